@@ -1,0 +1,230 @@
+"""Item layout of the single table, and the codec between items and records.
+
+Attribute names are short on purpose: DynamoDB bills every write per KB of the whole item,
+and step items are written several times each. ``docs/architecture.md`` documents them.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.core.engine.status import RunStatus, StepStatus
+
+AttrValue = dict[str, Any]
+Item = dict[str, AttrValue]
+
+RUN_SK = "#RUN"
+HEAD_SK = "#HEAD"
+ACTIVE_PK = "ACTIVE"
+
+# StepRecord field -> (attribute name, kind)
+STEP_FIELDS: dict[str, tuple[str, str]] = {
+    "status": ("st", "S"),
+    "attempt": ("at", "N"),
+    "ready_at": ("rd", "N"),
+    "started_at": ("sa", "N"),
+    "ended_at": ("ea", "N"),
+    "lease_until": ("lu", "N"),
+    "error": ("er", "S"),
+    "output": ("out", "J"),
+    "reason": ("rs", "S"),
+}
+RUN_FIELDS: dict[str, tuple[str, str]] = {
+    "status": ("st", "S"),
+    "started_at": ("sa", "N"),
+    "ended_at": ("ea", "N"),
+    "error": ("er", "S"),
+}
+
+
+def run_pk(run_id: str) -> str:
+    return f"R#{run_id}"
+
+
+def step_sk(step: str) -> str:
+    return f"S#{step}"
+
+
+def workflow_pk(name: str) -> str:
+    return f"W#{name}"
+
+
+def version_sk(version: int) -> str:
+    return f"V#{version:08d}"
+
+
+def event_sk(at: int, event_id: str) -> str:
+    return f"E#{at:013d}#{event_id}"
+
+
+def encode(value: Any, kind: str) -> AttrValue:
+    if kind == "S":
+        return {"S": str(value.value if hasattr(value, "value") else value)}
+    if kind == "N":
+        return {"N": str(int(value))}
+    return {"S": json.dumps(value, separators=(",", ":"), default=str)}
+
+
+def decode(attr: AttrValue, kind: str) -> Any:
+    if kind == "S":
+        return attr["S"]
+    if kind == "N":
+        return int(attr["N"])
+    return json.loads(attr["S"])
+
+
+def key(pk: str, sk: str) -> Item:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+# steps ------------------------------------------------------------------------------
+def step_to_item(rec: StepRecord) -> Item:
+    item = key(run_pk(rec.run_id), step_sk(rec.step))
+    for field, (attr, kind) in STEP_FIELDS.items():
+        value = getattr(rec, field)
+        if value is not None:
+            item[attr] = encode(value, kind)
+    if rec.arrived:
+        item["ar"] = {"SS": sorted(rec.arrived)}
+    if rec.failed_preds:
+        item["fp"] = {"SS": sorted(rec.failed_preds)}
+    return item
+
+
+def step_from_item(item: Item) -> StepRecord:
+    values: dict[str, Any] = {}
+    for field, (attr, kind) in STEP_FIELDS.items():
+        if attr in item:
+            values[field] = decode(item[attr], kind)
+    values["status"] = StepStatus(values["status"])
+    return StepRecord(
+        run_id=item["pk"]["S"][2:],
+        step=item["sk"]["S"][2:],
+        arrived=frozenset(item["ar"]["SS"]) if "ar" in item else frozenset(),
+        failed_preds=frozenset(item["fp"]["SS"]) if "fp" in item else frozenset(),
+        **values,
+    )
+
+
+def update_parts(
+    changes: Mapping[str, Any], fields: Mapping[str, tuple[str, str]], prefix: str
+) -> tuple[list[str], list[str], dict[str, str], dict[str, AttrValue]]:
+    """SET and REMOVE clauses for ``changes`` (None removes), with names and values."""
+    sets: list[str] = []
+    removes: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, AttrValue] = {}
+    for i, (field, value) in enumerate(changes.items()):
+        attr, kind = fields[field]
+        names[f"#{prefix}{i}"] = attr
+        if value is None:
+            removes.append(f"#{prefix}{i}")
+        else:
+            values[f":{prefix}{i}"] = encode(value, kind)
+            sets.append(f"#{prefix}{i} = :{prefix}{i}")
+    return sets, removes, names, values
+
+
+def expression(sets: list[str], removes: list[str], adds: list[str] | None = None) -> str:
+    parts = []
+    if sets:
+        parts.append("SET " + ", ".join(sets))
+    if removes:
+        parts.append("REMOVE " + ", ".join(removes))
+    if adds:
+        parts.append("ADD " + ", ".join(adds))
+    return " ".join(parts)
+
+
+# runs -------------------------------------------------------------------------------
+def run_to_item(run: RunRecord) -> Item:
+    item = key(run_pk(run.run_id), RUN_SK)
+    item.update(
+        {
+            "wf": {"S": run.workflow},
+            "ver": {"N": str(run.version)},
+            "st": {"S": run.status.value},
+            "prm": {"S": json.dumps(run.params, separators=(",", ":"))},
+            "ca": {"N": str(run.created_at)},
+            "skt": {"N": str(run.sinks_total)},
+            "skd": {"N": str(run.sinks_done)},
+            "fl": {"BOOL": run.failing},
+            "trg": {"S": run.trigger},
+            "gsi1pk": {"S": workflow_pk(run.workflow)},
+            "gsi1sk": {"S": f"{run.created_at:013d}#{run.run_id}"},
+        }
+    )
+    if not run.status.terminal:
+        item["gsi2pk"] = {"S": ACTIVE_PK}
+        item["gsi2sk"] = {"S": run.run_id}
+    for field in ("started_at", "ended_at", "error"):
+        value = getattr(run, field)
+        if value is not None:
+            attr, kind = RUN_FIELDS[field]
+            item[attr] = encode(value, kind)
+    return item
+
+
+def run_from_item(item: Item) -> RunRecord:
+    return RunRecord(
+        run_id=item["pk"]["S"][2:],
+        workflow=item["wf"]["S"],
+        version=int(item["ver"]["N"]),
+        status=RunStatus(item["st"]["S"]),
+        params=json.loads(item["prm"]["S"]),
+        created_at=int(item["ca"]["N"]),
+        sinks_total=int(item["skt"]["N"]),
+        sinks_done=int(item["skd"]["N"]),
+        failing=item["fl"]["BOOL"],
+        started_at=int(item["sa"]["N"]) if "sa" in item else None,
+        ended_at=int(item["ea"]["N"]) if "ea" in item else None,
+        error=item["er"]["S"] if "er" in item else None,
+        trigger=item["trg"]["S"],
+    )
+
+
+# workflows --------------------------------------------------------------------------
+def pack_document(document: dict[str, Any]) -> bytes:
+    """Definitions compress ~10x; a 10,000-step workflow then fits in one item."""
+    return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
+
+
+def version_from_item(item: Item, active: int) -> WorkflowVersion:
+    raw = item["doc"]["B"]
+    return WorkflowVersion(
+        name=item["pk"]["S"][2:],
+        version=int(item["ver"]["N"]),
+        document=json.loads(zlib.decompress(raw)),
+        digest=item["dg"]["S"],
+        created_at=int(item["ca"]["N"]),
+        active_version=active,
+    )
+
+
+# events -----------------------------------------------------------------------------
+def event_to_item(ev: TimelineEvent) -> Item:
+    item = key(run_pk(ev.run_id), event_sk(ev.at, ev.event_id))
+    item["k"] = {"S": ev.kind}
+    item["d"] = {"S": json.dumps(ev.detail, separators=(",", ":"), default=str)}
+    if ev.step is not None:
+        item["stp"] = {"S": ev.step}
+    if ev.attempt is not None:
+        item["at"] = {"N": str(ev.attempt)}
+    return item
+
+
+def event_from_item(item: Item) -> TimelineEvent:
+    _, at, event_id = item["sk"]["S"].split("#", 2)
+    return TimelineEvent(
+        run_id=item["pk"]["S"][2:],
+        at=int(at),
+        event_id=event_id,
+        kind=item["k"]["S"],
+        step=item["stp"]["S"] if "stp" in item else None,
+        attempt=int(item["at"]["N"]) if "at" in item else None,
+        detail=json.loads(item["d"]["S"]),
+    )

@@ -1,0 +1,407 @@
+"""StateStore on one DynamoDB table (key schema: docs/architecture.md).
+
+Every state change is one conditional write naming the state it expects, with
+ExpressionAttributeNames throughout and ReturnValuesOnConditionCheckFailure=ALL_OLD so a
+lost race is explained without a second read (the Powertools idempotency-layer style).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from podium.adapters import dynamo_codec as c
+from podium.core.engine.errors import (
+    RunConflict,
+    RunNotFound,
+    StepConflict,
+    StepExists,
+    VersionConflict,
+    WorkflowNotFound,
+)
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.core.engine.status import RunStatus, StepStatus
+
+_PUSH_ATTEMPTS = 5
+
+
+def _is(exc: ClientError, code: str) -> bool:
+    return bool(exc.response.get("Error", {}).get("Code") == code)
+
+
+class DynamoStateStore:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    # workflows ---------------------------------------------------------------
+    def put_workflow_version(
+        self, name: str, document: dict[str, Any], digest: str, now: int
+    ) -> tuple[WorkflowVersion, bool]:
+        for _ in range(_PUSH_ATTEMPTS):
+            head = self._db.get_item(
+                TableName=self._table,
+                Key=c.key(c.workflow_pk(name), c.HEAD_SK),
+                ConsistentRead=True,
+            ).get("Item")
+            latest = int(head["latest"]["N"]) if head else 0
+            if head and head["dg"]["S"] == digest:
+                return self.get_workflow_version(name, latest), False
+            try:
+                return self._write_version(name, document, digest, now, latest), True
+            except VersionConflict:
+                continue
+        raise VersionConflict(f"workflow '{name}' is being pushed concurrently; try again")
+
+    def _write_version(
+        self, name: str, document: dict[str, Any], digest: str, now: int, latest: int
+    ) -> WorkflowVersion:
+        n = latest + 1
+        version_item = c.key(c.workflow_pk(name), c.version_sk(n))
+        version_item.update(
+            {
+                "ver": {"N": str(n)},
+                "doc": {"B": c.pack_document(document)},
+                "dg": {"S": digest},
+                "ca": {"N": str(now)},
+            }
+        )
+        head_condition = "attribute_not_exists(#pk)" if latest == 0 else "#latest = :prev"
+        head_values: dict[str, Any] = {
+            ":n": {"N": str(n)},
+            ":dg": {"S": digest},
+        }
+        head_names = {"#latest": "latest", "#active": "active", "#dg": "dg"}
+        if latest:
+            head_values[":prev"] = {"N": str(latest)}
+        else:
+            head_names["#pk"] = "pk"
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": version_item,
+                            "ConditionExpression": "attribute_not_exists(#pk)",
+                            "ExpressionAttributeNames": {"#pk": "pk"},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": c.key(c.workflow_pk(name), c.HEAD_SK),
+                            "UpdateExpression": "SET #latest = :n, #active = :n, #dg = :dg",
+                            "ConditionExpression": head_condition,
+                            "ExpressionAttributeNames": head_names,
+                            "ExpressionAttributeValues": head_values,
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if _is(exc, "TransactionCanceledException"):
+                raise VersionConflict(name) from None
+            raise
+        return WorkflowVersion(name, n, document, digest, now, n)
+
+    def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
+        head = self._db.get_item(
+            TableName=self._table,
+            Key=c.key(c.workflow_pk(name), c.HEAD_SK),
+            ConsistentRead=True,
+        ).get("Item")
+        if not head:
+            raise WorkflowNotFound(name)
+        active = int(head["active"]["N"])
+        wanted = active if version is None else version
+        item = self._db.get_item(
+            TableName=self._table, Key=c.key(c.workflow_pk(name), c.version_sk(wanted))
+        ).get("Item")
+        if not item:
+            raise WorkflowNotFound(name, version)
+        return c.version_from_item(item, active)
+
+    # runs --------------------------------------------------------------------
+    def create_run(self, run: RunRecord) -> None:
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=c.run_to_item(run),
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": "pk"},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                old = exc.response.get("Item")
+                raise RunConflict(run.run_id, c.run_from_item(old) if old else None) from None
+            raise
+
+    def get_run(self, run_id: str) -> RunRecord:
+        item = self._db.get_item(
+            TableName=self._table, Key=c.key(c.run_pk(run_id), c.RUN_SK), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            raise RunNotFound(run_id)
+        return c.run_from_item(item)
+
+    def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
+        resp = self._db.query(
+            TableName=self._table,
+            IndexName="gsi1",
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": "gsi1pk"},
+            ExpressionAttributeValues={":pk": {"S": c.workflow_pk(workflow)}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [c.run_from_item(i) for i in resp.get("Items", [])]
+
+    def list_active_run_ids(self) -> list[str]:
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": "gsi2pk"},
+            "ExpressionAttributeValues": {":pk": {"S": c.ACTIVE_PK}},
+        }
+        while True:
+            resp = self._db.query(**kwargs)
+            ids.extend(i["gsi2sk"]["S"] for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return ids
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def transition_run(
+        self,
+        run_id: str,
+        *,
+        expected: frozenset[RunStatus],
+        to: RunStatus,
+        changes: Mapping[str, Any],
+    ) -> RunRecord:
+        sets, removes, names, values = c.update_parts(
+            {"status": to, **changes}, c.RUN_FIELDS, "f"
+        )
+        if to.terminal:
+            names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk"})
+            removes += ["#g2p", "#g2s"]
+        cond = self._in_condition("#st", expected, values, names)
+        try:
+            resp = self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.RUN_SK),
+                UpdateExpression=c.expression(sets, removes),
+                ConditionExpression=cond,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                old = exc.response.get("Item")
+                raise RunConflict(run_id, c.run_from_item(old) if old else None) from None
+            raise
+        return c.run_from_item(resp["Attributes"])
+
+    def mark_run_failing(self, run_id: str, error: str) -> None:
+        self._db.update_item(**self._failing_update(run_id, error, count_sink=False))
+
+    def _failing_update(self, run_id: str, error: str | None, count_sink: bool) -> dict[str, Any]:
+        sets: list[str] = []
+        adds: list[str] = []
+        names: dict[str, str] = {"#pk": "pk"}
+        values: dict[str, Any] = {}
+        if count_sink:
+            adds.append("#skd :one")
+            names["#skd"] = "skd"
+            values[":one"] = {"N": "1"}
+        if error is not None:
+            sets += ["#fl = :t", "#er = if_not_exists(#er, :er)"]
+            names.update({"#fl": "fl", "#er": "er"})
+            values.update({":t": {"BOOL": True}, ":er": {"S": error}})
+        return {
+            "TableName": self._table,
+            "Key": c.key(c.run_pk(run_id), c.RUN_SK),
+            "UpdateExpression": c.expression(sets, [], adds),
+            "ConditionExpression": "attribute_exists(#pk)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+
+    # steps -------------------------------------------------------------------
+    def create_step(
+        self, step: StepRecord, *, count_sink: bool = False, failing_error: str | None = None
+    ) -> None:
+        put = {
+            "TableName": self._table,
+            "Item": c.step_to_item(step),
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": "pk"},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        try:
+            if count_sink:
+                self._transact(put, "Put", self._failing_update(step.run_id, failing_error, True))
+            else:
+                self._db.put_item(**put)
+        except _ConditionFailed as failed:
+            raise StepExists(step.run_id, step.step, failed.old_step()) from None
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                raise StepExists(step.run_id, step.step, _old_step(exc)) from None
+            raise
+
+    def transition_step(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        expected: frozenset[StepStatus],
+        attempt: int | None,
+        to: StepStatus,
+        changes: Mapping[str, Any],
+        count_sink: bool = False,
+        failing_error: str | None = None,
+    ) -> StepRecord:
+        sets, removes, names, values = c.update_parts(
+            {"status": to, **changes}, c.STEP_FIELDS, "f"
+        )
+        cond = self._in_condition("#cst", expected, values, names)
+        if attempt is not None:
+            names["#cat"] = "at"
+            values[":cat"] = {"N": str(attempt)}
+            cond += " AND #cat = :cat"
+        update = {
+            "TableName": self._table,
+            "Key": c.key(c.run_pk(run_id), c.step_sk(step)),
+            "UpdateExpression": c.expression(sets, removes),
+            "ConditionExpression": cond,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        try:
+            if count_sink:
+                self._transact(update, "Update", self._failing_update(run_id, failing_error, True))
+                # Transactions return no attributes: describe the new state from the write.
+                return StepRecord(run_id, step, to, **{k: v for k, v in changes.items()})
+            resp = self._db.update_item(**update, ReturnValues="ALL_NEW")
+        except _ConditionFailed as failed:
+            raise StepConflict(run_id, step, failed.old_step()) from None
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                raise StepConflict(run_id, step, _old_step(exc)) from None
+            raise
+        return c.step_from_item(resp["Attributes"])
+
+    def arrive(self, run_id: str, step: str, pred: str, pred_complete: bool, now: int) -> StepRecord:
+        names = {"#ar": "ar", "#st": "st", "#at": "at"}
+        values: dict[str, Any] = {
+            ":p": {"SS": [pred]},
+            ":pending": {"S": StepStatus.PENDING.value},
+            ":zero": {"N": "0"},
+        }
+        adds = ["#ar :p"]
+        if not pred_complete:
+            names["#fp"] = "fp"
+            adds.append("#fp :p")
+        resp = self._db.update_item(
+            TableName=self._table,
+            Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+            UpdateExpression=c.expression(
+                ["#st = if_not_exists(#st, :pending)", "#at = if_not_exists(#at, :zero)"], [], adds
+            ),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        return c.step_from_item(resp["Attributes"])
+
+    def get_step(self, run_id: str, step: str) -> StepRecord | None:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+            ConsistentRead=True,
+        ).get("Item")
+        return c.step_from_item(item) if item else None
+
+    def list_steps(self, run_id: str) -> list[StepRecord]:
+        return [c.step_from_item(i) for i in self._query_prefix(run_id, "S#")]
+
+    # timeline ----------------------------------------------------------------
+    def put_event(self, event: TimelineEvent) -> None:
+        self._db.put_item(TableName=self._table, Item=c.event_to_item(event))
+
+    def list_events(self, run_id: str) -> list[TimelineEvent]:
+        return [c.event_from_item(i) for i in self._query_prefix(run_id, "E#")]
+
+    # helpers -----------------------------------------------------------------
+    def _query_prefix(self, run_id: str, prefix: str) -> list[c.Item]:
+        items: list[c.Item] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": c.run_pk(run_id)},
+                ":prefix": {"S": prefix},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self._db.query(**kwargs)
+            items.extend(resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    @staticmethod
+    def _in_condition(
+        name: str, expected: frozenset[Any], values: dict[str, Any], names: dict[str, str]
+    ) -> str:
+        names[name] = "st"
+        placeholders = []
+        for i, status in enumerate(sorted(s.value for s in expected)):
+            values[f":e{i}"] = {"S": status}
+            placeholders.append(f":e{i}")
+        return f"{name} IN ({', '.join(placeholders)})"
+
+    def _transact(self, first: dict[str, Any], first_kind: str, run_update: dict[str, Any]) -> None:
+        try:
+            self._db.transact_write_items(
+                TransactItems=[{first_kind: first}, {"Update": run_update}]
+            )
+        except ClientError as exc:
+            if not _is(exc, "TransactionCanceledException"):
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            first_reason = reasons[0] if reasons else {}
+            if first_reason.get("Code") == "ConditionalCheckFailed":
+                raise _ConditionFailed(first_reason.get("Item")) from None
+            if any(r.get("Code") == "TransactionConflict" for r in reasons):
+                time.sleep(0.01)  # another transaction touched the run item; try once more
+                self._db.transact_write_items(
+                    TransactItems=[{first_kind: first}, {"Update": run_update}]
+                )
+                return
+            raise
+
+
+class _ConditionFailed(Exception):
+    def __init__(self, item: c.Item | None) -> None:
+        self.item = item
+
+    def old_step(self) -> StepRecord | None:
+        return c.step_from_item(self.item) if self.item else None
+
+
+def _old_step(exc: ClientError) -> StepRecord | None:
+    item = exc.response.get("Item")
+    return c.step_from_item(item) if item else None

@@ -1,0 +1,183 @@
+"""In-memory StateStore with the same conditional semantics as the DynamoDB adapter.
+
+Used by fast unit tests and by the engine-CPU benchmark; the contract suite runs against
+both so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from podium.core.engine.errors import (
+    RunConflict,
+    RunNotFound,
+    StepConflict,
+    StepExists,
+    WorkflowNotFound,
+)
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.core.engine.status import RunStatus, StepStatus
+
+
+class MemoryStateStore:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._versions: dict[str, list[WorkflowVersion]] = {}
+        self._runs: dict[str, RunRecord] = {}
+        self._steps: dict[str, dict[str, StepRecord]] = {}
+        self._events: dict[str, list[TimelineEvent]] = {}
+        self.writes = 0  # every attempted conditional write, for cost accounting in tests
+
+    # workflows ---------------------------------------------------------------
+    def put_workflow_version(
+        self, name: str, document: dict[str, Any], digest: str, now: int
+    ) -> tuple[WorkflowVersion, bool]:
+        with self._lock:
+            versions = self._versions.setdefault(name, [])
+            if versions and versions[-1].digest == digest:
+                return versions[-1], False
+            n = len(versions) + 1
+            wv = WorkflowVersion(name, n, copy.deepcopy(document), digest, now, n)
+            versions.append(wv)
+            return wv, True
+
+    def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
+        with self._lock:
+            versions = self._versions.get(name)
+            if not versions:
+                raise WorkflowNotFound(name)
+            if version is None:
+                return versions[-1]
+            if not 1 <= version <= len(versions):
+                raise WorkflowNotFound(name, version)
+            return replace(versions[version - 1], active_version=len(versions))
+
+    # runs --------------------------------------------------------------------
+    def create_run(self, run: RunRecord) -> None:
+        with self._lock:
+            self.writes += 1
+            if run.run_id in self._runs:
+                raise RunConflict(run.run_id, self._runs[run.run_id])
+            self._runs[run.run_id] = run
+
+    def get_run(self, run_id: str) -> RunRecord:
+        with self._lock:
+            try:
+                return self._runs[run_id]
+            except KeyError:
+                raise RunNotFound(run_id) from None
+
+    def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
+        with self._lock:
+            runs = [r for r in self._runs.values() if r.workflow == workflow]
+        runs.sort(key=lambda r: (r.created_at, r.run_id), reverse=True)
+        return runs[:limit]
+
+    def transition_run(
+        self,
+        run_id: str,
+        *,
+        expected: frozenset[RunStatus],
+        to: RunStatus,
+        changes: Mapping[str, Any],
+    ) -> RunRecord:
+        with self._lock:
+            self.writes += 1
+            run = self._runs.get(run_id)
+            if run is None or run.status not in expected:
+                raise RunConflict(run_id, run)
+            new = replace(run, status=to, **changes)
+            self._runs[run_id] = new
+            return new
+
+    def mark_run_failing(self, run_id: str, error: str) -> None:
+        with self._lock:
+            self.writes += 1
+            run = self._runs[run_id]
+            self._runs[run_id] = replace(run, failing=True, error=run.error or error)
+
+    def _count_sink(self, run_id: str, failing_error: str | None) -> None:
+        run = self._runs[run_id]
+        run = replace(run, sinks_done=run.sinks_done + 1)
+        if failing_error is not None:
+            run = replace(run, failing=True, error=run.error or failing_error)
+        self._runs[run_id] = run
+
+    # steps -------------------------------------------------------------------
+    def create_step(
+        self, step: StepRecord, *, count_sink: bool = False, failing_error: str | None = None
+    ) -> None:
+        with self._lock:
+            self.writes += 1
+            steps = self._steps.setdefault(step.run_id, {})
+            current = steps.get(step.step)
+            if current is not None:
+                raise StepExists(step.run_id, step.step, current)
+            steps[step.step] = step
+            if count_sink:
+                self._count_sink(step.run_id, failing_error)
+
+    def transition_step(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        expected: frozenset[StepStatus],
+        attempt: int | None,
+        to: StepStatus,
+        changes: Mapping[str, Any],
+        count_sink: bool = False,
+        failing_error: str | None = None,
+    ) -> StepRecord:
+        with self._lock:
+            self.writes += 1
+            steps = self._steps.setdefault(run_id, {})
+            current = steps.get(step)
+            if (
+                current is None
+                or current.status not in expected
+                or (attempt is not None and current.attempt != attempt)
+            ):
+                raise StepConflict(run_id, step, current)
+            new = replace(current, status=to, **changes)
+            steps[step] = new
+            if count_sink:
+                self._count_sink(run_id, failing_error)
+            return new
+
+    def arrive(self, run_id: str, step: str, pred: str, pred_complete: bool, now: int) -> StepRecord:
+        with self._lock:
+            self.writes += 1
+            steps = self._steps.setdefault(run_id, {})
+            current = steps.get(step) or StepRecord(run_id, step, StepStatus.PENDING)
+            new = replace(
+                current,
+                arrived=current.arrived | {pred},
+                failed_preds=current.failed_preds if pred_complete else current.failed_preds | {pred},
+            )
+            steps[step] = new
+            return new
+
+    def get_step(self, run_id: str, step: str) -> StepRecord | None:
+        with self._lock:
+            return self._steps.get(run_id, {}).get(step)
+
+    def list_steps(self, run_id: str) -> list[StepRecord]:
+        with self._lock:
+            return sorted(self._steps.get(run_id, {}).values(), key=lambda s: s.step)
+
+    # timeline ----------------------------------------------------------------
+    def put_event(self, event: TimelineEvent) -> None:
+        with self._lock:
+            self.writes += 1
+            events = self._events.setdefault(event.run_id, [])
+            if all(e.event_id != event.event_id for e in events):
+                events.append(event)
+
+    def list_events(self, run_id: str) -> list[TimelineEvent]:
+        with self._lock:
+            return sorted(self._events.get(run_id, []), key=lambda e: (e.at, e.event_id))

@@ -1,0 +1,89 @@
+"""The only module that reads the environment and wires real adapters.
+
+Environment contract (set by the CDK construct in ``infra/``):
+
+PODIUM_TABLE_NAME        the single DynamoDB table
+PODIUM_WORK_QUEUE_URL    SQS queue of steps to execute (consumed by ``handlers.work``)
+PODIUM_EVENT_QUEUE_URL   SQS queue of run starts, step results and timers (``handlers.advance``)
+PODIUM_PAYLOAD_BUCKET    S3 bucket for large params and outputs
+PODIUM_EVENT_BUS_NAME    EventBridge bus for signals and triggers (optional)
+PODIUM_ALLOWED_FUNCTIONS comma-separated Lambda ARNs/names steps may invoke (optional, "*" = any)
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from podium.service.context import Services
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def services() -> Services:
+    """The process-wide wiring: from the environment on Lambda, or as installed locally."""
+    global _services
+    if _services is None:
+        with _lock:
+            if _services is None:
+                _services = from_environment(os.environ)
+    return _services
+
+
+def install(wiring: Services | None) -> None:
+    """The embedded runtime and tests put their own wiring in place (None resets)."""
+    global _services
+    _services = wiring
+
+
+def aws_clients(region: str | None = None, endpoint_url: str | None = None) -> dict[str, Any]:
+    import boto3
+    from botocore.config import Config
+
+    # Standard retries back off on throttling; DynamoDB gets more attempts because a
+    # throttled conditional write is safe to repeat (it names the state it expects).
+    base = {"region_name": region, "endpoint_url": endpoint_url}
+    return {
+        "dynamodb": boto3.client(
+            "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 10}), **base
+        ),
+        "sqs": boto3.client("sqs", config=Config(retries={"mode": "standard"}), **base),
+        "lambda": boto3.client(
+            "lambda",
+            config=Config(retries={"mode": "standard"}, read_timeout=905),
+            **base,
+        ),
+    }
+
+
+def from_environment(env: Any) -> Services:
+    from podium.adapters.clock import SystemClock, UlidGenerator
+    from podium.adapters.dynamo_store import DynamoStateStore
+    from podium.adapters.queues import SqsQueue
+    from podium.adapters.runners import LambdaFunctionRunner
+
+    missing = [
+        name
+        for name in ("PODIUM_TABLE_NAME", "PODIUM_WORK_QUEUE_URL", "PODIUM_EVENT_QUEUE_URL")
+        if not env.get(name)
+    ]
+    if missing:
+        raise RuntimeError(f"Podium is not configured: set {', '.join(missing)}")
+    clients = aws_clients(env.get("AWS_REGION"), env.get("PODIUM_AWS_ENDPOINT_URL"))
+    allowed_raw = env.get("PODIUM_ALLOWED_FUNCTIONS", "*").strip()
+    allowed = (
+        None
+        if allowed_raw in ("", "*")
+        else frozenset(a.strip() for a in allowed_raw.split(",") if a.strip())
+    )
+    clock = SystemClock()
+    return Services(
+        store=DynamoStateStore(clients["dynamodb"], env["PODIUM_TABLE_NAME"]),
+        work_queue=SqsQueue(clients["sqs"], env["PODIUM_WORK_QUEUE_URL"]),
+        event_queue=SqsQueue(clients["sqs"], env["PODIUM_EVENT_QUEUE_URL"]),
+        runner=LambdaFunctionRunner(clients["lambda"], allowed),
+        clock=clock,
+        ids=UlidGenerator(clock),
+    )

@@ -1,0 +1,104 @@
+"""Checks that need the whole step list: ids, dependencies and cycles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from podium.core.dsl.errors import Issue, did_you_mean
+from podium.core.dsl.models import WorkflowDefinition
+
+
+def check_graph(defn: WorkflowDefinition) -> list[Issue]:
+    return check_step_graph([(s.id, list(s.depends_on)) for s in defn.steps])
+
+
+def check_raw_graph(data: object) -> list[Issue]:
+    """The same checks on an unvalidated document, so that one ``podium validate`` lists
+    graph errors together with shape errors. Steps too malformed to read are left out."""
+    steps = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(steps, list):
+        return []
+    pairs: list[tuple[str, list[str]]] = []
+    for raw in steps:
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            return []  # indexes would no longer match the user's list
+        deps = raw.get("depends_on", [])
+        deps = [d for d in deps if isinstance(d, str)] if isinstance(deps, list) else []
+        pairs.append((raw["id"], deps))
+    return check_step_graph(pairs)
+
+
+def check_step_graph(steps: Sequence[tuple[str, list[str]]]) -> list[Issue]:
+    issues: list[Issue] = []
+    first_index: dict[str, int] = {}
+    for i, (step_id, _) in enumerate(steps):
+        if step_id in first_index:
+            issues.append(
+                Issue(
+                    f"steps[{i}].id",
+                    f"duplicate step id '{step_id}' (first used by steps[{first_index[step_id]}]);"
+                    " give each step a unique id",
+                )
+            )
+        else:
+            first_index[step_id] = i
+    ids = list(first_index)
+    for i, (step_id, step_deps) in enumerate(steps):
+        seen: set[str] = set()
+        for j, dep in enumerate(step_deps):
+            path = f"steps[{i}].depends_on[{j}]"
+            if dep == step_id:
+                issues.append(Issue(path, f"step '{step_id}' cannot depend on itself"))
+            elif dep not in first_index:
+                issues.append(Issue(path, f"unknown step '{dep}'{did_you_mean(dep, ids)}"))
+            elif dep in seen:
+                issues.append(Issue(path, f"'{dep}' is listed twice; list each dependency once"))
+            seen.add(dep)
+    if not issues:
+        cycle = find_cycle(ids, {sid: [d for d in deps if d in first_index] for sid, deps in steps})
+        if cycle:
+            i = first_index[cycle[0]]
+            issues.append(
+                Issue(
+                    f"steps[{i}].depends_on",
+                    f"dependency cycle: {' -> '.join(cycle)}; remove one of these dependencies",
+                )
+            )
+    return issues
+
+
+def find_cycle(nodes: Sequence[str], deps: dict[str, list[str]]) -> list[str] | None:
+    """A cycle in execution order (``a -> b`` means b depends on a), closed, or None.
+
+    Iterative DFS so that a 100,000-step chain cannot overflow the Python stack.
+    """
+    successors: dict[str, list[str]] = {n: [] for n in nodes}
+    for node, node_deps in deps.items():
+        for d in node_deps:
+            successors[d].append(node)
+    white, grey, black = 0, 1, 2
+    color = dict.fromkeys(nodes, white)
+    for root in nodes:
+        if color[root] != white:
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        path: list[str] = [root]
+        color[root] = grey
+        while stack:
+            node, idx = stack[-1]
+            succ = successors[node]
+            if idx < len(succ):
+                stack[-1] = (node, idx + 1)
+                nxt = succ[idx]
+                if color[nxt] == grey:
+                    start = path.index(nxt)
+                    return [*path[start:], nxt]
+                if color[nxt] == white:
+                    color[nxt] = grey
+                    stack.append((nxt, 0))
+                    path.append(nxt)
+            else:
+                color[node] = black
+                stack.pop()
+                path.pop()
+    return None

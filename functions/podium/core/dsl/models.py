@@ -1,0 +1,97 @@
+"""Pydantic models of a workflow definition (the YAML/JSON a user pushes).
+
+Models are frozen and forbid unknown fields, so a typo is an error, not a silent no-op.
+Graph-level checks (unknown dependencies, cycles) live in ``graph_checks``; these models
+only check the shape of each piece.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,79}$"
+WORKFLOW_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,79}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class ParamType(str, Enum):
+    STRING = "string"
+    INT = "int"
+    DOUBLE = "double"
+    BOOL = "bool"
+    LIST = "list"
+    MAP = "map"
+
+
+class ParamSpec(_Model):
+    """A typed workflow parameter. A param without a default must be given at run time.
+
+    ``default`` is a literal today; the expression language (``${...}``) plugs in here:
+    a string default will be compiled as a template before type checking.
+    """
+
+    type: ParamType
+    default: Any = None
+    description: str = ""
+    required: bool = False
+
+
+class _StepBase(_Model):
+    id: Annotated[str, Field(pattern=IDENTIFIER, description="Unique step id (identifier).")]
+    description: str = ""
+    depends_on: list[str] = Field(
+        default_factory=list, description="Ids of the steps that must finish first."
+    )
+    retries: Annotated[int, Field(ge=0, le=100)] = 0
+    retry_delay_seconds: Annotated[int, Field(ge=0, le=86_400)] = 10
+
+
+class NoopStep(_StepBase):
+    type: Literal["noop"]
+
+
+class LambdaStep(_StepBase):
+    """Invoke a function: a Lambda name or ARN, or ``module:function`` on the local runtime."""
+
+    type: Literal["lambda"]
+    function: Annotated[str, Field(min_length=1, max_length=256)]
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class SleepStep(_StepBase):
+    type: Literal["sleep"]
+    seconds: Annotated[int, Field(ge=0, le=365 * 86_400)]
+
+
+class FailStep(_StepBase):
+    type: Literal["fail"]
+    message: str = "failed by a fail step"
+
+
+Step = Annotated[
+    NoopStep | LambdaStep | SleepStep | FailStep,
+    Field(discriminator="type"),
+]
+
+STEP_TYPES: tuple[str, ...] = ("noop", "lambda", "sleep", "fail")
+
+
+class WorkflowDefinition(_Model):
+    """A workflow: typed params and a DAG of steps."""
+
+    name: Annotated[str, Field(pattern=WORKFLOW_NAME)]
+    description: str = ""
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    steps: Annotated[list[Step], Field(min_length=1)]
+
+    def step(self, step_id: str) -> NoopStep | LambdaStep | SleepStep | FailStep:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)

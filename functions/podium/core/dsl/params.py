@@ -1,0 +1,115 @@
+"""Typed workflow params: defaults, run-time overrides and their type checks.
+
+The expression language plugs in at ``resolve_params``: once it exists, a default or
+override that is a ``${...}`` template is evaluated (in dependency order) before the type
+check below.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
+from podium.core.dsl.models import ParamSpec, ParamType, WorkflowDefinition
+
+_TYPE_HELP = {
+    ParamType.STRING: "a string",
+    ParamType.INT: "an integer such as 42",
+    ParamType.DOUBLE: "a number such as 0.5",
+    ParamType.BOOL: "true or false",
+    ParamType.LIST: 'a list such as ["a", "b"]',
+    ParamType.MAP: 'a map such as {"k": "v"}',
+}
+
+
+def check_value(spec: ParamSpec, value: Any, path: str) -> tuple[Any, Issue | None]:
+    """Return the value in its canonical Python form, or an issue naming the fix."""
+    t = spec.type
+    ok: bool
+    if t is ParamType.STRING:
+        ok = isinstance(value, str)
+    elif t is ParamType.INT:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and not -(2**63) <= value < 2**63:
+            return value, Issue(path, "integer out of int64 range")
+    elif t is ParamType.DOUBLE:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok:
+            value = float(value)
+    elif t is ParamType.BOOL:
+        ok = isinstance(value, bool)
+    elif t is ParamType.LIST:
+        ok = isinstance(value, list)
+    else:
+        ok = isinstance(value, dict)
+    if ok:
+        return value, None
+    got = type(value).__name__ if value is not None else "null"
+    return value, Issue(path, f"expected {t.value} ({_TYPE_HELP[t]}), got {got} {value!r}")
+
+
+def parse_cli_value(spec: ParamSpec, raw: str) -> Any:
+    """Turn ``-p key=value`` text into a typed value (strings stay as typed)."""
+    t = spec.type
+    try:
+        if t is ParamType.STRING:
+            return raw
+        if t is ParamType.INT:
+            return int(raw)
+        if t is ParamType.DOUBLE:
+            v = float(raw)
+            return v if math.isfinite(v) else raw
+        if t is ParamType.BOOL:
+            low = raw.strip().lower()
+            if low in ("true", "1", "yes"):
+                return True
+            if low in ("false", "0", "no"):
+                return False
+            return raw
+        return json.loads(raw)
+    except ValueError:
+        return raw  # check_value reports it with the expected type
+
+
+def check_defaults(defn: WorkflowDefinition) -> list[Issue]:
+    issues: list[Issue] = []
+    for name, spec in defn.params.items():
+        if spec.default is not None:
+            _, issue = check_value(spec, spec.default, f"params.{name}.default")
+            if issue:
+                issues.append(issue)
+    return issues
+
+
+def resolve_params(defn: WorkflowDefinition, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults merged with overrides, every value type-checked; raises DefinitionError."""
+    issues: list[Issue] = []
+    resolved: dict[str, Any] = {}
+    for name in overrides:
+        if name not in defn.params:
+            issues.append(
+                Issue(
+                    f"params.{name}",
+                    f"unknown param{did_you_mean(name, defn.params)}; "
+                    f"the workflow declares: {', '.join(sorted(defn.params)) or 'no params'}",
+                )
+            )
+    for name, spec in defn.params.items():
+        if name in overrides:
+            value, issue = check_value(spec, overrides[name], f"params.{name}")
+            if issue:
+                issues.append(issue)
+                continue
+            resolved[name] = value
+        elif spec.default is not None:
+            resolved[name] = spec.default
+        else:
+            issues.append(
+                Issue(f"params.{name}", f"required param has no value; pass -p {name}=...")
+            )
+    if issues:
+        raise DefinitionError(issues)
+    return resolved

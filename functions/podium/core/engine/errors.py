@@ -1,0 +1,50 @@
+"""Typed domain errors the store raises instead of leaking DynamoDB exceptions."""
+
+from __future__ import annotations
+
+from podium.core.engine.records import RunRecord, StepRecord
+
+
+class NotFound(LookupError):
+    pass
+
+
+class WorkflowNotFound(NotFound):
+    def __init__(self, name: str, version: int | None = None) -> None:
+        self.name, self.version = name, version
+        which = f" version {version}" if version is not None else ""
+        super().__init__(f"workflow '{name}'{which} not found; push it first (podium push FILE)")
+
+
+class RunNotFound(NotFound):
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        super().__init__(f"run '{run_id}' not found")
+
+
+class StepConflict(Exception):
+    """A conditional step write lost: the step is not in the expected state.
+
+    ``current`` is the item as it was (from ReturnValuesOnConditionCheckFailure=ALL_OLD),
+    so callers decide what to do without a second read. None when the item is missing.
+    """
+
+    def __init__(self, run_id: str, step: str, current: StepRecord | None) -> None:
+        self.run_id, self.step, self.current = run_id, step, current
+        state = current.status.value if current else "missing"
+        super().__init__(f"step {run_id}/{step} is {state}")
+
+
+class StepExists(StepConflict):
+    """A lazy step creation lost: another writer created the item first."""
+
+
+class RunConflict(Exception):
+    def __init__(self, run_id: str, current: RunRecord | None) -> None:
+        self.run_id, self.current = run_id, current
+        state = current.status.value if current else "missing"
+        super().__init__(f"run {run_id} is {state}")
+
+
+class VersionConflict(Exception):
+    """Two pushes of one workflow raced; the loser retries with the new head."""

@@ -1,0 +1,70 @@
+"""What the store holds: runs, step instances, workflow versions and timeline events.
+
+Times are epoch milliseconds (ints are smaller in DynamoDB than ISO strings, and writes are
+billed per KB). Step instances are keyed by an iteration path so loops fit later:
+``load`` today, ``load/3/train`` for a foreach iteration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.core.engine.status import RunStatus, StepStatus
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowVersion:
+    name: str
+    version: int
+    document: dict[str, Any]  # the validated definition as JSON-ready data
+    digest: str  # sha256 of the canonical document: a re-push of the same text is a no-op
+    created_at: int
+    active_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    run_id: str
+    workflow: str
+    version: int
+    status: RunStatus
+    params: dict[str, Any]
+    created_at: int
+    sinks_total: int
+    sinks_done: int = 0
+    failing: bool = False
+    started_at: int | None = None
+    ended_at: int | None = None
+    error: str | None = None
+    trigger: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    run_id: str
+    step: str  # iteration path
+    status: StepStatus
+    attempt: int = 0  # number of the current (or last) attempt; 0 = never started
+    ready_at: int | None = None
+    started_at: int | None = None
+    ended_at: int | None = None
+    lease_until: int | None = None
+    error: str | None = None
+    output: Any = None
+    reason: str | None = None
+    arrived: frozenset[str] = field(default_factory=frozenset)  # join: predecessors done
+    failed_preds: frozenset[str] = field(default_factory=frozenset)  # join: ... not complete
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """Only exceptional events get items: retries, reclaims, actions, pauses."""
+
+    run_id: str
+    at: int
+    event_id: str
+    kind: str  # "retry", "reclaim", "run_failed", ...
+    step: str | None = None
+    attempt: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,138 @@
+"""Ports: what the service layer needs from the outside world (Protocols).
+
+Adapters implement them: DynamoDB/SQS/Lambda for AWS, memory fakes for unit tests, and
+an in-process queue for the embedded runtime. The contract tests pin their behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from podium.core.engine.records import (
+    RunRecord,
+    StepRecord,
+    TimelineEvent,
+    WorkflowVersion,
+)
+from podium.core.engine.status import RunStatus, StepStatus
+
+
+class StateStore(Protocol):
+    # workflows ---------------------------------------------------------------
+    def put_workflow_version(
+        self, name: str, document: dict[str, Any], digest: str, now: int
+    ) -> tuple[WorkflowVersion, bool]:
+        """Store a new immutable version (N+1) and activate it; (version, created).
+
+        Pushing the same digest as the latest version creates nothing."""
+        ...
+
+    def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
+        """The given version, or the active one. Raises WorkflowNotFound."""
+        ...
+
+    # runs --------------------------------------------------------------------
+    def create_run(self, run: RunRecord) -> None: ...
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """Strongly consistent. Raises RunNotFound."""
+        ...
+
+    def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
+        """Newest first."""
+        ...
+
+    def transition_run(
+        self,
+        run_id: str,
+        *,
+        expected: frozenset[RunStatus],
+        to: RunStatus,
+        changes: Mapping[str, Any],
+    ) -> RunRecord:
+        """One conditional write; raises RunConflict with the current record."""
+        ...
+
+    def mark_run_failing(self, run_id: str, error: str) -> None:
+        """Idempotent: sets the failing flag and keeps the first error."""
+        ...
+
+    # steps -------------------------------------------------------------------
+    def create_step(
+        self, step: StepRecord, *, count_sink: bool = False, failing_error: str | None = None
+    ) -> None:
+        """Create a step item that must not exist; raises StepExists(current).
+
+        ``count_sink`` adds one to the run's finished-sink counter in the same transaction,
+        so the counter changes only inside a guarded step transition."""
+        ...
+
+    def transition_step(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        expected: frozenset[StepStatus],
+        attempt: int | None,
+        to: StepStatus,
+        changes: Mapping[str, Any],
+        count_sink: bool = False,
+        failing_error: str | None = None,
+    ) -> StepRecord:
+        """One conditional write ``status IN expected [AND attempt = attempt]``.
+
+        Raises StepConflict(current) when the condition fails. ``changes`` sets step fields
+        (a None value removes the field). With ``count_sink`` the run's sink counter moves
+        in the same transaction (and ``failing_error`` marks the run failing there too)."""
+        ...
+
+    def arrive(self, run_id: str, step: str, pred: str, pred_complete: bool, now: int) -> StepRecord:
+        """Record a finished predecessor at a join (set union; creates a PENDING item)."""
+        ...
+
+    def get_step(self, run_id: str, step: str) -> StepRecord | None: ...
+
+    def list_steps(self, run_id: str) -> list[StepRecord]: ...
+
+    # timeline ----------------------------------------------------------------
+    def put_event(self, event: TimelineEvent) -> None: ...
+
+    def list_events(self, run_id: str) -> list[TimelineEvent]: ...
+
+
+class MessageQueue(Protocol):
+    """At-least-once delivery of small JSON messages."""
+
+    def send(self, message: Mapping[str, Any], delay_seconds: int = 0) -> None: ...
+
+    def send_many(self, messages: Sequence[Mapping[str, Any]]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    function: str
+    payload: Mapping[str, Any]
+    idempotency_key: str  # run/step/attempt: the target can de-duplicate on it
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationResult:
+    ok: bool
+    output: Any = None
+    error: str | None = None
+
+
+class FunctionRunner(Protocol):
+    def invoke(self, invocation: Invocation) -> InvocationResult: ...
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str:
+        """Time-ordered, unique (a ULID)."""
+        ...

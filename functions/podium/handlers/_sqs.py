@@ -1,0 +1,48 @@
+"""Shared SQS batch plumbing: partial batch responses and in-process continuation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from podium.service import messages
+from podium.service.advance import dispatch
+from podium.service.context import Services
+from podium.service.execute import execute
+
+# Stop running successors in-process when less than this is left of the invocation;
+# the rest go back to the queue.
+CONTINUE_MARGIN_MS = 60_000
+_processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def remaining_ms(context: Any) -> int:
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    return int(getter()) if getter else 900_000
+
+
+def run_batch(
+    event: dict[str, Any],
+    context: Any,
+    ctx: Services,
+    handle: Callable[[Services, Any], messages.Exec | None],
+) -> dict[str, Any]:
+    def record_handler(record: SQSRecord) -> None:
+        cont = handle(ctx, json.loads(record.body))
+        while cont is not None:
+            if remaining_ms(context) < CONTINUE_MARGIN_MS:
+                dispatch(ctx, cont.run, [cont.step])
+                return
+            cont = execute(ctx, cont)
+
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=_processor, context=context
+    )

@@ -1,0 +1,218 @@
+"""The embedded runtime: the real handlers on moto, fed by an in-process pump.
+
+``LocalRuntime`` starts moto in-process (DynamoDB, S3, SQS) with the deployed table's
+schema, wires the real adapters to it, and delivers queue messages to the same Lambda
+handlers a deployment runs. Lambda steps resolve to local callables (``module:function``).
+With the default virtual clock, sleeps and retry delays cost no real time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from podium import bootstrap
+from podium.adapters.clock import ManualClock, SystemClock, UlidGenerator
+from podium.adapters.dynamo_store import DynamoStateStore
+from podium.adapters.queues import LocalMessage, LocalQueue
+from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
+from podium.adapters.table_schema import create_table
+from podium.core.engine.records import RunRecord
+from podium.handlers import advance as advance_handler
+from podium.handlers import work as work_handler
+from podium.service.context import Services
+from podium.service.runs import RunView, describe_run, start_run
+from podium.service.workflows import push_workflow
+
+TABLE_NAME = "podium-state"
+REGION = "us-east-1"
+QUEUE_VISIBILITY_SECONDS = 960  # matches the work function's 15-minute timeout + margin
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class _Context:
+    """What the handlers read of a Lambda context."""
+
+    function_name = "podium-local"
+    aws_request_id = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        *,
+        virtual_time: bool = True,
+        deliver_twice: bool = False,
+        shuffle_seed: int | None = None,
+        batch_size: int = 10,
+    ) -> None:
+        self.virtual_time = virtual_time
+        self.deliver_twice = deliver_twice
+        self._shuffle = random.Random(shuffle_seed) if shuffle_seed is not None else None
+        self.batch_size = batch_size
+        self.clock: ManualClock | SystemClock = ManualClock() if virtual_time else SystemClock()
+        self._mock: Any = None
+        self.delivered = 0
+
+    # lifecycle -------------------------------------------------------------------
+    def __enter__(self) -> LocalRuntime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        from moto import mock_aws
+
+        os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+        self._mock = mock_aws()
+        self._mock.start()
+        clients = bootstrap.aws_clients(REGION)
+        self.dynamodb = clients["dynamodb"]
+        create_table(self.dynamodb, TABLE_NAME)
+        clock = self.clock
+        self.work_dlq = LocalQueue("work-dlq", clock)
+        self.event_dlq = LocalQueue("event-dlq", clock)
+        self.work_queue = LocalQueue(
+            "work", clock, visibility_timeout_seconds=QUEUE_VISIBILITY_SECONDS,
+            dead_letters=self.work_dlq,
+        )
+        self.event_queue = LocalQueue(
+            "events", clock, visibility_timeout_seconds=60, dead_letters=self.event_dlq
+        )
+        self.store = DynamoStateStore(self.dynamodb, TABLE_NAME)
+        self.services = Services(
+            store=self.store,
+            work_queue=self.work_queue,
+            event_queue=self.event_queue,
+            runner=RoutingRunner(LocalFunctionRunner(), None),
+            clock=clock,
+            ids=UlidGenerator(clock),
+        )
+        bootstrap.install(self.services)
+
+    def stop(self) -> None:
+        bootstrap.install(None)
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    # use cases -------------------------------------------------------------------
+    def push(self, source: str | Path | dict[str, Any]) -> str:
+        if isinstance(source, Path):
+            wv, _ = push_workflow(self.services, source.read_text(), str(source))
+        else:
+            wv, _ = push_workflow(self.services, source)
+        return wv.name
+
+    def start_run(self, workflow: str, params: dict[str, Any] | None = None) -> RunRecord:
+        return start_run(self.services, workflow, params, trigger="local")
+
+    def run(
+        self,
+        source: str | Path | dict[str, Any],
+        params: dict[str, Any] | None = None,
+        on_progress: Callable[[RunView], None] | None = None,
+    ) -> RunView:
+        name = self.push(source)
+        run = self.start_run(name, params)
+        self.pump(on_progress=on_progress, run_id=run.run_id)
+        return self.describe(run.run_id)
+
+    def describe(self, run_id: str) -> RunView:
+        return describe_run(self.services, run_id)
+
+    # the pump --------------------------------------------------------------------
+    def pump(
+        self,
+        *,
+        max_deliveries: int | None = None,
+        on_progress: Callable[[RunView], None] | None = None,
+        run_id: str | None = None,
+        progress_every_s: float = 0.25,
+    ) -> int:
+        """Deliver messages until both queues are empty (or a limit); returns deliveries."""
+        delivered = 0
+        last_progress = time.monotonic()
+        context = _Context()
+        while max_deliveries is None or delivered < max_deliveries:
+            moved = self._deliver(self.event_queue, advance_handler.handler, context)
+            moved += self._deliver(self.work_queue, work_handler.handler, context)
+            delivered += moved
+            if on_progress and run_id and time.monotonic() - last_progress > progress_every_s:
+                on_progress(self.describe(run_id))
+                last_progress = time.monotonic()
+            if moved:
+                continue
+            due = [
+                t for t in (self.event_queue.next_visible_at(), self.work_queue.next_visible_at())
+                if t is not None
+            ]
+            if not due:
+                break
+            if isinstance(self.clock, ManualClock):
+                self.clock.advance_to(min(due))
+            else:
+                time.sleep(max(0.0, min(0.5, (min(due) - self.clock.now_ms()) / 1000)))
+        if on_progress and run_id:
+            on_progress(self.describe(run_id))
+        self.delivered += delivered
+        return delivered
+
+    def _deliver(self, queue: LocalQueue, handler: Handler, context: Any) -> int:
+        batch = queue.receive(self.batch_size)
+        if not batch:
+            return 0
+        if self._shuffle is not None:
+            self._shuffle.shuffle(batch)
+        failed = self._invoke(handler, batch, context)
+        for msg in batch:
+            if msg.message_id not in failed:
+                queue.delete(msg.receipt)
+        if self.deliver_twice:
+            self._invoke(handler, batch, context)  # a duplicate delivery of the same batch
+        return len(batch)
+
+    @staticmethod
+    def _invoke(handler: Handler, batch: list[LocalMessage], context: Any) -> set[str]:
+        event = {
+            "Records": [
+                {
+                    "messageId": m.message_id,
+                    "receiptHandle": m.receipt,
+                    "body": m.body,
+                    "attributes": {"ApproximateReceiveCount": str(m.receive_count)},
+                    "messageAttributes": {},
+                    "md5OfBody": "",
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": f"arn:aws:sqs:{REGION}:000000000000:local",
+                    "awsRegion": REGION,
+                }
+                for m in batch
+            ]
+        }
+        try:
+            response = handler(event, context)
+        except Exception:  # every record failed: all stay on the queue, as with SQS
+            return {m.message_id for m in batch}
+        return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return [*self.work_dlq.bodies(), *self.event_dlq.bodies()]
+
+
+def load_json_or_yaml(path: Path) -> dict[str, Any]:
+    from podium.core.dsl.load import parse_document
+
+    text = path.read_text()
+    return json.loads(text) if path.suffix == ".json" else parse_document(text, str(path))

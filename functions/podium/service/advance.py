@@ -1,0 +1,166 @@
+"""Use cases of the advance handler: start a run's roots, and move the graph forward
+after a step ends (fan-out, idempotent fan-in, skip propagation, run completion).
+
+Every function here is safe to repeat: a duplicate or replayed message finds its writes
+already applied (the conditional write fails with the current item) and re-runs only the
+idempotent follow-ups, so a crash between any two calls loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from podium.core.engine.decide import (
+    ArriveAtJoin,
+    CreateStep,
+    after_step_ended,
+    join_resolution,
+    run_outcome,
+)
+from podium.core.engine.errors import RunConflict, StepConflict, StepExists
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.service import messages
+from podium.service.context import Services
+
+log = logging.getLogger("podium.advance")
+
+_PENDING = frozenset({StepStatus.PENDING})
+
+
+def start_roots(ctx: Services, run_id: str) -> list[str]:
+    """Create the root steps READY and enqueue them. Returns the ready step ids."""
+    run = ctx.store.get_run(run_id)
+    if run.status is not RunStatus.RUNNING:
+        return []
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    now = ctx.now()
+    ready: list[str] = []
+    for root in graph.roots:
+        try:
+            ctx.store.create_step(StepRecord(run_id, root, StepStatus.READY, ready_at=now))
+            ready.append(root)
+        except StepExists as exists:
+            if exists.current is not None and exists.current.status is StepStatus.READY:
+                ready.append(root)  # a replay: the first delivery may have died before sending
+    dispatch(ctx, run_id, ready)
+    return ready
+
+
+def dispatch(ctx: Services, run_id: str, ready: list[str]) -> None:
+    if ready:
+        ctx.work_queue.send_many(
+            [messages.encode(messages.Exec(run_id, step, 1)) for step in ready]
+        )
+
+
+def after_terminal(ctx: Services, run: RunRecord, step: str, outcome: StepStatus) -> list[str]:
+    """Propagate a terminal step to its successors; returns the steps made READY.
+
+    Skips propagate through an explicit worklist (no recursion, so deep graphs are fine).
+    Completion is checked when a sink was reached, freshly or on a replay."""
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    failing = run.failing or outcome.failure
+    ready: list[str] = []
+    worklist: list[tuple[str, StepStatus]] = [(step, outcome)]
+    sink_reached = graph.is_sink(step)
+    while worklist:
+        current, status = worklist.pop()
+        for action in after_step_ended(graph, current, status, failing):
+            if isinstance(action, CreateStep):
+                resolved = _create(ctx, run, action)
+            else:
+                resolved = _arrive(ctx, run, action, failing)
+            if resolved is None:
+                continue
+            succ, succ_status = resolved
+            if succ_status is StepStatus.READY:
+                ready.append(succ)
+            elif succ_status.terminal:
+                worklist.append((succ, succ_status))
+                sink_reached = sink_reached or graph.is_sink(succ)
+    if sink_reached:
+        complete_if_done(ctx, run.run_id)
+    return ready
+
+
+def _create(ctx: Services, run: RunRecord, action: CreateStep) -> tuple[str, StepStatus] | None:
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    now = ctx.now()
+    terminal = action.status.terminal
+    record = StepRecord(
+        run.run_id,
+        action.step,
+        action.status,
+        ready_at=now,
+        ended_at=now if terminal else None,
+        reason=action.reason,
+    )
+    try:
+        ctx.store.create_step(record, count_sink=terminal and graph.is_sink(action.step))
+    except StepExists as exists:
+        return _replayed(exists.current)
+    return action.step, action.status
+
+
+def _arrive(
+    ctx: Services, run: RunRecord, action: ArriveAtJoin, failing: bool
+) -> tuple[str, StepStatus] | None:
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    now = ctx.now()
+    join = ctx.store.arrive(run.run_id, action.step, action.pred, action.pred_complete, now)
+    if join.status is not StepStatus.PENDING:
+        return _replayed(join)
+    resolution = join_resolution(graph, action.step, join.arrived, join.failed_preds, failing)
+    if resolution is None:
+        return None
+    status, reason = resolution
+    terminal = status.terminal
+    try:
+        ctx.store.transition_step(
+            run.run_id,
+            action.step,
+            expected=_PENDING,
+            attempt=None,
+            to=status,
+            changes={"ready_at": now, "reason": reason, "ended_at": now if terminal else None},
+            count_sink=terminal and graph.is_sink(action.step),
+        )
+    except StepConflict as conflict:
+        return _replayed(conflict.current)
+    return action.step, status
+
+
+def _replayed(current: StepRecord | None) -> tuple[str, StepStatus] | None:
+    """Another writer (or an earlier delivery) got there first.
+
+    READY: re-send its work message (the first sender may have died; a duplicate message
+    is dropped by the claim). Terminal: re-run its propagation (idempotent)."""
+    if current is None or current.status is StepStatus.PENDING:
+        return None
+    if current.status is StepStatus.READY or current.status.terminal:
+        return current.step, current.status
+    return None
+
+
+def complete_if_done(ctx: Services, run_id: str) -> RunRecord | None:
+    run = ctx.store.get_run(run_id)
+    outcome = run_outcome(run)
+    if outcome is None or run.status is not RunStatus.RUNNING:
+        return None
+    try:
+        done = ctx.store.transition_run(
+            run_id,
+            expected=frozenset({RunStatus.RUNNING}),
+            to=outcome,
+            changes={"ended_at": ctx.now()},
+        )
+    except RunConflict:
+        return None
+    log.info("run %s %s", run_id, outcome.value)
+    return done
+
+
+def with_failing(run: RunRecord, error: str) -> RunRecord:
+    return replace(run, failing=True, error=run.error or error)

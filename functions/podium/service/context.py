@@ -1,0 +1,77 @@
+"""The wiring the use cases run against: ports only, assembled by bootstrap or a test."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.core.dsl.load import validate_definition
+from podium.core.dsl.models import WorkflowDefinition
+from podium.core.engine.graph import Graph
+from podium.core.ports import Clock, FunctionRunner, IdGenerator, MessageQueue, StateStore
+from podium.service import messages
+
+SQS_MAX_DELAY_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class CompiledWorkflow:
+    definition: WorkflowDefinition
+    graph: Graph
+
+
+class DefinitionCache:
+    """Versions are immutable, so a parsed definition can be cached for the process life."""
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+        self._cache: dict[tuple[str, int], CompiledWorkflow] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, version: int) -> CompiledWorkflow:
+        hit = self._cache.get((name, version))
+        if hit is not None:
+            return hit
+        wv = self._store.get_workflow_version(name, version)
+        defn = validate_definition(wv.document)
+        compiled = CompiledWorkflow(defn, Graph.of(defn))
+        with self._lock:
+            self._cache[(name, version)] = compiled
+        return compiled
+
+
+@dataclass
+class Services:
+    store: StateStore
+    work_queue: MessageQueue
+    event_queue: MessageQueue
+    runner: FunctionRunner
+    clock: Clock
+    ids: IdGenerator
+    definitions: DefinitionCache = field(init=False)
+    # How long a worker may hold a RUNNING step before the sweeper reclaims it.
+    lease_ms: int = 16 * 60 * 1000
+    # A READY step older than this with no progress is re-driven by the sweeper.
+    stale_ready_ms: int = 5 * 60 * 1000
+
+    def __post_init__(self) -> None:
+        self.definitions = DefinitionCache(self.store)
+
+    def now(self) -> int:
+        return self.clock.now_ms()
+
+    def send_later(self, queue: MessageQueue, msg: messages.Message, delay_seconds: int) -> None:
+        """Delays beyond SQS's 15 minutes hop: the message carries its due time."""
+        if delay_seconds <= SQS_MAX_DELAY_SECONDS:
+            queue.send(messages.encode(msg), delay_seconds)
+        else:
+            due = self.now() + delay_seconds * 1000
+            queue.send(messages.encode(msg, not_before=due), SQS_MAX_DELAY_SECONDS)
+
+
+def digest_of(document: dict[str, Any]) -> str:
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,215 @@
+"""Use cases of the work handler: claim a step attempt, run it, record the outcome.
+
+A worker claims ``(step, attempt)`` with one conditional write before it touches the
+target, so a duplicate message can never run an attempt twice. The outcome is recorded
+with a write that expects ``RUNNING`` at that attempt, then the graph moves forward.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from podium.core.dsl.models import FailStep, LambdaStep, NoopStep, SleepStep
+from podium.core.engine.decide import RUN_FAILING, after_attempt_failed
+from podium.core.engine.errors import StepConflict
+from podium.core.engine.records import RunRecord, TimelineEvent
+from podium.core.engine.status import StepStatus
+from podium.core.ports import Invocation
+from podium.service import messages
+from podium.service.advance import after_terminal, dispatch, with_failing
+from podium.service.context import Services
+
+log = logging.getLogger("podium.execute")
+
+_CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
+_RUNNING = frozenset({StepStatus.RUNNING})
+SLEEP_GRACE_MS = 5 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    output: Any = None
+    error: str | None = None
+
+
+def execute(ctx: Services, msg: messages.Exec) -> messages.Exec | None:
+    """Run one attempt. Returns a successor the caller may run next in the same process
+    (saving a queue round trip); every other newly ready step is enqueued."""
+    run = ctx.store.get_run(msg.run)
+    if run.status.terminal:
+        return None
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    spec = compiled.definition.step(msg.step)
+    is_sink = compiled.graph.is_sink(msg.step)
+    now = ctx.now()
+
+    if run.failing:
+        try:
+            ctx.store.transition_step(
+                run.run_id,
+                msg.step,
+                expected=_CLAIMABLE,
+                attempt=msg.attempt - 1,
+                to=StepStatus.SKIPPED,
+                changes={"ended_at": now, "reason": RUN_FAILING},
+                count_sink=is_sink,
+            )
+        except StepConflict:
+            return None
+        return _continue(ctx, run.run_id, after_terminal(ctx, run, msg.step, StepStatus.SKIPPED))
+
+    lease = now + (spec.seconds * 1000 + SLEEP_GRACE_MS if isinstance(spec, SleepStep) else 0)
+    try:
+        ctx.store.transition_step(
+            run.run_id,
+            msg.step,
+            expected=_CLAIMABLE,
+            attempt=msg.attempt - 1,
+            to=StepStatus.RUNNING,
+            changes={
+                "attempt": msg.attempt,
+                "started_at": now,
+                "lease_until": lease + ctx.lease_ms,
+                "ended_at": None,
+            },
+        )
+    except StepConflict as conflict:
+        log.info("drop exec %s/%s#%s: %s", msg.run, msg.step, msg.attempt, conflict)
+        return None
+
+    if isinstance(spec, SleepStep):
+        ctx.send_later(
+            ctx.event_queue, messages.Timer(run.run_id, msg.step, msg.attempt), spec.seconds
+        )
+        return None
+    outcome = _run(ctx, run, spec, msg.attempt)
+    return finish_attempt(ctx, run, msg.step, msg.attempt, outcome)
+
+
+def _run(ctx: Services, run: RunRecord, spec: Any, attempt: int) -> Outcome:
+    if isinstance(spec, NoopStep):
+        return Outcome(True)
+    if isinstance(spec, FailStep):
+        return Outcome(False, error=spec.message)
+    if isinstance(spec, LambdaStep):
+        key = f"{run.run_id}/{spec.id}/{attempt}"
+        event = {
+            "payload": spec.payload,
+            "params": run.params,
+            "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
+            "step": spec.id,
+            "attempt": attempt,
+            "idempotency_key": key,
+        }
+        result = ctx.runner.invoke(Invocation(spec.function, event, key))
+        return Outcome(result.ok, result.output, result.error)
+    return Outcome(False, error=f"step type '{spec.type}' is not supported by this worker")
+
+
+def finish_attempt(
+    ctx: Services, run: RunRecord, step: str, attempt: int, outcome: Outcome
+) -> messages.Exec | None:
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    is_sink = compiled.graph.is_sink(step)
+    now = ctx.now()
+    base = {"ended_at": now, "lease_until": None}
+
+    if outcome.ok:
+        try:
+            ctx.store.transition_step(
+                run.run_id,
+                step,
+                expected=_RUNNING,
+                attempt=attempt,
+                to=StepStatus.SUCCEEDED,
+                changes={**base, "output": outcome.output, "error": None},
+                count_sink=is_sink,
+            )
+        except StepConflict as conflict:
+            if not _same_attempt(conflict, StepStatus.SUCCEEDED, attempt):
+                return None
+        return _continue(ctx, run.run_id, after_terminal(ctx, run, step, StepStatus.SUCCEEDED))
+
+    error = outcome.error or "failed"
+    retry = after_attempt_failed(compiled.definition, step, attempt)
+    if retry is not None:
+        try:
+            ctx.store.transition_step(
+                run.run_id,
+                step,
+                expected=_RUNNING,
+                attempt=attempt,
+                to=StepStatus.RETRY_WAIT,
+                changes={**base, "error": error},
+            )
+        except StepConflict as conflict:
+            if not _same_attempt(conflict, StepStatus.RETRY_WAIT, attempt):
+                return None
+        record = ctx.store.get_step(run.run_id, step)
+        ctx.store.put_event(
+            TimelineEvent(
+                run.run_id,
+                now,
+                f"retry-{step}-{attempt}",  # deterministic: a replay overwrites, not adds
+                "retry",
+                step=step,
+                attempt=attempt,
+                detail={
+                    "error": error,
+                    "started_at": record.started_at if record else None,
+                    "ended_at": now,
+                    "next_attempt": retry.next_attempt,
+                    "delay_seconds": retry.delay_seconds,
+                },
+            )
+        )
+        ctx.send_later(
+            ctx.work_queue,
+            messages.Exec(run.run_id, step, retry.next_attempt),
+            retry.delay_seconds,
+        )
+        return None
+
+    try:
+        ctx.store.transition_step(
+            run.run_id,
+            step,
+            expected=_RUNNING,
+            attempt=attempt,
+            to=StepStatus.FAILED,
+            changes={**base, "error": error},
+            count_sink=is_sink,
+            failing_error=f"{step}: {error}" if is_sink else None,
+        )
+    except StepConflict as conflict:
+        if not _same_attempt(conflict, StepStatus.FAILED, attempt):
+            return None
+    # The flag goes up before any successor is touched, so completion sees it.
+    ctx.store.mark_run_failing(run.run_id, f"{step}: {error}")
+    failing = with_failing(run, f"{step}: {error}")
+    return _continue(ctx, run.run_id, after_terminal(ctx, failing, step, StepStatus.FAILED))
+
+
+def _same_attempt(conflict: StepConflict, status: StepStatus, attempt: int) -> bool:
+    """The write was already applied by an earlier delivery: redo only the follow-ups."""
+    cur = conflict.current
+    return cur is not None and cur.status is status and cur.attempt == attempt
+
+
+def _continue(ctx: Services, run_id: str, ready: list[str]) -> messages.Exec | None:
+    if not ready:
+        return None
+    first, rest = ready[0], ready[1:]
+    dispatch(ctx, run_id, rest)
+    return messages.Exec(run_id, first, 1)
+
+
+def on_timer(ctx: Services, msg: messages.Timer) -> messages.Exec | None:
+    """A sleep ended. A timer that fires twice or late finds the attempt already closed."""
+    run = ctx.store.get_run(msg.run)
+    if run.status.terminal:
+        return None
+    return finish_attempt(ctx, run, msg.step, msg.attempt, Outcome(True))

@@ -1,0 +1,63 @@
+"""JSON views of records, shared by the API and the CLI's --json output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+
+
+def run_view(run: RunRecord) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "workflow": run.workflow,
+        "version": run.version,
+        "status": run.status.value,
+        "params": run.params,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "error": run.error,
+        "trigger": run.trigger,
+    }
+
+
+def step_view(step: StepRecord) -> dict[str, Any]:
+    duration = (
+        step.ended_at - step.started_at
+        if step.ended_at is not None and step.started_at is not None
+        else None
+    )
+    return {
+        "step": step.step,
+        "status": step.status.value,
+        "attempts": step.attempt,
+        "ready_at": step.ready_at,
+        "started_at": step.started_at,
+        "ended_at": step.ended_at,
+        "duration_ms": duration,
+        "error": step.error,
+        "reason": step.reason,
+        "output": step.output,
+    }
+
+
+def event_view(ev: TimelineEvent) -> dict[str, Any]:
+    return {
+        "at": ev.at,
+        "kind": ev.kind,
+        "step": ev.step,
+        "attempt": ev.attempt,
+        "detail": ev.detail,
+    }
+
+
+def workflow_view(wv: WorkflowVersion) -> dict[str, Any]:
+    return {
+        "name": wv.name,
+        "version": wv.version,
+        "active_version": wv.active_version,
+        "digest": wv.digest,
+        "created_at": wv.created_at,
+        "definition": wv.document,
+    }

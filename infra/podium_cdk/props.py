@@ -1,0 +1,123 @@
+"""Everything a user can configure on the ``Podium`` construct, with defaults.
+
+The props are one frozen, keyword-only dataclass so that a typo is a TypeError at synth
+time, and so that the sub-constructs receive one immutable value instead of a dozen
+loose arguments. ``docs/deploy.md`` has the same table in prose; keep them in sync.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, get_args
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_events as events
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+
+HandlerName = Literal["api", "advance", "work", "sweep", "events"]
+HANDLER_NAMES: tuple[HandlerName, ...] = get_args(HandlerName)
+Architecture = Literal["arm64", "x86_64"]
+
+# Enough for pydantic validation of large definitions; the work function mostly waits
+# on the synchronous invoke of a user function, so more memory would only cost more.
+DEFAULT_MEMORY_MB: Mapping[HandlerName, int] = MappingProxyType(
+    {"api": 512, "advance": 512, "work": 512, "sweep": 256, "events": 256}
+)
+
+# Lambda's hard limit; the work function may wait this long on a user Lambda.
+MAX_LAMBDA_TIMEOUT = Duration.minutes(15)
+
+_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PodiumProps:
+    """Settings of one Podium deployment. Every field has a default that deploys."""
+
+    # Naming. The prefix names the event bus, the schedule group, alarms, the dashboard
+    # and the Powertools service; it must be unique per account and region.
+    name_prefix: str = "podium"
+
+    # Compute.
+    architecture: Architecture = "arm64"
+    memory_mb: Mapping[HandlerName, int] = field(default_factory=dict)
+    reserved_concurrency: Mapping[HandlerName, int] = field(default_factory=dict)
+    queue_max_concurrency: Mapping[Literal["advance", "work"], int] = field(
+        default_factory=dict
+    )
+    work_timeout: Duration = MAX_LAMBDA_TIMEOUT
+    work_batch_size: int = 1
+    advance_batch_size: int = 10
+    sweep_interval: Duration = Duration.minutes(1)
+    tracing: bool = True
+    log_level: str = "INFO"
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
+
+    # What steps and triggers may touch.
+    allowed_function_arns: Sequence[str] = ()
+    ecs_cluster_arns: Sequence[str] = ()
+    ecs_task_definition_arns: Sequence[str] = ()
+    ecs_pass_role_arns: Sequence[str] = ()
+    trigger_bucket_names: Sequence[str] = ()
+    trigger_event_patterns: Sequence[events.EventPattern] = ()
+
+    # Data.
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    run_retention_days: int | None = 90
+    payload_expiration_days: int | None = None
+    point_in_time_recovery: bool = True
+    access_logs_bucket: s3.IBucket | None = None
+
+    # Monitoring.
+    alarm_email: str | None = None
+    alarm_topic: sns.ITopic | None = None
+    alarms: bool = True
+    dashboard: bool = True
+
+    # Lambda code. None means: bundle functions/podium plus its runtime dependencies
+    # (or the raw source when the context flag ``podium:skipBundling`` is true).
+    code: lambda_.Code | None = None
+
+    def __post_init__(self) -> None:
+        if not _PREFIX.match(self.name_prefix):
+            raise ValueError(
+                f"name_prefix {self.name_prefix!r}: use 1-30 lowercase letters, digits "
+                "or '-', starting with a letter"
+            )
+        if self.architecture not in get_args(Architecture):
+            raise ValueError(f"architecture must be one of {get_args(Architecture)}")
+        for name in (*self.memory_mb, *self.reserved_concurrency):
+            if name not in HANDLER_NAMES:
+                raise ValueError(f"unknown handler {name!r}; known: {HANDLER_NAMES}")
+        for name, value in self.queue_max_concurrency.items():
+            if name not in ("advance", "work"):
+                raise ValueError(f"queue_max_concurrency: {name!r} has no queue")
+            if not 2 <= value <= 1000:
+                raise ValueError("queue_max_concurrency must be within 2..1000 (SQS limit)")
+        if self.work_timeout.to_seconds() > MAX_LAMBDA_TIMEOUT.to_seconds():
+            raise ValueError("work_timeout cannot exceed Lambda's 15 minutes")
+        if not 1 <= self.work_batch_size <= 10 or not 1 <= self.advance_batch_size <= 10:
+            raise ValueError("batch sizes must be within 1..10")
+        if self.run_retention_days is not None and self.run_retention_days < 1:
+            raise ValueError("run_retention_days must be >= 1 (or None to keep runs)")
+        if self.alarm_email and self.alarm_topic:
+            raise ValueError("give alarm_email or alarm_topic, not both")
+
+    def memory_for(self, handler: HandlerName) -> int:
+        return self.memory_mb.get(handler, DEFAULT_MEMORY_MB[handler])
+
+    @property
+    def effective_payload_expiration_days(self) -> int | None:
+        """Payloads outlive their run item by a month, so a run that is read just
+        before its TTL still finds its outputs."""
+        if self.payload_expiration_days is not None:
+            return self.payload_expiration_days
+        if self.run_retention_days is None:
+            return None
+        return self.run_retention_days + 30
