@@ -34,12 +34,32 @@ class ManualClock:
             self._now += ms
 
 
+class FastForwardClock:
+    """Real time that jumps over waits: the embedded runtime's default.
+
+    Durations of real work are measured truly, while a sleep step or a retry delay is
+    skipped by moving an offset forward instead of waiting."""
+
+    def __init__(self) -> None:
+        self._offset = 0
+        self._lock = threading.Lock()
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000 + self._offset
+
+    def advance_to(self, ms: int) -> None:
+        with self._lock:
+            now = self.now_ms()
+            if ms > now:
+                self._offset += ms - now
+
+
 class UlidGenerator:
     """ULIDs: 48 bits of milliseconds then 80 random bits, Crockford base32 (26 chars).
 
     Time-ordered, so run ids sort by creation time."""
 
-    def __init__(self, clock: SystemClock | ManualClock) -> None:
+    def __init__(self, clock: SystemClock | ManualClock | FastForwardClock) -> None:
         self._clock = clock
 
     def new_id(self) -> str:

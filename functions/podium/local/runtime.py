@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from podium import bootstrap
-from podium.adapters.clock import ManualClock, SystemClock, UlidGenerator
+from podium.adapters.clock import FastForwardClock, ManualClock, SystemClock, UlidGenerator
 from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.queues import LocalMessage, LocalQueue
 from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
@@ -51,6 +51,7 @@ class LocalRuntime:
         self,
         *,
         virtual_time: bool = True,
+        clock: ManualClock | FastForwardClock | SystemClock | None = None,
         deliver_twice: bool = False,
         shuffle_seed: int | None = None,
         batch_size: int = 10,
@@ -59,7 +60,9 @@ class LocalRuntime:
         self.deliver_twice = deliver_twice
         self._shuffle = random.Random(shuffle_seed) if shuffle_seed is not None else None
         self.batch_size = batch_size
-        self.clock: ManualClock | SystemClock = ManualClock() if virtual_time else SystemClock()
+        self.clock: ManualClock | FastForwardClock | SystemClock = clock or (
+            FastForwardClock() if virtual_time else SystemClock()
+        )
         self._mock: Any = None
         self.delivered = 0
 
@@ -160,7 +163,7 @@ class LocalRuntime:
             ]
             if not due:
                 break
-            if isinstance(self.clock, ManualClock):
+            if isinstance(self.clock, (ManualClock, FastForwardClock)):
                 self.clock.advance_to(min(due))
             else:
                 time.sleep(max(0.0, min(0.5, (min(due) - self.clock.now_ms()) / 1000)))

@@ -1,0 +1,143 @@
+"""The ``podium`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from podium.core.dsl import DefinitionError, load_definition, parse_cli_value, workflow_json_schema
+
+app = typer.Typer(
+    help="Podium: a serverless workflow orchestrator for AWS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="Run param as key=value (repeatable)."),
+]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as exc:
+        errors.print(f"[red]cannot read {path}: {exc.strerror}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _print_issues(path: Path, exc: DefinitionError) -> None:
+    errors.print(f"[bold red]{path}: {len(exc.issues)} problem(s)[/bold red]")
+    for issue in exc.issues:
+        errors.print(f"  [red]✗[/red] {issue}", highlight=False, markup=False)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Workflow definitions (YAML or JSON).")],
+) -> None:
+    """Check definitions; lists every problem with its path. Exit 1 when any is invalid."""
+    bad = 0
+    for path in files:
+        try:
+            defn = load_definition(_read(path), str(path))
+        except DefinitionError as exc:
+            _print_issues(path, exc)
+            bad += 1
+            continue
+        console.print(f"[green]✓[/green] {path}: workflow '{defn.name}', {len(defn.steps)} steps")
+    raise typer.Exit(1 if bad else 0)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the workflow language (for editors)."""
+    sys.stdout.write(json.dumps(workflow_json_schema(), indent=2) + "\n")
+
+
+def parse_params(defn_params: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            errors.print(f"[red]--param '{pair}': use key=value[/red]")
+            raise typer.Exit(2)
+        spec = defn_params.get(key)
+        out[key] = parse_cli_value(spec, raw) if spec is not None else raw
+    return out
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="Workflow definition to run.")],
+    param: ParamOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    real_time: Annotated[
+        bool, typer.Option("--real-time", help="Really wait for sleeps and retry delays.")
+    ] = False,
+) -> None:
+    """Run a workflow end to end on the embedded runtime (moto, no AWS account)."""
+    from rich.live import Live
+
+    from podium.cli import render
+    from podium.local.runtime import LocalRuntime
+
+    text = _read(file)
+    try:
+        defn = load_definition(text, str(file))
+    except DefinitionError as exc:
+        _print_issues(file, exc)
+        raise typer.Exit(1) from None
+    params = parse_params(dict(defn.params), param or [])
+    # Local functions are referenced as module:function next to the definition.
+    sys.path.insert(0, str(file.resolve().parent))
+    with LocalRuntime(virtual_time=not real_time) as rt:
+        rt.push(text)
+        try:
+            started = rt.start_run(defn.name, params)
+        except DefinitionError as exc:
+            _print_issues(file, exc)
+            raise typer.Exit(1) from None
+        if as_json:
+            rt.pump(run_id=started.run_id)
+        else:
+            with Live(console=errors, transient=True, refresh_per_second=8) as live:
+                rt.pump(run_id=started.run_id, on_progress=lambda v: live.update(render.progress(v)))
+        view = rt.describe(started.run_id)
+    if as_json:
+        sys.stdout.write(json.dumps(render.view_json(view), indent=2, default=str) + "\n")
+    else:
+        console.print(render.summary(view))
+        for s in view.steps:
+            if s.step in _sinks(defn) and s.output is not None:
+                console.print(f"[bold]{s.step} output:[/bold]")
+                console.print(s.output if isinstance(s.output, str) else json.dumps(s.output, indent=2))
+    raise typer.Exit(0 if view.run.status.complete else 1)
+
+
+def _sinks(defn: Any) -> set[str]:
+    used = {d for s in defn.steps for d in s.depends_on}
+    return {s.id for s in defn.steps if s.id not in used}
+
+
+def _register_optional() -> None:
+    try:
+        from podium.cli.expr_command import expr_command
+    except ImportError:  # the expression language is being built alongside
+        return
+    app.command("expr")(expr_command)
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,38 @@
+"""The per-evaluation context shared by all compiled closures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import LimitError
+from .limits import Limits
+
+
+class Ctx:
+    """State of one evaluation.
+
+    `vars` holds the free variables (the bindings); `slots` holds comprehension
+    variables, which the compiler resolves to fixed indices so the hot path is a list
+    read instead of a scope chain walk; `budget` is the remaining cost.
+    """
+
+    __slots__ = ("budget", "limits", "slots", "vars")
+
+    def __init__(self, variables: dict[str, Any], n_slots: int, limits: Limits) -> None:
+        self.vars = variables
+        self.slots: list[Any] = [None] * n_slots
+        self.budget = limits.max_cost
+        self.limits = limits
+
+    def charge(self, steps: int) -> None:
+        budget = self.budget - steps
+        self.budget = budget
+        if budget < 0:
+            raise LimitError(
+                f"evaluation cost limit exceeded (max_cost={self.limits.max_cost} steps)"
+            )
+
+
+def unmetered(limits: Limits) -> Ctx:
+    """A context for work outside an evaluation (tests, constant folding)."""
+    return Ctx({}, 0, limits)

@@ -1,0 +1,135 @@
+"""EventBridge: the Podium bus, the Scheduler group for timers and cron triggers, and
+the rules that feed the events and sweep functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+
+class Eventing(Construct):
+    """The bus for signals and custom triggers, and the Scheduler group whose schedules
+    (cron triggers, timers longer than SQS's 15-minute delay) send to the event queue.
+
+    Attributes: ``bus``, ``schedule_group``, ``scheduler_role``.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, name_prefix: str, event_queue: sqs.IQueue
+    ) -> None:
+        super().__init__(scope, construct_id)
+        account = Stack.of(self).account
+        self.bus = events.EventBus(self, "Bus", event_bus_name=f"{name_prefix}-bus")
+        self.schedule_group = scheduler.ScheduleGroup(
+            self, "ScheduleGroup", schedule_group_name=name_prefix
+        )
+        # The Scheduler assumes this role to deliver each schedule to the event queue.
+        # The conditions stop other accounts' schedules (confused deputy) and schedules
+        # outside Podium's group from using it; the Scheduler names the group, not the
+        # schedule, as the source ARN.
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            description="EventBridge Scheduler delivers Podium timers and cron triggers",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": account,
+                        "aws:SourceArn": self.schedule_group.schedule_group_arn,
+                    },
+                },
+            ),
+        )
+        self.scheduler_role.add_to_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[event_queue.queue_arn])
+        )
+
+    def schedule_arn_pattern(self) -> str:
+        """Every schedule in Podium's group; their names are made at run time."""
+        return Stack.of(self).format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=f"{self.schedule_group.schedule_group_name}/*",
+        )
+
+
+class Triggers(Construct):
+    """Rules that start runs from events, and the sweeper's clock.
+
+    - every event put on the Podium bus (signals, custom triggers);
+    - S3 ``Object Created`` events of the trigger buckets (S3 sends them to the
+      account's default bus once EventBridge notifications are on for the bucket);
+    - any extra event patterns, matched on the default bus (AWS service events);
+    - a schedule that runs the sweeper.
+
+    Attributes: ``bus_rule``, ``s3_rule`` (or None), ``pattern_rules``, ``sweep_rule``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bus: events.IEventBus,
+        events_function: lambda_.IFunction,
+        sweep_function: lambda_.IFunction,
+        trigger_dlq: sqs.IQueue,
+        trigger_bucket_names: Sequence[str],
+        trigger_event_patterns: Sequence[events.EventPattern],
+        sweep_interval: Duration,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # EventBridge retries a failed delivery for a day; what still fails lands in
+        # the trigger DLQ.
+        to_events = targets.LambdaFunction(events_function, dead_letter_queue=trigger_dlq)
+        account = Stack.of(self).account
+        self.bus_rule = events.Rule(
+            self,
+            "BusRule",
+            event_bus=bus,
+            description="Signals and custom triggers put on the Podium bus",
+            # A pattern cannot be empty; every event put by this account matches.
+            event_pattern=events.EventPattern(account=[account]),
+            targets=[to_events],
+        )
+        self.s3_rule: events.Rule | None = None
+        if trigger_bucket_names:
+            self.s3_rule = events.Rule(
+                self,
+                "S3ObjectCreatedRule",
+                description="S3 uploads that trigger Podium workflows",
+                event_pattern=events.EventPattern(
+                    source=["aws.s3"],
+                    detail_type=["Object Created"],
+                    detail={"bucket": {"name": list(trigger_bucket_names)}},
+                ),
+                targets=[to_events],
+            )
+        self.pattern_rules = [
+            events.Rule(
+                self,
+                f"PatternRule{i}",
+                description="Custom trigger pattern on the default bus",
+                event_pattern=pattern,
+                targets=[to_events],
+            )
+            for i, pattern in enumerate(trigger_event_patterns)
+        ]
+        # A missed tick is harmless (the next one sweeps the same items), so no retries
+        # and no DLQ: a retried sweep would only overlap with the next one.
+        self.sweep_rule = events.Rule(
+            self,
+            "SweepSchedule",
+            description="Re-drives stuck Podium work",
+            schedule=events.Schedule.rate(sweep_interval),
+            targets=[targets.LambdaFunction(sweep_function, retry_attempts=0)],
+        )
