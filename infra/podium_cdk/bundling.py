@@ -204,9 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--arch", choices=["arm64", "x86_64"], default="arm64")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "lambda")
-    parser.add_argument(
-        "--clean", action="store_true", help="delete --out first if it exists"
-    )
+    parser.add_argument("--clean", action="store_true", help="delete --out first if it exists")
     args = parser.parse_args(argv)
     out: Path = args.out.resolve()
     if args.clean and out.exists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -30,9 +30,7 @@ class HandlerSpec:
 def handler_specs(work_timeout: Duration) -> Mapping[HandlerName, HandlerSpec]:
     return {
         # HTTP APIs give up on an integration after 30 seconds.
-        "api": HandlerSpec(
-            "podium.handlers.api.handler", "Podium HTTP API", Duration.seconds(29)
-        ),
+        "api": HandlerSpec("podium.handlers.api.handler", "Podium HTTP API", Duration.seconds(29)),
         "advance": HandlerSpec(
             "podium.handlers.advance.handler",
             "Podium: advances runs (event queue)",
@@ -132,7 +130,7 @@ class EngineFunctions(Construct):
             self,
             f"{ident}Logs",
             retention=props.log_retention,
-            removal_policy=_log_removal(props.removal_policy),
+            removal_policy=props.log_removal_policy,
         )
         log_group.grant_write(role)
         function = lambda_.Function(
@@ -176,8 +174,3 @@ class EngineFunctions(Construct):
         self.roles[name] = role
         self.log_groups[name] = log_group
         return function
-
-
-def _log_removal(policy: RemovalPolicy) -> RemovalPolicy:
-    # SNAPSHOT is not valid for log groups; keep them in that case.
-    return RemovalPolicy.RETAIN if policy == RemovalPolicy.SNAPSHOT else policy

@@ -48,13 +48,11 @@ class PodiumProps:
     architecture: Architecture = "arm64"
     memory_mb: Mapping[HandlerName, int] = field(default_factory=dict)
     reserved_concurrency: Mapping[HandlerName, int] = field(default_factory=dict)
-    queue_max_concurrency: Mapping[Literal["advance", "work"], int] = field(
-        default_factory=dict
-    )
+    queue_max_concurrency: Mapping[Literal["advance", "work"], int] = field(default_factory=dict)
     work_timeout: Duration = MAX_LAMBDA_TIMEOUT
     work_batch_size: int = 1
     advance_batch_size: int = 10
-    sweep_interval: Duration = Duration.minutes(1)
+    sweep_interval: Duration = field(default_factory=lambda: Duration.minutes(1))
     tracing: bool = True
     log_level: str = "INFO"
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
@@ -106,6 +104,8 @@ class PodiumProps:
             raise ValueError("batch sizes must be within 1..10")
         if self.run_retention_days is not None and self.run_retention_days < 1:
             raise ValueError("run_retention_days must be >= 1 (or None to keep runs)")
+        if self.ecs_task_definition_arns and not self.ecs_cluster_arns:
+            raise ValueError("ecs_task_definition_arns needs ecs_cluster_arns to run them in")
         if self.alarm_email and self.alarm_topic:
             raise ValueError("give alarm_email or alarm_topic, not both")
 
@@ -121,3 +121,10 @@ class PodiumProps:
         if self.run_retention_days is None:
             return None
         return self.run_retention_days + 30
+
+    @property
+    def log_removal_policy(self) -> RemovalPolicy:
+        """SNAPSHOT is not valid for log groups: keep them in that case."""
+        if self.removal_policy == RemovalPolicy.SNAPSHOT:
+            return RemovalPolicy.RETAIN
+        return self.removal_policy

@@ -6,8 +6,6 @@ from aws_cdk import Duration
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import nag
-
 # After this many failed receives a message is poison: park it in the DLQ, alarm, and
 # let an operator redrive it once the cause is fixed.
 MAX_RECEIVE_COUNT = 5
@@ -19,9 +17,7 @@ DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to notice and redrive
 
 
 def visibility_for(function_timeout: Duration) -> Duration:
-    seconds = min(
-        function_timeout.to_seconds() * VISIBILITY_FACTOR, MAX_VISIBILITY.to_seconds()
-    )
+    seconds = min(function_timeout.to_seconds() * VISIBILITY_FACTOR, MAX_VISIBILITY.to_seconds())
     return Duration.seconds(seconds)
 
 
@@ -38,13 +34,7 @@ def _queue(scope: Construct, construct_id: str, **kwargs: object) -> sqs.Queue:
 
 
 def _dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
-    dlq = _queue(scope, construct_id, retention_period=DLQ_RETENTION)
-    nag.acknowledge(
-        dlq,
-        "AwsSolutions-SQS3",
-        "This queue is itself a dead-letter queue; its depth is alarmed.",
-    )
-    return dlq
+    return _queue(scope, construct_id, retention_period=DLQ_RETENTION)
 
 
 class Queues(Construct):

@@ -89,25 +89,31 @@ def step_to_item(rec: StepRecord) -> Item:
         if value is not None:
             item[attr] = encode(value, kind)
     if rec.arrived:
-        item["ar"] = {"SS": sorted(rec.arrived)}
-    if rec.failed_preds:
-        item["fp"] = {"SS": sorted(rec.failed_preds)}
+        item["n"] = {"N": str(rec.arrived)}
+    if rec.failed_arrivals:
+        item["nf"] = {"N": str(rec.failed_arrivals)}
     return item
 
 
-def step_from_item(item: Item) -> StepRecord:
+def step_from_item(item: Item, run_id: str | None = None, step: str | None = None) -> StepRecord:
+    """Decode a whole item, or a partial one (UPDATED_NEW) when the key is given."""
     values: dict[str, Any] = {}
     for field, (attr, kind) in STEP_FIELDS.items():
         if attr in item:
             values[field] = decode(item[attr], kind)
     values["status"] = StepStatus(values["status"])
     return StepRecord(
-        run_id=item["pk"]["S"][2:],
-        step=item["sk"]["S"][2:],
-        arrived=frozenset(item["ar"]["SS"]) if "ar" in item else frozenset(),
-        failed_preds=frozenset(item["fp"]["SS"]) if "fp" in item else frozenset(),
+        run_id=run_id if run_id is not None else item["pk"]["S"][2:],
+        step=step if step is not None else item["sk"]["S"][2:],
+        arrived=int(item["n"]["N"]) if "n" in item else 0,
+        failed_arrivals=int(item["nf"]["N"]) if "nf" in item else 0,
         **values,
     )
+
+
+def arrival_mark(pred: str) -> str:
+    """Each predecessor leaves a marker attribute on the join, so it is counted once."""
+    return f"a:{pred}"
 
 
 def update_parts(

@@ -302,27 +302,44 @@ class DynamoStateStore:
         return c.step_from_item(resp["Attributes"])
 
     def arrive(self, run_id: str, step: str, pred: str, pred_complete: bool, now: int) -> StepRecord:
-        names = {"#ar": "ar", "#st": "st", "#at": "at"}
-        values: dict[str, Any] = {
-            ":p": {"SS": [pred]},
-            ":pending": {"S": StepStatus.PENDING.value},
-            ":zero": {"N": "0"},
-        }
-        adds = ["#ar :p"]
-        if not pred_complete:
-            names["#fp"] = "fp"
-            adds.append("#fp :p")
-        resp = self._db.update_item(
-            TableName=self._table,
-            Key=c.key(c.run_pk(run_id), c.step_sk(step)),
-            UpdateExpression=c.expression(
-                ["#st = if_not_exists(#st, :pending)", "#at = if_not_exists(#at, :zero)"], [], adds
-            ),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )
-        return c.step_from_item(resp["Attributes"])
+        # A marker attribute per predecessor makes the counter exactly-once, and
+        # UPDATED_NEW returns only the counters: the reply stays small however wide the join.
+        try:
+            resp = self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+                UpdateExpression=(
+                    "SET #st = if_not_exists(#st, :pending), #at = if_not_exists(#at, :zero),"
+                    " #mark = :one ADD #n :one, #nf :failed"
+                ),
+                ConditionExpression="attribute_not_exists(#mark)",
+                ExpressionAttributeNames={
+                    "#st": "st",
+                    "#at": "at",
+                    "#mark": c.arrival_mark(pred),
+                    "#n": "n",
+                    "#nf": "nf",
+                },
+                ExpressionAttributeValues={
+                    ":pending": {"S": StepStatus.PENDING.value},
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                    ":failed": {"N": "0" if pred_complete else "1"},
+                },
+                ReturnValues="UPDATED_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                old = _old_step(exc)
+                if old is not None:
+                    return old  # a duplicate arrival: counted once already
+            raise
+        attrs = resp["Attributes"]
+        # A new arrival means the join cannot have resolved yet (that needs every
+        # arrival), so an unchanged status that UPDATED_NEW leaves out is PENDING.
+        attrs.setdefault("st", {"S": StepStatus.PENDING.value})
+        return c.step_from_item(attrs, run_id, step)
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         item = self._db.get_item(

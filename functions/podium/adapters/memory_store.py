@@ -30,6 +30,7 @@ class MemoryStateStore:
         self._runs: dict[str, RunRecord] = {}
         self._steps: dict[str, dict[str, StepRecord]] = {}
         self._events: dict[str, list[TimelineEvent]] = {}
+        self._arrivals: dict[tuple[str, str], set[str]] = {}
         self.writes = 0  # every attempted conditional write, for cost accounting in tests
 
     # workflows ---------------------------------------------------------------
@@ -154,10 +155,14 @@ class MemoryStateStore:
             self.writes += 1
             steps = self._steps.setdefault(run_id, {})
             current = steps.get(step) or StepRecord(run_id, step, StepStatus.PENDING)
+            marks = self._arrivals.setdefault((run_id, step), set())
+            if pred in marks:
+                return current  # a duplicate arrival counts once
+            marks.add(pred)
             new = replace(
                 current,
-                arrived=current.arrived | {pred},
-                failed_preds=current.failed_preds if pred_complete else current.failed_preds | {pred},
+                arrived=current.arrived + 1,
+                failed_arrivals=current.failed_arrivals + (0 if pred_complete else 1),
             )
             steps[step] = new
             return new

@@ -13,10 +13,8 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from podium.service import messages
-from podium.service.advance import dispatch
 from podium.service.context import Services
-from podium.service.execute import execute
+from podium.service.execute import Claimed, perform
 
 # Stop running successors in-process when less than this is left of the invocation;
 # the rest go back to the queue.
@@ -33,15 +31,12 @@ def run_batch(
     event: dict[str, Any],
     context: Any,
     ctx: Services,
-    handle: Callable[[Services, Any], messages.Exec | None],
+    handle: Callable[[Services, Any], Claimed | None],
 ) -> dict[str, Any]:
     def record_handler(record: SQSRecord) -> None:
         cont = handle(ctx, json.loads(record.body))
         while cont is not None:
-            if remaining_ms(context) < CONTINUE_MARGIN_MS:
-                dispatch(ctx, cont.run, [cont.step])
-                return
-            cont = execute(ctx, cont)
+            cont = perform(ctx, cont, inline=remaining_ms(context) > CONTINUE_MARGIN_MS)
 
     return process_partial_response(
         event=event, record_handler=record_handler, processor=_processor, context=context

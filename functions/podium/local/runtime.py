@@ -19,6 +19,7 @@ from typing import Any
 from podium import bootstrap
 from podium.adapters.clock import FastForwardClock, ManualClock, SystemClock, UlidGenerator
 from podium.adapters.dynamo_store import DynamoStateStore
+from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.queues import LocalMessage, LocalQueue
 from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
 from podium.adapters.table_schema import create_table
@@ -55,7 +56,11 @@ class LocalRuntime:
         deliver_twice: bool = False,
         shuffle_seed: int | None = None,
         batch_size: int = 10,
+        store: str = "moto",
     ) -> None:
+        if store not in ("moto", "memory"):
+            raise ValueError("store must be 'moto' (DynamoDB on moto) or 'memory'")
+        self.store_kind = store
         self.virtual_time = virtual_time
         self.deliver_twice = deliver_twice
         self._shuffle = random.Random(shuffle_seed) if shuffle_seed is not None else None
@@ -80,10 +85,14 @@ class LocalRuntime:
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
         self._mock = mock_aws()
         self._mock.start()
-        clients = bootstrap.aws_clients(REGION)
-        self.dynamodb = clients["dynamodb"]
-        create_table(self.dynamodb, TABLE_NAME)
         clock = self.clock
+        self.store: DynamoStateStore | MemoryStateStore
+        if self.store_kind == "moto":
+            self.dynamodb = bootstrap.aws_clients(REGION)["dynamodb"]
+            create_table(self.dynamodb, TABLE_NAME)
+            self.store = DynamoStateStore(self.dynamodb, TABLE_NAME)
+        else:
+            self.store = MemoryStateStore()
         self.work_dlq = LocalQueue("work-dlq", clock)
         self.event_dlq = LocalQueue("event-dlq", clock)
         self.work_queue = LocalQueue(
@@ -93,7 +102,6 @@ class LocalRuntime:
         self.event_queue = LocalQueue(
             "events", clock, visibility_timeout_seconds=60, dead_letters=self.event_dlq
         )
-        self.store = DynamoStateStore(self.dynamodb, TABLE_NAME)
         self.services = Services(
             store=self.store,
             work_queue=self.work_queue,

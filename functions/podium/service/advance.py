@@ -9,8 +9,9 @@ idempotent follow-ups, so a crash between any two calls loses nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from podium.core.dsl.models import SleepStep
 from podium.core.engine.decide import (
     ArriveAtJoin,
     CreateStep,
@@ -55,20 +56,36 @@ def dispatch(ctx: Services, run_id: str, ready: list[str]) -> None:
         )
 
 
-def after_terminal(ctx: Services, run: RunRecord, step: str, outcome: StepStatus) -> list[str]:
-    """Propagate a terminal step to its successors; returns the steps made READY.
+@dataclass(frozen=True)
+class Propagation:
+    ready: list[str]  # made READY: to be enqueued
+    claimed: str | None  # created already RUNNING (attempt 1) for this worker to perform
 
-    Skips propagate through an explicit worklist (no recursion, so deep graphs are fine).
-    Completion is checked when a sink was reached, freshly or on a replay."""
+
+def after_terminal(
+    ctx: Services, run: RunRecord, step: str, outcome: StepStatus, *, claim_one: bool = False
+) -> Propagation:
+    """Propagate a terminal step to its successors.
+
+    With ``claim_one`` the first successor that can start is created already claimed by
+    this worker (RUNNING, attempt 1): one write instead of create-then-claim, and no
+    queue round trip. Skips propagate through an explicit worklist (no recursion, so deep
+    graphs are fine). Completion is checked when a sink was reached, freshly or on a
+    replay."""
     graph = ctx.definitions.get(run.workflow, run.version).graph
     failing = run.failing or outcome.failure
     ready: list[str] = []
+    claimed: str | None = None
     worklist: list[tuple[str, StepStatus]] = [(step, outcome)]
     sink_reached = graph.is_sink(step)
     while worklist:
         current, status = worklist.pop()
         for action in after_step_ended(graph, current, status, failing):
             if isinstance(action, CreateStep):
+                if claim_one and claimed is None and action.status is StepStatus.READY:
+                    if _create_claimed(ctx, run, action.step):
+                        claimed = action.step
+                        continue
                 resolved = _create(ctx, run, action)
             else:
                 resolved = _arrive(ctx, run, action, failing)
@@ -82,7 +99,31 @@ def after_terminal(ctx: Services, run: RunRecord, step: str, outcome: StepStatus
                 sink_reached = sink_reached or graph.is_sink(succ)
     if sink_reached:
         complete_if_done(ctx, run.run_id)
-    return ready
+    return Propagation(ready, claimed)
+
+
+def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
+    spec = ctx.definitions.get(run.workflow, run.version).definition.step(step)
+    wait_ms = spec.seconds * 1000 if isinstance(spec, SleepStep) else 0
+    return now + wait_ms + ctx.lease_ms
+
+
+def _create_claimed(ctx: Services, run: RunRecord, step: str) -> bool:
+    now = ctx.now()
+    record = StepRecord(
+        run.run_id,
+        step,
+        StepStatus.RUNNING,
+        attempt=1,
+        ready_at=now,
+        started_at=now,
+        lease_until=lease_until(ctx, run, step, now),
+    )
+    try:
+        ctx.store.create_step(record)
+    except StepExists:
+        return False  # a replay: fall back to the READY path, which re-sends if needed
+    return True
 
 
 def _create(ctx: Services, run: RunRecord, action: CreateStep) -> tuple[str, StepStatus] | None:
@@ -112,7 +153,7 @@ def _arrive(
     join = ctx.store.arrive(run.run_id, action.step, action.pred, action.pred_complete, now)
     if join.status is not StepStatus.PENDING:
         return _replayed(join)
-    resolution = join_resolution(graph, action.step, join.arrived, join.failed_preds, failing)
+    resolution = join_resolution(graph, action.step, join.arrived, join.failed_arrivals, failing)
     if resolution is None:
         return None
     status, reason = resolution

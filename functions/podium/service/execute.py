@@ -18,14 +18,19 @@ from podium.core.engine.records import RunRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
 from podium.core.ports import Invocation
 from podium.service import messages
-from podium.service.advance import after_terminal, dispatch, with_failing
+from podium.service.advance import (
+    Propagation,
+    after_terminal,
+    dispatch,
+    lease_until,
+    with_failing,
+)
 from podium.service.context import Services
 
 log = logging.getLogger("podium.execute")
 
 _CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 _RUNNING = frozenset({StepStatus.RUNNING})
-SLEEP_GRACE_MS = 5 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -35,14 +40,23 @@ class Outcome:
     error: str | None = None
 
 
-def execute(ctx: Services, msg: messages.Exec) -> messages.Exec | None:
-    """Run one attempt. Returns a successor the caller may run next in the same process
-    (saving a queue round trip); every other newly ready step is enqueued."""
+@dataclass(frozen=True)
+class Claimed:
+    """A step attempt this worker holds (RUNNING) and should perform next, in-process."""
+
+    run: RunRecord
+    step: str
+    attempt: int
+
+
+def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claimed | None:
+    """Claim and run one attempt. Returns a successor already claimed for this worker to
+    perform next (when ``inline``), saving a queue round trip and a write; every other
+    newly ready step is enqueued."""
     run = ctx.store.get_run(msg.run)
     if run.status.terminal:
         return None
     compiled = ctx.definitions.get(run.workflow, run.version)
-    spec = compiled.definition.step(msg.step)
     is_sink = compiled.graph.is_sink(msg.step)
     now = ctx.now()
 
@@ -59,9 +73,8 @@ def execute(ctx: Services, msg: messages.Exec) -> messages.Exec | None:
             )
         except StepConflict:
             return None
-        return _continue(ctx, run.run_id, after_terminal(ctx, run, msg.step, StepStatus.SKIPPED))
+        return _continue(ctx, run, after_terminal(ctx, run, msg.step, StepStatus.SKIPPED))
 
-    lease = now + (spec.seconds * 1000 + SLEEP_GRACE_MS if isinstance(spec, SleepStep) else 0)
     try:
         ctx.store.transition_step(
             run.run_id,
@@ -72,21 +85,25 @@ def execute(ctx: Services, msg: messages.Exec) -> messages.Exec | None:
             changes={
                 "attempt": msg.attempt,
                 "started_at": now,
-                "lease_until": lease + ctx.lease_ms,
+                "lease_until": lease_until(ctx, run, msg.step, now),
                 "ended_at": None,
             },
         )
     except StepConflict as conflict:
         log.info("drop exec %s/%s#%s: %s", msg.run, msg.step, msg.attempt, conflict)
         return None
+    return perform(ctx, Claimed(run, msg.step, msg.attempt), inline=inline)
 
+
+def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed | None:
+    """Run a claimed attempt and record its outcome."""
+    run, step, attempt = claimed.run, claimed.step, claimed.attempt
+    spec = ctx.definitions.get(run.workflow, run.version).definition.step(step)
     if isinstance(spec, SleepStep):
-        ctx.send_later(
-            ctx.event_queue, messages.Timer(run.run_id, msg.step, msg.attempt), spec.seconds
-        )
+        ctx.send_later(ctx.event_queue, messages.Timer(run.run_id, step, attempt), spec.seconds)
         return None
-    outcome = _run(ctx, run, spec, msg.attempt)
-    return finish_attempt(ctx, run, msg.step, msg.attempt, outcome)
+    outcome = _run(ctx, run, spec, attempt)
+    return finish_attempt(ctx, run, step, attempt, outcome, inline=inline)
 
 
 def _run(ctx: Services, run: RunRecord, spec: Any, attempt: int) -> Outcome:
@@ -110,8 +127,14 @@ def _run(ctx: Services, run: RunRecord, spec: Any, attempt: int) -> Outcome:
 
 
 def finish_attempt(
-    ctx: Services, run: RunRecord, step: str, attempt: int, outcome: Outcome
-) -> messages.Exec | None:
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    attempt: int,
+    outcome: Outcome,
+    *,
+    inline: bool = False,
+) -> Claimed | None:
     compiled = ctx.definitions.get(run.workflow, run.version)
     is_sink = compiled.graph.is_sink(step)
     now = ctx.now()
@@ -131,7 +154,9 @@ def finish_attempt(
         except StepConflict as conflict:
             if not _same_attempt(conflict, StepStatus.SUCCEEDED, attempt):
                 return None
-        return _continue(ctx, run.run_id, after_terminal(ctx, run, step, StepStatus.SUCCEEDED))
+        return _continue(
+            ctx, run, after_terminal(ctx, run, step, StepStatus.SUCCEEDED, claim_one=inline)
+        )
 
     error = outcome.error or "failed"
     retry = after_attempt_failed(compiled.definition, step, attempt)
@@ -190,7 +215,7 @@ def finish_attempt(
     # The flag goes up before any successor is touched, so completion sees it.
     ctx.store.mark_run_failing(run.run_id, f"{step}: {error}")
     failing = with_failing(run, f"{step}: {error}")
-    return _continue(ctx, run.run_id, after_terminal(ctx, failing, step, StepStatus.FAILED))
+    return _continue(ctx, failing, after_terminal(ctx, failing, step, StepStatus.FAILED))
 
 
 def _same_attempt(conflict: StepConflict, status: StepStatus, attempt: int) -> bool:
@@ -199,17 +224,17 @@ def _same_attempt(conflict: StepConflict, status: StepStatus, attempt: int) -> b
     return cur is not None and cur.status is status and cur.attempt == attempt
 
 
-def _continue(ctx: Services, run_id: str, ready: list[str]) -> messages.Exec | None:
-    if not ready:
+def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claimed | None:
+    dispatch(ctx, run.run_id, propagation.ready)
+    if propagation.claimed is None:
         return None
-    first, rest = ready[0], ready[1:]
-    dispatch(ctx, run_id, rest)
-    return messages.Exec(run_id, first, 1)
+    # The run record is reused: the failing flag it may miss is the same race any read has.
+    return Claimed(run, propagation.claimed, 1)
 
 
-def on_timer(ctx: Services, msg: messages.Timer) -> messages.Exec | None:
+def on_timer(ctx: Services, msg: messages.Timer) -> Claimed | None:
     """A sleep ended. A timer that fires twice or late finds the attempt already closed."""
     run = ctx.store.get_run(msg.run)
     if run.status.terminal:
         return None
-    return finish_attempt(ctx, run, msg.step, msg.attempt, Outcome(True))
+    return finish_attempt(ctx, run, msg.step, msg.attempt, Outcome(True), inline=True)

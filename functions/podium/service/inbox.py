@@ -7,7 +7,7 @@ from typing import Any
 from podium.service import messages
 from podium.service.advance import start_roots
 from podium.service.context import Services
-from podium.service.execute import execute, on_timer
+from podium.service.execute import Claimed, execute, on_timer
 
 
 def _deferred(ctx: Services, queue: Any, msg: messages.Message, not_before: int | None) -> bool:
@@ -24,7 +24,7 @@ def _deferred(ctx: Services, queue: Any, msg: messages.Message, not_before: int 
     return True
 
 
-def handle_work(ctx: Services, body: Any) -> messages.Exec | None:
+def handle_work(ctx: Services, body: Any) -> Claimed | None:
     msg, nb = messages.decode(body)
     if not isinstance(msg, messages.Exec):
         raise messages.BadMessage(f"the work queue takes exec messages, not {body!r}")
@@ -33,7 +33,7 @@ def handle_work(ctx: Services, body: Any) -> messages.Exec | None:
     return execute(ctx, msg)
 
 
-def handle_event(ctx: Services, body: Any) -> messages.Exec | None:
+def handle_event(ctx: Services, body: Any) -> Claimed | None:
     msg, nb = messages.decode(body)
     if _deferred(ctx, ctx.event_queue, msg, nb):
         return None

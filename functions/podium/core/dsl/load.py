@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -29,11 +30,27 @@ _STEP_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. YAML 1.1 also reads on/off/yes/no as booleans,
+    which silently turns a param named ``on`` or a value ``no`` (Norway) into a bool."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
 def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
     """YAML is a superset of JSON, but JSON gets JSON's clearer error messages."""
     stripped = text.lstrip()
     try:
-        data = json.loads(text) if stripped.startswith("{") else yaml.safe_load(text)
+        data = json.loads(text) if stripped.startswith("{") else yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 (a SafeLoader)
     except json.JSONDecodeError as exc:
         raise DefinitionError(
             [Issue(source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]

@@ -61,12 +61,12 @@ def after_step_ended(
 
 
 def join_resolution(
-    graph: Graph, step: str, arrived: frozenset[str], failed_preds: frozenset[str], run_failing: bool
+    graph: Graph, step: str, arrived: int, failed_arrivals: int, run_failing: bool
 ) -> tuple[StepStatus, str | None] | None:
     """None while predecessors are still running; else the status the join moves to."""
-    if len(arrived) < len(graph.predecessors[step]):
+    if arrived < len(graph.predecessors[step]):
         return None
-    return start_status(not failed_preds, run_failing)
+    return start_status(failed_arrivals == 0, run_failing)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,8 +53,8 @@ class StepRecord:
     error: str | None = None
     output: Any = None
     reason: str | None = None
-    arrived: frozenset[str] = field(default_factory=frozenset)  # join: predecessors done
-    failed_preds: frozenset[str] = field(default_factory=frozenset)  # join: ... not complete
+    arrived: int = 0  # join: predecessors that have ended (each counted once)
+    failed_arrivals: int = 0  # join: ... of which did not complete (failed or skipped)
 
 
 @dataclass(frozen=True, slots=True)

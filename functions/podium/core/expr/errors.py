@@ -9,7 +9,7 @@ errors to behave like values inside `&&`, `||` and comprehensions.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
 # How much of a long source line is shown around the caret.
 _EXCERPT_WIDTH = 80
@@ -146,6 +146,12 @@ class Fault(Exception):
         self.pos = pos
         if kind is not None:
             self.kind = kind  # type: ignore[misc]
+
+    def at(self, pos: int) -> Self:
+        """Attach a position unless a more precise one is already known."""
+        if self.pos is None:
+            self.pos = pos
+        return self
 
     def to_public(self, source: str, default_pos: int = 0) -> ExpressionError:
         cls = ERROR_CLASSES.get(self.kind, EvaluationError)

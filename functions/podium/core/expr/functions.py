@@ -1,0 +1,371 @@
+"""CEL's standard functions: size, string tests, regex, conversions, time accessors.
+
+Each function is registered with the argument counts it accepts so that a checked
+compile can reject unknown names and wrong arities before anything runs. Overload
+resolution on argument types happens inside each implementation.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import re2
+
+from .errors import EvalError, LimitError
+from .runtime import Ctx
+from .timeutil import (
+    NANOS,
+    duration_field,
+    format_duration,
+    format_timestamp,
+    parse_duration,
+    parse_timestamp,
+    timestamp_field,
+)
+from .values import (
+    INT64_MAX,
+    INT64_MIN,
+    UINT64_MAX,
+    CelType,
+    Duration,
+    Timestamp,
+    UInt,
+    make_timestamp,
+    no_overload,
+    type_of,
+)
+
+Impl = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A callable name. `impl(ctx, *args)`; for methods the receiver is the first arg."""
+
+    name: str
+    arities: frozenset[int]
+    impl: Impl
+
+
+# ---- size and strings ----------------------------------------------------------------
+
+
+def fn_size(ctx: Ctx, value: Any) -> int:
+    t = type(value)
+    if t is str or t is bytes or t is list or t is dict:
+        return len(value)
+    raise no_overload("size", value)
+
+
+def _search_cost(ctx: Ctx, text: str) -> None:
+    if len(text) >= 1024:
+        ctx.charge(len(text) // 1024)
+
+
+def fn_contains(ctx: Ctx, s: Any, sub: Any) -> bool:
+    if type(s) is str and type(sub) is str:
+        _search_cost(ctx, s)
+        return sub in s
+    raise no_overload("contains", s, sub)
+
+
+def fn_starts_with(ctx: Ctx, s: Any, prefix: Any) -> bool:
+    if type(s) is str and type(prefix) is str:
+        return s.startswith(prefix)
+    raise no_overload("startsWith", s, prefix)
+
+
+def fn_ends_with(ctx: Ctx, s: Any, suffix: Any) -> bool:
+    if type(s) is str and type(suffix) is str:
+        return s.endswith(suffix)
+    raise no_overload("endsWith", s, suffix)
+
+
+# RE2 guarantees linear-time matching; the memory cap bounds pathological patterns.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.max_mem = 8 << 20
+
+
+@lru_cache(maxsize=256)
+def _compiled_regex(pattern: str) -> Any:
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        raise EvalError(f"invalid regular expression {pattern!r}: {exc}") from None
+
+
+def compile_regex(pattern: str, max_length: int) -> Any:
+    if len(pattern) > max_length:
+        raise LimitError(f"regular expression too long ({len(pattern)} > {max_length})")
+    return _compiled_regex(pattern)
+
+
+def fn_matches(ctx: Ctx, s: Any, pattern: Any) -> bool:
+    if type(s) is str and type(pattern) is str:
+        regex = compile_regex(pattern, ctx.limits.max_regex_length)
+        _search_cost(ctx, s)
+        return regex.search(s) is not None
+    raise no_overload("matches", s, pattern)
+
+
+# ---- conversions ---------------------------------------------------------------------
+
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,20}", re.ASCII)
+_FLOAT_TEXT = re.compile(
+    r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)",
+    re.ASCII | re.IGNORECASE,
+)
+_BOOL_TEXT = {
+    "1": True,
+    "t": True,
+    "T": True,
+    "true": True,
+    "TRUE": True,
+    "True": True,
+    "0": False,
+    "f": False,
+    "F": False,
+    "false": False,
+    "FALSE": False,
+    "False": False,
+}
+
+
+def fn_int(ctx: Ctx, v: Any) -> int:
+    t = type(v)
+    if t is int:
+        return v
+    if t is UInt:
+        if v > INT64_MAX:
+            raise EvalError("int() range error: uint value too large")
+        return int(v)
+    if t is float:
+        # The bounds are exclusive: float(2**63 - 1) rounds up to 2**63.
+        if math.isnan(v) or v <= -9.223372036854775808e18 or v >= 9.223372036854775807e18:
+            raise EvalError(f"int() range error: {v!r} does not fit in int64")
+        return int(v)
+    if t is str:
+        if not _INT_TEXT.fullmatch(v):
+            raise EvalError(f"int() cannot convert string {v[:40]!r}")
+        r = int(v)
+        if not INT64_MIN <= r <= INT64_MAX:
+            raise EvalError("int() range error: value out of int64 range")
+        return r
+    if t is Timestamp:
+        return v.nanos // NANOS
+    raise no_overload("int", v)
+
+
+def fn_uint(ctx: Ctx, v: Any) -> UInt:
+    t = type(v)
+    if t is UInt:
+        return v
+    if t is int:
+        if v < 0:
+            raise EvalError("uint() range error: negative value")
+        return UInt(v)
+    if t is float:
+        if math.isnan(v) or v < 0 or v >= 1.8446744073709552e19:
+            raise EvalError(f"uint() range error: {v!r} does not fit in uint64")
+        return UInt(int(v))
+    if t is str:
+        if not _INT_TEXT.fullmatch(v) or v.startswith("-"):
+            raise EvalError(f"uint() cannot convert string {v[:40]!r}")
+        r = int(v)
+        if r > UINT64_MAX:
+            raise EvalError("uint() range error: value out of uint64 range")
+        return UInt(r)
+    raise no_overload("uint", v)
+
+
+def fn_double(ctx: Ctx, v: Any) -> float:
+    t = type(v)
+    if t is float:
+        return v
+    if t is int or t is UInt:
+        return float(v)
+    if t is str:
+        if len(v) > 400 or not _FLOAT_TEXT.fullmatch(v):
+            raise EvalError(f"double() cannot convert string {v[:40]!r}")
+        return float(v)
+    raise no_overload("double", v)
+
+
+def format_double(v: float) -> str:
+    """Shortest round-trip text, laid out like Go's `%g` (what CEL implementations print)."""
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    if v == 0.0:
+        return "-0" if math.copysign(1.0, v) < 0 else "0"
+    sign, digits, exponent = Decimal(repr(v)).normalize().as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits))
+    point = len(text) + exponent  # position of the decimal point within `text`
+    exp10 = point - 1
+    neg = "-" if sign else ""
+    if exp10 < -4 or exp10 >= 6:  # Go's %g switches to exponent form here
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        return f"{neg}{mantissa}e{'-' if exp10 < 0 else '+'}{abs(exp10):02d}"
+    if point <= 0:
+        return f"{neg}0.{'0' * -point}{text}"
+    if point >= len(text):
+        return f"{neg}{text}{'0' * (point - len(text))}"
+    return f"{neg}{text[:point]}.{text[point:]}"
+
+
+def to_string(v: Any) -> str:
+    t = type(v)
+    if t is str:
+        return v
+    if t is int or t is UInt:
+        return str(int(v))
+    if t is float:
+        return format_double(v)
+    if t is bool:
+        return "true" if v else "false"
+    if t is bytes:
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            raise EvalError("string() conversion error: invalid UTF-8 in bytes") from None
+    if t is Timestamp:
+        return format_timestamp(v)
+    if t is Duration:
+        return format_duration(v)
+    if t is CelType:
+        return v.name
+    raise no_overload("string", v)
+
+
+def fn_string(ctx: Ctx, v: Any) -> str:
+    return to_string(v)
+
+
+def fn_bytes(ctx: Ctx, v: Any) -> bytes:
+    t = type(v)
+    if t is bytes:
+        return v
+    if t is str:
+        return v.encode("utf-8", "surrogatepass")
+    raise no_overload("bytes", v)
+
+
+def fn_bool(ctx: Ctx, v: Any) -> bool:
+    t = type(v)
+    if t is bool:
+        return v
+    if t is str:
+        r = _BOOL_TEXT.get(v)
+        if r is None:
+            raise EvalError(f"bool() type conversion error: {v[:40]!r}")
+        return r
+    raise no_overload("bool", v)
+
+
+def fn_type(ctx: Ctx, v: Any) -> CelType:
+    return type_of(v)
+
+
+def fn_dyn(ctx: Ctx, v: Any) -> Any:
+    return v
+
+
+def fn_timestamp(ctx: Ctx, v: Any) -> Timestamp:
+    t = type(v)
+    if t is Timestamp:
+        return v
+    if t is str:
+        return parse_timestamp(v)
+    if t is int:
+        if not -62135596800 <= v <= 253402300799:
+            raise EvalError("timestamp() range error")
+        return make_timestamp(v * NANOS)
+    raise no_overload("timestamp", v)
+
+
+def fn_duration(ctx: Ctx, v: Any) -> Duration:
+    t = type(v)
+    if t is Duration:
+        return v
+    if t is str:
+        return parse_duration(v)
+    raise no_overload("duration", v)
+
+
+# ---- timestamp and duration accessors ------------------------------------------------
+
+
+def _accessor(name: str) -> Impl:
+    def get(ctx: Ctx, v: Any, *tz: Any) -> int:
+        t = type(v)
+        if t is Timestamp:
+            return timestamp_field(v, name, tz[0] if tz else None)
+        if t is Duration and not tz:
+            return duration_field(v, name)
+        raise no_overload(name, v, *tz)
+
+    get.__name__ = f"fn_{name}"
+    return get
+
+
+ACCESSORS = (
+    "getFullYear",
+    "getMonth",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
+    "getHours",
+    "getMinutes",
+    "getSeconds",
+    "getMilliseconds",
+)
+
+
+def bytes_to_json(v: bytes) -> str:
+    return base64.b64encode(v).decode("ascii")
+
+
+def _fn(name: str, impl: Impl, *arities: int) -> Function:
+    return Function(name, frozenset(arities), impl)
+
+
+GLOBALS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        _fn("size", fn_size, 1),
+        _fn("matches", fn_matches, 2),
+        _fn("int", fn_int, 1),
+        _fn("uint", fn_uint, 1),
+        _fn("double", fn_double, 1),
+        _fn("string", fn_string, 1),
+        _fn("bytes", fn_bytes, 1),
+        _fn("bool", fn_bool, 1),
+        _fn("type", fn_type, 1),
+        _fn("dyn", fn_dyn, 1),
+        _fn("timestamp", fn_timestamp, 1),
+        _fn("duration", fn_duration, 1),
+    )
+}
+
+# Receiver-style functions: `arities` count the arguments after the receiver.
+METHODS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        _fn("size", fn_size, 0),
+        _fn("contains", fn_contains, 1),
+        _fn("startsWith", fn_starts_with, 1),
+        _fn("endsWith", fn_ends_with, 1),
+        _fn("matches", fn_matches, 1),
+        *(_fn(name, _accessor(name), 0, 1) for name in ACCESSORS),
+    )
+}

@@ -1,0 +1,133 @@
+"""Orchestration helpers that CEL lacks, namespaced `podium.` so they never shadow CEL.
+
+    podium.date(ts [, tz])             -> "YYYY-MM-DD"
+    podium.format(ts, fmt [, tz])      -> strftime-like text, safe directive subset
+    podium.dateRange(start, end)       -> ["YYYY-MM-DD", ...], both ends included
+
+Wherever a timestamp is expected, a string is accepted too: either RFC 3339 or a
+plain `YYYY-MM-DD` date (midnight UTC), because run dates often arrive as strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from .errors import EvalError, LimitError
+from .functions import Function
+from .runtime import Ctx
+from .timeutil import NANOS, parse_date_or_timestamp, to_datetime
+from .values import Timestamp, no_overload
+
+_MAX_FORMAT_LENGTH = 256
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _as_timestamp(value: Any, name: str) -> Timestamp:
+    if type(value) is Timestamp:
+        return value
+    if type(value) is str:
+        return parse_date_or_timestamp(value)
+    raise no_overload(name, value)
+
+
+def _offset(dt: datetime) -> str:
+    delta = dt.utcoffset()
+    minutes = 0 if delta is None else int(delta.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}{mins:02d}"
+
+
+# Locale-independent on purpose: the same workflow must render the same paths anywhere.
+_DIRECTIVES: dict[str, Callable[[datetime, Timestamp], str]] = {
+    "Y": lambda dt, ts: f"{dt.year:04d}",
+    "y": lambda dt, ts: f"{dt.year % 100:02d}",
+    "m": lambda dt, ts: f"{dt.month:02d}",
+    "d": lambda dt, ts: f"{dt.day:02d}",
+    "H": lambda dt, ts: f"{dt.hour:02d}",
+    "M": lambda dt, ts: f"{dt.minute:02d}",
+    "S": lambda dt, ts: f"{dt.second:02d}",
+    "f": lambda dt, ts: f"{(ts.nanos % NANOS) // 1000:06d}",
+    "j": lambda dt, ts: f"{dt.timetuple().tm_yday:03d}",
+    "a": lambda dt, ts: _DAYS[dt.weekday()][:3],
+    "A": lambda dt, ts: _DAYS[dt.weekday()],
+    "b": lambda dt, ts: _MONTHS[dt.month - 1][:3],
+    "B": lambda dt, ts: _MONTHS[dt.month - 1],
+    "u": lambda dt, ts: str(dt.isoweekday()),
+    "w": lambda dt, ts: str(dt.isoweekday() % 7),
+    "G": lambda dt, ts: f"{dt.isocalendar()[0]:04d}",
+    "V": lambda dt, ts: f"{dt.isocalendar()[1]:02d}",
+    "z": lambda dt, ts: _offset(dt),
+    "s": lambda dt, ts: str(ts.nanos // NANOS),
+    "%": lambda dt, ts: "%",
+}
+
+
+def fn_date(ctx: Ctx, value: Any, *tz: Any) -> str:
+    dt = to_datetime(_as_timestamp(value, "podium.date"), tz[0] if tz else None)
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
+
+
+def fn_format(ctx: Ctx, value: Any, fmt: Any, *tz: Any) -> str:
+    if type(fmt) is not str:
+        raise no_overload("podium.format", value, fmt)
+    if len(fmt) > _MAX_FORMAT_LENGTH:
+        raise LimitError(f"format string too long (max {_MAX_FORMAT_LENGTH})")
+    ts = _as_timestamp(value, "podium.format")
+    dt = to_datetime(ts, tz[0] if tz else None)
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch != "%":
+            out.append(ch)
+            i += 1
+            continue
+        directive = fmt[i + 1 : i + 2]
+        render = _DIRECTIVES.get(directive)
+        if render is None:
+            supported = " ".join("%" + d for d in _DIRECTIVES)
+            raise EvalError(f"unsupported format directive '%{directive}'; supported: {supported}")
+        out.append(render(dt, ts))
+        i += 2
+    return "".join(out)
+
+
+def fn_date_range(ctx: Ctx, start: Any, end: Any) -> list[str]:
+    first = to_datetime(_as_timestamp(start, "podium.dateRange")).date().toordinal()
+    last = to_datetime(_as_timestamp(end, "podium.dateRange")).date().toordinal()
+    count = last - first + 1
+    if count <= 0:
+        return []
+    cap = ctx.limits.max_list_size
+    if count > cap:
+        raise LimitError(f"podium.dateRange would produce {count} dates (max {cap})")
+    ctx.charge(count)
+    return [date.fromordinal(n).isoformat() for n in range(first, last + 1)]
+
+
+PODIUM_FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        Function("podium.date", frozenset({1, 2}), fn_date),
+        Function("podium.format", frozenset({2, 3}), fn_format),
+        Function("podium.dateRange", frozenset({2}), fn_date_range),
+    )
+}

@@ -1,0 +1,464 @@
+"""CEL's value model, built on plain Python objects where they fit.
+
+CEL type     Python representation
+----------   ---------------------------------------------------------------
+int          int (bool excluded: `type(x) is int` is the test everywhere)
+uint         UInt, an int subclass, so `{1u: x}[1]` hashes and compares as CEL wants
+double       float
+bool         bool
+string       str
+bytes        bytes
+null         None
+list         list
+map          dict; bool keys are wrapped in BoolKey so they do not collide with 0 and 1
+timestamp    Timestamp (nanoseconds since the Unix epoch, UTC)
+duration     Duration (nanoseconds)
+type         CelType
+
+Plain JSON-like data is therefore already a CEL value, which keeps evaluation cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from .errors import EvalError, ExpressionTypeError, LimitExceededError
+from .runtime import Ctx
+
+INT64_MIN = -(1 << 63)
+INT64_MAX = (1 << 63) - 1
+UINT64_MAX = (1 << 64) - 1
+
+
+class UInt(int):
+    """CEL `uint`: an int that keeps its own type identity."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"{int(self)}u"
+
+
+class Timestamp:
+    """A point in time with nanosecond precision, within years 1..9999 (CEL's range)."""
+
+    __slots__ = ("nanos",)
+
+    MIN_NANOS = -62135596800 * 1_000_000_000
+    MAX_NANOS = 253402300799 * 1_000_000_000 + 999_999_999
+
+    def __init__(self, nanos: int) -> None:
+        self.nanos = nanos
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Timestamp and other.nanos == self.nanos
+
+    def __hash__(self) -> int:
+        return hash(("ts", self.nanos))
+
+    def __lt__(self, other: Timestamp) -> bool:
+        return self.nanos < other.nanos
+
+    def __le__(self, other: Timestamp) -> bool:
+        return self.nanos <= other.nanos
+
+    def __gt__(self, other: Timestamp) -> bool:
+        return self.nanos > other.nanos
+
+    def __ge__(self, other: Timestamp) -> bool:
+        return self.nanos >= other.nanos
+
+    def __repr__(self) -> str:
+        return f"Timestamp({self.nanos})"
+
+
+class Duration:
+    """A signed span of time in nanoseconds, within the int64 range (about 292 years)."""
+
+    __slots__ = ("nanos",)
+
+    MIN_NANOS = INT64_MIN
+    MAX_NANOS = INT64_MAX
+
+    def __init__(self, nanos: int) -> None:
+        self.nanos = nanos
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Duration and other.nanos == self.nanos
+
+    def __hash__(self) -> int:
+        return hash(("dur", self.nanos))
+
+    def __lt__(self, other: Duration) -> bool:
+        return self.nanos < other.nanos
+
+    def __le__(self, other: Duration) -> bool:
+        return self.nanos <= other.nanos
+
+    def __gt__(self, other: Duration) -> bool:
+        return self.nanos > other.nanos
+
+    def __ge__(self, other: Duration) -> bool:
+        return self.nanos >= other.nanos
+
+    def __repr__(self) -> str:
+        return f"Duration({self.nanos})"
+
+
+def make_timestamp(nanos: int) -> Timestamp:
+    if nanos < Timestamp.MIN_NANOS or nanos > Timestamp.MAX_NANOS:
+        raise EvalError("timestamp out of range (years 0001..9999)")
+    return Timestamp(nanos)
+
+
+def make_duration(nanos: int) -> Duration:
+    if nanos < Duration.MIN_NANOS or nanos > Duration.MAX_NANOS:
+        raise EvalError("duration out of range")
+    return Duration(nanos)
+
+
+class CelType:
+    """A type value, e.g. the result of `type(1)` or the identifier `int`."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is CelType and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("type", self.name))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+INT_TYPE = CelType("int")
+UINT_TYPE = CelType("uint")
+DOUBLE_TYPE = CelType("double")
+BOOL_TYPE = CelType("bool")
+STRING_TYPE = CelType("string")
+BYTES_TYPE = CelType("bytes")
+LIST_TYPE = CelType("list")
+MAP_TYPE = CelType("map")
+NULL_TYPE = CelType("null_type")
+TYPE_TYPE = CelType("type")
+TIMESTAMP_TYPE = CelType("google.protobuf.Timestamp")
+DURATION_TYPE = CelType("google.protobuf.Duration")
+
+# Identifiers that denote types when no binding shadows them. `dyn` is deliberately
+# absent: the spec makes a bare `dyn` an unknown variable.
+TYPE_DENOTATIONS: dict[str, CelType] = {
+    t.name: t
+    for t in (
+        INT_TYPE,
+        UINT_TYPE,
+        DOUBLE_TYPE,
+        BOOL_TYPE,
+        STRING_TYPE,
+        BYTES_TYPE,
+        LIST_TYPE,
+        MAP_TYPE,
+        NULL_TYPE,
+        TYPE_TYPE,
+        TIMESTAMP_TYPE,
+        DURATION_TYPE,
+    )
+}
+
+_TYPE_OF: dict[type, CelType] = {
+    int: INT_TYPE,
+    UInt: UINT_TYPE,
+    float: DOUBLE_TYPE,
+    bool: BOOL_TYPE,
+    str: STRING_TYPE,
+    bytes: BYTES_TYPE,
+    list: LIST_TYPE,
+    dict: MAP_TYPE,
+    type(None): NULL_TYPE,
+    CelType: TYPE_TYPE,
+    Timestamp: TIMESTAMP_TYPE,
+    Duration: DURATION_TYPE,
+}
+
+
+def type_of(value: Any) -> CelType:
+    t = _TYPE_OF.get(type(value))
+    if t is None:
+        raise EvalError(f"not a CEL value: {type(value).__name__}", kind="type")
+    return t
+
+
+def type_name(value: Any) -> str:
+    t = _TYPE_OF.get(type(value))
+    return t.name if t is not None else type(value).__name__
+
+
+def no_overload(op: str, *args: Any) -> EvalError:
+    """CEL's `no_matching_overload` error, naming the runtime types involved."""
+    types = ", ".join(type_name(a) for a in args)
+    return EvalError(f"no matching overload for {op}({types})", kind="type")
+
+
+class BoolKey:
+    """Stands in for a bool map key: Python would merge `True` with the key `1`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "true" if self.value else "false"
+
+
+TRUE_KEY = BoolKey(True)
+FALSE_KEY = BoolKey(False)
+
+_NO_KEY = object()  # lookup key that is never present (wrong key type)
+
+
+def map_key(key: Any) -> Any:
+    """The dict key for a CEL key being stored: int, uint, bool or string only."""
+    t = type(key)
+    if t is str or t is int or t is UInt:
+        return key
+    if t is bool:
+        return TRUE_KEY if key else FALSE_KEY
+    raise EvalError(f"unsupported map key type: {type_name(key)}", kind="type")
+
+
+def lookup_key(key: Any) -> Any:
+    """The dict key to look up. Doubles find equal int/uint keys, as the spec requires."""
+    t = type(key)
+    if t is str or t is int or t is UInt:
+        return key
+    if t is bool:
+        return TRUE_KEY if key else FALSE_KEY
+    if t is float:
+        return key if key == key else _NO_KEY  # NaN never matches
+    return _NO_KEY
+
+
+def unkey(key: Any) -> Any:
+    return key.value if type(key) is BoolKey else key
+
+
+_NUMERIC = frozenset({int, UInt, float})
+_ORDERED = frozenset({int, UInt, float, str, bytes, bool, Timestamp, Duration})
+
+
+def is_numeric(value: Any) -> bool:
+    return type(value) in _NUMERIC
+
+
+def equal(a: Any, b: Any, ctx: Ctx) -> bool:
+    """CEL equality: heterogeneous, never an error; numbers compare by value."""
+    ta = type(a)
+    tb = type(b)
+    if ta is tb:
+        if ta is list:
+            return _list_equal(a, b, ctx)
+        if ta is dict:
+            return _map_equal(a, b, ctx)
+        return bool(a == b)
+    if ta in _NUMERIC and tb in _NUMERIC:
+        # Python compares int and float exactly, which is what CEL asks for.
+        return bool(a == b)
+    return False
+
+
+def _list_equal(a: list[Any], b: list[Any], ctx: Ctx) -> bool:
+    if len(a) != len(b):
+        return False
+    ctx.charge(len(a))
+    return all(equal(x, y, ctx) for x, y in zip(a, b, strict=True))
+
+
+def _map_equal(a: dict[Any, Any], b: dict[Any, Any], ctx: Ctx) -> bool:
+    if len(a) != len(b):
+        return False
+    ctx.charge(len(a))
+    missing = _NO_KEY
+    for key, value in a.items():
+        other = b.get(key, missing)
+        if other is missing or not equal(value, other, ctx):
+            return False
+    return True
+
+
+def less(a: Any, b: Any, op: str = "_<_") -> bool:
+    ta = type(a)
+    tb = type(b)
+    if (ta is tb and ta in _ORDERED) or (ta in _NUMERIC and tb in _NUMERIC):
+        return bool(a < b)
+    raise no_overload(op, a, b)
+
+
+def less_equal(a: Any, b: Any, op: str = "_<=_") -> bool:
+    ta = type(a)
+    tb = type(b)
+    if (ta is tb and ta in _ORDERED) or (ta in _NUMERIC and tb in _NUMERIC):
+        return bool(a <= b)
+    raise no_overload(op, a, b)
+
+
+# --------------------------------------------------------------------------------------
+# Conversion between plain Python and CEL values
+# --------------------------------------------------------------------------------------
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def timestamp_from_datetime(value: datetime) -> Timestamp:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)  # naive datetimes are taken as UTC
+    delta = value - EPOCH
+    nanos = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    return Timestamp(nanos)
+
+
+def datetime_from_timestamp(value: Timestamp) -> datetime:
+    # datetime has microseconds only: nanoseconds are truncated toward the past.
+    return EPOCH + timedelta(microseconds=value.nanos // 1000)
+
+
+def duration_from_timedelta(value: timedelta) -> Duration:
+    nanos = (value.days * 86_400 + value.seconds) * 1_000_000_000 + value.microseconds * 1000
+    if nanos < Duration.MIN_NANOS or nanos > Duration.MAX_NANOS:
+        raise ExpressionTypeError(f"timedelta out of the duration range: {value}")
+    return Duration(nanos)
+
+
+def timedelta_from_duration(value: Duration) -> timedelta:
+    micros = abs(value.nanos) // 1000  # truncate toward zero
+    return timedelta(microseconds=micros if value.nanos >= 0 else -micros)
+
+
+_PLAIN_SCALARS = frozenset({str, bool, float, type(None), bytes, UInt, Timestamp, Duration})
+
+
+def to_cel(value: Any, max_depth: int = 100) -> Any:
+    """Plain Python (JSON-like, plus datetime/timedelta/bytes/tuples) to CEL values.
+
+    Returns the very same object when nothing needs converting, so JSON data costs
+    one walk and no copies. Integers outside int64 become doubles, as JSON numbers do
+    in CEL. Anything else is rejected: the evaluator sees only data, never objects.
+    """
+    return _to_cel(value, max_depth, "$")
+
+
+def _to_cel(value: Any, depth: int, path: str) -> Any:
+    t = type(value)
+    if t in _PLAIN_SCALARS or t is CelType:
+        return value
+    if t is int:
+        return value if INT64_MIN <= value <= INT64_MAX else float(value)
+    if depth <= 0:
+        raise LimitExceededError(f"binding value nested too deeply at {path}")
+    if t is dict:
+        return _dict_to_cel(value, depth - 1, path)
+    if t is list:
+        changed = False
+        out = []
+        for i, item in enumerate(value):
+            conv = _to_cel(item, depth - 1, path + f"[{i}]")
+            changed = changed or conv is not item
+            out.append(conv)
+        return out if changed else value
+    return _other_to_cel(value, depth, path)
+
+
+def _dict_to_cel(value: dict[Any, Any], depth: int, path: str) -> dict[Any, Any]:
+    changed = False
+    out: dict[Any, Any] = {}
+    for key, item in value.items():
+        tk = type(key)
+        if tk is str or tk is int or tk is UInt:
+            ck: Any = key
+        elif tk is bool:
+            ck = TRUE_KEY if key else FALSE_KEY
+        elif tk is BoolKey:
+            ck = key
+        elif isinstance(key, str | int) and not isinstance(key, bool):
+            ck = _to_cel(key, 1, path)  # str/int subclasses such as enums
+        else:
+            raise ExpressionTypeError(
+                f"unsupported map key type {type(key).__name__} at {path}"
+            )
+        conv = _to_cel(item, depth, f"{path}.{key}")
+        changed = changed or conv is not item or ck is not key
+        if ck in out:
+            raise ExpressionTypeError(f"duplicate map key {key!r} at {path}")
+        out[ck] = conv
+    return out if changed else value
+
+
+def _other_to_cel(value: Any, depth: int, path: str) -> Any:
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, Enum):
+        return _to_cel(value.value, depth, path)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return _to_cel(int(value), depth, path)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Decimal):  # DynamoDB numbers
+        if value == value.to_integral_value() and value.is_finite():
+            return _to_cel(int(value), depth, path)
+        return float(value)
+    if isinstance(value, datetime):
+        stamp = timestamp_from_datetime(value)
+        if stamp.nanos < Timestamp.MIN_NANOS or stamp.nanos > Timestamp.MAX_NANOS:
+            raise ExpressionTypeError(f"datetime out of range at {path}")
+        return stamp
+    if isinstance(value, date):
+        return timestamp_from_datetime(datetime(value.year, value.month, value.day))
+    if isinstance(value, timedelta):
+        return duration_from_timedelta(value)
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, dict):
+        return _dict_to_cel(dict(value), depth - 1, path)
+    if isinstance(value, list | tuple):
+        return [_to_cel(item, depth - 1, path + f"[{i}]") for i, item in enumerate(value)]
+    raise ExpressionTypeError(f"unsupported binding value of type {type(value).__name__} at {path}")
+
+
+def from_cel(value: Any, ctx: Ctx | None = None) -> Any:
+    """CEL values back to plain Python.
+
+    uint -> int, timestamp -> aware UTC datetime, duration -> timedelta, type -> its
+    name. When `ctx` is given each produced value costs one step, so a result built
+    from shared sub-lists cannot expand into an exponential amount of Python data.
+    """
+    t = type(value)
+    if t is str or t is int or t is bool or t is float or value is None or t is bytes:
+        return value
+    if ctx is not None:
+        ctx.charge(1)
+    if t is list:
+        return [from_cel(item, ctx) for item in value]
+    if t is dict:
+        return {unkey(k): from_cel(v, ctx) for k, v in value.items()}
+    if t is UInt:
+        return int(value)
+    if t is Timestamp:
+        return datetime_from_timestamp(value)
+    if t is Duration:
+        return timedelta_from_duration(value)
+    if t is CelType:
+        return value.name
+    return value
+
+
+def is_nan(value: Any) -> bool:
+    return type(value) is float and math.isnan(value)

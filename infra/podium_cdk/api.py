@@ -1,0 +1,99 @@
+"""The HTTP API that the CLI and the console call, signed with SigV4 (IAM auth)."""
+
+from __future__ import annotations
+
+import jsii
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw_v1
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+# (method, path) of every route; all of them go to the api function.
+ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
+    (apigw.HttpMethod.POST, "/workflows"),
+    (apigw.HttpMethod.GET, "/workflows/{name}"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/runs"),
+    (apigw.HttpMethod.GET, "/workflows/{name}/runs"),
+    (apigw.HttpMethod.GET, "/runs/{run_id}"),
+)
+
+# The stage's rate limit protects the table from a runaway client; bursts of a few
+# hundred requests still pass.
+THROTTLE_RATE = 100
+THROTTLE_BURST = 200
+
+
+@jsii.implements(apigw.IAccessLogSettings)
+class _AccessLogs:
+    """JSON access logs (who called what, and how it went) into a log group."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigw.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigw.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw_v1.AccessLogFormat:
+        return apigw_v1.AccessLogFormat.custom(
+            '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+            '"caller":"$context.identity.userArn","time":"$context.requestTime",'
+            '"method":"$context.httpMethod","route":"$context.routeKey",'
+            '"status":"$context.status","latencyMs":"$context.responseLatency",'
+            '"error":"$context.error.message","integrationError":'
+            '"$context.integrationErrorMessage"}'
+        )
+
+
+class Api(Construct):
+    """HTTP API (payload format 2.0) whose routes all require IAM auth.
+
+    Attributes: ``http_api``, ``stage``, ``access_logs``, ``url`` (the endpoint).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        handler: lambda_.IFunction,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.http_api = apigw.HttpApi(
+            self,
+            "HttpApi",
+            api_name=f"{name_prefix}-api",
+            description="Podium workflows and runs (SigV4-signed requests only)",
+            default_authorizer=authorizers.HttpIamAuthorizer(),
+            # The stage below carries access logs and throttling, which the implicit
+            # default stage cannot.
+            create_default_stage=False,
+        )
+        integration = integrations.HttpLambdaIntegration(
+            "Handler",
+            handler,
+            payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0,
+        )
+        for method, path in ROUTES:
+            self.http_api.add_routes(path=path, methods=[method], integration=integration)
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
+        )
+        self.stage = apigw.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.http_api,
+            stage_name="$default",
+            auto_deploy=True,
+            access_log_settings=_AccessLogs(self.access_logs),
+            throttle=apigw.ThrottleSettings(rate_limit=THROTTLE_RATE, burst_limit=THROTTLE_BURST),
+        )
+        self.url: str = self.http_api.api_endpoint

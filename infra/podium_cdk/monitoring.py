@@ -1,0 +1,235 @@
+"""Alarms to an SNS topic, and a dashboard of runs, steps, queues and handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+# Powertools publishes the engine's metrics (EMF) in this namespace, with the single
+# default dimension "service" = POWERTOOLS_SERVICE_NAME (the name prefix).
+METRICS_NAMESPACE = "Podium"
+RUN_METRICS = ("RunsStarted", "RunsSucceeded", "RunsFailed")
+STEP_LATENCY_METRIC = "StepLatency"
+
+PERIOD = Duration.minutes(5)
+T = TypeVar("T")
+# An event waiting this long means advance is failing or throttled.
+EVENT_QUEUE_AGE_THRESHOLD = Duration.minutes(5)
+
+
+class Monitoring(Construct):
+    """Alarms: messages in any DLQ, errors and throttles of each function, table
+    throttles, and a stale event queue. All notify ``topic``.
+
+    Attributes: ``topic``, ``alarms`` (list), ``dashboard`` (or None).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        service_name: str,
+        functions: Mapping[str, lambda_.IFunction],
+        queues: Mapping[str, sqs.IQueue],
+        dead_letter_queues: Mapping[str, sqs.IQueue],
+        table: dynamodb.ITable,
+        alarm_topic: sns.ITopic | None,
+        alarm_email: str | None,
+        alarms: bool,
+        dashboard: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._prefix = name_prefix
+        self.topic = alarm_topic or self._topic(alarm_email)
+        self.alarms: list[cw.Alarm] = []
+        if alarms:
+            self._alarms(functions, queues, dead_letter_queues, table)
+        self.dashboard: cw.Dashboard | None = None
+        if dashboard:
+            self.dashboard = self._dashboard(
+                service_name, functions, queues, dead_letter_queues, table
+            )
+
+    def _topic(self, alarm_email: str | None) -> sns.Topic:
+        # Not KMS-encrypted: alarm notifications carry no payload data, CloudWatch cannot
+        # publish to a topic under the AWS managed SNS key, and a customer managed key
+        # would cost $1/month idle. Pass alarm_topic to use a topic of your own.
+        topic = sns.Topic(self, "AlarmTopic", display_name="Podium alarms", enforce_ssl=True)
+        if alarm_email:
+            topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        return topic
+
+    def _alarm(
+        self, construct_id: str, metric: cw.IMetric, *, threshold: float, description: str
+    ) -> None:
+        alarm = cw.Alarm(
+            self,
+            construct_id,
+            alarm_name=f"{self._prefix}-{construct_id}",
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            # No data means nothing ran: that is healthy, not unknown.
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
+        self.alarms.append(alarm)
+
+    def _alarms(
+        self,
+        functions: Mapping[str, lambda_.IFunction],
+        queues: Mapping[str, sqs.IQueue],
+        dead_letter_queues: Mapping[str, sqs.IQueue],
+        table: dynamodb.ITable,
+    ) -> None:
+        for name, dlq in dead_letter_queues.items():
+            self._alarm(
+                f"{name}-dlq-not-empty",
+                dlq.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+                threshold=1,
+                description=f"Messages are waiting in the {name} DLQ: inspect, fix, redrive.",
+            )
+        for name, function in functions.items():
+            self._alarm(
+                f"{name}-errors",
+                function.metric_errors(period=PERIOD, statistic="Sum"),
+                threshold=1,
+                description=f"The {name} handler raised errors.",
+            )
+            self._alarm(
+                f"{name}-throttles",
+                function.metric_throttles(period=PERIOD, statistic="Sum"),
+                threshold=1,
+                description=f"The {name} handler was throttled (concurrency limit).",
+            )
+        self._alarm(
+            "table-throttles",
+            cw.MathExpression(
+                expression="reads + writes",
+                using_metrics={
+                    "reads": table.metric("ReadThrottleEvents", period=PERIOD, statistic="Sum"),
+                    "writes": table.metric("WriteThrottleEvents", period=PERIOD, statistic="Sum"),
+                },
+                label="Throttled table requests",
+                period=PERIOD,
+            ),
+            threshold=1,
+            description="DynamoDB throttled Podium's table.",
+        )
+        self._alarm(
+            "event-queue-stale",
+            queues["event"].metric_approximate_age_of_oldest_message(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=EVENT_QUEUE_AGE_THRESHOLD.to_seconds(),
+            description="Run events wait too long: the advance handler is failing or throttled.",
+        )
+
+    def _dashboard(
+        self,
+        service_name: str,
+        functions: Mapping[str, lambda_.IFunction],
+        queues: Mapping[str, sqs.IQueue],
+        dead_letter_queues: Mapping[str, sqs.IQueue],
+        table: dynamodb.ITable,
+    ) -> cw.Dashboard:
+        def podium_metric(name: str, statistic: str) -> cw.Metric:
+            return cw.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": service_name},
+                statistic=statistic,
+                period=PERIOD,
+            )
+
+        dash = cw.Dashboard(self, "Dashboard", dashboard_name=f"{self._prefix}-{Aws.REGION}")
+        dash.add_widgets(
+            cw.GraphWidget(
+                title="Runs",
+                left=[podium_metric(name, "Sum") for name in RUN_METRICS],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title="Step latency (ms)",
+                left=[podium_metric(STEP_LATENCY_METRIC, p) for p in ("p50", "p90", "p99")],
+                width=12,
+            ),
+        )
+        dash.add_widgets(
+            cw.GraphWidget(
+                title="Age of oldest message (s)",
+                left=_labelled(
+                    lambda q: q.metric_approximate_age_of_oldest_message(statistic="Maximum"),
+                    queues,
+                ),
+                width=8,
+            ),
+            cw.GraphWidget(
+                title="Queue depth",
+                left=_labelled(
+                    lambda q: q.metric_approximate_number_of_messages_visible(statistic="Maximum"),
+                    queues,
+                ),
+                width=8,
+            ),
+            cw.GraphWidget(
+                title="Dead-letter queues",
+                left=_labelled(
+                    lambda q: q.metric_approximate_number_of_messages_visible(statistic="Maximum"),
+                    dead_letter_queues,
+                ),
+                width=8,
+            ),
+        )
+        dash.add_widgets(
+            cw.GraphWidget(
+                title="Handler errors",
+                left=_labelled(lambda f: f.metric_errors(statistic="Sum"), functions),
+                width=8,
+            ),
+            cw.GraphWidget(
+                title="Handler throttles",
+                left=_labelled(lambda f: f.metric_throttles(statistic="Sum"), functions),
+                width=8,
+            ),
+            cw.GraphWidget(
+                title="Handler duration p99 (ms)",
+                left=_labelled(lambda f: f.metric_duration(statistic="p99"), functions),
+                width=8,
+            ),
+        )
+        dash.add_widgets(
+            cw.GraphWidget(
+                title="Table capacity used",
+                left=[
+                    table.metric_consumed_read_capacity_units(statistic="Sum"),
+                    table.metric_consumed_write_capacity_units(statistic="Sum"),
+                ],
+                width=12,
+            ),
+            cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=12)
+            if self.alarms
+            else cw.TextWidget(markdown="Alarms are turned off (alarms=False).", width=12),
+        )
+        return dash
+
+
+def _labelled(metric_of: Callable[[T], cw.Metric], items: Mapping[str, T]) -> list[cw.IMetric]:
+    """One line per item, labelled with its name (``work``, ``advance``...)."""
+    return [metric_of(item).with_(label=name) for name, item in items.items()]

@@ -1,0 +1,244 @@
+"""Podium's IAM model in one place: what each engine function may do, and on what.
+
+| function | table | work queue | event queue | payloads | bus     | schedules | steps          |
+|----------|-------|------------|-------------|----------|---------|-----------|----------------|
+| api      | r/w   |            | send        | get/put  | put     | manage    |                |
+| advance  | r/w   | send       | send, recv  | get/put  | put     | manage    |                |
+| work     | r/w   | recv       | send        | get/put  |         |           | invoke, ecs    |
+| sweep    | r/w   | send       | send        |          |         |           |                |
+| events   | r/w   |            | send        | get/put  |         |           |                |
+
+"recv" is granted by the queue's event source mapping. No statement uses a wildcard
+action. Wildcard resources appear only where names are made at run time (payload keys,
+schedule names), where AWS allows nothing narrower (X-Ray, in functions.py), or where the
+operator listed a wildcard ARN in the props; each one is acknowledged for cdk-nag with
+its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Arn, ArnFormat, Stack, Token
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from . import nag
+from .eventing import Eventing
+from .functions import EngineFunctions
+from .payloads import PayloadBucket
+from .props import HandlerName, PodiumProps
+from .queues import Queues
+from .table import StateTable
+
+# Transactions need no actions of their own: TransactWriteItems is authorized by the
+# Put/Update/Delete/ConditionCheck actions of its parts. No Scan: reads use keys or GSIs.
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+PAYLOAD_ACTIONS = ("s3:GetObject", "s3:PutObject")
+SCHEDULE_ACTIONS = (
+    "scheduler:CreateSchedule",
+    "scheduler:UpdateSchedule",
+    "scheduler:DeleteSchedule",
+    "scheduler:GetSchedule",
+)
+ECS_TASK_ACTIONS = ("ecs:DescribeTasks", "ecs:StopTask")
+
+# Which function may do what (the table in the module docstring).
+SENDS_TO_WORK: tuple[HandlerName, ...] = ("advance", "sweep")
+SENDS_TO_EVENTS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
+USES_PAYLOADS: tuple[HandlerName, ...] = ("api", "advance", "work", "events")
+PUTS_EVENTS: tuple[HandlerName, ...] = ("api", "advance")
+MANAGES_SCHEDULES: tuple[HandlerName, ...] = ("api", "advance")
+
+_PAYLOAD_REASON = (
+    "Payload object keys are made per run and step at run time; the grant is limited to "
+    "Podium's own payload bucket."
+)
+_SCHEDULE_REASON = (
+    "Timer and trigger schedule names are made at run time; the grant is limited to "
+    "Podium's own schedule group."
+)
+_OPERATOR_REASON = "Wildcard ARN listed by the operator in the Podium props ({prop})."
+
+
+def grant_engine_permissions(
+    *,
+    props: PodiumProps,
+    functions: EngineFunctions,
+    table: StateTable,
+    queues: Queues,
+    payloads: PayloadBucket,
+    eventing: Eventing,
+) -> None:
+    table_resources = [table.table.table_arn, *table.index_arns()]
+    payload_objects = payloads.bucket.arn_for_objects("*")
+    schedules = eventing.schedule_arn_pattern()
+    for name, role in functions.roles.items():
+        role.add_to_policy(
+            iam.PolicyStatement(actions=list(TABLE_ACTIONS), resources=table_resources)
+        )
+        if name in SENDS_TO_WORK:
+            queues.work_queue.grant_send_messages(role)
+        if name in SENDS_TO_EVENTS:
+            queues.event_queue.grant_send_messages(role)
+        if name in USES_PAYLOADS:
+            role.add_to_policy(
+                iam.PolicyStatement(actions=list(PAYLOAD_ACTIONS), resources=[payload_objects])
+            )
+            _acknowledge(role, payload_objects, _PAYLOAD_REASON)
+        if name in PUTS_EVENTS:
+            eventing.bus.grant_put_events_to(role)
+        if name in MANAGES_SCHEDULES:
+            role.add_to_policy(
+                iam.PolicyStatement(actions=list(SCHEDULE_ACTIONS), resources=[schedules])
+            )
+            _acknowledge(role, schedules, _SCHEDULE_REASON)
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[eventing.scheduler_role.role_arn],
+                    conditions={
+                        "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
+                    },
+                )
+            )
+
+    work = functions.roles["work"]
+    _grant_invoke(work, props.allowed_function_arns)
+    _grant_ecs(work, props)
+
+
+def allowed_functions_setting(arns: Sequence[str]) -> str:
+    """The PODIUM_ALLOWED_FUNCTIONS value: comma-separated ARNs, or "*"."""
+    return "*" if "*" in arns else ",".join(arns)
+
+
+def _grant_invoke(role: iam.Role, arns: Sequence[str]) -> None:
+    if not arns:
+        return  # steps of type lambda are refused by the engine; no grant needed
+    if "*" in arns:
+        # Any function, but only in this account and region.
+        resources = [
+            Stack.of(role).format_arn(
+                service="lambda",
+                resource="function",
+                resource_name="*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+        ]
+    else:
+        resources = list(arns)
+    role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=resources))
+    _acknowledge_operator_wildcards(role, resources, "allowed_function_arns")
+
+
+def _grant_ecs(role: iam.Role, props: PodiumProps) -> None:
+    if not props.ecs_cluster_arns:
+        return
+    clusters = list(props.ecs_cluster_arns)
+    tasks = [_tasks_of_cluster(role, arn) for arn in clusters]
+    if props.ecs_task_definition_arns:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ecs:RunTask"],
+                resources=list(props.ecs_task_definition_arns),
+                conditions={"ArnEquals": {"ecs:cluster": clusters}},
+            )
+        )
+        # RunTask with tags (the engine tags tasks with their run) needs TagResource.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ecs:TagResource"],
+                resources=tasks,
+                conditions={"StringEquals": {"ecs:CreateAction": "RunTask"}},
+            )
+        )
+        _acknowledge_operator_wildcards(
+            role, props.ecs_task_definition_arns, "ecs_task_definition_arns"
+        )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=list(ECS_TASK_ACTIONS),
+            resources=tasks,
+            conditions={"ArnEquals": {"ecs:cluster": clusters}},
+        )
+    )
+    for task_arn in tasks:
+        _acknowledge(
+            role,
+            task_arn,
+            "ECS task ids are made when a step starts; the grant is limited to tasks "
+            "of the clusters listed in ecs_cluster_arns.",
+        )
+    if props.ecs_pass_role_arns:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=list(props.ecs_pass_role_arns),
+                conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            )
+        )
+        _acknowledge_operator_wildcards(role, props.ecs_pass_role_arns, "ecs_pass_role_arns")
+
+
+def _tasks_of_cluster(scope: Construct, cluster_arn: str) -> str:
+    """arn:...:cluster/NAME -> arn:...:task/NAME/* (works for tokens too)."""
+    parts = Arn.split(cluster_arn, ArnFormat.SLASH_RESOURCE_NAME)
+    return Stack.of(scope).format_arn(
+        service="ecs",
+        resource="task",
+        resource_name=f"{parts.resource_name}/*",
+        partition=parts.partition,
+        region=parts.region,
+        account=parts.account,
+    )
+
+
+def _acknowledge_operator_wildcards(role: iam.Role, arns: Sequence[str], prop: str) -> None:
+    for arn in arns:
+        if "*" in arn or Token.is_unresolved(arn):
+            _acknowledge(role, arn, _OPERATOR_REASON.format(prop=prop))
+
+
+def _acknowledge(role: iam.Role, resource: str, reason: str) -> None:
+    """Acknowledge the IAM5 finding of one wildcard resource of ``role``.
+
+    A resource built from tokens nag cannot print (Fn::Select of an imported ARN) is
+    left to the app that passed it in; it shows in the nag report with its exact id.
+    """
+    rendered = _nag_form(role, resource)
+    if rendered is not None and "*" in rendered:
+        nag.wildcard_resource(role, rendered, reason)
+
+
+def _nag_form(scope: Construct, value: str) -> str | None:
+    """The text cdk-nag uses for a resource in a finding id: literals as written,
+    CloudFormation references as <Ref> / <Resource.Attribute>."""
+    if not Token.is_unresolved(value):
+        return value
+    return _render(Stack.of(scope).resolve(value))
+
+
+def _render(node: object) -> str | None:
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict) and len(node) == 1:
+        ((fn, arg),) = node.items()
+        if fn == "Ref":
+            return f"<{arg}>"
+        if fn == "Fn::GetAtt":
+            return f"<{arg[0]}.{arg[1]}>"
+        if fn == "Fn::Join":
+            separator, items = arg
+            parts = [_render(item) for item in items]
+            return None if None in parts else separator.join(parts)  # type: ignore[arg-type]
+    return None

@@ -1,0 +1,183 @@
+"""One contract suite for the StateStore port, run against the memory fake and against
+DynamoDB on moto (Dagster's TestRunStorage pattern): the two cannot drift apart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from podium.adapters.dynamo_store import DynamoStateStore
+from podium.adapters.memory_store import MemoryStateStore
+from podium.adapters.table_schema import create_table
+from podium.core.engine.errors import (
+    RunConflict,
+    RunNotFound,
+    StepConflict,
+    StepExists,
+    WorkflowNotFound,
+)
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.ports import StateStore
+
+READY = frozenset({StepStatus.READY})
+RUNNING = frozenset({StepStatus.RUNNING})
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
+    if request.param == "memory":
+        yield MemoryStateStore()
+        return
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "contract")
+        yield DynamoStateStore(client, "contract")
+
+
+def a_run(run_id: str = "r1", sinks: int = 1, created: int = 1000) -> RunRecord:
+    return RunRecord(
+        run_id, "wf", 1, RunStatus.RUNNING, {"p": [1, "x"]}, created, sinks_total=sinks
+    )
+
+
+def test_workflow_versions_are_immutable_and_pushes_idempotent(store: StateStore) -> None:
+    v1, created = store.put_workflow_version("wf", {"name": "wf", "n": 1}, "d1", 10)
+    assert (v1.version, created) == (1, True)
+    same, created = store.put_workflow_version("wf", {"name": "wf", "n": 1}, "d1", 11)
+    assert (same.version, created) == (1, False)
+    v2, created = store.put_workflow_version("wf", {"name": "wf", "n": 2}, "d2", 12)
+    assert (v2.version, created) == (2, True)
+    assert store.get_workflow_version("wf").version == 2
+    assert store.get_workflow_version("wf", 1).document == {"name": "wf", "n": 1}
+    assert store.get_workflow_version("wf", 1).active_version == 2
+    with pytest.raises(WorkflowNotFound):
+        store.get_workflow_version("nope")
+    with pytest.raises(WorkflowNotFound):
+        store.get_workflow_version("wf", 9)
+
+
+def test_runs_create_once_read_and_list_newest_first(store: StateStore) -> None:
+    store.create_run(a_run("r1", created=1000))
+    store.create_run(a_run("r2", created=2000))
+    with pytest.raises(RunConflict) as exc:
+        store.create_run(a_run("r1"))
+    assert exc.value.current is not None and exc.value.current.run_id == "r1"
+    assert store.get_run("r1").params == {"p": [1, "x"]}
+    assert [r.run_id for r in store.list_runs("wf")] == ["r2", "r1"]
+    assert [r.run_id for r in store.list_runs("wf", limit=1)] == ["r2"]
+    with pytest.raises(RunNotFound):
+        store.get_run("missing")
+
+
+def test_run_transitions_are_conditional(store: StateStore) -> None:
+    store.create_run(a_run())
+    done = store.transition_run(
+        "r1",
+        expected=frozenset({RunStatus.RUNNING}),
+        to=RunStatus.SUCCEEDED,
+        changes={"ended_at": 5},
+    )
+    assert (done.status, done.ended_at) == (RunStatus.SUCCEEDED, 5)
+    with pytest.raises(RunConflict) as exc:
+        store.transition_run(
+            "r1", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.FAILED, changes={}
+        )
+    assert exc.value.current is not None and exc.value.current.status is RunStatus.SUCCEEDED
+
+
+def test_failing_flag_keeps_the_first_error(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.mark_run_failing("r1", "a: boom")
+    store.mark_run_failing("r1", "b: later")
+    run = store.get_run("r1")
+    assert run.failing and run.error == "a: boom"
+
+
+def test_step_create_is_exactly_once(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "a", StepStatus.READY, ready_at=1))
+    with pytest.raises(StepExists) as exc:
+        store.create_step(StepRecord("r1", "a", StepStatus.READY, ready_at=2))
+    assert exc.value.current is not None and exc.value.current.ready_at == 1
+
+
+def test_step_transition_names_the_expected_state_and_attempt(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "a", StepStatus.READY, ready_at=1))
+    running = store.transition_step(
+        "r1", "a", expected=READY, attempt=0, to=StepStatus.RUNNING,
+        changes={"attempt": 1, "started_at": 2, "lease_until": 99},
+    )
+    assert (running.status, running.attempt, running.lease_until) == (StepStatus.RUNNING, 1, 99)
+    # A duplicate claim of attempt 1 loses, and sees who holds the step.
+    with pytest.raises(StepConflict) as exc:
+        store.transition_step(
+            "r1", "a", expected=READY, attempt=0, to=StepStatus.RUNNING, changes={"attempt": 1}
+        )
+    assert exc.value.current is not None and exc.value.current.status is StepStatus.RUNNING
+    done = store.transition_step(
+        "r1", "a", expected=RUNNING, attempt=1, to=StepStatus.SUCCEEDED,
+        changes={"ended_at": 3, "output": {"rows": [1, 2]}, "lease_until": None},
+    )
+    assert done.output == {"rows": [1, 2]}
+    stored = store.get_step("r1", "a")
+    assert stored is not None and stored.lease_until is None and stored.output == {"rows": [1, 2]}
+    with pytest.raises(StepConflict):
+        store.transition_step(
+            "r1", "missing", expected=READY, attempt=None, to=StepStatus.RUNNING, changes={}
+        )
+
+
+def test_sink_transitions_count_once_in_the_same_write(store: StateStore) -> None:
+    store.create_run(a_run(sinks=2))
+    store.create_step(StepRecord("r1", "a", StepStatus.RUNNING, attempt=1))
+    store.transition_step(
+        "r1", "a", expected=RUNNING, attempt=1, to=StepStatus.FAILED,
+        changes={"error": "x"}, count_sink=True, failing_error="a: x",
+    )
+    with pytest.raises(StepConflict):  # a replay does not count again
+        store.transition_step(
+            "r1", "a", expected=RUNNING, attempt=1, to=StepStatus.FAILED,
+            changes={}, count_sink=True,
+        )
+    store.create_step(StepRecord("r1", "b", StepStatus.SKIPPED), count_sink=True)
+    with pytest.raises(StepExists):
+        store.create_step(StepRecord("r1", "b", StepStatus.SKIPPED), count_sink=True)
+    run = store.get_run("r1")
+    assert (run.sinks_done, run.failing, run.error) == (2, True, "a: x")
+
+
+def test_join_arrivals_count_each_predecessor_once(store: StateStore) -> None:
+    store.create_run(a_run())
+    first = store.arrive("r1", "j", "a", True, 1)
+    assert (first.status, first.arrived, first.failed_arrivals) == (StepStatus.PENDING, 1, 0)
+    again = store.arrive("r1", "j", "a", True, 2)
+    assert again.arrived == 1
+    second = store.arrive("r1", "j", "b", False, 3)
+    assert (second.arrived, second.failed_arrivals) == (2, 1)
+    ready = store.transition_step(
+        "r1", "j", expected=frozenset({StepStatus.PENDING}), attempt=0, to=StepStatus.READY,
+        changes={"ready_at": 4},
+    )
+    assert ready.status is StepStatus.READY
+    late = store.arrive("r1", "j", "b", False, 5)
+    assert late.status is StepStatus.READY and late.arrived == 2
+
+
+def test_steps_and_events_are_listed_per_run(store: StateStore) -> None:
+    store.create_run(a_run("r1"))
+    store.create_run(a_run("r2"))
+    for name in ("b", "a"):
+        store.create_step(StepRecord("r1", name, StepStatus.READY))
+    store.create_step(StepRecord("r2", "z", StepStatus.READY))
+    assert [s.step for s in store.list_steps("r1")] == ["a", "b"]
+    ev = TimelineEvent("r1", 7, "retry-a-1", "retry", step="a", attempt=1, detail={"e": "x"})
+    store.put_event(ev)
+    store.put_event(ev)  # idempotent by event id
+    assert store.list_events("r1") == [ev]
+    assert store.list_events("r2") == []
