@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from infra_support import Synth, build_default, synthesize
+from infra_support import Synth, build_custom, build_default, synthesize
 
 
 @pytest.fixture(scope="session")
-def default(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    """The ready stack of infra/app.py with default props."""
-    yield synthesize(tmp_path_factory.mktemp("default") / "cdk.out", build_default)
+def default(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The ready stack of infra/app.py, default props, checked by cdk-nag."""
+    return synthesize(tmp_path_factory.mktemp("default") / "cdk.out", build_default)
 
 
 @pytest.fixture(scope="session")
-def template(default: Synth) -> Template:
-    return default.template
-
-
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Podium inside a user's own stack with custom props, checked by cdk-nag."""
+    return synthesize(tmp_path_factory.mktemp("custom") / "cdk.out", build_custom)

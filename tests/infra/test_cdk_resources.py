@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 
 from aws_cdk.assertions import Match
-from infra_support import Synth, functions_by_handler, logical_id_of
+from infra_support import Synth, arn_of, functions_by_handler, logical_id_of, ref
 
 HANDLERS = {"api", "advance", "work", "sweep", "events"}
-
-
-def ref(logical_id: str) -> dict[str, str]:
-    return {"Ref": logical_id}
-
-
-def arn_of(logical_id: str) -> dict[str, list[str]]:
-    return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
 def test_resource_counts(default: Synth) -> None:

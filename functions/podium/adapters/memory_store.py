@@ -78,6 +78,10 @@ class MemoryStateStore:
         runs.sort(key=lambda r: (r.created_at, r.run_id), reverse=True)
         return runs[:limit]
 
+    def list_active_run_ids(self) -> list[str]:
+        with self._lock:
+            return sorted(r.run_id for r in self._runs.values() if not r.status.terminal)
+
     def transition_run(
         self,
         run_id: str,

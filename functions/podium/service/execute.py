@@ -91,6 +91,9 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
         )
     except StepConflict as conflict:
         log.info("drop exec %s/%s#%s: %s", msg.run, msg.step, msg.attempt, conflict)
+        current = conflict.current
+        if current is not None and current.status.terminal:
+            replay_terminal(ctx, run, msg.step, current.status, current.error)
         return None
     return perform(ctx, Claimed(run, msg.step, msg.attempt), inline=inline)
 
@@ -216,6 +219,19 @@ def finish_attempt(
     ctx.store.mark_run_failing(run.run_id, f"{step}: {error}")
     failing = with_failing(run, f"{step}: {error}")
     return _continue(ctx, failing, after_terminal(ctx, failing, step, StepStatus.FAILED))
+
+
+def replay_terminal(
+    ctx: Services, run: RunRecord, step: str, status: StepStatus, error: str | None
+) -> None:
+    """Redo the idempotent follow-ups of a step that already ended: the worker that ended
+    it may have died before propagating (an in-process continuation has no message of
+    its own to be redelivered)."""
+    if status.failure:
+        message = f"{step}: {error or status.value}"
+        ctx.store.mark_run_failing(run.run_id, message)
+        run = with_failing(run, message)
+    dispatch(ctx, run.run_id, after_terminal(ctx, run, step, status).ready)
 
 
 def _same_attempt(conflict: StepConflict, status: StepStatus, attempt: int) -> bool:

@@ -91,6 +91,7 @@ def fn_ends_with(ctx: Ctx, s: Any, suffix: Any) -> bool:
 # RE2 guarantees linear-time matching; the memory cap bounds pathological patterns.
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.max_mem = 8 << 20
+_RE2_OPTIONS.log_errors = False  # errors are reported to the user, not to stderr
 
 
 @lru_cache(maxsize=256)
@@ -98,7 +99,10 @@ def _compiled_regex(pattern: str) -> Any:
     try:
         return re2.compile(pattern, _RE2_OPTIONS)
     except re2.error as exc:
-        raise EvalError(f"invalid regular expression {pattern!r}: {exc}") from None
+        detail = exc.args[0] if exc.args else ""
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        raise EvalError(f"invalid regular expression {pattern[:80]!r}: {detail}") from None
 
 
 def compile_regex(pattern: str, max_length: int) -> Any:

@@ -227,71 +227,83 @@ def parse(source: str, limits: Limits) -> Node:
 # Friendly syntax errors, in the style of lark's `match_examples` error reporting
 # --------------------------------------------------------------------------------------
 
-_EXAMPLES: dict[str, list[str]] = {
-    "missing closing ')'": ["(1", "(1 + 2", "f(1", "f(1, 2", "a.f(1", "(a.b", "(a[1]"],
-    "missing closing ']'": ["[1", "[1, 2", "a[1", "a[b.c", "[a.b", "[f(1)"],
-    "missing closing '}'": ["{1: 2", "{1: 2, 3: 4", "{1: a.b"],
-    "missing ':' in map entry": ["{1", "{1: 2, 3", "{a.b", "{1 2}"],
-    "missing ':' in conditional (expected `cond ? a : b`)": ["a ? b", "a ? b c", "a ? b.c"],
-    "missing operand": [
-        "1 +",
-        "1 -",
-        "1 *",
-        "1 /",
-        "1 %",
-        "a &&",
-        "a ||",
-        "1 <",
-        "1 ==",
-        "a in",
-        "!",
-        "-",
-        "a ?",
-        "a ? b :",
-        "(",
-        "[1,",
-        "f(1,",
-        "{1:",
-        "a[",
-        "f(",
-        "[",
-        "{",
-        "1 + )",
-        "1 + ]",
-        "(1 + )",
-        "[1 + ]",
-        "f(1 + )",
-        "1 * * 2",
-        "1 + * 2",
-        "a && || b",
-    ],
-    "empty expression": [""],
-    "missing operator between operands": [
-        "1 2",
-        "a b",
-        "a 'x'",
-        "f(1) 2",
-        "a.b c",
-        "[1] [2]",
-        "(a) (b)",
-        "1 true",
-        "a null",
-        "1 f(x)",
-        "a (b)",
-        "1.0 2",
-        "1u 2",
-        "'a' 'b'",
-        "a[0] b",
-        "{} a",
-    ],
-    "unbalanced ')'": ["1)", "a.b)", "f(1))", "[1])"],
-    "unbalanced ']'": ["1]", "[1]]", "a.b]", "f(1)]"],
-    "unbalanced '}'": ["1}", "a.b}", "{1: 2}}"],
-    "missing field name after '.'": ["a.", "a.(b)", "a.1", "a.'x'", "a.[1]", "a.b.", "a..b"],
-    "unexpected ','": ["1, 2", "f(,)", "(1, 2)", "a.b, c"],
-    "unexpected ':'": ["a : b", "a.b : c"],
-    "'=' is not an operator; use '==' to compare": ["a = 1", "a.b = 1"],
-}
+# Operands of various shapes: LALR states after an operand depend on its last rule.
+_OPERANDS = (
+    "1",
+    "a",
+    "a.b",
+    "f(1)",
+    "a.f(1)",
+    "1 + 2",
+    "1 * 2",
+    "1 == 2",
+    "a in b",
+    "a && b",
+    "a || b",
+    "a ? b : c",
+    "-a",
+    "!a",
+    "a[1]",
+    "[1]",
+    "{1: 2}",
+    "'s'",
+    "(1)",
+)
+
+
+def _examples() -> dict[str, list[str]]:
+    ops = ("+", "-", "*", "/", "%", "&&", "||", "<", "==", "in", "?")
+    return {
+        "missing closing ')'": [
+            p + x for p in ("(", "f(", "f(1, ", "a.f(", "a.f(1, ") for x in _OPERANDS
+        ],
+        "missing closing ']'": [p + x for p in ("[", "[1, ", "a[") for x in _OPERANDS],
+        "missing closing '}'": [p + x for p in ("{1: ", "{1: 2, 3: ") for x in _OPERANDS],
+        "missing ':' in map entry": [p + x for p in ("{", "{1: 2, ") for x in _OPERANDS]
+        + [p + x + " 1}" for p in ("{", "{1: 2, ") for x in _OPERANDS],
+        "missing ':' in conditional (expected `cond ? a : b`)": [
+            "a ? " + x for x in _OPERANDS
+        ]
+        + ["a ? " + x + " c" for x in _OPERANDS],
+        "missing operand": [
+            *(x + " " + op for x in ("1", "a.b") for op in ops),
+            *("1 " + op + " " + op2 + " 2" for op in ops for op2 in ("*", "/", "%", "&&", "||")),
+            "!",
+            "-",
+            "a ? b :",
+            "(",
+            "[1,",
+            "f(1,",
+            "{1:",
+            "a[",
+            "f(",
+            "[",
+            "{",
+            "1 + )",
+            "1 + ]",
+            "1 + }",
+            "-!a",
+            "!-a",
+        ],
+        "empty expression": [""],
+        "missing operator between operands": [
+            x + y for x in _OPERANDS for y in (" 2", " b", " 's'", " true", " null", " (b)")
+        ],
+        "unbalanced ')'": [x + ")" for x in _OPERANDS],
+        "unbalanced ']'": [x + "]" for x in _OPERANDS],
+        "unbalanced '}'": [x + "}" for x in _OPERANDS],
+        "missing field name after '.'": [
+            x + y for x in ("a", "a.b", "f(1)", "a[1]") for y in (".", ".(b)", ".1", ".'x'", "..b")
+        ],
+        "unexpected ','": [
+            "1, 2", "f(,)", "(1, 2)", "a.b, c", "[1,,2]", "f(1,,2)", "{1: 2,, 3: 4}", "[,]"
+        ],
+        "unexpected ':'": ["a : b", "a.b : c", "f(a: 1)", "[a: 1]"],
+        "a `quoted` name is only allowed after '.'": ["`x`", "1 + `x`", "f(`x`)"],
+    }
+
+
+_EXAMPLES = _examples()
 
 _TERMINAL_NAMES = {
     "$END": "end of expression",
@@ -379,7 +391,7 @@ def syntax_error(exc: UnexpectedInput, source: str) -> ExpressionSyntaxError:
             label = None
         found = _describe(tok)
         if label is not None:
-            message = f"{label} (found {found})"
+            message = label if tok.type == "$END" else f"{label} (found {found})"
         else:
             message = f"unexpected {found}{_expected(exc)}"
         return ExpressionSyntaxError(message, pos, None, None, source)

@@ -269,9 +269,22 @@ def equal(a: Any, b: Any, ctx: Ctx) -> bool:
             return _map_equal(a, b, ctx)
         return bool(a == b)
     if ta in _NUMERIC and tb in _NUMERIC:
-        # Python compares int and float exactly, which is what CEL asks for.
+        a, b = _mixed(a, b, ta, tb)
         return bool(a == b)
     return False
+
+
+def _mixed(a: Any, b: Any, ta: type, tb: type) -> tuple[Any, Any]:
+    """Operands for comparing numbers of different types, as CEL implementations do.
+
+    int vs uint compare exactly; an int or uint against a double is first converted to
+    double (so 2**63 - 1 and 2.0**63 compare equal), matching the conformance suite.
+    """
+    if ta is float:
+        return a, float(b)
+    if tb is float:
+        return float(a), b
+    return a, b
 
 
 def _list_equal(a: list[Any], b: list[Any], ctx: Ctx) -> bool:
@@ -296,7 +309,10 @@ def _map_equal(a: dict[Any, Any], b: dict[Any, Any], ctx: Ctx) -> bool:
 def less(a: Any, b: Any, op: str = "_<_") -> bool:
     ta = type(a)
     tb = type(b)
-    if (ta is tb and ta in _ORDERED) or (ta in _NUMERIC and tb in _NUMERIC):
+    if ta is tb and ta in _ORDERED:
+        return bool(a < b)
+    if ta in _NUMERIC and tb in _NUMERIC:
+        a, b = _mixed(a, b, ta, tb)
         return bool(a < b)
     raise no_overload(op, a, b)
 
@@ -304,7 +320,10 @@ def less(a: Any, b: Any, op: str = "_<_") -> bool:
 def less_equal(a: Any, b: Any, op: str = "_<=_") -> bool:
     ta = type(a)
     tb = type(b)
-    if (ta is tb and ta in _ORDERED) or (ta in _NUMERIC and tb in _NUMERIC):
+    if ta is tb and ta in _ORDERED:
+        return bool(a <= b)
+    if ta in _NUMERIC and tb in _NUMERIC:
+        a, b = _mixed(a, b, ta, tb)
         return bool(a <= b)
     raise no_overload(op, a, b)
 

@@ -1,0 +1,710 @@
+"""Syntax tree to Python closures, and the `CompiledExpression` the engine calls.
+
+Each node becomes one closure `fn(ctx) -> value`; evaluation is a single call of the
+root closure, with no tree walk and no `eval`/`exec`. Flat nodes (operator chains,
+`a.b[c].d()` chains) compile to loops, so evaluation recursion is bounded by the
+nesting depth the parser already limited.
+
+Errors: operators raise `Fault`s without positions; each closure attaches its own
+node's position on the way out (`fault.at(pos)`), so the innermost node that knows
+where it is wins.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from .errors import (
+    EvalError,
+    EvaluationError,
+    ExpressionError,
+    ExpressionTypeError,
+    Fault,
+    LimitExceededError,
+    UnknownNameError,
+)
+from .functions import GLOBALS, METHODS, Function, compile_regex
+from .limits import DEFAULT_LIMITS, Limits
+from .macros import build_macro
+from .nodes import (
+    Binary,
+    Call,
+    Chain,
+    Cond,
+    Has,
+    Ident,
+    IndexStep,
+    ListLit,
+    Literal,
+    Logic,
+    MacroStep,
+    MapLit,
+    MethodStep,
+    Node,
+    SelectStep,
+    Step,
+    Unary,
+)
+from .operators import BINARY_OPS, index, negate, select
+from .parser import parse
+from .podium_fns import PODIUM_FUNCTIONS
+from .refs import collect_references, leading_path, namespaced_call
+from .runtime import Ctx, unmetered
+from .values import TYPE_DENOTATIONS, from_cel, map_key, no_overload, to_cel, type_name
+
+Closure = Callable[[Ctx], Any]
+StepFn = Callable[[Any, Ctx], Any]
+
+_MISSING = object()
+_ALL_FUNCTIONS: dict[str, Function] = {**GLOBALS, **PODIUM_FUNCTIONS}
+# Functions folded at compile time when their argument is a literal (pure, cheap).
+_FOLDABLE = frozenset({"timestamp", "duration", "int", "uint", "double", "string", "bytes"})
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class CompiledExpression:
+    """A parsed and compiled expression. Immutable, thread-safe, cached by source."""
+
+    __slots__ = ("_n_slots", "_pos", "_roots", "_run", "checked", "limits", "references", "source")
+
+    def __init__(
+        self,
+        source: str,
+        run: Closure,
+        references: frozenset[str],
+        roots: frozenset[str],
+        n_slots: int,
+        limits: Limits,
+        checked: bool,
+        pos: int,
+    ) -> None:
+        self.source = source
+        self.references = references
+        self.limits = limits
+        self.checked = checked
+        self._run = run
+        self._roots = roots
+        self._n_slots = n_slots
+        self._pos = pos
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.source!r})"
+
+    def evaluate(self, bindings: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate with plain JSON-like Python bindings; returns plain Python.
+
+        Only the bindings the expression can reach are converted (see `to_cel`).
+        uint comes back as int, timestamp as an aware UTC datetime, duration as
+        timedelta, bytes as bytes, a type as its name.
+        """
+        variables: dict[str, Any] = {}
+        if bindings:
+            depth = self.limits.max_value_depth
+            for name in self._roots:
+                if name in bindings:
+                    try:
+                        variables[name] = to_cel(bindings[name], depth)
+                    except ExpressionError as exc:
+                        raise type(exc)(
+                            f"binding '{name}': {exc.message}", self._pos, None, None, self.source
+                        ) from None
+        return self._evaluate(variables, plain=True)
+
+    def evaluate_cel(self, bindings: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate with CEL values in and out (no conversion); used by conformance tests."""
+        return self._evaluate(bindings if bindings is not None else {}, plain=False)
+
+    def _evaluate(self, variables: Mapping[str, Any], plain: bool) -> Any:
+        ctx = Ctx(variables, self._n_slots, self.limits)  # type: ignore[arg-type]
+        try:
+            result = self._run(ctx)
+            return from_cel(result, ctx) if plain else result
+        except Fault as fault:
+            raise fault.to_public(self.source, self._pos) from None
+        except RecursionError:
+            raise LimitExceededError(
+                "value or expression nested too deeply to evaluate", self._pos, None, None,
+                self.source,
+            ) from None
+        except MemoryError:
+            raise LimitExceededError(
+                "evaluation ran out of memory", self._pos, None, None, self.source
+            ) from None
+        except ExpressionError:
+            raise
+        except Exception as exc:  # a bug must still surface as an ExpressionError
+            raise EvaluationError(
+                f"internal error: {type(exc).__name__}: {exc}", self._pos, None, None, self.source
+            ) from exc
+
+
+def compile_expression(
+    source: str, limits: Limits | None = None, *, checked: bool = True
+) -> CompiledExpression:
+    """Parse and compile `source` (cached). Raises ExpressionError.
+
+    `checked` rejects unknown functions and wrong argument counts at compile time;
+    with `checked=False` they become runtime errors, as in CEL's unchecked mode.
+    """
+    if not isinstance(source, str):
+        raise ExpressionTypeError(f"expression must be a string, not {type(source).__name__}")
+    return _compile_cached(source, limits or DEFAULT_LIMITS, checked)
+
+
+@lru_cache(maxsize=4096)
+def _compile_cached(source: str, limits: Limits, checked: bool) -> CompiledExpression:
+    return compile_uncached(source, limits, checked)
+
+
+def compile_uncached(source: str, limits: Limits, checked: bool = True) -> CompiledExpression:
+    node = parse(source, limits)
+    compiler = _Compiler(limits, checked)
+    try:
+        run = compiler.compile(node)
+        refs = collect_references(node)
+    except ExpressionError as exc:
+        if exc.source is None:
+            raise type(exc)(exc.message, exc.position, None, None, source) from None
+        raise
+    except Fault as fault:
+        raise fault.to_public(source, node.pos) from None
+    except RecursionError:
+        raise LimitExceededError(
+            "expression nested too deeply to compile", node.deep_pos, None, None, source
+        ) from None
+    return CompiledExpression(
+        source,
+        run,
+        refs,
+        frozenset(compiler.roots),
+        compiler.n_slots,
+        limits,
+        checked,
+        node.pos,
+    )
+
+
+class _Compiler:
+    def __init__(self, limits: Limits, checked: bool) -> None:
+        self.limits = limits
+        self.checked = checked
+        self.scope: dict[str, int] = {}  # comprehension variable -> slot
+        self.n_slots = 0
+        self.roots: set[str] = set()  # binding names the expression may read
+        self.consts: dict[Closure, Any] = {}
+
+    # -- dispatch ------------------------------------------------------------------
+
+    def compile(self, node: Node) -> Closure:
+        method = _DISPATCH.get(type(node))
+        if method is None:  # pragma: no cover - every node type is registered
+            raise ExpressionTypeError(f"cannot compile {type(node).__name__}", node.pos)
+        return method(self, node)
+
+    def const(self, value: Any) -> Closure:
+        def literal(ctx: Ctx) -> Any:
+            return value
+
+        self.consts[literal] = value
+        return literal
+
+    # -- leaves --------------------------------------------------------------------
+
+    def literal(self, node: Literal) -> Closure:
+        return self.const(node.value)
+
+    def ident(self, node: Ident) -> Closure:
+        name = node.name
+        slot = self.scope.get(name)
+        if slot is not None:
+
+            def bound(ctx: Ctx) -> Any:
+                return ctx.slots[slot]
+
+            return bound
+        self.roots.add(name)
+        denotation = TYPE_DENOTATIONS.get(name)
+        pos = node.pos
+
+        def free(ctx: Ctx) -> Any:
+            value = ctx.vars.get(name, _MISSING)
+            if value is not _MISSING:
+                return value
+            if denotation is not None:
+                return denotation
+            raise EvalError(f"unknown variable '{name}'", pos, kind="unknown_name")
+
+        return free
+
+    # -- aggregates ----------------------------------------------------------------
+
+    def list_lit(self, node: ListLit) -> Closure:
+        items = tuple(self.compile(n) for n in node.items)
+        if not items:
+            return lambda ctx: []
+        return lambda ctx: [f(ctx) for f in items]
+
+    def map_lit(self, node: MapLit) -> Closure:
+        entries = tuple((self.compile(k), self.compile(v), k.pos) for k, v in node.entries)
+
+        def build(ctx: Ctx) -> Any:
+            out: dict[Any, Any] = {}
+            for key_fn, value_fn, pos in entries:
+                key = key_fn(ctx)
+                try:
+                    mk = map_key(key)
+                except Fault as fault:
+                    raise fault.at(pos) from None
+                if mk in out:
+                    raise EvalError(f"repeated map key {key!r}", pos)
+                out[mk] = value_fn(ctx)
+            return out
+
+        return build
+
+    # -- operators -----------------------------------------------------------------
+
+    def unary(self, node: Unary) -> Closure:
+        operand = self.compile(node.operand)
+        pos = node.pos
+        count = node.count
+        if node.op == "!":
+            flip = count % 2 == 1
+
+            def not_(ctx: Ctx) -> Any:
+                v = operand(ctx)
+                if v is True or v is False:
+                    return (not v) if flip else v
+                raise no_overload("!_", v).at(pos)
+
+            return not_
+
+        def neg(ctx: Ctx) -> Any:
+            v = operand(ctx)
+            try:
+                for _ in range(count):
+                    v = negate(v)
+            except Fault as fault:
+                raise fault.at(pos) from None
+            return v
+
+        return neg
+
+    def binary(self, node: Binary) -> Closure:
+        first = self.compile(node.first)
+        rest = tuple((BINARY_OPS[op], pos, self.compile(n)) for op, pos, n in node.rest)
+        if len(rest) == 1:
+            op, pos, right = rest[0]
+
+            def binary2(ctx: Ctx) -> Any:
+                a = first(ctx)
+                b = right(ctx)
+                try:
+                    return op(a, b, ctx)
+                except Fault as fault:
+                    raise fault.at(pos) from None
+
+            return binary2
+
+        def fold(ctx: Ctx) -> Any:
+            acc = first(ctx)
+            for op, pos, right in rest:
+                b = right(ctx)
+                try:
+                    acc = op(acc, b, ctx)
+                except Fault as fault:
+                    raise fault.at(pos) from None
+            return acc
+
+        return fold
+
+    def logic(self, node: Logic) -> Closure:
+        operands = tuple(self.compile(n) for n in node.operands)
+        pos = node.pos
+        name = "_&&_" if node.op == "&&" else "_||_"
+        # `&&` stops at false, `||` at true; errors are kept only if nothing decides.
+        decisive = node.op == "||"
+        neutral = not decisive
+
+        def logic(ctx: Ctx) -> Any:
+            err: Fault | None = None
+            for operand in operands:
+                try:
+                    v = operand(ctx)
+                except EvalError as exc:
+                    err = err or exc
+                    continue
+                if v is decisive:
+                    return decisive
+                if v is not neutral and err is None:
+                    err = no_overload(name, v).at(pos)
+            if err is not None:
+                raise err
+            return neutral
+
+        return logic
+
+    def cond(self, node: Cond) -> Closure:
+        test = self.compile(node.test)
+        then = self.compile(node.then)
+        other = self.compile(node.other)
+        pos = node.pos
+
+        def cond(ctx: Ctx) -> Any:
+            c = test(ctx)
+            if c is True:
+                return then(ctx)
+            if c is False:
+                return other(ctx)
+            raise no_overload("_?_:_", c).at(pos)
+
+        return cond
+
+    # -- calls ---------------------------------------------------------------------
+
+    def call(self, node: Call) -> Closure:
+        fn = _ALL_FUNCTIONS.get(node.name)
+        args = tuple(self.compile(a) for a in node.args)
+        if fn is None:
+            known = sorted(_ALL_FUNCTIONS)
+            return self._unknown(f"unknown function '{node.name}'{_suggest(node.name, known)}",
+                                 node.pos, args)
+        if len(args) not in fn.arities:
+            return self._bad_arity(fn, node.name, len(args), node.pos, args)
+        if node.name == "dyn":
+            return args[0]
+        if node.name == "matches" and type(self.consts.get(args[1])) is str:
+            matcher = self._regex_matcher(self.consts[args[1]], node.pos)
+            subject = args[0]
+            return lambda ctx: matcher(subject(ctx), ctx)
+        folded = self._fold(fn, args, node.pos)
+        if folded is not None:
+            return folded
+        return _call_closure(fn.impl, args, node.pos)
+
+    def _fold(self, fn: Function, args: tuple[Closure, ...], pos: int) -> Closure | None:
+        if fn.name not in _FOLDABLE or len(args) != 1 or args[0] not in self.consts:
+            return None
+        try:
+            value = fn.impl(unmetered(self.limits), self.consts[args[0]])
+        except Fault as fault:
+            if self.checked:
+                # An invalid literal such as timestamp('2023-13-01') is a definition error.
+                raise fault.at(pos) from None
+            return None
+        return self.const(value)
+
+    def _regex_matcher(self, pattern: str, pos: int) -> StepFn:
+        """`x.matches('literal')`: compile the regex once, when the expression compiles."""
+        try:
+            regex = compile_regex(pattern, self.limits.max_regex_length)
+        except Fault as fault:
+            if self.checked:
+                raise fault.at(pos) from None
+            problem = fault
+
+            def broken(s: Any, ctx: Ctx) -> Any:
+                raise EvalError(problem.message, pos, kind=problem.kind)
+
+            return broken
+        search = regex.search
+
+        def matches(s: Any, ctx: Ctx) -> Any:
+            if type(s) is not str:
+                raise no_overload("matches", s, pattern).at(pos)
+            if len(s) >= 1024:
+                ctx.charge(len(s) // 1024)
+            return search(s) is not None
+
+        return matches
+
+    def _unknown(self, message: str, pos: int, args: tuple[Closure, ...]) -> Closure:
+        if self.checked:
+            raise UnknownNameError(message, pos)
+
+        def unbound(ctx: Ctx) -> Any:
+            for a in args:
+                a(ctx)
+            raise EvalError(message, pos, kind="unknown_name")
+
+        return unbound
+
+    def _bad_arity(
+        self, fn: Function, name: str, n: int, pos: int, args: tuple[Closure, ...]
+    ) -> Closure:
+        counts = " or ".join(str(a) for a in sorted(fn.arities))
+        message = f"{name}() takes {counts} argument(s), got {n}"
+        if self.checked:
+            raise ExpressionTypeError(message, pos)
+
+        def wrong(ctx: Ctx) -> Any:
+            values = [a(ctx) for a in args]
+            raise no_overload(name, *values).at(pos)
+
+        return wrong
+
+    def has(self, node: Has) -> Closure:
+        target = self.compile(node.target)
+        field = node.field
+        pos = node.pos
+
+        def has(ctx: Ctx) -> Any:
+            v = target(ctx)
+            if type(v) is dict:
+                return field in v
+            raise EvalError(f"has() cannot test a field of type '{type_name(v)}'", pos, kind="type")
+
+        return has
+
+    # -- chains --------------------------------------------------------------------
+
+    def chain(self, node: Chain) -> Closure:
+        base = node.base
+        steps = node.steps
+        bound = frozenset(self.scope)
+        call = namespaced_call(node, bound)
+        if call is not None:
+            name, k = call
+            method = steps[k]
+            assert isinstance(method, MethodStep)
+            head = self.call(Call(method.pos, name, method.args))
+            return _apply(head, tuple(self.step(s) for s in steps[k + 1 :]))
+        if isinstance(base, Ident) and base.name not in self.scope:
+            return self._qualified(node)
+        head = self.compile(base)
+        return _apply(head, tuple(self.step(s) for s in steps))
+
+    def _qualified(self, node: Chain) -> Closure:
+        """`a.b.c` on free variables: the longest dotted prefix that is bound wins."""
+        assert isinstance(node.base, Ident)
+        names = leading_path(node)
+        fns = tuple(self.step(s) for s in node.steps)
+        if len(names) == 1:
+            return _apply(self.ident(node.base), fns)
+        candidates: list[tuple[str, tuple[StepFn, ...]]] = []
+        for j in range(len(names), 0, -1):
+            dotted = ".".join(names[:j])
+            self.roots.add(dotted)
+            candidates.append((dotted, fns[j - 1 :]))
+        full = ".".join(names)
+        denotation = TYPE_DENOTATIONS.get(full)
+        root = names[0]
+        root_denotation = TYPE_DENOTATIONS.get(root)
+        pos = node.base.pos
+        simple = candidates[-1][1]
+        dotted_candidates = tuple(candidates[:-1])
+
+        def qualified(ctx: Ctx) -> Any:
+            variables = ctx.vars
+            value = variables.get(root, _MISSING)
+            rest = simple
+            # Dotted binding names are rare; check them only when the map has any.
+            for name, steps in dotted_candidates:
+                if name in variables:
+                    value = variables[name]
+                    rest = steps
+                    break
+            if value is _MISSING:
+                if denotation is not None:
+                    return denotation
+                if root_denotation is None:
+                    raise EvalError(f"unknown variable '{root}'", pos, kind="unknown_name")
+                value = root_denotation
+            for fn in rest:
+                value = fn(value, ctx)
+            return value
+
+        return qualified
+
+    def step(self, step: Step) -> StepFn:
+        pos = step.pos
+        if isinstance(step, SelectStep):
+            field = step.field
+
+            def sel(v: Any, ctx: Ctx) -> Any:
+                if type(v) is dict:
+                    r = v.get(field, _MISSING)
+                    if r is not _MISSING:
+                        return r
+                try:
+                    return select(v, field)
+                except Fault as fault:
+                    raise fault.at(pos) from None
+
+            return sel
+        if isinstance(step, IndexStep):
+            key_fn = self.compile(step.index)
+
+            def idx(v: Any, ctx: Ctx) -> Any:
+                k = key_fn(ctx)
+                try:
+                    return index(v, k)
+                except Fault as fault:
+                    raise fault.at(pos) from None
+
+            return idx
+        if isinstance(step, MethodStep):
+            return self._method(step)
+        assert isinstance(step, MacroStep)
+        return self._macro(step)
+
+    def _method(self, step: MethodStep) -> StepFn:
+        args = tuple(self.compile(a) for a in step.args)
+        pos = step.pos
+        fn = METHODS.get(step.name)
+        if fn is None or len(args) not in fn.arities:
+            if fn is None:
+                message = f"unknown function '{step.name}'{_suggest(step.name, sorted(METHODS))}"
+                if self.checked:
+                    raise UnknownNameError(message, pos)
+            else:
+                counts = " or ".join(str(a) for a in sorted(fn.arities))
+                message = f".{step.name}() takes {counts} argument(s), got {len(args)}"
+                if self.checked:
+                    raise ExpressionTypeError(message, pos)
+
+            def unbound(v: Any, ctx: Ctx) -> Any:
+                values = [a(ctx) for a in args]
+                if fn is None:
+                    raise EvalError(message, pos, kind="unknown_name")
+                raise no_overload(step.name, v, *values).at(pos)
+
+            return unbound
+        if step.name == "matches" and type(self.consts.get(args[0])) is str:
+            return self._regex_matcher(self.consts[args[0]], pos)
+        impl = fn.impl
+        if not args:
+
+            def method0(v: Any, ctx: Ctx) -> Any:
+                try:
+                    return impl(ctx, v)
+                except Fault as fault:
+                    raise fault.at(pos) from None
+
+            return method0
+        if len(args) == 1:
+            arg = args[0]
+
+            def method1(v: Any, ctx: Ctx) -> Any:
+                a = arg(ctx)
+                try:
+                    return impl(ctx, v, a)
+                except Fault as fault:
+                    raise fault.at(pos) from None
+
+            return method1
+
+        def method(v: Any, ctx: Ctx) -> Any:
+            values = [a(ctx) for a in args]
+            try:
+                return impl(ctx, v, *values)
+            except Fault as fault:
+                raise fault.at(pos) from None
+
+        return method
+
+    def _fresh_slot(self) -> int:
+        slot = self.n_slots
+        self.n_slots += 1
+        return slot
+
+    def _macro(self, step: MacroStep) -> StepFn:
+        s1 = self._fresh_slot()
+        s2 = self._fresh_slot() if step.var2 is not None else -1
+        saved = dict(self.scope)
+        self.scope[step.var1] = s1
+        if step.var2 is not None:
+            self.scope[step.var2] = s2
+        try:
+            pred = self.compile(step.pred) if step.pred is not None else None
+            transform = self.compile(step.transform) if step.transform is not None else None
+        finally:
+            self.scope = saved
+        # Each iteration costs the size of the loop body: a fair proxy for its work.
+        cost = 1 + sum(c.size for c in step.children)
+        return build_macro(
+            step,
+            s1,
+            s2,
+            pred,
+            transform,
+            cost,
+            self.limits.max_list_size,
+            self.limits.max_map_size,
+        )
+
+
+def _call_closure(impl: Callable[..., Any], args: tuple[Closure, ...], pos: int) -> Closure:
+    if len(args) == 1:
+        arg = args[0]
+
+        def call1(ctx: Ctx) -> Any:
+            a = arg(ctx)
+            try:
+                return impl(ctx, a)
+            except Fault as fault:
+                raise fault.at(pos) from None
+
+        return call1
+    if len(args) == 2:
+        arg0, arg1 = args
+
+        def call2(ctx: Ctx) -> Any:
+            a = arg0(ctx)
+            b = arg1(ctx)
+            try:
+                return impl(ctx, a, b)
+            except Fault as fault:
+                raise fault.at(pos) from None
+
+        return call2
+
+    def call(ctx: Ctx) -> Any:
+        values = [a(ctx) for a in args]
+        try:
+            return impl(ctx, *values)
+        except Fault as fault:
+            raise fault.at(pos) from None
+
+    return call
+
+
+def _apply(head: Closure, fns: tuple[StepFn, ...]) -> Closure:
+    if not fns:
+        return head
+    if len(fns) == 1:
+        only = fns[0]
+        return lambda ctx: only(head(ctx), ctx)
+    if len(fns) == 2:
+        f0, f1 = fns
+        return lambda ctx: f1(f0(head(ctx), ctx), ctx)
+
+    def chain(ctx: Ctx) -> Any:
+        value = head(ctx)
+        for fn in fns:
+            value = fn(value, ctx)
+        return value
+
+    return chain
+
+
+_DISPATCH: dict[type, Callable[[_Compiler, Any], Closure]] = {
+    Literal: _Compiler.literal,
+    Ident: _Compiler.ident,
+    ListLit: _Compiler.list_lit,
+    MapLit: _Compiler.map_lit,
+    Unary: _Compiler.unary,
+    Binary: _Compiler.binary,
+    Logic: _Compiler.logic,
+    Cond: _Compiler.cond,
+    Call: _Compiler.call,
+    Has: _Compiler.has,
+    Chain: _Compiler.chain,
+}

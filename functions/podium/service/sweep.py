@@ -1,0 +1,89 @@
+"""The sweeper: a scheduled pass that re-drives work a crash or a lost message left behind.
+
+Every write it makes is one the engine would have made, guarded the same way, so a
+sweep racing a live worker is harmless. It looks only at active runs (a sparse index)
+and only at runs that made no progress for ``stale_ready_ms``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from podium.core.dsl.models import SleepStep
+from podium.core.engine.records import StepRecord, TimelineEvent
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.service import messages
+from podium.service.advance import complete_if_done, start_roots
+from podium.service.context import Services
+from podium.service.execute import Outcome, finish_attempt, replay_terminal
+
+log = logging.getLogger("podium.sweep")
+LEASE_EXPIRED = "lease expired: the worker holding this attempt stopped (crash or timeout)"
+
+
+class ActiveRuns(Protocol):
+    def list_active_run_ids(self) -> list[str]: ...
+
+
+@dataclass
+class SweepReport:
+    runs_checked: int = 0
+    redriven: list[str] = field(default_factory=list)
+    reclaimed: list[str] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+
+
+def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
+    report = SweepReport()
+    now = ctx.now()
+    for run_id in active.list_active_run_ids():
+        report.runs_checked += 1
+        run = ctx.store.get_run(run_id)
+        if run.status is not RunStatus.RUNNING:
+            continue
+        steps = ctx.store.list_steps(run_id)
+        last = max(
+            [run.created_at, *(t for s in steps for t in _times(s))], default=run.created_at
+        )
+        stale = now - last >= ctx.stale_ready_ms
+        if not steps:
+            if stale:
+                start_roots(ctx, run_id)
+                report.redriven.append(f"{run_id} (start)")
+            continue
+        compiled = ctx.definitions.get(run.workflow, run.version)
+        present = {s.step for s in steps}
+        for s in steps:
+            ref = f"{run_id}/{s.step}"
+            if s.status is StepStatus.RUNNING and s.lease_until is not None and s.lease_until < now:
+                spec = compiled.definition.step(s.step)
+                outcome = (
+                    Outcome(True)
+                    if isinstance(spec, SleepStep)  # the wait is over; only its timer was lost
+                    else Outcome(False, error=LEASE_EXPIRED)
+                )
+                ctx.store.put_event(
+                    TimelineEvent(run_id, now, f"reclaim-{s.step}-{s.attempt}", "reclaim",
+                                  step=s.step, attempt=s.attempt, detail={"error": LEASE_EXPIRED})
+                )
+                finish_attempt(ctx, run, s.step, s.attempt, outcome)
+                report.reclaimed.append(ref)
+            elif not stale:
+                continue
+            elif s.status.claimable:
+                ctx.work_queue.send(messages.encode(messages.Exec(run_id, s.step, s.attempt + 1)))
+                report.redriven.append(ref)
+            elif s.status.terminal and any(
+                succ not in present for succ in compiled.graph.successors[s.step]
+            ):
+                replay_terminal(ctx, run, s.step, s.status, s.error)
+                report.redriven.append(ref)
+        if stale and complete_if_done(ctx, run_id) is not None:
+            report.completed.append(run_id)
+    return report
+
+
+def _times(s: StepRecord) -> list[int]:
+    return [t for t in (s.ready_at, s.started_at, s.ended_at) if t is not None]
