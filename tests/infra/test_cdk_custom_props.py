@@ -70,7 +70,7 @@ def test_step_targets_are_granted_to_the_work_function_only(custom: Synth) -> No
     assert sorted(as_list(invoke["Resource"])) == sorted(USER_FUNCTIONS)
     run = statement_with(statements, "ecs:RunTask")
     assert run["Resource"] == USER_TASK_DEFINITION
-    assert run["Condition"] == {"ArnEquals": {"ecs:cluster": USER_CLUSTER}}
+    assert run["Condition"] == {"ArnEquals": {"ecs:cluster": [USER_CLUSTER]}}
     tasks = "arn:aws:ecs:eu-west-1:123456789012:task/etl/*"
     describe = statement_with(statements, "ecs:DescribeTasks")
     assert set(as_list(describe["Action"])) == {"ecs:DescribeTasks", "ecs:StopTask"}

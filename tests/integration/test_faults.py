@@ -118,10 +118,11 @@ def test_a_lost_work_message_is_redriven_by_the_sweeper() -> None:
     assert {s.step for s in view.steps if s.status is StepStatus.SUCCEEDED} == set("abcde")
 
 
-def test_throttled_dynamodb_calls_are_retried() -> None:
+def test_throttled_and_lost_replies_are_retried_harmlessly() -> None:
     """ProvisionedThroughputExceeded on every other call (60 in all, within botocore's
-    retry quota): the standard retry mode backs off and repeats, and the conditional
-    writes make a repeat harmless. Past the quota, the message is redelivered instead."""
+    retry quota). On moto the throttled write is also applied, so this is the harder
+    fault too: a write that succeeded but whose reply was lost. The standard retry mode
+    backs off and repeats, and the conditional writes turn the repeat into a no-op."""
     from botocore.awsrequest import AWSResponse
 
     throttled = Counter[str]()
@@ -137,11 +138,19 @@ def test_throttled_dynamodb_calls_are_retried() -> None:
 
     with LocalRuntime(clock=ManualClock()) as rt:
         rt.dynamodb.meta.events.register_first("before-send.dynamodb", throttle)
-        view = rt.run(WORKFLOW)
-    assert throttled["throttled"] == 60
+        rt.push(WORKFLOW)
+        run = rt.start_run("faulty")
+        for _ in range(4):  # a claim whose reply was lost is recovered by its lease
+            rt.pump()
+            rt.clock.advance(rt.services.stale_ready_ms + rt.services.lease_ms)
+            sweep(rt.services, rt.store)
+        rt.pump()
+        view = rt.describe(run.run_id)
+    assert throttled["throttled"] > 10
     assert view.run.status is RunStatus.FAILED
+    assert {s.step for s in view.steps if s.status is StepStatus.SUCCEEDED} == set("abcde")
     invoked = {k: v for k, v in CALLS.items() if k.startswith(view.run.run_id)}
-    assert len(invoked) == 5 and set(invoked.values()) == {1}  # no retry was needed
+    assert set(invoked.values()) == {1}  # at most once per attempt
 
 
 class _Raw:

@@ -47,9 +47,12 @@ def start_run(
     try:
         ctx.store.create_run(run)
     except RunConflict as conflict:
-        if conflict.current is not None:
-            return conflict.current
-        raise
+        # The same start again (a retried request, or a write whose reply was lost):
+        # answer with the stored run and send its start message again (starting is
+        # idempotent), because the first attempt may have died before sending it.
+        if conflict.current is None or conflict.current.workflow != workflow:
+            raise
+        run = conflict.current
     ctx.event_queue.send(messages.encode(messages.Start(run.run_id)))
     return run
 

@@ -188,7 +188,7 @@ def _lark() -> Lark:
                 _parser = Lark(
                     grammar,
                     parser="lalr",
-                    lexer="contextual",
+                    lexer="basic",
                     transformer=_Builder(),
                     maybe_placeholders=False,
                 )
@@ -227,46 +227,17 @@ def parse(source: str, limits: Limits) -> Node:
 # Friendly syntax errors, in the style of lark's `match_examples` error reporting
 # --------------------------------------------------------------------------------------
 
-# Operands of various shapes: LALR states after an operand depend on its last rule.
-_OPERANDS = (
-    "1",
-    "a",
-    "a.b",
-    "f(1)",
-    "a.f(1)",
-    "1 + 2",
-    "1 * 2",
-    "1 == 2",
-    "a in b",
-    "a && b",
-    "a || b",
-    "a ? b : c",
-    "-a",
-    "!a",
-    "a[1]",
-    "[1]",
-    "{1: 2}",
-    "'s'",
-    "(1)",
-)
-
-
 def _examples() -> dict[str, list[str]]:
+    """Malformed inputs whose parser state identifies the problem.
+
+    Only states reached right after a distinctive token (an operator, a '.') are
+    reliable: after an operand LALR merges the states of every context, so those
+    errors are classified from the expected tokens instead (see `_classify`).
+    """
     ops = ("+", "-", "*", "/", "%", "&&", "||", "<", "==", "in", "?")
     return {
-        "missing closing ')'": [
-            p + x for p in ("(", "f(", "f(1, ", "a.f(", "a.f(1, ") for x in _OPERANDS
-        ],
-        "missing closing ']'": [p + x for p in ("[", "[1, ", "a[") for x in _OPERANDS],
-        "missing closing '}'": [p + x for p in ("{1: ", "{1: 2, 3: ") for x in _OPERANDS],
-        "missing ':' in map entry": [p + x for p in ("{", "{1: 2, ") for x in _OPERANDS]
-        + [p + x + " 1}" for p in ("{", "{1: 2, ") for x in _OPERANDS],
-        "missing ':' in conditional (expected `cond ? a : b`)": [
-            "a ? " + x for x in _OPERANDS
-        ]
-        + ["a ? " + x + " c" for x in _OPERANDS],
         "missing operand": [
-            *(x + " " + op for x in ("1", "a.b") for op in ops),
+            *(x + " " + op for x in ("1", "a.b", "(1)", "f(1)") for op in ops),
             *("1 " + op + " " + op2 + " 2" for op in ops for op2 in ("*", "/", "%", "&&", "||")),
             "!",
             "-",
@@ -279,26 +250,16 @@ def _examples() -> dict[str, list[str]]:
             "f(",
             "[",
             "{",
+            "-!a",
+            "!-a",
             "1 + )",
             "1 + ]",
             "1 + }",
-            "-!a",
-            "!-a",
         ],
         "empty expression": [""],
-        "missing operator between operands": [
-            x + y for x in _OPERANDS for y in (" 2", " b", " 's'", " true", " null", " (b)")
-        ],
-        "unbalanced ')'": [x + ")" for x in _OPERANDS],
-        "unbalanced ']'": [x + "]" for x in _OPERANDS],
-        "unbalanced '}'": [x + "}" for x in _OPERANDS],
         "missing field name after '.'": [
-            x + y for x in ("a", "a.b", "f(1)", "a[1]") for y in (".", ".(b)", ".1", ".'x'", "..b")
+            x + y for x in ("a", "a.b", "f(1)", "a[1]") for y in (".", ".(b)", ".'x'", "..b", ". +")
         ],
-        "unexpected ','": [
-            "1, 2", "f(,)", "(1, 2)", "a.b, c", "[1,,2]", "f(1,,2)", "{1: 2,, 3: 4}", "[,]"
-        ],
-        "unexpected ':'": ["a : b", "a.b : c", "f(a: 1)", "[a: 1]"],
         "a `quoted` name is only allowed after '.'": ["`x`", "1 + `x`", "f(`x`)"],
     }
 
@@ -360,8 +321,116 @@ def _expected(exc: UnexpectedToken) -> str:
     return "; expected " + ", ".join(names)
 
 
-def _raw_parse(text: str) -> Any:
-    return _lark().parse(text)
+_Signature = tuple[int, frozenset[str], str, str, str]
+_signatures: list[_Signature] | None = None
+
+
+def _example_signatures() -> list[_Signature]:
+    """Parse every example once and remember the parser state where it failed.
+
+    This is lark's `match_examples` idea, keyed on the LALR state number alone (lark
+    also compares the stack depth, which makes `(1 * 2` and `x + (1 * 2` differ).
+    """
+    global _signatures
+    if _signatures is None:
+        sigs: list[_Signature] = []
+        for label, cases in _EXAMPLES.items():
+            for malformed in cases:
+                try:
+                    _lark().parse(malformed)
+                except UnexpectedToken as ut:
+                    state = getattr(ut.state, "position", ut.state)
+                    sigs.append((state, frozenset(ut.expected), ut.token.type, str(ut.token), label))
+                except (UnexpectedInput, ExpressionError):
+                    continue
+        _signatures = sigs
+    return _signatures
+
+
+def _match_example(exc: UnexpectedToken) -> str | None:
+    state = getattr(exc.state, "position", exc.state)
+    expected = frozenset(exc.expected)
+    same_type: str | None = None
+    same_state: str | None = None
+    for sig_state, sig_expected, tok_type, tok_text, label in _example_signatures():
+        if sig_state != state or sig_expected != expected:
+            continue
+        if tok_type == exc.token.type:
+            if tok_text == str(exc.token):
+                return label
+            same_type = same_type or label
+        same_state = same_state or label
+    return same_type or same_state
+
+
+_OPERAND_START = frozenset(
+    {"IDENT", "INT", "UINT", "FLOAT", "STRING", "TRUE", "FALSE", "NULL", "LPAR", "LBRACKET",
+     "LBRACE", "BANG", "MINUS", "DOT"}
+)
+_BINARY = frozenset(
+    {"OR", "AND", "RELOP", "IN", "PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "QMARK"}
+)
+_CLOSERS = {"(": ("RPAR", ")"), "[": ("RSQB", "]"), "{": ("RBRACE", "}")}
+
+
+def _open_brackets(source: str) -> list[str]:
+    """Brackets still open at the end of `source` (strings and comments skipped)."""
+    stack: list[str] = []
+    i, n = 0, len(source)
+    while i < n:
+        ch = source[i]
+        if ch in "([{":
+            stack.append(ch)
+        elif ch in ")]}":
+            if stack:
+                stack.pop()
+        elif ch in "'\"":
+            triple = source.startswith(ch * 3, i)
+            delim = ch * 3 if triple else ch
+            i += len(delim)
+            while i < n and not source.startswith(delim, i):
+                i += 2 if source[i] == "\\" else 1
+        elif ch == "/" and source.startswith("//", i):
+            while i < n and source[i] != "\n":
+                i += 1
+        i += 1
+    return stack
+
+
+def _missing_closer(exc: UnexpectedToken, source: str) -> str | None:
+    """Bracket errors come from the bracket stack: LALR states are shared between
+    `(a, b`, `[a, b` and `f(a, b`, so the parser state alone cannot tell them apart."""
+    if exc.token.type not in ("$END", "RPAR", "RSQB", "RBRACE"):
+        return None
+    end = len(source) if exc.token.type == "$END" else (exc.token.start_pos or 0)
+    stack = _open_brackets(source[:end])
+    if stack and _CLOSERS[stack[-1]][0] in exc.expected:
+        return f"missing closing '{_CLOSERS[stack[-1]][1]}'"
+    return None
+
+
+def _classify(exc: UnexpectedToken, source: str) -> str | None:
+    """Friendly wording when no example matched, from the expected token set."""
+    tok = exc.token
+    expected = set(exc.expected)
+    if tok.type == "COMMA":
+        return "unexpected ','"
+    if tok.type == "COLON":
+        return "unexpected ':'"
+    if tok.type in ("RPAR", "RSQB", "RBRACE"):
+        closer = {"RPAR": ")", "RSQB": "]", "RBRACE": "}"}[tok.type]
+        return f"unbalanced '{closer}'"
+    if tok.type == "$END":
+        if "COLON" in expected and "?" in source:
+            return "missing ':' in conditional (expected `cond ? a : b`)"
+        if expected & _OPERAND_START:
+            return "missing operand"
+        return None
+    if tok.type in _OPERAND_START and tok.type not in ("MINUS", "DOT") and expected & _BINARY:
+        return "missing operator between operands"
+    if tok.type in _BINARY and expected & _OPERAND_START:
+        return "missing operand"
+    return None
 
 
 def syntax_error(exc: UnexpectedInput, source: str) -> ExpressionSyntaxError:
@@ -385,10 +454,7 @@ def syntax_error(exc: UnexpectedInput, source: str) -> ExpressionSyntaxError:
             pos = len(source.rstrip())
         else:
             pos = tok.start_pos or 0
-        try:
-            label = exc.match_examples(_raw_parse, _EXAMPLES, use_accepts=True)
-        except ExpressionError:
-            label = None
+        label = _missing_closer(exc, source) or _match_example(exc) or _classify(exc, source)
         found = _describe(tok)
         if label is not None:
             message = label if tok.type == "$END" else f"{label} (found {found})"

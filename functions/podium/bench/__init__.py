@@ -1,0 +1,1 @@
+"""Micro-benchmarks for Podium components (not imported at runtime)."""
