@@ -188,7 +188,9 @@ def build_bundle(
     reqs = runtime_requirements() if requirements is None else list(requirements)
     out_dir.mkdir(parents=True, exist_ok=True)
     if any(out_dir.iterdir()):
-        raise BundleError(f"{out_dir} is not empty; refusing to mix two bundles")
+        raise BundleError(
+            f"{out_dir} is not empty; refusing to mix two bundles (build-lambda: --clean)"
+        )
     deps = install_dependencies(
         arch=arch, requirements=reqs, cache_dir=cache_dir, python_version=python_version
     )
