@@ -106,9 +106,7 @@ def grant_engine_permissions(
                 iam.PolicyStatement(
                     actions=["iam:PassRole"],
                     resources=[eventing.scheduler_role.role_arn],
-                    conditions={
-                        "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
-                    },
+                    conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
                 )
             )
 

@@ -80,7 +80,9 @@ def _measure_podium() -> list[dict[str, Any]]:
                 "name": name,
                 "source": source,
                 # Uncached: the full parse + compile a definition push pays once.
-                "compile_us": round(_time_us(lambda s=source: compile_uncached(s, DEFAULT_LIMITS)), 2),
+                "compile_us": round(
+                    _time_us(lambda s=source: compile_uncached(s, DEFAULT_LIMITS)), 2
+                ),
                 "compile_cached_us": round(_time_us(lambda s=source: compile_expression(s)), 3),
                 # Plain JSON-like bindings in, plain Python out, conversions included.
                 "eval_us": round(_time_us(lambda c=compiled: c.evaluate(BINDINGS)), 3),
@@ -115,10 +117,10 @@ def _measure_celpy() -> dict[str, Any]:
                 {
                     "name": name,
                     "compile_us": round(
-                        _time_us(lambda s=source: env.program(env.compile(s)), 0.3), 2
+                        _time_us(lambda s=source, e=env: e.program(e.compile(s)), 0.3), 2
                     ),
                     # Bindings pre-converted to celpy types: conversion not counted.
-                    "eval_us": round(_time_us(lambda p=program: p.evaluate(activation)), 3),
+                    "eval_us": round(_time_us(lambda p=program, a=activation: p.evaluate(a)), 3),
                 }
             )
         results[label] = {"expressions": rows}

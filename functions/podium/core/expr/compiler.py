@@ -51,9 +51,17 @@ from .nodes import (
 from .operators import BINARY_OPS, index, negate, select
 from .parser import parse
 from .podium_fns import PODIUM_FUNCTIONS
-from .refs import collect_references, leading_path, namespaced_call
+from .refs import Path, collect_references, dotted, leading_path, namespaced_call
 from .runtime import Ctx, unmetered
-from .values import TYPE_DENOTATIONS, from_cel, map_key, no_overload, to_cel, type_name
+from .values import (
+    TYPE_DENOTATIONS,
+    from_cel,
+    map_key,
+    no_overload,
+    to_cel,
+    to_cel_paths,
+    type_name,
+)
 
 Closure = Callable[[Ctx], Any]
 StepFn = Callable[[Any, Ctx], Any]
@@ -72,13 +80,23 @@ def _suggest(name: str, known: list[str]) -> str:
 class CompiledExpression:
     """A parsed and compiled expression. Immutable, thread-safe, cached by source."""
 
-    __slots__ = ("_n_slots", "_pos", "_roots", "_run", "checked", "limits", "references", "source")
+    __slots__ = (
+        "_n_slots",
+        "_plan",
+        "_pos",
+        "_roots",
+        "_run",
+        "checked",
+        "limits",
+        "references",
+        "source",
+    )
 
     def __init__(
         self,
         source: str,
         run: Closure,
-        references: frozenset[str],
+        paths: frozenset[Path],
         roots: frozenset[str],
         n_slots: int,
         limits: Limits,
@@ -86,11 +104,12 @@ class CompiledExpression:
         pos: int,
     ) -> None:
         self.source = source
-        self.references = references
+        self.references = dotted(paths)
         self.limits = limits
         self.checked = checked
         self._run = run
         self._roots = roots
+        self._plan = _conversion_plan(paths, roots)
         self._n_slots = n_slots
         self._pos = pos
 
@@ -104,18 +123,27 @@ class CompiledExpression:
         uint comes back as int, timestamp as an aware UTC datetime, duration as
         timedelta, bytes as bytes, a type as its name.
         """
-        variables: dict[str, Any] = {}
-        if bindings:
-            depth = self.limits.max_value_depth
-            for name in self._roots:
-                if name in bindings:
-                    try:
-                        variables[name] = to_cel(bindings[name], depth)
-                    except ExpressionError as exc:
-                        raise type(exc)(
-                            f"binding '{name}': {exc.message}", self._pos, None, None, self.source
-                        ) from None
+        variables = self.convert_bindings(bindings) if bindings else {}
         return self._evaluate(variables, plain=True)
+
+    def convert_bindings(self, bindings: Mapping[str, Any]) -> dict[str, Any]:
+        """The CEL form of the parts of `bindings` this expression can read."""
+        variables: dict[str, Any] = {}
+        depth = self.limits.max_value_depth
+        for name, paths in self._plan.items():
+            if name not in bindings:
+                continue
+            try:
+                value = bindings[name]
+                if paths is None:
+                    variables[name] = to_cel(value, depth)
+                else:
+                    variables[name] = to_cel_paths(value, paths, depth)
+            except ExpressionError as exc:
+                raise type(exc)(
+                    f"binding '{name}': {exc.message}", self._pos, None, None, self.source
+                ) from None
+        return variables
 
     def evaluate_cel(self, bindings: Mapping[str, Any] | None = None) -> Any:
         """Evaluate with CEL values in and out (no conversion); used by conformance tests."""
@@ -130,7 +158,10 @@ class CompiledExpression:
             raise fault.to_public(self.source, self._pos) from None
         except RecursionError:
             raise LimitExceededError(
-                "value or expression nested too deeply to evaluate", self._pos, None, None,
+                "value or expression nested too deeply to evaluate",
+                self._pos,
+                None,
+                None,
                 self.source,
             ) from None
         except MemoryError:
@@ -143,6 +174,29 @@ class CompiledExpression:
             raise EvaluationError(
                 f"internal error: {type(exc).__name__}: {exc}", self._pos, None, None, self.source
             ) from exc
+
+
+def _conversion_plan(
+    paths: frozenset[Path], roots: frozenset[str]
+) -> dict[str, tuple[tuple[str, ...], ...] | None]:
+    """Per binding name, the sub-paths to convert, or None to convert all of it.
+
+    Dotted binding names, bare identifiers and names used only as type denotations
+    are converted whole; otherwise only the referenced sub-trees (see to_cel_paths).
+    """
+    by_root: dict[str, list[tuple[str, ...]]] = {}
+    for path in paths:
+        by_root.setdefault(path[0], []).append(path[1:])
+    plan: dict[str, tuple[tuple[str, ...], ...] | None] = {}
+    for root in sorted(roots):
+        subs = by_root.get(root)
+        if "." in root or not subs or () in subs:
+            plan[root] = None
+            continue
+        # A path whose prefix is also listed is covered by the shorter one.
+        kept = [p for p in subs if not any(q != p and p[: len(q)] == q for q in subs)]
+        plan[root] = tuple(sorted(set(kept)))
+    return plan
 
 
 def compile_expression(
@@ -374,8 +428,9 @@ class _Compiler:
         args = tuple(self.compile(a) for a in node.args)
         if fn is None:
             known = sorted(_ALL_FUNCTIONS)
-            return self._unknown(f"unknown function '{node.name}'{_suggest(node.name, known)}",
-                                 node.pos, args)
+            return self._unknown(
+                f"unknown function '{node.name}'{_suggest(node.name, known)}", node.pos, args
+            )
         if len(args) not in fn.arities:
             return self._bad_arity(fn, node.name, len(args), node.pos, args)
         if node.name == "dyn":

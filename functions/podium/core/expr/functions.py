@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import re2
 
@@ -145,7 +145,7 @@ _BOOL_TEXT = {
 def fn_int(ctx: Ctx, v: Any) -> int:
     t = type(v)
     if t is int:
-        return v
+        return cast(int, v)
     if t is UInt:
         if v > INT64_MAX:
             raise EvalError("int() range error: uint value too large")
@@ -163,14 +163,14 @@ def fn_int(ctx: Ctx, v: Any) -> int:
             raise EvalError("int() range error: value out of int64 range")
         return r
     if t is Timestamp:
-        return v.nanos // NANOS
+        return cast(int, v.nanos // NANOS)
     raise no_overload("int", v)
 
 
 def fn_uint(ctx: Ctx, v: Any) -> UInt:
     t = type(v)
     if t is UInt:
-        return v
+        return cast(UInt, v)
     if t is int:
         if v < 0:
             raise EvalError("uint() range error: negative value")
@@ -192,7 +192,7 @@ def fn_uint(ctx: Ctx, v: Any) -> UInt:
 def fn_double(ctx: Ctx, v: Any) -> float:
     t = type(v)
     if t is float:
-        return v
+        return cast(float, v)
     if t is int or t is UInt:
         return float(v)
     if t is str:
@@ -229,7 +229,7 @@ def format_double(v: float) -> str:
 def to_string(v: Any) -> str:
     t = type(v)
     if t is str:
-        return v
+        return cast(str, v)
     if t is int or t is UInt:
         return str(int(v))
     if t is float:
@@ -238,7 +238,7 @@ def to_string(v: Any) -> str:
         return "true" if v else "false"
     if t is bytes:
         try:
-            return v.decode("utf-8")
+            return cast(str, v.decode("utf-8"))
         except UnicodeDecodeError:
             raise EvalError("string() conversion error: invalid UTF-8 in bytes") from None
     if t is Timestamp:
@@ -246,7 +246,7 @@ def to_string(v: Any) -> str:
     if t is Duration:
         return format_duration(v)
     if t is CelType:
-        return v.name
+        return cast(str, v.name)
     raise no_overload("string", v)
 
 
@@ -257,16 +257,16 @@ def fn_string(ctx: Ctx, v: Any) -> str:
 def fn_bytes(ctx: Ctx, v: Any) -> bytes:
     t = type(v)
     if t is bytes:
-        return v
+        return cast(bytes, v)
     if t is str:
-        return v.encode("utf-8", "surrogatepass")
+        return cast(bytes, v.encode("utf-8", "surrogatepass"))
     raise no_overload("bytes", v)
 
 
 def fn_bool(ctx: Ctx, v: Any) -> bool:
     t = type(v)
     if t is bool:
-        return v
+        return cast(bool, v)
     if t is str:
         r = _BOOL_TEXT.get(v)
         if r is None:
@@ -286,7 +286,7 @@ def fn_dyn(ctx: Ctx, v: Any) -> Any:
 def fn_timestamp(ctx: Ctx, v: Any) -> Timestamp:
     t = type(v)
     if t is Timestamp:
-        return v
+        return cast(Timestamp, v)
     if t is str:
         return parse_timestamp(v)
     if t is int:
@@ -299,7 +299,7 @@ def fn_timestamp(ctx: Ctx, v: Any) -> Timestamp:
 def fn_duration(ctx: Ctx, v: Any) -> Duration:
     t = type(v)
     if t is Duration:
-        return v
+        return cast(Duration, v)
     if t is str:
         return parse_duration(v)
     raise no_overload("duration", v)

@@ -27,7 +27,7 @@ from .errors import (
 from .functions import bytes_to_json, to_string
 from .limits import DEFAULT_LIMITS, Limits
 from .timeutil import format_duration, format_timestamp
-from .values import BoolKey, CelType, Duration, Timestamp, UInt, to_cel
+from .values import BoolKey, CelType, Duration, Timestamp, UInt
 
 _Part = str | tuple[CompiledExpression, int]  # literal text, or (expression, offset)
 
@@ -35,7 +35,7 @@ _Part = str | tuple[CompiledExpression, int]  # literal text, or (expression, of
 class CompiledTemplate:
     """A parsed template. Immutable and cached by source."""
 
-    __slots__ = ("_parts", "_roots", "_single", "is_static", "limits", "references", "source")
+    __slots__ = ("_parts", "_single", "is_static", "limits", "references", "source")
 
     def __init__(self, source: str, parts: list[_Part], limits: Limits) -> None:
         self.source = source
@@ -45,12 +45,9 @@ class CompiledTemplate:
         self.is_static = not exprs
         self._single = exprs[0] if len(parts) == 1 and exprs else None
         refs: set[str] = set()
-        roots: set[str] = set()
         for expr, _ in exprs:
             refs |= expr.references
-            roots |= expr._roots
         self.references = frozenset(refs)
-        self._roots = frozenset(roots)
 
     def __repr__(self) -> str:
         return f"CompiledTemplate({self.source!r})"
@@ -65,7 +62,6 @@ class CompiledTemplate:
                 raise exc.relocated(offset, self.source) from None
         if self.is_static:
             return "".join(p for p in self._parts if isinstance(p, str))
-        variables = self._convert(bindings or {})
         out: list[str] = []
         total = 0
         cap = self.limits.max_string_length
@@ -75,6 +71,7 @@ class CompiledTemplate:
             else:
                 expr, offset = part
                 try:
+                    variables = expr.convert_bindings(bindings) if bindings else {}
                     text = render_value(expr.evaluate_cel(variables), cap)
                 except ExpressionError as exc:
                     raise exc.relocated(offset, self.source) from None
@@ -87,23 +84,14 @@ class CompiledTemplate:
             total += len(text)
             if total > cap:
                 raise LimitExceededError(
-                    f"rendered template too long (max {cap} characters)", 0, None, None,
+                    f"rendered template too long (max {cap} characters)",
+                    0,
+                    None,
+                    None,
                     self.source,
                 )
             out.append(text)
         return "".join(out)
-
-    def _convert(self, bindings: Mapping[str, Any]) -> dict[str, Any]:
-        variables: dict[str, Any] = {}
-        for name in self._roots:
-            if name in bindings:
-                try:
-                    variables[name] = to_cel(bindings[name], self.limits.max_value_depth)
-                except ExpressionError as exc:
-                    raise type(exc)(
-                        f"binding '{name}': {exc.message}", 0, None, None, self.source
-                    ) from None
-        return variables
 
 
 def compile_template(source: str, limits: Limits | None = None) -> CompiledTemplate:
@@ -215,7 +203,7 @@ def render_value(value: Any, cap: int) -> str:
     """Text for one interpolated value: `string()` for scalars, JSON for lists and maps."""
     t = type(value)
     if t is str:
-        return value
+        return str(value)
     if value is None:
         return "null"
     if t is list or t is dict:
@@ -256,7 +244,7 @@ def _json(value: Any, out: list[str], budget: list[int]) -> None:
 def _key_text(key: Any) -> str:
     if type(key) is BoolKey:
         return "true" if key.value else "false"
-    return key if type(key) is str else str(int(key))
+    return str(key) if type(key) is str else str(int(key))
 
 
 def _json_scalar(value: Any) -> str:

@@ -59,9 +59,7 @@ def expand_macro(step: MethodStep) -> Step:
     pred = rest.pop(0) if has_pred else None
     transform = rest.pop(0) if has_transform else None
     kind = "exists_one" if step.name == "existsOne" else step.name
-    return MacroStep(
-        step.pos, kind, names[0], names[1] if n_vars == 2 else None, pred, transform
-    )
+    return MacroStep(step.pos, kind, names[0], names[1] if n_vars == 2 else None, pred, transform)
 
 
 def expand_has(pos: int, arg: Node) -> Node:
@@ -78,9 +76,7 @@ def expand_has(pos: int, arg: Node) -> Node:
 # --------------------------------------------------------------------------------------
 
 
-def _iterate(
-    rng: Any, ctx: Ctx, s1: int, s2: int, cost: int, pos: int, name: str
-) -> Iterator[Any]:
+def _iterate(rng: Any, ctx: Ctx, s1: int, s2: int, cost: int, pos: int, name: str) -> Iterator[Any]:
     """Bind the loop variables for each element, yielding the element's key/item.
 
     One variable: lists bind elements, maps bind keys. Two variables: lists bind

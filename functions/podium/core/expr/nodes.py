@@ -17,6 +17,11 @@ from typing import Any
 class Node:
     __slots__ = ("deep_pos", "depth", "pos", "size")
 
+    pos: int
+    depth: int
+    size: int
+    deep_pos: int
+
     def __init__(self, pos: int, children: tuple[Node, ...] = ()) -> None:
         self.pos = pos
         self.size = 1 + sum(c.size for c in children)

@@ -231,9 +231,7 @@ def index(container: Any, key: Any) -> Any:
     tc = type(container)
     if tc is list:
         tk = type(key)
-        if tk is int or tk is UInt:
-            i = int(key)
-        elif tk is float and key.is_integer():
+        if tk is int or tk is UInt or (tk is float and key.is_integer()):
             i = int(key)
         else:
             raise EvalError(f"invalid list index of type {type_name(key)}", kind="type")

@@ -165,10 +165,10 @@ class _Builder(Transformer[Token, Any]):
             return expand_has(_pos(tok), args[0])
         return Call(_pos(tok), name, args)
 
-    def list(self, c: list[Any]) -> Node:
+    def list_lit(self, c: list[Any]) -> Node:
         return ListLit(_pos(c[0]), tuple(_node(x) for x in c[1:]))
 
-    def map(self, c: list[Any]) -> Node:
+    def map_lit(self, c: list[Any]) -> Node:
         return MapLit(_pos(c[0]), tuple(c[1:]))
 
     def entry(self, c: list[Any]) -> tuple[Node, Node]:
@@ -226,6 +226,7 @@ def parse(source: str, limits: Limits) -> Node:
 # --------------------------------------------------------------------------------------
 # Friendly syntax errors, in the style of lark's `match_examples` error reporting
 # --------------------------------------------------------------------------------------
+
 
 def _examples() -> dict[str, list[str]]:
     """Malformed inputs whose parser state identifies the problem.
@@ -340,7 +341,8 @@ def _example_signatures() -> list[_Signature]:
                     _lark().parse(malformed)
                 except UnexpectedToken as ut:
                     state = getattr(ut.state, "position", ut.state)
-                    sigs.append((state, frozenset(ut.expected), ut.token.type, str(ut.token), label))
+                    expected = frozenset(ut.expected)
+                    sigs.append((state, expected, ut.token.type, str(ut.token), label))
                 except (UnexpectedInput, ExpressionError):
                     continue
         _signatures = sigs
@@ -364,8 +366,22 @@ def _match_example(exc: UnexpectedToken) -> str | None:
 
 
 _OPERAND_START = frozenset(
-    {"IDENT", "INT", "UINT", "FLOAT", "STRING", "TRUE", "FALSE", "NULL", "LPAR", "LBRACKET",
-     "LBRACE", "BANG", "MINUS", "DOT"}
+    {
+        "IDENT",
+        "INT",
+        "UINT",
+        "FLOAT",
+        "STRING",
+        "TRUE",
+        "FALSE",
+        "NULL",
+        "LPAR",
+        "LBRACKET",
+        "LBRACE",
+        "BANG",
+        "MINUS",
+        "DOT",
+    }
 )
 _BINARY = frozenset(
     {"OR", "AND", "RELOP", "IN", "PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "QMARK"}
@@ -450,10 +466,7 @@ def syntax_error(exc: UnexpectedInput, source: str) -> ExpressionSyntaxError:
         return ExpressionSyntaxError(message, pos, None, None, source)
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
-        if tok.type == "$END":
-            pos = len(source.rstrip())
-        else:
-            pos = tok.start_pos or 0
+        pos = len(source.rstrip()) if tok.type == "$END" else (tok.start_pos or 0)
         label = _missing_closer(exc, source) or _match_example(exc) or _classify(exc, source)
         found = _describe(tok)
         if label is not None:

@@ -60,28 +60,40 @@ def namespaced_call(chain: Chain, bound: frozenset[str]) -> tuple[str, int] | No
     return None
 
 
-def collect_references(node: Node) -> frozenset[str]:
-    refs: set[str] = set()
+Path = tuple[str, ...]
+
+
+def collect_references(node: Node) -> frozenset[Path]:
+    """Reference paths as tuples of names (field names may themselves contain dots)."""
+    refs: set[Path] = set()
     _walk(node, frozenset(), refs)
     return frozenset(refs)
 
 
-def _path(node: Node, bound: frozenset[str]) -> str | None:
-    """The dotted path of a pure selection chain on a free variable, if it is one."""
+def dotted(paths: frozenset[Path]) -> frozenset[str]:
+    return frozenset(".".join(p) for p in paths)
+
+
+def _path(node: Node, bound: frozenset[str]) -> Path | None:
+    """The path of a pure selection chain on a free variable, if it is one."""
     if isinstance(node, Ident):
-        return None if node.name in bound else node.name
-    if isinstance(node, Chain) and isinstance(node.base, Ident) and node.base.name not in bound:
-        if all(isinstance(s, SelectStep) for s in node.steps):
-            return ".".join(leading_path(node))
+        return None if node.name in bound else (node.name,)
+    if (
+        isinstance(node, Chain)
+        and isinstance(node.base, Ident)
+        and node.base.name not in bound
+        and all(isinstance(s, SelectStep) for s in node.steps)
+    ):
+        return tuple(leading_path(node))
     return None
 
 
-def _walk(node: Node, bound: frozenset[str], refs: set[str]) -> None:
+def _walk(node: Node, bound: frozenset[str], refs: set[Path]) -> None:
     if isinstance(node, Literal):
         return
     if isinstance(node, Ident):
         if node.name not in bound and node.name not in TYPE_DENOTATIONS:
-            refs.add(node.name)
+            refs.add((node.name,))
         return
     if isinstance(node, Chain):
         _walk_chain(node, bound, refs)
@@ -89,7 +101,7 @@ def _walk(node: Node, bound: frozenset[str], refs: set[str]) -> None:
     if isinstance(node, Has):
         path = _path(node.target, bound)
         if path is not None:
-            refs.add(f"{path}.{node.field}")
+            refs.add((*path, node.field))
         else:
             _walk(node.target, bound, refs)
         return
@@ -97,14 +109,14 @@ def _walk(node: Node, bound: frozenset[str], refs: set[str]) -> None:
         _walk(child, bound, refs)
 
 
-def _walk_chain(chain: Chain, bound: frozenset[str], refs: set[str]) -> None:
+def _walk_chain(chain: Chain, bound: frozenset[str], refs: set[Path]) -> None:
     steps = chain.steps
     call = namespaced_call(chain, bound)
     if call is not None:
         start = call[1]
     elif isinstance(chain.base, Ident) and chain.base.name not in bound:
         names = leading_path(chain)
-        refs.add(".".join(names))
+        refs.add(tuple(names))
         start = len(names) - 1
     else:
         _walk(chain.base, bound, refs)

@@ -8,7 +8,7 @@ years 1..9999 works everywhere.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -143,7 +143,7 @@ def resolve_timezone(name: str) -> tzinfo:
         delta = timedelta(hours=hours, minutes=minutes)
         return timezone(-delta if m.group(1) == "-" else delta)
     if name in ("UTC", "Z", "utc"):
-        return timezone.utc
+        return UTC
     # Validate before handing the name to zoneinfo, which maps it to a file path.
     if len(name) > 64 or not _TZ_NAME.fullmatch(name) or ".." in name:
         raise EvalError(f"invalid time zone {name[:64]!r}")
@@ -155,7 +155,7 @@ def resolve_timezone(name: str) -> tzinfo:
 
 def _zone(tz: object) -> tzinfo:
     if tz is None:
-        return timezone.utc
+        return UTC
     if type(tz) is not str:
         raise EvalError("time zone must be a string", kind="type")
     return resolve_timezone(tz)
@@ -166,7 +166,7 @@ def to_datetime(value: Timestamp, tz: object = None) -> datetime:
     seconds, nanos = divmod(value.nanos, NANOS)
     utc = EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
     zone = _zone(tz)
-    if zone is timezone.utc:
+    if zone is UTC:
         return utc
     try:
         return utc.astimezone(zone)

@@ -21,7 +21,7 @@ Plain JSON-like data is therefore already a CEL value, which keeps evaluation ch
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -332,12 +332,12 @@ def less_equal(a: Any, b: Any, op: str = "_<=_") -> bool:
 # Conversion between plain Python and CEL values
 # --------------------------------------------------------------------------------------
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def timestamp_from_datetime(value: datetime) -> Timestamp:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)  # naive datetimes are taken as UTC
+        value = value.replace(tzinfo=UTC)  # naive datetimes are taken as UTC
     delta = value - EPOCH
     nanos = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
     return Timestamp(nanos)
@@ -360,7 +360,17 @@ def timedelta_from_duration(value: Duration) -> timedelta:
     return timedelta(microseconds=micros if value.nanos >= 0 else -micros)
 
 
-_PLAIN_SCALARS = frozenset({str, bool, float, type(None), bytes, UInt, Timestamp, Duration})
+_PASS_THROUGH = frozenset({str, bool, float, type(None), bytes, UInt, Timestamp, Duration, CelType})
+
+
+class _BadValue(Exception):
+    """A binding value that cannot become a CEL value; `path` is filled while unwinding."""
+
+    def __init__(self, message: str, limit: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.limit = limit
+        self.path: list[str] = []
 
 
 def to_cel(value: Any, max_depth: int = 100) -> Any:
@@ -370,86 +380,152 @@ def to_cel(value: Any, max_depth: int = 100) -> Any:
     one walk and no copies. Integers outside int64 become doubles, as JSON numbers do
     in CEL. Anything else is rejected: the evaluator sees only data, never objects.
     """
-    return _to_cel(value, max_depth, "$")
+    try:
+        return _to_cel(value, max_depth)
+    except _BadValue as exc:
+        where = "".join(reversed(exc.path)) or "the value"
+        cls = LimitExceededError if exc.limit else ExpressionTypeError
+        raise cls(f"{exc.message} at {where}") from None
 
 
-def _to_cel(value: Any, depth: int, path: str) -> Any:
+def _to_cel(value: Any, depth: int) -> Any:
     t = type(value)
-    if t in _PLAIN_SCALARS or t is CelType:
+    if t in _PASS_THROUGH:
         return value
     if t is int:
         return value if INT64_MIN <= value <= INT64_MAX else float(value)
     if depth <= 0:
-        raise LimitExceededError(f"binding value nested too deeply at {path}")
+        raise _BadValue("binding value nested too deeply", limit=True)
     if t is dict:
-        return _dict_to_cel(value, depth - 1, path)
+        return _dict_to_cel(value, depth - 1)
     if t is list:
-        changed = False
-        out = []
-        for i, item in enumerate(value):
-            conv = _to_cel(item, depth - 1, path + f"[{i}]")
-            changed = changed or conv is not item
-            out.append(conv)
-        return out if changed else value
-    return _other_to_cel(value, depth, path)
+        out: list[Any] | None = None
+        i = 0
+        try:
+            for i, item in enumerate(value):
+                ti = type(item)
+                # Inline the common leaves: a call per JSON scalar would dominate.
+                if ti in _PASS_THROUGH or (ti is int and INT64_MIN <= item <= INT64_MAX):
+                    continue
+                conv = _to_cel(item, depth - 1)
+                if conv is not item:
+                    if out is None:
+                        out = list(value)
+                    out[i] = conv
+        except _BadValue as exc:
+            exc.path.append(f"[{i}]")
+            raise
+        return value if out is None else out
+    return _other_to_cel(value, depth)
 
 
-def _dict_to_cel(value: dict[Any, Any], depth: int, path: str) -> dict[Any, Any]:
-    changed = False
+def _dict_to_cel(value: dict[Any, Any], depth: int) -> dict[Any, Any]:
+    out: dict[Any, Any] | None = None
+    key: Any = None
+    try:
+        for key, item in value.items():
+            if type(key) is not str:
+                return _keyed_dict_to_cel(value, depth)
+            ti = type(item)
+            if ti in _PASS_THROUGH or (ti is int and INT64_MIN <= item <= INT64_MAX):
+                continue
+            conv = _to_cel(item, depth)
+            if conv is not item:
+                if out is None:
+                    out = dict(value)
+                out[key] = conv
+    except _BadValue as exc:
+        exc.path.append(f".{key}")
+        raise
+    return value if out is None else out
+
+
+def _keyed_dict_to_cel(value: dict[Any, Any], depth: int) -> dict[Any, Any]:
+    """Slow path for maps whose keys are not all strings."""
     out: dict[Any, Any] = {}
     for key, item in value.items():
         tk = type(key)
-        if tk is str or tk is int or tk is UInt:
+        if tk is str or tk is int or tk is UInt or tk is BoolKey:
             ck: Any = key
         elif tk is bool:
             ck = TRUE_KEY if key else FALSE_KEY
-        elif tk is BoolKey:
-            ck = key
         elif isinstance(key, str | int) and not isinstance(key, bool):
-            ck = _to_cel(key, 1, path)  # str/int subclasses such as enums
+            ck = _to_cel(key, 1)  # str/int subclasses such as enums
         else:
-            raise ExpressionTypeError(
-                f"unsupported map key type {type(key).__name__} at {path}"
-            )
-        conv = _to_cel(item, depth, f"{path}.{key}")
-        changed = changed or conv is not item or ck is not key
+            raise _BadValue(f"unsupported map key type {type(key).__name__}")
         if ck in out:
-            raise ExpressionTypeError(f"duplicate map key {key!r} at {path}")
-        out[ck] = conv
-    return out if changed else value
+            raise _BadValue(f"duplicate map key {key!r}")
+        try:
+            out[ck] = _to_cel(item, depth)
+        except _BadValue as exc:
+            exc.path.append(f"[{key!r}]")
+            raise
+    return out
 
 
-def _other_to_cel(value: Any, depth: int, path: str) -> Any:
+def _other_to_cel(value: Any, depth: int) -> Any:
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, Enum):
-        return _to_cel(value.value, depth, path)
+        return _to_cel(value.value, depth)
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, int):
-        return _to_cel(int(value), depth, path)
+        return _to_cel(int(value), depth)
     if isinstance(value, float):
         return float(value)
     if isinstance(value, Decimal):  # DynamoDB numbers
-        if value == value.to_integral_value() and value.is_finite():
-            return _to_cel(int(value), depth, path)
+        if value.is_finite() and value == value.to_integral_value():
+            return _to_cel(int(value), depth)
         return float(value)
     if isinstance(value, datetime):
         stamp = timestamp_from_datetime(value)
         if stamp.nanos < Timestamp.MIN_NANOS or stamp.nanos > Timestamp.MAX_NANOS:
-            raise ExpressionTypeError(f"datetime out of range at {path}")
+            raise _BadValue("datetime out of range")
         return stamp
     if isinstance(value, date):
         return timestamp_from_datetime(datetime(value.year, value.month, value.day))
     if isinstance(value, timedelta):
-        return duration_from_timedelta(value)
+        try:
+            return duration_from_timedelta(value)
+        except ExpressionTypeError as exc:
+            raise _BadValue(exc.message) from None
     if isinstance(value, bytearray | memoryview):
         return bytes(value)
     if isinstance(value, dict):
-        return _dict_to_cel(dict(value), depth - 1, path)
+        return _keyed_dict_to_cel(dict(value), depth - 1)
     if isinstance(value, list | tuple):
-        return [_to_cel(item, depth - 1, path + f"[{i}]") for i, item in enumerate(value)]
-    raise ExpressionTypeError(f"unsupported binding value of type {type(value).__name__} at {path}")
+        return [_to_cel(item, depth - 1) for item in value]
+    raise _BadValue(f"unsupported binding value of type {type(value).__name__}")
+
+
+def to_cel_paths(value: Any, paths: tuple[tuple[str, ...], ...], max_depth: int) -> Any:
+    """Convert only the parts of `value` that the expression reads.
+
+    Each path is a chain of map keys (from a reference like `steps.a.output.rows`).
+    Along a path, plain dicts are kept; where a path ends, or stops at anything
+    other than a plain dict, that whole sub-value is converted. An expression can
+    only reach binding data through such paths (dynamic access makes the reference
+    stop earlier, so more is converted), hence skipping the rest is safe.
+    """
+    for keys in paths:
+        value = _convert_at(value, keys, 0, max_depth)
+    return value
+
+
+def _convert_at(node: Any, keys: tuple[str, ...], i: int, depth: int) -> Any:
+    if i == len(keys) or type(node) is not dict:
+        return to_cel(node, depth)
+    key = keys[i]
+    child = node.get(key, _NO_KEY)
+    if child is _NO_KEY:
+        return node
+    conv = _convert_at(child, keys, i + 1, depth - 1)
+    if conv is child:
+        return node
+    copy = dict(node)
+    copy[key] = conv
+    return copy
 
 
 def from_cel(value: Any, ctx: Ctx | None = None) -> Any:

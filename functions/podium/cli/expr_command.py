@@ -1,0 +1,166 @@
+"""`podium expr`: evaluate an expression, or run CEL conformance case files.
+
+    podium expr 'params.x + 1' --bind params='{"x": 2}'
+    podium expr 'size(rows) > 0' -b rows='[1, 2]' -b params.region=eu-west-1
+    podium expr --cases ../shared/conformance/cel/*.json [--json]
+
+Registered by the main app as `app.command("expr")(expr_command)`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from podium.core.expr import ExpressionError, compile_expression, compile_template
+from podium.core.expr.conformance import report, run_cases, summarize
+
+
+def _parse_bind(spec: str) -> tuple[list[str], Any]:
+    """`NAME=JSON`; a value that is not valid JSON is taken as a plain string."""
+    name, sep, raw = spec.partition("=")
+    if not sep or not name.strip():
+        raise typer.BadParameter(f"expected NAME=JSON, got {spec!r}", param_hint="--bind")
+    try:
+        value: Any = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return [part for part in name.strip().split(".") if part], value
+
+
+def _bindings(specs: list[str]) -> dict[str, Any]:
+    """Nest dotted names, so `-b params.x=1 -b params.y=2` builds one `params` map."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        path, value = _parse_bind(spec)
+        node = out
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():g}s"
+    if isinstance(value, bytes):
+        return {"bytes": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def _case_files(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    return files
+
+
+def _run_case_files(paths: list[str], as_json: bool, out: Console, err: Console) -> int:
+    files = _case_files(paths)
+    if not files:
+        err.print("[red]no case files given[/red]")
+        return 2
+    results = []
+    for path in files:
+        try:
+            cases = json.loads(path.read_text("utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            err.print(f"[red]cannot read {path}: {exc}[/red]")
+            return 2
+        if not isinstance(cases, list):
+            err.print(f"[red]{path}: expected a JSON list of cases[/red]")
+            return 2
+        results.extend(run_cases(cases, path.name))
+    summary = summarize(results)
+    data = report(summary)
+    if as_json:
+        out.print_json(json.dumps(data))
+        return 0 if data["failed"] == 0 else 1
+    table = Table(title="CEL conformance")
+    table.add_column("file")
+    table.add_column("passed", justify="right", style="green")
+    table.add_column("failed", justify="right", style="red")
+    table.add_column("rate", justify="right")
+    for name, s in summary.items():
+        total = s.passed + s.failed
+        table.add_row(name, str(s.passed), str(s.failed), f"{100 * s.passed / total:.1f}%")
+    total = data["passed"] + data["failed"]
+    rate = 100 * data["passed"] / total if total else 0.0
+    table.add_section()
+    table.add_row("total", str(data["passed"]), str(data["failed"]), f"{rate:.2f}%", style="bold")
+    out.print(table)
+    for s in summary.values():
+        for r in s.failures:
+            out.print(f"[red]✗[/red] {r.file} {r.section}/{r.name}: {r.detail}", markup=True)
+    return 0 if data["failed"] == 0 else 1
+
+
+def expr_command(
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(help="The expression; with --cases, the case files (or folders)."),
+    ] = None,
+    bind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--bind",
+            "-b",
+            help="Variable as NAME=JSON (repeatable; dotted names nest, non-JSON is a string).",
+        ),
+    ] = None,
+    cases: Annotated[
+        bool, typer.Option("--cases", help="Run CEL conformance case files instead.")
+    ] = False,
+    template: Annotated[
+        bool, typer.Option("--template", "-t", help="Render a `${...}` template instead.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Evaluate an expression and print the result as JSON, or run conformance cases."""
+    out = Console()
+    err = Console(stderr=True)
+    items = args or []
+    if cases:
+        raise typer.Exit(_run_case_files(items, as_json, out, err))
+    if len(items) != 1:
+        err.print("[red]give exactly one expression (quote it), or use --cases FILE...[/red]")
+        raise typer.Exit(2)
+    source = items[0]
+    bindings = _bindings(bind or [])
+    try:
+        if template:
+            result = compile_template(source).render(bindings)
+        else:
+            result = compile_expression(source).evaluate(bindings)
+    except ExpressionError as exc:
+        if as_json:
+            payload = {
+                "error": exc.message,
+                "kind": exc.kind,
+                "position": exc.position,
+                "line": exc.line,
+                "column": exc.column,
+            }
+            out.print(json.dumps(payload), markup=False, highlight=False)
+        else:
+            err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    text = json.dumps(result, default=_jsonable, ensure_ascii=False)
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
