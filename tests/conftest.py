@@ -10,8 +10,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
-from podium.adapters.clock import ManualClock  # noqa: E402
-from podium.local.runtime import LocalRuntime  # noqa: E402
+from podium.adapters.clock import ManualClock
+from podium.local.runtime import LocalRuntime
 
 
 @pytest.fixture

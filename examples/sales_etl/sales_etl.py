@@ -7,6 +7,7 @@ Each function gets Podium's event: {"payload", "params", "run", "step", "attempt
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -26,10 +27,8 @@ def extract(event: dict) -> dict:
     params = event["params"]
     bucket, date = params["bucket"], params["date"]
     s3 = _s3()
-    try:
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=bucket)
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
     rows_written = {}
     for region in params["regions"]:
         rng = random.Random(f"{date}/{region}")
@@ -39,7 +38,9 @@ def extract(event: dict) -> dict:
         n = rng.randint(40, 80)
         for i in range(n):
             product = rng.choice(PRODUCTS)
-            writer.writerow([f"{region}-{i}", product, rng.randint(1, 5), rng.choice([3.5, 4.0, 4.5])])
+            writer.writerow(
+                [f"{region}-{i}", product, rng.randint(1, 5), rng.choice([3.5, 4.0, 4.5])]
+            )
         s3.put_object(Bucket=bucket, Key=f"raw/{date}/{region}.csv", Body=out.getvalue().encode())
         rows_written[region] = n
     return {"orders": rows_written}

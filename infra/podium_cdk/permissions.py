@@ -134,9 +134,22 @@ def _grant_invoke(role: iam.Role, arns: Sequence[str]) -> None:
             )
         ]
     else:
-        resources = list(arns)
+        resources = [_function_arn(role, arn) for arn in arns]
     role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=resources))
     _acknowledge_operator_wildcards(role, resources, "allowed_function_arns")
+
+
+def _function_arn(scope: Construct, name_or_arn: str) -> str:
+    """Workflows may name a function instead of giving its ARN; IAM needs the ARN.
+    A bare name means a function in this stack's account and region."""
+    if name_or_arn.startswith("arn:") or Token.is_unresolved(name_or_arn):
+        return name_or_arn
+    return Stack.of(scope).format_arn(
+        service="lambda",
+        resource="function",
+        resource_name=name_or_arn,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
 
 
 def _grant_ecs(role: iam.Role, props: PodiumProps) -> None:

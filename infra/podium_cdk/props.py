@@ -57,7 +57,8 @@ class PodiumProps:
     log_level: str = "INFO"
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
 
-    # What steps and triggers may touch.
+    # What steps and triggers may touch. Functions: ARNs, or names in this account and
+    # region; ["*"] allows any function of this account and region.
     allowed_function_arns: Sequence[str] = ()
     ecs_cluster_arns: Sequence[str] = ()
     ecs_task_definition_arns: Sequence[str] = ()

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 from moto import mock_aws
-
 from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.table_schema import create_table
@@ -110,7 +109,11 @@ def test_step_transition_names_the_expected_state_and_attempt(store: StateStore)
     store.create_run(a_run())
     store.create_step(StepRecord("r1", "a", StepStatus.READY, ready_at=1))
     running = store.transition_step(
-        "r1", "a", expected=READY, attempt=0, to=StepStatus.RUNNING,
+        "r1",
+        "a",
+        expected=READY,
+        attempt=0,
+        to=StepStatus.RUNNING,
         changes={"attempt": 1, "started_at": 2, "lease_until": 99},
     )
     assert (running.status, running.attempt, running.lease_until) == (StepStatus.RUNNING, 1, 99)
@@ -121,7 +124,11 @@ def test_step_transition_names_the_expected_state_and_attempt(store: StateStore)
         )
     assert exc.value.current is not None and exc.value.current.status is StepStatus.RUNNING
     done = store.transition_step(
-        "r1", "a", expected=RUNNING, attempt=1, to=StepStatus.SUCCEEDED,
+        "r1",
+        "a",
+        expected=RUNNING,
+        attempt=1,
+        to=StepStatus.SUCCEEDED,
         changes={"ended_at": 3, "output": {"rows": [1, 2]}, "lease_until": None},
     )
     assert done.output == {"rows": [1, 2]}
@@ -137,13 +144,24 @@ def test_sink_transitions_count_once_in_the_same_write(store: StateStore) -> Non
     store.create_run(a_run(sinks=2))
     store.create_step(StepRecord("r1", "a", StepStatus.RUNNING, attempt=1))
     store.transition_step(
-        "r1", "a", expected=RUNNING, attempt=1, to=StepStatus.FAILED,
-        changes={"error": "x"}, count_sink=True, failing_error="a: x",
+        "r1",
+        "a",
+        expected=RUNNING,
+        attempt=1,
+        to=StepStatus.FAILED,
+        changes={"error": "x"},
+        count_sink=True,
+        failing_error="a: x",
     )
     with pytest.raises(StepConflict):  # a replay does not count again
         store.transition_step(
-            "r1", "a", expected=RUNNING, attempt=1, to=StepStatus.FAILED,
-            changes={}, count_sink=True,
+            "r1",
+            "a",
+            expected=RUNNING,
+            attempt=1,
+            to=StepStatus.FAILED,
+            changes={},
+            count_sink=True,
         )
     store.create_step(StepRecord("r1", "b", StepStatus.SKIPPED), count_sink=True)
     with pytest.raises(StepExists):
@@ -161,7 +179,11 @@ def test_join_arrivals_count_each_predecessor_once(store: StateStore) -> None:
     second = store.arrive("r1", "j", "b", False, 3)
     assert (second.arrived, second.failed_arrivals) == (2, 1)
     ready = store.transition_step(
-        "r1", "j", expected=frozenset({StepStatus.PENDING}), attempt=0, to=StepStatus.READY,
+        "r1",
+        "j",
+        expected=frozenset({StepStatus.PENDING}),
+        attempt=0,
+        to=StepStatus.READY,
         changes={"ready_at": 4},
     )
     assert ready.status is StepStatus.READY

@@ -131,6 +131,7 @@ USER_ENV = {"account": "123456789012", "region": "eu-west-1"}
 USER_FUNCTIONS = (
     "arn:aws:lambda:eu-west-1:123456789012:function:extract",
     "arn:aws:lambda:eu-west-1:123456789012:function:etl-*",
+    "load-warehouse",  # a bare name: this stack's account and region
 )
 USER_CLUSTER = "arn:aws:ecs:eu-west-1:123456789012:cluster/etl"
 USER_TASK_DEFINITION = "arn:aws:ecs:eu-west-1:123456789012:task-definition/etl-job:*"

@@ -67,7 +67,8 @@ def test_compute_settings(custom: Synth) -> None:
 def test_step_targets_are_granted_to_the_work_function_only(custom: Synth) -> None:
     statements = work_statements(custom)
     invoke = statement_with(statements, "lambda:InvokeFunction")
-    assert sorted(as_list(invoke["Resource"])) == sorted(USER_FUNCTIONS)
+    named = "arn:aws:lambda:eu-west-1:123456789012:function:load-warehouse"
+    assert sorted(as_list(invoke["Resource"])) == sorted([*USER_FUNCTIONS[:2], named])
     run = statement_with(statements, "ecs:RunTask")
     assert run["Resource"] == USER_TASK_DEFINITION
     assert run["Condition"] == {"ArnEquals": {"ecs:cluster": [USER_CLUSTER]}}

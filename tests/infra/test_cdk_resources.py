@@ -379,3 +379,19 @@ def test_outputs_the_cli_reads(default: Synth) -> None:
     assert outputs["TableName"]["Value"] == ref(
         logical_id_of(default, "AWS::DynamoDB::Table", "State")
     )
+
+
+def test_table_matches_the_engines_schema(default: Synth) -> None:
+    """The engine declares its keys in one module; the table must agree with it."""
+    import pytest
+
+    schema = pytest.importorskip("podium.adapters.table_schema")
+    (table,) = default.resources("AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert tuple(k["AttributeName"] for k in props["KeySchema"]) == tuple(schema.KEY_ATTRIBUTES)
+    indexes = {
+        gsi["IndexName"]: tuple(k["AttributeName"] for k in gsi["KeySchema"])
+        for gsi in props["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {name: tuple(keys) for name, keys in schema.INDEXES.items()}
+    assert props["TimeToLiveSpecification"]["AttributeName"] == schema.TTL_ATTRIBUTE

@@ -9,7 +9,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-
 from podium.adapters.clock import ManualClock
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
@@ -37,8 +36,14 @@ WORKFLOW = {
         {"id": "f", "type": "fail", "depends_on": ["e"], "retries": 1, "retry_delay_seconds": 1},
     ],
 }
-WRITES = ("create_step", "transition_step", "arrive", "mark_run_failing", "transition_run",
-          "put_event")
+WRITES = (
+    "create_step",
+    "transition_step",
+    "arrive",
+    "mark_run_failing",
+    "transition_run",
+    "put_event",
+)
 
 
 class Crash(Exception):
@@ -103,8 +108,9 @@ def test_a_lost_work_message_is_redriven_by_the_sweeper() -> None:
     with LocalRuntime(clock=ManualClock()) as rt:
         rt.push(WORKFLOW)
         run = rt.start_run("faulty")
-        rt._deliver(rt.event_queue, __import__("podium.handlers.advance", fromlist=["x"]).handler,
-                    None)
+        rt._deliver(
+            rt.event_queue, __import__("podium.handlers.advance", fromlist=["x"]).handler, None
+        )
         while rt.work_queue.receive(10):  # the work message for 'a' is lost
             pass
         rt.work_queue = rt.services.work_queue  # unchanged queue object, now drained

@@ -6,10 +6,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
-
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
 from podium.testing import step_of
+
 from tests.conftest import chain, fan
 
 CALLS: Counter[str] = Counter()
@@ -71,7 +71,8 @@ def test_fan_out_and_fan_in_of_500(runtime: LocalRuntime) -> None:
     assert join.started_at is not None
     assert all(
         s.ended_at is not None and s.ended_at <= join.started_at
-        for s in view.steps if s.step.startswith("p")
+        for s in view.steps
+        if s.step.startswith("p")
     )
 
 
@@ -164,7 +165,7 @@ def test_params_reach_functions_and_overrides_are_checked(runtime: LocalRuntime)
     assert run.params == {"n": 5}
     from podium.core.dsl import DefinitionError
 
-    with pytest.raises(DefinitionError, match="params.n: expected int"):
+    with pytest.raises(DefinitionError, match=r"params\.n: expected int"):
         runtime.start_run("with_params", {"n": "five"})
 
 
@@ -213,8 +214,11 @@ def test_a_10000_step_run_completes() -> None:
         "steps": [
             {"id": "root", "type": "noop"},
             *(
-                {"id": f"c{b}_{i}", "type": "noop",
-                 "depends_on": ["root" if i == 0 else f"c{b}_{i - 1}"]}
+                {
+                    "id": f"c{b}_{i}",
+                    "type": "noop",
+                    "depends_on": ["root" if i == 0 else f"c{b}_{i - 1}"],
+                }
                 for b in range(50)
                 for i in range(199)
             ),

@@ -37,9 +37,7 @@ def test_success_creates_single_predecessor_successors_ready() -> None:
         CreateStep("b", StepStatus.READY),
         CreateStep("c", StepStatus.READY),
     ]
-    assert after_step_ended(G, "b", StepStatus.SUCCEEDED, False) == [
-        ArriveAtJoin("d", "b", True)
-    ]
+    assert after_step_ended(G, "b", StepStatus.SUCCEEDED, False) == [ArriveAtJoin("d", "b", True)]
 
 
 def test_failure_and_failing_run_skip_downstream() -> None:
@@ -59,10 +57,10 @@ def test_join_waits_for_every_predecessor() -> None:
 
 
 def test_retry_until_attempts_run_out() -> None:
-    assert after_attempt_failed(DIAMOND, "a", 1) == Retry(2, 7)
-    assert after_attempt_failed(DIAMOND, "a", 2) == Retry(3, 7)
-    assert after_attempt_failed(DIAMOND, "a", 3) is None
-    assert after_attempt_failed(DIAMOND, "b", 1) is None
+    assert after_attempt_failed(DIAMOND.step("a"), 1) == Retry(2, 7)
+    assert after_attempt_failed(DIAMOND.step("a"), 2) == Retry(3, 7)
+    assert after_attempt_failed(DIAMOND.step("a"), 3) is None
+    assert after_attempt_failed(DIAMOND.step("b"), 1) is None
 
 
 def test_run_outcome_counts_sinks() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from podium.core.dsl import DefinitionError, load_definition, resolve_params, workflow_json_schema
 from podium.core.dsl.params import parse_cli_value
 
@@ -101,8 +100,12 @@ steps:
 
 
 def test_bad_ids_names_and_empty_steps() -> None:
-    assert any("not a valid id" in m for m in issues("name: x\nsteps:\n  - {id: my-step, type: noop}"))
-    assert any(m.startswith("name:") for m in issues("name: 9lives\nsteps:\n  - {id: a, type: noop}"))
+    assert any(
+        "not a valid id" in m for m in issues("name: x\nsteps:\n  - {id: my-step, type: noop}")
+    )
+    assert any(
+        m.startswith("name:") for m in issues("name: 9lives\nsteps:\n  - {id: a, type: noop}")
+    )
     assert issues("name: x\nsteps: []") == ["steps: a workflow needs at least one step"]
 
 
@@ -129,7 +132,9 @@ def test_param_default_type_checked() -> None:
 def test_invalid_yaml_reports_line() -> None:
     (msg,) = issues("name: x\nsteps:\n  - {id: a, type: noop\n")
     assert "invalid YAML at line" in msg
-    assert issues("[1, 2]") == ["<definition>: a workflow definition must be a mapping with 'name' and 'steps'"]
+    assert issues("[1, 2]") == [
+        "<definition>: a workflow definition must be a mapping with 'name' and 'steps'"
+    ]
 
 
 def test_run_time_overrides_are_type_checked() -> None:
@@ -156,7 +161,10 @@ steps:
     with pytest.raises(DefinitionError) as exc:
         resolve_params(defn, {"n": "3", "dat": "x", "on": 1})
     found = [str(i) for i in exc.value.issues]
-    assert "params.dat: unknown param (did you mean 'date'?); the workflow declares: date, n, on, ratio, regions" in found
+    assert (
+        "params.dat: unknown param (did you mean 'date'?); the workflow declares: date, n, on, ratio, regions"
+        in found
+    )
     assert "params.n: expected int (an integer such as 42), got str '3'" in found
     assert "params.on: expected bool (true or false), got int 1" in found
     assert "params.date: required param has no value; pass -p date=..." in found

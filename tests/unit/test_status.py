@@ -1,3 +1,4 @@
+import pytest
 from podium.core.engine.status import (
     STEP_INITIAL,
     STEP_TRANSITIONS,
@@ -8,7 +9,6 @@ from podium.core.engine.status import (
     require_transition,
     sources_of,
 )
-import pytest
 
 
 def test_every_step_status_has_a_row_and_terminals_are_sinks() -> None:
@@ -25,7 +25,7 @@ def test_flags() -> None:
     assert StepStatus.READY.claimable and StepStatus.RETRY_WAIT.claimable
     assert not StepStatus.RUNNING.claimable
     assert RunStatus.DISCARDED.terminal and not RunStatus.QUEUED.terminal
-    assert STEP_INITIAL <= set(StepStatus)
+    assert set(StepStatus) >= STEP_INITIAL
 
 
 def test_transition_table_is_enforced() -> None:

@@ -185,9 +185,7 @@ class DynamoStateStore:
         to: RunStatus,
         changes: Mapping[str, Any],
     ) -> RunRecord:
-        sets, removes, names, values = c.update_parts(
-            {"status": to, **changes}, c.RUN_FIELDS, "f"
-        )
+        sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
         if to.terminal:
             names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk"})
             removes += ["#g2p", "#g2s"]
@@ -270,9 +268,7 @@ class DynamoStateStore:
         count_sink: bool = False,
         failing_error: str | None = None,
     ) -> StepRecord:
-        sets, removes, names, values = c.update_parts(
-            {"status": to, **changes}, c.STEP_FIELDS, "f"
-        )
+        sets, removes, names, values = c.update_parts({"status": to, **changes}, c.STEP_FIELDS, "f")
         cond = self._in_condition("#cst", expected, values, names)
         if attempt is not None:
             names["#cat"] = "at"
@@ -301,7 +297,9 @@ class DynamoStateStore:
             raise
         return c.step_from_item(resp["Attributes"])
 
-    def arrive(self, run_id: str, step: str, pred: str, pred_complete: bool, now: int) -> StepRecord:
+    def arrive(
+        self, run_id: str, step: str, pred: str, pred_complete: bool, now: int
+    ) -> StepRecord:
         # A marker attribute per predecessor makes the counter exactly-once, and
         # UPDATED_NEW returns only the counters: the reply stays small however wide the join.
         try:

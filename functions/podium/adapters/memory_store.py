@@ -154,7 +154,9 @@ class MemoryStateStore:
                 self._count_sink(run_id, failing_error)
             return new
 
-    def arrive(self, run_id: str, step: str, pred: str, pred_complete: bool, now: int) -> StepRecord:
+    def arrive(
+        self, run_id: str, step: str, pred: str, pred_complete: bool, now: int
+    ) -> StepRecord:
         with self._lock:
             self.writes += 1
             steps = self._steps.setdefault(run_id, {})

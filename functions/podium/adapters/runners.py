@@ -40,9 +40,7 @@ class LocalFunctionRunner:
         if fn is None:
             module_name, sep, attr = ref.partition(":")
             if not sep or not module_name or not attr:
-                raise ValueError(
-                    f"'{ref}' is not a local function; use 'package.module:function'"
-                )
+                raise ValueError(f"'{ref}' is not a local function; use 'package.module:function'")
             obj: Any = importlib.import_module(module_name)
             for part in attr.split("."):
                 obj = getattr(obj, part)
@@ -114,6 +112,6 @@ class RoutingRunner:
 
     def invoke(self, invocation: Invocation) -> InvocationResult:
         fn = invocation.function
-        if ":" in fn and not fn.startswith("arn:") or self._remote is None:
+        if (":" in fn and not fn.startswith("arn:")) or self._remote is None:
             return self._local.invoke(invocation)
         return self._remote.invoke(invocation)

@@ -18,7 +18,9 @@ def create_table(client: Any, table_name: str) -> None:
     client.create_table(
         TableName=table_name,
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+        AttributeDefinitions=[
+            {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
+        ],
         KeySchema=[
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},

@@ -24,18 +24,38 @@ def main() -> None:
     engine = run_engine_bench(quick=quick)
     results["engine"] = engine
     table = Table(title="Engine on the embedded runtime (DynamoDB on moto, in-process queues)")
-    for col in ("workload", "steps", "wall s", "steps/s", "ms/step", "WCU/step", "RCU/step",
-                "SQS req/step", "Lambda inv/step", "$/M steps"):
+    for col in (
+        "workload",
+        "steps",
+        "wall s",
+        "steps/s",
+        "ms/step",
+        "WCU/step",
+        "RCU/step",
+        "SQS req/step",
+        "Lambda inv/step",
+        "$/M steps",
+    ):
         table.add_column(col, justify="right")
     for name, r in engine["embedded"].items():
         p = r["per_step"]
-        table.add_row(name, str(r["steps"]), str(r["wall_seconds"]), str(r["steps_per_second"]),
-                      str(r["ms_per_step"]), str(p["dynamodb_write_units"]),
-                      str(p["dynamodb_read_units"]), str(p["sqs_requests"]),
-                      str(p["lambda_invocations"]), str(r["dollars_per_million_steps_requests"]))
+        table.add_row(
+            name,
+            str(r["steps"]),
+            str(r["wall_seconds"]),
+            str(r["steps_per_second"]),
+            str(r["ms_per_step"]),
+            str(p["dynamodb_write_units"]),
+            str(p["dynamodb_read_units"]),
+            str(p["sqs_requests"]),
+            str(p["lambda_invocations"]),
+            str(r["dollars_per_million_steps_requests"]),
+        )
     console.print(table)
-    console.print(f"engine CPU µs/step (memory adapters): {engine['engine_cpu_us_per_step']}, "
-                  f"flatness 10,000/100 = {engine['engine_cpu_flatness_10000_over_100']}")
+    console.print(
+        f"engine CPU µs/step (memory adapters): {engine['engine_cpu_us_per_step']}, "
+        f"flatness 10,000/100 = {engine['engine_cpu_flatness_10000_over_100']}"
+    )
     try:
         from podium.bench.expressions import run_expression_bench
     except ImportError:

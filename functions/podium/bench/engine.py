@@ -51,8 +51,11 @@ def wide(n: int, branches: int = 50) -> dict[str, Any]:
     for b in range(branches):
         for i in range(per):
             steps.append(
-                {"id": f"c{b}_{i}", "type": "noop",
-                 "depends_on": ["root" if i == 0 else f"c{b}_{i - 1}"]}
+                {
+                    "id": f"c{b}_{i}",
+                    "type": "noop",
+                    "depends_on": ["root" if i == 0 else f"c{b}_{i - 1}"],
+                }
             )
     while len(steps) < n:
         steps.append({"id": f"x{len(steps)}", "type": "noop", "depends_on": ["root"]})
@@ -75,7 +78,7 @@ class RequestCounter:
         elif op == "TransactWriteItems":
             self.write_units += 2 * len(params.get("TransactItems", []))
         elif op == "GetItem":
-            self.read_units += 1 if params.get("ConsistentRead") else 1  # 0.5 rounds up per item
+            self.read_units += 1  # consistent: 1 unit up to 4 KB (eventual would be 0.5)
         elif op == "Query":
             self.read_units += 1
 
@@ -109,11 +112,15 @@ def measure_embedded(defn: dict[str, Any]) -> dict[str, Any]:
     }
     lambda_seconds = wall  # the engine's own time, all on Lambda in a deployment
     dollars = (
-        counter.write_units * PRICE["dynamodb_wcu"]
-        + counter.read_units * PRICE["dynamodb_rcu"]
-        + sqs_requests * PRICE["sqs_request"]
-        + batches * PRICE["lambda_request"]
-    ) / steps * 1e6
+        (
+            counter.write_units * PRICE["dynamodb_wcu"]
+            + counter.read_units * PRICE["dynamodb_rcu"]
+            + sqs_requests * PRICE["sqs_request"]
+            + batches * PRICE["lambda_request"]
+        )
+        / steps
+        * 1e6
+    )
     return {
         "workflow": defn["name"],
         "steps": steps,

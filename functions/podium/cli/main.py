@@ -111,7 +111,9 @@ def run(
             rt.pump(run_id=started.run_id)
         else:
             with Live(console=errors, transient=True, refresh_per_second=8) as live:
-                rt.pump(run_id=started.run_id, on_progress=lambda v: live.update(render.progress(v)))
+                rt.pump(
+                    run_id=started.run_id, on_progress=lambda v: live.update(render.progress(v))
+                )
         view = rt.describe(started.run_id)
     if as_json:
         sys.stdout.write(json.dumps(render.view_json(view), indent=2, default=str) + "\n")
@@ -120,7 +122,9 @@ def run(
         for s in view.steps:
             if s.step in _sinks(defn) and s.output is not None:
                 console.print(f"[bold]{s.step} output:[/bold]")
-                console.print(s.output if isinstance(s.output, str) else json.dumps(s.output, indent=2))
+                console.print(
+                    s.output if isinstance(s.output, str) else json.dumps(s.output, indent=2)
+                )
     raise typer.Exit(0 if view.run.status.complete else 1)
 
 

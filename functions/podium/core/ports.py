@@ -88,7 +88,9 @@ class StateStore(Protocol):
         in the same transaction (and ``failing_error`` marks the run failing there too)."""
         ...
 
-    def arrive(self, run_id: str, step: str, pred: str, pred_complete: bool, now: int) -> StepRecord:
+    def arrive(
+        self, run_id: str, step: str, pred: str, pred_complete: bool, now: int
+    ) -> StepRecord:
         """Record a finished predecessor at a join (set union; creates a PENDING item)."""
         ...
 

@@ -38,6 +38,7 @@ def run_batch(
         while cont is not None:
             cont = perform(ctx, cont, inline=remaining_ms(context) > CONTINUE_MARGIN_MS)
 
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=record_handler, processor=_processor, context=context
     )
+    return dict(response)

@@ -96,7 +96,9 @@ class LocalRuntime:
         self.work_dlq = LocalQueue("work-dlq", clock)
         self.event_dlq = LocalQueue("event-dlq", clock)
         self.work_queue = LocalQueue(
-            "work", clock, visibility_timeout_seconds=QUEUE_VISIBILITY_SECONDS,
+            "work",
+            clock,
+            visibility_timeout_seconds=QUEUE_VISIBILITY_SECONDS,
             dead_letters=self.work_dlq,
         )
         self.event_queue = LocalQueue(
@@ -166,7 +168,8 @@ class LocalRuntime:
             if moved:
                 continue
             due = [
-                t for t in (self.event_queue.next_visible_at(), self.work_queue.next_visible_at())
+                t
+                for t in (self.event_queue.next_visible_at(), self.work_queue.next_visible_at())
                 if t is not None
             ]
             if not due:

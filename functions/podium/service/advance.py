@@ -82,10 +82,14 @@ def after_terminal(
         current, status = worklist.pop()
         for action in after_step_ended(graph, current, status, failing):
             if isinstance(action, CreateStep):
-                if claim_one and claimed is None and action.status is StepStatus.READY:
-                    if _create_claimed(ctx, run, action.step):
-                        claimed = action.step
-                        continue
+                if (
+                    claim_one
+                    and claimed is None
+                    and action.status is StepStatus.READY
+                    and _create_claimed(ctx, run, action.step)
+                ):
+                    claimed = action.step
+                    continue
                 resolved = _create(ctx, run, action)
             else:
                 resolved = _arrive(ctx, run, action, failing)
@@ -103,7 +107,7 @@ def after_terminal(
 
 
 def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
-    spec = ctx.definitions.get(run.workflow, run.version).definition.step(step)
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
     wait_ms = spec.seconds * 1000 if isinstance(spec, SleepStep) else 0
     return now + wait_ms + ctx.lease_ms
 

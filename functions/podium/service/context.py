@@ -21,6 +21,10 @@ SQS_MAX_DELAY_SECONDS = 900
 class CompiledWorkflow:
     definition: WorkflowDefinition
     graph: Graph
+    by_id: dict[str, Any] = field(default_factory=dict)  # step id -> step model, O(1)
+
+    def step(self, step_id: str) -> Any:
+        return self.by_id[step_id]
 
 
 class DefinitionCache:
@@ -37,7 +41,7 @@ class DefinitionCache:
             return hit
         wv = self._store.get_workflow_version(name, version)
         defn = validate_definition(wv.document)
-        compiled = CompiledWorkflow(defn, Graph.of(defn))
+        compiled = CompiledWorkflow(defn, Graph.of(defn), {s.id: s for s in defn.steps})
         with self._lock:
             self._cache[(name, version)] = compiled
         return compiled

@@ -101,7 +101,7 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
 def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed | None:
     """Run a claimed attempt and record its outcome."""
     run, step, attempt = claimed.run, claimed.step, claimed.attempt
-    spec = ctx.definitions.get(run.workflow, run.version).definition.step(step)
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
     if isinstance(spec, SleepStep):
         ctx.send_later(ctx.event_queue, messages.Timer(run.run_id, step, attempt), spec.seconds)
         return None
@@ -162,7 +162,7 @@ def finish_attempt(
         )
 
     error = outcome.error or "failed"
-    retry = after_attempt_failed(compiled.definition, step, attempt)
+    retry = after_attempt_failed(compiled.step(step), attempt)
     if retry is not None:
         try:
             ctx.store.transition_step(

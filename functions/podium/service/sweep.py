@@ -44,9 +44,7 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
         if run.status is not RunStatus.RUNNING:
             continue
         steps = ctx.store.list_steps(run_id)
-        last = max(
-            [run.created_at, *(t for s in steps for t in _times(s))], default=run.created_at
-        )
+        last = max([run.created_at, *(t for s in steps for t in _times(s))], default=run.created_at)
         stale = now - last >= ctx.stale_ready_ms
         if not steps:
             if stale:
@@ -58,15 +56,22 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
         for s in steps:
             ref = f"{run_id}/{s.step}"
             if s.status is StepStatus.RUNNING and s.lease_until is not None and s.lease_until < now:
-                spec = compiled.definition.step(s.step)
+                spec = compiled.step(s.step)
                 outcome = (
                     Outcome(True)
                     if isinstance(spec, SleepStep)  # the wait is over; only its timer was lost
                     else Outcome(False, error=LEASE_EXPIRED)
                 )
                 ctx.store.put_event(
-                    TimelineEvent(run_id, now, f"reclaim-{s.step}-{s.attempt}", "reclaim",
-                                  step=s.step, attempt=s.attempt, detail={"error": LEASE_EXPIRED})
+                    TimelineEvent(
+                        run_id,
+                        now,
+                        f"reclaim-{s.step}-{s.attempt}",
+                        "reclaim",
+                        step=s.step,
+                        attempt=s.attempt,
+                        detail={"error": LEASE_EXPIRED},
+                    )
                 )
                 finish_attempt(ctx, run, s.step, s.attempt, outcome)
                 report.reclaimed.append(ref)

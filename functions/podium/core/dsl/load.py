@@ -50,7 +50,9 @@ def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
     """YAML is a superset of JSON, but JSON gets JSON's clearer error messages."""
     stripped = text.lstrip()
     try:
-        data = json.loads(text) if stripped.startswith("{") else yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 (a SafeLoader)
+        data = (
+            json.loads(text) if stripped.startswith("{") else yaml.load(text, Loader=_Yaml12Loader)
+        )
     except json.JSONDecodeError as exc:
         raise DefinitionError(
             [Issue(source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]

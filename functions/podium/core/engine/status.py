@@ -150,8 +150,6 @@ def sources_of(target: StepStatus) -> frozenset[StepStatus]:
     return frozenset(s for s, targets in STEP_TRANSITIONS.items() if target in targets)
 
 
-def require_transition(
-    current: StepStatus | RunStatus, target: StepStatus | RunStatus
-) -> None:
+def require_transition(current: StepStatus | RunStatus, target: StepStatus | RunStatus) -> None:
     if not can_transition(current, target):
         raise IllegalTransition(f"{current.value} -> {target.value} is not an allowed transition")

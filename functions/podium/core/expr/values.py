@@ -532,17 +532,19 @@ def from_cel(value: Any, ctx: Ctx | None = None) -> Any:
     """CEL values back to plain Python.
 
     uint -> int, timestamp -> aware UTC datetime, duration -> timedelta, type -> its
-    name. When `ctx` is given each produced value costs one step, so a result built
+    name. When `ctx` is given every element produced costs one step, so a result built
     from shared sub-lists cannot expand into an exponential amount of Python data.
     """
     t = type(value)
     if t is str or t is int or t is bool or t is float or value is None or t is bytes:
         return value
-    if ctx is not None:
-        ctx.charge(1)
     if t is list:
+        if ctx is not None:
+            ctx.charge(1 + len(value))
         return [from_cel(item, ctx) for item in value]
     if t is dict:
+        if ctx is not None:
+            ctx.charge(1 + len(value))
         return {unkey(k): from_cel(v, ctx) for k, v in value.items()}
     if t is UInt:
         return int(value)
