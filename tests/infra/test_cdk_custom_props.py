@@ -190,3 +190,26 @@ def test_payload_expiration_follows_run_retention() -> None:
     assert PodiumProps().effective_payload_expiration_days == 120
     assert PodiumProps(run_retention_days=None).effective_payload_expiration_days is None
     assert PodiumProps(payload_expiration_days=7).effective_payload_expiration_days == 7
+
+
+def test_ready_stack_reads_its_props_from_context() -> None:
+    from aws_cdk import RemovalPolicy
+    from podium_cdk import props_from_context
+
+    app = App(
+        context={
+            "podium:namePrefix": "podium-dev",
+            "podium:architecture": "x86_64",
+            "podium:allowedFunctionArns": "extract, load",
+            "podium:runRetentionDays": "7",
+            "podium:removalPolicy": "destroy",
+            "podium:alarmEmail": "",
+        }
+    )
+    props = props_from_context(app)
+    assert props.name_prefix == "podium-dev"
+    assert props.architecture == "x86_64"
+    assert props.allowed_function_arns == ("extract", "load")
+    assert props.run_retention_days == 7
+    assert props.removal_policy == RemovalPolicy.DESTROY
+    assert props.alarm_email is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from aws_cdk.assertions import Match
 from infra_support import Synth, arn_of, functions_by_handler, logical_id_of, ref
 
@@ -383,8 +384,6 @@ def test_outputs_the_cli_reads(default: Synth) -> None:
 
 def test_table_matches_the_engines_schema(default: Synth) -> None:
     """The engine declares its keys in one module; the table must agree with it."""
-    import pytest
-
     schema = pytest.importorskip("podium.adapters.table_schema")
     (table,) = default.resources("AWS::DynamoDB::Table").values()
     props = table["Properties"]

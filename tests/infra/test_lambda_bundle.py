@@ -2,7 +2,7 @@
 for the host architecture that a separate python3.13 interpreter imports.
 
 The real build needs PyPI (CI has it) and runs once per session; pip's cache and
-build/lambda-deps make repeated runs fast. It is skipped when PyPI cannot be reached.
+build/lambda-deps make repeated runs fast. Outside CI it is skipped when pip fails.
 """
 
 from __future__ import annotations
@@ -29,15 +29,6 @@ NOT_BUNDLED = ("boto3", "botocore", "s3transfer", "typer", "rich", "moto")
 HANDLERS = ("api", "advance", "work", "sweep", "events")
 # Lambda's python runtime provides these; the import test lends the venv's copies.
 LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
-NETWORK_ERRORS = (
-    "NewConnectionError",
-    "Temporary failure in name resolution",
-    "Network is unreachable",
-    "Max retries exceeded",
-    "No matching distribution found",
-    "Could not fetch URL",
-    "ProxyError",
-)
 
 
 def host_arch() -> bundling.Architecture:
@@ -120,9 +111,12 @@ def built_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         bundling.build_bundle(out, arch=host_arch())
     except bundling.BundleError as exc:
-        if any(marker in str(exc) for marker in NETWORK_ERRORS):
-            pytest.skip(f"PyPI is not reachable, cannot build the bundle: {exc}")
-        raise
+        # pip cannot tell "offline" from "no such wheel" reliably, so: CI (which has
+        # PyPI) fails on any error, a developer's machine skips with pip's words.
+        if os.environ.get("CI"):
+            raise
+        tail = "\n".join(str(exc).splitlines()[-3:])
+        pytest.skip(f"cannot build the Lambda bundle here (PyPI unreachable?): {tail}")
     return out
 
 

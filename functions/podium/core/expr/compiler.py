@@ -21,6 +21,7 @@ from .errors import (
     EvalError,
     EvaluationError,
     ExpressionError,
+    ExpressionSyntaxError,
     ExpressionTypeError,
     Fault,
     LimitExceededError,
@@ -28,7 +29,7 @@ from .errors import (
 )
 from .functions import GLOBALS, METHODS, Function, compile_regex
 from .limits import DEFAULT_LIMITS, Limits
-from .macros import build_macro
+from .macros import MACRO_USAGE, build_macro
 from .nodes import (
     Binary,
     Call,
@@ -426,6 +427,11 @@ class _Compiler:
     def call(self, node: Call) -> Closure:
         fn = _ALL_FUNCTIONS.get(node.name)
         args = tuple(self.compile(a) for a in node.args)
+        if node.name == "has":
+            raise ExpressionSyntaxError("has() takes one field selection, such as has(a.b)", node.pos)
+        if fn is None and node.name in MACRO_USAGE:
+            message = f"{node.name}() is called on a list or map: {MACRO_USAGE[node.name]}"
+            return self._unknown(message, node.pos, args)
         if fn is None:
             known = sorted(_ALL_FUNCTIONS)
             return self._unknown(
@@ -615,7 +621,11 @@ class _Compiler:
         pos = step.pos
         fn = METHODS.get(step.name)
         if fn is None or len(args) not in fn.arities:
-            if fn is None:
+            if fn is None and step.name in MACRO_USAGE:
+                message = f"wrong arguments for {step.name}(); use {MACRO_USAGE[step.name]}"
+                if self.checked:
+                    raise ExpressionSyntaxError(message, pos)
+            elif fn is None:
                 message = f"unknown function '{step.name}'{_suggest(step.name, sorted(METHODS))}"
                 if self.checked:
                     raise UnknownNameError(message, pos)

@@ -36,6 +36,17 @@ _FORMS: dict[str, dict[int, tuple[int, bool, bool]]] = {
     "transformMapEntry": {3: (2, False, True), 4: (2, True, True)},
 }
 MACRO_NAMES = frozenset(_FORMS)
+MACRO_USAGE = {
+    "all": "list.all(x, predicate) or list.all(i, x, predicate)",
+    "exists": "list.exists(x, predicate) or list.exists(i, x, predicate)",
+    "exists_one": "list.exists_one(x, predicate)",
+    "existsOne": "list.existsOne(x, predicate)",
+    "map": "list.map(x, transform) or list.map(x, filter, transform)",
+    "filter": "list.filter(x, predicate)",
+    "transformList": "list.transformList(i, x, transform) or (i, x, filter, transform)",
+    "transformMap": "map.transformMap(k, v, transform) or (k, v, filter, transform)",
+    "transformMapEntry": "map.transformMapEntry(k, v, entry) or (k, v, filter, entry)",
+}
 
 
 def expand_macro(step: MethodStep) -> Step:

@@ -290,14 +290,17 @@ def _mixed(a: Any, b: Any, ta: type, tb: type) -> tuple[Any, Any]:
 def _list_equal(a: list[Any], b: list[Any], ctx: Ctx) -> bool:
     if len(a) != len(b):
         return False
-    ctx.charge(len(a))
-    return all(equal(x, y, ctx) for x, y in zip(a, b, strict=True))
+    ctx.charge(1 + len(a))
+    for x, y in zip(a, b, strict=True):  # noqa: SIM110 - a loop is faster than all(genexpr)
+        if not equal(x, y, ctx):
+            return False
+    return True
 
 
 def _map_equal(a: dict[Any, Any], b: dict[Any, Any], ctx: Ctx) -> bool:
     if len(a) != len(b):
         return False
-    ctx.charge(len(a))
+    ctx.charge(1 + len(a))
     missing = _NO_KEY
     for key, value in a.items():
         other = b.get(key, missing)
@@ -393,7 +396,12 @@ def _to_cel(value: Any, depth: int) -> Any:
     if t in _PASS_THROUGH:
         return value
     if t is int:
-        return value if INT64_MIN <= value <= INT64_MAX else float(value)
+        if INT64_MIN <= value <= INT64_MAX:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            raise _BadValue("integer too large for a CEL number") from None
     if depth <= 0:
         raise _BadValue("binding value nested too deeply", limit=True)
     if t is dict:
