@@ -131,9 +131,10 @@ def _compile_template(source: str, limits: Limits) -> CompiledTemplate:
                 raise ExpressionSyntaxError(
                     "unterminated '${' in template (missing '}')", j, None, None, source
                 )
-            if text:
-                parts.append("".join(text))
-                text = []
+            literal = "".join(text)
+            if literal:
+                parts.append(literal)
+            text = []
             try:
                 expr = compile_expression(source[start:end], limits)
             except ExpressionError as exc:
