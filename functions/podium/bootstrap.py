@@ -72,10 +72,11 @@ def from_environment(env: Any) -> Services:
     if missing:
         raise RuntimeError(f"Podium is not configured: set {', '.join(missing)}")
     clients = aws_clients(env.get("AWS_REGION"), env.get("PODIUM_AWS_ENDPOINT_URL"))
-    allowed_raw = env.get("PODIUM_ALLOWED_FUNCTIONS", "*").strip()
+    # "*" allows any function (IAM still decides); an empty value allows none.
+    allowed_raw = env.get("PODIUM_ALLOWED_FUNCTIONS", "").strip()
     allowed = (
         None
-        if allowed_raw in ("", "*")
+        if allowed_raw == "*"
         else frozenset(a.strip() for a in allowed_raw.split(",") if a.strip())
     )
     clock = SystemClock()

@@ -88,7 +88,7 @@ class LambdaFunctionRunner:
             return InvocationResult(
                 False,
                 error=f"function '{name}' is not in this deployment's allowed functions; add it"
-                " to the Podium construct's allowed_functions",
+                " to the Podium construct's allowed_function_arns",
             )
         resp = self._lambda.invoke(
             FunctionName=name,
