@@ -64,11 +64,8 @@ def test_retry_until_attempts_run_out() -> None:
 
 
 def test_run_outcome_counts_sinks() -> None:
-    run = RunRecord("r", "d", 1, RunStatus.RUNNING, {}, 0, sinks_total=2, sinks_done=1)
-    assert run_outcome(run) is None
-    done = RunRecord("r", "d", 1, RunStatus.RUNNING, {}, 0, sinks_total=2, sinks_done=2)
-    assert run_outcome(done) is RunStatus.SUCCEEDED
-    failing = RunRecord(
-        "r", "d", 1, RunStatus.RUNNING, {}, 0, sinks_total=2, sinks_done=2, failing=True
-    )
-    assert run_outcome(failing) is RunStatus.FAILED
+    run = RunRecord("r", "d", 1, RunStatus.RUNNING, {}, 0, sinks_total=2)
+    assert run_outcome(run, 1) is None
+    assert run_outcome(run, 2) is RunStatus.SUCCEEDED
+    failing = RunRecord("r", "d", 1, RunStatus.RUNNING, {}, 0, sinks_total=2, failing=True)
+    assert run_outcome(failing, 2) is RunStatus.FAILED

@@ -18,6 +18,7 @@ AttrValue = dict[str, Any]
 Item = dict[str, AttrValue]
 
 RUN_SK = "#RUN"
+SINKS_SK = "#SINKS"  # the run's finished-sink counter and its per-sink markers
 HEAD_SK = "#HEAD"
 ACTIVE_PK = "ACTIVE"
 
@@ -111,6 +112,10 @@ def step_from_item(item: Item, run_id: str | None = None, step: str | None = Non
     )
 
 
+def sink_mark(step: str) -> str:
+    return f"k:{step}"
+
+
 def arrival_mark(pred: str) -> str:
     """Each predecessor leaves a marker attribute on the join, so it is counted once."""
     return f"a:{pred}"
@@ -157,7 +162,6 @@ def run_to_item(run: RunRecord) -> Item:
             "prm": {"S": json.dumps(run.params, separators=(",", ":"))},
             "ca": {"N": str(run.created_at)},
             "skt": {"N": str(run.sinks_total)},
-            "skd": {"N": str(run.sinks_done)},
             "fl": {"BOOL": run.failing},
             "trg": {"S": run.trigger},
             "gsi1pk": {"S": workflow_pk(run.workflow)},
@@ -184,7 +188,6 @@ def run_from_item(item: Item) -> RunRecord:
         params=json.loads(item["prm"]["S"]),
         created_at=int(item["ca"]["N"]),
         sinks_total=int(item["skt"]["N"]),
-        sinks_done=int(item["skd"]["N"]),
         failing=item["fl"]["BOOL"],
         started_at=int(item["sa"]["N"]) if "sa" in item else None,
         ended_at=int(item["ea"]["N"]) if "ea" in item else None,

@@ -7,7 +7,6 @@ lost race is explained without a second read (the Powertools idempotency-layer s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -209,34 +208,38 @@ class DynamoStateStore:
         return c.run_from_item(resp["Attributes"])
 
     def mark_run_failing(self, run_id: str, error: str) -> None:
-        self._db.update_item(**self._failing_update(run_id, error, count_sink=False))
+        self._db.update_item(
+            TableName=self._table,
+            Key=c.key(c.run_pk(run_id), c.RUN_SK),
+            UpdateExpression="SET #fl = :t, #er = if_not_exists(#er, :er)",
+            ConditionExpression="attribute_exists(#pk)",
+            ExpressionAttributeNames={"#fl": "fl", "#er": "er", "#pk": "pk"},
+            ExpressionAttributeValues={":t": {"BOOL": True}, ":er": {"S": error}},
+        )
 
-    def _failing_update(self, run_id: str, error: str | None, count_sink: bool) -> dict[str, Any]:
-        sets: list[str] = []
-        adds: list[str] = []
-        names: dict[str, str] = {"#pk": "pk"}
-        values: dict[str, Any] = {}
-        if count_sink:
-            adds.append("#skd :one")
-            names["#skd"] = "skd"
-            values[":one"] = {"N": "1"}
-        if error is not None:
-            sets += ["#fl = :t", "#er = if_not_exists(#er, :er)"]
-            names.update({"#fl": "fl", "#er": "er"})
-            values.update({":t": {"BOOL": True}, ":er": {"S": error}})
-        return {
-            "TableName": self._table,
-            "Key": c.key(c.run_pk(run_id), c.RUN_SK),
-            "UpdateExpression": c.expression(sets, [], adds),
-            "ConditionExpression": "attribute_exists(#pk)",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+    def count_sink(self, run_id: str, step: str) -> int:
+        # Its own small item, not the run item: the run item is read on every step, and
+        # a marker per sink would grow it.
+        try:
+            resp = self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.SINKS_SK),
+                UpdateExpression="SET #mark = :one ADD #n :one",
+                ConditionExpression="attribute_not_exists(#mark)",
+                ExpressionAttributeNames={"#mark": c.sink_mark(step), "#n": "n"},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                old = exc.response.get("Item") or {}
+                return int(old.get("n", {"N": "0"})["N"])  # counted before: a replay
+            raise
+        return int(resp["Attributes"]["n"]["N"])
 
     # steps -------------------------------------------------------------------
-    def create_step(
-        self, step: StepRecord, *, count_sink: bool = False, failing_error: str | None = None
-    ) -> None:
+    def create_step(self, step: StepRecord) -> None:
         put = {
             "TableName": self._table,
             "Item": c.step_to_item(step),
@@ -245,12 +248,7 @@ class DynamoStateStore:
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         try:
-            if count_sink:
-                self._transact(put, "Put", self._failing_update(step.run_id, failing_error, True))
-            else:
-                self._db.put_item(**put)
-        except _ConditionFailed as failed:
-            raise StepExists(step.run_id, step.step, failed.old_step()) from None
+            self._db.put_item(**put)
         except ClientError as exc:
             if _is(exc, "ConditionalCheckFailedException"):
                 raise StepExists(step.run_id, step.step, _old_step(exc)) from None
@@ -265,8 +263,6 @@ class DynamoStateStore:
         attempt: int | None,
         to: StepStatus,
         changes: Mapping[str, Any],
-        count_sink: bool = False,
-        failing_error: str | None = None,
     ) -> StepRecord:
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.STEP_FIELDS, "f")
         cond = self._in_condition("#cst", expected, values, names)
@@ -284,13 +280,7 @@ class DynamoStateStore:
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         try:
-            if count_sink:
-                self._transact(update, "Update", self._failing_update(run_id, failing_error, True))
-                # Transactions return no attributes: describe the new state from the write.
-                return StepRecord(run_id, step, to, **{k: v for k, v in changes.items()})
             resp = self._db.update_item(**update, ReturnValues="ALL_NEW")
-        except _ConditionFailed as failed:
-            raise StepConflict(run_id, step, failed.old_step()) from None
         except ClientError as exc:
             if _is(exc, "ConditionalCheckFailedException"):
                 raise StepConflict(run_id, step, _old_step(exc)) from None
@@ -387,34 +377,6 @@ class DynamoStateStore:
             values[f":e{i}"] = {"S": status}
             placeholders.append(f":e{i}")
         return f"{name} IN ({', '.join(placeholders)})"
-
-    def _transact(self, first: dict[str, Any], first_kind: str, run_update: dict[str, Any]) -> None:
-        try:
-            self._db.transact_write_items(
-                TransactItems=[{first_kind: first}, {"Update": run_update}]
-            )
-        except ClientError as exc:
-            if not _is(exc, "TransactionCanceledException"):
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            first_reason = reasons[0] if reasons else {}
-            if first_reason.get("Code") == "ConditionalCheckFailed":
-                raise _ConditionFailed(first_reason.get("Item")) from None
-            if any(r.get("Code") == "TransactionConflict" for r in reasons):
-                time.sleep(0.01)  # another transaction touched the run item; try once more
-                self._db.transact_write_items(
-                    TransactItems=[{first_kind: first}, {"Update": run_update}]
-                )
-                return
-            raise
-
-
-class _ConditionFailed(Exception):
-    def __init__(self, item: c.Item | None) -> None:
-        self.item = item
-
-    def old_step(self) -> StepRecord | None:
-        return c.step_from_item(self.item) if self.item else None
 
 
 def _old_step(exc: ClientError) -> StepRecord | None:

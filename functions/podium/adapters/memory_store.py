@@ -31,6 +31,7 @@ class MemoryStateStore:
         self._steps: dict[str, dict[str, StepRecord]] = {}
         self._events: dict[str, list[TimelineEvent]] = {}
         self._arrivals: dict[tuple[str, str], set[str]] = {}
+        self._sinks: dict[str, set[str]] = {}
         self.writes = 0  # every attempted conditional write, for cost accounting in tests
 
     # workflows ---------------------------------------------------------------
@@ -105,17 +106,8 @@ class MemoryStateStore:
             run = self._runs[run_id]
             self._runs[run_id] = replace(run, failing=True, error=run.error or error)
 
-    def _count_sink(self, run_id: str, failing_error: str | None) -> None:
-        run = self._runs[run_id]
-        run = replace(run, sinks_done=run.sinks_done + 1)
-        if failing_error is not None:
-            run = replace(run, failing=True, error=run.error or failing_error)
-        self._runs[run_id] = run
-
     # steps -------------------------------------------------------------------
-    def create_step(
-        self, step: StepRecord, *, count_sink: bool = False, failing_error: str | None = None
-    ) -> None:
+    def create_step(self, step: StepRecord) -> None:
         with self._lock:
             self.writes += 1
             steps = self._steps.setdefault(step.run_id, {})
@@ -123,8 +115,6 @@ class MemoryStateStore:
             if current is not None:
                 raise StepExists(step.run_id, step.step, current)
             steps[step.step] = step
-            if count_sink:
-                self._count_sink(step.run_id, failing_error)
 
     def transition_step(
         self,
@@ -135,8 +125,6 @@ class MemoryStateStore:
         attempt: int | None,
         to: StepStatus,
         changes: Mapping[str, Any],
-        count_sink: bool = False,
-        failing_error: str | None = None,
     ) -> StepRecord:
         with self._lock:
             self.writes += 1
@@ -150,9 +138,14 @@ class MemoryStateStore:
                 raise StepConflict(run_id, step, current)
             new = replace(current, status=to, **changes)
             steps[step] = new
-            if count_sink:
-                self._count_sink(run_id, failing_error)
             return new
+
+    def count_sink(self, run_id: str, step: str) -> int:
+        with self._lock:
+            self.writes += 1
+            counted = self._sinks.setdefault(run_id, set())
+            counted.add(step)
+            return len(counted)
 
     def arrive(
         self, run_id: str, step: str, pred: str, pred_complete: bool, now: int

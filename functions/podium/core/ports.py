@@ -60,13 +60,8 @@ class StateStore(Protocol):
         ...
 
     # steps -------------------------------------------------------------------
-    def create_step(
-        self, step: StepRecord, *, count_sink: bool = False, failing_error: str | None = None
-    ) -> None:
-        """Create a step item that must not exist; raises StepExists(current).
-
-        ``count_sink`` adds one to the run's finished-sink counter in the same transaction,
-        so the counter changes only inside a guarded step transition."""
+    def create_step(self, step: StepRecord) -> None:
+        """Create a step item that must not exist; raises StepExists(current)."""
         ...
 
     def transition_step(
@@ -78,14 +73,16 @@ class StateStore(Protocol):
         attempt: int | None,
         to: StepStatus,
         changes: Mapping[str, Any],
-        count_sink: bool = False,
-        failing_error: str | None = None,
     ) -> StepRecord:
         """One conditional write ``status IN expected [AND attempt = attempt]``.
 
         Raises StepConflict(current) when the condition fails. ``changes`` sets step fields
-        (a None value removes the field). With ``count_sink`` the run's sink counter moves
-        in the same transaction (and ``failing_error`` marks the run failing there too)."""
+        (a None value removes the field)."""
+        ...
+
+    def count_sink(self, run_id: str, step: str) -> int:
+        """Count a terminal sink step once (a marker per sink guards the counter, so a
+        replay adds nothing); returns how many distinct sinks have been counted."""
         ...
 
     def arrive(

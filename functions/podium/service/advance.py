@@ -77,9 +77,12 @@ def after_terminal(
     ready: list[str] = []
     claimed: str | None = None
     worklist: list[tuple[str, StepStatus]] = [(step, outcome)]
-    sink_reached = graph.is_sink(step)
+    sinks_done = 0
     while worklist:
         current, status = worklist.pop()
+        if graph.is_sink(current):
+            # After the step's own terminal write; a replay counts nothing twice.
+            sinks_done = max(sinks_done, ctx.store.count_sink(run.run_id, current))
         for action in after_step_ended(graph, current, status, failing):
             if isinstance(action, CreateStep):
                 if (
@@ -100,9 +103,8 @@ def after_terminal(
                 ready.append(succ)
             elif succ_status.terminal:
                 worklist.append((succ, succ_status))
-                sink_reached = sink_reached or graph.is_sink(succ)
-    if sink_reached:
-        complete_if_done(ctx, run.run_id)
+    if sinks_done >= run.sinks_total:
+        complete_if_done(ctx, run.run_id, sinks_done)
     return Propagation(ready, claimed)
 
 
@@ -131,7 +133,6 @@ def _create_claimed(ctx: Services, run: RunRecord, step: str) -> bool:
 
 
 def _create(ctx: Services, run: RunRecord, action: CreateStep) -> tuple[str, StepStatus] | None:
-    graph = ctx.definitions.get(run.workflow, run.version).graph
     now = ctx.now()
     terminal = action.status.terminal
     record = StepRecord(
@@ -143,7 +144,7 @@ def _create(ctx: Services, run: RunRecord, action: CreateStep) -> tuple[str, Ste
         reason=action.reason,
     )
     try:
-        ctx.store.create_step(record, count_sink=terminal and graph.is_sink(action.step))
+        ctx.store.create_step(record)
     except StepExists as exists:
         return _replayed(exists.current)
     return action.step, action.status
@@ -170,7 +171,6 @@ def _arrive(
             attempt=None,
             to=status,
             changes={"ready_at": now, "reason": reason, "ended_at": now if terminal else None},
-            count_sink=terminal and graph.is_sink(action.step),
         )
     except StepConflict as conflict:
         return _replayed(conflict.current)
@@ -189,9 +189,9 @@ def _replayed(current: StepRecord | None) -> tuple[str, StepStatus] | None:
     return None
 
 
-def complete_if_done(ctx: Services, run_id: str) -> RunRecord | None:
+def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord | None:
     run = ctx.store.get_run(run_id)
-    outcome = run_outcome(run)
+    outcome = run_outcome(run, sinks_done)
     if outcome is None or run.status is not RunStatus.RUNNING:
         return None
     try:

@@ -56,8 +56,6 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     run = ctx.store.get_run(msg.run)
     if run.status.terminal:
         return None
-    compiled = ctx.definitions.get(run.workflow, run.version)
-    is_sink = compiled.graph.is_sink(msg.step)
     now = ctx.now()
 
     if run.failing:
@@ -69,7 +67,6 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
                 attempt=msg.attempt - 1,
                 to=StepStatus.SKIPPED,
                 changes={"ended_at": now, "reason": RUN_FAILING},
-                count_sink=is_sink,
             )
         except StepConflict:
             return None
@@ -139,7 +136,6 @@ def finish_attempt(
     inline: bool = False,
 ) -> Claimed | None:
     compiled = ctx.definitions.get(run.workflow, run.version)
-    is_sink = compiled.graph.is_sink(step)
     now = ctx.now()
     base = {"ended_at": now, "lease_until": None}
 
@@ -152,7 +148,6 @@ def finish_attempt(
                 attempt=attempt,
                 to=StepStatus.SUCCEEDED,
                 changes={**base, "output": outcome.output, "error": None},
-                count_sink=is_sink,
             )
         except StepConflict as conflict:
             if not _same_attempt(conflict, StepStatus.SUCCEEDED, attempt):
@@ -209,13 +204,12 @@ def finish_attempt(
             attempt=attempt,
             to=StepStatus.FAILED,
             changes={**base, "error": error},
-            count_sink=is_sink,
-            failing_error=f"{step}: {error}" if is_sink else None,
         )
     except StepConflict as conflict:
         if not _same_attempt(conflict, StepStatus.FAILED, attempt):
             return None
-    # The flag goes up before any successor is touched, so completion sees it.
+    # The flag goes up before any successor (or the sink counter) is touched, so the
+    # completion check that follows sees it.
     ctx.store.mark_run_failing(run.run_id, f"{step}: {error}")
     failing = with_failing(run, f"{step}: {error}")
     return _continue(ctx, failing, after_terminal(ctx, failing, step, StepStatus.FAILED))

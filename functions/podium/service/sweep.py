@@ -85,8 +85,11 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
             ):
                 replay_terminal(ctx, run, s.step, s.status, s.error)
                 report.redriven.append(ref)
-        if stale and complete_if_done(ctx, run_id) is not None:
-            report.completed.append(run_id)
+        if stale and all(s.status.terminal for s in steps):
+            sinks = [s.step for s in steps if compiled.graph.is_sink(s.step)]
+            counted = max((ctx.store.count_sink(run_id, s) for s in sinks), default=0)
+            if complete_if_done(ctx, run_id, counted) is not None:
+                report.completed.append(run_id)
     return report
 
 

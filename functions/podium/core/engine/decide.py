@@ -82,8 +82,10 @@ def after_attempt_failed(spec: _StepBase, attempt: int) -> Retry | None:
     return None
 
 
-def run_outcome(run: RunRecord) -> RunStatus | None:
-    """The final status once every sink is terminal (then every step is, see docs)."""
-    if run.sinks_done < run.sinks_total:
+def run_outcome(run: RunRecord, sinks_done: int) -> RunStatus | None:
+    """The final status once every sink is terminal (then every step is: a step becomes
+    terminal only after all its predecessors did, so every step has a terminal sink
+    below it only once it is terminal itself)."""
+    if sinks_done < run.sinks_total:
         return None
     return RunStatus.FAILED if run.failing else RunStatus.SUCCEEDED

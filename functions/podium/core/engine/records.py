@@ -32,7 +32,6 @@ class RunRecord:
     params: dict[str, Any]
     created_at: int
     sinks_total: int
-    sinks_done: int = 0
     failing: bool = False
     started_at: int | None = None
     ended_at: int | None = None
