@@ -38,21 +38,28 @@ def install(wiring: Services | None) -> None:
     _services = wiring
 
 
-def aws_clients(region: str | None = None, endpoint_url: str | None = None) -> dict[str, Any]:
+def aws_clients(
+    region: str | None = None, endpoint_url: str | None = None, *, embedded: bool = False
+) -> dict[str, Any]:
     import boto3
+    from botocore import UNSIGNED
     from botocore.config import Config
 
     # Standard retries back off on throttling; DynamoDB gets more attempts because a
     # throttled conditional write is safe to repeat (it names the state it expects).
+    # The embedded runtime's moto ignores signatures, and signing is a third of a call.
+    signing: dict[str, Any] = {"signature_version": UNSIGNED} if embedded else {}
     base = {"region_name": region, "endpoint_url": endpoint_url}
     return {
         "dynamodb": boto3.client(
-            "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 10}), **base
+            "dynamodb",
+            config=Config(retries={"mode": "standard", "max_attempts": 10}, **signing),
+            **base,
         ),
-        "sqs": boto3.client("sqs", config=Config(retries={"mode": "standard"}), **base),
+        "sqs": boto3.client("sqs", config=Config(retries={"mode": "standard"}, **signing), **base),
         "lambda": boto3.client(
             "lambda",
-            config=Config(retries={"mode": "standard"}, read_timeout=905),
+            config=Config(retries={"mode": "standard"}, read_timeout=905, **signing),
             **base,
         ),
     }

@@ -88,7 +88,7 @@ class LocalRuntime:
         clock = self.clock
         self.store: DynamoStateStore | MemoryStateStore
         if self.store_kind == "moto":
-            self.dynamodb = bootstrap.aws_clients(REGION)["dynamodb"]
+            self.dynamodb = bootstrap.aws_clients(REGION, embedded=True)["dynamodb"]
             create_table(self.dynamodb, TABLE_NAME)
             self.store = DynamoStateStore(self.dynamodb, TABLE_NAME)
         else:

@@ -49,7 +49,7 @@ from .nodes import (
     Step,
     Unary,
 )
-from .operators import BINARY_OPS, index, negate, select
+from .operators import BINARY_OPS, BinaryOp, index, negate, select
 from .parser import parse
 from .podium_fns import PODIUM_FUNCTIONS
 from .refs import Path, collect_references, dotted, leading_path, namespaced_call
@@ -355,6 +355,8 @@ class _Compiler:
     def binary(self, node: Binary) -> Closure:
         first = self.compile(node.first)
         rest = tuple((BINARY_OPS[op], pos, self.compile(n)) for op, pos, n in node.rest)
+        if len(rest) == 1 and node.rest[0][0] in _FAST_COMPARE:
+            return _compare(first, node.rest[0][0], rest[0][2], rest[0][0], rest[0][1])
         if len(rest) == 1:
             op, pos, right = rest[0]
 
@@ -428,7 +430,8 @@ class _Compiler:
         fn = _ALL_FUNCTIONS.get(node.name)
         args = tuple(self.compile(a) for a in node.args)
         if node.name == "has":
-            raise ExpressionSyntaxError("has() takes one field selection, such as has(a.b)", node.pos)
+            message = "has() takes one field selection, such as has(a.b)"
+            raise ExpressionSyntaxError(message, node.pos)
         if fn is None and node.name in MACRO_USAGE:
             message = f"{node.name}() is called on a list or map: {MACRO_USAGE[node.name]}"
             return self._unknown(message, node.pos, args)
@@ -540,6 +543,9 @@ class _Compiler:
         if isinstance(base, Ident) and base.name not in self.scope:
             return self._qualified(node)
         head = self.compile(base)
+        if isinstance(base, Ident) and all(isinstance(s, SelectStep) for s in steps):
+            fields = tuple((s.field, s.pos) for s in steps if isinstance(s, SelectStep))
+            return _select_path(head, fields)
         return _apply(head, tuple(self.step(s) for s in steps))
 
     def _qualified(self, node: Chain) -> Closure:
@@ -739,6 +745,96 @@ def _call_closure(impl: Callable[..., Any], args: tuple[Closure, ...], pos: int)
             raise fault.at(pos) from None
 
     return call
+
+
+_FAST_COMPARE = frozenset({"<", "<=", ">", ">=", "==", "!="})
+_SIMPLE = (int, float, str)  # same-type comparisons of these need no CEL dispatch
+
+
+def _compare(left: Closure, op: str, right: Closure, slow: BinaryOp, pos: int) -> Closure:
+    """A comparison with an inline fast path for two ints, floats or strings."""
+
+    def generic(a: Any, b: Any, ctx: Ctx) -> Any:
+        try:
+            return slow(a, b, ctx)
+        except Fault as fault:
+            raise fault.at(pos) from None
+
+    if op == "<":
+
+        def lt(ctx: Ctx) -> Any:
+            a = left(ctx)
+            b = right(ctx)
+            t = type(a)
+            if t is type(b) and t in _SIMPLE:
+                return a < b
+            return generic(a, b, ctx)
+
+        return lt
+    if op == "<=":
+
+        def le(ctx: Ctx) -> Any:
+            a = left(ctx)
+            b = right(ctx)
+            t = type(a)
+            if t is type(b) and t in _SIMPLE:
+                return a <= b
+            return generic(a, b, ctx)
+
+        return le
+    if op == ">":
+
+        def gt(ctx: Ctx) -> Any:
+            a = left(ctx)
+            b = right(ctx)
+            t = type(a)
+            if t is type(b) and t in _SIMPLE:
+                return a > b
+            return generic(a, b, ctx)
+
+        return gt
+    if op == ">=":
+
+        def ge(ctx: Ctx) -> Any:
+            a = left(ctx)
+            b = right(ctx)
+            t = type(a)
+            if t is type(b) and t in _SIMPLE:
+                return a >= b
+            return generic(a, b, ctx)
+
+        return ge
+    negate_result = op == "!="
+
+    def eq(ctx: Ctx) -> Any:
+        a = left(ctx)
+        b = right(ctx)
+        t = type(a)
+        if t is type(b) and t in _SIMPLE:
+            return (a != b) if negate_result else (a == b)
+        return generic(a, b, ctx)
+
+    return eq
+
+
+def _select_path(read: Closure, fields: tuple[tuple[str, int], ...]) -> Closure:
+    """`v.a.b` on a comprehension variable: one closure, dict lookups inline."""
+
+    def path(ctx: Ctx) -> Any:
+        value = read(ctx)
+        for field, pos in fields:
+            if type(value) is dict:
+                found = value.get(field, _MISSING)
+                if found is not _MISSING:
+                    value = found
+                    continue
+            try:
+                value = select(value, field)
+            except Fault as fault:
+                raise fault.at(pos) from None
+        return value
+
+    return path
 
 
 def _apply(head: Closure, fns: tuple[StepFn, ...]) -> Closure:

@@ -99,25 +99,33 @@ def _iterate(rng: Any, ctx: Ctx, s1: int, s2: int, cost: int, pos: int, name: st
     if t is list:
         if s2 < 0:
             for item in rng:
-                ctx.charge(cost)
+                ctx.budget -= cost
+                if ctx.budget < 0:
+                    ctx.charge(0)  # raises the limit error
                 slots[s1] = item
                 yield item
         else:
             for i, item in enumerate(rng):
-                ctx.charge(cost)
+                ctx.budget -= cost
+                if ctx.budget < 0:
+                    ctx.charge(0)  # raises the limit error
                 slots[s1] = i
                 slots[s2] = item
                 yield i
     elif t is dict:
         if s2 < 0:
             for key in rng:
-                ctx.charge(cost)
+                ctx.budget -= cost
+                if ctx.budget < 0:
+                    ctx.charge(0)  # raises the limit error
                 key = key.value if type(key) is BoolKey else key
                 slots[s1] = key
                 yield key
         else:
             for key, value in rng.items():
-                ctx.charge(cost)
+                ctx.budget -= cost
+                if ctx.budget < 0:
+                    ctx.charge(0)  # raises the limit error
                 key = key.value if type(key) is BoolKey else key
                 slots[s1] = key
                 slots[s2] = value
