@@ -1,0 +1,93 @@
+"""The api handler, driven with API Gateway HTTP API (v2) events on the embedded runtime."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from podium.handlers import api
+from podium.local.runtime import LocalRuntime
+
+WORKFLOW = {
+    "name": "api_wf",
+    "params": {"n": {"type": "int", "default": 1}},
+    "steps": [{"id": "a", "type": "noop"}, {"id": "b", "type": "noop", "depends_on": ["a"]}],
+}
+
+
+def call(method: str, path: str, body: Any = None, query: dict[str, str] | None = None,
+         content_type: str = "application/json") -> tuple[int, Any]:
+    raw = body if isinstance(body, str) else (json.dumps(body) if body is not None else None)
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
+        "queryStringParameters": query,
+        "headers": {"content-type": content_type},
+        "requestContext": {
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "test"},
+            "requestId": "r", "routeKey": "$default", "stage": "$default",
+        },
+        "body": raw,
+        "isBase64Encoded": False,
+    }
+    response = api.handler(event, None)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_push_start_and_read_a_run(runtime: LocalRuntime) -> None:
+    status, body = call("POST", "/workflows", WORKFLOW)
+    assert (status, body) == (201, {"name": "api_wf", "version": 1, "created": True})
+    status, body = call("POST", "/workflows", WORKFLOW)
+    assert (status, body["created"], body["version"]) == (200, False, 1)  # same content
+
+    status, run = call("POST", "/workflows/api_wf/runs", {"params": {"n": 3}, "run_id": "tok-1"})
+    assert status == 202 and run["run_id"] == "tok-1" and run["params"] == {"n": 3}
+    status, again = call("POST", "/workflows/api_wf/runs", {"run_id": "tok-1"})
+    assert status == 202 and again["run_id"] == "tok-1"  # a retried start is one run
+
+    runtime.pump()
+    status, body = call("GET", "/runs/tok-1")
+    assert status == 200 and body["run"]["status"] == "SUCCEEDED"
+    assert [(s["step"], s["status"], s["attempts"]) for s in body["steps"]] == [
+        ("a", "SUCCEEDED", 1), ("b", "SUCCEEDED", 1)]
+
+    status, body = call("GET", "/workflows/api_wf/runs", query={"limit": "5"})
+    assert status == 200 and [r["run_id"] for r in body["runs"]] == ["tok-1"]
+    status, body = call("GET", "/workflows/api_wf")
+    assert status == 200 and body["version"] == 1 and body["definition"]["name"] == "api_wf"
+
+
+def test_yaml_bodies_are_accepted(runtime: LocalRuntime) -> None:
+    yaml_text = "name: from_yaml\nsteps:\n  - {id: a, type: noop}\n"
+    status, body = call("POST", "/workflows", yaml_text, content_type="application/yaml")
+    assert (status, body["name"]) == (201, "from_yaml")
+
+
+def test_bad_requests_name_the_place_and_the_fix(runtime: LocalRuntime) -> None:
+    status, body = call("POST", "/workflows", {"name": "x", "steps": [
+        {"id": "a", "type": "noop", "depends_on": ["b"]}]})
+    assert status == 400
+    assert body["errors"] == [{"path": "steps[0].depends_on[0]", "message": "unknown step 'b'"}]
+
+    status, body = call("POST", "/workflows", "{not json")
+    assert status == 400 and body["errors"][0]["path"] == "body"
+
+    call("POST", "/workflows", WORKFLOW)
+    status, body = call("POST", "/workflows/api_wf/runs", {"params": {"n": "x"}, "extra": 1})
+    assert status == 400
+    assert body["errors"][0]["path"] == "body.extra"
+    status, body = call("POST", "/workflows/api_wf/runs", {"params": {"n": "x"}})
+    assert status == 400 and body["errors"][0]["path"] == "params.n"
+
+    status, body = call("GET", "/workflows/api_wf/runs", query={"limit": "1000"})
+    assert status == 400 and body["errors"][0]["path"] == "query.limit"
+
+
+def test_unknown_things_are_404(runtime: LocalRuntime) -> None:
+    assert call("GET", "/runs/nope")[0] == 404
+    status, body = call("POST", "/workflows/nope/runs", {})
+    assert status == 404 and "push it first" in body["message"]
+    assert call("GET", "/workflows/nope")[0] == 404
