@@ -58,11 +58,67 @@ def run(source: str) -> None:
 
 TOKENS = st.sampled_from(
     [
-        "x", "s", "l", "m", "params", ".", "n", "(", ")", "[", "]", "{", "}", ",", ":", "?",
-        "+", "-", "*", "/", "%", "!", "&&", "||", "==", "!=", "<", ">=", " in ", "1", "0",
-        "2u", "1.5", "'a'", '"b"', "b'c'", "true", "null", "size", "map", "all", "exists",
-        "filter", "has", "int", "string", "timestamp", "duration", "matches", "'.*'", " ",
-        "\n", "//", "`", "\\", "'", "${", "}", "e", "1e308", "9223372036854775807",
+        "x",
+        "s",
+        "l",
+        "m",
+        "params",
+        ".",
+        "n",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ":",
+        "?",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "!",
+        "&&",
+        "||",
+        "==",
+        "!=",
+        "<",
+        ">=",
+        " in ",
+        "1",
+        "0",
+        "2u",
+        "1.5",
+        "'a'",
+        '"b"',
+        "b'c'",
+        "true",
+        "null",
+        "size",
+        "map",
+        "all",
+        "exists",
+        "filter",
+        "has",
+        "int",
+        "string",
+        "timestamp",
+        "duration",
+        "matches",
+        "'.*'",
+        " ",
+        "\n",
+        "//",
+        "`",
+        "\\",
+        "'",
+        "${",
+        "}",
+        "e",
+        "1e308",
+        "9223372036854775807",
     ]
 )
 
@@ -91,9 +147,31 @@ def test_random_templates_never_crash(text: str) -> None:
 # --- generated well-formed expressions -------------------------------------------------
 
 LEAVES = st.sampled_from(
-    ["x", "s", "l", "m", "params.n", "params.items", "1", "-1", "2u", "0.5", "'a'", "b'z'",
-     "true", "false", "null", "[]", "{}", "m.a", "l[0]", "9223372036854775807",
-     "timestamp('2024-01-01T00:00:00Z')", "duration('1h')", "params.name"]
+    [
+        "x",
+        "s",
+        "l",
+        "m",
+        "params.n",
+        "params.items",
+        "1",
+        "-1",
+        "2u",
+        "0.5",
+        "'a'",
+        "b'z'",
+        "true",
+        "false",
+        "null",
+        "[]",
+        "{}",
+        "m.a",
+        "l[0]",
+        "9223372036854775807",
+        "timestamp('2024-01-01T00:00:00Z')",
+        "duration('1h')",
+        "params.name",
+    ]
 )
 
 
@@ -195,10 +273,14 @@ def test_shared_structure_cannot_explode(levels: int) -> None:
 # --- round trips ---------------------------------------------------------------------------
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=10)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text(max_size=10)
     | st.floats(allow_nan=False),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from podium.core.dsl import DefinitionError, load_definition, parse_cli_value, workflow_json_schema
 
@@ -18,8 +19,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
+# soft_wrap: messages stay on one line, so they can be grepped and piped.
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 ParamOption = Annotated[
     list[str] | None,
@@ -38,7 +40,7 @@ def _read(path: Path) -> str:
 def _print_issues(path: Path, exc: DefinitionError) -> None:
     errors.print(f"[bold red]{path}: {len(exc.issues)} problem(s)[/bold red]")
     for issue in exc.issues:
-        errors.print(f"  [red]✗[/red] {issue}", highlight=False, markup=False)
+        errors.print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
 
 
 @app.command()

@@ -170,8 +170,10 @@ def test_limits_validate_themselves() -> None:
 
 
 def test_cost_budget_stops_runaway_comprehensions() -> None:
-    source = "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, " \
+    source = (
+        "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, "
         "[1,2,3,4,5,6,7,8,9,10].map(c, a + b + c)))"
+    )
     assert len(compile_expression(source).evaluate()) == 10
     with pytest.raises(LimitExceededError, match="cost limit") as info:
         compile_expression(source, Limits(max_cost=500)).evaluate()

@@ -41,11 +41,20 @@ def test_same_value_is_type_strict() -> None:
 
 
 def test_run_case_and_report() -> None:
-    ok = run_case({"section": "s", "name": "n", "expr": "x + 1", "bindings": {"x": {"int": "1"}},
-                   "value": {"int": "2"}}, "f.json")
+    ok = run_case(
+        {
+            "section": "s",
+            "name": "n",
+            "expr": "x + 1",
+            "bindings": {"x": {"int": "1"}},
+            "value": {"int": "2"},
+        },
+        "f.json",
+    )
     assert ok.passed
-    unchecked = run_case({"name": "u", "expr": "f(1) || true", "unchecked": True,
-                          "value": {"bool": True}})
+    unchecked = run_case(
+        {"name": "u", "expr": "f(1) || true", "unchecked": True, "value": {"bool": True}}
+    )
     assert unchecked.passed
     results = run_cases(
         [

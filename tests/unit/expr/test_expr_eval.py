@@ -219,8 +219,10 @@ class TestMacros:
         assert ev("x + [1].map(x, x)[0]", x=5) == 6
 
     def test_variables_bound_inside_comprehension_shadow_bindings(self) -> None:
-        assert ev("rows.filter(r, r.ok).map(r, r.id)", rows=[
-            {"id": 1, "ok": True}, {"id": 2, "ok": False}]) == [1]
+        assert ev(
+            "rows.filter(r, r.ok).map(r, r.id)",
+            rows=[{"id": 1, "ok": True}, {"id": 2, "ok": False}],
+        ) == [1]
 
 
 class TestStrings:

@@ -53,9 +53,7 @@ def test_range_and_format_errors(source: str) -> None:
 def test_durations() -> None:
     assert ev("string(duration('1h2m3.5s'))") == "3723.5s"
     assert ev("string(duration('-1.5s'))") == "-1.5s"
-    assert ev("string(duration('300ms') + duration('200us') + duration('100ns'))") == (
-        "0.3002001s"
-    )
+    assert ev("string(duration('300ms') + duration('200us') + duration('100ns'))") == ("0.3002001s")
     assert ev("duration('1h') > duration('59m')") is True
     assert ev("duration('3730s').getMinutes()") == 62
     assert ev("duration('-3730s').getHours()") == -1
@@ -66,8 +64,13 @@ def test_timestamp_arithmetic() -> None:
     assert ev(
         "timestamp('2024-01-01T00:10:00Z') - timestamp('2024-01-01T00:00:00Z') == duration('10m')"
     )
-    assert ev("duration('1m') + timestamp('2024-01-01T00:00:00Z') "
-              "== timestamp('2024-01-01T00:01:00Z')") is True
+    assert (
+        ev(
+            "duration('1m') + timestamp('2024-01-01T00:00:00Z') "
+            "== timestamp('2024-01-01T00:01:00Z')"
+        )
+        is True
+    )
     with pytest.raises(ExpressionError):
         ev("timestamp('2024-01-01T00:00:00Z') + 1")
 

@@ -49,12 +49,14 @@ from .nodes import (
     Step,
     Unary,
 )
-from .operators import BINARY_OPS, BinaryOp, index, negate, select
+from .operators import BINARY_OPS, BinaryOp, add, index, negate, select
 from .parser import parse
 from .podium_fns import PODIUM_FUNCTIONS
 from .refs import Path, collect_references, dotted, leading_path, namespaced_call
 from .runtime import Ctx, unmetered
 from .values import (
+    INT64_MAX,
+    INT64_MIN,
     TYPE_DENOTATIONS,
     from_cel,
     map_key,
@@ -357,6 +359,8 @@ class _Compiler:
         rest = tuple((BINARY_OPS[op], pos, self.compile(n)) for op, pos, n in node.rest)
         if len(rest) == 1 and node.rest[0][0] in _FAST_COMPARE:
             return _compare(first, node.rest[0][0], rest[0][2], rest[0][0], rest[0][1])
+        if all(op == "+" for op, _, _ in node.rest):
+            return _sum(first, tuple((pos, right) for _, pos, right in rest), self.limits)
         if len(rest) == 1:
             op, pos, right = rest[0]
 
@@ -815,6 +819,34 @@ def _compare(left: Closure, op: str, right: Closure, slow: BinaryOp, pos: int) -
         return generic(a, b, ctx)
 
     return eq
+
+
+def _sum(first: Closure, rest: tuple[tuple[int, Closure], ...], limits: Limits) -> Closure:
+    """`a + b + c`: inline the common string and int cases, defer the rest to `add`."""
+    # Below this length a concatenation can neither break the limit nor cost a step.
+    small = min(1024, limits.max_string_length + 1)
+
+    def plus(ctx: Ctx) -> Any:
+        acc = first(ctx)
+        for pos, right in rest:
+            b = right(ctx)
+            t = type(acc)
+            if t is type(b):
+                if t is str and len(acc) + len(b) < small:
+                    acc = acc + b
+                    continue
+                if t is int:
+                    r = acc + b
+                    if INT64_MIN <= r <= INT64_MAX:
+                        acc = r
+                        continue
+            try:
+                acc = add(acc, b, ctx)
+            except Fault as fault:
+                raise fault.at(pos) from None
+        return acc
+
+    return plus
 
 
 def _select_path(read: Closure, fields: tuple[tuple[str, int], ...]) -> Closure:

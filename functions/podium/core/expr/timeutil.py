@@ -26,6 +26,7 @@ _DATE_ONLY = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
+@lru_cache(maxsize=1024)  # run dates repeat across evaluations; Timestamps are immutable
 def parse_timestamp(text: str) -> Timestamp:
     """RFC 3339, e.g. `2009-02-13T23:31:30Z` or `1972-01-01T10:00:20.021-05:00`."""
     m = _RFC3339.fullmatch(text) if len(text) <= 64 else None
@@ -96,6 +97,7 @@ _UNITS = {
 }
 
 
+@lru_cache(maxsize=1024)
 def parse_duration(text: str) -> Duration:
     """Go-style durations as CEL uses them: `1.5s`, `-2h45m`, `300ms`, `1h2m3.5s`."""
     if len(text) > 128:

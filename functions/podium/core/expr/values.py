@@ -415,7 +415,10 @@ def _to_cel(value: Any, depth: int) -> Any:
                 # Inline the common leaves: a call per JSON scalar would dominate.
                 if ti in _PASS_THROUGH or (ti is int and INT64_MIN <= item <= INT64_MAX):
                     continue
-                conv = _to_cel(item, depth - 1)
+                if ti is dict and depth > 1:  # rows of records: skip one call level
+                    conv = _dict_to_cel(item, depth - 2)
+                else:
+                    conv = _to_cel(item, depth - 1)
                 if conv is not item:
                     if out is None:
                         out = list(value)
@@ -522,7 +525,10 @@ def to_cel_paths(value: Any, paths: tuple[tuple[str, ...], ...], max_depth: int)
 
 
 def _convert_at(node: Any, keys: tuple[str, ...], i: int, depth: int) -> Any:
-    if i == len(keys) or type(node) is not dict:
+    t = type(node)
+    if t in _PASS_THROUGH or (t is int and INT64_MIN <= node <= INT64_MAX):
+        return node
+    if i == len(keys) or t is not dict:
         return to_cel(node, depth)
     key = keys[i]
     child = node.get(key, _NO_KEY)
