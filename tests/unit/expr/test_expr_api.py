@@ -8,7 +8,6 @@ from decimal import Decimal
 from enum import Enum
 
 import pytest
-
 from podium.core.expr import (
     CompiledExpression,
     EvaluationError,

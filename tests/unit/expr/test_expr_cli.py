@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import typer
-from typer.testing import CliRunner
-
 from podium.cli.expr_command import expr_command
+from typer.testing import CliRunner
 
 app = typer.Typer()
 app.command("expr")(expr_command)
