@@ -15,8 +15,13 @@ WORKFLOW = {
 }
 
 
-def call(method: str, path: str, body: Any = None, query: dict[str, str] | None = None,
-         content_type: str = "application/json") -> tuple[int, Any]:
+def call(
+    method: str,
+    path: str,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, Any]:
     raw = body if isinstance(body, str) else (json.dumps(body) if body is not None else None)
     event = {
         "version": "2.0",
@@ -26,9 +31,16 @@ def call(method: str, path: str, body: Any = None, query: dict[str, str] | None 
         "queryStringParameters": query,
         "headers": {"content-type": content_type},
         "requestContext": {
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "127.0.0.1", "userAgent": "test"},
-            "requestId": "r", "routeKey": "$default", "stage": "$default",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "test",
+            },
+            "requestId": "r",
+            "routeKey": "$default",
+            "stage": "$default",
         },
         "body": raw,
         "isBase64Encoded": False,
@@ -52,7 +64,9 @@ def test_push_start_and_read_a_run(runtime: LocalRuntime) -> None:
     status, body = call("GET", "/runs/tok-1")
     assert status == 200 and body["run"]["status"] == "SUCCEEDED"
     assert [(s["step"], s["status"], s["attempts"]) for s in body["steps"]] == [
-        ("a", "SUCCEEDED", 1), ("b", "SUCCEEDED", 1)]
+        ("a", "SUCCEEDED", 1),
+        ("b", "SUCCEEDED", 1),
+    ]
 
     status, body = call("GET", "/workflows/api_wf/runs", query={"limit": "5"})
     assert status == 200 and [r["run_id"] for r in body["runs"]] == ["tok-1"]
@@ -67,8 +81,11 @@ def test_yaml_bodies_are_accepted(runtime: LocalRuntime) -> None:
 
 
 def test_bad_requests_name_the_place_and_the_fix(runtime: LocalRuntime) -> None:
-    status, body = call("POST", "/workflows", {"name": "x", "steps": [
-        {"id": "a", "type": "noop", "depends_on": ["b"]}]})
+    status, body = call(
+        "POST",
+        "/workflows",
+        {"name": "x", "steps": [{"id": "a", "type": "noop", "depends_on": ["b"]}]},
+    )
     assert status == 400
     assert body["errors"] == [{"path": "steps[0].depends_on[0]", "message": "unknown step 'b'"}]
 

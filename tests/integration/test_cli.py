@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from podium.cli.main import app
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -32,7 +31,9 @@ def test_validate_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(good), str(bad)])
     assert result.exit_code == 1
     assert "2 problem(s)" in result.output
-    assert "steps[1].depends_on[0]: unknown step 'extrct' (did you mean 'extract'?)" in result.output
+    assert (
+        "steps[1].depends_on[0]: unknown step 'extrct' (did you mean 'extract'?)" in result.output
+    )
     assert "steps[2].type: unknown step type 'lamda'" in result.output
 
 
@@ -48,8 +49,12 @@ def test_schema_is_json(tmp_path: Path) -> None:
 
 
 def test_run_json_success_and_failure_exit_codes(tmp_path: Path) -> None:
-    ok = write(tmp_path, "ok.yaml", "name: ok\nsteps:\n  - {id: a, type: noop}\n"
-               "  - {id: b, type: sleep, seconds: 3600, depends_on: [a]}\n")
+    ok = write(
+        tmp_path,
+        "ok.yaml",
+        "name: ok\nsteps:\n  - {id: a, type: noop}\n"
+        "  - {id: b, type: sleep, seconds: 3600, depends_on: [a]}\n",
+    )
     result = runner.invoke(app, ["run", str(ok), "--json"])
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
@@ -63,7 +68,9 @@ def test_run_json_success_and_failure_exit_codes(tmp_path: Path) -> None:
 
 
 def test_run_params_are_typed_and_checked(tmp_path: Path) -> None:
-    wf = write(tmp_path, "p.yaml", "name: p\nparams:\n  n: {type: int}\nsteps:\n  - {id: a, type: noop}\n")
+    wf = write(
+        tmp_path, "p.yaml", "name: p\nparams:\n  n: {type: int}\nsteps:\n  - {id: a, type: noop}\n"
+    )
     result = runner.invoke(app, ["run", str(wf), "-p", "n=3", "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["run"]["params"] == {"n": 3}
     result = runner.invoke(app, ["run", str(wf), "-p", "n=three"])

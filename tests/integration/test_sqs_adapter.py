@@ -9,7 +9,6 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-
 from podium import bootstrap
 from podium.adapters.clock import SystemClock, UlidGenerator
 from podium.adapters.dynamo_store import DynamoStateStore
@@ -29,9 +28,7 @@ def aws() -> Iterator[dict[str, Any]]:
         sqs = boto3.client("sqs", region_name="us-east-1")
         db = boto3.client("dynamodb", region_name="us-east-1")
         create_table(db, "t")
-        urls = {
-            name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("work", "events")
-        }
+        urls = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("work", "events")}
         yield {"sqs": sqs, "db": db, **urls}
 
 
@@ -65,25 +62,34 @@ def test_a_run_driven_through_real_sqs_on_moto(aws: dict[str, Any]) -> None:
     )
     bootstrap.install(ctx)
     try:
-        push_workflow(ctx, {
-            "name": "via_sqs",
-            "steps": [
-                {"id": "a", "type": "noop"},
-                *({"id": f"b{i}", "type": "noop", "depends_on": ["a"]} for i in range(15)),
-                {"id": "c", "type": "noop", "depends_on": [f"b{i}" for i in range(15)]},
-            ],
-        })
+        push_workflow(
+            ctx,
+            {
+                "name": "via_sqs",
+                "steps": [
+                    {"id": "a", "type": "noop"},
+                    *({"id": f"b{i}", "type": "noop", "depends_on": ["a"]} for i in range(15)),
+                    {"id": "c", "type": "noop", "depends_on": [f"b{i}" for i in range(15)]},
+                ],
+            },
+        )
         run = start_run(ctx, "via_sqs")
         for _ in range(50):
             moved = 0
             for url, handler in ((aws["events"], advance.handler), (aws["work"], work.handler)):
                 resp = aws["sqs"].receive_message(QueueUrl=url, MaxNumberOfMessages=10)
                 records = [
-                    {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
-                     "body": m["Body"], "attributes": {}, "messageAttributes": {},
-                     "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
-                     "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-                     "awsRegion": "us-east-1"}
+                    {
+                        "messageId": m["MessageId"],
+                        "receiptHandle": m["ReceiptHandle"],
+                        "body": m["Body"],
+                        "attributes": {},
+                        "messageAttributes": {},
+                        "md5OfBody": m["MD5OfBody"],
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+                        "awsRegion": "us-east-1",
+                    }
                     for m in resp.get("Messages", [])
                 ]
                 if not records:

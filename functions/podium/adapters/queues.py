@@ -82,12 +82,15 @@ class LocalQueue:
         self._heap: list[tuple[int, int, str, int]] = []  # (visible_at, seq, id, generation)
         self._messages: dict[str, tuple[LocalMessage, int]] = {}
         self._seq = itertools.count()
-        self.sent = 0
+        self.sent = 0  # messages
+        self.send_requests = 0  # what SQS would bill: a batch of up to 10 is one request
 
     def send(self, message: Mapping[str, Any], delay_seconds: int = 0) -> None:
+        self.send_requests += 1
         self._put(_body(message), min(delay_seconds, SQS_MAX_DELAY_SECONDS))
 
     def send_many(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        self.send_requests += -(-len(messages) // _BATCH)
         for m in messages:
             self._put(_body(m), 0)
 

@@ -90,20 +90,22 @@ def measure_embedded(defn: dict[str, Any]) -> dict[str, Any]:
         rt.push(defn)
         counter.calls.clear()
         counter.write_units = counter.read_units = 0
-        work_sent, event_sent = rt.work_queue.sent, rt.event_queue.sent
+        work_sent, event_sent = rt.work_queue.send_requests, rt.event_queue.send_requests
         t0 = time.perf_counter()
         run = rt.start_run(defn["name"])
         deliveries_before = rt.delivered
         batches = _count_batches(rt)
         wall = time.perf_counter() - t0
         view = rt.describe(run.run_id)
-        messages = (rt.work_queue.sent - work_sent) + (rt.event_queue.sent - event_sent)
+        send_requests = (rt.work_queue.send_requests - work_sent) + (
+            rt.event_queue.send_requests - event_sent
+        )
         deliveries = rt.delivered - deliveries_before
     steps = len(view.steps)
     assert view.run.status.value == "SUCCEEDED", view.run
-    # SQS: one send per message (batched sends are counted as sent, an upper bound), one
-    # receive and one delete per Lambda batch.
-    sqs_requests = messages + 2 * batches
+    # SQS: send requests (a batch of up to 10 messages is one), plus one receive and one
+    # delete per Lambda batch.
+    sqs_requests = send_requests + 2 * batches
     per_step = {
         "dynamodb_write_units": counter.write_units / steps,
         "dynamodb_read_units": counter.read_units / steps,
@@ -127,7 +129,7 @@ def measure_embedded(defn: dict[str, Any]) -> dict[str, Any]:
         "wall_seconds": round(wall, 3),
         "steps_per_second": round(steps / wall, 1),
         "ms_per_step": round(wall * 1000 / steps, 3),
-        "messages": messages,
+        "sqs_send_requests": send_requests,
         "deliveries": deliveries,
         "requests_by_kind": dict(counter.calls),
         "per_step": {k: round(v, 3) for k, v in per_step.items()},

@@ -29,7 +29,7 @@ app = APIGatewayHttpResolver()
 MAX_LIST = 100
 
 
-def _json(status: HTTPStatus, body: dict[str, Any]) -> Response:
+def _json(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
     return Response(
         status_code=status.value,
         content_type=content_types.APPLICATION_JSON,
@@ -37,20 +37,20 @@ def _json(status: HTTPStatus, body: dict[str, Any]) -> Response:
     )
 
 
-def _error(status: HTTPStatus, message: str, issues: tuple[Issue, ...] = ()) -> Response:
+def _error(status: HTTPStatus, message: str, issues: tuple[Issue, ...] = ()) -> Response[str]:
     return _json(
         status,
         {"message": message, "errors": [{"path": i.path, "message": i.message} for i in issues]},
     )
 
 
-@app.exception_handler(DefinitionError)
-def _invalid(exc: DefinitionError) -> Response:
+@app.exception_handler(DefinitionError)  # type: ignore[untyped-decorator]
+def _invalid(exc: DefinitionError) -> Response[str]:
     return _error(HTTPStatus.BAD_REQUEST, "invalid request", exc.issues)
 
 
-@app.exception_handler(NotFound)
-def _not_found(exc: NotFound) -> Response:
+@app.exception_handler(NotFound)  # type: ignore[untyped-decorator]
+def _not_found(exc: NotFound) -> Response[str]:
     return _error(HTTPStatus.NOT_FOUND, str(exc))
 
 
@@ -82,7 +82,7 @@ def _body() -> Any:
 
 
 @app.post("/workflows")
-def push() -> Response:
+def push() -> Response[str]:
     raw = app.current_event.decoded_body or ""
     content_type = (app.current_event.headers or {}).get("content-type", "")
     source: Any = raw if "yaml" in content_type else _body()
@@ -94,13 +94,13 @@ def push() -> Response:
 
 
 @app.get("/workflows/<name>")
-def get_one(name: str) -> Response:
+def get_one(name: str) -> Response[str]:
     version = _int_query("version", None, 1, 10**9)
     return _json(HTTPStatus.OK, workflow_view(get_workflow(bootstrap.services(), name, version)))
 
 
 @app.post("/workflows/<name>/runs")
-def start(name: str) -> Response:
+def start(name: str) -> Response[str]:
     request = parse_start_run(_body())
     run = start_run(
         bootstrap.services(),
@@ -114,14 +114,14 @@ def start(name: str) -> Response:
 
 
 @app.get("/workflows/<name>/runs")
-def runs_of(name: str) -> Response:
+def runs_of(name: str) -> Response[str]:
     limit = _int_query("limit", 20, 1, MAX_LIST) or 20
     runs = list_runs(bootstrap.services(), name, limit)
     return _json(HTTPStatus.OK, {"runs": [run_view(r) for r in runs]})
 
 
 @app.get("/runs/<run_id>")
-def get_run(run_id: str) -> Response:
+def get_run(run_id: str) -> Response[str]:
     view = describe_run(bootstrap.services(), run_id)
     return _json(
         HTTPStatus.OK,

@@ -45,21 +45,28 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
         except StepExists as exists:
             if exists.current is not None and exists.current.status is StepStatus.READY:
                 ready.append(root)  # a replay: the first delivery may have died before sending
-    dispatch(ctx, run_id, ready)
+    dispatch(ctx, run_id, Propagation(ready, None))
     return ready
 
 
-def dispatch(ctx: Services, run_id: str, ready: list[str]) -> None:
-    if ready:
+def dispatch(ctx: Services, run_id: str, propagation: Propagation) -> None:
+    if propagation.ready:
         ctx.work_queue.send_many(
-            [messages.encode(messages.Exec(run_id, step, 1)) for step in ready]
+            [
+                messages.encode(
+                    messages.Exec(run_id, step, 1, create=step in propagation.unwritten)
+                )
+                for step in propagation.ready
+            ]
         )
 
 
 @dataclass(frozen=True)
 class Propagation:
-    ready: list[str]  # made READY: to be enqueued
+    ready: list[str]  # can start: to be enqueued
     claimed: str | None  # created already RUNNING (attempt 1) for this worker to perform
+    # Ready steps with no item yet: the worker's claim creates them (one write, not two).
+    unwritten: frozenset[str] = frozenset()
 
 
 def after_terminal(
@@ -75,6 +82,7 @@ def after_terminal(
     graph = ctx.definitions.get(run.workflow, run.version).graph
     failing = run.failing or outcome.failure
     ready: list[str] = []
+    unwritten: set[str] = set()
     claimed: str | None = None
     worklist: list[tuple[str, StepStatus]] = [(step, outcome)]
     sinks_done = 0
@@ -93,6 +101,12 @@ def after_terminal(
                 ):
                     claimed = action.step
                     continue
+                if action.status is StepStatus.READY:
+                    # Not written: the claim of its exec message creates it. A replay
+                    # re-sends the message, and that claim finds whatever exists.
+                    ready.append(action.step)
+                    unwritten.add(action.step)
+                    continue
                 resolved = _create(ctx, run, action)
             else:
                 resolved = _arrive(ctx, run, action, failing)
@@ -105,7 +119,7 @@ def after_terminal(
                 worklist.append((succ, succ_status))
     if sinks_done >= run.sinks_total:
         complete_if_done(ctx, run.run_id, sinks_done)
-    return Propagation(ready, claimed)
+    return Propagation(ready, claimed, frozenset(unwritten))
 
 
 def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:

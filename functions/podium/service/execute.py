@@ -14,7 +14,7 @@ from typing import Any
 from podium.core.dsl.models import FailStep, LambdaStep, NoopStep, SleepStep
 from podium.core.engine.decide import RUN_FAILING, after_attempt_failed
 from podium.core.engine.errors import StepConflict
-from podium.core.engine.records import RunRecord, TimelineEvent
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
 from podium.core.ports import Invocation
 from podium.service import messages
@@ -60,17 +60,49 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
 
     if run.failing:
         try:
-            ctx.store.transition_step(
-                run.run_id,
-                msg.step,
-                expected=_CLAIMABLE,
-                attempt=msg.attempt - 1,
-                to=StepStatus.SKIPPED,
-                changes={"ended_at": now, "reason": RUN_FAILING},
-            )
-        except StepConflict:
+            if msg.create:
+                ctx.store.create_step(
+                    StepRecord(
+                        run.run_id,
+                        msg.step,
+                        StepStatus.SKIPPED,
+                        ready_at=now,
+                        ended_at=now,
+                        reason=RUN_FAILING,
+                    )
+                )
+            else:
+                ctx.store.transition_step(
+                    run.run_id,
+                    msg.step,
+                    expected=_CLAIMABLE,
+                    attempt=msg.attempt - 1,
+                    to=StepStatus.SKIPPED,
+                    changes={"ended_at": now, "reason": RUN_FAILING},
+                )
+        except StepConflict as conflict:
+            _after_lost_claim(ctx, run, msg, conflict)
             return None
         return _continue(ctx, run, after_terminal(ctx, run, msg.step, StepStatus.SKIPPED))
+
+    if msg.create:
+        # The claim creates the item: exactly one worker's put succeeds.
+        try:
+            ctx.store.create_step(
+                StepRecord(
+                    run.run_id,
+                    msg.step,
+                    StepStatus.RUNNING,
+                    attempt=1,
+                    ready_at=now,
+                    started_at=now,
+                    lease_until=lease_until(ctx, run, msg.step, now),
+                )
+            )
+        except StepConflict as conflict:
+            _after_lost_claim(ctx, run, msg, conflict)
+            return None
+        return perform(ctx, Claimed(run, msg.step, 1), inline=inline)
 
     try:
         ctx.store.transition_step(
@@ -87,12 +119,20 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
             },
         )
     except StepConflict as conflict:
-        log.info("drop exec %s/%s#%s: %s", msg.run, msg.step, msg.attempt, conflict)
-        current = conflict.current
-        if current is not None and current.status.terminal:
-            replay_terminal(ctx, run, msg.step, current.status, current.error)
+        _after_lost_claim(ctx, run, msg, conflict)
         return None
     return perform(ctx, Claimed(run, msg.step, msg.attempt), inline=inline)
+
+
+def _after_lost_claim(
+    ctx: Services, run: RunRecord, msg: messages.Exec, conflict: StepConflict
+) -> None:
+    """A duplicate or late message. If the step already ended, its worker may have died
+    before propagating, so the follow-ups run again (they are idempotent)."""
+    log.info("drop exec %s/%s#%s: %s", msg.run, msg.step, msg.attempt, conflict)
+    current = conflict.current
+    if current is not None and current.status.terminal:
+        replay_terminal(ctx, run, msg.step, current.status, current.error)
 
 
 def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed | None:
@@ -225,7 +265,7 @@ def replay_terminal(
         message = f"{step}: {error or status.value}"
         ctx.store.mark_run_failing(run.run_id, message)
         run = with_failing(run, message)
-    dispatch(ctx, run.run_id, after_terminal(ctx, run, step, status).ready)
+    dispatch(ctx, run.run_id, after_terminal(ctx, run, step, status))
 
 
 def _same_attempt(conflict: StepConflict, status: StepStatus, attempt: int) -> bool:
@@ -235,7 +275,7 @@ def _same_attempt(conflict: StepConflict, status: StepStatus, attempt: int) -> b
 
 
 def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claimed | None:
-    dispatch(ctx, run.run_id, propagation.ready)
+    dispatch(ctx, run.run_id, propagation)
     if propagation.claimed is None:
         return None
     # The run record is reused: the failing flag it may miss is the same race any read has.

@@ -1,6 +1,7 @@
 """The queue messages: small JSON documents, one kind per purpose.
 
-work queue:  {"t": "exec",  "run": id, "step": path, "attempt": n}
+work queue:  {"t": "exec",  "run": id, "step": path, "attempt": n[, "c": 1]}
+             ("c": the step has no item yet: the worker's claim creates it)
 event queue: {"t": "start", "run": id}
              {"t": "timer", "run": id, "step": path, "attempt": n}
 Any message may carry "nb" (not before, epoch ms): SQS delays stop at 15 minutes, so a
@@ -22,6 +23,7 @@ class Exec:
     run: str
     step: str
     attempt: int
+    create: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,8 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
     body: dict[str, Any]
     if isinstance(msg, Exec):
         body = {"t": "exec", "run": msg.run, "step": msg.step, "attempt": msg.attempt}
+        if msg.create:
+            body["c"] = 1
     elif isinstance(msg, Timer):
         body = {"t": "timer", "run": msg.run, "step": msg.step, "attempt": msg.attempt}
     else:
@@ -57,7 +61,10 @@ def decode(body: Any) -> tuple[Message, int | None]:
         kind = body["t"]
         nb = body.get("nb")
         if kind == "exec":
-            return Exec(str(body["run"]), str(body["step"]), int(body["attempt"])), nb
+            exec_msg = Exec(
+                str(body["run"]), str(body["step"]), int(body["attempt"]), bool(body.get("c"))
+            )
+            return exec_msg, nb
         if kind == "timer":
             return Timer(str(body["run"]), str(body["step"]), int(body["attempt"])), nb
         if kind == "start":
