@@ -8,7 +8,6 @@ With the default virtual clock, sleeps and retry delays cost no real time.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
@@ -224,9 +223,3 @@ class LocalRuntime:
     def dead_letters(self) -> list[dict[str, Any]]:
         return [*self.work_dlq.bodies(), *self.event_dlq.bodies()]
 
-
-def load_json_or_yaml(path: Path) -> dict[str, Any]:
-    from podium.core.dsl.load import parse_document
-
-    text = path.read_text()
-    return json.loads(text) if path.suffix == ".json" else parse_document(text, str(path))

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from podium.core.dsl.models import FailStep, LambdaStep, NoopStep, SleepStep
+from podium.core.dsl.models import FailStep, LambdaStep, NoopStep, SleepStep, StepModel
 from podium.core.engine.decide import RUN_FAILING, after_attempt_failed
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
@@ -146,7 +146,7 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
     return finish_attempt(ctx, run, step, attempt, outcome, inline=inline)
 
 
-def _run(ctx: Services, run: RunRecord, spec: Any, attempt: int) -> Outcome:
+def _run(ctx: Services, run: RunRecord, spec: StepModel, attempt: int) -> Outcome:
     if isinstance(spec, NoopStep):
         return Outcome(True)
     if isinstance(spec, FailStep):

@@ -67,7 +67,10 @@ def test_bindings_are_not_mutated_and_only_reachable_parts_are_converted() -> No
     with pytest.raises(ExpressionTypeError, match="unsupported binding value"):
         compile_expression("params.other").evaluate(bindings)
     with pytest.raises(ExpressionTypeError, match="unsupported binding value"):
-        compile_expression("size(params)").evaluate(bindings)
+        compile_expression("params == {}").evaluate(bindings)
+    # size() and has() never look inside, so the contents are not converted at all.
+    assert compile_expression("size(params) + size(steps)").evaluate(bindings) == 3
+    assert compile_expression("has(steps.bad)").evaluate(bindings) is True
 
 
 def test_python_objects_are_never_reachable() -> None:

@@ -42,7 +42,7 @@ class ParamSpec(_Model):
     required: bool = False
 
 
-class _StepBase(_Model):
+class StepBase(_Model):
     id: Annotated[str, Field(pattern=IDENTIFIER, description="Unique step id (identifier).")]
     description: str = ""
     depends_on: list[str] = Field(
@@ -52,11 +52,11 @@ class _StepBase(_Model):
     retry_delay_seconds: Annotated[int, Field(ge=0, le=86_400)] = 10
 
 
-class NoopStep(_StepBase):
+class NoopStep(StepBase):
     type: Literal["noop"]
 
 
-class LambdaStep(_StepBase):
+class LambdaStep(StepBase):
     """Invoke a function: a Lambda name or ARN, or ``module:function`` on the local runtime."""
 
     type: Literal["lambda"]
@@ -64,12 +64,12 @@ class LambdaStep(_StepBase):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
-class SleepStep(_StepBase):
+class SleepStep(StepBase):
     type: Literal["sleep"]
     seconds: Annotated[int, Field(ge=0, le=365 * 86_400)]
 
 
-class FailStep(_StepBase):
+class FailStep(StepBase):
     type: Literal["fail"]
     message: str = "failed by a fail step"
 
@@ -79,6 +79,7 @@ Step = Annotated[
     Field(discriminator="type"),
 ]
 
+StepModel = NoopStep | LambdaStep | SleepStep | FailStep
 STEP_TYPES: tuple[str, ...] = ("noop", "lambda", "sleep", "fail")
 
 
@@ -90,7 +91,7 @@ class WorkflowDefinition(_Model):
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     steps: Annotated[list[Step], Field(min_length=1)]
 
-    def step(self, step_id: str) -> NoopStep | LambdaStep | SleepStep | FailStep:
+    def step(self, step_id: str) -> StepModel:
         for s in self.steps:
             if s.id == step_id:
                 return s

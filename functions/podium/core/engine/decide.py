@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podium.core.dsl.models import _StepBase
+from podium.core.dsl.models import StepBase
 from podium.core.engine.graph import Graph
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
@@ -75,7 +75,7 @@ class Retry:
     delay_seconds: int
 
 
-def after_attempt_failed(spec: _StepBase, attempt: int) -> Retry | None:
+def after_attempt_failed(spec: StepBase, attempt: int) -> Retry | None:
     """A fixed-delay retry while attempts remain (full retry policies come later)."""
     if attempt <= spec.retries:
         return Retry(attempt + 1, spec.retry_delay_seconds)

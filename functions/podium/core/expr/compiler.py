@@ -52,7 +52,7 @@ from .nodes import (
 from .operators import BINARY_OPS, BinaryOp, add, index, negate, select
 from .parser import parse
 from .podium_fns import PODIUM_FUNCTIONS
-from .refs import Path, collect_references, dotted, leading_path, namespaced_call
+from .refs import Usage, collect_usage, dotted, leading_path, namespaced_call
 from .runtime import Ctx, unmetered
 from .values import (
     INT64_MAX,
@@ -99,7 +99,7 @@ class CompiledExpression:
         self,
         source: str,
         run: Closure,
-        paths: frozenset[Path],
+        usage: Usage,
         roots: frozenset[str],
         n_slots: int,
         limits: Limits,
@@ -107,12 +107,12 @@ class CompiledExpression:
         pos: int,
     ) -> None:
         self.source = source
-        self.references = dotted(paths)
+        self.references = dotted(frozenset(usage.paths))
         self.limits = limits
         self.checked = checked
         self._run = run
         self._roots = roots
-        self._plan = _conversion_plan(paths, roots)
+        self._plan = _conversion_plan(usage, roots)
         self._n_slots = n_slots
         self._pos = pos
 
@@ -179,26 +179,34 @@ class CompiledExpression:
             ) from exc
 
 
-def _conversion_plan(
-    paths: frozenset[Path], roots: frozenset[str]
-) -> dict[str, tuple[tuple[str, ...], ...] | None]:
-    """Per binding name, the sub-paths to convert, or None to convert all of it.
+Plan = dict[str, tuple[tuple[tuple[str, ...], bool], ...] | None]
+
+
+def _conversion_plan(usage: Usage, roots: frozenset[str]) -> Plan:
+    """Per binding name, the sub-paths to convert (and whether only shallowly), or None
+    to convert all of it.
 
     Dotted binding names, bare identifiers and names used only as type denotations
     are converted whole; otherwise only the referenced sub-trees (see to_cel_paths).
     """
-    by_root: dict[str, list[tuple[str, ...]]] = {}
-    for path in paths:
-        by_root.setdefault(path[0], []).append(path[1:])
-    plan: dict[str, tuple[tuple[str, ...], ...] | None] = {}
+    by_root: dict[str, list[tuple[tuple[str, ...], bool]]] = {}
+    for path in usage.paths:
+        by_root.setdefault(path[0], []).append((path[1:], path not in usage.deep))
+    plan: Plan = {}
     for root in sorted(roots):
         subs = by_root.get(root)
-        if "." in root or not subs or () in subs:
+        if "." in root or not subs or ((), False) in subs:
             plan[root] = None
             continue
-        # A path whose prefix is also listed is covered by the shorter one.
-        kept = [p for p in subs if not any(q != p and p[: len(q)] == q for q in subs)]
-        plan[root] = tuple(sorted(set(kept)))
+        deep = [p for p, shallow in subs if not shallow]
+        # A path under a deeply converted one is already covered.
+        kept = {
+            (p, shallow)
+            for p, shallow in subs
+            if not any(q != p and p[: len(q)] == q for q in deep)
+            and not (shallow and p in deep)
+        }
+        plan[root] = tuple(sorted(kept))
     return plan
 
 
@@ -225,7 +233,7 @@ def compile_uncached(source: str, limits: Limits, checked: bool = True) -> Compi
     compiler = _Compiler(limits, checked)
     try:
         run = compiler.compile(node)
-        refs = collect_references(node)
+        usage = collect_usage(node)
     except ExpressionError as exc:
         if exc.source is None:
             raise type(exc)(exc.message, exc.position, None, None, source) from None
@@ -239,7 +247,7 @@ def compile_uncached(source: str, limits: Limits, checked: bool = True) -> Compi
     return CompiledExpression(
         source,
         run,
-        refs,
+        usage,
         frozenset(compiler.roots),
         compiler.n_slots,
         limits,

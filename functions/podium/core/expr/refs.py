@@ -63,11 +63,33 @@ def namespaced_call(chain: Chain, bound: frozenset[str]) -> tuple[str, int] | No
 Path = tuple[str, ...]
 
 
+class Usage:
+    """The paths an expression reads, and which of them need their whole value.
+
+    A path used only by `size(...)`/`.size()` or `has(...)` is *shallow*: evaluation
+    looks at its length or presence, never inside it, so converting the bindings can
+    skip its contents (a size check on a big step output stays cheap).
+    """
+
+    def __init__(self) -> None:
+        self.paths: set[Path] = set()
+        self.deep: set[Path] = set()
+
+    def add(self, path: Path, shallow: bool = False) -> None:
+        self.paths.add(path)
+        if not shallow:
+            self.deep.add(path)
+
+
+def collect_usage(node: Node) -> Usage:
+    usage = Usage()
+    _walk(node, frozenset(), usage)
+    return usage
+
+
 def collect_references(node: Node) -> frozenset[Path]:
     """Reference paths as tuples of names (field names may themselves contain dots)."""
-    refs: set[Path] = set()
-    _walk(node, frozenset(), refs)
-    return frozenset(refs)
+    return frozenset(collect_usage(node).paths)
 
 
 def dotted(paths: frozenset[Path]) -> frozenset[str]:
@@ -88,49 +110,56 @@ def _path(node: Node, bound: frozenset[str]) -> Path | None:
     return None
 
 
-def _walk(node: Node, bound: frozenset[str], refs: set[Path]) -> None:
+def _walk(node: Node, bound: frozenset[str], usage: Usage) -> None:
     if isinstance(node, Literal):
         return
     if isinstance(node, Ident):
         if node.name not in bound and node.name not in TYPE_DENOTATIONS:
-            refs.add((node.name,))
+            usage.add((node.name,))
         return
     if isinstance(node, Chain):
-        _walk_chain(node, bound, refs)
+        _walk_chain(node, bound, usage)
         return
     if isinstance(node, Has):
         path = _path(node.target, bound)
         if path is not None:
-            refs.add((*path, node.field))
+            usage.add((*path, node.field), shallow=True)
         else:
-            _walk(node.target, bound, refs)
+            _walk(node.target, bound, usage)
         return
+    if isinstance(node, Call) and node.name == "size" and len(node.args) == 1:
+        path = _path(node.args[0], bound)
+        if path is not None:
+            usage.add(path, shallow=True)
+            return
     for child in _children(node):
-        _walk(child, bound, refs)
+        _walk(child, bound, usage)
 
 
-def _walk_chain(chain: Chain, bound: frozenset[str], refs: set[Path]) -> None:
+def _walk_chain(chain: Chain, bound: frozenset[str], usage: Usage) -> None:
     steps = chain.steps
     call = namespaced_call(chain, bound)
     if call is not None:
         start = call[1]
     elif isinstance(chain.base, Ident) and chain.base.name not in bound:
         names = leading_path(chain)
-        refs.add(tuple(names))
         start = len(names) - 1
+        after = steps[start] if start < len(steps) else None
+        sized = isinstance(after, MethodStep) and after.name == "size" and not after.args
+        usage.add(tuple(names), shallow=sized)
     else:
-        _walk(chain.base, bound, refs)
+        _walk(chain.base, bound, usage)
         start = 0
     for step in steps[start:]:
         if isinstance(step, IndexStep):
-            _walk(step.index, bound, refs)
+            _walk(step.index, bound, usage)
         elif isinstance(step, MethodStep):
             for arg in step.args:
-                _walk(arg, bound, refs)
+                _walk(arg, bound, usage)
         elif isinstance(step, MacroStep):
             inner = bound | {step.var1} | ({step.var2} if step.var2 else set())
             for child in step.children:
-                _walk(child, inner, refs)
+                _walk(child, inner, usage)
 
 
 def _children(node: Node) -> tuple[Node, ...]:

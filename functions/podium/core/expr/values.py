@@ -510,31 +510,40 @@ def _other_to_cel(value: Any, depth: int) -> Any:
     raise _BadValue(f"unsupported binding value of type {type(value).__name__}")
 
 
-def to_cel_paths(value: Any, paths: tuple[tuple[str, ...], ...], max_depth: int) -> Any:
+def to_cel_paths(
+    value: Any, paths: tuple[tuple[tuple[str, ...], bool], ...], max_depth: int
+) -> Any:
     """Convert only the parts of `value` that the expression reads.
 
     Each path is a chain of map keys (from a reference like `steps.a.output.rows`).
     Along a path, plain dicts are kept; where a path ends, or stops at anything
-    other than a plain dict, that whole sub-value is converted. An expression can
-    only reach binding data through such paths (dynamic access makes the reference
-    stop earlier, so more is converted), hence skipping the rest is safe.
+    other than a plain dict, that whole sub-value is converted - unless the path is
+    shallow (only measured by size() or tested by has()), where a plain list, map,
+    string or bytes is kept as it is. An expression can only reach binding data
+    through such paths (dynamic access makes the reference stop earlier, so more is
+    converted), hence skipping the rest is safe.
     """
-    for keys in paths:
-        value = _convert_at(value, keys, 0, max_depth)
+    for keys, shallow in paths:
+        value = _convert_at(value, keys, 0, max_depth, shallow)
     return value
 
 
-def _convert_at(node: Any, keys: tuple[str, ...], i: int, depth: int) -> Any:
+_SIZED = frozenset({list, dict, str, bytes})
+
+
+def _convert_at(node: Any, keys: tuple[str, ...], i: int, depth: int, shallow: bool) -> Any:
     t = type(node)
     if t in _PASS_THROUGH or (t is int and INT64_MIN <= node <= INT64_MAX):
         return node
-    if i == len(keys) or t is not dict:
+    if i == len(keys):
+        return node if shallow and t in _SIZED else to_cel(node, depth)
+    if t is not dict:
         return to_cel(node, depth)
     key = keys[i]
     child = node.get(key, _NO_KEY)
     if child is _NO_KEY:
         return node
-    conv = _convert_at(child, keys, i + 1, depth - 1)
+    conv = _convert_at(child, keys, i + 1, depth - 1, shallow)
     if conv is child:
         return node
     copy = dict(node)
