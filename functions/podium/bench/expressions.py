@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from podium.core.expr import compile_expression
-from podium.core.expr.compiler import compile_uncached
+from podium.core.expr.expression import compile_uncached
 from podium.core.expr.limits import DEFAULT_LIMITS
 
 # Five orchestration-style expressions and the bindings they read.

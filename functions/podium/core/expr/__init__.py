@@ -10,7 +10,7 @@
 See docs/expressions.md for the language reference and the limits.
 """
 
-from .compiler import CompiledExpression, compile_expression
+from .convert import from_cel, to_cel
 from .errors import (
     EvaluationError,
     ExpressionError,
@@ -19,9 +19,9 @@ from .errors import (
     LimitExceededError,
     UnknownNameError,
 )
+from .expression import CompiledExpression, compile_expression
 from .interpolate import CompiledTemplate, compile_template
 from .limits import DEFAULT_LIMITS, Limits
-from .values import from_cel, to_cel
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -1,4 +1,4 @@
-"""Syntax tree to Python closures, and the `CompiledExpression` the engine calls.
+"""Syntax tree to Python closures.
 
 Each node becomes one closure `fn(ctx) -> value`; evaluation is a single call of the
 root closure, with no tree walk and no `eval`/`exec`. Flat nodes (operator chains,
@@ -13,22 +13,29 @@ where it is wins.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
-from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 
+from .closures import (
+    FAST_COMPARE,
+    MISSING,
+    Closure,
+    StepFn,
+    apply_steps,
+    call_closure,
+    compare,
+    select_path,
+    sum_chain,
+)
 from .errors import (
     EvalError,
-    EvaluationError,
-    ExpressionError,
     ExpressionSyntaxError,
     ExpressionTypeError,
     Fault,
-    LimitExceededError,
     UnknownNameError,
 )
 from .functions import GLOBALS, METHODS, Function, compile_regex
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import Limits
 from .macros import MACRO_USAGE, build_macro
 from .nodes import (
     Binary,
@@ -49,27 +56,12 @@ from .nodes import (
     Step,
     Unary,
 )
-from .operators import BINARY_OPS, BinaryOp, add, index, negate, select
-from .parser import parse
+from .operators import BINARY_OPS, index, negate, select
 from .podium_fns import PODIUM_FUNCTIONS
-from .refs import Usage, collect_usage, dotted, leading_path, namespaced_call
+from .refs import leading_path, namespaced_call
 from .runtime import Ctx, unmetered
-from .values import (
-    INT64_MAX,
-    INT64_MIN,
-    TYPE_DENOTATIONS,
-    from_cel,
-    map_key,
-    no_overload,
-    to_cel,
-    to_cel_paths,
-    type_name,
-)
+from .values import TYPE_DENOTATIONS, map_key, no_overload, type_name
 
-Closure = Callable[[Ctx], Any]
-StepFn = Callable[[Any, Ctx], Any]
-
-_MISSING = object()
 _ALL_FUNCTIONS: dict[str, Function] = {**GLOBALS, **PODIUM_FUNCTIONS}
 # Functions folded at compile time when their argument is a literal (pure, cheap).
 _FOLDABLE = frozenset({"timestamp", "duration", "int", "uint", "double", "string", "bytes"})
@@ -80,183 +72,7 @@ def _suggest(name: str, known: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-class CompiledExpression:
-    """A parsed and compiled expression. Immutable, thread-safe, cached by source."""
-
-    __slots__ = (
-        "_n_slots",
-        "_plan",
-        "_pos",
-        "_roots",
-        "_run",
-        "checked",
-        "limits",
-        "references",
-        "source",
-    )
-
-    def __init__(
-        self,
-        source: str,
-        run: Closure,
-        usage: Usage,
-        roots: frozenset[str],
-        n_slots: int,
-        limits: Limits,
-        checked: bool,
-        pos: int,
-    ) -> None:
-        self.source = source
-        self.references = dotted(frozenset(usage.paths))
-        self.limits = limits
-        self.checked = checked
-        self._run = run
-        self._roots = roots
-        self._plan = _conversion_plan(usage, roots)
-        self._n_slots = n_slots
-        self._pos = pos
-
-    def __repr__(self) -> str:
-        return f"CompiledExpression({self.source!r})"
-
-    def evaluate(self, bindings: Mapping[str, Any] | None = None) -> Any:
-        """Evaluate with plain JSON-like Python bindings; returns plain Python.
-
-        Only the bindings the expression can reach are converted (see `to_cel`).
-        uint comes back as int, timestamp as an aware UTC datetime, duration as
-        timedelta, bytes as bytes, a type as its name.
-        """
-        variables = self.convert_bindings(bindings) if bindings else {}
-        return self._evaluate(variables, plain=True)
-
-    def convert_bindings(self, bindings: Mapping[str, Any]) -> dict[str, Any]:
-        """The CEL form of the parts of `bindings` this expression can read."""
-        variables: dict[str, Any] = {}
-        depth = self.limits.max_value_depth
-        for name, paths in self._plan.items():
-            if name not in bindings:
-                continue
-            try:
-                value = bindings[name]
-                if paths is None:
-                    variables[name] = to_cel(value, depth)
-                else:
-                    variables[name] = to_cel_paths(value, paths, depth)
-            except ExpressionError as exc:
-                raise type(exc)(
-                    f"binding '{name}': {exc.message}", self._pos, None, None, self.source
-                ) from None
-        return variables
-
-    def evaluate_cel(self, bindings: Mapping[str, Any] | None = None) -> Any:
-        """Evaluate with CEL values in and out (no conversion); used by conformance tests."""
-        return self._evaluate(bindings if bindings is not None else {}, plain=False)
-
-    def _evaluate(self, variables: Mapping[str, Any], plain: bool) -> Any:
-        ctx = Ctx(variables, self._n_slots, self.limits)  # type: ignore[arg-type]
-        try:
-            result = self._run(ctx)
-            return from_cel(result, ctx) if plain else result
-        except Fault as fault:
-            raise fault.to_public(self.source, self._pos) from None
-        except RecursionError:
-            raise LimitExceededError(
-                "value or expression nested too deeply to evaluate",
-                self._pos,
-                None,
-                None,
-                self.source,
-            ) from None
-        except MemoryError:
-            raise LimitExceededError(
-                "evaluation ran out of memory", self._pos, None, None, self.source
-            ) from None
-        except ExpressionError:
-            raise
-        except Exception as exc:  # a bug must still surface as an ExpressionError
-            raise EvaluationError(
-                f"internal error: {type(exc).__name__}: {exc}", self._pos, None, None, self.source
-            ) from exc
-
-
-Plan = dict[str, tuple[tuple[tuple[str, ...], bool], ...] | None]
-
-
-def _conversion_plan(usage: Usage, roots: frozenset[str]) -> Plan:
-    """Per binding name, the sub-paths to convert (and whether only shallowly), or None
-    to convert all of it.
-
-    Dotted binding names, bare identifiers and names used only as type denotations
-    are converted whole; otherwise only the referenced sub-trees (see to_cel_paths).
-    """
-    by_root: dict[str, list[tuple[tuple[str, ...], bool]]] = {}
-    for path in usage.paths:
-        by_root.setdefault(path[0], []).append((path[1:], path not in usage.deep))
-    plan: Plan = {}
-    for root in sorted(roots):
-        subs = by_root.get(root)
-        if "." in root or not subs or ((), False) in subs:
-            plan[root] = None
-            continue
-        deep = [p for p, shallow in subs if not shallow]
-        # A path under a deeply converted one is already covered.
-        kept = {
-            (p, shallow)
-            for p, shallow in subs
-            if not any(q != p and p[: len(q)] == q for q in deep)
-            and not (shallow and p in deep)
-        }
-        plan[root] = tuple(sorted(kept))
-    return plan
-
-
-def compile_expression(
-    source: str, limits: Limits | None = None, *, checked: bool = True
-) -> CompiledExpression:
-    """Parse and compile `source` (cached). Raises ExpressionError.
-
-    `checked` rejects unknown functions and wrong argument counts at compile time;
-    with `checked=False` they become runtime errors, as in CEL's unchecked mode.
-    """
-    if not isinstance(source, str):
-        raise ExpressionTypeError(f"expression must be a string, not {type(source).__name__}")
-    return _compile_cached(source, limits or DEFAULT_LIMITS, checked)
-
-
-@lru_cache(maxsize=4096)
-def _compile_cached(source: str, limits: Limits, checked: bool) -> CompiledExpression:
-    return compile_uncached(source, limits, checked)
-
-
-def compile_uncached(source: str, limits: Limits, checked: bool = True) -> CompiledExpression:
-    node = parse(source, limits)
-    compiler = _Compiler(limits, checked)
-    try:
-        run = compiler.compile(node)
-        usage = collect_usage(node)
-    except ExpressionError as exc:
-        if exc.source is None:
-            raise type(exc)(exc.message, exc.position, None, None, source) from None
-        raise
-    except Fault as fault:
-        raise fault.to_public(source, node.pos) from None
-    except RecursionError:
-        raise LimitExceededError(
-            "expression nested too deeply to compile", node.deep_pos, None, None, source
-        ) from None
-    return CompiledExpression(
-        source,
-        run,
-        usage,
-        frozenset(compiler.roots),
-        compiler.n_slots,
-        limits,
-        checked,
-        node.pos,
-    )
-
-
-class _Compiler:
+class Compiler:
     def __init__(self, limits: Limits, checked: bool) -> None:
         self.limits = limits
         self.checked = checked
@@ -299,8 +115,8 @@ class _Compiler:
         pos = node.pos
 
         def free(ctx: Ctx) -> Any:
-            value = ctx.vars.get(name, _MISSING)
-            if value is not _MISSING:
+            value = ctx.vars.get(name, MISSING)
+            if value is not MISSING:
                 return value
             if denotation is not None:
                 return denotation
@@ -365,10 +181,10 @@ class _Compiler:
     def binary(self, node: Binary) -> Closure:
         first = self.compile(node.first)
         rest = tuple((BINARY_OPS[op], pos, self.compile(n)) for op, pos, n in node.rest)
-        if len(rest) == 1 and node.rest[0][0] in _FAST_COMPARE:
-            return _compare(first, node.rest[0][0], rest[0][2], rest[0][0], rest[0][1])
+        if len(rest) == 1 and node.rest[0][0] in FAST_COMPARE:
+            return compare(first, node.rest[0][0], rest[0][2], rest[0][0], rest[0][1])
         if all(op == "+" for op, _, _ in node.rest):
-            return _sum(first, tuple((pos, right) for _, pos, right in rest), self.limits)
+            return sum_chain(first, tuple((pos, right) for _, pos, right in rest), self.limits)
         if len(rest) == 1:
             op, pos, right = rest[0]
 
@@ -463,7 +279,7 @@ class _Compiler:
         folded = self._fold(fn, args, node.pos)
         if folded is not None:
             return folded
-        return _call_closure(fn.impl, args, node.pos)
+        return call_closure(fn.impl, args, node.pos)
 
     def _fold(self, fn: Function, args: tuple[Closure, ...], pos: int) -> Closure | None:
         if fn.name not in _FOLDABLE or len(args) != 1 or args[0] not in self.consts:
@@ -551,14 +367,14 @@ class _Compiler:
             method = steps[k]
             assert isinstance(method, MethodStep)
             head = self.call(Call(method.pos, name, method.args))
-            return _apply(head, tuple(self.step(s) for s in steps[k + 1 :]))
+            return apply_steps(head, tuple(self.step(s) for s in steps[k + 1 :]))
         if isinstance(base, Ident) and base.name not in self.scope:
             return self._qualified(node)
         head = self.compile(base)
         if isinstance(base, Ident) and all(isinstance(s, SelectStep) for s in steps):
             fields = tuple((s.field, s.pos) for s in steps if isinstance(s, SelectStep))
-            return _select_path(head, fields)
-        return _apply(head, tuple(self.step(s) for s in steps))
+            return select_path(head, fields)
+        return apply_steps(head, tuple(self.step(s) for s in steps))
 
     def _qualified(self, node: Chain) -> Closure:
         """`a.b.c` on free variables: the longest dotted prefix that is bound wins."""
@@ -566,7 +382,7 @@ class _Compiler:
         names = leading_path(node)
         fns = tuple(self.step(s) for s in node.steps)
         if len(names) == 1:
-            return _apply(self.ident(node.base), fns)
+            return apply_steps(self.ident(node.base), fns)
         candidates: list[tuple[str, tuple[StepFn, ...]]] = []
         for j in range(len(names), 0, -1):
             dotted = ".".join(names[:j])
@@ -579,24 +395,41 @@ class _Compiler:
         pos = node.base.pos
         simple = candidates[-1][1]
         dotted_candidates = tuple(candidates[:-1])
+        # The usual shape (`params.x`, `steps.a.output.rows`): selections only, inlined.
+        fields = (
+            tuple((s.field, s.pos) for s in node.steps if isinstance(s, SelectStep))
+            if all(isinstance(s, SelectStep) for s in node.steps)
+            else None
+        )
 
         def qualified(ctx: Ctx) -> Any:
             variables = ctx.vars
-            value = variables.get(root, _MISSING)
-            rest = simple
-            # Dotted binding names are rare; check them only when the map has any.
-            for name, steps in dotted_candidates:
+            for name, steps in dotted_candidates:  # a binding named "a.b" wins over a
                 if name in variables:
                     value = variables[name]
-                    rest = steps
-                    break
-            if value is _MISSING:
+                    for fn in steps:
+                        value = fn(value, ctx)
+                    return value
+            value = variables.get(root, MISSING)
+            if value is MISSING:
                 if denotation is not None:
                     return denotation
                 if root_denotation is None:
                     raise EvalError(f"unknown variable '{root}'", pos, kind="unknown_name")
                 value = root_denotation
-            for fn in rest:
+            elif fields is not None:
+                for field, field_pos in fields:
+                    if type(value) is dict:
+                        found = value.get(field, MISSING)
+                        if found is not MISSING:
+                            value = found
+                            continue
+                    try:
+                        value = select(value, field)
+                    except Fault as fault:
+                        raise fault.at(field_pos) from None
+                return value
+            for fn in simple:
                 value = fn(value, ctx)
             return value
 
@@ -609,8 +442,8 @@ class _Compiler:
 
             def sel(v: Any, ctx: Ctx) -> Any:
                 if type(v) is dict:
-                    r = v.get(field, _MISSING)
-                    if r is not _MISSING:
+                    r = v.get(field, MISSING)
+                    if r is not MISSING:
                         return r
                 try:
                     return select(v, field)
@@ -724,188 +557,16 @@ class _Compiler:
         )
 
 
-def _call_closure(impl: Callable[..., Any], args: tuple[Closure, ...], pos: int) -> Closure:
-    if len(args) == 1:
-        arg = args[0]
-
-        def call1(ctx: Ctx) -> Any:
-            a = arg(ctx)
-            try:
-                return impl(ctx, a)
-            except Fault as fault:
-                raise fault.at(pos) from None
-
-        return call1
-    if len(args) == 2:
-        arg0, arg1 = args
-
-        def call2(ctx: Ctx) -> Any:
-            a = arg0(ctx)
-            b = arg1(ctx)
-            try:
-                return impl(ctx, a, b)
-            except Fault as fault:
-                raise fault.at(pos) from None
-
-        return call2
-
-    def call(ctx: Ctx) -> Any:
-        values = [a(ctx) for a in args]
-        try:
-            return impl(ctx, *values)
-        except Fault as fault:
-            raise fault.at(pos) from None
-
-    return call
-
-
-_FAST_COMPARE = frozenset({"<", "<=", ">", ">=", "==", "!="})
-_SIMPLE = (int, float, str)  # same-type comparisons of these need no CEL dispatch
-
-
-def _compare(left: Closure, op: str, right: Closure, slow: BinaryOp, pos: int) -> Closure:
-    """A comparison with an inline fast path for two ints, floats or strings."""
-
-    def generic(a: Any, b: Any, ctx: Ctx) -> Any:
-        try:
-            return slow(a, b, ctx)
-        except Fault as fault:
-            raise fault.at(pos) from None
-
-    if op == "<":
-
-        def lt(ctx: Ctx) -> Any:
-            a = left(ctx)
-            b = right(ctx)
-            t = type(a)
-            if t is type(b) and t in _SIMPLE:
-                return a < b
-            return generic(a, b, ctx)
-
-        return lt
-    if op == "<=":
-
-        def le(ctx: Ctx) -> Any:
-            a = left(ctx)
-            b = right(ctx)
-            t = type(a)
-            if t is type(b) and t in _SIMPLE:
-                return a <= b
-            return generic(a, b, ctx)
-
-        return le
-    if op == ">":
-
-        def gt(ctx: Ctx) -> Any:
-            a = left(ctx)
-            b = right(ctx)
-            t = type(a)
-            if t is type(b) and t in _SIMPLE:
-                return a > b
-            return generic(a, b, ctx)
-
-        return gt
-    if op == ">=":
-
-        def ge(ctx: Ctx) -> Any:
-            a = left(ctx)
-            b = right(ctx)
-            t = type(a)
-            if t is type(b) and t in _SIMPLE:
-                return a >= b
-            return generic(a, b, ctx)
-
-        return ge
-    negate_result = op == "!="
-
-    def eq(ctx: Ctx) -> Any:
-        a = left(ctx)
-        b = right(ctx)
-        t = type(a)
-        if t is type(b) and t in _SIMPLE:
-            return (a != b) if negate_result else (a == b)
-        return generic(a, b, ctx)
-
-    return eq
-
-
-def _sum(first: Closure, rest: tuple[tuple[int, Closure], ...], limits: Limits) -> Closure:
-    """`a + b + c`: inline the common string and int cases, defer the rest to `add`."""
-    # Below this length a concatenation can neither break the limit nor cost a step.
-    small = min(1024, limits.max_string_length + 1)
-
-    def plus(ctx: Ctx) -> Any:
-        acc = first(ctx)
-        for pos, right in rest:
-            b = right(ctx)
-            t = type(acc)
-            if t is type(b):
-                if t is str and len(acc) + len(b) < small:
-                    acc = acc + b
-                    continue
-                if t is int:
-                    r = acc + b
-                    if INT64_MIN <= r <= INT64_MAX:
-                        acc = r
-                        continue
-            try:
-                acc = add(acc, b, ctx)
-            except Fault as fault:
-                raise fault.at(pos) from None
-        return acc
-
-    return plus
-
-
-def _select_path(read: Closure, fields: tuple[tuple[str, int], ...]) -> Closure:
-    """`v.a.b` on a comprehension variable: one closure, dict lookups inline."""
-
-    def path(ctx: Ctx) -> Any:
-        value = read(ctx)
-        for field, pos in fields:
-            if type(value) is dict:
-                found = value.get(field, _MISSING)
-                if found is not _MISSING:
-                    value = found
-                    continue
-            try:
-                value = select(value, field)
-            except Fault as fault:
-                raise fault.at(pos) from None
-        return value
-
-    return path
-
-
-def _apply(head: Closure, fns: tuple[StepFn, ...]) -> Closure:
-    if not fns:
-        return head
-    if len(fns) == 1:
-        only = fns[0]
-        return lambda ctx: only(head(ctx), ctx)
-    if len(fns) == 2:
-        f0, f1 = fns
-        return lambda ctx: f1(f0(head(ctx), ctx), ctx)
-
-    def chain(ctx: Ctx) -> Any:
-        value = head(ctx)
-        for fn in fns:
-            value = fn(value, ctx)
-        return value
-
-    return chain
-
-
-_DISPATCH: dict[type, Callable[[_Compiler, Any], Closure]] = {
-    Literal: _Compiler.literal,
-    Ident: _Compiler.ident,
-    ListLit: _Compiler.list_lit,
-    MapLit: _Compiler.map_lit,
-    Unary: _Compiler.unary,
-    Binary: _Compiler.binary,
-    Logic: _Compiler.logic,
-    Cond: _Compiler.cond,
-    Call: _Compiler.call,
-    Has: _Compiler.has,
-    Chain: _Compiler.chain,
+_DISPATCH: dict[type, Callable[[Compiler, Any], Closure]] = {
+    Literal: Compiler.literal,
+    Ident: Compiler.ident,
+    ListLit: Compiler.list_lit,
+    MapLit: Compiler.map_lit,
+    Unary: Compiler.unary,
+    Binary: Compiler.binary,
+    Logic: Compiler.logic,
+    Cond: Compiler.cond,
+    Call: Compiler.call,
+    Has: Compiler.has,
+    Chain: Compiler.chain,
 }

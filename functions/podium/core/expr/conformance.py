@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .compiler import compile_expression
 from .errors import ExpressionError
+from .expression import compile_expression
 from .values import (
     CelType,
     Duration,

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from .compiler import CompiledExpression, compile_expression
 from .errors import (
     ExpressionError,
     ExpressionSyntaxError,
@@ -24,6 +23,7 @@ from .errors import (
     Fault,
     LimitExceededError,
 )
+from .expression import CompiledExpression, compile_expression
 from .functions import bytes_to_json, to_string
 from .limits import DEFAULT_LIMITS, Limits
 from .timeutil import format_duration, format_timestamp

@@ -101,14 +101,14 @@ def _iterate(rng: Any, ctx: Ctx, s1: int, s2: int, cost: int, pos: int, name: st
             for item in rng:
                 ctx.budget -= cost
                 if ctx.budget < 0:
-                    ctx.charge(0)  # raises the limit error
+                    raise ctx.exhausted(pos)
                 slots[s1] = item
                 yield item
         else:
             for i, item in enumerate(rng):
                 ctx.budget -= cost
                 if ctx.budget < 0:
-                    ctx.charge(0)  # raises the limit error
+                    raise ctx.exhausted(pos)
                 slots[s1] = i
                 slots[s2] = item
                 yield i
@@ -117,7 +117,7 @@ def _iterate(rng: Any, ctx: Ctx, s1: int, s2: int, cost: int, pos: int, name: st
             for key in rng:
                 ctx.budget -= cost
                 if ctx.budget < 0:
-                    ctx.charge(0)  # raises the limit error
+                    raise ctx.exhausted(pos)
                 key = key.value if type(key) is BoolKey else key
                 slots[s1] = key
                 yield key
@@ -125,7 +125,7 @@ def _iterate(rng: Any, ctx: Ctx, s1: int, s2: int, cost: int, pos: int, name: st
             for key, value in rng.items():
                 ctx.budget -= cost
                 if ctx.budget < 0:
-                    ctx.charge(0)  # raises the limit error
+                    raise ctx.exhausted(pos)
                 key = key.value if type(key) is BoolKey else key
                 slots[s1] = key
                 slots[s2] = value

@@ -63,22 +63,29 @@ def namespaced_call(chain: Chain, bound: frozenset[str]) -> tuple[str, int] | No
 Path = tuple[str, ...]
 
 
-class Usage:
-    """The paths an expression reads, and which of them need their whole value.
+# How much of a referenced value evaluation can look at.
+DEEP = 0  # anything inside it
+SIZED = 1  # only its length: size(x), x.size()
+PRESENCE = 2  # only whether it exists: has(a.b)
 
-    A path used only by `size(...)`/`.size()` or `has(...)` is *shallow*: evaluation
-    looks at its length or presence, never inside it, so converting the bindings can
-    skip its contents (a size check on a big step output stays cheap).
+
+class Usage:
+    """The paths an expression reads, each with the least shallow way it is used.
+
+    A path used only by `size(...)`/`.size()` or `has(...)` is never looked inside, so
+    converting the bindings can skip its contents (a size check on a big step output
+    stays cheap).
     """
 
     def __init__(self) -> None:
-        self.paths: set[Path] = set()
-        self.deep: set[Path] = set()
+        self.modes: dict[Path, int] = {}
 
-    def add(self, path: Path, shallow: bool = False) -> None:
-        self.paths.add(path)
-        if not shallow:
-            self.deep.add(path)
+    @property
+    def paths(self) -> frozenset[Path]:
+        return frozenset(self.modes)
+
+    def add(self, path: Path, mode: int = DEEP) -> None:
+        self.modes[path] = min(mode, self.modes.get(path, mode))
 
 
 def collect_usage(node: Node) -> Usage:
@@ -89,7 +96,7 @@ def collect_usage(node: Node) -> Usage:
 
 def collect_references(node: Node) -> frozenset[Path]:
     """Reference paths as tuples of names (field names may themselves contain dots)."""
-    return frozenset(collect_usage(node).paths)
+    return collect_usage(node).paths
 
 
 def dotted(paths: frozenset[Path]) -> frozenset[str]:
@@ -123,14 +130,14 @@ def _walk(node: Node, bound: frozenset[str], usage: Usage) -> None:
     if isinstance(node, Has):
         path = _path(node.target, bound)
         if path is not None:
-            usage.add((*path, node.field), shallow=True)
+            usage.add((*path, node.field), PRESENCE)
         else:
             _walk(node.target, bound, usage)
         return
     if isinstance(node, Call) and node.name == "size" and len(node.args) == 1:
         path = _path(node.args[0], bound)
         if path is not None:
-            usage.add(path, shallow=True)
+            usage.add(path, SIZED)
             return
     for child in _children(node):
         _walk(child, bound, usage)
@@ -146,7 +153,7 @@ def _walk_chain(chain: Chain, bound: frozenset[str], usage: Usage) -> None:
         start = len(names) - 1
         after = steps[start] if start < len(steps) else None
         sized = isinstance(after, MethodStep) and after.name == "size" and not after.args
-        usage.add(tuple(names), shallow=sized)
+        usage.add(tuple(names), SIZED if sized else DEEP)
     else:
         _walk(chain.base, bound, usage)
         start = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import LimitError
@@ -18,7 +19,7 @@ class Ctx:
 
     __slots__ = ("budget", "limits", "slots", "vars")
 
-    def __init__(self, variables: dict[str, Any], n_slots: int, limits: Limits) -> None:
+    def __init__(self, variables: Mapping[str, Any], n_slots: int, limits: Limits) -> None:
         self.vars = variables
         self.slots: list[Any] = [None] * n_slots
         self.budget = limits.max_cost
@@ -28,9 +29,12 @@ class Ctx:
         budget = self.budget - steps
         self.budget = budget
         if budget < 0:
-            raise LimitError(
-                f"evaluation cost limit exceeded (max_cost={self.limits.max_cost} steps)"
-            )
+            raise self.exhausted()
+
+    def exhausted(self, pos: int | None = None) -> LimitError:
+        return LimitError(
+            f"evaluation cost limit exceeded (max_cost={self.limits.max_cost} steps)", pos
+        )
 
 
 def unmetered(limits: Limits) -> Ctx:
