@@ -151,11 +151,11 @@ def test_sinks_are_counted_once_each(store: StateStore) -> None:
 
 def test_join_arrivals_count_each_predecessor_once(store: StateStore) -> None:
     store.create_run(a_run())
-    first = store.arrive("r1", "j", "a", True, 1)
+    first = store.arrive("r1", "j", 0, True, 1)
     assert (first.status, first.arrived, first.failed_arrivals) == (StepStatus.PENDING, 1, 0)
-    again = store.arrive("r1", "j", "a", True, 2)
+    again = store.arrive("r1", "j", 0, True, 2)
     assert again.arrived == 1
-    second = store.arrive("r1", "j", "b", False, 3)
+    second = store.arrive("r1", "j", 1, False, 3)
     assert (second.arrived, second.failed_arrivals) == (2, 1)
     ready = store.transition_step(
         "r1",
@@ -166,7 +166,7 @@ def test_join_arrivals_count_each_predecessor_once(store: StateStore) -> None:
         changes={"ready_at": 4},
     )
     assert ready.status is StepStatus.READY
-    late = store.arrive("r1", "j", "b", False, 5)
+    late = store.arrive("r1", "j", 1, False, 5)
     assert late.status is StepStatus.READY and late.arrived == 2
 
 

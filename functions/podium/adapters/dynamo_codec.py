@@ -116,11 +116,6 @@ def sink_mark(step: str) -> str:
     return f"k:{step}"
 
 
-def arrival_mark(pred: str) -> str:
-    """Each predecessor leaves a marker attribute on the join, so it is counted once."""
-    return f"a:{pred}"
-
-
 def update_parts(
     changes: Mapping[str, Any], fields: Mapping[str, tuple[str, str]], prefix: str
 ) -> tuple[list[str], list[str], dict[str, str], dict[str, AttrValue]]:

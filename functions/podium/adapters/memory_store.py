@@ -30,7 +30,7 @@ class MemoryStateStore:
         self._runs: dict[str, RunRecord] = {}
         self._steps: dict[str, dict[str, StepRecord]] = {}
         self._events: dict[str, list[TimelineEvent]] = {}
-        self._arrivals: dict[tuple[str, str], set[str]] = {}
+        self._arrivals: dict[tuple[str, str], set[int]] = {}
         self._sinks: dict[str, set[str]] = {}
         self.writes = 0  # every attempted conditional write, for cost accounting in tests
 
@@ -148,16 +148,16 @@ class MemoryStateStore:
             return len(counted)
 
     def arrive(
-        self, run_id: str, step: str, pred: str, pred_complete: bool, now: int
+        self, run_id: str, step: str, pred_index: int, pred_complete: bool, now: int
     ) -> StepRecord:
         with self._lock:
             self.writes += 1
             steps = self._steps.setdefault(run_id, {})
             current = steps.get(step) or StepRecord(run_id, step, StepStatus.PENDING)
             marks = self._arrivals.setdefault((run_id, step), set())
-            if pred in marks:
+            if pred_index in marks:
                 return current  # a duplicate arrival counts once
-            marks.add(pred)
+            marks.add(pred_index)
             new = replace(
                 current,
                 arrived=current.arrived + 1,

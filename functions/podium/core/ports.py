@@ -86,9 +86,10 @@ class StateStore(Protocol):
         ...
 
     def arrive(
-        self, run_id: str, step: str, pred: str, pred_complete: bool, now: int
+        self, run_id: str, step: str, pred_index: int, pred_complete: bool, now: int
     ) -> StepRecord:
-        """Record a finished predecessor at a join (set union; creates a PENDING item)."""
+        """Record that predecessor number ``pred_index`` of a join ended: counted once
+        however often it is repeated; creates the join's item PENDING if missing."""
         ...
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None: ...

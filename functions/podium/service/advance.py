@@ -169,7 +169,8 @@ def _arrive(
 ) -> tuple[str, StepStatus] | None:
     graph = ctx.definitions.get(run.workflow, run.version).graph
     now = ctx.now()
-    join = ctx.store.arrive(run.run_id, action.step, action.pred, action.pred_complete, now)
+    index = graph.predecessor_index[(action.step, action.pred)]
+    join = ctx.store.arrive(run.run_id, action.step, index, action.pred_complete, now)
     if join.status is not StepStatus.PENDING:
         return _replayed(join)
     resolution = join_resolution(graph, action.step, join.arrived, join.failed_arrivals, failing)

@@ -14,6 +14,8 @@ class Graph:
     successors: Mapping[str, tuple[str, ...]]
     roots: tuple[str, ...]
     sinks: frozenset[str]
+    # (step, predecessor) -> the predecessor's position in the step's depends_on
+    predecessor_index: Mapping[tuple[str, str], int]
 
     @classmethod
     def of(cls, defn: WorkflowDefinition) -> Graph:
@@ -27,6 +29,9 @@ class Graph:
             successors={k: tuple(v) for k, v in succs.items()},
             roots=tuple(s.id for s in defn.steps if not s.depends_on),
             sinks=frozenset(k for k, v in succs.items() if not v),
+            predecessor_index={
+                (step_id, d): i for step_id, deps in preds.items() for i, d in enumerate(deps)
+            },
         )
 
     def is_sink(self, step: str) -> bool:
