@@ -10,6 +10,7 @@ from moto import mock_aws
 from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.table_schema import create_table
+from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
     RunNotFound,
@@ -151,12 +152,14 @@ def test_sinks_are_counted_once_each(store: StateStore) -> None:
 
 def test_join_arrivals_count_each_predecessor_once(store: StateStore) -> None:
     store.create_run(a_run())
-    first = store.arrive("r1", "j", 0, True, 1)
-    assert (first.status, first.arrived, first.failed_arrivals) == (StepStatus.PENDING, 1, 0)
-    again = store.arrive("r1", "j", 0, True, 2)
+    first = store.arrive("r1", "j", 0, EdgeState.TAKEN, 1)
+    assert (first.status, first.arrived, first.taken_arrivals) == (StepStatus.PENDING, 1, 1)
+    again = store.arrive("r1", "j", 0, EdgeState.TAKEN, 2)
     assert again.arrived == 1
-    second = store.arrive("r1", "j", 1, False, 3)
-    assert (second.arrived, second.failed_arrivals) == (2, 1)
+    second = store.arrive("r1", "j", 1, EdgeState.FAILED, 3)
+    assert (second.arrived, second.taken_arrivals, second.failed_arrivals) == (2, 1, 1)
+    third = store.arrive("r1", "j", 2, EdgeState.NOT_TAKEN, 4)
+    assert (third.arrived, third.taken_arrivals, third.failed_arrivals) == (3, 1, 1)
     ready = store.transition_step(
         "r1",
         "j",
@@ -166,8 +169,8 @@ def test_join_arrivals_count_each_predecessor_once(store: StateStore) -> None:
         changes={"ready_at": 4},
     )
     assert ready.status is StepStatus.READY
-    late = store.arrive("r1", "j", 1, False, 5)
-    assert late.status is StepStatus.READY and late.arrived == 2
+    late = store.arrive("r1", "j", 1, EdgeState.FAILED, 5)
+    assert late.status is StepStatus.READY and late.arrived == 3
 
 
 def test_steps_and_events_are_listed_per_run(store: StateStore) -> None:

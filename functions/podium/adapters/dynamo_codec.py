@@ -91,6 +91,8 @@ def step_to_item(rec: StepRecord) -> Item:
             item[attr] = encode(value, kind)
     if rec.arrived:
         item["n"] = {"N": str(rec.arrived)}
+    if rec.taken_arrivals:
+        item["nt"] = {"N": str(rec.taken_arrivals)}
     if rec.failed_arrivals:
         item["nf"] = {"N": str(rec.failed_arrivals)}
     return item
@@ -107,6 +109,7 @@ def step_from_item(item: Item, run_id: str | None = None, step: str | None = Non
         run_id=run_id if run_id is not None else item["pk"]["S"][2:],
         step=step if step is not None else item["sk"]["S"][2:],
         arrived=int(item["n"]["N"]) if "n" in item else 0,
+        taken_arrivals=int(item["nt"]["N"]) if "nt" in item else 0,
         failed_arrivals=int(item["nf"]["N"]) if "nf" in item else 0,
         **values,
     )

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
+from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
     RunNotFound,
@@ -288,7 +289,7 @@ class DynamoStateStore:
         return c.step_from_item(resp["Attributes"])
 
     def arrive(
-        self, run_id: str, step: str, pred_index: int, pred_complete: bool, now: int
+        self, run_id: str, step: str, pred_index: int, edge: EdgeState, now: int
     ) -> StepRecord:
         # The predecessor's index joins a number set in the same write that counts it, so
         # the count is exactly-once; a number costs 2-3 bytes of item size, so a join of
@@ -299,7 +300,7 @@ class DynamoStateStore:
                 Key=c.key(c.run_pk(run_id), c.step_sk(step)),
                 UpdateExpression=(
                     "SET #st = if_not_exists(#st, :pending), #at = if_not_exists(#at, :zero)"
-                    " ADD #ar :marks, #n :one, #nf :failed"
+                    " ADD #ar :marks, #n :one, #nt :taken, #nf :failed"
                 ),
                 ConditionExpression="NOT contains(#ar, :mark)",
                 ExpressionAttributeNames={
@@ -307,17 +308,21 @@ class DynamoStateStore:
                     "#at": "at",
                     "#ar": "ar",
                     "#n": "n",
+                    "#nt": "nt",
                     "#nf": "nf",
                 },
                 ExpressionAttributeValues={
                     ":pending": {"S": StepStatus.PENDING.value},
                     ":zero": {"N": "0"},
                     ":one": {"N": "1"},
-                    ":failed": {"N": "0" if pred_complete else "1"},
+                    ":taken": {"N": "1" if edge is EdgeState.TAKEN else "0"},
+                    ":failed": {"N": "1" if edge is EdgeState.FAILED else "0"},
                     ":mark": {"N": str(pred_index)},
                     ":marks": {"NS": [str(pred_index)]},
                 },
-                ReturnValues="UPDATED_NEW",
+                # ALL_NEW, not UPDATED_NEW: an attribute the write left unchanged (ADD 0)
+                # may be missing from UPDATED_NEW, and every counter is needed.
+                ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
@@ -326,11 +331,7 @@ class DynamoStateStore:
                 if old is not None:
                     return old  # a duplicate arrival: counted once already
             raise
-        attrs = resp["Attributes"]
-        # A new arrival means the join cannot have resolved yet (that needs every
-        # arrival), so an unchanged status that UPDATED_NEW leaves out is PENDING.
-        attrs.setdefault("st", {"S": StepStatus.PENDING.value})
-        return c.step_from_item(attrs, run_id, step)
+        return c.step_from_item(resp["Attributes"])
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         item = self._db.get_item(

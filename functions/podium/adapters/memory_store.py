@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
     RunNotFound,
@@ -148,7 +149,7 @@ class MemoryStateStore:
             return len(counted)
 
     def arrive(
-        self, run_id: str, step: str, pred_index: int, pred_complete: bool, now: int
+        self, run_id: str, step: str, pred_index: int, edge: EdgeState, now: int
     ) -> StepRecord:
         with self._lock:
             self.writes += 1
@@ -161,7 +162,8 @@ class MemoryStateStore:
             new = replace(
                 current,
                 arrived=current.arrived + 1,
-                failed_arrivals=current.failed_arrivals + (0 if pred_complete else 1),
+                taken_arrivals=current.taken_arrivals + (edge is EdgeState.TAKEN),
+                failed_arrivals=current.failed_arrivals + (edge is EdgeState.FAILED),
             )
             steps[step] = new
             return new

@@ -17,7 +17,7 @@ from podium.bench.engine import run_engine_bench
 def main() -> None:
     quick = "--quick" in sys.argv
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    console = Console()
+    console = Console(width=160)
     results: dict[str, object] = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }

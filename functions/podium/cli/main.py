@@ -131,7 +131,7 @@ def run(
 
 
 def _sinks(defn: Any) -> set[str]:
-    used = {d for s in defn.steps for d in s.depends_on}
+    used = {d for s in defn.steps for d in s.dependency_ids}
     return {s.id for s in defn.steps if s.id not in used}
 
 

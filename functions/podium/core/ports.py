@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from podium.core.engine.decide import EdgeState
 from podium.core.engine.records import (
     RunRecord,
     StepRecord,
@@ -86,7 +87,7 @@ class StateStore(Protocol):
         ...
 
     def arrive(
-        self, run_id: str, step: str, pred_index: int, pred_complete: bool, now: int
+        self, run_id: str, step: str, pred_index: int, edge: EdgeState, now: int
     ) -> StepRecord:
         """Record that predecessor number ``pred_index`` of a join ended: counted once
         however often it is repeated; creates the join's item PENDING if missing."""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from typing import Any
 
 from podium.core.dsl.models import SleepStep
 from podium.core.engine.decide import (
     ArriveAtJoin,
     CreateStep,
     after_step_ended,
+    fails_run,
     join_resolution,
     run_outcome,
 )
@@ -23,6 +25,7 @@ from podium.core.engine.errors import RunConflict, StepConflict, StepExists
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
+from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
 
 log = logging.getLogger("podium.advance")
@@ -70,7 +73,13 @@ class Propagation:
 
 
 def after_terminal(
-    ctx: Services, run: RunRecord, step: str, outcome: StepStatus, *, claim_one: bool = False
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    outcome: StepStatus,
+    *,
+    output: Any = None,
+    claim_one: bool = False,
 ) -> Propagation:
     """Propagate a terminal step to its successors.
 
@@ -79,8 +88,10 @@ def after_terminal(
     queue round trip. Skips propagate through an explicit worklist (no recursion, so deep
     graphs are fine). Completion is checked when a sink was reached, freshly or on a
     replay."""
-    graph = ctx.definitions.get(run.workflow, run.version).graph
-    failing = run.failing or outcome.failure
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    graph = compiled.graph
+    failing = run.failing or (outcome.failure and fails_run(graph, step))
+    conditions = EdgeConditions(ctx, run, compiled, step, output)
     ready: list[str] = []
     unwritten: set[str] = set()
     claimed: str | None = None
@@ -91,7 +102,10 @@ def after_terminal(
         if graph.is_sink(current):
             # After the step's own terminal write; a replay counts nothing twice.
             sinks_done = max(sinks_done, ctx.store.count_sink(run.run_id, current))
-        for action in after_step_ended(graph, current, status, failing):
+        condition = conditions.of if current == step else _no_condition
+        actions = after_step_ended(graph, current, status, failing, condition)
+        failing = failing or conditions.failed
+        for action in actions:
             if isinstance(action, CreateStep):
                 if (
                     claim_one
@@ -120,6 +134,10 @@ def after_terminal(
     if sinks_done >= run.sinks_total:
         complete_if_done(ctx, run.run_id, sinks_done)
     return Propagation(ready, claimed, frozenset(unwritten))
+
+
+def _no_condition(_succ: str) -> bool | None:
+    return None
 
 
 def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
@@ -170,10 +188,12 @@ def _arrive(
     graph = ctx.definitions.get(run.workflow, run.version).graph
     now = ctx.now()
     index = graph.predecessor_index[(action.step, action.pred)]
-    join = ctx.store.arrive(run.run_id, action.step, index, action.pred_complete, now)
+    join = ctx.store.arrive(run.run_id, action.step, index, action.edge, now)
     if join.status is not StepStatus.PENDING:
         return _replayed(join)
-    resolution = join_resolution(graph, action.step, join.arrived, join.failed_arrivals, failing)
+    resolution = join_resolution(
+        graph, action.step, join.arrived, join.taken_arrivals, join.failed_arrivals, failing
+    )
     if resolution is None:
         return None
     status, reason = resolution

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.load import validate_definition
 from podium.core.dsl.models import WorkflowDefinition
 from podium.core.engine.graph import Graph
@@ -21,6 +22,7 @@ SQS_MAX_DELAY_SECONDS = 900
 class CompiledWorkflow:
     definition: WorkflowDefinition
     graph: Graph
+    expressions: WorkflowExpressions
     by_id: dict[str, Any] = field(default_factory=dict)  # step id -> step model, O(1)
 
     def step(self, step_id: str) -> Any:
@@ -41,7 +43,9 @@ class DefinitionCache:
             return hit
         wv = self._store.get_workflow_version(name, version)
         defn = validate_definition(wv.document)
-        compiled = CompiledWorkflow(defn, Graph.of(defn), {s.id: s for s in defn.steps})
+        compiled = CompiledWorkflow(
+            defn, Graph.of(defn), WorkflowExpressions.of(defn), {s.id: s for s in defn.steps}
+        )
         with self._lock:
             self._cache[(name, version)] = compiled
         return compiled

@@ -12,10 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.core.dsl.models import FailStep, LambdaStep, NoopStep, SleepStep, StepModel
-from podium.core.engine.decide import RUN_FAILING, after_attempt_failed
+from podium.core.engine.decide import (
+    RUN_FAILING,
+    after_attempt_failed,
+    fails_run,
+    starts_in_failing_run,
+)
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
+from podium.core.expr import ExpressionError
 from podium.core.ports import Invocation
 from podium.service import messages
 from podium.service.advance import (
@@ -25,6 +31,7 @@ from podium.service.advance import (
     lease_until,
     with_failing,
 )
+from podium.service.bindings import bindings_for
 from podium.service.context import Services
 
 log = logging.getLogger("podium.execute")
@@ -58,7 +65,8 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
         return None
     now = ctx.now()
 
-    if run.failing:
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    if run.failing and not starts_in_failing_run(compiled.graph.join[msg.step]):
         try:
             if msg.create:
                 ctx.store.create_step(
@@ -132,7 +140,7 @@ def _after_lost_claim(
     log.info("drop exec %s/%s#%s: %s", msg.run, msg.step, msg.attempt, conflict)
     current = conflict.current
     if current is not None and current.status.terminal:
-        replay_terminal(ctx, run, msg.step, current.status, current.error)
+        replay_terminal(ctx, run, msg.step, current.status, current.error, current.output)
 
 
 def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed | None:
@@ -153,8 +161,12 @@ def _run(ctx: Services, run: RunRecord, spec: StepModel, attempt: int) -> Outcom
         return Outcome(False, error=spec.message)
     if isinstance(spec, LambdaStep):
         key = f"{run.run_id}/{spec.id}/{attempt}"
+        try:
+            payload = _render_payload(ctx, run, spec)
+        except ExpressionError as exc:
+            return Outcome(False, error=f"payload: {exc.message}")
         event = {
-            "payload": spec.payload,
+            "payload": payload,
             "params": run.params,
             "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
             "step": spec.id,
@@ -164,6 +176,13 @@ def _run(ctx: Services, run: RunRecord, spec: StepModel, attempt: int) -> Outcom
         result = ctx.runner.invoke(Invocation(spec.function, event, key))
         return Outcome(result.ok, result.output, result.error)
     return Outcome(False, error=f"step type '{spec.type}' is not supported by this worker")
+
+
+def _render_payload(ctx: Services, run: RunRecord, spec: LambdaStep) -> Any:
+    template = ctx.definitions.get(run.workflow, run.version).expressions.payloads.get(spec.id)
+    if template is None:
+        return spec.payload
+    return template.render(bindings_for(ctx, run, template.steps_read))
 
 
 def finish_attempt(
@@ -193,7 +212,11 @@ def finish_attempt(
             if not _same_attempt(conflict, StepStatus.SUCCEEDED, attempt):
                 return None
         return _continue(
-            ctx, run, after_terminal(ctx, run, step, StepStatus.SUCCEEDED, claim_one=inline)
+            ctx,
+            run,
+            after_terminal(
+                ctx, run, step, StepStatus.SUCCEEDED, output=outcome.output, claim_one=inline
+            ),
         )
 
     error = outcome.error or "failed"
@@ -248,24 +271,31 @@ def finish_attempt(
     except StepConflict as conflict:
         if not _same_attempt(conflict, StepStatus.FAILED, attempt):
             return None
-    # The flag goes up before any successor (or the sink counter) is touched, so the
-    # completion check that follows sees it.
-    ctx.store.mark_run_failing(run.run_id, f"{step}: {error}")
-    failing = with_failing(run, f"{step}: {error}")
-    return _continue(ctx, failing, after_terminal(ctx, failing, step, StepStatus.FAILED))
+    if fails_run(compiled.graph, step):
+        # The flag goes up before any successor (or the sink counter) is touched, so the
+        # completion check that follows sees it.
+        ctx.store.mark_run_failing(run.run_id, f"{step}: {error}")
+        run = with_failing(run, f"{step}: {error}")
+    return _continue(ctx, run, after_terminal(ctx, run, step, StepStatus.FAILED))
 
 
 def replay_terminal(
-    ctx: Services, run: RunRecord, step: str, status: StepStatus, error: str | None
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    status: StepStatus,
+    error: str | None,
+    output: Any = None,
 ) -> None:
     """Redo the idempotent follow-ups of a step that already ended: the worker that ended
     it may have died before propagating (an in-process continuation has no message of
     its own to be redelivered)."""
-    if status.failure:
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    if status.failure and fails_run(graph, step):
         message = f"{step}: {error or status.value}"
         ctx.store.mark_run_failing(run.run_id, message)
         run = with_failing(run, message)
-    dispatch(ctx, run.run_id, after_terminal(ctx, run, step, status))
+    dispatch(ctx, run.run_id, after_terminal(ctx, run, step, status, output=output))
 
 
 def _same_attempt(conflict: StepConflict, status: StepStatus, attempt: int) -> bool:

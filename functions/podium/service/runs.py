@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from podium.core.dsl.params import resolve_params
+from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.dsl.params import check_evaluated, resolve_params
 from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus
 from podium.service import messages
+from podium.service.bindings import run_binding
 from podium.service.context import Services
 
 MAX_PARAMS_BYTES = 32 * 1024
@@ -31,19 +34,31 @@ def start_run(
     token); a second start with the same id returns the first run."""
     wv = ctx.store.get_workflow_version(workflow, version)
     compiled = ctx.definitions.get(workflow, wv.version)
-    resolved = resolve_params(compiled.definition, params or {})
+    literal = resolve_params(compiled.definition, params or {})
     now = ctx.now()
     run = RunRecord(
         run_id=run_id or ctx.ids.new_id(),
         workflow=workflow,
         version=wv.version,
         status=RunStatus.RUNNING,
-        params=resolved,
+        params=literal,
         created_at=now,
         started_at=now,
         sinks_total=len(compiled.graph.sinks),
         trigger=trigger,
     )
+    evaluated = compiled.expressions.evaluate_params(literal, run_binding(run))
+    run = replace(run, params=check_evaluated(compiled.definition, evaluated))
+    if len(json.dumps(run.params, default=str)) > MAX_PARAMS_BYTES:
+        raise DefinitionError(
+            [
+                Issue(
+                    "params",
+                    f"params are larger than {MAX_PARAMS_BYTES} bytes; pass a"
+                    " reference (an S3 key) instead of the data",
+                )
+            ]
+        )
     try:
         ctx.store.create_run(run)
     except RunConflict as conflict:

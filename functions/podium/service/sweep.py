@@ -83,7 +83,7 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
             elif s.status.terminal and any(
                 succ not in present for succ in compiled.graph.successors[s.step]
             ):
-                replay_terminal(ctx, run, s.step, s.status, s.error)
+                replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
                 report.redriven.append(ref)
         if stale and all(s.status.terminal for s in steps):
             sinks = [s.step for s in steps if compiled.graph.is_sink(s.step)]

@@ -9,7 +9,7 @@ from podium.core.dsl.models import WorkflowDefinition
 
 
 def check_graph(defn: WorkflowDefinition) -> list[Issue]:
-    return check_step_graph([(s.id, list(s.depends_on)) for s in defn.steps])
+    return check_step_graph([(s.id, s.dependency_ids) for s in defn.steps])
 
 
 def check_raw_graph(data: object) -> list[Issue]:
@@ -22,8 +22,12 @@ def check_raw_graph(data: object) -> list[Issue]:
     for raw in steps:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
             return []  # indexes would no longer match the user's list
-        deps = raw.get("depends_on", [])
-        deps = [d for d in deps if isinstance(d, str)] if isinstance(deps, list) else []
+        raw_deps = raw.get("depends_on", [])
+        deps: list[str] = []
+        for d in raw_deps if isinstance(raw_deps, list) else []:
+            dep = d.get("step") if isinstance(d, dict) else d
+            if isinstance(dep, str):
+                deps.append(dep)
         pairs.append((raw["id"], deps))
     return check_step_graph(pairs)
 

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean, format_path
+from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.graph_checks import check_graph, check_raw_graph
 from podium.core.dsl.models import (
     STEP_TYPES,
@@ -81,6 +82,11 @@ def validate_definition(data: dict[str, Any]) -> WorkflowDefinition:
         shape = [_issue_from(err, data) for err in exc.errors()]
         raise DefinitionError(shape + check_raw_graph(data)) from None
     issues = check_graph(defn) + check_defaults(defn)
+    if not issues:  # expression references need a sound graph (who is upstream)
+        try:
+            WorkflowExpressions.of(defn)
+        except DefinitionError as exc:
+            issues += exc.issues
     if issues:
         raise DefinitionError(issues)
     return defn

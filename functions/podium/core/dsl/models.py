@@ -42,14 +42,45 @@ class ParamSpec(_Model):
     required: bool = False
 
 
+class JoinRule(str, Enum):
+    """When a step runs, once every predecessor has ended (docs/workflow-language.md)."""
+
+    ONE_SUCCESS = "one_success"  # >= 1 incoming edge taken and no predecessor failed
+    ALL_SUCCESS = "all_success"  # every incoming edge taken
+    ALL_DONE = "all_done"  # in any case (cleanup)
+    ONE_FAILED = "one_failed"  # >= 1 predecessor failed (an error handler)
+
+
+class Edge(_Model):
+    """A dependency with a condition: taken when ``step`` succeeded and ``when`` holds."""
+
+    step: str
+    when: Annotated[str, Field(min_length=1)] | None = None
+
+
 class StepBase(_Model):
     id: Annotated[str, Field(pattern=IDENTIFIER, description="Unique step id (identifier).")]
     description: str = ""
-    depends_on: list[str] = Field(
-        default_factory=list, description="Ids of the steps that must finish first."
+    depends_on: list[str | Edge] = Field(
+        default_factory=list,
+        description="Steps that must end first: an id, or {step: id, when: expression}.",
+    )
+    join: JoinRule = JoinRule.ONE_SUCCESS
+    recover: bool = Field(
+        default=False,
+        description="An error handler (join one_failed/all_done) whose success means the"
+        " failures before it do not fail the run.",
     )
     retries: Annotated[int, Field(ge=0, le=100)] = 0
     retry_delay_seconds: Annotated[int, Field(ge=0, le=86_400)] = 10
+
+    @property
+    def edges(self) -> list[Edge]:
+        return [Edge(step=d) if isinstance(d, str) else d for d in self.depends_on]
+
+    @property
+    def dependency_ids(self) -> list[str]:
+        return [d if isinstance(d, str) else d.step for d in self.depends_on]
 
 
 class NoopStep(StepBase):

@@ -77,7 +77,10 @@ def parse_cli_value(spec: ParamSpec, raw: str) -> Any:
 def check_defaults(defn: WorkflowDefinition) -> list[Issue]:
     issues: list[Issue] = []
     for name, spec in defn.params.items():
-        if spec.default is not None:
+        # A ${...} default is type-checked once evaluated, at run start.
+        if spec.default is not None and not (
+            isinstance(spec.default, str) and "${" in spec.default
+        ):
             _, issue = check_value(spec, spec.default, f"params.{name}.default")
             if issue:
                 issues.append(issue)
@@ -104,6 +107,8 @@ def resolve_params(defn: WorkflowDefinition, overrides: Mapping[str, Any]) -> di
                 issues.append(issue)
                 continue
             resolved[name] = value
+        elif isinstance(spec.default, str) and "${" in spec.default:
+            continue  # evaluated at run start (dsl.expressions), then type-checked
         elif spec.default is not None:
             resolved[name] = spec.default
         else:
@@ -113,3 +118,19 @@ def resolve_params(defn: WorkflowDefinition, overrides: Mapping[str, Any]) -> di
     if issues:
         raise DefinitionError(issues)
     return resolved
+
+
+def check_evaluated(defn: WorkflowDefinition, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Type-check params whose defaults were expressions, once evaluated."""
+    issues: list[Issue] = []
+    out = dict(values)
+    for name, value in values.items():
+        default = defn.params[name].default
+        if isinstance(default, str) and "${" in default:
+            checked, issue = check_value(defn.params[name], value, f"params.{name}.default")
+            if issue:
+                issues.append(Issue(issue.path, f"{issue.message} (from {default!r})"))
+            out[name] = checked
+    if issues:
+        raise DefinitionError(issues)
+    return out

@@ -5,15 +5,31 @@ The service layer turns each decision into one conditional write; nothing here d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 
-from podium.core.dsl.models import StepBase
+from podium.core.dsl.models import JoinRule, StepBase
 from podium.core.engine.graph import Graph
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
 
-UPSTREAM_FAILED = "upstream failed"
 RUN_FAILING = "run is failing: no new step starts"
+
+
+class EdgeState(str, Enum):
+    TAKEN = "taken"  # source completed and its condition (if any) held
+    NOT_TAKEN = "not_taken"  # source completed and the condition did not hold, or skipped
+    FAILED = "failed"  # source failed (or its condition could not be evaluated)
+
+
+def edge_state(source_outcome: StepStatus, condition_holds: bool | None) -> EdgeState:
+    """``condition_holds`` is None when the edge has no condition (or was not evaluated)."""
+    if source_outcome.failure:
+        return EdgeState.FAILED
+    if source_outcome.complete and condition_holds is not False:
+        return EdgeState.TAKEN
+    return EdgeState.NOT_TAKEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,46 +43,90 @@ class CreateStep:
 
 @dataclass(frozen=True, slots=True)
 class ArriveAtJoin:
-    """A successor with several predecessors: record this arrival (an idempotent set add)."""
+    """A successor with several predecessors: record this arrival (counted once)."""
 
     step: str
     pred: str
-    pred_complete: bool
+    edge: EdgeState
 
 
 SuccessorAction = CreateStep | ArriveAtJoin
 
+# Rules that ask for a failure or run in any case: they still start in a failing run.
+_RUN_WHEN_FAILING = frozenset({JoinRule.ONE_FAILED, JoinRule.ALL_DONE})
 
-def start_status(pred_complete: bool, run_failing: bool) -> tuple[StepStatus, str | None]:
-    """The default join rule (one_success) for a step whose predecessors are all terminal."""
-    if not pred_complete:
-        return StepStatus.SKIPPED, UPSTREAM_FAILED
-    if run_failing:
+
+def starts_in_failing_run(rule: JoinRule) -> bool:
+    return rule in _RUN_WHEN_FAILING
+
+
+def join_holds(rule: JoinRule, edges: int, taken: int, failed: int) -> bool:
+    if rule is JoinRule.ONE_SUCCESS:
+        return taken >= 1 and failed == 0
+    if rule is JoinRule.ALL_SUCCESS:
+        return taken == edges
+    if rule is JoinRule.ONE_FAILED:
+        return failed >= 1
+    return True  # ALL_DONE
+
+
+def start_status(
+    rule: JoinRule, edges: int, taken: int, failed: int, run_failing: bool
+) -> tuple[StepStatus, str | None]:
+    """What a step does once all its predecessors have ended."""
+    if not join_holds(rule, edges, taken, failed):
+        return StepStatus.SKIPPED, _why_not(rule, edges, taken, failed)
+    if run_failing and rule not in _RUN_WHEN_FAILING:
         return StepStatus.SKIPPED, RUN_FAILING
     return StepStatus.READY, None
 
 
+def _why_not(rule: JoinRule, edges: int, taken: int, failed: int) -> str:
+    if failed and rule in (JoinRule.ONE_SUCCESS, JoinRule.ALL_SUCCESS):
+        return "upstream failed"
+    if rule is JoinRule.ONE_FAILED:
+        return "no upstream failure to handle (join: one_failed)"
+    if rule is JoinRule.ALL_SUCCESS:
+        return f"join all_success: {taken} of {edges} incoming edges taken"
+    return "no incoming edge taken (join: one_success)"
+
+
 def after_step_ended(
-    graph: Graph, step: str, outcome: StepStatus, run_failing: bool
+    graph: Graph,
+    step: str,
+    outcome: StepStatus,
+    run_failing: bool,
+    condition: Callable[[str], bool | None] = lambda _succ: None,
 ) -> list[SuccessorAction]:
+    """``condition(succ)`` evaluates the edge ``step -> succ`` (None: no condition); it is
+    called only when the step completed."""
     actions: list[SuccessorAction] = []
-    complete = outcome.complete
     for succ in graph.successors[step]:
+        holds = condition(succ) if outcome.complete else None
+        state = edge_state(outcome, holds)
         if len(graph.predecessors[succ]) == 1:
-            status, reason = start_status(complete, run_failing)
+            taken = 1 if state is EdgeState.TAKEN else 0
+            failed = 1 if state is EdgeState.FAILED else 0
+            status, reason = start_status(graph.join[succ], 1, taken, failed, run_failing)
             actions.append(CreateStep(succ, status, reason))
         else:
-            actions.append(ArriveAtJoin(succ, step, complete))
+            actions.append(ArriveAtJoin(succ, step, state))
     return actions
 
 
 def join_resolution(
-    graph: Graph, step: str, arrived: int, failed_arrivals: int, run_failing: bool
+    graph: Graph, step: str, arrived: int, taken: int, failed: int, run_failing: bool
 ) -> tuple[StepStatus, str | None] | None:
     """None while predecessors are still running; else the status the join moves to."""
-    if arrived < len(graph.predecessors[step]):
+    edges = len(graph.predecessors[step])
+    if arrived < edges:
         return None
-    return start_status(failed_arrivals == 0, run_failing)
+    return start_status(graph.join[step], edges, taken, failed, run_failing)
+
+
+def fails_run(graph: Graph, step: str) -> bool:
+    """A failure fails the run unless a recovering handler (``recover: true``) follows."""
+    return step not in graph.handled
 
 
 @dataclass(frozen=True, slots=True)

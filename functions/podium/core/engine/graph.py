@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from podium.core.dsl.models import WorkflowDefinition
+from podium.core.dsl.models import JoinRule, WorkflowDefinition
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,10 +16,13 @@ class Graph:
     sinks: frozenset[str]
     # (step, predecessor) -> the predecessor's position in the step's depends_on
     predecessor_index: Mapping[tuple[str, str], int]
+    join: Mapping[str, JoinRule]
+    # steps followed by a recovering handler: their failure does not fail the run
+    handled: frozenset[str]
 
     @classmethod
     def of(cls, defn: WorkflowDefinition) -> Graph:
-        preds = {s.id: tuple(s.depends_on) for s in defn.steps}
+        preds = {s.id: tuple(s.dependency_ids) for s in defn.steps}
         succs: dict[str, list[str]] = {s.id: [] for s in defn.steps}
         for step_id, deps in preds.items():
             for d in deps:
@@ -32,6 +35,13 @@ class Graph:
             predecessor_index={
                 (step_id, d): i for step_id, deps in preds.items() for i, d in enumerate(deps)
             },
+            join={s.id: s.join for s in defn.steps},
+            handled=frozenset(
+                d
+                for s in defn.steps
+                if s.recover and s.join in (JoinRule.ONE_FAILED, JoinRule.ALL_DONE)
+                for d in s.dependency_ids
+            ),
         )
 
     def is_sink(self, step: str) -> bool:

@@ -53,7 +53,8 @@ class StepRecord:
     output: Any = None
     reason: str | None = None
     arrived: int = 0  # join: predecessors that have ended (each counted once)
-    failed_arrivals: int = 0  # join: ... of which did not complete (failed or skipped)
+    taken_arrivals: int = 0  # join: ... whose edge was taken
+    failed_arrivals: int = 0  # join: ... that failed
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,80 @@
+"""What expressions see at run time: params, run, and the outputs of upstream steps.
+
+Outputs are read only for the steps an expression references (known at push time), so a
+condition on the step that just ended costs no read at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from podium.core.engine.records import RunRecord
+from podium.core.expr import ExpressionError
+from podium.service.context import CompiledWorkflow, Services
+
+log = logging.getLogger("podium.bindings")
+
+
+def run_binding(run: RunRecord) -> dict[str, Any]:
+    start = datetime.fromtimestamp((run.started_at or run.created_at) / 1000, UTC)
+    return {
+        "id": run.run_id,
+        "workflow": run.workflow,
+        "version": run.version,
+        "start_time": start,
+        "logical_date": start.date().isoformat(),
+    }
+
+
+def bindings_for(
+    ctx: Services,
+    run: RunRecord,
+    steps: Iterable[str],
+    known: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``known`` holds outputs already at hand (the step that just ended)."""
+    outputs: dict[str, Any] = {}
+    for sid in steps:
+        if known is not None and sid in known:
+            outputs[sid] = {"output": known[sid]}
+            continue
+        record = ctx.store.get_step(run.run_id, sid)
+        outputs[sid] = {"output": record.output if record else None}
+    return {"params": run.params, "run": run_binding(run), "steps": outputs}
+
+
+class EdgeConditions:
+    """Evaluates the ``when`` of edges leaving one step; an error fails the run."""
+
+    def __init__(
+        self, ctx: Services, run: RunRecord, compiled: CompiledWorkflow, step: str, output: Any
+    ) -> None:
+        self._ctx, self._run, self._compiled = ctx, run, compiled
+        self._step, self._output = step, output
+        self._output_known = output is not None
+        self.failed = False
+
+    def of(self, succ: str) -> bool | None:
+        key = (succ, self._step)
+        condition = self._compiled.expressions.conditions.get(key)
+        if condition is None:
+            return None
+        reads = self._compiled.expressions.condition_steps.get(key, frozenset())
+        known = {self._step: self._output} if self._output_known else None
+        try:
+            value = condition.evaluate(bindings_for(self._ctx, self._run, reads, known))
+        except ExpressionError as exc:
+            return self._fail(succ, exc.message)
+        if not isinstance(value, bool):
+            return self._fail(succ, f"must be true or false, got {type(value).__name__}")
+        return value
+
+    def _fail(self, succ: str, message: str) -> bool:
+        error = f"{succ}: when on '{self._step}': {message}"
+        log.warning("condition failed: %s", error)
+        self._ctx.store.mark_run_failing(self._run.run_id, error)
+        self.failed = True
+        return False
