@@ -189,3 +189,11 @@ def test_json_schema_describes_step_types() -> None:
     for kind in ("noop", "lambda", "sleep", "fail"):
         assert kind in text
     assert schema["title"] == "Podium workflow definition"
+
+
+def test_recover_needs_a_handler_join() -> None:
+    text = "name: r\nsteps:\n  - {id: a, type: noop}\n  - {id: h, type: noop, depends_on: [a], recover: true}\n"
+    assert issues(text) == [
+        "steps[1].recover: recover applies to error handlers only: set join to one_failed"
+        " (or all_done), or remove recover"
+    ]

@@ -5,11 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from podium.core.dsl.errors import Issue, did_you_mean
-from podium.core.dsl.models import WorkflowDefinition
+from podium.core.dsl.models import JoinRule, WorkflowDefinition
 
 
 def check_graph(defn: WorkflowDefinition) -> list[Issue]:
-    return check_step_graph([(s.id, s.dependency_ids) for s in defn.steps])
+    issues = check_step_graph([(s.id, s.dependency_ids) for s in defn.steps])
+    for i, step in enumerate(defn.steps):
+        if step.recover and step.join not in (JoinRule.ONE_FAILED, JoinRule.ALL_DONE):
+            issues.append(
+                Issue(
+                    f"steps[{i}].recover",
+                    "recover applies to error handlers only: set join to one_failed (or"
+                    " all_done), or remove recover",
+                )
+            )
+        if step.recover and not step.depends_on:
+            issues.append(Issue(f"steps[{i}].recover", "a handler needs depends_on"))
+    return issues
 
 
 def check_raw_graph(data: object) -> list[Issue]:
