@@ -36,7 +36,7 @@ params:
 steps: [{id: s, type: noop}]
 """
     )
-    assert found == ["params.a.default: unknown name 'steps'; use params, run"]
+    assert found == ["params.a.default: unknown name 'steps' (column 3); use params, run"]
 
 
 def test_conditions_may_read_only_upstream_steps_and_known_names() -> None:
@@ -52,8 +52,8 @@ steps:
       - {step: a, when: "steps.side.output == 1 && prams.x"}
 """
     )
-    assert any("step 'side' is not upstream of this step" in m for m in found)
-    assert "steps[2].depends_on[0].when: unknown name 'prams' (did you mean 'params'?); use params, run, steps" in found
+    assert any("step 'side' (column 1) is not upstream of this step" in m for m in found)
+    assert "steps[2].depends_on[0].when: unknown name 'prams' (column 31) (did you mean 'params'?); use params, run, steps" in found
 
 
 def test_syntax_errors_carry_the_column() -> None:

@@ -69,7 +69,9 @@ class WorkflowExpressions:
                 except ExpressionError as exc:
                     issues.append(_expr_issue(path, exc))
                     continue
-                read = _check_refs(path, ce.references, STEP_ROOTS, defn, visible, issues)
+                read = _check_refs(
+                    path, edge.when, ce.references, STEP_ROOTS, defn, visible, issues
+                )
                 conditions[(step.id, edge.step)] = ce
                 condition_steps[(step.id, edge.step)] = read
             if isinstance(step, LambdaStep):
@@ -105,8 +107,21 @@ def _expr_issue(path: str, exc: ExpressionError) -> Issue:
     return Issue(path, f"{exc.message}{where}{excerpt}")
 
 
+def _locate(source: str, ref: str) -> str:
+    """Where a reference is written, for the message (references carry no position)."""
+    parts = ref.split(".")
+    for probe in (".".join(parts[:3]), ".".join(parts[:2]), parts[0]):
+        at = source.find(probe)
+        if at >= 0:
+            line = source.count("\n", 0, at) + 1
+            column = at - (source.rfind("\n", 0, at) + 1) + 1
+            return f" (column {column})" if line == 1 else f" (line {line}, column {column})"
+    return ""
+
+
 def _check_refs(
     path: str,
+    source: str,
     references: frozenset[str],
     roots: frozenset[str],
     defn: WorkflowDefinition,
@@ -119,30 +134,37 @@ def _check_refs(
     for ref in sorted(references):
         parts = ref.split(".")
         root = parts[0]
+        at = _locate(source, ref)
         if root not in roots:
             allowed = ", ".join(sorted(roots))
             issues.append(
-                Issue(path, f"unknown name '{root}'{did_you_mean(root, roots)}; use {allowed}")
+                Issue(path, f"unknown name '{root}'{at}{did_you_mean(root, roots)}; use {allowed}")
             )
         elif root == "params" and len(parts) > 1 and parts[1] not in defn.params:
             issues.append(
-                Issue(path, f"unknown param '{parts[1]}'{did_you_mean(parts[1], defn.params)}")
+                Issue(
+                    path,
+                    f"unknown param '{parts[1]}'{at}{did_you_mean(parts[1], defn.params)}",
+                )
             )
         elif root == "steps" and len(parts) > 1:
             sid = parts[1]
             if sid not in step_ids:
-                issues.append(Issue(path, f"unknown step '{sid}'{did_you_mean(sid, step_ids)}"))
+                issues.append(Issue(path, f"unknown step '{sid}'{at}{did_you_mean(sid, step_ids)}"))
             elif sid not in upstream:
                 issues.append(
                     Issue(
                         path,
-                        f"step '{sid}' is not upstream of this step, so its output may not"
+                        f"step '{sid}'{at} is not upstream of this step, so its output may not"
                         " exist yet; add it to depends_on (directly or through another step)",
                     )
                 )
             elif len(parts) > 2 and parts[2] != "output":
                 issues.append(
-                    Issue(path, f"steps.{sid}.{parts[2]} does not exist; use steps.{sid}.output")
+                    Issue(
+                        path,
+                        f"steps.{sid}.{parts[2]}{at} does not exist; use steps.{sid}.output",
+                    )
                 )
             else:
                 steps_read.add(sid)
@@ -160,7 +182,7 @@ def _param_templates(defn: WorkflowDefinition, issues: list[Issue]) -> dict[str,
         except ExpressionError as exc:
             issues.append(_expr_issue(path, exc))
             continue
-        _check_refs(path, tpl.references, PARAM_ROOTS, defn, frozenset(), issues)
+        _check_refs(path, spec.default, tpl.references, PARAM_ROOTS, defn, frozenset(), issues)
         out[name] = tpl
     return out
 
@@ -262,7 +284,7 @@ def _payload(
                 return lambda b: None
             found = True
             steps_read.update(
-                _check_refs(where, tpl.references, STEP_ROOTS, defn, upstream, issues)
+                _check_refs(where, val, tpl.references, STEP_ROOTS, defn, upstream, issues)
             )
             return tpl.render
         return lambda b: val
