@@ -53,7 +53,7 @@ steps:
 """
     )
     assert any("step 'side' (column 1) is not upstream of this step" in m for m in found)
-    assert "steps[2].depends_on[0].when: unknown name 'prams' (column 31) (did you mean 'params'?); use params, run, steps" in found
+    assert "steps[2].depends_on[0].when: unknown name 'prams' (column 27) (did you mean 'params'?); use params, run, steps" in found
 
 
 def test_syntax_errors_carry_the_column() -> None:
