@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aws_cdk as cdk
+
 from podium_cdk import PodiumStack, apply_aws_solutions_checks, props_from_context
 
 

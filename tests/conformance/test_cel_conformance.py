@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from podium.core.expr.conformance import CaseResult, report, run_cases, summarize
 
 CASES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "cel"

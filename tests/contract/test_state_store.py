@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from moto import mock_aws
+
 from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.table_schema import create_table

@@ -142,6 +142,7 @@ def build_custom(app: App) -> Stack:
     from aws_cdk import Duration, Environment, RemovalPolicy
     from aws_cdk import aws_events as events
     from aws_cdk import aws_s3 as s3
+
     from podium_cdk import Podium
     from podium_cdk.nag import acknowledge
 

@@ -20,6 +20,7 @@ from infra_support import (
     ref,
     synthesize,
 )
+
 from podium_cdk import Podium, PodiumProps
 
 
@@ -194,6 +195,7 @@ def test_payload_expiration_follows_run_retention() -> None:
 
 def test_ready_stack_reads_its_props_from_context() -> None:
     from aws_cdk import RemovalPolicy
+
     from podium_cdk import props_from_context
 
     app = App(

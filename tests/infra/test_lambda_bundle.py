@@ -19,6 +19,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_lambda as lambda_
 from infra_support import cdk_context
+
 from podium_cdk import bundling
 from podium_cdk.code import LocalPipBundling, engine_code
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from podium.core.dsl import DefinitionError
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime

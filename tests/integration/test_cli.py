@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from podium.cli.main import app
 from typer.testing import CliRunner
+
+from podium.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

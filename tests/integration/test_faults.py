@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+
 from podium.adapters.clock import ManualClock
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime

@@ -6,10 +6,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
+
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
 from podium.testing import step_of
-
 from tests.conftest import chain, fan
 
 CALLS: Counter[str] = Counter()

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from podium import bootstrap
 from podium.adapters.clock import SystemClock, UlidGenerator
 from podium.adapters.dynamo_store import DynamoStateStore

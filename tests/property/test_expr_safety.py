@@ -13,6 +13,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from podium.core.expr import (
     ExpressionError,
     LimitExceededError,

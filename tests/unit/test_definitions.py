@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from podium.core.dsl import DefinitionError, load_definition, resolve_params, workflow_json_schema
 from podium.core.dsl.params import parse_cli_value
 

@@ -1,4 +1,5 @@
 import pytest
+
 from podium.core.engine.status import (
     STEP_INITIAL,
     STEP_TRANSITIONS,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import Enum
 
 import pytest
+
 from podium.core.expr import (
     CompiledExpression,
     EvaluationError,

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import typer
-from podium.cli.expr_command import expr_command
 from typer.testing import CliRunner
+
+from podium.cli.expr_command import expr_command
 
 app = typer.Typer()
 app.command("expr")(expr_command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from podium.core.expr import ExpressionError, compile_expression
 from podium.core.expr.values import Duration, Timestamp
 
