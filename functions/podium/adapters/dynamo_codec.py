@@ -35,6 +35,7 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "reason": ("rs", "S"),
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
+    "reason": ("rs", "S"),
     "status": ("st", "S"),
     "started_at": ("sa", "N"),
     "ended_at": ("ea", "N"),
@@ -169,7 +170,7 @@ def run_to_item(run: RunRecord) -> Item:
     if not run.status.terminal:
         item["gsi2pk"] = {"S": ACTIVE_PK}
         item["gsi2sk"] = {"S": run.run_id}
-    for field in ("started_at", "ended_at", "error"):
+    for field in ("started_at", "ended_at", "error", "reason"):
         value = getattr(run, field)
         if value is not None:
             attr, kind = RUN_FIELDS[field]
@@ -191,6 +192,7 @@ def run_from_item(item: Item) -> RunRecord:
         ended_at=int(item["ea"]["N"]) if "ea" in item else None,
         error=item["er"]["S"] if "er" in item else None,
         trigger=item["trg"]["S"],
+        reason=item["rs"]["S"] if "rs" in item else None,
     )
 
 

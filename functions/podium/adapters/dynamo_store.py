@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
+from podium.adapters.dynamo_slots import DynamoRunSlots
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
@@ -332,6 +333,9 @@ class DynamoStateStore:
                     return old  # a duplicate arrival: counted once already
             raise
         return c.step_from_item(resp["Attributes"])
+
+    def run_slots(self) -> DynamoRunSlots:
+        return DynamoRunSlots(self._db, self._table)
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         item = self._db.get_item(

@@ -10,7 +10,7 @@ import copy
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
@@ -23,6 +23,9 @@ from podium.core.engine.errors import (
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 
+if TYPE_CHECKING:
+    from podium.adapters.memory_slots import MemoryRunSlots
+
 
 class MemoryStateStore:
     def __init__(self) -> None:
@@ -33,6 +36,7 @@ class MemoryStateStore:
         self._events: dict[str, list[TimelineEvent]] = {}
         self._arrivals: dict[tuple[str, str], set[int]] = {}
         self._sinks: dict[str, set[str]] = {}
+        self._slots: MemoryRunSlots | None = None
         self.writes = 0  # every attempted conditional write, for cost accounting in tests
 
     # workflows ---------------------------------------------------------------
@@ -167,6 +171,13 @@ class MemoryStateStore:
             )
             steps[step] = new
             return new
+
+    def run_slots(self) -> MemoryRunSlots:
+        from podium.adapters.memory_slots import MemoryRunSlots  # it builds on this class
+
+        if self._slots is None:
+            self._slots = MemoryRunSlots(self)
+        return self._slots
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         with self._lock:

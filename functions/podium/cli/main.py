@@ -145,5 +145,15 @@ def _register_optional() -> None:
 
 _register_optional()
 
+
+def _register_remote() -> None:
+    # push, start and runs: the same API a deployed stack serves (SigV4, see cli/remote.py).
+    from podium.cli.remote_commands import register
+
+    register(app)
+
+
+_register_remote()
+
 if __name__ == "__main__":
     app()

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Protocol
 
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.records import (
+    QueueEntry,
     RunRecord,
+    SlotState,
     StepRecord,
     TimelineEvent,
     WorkflowVersion,
@@ -101,6 +104,58 @@ class StateStore(Protocol):
     def put_event(self, event: TimelineEvent) -> None: ...
 
     def list_events(self, run_id: str) -> list[TimelineEvent]: ...
+
+    # run slots ---------------------------------------------------------------
+    def run_slots(self) -> RunSlots:
+        """The run-slot view of the same storage (runs and slots change together)."""
+        ...
+
+
+class Admission(str, Enum):
+    ADMITTED = "admitted"
+    FULL = "full"  # every slot is held
+    BLOCKED = "blocked"  # strict_sequential: a failed run blocks the queue
+    GONE = "gone"  # the run is no longer QUEUED (discarded, or admitted by another)
+
+
+class RunSlots(Protocol):
+    """A workflow's run slots and FIFO queue, enforced by conditional writes alone.
+
+    A slot is held by a run from admission until it ends; every change is a transaction
+    whose condition names the slot count, the holder and the run's status."""
+
+    def enqueue(self, run: RunRecord) -> None:
+        """Create the run QUEUED together with its queue entry; RunConflict if it exists."""
+        ...
+
+    def queued(self, workflow: str, limit: int) -> list[QueueEntry]:
+        """The oldest queued runs, in arrival order (strongly consistent)."""
+        ...
+
+    def admit(
+        self, entry: QueueEntry, *, limit: int, strict: bool, now: int
+    ) -> Admission:
+        """Give a slot to a queued run and make it RUNNING, in one transaction."""
+        ...
+
+    def start_alone(self, run: RunRecord, now: int) -> SlotState | None:
+        """first_only: create the run RUNNING holding the workflow's only slot. Returns
+        None when started, or the slots as they were when another run holds one."""
+        ...
+
+    def release(self, workflow: str, run_id: str, *, block: bool) -> bool:
+        """Give a run's slot back (once: a repeat returns False); ``block`` marks the
+        queue blocked by this run (strict_sequential after a failure)."""
+        ...
+
+    def state(self, workflow: str) -> SlotState: ...
+
+    def unblock(self, workflow: str) -> None: ...
+
+    def drop_queued(self, entry: QueueEntry, to: RunStatus, reason: str, now: int) -> bool:
+        """QUEUED -> ``to`` (DISCARDED or STOPPED) and remove its queue entry; False if the
+        run had already left the queue."""
+        ...
 
 
 class MessageQueue(Protocol):

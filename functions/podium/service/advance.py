@@ -25,6 +25,7 @@ from podium.core.engine.errors import RunConflict, StepConflict, StepExists
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
+from podium.service.admission import on_run_ended
 from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
 
@@ -239,6 +240,7 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
     except RunConflict:
         return None
     log.info("run %s %s", run_id, outcome.value)
+    on_run_ended(ctx, done)
     return done
 
 

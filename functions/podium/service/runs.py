@@ -13,6 +13,7 @@ from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus
 from podium.service import messages
+from podium.service.admission import admit_next, admit_run, waiting_reason
 from podium.service.bindings import run_binding
 from podium.service.context import Services
 
@@ -28,7 +29,8 @@ def start_run(
     trigger: str = "api",
     run_id: str | None = None,
 ) -> RunRecord:
-    """Create the run (state first), then ask the advance handler to start its roots.
+    """Create the run under its workflow's run strategy (queued, started or discarded);
+    once it holds a slot, the advance handler starts its roots.
 
     ``run_id`` makes a start idempotent for callers that retry (the API passes a client
     token); a second start with the same id returns the first run."""
@@ -60,16 +62,19 @@ def start_run(
             ]
         )
     try:
-        ctx.store.create_run(run)
+        return admit_run(ctx, run)
     except RunConflict as conflict:
         # The same start again (a retried request, or a write whose reply was lost):
-        # answer with the stored run and send its start message again (starting is
-        # idempotent), because the first attempt may have died before sending it.
-        if conflict.current is None or conflict.current.workflow != workflow:
+        # answer with the stored run, and redo what the first attempt may have died
+        # before doing (both are idempotent).
+        current = conflict.current or ctx.store.get_run(run.run_id)
+        if current.workflow != workflow:
             raise
-        run = conflict.current
-    ctx.event_queue.send(messages.encode(messages.Start(run.run_id)))
-    return run
+        if current.status is RunStatus.RUNNING:
+            ctx.event_queue.send(messages.encode(messages.Start(current.run_id)))
+        elif current.status is RunStatus.QUEUED:
+            admit_next(ctx, workflow)
+        return ctx.store.get_run(current.run_id)
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class RunView:
     steps: list[StepRecord]
     events: list[TimelineEvent]
     step_order: list[str]  # definition order, for display
+    waiting: str | None = None  # why a QUEUED run has not started
 
 
 def describe_run(ctx: Services, run_id: str) -> RunView:
@@ -87,7 +93,7 @@ def describe_run(ctx: Services, run_id: str) -> RunView:
     order = [s.id for s in ctx.definitions.get(run.workflow, run.version).definition.steps]
     rank = {sid: i for i, sid in enumerate(order)}
     steps.sort(key=lambda s: (rank.get(s.step.split("/", 1)[0], len(rank)), s.step))
-    return RunView(run, steps, events, order)
+    return RunView(run, steps, events, order, waiting_reason(ctx, run))
 
 
 def list_runs(ctx: Services, workflow: str, limit: int = 20) -> list[RunRecord]:

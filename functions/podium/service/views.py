@@ -18,6 +18,7 @@ def run_view(run: RunRecord) -> dict[str, Any]:
         "started_at": run.started_at,
         "ended_at": run.ended_at,
         "error": run.error,
+        "reason": run.reason,
         "trigger": run.trigger,
     }
 

@@ -19,6 +19,7 @@ from podium.core.dsl.models import (
     NoopStep,
     ParamSpec,
     SleepStep,
+    Strategy,
     WorkflowDefinition,
 )
 from podium.core.dsl.params import check_defaults
@@ -79,7 +80,7 @@ def validate_definition(data: dict[str, Any]) -> WorkflowDefinition:
     try:
         defn = WorkflowDefinition.model_validate(data)
     except ValidationError as exc:
-        shape = [_issue_from(err, data) for err in exc.errors()]
+        shape = list(dict.fromkeys(_issue_from(err, data) for err in exc.errors()))
         raise DefinitionError(shape + check_raw_graph(data)) from None
     issues = check_graph(defn) + check_defaults(defn)
     if not issues:  # expression references need a sound graph (who is upstream)
@@ -110,6 +111,15 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
         loc = loc[:2] + loc[3:]
     kind = err["type"]
     path = format_path(loc)
+    if loc and loc[0] == "run_strategy":
+        raw = data.get("run_strategy")
+        names = [s.value for s in Strategy if s is not Strategy.PARALLEL]
+        hint = did_you_mean(str(raw), [*names, "parallel"]) if isinstance(raw, str) else ""
+        return Issue(
+            "run_strategy",
+            f"{raw!r} is not a run strategy{hint}; use {', '.join(names)}, or"
+            " {parallel: N} (N >= 0; 0 pauses the workflow)",
+        )
     if kind == "extra_forbidden":
         field = str(loc[-1])
         model = _model_at(loc, data)

@@ -114,13 +114,41 @@ StepModel = NoopStep | LambdaStep | SleepStep | FailStep
 STEP_TYPES: tuple[str, ...] = ("noop", "lambda", "sleep", "fail")
 
 
+class Strategy(str, Enum):
+    """What happens to a run that starts while others are active (docs/run-strategies.md)."""
+
+    SEQUENTIAL = "sequential"
+    STRICT_SEQUENTIAL = "strict_sequential"
+    FIRST_ONLY = "first_only"
+    LAST_ONLY = "last_only"
+    PARALLEL = "parallel"
+
+
+class Parallel(_Model):
+    """``run_strategy: {parallel: N}``: at most N active runs; 0 pauses the workflow."""
+
+    parallel: Annotated[int, Field(ge=0, le=10_000)]
+
+
 class WorkflowDefinition(_Model):
     """A workflow: typed params and a DAG of steps."""
 
     name: Annotated[str, Field(pattern=WORKFLOW_NAME)]
     description: str = ""
+    run_strategy: Strategy | Parallel = Strategy.SEQUENTIAL
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     steps: Annotated[list[Step], Field(min_length=1)]
+
+    @property
+    def strategy(self) -> Strategy:
+        return Strategy.PARALLEL if isinstance(self.run_strategy, Parallel) else self.run_strategy
+
+    @property
+    def run_limit(self) -> int:
+        """How many runs may be active at once."""
+        if isinstance(self.run_strategy, Parallel):
+            return self.run_strategy.parallel
+        return 1
 
     def step(self, step_id: str) -> StepModel:
         for s in self.steps:

@@ -37,6 +37,25 @@ class RunRecord:
     ended_at: int | None = None
     error: str | None = None
     trigger: str = "api"
+    reason: str | None = None  # why a run was discarded or stopped
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """A QUEUED run's place in its workflow's queue (ordered by creation, then id)."""
+
+    workflow: str
+    run_id: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlotState:
+    """A workflow's run slots: who holds one, and whether the queue is blocked."""
+
+    active: int
+    holders: dict[str, int]  # run id -> when it got the slot
+    blocked_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,87 @@
+"""RunSlots in memory, over a MemoryStateStore's runs (same semantics as DynamoRunSlots)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from podium.adapters.memory_store import MemoryStateStore
+from podium.core.engine.errors import RunConflict
+from podium.core.engine.records import QueueEntry, RunRecord, SlotState
+from podium.core.engine.status import RunStatus
+from podium.core.ports import Admission
+
+
+class MemoryRunSlots:
+    def __init__(self, store: MemoryStateStore) -> None:
+        self._store = store
+        self._lock = store._lock  # one lock: a transaction spans runs and slots
+        self._queues: dict[str, dict[tuple[int, str], QueueEntry]] = {}
+        self._holders: dict[str, dict[str, int]] = {}
+        self._blocked: dict[str, str] = {}
+
+    def enqueue(self, run: RunRecord) -> None:
+        with self._lock:
+            self._store.create_run(run)
+            entry = QueueEntry(run.workflow, run.run_id, run.created_at)
+            self._queues.setdefault(run.workflow, {})[(run.created_at, run.run_id)] = entry
+
+    def queued(self, workflow: str, limit: int) -> list[QueueEntry]:
+        with self._lock:
+            queue = self._queues.get(workflow, {})
+            return [queue[k] for k in sorted(queue)[:limit]]
+
+    def admit(self, entry: QueueEntry, *, limit: int, strict: bool, now: int) -> Admission:
+        with self._lock:
+            holders = self._holders.setdefault(entry.workflow, {})
+            run = self._store._runs.get(entry.run_id)
+            if run is None or run.status is not RunStatus.QUEUED:
+                return Admission.GONE
+            if strict and entry.workflow in self._blocked:
+                return Admission.BLOCKED
+            if len(holders) >= limit:
+                return Admission.FULL
+            holders[entry.run_id] = now
+            self._store._runs[entry.run_id] = replace(
+                run, status=RunStatus.RUNNING, started_at=now
+            )
+            self._queues[entry.workflow].pop((entry.created_at, entry.run_id), None)
+            return Admission.ADMITTED
+
+    def start_alone(self, run: RunRecord, now: int) -> SlotState | None:
+        with self._lock:
+            holders = self._holders.setdefault(run.workflow, {})
+            if holders:
+                return self.state(run.workflow)
+            if run.run_id in self._store._runs:
+                raise RunConflict(run.run_id, self._store._runs[run.run_id])
+            holders[run.run_id] = now
+            self._store._runs[run.run_id] = run
+            return None
+
+    def release(self, workflow: str, run_id: str, *, block: bool) -> bool:
+        with self._lock:
+            holders = self._holders.setdefault(workflow, {})
+            if run_id not in holders:
+                return False
+            del holders[run_id]
+            if block:
+                self._blocked[workflow] = run_id
+            return True
+
+    def state(self, workflow: str) -> SlotState:
+        with self._lock:
+            holders = dict(self._holders.get(workflow, {}))
+            return SlotState(len(holders), holders, self._blocked.get(workflow))
+
+    def unblock(self, workflow: str) -> None:
+        with self._lock:
+            self._blocked.pop(workflow, None)
+
+    def drop_queued(self, entry: QueueEntry, to: RunStatus, reason: str, now: int) -> bool:
+        with self._lock:
+            run = self._store._runs.get(entry.run_id)
+            if run is None or run.status is not RunStatus.QUEUED:
+                return False
+            self._store._runs[entry.run_id] = replace(run, status=to, reason=reason, ended_at=now)
+            self._queues.get(entry.workflow, {}).pop((entry.created_at, entry.run_id), None)
+            return True

@@ -1,0 +1,273 @@
+"""``podium push``, ``podium start`` and ``podium runs list/show`` against a deployed stack.
+
+Every command takes the same target options (see ``remote.resolve_target`` for the order
+in which they apply). Exit codes: 0 ok, 1 the API refused the request (or could not be
+reached), 2 a usage or configuration problem found before any API call.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from podium.cli import remote_render
+from podium.cli.remote import ApiClient, ApiError, RemoteError, connect, quote, resolve_target
+
+# No [brackets] in help texts: rich would read them as markup.
+TARGET = "Target (default: the config file's 'default' profile, else the stack 'Podium')"
+
+StackOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stack",
+        help="CloudFormation stack whose ApiUrl output is the API.",
+        rich_help_panel=TARGET,
+    ),
+]
+EndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint", help="The API's URL; skips the stack lookup.", rich_help_panel=TARGET
+    ),
+]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="A profile (TOML table) in ~/.config/podium/config.toml, or in $PODIUM_CONFIG.",
+        rich_help_panel=TARGET,
+    ),
+]
+RegionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        help="The stack's region (default: AWS_REGION, then the AWS config).",
+        rich_help_panel=TARGET,
+    ),
+]
+AwsProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--aws-profile",
+        help="AWS profile for credentials (default: AWS_PROFILE, then the standard chain).",
+        rich_help_panel=TARGET,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param", "-p", help="Run param as key=value (repeatable), typed like podium run."
+    ),
+]
+
+
+@dataclass(frozen=True)
+class TargetArgs:
+    stack: str | None
+    endpoint: str | None
+    profile: str | None
+    region: str | None
+    aws_profile: str | None
+
+    def connect(self) -> ApiClient:
+        return connect(
+            resolve_target(
+                stack=self.stack,
+                endpoint=self.endpoint,
+                profile=self.profile,
+                region=self.region,
+                aws_profile=self.aws_profile,
+            )
+        )
+
+
+def _out() -> Console:
+    # Made per command (not at import) so the width follows the current terminal/env.
+    return Console(soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _print_json(body: Any) -> None:
+    sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def _reporting(context: str | None = None) -> Iterator[None]:
+    """Turn a RemoteError into its message (with each API issue and its path) and exit code."""
+    try:
+        yield
+    except RemoteError as exc:
+        err = _err()
+        prefix = f"{context}: " if context else ""
+        if isinstance(exc, ApiError):
+            status = f" (HTTP {exc.status})" if exc.status else ""
+            count = f", {len(exc.issues)} problem(s)" if exc.issues else ""
+            err.print(Text(f"{prefix}{exc.message}{status}{count}", style="bold red"))
+            for issue in exc.issues:
+                err.print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
+        else:
+            err.print(Text(f"{prefix}{exc}", style="red"), highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as exc:
+        _err().print(Text(f"cannot read {path}: {exc.strerror}", style="red"))
+        raise typer.Exit(2) from None
+
+
+def push(
+    file: Annotated[Path, typer.Argument(help="Workflow definition (YAML or JSON).")],
+    as_json: JsonOption = False,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Push a definition to a deployed stack; a changed definition becomes a new version."""
+    text = _read(file)
+    # YAML goes as text so the server's errors keep their line numbers; .json as JSON.
+    content_type = "application/json" if file.suffix.lower() == ".json" else "application/yaml"
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    with _reporting(str(file)):
+        body = target.connect().request(
+            "POST", "/workflows", body=text.encode(), content_type=content_type
+        )
+    if as_json:
+        _print_json(body)
+    elif body.get("created"):
+        _out().print(f"[green]✓[/green] pushed {body['name']} v{body['version']}", highlight=False)
+    else:
+        _out().print(f"= {body['name']} v{body['version']} unchanged", highlight=False)
+
+
+def _typed_params(client: ApiClient, workflow: str, version: int | None, pairs: list[str]) -> Any:
+    """Type ``key=value`` pairs by the pushed definition's param specs, like ``podium run``."""
+    from pydantic import ValidationError
+
+    from podium.cli.main import parse_params  # main registers this module: import late
+    from podium.core.dsl import ParamSpec
+
+    for pair in pairs:  # a syntax error is a usage error: report it before any request
+        key, sep, _ = pair.partition("=")
+        if not sep or not key:
+            _err().print(Text(f"--param '{pair}': use key=value", style="red"))
+            raise typer.Exit(2)
+    wf = client.get(f"/workflows/{quote(workflow)}", {"version": version})
+    specs: dict[str, Any] = {}
+    for name, raw in ((wf.get("definition") or {}).get("params") or {}).items():
+        # A spec this CLI does not know (a newer server): send that value as typed.
+        with suppress(ValidationError):
+            specs[name] = ParamSpec.model_validate(raw)
+    return parse_params(specs, pairs)
+
+
+def start(
+    workflow: Annotated[str, typer.Argument(help="Name of a pushed workflow.")],
+    param: ParamOption = None,
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="Run this version, not the active one.")
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option("--run-id", help="Client token: starting again with it is the same run."),
+    ] = None,
+    as_json: JsonOption = False,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Start a run of a pushed workflow on a deployed stack."""
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    with _reporting(workflow):
+        client = target.connect()
+        # Without params there is nothing to type, so skip fetching the definition.
+        params = _typed_params(client, workflow, version, param) if param else {}
+        request: dict[str, Any] = {"params": params}
+        if version is not None:
+            request["version"] = version
+        if run_id is not None:
+            request["run_id"] = run_id
+        run = client.post_json(f"/workflows/{quote(workflow)}/runs", request)
+    if as_json:
+        _print_json(run)
+        return
+    _out().print(
+        f"[green]✓[/green] started run {run['run_id']} of {run['workflow']} v{run['version']} "
+        f"({run['status'].lower()})",
+        highlight=False,
+    )
+    _out().print(f"  podium runs show {run['run_id']}", style="dim", highlight=False)
+
+
+runs_app = typer.Typer(
+    help="Inspect the runs of a deployed stack.", no_args_is_help=True, add_completion=False
+)
+
+
+@runs_app.command("list")
+def list_runs(
+    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="How many runs.")] = 20,
+    as_json: JsonOption = False,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """A workflow's runs, newest first."""
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    with _reporting(workflow):
+        body = target.connect().get(f"/workflows/{quote(workflow)}/runs", {"limit": limit})
+    if as_json:
+        _print_json(body)
+    elif not body.get("runs"):
+        _out().print(f"no runs of {workflow} yet", highlight=False)
+    else:
+        _out().print(remote_render.runs_table(workflow, body["runs"]))
+
+
+@runs_app.command("show")
+def show_run(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    as_json: JsonOption = False,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """A run's steps (status, attempts, timing, errors, outputs) and its own error."""
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    with _reporting(run_id):
+        body = target.connect().get(f"/runs/{quote(run_id)}")
+    if as_json:
+        _print_json(body)
+    else:
+        _out().print(remote_render.run_detail(body))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("push")(push)
+    app.command("start")(start)
+    app.add_typer(runs_app, name="runs")

@@ -1,0 +1,119 @@
+"""Rich rendering of the API's JSON views (runs and steps of a deployed stack).
+
+``render`` draws local ``RunView`` records; these helpers draw the same tables from the
+JSON that ``handlers.api`` returns, so ``podium runs show`` looks like ``podium run``.
+Unknown statuses (a newer server) are shown unstyled rather than rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from podium.cli.render import MAX_TABLE_ROWS, RUN_STYLE, STATUS_STYLE, _ms
+
+STEP_STYLE = {status.value: style for status, style in STATUS_STYLE.items()}
+RUN_STATUS_STYLE = {status.value: style for status, style in RUN_STYLE.items()}
+FAILURE_STATUSES = {"FAILED", "TIMED_OUT", "STOPPED"}
+OUTPUT_WIDTH = 60
+
+
+def timestamp(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _elapsed(start: int | None, end: int | None) -> int | None:
+    return end - start if start is not None and end is not None else None
+
+
+def _compact(value: Any) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return text if len(text) <= OUTPUT_WIDTH else text[: OUTPUT_WIDTH - 1] + "…"
+
+
+def runs_table(workflow: str, runs: Iterable[Mapping[str, Any]]) -> Table:
+    table = Table(title=f"runs of {workflow} (newest first)", title_justify="left")
+    for col in ("run", "status", "version", "trigger", "created (UTC)", "duration", "error"):
+        table.add_column(col, no_wrap=col != "error", overflow="fold")
+    for r in runs:
+        table.add_row(
+            str(r.get("run_id")),
+            Text(str(r.get("status")), style=RUN_STATUS_STYLE.get(r.get("status", ""), "")),
+            str(r.get("version")),
+            str(r.get("trigger") or ""),
+            timestamp(r.get("created_at")),
+            _ms(_elapsed(r.get("started_at"), r.get("ended_at"))),
+            r.get("error") or "",
+        )
+    return table
+
+
+def _rows_to_show(steps: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], int]:
+    if len(steps) <= MAX_TABLE_ROWS:
+        return steps, 0
+    # Large runs: every step that needs attention first, then a sample of the rest.
+    attention = [s for s in steps if s.get("status") in FAILURE_STATUSES or s.get("error")]
+    rest = [s for s in steps if s not in attention]
+    keep = attention + rest[: max(0, MAX_TABLE_ROWS - len(attention))]
+    return keep, len(steps) - len(keep)
+
+
+def step_table(run: Mapping[str, Any], steps: list[Mapping[str, Any]]) -> Table:
+    table = Table(
+        title=f"{run.get('workflow')} v{run.get('version')} · run {run.get('run_id')}",
+        title_justify="left",
+    )
+    with_output = any(s.get("output") is not None for s in steps)
+    columns = ["step", "status", "attempts", "start", "duration", "error / reason"]
+    for col in [*columns, *(["output"] if with_output else [])]:
+        table.add_column(col, no_wrap=col not in ("error / reason", "output"), overflow="fold")
+    t0 = run.get("started_at") or run.get("created_at")
+    rows, hidden = _rows_to_show(steps)
+    for s in rows:
+        status = str(s.get("status"))
+        cells: list[str | Text] = [
+            str(s.get("step")),
+            Text(status, style=STEP_STYLE.get(status, "")),
+            str(s.get("attempts", 0)),
+            _ms(_elapsed(t0, s.get("started_at"))),
+            _ms(s.get("duration_ms")),
+            s.get("error") or s.get("reason") or "",
+        ]
+        if with_output:
+            cells.append(_compact(s.get("output")))
+        table.add_row(*cells)
+    if hidden:
+        table.caption = f"{hidden} more steps not shown (use --json for all)"
+    return table
+
+
+def run_summary(run: Mapping[str, Any]) -> Text:
+    status = str(run.get("status"))
+    elapsed = _elapsed(run.get("started_at"), run.get("ended_at"))
+    line = Text(
+        f"run {status.lower()}" + (f" in {_ms(elapsed)}" if elapsed is not None else ""),
+        style=RUN_STATUS_STYLE.get(status, "bold"),
+    )
+    line.append(
+        f"  · created {timestamp(run.get('created_at'))} UTC by {run.get('trigger')}", style="dim"
+    )
+    if run.get("params"):
+        line.append(f"\nparams: {json.dumps(run['params'], sort_keys=True)}")
+    if run.get("error"):
+        line.append(f"\nerror: {run['error']}", style="red")
+    return line
+
+
+def run_detail(body: Mapping[str, Any]) -> Group:
+    run = body.get("run") or {}
+    return Group(step_table(run, list(body.get("steps") or [])), run_summary(run))
