@@ -61,9 +61,19 @@ class UlidGenerator:
 
     def __init__(self, clock: SystemClock | ManualClock | FastForwardClock) -> None:
         self._clock = clock
+        self._lock = threading.Lock()
+        self._last = (0, 0)
 
     def new_id(self) -> str:
-        value = (self._clock.now_ms() << 80) | int.from_bytes(os.urandom(10), "big")
+        # Monotonic within a process: ids made in the same millisecond still sort in the
+        # order they were made, so queues keyed by id keep arrival order.
+        with self._lock:
+            ms = self._clock.now_ms()
+            last_ms, last_rand = self._last
+            rand = last_rand + 1 if ms <= last_ms else int.from_bytes(os.urandom(10), "big") >> 1
+            ms = max(ms, last_ms)
+            self._last = (ms, rand)
+        value = (ms << 80) | (rand & ((1 << 80) - 1))
         chars = []
         for _ in range(26):
             chars.append(_CROCKFORD[value & 31])

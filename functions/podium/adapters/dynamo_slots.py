@@ -112,6 +112,8 @@ class DynamoRunSlots:
         }
 
     def admit(self, entry: QueueEntry, *, limit: int, strict: bool, now: int) -> Admission:
+        if limit <= 0:
+            return Admission.FULL  # paused: the condition below cannot say "never"
         run_update = {
             "Update": {
                 "TableName": self._table,

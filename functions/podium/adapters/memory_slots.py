@@ -41,9 +41,7 @@ class MemoryRunSlots:
             if len(holders) >= limit:
                 return Admission.FULL
             holders[entry.run_id] = now
-            self._store._runs[entry.run_id] = replace(
-                run, status=RunStatus.RUNNING, started_at=now
-            )
+            self._store._runs[entry.run_id] = replace(run, status=RunStatus.RUNNING, started_at=now)
             self._queues[entry.workflow].pop((entry.created_at, entry.run_id), None)
             return Admission.ADMITTED
 

@@ -87,6 +87,10 @@ def summary(view: RunView) -> Group:
     )
     if run.error:
         line.append(f"  ({run.error})", style="red")
+    if run.reason:
+        line.append(f"  ({run.reason})", style="yellow")
+    if view.waiting:
+        line.append(f"  waiting: {view.waiting}", style="yellow")
     return Group(step_table(view), line)
 
 
@@ -94,7 +98,7 @@ def view_json(view: RunView) -> dict[str, Any]:
     from podium.service.views import event_view, run_view, step_view
 
     return {
-        "run": run_view(view.run),
+        "run": {**run_view(view.run), "waiting": view.waiting},
         "steps": [step_view(s) for s in view.steps],
         "events": [event_view(e) for e in view.events],
     }

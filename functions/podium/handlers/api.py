@@ -5,7 +5,9 @@ Routes:
   GET  /workflows/{name}           the active version (?version=N for another)
   POST /workflows/{name}/runs      start a run: {"params": {...}, "version"?, "run_id"?}
   GET  /workflows/{name}/runs      a workflow's runs, newest first (?limit=N, max 100)
-  GET  /runs/{run_id}              a run with its steps and timeline events
+  GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
+                                   QUEUED run, why it waits)
+  POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
 Errors are JSON: {"message": ..., "errors": [{"path", "message"}]} with 400 or 404.
 """
 
@@ -20,6 +22,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from podium import bootstrap
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
+from podium.service.admission import unblock
 from podium.service.api_requests import parse_start_run
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.views import event_view, run_view, step_view, workflow_view
@@ -120,13 +123,21 @@ def runs_of(name: str) -> Response[str]:
     return _json(HTTPStatus.OK, {"runs": [run_view(r) for r in runs]})
 
 
+@app.post("/workflows/<name>/unblock")
+def unblock_workflow(name: str) -> Response[str]:
+    ctx = bootstrap.services()
+    get_workflow(ctx, name)  # 404 for an unknown workflow
+    admitted = unblock(ctx, name)
+    return _json(HTTPStatus.OK, {"workflow": name, "admitted": admitted})
+
+
 @app.get("/runs/<run_id>")
 def get_run(run_id: str) -> Response[str]:
     view = describe_run(bootstrap.services(), run_id)
     return _json(
         HTTPStatus.OK,
         {
-            "run": run_view(view.run),
+            "run": {**run_view(view.run), "waiting": view.waiting},
             "steps": [step_view(s) for s in view.steps],
             "events": [event_view(e) for e in view.events],
         },

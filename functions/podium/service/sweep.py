@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from podium.core.dsl.models import SleepStep
+from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
+from podium.service.admission import admit_next, on_run_ended
 from podium.service.advance import complete_if_done, start_roots
 from podium.service.context import Services
 from podium.service.execute import Outcome, finish_attempt, replay_terminal
@@ -38,9 +40,11 @@ class SweepReport:
 def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
     report = SweepReport()
     now = ctx.now()
+    workflows: set[str] = set()
     for run_id in active.list_active_run_ids():
         report.runs_checked += 1
         run = ctx.store.get_run(run_id)
+        workflows.add(run.workflow)
         if run.status is not RunStatus.RUNNING:
             continue
         steps = ctx.store.list_steps(run_id)
@@ -90,7 +94,24 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
             counted = max((ctx.store.count_sink(run_id, s) for s in sinks), default=0)
             if complete_if_done(ctx, run_id, counted) is not None:
                 report.completed.append(run_id)
+    for workflow in sorted(workflows):
+        _reconcile_slots(ctx, workflow, report)
     return report
+
+
+def _reconcile_slots(ctx: Services, workflow: str, report: SweepReport) -> None:
+    """A slot whose holder run has ended (its release was lost with a crash) is given
+    back, and queued runs get another chance at free slots."""
+    for holder in ctx.store.run_slots().state(workflow).holders:
+        try:
+            run = ctx.store.get_run(holder)
+        except RunNotFound:
+            continue
+        if run.status.terminal:
+            on_run_ended(ctx, run)
+            report.reclaimed.append(f"{workflow} slot of {holder}")
+    admitted = admit_next(ctx, workflow)
+    report.redriven.extend(f"{workflow} admitted {run_id}" for run_id in admitted)
 
 
 def _times(s: StepRecord) -> list[int]:

@@ -1,0 +1,90 @@
+"""Contract suite for RunSlots: the memory fake and DynamoDB on moto behave alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from podium.adapters.dynamo_store import DynamoStateStore
+from podium.adapters.memory_store import MemoryStateStore
+from podium.adapters.table_schema import create_table
+from podium.core.engine.errors import RunConflict
+from podium.core.engine.records import QueueEntry, RunRecord
+from podium.core.engine.status import RunStatus
+from podium.core.ports import Admission, StateStore
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
+    if request.param == "memory":
+        yield MemoryStateStore()
+        return
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "slots")
+        yield DynamoStateStore(client, "slots")
+
+
+def queued(run_id: str, created: int) -> RunRecord:
+    return RunRecord(run_id, "wf", 1, RunStatus.QUEUED, {}, created, sinks_total=1)
+
+
+def test_queue_is_fifo_and_admission_respects_the_limit(store: StateStore) -> None:
+    slots = store.run_slots()
+    for i, created in enumerate([30, 10, 20]):
+        slots.enqueue(queued(f"r{i}", created))
+    assert [e.run_id for e in slots.queued("wf", 10)] == ["r1", "r2", "r0"]
+    first, second, third = slots.queued("wf", 10)
+    assert slots.admit(first, limit=2, strict=False, now=100) is Admission.ADMITTED
+    assert slots.admit(first, limit=2, strict=False, now=100) is Admission.GONE
+    assert slots.admit(second, limit=2, strict=False, now=101) is Admission.ADMITTED
+    assert slots.admit(third, limit=2, strict=False, now=102) is Admission.FULL
+    assert store.get_run("r1").status is RunStatus.RUNNING
+    assert store.get_run("r1").started_at == 100
+    assert store.get_run("r0").status is RunStatus.QUEUED
+    state = slots.state("wf")
+    assert (state.active, set(state.holders)) == (2, {"r1", "r2"})
+    assert [e.run_id for e in slots.queued("wf", 10)] == ["r0"]
+
+
+def test_release_is_once_and_strict_blocks(store: StateStore) -> None:
+    slots = store.run_slots()
+    slots.enqueue(queued("a", 1))
+    slots.enqueue(queued("b", 2))
+    entry_a, entry_b = slots.queued("wf", 10)
+    assert slots.admit(entry_a, limit=1, strict=True, now=5) is Admission.ADMITTED
+    assert slots.release("wf", "a", block=True)
+    assert not slots.release("wf", "a", block=True)  # a duplicate frees nothing
+    assert slots.state("wf").active == 0 and slots.state("wf").blocked_by == "a"
+    assert slots.admit(entry_b, limit=1, strict=True, now=6) is Admission.BLOCKED
+    slots.unblock("wf")
+    assert slots.admit(entry_b, limit=1, strict=True, now=7) is Admission.ADMITTED
+
+
+def test_start_alone_holds_the_only_slot(store: StateStore) -> None:
+    slots = store.run_slots()
+    first = RunRecord("f1", "wf", 1, RunStatus.RUNNING, {}, 1, sinks_total=1, started_at=1)
+    assert slots.start_alone(first, 1) is None
+    second = RunRecord("f2", "wf", 1, RunStatus.RUNNING, {}, 2, sinks_total=1, started_at=2)
+    taken = slots.start_alone(second, 2)
+    assert taken is not None and set(taken.holders) == {"f1"}
+    with pytest.raises(RunConflict):
+        slots.release("wf", "f1", block=False)
+        slots.start_alone(first, 3)
+
+
+def test_drop_queued_only_from_the_queue(store: StateStore) -> None:
+    slots = store.run_slots()
+    slots.enqueue(queued("q", 1))
+    (entry,) = slots.queued("wf", 10)
+    assert slots.drop_queued(entry, RunStatus.DISCARDED, "replaced", 9)
+    assert not slots.drop_queued(entry, RunStatus.DISCARDED, "replaced", 9)
+    run = store.get_run("q")
+    assert (run.status, run.reason, run.ended_at) == (RunStatus.DISCARDED, "replaced", 9)
+    assert slots.queued("wf", 10) == []
+    gone = QueueEntry("wf", "q", 1)
+    assert slots.admit(gone, limit=1, strict=False, now=10) is Admission.GONE
