@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from podium.core.engine.status import RunStatus
@@ -34,7 +35,7 @@ def test_sequential_queues_in_arrival_order(runtime: LocalRuntime) -> None:
     runtime.pump()
     finished = [runtime.store.get_run(r) for r in runs]
     assert all(r.status is RunStatus.SUCCEEDED for r in finished)
-    for before, after in zip(finished, finished[1:], strict=False):
+    for before, after in itertools.pairwise(finished):
         assert after.started_at is not None and before.ended_at is not None
         assert after.started_at >= before.ended_at  # strictly one at a time, FIFO
 
