@@ -22,6 +22,7 @@ from typing import Any
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
 from podium.handlers import advance, api, work
 
 REGION = "us-east-1"
@@ -73,12 +74,12 @@ def check_sigv4(
     names = match["signed"].split(";")
     if "host" not in names or any(n not in lower for n in names):
         return "signature", ""
-    request = AWSRequest(
-        method=method, url=url, data=body, headers={n: lower[n] for n in names}
-    )
+    request = AWSRequest(method=method, url=url, data=body, headers={n: lower[n] for n in names})
     request.context["timestamp"] = stamp
     auth = SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, region)
-    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+    expected = auth.signature(
+        auth.string_to_sign(request, auth.canonical_request(request)), request
+    )
     if not hmac.compare_digest(expected, match["signature"]):
         return "signature", ""
     return None, match["scope"]
@@ -155,7 +156,10 @@ class ApiGateway:
                         response = api.handler(event, None)
                     except Exception as exc:  # as Lambda's failure reaches API Gateway
                         gateway.failures.append(exc)
-                        response = {"statusCode": 500, "body": '{"message": "Internal Server Error"}'}
+                        response = {
+                            "statusCode": 500,
+                            "body": '{"message": "Internal Server Error"}',
+                        }
                     status = response["statusCode"]
                     raw = response.get("body") or ""
                     payload = (
@@ -221,9 +225,7 @@ def pump(sqs: Any, event_queue_url: str, work_queue_url: str, rounds: int = 200)
     for _ in range(rounds):
         moved = 0
         for url, handler in ((event_queue_url, advance.handler), (work_queue_url, work.handler)):
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
             if not messages:
                 continue
             records = [
@@ -240,7 +242,10 @@ def pump(sqs: Any, event_queue_url: str, work_queue_url: str, rounds: int = 200)
                 }
                 for m in messages
             ]
-            failed = {f["itemIdentifier"] for f in handler({"Records": records}, None)["batchItemFailures"]}
+            failed = {
+                f["itemIdentifier"]
+                for f in handler({"Records": records}, None)["batchItemFailures"]
+            }
             for m in messages:
                 if m["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])

@@ -19,6 +19,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from typer.testing import CliRunner, Result
+
 from podium import bootstrap
 from podium.adapters.clock import SystemClock, UlidGenerator
 from podium.adapters.dynamo_store import DynamoStateStore
@@ -27,8 +29,6 @@ from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
 from podium.adapters.table_schema import create_table
 from podium.cli.main import app
 from podium.service.context import Services
-from typer.testing import CliRunner, Result
-
 from tests.integration import remote_support as rs
 
 STACK = "podium-test"
@@ -180,9 +180,23 @@ def test_push_start_list_and_show_through_the_signed_api(
     ]
     assert body["steps"][1]["output"] == {"doubled": 42}
 
+    # --version runs an older version, typed by that version's specs (v2 makes n a double).
+    v2 = write(tmp_path, "wf2.yaml", WORKFLOW_YAML.replace("n: {type: int}", "n: {type: double}"))
+    assert "pushed remote_wf v2" in on_stack("push", str(v2)).output
+    result = on_stack("start", "remote_wf", "--version", "1", "-p", "n=2", "--json")
+    assert result.exit_code == 0, result.output
+    old = json.loads(result.stdout)
+    assert old["version"] == 1 and type(old["params"]["n"]) is int
+    result = on_stack("start", "remote_wf", "-p", "n=2", "--json")
+    new = json.loads(result.stdout)
+    assert new["version"] == 2 and type(new["params"]["n"]) is float
+    deployed.pump()
+
     # Every request reached the handler signed for execute-api in the stack's region.
     api_calls = [s for s in deployed.gateway.seen if s.status != 403]
-    assert api_calls and all(s.scope.endswith("/us-east-1/execute-api/aws4_request") for s in api_calls)
+    assert api_calls and all(
+        s.scope.endswith("/us-east-1/execute-api/aws4_request") for s in api_calls
+    )
     assert ("GET", "/workflows/remote_wf") in {(s.method, s.path) for s in api_calls}
 
 
@@ -216,7 +230,9 @@ def test_api_errors_exit_1_with_each_path(deployed: Deployed, user: Path, tmp_pa
     result = on_stack("push", str(bad))
     assert result.exit_code == 1
     assert f"{bad}: invalid request (HTTP 400), 2 problem(s)" in result.output
-    assert "✗ steps[1].depends_on[0]: unknown step 'extrct' (did you mean 'extract'?)" in result.output
+    assert (
+        "✗ steps[1].depends_on[0]: unknown step 'extrct' (did you mean 'extract'?)" in result.output
+    )
     assert "✗ steps[2].type: unknown step type 'lamda'" in result.output
 
     assert on_stack("push", str(write(tmp_path, "wf.yaml", WORKFLOW_YAML))).exit_code == 0

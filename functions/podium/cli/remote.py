@@ -67,10 +67,17 @@ class ApiError(RemoteError):
 
     exit_code = 1
 
-    def __init__(self, status: int | None, message: str, issues: tuple[ApiIssue, ...] = ()):
+    def __init__(
+        self,
+        status: int | None,
+        message: str,
+        issues: tuple[ApiIssue, ...] = (),
+        hint: str = "",
+    ) -> None:
         self.status = status
         self.message = message
         self.issues = issues
+        self.hint = hint
         super().__init__(f"HTTP {status}: {message}" if status else message)
 
 
@@ -333,13 +340,14 @@ def _api_error(status: int, raw: bytes) -> ApiError:
         for e in body.get("errors") or []
         if isinstance(e, dict)
     )
+    hint = ""
     if status == 403:
         # API Gateway's IAM authorizer answers 403 before Podium sees the request.
-        message += (
-            " (API Gateway refused the signed request: the caller needs execute-api:Invoke "
-            "on the API, and its credentials must be valid)"
+        hint = (
+            "API Gateway refused the signed request: the credentials must be valid and "
+            "allowed execute-api:Invoke on this API"
         )
-    return ApiError(status, message, issues)
+    return ApiError(status, message, issues, hint)
 
 
 def connect(target: Target, *, env: Mapping[str, str] | None = None) -> ApiClient:

@@ -112,15 +112,18 @@ def _reporting(context: str | None = None) -> Iterator[None]:
         yield
     except RemoteError as exc:
         err = _err()
-        prefix = f"{context}: " if context else ""
         if isinstance(exc, ApiError):
+            # The context (file, workflow, run) says what the API refused.
+            prefix = f"{context}: " if context else ""
             status = f" (HTTP {exc.status})" if exc.status else ""
             count = f", {len(exc.issues)} problem(s)" if exc.issues else ""
             err.print(Text(f"{prefix}{exc.message}{status}{count}", style="bold red"))
             for issue in exc.issues:
                 err.print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
+            if exc.hint:
+                err.print(Text(f"  {exc.hint}", style="yellow"), highlight=False)
         else:
-            err.print(Text(f"{prefix}{exc}", style="red"), highlight=False)
+            err.print(Text(f"error: {exc}", style="red"), highlight=False)
         raise typer.Exit(exc.exit_code) from None
 
 

@@ -111,6 +111,8 @@ def run_summary(run: Mapping[str, Any]) -> Text:
         line.append(f"\nparams: {json.dumps(run['params'], sort_keys=True)}")
     if run.get("error"):
         line.append(f"\nerror: {run['error']}", style="red")
+    if run.get("reason"):
+        line.append(f"\nreason: {run['reason']}")
     return line
 
 

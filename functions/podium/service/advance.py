@@ -228,7 +228,14 @@ def _replayed(current: StepRecord | None) -> tuple[str, StepStatus] | None:
 def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord | None:
     run = ctx.store.get_run(run_id)
     outcome = run_outcome(run, sinks_done)
-    if outcome is None or run.status is not RunStatus.RUNNING:
+    if outcome is None:
+        return None
+    if run.status.terminal:
+        # A replay: the worker that ended the run may have died before giving its slot
+        # back; releasing is idempotent, so do it again.
+        on_run_ended(ctx, run)
+        return None
+    if run.status is not RunStatus.RUNNING:
         return None
     try:
         done = ctx.store.transition_run(
@@ -237,7 +244,9 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
             to=outcome,
             changes={"ended_at": ctx.now()},
         )
-    except RunConflict:
+    except RunConflict as conflict:
+        if conflict.current is not None and conflict.current.status.terminal:
+            on_run_ended(ctx, conflict.current)
         return None
     log.info("run %s %s", run_id, outcome.value)
     on_run_ended(ctx, done)

@@ -1,0 +1,97 @@
+"""Run strategies and slots under real races: threads against one ThreadedMotoServer.
+
+Invariants are read from the runs' recorded state and times, not from Podium's own
+counters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.core.engine.status import RunStatus
+from podium.service.runs import start_run
+from podium.service.workflows import push_workflow
+from tests.integration.racing_support import (
+    dumps,
+    max_overlap,
+    pump_concurrently,
+    race,
+    racing_services,
+)
+
+
+def all_ended(ctx: Any, run_ids: list[str]) -> bool:
+    return all(ctx.store.get_run(r).status.terminal for r in run_ids)
+
+
+def wf(name: str, strategy: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "run_strategy": strategy,
+        "steps": [{"id": "a", "type": "noop"}, {"id": "b", "type": "noop", "depends_on": ["a"]}],
+    }
+
+
+def test_50_concurrent_starts_of_parallel_5() -> None:
+    with racing_services() as (ctx, _):
+        push_workflow(ctx, wf("par5", {"parallel": 5}))
+        started = race(50, lambda i: start_run(ctx, "par5").run_id)
+        assert sum(ctx.store.get_run(r).status is RunStatus.RUNNING for r in started) <= 5
+        pump_concurrently(ctx, lambda: all_ended(ctx, started))
+        runs = [ctx.store.get_run(r) for r in started]
+    assert all(r.status is RunStatus.SUCCEEDED for r in runs), dumps(runs)
+    assert max_overlap(runs) <= 5, dumps(runs)
+    # Arrival order is queue order (creation time, then id); starts follow it.
+    by_arrival = sorted(runs, key=lambda r: (r.created_at, r.run_id))
+    starts = [r.started_at or 0 for r in by_arrival]
+    assert starts == sorted(starts), dumps(by_arrival)
+
+
+def test_50_concurrent_starts_of_first_only() -> None:
+    with racing_services() as (ctx, _):
+        push_workflow(ctx, wf("first", "first_only"))
+        runs = race(50, lambda i: start_run(ctx, "first"))
+        statuses = [r.status for r in runs]
+        assert statuses.count(RunStatus.RUNNING) == 1
+        assert statuses.count(RunStatus.DISCARDED) == 49
+        stored = [ctx.store.get_run(r.run_id) for r in runs]
+    assert all(
+        r.reason and "is active (run_strategy first_only)" in r.reason
+        for r in stored
+        if r.status is RunStatus.DISCARDED
+    )
+
+
+def test_sequential_burst_runs_one_at_a_time_in_order() -> None:
+    with racing_services() as (ctx, _):
+        push_workflow(ctx, wf("seq", "sequential"))
+        started = race(20, lambda i: start_run(ctx, "seq").run_id)
+        pump_concurrently(ctx, lambda: all_ended(ctx, started))
+        runs = [ctx.store.get_run(r) for r in started]
+    assert all(r.status is RunStatus.SUCCEEDED for r in runs), dumps(runs)
+    assert max_overlap(runs) == 1, dumps(runs)
+    by_arrival = sorted(runs, key=lambda r: (r.created_at, r.run_id))
+    for before, after in zip(by_arrival, by_arrival[1:], strict=False):
+        assert (after.started_at or 0) >= (before.ended_at or 0), dumps(by_arrival)
+
+
+def test_duplicate_start_and_finish_messages_do_not_leak_slots() -> None:
+    with racing_services() as (ctx, _):
+        push_workflow(ctx, wf("dupes", {"parallel": 2}))
+        started = race(10, lambda i: start_run(ctx, "dupes", run_id=f"token-{i % 5}").run_id)
+        assert sorted(set(started)) == [f"token-{i}" for i in range(5)]  # 5 runs, not 10
+        # Every message is delivered twice: start, exec and timer duplicates.
+        original_send, original_many = ctx.work_queue.send, ctx.work_queue.send_many
+
+        def twice(message: Any, delay_seconds: int = 0) -> None:
+            original_send(message, delay_seconds)
+            original_send(message, delay_seconds)
+
+        ctx.work_queue.send = twice  # type: ignore[method-assign]
+        ctx.work_queue.send_many = lambda ms: original_many([*ms, *ms])  # type: ignore[method-assign]
+        tokens = [f"token-{i}" for i in range(5)]
+        pump_concurrently(ctx, lambda: all_ended(ctx, tokens))
+        runs = [ctx.store.get_run(t) for t in tokens]
+        state = ctx.store.run_slots().state("dupes")
+    assert all(r.status is RunStatus.SUCCEEDED for r in runs), dumps(runs)
+    assert max_overlap(runs) <= 2
+    assert (state.active, state.holders) == (0, {})  # every slot came back, once
