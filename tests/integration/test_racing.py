@@ -5,6 +5,7 @@ counters."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from podium.core.engine.status import RunStatus
@@ -70,7 +71,7 @@ def test_sequential_burst_runs_one_at_a_time_in_order() -> None:
     assert all(r.status is RunStatus.SUCCEEDED for r in runs), dumps(runs)
     assert max_overlap(runs) == 1, dumps(runs)
     by_arrival = sorted(runs, key=lambda r: (r.created_at, r.run_id))
-    for before, after in zip(by_arrival, by_arrival[1:], strict=False):
+    for before, after in itertools.pairwise(by_arrival):
         assert (after.started_at or 0) >= (before.ended_at or 0), dumps(by_arrival)
 
 
