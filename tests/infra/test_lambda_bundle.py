@@ -23,7 +23,7 @@ from infra_support import cdk_context
 from podium_cdk import bundling
 from podium_cdk.code import LocalPipBundling, engine_code
 
-RUNTIME_PACKAGES = {"pydantic", "lark", "pyyaml", "aws-lambda-powertools", "google-re2"}
+RUNTIME_PACKAGES = {"pydantic", "lark", "pyyaml", "aws-lambda-powertools", "google-re2", "tzdata"}
 # Import names of the bundled dependencies and what must stay out of the bundle.
 IMPORTS = ("pydantic", "pydantic_core", "lark", "yaml", "re2", "aws_lambda_powertools")
 NOT_BUNDLED = ("boto3", "botocore", "s3transfer", "typer", "rich", "moto")
