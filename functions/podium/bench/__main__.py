@@ -56,6 +56,31 @@ def main() -> None:
         f"engine CPU µs/step (memory adapters): {engine['engine_cpu_us_per_step']}, "
         f"flatness 10,000/100 = {engine['engine_cpu_flatness_10000_over_100']}"
     )
+    from podium.bench.strategies import run_strategy_bench
+
+    strategies = run_strategy_bench()
+    results["strategies"] = strategies
+    st = Table(title="Admission control: requests per run (20 runs of a one-step workflow)")
+    for col in (
+        "strategy",
+        "WCU/run",
+        "RCU/run",
+        "SQS sends/run",
+        "$/M runs",
+        "DynamoDB calls/run",
+    ):
+        st.add_column(col)
+    for r in strategies:
+        calls = ", ".join(f"{k.split('.')[1]} {v}" for k, v in r["requests_per_run"].items())
+        st.add_row(
+            r["strategy"],
+            str(r["write_units_per_run"]),
+            str(r["read_units_per_run"]),
+            str(r["sqs_sends_per_run"]),
+            str(r["dollars_per_million_runs"]),
+            calls,
+        )
+    console.print(st)
     try:
         from podium.bench.expressions import run_expression_bench
     except ImportError:

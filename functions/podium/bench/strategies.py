@@ -1,0 +1,64 @@
+"""What admission control costs: AWS requests per run under each run strategy.
+
+Each strategy starts 20 runs of a one-step workflow at once on the embedded runtime and
+counts every DynamoDB request (exact write and read units) and SQS request per run. The
+step itself costs the same under every strategy, so the differences between rows are
+the price of the strategy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium import bootstrap
+from podium.adapters.clock import ManualClock
+from podium.bench.engine import PRICE, RequestCounter
+from podium.local.runtime import TABLE_NAME, LocalRuntime
+
+RUNS = 20
+STRATEGIES: dict[str, Any] = {
+    "parallel_1000": {"parallel": 1000},
+    "sequential": "sequential",
+    "strict_sequential": "strict_sequential",
+    "first_only": "first_only",
+    "last_only": "last_only",
+}
+
+
+def measure_strategy(name: str, strategy: Any) -> dict[str, Any]:
+    defn = {"name": f"s_{name}", "run_strategy": strategy, "steps": [{"id": "a", "type": "noop"}]}
+    with LocalRuntime(clock=ManualClock()) as rt:
+        rt.push(defn)
+        side = bootstrap.aws_clients("us-east-1", embedded=True)["dynamodb"]
+        counter = RequestCounter(side, TABLE_NAME)
+        events = rt.dynamodb.meta.events
+        events.register("before-parameter-build.dynamodb", counter.before)
+        events.register("after-call.dynamodb", counter.after)
+        sends = rt.work_queue.send_requests + rt.event_queue.send_requests
+        for _ in range(RUNS):
+            rt.start_run(defn["name"])
+        rt.pump()
+        events.unregister("before-parameter-build.dynamodb", counter.before)
+        events.unregister("after-call.dynamodb", counter.after)
+        sends = rt.work_queue.send_requests + rt.event_queue.send_requests - sends
+    dollars = (
+        (
+            counter.write_units * PRICE["dynamodb_wcu"]
+            + counter.read_units * PRICE["dynamodb_rcu"]
+            + sends * PRICE["sqs_request"]
+        )
+        / RUNS
+        * 1e6
+    )
+    return {
+        "strategy": name,
+        "runs": RUNS,
+        "requests_per_run": {k: round(v / RUNS, 2) for k, v in sorted(counter.calls.items())},
+        "write_units_per_run": round(counter.write_units / RUNS, 2),
+        "read_units_per_run": round(counter.read_units / RUNS, 2),
+        "sqs_sends_per_run": round(sends / RUNS, 2),
+        "dollars_per_million_runs": round(dollars, 2),
+    }
+
+
+def run_strategy_bench() -> list[dict[str, Any]]:
+    return [measure_strategy(name, strategy) for name, strategy in STRATEGIES.items()]
