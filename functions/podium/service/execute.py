@@ -199,18 +199,9 @@ def finish_attempt(
     base = {"ended_at": now, "lease_until": None}
 
     if outcome.ok:
-        try:
-            ctx.store.transition_step(
-                run.run_id,
-                step,
-                expected=_RUNNING,
-                attempt=attempt,
-                to=StepStatus.SUCCEEDED,
-                changes={**base, "output": outcome.output, "error": None},
-            )
-        except StepConflict as conflict:
-            if not _same_attempt(conflict, StepStatus.SUCCEEDED, attempt):
-                return None
+        changes = {**base, "output": outcome.output, "error": None}
+        if _end_attempt(ctx, run, step, attempt, StepStatus.SUCCEEDED, changes) is None:
+            return None
         return _continue(
             ctx,
             run,
@@ -222,19 +213,11 @@ def finish_attempt(
     error = outcome.error or "failed"
     retry = after_attempt_failed(compiled.step(step), attempt)
     if retry is not None:
-        try:
-            ctx.store.transition_step(
-                run.run_id,
-                step,
-                expected=_RUNNING,
-                attempt=attempt,
-                to=StepStatus.RETRY_WAIT,
-                changes={**base, "error": error},
-            )
-        except StepConflict as conflict:
-            if not _same_attempt(conflict, StepStatus.RETRY_WAIT, attempt):
-                return None
-        record = ctx.store.get_step(run.run_id, step)
+        record = _end_attempt(
+            ctx, run, step, attempt, StepStatus.RETRY_WAIT, {**base, "error": error}
+        )
+        if record is None:
+            return None
         ctx.store.put_event(
             TimelineEvent(
                 run.run_id,
@@ -245,7 +228,7 @@ def finish_attempt(
                 attempt=attempt,
                 detail={
                     "error": error,
-                    "started_at": record.started_at if record else None,
+                    "started_at": record.started_at,
                     "ended_at": now,
                     "next_attempt": retry.next_attempt,
                     "delay_seconds": retry.delay_seconds,
@@ -259,18 +242,8 @@ def finish_attempt(
         )
         return None
 
-    try:
-        ctx.store.transition_step(
-            run.run_id,
-            step,
-            expected=_RUNNING,
-            attempt=attempt,
-            to=StepStatus.FAILED,
-            changes={**base, "error": error},
-        )
-    except StepConflict as conflict:
-        if not _same_attempt(conflict, StepStatus.FAILED, attempt):
-            return None
+    if _end_attempt(ctx, run, step, attempt, StepStatus.FAILED, {**base, "error": error}) is None:
+        return None
     if fails_run(compiled.graph, step):
         # The flag goes up before any successor (or the sink counter) is touched, so the
         # completion check that follows sees it.
@@ -298,10 +271,26 @@ def replay_terminal(
     dispatch(ctx, run.run_id, after_terminal(ctx, run, step, status, output=output))
 
 
-def _same_attempt(conflict: StepConflict, status: StepStatus, attempt: int) -> bool:
-    """The write was already applied by an earlier delivery: redo only the follow-ups."""
-    cur = conflict.current
-    return cur is not None and cur.status is status and cur.attempt == attempt
+def _end_attempt(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    attempt: int,
+    to: StepStatus,
+    changes: dict[str, Any],
+) -> StepRecord | None:
+    """One conditional write ``RUNNING -> to`` at this attempt. Returns the step as
+    stored, also when an earlier delivery already made this very write (then only the
+    follow-ups are redone); None when the attempt was closed some other way."""
+    try:
+        return ctx.store.transition_step(
+            run.run_id, step, expected=_RUNNING, attempt=attempt, to=to, changes=changes
+        )
+    except StepConflict as conflict:
+        cur = conflict.current
+        if cur is not None and cur.status is to and cur.attempt == attempt:
+            return cur
+        return None
 
 
 def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claimed | None:
