@@ -334,3 +334,31 @@ def test_the_signing_region_comes_from_an_execute_api_host() -> None:
     url = "https://abc123.execute-api.eu-west-3.amazonaws.com"
     assert signing_region(url, "us-east-1") == "eu-west-3"
     assert signing_region("https://api.example.com", "us-east-1") == "us-east-1"
+
+
+STRICT_YAML = """
+name: remote_strict
+run_strategy: strict_sequential
+steps:
+  - {id: boom, type: fail, message: nope}
+"""
+
+
+def test_unblock_lets_a_strict_queue_move_on(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    assert on_stack("push", str(write(tmp_path, "s.yaml", STRICT_YAML))).exit_code == 0
+    first = json.loads(on_stack("start", "remote_strict", "--json").stdout)["run_id"]
+    second = json.loads(on_stack("start", "remote_strict", "--json").stdout)["run_id"]
+    deployed.pump()
+    body = json.loads(on_stack("runs", "show", second, "--json").stdout)
+    assert body["run"]["status"] == "QUEUED"
+    assert f"blocked by failed run {first}" in body["run"]["waiting"]
+    result = on_stack("unblock", "remote_strict")
+    assert result.exit_code == 0, result.output
+    assert f"unblocked remote_strict; started {second}" in result.output
+    deployed.pump()
+    assert (
+        json.loads(on_stack("runs", "show", second, "--json").stdout)["run"]["status"] == "FAILED"
+    )
+    assert on_stack("unblock", "nope").exit_code == 1

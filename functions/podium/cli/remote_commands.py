@@ -270,7 +270,29 @@ def show_run(
         _out().print(remote_render.run_detail(body))
 
 
+def unblock(
+    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    as_json: JsonOption = False,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """strict_sequential: let the queue move on after a failed run."""
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    with _reporting(workflow):
+        body = target.connect().post_json(f"/workflows/{quote(workflow)}/unblock", {})
+    if as_json:
+        _print_json(body)
+    else:
+        admitted = body.get("admitted") or []
+        started = f"; started {', '.join(admitted)}" if admitted else "; nothing was waiting"
+        _out().print(f"unblocked {workflow}{started}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("push")(push)
     app.command("start")(start)
+    app.command("unblock")(unblock)
     app.add_typer(runs_app, name="runs")
