@@ -183,12 +183,17 @@ def pump_concurrently(
 
 def max_overlap(runs: list[RunRecord]) -> int:
     """The most runs active at one moment, from their recorded start and end times."""
+    return max_overlap_of([(r.started_at, r.ended_at) for r in runs])
+
+
+def max_overlap_of(intervals: list[tuple[int | None, int | None]]) -> int:
+    """The most intervals open at one moment (an end before a start at the same time)."""
     events: list[tuple[int, int]] = []
-    for r in runs:
-        if r.started_at is None:
+    for start, end in intervals:
+        if start is None:
             continue
-        events.append((r.started_at, 1))
-        events.append((r.ended_at if r.ended_at is not None else 2**62, -1))
+        events.append((start, 1))
+        events.append((end if end is not None else 2**62, -1))
     events.sort(key=lambda e: (e[0], e[1]))  # an end before a start at the same instant
     active = peak = 0
     for _, delta in events:

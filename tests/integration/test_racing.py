@@ -14,6 +14,7 @@ from podium.service.workflows import push_workflow
 from tests.integration.racing_support import (
     dumps,
     max_overlap,
+    max_overlap_of,
     pump_concurrently,
     race,
     racing_services,
@@ -96,3 +97,36 @@ def test_duplicate_start_and_finish_messages_do_not_leak_slots() -> None:
     assert all(r.status is RunStatus.SUCCEEDED for r in runs), dumps(runs)
     assert max_overlap(runs) <= 2
     assert (state.active, state.holders) == (0, {})  # every slot came back, once
+
+
+def slow_step(event: dict[str, Any]) -> str:
+    import time
+
+    time.sleep(0.05)  # long enough for holders to overlap
+    return event["step"]
+
+
+def test_a_key_of_limit_3_shared_by_4_workflows_and_20_runs() -> None:
+    with racing_services() as (ctx, _):
+        for w in range(4):
+            push_workflow(
+                ctx,
+                {
+                    "name": f"keyed{w}",
+                    "run_strategy": {"parallel": 10},
+                    "steps": [
+                        {"id": "work", "type": "lambda",
+                         "function": "tests.integration.test_racing:slow_step",
+                         "concurrency": {"key": "warehouse", "limit": 3}},
+                    ],
+                },
+            )  # fmt: skip
+        started = race(20, lambda i: start_run(ctx, f"keyed{i % 4}").run_id)
+        pump_concurrently(ctx, lambda: all_ended(ctx, started), workers=6)
+        runs = [ctx.store.get_run(r) for r in started]
+        steps = [ctx.store.get_step(r, "work") for r in started]
+        state = ctx.store.permits().state("warehouse")
+    assert all(r.status is RunStatus.SUCCEEDED for r in runs), dumps(runs)
+    intervals = [(s.started_at, s.ended_at) for s in steps if s is not None]
+    assert max_overlap_of(intervals) <= 3
+    assert (state.active, state.waiting, state.holders) == (0, 0, {})

@@ -33,6 +33,8 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "error": ("er", "S"),
     "output": ("out", "J"),
     "reason": ("rs", "S"),
+    "waiting_key": ("wk", "S"),
+    "waiting_since": ("ws", "N"),
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
     "reason": ("rs", "S"),

@@ -8,12 +8,15 @@ lost race is explained without a second read (the Powertools idempotency-layer s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
 from podium.adapters.dynamo_slots import DynamoRunSlots
+
+if TYPE_CHECKING:
+    from podium.adapters.dynamo_permits import DynamoPermits
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
@@ -266,21 +269,7 @@ class DynamoStateStore:
         to: StepStatus,
         changes: Mapping[str, Any],
     ) -> StepRecord:
-        sets, removes, names, values = c.update_parts({"status": to, **changes}, c.STEP_FIELDS, "f")
-        cond = self._in_condition("#cst", expected, values, names)
-        if attempt is not None:
-            names["#cat"] = "at"
-            values[":cat"] = {"N": str(attempt)}
-            cond += " AND #cat = :cat"
-        update = {
-            "TableName": self._table,
-            "Key": c.key(c.run_pk(run_id), c.step_sk(step)),
-            "UpdateExpression": c.expression(sets, removes),
-            "ConditionExpression": cond,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
+        update = step_transition(self._table, run_id, step, expected, attempt, to, changes)
         try:
             resp = self._db.update_item(**update, ReturnValues="ALL_NEW")
         except ClientError as exc:
@@ -337,6 +326,11 @@ class DynamoStateStore:
     def run_slots(self) -> DynamoRunSlots:
         return DynamoRunSlots(self._db, self._table)
 
+    def permits(self) -> DynamoPermits:
+        from podium.adapters.dynamo_permits import DynamoPermits  # it imports this module
+
+        return DynamoPermits(self._db, self._table)
+
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         item = self._db.get_item(
             TableName=self._table,
@@ -390,3 +384,30 @@ class DynamoStateStore:
 def _old_step(exc: ClientError) -> StepRecord | None:
     item = exc.response.get("Item")
     return c.step_from_item(item) if item else None
+
+
+def step_transition(
+    table: str,
+    run_id: str,
+    step: str,
+    expected: frozenset[StepStatus],
+    attempt: int | None,
+    to: StepStatus,
+    changes: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The conditional update of a step transition (alone, or inside a transaction)."""
+    sets, removes, names, values = c.update_parts({"status": to, **changes}, c.STEP_FIELDS, "f")
+    cond = DynamoStateStore._in_condition("#cst", expected, values, names)
+    if attempt is not None:
+        names["#cat"] = "at"
+        values[":cat"] = {"N": str(attempt)}
+        cond += " AND #cat = :cat"
+    return {
+        "TableName": table,
+        "Key": c.key(c.run_pk(run_id), c.step_sk(step)),
+        "UpdateExpression": c.expression(sets, removes),
+        "ConditionExpression": cond,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }

@@ -24,6 +24,7 @@ from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, Wor
 from podium.core.engine.status import RunStatus, StepStatus
 
 if TYPE_CHECKING:
+    from podium.adapters.memory_permits import MemoryPermits
     from podium.adapters.memory_slots import MemoryRunSlots
 
 
@@ -37,6 +38,7 @@ class MemoryStateStore:
         self._arrivals: dict[tuple[str, str], set[int]] = {}
         self._sinks: dict[str, set[str]] = {}
         self._slots: MemoryRunSlots | None = None
+        self._permits: MemoryPermits | None = None
         self.writes = 0  # every attempted conditional write, for cost accounting in tests
 
     # workflows ---------------------------------------------------------------
@@ -178,6 +180,13 @@ class MemoryStateStore:
         if self._slots is None:
             self._slots = MemoryRunSlots(self)
         return self._slots
+
+    def permits(self) -> MemoryPermits:
+        from podium.adapters.memory_permits import MemoryPermits  # it builds on this class
+
+        if self._permits is None:
+            self._permits = MemoryPermits(self)
+        return self._permits
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         with self._lock:

@@ -12,7 +12,9 @@ from enum import Enum
 from typing import Any, Protocol
 
 from podium.core.engine.decide import EdgeState
+from podium.core.engine.permits import PermitNeed
 from podium.core.engine.records import (
+    PermitState,
     QueueEntry,
     RunRecord,
     SlotState,
@@ -110,6 +112,10 @@ class StateStore(Protocol):
         """The run-slot view of the same storage (runs and slots change together)."""
         ...
 
+    def permits(self) -> Permits:
+        """The concurrency-key view of the same storage."""
+        ...
+
 
 class Admission(str, Enum):
     ADMITTED = "admitted"
@@ -156,6 +162,57 @@ class RunSlots(Protocol):
         """QUEUED -> ``to`` (DISCARDED or STOPPED) and remove its queue entry; False if the
         run had already left the queue."""
         ...
+
+
+class Claim(str, Enum):
+    CLAIMED = "claimed"
+    FULL = "full"  # a key has no free permit (or others wait before this step)
+    CONFLICT = "conflict"  # the step is not claimable at that attempt (a duplicate)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    outcome: Claim
+    full_key: str | None = None
+    current: StepRecord | None = None
+
+
+class Permits(Protocol):
+    """Concurrency keys: permits taken in the same transaction as the step's claim, and
+    a FIFO queue of steps WAITING_FOR_PERMITS per key (docs/run-strategies.md)."""
+
+    def claim(
+        self,
+        step: StepRecord,
+        needs: Sequence[PermitNeed],
+        *,
+        attempt: int,
+        changes: Mapping[str, Any],
+    ) -> ClaimResult:
+        """``step`` as read (READY or RETRY_WAIT at ``attempt - 1``) becomes RUNNING holding
+        one permit of every key in ``needs``; a step that queued on a key leaves its
+        queue in the same transaction."""
+        ...
+
+    def wait(self, step: StepRecord, key: str, limit: int, now: int) -> bool:
+        """The step (READY or RETRY_WAIT) queues on ``key`` (WAITING_FOR_PERMITS), leaving
+        the queue of another key it waited on; False if the step moved meanwhile."""
+        ...
+
+    def release(self, key: str, holder: str) -> bool:
+        """Give a permit back, once (a repeat returns False)."""
+        ...
+
+    def head(self, key: str) -> tuple[str, str] | None:
+        """The (run id, step) first in ``key``'s queue."""
+        ...
+
+    def abandon(self, step: StepRecord, to: StepStatus, changes: Mapping[str, Any]) -> bool:
+        """A queued step that will never claim (its run ended or is failing) ends as ``to``
+        and leaves its queue in the same transaction."""
+        ...
+
+    def state(self, key: str) -> PermitState: ...
 
 
 class MessageQueue(Protocol):

@@ -216,7 +216,9 @@ class LocalRuntime:
         }
         try:
             response = handler(event, context)
-        except Exception:  # every record failed: all stay on the queue, as with SQS
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # a failed or crashed invocation: the batch stays queued
             return {m.message_id for m in batch}
         return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
 

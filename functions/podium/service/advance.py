@@ -108,15 +108,17 @@ def after_terminal(
         failing = failing or conditions.failed
         for action in actions:
             if isinstance(action, CreateStep):
+                permit = compiled.needs_permit(action.step)
                 if (
                     claim_one
                     and claimed is None
+                    and not permit
                     and action.status is StepStatus.READY
                     and _create_claimed(ctx, run, action.step)
                 ):
                     claimed = action.step
                     continue
-                if action.status is StepStatus.READY:
+                if action.status is StepStatus.READY and not permit:
                     # Not written: the claim of its exec message creates it. A replay
                     # re-sends the message, and that claim finds whatever exists.
                     ready.append(action.step)

@@ -28,6 +28,13 @@ class CompiledWorkflow:
     def step(self, step_id: str) -> Any:
         return self.by_id[step_id]
 
+    def needs_permit(self, step_id: str) -> bool:
+        """Claimed with permits: never created already claimed (the fast paths)."""
+        return (
+            self.definition.max_parallel_steps is not None
+            or self.by_id[step_id].concurrency is not None
+        )
+
 
 class DefinitionCache:
     """Versions are immutable, so a parsed definition can be cached for the process life."""

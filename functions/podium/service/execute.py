@@ -19,10 +19,11 @@ from podium.core.engine.decide import (
     starts_in_failing_run,
 )
 from podium.core.engine.errors import StepConflict
+from podium.core.engine.permits import PermitNeed
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
 from podium.core.expr import ExpressionError
-from podium.core.ports import Invocation
+from podium.core.ports import Claim, Invocation
 from podium.service import messages
 from podium.service.advance import (
     Propagation,
@@ -33,6 +34,7 @@ from podium.service.advance import (
 )
 from podium.service.bindings import bindings_for
 from podium.service.context import Services
+from podium.service.permits import abandon_if_queued, needs_of, release_all, wake_head
 
 log = logging.getLogger("podium.execute")
 
@@ -61,12 +63,23 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     perform next (when ``inline``), saving a queue round trip and a write; every other
     newly ready step is enqueued."""
     run = ctx.store.get_run(msg.run)
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    needs = needs_of(ctx, run, msg.step)
     if run.status.terminal:
+        if needs:  # a step woken from a key's queue must not keep its place there
+            record = ctx.store.get_step(run.run_id, msg.step)
+            if record is not None:
+                abandon_if_queued(ctx, record, StepStatus.STOPPED, f"run {run.status.value}")
         return None
     now = ctx.now()
 
-    compiled = ctx.definitions.get(run.workflow, run.version)
     if run.failing and not starts_in_failing_run(compiled.graph.join[msg.step]):
+        if needs:
+            record = ctx.store.get_step(run.run_id, msg.step)
+            if record is not None and abandon_if_queued(
+                ctx, record, StepStatus.SKIPPED, RUN_FAILING
+            ):
+                return _continue(ctx, run, after_terminal(ctx, run, msg.step, StepStatus.SKIPPED))
         try:
             if msg.create:
                 ctx.store.create_step(
@@ -112,6 +125,14 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
             return None
         return perform(ctx, Claimed(run, msg.step, 1), inline=inline)
 
+    changes = {
+        "attempt": msg.attempt,
+        "started_at": now,
+        "lease_until": lease_until(ctx, run, msg.step, now),
+        "ended_at": None,
+    }
+    if needs:
+        return _claim_with_permits(ctx, run, msg, needs, changes, inline)
     try:
         ctx.store.transition_step(
             run.run_id,
@@ -119,17 +140,39 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
             expected=_CLAIMABLE,
             attempt=msg.attempt - 1,
             to=StepStatus.RUNNING,
-            changes={
-                "attempt": msg.attempt,
-                "started_at": now,
-                "lease_until": lease_until(ctx, run, msg.step, now),
-                "ended_at": None,
-            },
+            changes=changes,
         )
     except StepConflict as conflict:
         _after_lost_claim(ctx, run, msg, conflict)
         return None
     return perform(ctx, Claimed(run, msg.step, msg.attempt), inline=inline)
+
+
+def _claim_with_permits(
+    ctx: Services,
+    run: RunRecord,
+    msg: messages.Exec,
+    needs: tuple[PermitNeed, ...],
+    changes: dict[str, Any],
+    inline: bool,
+) -> Claimed | None:
+    record = ctx.store.get_step(run.run_id, msg.step)
+    if record is None or record.status not in _CLAIMABLE or record.attempt != msg.attempt - 1:
+        _after_lost_claim(ctx, run, msg, StepConflict(run.run_id, msg.step, record))
+        return None
+    permits = ctx.store.permits()
+    result = permits.claim(record, needs, attempt=msg.attempt, changes=changes)
+    if result.outcome is Claim.CLAIMED:
+        if record.waiting_key is not None:
+            wake_head(ctx, record.waiting_key)  # more permits may be free: next in line
+        return perform(ctx, Claimed(run, msg.step, msg.attempt), inline=inline)
+    if result.outcome is Claim.FULL and result.full_key is not None:
+        limit = next(n.limit for n in needs if n.key == result.full_key)
+        if permits.wait(record, result.full_key, limit, ctx.now()):
+            wake_head(ctx, result.full_key)  # a permit freed meanwhile: nobody missed
+        return None
+    _after_lost_claim(ctx, run, msg, StepConflict(run.run_id, msg.step, result.current))
+    return None
 
 
 def _after_lost_claim(
@@ -202,6 +245,7 @@ def finish_attempt(
         changes = {**base, "output": outcome.output, "error": None}
         if _end_attempt(ctx, run, step, attempt, StepStatus.SUCCEEDED, changes) is None:
             return None
+        release_all(ctx, run, step)
         return _continue(
             ctx,
             run,
@@ -218,6 +262,7 @@ def finish_attempt(
         )
         if record is None:
             return None
+        release_all(ctx, run, step)
         ctx.store.put_event(
             TimelineEvent(
                 run.run_id,
@@ -244,6 +289,7 @@ def finish_attempt(
 
     if _end_attempt(ctx, run, step, attempt, StepStatus.FAILED, {**base, "error": error}) is None:
         return None
+    release_all(ctx, run, step)
     if fails_run(compiled.graph, step):
         # The flag goes up before any successor (or the sink counter) is touched, so the
         # completion check that follows sees it.

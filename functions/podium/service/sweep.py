@@ -13,13 +13,14 @@ from typing import Protocol
 
 from podium.core.dsl.models import SleepStep
 from podium.core.engine.errors import RunNotFound
-from podium.core.engine.records import StepRecord, TimelineEvent
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import admit_next, on_run_ended
 from podium.service.advance import complete_if_done, start_roots
 from podium.service.context import Services
 from podium.service.execute import Outcome, finish_attempt, replay_terminal
+from podium.service.permits import wake_head
 
 log = logging.getLogger("podium.sweep")
 LEASE_EXPIRED = "lease expired: the worker holding this attempt stopped (crash or timeout)"
@@ -41,12 +42,14 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
     report = SweepReport()
     now = ctx.now()
     workflows: set[str] = set()
+    keys: set[str] = set()
     for run_id in active.list_active_run_ids():
         report.runs_checked += 1
         run = ctx.store.get_run(run_id)
         workflows.add(run.workflow)
         if run.status is not RunStatus.RUNNING:
             continue
+        keys |= _keys_of(ctx, run)
         steps = ctx.store.list_steps(run_id)
         last = max([run.created_at, *(t for s in steps for t in _times(s))], default=run.created_at)
         stale = now - last >= ctx.stale_ready_ms
@@ -96,7 +99,36 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
                 report.completed.append(run_id)
     for workflow in sorted(workflows):
         _reconcile_slots(ctx, workflow, report)
+    for key in sorted(keys):
+        _reconcile_permits(ctx, key, now, report)
     return report
+
+
+def _keys_of(ctx: Services, run: RunRecord) -> set[str]:
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    keys = {s.concurrency.key for s in compiled.definition.steps if s.concurrency is not None}
+    if compiled.definition.max_parallel_steps is not None:
+        keys.add(f"run:{run.run_id}")
+    return keys
+
+
+def _reconcile_permits(ctx: Services, key: str, now: int, report: SweepReport) -> None:
+    """A permit whose lease expired and whose holder step is no longer running (its
+    release was lost) is given back; a queue whose wake-up was lost is woken."""
+    permits = ctx.store.permits()
+    state = permits.state(key)
+    for holder, lease in state.holders.items():
+        if lease >= now:
+            continue
+        run_id, _, step = holder.partition("/")
+        record = ctx.store.get_step(run_id, step)
+        if record is None or record.status is not StepStatus.RUNNING:
+            permits.release(key, holder)
+            report.reclaimed.append(f"permit {key} of {holder}")
+    if state.waiting:
+        woken = wake_head(ctx, key)
+        if woken:
+            report.redriven.append(f"woke {woken} for {key}")
 
 
 def _reconcile_slots(ctx: Services, workflow: str, report: SweepReport) -> None:

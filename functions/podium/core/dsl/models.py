@@ -58,6 +58,13 @@ class Edge(_Model):
     when: Annotated[str, Field(min_length=1)] | None = None
 
 
+class Concurrency(_Model):
+    """A semaphore shared by every workflow and run that names the key."""
+
+    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,80}$")]
+    limit: Annotated[int, Field(ge=1, le=10_000)]
+
+
 class StepBase(_Model):
     id: Annotated[str, Field(pattern=IDENTIFIER, description="Unique step id (identifier).")]
     description: str = ""
@@ -66,6 +73,9 @@ class StepBase(_Model):
         description="Steps that must end first: an id, or {step: id, when: expression}.",
     )
     join: JoinRule = JoinRule.ONE_SUCCESS
+    concurrency: Concurrency | None = Field(
+        default=None, description="A permit of this key is needed to run (WAITING_FOR_PERMITS)."
+    )
     recover: bool = Field(
         default=False,
         description="An error handler (join one_failed/all_done) whose success means the"
@@ -136,6 +146,7 @@ class WorkflowDefinition(_Model):
     name: Annotated[str, Field(pattern=WORKFLOW_NAME)]
     description: str = ""
     run_strategy: Strategy | Parallel = Strategy.SEQUENTIAL
+    max_parallel_steps: Annotated[int, Field(ge=1, le=10_000)] | None = None
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     steps: Annotated[list[Step], Field(min_length=1)]
 

@@ -50,6 +50,16 @@ class QueueEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class PermitState:
+    """A concurrency key's permits: holders (run/step -> lease expiry) and waiters."""
+
+    active: int
+    holders: dict[str, int]
+    waiting: int
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SlotState:
     """A workflow's run slots: who holds one, and whether the queue is blocked."""
 
@@ -71,6 +81,8 @@ class StepRecord:
     error: str | None = None
     output: Any = None
     reason: str | None = None
+    waiting_key: str | None = None  # the concurrency key it queues for
+    waiting_since: int | None = None  # its place in that key's queue
     arrived: int = 0  # join: predecessors that have ended (each counted once)
     taken_arrivals: int = 0  # join: ... whose edge was taken
     failed_arrivals: int = 0  # join: ... that failed

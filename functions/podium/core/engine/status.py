@@ -73,7 +73,9 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
     _S.RUNNING: frozenset(
         {_S.SUCCEEDED, _S.FAILED, _S.FAILED_IGNORED, _S.RETRY_WAIT, _S.STOPPED, _S.TIMED_OUT}
     ),
-    _S.RETRY_WAIT: frozenset({_S.RUNNING, _S.STOPPED, _S.SKIPPED, _S.FAILED}),
+    _S.RETRY_WAIT: frozenset(
+        {_S.RUNNING, _S.STOPPED, _S.SKIPPED, _S.FAILED, _S.WAITING_FOR_PERMITS}
+    ),
     _S.SUCCEEDED: frozenset(),
     _S.FAILED_IGNORED: frozenset(),
     _S.FAILED: frozenset(),

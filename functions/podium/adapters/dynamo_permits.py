@@ -1,0 +1,286 @@
+"""Permits on the single table.
+
+Items (pk ``K#<key>``):
+  ``#PERMITS``                    ``n`` held, ``w`` waiting, ``lim`` last limit seen,
+                                  ``h:<run_id>/<step>`` a holder (value: lease expiry)
+  ``Q#<since:013d>#<run>/<step>`` one per waiting step; a consistent Query reads the
+                                  queue in arrival order
+A claim is one transaction: the permits of every key the step needs (``n < limit``, not
+already held, and nobody waiting unless this step is the one that waited) and the step's
+``READY -> RUNNING`` at its attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from podium.adapters import dynamo_codec as c
+from podium.adapters.dynamo_store import step_transition
+from podium.core.engine.permits import PermitNeed, holder_id
+from podium.core.engine.records import PermitState, StepRecord
+from podium.core.engine.status import StepStatus
+from podium.core.ports import Claim, ClaimResult
+
+PERMITS_SK = "#PERMITS"
+_CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
+_WAITING = frozenset({StepStatus.WAITING_FOR_PERMITS, StepStatus.READY})
+
+
+def key_pk(key: str) -> str:
+    return f"K#{key}"
+
+
+def _queue_sk(since: int, holder: str) -> str:
+    return f"Q#{since:013d}#{holder}"
+
+
+class DynamoPermits:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def _permits_key(self, key: str) -> dict[str, Any]:
+        return c.key(key_pk(key), PERMITS_SK)
+
+    def _leave_queue(self, step: StepRecord, *, count: bool = True) -> list[dict[str, Any]]:
+        """Delete the step's queue item and, with ``count``, count one waiter less."""
+        assert step.waiting_key is not None and step.waiting_since is not None
+        holder = holder_id(step.run_id, step.step)
+        delete = {
+            "Delete": {
+                "TableName": self._table,
+                "Key": c.key(key_pk(step.waiting_key), _queue_sk(step.waiting_since, holder)),
+                "ConditionExpression": "attribute_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": "pk"},
+            }
+        }
+        if not count:
+            return [delete]
+        return [
+            delete,
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._permits_key(step.waiting_key),
+                    "UpdateExpression": "ADD #w :minus",
+                    "ExpressionAttributeNames": {"#w": "w"},
+                    "ExpressionAttributeValues": {":minus": {"N": "-1"}},
+                }
+            },
+        ]
+
+    def claim(
+        self,
+        step: StepRecord,
+        needs: Sequence[PermitNeed],
+        *,
+        attempt: int,
+        changes: Mapping[str, Any],
+    ) -> ClaimResult:
+        holder = holder_id(step.run_id, step.step)
+        lease = changes["lease_until"]
+        items: list[dict[str, Any]] = []
+        for need in needs:
+            was_waiting_here = step.waiting_key == need.key
+            update = "SET #h = :lease, #lim = :lim ADD #n :one"
+            condition = "(attribute_not_exists(#n) OR #n < :lim) AND attribute_not_exists(#h)"
+            values: dict[str, Any] = {
+                ":lim": {"N": str(need.limit)},
+                ":lease": {"N": str(lease)},
+                ":one": {"N": "1"},
+            }
+            if was_waiting_here:  # it leaves this key's queue in the same update
+                update += ", #w :minus"
+                values[":minus"] = {"N": "-1"}
+            else:  # newcomers queue behind steps that waited first
+                condition += " AND (attribute_not_exists(#w) OR #w <= :zero)"
+                values[":zero"] = {"N": "0"}
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": self._permits_key(need.key),
+                        "UpdateExpression": update,
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeNames": {
+                            "#n": "n",
+                            "#h": f"h:{holder}",
+                            "#w": "w",
+                            "#lim": "lim",
+                        },
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+        leaving = step.waiting_key is not None
+        if leaving:
+            # One transaction may touch an item once: the waiter count of a key it claims
+            # moved in that key's update above.
+            counted = any(n.key == step.waiting_key for n in needs)
+            items += self._leave_queue(step, count=not counted)
+        step_changes = {**changes, "waiting_key": None, "waiting_since": None, "reason": None}
+        items.append(
+            {
+                "Update": step_transition(
+                    self._table,
+                    step.run_id,
+                    step.step,
+                    _CLAIMABLE,
+                    attempt - 1,
+                    StepStatus.RUNNING,
+                    step_changes,
+                )
+            }
+        )
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            reasons = _reasons(exc)
+            if reasons is None:
+                raise
+            last = reasons[-1] if reasons else {}
+            if last.get("Code") == "ConditionalCheckFailed":
+                old = last.get("Item")
+                return ClaimResult(Claim.CONFLICT, current=c.step_from_item(old) if old else None)
+            for need, reason in zip(needs, reasons, strict=False):
+                if reason.get("Code") in ("ConditionalCheckFailed", "TransactionConflict"):
+                    return ClaimResult(Claim.FULL, full_key=need.key)
+            if leaving and any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                return ClaimResult(Claim.CONFLICT)  # its queue item is gone: a replay
+            raise
+        return ClaimResult(Claim.CLAIMED)
+
+    def wait(self, step: StepRecord, key: str, limit: int, now: int) -> bool:
+        holder = holder_id(step.run_id, step.step)
+        if step.waiting_key == key:  # woken, but the key is full again: back in its place
+            items = [
+                {
+                    "Update": step_transition(
+                        self._table,
+                        step.run_id,
+                        step.step,
+                        _CLAIMABLE,
+                        step.attempt,
+                        StepStatus.WAITING_FOR_PERMITS,
+                        {},
+                    )
+                }
+            ]
+        else:
+            items = [] if step.waiting_key is None else self._leave_queue(step)
+            entry = c.key(key_pk(key), _queue_sk(now, holder))
+            entry["holder"] = {"S": holder}
+            items += [
+                {"Put": {"TableName": self._table, "Item": entry}},
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": self._permits_key(key),
+                        "UpdateExpression": "SET #lim = :lim ADD #w :one",
+                        "ExpressionAttributeNames": {"#w": "w", "#lim": "lim"},
+                        "ExpressionAttributeValues": {
+                            ":one": {"N": "1"},
+                            ":lim": {"N": str(limit)},
+                        },
+                    }
+                },
+                {
+                    "Update": step_transition(
+                        self._table,
+                        step.run_id,
+                        step.step,
+                        _CLAIMABLE,
+                        step.attempt,
+                        StepStatus.WAITING_FOR_PERMITS,
+                        {
+                            "waiting_key": key,
+                            "waiting_since": now,
+                            "reason": f"waiting for a permit of '{key}' (limit {limit})",
+                        },
+                    )
+                },
+            ]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _reasons(exc) is not None:
+                return False
+            raise
+        return True
+
+    def release(self, key: str, holder: str) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._permits_key(key),
+                UpdateExpression="REMOVE #h ADD #n :minus",
+                ConditionExpression="attribute_exists(#h)",
+                ExpressionAttributeNames={"#h": f"h:{holder}", "#n": "n"},
+                ExpressionAttributeValues={":minus": {"N": "-1"}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def head(self, key: str) -> tuple[str, str] | None:
+        resp = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :q)",
+            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
+            ExpressionAttributeValues={":pk": {"S": key_pk(key)}, ":q": {"S": "Q#"}},
+            ConsistentRead=True,
+            Limit=1,
+        )
+        items = resp.get("Items", [])
+        if not items:
+            return None
+        run_id, _, step = items[0]["holder"]["S"].partition("/")
+        return run_id, step
+
+    def abandon(self, step: StepRecord, to: StepStatus, changes: Mapping[str, Any]) -> bool:
+        items = [
+            *self._leave_queue(step),
+            {
+                "Update": step_transition(
+                    self._table,
+                    step.run_id,
+                    step.step,
+                    _WAITING | _CLAIMABLE,
+                    None,
+                    to,
+                    {**changes, "waiting_key": None, "waiting_since": None},
+                )
+            },
+        ]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _reasons(exc) is not None:
+                return False
+            raise
+        return True
+
+    def state(self, key: str) -> PermitState:
+        item = (
+            self._db.get_item(
+                TableName=self._table, Key=self._permits_key(key), ConsistentRead=True
+            ).get("Item")
+            or {}
+        )
+        return PermitState(
+            active=int(item["n"]["N"]) if "n" in item else 0,
+            holders={k[2:]: int(v["N"]) for k, v in item.items() if k.startswith("h:")},
+            waiting=int(item["w"]["N"]) if "w" in item else 0,
+            limit=int(item["lim"]["N"]) if "lim" in item else None,
+        )
+
+
+def _reasons(exc: ClientError) -> list[dict[str, Any]] | None:
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return None
+    return list(exc.response.get("CancellationReasons") or [])

@@ -1,0 +1,131 @@
+"""Permits in memory, over a MemoryStateStore's steps (same semantics as DynamoPermits)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from podium.adapters.memory_store import MemoryStateStore
+from podium.core.engine.permits import PermitNeed, holder_id
+from podium.core.engine.records import PermitState, StepRecord
+from podium.core.engine.status import StepStatus
+from podium.core.ports import Claim, ClaimResult
+
+_CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
+
+
+@dataclass
+class _Key:
+    holders: dict[str, int] = field(default_factory=dict)
+    queue: dict[tuple[int, str], str] = field(default_factory=dict)  # (since, holder)
+    limit: int | None = None
+
+
+class MemoryPermits:
+    def __init__(self, store: MemoryStateStore) -> None:
+        self._store = store
+        self._lock = store._lock
+        self._keys: dict[str, _Key] = {}
+
+    def _key(self, key: str) -> _Key:
+        return self._keys.setdefault(key, _Key())
+
+    def _current(self, step: StepRecord) -> StepRecord | None:
+        return self._store._steps.get(step.run_id, {}).get(step.step)
+
+    def _leave_queue(self, step: StepRecord) -> None:
+        assert step.waiting_key is not None and step.waiting_since is not None
+        holder = holder_id(step.run_id, step.step)
+        self._key(step.waiting_key).queue.pop((step.waiting_since, holder), None)
+
+    def claim(
+        self,
+        step: StepRecord,
+        needs: Sequence[PermitNeed],
+        *,
+        attempt: int,
+        changes: Mapping[str, Any],
+    ) -> ClaimResult:
+        holder = holder_id(step.run_id, step.step)
+        with self._lock:
+            current = self._current(step)
+            if (
+                current is None
+                or current.status not in _CLAIMABLE
+                or current.attempt != attempt - 1
+            ):
+                return ClaimResult(Claim.CONFLICT, current=current)
+            for need in needs:
+                k = self._key(need.key)
+                waiters = len(k.queue) - (1 if step.waiting_key == need.key else 0)
+                if len(k.holders) >= need.limit or holder in k.holders or waiters > 0:
+                    return ClaimResult(Claim.FULL, full_key=need.key)
+            for need in needs:
+                k = self._key(need.key)
+                k.holders[holder] = changes["lease_until"]
+                k.limit = need.limit
+            if current.waiting_key is not None:
+                self._leave_queue(current)
+            new = replace(
+                current,
+                status=StepStatus.RUNNING,
+                waiting_key=None,
+                waiting_since=None,
+                **{"reason": None, **dict(changes)},
+            )
+            self._store._steps[step.run_id][step.step] = new
+            return ClaimResult(Claim.CLAIMED)
+
+    def wait(self, step: StepRecord, key: str, limit: int, now: int) -> bool:
+        holder = holder_id(step.run_id, step.step)
+        with self._lock:
+            current = self._current(step)
+            if current is None or current.status not in _CLAIMABLE:
+                return False
+            if current.waiting_key == key:
+                self._store._steps[step.run_id][step.step] = replace(
+                    current, status=StepStatus.WAITING_FOR_PERMITS
+                )
+                return True
+            if current.waiting_key is not None:
+                self._leave_queue(current)
+            k = self._key(key)
+            k.queue[(now, holder)] = holder
+            k.limit = limit
+            self._store._steps[step.run_id][step.step] = replace(
+                current,
+                status=StepStatus.WAITING_FOR_PERMITS,
+                waiting_key=key,
+                waiting_since=now,
+                reason=f"waiting for a permit of '{key}' (limit {limit})",
+            )
+            return True
+
+    def release(self, key: str, holder: str) -> bool:
+        with self._lock:
+            return self._key(key).holders.pop(holder, None) is not None
+
+    def head(self, key: str) -> tuple[str, str] | None:
+        with self._lock:
+            queue = self._key(key).queue
+            if not queue:
+                return None
+            run_id, _, step = queue[min(queue)].partition("/")
+            return run_id, step
+
+    def abandon(self, step: StepRecord, to: StepStatus, changes: Mapping[str, Any]) -> bool:
+        with self._lock:
+            current = self._current(step)
+            if current is None or current.waiting_key is None:
+                return False
+            self._leave_queue(current)
+            self._store._steps[step.run_id][step.step] = replace(
+                current, status=to, waiting_key=None, waiting_since=None, **dict(changes)
+            )
+            return True
+
+    def state(self, key: str) -> PermitState:
+        with self._lock:
+            k = self._key(key)
+            return PermitState(len(k.holders), dict(k.holders), len(k.queue), k.limit)

@@ -1,0 +1,74 @@
+"""Concurrency keys: a step that names a key (or a run with max_parallel_steps) claims a
+permit in the same transaction as its attempt, waits in WAITING_FOR_PERMITS when none is
+free, and is woken, in arrival order, when a holder gives its permit back."""
+
+from __future__ import annotations
+
+import logging
+
+from podium.core.engine.errors import StepConflict
+from podium.core.engine.permits import PermitNeed, holder_id
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import StepStatus
+from podium.service import messages
+from podium.service.context import Services
+
+log = logging.getLogger("podium.permits")
+_WAITING = frozenset({StepStatus.WAITING_FOR_PERMITS})
+
+
+def needs_of(ctx: Services, run: RunRecord, step: str) -> tuple[PermitNeed, ...]:
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    spec = compiled.step(step)
+    needs: list[PermitNeed] = []
+    if spec.concurrency is not None:
+        needs.append(PermitNeed(spec.concurrency.key, spec.concurrency.limit))
+    if compiled.definition.max_parallel_steps is not None:
+        needs.append(PermitNeed(f"run:{run.run_id}", compiled.definition.max_parallel_steps))
+    return tuple(needs)
+
+
+def release_all(ctx: Services, run: RunRecord, step: str) -> None:
+    """After an attempt ended: give its permits back (once) and wake who waits."""
+    for need in needs_of(ctx, run, step):
+        ctx.store.permits().release(need.key, holder_id(run.run_id, step))
+        wake_head(ctx, need.key)
+
+
+def wake_head(ctx: Services, key: str) -> str | None:
+    """Make the first waiting step READY and send its work message (a duplicate wake is
+    harmless: the claim is conditional)."""
+    permits = ctx.store.permits()
+    state = permits.state(key)
+    if state.limit is not None and state.active >= state.limit:
+        return None
+    head = permits.head(key)
+    if head is None:
+        return None
+    run_id, step = head
+    record = ctx.store.get_step(run_id, step)
+    if record is None:
+        return None
+    if record.status is StepStatus.WAITING_FOR_PERMITS:
+        try:
+            record = ctx.store.transition_step(
+                run_id, step, expected=_WAITING, attempt=None, to=StepStatus.READY, changes={}
+            )
+        except StepConflict as conflict:
+            if conflict.current is None or conflict.current.status is not StepStatus.READY:
+                return None
+            record = conflict.current
+    if record.status is StepStatus.READY:
+        ctx.work_queue.send(messages.encode(messages.Exec(run_id, step, record.attempt + 1)))
+        return f"{run_id}/{step}"
+    return None
+
+
+def abandon_if_queued(ctx: Services, record: StepRecord, to: StepStatus, reason: str) -> bool:
+    """A queued step whose run ended or is failing leaves its key's queue as ``to``."""
+    if record.waiting_key is None:
+        return False
+    left = ctx.store.permits().abandon(record, to, {"ended_at": ctx.now(), "reason": reason})
+    if left:
+        wake_head(ctx, record.waiting_key)
+    return left

@@ -1,0 +1,93 @@
+"""Contract suite for Permits: the memory fake and DynamoDB on moto behave alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from podium.adapters.dynamo_store import DynamoStateStore
+from podium.adapters.memory_store import MemoryStateStore
+from podium.adapters.table_schema import create_table
+from podium.core.engine.permits import PermitNeed
+from podium.core.engine.records import StepRecord
+from podium.core.engine.status import StepStatus
+from podium.core.ports import Claim, StateStore
+
+KEY = PermitNeed("db", 1)
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
+    if request.param == "memory":
+        yield MemoryStateStore()
+        return
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "permits")
+        yield DynamoStateStore(client, "permits")
+
+
+def ready(store: StateStore, run: str) -> StepRecord:
+    store.create_step(StepRecord(run, "s", StepStatus.READY, ready_at=1))
+    record = store.get_step(run, "s")
+    assert record is not None
+    return record
+
+
+def claim(store: StateStore, record: StepRecord) -> Claim:
+    changes = {"attempt": record.attempt + 1, "started_at": 5, "lease_until": 99}
+    return store.permits().claim(record, [KEY], attempt=record.attempt + 1, changes=changes).outcome
+
+
+def test_a_permit_is_claimed_with_the_step_and_released_once(store: StateStore) -> None:
+    first, second = ready(store, "r1"), ready(store, "r2")
+    assert claim(store, first) is Claim.CLAIMED
+    assert store.get_step("r1", "s").status is StepStatus.RUNNING  # type: ignore[union-attr]
+    assert claim(store, first) is Claim.CONFLICT  # a duplicate claim of the same attempt
+    assert claim(store, second) is Claim.FULL
+    assert store.permits().state("db").holders == {"r1/s": 99}
+    assert store.permits().release("db", "r1/s")
+    assert not store.permits().release("db", "r1/s")
+    assert store.permits().state("db").active == 0
+
+
+def test_waiters_keep_their_place_and_newcomers_queue_behind(store: StateStore) -> None:
+    permits = store.permits()
+    holder, waiter, newcomer = ready(store, "r1"), ready(store, "r2"), ready(store, "r3")
+    assert claim(store, holder) is Claim.CLAIMED
+    assert claim(store, waiter) is Claim.FULL
+    assert permits.wait(waiter, "db", 1, now=10)
+    waiting = store.get_step("r2", "s")
+    assert waiting is not None and waiting.status is StepStatus.WAITING_FOR_PERMITS
+    assert (waiting.waiting_key, waiting.waiting_since) == ("db", 10)
+    assert permits.head("db") == ("r2", "s")
+    assert permits.release("db", "r1/s")
+    # The permit is free, but someone waits: a newcomer may not jump the queue.
+    assert claim(store, newcomer) is Claim.FULL
+    woken = store.transition_step(
+        "r2", "s", expected=frozenset({StepStatus.WAITING_FOR_PERMITS}), attempt=None,
+        to=StepStatus.READY, changes={},
+    )  # fmt: skip
+    assert claim(store, woken) is Claim.CLAIMED
+    state = permits.state("db")
+    assert (state.active, state.waiting, set(state.holders)) == (1, 0, {"r2/s"})
+    assert permits.head("db") is None
+
+
+def test_a_queued_step_of_an_ended_run_leaves_the_queue(store: StateStore) -> None:
+    permits = store.permits()
+    holder, waiter = ready(store, "r1"), ready(store, "r2")
+    claim(store, holder)
+    assert claim(store, waiter) is Claim.FULL
+    permits.wait(waiter, "db", 1, now=10)
+    queued = store.get_step("r2", "s")
+    assert queued is not None
+    assert permits.abandon(queued, StepStatus.STOPPED, {"ended_at": 11, "reason": "run STOPPED"})
+    assert not permits.abandon(queued, StepStatus.STOPPED, {"ended_at": 11, "reason": "again"})
+    assert permits.head("db") is None and permits.state("db").waiting == 0
+    stopped = store.get_step("r2", "s")
+    assert stopped is not None and stopped.status is StepStatus.STOPPED
