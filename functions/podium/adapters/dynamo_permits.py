@@ -227,20 +227,24 @@ class DynamoPermits:
             raise
         return True
 
-    def head(self, key: str) -> tuple[str, str] | None:
+    def queue(self, key: str, limit: int) -> list[tuple[str, str]]:
         resp = self._db.query(
             TableName=self._table,
             KeyConditionExpression="#pk = :pk AND begins_with(#sk, :q)",
             ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
             ExpressionAttributeValues={":pk": {"S": key_pk(key)}, ":q": {"S": "Q#"}},
             ConsistentRead=True,
-            Limit=1,
+            Limit=limit,
         )
-        items = resp.get("Items", [])
-        if not items:
-            return None
-        run_id, _, step = items[0]["holder"]["S"].partition("/")
-        return run_id, step
+        out = []
+        for item in resp.get("Items", []):
+            run_id, _, step = item["holder"]["S"].partition("/")
+            out.append((run_id, step))
+        return out
+
+    def head(self, key: str) -> tuple[str, str] | None:
+        first = self.queue(key, 1)
+        return first[0] if first else None
 
     def abandon(self, step: StepRecord, to: StepStatus, changes: Mapping[str, Any]) -> bool:
         items = [

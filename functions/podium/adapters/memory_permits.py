@@ -106,6 +106,15 @@ class MemoryPermits:
         with self._lock:
             return self._key(key).holders.pop(holder, None) is not None
 
+    def queue(self, key: str, limit: int) -> list[tuple[str, str]]:
+        with self._lock:
+            queue = self._key(key).queue
+            out = []
+            for k in sorted(queue)[:limit]:
+                run_id, _, step = queue[k].partition("/")
+                out.append((run_id, step))
+            return out
+
     def head(self, key: str) -> tuple[str, str] | None:
         with self._lock:
             queue = self._key(key).queue

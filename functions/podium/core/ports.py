@@ -138,9 +138,7 @@ class RunSlots(Protocol):
         """The oldest queued runs, in arrival order (strongly consistent)."""
         ...
 
-    def admit(
-        self, entry: QueueEntry, *, limit: int, strict: bool, now: int
-    ) -> Admission:
+    def admit(self, entry: QueueEntry, *, limit: int, strict: bool, now: int) -> Admission:
         """Give a slot to a queued run and make it RUNNING, in one transaction."""
         ...
 
@@ -201,6 +199,10 @@ class Permits(Protocol):
 
     def release(self, key: str, holder: str) -> bool:
         """Give a permit back, once (a repeat returns False)."""
+        ...
+
+    def queue(self, key: str, limit: int) -> list[tuple[str, str]]:
+        """The (run id, step) pairs waiting on ``key``, first in line first."""
         ...
 
     def head(self, key: str) -> tuple[str, str] | None:

@@ -224,4 +224,3 @@ class LocalRuntime:
 
     def dead_letters(self) -> list[dict[str, Any]]:
         return [*self.work_dlq.bodies(), *self.event_dlq.bodies()]
-

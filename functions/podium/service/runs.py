@@ -11,7 +11,7 @@ from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.dsl.params import check_evaluated, resolve_params
 from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
-from podium.core.engine.status import RunStatus
+from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import admit_next, admit_run, waiting_reason
 from podium.service.bindings import run_binding
@@ -93,7 +93,21 @@ def describe_run(ctx: Services, run_id: str) -> RunView:
     order = [s.id for s in ctx.definitions.get(run.workflow, run.version).definition.steps]
     rank = {sid: i for i, sid in enumerate(order)}
     steps.sort(key=lambda s: (rank.get(s.step.split("/", 1)[0], len(rank)), s.step))
+    steps = [_with_place_in_queue(ctx, s) for s in steps]
     return RunView(run, steps, events, order, waiting_reason(ctx, run))
+
+
+def _with_place_in_queue(ctx: Services, step: StepRecord) -> StepRecord:
+    """A step waiting for a permit: say where it stands and who holds the permits."""
+    if step.status is not StepStatus.WAITING_FOR_PERMITS or step.waiting_key is None:
+        return step
+    permits = ctx.store.permits()
+    queue = permits.queue(step.waiting_key, 1000)
+    me = (step.run_id, step.step)
+    where = f"position {queue.index(me) + 1} of {len(queue)}" if me in queue else "queued"
+    holders = sorted(permits.state(step.waiting_key).holders)
+    held = f"; held by {', '.join(holders)}" if holders else ""
+    return replace(step, reason=f"{step.reason}; {where}{held}")
 
 
 def list_runs(ctx: Services, workflow: str, limit: int = 20) -> list[RunRecord]:
