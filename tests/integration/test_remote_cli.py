@@ -354,6 +354,8 @@ def test_unblock_lets_a_strict_queue_move_on(
     body = json.loads(on_stack("runs", "show", second, "--json").stdout)
     assert body["run"]["status"] == "QUEUED"
     assert f"blocked by failed run {first}" in body["run"]["waiting"]
+    table = on_stack("runs", "show", second)
+    assert "waiting: queued at position 1 of 1; the queue is blocked by failed run" in table.output
     result = on_stack("unblock", "remote_strict")
     assert result.exit_code == 0, result.output
     assert f"unblocked remote_strict; started {second}" in result.output

@@ -113,6 +113,8 @@ def run_summary(run: Mapping[str, Any]) -> Text:
         line.append(f"\nerror: {run['error']}", style="red")
     if run.get("reason"):
         line.append(f"\nreason: {run['reason']}")
+    if run.get("waiting"):
+        line.append(f"\nwaiting: {run['waiting']}", style="yellow")
     return line
 
 
