@@ -68,6 +68,7 @@ def aws_clients(
 def from_environment(env: Any) -> Services:
     from podium.adapters.clock import SystemClock, UlidGenerator
     from podium.adapters.dynamo_store import DynamoStateStore
+    from podium.adapters.metrics import PowertoolsMetrics
     from podium.adapters.queues import SqsQueue
     from podium.adapters.runners import LambdaFunctionRunner
 
@@ -87,7 +88,12 @@ def from_environment(env: Any) -> Services:
         else frozenset(a.strip() for a in allowed_raw.split(",") if a.strip())
     )
     clock = SystemClock()
+    _structured_logs(env)
     return Services(
+        metrics=PowertoolsMetrics(
+            env.get("POWERTOOLS_METRICS_NAMESPACE", "Podium"),
+            env.get("POWERTOOLS_SERVICE_NAME", "podium"),
+        ),
         store=DynamoStateStore(clients["dynamodb"], env["PODIUM_TABLE_NAME"]),
         work_queue=SqsQueue(clients["sqs"], env["PODIUM_WORK_QUEUE_URL"]),
         event_queue=SqsQueue(clients["sqs"], env["PODIUM_EVENT_QUEUE_URL"]),
@@ -95,3 +101,12 @@ def from_environment(env: Any) -> Services:
         clock=clock,
         ids=UlidGenerator(clock),
     )
+
+
+def _structured_logs(env: Any) -> None:
+    """JSON logs (Powertools' formatter) for every ``podium.*`` logger on Lambda."""
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+    logger = Logger(service=env.get("POWERTOOLS_SERVICE_NAME", "podium"))
+    copy_config_to_registered_loggers(source_logger=logger, include={"podium"})

@@ -243,6 +243,16 @@ class FunctionRunner(Protocol):
     def invoke(self, invocation: Invocation) -> InvocationResult: ...
 
 
+class Metrics(Protocol):
+    """Operational metrics (CloudWatch EMF on Lambda; nothing locally)."""
+
+    def count(self, name: str, value: int = 1) -> None: ...
+
+    def milliseconds(self, name: str, value: float) -> None: ...
+
+    def flush(self) -> None: ...
+
+
 class Clock(Protocol):
     def now_ms(self) -> int: ...
 

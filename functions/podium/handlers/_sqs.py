@@ -38,7 +38,10 @@ def run_batch(
         while cont is not None:
             cont = perform(ctx, cont, inline=remaining_ms(context) > CONTINUE_MARGIN_MS)
 
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=_processor, context=context
-    )
+    try:
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=_processor, context=context
+        )
+    finally:
+        ctx.metrics.flush()
     return dict(response)

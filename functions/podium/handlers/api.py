@@ -145,4 +145,7 @@ def get_run(run_id: str) -> Response[str]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    finally:
+        bootstrap.services().metrics.flush()

@@ -10,7 +10,10 @@ from podium.service.sweep import sweep
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ctx = bootstrap.services()
-    report = sweep(ctx, ctx.store)  # type: ignore[arg-type]
+    try:
+        report = sweep(ctx, ctx.store)  # type: ignore[arg-type]
+    finally:
+        ctx.metrics.flush()
     return {
         "runs_checked": report.runs_checked,
         "redriven": len(report.redriven),

@@ -31,6 +31,7 @@ def admit_run(ctx: Services, run: RunRecord) -> RunRecord:
         started = replace(run, status=RunStatus.RUNNING, started_at=now)
         taken = slots.start_alone(started, now)
         if taken is None:
+            ctx.metrics.count("RunsStarted")
             ctx.event_queue.send(messages.encode(messages.Start(run.run_id)))
             return started
         holder = next(iter(taken.holders), "another run")
@@ -65,6 +66,7 @@ def admit_next(ctx: Services, workflow: str) -> list[str]:
             break
         result = slots.admit(entries[0], limit=defn.run_limit, strict=strict, now=ctx.now())
         if result is Admission.ADMITTED:
+            ctx.metrics.count("RunsStarted")
             admitted.append(entries[0].run_id)
             ctx.event_queue.send(messages.encode(messages.Start(entries[0].run_id)))
         elif result is not Admission.GONE:

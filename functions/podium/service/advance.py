@@ -251,6 +251,7 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
             on_run_ended(ctx, conflict.current)
         return None
     log.info("run %s %s", run_id, outcome.value)
+    ctx.metrics.count("RunsSucceeded" if outcome is RunStatus.SUCCEEDED else "RunsFailed")
     on_run_ended(ctx, done)
     return done
 

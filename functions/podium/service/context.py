@@ -12,7 +12,14 @@ from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.load import validate_definition
 from podium.core.dsl.models import WorkflowDefinition
 from podium.core.engine.graph import Graph
-from podium.core.ports import Clock, FunctionRunner, IdGenerator, MessageQueue, StateStore
+from podium.core.ports import (
+    Clock,
+    FunctionRunner,
+    IdGenerator,
+    MessageQueue,
+    Metrics,
+    StateStore,
+)
 from podium.service import messages
 
 SQS_MAX_DELAY_SECONDS = 900
@@ -66,6 +73,7 @@ class Services:
     runner: FunctionRunner
     clock: Clock
     ids: IdGenerator
+    metrics: Metrics = field(default_factory=lambda: _null_metrics())
     definitions: DefinitionCache = field(init=False)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000
@@ -85,6 +93,12 @@ class Services:
         else:
             due = self.now() + delay_seconds * 1000
             queue.send(messages.encode(msg, not_before=due), SQS_MAX_DELAY_SECONDS)
+
+
+def _null_metrics() -> Metrics:
+    from podium.adapters.metrics import NullMetrics  # a do-nothing default, not an I/O adapter
+
+    return NullMetrics()
 
 
 def digest_of(document: dict[str, Any]) -> str:

@@ -243,8 +243,11 @@ def finish_attempt(
 
     if outcome.ok:
         changes = {**base, "output": outcome.output, "error": None}
-        if _end_attempt(ctx, run, step, attempt, StepStatus.SUCCEEDED, changes) is None:
+        ended = _end_attempt(ctx, run, step, attempt, StepStatus.SUCCEEDED, changes)
+        if ended is None:
             return None
+        if ended.ready_at is not None and ended.started_at is not None:
+            ctx.metrics.milliseconds("StepLatency", ended.started_at - ended.ready_at)
         release_all(ctx, run, step)
         return _continue(
             ctx,
