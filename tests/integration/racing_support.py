@@ -181,6 +181,33 @@ def pump_concurrently(
         t.join()
 
 
+class Monitor:
+    """Samples a reading of one item (read atomically) from its own thread while the
+    race runs, and keeps the highest value seen. Times recorded by the engine are read
+    before each write, so they cannot prove an instant; one item's state can."""
+
+    def __init__(self, read: Any, every_s: float = 0.005) -> None:
+        self.peak = 0
+        self.samples = 0
+        self._read, self._every = read, every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, int(self._read()))
+            self.samples += 1
+            self._stop.wait(self._every)
+
+    def __enter__(self) -> Monitor:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def max_overlap(runs: list[RunRecord]) -> int:
     """The most runs active at one moment, from their recorded start and end times."""
     return max_overlap_of([(r.started_at, r.ended_at) for r in runs])
