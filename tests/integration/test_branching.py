@@ -225,6 +225,11 @@ def test_bad_expressions_are_rejected_at_push_with_positions(runtime: LocalRunti
         runtime.push(wf)
     found = [str(i) for i in exc.value.issues]
     assert "steps[1].payload.x: unknown param 'nn' (column 3) (did you mean 'n'?)" in found
-    assert any(m.startswith("steps[1].payload.y: step 'c' (column 3) is not upstream") for m in found)
+    assert any(
+        m.startswith("steps[1].payload.y: step 'c' (column 3) is not upstream") for m in found
+    )
     assert any(m.startswith("steps[1].payload.z:") and "column" in m for m in found)
-    assert "steps[2].depends_on[0].when: steps.a.outptu (column 1) does not exist; use steps.a.output" in found
+    assert (
+        "steps[2].depends_on[0].when: steps.a.outptu (column 1) does not exist; use steps.a.output"
+        in found
+    )

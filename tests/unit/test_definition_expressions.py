@@ -53,7 +53,10 @@ steps:
 """
     )
     assert any("step 'side' (column 1) is not upstream of this step" in m for m in found)
-    assert "steps[2].depends_on[0].when: unknown name 'prams' (column 27) (did you mean 'params'?); use params, run, steps" in found
+    assert (
+        "steps[2].depends_on[0].when: unknown name 'prams' (column 27) (did you mean 'params'?); use params, run, steps"
+        in found
+    )
 
 
 def test_syntax_errors_carry_the_column() -> None:
@@ -81,7 +84,9 @@ steps: [{id: s, type: noop}]
 """
     )
     exprs = WorkflowExpressions.of(defn)
-    assert exprs.param_order.index("a") < exprs.param_order.index("b") < exprs.param_order.index("c")
+    assert (
+        exprs.param_order.index("a") < exprs.param_order.index("b") < exprs.param_order.index("c")
+    )
     values = exprs.evaluate_params({"a": "a"}, {"id": "r"})
     assert values == {"a": "a", "b": "a-b", "c": "a-b-c"}
 

@@ -42,12 +42,17 @@ class PowertoolsMetrics:
 
         self._metrics: Any = Metrics(namespace=namespace, service=service)
         self._unit = MetricUnit
+        self._pending = False  # most invocations record nothing: skip the empty flush
 
     def count(self, name: str, value: int = 1) -> None:
         self._metrics.add_metric(name=name, unit=self._unit.Count, value=value)
+        self._pending = True
 
     def milliseconds(self, name: str, value: float) -> None:
         self._metrics.add_metric(name=name, unit=self._unit.Milliseconds, value=value)
+        self._pending = True
 
     def flush(self) -> None:
-        self._metrics.flush_metrics(raise_on_empty_metrics=False)
+        if self._pending:
+            self._metrics.flush_metrics(raise_on_empty_metrics=False)
+            self._pending = False
