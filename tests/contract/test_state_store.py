@@ -54,10 +54,13 @@ def test_workflow_versions_are_immutable_and_pushes_idempotent(store: StateStore
     v2, created = store.put_workflow_version("wf", {"name": "wf", "n": 2}, "d2", 12)
     assert (v2.version, created) == (2, True)
     assert store.get_workflow_version("wf").version == 2
+    assert store.active_version("wf") == 2
     assert store.get_workflow_version("wf", 1).document == {"name": "wf", "n": 1}
     assert store.get_workflow_version("wf", 1).active_version == 2
     with pytest.raises(WorkflowNotFound):
         store.get_workflow_version("nope")
+    with pytest.raises(WorkflowNotFound):
+        store.active_version("nope")
     with pytest.raises(WorkflowNotFound):
         store.get_workflow_version("wf", 9)
 

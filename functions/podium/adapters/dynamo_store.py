@@ -112,6 +112,18 @@ class DynamoStateStore:
             raise
         return WorkflowVersion(name, n, document, digest, now, n)
 
+    def active_version(self, name: str) -> int:
+        head = self._db.get_item(
+            TableName=self._table,
+            Key=c.key(c.workflow_pk(name), c.HEAD_SK),
+            ConsistentRead=True,
+            ProjectionExpression="#active",
+            ExpressionAttributeNames={"#active": "active"},
+        ).get("Item")
+        if not head:
+            raise WorkflowNotFound(name)
+        return int(head["active"]["N"])
+
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
         head = self._db.get_item(
             TableName=self._table,

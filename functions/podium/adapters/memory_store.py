@@ -54,6 +54,13 @@ class MemoryStateStore:
             versions.append(wv)
             return wv, True
 
+    def active_version(self, name: str) -> int:
+        with self._lock:
+            versions = self._versions.get(name)
+            if not versions:
+                raise WorkflowNotFound(name)
+            return len(versions)
+
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
         with self._lock:
             versions = self._versions.get(name)

@@ -39,6 +39,10 @@ class StateStore(Protocol):
         """The given version, or the active one. Raises WorkflowNotFound."""
         ...
 
+    def active_version(self, name: str) -> int:
+        """The active version's number only (one small read). Raises WorkflowNotFound."""
+        ...
+
     # runs --------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None: ...
 

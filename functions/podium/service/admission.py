@@ -53,8 +53,8 @@ def admit_run(ctx: Services, run: RunRecord) -> RunRecord:
 
 def admit_next(ctx: Services, workflow: str) -> list[str]:
     """Admit the oldest queued runs while the active version's limit allows."""
-    wv = ctx.store.get_workflow_version(workflow)
-    defn = ctx.definitions.get(workflow, wv.version).definition
+    # Only the active version's number is read: its definition is cached per version.
+    defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
     strict = defn.strategy is Strategy.STRICT_SEQUENTIAL
     slots = ctx.store.run_slots()
     admitted: list[str] = []

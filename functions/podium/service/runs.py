@@ -34,14 +34,14 @@ def start_run(
 
     ``run_id`` makes a start idempotent for callers that retry (the API passes a client
     token); a second start with the same id returns the first run."""
-    wv = ctx.store.get_workflow_version(workflow, version)
-    compiled = ctx.definitions.get(workflow, wv.version)
+    number = version if version is not None else ctx.store.active_version(workflow)
+    compiled = ctx.definitions.get(workflow, number)  # raises WorkflowNotFound if absent
     literal = resolve_params(compiled.definition, params or {})
     now = ctx.now()
     run = RunRecord(
         run_id=run_id or ctx.ids.new_id(),
         workflow=workflow,
-        version=wv.version,
+        version=number,
         status=RunStatus.RUNNING,
         params=literal,
         created_at=now,
