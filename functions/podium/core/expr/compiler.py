@@ -34,7 +34,7 @@ from .errors import (
     Fault,
     UnknownNameError,
 )
-from .functions import GLOBALS, METHODS, Function, compile_regex
+from .functions import GLOBALS, METHODS, Function, compile_regex, regex_search, regex_search_cost
 from .limits import Limits
 from .macros import MACRO_USAGE, build_macro
 from .nodes import (
@@ -306,14 +306,13 @@ class Compiler:
                 raise EvalError(problem.message, pos, kind=problem.kind)
 
             return broken
-        search = regex.search
+        size = int(regex.programsize)
 
         def matches(s: Any, ctx: Ctx) -> Any:
             if type(s) is not str:
                 raise no_overload("matches", s, pattern).at(pos)
-            if len(s) >= 1024:
-                ctx.charge(len(s) // 1024)
-            return search(s) is not None
+            ctx.charge(regex_search_cost(s, size))
+            return regex_search(regex, s)
 
         return matches
 

@@ -89,7 +89,9 @@ class ExpressionError(Exception):
 
         Templates use this so positions refer to the template, not the inner `${...}`.
         """
-        position = None if self.position is None else self.position + offset
+        # An error without a position of its own (a size limit of the whole value)
+        # points at the start of the embedded expression.
+        position = offset if self.position is None else self.position + offset
         return type(self)(self.message, position, None, None, source)
 
 

@@ -26,6 +26,7 @@ from .errors import (
 from .expression import CompiledExpression, compile_expression
 from .functions import bytes_to_json, to_string
 from .limits import DEFAULT_LIMITS, Limits
+from .literals import find_surrogate, surrogate_message
 from .timeutil import format_duration, format_timestamp
 from .values import BoolKey, CelType, Duration, Timestamp, UInt
 
@@ -85,7 +86,7 @@ class CompiledTemplate:
             if total > cap:
                 raise LimitExceededError(
                     f"rendered template too long (max {cap} characters)",
-                    0,
+                    part[1] if not isinstance(part, str) else 0,
                     None,
                     None,
                     self.source,
@@ -111,6 +112,9 @@ def _compile_template(source: str, limits: Limits) -> CompiledTemplate:
             None,
             source,
         )
+    bad = find_surrogate(source)
+    if bad >= 0:
+        raise ExpressionSyntaxError(surrogate_message(source, bad), bad, None, None, source)
     parts: list[_Part] = []
     text: list[str] = []
     i = 0
@@ -209,7 +213,7 @@ def render_value(value: Any, cap: int) -> str:
         return "null"
     if t is list or t is dict:
         out: list[str] = []
-        _json(value, out, [cap])
+        _json(value, out, [cap, cap])
         return "".join(out)
     return to_string(value)
 
@@ -239,7 +243,10 @@ def _json(value: Any, out: list[str], budget: list[int]) -> None:
         out.append(text)
     budget[0] -= len(text) + 1
     if budget[0] < 0:
-        raise LimitExceededError("rendered value too long for a template")
+        raise LimitExceededError(
+            f"rendered value too long for a template (max {budget[1]} characters); "
+            "select the fields you need instead of the whole value"
+        )
 
 
 def _key_text(key: Any) -> str:

@@ -31,6 +31,29 @@ _SIMPLE = {
 }
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def find_surrogate(text: str) -> int:
+    """Index of the first lone surrogate code point in `text`, or -1.
+
+    Python strings can hold them (JSON's `"\\ud800"` decodes to one), but they are not
+    Unicode text: they cannot be encoded as UTF-8, so regexes, bytes and storage fail.
+    """
+    if text.isascii():
+        return -1
+    match = _SURROGATE.search(text)
+    return -1 if match is None else match.start()
+
+
+def surrogate_message(text: str, index: int) -> str:
+    code = ord(text[index])
+    return (
+        f"lone surrogate U+{code:04X} is not a valid character; "
+        "write the character itself or a \\U escape of a real code point"
+    )
+
+
 class _LiteralError(Exception):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .errors import EvalError, LimitError
+from .errors import EvalError, Fault, LimitError
 from .runtime import Ctx
 from .timeutil import add_timestamp, sub_timestamps
 from .values import (
@@ -175,11 +175,18 @@ def le(a: Any, b: Any, ctx: Ctx) -> bool:
 
 
 def gt(a: Any, b: Any, ctx: Ctx) -> bool:
-    return less(b, a, "_>_")
+    try:
+        return less(b, a, "_>_")
+    except Fault:
+        # Name the operand types in the order they were written.
+        raise no_overload("_>_", a, b) from None
 
 
 def ge(a: Any, b: Any, ctx: Ctx) -> bool:
-    return less_equal(b, a, "_>=_")
+    try:
+        return less_equal(b, a, "_>=_")
+    except Fault:
+        raise no_overload("_>=_", a, b) from None
 
 
 _MISSING = object()

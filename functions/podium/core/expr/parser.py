@@ -17,7 +17,7 @@ from lark.exceptions import UnexpectedInput
 
 from .errors import ExpressionError, ExpressionSyntaxError, LimitExceededError
 from .limits import Limits
-from .literals import decode_int, decode_quoted, decode_uint
+from .literals import decode_int, decode_quoted, decode_uint, find_surrogate, surrogate_message
 from .macros import expand_has, expand_macro
 from .nodes import (
     Binary,
@@ -206,6 +206,9 @@ def parse(source: str, limits: Limits) -> Node:
             None,
             source,
         )
+    bad = find_surrogate(source)
+    if bad >= 0:
+        raise ExpressionSyntaxError(surrogate_message(source, bad), bad, None, None, source)
     try:
         result = _lark().parse(source)
         node = _node(result)

@@ -235,6 +235,15 @@ def _classify(exc: UnexpectedToken, source: str) -> str | None:
     return None
 
 
+# Words other languages use as operators, and what to write here instead.
+_WORD_OPERATORS = {
+    "and": "write '&&' for 'and' (e.g. a && b)",
+    "or": "write '||' for 'or' (e.g. a || b)",
+    "not": "write '!' for 'not' (e.g. !a)",
+    "is": "write '==' for 'is' (e.g. a == null)",
+}
+
+
 def syntax_error(exc: UnexpectedInput, source: str, parser: Lark) -> ExpressionSyntaxError:
     """A friendly ExpressionSyntaxError for a lark error on `source`."""
     if isinstance(exc, UnexpectedCharacters):
@@ -262,6 +271,9 @@ def syntax_error(exc: UnexpectedInput, source: str, parser: Lark) -> ExpressionS
             message = label if tok.type == "$END" else f"{label} (found {found})"
         else:
             message = f"unexpected {found}{_expected(exc)}"
+        hint = _WORD_OPERATORS.get(str(tok)) if tok.type == "IDENT" else None
+        if hint is not None:
+            message = f"{message}; {hint}"
         return ExpressionSyntaxError(message, pos, None, None, source)
     pos = getattr(exc, "pos_in_stream", None) or len(source)
     return ExpressionSyntaxError("invalid expression", pos, None, None, source)
