@@ -35,6 +35,7 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "reason": ("rs", "S"),
     "waiting_key": ("wk", "S"),
     "waiting_since": ("ws", "N"),
+    "due_at": ("du", "N"),
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
     "reason": ("rs", "S"),
@@ -195,6 +196,8 @@ def run_from_item(item: Item) -> RunRecord:
         error=item["er"]["S"] if "er" in item else None,
         trigger=item["trg"]["S"],
         reason=item["rs"]["S"] if "rs" in item else None,
+        # Terminal and out of the active index: every follow-up was done.
+        settled=RunStatus(item["st"]["S"]).terminal and "gsi2pk" not in item,
     )
 
 

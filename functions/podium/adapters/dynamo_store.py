@@ -201,10 +201,9 @@ class DynamoStateStore:
         to: RunStatus,
         changes: Mapping[str, Any],
     ) -> RunRecord:
+        # A terminal run stays in the active index until settle_run: its follow-ups are
+        # not done yet.
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
-        if to.terminal:
-            names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk"})
-            removes += ["#g2p", "#g2s"]
         cond = self._in_condition("#st", expected, values, names)
         try:
             resp = self._db.update_item(
@@ -223,6 +222,29 @@ class DynamoStateStore:
                 raise RunConflict(run_id, c.run_from_item(old) if old else None) from None
             raise
         return c.run_from_item(resp["Attributes"])
+
+    def settle_run(self, run_id: str) -> None:
+        """The run's follow-ups are done: it leaves the active index (idempotent)."""
+        names = {"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#st": "st"}
+        values: dict[str, Any] = {}
+        cond = self._in_condition(
+            "#st", frozenset(s for s in RunStatus if s.terminal), values, names
+        )
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.RUN_SK),
+                UpdateExpression="REMOVE #g2p, #g2s",
+                ConditionExpression=cond,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                old = exc.response.get("Item")
+                raise RunConflict(run_id, c.run_from_item(old) if old else None) from None
+            raise
 
     def mark_run_failing(self, run_id: str, error: str) -> None:
         self._db.update_item(

@@ -58,8 +58,10 @@ class MemoryPermits:
                 return ClaimResult(Claim.CONFLICT, current=current)
             for need in needs:
                 k = self._key(need.key)
-                waiters = len(k.queue) - (1 if step.waiting_key == need.key else 0)
-                if len(k.holders) >= need.limit or holder in k.holders or waiters > 0:
+                # As in DynamoDB: a step that waited on this key may take a free permit
+                # whoever else waits; a newcomer queues behind every waiter.
+                newcomer_blocked = step.waiting_key != need.key and len(k.queue) > 0
+                if len(k.holders) >= need.limit or holder in k.holders or newcomer_blocked:
                     return ClaimResult(Claim.FULL, full_key=need.key)
             for need in needs:
                 k = self._key(need.key)

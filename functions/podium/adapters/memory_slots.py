@@ -80,6 +80,8 @@ class MemoryRunSlots:
             run = self._store._runs.get(entry.run_id)
             if run is None or run.status is not RunStatus.QUEUED:
                 return False
-            self._store._runs[entry.run_id] = replace(run, status=to, reason=reason, ended_at=now)
+            self._store._runs[entry.run_id] = replace(
+                run, status=to, reason=reason, ended_at=now, settled=True
+            )
             self._queues.get(entry.workflow, {}).pop((entry.created_at, entry.run_id), None)
             return True

@@ -78,7 +78,8 @@ class MemoryStateStore:
             self.writes += 1
             if run.run_id in self._runs:
                 raise RunConflict(run.run_id, self._runs[run.run_id])
-            self._runs[run.run_id] = run
+            # As in DynamoDB: a run created terminal never enters the active index.
+            self._runs[run.run_id] = replace(run, settled=run.status.terminal)
 
     def get_run(self, run_id: str) -> RunRecord:
         with self._lock:
@@ -95,7 +96,7 @@ class MemoryStateStore:
 
     def list_active_run_ids(self) -> list[str]:
         with self._lock:
-            return sorted(r.run_id for r in self._runs.values() if not r.status.terminal)
+            return sorted(r.run_id for r in self._runs.values() if not r.settled)
 
     def transition_run(
         self,
@@ -113,6 +114,14 @@ class MemoryStateStore:
             new = replace(run, status=to, **changes)
             self._runs[run_id] = new
             return new
+
+    def settle_run(self, run_id: str) -> None:
+        with self._lock:
+            self.writes += 1
+            run = self._runs.get(run_id)
+            if run is None or not run.status.terminal:
+                raise RunConflict(run_id, run)
+            self._runs[run_id] = replace(run, settled=True)
 
     def mark_run_failing(self, run_id: str, error: str) -> None:
         with self._lock:
@@ -207,9 +216,11 @@ class MemoryStateStore:
     def put_event(self, event: TimelineEvent) -> None:
         with self._lock:
             self.writes += 1
+            # Keyed by (time, id) as in DynamoDB: the same id at another time is another
+            # event; at the same time it overwrites.
             events = self._events.setdefault(event.run_id, [])
-            if all(e.event_id != event.event_id for e in events):
-                events.append(event)
+            events[:] = [e for e in events if (e.at, e.event_id) != (event.at, event.event_id)]
+            events.append(event)
 
     def list_events(self, run_id: str) -> list[TimelineEvent]:
         with self._lock:

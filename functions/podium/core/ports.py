@@ -65,6 +65,17 @@ class StateStore(Protocol):
         """One conditional write; raises RunConflict with the current record."""
         ...
 
+    def settle_run(self, run_id: str) -> None:
+        """A terminal run's follow-ups are all done: it leaves the active index.
+
+        Idempotent; raises RunConflict when the run is not terminal."""
+        ...
+
+    def list_active_run_ids(self) -> list[str]:
+        """Runs not yet settled: active ones, and ended ones whose follow-ups are not all
+        done (a sparse index: the sweeper's list of runs to look at)."""
+        ...
+
     def mark_run_failing(self, run_id: str, error: str) -> None:
         """Idempotent: sets the failing flag and keeps the first error."""
         ...

@@ -11,7 +11,7 @@ from podium.service.sweep import sweep
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ctx = bootstrap.services()
     try:
-        report = sweep(ctx, ctx.store)  # type: ignore[arg-type]
+        report = sweep(ctx, ctx.store)
     finally:
         ctx.metrics.flush()
     return {

@@ -11,7 +11,6 @@ import logging
 from dataclasses import replace
 
 from podium.core.dsl.models import Strategy
-from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus
 from podium.core.ports import Admission
@@ -19,7 +18,6 @@ from podium.service import messages
 from podium.service.context import Services
 
 log = logging.getLogger("podium.admission")
-_RUNNING = frozenset({RunStatus.RUNNING})
 
 
 def admit_run(ctx: Services, run: RunRecord) -> RunRecord:
@@ -45,9 +43,8 @@ def admit_run(ctx: Services, run: RunRecord) -> RunRecord:
         ctx.store.create_run(discarded)  # recorded, never silently dropped
         return discarded
     slots.enqueue(replace(run, status=RunStatus.QUEUED, started_at=None))
-    if defn.strategy is Strategy.LAST_ONLY:
-        _supersede(ctx, run)
-    admit_next(ctx, run.workflow)
+    if defn.strategy is not Strategy.LAST_ONLY:  # last_only admits after its supersede pass
+        admit_next(ctx, run.workflow)
     return ctx.store.get_run(run.run_id)
 
 
@@ -74,49 +71,18 @@ def admit_next(ctx: Services, workflow: str) -> list[str]:
     return admitted
 
 
-def on_run_ended(ctx: Services, run: RunRecord) -> None:
-    """Give the slot back (idempotent) and let the queue move on."""
+def release_slot(ctx: Services, run: RunRecord) -> None:
+    """Give an ended run's slot back (idempotent) and let the queue move on."""
     defn = ctx.definitions.get(run.workflow, run.version).definition
     block = defn.strategy is Strategy.STRICT_SEQUENTIAL and run.status is RunStatus.FAILED
     ctx.store.run_slots().release(run.workflow, run.run_id, block=block)
     admit_next(ctx, run.workflow)
 
 
-def stop_run(ctx: Services, run_id: str, reason: str) -> RunRecord | None:
-    """RUNNING -> STOPPED: no new step starts (workers drop work of ended runs)."""
-    try:
-        stopped = ctx.store.transition_run(
-            run_id,
-            expected=_RUNNING,
-            to=RunStatus.STOPPED,
-            changes={"ended_at": ctx.now(), "reason": reason},
-        )
-    except RunConflict:
-        return None
-    on_run_ended(ctx, stopped)
-    return stopped
-
-
 def unblock(ctx: Services, workflow: str) -> list[str]:
     """strict_sequential: let the queue move on after a failed run."""
     ctx.store.run_slots().unblock(workflow)
     return admit_next(ctx, workflow)
-
-
-def _supersede(ctx: Services, newest: RunRecord) -> None:
-    """last_only: the newest run replaces queued runs and stops the active one."""
-    slots = ctx.store.run_slots()
-    now = ctx.now()
-    for entry in slots.queued(newest.workflow, 1000):
-        if entry.run_id != newest.run_id:
-            slots.drop_queued(
-                entry,
-                RunStatus.DISCARDED,
-                f"replaced by newer run {newest.run_id} (run_strategy last_only)",
-                now,
-            )
-    for holder in slots.state(newest.workflow).holders:
-        stop_run(ctx, holder, f"stopped: replaced by newer run {newest.run_id} (last_only)")
 
 
 def waiting_reason(ctx: Services, run: RunRecord) -> str | None:

@@ -25,9 +25,9 @@ from podium.core.engine.errors import RunConflict, StepConflict, StepExists
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
-from podium.service.admission import on_run_ended
 from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
+from podium.service.lifecycle import run_ended
 
 log = logging.getLogger("podium.advance")
 
@@ -233,9 +233,8 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
     if outcome is None:
         return None
     if run.status.terminal:
-        # A replay: the worker that ended the run may have died before giving its slot
-        # back; releasing is idempotent, so do it again.
-        on_run_ended(ctx, run)
+        # A replay: the worker that ended the run may have died before its follow-ups.
+        run_ended(ctx, run)
         return None
     if run.status is not RunStatus.RUNNING:
         return None
@@ -248,11 +247,11 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
         )
     except RunConflict as conflict:
         if conflict.current is not None and conflict.current.status.terminal:
-            on_run_ended(ctx, conflict.current)
+            run_ended(ctx, conflict.current)
         return None
     log.info("run %s %s", run_id, outcome.value)
     ctx.metrics.count("RunsSucceeded" if outcome is RunStatus.SUCCEEDED else "RunsFailed")
-    on_run_ended(ctx, done)
+    run_ended(ctx, done)
     return done
 
 

@@ -13,13 +13,11 @@ from typing import Any
 
 from podium.core.dsl.models import FailStep, LambdaStep, NoopStep, SleepStep, StepModel
 from podium.core.engine.decide import (
-    RUN_FAILING,
     after_attempt_failed,
     fails_run,
-    starts_in_failing_run,
 )
 from podium.core.engine.errors import StepConflict
-from podium.core.engine.permits import PermitNeed
+from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
 from podium.core.expr import ExpressionError
@@ -34,6 +32,7 @@ from podium.service.advance import (
 )
 from podium.service.bindings import bindings_for
 from podium.service.context import Services
+from podium.service.lifecycle import run_ended
 from podium.service.permits import abandon_if_queued, needs_of, release_all, wake_head
 
 log = logging.getLogger("podium.execute")
@@ -63,49 +62,20 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     perform next (when ``inline``), saving a queue round trip and a write; every other
     newly ready step is enqueued."""
     run = ctx.store.get_run(msg.run)
-    compiled = ctx.definitions.get(run.workflow, run.version)
     needs = needs_of(ctx, run, msg.step)
     if run.status.terminal:
         if needs:  # a step woken from a key's queue must not keep its place there
             record = ctx.store.get_step(run.run_id, msg.step)
             if record is not None:
                 abandon_if_queued(ctx, record, StepStatus.STOPPED, f"run {run.status.value}")
+        run_ended(ctx, run)  # a no-op once settled; else redo what a crash lost
         return None
     now = ctx.now()
 
-    if run.failing and not starts_in_failing_run(compiled.graph.join[msg.step]):
-        if needs:
-            record = ctx.store.get_step(run.run_id, msg.step)
-            if record is not None and abandon_if_queued(
-                ctx, record, StepStatus.SKIPPED, RUN_FAILING
-            ):
-                return _continue(ctx, run, after_terminal(ctx, run, msg.step, StepStatus.SKIPPED))
-        try:
-            if msg.create:
-                ctx.store.create_step(
-                    StepRecord(
-                        run.run_id,
-                        msg.step,
-                        StepStatus.SKIPPED,
-                        ready_at=now,
-                        ended_at=now,
-                        reason=RUN_FAILING,
-                    )
-                )
-            else:
-                ctx.store.transition_step(
-                    run.run_id,
-                    msg.step,
-                    expected=_CLAIMABLE,
-                    attempt=msg.attempt - 1,
-                    to=StepStatus.SKIPPED,
-                    changes={"ended_at": now, "reason": RUN_FAILING},
-                )
-        except StepConflict as conflict:
-            _after_lost_claim(ctx, run, msg, conflict)
-            return None
-        return _continue(ctx, run, after_terminal(ctx, run, msg.step, StepStatus.SKIPPED))
-
+    # A step decided ready before the run started failing counts as started (Maestro's
+    # fail_after_running): whether it runs never depends on the order of messages, so
+    # there is no "is the run failing" check here. Steps decided after the failure were
+    # already skipped by the decision itself.
     if msg.create:
         # The claim creates the item: exactly one worker's put succeeds.
         try:
@@ -162,6 +132,8 @@ def _claim_with_permits(
         return None
     permits = ctx.store.permits()
     result = permits.claim(record, needs, attempt=msg.attempt, changes=changes)
+    if result.outcome is Claim.FULL and _drop_stale_holds(ctx, record, needs):
+        result = permits.claim(record, needs, attempt=msg.attempt, changes=changes)
     if result.outcome is Claim.CLAIMED:
         if record.waiting_key is not None:
             wake_head(ctx, record.waiting_key)  # more permits may be free: next in line
@@ -175,6 +147,19 @@ def _claim_with_permits(
     return None
 
 
+def _drop_stale_holds(ctx: Services, record: StepRecord, needs: tuple[PermitNeed, ...]) -> bool:
+    """A step that is not RUNNING holds no permit; a hold of its own that is still there
+    was left by its previous attempt, whose release a crash lost. Give it back, so the
+    claim does not find the step blocked by itself. True when one was dropped."""
+    holder = holder_id(record.run_id, record.step)
+    permits = ctx.store.permits()
+    dropped = False
+    for need in needs:
+        if holder in permits.state(need.key).holders:
+            dropped = permits.release(need.key, holder) or dropped
+    return dropped
+
+
 def _after_lost_claim(
     ctx: Services, run: RunRecord, msg: messages.Exec, conflict: StepConflict
 ) -> None:
@@ -182,8 +167,13 @@ def _after_lost_claim(
     before propagating, so the follow-ups run again (they are idempotent)."""
     log.info("drop exec %s/%s#%s: %s", msg.run, msg.step, msg.attempt, conflict)
     current = conflict.current
-    if current is not None and current.status.terminal:
+    if current is None:
+        return
+    if current.status.terminal:
         replay_terminal(ctx, run, msg.step, current.status, current.error, current.output)
+    elif current.status is StepStatus.RETRY_WAIT and current.attempt == msg.attempt:
+        # This attempt's failure was recorded, then the worker died: redo its follow-ups.
+        _after_retry_wait(ctx, run, current)
 
 
 def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed | None:
@@ -260,34 +250,18 @@ def finish_attempt(
     error = outcome.error or "failed"
     retry = after_attempt_failed(compiled.step(step), attempt)
     if retry is not None:
+        due = now + retry.delay_seconds * 1000
         record = _end_attempt(
-            ctx, run, step, attempt, StepStatus.RETRY_WAIT, {**base, "error": error}
+            ctx,
+            run,
+            step,
+            attempt,
+            StepStatus.RETRY_WAIT,
+            {**base, "error": error, "due_at": due},
         )
         if record is None:
             return None
-        release_all(ctx, run, step)
-        ctx.store.put_event(
-            TimelineEvent(
-                run.run_id,
-                now,
-                f"retry-{step}-{attempt}",  # deterministic: a replay overwrites, not adds
-                "retry",
-                step=step,
-                attempt=attempt,
-                detail={
-                    "error": error,
-                    "started_at": record.started_at,
-                    "ended_at": now,
-                    "next_attempt": retry.next_attempt,
-                    "delay_seconds": retry.delay_seconds,
-                },
-            )
-        )
-        ctx.send_later(
-            ctx.work_queue,
-            messages.Exec(run.run_id, step, retry.next_attempt),
-            retry.delay_seconds,
-        )
+        _after_retry_wait(ctx, run, record)
         return None
 
     if _end_attempt(ctx, run, step, attempt, StepStatus.FAILED, {**base, "error": error}) is None:
@@ -299,6 +273,34 @@ def finish_attempt(
         ctx.store.mark_run_failing(run.run_id, f"{step}: {error}")
         run = with_failing(run, f"{step}: {error}")
     return _continue(ctx, run, after_terminal(ctx, run, step, StepStatus.FAILED))
+
+
+def _after_retry_wait(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+    """The follow-ups of a failed attempt that will be retried, all idempotent: give its
+    permits back, record the retry, and schedule the next attempt at its due time."""
+    release_all(ctx, run, record.step)
+    ended = record.ended_at if record.ended_at is not None else ctx.now()
+    due = record.due_at if record.due_at is not None else ended
+    ctx.store.put_event(
+        TimelineEvent(
+            run.run_id,
+            ended,
+            f"retry-{record.step}-{record.attempt}",  # deterministic: a replay overwrites
+            "retry",
+            step=record.step,
+            attempt=record.attempt,
+            detail={
+                "error": record.error,
+                "started_at": record.started_at,
+                "ended_at": ended,
+                "next_attempt": record.attempt + 1,
+                "delay_seconds": (due - ended) // 1000,
+            },
+        )
+    )
+    delay = max(0, -(-(due - ctx.now()) // 1000))
+    next_attempt = messages.Exec(run.run_id, record.step, record.attempt + 1)
+    ctx.send_later(ctx.work_queue, next_attempt, delay)
 
 
 def replay_terminal(
@@ -313,6 +315,7 @@ def replay_terminal(
     it may have died before propagating (an in-process continuation has no message of
     its own to be redelivered)."""
     graph = ctx.definitions.get(run.workflow, run.version).graph
+    release_all(ctx, run, step)  # the worker may have died before giving permits back
     if status.failure and fails_run(graph, step):
         message = f"{step}: {error or status.value}"
         ctx.store.mark_run_failing(run.run_id, message)

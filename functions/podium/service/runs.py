@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.dsl.models import Strategy, WorkflowDefinition
 from podium.core.dsl.params import check_evaluated, resolve_params
 from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
@@ -16,6 +17,7 @@ from podium.service import messages
 from podium.service.admission import admit_next, admit_run, waiting_reason
 from podium.service.bindings import run_binding
 from podium.service.context import Services
+from podium.service.lifecycle import supersede
 
 MAX_PARAMS_BYTES = 32 * 1024
 
@@ -62,7 +64,7 @@ def start_run(
             ]
         )
     try:
-        return admit_run(ctx, run)
+        admitted = admit_run(ctx, run)
     except RunConflict as conflict:
         # The same start again (a retried request, or a write whose reply was lost):
         # answer with the stored run, and redo what the first attempt may have died
@@ -73,8 +75,19 @@ def start_run(
         if current.status is RunStatus.RUNNING:
             ctx.event_queue.send(messages.encode(messages.Start(current.run_id)))
         elif current.status is RunStatus.QUEUED:
-            admit_next(ctx, workflow)
+            _admit_queued(ctx, compiled.definition, workflow)
         return ctx.store.get_run(current.run_id)
+    if admitted.status is RunStatus.QUEUED:
+        _admit_queued(ctx, compiled.definition, workflow)
+        return ctx.store.get_run(admitted.run_id)
+    return admitted
+
+
+def _admit_queued(ctx: Services, defn: WorkflowDefinition, workflow: str) -> None:
+    """last_only first discards or stops every run but the newest, then admits."""
+    if defn.strategy is Strategy.LAST_ONLY:
+        supersede(ctx, workflow)
+    admit_next(ctx, workflow)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
-from podium.service.admission import admit_next, on_run_ended
+from podium.service.admission import admit_next, release_slot
 from podium.service.advance import complete_if_done, start_roots
 from podium.service.context import Services
 from podium.service.execute import Outcome, finish_attempt, replay_terminal
+from podium.service.lifecycle import run_ended
 from podium.service.permits import wake_head
 
 log = logging.getLogger("podium.sweep")
@@ -47,6 +48,11 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
         report.runs_checked += 1
         run = ctx.store.get_run(run_id)
         workflows.add(run.workflow)
+        if run.status.terminal:
+            # Ended, but a crash lost some of its follow-ups (slot, permits, next run).
+            run_ended(ctx, run)
+            report.completed.append(run_id)
+            continue
         if run.status is not RunStatus.RUNNING:
             continue
         keys |= _keys_of(ctx, run)
@@ -72,7 +78,7 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
                 ctx.store.put_event(
                     TimelineEvent(
                         run_id,
-                        now,
+                        s.lease_until,  # not the sweep's time: a repeated sweep overwrites
                         f"reclaim-{s.step}-{s.attempt}",
                         "reclaim",
                         step=s.step,
@@ -84,6 +90,8 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
                 report.reclaimed.append(ref)
             elif not stale:
                 continue
+            elif s.status is StepStatus.RETRY_WAIT and (s.due_at or 0) > now:
+                continue  # its retry is not due yet: the delayed message is on its way
             elif s.status.claimable:
                 ctx.work_queue.send(messages.encode(messages.Exec(run_id, s.step, s.attempt + 1)))
                 report.redriven.append(ref)
@@ -140,7 +148,7 @@ def _reconcile_slots(ctx: Services, workflow: str, report: SweepReport) -> None:
         except RunNotFound:
             continue
         if run.status.terminal:
-            on_run_ended(ctx, run)
+            release_slot(ctx, run)
             report.reclaimed.append(f"{workflow} slot of {holder}")
     admitted = admit_next(ctx, workflow)
     report.redriven.extend(f"{workflow} admitted {run_id}" for run_id in admitted)

@@ -38,6 +38,9 @@ class RunRecord:
     error: str | None = None
     trigger: str = "api"
     reason: str | None = None  # why a run was discarded or stopped
+    # A terminal run whose follow-ups (slot, permits, next queued run) are all done. Until
+    # then it stays in the store's active index, so the sweeper redoes what a crash lost.
+    settled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,7 @@ class StepRecord:
     reason: str | None = None
     waiting_key: str | None = None  # the concurrency key it queues for
     waiting_since: int | None = None  # its place in that key's queue
+    due_at: int | None = None  # RETRY_WAIT: when the next attempt may start
     arrived: int = 0  # join: predecessors that have ended (each counted once)
     taken_arrivals: int = 0  # join: ... whose edge was taken
     failed_arrivals: int = 0  # join: ... that failed
