@@ -4,12 +4,14 @@ DynamoDB on moto (Dagster's TestRunStorage pattern): the two cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from moto import mock_aws
 
 from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
+from podium.adapters.sqlite.store import SqliteStateStore
 from podium.adapters.table_schema import create_table
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
@@ -27,10 +29,15 @@ READY = frozenset({StepStatus.READY})
 RUNNING = frozenset({StepStatus.RUNNING})
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
-def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
+@pytest.fixture(params=["memory", "dynamodb", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
     if request.param == "memory":
         yield MemoryStateStore()
+        return
+    if request.param == "sqlite":
+        sqlite = SqliteStateStore(tmp_path / "podium.db")
+        yield sqlite
+        sqlite.close()
         return
     with mock_aws():
         import boto3

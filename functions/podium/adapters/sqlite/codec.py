@@ -1,0 +1,71 @@
+"""Records as JSON rows: every dataclass field by name, None fields left out.
+
+Generic on purpose: a field added to a record is stored without a schema change. Values
+go through JSON as they do in DynamoDB (``default=str``), so a step output reads back the
+same on both stores.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from enum import Enum
+from typing import Any
+
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.status import RunStatus, StepStatus
+
+_STEP_FIELDS = tuple(f.name for f in fields(StepRecord))
+_RUN_FIELDS = tuple(f.name for f in fields(RunRecord))
+_EVENT_FIELDS = tuple(f.name for f in fields(TimelineEvent))
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _encode(record: Any, names: tuple[str, ...], skip: tuple[str, ...]) -> str:
+    out = {}
+    for name in names:
+        if name in skip:
+            continue
+        value = getattr(record, name)
+        if value is not None:
+            out[name] = _plain(value)
+    return json.dumps(out, separators=(",", ":"), default=str)
+
+
+def step_to_row(step: StepRecord) -> str:
+    return _encode(step, _STEP_FIELDS, ("run_id", "step"))
+
+
+def step_from_row(run_id: str, step: str, row: str) -> StepRecord:
+    values = json.loads(row)
+    values["status"] = StepStatus(values["status"])
+    return StepRecord(run_id=run_id, step=step, **values)
+
+
+_HAS_SETTLED = "settled" in _RUN_FIELDS
+
+
+def run_to_row(run: RunRecord) -> str:
+    # ``settled`` is not stored: like DynamoDB's, it is read from the active index.
+    return _encode(run, _RUN_FIELDS, ("run_id", "settled"))
+
+
+def run_from_row(run_id: str, row: str, active: int | None = None) -> RunRecord:
+    """``active``: the row's place in the active index (None when not read)."""
+    values = json.loads(row)
+    status = values["status"] = RunStatus(values["status"])
+    if _HAS_SETTLED and active is not None:
+        # Terminal and out of the active index: every follow-up was done.
+        values["settled"] = status.terminal and not active
+    return RunRecord(run_id=run_id, **values)
+
+
+def event_to_row(event: TimelineEvent) -> str:
+    return _encode(event, _EVENT_FIELDS, ("run_id", "at", "event_id"))
+
+
+def event_from_row(run_id: str, at: int, event_id: str, row: str) -> TimelineEvent:
+    return TimelineEvent(run_id=run_id, at=at, event_id=event_id, **json.loads(row))

@@ -1,0 +1,228 @@
+"""Permits on SQLite, transaction for transaction like ``DynamoPermits``.
+
+``permit_keys`` holds a key's held count ``n``, waiter count ``w`` and last limit seen
+(the ``#PERMITS`` item), ``permit_holders`` its holders with their lease expiry, and
+``permit_queue`` one row per waiting step (the ``Q#`` items, in arrival order).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from podium.adapters.sqlite.db import Database
+from podium.adapters.sqlite.store import read_step, transition
+from podium.core.engine.permits import PermitNeed, holder_id
+from podium.core.engine.records import PermitState, StepRecord
+from podium.core.engine.status import StepStatus
+from podium.core.ports import Claim, ClaimResult
+
+_CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
+_WAITING = frozenset({StepStatus.WAITING_FOR_PERMITS, StepStatus.READY})
+
+
+class _Cancelled(Exception):
+    """A condition of the transaction failed: nothing it wrote is kept."""
+
+
+def _counts(conn: sqlite3.Connection, key: str) -> tuple[int, int]:
+    row = conn.execute("SELECT n, w FROM permit_keys WHERE key = ?", (key,)).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _add(conn: sqlite3.Connection, key: str, *, n: int = 0, w: int = 0, lim: int | None) -> None:
+    """DynamoDB's ``ADD n :x, w :y`` (and ``SET lim``): creates the key's row if missing."""
+    conn.execute(
+        "INSERT INTO permit_keys (key, n, w, lim) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET n = n + excluded.n, w = w + excluded.w,"
+        " lim = COALESCE(excluded.lim, lim)",
+        (key, n, w, lim),
+    )
+
+
+def _leave_queue(conn: sqlite3.Connection, step: StepRecord, *, count: bool = True) -> bool:
+    """Delete the step's queue row (it must exist) and, with ``count``, count one waiter
+    less; False when the row is gone."""
+    assert step.waiting_key is not None and step.waiting_since is not None
+    deleted = conn.execute(
+        "DELETE FROM permit_queue WHERE key = ? AND since = ? AND holder = ?",
+        (step.waiting_key, step.waiting_since, holder_id(step.run_id, step.step)),
+    ).rowcount
+    if not deleted:
+        return False
+    if count:
+        _add(conn, step.waiting_key, w=-1, lim=None)
+    return True
+
+
+class SqlitePermits:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def claim(
+        self,
+        step: StepRecord,
+        needs: Sequence[PermitNeed],
+        *,
+        attempt: int,
+        changes: Mapping[str, Any],
+    ) -> ClaimResult:
+        holder = holder_id(step.run_id, step.step)
+        lease = changes["lease_until"]
+        try:
+            with self._db.write() as conn:
+                # The step's own condition decides first (DynamoDB reports it as the
+                # transaction's last item, and the adapter reads it first).
+                current = read_step(conn, step.run_id, step.step)
+                if (
+                    current is None
+                    or current.status not in _CLAIMABLE
+                    or current.attempt != attempt - 1
+                ):
+                    return ClaimResult(Claim.CONFLICT, current=current)
+                for need in needs:
+                    n, w = _counts(conn, need.key)
+                    held = conn.execute(
+                        "SELECT 1 FROM permit_holders WHERE key = ? AND holder = ?",
+                        (need.key, holder),
+                    ).fetchone()
+                    # A step that waited on this key leaves its queue in the same update;
+                    # newcomers queue behind steps that waited first.
+                    newcomer_blocked = step.waiting_key != need.key and w > 0
+                    if n >= need.limit or held is not None or newcomer_blocked:
+                        return ClaimResult(Claim.FULL, full_key=need.key)
+                for need in needs:
+                    conn.execute(
+                        "INSERT INTO permit_holders (key, holder, lease) VALUES (?, ?, ?)",
+                        (need.key, holder, int(lease)),
+                    )
+                    was_waiting_here = step.waiting_key == need.key
+                    _add(conn, need.key, n=1, w=-1 if was_waiting_here else 0, lim=need.limit)
+                if step.waiting_key is not None:
+                    counted = any(n.key == step.waiting_key for n in needs)
+                    if not _leave_queue(conn, step, count=not counted):
+                        raise _Cancelled  # its queue row is gone: a replay
+                step_changes = {
+                    **changes,
+                    "waiting_key": None,
+                    "waiting_since": None,
+                    "reason": None,
+                }
+                transition(
+                    conn,
+                    step.run_id,
+                    step.step,
+                    _CLAIMABLE,
+                    attempt - 1,
+                    StepStatus.RUNNING,
+                    step_changes,
+                )
+        except _Cancelled:
+            return ClaimResult(Claim.CONFLICT)
+        return ClaimResult(Claim.CLAIMED)
+
+    def wait(self, step: StepRecord, key: str, limit: int, now: int) -> bool:
+        holder = holder_id(step.run_id, step.step)
+        try:
+            with self._db.write() as conn:
+                if step.waiting_key == key:
+                    # Woken, but the key is full again: back in its place.
+                    new, _ = transition(
+                        conn,
+                        step.run_id,
+                        step.step,
+                        _CLAIMABLE,
+                        step.attempt,
+                        StepStatus.WAITING_FOR_PERMITS,
+                        {},
+                    )
+                    return new is not None
+                if step.waiting_key is not None and not _leave_queue(conn, step):
+                    raise _Cancelled
+                conn.execute(
+                    "INSERT OR REPLACE INTO permit_queue (key, since, holder) VALUES (?, ?, ?)",
+                    (key, now, holder),
+                )
+                _add(conn, key, w=1, lim=limit)
+                new, _ = transition(
+                    conn,
+                    step.run_id,
+                    step.step,
+                    _CLAIMABLE,
+                    step.attempt,
+                    StepStatus.WAITING_FOR_PERMITS,
+                    {
+                        "waiting_key": key,
+                        "waiting_since": now,
+                        "reason": f"waiting for a permit of '{key}' (limit {limit})",
+                    },
+                )
+                if new is None:
+                    raise _Cancelled
+        except _Cancelled:
+            return False
+        return True
+
+    def release(self, key: str, holder: str) -> bool:
+        with self._db.write() as conn:
+            deleted = conn.execute(
+                "DELETE FROM permit_holders WHERE key = ? AND holder = ?", (key, holder)
+            ).rowcount
+            if not deleted:
+                return False
+            _add(conn, key, n=-1, lim=None)
+        return True
+
+    def queue(self, key: str, limit: int) -> list[tuple[str, str]]:
+        with self._db.query() as conn:
+            rows = conn.execute(
+                "SELECT holder FROM permit_queue WHERE key = ? ORDER BY since, holder LIMIT ?",
+                (key, limit),
+            ).fetchall()
+        out = []
+        for (holder,) in rows:
+            run_id, _, step = holder.partition("/")
+            out.append((run_id, step))
+        return out
+
+    def head(self, key: str) -> tuple[str, str] | None:
+        first = self.queue(key, 1)
+        return first[0] if first else None
+
+    def abandon(self, step: StepRecord, to: StepStatus, changes: Mapping[str, Any]) -> bool:
+        try:
+            with self._db.write() as conn:
+                if not _leave_queue(conn, step):
+                    raise _Cancelled
+                new, _ = transition(
+                    conn,
+                    step.run_id,
+                    step.step,
+                    _WAITING | _CLAIMABLE,
+                    None,
+                    to,
+                    {**changes, "waiting_key": None, "waiting_since": None},
+                )
+                if new is None:
+                    raise _Cancelled
+        except _Cancelled:
+            return False
+        return True
+
+    def state(self, key: str) -> PermitState:
+        with self._db.read() as conn:
+            row = conn.execute("SELECT n, w, lim FROM permit_keys WHERE key = ?", (key,)).fetchone()
+            holders = dict(
+                conn.execute(
+                    "SELECT holder, lease FROM permit_holders WHERE key = ?", (key,)
+                ).fetchall()
+            )
+        if row is None:
+            return PermitState(active=0, holders=holders, waiting=0, limit=None)
+        return PermitState(
+            active=int(row[0]),
+            holders=holders,
+            waiting=int(row[1]),
+            limit=int(row[2]) if row[2] is not None else None,
+        )

@@ -1,0 +1,136 @@
+"""A message queue with SQS's semantics on SQLite (the home's work and event queues).
+
+The same behaviour as ``adapters.queues.LocalQueue``: at-least-once delivery, a delay of
+up to 15 minutes, a visibility timeout, a receive count, and a move to the dead-letter
+queue on the receive after ``max_receives``. Messages are rows of the home's database,
+so what is queued survives the process: a ``podium run`` stopped half-way leaves its
+messages for the next one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from podium.adapters.queues import SQS_MAX_DELAY_SECONDS, LocalMessage
+from podium.adapters.sqlite.db import Database
+from podium.core.ports import Clock
+
+_BATCH = 10
+
+
+def _body(message: Mapping[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+class SqliteQueue:
+    """One named queue in a home database (see module doc)."""
+
+    def __init__(
+        self,
+        db: Database,
+        name: str,
+        clock: Clock,
+        *,
+        visibility_timeout_seconds: int = 60,
+        max_receives: int = 5,
+        dead_letters: SqliteQueue | None = None,
+    ) -> None:
+        self._db: Database = db
+        if dead_letters is not None and dead_letters._db is not db:
+            raise ValueError("a dead-letter queue must live in the same database")
+        self.name = name
+        self._clock = clock
+        self._visibility_ms = visibility_timeout_seconds * 1000
+        self._max_receives = max_receives
+        self._dlq = dead_letters
+        self.sent = 0  # messages
+        self.send_requests = 0  # what SQS would bill: a batch of up to 10 is one request
+
+    def send(self, message: Mapping[str, Any], delay_seconds: int = 0) -> None:
+        self.send_requests += 1
+        self._put([_body(message)], min(delay_seconds, SQS_MAX_DELAY_SECONDS))
+
+    def send_many(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        if not messages:
+            return
+        self.send_requests += -(-len(messages) // _BATCH)
+        self._put([_body(m) for m in messages], 0)
+
+    def _put(self, bodies: list[str], delay_seconds: int) -> None:
+        visible = self._clock.now_ms() + delay_seconds * 1000
+        with self._db.write() as conn:
+            conn.executemany(
+                "INSERT INTO messages (queue, body, visible_at) VALUES (?, ?, ?)",
+                [(self.name, body, visible) for body in bodies],
+            )
+        self.sent += len(bodies)
+
+    def receive(self, max_messages: int = 10) -> list[LocalMessage]:
+        out: list[LocalMessage] = []
+        with self._db.write() as conn:
+            now = self._clock.now_ms()
+            while len(out) < max_messages:
+                rows = conn.execute(
+                    "SELECT id, body, receive_count, generation FROM messages"
+                    " WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?",
+                    (self.name, now, max_messages - len(out)),
+                ).fetchall()
+                if not rows:
+                    break
+                for mid, body, count, generation in rows:
+                    count += 1
+                    if count > self._max_receives and self._dlq is not None:
+                        # Dead-lettered: a new message of the DLQ, in the same transaction.
+                        conn.execute(
+                            "UPDATE messages SET queue = ?, visible_at = ?, receive_count = 0,"
+                            " generation = 0 WHERE id = ?",
+                            (self._dlq.name, now, mid),
+                        )
+                        self._dlq.sent += 1
+                        continue
+                    generation += 1
+                    conn.execute(
+                        "UPDATE messages SET visible_at = ?, receive_count = ?, generation = ?"
+                        " WHERE id = ?",
+                        (now + self._visibility_ms, count, generation, mid),
+                    )
+                    out.append(
+                        LocalMessage(f"{self.name}-{mid}", body, count, f"{mid}#{generation}")
+                    )
+        return out
+
+    def delete(self, receipt: str) -> None:
+        mid, _, generation = receipt.rpartition("#")
+        with self._db.write() as conn:
+            conn.execute(
+                "DELETE FROM messages WHERE id = ? AND generation = ? AND queue = ?",
+                (int(mid), int(generation), self.name),
+            )
+
+    def next_visible_at(self) -> int | None:
+        with self._db.query() as conn:
+            row = conn.execute(
+                "SELECT MIN(visible_at) FROM messages WHERE queue = ?", (self.name,)
+            ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def __len__(self) -> int:
+        with self._db.query() as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM messages WHERE queue = ?", (self.name,)
+            ).fetchone()
+        return int(row[0])
+
+    def bodies(self) -> list[dict[str, Any]]:
+        with self._db.query() as conn:
+            rows = conn.execute(
+                "SELECT body FROM messages WHERE queue = ? ORDER BY id", (self.name,)
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def purge(self) -> int:
+        """Delete every message (``podium run --fresh``); returns how many."""
+        with self._db.write() as conn:
+            return int(conn.execute("DELETE FROM messages WHERE queue = ?", (self.name,)).rowcount)

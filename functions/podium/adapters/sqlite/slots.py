@@ -1,0 +1,159 @@
+"""RunSlots on SQLite, transaction for transaction like ``DynamoRunSlots``.
+
+``slots`` holds a workflow's count and blocking run (the ``#SLOTS`` item),
+``slot_holders`` its holder markers, ``run_queue`` one row per QUEUED run (the ``Q#``
+items). Each method is one write transaction whose checks are the DynamoDB conditions.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+
+from podium.adapters.sqlite.db import Database
+from podium.adapters.sqlite.store import insert_run, read_run, update_run
+from podium.core.engine.errors import RunConflict
+from podium.core.engine.records import QueueEntry, RunRecord, SlotState
+from podium.core.engine.status import RunStatus
+from podium.core.ports import Admission
+
+
+def _slots(conn: sqlite3.Connection, workflow: str) -> tuple[int, str | None, bool]:
+    """(count, blocked by, the slots item exists)."""
+    row = conn.execute("SELECT n, blocked_by FROM slots WHERE workflow = ?", (workflow,)).fetchone()
+    return (int(row[0]), row[1], True) if row else (0, None, False)
+
+
+def _state(conn: sqlite3.Connection, workflow: str) -> SlotState:
+    n, blocked, _ = _slots(conn, workflow)
+    holders = dict(
+        conn.execute(
+            "SELECT run_id, since FROM slot_holders WHERE workflow = ?", (workflow,)
+        ).fetchall()
+    )
+    return SlotState(active=n, holders=holders, blocked_by=blocked)
+
+
+def _holds(conn: sqlite3.Connection, workflow: str, run_id: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM slot_holders WHERE workflow = ? AND run_id = ?", (workflow, run_id)
+        ).fetchone()
+        is not None
+    )
+
+
+def _can_take(
+    conn: sqlite3.Connection, workflow: str, run_id: str, limit: int, strict: bool
+) -> tuple[bool, str | None]:
+    """The ``_take_slot`` condition: (holds, blocked by)."""
+    n, blocked, _ = _slots(conn, workflow)
+    ok = n < limit and not _holds(conn, workflow, run_id) and not (strict and blocked)
+    return ok, blocked
+
+
+def _take(conn: sqlite3.Connection, workflow: str, run_id: str, now: int) -> None:
+    conn.execute(
+        "INSERT INTO slots (workflow, n) VALUES (?, 1)"
+        " ON CONFLICT (workflow) DO UPDATE SET n = n + 1",
+        (workflow,),
+    )
+    conn.execute(
+        "INSERT INTO slot_holders (workflow, run_id, since) VALUES (?, ?, ?)",
+        (workflow, run_id, now),
+    )
+
+
+def _dequeue(conn: sqlite3.Connection, entry: QueueEntry) -> None:
+    conn.execute(
+        "DELETE FROM run_queue WHERE workflow = ? AND created_at = ? AND run_id = ?",
+        (entry.workflow, entry.created_at, entry.run_id),
+    )
+
+
+class SqliteRunSlots:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def enqueue(self, run: RunRecord) -> None:
+        with self._db.write() as conn:
+            old = read_run(conn, run.run_id)
+            if old is not None:
+                raise RunConflict(run.run_id, old)
+            insert_run(conn, run)
+            conn.execute(
+                "INSERT OR REPLACE INTO run_queue (workflow, created_at, run_id) VALUES (?, ?, ?)",
+                (run.workflow, run.created_at, run.run_id),
+            )
+
+    def queued(self, workflow: str, limit: int) -> list[QueueEntry]:
+        with self._db.query() as conn:
+            rows = conn.execute(
+                "SELECT created_at, run_id FROM run_queue WHERE workflow = ?"
+                " ORDER BY created_at, run_id LIMIT ?",
+                (workflow, limit),
+            ).fetchall()
+        return [QueueEntry(workflow, r[1], int(r[0])) for r in rows]
+
+    def admit(self, entry: QueueEntry, *, limit: int, strict: bool, now: int) -> Admission:
+        if limit <= 0:
+            return Admission.FULL  # paused
+        with self._db.write() as conn:
+            run = read_run(conn, entry.run_id)
+            if run is None or run.status is not RunStatus.QUEUED:
+                return Admission.GONE
+            ok, blocked = _can_take(conn, entry.workflow, entry.run_id, limit, strict)
+            if not ok:
+                return Admission.BLOCKED if strict and blocked else Admission.FULL
+            _take(conn, entry.workflow, entry.run_id, now)
+            update_run(conn, replace(run, status=RunStatus.RUNNING, started_at=now), inactive=False)
+            _dequeue(conn, entry)
+        return Admission.ADMITTED
+
+    def start_alone(self, run: RunRecord, now: int) -> SlotState | None:
+        with self._db.write() as conn:
+            ok, _ = _can_take(conn, run.workflow, run.run_id, 1, False)
+            if not ok:
+                return _state(conn, run.workflow)
+            if read_run(conn, run.run_id) is not None:
+                # DynamoDB's transaction reports no item for this failure: no current run.
+                raise RunConflict(run.run_id, None)
+            _take(conn, run.workflow, run.run_id, now)
+            insert_run(conn, run)
+        return None
+
+    def release(self, workflow: str, run_id: str, *, block: bool) -> bool:
+        with self._db.write() as conn:
+            if not _holds(conn, workflow, run_id):
+                return False
+            conn.execute(
+                "DELETE FROM slot_holders WHERE workflow = ? AND run_id = ?", (workflow, run_id)
+            )
+            conn.execute(
+                "UPDATE slots SET n = n - 1,"
+                " blocked_by = CASE WHEN ? THEN ? ELSE blocked_by END WHERE workflow = ?",
+                (block, run_id, workflow),
+            )
+        return True
+
+    def state(self, workflow: str) -> SlotState:
+        with self._db.read() as conn:
+            return _state(conn, workflow)
+
+    def unblock(self, workflow: str) -> None:
+        with self._db.write() as conn:
+            # DynamoDB's UpdateItem creates the item when it is missing: so does this.
+            conn.execute(
+                "INSERT INTO slots (workflow, n) VALUES (?, 0)"
+                " ON CONFLICT (workflow) DO UPDATE SET blocked_by = NULL",
+                (workflow,),
+            )
+
+    def drop_queued(self, entry: QueueEntry, to: RunStatus, reason: str, now: int) -> bool:
+        with self._db.write() as conn:
+            run = read_run(conn, entry.run_id)
+            if run is None or run.status is not RunStatus.QUEUED:
+                return False
+            update_run(conn, replace(run, status=to, reason=reason, ended_at=now), inactive=True)
+            _dequeue(conn, entry)
+        return True

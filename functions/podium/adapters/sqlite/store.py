@@ -1,0 +1,375 @@
+"""StateStore on SQLite: the embedded default's durable home (``.podium/podium.db``).
+
+Same semantics as ``DynamoStateStore``, condition for condition: each DynamoDB
+conditional write or transaction is one ``BEGIN IMMEDIATE`` transaction here that reads
+what the condition names, raises the same error with the record as it was (DynamoDB's
+ReturnValuesOnConditionCheckFailure=ALL_OLD), or writes. Runs, steps and events are JSON
+rows keyed like the table's items; the run list and the active-run index are SQL indexes
+(the table's gsi1 and gsi2).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from podium.adapters.sqlite import codec
+from podium.adapters.sqlite.db import Database
+from podium.core.engine.decide import EdgeState
+from podium.core.engine.errors import (
+    RunConflict,
+    RunNotFound,
+    StepConflict,
+    StepExists,
+    WorkflowNotFound,
+)
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.core.engine.status import RunStatus, StepStatus
+
+if TYPE_CHECKING:
+    from podium.adapters.sqlite.permits import SqlitePermits
+    from podium.adapters.sqlite.slots import SqliteRunSlots
+
+
+def _pack(document: dict[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
+
+
+def read_step(conn: sqlite3.Connection, run_id: str, step: str) -> StepRecord | None:
+    row = conn.execute(
+        "SELECT record FROM steps WHERE run_id = ? AND step = ?", (run_id, step)
+    ).fetchone()
+    return codec.step_from_row(run_id, step, row[0]) if row else None
+
+
+def write_step(conn: sqlite3.Connection, step: StepRecord) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO steps (run_id, step, record) VALUES (?, ?, ?)",
+        (step.run_id, step.step, codec.step_to_row(step)),
+    )
+
+
+def read_run(conn: sqlite3.Connection, run_id: str) -> RunRecord | None:
+    row = conn.execute("SELECT record, active FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    return codec.run_from_row(run_id, row[0], row[1]) if row else None
+
+
+def insert_run(conn: sqlite3.Connection, run: RunRecord) -> None:
+    """Put a run that must not exist (the caller checked)."""
+    conn.execute(
+        "INSERT INTO runs (run_id, workflow, created_at, status, active, record)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            run.run_id,
+            run.workflow,
+            run.created_at,
+            run.status.value,
+            0 if run.status.terminal else 1,
+            codec.run_to_row(run),
+        ),
+    )
+
+
+def update_run(conn: sqlite3.Connection, run: RunRecord, *, inactive: bool) -> None:
+    """Rewrite a run; like DynamoDB's gsi2, it leaves the active index only when it is
+    settled or dropped from its queue (``inactive``) and never comes back to it."""
+    conn.execute(
+        "UPDATE runs SET status = ?, record = ?, active = CASE WHEN ? THEN 0 ELSE active END"
+        " WHERE run_id = ?",
+        (run.status.value, codec.run_to_row(run), inactive, run.run_id),
+    )
+
+
+def transition(
+    conn: sqlite3.Connection,
+    run_id: str,
+    step: str,
+    expected: frozenset[StepStatus],
+    attempt: int | None,
+    to: StepStatus,
+    changes: Mapping[str, Any],
+) -> tuple[StepRecord | None, StepRecord | None]:
+    """A step's conditional update inside a transaction: (new, None) when written, or
+    (None, current) when ``status IN expected [AND attempt = attempt]`` does not hold."""
+    current = read_step(conn, run_id, step)
+    if (
+        current is None
+        or current.status not in expected
+        or (attempt is not None and current.attempt != attempt)
+    ):
+        return None, current
+    new = replace(current, status=to, **changes)
+    write_step(conn, new)
+    return new, None
+
+
+class SqliteStateStore:
+    """The StateStore port on one SQLite file (or ``:memory:`` for tests)."""
+
+    def __init__(self, db: Database | str | Path = ":memory:") -> None:
+        self.db = db if isinstance(db, Database) else Database(db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # workflows ---------------------------------------------------------------
+    def put_workflow_version(
+        self, name: str, document: dict[str, Any], digest: str, now: int
+    ) -> tuple[WorkflowVersion, bool]:
+        with self.db.write() as conn:
+            head = conn.execute(
+                "SELECT latest, digest FROM workflow_heads WHERE name = ?", (name,)
+            ).fetchone()
+            latest = int(head[0]) if head else 0
+            if head and head[1] == digest:
+                created = False
+            else:
+                created = True
+                n = latest + 1
+                conn.execute(
+                    "INSERT INTO workflow_versions (name, version, document, digest, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (name, n, _pack(document), digest, now),
+                )
+                conn.execute(
+                    "INSERT OR REPLACE INTO workflow_heads (name, latest, active, digest)"
+                    " VALUES (?, ?, ?, ?)",
+                    (name, n, n, digest),
+                )
+        if not created:
+            return self.get_workflow_version(name, latest), False
+        return WorkflowVersion(name, n, document, digest, now, n), True
+
+    def active_version(self, name: str) -> int:
+        with self.db.query() as conn:
+            row = conn.execute(
+                "SELECT active FROM workflow_heads WHERE name = ?", (name,)
+            ).fetchone()
+        if row is None:
+            raise WorkflowNotFound(name)
+        return int(row[0])
+
+    def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
+        with self.db.read() as conn:
+            head = conn.execute(
+                "SELECT active FROM workflow_heads WHERE name = ?", (name,)
+            ).fetchone()
+            if head is None:
+                raise WorkflowNotFound(name)
+            active = int(head[0])
+            row = conn.execute(
+                "SELECT document, digest, created_at FROM workflow_versions"
+                " WHERE name = ? AND version = ?",
+                (name, active if version is None else version),
+            ).fetchone()
+        if row is None:
+            raise WorkflowNotFound(name, version)
+        return WorkflowVersion(
+            name,
+            active if version is None else version,
+            json.loads(zlib.decompress(row[0])),
+            row[1],
+            int(row[2]),
+            active,
+        )
+
+    def list_workflows(self) -> list[tuple[str, int]]:
+        """Every workflow with its active version (for the local console and CLI)."""
+        with self.db.query() as conn:
+            rows = conn.execute("SELECT name, active FROM workflow_heads ORDER BY name").fetchall()
+        return [(r[0], int(r[1])) for r in rows]
+
+    # runs --------------------------------------------------------------------
+    def create_run(self, run: RunRecord) -> None:
+        with self.db.write() as conn:
+            old = read_run(conn, run.run_id)
+            if old is not None:
+                raise RunConflict(run.run_id, old)
+            insert_run(conn, run)
+
+    def get_run(self, run_id: str) -> RunRecord:
+        with self.db.query() as conn:
+            run = read_run(conn, run_id)
+        if run is None:
+            raise RunNotFound(run_id)
+        return run
+
+    def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT run_id, record, active FROM runs WHERE workflow = ?"
+                " ORDER BY created_at DESC, run_id DESC LIMIT ?",
+                (workflow, limit),
+            ).fetchall()
+        return [codec.run_from_row(r[0], r[1], r[2]) for r in rows]
+
+    def search_runs(
+        self,
+        workflow: str | None = None,
+        *,
+        statuses: frozenset[RunStatus] | None = None,
+        since: int | None = None,
+        limit: int = 20,
+    ) -> list[RunRecord]:
+        """Newest first, across workflows (the local ``podium runs list`` and console)."""
+        where: list[str] = []
+        args: list[Any] = []
+        if workflow is not None:
+            where.append("workflow = ?")
+            args.append(workflow)
+        if statuses:
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            args.extend(sorted(s.value for s in statuses))
+        if since is not None:
+            where.append("created_at >= ?")
+            args.append(since)
+        sql = "SELECT run_id, record, active FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, run_id DESC LIMIT ?"
+        with self.db.query() as conn:
+            rows = conn.execute(sql, (*args, limit)).fetchall()
+        return [codec.run_from_row(r[0], r[1], r[2]) for r in rows]
+
+    def list_active_run_ids(self) -> list[str]:
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT run_id FROM runs WHERE active = 1 ORDER BY run_id"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def transition_run(
+        self,
+        run_id: str,
+        *,
+        expected: frozenset[RunStatus],
+        to: RunStatus,
+        changes: Mapping[str, Any],
+    ) -> RunRecord:
+        with self.db.write() as conn:
+            current = read_run(conn, run_id)
+            if current is None or current.status not in expected:
+                raise RunConflict(run_id, current)
+            new = replace(current, status=to, **changes)
+            # A terminal run stays in the active index until settle_run: its follow-ups
+            # are not done yet.
+            update_run(conn, new, inactive=False)
+        return new
+
+    def settle_run(self, run_id: str) -> None:
+        """The run's follow-ups are done: it leaves the active index (idempotent)."""
+        with self.db.write() as conn:
+            current = read_run(conn, run_id)
+            if current is None or not current.status.terminal:
+                raise RunConflict(run_id, current)
+            conn.execute("UPDATE runs SET active = 0 WHERE run_id = ?", (run_id,))
+
+    def mark_run_failing(self, run_id: str, error: str) -> None:
+        with self.db.write() as conn:
+            run = read_run(conn, run_id)
+            if run is None:
+                raise RunNotFound(run_id)
+            update_run(conn, replace(run, failing=True, error=run.error or error), inactive=False)
+
+    def count_sink(self, run_id: str, step: str) -> int:
+        with self.db.write() as conn:
+            added = conn.execute(
+                "INSERT OR IGNORE INTO sinks (run_id, step) VALUES (?, ?)", (run_id, step)
+            ).rowcount
+            if added:
+                conn.execute(
+                    "INSERT INTO sink_counts (run_id, n) VALUES (?, 1)"
+                    " ON CONFLICT (run_id) DO UPDATE SET n = n + 1",
+                    (run_id,),
+                )
+            row = conn.execute("SELECT n FROM sink_counts WHERE run_id = ?", (run_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    # steps -------------------------------------------------------------------
+    def create_step(self, step: StepRecord) -> None:
+        with self.db.write() as conn:
+            current = read_step(conn, step.run_id, step.step)
+            if current is not None:
+                raise StepExists(step.run_id, step.step, current)
+            write_step(conn, step)
+
+    def transition_step(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        expected: frozenset[StepStatus],
+        attempt: int | None,
+        to: StepStatus,
+        changes: Mapping[str, Any],
+    ) -> StepRecord:
+        with self.db.write() as conn:
+            new, current = transition(conn, run_id, step, expected, attempt, to, changes)
+        if new is None:
+            raise StepConflict(run_id, step, current)
+        return new
+
+    def arrive(
+        self, run_id: str, step: str, pred_index: int, edge: EdgeState, now: int
+    ) -> StepRecord:
+        with self.db.write() as conn:
+            current = read_step(conn, run_id, step)
+            added = conn.execute(
+                "INSERT OR IGNORE INTO arrivals (run_id, step, pred) VALUES (?, ?, ?)",
+                (run_id, step, pred_index),
+            ).rowcount
+            if current is None:
+                current = StepRecord(run_id, step, StepStatus.PENDING)
+            if not added:
+                return current  # a duplicate arrival: counted once already
+            new = replace(
+                current,
+                arrived=current.arrived + 1,
+                taken_arrivals=current.taken_arrivals + (edge is EdgeState.TAKEN),
+                failed_arrivals=current.failed_arrivals + (edge is EdgeState.FAILED),
+            )
+            write_step(conn, new)
+        return new
+
+    def get_step(self, run_id: str, step: str) -> StepRecord | None:
+        with self.db.query() as conn:
+            return read_step(conn, run_id, step)
+
+    def list_steps(self, run_id: str) -> list[StepRecord]:
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT step, record FROM steps WHERE run_id = ? ORDER BY step", (run_id,)
+            ).fetchall()
+        return [codec.step_from_row(run_id, r[0], r[1]) for r in rows]
+
+    # timeline ----------------------------------------------------------------
+    def put_event(self, event: TimelineEvent) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO events (run_id, at, event_id, record) VALUES (?, ?, ?, ?)",
+                (event.run_id, event.at, event.event_id, codec.event_to_row(event)),
+            )
+
+    def list_events(self, run_id: str) -> list[TimelineEvent]:
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT at, event_id, record FROM events WHERE run_id = ? ORDER BY at, event_id",
+                (run_id,),
+            ).fetchall()
+        return [codec.event_from_row(run_id, int(r[0]), r[1], r[2]) for r in rows]
+
+    # views -------------------------------------------------------------------
+    def run_slots(self) -> SqliteRunSlots:
+        from podium.adapters.sqlite.slots import SqliteRunSlots  # it builds on this module
+
+        return SqliteRunSlots(self.db)
+
+    def permits(self) -> SqlitePermits:
+        from podium.adapters.sqlite.permits import SqlitePermits  # it builds on this module
+
+        return SqlitePermits(self.db)
