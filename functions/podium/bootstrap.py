@@ -8,12 +8,18 @@ PODIUM_EVENT_QUEUE_URL   SQS queue of run starts, step results and timers (``han
 PODIUM_PAYLOAD_BUCKET    S3 bucket for large params and outputs
 PODIUM_EVENT_BUS_NAME    EventBridge bus for signals and triggers (optional)
 PODIUM_ALLOWED_FUNCTIONS comma-separated Lambda ARNs/names steps may invoke (optional, "*" = any)
+
+Locally (``podium run``, ``podium runs``, ``podium dev``):
+
+PODIUM_HOME              the local home directory (default ``.podium``): its SQLite file
+                         ``podium.db`` keeps workflows, runs and queued messages
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from podium.service.context import Services
@@ -36,6 +42,19 @@ def install(wiring: Services | None) -> None:
     """The embedded runtime and tests put their own wiring in place (None resets)."""
     global _services
     _services = wiring
+
+
+DEFAULT_HOME = ".podium"
+HOME_DB = "podium.db"
+
+
+def local_home(explicit: str | os.PathLike[str] | None = None, env: Any = None) -> Path:
+    """The local home directory: ``explicit`` (``--home``), else $PODIUM_HOME, else
+    ``.podium`` in the working directory. Its database is ``home / HOME_DB``."""
+    if explicit is not None and str(explicit):
+        return Path(explicit)
+    value = (os.environ if env is None else env).get("PODIUM_HOME", "").strip()
+    return Path(value) if value else Path(DEFAULT_HOME)
 
 
 def aws_clients(

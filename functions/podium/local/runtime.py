@@ -1,9 +1,16 @@
-"""The embedded runtime: the real handlers on moto, fed by an in-process pump.
+"""The embedded runtime: the real handlers on a local store, fed by an in-process pump.
 
-``LocalRuntime`` starts moto in-process (DynamoDB, S3, SQS) with the deployed table's
-schema, wires the real adapters to it, and delivers queue messages to the same Lambda
-handlers a deployment runs. Lambda steps resolve to local callables (``module:function``).
-With the default virtual clock, sleeps and retry delays cost no real time.
+``LocalRuntime`` wires the real service code to a store and two queues, and delivers queue
+messages to the same Lambda handlers a deployment runs. Lambda steps resolve to local
+callables (``module:function``). With the default virtual clock, sleeps and retry delays
+cost no real time. Stores:
+
+- ``sqlite``: the local home, a SQLite file (``HOME/podium.db``, WAL) that keeps
+  workflows, runs and queued messages across processes; what ``podium run`` and
+  ``podium.testing`` use (``home=":memory:"`` keeps it in memory instead);
+- ``moto``: DynamoDB on in-process moto with the deployed table's schema (fidelity checks,
+  ``podium run --backend moto``, the integration tests);
+- ``memory``: the unit tests' fakes.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import os
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +29,7 @@ from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.queues import LocalMessage, LocalQueue
 from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
+from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
 from podium.adapters.table_schema import create_table
 from podium.core.engine.records import RunRecord
 from podium.handlers import advance as advance_handler
@@ -56,10 +65,18 @@ class LocalRuntime:
         shuffle_seed: int | None = None,
         batch_size: int = 10,
         store: str = "moto",
+        home: str | os.PathLike[str] | None = None,
     ) -> None:
-        if store not in ("moto", "memory"):
-            raise ValueError("store must be 'moto' (DynamoDB on moto) or 'memory'")
+        if store not in ("sqlite", "moto", "memory"):
+            raise ValueError(
+                "store must be 'sqlite' (the local home), 'moto' (DynamoDB on moto) or 'memory'"
+            )
         self.store_kind = store
+        # The home directory (sqlite only): None = $PODIUM_HOME or .podium; ":memory:" = none.
+        self.home: Path | None = None
+        self._in_memory_home = store == "sqlite" and str(home) == ":memory:"
+        if store == "sqlite" and not self._in_memory_home:
+            self.home = bootstrap.local_home(home)
         self.virtual_time = virtual_time
         self.deliver_twice = deliver_twice
         self._shuffle = random.Random(shuffle_seed) if shuffle_seed is not None else None
@@ -68,6 +85,11 @@ class LocalRuntime:
             FastForwardClock() if virtual_time else SystemClock()
         )
         self._mock: Any = None
+        self._db: Database | None = None
+        self.work_queue: LocalQueue | SqliteQueue
+        self.event_queue: LocalQueue | SqliteQueue
+        self.work_dlq: LocalQueue | SqliteQueue
+        self.event_dlq: LocalQueue | SqliteQueue
         self.delivered = 0
 
     # lifecycle -------------------------------------------------------------------
@@ -78,31 +100,18 @@ class LocalRuntime:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> None:
-        from moto import mock_aws
+    @property
+    def database(self) -> Path | None:
+        """The home's SQLite file (None unless the store is a home on disk)."""
+        return self.home / bootstrap.HOME_DB if self.home is not None else None
 
-        os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-        self._mock = mock_aws()
-        self._mock.start()
+    def start(self) -> None:
         clock = self.clock
-        self.store: DynamoStateStore | MemoryStateStore
-        if self.store_kind == "moto":
-            self.dynamodb = bootstrap.aws_clients(REGION, embedded=True)["dynamodb"]
-            create_table(self.dynamodb, TABLE_NAME)
-            self.store = DynamoStateStore(self.dynamodb, TABLE_NAME)
+        self.store: DynamoStateStore | MemoryStateStore | SqliteStateStore
+        if self.store_kind == "sqlite":
+            self._start_home()
         else:
-            self.store = MemoryStateStore()
-        self.work_dlq = LocalQueue("work-dlq", clock)
-        self.event_dlq = LocalQueue("event-dlq", clock)
-        self.work_queue = LocalQueue(
-            "work",
-            clock,
-            visibility_timeout_seconds=QUEUE_VISIBILITY_SECONDS,
-            dead_letters=self.work_dlq,
-        )
-        self.event_queue = LocalQueue(
-            "events", clock, visibility_timeout_seconds=60, dead_letters=self.event_dlq
-        )
+            self._start_in_process()
         self.services = Services(
             store=self.store,
             work_queue=self.work_queue,
@@ -113,11 +122,53 @@ class LocalRuntime:
         )
         bootstrap.install(self.services)
 
+    def _start_home(self) -> None:
+        self._db = Database(":memory:" if self.database is None else self.database)
+        self.store = SqliteStateStore(self._db)
+        queue = partial(SqliteQueue, self._db, clock=self.clock)
+        self.work_dlq = queue("work-dlq")
+        self.event_dlq = queue("event-dlq")
+        self.work_queue = queue(
+            "work", visibility_timeout_seconds=QUEUE_VISIBILITY_SECONDS, dead_letters=self.work_dlq
+        )
+        self.event_queue = queue(
+            "events", visibility_timeout_seconds=60, dead_letters=self.event_dlq
+        )
+
+    def _start_in_process(self) -> None:
+        from moto import mock_aws
+
+        clock = self.clock
+        os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+        self._mock = mock_aws()
+        self._mock.start()
+        if self.store_kind == "moto":
+            self.dynamodb = bootstrap.aws_clients(REGION, embedded=True)["dynamodb"]
+            create_table(self.dynamodb, TABLE_NAME)
+            self.store = DynamoStateStore(self.dynamodb, TABLE_NAME)
+        else:
+            self.store = MemoryStateStore()
+        work_dlq = LocalQueue("work-dlq", clock)
+        event_dlq = LocalQueue("event-dlq", clock)
+        self.work_dlq, self.event_dlq = work_dlq, event_dlq
+        self.work_queue = LocalQueue(
+            "work",
+            clock,
+            visibility_timeout_seconds=QUEUE_VISIBILITY_SECONDS,
+            dead_letters=work_dlq,
+        )
+        self.event_queue = LocalQueue(
+            "events", clock, visibility_timeout_seconds=60, dead_letters=event_dlq
+        )
+
     def stop(self) -> None:
         bootstrap.install(None)
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     # use cases -------------------------------------------------------------------
     def push(self, source: str | Path | dict[str, Any]) -> str:
@@ -182,7 +233,7 @@ class LocalRuntime:
         self.delivered += delivered
         return delivered
 
-    def _deliver(self, queue: LocalQueue, handler: Handler, context: Any) -> int:
+    def _deliver(self, queue: LocalQueue | SqliteQueue, handler: Handler, context: Any) -> int:
         batch = queue.receive(self.batch_size)
         if not batch:
             return 0
