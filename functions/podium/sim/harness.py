@@ -1,0 +1,707 @@
+"""The simulated world: the real service code on a store, simulated queues, a simulated
+runner, a manual clock, and processes (handler invocations, sweeps, API calls) that a
+seeded scheduler interleaves and kills.
+
+Processes. A *solo* process runs to completion on the main thread. A *concurrent* one
+runs on a thread of its own, but only while it holds the baton: at every fault point it
+may hand the baton back to the scheduler, which then resumes another process or starts
+a new one. Exactly one thread runs at a time, every choice comes from the seed's
+``random.Random``, so a seed replays exactly (run with ``PYTHONHASHSEED=0``).
+
+Queues are at least once: a delivery hides the message for its visibility timeout and
+deletes it only when the handler returns; a process that died leaves it to be delivered
+again when the timeout expires, and after ``MAX_RECEIVES`` receives it goes to the
+queue's dead-letter list.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.adapters.clock import ManualClock
+from podium.adapters.memory_store import MemoryStateStore
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.ports import Invocation, InvocationResult
+from podium.service import inbox
+from podium.service.context import Services
+from podium.service.execute import perform
+from podium.service.runs import start_run
+from podium.service.sweep import sweep
+from podium.service.workflows import push_workflow
+from podium.sim.faults import INJECTED, FaultProxy, FaultRates, Livelock, SimCrash, is_read
+from podium.sim.shapes import FAIL_FIRST, ROWS, Shape
+
+MAX_RECEIVES = 5  # as the deployed queues (infra/podium_cdk/queues.py)
+VISIBILITY_MS = {"work": 900_000, "event": 300_000}
+SWEEP_EVERY_MS = 60_000  # the deployed sweeper's schedule
+API_RETRY_MS = 1_000  # a client retries a failed start with the same run id
+MAX_CALLS_PER_PROCESS = 3_000
+MAX_TICKS = 60_000
+MAX_DRAIN = 20_000
+HOT_DELIVERIES = 60  # deliveries of one (run, step, attempt) exec: a hot loop
+START_MS = 1_767_225_600_000
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+class SimIds:
+    """ULIDs without randomness: the clock's milliseconds, then a counter."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self._clock = clock
+        self._n = itertools.count(1)
+        self._last_ms = 0
+
+    def new_id(self) -> str:
+        ms = max(self._clock.now_ms(), self._last_ms)
+        self._last_ms = ms
+        value = (ms << 80) | next(self._n)
+        chars = []
+        for _ in range(26):
+            chars.append(_CROCKFORD[value & 31])
+            value >>= 5
+        return "".join(reversed(chars))
+
+
+# ---------------------------------------------------------------------------- queues
+
+
+@dataclass
+class SimMessage:
+    seq: int
+    body: str
+    visible_at: int
+    receives: int = 0
+    generation: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+class SimQueue:
+    """At-least-once, delays, visibility timeout, receive limit and a dead-letter list."""
+
+    def __init__(self, world: World, name: str) -> None:
+        self._world = world
+        self.name = name
+        self.messages: dict[int, SimMessage] = {}
+        self.dead: list[SimMessage] = []
+        self._seq = itertools.count()
+        self.sent = 0
+
+    def send(self, message: Mapping[str, Any], delay_seconds: int = 0) -> None:
+        self._put(message, min(delay_seconds, 900))
+
+    def send_many(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        for m in messages:
+            self._put(m, 0)
+
+    def _put(self, message: Mapping[str, Any], delay_seconds: int) -> None:
+        body = json.dumps(message, separators=(",", ":"), sort_keys=True)
+        copies = 2 if self._world.draw(self._world.rates.duplicate) else 1
+        for _ in range(copies):
+            seq = next(self._seq)
+            due = self._world.clock.now_ms() + delay_seconds * 1000
+            self.messages[seq] = SimMessage(seq, body, due)
+            self.sent += 1
+
+    def visible(self, now: int) -> list[SimMessage]:
+        return [m for m in self.messages.values() if m.visible_at <= now]
+
+    def next_visible_at(self) -> int | None:
+        return min((m.visible_at for m in self.messages.values()), default=None)
+
+    def receive(self, msg: SimMessage, now: int) -> SimMessage | None:
+        """Hide ``msg`` for the visibility timeout; None when it went to the DLQ."""
+        msg.receives += 1
+        if msg.receives > MAX_RECEIVES:
+            del self.messages[msg.seq]
+            self.dead.append(msg)
+            return None
+        msg.generation += 1
+        msg.visible_at = now + VISIBILITY_MS[self.name]
+        return msg
+
+    def delete(self, msg: SimMessage, generation: int) -> None:
+        current = self.messages.get(msg.seq)
+        if current is not None and current.generation == generation:
+            del self.messages[msg.seq]
+
+
+# ---------------------------------------------------------------------------- runner
+
+
+class SimRunner:
+    """Plays the user's functions: records every invocation, answers per behaviour."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    def invoke(self, invocation: Invocation) -> InvocationResult:
+        run_id, step, attempt = invocation.idempotency_key.rsplit("/", 2)
+        self._world.invocations[(run_id, step, int(attempt))] += 1
+        self._world.invoked_at.setdefault((run_id, step), []).append(
+            (int(attempt), self._world.clock.now_ms())
+        )
+        if invocation.function == FAIL_FIRST and int(attempt) == 1:
+            return InvocationResult(False, error="first attempts fail")
+        if invocation.function == ROWS:
+            return InvocationResult(True, output={"rows": invocation.payload["params"]["rows"]})
+        return InvocationResult(True, output={"step": step})
+
+
+# ---------------------------------------------------------------------------- processes
+
+
+class Proc:
+    def __init__(self, kind: str, label: str, fn: Callable[[], Any], concurrent: bool) -> None:
+        self.kind = kind
+        self.label = label
+        self.fn = fn
+        self.concurrent = concurrent
+        self.calls = 0
+        self.done = False
+        self.error: BaseException | None = None
+        self.go = threading.Semaphore(0)
+        self.abort = False
+        self.on_done: Callable[[Proc], None] | None = None
+
+
+class Scheduler:
+    """Hands one baton between the main thread and the concurrent processes."""
+
+    def __init__(self) -> None:
+        self.back = threading.Semaphore(0)
+        self.local = threading.local()
+
+    def current(self) -> Proc | None:
+        return getattr(self.local, "proc", None)
+
+    def run_solo(self, proc: Proc) -> None:
+        outer = self.current()
+        self.local.proc = proc
+        try:
+            proc.fn()
+        except BaseException as exc:
+            proc.error = exc
+        finally:
+            self.local.proc = outer
+            proc.done = True
+
+    def start(self, proc: Proc) -> None:
+        thread = threading.Thread(target=self._body, args=(proc,), daemon=True)
+        thread.start()
+        self.back.acquire()  # it runs until its first hand-over (or its end)
+
+    def _body(self, proc: Proc) -> None:
+        self.local.proc = proc
+        try:
+            proc.fn()
+        except BaseException as exc:
+            proc.error = exc
+        finally:
+            proc.done = True
+            self.back.release()
+
+    def resume(self, proc: Proc) -> None:
+        proc.go.release()
+        self.back.acquire()
+
+    def hand_over(self, proc: Proc) -> None:
+        """Called on the process's own thread: park until resumed."""
+        self.back.release()
+        proc.go.acquire()
+        if proc.abort:
+            raise SimCrash(f"{proc.label}: killed while parked")
+
+
+# ---------------------------------------------------------------------------- the world
+
+
+@dataclass
+class RunOutcome:
+    index: int
+    run: RunRecord | None
+    steps: dict[str, StepRecord]
+
+
+@dataclass
+class Observations:
+    """What the world saw while it ran (the invariants read these)."""
+
+    limit_violations: list[str] = field(default_factory=list)
+    handler_errors: list[str] = field(default_factory=list)
+    hot_loops: list[str] = field(default_factory=list)
+    unsettled: list[str] = field(default_factory=list)
+
+
+class World:
+    def __init__(
+        self,
+        seed: int,
+        shape: Shape,
+        store: Any,
+        *,
+        faulty: bool,
+        describe: bool = False,
+    ) -> None:
+        self.seed = seed
+        self.shape = shape
+        self.rng = random.Random(seed * 7919 + (1 if faulty else 0))
+        self.rates = FaultRates.draw(self.rng) if faulty else FaultRates.none()
+        self.faults_on = faulty
+        self.clock = ManualClock(START_MS)
+        self.sched = Scheduler()
+        self.obs = Observations()
+        self.invocations: Counter[tuple[str, str, int]] = Counter()
+        self.invoked_at: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self.deliveries: Counter[str] = Counter()
+        self.trace: list[str] | None = [] if describe else None
+        self.writes = 0
+        self.inner_store = store
+        self.work = SimQueue(self, "work")
+        self.event = SimQueue(self, "event")
+        self.queues = {"work": self.work, "event": self.event}
+        self.store = FaultProxy(store, self, "store")
+        self.ctx = Services(
+            store=self.store,
+            work_queue=FaultProxy(self.work, self, "work_queue"),
+            event_queue=FaultProxy(self.event, self, "event_queue"),
+            runner=FaultProxy(SimRunner(self), self, "runner"),
+            clock=self.clock,
+            ids=SimIds(self.clock),
+        )
+        self.procs: list[Proc] = []
+        self.run_ids: dict[int, str] = {}
+        self.pending_api: list[tuple[int, int, int]] = []  # (due, seq, workload index)
+        self._api_seq = itertools.count()
+        self.next_sweep = START_MS + SWEEP_EVERY_MS
+        self.limits: dict[str, int] = {}  # concurrency key -> limit
+        self.slot_limits: dict[str, int] = {}  # workflow -> run limit
+        self.mps: dict[str, int] = {}  # workflow -> max_parallel_steps
+        self._in_check = False
+
+    # ------------------------------------------------------------ fault points
+
+    def draw(self, p: float) -> bool:
+        return self.faults_on and p > 0 and self.rng.random() < p
+
+    def log(self, line: str) -> None:
+        if self.trace is not None:
+            self.trace.append(f"t+{self.clock.now_ms() - START_MS}ms {line}")
+
+    def call(
+        self,
+        port: str,
+        name: str,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        proc = self.sched.current()
+        read = port.startswith("store") and is_read(name)
+        if proc is not None:
+            proc.calls += 1
+            if proc.calls > MAX_CALLS_PER_PROCESS:
+                raise Livelock(f"{proc.label}: over {MAX_CALLS_PER_PROCESS} calls")
+            if proc.concurrent and self.draw(self.rates.switch):
+                self.sched.hand_over(proc)
+            if self.draw(self.rates.crash_before):
+                self.log(f"{proc.label}: CRASH before {port}.{name}{_brief(args)}")
+                raise SimCrash(f"before {port}.{name}")
+            if port.startswith("store") and self.draw(self.rates.throttle):
+                self.log(f"{proc.label}: THROTTLED {port}.{name}{_brief(args)}")
+                from podium.sim.faults import Throttled
+
+                raise Throttled(f"{port}.{name}")
+        result = fn(*args, **kwargs)
+        if self.trace is not None and proc is not None:
+            self.log(f"{proc.label}: {port}.{name}{_brief(args)}")
+        if not read:
+            self.writes += 1
+            if port.startswith("store"):
+                self.check_limits(f"after {port}.{name}")
+        if proc is not None:
+            if self.draw(self.rates.crash_after):
+                self.log(f"{proc.label}: CRASH after {port}.{name}")
+                raise SimCrash(f"after {port}.{name}")
+            if not read and self.draw(self.rates.lost_reply):
+                self.log(f"{proc.label}: LOST REPLY of {port}.{name}")
+                from podium.sim.faults import LostReply
+
+                raise LostReply(f"{port}.{name}")
+        return result
+
+    # ------------------------------------------------------------ limits
+
+    def check_limits(self, where: str) -> None:
+        """No limit exceeded at any moment: read after every store write."""
+        if self._in_check:
+            return
+        self._in_check = True
+        try:
+            permits = self.inner_store.permits()
+            keys = dict(self.limits)
+            for wf, limit in self.mps.items():
+                for run_id in self._runs_of(wf):
+                    keys[f"run:{run_id}"] = limit
+            for key, limit in keys.items():
+                held = permits.state(key).active
+                if held > limit:
+                    self.obs.limit_violations.append(f"{key}: {held} > {limit} {where}")
+            slots = self.inner_store.run_slots()
+            for wf, limit in self.slot_limits.items():
+                active = slots.state(wf).active
+                if active > limit:
+                    self.obs.limit_violations.append(f"{wf} slots: {active} > {limit} {where}")
+        finally:
+            self._in_check = False
+
+    def _runs_of(self, workflow: str) -> list[str]:
+        return [rid for i, rid in self.run_ids.items() if self.shape.runs[i].workflow == workflow]
+
+    # ------------------------------------------------------------ processes
+
+    def spawn(
+        self, kind: str, label: str, fn: Callable[[], Any], on_done: Callable[[Proc], None]
+    ) -> None:
+        concurrent = self.draw(self.rates.concurrent)
+        proc = Proc(kind, label, fn, concurrent)
+        proc.on_done = on_done
+        self.log(f"{label}: start{' (concurrent)' if concurrent else ''}")
+        if concurrent:
+            self.procs.append(proc)
+            self.sched.start(proc)
+            self._reap(proc)
+        else:
+            self.sched.run_solo(proc)
+            self._finish(proc)
+
+    def _reap(self, proc: Proc) -> None:
+        if proc.done:
+            self.procs.remove(proc)
+            self._finish(proc)
+
+    def _finish(self, proc: Proc) -> None:
+        err = proc.error
+        if err is not None:
+            self.log(f"{proc.label}: died ({type(err).__name__}: {err})")
+            if isinstance(err, Livelock):
+                self.obs.hot_loops.append(f"{proc.label}: {err}")
+            elif not isinstance(err, INJECTED):
+                self.obs.handler_errors.append(f"{proc.label}: {type(err).__name__}: {err}")
+        if proc.on_done is not None:
+            proc.on_done(proc)
+
+    def resume_one(self) -> None:
+        proc = self.rng.choice(self.procs)
+        self.sched.resume(proc)
+        self._reap(proc)
+
+    def finish_all(self, kill: bool = False) -> None:
+        while self.procs:
+            proc = self.procs[0]
+            proc.abort = kill
+            self.sched.resume(proc)
+            self._reap(proc)
+
+    def deliver(self, queue: SimQueue, msg: SimMessage) -> None:
+        received = queue.receive(msg, self.clock.now_ms())
+        if received is None:
+            self.log(f"{queue.name} message {msg.body} -> DLQ")
+            return
+        generation = received.generation
+        body = json.loads(received.body)
+        if body.get("t") == "exec":
+            key = f"{body['run']}/{body['step']}#{body['attempt']}"
+            self.deliveries[key] += 1
+            if self.deliveries[key] == HOT_DELIVERIES:
+                self.obs.hot_loops.append(f"exec {key} delivered {HOT_DELIVERIES} times")
+        label = f"{queue.name}<{_short(received.body)}>#{received.receives}"
+
+        def handle() -> None:
+            if queue is self.work:
+                cont = inbox.handle_work(self.ctx, body)
+            else:
+                cont = inbox.handle_event(self.ctx, body)
+            while cont is not None:
+                inline = not self.draw(self.rates.not_inline)
+                cont = perform(self.ctx, cont, inline=inline)
+
+        def done(proc: Proc) -> None:
+            if proc.error is None:
+                queue.delete(received, generation)
+            else:
+                received.failures.append(f"{type(proc.error).__name__}: {proc.error}")
+
+        self.spawn(queue.name, label, handle, done)
+
+    def start_api(self, index: int) -> None:
+        spec = self.shape.runs[index]
+        if index not in self.run_ids:
+            self.run_ids[index] = self.ctx.ids.new_id()
+        run_id = self.run_ids[index]
+
+        def call() -> None:
+            start_run(self.ctx, spec.workflow, spec.params, run_id=run_id)
+
+        def done(proc: Proc) -> None:
+            if proc.error is not None:  # the client retries with the same id
+                due = self.clock.now_ms() + API_RETRY_MS
+                heapq.heappush(self.pending_api, (due, next(self._api_seq), index))
+
+        self.spawn("api", f"api<start {spec.workflow} #{index}>", call, done)
+
+    def start_sweep(self) -> None:
+        self.spawn("sweep", "sweep", lambda: sweep(self.ctx, self.store), lambda _p: None)
+
+    # ------------------------------------------------------------ the workload
+
+    def setup(self) -> None:
+        from podium.core.dsl.load import validate_definition
+        from podium.core.dsl.models import Strategy
+
+        for doc in self.shape.workflows:
+            push_workflow(self.ctx, doc)
+            defn = validate_definition(doc)
+            if defn.strategy is not Strategy.FIRST_ONLY:
+                self.slot_limits[defn.name] = defn.run_limit
+            else:
+                self.slot_limits[defn.name] = 1
+            if defn.max_parallel_steps is not None:
+                self.mps[defn.name] = defn.max_parallel_steps
+            for step in defn.steps:
+                if step.concurrency is not None:
+                    self.limits[step.concurrency.key] = step.concurrency.limit
+        for i, spec in enumerate(self.shape.runs):
+            heapq.heappush(self.pending_api, (START_MS + spec.at_ms, next(self._api_seq), i))
+
+    def pick(self, queue: SimQueue, now: int) -> SimMessage | None:
+        visible = queue.visible(now)
+        if not visible:
+            return None
+        if self.draw(self.rates.shuffle):
+            return self.rng.choice(visible)
+        return min(visible, key=lambda m: (m.visible_at, m.seq))
+
+    def tick(self) -> bool:
+        """One step of the environment; False when nothing is left to do."""
+        now = self.clock.now_ms()
+        if self.procs and self.rng.random() < 0.5:
+            self.resume_one()
+            return True
+        if self.draw(self.rates.sweep):
+            self.start_sweep()
+            return True
+        if self.draw(self.rates.jump):
+            jump = self.rng.choice((30_000, 300_000, 960_000, 1_800_000, 3_700_000))
+            self.log(f"CLOCK JUMP +{jump}ms")
+            self.clock.advance(jump)
+            return True
+        if self.pending_api and self.pending_api[0][0] <= now:
+            _, _, index = heapq.heappop(self.pending_api)
+            self.start_api(index)
+            self._step_clock()
+            return True
+        queues = [q for q in (self.work, self.event) if q.visible(now)]
+        if queues:
+            queue = self.rng.choice(queues) if len(queues) > 1 else queues[0]
+            msg = self.pick(queue, now)
+            assert msg is not None
+            self.deliver(queue, msg)
+            self._step_clock()
+            return True
+        if self.procs:
+            self.resume_one()
+            return True
+        if self.next_sweep <= now:
+            self.next_sweep = now + SWEEP_EVERY_MS
+            self.start_sweep()
+            return True
+        # idle: time passes until the next thing is due
+        dues = [q.next_visible_at() for q in (self.work, self.event)]
+        dues.append(self.pending_api[0][0] if self.pending_api else None)
+        nxt = min((d for d in dues if d is not None), default=None)
+        if nxt is None:
+            return False
+        self.clock.advance_to(min(nxt, self.next_sweep))
+        return True
+
+    def _step_clock(self) -> None:
+        self.clock.advance(self.rng.randrange(0, 200) if self.faults_on else 1)
+
+    def run(self) -> None:
+        self.setup()
+        ticks = 0
+        while ticks < MAX_TICKS and self.tick():
+            ticks += 1
+        if ticks >= MAX_TICKS:
+            self.obs.hot_loops.append(f"the workload did not finish in {MAX_TICKS} steps")
+        self.settle()
+
+    def drain(self) -> bool:
+        """Deliver everything (time passes to each delay's end); False if it would not end."""
+        for _ in range(MAX_DRAIN):
+            if self.procs:
+                self.finish_all()
+                continue
+            if self.pending_api:
+                due, _, index = heapq.heappop(self.pending_api)
+                self.clock.advance_to(due)
+                self.start_api(index)
+                continue
+            now = self.clock.now_ms()
+            for queue in (self.event, self.work):
+                msg = self.pick(queue, now)
+                if msg is not None:
+                    self.deliver(queue, msg)
+                    break
+            else:
+                nxt = min(
+                    (t for t in (q.next_visible_at() for q in self.queues.values()) if t),
+                    default=None,
+                )
+                if nxt is None:
+                    return True
+                self.clock.advance_to(nxt)
+        return False
+
+    def settle(self) -> None:
+        """No more faults: finish every process, drain, sweep past every lease, repeat
+        until a whole round changes nothing."""
+        self.faults_on = False
+        self.finish_all()
+        services = self.ctx
+        quiet = 0
+        for _ in range(40):
+            before = (self.writes, self.work.sent, self.event.sent)
+            if not self.drain():
+                self.obs.hot_loops.append(f"queues did not drain in {MAX_DRAIN} deliveries")
+                return
+            self.clock.advance(services.lease_ms + services.stale_ready_ms + 1_000)
+            self.start_sweep()
+            if not self.drain():
+                self.obs.hot_loops.append(f"queues did not drain in {MAX_DRAIN} deliveries")
+                return
+            after = (self.writes, self.work.sent, self.event.sent)
+            quiet = quiet + 1 if after == before else 0
+            if quiet >= 2:
+                return
+        self.obs.unsettled.append("still changing after 40 sweep rounds")
+
+    # ------------------------------------------------------------ results
+
+    def outcomes(self) -> list[RunOutcome]:
+        out = []
+        for i in range(len(self.shape.runs)):
+            rid = self.run_ids.get(i)
+            if rid is None:
+                out.append(RunOutcome(i, None, {}))
+                continue
+            try:
+                run = self.inner_store.get_run(rid)
+            except Exception:
+                out.append(RunOutcome(i, None, {}))
+                continue
+            steps = {s.step: s for s in self.inner_store.list_steps(rid)}
+            out.append(RunOutcome(i, run, steps))
+        return out
+
+
+def _short(body: str) -> str:
+    data = json.loads(body)
+    parts = [data.get("t", "?"), str(data.get("run", ""))[-4:]]
+    if "step" in data:
+        parts.append(f"{data['step']}#{data.get('attempt')}")
+    if "nb" in data:
+        parts.append("nb")
+    return " ".join(parts)
+
+
+def _brief(args: tuple[Any, ...]) -> str:
+    shown = []
+    for a in args[:3]:
+        if isinstance(a, StepRecord):
+            shown.append(f"{a.step}:{a.status.value}#{a.attempt}")
+        elif isinstance(a, RunRecord):
+            shown.append(f"run {a.run_id[-4:]}:{a.status.value}")
+        elif isinstance(a, str):
+            shown.append(a[-12:])
+        elif isinstance(a, dict):
+            shown.append(_short(json.dumps(a)))
+        elif isinstance(a, list) and a and isinstance(a[0], dict):
+            shown.append("[" + ", ".join(_short(json.dumps(m)) for m in a) + "]")
+        else:
+            shown.append(type(a).__name__)
+    return "(" + ", ".join(shown) + ")"
+
+
+# ---------------------------------------------------------------------------- stores
+
+
+class StoreFactory:
+    """Makes a fresh, empty store per world."""
+
+    name = "memory"
+
+    def make(self) -> Any:
+        return MemoryStateStore()
+
+    def dispose(self, store: Any) -> None:
+        return None
+
+    @contextmanager
+    def session(self) -> Iterator[StoreFactory]:
+        yield self
+
+
+class MotoStoreFactory(StoreFactory):
+    """DynamoDB on moto (in-process ``mock_aws``): a new table per world."""
+
+    name = "moto"
+
+    def __init__(self) -> None:
+        self._client: Any = None
+        self._n = itertools.count()
+
+    @contextmanager
+    def session(self) -> Iterator[StoreFactory]:
+        import os
+
+        import boto3
+        from moto import mock_aws
+
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        with mock_aws():
+            self._client = boto3.client("dynamodb", region_name="us-east-1")
+            yield self
+            self._client = None
+
+    def make(self) -> Any:
+        from podium.adapters.dynamo_store import DynamoStateStore
+        from podium.adapters.table_schema import create_table
+
+        name = f"podium-sim-{next(self._n)}"
+        create_table(self._client, name)
+        return DynamoStateStore(self._client, name)
+
+    def dispose(self, store: Any) -> None:
+        self._client.delete_table(
+            TableName=store._table if hasattr(store, "_table") else store.table_name
+        )
+
+
+def factory_for(name: str) -> StoreFactory:
+    if name == "memory":
+        return StoreFactory()
+    if name == "moto":
+        return MotoStoreFactory()
+    raise ValueError(f"unknown store {name!r}: use memory or moto")

@@ -1,0 +1,209 @@
+"""The invariants checked after a world settles, and the comparison with the fault-free
+run of the same workload.
+
+What is compared with the fault-free baseline:
+- every run (by its place in the workload) ends with the baseline's run status, and each
+  of its steps with the baseline's step status (attempt counts may differ: a crash may
+  cost an attempt);
+- ``last_only``: the newest run (latest ``created_at``, then id) must match the
+  baseline's newest run exactly; every older run may legitimately end SUCCEEDED (it
+  finished before the next start), STOPPED or DISCARDED, depending on timing, so only
+  that set is checked; timing decides which, not faults.
+The shape's ``Expected`` (the documented semantics) is checked on both worlds, so a bug
+that the baseline shares is still found (``unexpected_result``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.sim.harness import RunOutcome, World
+from podium.sim.shapes import Shape
+
+INVARIANTS = (
+    "result_differs",  # a run or step status differs from the fault-free run
+    "unexpected_result",  # a run or step status differs from the documented semantics
+    "double_invoke",  # a user function ran twice for one (run, step, attempt)
+    "retry_early",  # an attempt started before its retry delay was over
+    "limit_exceeded",  # a key's permits or a workflow's slots over the limit, any moment
+    "slot_leak",  # a run slot still held (or a run still queued) at the end
+    "permit_leak",  # a permit still held (or a step still waiting on a key) at the end
+    "run_not_terminal",  # a run neither ended nor discarded at the end
+    "step_not_terminal",  # a step left open in an ended run
+    "dlq_unexplained",  # a dead letter whose failures were not all injected faults
+    "handler_error",  # a handler, sweep or API call raised an unexpected exception
+    "hot_loop",  # a message delivered over and over, or a process that never ends
+    "not_settled",  # the world kept changing after every queue drained and sweep ran
+)
+
+_OLDER_LAST_ONLY = {RunStatus.SUCCEEDED, RunStatus.STOPPED, RunStatus.DISCARDED}
+_INJECTED_NAMES = ("SimCrash", "Throttled", "LostReply")
+
+
+@dataclass
+class Verdict:
+    violations: Counter[str] = field(default_factory=Counter)
+    details: list[str] = field(default_factory=list)
+
+    def add(self, invariant: str, detail: str) -> None:
+        assert invariant in INVARIANTS, invariant
+        self.violations[invariant] += 1
+        if len(self.details) < 40:
+            self.details.append(f"{invariant}: {detail}")
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def summary(outcome: RunOutcome) -> tuple[str | None, dict[str, str]]:
+    status = outcome.run.status.value if outcome.run else None
+    return status, {k: s.status.value for k, s in sorted(outcome.steps.items())}
+
+
+def newest_index(outcomes: list[RunOutcome]) -> int | None:
+    present = [o for o in outcomes if o.run is not None]
+    if not present:
+        return None
+    newest = max(present, key=lambda o: (o.run.created_at, o.run.run_id))  # type: ignore[union-attr]
+    return newest.index
+
+
+def check_world(world: World, verdict: Verdict, label: str) -> None:
+    """Invariants of one world on its own (also applied to the baseline)."""
+    shape = world.shape
+    outcomes = world.outcomes()
+    obs = world.obs
+    for line in obs.limit_violations[:3]:
+        verdict.add("limit_exceeded", f"{label}: {line}")
+    for line in obs.handler_errors[:3]:
+        verdict.add("handler_error", f"{label}: {line}")
+    for line in obs.hot_loops[:3]:
+        verdict.add("hot_loop", f"{label}: {line}")
+    for line in obs.unsettled:
+        verdict.add("not_settled", f"{label}: {line}")
+    for (run_id, step, attempt), n in world.invocations.items():
+        if n > 1:
+            verdict.add("double_invoke", f"{label}: {run_id}/{step}#{attempt} invoked {n} times")
+    for (run_id, step), calls in world.invoked_at.items():
+        delay = shape.retry_delays.get(step)
+        if delay is None:
+            continue
+        first: dict[int, int] = {}
+        for attempt, at in calls:
+            first.setdefault(attempt, at)
+        for attempt, at in first.items():
+            prev = first.get(attempt - 1)
+            if prev is not None and at - prev < delay * 1000:
+                verdict.add(
+                    "retry_early",
+                    f"{label}: {run_id}/{step} attempt {attempt} {at - prev} ms after"
+                    f" attempt {attempt - 1}; retry_delay_seconds is {delay}",
+                )
+    _check_ends(world, outcomes, verdict, label)
+    _check_expected(shape, outcomes, verdict, label)
+    for queue in world.queues.values():
+        for msg in queue.dead:
+            if not msg.failures or not all(f.startswith(_INJECTED_NAMES) for f in msg.failures):
+                verdict.add(
+                    "dlq_unexplained", f"{label}: {queue.name} {msg.body} after {msg.failures}"
+                )
+
+
+def _check_ends(world: World, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:
+    store = world.inner_store
+    for o in outcomes:
+        if o.run is None:
+            verdict.add("run_not_terminal", f"{label}: run #{o.index} was never created")
+            continue
+        if not o.run.status.terminal:
+            verdict.add("run_not_terminal", f"{label}: run #{o.index} is {o.run.status.value}")
+            continue
+        for s in o.steps.values():
+            if s.status.terminal:
+                continue
+            if o.run.status in (RunStatus.STOPPED, RunStatus.DISCARDED) and s.status in (
+                StepStatus.PENDING,
+                StepStatus.READY,
+            ):
+                continue  # a stopped run drops work that had not started (documented)
+            verdict.add(
+                "step_not_terminal",
+                f"{label}: run #{o.index} ({o.run.status.value}) step {s.step} is {s.status.value}",
+            )
+    slots = store.run_slots()
+    for wf in world.slot_limits:
+        state = slots.state(wf)
+        if state.active or state.holders:
+            verdict.add("slot_leak", f"{label}: {wf} slots held by {sorted(state.holders)}")
+        queued = slots.queued(wf, 100)
+        if queued:
+            verdict.add("slot_leak", f"{label}: {wf} still queues {[e.run_id for e in queued]}")
+    permits = store.permits()
+    keys = set(world.limits)
+    for wf in world.mps:
+        keys |= {f"run:{rid}" for rid in world._runs_of(wf)}
+    for key in sorted(keys):
+        state = permits.state(key)
+        if state.active or state.holders:
+            verdict.add("permit_leak", f"{label}: {key} held by {sorted(state.holders)}")
+        if state.waiting:
+            verdict.add("permit_leak", f"{label}: {key} has {state.waiting} waiting")
+
+
+def _check_expected(shape: Shape, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:
+    if shape.last_only:
+        newest = newest_index(outcomes)
+        for o in outcomes:
+            if o.run is None or o.index == newest:
+                continue
+            if o.run.status not in _OLDER_LAST_ONLY:
+                verdict.add(
+                    "unexpected_result",
+                    f"{label}: older last_only run #{o.index} ended {o.run.status.value}",
+                )
+        if newest is not None:
+            o = outcomes[newest]
+            assert o.run is not None
+            if o.run.status is not RunStatus.SUCCEEDED:
+                verdict.add(
+                    "unexpected_result",
+                    f"{label}: the newest last_only run #{newest} ended {o.run.status.value}"
+                    f" ({o.run.reason})",
+                )
+        return
+    for o, want in zip(outcomes, shape.expected, strict=False):
+        if want is None or o.run is None:
+            continue
+        status, steps = summary(o)
+        wrong = {k: steps.get(k) for k, v in want.steps.items() if steps.get(k) != v}
+        if status != want.status or wrong:
+            verdict.add(
+                "unexpected_result",
+                f"{label}: run #{o.index} {status} (want {want.status}); steps {wrong}"
+                f" (want {want.steps})",
+            )
+
+
+def compare(baseline: list[RunOutcome], faulty: World, verdict: Verdict) -> None:
+    """The faulty world against the fault-free run of the same workload."""
+    outcomes = faulty.outcomes()
+    if faulty.shape.last_only:
+        want, got = newest_index(baseline), newest_index(outcomes)
+        if want is None or got is None:
+            return
+        if summary(baseline[want]) != summary(outcomes[got]):
+            verdict.add(
+                "result_differs",
+                f"newest run #{got}: {summary(outcomes[got])} vs fault-free"
+                f" {summary(baseline[want])}",
+            )
+        return
+    for base, o in zip(baseline, outcomes, strict=True):
+        if summary(base) != summary(o):
+            verdict.add(
+                "result_differs",
+                f"run #{o.index}: {summary(o)} vs fault-free {summary(base)}",
+            )

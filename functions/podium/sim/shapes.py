@@ -1,0 +1,288 @@
+"""The workloads of the simulation: workflow definitions, the runs started, and what the
+documented semantics say each run must end as (an oracle independent of the baseline).
+
+Lambda steps name a behaviour the simulated runner plays (``sim:<behaviour>``):
+``ok`` returns ``{"step": id}``, ``fail_first`` fails attempt 1 and succeeds after,
+``rows`` returns ``{"rows": params.rows}``.
+
+Every step a crash could lose gets ``retries`` (``SAFE_RETRIES``): today a crash between
+a claim and the attempt's end write is a lost lease, which counts as a failed attempt
+(platform errors have no budget of their own yet), so without a spare attempt a crash
+would legitimately change the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+SAFE_RETRIES = 3
+OK, FAIL_FIRST, ROWS = "sim:ok", "sim:fail_first", "sim:rows"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    workflow: str
+    params: dict[str, Any] = field(default_factory=dict)
+    at_ms: int = 0  # when the API call is made, after the workload starts
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a run must end as: its status and some of its steps' statuses."""
+
+    status: str
+    steps: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    workflows: tuple[dict[str, Any], ...]
+    runs: tuple[RunSpec, ...]
+    # One Expected per run (by index), or None where only the baseline is the oracle.
+    expected: tuple[Expected | None, ...] = ()
+    # "last_only": only the newest run is compared exactly (see invariants.py).
+    last_only: bool = False
+    # min delay between attempts of a step (seconds), checked on every invocation pair
+    retry_delays: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+
+
+def lam(step_id: str, fn: str = OK, **extra: Any) -> dict[str, Any]:
+    return {"id": step_id, "type": "lambda", "function": fn, "retries": SAFE_RETRIES, **extra}
+
+
+def noop(step_id: str, **extra: Any) -> dict[str, Any]:
+    return {"id": step_id, "type": "noop", "retries": SAFE_RETRIES, **extra}
+
+
+def _all_ok(steps: list[str]) -> Expected:
+    return Expected("SUCCEEDED", {s: "SUCCEEDED" for s in steps})
+
+
+def _spaced(workflow: str, n: int, gap_ms: int = 50) -> tuple[RunSpec, ...]:
+    return tuple(RunSpec(workflow, at_ms=i * gap_ms) for i in range(n))
+
+
+def diamond() -> Shape:
+    wf = {
+        "name": "sim_diamond",
+        "steps": [
+            lam("a"),
+            lam("b", depends_on=["a"]),
+            lam("c", depends_on=["a"]),
+            lam("d", depends_on=["b", "c"], join="all_success"),
+        ],
+    }
+    return Shape("diamond", (wf,), (RunSpec("sim_diamond"),), (_all_ok(["a", "b", "c", "d"]),))
+
+
+def fanout() -> Shape:
+    n = 20
+    wf = {
+        "name": "sim_fanout",
+        "steps": [
+            noop("root"),
+            *(lam(f"p{i}", depends_on=["root"]) for i in range(n)),
+            noop("join", depends_on=[f"p{i}" for i in range(n)]),
+        ],
+    }
+    steps = ["root", "join", *(f"p{i}" for i in range(n))]
+    return Shape("fanout", (wf,), (RunSpec("sim_fanout"),), (_all_ok(steps),))
+
+
+def retrying() -> Shape:
+    wf = {
+        "name": "sim_retry",
+        "steps": [
+            {
+                "id": "a",
+                "type": "lambda",
+                "function": FAIL_FIRST,
+                "retries": 2 + SAFE_RETRIES,
+                "retry_delay_seconds": 5,
+            },
+            lam("b", depends_on=["a"]),
+        ],
+    }
+    return Shape(
+        "retry", (wf,), (RunSpec("sim_retry"),), (_all_ok(["a", "b"]),), retry_delays={"a": 5}
+    )
+
+
+def long_retry() -> Shape:
+    """A retry delay beyond the sweeper's 5-minute staleness (issue 8, bug 3)."""
+    wf = {
+        "name": "sim_long_retry",
+        "steps": [
+            {
+                "id": "a",
+                "type": "lambda",
+                "function": FAIL_FIRST,
+                "retries": 1 + SAFE_RETRIES,
+                "retry_delay_seconds": 3600,
+            },
+        ],
+    }
+    return Shape(
+        "long_retry",
+        (wf,),
+        (RunSpec("sim_long_retry"),),
+        (_all_ok(["a"]),),
+        retry_delays={"a": 3600},
+    )
+
+
+def conditional() -> Shape:
+    wf = {
+        "name": "sim_branch",
+        "params": {"rows": {"type": "int", "default": 5}},
+        "steps": [
+            lam("a", ROWS),
+            noop("big", depends_on=[{"step": "a", "when": "steps.a.output.rows >= 10"}]),
+            noop("small", depends_on=[{"step": "a", "when": "steps.a.output.rows < 10"}]),
+            noop("merge", depends_on=["big", "small"]),
+        ],
+    }
+    small = Expected("SUCCEEDED", {"a": "SUCCEEDED", "big": "SKIPPED", "small": "SUCCEEDED",
+                                   "merge": "SUCCEEDED"})  # fmt: skip
+    big = Expected("SUCCEEDED", {"a": "SUCCEEDED", "big": "SUCCEEDED", "small": "SKIPPED",
+                                 "merge": "SUCCEEDED"})  # fmt: skip
+    return Shape(
+        "conditional",
+        ({**wf, "run_strategy": {"parallel": 2}},),
+        (RunSpec("sim_branch", {"rows": 5}), RunSpec("sim_branch", {"rows": 50}, 20)),
+        (small, big),
+    )
+
+
+def key_limit() -> Shape:
+    """A concurrency key of limit 2 shared by 3 runs (one step fails its first attempt
+    while holding a permit: a retry with permits)."""
+    key = {"key": "sim_key", "limit": 2}
+    wf = {
+        "name": "sim_keyed",
+        "run_strategy": {"parallel": 3},
+        "steps": [
+            noop("root"),
+            lam("k1", depends_on=["root"], concurrency=key),
+            {
+                **lam("k2", FAIL_FIRST, depends_on=["root"], concurrency=key),
+                "retry_delay_seconds": 1,
+            },
+            lam("k3", depends_on=["root"], concurrency=key),
+            noop("join", depends_on=["k1", "k2", "k3"]),
+        ],
+    }
+    steps = ["root", "k1", "k2", "k3", "join"]
+    return Shape("key_limit", (wf,), _spaced("sim_keyed", 3), (_all_ok(steps),) * 3)
+
+
+def max_parallel() -> Shape:
+    wf = {
+        "name": "sim_mps",
+        "max_parallel_steps": 2,
+        "steps": [noop("root"), *(lam(f"p{i}", depends_on=["root"]) for i in range(5))],
+    }
+    steps = ["root", *(f"p{i}" for i in range(5))]
+    return Shape("max_parallel", (wf,), (RunSpec("sim_mps"),), (_all_ok(steps),))
+
+
+def _chain_wf(name: str, strategy: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "run_strategy": strategy,
+        "steps": [lam("a"), lam("b", depends_on=["a"])],
+    }
+
+
+def parallel2() -> Shape:
+    wf = _chain_wf("sim_par2", {"parallel": 2})
+    return Shape("parallel2", (wf,), _spaced("sim_par2", 5), (_all_ok(["a", "b"]),) * 5)
+
+
+def sequential() -> Shape:
+    wf = _chain_wf("sim_seq", "sequential")
+    return Shape("sequential", (wf,), _spaced("sim_seq", 3), (_all_ok(["a", "b"]),) * 3)
+
+
+def last_only() -> Shape:
+    wf = _chain_wf("sim_last", "last_only")
+    return Shape(
+        "last_only",
+        (wf,),
+        _spaced("sim_last", 5, 10),
+        (None,) * 5,
+        last_only=True,
+        note="the newest run must succeed; each older one SUCCEEDED, STOPPED or DISCARDED",
+    )
+
+
+def recover() -> Shape:
+    wf = {
+        "name": "sim_recover",
+        "steps": [
+            {"id": "a", "type": "fail", "message": "boom"},
+            noop("b", depends_on=["a"]),
+            noop("handler", depends_on=["a"], join="one_failed", recover=True),
+        ],
+    }
+    want = Expected("SUCCEEDED", {"a": "FAILED", "b": "SKIPPED", "handler": "SUCCEEDED"})
+    return Shape("recover", (wf,), (RunSpec("sim_recover"),), (want,))
+
+
+def long_sleep() -> Shape:
+    wf = {
+        "name": "sim_sleep",
+        "steps": [lam("a"), {"id": "nap", "type": "sleep", "seconds": 7200,
+                             "depends_on": ["a"]}, lam("b", depends_on=["nap"])],
+    }  # fmt: skip
+    return Shape("long_sleep", (wf,), (RunSpec("sim_sleep"),), (_all_ok(["a", "nap", "b"]),))
+
+
+def fail_sibling() -> Shape:
+    """fail_after_running: a ready sibling of a failing root still runs (issue 8, bug 7)."""
+    wf = {
+        "name": "sim_sibling",
+        "steps": [{"id": "b", "type": "fail", "message": "boom"}, lam("c")],
+    }
+    want = Expected("FAILED", {"b": "FAILED", "c": "SUCCEEDED"})
+    return Shape("fail_sibling", (wf,), (RunSpec("sim_sibling"),), (want,))
+
+
+# TODO(issue 8, item 7): a step timeout shape once `timeout:` exists, e.g. a sleep of
+# 600 s with `timeout: 60` -> step TIMED_OUT, run TIMED_OUT (its attempt terminated).
+def step_timeout() -> Shape | None:
+    return None
+
+
+BUILDERS: dict[str, Callable[[], Shape | None]] = {
+    "diamond": diamond,
+    "fanout": fanout,
+    "retry": retrying,
+    "conditional": conditional,
+    "key_limit": key_limit,
+    "max_parallel": max_parallel,
+    "parallel2": parallel2,
+    "sequential": sequential,
+    "last_only": last_only,
+    "recover": recover,
+    "long_sleep": long_sleep,
+    "long_retry": long_retry,
+    "fail_sibling": fail_sibling,
+    "step_timeout": step_timeout,
+}
+
+
+def all_shapes() -> dict[str, Shape]:
+    out: dict[str, Shape] = {}
+    for name, build in BUILDERS.items():
+        shape = build()
+        if shape is not None:
+            out[name] = shape
+    return out
+
+
+SHAPES = all_shapes()

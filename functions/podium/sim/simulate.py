@@ -1,0 +1,98 @@
+"""Run seeds: a fault-free baseline per shape, then the faulty world of each seed."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.sim.harness import RunOutcome, StoreFactory, World, factory_for
+from podium.sim.invariants import Verdict, check_world, compare
+from podium.sim.shapes import SHAPES, Shape
+
+# The shapes CI runs in bulk: every shape whose known bugs are fixed.
+DEFAULT_MIX: tuple[str, ...] = tuple(SHAPES)
+
+
+@dataclass
+class SeedResult:
+    seed: int
+    shape: str
+    verdict: Verdict
+    trace: list[str] | None = None
+
+
+@dataclass
+class Report:
+    seeds: int = 0
+    violations: Counter[str] = field(default_factory=Counter)
+    failing_seeds: list[int] = field(default_factory=list)
+    results: list[SeedResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seeds": self.seeds,
+            "violations": dict(sorted(self.violations.items())),
+            "failing_seeds": self.failing_seeds,
+        }
+
+
+def shape_for(seed: int, mix: tuple[str, ...]) -> Shape:
+    return SHAPES[mix[seed % len(mix)]]
+
+
+class Simulator:
+    def __init__(self, factory: StoreFactory, mix: tuple[str, ...] = DEFAULT_MIX) -> None:
+        unknown = [m for m in mix if m not in SHAPES]
+        if unknown:
+            raise ValueError(f"unknown shapes {unknown}; known: {sorted(SHAPES)}")
+        self.factory = factory
+        self.mix = mix
+        self._baselines: dict[str, tuple[list[RunOutcome], Verdict]] = {}
+
+    def baseline(self, shape: Shape) -> tuple[list[RunOutcome], Verdict]:
+        """The fault-free run: one per shape (it does not depend on the seed)."""
+        hit = self._baselines.get(shape.name)
+        if hit is None:
+            store = self.factory.make()
+            world = World(0, shape, store, faulty=False)
+            world.run()
+            verdict = Verdict()
+            check_world(world, verdict, "fault-free")
+            hit = (world.outcomes(), verdict)
+            self.factory.dispose(store)
+            self._baselines[shape.name] = hit
+        return hit
+
+    def run_seed(self, seed: int, *, trace: bool = False) -> SeedResult:
+        shape = shape_for(seed, self.mix)
+        base, base_verdict = self.baseline(shape)
+        verdict = Verdict()
+        verdict.violations.update(base_verdict.violations)
+        verdict.details.extend(base_verdict.details)
+        store = self.factory.make()
+        world = World(seed, shape, store, faulty=True, describe=trace)
+        world.run()
+        check_world(world, verdict, "faulty")
+        compare(base, world, verdict)
+        self.factory.dispose(store)
+        return SeedResult(seed, shape.name, verdict, world.trace)
+
+
+def simulate(seeds: range, store: str = "memory", mix: tuple[str, ...] = DEFAULT_MIX) -> Report:
+    report = Report()
+    started = time.perf_counter()
+    factory = factory_for(store)
+    with factory.session():
+        sim = Simulator(factory, mix)
+        for seed in seeds:
+            result = sim.run_seed(seed)
+            report.seeds += 1
+            if not result.verdict.ok:
+                report.violations.update(result.verdict.violations)
+                report.failing_seeds.append(seed)
+                report.results.append(result)
+    report.seconds = time.perf_counter() - started
+    return report
