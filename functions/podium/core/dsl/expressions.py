@@ -9,6 +9,7 @@ is not upstream is an error here, with its position, not a run failure later.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,12 @@ from podium.core.expr import (
 
 PARAM_ROOTS = frozenset({"params", "run"})
 STEP_ROOTS = frozenset({"params", "steps", "run"})
+# The fields of `run` (service.bindings.run_binding builds it).
+RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date")
+
+
+# id(definition) -> (a weak reference to it, its compiled expressions)
+_COMPILED: dict[int, tuple[weakref.ref[WorkflowDefinition], WorkflowExpressions]] = {}
 
 
 def is_template(value: Any) -> bool:
@@ -50,16 +57,31 @@ class WorkflowExpressions:
 
     @classmethod
     def of(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
-        """Compile and check everything; raises DefinitionError listing every issue."""
+        """Compile and check everything; raises DefinitionError listing every issue.
+
+        The result is remembered for the definition object, so validating a definition
+        and then compiling it for a run does the work once.
+        """
+        key = id(defn)
+        cached = _COMPILED.get(key)
+        if cached is not None and cached[0]() is defn:
+            return cached[1]
+        result = cls._build(defn)
+        _COMPILED[key] = (weakref.ref(defn, lambda _: _COMPILED.pop(key, None)), result)
+        return result
+
+    @classmethod
+    def _build(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
         issues: list[Issue] = []
-        params = _param_templates(defn, issues)
+        known = _Known(defn)
+        params = _param_templates(defn, known, issues)
         order = _param_order(defn, params, issues)
-        ancestors = _ancestors(defn)
+        upstream = _Upstream(defn)
         conditions: dict[tuple[str, str], CompiledExpression] = {}
         condition_steps: dict[tuple[str, str], frozenset[str]] = {}
         payloads: dict[str, Payload] = {}
         for i, step in enumerate(defn.steps):
-            visible = ancestors.get(step.id, frozenset())
+            visible = upstream.view(step.id)
             for j, edge in enumerate(step.edges):
                 if edge.when is None:
                     continue
@@ -70,12 +92,12 @@ class WorkflowExpressions:
                     issues.append(_expr_issue(path, exc))
                     continue
                 read = _check_refs(
-                    path, edge.when, ce.references, STEP_ROOTS, defn, visible, issues
+                    path, edge.when, ce.references, STEP_ROOTS, known, visible, issues
                 )
                 conditions[(step.id, edge.step)] = ce
                 condition_steps[(step.id, edge.step)] = read
-            if isinstance(step, LambdaStep):
-                payload = _payload(f"steps[{i}].payload", step.payload, defn, visible, issues)
+            if isinstance(step, LambdaStep) and step.payload:
+                payload = _payload(f"steps[{i}].payload", step.payload, known, visible, issues)
                 if payload is not None:
                     payloads[step.id] = payload
         if issues:
@@ -119,18 +141,118 @@ def _locate(source: str, ref: str) -> str:
     return ""
 
 
+class _Known:
+    """The names a definition declares, built once per validation (not once per reference)."""
+
+    def __init__(self, defn: WorkflowDefinition) -> None:
+        self.params = defn.params
+        self.step_ids = {s.id: i for i, s in enumerate(defn.steps)}
+
+
+class _Upstream:
+    """Which steps are upstream of which, without storing every ancestor set.
+
+    A 100,000-step chain has 5 billion ancestor pairs. Instead, each step gets its index
+    in a topological order (an ancestor always has a smaller one). A query for a nearby
+    target searches backwards from the step, never entering a step whose index is below
+    the target's; a far target (many steps apart) gets its descendants marked once, in a
+    bitset of one bit per step, shared by every later query for it. Only expressions
+    that read ``steps.*`` ask, so a definition without them costs one pass over the graph.
+    """
+
+    NEAR = 256  # topological distance up to which a backward search is used
+    MAX_BITSET_BYTES = 64 << 20  # memory kept for the descendants of far targets
+
+    def __init__(self, defn: WorkflowDefinition) -> None:
+        self._preds = {s.id: s.dependency_ids for s in defn.steps}
+        self._order: dict[str, int] | None = None
+        self._succs: dict[str, list[str]] = {}
+        self._below: dict[str, bytearray] = {}  # far target -> bitset of its descendants
+        self._kept = 0
+
+    def _topo(self) -> dict[str, int]:
+        if self._order is None:
+            preds = self._preds
+            waiting = {sid: len(ps) for sid, ps in preds.items()}
+            succs: dict[str, list[str]] = {sid: [] for sid in preds}
+            for sid, ps in preds.items():
+                for p in ps:
+                    succs[p].append(sid)
+            ready = [sid for sid, n in waiting.items() if n == 0]
+            order: dict[str, int] = {}
+            while ready:
+                sid = ready.pop()
+                order[sid] = len(order)
+                for nxt in succs[sid]:
+                    waiting[nxt] -= 1
+                    if waiting[nxt] == 0:
+                        ready.append(nxt)
+            self._order = order
+            self._succs = succs
+        return self._order
+
+    def is_upstream(self, target: str, step: str) -> bool:
+        preds = self._preds
+        direct = preds.get(step, ())
+        if target in direct:
+            return True
+        if not direct:
+            return False
+        order = self._topo()
+        floor = order.get(target)
+        at = order.get(step, -1)
+        if floor is None or at <= floor:
+            return False
+        if at - floor > self.NEAR:
+            bits = self._descendants(target)
+            return bool(bits[at >> 3] & (1 << (at & 7)))
+        seen = {step}
+        stack = [step]
+        while stack:
+            for p in preds[stack.pop()]:
+                if p == target:
+                    return True
+                if p not in seen and order.get(p, -1) > floor:
+                    seen.add(p)
+                    stack.append(p)
+        return False
+
+    def _descendants(self, target: str) -> bytearray:
+        bits = self._below.get(target)
+        if bits is not None:
+            return bits
+        order = self._topo()
+        succs = self._succs
+        bits = bytearray((len(order) >> 3) + 1)
+        stack = [target]
+        while stack:
+            for nxt in succs[stack.pop()]:
+                i = order[nxt]
+                mask = 1 << (i & 7)
+                if not bits[i >> 3] & mask:
+                    bits[i >> 3] |= mask
+                    stack.append(nxt)
+        if self._kept + len(bits) <= self.MAX_BITSET_BYTES:
+            self._below[target] = bits
+            self._kept += len(bits)
+        return bits
+
+    def view(self, step: str) -> Callable[[str], bool]:
+        return lambda target: self.is_upstream(target, step)
+
+
 def _check_refs(
     path: str,
     source: str,
     references: frozenset[str],
     roots: frozenset[str],
-    defn: WorkflowDefinition,
-    upstream: frozenset[str],
+    known: _Known,
+    upstream: Callable[[str], bool],
     issues: list[Issue],
 ) -> frozenset[str]:
     """Issues for bad references; returns the step ids read."""
     steps_read: set[str] = set()
-    step_ids = [s.id for s in defn.steps]
+    step_ids = known.step_ids
     for ref in sorted(references):
         parts = ref.split(".")
         root = parts[0]
@@ -140,18 +262,26 @@ def _check_refs(
             issues.append(
                 Issue(path, f"unknown name '{root}'{at}{did_you_mean(root, roots)}; use {allowed}")
             )
-        elif root == "params" and len(parts) > 1 and parts[1] not in defn.params:
+        elif root == "params" and len(parts) > 1 and parts[1] not in known.params:
             issues.append(
                 Issue(
                     path,
-                    f"unknown param '{parts[1]}'{at}{did_you_mean(parts[1], defn.params)}",
+                    f"unknown param '{parts[1]}'{at}{did_you_mean(parts[1], known.params)}",
+                )
+            )
+        elif root == "run" and len(parts) > 1 and parts[1] not in RUN_FIELDS:
+            issues.append(
+                Issue(
+                    path,
+                    f"run has no field '{parts[1]}'{at}{did_you_mean(parts[1], RUN_FIELDS)};"
+                    f" the fields of run are {', '.join(RUN_FIELDS)}",
                 )
             )
         elif root == "steps" and len(parts) > 1:
             sid = parts[1]
             if sid not in step_ids:
                 issues.append(Issue(path, f"unknown step '{sid}'{at}{did_you_mean(sid, step_ids)}"))
-            elif sid not in upstream:
+            elif not upstream(sid):
                 issues.append(
                     Issue(
                         path,
@@ -171,7 +301,13 @@ def _check_refs(
     return frozenset(steps_read)
 
 
-def _param_templates(defn: WorkflowDefinition, issues: list[Issue]) -> dict[str, CompiledTemplate]:
+def _nothing_upstream(step: str) -> bool:
+    return False
+
+
+def _param_templates(
+    defn: WorkflowDefinition, known: _Known, issues: list[Issue]
+) -> dict[str, CompiledTemplate]:
     out: dict[str, CompiledTemplate] = {}
     for name, spec in defn.params.items():
         if not is_template(spec.default):
@@ -182,7 +318,9 @@ def _param_templates(defn: WorkflowDefinition, issues: list[Issue]) -> dict[str,
         except ExpressionError as exc:
             issues.append(_expr_issue(path, exc))
             continue
-        _check_refs(path, spec.default, tpl.references, PARAM_ROOTS, defn, frozenset(), issues)
+        _check_refs(
+            path, spec.default, tpl.references, PARAM_ROOTS, known, _nothing_upstream, issues
+        )
         out[name] = tpl
     return out
 
@@ -232,36 +370,11 @@ def _param_order(
     return tuple(order)
 
 
-def _ancestors(defn: WorkflowDefinition) -> dict[str, frozenset[str]]:
-    """Every step upstream of each step (iteratively, in dependency order)."""
-    preds = {s.id: s.dependency_ids for s in defn.steps}
-    memo: dict[str, frozenset[str]] = {}
-    for start in preds:
-        stack = [start]
-        while stack:
-            node = stack[-1]
-            if node in memo:
-                stack.pop()
-                continue
-            missing = [p for p in preds.get(node, []) if p in preds and p not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            acc: set[str] = set()
-            for p in preds.get(node, []):
-                if p in preds:
-                    acc.add(p)
-                    acc |= memo[p]
-            memo[node] = frozenset(acc)
-            stack.pop()
-    return memo
-
-
 def _payload(
     path: str,
     value: Any,
-    defn: WorkflowDefinition,
-    upstream: frozenset[str],
+    known: _Known,
+    upstream: Callable[[str], bool],
     issues: list[Issue],
 ) -> Payload | None:
     """Compile the templates inside a payload into one render function, or None."""
@@ -284,7 +397,7 @@ def _payload(
                 return lambda b: None
             found = True
             steps_read.update(
-                _check_refs(where, val, tpl.references, STEP_ROOTS, defn, upstream, issues)
+                _check_refs(where, val, tpl.references, STEP_ROOTS, known, upstream, issues)
             )
             return tpl.render
         return lambda b: val

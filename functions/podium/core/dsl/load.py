@@ -32,9 +32,40 @@ _STEP_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+# ---- limits on what a definition may be (docs/operations.md lists them all) -----------
+
+MAX_DEFINITION_CHARS = 16 * 1024 * 1024
+"""Characters of definition text (YAML or JSON), checked before parsing."""
+MAX_DOCUMENT_DEPTH = 64
+"""Nesting depth of maps and lists in a definition (or a request body)."""
+MAX_ALIAS_EXPANSION = 100_000
+"""YAML nodes that aliases (``*name``) may add beyond the nodes written in the text."""
+MAX_STEPS = 100_000
+"""Steps in one workflow definition."""
+MAX_PARAMS = 1_000
+"""Params declared by one workflow."""
+MAX_NAME_LENGTH = 80
+"""Characters in a workflow name, step id, param name or concurrency key."""
+
+# libyaml's C parser when installed (much faster); the same rules either way.
+_SafeLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Yaml12Loader(_SafeLoader):  # type: ignore[misc]
     """YAML 1.2 booleans: only true/false. YAML 1.1 also reads on/off/yes/no as booleans,
-    which silently turns a param named ``on`` or a value ``no`` (Norway) into a bool."""
+    which silently turns a param named ``on`` or a value ``no`` (Norway) into a bool.
+
+    Aliases are checked before anything is built: ten nested anchors that each repeat
+    the one before ten times (a "billion laughs") are a few hundred bytes of text but a
+    billion values, so the expanded size and the depth of the node graph are bounded.
+    """
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        check_node_graph(node)
+        return self.construct_document(node)
 
 
 _Yaml12Loader.yaml_implicit_resolvers = {
@@ -48,8 +79,96 @@ _Yaml12Loader.add_implicit_resolver(
 )
 
 
+class _DocumentLimit(Exception):
+    pass
+
+
+def check_node_graph(root: yaml.Node) -> None:
+    """Refuse alias expansion beyond MAX_ALIAS_EXPANSION nodes, recursive aliases, and
+    nesting deeper than MAX_DOCUMENT_DEPTH. Iterative: no recursion on deep input."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            open_nodes.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            if depth[key] > MAX_DOCUMENT_DEPTH:
+                raise _DocumentLimit(
+                    f"nested more than {MAX_DOCUMENT_DEPTH} levels deep"
+                    f" (at line {node.start_mark.line + 1}); flatten the structure"
+                )
+            if size[key] - len(size) > MAX_ALIAS_EXPANSION:
+                raise _DocumentLimit(
+                    f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} extra values"
+                    f" (at line {node.start_mark.line + 1}); write the values out or use"
+                    " fewer nested aliases"
+                )
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise _DocumentLimit(
+                f"recursive alias at line {node.start_mark.line + 1}: an anchor cannot"
+                " contain an alias to itself"
+            )
+        open_nodes.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                raise _DocumentLimit(
+                    f"recursive alias at line {child.start_mark.line + 1}: an anchor cannot"
+                    " contain an alias to itself"
+                )
+            if id(child) not in size:
+                stack.append((child, False))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def check_depth(data: Any, limit: int = MAX_DOCUMENT_DEPTH) -> str | None:
+    """The path of the first value nested deeper than ``limit``, or None. Iterative."""
+    stack: list[tuple[Any, int, str]] = [(data, 1, "")]
+    while stack:
+        value, level, path = stack.pop()
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            continue
+        if level > limit:
+            return (path[:60] + "...") if len(path) > 60 else (path or "(top level)")
+        for k, v in items:
+            if isinstance(v, (dict, list)):
+                part = f"[{k}]" if isinstance(k, int) else (f".{k}" if path else str(k))
+                stack.append((v, level + 1, path + part))
+    return None
+
+
 def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
     """YAML is a superset of JSON, but JSON gets JSON's clearer error messages."""
+    if len(text) > MAX_DEFINITION_CHARS:
+        raise DefinitionError(
+            [
+                Issue(
+                    source,
+                    f"definition is {len(text):,} characters, over the limit of"
+                    f" {MAX_DEFINITION_CHARS:,}; split it into smaller workflows",
+                )
+            ]
+        )
     stripped = text.lstrip()
     try:
         data = (
@@ -64,11 +183,51 @@ def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise DefinitionError([Issue(source, f"invalid YAML{where}: {problem}")]) from None
+    except _DocumentLimit as exc:
+        raise DefinitionError([Issue(source, f"invalid YAML: {exc}")]) from None
+    except (RecursionError, MemoryError):
+        raise DefinitionError(
+            [Issue(source, f"nested more than {MAX_DOCUMENT_DEPTH} levels deep; flatten it")]
+        ) from None
     if not isinstance(data, dict):
         raise DefinitionError(
             [Issue(source, "a workflow definition must be a mapping with 'name' and 'steps'")]
         )
+    deep = check_depth(data)
+    if deep is not None:
+        raise DefinitionError(
+            [Issue(deep, f"nested more than {MAX_DOCUMENT_DEPTH} levels deep; flatten it")]
+        )
     return data
+
+
+def check_size_limits(data: dict[str, Any]) -> list[Issue]:
+    """Counts and name lengths the models do not bound (before pydantic sees them)."""
+    issues: list[Issue] = []
+    steps = data.get("steps")
+    if isinstance(steps, list) and len(steps) > MAX_STEPS:
+        issues.append(
+            Issue(
+                "steps",
+                f"{len(steps):,} steps, over the limit of {MAX_STEPS:,} per workflow;"
+                " split the work into subworkflows or a foreach",
+            )
+        )
+    params = data.get("params")
+    if isinstance(params, dict):
+        if len(params) > MAX_PARAMS:
+            issues.append(
+                Issue("params", f"{len(params):,} params, over the limit of {MAX_PARAMS:,}")
+            )
+        for name in params:
+            if isinstance(name, str) and not 1 <= len(name) <= MAX_NAME_LENGTH:
+                issues.append(
+                    Issue(
+                        f"params.{name[:40]}",
+                        f"param names must be 1 to {MAX_NAME_LENGTH} characters long",
+                    )
+                )
+    return issues
 
 
 def load_definition(text: str, source: str = "<definition>") -> WorkflowDefinition:
@@ -77,6 +236,9 @@ def load_definition(text: str, source: str = "<definition>") -> WorkflowDefiniti
 
 def validate_definition(data: dict[str, Any]) -> WorkflowDefinition:
     """Every issue at once: shape errors first, then graph and param-default errors."""
+    too_big = check_size_limits(data) if isinstance(data, dict) else []
+    if too_big:
+        raise DefinitionError(too_big)
     try:
         defn = WorkflowDefinition.model_validate(data)
     except ValidationError as exc:
@@ -152,6 +314,16 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
     if kind == "enum":
         expected = err.get("ctx", {}).get("expected", "")
         return Issue(path, f"'{err.get('input')}' is not allowed; use one of: {expected}")
+    if loc and loc[-1] == "depends_on" and kind == "list_type":
+        raw = err.get("input")
+        example = f"[{raw}]" if isinstance(raw, str) and raw else "[extract]"
+        return Issue(
+            path,
+            f"depends_on must be a list of step ids, e.g. {example}"
+            " (or {step: id, when: expression} entries)",
+        )
+    if loc == ("steps",) and kind == "list_type":
+        return Issue(path, "steps must be a list of steps, e.g. [{id: a, type: noop}]")
     if kind == "too_short" and loc == ("steps",):
         return Issue(path, "a workflow needs at least one step")
     return Issue(path, str(err["msg"]))
