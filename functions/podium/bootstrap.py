@@ -57,6 +57,18 @@ def local_home(explicit: str | os.PathLike[str] | None = None, env: Any = None) 
     return Path(value) if value else Path(DEFAULT_HOME)
 
 
+def remote_target_configured(env: Any = None) -> bool:
+    """Whether the user set up remote targets (``podium runs`` then defaults to a stack):
+    $PODIUM_PROFILE or $PODIUM_CONFIG is set, or the default config file exists. An
+    explicit $PODIUM_HOME means the local home."""
+    env = os.environ if env is None else env
+    if env.get("PODIUM_HOME", "").strip():
+        return False
+    if env.get("PODIUM_PROFILE") or env.get("PODIUM_CONFIG"):
+        return True
+    return Path("~/.config/podium/config.toml").expanduser().exists()
+
+
 def aws_clients(
     region: str | None = None, endpoint_url: str | None = None, *, embedded: bool = False
 ) -> dict[str, Any]:

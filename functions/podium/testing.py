@@ -9,6 +9,11 @@
 
 Or use the ``podium_runtime`` fixture (add ``pytest_plugins = ["podium.testing"]`` to your
 conftest.py) to push several workflows, start runs and pump them yourself.
+
+Both run on the embedded default, the SQLite home: ``run_workflow`` on a fresh in-memory
+database (or on ``home=PATH`` to inspect the run afterwards with ``podium runs show
+--home PATH``), the fixture on a fresh home in the test's ``tmp_path``. ``store="moto"``
+runs the same on DynamoDB in moto instead.
 """
 
 from __future__ import annotations
@@ -36,19 +41,26 @@ def step_of(view: RunView, step: str) -> StepRecord:
 
 
 def run_workflow(
-    source: str | Path | dict[str, Any], params: dict[str, Any] | None = None
+    source: str | Path | dict[str, Any],
+    params: dict[str, Any] | None = None,
+    *,
+    home: str | Path | None = None,
+    store: str = "sqlite",
 ) -> RunView:
-    """Push and run one workflow to the end on a fresh embedded runtime (virtual time)."""
+    """Push and run one workflow to the end on a fresh embedded runtime (virtual time).
+
+    ``home``: a local home directory to keep the run in (default: none, in memory)."""
     if isinstance(source, (str, Path)) and Path(source).exists():
         path = Path(source)
         sys.path.insert(0, str(path.resolve().parent))
         source = path
-    with LocalRuntime(clock=ManualClock()) as rt:
+    where = home if home is not None else ":memory:"
+    with LocalRuntime(clock=ManualClock(), store=store, home=where) as rt:
         return rt.run(source, params)
 
 
 @pytest.fixture
-def podium_runtime() -> Iterator[LocalRuntime]:
-    """A fresh embedded runtime (moto + in-process queues) on a manual clock."""
-    with LocalRuntime(clock=ManualClock()) as rt:
+def podium_runtime(tmp_path: Path) -> Iterator[LocalRuntime]:
+    """A fresh embedded runtime (a SQLite home in ``tmp_path``) on a manual clock."""
+    with LocalRuntime(clock=ManualClock(), store="sqlite", home=tmp_path / ".podium") as rt:
         yield rt

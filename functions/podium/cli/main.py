@@ -23,6 +23,34 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("podium")
+    except PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"podium {_version()}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Podium: a serverless workflow orchestrator for AWS."""
+
+
 ParamOption = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="Run param as key=value (repeatable)."),
@@ -86,12 +114,33 @@ def run(
     real_time: Annotated[
         bool, typer.Option("--real-time", help="Really wait for sleeps and retry delays.")
     ] = False,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="The local home (default: PODIUM_HOME, else .podium)."),
+    ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="sqlite: the local home, kept for podium runs; moto: DynamoDB on in-process"
+            " moto (fidelity checks); memory: in-process fakes. moto and memory keep nothing.",
+        ),
+    ] = "sqlite",
 ) -> None:
-    """Run a workflow end to end on the embedded runtime (moto, no AWS account)."""
+    """Run a workflow end to end on the embedded runtime (no AWS account).
+
+    State is kept in the local home (a SQLite file), so podium runs list/show/timeline
+    inspect the run afterwards from another process."""
     from rich.live import Live
 
+    from podium import bootstrap
     from podium.cli import render
     from podium.local.runtime import LocalRuntime
+
+    if backend not in ("sqlite", "moto", "memory"):
+        errors.print(f"[red]--backend '{backend}': use sqlite, moto or memory[/red]")
+        raise typer.Exit(2)
+    where = bootstrap.local_home(home) if backend == "sqlite" else None
 
     text = _read(file)
     try:
@@ -102,7 +151,7 @@ def run(
     params = parse_params(dict(defn.params), param or [])
     # Local functions are referenced as module:function next to the definition.
     sys.path.insert(0, str(file.resolve().parent))
-    with LocalRuntime(virtual_time=not real_time) as rt:
+    with LocalRuntime(virtual_time=not real_time, store=backend, home=where) as rt:
         rt.push(text)
         try:
             started = rt.start_run(defn.name, params)
@@ -127,6 +176,13 @@ def run(
                 console.print(
                     s.output if isinstance(s.output, str) else json.dumps(s.output, indent=2)
                 )
+        if where is not None:
+            home_flag = f" --home {where}" if home is not None else ""
+            errors.print(
+                f"[dim]kept in {where / bootstrap.HOME_DB}: podium runs show"
+                f" {view.run.run_id}{home_flag}[/dim]",
+                highlight=False,
+            )
     raise typer.Exit(0 if view.run.status.complete else 1)
 
 

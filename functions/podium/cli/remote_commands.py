@@ -3,6 +3,10 @@
 Every command takes the same target options (see ``remote.resolve_target`` for the order
 in which they apply). Exit codes: 0 ok, 1 the API refused the request (or could not be
 reached), 2 a usage or configuration problem found before any API call.
+
+``podium runs ...`` reads the local home instead (``cli/local_commands.py``) when no
+remote target is named: no --stack, --endpoint or --profile, and no remote config
+(``bootstrap.remote_target_configured``); ``--home`` always means the local home.
 """
 
 from __future__ import annotations
@@ -64,6 +68,15 @@ AwsProfileOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Read the local home (default when no remote target is set: PODIUM_HOME, else"
+        " .podium).",
+        rich_help_panel=TARGET,
+    ),
+]
 ParamOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -223,25 +236,63 @@ def start(
 
 
 runs_app = typer.Typer(
-    help="Inspect the runs of a deployed stack.", no_args_is_help=True, add_completion=False
+    help="Inspect runs: of the local home, or of a deployed stack (--stack, --endpoint).",
+    no_args_is_help=True,
+    add_completion=False,
 )
+
+
+def _is_local(
+    home: Path | None, stack: str | None, endpoint: str | None, profile: str | None
+) -> bool:
+    """Local home or deployed stack (see the module doc)."""
+    from podium import bootstrap
+
+    if home is not None:
+        if stack or endpoint or profile:
+            _err().print(Text("pass either --home or a remote target, not both", style="red"))
+            raise typer.Exit(2)
+        return True
+    if stack or endpoint or profile:
+        return False
+    return not bootstrap.remote_target_configured()
 
 
 @runs_app.command("list")
 def list_runs(
-    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    workflow: Annotated[
+        str | None, typer.Argument(help="Workflow name (locally: optional, all by default).")
+    ] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="Only runs in this status (repeatable; local home)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only runs created since: 2h, 7d, or 2026-01-15 (local)."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="How many runs.")] = 20,
     as_json: JsonOption = False,
+    home: HomeOption = None,
     stack: StackOption = None,
     endpoint: EndpointOption = None,
     profile: ProfileOption = None,
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
 ) -> None:
-    """A workflow's runs, newest first."""
+    """Runs, newest first (of one workflow, or locally of all)."""
+    if _is_local(home, stack, endpoint, profile):
+        from podium.cli import local_commands
+
+        local_commands.list_runs(home, workflow, status, since, limit, as_json)
+        return
+    if workflow is None:
+        _err().print(Text("a deployed stack lists the runs of one WORKFLOW: name it", style="red"))
+        raise typer.Exit(2)
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with _reporting(workflow):
         body = target.connect().get(f"/workflows/{quote(workflow)}/runs", {"limit": limit})
+    body = _filtered(body, status, since)
     if as_json:
         _print_json(body)
     elif not body.get("runs"):
@@ -250,17 +301,44 @@ def list_runs(
         _out().print(remote_render.runs_table(workflow, body["runs"]))
 
 
+def _filtered(body: Any, status: list[str] | None, since: str | None) -> Any:
+    """--status and --since on a remote page (the API filters on neither yet)."""
+    if not status and not since:
+        return body
+    import time
+
+    from podium.cli.local_commands import parse_since, parse_statuses
+
+    wanted = {s.value for s in parse_statuses(status) or ()}
+    since_ms = parse_since(since, time.time_ns() // 1_000_000) if since else None
+    runs = [
+        r
+        for r in body.get("runs") or []
+        if (not wanted or r.get("status") in wanted)
+        and (since_ms is None or (r.get("created_at") or 0) >= since_ms)
+    ]
+    return {**body, "runs": runs}
+
+
 @runs_app.command("show")
 def show_run(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
     as_json: JsonOption = False,
+    home: HomeOption = None,
     stack: StackOption = None,
     endpoint: EndpointOption = None,
     profile: ProfileOption = None,
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
 ) -> None:
-    """A run's steps (status, attempts, timing, errors, outputs) and its own error."""
+    """A run's steps (status, attempts, timing, errors, outputs) and its own error.
+
+    Locally, the exit code is 1 for a failed, timed-out or stopped run."""
+    if _is_local(home, stack, endpoint, profile):
+        from podium.cli import local_commands
+
+        local_commands.show_run(home, run_id, as_json)
+        return
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with _reporting(run_id):
         body = target.connect().get(f"/runs/{quote(run_id)}")
@@ -268,6 +346,37 @@ def show_run(
         _print_json(body)
     else:
         _out().print(remote_render.run_detail(body))
+
+
+@runs_app.command("timeline")
+def timeline(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """A Gantt of every attempt of a run: queued, running, backoff."""
+    if _is_local(home, stack, endpoint, profile):
+        from podium.cli import local_commands
+
+        local_commands.timeline(home, run_id, as_json)
+        return
+    import time
+
+    from podium.cli.timeline import attempts_of
+    from podium.cli.timeline import timeline as draw
+
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    with _reporting(run_id):
+        body = target.connect().get(f"/runs/{quote(run_id)}")
+    if as_json:
+        _print_json({"run": body.get("run"), "attempts": [a.view() for a in attempts_of(body)]})
+    else:
+        _out().print(draw(body, time.time_ns() // 1_000_000))
 
 
 def unblock(

@@ -106,7 +106,14 @@ class LocalRuntime:
         return self.home / bootstrap.HOME_DB if self.home is not None else None
 
     def start(self) -> None:
+        from moto import mock_aws
+
         clock = self.clock
+        # Steps' own AWS calls (boto3 in a module:function) go to in-process moto too,
+        # whatever the store: a local run needs no AWS account.
+        os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+        self._mock = mock_aws()
+        self._mock.start()
         self.store: DynamoStateStore | MemoryStateStore | SqliteStateStore
         if self.store_kind == "sqlite":
             self._start_home()
@@ -136,12 +143,7 @@ class LocalRuntime:
         )
 
     def _start_in_process(self) -> None:
-        from moto import mock_aws
-
         clock = self.clock
-        os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-        self._mock = mock_aws()
-        self._mock.start()
         if self.store_kind == "moto":
             self.dynamodb = bootstrap.aws_clients(REGION, embedded=True)["dynamodb"]
             create_table(self.dynamodb, TABLE_NAME)

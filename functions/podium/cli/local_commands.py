@@ -1,0 +1,243 @@
+"""``podium runs ...`` against the local home (the SQLite file ``podium run`` writes).
+
+Each command opens the home from a new process, reads, and renders the same JSON views
+the deployed API returns, so a local run looks like a remote one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from podium import bootstrap
+from podium.cli.remote_render import timestamp
+from podium.core.engine.errors import RunNotFound
+from podium.core.engine.status import RunStatus
+
+FAILED_RUN = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.STOPPED})
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")
+_UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+
+
+def _out() -> Console:
+    return Console(soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _print_json(body: Any) -> None:
+    sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
+
+
+def parse_since(value: str, now_ms: int) -> int:
+    """``30m``, ``2h``, ``7d`` (ago), or a date / ISO time (UTC unless it says otherwise)."""
+    text = value.strip()
+    match = _DURATION.match(text.lower())
+    if match:
+        return now_ms - int(match.group(1)) * _UNIT_MS[match.group(2)]
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}': use a duration ago (30m, 2h, 7d) or a date/time (2026-01-15T10:00)"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
+def parse_statuses(values: list[str] | None) -> frozenset[RunStatus] | None:
+    if not values:
+        return None
+    out = set()
+    for value in values:
+        for part in value.split(","):
+            name = part.strip().upper()
+            if not name:
+                continue
+            try:
+                out.add(RunStatus(name))
+            except ValueError:
+                known = ", ".join(s.value.lower() for s in RunStatus)
+                raise typer.BadParameter(f"unknown status '{part}' (one of: {known})") from None
+    return frozenset(out) or None
+
+
+class Home:
+    """A local home opened for reading (and the runtime's wiring, for run views)."""
+
+    def __init__(self, home: Path | None) -> None:
+        from podium.local.runtime import LocalRuntime
+
+        self.path = bootstrap.local_home(home)
+        self.database = self.path / bootstrap.HOME_DB
+        self.exists = self.database.exists()
+        self._rt = LocalRuntime(store="sqlite", home=self.path, virtual_time=False)
+
+    def __enter__(self) -> Home:
+        if self.exists:
+            self._rt.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.exists:
+            self._rt.stop()
+
+    @property
+    def runtime(self) -> Any:
+        return self._rt
+
+    def run_body(self, run_id: str) -> dict[str, Any]:
+        """The run's JSON view, as ``GET /runs/{id}`` answers it."""
+        from podium.cli.render import view_json
+
+        return view_json(self._rt.describe(run_id))
+
+
+def _missing_home(home: Home) -> None:
+    _err().print(
+        Text(
+            f"no local home at {home.path} (nothing has run here yet): "
+            "podium run FILE, or pass --home, --stack or --endpoint",
+            style="yellow",
+        ),
+        highlight=False,
+    )
+
+
+def list_runs(
+    home_dir: Path | None,
+    workflow: str | None,
+    statuses: list[str] | None,
+    since: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    from podium.cli.remote_render import runs_table
+    from podium.service.views import run_view
+
+    wanted = parse_statuses(statuses)
+    with Home(home_dir) as home:
+        if not home.exists:
+            if as_json:
+                _print_json({"runs": []})
+            else:
+                _missing_home(home)
+            return
+        since_ms = parse_since(since, home.runtime.clock.now_ms()) if since else None
+        runs = home.runtime.store.search_runs(
+            workflow, statuses=wanted, since=since_ms, limit=limit
+        )
+    body = {"runs": [run_view(r) for r in runs]}
+    if as_json:
+        _print_json(body)
+    elif not runs:
+        what = f"runs of {workflow}" if workflow else "runs"
+        _out().print(f"no {what} in {home.path} yet", highlight=False)
+    elif workflow:
+        _out().print(runs_table(workflow, body["runs"]))
+    else:
+        _out().print(_all_runs_table(body["runs"]))
+
+
+def _all_runs_table(runs: list[dict[str, Any]]) -> Any:
+    """The runs of every workflow: the remote table with a workflow column."""
+    from rich.table import Table
+
+    from podium.cli.remote_render import RUN_STATUS_STYLE, _elapsed
+    from podium.cli.render import _ms
+
+    table = Table(title="runs (newest first)", title_justify="left")
+    cols = ("run", "workflow", "status", "version", "trigger", "created (UTC)", "duration")
+    for col in (*cols, "error"):
+        table.add_column(col, no_wrap=col != "error", overflow="fold")
+    for r in runs:
+        table.add_row(
+            str(r["run_id"]),
+            str(r["workflow"]),
+            Text(str(r["status"]), style=RUN_STATUS_STYLE.get(r["status"], "")),
+            str(r["version"]),
+            str(r.get("trigger") or ""),
+            timestamp(r.get("created_at")),
+            _ms(_elapsed(r.get("started_at"), r.get("ended_at"))),
+            r.get("error") or "",
+        )
+    return table
+
+
+def _open_run(home: Home, run_id: str) -> dict[str, Any]:
+    if not home.exists:
+        _missing_home(home)
+        raise typer.Exit(1)
+    try:
+        return home.run_body(run_id)
+    except RunNotFound:
+        _err().print(Text(f"run '{run_id}' not found in {home.path}", style="bold red"))
+        raise typer.Exit(1) from None
+
+
+def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
+    from podium.cli.remote_render import run_detail
+
+    with Home(home_dir) as home:
+        body = _open_run(home, run_id)
+    if as_json:
+        _print_json(body)
+    else:
+        out = _out()
+        out.print(run_detail(body))
+        _print_problems(out, body)
+    raise typer.Exit(1 if RunStatus(body["run"]["status"]) in FAILED_RUN else 0)
+
+
+def _print_problems(out: Console, body: dict[str, Any]) -> None:
+    """Every failed attempt with its whole error (the table cuts long ones)."""
+    retries = [e for e in body.get("events") or [] if e.get("kind") in ("retry", "reclaim")]
+    failed = [s for s in body.get("steps") or [] if s.get("error")]
+    if not retries and not failed:
+        return
+    out.print(Text("\nerrors", style="bold"))
+    for ev in retries:
+        detail = ev.get("detail") or {}
+        delay = detail.get("delay_seconds")
+        again = f" (retried after {delay}s)" if delay is not None else ""
+        out.print(
+            Text.assemble(
+                (f"  {ev.get('step')} attempt {ev.get('attempt')}", "yellow"),
+                f" {ev.get('kind')}{again}: ",
+                str(detail.get("error") or ""),
+            ),
+            highlight=False,
+        )
+    for s in failed:
+        out.print(
+            Text.assemble(
+                (f"  {s.get('step')} attempt {s.get('attempts')}", "red"),
+                f" {str(s.get('status')).lower()}: ",
+                str(s.get("error")),
+            ),
+            highlight=False,
+        )
+
+
+def timeline(home_dir: Path | None, run_id: str, as_json: bool) -> None:
+    from podium.cli.timeline import attempts_of
+    from podium.cli.timeline import timeline as draw
+
+    with Home(home_dir) as home:
+        body = _open_run(home, run_id)
+        now = home.runtime.clock.now_ms()
+    if as_json:
+        _print_json({"run": body["run"], "attempts": [a.view() for a in attempts_of(body)]})
+    else:
+        _out().print(draw(body, now))

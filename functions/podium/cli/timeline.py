@@ -1,0 +1,183 @@
+"""``podium runs timeline``: a terminal Gantt of every attempt of a run.
+
+Drawn from the run's JSON view (the API's ``GET /runs/{id}`` body, or the same view built
+from the local home), so local and remote runs look alike. The timeline is derived, as
+the engine stores it: a step item carries its current attempt's times, and each retry
+left an event with the failed attempt's start, end and backoff. Segments:
+
+  ``░`` queued (ready, or due again, and not started yet)    ``█`` running
+  ``·`` backoff before the next attempt                       colour: how it ended
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from podium.cli.remote_render import STEP_STYLE, timestamp
+from podium.cli.render import _ms
+
+BAR_WIDTH = 60
+QUEUED, RUNNING, BACKOFF = "░", "█", "·"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    step: str
+    attempt: int
+    status: str
+    queued_at: int | None  # ready (or due again) from
+    started_at: int | None
+    ended_at: int | None
+    backoff_until: int | None = None  # a failed attempt that was retried
+    error: str | None = None
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "attempt": self.attempt,
+            "status": self.status,
+            "queued_at": self.queued_at,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "backoff_until": self.backoff_until,
+            "error": self.error,
+        }
+
+
+def attempts_of(body: Mapping[str, Any]) -> list[Attempt]:
+    """Every attempt of every step, in step order then attempt order."""
+    retries: dict[str, list[Mapping[str, Any]]] = {}
+    for ev in body.get("events") or []:
+        if ev.get("kind") in ("retry", "reclaim") and ev.get("step"):
+            retries.setdefault(str(ev["step"]), []).append(ev)
+    out: list[Attempt] = []
+    for s in body.get("steps") or []:
+        name = str(s.get("step"))
+        queued_from = s.get("ready_at")
+        earlier = sorted(retries.get(name, []), key=lambda e: e.get("attempt") or 0)
+        numbers = set()
+        for ev in earlier:
+            detail = ev.get("detail") or {}
+            number = int(ev.get("attempt") or 0)
+            if number in numbers or number >= int(s.get("attempts") or 0):
+                continue  # a replayed event, or the current attempt (drawn from the step)
+            numbers.add(number)
+            ended = detail.get("ended_at", ev.get("at"))
+            delay_ms = int(detail.get("delay_seconds") or 0) * 1000
+            backoff = ended + delay_ms if ended is not None else None
+            status = "FAILED" if ev.get("kind") == "retry" else "LOST"
+            out.append(
+                Attempt(
+                    name,
+                    number,
+                    status,
+                    queued_from,
+                    detail.get("started_at"),
+                    ended,
+                    backoff,
+                    detail.get("error"),
+                )
+            )
+            queued_from = backoff
+        current = int(s.get("attempts") or 0)
+        out.append(
+            Attempt(
+                name,
+                current,
+                str(s.get("status")),
+                queued_from,
+                s.get("started_at"),
+                s.get("ended_at"),
+                None,
+                s.get("error"),
+            )
+        )
+    return out
+
+
+def _span(body: Mapping[str, Any], attempts: list[Attempt], now: int) -> tuple[int, int]:
+    run = body.get("run") or {}
+    times = [
+        t
+        for a in attempts
+        for t in (a.queued_at, a.started_at, a.ended_at, a.backoff_until)
+        if t is not None
+    ]
+    start = min([run.get("started_at") or run.get("created_at") or now, *times])
+    end = max([run.get("ended_at") or start, *times])
+    if not run.get("ended_at") and any(a.started_at and not a.ended_at for a in attempts):
+        end = max(end, now)  # something is still running
+    return start, max(end, start + 1)
+
+
+def bar(a: Attempt, start: int, end: int, width: int = BAR_WIDTH, now: int = 0) -> Text:
+    scale = width / (end - start)
+
+    def col(t: int) -> int:
+        return min(width, max(0, int((t - start) * scale)))
+
+    cells = [" "] * width
+    styles = [""] * width
+
+    def paint(t0: int | None, t1: int | None, char: str, style: str) -> None:
+        if t0 is None:
+            return
+        a, b = col(t0), col(t1 if t1 is not None else max(t0, now))
+        b = max(b, a + 1)  # anything that happened gets one cell at least
+        for i in range(a, min(b, width)):
+            cells[i], styles[i] = char, style
+
+    style = STEP_STYLE.get(a.status, "magenta" if a.status == "LOST" else "")
+    if a.queued_at is not None and (a.started_at is None or a.started_at > a.queued_at):
+        paint(a.queued_at, a.started_at, QUEUED, "dim")
+    paint(a.started_at, a.ended_at, RUNNING, style or "white")
+    if a.backoff_until is not None and a.ended_at is not None:
+        paint(a.ended_at, a.backoff_until, BACKOFF, "yellow")
+        if a.started_at is not None:
+            paint(a.started_at, a.ended_at, RUNNING, style or "white")
+    text = Text()
+    for char, st in zip(cells, styles, strict=True):
+        text.append(char, style=st)
+    return text
+
+
+def timeline(body: Mapping[str, Any], now: int, width: int = BAR_WIDTH) -> Group:
+    run = body.get("run") or {}
+    attempts = attempts_of(body)
+    start, end = _span(body, attempts, now)
+    table = Table(
+        title=(
+            f"{run.get('workflow')} v{run.get('version')} · run {run.get('run_id')}"
+            f" · {run.get('status')}"
+        ),
+        title_justify="left",
+        caption=(
+            f"{timestamp(start)} UTC → +{_ms(end - start)}   {QUEUED} queued  {RUNNING} running"
+            f"  {BACKOFF} backoff"
+        ),
+        caption_justify="left",
+    )
+    for col in ("step", "#", "status", "start", "took"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("timeline", no_wrap=True, min_width=width)
+    for a in attempts:
+        took = (
+            a.ended_at - a.started_at
+            if a.ended_at is not None and a.started_at is not None
+            else None
+        )
+        table.add_row(
+            a.step,
+            str(a.attempt),
+            Text(a.status, style=STEP_STYLE.get(a.status, "")),
+            _ms(a.started_at - start if a.started_at is not None else None),
+            _ms(took),
+            bar(a, start, end, width, now),
+        )
+    return Group(table)
