@@ -89,6 +89,23 @@ def main() -> None:
         expr = run_expression_bench()
         results["expressions"] = expr
         console.print_json(data=expr)
+    from podium.bench.validate import run_validate_bench
+
+    validate = run_validate_bench(quick=quick)
+    results["validate"] = validate
+    vt = Table(title=f"Validate a definition (podium validate / push), load {validate['loadavg']}")
+    for col in ("shape", "steps", "wall s", "CPU s", "peak MiB", "text MiB"):
+        vt.add_column(col, justify="right")
+    for r in validate["rows"]:
+        vt.add_row(
+            r["shape"],
+            f"{r['steps']:,}",
+            str(r.get("seconds", r.get("error", "?"))),
+            str(r.get("cpu_seconds", "")),
+            str(r.get("peak_mib", "")),
+            str(r.get("text_mib", "")),
+        )
+    console.print(vt)
     Path("bench-results.json").write_text(json.dumps(results, indent=2) + "\n")
     console.print("wrote bench-results.json")
 

@@ -1,32 +1,48 @@
 """Lambda entry point of the HTTP API (API Gateway HTTP API, payload v2, IAM auth).
 
 Routes:
-  POST /workflows                  push a definition (JSON object, or YAML/JSON text)
+  POST /workflows                  push a definition (JSON object, or YAML/JSON text;
+                                   content-encoding: gzip accepted)
   GET  /workflows/{name}           the active version (?version=N for another)
   POST /workflows/{name}/runs      start a run: {"params": {...}, "version"?, "run_id"?}
   GET  /workflows/{name}/runs      a workflow's runs, newest first (?limit=N, max 100)
   GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
                                    QUEUED run, why it waits)
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
-Errors are JSON: {"message": ..., "errors": [{"path", "message"}]} with 400 or 404.
+
+Errors are JSON: {"code": ..., "message": ..., "errors": [{"path", "message"}],
+"request_id": ...} with 400, 404, 409, 413 or 415. Nothing a caller sends gives a 500:
+a 500 ("internal_error") means a bug or an outage, and is logged with the request id.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from podium import bootstrap
-from podium.core.dsl.errors import DefinitionError, Issue
-from podium.core.engine.errors import NotFound
+from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
+from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict
 from podium.service.admission import unblock
-from podium.service.api_requests import parse_start_run
+from podium.service.api_requests import (
+    RequestError,
+    check_run_id,
+    check_workflow_name,
+    decode_body,
+    parse_json_body,
+    parse_start_run,
+)
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.views import event_view, run_view, step_view, workflow_view
 from podium.service.workflows import get_workflow, push_workflow
+
+log = logging.getLogger("podium.api")
 
 app = APIGatewayHttpResolver()
 MAX_LIST = 100
@@ -40,21 +56,97 @@ def _json(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
     )
 
 
-def _error(status: HTTPStatus, message: str, issues: tuple[Issue, ...] = ()) -> Response[str]:
+def _request_id() -> str:
+    try:
+        rid = app.current_event.request_context.request_id
+    except Exception:  # no event (called outside a request) or a malformed one
+        rid = None
+    if not rid:
+        context = getattr(app, "lambda_context", None)
+        rid = getattr(context, "aws_request_id", None)
+    return str(rid) if rid else uuid.uuid4().hex
+
+
+def _error(
+    status: HTTPStatus,
+    code: str,
+    message: str,
+    issues: tuple[Issue, ...] = (),
+    **extra: Any,
+) -> Response[str]:
     return _json(
         status,
-        {"message": message, "errors": [{"path": i.path, "message": i.message} for i in issues]},
+        {
+            "code": code,
+            "message": message,
+            "errors": [{"path": i.path, "message": i.message} for i in issues],
+            **extra,
+            "request_id": _request_id(),
+        },
     )
+
+
+@app.exception_handler(DefinitionTooLarge)  # type: ignore[untyped-decorator]
+def _too_large(exc: DefinitionTooLarge) -> Response[str]:
+    return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "definition_too_large", str(exc), exc.issues)
 
 
 @app.exception_handler(DefinitionError)  # type: ignore[untyped-decorator]
 def _invalid(exc: DefinitionError) -> Response[str]:
-    return _error(HTTPStatus.BAD_REQUEST, "invalid request", exc.issues)
+    # Each entry of "errors" names its place and the fix (the CLI prints them).
+    return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "invalid request", exc.issues)
+
+
+@app.exception_handler(RequestError)  # type: ignore[untyped-decorator]
+def _bad_request(exc: RequestError) -> Response[str]:
+    return _error(exc.status, exc.code, str(exc), (Issue(exc.path, exc.message),))
 
 
 @app.exception_handler(NotFound)  # type: ignore[untyped-decorator]
 def _not_found(exc: NotFound) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, str(exc))
+    return _error(HTTPStatus.NOT_FOUND, "not_found", str(exc))
+
+
+@app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]
+def _no_route(exc: NotFoundError) -> Response[str]:
+    event = app.current_event
+    return _error(
+        HTTPStatus.NOT_FOUND,
+        "no_route",
+        f"no route {event.http_method} {event.path}; the routes are listed in docs/architecture.md",
+    )
+
+
+@app.exception_handler(RunIdConflict)  # type: ignore[untyped-decorator]
+def _run_id_conflict(exc: RunIdConflict) -> Response[str]:
+    run = exc.current
+    return _error(
+        HTTPStatus.CONFLICT,
+        "run_id_conflict",
+        exc.message,
+        (Issue("body.run_id", exc.message),),
+        run=run_view(run) if run is not None else None,
+    )
+
+
+@app.exception_handler(VersionConflict)  # type: ignore[untyped-decorator]
+def _version_conflict(exc: VersionConflict) -> Response[str]:
+    return _error(HTTPStatus.CONFLICT, "conflict", str(exc))
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def _internal(exc: Exception) -> Response[str]:
+    request_id = _request_id()
+    log.exception("internal error (request %s)", request_id)
+    return _json(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        {
+            "code": "internal_error",
+            "message": f"internal error; report request id {request_id} to the operators",
+            "errors": [],
+            "request_id": request_id,
+        },
+    )
 
 
 def _int_query(name: str, default: int | None, low: int, high: int) -> int | None:
@@ -62,35 +154,44 @@ def _int_query(name: str, default: int | None, low: int, high: int) -> int | Non
     if raw is None:
         return default
     try:
-        value = int(raw)
+        value = int(raw) if len(raw) <= 20 else low - 1
     except ValueError:
         value = low - 1
     if not low <= value <= high:
         raise DefinitionError(
-            [Issue(f"query.{name}", f"must be an integer from {low} to {high}, got {raw!r}")]
+            [Issue(f"query.{name}", f"must be an integer from {low} to {high}, got {raw[:40]!r}")]
         )
     return value
 
 
+def _header(name: str) -> str | None:
+    headers = app.current_event.headers or {}
+    for key, value in headers.items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def _text() -> str | None:
+    event = app.current_event
+    return decode_body(event.body, bool(event.is_base64_encoded), _header("content-encoding"))
+
+
 def _body() -> Any:
-    raw = app.current_event.decoded_body
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise DefinitionError(
-            [Issue("body", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]
-        ) from None
+    return parse_json_body(_text())
 
 
 @app.post("/workflows")
 def push() -> Response[str]:
-    raw = app.current_event.decoded_body or ""
-    content_type = (app.current_event.headers or {}).get("content-type", "")
-    source: Any = raw if "yaml" in content_type else _body()
-    if source is None:
+    text = _text()
+    content_type = _header("content-type") or ""
+    source: Any = text if "yaml" in content_type else parse_json_body(text)
+    if not source:
         raise DefinitionError([Issue("body", "send the workflow definition as the body")])
+    if not isinstance(source, (str, dict)):
+        raise DefinitionError(
+            [Issue("body", "the definition must be a JSON object with 'name' and 'steps'")]
+        )
     wv, created = push_workflow(bootstrap.services(), source, "body")
     status = HTTPStatus.CREATED if created else HTTPStatus.OK
     return _json(status, {"name": wv.name, "version": wv.version, "created": created})
@@ -98,17 +199,19 @@ def push() -> Response[str]:
 
 @app.get("/workflows/<name>")
 def get_one(name: str) -> Response[str]:
+    check_workflow_name(name)
     version = _int_query("version", None, 1, 10**9)
     return _json(HTTPStatus.OK, workflow_view(get_workflow(bootstrap.services(), name, version)))
 
 
 @app.post("/workflows/<name>/runs")
 def start(name: str) -> Response[str]:
+    check_workflow_name(name)
     request = parse_start_run(_body())
     run = start_run(
         bootstrap.services(),
         name,
-        request.params,
+        request.given_params,
         version=request.version,
         trigger="api",
         run_id=request.run_id,
@@ -118,13 +221,17 @@ def start(name: str) -> Response[str]:
 
 @app.get("/workflows/<name>/runs")
 def runs_of(name: str) -> Response[str]:
+    check_workflow_name(name)
     limit = _int_query("limit", 20, 1, MAX_LIST) or 20
-    runs = list_runs(bootstrap.services(), name, limit)
+    ctx = bootstrap.services()
+    ctx.store.active_version(name)  # 404 for an unknown workflow, as the other routes
+    runs = list_runs(ctx, name, limit)
     return _json(HTTPStatus.OK, {"runs": [run_view(r) for r in runs]})
 
 
 @app.post("/workflows/<name>/unblock")
 def unblock_workflow(name: str) -> Response[str]:
+    check_workflow_name(name)
     ctx = bootstrap.services()
     get_workflow(ctx, name)  # 404 for an unknown workflow
     admitted = unblock(ctx, name)
@@ -133,6 +240,7 @@ def unblock_workflow(name: str) -> Response[str]:
 
 @app.get("/runs/<run_id>")
 def get_run(run_id: str) -> Response[str]:
+    check_run_id(run_id)
     view = describe_run(bootstrap.services(), run_id)
     return _json(
         HTTPStatus.OK,
@@ -147,5 +255,21 @@ def get_run(run_id: str) -> Response[str]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         return app.resolve(event, context)
+    except Exception:  # a malformed event, or a failure outside any route
+        request_id = getattr(context, "aws_request_id", None) or uuid.uuid4().hex
+        log.exception("internal error outside a route (request %s)", request_id)
+        return {
+            "statusCode": HTTPStatus.INTERNAL_SERVER_ERROR.value,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(
+                {
+                    "code": "internal_error",
+                    "message": f"internal error; report request id {request_id} to the operators",
+                    "errors": [],
+                    "request_id": request_id,
+                }
+            ),
+            "isBase64Encoded": False,
+        }
     finally:
         bootstrap.services().metrics.flush()

@@ -1,14 +1,213 @@
-"""Request bodies of the HTTP API, validated by pydantic with path-precise errors."""
+"""Request bodies of the HTTP API: decoded, bounded and validated with path-precise errors.
+
+Everything a caller sends passes through here before any service code sees it, so each
+limit is checked once, with a message that names the place and the fix
+(docs/operations.md lists the limits).
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import re
+import zlib
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from podium.core.dsl.errors import DefinitionError, Issue, format_path
+from podium.core.dsl.load import MAX_DEFINITION_CHARS, MAX_DOCUMENT_DEPTH, check_depth
+from podium.core.dsl.models import WORKFLOW_NAME
 
 RUN_ID = r"^[A-Za-z0-9_-]{1,64}$"
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+"""Bytes of a request body as sent (after base64, before gzip). Lambda accepts 6 MB."""
+MAX_DECOMPRESSED_BYTES = MAX_DEFINITION_CHARS
+"""Bytes of a gzip-encoded body once decompressed."""
+
+_WORKFLOW_NAME = re.compile(WORKFLOW_NAME)
+_RUN_ID = re.compile(RUN_ID)
+# A lone surrogate can only come from a \uD800-\uDFFF escape in valid UTF-8 JSON text.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+class RequestError(Exception):
+    """A request the API refuses before it reaches a use case: status, code, place, fix."""
+
+    def __init__(self, status: HTTPStatus, code: str, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.status, self.code, self.path, self.message = status, code, path, message
+
+
+def decode_body(
+    body: str | None, is_base64: bool, content_encoding: str | None = None
+) -> str | None:
+    """The body as text: base64 and gzip undone, size and UTF-8 checked."""
+    if body is None or body == "":
+        return None
+    if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:
+        raise _too_large(len(body))
+    raw: bytes
+    if is_base64:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST,
+                "invalid_body",
+                "body",
+                "the body is marked base64-encoded but is not valid base64;"
+                " send it encoded with the standard alphabet, or as plain text",
+            ) from None
+    else:
+        raw = body.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_BODY_BYTES:
+        raise _too_large(len(raw))
+    encoding = (content_encoding or "").strip().lower()
+    if encoding in ("gzip", "deflate"):
+        raw = _decompress(raw, encoding)
+    elif encoding not in ("", "identity"):
+        raise RequestError(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_encoding",
+            "headers.content-encoding",
+            f"content-encoding {encoding!r} is not supported; use gzip or none",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_body",
+            "body",
+            f"the body is not valid UTF-8 (byte {exc.start}); send UTF-8 text",
+        ) from None
+
+
+def _too_large(size: int) -> RequestError:
+    return RequestError(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        "body_too_large",
+        "body",
+        f"the body is {size:,} bytes, over the limit of {MAX_BODY_BYTES:,};"
+        " send it gzip-compressed (content-encoding: gzip) or split the workflow",
+    )
+
+
+def _decompress(raw: bytes, encoding: str) -> bytes:
+    wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(raw, MAX_DECOMPRESSED_BYTES + 1)
+    except zlib.error:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_body",
+            "body",
+            f"content-encoding is {encoding} but the body does not decompress",
+        ) from None
+    if len(out) > MAX_DECOMPRESSED_BYTES or inflater.unconsumed_tail:
+        raise RequestError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "body_too_large",
+            "body",
+            f"the body decompresses to more than {MAX_DECOMPRESSED_BYTES:,} bytes;"
+            " split the workflow",
+        )
+    return out
+
+
+def parse_json_body(text: str | None) -> Any:
+    """JSON with bounded nesting and no lone surrogates; None for an empty body."""
+    if text is None or not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_json",
+            "body",
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+        ) from None
+    except RecursionError:
+        raise _too_deep("body") from None
+    deep = check_depth(data)
+    if deep is not None:
+        raise _too_deep(f"body.{deep}")
+    if _SURROGATE_ESCAPE.search(text):
+        where = find_lone_surrogate(data)
+        if where is not None:
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST,
+                "invalid_json",
+                f"body.{where}" if where else "body",
+                "contains a lone surrogate escape (\\ud800 to \\udfff), which is not"
+                " valid Unicode; escape characters outside the BMP as a surrogate pair",
+            )
+    return data
+
+
+def _too_deep(path: str) -> RequestError:
+    return RequestError(
+        HTTPStatus.BAD_REQUEST,
+        "too_deep",
+        path,
+        f"JSON nested more than {MAX_DOCUMENT_DEPTH} levels deep; flatten it",
+    )
+
+
+def _has_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def find_lone_surrogate(data: Any) -> str | None:
+    """The path of the first string (or key) holding a lone surrogate, or None."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                return path
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                sub = f"{path}.{k}" if path else str(k)
+                if _has_surrogate(k):
+                    return path or "(key)"
+                stack.append((v, sub))
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+    return None
+
+
+def check_workflow_name(name: str) -> None:
+    if not _WORKFLOW_NAME.match(name):
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_name",
+            "path.name",
+            f"{name[:100]!r} is not a workflow name: start with a letter and use only"
+            " letters, digits, '_' or '-' (at most 80)",
+        )
+
+
+def check_run_id(run_id: str) -> None:
+    if not _RUN_ID.match(run_id):
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_run_id",
+            "path.run_id",
+            f"{run_id[:100]!r} is not a run id: use 1 to 64 letters, digits, '_' or '-'",
+        )
 
 
 class StartRunRequest(BaseModel):
@@ -18,6 +217,12 @@ class StartRunRequest(BaseModel):
     version: Annotated[int, Field(ge=1)] | None = None
     # A client token: the same run_id twice starts one run (safe retries).
     run_id: Annotated[str, Field(pattern=RUN_ID)] | None = None
+
+    @property
+    def given_params(self) -> dict[str, Any] | None:
+        """The params the caller sent, or None when the request left them out (a retry
+        that omits them returns the run started under its run_id)."""
+        return self.params if "params" in self.model_fields_set else None
 
 
 def parse_start_run(body: Any) -> StartRunRequest:

@@ -10,7 +10,7 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.dsl.models import Strategy, WorkflowDefinition
 from podium.core.dsl.params import check_evaluated, resolve_params
-from podium.core.engine.errors import RunConflict
+from podium.core.engine.errors import RunConflict, RunIdConflict
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
@@ -70,8 +70,10 @@ def start_run(
         # answer with the stored run, and redo what the first attempt may have died
         # before doing (both are idempotent).
         current = conflict.current or ctx.store.get_run(run.run_id)
-        if current.workflow != workflow:
-            raise
+        if current.workflow != workflow or (
+            params is not None and any(current.params.get(k) != v for k, v in literal.items())
+        ):
+            raise RunIdConflict(run.run_id, current, workflow) from None
         if current.status is RunStatus.RUNNING:
             ctx.event_queue.send(messages.encode(messages.Start(current.run_id)))
         elif current.status is RunStatus.QUEUED:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import zlib
 from typing import Any
 
+from podium.core.dsl.errors import DefinitionTooLarge, Issue
 from podium.core.dsl.load import parse_document, validate_definition
 from podium.core.engine.records import WorkflowVersion
 from podium.service.context import Services, digest_of
+
+MAX_STORED_DEFINITION_BYTES = 300 * 1024
+"""Bytes of a definition once compressed, as stored in one version item (DynamoDB's
+limit is 400 KB per item; the rest is headroom for the item's other attributes)."""
 
 
 def push_workflow(
@@ -17,7 +24,29 @@ def push_workflow(
     defn = validate_definition(data)
     document = defn.model_dump(mode="json", exclude_defaults=True)
     document["name"] = defn.name
+    check_stored_size(document)
     return ctx.store.put_workflow_version(defn.name, document, digest_of(document), ctx.now())
+
+
+def check_stored_size(document: dict[str, Any]) -> int:
+    """The compressed size of a document; DefinitionTooLarge when a version item cannot
+    hold it (compressed the way the stores compress it)."""
+    text = json.dumps(document, separators=(",", ":")).encode()
+    size = len(zlib.compress(text, 6))
+    if size > MAX_STORED_DEFINITION_BYTES:
+        steps = len(document.get("steps", []))
+        raise DefinitionTooLarge(
+            [
+                Issue(
+                    "",
+                    f"the definition ({steps:,} steps, {len(text):,} bytes) compresses to"
+                    f" {size:,} bytes, over the {MAX_STORED_DEFINITION_BYTES:,}-byte limit of"
+                    " one stored version; split it into smaller workflows, shorten"
+                    " descriptions and payloads, or pass big values as params or S3 keys",
+                )
+            ]
+        )
+    return size
 
 
 def get_workflow(ctx: Services, name: str, version: int | None = None) -> WorkflowVersion:

@@ -24,6 +24,10 @@ class DefinitionError(ValueError):
         super().__init__("\n".join(str(i) for i in self.issues))
 
 
+class DefinitionTooLarge(DefinitionError):
+    """A definition over a size limit (the API answers 413 rather than 400)."""
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'extract'?)`` or an empty string."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)

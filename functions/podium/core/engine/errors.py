@@ -46,5 +46,21 @@ class RunConflict(Exception):
         super().__init__(f"run {run_id} is {state}")
 
 
+class RunIdConflict(RunConflict):
+    """A client token (``run_id``) reused for another workflow or with other params."""
+
+    def __init__(self, run_id: str, current: RunRecord, workflow: str) -> None:
+        super().__init__(run_id, current)
+        if current.workflow != workflow:
+            why = f"already names a run of workflow '{current.workflow}'"
+        else:
+            why = f"already names a run of '{workflow}' started with different params"
+        self.message = (
+            f"run_id '{run_id}' {why} (status {current.status.value}); send a new run_id"
+            " to start another run, or repeat the first request to get that run"
+        )
+        self.args = (self.message,)
+
+
 class VersionConflict(Exception):
     """Two pushes of one workflow raced; the loser retries with the new head."""

@@ -1,0 +1,239 @@
+"""Hostile API requests (issue 9): every answer is JSON with a code, a message that names
+the place and the fix, and a request id; nothing a caller sends gives a 500."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import logging
+import os
+from typing import Any
+
+import pytest
+
+from podium.handlers import api
+from podium.local.runtime import LocalRuntime
+from podium.service import api_requests
+
+WORKFLOW = {
+    "name": "hostile",
+    "params": {"n": {"type": "int", "default": 1}},
+    "steps": [{"id": "a", "type": "noop"}, {"id": "b", "type": "noop", "depends_on": ["a"]}],
+}
+OTHER = {"name": "other", "steps": [{"id": "a", "type": "noop"}]}
+
+
+def send(
+    method: str,
+    path: str,
+    body: str | None = None,
+    *,
+    base64_encoded: bool = False,
+    headers: dict[str, str] | None = None,
+    request_id: str = "req-1",
+) -> tuple[int, dict[str, Any]]:
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", **(headers or {})},
+        "requestContext": {
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "test",
+            },
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "body": body,
+        "isBase64Encoded": base64_encoded,
+    }
+    response = api.handler(event, None)
+    payload = json.loads(response["body"])
+    assert isinstance(payload, dict)
+    return response["statusCode"], payload
+
+
+def assert_error(status: int, body: dict[str, Any], want: int, code: str) -> None:
+    assert (status, body["code"]) == (want, code), body
+    assert body["request_id"] == "req-1"
+    assert body["message"]
+    assert isinstance(body["errors"], list)
+
+
+def test_invalid_base64_body_is_400(runtime: LocalRuntime) -> None:
+    status, body = send("POST", "/workflows", "!!!not base64***", base64_encoded=True)
+    assert_error(status, body, 400, "invalid_body")
+    assert body["errors"][0]["path"] == "body"
+    assert "not valid base64" in body["errors"][0]["message"]
+
+
+def test_invalid_utf8_body_is_400(runtime: LocalRuntime) -> None:
+    raw = base64.b64encode(b'{"name": "x\xff\xfe"}').decode()
+    status, body = send("POST", "/workflows", raw, base64_encoded=True)
+    assert_error(status, body, 400, "invalid_body")
+    assert "not valid UTF-8 (byte 11)" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("depth", [65, 10_000, 200_000])
+def test_deeply_nested_json_is_400(runtime: LocalRuntime, depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    status, body = send("POST", "/workflows", '{"name": "x", "steps": ' + nested + "}")
+    assert_error(status, body, 400, "too_deep")
+    status, body = send("POST", "/workflows/hostile/runs", '{"params": {"n": ' + nested + "}}")
+    assert_error(status, body, 400, "too_deep")
+
+
+def test_lone_surrogate_in_json_is_400(runtime: LocalRuntime) -> None:
+    send("POST", "/workflows", json.dumps(WORKFLOW))
+    status, body = send("POST", "/workflows", '{"name": "x\\ud800", "steps": []}')
+    assert_error(status, body, 400, "invalid_json")
+    assert body["errors"][0]["path"] == "body.name"
+    status, body = send("POST", "/workflows/hostile/runs", '{"params": {"n": "\\udc00"}}')
+    assert_error(status, body, 400, "invalid_json")
+    assert body["errors"][0]["path"] == "body.params.n"
+    # A surrogate pair is a real character and passes.
+    status, _ = send(
+        "POST", "/workflows", json.dumps({**OTHER, "description": "\U0001f600"}, ensure_ascii=True)
+    )
+    assert status == 201
+
+
+def test_lone_surrogate_in_a_definition_expression_is_400(runtime: LocalRuntime) -> None:
+    wf = {
+        "name": "sur",
+        "steps": [{"id": "a", "type": "lambda", "function": "f", "payload": {"x": "${'a\ud800'}"}}],
+    }
+    status, body = send("POST", "/workflows", json.dumps(wf))
+    assert_error(status, body, 400, "invalid_json")
+    wf["steps"][0]["payload"] = {"x": "${'a\\ud800'}"}  # the escape, spelled in CEL
+    status, body = send("POST", "/workflows", json.dumps(wf))
+    assert_error(status, body, 400, "invalid_request")
+    assert "unpaired surrogate" in body["errors"][0]["message"]
+
+
+def test_body_size_is_capped(runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api_requests, "MAX_BODY_BYTES", 1000)
+    status, body = send("POST", "/workflows", json.dumps({**OTHER, "description": "x" * 2000}))
+    assert_error(status, body, 413, "body_too_large")
+    assert "over the limit of 1,000" in body["errors"][0]["message"]
+
+
+def test_gzip_bodies_are_accepted_and_bounded(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packed = base64.b64encode(gzip.compress(json.dumps(OTHER).encode())).decode()
+    status, body = send(
+        "POST", "/workflows", packed, base64_encoded=True, headers={"content-encoding": "gzip"}
+    )
+    assert status == 201, body
+    monkeypatch.setattr(api_requests, "MAX_DECOMPRESSED_BYTES", 10_000)
+    bomb = base64.b64encode(gzip.compress(b" " * 1_000_000)).decode()
+    status, body = send(
+        "POST", "/workflows", bomb, base64_encoded=True, headers={"content-encoding": "gzip"}
+    )
+    assert_error(status, body, 413, "body_too_large")
+    status, body = send("POST", "/workflows", "abc", headers={"content-encoding": "gzip"})
+    assert_error(status, body, 400, "invalid_body")
+    status, body = send("POST", "/workflows", "{}", headers={"content-encoding": "br"})
+    assert_error(status, body, 415, "unsupported_encoding")
+
+
+def test_incompressible_3mb_definition_is_413_not_500(runtime: LocalRuntime) -> None:
+    noise = base64.b64encode(os.urandom(2_300_000)).decode()
+    wf = {**OTHER, "description": noise}
+    status, body = send("POST", "/workflows", json.dumps(wf))
+    assert_error(status, body, 413, "definition_too_large")
+    assert "over the 307,200-byte limit" in body["message"]
+
+
+def test_yaml_alias_bomb_is_400(runtime: LocalRuntime) -> None:
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    prev = "a"
+    for name in "bcdefgh":
+        text += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+        prev = name
+    text += "name: x\nsteps: [{id: a, type: noop}]\n"
+    status, body = send("POST", "/workflows", text, headers={"content-type": "application/yaml"})
+    assert_error(status, body, 400, "invalid_request")
+    assert "aliases expand" in body["errors"][0]["message"]
+
+
+def test_client_token_reused_for_another_workflow_is_409(runtime: LocalRuntime) -> None:
+    send("POST", "/workflows", json.dumps(WORKFLOW))
+    send("POST", "/workflows", json.dumps(OTHER))
+    status, _ = send("POST", "/workflows/hostile/runs", json.dumps({"run_id": "tok"}))
+    assert status == 202
+    status, body = send("POST", "/workflows/other/runs", json.dumps({"run_id": "tok"}))
+    assert_error(status, body, 409, "run_id_conflict")
+    assert "run_id 'tok' already names a run of workflow 'hostile'" in body["message"]
+    assert body["run"]["run_id"] == "tok" and body["run"]["workflow"] == "hostile"
+    assert body["errors"][0]["path"] == "body.run_id"
+
+
+def test_client_token_reused_with_other_params_is_409(runtime: LocalRuntime) -> None:
+    send("POST", "/workflows", json.dumps(WORKFLOW))
+    first = json.dumps({"run_id": "tok2", "params": {"n": 3}})
+    assert send("POST", "/workflows/hostile/runs", first)[0] == 202
+    status, again = send("POST", "/workflows/hostile/runs", first)
+    assert status == 202 and again["params"] == {"n": 3}  # a true retry: the same run
+    status, body = send(
+        "POST", "/workflows/hostile/runs", json.dumps({"run_id": "tok2", "params": {"n": 4}})
+    )
+    assert_error(status, body, 409, "run_id_conflict")
+    assert "started with different params" in body["message"]
+    assert body["run"]["params"] == {"n": 3}
+
+
+def test_runs_of_an_unknown_workflow_is_404(runtime: LocalRuntime) -> None:
+    status, body = send("GET", "/workflows/nope/runs")
+    assert_error(status, body, 404, "not_found")
+    assert "push it first" in body["message"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/workflows/" + "w" * 5000,
+        "/workflows/" + "w" * 5000 + "/runs",
+        "/runs/" + "r" * 5000,
+        "/workflows/bad%20name",
+    ],
+)
+def test_overlong_or_malformed_names_in_paths_are_400(runtime: LocalRuntime, path: str) -> None:
+    status, body = send("GET", path)
+    assert status == 400 and body["code"] in ("invalid_name", "invalid_run_id"), body
+    assert body["request_id"] == "req-1"
+
+
+def test_unknown_route_is_a_json_404(runtime: LocalRuntime) -> None:
+    status, body = send("DELETE", "/workflows")
+    assert_error(status, body, 404, "no_route")
+
+
+def test_non_object_bodies_are_400(runtime: LocalRuntime) -> None:
+    for raw in ("[1, 2]", "42", '"text"', "null"):
+        status, body = send("POST", "/workflows", raw)
+        assert status == 400, (raw, body)
+        status, body = send("POST", "/workflows/hostile/runs", raw)
+        assert status in (400, 404), (raw, body)
+
+
+def test_internal_errors_are_json_500_with_the_request_id(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(api, "describe_run", broken)
+    with caplog.at_level(logging.ERROR, logger="podium.api"):
+        status, body = send("GET", "/runs/abc")
+    assert_error(status, body, 500, "internal_error")
+    assert "req-1" in body["message"] and "disk on fire" not in body["message"]
+    assert any("req-1" in r.getMessage() for r in caplog.records)
