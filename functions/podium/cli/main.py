@@ -210,6 +210,7 @@ def _register_remote() -> None:
 
 
 _register_remote()
+app.command("dev")(__import__("podium.cli.dev_command", fromlist=["dev_command"]).dev_command)
 
 if __name__ == "__main__":
     app()

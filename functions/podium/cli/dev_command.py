@@ -1,0 +1,47 @@
+"""``podium dev``: serve the API, the web console and the workers on localhost."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+errors = Console(stderr=True, soft_wrap=True)
+HOME_ENV = "PODIUM_HOME"
+
+
+def dev_command(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8321,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="The local home (default: $PODIUM_HOME or .podium/)."),
+    ] = None,
+) -> None:
+    """Serve the HTTP API, the web console and the workers on localhost."""
+    from podium.local.dev_server import DevServer, open_runtime
+
+    if home is None and os.environ.get(HOME_ENV):
+        home = Path(os.environ[HOME_ENV])
+    # Local functions (module:function) are imported from the working directory.
+    sys.path.insert(0, os.getcwd())
+    runtime = open_runtime(home)
+    runtime.start()
+    try:
+        try:
+            server = DevServer(runtime, port=port)
+        except OSError as exc:
+            errors.print(f"[red]cannot listen on 127.0.0.1:{port}: {exc.strerror}[/red]")
+            raise typer.Exit(2) from None
+        where = getattr(runtime, "home", None) or f"{runtime.store_kind} (not kept on exit)"
+        errors.print(f"[bold]podium dev[/bold] on [cyan]{server.url}[/cyan]")
+        errors.print(f"  console   {server.url}/")
+        errors.print(f"  API       {server.url}  (podium push/start --endpoint {server.url})")
+        errors.print(f"  state     {where}")
+        errors.print("  Ctrl-C to stop")
+        server.serve_forever()
+    finally:
+        runtime.stop()

@@ -1,0 +1,500 @@
+// The Podium console: a run list and a run page (DAG, Gantt of every attempt, step
+// detail), refreshed every 2 s while a run is not finished. Plain DOM, no build step.
+// Every value from the API is put in the page as text (never as HTML).
+"use strict";
+
+(() => {
+  const POLL_MS = 2000;
+  const IDLE_POLL_MS = 10000;
+  const PAGE = 50;
+  const RUN_STATUSES = ["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "STOPPED", "TIMED_OUT", "DISCARDED"];
+  const TERMINAL = new Set(["SUCCEEDED", "FAILED", "STOPPED", "TIMED_OUT", "DISCARDED"]);
+  const STEP_STATUSES = [
+    "RUNNING", "RETRY_WAIT", "FAILED", "TIMED_OUT", "STOPPED", "WAITING_FOR_PERMITS",
+    "WAITING_FOR_SIGNALS", "PAUSED", "READY", "PENDING", "FAILED_IGNORED", "SUCCEEDED",
+    "SKIPPED", "NOT_STARTED",
+  ];
+  const SINCE = [["", "Any time"], ["1h", "Last hour"], ["24h", "Last 24 hours"], ["7d", "Last 7 days"], ["30d", "Last 30 days"]];
+
+  const main = document.getElementById("main");
+  const detail = document.getElementById("detail");
+  const live = document.getElementById("live");
+  const liveText = document.getElementById("live-text");
+  let timer = null;
+  let generation = 0; // bumps on navigation: late answers of an old page are dropped
+  const runState = { id: null, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null };
+
+  // -- helpers ------------------------------------------------------------------------
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "class") el.className = v;
+      else if (k === "style") el.style.cssText = v;
+      else el.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const kid of kids.flat()) {
+      if (kid === null || kid === undefined || kid === false) continue;
+      el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+    }
+    return el;
+  }
+  // replaceChildren would turn a null into the text "null": drop the absent parts first.
+  function put(el, ...kids) {
+    el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
+  }
+  const SVG = "http://www.w3.org/2000/svg";
+  function s(tag, attrs, ...kids) {
+    const el = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined) continue;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, String(v));
+    }
+    for (const kid of kids.flat()) {
+      if (kid === null || kid === undefined) continue;
+      el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+    }
+    return el;
+  }
+
+  async function getJSON(url) {
+    const r = await fetch(url, { headers: { accept: "application/json" }, cache: "no-store" });
+    let body = {};
+    try { body = await r.json(); } catch (e) { /* not JSON */ }
+    if (!r.ok) throw new Error(body.message || `${r.status} ${r.statusText}`);
+    return body;
+  }
+
+  const num = (n) => Number(n || 0).toLocaleString("en-US");
+  function fmtTime(ms) {
+    if (ms === null || ms === undefined) return "—";
+    const d = new Date(ms);
+    const today = new Date().toDateString() === d.toDateString();
+    const t = d.toLocaleTimeString("en-GB", { hour12: false });
+    return today ? t : `${d.toISOString().slice(0, 10)} ${t}`;
+  }
+  function fmtDur(ms) {
+    if (ms === null || ms === undefined) return "—";
+    if (ms < 1000) return `${Math.round(ms)} ms`;
+    const sec = ms / 1000;
+    if (sec < 60) return `${sec.toFixed(sec < 10 ? 1 : 0)} s`;
+    const m = Math.floor(sec / 60), rs = Math.round(sec % 60);
+    if (m < 60) return `${m} m ${rs} s`;
+    return `${Math.floor(m / 60)} h ${m % 60} m`;
+  }
+  function ago(ms) {
+    if (!ms) return "";
+    const sec = Math.max(0, (Date.now() - ms) / 1000);
+    if (sec < 60) return `${Math.round(sec)} s ago`;
+    if (sec < 3600) return `${Math.round(sec / 60)} min ago`;
+    if (sec < 86400) return `${Math.round(sec / 3600)} h ago`;
+    return `${Math.round(sec / 86400)} d ago`;
+  }
+  const label = (status) => status.replace(/_/g, " ").toLowerCase();
+  const badge = (status) => h("span", { class: `badge s-${status}`, "data-status": status }, label(status));
+  function json(value) {
+    if (value === null || value === undefined) return h("span", { class: "muted" }, "none");
+    return h("pre", { class: "json" }, typeof value === "string" ? value : JSON.stringify(value, null, 2));
+  }
+  function setLive(mode) {
+    live.hidden = mode === null;
+    live.className = `live ${mode || ""}`;
+    liveText.textContent = mode === "on" ? "live" : "final";
+  }
+  function schedule(fn, ms) {
+    clearTimeout(timer);
+    const gen = generation;
+    timer = setTimeout(() => { if (gen === generation) fn(); }, ms);
+  }
+  function problem(err) {
+    return h("div", { class: "problem" }, h("strong", {}, "Could not load: "), String(err.message || err));
+  }
+
+  // -- routing --------------------------------------------------------------------------
+  function parseHash() {
+    const raw = location.hash.replace(/^#/, "") || "/";
+    const [path, query] = raw.split("?");
+    return { path, params: new URLSearchParams(query || "") };
+  }
+  function route() {
+    generation += 1;
+    clearTimeout(timer);
+    const { path, params } = parseHash();
+    const m = path.match(/^\/runs\/([^/]+)$/);
+    if (m) showRun(decodeURIComponent(m[1]), params);
+    else { closeDetail(); showRuns(params); }
+  }
+  window.addEventListener("hashchange", route);
+
+  // -- the run list -----------------------------------------------------------------------
+  function showRuns(params) {
+    const filters = { workflow: params.get("workflow") || "", status: params.get("status") || "", since: params.get("since") || "" };
+    const go = (change) => {
+      const next = { ...filters, ...change };
+      const q = new URLSearchParams(Object.entries(next).filter(([, v]) => v));
+      location.hash = `#/${q.toString() ? "?" + q : ""}`;
+    };
+    const wfSelect = h("select", { id: "f-workflow", "aria-label": "Workflow", onchange: (e) => go({ workflow: e.target.value }) },
+      h("option", { value: "" }, "All workflows"));
+    const statusSelect = h("select", { id: "f-status", "aria-label": "Status", onchange: (e) => go({ status: e.target.value }) },
+      h("option", { value: "" }, "Any status"), RUN_STATUSES.map((st) => h("option", { value: st, selected: st === filters.status }, label(st))));
+    const sinceSelect = h("select", { id: "f-since", "aria-label": "Started", onchange: (e) => go({ since: e.target.value }) },
+      SINCE.map(([v, t]) => h("option", { value: v, selected: v === filters.since }, t)));
+    const chips = h("div", { class: "chips", id: "run-counts" });
+    const body = h("tbody", { id: "runs-body" });
+    const total = h("span", { class: "muted", id: "runs-total" });
+    main.replaceChildren(
+      h("div", { class: "page-head" }, h("h1", {}, "Runs"), total),
+      h("div", { class: "toolbar" }, wfSelect, statusSelect, sinceSelect, chips),
+      h("div", { class: "card flush" },
+        h("table", { class: "grid runs", id: "runs-table" },
+          h("thead", {}, h("tr", {}, ["Status", "Workflow", "Run", "Trigger", "Started", "Duration"].map((t) => h("th", {}, t)))),
+          body)),
+    );
+    setLive(null);
+    const gen = generation;
+    let filledWorkflows = false;
+
+    async function load() {
+      const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v));
+      q.set("limit", "100");
+      let data;
+      try { data = await getJSON(`api/console/runs?${q}`); } catch (err) {
+        if (gen !== generation) return;
+        body.replaceChildren(h("tr", {}, h("td", { colspan: 6 }, problem(err))));
+        schedule(load, IDLE_POLL_MS);
+        return;
+      }
+      if (gen !== generation) return;
+      if (!filledWorkflows) {
+        filledWorkflows = true;
+        wfSelect.append(...data.workflows.map((w) => h("option", { value: w, selected: w === filters.workflow }, w)));
+      }
+      total.textContent = `${num(data.total)} run${data.total === 1 ? "" : "s"}`;
+      chips.replaceChildren(...RUN_STATUSES.filter((st) => data.counts[st]).map((st) =>
+        h("button", { class: `chip s-${st}${filters.status === st ? " on" : ""}`, onclick: () => go({ status: filters.status === st ? "" : st }) },
+          label(st), h("b", {}, num(data.counts[st])))));
+      if (!data.runs.length) {
+        body.replaceChildren(h("tr", {}, h("td", { colspan: 6, class: "empty" },
+          data.workflows.length ? "No runs match these filters." : "No workflows yet: push one with `podium push FILE`.")));
+      } else {
+        body.replaceChildren(...data.runs.map((r) => {
+          const href = `#/runs/${encodeURIComponent(r.run_id)}`;
+          return h("tr", { class: "run-row", "data-run": r.run_id, "data-status": r.status, onclick: (e) => { if (e.target.tagName !== "A") location.hash = href; } },
+            h("td", {}, badge(r.status)),
+            h("td", {}, h("span", { class: "wf" }, r.workflow), h("span", { class: "muted" }, ` v${r.version}`)),
+            h("td", {}, h("a", { href, class: "mono" }, r.run_id)),
+            h("td", { class: "muted" }, r.trigger),
+            h("td", { title: fmtTime(r.created_at) }, fmtTime(r.started_at || r.created_at), h("span", { class: "muted small" }, `  ${ago(r.created_at)}`)),
+            h("td", {}, r.duration_ms !== null ? fmtDur(r.duration_ms) : (TERMINAL.has(r.status) ? "—" : h("span", { class: "muted" }, `${fmtDur(Date.now() - (r.started_at || r.created_at))}…`))));
+        }));
+      }
+      const active = data.runs.some((r) => !TERMINAL.has(r.status));
+      schedule(load, active ? POLL_MS : IDLE_POLL_MS);
+    }
+    load();
+  }
+
+  // -- the run page -------------------------------------------------------------------------
+  function showRun(runId, params) {
+    if (runState.id !== runId) {
+      Object.assign(runState, { id: runId, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null });
+      closeDetail();
+    }
+    runState.offset = Number(params.get("offset") || 0);
+    runState.status = params.get("status") || "";
+    runState.node = params.get("node") || "";
+    runState.q = params.get("q") || "";
+    const selected = params.get("step");
+    main.replaceChildren(
+      h("div", { id: "run-head" }, h("div", { class: "page-head" }, h("h1", {}, "Run"), h("span", { class: "mono muted" }, runId))),
+      h("section", { class: "card", id: "graph-card" },
+        h("div", { class: "card-head" }, h("h2", {}, "Graph"), h("span", { class: "muted small", id: "graph-note" })),
+        h("div", { class: "dag", id: "dag" })),
+      h("section", { class: "card flush", id: "steps-card" },
+        h("div", { class: "card-head pad" }, h("h2", {}, "Steps and attempts"), h("div", { class: "steps-tools", id: "steps-tools" })),
+        h("div", { id: "gantt" })),
+    );
+    runState.graphKey = null;
+    if (selected) openStep(selected);
+    loadRun();
+  }
+
+  function runQuery(change) {
+    const next = { offset: runState.offset, status: runState.status, node: runState.node, q: runState.q, step: runState.selected, ...change };
+    const q = new URLSearchParams(Object.entries(next).filter(([k, v]) => v && !(k === "offset" && Number(v) === 0)));
+    return `#/runs/${encodeURIComponent(runState.id)}${q.toString() ? "?" + q : ""}`;
+  }
+
+  async function loadRun() {
+    const gen = generation;
+    const q = new URLSearchParams({ offset: runState.offset, limit: PAGE });
+    if (runState.status) q.set("status", runState.status);
+    if (runState.node) q.set("node", runState.node);
+    if (runState.q) q.set("q", runState.q);
+    let data;
+    try { data = await getJSON(`api/console/runs/${encodeURIComponent(runState.id)}?${q}`); } catch (err) {
+      if (gen !== generation) return;
+      document.getElementById("run-head").replaceChildren(problem(err));
+      schedule(loadRun, POLL_MS * 2);
+      return;
+    }
+    if (gen !== generation) return;
+    runState.data = data;
+    renderHead(data);
+    renderGraph(data.graph);
+    renderSteps(data);
+    if (runState.selected && !data.terminal) refreshStep();
+    setLive(data.terminal ? "off" : "on");
+    if (!data.terminal) schedule(loadRun, POLL_MS);
+  }
+
+  function renderHead(data) {
+    const r = data.run;
+    const dur = r.duration_ms !== null ? r.duration_ms : data.now - (r.started_at || r.created_at);
+    const counts = data.counts;
+    const totalSteps = Object.values(counts).reduce((a, b) => a + b, 0) || 1;
+    const meta = [
+      ["Workflow", h("span", {}, h("b", {}, r.workflow), ` v${r.version}`)],
+      ["Trigger", r.trigger],
+      ["Started", fmtTime(r.started_at || r.created_at)],
+      ["Ended", fmtTime(r.ended_at)],
+      ["Duration", fmtDur(dur) + (r.ended_at ? "" : "…")],
+      ["Steps", `${num(data.total)} instance${data.total === 1 ? "" : "s"} of ${num(data.defined)} defined`],
+    ];
+    const bar = h("div", { class: "stack", id: "status-bar", title: "Steps by status" },
+      STEP_STATUSES.filter((st) => counts[st]).map((st) =>
+        h("span", { class: `s-${st}`, style: `flex-grow:${counts[st] / totalSteps}`, title: `${label(st)}: ${num(counts[st])}` })));
+    const chips = h("div", { class: "chips" },
+      STEP_STATUSES.filter((st) => counts[st]).map((st) =>
+        h("button", { class: `chip s-${st}${runState.status === st ? " on" : ""}`, "data-status": st,
+          onclick: () => { location.hash = runQuery({ status: runState.status === st ? "" : st, offset: 0 }); } },
+        label(st), h("b", {}, num(counts[st])))));
+    put(document.getElementById("run-head"),
+      h("div", { class: "crumbs" }, h("a", { href: "#/" }, "Runs"), " / ",
+        h("a", { href: `#/?workflow=${encodeURIComponent(r.workflow)}` }, r.workflow), " / ", h("span", { class: "mono" }, r.run_id)),
+      h("div", { class: "page-head" }, h("h1", {}, r.workflow), badge(r.status), h("span", { class: "mono muted" }, r.run_id)),
+      h("dl", { class: "meta" }, meta.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))),
+      r.error ? h("div", { class: "problem", id: "run-error" }, h("strong", {}, "Error: "), r.error) : null,
+      r.reason ? h("div", { class: "note" }, h("strong", {}, "Reason: "), r.reason) : null,
+      r.waiting ? h("div", { class: "note" }, h("strong", {}, "Waiting: "), r.waiting) : null,
+      bar, chips,
+    );
+  }
+
+  // -- the DAG --------------------------------------------------------------------------
+  function nodeSize(n) {
+    const name = Math.min(n.label.length, 32) * 7.6;
+    const sub = (n.group ? `${n.type} × ${num(n.size)}` : `${n.type} · ${label(n.status)}`).length * 6.4;
+    const widest = n.group ? name : Math.max(name, `${n.type} · waiting for permits`.length * 6.4);
+    return { width: Math.max(120, Math.min(280, Math.max(widest, sub) + 34)), height: n.group ? 58 : 44 };
+  }
+  function short(text, max) { return text.length > max ? text.slice(0, max - 1) + "…" : text; }
+
+  function renderGraph(graph) {
+    const box = document.getElementById("dag");
+    const note = document.getElementById("graph-note");
+    if (graph.too_large) {
+      runState.graphKey = "too-large";
+      box.replaceChildren(h("p", { class: "empty" }, `The graph has ${num(graph.node_count)} nodes even with look-alike steps grouped; use the step list below.`));
+      return;
+    }
+    const key = JSON.stringify([graph.nodes.map((n) => n.id), graph.edges]);
+    const grouped = graph.nodes.filter((n) => n.group).length;
+    note.textContent = `${num(graph.nodes.length)} node${graph.nodes.length === 1 ? "" : "s"}` + (grouped ? ` · ${grouped} group${grouped === 1 ? "" : "s"} of look-alike steps (click to list them)` : "");
+    if (key !== runState.graphKey) {
+      runState.graphKey = key;
+      box.replaceChildren(layoutGraph(graph));
+    }
+    for (const n of graph.nodes) {
+      const el = box.querySelector(`g.node[data-node="${CSS.escape(n.id)}"]`);
+      if (!el) continue;
+      el.setAttribute("class", `node s-${n.status}${n.group ? " group" : ""}${runState.node === n.id || runState.selected === n.id ? " selected" : ""}`);
+      el.setAttribute("data-status", n.status);
+      const tip = el.querySelector("title");
+      if (tip) tip.textContent = `${n.group ? n.size + " steps: " : ""}${n.label} — ${label(n.status)}`;
+      if (n.group) {
+        const bar = el.querySelector("g.mini");
+        bar.replaceChildren(...miniBar(n, nodeSize(n).width - 20));
+        el.querySelector("text.sub").textContent = `${n.type} × ${num(n.size)}`;
+      }
+    }
+  }
+
+  function miniBar(n, width) {
+    const out = [];
+    let x = 0;
+    for (const st of STEP_STATUSES) {
+      const c = n.counts[st];
+      if (!c) continue;
+      const w = (c / n.size) * width;
+      out.push(s("rect", { x, y: 0, width: Math.max(w, 1), height: 5, class: `seg-fill s-${st}` }));
+      x += w;
+    }
+    return out;
+  }
+
+  function layoutGraph(graph) {
+    const g = new dagre.graphlib.Graph();
+    g.setGraph({ rankdir: "LR", nodesep: 16, ranksep: 56, marginx: 16, marginy: 16 });
+    g.setDefaultEdgeLabel(() => ({}));
+    for (const n of graph.nodes) g.setNode(n.id, nodeSize(n));
+    for (const [a, b] of graph.edges) g.setEdge(a, b);
+    dagre.layout(g);
+    const { width, height } = g.graph();
+    const svg = s("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "dag-svg", role: "img", "aria-label": "Workflow graph" });
+    svg.append(s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+      s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrow" }))));
+    const edges = s("g", { class: "edges" });
+    for (const e of g.edges()) {
+      const pts = g.edge(e).points;
+      let d = `M ${pts[0].x} ${pts[0].y}`;
+      for (let i = 1; i < pts.length - 1; i++) {
+        const mx = (pts[i].x + pts[i + 1].x) / 2, my = (pts[i].y + pts[i + 1].y) / 2;
+        d += ` Q ${pts[i].x} ${pts[i].y} ${mx} ${my}`;
+      }
+      const last = pts[pts.length - 1];
+      d += ` L ${last.x} ${last.y}`;
+      edges.append(s("path", { d, class: "edge", "marker-end": "url(#arrow)" }));
+    }
+    svg.append(edges);
+    const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+    for (const id of g.nodes()) {
+      const n = byId.get(id);
+      const { x, y, width: w, height: hh } = g.node(id);
+      const node = s("g", { class: `node s-${n.status}${n.group ? " group" : ""}`, "data-node": n.id, "data-status": n.status, transform: `translate(${x - w / 2},${y - hh / 2})`, tabindex: 0,
+        onclick: () => clickNode(n), onkeydown: (ev) => { if (ev.key === "Enter") clickNode(n); } },
+      s("title", {}, `${n.label} — ${label(n.status)}`),
+      s("rect", { width: w, height: hh, rx: 8, ry: 8, class: "box" }),
+      s("rect", { width: 5, height: hh - 12, x: 6, y: 6, rx: 2, class: "tick" }),
+      s("text", { x: 18, y: n.group ? 21 : 19, class: "name" }, short(n.label, 32)),
+      s("text", { x: 18, y: n.group ? 37 : 34, class: "sub" }, n.group ? `${n.type} × ${num(n.size)}` : `${n.type} · ${label(n.status)}`));
+      if (n.group) {
+        const mini = s("g", { class: "mini", transform: `translate(10,${hh - 12})` });
+        mini.append(...miniBar(n, w - 20));
+        node.append(mini);
+      }
+      svg.append(node);
+    }
+    return svg;
+  }
+
+  function clickNode(n) {
+    if (n.group) location.hash = runQuery({ node: runState.node === n.id ? "" : n.id, offset: 0 });
+    else location.hash = runQuery({ step: n.id });
+  }
+
+  // -- steps and the Gantt --------------------------------------------------------------------
+  function renderSteps(data) {
+    const page = data.steps;
+    const tools = document.getElementById("steps-tools");
+    if (!tools.dataset.ready) {
+      tools.dataset.ready = "1";
+      const search = h("input", { type: "search", id: "step-search", placeholder: "Filter steps…", value: runState.q,
+        onchange: (e) => { location.hash = runQuery({ q: e.target.value.trim(), offset: 0 }); } });
+      const status = h("select", { id: "step-status", "aria-label": "Step status", onchange: (e) => { location.hash = runQuery({ status: e.target.value, offset: 0 }); } },
+        h("option", { value: "" }, "Any status"), STEP_STATUSES.map((st) => h("option", { value: st, selected: st === runState.status }, label(st))));
+      tools.append(search, status, h("span", { id: "node-filter" }), h("span", { class: "pager", id: "pager" }));
+    }
+    const nodeFilter = document.getElementById("node-filter");
+    nodeFilter.replaceChildren(runState.node ? h("button", { class: "chip on", onclick: () => { location.hash = runQuery({ node: "", offset: 0 }); } },
+      `group ${runState.node.replace(/^group:/, "")}…`, h("b", {}, "×")) : "");
+    const first = page.total ? page.offset + 1 : 0;
+    const lastN = Math.min(page.offset + page.limit, page.total);
+    document.getElementById("pager").replaceChildren(
+      h("button", { class: "btn", id: "page-prev", disabled: page.offset <= 0, onclick: () => { location.hash = runQuery({ offset: Math.max(0, page.offset - page.limit) }); } }, "‹ Prev"),
+      h("span", { id: "page-info" }, `${num(first)}–${num(lastN)} of ${num(page.total)}`),
+      h("button", { class: "btn", id: "page-next", disabled: lastN >= page.total, onclick: () => { location.hash = runQuery({ offset: page.offset + page.limit }); } }, "Next ›"));
+
+    const start = data.window.start, end = Math.max(data.window.end, start + 1);
+    const span = end - start;
+    const pct = (t) => ((t - start) / span) * 100;
+    const ticks = [];
+    for (let i = 0; i <= 4; i++) ticks.push(h("span", { class: "tick", style: `left:${i * 25}%` }, i === 0 ? fmtTime(start) : `+${fmtDur((span * i) / 4)}`));
+    const head = h("div", { class: "g-row g-head" },
+      h("div", { class: "g-name" }, "Step"), h("div", { class: "g-status" }, "Status"), h("div", { class: "g-att" }, "Tries"),
+      h("div", { class: "g-dur" }, "Duration"), h("div", { class: "g-track axis" }, ticks));
+    const rows = page.items.map((st) => {
+      const outcome = new Map(st.attempt_list.map((a) => [a.attempt, a.status]));
+      const segs = st.segments.map((sg) => {
+        const kind = sg.kind === "running" ? `seg-running a-${outcome.get(sg.attempt) || st.status}` : `seg-${sg.kind}`;
+        const tip = `${sg.kind}${sg.attempt ? " (attempt " + sg.attempt + ")" : ""}: ${fmtTime(sg.start)} → ${fmtTime(sg.end)} (${fmtDur(sg.end - sg.start)})`;
+        return h("span", { class: `seg ${kind}`, "data-attempt": sg.attempt, title: tip,
+          style: `left:${pct(sg.start).toFixed(3)}%;width:${Math.max(0, pct(sg.end) - pct(sg.start)).toFixed(3)}%` });
+      });
+      return h("div", { class: `g-row step-row${runState.selected === st.step ? " selected" : ""}`, "data-step": st.step, "data-status": st.status, tabindex: 0,
+        onclick: () => { location.hash = runQuery({ step: st.step }); }, onkeydown: (ev) => { if (ev.key === "Enter") location.hash = runQuery({ step: st.step }); } },
+      h("div", { class: "g-name", title: st.step }, h("span", { class: `dot s-${st.status}` }), st.step, st.type ? h("span", { class: "muted small type" }, st.type) : null),
+      h("div", { class: "g-status" }, badge(st.status)),
+      h("div", { class: "g-att" }, st.attempts || "—"),
+      h("div", { class: "g-dur" }, fmtDur(st.duration_ms)),
+      h("div", { class: "g-track" }, segs));
+    });
+    const legend = h("div", { class: "legend" },
+      [["seg-queued", "queued"], ["seg-running a-SUCCEEDED", "running"], ["seg-running a-RETRIED", "failed attempt"], ["seg-backoff", "backoff"], ["seg-waiting", "waiting"]]
+        .map(([c, t]) => h("span", {}, h("i", { class: `seg ${c}` }), t)));
+    document.getElementById("gantt").replaceChildren(head, ...(rows.length ? rows : [h("p", { class: "empty" }, "No steps match.")]), legend);
+  }
+
+  // -- step detail ----------------------------------------------------------------------------
+  function closeDetail() {
+    runState.selected = null;
+    detail.hidden = true;
+    detail.replaceChildren();
+    document.body.classList.remove("with-detail");
+  }
+
+  function openStep(name) {
+    runState.selected = name;
+    detail.hidden = false;
+    document.body.classList.add("with-detail");
+    detail.replaceChildren(h("p", { class: "muted pad" }, "Loading…"));
+    refreshStep();
+  }
+
+  async function refreshStep() {
+    const name = runState.selected, runId = runState.id, gen = generation;
+    let data;
+    try { data = await getJSON(`api/console/runs/${encodeURIComponent(runId)}/step?name=${encodeURIComponent(name)}`); } catch (err) {
+      if (gen === generation) detail.replaceChildren(problem(err));
+      return;
+    }
+    if (gen !== generation || runState.selected !== name) return;
+    const st = data.step, def = data.definition || {};
+    const params = { ...def };
+    for (const k of ["id", "type", "depends_on", "description"]) delete params[k];
+    const section = (title, ...kids) => h("section", { class: "d-sec" }, h("h3", {}, title), ...kids);
+    put(detail,
+      h("div", { class: "d-head" },
+        h("div", {}, h("div", { class: "muted small" }, `${st.type || "step"} step`), h("h2", { id: "detail-title" }, st.step)),
+        h("a", { class: "btn close", href: runQuery({ step: "" }), "aria-label": "Close" }, "✕")),
+      h("div", { class: "d-status" }, badge(st.status),
+        h("span", { class: "muted" }, ` ${st.attempts || 0} attempt${st.attempts === 1 ? "" : "s"} · ${fmtDur(st.duration_ms)}`)),
+      st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, st.error)) : null,
+      st.reason ? section("Reason", h("p", { id: "detail-reason" }, st.reason)) : null,
+      section("Output", h("div", { id: "detail-output" }, json(st.output))),
+      section("Attempts", data.attempts.length ? h("table", { class: "grid compact", id: "detail-attempts" },
+        h("thead", {}, h("tr", {}, ["#", "Outcome", "Started", "Ran", "Error"].map((t) => h("th", {}, t)))),
+        h("tbody", {}, data.attempts.map((a) => h("tr", {},
+          h("td", {}, a.attempt), h("td", {}, badge(a.status)), h("td", {}, fmtTime(a.started_at)),
+          h("td", {}, a.started_at && a.ended_at ? fmtDur(a.ended_at - a.started_at) : "—"),
+          h("td", { class: "err-cell" }, a.error ? a.error + (a.delay_seconds ? ` (retried after ${a.delay_seconds} s)` : "") : ""))))) : h("p", { class: "muted" }, "Not started yet.")),
+      section("Params", h("div", { id: "detail-params" }, json(Object.keys(params).length ? params : null))),
+      def.depends_on && def.depends_on.length ? section("Depends on", h("p", {}, def.depends_on.map((d) => typeof d === "string" ? d : `${d.step} when ${d.when}`).join(", "))) : null,
+      section("Run params", json(Object.keys(data.run.params || {}).length ? data.run.params : null)),
+      data.events.length ? section("Events", h("ul", { class: "events" }, data.events.map((e) => h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), ` ${e.kind}`, e.attempt ? ` (attempt ${e.attempt})` : "")))) : null,
+    );
+  }
+
+  // Opening a step is part of the address (#/runs/ID?step=NAME), so it survives a reload.
+  window.addEventListener("hashchange", () => {
+    const { path, params } = parseHash();
+    if (!path.startsWith("/runs/")) return;
+    const step = params.get("step");
+    if (!step) closeDetail();
+  });
+
+  route();
+})();

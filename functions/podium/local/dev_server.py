@@ -1,0 +1,399 @@
+"""``podium dev``: the HTTP API, the web console and the workers on localhost.
+
+One process serves, on 127.0.0.1:
+
+* the HTTP API: every request that is not the console's is turned into the API Gateway
+  HTTP API (payload v2) event the deployed api function receives, and answered by
+  ``podium.handlers.api.handler`` itself, so the routes and JSON are the deployed ones;
+* the console's JSON views under ``/api/console/...`` (``podium.service.console_views``);
+* the console's static files (``/`` and ``/static/...``);
+* a worker thread that pumps the local runtime's queues, so started runs progress.
+
+The runtime's handlers are not written for concurrent calls into one in-process store,
+so API calls, views and pump batches take turns on one lock; a pump batch is short.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import mimetypes
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.engine.errors import NotFound
+from podium.local.runtime import LocalRuntime
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
+DEFAULT_PORT = 8321
+ACCOUNT = "000000000000"
+log = logging.getLogger("podium.dev")
+_INTERNAL = b'{"message": "Internal Server Error"}'
+_JSON = {"content-type": "application/json"}
+
+
+def api_event(
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes,
+    *,
+    account: str = ACCOUNT,
+    access_key: str = "local",
+) -> dict[str, Any]:
+    """The API Gateway HTTP API (payload v2) event for a request, as the IAM-authorized
+    route sends it to the api function."""
+    path, _, query = target.partition("?")
+    params = urllib.parse.parse_qs(query, keep_blank_values=True)
+    try:
+        text, encoded = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode(), True
+    lower = {k.lower(): v for k, v in headers.items()}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": urllib.parse.unquote(path),
+        "rawQueryString": query,
+        # v2 joins repeated query parameters and headers with commas, names lowercased.
+        "queryStringParameters": {k: ",".join(v) for k, v in params.items()} or None,
+        "headers": lower,
+        "requestContext": {
+            "accountId": account,
+            "apiId": "local",
+            "authorizer": {"iam": {"accessKey": access_key, "accountId": account}},
+            "http": {
+                "method": method,
+                "path": urllib.parse.unquote(path),
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": lower.get("user-agent", ""),
+            },
+            "requestId": "local",
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "body": text or None,
+        "isBase64Encoded": encoded,
+    }
+
+
+def workflow_names(store: Any) -> list[str]:
+    """Every workflow the store holds. Uses the store's ``list_workflows`` when it has one;
+    otherwise reads what the local stores keep (a dict, or the DynamoDB head items)."""
+    lister = getattr(store, "list_workflows", None)
+    if callable(lister):
+        listed: set[str] = set()
+        for item in lister():  # names, (name, active version) pairs, or records
+            if isinstance(item, str):
+                listed.add(item)
+            elif isinstance(item, tuple):
+                listed.add(str(item[0]))
+            else:
+                listed.add(str(item.name))
+        return sorted(listed)
+    versions = getattr(store, "_versions", None)
+    if isinstance(versions, dict):
+        return sorted(versions)
+    client, table = getattr(store, "_db", None), getattr(store, "_table", None)
+    if client is not None and table:
+        from podium.adapters import dynamo_codec as c
+
+        names: set[str] = set()
+        kwargs: dict[str, Any] = {
+            "TableName": table,
+            "FilterExpression": "sk = :head AND begins_with(pk, :w)",
+            "ExpressionAttributeValues": {
+                ":head": {"S": c.HEAD_SK},
+                ":w": {"S": c.workflow_pk("")},
+            },
+            "ProjectionExpression": "pk",
+        }
+        while True:
+            page = client.scan(**kwargs)
+            names.update(i["pk"]["S"][len(c.workflow_pk("")) :] for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(names)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return []
+
+
+class DevServer:
+    """The API, the console and a pumping worker over one started ``LocalRuntime``."""
+
+    def __init__(
+        self,
+        runtime: LocalRuntime,
+        *,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        static_dir: Path = STATIC_DIR,
+        idle_wait_s: float = 0.05,
+    ) -> None:
+        self.runtime = runtime
+        self.static_dir = static_dir.resolve()
+        self.idle_wait_s = idle_wait_s
+        self.lock = threading.RLock()
+        self.failures: list[BaseException] = []
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self.httpd.daemon_threads = True
+        self._serve = threading.Thread(
+            target=self.httpd.serve_forever, name="podium-dev-http", daemon=True
+        )
+        self._worker = threading.Thread(
+            target=self._pump_loop, name="podium-dev-worker", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # lifecycle -----------------------------------------------------------------------
+    def start(self) -> DevServer:
+        self._serve.start()
+        self._worker.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._serve.join(timeout=5)
+        self._worker.join(timeout=5)
+
+    def __enter__(self) -> DevServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Block until interrupted (Ctrl-C), then stop."""
+        self.start()
+        try:
+            while not self._stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    # the worker ----------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _next_due(self) -> int | bool | None:
+        """When the next message becomes visible (ms), None when none is queued, or True
+        when the runtime's queues cannot tell (then the pump is simply tried)."""
+        due: list[int] = []
+        for name in ("event_queue", "work_queue"):
+            queue = getattr(self.runtime, name, None)
+            probe = getattr(queue, "next_visible_at", None)
+            if not callable(probe):
+                return True
+            at = probe()
+            if at is not None:
+                due.append(at)
+        return min(due) if due else None
+
+    def _pump_loop(self) -> None:
+        while not self._stop.is_set():
+            due = self._next_due()
+            if due is None:
+                self._wake.wait(self.idle_wait_s * 4)
+                self._wake.clear()
+                continue
+            if due is not True:
+                wait_ms = int(due) - self.runtime.clock.now_ms()
+                if wait_ms > 0 and not self._is_virtual():
+                    self._wake.wait(min(wait_ms / 1000, 0.25))
+                    self._wake.clear()
+                    continue
+            try:
+                with self.lock:
+                    moved = self.runtime.pump(max_deliveries=1)
+            except Exception as exc:  # keep serving; the failure is logged and kept
+                self.failures.append(exc)
+                log.exception("the worker's pump failed")
+                moved = 0
+            if not moved:
+                self._wake.wait(self.idle_wait_s)
+                self._wake.clear()
+
+    def _is_virtual(self) -> bool:
+        return callable(getattr(self.runtime.clock, "advance_to", None))
+
+    # requests --------------------------------------------------------------------------
+    def call_api(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        from podium.handlers import api
+
+        event = api_event(method, target, headers, body)
+        try:
+            with self.lock:
+                response = api.handler(event, None)
+        except Exception as exc:  # as a Lambda failure reaches API Gateway
+            self.failures.append(exc)
+            log.exception("the api handler failed")
+            return (
+                500,
+                {"content-type": "application/json"},
+                b'{"message": "Internal Server Error"}',
+            )
+        if method != "GET":
+            self.wake()
+        raw = response.get("body") or ""
+        payload = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode()
+        return int(response["statusCode"]), dict(response.get("headers") or {}), payload
+
+    def console_view(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
+        from podium.service import console_views as views
+
+        ctx = self.runtime.services
+        parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")][2:]
+        try:
+            with self.lock:
+                if parts == ["workflows"]:
+                    return 200, {"workflows": workflow_names(self.runtime.store)}
+                if parts == ["runs"]:
+                    return 200, views.list_console_runs(
+                        ctx,
+                        workflow_names(self.runtime.store),
+                        workflow=query.get("workflow") or None,
+                        status=query.get("status") or None,
+                        since=query.get("since") or None,
+                        limit=_int(query, "limit", 50),
+                    )
+                if len(parts) == 2 and parts[0] == "runs":
+                    return 200, views.run_page(
+                        ctx,
+                        parts[1],
+                        offset=_int(query, "offset", 0),
+                        limit=_int(query, "limit", 100),
+                        status=query.get("status") or None,
+                        node=query.get("node") or None,
+                        search=query.get("q") or None,
+                    )
+                if len(parts) == 3 and parts[0] == "runs" and parts[2] == "step":
+                    return 200, views.step_detail(ctx, parts[1], query.get("name", ""))
+        except DefinitionError as exc:
+            issues = [{"path": i.path, "message": i.message} for i in exc.issues]
+            return 400, {"message": "invalid request", "errors": issues}
+        except NotFound as exc:
+            return 404, {"message": str(exc), "errors": []}
+        except Exception as exc:
+            self.failures.append(exc)
+            log.exception("a console view failed")
+            return 500, {"message": "Internal Server Error", "errors": []}
+        return 404, {"message": f"no console view at {path}", "errors": []}
+
+    def static_file(self, path: str) -> tuple[int, str, bytes]:
+        name = "index.html" if path in ("/", "/index.html") else path[len("/static/") :]
+        target = (self.static_dir / urllib.parse.unquote(name)).resolve()
+        if not target.is_relative_to(self.static_dir) or not target.is_file():
+            return 404, "text/plain; charset=utf-8", b"not found"
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind.endswith("javascript"):
+            kind += "; charset=utf-8"
+        return 200, kind, target.read_bytes()
+
+
+def _int(query: dict[str, str], name: str, default: int) -> int:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise DefinitionError(
+            [Issue(f"query.{name}", f"must be an integer, got {raw!r}")]
+        ) from None
+
+
+def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "podium-dev"
+        protocol_version = "HTTP/1.1"
+
+        def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            path, _, query = self.path.partition("?")
+            if self.command in ("GET", "HEAD") and (
+                path in ("/", "/index.html") or path.startswith("/static/")
+            ):
+                status, kind, payload = server.static_file(path)
+                self._send(status, {"content-type": kind, "cache-control": "no-cache"}, payload)
+                return
+            if path.startswith("/api/console/"):
+                if self.command != "GET":
+                    self._send(
+                        405, {"content-type": "application/json"}, b'{"message": "GET only"}'
+                    )
+                    return
+                flat = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
+                status, data = server.console_view(path, flat)
+                payload = json.dumps(data, default=str).encode()
+                self._send(status, {"content-type": "application/json"}, payload)
+                return
+            status, headers, payload = server.call_api(
+                self.command, self.path, dict(self.headers.items()), body
+            )
+            self._send(status, headers, payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("%s " + format, self.address_string(), *args)
+
+    return Handler
+
+
+def open_runtime(home: Path | None, *, backend: str | None = None) -> LocalRuntime:
+    """The runtime ``podium dev`` serves: the SQLite home when the runtime has one, else
+    the in-process memory store (state then lasts as long as the process)."""
+    import inspect
+
+    accepted = inspect.signature(LocalRuntime).parameters
+    kwargs: dict[str, Any] = {"virtual_time": False}
+    if backend:
+        kwargs["store"] = backend
+    if "home" in accepted and backend in (None, "sqlite"):
+        kwargs["store"] = "sqlite"
+        if home is not None:
+            kwargs["home"] = home
+    elif backend is None:
+        kwargs["store"] = "memory"
+    return LocalRuntime(**kwargs)
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    """Poll ``predicate`` until it holds or the time is up (for tests and scripts)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()

@@ -1,0 +1,400 @@
+"""Read-only JSON views for the web console: a run list across workflows, a run page
+(summary counts, the DAG with a status per node, one page of step instances with their
+attempts) and a step's detail.
+
+They are summaries first: a run of 10,000 steps answers with counts, a grouped graph and
+one page of steps, never with every step. ``podium dev`` serves them under
+``/api/console/...``; the deployed API would serve the same functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.engine.errors import NotFound
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.service.admission import waiting_reason
+from podium.service.context import CompiledWorkflow, Services
+from podium.service.views import event_view, run_view, step_view
+
+NOT_STARTED = "NOT_STARTED"  # a step of the definition with no instance yet
+MAX_PAGE = 500
+MAX_RUNS = 200
+SCAN_PER_WORKFLOW = 500  # runs read per workflow when filtering the run list
+GROUP_ABOVE = 40  # graphs with more steps than this collapse look-alike siblings
+MIN_GROUP = 4  # ... into one node when at least this many share a place in the graph
+MAX_GRAPH_NODES = 400  # beyond this (after grouping) the console shows lists only
+
+# The status that speaks for a set of instances (a group node, a foreach parent).
+_PRECEDENCE = [
+    StepStatus.RUNNING.value,
+    StepStatus.RETRY_WAIT.value,
+    StepStatus.FAILED.value,
+    StepStatus.TIMED_OUT.value,
+    StepStatus.STOPPED.value,
+    StepStatus.WAITING_FOR_PERMITS.value,
+    StepStatus.WAITING_FOR_SIGNALS.value,
+    StepStatus.PAUSED.value,
+    StepStatus.READY.value,
+    StepStatus.PENDING.value,
+    StepStatus.FAILED_IGNORED.value,
+    StepStatus.SUCCEEDED.value,
+    StepStatus.SKIPPED.value,
+    NOT_STARTED,
+]
+_SINCE = re.compile(r"^(\d+)([smhd])$")
+_UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+class StepNotFound(NotFound):
+    def __init__(self, run_id: str, step: str) -> None:
+        super().__init__(f"run {run_id} has no step {step!r}")
+
+
+# -- the run list -------------------------------------------------------------------------
+def parse_since(raw: str | None, now: int) -> int | None:
+    """``24h``, ``7d``, ``30m`` (before now) or epoch milliseconds."""
+    if raw is None or raw == "":
+        return None
+    match = _SINCE.match(raw.strip())
+    if match:
+        return now - int(match[1]) * _UNIT_MS[match[2]]
+    if raw.strip().isdigit():
+        return int(raw)
+    raise DefinitionError(
+        [Issue("query.since", f"use a duration like 24h, 7d or 30m, or epoch ms; got {raw!r}")]
+    )
+
+
+def _statuses(raw: str | None) -> set[str] | None:
+    if not raw:
+        return None
+    wanted = {s.strip().upper() for s in raw.split(",") if s.strip()}
+    known = {s.value for s in RunStatus}
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise DefinitionError(
+            [Issue("query.status", f"unknown run status {unknown[0]!r}; one of {sorted(known)}")]
+        )
+    return wanted
+
+
+def _run_row(run: RunRecord) -> dict[str, Any]:
+    end = run.ended_at
+    start = run.started_at or run.created_at
+    return {**run_view(run), "duration_ms": end - start if end is not None else None}
+
+
+def list_console_runs(
+    ctx: Services,
+    workflows: Iterable[str],
+    *,
+    workflow: str | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """Runs of every workflow (or one), newest first, filtered by status and start time.
+
+    Filters apply to the newest ``SCAN_PER_WORKFLOW`` runs of each workflow."""
+    limit = max(1, min(limit, MAX_RUNS))
+    names = sorted(set(workflows))
+    wanted = _statuses(status)
+    after = parse_since(since, ctx.now())
+    runs: list[RunRecord] = []
+    for name in [workflow] if workflow else names:
+        runs.extend(ctx.store.list_runs(name, SCAN_PER_WORKFLOW))
+    if after is not None:
+        runs = [r for r in runs if r.created_at >= after]
+    counts = Counter(r.status.value for r in runs)
+    if wanted is not None:
+        runs = [r for r in runs if r.status.value in wanted]
+    runs.sort(key=lambda r: (r.created_at, r.run_id), reverse=True)
+    return {
+        "workflows": names,
+        "counts": dict(counts),
+        "total": len(runs),
+        "runs": [_run_row(r) for r in runs[:limit]],
+    }
+
+
+# -- attempts and their segments ------------------------------------------------------------
+@dataclass(frozen=True)
+class _Attempt:
+    attempt: int
+    status: str
+    started_at: int | None
+    ended_at: int | None
+    error: str | None
+    delay_seconds: int | None = None  # the backoff after it, when it was retried
+
+
+def _attempts(step: StepRecord, retries: list[TimelineEvent]) -> list[_Attempt]:
+    out: list[_Attempt] = []
+    seen: set[int] = set()
+    for ev in sorted(retries, key=lambda e: (e.attempt or 0, e.at)):
+        number = ev.attempt or 0
+        if number in seen:
+            continue
+        seen.add(number)
+        detail = ev.detail or {}
+        out.append(
+            _Attempt(
+                number,
+                "RETRIED",
+                detail.get("started_at"),
+                detail.get("ended_at", ev.at),
+                detail.get("error"),
+                detail.get("delay_seconds"),
+            )
+        )
+    if step.attempt > 0 and step.attempt not in seen:
+        out.append(
+            _Attempt(step.attempt, step.status.value, step.started_at, step.ended_at, step.error)
+        )
+    return out
+
+
+def _segments(step: StepRecord, attempts: list[_Attempt], now: int) -> list[dict[str, Any]]:
+    """Queued (ready to started), running (started to ended), backoff (a failed attempt's
+    end to its retry's due time) and waiting (for permits, signals, a resume)."""
+    out: list[dict[str, Any]] = []
+
+    def add(kind: str, start: int | None, end: int | None, attempt: int | None) -> None:
+        if start is None or end is None or end < start:
+            return
+        out.append({"kind": kind, "start": start, "end": end, "attempt": attempt})
+
+    ready = step.ready_at
+    for a in attempts:
+        add("queued", ready, a.started_at, a.attempt)
+        add("running", a.started_at, a.ended_at if a.ended_at is not None else now, a.attempt)
+        ready = None
+        if a.delay_seconds is not None and a.ended_at is not None:
+            due = a.ended_at + a.delay_seconds * 1000
+            add("backoff", a.ended_at, due, a.attempt)
+            ready = due
+    if not attempts or step.status is StepStatus.RETRY_WAIT:
+        waiting = step.status in (
+            StepStatus.WAITING_FOR_PERMITS,
+            StepStatus.WAITING_FOR_SIGNALS,
+            StepStatus.PAUSED,
+        )
+        if step.status is StepStatus.READY or waiting:
+            add("waiting" if waiting else "queued", ready, now, None)
+    return out
+
+
+def _attempt_view(a: _Attempt) -> dict[str, Any]:
+    return {
+        "attempt": a.attempt,
+        "status": a.status,
+        "started_at": a.started_at,
+        "ended_at": a.ended_at,
+        "error": a.error,
+        "delay_seconds": a.delay_seconds,
+    }
+
+
+# -- the graph --------------------------------------------------------------------------------
+def _root(path: str) -> str:
+    return path.split("/", 1)[0]
+
+
+def _speaker(counts: Counter[str]) -> str:
+    for status in _PRECEDENCE:
+        if counts.get(status):
+            return status
+    return NOT_STARTED
+
+
+def _node_of(compiled: CompiledWorkflow) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Each definition step's node id, and each node's member steps (definition order).
+
+    Large graphs fold siblings with the same type, predecessors and successors (a fan-out's
+    branches) into one group node, so the picture stays legible at any size."""
+    steps = compiled.definition.steps
+    preds, succs = compiled.graph.predecessors, compiled.graph.successors
+    node_of = {s.id: s.id for s in steps}
+    if len(steps) > GROUP_ABOVE:
+        families: dict[tuple[Any, ...], list[str]] = {}
+        for s in steps:
+            key = (s.type, tuple(sorted(preds[s.id])), tuple(sorted(succs[s.id])))
+            families.setdefault(key, []).append(s.id)
+        for ids in families.values():
+            if len(ids) >= MIN_GROUP:
+                for sid in ids:
+                    node_of[sid] = f"group:{ids[0]}"
+    members: dict[str, list[str]] = {}
+    for s in steps:
+        members.setdefault(node_of[s.id], []).append(s.id)
+    return node_of, members
+
+
+def _graph(compiled: CompiledWorkflow, by_root: dict[str, Counter[str]]) -> dict[str, Any]:
+    node_of, members = _node_of(compiled)
+    if len(members) > MAX_GRAPH_NODES:
+        return {"nodes": [], "edges": [], "too_large": True, "node_count": len(members)}
+    by_id = compiled.by_id
+    nodes = []
+    for node, ids in members.items():
+        counts: Counter[str] = Counter()
+        for sid in ids:
+            counts.update(by_root.get(sid) or Counter({NOT_STARTED: 1}))
+        group = node.startswith("group:")
+        nodes.append(
+            {
+                "id": node,
+                "label": f"{ids[0]} … {ids[-1]}" if group else node,
+                "type": by_id[ids[0]].type,
+                "group": group,
+                "size": len(ids),
+                "status": _speaker(counts),
+                "counts": dict(counts),
+            }
+        )
+    edges = sorted(
+        {
+            (node_of[p], node_of[s])
+            for s, ps in compiled.graph.predecessors.items()
+            for p in ps
+            if node_of[p] != node_of[s]
+        }
+    )
+    return {"nodes": nodes, "edges": [list(e) for e in edges], "too_large": False}
+
+
+# -- the run page -----------------------------------------------------------------------------
+def _step_row(
+    step: StepRecord,
+    compiled: CompiledWorkflow,
+    retries: list[TimelineEvent],
+    now: int,
+    placeholder: bool = False,
+) -> dict[str, Any]:
+    attempts = _attempts(step, retries)
+    model = compiled.by_id.get(_root(step.step))
+    view = step_view(step)
+    if placeholder:
+        view["status"] = NOT_STARTED
+    return {
+        **view,
+        "type": model.type if model is not None else None,
+        "attempt_list": [_attempt_view(a) for a in attempts],
+        "segments": _segments(step, attempts, now),
+    }
+
+
+def _shown_status(step: StepRecord, missing: set[str]) -> str:
+    return NOT_STARTED if step.step in missing else step.status.value
+
+
+def _placeholder(step_id: str, run_id: str) -> StepRecord:
+    return StepRecord(run_id=run_id, step=step_id, status=StepStatus.PENDING)
+
+
+def run_page(
+    ctx: Services,
+    run_id: str,
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    status: str | None = None,
+    node: str | None = None,
+    search: str | None = None,
+) -> dict[str, Any]:
+    """A run's summary (counts by status, the DAG) and one page of its step instances."""
+    limit = max(1, min(limit, MAX_PAGE))
+    offset = max(0, offset)
+    run = ctx.store.get_run(run_id)
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    now = ctx.now()
+    records = ctx.store.list_steps(run_id)
+    events = ctx.store.list_events(run_id)
+    order = {s.id: i for i, s in enumerate(compiled.definition.steps)}
+    records.sort(key=lambda s: (order.get(_root(s.step), len(order)), s.step))
+
+    by_root: dict[str, Counter[str]] = {}
+    for rec in records:
+        by_root.setdefault(_root(rec.step), Counter())[rec.status.value] += 1
+    counts: Counter[str] = Counter(rec.status.value for rec in records)
+    missing = [s.id for s in compiled.definition.steps if s.id not in by_root]
+    if missing:
+        counts[NOT_STARTED] = len(missing)
+
+    missing_set = set(missing)
+    rows = sorted(
+        [*records, *(_placeholder(sid, run_id) for sid in missing)],
+        key=lambda s: (order.get(_root(s.step), len(order)), s.step),
+    )
+    if node:
+        _, members = _node_of(compiled)
+        if node not in members:
+            raise StepNotFound(run_id, node)
+        wanted_roots = set(members[node])
+        rows = [r for r in rows if _root(r.step) in wanted_roots]
+    if status:
+        rows = [r for r in rows if _shown_status(r, missing_set) == status]
+    if search:
+        needle = search.lower()
+        rows = [r for r in rows if needle in r.step.lower()]
+
+    retries: dict[str, list[TimelineEvent]] = {}
+    for ev in events:
+        if ev.kind == "retry" and ev.step is not None:
+            retries.setdefault(ev.step, []).append(ev)
+    page = rows[offset : offset + limit]
+    starts = [r.ready_at or r.started_at for r in records if (r.ready_at or r.started_at)]
+    ends = [r.ended_at for r in records if r.ended_at is not None]
+    window_start = min([run.started_at or run.created_at, *[s for s in starts if s]])
+    window_end = max([run.ended_at, *ends]) if run.ended_at is not None else max([now, *ends])
+    return {
+        "run": {**_run_row(run), "waiting": waiting_reason(ctx, run)},
+        "terminal": run.status.terminal,
+        "now": now,
+        "window": {"start": window_start, "end": window_end},
+        "total": len(records),
+        "defined": len(compiled.definition.steps),
+        "counts": dict(counts),
+        "graph": _graph(compiled, by_root),
+        "steps": {
+            "offset": offset,
+            "limit": limit,
+            "total": len(rows),
+            "items": [
+                _step_row(r, compiled, retries.get(r.step, []), now, r.step in missing_set)
+                for r in page
+            ],
+        },
+        "events": [event_view(e) for e in events[-50:]],
+    }
+
+
+def step_detail(ctx: Services, run_id: str, step: str) -> dict[str, Any]:
+    """One step instance: its record, every attempt, its definition and its events."""
+    run = ctx.store.get_run(run_id)
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    model = compiled.by_id.get(_root(step))
+    record = ctx.store.get_step(run_id, step)
+    placeholder = record is None
+    if record is None:
+        if model is None or step != model.id:
+            raise StepNotFound(run_id, step)
+        record = _placeholder(step, run_id)
+    events = [e for e in ctx.store.list_events(run_id) if e.step == step]
+    retries = [e for e in events if e.kind == "retry"]
+    row = _step_row(record, compiled, retries, ctx.now(), placeholder)
+    definition = model.model_dump(mode="json", exclude_defaults=True) if model is not None else None
+    return {
+        "run": run_view(run),
+        "step": row,
+        "definition": definition,
+        "attempts": row["attempt_list"],
+        "events": [event_view(e) for e in events],
+    }

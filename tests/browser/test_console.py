@@ -1,0 +1,156 @@
+"""The web console on a real ``podium dev``, in headless Chromium."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from podium.local.dev_server import DevServer, wait_until
+from tests.browser.conftest import call, shot
+from tests.browser.console_support import DIAMOND, fanout
+
+TERMINAL = {"SUCCEEDED", "FAILED", "STOPPED", "TIMED_OUT", "DISCARDED"}
+
+
+def _finish(dev: DevServer, run_id: str, timeout_s: float = 30) -> dict[str, Any]:
+    assert wait_until(
+        lambda: call(dev, f"/runs/{run_id}")[1]["run"]["status"] in TERMINAL, timeout_s
+    ), call(dev, f"/runs/{run_id}")
+    body: dict[str, Any] = call(dev, f"/runs/{run_id}")[1]
+    return body
+
+
+def _start(dev: DevServer, definition: dict[str, Any]) -> str:
+    status, pushed = call(dev, "/workflows", definition)
+    assert status in (200, 201), pushed
+    status, run = call(dev, f"/workflows/{definition['name']}/runs", {"params": {}})
+    assert status == 202, run
+    return str(run["run_id"])
+
+
+def _fill(page: Any) -> str:
+    return str(page.eval_on_selector("", "el => getComputedStyle(el).fill"))
+
+
+def test_the_api_is_the_deployed_api(dev: DevServer) -> None:
+    run_id = _start(dev, DIAMOND)
+    body = _finish(dev, run_id)
+    assert body["run"]["status"] == "FAILED"
+    steps = {s["step"]: s for s in body["steps"]}
+    assert steps["load_warehouse"]["status"] == "SUCCEEDED"
+    assert steps["load_warehouse"]["attempts"] == 2
+    assert steps["validate"]["status"] == "FAILED"
+    assert call(dev, "/workflows/nope")[0] == 404
+    status, listed = call(dev, "/workflows/diamond_etl/runs")
+    assert status == 200 and [r["run_id"] for r in listed["runs"]] == [run_id]
+    # the console's views
+    status, runs = call(dev, "/api/console/runs?status=FAILED")
+    assert status == 200 and [r["run_id"] for r in runs["runs"]] == [run_id]
+    assert call(dev, "/api/console/runs?status=SUCCEEDED")[1]["runs"] == []
+    assert call(dev, "/api/console/runs?status=bogus")[0] == 400
+    assert call(dev, "/api/console/runs/NOPE")[0] == 404
+    status, detail = call(dev, f"/api/console/runs/{run_id}/step?name=load_warehouse")
+    assert status == 200
+    assert [a["status"] for a in detail["attempts"]] == ["RETRIED", "SUCCEEDED"]
+    kinds = [s["kind"] for s in detail["step"]["segments"]]
+    assert kinds.count("running") == 2 and "backoff" in kinds
+
+
+def test_run_list_run_page_dag_gantt_and_step_detail(dev: DevServer, page: Any) -> None:
+    run_id = _start(dev, DIAMOND)
+
+    # The run page while the run is live: it refreshes itself until the run ends.
+    page.goto(f"{dev.url}/#/runs/{run_id}")
+    page.wait_for_selector("g.node")
+    _finish(dev, run_id)
+    page.wait_for_selector("#live.off", state="attached", timeout=10_000)
+    page.wait_for_selector('.page-head .badge[data-status="FAILED"]')
+
+    # The run list shows the run, with its status, and filters by status.
+    page.goto(f"{dev.url}/#/")
+    row = page.wait_for_selector(f'tr.run-row[data-run="{run_id}"]')
+    assert row.get_attribute("data-status") == "FAILED"
+    assert "diamond_etl" in row.inner_text()
+    shot(page, "run-list")
+    page.select_option("#f-status", "SUCCEEDED")
+    page.wait_for_selector("td.empty")
+    page.select_option("#f-status", "FAILED")
+    page.wait_for_selector(f'tr.run-row[data-run="{run_id}"]')
+
+    # Open the run page from the list.
+    page.click(f'tr.run-row[data-run="{run_id}"] a')
+    page.wait_for_selector("g.node")
+    nodes = {
+        n.get_attribute("data-node"): n.get_attribute("data-status")
+        for n in page.query_selector_all("g.node")
+    }
+    assert nodes == {
+        "extract": "SUCCEEDED",
+        "load_warehouse": "SUCCEEDED",
+        "validate": "FAILED",
+        "publish": "NOT_STARTED",
+    } or nodes["publish"] in ("SKIPPED", "STOPPED"), nodes
+    # Coloured by status: a succeeded and a failed node are drawn in different colours.
+    ok = page.eval_on_selector(
+        'g.node[data-node="extract"] rect.box', "el => getComputedStyle(el).stroke"
+    )
+    bad = page.eval_on_selector(
+        'g.node[data-node="validate"] rect.box', "el => getComputedStyle(el).stroke"
+    )
+    assert ok != bad and ok.startswith("rgb") and bad.startswith("rgb")
+    assert page.locator("path.edge").count() == 4
+
+    # The Gantt: one running bar per attempt, and the retry's backoff.
+    rows = page.locator(".step-row")
+    assert rows.count() == 4
+    attempts = sum(
+        int(t) for t in page.locator(".step-row .g-att").all_inner_texts() if t.strip().isdigit()
+    )
+    assert attempts == 4  # extract 1, load_warehouse 2, validate 1
+    assert page.locator(".step-row .seg-running").count() == attempts
+    retried = page.locator('.step-row[data-step="load_warehouse"]')
+    assert retried.locator(".seg-running").count() == 2
+    assert retried.locator(".seg-backoff").count() == 1
+    widths = page.eval_on_selector_all(
+        ".seg-running", "els => els.map(e => e.getBoundingClientRect().width)"
+    )
+    assert all(w >= 2 for w in widths)
+    shot(page, "run-page")
+
+    # Clicking a step shows its detail: output, attempts and error.
+    page.click('.step-row[data-step="load_warehouse"]')
+    page.wait_for_selector("#detail-title:has-text('load_warehouse')")
+    assert '"loaded": 1200' in page.inner_text("#detail-output")
+    assert page.locator("#detail-attempts tbody tr").count() == 2
+    assert "warehouse busy" in page.inner_text("#detail-attempts")
+    page.click('g.node[data-node="validate"]')
+    page.wait_for_selector("#detail-title:has-text('validate')")
+    assert "bad row 42" in page.inner_text("#detail-error")
+    assert "console_support:broken" in page.inner_text("#detail-params")
+    shot(page, "step-detail")
+
+
+@pytest.mark.slow
+def test_a_2000_step_run_page_stays_small(dev: DevServer, page: Any) -> None:
+    definition = fanout(2000)
+    run_id = _start(dev, definition)
+    _finish(dev, run_id, timeout_s=120)
+    page.goto(f"{dev.url}/#/runs/{run_id}")
+    page.wait_for_selector(".step-row")
+    page.wait_for_selector("g.node")
+    # Look-alike branches are one group node; the list is one page of steps.
+    assert page.locator("g.node").count() == 3
+    group = page.locator("g.node.group")
+    assert group.count() == 1 and "2,000" in (group.text_content() or "")
+    assert page.locator(".step-row").count() == 50
+    assert "of 2,002" in page.inner_text("#page-info")
+    assert page.evaluate("document.getElementsByTagName('*').length") < 2500
+    shot(page, "run-page-2000")
+    # Paging moves through the steps; a click on the group lists its members only.
+    page.click("#page-next")
+    page.wait_for_selector("#page-info:has-text('100 of 2,002')")
+    assert page.inner_text("#page-info").startswith("51")
+    group.click()
+    page.wait_for_selector("#page-info:has-text('of 2,000')")
+    assert page.locator(".step-row").count() == 50
