@@ -34,7 +34,7 @@
       else if (k === "style") el.style.cssText = v;
       else el.setAttribute(k, v === true ? "" : String(v));
     }
-    for (const kid of kids.flat()) {
+    for (const kid of kids.flat(Infinity)) {
       if (kid === null || kid === undefined || kid === false) continue;
       el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
     }
@@ -52,7 +52,7 @@
       if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
       else el.setAttribute(k, String(v));
     }
-    for (const kid of kids.flat()) {
+    for (const kid of kids.flat(Infinity)) {
       if (kid === null || kid === undefined) continue;
       el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
     }
@@ -475,12 +475,15 @@
       st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, st.error)) : null,
       st.reason ? section("Reason", h("p", { id: "detail-reason" }, st.reason)) : null,
       section("Output", h("div", { id: "detail-output" }, json(st.output))),
-      section("Attempts", data.attempts.length ? h("table", { class: "grid compact", id: "detail-attempts" },
-        h("thead", {}, h("tr", {}, ["#", "Outcome", "Started", "Ran", "Error"].map((t) => h("th", {}, t)))),
-        h("tbody", {}, data.attempts.map((a) => h("tr", {},
-          h("td", {}, a.attempt), h("td", {}, badge(a.status)), h("td", {}, fmtTime(a.started_at)),
-          h("td", {}, a.started_at && a.ended_at ? fmtDur(a.ended_at - a.started_at) : "—"),
-          h("td", { class: "err-cell" }, a.error ? a.error + (a.delay_seconds ? ` (retried after ${a.delay_seconds} s)` : "") : ""))))) : h("p", { class: "muted" }, "Not started yet.")),
+      section("Attempts", data.attempts.length ? h("table", { class: "grid compact attempts", id: "detail-attempts" },
+        h("thead", {}, h("tr", {}, ["#", "Outcome", "Started", "Ran", "Then"].map((t) => h("th", {}, t)))),
+        h("tbody", {}, data.attempts.map((a) => [
+          h("tr", { class: a.error ? "has-err" : "" },
+            h("td", {}, a.attempt), h("td", {}, badge(a.status)), h("td", {}, fmtTime(a.started_at)),
+            h("td", {}, a.started_at && a.ended_at ? fmtDur(a.ended_at - a.started_at) : "—"),
+            h("td", { class: "muted" }, a.delay_seconds ? `retry after ${a.delay_seconds} s` : "")),
+          a.error ? h("tr", { class: "err" }, h("td", {}), h("td", { colspan: 4, class: "err-cell" }, a.error)) : null,
+        ]))) : h("p", { class: "muted" }, "Not started yet.")),
       section("Params", h("div", { id: "detail-params" }, json(Object.keys(params).length ? params : null))),
       def.depends_on && def.depends_on.length ? section("Depends on", h("p", {}, def.depends_on.map((d) => typeof d === "string" ? d : `${d.step} when ${d.when}`).join(", "))) : null,
       section("Run params", json(Object.keys(data.run.params || {}).length ? data.run.params : null)),
