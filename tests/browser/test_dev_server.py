@@ -1,0 +1,94 @@
+"""``podium dev`` without a browser: the command, static files, the console's views."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from podium.local.dev_server import DevServer, api_event
+from tests.browser.conftest import call
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _get(url: str) -> tuple[int, bytes, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read(), r.headers.get("content-type", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), exc.headers.get("content-type", "")
+
+
+def test_static_files_and_no_way_out_of_the_static_folder(dev: DevServer) -> None:
+    status, body, kind = _get(dev.url + "/")
+    assert status == 200 and kind.startswith("text/html") and b"app.js" in body
+    assert _get(dev.url + "/static/app.js")[0] == 200
+    assert _get(dev.url + "/static/vendor/dagre.min.js")[0] == 200
+    for path in ("/static/../dev_server.py", "/static/%2e%2e/%2e%2e/local/dev_server.py"):
+        assert _get(dev.url + path)[0] == 404
+
+
+def test_console_views_answer_json_errors(dev: DevServer) -> None:
+    assert call(dev, "/api/console/nothing")[0] == 404
+    assert call(dev, "/api/console/runs?limit=x")[0] == 400
+    assert call(dev, "/api/console/runs?since=yesterday")[0] == 400
+    status, body = call(dev, "/api/console/runs")
+    assert status == 200 and body == {"workflows": [], "counts": {}, "total": 0, "runs": []}
+    assert call(dev, "/api/console/runs", {"x": 1})[0] == 405
+
+
+def test_api_event_is_an_http_api_v2_event() -> None:
+    event = api_event("GET", "/runs/r1?limit=5&limit=6", {"User-Agent": "t"}, b"")
+    assert event["rawPath"] == "/runs/r1"
+    assert event["queryStringParameters"] == {"limit": "5,6"}
+    assert event["requestContext"]["http"]["method"] == "GET"
+    assert event["body"] is None and event["headers"] == {"user-agent": "t"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_podium_dev_command_serves_until_interrupted(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "functions")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "podium.cli.main",
+            "dev",
+            "--port",
+            str(port),
+            "--home",
+            str(tmp_path / "home"),
+        ],
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                status, body, _ = _get(f"http://127.0.0.1:{port}/api/console/runs")
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("podium dev did not start")
+        assert status == 200 and b'"runs": []' in body
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err.decode()
+    assert f"http://127.0.0.1:{port}".encode() in err
