@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -40,9 +42,13 @@ BINDINGS: dict[str, Any] = {
     "m": {"a": 1, "b": [True, None]},
     "params": {"n": 5, "name": "demo", "items": ["a", "b"]},
 }
+# A hang fails a test: hypothesis fails an example slower than DEADLINE (generous, for a
+# loaded CI machine; every example here takes milliseconds), and tests/property/conftest.py
+# interrupts a test that is still running after a minute.
+DEADLINE = timedelta(seconds=3)
 FAST = settings(
     max_examples=150,
-    deadline=None,
+    deadline=DEADLINE,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
@@ -145,6 +151,35 @@ def test_random_templates_never_crash(text: str) -> None:
         assert not exc.message.startswith("internal error"), exc.message
 
 
+QUOTES = ["'", '"', "'" * 3, '"' * 3, "b'", 'b"', "r'", 'br"']
+QUOTED = st.tuples(
+    st.sampled_from(QUOTES),
+    st.lists(st.sampled_from(["\\", "\\", "\\", "a", "'", '"', "\n", "x", "u", "0"]), max_size=120),
+    st.sampled_from(["", *QUOTES[:4]]),
+).map(lambda t: t[0] + "".join(t[1]) + t[2])
+
+
+@FAST
+@given(QUOTED)
+def test_string_literals_with_backslash_runs_lex_in_linear_time(source: str) -> None:
+    # The STRING terminal once matched a backslash two ways: '"' + 36 backslashes took 6 s.
+    started = time.perf_counter()
+    run(source)
+    run(f"x + {source} + x")
+    assert time.perf_counter() - started < 1.0
+
+
+@FAST
+@given(st.text(alphabet=st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010), max_size=8))
+def test_lone_surrogates_are_expression_errors(text: str) -> None:
+    for source in (f"'{text}'.matches('a')", f"b'{text}'", f"s.matches('{text}')", text):
+        run(source)
+    try:
+        compile_template("x${s}" + text, SMALL).render(BINDINGS)
+    except ExpressionError as exc:
+        assert not exc.message.startswith("internal error"), exc.message
+
+
 # --- generated well-formed expressions -------------------------------------------------
 
 LEAVES = st.sampled_from(
@@ -214,14 +249,14 @@ def test_generated_expressions_only_raise_expression_errors(source: str) -> None
 # --- adversarial shapes ------------------------------------------------------------------
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=DEADLINE)
 @given(st.integers(1, 3000), st.sampled_from(["(", "[", "-(", "!(", "f(", "{1: ", "[0]["]))
 def test_deep_nesting_is_limited_cleanly(depth: int, opener: str) -> None:
     closer = {"(": ")", "[": "]", "-(": ")", "!(": ")", "f(": ")", "{1: ": "}", "[0][": "]"}
     run(opener * depth + "1" + closer[opener] * depth)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20, deadline=DEADLINE)
 @given(st.integers(1, 40))
 def test_exponential_string_growth_hits_the_size_limit(levels: int) -> None:
     source = "'abcdefgh'"
@@ -236,7 +271,7 @@ def test_exponential_string_growth_hits_the_size_limit(levels: int) -> None:
         pass
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20, deadline=DEADLINE)
 @given(st.integers(1, 12), st.integers(2, 6))
 def test_nested_comprehensions_are_stopped_by_the_cost_budget(levels: int, width: int) -> None:
     items = "[" + ", ".join(str(i) for i in range(width)) + "]"
@@ -254,7 +289,7 @@ def test_nested_comprehensions_are_stopped_by_the_cost_budget(levels: int, width
         pass
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=DEADLINE)
 @given(st.integers(5, 40))
 def test_shared_structure_cannot_explode(levels: int) -> None:
     shared = "[1, 2]"
