@@ -151,27 +151,34 @@ def list_runs(
 
 
 def _all_runs_table(runs: list[dict[str, Any]]) -> Any:
-    """The runs of every workflow: the remote table with a workflow column."""
+    """The runs of every workflow: the remote table with a workflow column (and the error
+    column only when a run has one, so it fits 80 columns)."""
     from rich.table import Table
 
     from podium.cli.remote_render import RUN_STATUS_STYLE, _elapsed
     from podium.cli.render import _ms
 
+    with_error = any(r.get("error") for r in runs)
     table = Table(title="runs (newest first)", title_justify="left")
-    cols = ("run", "workflow", "status", "version", "trigger", "created (UTC)", "duration")
-    for col in (*cols, "error"):
-        table.add_column(col, no_wrap=col != "error", overflow="fold")
+    table.add_column("run", no_wrap=True, min_width=26)
+    table.add_column("workflow", overflow="fold")
+    table.add_column("status", no_wrap=True, min_width=9)
+    table.add_column("created (UTC)", no_wrap=True, min_width=14)
+    table.add_column("took", no_wrap=True, min_width=6)
+    if with_error:
+        table.add_column("error", overflow="fold")
     for r in runs:
-        table.add_row(
+        created = timestamp(r.get("created_at"))
+        cells: list[Any] = [
             str(r["run_id"]),
-            str(r["workflow"]),
+            f"{r['workflow']} v{r['version']}",
             Text(str(r["status"]), style=RUN_STATUS_STYLE.get(r["status"], "")),
-            str(r["version"]),
-            str(r.get("trigger") or ""),
-            timestamp(r.get("created_at")),
+            created[5:] if len(created) > 5 else created,  # the year is noise
             _ms(_elapsed(r.get("started_at"), r.get("ended_at"))),
-            r.get("error") or "",
-        )
+        ]
+        if with_error:
+            cells.append(r.get("error") or "")
+        table.add_row(*cells)
     return table
 
 
@@ -231,7 +238,7 @@ def _print_problems(out: Console, body: dict[str, Any]) -> None:
 
 
 def timeline(home_dir: Path | None, run_id: str, as_json: bool) -> None:
-    from podium.cli.timeline import attempts_of
+    from podium.cli.timeline import attempts_of, bar_width
     from podium.cli.timeline import timeline as draw
 
     with Home(home_dir) as home:
@@ -240,4 +247,5 @@ def timeline(home_dir: Path | None, run_id: str, as_json: bool) -> None:
     if as_json:
         _print_json({"run": body["run"], "attempts": [a.view() for a in attempts_of(body)]})
     else:
-        _out().print(draw(body, now))
+        out = _out()
+        out.print(draw(body, now, bar_width(attempts_of(body), out.width)))

@@ -367,7 +367,7 @@ def timeline(
         return
     import time
 
-    from podium.cli.timeline import attempts_of
+    from podium.cli.timeline import attempts_of, bar_width
     from podium.cli.timeline import timeline as draw
 
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
@@ -376,7 +376,9 @@ def timeline(
     if as_json:
         _print_json({"run": body.get("run"), "attempts": [a.view() for a in attempts_of(body)]})
     else:
-        _out().print(draw(body, time.time_ns() // 1_000_000))
+        out = _out()
+        width = bar_width(attempts_of(body), out.width)
+        out.print(draw(body, time.time_ns() // 1_000_000, width))
 
 
 def unblock(

@@ -147,9 +147,26 @@ def bar(a: Attempt, start: int, end: int, width: int = BAR_WIDTH, now: int = 0) 
     return text
 
 
-def timeline(body: Mapping[str, Any], now: int, width: int = BAR_WIDTH) -> Group:
+def bar_width(attempts: list[Attempt], console_width: int) -> int:
+    """What is left of the terminal for the bars after the other columns (16 at least)."""
+    name = min(30, max((len(a.step) for a in attempts), default=4))
+    others = name + 2 + 9 + 11 + 9 + 9 + 7  # #, status, start, took, borders and padding
+    return max(16, min(BAR_WIDTH * 2, console_width - others))
+
+
+def timeline(
+    body: Mapping[str, Any], now: int, width: int = BAR_WIDTH, max_rows: int = 200
+) -> Group:
     run = body.get("run") or {}
     attempts = attempts_of(body)
+    hidden = 0
+    if len(attempts) > max_rows:
+        # Large runs: every attempt that failed first, then the earliest of the rest.
+        bad = [a for a in attempts if a.status not in ("SUCCEEDED", "SKIPPED", "PENDING")]
+        rest = [a for a in attempts if a not in bad]
+        keep = set(map(id, (bad + rest)[:max_rows]))
+        hidden = len(attempts) - len(keep)
+        attempts = [a for a in attempts if id(a) in keep]
     start, end = _span(body, attempts, now)
     table = Table(
         title=(
@@ -163,7 +180,9 @@ def timeline(body: Mapping[str, Any], now: int, width: int = BAR_WIDTH) -> Group
         ),
         caption_justify="left",
     )
-    for col in ("step", "#", "status", "start", "took"):
+    name = min(30, max((len(a.step) for a in attempts), default=4))
+    table.add_column("step", no_wrap=True, min_width=name, overflow="ellipsis")
+    for col in ("#", "status", "start", "took"):
         table.add_column(col, no_wrap=True)
     table.add_column("timeline", no_wrap=True, min_width=width)
     for a in attempts:
@@ -180,4 +199,6 @@ def timeline(body: Mapping[str, Any], now: int, width: int = BAR_WIDTH) -> Group
             _ms(took),
             bar(a, start, end, width, now),
         )
+    if hidden:
+        table.caption = f"{table.caption}\n{hidden} more attempts not shown (use --json for all)"
     return Group(table)

@@ -269,12 +269,15 @@ class SqliteStateStore:
                 raise RunConflict(run_id, current)
             conn.execute("UPDATE runs SET active = 0 WHERE run_id = ?", (run_id,))
 
-    def mark_run_failing(self, run_id: str, error: str) -> None:
+    def mark_run_failing(self, run_id: str, error: str, *, timed_out: bool = False) -> None:
+        """Sets the failing flag (or, with ``timed_out``, the timed-out flag) and keeps
+        the first error. A missing run raises RunNotFound (DynamoDB: a failed condition)."""
         with self.db.write() as conn:
             run = read_run(conn, run_id)
             if run is None:
                 raise RunNotFound(run_id)
-            update_run(conn, replace(run, failing=True, error=run.error or error), inactive=False)
+            flag: dict[str, Any] = {"timed_out": True} if timed_out else {"failing": True}
+            update_run(conn, replace(run, error=run.error or error, **flag), inactive=False)
 
     def count_sink(self, run_id: str, step: str) -> int:
         with self.db.write() as conn:

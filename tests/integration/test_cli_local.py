@@ -1,0 +1,177 @@
+"""``podium run`` keeps its runs in the local home, and ``podium runs ...`` reads them back
+from new processes (the way a user runs the commands one after another)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from podium.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+FAILING = """
+name: local_fail
+steps:
+  - {id: ok, type: noop}
+  - {id: boom, type: fail, message: disk full on shard 7, depends_on: [ok]}
+"""
+
+
+def podium(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a new process, like a user's shell (no remote target configured)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PODIUM_CONFIG", "PODIUM_PROFILE", "PODIUM_HOME")
+    }
+    env.update(PODIUM_HOME=str(home), COLUMNS="200", HOME=str(home.parent))
+    return subprocess.run(
+        [sys.executable, "-m", "podium.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd or home.parent,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def run_id_of(home: Path, workflow: str) -> str:
+    listed = podium(home, "runs", "list", workflow, "--json")
+    assert listed.returncode == 0, listed.stderr
+    return str(json.loads(listed.stdout)["runs"][0]["run_id"])
+
+
+def test_a_local_run_is_listed_and_shown_from_new_processes(home: Path) -> None:
+    etl = ROOT / "examples/sales_etl/workflow.yaml"
+    ran = podium(home, "run", str(etl), "-p", "date=2026-03-01")
+    assert ran.returncode == 0, ran.stderr
+    assert (home / "podium.db").exists()
+    assert "podium runs show" in ran.stderr  # the hint names the run
+
+    listed = podium(home, "runs", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "daily_sales_etl" in listed.stdout and "SUCCEEDED" in listed.stdout
+    run_id = run_id_of(home, "daily_sales_etl")
+
+    shown = podium(home, "runs", "show", run_id)
+    assert shown.returncode == 0, shown.stderr
+    lines = {ln.split("│")[1].strip(): ln for ln in shown.stdout.splitlines() if "│" in ln}
+    assert "SUCCEEDED" in lines["extract"] and "SUCCEEDED" in lines["load"]
+    assert "run succeeded" in shown.stdout
+
+    body = json.loads(podium(home, "runs", "show", run_id, "--json").stdout)
+    assert body["run"]["status"] == "SUCCEEDED"
+    assert {s["step"] for s in body["steps"]} >= {"extract", "load", "report"}
+
+    timeline = podium(home, "runs", "timeline", run_id)
+    assert timeline.returncode == 0, timeline.stderr
+    assert "█" in timeline.stdout and "extract" in timeline.stdout
+
+
+def test_a_failed_run_shows_its_errors_and_exits_1(home: Path, tmp_path: Path) -> None:
+    wf = tmp_path / "fail.yaml"
+    wf.write_text(FAILING)
+    assert podium(home, "run", str(wf)).returncode == 1
+    run_id = run_id_of(home, "local_fail")
+    shown = podium(home, "runs", "show", run_id)
+    assert shown.returncode == 1
+    boom = next(ln for ln in shown.stdout.splitlines() if "│ boom" in ln)
+    assert "FAILED" in boom and "disk full on shard 7" in boom
+    assert "run failed" in shown.stdout
+    assert podium(home, "runs", "show", run_id, "--json").returncode == 1
+
+    failed = podium(home, "runs", "list", "--status", "failed", "--json")
+    assert [r["run_id"] for r in json.loads(failed.stdout)["runs"]] == [run_id]
+    ok = podium(home, "runs", "list", "--status", "succeeded,queued", "--json")
+    assert json.loads(ok.stdout)["runs"] == []
+    assert podium(home, "runs", "list", "--status", "nope").returncode == 2
+
+
+def test_retries_are_attempts_on_the_timeline(tmp_path: Path) -> None:
+    home = tmp_path / ".podium"
+    wf = {
+        "name": "retrying",
+        "steps": [
+            {
+                "id": "flaky",
+                "type": "lambda",
+                "function": "tests.integration.test_runs:flaky",
+                "payload": {"succeed_on": 3},
+                "retries": 3,
+                "retry_delay_seconds": 30,
+            }
+        ],
+    }
+    from podium.adapters.clock import ManualClock
+    from podium.local.runtime import LocalRuntime
+
+    with LocalRuntime(clock=ManualClock(), store="sqlite", home=home) as rt:
+        run_id = rt.run(wf).run.run_id
+    result = runner.invoke(app, ["runs", "timeline", run_id, "--home", str(home), "--json"])
+    assert result.exit_code == 0, result.output
+    attempts = json.loads(result.stdout)["attempts"]
+    assert [(a["attempt"], a["status"]) for a in attempts] == [
+        (1, "FAILED"),
+        (2, "FAILED"),
+        (3, "SUCCEEDED"),
+    ]
+    assert attempts[0]["backoff_until"] - attempts[0]["ended_at"] == 30_000
+    drawn = runner.invoke(app, ["runs", "timeline", run_id, "--home", str(home)])
+    assert drawn.exit_code == 0 and drawn.output.count("flaky") == 3
+    shown = runner.invoke(app, ["runs", "show", run_id, "--home", str(home)])
+    assert "flaky attempt 1 retry (retried after 30s)" in shown.output
+
+
+def test_since_and_unknown_runs(home: Path, tmp_path: Path) -> None:
+    wf = tmp_path / "ok.yaml"
+    wf.write_text("name: tiny\nsteps:\n  - {id: a, type: noop}\n")
+    assert podium(home, "run", str(wf), "--json").returncode == 0
+    recent = podium(home, "runs", "list", "tiny", "--since", "1h", "--json")
+    assert len(json.loads(recent.stdout)["runs"]) == 1
+    future = podium(home, "runs", "list", "--since", "2999-01-01", "--json")
+    assert json.loads(future.stdout)["runs"] == []
+    assert podium(home, "runs", "list", "--since", "yesterday").returncode == 2
+    missing = podium(home, "runs", "show", "no-such-run")
+    assert missing.returncode == 1 and "not found" in missing.stderr
+
+
+def test_no_home_yet_says_how_to_make_one(tmp_path: Path) -> None:
+    empty = tmp_path / "nothing-here"
+    listed = podium(empty, "runs", "list")
+    assert listed.returncode == 0 and "no local home" in listed.stderr
+    assert not empty.exists()  # reading never creates a home
+    assert podium(empty, "runs", "show", "x").returncode == 1
+
+
+def test_home_and_a_remote_target_exclude_each_other(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["runs", "list", "--home", str(tmp_path), "--stack", "Podium"])
+    assert result.exit_code == 2 and "either --home or a remote target" in result.output
+
+
+def test_backend_moto_keeps_nothing(tmp_path: Path) -> None:
+    wf = tmp_path / "ok.yaml"
+    wf.write_text("name: tiny\nsteps:\n  - {id: a, type: noop}\n")
+    home = tmp_path / "h"
+    result = podium(home, "run", str(wf), "--backend", "moto", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["run"]["status"] == "SUCCEEDED"
+    assert not (home / "podium.db").exists()
+    assert podium(home, "run", str(wf), "--backend", "nope").returncode == 2
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("podium ")

@@ -1,0 +1,188 @@
+"""The SQLite home: durable across processes, safe with threads and processes on one file,
+and the embedded runtime on it gives the same results as on moto."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podium.adapters.clock import ManualClock
+from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
+from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict
+from podium.core.engine.permits import PermitNeed
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.ports import Claim
+from podium.local.runtime import LocalRuntime
+from tests.conftest import chain, fan
+
+READY = frozenset({StepStatus.READY})
+
+
+def a_run(
+    run_id: str, workflow: str = "wf", created: int = 1000, status: RunStatus = RunStatus.RUNNING
+) -> RunRecord:
+    return RunRecord(run_id, workflow, 1, status, {}, created, sinks_total=1)
+
+
+def test_the_database_is_wal_and_keeps_state_across_opens(tmp_path: Path) -> None:
+    path = tmp_path / "home" / "podium.db"
+    store = SqliteStateStore(path)
+    store.create_run(a_run("r1"))
+    store.create_step(StepRecord("r1", "a", StepStatus.READY, output={"x": [1]}))
+    store.close()
+    again = SqliteStateStore(path)
+    with again.db.query() as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert again.get_run("r1").status is RunStatus.RUNNING
+    assert again.get_step("r1", "a") == StepRecord("r1", "a", StepStatus.READY, output={"x": [1]})
+    again.close()
+
+
+def test_the_active_index_follows_dynamodb(tmp_path: Path) -> None:
+    """Runs stay listed until settled (or dropped from their queue), like the gsi2 index."""
+    store = SqliteStateStore(tmp_path / "podium.db")
+    store.create_run(a_run("r1"))
+    store.create_run(a_run("r0", status=RunStatus.SUCCEEDED))
+    assert store.list_active_run_ids() == ["r1"]
+    store.transition_run(
+        "r1", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.FAILED, changes={}
+    )
+    assert store.list_active_run_ids() == ["r1"]  # ended, follow-ups not done yet
+    assert not store.get_run("r1").settled
+    store.settle_run("r1")
+    store.settle_run("r1")  # idempotent
+    assert store.list_active_run_ids() == []
+    assert store.get_run("r1").settled
+    store.create_run(a_run("r2"))
+    with pytest.raises(RunConflict):
+        store.settle_run("r2")  # not terminal
+    slots = store.run_slots()
+    slots.enqueue(a_run("q1", status=RunStatus.QUEUED))
+    assert store.list_active_run_ids() == ["q1", "r2"]
+    (entry,) = slots.queued("wf", 10)
+    assert slots.drop_queued(entry, RunStatus.DISCARDED, "replaced", 5)
+    assert store.list_active_run_ids() == ["r2"]
+    with pytest.raises(RunNotFound):
+        store.mark_run_failing("nope", "x")
+    store.close()
+
+
+def test_search_runs_filters_by_workflow_status_and_time(tmp_path: Path) -> None:
+    store = SqliteStateStore(tmp_path / "podium.db")
+    store.create_run(a_run("a1", "a", created=100))
+    store.create_run(a_run("b1", "b", created=200))
+    store.create_run(a_run("a2", "a", created=300, status=RunStatus.FAILED))
+    assert [r.run_id for r in store.search_runs()] == ["a2", "b1", "a1"]
+    assert [r.run_id for r in store.search_runs("a")] == ["a2", "a1"]
+    failed = store.search_runs(statuses=frozenset({RunStatus.FAILED}))
+    assert [r.run_id for r in failed] == ["a2"]
+    assert [r.run_id for r in store.search_runs(since=200, limit=1)] == ["a2"]
+    assert store.list_workflows() == []  # runs only: nothing pushed
+    store.close()
+
+
+def test_threads_racing_for_one_claim_make_one_winner(tmp_path: Path) -> None:
+    store = SqliteStateStore(tmp_path / "podium.db")
+    store.create_run(a_run("r1"))
+    store.create_step(StepRecord("r1", "s", StepStatus.READY))
+    wins: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def claim(i: int) -> None:
+        barrier.wait()
+        try:
+            store.transition_step(
+                "r1", "s", expected=READY, attempt=0, to=StepStatus.RUNNING, changes={"attempt": 1}
+            )
+            wins.append(i)
+        except StepConflict as lost:
+            assert lost.current is not None and lost.current.status is StepStatus.RUNNING
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1
+    store.close()
+
+
+def _claim_permits(path: str, worker: int) -> list[str]:
+    """In another process: claim a limit-2 permit for each of 10 steps, then release it."""
+    store = SqliteStateStore(path)
+    permits = store.permits()
+    claimed = []
+    for i in range(10):
+        run = f"p{worker}-{i}"
+        store.create_step(StepRecord(run, "s", StepStatus.READY))
+        record = store.get_step(run, "s")
+        assert record is not None
+        result = permits.claim(
+            record, [PermitNeed("shared", 2)], attempt=1, changes={"attempt": 1, "lease_until": 9}
+        )
+        if result.outcome is Claim.CLAIMED:
+            held = permits.state("shared").active
+            assert held <= 2, held
+            claimed.append(run)
+            assert permits.release("shared", f"{run}/s")
+    store.close()
+    return claimed
+
+
+def test_processes_share_one_file_and_never_exceed_a_limit(tmp_path: Path) -> None:
+    path = str(tmp_path / "podium.db")
+    SqliteStateStore(path).close()  # the schema, before the processes race
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        results = pool.starmap(_claim_permits, [(path, w) for w in range(3)])
+    store = SqliteStateStore(path)
+    assert sum(len(r) for r in results) >= 10  # most claims win; none exceeds the limit
+    state = store.permits().state("shared")
+    assert (state.active, state.holders) == (0, {})
+    store.close()
+
+
+def test_queued_messages_survive_the_runtime(tmp_path: Path) -> None:
+    home = tmp_path / ".podium"
+    with LocalRuntime(clock=ManualClock(), store="sqlite", home=home) as rt:
+        rt.push(chain("kept", 5))
+        run = rt.start_run("kept")
+        # The process ends before delivering anything: the start message stays in the file.
+        assert rt.describe(run.run_id).run.status is RunStatus.RUNNING
+        assert len(rt.event_queue) == 1
+    assert (home / "podium.db").exists()
+    with LocalRuntime(clock=ManualClock(), store="sqlite", home=home) as rt:
+        rt.pump()
+        view = rt.describe(run.run_id)
+        assert view.run.status is RunStatus.SUCCEEDED
+        assert [s.status for s in view.steps] == [StepStatus.SUCCEEDED] * 5
+
+
+@pytest.mark.parametrize("workflow", [chain("c", 30), fan("f", 40)], ids=["chain", "fan"])
+def test_the_home_gives_the_same_result_as_moto(tmp_path: Path, workflow: dict[str, Any]) -> None:
+    def outcome(store: str) -> list[tuple[str, StepStatus, int]]:
+        with LocalRuntime(clock=ManualClock(), store=store, home=tmp_path / store) as rt:
+            view = rt.run(workflow)
+            assert view.run.status is RunStatus.SUCCEEDED
+            return [(s.step, s.status, s.attempt) for s in view.steps]
+
+    assert outcome("sqlite") == outcome("moto")
+
+
+def test_an_in_memory_home_keeps_nothing(tmp_path: Path) -> None:
+    with LocalRuntime(clock=ManualClock(), store="sqlite", home=":memory:") as rt:
+        assert rt.home is None and rt.database is None
+        assert rt.run(chain("m", 3)).run.status is RunStatus.SUCCEEDED
+
+
+def test_a_dead_letter_queue_must_share_the_database(tmp_path: Path) -> None:
+    clock = ManualClock()
+    one, two = Database(tmp_path / "one.db"), Database(tmp_path / "two.db")
+    with pytest.raises(ValueError):
+        SqliteQueue(one, "work", clock, dead_letters=SqliteQueue(two, "dlq", clock))
+    one.close()
+    two.close()
