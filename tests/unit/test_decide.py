@@ -5,8 +5,6 @@ from podium.core.engine.decide import (
     ArriveAtJoin,
     CreateStep,
     EdgeState,
-    Retry,
-    after_attempt_failed,
     after_step_ended,
     edge_state,
     fails_run,
@@ -16,6 +14,8 @@ from podium.core.engine.decide import (
     start_status,
 )
 from podium.core.engine.graph import Graph
+from podium.core.engine.retry import Retry, plan_retry
+from podium.core.engine.step_error import user_error
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
 
@@ -130,11 +130,13 @@ def test_recovered_failures_do_not_fail_the_run() -> None:
     assert fails_run(G, "a")
 
 
-def test_retry_until_attempts_run_out() -> None:
-    assert after_attempt_failed(DIAMOND.step("a"), 1) == Retry(2, 7)
-    assert after_attempt_failed(DIAMOND.step("a"), 2) == Retry(3, 7)
-    assert after_attempt_failed(DIAMOND.step("a"), 3) is None
-    assert after_attempt_failed(DIAMOND.step("b"), 1) is None
+def test_retry_shorthand_until_attempts_run_out() -> None:
+    error = user_error("boom")
+    a, b = DIAMOND.step("a").retriers, DIAMOND.step("b").retriers
+    assert plan_retry(a, error, 1, {}, "s") == Retry(2, 7, "0")
+    assert plan_retry(a, error, 2, {"0": 1}, "s") == Retry(3, 7, "0")
+    assert plan_retry(a, error, 3, {"0": 2}, "s") is None
+    assert plan_retry(b, error, 1, {}, "s") is None
 
 
 def test_run_outcome_counts_sinks() -> None:

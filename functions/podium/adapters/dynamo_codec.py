@@ -36,6 +36,8 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "waiting_key": ("wk", "S"),
     "waiting_since": ("ws", "N"),
     "due_at": ("du", "N"),
+    "error_type": ("et", "S"),
+    "retry_counts": ("rc", "J"),
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
     "reason": ("rs", "S"),
@@ -91,7 +93,7 @@ def step_to_item(rec: StepRecord) -> Item:
     item = key(run_pk(rec.run_id), step_sk(rec.step))
     for field, (attr, kind) in STEP_FIELDS.items():
         value = getattr(rec, field)
-        if value is not None:
+        if value is not None and value != {}:
             item[attr] = encode(value, kind)
     if rec.arrived:
         item["n"] = {"N": str(rec.arrived)}
@@ -191,6 +193,7 @@ def run_from_item(item: Item) -> RunRecord:
         created_at=int(item["ca"]["N"]),
         sinks_total=int(item["skt"]["N"]),
         failing=item["fl"]["BOOL"],
+        timed_out=item.get("tof", {}).get("BOOL", False),
         started_at=int(item["sa"]["N"]) if "sa" in item else None,
         ended_at=int(item["ea"]["N"]) if "ea" in item else None,
         error=item["er"]["S"] if "er" in item else None,

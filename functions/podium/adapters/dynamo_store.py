@@ -246,13 +246,17 @@ class DynamoStateStore:
                 raise RunConflict(run_id, c.run_from_item(old) if old else None) from None
             raise
 
-    def mark_run_failing(self, run_id: str, error: str) -> None:
+    def mark_run_failing(self, run_id: str, error: str, *, timed_out: bool = False) -> None:
         self._db.update_item(
             TableName=self._table,
             Key=c.key(c.run_pk(run_id), c.RUN_SK),
             UpdateExpression="SET #fl = :t, #er = if_not_exists(#er, :er)",
             ConditionExpression="attribute_exists(#pk)",
-            ExpressionAttributeNames={"#fl": "fl", "#er": "er", "#pk": "pk"},
+            ExpressionAttributeNames={
+                "#fl": "tof" if timed_out else "fl",
+                "#er": "er",
+                "#pk": "pk",
+            },
             ExpressionAttributeValues={":t": {"BOOL": True}, ":er": {"S": error}},
         )
 

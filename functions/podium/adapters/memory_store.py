@@ -123,11 +123,16 @@ class MemoryStateStore:
                 raise RunConflict(run_id, run)
             self._runs[run_id] = replace(run, settled=True)
 
-    def mark_run_failing(self, run_id: str, error: str) -> None:
+    def mark_run_failing(self, run_id: str, error: str, *, timed_out: bool = False) -> None:
         with self._lock:
             self.writes += 1
             run = self._runs[run_id]
-            self._runs[run_id] = replace(run, failing=True, error=run.error or error)
+            self._runs[run_id] = replace(
+                run,
+                error=run.error or error,
+                failing=run.failing or not timed_out,
+                timed_out=run.timed_out or timed_out,
+            )
 
     # steps -------------------------------------------------------------------
     def create_step(self, step: StepRecord) -> None:

@@ -1,27 +1,63 @@
-"""FunctionRunner adapters: AWS Lambda, and local Python callables (``module:function``)."""
+"""FunctionRunner adapters: AWS Lambda, and local Python callables (``module:function``).
+
+Both return an error as its type (the exception's class name, or a ``Podium.*`` name),
+its message and, locally, the traceback; ``podium.NonRetryable`` and outputs that can
+never be stored are not retryable.
+"""
 
 from __future__ import annotations
 
 import importlib
 import inspect
 import json
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+from podium.core.engine.step_error import PLATFORM_ERROR, TIMEOUT
+from podium.core.errors import NonRetryable
 from podium.core.ports import Invocation, InvocationResult
 
 MAX_OUTPUT_BYTES = 256 * 1024
+MAX_OUTPUT_DEPTH = 64
+OUTPUT_ERROR = "Podium.OutputError"
 
 
-def _checked_output(output: Any) -> InvocationResult:
+def _too_deep(value: Any, limit: int) -> bool:
+    """Iterative (a recursive walk is what a deep value breaks)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _bad_output(message: str) -> InvocationResult:
+    return InvocationResult(False, error=message, error_type=OUTPUT_ERROR, retryable=False)
+
+
+def checked_output(output: Any) -> InvocationResult:
+    """A step's output must be standard JSON, nested at most 64 deep, and small."""
+    if _too_deep(output, MAX_OUTPUT_DEPTH):
+        return _bad_output(
+            f"output nests deeper than {MAX_OUTPUT_DEPTH} levels; flatten it or write it to"
+            " S3 and return the key"
+        )
     try:
-        text = json.dumps(output)
+        text = json.dumps(output, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        return InvocationResult(False, error=f"output is not JSON-serializable: {exc}")
+        hint = " (NaN and Infinity are not JSON; return null or a string)"
+        detail = hint if "out of range float" in str(exc) else ""
+        return _bad_output(f"output is not JSON-serializable: {exc}{detail}")
     if len(text) > MAX_OUTPUT_BYTES:
-        return InvocationResult(
-            False, error=f"output is {len(text)} bytes; the limit is {MAX_OUTPUT_BYTES}"
+        return _bad_output(
+            f"output is {len(text)} bytes; the limit is {MAX_OUTPUT_BYTES}: write large"
+            " results to S3 and return the key"
         )
     return InvocationResult(True, output=json.loads(text))
 
@@ -30,6 +66,9 @@ class LocalFunctionRunner:
     """Runs ``package.module:function`` in this process: the embedded runtime's Lambda.
 
     The callable gets ``(event)`` or ``(event, context)``; an exception fails the attempt.
+    With a timeout, the call runs on a thread and the attempt fails with Podium.Timeout
+    when it overruns (a Python thread cannot be killed: it finishes in the background
+    and its result is dropped).
     """
 
     def __init__(self) -> None:
@@ -54,16 +93,59 @@ class LocalFunctionRunner:
         try:
             fn = self.resolve(invocation.function)
         except (ImportError, AttributeError, ValueError) as exc:
-            return InvocationResult(False, error=f"cannot load {invocation.function}: {exc}")
+            return InvocationResult(
+                False,
+                error=f"cannot load {invocation.function}: {exc}",
+                error_type="Podium.FunctionNotFound",
+                retryable=False,
+            )
+        if invocation.timeout_seconds is None:
+            return self._call(fn, invocation)
+        box: list[InvocationResult] = []
+        worker = threading.Thread(
+            target=lambda: box.append(self._call(fn, invocation)), daemon=True
+        )
+        worker.start()
+        worker.join(invocation.timeout_seconds)
+        if not box:
+            return InvocationResult(
+                False,
+                error=f"the function ran longer than the step's timeout of"
+                f" {invocation.timeout_seconds:g} s",
+                error_type=TIMEOUT,
+            )
+        return box[0]
+
+    def _call(self, fn: Callable[..., Any], invocation: Invocation) -> InvocationResult:
         event = dict(invocation.payload)
         try:
             takes_context = len(inspect.signature(fn).parameters) >= 2
             output = fn(event, _LocalContext(invocation)) if takes_context else fn(event)
         except Exception as exc:  # the user's code failed: that is the attempt's outcome
-            tb = traceback.extract_tb(exc.__traceback__)[-1]
-            where = f" ({tb.filename.rsplit('/', 1)[-1]}:{tb.lineno})" if tb else ""
-            return InvocationResult(False, error=f"{type(exc).__name__}: {exc}{where}")
-        return _checked_output(output)
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})"
+            return InvocationResult(
+                False,
+                error=f"{_message(exc)}{where if frames else ''}",
+                error_type=type(exc).__name__,
+                retryable=not isinstance(exc, NonRetryable),
+                traceback=_traceback(exc),
+            )
+        return checked_output(output)
+
+
+def _message(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a user's __str__ may raise too
+        return f"<{type(exc).__name__} with an unprintable message>"
+
+
+def _traceback(exc: BaseException) -> str:
+    try:
+        return "".join(traceback.format_exception(exc))
+    except Exception:
+        return f"{type(exc).__name__} (traceback unavailable)"
 
 
 class _LocalContext:
@@ -73,6 +155,15 @@ class _LocalContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 900_000
+
+
+# Lambda's own errors that mean "the platform", not the function's code.
+_PLATFORM_FAILURES = (
+    "TooManyRequestsException",
+    "ServiceException",
+    "EC2ThrottledException",
+    "ResourceNotReadyException",
+)
 
 
 class LambdaFunctionRunner:
@@ -89,19 +180,42 @@ class LambdaFunctionRunner:
                 False,
                 error=f"function '{name}' is not in this deployment's allowed functions; add it"
                 " to the Podium construct's allowed_function_arns",
+                error_type="Podium.FunctionNotAllowed",
+                retryable=False,
             )
-        resp = self._lambda.invoke(
-            FunctionName=name,
-            InvocationType="RequestResponse",
-            Payload=json.dumps(invocation.payload).encode(),
-        )
+        try:
+            resp = self._lambda.invoke(
+                FunctionName=name,
+                InvocationType="RequestResponse",
+                Payload=json.dumps(invocation.payload).encode(),
+            )
+        except Exception as exc:  # botocore's ClientError and connection errors
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code in _PLATFORM_FAILURES or not code:
+                return InvocationResult(False, error=str(exc), error_type=PLATFORM_ERROR)
+            return InvocationResult(False, error=str(exc), error_type=code, retryable=False)
         raw = resp["Payload"].read()
-        body = json.loads(raw) if raw else None
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return InvocationResult(
+                False, error="the function returned a payload that is not JSON",
+                error_type=OUTPUT_ERROR, retryable=False,
+            )
         if resp.get("FunctionError"):
             message = body.get("errorMessage") if isinstance(body, dict) else str(body)
             kind = body.get("errorType", "Error") if isinstance(body, dict) else "Error"
-            return InvocationResult(False, error=f"{kind}: {message}")
-        return _checked_output(body)
+            trace = body.get("stackTrace") if isinstance(body, dict) else None
+            if isinstance(message, str) and "Task timed out" in message:
+                kind = TIMEOUT
+            return InvocationResult(
+                False,
+                error=str(message),
+                error_type=str(kind),
+                retryable=kind != "NonRetryable",
+                traceback="".join(trace) if isinstance(trace, list) else None,
+            )
+        return checked_output(body)
 
 
 class RoutingRunner:

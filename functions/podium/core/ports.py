@@ -76,8 +76,9 @@ class StateStore(Protocol):
         done (a sparse index: the sweeper's list of runs to look at)."""
         ...
 
-    def mark_run_failing(self, run_id: str, error: str) -> None:
-        """Idempotent: sets the failing flag and keeps the first error."""
+    def mark_run_failing(self, run_id: str, error: str, *, timed_out: bool = False) -> None:
+        """Idempotent: sets the failing flag (or, with ``timed_out``, the timed-out flag)
+        and keeps the first error."""
         ...
 
     # steps -------------------------------------------------------------------
@@ -245,17 +246,33 @@ class Invocation:
     function: str
     payload: Mapping[str, Any]
     idempotency_key: str  # run/step/attempt: the target can de-duplicate on it
+    timeout_seconds: float | None = None  # the step's timeout, when it has one
 
 
 @dataclass(frozen=True, slots=True)
 class InvocationResult:
     ok: bool
     output: Any = None
-    error: str | None = None
+    error: str | None = None  # the message
+    error_type: str | None = None  # the exception's class name, or a Podium.* type
+    retryable: bool = True  # False: podium.NonRetryable, or an output that can never fit
+    traceback: str | None = None
 
 
 class FunctionRunner(Protocol):
     def invoke(self, invocation: Invocation) -> InvocationResult: ...
+
+
+class Timers(Protocol):
+    """Deliver a message at a due time: an SQS delay up to 15 minutes, a one-time
+    EventBridge Scheduler schedule beyond. Firing late or twice must be harmless (every
+    receiver checks the state it expects), so ``dedup`` only saves work."""
+
+    def schedule(
+        self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str
+    ) -> None:
+        """``queue``: "work" or "events"."""
+        ...
 
 
 class Metrics(Protocol):

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from podium.core.dsl.models import SleepStep
 from podium.core.engine.decide import (
     ArriveAtJoin,
     CreateStep,
@@ -28,6 +27,7 @@ from podium.service import messages
 from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
 from podium.service.lifecycle import run_ended
+from podium.service.runtimes import runtime_for
 
 log = logging.getLogger("podium.advance")
 
@@ -39,8 +39,13 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
     run = ctx.store.get_run(run_id)
     if run.status is not RunStatus.RUNNING:
         return []
-    graph = ctx.definitions.get(run.workflow, run.version).graph
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    graph = compiled.graph
     now = ctx.now()
+    timeout = compiled.definition.timeout
+    if timeout is not None:  # a replayed start schedules the same timer again: harmless
+        started = run.started_at if run.started_at is not None else run.created_at
+        ctx.at(messages.RunDeadline(run_id), started + int(timeout * 1000), queue="events")
     ready: list[str] = []
     for root in graph.roots:
         try:
@@ -91,7 +96,7 @@ def after_terminal(
     replay."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     graph = compiled.graph
-    failing = run.failing or (outcome.failure and fails_run(graph, step))
+    failing = run.failing or run.timed_out or (outcome.failure and fails_run(graph, step))
     conditions = EdgeConditions(ctx, run, compiled, step, output)
     ready: list[str] = []
     unwritten: set[str] = set()
@@ -143,10 +148,24 @@ def _no_condition(_succ: str) -> bool | None:
     return None
 
 
+# A waiting attempt's completion comes as a message at its due time; the sweeper asks
+# its runtime only when that message is this late.
+WAIT_GRACE_MS = 60_000
+
+
 def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
+    """How long a claimed attempt may go without a result before the sweeper reclaims
+    it: a worker's lease for a synchronous runtime, the wait itself for a waiting one,
+    and never past the step's timeout."""
     spec = ctx.definitions.get(run.workflow, run.version).step(step)
-    wait_ms = spec.seconds * 1000 if isinstance(spec, SleepStep) else 0
-    return now + wait_ms + ctx.lease_ms
+    runtime = runtime_for(spec)
+    if runtime.synchronous:
+        lease = now + ctx.lease_ms
+    else:
+        lease = now + runtime.wait_ms(spec) + WAIT_GRACE_MS
+    if spec.timeout is not None:
+        lease = min(lease, now + int(spec.timeout * 1000))
+    return lease
 
 
 def _create_claimed(ctx: Services, run: RunRecord, step: str) -> bool:
@@ -255,5 +274,10 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
     return done
 
 
-def with_failing(run: RunRecord, error: str) -> RunRecord:
-    return replace(run, failing=True, error=run.error or error)
+def with_failing(run: RunRecord, error: str, *, timed_out: bool = False) -> RunRecord:
+    return replace(
+        run,
+        error=run.error or error,
+        failing=run.failing or not timed_out,
+        timed_out=run.timed_out or timed_out,
+    )

@@ -19,6 +19,7 @@ from podium.core.ports import (
     MessageQueue,
     Metrics,
     StateStore,
+    Timers,
 )
 from podium.service import messages
 
@@ -74,6 +75,7 @@ class Services:
     clock: Clock
     ids: IdGenerator
     metrics: Metrics = field(default_factory=lambda: _null_metrics())
+    timers: Timers | None = None  # default: SQS delays only (adapters.timers.QueueTimers)
     definitions: DefinitionCache = field(init=False)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000
@@ -82,17 +84,19 @@ class Services:
 
     def __post_init__(self) -> None:
         self.definitions = DefinitionCache(self.store)
+        if self.timers is None:
+            from podium.adapters.timers import QueueTimers  # the adapter of the default
+
+            self.timers = QueueTimers(self.work_queue, self.event_queue, self.clock)
+
+    def at(self, message: messages.Message, due_ms: int, *, queue: str) -> None:
+        """Deliver ``message`` at ``due_ms`` (late or twice is harmless)."""
+        assert self.timers is not None
+        body = messages.encode(message)
+        self.timers.schedule(body, due_ms, queue=queue, dedup=messages.dedup_key(message))
 
     def now(self) -> int:
         return self.clock.now_ms()
-
-    def send_later(self, queue: MessageQueue, msg: messages.Message, delay_seconds: int) -> None:
-        """Delays beyond SQS's 15 minutes hop: the message carries its due time."""
-        if delay_seconds <= SQS_MAX_DELAY_SECONDS:
-            queue.send(messages.encode(msg), delay_seconds)
-        else:
-            due = self.now() + delay_seconds * 1000
-            queue.send(messages.encode(msg, not_before=due), SQS_MAX_DELAY_SECONDS)
 
 
 def _null_metrics() -> Metrics:

@@ -8,20 +8,18 @@ with a write that expects ``RUNNING`` at that attempt, then the graph moves forw
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from podium.core.dsl.models import FailStep, LambdaStep, NoopStep, SleepStep, StepModel
-from podium.core.engine.decide import (
-    after_attempt_failed,
-    fails_run,
-)
+from podium.core.dsl.models import FailureMode
+from podium.core.engine.decide import failed_status, fails_run
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
-from podium.core.engine.status import StepStatus
-from podium.core.expr import ExpressionError
-from podium.core.ports import Claim, Invocation
+from podium.core.engine.retry import plan_retry
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.step_error import StepError, timeout_error
+from podium.core.ports import Claim
 from podium.service import messages
 from podium.service.advance import (
     Propagation,
@@ -30,22 +28,15 @@ from podium.service.advance import (
     lease_until,
     with_failing,
 )
-from podium.service.bindings import bindings_for
 from podium.service.context import Services
-from podium.service.lifecycle import run_ended
+from podium.service.lifecycle import cancel_steps, run_ended
 from podium.service.permits import abandon_if_queued, needs_of, release_all, wake_head
+from podium.service.runtimes import Attempt, Done, Failed, Poll, Result, Waiting, runtime_for
 
 log = logging.getLogger("podium.execute")
 
 _CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 _RUNNING = frozenset({StepStatus.RUNNING})
-
-
-@dataclass(frozen=True)
-class Outcome:
-    ok: bool
-    output: Any = None
-    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +46,8 @@ class Claimed:
     run: RunRecord
     step: str
     attempt: int
+    started_at: int = 0
+    retry_counts: dict[str, int] = field(default_factory=dict)
 
 
 def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claimed | None:
@@ -93,7 +86,7 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
         except StepConflict as conflict:
             _after_lost_claim(ctx, run, msg, conflict)
             return None
-        return perform(ctx, Claimed(run, msg.step, 1), inline=inline)
+        return perform(ctx, Claimed(run, msg.step, 1, now), inline=inline)
 
     changes = {
         "attempt": msg.attempt,
@@ -104,7 +97,7 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     if needs:
         return _claim_with_permits(ctx, run, msg, needs, changes, inline)
     try:
-        ctx.store.transition_step(
+        claimed = ctx.store.transition_step(
             run.run_id,
             msg.step,
             expected=_CLAIMABLE,
@@ -115,7 +108,9 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     except StepConflict as conflict:
         _after_lost_claim(ctx, run, msg, conflict)
         return None
-    return perform(ctx, Claimed(run, msg.step, msg.attempt), inline=inline)
+    return perform(
+        ctx, Claimed(run, msg.step, msg.attempt, now, claimed.retry_counts), inline=inline
+    )
 
 
 def _claim_with_permits(
@@ -137,7 +132,8 @@ def _claim_with_permits(
     if result.outcome is Claim.CLAIMED:
         if record.waiting_key is not None:
             wake_head(ctx, record.waiting_key)  # more permits may be free: next in line
-        return perform(ctx, Claimed(run, msg.step, msg.attempt), inline=inline)
+        claimed = Claimed(run, msg.step, msg.attempt, changes["started_at"], record.retry_counts)
+        return perform(ctx, claimed, inline=inline)
     if result.outcome is Claim.FULL and result.full_key is not None:
         limit = next(n.limit for n in needs if n.key == result.full_key)
         if permits.wait(record, result.full_key, limit, ctx.now()):
@@ -177,45 +173,54 @@ def _after_lost_claim(
 
 
 def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed | None:
-    """Run a claimed attempt and record its outcome."""
-    run, step, attempt = claimed.run, claimed.step, claimed.attempt
-    spec = ctx.definitions.get(run.workflow, run.version).step(step)
-    if isinstance(spec, SleepStep):
-        ctx.send_later(ctx.event_queue, messages.Timer(run.run_id, step, attempt), spec.seconds)
+    """Start a claimed attempt through its step type's runtime, and apply the result."""
+    run = claimed.run
+    spec = ctx.definitions.get(run.workflow, run.version).step(claimed.step)
+    attempt = Attempt(run, spec, claimed.step, claimed.attempt, claimed.started_at)
+    runtime = runtime_for(spec)
+    if not runtime.synchronous and spec.timeout is not None:
+        # A waiting attempt's timeout is a timer of its own; a synchronous one is bounded
+        # by its runner (and, as a safety net, by its lease).
+        ctx.at(
+            messages.Done(run.run_id, claimed.step, claimed.attempt, messages.DEADLINE_EVENT),
+            deadline_of(attempt),
+            queue="events",
+        )
+    result = runtime.start(ctx, attempt)
+    return apply_result(ctx, attempt, result, claimed.retry_counts, inline=inline)
+
+
+def deadline_of(attempt: Attempt) -> int:
+    """When the attempt times out (the step's ``timeout`` counts from its start)."""
+    timeout = attempt.spec.timeout
+    return attempt.started_at + int(timeout * 1000) if timeout is not None else 2**62
+
+
+def apply_result(
+    ctx: Services,
+    attempt: Attempt,
+    result: Result,
+    retry_counts: dict[str, int],
+    *,
+    inline: bool = False,
+) -> Claimed | None:
+    """What a runtime said, applied: close the attempt, or wait for its completion."""
+    run, step, number = attempt.run, attempt.step, attempt.number
+    if isinstance(result, Done):
+        return finish_attempt(ctx, run, step, number, result, inline=inline)
+    if isinstance(result, Failed):
+        return finish_attempt(
+            ctx, run, step, number, result, inline=inline, retry_counts=retry_counts
+        )
+    if isinstance(result, Waiting):
+        if result.until is not None:
+            done = messages.Done(run.run_id, step, number, messages.TIMER_EVENT)
+            ctx.at(done, result.until, queue="events")
         return None
-    outcome = _run(ctx, run, spec, attempt)
-    return finish_attempt(ctx, run, step, attempt, outcome, inline=inline)
-
-
-def _run(ctx: Services, run: RunRecord, spec: StepModel, attempt: int) -> Outcome:
-    if isinstance(spec, NoopStep):
-        return Outcome(True)
-    if isinstance(spec, FailStep):
-        return Outcome(False, error=spec.message)
-    if isinstance(spec, LambdaStep):
-        key = f"{run.run_id}/{spec.id}/{attempt}"
-        try:
-            payload = _render_payload(ctx, run, spec)
-        except ExpressionError as exc:
-            return Outcome(False, error=f"payload: {exc.message}")
-        event = {
-            "payload": payload,
-            "params": run.params,
-            "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
-            "step": spec.id,
-            "attempt": attempt,
-            "idempotency_key": key,
-        }
-        result = ctx.runner.invoke(Invocation(spec.function, event, key))
-        return Outcome(result.ok, result.output, result.error)
-    return Outcome(False, error=f"step type '{spec.type}' is not supported by this worker")
-
-
-def _render_payload(ctx: Services, run: RunRecord, spec: LambdaStep) -> Any:
-    template = ctx.definitions.get(run.workflow, run.version).expressions.payloads.get(spec.id)
-    if template is None:
-        return spec.payload
-    return template.render(bindings_for(ctx, run, template.steps_read))
+    assert isinstance(result, Poll)
+    due = ctx.now() + result.after_seconds * 1000
+    ctx.at(messages.PollStep(run.run_id, step, number), due, queue="events")
+    return None
 
 
 def finish_attempt(
@@ -223,16 +228,19 @@ def finish_attempt(
     run: RunRecord,
     step: str,
     attempt: int,
-    outcome: Outcome,
+    outcome: Done | Failed,
     *,
     inline: bool = False,
+    retry_counts: dict[str, int] | None = None,
 ) -> Claimed | None:
+    """Close an attempt with one conditional write (RUNNING at this attempt), then run
+    the follow-ups: permits back, successors decided, the run completed or failed."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     now = ctx.now()
     base = {"ended_at": now, "lease_until": None}
 
-    if outcome.ok:
-        changes = {**base, "output": outcome.output, "error": None}
+    if isinstance(outcome, Done):
+        changes = {**base, "output": outcome.output, "error": None, "error_type": None}
         ended = _end_attempt(ctx, run, step, attempt, StepStatus.SUCCEEDED, changes)
         if ended is None:
             return None
@@ -247,60 +255,125 @@ def finish_attempt(
             ),
         )
 
-    error = outcome.error or "failed"
-    retry = after_attempt_failed(compiled.step(step), attempt)
+    error = outcome.error
+    spec = compiled.step(step)
+    counts = dict(retry_counts or {})
+    retry = plan_retry(spec.retriers, error, attempt, counts, f"{run.run_id}/{step}/{attempt}")
+    failed = {**base, "error": error.summary(), "error_type": error.type}
     if retry is not None:
-        due = now + retry.delay_seconds * 1000
+        counts[retry.counter] = counts.get(retry.counter, 0) + 1
         record = _end_attempt(
             ctx,
             run,
             step,
             attempt,
             StepStatus.RETRY_WAIT,
-            {**base, "error": error, "due_at": due},
+            {**failed, "due_at": now + retry.delay_seconds * 1000, "retry_counts": counts},
         )
         if record is None:
             return None
-        _after_retry_wait(ctx, run, record)
+        _after_retry_wait(ctx, run, record, error)
         return None
 
-    if _end_attempt(ctx, run, step, attempt, StepStatus.FAILED, {**base, "error": error}) is None:
+    status = failed_status(error, spec.failure_mode)
+    if _end_attempt(ctx, run, step, attempt, status, failed) is None:
         return None
+    _record_error(ctx, run, step, attempt, now, error, "failed")
     release_all(ctx, run, step)
-    if fails_run(compiled.graph, step):
-        # The flag goes up before any successor (or the sink counter) is touched, so the
-        # completion check that follows sees it.
-        ctx.store.mark_run_failing(run.run_id, f"{step}: {error}")
-        run = with_failing(run, f"{step}: {error}")
-    return _continue(ctx, run, after_terminal(ctx, run, step, StepStatus.FAILED))
+    return _continue(ctx, *_after_step_failed(ctx, run, step, status, error.summary()))
 
 
-def _after_retry_wait(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+def _after_step_failed(
+    ctx: Services, run: RunRecord, step: str, status: StepStatus, error: str
+) -> tuple[RunRecord, Propagation]:
+    """A step ended FAILED, TIMED_OUT or FAILED_IGNORED: flag the run (before any
+    successor or the sink counter is touched, so the completion check that follows sees
+    it), stop the run at once for fail_immediately, and propagate."""
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    if status.failure and fails_run(compiled.graph, step):
+        message = f"{step}: {error}"
+        timed_out = status is StepStatus.TIMED_OUT
+        ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out)
+        run = with_failing(run, message, timed_out=timed_out)
+        if compiled.step(step).failure_mode is FailureMode.FAIL_IMMEDIATELY and not timed_out:
+            fail_now(ctx, run, message)
+            return run, Propagation([], None)
+    return run, after_terminal(ctx, run, step, status)
+
+
+def fail_now(ctx: Services, run: RunRecord, message: str) -> None:
+    """fail_immediately: the run ends FAILED now; its unfinished steps are stopped."""
+    from podium.core.engine.errors import RunConflict
+
+    try:
+        ended = ctx.store.transition_run(
+            run.run_id,
+            expected=frozenset({RunStatus.RUNNING, RunStatus.PAUSED}),
+            to=RunStatus.FAILED,
+            changes={"ended_at": ctx.now(), "error": message},
+        )
+    except RunConflict as conflict:
+        if conflict.current is None or not conflict.current.status.terminal:
+            return
+        ended = conflict.current  # a replay: redo the follow-ups below
+    cancel_steps(ctx, ended, f"run failed: {message} (failure_mode fail_immediately)")
+    ctx.metrics.count("RunsFailed")
+    run_ended(ctx, ended)
+
+
+def _record_error(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    attempt: int,
+    at: int,
+    error: StepError,
+    kind: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Failures are exceptional, so each gets a timeline item with the whole structured
+    error (traceback included): the step item keeps only a one-line summary."""
+    ctx.store.put_event(
+        TimelineEvent(
+            run.run_id,
+            at,
+            f"{kind}-{step}-{attempt}",  # deterministic: a replay overwrites, not adds
+            kind,
+            step=step,
+            attempt=attempt,
+            # "error" stays the one-line summary; "error_detail" is the structured error.
+            detail={"error": error.summary(), "error_detail": error.as_json(), **(extra or {})},
+        )
+    )
+
+
+def _after_retry_wait(
+    ctx: Services, run: RunRecord, record: StepRecord, error: StepError | None = None
+) -> None:
     """The follow-ups of a failed attempt that will be retried, all idempotent: give its
     permits back, record the retry, and schedule the next attempt at its due time."""
     release_all(ctx, run, record.step)
     ended = record.ended_at if record.ended_at is not None else ctx.now()
     due = record.due_at if record.due_at is not None else ended
-    ctx.store.put_event(
-        TimelineEvent(
-            run.run_id,
-            ended,
-            f"retry-{record.step}-{record.attempt}",  # deterministic: a replay overwrites
-            "retry",
-            step=record.step,
-            attempt=record.attempt,
-            detail={
-                "error": record.error,
-                "started_at": record.started_at,
-                "ended_at": ended,
-                "next_attempt": record.attempt + 1,
-                "delay_seconds": (due - ended) // 1000,
-            },
-        )
+    if error is None:  # a replay: the summary on the item is what is left
+        error = StepError.of(record.error_type or "", record.error or "failed")
+    _record_error(
+        ctx,
+        run,
+        record.step,
+        record.attempt,
+        ended,
+        error,
+        "retry",
+        {
+            "started_at": record.started_at,
+            "ended_at": ended,
+            "next_attempt": record.attempt + 1,
+            "delay_seconds": (due - ended) // 1000,
+        },
     )
-    delay = max(0, -(-(due - ctx.now()) // 1000))
     next_attempt = messages.Exec(run.run_id, record.step, record.attempt + 1)
-    ctx.send_later(ctx.work_queue, next_attempt, delay)
+    ctx.at(next_attempt, due, queue="work")
 
 
 def replay_terminal(
@@ -314,13 +387,12 @@ def replay_terminal(
     """Redo the idempotent follow-ups of a step that already ended: the worker that ended
     it may have died before propagating (an in-process continuation has no message of
     its own to be redelivered)."""
-    graph = ctx.definitions.get(run.workflow, run.version).graph
     release_all(ctx, run, step)  # the worker may have died before giving permits back
-    if status.failure and fails_run(graph, step):
-        message = f"{step}: {error or status.value}"
-        ctx.store.mark_run_failing(run.run_id, message)
-        run = with_failing(run, message)
-    dispatch(ctx, run.run_id, after_terminal(ctx, run, step, status, output=output))
+    if status.failure:
+        run, propagation = _after_step_failed(ctx, run, step, status, error or status.value)
+    else:
+        propagation = after_terminal(ctx, run, step, status, output=output)
+    dispatch(ctx, run.run_id, propagation)
 
 
 def _end_attempt(
@@ -350,12 +422,66 @@ def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claime
     if propagation.claimed is None:
         return None
     # The run record is reused: the failing flag it may miss is the same race any read has.
-    return Claimed(run, propagation.claimed, 1)
+    return Claimed(run, propagation.claimed, 1, ctx.now())
 
 
-def on_timer(ctx: Services, msg: messages.Timer) -> Claimed | None:
-    """A sleep ended. A timer that fires twice or late finds the attempt already closed."""
-    run = ctx.store.get_run(msg.run)
+def _waiting_attempt(
+    ctx: Services, run_id: str, step: str, number: int
+) -> tuple[Attempt, StepRecord] | None:
+    """The attempt a late completion names, if it is still the one running."""
+    run = ctx.store.get_run(run_id)
     if run.status.terminal:
+        run_ended(ctx, run)
         return None
-    return finish_attempt(ctx, run, msg.step, msg.attempt, Outcome(True), inline=True)
+    record = ctx.store.get_step(run_id, step)
+    if record is None or record.status is not StepStatus.RUNNING or record.attempt != number:
+        return None  # late or twice: that attempt is already closed
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    started = record.started_at if record.started_at is not None else ctx.now()
+    return Attempt(run, spec, step, number, started), record
+
+
+def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
+    """A completion of a waiting attempt: a timer, an external event, or its deadline."""
+    found = _waiting_attempt(ctx, msg.run, msg.step, msg.attempt)
+    if found is None:
+        return None
+    attempt, record = found
+    runtime = runtime_for(attempt.spec)
+    if msg.event.get("kind") == messages.DEADLINE_EVENT["kind"]:
+        if ctx.now() < deadline_of(attempt):
+            return None  # an early timer: the real deadline is still ahead
+        return time_out(ctx, attempt, record)
+    result = runtime.on_event(ctx, attempt, msg.event)
+    return apply_result(ctx, attempt, result, record.retry_counts, inline=True)
+
+
+def on_poll(ctx: Services, msg: messages.PollStep) -> Claimed | None:
+    found = _waiting_attempt(ctx, msg.run, msg.step, msg.attempt)
+    if found is None:
+        return None
+    attempt, record = found
+    result = runtime_for(attempt.spec).poll(ctx, attempt)
+    return apply_result(ctx, attempt, result, record.retry_counts, inline=True)
+
+
+def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Claimed | None:
+    """The attempt ran past its step's timeout: cancel its work and fail it as a timeout
+    (retried only if a retrier names Podium.Timeout)."""
+    timeout = attempt.spec.timeout
+    runtime_for(attempt.spec).terminate(ctx, attempt, "timed out")
+    error = timeout_error(f"the attempt ran longer than the step's timeout of {timeout:g} s")
+    return apply_result(ctx, attempt, Failed(error), record.retry_counts, inline=True)
+
+
+def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None:
+    """The sweeper found this attempt past its lease: its deadline passed (a timeout), or
+    its completion was lost (ask the runtime: a timer that is due says done, a worker
+    that is gone says so)."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    started = record.started_at if record.started_at is not None else ctx.now()
+    attempt = Attempt(run, spec, record.step, record.attempt, started)
+    if ctx.now() >= deadline_of(attempt):
+        return time_out(ctx, attempt, record)
+    result = runtime_for(spec).poll(ctx, attempt)
+    return apply_result(ctx, attempt, result, record.retry_counts)

@@ -7,20 +7,16 @@ from typing import Any
 from podium.service import messages
 from podium.service.advance import start_roots
 from podium.service.context import Services
-from podium.service.execute import Claimed, execute, on_timer
+from podium.service.execute import Claimed, execute, on_done, on_poll
+from podium.service.lifecycle import on_run_deadline
 
 
-def _deferred(ctx: Services, queue: Any, msg: messages.Message, not_before: int | None) -> bool:
-    """A long wait travels as a chain of 15-minute SQS delays until it is due."""
-    if not_before is None:
+def _deferred(ctx: Services, queue: str, msg: messages.Message, not_before: int | None) -> bool:
+    """A message that arrived before its due time (a 15-minute SQS hop of a longer
+    wait, or a schedule that fired early) is sent on until it is due."""
+    if not_before is None or not_before <= ctx.now():
         return False
-    remaining_ms = not_before - ctx.now()
-    if remaining_ms <= 0:
-        return False
-    seconds = -(-remaining_ms // 1000)
-    ctx.send_later(queue, msg, int(seconds)) if seconds > 900 else queue.send(
-        messages.encode(msg, not_before=not_before), int(seconds)
-    )
+    ctx.at(msg, not_before, queue=queue)
     return True
 
 
@@ -28,18 +24,23 @@ def handle_work(ctx: Services, body: Any) -> Claimed | None:
     msg, nb = messages.decode(body)
     if not isinstance(msg, messages.Exec):
         raise messages.BadMessage(f"the work queue takes exec messages, not {body!r}")
-    if _deferred(ctx, ctx.work_queue, msg, nb):
+    if _deferred(ctx, "work", msg, nb):
         return None
     return execute(ctx, msg)
 
 
 def handle_event(ctx: Services, body: Any) -> Claimed | None:
     msg, nb = messages.decode(body)
-    if _deferred(ctx, ctx.event_queue, msg, nb):
+    if _deferred(ctx, "events", msg, nb):
         return None
     if isinstance(msg, messages.Start):
         start_roots(ctx, msg.run)
         return None
-    if isinstance(msg, messages.Timer):
-        return on_timer(ctx, msg)
+    if isinstance(msg, messages.Done):
+        return on_done(ctx, msg)
+    if isinstance(msg, messages.PollStep):
+        return on_poll(ctx, msg)
+    if isinstance(msg, messages.RunDeadline):
+        on_run_deadline(ctx, msg.run)
+        return None
     raise messages.BadMessage(f"the event queue does not take {body!r}")

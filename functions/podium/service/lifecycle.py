@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 
-from podium.core.engine.errors import RunConflict
+from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.records import RunRecord
-from podium.core.engine.status import RunStatus
+from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.admission import release_slot
 from podium.service.context import Services
+from podium.service.permits import abandon_if_queued, release_all
+from podium.service.runtimes import Attempt, runtime_for
 
 log = logging.getLogger("podium.lifecycle")
 _ACTIVE = frozenset({RunStatus.RUNNING, RunStatus.PAUSED})
@@ -33,7 +35,8 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
 
 
 def stop_run(ctx: Services, run_id: str, reason: str) -> RunRecord | None:
-    """RUNNING -> STOPPED: no new step starts (workers drop work of ended runs)."""
+    """RUNNING -> STOPPED: no new step starts, running attempts are terminated and end
+    STOPPED with the rest of the unfinished steps."""
     try:
         stopped = ctx.store.transition_run(
             run_id,
@@ -42,9 +45,10 @@ def stop_run(ctx: Services, run_id: str, reason: str) -> RunRecord | None:
             changes={"ended_at": ctx.now(), "reason": reason},
         )
     except RunConflict as conflict:
-        if conflict.current is not None:
+        if conflict.current is not None and conflict.current.status.terminal:
             run_ended(ctx, conflict.current)  # a replay: redo what a crash may have lost
         return None
+    cancel_steps(ctx, stopped, reason)
     run_ended(ctx, stopped)
     return stopped
 
@@ -77,3 +81,70 @@ def supersede(ctx: Services, workflow: str) -> None:
     for holder in holders:
         if holder != winner:
             stop_run(ctx, holder, f"stopped: replaced by newer run {winner} (last_only)")
+
+
+def cancel_steps(
+    ctx: Services, run: RunRecord, reason: str, *, running_to: StepStatus = StepStatus.STOPPED
+) -> list[str]:
+    """End every unfinished step of an ended run: a running attempt is terminated (its
+    runtime cancels the external work) and ends ``running_to``; the others end STOPPED.
+    Each write names the state it expects, so a step finishing meanwhile keeps its
+    result. Returns the steps it ended."""
+    spec_of = ctx.definitions.get(run.workflow, run.version).step
+    now = ctx.now()
+    ended: list[str] = []
+    for record in ctx.store.list_steps(run.run_id):
+        if record.status.terminal:
+            continue
+        changes = {"ended_at": now, "reason": reason, "lease_until": None}
+        if record.status is StepStatus.WAITING_FOR_PERMITS:
+            if abandon_if_queued(ctx, record, StepStatus.STOPPED, reason):
+                ended.append(record.step)
+            continue
+        to = running_to if record.status is StepStatus.RUNNING else StepStatus.STOPPED
+        try:
+            ctx.store.transition_step(
+                run.run_id,
+                record.step,
+                expected=frozenset({record.status}),
+                attempt=record.attempt,
+                to=to,
+                changes=changes,
+            )
+        except StepConflict:
+            continue  # it moved meanwhile: whoever moved it owns the follow-ups
+        if record.status is StepStatus.RUNNING:
+            spec = spec_of(record.step)
+            started = record.started_at if record.started_at is not None else now
+            attempt = Attempt(run, spec, record.step, record.attempt, started)
+            runtime_for(spec).terminate(ctx, attempt, reason)
+            release_all(ctx, run, record.step)
+        ended.append(record.step)
+    return ended
+
+
+def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
+    """The run's own ``timeout`` passed: it ends TIMED_OUT, running attempts are
+    terminated (TIMED_OUT) and the rest is stopped. A timer firing early or late finds
+    the run's real deadline or an ended run, and does nothing."""
+    run = ctx.store.get_run(run_id)
+    if run.status.terminal:
+        run_ended(ctx, run)
+        return None
+    timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
+    started = run.started_at if run.started_at is not None else run.created_at
+    if timeout is None or ctx.now() < started + int(timeout * 1000):
+        return None
+    message = f"the run ran longer than its timeout of {timeout:g} s"
+    try:
+        ended = ctx.store.transition_run(
+            run_id,
+            expected=_ACTIVE,
+            to=RunStatus.TIMED_OUT,
+            changes={"ended_at": ctx.now(), "error": message},
+        )
+    except RunConflict:
+        return None
+    cancel_steps(ctx, ended, message, running_to=StepStatus.TIMED_OUT)
+    run_ended(ctx, ended)
+    return ended

@@ -3,14 +3,19 @@
 work queue:  {"t": "exec",  "run": id, "step": path, "attempt": n[, "c": 1]}
              ("c": the step has no item yet: the worker's claim creates it)
 event queue: {"t": "start", "run": id}
-             {"t": "timer", "run": id, "step": path, "attempt": n}
+             {"t": "done",  "run": id, "step": path, "attempt": n, "e": {...}}
+                 a later completion of a waiting attempt: "e" is the runtime's event
+                 ({"kind": "timer"} for a sleep, {"kind": "deadline"} for a timeout)
+             {"t": "poll",  "run": id, "step": path, "attempt": n}
+             {"t": "run_deadline", "run": id}   the run's own timeout
 Any message may carry "nb" (not before, epoch ms): SQS delays stop at 15 minutes, so a
-longer wait is re-sent until it is due.
+longer wait is re-sent until it is due. ("timer" messages from before "done" existed are
+read as a done message with a timer event.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -32,13 +37,29 @@ class Start:
 
 
 @dataclass(frozen=True, slots=True)
-class Timer:
+class Done:
+    run: str
+    step: str
+    attempt: int
+    event: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PollStep:
     run: str
     step: str
     attempt: int
 
 
-Message = Exec | Start | Timer
+@dataclass(frozen=True, slots=True)
+class RunDeadline:
+    run: str
+
+
+Message = Exec | Start | Done | PollStep | RunDeadline
+
+TIMER_EVENT = {"kind": "timer"}
+DEADLINE_EVENT = {"kind": "deadline"}
 
 
 def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
@@ -47,8 +68,13 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
         body = {"t": "exec", "run": msg.run, "step": msg.step, "attempt": msg.attempt}
         if msg.create:
             body["c"] = 1
-    elif isinstance(msg, Timer):
-        body = {"t": "timer", "run": msg.run, "step": msg.step, "attempt": msg.attempt}
+    elif isinstance(msg, Done):
+        body = {"t": "done", "run": msg.run, "step": msg.step, "attempt": msg.attempt}
+        body["e"] = msg.event
+    elif isinstance(msg, PollStep):
+        body = {"t": "poll", "run": msg.run, "step": msg.step, "attempt": msg.attempt}
+    elif isinstance(msg, RunDeadline):
+        body = {"t": "run_deadline", "run": msg.run}
     else:
         body = {"t": "start", "run": msg.run}
     if not_before is not None:
@@ -56,19 +82,41 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
     return body
 
 
+def dedup_key(msg: Message) -> str:
+    """Names one timer: scheduling the same one twice creates it once."""
+    body = encode(msg)
+    kind = body.get("e", {}).get("kind", "") if isinstance(msg, Done) else ""
+    parts = [body["t"], body["run"], str(body.get("step", "")), str(body.get("attempt", ""))]
+    return "/".join([*parts, kind])
+
+
 def decode(body: Any) -> tuple[Message, int | None]:
     try:
         kind = body["t"]
         nb = body.get("nb")
+        if nb is not None:
+            nb = int(nb)
         if kind == "exec":
             exec_msg = Exec(
                 str(body["run"]), str(body["step"]), int(body["attempt"]), bool(body.get("c"))
             )
             return exec_msg, nb
+        if kind == "done":
+            event = body.get("e") or {}
+            if not isinstance(event, dict):
+                raise BadMessage(f"malformed message {body!r}: 'e' must be an object")
+            return Done(str(body["run"]), str(body["step"]), int(body["attempt"]), event), nb
         if kind == "timer":
-            return Timer(str(body["run"]), str(body["step"]), int(body["attempt"])), nb
+            timer = Done(str(body["run"]), str(body["step"]), int(body["attempt"]), TIMER_EVENT)
+            return timer, nb
+        if kind == "poll":
+            return PollStep(str(body["run"]), str(body["step"]), int(body["attempt"])), nb
+        if kind == "run_deadline":
+            return RunDeadline(str(body["run"])), nb
         if kind == "start":
             return Start(str(body["run"])), nb
+    except BadMessage:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise BadMessage(f"malformed message {body!r}: {exc}") from None
     raise BadMessage(f"unknown message kind {kind!r}")

@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from podium.core.dsl.models import SleepStep
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
@@ -19,12 +18,11 @@ from podium.service import messages
 from podium.service.admission import admit_next, release_slot
 from podium.service.advance import complete_if_done, start_roots
 from podium.service.context import Services
-from podium.service.execute import Outcome, finish_attempt, replay_terminal
+from podium.service.execute import reclaim, replay_terminal
 from podium.service.lifecycle import run_ended
 from podium.service.permits import wake_head
 
 log = logging.getLogger("podium.sweep")
-LEASE_EXPIRED = "lease expired: the worker holding this attempt stopped (crash or timeout)"
 
 
 class ActiveRuns(Protocol):
@@ -69,12 +67,6 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
         for s in steps:
             ref = f"{run_id}/{s.step}"
             if s.status is StepStatus.RUNNING and s.lease_until is not None and s.lease_until < now:
-                spec = compiled.step(s.step)
-                outcome = (
-                    Outcome(True)
-                    if isinstance(spec, SleepStep)  # the wait is over; only its timer was lost
-                    else Outcome(False, error=LEASE_EXPIRED)
-                )
                 ctx.store.put_event(
                     TimelineEvent(
                         run_id,
@@ -83,10 +75,10 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
                         "reclaim",
                         step=s.step,
                         attempt=s.attempt,
-                        detail={"error": LEASE_EXPIRED},
+                        detail={"lease_until": s.lease_until},
                     )
                 )
-                finish_attempt(ctx, run, s.step, s.attempt, outcome)
+                reclaim(ctx, run, s)
                 report.reclaimed.append(ref)
             elif not stale:
                 continue

@@ -10,7 +10,10 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from podium.core.engine.durations import parse_duration
+from podium.core.engine.step_error import ANY_ERROR, USER_ERROR
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,79}$"
 WORKFLOW_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,79}$"
@@ -65,6 +68,66 @@ class Concurrency(_Model):
     limit: Annotated[int, Field(ge=1, le=10_000)]
 
 
+Seconds = Annotated[float | int | str, Field(description="Seconds, or '90s', '15m', '2h30m'.")]
+MAX_TIMEOUT_SECONDS = 120 * 86_400  # as Maestro: 120 days
+
+
+def _seconds(value: Any, low: float, high: float, what: str) -> float:
+    seconds = parse_duration(value)
+    if not low <= seconds <= high:
+        raise ValueError(f"{what} must be between {low:g} and {high:g} seconds, not {seconds:g}")
+    return seconds
+
+
+class Jitter(str, Enum):
+    FULL = "full"  # a delay drawn between 0 and the computed delay
+    NONE = "none"
+
+
+class Retrier(_Model):
+    """One entry of a step's ``retry`` list: the first entry whose ``errors`` name the
+    error (and whose ``when`` holds) decides; each entry has its own count."""
+
+    errors: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]],
+        Field(
+            min_length=1,
+            description="Error types this entry retries: an exception class name, or"
+            " Podium.UserError / Podium.PlatformError / Podium.Timeout / Podium.ALL.",
+        ),
+    ] = Field(default_factory=lambda: [ANY_ERROR])
+    max_attempts: Annotated[int, Field(ge=0, le=99)] = 3
+    interval: Seconds = 1
+    backoff_rate: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
+    max_delay: Seconds | None = None
+    jitter: Jitter = Jitter.NONE
+    when: Annotated[str, Field(min_length=1)] | None = Field(
+        default=None, description="An expression over `error` (type, message, attempt)."
+    )
+
+    @field_validator("interval", "max_delay")
+    @classmethod
+    def _duration(cls, v: Any) -> Any:
+        return None if v is None else _seconds(v, 0, 86_400, "a retry delay")
+
+    @field_validator("when")
+    @classmethod
+    def _condition(cls, v: str | None) -> str | None:
+        if v is not None:
+            from podium.core.engine.retry import check_condition  # compiles it once
+
+            check_condition(v)
+        return v
+
+
+class FailureMode(str, Enum):
+    """What a step's failure (after its retries) does to the rest of the run."""
+
+    FAIL_AFTER_RUNNING = "fail_after_running"  # no new step starts; running ones finish
+    FAIL_IMMEDIATELY = "fail_immediately"  # running steps are stopped, the run fails now
+    IGNORE_FAILURE = "ignore_failure"  # FAILED_IGNORED: counts as success downstream
+
+
 class StepBase(_Model):
     id: Annotated[str, Field(pattern=IDENTIFIER, description="Unique step id (identifier).")]
     description: str = ""
@@ -81,8 +144,50 @@ class StepBase(_Model):
         description="An error handler (join one_failed/all_done) whose success means the"
         " failures before it do not fail the run.",
     )
-    retries: Annotated[int, Field(ge=0, le=100)] = 0
-    retry_delay_seconds: Annotated[int, Field(ge=0, le=86_400)] = 10
+    retries: Annotated[int, Field(ge=0, le=99)] | None = Field(
+        default=None,
+        description="Shorthand: retry errors of the step's code N times, retry_delay_seconds"
+        " apart (platform errors keep their own budget).",
+    )
+    retry_delay_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
+    retry: list[Retrier] = Field(
+        default_factory=list, description="Retry policy: ordered retriers (first match wins)."
+    )
+    timeout: Seconds | None = Field(
+        default=None, description="Seconds (or '2h30m') an attempt may run before TIMED_OUT."
+    )
+    failure_mode: FailureMode = FailureMode.FAIL_AFTER_RUNNING
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: Any) -> Any:
+        return None if v is None else _seconds(v, 1, MAX_TIMEOUT_SECONDS, "timeout")
+
+    @model_validator(mode="after")
+    def _one_retry_form(self) -> StepBase:
+        if self.retry and (self.retries is not None or self.retry_delay_seconds is not None):
+            raise ValueError(
+                "use either 'retry' (a list of retriers) or the shorthand 'retries' /"
+                " 'retry_delay_seconds', not both"
+            )
+        return self
+
+    @property
+    def retriers(self) -> tuple[Retrier, ...]:
+        """The policy, with the shorthand spelled out (a fixed delay, any error)."""
+        if self.retry:
+            return tuple(self.retry)
+        if self.retries:
+            delay = self.retry_delay_seconds if self.retry_delay_seconds is not None else 10
+            return (
+                Retrier(
+                    errors=[USER_ERROR],
+                    max_attempts=self.retries,
+                    interval=delay,
+                    backoff_rate=1.0,
+                ),
+            )
+        return ()
 
     @property
     def edges(self) -> list[Edge]:
@@ -147,8 +252,16 @@ class WorkflowDefinition(_Model):
     description: str = ""
     run_strategy: Strategy | Parallel = Strategy.SEQUENTIAL
     max_parallel_steps: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    timeout: Seconds | None = Field(
+        default=None, description="Seconds (or '2h30m') a run may take before TIMED_OUT."
+    )
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     steps: Annotated[list[Step], Field(min_length=1)]
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: Any) -> Any:
+        return None if v is None else _seconds(v, 1, MAX_TIMEOUT_SECONDS, "timeout")
 
     @property
     def strategy(self) -> Strategy:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from podium.core.dsl.models import JoinRule, StepBase
+from podium.core.dsl.models import FailureMode, JoinRule
 from podium.core.engine.graph import Graph
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.step_error import TIMEOUT, StepError
 
 RUN_FAILING = "run is failing: no new step starts"
 
@@ -129,17 +130,14 @@ def fails_run(graph: Graph, step: str) -> bool:
     return step not in graph.handled
 
 
-@dataclass(frozen=True, slots=True)
-class Retry:
-    next_attempt: int
-    delay_seconds: int
-
-
-def after_attempt_failed(spec: StepBase, attempt: int) -> Retry | None:
-    """A fixed-delay retry while attempts remain (full retry policies come later)."""
-    if attempt <= spec.retries:
-        return Retry(attempt + 1, spec.retry_delay_seconds)
-    return None
+def failed_status(error: StepError, mode: FailureMode) -> StepStatus:
+    """How a step ends once its retries are used up. A timeout is TIMED_OUT whatever the
+    failure mode (Maestro: failure modes do not mask it)."""
+    if error.category == TIMEOUT:
+        return StepStatus.TIMED_OUT
+    if mode is FailureMode.IGNORE_FAILURE:
+        return StepStatus.FAILED_IGNORED
+    return StepStatus.FAILED
 
 
 def run_outcome(run: RunRecord, sinks_done: int) -> RunStatus | None:
@@ -148,4 +146,13 @@ def run_outcome(run: RunRecord, sinks_done: int) -> RunStatus | None:
     below it only once it is terminal itself)."""
     if sinks_done < run.sinks_total:
         return None
-    return RunStatus.FAILED if run.failing else RunStatus.SUCCEEDED
+    return run_status_of(run)
+
+
+def run_status_of(run: RunRecord) -> RunStatus:
+    """Priority FAILED > TIMED_OUT > SUCCEEDED (STOPPED comes only from an action)."""
+    if run.failing:
+        return RunStatus.FAILED
+    if run.timed_out:
+        return RunStatus.TIMED_OUT
+    return RunStatus.SUCCEEDED

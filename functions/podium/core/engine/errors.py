@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.errors import PodiumError
 
 
-class NotFound(LookupError):
+class NotFound(PodiumError, LookupError):
     pass
 
 
@@ -22,7 +23,7 @@ class RunNotFound(NotFound):
         super().__init__(f"run '{run_id}' not found")
 
 
-class StepConflict(Exception):
+class StepConflict(PodiumError):
     """A conditional step write lost: the step is not in the expected state.
 
     ``current`` is the item as it was (from ReturnValuesOnConditionCheckFailure=ALL_OLD),
@@ -39,7 +40,7 @@ class StepExists(StepConflict):
     """A lazy step creation lost: another writer created the item first."""
 
 
-class RunConflict(Exception):
+class RunConflict(PodiumError):
     def __init__(self, run_id: str, current: RunRecord | None) -> None:
         self.run_id, self.current = run_id, current
         state = current.status.value if current else "missing"
@@ -62,5 +63,5 @@ class RunIdConflict(RunConflict):
         self.args = (self.message,)
 
 
-class VersionConflict(Exception):
+class VersionConflict(PodiumError):
     """Two pushes of one workflow raced; the loser retries with the new head."""

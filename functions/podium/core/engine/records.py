@@ -33,6 +33,7 @@ class RunRecord:
     created_at: int
     sinks_total: int
     failing: bool = False
+    timed_out: bool = False  # a step (or the run) timed out: ends TIMED_OUT unless FAILED
     started_at: int | None = None
     ended_at: int | None = None
     error: str | None = None
@@ -87,6 +88,9 @@ class StepRecord:
     waiting_key: str | None = None  # the concurrency key it queues for
     waiting_since: int | None = None  # its place in that key's queue
     due_at: int | None = None  # RETRY_WAIT: when the next attempt may start
+    error_type: str | None = None  # the last error's type (core/engine/step_error.py)
+    # Retries used so far, per retrier ("0", "1", ...) and per default budget ("platform").
+    retry_counts: dict[str, int] = field(default_factory=dict)
     arrived: int = 0  # join: predecessors that have ended (each counted once)
     taken_arrivals: int = 0  # join: ... whose edge was taken
     failed_arrivals: int = 0  # join: ... that failed

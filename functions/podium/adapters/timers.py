@@ -1,0 +1,104 @@
+"""Timers: a message delivered at a due time.
+
+``QueueTimers`` uses SQS delays alone: up to 15 minutes in one send; a longer wait
+travels as a chain of 15-minute delays carrying its due time (``nb``), which the inbox
+re-sends until it is due (one SQS request per 15 minutes of wait).
+
+``SchedulerTimers`` sends waits up to 15 minutes the same way and gives a longer one to a
+one-time EventBridge Scheduler schedule (``at(...)``) that puts the message on the queue
+when it is due and deletes itself: one Scheduler call however long the wait.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from podium.core.ports import Clock, MessageQueue
+
+SQS_MAX_DELAY_SECONDS = 900
+
+
+def _delay_seconds(due_ms: int, now_ms: int) -> int:
+    return max(0, -(-(due_ms - now_ms) // 1000))
+
+
+class QueueTimers:
+    def __init__(self, work: MessageQueue, events: MessageQueue, clock: Clock) -> None:
+        self._queues = {"work": work, "events": events}
+        self._clock = clock
+
+    def schedule(
+        self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str
+    ) -> None:
+        target = self._queues[queue]
+        delay = _delay_seconds(due_ms, self._clock.now_ms())
+        if delay <= SQS_MAX_DELAY_SECONDS:
+            target.send(dict(message), delay)
+        else:
+            target.send({**message, "nb": due_ms}, SQS_MAX_DELAY_SECONDS)
+
+
+@dataclass(frozen=True)
+class SchedulerTarget:
+    queue_arn: str
+    role_arn: str  # Scheduler assumes it to send to the queue
+
+
+class SchedulerTimers:
+    def __init__(
+        self,
+        work: MessageQueue,
+        events: MessageQueue,
+        clock: Clock,
+        scheduler: Any,
+        *,
+        group: str,
+        targets: Mapping[str, SchedulerTarget],
+    ) -> None:
+        self._short = QueueTimers(work, events, clock)
+        self._clock = clock
+        self._scheduler = scheduler
+        self._group = group
+        self._targets = dict(targets)
+
+    def schedule(
+        self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str
+    ) -> None:
+        if _delay_seconds(due_ms, self._clock.now_ms()) <= SQS_MAX_DELAY_SECONDS:
+            self._short.schedule(message, due_ms, queue=queue, dedup=dedup)
+            return
+        target = self._targets[queue]
+        at = datetime.fromtimestamp(-(-due_ms // 1000), UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        # The message keeps its due time: a schedule that fires early is deferred again.
+        body = json.dumps({**message, "nb": due_ms}, separators=(",", ":"))
+        try:
+            self._scheduler.create_schedule(
+                Name=schedule_name(dedup),
+                GroupName=self._group,
+                ScheduleExpression=f"at({at})",
+                ScheduleExpressionTimezone="UTC",
+                FlexibleTimeWindow={"Mode": "OFF"},
+                ActionAfterCompletion="DELETE",
+                Target={
+                    "Arn": target.queue_arn,
+                    "RoleArn": target.role_arn,
+                    "Input": body,
+                    "RetryPolicy": {"MaximumRetryAttempts": 185},
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConflictException":
+                raise
+            # The same timer again (a replayed decision): the schedule exists already.
+
+
+def schedule_name(dedup: str) -> str:
+    """Scheduler names are at most 64 characters of [0-9a-zA-Z-_.]: a digest of the key."""
+    return "t-" + hashlib.sha256(dedup.encode()).hexdigest()[:60]

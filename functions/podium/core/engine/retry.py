@@ -1,0 +1,122 @@
+"""Whether a failed attempt is retried, and when: one decision, from the step's policy.
+
+Order (as Step Functions' retriers): the step's own retriers are tried first, in order;
+the first whose ``errors`` name the error and whose ``when`` holds decides, with its own
+count. When none matches, the default budget of the error's category applies: user
+errors 0, timeouts 0, platform errors (throttling, a lost worker) 10, exponential from
+5 s, capped at an hour, with full jitter. A non-retryable error is never retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from podium.core.engine.step_error import PLATFORM_ERROR, StepError
+from podium.core.expr import ExpressionError, compile_expression
+
+if TYPE_CHECKING:
+    from podium.core.dsl.models import Retrier
+
+ERROR_NAMES = frozenset({"error"})
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    max_attempts: int
+    interval: float
+    backoff_rate: float
+    max_delay: float | None
+    full_jitter: bool
+
+
+PLATFORM_BUDGET = Budget(10, 5.0, 2.0, 3600.0, True)
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    next_attempt: int
+    delay_seconds: int
+    counter: str  # which count this retry used ("0", "1"... a retrier; "platform")
+
+
+def check_condition(source: str) -> None:
+    """Compile a retrier's ``when`` at push time: only ``error`` may be read."""
+    try:
+        compiled = compile_expression(source)
+    except ExpressionError as exc:
+        raise ValueError(f"retry condition: {exc}") from None
+    unknown = sorted(
+        ref for ref in compiled.references if ref.split(".", 1)[0] not in ERROR_NAMES
+    )
+    if unknown:
+        raise ValueError(
+            f"retry condition reads '{unknown[0]}'; only error.type, error.message and"
+            " error.attempt are available here"
+        )
+
+
+def _holds(source: str, error: StepError, attempt: int) -> bool:
+    try:
+        value = compile_expression(source).evaluate(
+            {"error": {"type": error.type, "message": error.message, "attempt": attempt}}
+        )
+    except ExpressionError:
+        return False  # a condition that cannot be evaluated does not retry
+    return value is True
+
+
+def _budget(retrier: Retrier) -> Budget:
+    return Budget(
+        retrier.max_attempts,
+        float(retrier.interval),
+        retrier.backoff_rate,
+        None if retrier.max_delay is None else float(retrier.max_delay),
+        retrier.jitter.value == "full",
+    )
+
+
+def delay_of(budget: Budget, used: int, seed: str) -> int:
+    """The wait before retry number ``used + 1``: interval x rate^used, capped, jittered.
+
+    Jitter is drawn from a hash of ``seed`` (run/step/attempt), not from a random source:
+    the core stays pure and a replayed decision waits exactly as long."""
+    delay = budget.interval * budget.backoff_rate**used
+    if budget.max_delay is not None:
+        delay = min(delay, budget.max_delay)
+    if budget.full_jitter:
+        digest = hashlib.sha256(seed.encode()).digest()
+        delay *= int.from_bytes(digest[:8], "big") / 2**64
+    return max(0, round(delay))
+
+
+def plan_retry(
+    retriers: tuple[Retrier, ...],
+    error: StepError,
+    attempt: int,
+    counts: Mapping[str, int],
+    seed: str,
+) -> Retry | None:
+    """None when the attempt's failure is final."""
+    if not error.retryable:
+        return None
+    for index, retrier in enumerate(retriers):
+        if not error.matches(tuple(retrier.errors)):
+            continue
+        if retrier.when is not None and not _holds(retrier.when, error, attempt):
+            continue
+        return _within(_budget(retrier), str(index), attempt, counts, seed)
+    if error.category == PLATFORM_ERROR:
+        return _within(PLATFORM_BUDGET, "platform", attempt, counts, seed)
+    return None
+
+
+def _within(
+    budget: Budget, counter: str, attempt: int, counts: Mapping[str, int], seed: str
+) -> Retry | None:
+    used = counts.get(counter, 0)
+    if used >= budget.max_attempts:
+        return None
+    return Retry(attempt + 1, delay_of(budget, used, seed), counter)

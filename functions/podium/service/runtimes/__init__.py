@@ -1,0 +1,42 @@
+"""One runtime per step type, behind one protocol (see base.py), and the registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.service.runtimes.base import (
+    Attempt,
+    Done,
+    Failed,
+    Poll,
+    Result,
+    StepRuntime,
+    Waiting,
+)
+from podium.service.runtimes.lambda_fn import LambdaRuntime
+from podium.service.runtimes.simple import FailRuntime, NoopRuntime, SleepRuntime
+
+RUNTIMES: dict[str, StepRuntime] = {
+    "noop": NoopRuntime(),
+    "fail": FailRuntime(),
+    "sleep": SleepRuntime(),
+    "lambda": LambdaRuntime(),
+}
+
+
+def runtime_for(spec: Any) -> StepRuntime:
+    """The runtime of a step's type (every type the definition language accepts)."""
+    return RUNTIMES[spec.type]
+
+
+__all__ = [
+    "RUNTIMES",
+    "Attempt",
+    "Done",
+    "Failed",
+    "Poll",
+    "Result",
+    "StepRuntime",
+    "Waiting",
+    "runtime_for",
+]

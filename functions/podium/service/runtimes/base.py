@@ -1,0 +1,82 @@
+"""The step-runtime protocol (Maestro's StepRuntime): start now, complete later.
+
+Every step type implements the same four calls; the executor never asks what type a
+step is. An attempt's result is one of:
+- ``Done(output)`` / ``Failed(error)``: the attempt is over;
+- ``Waiting(until)``: the work goes on elsewhere (a timer, an ECS task, a child run); no
+  Lambda waits for it. A completion arrives later as a ``done`` message
+  (``on_event``), and ``poll`` is the safety net when that message is late or lost;
+- ``Poll(after_seconds)``: ask ``poll`` again after a while.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from podium.core.engine.records import RunRecord
+from podium.core.engine.step_error import StepError
+
+if TYPE_CHECKING:
+    from podium.service.context import Services
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One attempt of one step instance, as the runtime sees it."""
+
+    run: RunRecord
+    spec: Any  # the step's model (podium.core.dsl.models.StepModel)
+    step: str  # iteration path
+    number: int
+    started_at: int
+
+    @property
+    def key(self) -> str:
+        """``run/step/attempt``: the idempotency key handed to external work."""
+        return f"{self.run.run_id}/{self.step}/{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    output: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    error: StepError
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    until: int | None = None  # epoch ms when the runtime expects to be done (a timer)
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    after_seconds: int
+
+
+Result = Done | Failed | Waiting | Poll
+
+
+class StepRuntime(Protocol):
+    # May the worker that claimed it run it to the end in-process (a short call)?
+    # Waiting runtimes say False: their completion comes as an event.
+    synchronous: bool
+
+    def wait_ms(self, spec: Any) -> int:
+        """How long an attempt may legitimately wait before it completes (its lease
+        covers this), beyond the time a worker holds it."""
+        ...
+
+    def start(self, ctx: Services, attempt: Attempt) -> Result: ...
+
+    def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result: ...
+
+    def poll(self, ctx: Services, attempt: Attempt) -> Result: ...
+
+    def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
+        """Cancel the external work (stop, kill, timeout). Must be idempotent."""
+        ...

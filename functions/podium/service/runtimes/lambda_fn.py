@@ -1,0 +1,77 @@
+"""The lambda step: a synchronous invoke with the rendered payload (``module:function``
+locally), keyed by ``run/step/attempt`` so the target can de-duplicate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from podium.core.engine.step_error import (
+    StepError,
+    platform_error,
+    user_error,
+)
+from podium.core.expr import ExpressionError
+from podium.core.ports import Invocation
+from podium.service.bindings import bindings_for
+from podium.service.context import Services
+from podium.service.runtimes.base import Attempt, Done, Failed, Result
+
+LOST_WORKER = (
+    "the worker running this attempt stopped before it recorded a result (a crash or a"
+    " Lambda timeout)"
+)
+
+
+class LambdaRuntime:
+    synchronous = True
+
+    def wait_ms(self, spec: Any) -> int:
+        return 0
+
+    def start(self, ctx: Services, attempt: Attempt) -> Result:
+        run, spec = attempt.run, attempt.spec
+        try:
+            payload = _render_payload(ctx, attempt)
+        except ExpressionError as exc:
+            return Failed(user_error(f"payload: {exc.message}", retryable=False))
+        event = {
+            "payload": payload,
+            "params": run.params,
+            "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
+            "step": spec.id,
+            "attempt": attempt.number,
+            "idempotency_key": attempt.key,
+        }
+        result = ctx.runner.invoke(
+            Invocation(spec.function, event, attempt.key, timeout_seconds=spec.timeout)
+        )
+        if result.ok:
+            return Done(result.output)
+        return Failed(
+            StepError.of(
+                result.error_type or "Podium.UserError",
+                result.error or "failed",
+                retryable=result.retryable,
+                traceback=result.traceback,
+            )
+        )
+
+    def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
+        return self.poll(ctx, attempt)
+
+    def poll(self, ctx: Services, attempt: Attempt) -> Result:
+        # A synchronous invoke has nothing to ask: if its worker is gone, so is the call.
+        return Failed(platform_error(LOST_WORKER))
+
+    def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
+        return None  # a synchronous invoke cannot be cancelled; its result is dropped
+
+
+def _render_payload(ctx: Services, attempt: Attempt) -> Any:
+    run = attempt.run
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    template = compiled.expressions.payloads.get(attempt.spec.id)
+    if template is None:
+        return attempt.spec.payload
+    return template.render(bindings_for(ctx, run, template.steps_read))
