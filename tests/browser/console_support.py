@@ -65,3 +65,24 @@ def fanout(n: int) -> dict[str, Any]:
             {"id": "join", "type": "noop", "depends_on": parts},
         ],
     }
+
+
+def slow(event: dict[str, Any]) -> dict[str, Any]:
+    time.sleep(2.5)
+    return {"slept": 2.5}
+
+
+LIVE = {
+    "name": "live_refresh",
+    "steps": [
+        {"id": "first", "type": "noop"},
+        {
+            "id": "slow",
+            "type": "lambda",
+            "function": "tests.browser.console_support:slow",
+            "depends_on": ["first"],
+            "retries": 0,
+        },
+        {"id": "last", "type": "noop", "depends_on": ["slow"]},
+    ],
+}

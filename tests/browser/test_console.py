@@ -8,7 +8,7 @@ import pytest
 
 from podium.local.dev_server import DevServer, wait_until
 from tests.browser.conftest import call, shot
-from tests.browser.console_support import DIAMOND, fanout
+from tests.browser.console_support import DIAMOND, LIVE, fanout
 
 TERMINAL = {"SUCCEEDED", "FAILED", "STOPPED", "TIMED_OUT", "DISCARDED"}
 
@@ -129,6 +129,21 @@ def test_run_list_run_page_dag_gantt_and_step_detail(dev: DevServer, page: Any) 
     assert "bad row 42" in page.inner_text("#detail-error")
     assert "console_support:broken" in page.inner_text("#detail-params")
     shot(page, "step-detail")
+
+
+def test_the_run_page_refreshes_itself_until_the_run_ends(dev: DevServer, page: Any) -> None:
+    run_id = _start(dev, LIVE)
+    page.goto(f"{dev.url}/#/runs/{run_id}")
+    # While the slow step runs, the page says it is live and draws the step as running
+    # (the server answers while a step runs: requests do not wait for the worker).
+    page.wait_for_selector('g.node[data-node="slow"][data-status="RUNNING"]', timeout=5_000)
+    assert page.locator("#live.on").count() == 1
+    assert page.locator('.step-row[data-step="slow"] .seg-running').count() == 1
+    shot(page, "run-page-live")
+    # Without a reload, the page follows the run to its end, then stops polling.
+    page.wait_for_selector('g.node[data-node="last"][data-status="SUCCEEDED"]', timeout=10_000)
+    page.wait_for_selector("#live.off", state="attached", timeout=5_000)
+    assert page.locator('.page-head .badge[data-status="SUCCEEDED"]').count() == 1
 
 
 @pytest.mark.slow

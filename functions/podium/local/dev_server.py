@@ -9,8 +9,10 @@ One process serves, on 127.0.0.1:
 * the console's static files (``/`` and ``/static/...``);
 * a worker thread that pumps the local runtime's queues, so started runs progress.
 
-The runtime's handlers are not written for concurrent calls into one in-process store,
-so API calls, views and pump batches take turns on one lock; a pump batch is short.
+The api function's resolver keeps the current request in module state, so API calls
+take turns on a lock. The worker pumps on its own thread, concurrently with requests:
+the SQLite home and the memory store are safe across threads. moto is not, so on moto
+requests, views and pump batches all take turns on one lock.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -140,7 +143,10 @@ class DevServer:
         self.runtime = runtime
         self.static_dir = static_dir.resolve()
         self.idle_wait_s = idle_wait_s
-        self.lock = threading.RLock()
+        self.api_lock = threading.Lock()
+        # moto is not thread-safe; the SQLite home and the memory store are.
+        moto = getattr(runtime, "store_kind", "moto") == "moto"
+        self.store_lock: AbstractContextManager[Any] = threading.RLock() if moto else nullcontext()
         self.failures: list[BaseException] = []
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -221,7 +227,7 @@ class DevServer:
                     self._wake.clear()
                     continue
             try:
-                with self.lock:
+                with self.store_lock:
                     moved = self.runtime.pump(max_deliveries=1)
             except Exception as exc:  # keep serving; the failure is logged and kept
                 self.failures.append(exc)
@@ -242,7 +248,7 @@ class DevServer:
 
         event = api_event(method, target, headers, body)
         try:
-            with self.lock:
+            with self.api_lock, self.store_lock:
                 response = api.handler(event, None)
         except Exception as exc:  # as a Lambda failure reaches API Gateway
             self.failures.append(exc)
@@ -264,7 +270,7 @@ class DevServer:
         ctx = self.runtime.services
         parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")][2:]
         try:
-            with self.lock:
+            with self.store_lock:
                 if parts == ["workflows"]:
                     return 200, {"workflows": workflow_names(self.runtime.store)}
                 if parts == ["runs"]:
