@@ -206,3 +206,21 @@ def test_depends_on_as_a_string_says_what_to_write() -> None:
 def test_json_definition_of_100_steps_round_trips() -> None:
     defn = load_definition(json.dumps(chain(100)))
     assert len(defn.steps) == 100
+
+
+def test_rendered_payloads_are_capped() -> None:
+    from podium.core.dsl.expressions import MAX_PAYLOAD_BYTES
+    from podium.core.expr import LimitExceededError
+
+    text = (
+        "name: x\nparams:\n  blob: {type: string, default: ''}\n"
+        "steps:\n  - {id: a, type: lambda, function: f,"
+        " payload: {a: '${params.blob}', b: '${params.blob}', c: '${params.blob}'}}\n"
+    )
+    payload = WorkflowExpressions.of(load_definition(text)).payloads["a"]
+    small = {"params": {"blob": "x" * 1000}, "run": {}, "steps": {}}
+    assert payload.render(small)["a"] == "x" * 1000
+    big = {"params": {"blob": "x" * 90_000}, "run": {}, "steps": {}}
+    with pytest.raises(LimitExceededError) as exc:
+        payload.render(big)
+    assert f"over the limit of {MAX_PAYLOAD_BYTES:,}" in exc.value.message

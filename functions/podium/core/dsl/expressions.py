@@ -9,6 +9,7 @@ is not upstream is an error here, with its position, not a run failure later.
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from podium.core.expr import (
     CompiledExpression,
     CompiledTemplate,
     ExpressionError,
+    LimitExceededError,
     compile_expression,
     compile_template,
 )
@@ -30,6 +32,9 @@ STEP_ROOTS = frozenset({"params", "steps", "run"})
 # The fields of `run` (service.bindings.run_binding builds it).
 RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date")
 
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+"""Bytes of a lambda step's payload once its templates are rendered (JSON)."""
 
 # id(definition) -> (a weak reference to it, its compiled expressions)
 _COMPILED: dict[int, tuple[weakref.ref[WorkflowDefinition], WorkflowExpressions]] = {}
@@ -403,4 +408,15 @@ def _payload(
         return lambda b: val
 
     render = build(value, path)
-    return Payload(render, frozenset(steps_read)) if found else None
+
+    def bounded(bindings: Mapping[str, Any]) -> Any:
+        rendered = render(bindings)
+        size = len(json.dumps(rendered, default=str, separators=(",", ":")))
+        if size > MAX_PAYLOAD_BYTES:
+            raise LimitExceededError(
+                f"the rendered payload is {size:,} bytes, over the limit of"
+                f" {MAX_PAYLOAD_BYTES:,}; pass a reference (an S3 key) instead of the data"
+            )
+        return rendered
+
+    return Payload(bounded, frozenset(steps_read)) if found else None
