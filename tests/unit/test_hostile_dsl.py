@@ -224,3 +224,20 @@ def test_rendered_payloads_are_capped() -> None:
     with pytest.raises(LimitExceededError) as exc:
         payload.render(big)
     assert f"over the limit of {MAX_PAYLOAD_BYTES:,}" in exc.value.message
+
+
+def test_podium_validate_rejects_an_unknown_run_field(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from podium.cli.main import app
+
+    path = tmp_path / "wf.yaml"
+    path.write_text(
+        "name: x\nsteps:\n  - {id: a, type: noop}\n"
+        "  - id: b\n    type: noop\n    depends_on:\n"
+        "      - {step: a, when: \"timestamp(run.started_at) < timestamp('2030-01-01T00:00:00Z')\"}\n"
+    )
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "run has no field 'started_at'" in result.output
+    assert "did you mean 'start_time'?" in result.output
