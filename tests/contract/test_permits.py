@@ -98,3 +98,34 @@ def test_a_queued_step_of_an_ended_run_leaves_the_queue(store: StateStore) -> No
     assert permits.head("db") is None and permits.state("db").waiting == 0
     stopped = store.get_step("r2", "s")
     assert stopped is not None and stopped.status is StepStatus.STOPPED
+
+
+def test_a_woken_waiter_claims_a_free_permit_with_others_queued_behind(
+    store: StateStore,
+) -> None:
+    """Regression (engine-core issue, bug 6): the memory fake answered FULL forever to a
+    woken waiter while others waited behind it, where DynamoDB lets it claim."""
+    permits = store.permits()
+    holder, first, second = ready(store, "r1"), ready(store, "r2"), ready(store, "r3")
+    assert claim(store, holder) is Claim.CLAIMED
+    assert permits.wait(first, "db", 1, now=10)
+    assert permits.wait(second, "db", 1, now=11)
+    assert permits.release("db", "r1/s")
+    waiting = frozenset({StepStatus.WAITING_FOR_PERMITS})
+    woken = store.transition_step(
+        "r2", "s", expected=waiting, attempt=None, to=StepStatus.READY, changes={}
+    )
+    assert claim(store, woken) is Claim.CLAIMED
+    assert permits.head("db") == ("r3", "s")
+    assert permits.state("db").holders == {"r2/s": 99}
+
+
+def test_timeline_events_are_keyed_by_time_and_id(store: StateStore) -> None:
+    """Regression (bug 6): the memory fake de-duplicated events by id alone."""
+    from podium.core.engine.records import TimelineEvent
+
+    store.put_event(TimelineEvent("r1", 10, "e", "retry"))
+    store.put_event(TimelineEvent("r1", 10, "e", "retry", detail={"n": 2}))  # overwrite
+    store.put_event(TimelineEvent("r1", 20, "e", "retry"))  # another time: another event
+    events = store.list_events("r1")
+    assert [(e.at, e.detail) for e in events] == [(10, {"n": 2}), (20, {})]

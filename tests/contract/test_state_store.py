@@ -196,3 +196,45 @@ def test_steps_and_events_are_listed_per_run(store: StateStore) -> None:
     store.put_event(ev)  # idempotent by event id
     assert store.list_events("r1") == [ev]
     assert store.list_events("r2") == []
+
+
+def test_a_terminal_run_stays_active_until_settled(store: StateStore) -> None:
+    """The run_ended seam: a run leaves the active index only once its follow-ups are
+    done, so the sweeper finds an ended run whose slot release a crash lost."""
+    store.create_run(a_run("r9"))
+    assert "r9" in store.list_active_run_ids()
+    ended = store.transition_run(
+        "r9", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.SUCCEEDED, changes={}
+    )
+    assert not ended.settled
+    assert "r9" in store.list_active_run_ids()
+    store.settle_run("r9")
+    store.settle_run("r9")  # idempotent
+    assert "r9" not in store.list_active_run_ids()
+    assert store.get_run("r9").settled
+    store.create_run(a_run("r10"))
+    with pytest.raises(RunConflict):
+        store.settle_run("r10")  # not terminal
+
+
+def test_step_fields_round_trip(store: StateStore) -> None:
+    store.create_run(a_run("r11"))
+    store.create_step(StepRecord("r11", "s", StepStatus.READY))
+    store.transition_step(
+        "r11",
+        "s",
+        expected=READY,
+        attempt=None,
+        to=StepStatus.RUNNING,
+        changes={"attempt": 1, "due_at": 5, "error_type": "ValueError", "retry_counts": {"0": 2}},
+    )
+    got = store.get_step("r11", "s")
+    assert got is not None
+    assert (got.due_at, got.error_type, got.retry_counts) == (5, "ValueError", {"0": 2})
+
+
+def test_timed_out_flag(store: StateStore) -> None:
+    store.create_run(a_run("r12"))
+    store.mark_run_failing("r12", "s: slow", timed_out=True)
+    run = store.get_run("r12")
+    assert run.timed_out and not run.failing and run.error == "s: slow"

@@ -52,7 +52,7 @@ def checked_output(output: Any) -> InvocationResult:
         text = json.dumps(output, allow_nan=False)
     except (TypeError, ValueError) as exc:
         hint = " (NaN and Infinity are not JSON; return null or a string)"
-        detail = hint if "out of range float" in str(exc) else ""
+        detail = hint if "out of range float" in str(exc).lower() else ""
         return _bad_output(f"output is not JSON-serializable: {exc}{detail}")
     if len(text) > MAX_OUTPUT_BYTES:
         return _bad_output(

@@ -1,0 +1,268 @@
+"""Regression tests for the engine bugs found by driving the service code with random
+fault schedules (issue: engine core). Each fails on the code before its fix.
+
+They run the real service code on the memory store with a manual clock; a crash is an
+exception raised right after a chosen store call, which fails that delivery (the
+message stays queued and is redelivered after its visibility timeout)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from podium.adapters.clock import ManualClock
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.local.runtime import LocalRuntime
+from podium.service import inbox
+from podium.service.runs import start_run
+from podium.service.sweep import sweep
+
+CALLS: Counter[str] = Counter()
+
+
+def counted(event: dict[str, Any]) -> str:
+    CALLS[f"{event['run']['id']}/{event['step']}/{event['attempt']}"] += 1
+    return event["step"]
+
+
+def fails_once(event: dict[str, Any]) -> str:
+    if event["attempt"] == 1:
+        raise RuntimeError("first attempt fails")
+    return "ok"
+
+
+def deep_output(event: dict[str, Any]) -> Any:
+    value: Any = []
+    for _ in range(100_000):
+        value = [value]
+    return value
+
+
+def huge_error(event: dict[str, Any]) -> Any:
+    raise ValueError("x" * 500_000)
+
+
+def nan_output(event: dict[str, Any]) -> Any:
+    return {"score": math.nan}
+
+
+HERE = "tests.unit.test_engine_regressions"
+
+
+class Crash(Exception):
+    """The process died right after this call."""
+
+
+class CrashOnce:
+    """Wraps a store (and its permits/slots views): the first call that matches
+    ``when(name, args, kwargs)`` completes, then the process 'dies'."""
+
+    def __init__(self, inner: Any, when: Callable[[str, tuple[Any, ...], dict[str, Any]], bool]):
+        self._inner, self._when, self.fired = inner, when, False
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name in ("permits", "run_slots"):
+            return lambda: CrashOnce(attr(), self._share(name))
+        if not callable(attr):
+            return attr
+
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            result = attr(*args, **kwargs)
+            if not self.fired and self._when(name, args, kwargs):
+                self.fired = True
+                raise Crash(name)
+            return result
+
+        return wrapped
+
+    def _share(self, view: str) -> Callable[[str, tuple[Any, ...], dict[str, Any]], bool]:
+        def when(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+            if self.fired or not self._when(f"{view}.{name}", args, kwargs):
+                return False
+            self.fired = True
+            raise Crash(f"{view}.{name}")
+
+        return when
+
+
+@pytest.fixture
+def rt() -> Iterator[LocalRuntime]:
+    with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
+        yield runtime
+
+
+def crash_on(rt: LocalRuntime, when: Callable[[str, tuple[Any, ...], dict[str, Any]], bool]) -> CrashOnce:
+    wrapper = CrashOnce(rt.store, when)
+    rt.services.store = wrapper  # type: ignore[assignment]
+    return wrapper
+
+
+def test_bug1_slot_released_after_a_crash_between_the_terminal_write_and_the_release(
+    rt: LocalRuntime,
+) -> None:
+    rt.push({"name": "seq", "steps": [{"id": "a", "type": "noop"}]})
+    crash = crash_on(
+        rt, lambda n, a, k: n == "transition_run" and k.get("to") is RunStatus.SUCCEEDED
+    )
+    run = rt.start_run("seq")
+    rt.pump()
+    assert crash.fired
+    assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
+    # the redelivered message (or, at the latest, the sweeper) gives the slot back
+    sweep(rt.services, rt.store)
+    assert rt.store.run_slots().state("seq").holders == {}
+    assert rt.store.list_active_run_ids() == []
+
+
+def test_bug2_permit_released_after_a_crash_between_the_end_write_and_the_release(
+    rt: LocalRuntime,
+) -> None:
+    rt.push(
+        {
+            "name": "keyed",
+            "steps": [
+                {"id": "a", "type": "noop", "concurrency": {"key": "db", "limit": 1}},
+                {"id": "b", "type": "noop", "depends_on": ["a"]},
+            ],
+        }
+    )
+    crash = crash_on(
+        rt, lambda n, a, k: n == "transition_step" and k.get("to") is StepStatus.SUCCEEDED
+    )
+    run = rt.start_run("keyed")
+    rt.pump()
+    assert crash.fired
+    assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
+    assert rt.store.permits().state("db").holders == {}
+
+
+def test_bug3_the_sweeper_waits_for_a_long_retry_delay(rt: LocalRuntime) -> None:
+    rt.push(
+        {
+            "name": "slow_retry",
+            "steps": [
+                {
+                    "id": "a",
+                    "type": "lambda",
+                    "function": f"{HERE}:fails_once",
+                    "retries": 1,
+                    "retry_delay_seconds": 3600,
+                }
+            ],
+        }
+    )
+    run = rt.start_run("slow_retry")
+    rt.pump(max_deliveries=2)  # start + attempt 1 (fails: RETRY_WAIT, due in an hour)
+    assert rt.store.get_step(run.run_id, "a").status is StepStatus.RETRY_WAIT  # type: ignore[union-attr]
+    clock = rt.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(400_000)  # past the sweeper's staleness window, long before the hour
+    report = sweep(rt.services, rt.store)
+    assert not any("/a" in r for r in report.redriven)
+    rt.pump()
+    step = rt.store.get_step(run.run_id, "a")
+    assert step is not None and step.status is StepStatus.SUCCEEDED and step.attempt == 2
+    assert step.started_at is not None and step.ready_at is not None
+    retry = [e for e in rt.store.list_events(run.run_id) if e.kind == "retry"][0]
+    assert step.started_at - retry.at >= 3_600_000
+
+
+def test_bug4_a_retry_after_a_lost_permit_release_claims_without_a_message_loop(
+    rt: LocalRuntime,
+) -> None:
+    rt.push(
+        {
+            "name": "keyed_retry",
+            "steps": [
+                {
+                    "id": "a",
+                    "type": "lambda",
+                    "function": f"{HERE}:fails_once",
+                    "retries": 1,
+                    "retry_delay_seconds": 1,
+                    "concurrency": {"key": "k4", "limit": 1},
+                }
+            ],
+        }
+    )
+    # die right after RETRY_WAIT is written: the permit is still held by attempt 1
+    crash = crash_on(
+        rt, lambda n, a, k: n == "transition_step" and k.get("to") is StepStatus.RETRY_WAIT
+    )
+    run = rt.start_run("keyed_retry")
+    rt.pump(max_deliveries=2)
+    assert crash.fired
+    assert rt.store.permits().state("k4").holders  # the stale hold of attempt 1
+    # the retry's exec arrives (from the sweeper or a replay): it must not find itself
+    # in the way and loop through WAITING_FOR_PERMITS and wake-ups
+    inbox.handle_work(rt.services, {"t": "exec", "run": run.run_id, "step": "a", "attempt": 2})
+    delivered = rt.pump()
+    assert delivered < 20
+    assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
+    assert rt.store.permits().state("k4").holders == {}
+
+
+def test_bug5_last_only_an_older_start_arriving_late_never_stops_the_newer_run(
+    rt: LocalRuntime,
+) -> None:
+    rt.push({"name": "latest", "run_strategy": "last_only", "steps": [{"id": "a", "type": "sleep", "seconds": 60}]})
+    clock = rt.clock
+    assert isinstance(clock, ManualClock)
+    t0 = clock.now_ms()
+    clock.advance_to(t0 + 2_000)
+    newer = start_run(rt.services, "latest")
+    # An older start (its clock read at t0+1s) whose Lambda stalled: it arrives now.
+    rt.services.clock = ManualClock(t0 + 1_000)
+    older = start_run(rt.services, "latest", run_id="0OLDER")
+    rt.services.clock = clock
+    rt.pump()
+    assert rt.store.get_run(newer.run_id).status is RunStatus.SUCCEEDED
+    assert rt.store.get_run(older.run_id).status is RunStatus.DISCARDED
+
+
+@pytest.mark.parametrize("fail_first", [True, False])
+def test_bug7_fail_after_running_runs_every_step_released_by_the_same_decision(
+    rt: LocalRuntime, fail_first: bool
+) -> None:
+    steps = [{"id": "b", "type": "fail"}, {"id": "c", "type": "noop"}]
+    view = rt.run({"name": "order", "steps": steps if fail_first else steps[::-1]})
+    assert view.run.status is RunStatus.FAILED
+    assert {s.step: s.status for s in view.steps}["c"] is StepStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        ("deep_output", "nests deeper than"),
+        ("nan_output", "NaN and Infinity are not JSON"),
+        ("huge_error", "characters cut"),
+    ],
+)
+def test_bug8_hostile_outputs_and_errors_fail_the_attempt_clearly(
+    rt: LocalRuntime, fn: str, message: str
+) -> None:
+    view = rt.run({"name": "hostile", "steps": [{"id": "a", "type": "lambda", "function": f"{HERE}:{fn}"}]})
+    step = view.steps[0]
+    assert step.status is StepStatus.FAILED and step.attempt == 1
+    assert step.error is not None and message in step.error and len(step.error) < 4096
+    assert "lease" not in step.error
+
+
+def test_bug6_memory_permits_let_a_woken_waiter_claim_with_others_queued(rt: LocalRuntime) -> None:
+    rt.push(
+        {
+            "name": "queued",
+            "steps": [
+                {"id": f"s{i}", "type": "noop", "concurrency": {"key": "k6", "limit": 1}}
+                for i in range(4)
+            ],
+        }
+    )
+    run = rt.start_run("queued")
+    rt.pump()
+    assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
