@@ -14,10 +14,10 @@ from podium.core.engine.decide import (
     start_status,
 )
 from podium.core.engine.graph import Graph
-from podium.core.engine.retry import Retry, plan_retry
-from podium.core.engine.step_error import user_error
 from podium.core.engine.records import RunRecord
+from podium.core.engine.retry import Retry, plan_retry
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.step_error import user_error
 
 DIAMOND = load_definition(
     """

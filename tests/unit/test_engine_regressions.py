@@ -168,7 +168,7 @@ def test_bug3_the_sweeper_waits_for_a_long_retry_delay(rt: LocalRuntime) -> None
     step = rt.store.get_step(run.run_id, "a")
     assert step is not None and step.status is StepStatus.SUCCEEDED and step.attempt == 2
     assert step.started_at is not None and step.ready_at is not None
-    retry = [e for e in rt.store.list_events(run.run_id) if e.kind == "retry"][0]
+    retry = next(e for e in rt.store.list_events(run.run_id) if e.kind == "retry")
     assert step.started_at - retry.at >= 3_600_000
 
 
