@@ -92,3 +92,24 @@ def test_the_podium_dev_command_serves_until_interrupted(tmp_path: Path) -> None
         _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err.decode()
     assert f"http://127.0.0.1:{port}".encode() in err
+
+
+def test_on_moto_the_views_find_workflows_in_the_table() -> None:
+    from podium.local.dev_server import open_runtime, wait_until
+
+    runtime = open_runtime(None, backend="moto")
+    runtime.start()
+    try:
+        with DevServer(runtime, port=0) as server:
+            flow = {"name": "on_moto", "steps": [{"id": "a", "type": "noop"}]}
+            assert call(server, "/workflows", flow)[0] == 201
+            run_id = call(server, "/workflows/on_moto/runs", {})[1]["run_id"]
+            assert wait_until(
+                lambda: call(server, f"/api/console/runs/{run_id}")[1]["terminal"], 20
+            )
+            status, listed = call(server, "/api/console/runs?workflow=on_moto")
+            assert status == 200 and listed["workflows"] == ["on_moto"]
+            assert [r["status"] for r in listed["runs"]] == ["SUCCEEDED"]
+        assert not server.failures
+    finally:
+        runtime.stop()

@@ -399,8 +399,8 @@
       tools.append(search, status, h("span", { id: "node-filter" }), h("span", { class: "pager", id: "pager" }));
     }
     const nodeFilter = document.getElementById("node-filter");
-    nodeFilter.replaceChildren(runState.node ? h("button", { class: "chip on", onclick: () => { location.hash = runQuery({ node: "", offset: 0 }); } },
-      `group ${runState.node.replace(/^group:/, "")}…`, h("b", {}, "×")) : "");
+    nodeFilter.replaceChildren(runState.node ? h("button", { class: "chip on plain", title: "Show every step", onclick: () => { location.hash = runQuery({ node: "", offset: 0 }); } },
+      `only the group of ${runState.node.replace(/^group:/, "")}`, h("b", {}, "×")) : "");
     const first = page.total ? page.offset + 1 : 0;
     const lastN = Math.min(page.offset + page.limit, page.total);
     document.getElementById("pager").replaceChildren(
@@ -429,7 +429,8 @@
       h("div", { class: "g-name", title: st.step }, h("span", { class: `dot s-${st.status}` }), st.step, st.type ? h("span", { class: "muted small type" }, st.type) : null),
       h("div", { class: "g-status" }, badge(st.status)),
       h("div", { class: "g-att" }, st.attempts || "—"),
-      h("div", { class: "g-dur" }, fmtDur(st.duration_ms)),
+      h("div", { class: "g-dur" }, st.duration_ms !== null ? fmtDur(st.duration_ms)
+        : (st.status === "RUNNING" && st.started_at ? h("span", { class: "muted" }, `${fmtDur(data.now - st.started_at)}…`) : "—")),
       h("div", { class: "g-track" }, segs));
     });
     const legend = h("div", { class: "legend" },
