@@ -237,3 +237,14 @@ def test_internal_errors_are_json_500_with_the_request_id(
     assert_error(status, body, 500, "internal_error")
     assert "req-1" in body["message"] and "disk on fire" not in body["message"]
     assert any("req-1" in r.getMessage() for r in caplog.records)
+
+
+def test_huge_integer_literals_are_400(runtime: LocalRuntime) -> None:
+    status, body = send("POST", "/workflows", '{"name": "x", "n": ' + "9" * 5000 + "}")
+    assert_error(status, body, 400, "invalid_json")
+    assert "more than 4,300 digits" in body["errors"][0]["message"]
+    yaml_text = "name: x\nsteps: [{id: a, type: noop}]\nn: " + "9" * 5000
+    status, body = send(
+        "POST", "/workflows", yaml_text, headers={"content-type": "application/yaml"}
+    )
+    assert_error(status, body, 400, "invalid_request")

@@ -241,3 +241,25 @@ def test_podium_validate_rejects_an_unknown_run_field(tmp_path: Any) -> None:
     assert result.exit_code == 1
     assert "run has no field 'started_at'" in result.output
     assert "did you mean 'start_time'?" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: " + "1" * 5000, "invalid YAML: a number has more than 4,300 digits"),
+        ('{"a": ' + "1" * 5000 + "}", "invalid JSON: a number has more than 4,300 digits"),
+        ("a: !!float abc", "invalid YAML: could not convert string to float"),
+        ("a: !!timestamp 2024-13-45", "invalid YAML: month must be in 1..12"),
+        ("a: !!set {x, y}", "a: only strings, numbers, booleans, null, lists and maps"),
+        ("a: {b: [1, !!binary aGVsbG8=]}", "a.b[1]: only strings, numbers, booleans"),
+    ],
+)
+def test_scalars_yaml_or_json_cannot_hold_are_definition_errors(text: str, message: str) -> None:
+    with pytest.raises(DefinitionError) as exc:
+        parse_document(text)
+    assert message in str(exc.value)
+
+
+def test_dates_stay_strings_as_in_yaml_1_2() -> None:
+    text = "name: x\nparams:\n  day: {type: string, default: 2024-05-01}\nsteps: [{id: a, type: noop}]\n"
+    assert load_definition(text).params["day"].default == "2024-05-01"

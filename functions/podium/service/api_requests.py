@@ -135,6 +135,15 @@ def parse_json_body(text: str | None) -> Any:
         ) from None
     except RecursionError:
         raise _too_deep("body") from None
+    except ValueError as exc:  # an int of more than 4,300 digits
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_json",
+            "body",
+            "invalid JSON: a number has more than 4,300 digits; write it as a string"
+            if "integer string conversion" in str(exc)
+            else f"invalid JSON: {str(exc)[:200]}",
+        ) from None
     deep = check_depth(data)
     if deep is not None:
         raise _too_deep(f"body.{deep}")

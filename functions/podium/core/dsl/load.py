@@ -68,8 +68,10 @@ class _Yaml12Loader(_SafeLoader):  # type: ignore[misc]
         return self.construct_document(node)
 
 
+# YAML 1.2 has no implicit timestamps either: `2024-05-01` stays the string it looks like.
+_YAML11_ONLY = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
 _Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _YAML11_ONLY]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12Loader.add_implicit_resolver(
@@ -157,6 +159,35 @@ def check_depth(data: Any, limit: int = MAX_DOCUMENT_DEPTH) -> str | None:
     return None
 
 
+def _scalar_problem(exc: Exception) -> str:
+    text = str(exc)
+    if "integer string conversion" in text:
+        return "a number has more than 4,300 digits; write it as a string"
+    return text[:200]
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def check_plain(data: Any) -> str | None:
+    """The path of the first value JSON cannot hold (a YAML ``!!binary``, ``!!set``,
+    ``!!timestamp``...), or None. Iterative."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            for k, v in value.items():
+                sub = f"{path}.{k}" if path else str(k)
+                if not isinstance(k, _PLAIN):
+                    return path or "(top level)"
+                stack.append((v, sub))
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+        elif not isinstance(value, _PLAIN):
+            return path or "(top level)"
+    return None
+
+
 def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
     """YAML is a superset of JSON, but JSON gets JSON's clearer error messages."""
     if len(text) > MAX_DEFINITION_CHARS:
@@ -185,6 +216,11 @@ def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
         raise DefinitionError([Issue(source, f"invalid YAML{where}: {problem}")]) from None
     except _DocumentLimit as exc:
         raise DefinitionError([Issue(source, f"invalid YAML: {exc}")]) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A scalar its constructor refuses: an int of more than 4,300 digits, a tagged
+        # value that does not parse (`!!float abc`, `!!timestamp 2024-13-45`).
+        kind = "JSON" if stripped.startswith("{") else "YAML"
+        raise DefinitionError([Issue(source, f"invalid {kind}: {_scalar_problem(exc)}")]) from None
     except (RecursionError, MemoryError):
         raise DefinitionError(
             [Issue(source, f"nested more than {MAX_DOCUMENT_DEPTH} levels deep; flatten it")]
@@ -197,6 +233,17 @@ def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
     if deep is not None:
         raise DefinitionError(
             [Issue(deep, f"nested more than {MAX_DOCUMENT_DEPTH} levels deep; flatten it")]
+        )
+    odd = check_plain(data)
+    if odd is not None:
+        raise DefinitionError(
+            [
+                Issue(
+                    odd[:80],
+                    "only strings, numbers, booleans, null, lists and maps are allowed"
+                    " (a YAML tag such as !!binary, !!set or !!timestamp is not); quote the value",
+                )
+            ]
         )
     return data
 
