@@ -29,12 +29,7 @@ DIAMOND = {
     "description": "A diamond: one branch retries and succeeds, the other fails.",
     "params": {"date": {"type": "string", "default": "2026-03-01"}},
     "steps": [
-        {
-            "id": "extract",
-            "type": "lambda",
-            "function": "tests.browser.console_support:extract",
-            "retries": 0,
-        },
+        {"id": "extract", "type": "lambda", "function": "tests.browser.console_support:extract"},
         {
             "id": "load_warehouse",
             "type": "lambda",
@@ -48,7 +43,6 @@ DIAMOND = {
             "type": "lambda",
             "function": "tests.browser.console_support:broken",
             "depends_on": ["extract"],
-            "retries": 0,
         },
         {"id": "publish", "type": "noop", "depends_on": ["load_warehouse", "validate"]},
     ],
@@ -81,7 +75,6 @@ LIVE = {
             "type": "lambda",
             "function": "tests.browser.console_support:slow",
             "depends_on": ["first"],
-            "retries": 0,
         },
         {"id": "last", "type": "noop", "depends_on": ["slow"]},
     ],

@@ -127,6 +127,8 @@ def test_run_list_run_page_dag_gantt_and_step_detail(dev: DevServer, page: Any) 
     page.click('g.node[data-node="validate"]')
     page.wait_for_selector("#detail-title:has-text('validate')")
     assert "bad row 42" in page.inner_text("#detail-error")
+    # The traceback of the failed attempt, with the user's frame in it.
+    assert "console_support.py" in page.inner_text("#detail-traceback")
     assert "console_support:broken" in page.inner_text("#detail-params")
     shot(page, "step-detail")
 

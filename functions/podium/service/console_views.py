@@ -133,11 +133,16 @@ class _Attempt:
     ended_at: int | None
     error: str | None
     delay_seconds: int | None = None  # the backoff after it, when it was retried
+    error_detail: dict[str, Any] | None = None  # type, message, traceback (when recorded)
 
 
-def _attempts(step: StepRecord, retries: list[TimelineEvent]) -> list[_Attempt]:
+def _attempts(step: StepRecord, events: list[TimelineEvent]) -> list[_Attempt]:
+    """Earlier attempts come from their "retry" timeline items; the last one from the
+    step itself (with the structured error of its "failed" item, when it has one)."""
     out: list[_Attempt] = []
     seen: set[int] = set()
+    retries = [e for e in events if e.kind == "retry"]
+    failed = {e.attempt: e for e in events if e.kind == "failed"}
     for ev in sorted(retries, key=lambda e: (e.attempt or 0, e.at)):
         number = ev.attempt or 0
         if number in seen:
@@ -152,11 +157,20 @@ def _attempts(step: StepRecord, retries: list[TimelineEvent]) -> list[_Attempt]:
                 detail.get("ended_at", ev.at),
                 detail.get("error"),
                 detail.get("delay_seconds"),
+                detail.get("error_detail"),
             )
         )
     if step.attempt > 0 and step.attempt not in seen:
+        last = failed.get(step.attempt)
         out.append(
-            _Attempt(step.attempt, step.status.value, step.started_at, step.ended_at, step.error)
+            _Attempt(
+                step.attempt,
+                step.status.value,
+                step.started_at,
+                step.ended_at,
+                step.error,
+                error_detail=(last.detail or {}).get("error_detail") if last else None,
+            )
         )
     return out
 
@@ -191,15 +205,19 @@ def _segments(step: StepRecord, attempts: list[_Attempt], now: int) -> list[dict
     return out
 
 
-def _attempt_view(a: _Attempt) -> dict[str, Any]:
-    return {
+def _attempt_view(a: _Attempt, *, traceback: bool = False) -> dict[str, Any]:
+    view = {
         "attempt": a.attempt,
         "status": a.status,
         "started_at": a.started_at,
         "ended_at": a.ended_at,
         "error": a.error,
+        "error_type": (a.error_detail or {}).get("type"),
         "delay_seconds": a.delay_seconds,
     }
+    if traceback:  # only in a step's detail: a page of steps stays small
+        view["traceback"] = (a.error_detail or {}).get("traceback")
+    return view
 
 
 # -- the graph --------------------------------------------------------------------------------
@@ -274,13 +292,14 @@ def _graph(compiled: CompiledWorkflow, by_root: dict[str, Counter[str]]) -> dict
 def _step_row(
     step: StepRecord,
     compiled: CompiledWorkflow,
-    retries: list[TimelineEvent],
+    events: list[TimelineEvent],
     now: int,
     placeholder: bool = False,
 ) -> dict[str, Any]:
-    attempts = _attempts(step, retries)
+    attempts = _attempts(step, events)
     model = compiled.by_id.get(_root(step.step))
     view = step_view(step)
+    view["error_type"] = getattr(step, "error_type", None)
     if placeholder:
         view["status"] = NOT_STARTED
     return {
@@ -345,10 +364,10 @@ def run_page(
         needle = search.lower()
         rows = [r for r in rows if needle in r.step.lower()]
 
-    retries: dict[str, list[TimelineEvent]] = {}
+    by_step: dict[str, list[TimelineEvent]] = {}
     for ev in events:
-        if ev.kind == "retry" and ev.step is not None:
-            retries.setdefault(ev.step, []).append(ev)
+        if ev.step is not None:
+            by_step.setdefault(ev.step, []).append(ev)
     page = rows[offset : offset + limit]
     starts = [r.ready_at or r.started_at for r in records if (r.ready_at or r.started_at)]
     ends = [r.ended_at for r in records if r.ended_at is not None]
@@ -368,11 +387,10 @@ def run_page(
             "limit": limit,
             "total": len(rows),
             "items": [
-                _step_row(r, compiled, retries.get(r.step, []), now, r.step in missing_set)
+                _step_row(r, compiled, by_step.get(r.step, []), now, r.step in missing_set)
                 for r in page
             ],
         },
-        "events": [event_view(e) for e in events[-50:]],
     }
 
 
@@ -388,13 +406,13 @@ def step_detail(ctx: Services, run_id: str, step: str) -> dict[str, Any]:
             raise StepNotFound(run_id, step)
         record = _placeholder(step, run_id)
     events = [e for e in ctx.store.list_events(run_id) if e.step == step]
-    retries = [e for e in events if e.kind == "retry"]
-    row = _step_row(record, compiled, retries, ctx.now(), placeholder)
+    row = _step_row(record, compiled, events, ctx.now(), placeholder)
+    attempts = [_attempt_view(a, traceback=True) for a in _attempts(record, events)]
     definition = model.model_dump(mode="json", exclude_defaults=True) if model is not None else None
     return {
         "run": run_view(run),
         "step": row,
         "definition": definition,
-        "attempts": row["attempt_list"],
+        "attempts": attempts,
         "events": [event_view(e) for e in events],
     }

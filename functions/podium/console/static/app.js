@@ -466,6 +466,8 @@
     const st = data.step, def = data.definition || {};
     const params = { ...def };
     for (const k of ["id", "type", "depends_on", "description"]) delete params[k];
+    const last = data.attempts[data.attempts.length - 1];
+    const lastTrace = last && last.error && last.error === st.error ? last.traceback : null;
     const section = (title, ...kids) => h("section", { class: "d-sec" }, h("h3", {}, title), ...kids);
     put(detail,
       h("div", { class: "d-head" },
@@ -473,7 +475,8 @@
         h("a", { class: "btn close", href: runQuery({ step: "" }), "aria-label": "Close" }, "✕")),
       h("div", { class: "d-status" }, badge(st.status),
         h("span", { class: "muted" }, ` ${st.attempts || 0} attempt${st.attempts === 1 ? "" : "s"} · ${fmtDur(st.duration_ms)}`)),
-      st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, st.error)) : null,
+      st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, st.error),
+        lastTrace ? h("details", { class: "tb", open: true }, h("summary", {}, "traceback"), h("pre", { class: "error", id: "detail-traceback" }, lastTrace)) : null) : null,
       st.reason ? section("Reason", h("p", { id: "detail-reason" }, st.reason)) : null,
       section("Output", h("div", { id: "detail-output" }, json(st.output))),
       section("Attempts", data.attempts.length ? h("table", { class: "grid compact attempts", id: "detail-attempts" },
@@ -483,7 +486,8 @@
             h("td", {}, a.attempt), h("td", {}, badge(a.status)), h("td", {}, fmtTime(a.started_at)),
             h("td", {}, a.started_at && a.ended_at ? fmtDur(a.ended_at - a.started_at) : "—"),
             h("td", { class: "muted" }, a.delay_seconds ? `retry after ${a.delay_seconds} s` : "")),
-          a.error ? h("tr", { class: "err" }, h("td", {}), h("td", { colspan: 4, class: "err-cell" }, a.error)) : null,
+          a.error ? h("tr", { class: "err" }, h("td", {}), h("td", { colspan: 4, class: "err-cell" }, a.error,
+            a.traceback ? h("details", { class: "tb" }, h("summary", {}, "traceback"), h("pre", { class: "error" }, a.traceback)) : null)) : null,
         ]))) : h("p", { class: "muted" }, "Not started yet.")),
       section("Params", h("div", { id: "detail-params" }, json(Object.keys(params).length ? params : null))),
       def.depends_on && def.depends_on.length ? section("Depends on", h("p", {}, def.depends_on.map((d) => typeof d === "string" ? d : `${d.step} when ${d.when}`).join(", "))) : null,
