@@ -21,7 +21,7 @@ from podium.core.engine.errors import (
     WorkflowNotFound,
 )
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
-from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.status import RunStatus, StepStatus, require_transition
 
 if TYPE_CHECKING:
     from podium.adapters.memory_permits import MemoryPermits
@@ -111,6 +111,7 @@ class MemoryStateStore:
             run = self._runs.get(run_id)
             if run is None or run.status not in expected:
                 raise RunConflict(run_id, run)
+            require_transition(run.status, to)
             new = replace(run, status=to, **changes)
             self._runs[run_id] = new
             return new
@@ -164,6 +165,8 @@ class MemoryStateStore:
                 or (attempt is not None and current.attempt != attempt)
             ):
                 raise StepConflict(run_id, step, current)
+            # The fake is stricter than DynamoDB: a write the table forbids is a bug.
+            require_transition(current.status, to)
             new = replace(current, status=to, **changes)
             steps[step] = new
             return new

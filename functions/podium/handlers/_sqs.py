@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from podium.service.context import Services
-from podium.service.execute import Claimed, perform
+from podium.service.execute import Claimed, perform, release_claim
 
 # Stop running successors in-process when less than this is left of the invocation;
 # the rest go back to the queue.
@@ -36,7 +36,11 @@ def run_batch(
     def record_handler(record: SQSRecord) -> None:
         cont = handle(ctx, json.loads(record.body))
         while cont is not None:
-            cont = perform(ctx, cont, inline=remaining_ms(context) > CONTINUE_MARGIN_MS)
+            if remaining_ms(context) <= CONTINUE_MARGIN_MS:
+                # Too little time left to run it here: it goes back to the queue unharmed.
+                release_claim(ctx, cont)
+                return
+            cont = perform(ctx, cont, inline=True)
 
     try:
         response = process_partial_response(

@@ -172,6 +172,25 @@ def _after_lost_claim(
         _after_retry_wait(ctx, run, current)
 
 
+def release_claim(ctx: Services, claimed: Claimed) -> None:
+    """Give back a claim this worker will not start (its invocation is running out of
+    time): READY again at the previous attempt number, and its work message re-sent.
+    The attempt was never started, so nothing runs twice."""
+    try:
+        ctx.store.transition_step(
+            claimed.run.run_id,
+            claimed.step,
+            expected=_RUNNING,
+            attempt=claimed.attempt,
+            to=StepStatus.READY,
+            changes={"attempt": claimed.attempt - 1, "started_at": None, "lease_until": None},
+        )
+    except StepConflict:
+        return  # the sweeper reclaimed it meanwhile
+    exec_msg = messages.Exec(claimed.run.run_id, claimed.step, claimed.attempt)
+    ctx.work_queue.send(messages.encode(exec_msg))
+
+
 def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed | None:
     """Start a claimed attempt through its step type's runtime, and apply the result."""
     run = claimed.run

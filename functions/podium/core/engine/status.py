@@ -70,8 +70,18 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
     _S.WAITING_FOR_SIGNALS: frozenset({_S.READY, _S.STOPPED, _S.TIMED_OUT, _S.SKIPPED}),
     _S.WAITING_FOR_PERMITS: frozenset({_S.READY, _S.RUNNING, _S.STOPPED, _S.SKIPPED}),
     _S.PAUSED: frozenset({_S.READY, _S.STOPPED, _S.SKIPPED}),
+    # RUNNING -> READY: a worker gives back a claim it has not started (too little time
+    # left in its invocation to run it); the attempt number goes back with it.
     _S.RUNNING: frozenset(
-        {_S.SUCCEEDED, _S.FAILED, _S.FAILED_IGNORED, _S.RETRY_WAIT, _S.STOPPED, _S.TIMED_OUT}
+        {
+            _S.SUCCEEDED,
+            _S.FAILED,
+            _S.FAILED_IGNORED,
+            _S.RETRY_WAIT,
+            _S.STOPPED,
+            _S.TIMED_OUT,
+            _S.READY,
+        }
     ),
     _S.RETRY_WAIT: frozenset(
         {_S.RUNNING, _S.STOPPED, _S.SKIPPED, _S.FAILED, _S.WAITING_FOR_PERMITS}
