@@ -130,6 +130,9 @@ def test_run_list_run_page_dag_gantt_and_step_detail(dev: DevServer, page: Any) 
     # The traceback of the failed attempt, with the user's frame in it.
     assert "console_support.py" in page.inner_text("#detail-traceback")
     assert "console_support:broken" in page.inner_text("#detail-params")
+    if getattr(dev.runtime, "logs", None) is not None:  # a runtime that captures output
+        page.click('.step-row[data-step="extract"]')
+        page.wait_for_selector("#detail-logs:has-text('extracted 1200 rows')")
     shot(page, "step-detail")
 
 

@@ -21,6 +21,7 @@ import base64
 import json
 import logging
 import mimetypes
+import os
 import threading
 import time
 import urllib.parse
@@ -228,7 +229,8 @@ class DevServer:
                     continue
             try:
                 with self.store_lock:
-                    moved = self.runtime.pump(max_deliveries=1)
+                    # One batch (or one message per worker): then look at the time again.
+                    moved = self.runtime.pump(max_deliveries=self._workers())
             except Exception as exc:  # keep serving; the failure is logged and kept
                 self.failures.append(exc)
                 log.exception("the worker's pump failed")
@@ -236,6 +238,10 @@ class DevServer:
             if not moved:
                 self._wake.wait(self.idle_wait_s)
                 self._wake.clear()
+
+    def _workers(self) -> int:
+        workers = getattr(self.runtime, "workers", 1)
+        return workers if isinstance(workers, int) and workers > 1 else 1
 
     def _is_virtual(self) -> bool:
         return callable(getattr(self.runtime.clock, "advance_to", None))
@@ -293,7 +299,9 @@ class DevServer:
                         search=query.get("q") or None,
                     )
                 if len(parts) == 3 and parts[0] == "runs" and parts[2] == "step":
-                    return 200, views.step_detail(ctx, parts[1], query.get("name", ""))
+                    return 200, views.step_detail(
+                        ctx, parts[1], query.get("name", ""), logs=self._log_reader()
+                    )
         except DefinitionError as exc:
             issues = [{"path": i.path, "message": i.message} for i in exc.issues]
             return 400, {"message": "invalid request", "errors": issues}
@@ -304,6 +312,14 @@ class DevServer:
             log.exception("a console view failed")
             return 500, {"message": "Internal Server Error", "errors": []}
         return 404, {"message": f"no console view at {path}", "errors": []}
+
+    def _log_reader(self) -> Callable[[str, str], list[Any]] | None:
+        """The runtime's captured step output (the home keeps it), when it has any."""
+        logs = getattr(self.runtime, "logs", None)
+        read = getattr(logs, "read", None)
+        if not callable(read):
+            return None
+        return lambda run_id, step: list(read(run_id, step))
 
     def static_file(self, path: str) -> tuple[int, str, bytes]:
         name = "index.html" if path in ("/", "/index.html") else path[len("/static/") :]
@@ -384,6 +400,8 @@ def open_runtime(home: Path | None, *, backend: str | None = None) -> LocalRunti
 
     accepted = inspect.signature(LocalRuntime).parameters
     kwargs: dict[str, Any] = {"virtual_time": False}
+    if "workers" in accepted and backend != "moto":  # ready steps run on a pool of threads
+        kwargs["workers"] = max(4, os.cpu_count() or 1)
     if backend:
         kwargs["store"] = backend
     if "home" in accepted and backend in (None, "sqlite"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -394,8 +394,29 @@ def run_page(
     }
 
 
-def step_detail(ctx: Services, run_id: str, step: str) -> dict[str, Any]:
-    """One step instance: its record, every attempt, its definition and its events."""
+LogReader = Callable[[str, str], Iterable[Any]]  # (run, step) -> entries
+MAX_LOG_CHARS = 64 * 1024  # per stream of one attempt, in the console's answer
+
+
+def _logs_view(entries: Iterable[Any]) -> list[dict[str, Any]]:
+    """What the step printed, per attempt and stream (stdout, stderr); a traceback is
+    shown with its attempt's error already."""
+    out = []
+    for e in entries:
+        if e.stream not in ("stdout", "stderr") or not e.text:
+            continue
+        text = e.text
+        if len(text) > MAX_LOG_CHARS:
+            text = f"[{len(text) - MAX_LOG_CHARS} characters cut] ..." + text[-MAX_LOG_CHARS:]
+        out.append({"attempt": e.attempt, "stream": e.stream, "at": e.at, "text": text})
+    return out
+
+
+def step_detail(
+    ctx: Services, run_id: str, step: str, logs: LogReader | None = None
+) -> dict[str, Any]:
+    """One step instance: its record, every attempt, its definition, its events and,
+    when the runtime keeps them, its logs."""
     run = ctx.store.get_run(run_id)
     compiled = ctx.definitions.get(run.workflow, run.version)
     model = compiled.by_id.get(_root(step))
@@ -415,4 +436,5 @@ def step_detail(ctx: Services, run_id: str, step: str) -> dict[str, Any]:
         "definition": definition,
         "attempts": attempts,
         "events": [event_view(e) for e in events],
+        "logs": _logs_view(logs(run_id, step)) if logs is not None else None,
     }

@@ -479,6 +479,10 @@
         lastTrace ? h("details", { class: "tb", open: true }, h("summary", {}, "traceback"), h("pre", { class: "error", id: "detail-traceback" }, lastTrace)) : null) : null,
       st.reason ? section("Reason", h("p", { id: "detail-reason" }, st.reason)) : null,
       section("Output", h("div", { id: "detail-output" }, json(st.output))),
+      data.logs ? section("Logs", h("div", { id: "detail-logs" }, data.logs.length
+        ? data.logs.map((l) => h("div", { class: "log" }, h("div", { class: "muted small" }, `attempt ${l.attempt} · ${l.stream}`),
+          h("pre", { class: `json log-${l.stream}` }, l.text)))
+        : h("p", { class: "muted" }, "Nothing printed."))) : null,
       section("Attempts", data.attempts.length ? h("table", { class: "grid compact attempts", id: "detail-attempts" },
         h("thead", {}, h("tr", {}, ["#", "Outcome", "Started", "Ran", "Then"].map((t) => h("th", {}, t)))),
         h("tbody", {}, data.attempts.map((a) => [
