@@ -175,3 +175,49 @@ def test_backend_moto_keeps_nothing(tmp_path: Path) -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("podium ")
+
+
+def shout(event: dict[str, object]) -> dict[str, object]:
+    """A step that prints, to both streams."""
+    print(f"hello from {event['step']} attempt {event['attempt']}")
+    print("careful", file=sys.stderr)
+    if event["step"] == "bad":
+        raise ValueError("disk full on shard 7")
+    return {"ok": True}
+
+
+PRINTING = """
+name: printing
+steps:
+  - {id: root, type: noop}
+  - {id: a, type: lambda, function: "tests.integration.test_cli_local:shout", depends_on: [root]}
+  - {id: bad, type: lambda, function: "tests.integration.test_cli_local:shout", depends_on: [root]}
+"""
+
+
+def test_step_output_goes_to_its_log_not_to_stdout(home: Path, tmp_path: Path) -> None:
+    wf = tmp_path / "printing.yaml"
+    wf.write_text(PRINTING)
+    ran = podium(home, "run", str(wf), "--json", "--workers", "3", cwd=ROOT)
+    assert ran.returncode == 1
+    body = json.loads(ran.stdout)  # nothing but the JSON on stdout
+    assert body["run"]["status"] == "FAILED"
+    assert "hello from" not in ran.stderr
+    run_id = body["run"]["run_id"]
+
+    logs = json.loads(podium(home, "runs", "logs", run_id, "--json", cwd=ROOT).stdout)["logs"]
+    by = {(e["step"], e["stream"]): e["text"] for e in logs}
+    assert by[("a", "stdout")] == "hello from a attempt 1\n"
+    assert by[("a", "stderr")] == "careful\n"
+    assert "ValueError: disk full on shard 7" in by[("bad", "traceback")]
+    assert "Traceback (most recent call last)" in by[("bad", "traceback")]
+
+    one = podium(home, "runs", "logs", run_id, "a", "--attempt", "1", cwd=ROOT)
+    assert one.returncode == 0 and "hello from a attempt 1" in one.stdout
+    assert "disk full" not in one.stdout
+    assert podium(home, "runs", "logs", run_id, "nope", cwd=ROOT).returncode == 1
+
+
+def test_logs_of_a_deployed_stack_are_not_read_yet(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["runs", "logs", "r1", "--endpoint", "http://127.0.0.1:9"])
+    assert result.exit_code == 2 and "CloudWatch" in result.output

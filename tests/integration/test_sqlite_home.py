@@ -186,3 +186,45 @@ def test_a_dead_letter_queue_must_share_the_database(tmp_path: Path) -> None:
         SqliteQueue(one, "work", clock, dead_letters=SqliteQueue(two, "dlq", clock))
     one.close()
     two.close()
+
+
+def napping(event: dict[str, Any]) -> dict[str, Any]:
+    import time
+
+    time.sleep(0.1)
+    return {"step": event["step"]}
+
+
+def test_workers_run_ready_steps_at_once_with_the_same_result(tmp_path: Path) -> None:
+    import time
+
+    wf = {
+        "name": "parallel",
+        "steps": [
+            {"id": "root", "type": "noop"},
+            *(
+                {
+                    "id": f"p{i}",
+                    "type": "lambda",
+                    "function": "tests.integration.test_sqlite_home:napping",
+                    "depends_on": ["root"],
+                }
+                for i in range(8)
+            ),
+            {"id": "join", "type": "noop", "depends_on": [f"p{i}" for i in range(8)]},
+        ],
+    }
+
+    def run(workers: int) -> tuple[float, list[tuple[str, StepStatus, Any]]]:
+        home = tmp_path / f"w{workers}"
+        with LocalRuntime(store="sqlite", home=home, workers=workers) as rt:
+            started = time.perf_counter()
+            view = rt.run(wf)
+            took = time.perf_counter() - started
+        assert view.run.status is RunStatus.SUCCEEDED
+        return took, [(s.step, s.status, s.output) for s in view.steps]
+
+    one, serial = run(1)
+    four, parallel = run(4)
+    assert parallel == serial
+    assert four < one * 0.75  # 8 naps of 0.1 s: 2 rounds of 4 instead of 8 in a row

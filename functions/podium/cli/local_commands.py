@@ -74,34 +74,51 @@ def parse_statuses(values: list[str] | None) -> frozenset[RunStatus] | None:
 
 
 class Home:
-    """A local home opened for reading (and the runtime's wiring, for run views)."""
+    """A local home opened for reading: its store, logs and the service wiring that
+    ``describe_run`` needs (no moto, no runner: nothing runs here)."""
 
     def __init__(self, home: Path | None) -> None:
-        from podium.local.runtime import LocalRuntime
-
         self.path = bootstrap.local_home(home)
         self.database = self.path / bootstrap.HOME_DB
         self.exists = self.database.exists()
-        self._rt = LocalRuntime(store="sqlite", home=self.path, virtual_time=False)
+        self._db: Any = None
 
     def __enter__(self) -> Home:
         if self.exists:
-            self._rt.start()
+            from podium.adapters.clock import SystemClock, UlidGenerator
+            from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
+            from podium.adapters.sqlite.logs import SqliteLogs
+            from podium.service.context import Services
+
+            self._db = Database(self.database)
+            self.clock = SystemClock()
+            self.store = SqliteStateStore(self._db)
+            self.logs = SqliteLogs(self._db)
+            self.services = Services(
+                store=self.store,
+                work_queue=SqliteQueue(self._db, "work", self.clock),
+                event_queue=SqliteQueue(self._db, "events", self.clock),
+                runner=_NoRunner(),
+                clock=self.clock,
+                ids=UlidGenerator(self.clock),
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.exists:
-            self._rt.stop()
-
-    @property
-    def runtime(self) -> Any:
-        return self._rt
+        if self._db is not None:
+            self._db.close()
 
     def run_body(self, run_id: str) -> dict[str, Any]:
         """The run's JSON view, as ``GET /runs/{id}`` answers it."""
         from podium.cli.render import view_json
+        from podium.service.runs import describe_run
 
-        return view_json(self._rt.describe(run_id))
+        return view_json(describe_run(self.services, run_id))
+
+
+class _NoRunner:
+    def invoke(self, invocation: Any) -> Any:
+        raise RuntimeError("inspection runs no step")
 
 
 def _missing_home(home: Home) -> None:
@@ -134,10 +151,8 @@ def list_runs(
             else:
                 _missing_home(home)
             return
-        since_ms = parse_since(since, home.runtime.clock.now_ms()) if since else None
-        runs = home.runtime.store.search_runs(
-            workflow, statuses=wanted, since=since_ms, limit=limit
-        )
+        since_ms = parse_since(since, home.clock.now_ms()) if since else None
+        runs = home.store.search_runs(workflow, statuses=wanted, since=since_ms, limit=limit)
     body = {"runs": [run_view(r) for r in runs]}
     if as_json:
         _print_json(body)
@@ -243,9 +258,54 @@ def timeline(home_dir: Path | None, run_id: str, as_json: bool) -> None:
 
     with Home(home_dir) as home:
         body = _open_run(home, run_id)
-        now = home.runtime.clock.now_ms()
+        now = home.clock.now_ms()
     if as_json:
         _print_json({"run": body["run"], "attempts": [a.view() for a in attempts_of(body)]})
     else:
         out = _out()
         out.print(draw(body, now, bar_width(attempts_of(body), out.width)))
+
+
+def logs(
+    home_dir: Path | None, run_id: str, step: str | None, attempt: int | None, as_json: bool
+) -> None:
+    with Home(home_dir) as home:
+        body = _open_run(home, run_id)
+        entries = home.logs.read(run_id, step, attempt)
+    if step is not None and not any(s.get("step") == step for s in body.get("steps") or []):
+        _err().print(Text(f"run {run_id} has no step '{step}'", style="bold red"))
+        raise typer.Exit(1)
+    if as_json:
+        _print_json(
+            {
+                "logs": [
+                    {
+                        "step": e.step,
+                        "attempt": e.attempt,
+                        "stream": e.stream,
+                        "at": e.at,
+                        "text": e.text,
+                    }
+                    for e in entries
+                ]
+            }
+        )
+        return
+    out = _out()
+    if not entries:
+        what = f"step {step}" if step else "its steps"
+        out.print(f"no output captured for {what} of run {run_id}", highlight=False)
+        return
+    for e in entries:
+        style = "red" if e.stream in ("traceback", "error", "stderr") else "cyan"
+        out.print(
+            Text.assemble(
+                ("── ", "dim"),
+                (f"{e.step} attempt {e.attempt}", "bold"),
+                (f" {e.stream} ", style),
+                (f"({timestamp(e.at)} UTC)", "dim"),
+            ),
+            highlight=False,
+        )
+        # User text is printed as it is: no markup, no highlighting.
+        out.print(Text(e.text.rstrip("\n")), highlight=False, markup=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -126,6 +127,15 @@ def run(
             " moto (fidelity checks); memory: in-process fakes. moto and memory keep nothing.",
         ),
     ] = "sqlite",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Threads running ready steps at once (default: the number of cores, at"
+            " least 4). The result is the same as with 1.",
+        ),
+    ] = None,
 ) -> None:
     """Run a workflow end to end on the embedded runtime (no AWS account).
 
@@ -151,7 +161,8 @@ def run(
     params = parse_params(dict(defn.params), param or [])
     # Local functions are referenced as module:function next to the definition.
     sys.path.insert(0, str(file.resolve().parent))
-    with LocalRuntime(virtual_time=not real_time, store=backend, home=where) as rt:
+    threads = workers if workers is not None else max(4, os.cpu_count() or 1)
+    with LocalRuntime(virtual_time=not real_time, store=backend, home=where, workers=threads) as rt:
         rt.push(text)
         try:
             started = rt.start_run(defn.name, params)
@@ -166,6 +177,7 @@ def run(
                     run_id=started.run_id, on_progress=lambda v: live.update(render.progress(v))
                 )
         view = rt.describe(started.run_id)
+        logged = sorted({e.step for e in rt.logs.read(started.run_id)})
     if as_json:
         sys.stdout.write(json.dumps(render.view_json(view), indent=2, default=str) + "\n")
     else:
@@ -183,6 +195,12 @@ def run(
                 f" {view.run.run_id}{home_flag}[/dim]",
                 highlight=False,
             )
+            if logged:
+                errors.print(
+                    f"[dim]output of {', '.join(logged[:5])}{' ...' if len(logged) > 5 else ''}:"
+                    f" podium runs logs {view.run.run_id}{home_flag}[/dim]",
+                    highlight=False,
+                )
     raise typer.Exit(0 if view.run.status.complete else 1)
 
 

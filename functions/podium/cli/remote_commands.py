@@ -381,6 +381,38 @@ def timeline(
         out.print(draw(body, time.time_ns() // 1_000_000, width))
 
 
+@runs_app.command("logs")
+def logs(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    step: Annotated[str | None, typer.Argument(help="Only this step.")] = None,
+    attempt: Annotated[
+        int | None, typer.Option("--attempt", min=1, help="Only this attempt.")
+    ] = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """What a run's steps printed (stdout, stderr) and their tracebacks, per attempt."""
+    if _is_local(home, stack, endpoint, profile):
+        from podium.cli import local_commands
+
+        local_commands.logs(home, run_id, step, attempt, as_json)
+        return
+    _err().print(
+        Text(
+            "logs of a deployed stack are in CloudWatch (the step function's log group);"
+            " podium runs logs reads the local home only for now",
+            style="yellow",
+        ),
+        highlight=False,
+    )
+    raise typer.Exit(2)
+
+
 def unblock(
     workflow: Annotated[str, typer.Argument(help="Workflow name.")],
     as_json: JsonOption = False,

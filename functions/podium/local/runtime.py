@@ -19,6 +19,7 @@ import os
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,14 @@ from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.queues import LocalMessage, LocalQueue
 from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
 from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
+from podium.adapters.sqlite.logs import SqliteLogs
 from podium.adapters.table_schema import create_table
 from podium.core.engine.records import RunRecord
+from podium.core.ports import FunctionRunner
 from podium.handlers import advance as advance_handler
 from podium.handlers import work as work_handler
+from podium.local import capture
+from podium.local.capture import CapturingRunner
 from podium.service.context import Services
 from podium.service.runs import RunView, describe_run, start_run
 from podium.service.workflows import push_workflow
@@ -66,6 +71,8 @@ class LocalRuntime:
         batch_size: int = 10,
         store: str = "moto",
         home: str | os.PathLike[str] | None = None,
+        workers: int = 1,
+        capture_output: bool | None = None,
     ) -> None:
         if store not in ("sqlite", "moto", "memory"):
             raise ValueError(
@@ -77,6 +84,13 @@ class LocalRuntime:
         self._in_memory_home = store == "sqlite" and str(home) == ":memory:"
         if store == "sqlite" and not self._in_memory_home:
             self.home = bootstrap.local_home(home)
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        # Threads that deliver messages (and so run steps) at once; 1 = in this thread.
+        self.workers = workers
+        # Steps' print() output kept per attempt (default: with the home, where
+        # ``podium runs logs`` reads it) instead of reaching this process's stdout.
+        self.capture_output = store == "sqlite" if capture_output is None else capture_output
         self.virtual_time = virtual_time
         self.deliver_twice = deliver_twice
         self._shuffle = random.Random(shuffle_seed) if shuffle_seed is not None else None
@@ -86,6 +100,8 @@ class LocalRuntime:
         )
         self._mock: Any = None
         self._db: Database | None = None
+        self._logs_db: Database | None = None
+        self._capturing = False
         self.work_queue: LocalQueue | SqliteQueue
         self.event_queue: LocalQueue | SqliteQueue
         self.work_dlq: LocalQueue | SqliteQueue
@@ -119,11 +135,19 @@ class LocalRuntime:
             self._start_home()
         else:
             self._start_in_process()
+        runner: FunctionRunner = RoutingRunner(LocalFunctionRunner(), None)
+        # Without a home, logs live in a private in-memory database for this runtime.
+        self._logs_db = self._db if self._db is not None else Database(":memory:")
+        self.logs = SqliteLogs(self._logs_db)
+        if self.capture_output:
+            capture.install()
+            self._capturing = True
+            runner = CapturingRunner(runner, self.logs, clock)
         self.services = Services(
             store=self.store,
             work_queue=self.work_queue,
             event_queue=self.event_queue,
-            runner=RoutingRunner(LocalFunctionRunner(), None),
+            runner=runner,
             clock=clock,
             ids=UlidGenerator(clock),
         )
@@ -165,6 +189,12 @@ class LocalRuntime:
 
     def stop(self) -> None:
         bootstrap.install(None)
+        if self._capturing:
+            capture.uninstall()
+            self._capturing = False
+        if self._logs_db is not None and self._logs_db is not self._db:
+            self._logs_db.close()
+        self._logs_db = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -205,8 +235,17 @@ class LocalRuntime:
         on_progress: Callable[[RunView], None] | None = None,
         run_id: str | None = None,
         progress_every_s: float = 0.25,
+        workers: int | None = None,
     ) -> int:
-        """Deliver messages until both queues are empty (or a limit); returns deliveries."""
+        """Deliver messages until both queues are empty (or a limit); returns deliveries.
+
+        With several ``workers`` (default: the runtime's), messages are delivered one at a
+        time on a pool of threads, so ready steps run in parallel; virtual time moves
+        only when no delivery is in flight, so the result is the same as with one."""
+        if (workers or self.workers) > 1:
+            return self._pump_parallel(
+                workers or self.workers, max_deliveries, on_progress, run_id, progress_every_s
+            )
         delivered = 0
         last_progress = time.monotonic()
         context = _Context()
@@ -235,10 +274,77 @@ class LocalRuntime:
         self.delivered += delivered
         return delivered
 
+    def _pump_parallel(
+        self,
+        workers: int,
+        max_deliveries: int | None,
+        on_progress: Callable[[RunView], None] | None,
+        run_id: str | None,
+        progress_every_s: float,
+    ) -> int:
+        delivered = 0
+        last_progress = time.monotonic()
+        context = _Context()
+        sources = (
+            (self.event_queue, advance_handler.handler),
+            (self.work_queue, work_handler.handler),
+        )
+        inflight: set[Future[int]] = set()
+        with ThreadPoolExecutor(workers, thread_name_prefix="podium-worker") as pool:
+            while True:
+                received = 0
+                for queue, handler in sources:
+                    room = workers - len(inflight)
+                    if max_deliveries is not None:
+                        room = min(room, max_deliveries - delivered - len(inflight))
+                    if room <= 0:
+                        break
+                    for msg in queue.receive(min(room, self.batch_size)):
+                        received += 1
+                        inflight.add(pool.submit(self._handle, queue, handler, [msg], context))
+                if inflight:
+                    done, inflight = wait(
+                        inflight, timeout=progress_every_s, return_when=FIRST_COMPLETED
+                    )
+                    delivered += sum(f.result() for f in done)
+                elif not received:
+                    if max_deliveries is not None and delivered >= max_deliveries:
+                        break
+                    due = [
+                        t
+                        for t in (
+                            self.event_queue.next_visible_at(),
+                            self.work_queue.next_visible_at(),
+                        )
+                        if t is not None
+                    ]
+                    if not due:
+                        break
+                    if isinstance(self.clock, (ManualClock, FastForwardClock)):
+                        self.clock.advance_to(min(due))
+                    else:
+                        time.sleep(max(0.0, min(0.5, (min(due) - self.clock.now_ms()) / 1000)))
+                if on_progress and run_id and time.monotonic() - last_progress > progress_every_s:
+                    on_progress(self.describe(run_id))
+                    last_progress = time.monotonic()
+        if on_progress and run_id:
+            on_progress(self.describe(run_id))
+        self.delivered += delivered
+        return delivered
+
     def _deliver(self, queue: LocalQueue | SqliteQueue, handler: Handler, context: Any) -> int:
         batch = queue.receive(self.batch_size)
         if not batch:
             return 0
+        return self._handle(queue, handler, batch, context)
+
+    def _handle(
+        self,
+        queue: LocalQueue | SqliteQueue,
+        handler: Handler,
+        batch: list[LocalMessage],
+        context: Any,
+    ) -> int:
         if self._shuffle is not None:
             self._shuffle.shuffle(batch)
         failed = self._invoke(handler, batch, context)
