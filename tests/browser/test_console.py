@@ -174,3 +174,38 @@ def test_a_2000_step_run_page_stays_small(dev: DevServer, page: Any) -> None:
     group.click()
     page.wait_for_selector("#page-info:has-text('of 2,000')")
     assert page.locator(".step-row").count() == 50
+
+
+def test_conditional_edges_are_dashed_and_selecting_a_step_keeps_the_page(
+    dev: DevServer, page: Any
+) -> None:
+    flow = {
+        "name": "branchy",
+        "params": {"go": {"type": "bool", "default": False}},
+        "steps": [
+            {"id": "check", "type": "noop"},
+            {
+                "id": "deploy",
+                "type": "noop",
+                "depends_on": [{"step": "check", "when": "params.go"}],
+            },
+            {"id": "report", "type": "noop", "depends_on": ["check"]},
+        ],
+    }
+    run_id = _start(dev, flow)
+    _finish(dev, run_id)
+    page.goto(f"{dev.url}/#/runs/{run_id}")
+    page.wait_for_selector("g.node")
+    assert page.locator("path.edge.cond").count() == 1
+    assert page.locator("path.edge").count() == 2
+    page.wait_for_selector('g.node[data-node="deploy"][data-status="SKIPPED"]')
+    # Opening a step's detail does not redraw the page (the graph's elements stay).
+    page.evaluate("document.querySelector('svg.dag-svg').dataset.mark = 'kept'")
+    page.click('.step-row[data-step="deploy"]')
+    page.wait_for_selector("#detail-title:has-text('deploy')")
+    assert page.get_attribute("svg.dag-svg", "data-mark") == "kept"
+    assert page.locator(".step-row.selected").get_attribute("data-step") == "deploy"
+    assert page.locator("#detail-reason").count() == 1  # why it was skipped
+    page.click("#detail .close")
+    page.wait_for_selector("#detail", state="hidden")
+    assert page.get_attribute("svg.dag-svg", "data-mark") == "kept"

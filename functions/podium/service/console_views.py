@@ -277,6 +277,12 @@ def _graph(compiled: CompiledWorkflow, by_root: dict[str, Counter[str]]) -> dict
                 "counts": dict(counts),
             }
         )
+    conditional = {
+        (node_of[e.step], node_of[step.id])
+        for step in compiled.definition.steps
+        for e in step.edges
+        if e.when is not None and e.step in node_of
+    }
     edges = sorted(
         {
             (node_of[p], node_of[s])
@@ -285,7 +291,12 @@ def _graph(compiled: CompiledWorkflow, by_root: dict[str, Counter[str]]) -> dict
             if node_of[p] != node_of[s]
         }
     )
-    return {"nodes": nodes, "edges": [list(e) for e in edges], "too_large": False}
+    # [from, to, conditional]: an edge with a ``when:`` is drawn dashed.
+    return {
+        "nodes": nodes,
+        "edges": [[a, b, (a, b) in conditional] for a, b in edges],
+        "too_large": False,
+    }
 
 
 # -- the run page -----------------------------------------------------------------------------

@@ -119,12 +119,27 @@
     return { path, params: new URLSearchParams(query || "") };
   }
   function route() {
-    generation += 1;
-    clearTimeout(timer);
     const { path, params } = parseHash();
     const m = path.match(/^\/runs\/([^/]+)$/);
-    if (m) showRun(decodeURIComponent(m[1]), params);
+    const id = m ? decodeURIComponent(m[1]) : null;
+    if (id && id === runState.id && document.getElementById("gantt") &&
+        Number(params.get("offset") || 0) === runState.offset &&
+        ["status", "node", "q"].every((k) => (params.get(k) || "") === runState[k])) {
+      // Only the selected step changed: keep the page (and its polling) as it is.
+      const step = params.get("step");
+      if (step) openStep(step); else closeDetail();
+      markSelection();
+      return;
+    }
+    generation += 1;
+    clearTimeout(timer);
+    if (id) showRun(id, params);
     else { closeDetail(); showRuns(params); }
+  }
+
+  function markSelection() {
+    for (const el of document.querySelectorAll(".step-row")) el.classList.toggle("selected", el.dataset.step === runState.selected);
+    for (const el of document.querySelectorAll("g.node")) el.classList.toggle("selected", el.dataset.node === runState.selected || el.dataset.node === runState.node);
   }
   window.addEventListener("hashchange", route);
 
@@ -218,7 +233,8 @@
         h("div", { id: "gantt" })),
     );
     runState.graphKey = null;
-    if (selected) openStep(selected);
+    // Opening a step is part of the address (#/runs/ID?step=NAME), so it survives a reload.
+    if (selected) openStep(selected); else closeDetail();
     loadRun();
   }
 
@@ -341,7 +357,7 @@
     g.setGraph({ rankdir: "LR", nodesep: 16, ranksep: 56, marginx: 16, marginy: 16 });
     g.setDefaultEdgeLabel(() => ({}));
     for (const n of graph.nodes) g.setNode(n.id, nodeSize(n));
-    for (const [a, b] of graph.edges) g.setEdge(a, b);
+    for (const [a, b, cond] of graph.edges) g.setEdge(a, b, { cond: !!cond });
     dagre.layout(g);
     const { width, height } = g.graph();
     const svg = s("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "dag-svg", role: "img", "aria-label": "Workflow graph" });
@@ -357,7 +373,8 @@
       }
       const last = pts[pts.length - 1];
       d += ` L ${last.x} ${last.y}`;
-      edges.append(s("path", { d, class: "edge", "marker-end": "url(#arrow)" }));
+      edges.append(s("path", { d, class: g.edge(e).cond ? "edge cond" : "edge", "marker-end": "url(#arrow)" },
+        g.edge(e).cond ? s("title", {}, "conditional edge (when:)") : null));
     }
     svg.append(edges);
     const byId = new Map(graph.nodes.map((n) => [n.id, n]));
@@ -499,14 +516,6 @@
       data.events.length ? section("Events", h("ul", { class: "events" }, data.events.map((e) => h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), ` ${e.kind}`, e.attempt ? ` (attempt ${e.attempt})` : "")))) : null,
     );
   }
-
-  // Opening a step is part of the address (#/runs/ID?step=NAME), so it survives a reload.
-  window.addEventListener("hashchange", () => {
-    const { path, params } = parseHash();
-    if (!path.startsWith("/runs/")) return;
-    const step = params.get("step");
-    if (!step) closeDetail();
-  });
 
   route();
 })();
