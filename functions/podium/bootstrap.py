@@ -8,6 +8,9 @@ PODIUM_EVENT_QUEUE_URL   SQS queue of run starts, step results and timers (``han
 PODIUM_PAYLOAD_BUCKET    S3 bucket for large params and outputs
 PODIUM_EVENT_BUS_NAME    EventBridge bus for signals and triggers (optional)
 PODIUM_ALLOWED_FUNCTIONS comma-separated Lambda ARNs/names steps may invoke (optional, "*" = any)
+PODIUM_SCHEDULE_GROUP, PODIUM_SCHEDULER_ROLE_ARN, PODIUM_WORK_QUEUE_ARN, PODIUM_EVENT_QUEUE_ARN
+                         timers longer than 15 minutes become one-time Scheduler schedules
+                         (optional: without them, they hop through 15-minute SQS delays)
 
 Locally (``podium run``, ``podium runs``, ``podium dev``):
 
@@ -120,17 +123,54 @@ def from_environment(env: Any) -> Services:
     )
     clock = SystemClock()
     _structured_logs(env)
+    work_queue = SqsQueue(clients["sqs"], env["PODIUM_WORK_QUEUE_URL"])
+    event_queue = SqsQueue(clients["sqs"], env["PODIUM_EVENT_QUEUE_URL"])
     return Services(
+        timers=_timers(env, work_queue, event_queue, clock),
         metrics=PowertoolsMetrics(
             env.get("POWERTOOLS_METRICS_NAMESPACE", "Podium"),
             env.get("POWERTOOLS_SERVICE_NAME", "podium"),
         ),
         store=DynamoStateStore(clients["dynamodb"], env["PODIUM_TABLE_NAME"]),
-        work_queue=SqsQueue(clients["sqs"], env["PODIUM_WORK_QUEUE_URL"]),
-        event_queue=SqsQueue(clients["sqs"], env["PODIUM_EVENT_QUEUE_URL"]),
+        work_queue=work_queue,
+        event_queue=event_queue,
         runner=LambdaFunctionRunner(clients["lambda"], allowed),
         clock=clock,
         ids=UlidGenerator(clock),
+    )
+
+
+def _timers(env: Any, work_queue: Any, event_queue: Any, clock: Any) -> Any:
+    from podium.adapters.timers import QueueTimers, SchedulerTarget, SchedulerTimers
+
+    names = (
+        "PODIUM_SCHEDULE_GROUP",
+        "PODIUM_SCHEDULER_ROLE_ARN",
+        "PODIUM_WORK_QUEUE_ARN",
+        "PODIUM_EVENT_QUEUE_ARN",
+    )
+    if not all(env.get(n) for n in names):
+        return QueueTimers(work_queue, event_queue, clock)
+    import boto3
+    from botocore.config import Config
+
+    scheduler = boto3.client(
+        "scheduler",
+        region_name=env.get("AWS_REGION"),
+        endpoint_url=env.get("PODIUM_AWS_ENDPOINT_URL"),
+        config=Config(retries={"mode": "standard"}),
+    )
+    role = env["PODIUM_SCHEDULER_ROLE_ARN"]
+    return SchedulerTimers(
+        work_queue,
+        event_queue,
+        clock,
+        scheduler,
+        group=env["PODIUM_SCHEDULE_GROUP"],
+        targets={
+            "work": SchedulerTarget(env["PODIUM_WORK_QUEUE_ARN"], role),
+            "events": SchedulerTarget(env["PODIUM_EVENT_QUEUE_ARN"], role),
+        },
     )
 
 

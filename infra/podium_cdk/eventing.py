@@ -23,7 +23,13 @@ class Eventing(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, name_prefix: str, event_queue: sqs.IQueue
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        event_queue: sqs.IQueue,
+        work_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
         account = Stack.of(self).account
@@ -31,7 +37,9 @@ class Eventing(Construct):
         self.schedule_group = scheduler.ScheduleGroup(
             self, "ScheduleGroup", schedule_group_name=name_prefix
         )
-        # The Scheduler assumes this role to deliver each schedule to the event queue.
+        # The Scheduler assumes this role to deliver each schedule to a queue: timers
+        # longer than SQS's 15-minute delay (a waiting step's completion or deadline to
+        # the event queue, a retry's next attempt to the work queue).
         # The conditions stop other accounts' schedules (confused deputy) and schedules
         # outside Podium's group from using it; the Scheduler names the group, not the
         # schedule, as the source ARN.
@@ -50,7 +58,10 @@ class Eventing(Construct):
             ),
         )
         self.scheduler_role.add_to_policy(
-            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[event_queue.queue_arn])
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage"],
+                resources=[event_queue.queue_arn, work_queue.queue_arn],
+            )
         )
 
     def schedule_arn_pattern(self) -> str:

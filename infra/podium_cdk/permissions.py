@@ -53,11 +53,13 @@ SCHEDULE_ACTIONS = (
 ECS_TASK_ACTIONS = ("ecs:DescribeTasks", "ecs:StopTask")
 
 # Which function may do what (the table in the module docstring).
-SENDS_TO_WORK: tuple[HandlerName, ...] = ("advance", "sweep")
+# The work function sends too: successors it makes ready and retries it schedules.
+SENDS_TO_WORK: tuple[HandlerName, ...] = ("advance", "work", "sweep")
 SENDS_TO_EVENTS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 USES_PAYLOADS: tuple[HandlerName, ...] = ("api", "advance", "work", "events")
 PUTS_EVENTS: tuple[HandlerName, ...] = ("api", "advance")
-MANAGES_SCHEDULES: tuple[HandlerName, ...] = ("api", "advance")
+# Every function that runs engine code may set a timer longer than 15 minutes.
+MANAGES_SCHEDULES: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 
 _PAYLOAD_REASON = (
     "Payload object keys are made per run and step at run time; the grant is limited to "

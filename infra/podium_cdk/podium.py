@@ -87,7 +87,11 @@ class Podium(Construct):
             access_logs_bucket=p.access_logs_bucket,
         )
         self.eventing = Eventing(
-            self, "Eventing", name_prefix=p.name_prefix, event_queue=self.queues.event_queue
+            self,
+            "Eventing",
+            name_prefix=p.name_prefix,
+            event_queue=self.queues.event_queue,
+            work_queue=self.queues.work_queue,
         )
         self.functions = EngineFunctions(
             self,
@@ -175,6 +179,8 @@ class Podium(Construct):
             "PODIUM_TABLE_NAME": self.table.table_name,
             "PODIUM_WORK_QUEUE_URL": self.work_queue.queue_url,
             "PODIUM_EVENT_QUEUE_URL": self.event_queue.queue_url,
+            "PODIUM_WORK_QUEUE_ARN": self.work_queue.queue_arn,
+            "PODIUM_EVENT_QUEUE_ARN": self.event_queue.queue_arn,
             "PODIUM_PAYLOAD_BUCKET": self.payload_bucket.bucket_name,
             "PODIUM_EVENT_BUS_NAME": self.event_bus.event_bus_name,
             "PODIUM_SCHEDULE_GROUP": self.eventing.schedule_group.schedule_group_name,

@@ -79,8 +79,11 @@ def test_step_targets_are_granted_to_the_work_function_only(custom: Synth) -> No
     assert describe["Resource"] == tasks
     tag = statement_with(statements, "ecs:TagResource")
     assert tag["Condition"] == {"StringEquals": {"ecs:CreateAction": "RunTask"}}
-    pass_role = statement_with(statements, "iam:PassRole")
-    assert pass_role["Resource"] == USER_TASK_ROLE
+    (pass_role,) = [
+        s
+        for s in statements
+        if "iam:PassRole" in as_list(s["Action"]) and s["Resource"] == USER_TASK_ROLE
+    ]
     assert pass_role["Condition"] == {
         "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
     }

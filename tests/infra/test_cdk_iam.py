@@ -146,12 +146,13 @@ def test_each_function_has_exactly_its_grants(default: Synth) -> None:
         ),
         # No lambda:InvokeFunction: the default allowed_function_arns is empty.
         "work": expected(
-            "work", (work_queue, RECEIVE), (event_queue, SEND), (payload_objects, PAYLOADS)
+            "work", (work_queue, RECEIVE | SEND), (event_queue, SEND),
+            (payload_objects, PAYLOADS), *scheduling,
         ),
-        "sweep": expected("sweep", (work_queue, SEND), (event_queue, SEND)),
+        "sweep": expected("sweep", (work_queue, SEND), (event_queue, SEND), *scheduling),
         "events": expected(
             "events", (event_queue, SEND), (payload_objects, PAYLOADS),
-            (trigger_dlq, {"sqs:SendMessage"}),
+            (trigger_dlq, {"sqs:SendMessage"}), *scheduling,
         ),
     }  # fmt: skip
     for name, function in functions.items():

@@ -64,7 +64,7 @@ def test_every_acknowledgment_is_expected_and_explained(default: Synth) -> None:
     schedules = "arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/podium/*"
     expected |= {
         f"Podium/Podium/Functions/{h}Role AwsSolutions-IAM5[Resource::{schedules}]"
-        for h in ("Api", "Advance")
+        for h in handlers
     }
     assert set(acks) == expected
 

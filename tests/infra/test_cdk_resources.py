@@ -136,6 +136,8 @@ def test_each_function_environment_names_its_resources(default: Synth) -> None:
         "PODIUM_TABLE_NAME": ref(table),
         "PODIUM_WORK_QUEUE_URL": ref(work_queue),
         "PODIUM_EVENT_QUEUE_URL": ref(event_queue),
+        "PODIUM_WORK_QUEUE_ARN": arn_of(work_queue),
+        "PODIUM_EVENT_QUEUE_ARN": arn_of(event_queue),
         "PODIUM_PAYLOAD_BUCKET": ref(bucket),
         "PODIUM_EVENT_BUS_NAME": ref(bus),
         "PODIUM_SCHEDULE_GROUP": "podium",
@@ -228,7 +230,10 @@ def test_scheduler_group_and_execution_role(default: Synth) -> None:
                     {
                         "Action": "sqs:SendMessage",
                         "Effect": "Allow",
-                        "Resource": arn_of(logical_id_of(default, "AWS::SQS::Queue", "EventQueue")),
+                        "Resource": [
+                            arn_of(logical_id_of(default, "AWS::SQS::Queue", "EventQueue")),
+                            arn_of(logical_id_of(default, "AWS::SQS::Queue", "WorkQueue")),
+                        ],
                     }
                 ]
             },
