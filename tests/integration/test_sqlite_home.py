@@ -228,3 +228,21 @@ def test_workers_run_ready_steps_at_once_with_the_same_result(tmp_path: Path) ->
     four, parallel = run(4)
     assert parallel == serial
     assert four < one * 0.75  # 8 naps of 0.1 s: 2 rounds of 4 instead of 8 in a row
+
+
+def test_a_long_wait_is_one_timer_message_in_the_home(tmp_path: Path) -> None:
+    wf = {"name": "long_wait", "steps": [{"id": "nap", "type": "sleep", "seconds": 7200}]}
+
+    def run(store: str) -> tuple[int, int]:
+        with LocalRuntime(clock=ManualClock(), store=store, home=tmp_path / store) as rt:
+            view = rt.run(wf)
+            assert view.run.status is RunStatus.SUCCEEDED
+            (nap,) = view.steps
+            assert nap.ended_at is not None and nap.started_at is not None
+            assert nap.ended_at - nap.started_at >= 7_200_000
+            return rt.event_queue.sent + rt.work_queue.sent, nap.ended_at - nap.started_at
+
+    home_messages, home_wait = run("sqlite")
+    sqs_messages, sqs_wait = run("memory")  # SQS delays: a hop every 15 minutes
+    assert home_messages < sqs_messages
+    assert home_wait <= sqs_wait

@@ -32,6 +32,7 @@ from podium.adapters.queues import LocalMessage, LocalQueue
 from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
 from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
 from podium.adapters.sqlite.logs import SqliteLogs
+from podium.adapters.sqlite.timers import SqliteTimers
 from podium.adapters.table_schema import create_table
 from podium.core.engine.records import RunRecord
 from podium.core.ports import FunctionRunner
@@ -143,6 +144,9 @@ class LocalRuntime:
             capture.install()
             self._capturing = True
             runner = CapturingRunner(runner, self.logs, clock)
+        timers = None
+        if isinstance(self.work_queue, SqliteQueue) and isinstance(self.event_queue, SqliteQueue):
+            timers = SqliteTimers(self.work_queue, self.event_queue)
         self.services = Services(
             store=self.store,
             work_queue=self.work_queue,
@@ -150,6 +154,7 @@ class LocalRuntime:
             runner=runner,
             clock=clock,
             ids=UlidGenerator(clock),
+            timers=timers,
         )
         bootstrap.install(self.services)
 

@@ -58,8 +58,14 @@ class SqliteQueue:
         self.send_requests += -(-len(messages) // _BATCH)
         self._put([_body(m) for m in messages], 0)
 
-    def _put(self, bodies: list[str], delay_seconds: int) -> None:
-        visible = self._clock.now_ms() + delay_seconds * 1000
+    def send_at(self, message: Mapping[str, Any], due_ms: int) -> None:
+        """Deliver at ``due_ms`` however far ahead (no 15-minute cap: the home's timers)."""
+        self.send_requests += 1
+        self._put([_body(message)], 0, visible=max(due_ms, self._clock.now_ms()))
+
+    def _put(self, bodies: list[str], delay_seconds: int, visible: int | None = None) -> None:
+        if visible is None:
+            visible = self._clock.now_ms() + delay_seconds * 1000
         with self._db.write() as conn:
             conn.executemany(
                 "INSERT INTO messages (queue, body, visible_at) VALUES (?, ?, ?)",
