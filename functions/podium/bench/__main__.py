@@ -94,7 +94,7 @@ def main() -> None:
     validate = run_validate_bench(quick=quick)
     results["validate"] = validate
     vt = Table(title=f"Validate a definition (podium validate / push), load {validate['loadavg']}")
-    for col in ("shape", "steps", "wall s", "CPU s", "peak MiB", "text MiB"):
+    for col in ("shape", "steps", "wall s", "CPU s", "peak MiB", "process MiB", "text MiB"):
         vt.add_column(col, justify="right")
     for r in validate["rows"]:
         vt.add_row(
@@ -103,6 +103,7 @@ def main() -> None:
             str(r.get("seconds", r.get("error", "?"))),
             str(r.get("cpu_seconds", "")),
             str(r.get("peak_mib", "")),
+            str(r.get("peak_rss_mib", "")),
             str(r.get("text_mib", "")),
         )
     console.print(vt)

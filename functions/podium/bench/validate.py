@@ -3,8 +3,9 @@
     from podium.bench.validate import run_validate_bench
     report = run_validate_bench()
 
-Each case runs in a fresh subprocess, so its peak memory is its own: the definition is
-built as JSON text, then parsed and validated (`parse_document` + `validate_definition`,
+Each case runs in a fresh subprocess, so its peak memory is its own (``peak_mib``: the
+growth of the peak RSS during validation; ``peak_rss_mib``: the whole process, interpreter
+and text included): the definition is built as JSON text, then parsed and validated (`parse_document` + `validate_definition`,
 which also compiles and checks every expression), as `podium validate` and a push do.
 Shapes: a chain (each step depends on the one before), a fan-out (every step depends on
 one root) and a chain whose every edge has a `when:` reading the first step's output
@@ -33,17 +34,19 @@ def vm(field):
     return 0
 
 shape, n = sys.argv[1], int(sys.argv[2])
-steps = [{"id": "s0", "type": "noop"}]
-for i in range(1, n):
+
+def step(i):
     if shape == "chain":
-        dep = f"s{i - 1}"
+        dep = f'"s{i - 1}"'
     elif shape == "fanout":
-        dep = "s0"
+        dep = '"s0"'
     else:
-        dep = {"step": f"s{i - 1}", "when": "steps.s0.output != null"}
-    steps.append({"id": f"s{i}", "type": "noop", "depends_on": [dep]})
-text = json.dumps({"name": "bench", "steps": steps})
-del steps
+        dep = f'{{"step": "s{i - 1}", "when": "steps.s0.output != null"}}'
+    return f'{{"id": "s{i}", "type": "noop", "depends_on": [{dep}]}}'
+
+# Built as text, so no Python copy of the document is alive before the measurement.
+text = ('{"name": "bench", "steps": [{"id": "s0", "type": "noop"}, '
+        + ", ".join(step(i) for i in range(1, n)) + "]}")
 from podium.core.dsl.load import parse_document, validate_definition
 from podium.core.dsl.expressions import WorkflowExpressions
 base = vm("VmRSS")
@@ -53,6 +56,7 @@ WorkflowExpressions.of(defn)
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 print(json.dumps({"seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
                   "peak_mib": round((vm("VmHWM") - base) / 2**20, 1),
+                  "peak_rss_mib": round(vm("VmHWM") / 2**20, 1),
                   "text_mib": round(len(text) / 2**20, 2)}))
 """
 
