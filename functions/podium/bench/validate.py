@@ -5,8 +5,9 @@
 
 Each case runs in a fresh subprocess, so its peak memory is its own (``peak_mib``: the
 growth of the peak RSS during validation; ``peak_rss_mib``: the whole process, interpreter
-and text included): the definition is built as JSON text, then parsed and validated (`parse_document` + `validate_definition`,
-which also compiles and checks every expression), as `podium validate` and a push do.
+and text included). The definition is built as JSON text, then parsed and validated
+(`parse_document` + `validate_definition`, which also compiles and checks every
+expression), as `podium validate` and a push do.
 Shapes: a chain (each step depends on the one before), a fan-out (every step depends on
 one root) and a chain whose every edge has a `when:` reading the first step's output
 (the case that made the old ancestor sets quadratic).
