@@ -223,7 +223,7 @@ class StartRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     params: dict[str, Any] = Field(default_factory=dict)
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: Annotated[int, Field(ge=1, le=10**9)] | None = None
     # A client token: the same run_id twice starts one run (safe retries).
     run_id: Annotated[str, Field(pattern=RUN_ID)] | None = None
 
