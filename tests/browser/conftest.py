@@ -11,6 +11,7 @@ import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +60,13 @@ def page(browser: Any) -> Iterator[Any]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
-@pytest.fixture
-def dev(tmp_path: Path) -> Iterator[DevServer]:
-    """``podium dev`` on a free port, over a fresh local runtime (home in tmp_path)."""
-    runtime = open_runtime(tmp_path / "home")
+@contextmanager
+def dev_server(home: Path) -> Iterator[DevServer]:
+    """``podium dev`` on a free port, over a fresh local runtime.
+
+    Started inside a test (not a fixture) it also captures what steps print: pytest puts
+    its own ``sys.stdout`` back between a test's phases, which undoes the runtime's."""
+    runtime = open_runtime(home)
     runtime.start()
     try:
         with DevServer(runtime, port=0) as server:
@@ -70,6 +74,12 @@ def dev(tmp_path: Path) -> Iterator[DevServer]:
         assert not server.failures, server.failures
     finally:
         runtime.stop()
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[DevServer]:
+    with dev_server(tmp_path / "home") as server:
+        yield server
 
 
 def call(server: DevServer, path: str, body: Any = None) -> tuple[int, Any]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from podium.local.dev_server import DevServer, wait_until
-from tests.browser.conftest import call, shot
+from tests.browser.conftest import call, dev_server, shot
 from tests.browser.console_support import DIAMOND, LIVE, fanout
 
 TERMINAL = {"SUCCEEDED", "FAILED", "STOPPED", "TIMED_OUT", "DISCARDED"}
@@ -57,7 +58,12 @@ def test_the_api_is_the_deployed_api(dev: DevServer) -> None:
     assert kinds.count("running") == 2 and "backoff" in kinds
 
 
-def test_run_list_run_page_dag_gantt_and_step_detail(dev: DevServer, page: Any) -> None:
+def test_run_list_run_page_dag_gantt_and_step_detail(tmp_path: Path, page: Any) -> None:
+    with dev_server(tmp_path / "home") as dev:
+        _diamond_pages(dev, page)
+
+
+def _diamond_pages(dev: DevServer, page: Any) -> None:
     run_id = _start(dev, DIAMOND)
 
     # The run page while the run is live: it refreshes itself until the run ends.
@@ -130,7 +136,7 @@ def test_run_list_run_page_dag_gantt_and_step_detail(dev: DevServer, page: Any) 
     # The traceback of the failed attempt, with the user's frame in it.
     assert "console_support.py" in page.inner_text("#detail-traceback")
     assert "console_support:broken" in page.inner_text("#detail-params")
-    if getattr(dev.runtime, "logs", None) is not None:  # a runtime that captures output
+    if getattr(dev.runtime, "capture_output", False):  # a runtime that keeps step output
         page.click('.step-row[data-step="extract"]')
         page.wait_for_selector("#detail-logs:has-text('extracted 1200 rows')")
     shot(page, "step-detail")
