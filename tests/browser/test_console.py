@@ -83,6 +83,11 @@ def _diamond_pages(dev: DevServer, page: Any) -> None:
     page.wait_for_selector("td.empty")
     page.select_option("#f-status", "FAILED")
     page.wait_for_selector(f'tr.run-row[data-run="{run_id}"]')
+    page.select_option("#f-since", "1h")
+    page.wait_for_selector(f'tr.run-row[data-run="{run_id}"]')
+    page.select_option("#f-workflow", "diamond_etl")
+    page.wait_for_selector(f'tr.run-row[data-run="{run_id}"]')
+    assert "workflow=diamond_etl" in page.url and "since=1h" in page.url
 
     # Open the run page from the list.
     page.click(f'tr.run-row[data-run="{run_id}"] a')
