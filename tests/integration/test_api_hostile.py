@@ -284,3 +284,21 @@ def test_odd_start_requests_are_400(runtime: LocalRuntime, body: dict[str, Any])
     send("POST", "/workflows", json.dumps(WORKFLOW))
     status, answer = send("POST", "/workflows/hostile/runs", json.dumps(body))
     assert_error(status, answer, 400, "invalid_request")
+
+
+def test_a_when_with_a_backslash_run_is_rejected_quickly(runtime: LocalRuntime) -> None:
+    import time
+
+    wf = {
+        "name": "lex",
+        "steps": [
+            {"id": "a", "type": "noop"},
+            {"id": "b", "type": "noop", "depends_on": [{"step": "a", "when": '"' + "\\" * 60}]},
+        ],
+    }
+    started = time.perf_counter()
+    status, body = send("POST", "/workflows", json.dumps(wf))
+    assert time.perf_counter() - started < 2
+    assert_error(status, body, 400, "invalid_request")
+    assert body["errors"][0]["path"] == "steps[1].depends_on[0].when"
+    assert "unterminated string literal" in body["errors"][0]["message"]
