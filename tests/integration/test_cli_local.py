@@ -221,3 +221,46 @@ def test_step_output_goes_to_its_log_not_to_stdout(home: Path, tmp_path: Path) -
 def test_logs_of_a_deployed_stack_are_not_read_yet(tmp_path: Path) -> None:
     result = runner.invoke(app, ["runs", "logs", "r1", "--endpoint", "http://127.0.0.1:9"])
     assert result.exit_code == 2 and "CloudWatch" in result.output
+
+
+def test_fast_forwarded_time_is_labelled_virtual(home: Path, tmp_path: Path) -> None:
+    wf = tmp_path / "nap.yaml"
+    wf.write_text("name: nap\nsteps:\n  - {id: z, type: sleep, seconds: 3600}\n")
+    ran = podium(home, "run", str(wf))
+    assert ran.returncode == 0, ran.stderr
+    assert "run succeeded in 60.0m of virtual time" in ran.stdout
+    assert "fast-forwarded" in ran.stdout
+
+
+def test_an_interrupted_run_says_what_is_kept(home: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    wf = tmp_path / "long.yaml"
+    wf.write_text(
+        "name: long\nsteps:\n  - {id: a, type: noop}\n"
+        "  - {id: nap, type: sleep, seconds: 60, depends_on: [a]}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PODIUM_CONFIG"}
+    env.update(PODIUM_HOME=str(home), COLUMNS="200")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "podium.cli.main", "run", str(wf), "--real-time"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 60
+    while not (home / "podium.db").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted: run" in err and "resumes them" in err
+    assert "│ nap " in err and "RUNNING" in err
+    # The next podium run on the home resumes it (virtual time skips the rest of the nap).
+    assert podium(home, "run", str(wf), "--json").returncode == 0
+    listed = json.loads(podium(home, "runs", "list", "long", "--json").stdout)["runs"]
+    assert [r["status"] for r in listed] == ["SUCCEEDED", "SUCCEEDED"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -169,19 +170,36 @@ def run(
         except DefinitionError as exc:
             _print_issues(file, exc)
             raise typer.Exit(1) from None
-        if as_json:
-            rt.pump(run_id=started.run_id)
-        else:
-            with Live(console=errors, transient=True, refresh_per_second=8) as live:
-                rt.pump(
-                    run_id=started.run_id, on_progress=lambda v: live.update(render.progress(v))
-                )
+        began = time.monotonic()
+        interrupted = False
+        try:
+            if as_json:
+                rt.pump(run_id=started.run_id)
+            else:
+                with Live(console=errors, transient=True, refresh_per_second=8) as live:
+                    rt.pump(
+                        run_id=started.run_id,
+                        on_progress=lambda v: live.update(render.progress(v, rt.clock.now_ms())),
+                    )
+        except KeyboardInterrupt:
+            interrupted = True
+        real_ms = int((time.monotonic() - began) * 1000)
         view = rt.describe(started.run_id)
         logged = sorted({e.step for e in rt.logs.read(started.run_id)})
+    if interrupted:
+        errors.print(render.summary(view, real_ms=real_ms if not real_time else None))
+        kept = (
+            f"its state and queued steps are kept in {where / bootstrap.HOME_DB}: podium run"
+            " (or podium dev) on this home resumes them"
+            if where is not None
+            else "nothing is kept (--backend moto/memory)"
+        )
+        errors.print(f"[yellow]interrupted: run {view.run.run_id} is not over; {kept}[/yellow]")
+        raise typer.Exit(130)
     if as_json:
         sys.stdout.write(json.dumps(render.view_json(view), indent=2, default=str) + "\n")
     else:
-        console.print(render.summary(view))
+        console.print(render.summary(view, real_ms=real_ms if not real_time else None))
         for s in view.steps:
             if s.step in _sinks(defn) and s.output is not None:
                 console.print(f"[bold]{s.step} output:[/bold]")

@@ -33,27 +33,44 @@ def _ms(value: int | None) -> str:
     return f"{value / 1000:.3f}s" if value < 60_000 else f"{value / 60_000:.1f}m"
 
 
-def progress(view: RunView) -> Text:
+def _names(steps: list[str], most: int = 4) -> str:
+    return ", ".join(steps[:most]) + (f" +{len(steps) - most}" if len(steps) > most else "")
+
+
+def progress(view: RunView, now: int | None = None) -> Text:
+    """One line of counts, then the steps running and retrying (next attempt, last error)."""
     counts = Counter(s.status for s in view.steps)
     total = len(view.step_order)
     done = sum(n for status, n in counts.items() if status.terminal)
     parts = [f"{view.run.workflow} {view.run.run_id}  {done}/{total} steps done"]
     for status, n in sorted(counts.items(), key=lambda kv: kv[0].value):
         parts.append(f"{status.value.lower()} {n}")
-    return Text("  ·  ".join(parts), style=RUN_STYLE.get(view.run.status, ""))
+    text = Text("  ·  ".join(parts), style=RUN_STYLE.get(view.run.status, ""))
+    running = [s.step for s in view.steps if s.status is StepStatus.RUNNING]
+    if running:
+        text.append(f"\n  running: {_names(running)}", style="cyan")
+    for s in [s for s in view.steps if s.status is StepStatus.RETRY_WAIT][:4]:
+        due = getattr(s, "due_at", None)
+        when = f" in {_ms(max(0, due - now))}" if due is not None and now is not None else ""
+        text.append(f"\n  retrying: {s.step} attempt {s.attempt + 1}{when}", style="yellow")
+        if s.error:
+            text.append(f" (last error: {s.error[:100]})", style="dim")
+    return text
 
 
 def step_table(view: RunView) -> Table:
     run = view.run
     table = Table(title=f"{run.workflow} v{run.version} · run {run.run_id}", title_justify="left")
-    for col in ("step", "status", "attempts", "start", "duration", "error"):
-        table.add_column(col, no_wrap=col != "error", overflow="fold")
+    for col in ("step", "status", "attempts", "start", "duration", "error / reason"):
+        table.add_column(col, no_wrap=col != "error / reason", overflow="fold")
     t0 = run.started_at or run.created_at
     rows = view.steps
     hidden = 0
     if len(rows) > MAX_TABLE_ROWS:
         # Large runs: show every step that needs attention, then a sample of the rest.
-        attention = [s for s in rows if s.status.failure or s.error]
+        attention = [
+            s for s in rows if s.status.failure or s.error or s.status is StepStatus.RETRY_WAIT
+        ]
         rest = [s for s in rows if s not in attention]
         keep = attention + rest[: max(0, MAX_TABLE_ROWS - len(attention))]
         hidden = len(rows) - len(keep)
@@ -71,20 +88,29 @@ def step_table(view: RunView) -> Table:
             str(s.attempt),
             _ms(start),
             _ms(duration),
-            s.error or (s.reason or ""),
+            # An error is red; a reason (why a step was skipped or waits) is not an error.
+            Text(s.error, style="red") if s.error else Text(s.reason or "", style="dim"),
         )
     if hidden:
         table.caption = f"{hidden} more steps not shown (use --json for all)"
     return table
 
 
-def summary(view: RunView) -> Group:
+def summary(view: RunView, real_ms: int | None = None) -> Group:
+    """The step table and a line on the run. ``real_ms``: the wall-clock time it took,
+    given when sleeps and delays were fast-forwarded (the run's own times are virtual)."""
     run = view.run
     elapsed = (run.ended_at - run.started_at) if run.ended_at and run.started_at else None
     line = Text(
         f"run {run.status.value.lower()}" + (f" in {_ms(elapsed)}" if elapsed else ""),
         style=RUN_STYLE.get(run.status, "bold"),
     )
+    if real_ms is not None and elapsed is not None and elapsed > real_ms + 1000:
+        line.append(
+            f" of virtual time ({_ms(real_ms)} real: sleeps and retry delays were"
+            " fast-forwarded; --real-time waits)",
+            style="dim",
+        )
     if run.error:
         line.append(f"  ({run.error})", style="red")
     if run.reason:
