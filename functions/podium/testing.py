@@ -13,7 +13,8 @@ conftest.py) to push several workflows, start runs and pump them yourself.
 Both run on the embedded default, the SQLite home: ``run_workflow`` on a fresh in-memory
 database (or on ``home=PATH`` to inspect the run afterwards with ``podium runs show
 --home PATH``), the fixture on a fresh home in the test's ``tmp_path``. ``store="moto"``
-runs the same on DynamoDB in moto instead.
+runs the same on DynamoDB in moto instead. What steps print stays on the test's output
+(pytest shows it for a failing test), rather than in the home's step logs.
 """
 
 from __future__ import annotations
@@ -55,12 +56,14 @@ def run_workflow(
         sys.path.insert(0, str(path.resolve().parent))
         source = path
     where = home if home is not None else ":memory:"
-    with LocalRuntime(clock=ManualClock(), store=store, home=where) as rt:
+    with LocalRuntime(clock=ManualClock(), store=store, home=where, capture_output=False) as rt:
         return rt.run(source, params)
 
 
 @pytest.fixture
 def podium_runtime(tmp_path: Path) -> Iterator[LocalRuntime]:
     """A fresh embedded runtime (a SQLite home in ``tmp_path``) on a manual clock."""
-    with LocalRuntime(clock=ManualClock(), store="sqlite", home=tmp_path / ".podium") as rt:
+    with LocalRuntime(
+        clock=ManualClock(), store="sqlite", home=tmp_path / ".podium", capture_output=False
+    ) as rt:
         yield rt
