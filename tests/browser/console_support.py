@@ -80,3 +80,12 @@ LIVE = {
         {"id": "last", "type": "noop", "depends_on": ["slow"]},
     ],
 }
+
+
+def nap(event: dict[str, Any]) -> dict[str, Any]:
+    time.sleep(0.6)
+    return {"napped": event["step"]}
+
+
+def always_fails(event: dict[str, Any]) -> dict[str, Any]:
+    raise RuntimeError("down for maintenance")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -11,6 +12,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from podium.local.dev_server import DevServer, api_event
 from tests.browser.conftest import call
@@ -113,3 +116,60 @@ def test_on_moto_the_views_find_workflows_in_the_table() -> None:
         assert not server.failures
     finally:
         runtime.stop()
+
+
+def _wait_status(server: DevServer, run_id: str, want: str, timeout_s: float = 20) -> bool:
+    from podium.local.dev_server import wait_until
+
+    return wait_until(
+        lambda: call(server, f"/runs/{run_id}")[1]["run"]["status"] == want, timeout_s
+    )
+
+
+def test_ready_steps_run_in_parallel(dev: DevServer) -> None:
+    if getattr(dev.runtime, "workers", 1) < 2:
+        pytest.skip("this runtime has no worker pool")
+    fn = "tests.browser.console_support:nap"
+    flow = {
+        "name": "naps",
+        "steps": [{"id": f"n{i}", "type": "lambda", "function": fn} for i in range(4)],
+    }
+    assert call(dev, "/workflows", flow)[0] == 201
+    run_id = call(dev, "/workflows/naps/runs", {})[1]["run_id"]
+    assert _wait_status(dev, run_id, "SUCCEEDED")
+    steps = call(dev, f"/runs/{run_id}")[1]["steps"]
+    spans = sorted((s["started_at"], s["ended_at"]) for s in steps)
+    assert any(b[0] < a[1] for a, b in itertools.pairwise(spans)), spans
+
+
+def test_a_retry_due_later_does_not_hold_up_other_runs(dev: DevServer) -> None:
+    later = {
+        "name": "later",
+        "steps": [
+            {
+                "id": "flaky",
+                "type": "lambda",
+                "function": "tests.browser.console_support:always_fails",
+                "retries": 1,
+                "retry_delay_seconds": 3600,
+            }
+        ],
+    }
+    now = {"name": "now", "steps": [{"id": "a", "type": "noop"}]}
+    for flow in (later, now):
+        assert call(dev, "/workflows", flow)[0] == 201
+    waiting = call(dev, "/workflows/later/runs", {})[1]["run_id"]
+    assert wait_until_step(dev, waiting, "flaky", "RETRY_WAIT")
+    quick = call(dev, "/workflows/now/runs", {})[1]["run_id"]
+    assert _wait_status(dev, quick, "SUCCEEDED", 10)
+    assert call(dev, f"/runs/{waiting}")[1]["run"]["status"] == "RUNNING"
+
+
+def wait_until_step(server: DevServer, run_id: str, step: str, status: str) -> bool:
+    from podium.local.dev_server import wait_until
+
+    def reached() -> bool:
+        steps = call(server, f"/runs/{run_id}")[1]["steps"]
+        return any(s["step"] == step and s["status"] == status for s in steps)
+
+    return wait_until(reached, 20)

@@ -18,6 +18,7 @@ requests, views and pump batches all take turns on one lock.
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import logging
 import mimetypes
@@ -149,6 +150,9 @@ class DevServer:
         moto = getattr(runtime, "store_kind", "moto") == "moto"
         self.store_lock: AbstractContextManager[Any] = threading.RLock() if moto else nullcontext()
         self.failures: list[BaseException] = []
+        # ``pump`` on the calling thread only (the runtime may have a pool of its own).
+        pump_args = inspect.signature(runtime.pump).parameters
+        self._one_thread: dict[str, Any] = {"workers": 1} if "workers" in pump_args else {}
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -156,9 +160,12 @@ class DevServer:
         self._serve = threading.Thread(
             target=self.httpd.serve_forever, name="podium-dev-http", daemon=True
         )
-        self._worker = threading.Thread(
-            target=self._pump_loop, name="podium-dev-worker", daemon=True
-        )
+        # Each worker delivers one batch at a time, so a long step holds up only its own
+        # thread; with the runtime's pool size of workers, ready steps run in parallel.
+        self._workers = [
+            threading.Thread(target=self._pump_loop, name=f"podium-dev-worker-{i}", daemon=True)
+            for i in range(self._worker_count())
+        ]
 
     @property
     def url(self) -> str:
@@ -168,7 +175,8 @@ class DevServer:
     # lifecycle -----------------------------------------------------------------------
     def start(self) -> DevServer:
         self._serve.start()
-        self._worker.start()
+        for worker in self._workers:
+            worker.start()
         return self
 
     def stop(self) -> None:
@@ -177,7 +185,8 @@ class DevServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self._serve.join(timeout=5)
-        self._worker.join(timeout=5)
+        for worker in self._workers:
+            worker.join(timeout=5)
 
     def __enter__(self) -> DevServer:
         return self.start()
@@ -229,8 +238,7 @@ class DevServer:
                     continue
             try:
                 with self.store_lock:
-                    # One batch (or one message per worker): then look at the time again.
-                    moved = self.runtime.pump(max_deliveries=self._workers())
+                    moved = self._deliver_once()
             except Exception as exc:  # keep serving; the failure is logged and kept
                 self.failures.append(exc)
                 log.exception("the worker's pump failed")
@@ -239,7 +247,23 @@ class DevServer:
                 self._wake.wait(self.idle_wait_s)
                 self._wake.clear()
 
-    def _workers(self) -> int:
+    def _deliver_once(self) -> int:
+        """One batch from each queue on this thread, without waiting. (``pump`` waits in
+        place for the next due message when another worker took the visible one; that
+        could be a retry an hour away.)"""
+        deliver = getattr(self.runtime, "_deliver", None)
+        if not callable(deliver):
+            return int(self.runtime.pump(max_deliveries=1, **self._one_thread))
+        from podium.handlers import advance, work
+
+        return int(
+            deliver(self.runtime.event_queue, advance.handler, _CONTEXT)
+            + deliver(self.runtime.work_queue, work.handler, _CONTEXT)
+        )
+
+    def _worker_count(self) -> int:
+        if not isinstance(self.store_lock, nullcontext):
+            return 1  # moto: one at a time anyway
         workers = getattr(self.runtime, "workers", 1)
         return workers if isinstance(workers, int) and workers > 1 else 1
 
@@ -332,6 +356,19 @@ class DevServer:
         return 200, kind, target.read_bytes()
 
 
+class _LambdaContext:
+    """What the handlers read of a Lambda context."""
+
+    function_name = "podium-dev"
+    aws_request_id = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+_CONTEXT = _LambdaContext()
+
+
 def _int(query: dict[str, str], name: str, default: int) -> int:
     raw = query.get(name)
     if raw is None or raw == "":
@@ -396,12 +433,11 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
 def open_runtime(home: Path | None, *, backend: str | None = None) -> LocalRuntime:
     """The runtime ``podium dev`` serves: the SQLite home when the runtime has one, else
     the in-process memory store (state then lasts as long as the process)."""
-    import inspect
-
     accepted = inspect.signature(LocalRuntime).parameters
     kwargs: dict[str, Any] = {"virtual_time": False}
     if "workers" in accepted and backend != "moto":  # ready steps run on a pool of threads
         kwargs["workers"] = max(4, os.cpu_count() or 1)
+        kwargs["batch_size"] = 1  # a message per worker at a time: a fan-out spreads out
     if backend:
         kwargs["store"] = backend
     if "home" in accepted and backend in (None, "sqlite"):
