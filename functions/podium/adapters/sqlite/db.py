@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -140,6 +141,11 @@ CREATE TABLE IF NOT EXISTS logs (
 """
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that can be weakly referenced: a thread's connection is closed when
+    the thread ends (its thread-local goes), and ``close`` closes those still open."""
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
@@ -154,7 +160,7 @@ class Database:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.RLock()
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
         self._shared: sqlite3.Connection | None = None
         self._closed = False
         conn = self._connect()
@@ -176,6 +182,7 @@ class Database:
             timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
             check_same_thread=False,  # one per thread anyway; close() may run elsewhere
+            factory=_Connection,
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not self.in_memory:
@@ -184,7 +191,7 @@ class Database:
             # only a power cut may lose the last commits, never corrupt the file.
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = OFF")
-        self._connections.append(conn)
+        self._connections.add(conn)
         return conn
 
     def _connect(self) -> sqlite3.Connection:
@@ -238,7 +245,7 @@ class Database:
 
     def close(self) -> None:
         self._closed = True
-        for conn in self._connections:
+        for conn in list(self._connections):
             conn.close()
         self._connections.clear()
         self._shared = None
