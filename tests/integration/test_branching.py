@@ -230,6 +230,6 @@ def test_bad_expressions_are_rejected_at_push_with_positions(runtime: LocalRunti
     )
     assert any(m.startswith("steps[1].payload.z:") and "column" in m for m in found)
     assert (
-        "steps[2].depends_on[0].when: steps.a.outptu (column 1) does not exist; use steps.a.output"
+        "steps[2].depends_on[0].when: steps.a.outptu (column 1) does not exist; use steps.a.output or steps.a.params"
         in found
     )

@@ -38,6 +38,7 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "due_at": ("du", "N"),
     "error_type": ("et", "S"),
     "retry_counts": ("rc", "J"),
+    "params": ("prm", "J"),
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
     "reason": ("rs", "S"),

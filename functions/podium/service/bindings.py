@@ -42,7 +42,10 @@ def bindings_for(
             outputs[sid] = {"output": known[sid]}
             continue
         record = ctx.store.get_step(run.run_id, sid)
-        outputs[sid] = {"output": record.output if record else None}
+        outputs[sid] = {
+            "output": record.output if record else None,
+            "params": (record.params if record else None) or {},
+        }
     return {"params": run.params, "run": run_binding(run), "steps": outputs}
 
 
@@ -54,7 +57,8 @@ class EdgeConditions:
     ) -> None:
         self._ctx, self._run, self._compiled = ctx, run, compiled
         self._step, self._output = step, output
-        self._output_known = output is not None
+        # The output at hand saves a read; a step with params is read (they are stored).
+        self._output_known = output is not None and not compiled.step(step).params
         self.failed = False
 
     def of(self, succ: str) -> bool | None:
@@ -78,3 +82,23 @@ class EdgeConditions:
         self._ctx.store.mark_run_failing(self._run.run_id, error)
         self.failed = True
         return False
+
+
+def render_step_params(ctx: Services, run: RunRecord, step: str) -> dict[str, Any]:
+    """A step's params, rendered when it starts and type-checked where declared.
+    Raises ExpressionError (a template failed, or a value has the wrong type)."""
+    from podium.core.dsl.params import check_value
+    from podium.core.expr import EvaluationError
+
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    template = compiled.expressions.step_params.get(step)
+    if template is None:
+        return {}
+    values = template.render(bindings_for(ctx, run, template.steps_read))
+    assert isinstance(values, dict)
+    for name, spec in compiled.step(step).param_types.items():
+        checked, issue = check_value(spec, values.get(name), f"params.{name}")
+        if issue is not None:
+            raise EvaluationError(f"step param {issue.message}")
+        values[name] = checked
+    return values

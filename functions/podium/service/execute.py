@@ -8,7 +8,7 @@ with a write that expects ``RUNNING`` at that attempt, then the graph moves forw
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podium.core.dsl.models import FailureMode
@@ -18,7 +18,8 @@ from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.retry import plan_retry
 from podium.core.engine.status import RunStatus, StepStatus
-from podium.core.engine.step_error import StepError, timeout_error
+from podium.core.engine.step_error import StepError, timeout_error, user_error
+from podium.core.expr import ExpressionError
 from podium.core.ports import Claim
 from podium.service import messages
 from podium.service.advance import (
@@ -28,6 +29,7 @@ from podium.service.advance import (
     lease_until,
     with_failing,
 )
+from podium.service.bindings import render_step_params
 from podium.service.context import Services
 from podium.service.lifecycle import cancel_steps, run_ended
 from podium.service.permits import abandon_if_queued, needs_of, release_all, wake_head
@@ -196,6 +198,11 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
     run = claimed.run
     spec = ctx.definitions.get(run.workflow, run.version).step(claimed.step)
     attempt = Attempt(run, spec, claimed.step, claimed.attempt, claimed.started_at)
+    try:
+        attempt = _with_params(ctx, attempt)
+    except ExpressionError as exc:
+        failed = Failed(user_error(f"params: {exc.message}", retryable=False))
+        return apply_result(ctx, attempt, failed, claimed.retry_counts, inline=inline)
     runtime = runtime_for(spec)
     if not runtime.synchronous and spec.timeout is not None:
         # A waiting attempt's timeout is a timer of its own; a synchronous one is bounded
@@ -207,6 +214,23 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
         )
     result = runtime.start(ctx, attempt)
     return apply_result(ctx, attempt, result, claimed.retry_counts, inline=inline)
+
+
+def _with_params(ctx: Services, attempt: Attempt) -> Attempt:
+    """The attempt with its step params rendered (steps without params cost nothing)."""
+    if not attempt.spec.params:
+        return attempt
+    params = render_step_params(ctx, attempt.run, attempt.step)
+    return replace(attempt, params=params)
+
+
+def _with_params_or_none(ctx: Services, attempt: Attempt) -> Attempt:
+    """Params rendered again for a later completion (same inputs, same values); one
+    that cannot be rendered now was rendered at start, so it is left out."""
+    try:
+        return _with_params(ctx, attempt)
+    except ExpressionError:
+        return attempt
 
 
 def deadline_of(attempt: Attempt) -> int:
@@ -225,11 +249,17 @@ def apply_result(
 ) -> Claimed | None:
     """What a runtime said, applied: close the attempt, or wait for its completion."""
     run, step, number = attempt.run, attempt.step, attempt.number
-    if isinstance(result, Done):
-        return finish_attempt(ctx, run, step, number, result, inline=inline)
-    if isinstance(result, Failed):
+    params = attempt.params or None
+    if isinstance(result, Done | Failed):
         return finish_attempt(
-            ctx, run, step, number, result, inline=inline, retry_counts=retry_counts
+            ctx,
+            run,
+            step,
+            number,
+            result,
+            inline=inline,
+            retry_counts=retry_counts,
+            params=params,
         )
     if isinstance(result, Waiting):
         if result.until is not None:
@@ -251,12 +281,15 @@ def finish_attempt(
     *,
     inline: bool = False,
     retry_counts: dict[str, int] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Claimed | None:
     """Close an attempt with one conditional write (RUNNING at this attempt), then run
     the follow-ups: permits back, successors decided, the run completed or failed."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     now = ctx.now()
-    base = {"ended_at": now, "lease_until": None}
+    base: dict[str, Any] = {"ended_at": now, "lease_until": None}
+    if params is not None:
+        base["params"] = params  # readable downstream as steps.<id>.params
 
     if isinstance(outcome, Done):
         changes = {**base, "output": outcome.output, "error": None, "error_type": None}
@@ -457,7 +490,7 @@ def _waiting_attempt(
         return None  # late or twice: that attempt is already closed
     spec = ctx.definitions.get(run.workflow, run.version).step(step)
     started = record.started_at if record.started_at is not None else ctx.now()
-    return Attempt(run, spec, step, number, started), record
+    return _with_params_or_none(ctx, Attempt(run, spec, step, number, started)), record
 
 
 def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
@@ -499,7 +532,7 @@ def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None
     that is gone says so)."""
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     started = record.started_at if record.started_at is not None else ctx.now()
-    attempt = Attempt(run, spec, record.step, record.attempt, started)
+    attempt = _with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
     if ctx.now() >= deadline_of(attempt):
         return time_out(ctx, attempt, record)
     result = runtime_for(spec).poll(ctx, attempt)

@@ -9,7 +9,7 @@ from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.dsl.models import Strategy, WorkflowDefinition
-from podium.core.dsl.params import check_evaluated, resolve_params
+from podium.core.dsl.params import check_evaluated, check_validations, resolve_params
 from podium.core.engine.errors import RunConflict, RunIdConflict
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
@@ -53,6 +53,7 @@ def start_run(
     )
     evaluated = compiled.expressions.evaluate_params(literal, run_binding(run))
     run = replace(run, params=check_evaluated(compiled.definition, evaluated))
+    check_validations(compiled.definition, run.params)
     if len(json.dumps(run.params, default=str)) > MAX_PARAMS_BYTES:
         raise DefinitionError(
             [

@@ -59,6 +59,7 @@ class WorkflowExpressions:
     conditions: Mapping[tuple[str, str], CompiledExpression]  # (step, predecessor) -> when
     condition_steps: Mapping[tuple[str, str], frozenset[str]]  # ... steps it reads
     payloads: Mapping[str, Payload] = field(default_factory=dict)
+    step_params: Mapping[str, Payload] = field(default_factory=dict)  # rendered at start
 
     @classmethod
     def of(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
@@ -85,6 +86,7 @@ class WorkflowExpressions:
         conditions: dict[tuple[str, str], CompiledExpression] = {}
         condition_steps: dict[tuple[str, str], frozenset[str]] = {}
         payloads: dict[str, Payload] = {}
+        step_params: dict[str, Payload] = {}
         for i, step in enumerate(defn.steps):
             visible = upstream.view(step.id)
             for j, edge in enumerate(step.edges):
@@ -105,9 +107,14 @@ class WorkflowExpressions:
                 payload = _payload(f"steps[{i}].payload", step.payload, known, visible, issues)
                 if payload is not None:
                     payloads[step.id] = payload
+            if step.params:
+                values = step.param_values
+                rendered = _payload(f"steps[{i}].params", values, known, visible, issues)
+                step_params[step.id] = rendered or _literal(values)
+        issues = _settle(issues, upstream)
         if issues:
             raise DefinitionError(issues)
-        return cls(order, params, conditions, condition_steps, payloads)
+        return cls(order, params, conditions, condition_steps, payloads, step_params)
 
     def evaluate_params(self, literal: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
         """Template defaults evaluated in dependency order; raises DefinitionError."""
@@ -159,21 +166,21 @@ class _Upstream:
 
     A 100,000-step chain has 5 billion ancestor pairs. Instead, each step gets its index
     in a topological order (an ancestor always has a smaller one). A query for a nearby
-    target searches backwards from the step, never entering a step whose index is below
-    the target's; a far target (many steps apart) gets its descendants marked once, in a
-    bitset of one bit per step, shared by every later query for it. Only expressions
-    that read ``steps.*`` ask, so a definition without them costs one pass over the graph.
+    target (at most NEAR apart in that order) searches backwards from the step, never
+    entering a step whose index is below the target's, so it visits at most NEAR steps.
+    Queries for far targets are answered together after every expression was read: one
+    pass over the steps in topological order per chunk of up to CHUNK distinct targets,
+    carrying for each step a bitset (a Python int) of the chunk's targets above it. Only
+    expressions that read ``steps.*`` ask, so a definition without them costs one pass.
     """
 
-    NEAR = 256  # topological distance up to which a backward search is used
-    MAX_BITSET_BYTES = 64 << 20  # memory kept for the descendants of far targets
+    NEAR = 256
+    CHUNK = 2048
 
     def __init__(self, defn: WorkflowDefinition) -> None:
         self._preds = {s.id: s.dependency_ids for s in defn.steps}
         self._order: dict[str, int] | None = None
-        self._succs: dict[str, list[str]] = {}
-        self._below: dict[str, bytearray] = {}  # far target -> bitset of its descendants
-        self._kept = 0
+        self._pending: list[tuple[str, str]] = []  # far queries: (target, step)
 
     def _topo(self) -> dict[str, int]:
         if self._order is None:
@@ -193,10 +200,10 @@ class _Upstream:
                     if waiting[nxt] == 0:
                         ready.append(nxt)
             self._order = order
-            self._succs = succs
         return self._order
 
-    def is_upstream(self, target: str, step: str) -> bool:
+    def is_upstream(self, target: str, step: str) -> bool | None:
+        """True or False, or None when the answer comes from `resolve` (a far target)."""
         preds = self._preds
         direct = preds.get(step, ())
         if target in direct:
@@ -209,8 +216,8 @@ class _Upstream:
         if floor is None or at <= floor:
             return False
         if at - floor > self.NEAR:
-            bits = self._descendants(target)
-            return bool(bits[at >> 3] & (1 << (at & 7)))
+            self._pending.append((target, step))
+            return None
         seen = {step}
         stack = [step]
         while stack:
@@ -222,28 +229,66 @@ class _Upstream:
                     stack.append(p)
         return False
 
-    def _descendants(self, target: str) -> bytearray:
-        bits = self._below.get(target)
-        if bits is not None:
-            return bits
+    def resolve(self) -> set[tuple[str, str]]:
+        """The deferred (target, step) queries whose target is NOT upstream of the step."""
+        if not self._pending:
+            return set()
         order = self._topo()
-        succs = self._succs
-        bits = bytearray((len(order) >> 3) + 1)
-        stack = [target]
-        while stack:
-            for nxt in succs[stack.pop()]:
-                i = order[nxt]
-                mask = 1 << (i & 7)
-                if not bits[i >> 3] & mask:
-                    bits[i >> 3] |= mask
-                    stack.append(nxt)
-        if self._kept + len(bits) <= self.MAX_BITSET_BYTES:
-            self._below[target] = bits
-            self._kept += len(bits)
-        return bits
+        ranked = sorted(order, key=order.__getitem__)
+        targets = sorted({t for t, _ in self._pending}, key=order.__getitem__)
+        preds = self._preds
+        missing: set[tuple[str, str]] = set()
+        for start in range(0, len(targets), self.CHUNK):
+            chunk = targets[start : start + self.CHUNK]
+            bit = {t: 1 << i for i, t in enumerate(chunk)}
+            first = order[chunk[0]]
+            above: dict[str, int] = {}
+            for sid in ranked[first:]:
+                mask = 0
+                for p in preds[sid]:
+                    mask |= above.get(p, 0) | bit.get(p, 0)
+                if mask:
+                    above[sid] = mask
+            for target, step in self._pending:
+                b = bit.get(target)
+                if b is not None and not above.get(step, 0) & b:
+                    missing.add((target, step))
+        return missing
 
-    def view(self, step: str) -> Callable[[str], bool]:
-        return lambda target: self.is_upstream(target, step)
+    def view(self, step: str) -> _View:
+        return _View(self, step)
+
+
+@dataclass(frozen=True)
+class _View:
+    """``upstream(target)`` for one step."""
+
+    upstream: _Upstream
+    step: str
+
+    def __call__(self, target: str) -> bool | None:
+        return self.upstream.is_upstream(target, self.step)
+
+
+@dataclass(frozen=True)
+class _Deferred(Issue):
+    """An issue that holds only if ``target`` turns out not to be upstream of ``step``."""
+
+    target: str = ""
+    step: str = ""
+
+
+def _settle(issues: list[Issue], upstream: _Upstream) -> list[Issue]:
+    """Keep the deferred issues whose far target is not upstream, in their places."""
+    missing = upstream.resolve()
+    out: list[Issue] = []
+    for issue in issues:
+        if isinstance(issue, _Deferred):
+            if (issue.target, issue.step) in missing:
+                out.append(Issue(issue.path, issue.message))
+        else:
+            out.append(issue)
+    return out
 
 
 def _check_refs(
@@ -252,7 +297,7 @@ def _check_refs(
     references: frozenset[str],
     roots: frozenset[str],
     known: _Known,
-    upstream: Callable[[str], bool],
+    upstream: Callable[[str], bool | None],
     issues: list[Issue],
 ) -> frozenset[str]:
     """Issues for bad references; returns the step ids read."""
@@ -286,19 +331,23 @@ def _check_refs(
             sid = parts[1]
             if sid not in step_ids:
                 issues.append(Issue(path, f"unknown step '{sid}'{at}{did_you_mean(sid, step_ids)}"))
-            elif not upstream(sid):
-                issues.append(
-                    Issue(
-                        path,
-                        f"step '{sid}'{at} is not upstream of this step, so its output may not"
-                        " exist yet; add it to depends_on (directly or through another step)",
-                    )
+            elif (answer := upstream(sid)) is not True:
+                message = (
+                    f"step '{sid}'{at} is not upstream of this step, so its output may not"
+                    " exist yet; add it to depends_on (directly or through another step)"
                 )
-            elif len(parts) > 2 and parts[2] != "output":
+                if answer is None:  # decided with the other far queries, in `_settle`
+                    step = upstream.step if isinstance(upstream, _View) else ""
+                    issues.append(_Deferred(path, message, sid, step))
+                    steps_read.add(sid)
+                else:
+                    issues.append(Issue(path, message))
+            elif len(parts) > 2 and parts[2] not in ("output", "params"):
                 issues.append(
                     Issue(
                         path,
-                        f"steps.{sid}.{parts[2]}{at} does not exist; use steps.{sid}.output",
+                        f"steps.{sid}.{parts[2]}{at} does not exist; use steps.{sid}.output"
+                        f" or steps.{sid}.params",
                     )
                 )
             else:
@@ -306,7 +355,16 @@ def _check_refs(
     return frozenset(steps_read)
 
 
-def _nothing_upstream(step: str) -> bool:
+def _literal(values: dict[str, Any]) -> Payload:
+    """Params without templates: a copy of the values, reading nothing."""
+
+    def render(_bindings: Mapping[str, Any]) -> Any:
+        return dict(values)
+
+    return Payload(render, frozenset())
+
+
+def _nothing_upstream(step: str) -> bool | None:
     return False
 
 
@@ -379,7 +437,7 @@ def _payload(
     path: str,
     value: Any,
     known: _Known,
-    upstream: Callable[[str], bool],
+    upstream: Callable[[str], bool | None],
     issues: list[Issue],
 ) -> Payload | None:
     """Compile the templates inside a payload into one render function, or None."""

@@ -32,6 +32,32 @@ class ParamType(str, Enum):
     MAP = "map"
 
 
+class ParamMode(str, Enum):
+    MUTABLE = "mutable"  # a run may override it (the default)
+    CONSTANT = "constant"  # always the definition's value: a run-time override is an error
+
+
+class ParamValidation(_Model):
+    """``validate: {expr: "value > 0", message: "..."}``: checked when a run starts."""
+
+    expr: Annotated[str, Field(min_length=1)]
+    message: str = ""
+
+    @field_validator("expr")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        from podium.core.expr import ExpressionError, compile_expression
+
+        try:
+            compiled = compile_expression(v)
+        except ExpressionError as exc:
+            raise ValueError(f"validate: {exc}") from None
+        bad = sorted(r for r in compiled.references if r.split(".")[0] not in ("value", "params"))
+        if bad:
+            raise ValueError(f"validate reads '{bad[0]}'; it may read value and params only")
+        return v
+
+
 class ParamSpec(_Model):
     """A typed workflow parameter. A param without a default must be given at run time.
 
@@ -43,6 +69,17 @@ class ParamSpec(_Model):
     default: Any = None
     description: str = ""
     required: bool = False
+    mode: ParamMode = ParamMode.MUTABLE
+    validate_: ParamValidation | None = Field(
+        default=None,
+        alias="validate",
+        description="An expression over `value` that must hold, and the message if not.",
+    )
+
+    @field_validator("validate_", mode="before")
+    @classmethod
+    def _validation(cls, v: Any) -> Any:
+        return {"expr": v} if isinstance(v, str) else v
 
 
 class JoinRule(str, Enum):
@@ -157,11 +194,27 @@ class StepBase(_Model):
         default=None, description="Seconds (or '2h30m') an attempt may run before TIMED_OUT."
     )
     failure_mode: FailureMode = FailureMode.FAIL_AFTER_RUNNING
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Step params: values or ${...} templates, rendered when the step starts,"
+        " readable downstream as steps.<id>.params.<name>. A param declared"
+        " {type: ..., value: ...} is type-checked once rendered.",
+    )
 
     @field_validator("timeout")
     @classmethod
     def _timeout(cls, v: Any) -> Any:
         return None if v is None else _seconds(v, 1, MAX_TIMEOUT_SECONDS, "timeout")
+
+    @property
+    def param_values(self) -> dict[str, Any]:
+        """The step params to render: a typed declaration contributes its ``value``."""
+        return {k: v["value"] if _typed(v) else v for k, v in self.params.items()}
+
+    @property
+    def param_types(self) -> dict[str, ParamSpec]:
+        """The declared types of step params given as ``{type: ..., value: ...}``."""
+        return {k: ParamSpec(type=v["type"]) for k, v in self.params.items() if _typed(v)}
 
     @model_validator(mode="after")
     def _one_retry_form(self) -> StepBase:
@@ -196,6 +249,15 @@ class StepBase(_Model):
     @property
     def dependency_ids(self) -> list[str]:
         return [d if isinstance(d, str) else d.step for d in self.depends_on]
+
+
+def _typed(value: Any) -> bool:
+    """``{type: int, value: ...}``: a typed step param declaration."""
+    return (
+        isinstance(value, dict)
+        and set(value) == {"type", "value"}
+        and value["type"] in {t.value for t in ParamType}
+    )
 
 
 class NoopStep(StepBase):

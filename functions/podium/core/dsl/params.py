@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
-from podium.core.dsl.models import ParamSpec, ParamType, WorkflowDefinition
+from podium.core.dsl.models import ParamMode, ParamSpec, ParamType, WorkflowDefinition
 
 _TYPE_HELP = {
     ParamType.STRING: "a string",
@@ -101,6 +101,15 @@ def resolve_params(defn: WorkflowDefinition, overrides: Mapping[str, Any]) -> di
                 )
             )
     for name, spec in defn.params.items():
+        if name in overrides and spec.mode is ParamMode.CONSTANT:
+            issues.append(
+                Issue(
+                    f"params.{name}",
+                    "this param is constant (mode: constant) and cannot be set by a run;"
+                    " change its default in the definition instead",
+                )
+            )
+            continue
         if name in overrides:
             value, issue = check_value(spec, overrides[name], f"params.{name}")
             if issue:
@@ -134,3 +143,27 @@ def check_evaluated(defn: WorkflowDefinition, values: Mapping[str, Any]) -> dict
     if issues:
         raise DefinitionError(issues)
     return out
+
+
+def check_validations(defn: WorkflowDefinition, values: Mapping[str, Any]) -> None:
+    """Every param's ``validate`` must hold for its final value; raises DefinitionError
+    listing each one that does not, with its message."""
+    from podium.core.expr import ExpressionError, compile_expression
+
+    issues: list[Issue] = []
+    for name, spec in defn.params.items():
+        rule = spec.validate_
+        if rule is None or name not in values:
+            continue
+        try:
+            check = compile_expression(rule.expr)
+            holds = check.evaluate({"value": values[name], "params": values})
+        except ExpressionError as exc:
+            why = f"validate could not be evaluated: {exc.message}"
+            issues.append(Issue(f"params.{name}", why))
+            continue
+        if holds is not True:
+            why = rule.message or f"it must satisfy {rule.expr}"
+            issues.append(Issue(f"params.{name}", f"{values[name]!r} is not valid: {why}"))
+    if issues:
+        raise DefinitionError(issues)

@@ -91,6 +91,7 @@ class StepRecord:
     error_type: str | None = None  # the last error's type (core/engine/step_error.py)
     # Retries used so far, per retrier ("0", "1", ...) and per default budget ("platform").
     retry_counts: dict[str, int] = field(default_factory=dict)
+    params: dict[str, Any] | None = None  # the step params its last attempt rendered
     arrived: int = 0  # join: predecessors that have ended (each counted once)
     taken_arrivals: int = 0  # join: ... whose edge was taken
     failed_arrivals: int = 0  # join: ... that failed

@@ -12,7 +12,7 @@ step is. An attempt's result is one of:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from podium.core.engine.records import RunRecord
@@ -31,6 +31,7 @@ class Attempt:
     step: str  # iteration path
     number: int
     started_at: int
+    params: dict[str, Any] = field(default_factory=dict)  # the step params, rendered
 
     @property
     def key(self) -> str:

@@ -40,6 +40,7 @@ class LambdaRuntime:
             "params": run.params,
             "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
             "step": spec.id,
+            "step_params": attempt.params,
             "attempt": attempt.number,
             "idempotency_key": attempt.key,
         }
