@@ -263,3 +263,25 @@ def test_scalars_yaml_or_json_cannot_hold_are_definition_errors(text: str, messa
 def test_dates_stay_strings_as_in_yaml_1_2() -> None:
     text = "name: x\nparams:\n  day: {type: string, default: 2024-05-01}\nsteps: [{id: a, type: noop}]\n"
     assert load_definition(text).params["day"].default == "2024-05-01"
+
+
+def test_many_distinct_far_targets_are_answered_in_bulk() -> None:
+    # Every step reads a different step 300 back: each query is "far", and each target
+    # is different, so neither a per-query search nor a per-target cache would be linear.
+    data = chain(5_000)
+    for i in range(301, 5_000):
+        data["steps"][i]["depends_on"] = [{"step": f"s{i - 1}", "when": f"steps.s{i - 300}.output"}]
+    data["steps"].append({"id": "side", "type": "noop"})
+    data["steps"].append(
+        {"id": "z", "type": "noop", "depends_on": [{"step": "s4999", "when": "steps.side.output"}]}
+    )
+    from podium.core.dsl import expressions as dsl_expressions
+
+    upstream = dsl_expressions._Upstream(validate_definition(chain(3)))
+    assert upstream.NEAR < 300
+    with pytest.raises(DefinitionError) as exc:
+        validate_definition(data)
+    assert [i.path for i in exc.value.issues] == ["steps[5001].depends_on[0].when"]
+    data["steps"] = data["steps"][:-2]
+    defn = validate_definition(data)
+    assert WorkflowExpressions.of(defn).condition_steps[("s4999", "s4998")] == frozenset({"s4699"})
