@@ -59,6 +59,7 @@ class WorkflowExpressions:
     conditions: Mapping[tuple[str, str], CompiledExpression]  # (step, predecessor) -> when
     condition_steps: Mapping[tuple[str, str], frozenset[str]]  # ... steps it reads
     payloads: Mapping[str, Payload] = field(default_factory=dict)
+    step_params: Mapping[str, Payload] = field(default_factory=dict)  # rendered at start
 
     @classmethod
     def of(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
@@ -85,6 +86,7 @@ class WorkflowExpressions:
         conditions: dict[tuple[str, str], CompiledExpression] = {}
         condition_steps: dict[tuple[str, str], frozenset[str]] = {}
         payloads: dict[str, Payload] = {}
+        step_params: dict[str, Payload] = {}
         for i, step in enumerate(defn.steps):
             visible = upstream.view(step.id)
             for j, edge in enumerate(step.edges):
@@ -105,10 +107,14 @@ class WorkflowExpressions:
                 payload = _payload(f"steps[{i}].payload", step.payload, known, visible, issues)
                 if payload is not None:
                     payloads[step.id] = payload
+            if step.params:
+                values = step.param_values
+                rendered = _payload(f"steps[{i}].params", values, known, visible, issues)
+                step_params[step.id] = rendered or _literal(values)
         issues = _settle(issues, upstream)
         if issues:
             raise DefinitionError(issues)
-        return cls(order, params, conditions, condition_steps, payloads)
+        return cls(order, params, conditions, condition_steps, payloads, step_params)
 
     def evaluate_params(self, literal: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
         """Template defaults evaluated in dependency order; raises DefinitionError."""
@@ -336,16 +342,26 @@ def _check_refs(
                     steps_read.add(sid)
                 else:
                     issues.append(Issue(path, message))
-            elif len(parts) > 2 and parts[2] != "output":
+            elif len(parts) > 2 and parts[2] not in ("output", "params"):
                 issues.append(
                     Issue(
                         path,
-                        f"steps.{sid}.{parts[2]}{at} does not exist; use steps.{sid}.output",
+                        f"steps.{sid}.{parts[2]}{at} does not exist; use steps.{sid}.output"
+                        f" or steps.{sid}.params",
                     )
                 )
             else:
                 steps_read.add(sid)
     return frozenset(steps_read)
+
+
+def _literal(values: dict[str, Any]) -> Payload:
+    """Params without templates: a copy of the values, reading nothing."""
+
+    def render(_bindings: Mapping[str, Any]) -> Any:
+        return dict(values)
+
+    return Payload(render, frozenset())
 
 
 def _nothing_upstream(step: str) -> bool | None:
