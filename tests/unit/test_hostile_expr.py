@@ -130,7 +130,7 @@ def test_overload_errors_name_operands_in_written_order(source: str, types: str)
 
 @pytest.mark.parametrize(
     ("source", "hint"),
-    [("a and b", "'&&'"), ("a or b", "'||'"), ("x is null", "'=='")],
+    [("a and b", "'&&'"), ("a or b", "'||'"), ("x is null", "'=='"), ("a && not b", "'!'")],
 )
 def test_word_operators_get_a_hint(source: str, hint: str) -> None:
     with pytest.raises(ExpressionSyntaxError) as info:

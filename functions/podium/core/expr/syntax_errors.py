@@ -8,6 +8,8 @@ and `f(a, b`; the rest is classified from the tokens the parser expected.
 
 from __future__ import annotations
 
+import re
+
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -244,6 +246,9 @@ _WORD_OPERATORS = {
 }
 
 
+_AFTER_NOT = re.compile(r"(?<![\w.])not\s+$")
+
+
 def syntax_error(exc: UnexpectedInput, source: str, parser: Lark) -> ExpressionSyntaxError:
     """A friendly ExpressionSyntaxError for a lark error on `source`."""
     if isinstance(exc, UnexpectedCharacters):
@@ -272,6 +277,8 @@ def syntax_error(exc: UnexpectedInput, source: str, parser: Lark) -> ExpressionS
         else:
             message = f"unexpected {found}{_expected(exc)}"
         hint = _WORD_OPERATORS.get(str(tok)) if tok.type == "IDENT" else None
+        if hint is None and _AFTER_NOT.search(source, 0, pos):
+            hint = _WORD_OPERATORS["not"]  # `not a`: the parser stops at `a`
         if hint is not None:
             message = f"{message}; {hint}"
         return ExpressionSyntaxError(message, pos, None, None, source)
