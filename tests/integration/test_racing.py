@@ -135,3 +135,41 @@ def test_a_key_of_limit_3_shared_by_4_workflows_and_20_runs() -> None:
     assert all(s is not None and s.status is StepStatus.SUCCEEDED for s in steps)
     assert holders.samples > 10 and 1 <= holders.peak <= 3
     assert (state.active, state.waiting, state.holders) == (0, 0, {})
+
+
+def test_50_concurrent_starts_of_last_only_leave_exactly_the_newest() -> None:
+    """Regression (engine-core issue, bug 5): an older start's supersede pass stopped the
+    newer run; with 50 racing starts, 49 DISCARDED + 1 STOPPED and nothing ran."""
+    latest = {
+        "name": "latest",
+        "run_strategy": "last_only",
+        "steps": [{"id": "a", "type": "sleep", "seconds": 5}],
+    }
+    with racing_services() as (ctx, _):
+        push_workflow(ctx, latest)
+        slots = ctx.store.run_slots()
+        with Monitor(lambda: len(slots.state("latest").holders)) as active:
+            started = race(50, lambda i: start_run(ctx, "latest").run_id)
+            pump_concurrently(ctx, lambda: all_ended(ctx, started))
+        runs = [ctx.store.get_run(r) for r in started]
+        holders = slots.state("latest").holders
+    newest = max(runs, key=lambda r: (r.created_at, r.run_id))
+    assert newest.status is RunStatus.SUCCEEDED, dumps(runs)
+    others = [r for r in runs if r.run_id != newest.run_id]
+    assert all(r.status in (RunStatus.DISCARDED, RunStatus.STOPPED) for r in others), dumps(runs)
+    assert active.peak == 1 and holders == {}
+
+
+def test_50_concurrent_starts_of_strict_sequential_run_one_at_a_time() -> None:
+    with racing_services() as (ctx, _):
+        push_workflow(ctx, wf("strict", "strict_sequential"))
+        slots = ctx.store.run_slots()
+        with Monitor(lambda: len(slots.state("strict").holders)) as active:
+            started = race(50, lambda i: start_run(ctx, "strict").run_id)
+            pump_concurrently(ctx, lambda: all_ended(ctx, started))
+        runs = [ctx.store.get_run(r) for r in started]
+    assert all(r.status is RunStatus.SUCCEEDED for r in runs), dumps(runs)
+    assert active.peak == 1
+    by_arrival = sorted(runs, key=lambda r: (r.created_at, r.run_id))
+    for before, after in itertools.pairwise(by_arrival):
+        assert (after.started_at or 0) >= (before.ended_at or 0), dumps(by_arrival)
