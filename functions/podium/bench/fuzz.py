@@ -43,6 +43,7 @@ from typing import Any
 HANG_SECONDS = 1.0
 SLOW_SECONDS = 0.1
 GUARD_SECONDS = 10.0  # the parent kills a worker that spends this long on one case
+STARTUP_SECONDS = 120.0  # for a worker to import Podium and read its batch
 
 BINDINGS: dict[str, Any] = {
     "params": {
@@ -458,9 +459,16 @@ def _worker(path: str, start: int) -> None:
 
     with open(path, encoding="utf-8", errors="surrogatepass") as f:
         cases = [json.loads(line) for line in f]
+    compile_expression("1 + 1").evaluate({})  # builds the parser: not any case's time
+    compile_template("${1}").render({})
     out = sys.stdout
+    out.write('{"ready": true}\n')  # the guard starts now, not while importing
+    out.flush()
+    stall = os.environ.get("PODIUM_FUZZ_STALL")  # the harness's own test: a stuck case
     for i in range(start, len(cases)):
         src, is_template = cases[i]
+        if stall is not None and src == stall:
+            time.sleep(3600)
         began = time.perf_counter()
         outcome, detail = "ok", ""
         try:
@@ -515,14 +523,40 @@ class Report:
             mine.extend(items[: max(0, 10 - len(mine))])
 
 
-def _spawn(path: str, start: int) -> subprocess.Popen[str]:
+def _spawn(path: str, start: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "podium.bench.fuzz", "--worker", path, str(start)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        text=True,
-        bufsize=1,
+        bufsize=0,
     )
+
+
+class _Lines:
+    """Lines from a worker's stdout with a timeout: unbuffered reads, so a line already
+    received is never left waiting in a buffer that `select` cannot see."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        self._fd = proc.stdout.fileno()
+        self._buf = b""
+
+    def next(self, timeout: float) -> str | None:
+        """The next line; "" at end of output; None when nothing came within timeout."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self._fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                return ""
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line.decode("utf-8") + "\n"
 
 
 def run_batch(batch: list[tuple[str, str, bool]], guard: float = GUARD_SECONDS) -> Report:
@@ -537,10 +571,13 @@ def run_batch(batch: list[tuple[str, str, bool]], guard: float = GUARD_SECONDS) 
         nxt = 0
         while nxt < len(batch):
             proc = _spawn(path, nxt)
-            assert proc.stdout is not None
+            lines = _Lines(proc)
+            if not lines.next(STARTUP_SECONDS):
+                proc.kill()
+                proc.wait()
+                raise RuntimeError(f"a fuzz worker did not start within {STARTUP_SECONDS} s")
             while nxt < len(batch):
-                ready, _, _ = select.select([proc.stdout], [], [], guard)
-                line = proc.stdout.readline() if ready else None
+                line = lines.next(guard)
                 family, src, _ = batch[nxt]
                 report.by_family.setdefault(family, Counter())
                 if line is None:  # stuck on one case past the guard
