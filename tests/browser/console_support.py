@@ -44,6 +44,7 @@ DIAMOND = {
             "type": "lambda",
             "function": "tests.browser.console_support:broken",
             "depends_on": ["extract"],
+            "params": {"table": "sales_${params.date}"},
         },
         {"id": "publish", "type": "noop", "depends_on": ["load_warehouse", "validate"]},
     ],

@@ -141,10 +141,12 @@ def _diamond_pages(dev: DevServer, page: Any) -> None:
     # The traceback of the failed attempt, with the user's frame in it.
     assert "console_support.py" in page.inner_text("#detail-traceback")
     assert "console_support:broken" in page.inner_text("#detail-params")
+    assert "sales_2026-03-01" in page.inner_text("#detail-step-params")
+    shot(page, "step-detail")
     if getattr(dev.runtime, "capture_output", False):  # a runtime that keeps step output
         page.click('.step-row[data-step="extract"]')
         page.wait_for_selector("#detail-logs:has-text('extracted 1200 rows')")
-    shot(page, "step-detail")
+        shot(page, "step-logs")
 
 
 def test_the_run_page_refreshes_itself_until_the_run_ends(dev: DevServer, page: Any) -> None:

@@ -439,6 +439,7 @@ def step_detail(
         record = _placeholder(step, run_id)
     events = [e for e in ctx.store.list_events(run_id) if e.step == step]
     row = _step_row(record, compiled, events, ctx.now(), placeholder)
+    row["params"] = getattr(record, "params", None)  # as its last attempt rendered them
     attempts = [_attempt_view(a, traceback=True) for a in _attempts(record, events)]
     definition = model.model_dump(mode="json", exclude_defaults=True) if model is not None else None
     return {
