@@ -61,7 +61,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_the_podium_dev_command_serves_until_interrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_podium_dev_command_serves_until_stopped(tmp_path: Path, stop: int) -> None:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "functions")}
     proc = subprocess.Popen(
@@ -91,7 +92,7 @@ def test_the_podium_dev_command_serves_until_interrupted(tmp_path: Path) -> None
             raise AssertionError("podium dev did not start")
         assert status == 200 and b'"runs": []' in body
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err.decode()
     assert f"http://127.0.0.1:{port}".encode() in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -42,6 +43,7 @@ def dev_command(
         errors.print(f"  API       {server.url}  (podium push/start --endpoint {server.url})")
         errors.print(f"  state     {where}")
         errors.print("  Ctrl-C to stop")
+        signal.signal(signal.SIGTERM, lambda *_: server.request_stop())
         server.serve_forever()
     finally:
         runtime.stop()

@@ -194,8 +194,13 @@ class DevServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def request_stop(self) -> None:
+        """Make ``serve_forever`` return (from a signal handler, say)."""
+        self._stop.set()
+        self._wake.set()
+
     def serve_forever(self) -> None:
-        """Block until interrupted (Ctrl-C), then stop."""
+        """Block until interrupted (Ctrl-C) or ``request_stop``, then stop."""
         self.start()
         try:
             while not self._stop.wait(0.5):
