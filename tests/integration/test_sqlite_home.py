@@ -246,3 +246,105 @@ def test_a_long_wait_is_one_timer_message_in_the_home(tmp_path: Path) -> None:
     sqs_messages, sqs_wait = run("memory")  # SQS delays: a hop every 15 minutes
     assert home_messages < sqs_messages
     assert home_wait <= sqs_wait
+
+
+def test_each_owner_receives_its_own_messages(tmp_path: Path) -> None:
+    """Processes sharing a home (``podium dev`` and a ``podium run``) each deliver the
+    work they started; a retired owner's messages go to whoever adopts them."""
+    from podium.adapters.sqlite.queue import Owners
+
+    clock = ManualClock()
+    db = Database(tmp_path / "podium.db")
+    first, second = Owners(db, clock), Owners(db, clock)
+    first.register()
+    second.register()
+    mine = SqliteQueue(db, "work", clock, owner=first.token)
+    theirs = SqliteQueue(db, "work", clock, owner=second.token)
+    mine.send({"from": "first"})
+    theirs.send({"from": "second"})
+    assert [m.body for m in theirs.receive(10)] == ['{"from":"second"}']
+    assert second.others_alive()  # this process: alive
+    assert second.adopt() == 0  # a live owner's work is not taken
+    first.retire()  # an interrupted run: its messages are left for the next process
+    assert second.adopt() == 1
+    assert [m.body for m in theirs.receive(10)] == ['{"from":"first"}']
+    assert mine.receive(10) == []
+    assert len(SqliteQueue(db, "work", clock)) == 2  # no owner: sees every message
+    db.close()
+
+
+def _start_and_die(home: str) -> str:
+    """In another process: start a run, then die without stopping (a crash)."""
+    import os
+
+    rt = LocalRuntime(clock=ManualClock(), store="sqlite", home=home)
+    rt.start()
+    rt.push(chain("orphan", 3))
+    run_id = rt.start_run("orphan").run_id
+    print(run_id, flush=True)
+    os._exit(0)
+
+
+def test_the_work_of_a_dead_process_is_adopted(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / ".podium"
+    code = (
+        "import sys; from tests.integration.test_sqlite_home import _start_and_die;"
+        f" _start_and_die({str(home)!r})"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120
+    )
+    run_id = done.stdout.strip()
+    assert run_id, done.stderr
+    with LocalRuntime(clock=ManualClock(), store="sqlite", home=home) as rt:
+        rt.pump()
+        assert rt.describe(run_id).run.status is RunStatus.SUCCEEDED
+        with rt.store.db.query() as conn:
+            assert conn.execute("SELECT COUNT(*) FROM owners").fetchone()[0] == 1  # only us
+
+
+def test_two_cli_runs_at_once_on_one_home(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "PODIUM_CONFIG"}
+    env["PODIUM_HOME"] = str(tmp_path / ".podium")
+    procs = []
+    for name in ("one", "two"):
+        wf = {
+            "name": name,
+            "steps": [
+                {
+                    "id": f"s{i}",
+                    "type": "lambda",
+                    "function": "tests.integration.test_sqlite_home:napping",
+                    **({"depends_on": [f"s{i - 1}"]} if i else {}),
+                }
+                for i in range(4)
+            ],
+        }
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(wf))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "podium.cli.main", "run", str(path), "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+                cwd=root,
+            )
+        )
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        body = json.loads(out)
+        assert body["run"]["status"] == "SUCCEEDED"
+        assert [s["status"] for s in body["steps"]] == ["SUCCEEDED"] * 4

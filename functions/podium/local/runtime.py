@@ -32,6 +32,7 @@ from podium.adapters.queues import LocalMessage, LocalQueue
 from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
 from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
 from podium.adapters.sqlite.logs import SqliteLogs
+from podium.adapters.sqlite.queue import Owners
 from podium.adapters.sqlite.timers import SqliteTimers
 from podium.adapters.table_schema import create_table
 from podium.core.engine.records import RunRecord
@@ -102,6 +103,8 @@ class LocalRuntime:
         self._mock: Any = None
         self._db: Database | None = None
         self._logs_db: Database | None = None
+        self.owners: Owners | None = None
+        self._next_look = 0.0
         self._capturing = False
         self.work_queue: LocalQueue | SqliteQueue
         self.event_queue: LocalQueue | SqliteQueue
@@ -161,14 +164,24 @@ class LocalRuntime:
     def _start_home(self) -> None:
         self._db = Database(":memory:" if self.database is None else self.database)
         self.store = SqliteStateStore(self._db)
+        # This process delivers the messages it sends, and adopts those of dead processes.
+        self.owners = Owners(self._db, self.clock)
+        self.owners.register()
+        self.owners.adopt()
         queue = partial(SqliteQueue, self._db, clock=self.clock)
         self.work_dlq = queue("work-dlq")
         self.event_dlq = queue("event-dlq")
         self.work_queue = queue(
-            "work", visibility_timeout_seconds=QUEUE_VISIBILITY_SECONDS, dead_letters=self.work_dlq
+            "work",
+            visibility_timeout_seconds=QUEUE_VISIBILITY_SECONDS,
+            dead_letters=self.work_dlq,
+            owner=self.owners.token,
         )
         self.event_queue = queue(
-            "events", visibility_timeout_seconds=60, dead_letters=self.event_dlq
+            "events",
+            visibility_timeout_seconds=60,
+            dead_letters=self.event_dlq,
+            owner=self.owners.token,
         )
 
     def _start_in_process(self) -> None:
@@ -203,6 +216,9 @@ class LocalRuntime:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        if self.owners is not None:
+            self.owners.retire()
+            self.owners = None
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -269,6 +285,8 @@ class LocalRuntime:
                 if t is not None
             ]
             if not due:
+                if self._keep_waiting(run_id):
+                    continue
                 break
             if isinstance(self.clock, (ManualClock, FastForwardClock)):
                 self.clock.advance_to(min(due))
@@ -324,6 +342,8 @@ class LocalRuntime:
                         if t is not None
                     ]
                     if not due:
+                        if self._keep_waiting(run_id):
+                            continue
                         break
                     if isinstance(self.clock, (ManualClock, FastForwardClock)):
                         self.clock.advance_to(min(due))
@@ -336,6 +356,21 @@ class LocalRuntime:
             on_progress(self.describe(run_id))
         self.delivered += delivered
         return delivered
+
+    def _keep_waiting(self, run_id: str | None) -> bool:
+        """Nothing of ours is queued. In a home shared with other processes, adopt the
+        work of dead ones, and wait while another live process may still end our run."""
+        if self.owners is None:
+            return False
+        pause = max(0.0, self._next_look - time.monotonic())
+        if pause:
+            time.sleep(pause)
+        self._next_look = time.monotonic() + 0.1
+        if self.owners.adopt():
+            return True
+        if run_id is None or self.store.get_run(run_id).status.terminal:
+            return False
+        return self.owners.others_alive()
 
     def _deliver(self, queue: LocalQueue | SqliteQueue, handler: Handler, context: Any) -> int:
         batch = queue.receive(self.batch_size)

@@ -128,6 +128,12 @@ CREATE TABLE IF NOT EXISTS messages (
     generation INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_due ON messages (queue, visible_at, id);
+CREATE TABLE IF NOT EXISTS owners (
+    token TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS logs (
     run_id TEXT NOT NULL,
     step TEXT NOT NULL,
@@ -169,6 +175,13 @@ class Database:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
+            if "owner" not in columns:  # a home made before messages had owners
+                conn.execute("ALTER TABLE messages ADD COLUMN owner TEXT")
+            conn.execute(
+                "CREATE INDEX IF NOT EXISTS messages_owned"
+                " ON messages (queue, owner, visible_at, id)"
+            )
             conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
                 (str(SCHEMA_VERSION),),

@@ -5,6 +5,13 @@ up to 15 minutes, a visibility timeout, a receive count, and a move to the dead-
 queue on the receive after ``max_receives``. Messages are rows of the home's database,
 so what is queued survives the process: a ``podium run`` stopped half-way leaves its
 messages for the next one.
+
+Several processes may work on one home (``podium dev`` and a ``podium run`` in another
+terminal, two ``podium run``). A queue made with an ``owner`` (a process's token, see
+``Owners``) stamps the messages it sends and receives only those: each process delivers
+the work it started (its steps' functions are importable there), and the messages of a
+process that died are adopted by the next one (``Owners.adopt``). Without an owner a
+queue sees every message (the contract suite; reading a home).
 """
 
 from __future__ import annotations
@@ -36,11 +43,13 @@ class SqliteQueue:
         visibility_timeout_seconds: int = 60,
         max_receives: int = 5,
         dead_letters: SqliteQueue | None = None,
+        owner: str | None = None,
     ) -> None:
         self._db: Database = db
         if dead_letters is not None and dead_letters._db is not db:
             raise ValueError("a dead-letter queue must live in the same database")
         self.name = name
+        self.owner = owner
         self._clock = clock
         self._visibility_ms = visibility_timeout_seconds * 1000
         self._max_receives = max_receives
@@ -68,8 +77,8 @@ class SqliteQueue:
             visible = self._clock.now_ms() + delay_seconds * 1000
         with self._db.write() as conn:
             conn.executemany(
-                "INSERT INTO messages (queue, body, visible_at) VALUES (?, ?, ?)",
-                [(self.name, body, visible) for body in bodies],
+                "INSERT INTO messages (queue, body, visible_at, owner) VALUES (?, ?, ?, ?)",
+                [(self.name, body, visible, self.owner) for body in bodies],
             )
         self.sent += len(bodies)
 
@@ -80,8 +89,9 @@ class SqliteQueue:
             while len(out) < max_messages:
                 rows = conn.execute(
                     "SELECT id, body, receive_count, generation FROM messages"
-                    " WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, id LIMIT ?",
-                    (self.name, now, max_messages - len(out)),
+                    f" WHERE queue = ?{self._mine} AND visible_at <= ?"
+                    " ORDER BY visible_at, id LIMIT ?",
+                    (self.name, *self._owner_arg, now, max_messages - len(out)),
                 ).fetchall()
                 if not rows:
                     break
@@ -118,9 +128,18 @@ class SqliteQueue:
     def next_visible_at(self) -> int | None:
         with self._db.query() as conn:
             row = conn.execute(
-                "SELECT MIN(visible_at) FROM messages WHERE queue = ?", (self.name,)
+                f"SELECT MIN(visible_at) FROM messages WHERE queue = ?{self._mine}",
+                (self.name, *self._owner_arg),
             ).fetchone()
         return int(row[0]) if row and row[0] is not None else None
+
+    @property
+    def _mine(self) -> str:
+        return " AND owner = ?" if self.owner is not None else ""
+
+    @property
+    def _owner_arg(self) -> tuple[str, ...]:
+        return (self.owner,) if self.owner is not None else ()
 
     def __len__(self) -> int:
         with self._db.query() as conn:
@@ -140,3 +159,74 @@ class SqliteQueue:
         """Delete every message (``podium run --fresh``); returns how many."""
         with self._db.write() as conn:
             return int(conn.execute("DELETE FROM messages WHERE queue = ?", (self.name,)).rowcount)
+
+
+class Owners:
+    """The processes that own messages in a home, so each delivers its own work and the
+    work of a dead one is adopted rather than lost. A process is known by a token and
+    its pid on this host; one whose pid is gone is dead."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        import os
+        import socket
+        import uuid
+
+        self._db = db
+        self._clock = clock
+        self._pid = os.getpid()
+        self._host = socket.gethostname()
+        self.token = f"{self._host}:{self._pid}:{uuid.uuid4().hex[:12]}"
+
+    def register(self) -> None:
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO owners (token, pid, host, started_at) VALUES (?, ?, ?, ?)",
+                (self.token, self._pid, self._host, self._clock.now_ms()),
+            )
+
+    def _alive(self, pid: int, host: str) -> bool:
+        import os
+
+        if host != self._host:
+            return True  # another machine's process (a shared disk): assume it lives
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def others_alive(self) -> bool:
+        """Whether another live process owns work in this home."""
+        with self._db.query() as conn:
+            rows = conn.execute(
+                "SELECT pid, host FROM owners WHERE token != ?", (self.token,)
+            ).fetchall()
+        return any(self._alive(int(pid), host) for pid, host in rows)
+
+    def adopt(self) -> int:
+        """Take over the messages of dead processes (and unowned ones); returns how many."""
+        with self._db.query() as conn:
+            rows = conn.execute(
+                "SELECT token, pid, host FROM owners WHERE token != ?", (self.token,)
+            ).fetchall()
+        dead = [token for token, pid, host in rows if not self._alive(int(pid), host)]
+        with self._db.write() as conn:
+            marks = ", ".join("?" * len(dead))
+            which = f"owner IS NULL OR owner IN ({marks})" if dead else "owner IS NULL"
+            moved = conn.execute(
+                f"UPDATE messages SET owner = ? WHERE ({which}) AND queue NOT LIKE '%-dlq'",
+                (self.token, *dead),
+            ).rowcount
+            if dead:
+                conn.execute(f"DELETE FROM owners WHERE token IN ({marks})", dead)
+        return int(moved)
+
+    def retire(self) -> None:
+        """Leave the registry; messages still owned (an interrupted run) become unowned,
+        for the next process on this home to adopt. A process that is killed cannot
+        retire: its messages are adopted once its pid is gone."""
+        with self._db.write() as conn:
+            conn.execute("UPDATE messages SET owner = NULL WHERE owner = ?", (self.token,))
+            conn.execute("DELETE FROM owners WHERE token = ?", (self.token,))
