@@ -8,10 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from podium.core.dsl.expressions import WorkflowExpressions
-from podium.core.dsl.load import validate_definition
-from podium.core.dsl.models import WorkflowDefinition
-from podium.core.engine.graph import Graph
+from podium.core.engine.compiled import CompiledWorkflow
 from podium.core.ports import (
     Clock,
     FunctionRunner,
@@ -23,25 +20,7 @@ from podium.core.ports import (
 )
 from podium.service import messages
 
-SQS_MAX_DELAY_SECONDS = 900
-
-
-@dataclass(frozen=True)
-class CompiledWorkflow:
-    definition: WorkflowDefinition
-    graph: Graph
-    expressions: WorkflowExpressions
-    by_id: dict[str, Any] = field(default_factory=dict)  # step id -> step model, O(1)
-
-    def step(self, step_id: str) -> Any:
-        return self.by_id[step_id]
-
-    def needs_permit(self, step_id: str) -> bool:
-        """Claimed with permits: never created already claimed (the fast paths)."""
-        return (
-            self.definition.max_parallel_steps is not None
-            or self.by_id[step_id].concurrency is not None
-        )
+__all__ = ["CompiledWorkflow", "DefinitionCache", "Services", "digest_of"]
 
 
 class DefinitionCache:
@@ -57,10 +36,7 @@ class DefinitionCache:
         if hit is not None:
             return hit
         wv = self._store.get_workflow_version(name, version)
-        defn = validate_definition(wv.document)
-        compiled = CompiledWorkflow(
-            defn, Graph.of(defn), WorkflowExpressions.of(defn), {s.id: s for s in defn.steps}
-        )
+        compiled = CompiledWorkflow.of(wv.document)
         with self._lock:
             self._cache[(name, version)] = compiled
         return compiled

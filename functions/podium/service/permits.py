@@ -18,14 +18,7 @@ _WAITING = frozenset({StepStatus.WAITING_FOR_PERMITS})
 
 
 def needs_of(ctx: Services, run: RunRecord, step: str) -> tuple[PermitNeed, ...]:
-    compiled = ctx.definitions.get(run.workflow, run.version)
-    spec = compiled.step(step)
-    needs: list[PermitNeed] = []
-    if spec.concurrency is not None:
-        needs.append(PermitNeed(spec.concurrency.key, spec.concurrency.limit))
-    if compiled.definition.max_parallel_steps is not None:
-        needs.append(PermitNeed(f"run:{run.run_id}", compiled.definition.max_parallel_steps))
-    return tuple(needs)
+    return ctx.definitions.get(run.workflow, run.version).permits_needed(step, run.run_id)
 
 
 def release_all(ctx: Services, run: RunRecord, step: str) -> None:

@@ -105,11 +105,7 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
 
 
 def _keys_of(ctx: Services, run: RunRecord) -> set[str]:
-    compiled = ctx.definitions.get(run.workflow, run.version)
-    keys = {s.concurrency.key for s in compiled.definition.steps if s.concurrency is not None}
-    if compiled.definition.max_parallel_steps is not None:
-        keys.add(f"run:{run.run_id}")
-    return keys
+    return ctx.definitions.get(run.workflow, run.version).permit_keys(run.run_id)
 
 
 def _reconcile_permits(ctx: Services, key: str, now: int, report: SweepReport) -> None:

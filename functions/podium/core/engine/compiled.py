@@ -1,0 +1,57 @@
+"""A definition ready to run: its DAG, its compiled expressions, and its steps by id.
+
+Versions are immutable, so one is compiled once per process (service.context caches it);
+everything the engine asks of a definition ("what are its successors", "does this step
+need a permit", "which permits") is answered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.core.dsl.expressions import WorkflowExpressions
+from podium.core.dsl.load import validate_definition
+from podium.core.dsl.models import WorkflowDefinition
+from podium.core.engine.graph import Graph
+from podium.core.engine.permits import PermitNeed
+
+
+@dataclass(frozen=True)
+class CompiledWorkflow:
+    definition: WorkflowDefinition
+    graph: Graph
+    expressions: WorkflowExpressions
+    by_id: dict[str, Any] = field(default_factory=dict)  # step id -> step model, O(1)
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> CompiledWorkflow:
+        """Validate and compile a stored document (raises DefinitionError)."""
+        defn = validate_definition(document)
+        return cls(
+            defn, Graph.of(defn), WorkflowExpressions.of(defn), {s.id: s for s in defn.steps}
+        )
+
+    def step(self, step_id: str) -> Any:
+        return self.by_id[step_id]
+
+    def needs_permit(self, step_id: str) -> bool:
+        """Claimed with permits: never created already claimed (the fast paths)."""
+        return (
+            self.definition.max_parallel_steps is not None
+            or self.by_id[step_id].concurrency is not None
+        )
+
+    def permits_needed(self, step_id: str, run_id: str) -> tuple[PermitNeed, ...]:
+        """The step's concurrency key, and the run's own max_parallel_steps key."""
+        spec = self.by_id[step_id]
+        needs: list[PermitNeed] = []
+        if spec.concurrency is not None:
+            needs.append(PermitNeed(spec.concurrency.key, spec.concurrency.limit))
+        if self.definition.max_parallel_steps is not None:
+            needs.append(PermitNeed(f"run:{run_id}", self.definition.max_parallel_steps))
+        return tuple(needs)
+
+    def permit_keys(self, run_id: str) -> set[str]:
+        """Every key a run of this workflow may hold permits of."""
+        return {need.key for sid in self.by_id for need in self.permits_needed(sid, run_id)}
