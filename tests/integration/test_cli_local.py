@@ -217,6 +217,11 @@ def test_step_output_goes_to_its_log_not_to_stdout(home: Path, tmp_path: Path) -
     assert "disk full" not in one.stdout
     assert podium(home, "runs", "logs", run_id, "nope", cwd=ROOT).returncode == 1
 
+    shown = podium(home, "runs", "show", run_id, cwd=ROOT)
+    assert shown.returncode == 1
+    assert "Traceback (most recent call last)" in shown.stdout  # under the failed attempt
+    assert f"podium runs logs {run_id}" in shown.stdout
+
 
 def test_logs_of_a_deployed_stack_are_not_read_yet(tmp_path: Path) -> None:
     result = runner.invoke(app, ["runs", "logs", "r1", "--endpoint", "http://127.0.0.1:9"])

@@ -213,16 +213,26 @@ def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
 
     with Home(home_dir) as home:
         body = _open_run(home, run_id)
+        traces = {
+            (e.step, e.attempt): e.text for e in home.logs.read(run_id) if e.stream == "traceback"
+        }
     if as_json:
         _print_json(body)
     else:
         out = _out()
         out.print(run_detail(body))
-        _print_problems(out, body)
+        _print_problems(out, body, traces)
+        if traces:
+            out.print(
+                Text(f"what the steps printed: podium runs logs {run_id} [STEP]", style="dim"),
+                highlight=False,
+            )
     raise typer.Exit(1 if RunStatus(body["run"]["status"]) in FAILED_RUN else 0)
 
 
-def _print_problems(out: Console, body: dict[str, Any]) -> None:
+def _print_problems(
+    out: Console, body: dict[str, Any], traces: dict[tuple[str, int], str] | None = None
+) -> None:
     """Every failed attempt with its whole error (the table cuts long ones)."""
     retries = [e for e in body.get("events") or [] if e.get("kind") in ("retry", "reclaim")]
     failed = [s for s in body.get("steps") or [] if s.get("error")]
@@ -250,6 +260,10 @@ def _print_problems(out: Console, body: dict[str, Any]) -> None:
             ),
             highlight=False,
         )
+        trace = (traces or {}).get((str(s.get("step")), int(s.get("attempts") or 0)))
+        if trace:
+            indented = "\n".join("    " + line for line in trace.rstrip("\n").splitlines())
+            out.print(Text(indented, style="dim"), highlight=False, markup=False)
 
 
 def timeline(home_dir: Path | None, run_id: str, as_json: bool) -> None:
