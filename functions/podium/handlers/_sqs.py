@@ -19,7 +19,6 @@ from podium.service.execute import Claimed, perform, release_claim
 # Stop running successors in-process when less than this is left of the invocation;
 # the rest go back to the queue.
 CONTINUE_MARGIN_MS = 60_000
-_processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def remaining_ms(context: Any) -> int:
@@ -42,9 +41,12 @@ def run_batch(
                 return
             cont = perform(ctx, cont, inline=True)
 
+    # One processor per batch: it keeps the batch's successes and failures, and worker
+    # threads (podium dev, --workers) run batches at the same time.
+    processor = BatchProcessor(event_type=EventType.SQS)
     try:
         response = process_partial_response(
-            event=event, record_handler=record_handler, processor=_processor, context=context
+            event=event, record_handler=record_handler, processor=processor, context=context
         )
     finally:
         ctx.metrics.flush()
