@@ -134,7 +134,7 @@ def run(
             "--workers",
             min=1,
             help="Threads running ready steps at once (default: the number of cores, at"
-            " least 4). The result is the same as with 1.",
+            " least 4; 1 with --backend moto). The result is the same as with 1.",
         ),
     ] = None,
 ) -> None:
@@ -162,7 +162,9 @@ def run(
     params = parse_params(dict(defn.params), param or [])
     # Local functions are referenced as module:function next to the definition.
     sys.path.insert(0, str(file.resolve().parent))
-    threads = workers if workers is not None else max(4, os.cpu_count() or 1)
+    # In-process moto is not made for concurrent requests: one worker unless asked.
+    default_workers = 1 if backend == "moto" else max(4, os.cpu_count() or 1)
+    threads = workers if workers is not None else default_workers
     with LocalRuntime(virtual_time=not real_time, store=backend, home=where, workers=threads) as rt:
         rt.push(text)
         try:
