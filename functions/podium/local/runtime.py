@@ -15,11 +15,14 @@ cost no real time. Stores:
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,8 @@ from podium.service.workflows import push_workflow
 TABLE_NAME = "podium-state"
 REGION = "us-east-1"
 QUEUE_VISIBILITY_SECONDS = 960  # matches the work function's 15-minute timeout + margin
+# Step types whose attempts run no user code: delivered on the pump's own thread.
+ENGINE_ONLY_STEPS = frozenset({"noop", "fail", "sleep"})
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -104,6 +109,11 @@ class LocalRuntime:
         self._db: Database | None = None
         self._logs_db: Database | None = None
         self.owners: Owners | None = None
+        self._run_versions: dict[str, tuple[str, int]] = {}
+        # In-process moto is not safe with concurrent requests: deliveries take turns.
+        self._serial: AbstractContextManager[Any] = (
+            threading.Lock() if store == "moto" else nullcontext()
+        )
         self._next_look = 0.0
         self._capturing = False
         self.work_queue: LocalQueue | SqliteQueue
@@ -305,29 +315,53 @@ class LocalRuntime:
         run_id: str | None,
         progress_every_s: float,
     ) -> int:
+        """Engine work (events, and steps that run no user code) is delivered in batches
+        on this thread, as with one worker: threads would only fight over the GIL and the
+        database lock. A step that runs user code gets a worker thread of its own."""
         delivered = 0
         last_progress = time.monotonic()
         context = _Context()
-        sources = (
-            (self.event_queue, advance_handler.handler),
-            (self.work_queue, work_handler.handler),
-        )
         inflight: set[Future[int]] = set()
+
+        def room() -> int:
+            if max_deliveries is None:
+                return self.batch_size
+            return min(self.batch_size, max_deliveries - delivered - len(inflight))
+
         with ThreadPoolExecutor(workers, thread_name_prefix="podium-worker") as pool:
             while True:
                 received = 0
-                for queue, handler in sources:
-                    room = workers - len(inflight)
-                    if max_deliveries is not None:
-                        room = min(room, max_deliveries - delivered - len(inflight))
-                    if room <= 0:
-                        break
-                    for msg in queue.receive(min(room, self.batch_size)):
-                        received += 1
-                        inflight.add(pool.submit(self._handle, queue, handler, [msg], context))
+                if room() > 0:
+                    batch = self.event_queue.receive(room())
+                    received += len(batch)
+                    if batch:
+                        delivered += self._handle(
+                            self.event_queue, advance_handler.handler, batch, context
+                        )
+                if room() > 0 and len(inflight) < workers:
+                    batch = self.work_queue.receive(room())
+                    received += len(batch)
+                    engine = [m for m in batch if not self._runs_user_code(m.body)]
+                    for msg in batch:
+                        if msg not in engine:
+                            inflight.add(
+                                pool.submit(
+                                    self._handle,
+                                    self.work_queue,
+                                    work_handler.handler,
+                                    [msg],
+                                    context,
+                                )
+                            )
+                    if engine:
+                        delivered += self._handle(
+                            self.work_queue, work_handler.handler, engine, context
+                        )
                 if inflight:
                     done, inflight = wait(
-                        inflight, timeout=progress_every_s, return_when=FIRST_COMPLETED
+                        inflight,
+                        timeout=0 if received else progress_every_s,
+                        return_when=FIRST_COMPLETED,
                     )
                     delivered += sum(f.result() for f in done)
                 elif not received:
@@ -357,6 +391,23 @@ class LocalRuntime:
         self.delivered += delivered
         return delivered
 
+    def _runs_user_code(self, body: str) -> bool:
+        """Whether a work message is a step that calls user code (a lambda, ...): those
+        get a thread each. Unknown or unreadable: assume it does."""
+        try:
+            msg = json.loads(body)
+            if msg.get("t") != "exec":
+                return False
+            run_id = msg["run"]
+            key = self._run_versions.get(run_id)
+            if key is None:
+                run = self.store.get_run(run_id)
+                key = self._run_versions[run_id] = (run.workflow, run.version)
+            spec = self.services.definitions.get(*key).step(str(msg["step"]).split("/", 1)[0])
+            return getattr(spec, "type", None) not in ENGINE_ONLY_STEPS
+        except Exception:
+            return True
+
     def _keep_waiting(self, run_id: str | None) -> bool:
         """Nothing of ours is queued. In a home shared with other processes, adopt the
         work of dead ones, and wait while another live process may still end our run."""
@@ -379,6 +430,16 @@ class LocalRuntime:
         return self._handle(queue, handler, batch, context)
 
     def _handle(
+        self,
+        queue: LocalQueue | SqliteQueue,
+        handler: Handler,
+        batch: list[LocalMessage],
+        context: Any,
+    ) -> int:
+        with self._serial:
+            return self._handle_batch(queue, handler, batch, context)
+
+    def _handle_batch(
         self,
         queue: LocalQueue | SqliteQueue,
         handler: Handler,
