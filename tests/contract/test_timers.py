@@ -1,0 +1,108 @@
+"""Contract suite for the Timers port, run on both adapters: SQS delays alone, and SQS
+delays with EventBridge Scheduler (on moto) beyond 15 minutes.
+
+The contract: a message is handed to its queue no later than its due time; one due within
+15 minutes is an SQS delay of the remaining seconds, as sent; one due later carries its
+due time as ``nb``, so whatever delivers it early (a 15-minute hop, a schedule) is sent
+on by the inbox until due. What differs, and is not part of the contract: the Scheduler
+adapter creates one schedule per dedup key; the SQS-only one sends every time (a timer
+that fires twice is harmless by design)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from podium.adapters.clock import ManualClock
+from podium.adapters.timers import QueueTimers, SchedulerTarget, SchedulerTimers
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:{}"
+ROLE = "arn:aws:iam::123456789012:role/scheduler"
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict[str, Any], int]] = []
+
+    def send(self, message: dict[str, Any], delay_seconds: int = 0) -> None:
+        self.sent.append((dict(message), delay_seconds))
+
+    def send_many(self, messages: list[dict[str, Any]]) -> None:
+        self.sent.extend((dict(m), 0) for m in messages)
+
+
+class World:
+    """The adapter under test, and where its messages are before they arrive."""
+
+    def __init__(self, kind: str) -> None:
+        self.clock = ManualClock()
+        self.queues = {"work": RecordingQueue(), "events": RecordingQueue()}
+        self.scheduler: Any = None
+        if kind == "queue":
+            self.timers: Any = QueueTimers(self.queues["work"], self.queues["events"], self.clock)
+            return
+        self.scheduler = boto3.client("scheduler", region_name="us-east-1")
+        self.scheduler.create_schedule_group(Name="podium")
+        targets = {q: SchedulerTarget(QUEUE_ARN.format(q), ROLE) for q in self.queues}
+        self.timers = SchedulerTimers(
+            self.queues["work"],
+            self.queues["events"],
+            self.clock,
+            self.scheduler,
+            group="podium",
+            targets=targets,
+        )
+
+    def pending(self, queue: str) -> list[tuple[dict[str, Any], int]]:
+        """(body, the earliest time it reaches the queue) for everything scheduled."""
+        now = self.clock.now_ms()
+        out = [(body, now + delay * 1000) for body, delay in self.queues[queue].sent]
+        if self.scheduler is not None:
+            for item in self.scheduler.list_schedules(GroupName="podium")["Schedules"]:
+                got = self.scheduler.get_schedule(Name=item["Name"], GroupName="podium")
+                if got["Target"]["Arn"] != QUEUE_ARN.format(queue):
+                    continue
+                match = re.fullmatch(r"at\((.+)\)", got["ScheduleExpression"])
+                assert match is not None
+                at = datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC)
+                out.append((json.loads(got["Target"]["Input"]), int(at.timestamp() * 1000)))
+        return out
+
+
+@pytest.fixture(params=["queue", "scheduler"])
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    with mock_aws():
+        yield World(request.param)
+
+
+BODY = {"t": "done", "run": "r", "step": "s", "attempt": 1, "e": {"kind": "timer"}}
+
+
+def test_a_short_wait_is_an_sqs_delay_of_the_remaining_seconds(world: World) -> None:
+    due = world.clock.now_ms() + 61_500
+    world.timers.schedule(BODY, due, queue="events", dedup="a")
+    assert world.pending("events") == [(BODY, world.clock.now_ms() + 62_000)]
+    assert world.pending("work") == []
+
+
+def test_a_due_or_past_timer_is_sent_now(world: World) -> None:
+    world.timers.schedule(BODY, world.clock.now_ms() - 5_000, queue="work", dedup="b")
+    assert world.pending("work") == [(BODY, world.clock.now_ms())]
+
+
+@pytest.mark.parametrize("hours", [1, 24 * 30])
+def test_a_long_wait_carries_its_due_time_and_never_arrives_late(world: World, hours: int) -> None:
+    due = world.clock.now_ms() + hours * 3_600_000
+    world.timers.schedule(BODY, due, queue="events", dedup=f"long-{hours}")
+    pending = world.pending("events")
+    assert pending, "nothing was scheduled"
+    for body, earliest in pending:
+        assert body == {**BODY, "nb": due}
+        assert earliest <= due
