@@ -53,6 +53,8 @@ REGION = "us-east-1"
 QUEUE_VISIBILITY_SECONDS = 960  # matches the work function's 15-minute timeout + margin
 # Step types whose attempts run no user code: delivered on the pump's own thread.
 ENGINE_ONLY_STEPS = frozenset({"noop", "fail", "sleep"})
+# User code faster than this per call is delivered in batches too, not a thread per call.
+FAST_CALL_MS = 1.0
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -110,6 +112,7 @@ class LocalRuntime:
         self._logs_db: Database | None = None
         self.owners: Owners | None = None
         self._run_versions: dict[str, tuple[str, int]] = {}
+        self._cost: dict[str, float] = {}  # user code -> ms per delivery (moving average)
         # In-process moto is not safe with concurrent requests: deliveries take turns.
         self._serial: AbstractContextManager[Any] = (
             threading.Lock() if store == "moto" else nullcontext()
@@ -341,18 +344,13 @@ class LocalRuntime:
                 if room() > 0 and len(inflight) < workers:
                     batch = self.work_queue.receive(room())
                     received += len(batch)
-                    engine = [m for m in batch if not self._runs_user_code(m.body)]
+                    engine: list[LocalMessage] = []
                     for msg in batch:
-                        if msg not in engine:
-                            inflight.add(
-                                pool.submit(
-                                    self._handle,
-                                    self.work_queue,
-                                    work_handler.handler,
-                                    [msg],
-                                    context,
-                                )
-                            )
+                        code = self._user_code(msg.body)
+                        if code is None or self._cost.get(code, 1e9) < FAST_CALL_MS:
+                            engine.append(msg)  # engine work, or a function known to be quick
+                        else:
+                            inflight.add(pool.submit(self._timed, code, msg, context))
                     if engine:
                         delivered += self._handle(
                             self.work_queue, work_handler.handler, engine, context
@@ -391,22 +389,37 @@ class LocalRuntime:
         self.delivered += delivered
         return delivered
 
-    def _runs_user_code(self, body: str) -> bool:
-        """Whether a work message is a step that calls user code (a lambda, ...): those
-        get a thread each. Unknown or unreadable: assume it does."""
+    def _user_code(self, body: str) -> str | None:
+        """The user code a work message calls (a lambda's function, ...), or None for
+        engine work. Unreadable: assume user code."""
         try:
             msg = json.loads(body)
             if msg.get("t") != "exec":
-                return False
+                return None
             run_id = msg["run"]
             key = self._run_versions.get(run_id)
             if key is None:
                 run = self.store.get_run(run_id)
                 key = self._run_versions[run_id] = (run.workflow, run.version)
             spec = self.services.definitions.get(*key).step(str(msg["step"]).split("/", 1)[0])
-            return getattr(spec, "type", None) not in ENGINE_ONLY_STEPS
+            kind = getattr(spec, "type", None)
+            if kind in ENGINE_ONLY_STEPS:
+                return None
+            return f"{kind}:{getattr(spec, 'function', None) or spec.id}"
         except Exception:
-            return True
+            return "?"
+
+    def _timed(self, code: str, msg: LocalMessage, context: Any) -> int:
+        """Deliver one message on a worker thread, and learn how long its code takes: a
+        function that is always quick is then delivered in batches on the pump's thread
+        (a thread per call would cost more than the call)."""
+        started = time.perf_counter()
+        try:
+            return self._handle(self.work_queue, work_handler.handler, [msg], context)
+        finally:
+            took = (time.perf_counter() - started) * 1000
+            old = self._cost.get(code)
+            self._cost[code] = took if old is None else 0.7 * old + 0.3 * took
 
     def _keep_waiting(self, run_id: str | None) -> bool:
         """Nothing of ours is queued. In a home shared with other processes, adopt the
