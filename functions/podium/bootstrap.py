@@ -6,7 +6,8 @@ PODIUM_TABLE_NAME        the single DynamoDB table
 PODIUM_WORK_QUEUE_URL    SQS queue of steps to execute (consumed by ``handlers.work``)
 PODIUM_EVENT_QUEUE_URL   SQS queue of run starts, step results and timers (``handlers.advance``)
 PODIUM_PAYLOAD_BUCKET    S3 bucket for large params and outputs
-PODIUM_EVENT_BUS_NAME    EventBridge bus for signals and triggers (optional)
+PODIUM_EVENT_BUS_NAME    EventBridge bus: run status changes are published to it; signals
+                         and triggers (optional)
 PODIUM_ALLOWED_FUNCTIONS comma-separated Lambda ARNs/names steps may invoke (optional, "*" = any)
 PODIUM_SCHEDULE_GROUP, PODIUM_SCHEDULER_ROLE_ARN, PODIUM_WORK_QUEUE_ARN, PODIUM_EVENT_QUEUE_ARN
                          timers longer than 15 minutes become one-time Scheduler schedules
@@ -127,6 +128,7 @@ def from_environment(env: Any) -> Services:
     event_queue = SqsQueue(clients["sqs"], env["PODIUM_EVENT_QUEUE_URL"])
     return Services(
         timers=_timers(env, work_queue, event_queue, clock),
+        events=_events(env),
         metrics=PowertoolsMetrics(
             env.get("POWERTOOLS_METRICS_NAMESPACE", "Podium"),
             env.get("POWERTOOLS_SERVICE_NAME", "podium"),
@@ -138,6 +140,24 @@ def from_environment(env: Any) -> Services:
         clock=clock,
         ids=UlidGenerator(clock),
     )
+
+
+def _events(env: Any) -> Any:
+    from podium.adapters.events import EventBridgeEvents, MemoryEvents
+
+    bus = env.get("PODIUM_EVENT_BUS_NAME", "").strip()
+    if not bus:
+        return MemoryEvents()
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "events",
+        region_name=env.get("AWS_REGION"),
+        endpoint_url=env.get("PODIUM_AWS_ENDPOINT_URL"),
+        config=Config(retries={"mode": "standard"}),
+    )
+    return EventBridgeEvents(client, bus)
 
 
 def _timers(env: Any, work_queue: Any, event_queue: Any, clock: Any) -> Any:

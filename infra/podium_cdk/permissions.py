@@ -57,7 +57,8 @@ ECS_TASK_ACTIONS = ("ecs:DescribeTasks", "ecs:StopTask")
 SENDS_TO_WORK: tuple[HandlerName, ...] = ("advance", "work", "sweep")
 SENDS_TO_EVENTS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 USES_PAYLOADS: tuple[HandlerName, ...] = ("api", "advance", "work", "events")
-PUTS_EVENTS: tuple[HandlerName, ...] = ("api", "advance")
+# Run status changes are published where runs end: by any engine function.
+PUTS_EVENTS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep")
 # Every function that runs engine code may set a timer longer than 15 minutes.
 MANAGES_SCHEDULES: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 

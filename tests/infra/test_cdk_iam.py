@@ -147,9 +147,12 @@ def test_each_function_has_exactly_its_grants(default: Synth) -> None:
         # No lambda:InvokeFunction: the default allowed_function_arns is empty.
         "work": expected(
             "work", (work_queue, RECEIVE | SEND), (event_queue, SEND),
-            (payload_objects, PAYLOADS), *scheduling,
+            (payload_objects, PAYLOADS), (bus, {"events:PutEvents"}), *scheduling,
         ),
-        "sweep": expected("sweep", (work_queue, SEND), (event_queue, SEND), *scheduling),
+        "sweep": expected(
+            "sweep", (work_queue, SEND), (event_queue, SEND), (bus, {"events:PutEvents"}),
+            *scheduling,
+        ),
         "events": expected(
             "events", (event_queue, SEND), (payload_objects, PAYLOADS),
             (trigger_dlq, {"sqs:SendMessage"}), *scheduling,

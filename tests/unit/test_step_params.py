@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from podium.adapters.clock import ManualClock
-from podium.core.dsl.load import validate_definition as load_definition
 from podium.core.dsl.errors import DefinitionError
+from podium.core.dsl.load import validate_definition as load_definition
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
 
@@ -95,7 +95,7 @@ def test_validate_and_constant_params(rt: LocalRuntime) -> None:
             "steps": [{"id": "a", "type": "noop"}],
         }
     )
-    with pytest.raises(DefinitionError, match="1..100 rows"):
+    with pytest.raises(DefinitionError, match=r"1\.\.100 rows"):
         rt.start_run("checked", {"limit": 0})
     with pytest.raises(DefinitionError, match="constant"):
         rt.start_run("checked", {"env": "dev"})

@@ -275,6 +275,13 @@ class Timers(Protocol):
         ...
 
 
+class Events(Protocol):
+    """Status changes for users to route (an EventBridge bus; kept in memory locally).
+    Each event is ``{"detail-type": ..., "detail": {...}}``; delivery is at least once."""
+
+    def publish(self, events: Sequence[Mapping[str, Any]]) -> None: ...
+
+
 class Metrics(Protocol):
     """Operational metrics (CloudWatch EMF on Lambda; nothing locally)."""
 

@@ -11,6 +11,7 @@ from typing import Any
 from podium.core.engine.compiled import CompiledWorkflow
 from podium.core.ports import (
     Clock,
+    Events,
     FunctionRunner,
     IdGenerator,
     MessageQueue,
@@ -52,6 +53,7 @@ class Services:
     ids: IdGenerator
     metrics: Metrics = field(default_factory=lambda: _null_metrics())
     timers: Timers | None = None  # default: SQS delays only (adapters.timers.QueueTimers)
+    events: Events | None = None  # default: kept in memory (adapters.events.MemoryEvents)
     definitions: DefinitionCache = field(init=False)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000
@@ -64,6 +66,10 @@ class Services:
             from podium.adapters.timers import QueueTimers  # the adapter of the default
 
             self.timers = QueueTimers(self.work_queue, self.event_queue, self.clock)
+        if self.events is None:
+            from podium.adapters.events import MemoryEvents
+
+            self.events = MemoryEvents()
 
     def at(self, message: messages.Message, due_ms: int, *, queue: str) -> None:
         """Deliver ``message`` at ``due_ms`` (late or twice is harmless)."""

@@ -10,6 +10,7 @@ events bus add their follow-ups here.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.records import RunRecord
@@ -28,10 +29,34 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
     if not run.status.terminal or run.settled:
         return
     release_slot(ctx, run)
+    assert ctx.events is not None
+    ctx.events.publish([run_status_event(run)])
     try:
         ctx.store.settle_run(run.run_id)
     except RunConflict:  # pragma: no cover - the run is terminal: cannot happen
         log.warning("settle of %s refused", run.run_id)
+
+
+RUN_STATUS_CHANGE = "Podium Run Status Change"
+
+
+def run_status_event(run: RunRecord) -> dict[str, Any]:
+    """The event users route alerts from (docs/events.md)."""
+    return {
+        "detail-type": RUN_STATUS_CHANGE,
+        "detail": {
+            "run_id": run.run_id,
+            "workflow": run.workflow,
+            "version": run.version,
+            "status": run.status.value,
+            "error": run.error,
+            "reason": run.reason,
+            "trigger": run.trigger,
+            "created_at": run.created_at,
+            "started_at": run.started_at,
+            "ended_at": run.ended_at,
+        },
+    }
 
 
 def stop_run(ctx: Services, run_id: str, reason: str) -> RunRecord | None:

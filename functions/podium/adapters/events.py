@@ -1,0 +1,58 @@
+"""Events adapters: run status changes to an EventBridge bus, or kept in memory.
+
+Every event is ``source: podium``, ``detail-type: Podium Run Status Change`` with the
+run's id, workflow, version, status, error, trigger and times (docs/events.md). A
+replayed follow-up may publish the same change twice: EventBridge itself delivers at
+least once, so consumers de-duplicate on ``detail.run_id`` + ``detail.status``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+SOURCE = "podium"
+_BATCH = 10  # PutEvents takes at most 10 entries
+
+
+class EventBridgeEvents:
+    def __init__(self, client: Any, bus_name: str) -> None:
+        self._events = client
+        self._bus = bus_name
+
+    def publish(self, events: Sequence[Mapping[str, Any]]) -> None:
+        for start in range(0, len(events), _BATCH):
+            entries = [
+                {
+                    "Source": SOURCE,
+                    "DetailType": str(e["detail-type"]),
+                    "Detail": json.dumps(e["detail"], separators=(",", ":"), default=str),
+                    "EventBusName": self._bus,
+                }
+                for e in events[start : start + _BATCH]
+            ]
+            for _ in range(3):
+                resp = self._events.put_events(Entries=entries)
+                if not resp.get("FailedEntryCount"):
+                    break
+                entries = [
+                    entry
+                    for entry, result in zip(entries, resp["Entries"], strict=False)
+                    if "ErrorCode" in result
+                ]
+            else:
+                raise RuntimeError(f"EventBridge refused {len(entries)} events to {self._bus}")
+
+
+class MemoryEvents:
+    """Keeps what was published (the embedded runtime prints or inspects them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, events: Sequence[Mapping[str, Any]]) -> None:
+        with self._lock:
+            self.published.extend(dict(e) for e in events)

@@ -1,0 +1,53 @@
+"""Run status changes reach Podium's bus (EventBridge on moto), once per ended run, from
+the run_ended seam; a rule routes them like a user's alert rule would."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from podium.adapters.clock import ManualClock
+from podium.adapters.events import EventBridgeEvents, MemoryEvents
+from podium.local.runtime import LocalRuntime
+from podium.service.lifecycle import RUN_STATUS_CHANGE
+
+
+def test_ended_runs_publish_their_status_to_the_bus() -> None:
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        events = boto3.client("events", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        events.create_event_bus(Name="podium-bus")
+        url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(
+            Name="failed-runs",
+            EventBusName="podium-bus",
+            EventPattern=json.dumps(
+                {"source": ["podium"], "detail-type": [RUN_STATUS_CHANGE], "detail": {"status": ["FAILED"]}}
+            ),
+        )
+        events.put_targets(
+            Rule="failed-runs", EventBusName="podium-bus", Targets=[{"Id": "q", "Arn": arn}]
+        )
+        rt.services.events = EventBridgeEvents(events, "podium-bus")
+        ok = rt.run({"name": "fine", "steps": [{"id": "a", "type": "noop"}]})
+        bad = rt.run({"name": "broken", "steps": [{"id": "a", "type": "fail", "message": "no"}]})
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        details = [json.loads(m["Body"])["detail"] for m in got]
+    assert [(d["run_id"], d["status"], d["error"]) for d in details] == [
+        (bad.run.run_id, "FAILED", "a: no")
+    ]
+    assert ok.run.status.value == "SUCCEEDED"
+
+
+def test_each_ended_run_is_published_once_locally() -> None:
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        view = rt.run({"name": "one", "steps": [{"id": "a", "type": "noop"}]})
+        assert isinstance(rt.services.events, MemoryEvents)
+        published = rt.services.events.published
+    assert [(e["detail"]["run_id"], e["detail"]["status"]) for e in published] == [
+        (view.run.run_id, "SUCCEEDED")
+    ]
