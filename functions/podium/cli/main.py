@@ -178,7 +178,15 @@ def run(
             if as_json:
                 rt.pump(run_id=started.run_id)
             else:
-                with Live(console=errors, transient=True, refresh_per_second=8) as live:
+                # No redirection: a step's prints go to its log (local/capture.py), not
+                # above the live display.
+                with Live(
+                    console=errors,
+                    transient=True,
+                    refresh_per_second=8,
+                    redirect_stdout=False,
+                    redirect_stderr=False,
+                ) as live:
                     rt.pump(
                         run_id=started.run_id,
                         on_progress=lambda v: live.update(render.progress(v, rt.clock.now_ms())),
