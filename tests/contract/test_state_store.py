@@ -238,3 +238,35 @@ def test_timed_out_flag(store: StateStore) -> None:
     store.mark_run_failing("r12", "s: slow", timed_out=True)
     run = store.get_run("r12")
     assert run.timed_out and not run.failing and run.error == "s: slow"
+
+
+def test_run_identity_round_trips(store: StateStore) -> None:
+    from dataclasses import replace
+
+    from podium.core.engine.identity import child_run_id
+
+    parent = a_run("p1")
+    store.create_run(parent)
+    child = replace(
+        a_run(child_run_id("p1", "per_day", 3)),
+        root="p1",
+        parent_run="p1",
+        parent_step="per_day",
+        parent_index=3,
+        depth=1,
+        logical_date="2026-01-03",
+        restart_of="p0",
+    )
+    store.create_run(child)
+    got = store.get_run("p1.per_day.3")
+    assert (got.root, got.parent_run, got.parent_step, got.parent_index) == (
+        "p1",
+        "p1",
+        "per_day",
+        3,
+    )
+    assert (got.depth, got.logical_date, got.restart_of) == (1, "2026-01-03", "p0")
+    top = store.get_run("p1")
+    assert (top.root, top.parent_run, top.depth, top.logical_date) == (None, None, 0, None)
+    with pytest.raises(RunConflict):
+        store.create_run(child)  # a replayed launch creates nothing twice

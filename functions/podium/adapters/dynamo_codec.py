@@ -41,6 +41,13 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "params": ("prm", "J"),
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
+    "root": ("rt", "S"),
+    "parent_run": ("pr", "S"),
+    "parent_step": ("ps", "S"),
+    "parent_index": ("pi", "N"),
+    "depth": ("dp", "N"),
+    "logical_date": ("ld", "S"),
+    "restart_of": ("ro", "S"),
     "reason": ("rs", "S"),
     "status": ("st", "S"),
     "started_at": ("sa", "N"),
@@ -173,10 +180,13 @@ def run_to_item(run: RunRecord) -> Item:
             "gsi1sk": {"S": f"{run.created_at:013d}#{run.run_id}"},
         }
     )
+    if run.depth:
+        item["dp"] = {"N": str(run.depth)}
     if not run.status.terminal:
         item["gsi2pk"] = {"S": ACTIVE_PK}
         item["gsi2sk"] = {"S": run.run_id}
-    for field in ("started_at", "ended_at", "error", "reason"):
+    identity = ("root", "parent_run", "parent_step", "parent_index", "logical_date", "restart_of")
+    for field in ("started_at", "ended_at", "error", "reason", *identity):
         value = getattr(run, field)
         if value is not None:
             attr, kind = RUN_FIELDS[field]
@@ -200,6 +210,13 @@ def run_from_item(item: Item) -> RunRecord:
         error=item["er"]["S"] if "er" in item else None,
         trigger=item["trg"]["S"],
         reason=item["rs"]["S"] if "rs" in item else None,
+        root=item["rt"]["S"] if "rt" in item else None,
+        parent_run=item["pr"]["S"] if "pr" in item else None,
+        parent_step=item["ps"]["S"] if "ps" in item else None,
+        parent_index=int(item["pi"]["N"]) if "pi" in item else None,
+        depth=int(item["dp"]["N"]) if "dp" in item else 0,
+        logical_date=item["ld"]["S"] if "ld" in item else None,
+        restart_of=item["ro"]["S"] if "ro" in item else None,
         # Terminal and out of the active index: every follow-up was done.
         settled=RunStatus(item["st"]["S"]).terminal and "gsi2pk" not in item,
     )

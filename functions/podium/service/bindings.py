@@ -25,7 +25,7 @@ def run_binding(run: RunRecord) -> dict[str, Any]:
         "workflow": run.workflow,
         "version": run.version,
         "start_time": start,
-        "logical_date": start.date().isoformat(),
+        "logical_date": run.logical_date or start.date().isoformat(),
     }
 
 

@@ -17,7 +17,7 @@ from podium.service import messages
 from podium.service.admission import admit_next, admit_run, waiting_reason
 from podium.service.bindings import run_binding
 from podium.service.context import Services
-from podium.service.lifecycle import supersede
+from podium.service.lifecycle import run_ended, supersede
 
 MAX_PARAMS_BYTES = 32 * 1024
 
@@ -30,6 +30,8 @@ def start_run(
     version: int | None = None,
     trigger: str = "api",
     run_id: str | None = None,
+    logical_date: str | None = None,
+    restart_of: str | None = None,
 ) -> RunRecord:
     """Create the run under its workflow's run strategy (queued, started or discarded);
     once it holds a slot, the advance handler starts its roots.
@@ -50,6 +52,8 @@ def start_run(
         started_at=now,
         sinks_total=len(compiled.graph.sinks),
         trigger=trigger,
+        logical_date=logical_date,
+        restart_of=restart_of,
     )
     evaluated = compiled.expressions.evaluate_params(literal, run_binding(run))
     run = replace(run, params=check_evaluated(compiled.definition, evaluated))
@@ -79,6 +83,8 @@ def start_run(
             ctx.event_queue.send(messages.encode(messages.Start(current.run_id)))
         elif current.status is RunStatus.QUEUED:
             _admit_queued(ctx, compiled.definition, workflow)
+        else:
+            run_ended(ctx, current)  # ended, but maybe not settled: redo its follow-ups
         return ctx.store.get_run(current.run_id)
     if admitted.status is RunStatus.QUEUED:
         _admit_queued(ctx, compiled.definition, workflow)

@@ -39,6 +39,15 @@ class RunRecord:
     error: str | None = None
     trigger: str = "api"
     reason: str | None = None  # why a run was discarded or stopped
+    # Identity (core/engine/identity.py): a child run (a loop iteration, a subworkflow)
+    # names its parent step; the root is the top run of the tree (None: itself).
+    root: str | None = None
+    parent_run: str | None = None
+    parent_step: str | None = None
+    parent_index: int | None = None
+    depth: int = 0
+    logical_date: str | None = None  # the date the run is for (a schedule's, a backfill's)
+    restart_of: str | None = None  # the run this one restarts
     # A terminal run whose follow-ups (slot, permits, next queued run) are all done. Until
     # then it stays in the store's active index, so the sweeper redoes what a crash lost.
     settled: bool = False
