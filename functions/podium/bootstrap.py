@@ -129,6 +129,7 @@ def from_environment(env: Any) -> Services:
     return Services(
         timers=_timers(env, work_queue, event_queue, clock),
         events=_events(env),
+        payloads=_payloads(env),
         metrics=PowertoolsMetrics(
             env.get("POWERTOOLS_METRICS_NAMESPACE", "Podium"),
             env.get("POWERTOOLS_SERVICE_NAME", "podium"),
@@ -140,6 +141,20 @@ def from_environment(env: Any) -> Services:
         clock=clock,
         ids=UlidGenerator(clock),
     )
+
+
+def _payloads(env: Any) -> Any:
+    from podium.adapters.payloads import MemoryPayloads, S3Payloads
+
+    bucket = env.get("PODIUM_PAYLOAD_BUCKET", "").strip()
+    if not bucket:
+        return MemoryPayloads()
+    import boto3
+
+    client = boto3.client(
+        "s3", region_name=env.get("AWS_REGION"), endpoint_url=env.get("PODIUM_AWS_ENDPOINT_URL")
+    )
+    return S3Payloads(client, bucket)
 
 
 def _events(env: Any) -> Any:

@@ -15,11 +15,11 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from podium.core.engine.outputs import MAX_OUTPUT_BYTES
 from podium.core.engine.step_error import PLATFORM_ERROR, TIMEOUT
 from podium.core.errors import NonRetryable
 from podium.core.ports import Invocation, InvocationResult
 
-MAX_OUTPUT_BYTES = 256 * 1024
 MAX_OUTPUT_DEPTH = 64
 OUTPUT_ERROR = "Podium.OutputError"
 
@@ -56,7 +56,7 @@ def checked_output(output: Any) -> InvocationResult:
         return _bad_output(f"output is not JSON-serializable: {exc}{detail}")
     if len(text) > MAX_OUTPUT_BYTES:
         return _bad_output(
-            f"output is {len(text)} bytes; the limit is {MAX_OUTPUT_BYTES}: write large"
+            f"output is {len(text):,} bytes; the limit is {MAX_OUTPUT_BYTES:,}: write large"
             " results to S3 and return the key"
         )
     return InvocationResult(True, output=json.loads(text))

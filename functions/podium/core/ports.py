@@ -275,6 +275,20 @@ class Timers(Protocol):
         ...
 
 
+class Payloads(Protocol):
+    """Values too big for a state item (step outputs over a few KB), stored once and
+    referenced from the item: S3 when deployed, files in the local home."""
+
+    def put(self, key: str, data: bytes) -> str:
+        """Store ``data`` under ``key`` (overwriting: keys name what they hold); returns
+        the reference to keep."""
+        ...
+
+    def get(self, ref: str) -> bytes:
+        """Raises a NotFound error when the object is gone."""
+        ...
+
+
 class Events(Protocol):
     """Status changes for users to route (an EventBridge bus; kept in memory locally).
     Each event is ``{"detail-type": ..., "detail": {...}}``; delivery is at least once."""

@@ -6,11 +6,13 @@ condition on the step that just ended costs no read at all.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from podium.core.engine.outputs import REF_KEY, is_ref
 from podium.core.engine.records import RunRecord
 from podium.core.expr import ExpressionError
 from podium.service.context import CompiledWorkflow, Services
@@ -43,10 +45,18 @@ def bindings_for(
             continue
         record = ctx.store.get_step(run.run_id, sid)
         outputs[sid] = {
-            "output": record.output if record else None,
+            "output": resolve_output(ctx, record.output) if record else None,
             "params": (record.params if record else None) or {},
         }
     return {"params": run.params, "run": run_binding(run), "steps": outputs}
+
+
+def resolve_output(ctx: Services, stored: Any) -> Any:
+    """A step's output as the step returned it: a payload reference is read back."""
+    if not is_ref(stored):
+        return stored
+    assert ctx.payloads is not None
+    return json.loads(ctx.payloads.get(stored[REF_KEY]))
 
 
 class EdgeConditions:
@@ -58,7 +68,9 @@ class EdgeConditions:
         self._ctx, self._run, self._compiled = ctx, run, compiled
         self._step, self._output = step, output
         # The output at hand saves a read; a step with params is read (they are stored).
-        self._output_known = output is not None and not compiled.step(step).params
+        self._output_known = (
+            output is not None and not is_ref(output) and not compiled.step(step).params
+        )
         self.failed = False
 
     def of(self, succ: str) -> bool | None:

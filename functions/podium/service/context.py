@@ -16,6 +16,7 @@ from podium.core.ports import (
     IdGenerator,
     MessageQueue,
     Metrics,
+    Payloads,
     StateStore,
     Timers,
 )
@@ -54,6 +55,7 @@ class Services:
     metrics: Metrics = field(default_factory=lambda: _null_metrics())
     timers: Timers | None = None  # default: SQS delays only (adapters.timers.QueueTimers)
     events: Events | None = None  # default: kept in memory (adapters.events.MemoryEvents)
+    payloads: Payloads | None = None  # default: in memory (adapters.payloads.MemoryPayloads)
     definitions: DefinitionCache = field(init=False)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000
@@ -66,6 +68,10 @@ class Services:
             from podium.adapters.timers import QueueTimers  # the adapter of the default
 
             self.timers = QueueTimers(self.work_queue, self.event_queue, self.clock)
+        if self.payloads is None:
+            from podium.adapters.payloads import MemoryPayloads
+
+            self.payloads = MemoryPayloads()
         if self.events is None:
             from podium.adapters.events import MemoryEvents
 

@@ -7,6 +7,7 @@ with a write that expects ``RUNNING`` at that attempt, then the graph moves forw
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from podium.core.dsl.models import FailureMode
 from podium.core.engine.decide import failed_status, fails_run
 from podium.core.engine.errors import StepConflict
+from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.retry import plan_retry
@@ -292,7 +294,8 @@ def finish_attempt(
         base["params"] = params  # readable downstream as steps.<id>.params
 
     if isinstance(outcome, Done):
-        changes = {**base, "output": outcome.output, "error": None, "error_type": None}
+        stored = _stored_output(ctx, run.run_id, step, attempt, outcome.output)
+        changes = {**base, "output": stored, "error": None, "error_type": None}
         ended = _end_attempt(ctx, run, step, attempt, StepStatus.SUCCEEDED, changes)
         if ended is None:
             return None
@@ -333,6 +336,18 @@ def finish_attempt(
     _record_error(ctx, run, step, attempt, now, error, "failed")
     release_all(ctx, run, step)
     return _continue(ctx, *_after_step_failed(ctx, run, step, status, error.summary()))
+
+
+def _stored_output(ctx: Services, run_id: str, step: str, attempt: int, output: Any) -> Any:
+    """Small outputs stay in the step item; a big one is written once to Payloads and
+    the item keeps its reference (readers resolve it: service.bindings)."""
+    if output is None:
+        return None
+    data = json.dumps(output, separators=(",", ":")).encode()
+    if len(data) <= INLINE_OUTPUT_BYTES:
+        return output
+    assert ctx.payloads is not None
+    return ref_of(ctx.payloads.put(output_key(run_id, step, attempt), data), len(data))
 
 
 def _after_step_failed(

@@ -1,0 +1,61 @@
+"""Outputs over a few KB go to Payloads once and the step item keeps a reference that
+downstream expressions and payloads read through; past 10 MB the attempt fails clearly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.adapters.clock import ManualClock
+from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, is_ref
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.local.runtime import LocalRuntime
+
+HERE = "tests.unit.test_large_outputs"
+
+
+def big(event: dict[str, Any]) -> dict[str, Any]:
+    return {"rows": list(range(20_000)), "name": "big"}
+
+
+def too_big(event: dict[str, Any]) -> str:
+    return "x" * (11 * 1024 * 1024)
+
+
+def count(event: dict[str, Any]) -> int:
+    return int(event["payload"]["n"])
+
+
+def test_a_large_output_is_stored_by_reference_and_read_downstream() -> None:
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        view = rt.run(
+            {
+                "name": "large",
+                "steps": [
+                    {"id": "a", "type": "lambda", "function": f"{HERE}:big"},
+                    {
+                        "id": "b",
+                        "type": "lambda",
+                        "function": f"{HERE}:count",
+                        "depends_on": [{"step": "a", "when": "size(steps.a.output.rows) > 100"}],
+                        "payload": {"n": "${size(steps.a.output.rows)}"},
+                    },
+                ],
+            }
+        )
+    steps = {s.step: s for s in view.steps}
+    assert view.run.status is RunStatus.SUCCEEDED
+    assert is_ref(steps["a"].output) and steps["a"].output["bytes"] > INLINE_OUTPUT_BYTES
+    assert steps["b"].output == 20_000
+
+
+def test_an_output_over_the_limit_fails_without_retry() -> None:
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        view = rt.run(
+            {
+                "name": "huge",
+                "steps": [{"id": "a", "type": "lambda", "function": f"{HERE}:too_big", "retries": 2}],
+            }
+        )
+    step = view.steps[0]
+    assert step.status is StepStatus.FAILED and step.attempt == 1
+    assert step.error is not None and "10,485,760" in step.error
