@@ -266,3 +266,16 @@ def test_bug6_memory_permits_let_a_woken_waiter_claim_with_others_queued(rt: Loc
     run = rt.start_run("queued")
     rt.pump()
     assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
+
+
+def test_a_sleep_whose_timer_was_lost_in_a_crash_resumes_on_redelivery(rt: LocalRuntime) -> None:
+    """The worker died after claiming a sleep and before scheduling its timer: the
+    redelivered message schedules it again (no sweeper needed)."""
+    rt.push({"name": "nap", "steps": [{"id": "a", "type": "sleep", "seconds": 30}]})
+    crash = crash_on(
+        rt, lambda n, a, k: n == "transition_step" and k.get("to") is StepStatus.RUNNING
+    )
+    run = rt.start_run("nap")
+    rt.pump()
+    assert crash.fired
+    assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED

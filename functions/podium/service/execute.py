@@ -147,6 +147,23 @@ def _claim_with_permits(
     return None
 
 
+def _resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+    """The message that claimed a waiting attempt came back: its worker may have died
+    before setting the attempt's timers. Ask the runtime again (a sleep re-schedules its
+    timer; a duplicate timer is harmless). A synchronous attempt is left alone: its
+    worker may still be running it, and it must not run twice (its lease covers it)."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    runtime = runtime_for(spec)
+    if runtime.synchronous:
+        return
+    started = record.started_at if record.started_at is not None else ctx.now()
+    attempt = _with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
+    if spec.timeout is not None:
+        deadline = messages.Done(run.run_id, record.step, record.attempt, messages.DEADLINE_EVENT)
+        ctx.at(deadline, deadline_of(attempt), queue="events")
+    apply_result(ctx, attempt, runtime.poll(ctx, attempt), record.retry_counts)
+
+
 def _drop_stale_holds(ctx: Services, record: StepRecord, needs: tuple[PermitNeed, ...]) -> bool:
     """A step that is not RUNNING holds no permit; a hold of its own that is still there
     was left by its previous attempt, whose release a crash lost. Give it back, so the
@@ -174,6 +191,8 @@ def _after_lost_claim(
     elif current.status is StepStatus.RETRY_WAIT and current.attempt == msg.attempt:
         # This attempt's failure was recorded, then the worker died: redo its follow-ups.
         _after_retry_wait(ctx, run, current)
+    elif current.status is StepStatus.RUNNING and current.attempt == msg.attempt:
+        _resume_waiting(ctx, run, current)
 
 
 def release_claim(ctx: Services, claimed: Claimed) -> None:
