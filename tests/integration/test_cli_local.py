@@ -222,6 +222,16 @@ def test_step_output_goes_to_its_log_not_to_stdout(home: Path, tmp_path: Path) -
     assert "Traceback (most recent call last)" in shown.stdout  # under the failed attempt
     assert f"podium runs logs {run_id}" in shown.stdout
 
+    bad = podium(home, "runs", "show", run_id, "--step", "bad", cwd=ROOT)
+    assert bad.returncode == 1 and "traceback of attempt 1" in bad.stdout
+    good = podium(home, "runs", "show", run_id, "--step", "a", "--json", cwd=ROOT)
+    assert good.returncode == 0
+    detail = json.loads(good.stdout)
+    assert detail["step"]["output"] == {"ok": True}
+    assert [a["attempt"] for a in detail["attempts"]] == [1]
+    assert {e["stream"] for e in detail["logs"]} == {"stdout", "stderr"}
+    assert podium(home, "runs", "show", run_id, "--step", "nope", cwd=ROOT).returncode == 1
+
 
 def test_logs_of_a_deployed_stack_are_not_read_yet(tmp_path: Path) -> None:
     result = runner.invoke(app, ["runs", "logs", "r1", "--endpoint", "http://127.0.0.1:9"])

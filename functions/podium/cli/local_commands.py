@@ -230,6 +230,86 @@ def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
     raise typer.Exit(1 if RunStatus(body["run"]["status"]) in FAILED_RUN else 0)
 
 
+def show_step(home_dir: Path | None, run_id: str, step: str, as_json: bool) -> None:
+    """One step in detail: every attempt, the error with its traceback, the whole output
+    and what it printed. Exit code 1 when the step failed."""
+    from rich.json import JSON
+    from rich.table import Table
+
+    from podium.cli.render import _ms
+    from podium.cli.timeline import attempts_of
+
+    with Home(home_dir) as home:
+        body = _open_run(home, run_id)
+        entries = home.logs.read(run_id, step)
+    view = next((s for s in body.get("steps") or [] if s.get("step") == step), None)
+    if view is None:
+        _err().print(Text(f"run {run_id} has no step '{step}' (yet)", style="bold red"))
+        raise typer.Exit(1)
+    attempts = [a.view() for a in attempts_of(body) if a.step == step]
+    logs: list[dict[str, Any]] = [
+        {"attempt": e.attempt, "stream": e.stream, "at": e.at, "text": e.text} for e in entries
+    ]
+    failed = str(view.get("status")) in ("FAILED", "TIMED_OUT", "STOPPED")
+    if as_json:
+        _print_json({"run": body["run"], "step": view, "attempts": attempts, "logs": logs})
+        raise typer.Exit(1 if failed else 0)
+    out = _out()
+    run = body["run"]
+    out.print(
+        Text.assemble(
+            (f"{step}", "bold"),
+            f" · run {run_id} of {run.get('workflow')} v{run.get('version')} · ",
+            (str(view.get("status")), "red" if failed else "green"),
+        ),
+        highlight=False,
+    )
+    if view.get("reason"):
+        out.print(Text(f"reason: {view['reason']}", style="dim"), highlight=False)
+    table = Table(title="attempts", title_justify="left")
+    for col in ("#", "status", "queued", "started (UTC)", "took", "error"):
+        table.add_column(col, no_wrap=col != "error", overflow="fold")
+    for a in attempts:
+        queued = (
+            a["started_at"] - a["queued_at"]
+            if a["started_at"] is not None and a["queued_at"] is not None
+            else None
+        )
+        took = (
+            a["ended_at"] - a["started_at"]
+            if a["ended_at"] is not None and a["started_at"] is not None
+            else None
+        )
+        table.add_row(
+            str(a["attempt"]),
+            str(a["status"]),
+            _ms(queued),
+            timestamp(a["started_at"]),
+            _ms(took),
+            a["error"] or "",
+        )
+    out.print(table)
+    for e in logs:
+        if e["stream"] == "traceback":
+            out.print(Text(f"traceback of attempt {e['attempt']}:", style="bold red"))
+            out.print(Text(e["text"].rstrip("\n"), style="dim"), highlight=False, markup=False)
+    if view.get("output") is not None:
+        out.print(Text("output:", style="bold"))
+        output = view["output"]
+        if isinstance(output, str):
+            out.print(Text(output), highlight=False, markup=False)
+        else:
+            out.print(JSON.from_data(output, default=str))
+    printed = sorted({e["stream"] for e in logs} & {"stdout", "stderr"})
+    if printed:
+        out.print(
+            Text(f"it printed to {' and '.join(printed)}: podium runs logs {run_id} {step}"),
+            style="dim",
+            highlight=False,
+        )
+    raise typer.Exit(1 if failed else 0)
+
+
 def _print_problems(
     out: Console, body: dict[str, Any], traces: dict[tuple[str, int], str] | None = None
 ) -> None:

@@ -323,6 +323,10 @@ def _filtered(body: Any, status: list[str] | None, since: str | None) -> Any:
 @runs_app.command("show")
 def show_run(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
+    step: Annotated[
+        str | None,
+        typer.Option("--step", help="One step in detail: attempts, error, output (local)."),
+    ] = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
     stack: StackOption = None,
@@ -337,8 +341,13 @@ def show_run(
     if _is_local(home, stack, endpoint, profile):
         from podium.cli import local_commands
 
+        if step is not None:
+            local_commands.show_step(home, run_id, step, as_json)
         local_commands.show_run(home, run_id, as_json)
         return
+    if step is not None:
+        _err().print(Text("--step reads the local home only for now", style="yellow"))
+        raise typer.Exit(2)
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with _reporting(run_id):
         body = target.connect().get(f"/runs/{quote(run_id)}")
