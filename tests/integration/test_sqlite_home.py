@@ -348,3 +348,48 @@ def test_two_cli_runs_at_once_on_one_home(tmp_path: Path) -> None:
         body = json.loads(out)
         assert body["run"]["status"] == "SUCCEEDED"
         assert [s["status"] for s in body["steps"]] == ["SUCCEEDED"] * 4
+
+
+def test_prints_of_concurrent_attempts_land_in_their_own_logs(tmp_path: Path) -> None:
+    import sys
+
+    from podium.adapters.sqlite.logs import SqliteLogs
+    from podium.core.ports import Invocation, InvocationResult
+    from podium.local import capture
+
+    class Chatty:
+        def invoke(self, invocation: Invocation) -> InvocationResult:
+            for i in range(50):
+                print(f"{invocation.idempotency_key} line {i}")
+            print("warn", file=sys.stderr)
+            return InvocationResult(True, output=None)
+
+    db = Database(tmp_path / "podium.db")
+    logs = SqliteLogs(db)
+    runner = capture.CapturingRunner(Chatty(), logs, ManualClock())
+    capture.install()
+    try:
+        threads = [
+            threading.Thread(
+                target=runner.invoke, args=(Invocation("f", {}, f"r1/load/{i}/x/{n}"),)
+            )
+            for i, n in ((0, 1), (1, 1), (2, 3))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        capture.uninstall()
+    entries = logs.read("r1")
+    assert {(e.step, e.attempt, e.stream) for e in entries} == {
+        (f"load/{i}/x", n, stream)
+        for i, n in ((0, 1), (1, 1), (2, 3))
+        for stream in ("stdout", "stderr")
+    }
+    for e in entries:
+        if e.stream == "stdout":
+            lines = e.text.splitlines()
+            assert lines == [f"r1/{e.step}/{e.attempt} line {i}" for i in range(50)]
+    assert not isinstance(sys.stdout, capture._Router)  # put back
+    db.close()
