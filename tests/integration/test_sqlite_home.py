@@ -303,6 +303,7 @@ def test_the_work_of_a_dead_process_is_adopted(tmp_path: Path) -> None:
     with LocalRuntime(clock=ManualClock(), store="sqlite", home=home) as rt:
         rt.pump()
         assert rt.describe(run_id).run.status is RunStatus.SUCCEEDED
+        assert isinstance(rt.store, SqliteStateStore)
         with rt.store.db.query() as conn:
             assert conn.execute("SELECT COUNT(*) FROM owners").fetchone()[0] == 1  # only us
 
