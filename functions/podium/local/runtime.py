@@ -162,7 +162,7 @@ class LocalRuntime:
             runner = CapturingRunner(runner, self.logs, clock)
         timers = None
         if isinstance(self.work_queue, SqliteQueue) and isinstance(self.event_queue, SqliteQueue):
-            timers = SqliteTimers(self.work_queue, self.event_queue)
+            timers = SqliteTimers(self.work_queue, self.event_queue, clock)
         self.services = Services(
             store=self.store,
             work_queue=self.work_queue,
