@@ -51,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         rate = report.seeds / report.seconds if report.seconds else 0.0
         print(f"{report.seeds} seeds in {report.seconds:.1f} s ({rate:.0f}/s)", file=sys.stderr)
         for result in report.results[:20]:
-            print(f"seed {result.seed} ({result.shape}):", file=sys.stderr)
+            print(
+                f"seed {result.seed} ({result.shape}; replay: --explain {result.seed}"
+                f" --shapes {result.shape}):",
+                file=sys.stderr,
+            )
             for line in result.verdict.details[:5]:
                 print(f"  {line}", file=sys.stderr)
     return 1 if report.failing_seeds else 0

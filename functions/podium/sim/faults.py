@@ -37,6 +37,7 @@ class Livelock(BaseException):
 
 
 INJECTED: tuple[type[BaseException], ...] = (SimCrash, Throttled, LostReply)
+INJECTED_NAMES = tuple(cls.__name__ for cls in INJECTED)
 
 # Sub-views of the store: wrapped, and their creation is no fault point.
 VIEWS = frozenset({"run_slots", "permits"})

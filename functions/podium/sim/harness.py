@@ -16,6 +16,7 @@ queue's dead-letter list.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import json
@@ -37,7 +38,15 @@ from podium.service.execute import perform
 from podium.service.runs import start_run
 from podium.service.sweep import sweep
 from podium.service.workflows import push_workflow
-from podium.sim.faults import INJECTED, FaultProxy, FaultRates, Livelock, SimCrash, is_read
+from podium.sim.faults import (
+    INJECTED,
+    INJECTED_NAMES,
+    FaultProxy,
+    FaultRates,
+    Livelock,
+    SimCrash,
+    is_read,
+)
 from podium.sim.shapes import FAIL_FIRST, ROWS, Shape
 
 MAX_RECEIVES = 5  # as the deployed queues (infra/podium_cdk/queues.py)
@@ -286,6 +295,7 @@ class World:
         self.slot_limits: dict[str, int] = {}  # workflow -> run limit
         self.mps: dict[str, int] = {}  # workflow -> max_parallel_steps
         self._in_check = False
+        self.redriven: list[str] = []  # dead letters put back by the operator's redrive
 
     # ------------------------------------------------------------ fault points
 
@@ -579,7 +589,8 @@ class World:
         self.finish_all()
         services = self.ctx
         quiet = 0
-        for _ in range(40):
+        for _ in range(60):
+            self.redrive_dead_letters()
             before = (self.writes, self.work.sent, self.event.sent)
             if not self.drain():
                 self.obs.hot_loops.append(f"queues did not drain in {MAX_DRAIN} deliveries")
@@ -591,9 +602,36 @@ class World:
                 return
             after = (self.writes, self.work.sent, self.event.sent)
             quiet = quiet + 1 if after == before else 0
-            if quiet >= 2:
+            if quiet >= 2 and self.clock.now_ms() > self.horizon():
                 return
-        self.obs.unsettled.append("still changing after 40 sweep rounds")
+        self.obs.unsettled.append("still changing after 60 sweep rounds")
+
+    def redrive_dead_letters(self) -> None:
+        """The operator's redrive (the DLQ alarm's runbook): a message that died only of
+        injected faults goes back to its queue. Others stay (``dlq_unexplained``)."""
+        for queue in self.queues.values():
+            keep = []
+            for msg in queue.dead:
+                if msg.failures and all(f.startswith(INJECTED_NAMES) for f in msg.failures):
+                    self.log(f"REDRIVE {queue.name} {msg.body} from the DLQ")
+                    self.redriven.append(msg.body)
+                    msg.receives = 0
+                    msg.visible_at = self.clock.now_ms()
+                    queue.messages[msg.seq] = msg
+                else:
+                    keep.append(msg)
+            queue.dead = keep
+
+    def horizon(self) -> int:
+        """The latest lease or due time anything in the store still waits for."""
+        latest = 0
+        for run_id in self.run_ids.values():
+            for s in self.inner_store.list_steps(run_id):
+                latest = max(latest, _latest_time(s))
+        permits = self.inner_store.permits()
+        for key in self.limits:
+            latest = max(latest, *permits.state(key).holders.values(), 0)
+        return latest + self.ctx.stale_ready_ms
 
     # ------------------------------------------------------------ results
 
@@ -612,6 +650,17 @@ class World:
             steps = {s.step: s for s in self.inner_store.list_steps(rid)}
             out.append(RunOutcome(i, run, steps))
         return out
+
+
+def _latest_time(step: StepRecord) -> int:
+    """The latest time a step item names (a lease, a retry's due time, a deadline...),
+    read generically so fields the engine adds later count too."""
+    latest = 0
+    for f in dataclasses.fields(step):
+        value = getattr(step, f.name)
+        if isinstance(value, int) and f.name.endswith(("_at", "_until", "deadline")):
+            latest = max(latest, value)
+    return latest
 
 
 def _short(body: str) -> str:

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.sim.faults import INJECTED_NAMES
 from podium.sim.harness import RunOutcome, World
 from podium.sim.shapes import Shape
 
@@ -39,7 +40,6 @@ INVARIANTS = (
 )
 
 _OLDER_LAST_ONLY = {RunStatus.SUCCEEDED, RunStatus.STOPPED, RunStatus.DISCARDED}
-_INJECTED_NAMES = ("SimCrash", "Throttled", "LostReply")
 
 
 @dataclass
@@ -106,7 +106,7 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
     _check_expected(shape, outcomes, verdict, label)
     for queue in world.queues.values():
         for msg in queue.dead:
-            if not msg.failures or not all(f.startswith(_INJECTED_NAMES) for f in msg.failures):
+            if not msg.failures or not all(f.startswith(INJECTED_NAMES) for f in msg.failures):
                 verdict.add(
                     "dlq_unexplained", f"{label}: {queue.name} {msg.body} after {msg.failures}"
                 )

@@ -81,6 +81,14 @@ class Simulator:
         return SeedResult(seed, shape.name, verdict, world.trace)
 
 
+def run_case(shape: str, seed: int, store: str = "memory") -> SeedResult:
+    """One (shape, seed): the world depends on nothing else, so a case found in a bulk
+    run with any mix replays alone."""
+    factory = factory_for(store)
+    with factory.session():
+        return Simulator(factory, (shape,)).run_seed(seed)
+
+
 def simulate(seeds: range, store: str = "memory", mix: tuple[str, ...] = DEFAULT_MIX) -> Report:
     report = Report()
     started = time.perf_counter()

@@ -1,0 +1,62 @@
+"""Seeds of the simulation that once failed, kept forever (podium.sim).
+
+Each case is a (shape, seed): the simulated world depends on nothing else, so it replays
+alone (``scripts/simulate --explain SEED --shapes SHAPE`` prints its interleaving). A case
+of a bug still open is ``xfail(strict=True)``: the suite stays green, and the mark must
+go when the fix lands (the case then passes and strict xfail fails the run).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from podium.sim.simulate import run_case
+
+OPEN = pytest.mark.xfail  # with strict=True below
+
+# (shape, seed, what it found). Fixed bugs: issue 8's list, found on 1d7a6c7.
+FIXED = [
+    ("diamond", 66, "bug 1: run slot leaked after a crash between the run's end and the release"),
+    ("max_parallel", 193, "bug 2: permit leaked after a crash between a step's end and release"),
+    ("long_retry", 161, "bug 3: a 3,600 s retry delay re-driven by the sweeper after 360 s"),
+    ("key_limit", 30, "bug 4: hot loop after a crash between RETRY_WAIT and permit release"),
+    ("last_only", 107, "bug 5: an older start's supersede pass discarded the newest run"),
+    ("max_parallel", 47, "bug 6: memory permits: a woken waiter refused forever (hot loop)"),
+    ("fail_sibling", 6, "bug 7: fail_after_running skipped a ready sibling (message order)"),
+]
+
+STILL_OPEN = [
+    (
+        "fail_sibling",
+        480,
+        "run SUCCEEDED with a FAILED step: the failing step's end write happened, its"
+        " mark_run_failing was throttled (process died), and the sweeper completed the run"
+        " from the sink counts before the message was redelivered",
+    ),
+    (
+        "key_limit",
+        734,
+        "permit leak after the run ended: a crash between k1's end write and its permit"
+        " release; the run ended before the message came back, the replay returns early"
+        " for a terminal run, run_ended releases no step permits, and the sweeper reconciles"
+        " only keys named by RUNNING runs",
+    ),
+    ("max_parallel", 239, "permit leak after the run ended (run:<id> key), as key_limit/734"),
+    (
+        "last_only",
+        112,
+        "a STOPPED run keeps a RUNNING step forever: its worker died mid-attempt and the"
+        " sweeper never reclaims leases of ended runs (a permit it held would leak too)",
+    ),
+]
+
+CASES = [pytest.param(shape, seed, id=f"{shape}-{seed}") for shape, seed, _ in FIXED] + [
+    pytest.param(shape, seed, id=f"{shape}-{seed}", marks=OPEN(strict=True, reason=f"open: {why}"))
+    for shape, seed, why in STILL_OPEN
+]
+
+
+@pytest.mark.parametrize(("shape", "seed"), CASES)
+def test_seed_violates_nothing(shape: str, seed: int) -> None:
+    result = run_case(shape, seed)
+    assert result.verdict.ok, "\n".join(result.verdict.details)
