@@ -55,6 +55,8 @@ QUEUE_VISIBILITY_SECONDS = 960  # matches the work function's 15-minute timeout 
 ENGINE_ONLY_STEPS = frozenset({"noop", "fail", "sleep"})
 # User code faster than this per call is delivered in batches too, not a thread per call.
 FAST_CALL_MS = 1.0
+SLOW_CALL_MS = 50.0  # a first call this slow is not timed again: it gets threads at once
+PROBE_CALLS = 3
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -113,6 +115,7 @@ class LocalRuntime:
         self.owners: Owners | None = None
         self._run_versions: dict[str, tuple[str, int]] = {}
         self._cost: dict[str, float] = {}  # user code -> ms per delivery (moving average)
+        self._probes: dict[str, int] = {}  # user code -> calls timed alone
         # In-process moto is not safe with concurrent requests: deliveries take turns.
         self._serial: AbstractContextManager[Any] = (
             threading.Lock() if store == "moto" else nullcontext()
@@ -345,15 +348,37 @@ class LocalRuntime:
                     batch = self.work_queue.receive(room())
                     received += len(batch)
                     engine: list[LocalMessage] = []
+                    user: list[tuple[str, LocalMessage]] = []
                     for msg in batch:
                         code = self._user_code(msg.body)
-                        if code is None or self._cost.get(code, 1e9) < FAST_CALL_MS:
-                            engine.append(msg)  # engine work, or a function known to be quick
+                        if code is None:
+                            engine.append(msg)
                         else:
-                            inflight.add(pool.submit(self._timed, code, msg, context))
+                            user.append((code, msg))
                     if engine:
                         delivered += self._handle(
                             self.work_queue, work_handler.handler, engine, context
+                        )
+                    quick: list[tuple[str, LocalMessage]] = []
+                    for code, msg in user:
+                        cost = self._cost.get(code)
+                        if self._probing(code):
+                            delivered += self._probe(code, msg, context)  # timed alone
+                        elif cost is not None and cost < FAST_CALL_MS:
+                            quick.append((code, msg))
+                        else:
+                            inflight.add(
+                                pool.submit(
+                                    self._handle,
+                                    self.work_queue,
+                                    work_handler.handler,
+                                    [msg],
+                                    context,
+                                )
+                            )
+                    if quick:
+                        delivered += self._timed(
+                            [c for c, _ in quick], [m for _, m in quick], context
                         )
                 if inflight:
                     done, inflight = wait(
@@ -409,17 +434,36 @@ class LocalRuntime:
         except Exception:
             return "?"
 
-    def _timed(self, code: str, msg: LocalMessage, context: Any) -> int:
-        """Deliver one message on a worker thread, and learn how long its code takes: a
-        function that is always quick is then delivered in batches on the pump's thread
-        (a thread per call would cost more than the call)."""
+    def _probing(self, code: str) -> bool:
+        """Whether the next call of ``code`` is timed alone: its first calls (the first
+        one pays for imports), until one is quick, or at once when one is clearly slow."""
+        calls = self._probes.get(code, 0)
+        cost = self._cost.get(code)
+        if cost is not None and (cost < FAST_CALL_MS or cost > SLOW_CALL_MS):
+            return False
+        return calls < PROBE_CALLS
+
+    def _probe(self, code: str, msg: LocalMessage, context: Any) -> int:
         started = time.perf_counter()
         try:
             return self._handle(self.work_queue, work_handler.handler, [msg], context)
         finally:
             took = (time.perf_counter() - started) * 1000
-            old = self._cost.get(code)
-            self._cost[code] = took if old is None else 0.7 * old + 0.3 * took
+            self._probes[code] = self._probes.get(code, 0) + 1
+            self._cost[code] = min(took, self._cost.get(code, took))
+
+    def _timed(self, codes: list[str], batch: list[LocalMessage], context: Any) -> int:
+        """Deliver on the pump's thread, timing the user code: one that proves quick
+        (under FAST_CALL_MS a call) keeps being delivered here in batches, since a thread
+        per call would cost more than the call; a slow one gets worker threads."""
+        started = time.perf_counter()
+        try:
+            return self._handle(self.work_queue, work_handler.handler, batch, context)
+        finally:
+            took = (time.perf_counter() - started) * 1000 / len(batch)
+            for code in set(codes):
+                old = self._cost.get(code)
+                self._cost[code] = took if old is None else 0.7 * old + 0.3 * took
 
     def _keep_waiting(self, run_id: str | None) -> bool:
         """Nothing of ours is queued. In a home shared with other processes, adopt the
