@@ -194,10 +194,12 @@ def run(
         except KeyboardInterrupt:
             interrupted = True
         real_ms = int((time.monotonic() - began) * 1000)
+        # A large run's table is cut: its joins and sinks stay in it (with every failure).
+        shown = frozenset(s.id for s in defn.steps if len(s.dependency_ids) > 1) | _sinks(defn)
         view = rt.describe(started.run_id)
         logged = sorted({e.step for e in rt.logs.read(started.run_id)})
     if interrupted:
-        errors.print(render.summary(view, real_ms=real_ms if not real_time else None))
+        errors.print(render.summary(view, real_ms=real_ms if not real_time else None, always=shown))
         kept = (
             f"its state and queued steps are kept in {where / bootstrap.HOME_DB}: podium run"
             " (or podium dev) on this home resumes them"
@@ -209,7 +211,9 @@ def run(
     if as_json:
         sys.stdout.write(json.dumps(render.view_json(view), indent=2, default=str) + "\n")
     else:
-        console.print(render.summary(view, real_ms=real_ms if not real_time else None))
+        console.print(
+            render.summary(view, real_ms=real_ms if not real_time else None, always=shown)
+        )
         for s in view.steps:
             if s.step in _sinks(defn) and s.output is not None:
                 console.print(f"[bold]{s.step} output:[/bold]")

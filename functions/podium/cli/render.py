@@ -58,7 +58,8 @@ def progress(view: RunView, now: int | None = None) -> Text:
     return text
 
 
-def step_table(view: RunView) -> Table:
+def step_table(view: RunView, always: frozenset[str] = frozenset()) -> Table:
+    """``always``: step ids shown even when a large run's table is cut (joins, sinks)."""
     run = view.run
     table = Table(title=f"{run.workflow} v{run.version} · run {run.run_id}", title_justify="left")
     for col in ("step", "status", "attempts", "start", "duration", "error / reason"):
@@ -69,10 +70,17 @@ def step_table(view: RunView) -> Table:
     if len(rows) > MAX_TABLE_ROWS:
         # Large runs: show every step that needs attention, then a sample of the rest.
         attention = [
-            s for s in rows if s.status.failure or s.error or s.status is StepStatus.RETRY_WAIT
+            s
+            for s in rows
+            if s.status.failure
+            or s.error
+            or s.status is StepStatus.RETRY_WAIT
+            or s.step.split("/", 1)[0] in always
         ]
-        rest = [s for s in rows if s not in attention]
-        keep = attention + rest[: max(0, MAX_TABLE_ROWS - len(attention))]
+        marked = {id(s) for s in attention}
+        rest = [s for s in rows if id(s) not in marked]
+        sample = {id(s) for s in rest[: max(0, MAX_TABLE_ROWS - len(attention))]}
+        keep = [s for s in rows if id(s) in marked or id(s) in sample]  # in run order
         hidden = len(rows) - len(keep)
         rows = keep
     for s in rows:
@@ -96,7 +104,9 @@ def step_table(view: RunView) -> Table:
     return table
 
 
-def summary(view: RunView, real_ms: int | None = None) -> Group:
+def summary(
+    view: RunView, real_ms: int | None = None, always: frozenset[str] = frozenset()
+) -> Group:
     """The step table and a line on the run. ``real_ms``: the wall-clock time it took,
     given when sleeps and delays were fast-forwarded (the run's own times are virtual)."""
     run = view.run
@@ -117,7 +127,7 @@ def summary(view: RunView, real_ms: int | None = None) -> Group:
         line.append(f"  ({run.reason})", style="yellow")
     if view.waiting:
         line.append(f"  waiting: {view.waiting}", style="yellow")
-    return Group(step_table(view), line)
+    return Group(step_table(view, always), line)
 
 
 def view_json(view: RunView) -> dict[str, Any]:
