@@ -394,3 +394,39 @@ def test_prints_of_concurrent_attempts_land_in_their_own_logs(tmp_path: Path) ->
             assert lines == [f"r1/{e.step}/{e.attempt} line {i}" for i in range(50)]
     assert not isinstance(sys.stdout, capture._Router)  # put back
     db.close()
+
+
+def _receive_and_die(home: str) -> None:
+    """In another process: start a run, take its start message, and die holding it."""
+    import os
+
+    rt = LocalRuntime(store="sqlite", home=home, virtual_time=False)
+    rt.start()
+    rt.push(chain("held", 2))
+    run_id = rt.start_run("held").run_id
+    assert len(rt.event_queue.receive(1)) == 1  # in flight: invisible for 60 s
+    print(run_id, flush=True)
+    os._exit(0)
+
+
+def test_a_message_a_dead_process_held_is_delivered_at_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    home = tmp_path / ".podium"
+    code = (
+        "from tests.integration.test_sqlite_home import _receive_and_die;"
+        f" _receive_and_die({str(home)!r})"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120
+    )
+    run_id = done.stdout.strip()
+    assert run_id, done.stderr
+    with LocalRuntime(store="sqlite", home=home, virtual_time=False) as rt:
+        started = time.monotonic()
+        rt.pump()
+        assert rt.describe(run_id).run.status is RunStatus.SUCCEEDED
+        assert time.monotonic() - started < 10  # not the 60 s visibility timeout

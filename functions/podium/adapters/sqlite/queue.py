@@ -206,7 +206,10 @@ class Owners:
         return any(self._alive(int(pid), host) for pid, host in rows)
 
     def adopt(self) -> int:
-        """Take over the messages of dead processes (and unowned ones); returns how many."""
+        """Take over the messages of dead processes (and unowned ones); returns how many.
+
+        One such process had received but not deleted is visible again at once: nobody
+        works on it any more, so waiting out its visibility timeout would only delay it."""
         with self._db.query() as conn:
             rows = conn.execute(
                 "SELECT token, pid, host FROM owners WHERE token != ?", (self.token,)
@@ -216,8 +219,10 @@ class Owners:
             marks = ", ".join("?" * len(dead))
             which = f"owner IS NULL OR owner IN ({marks})" if dead else "owner IS NULL"
             moved = conn.execute(
-                f"UPDATE messages SET owner = ? WHERE ({which}) AND queue NOT LIKE '%-dlq'",
-                (self.token, *dead),
+                "UPDATE messages SET owner = ?, visible_at = CASE WHEN receive_count > 0"
+                " THEN MIN(visible_at, ?) ELSE visible_at END"
+                f" WHERE ({which}) AND queue NOT LIKE '%-dlq'",
+                (self.token, self._clock.now_ms(), *dead),
             ).rowcount
             if dead:
                 conn.execute(f"DELETE FROM owners WHERE token IN ({marks})", dead)
