@@ -18,7 +18,6 @@ BULK_MIX: tuple[str, ...] = (
     "diamond",
     "fanout",
     "retry",
-    "conditional",
     "parallel2",
     "sequential",
     "recover",

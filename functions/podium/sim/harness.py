@@ -155,6 +155,7 @@ class SimRunner:
     def invoke(self, invocation: Invocation) -> InvocationResult:
         run_id, step, attempt = invocation.idempotency_key.rsplit("/", 2)
         self._world.invocations[(run_id, step, int(attempt))] += 1
+        self._world.invoked_by[(run_id, step, int(attempt))] = self._world.sched.current()
         self._world.invoked_at.setdefault((run_id, step), []).append(
             (int(attempt), self._world.clock.now_ms())
         )
@@ -270,6 +271,7 @@ class World:
         self.obs = Observations()
         self.invocations: Counter[tuple[str, str, int]] = Counter()
         self.invoked_at: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self.invoked_by: dict[tuple[str, str, int], Proc | None] = {}
         self.deliveries: Counter[str] = Counter()
         self.trace: list[str] | None = [] if describe else None
         self.writes = 0

@@ -96,6 +96,11 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
             first.setdefault(attempt, at)
         for attempt, at in first.items():
             prev = first.get(attempt - 1)
+            # An attempt whose worker died may end by its lease (a platform error, with
+            # a backoff of its own): only a failure the engine recorded owes the delay.
+            lost = world.invoked_by.get((run_id, step, attempt - 1))
+            if lost is not None and lost.error is not None:
+                continue
             if prev is not None and at - prev < delay * 1000:
                 verdict.add(
                     "retry_early",
