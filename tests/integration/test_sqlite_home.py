@@ -430,3 +430,57 @@ def test_a_message_a_dead_process_held_is_delivered_at_once(tmp_path: Path) -> N
         rt.pump()
         assert rt.describe(run_id).run.status is RunStatus.SUCCEEDED
         assert time.monotonic() - started < 10  # not the 60 s visibility timeout
+
+
+def die_once(event: dict[str, Any]) -> dict[str, Any]:
+    """Kills its process the first time (a worker lost mid-step), succeeds after."""
+    import os
+
+    marker = Path(event["payload"]["marker"])
+    if not marker.exists():
+        marker.write_text("died here once")
+        os._exit(0)
+    return {"survived": True}
+
+
+def _run_until_killed(home: str, marker: str) -> None:
+    rt = LocalRuntime(clock=ManualClock(), store="sqlite", home=home)
+    rt.start()
+    wf = {
+        "name": "lost_worker",
+        "steps": [
+            {"id": "a", "type": "noop"},
+            {
+                "id": "b",
+                "type": "lambda",
+                "function": "tests.integration.test_sqlite_home:die_once",
+                "payload": {"marker": marker},
+                "depends_on": ["a"],
+            },
+        ],
+    }
+    rt.run(wf)  # dies inside step b
+
+
+def test_a_step_lost_with_its_process_is_reclaimed_by_the_next_run(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home, marker = tmp_path / ".podium", tmp_path / "marker"
+    code = (
+        "from tests.integration.test_sqlite_home import _run_until_killed;"
+        f" _run_until_killed({str(home)!r}, {str(marker)!r})"
+    )
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", code], cwd=root, timeout=120, check=True)
+    assert marker.exists()
+    with LocalRuntime(clock=ManualClock(), store="sqlite", home=home) as rt:
+        assert isinstance(rt.store, SqliteStateStore)
+        (run,) = rt.store.search_runs("lost_worker")
+        assert rt.store.get_step(run.run_id, "b").status is StepStatus.RUNNING  # type: ignore[union-attr]
+        rt.pump(run_id=run.run_id)
+        view = rt.describe(run.run_id)
+        assert view.run.status is RunStatus.SUCCEEDED
+        b = next(s for s in view.steps if s.step == "b")
+        assert (b.attempt, b.output) == (2, {"survived": True})
+        assert "reclaim" in [e.kind for e in view.events if e.step == "b"]
