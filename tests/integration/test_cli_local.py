@@ -279,3 +279,22 @@ def test_an_interrupted_run_says_what_is_kept(home: Path, tmp_path: Path) -> Non
     assert podium(home, "run", str(wf), "--json").returncode == 0
     listed = json.loads(podium(home, "runs", "list", "long", "--json").stdout)["runs"]
     assert [r["status"] for r in listed] == ["SUCCEEDED", "SUCCEEDED"]
+
+
+def big(event: dict[str, object]) -> dict[str, object]:
+    return {"rows": ["x" * 100] * 200}  # about 20 KB: stored by reference
+
+
+def test_a_big_output_is_kept_in_the_home_and_read_back(home: Path, tmp_path: Path) -> None:
+    wf = tmp_path / "big.yaml"
+    wf.write_text(
+        "name: big\nsteps:\n"
+        "  - {id: make, type: lambda, function: 'tests.integration.test_cli_local:big'}\n"
+        "  - {id: after, type: noop, depends_on: [make]}\n"
+    )
+    ran = podium(home, "run", str(wf), "--json", cwd=ROOT)
+    assert ran.returncode == 0, ran.stderr
+    run_id = json.loads(ran.stdout)["run"]["run_id"]
+    assert list((home / "payloads").rglob("output.json"))  # beside the database
+    detail = json.loads(podium(home, "runs", "show", run_id, "--step", "make", "--json").stdout)
+    assert detail["step"]["output"] == {"rows": ["x" * 100] * 200}

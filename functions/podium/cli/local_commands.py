@@ -86,6 +86,7 @@ class Home:
     def __enter__(self) -> Home:
         if self.exists:
             from podium.adapters.clock import SystemClock, UlidGenerator
+            from podium.adapters.payloads import FilePayloads
             from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
             from podium.adapters.sqlite.logs import SqliteLogs
             from podium.service.context import Services
@@ -101,12 +102,23 @@ class Home:
                 runner=_NoRunner(),
                 clock=self.clock,
                 ids=UlidGenerator(self.clock),
+                payloads=FilePayloads(self.path / "payloads"),
             )
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._db is not None:
             self._db.close()
+
+    def output(self, stored: Any) -> Any:
+        """A step output as the step returned it (one stored by reference is read)."""
+        from podium.core.engine.errors import NotFound
+        from podium.service.bindings import resolve_output
+
+        try:
+            return resolve_output(self.services, stored)
+        except NotFound:
+            return stored  # the payload is gone: show the reference
 
     def run_body(self, run_id: str) -> dict[str, Any]:
         """The run's JSON view, as ``GET /runs/{id}`` answers it."""
@@ -242,7 +254,9 @@ def show_step(home_dir: Path | None, run_id: str, step: str, as_json: bool) -> N
     with Home(home_dir) as home:
         body = _open_run(home, run_id)
         entries = home.logs.read(run_id, step)
-    view = next((s for s in body.get("steps") or [] if s.get("step") == step), None)
+        view = next((s for s in body.get("steps") or [] if s.get("step") == step), None)
+        if view is not None and view.get("output") is not None:
+            view = {**view, "output": home.output(view["output"])}
     if view is None:
         _err().print(Text(f"run {run_id} has no step '{step}' (yet)", style="bold red"))
         raise typer.Exit(1)

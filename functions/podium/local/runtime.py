@@ -31,6 +31,7 @@ from podium import bootstrap
 from podium.adapters.clock import FastForwardClock, ManualClock, SystemClock, UlidGenerator
 from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
+from podium.adapters.payloads import FilePayloads
 from podium.adapters.queues import LocalMessage, LocalQueue
 from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
 from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
@@ -177,6 +178,8 @@ class LocalRuntime:
             clock=clock,
             ids=UlidGenerator(clock),
             timers=timers,
+            # Big outputs live beside the database, so they outlive the process too.
+            payloads=FilePayloads(self.home / "payloads") if self.home is not None else None,
         )
         bootstrap.install(self.services)
 
