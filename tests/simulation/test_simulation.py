@@ -5,8 +5,6 @@ test_regressions.py forever."""
 
 from __future__ import annotations
 
-import pytest
-
 from podium.sim.simulate import Report, simulate
 
 MEMORY_SEEDS = range(0, 1000)
@@ -43,7 +41,6 @@ def test_memory_store_seeds_violate_nothing() -> None:
     assert not report.failing_seeds, _explain(report)
 
 
-@pytest.mark.slow
 def test_dynamodb_on_moto_seeds_violate_nothing() -> None:
     report = simulate(MOTO_SEEDS, "moto", BULK_MIX)
     assert report.seeds == len(MOTO_SEEDS)

@@ -143,6 +143,40 @@ class SimQueue:
             del self.messages[msg.seq]
 
 
+class SimTimers:
+    """The Timers port: a wait up to 15 minutes is a queue delay; a longer one is a
+    one-time schedule (as EventBridge Scheduler's) that puts the message, with its due
+    time, on the queue when due and deletes itself. A schedule still held at the end is
+    a ``timer_leak``."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.schedules: dict[str, tuple[int, str, dict[str, Any]]] = {}
+
+    def _queue(self, name: str) -> SimQueue:
+        return self._world.work if name == "work" else self._world.event
+
+    def schedule(self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str) -> None:
+        delay = max(0, -(-(due_ms - self._world.clock.now_ms()) // 1000))
+        if delay <= 900:
+            self._queue(queue).send(dict(message), delay)
+        else:
+            self.schedules[dedup] = (due_ms, queue, {**message, "nb": due_ms})
+
+    def next_due(self) -> int | None:
+        return min((due for due, _, _ in self.schedules.values()), default=None)
+
+    def fire_due(self, now: int) -> bool:
+        fired = False
+        for name, (due, queue, body) in sorted(self.schedules.items()):
+            if due <= now:
+                self._world.log(f"TIMER {name} fires")
+                self._queue(queue).send(body, 0)
+                del self.schedules[name]
+                fired = True
+        return fired
+
+
 # ---------------------------------------------------------------------------- runner
 
 
@@ -280,6 +314,7 @@ class World:
         self.event = SimQueue(self, "event")
         self.queues = {"work": self.work, "event": self.event}
         self.store = FaultProxy(store, self, "store")
+        self.timers = SimTimers(self)
         self.ctx = Services(
             store=self.store,
             work_queue=FaultProxy(self.work, self, "work_queue"),
@@ -287,6 +322,7 @@ class World:
             runner=FaultProxy(SimRunner(self), self, "runner"),
             clock=self.clock,
             ids=SimIds(self.clock),
+            **self._optional_ports(),
         )
         self.procs: list[Proc] = []
         self.run_ids: dict[int, str] = {}
@@ -298,6 +334,22 @@ class World:
         self.mps: dict[str, int] = {}  # workflow -> max_parallel_steps
         self._in_check = False
         self.redriven: list[str] = []  # dead letters put back by the operator's redrive
+
+    def _optional_ports(self) -> dict[str, Any]:
+        """Ports that Services may have (added over time): each one a fault point too."""
+        names = {f.name for f in dataclasses.fields(Services)}
+        ports: dict[str, Any] = {}
+        if "timers" in names:
+            ports["timers"] = FaultProxy(self.timers, self, "timers")
+        if "payloads" in names:
+            from podium.adapters.payloads import MemoryPayloads
+
+            ports["payloads"] = FaultProxy(MemoryPayloads(), self, "payloads")
+        if "events" in names:
+            from podium.adapters.events import MemoryEvents
+
+            ports["events"] = FaultProxy(MemoryEvents(), self, "events")
+        return ports
 
     # ------------------------------------------------------------ fault points
 
@@ -521,6 +573,8 @@ class World:
             self.start_api(index)
             self._step_clock()
             return True
+        if self.timers.fire_due(now):
+            return True
         queues = [q for q in (self.work, self.event) if q.visible(now)]
         if queues:
             queue = self.rng.choice(queues) if len(queues) > 1 else queues[0]
@@ -539,6 +593,7 @@ class World:
         # idle: time passes until the next thing is due
         dues = [q.next_visible_at() for q in (self.work, self.event)]
         dues.append(self.pending_api[0][0] if self.pending_api else None)
+        dues.append(self.timers.next_due())
         nxt = min((d for d in dues if d is not None), default=None)
         if nxt is None:
             return False
@@ -569,16 +624,17 @@ class World:
                 self.start_api(index)
                 continue
             now = self.clock.now_ms()
+            if self.timers.fire_due(now):
+                continue
             for queue in (self.event, self.work):
                 msg = self.pick(queue, now)
                 if msg is not None:
                     self.deliver(queue, msg)
                     break
             else:
-                nxt = min(
-                    (t for t in (q.next_visible_at() for q in self.queues.values()) if t),
-                    default=None,
-                )
+                dues = [q.next_visible_at() for q in self.queues.values()]
+                dues.append(self.timers.next_due())
+                nxt = min((t for t in dues if t is not None), default=None)
                 if nxt is None:
                     return True
                 self.clock.advance_to(nxt)
@@ -633,6 +689,7 @@ class World:
         permits = self.inner_store.permits()
         for key in self.limits:
             latest = max(latest, *permits.state(key).holders.values(), 0)
+        latest = max(latest, self.timers.next_due() or 0)
         return latest + self.ctx.stale_ready_ms
 
     # ------------------------------------------------------------ results

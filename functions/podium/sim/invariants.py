@@ -31,6 +31,7 @@ INVARIANTS = (
     "limit_exceeded",  # a key's permits or a workflow's slots over the limit, any moment
     "slot_leak",  # a run slot still held (or a run still queued) at the end
     "permit_leak",  # a permit still held (or a step still waiting on a key) at the end
+    "timer_leak",  # a one-time schedule (a wait over 15 minutes) still held at the end
     "run_not_terminal",  # a run neither ended nor discarded at the end
     "step_not_terminal",  # a step left open in an ended run
     "dlq_unexplained",  # a dead letter whose failures were not all injected faults
@@ -109,6 +110,8 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
                 )
     _check_ends(world, outcomes, verdict, label)
     _check_expected(shape, outcomes, verdict, label)
+    for name, (due, _, body) in world.timers.schedules.items():
+        verdict.add("timer_leak", f"{label}: schedule {name} due {due} for {body}")
     for queue in world.queues.values():
         for msg in queue.dead:
             if not msg.failures or not all(f.startswith(INJECTED_NAMES) for f in msg.failures):
