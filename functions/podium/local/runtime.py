@@ -11,6 +11,13 @@ cost no real time. Stores:
 - ``moto``: DynamoDB on in-process moto with the deployed table's schema (fidelity checks,
   ``podium run --backend moto``, the integration tests);
 - ``memory``: the unit tests' fakes.
+
+With the home, the runtime also keeps what steps print per attempt (``local/capture.py``,
+read by ``podium runs logs``) and big outputs as files; it delivers only the messages
+this process sent (others on the same home deliver theirs), adopts those of processes
+that died, and, when its run is stuck with nothing queued, lets the sweeper reclaim what
+a dead process left RUNNING. ``workers`` > 1 runs steps that call user code on a pool of
+threads; engine work stays on the pump's thread.
 """
 
 from __future__ import annotations
