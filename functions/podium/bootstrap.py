@@ -56,7 +56,8 @@ def local_home(explicit: str | os.PathLike[str] | None = None, env: Any = None) 
     """The local home directory: ``explicit`` (``--home``), else $PODIUM_HOME, else
     ``.podium`` in the working directory. Its database is ``home / HOME_DB``."""
     if explicit is not None and str(explicit):
-        return Path(explicit)
+        path = Path(explicit)
+        return path.parent if path.is_file() else path  # the database file names its home
     value = (os.environ if env is None else env).get("PODIUM_HOME", "").strip()
     return Path(value) if value else Path(DEFAULT_HOME)
 
