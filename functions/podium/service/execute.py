@@ -33,8 +33,8 @@ from podium.service.advance import (
 )
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
-from podium.service.lifecycle import cancel_steps, run_ended
-from podium.service.permits import abandon_if_queued, needs_of, release_all, wake_head
+from podium.service.lifecycle import cancel_step, cancel_steps, run_ended
+from podium.service.permits import needs_of, release_all, wake_head
 from podium.service.runtimes import Attempt, Done, Failed, Poll, Result, Waiting, runtime_for
 
 log = logging.getLogger("podium.execute")
@@ -61,10 +61,11 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     run = ctx.store.get_run(msg.run)
     needs = needs_of(ctx, run, msg.step)
     if run.status.terminal:
-        if needs:  # a step woken from a key's queue must not keep its place there
-            record = ctx.store.get_step(run.run_id, msg.step)
-            if record is not None:
-                abandon_if_queued(ctx, record, StepStatus.STOPPED, f"run {run.status.value}")
+        # A step of an ended run (queued for a permit, claimed just before the run ended,
+        # or whose worker died) must not stay unfinished, nor hold anything.
+        record = ctx.store.get_step(run.run_id, msg.step)
+        if record is not None and not record.status.terminal:
+            cancel_step(ctx, run, record, f"run {run.status.value}")
         run_ended(ctx, run)  # a no-op once settled; else redo what a crash lost
         return None
     now = ctx.now()

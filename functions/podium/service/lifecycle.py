@@ -13,11 +13,11 @@ import logging
 from typing import Any
 
 from podium.core.engine.errors import RunConflict, StepConflict
-from podium.core.engine.records import RunRecord
+from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.admission import release_slot
 from podium.service.context import Services
-from podium.service.permits import abandon_if_queued, release_all
+from podium.service.permits import abandon_if_queued, release_all, wake_head
 from podium.service.runtimes import Attempt, runtime_for
 
 log = logging.getLogger("podium.lifecycle")
@@ -28,6 +28,11 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
     """Redo every follow-up of a terminal run (all idempotent), then settle it."""
     if not run.status.terminal or run.settled:
         return
+    if run.status is not RunStatus.SUCCEEDED:
+        # A step claimed just before the run ended, or whose worker died, would stay
+        # RUNNING (holding its permits) forever: end what is unfinished.
+        cancel_steps(ctx, run, f"run {run.status.value}")
+    release_run_permits(ctx, run)
     release_slot(ctx, run)
     assert ctx.events is not None
     ctx.events.publish([run_status_event(run)])
@@ -108,6 +113,23 @@ def supersede(ctx: Services, workflow: str) -> None:
             stop_run(ctx, holder, f"stopped: replaced by newer run {winner} (last_only)")
 
 
+def release_run_permits(ctx: Services, run: RunRecord) -> None:
+    """Give back every permit a step of this ended run still holds (a release lost with
+    a crash after the step's end write), and wake who waits. One read per key the
+    workflow names; nothing for workflows without keys."""
+    keys = ctx.definitions.get(run.workflow, run.version).permit_keys(run.run_id)
+    if not keys:
+        return
+    permits = ctx.store.permits()
+    mine = f"{run.run_id}/"
+    for key in sorted(keys):
+        held = [h for h in permits.state(key).holders if h.startswith(mine)]
+        for holder in held:
+            permits.release(key, holder)
+        if held:
+            wake_head(ctx, key)
+
+
 def cancel_steps(
     ctx: Services, run: RunRecord, reason: str, *, running_to: StepStatus = StepStatus.STOPPED
 ) -> list[str]:
@@ -115,37 +137,47 @@ def cancel_steps(
     runtime cancels the external work) and ends ``running_to``; the others end STOPPED.
     Each write names the state it expects, so a step finishing meanwhile keeps its
     result. Returns the steps it ended."""
-    spec_of = ctx.definitions.get(run.workflow, run.version).step
+    return [
+        record.step
+        for record in ctx.store.list_steps(run.run_id)
+        if cancel_step(ctx, run, record, reason, running_to=running_to)
+    ]
+
+
+def cancel_step(
+    ctx: Services,
+    run: RunRecord,
+    record: StepRecord,
+    reason: str,
+    *,
+    running_to: StepStatus = StepStatus.STOPPED,
+) -> bool:
+    """End one unfinished step of an ended run (see cancel_steps); False if it was
+    already terminal or moved meanwhile (whoever moved it owns the follow-ups)."""
+    if record.status.terminal:
+        return False
     now = ctx.now()
-    ended: list[str] = []
-    for record in ctx.store.list_steps(run.run_id):
-        if record.status.terminal:
-            continue
-        changes = {"ended_at": now, "reason": reason, "lease_until": None}
-        if record.status is StepStatus.WAITING_FOR_PERMITS:
-            if abandon_if_queued(ctx, record, StepStatus.STOPPED, reason):
-                ended.append(record.step)
-            continue
-        to = running_to if record.status is StepStatus.RUNNING else StepStatus.STOPPED
-        try:
-            ctx.store.transition_step(
-                run.run_id,
-                record.step,
-                expected=frozenset({record.status}),
-                attempt=record.attempt,
-                to=to,
-                changes=changes,
-            )
-        except StepConflict:
-            continue  # it moved meanwhile: whoever moved it owns the follow-ups
-        if record.status is StepStatus.RUNNING:
-            spec = spec_of(record.step)
-            started = record.started_at if record.started_at is not None else now
-            attempt = Attempt(run, spec, record.step, record.attempt, started)
-            runtime_for(spec).terminate(ctx, attempt, reason)
-            release_all(ctx, run, record.step)
-        ended.append(record.step)
-    return ended
+    if record.status is StepStatus.WAITING_FOR_PERMITS:
+        return abandon_if_queued(ctx, record, StepStatus.STOPPED, reason)
+    to = running_to if record.status is StepStatus.RUNNING else StepStatus.STOPPED
+    try:
+        ctx.store.transition_step(
+            run.run_id,
+            record.step,
+            expected=frozenset({record.status}),
+            attempt=record.attempt,
+            to=to,
+            changes={"ended_at": now, "reason": reason, "lease_until": None},
+        )
+    except StepConflict:
+        return False
+    if record.status is StepStatus.RUNNING:
+        spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+        started = record.started_at if record.started_at is not None else now
+        attempt = Attempt(run, spec, record.step, record.attempt, started)
+        runtime_for(spec).terminate(ctx, attempt, reason)
+        release_all(ctx, run, record.step)
+    return True
 
 
 def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:

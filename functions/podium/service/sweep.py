@@ -63,7 +63,8 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
                 report.redriven.append(f"{run_id} (start)")
             continue
         compiled = ctx.definitions.get(run.workflow, run.version)
-        present = {s.step for s in steps}
+        by_id = {s.step: s for s in steps}
+        present = by_id.keys()
         for s in steps:
             ref = f"{run_id}/{s.step}"
             if s.status is StepStatus.RUNNING and s.lease_until is not None and s.lease_until < now:
@@ -88,11 +89,20 @@ def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
                 ctx.work_queue.send(messages.encode(messages.Exec(run_id, s.step, s.attempt + 1)))
                 report.redriven.append(ref)
             elif s.status.terminal and any(
-                succ not in present for succ in compiled.graph.successors[s.step]
+                succ not in present or by_id[succ].status is StepStatus.PENDING
+                for succ in compiled.graph.successors[s.step]
             ):
+                # Its follow-ups were cut short: a successor never created, or a join
+                # whose arrival was counted but never resolved. Replaying is idempotent.
                 replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
                 report.redriven.append(ref)
         if stale and all(s.status.terminal for s in steps):
+            # A failed step whose worker died before flagging the run: flag it before the
+            # sink count can complete the run as SUCCEEDED.
+            for s in steps:
+                if s.status.failure:
+                    replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
+            run = ctx.store.get_run(run_id)
             sinks = [s.step for s in steps if compiled.graph.is_sink(s.step)]
             counted = max((ctx.store.count_sink(run_id, s) for s in sinks), default=0)
             if complete_if_done(ctx, run_id, counted) is not None:
