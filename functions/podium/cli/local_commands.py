@@ -174,26 +174,28 @@ def list_runs(
     elif workflow:
         _out().print(runs_table(workflow, body["runs"]))
     else:
-        _out().print(_all_runs_table(body["runs"]))
+        out = _out()
+        out.print(_all_runs_table(body["runs"], out.width))
 
 
-def _all_runs_table(runs: list[dict[str, Any]]) -> Any:
-    """The runs of every workflow: the remote table with a workflow column (and the error
-    column only when a run has one, so it fits 80 columns)."""
+def _all_runs_table(runs: list[dict[str, Any]], width: int = 200) -> Any:
+    """The runs of every workflow: the remote table with a workflow column. Errors get a
+    column when a run has one and the terminal has room; else a line each below."""
     from rich.table import Table
 
     from podium.cli.remote_render import RUN_STATUS_STYLE, _elapsed
     from podium.cli.render import _ms
 
-    with_error = any(r.get("error") for r in runs)
+    failed = [r for r in runs if r.get("error")]
+    with_error = bool(failed) and width >= 120
     table = Table(title="runs (newest first)", title_justify="left")
     table.add_column("run", no_wrap=True, min_width=26)
-    table.add_column("workflow", overflow="fold")
+    table.add_column("workflow", no_wrap=True, overflow="ellipsis", min_width=10)
     table.add_column("status", no_wrap=True, min_width=9)
     table.add_column("created (UTC)", no_wrap=True, min_width=14)
-    table.add_column("took", no_wrap=True, min_width=6)
+    table.add_column("took", no_wrap=True, min_width=7)
     if with_error:
-        table.add_column("error", overflow="fold")
+        table.add_column("error", no_wrap=True, overflow="ellipsis", max_width=width - 95)
     for r in runs:
         created = timestamp(r.get("created_at"))
         cells: list[Any] = [
@@ -206,7 +208,12 @@ def _all_runs_table(runs: list[dict[str, Any]]) -> Any:
         if with_error:
             cells.append(r.get("error") or "")
         table.add_row(*cells)
-    return table
+    if with_error or not failed:
+        return table
+    from rich.console import Group
+
+    lines = [Text(f"{r['run_id']}: {r['error']}", style="red") for r in failed]
+    return Group(table, *lines)
 
 
 def _open_run(home: Home, run_id: str) -> dict[str, Any]:
