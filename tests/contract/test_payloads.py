@@ -43,3 +43,10 @@ def test_a_missing_payload_is_not_found(payloads: Any) -> None:
     missing = ref.replace("r1/s/1", "r9/s/1")
     with pytest.raises(NotFound):
         payloads.get(missing)
+
+
+def test_a_home_path_with_spaces_reads_back(tmp_path: Path) -> None:
+    """Regression: put's URI percent-encodes the path; get did not decode it."""
+    files = FilePayloads(tmp_path / "my home" / "payloads")
+    ref = files.put("r1/s/1/output.json", b"{}")
+    assert files.get(ref) == b"{}"

@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from podium.cli.main import app
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`podium run` keeps its home in the working directory: not the repository's."""
+    monkeypatch.setenv("PODIUM_HOME", str(tmp_path / "home"))
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from podium.core.engine.errors import NotFound
 
@@ -62,7 +63,7 @@ class FilePayloads:
         return path.resolve().as_uri()
 
     def get(self, ref: str) -> bytes:
-        path = Path(ref.removeprefix("file://"))
+        path = Path(unquote(urlparse(ref).path))  # put's URI percent-encodes the path
         try:
             return path.read_bytes()
         except FileNotFoundError:

@@ -7,6 +7,7 @@ never be stored are not retryable.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import inspect
 import json
@@ -102,8 +103,10 @@ class LocalFunctionRunner:
         if invocation.timeout_seconds is None:
             return self._call(fn, invocation)
         box: list[InvocationResult] = []
+        # The caller's context (the local home's per-attempt output capture) goes along.
+        context = contextvars.copy_context()
         worker = threading.Thread(
-            target=lambda: box.append(self._call(fn, invocation)), daemon=True
+            target=lambda: box.append(context.run(self._call, fn, invocation)), daemon=True
         )
         worker.start()
         worker.join(invocation.timeout_seconds)

@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 
 errors = Console(stderr=True, soft_wrap=True)
-HOME_ENV = "PODIUM_HOME"
 
 
 def dev_command(
@@ -23,10 +22,10 @@ def dev_command(
     ] = None,
 ) -> None:
     """Serve the HTTP API, the web console and the workers on localhost."""
+    from podium import bootstrap
     from podium.local.dev_server import DevServer, open_runtime
 
-    if home is None and os.environ.get(HOME_ENV):
-        home = Path(os.environ[HOME_ENV])
+    home = bootstrap.local_home(home)  # --home, else $PODIUM_HOME, else .podium
     # Local functions (module:function) are imported from the working directory.
     sys.path.insert(0, os.getcwd())
     runtime = open_runtime(home)

@@ -39,8 +39,14 @@ def step_to_row(step: StepRecord) -> str:
     return _encode(step, _STEP_FIELDS, ("run_id", "step"))
 
 
+def _known(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Fields this version knows: a row written by a newer Podium (a home shared with
+    a newer process) still reads, without the fields it added."""
+    return {k: v for k, v in values.items() if k in names}
+
+
 def step_from_row(run_id: str, step: str, row: str) -> StepRecord:
-    values = json.loads(row)
+    values = _known(json.loads(row), _STEP_FIELDS)
     values["status"] = StepStatus(values["status"])
     return StepRecord(run_id=run_id, step=step, **values)
 
@@ -55,7 +61,7 @@ def run_to_row(run: RunRecord) -> str:
 
 def run_from_row(run_id: str, row: str, active: int | None = None) -> RunRecord:
     """``active``: the row's place in the active index (None when not read)."""
-    values = json.loads(row)
+    values = _known(json.loads(row), _RUN_FIELDS)
     status = values["status"] = RunStatus(values["status"])
     if _HAS_SETTLED and active is not None:
         # Terminal and out of the active index: every follow-up was done.
