@@ -484,3 +484,31 @@ def test_a_step_lost_with_its_process_is_reclaimed_by_the_next_run(tmp_path: Pat
         b = next(s for s in view.steps if s.step == "b")
         assert (b.attempt, b.output) == (2, {"survived": True})
         assert "reclaim" in [e.kind for e in view.events if e.step == "b"]
+
+
+def _talks_then_returns(event: dict[str, Any]) -> str:
+    print("hello from a step with a timeout")
+    return "ok"
+
+
+def test_a_step_with_a_timeout_keeps_its_output_in_its_log(tmp_path: Path) -> None:
+    """Regression: with a timeout the local runner calls the function on a thread; the
+    thread did not carry the attempt's capture context, so prints reached the terminal."""
+    from podium.adapters.runners import LocalFunctionRunner
+    from podium.adapters.sqlite.logs import SqliteLogs
+    from podium.core.ports import Invocation
+    from podium.local import capture
+
+    db = Database(tmp_path / "podium.db")
+    logs = SqliteLogs(db)
+    runner = capture.CapturingRunner(LocalFunctionRunner(), logs, ManualClock())
+    fn = f"{__name__}:_talks_then_returns"
+    capture.install()
+    try:
+        result = runner.invoke(Invocation(fn, {}, "r1/s/1", timeout_seconds=5))
+    finally:
+        capture.uninstall()
+    assert result.ok
+    (entry,) = logs.read("r1")
+    assert entry.text.strip() == "hello from a step with a timeout"
+    db.close()
