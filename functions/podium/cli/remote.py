@@ -270,7 +270,7 @@ class ApiClient:
     """JSON over HTTPS to the Podium API, each request signed with SigV4."""
 
     endpoint: str
-    credentials: Credentials
+    credentials: Credentials | None  # None: a local endpoint (podium dev): not signed
     region: str
     timeout: float = TIMEOUT_S
     opener: Opener = field(default=urllib.request.urlopen)
@@ -303,8 +303,10 @@ class ApiClient:
         if content_type:
             headers["Content-Type"] = content_type
         signed = AWSRequest(method=method, url=url, data=body, headers=headers)
-        # Frozen: a refreshing credential (SSO, assumed role) must not change mid-signature.
-        SigV4Auth(self.credentials.get_frozen_credentials(), SERVICE, self.region).add_auth(signed)
+        if self.credentials is not None:
+            # Frozen: a refreshing credential (SSO, assumed role) must not change mid-signature.
+            frozen = self.credentials.get_frozen_credentials()
+            SigV4Auth(frozen, SERVICE, self.region).add_auth(signed)
         request = urllib.request.Request(
             url, data=body, headers=dict(signed.headers.items()), method=method
         )
@@ -351,8 +353,12 @@ def _api_error(status: int, raw: bytes) -> ApiError:
 
 
 def connect(target: Target, *, env: Mapping[str, str] | None = None) -> ApiClient:
-    """Find the endpoint (reading the stack's outputs when needed) and sign for it."""
+    """Find the endpoint (reading the stack's outputs when needed) and sign for it.
+    A localhost endpoint (``podium dev``) needs no AWS credentials: without any, its
+    requests go unsigned."""
     session = aws_session(target)
+    if target.endpoint and is_local(target.endpoint) and session.get_credentials() is None:
+        return ApiClient(endpoint=target.endpoint, credentials=None, region="local")
     # Credentials first: without them, DescribeStacks fails with a vaguer message.
     credentials = credentials_of(session)
     if target.endpoint:
@@ -365,6 +371,11 @@ def connect(target: Target, *, env: Mapping[str, str] | None = None) -> ApiClien
         endpoint = endpoint_from_outputs(target.stack, region, outputs)
         region = signing_region(endpoint, region) or region
     return ApiClient(endpoint=endpoint, credentials=credentials, region=region)
+
+
+def is_local(endpoint: str) -> bool:
+    host = urllib.parse.urlsplit(endpoint).hostname or ""
+    return host in ("localhost", "127.0.0.1", "::1")
 
 
 def quote(segment: str) -> str:
