@@ -87,3 +87,28 @@ CASES = [pytest.param(shape, seed, id=f"{shape}-{seed}") for shape, seed, _ in F
 def test_seed_violates_nothing(shape: str, seed: int) -> None:
     result = run_case(shape, seed)
     assert result.verdict.ok, "\n".join(result.verdict.details)
+
+
+# Seeds that fail on DynamoDB (moto) only: the memory fake disagrees with DynamoDB.
+STALE_QUEUE_ITEM = (
+    "DynamoPermits.wait decides from the step as the caller read it: a duplicate delivery"
+    " read k3 READY with no waiting_key, another delivery meanwhile queued it and was woken;"
+    " the stale wait then put a second queue item and moved waiting_since, so the first"
+    " item is orphaned. It stays at the head of the key's queue, wake_head finds its step"
+    " not waiting and wakes nobody, and every waiter behind it waits forever (three runs"
+    " stuck). The memory fake reads the current item and keeps the step's place."
+)
+FIXED_ON_MOTO: list[tuple[str, int, str]] = []
+STILL_OPEN_ON_MOTO = [("key_limit", 20, STALE_QUEUE_ITEM)]
+
+MOTO_CASES = [pytest.param(shape, seed, id=f"{shape}-{seed}") for shape, seed, _ in FIXED_ON_MOTO]
+MOTO_CASES += [
+    pytest.param(shape, seed, id=f"{shape}-{seed}", marks=OPEN(strict=True, reason=f"open: {why}"))
+    for shape, seed, why in STILL_OPEN_ON_MOTO
+]
+
+
+@pytest.mark.parametrize(("shape", "seed"), MOTO_CASES)
+def test_moto_seed_violates_nothing(shape: str, seed: int) -> None:
+    result = run_case(shape, seed, store="moto")
+    assert result.verdict.ok, "\n".join(result.verdict.details)

@@ -8,7 +8,9 @@ What is compared with the fault-free baseline:
 - ``last_only``: the newest run (latest ``created_at``, then id) must match the
   baseline's newest run exactly; every older run may legitimately end SUCCEEDED (it
   finished before the next start), STOPPED or DISCARDED, depending on timing, so only
-  that set is checked; timing decides which, not faults.
+  that set is checked; timing decides which, not faults;
+- ``first_only``: every run ends SUCCEEDED or DISCARDED and at least one SUCCEEDED (how
+  many depends on timing); each SUCCEEDED run's steps match a fault-free SUCCEEDED run.
 The shape's ``Expected`` (the documented semantics) is checked on both worlds, so a bug
 that the baseline shares is still found (``unexpected_result``).
 """
@@ -162,6 +164,16 @@ def _check_ends(world: World, outcomes: list[RunOutcome], verdict: Verdict, labe
 
 
 def _check_expected(shape: Shape, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:
+    if shape.first_only:
+        ended = [o.run.status for o in outcomes if o.run is not None]
+        if any(st not in (RunStatus.SUCCEEDED, RunStatus.DISCARDED) for st in ended) or (
+            RunStatus.SUCCEEDED not in ended
+        ):
+            verdict.add(
+                "unexpected_result",
+                f"{label}: first_only runs ended {[st.value for st in ended]}",
+            )
+        return
     if shape.last_only:
         newest = newest_index(outcomes)
         for o in outcomes:
@@ -198,6 +210,16 @@ def _check_expected(shape: Shape, outcomes: list[RunOutcome], verdict: Verdict, 
 def compare(baseline: list[RunOutcome], faulty: World, verdict: Verdict) -> None:
     """The faulty world against the fault-free run of the same workload."""
     outcomes = faulty.outcomes()
+    if faulty.shape.first_only:
+        oks = [summary(o) for o in baseline if o.run and o.run.status is RunStatus.SUCCEEDED]
+        for o in outcomes:
+            succeeded = o.run is not None and o.run.status is RunStatus.SUCCEEDED
+            if succeeded and summary(o) not in oks:
+                verdict.add(
+                    "result_differs",
+                    f"first_only run #{o.index}: {summary(o)} vs fault-free {oks}",
+                )
+        return
     if faulty.shape.last_only:
         want, got = newest_index(baseline), newest_index(outcomes)
         if want is None or got is None:

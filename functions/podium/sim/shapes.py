@@ -45,6 +45,8 @@ class Shape:
     expected: tuple[Expected | None, ...] = ()
     # "last_only": only the newest run is compared exactly (see invariants.py).
     last_only: bool = False
+    # "first_only": every run SUCCEEDED or DISCARDED, at least one SUCCEEDED.
+    first_only: bool = False
     # min delay between attempts of a step (seconds), checked on every invocation pair
     retry_delays: dict[str, int] = field(default_factory=dict)
     note: str = ""
@@ -220,6 +222,32 @@ def last_only() -> Shape:
     )
 
 
+def first_only() -> Shape:
+    wf = _chain_wf("sim_first", "first_only")
+    return Shape(
+        "first_only",
+        (wf,),
+        _spaced("sim_first", 5, 10),
+        (None,) * 5,
+        first_only=True,
+        note="every run SUCCEEDED or DISCARDED (timing decides how many), one at a time",
+    )
+
+
+def strict_sequential() -> Shape:
+    wf = _chain_wf("sim_strict", "strict_sequential")
+    return Shape("strict_sequential", (wf,), _spaced("sim_strict", 3), (_all_ok(["a", "b"]),) * 3)
+
+
+def chain() -> Shape:
+    """A chain of 10: every step runs in-process after the previous one (no message of
+    its own), so only replays and the sweeper recover a crash in the middle."""
+    steps = [lam("s0"), *(lam(f"s{i}", depends_on=[f"s{i - 1}"]) for i in range(1, 10))]
+    wf = {"name": "sim_chain", "steps": steps}
+    names = [f"s{i}" for i in range(10)]
+    return Shape("chain", (wf,), (RunSpec("sim_chain"),), (_all_ok(names),))
+
+
 def recover() -> Shape:
     wf = {
         "name": "sim_recover",
@@ -268,6 +296,9 @@ BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "parallel2": parallel2,
     "sequential": sequential,
     "last_only": last_only,
+    "first_only": first_only,
+    "strict_sequential": strict_sequential,
+    "chain": chain,
     "recover": recover,
     "long_sleep": long_sleep,
     "long_retry": long_retry,
