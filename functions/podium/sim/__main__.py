@@ -30,19 +30,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shapes", default=",".join(DEFAULT_MIX), help=f"of {sorted(SHAPES)}")
     parser.add_argument("--json", action="store_true", help="print only the JSON object")
     parser.add_argument("--explain", type=int, help="replay one seed with its full trace")
+    parser.add_argument(
+        "--intensity", type=float, default=1.0, help="scale crash/throttle/loss/dup rates"
+    )
     args = parser.parse_args(argv)
     mix = tuple(s for s in args.shapes.split(",") if s)
     if args.explain is not None:
         factory = factory_for(args.store)
         with factory.session():
-            result = Simulator(factory, mix).run_seed(args.explain, trace=True)
+            result = Simulator(factory, mix, args.intensity).run_seed(args.explain, trace=True)
         print(f"seed {result.seed}: shape {result.shape}")
         for line in result.trace or []:
             print("  " + line)
         for line in result.verdict.details:
             print("VIOLATION " + line)
         return 1 if result.verdict.violations else 0
-    report = simulate(_seeds(args.seeds), args.store, mix)
+    report = simulate(_seeds(args.seeds), args.store, mix, args.intensity)
     out = report.as_json()
     if args.json:
         print(json.dumps(out))

@@ -85,15 +85,17 @@ class FaultRates:
         return FaultRates()
 
     @staticmethod
-    def draw(rng: Any) -> FaultRates:
+    def draw(rng: Any, intensity: float = 1.0) -> FaultRates:
+        """``intensity`` scales the rates of crashes, throttling, lost replies and
+        duplicates (the draws stay the same, so seeds keep their meaning at 1.0)."""
         storm = rng.random() < 0.2
-        scale = 3.0 if storm else 1.0
+        scale = (3.0 if storm else 1.0) * intensity
         return FaultRates(
             crash_before=rng.uniform(0.0, 0.02) * scale,
             crash_after=rng.uniform(0.0, 0.02) * scale,
             throttle=rng.uniform(0.0, 0.01) * scale,
             lost_reply=rng.uniform(0.0, 0.01) * scale,
-            duplicate=rng.uniform(0.0, 0.15),
+            duplicate=min(0.5, rng.uniform(0.0, 0.15) * intensity),
             shuffle=rng.choice((0.0, 0.5, 1.0)),
             concurrent=rng.choice((0.0, 0.3, 0.6)),
             switch=rng.uniform(0.3, 0.9),

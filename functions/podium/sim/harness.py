@@ -56,7 +56,7 @@ API_RETRY_MS = 1_000  # a client retries a failed start with the same run id
 MAX_CALLS_PER_PROCESS = 3_000
 MAX_TICKS = 60_000
 MAX_DRAIN = 20_000
-HOT_DELIVERIES = 60  # deliveries of one (run, step, attempt) exec: a hot loop
+HOT_DELIVERIES = 60  # handled deliveries of one (run, step, attempt) exec: a hot loop
 START_MS = 1_767_225_600_000
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -294,11 +294,12 @@ class World:
         *,
         faulty: bool,
         describe: bool = False,
+        intensity: float = 1.0,
     ) -> None:
         self.seed = seed
         self.shape = shape
         self.rng = random.Random(seed * 7919 + (1 if faulty else 0))
-        self.rates = FaultRates.draw(self.rng) if faulty else FaultRates.none()
+        self.rates = FaultRates.draw(self.rng, intensity) if faulty else FaultRates.none()
         self.faults_on = faulty
         self.clock = ManualClock(START_MS)
         self.sched = Scheduler()
@@ -482,11 +483,6 @@ class World:
             return
         generation = received.generation
         body = json.loads(received.body)
-        if body.get("t") == "exec":
-            key = f"{body['run']}/{body['step']}#{body['attempt']}"
-            self.deliveries[key] += 1
-            if self.deliveries[key] == HOT_DELIVERIES:
-                self.obs.hot_loops.append(f"exec {key} delivered {HOT_DELIVERIES} times")
         label = f"{queue.name}<{_short(received.body)}>#{received.receives}"
 
         def handle() -> None:
@@ -501,10 +497,20 @@ class World:
         def done(proc: Proc) -> None:
             if proc.error is None:
                 queue.delete(received, generation)
+                self._count_handled(body)
             else:
                 received.failures.append(f"{type(proc.error).__name__}: {proc.error}")
 
         self.spawn(queue.name, label, handle, done)
+
+    def _count_handled(self, body: dict[str, Any]) -> None:
+        """A hot loop: one exec handled (not crashed) over and over."""
+        if body.get("t") != "exec":
+            return
+        key = f"{body['run']}/{body['step']}#{body['attempt']}"
+        self.deliveries[key] += 1
+        if self.deliveries[key] == HOT_DELIVERIES:
+            self.obs.hot_loops.append(f"exec {key} handled {HOT_DELIVERIES} times")
 
     def start_api(self, index: int) -> None:
         spec = self.shape.runs[index]

@@ -44,12 +44,15 @@ def shape_for(seed: int, mix: tuple[str, ...]) -> Shape:
 
 
 class Simulator:
-    def __init__(self, factory: StoreFactory, mix: tuple[str, ...] = DEFAULT_MIX) -> None:
+    def __init__(
+        self, factory: StoreFactory, mix: tuple[str, ...] = DEFAULT_MIX, intensity: float = 1.0
+    ) -> None:
         unknown = [m for m in mix if m not in SHAPES]
         if unknown:
             raise ValueError(f"unknown shapes {unknown}; known: {sorted(SHAPES)}")
         self.factory = factory
         self.mix = mix
+        self.intensity = intensity
         self._baselines: dict[str, tuple[list[RunOutcome], Verdict]] = {}
 
     def baseline(self, shape: Shape) -> tuple[list[RunOutcome], Verdict]:
@@ -73,7 +76,7 @@ class Simulator:
         verdict.violations.update(base_verdict.violations)
         verdict.details.extend(base_verdict.details)
         store = self.factory.make()
-        world = World(seed, shape, store, faulty=True, describe=trace)
+        world = World(seed, shape, store, faulty=True, describe=trace, intensity=self.intensity)
         world.run()
         check_world(world, verdict, "faulty")
         compare(base, world, verdict)
@@ -89,12 +92,17 @@ def run_case(shape: str, seed: int, store: str = "memory") -> SeedResult:
         return Simulator(factory, (shape,)).run_seed(seed)
 
 
-def simulate(seeds: range, store: str = "memory", mix: tuple[str, ...] = DEFAULT_MIX) -> Report:
+def simulate(
+    seeds: range,
+    store: str = "memory",
+    mix: tuple[str, ...] = DEFAULT_MIX,
+    intensity: float = 1.0,
+) -> Report:
     report = Report()
     started = time.perf_counter()
     factory = factory_for(store)
     with factory.session():
-        sim = Simulator(factory, mix)
+        sim = Simulator(factory, mix, intensity)
         for seed in seeds:
             result = sim.run_seed(seed)
             report.seeds += 1
