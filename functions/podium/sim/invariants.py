@@ -18,6 +18,7 @@ that the baseline shares is still found (``unexpected_result``).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from podium.core.engine.status import RunStatus, StepStatus
@@ -61,9 +62,25 @@ class Verdict:
         return not self.violations
 
 
-def summary(outcome: RunOutcome) -> tuple[str | None, dict[str, str]]:
+def summary(
+    outcome: RunOutcome, loose: Mapping[str, object] | None = None
+) -> tuple[str | None, dict[str, str]]:
+    """The run's status and its steps' statuses (without the shape's loose steps)."""
     status = outcome.run.status.value if outcome.run else None
-    return status, {k: s.status.value for k, s in sorted(outcome.steps.items())}
+    skip = loose or {}
+    return status, {k: s.status.value for k, s in sorted(outcome.steps.items()) if k not in skip}
+
+
+def _check_loose(shape: Shape, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:
+    for o in outcomes:
+        for step, allowed in shape.loose.items():
+            got = o.steps[step].status.value if step in o.steps else None
+            if got not in allowed:
+                verdict.add(
+                    "unexpected_result",
+                    f"{label}: run #{o.index} step {step} is {got} (want one of"
+                    f" {sorted(str(a) for a in allowed)})",
+                )
 
 
 def newest_index(outcomes: list[RunOutcome]) -> int | None:
@@ -164,6 +181,7 @@ def _check_ends(world: World, outcomes: list[RunOutcome], verdict: Verdict, labe
 
 
 def _check_expected(shape: Shape, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:
+    _check_loose(shape, outcomes, verdict, label)
     if shape.first_only:
         ended = [o.run.status for o in outcomes if o.run is not None]
         if any(st not in (RunStatus.SUCCEEDED, RunStatus.DISCARDED) for st in ended) or (
@@ -231,9 +249,10 @@ def compare(baseline: list[RunOutcome], faulty: World, verdict: Verdict) -> None
                 f" {summary(baseline[want])}",
             )
         return
+    loose = faulty.shape.loose
     for base, o in zip(baseline, outcomes, strict=True):
-        if summary(base) != summary(o):
+        if summary(base, loose) != summary(o, loose):
             verdict.add(
                 "result_differs",
-                f"run #{o.index}: {summary(o)} vs fault-free {summary(base)}",
+                f"run #{o.index}: {summary(o, loose)} vs fault-free {summary(base, loose)}",
             )
