@@ -5,10 +5,9 @@ Lambda steps name a behaviour the simulated runner plays (``sim:<behaviour>``):
 ``ok`` returns ``{"step": id}``, ``fail_first`` fails attempt 1 and succeeds after,
 ``rows`` returns ``{"rows": params.rows}``.
 
-Every step a crash could lose gets ``retries`` (``SAFE_RETRIES``): today a crash between
-a claim and the attempt's end write is a lost lease, which counts as a failed attempt
-(platform errors have no budget of their own yet), so without a spare attempt a crash
-would legitimately change the result.
+Every step a crash could lose gets ``retries`` (``SAFE_RETRIES``): from before platform
+errors (a lost lease) had a retry budget of their own, when a crash between a claim and
+the attempt's end write cost a user retry. They change no fault-free result.
 """
 
 from __future__ import annotations
