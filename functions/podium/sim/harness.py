@@ -44,7 +44,9 @@ from podium.sim.faults import (
     FaultProxy,
     FaultRates,
     Livelock,
+    LostReply,
     SimCrash,
+    Throttled,
     is_read,
 )
 from podium.sim.shapes import FAIL_FIRST, ROWS, Shape
@@ -370,7 +372,7 @@ class World:
         kwargs: dict[str, Any],
     ) -> Any:
         proc = self.sched.current()
-        read = port.startswith("store") and is_read(name)
+        read = is_read(name) or (port == "payloads" and name == "get")
         if proc is not None:
             proc.calls += 1
             if proc.calls > MAX_CALLS_PER_PROCESS:
@@ -382,8 +384,6 @@ class World:
                 raise SimCrash(f"before {port}.{name}")
             if port.startswith("store") and self.draw(self.rates.throttle):
                 self.log(f"{proc.label}: THROTTLED {port}.{name}{_brief(args)}")
-                from podium.sim.faults import Throttled
-
                 raise Throttled(f"{port}.{name}")
         result = fn(*args, **kwargs)
         if self.trace is not None and proc is not None:
@@ -398,8 +398,6 @@ class World:
                 raise SimCrash(f"after {port}.{name}")
             if not read and self.draw(self.rates.lost_reply):
                 self.log(f"{proc.label}: LOST REPLY of {port}.{name}")
-                from podium.sim.faults import LostReply
-
                 raise LostReply(f"{port}.{name}")
         return result
 
