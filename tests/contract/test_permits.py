@@ -129,3 +129,20 @@ def test_timeline_events_are_keyed_by_time_and_id(store: StateStore) -> None:
     store.put_event(TimelineEvent("r1", 20, "e", "retry"))  # another time: another event
     events = store.list_events("r1")
     assert [(e.at, e.detail) for e in events] == [(10, {"n": 2}), (20, {})]
+
+
+def test_a_wait_decided_from_a_stale_read_adds_no_second_place(store: StateStore) -> None:
+    """Regression (simulation, key_limit/20 on DynamoDB): a duplicate delivery read the
+    step READY and not queued; meanwhile another delivery queued it and it was woken.
+    The stale wait added a second queue item and orphaned the first at the head."""
+    permits = store.permits()
+    holder, step = ready(store, "r1"), ready(store, "r2")
+    assert claim(store, holder) is Claim.CLAIMED
+    stale = step  # read before it queued
+    assert permits.wait(step, "db", 1, now=10)
+    waiting = frozenset({StepStatus.WAITING_FOR_PERMITS})
+    store.transition_step("r2", "s", expected=waiting, attempt=None, to=StepStatus.READY, changes={})
+    assert not permits.wait(stale, "db", 1, now=20)
+    assert permits.queue("db", 10) == [("r2", "s")]
+    current = store.get_step("r2", "s")
+    assert current is not None and current.waiting_since == 10

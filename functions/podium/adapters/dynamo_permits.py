@@ -203,6 +203,17 @@ class DynamoPermits:
                     )
                 },
             ]
+        if step.waiting_key != key:
+            # Decided from the step as the caller read it: the write must find the step
+            # still queued where it was read (or nowhere). A stale duplicate would else
+            # add a second queue item and orphan the first at the head of the queue.
+            update = items[-1]["Update"]
+            update["ExpressionAttributeNames"]["#cwk"] = "wk"
+            if step.waiting_key is None:
+                update["ConditionExpression"] += " AND attribute_not_exists(#cwk)"
+            else:
+                update["ExpressionAttributeValues"][":cwk"] = {"S": step.waiting_key}
+                update["ConditionExpression"] += " AND #cwk = :cwk"
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as exc:

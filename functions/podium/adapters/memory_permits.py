@@ -85,6 +85,8 @@ class MemoryPermits:
             current = self._current(step)
             if current is None or current.status not in _CLAIMABLE:
                 return False
+            if current.waiting_key != step.waiting_key:
+                return False  # as DynamoDB: decided from a stale read of the step
             if current.waiting_key == key:
                 self._store._steps[step.run_id][step.step] = replace(
                     current, status=StepStatus.WAITING_FOR_PERMITS

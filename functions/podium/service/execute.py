@@ -33,7 +33,7 @@ from podium.service.advance import (
 )
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
-from podium.service.lifecycle import cancel_step, cancel_steps, run_ended
+from podium.service.lifecycle import cancel_step, cancel_steps, on_run_deadline, run_ended
 from podium.service.permits import needs_of, release_all, wake_head
 from podium.service.runtimes import Attempt, Done, Failed, Poll, Result, Waiting, runtime_for
 
@@ -61,12 +61,7 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     run = ctx.store.get_run(msg.run)
     needs = needs_of(ctx, run, msg.step)
     if run.status.terminal:
-        # A step of an ended run (queued for a permit, claimed just before the run ended,
-        # or whose worker died) must not stay unfinished, nor hold anything.
-        record = ctx.store.get_step(run.run_id, msg.step)
-        if record is not None and not record.status.terminal:
-            cancel_step(ctx, run, record, f"run {run.status.value}")
-        run_ended(ctx, run)  # a no-op once settled; else redo what a crash lost
+        _in_ended_run(ctx, run, msg.step)
         return None
     now = ctx.now()
 
@@ -163,6 +158,16 @@ def _resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:
         deadline = messages.Done(run.run_id, record.step, record.attempt, messages.DEADLINE_EVENT)
         ctx.at(deadline, deadline_of(attempt), queue="events")
     apply_result(ctx, attempt, runtime.poll(ctx, attempt), record.retry_counts)
+
+
+def _in_ended_run(ctx: Services, run: RunRecord, step: str) -> None:
+    """A message for a step of an ended run: the step (queued for a permit, claimed
+    just before the run ended, or whose worker died) must not stay unfinished nor hold
+    anything; and the run's follow-ups are redone if a crash cut them short."""
+    record = ctx.store.get_step(run.run_id, step)
+    if record is not None and not record.status.terminal:
+        cancel_step(ctx, run, record, f"run {run.status.value}")
+    run_ended(ctx, run)  # a no-op once settled
 
 
 def _drop_stale_holds(ctx: Services, record: StepRecord, needs: tuple[PermitNeed, ...]) -> bool:
@@ -272,6 +277,14 @@ def apply_result(
     """What a runtime said, applied: close the attempt, or wait for its completion."""
     run, step, number = attempt.run, attempt.step, attempt.number
     params = attempt.params or None
+    if isinstance(result, Done) and result.at is not None:
+        # Completed at a known time (a timer's due time): past a deadline, it is a
+        # timeout, whichever message happens to be handled first.
+        if _past_run_deadline(ctx, run, result.at):
+            on_run_deadline(ctx, run.run_id)
+            return None
+        if result.at > deadline_of(attempt):
+            result = Failed(_timeout_of(attempt))
     if isinstance(result, Done | Failed):
         return finish_attempt(
             ctx,
@@ -518,7 +531,7 @@ def _waiting_attempt(
     """The attempt a late completion names, if it is still the one running."""
     run = ctx.store.get_run(run_id)
     if run.status.terminal:
-        run_ended(ctx, run)
+        _in_ended_run(ctx, run, step)
         return None
     record = ctx.store.get_step(run_id, step)
     if record is None or record.status is not StepStatus.RUNNING or record.attempt != number:
@@ -555,10 +568,22 @@ def on_poll(ctx: Services, msg: messages.PollStep) -> Claimed | None:
 def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Claimed | None:
     """The attempt ran past its step's timeout: cancel its work and fail it as a timeout
     (retried only if a retrier names Podium.Timeout)."""
-    timeout = attempt.spec.timeout
     runtime_for(attempt.spec).terminate(ctx, attempt, "timed out")
-    error = timeout_error(f"the attempt ran longer than the step's timeout of {timeout:g} s")
-    return apply_result(ctx, attempt, Failed(error), record.retry_counts, inline=True)
+    failed = Failed(_timeout_of(attempt))
+    return apply_result(ctx, attempt, failed, record.retry_counts, inline=True)
+
+
+def _timeout_of(attempt: Attempt) -> StepError:
+    timeout = attempt.spec.timeout
+    return timeout_error(f"the attempt ran longer than the step's timeout of {timeout:g} s")
+
+
+def _past_run_deadline(ctx: Services, run: RunRecord, at: int) -> bool:
+    timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
+    if timeout is None:
+        return False
+    started = run.started_at if run.started_at is not None else run.created_at
+    return at > started + int(timeout * 1000) <= ctx.now()
 
 
 def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None:

@@ -138,6 +138,9 @@ class SqlitePermits:
                         {},
                     )
                     return new is not None
+                current = read_step(conn, step.run_id, step.step)
+                if current is None or current.waiting_key != step.waiting_key:
+                    raise _Cancelled  # a stale read: the step queued elsewhere meanwhile
                 if step.waiting_key is not None and not _leave_queue(conn, step):
                     raise _Cancelled
                 conn.execute(

@@ -42,6 +42,7 @@ class Attempt:
 @dataclass(frozen=True, slots=True)
 class Done:
     output: Any = None
+    at: int | None = None  # when the work completed, if known (a timer's due time)
 
 
 @dataclass(frozen=True, slots=True)

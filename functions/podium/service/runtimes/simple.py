@@ -63,7 +63,7 @@ class SleepRuntime:
     def poll(self, ctx: Services, attempt: Attempt) -> Result:
         until = self._until(attempt)
         # A timer that fires early (or twice) is harmless: it just waits again.
-        return Done() if ctx.now() >= until else Waiting(until=until)
+        return Done(at=until) if ctx.now() >= until else Waiting(until=until)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         return None  # nothing runs outside: the timer finds the attempt closed
