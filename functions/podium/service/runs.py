@@ -86,7 +86,8 @@ def start_run(
         else:
             run_ended(ctx, current)  # ended, but maybe not settled: redo its follow-ups
         return ctx.store.get_run(current.run_id)
-    if admitted.status is RunStatus.QUEUED:
+    if admitted.status is RunStatus.QUEUED and compiled.definition.strategy is Strategy.LAST_ONLY:
+        # admit_run leaves last_only's admission to after its supersede pass
         _admit_queued(ctx, compiled.definition, workflow)
         return ctx.store.get_run(admitted.run_id)
     return admitted
