@@ -279,3 +279,16 @@ def test_a_sleep_whose_timer_was_lost_in_a_crash_resumes_on_redelivery(rt: Local
     rt.pump()
     assert crash.fired
     assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
+
+
+def test_the_sweeper_is_bounded_per_pass_and_reaches_every_run_in_turn() -> None:
+    from podium.service.sweep import PASS_INTERVAL_MS, _window
+
+    ids = [f"r{i:03d}" for i in range(25)]
+    seen: set[str] = set()
+    for n in range(3):
+        window = _window(ids, n * PASS_INTERVAL_MS, 10)
+        assert len(window) == 10
+        seen |= set(window)
+    assert seen == set(ids)
+    assert _window(ids[:5], 0, 10) == ids[:5]

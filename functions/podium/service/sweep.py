@@ -37,12 +37,31 @@ class SweepReport:
     completed: list[str] = field(default_factory=list)
 
 
-def sweep(ctx: Services, active: ActiveRuns) -> SweepReport:
+# Runs looked at per pass: a pass stays well inside a Lambda's time however many runs
+# are active; with more, successive passes take successive windows (see _window).
+MAX_RUNS_PER_PASS = 500
+PASS_INTERVAL_MS = 60_000  # the schedule of handlers.sweep
+
+
+def _window(run_ids: list[str], now: int, size: int) -> list[str]:
+    """The runs this pass looks at: all of them when they fit, else a window that moves
+    on by ``size`` every pass interval (stateless: derived from the clock), so every
+    active run is looked at every ceil(n / size) passes."""
+    if len(run_ids) <= size:
+        return run_ids
+    start = (now // PASS_INTERVAL_MS * size) % len(run_ids)
+    rotated = run_ids[start:] + run_ids[:start]
+    return rotated[:size]
+
+
+def sweep(
+    ctx: Services, active: ActiveRuns, *, max_runs: int = MAX_RUNS_PER_PASS
+) -> SweepReport:
     report = SweepReport()
     now = ctx.now()
     workflows: set[str] = set()
     keys: set[str] = set()
-    for run_id in active.list_active_run_ids():
+    for run_id in _window(active.list_active_run_ids(), now, max_runs):
         report.runs_checked += 1
         run = ctx.store.get_run(run_id)
         workflows.add(run.workflow)
