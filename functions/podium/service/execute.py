@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podium.core.dsl.models import FailureMode
-from podium.core.engine.decide import failed_status, fails_run
+from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of
 from podium.core.engine.permits import PermitNeed, holder_id
+from podium.core.engine.plans import plan_finish
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
-from podium.core.engine.retry import plan_retry
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.engine.step_error import StepError, timeout_error, user_error
 from podium.core.expr import ExpressionError
@@ -320,55 +320,38 @@ def finish_attempt(
 ) -> Claimed | None:
     """Close an attempt with one conditional write (RUNNING at this attempt), then run
     the follow-ups: permits back, successors decided, the run completed or failed."""
-    compiled = ctx.definitions.get(run.workflow, run.version)
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
     now = ctx.now()
-    base: dict[str, Any] = {"ended_at": now, "lease_until": None}
-    if params is not None:
-        base["params"] = params  # readable downstream as steps.<id>.params
-
     if isinstance(outcome, Done):
         stored = _stored_output(ctx, run.run_id, step, attempt, outcome.output)
-        changes = {**base, "output": stored, "error": None, "error_type": None}
-        ended = _end_attempt(ctx, run, step, attempt, StepStatus.SUCCEEDED, changes)
-        if ended is None:
-            return None
+        plan = plan_finish(spec, run.run_id, step, attempt, now, output=stored, params=params)
+    else:
+        plan = plan_finish(
+            spec,
+            run.run_id,
+            step,
+            attempt,
+            now,
+            error=outcome.error,
+            retry_counts=retry_counts,
+            params=params,
+        )
+    ended = _end_attempt(ctx, run, step, attempt, plan.to, plan.changes)
+    if ended is None:
+        return None
+    if plan.error is None:
         if ended.ready_at is not None and ended.started_at is not None:
             ctx.metrics.milliseconds("StepLatency", ended.started_at - ended.ready_at)
         release_all(ctx, run, step)
-        return _continue(
-            ctx,
-            run,
-            after_terminal(
-                ctx, run, step, StepStatus.SUCCEEDED, output=outcome.output, claim_one=inline
-            ),
-        )
-
-    error = outcome.error
-    spec = compiled.step(step)
-    counts = dict(retry_counts or {})
-    retry = plan_retry(spec.retriers, error, attempt, counts, f"{run.run_id}/{step}/{attempt}")
-    failed = {**base, "error": error.summary(), "error_type": error.type}
-    if retry is not None:
-        counts[retry.counter] = counts.get(retry.counter, 0) + 1
-        record = _end_attempt(
-            ctx,
-            run,
-            step,
-            attempt,
-            StepStatus.RETRY_WAIT,
-            {**failed, "due_at": now + retry.delay_seconds * 1000, "retry_counts": counts},
-        )
-        if record is None:
-            return None
-        _after_retry_wait(ctx, run, record, error)
+        out = outcome.output if isinstance(outcome, Done) else None
+        propagation = after_terminal(ctx, run, step, plan.to, output=out, claim_one=inline)
+        return _continue(ctx, run, propagation)
+    if plan.retry is not None:
+        _after_retry_wait(ctx, run, ended, plan.error)
         return None
-
-    status = failed_status(error, spec.failure_mode)
-    if _end_attempt(ctx, run, step, attempt, status, failed) is None:
-        return None
-    _record_error(ctx, run, step, attempt, now, error, "failed")
+    _record_error(ctx, run, step, attempt, now, plan.error, "failed")
     release_all(ctx, run, step)
-    return _continue(ctx, *_after_step_failed(ctx, run, step, status, error.summary()))
+    return _continue(ctx, *_after_step_failed(ctx, run, step, plan.to, plan.error.summary()))
 
 
 def _stored_output(ctx: Services, run_id: str, step: str, attempt: int, output: Any) -> Any:
