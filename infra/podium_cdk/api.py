@@ -18,7 +18,13 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/workflows/{name}"),
     (apigw.HttpMethod.POST, "/workflows/{name}/runs"),
     (apigw.HttpMethod.GET, "/workflows/{name}/runs"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/unblock"),
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
+    # The web console's read-only views (podium console --stack signs and forwards them).
+    (apigw.HttpMethod.GET, "/console/workflows"),
+    (apigw.HttpMethod.GET, "/console/runs"),
+    (apigw.HttpMethod.GET, "/console/runs/{run_id}"),
+    (apigw.HttpMethod.GET, "/console/runs/{run_id}/step"),
 )
 
 # The stage's rate limit protects the table from a runaway client; bursts of a few

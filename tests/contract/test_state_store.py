@@ -270,3 +270,13 @@ def test_run_identity_round_trips(store: StateStore) -> None:
     assert (top.root, top.parent_run, top.depth, top.logical_date) == (None, None, 0, None)
     with pytest.raises(RunConflict):
         store.create_run(child)  # a replayed launch creates nothing twice
+
+
+def test_workflows_are_listed_by_name_with_their_active_version(store: StateStore) -> None:
+    assert store.list_workflows() == []
+    store.put_workflow_version("beta", {"name": "beta", "steps": {}}, "d1", 1000)
+    store.put_workflow_version("alpha", {"name": "alpha", "steps": {}}, "d1", 1000)
+    store.put_workflow_version("beta", {"name": "beta", "steps": {"a": {}}}, "d2", 2000)
+    store.put_workflow_version("beta", {"name": "beta", "steps": {"a": {}}}, "d2", 3000)
+    store.create_run(a_run("r1"))  # runs are not workflows
+    assert store.list_workflows() == [("alpha", 1), ("beta", 2)]

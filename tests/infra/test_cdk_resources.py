@@ -21,7 +21,7 @@ def test_resource_counts(default: Synth) -> None:
     t.resource_count_is("AWS::Events::EventBus", 1)
     t.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    t.resource_count_is("AWS::ApiGatewayV2::Route", 5)
+    t.resource_count_is("AWS::ApiGatewayV2::Route", 10)
     t.resource_count_is("AWS::S3::Bucket", 1)
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
@@ -255,7 +255,12 @@ def test_http_api_routes_all_require_iam(default: Synth) -> None:
         "GET /workflows/{name}",
         "POST /workflows/{name}/runs",
         "GET /workflows/{name}/runs",
+        "POST /workflows/{name}/unblock",
         "GET /runs/{run_id}",
+        "GET /console/workflows",
+        "GET /console/runs",
+        "GET /console/runs/{run_id}",
+        "GET /console/runs/{run_id}/step",
     }
     assert {r["AuthorizationType"] for r in routes.values()} == {"AWS_IAM"}
     default.template.has_resource_properties(

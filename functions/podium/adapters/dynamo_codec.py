@@ -21,6 +21,7 @@ RUN_SK = "#RUN"
 SINKS_SK = "#SINKS"  # the run's finished-sink counter and its per-sink markers
 HEAD_SK = "#HEAD"
 ACTIVE_PK = "ACTIVE"
+WORKFLOWS_PK = "WORKFLOWS"  # gsi1 partition of the workflow heads (list_workflows)
 
 # StepRecord field -> (attribute name, kind)
 STEP_FIELDS: dict[str, tuple[str, str]] = {

@@ -77,8 +77,16 @@ class DynamoStateStore:
         head_values: dict[str, Any] = {
             ":n": {"N": str(n)},
             ":dg": {"S": digest},
+            ":wl": {"S": c.WORKFLOWS_PK},
+            ":name": {"S": name},
         }
-        head_names = {"#latest": "latest", "#active": "active", "#dg": "dg"}
+        head_names = {
+            "#latest": "latest",
+            "#active": "active",
+            "#dg": "dg",
+            "#ipk": "gsi1pk",
+            "#isk": "gsi1sk",
+        }
         if latest:
             head_values[":prev"] = {"N": str(latest)}
         else:
@@ -98,7 +106,11 @@ class DynamoStateStore:
                         "Update": {
                             "TableName": self._table,
                             "Key": c.key(c.workflow_pk(name), c.HEAD_SK),
-                            "UpdateExpression": "SET #latest = :n, #active = :n, #dg = :dg",
+                            # The head is in gsi1 under WORKFLOWS: list_workflows is a Query.
+                            "UpdateExpression": (
+                                "SET #latest = :n, #active = :n, #dg = :dg,"
+                                " #ipk = :wl, #isk = :name"
+                            ),
                             "ConditionExpression": head_condition,
                             "ExpressionAttributeNames": head_names,
                             "ExpressionAttributeValues": head_values,
@@ -123,6 +135,25 @@ class DynamoStateStore:
         if not head:
             raise WorkflowNotFound(name)
         return int(head["active"]["N"])
+
+    def list_workflows(self) -> list[tuple[str, int]]:
+        """One Query of gsi1's WORKFLOWS partition (the heads), not a Scan. A head written
+        before heads were indexed shows up after the workflow's next push."""
+        found: list[tuple[str, int]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "#pk = :pk",
+            "ProjectionExpression": "#sk, #active",
+            "ExpressionAttributeNames": {"#pk": "gsi1pk", "#sk": "gsi1sk", "#active": "active"},
+            "ExpressionAttributeValues": {":pk": {"S": c.WORKFLOWS_PK}},
+        }
+        while True:
+            resp = self._db.query(**kwargs)
+            found.extend((i["gsi1sk"]["S"], int(i["active"]["N"])) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return found
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
         head = self._db.get_item(

@@ -61,6 +61,10 @@ class MemoryStateStore:
                 raise WorkflowNotFound(name)
             return len(versions)
 
+    def list_workflows(self) -> list[tuple[str, int]]:
+        with self._lock:
+            return sorted((name, len(v)) for name, v in self._versions.items() if v)
+
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
         with self._lock:
             versions = self._versions.get(name)

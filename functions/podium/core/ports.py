@@ -43,6 +43,10 @@ class StateStore(Protocol):
         """The active version's number only (one small read). Raises WorkflowNotFound."""
         ...
 
+    def list_workflows(self) -> list[tuple[str, int]]:
+        """Every pushed workflow with its active version, by name (the console's list)."""
+        ...
+
     # runs --------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None: ...
 

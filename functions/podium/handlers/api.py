@@ -10,6 +10,14 @@ Routes:
                                    QUEUED run, why it waits)
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
 
+The web console's read-only JSON views (podium.service.console_views; ``podium dev``
+serves the same under /api/console/...):
+  GET  /console/workflows          every workflow, by name
+  GET  /console/runs               runs across workflows (?workflow, status, since, limit)
+  GET  /console/runs/{run_id}      a run page: counts, the DAG, one page of steps
+                                   (?offset, limit, status, node, q)
+  GET  /console/runs/{run_id}/step one step's detail (?name=STEP)
+
 Errors are JSON: {"code": ..., "message": ..., "errors": [{"path", "message"}],
 "request_id": ...} with 400, 404, 409, 413 or 415. Nothing a caller sends gives a 500:
 a 500 ("internal_error") means a bug or an outage, and is logged with the request id.
@@ -29,6 +37,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from podium import bootstrap
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict
+from podium.service import console_views
 from podium.service.admission import unblock
 from podium.service.api_requests import (
     RequestError,
@@ -250,6 +259,62 @@ def get_run(run_id: str) -> Response[str]:
             "events": [event_view(e) for e in view.events],
         },
     )
+
+
+def _str_query(name: str) -> str | None:
+    raw = app.current_event.get_query_string_value(name)
+    if raw is not None and len(raw) > 1024:
+        raise DefinitionError([Issue(f"query.{name}", "must be at most 1024 characters")])
+    return raw or None
+
+
+@app.get("/console/workflows")
+def console_workflows() -> Response[str]:
+    names = [name for name, _ in bootstrap.services().store.list_workflows()]
+    return _json(HTTPStatus.OK, {"workflows": names})
+
+
+@app.get("/console/runs")
+def console_runs() -> Response[str]:
+    ctx = bootstrap.services()
+    workflow = _str_query("workflow")
+    if workflow is not None:
+        check_workflow_name(workflow)
+    view = console_views.list_console_runs(
+        ctx,
+        [name for name, _ in ctx.store.list_workflows()],
+        workflow=workflow,
+        status=_str_query("status"),
+        since=_str_query("since"),
+        limit=_int_query("limit", 50, 1, console_views.MAX_RUNS) or 50,
+    )
+    return _json(HTTPStatus.OK, view)
+
+
+@app.get("/console/runs/<run_id>")
+def console_run(run_id: str) -> Response[str]:
+    check_run_id(run_id)
+    view = console_views.run_page(
+        bootstrap.services(),
+        run_id,
+        offset=_int_query("offset", 0, 0, 10**9) or 0,
+        limit=_int_query("limit", 100, 1, console_views.MAX_PAGE) or 100,
+        status=_str_query("status"),
+        node=_str_query("node"),
+        search=_str_query("q"),
+    )
+    return _json(HTTPStatus.OK, view)
+
+
+@app.get("/console/runs/<run_id>/step")
+def console_step(run_id: str) -> Response[str]:
+    check_run_id(run_id)
+    name = _str_query("name")
+    if name is None:
+        raise DefinitionError([Issue("query.name", "name the step: ?name=STEP")])
+    # No logs here: the console reads a deployed step's logs from CloudWatch, not the API.
+    view = console_views.step_detail(bootstrap.services(), run_id, name)
+    return _json(HTTPStatus.OK, view)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -1,0 +1,259 @@
+"""``podium console``: the web console on localhost, over a deployed stack's API.
+
+The console's static files are served from this process; its JSON views
+(``/api/console/...``, as ``podium dev`` serves them) and any other API call are
+forwarded to the deployed API (``/console/...`` and the same path), each request signed
+with SigV4 by ``podium.cli.remote.ApiClient`` with the user's AWS credentials. IAM stays
+the only auth: nothing is stored, and the browser never holds a credential.
+
+Because this process signs what it forwards, it answers only requests made to it by name
+(``Host`` is its own address, against DNS rebinding) and forwards a write only from its
+own page (``Origin`` absent or its own), so another web site cannot use it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import signal
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from podium.cli.remote import ApiClient, ApiError, RemoteError, connect, resolve_target
+
+log = logging.getLogger("podium.console")
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
+DEFAULT_PORT = 8322  # podium dev has 8321
+CONSOLE_PREFIX = "/api/console/"
+_LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
+_FORWARDED = ("GET", "HEAD", "POST")
+
+
+def api_path(path: str) -> str:
+    """The deployed API's path for a request to the local console."""
+    if path.startswith(CONSOLE_PREFIX):
+        return "/console/" + path[len(CONSOLE_PREFIX) :]
+    return path
+
+
+class ConsoleProxy:
+    """The console's files on localhost, and its API calls signed and forwarded."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        *,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        static_dir: Path = STATIC_DIR,
+    ) -> None:
+        self.client = client
+        self.static_dir = static_dir.resolve()
+        self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self.httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name="podium-console-http", daemon=True
+        )
+        self._stop = threading.Event()
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ConsoleProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> ConsoleProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def serve_forever(self) -> None:
+        """Block until Ctrl-C or ``request_stop``, then stop."""
+        self.start()
+        try:
+            while not self._stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    # requests --------------------------------------------------------------------------
+    def allowed(self, method: str, headers: dict[str, str]) -> str | None:
+        """Why a request is refused, or None."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        host = lower.get("host", "")
+        if host not in {f"{name}:{self.port}" for name in _LOCAL_NAMES}:
+            return f"unexpected Host {host[:100]!r}: open the console at {self.url}/"
+        origin = lower.get("origin")
+        if method not in ("GET", "HEAD") and origin is not None and origin != f"http://{host}":
+            return f"a write from another origin ({origin[:100]!r}) is not forwarded"
+        return None
+
+    def forward(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        """Sign and send one request to the deployed API; (status, JSON body)."""
+        path, _, raw_query = target.partition("?")
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(raw_query).items()}
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+        try:
+            data = self.client.request(
+                "GET" if method == "HEAD" else method,
+                api_path(path),
+                query=query,
+                body=body or None,
+                content_type=content_type if body else None,
+            )
+        except ApiError as exc:
+            errors = [{"path": i.path, "message": i.message} for i in exc.issues]
+            answer: dict[str, Any] = {"message": exc.message, "errors": errors}
+            if exc.hint:
+                answer["hint"] = exc.hint
+            # No status: the API was not reached (or did not answer JSON).
+            return exc.status or 502, answer
+        # ApiClient answers with the body only: every success is a 200 here.
+        return 200, data
+
+    def static_file(self, path: str) -> tuple[int, str, bytes]:
+        name = "index.html" if path in ("/", "/index.html") else path[len("/static/") :]
+        target = (self.static_dir / urllib.parse.unquote(name)).resolve()
+        if not target.is_relative_to(self.static_dir) or not target.is_file():
+            return 404, "text/plain; charset=utf-8", b"not found"
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind.endswith("javascript"):
+            kind += "; charset=utf-8"
+        return 200, kind, target.read_bytes()
+
+
+def _handler_for(proxy: ConsoleProxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "podium-console"
+        protocol_version = "HTTP/1.1"
+
+        def _send(self, status: int, kind: str, payload: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def _json(self, status: int, data: Any) -> None:
+            self._send(status, "application/json", json.dumps(data, default=str).encode())
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = dict(self.headers.items())
+            refused = proxy.allowed(self.command, headers)
+            if refused:
+                self._json(403, {"message": refused, "errors": []})
+                return
+            path = self.path.partition("?")[0]
+            if self.command in ("GET", "HEAD") and (
+                path in ("/", "/index.html") or path.startswith("/static/")
+            ):
+                self._send(*proxy.static_file(path))
+                return
+            if self.command not in _FORWARDED:
+                self._json(405, {"message": f"{self.command} is not forwarded", "errors": []})
+                return
+            status, data = proxy.forward(self.command, self.path, headers, body)
+            self._json(status, data)
+
+        do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("%s " + format, self.address_string(), *args)
+
+    return Handler
+
+
+def open_console(client: ApiClient, *, port: int = DEFAULT_PORT) -> ConsoleProxy:
+    """Check that the API answers the console's views, then make the proxy (not started)."""
+    try:
+        client.get("/console/workflows")
+    except ApiError as exc:
+        if exc.status == 404:
+            raise ApiError(
+                exc.status,
+                exc.message,
+                exc.issues,
+                "the stack has no console routes yet: deploy this version of Podium",
+            ) from None
+        raise
+    return ConsoleProxy(client, port=port)
+
+
+def console_command(
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", help="CloudFormation stack whose ApiUrl output is the API."),
+    ] = None,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="The API's URL; skips the stack lookup.")
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="A profile in ~/.config/podium/config.toml."),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="The stack's region.")] = None,
+    aws_profile: Annotated[
+        str | None, typer.Option("--aws-profile", help="AWS profile for the credentials.")
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = DEFAULT_PORT,
+) -> None:
+    """Serve the web console on localhost over a deployed stack, signing its API calls
+    with your AWS credentials."""
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        client = connect(
+            resolve_target(
+                stack=stack,
+                endpoint=endpoint,
+                profile=profile,
+                region=region,
+                aws_profile=aws_profile,
+            )
+        )
+        proxy = open_console(client, port=port)
+    except RemoteError as exc:
+        err.print(Text(f"error: {exc}", style="red"), highlight=False)
+        hint = getattr(exc, "hint", "")
+        if hint:
+            err.print(Text(f"  {hint}", style="yellow"), highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    except OSError as exc:
+        err.print(Text(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}", style="red"))
+        raise typer.Exit(2) from None
+    err.print(f"[bold]podium console[/bold] on [cyan]{proxy.url}/[/cyan]")
+    err.print(f"  API       {client.endpoint}  (signed for {client.region})")
+    err.print("  Ctrl-C to stop")
+    signal.signal(signal.SIGTERM, lambda *_: proxy.request_stop())
+    proxy.serve_forever()

@@ -1,0 +1,44 @@
+"""The routes the API deploys are exactly the routes the api function serves: a route
+served but not deployed is unreachable, one deployed but not served answers no_route."""
+
+from __future__ import annotations
+
+from infra_support import REPO_ROOT, Synth
+
+_METHODS = ("get", "post", "put", "delete", "patch")
+
+
+def _served() -> set[str]:
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "functions"))
+    from podium.handlers import api
+
+    schema = api.app.get_openapi_schema()  # the resolver's own list of its routes
+    return {
+        f"{method.upper()} {path}"
+        for path, item in (schema.paths or {}).items()
+        for method in _METHODS
+        if getattr(item, method, None) is not None
+    }
+
+
+def test_the_cdk_api_deploys_every_route_the_api_function_serves(default: Synth) -> None:
+    deployed = {
+        r["Properties"]["RouteKey"] for r in default.resources("AWS::ApiGatewayV2::Route").values()
+    }
+    served = _served()
+    assert "POST /workflows/{name}/unblock" in served  # the list is not empty by accident
+    assert deployed == served, (
+        f"served, not deployed: {sorted(served - deployed)}; "
+        f"deployed, not served: {sorted(deployed - served)}"
+    )
+
+
+def test_the_construct_route_table_matches_the_template(default: Synth) -> None:
+    from podium_cdk.api import ROUTES
+
+    deployed = {
+        r["Properties"]["RouteKey"] for r in default.resources("AWS::ApiGatewayV2::Route").values()
+    }
+    assert {f"{m.value} {p}" for m, p in ROUTES} == deployed
