@@ -141,6 +141,7 @@ def from_environment(env: Any) -> Services:
         runner=LambdaFunctionRunner(clients["lambda"], allowed),
         clock=clock,
         ids=UlidGenerator(clock),
+        local_functions=False,  # a lambda step names a Lambda function here
     )
 
 

@@ -15,6 +15,12 @@ database (or on ``home=PATH`` to inspect the run afterwards with ``podium runs s
 --home PATH``), the fixture on a fresh home in the test's ``tmp_path``. ``store="moto"``
 runs the same on DynamoDB in moto instead. What steps print stays on the test's output
 (pytest shows it for a failing test), rather than in the home's step logs.
+
+Lambda steps that name a Lambda function run the Python callable mapped to it: by
+``podium.toml`` beside the workflow file (its ``[functions]`` table), then by
+``functions={"sales-extract": "sales_etl:extract"}``, which wins. The fixture's runtime
+reads the ``podium.toml`` of each file it pushes; ``podium_runtime.functions`` is its
+mapping, to add to.
 """
 
 from __future__ import annotations
@@ -47,16 +53,20 @@ def run_workflow(
     *,
     home: str | Path | None = None,
     store: str = "sqlite",
+    functions: dict[str, str] | None = None,
 ) -> RunView:
     """Push and run one workflow to the end on a fresh embedded runtime (virtual time).
 
-    ``home``: a local home directory to keep the run in (default: none, in memory)."""
+    ``home``: a local home directory to keep the run in (default: none, in memory).
+    ``functions``: Lambda name -> ``module:function`` that plays it (over podium.toml)."""
     if isinstance(source, (str, Path)) and Path(source).exists():
         path = Path(source)
         sys.path.insert(0, str(path.resolve().parent))
         source = path
     where = home if home is not None else ":memory:"
-    with LocalRuntime(clock=ManualClock(), store=store, home=where, capture_output=False) as rt:
+    with LocalRuntime(
+        clock=ManualClock(), store=store, home=where, capture_output=False, functions=functions
+    ) as rt:
         return rt.run(source, params)
 
 

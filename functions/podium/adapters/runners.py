@@ -1,5 +1,8 @@
 """FunctionRunner adapters: AWS Lambda, and local Python callables (``module:function``).
 
+Locally, a mapping (``podium.toml`` or ``--functions``) says which callable plays a Lambda
+name; a Lambda name with no mapping fails the attempt (not retryable) naming the fix.
+
 Both return an error as its type (the exception's class name, or a ``Podium.*`` name),
 its message and, locally, the traceback; ``podium.NonRetryable`` and outputs that can
 never be stored are not retryable.
@@ -19,6 +22,7 @@ from typing import Any
 from podium.core.engine.outputs import MAX_OUTPUT_BYTES
 from podium.core.engine.step_error import PLATFORM_ERROR, TIMEOUT
 from podium.core.errors import NonRetryable
+from podium.core.functions import is_python_ref, mapped, unmapped_message
 from podium.core.ports import Invocation, InvocationResult
 
 MAX_OUTPUT_DEPTH = 64
@@ -63,21 +67,39 @@ def checked_output(output: Any) -> InvocationResult:
     return InvocationResult(True, output=json.loads(text))
 
 
+class FunctionNotMapped(LookupError):
+    """A Lambda name the local runner has no callable for."""
+
+
 class LocalFunctionRunner:
     """Runs ``package.module:function`` in this process: the embedded runtime's Lambda.
 
-    The callable gets ``(event)`` or ``(event, context)``; an exception fails the attempt.
+    ``functions`` maps Lambda names (or ARNs) to the callables that play them locally;
+    an unmapped Lambda name fails the attempt with Podium.FunctionNotMapped. The callable
+    gets ``(event)`` or ``(event, context)``; an exception fails the attempt.
     With a timeout, the call runs on a thread and the attempt fails with Podium.Timeout
     when it overruns (a Python thread cannot be killed: it finishes in the background
     and its result is dropped).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, functions: dict[str, str] | None = None) -> None:
         self._cache: dict[str, Callable[..., Any]] = {}
+        self.functions: dict[str, str] = dict(functions or {})
+
+    def plays(self, function: str) -> bool:
+        """Whether ``function`` is called here: mapped, or a ``module:function`` ref."""
+        return mapped(self.functions, function) is not None or is_python_ref(function)
 
     def resolve(self, ref: str) -> Callable[..., Any]:
         fn = self._cache.get(ref)
         if fn is None:
+            target = mapped(self.functions, ref)
+            if target is not None:
+                fn = self.resolve(target)
+                self._cache[ref] = fn
+                return fn
+            if not is_python_ref(ref):
+                raise FunctionNotMapped(unmapped_message(ref))
             module_name, sep, attr = ref.partition(":")
             if not sep or not module_name or not attr:
                 raise ValueError(f"'{ref}' is not a local function; use 'package.module:function'")
@@ -93,6 +115,10 @@ class LocalFunctionRunner:
     def invoke(self, invocation: Invocation) -> InvocationResult:
         try:
             fn = self.resolve(invocation.function)
+        except FunctionNotMapped as exc:  # a Lambda name with no local mapping
+            return InvocationResult(
+                False, error=str(exc), error_type="Podium.FunctionNotMapped", retryable=False
+            )
         except (ImportError, AttributeError, ValueError) as exc:
             return InvocationResult(
                 False,
@@ -222,13 +248,13 @@ class LambdaFunctionRunner:
 
 
 class RoutingRunner:
-    """Local callables for ``module:function`` refs, Lambda for names and ARNs."""
+    """Local callables for ``module:function`` refs and mapped Lambda names, Lambda for
+    the other names and ARNs (without a remote runner, those fail as unmapped)."""
 
     def __init__(self, local: LocalFunctionRunner, remote: LambdaFunctionRunner | None) -> None:
         self._local, self._remote = local, remote
 
     def invoke(self, invocation: Invocation) -> InvocationResult:
-        fn = invocation.function
-        if (":" in fn and not fn.startswith("arn:")) or self._remote is None:
+        if self._remote is None or self._local.plays(invocation.function):
             return self._local.invoke(invocation)
         return self._remote.invoke(invocation)

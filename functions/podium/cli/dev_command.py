@@ -20,15 +20,29 @@ def dev_command(
         Path | None,
         typer.Option("--home", help="The local home (default: $PODIUM_HOME or .podium/)."),
     ] = None,
+    functions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--functions",
+            help="The Python callable that plays a Lambda function locally, as"
+            " name=module:function (repeatable; wins over ./podium.toml).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API, the web console and the workers on localhost."""
+    """Serve the HTTP API, the web console and the workers on localhost.
+
+    Lambda steps run the Python callables that podium.toml in the working directory (and
+    --functions) map their Lambda names to; module:function runs as it is."""
     from podium import bootstrap
+    from podium.cli.main import local_functions
     from podium.local.dev_server import DevServer, open_runtime
 
     home = bootstrap.local_home(home)  # --home, else $PODIUM_HOME, else .podium
+    mapping = local_functions(Path.cwd(), functions)  # ./podium.toml, then --functions
     # Local functions (module:function) are imported from the working directory.
     sys.path.insert(0, os.getcwd())
     runtime = open_runtime(home)
+    runtime.functions.update(mapping)  # the runtime's runner reads this mapping
     runtime.start()
     try:
         try:

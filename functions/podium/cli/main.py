@@ -57,6 +57,28 @@ ParamOption = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="Run param as key=value (repeatable)."),
 ]
+FunctionsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--functions",
+        help="The Python callable that plays a Lambda function locally, as"
+        " name=module:function (repeatable; wins over podium.toml beside the workflow).",
+    ),
+]
+
+
+def local_functions(directory: Path, pairs: list[str] | None) -> dict[str, str]:
+    """The local function mapping: ``directory``'s podium.toml, then ``--functions``.
+    A bad entry is a usage error (exit 2)."""
+    from podium.local.functions import CONFIG_FILE, parse_pairs, read_config
+
+    try:
+        mapping = read_config(directory / CONFIG_FILE)
+        mapping.update(parse_pairs(pairs or []))
+    except ValueError as exc:
+        errors.print(Text(str(exc), style="red"), highlight=False)
+        raise typer.Exit(2) from None
+    return mapping
 
 
 def _read(path: Path) -> str:
@@ -137,8 +159,12 @@ def run(
             " least 4; 1 with --backend moto). The result is the same as with 1.",
         ),
     ] = None,
+    functions: FunctionsOption = None,
 ) -> None:
     """Run a workflow end to end on the embedded runtime (no AWS account).
+
+    A lambda step naming a Lambda function runs the Python callable podium.toml (beside
+    the workflow) or --functions maps it to; module:function runs as it is.
 
     State is kept in the local home (a SQLite file), so podium runs list/show/timeline
     inspect the run afterwards from another process."""
@@ -160,12 +186,15 @@ def run(
         _print_issues(file, exc)
         raise typer.Exit(1) from None
     params = parse_params(dict(defn.params), param or [])
-    # Local functions are referenced as module:function next to the definition.
+    mapping = local_functions(file.resolve().parent, functions)
+    # Local functions (module:function, mapped or written as is) live next to the definition.
     sys.path.insert(0, str(file.resolve().parent))
     # In-process moto is not made for concurrent requests: one worker unless asked.
     default_workers = 1 if backend == "moto" else max(4, os.cpu_count() or 1)
     threads = workers if workers is not None else default_workers
-    with LocalRuntime(virtual_time=not real_time, store=backend, home=where, workers=threads) as rt:
+    with LocalRuntime(
+        virtual_time=not real_time, store=backend, home=where, workers=threads, functions=mapping
+    ) as rt:
         rt.push(text)
         try:
             started = rt.start_run(defn.name, params)

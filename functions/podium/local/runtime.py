@@ -2,8 +2,9 @@
 
 ``LocalRuntime`` wires the real service code to a store and two queues, and delivers queue
 messages to the same Lambda handlers a deployment runs. Lambda steps resolve to local
-callables (``module:function``). With the default virtual clock, sleeps and retry delays
-cost no real time. Stores:
+callables: ``module:function``, or a Lambda name mapped by ``functions`` (``podium.toml``
+beside a pushed file, ``--functions``; see ``local/functions.py``). With the default
+virtual clock, sleeps and retry delays cost no real time. Stores:
 
 - ``sqlite``: the local home, a SQLite file (``HOME/podium.db``, WAL) that keeps
   workflows, runs and queued messages across processes; what ``podium run`` and
@@ -94,6 +95,7 @@ class LocalRuntime:
         home: str | os.PathLike[str] | None = None,
         workers: int = 1,
         capture_output: bool | None = None,
+        functions: dict[str, str] | None = None,
     ) -> None:
         if store not in ("sqlite", "moto", "memory"):
             raise ValueError(
@@ -138,6 +140,10 @@ class LocalRuntime:
         self.work_dlq: LocalQueue | SqliteQueue
         self.event_dlq: LocalQueue | SqliteQueue
         self.delivered = 0
+        # Lambda name -> module:function that plays it here (podium.toml, --functions).
+        self.functions: dict[str, str] = dict(functions or {})
+        self._local_runner = LocalFunctionRunner()
+        self._local_runner.functions = self.functions  # shared: push() may add to it
 
     # lifecycle -------------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -166,7 +172,7 @@ class LocalRuntime:
             self._start_home()
         else:
             self._start_in_process()
-        runner: FunctionRunner = RoutingRunner(LocalFunctionRunner(), None)
+        runner: FunctionRunner = RoutingRunner(self._local_runner, None)
         # Without a home, logs live in a private in-memory database for this runtime.
         self._logs_db = self._db if self._db is not None else Database(":memory:")
         self.logs = SqliteLogs(self._logs_db)
@@ -254,7 +260,13 @@ class LocalRuntime:
 
     # use cases -------------------------------------------------------------------
     def push(self, source: str | Path | dict[str, Any]) -> str:
+        """Push a definition; a file's ``podium.toml`` adds its function mapping (the
+        runtime's own ``functions`` win)."""
         if isinstance(source, Path):
+            from podium.local.functions import functions_for
+
+            for name, target in functions_for(source).items():
+                self.functions.setdefault(name, target)
             wv, _ = push_workflow(self.services, source.read_text(), str(source))
         else:
             wv, _ = push_workflow(self.services, source)

@@ -61,6 +61,10 @@ class Services:
     lease_ms: int = 16 * 60 * 1000
     # A READY step older than this with no progress is re-driven by the sweeper.
     stale_ready_ms: int = 5 * 60 * 1000
+    # Whether the runner can call Python callables (module:function): the embedded
+    # runtime can; the deployed stack invokes Lambda functions only, so its push refuses
+    # them (bootstrap.from_environment sets False).
+    local_functions: bool = True
 
     def __post_init__(self) -> None:
         self.definitions = DefinitionCache(self.store)

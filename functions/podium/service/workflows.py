@@ -6,7 +6,7 @@ import json
 import zlib
 from typing import Any
 
-from podium.core.dsl.errors import DefinitionTooLarge, Issue
+from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.dsl.load import parse_document, validate_definition
 from podium.core.engine.records import WorkflowVersion
 from podium.service.context import Services, digest_of
@@ -22,6 +22,13 @@ def push_workflow(
     """Validate and store; returns (version, created). Raises DefinitionError."""
     data = parse_document(source, origin) if isinstance(source, str) else source
     defn = validate_definition(data)
+    if not ctx.local_functions:
+        # The deployed runner invokes Lambda functions; module:function is local only.
+        from podium.core.functions import python_ref_issues
+
+        issues = python_ref_issues(defn.steps)
+        if issues:
+            raise DefinitionError(issues)
     document = defn.model_dump(mode="json", exclude_defaults=True)
     document["name"] = defn.name
     check_stored_size(document)
