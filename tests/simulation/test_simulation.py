@@ -10,15 +10,10 @@ from podium.sim.simulate import DEFAULT_MIX, Report, simulate
 MEMORY_SEEDS = range(0, 1000)
 MOTO_SEEDS = range(0, 50)
 
-# The shapes run in bulk: every shape. One with a known open bug leaves this mix until
-# the fix lands (its failing seeds go to test_regressions.py as strict xfail).
-# Out today: step_timeout, run_timeout, fail_immediately (deadlines decided by message
-# order; a step left RUNNING in an ended run: see STILL_OPEN in test_regressions.py).
-OPEN_BUGS = frozenset({"step_timeout", "run_timeout", "fail_immediately"})
-BULK_MIX: tuple[str, ...] = tuple(s for s in DEFAULT_MIX if s not in OPEN_BUGS)
-# On DynamoDB, key_limit is out until the stale permit queue item is fixed
-# (test_regressions.py, STILL_OPEN_ON_MOTO).
-MOTO_MIX: tuple[str, ...] = tuple(s for s in BULK_MIX if s != "key_limit")
+# The shapes run in bulk: every shape. One with a known open bug leaves these mixes
+# until the fix lands (its failing seeds go to test_regressions.py as strict xfail).
+BULK_MIX: tuple[str, ...] = DEFAULT_MIX
+MOTO_MIX: tuple[str, ...] = DEFAULT_MIX
 
 
 def _explain(report: Report) -> str:
