@@ -18,6 +18,11 @@ def main() -> None:
     quick = "--quick" in sys.argv
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     console = Console(width=160)
+    if "--peers" in sys.argv:  # Podium (SQLite home) and Luigi side by side, only
+        from podium.bench.peers import main_peers
+
+        main_peers(console)
+        return
     results: dict[str, object] = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }
