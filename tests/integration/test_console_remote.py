@@ -227,3 +227,21 @@ def test_unsigned_or_wrongly_signed_calls_are_refused(deployed: Deployed, user: 
     with pytest.raises(ApiError) as caught:
         open_console(client, port=0)
     assert caught.value.status == 403 and "execute-api:Invoke" in caught.value.hint
+
+
+def test_podium_console_finds_the_api_from_the_stack(deployed: Deployed, user: None) -> None:
+    client = connect(resolve_target(stack="podium-console"))
+    assert client.endpoint == deployed.gateway.url and client.region == rs.REGION
+    with open_console(client, port=0) as proxy:
+        status, _, raw = fetch(proxy.url + "/api/console/workflows")
+        assert status == 200 and "workflows" in json.loads(raw)
+
+
+def test_podium_console_command_reports_a_missing_stack(deployed: Deployed, user: None) -> None:
+    from typer.testing import CliRunner
+
+    from podium.cli.main import app
+
+    result = CliRunner().invoke(app, ["console", "--stack", "no-such-stack", "--port", "0"])
+    assert result.exit_code == 2, result.output
+    assert "no-such-stack" in result.output
