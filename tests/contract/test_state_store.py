@@ -4,6 +4,7 @@ DynamoDB on moto (Dagster's TestRunStorage pattern): the two cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -280,3 +281,19 @@ def test_workflows_are_listed_by_name_with_their_active_version(store: StateStor
     store.put_workflow_version("beta", {"name": "beta", "steps": {"a": {}}}, "d2", 3000)
     store.create_run(a_run("r1"))  # runs are not workflows
     assert store.list_workflows() == [("alpha", 1), ("beta", 2)]
+
+
+def test_run_tags_round_trip_and_outlive_transitions(store: StateStore) -> None:
+    tags = {"team": "sales", "env": "prod", "cost-center": "4711/a"}
+    store.create_run(replace(a_run("t1"), tags=tags))
+    store.create_run(a_run("t2", created=2000))  # no tags
+    assert store.get_run("t1").tags == tags
+    assert store.get_run("t2").tags == {}
+    assert {r.run_id: r.tags for r in store.list_runs("wf")} == {"t1": tags, "t2": {}}
+    store.transition_run(
+        "t1",
+        expected=frozenset({RunStatus.RUNNING}),
+        to=RunStatus.SUCCEEDED,
+        changes={"ended_at": 3000},
+    )
+    assert store.get_run("t1").tags == tags  # set at creation, kept by every update

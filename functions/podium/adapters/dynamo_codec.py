@@ -183,6 +183,8 @@ def run_to_item(run: RunRecord) -> Item:
     )
     if run.depth:
         item["dp"] = {"N": str(run.depth)}
+    if run.tags:  # set at creation, never updated
+        item["tg"] = {"S": json.dumps(run.tags, separators=(",", ":"), sort_keys=True)}
     if not run.status.terminal:
         item["gsi2pk"] = {"S": ACTIVE_PK}
         item["gsi2sk"] = {"S": run.run_id}
@@ -218,6 +220,7 @@ def run_from_item(item: Item) -> RunRecord:
         depth=int(item["dp"]["N"]) if "dp" in item else 0,
         logical_date=item["ld"]["S"] if "ld" in item else None,
         restart_of=item["ro"]["S"] if "ro" in item else None,
+        tags=json.loads(item["tg"]["S"]) if "tg" in item else {},
         # Terminal and out of the active index: every follow-up was done.
         settled=RunStatus(item["st"]["S"]).terminal and "gsi2pk" not in item,
     )

@@ -151,6 +151,7 @@ def list_runs(
     since: str | None,
     limit: int,
     as_json: bool,
+    tags: dict[str, str] | None = None,
 ) -> None:
     from podium.cli.remote_render import runs_table
     from podium.service.views import run_view
@@ -164,7 +165,9 @@ def list_runs(
                 _missing_home(home)
             return
         since_ms = parse_since(since, home.clock.now_ms()) if since else None
-        runs = home.store.search_runs(workflow, statuses=wanted, since=since_ms, limit=limit)
+        runs = home.store.search_runs(
+            workflow, statuses=wanted, since=since_ms, tags=tags, limit=limit
+        )
     body = {"runs": [run_view(r) for r in runs]}
     if as_json:
         _print_json(body)

@@ -67,6 +67,23 @@ FunctionsOption = Annotated[
 ]
 
 
+TagOption = Annotated[
+    list[str] | None,
+    typer.Option("--tag", help="Tag the run: key=value (repeatable; over the workflow's tags)."),
+]
+
+
+def parse_tags(pairs: list[str] | None) -> dict[str, str]:
+    """``--tag key=value`` pairs; a bad one is a usage error (exit 2)."""
+    from podium.core.tags import parse_tag_pairs
+
+    try:
+        return parse_tag_pairs(pairs or [])
+    except ValueError as exc:
+        errors.print(Text(str(exc), style="red"), highlight=False)
+        raise typer.Exit(2) from None
+
+
 def local_functions(directory: Path, pairs: list[str] | None) -> dict[str, str]:
     """The local function mapping: ``directory``'s podium.toml, then ``--functions``.
     A bad entry is a usage error (exit 2)."""
@@ -160,6 +177,7 @@ def run(
         ),
     ] = None,
     functions: FunctionsOption = None,
+    tag: TagOption = None,
 ) -> None:
     """Run a workflow end to end on the embedded runtime (no AWS account).
 
@@ -187,6 +205,7 @@ def run(
         raise typer.Exit(1) from None
     params = parse_params(dict(defn.params), param or [])
     mapping = local_functions(file.resolve().parent, functions)
+    tags = parse_tags(tag)
     # Local functions (module:function, mapped or written as is) live next to the definition.
     sys.path.insert(0, str(file.resolve().parent))
     # In-process moto is not made for concurrent requests: one worker unless asked.
@@ -197,7 +216,7 @@ def run(
     ) as rt:
         rt.push(text)
         try:
-            started = rt.start_run(defn.name, params)
+            started = rt.start_run(defn.name, params, tags=tags)
         except DefinitionError as exc:
             _print_issues(file, exc)
             raise typer.Exit(1) from None

@@ -83,6 +83,10 @@ ParamOption = Annotated[
         "--param", "-p", help="Run param as key=value (repeatable), typed like podium run."
     ),
 ]
+TagOption = Annotated[
+    list[str] | None,
+    typer.Option("--tag", help="Tag the run: key=value (repeatable; over the workflow's tags)."),
+]
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,7 @@ def start(
         str | None,
         typer.Option("--run-id", help="Client token: starting again with it is the same run."),
     ] = None,
+    tag: TagOption = None,
     as_json: JsonOption = False,
     stack: StackOption = None,
     endpoint: EndpointOption = None,
@@ -213,6 +218,9 @@ def start(
     aws_profile: AwsProfileOption = None,
 ) -> None:
     """Start a run of a pushed workflow on a deployed stack."""
+    from podium.cli.main import parse_tags  # main registers this module: import late
+
+    tags = parse_tags(tag)
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with _reporting(workflow):
         client = target.connect()
@@ -223,6 +231,8 @@ def start(
             request["version"] = version
         if run_id is not None:
             request["run_id"] = run_id
+        if tags:
+            request["tags"] = tags
         run = client.post_json(f"/workflows/{quote(workflow)}/runs", request)
     if as_json:
         _print_json(run)
@@ -271,6 +281,10 @@ def list_runs(
         str | None,
         typer.Option("--since", help="Only runs created since: 2h, 7d, or 2026-01-15 (local)."),
     ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="Only runs carrying this tag: key=value (repeatable)."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="How many runs.")] = 20,
     as_json: JsonOption = False,
     home: HomeOption = None,
@@ -281,10 +295,13 @@ def list_runs(
     aws_profile: AwsProfileOption = None,
 ) -> None:
     """Runs, newest first (of one workflow, or locally of all)."""
+    from podium.cli.main import parse_tags
+
+    tags = parse_tags(tag)
     if _is_local(home, stack, endpoint, profile):
         from podium.cli import local_commands
 
-        local_commands.list_runs(home, workflow, status, since, limit, as_json)
+        local_commands.list_runs(home, workflow, status, since, limit, as_json, tags)
         return
     if workflow is None:
         _err().print(Text("a deployed stack lists the runs of one WORKFLOW: name it", style="red"))
@@ -292,7 +309,7 @@ def list_runs(
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with _reporting(workflow):
         body = target.connect().get(f"/workflows/{quote(workflow)}/runs", {"limit": limit})
-    body = _filtered(body, status, since)
+    body = _filtered(body, status, since, tags)
     if as_json:
         _print_json(body)
     elif not body.get("runs"):
@@ -301,13 +318,16 @@ def list_runs(
         _out().print(remote_render.runs_table(workflow, body["runs"]))
 
 
-def _filtered(body: Any, status: list[str] | None, since: str | None) -> Any:
-    """--status and --since on a remote page (the API filters on neither yet)."""
-    if not status and not since:
+def _filtered(
+    body: Any, status: list[str] | None, since: str | None, tags: dict[str, str] | None = None
+) -> Any:
+    """--status, --since and --tag on a remote page (the API filters on none yet)."""
+    if not status and not since and not tags:
         return body
     import time
 
     from podium.cli.local_commands import parse_since, parse_statuses
+    from podium.core.tags import has_tags
 
     wanted = {s.value for s in parse_statuses(status) or ()}
     since_ms = parse_since(since, time.time_ns() // 1_000_000) if since else None
@@ -316,6 +336,7 @@ def _filtered(body: Any, status: list[str] | None, since: str | None) -> Any:
         for r in body.get("runs") or []
         if (not wanted or r.get("status") in wanted)
         and (since_ms is None or (r.get("created_at") or 0) >= since_ms)
+        and has_tags(r.get("tags"), tags)
     ]
     return {**body, "runs": runs}
 

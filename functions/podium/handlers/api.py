@@ -224,6 +224,7 @@ def start(name: str) -> Response[str]:
         version=request.version,
         trigger="api",
         run_id=request.run_id,
+        tags=request.tags,
     )
     return _json(HTTPStatus.ACCEPTED, run_view(run))
 
@@ -286,6 +287,7 @@ def console_runs() -> Response[str]:
         workflow=workflow,
         status=_str_query("status"),
         since=_str_query("since"),
+        tag=_str_query("tag"),
         limit=_int_query("limit", 50, 1, console_views.MAX_RUNS) or 50,
     )
     return _json(HTTPStatus.OK, view)

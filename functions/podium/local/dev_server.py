@@ -315,6 +315,7 @@ class DevServer:
                         workflow=query.get("workflow") or None,
                         status=query.get("status") or None,
                         since=query.get("since") or None,
+                        tag=query.get("tag") or None,
                         limit=_int(query, "limit", 50),
                     )
                 if len(parts) == 2 and parts[0] == "runs":

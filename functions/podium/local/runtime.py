@@ -272,8 +272,14 @@ class LocalRuntime:
             wv, _ = push_workflow(self.services, source)
         return wv.name
 
-    def start_run(self, workflow: str, params: dict[str, Any] | None = None) -> RunRecord:
-        return start_run(self.services, workflow, params, trigger="local")
+    def start_run(
+        self,
+        workflow: str,
+        params: dict[str, Any] | None = None,
+        *,
+        tags: dict[str, str] | None = None,
+    ) -> RunRecord:
+        return start_run(self.services, workflow, params, trigger="local", tags=tags)
 
     def run(
         self,
@@ -557,9 +563,13 @@ class LocalRuntime:
         if self._shuffle is not None:
             self._shuffle.shuffle(batch)
         failed = self._invoke(handler, batch, context)
-        for msg in batch:
-            if msg.message_id not in failed:
-                queue.delete(msg.receipt)
+        done = [msg.receipt for msg in batch if msg.message_id not in failed]
+        delete_many = getattr(queue, "delete_many", None)
+        if callable(delete_many):
+            delete_many(done)  # one write for the batch (SQLite home)
+        else:
+            for receipt in done:
+                queue.delete(receipt)
         if self.deliver_twice:
             self._invoke(handler, batch, context)  # a duplicate delivery of the same batch
         return len(batch)

@@ -226,6 +226,8 @@ class StartRunRequest(BaseModel):
     version: Annotated[int, Field(ge=1, le=10**9)] | None = None
     # A client token: the same run_id twice starts one run (safe retries).
     run_id: Annotated[str, Field(pattern=RUN_ID)] | None = None
+    # The run's own tags, over its workflow's (core/tags.py checks them).
+    tags: dict[str, str] = Field(default_factory=dict)
 
     @property
     def given_params(self) -> dict[str, Any] | None:
@@ -236,8 +238,14 @@ class StartRunRequest(BaseModel):
 
 def parse_start_run(body: Any) -> StartRunRequest:
     try:
-        return StartRunRequest.model_validate(body if body is not None else {})
+        request = StartRunRequest.model_validate(body if body is not None else {})
     except ValidationError as exc:
         raise DefinitionError(
             [Issue(format_path(["body", *e["loc"]]), str(e["msg"])) for e in exc.errors()]
         ) from None
+    from podium.core.tags import tag_issues
+
+    issues = tag_issues(request.tags, "body.tags")
+    if issues:
+        raise DefinitionError(issues)
+    return request

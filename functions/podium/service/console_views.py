@@ -19,6 +19,7 @@ from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.tags import has_tags
 from podium.service.admission import waiting_reason
 from podium.service.context import CompiledWorkflow, Services
 from podium.service.views import event_view, run_view, step_view
@@ -85,6 +86,18 @@ def _statuses(raw: str | None) -> set[str] | None:
     return wanted
 
 
+def parse_tag_filter(raw: str | None) -> dict[str, str] | None:
+    """``team=sales`` or ``team=sales,env=prod``: runs carrying every one of them."""
+    if not raw:
+        return None
+    from podium.core.tags import parse_tag_pairs
+
+    try:
+        return parse_tag_pairs([p for p in raw.split(",") if p.strip()], "tag") or None
+    except ValueError as exc:
+        raise DefinitionError([Issue("query.tag", str(exc))]) from None
+
+
 def _run_row(run: RunRecord) -> dict[str, Any]:
     end = run.ended_at
     start = run.started_at or run.created_at
@@ -98,20 +111,25 @@ def list_console_runs(
     workflow: str | None = None,
     status: str | None = None,
     since: str | None = None,
+    tag: str | None = None,
     limit: int = 50,
 ) -> dict[str, Any]:
-    """Runs of every workflow (or one), newest first, filtered by status and start time.
+    """Runs of every workflow (or one), newest first, filtered by status, start time and
+    tags (``tag``: ``k=v[,k2=v2]``).
 
     Filters apply to the newest ``SCAN_PER_WORKFLOW`` runs of each workflow."""
     limit = max(1, min(limit, MAX_RUNS))
     names = sorted(set(workflows))
     wanted = _statuses(status)
     after = parse_since(since, ctx.now())
+    tags = parse_tag_filter(tag)
     runs: list[RunRecord] = []
     for name in [workflow] if workflow else names:
         runs.extend(ctx.store.list_runs(name, SCAN_PER_WORKFLOW))
     if after is not None:
         runs = [r for r in runs if r.created_at >= after]
+    if tags:
+        runs = [r for r in runs if has_tags(r.tags, tags)]
     counts = Counter(r.status.value for r in runs)
     if wanted is not None:
         runs = [r for r in runs if r.status.value in wanted]

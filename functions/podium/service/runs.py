@@ -13,6 +13,7 @@ from podium.core.dsl.params import check_evaluated, check_validations, resolve_p
 from podium.core.engine.errors import RunConflict, RunIdConflict
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.tags import MAX_TAGS, check_tags
 from podium.service import messages
 from podium.service.admission import admit_next, admit_run, waiting_reason
 from podium.service.bindings import run_binding
@@ -32,15 +33,24 @@ def start_run(
     run_id: str | None = None,
     logical_date: str | None = None,
     restart_of: str | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> RunRecord:
     """Create the run under its workflow's run strategy (queued, started or discarded);
     once it holds a slot, the advance handler starts its roots.
+
+    The run carries its workflow's ``tags`` and the ``tags`` given here (which win).
 
     ``run_id`` makes a start idempotent for callers that retry (the API passes a client
     token); a second start with the same id returns the first run."""
     number = version if version is not None else ctx.store.active_version(workflow)
     compiled = ctx.definitions.get(workflow, number)  # raises WorkflowNotFound if absent
     literal = resolve_params(compiled.definition, params or {})
+    given = check_tags(tags)
+    merged = {**compiled.definition.tags, **given}
+    if len(merged) > MAX_TAGS:
+        raise DefinitionError(
+            [Issue("tags", f"the run would carry {len(merged)} tags; at most {MAX_TAGS}")]
+        )
     now = ctx.now()
     run = RunRecord(
         run_id=run_id or ctx.ids.new_id(),
@@ -54,6 +64,7 @@ def start_run(
         trigger=trigger,
         logical_date=logical_date,
         restart_of=restart_of,
+        tags=merged,
     )
     evaluated = compiled.expressions.evaluate_params(literal, run_binding(run))
     run = replace(run, params=check_evaluated(compiled.definition, evaluated))

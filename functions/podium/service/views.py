@@ -20,6 +20,7 @@ def run_view(run: RunRecord) -> dict[str, Any]:
         "error": run.error,
         "reason": run.reason,
         "trigger": run.trigger,
+        "tags": run.tags,
     }
 
 

@@ -214,11 +214,19 @@ class SqliteStateStore:
         *,
         statuses: frozenset[RunStatus] | None = None,
         since: int | None = None,
+        tags: Mapping[str, str] | None = None,
         limit: int = 20,
     ) -> list[RunRecord]:
-        """Newest first, across workflows (the local ``podium runs list`` and console)."""
+        """Newest first, across workflows (the local ``podium runs list`` and console);
+        ``tags``: runs carrying every one of these ``key: value``."""
         where: list[str] = []
         args: list[Any] = []
+        for key, value in sorted((tags or {}).items()):
+            if '"' in key or "\\" in key:  # no tag has such a key (core/tags.py)
+                where.append("0")
+                continue
+            where.append("json_extract(record, ?) = ?")
+            args.extend([f'$.tags."{key}"', value])
         if workflow is not None:
             where.append("workflow = ?")
             args.append(workflow)

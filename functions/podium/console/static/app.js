@@ -145,7 +145,7 @@
 
   // -- the run list -----------------------------------------------------------------------
   function showRuns(params) {
-    const filters = { workflow: params.get("workflow") || "", status: params.get("status") || "", since: params.get("since") || "" };
+    const filters = { workflow: params.get("workflow") || "", status: params.get("status") || "", since: params.get("since") || "", tag: params.get("tag") || "" };
     const go = (change) => {
       const next = { ...filters, ...change };
       const q = new URLSearchParams(Object.entries(next).filter(([, v]) => v));
@@ -157,12 +157,18 @@
       h("option", { value: "" }, "Any status"), RUN_STATUSES.map((st) => h("option", { value: st, selected: st === filters.status }, label(st))));
     const sinceSelect = h("select", { id: "f-since", "aria-label": "Started", onchange: (e) => go({ since: e.target.value }) },
       SINCE.map(([v, t]) => h("option", { value: v, selected: v === filters.since }, t)));
+    // Tags: key=value, several comma-separated; a run must carry them all.
+    const tagInput = h("input", { id: "f-tag", type: "search", "aria-label": "Tags", placeholder: "tag: key=value",
+      value: filters.tag, onchange: (e) => go({ tag: e.target.value.trim() }) });
+    const tagChips = (tags) => Object.entries(tags || {}).map(([k, v]) =>
+      h("button", { class: "chip plain tag", title: `only runs tagged ${k}=${v}`, "data-tag": `${k}=${v}`,
+        onclick: (e) => { e.stopPropagation(); go({ tag: `${k}=${v}` }); } }, `${k}=${v}`));
     const chips = h("div", { class: "chips", id: "run-counts" });
     const body = h("tbody", { id: "runs-body" });
     const total = h("span", { class: "muted", id: "runs-total" });
     main.replaceChildren(
       h("div", { class: "page-head" }, h("h1", {}, "Runs"), total),
-      h("div", { class: "toolbar" }, wfSelect, statusSelect, sinceSelect, chips),
+      h("div", { class: "toolbar" }, wfSelect, statusSelect, sinceSelect, tagInput, chips),
       h("div", { class: "card flush" },
         h("table", { class: "grid runs", id: "runs-table" },
           h("thead", {}, h("tr", {}, ["Status", "Workflow", "Run", "Trigger", "Started", "Duration"].map((t) => h("th", {}, t)))),
@@ -199,7 +205,7 @@
           const href = `#/runs/${encodeURIComponent(r.run_id)}`;
           return h("tr", { class: "run-row", "data-run": r.run_id, "data-status": r.status, onclick: (e) => { if (e.target.tagName !== "A") location.hash = href; } },
             h("td", {}, badge(r.status)),
-            h("td", {}, h("span", { class: "wf" }, r.workflow), h("span", { class: "muted" }, ` v${r.version}`)),
+            h("td", {}, h("span", { class: "wf" }, r.workflow), h("span", { class: "muted" }, ` v${r.version}`), ...tagChips(r.tags)),
             h("td", {}, h("a", { href, class: "mono" }, r.run_id)),
             h("td", { class: "muted" }, r.trigger),
             h("td", { title: fmtTime(r.created_at) }, fmtTime(r.started_at || r.created_at), h("span", { class: "muted small" }, `  ${ago(r.created_at)}`)),

@@ -318,12 +318,27 @@ class WorkflowDefinition(_Model):
         default=None, description="Seconds (or '2h30m') a run may take before TIMED_OUT."
     )
     params: dict[str, ParamSpec] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Short key: value strings every run of the workflow carries (at most 50;"
+        " keys of letters, digits and _.:/@+-, values of at most 256 characters).",
+    )
     steps: Annotated[list[Step], Field(min_length=1)]
 
     @field_validator("timeout")
     @classmethod
     def _timeout(cls, v: Any) -> Any:
         return None if v is None else _seconds(v, 1, MAX_TIMEOUT_SECONDS, "timeout")
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        from podium.core.tags import tag_issues
+
+        issues = tag_issues(v, "tags")
+        if issues:
+            raise ValueError("; ".join(f"{i.path[5:] or 'tags'}: {i.message}" for i in issues))
+        return v
 
     @property
     def strategy(self) -> Strategy:

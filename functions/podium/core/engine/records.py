@@ -51,6 +51,8 @@ class RunRecord:
     # A terminal run whose follow-ups (slot, permits, next queued run) are all done. Until
     # then it stays in the store's active index, so the sweeper redoes what a crash lost.
     settled: bool = False
+    # The workflow's tags and those given at start (core/tags.py); set once, at creation.
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
