@@ -170,3 +170,15 @@ def test_console_view_filters_by_every_tag(tmp_path: Path) -> None:
         assert [r["run_id"] for r in view["runs"]] == [one.run_id]
         assert view["total"] == 1
         assert len(list_console_runs(rt.services, ["w"], tag="team=a")["runs"]) == 2
+
+
+def test_the_run_status_event_carries_the_tags() -> None:
+    from podium.local.runtime import LocalRuntime
+
+    with LocalRuntime(store="sqlite", home=":memory:") as rt:
+        rt.push({"name": "w", "tags": {"team": "a"}, "steps": [{"id": "s", "type": "noop"}]})
+        run = rt.start_run("w", tags={"env": "prod"})
+        rt.pump(run_id=run.run_id)
+        events = rt.services.events.published  # type: ignore[union-attr]
+        (event,) = [e for e in events if e["detail"]["run_id"] == run.run_id]
+        assert event["detail"]["tags"] == {"team": "a", "env": "prod"}

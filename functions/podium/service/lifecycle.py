@@ -60,6 +60,7 @@ def run_status_event(run: RunRecord) -> dict[str, Any]:
             "created_at": run.created_at,
             "started_at": run.started_at,
             "ended_at": run.ended_at,
+            "tags": run.tags,  # route by them: {"detail": {"tags": {"team": ["ops"]}}}
         },
     }
 
