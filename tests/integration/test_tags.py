@@ -86,6 +86,8 @@ def test_podium_run_tags_and_runs_list_filters(tmp_path: Path) -> None:
     assert listed("tier=silver", "x=1") == [one]
     assert listed("tier=silver", "x=2") == []
     assert listed("nope=x") == []
+    shown = podium("runs", "show", one, "--home", home)
+    assert "tags: team=sales tier=silver x=1" in shown.output
     bad = podium("runs", "list", "--home", home, "--tag", "oops")
     assert bad.exit_code == 2 and "use key=value" in bad.output
     bad = podium("run", str(wf), "--home", home, "--tag", "bad key=1")

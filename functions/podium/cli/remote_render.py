@@ -109,6 +109,9 @@ def run_summary(run: Mapping[str, Any]) -> Text:
     )
     if run.get("params"):
         line.append(f"\nparams: {json.dumps(run['params'], sort_keys=True)}")
+    if run.get("tags"):
+        tags = " ".join(f"{k}={v}" for k, v in sorted(run["tags"].items()))
+        line.append(f"\ntags: {tags}")
     if run.get("error"):
         line.append(f"\nerror: {run['error']}", style="red")
     if run.get("reason"):

@@ -63,7 +63,11 @@
     const r = await fetch(url, { headers: { accept: "application/json" }, cache: "no-store" });
     let body = {};
     try { body = await r.json(); } catch (e) { /* not JSON */ }
-    if (!r.ok) throw new Error(body.message || `${r.status} ${r.statusText}`);
+    if (!r.ok) {
+      // A refused request names each problem (a bad filter: "query.tag: ...").
+      const issues = (body.errors || body.issues || []).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
+      throw new Error([body.message || `${r.status} ${r.statusText}`, ...issues].join(" · "));
+    }
     return body;
   }
 
