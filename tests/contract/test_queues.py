@@ -170,3 +170,17 @@ def test_sqlite_messages_survive_the_process(tmp_path: Path) -> None:
     clock.advance(1000)
     assert bodies(q.receive(1)) == [{"kept": True}]
     reopened.close()
+
+
+def test_a_batch_is_deleted_at_once_and_stale_receipts_delete_nothing(make: Any) -> None:
+    clock, new = make
+    q = new("work", visibility_timeout_seconds=10)
+    q.send_many([{"n": 1}, {"n": 2}, {"n": 3}])
+    first = [m.receipt for m in q.receive(3)]
+    clock.advance(10_000)
+    again = q.receive(1)  # n=1 again: its first receipt is stale now
+    q.delete_many(first)
+    assert q.bodies() == [{"n": 1}]
+    q.delete_many([])
+    q.delete_many([again[0].receipt])
+    assert len(q) == 0

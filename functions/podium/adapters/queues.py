@@ -136,6 +136,11 @@ class LocalQueue:
             if entry is not None and entry[1] == int(gen):
                 del self._messages[mid]
 
+    def delete_many(self, receipts: list[str]) -> None:
+        """A batch's handled messages (SQS's DeleteMessageBatch)."""
+        for receipt in receipts:
+            self.delete(receipt)
+
     def next_visible_at(self) -> int | None:
         with self._lock:
             live = [

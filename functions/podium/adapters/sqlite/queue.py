@@ -125,6 +125,20 @@ class SqliteQueue:
                 (int(mid), int(generation), self.name),
             )
 
+    def delete_many(self, receipts: Sequence[str]) -> None:
+        """The handled messages of a batch in one write (SQS's DeleteMessageBatch, as
+        Lambda's event source mapping deletes a batch's successes)."""
+        keys = []
+        for receipt in receipts:
+            mid, _, generation = receipt.rpartition("#")
+            keys.append((int(mid), int(generation), self.name))
+        if not keys:
+            return
+        with self._db.write() as conn:
+            conn.executemany(
+                "DELETE FROM messages WHERE id = ? AND generation = ? AND queue = ?", keys
+            )
+
     def next_visible_at(self) -> int | None:
         with self._db.query() as conn:
             row = conn.execute(
