@@ -53,6 +53,12 @@ def test_the_run_list_filters_by_tag(tmp_path: Path, page: Any) -> None:
         assert _rows(page) == {sales}
         assert page.input_value("#f-tag") == "env=prod"
 
+        # The run page shows the run's tags; each links to the runs carrying it.
+        page.goto(f"{dev.url}/#/runs/{ops}")
+        page.click('.page-head .chip.tag[data-tag="ticket=T-1"]')
+        page.wait_for_function("document.querySelectorAll('tr.run-row').length === 1")
+        assert _rows(page) == {ops}
+
         # A bad filter says what is wrong instead of showing nothing.
         page.goto(f"{dev.url}/#/?tag=oops")
         page.wait_for_selector("text=use key=value")
