@@ -61,6 +61,12 @@ def main() -> None:
         f"engine CPU µs/step (memory adapters): {engine['engine_cpu_us_per_step']}, "
         f"flatness 10,000/100 = {engine['engine_cpu_flatness_10000_over_100']}"
     )
+    # W1-W3 on the embedded default (the SQLite home); --peers adds Luigi beside it.
+    from podium.bench.peers import print_peers, run_peers_bench
+
+    sqlite_home = run_peers_bench(repeats=3, luigi=False)
+    results["sqlite_home"] = sqlite_home
+    print_peers(console, sqlite_home)
     from podium.bench.strategies import run_strategy_bench
 
     strategies = run_strategy_bench()
