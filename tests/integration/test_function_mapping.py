@@ -312,3 +312,20 @@ def test_a_local_push_accepts_module_function(tmp_path: Path) -> None:
         assert rt.services.local_functions
         name = rt.push({"name": "d", "steps": [{"id": "s", "type": "lambda", "function": "m:f"}]})
         assert name == "d"
+
+
+def test_validate_notes_where_lambda_steps_can_run(tmp_path: Path) -> None:
+    wf = project(tmp_path, "validate")
+    result = runner.invoke(app, ["validate", str(wf)])
+    assert result.exit_code == 0 and "no local mapping" not in result.output  # all mapped
+    (tmp_path / "podium.toml").unlink()
+    direct = tmp_path / "direct.yaml"
+    direct.write_text(
+        "name: d\nsteps:\n  - {id: a, type: lambda, function: etl_mod_validate:extract}\n"
+        "  - {id: b, type: lambda, function: etl-load, depends_on: [a]}\n"
+    )
+    result = runner.invoke(app, ["validate", str(direct)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "steps[0].function: 'etl_mod_validate:extract' is a Python callable" in text
+    assert "steps[1].function: Lambda function 'etl-load' has no local mapping" in text
