@@ -131,6 +131,7 @@ def from_environment(env: Any) -> Services:
         timers=_timers(env, work_queue, event_queue, clock),
         events=_events(env),
         payloads=_payloads(env),
+        logs=_logs(env),
         metrics=PowertoolsMetrics(
             env.get("POWERTOOLS_METRICS_NAMESPACE", "Podium"),
             env.get("POWERTOOLS_SERVICE_NAME", "podium"),
@@ -143,6 +144,17 @@ def from_environment(env: Any) -> Services:
         ids=UlidGenerator(clock),
         local_functions=False,  # a lambda step names a Lambda function here
     )
+
+
+def _logs(env: Any) -> Any:
+    import boto3
+
+    from podium.adapters.cloudwatch_logs import CloudWatchLogReader
+
+    client = boto3.client(
+        "logs", region_name=env.get("AWS_REGION"), endpoint_url=env.get("PODIUM_AWS_ENDPOINT_URL")
+    )
+    return CloudWatchLogReader(client)
 
 
 def _payloads(env: Any) -> Any:

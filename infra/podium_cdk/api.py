@@ -20,6 +20,7 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/workflows/{name}/runs"),
     (apigw.HttpMethod.POST, "/workflows/{name}/unblock"),
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
+    (apigw.HttpMethod.GET, "/runs/{run_id}/logs"),
     # The web console's read-only views (podium console --stack signs and forwards them).
     (apigw.HttpMethod.GET, "/console/workflows"),
     (apigw.HttpMethod.GET, "/console/runs"),

@@ -115,12 +115,50 @@ def grant_engine_permissions(
 
     work = functions.roles["work"]
     _grant_invoke(work, props.allowed_function_arns)
+    _grant_read_logs(functions.roles["api"], props.allowed_function_arns)
     _grant_ecs(work, props)
 
 
 def allowed_functions_setting(arns: Sequence[str]) -> str:
     """The PODIUM_ALLOWED_FUNCTIONS value: comma-separated ARNs, or "*"."""
     return "*" if "*" in arns else ",".join(arns)
+
+
+def _grant_read_logs(role: iam.Role, arns: Sequence[str]) -> None:
+    """GET /runs/{id}/logs reads the step functions' log groups (/aws/lambda/<name>)."""
+    if not arns:
+        return
+    stack = Stack.of(role)
+    names = ["*"] if "*" in arns else [_function_name(a) for a in arns]
+    resources = [
+        stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"/aws/lambda/{name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for name in names
+    ]
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["logs:FilterLogEvents", "logs:GetLogEvents"], resources=resources
+        )
+    )
+    for resource in resources:
+        _acknowledge(
+            role,
+            resource,
+            "Log streams of a step function are made per invocation; the grant is limited to"
+            " the log groups of the functions listed in allowed_function_arns.",
+        )
+
+
+def _function_name(name_or_arn: str) -> str:
+    if Token.is_unresolved(name_or_arn):
+        return "*"
+    if ":function:" in name_or_arn:
+        return name_or_arn.split(":function:", 1)[1].split(":", 1)[0]
+    return name_or_arn
 
 
 def _grant_invoke(role: iam.Role, arns: Sequence[str]) -> None:

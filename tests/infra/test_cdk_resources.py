@@ -21,7 +21,7 @@ def test_resource_counts(default: Synth) -> None:
     t.resource_count_is("AWS::Events::EventBus", 1)
     t.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    t.resource_count_is("AWS::ApiGatewayV2::Route", 10)
+    t.resource_count_is("AWS::ApiGatewayV2::Route", 11)
     t.resource_count_is("AWS::S3::Bucket", 1)
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
@@ -257,6 +257,7 @@ def test_http_api_routes_all_require_iam(default: Synth) -> None:
         "GET /workflows/{name}/runs",
         "POST /workflows/{name}/unblock",
         "GET /runs/{run_id}",
+        "GET /runs/{run_id}/logs",
         "GET /console/workflows",
         "GET /console/runs",
         "GET /console/runs/{run_id}",

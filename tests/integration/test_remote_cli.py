@@ -364,3 +364,49 @@ def test_unblock_lets_a_strict_queue_move_on(
         json.loads(on_stack("runs", "show", second, "--json").stdout)["run"]["status"] == "FAILED"
     )
     assert on_stack("unblock", "nope").exit_code == 1
+
+
+def test_runs_logs_reads_an_attempts_lines_from_cloudwatch(deployed: Deployed, user: Path) -> None:
+    """An attempt of a deployed lambda step records its function and the invocation's
+    request id; `podium runs logs RUN STEP --stack` reads that invocation's lines (from
+    START to END, print() lines included) through the signed API."""
+    import time
+
+    from podium.adapters.cloudwatch_logs import CloudWatchLogReader
+    from podium.core.engine.records import RunRecord, StepRecord
+    from podium.core.engine.status import RunStatus, StepStatus
+
+    ctx = bootstrap.services()
+    logs = boto3.client("logs", region_name=rs.REGION)
+    ctx.logs = CloudWatchLogReader(logs)
+    now = int(time.time() * 1000)  # CloudWatch refuses events older than 14 days
+    ctx.store.create_run(RunRecord("logrun", "wf", 1, RunStatus.SUCCEEDED, {}, now, sinks_total=1))
+    ref = {"function": "arn:aws:lambda:us-east-1:123456789012:function:etl-load", "request_id": "rid-2"}
+    ctx.store.create_step(
+        StepRecord(
+            "logrun", "load", StepStatus.SUCCEEDED, attempt=1, started_at=now, ended_at=now + 900,
+            log_ref=ref,
+        )
+    )
+    logs.create_log_group(logGroupName="/aws/lambda/etl-load")
+    logs.create_log_stream(logGroupName="/aws/lambda/etl-load", logStreamName="s1")
+    lines = [
+        "START RequestId: rid-1 Version: $LATEST",
+        "someone else's line",
+        "END RequestId: rid-1",
+        "START RequestId: rid-2 Version: $LATEST",
+        "loaded 42 rows",
+        "END RequestId: rid-2",
+        "REPORT RequestId: rid-2 Duration: 3 ms",
+    ]
+    logs.put_log_events(
+        logGroupName="/aws/lambda/etl-load",
+        logStreamName="s1",
+        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(lines)],
+    )
+    result = on_stack("runs", "logs", "logrun", "load")
+    assert result.exit_code == 0, result.output
+    assert "loaded 42 rows" in result.output and "someone else" not in result.output
+    assert "rid-2" in result.output
+    missing = on_stack("runs", "logs", "logrun", "load", "--attempt", "3")
+    assert missing.exit_code != 0 and "no attempt 3" in missing.output

@@ -40,6 +40,7 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "error_type": ("et", "S"),
     "retry_counts": ("rc", "J"),
     "params": ("prm", "J"),
+    "log_ref": ("lg", "J"),
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
     "root": ("rt", "S"),

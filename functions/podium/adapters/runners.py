@@ -17,6 +17,7 @@ import json
 import threading
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from podium.core.engine.outputs import MAX_OUTPUT_BYTES
@@ -223,6 +224,11 @@ class LambdaFunctionRunner:
             if code in _PLATFORM_FAILURES or not code:
                 return InvocationResult(False, error=str(exc), error_type=PLATFORM_ERROR)
             return InvocationResult(False, error=str(exc), error_type=code, retryable=False)
+        request_id = resp.get("ResponseMetadata", {}).get("RequestId")
+        result = self._result(resp)
+        return replace(result, request_id=request_id) if request_id else result
+
+    def _result(self, resp: Any) -> InvocationResult:
         raw = resp["Payload"].read()
         try:
             body = json.loads(raw) if raw else None

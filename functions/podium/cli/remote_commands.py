@@ -432,15 +432,35 @@ def logs(
 
         local_commands.logs(home, run_id, step, attempt, as_json)
         return
-    _err().print(
+    if step is None:
+        _err().print(
+            Text(
+                "name the step: on a deployed stack, logs are read per attempt from the step"
+                " function's CloudWatch log group (podium runs logs RUN STEP [--attempt N])",
+                style="yellow",
+            ),
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    with _reporting(run_id):
+        query: dict[str, Any] = {"step": step}
+        if attempt is not None:
+            query["attempt"] = attempt
+        body = target.connect().get(f"/runs/{quote(run_id)}/logs", query)
+    if as_json:
+        _print_json(body)
+        return
+    out = _out()
+    out.print(
         Text(
-            "logs of a deployed stack are in CloudWatch (the step function's log group);"
-            " podium runs logs reads the local home only for now",
-            style="yellow",
+            f"{body['step']} attempt {body['attempt']} ({body['function']},"
+            f" request {body['request_id']})",
+            style="bold",
         ),
         highlight=False,
     )
-    raise typer.Exit(2)
+    out.print(Text(body.get("text") or ""), highlight=False, end="")
 
 
 def unblock(

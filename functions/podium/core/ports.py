@@ -261,6 +261,7 @@ class InvocationResult:
     error_type: str | None = None  # the exception's class name, or a Podium.* type
     retryable: bool = True  # False: podium.NonRetryable, or an output that can never fit
     traceback: str | None = None
+    request_id: str | None = None  # the Lambda invocation's: where its logs are found
 
 
 class FunctionRunner(Protocol):
@@ -290,6 +291,15 @@ class Payloads(Protocol):
 
     def get(self, ref: str) -> bytes:
         """Raises a NotFound error when the object is gone."""
+        ...
+
+
+class LogReader(Protocol):
+    """What an attempt of a deployed lambda step printed: its function's CloudWatch log
+    stream, between the invocation's START and END lines."""
+
+    def read(self, function: str, request_id: str, start_ms: int, end_ms: int) -> str:
+        """Raises a NotFound error when the lines are not (or no longer) there."""
         ...
 
 

@@ -48,6 +48,7 @@ from podium.service.api_requests import (
     parse_start_run,
 )
 from podium.service.runs import describe_run, list_runs, start_run
+from podium.service.step_logs import attempt_logs
 from podium.service.views import event_view, run_view, step_view, workflow_view
 from podium.service.workflows import get_workflow, push_workflow
 
@@ -267,6 +268,23 @@ def _str_query(name: str) -> str | None:
     if raw is not None and len(raw) > 1024:
         raise DefinitionError([Issue(f"query.{name}", "must be at most 1024 characters")])
     return raw or None
+
+
+@app.get("/runs/<run_id>/logs")
+def get_logs(run_id: str) -> Response[str]:
+    """What an attempt of a lambda step printed (?step=ID[&attempt=N]): its function's
+    CloudWatch lines for that invocation."""
+    step = _str_query("step")
+    if not step:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_request",
+            "query.step",
+            "name the step: GET /runs/{run_id}/logs?step=ID[&attempt=N]",
+        )
+    attempt = _int_query("attempt", None, 1, 10_000)
+    ctx = bootstrap.services()
+    return _json(HTTPStatus.OK, attempt_logs(ctx, run_id, step, attempt))
 
 
 @app.get("/console/workflows")

@@ -14,6 +14,7 @@ from podium.core.ports import (
     Events,
     FunctionRunner,
     IdGenerator,
+    LogReader,
     MessageQueue,
     Metrics,
     Payloads,
@@ -56,6 +57,7 @@ class Services:
     timers: Timers | None = None  # default: SQS delays only (adapters.timers.QueueTimers)
     events: Events | None = None  # default: kept in memory (adapters.events.MemoryEvents)
     payloads: Payloads | None = None  # default: in memory (adapters.payloads.MemoryPayloads)
+    logs: LogReader | None = None  # deployed lambda steps' logs (CloudWatch); None locally
     definitions: DefinitionCache = field(init=False)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000

@@ -324,7 +324,16 @@ def finish_attempt(
     now = ctx.now()
     if isinstance(outcome, Done):
         stored = _stored_output(ctx, run.run_id, step, attempt, outcome.output)
-        plan = plan_finish(spec, run.run_id, step, attempt, now, output=stored, params=params)
+        plan = plan_finish(
+            spec,
+            run.run_id,
+            step,
+            attempt,
+            now,
+            output=stored,
+            params=params,
+            log_ref=outcome.log_ref,
+        )
     else:
         plan = plan_finish(
             spec,
@@ -335,6 +344,7 @@ def finish_attempt(
             error=outcome.error,
             retry_counts=retry_counts,
             params=params,
+            log_ref=outcome.log_ref,
         )
     ended = _end_attempt(ctx, run, step, attempt, plan.to, plan.changes)
     if ended is None:
@@ -453,6 +463,7 @@ def _after_retry_wait(
             "ended_at": ended,
             "next_attempt": record.attempt + 1,
             "delay_seconds": (due - ended) // 1000,
+            **({"log_ref": record.log_ref} if record.log_ref else {}),
         },
     )
     next_attempt = messages.Exec(run.run_id, record.step, record.attempt + 1)

@@ -39,6 +39,7 @@ def plan_finish(
     error: StepError | None = None,
     retry_counts: dict[str, int] | None = None,
     params: dict[str, Any] | None = None,
+    log_ref: dict[str, Any] | None = None,
 ) -> FinishPlan:
     """How an attempt ends: SUCCEEDED with its (stored) output; or, for an error, the
     retry plan (RETRY_WAIT with its due time and counts) or the final status the failure
@@ -46,6 +47,8 @@ def plan_finish(
     base: dict[str, Any] = {"ended_at": now, "lease_until": None}
     if params is not None:
         base["params"] = params  # readable downstream as steps.<id>.params
+    if log_ref is not None:
+        base["log_ref"] = log_ref
     if error is None:
         plan = FinishPlan(
             StepStatus.SUCCEEDED, {**base, "output": output, "error": None, "error_type": None}

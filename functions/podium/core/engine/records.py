@@ -103,6 +103,8 @@ class StepRecord:
     # Retries used so far, per retrier ("0", "1", ...) and per default budget ("platform").
     retry_counts: dict[str, int] = field(default_factory=dict)
     params: dict[str, Any] | None = None  # the step params its last attempt rendered
+    # Where the last attempt's logs are ({"function", "request_id"} of a Lambda call).
+    log_ref: dict[str, Any] | None = None
     arrived: int = 0  # join: predecessors that have ended (each counted once)
     taken_arrivals: int = 0  # join: ... whose edge was taken
     failed_arrivals: int = 0  # join: ... that failed

@@ -43,11 +43,13 @@ class Attempt:
 class Done:
     output: Any = None
     at: int | None = None  # when the work completed, if known (a timer's due time)
+    log_ref: dict[str, Any] | None = None  # where the attempt's logs are (a Lambda's)
 
 
 @dataclass(frozen=True, slots=True)
 class Failed:
     error: StepError
+    log_ref: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

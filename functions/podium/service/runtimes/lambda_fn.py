@@ -47,15 +47,21 @@ class LambdaRuntime:
         result = ctx.runner.invoke(
             Invocation(spec.function, event, attempt.key, timeout_seconds=spec.timeout)
         )
+        log_ref = (
+            {"function": spec.function, "request_id": result.request_id}
+            if result.request_id
+            else None
+        )
         if result.ok:
-            return Done(result.output)
+            return Done(result.output, log_ref=log_ref)
         return Failed(
             StepError.of(
                 result.error_type or "Podium.UserError",
                 result.error or "failed",
                 retryable=result.retryable,
                 traceback=result.traceback,
-            )
+            ),
+            log_ref=log_ref,
         )
 
     def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:

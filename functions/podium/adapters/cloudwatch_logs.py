@@ -1,0 +1,74 @@
+"""What a deployed lambda step printed: the lines of its function's CloudWatch log
+stream for one invocation, from ``START RequestId: <id>`` to ``END RequestId: <id>``
+(print() lines carry no request id, so filtering on the id alone would miss them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.core.engine.errors import NotFound
+
+MAX_EVENTS = 10_000
+
+
+class LogsNotFound(NotFound):
+    pass
+
+
+def log_group_of(function: str) -> str:
+    """``/aws/lambda/<name>`` for a name or an ARN (``arn:...:function:<name>[:qualifier]``)."""
+    name = function
+    if ":function:" in function:
+        name = function.split(":function:", 1)[1].split(":", 1)[0]
+    return f"/aws/lambda/{name}"
+
+
+class CloudWatchLogReader:
+    def __init__(self, client: Any) -> None:
+        self._logs = client
+
+    def read(self, function: str, request_id: str, start_ms: int, end_ms: int) -> str:
+        group = log_group_of(function)
+        try:
+            found = self._logs.filter_log_events(
+                logGroupName=group,
+                filterPattern=f'"START RequestId: {request_id}"',
+                startTime=max(0, start_ms - 60_000),
+                endTime=end_ms + 60_000,
+                limit=1,
+            ).get("events", [])
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == (
+                "ResourceNotFoundException"
+            ):
+                raise LogsNotFound(f"no log group {group}") from None
+            raise
+        if not found:
+            raise LogsNotFound(
+                f"no log lines of request {request_id} in {group} (kept by the group's"
+                " retention?)"
+            )
+        stream, start = found[0]["logStreamName"], found[0]["timestamp"]
+        lines: list[str] = []
+        token: str | None = None
+        end_line = f"END RequestId: {request_id}"
+        while len(lines) < MAX_EVENTS:
+            kwargs: dict[str, Any] = {
+                "logGroupName": group,
+                "logStreamName": stream,
+                "startTime": start,
+                "startFromHead": True,
+            }
+            if token:
+                kwargs["nextToken"] = token
+            page = self._logs.get_log_events(**kwargs)
+            for event in page.get("events", []):
+                message = str(event.get("message", ""))
+                lines.append(message.rstrip("\n"))
+                if message.startswith(end_line):
+                    return "\n".join(lines) + "\n"
+            next_token = page.get("nextForwardToken")
+            if not page.get("events") or next_token == token:
+                break
+            token = next_token
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,60 @@
+"""What an attempt of a deployed lambda step printed: found through the log reference
+its attempt recorded (the function and the invocation's request id), read from the
+function's CloudWatch log stream. Locally, the home keeps each attempt's output itself
+(`podium runs logs`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.core.engine.errors import NotFound
+from podium.service.context import Services
+
+
+class NoLogs(NotFound):
+    pass
+
+
+def attempt_logs(ctx: Services, run_id: str, step: str, attempt: int | None) -> dict[str, Any]:
+    """The last attempt's logs, or attempt ``attempt``'s (an earlier one's reference is
+    on its ``retry`` timeline event)."""
+    record = ctx.store.get_step(run_id, step)
+    if record is None:
+        raise NoLogs(f"run {run_id} has no step '{step}' (yet)")
+    number = attempt if attempt is not None else record.attempt
+    ref, started, ended = record.log_ref, record.started_at, record.ended_at
+    if number != record.attempt:
+        event = next(
+            (
+                e
+                for e in ctx.store.list_events(run_id)
+                if e.kind == "retry" and e.step == step and e.attempt == number
+            ),
+            None,
+        )
+        if event is None:
+            raise NoLogs(f"step '{step}' has no attempt {number}")
+        ref = event.detail.get("log_ref")
+        started, ended = event.detail.get("started_at"), event.detail.get("ended_at")
+    if not ref:
+        raise NoLogs(
+            f"attempt {number} of '{step}' recorded no Lambda invocation (not a lambda step,"
+            " not started, or run locally: read a local run's logs from its home)"
+        )
+    if ctx.logs is None:
+        raise NoLogs("this deployment has no log reader configured")
+    now = ctx.now()
+    text = ctx.logs.read(
+        ref["function"],
+        ref["request_id"],
+        int(started if started is not None else now),
+        int(ended if ended is not None else now),
+    )
+    return {
+        "run_id": run_id,
+        "step": step,
+        "attempt": number,
+        "function": ref["function"],
+        "request_id": ref["request_id"],
+        "text": text,
+    }

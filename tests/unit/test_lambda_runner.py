@@ -1,0 +1,57 @@
+"""The Lambda runner on a stub client: request ids (where an attempt's logs are), error
+types, timeouts and platform failures."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from podium.adapters.runners import LambdaFunctionRunner
+from podium.core.ports import Invocation
+
+
+class StubLambda:
+    def __init__(self, payload: Any, function_error: str | None = None) -> None:
+        self.payload, self.function_error = payload, function_error
+
+    def invoke(self, **kwargs: Any) -> dict[str, Any]:
+        resp: dict[str, Any] = {
+            "Payload": io.BytesIO(json.dumps(self.payload).encode()),
+            "ResponseMetadata": {"RequestId": "req-7"},
+        }
+        if self.function_error:
+            resp["FunctionError"] = self.function_error
+        return resp
+
+
+CALL = Invocation("etl-load", {}, "r/s/1")
+
+
+def test_the_request_id_is_kept_with_the_result() -> None:
+    result = LambdaFunctionRunner(StubLambda({"rows": 3})).invoke(CALL)
+    assert result.ok and result.output == {"rows": 3} and result.request_id == "req-7"
+
+
+def test_a_function_error_keeps_its_type_trace_and_request_id() -> None:
+    body = {"errorType": "KeyError", "errorMessage": "'id'", "stackTrace": ["a\\n", "b\\n"]}
+    result = LambdaFunctionRunner(StubLambda(body, "Unhandled")).invoke(CALL)
+    assert not result.ok and result.error_type == "KeyError" and result.request_id == "req-7"
+    assert result.traceback == "a\\nb\\n"
+
+
+def test_a_lambda_timeout_is_a_podium_timeout() -> None:
+    body = {"errorMessage": "2026-12-01 Task timed out after 3.00 seconds"}
+    result = LambdaFunctionRunner(StubLambda(body, "Unhandled")).invoke(CALL)
+    assert result.error_type == "Podium.Timeout"
+
+
+def test_throttling_is_a_platform_error() -> None:
+    class Throttled:
+        def invoke(self, **kwargs: Any) -> Any:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "TooManyRequestsException"}}, "Invoke")
+
+    result = LambdaFunctionRunner(Throttled()).invoke(CALL)
+    assert result.error_type == "Podium.PlatformError" and result.retryable
