@@ -43,6 +43,7 @@ def extract(event: dict) -> dict:
             )
         s3.put_object(Bucket=bucket, Key=f"raw/{date}/{region}.csv", Body=out.getvalue().encode())
         rows_written[region] = n
+        print(f"wrote {n} orders to s3://{bucket}/raw/{date}/{region}.csv")
     return {"orders": rows_written}
 
 
