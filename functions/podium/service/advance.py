@@ -26,7 +26,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
-from podium.service.lifecycle import run_ended
+from podium.service.lifecycle import cancel_steps, run_ended
 from podium.service.runtimes import runtime_for
 
 log = logging.getLogger("podium.advance")
@@ -37,6 +37,11 @@ _PENDING = frozenset({StepStatus.PENDING})
 def start_roots(ctx: Services, run_id: str) -> list[str]:
     """Create the root steps READY and enqueue them. Returns the ready step ids."""
     run = ctx.store.get_run(run_id)
+    if run.status.terminal and run.status is not RunStatus.SUCCEEDED:
+        # A start replayed after the run ended (a timeout, a stop): roots an earlier
+        # delivery created after the run's follow-ups must not stay open.
+        cancel_steps(ctx, run, f"run {run.status.value}")
+        return []
     if run.status is not RunStatus.RUNNING:
         return []
     compiled = ctx.definitions.get(run.workflow, run.version)
