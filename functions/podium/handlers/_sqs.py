@@ -13,8 +13,9 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from podium.service.attempts import Claimed
 from podium.service.context import Services
-from podium.service.execute import Claimed, perform, release_claim
+from podium.service.execute import perform, release_claim
 
 # Stop running successors in-process when less than this is left of the invocation;
 # the rest go back to the queue.

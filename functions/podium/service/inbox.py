@@ -6,8 +6,10 @@ from typing import Any
 
 from podium.service import messages
 from podium.service.advance import start_roots
+from podium.service.attempts import Claimed
+from podium.service.completions import on_done, on_poll
 from podium.service.context import Services
-from podium.service.execute import Claimed, execute, on_done, on_poll
+from podium.service.execute import execute
 from podium.service.lifecycle import on_run_deadline
 
 

@@ -17,8 +17,9 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import admit_next, release_slot
 from podium.service.advance import complete_if_done, start_roots
+from podium.service.attempts import replay_terminal
+from podium.service.completions import reclaim
 from podium.service.context import Services
-from podium.service.execute import reclaim, replay_terminal
 from podium.service.lifecycle import run_ended
 from podium.service.permits import wake_head
 

@@ -1,0 +1,348 @@
+"""Closing an attempt: apply what a step's runtime said (done, failed, waiting, poll
+again), end the attempt with one conditional write planned in core (plan_finish), and
+run its follow-ups: output stored, permits back, retry scheduled, the run flagged or
+failed now, successors decided. Replays of those follow-ups live here too."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from podium.core.dsl.models import FailureMode
+from podium.core.engine.decide import fails_run
+from podium.core.engine.errors import RunConflict, StepConflict
+from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of
+from podium.core.engine.plans import plan_finish
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.step_error import StepError, timeout_error
+from podium.core.expr import ExpressionError
+from podium.service import messages
+from podium.service.advance import (
+    Propagation,
+    after_terminal,
+    dispatch,
+    with_failing,
+)
+from podium.service.bindings import render_step_params
+from podium.service.context import Services
+from podium.service.lifecycle import (
+    cancel_steps,
+    on_run_deadline,
+    run_ended,
+)
+from podium.service.permits import release_all
+from podium.service.runtimes import Attempt, Done, Failed, Poll, Result, Waiting, runtime_for
+
+log = logging.getLogger("podium.attempts")
+
+_RUNNING = frozenset({StepStatus.RUNNING})
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A step attempt this worker holds (RUNNING) and should perform next, in-process."""
+
+    run: RunRecord
+    step: str
+    attempt: int
+    started_at: int = 0
+    retry_counts: dict[str, int] = field(default_factory=dict)
+
+
+def with_params(ctx: Services, attempt: Attempt) -> Attempt:
+    """The attempt with its step params rendered (steps without params cost nothing)."""
+    if not attempt.spec.params:
+        return attempt
+    params = render_step_params(ctx, attempt.run, attempt.step)
+    return replace(attempt, params=params)
+
+
+def with_params_or_none(ctx: Services, attempt: Attempt) -> Attempt:
+    """Params rendered again for a later completion (same inputs, same values); one
+    that cannot be rendered now was rendered at start, so it is left out."""
+    try:
+        return with_params(ctx, attempt)
+    except ExpressionError:
+        return attempt
+
+
+def deadline_of(attempt: Attempt) -> int:
+    """When the attempt times out (the step's ``timeout`` counts from its start)."""
+    timeout = attempt.spec.timeout
+    return attempt.started_at + int(timeout * 1000) if timeout is not None else 2**62
+
+
+def apply_result(
+    ctx: Services,
+    attempt: Attempt,
+    result: Result,
+    retry_counts: dict[str, int],
+    *,
+    inline: bool = False,
+) -> Claimed | None:
+    """What a runtime said, applied: close the attempt, or wait for its completion."""
+    run, step, number = attempt.run, attempt.step, attempt.number
+    params = attempt.params or None
+    if isinstance(result, Done) and result.at is not None:
+        # Completed at a known time (a timer's due time): past a deadline, it is a
+        # timeout, whichever message happens to be handled first.
+        if _past_run_deadline(ctx, run, result.at):
+            on_run_deadline(ctx, run.run_id)
+            return None
+        if result.at > deadline_of(attempt):
+            result = Failed(_timeout_of(attempt))
+    if isinstance(result, Done | Failed):
+        return finish_attempt(
+            ctx,
+            run,
+            step,
+            number,
+            result,
+            inline=inline,
+            retry_counts=retry_counts,
+            params=params,
+        )
+    if isinstance(result, Waiting):
+        if result.until is not None:
+            done = messages.Done(run.run_id, step, number, messages.TIMER_EVENT)
+            ctx.at(done, result.until, queue="events")
+        return None
+    assert isinstance(result, Poll)
+    due = ctx.now() + result.after_seconds * 1000
+    ctx.at(messages.PollStep(run.run_id, step, number), due, queue="events")
+    return None
+
+
+def finish_attempt(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    attempt: int,
+    outcome: Done | Failed,
+    *,
+    inline: bool = False,
+    retry_counts: dict[str, int] | None = None,
+    params: dict[str, Any] | None = None,
+) -> Claimed | None:
+    """Close an attempt with one conditional write (RUNNING at this attempt), then run
+    the follow-ups: permits back, successors decided, the run completed or failed."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    now = ctx.now()
+    if isinstance(outcome, Done):
+        stored = _stored_output(ctx, run.run_id, step, attempt, outcome.output)
+        plan = plan_finish(
+            spec,
+            run.run_id,
+            step,
+            attempt,
+            now,
+            output=stored,
+            params=params,
+            log_ref=outcome.log_ref,
+        )
+    else:
+        plan = plan_finish(
+            spec,
+            run.run_id,
+            step,
+            attempt,
+            now,
+            error=outcome.error,
+            retry_counts=retry_counts,
+            params=params,
+            log_ref=outcome.log_ref,
+        )
+    ended = _end_attempt(ctx, run, step, attempt, plan.to, plan.changes)
+    if ended is None:
+        return None
+    if plan.error is None:
+        if ended.ready_at is not None and ended.started_at is not None:
+            ctx.metrics.milliseconds("StepLatency", ended.started_at - ended.ready_at)
+        release_all(ctx, run, step)
+        out = outcome.output if isinstance(outcome, Done) else None
+        propagation = after_terminal(ctx, run, step, plan.to, output=out, claim_one=inline)
+        return _continue(ctx, run, propagation)
+    if plan.retry is not None:
+        after_retry_wait(ctx, run, ended, plan.error)
+        return None
+    _record_error(ctx, run, step, attempt, now, plan.error, "failed")
+    release_all(ctx, run, step)
+    return _continue(ctx, *_after_step_failed(ctx, run, step, plan.to, plan.error.summary()))
+
+
+def _stored_output(ctx: Services, run_id: str, step: str, attempt: int, output: Any) -> Any:
+    """Small outputs stay in the step item; a big one is written once to Payloads and
+    the item keeps its reference (readers resolve it: service.bindings)."""
+    if output is None:
+        return None
+    data = json.dumps(output, separators=(",", ":")).encode()
+    if len(data) <= INLINE_OUTPUT_BYTES:
+        return output
+    assert ctx.payloads is not None
+    return ref_of(ctx.payloads.put(output_key(run_id, step, attempt), data), len(data))
+
+
+def _after_step_failed(
+    ctx: Services, run: RunRecord, step: str, status: StepStatus, error: str
+) -> tuple[RunRecord, Propagation]:
+    """A step ended FAILED, TIMED_OUT or FAILED_IGNORED: flag the run (before any
+    successor or the sink counter is touched, so the completion check that follows sees
+    it), stop the run at once for fail_immediately, and propagate."""
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    if status.failure and fails_run(compiled.graph, step):
+        message = f"{step}: {error}"
+        timed_out = status is StepStatus.TIMED_OUT
+        ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out)
+        run = with_failing(run, message, timed_out=timed_out)
+        if compiled.step(step).failure_mode is FailureMode.FAIL_IMMEDIATELY and not timed_out:
+            fail_now(ctx, run, message)
+            return run, Propagation([], None)
+    return run, after_terminal(ctx, run, step, status)
+
+
+def fail_now(ctx: Services, run: RunRecord, message: str) -> None:
+    """fail_immediately: the run ends FAILED now; its unfinished steps are stopped."""
+
+    try:
+        ended = ctx.store.transition_run(
+            run.run_id,
+            expected=frozenset({RunStatus.RUNNING, RunStatus.PAUSED}),
+            to=RunStatus.FAILED,
+            changes={"ended_at": ctx.now(), "error": message},
+        )
+    except RunConflict as conflict:
+        if conflict.current is None or not conflict.current.status.terminal:
+            return
+        ended = conflict.current  # a replay: redo the follow-ups below
+    cancel_steps(ctx, ended, f"run failed: {message} (failure_mode fail_immediately)")
+    ctx.metrics.count("RunsFailed")
+    run_ended(ctx, ended)
+
+
+def _record_error(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    attempt: int,
+    at: int,
+    error: StepError,
+    kind: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Failures are exceptional, so each gets a timeline item with the whole structured
+    error (traceback included): the step item keeps only a one-line summary."""
+    ctx.store.put_event(
+        TimelineEvent(
+            run.run_id,
+            at,
+            f"{kind}-{step}-{attempt}",  # deterministic: a replay overwrites, not adds
+            kind,
+            step=step,
+            attempt=attempt,
+            # "error" stays the one-line summary; "error_detail" is the structured error.
+            detail={"error": error.summary(), "error_detail": error.as_json(), **(extra or {})},
+        )
+    )
+
+
+def after_retry_wait(
+    ctx: Services, run: RunRecord, record: StepRecord, error: StepError | None = None
+) -> None:
+    """The follow-ups of a failed attempt that will be retried, all idempotent: give its
+    permits back, record the retry, and schedule the next attempt at its due time."""
+    release_all(ctx, run, record.step)
+    ended = record.ended_at if record.ended_at is not None else ctx.now()
+    due = record.due_at if record.due_at is not None else ended
+    if error is None:  # a replay: the summary on the item is what is left
+        error = StepError.of(record.error_type or "", record.error or "failed")
+    _record_error(
+        ctx,
+        run,
+        record.step,
+        record.attempt,
+        ended,
+        error,
+        "retry",
+        {
+            "started_at": record.started_at,
+            "ended_at": ended,
+            "next_attempt": record.attempt + 1,
+            "delay_seconds": (due - ended) // 1000,
+            **({"log_ref": record.log_ref} if record.log_ref else {}),
+        },
+    )
+    next_attempt = messages.Exec(run.run_id, record.step, record.attempt + 1)
+    ctx.at(next_attempt, due, queue="work")
+
+
+def replay_terminal(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    status: StepStatus,
+    error: str | None,
+    output: Any = None,
+) -> None:
+    """Redo the idempotent follow-ups of a step that already ended: the worker that ended
+    it may have died before propagating (an in-process continuation has no message of
+    its own to be redelivered)."""
+    release_all(ctx, run, step)  # the worker may have died before giving permits back
+    if status.failure:
+        run, propagation = _after_step_failed(ctx, run, step, status, error or status.value)
+    else:
+        propagation = after_terminal(ctx, run, step, status, output=output)
+    dispatch(ctx, run.run_id, propagation)
+
+
+def _end_attempt(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    attempt: int,
+    to: StepStatus,
+    changes: dict[str, Any],
+) -> StepRecord | None:
+    """One conditional write ``RUNNING -> to`` at this attempt. Returns the step as
+    stored, also when an earlier delivery already made this very write (then only the
+    follow-ups are redone); None when the attempt was closed some other way."""
+    try:
+        return ctx.store.transition_step(
+            run.run_id, step, expected=_RUNNING, attempt=attempt, to=to, changes=changes
+        )
+    except StepConflict as conflict:
+        cur = conflict.current
+        if cur is not None and cur.status is to and cur.attempt == attempt:
+            return cur
+        return None
+
+
+def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claimed | None:
+    dispatch(ctx, run.run_id, propagation)
+    if propagation.claimed is None:
+        return None
+    # The run record is reused: the failing flag it may miss is the same race any read has.
+    return Claimed(run, propagation.claimed, 1, ctx.now())
+
+
+def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Claimed | None:
+    """The attempt ran past its step's timeout: cancel its work and fail it as a timeout
+    (retried only if a retrier names Podium.Timeout)."""
+    runtime_for(attempt.spec).terminate(ctx, attempt, "timed out")
+    failed = Failed(_timeout_of(attempt))
+    return apply_result(ctx, attempt, failed, record.retry_counts, inline=True)
+
+
+def _timeout_of(attempt: Attempt) -> StepError:
+    timeout = attempt.spec.timeout
+    return timeout_error(f"the attempt ran longer than the step's timeout of {timeout:g} s")
+
+
+def _past_run_deadline(ctx: Services, run: RunRecord, at: int) -> bool:
+    timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
+    if timeout is None:
+        return False
+    started = run.started_at if run.started_at is not None else run.created_at
+    return at > started + int(timeout * 1000) <= ctx.now()

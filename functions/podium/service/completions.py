@@ -1,0 +1,91 @@
+"""Later completions of waiting attempts: a ``done`` message (a timer, an external
+event, a deadline), a ``poll`` message, the sweeper's reclaim of an attempt past its
+lease, and a redelivered claim message re-arming a waiting attempt's timers."""
+
+from __future__ import annotations
+
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import StepStatus
+from podium.service import messages
+from podium.service.attempts import (
+    Claimed,
+    apply_result,
+    deadline_of,
+    time_out,
+    with_params_or_none,
+)
+from podium.service.context import Services
+from podium.service.lifecycle import (
+    in_ended_run,
+)
+from podium.service.runtimes import Attempt, runtime_for
+
+
+def _waiting_attempt(
+    ctx: Services, run_id: str, step: str, number: int
+) -> tuple[Attempt, StepRecord] | None:
+    """The attempt a late completion names, if it is still the one running."""
+    run = ctx.store.get_run(run_id)
+    if run.status.terminal:
+        in_ended_run(ctx, run, step)
+        return None
+    record = ctx.store.get_step(run_id, step)
+    if record is None or record.status is not StepStatus.RUNNING or record.attempt != number:
+        return None  # late or twice: that attempt is already closed
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    started = record.started_at if record.started_at is not None else ctx.now()
+    return with_params_or_none(ctx, Attempt(run, spec, step, number, started)), record
+
+
+def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
+    """A completion of a waiting attempt: a timer, an external event, or its deadline."""
+    found = _waiting_attempt(ctx, msg.run, msg.step, msg.attempt)
+    if found is None:
+        return None
+    attempt, record = found
+    runtime = runtime_for(attempt.spec)
+    if msg.event.get("kind") == messages.DEADLINE_EVENT["kind"]:
+        if ctx.now() < deadline_of(attempt):
+            return None  # an early timer: the real deadline is still ahead
+        return time_out(ctx, attempt, record)
+    result = runtime.on_event(ctx, attempt, msg.event)
+    return apply_result(ctx, attempt, result, record.retry_counts, inline=True)
+
+
+def on_poll(ctx: Services, msg: messages.PollStep) -> Claimed | None:
+    found = _waiting_attempt(ctx, msg.run, msg.step, msg.attempt)
+    if found is None:
+        return None
+    attempt, record = found
+    result = runtime_for(attempt.spec).poll(ctx, attempt)
+    return apply_result(ctx, attempt, result, record.retry_counts, inline=True)
+
+
+def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None:
+    """The sweeper found this attempt past its lease: its deadline passed (a timeout), or
+    its completion was lost (ask the runtime: a timer that is due says done, a worker
+    that is gone says so)."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    started = record.started_at if record.started_at is not None else ctx.now()
+    attempt = with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
+    if ctx.now() >= deadline_of(attempt):
+        return time_out(ctx, attempt, record)
+    result = runtime_for(spec).poll(ctx, attempt)
+    return apply_result(ctx, attempt, result, record.retry_counts)
+
+
+def resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+    """The message that claimed a waiting attempt came back: its worker may have died
+    before setting the attempt's timers. Ask the runtime again (a sleep re-schedules its
+    timer; a duplicate timer is harmless). A synchronous attempt is left alone: its
+    worker may still be running it, and it must not run twice (its lease covers it)."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    runtime = runtime_for(spec)
+    if runtime.synchronous:
+        return
+    started = record.started_at if record.started_at is not None else ctx.now()
+    attempt = with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
+    if spec.timeout is not None:
+        deadline = messages.Done(run.run_id, record.step, record.attempt, messages.DEADLINE_EVENT)
+        ctx.at(deadline, deadline_of(attempt), queue="events")
+    apply_result(ctx, attempt, runtime.poll(ctx, attempt), record.retry_counts)
