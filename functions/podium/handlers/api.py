@@ -18,6 +18,11 @@ serves the same under /api/console/...):
                                    (?offset, limit, status, node, q)
   GET  /console/runs/{run_id}/step one step's detail (?name=STEP)
 
+The console itself (podium.service.console_files), deployed without an authorizer since
+it carries no data; the page signs its calls to the views above in the browser:
+  GET  /console/app                the page (index.html)
+  GET  /console/app/<asset>        app.js, app.css and the vendored libraries, by name
+
 Errors are JSON: {"code": ..., "message": ..., "errors": [{"path", "message"}],
 "request_id": ...} with 400, 404, 409, 413 or 415. Nothing a caller sends gives a 500:
 a 500 ("internal_error") means a bug or an outage, and is logged with the request id.
@@ -37,7 +42,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from podium import bootstrap
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict
-from podium.service import console_views
+from podium.service import console_files, console_views
 from podium.service.admission import unblock
 from podium.service.api_requests import (
     RequestError,
@@ -335,6 +340,36 @@ def console_step(run_id: str) -> Response[str]:
     # No logs here: the console reads a deployed step's logs from CloudWatch, not the API.
     view = console_views.step_detail(bootstrap.services(), run_id, name)
     return _json(HTTPStatus.OK, view)
+
+
+def _file(file: console_files.File) -> Response[str]:
+    return Response(
+        status_code=HTTPStatus.OK.value,
+        content_type=file.content_type,
+        body=file.body,
+        headers={**console_files.SECURITY_HEADERS, "Cache-Control": file.cache_control},
+        compress=True,  # gzip when the browser accepts it
+    )
+
+
+@app.get(console_files.PAGE_PATH)
+def console_app() -> Response[str]:
+    return _file(console_files.console_page())
+
+
+def _asset_route(name: str) -> None:
+    def console_asset() -> Response[str]:
+        file = console_files.asset(name)
+        if file is None:  # not reached: only the allow-list has routes
+            raise NotFoundError()
+        return _file(file)
+
+    console_asset.__name__ = "console_asset_" + "".join(c if c.isalnum() else "_" for c in name)
+    app.get(f"{console_files.PAGE_PATH}/{name}")(console_asset)
+
+
+for _name in console_files.ASSETS:  # one route per file of the allow-list
+    _asset_route(_name)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
