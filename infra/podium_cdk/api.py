@@ -12,6 +12,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from . import nag
+
 # (method, path) of every route; all of them go to the api function.
 ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/workflows"),
@@ -26,6 +28,23 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/console/runs"),
     (apigw.HttpMethod.GET, "/console/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/console/runs/{run_id}/step"),
+)
+
+# The web console's page and its assets (podium.service.console_files): static files from
+# the package that carry no data, deployed WITHOUT an authorizer so that a browser can
+# load the page; the page then signs its calls to the routes above. Keep in step with
+# console_files.PUBLIC_PATHS (tests/infra/test_api_routes.py checks it).
+PUBLIC_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
+    (apigw.HttpMethod.GET, "/console/app"),
+    (apigw.HttpMethod.GET, "/console/app/app.js"),
+    (apigw.HttpMethod.GET, "/console/app/app.css"),
+    (apigw.HttpMethod.GET, "/console/app/vendor/dagre.min.js"),
+    (apigw.HttpMethod.GET, "/console/app/vendor/aws4fetch.umd.js"),
+)
+PUBLIC_ROUTES_REASON = (
+    "These routes serve the web console's static page and scripts from the package: no "
+    "data, no writes, nothing about the account. A browser must load them before it can "
+    "sign anything; every route that reads or changes data keeps IAM auth."
 )
 
 # The stage's rate limit protects the table from a runaway client; bursts of a few
@@ -58,7 +77,8 @@ class _AccessLogs:
 
 
 class Api(Construct):
-    """HTTP API (payload format 2.0) whose routes all require IAM auth.
+    """HTTP API (payload format 2.0) whose routes all require IAM auth, except the
+    console's static files (``PUBLIC_ROUTES``).
 
     Attributes: ``http_api``, ``stage``, ``access_logs``, ``url`` (the endpoint).
     """
@@ -91,6 +111,14 @@ class Api(Construct):
         )
         for method, path in ROUTES:
             self.http_api.add_routes(path=path, methods=[method], integration=integration)
+        for method, path in PUBLIC_ROUTES:
+            for route in self.http_api.add_routes(
+                path=path,
+                methods=[method],
+                integration=integration,
+                authorizer=apigw.HttpNoneAuthorizer(),
+            ):
+                nag.acknowledge(route, "AwsSolutions-APIG4", PUBLIC_ROUTES_REASON)
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
         )

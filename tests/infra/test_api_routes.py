@@ -36,9 +36,28 @@ def test_the_cdk_api_deploys_every_route_the_api_function_serves(default: Synth)
 
 
 def test_the_construct_route_table_matches_the_template(default: Synth) -> None:
-    from podium_cdk.api import ROUTES
+    from podium_cdk.api import PUBLIC_ROUTES, ROUTES
 
     deployed = {
         r["Properties"]["RouteKey"] for r in default.resources("AWS::ApiGatewayV2::Route").values()
     }
-    assert {f"{m.value} {p}" for m, p in ROUTES} == deployed
+    assert {f"{m.value} {p}" for m, p in ROUTES + PUBLIC_ROUTES} == deployed
+
+
+def test_only_the_console_files_are_deployed_without_iam_auth(default: Synth) -> None:
+    """Every route is IAM-authorized but the console's page and assets, which are the
+    files the api function serves from its allow-list and nothing else."""
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "functions"))
+    from podium.service.console_files import PUBLIC_PATHS
+
+    auth = {
+        r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationType", "NONE")
+        for r in default.resources("AWS::ApiGatewayV2::Route").values()
+    }
+    public = {key for key, kind in auth.items() if kind != "AWS_IAM"}
+    assert public == {f"GET {path}" for path in PUBLIC_PATHS}
+    assert {kind for key, kind in auth.items() if key not in public} == {"AWS_IAM"}
+    assert {auth[key] for key in public} == {"NONE"}
+    assert all(key.startswith("GET /console/app") for key in public)

@@ -21,7 +21,7 @@ def test_resource_counts(default: Synth) -> None:
     t.resource_count_is("AWS::Events::EventBus", 1)
     t.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    t.resource_count_is("AWS::ApiGatewayV2::Route", 11)
+    t.resource_count_is("AWS::ApiGatewayV2::Route", 16)  # 11 signed, 5 console files
     t.resource_count_is("AWS::S3::Bucket", 1)
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
@@ -241,7 +241,7 @@ def test_scheduler_group_and_execution_role(default: Synth) -> None:
     )
 
 
-def test_http_api_routes_all_require_iam(default: Synth) -> None:
+def test_http_api_routes_require_iam_but_the_console_files(default: Synth) -> None:
     functions = functions_by_handler(default)
     default.template.has_resource_properties(
         "AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP", "Name": "podium-api"}
@@ -262,8 +262,18 @@ def test_http_api_routes_all_require_iam(default: Synth) -> None:
         "GET /console/runs",
         "GET /console/runs/{run_id}",
         "GET /console/runs/{run_id}/step",
+        # The console's page and assets: static files, no data (AuthorizationType NONE).
+        "GET /console/app",
+        "GET /console/app/app.js",
+        "GET /console/app/app.css",
+        "GET /console/app/vendor/dagre.min.js",
+        "GET /console/app/vendor/aws4fetch.umd.js",
     }
-    assert {r["AuthorizationType"] for r in routes.values()} == {"AWS_IAM"}
+    assert {
+        key: r["AuthorizationType"]
+        for key, r in routes.items()
+        if r["AuthorizationType"] != "AWS_IAM"
+    } == {key: "NONE" for key in routes if key.startswith("GET /console/app")}
     default.template.has_resource_properties(
         "AWS::ApiGatewayV2::Integration",
         {
