@@ -4,6 +4,8 @@ api handler (as a local HTTP server), the stack's resources, and an SQS pump.
 ``ApiGateway`` plays API Gateway's part: it rejects requests without a valid SigV4
 signature for ``execute-api`` (verified with the known test credentials), and turns every
 accepted request into an HTTP API payload v2 event for ``podium.handlers.api.handler``.
+The console's page and assets (``console_files.PUBLIC_PATHS``) pass unsigned, as the
+stack deploys them without an authorizer.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from podium.handlers import advance, api, work
+from podium.service.console_files import PUBLIC_PATHS
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -145,7 +148,12 @@ class ApiGateway:
                 body = self.rfile.read(length) if length else b""
                 headers = dict(self.headers.items())
                 url = f"http://{self.headers['Host']}{self.path}"
-                problem, scope = check_sigv4(self.command, url, headers, body)
+                public = self.command == "GET" and (
+                    urllib.parse.unquote(self.path.partition("?")[0]) in PUBLIC_PATHS
+                )
+                problem, scope = (
+                    (None, "") if public else check_sigv4(self.command, url, headers, body)
+                )
                 if problem:
                     status = 403
                     payload = json.dumps({"message": _GATEWAY_MESSAGES[problem]}).encode()

@@ -59,10 +59,53 @@
     return el;
   }
 
+  // -- signing: the page served by a deployed stack (GET /console/app) ---------------------
+  // Under `podium dev` (no auth) and `podium console` (the local proxy signs), the page
+  // calls api/console/... as is. Served by the stack, the page has a <meta podium-auth>
+  // and signs each call itself (SigV4, aws4fetch) with temporary credentials the user
+  // pastes once: they stay in this tab's sessionStorage and leave it only as signatures.
+  const metaContent = (name) => (document.querySelector(`meta[name="${name}"]`) || {}).content || "";
+  const SIGNED = metaContent("podium-auth") === "sigv4";
+  const CREDS_KEY = "podium.credentials";
+  const hostRegion = (location.hostname.match(/\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/) || [])[1];
+  const defaultRegion = metaContent("podium-region") || hostRegion || "";
+  let signer = null;
+
+  class AuthError extends Error {}
+
+  function storedCredentials() {
+    try { return JSON.parse(sessionStorage.getItem(CREDS_KEY) || "null"); } catch (e) { return null; }
+  }
+  function useCredentials(c) {
+    signer = c ? new aws4fetch.AwsClient({
+      accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken || undefined, region: c.region, service: "execute-api", retries: 0,
+    }) : null;
+    showAuthState(c);
+  }
+  // The console's views sit next to the page: /console/app -> /console/runs, ...
+  const apiUrl = (url) => (SIGNED ? new URL(url.replace(/^api\/console\//, ""), location.href).href : url);
+
   async function getJSON(url) {
-    const r = await fetch(url, { headers: { accept: "application/json" }, cache: "no-store" });
+    const init = { headers: { accept: "application/json" }, cache: "no-store" };
+    let r;
+    if (SIGNED) {
+      if (!signer) throw new AuthError("Paste AWS credentials above to sign the console's calls to this API.");
+      r = await signer.fetch(apiUrl(url), init);
+    } else {
+      r = await fetch(url, init);
+    }
     let body = {};
     try { body = await r.json(); } catch (e) { /* not JSON */ }
+    if (SIGNED && r.status === 403) {
+      // API Gateway's refusal: no or a bad signature, expired credentials, or no
+      // execute-api:Invoke for this identity.
+      const said = body.message || body.Message || "Forbidden";
+      const err = new AuthError(`The API refused the signed request (403: ${said}). The credentials may be ` +
+        "missing, wrong or expired, or not allowed execute-api:Invoke on this API. Paste fresh credentials in the form.");
+      showCredentialsForm(err.message);
+      throw err;
+    }
     if (!r.ok) {
       // A refused request names each problem (a bad filter: "query.tag: ...").
       const issues = (body.errors || body.issues || []).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
@@ -113,7 +156,97 @@
     timer = setTimeout(() => { if (gen === generation) fn(); }, ms);
   }
   function problem(err) {
-    return h("div", { class: "problem" }, h("strong", {}, "Could not load: "), String(err.message || err));
+    return h("div", { class: "problem", "data-auth": err instanceof AuthError ? "refused" : null },
+      h("strong", {}, err instanceof AuthError ? "Credentials needed: " : "Could not load: "), String(err.message || err));
+  }
+
+  // -- the credentials form (signed mode only) ---------------------------------------------
+  const authBox = h("section", { id: "auth", class: "auth card", hidden: true });
+  const authState = h("span", { id: "auth-state", class: "auth-state", hidden: true });
+  if (SIGNED) {
+    document.querySelector(".layout").before(authBox);
+    document.querySelector(".topbar").append(authState);
+  }
+
+  // `aws configure export-credentials --format env` (or env-no-export, powershell, windows-
+  // cmd), or the JSON of `--format process`: every AWS_* name it sets.
+  function parseCredentials(text) {
+    const found = {};
+    for (const m of text.matchAll(/(AWS_[A-Z_]+)\s*=\s*["']?([^"'\s;]+)/g)) found[m[1]] = m[2];
+    try {
+      const j = JSON.parse(text);
+      if (j && typeof j === "object") {
+        for (const [k, v] of [["AccessKeyId", "AWS_ACCESS_KEY_ID"], ["SecretAccessKey", "AWS_SECRET_ACCESS_KEY"],
+          ["SessionToken", "AWS_SESSION_TOKEN"], ["Expiration", "AWS_CREDENTIAL_EXPIRATION"]]) if (j[k]) found[v] = String(j[k]);
+      }
+    } catch (e) { /* not JSON */ }
+    return found;
+  }
+
+  function showAuthState(c) {
+    if (!SIGNED) return;
+    authState.hidden = false;
+    const key = c ? c.accessKeyId : "";
+    put(authState,
+      c ? h("span", { class: "muted", title: c.expiration ? `expires ${c.expiration}` : null },
+        `signed as ${key.slice(0, 4)}…${key.slice(-4)} · ${c.region}`) : h("span", { class: "muted" }, "not signed"),
+      h("button", { class: "btn small", id: "auth-change", type: "button", onclick: () => showCredentialsForm("") }, c ? "Change" : "Sign in"),
+      c ? h("button", { class: "btn small", id: "auth-forget", type: "button", onclick: () => {
+        sessionStorage.removeItem(CREDS_KEY); useCredentials(null); showCredentialsForm("");
+      } }, "Forget") : null);
+  }
+
+  function showCredentialsForm(message) {
+    if (!authBox.hidden) {
+      // Already open: keep what is being typed, only say what went wrong.
+      const said = authBox.querySelector("#auth-message");
+      if (message && said) said.textContent = message;
+      else if (message) authBox.querySelector("form").before(h("div", { class: "problem", id: "auth-message" }, message));
+      return;
+    }
+    const c = storedCredentials() || {};
+    const field = (id, labelText, attrs) => h("label", { class: "auth-field" }, h("span", {}, labelText),
+      h("input", { id, autocomplete: "off", spellcheck: "false", ...attrs }));
+    const form = h("form", { id: "auth-form", autocomplete: "off" },
+      h("div", { class: "auth-grid" },
+        field("auth-key", "Access key id", { value: c.accessKeyId || "", required: true }),
+        field("auth-secret", "Secret access key", { type: "password", required: true }),
+        field("auth-token", "Session token", { type: "password" }),
+        field("auth-region", "Region", { value: c.region || defaultRegion, required: true, placeholder: "us-east-1" })),
+      h("label", { class: "auth-field wide" }, h("span", {}, "…or paste the output of aws configure export-credentials --format env"),
+        h("textarea", { id: "auth-paste", rows: 3, spellcheck: "false", placeholder: "export AWS_ACCESS_KEY_ID=ASIA…",
+          oninput: (e) => {
+            const f = parseCredentials(e.target.value);
+            if (f.AWS_ACCESS_KEY_ID) form.querySelector("#auth-key").value = f.AWS_ACCESS_KEY_ID;
+            if (f.AWS_SECRET_ACCESS_KEY) form.querySelector("#auth-secret").value = f.AWS_SECRET_ACCESS_KEY;
+            if (f.AWS_SESSION_TOKEN) form.querySelector("#auth-token").value = f.AWS_SESSION_TOKEN;
+            const region = f.AWS_REGION || f.AWS_DEFAULT_REGION;
+            if (region) form.querySelector("#auth-region").value = region;
+            form.dataset.expiration = f.AWS_CREDENTIAL_EXPIRATION || "";
+          } })),
+      h("div", { class: "auth-actions" },
+        h("button", { class: "btn primary", id: "auth-save", type: "submit" }, "Sign the console's calls"),
+        storedCredentials() ? h("button", { class: "btn", type: "button", onclick: () => { authBox.hidden = true; } }, "Cancel") : null,
+        h("span", { class: "muted small" }, "Kept in this tab only (sessionStorage); sent nowhere, used to sign requests to this API. " +
+          "Use temporary credentials: aws sts get-session-token, or aws configure export-credentials --format env.")));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const value = (id) => form.querySelector(id).value.trim();
+      const creds = { accessKeyId: value("#auth-key"), secretAccessKey: value("#auth-secret"),
+        sessionToken: value("#auth-token"), region: value("#auth-region"), expiration: form.dataset.expiration || "" };
+      if (!creds.accessKeyId || !creds.secretAccessKey || !creds.region) return;
+      sessionStorage.setItem(CREDS_KEY, JSON.stringify(creds));
+      useCredentials(creds);
+      authBox.hidden = true;
+      generation += 1;
+      route();
+    });
+    put(authBox,
+      h("div", { class: "card-head" }, h("h2", {}, "AWS credentials for this API"),
+        h("span", { class: "muted small" }, "This API accepts SigV4-signed requests only (IAM auth): calls need execute-api:Invoke.")),
+      message ? h("div", { class: "problem", id: "auth-message" }, message) : null,
+      form);
+    authBox.hidden = false;
   }
 
   // -- routing --------------------------------------------------------------------------
@@ -530,5 +663,10 @@
     );
   }
 
+  if (SIGNED) {
+    const saved = storedCredentials();
+    useCredentials(saved);
+    if (!saved) showCredentialsForm("");
+  }
   route();
 })();
