@@ -5,6 +5,7 @@ the browser with the credentials pasted into its form."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from podium.cli.remote import connect, resolve_target
@@ -93,8 +94,13 @@ def test_wrong_credentials_show_the_403_message(deployed: Deployed, user: None, 
     refused = [s for s in deployed.gateway.seen if s.path.startswith("/console/runs")]
     assert refused and refused[-1].status == 403
 
-    # Fixed in place: the right secret signs, and the runs load.
-    page.fill("#auth-secret", rs.SECRET_KEY)
+    # Fixed in place, here by pasting `aws sts get-session-token`'s JSON: the runs load.
+    page.fill("#auth-paste", json.dumps(
+        {"Credentials": {"AccessKeyId": rs.ACCESS_KEY, "SecretAccessKey": rs.SECRET_KEY,
+                         "SessionToken": "FwoGZXIvYXdzEPODIUM", "Expiration": "2030-01-01T00:00:00Z"}}
+    ))  # fmt: skip
+    page.dispatch_event("#auth-paste", "input")
+    assert page.input_value("#auth-secret") == rs.SECRET_KEY
     page.click("#auth-save")
     page.wait_for_selector('tr.run-row[data-run="hosted-2"]')
     assert page.is_hidden("#auth")

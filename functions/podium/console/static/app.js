@@ -169,12 +169,13 @@
   }
 
   // `aws configure export-credentials --format env` (or env-no-export, powershell, windows-
-  // cmd), or the JSON of `--format process`: every AWS_* name it sets.
+  // cmd): every AWS_* name it sets; or JSON: `--format process`, `aws sts get-session-token`.
   function parseCredentials(text) {
     const found = {};
     for (const m of text.matchAll(/(AWS_[A-Z_]+)\s*=\s*["']?([^"'\s;]+)/g)) found[m[1]] = m[2];
     try {
-      const j = JSON.parse(text);
+      let j = JSON.parse(text);
+      if (j && typeof j === "object" && j.Credentials) j = j.Credentials;
       if (j && typeof j === "object") {
         for (const [k, v] of [["AccessKeyId", "AWS_ACCESS_KEY_ID"], ["SecretAccessKey", "AWS_SECRET_ACCESS_KEY"],
           ["SessionToken", "AWS_SESSION_TOKEN"], ["Expiration", "AWS_CREDENTIAL_EXPIRATION"]]) if (j[k]) found[v] = String(j[k]);
