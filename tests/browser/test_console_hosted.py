@@ -35,6 +35,8 @@ def test_the_stack_serves_a_console_that_signs_its_calls(
 ) -> None:
     _a_failed_run(deployed, "hosted-1")
     seen_before = len(deployed.gateway.seen)
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{deployed.gateway.url}/console/app")
     # No credentials yet: the form, and no call to the API.
     page.wait_for_selector("#auth-form")
@@ -57,6 +59,8 @@ def test_the_stack_serves_a_console_that_signs_its_calls(
     page.wait_for_selector("#detail-title:has-text('b')")
     assert "disk full" in page.inner_text("#detail-error")
     shot(page, "console-hosted")
+    # The page's Content-Security-Policy lets it work (no violation, no other error).
+    assert console_errors == [], console_errors
 
     seen = deployed.gateway.seen[seen_before:]
     files = [s for s in seen if s.path.split("?")[0].startswith("/console/app")]

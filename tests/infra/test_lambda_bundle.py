@@ -133,6 +133,14 @@ def test_bundle_holds_podium_and_its_dependencies_only(built_bundle: Path) -> No
         assert path.stat().st_mode & 0o004, f"{path} is not world-readable"
 
 
+def test_bundle_holds_the_console_files_the_api_serves(built_bundle: Path) -> None:
+    """GET /console/app and its assets are read from the package inside the bundle."""
+    static = built_bundle / "podium" / "console" / "static"
+    for name in ("index.html", "app.js", "app.css", "vendor/dagre.min.js",
+                 "vendor/aws4fetch.umd.js"):  # fmt: skip
+        assert (static / name).is_file(), name
+
+
 def test_bundle_imports_under_python313(built_bundle: Path, tmp_path: Path) -> None:
     python = find_python313()
     if python is None:
