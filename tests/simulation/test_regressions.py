@@ -116,11 +116,11 @@ SKIPPED_NOT_STOPPED = (
 # a late message for an ended (not succeeded) run ends every unfinished step.
 FIXED += [("run_timeout", 2734, WRITE_AFTER_RUN_ENDED)]
 
+# Fixed: a lease after a run ended (not succeeded), an ended_check message ends any step
+# a worker that had read the run as RUNNING created in the instant it ended.
+FIXED += [("run_timeout", 1930, WRITE_AFTER_RUN_ENDED)]
+
 STILL_OPEN: list[tuple[str, int, str]] = [
-    # Needs a duplicate delivery whose copy deletes the message while the other copy's
-    # worker loses a reply and dies, in the instant the run ends: no message is left for
-    # the run, and the sweeper no longer looks at settled runs.
-    ("run_timeout", 1930, WRITE_AFTER_RUN_ENDED),
     ("fail_immediately", 189, SKIPPED_NOT_STOPPED),
 ]
 

@@ -281,3 +281,20 @@ def test_the_sweeper_is_bounded_per_pass_and_reaches_every_run_in_turn() -> None
         seen |= set(window)
     assert seen == set(ids)
     assert _window(ids[:5], 0, 10) == ids[:5]
+
+
+def test_a_step_created_as_its_run_ended_is_ended_a_lease_later(rt: LocalRuntime) -> None:
+    """Simulation run_timeout/1930: a worker that had read the run as RUNNING creates a
+    step after the run's follow-ups ended the unfinished ones, and dies; no message is
+    left for the run. The ended_check timer (a lease after the end) ends that step."""
+    from podium.core.engine.records import StepRecord
+
+    rt.push({"name": "late", "steps": [{"id": "a", "type": "fail"}]})
+    run = rt.start_run("late")
+    rt.pump(max_deliveries=2)  # the start and a's attempt: the run ends FAILED
+    assert rt.store.get_run(run.run_id).status is RunStatus.FAILED
+    # The straggler: written after run_ended ran (as the dying worker would).
+    rt.store.create_step(StepRecord(run.run_id, "ghost", StepStatus.RUNNING, attempt=1))
+    rt.pump()  # the ended_check timer fires a lease after the end
+    ghost = rt.store.get_step(run.run_id, "ghost")
+    assert ghost is not None and ghost.status is StepStatus.STOPPED

@@ -10,7 +10,7 @@ from podium.service.attempts import Claimed
 from podium.service.completions import on_done, on_poll
 from podium.service.context import Services
 from podium.service.execute import execute
-from podium.service.lifecycle import on_run_deadline
+from podium.service.lifecycle import on_ended_check, on_run_deadline
 
 
 def _deferred(ctx: Services, queue: str, msg: messages.Message, not_before: int | None) -> bool:
@@ -44,5 +44,8 @@ def handle_event(ctx: Services, body: Any) -> Claimed | None:
         return on_poll(ctx, msg)
     if isinstance(msg, messages.RunDeadline):
         on_run_deadline(ctx, msg.run)
+        return None
+    if isinstance(msg, messages.EndedCheck):
+        on_ended_check(ctx, msg.run)
         return None
     raise messages.BadMessage(f"the event queue does not take {body!r}")

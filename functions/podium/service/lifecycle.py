@@ -15,6 +15,7 @@ from typing import Any
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.service import messages
 from podium.service.admission import release_slot
 from podium.service.context import Services
 from podium.service.permits import abandon_if_queued, release_all, wake_head
@@ -30,8 +31,12 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
         return
     if run.status is not RunStatus.SUCCEEDED:
         # A step claimed just before the run ended, or whose worker died, would stay
-        # RUNNING (holding its permits) forever: end what is unfinished.
+        # RUNNING (holding its permits) forever: end what is unfinished. A worker that
+        # read the run as RUNNING may still create one after this pass; it cannot take
+        # longer than a lease (a Lambda's life), so a check one lease later ends it.
         cancel_steps(ctx, run, f"run {run.status.value}")
+        ended = run.ended_at if run.ended_at is not None else ctx.now()
+        ctx.at(messages.EndedCheck(run.run_id), ended + ctx.lease_ms, queue="events")
     release_run_permits(ctx, run)
     release_slot(ctx, run)
     assert ctx.events is not None
@@ -222,3 +227,12 @@ def in_ended_run(ctx: Services, run: RunRecord, step: str) -> None:
         if record is not None and not record.status.terminal:
             cancel_step(ctx, run, record, f"run {run.status.value}")
     run_ended(ctx, run)  # a no-op once settled
+
+
+def on_ended_check(ctx: Services, run_id: str) -> list[str]:
+    """A lease after a run ended (not succeeded): end any step a worker that had read
+    the run as RUNNING created in the instant it ended. Returns the steps it ended."""
+    run = ctx.store.get_run(run_id)
+    if not run.status.terminal or run.status is RunStatus.SUCCEEDED:
+        return []
+    return cancel_steps(ctx, run, f"run {run.status.value}")

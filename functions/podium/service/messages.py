@@ -8,6 +8,8 @@ event queue: {"t": "start", "run": id}
                  ({"kind": "timer"} for a sleep, {"kind": "deadline"} for a timeout)
              {"t": "poll",  "run": id, "step": path, "attempt": n}
              {"t": "run_deadline", "run": id}   the run's own timeout
+             {"t": "ended_check", "run": id}    a lease after a run ended (not succeeded):
+                 end any step a worker created in the instant the run ended
 Any message may carry "nb" (not before, epoch ms): SQS delays stop at 15 minutes, so a
 longer wait is re-sent until it is due. ("timer" messages from before "done" existed are
 read as a done message with a timer event.)
@@ -56,7 +58,12 @@ class RunDeadline:
     run: str
 
 
-Message = Exec | Start | Done | PollStep | RunDeadline
+@dataclass(frozen=True, slots=True)
+class EndedCheck:
+    run: str
+
+
+Message = Exec | Start | Done | PollStep | RunDeadline | EndedCheck
 
 TIMER_EVENT = {"kind": "timer"}
 DEADLINE_EVENT = {"kind": "deadline"}
@@ -75,6 +82,8 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
         body = {"t": "poll", "run": msg.run, "step": msg.step, "attempt": msg.attempt}
     elif isinstance(msg, RunDeadline):
         body = {"t": "run_deadline", "run": msg.run}
+    elif isinstance(msg, EndedCheck):
+        body = {"t": "ended_check", "run": msg.run}
     else:
         body = {"t": "start", "run": msg.run}
     if not_before is not None:
@@ -113,6 +122,8 @@ def decode(body: Any) -> tuple[Message, int | None]:
             return PollStep(str(body["run"]), str(body["step"]), int(body["attempt"])), nb
         if kind == "run_deadline":
             return RunDeadline(str(body["run"])), nb
+        if kind == "ended_check":
+            return EndedCheck(str(body["run"])), nb
         if kind == "start":
             return Start(str(body["run"])), nb
     except BadMessage:
