@@ -291,3 +291,26 @@ def test_a_thirty_day_sleep_is_one_scheduler_call() -> None:
         assert got["ScheduleExpression"] == "at(2026-01-31T00:00:00)"
         assert json.loads(got["Target"]["Input"])["nb"] == due
         assert sent == [(body, 60)]  # a short wait stays an SQS delay
+
+
+def test_a_waiting_step_times_out_after_ten_days_by_default() -> None:
+    from pydantic import ValidationError
+
+    from podium.core.dsl.models import SleepStep
+
+    with pytest.raises(ValidationError, match="set timeout: 30d"):
+        SleepStep(id="s", type="sleep", seconds=30 * 86_400)
+    assert SleepStep(id="s", type="sleep", seconds=30 * 86_400, timeout="30d").seconds
+
+
+def test_a_lost_long_sleep_is_reclaimed_at_its_deadline_not_forever(rt: LocalRuntime) -> None:
+    """The lease of a waiting attempt never outlives its (default) deadline."""
+    from podium.service.advance import lease_until
+
+    rt.push({"name": "nap10", "steps": [{"id": "a", "type": "sleep", "seconds": 9 * 86_400}]})
+    run = rt.start_run("nap10")
+    now = rt.clock.now_ms()
+    assert lease_until(rt.services, run, "a", now) == now + 9 * 86_400_000 + 60_000
+    rt.push({"name": "nap10b", "steps": [{"id": "a", "type": "sleep", "seconds": 10 * 86_400}]})
+    run_b = rt.start_run("nap10b")
+    assert lease_until(rt.services, run_b, "a", now) == now + 10 * 86_400_000

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
+from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.decide import (
     ArriveAtJoin,
     CreateStep,
@@ -168,8 +169,11 @@ def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
         lease = now + ctx.lease_ms
     else:
         lease = now + runtime.wait_ms(spec) + WAIT_GRACE_MS
-    if spec.timeout is not None:
-        lease = min(lease, now + int(spec.timeout * 1000))
+    timeout = spec.timeout
+    if timeout is None and not runtime.synchronous:
+        timeout = DEFAULT_WAIT_TIMEOUT_SECONDS
+    if timeout is not None:
+        lease = min(lease, now + int(timeout * 1000))
     return lease
 
 

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from podium.core.dsl.models import FailureMode
+from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS, FailureMode
 from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of
@@ -71,8 +71,16 @@ def with_params_or_none(ctx: Services, attempt: Attempt) -> Attempt:
 
 def deadline_of(attempt: Attempt) -> int:
     """When the attempt times out (the step's ``timeout`` counts from its start)."""
-    timeout = attempt.spec.timeout
+    timeout = timeout_of(attempt.spec)
     return attempt.started_at + int(timeout * 1000) if timeout is not None else 2**62
+
+
+def timeout_of(spec: Any) -> float | None:
+    """The step's ``timeout``, or 10 days for a waiting runtime (None: unbounded here,
+    a synchronous call being bounded by its runner)."""
+    if spec.timeout is not None:
+        return float(spec.timeout)
+    return None if runtime_for(spec).synchronous else DEFAULT_WAIT_TIMEOUT_SECONDS
 
 
 def apply_result(
@@ -336,7 +344,7 @@ def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Claimed | N
 
 
 def _timeout_of(attempt: Attempt) -> StepError:
-    timeout = attempt.spec.timeout
+    timeout = timeout_of(attempt.spec)
     return timeout_error(f"the attempt ran longer than the step's timeout of {timeout:g} s")
 
 

@@ -107,6 +107,10 @@ class Concurrency(_Model):
 
 Seconds = Annotated[float | int | str, Field(description="Seconds, or '90s', '15m', '2h30m'.")]
 MAX_TIMEOUT_SECONDS = 120 * 86_400  # as Maestro: 120 days
+# A waiting step (its work goes on elsewhere: a sleep, later ECS, loops, callbacks) times
+# out after 10 days unless it says otherwise (Maestro's default); a synchronous one is
+# bounded by its runner (a Lambda's own limit).
+DEFAULT_WAIT_TIMEOUT_SECONDS = 10 * 86_400
 
 
 def _seconds(value: Any, low: float, high: float, what: str) -> float:
@@ -275,6 +279,17 @@ class LambdaStep(StepBase):
 class SleepStep(StepBase):
     type: Literal["sleep"]
     seconds: Annotated[int, Field(ge=0, le=365 * 86_400)]
+
+    @model_validator(mode="after")
+    def _within_timeout(self) -> SleepStep:
+        # Only against the default: an explicit shorter timeout is the user's choice.
+        if self.timeout is None and self.seconds > DEFAULT_WAIT_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"the sleep of {self.seconds:,} s is longer than the default step timeout"
+                f" of {DEFAULT_WAIT_TIMEOUT_SECONDS:,} s (10 days); set"
+                f" timeout: {-(-self.seconds // 86_400)}d (up to 120 days)"
+            )
+        return self
 
 
 class FailStep(StepBase):
