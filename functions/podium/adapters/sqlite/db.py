@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -199,7 +200,7 @@ class Database:
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not self.in_memory:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(conn)
             # NORMAL in WAL mode: a commit survives a crash of the process (the OS has it);
             # only a power cut may lose the last commits, never corrupt the file.
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -263,3 +264,20 @@ class Database:
         self._connections.clear()
         self._shared = None
         self._local = threading.local()
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """WAL mode, waiting for a lock like any write. Changing the journal mode of a new
+    file needs it alone, and SQLite answers "database is locked" at once, without its
+    busy handler, when another process opens the same new home at that moment."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
