@@ -298,3 +298,37 @@ def test_a_step_created_as_its_run_ended_is_ended_a_lease_later(rt: LocalRuntime
     rt.pump()  # the ended_check timer fires a lease after the end
     ghost = rt.store.get_step(run.run_id, "ghost")
     assert ghost is not None and ghost.status is StepStatus.STOPPED
+
+
+def test_late_messages_of_a_failed_run_do_not_each_list_the_run(rt: LocalRuntime) -> None:
+    """A failing fan-out leaves many work messages in flight; each one that arrives after
+    the run ended reads its own step, not every step of the run (that was quadratic)."""
+    calls: Counter[str] = Counter()
+
+    class Counting:
+        def __init__(self, inner: Any) -> None:
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            attr = getattr(self._inner, name)
+            if not callable(attr) or name in ("permits", "run_slots"):
+                return attr
+
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                calls[name] += 1
+                return attr(*args, **kwargs)
+
+            return counted
+
+    steps: list[dict[str, Any]] = [
+        {"id": "root", "type": "noop"},
+        {"id": "boom", "type": "fail", "failure_mode": "fail_immediately"},
+    ]
+    steps += [{"id": f"p{i}", "type": "noop", "depends_on": ["root"]} for i in range(40)]
+    rt.push({"name": "wide_fail", "steps": steps})
+    rt.services.store = Counting(rt.store)  # type: ignore[assignment]
+    run = rt.start_run("wide_fail")
+    rt.pump()
+    assert rt.store.get_run(run.run_id).status is RunStatus.FAILED
+    assert calls["list_steps"] <= 4, calls
+    assert calls["get_step"] >= 20, calls  # the late messages did arrive after the end

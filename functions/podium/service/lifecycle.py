@@ -217,15 +217,12 @@ def in_ended_run(ctx: Services, run: RunRecord, step: str) -> None:
     """A message for a step of an ended run: the step (queued for a permit, claimed
     just before the run ended, or whose worker died) must not stay unfinished nor hold
     anything; and the run's follow-ups are redone if a crash cut them short."""
-    if run.status is not RunStatus.SUCCEEDED:
-        # Another step may have been created or claimed in the same instant the run ended
-        # (after its follow-ups ended what was unfinished), with no message of its own:
-        # end every unfinished step, not only this one.
-        cancel_steps(ctx, run, f"run {run.status.value}")
-    else:
-        record = ctx.store.get_step(run.run_id, step)
-        if record is not None and not record.status.terminal:
-            cancel_step(ctx, run, record, f"run {run.status.value}")
+    # Only this step: a late message per step of a failed 10,000-step run must not list
+    # the whole run each time. Steps created in the instant the run ended, with no
+    # message of their own, are ended by the run's ended_check a lease later.
+    record = ctx.store.get_step(run.run_id, step)
+    if record is not None and not record.status.terminal:
+        cancel_step(ctx, run, record, f"run {run.status.value}")
     run_ended(ctx, run)  # a no-op once settled
 
 
