@@ -113,7 +113,7 @@ SKIPPED_NOT_STOPPED = (
 )
 
 # Fixed: a start replayed after the run ended ends the roots an earlier delivery made;
-# a late message for an ended (not succeeded) run ends every unfinished step.
+# the ended_check timer (a lease after a non-succeeded run ends) ends what is left open.
 FIXED += [("run_timeout", 2734, WRITE_AFTER_RUN_ENDED)]
 
 # Fixed: a lease after a run ended (not succeeded), an ended_check message ends any step
