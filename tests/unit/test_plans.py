@@ -33,3 +33,20 @@ def test_final_failures_follow_the_failure_mode_but_timeouts_stay_timeouts() -> 
     assert plan_finish(ignored, "r", "s", 1, 0, error=timeout_error("t")).to is StepStatus.TIMED_OUT
     plain = NoopStep(id="s", type="noop")
     assert plan_finish(plain, "r", "s", 1, 0, error=user_error("x")).to is StepStatus.FAILED
+
+
+def test_permit_keys_of_a_run() -> None:
+    from podium.core.engine.compiled import CompiledWorkflow
+
+    compiled = CompiledWorkflow.of(
+        {
+            "name": "w",
+            "max_parallel_steps": 2,
+            "steps": [
+                {"id": "a", "type": "noop", "concurrency": {"key": "db", "limit": 1}},
+                {"id": "b", "type": "noop"},
+            ],
+        }
+    )
+    assert compiled.permit_keys("r1") == {"db", "run:r1"}
+    assert compiled.permit_keys("r2") == {"db", "run:r2"}

@@ -8,6 +8,7 @@ need a permit", "which permits") is answered here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from podium.core.dsl.expressions import WorkflowExpressions
@@ -52,6 +53,14 @@ class CompiledWorkflow:
             needs.append(PermitNeed(f"run:{run_id}", self.definition.max_parallel_steps))
         return tuple(needs)
 
+    @cached_property
+    def _shared_keys(self) -> frozenset[str]:
+        return frozenset(s.concurrency.key for s in self.by_id.values() if s.concurrency)
+
     def permit_keys(self, run_id: str) -> set[str]:
-        """Every key a run of this workflow may hold permits of."""
-        return {need.key for sid in self.by_id for need in self.permits_needed(sid, run_id)}
+        """Every key a run of this workflow may hold permits of (computed once per
+        version: this is asked at every run end)."""
+        keys = set(self._shared_keys)
+        if self.definition.max_parallel_steps is not None:
+            keys.add(f"run:{run_id}")
+        return keys
