@@ -25,6 +25,7 @@ from podium.core.engine.status import RunStatus, StepStatus, require_transition
 
 if TYPE_CHECKING:
     from podium.adapters.memory_permits import MemoryPermits
+    from podium.adapters.memory_signals import MemorySignals
     from podium.adapters.memory_slots import MemoryRunSlots
 
 
@@ -39,6 +40,7 @@ class MemoryStateStore:
         self._sinks: dict[str, set[str]] = {}
         self._slots: MemoryRunSlots | None = None
         self._permits: MemoryPermits | None = None
+        self._signals: MemorySignals | None = None
         self.writes = 0  # every attempted conditional write, for cost accounting in tests
 
     # workflows ---------------------------------------------------------------
@@ -208,6 +210,14 @@ class MemoryStateStore:
         if self._slots is None:
             self._slots = MemoryRunSlots(self)
         return self._slots
+
+    def signals(self) -> MemorySignals:
+        from podium.adapters.memory_signals import MemorySignals
+
+        with self._lock:
+            if self._signals is None:
+                self._signals = MemorySignals()
+            return self._signals
 
     def permits(self) -> MemoryPermits:
         from podium.adapters.memory_permits import MemoryPermits  # it builds on this class

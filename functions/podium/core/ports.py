@@ -22,6 +22,7 @@ from podium.core.engine.records import (
     TimelineEvent,
     WorkflowVersion,
 )
+from podium.core.engine.signals import ParamMatch, Signal, Waiter
 from podium.core.engine.status import RunStatus, StepStatus
 
 
@@ -134,6 +135,10 @@ class StateStore(Protocol):
 
     def permits(self) -> Permits:
         """The concurrency-key view of the same storage."""
+        ...
+
+    def signals(self) -> Signals:
+        """The signal view of the same storage (signals, waiters, consumption marks)."""
         ...
 
 
@@ -308,6 +313,46 @@ class Events(Protocol):
     Each event is ``{"detail-type": ..., "detail": {...}}``; delivery is at least once."""
 
     def publish(self, events: Sequence[Mapping[str, Any]]) -> None: ...
+
+
+class Signals(Protocol):
+    """Signal instances (core/engine/signals.py), kept until they expire, and the steps
+    waiting for them. Maestro's signal store, with a TTL: a DynamoDB item per signal
+    (the table's TTL deletes it), a SQLite table locally, dicts in tests."""
+
+    def send(self, signal: Signal) -> tuple[Signal, bool]:
+        """Store ``signal`` once per ``signal_id``: returns (the stored one, created). A
+        second send of an unexpired signal returns the first one and stores nothing."""
+        ...
+
+    def find(
+        self,
+        name: str,
+        conditions: Sequence[ParamMatch],
+        *,
+        now: int,
+        since: int | None = None,
+        limit: int = 1,
+    ) -> list[Signal]:
+        """Unexpired signals of ``name`` whose params match every condition, sent at or
+        after ``since``; newest first, at most ``limit`` (strongly consistent)."""
+        ...
+
+    def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
+        """``waiter`` is woken when a signal of ``name`` arrives (idempotent)."""
+        ...
+
+    def waiters(self, name: str, now: int) -> list[Waiter]:
+        """The unexpired waiters of ``name``."""
+        ...
+
+    def remove_waiter(self, name: str, waiter: Waiter) -> None:
+        """Idempotent."""
+        ...
+
+    def consume(self, consumer: str, signal_id: str, expires_at: int) -> bool:
+        """Mark a signal used by ``consumer`` (a signal trigger); True the first time only."""
+        ...
 
 
 class Metrics(Protocol):

@@ -33,6 +33,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 
 if TYPE_CHECKING:
     from podium.adapters.sqlite.permits import SqlitePermits
+    from podium.adapters.sqlite.signals import SqliteSignals
     from podium.adapters.sqlite.slots import SqliteRunSlots
 
 
@@ -113,6 +114,7 @@ class SqliteStateStore:
 
     def __init__(self, db: Database | str | Path = ":memory:") -> None:
         self.db = db if isinstance(db, Database) else Database(db)
+        self._signals: SqliteSignals | None = None
 
     def close(self) -> None:
         self.db.close()
@@ -379,6 +381,13 @@ class SqliteStateStore:
         from podium.adapters.sqlite.slots import SqliteRunSlots  # it builds on this module
 
         return SqliteRunSlots(self.db)
+
+    def signals(self) -> SqliteSignals:
+        from podium.adapters.sqlite.signals import SqliteSignals
+
+        if self._signals is None:
+            self._signals = SqliteSignals(self.db)  # creates its tables once
+        return self._signals
 
     def permits(self) -> SqlitePermits:
         from podium.adapters.sqlite.permits import SqlitePermits  # it builds on this module
