@@ -172,5 +172,5 @@ def test_bad_signals_are_refused_with_the_place_and_the_fix() -> None:
         new_signal(SignalRequest("bad name!", params={"x": 1.5, "ok": True}), 0)
     text = str(err.value)
     assert "signal.name" in text and "signal.params.x" in text and "signal.params.ok" in text
-    with pytest.raises(DefinitionError, match="match.n.op"):
+    with pytest.raises(DefinitionError, match=r"match\.n\.op"):
         parse_match({"n": {"op": "!=", "value": 1}})

@@ -41,6 +41,7 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "retry_counts": ("rc", "J"),
     "params": ("prm", "J"),
     "log_ref": ("lg", "J"),
+    "signals": ("sig", "J"),
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
     "root": ("rt", "S"),

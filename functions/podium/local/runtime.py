@@ -304,13 +304,17 @@ class LocalRuntime:
         run_id: str | None = None,
         progress_every_s: float = 0.25,
         workers: int | None = None,
+        advance_time: bool = True,
     ) -> int:
         """Deliver messages until both queues are empty (or a limit); returns deliveries.
+
+        ``advance_time=False`` stops once nothing is due now, instead of moving virtual
+        time to the next timer (a test then sends a signal to a step that waits).
 
         With several ``workers`` (default: the runtime's), messages are delivered one at a
         time on a pool of threads, so ready steps run in parallel; virtual time moves
         only when no delivery is in flight, so the result is the same as with one."""
-        if (workers or self.workers) > 1:
+        if (workers or self.workers) > 1 and advance_time:
             return self._pump_parallel(
                 workers or self.workers, max_deliveries, on_progress, run_id, progress_every_s
             )
@@ -326,6 +330,8 @@ class LocalRuntime:
                 last_progress = time.monotonic()
             if moved:
                 continue
+            if not advance_time:
+                break
             due = [
                 t
                 for t in (self.event_queue.next_visible_at(), self.work_queue.next_visible_at())

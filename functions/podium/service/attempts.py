@@ -35,6 +35,7 @@ from podium.service.lifecycle import (
 )
 from podium.service.permits import release_all
 from podium.service.runtimes import Attempt, Done, Failed, Poll, Result, Waiting, runtime_for
+from podium.service.signals import emit_signals
 
 log = logging.getLogger("podium.attempts")
 
@@ -171,6 +172,8 @@ def finish_attempt(
             ctx.metrics.milliseconds("StepLatency", ended.started_at - ended.ready_at)
         release_all(ctx, run, step)
         out = outcome.output if isinstance(outcome, Done) else None
+        if plan.to is StepStatus.SUCCEEDED:
+            emit_signals(ctx, run, step, out)  # once: each has a deterministic request id
         propagation = after_terminal(ctx, run, step, plan.to, output=out, claim_one=inline)
         return _continue(ctx, run, propagation)
     if plan.retry is not None:
@@ -298,6 +301,8 @@ def replay_terminal(
     it may have died before propagating (an in-process continuation has no message of
     its own to be redelivered)."""
     release_all(ctx, run, step)  # the worker may have died before giving permits back
+    if status is StepStatus.SUCCEEDED:
+        emit_signals(ctx, run, step)  # the worker may have died before sending them
     if status.failure:
         run, propagation = _after_step_failed(ctx, run, step, status, error or status.value)
     else:

@@ -51,6 +51,31 @@ def bindings_for(
     return {"params": run.params, "run": run_binding(run), "steps": outputs}
 
 
+def step_bindings(
+    ctx: Services, run: RunRecord, step: str, steps: Iterable[str]
+) -> dict[str, Any]:
+    """What a step's own templates (payload, params) see: ``bindings_for`` plus, for a
+    step with ``wait_for``, the signals that released it as ``signal``."""
+    bindings = bindings_for(ctx, run, steps)
+    signals = matched_signals(ctx, run, step)
+    if signals:
+        bindings["signal"] = signals
+    return bindings
+
+
+def matched_signals(ctx: Services, run: RunRecord, step: str) -> dict[str, Any]:
+    """``signal`` as a step's templates read it: {name: {params, payload, ...}} of the
+    signals that released it (service/signal_waits.py); empty without ``wait_for``."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    if not spec.wait_for:
+        return {}
+    record = ctx.store.get_step(run.run_id, step)
+    if record is None or record.signals is None:
+        return {}
+    value = resolve_output(ctx, record.signals)
+    return value if isinstance(value, dict) else {}
+
+
 def resolve_output(ctx: Services, stored: Any) -> Any:
     """A step's output as the step returned it: a payload reference is read back."""
     if not is_ref(stored):
@@ -106,7 +131,7 @@ def render_step_params(ctx: Services, run: RunRecord, step: str) -> dict[str, An
     template = compiled.expressions.step_params.get(step)
     if template is None:
         return {}
-    values = template.render(bindings_for(ctx, run, template.steps_read))
+    values = template.render(step_bindings(ctx, run, step, template.steps_read))
     assert isinstance(values, dict)
     for name, spec in compiled.step(step).param_types.items():
         checked, issue = check_value(spec, values.get(name), f"params.{name}")

@@ -18,6 +18,7 @@ from podium.core.ports import (
     MessageQueue,
     Metrics,
     Payloads,
+    Signals,
     StateStore,
     Timers,
 )
@@ -58,6 +59,7 @@ class Services:
     events: Events | None = None  # default: kept in memory (adapters.events.MemoryEvents)
     payloads: Payloads | None = None  # default: in memory (adapters.payloads.MemoryPayloads)
     logs: LogReader | None = None  # deployed lambda steps' logs (CloudWatch); None locally
+    signals: Signals | None = None  # default: the store's own view (store.signals())
     definitions: DefinitionCache = field(init=False)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000
@@ -82,6 +84,8 @@ class Services:
             from podium.adapters.events import MemoryEvents
 
             self.events = MemoryEvents()
+        if self.signals is None:
+            self.signals = self.store.signals()
 
     def at(self, message: messages.Message, due_ms: int, *, queue: str) -> None:
         """Deliver ``message`` at ``due_ms`` (late or twice is harmless)."""

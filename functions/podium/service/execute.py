@@ -36,6 +36,7 @@ from podium.service.lifecycle import (
 )
 from podium.service.permits import needs_of, wake_head
 from podium.service.runtimes import Attempt, Failed, runtime_for
+from podium.service.signal_waits import hold_for_signals
 
 log = logging.getLogger("podium.execute")
 
@@ -52,6 +53,8 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     if run.status.terminal:
         in_ended_run(ctx, run, msg.step)
         return None
+    if hold_for_signals(ctx, run, msg):
+        return None  # the step waits for its signals (wait_for) first
     now = ctx.now()
 
     # A step decided ready before the run started failing counts as started (Maestro's

@@ -10,6 +10,8 @@ event queue: {"t": "start", "run": id}
              {"t": "run_deadline", "run": id}   the run's own timeout
              {"t": "ended_check", "run": id}    a lease after a run ended (not succeeded):
                  end any step a worker created in the instant the run ended
+             {"t": "signals", "run": id, "step": path}   a step WAITING_FOR_SIGNALS looks
+                 again (a signal of a name it waits for arrived, or its wait's deadline)
 Any message may carry "nb" (not before, epoch ms): SQS delays stop at 15 minutes, so a
 longer wait is re-sent until it is due. ("timer" messages from before "done" existed are
 read as a done message with a timer event.)
@@ -63,7 +65,13 @@ class EndedCheck:
     run: str
 
 
-Message = Exec | Start | Done | PollStep | RunDeadline | EndedCheck
+@dataclass(frozen=True, slots=True)
+class SignalCheck:
+    run: str
+    step: str
+
+
+Message = Exec | Start | Done | PollStep | RunDeadline | EndedCheck | SignalCheck
 
 TIMER_EVENT = {"kind": "timer"}
 DEADLINE_EVENT = {"kind": "deadline"}
@@ -84,6 +92,8 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
         body = {"t": "run_deadline", "run": msg.run}
     elif isinstance(msg, EndedCheck):
         body = {"t": "ended_check", "run": msg.run}
+    elif isinstance(msg, SignalCheck):
+        body = {"t": "signals", "run": msg.run, "step": msg.step}
     else:
         body = {"t": "start", "run": msg.run}
     if not_before is not None:
@@ -124,6 +134,8 @@ def decode(body: Any) -> tuple[Message, int | None]:
             return RunDeadline(str(body["run"])), nb
         if kind == "ended_check":
             return EndedCheck(str(body["run"])), nb
+        if kind == "signals":
+            return SignalCheck(str(body["run"]), str(body["step"])), nb
         if kind == "start":
             return Start(str(body["run"])), nb
     except BadMessage:

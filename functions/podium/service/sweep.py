@@ -22,6 +22,7 @@ from podium.service.completions import reclaim
 from podium.service.context import Services
 from podium.service.lifecycle import run_ended
 from podium.service.permits import wake_head
+from podium.service.signal_waits import recheck as recheck_signals
 
 log = logging.getLogger("podium.sweep")
 
@@ -101,6 +102,9 @@ def sweep(
                 )
                 reclaim(ctx, run, s)
                 report.reclaimed.append(ref)
+            elif s.status is StepStatus.WAITING_FOR_SIGNALS:
+                # Every pass: the fallback for a lost wake-up, and the wait's deadline.
+                recheck_signals(ctx, run, s)
             elif not stale:
                 continue
             elif s.status is StepStatus.RETRY_WAIT and (s.due_at or 0) > now:

@@ -29,6 +29,9 @@ from podium.core.expr import (
 
 PARAM_ROOTS = frozenset({"params", "run"})
 STEP_ROOTS = frozenset({"params", "steps", "run"})
+# A step that waits for signals also reads the ones it matched: signal.<name>.params/.payload
+WAITING_STEP_ROOTS = STEP_ROOTS | {"signal"}
+SIGNAL_FIELDS = ("params", "payload")
 # The fields of `run` (service.bindings.run_binding builds it).
 RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date")
 
@@ -60,6 +63,8 @@ class WorkflowExpressions:
     condition_steps: Mapping[tuple[str, str], frozenset[str]]  # ... steps it reads
     payloads: Mapping[str, Payload] = field(default_factory=dict)
     step_params: Mapping[str, Payload] = field(default_factory=dict)  # rendered at start
+    # A step's ``emit`` list rendered once it succeeded (it may read its own output).
+    emits: Mapping[str, Payload] = field(default_factory=dict)
 
     @classmethod
     def of(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
@@ -87,8 +92,11 @@ class WorkflowExpressions:
         condition_steps: dict[tuple[str, str], frozenset[str]] = {}
         payloads: dict[str, Payload] = {}
         step_params: dict[str, Payload] = {}
+        emits: dict[str, Payload] = {}
         for i, step in enumerate(defn.steps):
             visible = upstream.view(step.id)
+            waits = frozenset(w.signal for w in step.wait_for)
+            roots = WAITING_STEP_ROOTS if waits else STEP_ROOTS
             for j, edge in enumerate(step.edges):
                 if edge.when is None:
                     continue
@@ -104,17 +112,26 @@ class WorkflowExpressions:
                 conditions[(step.id, edge.step)] = ce
                 condition_steps[(step.id, edge.step)] = read
             if isinstance(step, LambdaStep) and step.payload:
-                payload = _payload(f"steps[{i}].payload", step.payload, known, visible, issues)
+                payload = _payload(
+                    f"steps[{i}].payload", step.payload, known, visible, issues, roots, waits
+                )
                 if payload is not None:
                     payloads[step.id] = payload
             if step.params:
                 values = step.param_values
-                rendered = _payload(f"steps[{i}].params", values, known, visible, issues)
+                rendered = _payload(
+                    f"steps[{i}].params", values, known, visible, issues, roots, waits
+                )
                 step_params[step.id] = rendered or _literal(values)
+            if step.emit:
+                spec = [e.model_dump() for e in step.emit]
+                itself = _with_self(step.id, visible)
+                rendered = _payload(f"steps[{i}].emit", spec, known, itself, issues, roots, waits)
+                emits[step.id] = rendered or _literal_list(spec)
         issues = _settle(issues, upstream)
         if issues:
             raise DefinitionError(issues)
-        return cls(order, params, conditions, condition_steps, payloads, step_params)
+        return cls(order, params, conditions, condition_steps, payloads, step_params, emits)
 
     def evaluate_params(self, literal: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
         """Template defaults evaluated in dependency order; raises DefinitionError."""
@@ -299,6 +316,7 @@ def _check_refs(
     known: _Known,
     upstream: Callable[[str], bool | None],
     issues: list[Issue],
+    signals: frozenset[str] = frozenset(),
 ) -> frozenset[str]:
     """Issues for bad references; returns the step ids read."""
     steps_read: set[str] = set()
@@ -327,6 +345,22 @@ def _check_refs(
                     f" the fields of run are {', '.join(RUN_FIELDS)}",
                 )
             )
+        elif root == "signal" and len(parts) > 1 and parts[1] not in signals:
+            issues.append(
+                Issue(
+                    path,
+                    f"signal '{parts[1]}'{at} is not one this step waits for"
+                    f"{did_you_mean(parts[1], signals)}; add it to wait_for",
+                )
+            )
+        elif root == "signal" and len(parts) > 2 and parts[2] not in SIGNAL_FIELDS:
+            issues.append(
+                Issue(
+                    path,
+                    f"signal.{parts[1]}.{parts[2]}{at} does not exist; use"
+                    f" signal.{parts[1]}.params or signal.{parts[1]}.payload",
+                )
+            )
         elif root == "steps" and len(parts) > 1:
             sid = parts[1]
             if sid not in step_ids:
@@ -337,7 +371,7 @@ def _check_refs(
                     " exist yet; add it to depends_on (directly or through another step)"
                 )
                 if answer is None:  # decided with the other far queries, in `_settle`
-                    step = upstream.step if isinstance(upstream, _View) else ""
+                    step = upstream.step if isinstance(upstream, _View | _SelfOrUpstream) else ""
                     issues.append(_Deferred(path, message, sid, step))
                     steps_read.add(sid)
                 else:
@@ -366,6 +400,28 @@ def _literal(values: dict[str, Any]) -> Payload:
 
 def _nothing_upstream(step: str) -> bool | None:
     return False
+
+
+def _literal_list(values: list[Any]) -> Payload:
+    def render(_bindings: Mapping[str, Any]) -> Any:
+        return [dict(v) for v in values]
+
+    return Payload(render, frozenset())
+
+
+@dataclass(frozen=True)
+class _SelfOrUpstream:
+    """What an ``emit`` may read: the step itself (its output) and its upstream."""
+
+    step: str
+    view: _View
+
+    def __call__(self, target: str) -> bool | None:
+        return True if target == self.step else self.view(target)
+
+
+def _with_self(step: str, view: _View) -> _SelfOrUpstream:
+    return _SelfOrUpstream(step, view)
 
 
 def _param_templates(
@@ -439,6 +495,8 @@ def _payload(
     known: _Known,
     upstream: Callable[[str], bool | None],
     issues: list[Issue],
+    roots: frozenset[str] = STEP_ROOTS,
+    signals: frozenset[str] = frozenset(),
 ) -> Payload | None:
     """Compile the templates inside a payload into one render function, or None."""
     steps_read: set[str] = set()
@@ -460,7 +518,7 @@ def _payload(
                 return lambda b: None
             found = True
             steps_read.update(
-                _check_refs(where, val, tpl.references, STEP_ROOTS, known, upstream, issues)
+                _check_refs(where, val, tpl.references, roots, known, upstream, issues, signals)
             )
             return tpl.render
         return lambda b: val

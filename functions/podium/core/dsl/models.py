@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from podium.core.dsl.signals import SignalEmit, SignalWait, check_emits, check_waits
 from podium.core.engine.durations import parse_duration
 from podium.core.engine.step_error import ANY_ERROR, USER_ERROR
 
@@ -204,6 +205,24 @@ class StepBase(_Model):
         " readable downstream as steps.<id>.params.<name>. A param declared"
         " {type: ..., value: ...} is type-checked once rendered.",
     )
+    wait_for: list[SignalWait] = Field(
+        default_factory=list,
+        description="Signals the step waits for (WAITING_FOR_SIGNALS) before it starts;"
+        " the matched ones are readable as signal.<name>.params / .payload.",
+    )
+    emit: list[SignalEmit] = Field(
+        default_factory=list, description="Signals sent once, when the step has succeeded."
+    )
+
+    @field_validator("wait_for")
+    @classmethod
+    def _waits(cls, v: list[SignalWait]) -> list[SignalWait]:
+        return check_waits(v)
+
+    @field_validator("emit")
+    @classmethod
+    def _emits(cls, v: list[SignalEmit]) -> list[SignalEmit]:
+        return check_emits(v)
 
     @field_validator("timeout")
     @classmethod

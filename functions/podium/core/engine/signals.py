@@ -20,8 +20,8 @@ from enum import Enum
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.dsl.signals import SIGNAL_NAME
 
-SIGNAL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$"
 PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 DEFAULT_TTL_MS = 90 * 86_400_000
 MAX_TTL_MS = 365 * 86_400_000
@@ -201,6 +201,12 @@ def compare(actual: Any, op: Op, expected: ParamValue) -> bool:
     """One condition; values of different types never match (DynamoDB's rule)."""
     if isinstance(actual, bool) or type(actual) is not type(expected):
         return False
+    if isinstance(expected, int):
+        return _holds(int(actual), op, expected)
+    return _holds(str(actual), op, expected)
+
+
+def _holds(actual: Any, op: Op, expected: Any) -> bool:
     if op is Op.EQ:
         return bool(actual == expected)
     if op is Op.GT:
