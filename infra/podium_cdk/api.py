@@ -21,6 +21,7 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/workflows/{name}/runs"),
     (apigw.HttpMethod.GET, "/workflows/{name}/runs"),
     (apigw.HttpMethod.POST, "/workflows/{name}/unblock"),
+    (apigw.HttpMethod.POST, "/signals"),
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/runs/{run_id}/logs"),
     # The web console's read-only views (podium console --stack signs and forwards them).

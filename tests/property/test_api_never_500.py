@@ -30,6 +30,7 @@ PATHS = st.one_of(
     SEGMENT.map(lambda s: f"/workflows/{s}/runs"),
     SEGMENT.map(lambda s: f"/workflows/{s}/unblock"),
     SEGMENT.map(lambda s: f"/runs/{s}"),
+    st.just("/signals"),
     st.text(max_size=30).map(lambda s: "/" + s),
 )
 JSON = st.recursive(
@@ -48,16 +49,30 @@ START_BODIES = st.fixed_dictionaries(
     },
 )
 
+SIGNAL_BODIES = st.fixed_dictionaries(
+    {"name": st.one_of(st.sampled_from(["ready", "a.b/c:d"]), st.text(max_size=140), JSON)},
+    optional={
+        "params": st.one_of(JSON, st.dictionaries(st.text(max_size=70), JSON)),
+        "payload": JSON,
+        "request_id": st.one_of(st.text(max_size=300), JSON),
+        "ttl_days": st.one_of(st.integers(), JSON),
+    },
+)
+
 
 @st.composite
 def bodies(draw: Any) -> tuple[str | None, bool]:
-    kind = draw(st.sampled_from(["json", "start", "text", "bytes", "none", "definition"]))
+    kind = draw(
+        st.sampled_from(["json", "start", "text", "bytes", "none", "definition", "signal"])
+    )
     if kind == "none":
         return None, False
     if kind == "json":
         return json.dumps(draw(JSON)), False
     if kind == "start":
         return json.dumps(draw(START_BODIES)), False
+    if kind == "signal":
+        return json.dumps(draw(SIGNAL_BODIES)), False
     if kind == "definition":
         doc = dict(WORKFLOW)
         doc[draw(st.sampled_from(["name", "steps", "params", "extra"]))] = draw(JSON)

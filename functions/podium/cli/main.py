@@ -340,6 +340,9 @@ def _register_remote() -> None:
 
 
 _register_remote()
+app.add_typer(
+    __import__("podium.cli.signal_command", fromlist=["x"]).signal_app, name="signal"
+)
 app.command("dev")(__import__("podium.cli.dev_command", fromlist=["dev_command"]).dev_command)
 app.command("console")(__import__("podium.cli.console_command", fromlist=["x"]).console_command)
 

@@ -9,6 +9,9 @@ Routes:
   GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
                                    QUEUED run, why it waits)
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
+  POST /signals                    send a signal: {"name", "params"?, "payload"?,
+                                   "request_id"?, "ttl_days"?}; 201 when stored, 200
+                                   when it was already (same request id, or name+params)
 
 The web console's read-only JSON views (podium.service.console_views; ``podium dev``
 serves the same under /api/console/...):
@@ -53,6 +56,7 @@ from podium.service.api_requests import (
     parse_start_run,
 )
 from podium.service.runs import describe_run, list_runs, start_run
+from podium.service.signals import request_from_json, send_signal
 from podium.service.step_logs import attempt_logs
 from podium.service.views import event_view, run_view, step_view, workflow_view
 from podium.service.workflows import get_workflow, push_workflow
@@ -252,6 +256,13 @@ def unblock_workflow(name: str) -> Response[str]:
     get_workflow(ctx, name)  # 404 for an unknown workflow
     admitted = unblock(ctx, name)
     return _json(HTTPStatus.OK, {"workflow": name, "admitted": admitted})
+
+
+@app.post("/signals")
+def post_signal() -> Response[str]:
+    stored, created = send_signal(bootstrap.services(), request_from_json(_body()))
+    status = HTTPStatus.CREATED if created else HTTPStatus.OK
+    return _json(status, {**stored.as_json(), "created": created})
 
 
 @app.get("/runs/<run_id>")
