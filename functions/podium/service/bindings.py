@@ -91,7 +91,7 @@ class EdgeConditions:
     def _fail(self, succ: str, message: str) -> bool:
         error = f"{succ}: when on '{self._step}': {message}"
         log.warning("condition failed: %s", error)
-        self._ctx.store.mark_run_failing(self._run.run_id, error)
+        self._ctx.store.mark_run_failing(self._run.run_id, error, at=self._ctx.now())
         self.failed = True
         return False
 
