@@ -48,7 +48,13 @@ def bindings_for(
             "output": resolve_output(ctx, record.output) if record else None,
             "params": (record.params if record else None) or {},
         }
-    return {"params": run.params, "run": run_binding(run), "steps": outputs}
+    return {"params": run_params(ctx, run), "run": run_binding(run), "steps": outputs}
+
+
+def run_params(ctx: Services, run: RunRecord) -> dict[str, Any]:
+    """A run's params: large ones are stored once as a payload (service.runs)."""
+    params: dict[str, Any] = resolve_output(ctx, run.params)
+    return params
 
 
 def resolve_output(ctx: Services, stored: Any) -> Any:
