@@ -174,14 +174,17 @@ def finish_attempt(
         out = outcome.output if isinstance(outcome, Done) else None
         if plan.to is StepStatus.SUCCEEDED:
             emit_signals(ctx, run, step, out)  # once: each has a deterministic request id
-        propagation = after_terminal(ctx, run, step, plan.to, output=out, claim_one=inline)
+        propagation = after_terminal(
+            ctx, run, step, plan.to, output=out, claim_one=inline, ended_at=now
+        )
         return _continue(ctx, run, propagation)
     if plan.retry is not None:
         after_retry_wait(ctx, run, ended, plan.error)
         return None
     _record_error(ctx, run, step, attempt, now, plan.error, "failed")
     release_all(ctx, run, step)
-    return _continue(ctx, *_after_step_failed(ctx, run, step, plan.to, plan.error.summary()))
+    failed = _after_step_failed(ctx, run, step, plan.to, plan.error.summary(), now)
+    return _continue(ctx, *failed)
 
 
 def _stored_output(ctx: Services, run_id: str, step: str, attempt: int, output: Any) -> Any:
@@ -197,7 +200,12 @@ def _stored_output(ctx: Services, run_id: str, step: str, attempt: int, output: 
 
 
 def _after_step_failed(
-    ctx: Services, run: RunRecord, step: str, status: StepStatus, error: str
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    status: StepStatus,
+    error: str,
+    ended_at: int | None,
 ) -> tuple[RunRecord, Propagation]:
     """A step ended FAILED, TIMED_OUT or FAILED_IGNORED: flag the run (before any
     successor or the sink counter is touched, so the completion check that follows sees
@@ -206,12 +214,13 @@ def _after_step_failed(
     if status.failure and fails_run(compiled.graph, step):
         message = f"{step}: {error}"
         timed_out = status is StepStatus.TIMED_OUT
-        ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out)
-        run = with_failing(run, message, timed_out=timed_out)
+        at = ended_at if ended_at is not None else ctx.now()
+        ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out, at=at)
+        run = with_failing(run, message, timed_out=timed_out, at=at)
         if compiled.step(step).failure_mode is FailureMode.FAIL_IMMEDIATELY and not timed_out:
             fail_now(ctx, run, message)
             return run, Propagation([], None)
-    return run, after_terminal(ctx, run, step, status)
+    return run, after_terminal(ctx, run, step, status, ended_at=ended_at)
 
 
 def fail_now(ctx: Services, run: RunRecord, message: str) -> None:
@@ -296,6 +305,8 @@ def replay_terminal(
     status: StepStatus,
     error: str | None,
     output: Any = None,
+    *,
+    ended_at: int | None = None,
 ) -> None:
     """Redo the idempotent follow-ups of a step that already ended: the worker that ended
     it may have died before propagating (an in-process continuation has no message of
@@ -304,9 +315,10 @@ def replay_terminal(
     if status is StepStatus.SUCCEEDED:
         emit_signals(ctx, run, step)  # the worker may have died before sending them
     if status.failure:
-        run, propagation = _after_step_failed(ctx, run, step, status, error or status.value)
+        message = error or status.value
+        run, propagation = _after_step_failed(ctx, run, step, status, message, ended_at)
     else:
-        propagation = after_terminal(ctx, run, step, status, output=output)
+        propagation = after_terminal(ctx, run, step, status, output=output, ended_at=ended_at)
     dispatch(ctx, run.run_id, propagation)
 
 
