@@ -32,6 +32,7 @@ STEP_ROOTS = frozenset({"params", "steps", "run"})
 # A step that waits for signals also reads the ones it matched: signal.<name>.params/.payload
 WAITING_STEP_ROOTS = STEP_ROOTS | {"signal"}
 SIGNAL_FIELDS = ("params", "payload")
+TRIGGER_ROOTS = frozenset({"event"})  # a trigger's params read the event that fired it
 # The fields of `run` (service.bindings.run_binding builds it).
 RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date")
 
@@ -65,6 +66,8 @@ class WorkflowExpressions:
     step_params: Mapping[str, Payload] = field(default_factory=dict)  # rendered at start
     # A step's ``emit`` list rendered once it succeeded (it may read its own output).
     emits: Mapping[str, Payload] = field(default_factory=dict)
+    # A trigger's params (by trigger id), rendered over ``event`` when it fires.
+    trigger_params: Mapping[str, Payload] = field(default_factory=dict)
 
     @classmethod
     def of(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
@@ -128,10 +131,13 @@ class WorkflowExpressions:
                 itself = _with_self(step.id, visible)
                 rendered = _payload(f"steps[{i}].emit", spec, known, itself, issues, roots, waits)
                 emits[step.id] = rendered or _literal_list(spec)
+        triggers = _trigger_params(defn, known, issues)
         issues = _settle(issues, upstream)
         if issues:
             raise DefinitionError(issues)
-        return cls(order, params, conditions, condition_steps, payloads, step_params, emits)
+        return cls(
+            order, params, conditions, condition_steps, payloads, step_params, emits, triggers
+        )
 
     def evaluate_params(self, literal: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
         """Template defaults evaluated in dependency order; raises DefinitionError."""
@@ -400,6 +406,28 @@ def _literal(values: dict[str, Any]) -> Payload:
 
 def _nothing_upstream(step: str) -> bool | None:
     return False
+
+
+def _trigger_params(
+    defn: WorkflowDefinition, known: _Known, issues: list[Issue]
+) -> dict[str, Payload]:
+    out: dict[str, Payload] = {}
+    for (tid, trigger), i in zip(defn.trigger_map.items(), range(len(defn.triggers)), strict=True):
+        path = f"triggers[{i}].params"
+        for name in trigger.params:
+            if name not in known.params:
+                issues.append(
+                    Issue(
+                        f"{path}.{name}",
+                        f"unknown param '{name}'{did_you_mean(name, known.params)}; a trigger"
+                        " sets the workflow's declared params",
+                    )
+                )
+        rendered = _payload(
+            path, trigger.params, known, _nothing_upstream, issues, TRIGGER_ROOTS
+        )
+        out[tid] = rendered or _literal(dict(trigger.params))
+    return out
 
 
 def _literal_list(values: list[Any]) -> Payload:

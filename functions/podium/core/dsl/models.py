@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from podium.core.dsl.signals import SignalEmit, SignalWait, check_emits, check_waits
+from podium.core.dsl.triggers import Trigger, check_triggers, trigger_ids
 from podium.core.engine.durations import parse_duration
 from podium.core.engine.step_error import ANY_ERROR, USER_ERROR
 
@@ -358,11 +359,25 @@ class WorkflowDefinition(_Model):
         " keys of letters, digits and _.:/@+-, values of at most 256 characters).",
     )
     steps: Annotated[list[Step], Field(min_length=1)]
+    triggers: list[Trigger] = Field(
+        default_factory=list,
+        description="What starts runs: cron, rate, s3, event or signal (docs/workflow-language.md).",
+    )
 
     @field_validator("timeout")
     @classmethod
     def _timeout(cls, v: Any) -> Any:
         return None if v is None else _seconds(v, 1, MAX_TIMEOUT_SECONDS, "timeout")
+
+    @field_validator("triggers")
+    @classmethod
+    def _triggers(cls, v: list[Trigger]) -> list[Trigger]:
+        return check_triggers(v)
+
+    @property
+    def trigger_map(self) -> dict[str, Trigger]:
+        """Triggers by id (their own, or kind_position)."""
+        return dict(zip(trigger_ids(self.triggers), self.triggers, strict=True))
 
     @field_validator("tags")
     @classmethod
