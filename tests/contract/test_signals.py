@@ -165,6 +165,8 @@ def test_a_signal_is_consumed_once_per_consumer(signals: Signals) -> None:
     assert signals.consume("wf/trigger0", "p:abc", 10_000)
     assert not signals.consume("wf/trigger0", "p:abc", 10_000)
     assert signals.consume("wf/trigger1", "p:abc", 10_000)
+    assert signals.consumed("wf/trigger0", "p:abc")
+    assert not signals.consumed("wf/trigger2", "p:abc")
 
 
 def test_bad_signals_are_refused_with_the_place_and_the_fix() -> None:

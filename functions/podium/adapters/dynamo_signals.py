@@ -203,3 +203,11 @@ class DynamoSignals:
                 return False
             raise
         return True
+
+    def consumed(self, consumer: str, signal_id: str) -> bool:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"SIGC#{consumer}"}, "sk": {"S": signal_id}},
+            ConsistentRead=True,
+        ).get("Item")
+        return item is not None

@@ -66,3 +66,7 @@ class MemorySignals:
                 return False
             self._consumed[(consumer, signal_id)] = expires_at
             return True
+
+    def consumed(self, consumer: str, signal_id: str) -> bool:
+        with self._lock:
+            return (consumer, signal_id) in self._consumed

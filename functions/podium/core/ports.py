@@ -143,6 +143,10 @@ class StateStore(Protocol):
         """The signal view of the same storage (signals, waiters, consumption marks)."""
         ...
 
+    def trigger_states(self) -> TriggerStates:
+        """Triggers' on/off state and watermarks, kept across versions."""
+        ...
+
 
 class Admission(str, Enum):
     ADMITTED = "admitted"
@@ -354,6 +358,82 @@ class Signals(Protocol):
 
     def consume(self, consumer: str, signal_id: str, expires_at: int) -> bool:
         """Mark a signal used by ``consumer`` (a signal trigger); True the first time only."""
+        ...
+
+    def consumed(self, consumer: str, signal_id: str) -> bool:
+        """Whether ``consumer`` has used the signal."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSpec:
+    """A recurring schedule of a cron or rate trigger: at each time it puts ``message``
+    on the event queue, with the scheduled time in place of ``SCHEDULED_TIME``."""
+
+    name: str
+    expression: str  # cron(...) or rate(...), EventBridge Scheduler's syntax
+    timezone: str
+    message: dict[str, Any]
+    flexible_minutes: int = 0  # jitter: a flexible time window
+    start_ms: int | None = None  # a rate's anchor
+    # The trigger's own rule, for schedules fired in process (podium dev, tests).
+    cron: str | None = None
+    rate_minutes: int | None = None
+
+    def same_as(self, other: ScheduleSpec) -> bool:
+        """What a deployed schedule keeps (the rule as Scheduler's expression)."""
+        return (self.expression, self.timezone, self.message, self.flexible_minutes) == (
+            other.expression,
+            other.timezone,
+            other.message,
+            other.flexible_minutes,
+        )
+
+
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # Scheduler's context attribute
+
+
+class Schedules(Protocol):
+    """Recurring schedules (EventBridge Scheduler deployed; kept in memory locally, where
+    ``podium dev`` fires them itself). Names are unique within Podium's group."""
+
+    def put(self, spec: ScheduleSpec) -> None:
+        """Create the schedule, or update it to ``spec`` (idempotent)."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Idempotent: a missing schedule is not an error."""
+        ...
+
+    def list(self, prefix: str) -> dict[str, ScheduleSpec]:
+        """The schedules whose names start with ``prefix``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerState:
+    """What is kept about a trigger across versions: whether it is on, since when it
+    exists (a signal trigger counts only later signals), its last scheduled time fired
+    (the catch-up watermark)."""
+
+    enabled: bool
+    since: int
+    fired_at: int | None = None
+
+
+class TriggerStates(Protocol):
+    def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
+        """The trigger's state, created (``enabled``, since ``now``) when it has none."""
+        ...
+
+    def set_enabled(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
+        ...
+
+    def states(self, workflow: str) -> dict[str, TriggerState]:
+        ...
+
+    def mark_fired(self, workflow: str, trigger: str, at: int) -> bool:
+        """Move the watermark forward to ``at``; False when it was there already."""
         ...
 
 

@@ -28,6 +28,7 @@ def run_binding(run: RunRecord) -> dict[str, Any]:
         "version": run.version,
         "start_time": start,
         "logical_date": run.logical_date or start.date().isoformat(),
+        "trigger": run.trigger,  # api, local, cron:<id>, s3:<id>, backfill, ...
     }
 
 

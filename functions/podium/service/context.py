@@ -18,6 +18,7 @@ from podium.core.ports import (
     MessageQueue,
     Metrics,
     Payloads,
+    Schedules,
     Signals,
     StateStore,
     Timers,
@@ -60,6 +61,8 @@ class Services:
     payloads: Payloads | None = None  # default: in memory (adapters.payloads.MemoryPayloads)
     logs: LogReader | None = None  # deployed lambda steps' logs (CloudWatch); None locally
     signals: Signals | None = None  # default: the store's own view (store.signals())
+    # Cron/rate triggers' recurring schedules (default: in memory; podium dev fires them).
+    schedules: Schedules | None = None
     definitions: DefinitionCache = field(init=False)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000
@@ -86,6 +89,10 @@ class Services:
             self.events = MemoryEvents()
         if self.signals is None:
             self.signals = self.store.signals()
+        if self.schedules is None:
+            from podium.adapters.schedules import MemorySchedules
+
+            self.schedules = MemorySchedules()
 
     def at(self, message: messages.Message, due_ms: int, *, queue: str) -> None:
         """Deliver ``message`` at ``due_ms`` (late or twice is harmless)."""

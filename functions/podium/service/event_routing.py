@@ -9,19 +9,15 @@ dropped (the trigger DLQ holds only events Lambda itself could not deliver).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError
 from podium.service.context import Services
 from podium.service.signals import BUS_DETAIL_TYPE, signal_from_bus
+from podium.service.triggers import route_trigger_event
 
 log = logging.getLogger("podium.events")
-
-# Routes that may take an event, tried in order after signals (triggers register here):
-# each returns a result dict when it took the event, None otherwise.
-EVENT_ROUTES: list[Callable[[Services, Mapping[str, Any]], dict[str, Any] | None]] = []
-
 
 def route_event(
     ctx: Services, event: Mapping[str, Any], source: str, detail_type: str
@@ -34,10 +30,9 @@ def route_event(
             ctx.metrics.count("EventsDropped")
             return {"matched": 0, "dropped": 1, "error": str(exc)}
         return {"matched": 1, "signal": signal.signal_id, "created": created}
-    for route in EVENT_ROUTES:
-        result = route(ctx, event)
-        if result is not None:
-            return result
+    started = route_trigger_event(ctx, event)  # s3 and event-pattern triggers
+    if started is not None:
+        return started
     log.info("no trigger matches %s / %s (id %s)", source, detail_type, event.get("id"))
     ctx.metrics.count("EventsUnmatched")
     return {"matched": 0, "source": source, "detail_type": detail_type}

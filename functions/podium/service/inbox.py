@@ -12,6 +12,7 @@ from podium.service.context import Services
 from podium.service.execute import execute
 from podium.service.lifecycle import on_ended_check, on_run_deadline
 from podium.service.signal_waits import on_signal_check
+from podium.service.triggers import on_fire
 
 
 def _deferred(ctx: Services, queue: str, msg: messages.Message, not_before: int | None) -> bool:
@@ -51,5 +52,8 @@ def handle_event(ctx: Services, body: Any) -> Claimed | None:
         return None
     if isinstance(msg, messages.SignalCheck):
         on_signal_check(ctx, msg)
+        return None
+    if isinstance(msg, messages.Fire):
+        on_fire(ctx, msg)
         return None
     raise messages.BadMessage(f"the event queue does not take {body!r}")

@@ -12,6 +12,8 @@ event queue: {"t": "start", "run": id}
                  end any step a worker created in the instant the run ended
              {"t": "signals", "run": id, "step": path}   a step WAITING_FOR_SIGNALS looks
                  again (a signal of a name it waits for arrived, or its wait's deadline)
+             {"t": "fire", "wf": name, "tr": trigger, "at": ISO time}   a cron or rate
+                 trigger's scheduled time (sent by its Scheduler schedule)
 Any message may carry "nb" (not before, epoch ms): SQS delays stop at 15 minutes, so a
 longer wait is re-sent until it is due. ("timer" messages from before "done" existed are
 read as a done message with a timer event.)
@@ -71,7 +73,14 @@ class SignalCheck:
     step: str
 
 
-Message = Exec | Start | Done | PollStep | RunDeadline | EndedCheck | SignalCheck
+@dataclass(frozen=True, slots=True)
+class Fire:
+    workflow: str
+    trigger: str
+    at: str  # the scheduled time, ISO 8601 (Scheduler's <aws.scheduler.scheduled-time>)
+
+
+Message = Exec | Start | Done | PollStep | RunDeadline | EndedCheck | SignalCheck | Fire
 
 TIMER_EVENT = {"kind": "timer"}
 DEADLINE_EVENT = {"kind": "deadline"}
@@ -94,6 +103,8 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
         body = {"t": "ended_check", "run": msg.run}
     elif isinstance(msg, SignalCheck):
         body = {"t": "signals", "run": msg.run, "step": msg.step}
+    elif isinstance(msg, Fire):
+        body = {"t": "fire", "wf": msg.workflow, "tr": msg.trigger, "at": msg.at}
     else:
         body = {"t": "start", "run": msg.run}
     if not_before is not None:
@@ -105,6 +116,8 @@ def dedup_key(msg: Message) -> str:
     """Names one timer: scheduling the same one twice creates it once."""
     body = encode(msg)
     kind = body.get("e", {}).get("kind", "") if isinstance(msg, Done) else ""
+    if isinstance(msg, Fire):
+        return "/".join(["fire", msg.workflow, msg.trigger, msg.at])
     parts = [body["t"], body["run"], str(body.get("step", "")), str(body.get("attempt", ""))]
     return "/".join([*parts, kind])
 
@@ -136,6 +149,8 @@ def decode(body: Any) -> tuple[Message, int | None]:
             return EndedCheck(str(body["run"])), nb
         if kind == "signals":
             return SignalCheck(str(body["run"]), str(body["step"])), nb
+        if kind == "fire":
+            return Fire(str(body["wf"]), str(body["tr"]), str(body["at"])), nb
         if kind == "start":
             return Start(str(body["run"])), nb
     except BadMessage:

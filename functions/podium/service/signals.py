@@ -32,14 +32,11 @@ def send_signal(ctx: Services, request: SignalRequest) -> tuple[Signal, bool]:
     stored, created = ctx.signals.send(new_signal(request, ctx.now()))
     # Woken also for a repeat: the first send may have died before waking anyone.
     wake(ctx, stored.name)
-    for hook in SIGNAL_HOOKS:
-        hook(ctx, stored)
+    from podium.service.triggers import on_signal  # triggers start runs: imports runs
+
+    on_signal(ctx, stored)  # signal triggers (each signal consumed once per trigger)
     ctx.metrics.count("SignalsSent" if created else "SignalsDuplicate")
     return stored, created
-
-
-# Called with every stored signal (signal triggers register here).
-SIGNAL_HOOKS: list[Any] = []
 
 
 def wake(ctx: Services, name: str) -> int:

@@ -32,7 +32,12 @@ def push_workflow(
     document = defn.model_dump(mode="json", exclude_defaults=True)
     document["name"] = defn.name
     check_stored_size(document)
-    return ctx.store.put_workflow_version(defn.name, document, digest_of(document), ctx.now())
+    stored = ctx.store.put_workflow_version(defn.name, document, digest_of(document), ctx.now())
+    if defn.triggers or stored[0].version > 1:  # a version may drop its triggers
+        from podium.service.triggers import sync_triggers  # it starts runs: imports runs
+
+        sync_triggers(ctx, defn.name)  # also when unchanged: a sync cut short is redone
+    return stored
 
 
 def check_stored_size(document: dict[str, Any]) -> int:

@@ -144,3 +144,11 @@ class SqliteSignals:
                 (consumer, signal_id, expires_at),
             ).rowcount
         return bool(inserted)
+
+    def consumed(self, consumer: str, signal_id: str) -> bool:
+        with self.db.query() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM signal_consumed WHERE consumer = ? AND signal_id = ?",
+                (consumer, signal_id),
+            ).fetchone()
+        return row is not None

@@ -34,7 +34,7 @@ WAITING_STEP_ROOTS = STEP_ROOTS | {"signal"}
 SIGNAL_FIELDS = ("params", "payload")
 TRIGGER_ROOTS = frozenset({"event"})  # a trigger's params read the event that fired it
 # The fields of `run` (service.bindings.run_binding builds it).
-RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date")
+RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date", "trigger")
 
 
 MAX_PAYLOAD_BYTES = 256 * 1024

@@ -361,7 +361,8 @@ class WorkflowDefinition(_Model):
     steps: Annotated[list[Step], Field(min_length=1)]
     triggers: list[Trigger] = Field(
         default_factory=list,
-        description="What starts runs: cron, rate, s3, event or signal (docs/workflow-language.md).",
+        description="What starts runs: cron, rate, s3, event or signal"
+        " (docs/workflow-language.md).",
     )
 
     @field_validator("timeout")
