@@ -11,7 +11,9 @@ PODIUM_EVENT_BUS_NAME    EventBridge bus: run status changes are published to it
 PODIUM_ALLOWED_FUNCTIONS comma-separated Lambda ARNs/names steps may invoke (optional, "*" = any)
 PODIUM_SCHEDULE_GROUP, PODIUM_SCHEDULER_ROLE_ARN, PODIUM_WORK_QUEUE_ARN, PODIUM_EVENT_QUEUE_ARN
                          timers longer than 15 minutes become one-time Scheduler schedules
-                         (optional: without them, they hop through 15-minute SQS delays)
+                         (optional: without them, they hop through 15-minute SQS delays),
+                         and cron/rate triggers recurring schedules in the same group
+                         (without them, a push keeps them in memory: nothing fires)
 
 Locally (``podium run``, ``podium runs``, ``podium dev``):
 
@@ -129,6 +131,7 @@ def from_environment(env: Any) -> Services:
     event_queue = SqsQueue(clients["sqs"], env["PODIUM_EVENT_QUEUE_URL"])
     return Services(
         timers=_timers(env, work_queue, event_queue, clock),
+        schedules=_schedules(env),
         events=_events(env),
         payloads=_payloads(env),
         logs=_logs(env),
@@ -187,6 +190,27 @@ def _events(env: Any) -> Any:
         config=Config(retries={"mode": "standard"}),
     )
     return EventBridgeEvents(client, bus)
+
+
+def _schedules(env: Any) -> Any:
+    """Cron and rate triggers' schedules: to the event queue, through the Scheduler."""
+    from podium.adapters.schedules import MemorySchedules, SchedulerSchedules
+    from podium.adapters.timers import SchedulerTarget
+
+    names = ("PODIUM_SCHEDULE_GROUP", "PODIUM_SCHEDULER_ROLE_ARN", "PODIUM_EVENT_QUEUE_ARN")
+    if not all(env.get(n) for n in names):
+        return MemorySchedules()
+    import boto3
+    from botocore.config import Config
+
+    scheduler = boto3.client(
+        "scheduler",
+        region_name=env.get("AWS_REGION"),
+        endpoint_url=env.get("PODIUM_AWS_ENDPOINT_URL"),
+        config=Config(retries={"mode": "standard"}),
+    )
+    target = SchedulerTarget(env["PODIUM_EVENT_QUEUE_ARN"], env["PODIUM_SCHEDULER_ROLE_ARN"])
+    return SchedulerSchedules(scheduler, group=env["PODIUM_SCHEDULE_GROUP"], target=target)
 
 
 def _timers(env: Any, work_queue: Any, event_queue: Any, clock: Any) -> Any:

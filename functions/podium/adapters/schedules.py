@@ -8,7 +8,6 @@ scheduled time filled in by Scheduler (``<aws.scheduler.scheduled-time>``).
 
 from __future__ import annotations
 
-import builtins
 import json
 import threading
 from typing import Any
@@ -71,25 +70,21 @@ class SchedulerSchedules:
             if _code(exc) != "ResourceNotFoundException":
                 raise
 
-    def list(self, prefix: str) -> dict[str, ScheduleSpec]:
-        out: dict[str, ScheduleSpec] = {}
-        kwargs: dict[str, Any] = {"GroupName": self._group, "NamePrefix": prefix}
-        while True:
-            page = self._scheduler.list_schedules(**kwargs)
-            for item in page.get("Schedules", []):
-                got = self._scheduler.get_schedule(Name=item["Name"], GroupName=self._group)
-                window = got.get("FlexibleTimeWindow") or {}
-                out[item["Name"]] = ScheduleSpec(
-                    name=item["Name"],
-                    expression=got["ScheduleExpression"],
-                    timezone=got.get("ScheduleExpressionTimezone") or "UTC",
-                    message=json.loads(got["Target"]["Input"]),
-                    flexible_minutes=int(window.get("MaximumWindowInMinutes") or 0),
-                )
-            token = page.get("NextToken")
-            if not token:
-                return out
-            kwargs["NextToken"] = token
+    def get(self, name: str) -> ScheduleSpec | None:
+        try:
+            got = self._scheduler.get_schedule(Name=name, GroupName=self._group)
+        except ClientError as exc:
+            if _code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+        window = got.get("FlexibleTimeWindow") or {}
+        return ScheduleSpec(
+            name=name,
+            expression=got["ScheduleExpression"],
+            timezone=got.get("ScheduleExpressionTimezone") or "UTC",
+            message=json.loads(got["Target"]["Input"]),
+            flexible_minutes=int(window.get("MaximumWindowInMinutes") or 0),
+        )
 
 
 class MemorySchedules:
@@ -110,16 +105,16 @@ class MemorySchedules:
             self._specs.pop(name, None)
             self._last.pop(name, None)
 
-    def list(self, prefix: str) -> dict[str, ScheduleSpec]:
+    def get(self, name: str) -> ScheduleSpec | None:
         with self._lock:
-            return {n: s for n, s in self._specs.items() if n.startswith(prefix)}
+            return self._specs.get(name)
 
     def due(
         self, now_ms: int, *, since_ms: int | None = None
-    ) -> builtins.list[dict[str, Any]]:
+    ) -> list[dict[str, Any]]:
         """Messages of every scheduled time in (last look, now], oldest first. The first
         look at a schedule starts from ``since_ms`` (default: now: nothing is due)."""
-        out: builtins.list[tuple[int, dict[str, Any]]] = []
+        out: list[tuple[int, dict[str, Any]]] = []
         with self._lock:
             specs = list(self._specs.values())
             for spec in specs:

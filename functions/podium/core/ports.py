@@ -405,8 +405,8 @@ class Schedules(Protocol):
         """Idempotent: a missing schedule is not an error."""
         ...
 
-    def list(self, prefix: str) -> dict[str, ScheduleSpec]:
-        """The schedules whose names start with ``prefix``."""
+    def get(self, name: str) -> ScheduleSpec | None:
+        """The schedule as deployed (its rule as Scheduler's expression), or None."""
         ...
 
 

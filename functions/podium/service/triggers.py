@@ -117,20 +117,23 @@ def sync_triggers(ctx: Services, workflow: str) -> SyncReport:
         if trigger.scheduled and state.enabled:
             spec = schedule_spec(workflow, tid, trigger, state)
             desired[spec.name] = spec
-    existing = ctx.schedules.list(schedule_prefix(workflow))
+    # Every trigger the workflow ever had has a state: its schedule may exist. Looking
+    # them up by name needs no ListSchedules (an action IAM cannot scope to a group).
     report = SyncReport([], [], [])
-    for name, spec in desired.items():
-        old = existing.get(name)
-        if old is None:
+    for tid in sorted(states.states(workflow)):
+        name = schedule_name(workflow, tid)
+        old = ctx.schedules.get(name)
+        spec = desired.get(name)
+        if spec is None:
+            if old is not None:
+                ctx.schedules.delete(name)
+                report.deleted.append(name)
+        elif old is None:
             ctx.schedules.put(spec)
             report.created.append(name)
         elif not spec.same_as(old):
             ctx.schedules.put(spec)
             report.updated.append(name)
-    for name in existing:
-        if name not in desired:
-            ctx.schedules.delete(name)
-            report.deleted.append(name)
     return report
 
 
