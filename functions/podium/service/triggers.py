@@ -123,16 +123,16 @@ def sync_triggers(ctx: Services, workflow: str) -> SyncReport:
     for tid in sorted(states.states(workflow)):
         name = schedule_name(workflow, tid)
         old = ctx.schedules.get(name)
-        spec = desired.get(name)
-        if spec is None:
+        wanted = desired.get(name)
+        if wanted is None:
             if old is not None:
                 ctx.schedules.delete(name)
                 report.deleted.append(name)
         elif old is None:
-            ctx.schedules.put(spec)
+            ctx.schedules.put(wanted)
             report.created.append(name)
-        elif not spec.same_as(old):
-            ctx.schedules.put(spec)
+        elif not wanted.same_as(old):
+            ctx.schedules.put(wanted)
             report.updated.append(name)
     return report
 
