@@ -7,6 +7,7 @@ from typing import Any
 from podium.service import messages
 from podium.service.advance import start_roots
 from podium.service.attempts import Claimed
+from podium.service.backfill import on_driver as on_backfill_driver
 from podium.service.completions import on_done, on_poll
 from podium.service.context import Services
 from podium.service.execute import execute
@@ -55,5 +56,8 @@ def handle_event(ctx: Services, body: Any) -> Claimed | None:
         return None
     if isinstance(msg, messages.Fire):
         on_fire(ctx, msg)
+        return None
+    if isinstance(msg, messages.BackfillDriver):
+        on_backfill_driver(ctx, msg)
         return None
     raise messages.BadMessage(f"the event queue does not take {body!r}")

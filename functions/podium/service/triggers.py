@@ -200,14 +200,26 @@ def start_triggered(
     key: str,
     at: int,
     logical: str | None = None,
+    run_id: str | None = None,
+    label: str | None = None,
+    restart_of: str | None = None,
 ) -> RunRecord | None:
-    """Start the run of one firing (at most one per key); None when it cannot start
-    (logged: a bad mapping is the definition's problem, a retry would not fix it)."""
+    """Start the run of one firing (at most one per key, or per ``run_id``); None when
+    it cannot start (logged: a bad mapping is the definition's problem, a retry would
+    not fix it)."""
     compiled = ctx.definitions.get(workflow, ctx.store.active_version(workflow))
     template = compiled.expressions.trigger_params.get(trigger_id)
     try:
         params = template.render({"event": event}) if template is not None else {}
-        return _start(ctx, workflow, params, trigger_id, trigger, key, at, logical)
+        return _start(
+            ctx,
+            workflow,
+            params,
+            run_id or trigger_run_id(workflow, trigger_id, key, at),
+            label or f"{trigger.kind}:{trigger_id}",
+            logical,
+            restart_of,
+        )
     except (ExpressionError, DefinitionError) as exc:
         log.warning("trigger %s of %s did not start a run: %s", trigger_id, workflow, exc)
         ctx.metrics.count("TriggerFailed")
@@ -218,23 +230,22 @@ def _start(
     ctx: Services,
     workflow: str,
     params: dict[str, Any],
-    trigger_id: str,
-    trigger: Trigger,
-    key: str,
-    at: int,
+    run_id: str,
+    label: str,
     logical: str | None,
+    restart_of: str | None,
 ) -> RunRecord:
     from podium.service.runs import start_run
 
-    run_id = trigger_run_id(workflow, trigger_id, key, at)
     try:
         return start_run(
             ctx,
             workflow,
             params,
-            trigger=f"{trigger.kind}:{trigger_id}",
+            trigger=label,
             run_id=run_id,
             logical_date=logical,
+            restart_of=restart_of,
         )
     except RunConflict:
         return ctx.store.get_run(run_id)  # the same firing again: its run
