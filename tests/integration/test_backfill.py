@@ -145,3 +145,29 @@ def test_dry_run_plans_only_and_bad_ranges_say_why(rt: LocalRuntime) -> None:
     rt.push({**ETL, "triggers": []})
     with pytest.raises(DefinitionError, match="add a cron or rate trigger"):
         backfill.plan(rt.services, "bf_etl", "2026-03-01", "2026-03-02")
+
+
+def test_the_api_routes(rt: LocalRuntime) -> None:
+    from tests.integration.test_api import call
+
+    status, body = call("GET", "/workflows/bf_etl/triggers")
+    assert status == 200 and body["triggers"][0]["id"] == "daily"
+    assert body["triggers"][0]["rule"] == "0 6 * * * (Europe/Berlin)"
+    status, body = call("POST", "/workflows/bf_etl/triggers/daily/disable")
+    assert (status, body["enabled"]) == (200, False)
+    status, body = call("POST", "/workflows/bf_etl/triggers/nope/enable")
+    assert status == 400 and "daily" in body["errors"][0]["message"]
+    status, body = call(
+        "POST",
+        "/workflows/bf_etl/backfill",
+        {"from": "2026-03-01", "to": "2026-03-03", "dry_run": True},
+    )
+    assert status == 200 and body["to_start"] == 3 and body["started"] == []
+    status, body = call(
+        "POST", "/workflows/bf_etl/backfill", {"from": "2026-03-01", "to": "2026-03-03"}
+    )
+    assert status == 202 and len(body["started"]) == 3
+    status, body = call("POST", "/workflows/bf_etl/backfill", {"from": "2026-03-01"})
+    assert status == 400 and body["errors"][0]["path"] == "body.to"
+    status, body = call("POST", "/workflows/bf_etl/backfill", {"from": "x", "to": "2026-03-03"})
+    assert status == 400 and "not a date" in body["errors"][0]["message"]

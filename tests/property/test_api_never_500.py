@@ -18,6 +18,7 @@ WORKFLOW = {
     "name": "prop",
     "params": {"n": {"type": "int", "default": 1}},
     "steps": [{"id": "a", "type": "noop"}],
+    "triggers": [{"id": "daily", "cron": "0 6 * * *"}],
 }
 
 SEGMENT = st.one_of(
@@ -31,6 +32,11 @@ PATHS = st.one_of(
     SEGMENT.map(lambda s: f"/workflows/{s}/unblock"),
     SEGMENT.map(lambda s: f"/runs/{s}"),
     st.just("/signals"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/triggers"),
+    st.tuples(SEGMENT, SEGMENT, st.sampled_from(["enable", "disable"])).map(
+        lambda t: f"/workflows/{t[0]}/triggers/{t[1]}/{t[2]}"
+    ),
+    SEGMENT.map(lambda s: f"/workflows/{s}/backfill"),
     st.text(max_size=30).map(lambda s: "/" + s),
 )
 JSON = st.recursive(
@@ -59,11 +65,27 @@ SIGNAL_BODIES = st.fixed_dictionaries(
     },
 )
 
+BACKFILL_BODIES = st.fixed_dictionaries(
+    {
+        "from": st.one_of(st.sampled_from(["2026-01-01", "2026-01-01T00:00:00Z", "x"]), JSON),
+        "to": st.one_of(st.sampled_from(["2026-01-03", "1999-01-01", "2026-13-01"]), JSON),
+    },
+    optional={
+        "trigger": st.one_of(st.sampled_from(["daily", "nope"]), JSON),
+        "reprocess": st.one_of(st.sampled_from(["none", "failed", "all", "x"]), JSON),
+        "max_active": st.one_of(st.integers(), JSON),
+        "backwards": JSON,
+        "dry_run": st.one_of(st.booleans(), JSON),
+    },
+)
+
 
 @st.composite
 def bodies(draw: Any) -> tuple[str | None, bool]:
     kind = draw(
-        st.sampled_from(["json", "start", "text", "bytes", "none", "definition", "signal"])
+        st.sampled_from(
+            ["json", "start", "text", "bytes", "none", "definition", "signal", "backfill"]
+        )
     )
     if kind == "none":
         return None, False
@@ -73,6 +95,8 @@ def bodies(draw: Any) -> tuple[str | None, bool]:
         return json.dumps(draw(START_BODIES)), False
     if kind == "signal":
         return json.dumps(draw(SIGNAL_BODIES)), False
+    if kind == "backfill":
+        return json.dumps(draw(BACKFILL_BODIES)), False
     if kind == "definition":
         doc = dict(WORKFLOW)
         doc[draw(st.sampled_from(["name", "steps", "params", "extra"]))] = draw(JSON)

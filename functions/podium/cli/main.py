@@ -340,9 +340,11 @@ def _register_remote() -> None:
 
 
 _register_remote()
+app.add_typer(__import__("podium.cli.signal_command", fromlist=["x"]).signal_app, name="signal")
 app.add_typer(
-    __import__("podium.cli.signal_command", fromlist=["x"]).signal_app, name="signal"
+    __import__("podium.cli.trigger_commands", fromlist=["x"]).triggers_app, name="triggers"
 )
+app.command("backfill")(__import__("podium.cli.trigger_commands", fromlist=["x"]).backfill_command)
 app.command("dev")(__import__("podium.cli.dev_command", fromlist=["dev_command"]).dev_command)
 app.command("console")(__import__("podium.cli.console_command", fromlist=["x"]).console_command)
 

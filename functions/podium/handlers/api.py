@@ -9,6 +9,11 @@ Routes:
   GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
                                    QUEUED run, why it waits)
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
+  GET  /workflows/{name}/triggers  its triggers: kind, rule, enabled, last fired
+  POST /workflows/{name}/triggers/{trigger}/enable   (or /disable): no new version
+  POST /workflows/{name}/backfill  {"from", "to", "trigger"?, "reprocess"?,
+                                   "max_active"?, "backwards"?, "dry_run"?}: one run per
+                                   scheduled time of the range (a summary back)
   POST /signals                    send a signal: {"name", "params"?, "payload"?,
                                    "request_id"?, "ttl_days"?}; 201 when stored, 200
                                    when it was already (same request id, or name+params)
@@ -55,9 +60,12 @@ from podium.service.api_requests import (
     parse_json_body,
     parse_start_run,
 )
+from podium.service.backfill import backfill_request
+from podium.service.backfill import parse_request as parse_backfill
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.signals import request_from_json, send_signal
 from podium.service.step_logs import attempt_logs
+from podium.service.triggers import list_triggers, set_enabled
 from podium.service.views import event_view, run_view, step_view, workflow_view
 from podium.service.workflows import get_workflow, push_workflow
 
@@ -256,6 +264,36 @@ def unblock_workflow(name: str) -> Response[str]:
     get_workflow(ctx, name)  # 404 for an unknown workflow
     admitted = unblock(ctx, name)
     return _json(HTTPStatus.OK, {"workflow": name, "admitted": admitted})
+
+
+@app.get("/workflows/<name>/triggers")
+def triggers_of(name: str) -> Response[str]:
+    check_workflow_name(name)
+    return _json(HTTPStatus.OK, {"triggers": list_triggers(bootstrap.services(), name)})
+
+
+def _switch(name: str, trigger: str, enabled: bool) -> Response[str]:
+    check_workflow_name(name)
+    state = set_enabled(bootstrap.services(), name, trigger, enabled)
+    return _json(HTTPStatus.OK, {"workflow": name, "trigger": trigger, "enabled": state.enabled})
+
+
+@app.post("/workflows/<name>/triggers/<trigger>/enable")
+def enable_trigger(name: str, trigger: str) -> Response[str]:
+    return _switch(name, trigger, True)
+
+
+@app.post("/workflows/<name>/triggers/<trigger>/disable")
+def disable_trigger(name: str, trigger: str) -> Response[str]:
+    return _switch(name, trigger, False)
+
+
+@app.post("/workflows/<name>/backfill")
+def backfill_range(name: str) -> Response[str]:
+    check_workflow_name(name)
+    request = parse_backfill(_body())
+    summary = backfill_request(bootstrap.services(), name, request)
+    return _json(HTTPStatus.OK if request.dry_run else HTTPStatus.ACCEPTED, summary)
 
 
 @app.post("/signals")

@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.dsl.triggers import Trigger
@@ -286,3 +288,46 @@ def _tz_of(ctx: Services, workflow: str, trigger_id: str) -> str | None:
     if trigger is None:
         return None
     return trigger.timezone if trigger.cron is not None else "UTC"
+
+
+class BackfillRequest(BaseModel):
+    """``POST /workflows/{name}/backfill``'s body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    start: Annotated[str, Field(alias="from", min_length=1, max_length=40)]
+    end: Annotated[str, Field(alias="to", min_length=1, max_length=40)]
+    trigger: Annotated[str, Field(max_length=40)] | None = None
+    reprocess: Reprocess = Reprocess.NONE
+    max_active: Annotated[int, Field(ge=1, le=1000)] | None = None
+    backwards: bool = False
+    dry_run: bool = False
+
+
+def parse_request(body: Any) -> BackfillRequest:
+    from pydantic import ValidationError
+
+    from podium.core.dsl.errors import format_path
+
+    try:
+        return BackfillRequest.model_validate(body if body is not None else {})
+    except ValidationError as exc:
+        raise DefinitionError(
+            [Issue(format_path(["body", *e["loc"]]), str(e["msg"])) for e in exc.errors()]
+        ) from None
+
+
+def backfill_request(ctx: Services, workflow: str, request: BackfillRequest) -> dict[str, Any]:
+    """Plan, and unless a dry run, start: the summary the API and the CLI print."""
+    planned = plan(
+        ctx,
+        workflow,
+        request.start,
+        request.end,
+        trigger=request.trigger,
+        reprocess=request.reprocess,
+        backwards=request.backwards,
+    )
+    if not request.dry_run:
+        execute(ctx, planned, max_active=request.max_active)
+    return {**planned.summary(), "dry_run": request.dry_run}
