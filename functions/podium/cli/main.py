@@ -210,6 +210,18 @@ def run(
     ] = None,
     functions: FunctionsOption = None,
     tag: TagOption = None,
+    event: Annotated[
+        Path | None,
+        typer.Option(
+            "--event",
+            help="Start the run as a trigger would for this event (JSON: an S3 'Object"
+            ' Created\' event, an EventBridge event, or {"time": ISO} for a cron trigger).',
+        ),
+    ] = None,
+    print_events: Annotated[
+        bool,
+        typer.Option("--events", help="Print the run and step status events as JSON lines."),
+    ] = False,
 ) -> None:
     """Run a workflow end to end on the embedded runtime (no AWS account).
 
@@ -247,15 +259,24 @@ def run(
         virtual_time=not real_time, store=backend, home=where, workers=threads, functions=mapping
     ) as rt:
         rt.push(text)
+        if print_events:
+            from podium.local.event_printer import print_events_of
+
+            print_events_of(rt.services, sys.stderr)
         try:
-            started = rt.start_run(defn.name, params, tags=tags)
+            if event is not None:
+                from podium.local.event_printer import start_from_file
+
+                started = start_from_file(rt.services, defn.name, event, bool(param or tag))
+            else:
+                started = rt.start_run(defn.name, params, tags=tags)
         except DefinitionError as exc:
-            _print_issues(file, exc)
+            _print_issues(event or file, exc)
             raise typer.Exit(1) from None
         began = time.monotonic()
         interrupted = False
         try:
-            if as_json:
+            if as_json or print_events:
                 rt.pump(run_id=started.run_id)
             else:
                 # No redirection: a step's prints go to its log (local/capture.py), not

@@ -36,6 +36,7 @@ from podium.service.lifecycle import (
 from podium.service.permits import release_all
 from podium.service.runtimes import Attempt, Done, Failed, Poll, Result, Waiting, runtime_for
 from podium.service.signals import emit_signals
+from podium.service.step_events import publish_step
 
 log = logging.getLogger("podium.attempts")
 
@@ -167,6 +168,8 @@ def finish_attempt(
     ended = _end_attempt(ctx, run, step, attempt, plan.to, plan.changes)
     if ended is None:
         return None
+    summary = plan.error.summary() if plan.error is not None else None
+    publish_step(ctx, run, step, plan.to, attempt=attempt, error=summary, at=now)
     if plan.error is None:
         if ended.ready_at is not None and ended.started_at is not None:
             ctx.metrics.milliseconds("StepLatency", ended.started_at - ended.ready_at)

@@ -37,6 +37,7 @@ from podium.service.lifecycle import (
 from podium.service.permits import needs_of, wake_head
 from podium.service.runtimes import Attempt, Failed, runtime_for
 from podium.service.signal_waits import hold_for_signals
+from podium.service.step_events import publish_step
 
 log = logging.getLogger("podium.execute")
 
@@ -212,5 +213,6 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
             deadline_of(attempt),
             queue="events",
         )
+    publish_step(ctx, run, claimed.step, StepStatus.RUNNING, attempt=claimed.attempt)
     result = runtime.start(ctx, attempt)
     return apply_result(ctx, attempt, result, claimed.retry_counts, inline=inline)

@@ -28,6 +28,7 @@ from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import timeout_error
 from podium.service import messages
 from podium.service.context import Services
+from podium.service.step_events import publish_step
 
 log = logging.getLogger("podium.signals")
 
@@ -82,6 +83,8 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
                 record = conflict.current
     if record is None or record.status is not StepStatus.WAITING_FOR_SIGNALS:
         return False  # released already (or ended): the claim goes on as usual
+    if record.waiting_since == now:  # this call began the wait
+        publish_step(ctx, run, msg.step, StepStatus.WAITING_FOR_SIGNALS)
     begin_wait(ctx, run, record)
     check(ctx, run, record)
     return True
@@ -227,4 +230,5 @@ def time_out(ctx: Services, run: RunRecord, record: StepRecord) -> None:
         )
     )
     _forget(ctx, run, record.step)
+    publish_step(ctx, run, record.step, StepStatus.TIMED_OUT, error=error.summary(), at=now)
     replay_terminal(ctx, run, record.step, StepStatus.TIMED_OUT, error.summary())

@@ -269,17 +269,7 @@ def on_fire(ctx: Services, msg: messages.Fire) -> list[RunRecord]:
     times = [*missed_times(trigger, state, at), at]
     runs = []
     for t in times:
-        tz = trigger.timezone if trigger.cron is not None else "UTC"
-        logical = logical_date(t, tz)
-        event = {
-            "kind": "schedule",
-            "trigger": msg.trigger,
-            "time": iso(t),
-            "logical_date": logical,
-        }
-        run = start_triggered(
-            ctx, msg.workflow, msg.trigger, trigger, event, key=str(t), at=t, logical=logical
-        )
+        run = on_fire_once(ctx, msg.workflow, msg.trigger, trigger, t)
         if run is not None:
             runs.append(run)
     _states(ctx).mark_fired(msg.workflow, msg.trigger, at)
@@ -414,3 +404,77 @@ def _holds(signal: Signal, condition: ParamMatch) -> bool:
     from podium.core.engine.signals import compare
 
     return compare(signal.params.get(condition.param), condition.op, condition.value)
+
+
+def start_from_event(
+    ctx: Services, workflow: str, event: Mapping[str, Any], trigger_id: str | None = None
+) -> RunRecord:
+    """Start a run as a trigger would for ``event`` (``podium run --event FILE``,
+    ``podium.testing.fire_trigger``): an S3 or EventBridge event goes to the s3/event
+    trigger it matches (or ``trigger_id``); ``{"time": ISO}`` fires a cron or rate
+    trigger at that time. Raises DefinitionError naming the triggers when none fits."""
+    defn = _active(ctx, workflow)
+    candidates = (
+        {trigger_id: defn.trigger_map[trigger_id]}
+        if trigger_id in defn.trigger_map
+        else defn.trigger_map
+    )
+    if trigger_id is not None and trigger_id not in defn.trigger_map:
+        raise DefinitionError(
+            [
+                Issue(
+                    "trigger",
+                    f"{workflow!r} has no trigger {trigger_id!r}; its triggers:"
+                    f" {', '.join(defn.trigger_map) or 'none'}",
+                )
+            ]
+        )
+    for tid, trigger in candidates.items():
+        if trigger.scheduled and "time" in event and "source" not in event:
+            try:
+                at = parse_iso(str(event["time"]))
+            except ValueError:
+                raise DefinitionError(
+                    [Issue("event.time", f"{event['time']!r} is not an ISO 8601 time")]
+                ) from None
+            fired = on_fire_once(ctx, workflow, tid, trigger, at)
+            if fired is not None:
+                return fired
+        pattern = None
+        if trigger.s3 is not None:
+            pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
+        elif trigger.event is not None:
+            pattern = trigger.event.pattern
+        if pattern is not None and matches(pattern, event):
+            key = str(
+                event.get("id") or hashlib.sha256(repr(sorted(event.items())).encode()).hexdigest()
+            )
+            run = start_triggered(
+                ctx, workflow, tid, trigger, dict(event), key=key, at=_event_time(event, ctx.now())
+            )
+            if run is None:
+                raise DefinitionError(
+                    [Issue(f"triggers.{tid}.params", "could not be rendered from the event")]
+                )
+            return run
+    described = ", ".join(f"{t} ({tr.kind})" for t, tr in defn.trigger_map.items()) or "none"
+    raise DefinitionError(
+        [
+            Issue(
+                "event",
+                f"no trigger of {workflow!r} matches this event; its triggers: {described}."
+                " An s3 trigger takes S3's 'Object Created' EventBridge event; a cron or"
+                ' rate trigger takes {"time": "2026-01-01T06:00:00Z"}',
+            )
+        ]
+    )
+
+
+def on_fire_once(
+    ctx: Services, workflow: str, tid: str, trigger: Trigger, at: int
+) -> RunRecord | None:
+    """One scheduled time of a cron or rate trigger, as its schedule would fire it."""
+    tz = trigger.timezone if trigger.cron is not None else "UTC"
+    logical = logical_date(at, tz)
+    event = {"kind": "schedule", "trigger": tid, "time": iso(at), "logical_date": logical}
+    return start_triggered(ctx, workflow, tid, trigger, event, key=str(at), at=at, logical=logical)

@@ -336,6 +336,14 @@ class Strategy(str, Enum):
     PARALLEL = "parallel"
 
 
+class StepEvents(str, Enum):
+    """Which step status changes go to the bus (docs/events.md)."""
+
+    NONE = "none"
+    FAILURES = "failures"  # FAILED, TIMED_OUT, and failed attempts that will be retried
+    ALL = "all"
+
+
 class Parallel(_Model):
     """``run_strategy: {parallel: N}``: at most N active runs; 0 pauses the workflow."""
 
@@ -359,6 +367,10 @@ class WorkflowDefinition(_Model):
         " keys of letters, digits and _.:/@+-, values of at most 256 characters).",
     )
     steps: Annotated[list[Step], Field(min_length=1)]
+    step_events: StepEvents = Field(
+        default=StepEvents.FAILURES,
+        description="Step status changes published on the bus: none, failures or all.",
+    )
     triggers: list[Trigger] = Field(
         default_factory=list,
         description="What starts runs: cron, rate, s3, event or signal"
