@@ -290,6 +290,13 @@ class Timers(Protocol):
         """``queue``: "work" or "events"."""
         ...
 
+    def cancel(self, *, dedup: str, due_ms: int) -> None:
+        """Best effort: withdraw the timer named ``dedup`` (due at ``due_ms``) when the
+        work it would wake has ended another way. A one-time schedule is deleted; an SQS
+        delay cannot be withdrawn (its receiver finds the attempt closed and drops it).
+        Cancelling a timer that fired or never existed is harmless."""
+        ...
+
 
 class Payloads(Protocol):
     """Values too big for a state item (step outputs over a few KB), stored once and

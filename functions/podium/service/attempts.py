@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS, FailureMode
+from podium.core.dsl.models import FailureMode
 from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of
@@ -28,6 +28,7 @@ from podium.service.advance import (
 )
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
+from podium.service.deadlines import deadline_of, timeout_of, withdraw_deadline
 from podium.service.lifecycle import (
     cancel_steps,
     on_run_deadline,
@@ -71,20 +72,6 @@ def with_params_or_none(ctx: Services, attempt: Attempt) -> Attempt:
         return attempt
 
 
-def deadline_of(attempt: Attempt) -> int:
-    """When the attempt times out (the step's ``timeout`` counts from its start)."""
-    timeout = timeout_of(attempt.spec)
-    return attempt.started_at + int(timeout * 1000) if timeout is not None else 2**62
-
-
-def timeout_of(spec: Any) -> float | None:
-    """The step's ``timeout``, or 10 days for a waiting runtime (None: unbounded here,
-    a synchronous call being bounded by its runner)."""
-    if spec.timeout is not None:
-        return float(spec.timeout)
-    return None if runtime_for(spec).synchronous else DEFAULT_WAIT_TIMEOUT_SECONDS
-
-
 def apply_result(
     ctx: Services,
     attempt: Attempt,
@@ -105,6 +92,7 @@ def apply_result(
         if result.at > deadline_of(attempt):
             result = Failed(_timeout_of(attempt))
     if isinstance(result, Done | Failed):
+        withdraw_deadline(ctx, attempt)
         return finish_attempt(
             ctx,
             run,

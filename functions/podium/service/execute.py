@@ -25,12 +25,12 @@ from podium.service.attempts import (
     Claimed,
     after_retry_wait,
     apply_result,
-    deadline_of,
     replay_terminal,
     with_params,
 )
 from podium.service.completions import resume_waiting
 from podium.service.context import Services
+from podium.service.deadlines import arm_deadline
 from podium.service.lifecycle import (
     in_ended_run,
 )
@@ -204,15 +204,7 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
     except ExpressionError as exc:
         failed = Failed(user_error(f"params: {exc.message}", retryable=False))
         return apply_result(ctx, attempt, failed, claimed.retry_counts, inline=inline)
-    runtime = runtime_for(spec)
-    if not runtime.synchronous and spec.timeout is not None:
-        # A waiting attempt's timeout is a timer of its own; a synchronous one is bounded
-        # by its runner (and, as a safety net, by its lease).
-        ctx.at(
-            messages.Done(run.run_id, claimed.step, claimed.attempt, messages.DEADLINE_EVENT),
-            deadline_of(attempt),
-            queue="events",
-        )
+    arm_deadline(ctx, attempt)
     publish_step(ctx, run, claimed.step, StepStatus.RUNNING, attempt=claimed.attempt)
-    result = runtime.start(ctx, attempt)
+    result = runtime_for(spec).start(ctx, attempt)
     return apply_result(ctx, attempt, result, claimed.retry_counts, inline=inline)

@@ -105,7 +105,9 @@ def begin_wait(ctx: Services, run: RunRecord, record: StepRecord) -> None:
     me = Waiter(run.run_id, record.step)
     for wait in spec.wait_for:
         ctx.signals.add_waiter(wait.signal, me, deadline + _WAITER_SLACK_MS)
-    ctx.at(messages.SignalCheck(run.run_id, record.step), deadline, queue="events")
+    if spec.timeout is not None:
+        # The 10-day default needs no timer of its own: every sweep checks the deadline.
+        ctx.at(messages.SignalCheck(run.run_id, record.step), deadline, queue="events")
 
 
 def check(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
@@ -144,6 +146,9 @@ def check(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
     except StepConflict:
         return False  # released (or stopped) by another check meanwhile
     _forget(ctx, run, record.step)
+    if spec.timeout is not None:  # the deadline timer is not needed any more
+        deadline = deadline_of(ctx, run, record)
+        ctx.cancel_at(messages.SignalCheck(run.run_id, record.step), deadline)
     ctx.work_queue.send(messages.encode(messages.Exec(run.run_id, record.step, 1)))
     return True
 
