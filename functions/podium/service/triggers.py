@@ -303,7 +303,6 @@ def _event_triggers(ctx: Services) -> list[tuple[str, str, Trigger]]:
 def route_trigger_event(ctx: Services, event: Mapping[str, Any]) -> dict[str, Any] | None:
     """Start a run for every enabled s3/event trigger whose pattern matches ``event``."""
     started: list[str] = []
-    event_id = str(event.get("id") or "")
     at = _event_time(event, ctx.now())
     for workflow, tid, trigger in _event_triggers(ctx):
         if trigger.s3 is not None:
@@ -317,8 +316,9 @@ def route_trigger_event(ctx: Services, event: Mapping[str, Any]) -> dict[str, An
         state = _states(ctx).ensure(workflow, tid, trigger.enabled, ctx.now())
         if not state.enabled:
             continue
-        key = event_id or hashlib.sha256(repr(sorted(event.items())).encode()).hexdigest()
-        run = start_triggered(ctx, workflow, tid, trigger, dict(event), key=key, at=at)
+        run = start_triggered(
+            ctx, workflow, tid, trigger, dict(event), key=_event_key(event), at=at
+        )
         if run is not None:
             started.append(run.run_id)
     if not started:
@@ -446,9 +446,7 @@ def start_from_event(
         elif trigger.event is not None:
             pattern = trigger.event.pattern
         if pattern is not None and matches(pattern, event):
-            key = str(
-                event.get("id") or hashlib.sha256(repr(sorted(event.items())).encode()).hexdigest()
-            )
+            key = _event_key(event)
             run = start_triggered(
                 ctx, workflow, tid, trigger, dict(event), key=key, at=_event_time(event, ctx.now())
             )
@@ -478,3 +476,24 @@ def on_fire_once(
     logical = logical_date(at, tz)
     event = {"kind": "schedule", "trigger": tid, "time": iso(at), "logical_date": logical}
     return start_triggered(ctx, workflow, tid, trigger, event, key=str(at), at=at, logical=logical)
+
+
+def event_run_id(ctx: Services, workflow: str, event: Mapping[str, Any]) -> str:
+    """The id of the run ``start_from_event`` starts for an S3 or EventBridge event."""
+    defn = _active(ctx, workflow)
+    for tid, trigger in defn.trigger_map.items():
+        if trigger.s3 is not None:
+            pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
+        elif trigger.event is not None:
+            pattern = trigger.event.pattern
+        else:
+            continue
+        if matches(pattern, event):
+            key = _event_key(event)
+            return trigger_run_id(workflow, tid, key, _event_time(event, ctx.now()))
+    raise DefinitionError([Issue("event", f"no trigger of {workflow!r} matches the event")])
+
+
+def _event_key(event: Mapping[str, Any]) -> str:
+    """A delivery's identity: EventBridge's event id (the same on a redelivery)."""
+    return str(event.get("id") or hashlib.sha256(repr(sorted(event.items())).encode()).hexdigest())
