@@ -324,3 +324,13 @@ def test_a_sync_with_nothing_to_change_changes_nothing(rt: LocalRuntime) -> None
 def test_the_fire_message_round_trips(rt: LocalRuntime) -> None:
     msg = messages.Fire("wf", "nightly", "2026-03-27T05:00:00Z")
     assert messages.decode(messages.encode(msg)) == (msg, None)
+
+
+def test_catchup_of_a_rate_trigger_counts_from_the_last_time_fired(rt: LocalRuntime) -> None:
+    wf = {**ETL, "triggers": [{"id": "often", "rate": "15m", "catchup": "all"}]}
+    rt.push(wf)
+    fire(rt, "daily_etl", "often", "2026-03-27T12:07:00Z")
+    fire(rt, "daily_etl", "often", "2026-03-27T13:07:00Z")  # 3 missed in between
+    times = sorted(r.created_at for r in runs(rt, "daily_etl"))
+    assert len(times) == 5
+    assert {r.trigger for r in runs(rt, "daily_etl")} == {"rate:often"}

@@ -48,10 +48,8 @@ class SchedulerSchedules:
                 "RetryPolicy": {"MaximumRetryAttempts": 185},
             },
         }
-        if spec.start_ms is not None:
-            from datetime import UTC, datetime
-
-            request["StartDate"] = datetime.fromtimestamp(spec.start_ms / 1000, UTC)
+        # No StartDate: Scheduler refuses one more than 5 minutes in the past (an update
+        # of an older trigger's schedule would carry one); a rate counts from creation.
         return request
 
     def put(self, spec: ScheduleSpec) -> None:

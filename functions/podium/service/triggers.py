@@ -284,7 +284,8 @@ def missed_times(trigger: Trigger, state: TriggerState, at: int) -> list[int]:
         missed = cron_times(Cron.parse(trigger.cron), trigger.timezone, state.fired_at, at - 1)
     else:
         assert trigger.rate is not None
-        missed = rate_times(parse_rate(trigger.rate), state.since, state.fired_at, at - 1)
+        # From the last time that fired: whatever the schedule's own anchor was.
+        missed = rate_times(parse_rate(trigger.rate), state.fired_at, state.fired_at, at - 1)
     if trigger.catchup is Catchup.LATEST:
         return missed[-1:]
     return missed[-trigger.max_catchup :]
