@@ -4,6 +4,7 @@ lease, and a redelivered claim message re-arming a waiting attempt's timers."""
 
 from __future__ import annotations
 
+from podium.core.engine.plans import Reclaim, plan_reclaim
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.service import messages
@@ -68,7 +69,7 @@ def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     started = record.started_at if record.started_at is not None else ctx.now()
     attempt = with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
-    if ctx.now() >= deadline_of(attempt):
+    if plan_reclaim(ctx.now(), deadline_of(attempt)) is Reclaim.TIME_OUT:
         return time_out(ctx, attempt, record)
     result = runtime_for(spec).poll(ctx, attempt)
     return apply_result(ctx, attempt, result, record.retry_counts)

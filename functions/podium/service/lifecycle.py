@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from podium.core.engine.errors import RunConflict, StepConflict
+from podium.core.engine.plans import plan_run_end
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
@@ -30,14 +31,16 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
     """Redo every follow-up of a terminal run (all idempotent), then settle it."""
     if not run.status.terminal or run.settled:
         return
-    if run.status is not RunStatus.SUCCEEDED:
+    ended = run.ended_at if run.ended_at is not None else ctx.now()
+    plan = plan_run_end(run.status, ended, ctx.lease_ms)
+    if plan.cancel_unfinished:
         # A step claimed just before the run ended, or whose worker died, would stay
-        # RUNNING (holding its permits) forever: end what is unfinished. A worker that
-        # read the run as RUNNING may still create one after this pass; it cannot take
-        # longer than a lease (a Lambda's life), so a check one lease later ends it.
+        # RUNNING (holding its permits) forever: end what is unfinished.
         cancel_steps(ctx, run, f"run {run.status.value}")
-        ended = run.ended_at if run.ended_at is not None else ctx.now()
-        ctx.at(messages.EndedCheck(run.run_id), ended + ctx.lease_ms, queue="events")
+    if plan.ended_check_at is not None:
+        # A worker that read the run as RUNNING may still create a step after this pass;
+        # it cannot take longer than a lease (a Lambda's life): a check then ends it.
+        ctx.at(messages.EndedCheck(run.run_id), plan.ended_check_at, queue="events")
     release_run_permits(ctx, run)
     release_slot(ctx, run)
     assert ctx.events is not None

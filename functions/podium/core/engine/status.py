@@ -47,8 +47,11 @@ class StepStatus(str, Enum):
     @property
     def claimable(self) -> bool:
         """A worker may start an attempt from this status."""
-        return self in (StepStatus.READY, StepStatus.RETRY_WAIT)
+        return self in CLAIMABLE
 
+
+# The one answer to "which statuses may a worker claim from" (adapters and plans use it).
+CLAIMABLE: frozenset[StepStatus] = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 
 _STEP_TERMINAL = frozenset(
     {
