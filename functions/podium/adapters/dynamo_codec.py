@@ -41,6 +41,15 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "retry_counts": ("rc", "J"),
     "params": ("prm", "J"),
     "log_ref": ("lg", "J"),
+    "loop": ("lp", "J"),
+}
+# A loop step's child counters (StepRecord field -> attribute): numbers that ADD updates
+# change, stored only once non-zero so that other steps' items stay small.
+LOOP_COUNTERS: dict[str, str] = {
+    "children_launched": "cl",
+    "children_ok": "cok",
+    "children_failed": "cf",
+    "children_stopped": "cs",
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
     "root": ("rt", "S"),
@@ -55,6 +64,7 @@ RUN_FIELDS: dict[str, tuple[str, str]] = {
     "started_at": ("sa", "N"),
     "ended_at": ("ea", "N"),
     "error": ("er", "S"),
+    "iteration": ("it", "J"),
 }
 
 
@@ -111,6 +121,9 @@ def step_to_item(rec: StepRecord) -> Item:
         item["nt"] = {"N": str(rec.taken_arrivals)}
     if rec.failed_arrivals:
         item["nf"] = {"N": str(rec.failed_arrivals)}
+    for field, attr in LOOP_COUNTERS.items():
+        if getattr(rec, field):
+            item[attr] = {"N": str(getattr(rec, field))}
     return item
 
 
@@ -127,6 +140,7 @@ def step_from_item(item: Item, run_id: str | None = None, step: str | None = Non
         arrived=int(item["n"]["N"]) if "n" in item else 0,
         taken_arrivals=int(item["nt"]["N"]) if "nt" in item else 0,
         failed_arrivals=int(item["nf"]["N"]) if "nf" in item else 0,
+        **{f: int(item[a]["N"]) for f, a in LOOP_COUNTERS.items() if a in item},
         **values,
     )
 
@@ -190,6 +204,8 @@ def run_to_item(run: RunRecord) -> Item:
         item["gsi2pk"] = {"S": ACTIVE_PK}
         item["gsi2sk"] = {"S": run.run_id}
     identity = ("root", "parent_run", "parent_step", "parent_index", "logical_date", "restart_of")
+    if run.iteration is not None:
+        item["it"] = encode(run.iteration, "J")
     for field in ("started_at", "ended_at", "error", "reason", *identity):
         value = getattr(run, field)
         if value is not None:
@@ -222,6 +238,7 @@ def run_from_item(item: Item) -> RunRecord:
         logical_date=item["ld"]["S"] if "ld" in item else None,
         restart_of=item["ro"]["S"] if "ro" in item else None,
         tags=json.loads(item["tg"]["S"]) if "tg" in item else {},
+        iteration=json.loads(item["it"]["S"]) if "it" in item else None,
         # Terminal and out of the active index: every follow-up was done.
         settled=RunStatus(item["st"]["S"]).terminal and "gsi2pk" not in item,
     )

@@ -48,7 +48,10 @@ def bindings_for(
             "output": resolve_output(ctx, record.output) if record else None,
             "params": (record.params if record else None) or {},
         }
-    return {"params": run.params, "run": run_binding(run), "steps": outputs}
+    bound = {"params": run.params, "run": run_binding(run), "steps": outputs}
+    if run.iteration is not None:  # a loop iteration's run
+        bound["iteration"] = run.iteration
+    return bound
 
 
 def resolve_output(ctx: Services, stored: Any) -> Any:

@@ -38,6 +38,13 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
         ended = run.ended_at if run.ended_at is not None else ctx.now()
         ctx.at(messages.EndedCheck(run.run_id), ended + ctx.lease_ms, queue="events")
     release_run_permits(ctx, run)
+    if run.parent_run is not None:
+        # A child run (a loop iteration): it holds no slot; its parent step counts it
+        # and settles it in one write.
+        from podium.service.loops import child_ended  # it imports this module
+
+        child_ended(ctx, run)
+        return
     release_slot(ctx, run)
     assert ctx.events is not None
     ctx.events.publish([run_status_event(run)])

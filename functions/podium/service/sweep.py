@@ -65,7 +65,8 @@ def sweep(
     for run_id in _window(active.list_active_run_ids(), now, max_runs):
         report.runs_checked += 1
         run = ctx.store.get_run(run_id)
-        workflows.add(run.workflow)
+        if run.parent_run is None:  # a child run holds no slot
+            workflows.add(run.workflow)
         if run.status.terminal:
             # Ended, but a crash lost some of its follow-ups (slot, permits, next run).
             run_ended(ctx, run)

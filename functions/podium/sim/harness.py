@@ -545,8 +545,8 @@ class World:
             if defn.max_parallel_steps is not None:
                 self.mps[defn.name] = defn.max_parallel_steps
             for step in defn.steps:
-                if step.concurrency is not None:
-                    self.limits[step.concurrency.key] = step.concurrency.limit
+                if step.permit is not None:
+                    self.limits[step.permit.key] = step.permit.limit
         for i, spec in enumerate(self.shape.runs):
             heapq.heappush(self.pending_api, (START_MS + spec.at_ms, next(self._api_seq), i))
 

@@ -13,6 +13,7 @@ from podium.service.runtimes.base import (
     StepRuntime,
     Waiting,
 )
+from podium.service.runtimes.foreach import ForeachRuntime
 from podium.service.runtimes.lambda_fn import LambdaRuntime
 from podium.service.runtimes.simple import FailRuntime, NoopRuntime, SleepRuntime
 
@@ -21,6 +22,7 @@ RUNTIMES: dict[str, StepRuntime] = {
     "fail": FailRuntime(),
     "sleep": SleepRuntime(),
     "lambda": LambdaRuntime(),
+    "foreach": ForeachRuntime(),
 }
 
 
