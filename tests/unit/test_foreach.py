@@ -32,7 +32,8 @@ def fail_three(event: dict[str, Any]) -> int:
 
 @pytest.fixture(params=["memory", "sqlite", "moto"])
 def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
-    with LocalRuntime(store=request.param, clock=ManualClock()) as runtime:
+    home = {"home": ":memory:"} if request.param == "sqlite" else {}
+    with LocalRuntime(store=request.param, clock=ManualClock(), **home) as runtime:
         yield runtime
 
 
@@ -260,9 +261,7 @@ def test_nested_foreach_sees_the_outer_iteration_as_parent(mem: LocalRuntime) ->
                                     "id": "leaf",
                                     "type": "lambda",
                                     "function": f"{HERE}:echo",
-                                    "payload": {
-                                        "v": "${iteration.parent.a + string(iteration.b)}"
-                                    },
+                                    "payload": {"v": "${iteration.parent.a + string(iteration.b)}"},
                                 }
                             ],
                         }
@@ -292,7 +291,10 @@ def test_a_replayed_child_end_counts_once(mem: LocalRuntime) -> None:
         on_done(mem.services, messages.Done(run_id, "each", 1, event))
     after = mem.services.store.get_step(run_id, "each")
     assert before is not None and after is not None
-    assert (after.children_ok, after.children_failed) == (before.children_ok, before.children_failed)
+    assert (after.children_ok, after.children_failed) == (
+        before.children_ok,
+        before.children_failed,
+    )
 
 
 def test_an_over_template_past_the_limit_fails_the_step_with_a_clear_error(
@@ -353,7 +355,9 @@ def test_limits_and_references_are_checked_at_push() -> None:
     # iteration exists only inside a loop.
     outside = {
         "name": "wf",
-        "steps": [{"id": "n", "type": "lambda", "function": "f", "payload": {"x": "${iteration.i}"}}],
+        "steps": [
+            {"id": "n", "type": "lambda", "function": "f", "payload": {"x": "${iteration.i}"}}
+        ],
     }
     assert "unknown name 'iteration'" in issues_of(outside)
     assert "never retried" in issues_of(loop_doc(retries=2))

@@ -134,13 +134,15 @@ def step_from_item(item: Item, run_id: str | None = None, step: str | None = Non
         if attr in item:
             values[field] = decode(item[attr], kind)
     values["status"] = StepStatus(values["status"])
+    for counter, attr in LOOP_COUNTERS.items():
+        if attr in item:
+            values[counter] = int(item[attr]["N"])
     return StepRecord(
         run_id=run_id if run_id is not None else item["pk"]["S"][2:],
         step=step if step is not None else item["sk"]["S"][2:],
         arrived=int(item["n"]["N"]) if "n" in item else 0,
         taken_arrivals=int(item["nt"]["N"]) if "nt" in item else 0,
         failed_arrivals=int(item["nf"]["N"]) if "nf" in item else 0,
-        **{f: int(item[a]["N"]) for f, a in LOOP_COUNTERS.items() if a in item},
         **values,
     )
 

@@ -192,6 +192,11 @@ def child_ended(ctx: Services, run: RunRecord) -> None:
     """A child run ended: tell its parent step (the parent's count settles the child;
     until then the sweeper redoes this)."""
     assert run.parent_run is not None and run.parent_step is not None
+    if run.iteration is None:  # a subworkflow's run is a run of its workflow: announce it
+        from podium.service.lifecycle import run_status_event  # it imports this module
+
+        assert ctx.events is not None
+        ctx.events.publish([run_status_event(run)])
     parent = ctx.store.get_step(run.parent_run, run.parent_step)
     attempt = parent.attempt if parent is not None else 1
     event = {

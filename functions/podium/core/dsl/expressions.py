@@ -63,6 +63,7 @@ class WorkflowExpressions:
     payloads: Mapping[str, Payload] = field(default_factory=dict)
     step_params: Mapping[str, Payload] = field(default_factory=dict)  # rendered at start
     iterables: Mapping[str, Payload] = field(default_factory=dict)  # a foreach's `over`
+    outputs: Payload | None = None  # the workflow's `outputs`, rendered when a run succeeds
 
     @classmethod
     def of(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
@@ -127,11 +128,15 @@ class WorkflowExpressions:
                 values = step.param_values
                 rendered = _payload(f"steps[{i}].params", values, known, visible, issues, roots)
                 step_params[step.id] = rendered or _literal(values)
+        outputs = None
+        if defn.outputs:  # every step has ended when a run succeeds: all are readable
+            rendered = _payload("outputs", defn.outputs, known, _everything, issues, roots)
+            outputs = rendered or _literal(defn.outputs)
         issues = _settle(issues, upstream)
         if issues:
             raise DefinitionError(issues)
         return cls(
-            order, params, conditions, condition_steps, payloads, step_params, iterables
+            order, params, conditions, condition_steps, payloads, step_params, iterables, outputs
         )
 
     def evaluate_params(self, literal: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
@@ -384,6 +389,10 @@ def _literal(values: dict[str, Any]) -> Payload:
 
 def _nothing_upstream(step: str) -> bool | None:
     return False
+
+
+def _everything(step: str) -> bool | None:
+    return True
 
 
 def _param_templates(

@@ -17,6 +17,7 @@ from podium.core.dsl.models import (
     STEP_TYPES,
     FailStep,
     ForeachStep,
+    SubworkflowStep,
     LambdaStep,
     NoopStep,
     ParamSpec,
@@ -32,6 +33,7 @@ _STEP_MODELS: dict[str, type[BaseModel]] = {
     "sleep": SleepStep,
     "fail": FailStep,
     "foreach": ForeachStep,
+    "subworkflow": SubworkflowStep,
 }
 
 

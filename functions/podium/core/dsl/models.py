@@ -346,13 +346,30 @@ class ForeachStep(StepBase):
         return self
 
 
+class SubworkflowStep(StepBase):
+    """Run another pushed workflow as a child run; its ``params`` are the step params
+    (rendered when the step starts) and its declared ``outputs`` become the step's
+    output (docs/workflow-language.md, "subworkflow")."""
+
+    type: Literal["subworkflow"]
+    workflow: Annotated[str, Field(pattern=WORKFLOW_NAME, description="A pushed workflow.")]
+    version: Literal["active", "latest"] | Annotated[int, Field(ge=1)] = Field(
+        default="active",
+        description="active (default), latest or a version number; resolved once, recorded.",
+    )
+    wait: bool = Field(
+        default=True,
+        description="false: the step succeeds once the child has started.",
+    )
+
+
 Step = Annotated[
-    NoopStep | LambdaStep | SleepStep | FailStep | ForeachStep,
+    NoopStep | LambdaStep | SleepStep | FailStep | ForeachStep | SubworkflowStep,
     Field(discriminator="type"),
 ]
 
-StepModel = NoopStep | LambdaStep | SleepStep | FailStep | ForeachStep
-STEP_TYPES: tuple[str, ...] = ("noop", "lambda", "sleep", "fail", "foreach")
+StepModel = NoopStep | LambdaStep | SleepStep | FailStep | ForeachStep | SubworkflowStep
+STEP_TYPES: tuple[str, ...] = ("noop", "lambda", "sleep", "fail", "foreach", "subworkflow")
 LOOP_TYPES: tuple[str, ...] = ("foreach",)
 
 
@@ -389,6 +406,11 @@ class WorkflowDefinition(_Model):
         " keys of letters, digits and _.:/@+-, values of at most 256 characters).",
     )
     steps: Annotated[list[Step], Field(min_length=1)]
+    outputs: dict[Annotated[str, Field(pattern=IDENTIFIER)], Any] = Field(
+        default_factory=dict,
+        description="What a run gives its caller (a subworkflow step's output): values or"
+        " ${...} templates over params and steps, rendered when the run succeeds.",
+    )
     # Names a loop body's expressions may read beyond params, steps and run
     # ("iteration", "state"): set on the bodies core.dsl.loops builds, never by users.
     _scope_roots: frozenset[str] = PrivateAttr(default=frozenset())

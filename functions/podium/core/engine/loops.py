@@ -10,7 +10,7 @@ holding a fresh read of the step decides the same.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -113,7 +113,8 @@ class Space:
         return out
 
     def as_json(self) -> dict[str, Any]:
-        return {"mode": self.mode, "over": {n: list(v) for n, v in zip(self.names, self.values, strict=True)}}
+        over = {n: list(v) for n, v in zip(self.names, self.values, strict=True)}
+        return {"mode": self.mode, "over": over}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Space:

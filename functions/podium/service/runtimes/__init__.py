@@ -16,6 +16,7 @@ from podium.service.runtimes.base import (
 from podium.service.runtimes.foreach import ForeachRuntime
 from podium.service.runtimes.lambda_fn import LambdaRuntime
 from podium.service.runtimes.simple import FailRuntime, NoopRuntime, SleepRuntime
+from podium.service.runtimes.subworkflow import SubworkflowRuntime
 
 RUNTIMES: dict[str, StepRuntime] = {
     "noop": NoopRuntime(),
@@ -23,6 +24,7 @@ RUNTIMES: dict[str, StepRuntime] = {
     "sleep": SleepRuntime(),
     "lambda": LambdaRuntime(),
     "foreach": ForeachRuntime(),
+    "subworkflow": SubworkflowRuntime(),
 }
 
 

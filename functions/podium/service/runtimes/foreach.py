@@ -61,8 +61,10 @@ class ForeachRuntime:
         policy = OnFailure(spec.on_failure)
         plan = plan_foreach(counts, spec.concurrency, policy, spec.tolerated_failures)
         if plan.launch_to > plan.launch_from:
-            stored = None if record.loop is not None else loops.stored_space(
-                ctx, run, attempt.step, space
+            stored = (
+                None
+                if record.loop is not None
+                else loops.stored_space(ctx, run, attempt.step, space)
             )
             try:
                 loops.launch(
