@@ -51,6 +51,8 @@ def bindings_for(
     bound = {"params": run.params, "run": run_binding(run), "steps": outputs}
     if run.iteration is not None:  # a loop iteration's run
         bound["iteration"] = run.iteration
+        if "state" in run.iteration:  # a while's
+            bound["state"] = run.iteration["state"]
     return bound
 
 

@@ -16,6 +16,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from podium.core.engine.errors import RunConflict, RunNotFound
@@ -119,13 +120,16 @@ def launch(
     ctx: Services,
     run: RunRecord,
     step: str,
-    space: Space,
+    iterations: Space | Callable[[int], dict[str, Any]],
     first: int,
     last: int,
     loop: dict[str, Any] | None = None,
+    trigger: str = "foreach",
 ) -> None:
     """Create children ``first..last-1`` (conditional puts: one that exists is left as
-    it is) and start them with batched messages; then raise the step's launched mark."""
+    it is) and start them with batched messages; then raise the step's launched mark.
+    ``iterations`` gives each child's ``iteration`` (a foreach's space, or a while's
+    index and state)."""
     if run.depth + 1 > MAX_DEPTH:
         raise LoopError(
             f"loops and subworkflows nest more than {MAX_DEPTH} levels deep (this run is"
@@ -145,7 +149,7 @@ def launch(
             created_at=now,
             started_at=now,
             sinks_total=len(body.graph.sinks),
-            trigger="foreach",
+            trigger=trigger,
             root=run.root or run.run_id,
             parent_run=run.run_id,
             parent_step=step,
@@ -153,7 +157,11 @@ def launch(
             depth=run.depth + 1,
             logical_date=run.logical_date,
             tags=run.tags,
-            iteration=iteration_values(run, space, index),
+            iteration=(
+                iteration_values(run, iterations, index)
+                if isinstance(iterations, Space)
+                else iterations(index)
+            ),
         )
         try:
             ctx.store.create_run(child)

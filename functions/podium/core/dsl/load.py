@@ -17,12 +17,13 @@ from podium.core.dsl.models import (
     STEP_TYPES,
     FailStep,
     ForeachStep,
-    SubworkflowStep,
     LambdaStep,
     NoopStep,
     ParamSpec,
     SleepStep,
     Strategy,
+    SubworkflowStep,
+    WhileStep,
     WorkflowDefinition,
 )
 from podium.core.dsl.params import check_defaults
@@ -33,6 +34,7 @@ _STEP_MODELS: dict[str, type[BaseModel]] = {
     "sleep": SleepStep,
     "fail": FailStep,
     "foreach": ForeachStep,
+    "while": WhileStep,
     "subworkflow": SubworkflowStep,
 }
 

@@ -346,6 +346,38 @@ class ForeachStep(StepBase):
         return self
 
 
+class WhileStep(StepBase):
+    """Run ``steps`` again and again while ``condition`` holds, one iteration at a time,
+    each a child run; ``update`` computes the next ``state`` from the iteration's
+    outputs (docs/workflow-language.md, "while")."""
+
+    type: Literal["while"]
+    state: dict[Annotated[str, Field(pattern=IDENTIFIER)], Any] = Field(
+        default_factory=dict,
+        description="The initial loop state: values or ${...} templates over params.",
+    )
+    condition: Annotated[str, Field(min_length=1)] = Field(
+        description="An expression over state, iteration and params, evaluated before"
+        " every iteration (the first included): the loop goes on while it is true."
+    )
+    update: dict[Annotated[str, Field(pattern=IDENTIFIER)], Any] = Field(
+        default_factory=dict,
+        description="After each iteration: state fields and their new values (templates"
+        " over state, iteration, params and the iteration's steps).",
+    )
+    max_iterations: Annotated[int, Field(ge=1, le=100_000)] = 10_000
+    steps: Annotated[list[Step], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _loop_rules(self) -> WhileStep:
+        if self.retry or self.retries:
+            raise ValueError(
+                "a while is never retried as a whole (its iterations are runs); put"
+                " retries on the steps inside it"
+            )
+        return self
+
+
 class SubworkflowStep(StepBase):
     """Run another pushed workflow as a child run; its ``params`` are the step params
     (rendered when the step starts) and its declared ``outputs`` become the step's
@@ -364,13 +396,23 @@ class SubworkflowStep(StepBase):
 
 
 Step = Annotated[
-    NoopStep | LambdaStep | SleepStep | FailStep | ForeachStep | SubworkflowStep,
+    NoopStep | LambdaStep | SleepStep | FailStep | ForeachStep | WhileStep | SubworkflowStep,
     Field(discriminator="type"),
 ]
 
-StepModel = NoopStep | LambdaStep | SleepStep | FailStep | ForeachStep | SubworkflowStep
-STEP_TYPES: tuple[str, ...] = ("noop", "lambda", "sleep", "fail", "foreach", "subworkflow")
-LOOP_TYPES: tuple[str, ...] = ("foreach",)
+StepModel = (
+    NoopStep | LambdaStep | SleepStep | FailStep | ForeachStep | WhileStep | SubworkflowStep
+)
+STEP_TYPES: tuple[str, ...] = (
+    "noop",
+    "lambda",
+    "sleep",
+    "fail",
+    "foreach",
+    "while",
+    "subworkflow",
+)
+LOOP_TYPES: tuple[str, ...] = ("foreach", "while")
 
 
 class Strategy(str, Enum):
@@ -453,3 +495,4 @@ class WorkflowDefinition(_Model):
 
 
 ForeachStep.model_rebuild()
+WhileStep.model_rebuild()
