@@ -65,6 +65,7 @@ RUN_FIELDS: dict[str, tuple[str, str]] = {
     "ended_at": ("ea", "N"),
     "error": ("er", "S"),
     "iteration": ("it", "J"),
+    "failing_since": ("fs", "N"),
 }
 
 
@@ -208,7 +209,7 @@ def run_to_item(run: RunRecord) -> Item:
     identity = ("root", "parent_run", "parent_step", "parent_index", "logical_date", "restart_of")
     if run.iteration is not None:
         item["it"] = encode(run.iteration, "J")
-    for field in ("started_at", "ended_at", "error", "reason", *identity):
+    for field in ("started_at", "ended_at", "error", "reason", "failing_since", *identity):
         value = getattr(run, field)
         if value is not None:
             attr, kind = RUN_FIELDS[field]
@@ -227,6 +228,7 @@ def run_from_item(item: Item) -> RunRecord:
         sinks_total=int(item["skt"]["N"]),
         failing=item["fl"]["BOOL"],
         timed_out=item.get("tof", {}).get("BOOL", False),
+        failing_since=int(item["fs"]["N"]) if "fs" in item else None,
         started_at=int(item["sa"]["N"]) if "sa" in item else None,
         ended_at=int(item["ea"]["N"]) if "ea" in item else None,
         error=item["er"]["S"] if "er" in item else None,

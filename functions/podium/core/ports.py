@@ -80,9 +80,11 @@ class StateStore(Protocol):
         done (a sparse index: the sweeper's list of runs to look at)."""
         ...
 
-    def mark_run_failing(self, run_id: str, error: str, *, timed_out: bool = False) -> None:
+    def mark_run_failing(
+        self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
+    ) -> None:
         """Idempotent: sets the failing flag (or, with ``timed_out``, the timed-out flag)
-        and keeps the first error."""
+        and keeps the first error and the first ``at`` (``failing_since``)."""
         ...
 
     # steps -------------------------------------------------------------------

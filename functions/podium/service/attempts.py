@@ -171,14 +171,17 @@ def finish_attempt(
             ctx.metrics.milliseconds("StepLatency", ended.started_at - ended.ready_at)
         release_all(ctx, run, step)
         out = outcome.output if isinstance(outcome, Done) else None
-        propagation = after_terminal(ctx, run, step, plan.to, output=out, claim_one=inline)
+        propagation = after_terminal(
+            ctx, run, step, plan.to, output=out, claim_one=inline, ended_at=now
+        )
         return _continue(ctx, run, propagation)
     if plan.retry is not None:
         after_retry_wait(ctx, run, ended, plan.error)
         return None
     _record_error(ctx, run, step, attempt, now, plan.error, "failed")
     release_all(ctx, run, step)
-    return _continue(ctx, *_after_step_failed(ctx, run, step, plan.to, plan.error.summary()))
+    failed = _after_step_failed(ctx, run, step, plan.to, plan.error.summary(), now)
+    return _continue(ctx, *failed)
 
 
 def _stored_output(ctx: Services, run_id: str, step: str, attempt: int, output: Any) -> Any:
@@ -194,7 +197,12 @@ def _stored_output(ctx: Services, run_id: str, step: str, attempt: int, output: 
 
 
 def _after_step_failed(
-    ctx: Services, run: RunRecord, step: str, status: StepStatus, error: str
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    status: StepStatus,
+    error: str,
+    ended_at: int | None,
 ) -> tuple[RunRecord, Propagation]:
     """A step ended FAILED, TIMED_OUT or FAILED_IGNORED: flag the run (before any
     successor or the sink counter is touched, so the completion check that follows sees
@@ -203,12 +211,13 @@ def _after_step_failed(
     if status.failure and fails_run(compiled.graph, step):
         message = f"{step}: {error}"
         timed_out = status is StepStatus.TIMED_OUT
-        ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out)
-        run = with_failing(run, message, timed_out=timed_out)
+        at = ended_at if ended_at is not None else ctx.now()
+        ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out, at=at)
+        run = with_failing(run, message, timed_out=timed_out, at=at)
         if compiled.step(step).failure_mode is FailureMode.FAIL_IMMEDIATELY and not timed_out:
             fail_now(ctx, run, message)
             return run, Propagation([], None)
-    return run, after_terminal(ctx, run, step, status)
+    return run, after_terminal(ctx, run, step, status, ended_at=ended_at)
 
 
 def fail_now(ctx: Services, run: RunRecord, message: str) -> None:
@@ -293,15 +302,18 @@ def replay_terminal(
     status: StepStatus,
     error: str | None,
     output: Any = None,
+    *,
+    ended_at: int | None = None,
 ) -> None:
     """Redo the idempotent follow-ups of a step that already ended: the worker that ended
     it may have died before propagating (an in-process continuation has no message of
     its own to be redelivered)."""
     release_all(ctx, run, step)  # the worker may have died before giving permits back
     if status.failure:
-        run, propagation = _after_step_failed(ctx, run, step, status, error or status.value)
+        message = error or status.value
+        run, propagation = _after_step_failed(ctx, run, step, status, message, ended_at)
     else:
-        propagation = after_terminal(ctx, run, step, status, output=output)
+        propagation = after_terminal(ctx, run, step, status, output=output, ended_at=ended_at)
     dispatch(ctx, run.run_id, propagation)
 
 

@@ -155,7 +155,15 @@ def _after_lost_claim(
     if current is None:
         return
     if current.status.terminal:
-        replay_terminal(ctx, run, msg.step, current.status, current.error, current.output)
+        replay_terminal(
+            ctx,
+            run,
+            msg.step,
+            current.status,
+            current.error,
+            current.output,
+            ended_at=current.ended_at,
+        )
     elif current.status is StepStatus.RETRY_WAIT and current.attempt == msg.attempt:
         # This attempt's failure was recorded, then the worker died: redo its follow-ups.
         after_retry_wait(ctx, run, current)

@@ -102,6 +102,7 @@ class SubworkflowRuntime:
             evaluated = compiled.expressions.evaluate_params(literal, run_binding(child))
             child = replace(child, params=check_evaluated(compiled.definition, evaluated))
             check_validations(compiled.definition, child.params)
+            child = _stored_params(ctx, child)
         except DefinitionError as exc:
             return _fatal(f"params of {spec.workflow!r}: {exc}")
         try:
@@ -118,6 +119,13 @@ class SubworkflowRuntime:
             {"workflow": child.workflow, "version": version},
         )
         return child
+
+
+def _stored_params(ctx: Services, child: RunRecord) -> RunRecord:
+    """Large params are stored once as a payload, as a run started any other way."""
+    from podium.service.runs import _with_stored_params  # runs imports the runtimes
+
+    return _with_stored_params(ctx, child)
 
 
 def _child_id(attempt: Attempt) -> str:

@@ -20,7 +20,7 @@ from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError, compile_expression, compile_template
 from podium.service import loops
-from podium.service.bindings import bindings_for, run_binding
+from podium.service.bindings import bindings_for, run_binding, run_params
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 
@@ -61,7 +61,7 @@ class WhileRuntime:
             return Waiting()  # an iteration runs: its end brings the next pass
         try:
             state = self._state(ctx, run, attempt.step, spec, index)
-            go_on = _condition(spec.condition, run, state, index)
+            go_on = _condition(spec.condition, run, run_params(ctx, run), state, index)
         except ExpressionError as exc:
             return _fatal(f"{spec.id}: {exc.message}")
         if not go_on:
@@ -87,7 +87,7 @@ class WhileRuntime:
     ) -> dict[str, Any]:
         """The state before iteration ``index``: the initial one, or the previous
         iteration's state updated from its outputs."""
-        base = {"params": run.params, "run": run_binding(run)}
+        base = {"params": run_params(ctx, run), "run": run_binding(run)}
         if index == 0:
             return {k: _render(v, base) for k, v in spec.state.items()}
         prev = _child(ctx, run, step, index - 1)
@@ -134,12 +134,14 @@ def _steps_read(update: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def _condition(source: str, run: RunRecord, state: dict[str, Any], index: int) -> bool:
+def _condition(
+    source: str, run: RunRecord, params: dict[str, Any], state: dict[str, Any], index: int
+) -> bool:
     iteration: dict[str, Any] = {"index": index, "state": state}
     if run.iteration is not None:
         iteration["parent"] = run.iteration
     value = compile_expression(source).evaluate(
-        {"params": run.params, "run": run_binding(run), "state": state, "iteration": iteration}
+        {"params": params, "run": run_binding(run), "state": state, "iteration": iteration}
     )
     if not isinstance(value, bool):
         raise ExpressionError(f"condition must be true or false, got {type(value).__name__}")
