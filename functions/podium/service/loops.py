@@ -100,9 +100,11 @@ def stored_space(ctx: Services, run: RunRecord, step: str, space: Space) -> dict
 
 
 def counts_of(record: StepRecord, total: int) -> Counts:
+    ended = record.children_ok + record.children_failed + record.children_stopped
     return Counts(
         total,
-        record.children_launched,
+        # The mark is raised after its children are created: ended ones were launched.
+        max(record.children_launched, ended),
         record.children_ok,
         record.children_failed,
         record.children_stopped,

@@ -56,7 +56,9 @@ class WhileRuntime:
             last = _child(ctx, run, attempt.step, done - 1)
             why = f": {last.error}" if last is not None and last.error else ""
             return _fatal(f"{spec.id}: iteration {done - 1} {_status(last)}{why}")
-        index = record.children_launched
+        # The launched mark is raised after the child is created: a child that ended
+        # before its launcher raised it is counted all the same.
+        index = max(record.children_launched, done)
         if done < index:
             return Waiting()  # an iteration runs: its end brings the next pass
         try:
