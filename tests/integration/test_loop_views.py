@@ -43,7 +43,7 @@ def fail_fives(event: dict[str, Any]) -> int:
 
 def test_the_api_lists_iterations_a_page_at_a_time(runtime: LocalRuntime) -> None:
     call("POST", "/workflows", LOOP)
-    _, run = call("POST", "/workflows/paged/runs", {"run_id": "loop-1"})
+    call("POST", "/workflows/paged/runs", {"run_id": "loop-1"})
     runtime.pump()
     status, body = call("GET", "/runs/loop-1")
     each = next(s for s in body["steps"] if s["step"] == "each")
