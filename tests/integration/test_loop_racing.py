@@ -98,7 +98,7 @@ def test_duplicate_child_end_messages_count_once_under_races() -> None:
         run_id = start_run(ctx, "dup_loop").run_id
         pump_concurrently(ctx, lambda: ctx.store.get_run(run_id).status.terminal, workers=4)
         child = child_run_id(run_id, "each", 0)
-        event = {"kind": messages.CHILD_EVENT_KIND, "run": child, "index": 0, "status": "X"}
+        event = {"kind": messages.CHILD_EVENT_KIND, "run": child, "index": 0, "status": "SUCCEEDED"}
         race(8, lambda i: on_done(ctx, messages.Done(run_id, "each", 1, event)))
         each = ctx.store.get_step(run_id, "each")
     assert each is not None and each.children_ok == N

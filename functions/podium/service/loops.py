@@ -207,8 +207,8 @@ def child_ended(ctx: Services, run: RunRecord) -> None:
 
         assert ctx.events is not None
         ctx.events.publish([run_status_event(run)])
-    parent = ctx.store.get_step(run.parent_run, run.parent_step)
-    attempt = parent.attempt if parent is not None else 1
+    # A loop step is never retried (attempt 1); a subworkflow runs a child per attempt.
+    attempt = 1 if run.iteration is not None else (run.parent_index or 0) + 1
     event = {
         "kind": messages.CHILD_EVENT_KIND,
         "run": run.run_id,
@@ -222,18 +222,27 @@ def child_ended(ctx: Services, run: RunRecord) -> None:
 def count_ended_child(ctx: Services, msg: messages.Done) -> bool:
     """Count the child a ``child`` event names on its parent step, once; True when it
     was counted now. Settles the child whatever state the parent is in."""
+    # Ids are derived from the parent step and the index: the event names its child.
     child_id = str(msg.event.get("run", ""))
+    index = msg.event.get("index")
     try:
-        child = ctx.store.get_run(child_id)
+        status = RunStatus(str(msg.event.get("status")))
+    except ValueError:
+        status = None
+    if not isinstance(index, int) or child_id != child_run_id(msg.run, msg.step, index):
+        log.warning(
+            "child event for %r does not name a child of %s/%s", child_id, msg.run, msg.step
+        )
+        return False
+    if status is None or not status.terminal:
+        log.warning("child event for %s with status %r dropped", child_id, msg.event.get("status"))
+        return False
+    try:
+        return ctx.store.count_child(msg.run, msg.step, child_id, outcome_of(status))
+    except RunConflict:  # not ended (cannot happen: only run_ended sends it)
+        return False
     except RunNotFound:
-        log.warning("child event for unknown run %r dropped", child_id)
         return False
-    if child.parent_run != msg.run or child.parent_step != msg.step:
-        log.warning("child event for %s names the wrong parent %s/%s", child_id, msg.run, msg.step)
-        return False
-    if not child.status.terminal:
-        return False  # cannot happen: only run_ended sends it
-    return ctx.store.count_child(msg.run, msg.step, child_id, outcome_of(child.status))
 
 
 def child_outputs(
