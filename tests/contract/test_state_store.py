@@ -333,3 +333,74 @@ def test_run_tags_round_trip_and_outlive_transitions(store: StateStore) -> None:
         changes={"ended_at": 3000},
     )
     assert store.get_run("t1").tags == tags  # set at creation, kept by every update
+
+
+def a_child(index: int, status: RunStatus = RunStatus.RUNNING) -> RunRecord:
+    return replace(
+        a_run(f"r1.loop.{index}"),
+        workflow="wf/loop",
+        status=status,
+        root="r1",
+        parent_run="r1",
+        parent_step="loop",
+        parent_index=index,
+        depth=1,
+        iteration={"index": index, "day": "2024-05-01", "parent": {"index": 2}},
+    )
+
+
+def test_a_child_is_counted_on_its_parent_step_once_and_settled_with_it(
+    store: StateStore,
+) -> None:
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.create_run(a_child(0))
+    with pytest.raises(RunConflict):  # still running: nothing to count
+        store.count_child("r1", "loop", "r1.loop.0", "ok")
+    store.transition_run(
+        "r1.loop.0", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.SUCCEEDED, changes={}
+    )
+    assert "r1.loop.0" in store.list_active_run_ids()
+    assert store.count_child("r1", "loop", "r1.loop.0", "ok") is True
+    assert store.count_child("r1", "loop", "r1.loop.0", "ok") is False  # a replay
+    assert "r1.loop.0" not in store.list_active_run_ids()
+    assert store.get_run("r1.loop.0").settled
+    store.create_run(a_child(1))
+    store.transition_run(
+        "r1.loop.1", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.STOPPED, changes={}
+    )
+    assert store.count_child("r1", "loop", "r1.loop.1", "stopped") is True
+    store.create_run(a_child(2))
+    store.transition_run(
+        "r1.loop.2", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.FAILED, changes={}
+    )
+    assert store.count_child("r1", "loop", "r1.loop.2", "failed") is True
+    assert store.count_child("r1", "loop", "r1.loop.2", "failed") is False
+    step = store.get_step("r1", "loop")
+    assert step is not None
+    assert (step.children_ok, step.children_failed, step.children_stopped) == (1, 1, 1)
+    assert step.status is StepStatus.RUNNING and step.attempt == 1
+
+
+def test_the_launched_mark_only_rises_and_keeps_the_first_loop(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    space = {"mode": "product", "over": {"i": [1, 2, 3]}}
+    store.mark_launched("r1", "loop", 2, space)
+    store.mark_launched("r1", "loop", 1, {"ref": "other"})  # stale: changes nothing
+    step = store.get_step("r1", "loop")
+    assert step is not None and (step.children_launched, step.loop) == (2, space)
+    store.mark_launched("r1", "loop", 3, {"ref": "other"})
+    step = store.get_step("r1", "loop")
+    assert step is not None and (step.children_launched, step.loop) == (3, space)
+    other = store.get_step("r1", "loop")
+    assert other is not None and other.children_ok == 0
+
+
+def test_a_child_run_round_trips_its_iteration(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.create_run(a_child(4))
+    got = store.get_run("r1.loop.4")
+    assert got.iteration == {"index": 4, "day": "2024-05-01", "parent": {"index": 2}}
+    assert (got.parent_run, got.parent_step, got.parent_index, got.depth) == ("r1", "loop", 4, 1)
+    assert store.get_run("r1").iteration is None

@@ -26,6 +26,7 @@ from podium.core.engine.errors import (
     VersionConflict,
     WorkflowNotFound,
 )
+from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 
@@ -427,6 +428,82 @@ class DynamoStateStore:
                     return old  # a duplicate arrival: counted once already
             raise
         return c.step_from_item(resp["Attributes"])
+
+    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
+        # The child's settle is the exactly-once guard of the count: both in one
+        # transaction, so a replay (the child already out of the active index) adds 0.
+        names = {"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#st": "st"}
+        values: dict[str, Any] = {}
+        terminal = self._in_condition(
+            "#st", frozenset(s for s in RunStatus if s.terminal), values, names
+        )
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": c.key(c.run_pk(child_run_id), c.RUN_SK),
+                            "UpdateExpression": "REMOVE #g2p, #g2s",
+                            "ConditionExpression": f"attribute_exists(#g2p) AND {terminal}",
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": c.key(c.run_pk(run_id), c.step_sk(step)),
+                            "UpdateExpression": "ADD #n :one",
+                            "ConditionExpression": "attribute_exists(#pk)",
+                            "ExpressionAttributeNames": {
+                                "#n": c.LOOP_COUNTERS[CHILD_COUNTERS[outcome]],
+                                "#pk": "pk",
+                            },
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if not _is(exc, "TransactionCanceledException"):
+                raise
+            child = self.get_run(child_run_id)
+            if not child.status.terminal:
+                raise RunConflict(child_run_id, child) from None
+            if child.settled:
+                return False  # counted before: a replay
+            # The parent step is gone (cannot happen: a child exists only under one);
+            # settle the child alone so it does not stay active forever.
+            self.settle_run(child_run_id)
+            return False
+        return True
+
+    def mark_launched(
+        self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
+    ) -> None:
+        names = {"#cl": c.LOOP_COUNTERS["children_launched"], "#pk": "pk"}
+        values: dict[str, Any] = {":n": {"N": str(launched)}}
+        update = "SET #cl = :n"
+        if loop is not None:
+            names["#lp"] = c.STEP_FIELDS["loop"][0]
+            values[":lp"] = c.encode(loop, "J")
+            update += ", #lp = if_not_exists(#lp, :lp)"
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(#pk) AND"
+                " (attribute_not_exists(#cl) OR #cl < :n)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if not _is(exc, "ConditionalCheckFailedException"):
+                raise
+            # A newer mark is there already: it never goes down.
 
     def run_slots(self) -> DynamoRunSlots:
         return DynamoRunSlots(self._db, self._table)

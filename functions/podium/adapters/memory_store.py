@@ -21,6 +21,7 @@ from podium.core.engine.errors import (
     StepExists,
     WorkflowNotFound,
 )
+from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus, require_transition
 
@@ -221,6 +222,35 @@ class MemoryStateStore:
             )
             steps[step] = new
             return new
+
+    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
+        with self._lock:
+            self.writes += 1
+            child = self._runs.get(child_run_id)
+            if child is None or not child.status.terminal:
+                raise RunConflict(child_run_id, child)
+            if child.settled:
+                return False
+            self._runs[child_run_id] = replace(child, settled=True)
+            steps = self._steps.setdefault(run_id, {})
+            current = steps.get(step)
+            if current is not None:
+                field = CHILD_COUNTERS[outcome]
+                steps[step] = replace(current, **{field: getattr(current, field) + 1})
+            return True
+
+    def mark_launched(
+        self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
+    ) -> None:
+        with self._lock:
+            self.writes += 1
+            current = self._steps.get(run_id, {}).get(step)
+            if current is None or current.children_launched >= launched:
+                return
+            stored = current.loop if current.loop is not None else loop
+            self._steps[run_id][step] = replace(
+                current, children_launched=launched, loop=stored
+            )
 
     def run_slots(self) -> MemoryRunSlots:
         from podium.adapters.memory_slots import MemoryRunSlots  # it builds on this class

@@ -355,15 +355,27 @@ def show_run(
     profile: ProfileOption = None,
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
+    next_page: Annotated[
+        str | None,
+        typer.Option("--next", help="A loop step's iterations from this page token on."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=500, help="Iterations per page.")
+    ] = 50,
+    failed_only: Annotated[
+        bool, typer.Option("--failed-only", help="Only the iterations that did not succeed.")
+    ] = False,
 ) -> None:
-    """A run's steps (status, attempts, timing, errors, outputs) and its own error.
+    """A run's steps (status, attempts, timing, errors, outputs) and its own error; with
+    --step, one step in detail (a loop step's iterations a page at a time).
 
     Locally, the exit code is 1 for a failed, timed-out or stopped run."""
     if _is_local(home, stack, endpoint, profile):
         from podium.cli import local_commands
 
         if step is not None:
-            local_commands.show_step(home, run_id, step, as_json)
+            page = local_commands.LoopPage(next_page, limit, failed_only)
+            local_commands.show_step(home, run_id, step, as_json, page)
         local_commands.show_run(home, run_id, as_json)
         return
     if step is not None:

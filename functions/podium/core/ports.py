@@ -133,6 +133,21 @@ class StateStore(Protocol):
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None: ...
 
+    # loop steps (foreach, while, subworkflow): their child runs -----------------
+    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
+        """In one transaction: settle the ended child run (it leaves the active index)
+        and add 1 to the parent step's counter of ``outcome`` ("ok", "failed" or
+        "stopped"). True when counted now; False when the child was settled before (a
+        replay counts nothing). Raises RunConflict if the child is not terminal."""
+        ...
+
+    def mark_launched(
+        self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
+    ) -> None:
+        """Raise the loop step's ``children_launched`` mark to ``launched`` (it never goes
+        down: a stale writer changes nothing), and keep ``loop`` if none is stored yet."""
+        ...
+
     def list_steps(self, run_id: str) -> list[StepRecord]: ...
 
     # timeline ----------------------------------------------------------------

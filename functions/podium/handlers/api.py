@@ -12,6 +12,8 @@ Routes:
 
 The web console's read-only JSON views (podium.service.console_views; ``podium dev``
 serves the same under /api/console/...):
+  GET  /runs/{run_id}/iterations   a loop step's iterations, a page at a time
+                                   (?step=ID[&next=TOKEN&limit=N&failed_only=true])
   GET  /console/workflows          every workflow, by name
   GET  /console/runs               runs across workflows (?workflow, status, since, limit)
   GET  /console/runs/{run_id}      a run page: counts, the DAG, one page of steps
@@ -52,6 +54,7 @@ from podium.service.api_requests import (
     parse_json_body,
     parse_start_run,
 )
+from podium.service.loop_views import MAX_PAGE, BadPageToken, iterations
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.step_logs import attempt_logs
 from podium.service.views import event_view, run_view, step_view, workflow_view
@@ -290,6 +293,44 @@ def get_logs(run_id: str) -> Response[str]:
     attempt = _int_query("attempt", None, 1, 10_000)
     ctx = bootstrap.services()
     return _json(HTTPStatus.OK, attempt_logs(ctx, run_id, step, attempt))
+
+
+@app.get("/runs/<run_id>/iterations")
+def get_iterations(run_id: str) -> Response[str]:
+    """A loop step's iterations (child runs), by index, a page at a time."""
+    check_run_id(run_id)
+    step = _str_query("step")
+    if not step:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_request",
+            "query.step",
+            "name the loop step: GET /runs/{run_id}/iterations?step=ID[&next=TOKEN]",
+        )
+    limit = _int_query("limit", 100, 1, MAX_PAGE) or 100
+    failed = (_str_query("failed_only") or "false").lower()
+    if failed not in ("true", "false"):
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST, "invalid_request", "query.failed_only", "use true or false"
+        )
+    try:
+        page = iterations(
+            bootstrap.services(),
+            run_id,
+            step,
+            token=_str_query("next"),
+            limit=limit,
+            failed_only=failed == "true",
+        )
+    except BadPageToken as exc:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST, "invalid_request", "query.next", str(exc)
+        ) from None
+    if page is None:
+        raise RequestError(
+            HTTPStatus.NOT_FOUND, "not_found", "query.step", f"run {run_id} has no step {step!r}"
+        )
+    return _json(HTTPStatus.OK, page)
 
 
 @app.get("/console/workflows")

@@ -52,6 +52,12 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
     if timeout is not None:  # a replayed start schedules the same timer again: harmless
         started = run.started_at if run.started_at is not None else run.created_at
         ctx.at(messages.RunDeadline(run_id), started + int(timeout * 1000), queue="events")
+    if run.parent_run is not None and not any(compiled.needs_permit(r) for r in graph.roots):
+        # A child run (a loop iteration, a subworkflow): its roots are created by their
+        # claims (one write each, not two); a replayed start re-sends the same messages.
+        roots = list(graph.roots)
+        dispatch(ctx, run_id, Propagation(roots, None, frozenset(roots)))
+        return roots
     ready: list[str] = []
     for root in graph.roots:
         try:
@@ -114,8 +120,10 @@ def after_terminal(
     while worklist:
         current, status = worklist.pop()
         if graph.is_sink(current):
-            # After the step's own terminal write; a replay counts nothing twice.
-            sinks_done = max(sinks_done, ctx.store.count_sink(run.run_id, current))
+            # After the step's own terminal write; a replay counts nothing twice. With
+            # one sink, the run is done when that sink is: no counter to write.
+            counted = 1 if run.sinks_total == 1 else ctx.store.count_sink(run.run_id, current)
+            sinks_done = max(sinks_done, counted)
         condition = conditions.of if current == step else _no_condition
         actions = after_step_ended(graph, current, status, failing, condition)
         failing = failing or conditions.failed

@@ -19,6 +19,7 @@ from podium.service.deadlines import arm_deadline, deadline_of
 from podium.service.lifecycle import (
     in_ended_run,
 )
+from podium.service.loops import count_ended_child
 from podium.service.runtimes import Attempt, runtime_for
 
 
@@ -40,6 +41,9 @@ def _waiting_attempt(
 
 def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
     """A completion of a waiting attempt: a timer, an external event, or its deadline."""
+    if msg.event.get("kind") == messages.CHILD_EVENT_KIND:
+        # A loop's child ended: counted (and settled) whatever the step's state now.
+        count_ended_child(ctx, msg)
     found = _waiting_attempt(ctx, msg.run, msg.step, msg.attempt)
     if found is None:
         return None

@@ -42,6 +42,13 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
         # it cannot take longer than a lease (a Lambda's life): a check then ends it.
         ctx.at(messages.EndedCheck(run.run_id), plan.ended_check_at, queue="events")
     release_run_permits(ctx, run)
+    if run.parent_run is not None:
+        # A child run (a loop iteration): it holds no slot; its parent step counts it
+        # and settles it in one write.
+        from podium.service.loops import child_ended  # it imports this module
+
+        child_ended(ctx, run)
+        return
     release_slot(ctx, run)
     assert ctx.events is not None
     ctx.events.publish([run_status_event(run)])

@@ -55,7 +55,8 @@ def sweep(ctx: Services, due: DueRuns, *, max_runs: int = MAX_RUNS_PER_PASS) -> 
     for run_id in due.list_due_run_ids(now, max_runs):
         report.runs_checked += 1
         run = ctx.store.get_run(run_id)
-        workflows.add(run.workflow)
+        if run.parent_run is None:  # a child run holds no slot
+            workflows.add(run.workflow)
         if run.status is RunStatus.RUNNING:
             keys |= _keys_of(ctx, run)
         _check_run(ctx, run, now, report)

@@ -29,6 +29,7 @@ from podium.core.engine.errors import (
     StepExists,
     WorkflowNotFound,
 )
+from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 
@@ -371,6 +372,33 @@ class SqliteStateStore:
             )
             write_step(conn, new)
         return new
+
+    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT record, active FROM runs WHERE run_id = ?", (child_run_id,)
+            ).fetchone()
+            child = codec.run_from_row(child_run_id, row[0], row[1]) if row else None
+            if child is None or not child.status.terminal:
+                raise RunConflict(child_run_id, child)
+            if not row[1]:
+                return False  # settled (and counted) before
+            conn.execute("UPDATE runs SET active = 0 WHERE run_id = ?", (child_run_id,))
+            current = read_step(conn, run_id, step)
+            if current is not None:
+                field = CHILD_COUNTERS[outcome]
+                write_step(conn, replace(current, **{field: getattr(current, field) + 1}))
+        return True
+
+    def mark_launched(
+        self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
+    ) -> None:
+        with self.db.write() as conn:
+            current = read_step(conn, run_id, step)
+            if current is None or current.children_launched >= launched:
+                return
+            stored = current.loop if current.loop is not None else loop
+            write_step(conn, replace(current, children_launched=launched, loop=stored))
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         with self.db.query() as conn:

@@ -44,6 +44,8 @@ class LambdaRuntime:
             "attempt": attempt.number,
             "idempotency_key": attempt.key,
         }
+        if run.iteration is not None:  # a loop iteration's step: its loop values
+            event["iteration"] = run.iteration
         result = ctx.runner.invoke(
             Invocation(spec.function, event, attempt.key, timeout_seconds=spec.timeout)
         )
