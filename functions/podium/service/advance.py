@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.engine.actions import propagates_as
 from podium.core.engine.decide import (
     ArriveAtJoin,
     CreateStep,
@@ -53,6 +54,7 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
         started = run.started_at if run.started_at is not None else run.created_at
         ctx.at(messages.RunDeadline(run_id), started + int(timeout * 1000), queue="events")
     ready: list[str] = []
+    reused: list[str] = []
     for root in graph.roots:
         try:
             ctx.store.create_step(StepRecord(run_id, root, StepStatus.READY, ready_at=now))
@@ -60,7 +62,17 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
         except StepExists as exists:
             if exists.current is not None and exists.current.status is StepStatus.READY:
                 ready.append(root)  # a replay: the first delivery may have died before sending
+            elif (
+                run.restart_of is not None
+                and exists.current is not None
+                and exists.current.status is StepStatus.SUCCEEDED
+            ):
+                reused.append(root)  # taken over by a restart (service/restart.py)
     dispatch(ctx, run_id, Propagation(ready, None))
+    if reused:
+        from podium.service.restart import after_reused_roots
+
+        after_reused_roots(ctx, run, reused)
     return ready
 
 
@@ -250,8 +262,10 @@ def _replayed(current: StepRecord | None) -> tuple[str, StepStatus] | None:
     is dropped by the claim). Terminal: re-run its propagation (idempotent)."""
     if current is None or current.status is StepStatus.PENDING:
         return None
-    if current.status is StepStatus.READY or current.status.terminal:
+    if current.status is StepStatus.READY:
         return current.step, current.status
+    if current.status.terminal:
+        return current.step, propagates_as(current.status, current.reason)
     return None
 
 

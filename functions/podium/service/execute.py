@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from podium.core.engine.actions import propagates_as
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import RunRecord, StepRecord
-from podium.core.engine.status import StepStatus
+from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError
 from podium.core.ports import Claim
@@ -34,6 +35,7 @@ from podium.service.context import Services
 from podium.service.lifecycle import (
     in_ended_run,
 )
+from podium.service.pausing import hold
 from podium.service.permits import needs_of, wake_head
 from podium.service.runtimes import Attempt, Failed, runtime_for
 
@@ -52,6 +54,8 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     if run.status.terminal:
         in_ended_run(ctx, run, msg.step)
         return None
+    if run.status is RunStatus.PAUSED and hold(ctx, run, msg):
+        return None  # no new step starts in a paused run (service/pausing.py)
     now = ctx.now()
 
     # A step decided ready before the run started failing counts as started (Maestro's
@@ -155,7 +159,8 @@ def _after_lost_claim(
     if current is None:
         return
     if current.status.terminal:
-        replay_terminal(ctx, run, msg.step, current.status, current.error, current.output)
+        status = propagates_as(current.status, current.reason)
+        replay_terminal(ctx, run, msg.step, status, current.error, current.output)
     elif current.status is StepStatus.RETRY_WAIT and current.attempt == msg.attempt:
         # This attempt's failure was recorded, then the worker died: redo its follow-ups.
         after_retry_wait(ctx, run, current)

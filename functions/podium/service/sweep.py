@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from podium.core.engine.actions import propagates_as
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
@@ -114,7 +115,8 @@ def sweep(
             ):
                 # Its follow-ups were cut short: a successor never created, or a join
                 # whose arrival was counted but never resolved. Replaying is idempotent.
-                replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
+                status = propagates_as(s.status, s.reason)
+                replay_terminal(ctx, run, s.step, status, s.error, s.output)
                 report.redriven.append(ref)
         if stale and all(s.status.terminal for s in steps):
             # A failed step whose worker died before flagging the run: flag it before the
