@@ -18,6 +18,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -169,6 +170,16 @@ class Podium(Construct):
     @property
     def api_url(self) -> str:
         return self.api.url
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` (a role, a user, a group) read through the API: workflows,
+        runs, logs, the console."""
+        return self.api.grant_read(grantee)
+
+    def grant_operate(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read, and act on runs (stop, kill, pause, resume, restart) and steps (skip,
+        retry, stop, resume): on-call people without push rights."""
+        return self.api.grant_operate(grantee)
 
     def _environment(self) -> dict[str, str]:
         """What functions/podium/bootstrap.py reads. Every function gets the same set so

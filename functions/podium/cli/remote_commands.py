@@ -489,3 +489,6 @@ def register(app: typer.Typer) -> None:
     app.command("start")(start)
     app.command("unblock")(unblock)
     app.add_typer(runs_app, name="runs")
+    from podium.cli.action_commands import register as register_actions
+
+    register_actions(app, runs_app)

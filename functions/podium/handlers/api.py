@@ -9,6 +9,9 @@ Routes:
   GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
                                    QUEUED run, why it waits)
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
+  POST /runs/{run_id}/actions      stop, kill, pause, resume or restart a run
+                                   (podium.service.action_requests; docs/operations.md)
+  POST /runs/{run_id}/steps/actions  skip, retry now, stop or resume one step
 
 The web console's read-only JSON views (podium.service.console_views; ``podium dev``
 serves the same under /api/console/...):
@@ -41,8 +44,11 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from podium import bootstrap
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
+from podium.core.engine.actions import ActionRefused, BadStepPath
 from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict
 from podium.service import console_files, console_views
+from podium.service.action_requests import parse_run_action, parse_step_action
+from podium.service.actions import Actor, run_action, step_action
 from podium.service.admission import unblock
 from podium.service.api_requests import (
     RequestError,
@@ -142,6 +148,25 @@ def _run_id_conflict(exc: RunIdConflict) -> Response[str]:
         (Issue("body.run_id", exc.message),),
         run=run_view(run) if run is not None else None,
     )
+
+
+@app.exception_handler(ActionRefused)  # type: ignore[untyped-decorator]
+def _action_refused(exc: ActionRefused) -> Response[str]:
+    # 409 naming the status the target is in and what is allowed from it.
+    return _error(
+        HTTPStatus.CONFLICT,
+        "action_refused",
+        exc.message,
+        action=exc.action,
+        current=exc.status,
+        allowed=exc.allowed,
+    )
+
+
+@app.exception_handler(BadStepPath)  # type: ignore[untyped-decorator]
+def _bad_step_path(exc: BadStepPath) -> Response[str]:
+    issue = Issue("body.step", str(exc))
+    return _error(HTTPStatus.BAD_REQUEST, "invalid_request", str(exc), (issue,))
 
 
 @app.exception_handler(VersionConflict)  # type: ignore[untyped-decorator]
@@ -252,6 +277,36 @@ def unblock_workflow(name: str) -> Response[str]:
     get_workflow(ctx, name)  # 404 for an unknown workflow
     admitted = unblock(ctx, name)
     return _json(HTTPStatus.OK, {"workflow": name, "admitted": admitted})
+
+
+def _caller() -> str:
+    """Who acts: the caller's IAM identity (the API is IAM-authorized)."""
+    try:
+        iam = app.current_event.request_context.authorizer.iam
+        who = iam.user_arn or iam.caller_id
+    except Exception:  # no authorizer context (called outside API Gateway)
+        who = None
+    return str(who) if who else "unknown caller"
+
+
+@app.post("/runs/<run_id>/actions")
+def act_on_run(run_id: str) -> Response[str]:
+    check_run_id(run_id)
+    request = parse_run_action(_body())
+    actor = Actor(_caller(), request.reason, request.request_id)
+    result = run_action(
+        bootstrap.services(), run_id, request.action, actor, request.restart_request()
+    )
+    return _json(HTTPStatus.OK, result.as_json())
+
+
+@app.post("/runs/<run_id>/steps/actions")
+def act_on_step(run_id: str) -> Response[str]:
+    check_run_id(run_id)
+    request = parse_step_action(_body())
+    actor = Actor(_caller(), request.reason, request.request_id)
+    result = step_action(bootstrap.services(), run_id, request.step, request.action, actor)
+    return _json(HTTPStatus.OK, result.as_json())
 
 
 @app.get("/runs/<run_id>")
