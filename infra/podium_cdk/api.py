@@ -160,9 +160,20 @@ class Api(Construct):
             self.http_api.arn_for_execute_api(method.value, _arn_path(path), "$default")
             for method, path in routes
         ]
-        return iam.Grant.add_to_principal(
+        grant = iam.Grant.add_to_principal(
             grantee=grantee, actions=["execute-api:Invoke"], resource_arns=arns
         )
+        principal = grantee.grant_principal
+        if isinstance(principal, Construct):  # a role, user or group of this app
+            from .permissions import acknowledge_wildcards
+
+            acknowledge_wildcards(
+                principal,
+                arns,
+                "execute-api ARNs name each route of the API; a path parameter ({run_id},"
+                " {name}) is the wildcard segment.",
+            )
+        return grant
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read workflows, runs, logs and the console's views (every GET route)."""

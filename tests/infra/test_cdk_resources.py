@@ -21,7 +21,7 @@ def test_resource_counts(default: Synth) -> None:
     t.resource_count_is("AWS::Events::EventBus", 1)
     t.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    t.resource_count_is("AWS::ApiGatewayV2::Route", 16)  # 11 signed, 5 console files
+    t.resource_count_is("AWS::ApiGatewayV2::Route", 18)  # 13 signed, 5 console files
     t.resource_count_is("AWS::S3::Bucket", 1)
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
@@ -258,6 +258,8 @@ def test_http_api_routes_require_iam_but_the_console_files(default: Synth) -> No
         "POST /workflows/{name}/unblock",
         "GET /runs/{run_id}",
         "GET /runs/{run_id}/logs",
+        "POST /runs/{run_id}/actions",
+        "POST /runs/{run_id}/steps/actions",
         "GET /console/workflows",
         "GET /console/runs",
         "GET /console/runs/{run_id}",

@@ -107,7 +107,13 @@ def to_event(method: str, target: str, headers: dict[str, str], body: bytes) -> 
         "requestContext": {
             "accountId": ACCOUNT,
             "apiId": "local",
-            "authorizer": {"iam": {"accessKey": ACCESS_KEY, "accountId": ACCOUNT}},
+            "authorizer": {
+                "iam": {
+                    "accessKey": ACCESS_KEY,
+                    "accountId": ACCOUNT,
+                    "userArn": f"arn:aws:iam::{ACCOUNT}:user/tester",
+                }
+            },
             "http": {
                 "method": method,
                 "path": urllib.parse.unquote(path),

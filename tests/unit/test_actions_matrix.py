@@ -120,7 +120,9 @@ def test_an_ended_run_refuses_every_action_but_restart(rt: LocalRuntime, status:
 
 
 @pytest.mark.parametrize("status", [S.SUCCEEDED, S.FAILED, S.SKIPPED, S.STOPPED, S.PENDING])
-def test_a_step_refuses_what_its_status_does_not_allow(rt: LocalRuntime, status: StepStatus) -> None:
+def test_a_step_refuses_what_its_status_does_not_allow(
+    rt: LocalRuntime, status: StepStatus
+) -> None:
     run = RunRecord("live", "w", 1, R.RUNNING, {}, 0, 1, started_at=0)
     rt.services.store.create_run(run)
     rt.services.store.create_step(StepRecord("live", "a", status))

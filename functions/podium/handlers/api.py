@@ -283,7 +283,7 @@ def _caller() -> str:
     """Who acts: the caller's IAM identity (the API is IAM-authorized)."""
     try:
         iam = app.current_event.request_context.authorizer.iam
-        who = iam.user_arn or iam.caller_id
+        who = iam.user_arn or iam.caller_id or iam.access_key
     except Exception:  # no authorizer context (called outside API Gateway)
         who = None
     return str(who) if who else "unknown caller"

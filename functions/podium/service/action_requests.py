@@ -31,7 +31,7 @@ class _Body(BaseModel):
 
 class RunActionRequest(_Body):
     action: RunAction
-    start_from: Annotated[str, Field(alias="from", min_length=1, max_length=500)] | None = None
+    start_from: Annotated[str | None, Field(alias="from", min_length=1, max_length=500)] = None
     params: dict[str, Any] | None = None
     version: Annotated[int, Field(ge=1, le=10**9)] | Literal["active"] | None = None
 
