@@ -1,0 +1,59 @@
+"""Operators' actions on the local home from new processes: a failed run restarted from
+incomplete after the fix (only what failed runs again), and a refused action."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.integration.test_cli_local import podium, run_id_of
+
+FUNCTIONS = '''
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def step(event):
+    with open(HERE / "calls.txt", "a") as calls:
+        calls.write(event["step"] + "\\n")
+    if event["step"] == "load" and (HERE / "broken").exists():
+        raise ValueError("row 7 has no id")
+    return {"step": event["step"]}
+'''
+ETL = """
+name: local_etl
+steps:
+  - {id: extract, type: lambda, function: "etl_fns:step"}
+  - {id: load, type: lambda, function: "etl_fns:step", depends_on: [extract]}
+  - {id: report, type: lambda, function: "etl_fns:step", depends_on: [load]}
+"""
+
+
+def test_restart_a_failed_local_run_from_incomplete(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (tmp_path / "etl_fns.py").write_text(FUNCTIONS)
+    (tmp_path / "etl.yaml").write_text(ETL)
+    (tmp_path / "broken").touch()
+    ran = podium(home, "run", str(tmp_path / "etl.yaml"))
+    assert ran.returncode == 1, ran.stderr
+    run_id = run_id_of(home, "local_etl")
+
+    refused = podium(home, "runs", "stop", run_id)
+    assert refused.returncode == 1
+    assert "it is FAILED; allowed from FAILED: restart" in refused.stderr
+
+    (tmp_path / "broken").unlink()  # the fix
+    (tmp_path / "calls.txt").write_text("")
+    restarted = podium(home, "runs", "restart", run_id, "--reason", "fixed row 7")
+    assert restarted.returncode == 0, restarted.stderr + restarted.stdout
+    assert f"restarted as {run_id}-r1" in restarted.stdout
+    assert (tmp_path / "calls.txt").read_text().split() == ["load", "report"]
+
+    shown = podium(home, "runs", "show", f"{run_id}-r1", "--json")
+    body = json.loads(shown.stdout)
+    assert body["run"]["status"] == "SUCCEEDED" and body["run"]["restart_of"] == run_id
+    old = json.loads(podium(home, "runs", "show", run_id, "--json").stdout)
+    (event,) = [e for e in old["events"] if e["kind"] == "action"]
+    assert event["detail"]["by"].startswith("local:")
+    assert event["detail"]["reason"] == "fixed row 7"
