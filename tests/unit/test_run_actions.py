@@ -394,3 +394,18 @@ def test_a_held_step_resumes_alone(rt: LocalRuntime) -> None:
     step_action(rt.services, run.run_id, "a", StepAction.SKIP, ME)  # allowed while paused
     assert statuses(rt, run.run_id)["a"] == "SKIPPED"
     assert StepStatus.SKIPPED.terminal
+
+
+def test_restart_keeps_params_stored_by_reference(rt: LocalRuntime) -> None:
+    big = "x" * 10_000  # over the inline limit: the run item keeps a reference
+    defn = {"name": "bigp", "params": {"blob": {"type": "string"}}, "steps": [lam("a")]}
+    rt.push(defn)
+    run = rt.start_run("bigp", {"blob": big})
+    rt.pump()
+    result = run_action(rt.services, run.run_id, RunAction.RESTART, ME, RestartRequest("beginning"))
+    assert result.new_run is not None
+    rt.pump()
+    from podium.service.bindings import run_params
+
+    new = rt.services.store.get_run(result.new_run)
+    assert run_params(rt.services, new)["blob"] == big

@@ -66,6 +66,7 @@ class AlreadyRestarted(ActionRefused):
 
 def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord:
     """Refused when the run was restarted already (by another request)."""
+    from podium.service.bindings import run_params
     from podium.service.runs import start_run
 
     new_id = restart_run_id(old.run_id)
@@ -96,7 +97,7 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
     return start_run(
         ctx,
         old.workflow,
-        {**old.params, **request.params},
+        {**run_params(ctx, old), **request.params},  # big params are stored by reference
         version=version,
         trigger="restart",
         run_id=new_id,

@@ -13,7 +13,7 @@ from podium.core.engine.step_error import (
 )
 from podium.core.expr import ExpressionError
 from podium.core.ports import Invocation
-from podium.service.bindings import bindings_for
+from podium.service.bindings import bindings_for, run_params
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Result
 
@@ -37,7 +37,7 @@ class LambdaRuntime:
             return Failed(user_error(f"payload: {exc.message}", retryable=False))
         event = {
             "payload": payload,
-            "params": run.params,
+            "params": run_params(ctx, run),
             "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
             "step": spec.id,
             "step_params": attempt.params,
