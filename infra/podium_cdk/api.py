@@ -18,6 +18,10 @@ from . import nag
 # (method, path) of every route; all of them go to the api function.
 ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/workflows"),
+    (apigw.HttpMethod.GET, "/workflows"),
+    (apigw.HttpMethod.GET, "/workflows/{name}/versions"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/activate"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/rollback"),
     (apigw.HttpMethod.GET, "/workflows/{name}"),
     (apigw.HttpMethod.POST, "/workflows/{name}/runs"),
     (apigw.HttpMethod.GET, "/workflows/{name}/runs"),
@@ -37,11 +41,15 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
 
 # What ``grant_read`` and ``grant_operate`` open (IAM on execute-api:Invoke): reading is
 # every GET; operating is reading plus the actions on runs and steps and unblocking a
-# queue, without pushing definitions or starting runs.
+# queue and activating a version (a rollback), without pushing definitions or starting
+# runs.
 OPERATE_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/runs/{run_id}/actions"),
     (apigw.HttpMethod.POST, "/runs/{run_id}/steps/actions"),
     (apigw.HttpMethod.POST, "/workflows/{name}/unblock"),
+    # Rolling a workflow back to yesterday's version is an operator's move too.
+    (apigw.HttpMethod.POST, "/workflows/{name}/activate"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/rollback"),
 )
 
 

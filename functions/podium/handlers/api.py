@@ -9,6 +9,11 @@ Routes:
   GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
                                    QUEUED run, why it waits)
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
+  GET  /workflows                  every workflow with its active version
+  GET  /workflows/{name}/versions  its versions, newest first (?limit=N, max 100)
+  POST /workflows/{name}/activate  make a version active: {"version": N}
+  POST /workflows/{name}/rollback  activate the version below the active one
+                                   (POST /workflows?activate=false pushes without activating)
   POST /runs/{run_id}/actions      stop, kill, pause, resume or restart a run
                                    (podium.service.action_requests; docs/operations.md)
   POST /runs/{run_id}/steps/actions  skip, retry now, stop or resume one step
@@ -46,7 +51,7 @@ from podium import bootstrap
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.engine.actions import ActionRefused, BadStepPath
 from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict
-from podium.service import console_files, console_views
+from podium.service import console_files, console_views, versions
 from podium.service.action_requests import parse_run_action, parse_step_action
 from podium.service.actions import Actor, run_action, step_action
 from podium.service.admission import unblock
@@ -163,6 +168,11 @@ def _action_refused(exc: ActionRefused) -> Response[str]:
     )
 
 
+@app.exception_handler(versions.NothingToRollBack)  # type: ignore[untyped-decorator]
+def _nothing_to_roll_back(exc: versions.NothingToRollBack) -> Response[str]:
+    return _error(HTTPStatus.CONFLICT, "nothing_to_roll_back", str(exc))
+
+
 @app.exception_handler(BadStepPath)  # type: ignore[untyped-decorator]
 def _bad_step_path(exc: BadStepPath) -> Response[str]:
     issue = Issue("body.step", str(exc))
@@ -232,9 +242,66 @@ def push() -> Response[str]:
         raise DefinitionError(
             [Issue("body", "the definition must be a JSON object with 'name' and 'steps'")]
         )
-    wv, created = push_workflow(bootstrap.services(), source, "body")
+    activate = _str_query("activate")
+    if activate not in (None, "true", "false"):
+        raise DefinitionError([Issue("query.activate", "must be true or false")])
+    wv, created = push_workflow(bootstrap.services(), source, "body", activate=activate != "false")
     status = HTTPStatus.CREATED if created else HTTPStatus.OK
-    return _json(status, {"name": wv.name, "version": wv.version, "created": created})
+    body = {"name": wv.name, "version": wv.version, "created": created}
+    return _json(status, {**body, "active_version": wv.active_version})
+
+
+@app.get("/workflows")
+def workflows() -> Response[str]:
+    listed = bootstrap.services().store.list_workflows()
+    return _json(
+        HTTPStatus.OK,
+        {"workflows": [{"name": name, "active_version": active} for name, active in listed]},
+    )
+
+
+@app.get("/workflows/<name>/versions")
+def versions_of(name: str) -> Response[str]:
+    check_workflow_name(name)
+    limit = _int_query("limit", versions.MAX_VERSIONS, 1, versions.MAX_VERSIONS)
+    listed = versions.list_versions(bootstrap.services(), name, limit or versions.MAX_VERSIONS)
+    return _json(
+        HTTPStatus.OK,
+        {
+            "name": name,
+            "active_version": listed[0].active_version if listed else None,
+            "versions": [
+                {
+                    "version": v.version,
+                    "created_at": v.created_at,
+                    "digest": v.digest,
+                    "active": v.version == v.active_version,
+                    "steps": len(v.document.get("steps", [])),
+                }
+                for v in listed
+            ],
+        },
+    )
+
+
+@app.post("/workflows/<name>/activate")
+def activate_version(name: str) -> Response[str]:
+    check_workflow_name(name)
+    body = _body()
+    version = body.get("version") if isinstance(body, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise DefinitionError(
+            [Issue("body.version", 'send the version to activate: {"version": N}')]
+        )
+    done = versions.activate(bootstrap.services(), name, version)
+    return _json(HTTPStatus.OK, done.as_json())
+
+
+@app.post("/workflows/<name>/rollback")
+def rollback_version(name: str) -> Response[str]:
+    check_workflow_name(name)
+    done = versions.rollback(bootstrap.services(), name)
+    return _json(HTTPStatus.OK, done.as_json())
 
 
 @app.get("/workflows/<name>")
