@@ -22,6 +22,8 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/workflows/{name}/versions"),
     (apigw.HttpMethod.POST, "/workflows/{name}/activate"),
     (apigw.HttpMethod.POST, "/workflows/{name}/rollback"),
+    (apigw.HttpMethod.GET, "/workflows/{name}/breakpoints"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/breakpoints"),
     (apigw.HttpMethod.GET, "/workflows/{name}"),
     (apigw.HttpMethod.POST, "/workflows/{name}/runs"),
     (apigw.HttpMethod.GET, "/workflows/{name}/runs"),
@@ -50,6 +52,7 @@ OPERATE_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     # Rolling a workflow back to yesterday's version is an operator's move too.
     (apigw.HttpMethod.POST, "/workflows/{name}/activate"),
     (apigw.HttpMethod.POST, "/workflows/{name}/rollback"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/breakpoints"),
 )
 
 

@@ -344,3 +344,18 @@ def test_versions_are_listed_newest_first_and_unknown_ones_refused(store: StateS
     with pytest.raises(WorkflowNotFound):
         store.list_workflow_versions("nope")
     assert store.active_version("wf") == 2
+
+
+def test_breakpoints_are_set_and_cleared_idempotently(store: StateStore) -> None:
+    assert store.breakpoints("wf") == frozenset()
+    store.set_breakpoint("wf", "load", on=True)
+    store.set_breakpoint("wf", "load", on=True)
+    store.set_breakpoint("wf", "report", on=True)
+    store.set_breakpoint("other", "load", on=True)
+    assert store.breakpoints("wf") == {"load", "report"}
+    store.set_breakpoint("wf", "load", on=False)
+    store.set_breakpoint("wf", "load", on=False)
+    assert store.breakpoints("wf") == {"report"}
+    store.set_breakpoint("wf", "report", on=False)
+    assert store.breakpoints("wf") == frozenset()
+    assert store.breakpoints("other") == {"load"}

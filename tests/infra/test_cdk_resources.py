@@ -21,7 +21,7 @@ def test_resource_counts(default: Synth) -> None:
     t.resource_count_is("AWS::Events::EventBus", 1)
     t.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    t.resource_count_is("AWS::ApiGatewayV2::Route", 22)  # 17 signed, 5 console files
+    t.resource_count_is("AWS::ApiGatewayV2::Route", 24)  # 19 signed, 5 console files
     t.resource_count_is("AWS::S3::Bucket", 1)
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
@@ -256,6 +256,8 @@ def test_http_api_routes_require_iam_but_the_console_files(default: Synth) -> No
         "GET /workflows/{name}/versions",
         "POST /workflows/{name}/activate",
         "POST /workflows/{name}/rollback",
+        "GET /workflows/{name}/breakpoints",
+        "POST /workflows/{name}/breakpoints",
         "GET /workflows/{name}",
         "POST /workflows/{name}/runs",
         "GET /workflows/{name}/runs",

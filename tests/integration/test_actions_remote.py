@@ -100,3 +100,42 @@ def test_pause_resume_stop_and_step_stop_on_the_stack(
     ]
     refused = on_stack("steps", "retry", "sl-1", "wait")
     assert refused.exit_code == 1 and "podium runs restart sl-1" in refused.output
+
+
+CHAIN = """\
+name: remote_chain
+steps:
+  - {id: a, type: noop}
+  - {id: b, type: noop, depends_on: [a]}
+"""
+
+
+def test_breakpoints_on_the_stack(deployed: Deployed, user: Path, tmp_path: Path) -> None:
+    assert on_stack("push", str(write(tmp_path, "c.yaml", CHAIN))).exit_code == 0
+    result = on_stack("break", "set", "remote_chain", "b")
+    assert result.exit_code == 0 and "breakpoint set on remote_chain.b" in result.output
+    assert on_stack("break", "list", "remote_chain").output.strip() == "b"
+    assert on_stack("start", "remote_chain", "--run-id", "bp-1").exit_code == 0
+    deployed.pump()
+    shown = json.loads(on_stack("runs", "show", "bp-1", "--json").stdout)
+    steps = {s["step"]: s for s in shown["steps"]}
+    assert steps["b"]["status"] == "PAUSED" and steps["b"]["reason"] == "paused at a breakpoint"
+    assert on_stack("steps", "resume", "bp-1", "b").exit_code == 0
+    deployed.pump()
+    assert json.loads(on_stack("runs", "show", "bp-1", "--json").stdout)["run"]["status"] == (
+        "SUCCEEDED"
+    )
+    assert on_stack("start", "remote_chain", "--run-id", "bp-2").exit_code == 0
+    deployed.pump()
+    cleared = on_stack("break", "clear", "remote_chain", "--json")
+    assert json.loads(cleared.stdout) == {
+        "workflow": "remote_chain",
+        "steps": ["b"],
+        "resumed": ["bp-2/b"],
+    }
+    deployed.pump()
+    assert json.loads(on_stack("runs", "show", "bp-2", "--json").stdout)["run"]["status"] == (
+        "SUCCEEDED"
+    )
+    bad = on_stack("break", "set", "remote_chain", "zz")
+    assert bad.exit_code == 1 and "one of: a, b" in bad.output

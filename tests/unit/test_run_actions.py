@@ -409,3 +409,53 @@ def test_restart_keeps_params_stored_by_reference(rt: LocalRuntime) -> None:
 
     new = rt.services.store.get_run(result.new_run)
     assert run_params(rt.services, new)["blob"] == big
+
+
+# -- breakpoints ------------------------------------------------------------------------
+def test_a_breakpoint_pauses_every_attempt_and_a_resume_lets_one_pass(rt: LocalRuntime) -> None:
+    from podium.service.breakpoints import clear_breakpoints, set_breakpoint
+    from podium.service.pausing import BREAKPOINT
+
+    rt.push(chain())
+    set_breakpoint(rt.services, "abc", "b")
+    first, second = rt.start_run("abc"), rt.start_run("abc")  # second waits (sequential)
+    rt.pump()
+    assert statuses(rt, first.run_id) == {"a": "SUCCEEDED", "b": "PAUSED"}
+    held = next(s for s in rt.describe(first.run_id).steps if s.step == "b")
+    assert held.reason == BREAKPOINT and CALLS == ["a"]
+    step_action(rt.services, first.run_id, "b", StepAction.RESUME, ME)  # this attempt passes
+    rt.pump()
+    assert rt.describe(first.run_id).run.status is RunStatus.SUCCEEDED
+    assert statuses(rt, second.run_id) == {"a": "SUCCEEDED", "b": "PAUSED"}  # still set
+    cleared = clear_breakpoints(rt.services, "abc")
+    assert cleared.steps == ["b"] and cleared.resumed == [f"{second.run_id}/b"]
+    rt.pump()
+    assert rt.describe(second.run_id).run.status is RunStatus.SUCCEEDED
+    assert CALLS == ["a", "b", "c", "a", "b", "c"]
+
+
+def test_a_breakpoint_holds_a_retry_until_cleared(rt: LocalRuntime) -> None:
+    from podium.service.breakpoints import clear_breakpoints, set_breakpoint
+
+    BROKEN.add("b")
+    steps = [lam("a"), lam("b", "a", retries=1, retry_delay_seconds=600), lam("c", "b")]
+    rt.push({"name": "retrying", "steps": steps})
+    run = rt.start_run("retrying")
+    while statuses(rt, run.run_id).get("b") != "RETRY_WAIT":
+        rt.pump(max_deliveries=1)  # a, then b's first attempt fails
+    set_breakpoint(rt.services, "retrying", "b")
+    rt.pump()  # the retry comes due: held
+    assert statuses(rt, run.run_id)["b"] == "PAUSED"
+    BROKEN.clear()
+    clear_breakpoints(rt.services, "retrying", "b")
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+
+
+def test_a_breakpoint_on_an_unknown_step_names_the_steps(rt: LocalRuntime) -> None:
+    from podium.service.breakpoints import set_breakpoint
+
+    rt.push(chain())
+    with pytest.raises(DefinitionError) as bad:
+        set_breakpoint(rt.services, "abc", "zz")
+    assert "one of: a, b, c" in bad.value.issues[0].message

@@ -30,6 +30,7 @@ from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, Wor
 from podium.core.engine.status import RunStatus, StepStatus
 
 _PUSH_ATTEMPTS = 5
+BREAKPOINTS_SK = "#BP"  # a workflow's breakpoints: one small item beside its head
 
 
 def _is(exc: ClientError, code: str) -> bool:
@@ -235,6 +236,25 @@ class DynamoStateStore:
                 raise WorkflowNotFound(name, version) from None
             raise
         return self.get_workflow_version(name, version)
+
+    # breakpoints -------------------------------------------------------------
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key=c.key(c.workflow_pk(workflow), BREAKPOINTS_SK),
+            ConsistentRead=True,
+        ).get("Item")
+        return frozenset(item["steps"]["SS"]) if item and "steps" in item else frozenset()
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        # A string set: ADD and DELETE are idempotent, and an emptied set disappears.
+        self._db.update_item(
+            TableName=self._table,
+            Key=c.key(c.workflow_pk(workflow), BREAKPOINTS_SK),
+            UpdateExpression=("ADD" if on else "DELETE") + " #steps :s",
+            ExpressionAttributeNames={"#steps": "steps"},
+            ExpressionAttributeValues={":s": {"SS": [step]}},
+        )
 
     # runs --------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None:

@@ -33,6 +33,7 @@ class MemoryStateStore:
         self._lock = threading.RLock()
         self._versions: dict[str, list[WorkflowVersion]] = {}
         self._active: dict[str, int] = {}
+        self._breakpoints: dict[str, set[str]] = {}
         self._runs: dict[str, RunRecord] = {}
         self._steps: dict[str, dict[str, StepRecord]] = {}
         self._events: dict[str, list[TimelineEvent]] = {}
@@ -101,6 +102,20 @@ class MemoryStateStore:
                 raise WorkflowNotFound(name, version)
             self._active[name] = version
             return replace(versions[version - 1], active_version=version)
+
+    # breakpoints -------------------------------------------------------------
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._breakpoints.get(workflow, ()))
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        with self._lock:
+            self.writes += 1
+            steps = self._breakpoints.setdefault(workflow, set())
+            if on:
+                steps.add(step)
+            else:
+                steps.discard(step)
 
     # runs --------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None:

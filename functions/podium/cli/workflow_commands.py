@@ -315,5 +315,121 @@ def rollback(
     _print_activation(_activation(target, name, None), as_json)
 
 
+break_app = typer.Typer(
+    help="Breakpoints: every attempt of a step pauses before it starts (podium steps resume"
+    " lets one attempt pass; clear resumes them all).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _change_breakpoints(
+    target: _Target, workflow: str, action: str, step: str | None
+) -> dict[str, Any]:
+    if target.local:
+        from podium.core.dsl.errors import DefinitionError
+        from podium.service import breakpoints
+
+        with _local(target.home) as ctx:
+            try:
+                if action == "set":
+                    assert step is not None
+                    change = breakpoints.set_breakpoint(ctx, workflow, step)
+                else:
+                    change = breakpoints.clear_breakpoints(ctx, workflow, step)
+            except DefinitionError as exc:
+                for issue in exc.issues:
+                    _err().print(Text(issue.message, style="bold red"), highlight=False)
+                raise typer.Exit(1) from None
+            return change.as_json()
+    body: dict[str, Any] = {"action": action}
+    if step is not None:
+        body["step"] = step
+    with _reporting(workflow):
+        result: dict[str, Any] = target.remote.connect().post_json(
+            f"/workflows/{quote(workflow)}/breakpoints", body
+        )
+    return result
+
+
+@break_app.command("set")
+def break_set(
+    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    step: Annotated[str, typer.Argument(help="Step id.")],
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Pause every attempt of STEP before it starts, in the runs going and to come."""
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    body = _change_breakpoints(target, workflow, "set", step)
+    if as_json:
+        _print_json(body)
+    else:
+        _out().print(
+            f"breakpoint set on {workflow}.{step}: podium steps resume RUN {step} lets one"
+            f" attempt pass; podium break clear {workflow} resumes them all",
+            highlight=False,
+        )
+
+
+@break_app.command("clear")
+def break_clear(
+    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    step: Annotated[
+        str | None, typer.Argument(help="Step id (default: every breakpoint of the workflow).")
+    ] = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Clear breakpoints and resume every step they hold."""
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    body = _change_breakpoints(target, workflow, "clear", step)
+    if as_json:
+        _print_json(body)
+        return
+    cleared = ", ".join(body["steps"]) or "nothing"
+    resumed = ", ".join(body["resumed"]) or "no step was held"
+    _out().print(f"cleared {cleared}; resumed: {resumed}", highlight=False)
+
+
+@break_app.command("list")
+def break_list(
+    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """The steps of WORKFLOW with a breakpoint."""
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    if target.local:
+        with _local(home) as ctx:
+            ctx.store.active_version(workflow)
+            steps = sorted(ctx.store.breakpoints(workflow))
+    else:
+        with _reporting(workflow):
+            steps = target.remote.connect().get(f"/workflows/{quote(workflow)}/breakpoints")[
+                "steps"
+            ]
+    if as_json:
+        _print_json({"workflow": workflow, "steps": steps})
+    else:
+        _out().print(", ".join(steps) or "no breakpoint", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(workflows_app, name="workflows")
+    app.add_typer(break_app, name="break")

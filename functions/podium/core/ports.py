@@ -63,6 +63,15 @@ class StateStore(Protocol):
         """Every pushed workflow with its active version, by name (the console's list)."""
         ...
 
+    # breakpoints -------------------------------------------------------------
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        """The steps of ``workflow`` with a breakpoint (every attempt pauses first)."""
+        ...
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        """Add (``on``) or remove one breakpoint; idempotent."""
+        ...
+
     # runs --------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None: ...
 

@@ -14,6 +14,8 @@ Routes:
   POST /workflows/{name}/activate  make a version active: {"version": N}
   POST /workflows/{name}/rollback  activate the version below the active one
                                    (POST /workflows?activate=false pushes without activating)
+  GET  /workflows/{name}/breakpoints  the steps with a breakpoint
+  POST /workflows/{name}/breakpoints  {"action": "set", "step"} or {"action": "clear"[, "step"]}
   POST /runs/{run_id}/actions      stop, kill, pause, resume or restart a run
                                    (podium.service.action_requests; docs/operations.md)
   POST /runs/{run_id}/steps/actions  skip, retry now, stop or resume one step
@@ -51,7 +53,7 @@ from podium import bootstrap
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.engine.actions import ActionRefused, BadStepPath
 from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict
-from podium.service import console_files, console_views, versions
+from podium.service import breakpoints, console_files, console_views, versions
 from podium.service.action_requests import parse_run_action, parse_step_action
 from podium.service.actions import Actor, run_action, step_action
 from podium.service.admission import unblock
@@ -295,6 +297,35 @@ def activate_version(name: str) -> Response[str]:
         )
     done = versions.activate(bootstrap.services(), name, version)
     return _json(HTTPStatus.OK, done.as_json())
+
+
+@app.get("/workflows/<name>/breakpoints")
+def breakpoints_of(name: str) -> Response[str]:
+    check_workflow_name(name)
+    ctx = bootstrap.services()
+    ctx.store.active_version(name)  # 404 for an unknown workflow
+    return _json(HTTPStatus.OK, {"workflow": name, "steps": sorted(ctx.store.breakpoints(name))})
+
+
+@app.post("/workflows/<name>/breakpoints")
+def change_breakpoints(name: str) -> Response[str]:
+    """{"action": "set", "step": S} or {"action": "clear"[, "step": S]}."""
+    check_workflow_name(name)
+    body = _body()
+    body = body if isinstance(body, dict) else {}
+    action, step = body.get("action"), body.get("step")
+    if action not in ("set", "clear"):
+        raise DefinitionError([Issue("body.action", "must be 'set' or 'clear'")])
+    if step is not None and (not isinstance(step, str) or not 0 < len(step) <= 200):
+        raise DefinitionError([Issue("body.step", "must be a step id")])
+    ctx = bootstrap.services()
+    if action == "set":
+        if step is None:
+            raise DefinitionError([Issue("body.step", "name the step to break at")])
+        change = breakpoints.set_breakpoint(ctx, name, step)
+    else:
+        change = breakpoints.clear_breakpoints(ctx, name, step)
+    return _json(HTTPStatus.OK, change.as_json())
 
 
 @app.post("/workflows/<name>/rollback")

@@ -29,6 +29,7 @@ from podium.service.attempts import (
     replay_terminal,
     with_params,
 )
+from podium.service.breakpoints import stops_at_breakpoint
 from podium.service.completions import resume_waiting
 from podium.service.context import Services
 from podium.service.deadlines import arm_deadline
@@ -56,6 +57,8 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
         return None
     if run.status is RunStatus.PAUSED and hold(ctx, run, msg):
         return None  # no new step starts in a paused run (service/pausing.py)
+    if stops_at_breakpoint(ctx, run, msg):
+        return None  # every attempt of a step with a breakpoint pauses first
     now = ctx.now()
 
     # A step decided ready before the run started failing counts as started (Maestro's

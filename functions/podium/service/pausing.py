@@ -26,11 +26,18 @@ from podium.service.permits import wake_head
 log = logging.getLogger("podium.pausing")
 
 RUN_PAUSED = "held: the run is paused"
+BREAKPOINT = "paused at a breakpoint"
+
+
+def resumed_marker(attempt: int) -> str:
+    """The reason a step resumed past its breakpoint carries: its next attempt passes."""
+    return f"resumed past its breakpoint (attempt {attempt})"
 _CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 
 
-def hold(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
-    """The step of this work message waits PAUSED until its run resumes. False when
+def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PAUSED) -> bool:
+    """The step of this work message waits PAUSED until its run resumes (or, with
+    ``reason`` BREAKPOINT, until it is resumed or its breakpoint cleared). False when
     the message is not the step's next attempt (a duplicate, or a step that ended): the
     caller handles it as any lost claim."""
     now = ctx.now()
@@ -42,7 +49,7 @@ def hold(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
             StepStatus.PAUSED,
             attempt=msg.attempt - 1,
             ready_at=now,
-            reason=RUN_PAUSED,
+            reason=reason,
         )
         try:
             ctx.store.create_step(held)
@@ -55,7 +62,7 @@ def hold(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
         record = ctx.store.get_step(run.run_id, msg.step)
     if record is None or record.attempt != msg.attempt - 1:
         return False
-    changes = {"reason": RUN_PAUSED, "lease_until": None}
+    changes = {"reason": reason, "lease_until": None}
     if record.waiting_key is not None and record.status in (
         _CLAIMABLE | {StepStatus.WAITING_FOR_PERMITS}
     ):
@@ -85,8 +92,17 @@ def hold(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
 
 
 def _after_hold(ctx: Services, run_id: str, held: StepRecord) -> None:
-    """The run may have been resumed (or ended) between our read and our write."""
+    """The run may have been resumed (or ended), or the breakpoint cleared, between our
+    read and our write."""
     run = ctx.store.get_run(run_id)
+    if held.reason == BREAKPOINT:
+        if run.status.terminal:
+            from podium.service.lifecycle import in_ended_run
+
+            in_ended_run(ctx, run, held.step)
+        elif held.step not in ctx.store.breakpoints(run.workflow):  # a fresh read
+            resume_step(ctx, run_id, held)
+        return
     if run.status is RunStatus.RUNNING:
         resume_step(ctx, run_id, held)
     elif run.status.terminal:
@@ -97,10 +113,16 @@ def _after_hold(ctx: Services, run_id: str, held: StepRecord) -> None:
 
 def hold_continuation(ctx: Services, run_id: str, step: str) -> bool:
     """A worker claimed a successor (RUNNING, attempt 1, not started) to perform it
-    in-process: if the run was paused meanwhile, give the claim back and hold the step.
-    True when held (the worker must not start it)."""
+    in-process: if the run was paused meanwhile, or the step has a breakpoint, give the
+    claim back and hold the step. True when held (the worker must not start it)."""
+    from podium.service.breakpoints import has_breakpoint
+
     run = ctx.store.get_run(run_id)
-    if run.status is not RunStatus.PAUSED:
+    if run.status is RunStatus.PAUSED:
+        reason = RUN_PAUSED
+    elif run.status is RunStatus.RUNNING and has_breakpoint(ctx, run.workflow, step):
+        reason = BREAKPOINT
+    else:
         return False
     try:
         ctx.store.transition_step(
@@ -113,7 +135,7 @@ def hold_continuation(ctx: Services, run_id: str, step: str) -> bool:
         )
     except StepConflict:
         return True  # the sweeper took it back meanwhile: not ours to start
-    if not hold(ctx, run, messages.Exec(run_id, step, 1)):
+    if not hold(ctx, run, messages.Exec(run_id, step, 1), reason):
         # Moved since: whoever moved it sends what it needs.
         log.info("continuation %s/%s moved while being held", run_id, step)
     return True
@@ -121,7 +143,9 @@ def hold_continuation(ctx: Services, run_id: str, step: str) -> bool:
 
 def resume_step(ctx: Services, run_id: str, record: StepRecord) -> bool:
     """PAUSED -> READY at the same attempt, and its work message sent; False if the step
-    moved meanwhile (another resume got there first)."""
+    moved meanwhile (another resume got there first). A step held at a breakpoint is
+    marked so that its next attempt passes the breakpoint."""
+    marker = resumed_marker(record.attempt + 1) if record.reason == BREAKPOINT else None
     try:
         ctx.store.transition_step(
             run_id,
@@ -129,7 +153,7 @@ def resume_step(ctx: Services, run_id: str, record: StepRecord) -> bool:
             expected=frozenset({StepStatus.PAUSED}),
             attempt=record.attempt,
             to=StepStatus.READY,
-            changes={"reason": None},
+            changes={"reason": marker},
         )
     except StepConflict:
         return False

@@ -183,6 +183,25 @@ class SqliteStateStore:
             conn.execute("UPDATE workflow_heads SET active = ? WHERE name = ?", (version, name))
         return self.get_workflow_version(name, version)
 
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT step FROM breakpoints WHERE workflow = ?", (workflow,)
+            ).fetchall()
+        return frozenset(r[0] for r in rows)
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        with self.db.write() as conn:
+            if on:
+                conn.execute(
+                    "INSERT OR IGNORE INTO breakpoints (workflow, step) VALUES (?, ?)",
+                    (workflow, step),
+                )
+            else:
+                conn.execute(
+                    "DELETE FROM breakpoints WHERE workflow = ? AND step = ?", (workflow, step)
+                )
+
     def active_version(self, name: str) -> int:
         with self.db.query() as conn:
             row = conn.execute(
