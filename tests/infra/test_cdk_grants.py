@@ -17,7 +17,8 @@ def _routes_of(custom: Synth, role: str) -> set[str]:
         if role not in roles:
             continue
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            assert statement["Action"] == "execute-api:Invoke"
+            if statement["Action"] != "execute-api:Invoke":
+                continue
             resources = statement["Resource"]
             for arn in resources if isinstance(resources, list) else [resources]:
                 joined: Any = arn["Fn::Join"][1]
@@ -40,3 +41,20 @@ def test_readers_get_every_get_route_and_nothing_else(custom: Synth) -> None:
     routes = _routes_of(custom, "Auditors")
     assert routes and all(r.startswith("GET/") for r in routes), routes
     assert "GET/runs/*" in routes and "GET/console/runs" in routes
+
+
+def test_operators_may_list_and_redrive_dead_letters_readers_may_not(custom: Synth) -> None:
+    def sqs_actions(role: str) -> set[str]:
+        found: set[str] = set()
+        for policy in custom.resources("AWS::IAM::Policy").values():
+            if role not in json.dumps(policy["Properties"].get("Roles", [])):
+                continue
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                actions = statement["Action"]
+                for action in actions if isinstance(actions, list) else [actions]:
+                    if action.startswith("sqs:"):
+                        found.add(action)
+        return found
+
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"} <= sqs_actions("OnCall")
+    assert sqs_actions("Auditors") == set()

@@ -403,6 +403,9 @@ def test_outputs_the_cli_reads(default: Synth) -> None:
         "EventQueueUrl",
         "EventBusName",
         "PayloadBucketName",
+        "WorkDlqUrl",
+        "EventDlqUrl",
+        "TriggerDlqUrl",
     }
     api = logical_id_of(default, "AWS::ApiGatewayV2::Api", "HttpApi")
     assert outputs["ApiUrl"]["Value"] == {"Fn::GetAtt": [api, "ApiEndpoint"]}

@@ -219,6 +219,9 @@ def stack_template(api_url: str, table_name: str) -> dict[str, Any]:
         "Resources": {
             "WorkQueue": {"Type": "AWS::SQS::Queue"},
             "EventQueue": {"Type": "AWS::SQS::Queue"},
+            "WorkDlq": {"Type": "AWS::SQS::Queue"},
+            "EventDlq": {"Type": "AWS::SQS::Queue"},
+            "TriggerDlq": {"Type": "AWS::SQS::Queue"},
             "PayloadBucket": {"Type": "AWS::S3::Bucket"},
         },
         "Outputs": {
@@ -229,6 +232,9 @@ def stack_template(api_url: str, table_name: str) -> dict[str, Any]:
             "EventQueueUrl": {"Value": {"Ref": "EventQueue"}},
             "EventBusName": {"Value": "default"},
             "PayloadBucketName": {"Value": {"Ref": "PayloadBucket"}},
+            "WorkDlqUrl": {"Value": {"Ref": "WorkDlq"}},
+            "EventDlqUrl": {"Value": {"Ref": "EventDlq"}},
+            "TriggerDlqUrl": {"Value": {"Ref": "TriggerDlq"}},
         },
     }
 

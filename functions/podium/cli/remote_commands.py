@@ -512,3 +512,6 @@ def register(app: typer.Typer) -> None:
 
     register_actions(app, runs_app)
     register_workflows(app)
+    from podium.cli.dlq_commands import dlq_app
+
+    app.add_typer(dlq_app, name="dlq")
