@@ -30,6 +30,7 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/workflows/{name}/unblock"),
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/runs/{run_id}/logs"),
+    (apigw.HttpMethod.GET, "/runs/{run_id}/replay"),
     # Operators' actions (podium.service.actions): stop, kill, pause, resume, restart;
     # skip, retry, stop or resume a step.
     (apigw.HttpMethod.POST, "/runs/{run_id}/actions"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.integration.test_cli_local import podium, run_id_of
 
-FUNCTIONS = '''
+FUNCTIONS = """
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -20,7 +20,7 @@ def step(event):
     if event["step"] == "load" and (HERE / "broken").exists():
         raise ValueError("row 7 has no id")
     return {"step": event["step"]}
-'''
+"""
 ETL = """
 name: local_etl
 steps:
@@ -43,7 +43,25 @@ def test_restart_a_failed_local_run_from_incomplete(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "it is FAILED; allowed from FAILED: restart" in refused.stderr
 
+    # Replay the failed attempt here, with the event it got: the same error.
+    replayed = podium(home, "runs", "replay", run_id, "load", cwd=tmp_path)
+    assert replayed.returncode == 1, replayed.stderr
+    assert "recorded: FAILED ValueError: row 7 has no id" in replayed.stdout
+    assert "replayed: FAILED ValueError: row 7 has no id" in replayed.stdout
+    assert "same outcome" in replayed.stdout
+
     (tmp_path / "broken").unlink()  # the fix
+    fixed = podium(home, "runs", "replay", run_id, "load", "--attempt", "1", "--json", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr
+    body = json.loads(fixed.stdout)
+    assert body["replayed"] == {
+        "status": "SUCCEEDED",
+        "output": {"step": "load"},
+        "error": None,
+        "error_type": None,
+        "traceback": None,
+    }
+    assert body["event"]["idempotency_key"] == f"{run_id}/load/1" and not body["same"]
     (tmp_path / "calls.txt").write_text("")
     restarted = podium(home, "runs", "restart", run_id, "--reason", "fixed row 7")
     assert restarted.returncode == 0, restarted.stderr + restarted.stdout

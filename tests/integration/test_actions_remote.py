@@ -55,7 +55,14 @@ def test_restart_a_failed_run_from_incomplete_on_the_stack(
     assert refused.exit_code == 1
     assert "it is FAILED; allowed from FAILED: restart" in refused.output
 
+    replayed = on_stack("runs", "replay", "etl-1", "load", "--json")
+    assert replayed.exit_code == 1, replayed.output
+    body = json.loads(replayed.stdout)
+    assert body["recorded"]["error_type"] == "ValueError" and body["same"]
+    assert body["event"]["params"] == {"day": "mon"} and body["event"]["attempt"] == 1
+
     BROKEN["feed"] = False  # the fix
+    assert 'replayed: SUCCEEDED "loaded"' in on_stack("runs", "replay", "etl-1", "load").output
     result = on_stack(
         "runs", "restart", "etl-1", "--reason", "fixed the feed", "-p", "day=tue", "--json"
     )

@@ -378,7 +378,82 @@ def _local_step_action(
     _print(body, as_json)
 
 
+def replay_attempt(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    step: Annotated[str, typer.Argument(help="A lambda step of the run.")],
+    attempt: Annotated[
+        int | None, typer.Option("--attempt", min=1, help="Which attempt (default: the last).")
+    ] = None,
+    functions: FunctionsOption = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Run an attempt's function here, with exactly the event it got (params, step params,
+    the payload rendered from the upstream outputs), and show its result beside the
+    recorded one. The function is the Python callable ./podium.toml or --functions maps
+    the Lambda function to (a module:function runs as it is)."""
+    from podium.adapters.runners import LocalFunctionRunner
+    from podium.cli.main import local_functions
+    from podium.service.replay import ReplayInput, run_again, same_outcome
+
+    if _is_local(home, stack, endpoint, profile):
+        from podium.cli.local_commands import Home, _missing_home
+        from podium.core.dsl.errors import DefinitionError
+        from podium.core.engine.errors import NotFound
+        from podium.service.replay import replay_input
+
+        with Home(home) as opened:
+            if not opened.exists:
+                _missing_home(opened)
+                raise typer.Exit(1)
+            try:
+                body = replay_input(opened.services, run_id, step, attempt).as_json()
+            except (NotFound, DefinitionError) as exc:
+                raise _refused(exc) from None
+    else:
+        target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+        with _reporting(run_id):
+            body = target.connect().get(
+                f"/runs/{quote(run_id)}/replay", {"step": step, "attempt": attempt}
+            )
+    replay = ReplayInput(
+        body["run_id"], body["step"], body["attempt"], body["function"], body["event"],
+        body["recorded"],
+    )  # fmt: skip
+    sys.path.insert(0, str(Path.cwd()))
+    runner = LocalFunctionRunner(local_functions(Path.cwd(), functions))
+    replayed = run_again(runner, replay)
+    same = same_outcome(replay.recorded, replayed)
+    if as_json:
+        sys.stdout.write(
+            json.dumps({**body, "replayed": replayed, "same": same}, indent=2, default=str) + "\n"
+        )
+    else:
+        out = _out()
+        out.print(
+            f"replayed {replay.function} for {run_id}/{step} attempt {replay.attempt}",
+            highlight=False,
+        )
+        for label, result in (("recorded", replay.recorded), ("replayed", replayed)):
+            if result["status"] == "SUCCEEDED":
+                shown = json.dumps(result["output"], default=str)
+            else:
+                kind, error = result.get("error_type") or "error", str(result.get("error"))
+                shown = error if error.startswith(kind) else f"{kind}: {error}"
+            out.print(f"  {label}: {result['status']} {shown}", highlight=False)
+        if replayed.get("traceback"):
+            out.print(Text(str(replayed["traceback"]).rstrip(), style="dim"), highlight=False)
+        out.print("same outcome" if same else "different outcome", highlight=False)
+    raise typer.Exit(0 if replayed["status"] == "SUCCEEDED" else 1)
+
+
 def register(app: typer.Typer, runs_app: typer.Typer) -> None:
+    runs_app.command("replay")(replay_attempt)
     runs_app.command("stop")(
         _run_command(
             "stop",

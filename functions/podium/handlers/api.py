@@ -16,6 +16,7 @@ Routes:
                                    (POST /workflows?activate=false pushes without activating)
   GET  /workflows/{name}/breakpoints  the steps with a breakpoint
   POST /workflows/{name}/breakpoints  {"action": "set", "step"} or {"action": "clear"[, "step"]}
+  GET  /runs/{run_id}/replay       an attempt's event and recorded outcome (?step, attempt)
   POST /runs/{run_id}/actions      stop, kill, pause, resume or restart a run
                                    (podium.service.action_requests; docs/operations.md)
   POST /runs/{run_id}/steps/actions  skip, retry now, stop or resume one step
@@ -65,6 +66,7 @@ from podium.service.api_requests import (
     parse_json_body,
     parse_start_run,
 )
+from podium.service.replay import replay_input
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.step_logs import attempt_logs
 from podium.service.views import event_view, run_view, step_view, workflow_view
@@ -443,6 +445,23 @@ def get_logs(run_id: str) -> Response[str]:
     attempt = _int_query("attempt", None, 1, 10_000)
     ctx = bootstrap.services()
     return _json(HTTPStatus.OK, attempt_logs(ctx, run_id, step, attempt))
+
+
+@app.get("/runs/<run_id>/replay")
+def get_replay(run_id: str) -> Response[str]:
+    """The event an attempt of a lambda step got, and its recorded outcome
+    (?step=ID[&attempt=N]): podium runs replay runs it again locally."""
+    check_run_id(run_id)
+    step = _str_query("step")
+    if not step:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_request",
+            "query.step",
+            "name the step: GET /runs/{run_id}/replay?step=ID[&attempt=N]",
+        )
+    attempt = _int_query("attempt", None, 1, 10_000)
+    return _json(HTTPStatus.OK, replay_input(bootstrap.services(), run_id, step, attempt).as_json())
 
 
 @app.get("/console/workflows")
