@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.test_cli_local import podium, run_id_of
+from tests.integration.test_cli_local import ROOT, podium, run_id_of
 
 FUNCTIONS = """
 from pathlib import Path
@@ -75,3 +75,24 @@ def test_restart_a_failed_local_run_from_incomplete(tmp_path: Path) -> None:
     (event,) = [e for e in old["events"] if e["kind"] == "action"]
     assert event["detail"]["by"].startswith("local:")
     assert event["detail"]["reason"] == "fixed row 7"
+
+
+def test_the_readme_tour_replays_and_restarts_the_nightly_feed(tmp_path: Path) -> None:
+    """The tour's commands, as written in README.md, on a copy of examples/nightly_feed."""
+    import shutil
+
+    example = tmp_path / "nightly_feed"
+    shutil.copytree(ROOT / "examples/nightly_feed", example)
+    home = example / ".podium"
+    ran = podium(home, "run", "workflow.yaml", cwd=example)
+    assert ran.returncode == 1 and "row 7: 'n/a' is not a number" in ran.stdout + ran.stderr
+    run_id = run_id_of(home, "nightly_feed")
+    replayed = podium(home, "runs", "replay", run_id, "clean", cwd=example)
+    assert replayed.returncode == 1 and "same outcome" in replayed.stdout
+    restarted = podium(home, "runs", "restart", run_id, "-p", "skip_bad_rows=true", cwd=example)
+    assert restarted.returncode == 0, restarted.stderr + restarted.stdout
+    body = json.loads(podium(home, "runs", "show", f"{run_id}-r1", "--json", cwd=example).stdout)
+    outputs = {s["step"]: s["output"] for s in body["steps"]}
+    assert outputs["publish"] == {"rows": 7, "total": 104}
+    fetch = next(s for s in body["steps"] if s["step"] == "fetch")
+    assert "reused from run" in fetch["reason"]
