@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podium.core.engine.actions import (
+    ACTION_EVENT,
     ActionRefused,
     RunAction,
     StepAction,
@@ -31,7 +32,6 @@ from podium.service.lifecycle import cancel_step, stop_run
 from podium.service.pausing import release_held, resume_step
 from podium.service.restart import RestartRequest, restart
 
-ACTION_EVENT = "action"
 _MAX_TRIES = 5  # re-reads after a lost race; each loss means the state moved on
 
 

@@ -18,6 +18,8 @@ from podium.core.engine.identity import child_run_id
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.errors import PodiumError
 
+ACTION_EVENT = "action"  # the timeline event kind of every action (who, when, why)
+
 
 class RunAction(str, Enum):
     STOP = "stop"  # no new step starts, running attempts terminated: the run ends STOPPED
