@@ -459,3 +459,25 @@ def test_a_breakpoint_on_an_unknown_step_names_the_steps(rt: LocalRuntime) -> No
     with pytest.raises(DefinitionError) as bad:
         set_breakpoint(rt.services, "abc", "zz")
     assert "one of: a, b, c" in bad.value.issues[0].message
+
+
+def test_the_sweeper_resumes_a_step_whose_resume_a_crash_cut_short(rt: LocalRuntime) -> None:
+    from podium.service.sweep import sweep
+
+    rt.push(chain())
+    run = rt.start_run("abc")
+    start_roots(rt.services, run.run_id)
+    run_action(rt.services, run.run_id, RunAction.PAUSE, ME)
+    rt.pump()  # "a" is held
+    # The resume's run write landed, then its worker died before releasing the steps.
+    rt.services.store.transition_run(
+        run.run_id,
+        expected=frozenset({RunStatus.PAUSED}),
+        to=RunStatus.RUNNING,
+        changes={"reason": None},
+    )
+    rt.clock.advance(rt.services.stale_ready_ms + 1)
+    report = sweep(rt.services, rt.services.store)
+    assert f"{run.run_id}/a" in report.redriven
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED

@@ -181,3 +181,13 @@ def release_held(ctx: Services, run: RunRecord) -> list[str]:
         counted = max(ctx.store.count_sink(run.run_id, s) for s in sinks)
         complete_if_done(ctx, run.run_id, counted)
     return released
+
+
+def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
+    """A PAUSED step of a RUNNING run that nothing holds any more: its run was resumed,
+    or its breakpoint cleared, by an action a crash cut short (the sweeper resumes it)."""
+    if record.reason == RUN_PAUSED:
+        return run.status is RunStatus.RUNNING
+    if record.reason == BREAKPOINT:
+        return record.step not in ctx.store.breakpoints(run.workflow)
+    return False

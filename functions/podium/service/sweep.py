@@ -22,6 +22,7 @@ from podium.service.attempts import replay_terminal
 from podium.service.completions import reclaim
 from podium.service.context import Services
 from podium.service.lifecycle import run_ended
+from podium.service.pausing import held_in_vain, resume_step
 from podium.service.permits import wake_head
 
 log = logging.getLogger("podium.sweep")
@@ -106,6 +107,10 @@ def sweep(
                 continue
             elif s.status is StepStatus.RETRY_WAIT and (s.due_at or 0) > now:
                 continue  # its retry is not due yet: the delayed message is on its way
+            elif s.status is StepStatus.PAUSED and held_in_vain(ctx, run, s):
+                # Held by a pause or a breakpoint whose resume or clear a crash cut short.
+                resume_step(ctx, run_id, s)
+                report.redriven.append(ref)
             elif s.status.claimable:
                 ctx.work_queue.send(messages.encode(messages.Exec(run_id, s.step, s.attempt + 1)))
                 report.redriven.append(ref)
