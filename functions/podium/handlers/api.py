@@ -293,7 +293,7 @@ def activate_version(name: str) -> Response[str]:
     check_workflow_name(name)
     body = _body()
     version = body.get("version") if isinstance(body, dict) else None
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= 10**9:
         raise DefinitionError(
             [Issue("body.version", 'send the version to activate: {"version": N}')]
         )
