@@ -79,6 +79,12 @@ def test_restart_a_failed_run_from_incomplete_on_the_stack(
     (event,) = [e for e in old["events"] if e["kind"] == "action"]
     assert event["detail"]["reason"] == "fixed the feed"
 
+    shown_text = on_stack("runs", "show", "etl-1").output
+    assert (
+        "restart by arn:aws:iam::" in shown_text and "fixed the feed -> run etl-1-r1" in shown_text
+    )
+    assert "restart of run etl-1" in on_stack("runs", "show", "etl-1-r1").output
+
     again = on_stack("runs", "restart", "etl-1")
     assert again.exit_code == 1 and "already restarted as etl-1-r1" in again.output
 
