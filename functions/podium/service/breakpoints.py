@@ -12,7 +12,9 @@ afresh after its write, so a clear that raced the hold still resumes the step.
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
+from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.records import RunRecord
@@ -23,25 +25,39 @@ from podium.service.pausing import BREAKPOINT, hold, resume_step, resumed_marker
 
 CACHE_MS = 1000
 _lock = threading.Lock()
-# id(store) -> workflow -> (read at, breakpoints); per process, like the definition cache.
-_cache: dict[int, dict[str, tuple[int, frozenset[str]]]] = {}
+# store -> workflow -> (read at, breakpoints); per process, like the definition cache.
+# Keyed by the store object itself (weakly): a new store never sees an old one's entries.
+_cache: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, frozenset[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _entries(ctx: Services) -> dict[str, tuple[int, frozenset[str]]] | None:
+    try:
+        return _cache.setdefault(ctx.store, {})
+    except TypeError:  # a store that cannot be weakly referenced: no caching
+        return None
 
 
 def breakpoints_of(ctx: Services, workflow: str) -> frozenset[str]:
     now = ctx.now()
     with _lock:
-        hit = _cache.get(id(ctx.store), {}).get(workflow)
+        entries = _entries(ctx)
+        hit = entries.get(workflow) if entries is not None else None
     if hit is not None and 0 <= now - hit[0] < CACHE_MS:
         return hit[1]
     fresh = ctx.store.breakpoints(workflow)
     with _lock:
-        _cache.setdefault(id(ctx.store), {})[workflow] = (now, fresh)
+        if entries is not None:
+            entries[workflow] = (now, fresh)
     return fresh
 
 
 def _forget(ctx: Services, workflow: str) -> None:
     with _lock:
-        _cache.get(id(ctx.store), {}).pop(workflow, None)
+        entries = _entries(ctx)
+        if entries is not None:
+            entries.pop(workflow, None)
 
 
 def has_breakpoint(ctx: Services, workflow: str, step: str) -> bool:
