@@ -404,3 +404,56 @@ def test_a_child_run_round_trips_its_iteration(store: StateStore) -> None:
     assert got.iteration == {"index": 4, "day": "2024-05-01", "parent": {"index": 2}}
     assert (got.parent_run, got.parent_step, got.parent_index, got.depth) == ("r1", "loop", 4, 1)
     assert store.get_run("r1").iteration is None
+
+
+def test_a_version_pushed_without_activation_waits_to_be_activated(store: StateStore) -> None:
+    first, _ = store.put_workflow_version("wf", {"name": "wf", "n": 1}, "d1", 10, activate=False)
+    assert (first.version, first.active_version) == (1, 1)  # a first version is active
+    v2, created = store.put_workflow_version("wf", {"name": "wf", "n": 2}, "d2", 20, activate=False)
+    assert (v2.version, v2.active_version, created) == (2, 1, True)
+    assert store.active_version("wf") == 1
+    assert store.get_workflow_version("wf").version == 1
+    assert store.list_workflows() == [("wf", 1)]
+    activated = store.activate_workflow_version("wf", 2)
+    assert (activated.version, activated.active_version) == (2, 2)
+    assert store.get_workflow_version("wf").document == {"name": "wf", "n": 2}
+    back = store.activate_workflow_version("wf", 1)  # a rollback
+    assert back.active_version == 1 and store.active_version("wf") == 1
+    v3, _ = store.put_workflow_version("wf", {"name": "wf", "n": 3}, "d3", 30)
+    assert (v3.version, v3.active_version) == (3, 3)
+
+
+def test_versions_are_listed_newest_first_and_unknown_ones_refused(store: StateStore) -> None:
+    for n in (1, 2, 3):
+        store.put_workflow_version("wf", {"name": "wf", "n": n}, f"d{n}", n * 10)
+    store.activate_workflow_version("wf", 2)
+    listed = store.list_workflow_versions("wf")
+    assert [(v.version, v.active_version, v.created_at) for v in listed] == [
+        (3, 2, 30),
+        (2, 2, 20),
+        (1, 2, 10),
+    ]
+    assert listed[0].document == {"name": "wf", "n": 3}
+    assert [v.version for v in store.list_workflow_versions("wf", limit=2)] == [3, 2]
+    with pytest.raises(WorkflowNotFound):
+        store.activate_workflow_version("wf", 9)
+    with pytest.raises(WorkflowNotFound):
+        store.activate_workflow_version("nope", 1)
+    with pytest.raises(WorkflowNotFound):
+        store.list_workflow_versions("nope")
+    assert store.active_version("wf") == 2
+
+
+def test_breakpoints_are_set_and_cleared_idempotently(store: StateStore) -> None:
+    assert store.breakpoints("wf") == frozenset()
+    store.set_breakpoint("wf", "load", on=True)
+    store.set_breakpoint("wf", "load", on=True)
+    store.set_breakpoint("wf", "report", on=True)
+    store.set_breakpoint("other", "load", on=True)
+    assert store.breakpoints("wf") == {"load", "report"}
+    store.set_breakpoint("wf", "load", on=False)
+    store.set_breakpoint("wf", "load", on=False)
+    assert store.breakpoints("wf") == {"report"}
+    store.set_breakpoint("wf", "report", on=False)
+    assert store.breakpoints("wf") == frozenset()
+    assert store.breakpoints("other") == {"load"}

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
+from podium.core.engine.actions import propagates_as
 from podium.core.engine.decide import (
     ArriveAtJoin,
     CreateStep,
@@ -59,6 +60,7 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
         dispatch(ctx, run_id, Propagation(roots, None, frozenset(roots)))
         return roots
     ready: list[str] = []
+    reused: list[str] = []
     for root in graph.roots:
         try:
             ctx.store.create_step(StepRecord(run_id, root, StepStatus.READY, ready_at=now))
@@ -66,7 +68,17 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
         except StepExists as exists:
             if exists.current is not None and exists.current.status is StepStatus.READY:
                 ready.append(root)  # a replay: the first delivery may have died before sending
+            elif (
+                run.restart_of is not None
+                and exists.current is not None
+                and exists.current.status is StepStatus.SUCCEEDED
+            ):
+                reused.append(root)  # taken over by a restart (service/restart.py)
     dispatch(ctx, run_id, Propagation(ready, None))
+    if reused:
+        from podium.service.restart import after_reused_roots
+
+        after_reused_roots(ctx, run, reused)
     return ready
 
 
@@ -240,8 +252,10 @@ def _replayed(current: StepRecord | None) -> tuple[str, StepStatus] | None:
     is dropped by the claim). Terminal: re-run its propagation (idempotent)."""
     if current is None or current.status is StepStatus.PENDING:
         return None
-    if current.status is StepStatus.READY or current.status.terminal:
+    if current.status is StepStatus.READY:
         return current.step, current.status
+    if current.status.terminal:
+        return current.step, propagates_as(current.status, current.reason)
     return None
 
 

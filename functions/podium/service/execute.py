@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from podium.core.engine.actions import propagates_as
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.plans import (
@@ -20,7 +21,7 @@ from podium.core.engine.plans import (
     plan_lost_claim,
 )
 from podium.core.engine.records import RunRecord, StepRecord
-from podium.core.engine.status import StepStatus
+from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError
 from podium.core.ports import Claim
@@ -32,12 +33,14 @@ from podium.service.attempts import (
     replay_terminal,
     with_params,
 )
+from podium.service.breakpoints import stops_at_breakpoint
 from podium.service.completions import resume_waiting
 from podium.service.context import Services
 from podium.service.deadlines import arm_deadline, lease_until
 from podium.service.lifecycle import (
     in_ended_run,
 )
+from podium.service.pausing import hold
 from podium.service.permits import needs_of, wake_head
 from podium.service.runtimes import Attempt, Failed, runtime_for
 
@@ -52,6 +55,10 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     if run.status.terminal:
         in_ended_run(ctx, run, msg.step)
         return None
+    if run.status is RunStatus.PAUSED and hold(ctx, run, msg):
+        return None  # no new step starts in a paused run (service/pausing.py)
+    if stops_at_breakpoint(ctx, run, msg):
+        return None  # every attempt of a step with a breakpoint pauses first
     now = ctx.now()
     # A step decided ready before the run started failing counts as started (Maestro's
     # fail_after_running): whether it runs never depends on the order of messages, so
@@ -147,7 +154,7 @@ def _after_lost_claim(
                 ctx,
                 run,
                 msg.step,
-                current.status,
+                propagates_as(current.status, current.reason),
                 current.error,
                 current.output,
                 ended_at=current.ended_at,

@@ -81,16 +81,16 @@ def run_status_event(run: RunRecord) -> dict[str, Any]:
     }
 
 
-def stop_run(ctx: Services, run_id: str, reason: str) -> RunRecord | None:
-    """RUNNING -> STOPPED: no new step starts, running attempts are terminated and end
-    STOPPED with the rest of the unfinished steps."""
+def stop_run(
+    ctx: Services, run_id: str, reason: str, *, to: RunStatus = RunStatus.STOPPED
+) -> RunRecord | None:
+    """RUNNING or PAUSED -> STOPPED (or FAILED: a kill): no new step starts, running
+    attempts are terminated and end STOPPED with the rest of the unfinished steps."""
+    changes: dict[str, Any] = {"ended_at": ctx.now(), "reason": reason}
+    if to is RunStatus.FAILED:
+        changes["error"] = reason
     try:
-        stopped = ctx.store.transition_run(
-            run_id,
-            expected=_ACTIVE,
-            to=RunStatus.STOPPED,
-            changes={"ended_at": ctx.now(), "reason": reason},
-        )
+        stopped = ctx.store.transition_run(run_id, expected=_ACTIVE, to=to, changes=changes)
     except RunConflict as conflict:
         if conflict.current is not None and conflict.current.status.terminal:
             run_ended(ctx, conflict.current)  # a replay: redo what a crash may have lost
