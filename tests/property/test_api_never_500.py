@@ -37,6 +37,14 @@ PATHS = st.one_of(
         lambda t: f"/workflows/{t[0]}/triggers/{t[1]}/{t[2]}"
     ),
     SEGMENT.map(lambda s: f"/workflows/{s}/backfill"),
+    # Operators' routes (issue 14): actions, replay, versions, breakpoints.
+    SEGMENT.map(lambda s: f"/runs/{s}/actions"),
+    SEGMENT.map(lambda s: f"/runs/{s}/steps/actions"),
+    SEGMENT.map(lambda s: f"/runs/{s}/replay"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/versions"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/activate"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/rollback"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/breakpoints"),
     st.text(max_size=30).map(lambda s: "/" + s),
 )
 JSON = st.recursive(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from podium.adapters.clock import ManualClock
+from podium.core.engine.checks import FIRST_CHECK_MS
 from podium.core.engine.signals import SignalRequest
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
@@ -136,6 +137,9 @@ def test_a_lost_wake_up_is_caught_by_the_sweeper(rt: LocalRuntime) -> None:
     rt.services.signals.send(new_signal(SignalRequest("go"), rt.clock.now_ms()))
     rt.pump(advance_time=False)
     assert step(rt, run.run_id, "w").status is StepStatus.WAITING_FOR_SIGNALS
+    sweep(rt.services, rt.store)  # not due yet: the run's first check is minutes away
+    assert step(rt, run.run_id, "w").status is StepStatus.WAITING_FOR_SIGNALS
+    rt.clock.advance(FIRST_CHECK_MS)
     sweep(rt.services, rt.store)
     rt.pump(advance_time=False)
     assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED

@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from podium.core.engine.checks import first_check
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 
@@ -42,6 +43,15 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "params": ("prm", "J"),
     "log_ref": ("lg", "J"),
     "signals": ("sig", "J"),
+    "loop": ("lp", "J"),
+}
+# A loop step's child counters (StepRecord field -> attribute): numbers that ADD updates
+# change, stored only once non-zero so that other steps' items stay small.
+LOOP_COUNTERS: dict[str, str] = {
+    "children_launched": "cl",
+    "children_ok": "cok",
+    "children_failed": "cf",
+    "children_stopped": "cs",
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
     "root": ("rt", "S"),
@@ -56,8 +66,24 @@ RUN_FIELDS: dict[str, tuple[str, str]] = {
     "started_at": ("sa", "N"),
     "ended_at": ("ea", "N"),
     "error": ("er", "S"),
+    "iteration": ("it", "J"),
     "failing_since": ("fs", "N"),
 }
+
+
+def active_sk(check_at: int, run_id: str) -> str:
+    """The active index sorts unsettled runs by their next check (the sweeper's due
+    work): ``<check time, 13 digits>#<run id>``."""
+    return f"{check_at:013d}#{run_id}"
+
+
+def due_until(now: int) -> str:
+    """The largest active-index sort key due at ``now`` ('~' sorts after any run id)."""
+    return f"{now:013d}#~"
+
+
+def run_id_of_active_sk(sk: str) -> str:
+    return sk.rpartition("#")[2]
 
 
 def run_pk(run_id: str) -> str:
@@ -113,6 +139,9 @@ def step_to_item(rec: StepRecord) -> Item:
         item["nt"] = {"N": str(rec.taken_arrivals)}
     if rec.failed_arrivals:
         item["nf"] = {"N": str(rec.failed_arrivals)}
+    for field, attr in LOOP_COUNTERS.items():
+        if getattr(rec, field):
+            item[attr] = {"N": str(getattr(rec, field))}
     return item
 
 
@@ -123,6 +152,9 @@ def step_from_item(item: Item, run_id: str | None = None, step: str | None = Non
         if attr in item:
             values[field] = decode(item[attr], kind)
     values["status"] = StepStatus(values["status"])
+    for counter, attr in LOOP_COUNTERS.items():
+        if attr in item:
+            values[counter] = int(item[attr]["N"])
     return StepRecord(
         run_id=run_id if run_id is not None else item["pk"]["S"][2:],
         step=step if step is not None else item["sk"]["S"][2:],
@@ -190,8 +222,10 @@ def run_to_item(run: RunRecord) -> Item:
         item["tg"] = {"S": json.dumps(run.tags, separators=(",", ":"), sort_keys=True)}
     if not run.status.terminal:
         item["gsi2pk"] = {"S": ACTIVE_PK}
-        item["gsi2sk"] = {"S": run.run_id}
+        item["gsi2sk"] = {"S": active_sk(first_check(run), run.run_id)}
     identity = ("root", "parent_run", "parent_step", "parent_index", "logical_date", "restart_of")
+    if run.iteration is not None:
+        item["it"] = encode(run.iteration, "J")
     for field in ("started_at", "ended_at", "error", "reason", "failing_since", *identity):
         value = getattr(run, field)
         if value is not None:
@@ -225,6 +259,8 @@ def run_from_item(item: Item) -> RunRecord:
         logical_date=item["ld"]["S"] if "ld" in item else None,
         restart_of=item["ro"]["S"] if "ro" in item else None,
         tags=json.loads(item["tg"]["S"]) if "tg" in item else {},
+        check_at=_check_of(item),
+        iteration=json.loads(item["it"]["S"]) if "it" in item else None,
         # Terminal and out of the active index: every follow-up was done.
         settled=RunStatus(item["st"]["S"]).terminal and "gsi2pk" not in item,
     )
@@ -271,3 +307,9 @@ def event_from_item(item: Item) -> TimelineEvent:
         attempt=int(item["at"]["N"]) if "at" in item else None,
         detail=json.loads(item["d"]["S"]),
     )
+
+
+def _check_of(item: Item) -> int | None:
+    sk = item.get("gsi2sk", {}).get("S", "")
+    head, sep, _ = sk.partition("#")
+    return int(head) if sep and head.isdigit() else None

@@ -17,7 +17,7 @@ from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.graph_checks import find_cycle
-from podium.core.dsl.models import LambdaStep, WorkflowDefinition
+from podium.core.dsl.models import ForeachStep, LambdaStep, WorkflowDefinition
 from podium.core.expr import (
     CompiledExpression,
     CompiledTemplate,
@@ -38,6 +38,8 @@ RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date", "trigge
 
 
 MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_LOOP_VALUES_BYTES = 16 * 1024 * 1024
+"""Bytes of a foreach's rendered loop params (100,000 iterations fit; stored once)."""
 """Bytes of a lambda step's payload once its templates are rendered (JSON)."""
 
 # id(definition) -> (a weak reference to it, its compiled expressions)
@@ -68,6 +70,8 @@ class WorkflowExpressions:
     emits: Mapping[str, Payload] = field(default_factory=dict)
     # A trigger's params (by trigger id), rendered over ``event`` when it fires.
     trigger_params: Mapping[str, Payload] = field(default_factory=dict)
+    iterables: Mapping[str, Payload] = field(default_factory=dict)  # a foreach's `over`
+    outputs: Payload | None = None  # the workflow's `outputs`, rendered when a run succeeds
 
     @classmethod
     def of(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
@@ -96,10 +100,12 @@ class WorkflowExpressions:
         payloads: dict[str, Payload] = {}
         step_params: dict[str, Payload] = {}
         emits: dict[str, Payload] = {}
+        iterables: dict[str, Payload] = {}
+        base_roots = STEP_ROOTS | defn.scope_roots
         for i, step in enumerate(defn.steps):
             visible = upstream.view(step.id)
             waits = frozenset(w.signal for w in step.wait_for)
-            roots = WAITING_STEP_ROOTS if waits else STEP_ROOTS
+            step_roots = base_roots | {"signal"} if waits else base_roots
             for j, edge in enumerate(step.edges):
                 if edge.when is None:
                     continue
@@ -110,33 +116,65 @@ class WorkflowExpressions:
                     issues.append(_expr_issue(path, exc))
                     continue
                 read = _check_refs(
-                    path, edge.when, ce.references, STEP_ROOTS, known, visible, issues
+                    path, edge.when, ce.references, base_roots, known, visible, issues
                 )
                 conditions[(step.id, edge.step)] = ce
                 condition_steps[(step.id, edge.step)] = read
             if isinstance(step, LambdaStep) and step.payload:
                 payload = _payload(
-                    f"steps[{i}].payload", step.payload, known, visible, issues, roots, waits
+                    f"steps[{i}].payload",
+                    step.payload,
+                    known,
+                    visible,
+                    issues,
+                    step_roots,
+                    signals=waits,
                 )
                 if payload is not None:
                     payloads[step.id] = payload
+            if isinstance(step, ForeachStep):
+                over = _payload(
+                    f"steps[{i}].over",
+                    step.over,
+                    known,
+                    visible,
+                    issues,
+                    base_roots,
+                    MAX_LOOP_VALUES_BYTES,
+                )
+                iterables[step.id] = over or _literal(step.over)
             if step.params:
                 values = step.param_values
                 rendered = _payload(
-                    f"steps[{i}].params", values, known, visible, issues, roots, waits
+                    f"steps[{i}].params", values, known, visible, issues, step_roots, signals=waits
                 )
                 step_params[step.id] = rendered or _literal(values)
             if step.emit:
                 spec = [e.model_dump() for e in step.emit]
                 itself = _with_self(step.id, visible)
-                rendered = _payload(f"steps[{i}].emit", spec, known, itself, issues, roots, waits)
+                rendered = _payload(
+                    f"steps[{i}].emit", spec, known, itself, issues, step_roots, signals=waits
+                )
                 emits[step.id] = rendered or _literal_list(spec)
         triggers = _trigger_params(defn, known, issues)
+        outputs = None
+        if defn.outputs:  # every step has ended when a run succeeds: all are readable
+            rendered = _payload("outputs", defn.outputs, known, _everything, issues, base_roots)
+            outputs = rendered or _literal(defn.outputs)
         issues = _settle(issues, upstream)
         if issues:
             raise DefinitionError(issues)
         return cls(
-            order, params, conditions, condition_steps, payloads, step_params, emits, triggers
+            order,
+            params,
+            conditions,
+            condition_steps,
+            payloads,
+            step_params,
+            iterables=iterables,
+            outputs=outputs,
+            emits=emits,
+            trigger_params=triggers,
         )
 
     def evaluate_params(self, literal: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
@@ -452,6 +490,10 @@ def _with_self(step: str, view: _View) -> _SelfOrUpstream:
     return _SelfOrUpstream(step, view)
 
 
+def _everything(step: str) -> bool | None:
+    return True
+
+
 def _param_templates(
     defn: WorkflowDefinition, known: _Known, issues: list[Issue]
 ) -> dict[str, CompiledTemplate]:
@@ -524,6 +566,7 @@ def _payload(
     upstream: Callable[[str], bool | None],
     issues: list[Issue],
     roots: frozenset[str] = STEP_ROOTS,
+    limit: int = MAX_PAYLOAD_BYTES,
     signals: frozenset[str] = frozenset(),
 ) -> Payload | None:
     """Compile the templates inside a payload into one render function, or None."""
@@ -556,10 +599,10 @@ def _payload(
     def bounded(bindings: Mapping[str, Any]) -> Any:
         rendered = render(bindings)
         size = len(json.dumps(rendered, default=str, separators=(",", ":")))
-        if size > MAX_PAYLOAD_BYTES:
+        if size > limit:
             raise LimitExceededError(
                 f"the rendered payload is {size:,} bytes, over the limit of"
-                f" {MAX_PAYLOAD_BYTES:,}; pass a reference (an S3 key) instead of the data"
+                f" {limit:,}; pass a reference (an S3 key) instead of the data"
             )
         return rendered
 

@@ -13,14 +13,20 @@ from podium.service.runtimes.base import (
     StepRuntime,
     Waiting,
 )
+from podium.service.runtimes.foreach import ForeachRuntime
 from podium.service.runtimes.lambda_fn import LambdaRuntime
 from podium.service.runtimes.simple import FailRuntime, NoopRuntime, SleepRuntime
+from podium.service.runtimes.subworkflow import SubworkflowRuntime
+from podium.service.runtimes.while_loop import WhileRuntime
 
 RUNTIMES: dict[str, StepRuntime] = {
     "noop": NoopRuntime(),
     "fail": FailRuntime(),
     "sleep": SleepRuntime(),
     "lambda": LambdaRuntime(),
+    "foreach": ForeachRuntime(),
+    "while": WhileRuntime(),
+    "subworkflow": SubworkflowRuntime(),
 }
 
 
