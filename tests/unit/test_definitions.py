@@ -79,7 +79,7 @@ steps:
     found = issues(text)
     assert (
         "steps[0].type: unknown step type 'lamda' (did you mean 'lambda'?); "
-        "use one of: noop, lambda, sleep, fail"
+        "use one of: noop, lambda, sleep, fail, ecs_task, batch_job, glue_job, sfn_execution"
     ) in found
     assert any(
         m.startswith("steps[1].dependson: unknown field 'dependson' (did you mean 'depends_on'?)")

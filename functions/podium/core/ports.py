@@ -328,3 +328,38 @@ class IdGenerator(Protocol):
     def new_id(self) -> str:
         """Time-ordered, unique (a ULID)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """One attempt's external work (an ECS task, a Batch job, a Glue job run, a Step
+    Functions execution), as its backend starts, finds and stops it."""
+
+    kind: str  # the step type: "ecs_task", "batch_job", ...
+    key: str  # run/step/attempt: names the work, so a lost start is found again
+    spec: Any  # the step's model
+    rendered: Mapping[str, Any]  # the step's templated request fields, rendered
+
+
+class JobBackend(Protocol):
+    """Starts and follows one kind of external work (adapters/jobs/). Every call may
+    raise nothing but returns outcomes: API failures become failed outcomes
+    (core/engine/external.py classes them)."""
+
+    def start(self, request: JobRequest) -> Any:
+        """Start the work (at most once per key: a start found running is returned);
+        a ``JobOutcome`` (core.engine.external)."""
+        ...
+
+    def find(self, request: JobRequest) -> Any:
+        """The work's current ``JobOutcome``, or None when it was never started."""
+        ...
+
+    def complete(self, request: JobRequest, outcome: Any) -> Any:
+        """An ended outcome with what the step's output adds (a logs link, the output
+        an event left out)."""
+        ...
+
+    def stop(self, request: JobRequest, reason: str) -> None:
+        """Cancel the work; idempotent (stopping ended or unknown work does nothing)."""
+        ...

@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from podium import bootstrap
+from podium.service import external_events
 
 log = logging.getLogger("podium.events")
 
@@ -37,6 +38,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("not an EventBridge event, dropped: %.200r", event)
             return {"matched": 0, "dropped": 1}
         source, detail_type = described
+        if external_events.route(ctx, event):  # ECS/Batch/Glue/SFN state changes
+            return {"matched": 1, "source": source, "detail_type": detail_type}
         log.info("no trigger matches %s / %s (id %s)", source, detail_type, event.get("id"))
         ctx.metrics.count("EventsUnmatched")
         return {"matched": 0, "source": source, "detail_type": detail_type}

@@ -304,13 +304,16 @@ class LocalRuntime:
         run_id: str | None = None,
         progress_every_s: float = 0.25,
         workers: int | None = None,
+        wait: bool = True,
     ) -> int:
         """Deliver messages until both queues are empty (or a limit); returns deliveries.
+        ``wait=False`` delivers only what is due now (time does not move on to the next
+        timer): a test's view of "everything that happens before the next event".
 
         With several ``workers`` (default: the runtime's), messages are delivered one at a
         time on a pool of threads, so ready steps run in parallel; virtual time moves
         only when no delivery is in flight, so the result is the same as with one."""
-        if (workers or self.workers) > 1:
+        if (workers or self.workers) > 1 and wait:
             return self._pump_parallel(
                 workers or self.workers, max_deliveries, on_progress, run_id, progress_every_s
             )
@@ -326,6 +329,8 @@ class LocalRuntime:
                 last_progress = time.monotonic()
             if moved:
                 continue
+            if not wait:
+                break
             due = [
                 t
                 for t in (self.event_queue.next_visible_at(), self.work_queue.next_visible_at())

@@ -14,6 +14,7 @@ from podium.core.ports import (
     Events,
     FunctionRunner,
     IdGenerator,
+    JobBackend,
     LogReader,
     MessageQueue,
     Metrics,
@@ -58,6 +59,9 @@ class Services:
     events: Events | None = None  # default: kept in memory (adapters.events.MemoryEvents)
     payloads: Payloads | None = None  # default: in memory (adapters.payloads.MemoryPayloads)
     logs: LogReader | None = None  # deployed lambda steps' logs (CloudWatch); None locally
+    # Backends of the external step types (step type -> JobBackend: adapters/jobs/);
+    # a type without one fails its steps naming what to configure.
+    jobs: dict[str, JobBackend] = field(default_factory=dict)
     definitions: DefinitionCache = field(init=False)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000

@@ -107,6 +107,11 @@ class WorkflowExpressions:
                 payload = _payload(f"steps[{i}].payload", step.payload, known, visible, issues)
                 if payload is not None:
                     payloads[step.id] = payload
+            templated = getattr(step, "templated", None)  # a request rendered at start
+            if templated:
+                request = _payload(f"steps[{i}]", templated, known, visible, issues)
+                if request is not None:
+                    payloads[step.id] = request
             if step.params:
                 values = step.param_values
                 rendered = _payload(f"steps[{i}].params", values, known, visible, issues)

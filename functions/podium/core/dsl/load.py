@@ -14,10 +14,14 @@ from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.graph_checks import check_graph, check_raw_graph
 from podium.core.dsl.models import (
     STEP_TYPES,
+    BatchJobStep,
+    EcsTaskStep,
     FailStep,
+    GlueJobStep,
     LambdaStep,
     NoopStep,
     ParamSpec,
+    SfnExecutionStep,
     SleepStep,
     Strategy,
     WorkflowDefinition,
@@ -29,6 +33,10 @@ _STEP_MODELS: dict[str, type[BaseModel]] = {
     "lambda": LambdaStep,
     "sleep": SleepStep,
     "fail": FailStep,
+    "ecs_task": EcsTaskStep,
+    "batch_job": BatchJobStep,
+    "glue_job": GlueJobStep,
+    "sfn_execution": SfnExecutionStep,
 }
 
 

@@ -297,13 +297,146 @@ class FailStep(StepBase):
     message: str = "failed by a fail step"
 
 
+# ---- step types whose work runs outside Podium (service/runtimes/external.py) ---------
+# Their request fields may hold ${...} templates, rendered when the attempt starts:
+# ``templated`` names them, and the definition's expressions compile them once.
+
+AWS_NAME = r"^[A-Za-z0-9][A-Za-z0-9_./:+=@-]{0,2047}$"  # a name or an ARN
+Name = Annotated[str, Field(pattern=AWS_NAME)]
+
+
+class _TemplatedStep(StepBase):
+    @property
+    def templated(self) -> dict[str, Any]:
+        """The request fields rendered at start (templates anywhere inside)."""
+        return {}
+
+
+class EcsNetwork(_Model):
+    """``awsvpc`` networking of a task (Fargate needs it)."""
+
+    subnets: Annotated[list[Name], Field(min_length=1, max_length=16)]
+    security_groups: Annotated[list[Name], Field(max_length=5)] = Field(default_factory=list)
+    assign_public_ip: bool = False
+
+
+class CapacityProviderItem(_Model):
+    provider: Name
+    weight: Annotated[int, Field(ge=0, le=1000)] = 1
+    base: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class EcsTaskStep(_TemplatedStep):
+    """Run one ECS task (Fargate or EC2) to its end: its container's exit code decides."""
+
+    type: Literal["ecs_task"]
+    cluster: Name
+    task_definition: Name = Field(description="family, family:revision, or an ARN")
+    container: Name | None = Field(
+        default=None, description="The container whose overrides and exit code count."
+    )
+    command: list[str] | None = None
+    environment: dict[str, str] = Field(default_factory=dict)
+    launch_type: Literal["FARGATE", "EC2"] | None = None
+    capacity_provider: Name | list[CapacityProviderItem] | None = None
+    network: EcsNetwork | None = None
+
+    @model_validator(mode="after")
+    def _one_capacity_form(self) -> EcsTaskStep:
+        if self.launch_type is not None and self.capacity_provider is not None:
+            raise ValueError(
+                "use either launch_type or capacity_provider, not both (ECS refuses both)"
+            )
+        if (self.command is not None or self.environment) and self.container is None:
+            raise ValueError(
+                "command and environment override one container: name it with"
+                " container: <name in the task definition>"
+            )
+        return self
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"command": self.command, "environment": self.environment}
+
+
+class BatchJobStep(_TemplatedStep):
+    """Submit one AWS Batch job and wait for it to end."""
+
+    type: Literal["batch_job"]
+    job_queue: Name
+    job_definition: Name
+    command: list[str] | None = None
+    environment: dict[str, str] = Field(default_factory=dict)
+    parameters: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "environment": self.environment,
+            "parameters": self.parameters,
+        }
+
+
+class GlueJobStep(_TemplatedStep):
+    """Start one run of a Glue job and wait for it to end."""
+
+    type: Literal["glue_job"]
+    job_name: Name
+    arguments: dict[str, str] = Field(
+        default_factory=dict, description="Job arguments, e.g. {'--day': '${run.logical_date}'}"
+    )
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"arguments": self.arguments}
+
+
+class SfnExecutionStep(_TemplatedStep):
+    """Start an execution of another Step Functions state machine; its output is the
+    step's output."""
+
+    type: Literal["sfn_execution"]
+    state_machine: Name = Field(description="The state machine's ARN")
+    input: Any = Field(default_factory=dict)
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"input": self.input}
+
+
 Step = Annotated[
-    NoopStep | LambdaStep | SleepStep | FailStep,
+    NoopStep
+    | LambdaStep
+    | SleepStep
+    | FailStep
+    | EcsTaskStep
+    | BatchJobStep
+    | GlueJobStep
+    | SfnExecutionStep,
     Field(discriminator="type"),
 ]
 
-StepModel = NoopStep | LambdaStep | SleepStep | FailStep
-STEP_TYPES: tuple[str, ...] = ("noop", "lambda", "sleep", "fail")
+StepModel = (
+    NoopStep
+    | LambdaStep
+    | SleepStep
+    | FailStep
+    | EcsTaskStep
+    | BatchJobStep
+    | GlueJobStep
+    | SfnExecutionStep
+)
+STEP_TYPES: tuple[str, ...] = (
+    "noop",
+    "lambda",
+    "sleep",
+    "fail",
+    "ecs_task",
+    "batch_job",
+    "glue_job",
+    "sfn_execution",
+)
 
 
 class Strategy(str, Enum):

@@ -13,6 +13,8 @@ from podium.service.runtimes.base import (
     StepRuntime,
     Waiting,
 )
+from podium.service.runtimes.external import ExternalJobRuntime
+from podium.service.runtimes.external_kinds import EXTERNAL_RUNTIMES
 from podium.service.runtimes.lambda_fn import LambdaRuntime
 from podium.service.runtimes.simple import FailRuntime, NoopRuntime, SleepRuntime
 
@@ -21,6 +23,7 @@ RUNTIMES: dict[str, StepRuntime] = {
     "fail": FailRuntime(),
     "sleep": SleepRuntime(),
     "lambda": LambdaRuntime(),
+    **EXTERNAL_RUNTIMES,
 }
 
 
@@ -33,6 +36,7 @@ __all__ = [
     "RUNTIMES",
     "Attempt",
     "Done",
+    "ExternalJobRuntime",
     "Failed",
     "Poll",
     "Result",
