@@ -363,3 +363,60 @@ class JobBackend(Protocol):
     def stop(self, request: JobRequest, reason: str) -> None:
         """Cancel the work; idempotent (stopping ended or unknown work does nothing)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCall:
+    """One request of an http step, to a host the allow-list let through."""
+
+    method: str
+    scheme: str  # "http" or "https"
+    host: str
+    port: int
+    path: str  # path and query
+    headers: Mapping[str, str]
+    body: bytes | None
+    connect_timeout: float
+    read_timeout: float  # the whole response, not each read
+    max_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    status: int
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+    too_large: bool = False  # the body went past ``max_bytes`` (and was cut there)
+
+
+class HttpTransportError(Exception):
+    """No response: ``kind`` is "connect", "timeout", "tls" or "protocol"."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class HttpTransport(Protocol):
+    def send(self, call: HttpCall) -> HttpReply:
+        """Raises HttpTransportError when no response came."""
+        ...
+
+
+class SecretNotFound(LookupError):
+    pass
+
+
+class Secrets(Protocol):
+    def get(self, name: str) -> str:
+        """A secret's value by name (Secrets Manager); raises SecretNotFound."""
+        ...
+
+
+@dataclass(frozen=True)
+class HttpAccess:
+    """What http steps may reach in this deployment, and how."""
+
+    transport: HttpTransport
+    allowed_hosts: frozenset[str] = frozenset()  # nothing by default
+    secrets: Secrets | None = None

@@ -18,6 +18,7 @@ from podium.core.dsl.models import (
     EcsTaskStep,
     FailStep,
     GlueJobStep,
+    HttpStep,
     LambdaStep,
     NoopStep,
     ParamSpec,
@@ -37,6 +38,7 @@ _STEP_MODELS: dict[str, type[BaseModel]] = {
     "batch_job": BatchJobStep,
     "glue_job": GlueJobStep,
     "sfn_execution": SfnExecutionStep,
+    "http": HttpStep,
 }
 
 

@@ -405,6 +405,86 @@ class SfnExecutionStep(_TemplatedStep):
         return {"input": self.input}
 
 
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+
+
+class HttpAuth(_Model):
+    """A header whose value comes from Secrets Manager (never from the definition)."""
+
+    secret: Name = Field(description="The secret's name (or ARN) in Secrets Manager.")
+    key: str | None = Field(
+        default=None, description="A JSON secret's field to use (default: the whole value)."
+    )
+    header: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")] = "Authorization"
+    prefix: Annotated[str, Field(max_length=32)] = "Bearer "
+
+
+class HttpStep(_TemplatedStep):
+    """One HTTP request to a host on the deployment's allow-list; its JSON body is the
+    step's output. 2xx succeeds, 4xx fails without retry, anything else is retried
+    (twice by default: Podium.HttpError)."""
+
+    type: Literal["http"]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    url: Annotated[str, Field(min_length=1, max_length=4096)]
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+    success: Annotated[str, Field(min_length=1)] | None = Field(
+        default=None,
+        description="An expression over response.status, response.body and"
+        " response.headers that says the call succeeded (default: a 2xx status).",
+    )
+    auth: HttpAuth | None = None
+    connect_timeout: Seconds = 10
+    read_timeout: Seconds = 30
+    max_response_bytes: Annotated[int, Field(ge=1, le=10 * 1024 * 1024)] = 1024 * 1024
+
+    @field_validator("connect_timeout", "read_timeout")
+    @classmethod
+    def _timeouts(cls, v: Any) -> float:
+        return _seconds(v, 0.1, 900, "an HTTP timeout")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if "${" not in v.split("//", 1)[-1].split("/", 1)[0] and not v.startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError(f"'{v}' is not an http:// or https:// URL")
+        return v
+
+    @field_validator("success")
+    @classmethod
+    def _success(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from podium.core.expr import ExpressionError, compile_expression
+
+        try:
+            compiled = compile_expression(v)
+        except ExpressionError as exc:
+            raise ValueError(f"success: {exc}") from None
+        bad = sorted(r for r in compiled.references if r.split(".")[0] != "response")
+        if bad:
+            raise ValueError(
+                f"success reads '{bad[0]}'; it may read response.status, response.body"
+                " and response.headers"
+            )
+        return v
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"url": self.url, "headers": self.headers, "body": self.body}
+
+    @property
+    def retriers(self) -> tuple[Retrier, ...]:
+        """Without a policy of its own, a retryable HTTP failure (5xx, 429, a timeout,
+        a refused connection) is retried twice, 5 s then 10 s later (Maestro's budget)."""
+        if self.retry or self.retries is not None:
+            return super().retriers
+        return (Retrier(errors=["Podium.HttpError"], max_attempts=2, interval=5),)
+
+
 Step = Annotated[
     NoopStep
     | LambdaStep
@@ -413,7 +493,8 @@ Step = Annotated[
     | EcsTaskStep
     | BatchJobStep
     | GlueJobStep
-    | SfnExecutionStep,
+    | SfnExecutionStep
+    | HttpStep,
     Field(discriminator="type"),
 ]
 
@@ -426,6 +507,7 @@ StepModel = (
     | BatchJobStep
     | GlueJobStep
     | SfnExecutionStep
+    | HttpStep
 )
 STEP_TYPES: tuple[str, ...] = (
     "noop",
@@ -436,6 +518,7 @@ STEP_TYPES: tuple[str, ...] = (
     "batch_job",
     "glue_job",
     "sfn_execution",
+    "http",
 )
 
 

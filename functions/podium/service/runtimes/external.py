@@ -102,7 +102,7 @@ class ExternalJobRuntime:
     def _request(self, ctx: Services, attempt: Attempt, *, rendered: bool = False) -> JobRequest:
         """The attempt's request; its templates are rendered only to start the work
         (finding and stopping it needs the key and the static fields alone)."""
-        values = _render(ctx, attempt) if rendered else {}
+        values = render_request(ctx, attempt) if rendered else {}
         return JobRequest(self.kind, attempt.key, attempt.spec, values)
 
     def _not_configured(self) -> StepError:
@@ -115,7 +115,8 @@ class ExternalJobRuntime:
         )
 
 
-def _render(ctx: Services, attempt: Attempt) -> dict[str, Any]:
+def render_request(ctx: Services, attempt: Attempt) -> dict[str, Any]:
+    """The step's templated request fields, rendered (raises ExpressionError)."""
     run = attempt.run
     compiled = ctx.definitions.get(run.workflow, run.version)
     template = compiled.expressions.payloads.get(attempt.spec.id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from podium.core.engine.external import JobOutcome, ecs_task_outcome
 from podium.service.runtimes.external import ExternalJobRuntime
+from podium.service.runtimes.http import HttpRuntime
 
 
 def _ecs(spec: Any, detail: Mapping[str, Any]) -> JobOutcome:
@@ -16,4 +17,5 @@ def _ecs(spec: Any, detail: Mapping[str, Any]) -> JobOutcome:
 
 EXTERNAL_RUNTIMES: dict[str, Any] = {
     "ecs_task": ExternalJobRuntime("ecs_task", _ecs),
+    "http": HttpRuntime(),
 }
