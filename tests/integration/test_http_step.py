@@ -4,6 +4,7 @@ response over the cap, the success expression, and a Secrets Manager credential.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -36,10 +37,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(data)))
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError):  # the client gave up (its read timeout)
             self.wfile.write(data)
-        except BrokenPipeError:
-            pass  # the client gave up (its read timeout)
 
     def _handle(self) -> None:
         length = int(self.headers.get("content-length") or 0)
