@@ -342,6 +342,7 @@ def _register_remote() -> None:
 _register_remote()
 app.command("dev")(__import__("podium.cli.dev_command", fromlist=["dev_command"]).dev_command)
 app.command("console")(__import__("podium.cli.console_command", fromlist=["x"]).console_command)
+app.command("callback")(__import__("podium.cli.callback_command", fromlist=["x"]).callback_command)
 
 if __name__ == "__main__":
     app()

@@ -9,6 +9,8 @@ Routes:
   GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
                                    QUEUED run, why it waits)
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
+  POST /callbacks/{token}          a waiting step's result or heartbeat: {"success": ...},
+                                   {"fail": "message"} or {"heartbeat": true} (+ by, comment)
 
 The web console's read-only JSON views (podium.service.console_views; ``podium dev``
 serves the same under /api/console/...):
@@ -52,6 +54,7 @@ from podium.service.api_requests import (
     parse_json_body,
     parse_start_run,
 )
+from podium.service.callbacks import CallbackRefused, callback, parse_callback
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.step_logs import attempt_logs
 from podium.service.views import event_view, run_view, step_view, workflow_view
@@ -147,6 +150,11 @@ def _run_id_conflict(exc: RunIdConflict) -> Response[str]:
 @app.exception_handler(VersionConflict)  # type: ignore[untyped-decorator]
 def _version_conflict(exc: VersionConflict) -> Response[str]:
     return _error(HTTPStatus.CONFLICT, "conflict", str(exc))
+
+
+@app.exception_handler(CallbackRefused)  # type: ignore[untyped-decorator]
+def _callback_refused(exc: CallbackRefused) -> Response[str]:
+    return _error(exc.status, exc.code, exc.message)
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
@@ -252,6 +260,12 @@ def unblock_workflow(name: str) -> Response[str]:
     get_workflow(ctx, name)  # 404 for an unknown workflow
     admitted = unblock(ctx, name)
     return _json(HTTPStatus.OK, {"workflow": name, "admitted": admitted})
+
+
+@app.post("/callbacks/<token>")
+def post_callback(token: str) -> Response[str]:
+    request = parse_callback(_body())
+    return _json(HTTPStatus.ACCEPTED, callback(bootstrap.services(), token, request))
 
 
 @app.get("/runs/<run_id>")

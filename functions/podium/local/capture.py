@@ -125,3 +125,7 @@ class CapturingRunner:
             if text:
                 self._sink.put(run_id, step, attempt, name, text, now)
         return result
+
+    def invoke_async(self, invocation: Invocation) -> InvocationResult:
+        """An async invoke's output is not kept (it runs on after the attempt starts)."""
+        return self._inner.invoke_async(invocation)  # type: ignore[attr-defined, no-any-return]

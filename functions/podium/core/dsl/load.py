@@ -14,6 +14,7 @@ from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.graph_checks import check_graph, check_raw_graph
 from podium.core.dsl.models import (
     STEP_TYPES,
+    ApprovalStep,
     BatchJobStep,
     EcsTaskStep,
     FailStep,
@@ -25,6 +26,7 @@ from podium.core.dsl.models import (
     SfnExecutionStep,
     SleepStep,
     Strategy,
+    WaitForCallbackStep,
     WorkflowDefinition,
 )
 from podium.core.dsl.params import check_defaults
@@ -39,6 +41,8 @@ _STEP_MODELS: dict[str, type[BaseModel]] = {
     "glue_job": GlueJobStep,
     "sfn_execution": SfnExecutionStep,
     "http": HttpStep,
+    "wait_for_callback": WaitForCallbackStep,
+    "approval": ApprovalStep,
 }
 
 

@@ -274,6 +274,17 @@ class LambdaStep(StepBase):
     type: Literal["lambda"]
     function: Annotated[str, Field(min_length=1, max_length=256)]
     payload: dict[str, Any] = Field(default_factory=dict)
+    invocation: Literal["sync", "async"] = Field(
+        default="sync",
+        description="async: invoke and wait for the function to call back with the"
+        " callback_token of its event (no worker waits; docs/workflow-language.md).",
+    )
+    heartbeat_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT_SECONDS)] | None = None
+
+    @property
+    def runtime_key(self) -> str:
+        """Which runtime runs it: an async invocation waits like a callback step."""
+        return "lambda_async" if self.invocation == "async" else "lambda"
 
 
 class SleepStep(StepBase):
@@ -485,6 +496,39 @@ class HttpStep(_TemplatedStep):
         return (Retrier(errors=["Podium.HttpError"], max_attempts=2, interval=5),)
 
 
+class WaitForCallbackStep(_TemplatedStep):
+    """Wait for an outside party to call back with the step's token (``podium callback
+    TOKEN``, ``POST /callbacks/{token}``): the token is in the step's output while it
+    waits and is published on the bus with ``payload``."""
+
+    type: Literal["wait_for_callback"]
+    payload: Any = Field(default_factory=dict, description="Published with the token.")
+    heartbeat_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT_SECONDS)] | None = Field(
+        default=None,
+        description="Fail (Podium.Timeout) when no heartbeat or result comes this often.",
+    )
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"payload": self.payload}
+
+
+class ApprovalStep(_TemplatedStep):
+    """A person approves (the step succeeds) or rejects (it fails) with the token."""
+
+    type: Literal["approval"]
+    message: Annotated[str, Field(min_length=1, max_length=4096)]
+    approvers: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+        default_factory=list,
+        description="Who may decide (the name given with --by); empty: anyone who may"
+        " call the API.",
+    )
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"message": self.message}
+
+
 Step = Annotated[
     NoopStep
     | LambdaStep
@@ -494,7 +538,9 @@ Step = Annotated[
     | BatchJobStep
     | GlueJobStep
     | SfnExecutionStep
-    | HttpStep,
+    | HttpStep
+    | WaitForCallbackStep
+    | ApprovalStep,
     Field(discriminator="type"),
 ]
 
@@ -508,6 +554,8 @@ StepModel = (
     | GlueJobStep
     | SfnExecutionStep
     | HttpStep
+    | WaitForCallbackStep
+    | ApprovalStep
 )
 STEP_TYPES: tuple[str, ...] = (
     "noop",
@@ -519,6 +567,8 @@ STEP_TYPES: tuple[str, ...] = (
     "glue_job",
     "sfn_execution",
     "http",
+    "wait_for_callback",
+    "approval",
 )
 
 

@@ -29,7 +29,7 @@ RUNTIMES: dict[str, StepRuntime] = {
 
 def runtime_for(spec: Any) -> StepRuntime:
     """The runtime of a step's type (every type the definition language accepts)."""
-    return RUNTIMES[spec.type]
+    return RUNTIMES[getattr(spec, "runtime_key", spec.type)]
 
 
 __all__ = [

@@ -30,20 +30,11 @@ class LambdaRuntime:
         return 0
 
     def start(self, ctx: Services, attempt: Attempt) -> Result:
-        run, spec = attempt.run, attempt.spec
+        spec = attempt.spec
         try:
-            payload = _render_payload(ctx, attempt)
+            event = lambda_event(ctx, attempt)
         except ExpressionError as exc:
             return Failed(user_error(f"payload: {exc.message}", retryable=False))
-        event = {
-            "payload": payload,
-            "params": run.params,
-            "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
-            "step": spec.id,
-            "step_params": attempt.params,
-            "attempt": attempt.number,
-            "idempotency_key": attempt.key,
-        }
         result = ctx.runner.invoke(
             Invocation(spec.function, event, attempt.key, timeout_seconds=spec.timeout)
         )
@@ -73,6 +64,20 @@ class LambdaRuntime:
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         return None  # a synchronous invoke cannot be cancelled; its result is dropped
+
+
+def lambda_event(ctx: Services, attempt: Attempt) -> dict[str, Any]:
+    """The event a lambda step's function gets (raises ExpressionError)."""
+    run = attempt.run
+    return {
+        "payload": _render_payload(ctx, attempt),
+        "params": run.params,
+        "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
+        "step": attempt.spec.id,
+        "step_params": attempt.params,
+        "attempt": attempt.number,
+        "idempotency_key": attempt.key,
+    }
 
 
 def _render_payload(ctx: Services, attempt: Attempt) -> Any:
