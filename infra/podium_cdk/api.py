@@ -23,6 +23,7 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/workflows/{name}/unblock"),
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/runs/{run_id}/logs"),
+    (apigw.HttpMethod.POST, "/callbacks/{token}"),  # a waiting step's result or heartbeat
     # The web console's read-only views (podium console --stack signs and forwards them).
     (apigw.HttpMethod.GET, "/console/workflows"),
     (apigw.HttpMethod.GET, "/console/runs"),

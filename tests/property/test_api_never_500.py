@@ -30,6 +30,15 @@ PATHS = st.one_of(
     SEGMENT.map(lambda s: f"/workflows/{s}/runs"),
     SEGMENT.map(lambda s: f"/workflows/{s}/unblock"),
     SEGMENT.map(lambda s: f"/runs/{s}"),
+    SEGMENT.map(lambda s: f"/callbacks/{s}"),
+    # Callback tokens: well-formed or not, naming runs that exist or not.
+    st.text(max_size=60).map(
+        lambda s: "/callbacks/pcb1_" + base64.urlsafe_b64encode(s.encode()).decode().rstrip("=")
+    ),
+    st.sampled_from(["tok-1", "x" * 70, ""]).map(
+        lambda r: "/callbacks/pcb1_"
+        + base64.urlsafe_b64encode(f"{r}/a/1".encode()).decode().rstrip("=")
+    ),
     st.text(max_size=30).map(lambda s: "/" + s),
 )
 JSON = st.recursive(
@@ -51,7 +60,23 @@ START_BODIES = st.fixed_dictionaries(
 
 @st.composite
 def bodies(draw: Any) -> tuple[str | None, bool]:
-    kind = draw(st.sampled_from(["json", "start", "text", "bytes", "none", "definition"]))
+    kind = draw(
+        st.sampled_from(["json", "start", "text", "bytes", "none", "definition", "callback"])
+    )
+    if kind == "callback":
+        body = draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "success": JSON,
+                    "fail": JSON,
+                    "heartbeat": JSON,
+                    "by": JSON,
+                    "comment": JSON,
+                },
+            )
+        )
+        return json.dumps(body), False
     if kind == "none":
         return None, False
     if kind == "json":
