@@ -110,6 +110,15 @@ def test_failing_flag_keeps_the_first_error(store: StateStore) -> None:
     assert run.failing and run.error == "a: boom"
 
 
+def test_failing_since_is_the_first_flag_time(store: StateStore) -> None:
+    store.create_run(a_run())
+    assert store.get_run("r1").failing_since is None
+    store.mark_run_failing("r1", "a: slow", timed_out=True, at=7)
+    store.mark_run_failing("r1", "b: boom", at=9)
+    run = store.get_run("r1")
+    assert (run.failing, run.timed_out, run.failing_since) == (True, True, 7)
+
+
 def test_step_create_is_exactly_once(store: StateStore) -> None:
     store.create_run(a_run())
     store.create_step(StepRecord("r1", "a", StepStatus.READY, ready_at=1))

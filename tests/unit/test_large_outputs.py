@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium.adapters.clock import ManualClock
-from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, is_ref
+from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, INLINE_PARAMS_BYTES, is_ref
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
 
@@ -59,3 +59,42 @@ def test_an_output_over_the_limit_fails_without_retry() -> None:
     step = view.steps[0]
     assert step.status is StepStatus.FAILED and step.attempt == 1
     assert step.error is not None and "10,485,760" in step.error
+
+
+def echo_params(event: dict[str, Any]) -> int:
+    return len(event["params"]["rows"])
+
+
+BIG_PARAMS_WF = {
+    "name": "big_params",
+    "params": {"rows": {"type": "list", "default": []}},
+    "steps": [
+        {"id": "a", "type": "lambda", "function": f"{HERE}:echo_params"},
+        {"id": "b", "type": "noop", "depends_on": [{"step": "a", "when": "size(params.rows) > 10"}]},
+    ],
+}
+
+
+def test_large_run_params_are_stored_once_by_reference() -> None:
+    rows = [f"row-{i:05d}" for i in range(2_000)]  # about 24 KB: over the inline 4 KB
+    for store in ("memory", "sqlite"):
+        with LocalRuntime(store=store, clock=ManualClock()) as rt:
+            view = rt.run(BIG_PARAMS_WF, {"rows": rows})
+            stored = rt.store.get_run(view.run.run_id)
+        assert is_ref(stored.params) and stored.params["bytes"] > INLINE_PARAMS_BYTES, store
+        assert view.run.status is RunStatus.SUCCEEDED, store
+        assert view.run.params == {"rows": rows}  # describe shows them resolved
+        steps = {s.step: s for s in view.steps}
+        assert steps["a"].output == 2_000 and steps["b"].status is StepStatus.SUCCEEDED
+
+
+def test_run_params_over_a_mebibyte_are_refused_with_the_fix() -> None:
+    import pytest
+
+    from podium.core.dsl.errors import DefinitionError
+
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        rt.push(BIG_PARAMS_WF)
+        with pytest.raises(DefinitionError) as exc:
+            rt.start_run("big_params", {"rows": ["x" * 1000] * 1100})
+    assert "over the limit of 1,048,576" in str(exc.value) and "reference" in str(exc.value)

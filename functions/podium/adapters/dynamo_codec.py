@@ -55,6 +55,7 @@ RUN_FIELDS: dict[str, tuple[str, str]] = {
     "started_at": ("sa", "N"),
     "ended_at": ("ea", "N"),
     "error": ("er", "S"),
+    "failing_since": ("fs", "N"),
 }
 
 
@@ -190,7 +191,7 @@ def run_to_item(run: RunRecord) -> Item:
         item["gsi2pk"] = {"S": ACTIVE_PK}
         item["gsi2sk"] = {"S": run.run_id}
     identity = ("root", "parent_run", "parent_step", "parent_index", "logical_date", "restart_of")
-    for field in ("started_at", "ended_at", "error", "reason", *identity):
+    for field in ("started_at", "ended_at", "error", "reason", "failing_since", *identity):
         value = getattr(run, field)
         if value is not None:
             attr, kind = RUN_FIELDS[field]
@@ -209,6 +210,7 @@ def run_from_item(item: Item) -> RunRecord:
         sinks_total=int(item["skt"]["N"]),
         failing=item["fl"]["BOOL"],
         timed_out=item.get("tof", {}).get("BOOL", False),
+        failing_since=int(item["fs"]["N"]) if "fs" in item else None,
         started_at=int(item["sa"]["N"]) if "sa" in item else None,
         ended_at=int(item["ea"]["N"]) if "ea" in item else None,
         error=item["er"]["S"] if "er" in item else None,

@@ -277,18 +277,23 @@ class DynamoStateStore:
                 raise RunConflict(run_id, c.run_from_item(old) if old else None) from None
             raise
 
-    def mark_run_failing(self, run_id: str, error: str, *, timed_out: bool = False) -> None:
+    def mark_run_failing(
+        self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
+    ) -> None:
+        values: dict[str, Any] = {":t": {"BOOL": True}, ":er": {"S": error}}
+        update = "SET #fl = :t, #er = if_not_exists(#er, :er)"
+        names = {"#fl": "tof" if timed_out else "fl", "#er": "er", "#pk": "pk"}
+        if at is not None:
+            update += ", #fs = if_not_exists(#fs, :fs)"
+            names["#fs"] = "fs"
+            values[":fs"] = {"N": str(at)}
         self._db.update_item(
             TableName=self._table,
             Key=c.key(c.run_pk(run_id), c.RUN_SK),
-            UpdateExpression="SET #fl = :t, #er = if_not_exists(#er, :er)",
+            UpdateExpression=update,
             ConditionExpression="attribute_exists(#pk)",
-            ExpressionAttributeNames={
-                "#fl": "tof" if timed_out else "fl",
-                "#er": "er",
-                "#pk": "pk",
-            },
-            ExpressionAttributeValues={":t": {"BOOL": True}, ":er": {"S": error}},
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
 
     def count_sink(self, run_id: str, step: str) -> int:

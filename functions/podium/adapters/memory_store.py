@@ -128,7 +128,9 @@ class MemoryStateStore:
                 raise RunConflict(run_id, run)
             self._runs[run_id] = replace(run, settled=True)
 
-    def mark_run_failing(self, run_id: str, error: str, *, timed_out: bool = False) -> None:
+    def mark_run_failing(
+        self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
+    ) -> None:
         with self._lock:
             self.writes += 1
             run = self._runs[run_id]
@@ -137,6 +139,7 @@ class MemoryStateStore:
                 error=run.error or error,
                 failing=run.failing or not timed_out,
                 timed_out=run.timed_out or timed_out,
+                failing_since=run.failing_since if run.failing_since is not None else at,
             )
 
     # steps -------------------------------------------------------------------

@@ -80,9 +80,11 @@ class StateStore(Protocol):
         done (a sparse index: the sweeper's list of runs to look at)."""
         ...
 
-    def mark_run_failing(self, run_id: str, error: str, *, timed_out: bool = False) -> None:
+    def mark_run_failing(
+        self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
+    ) -> None:
         """Idempotent: sets the failing flag (or, with ``timed_out``, the timed-out flag)
-        and keeps the first error."""
+        and keeps the first error and the first ``at`` (``failing_since``)."""
         ...
 
     # steps -------------------------------------------------------------------
@@ -277,6 +279,13 @@ class Timers(Protocol):
         self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str
     ) -> None:
         """``queue``: "work" or "events"."""
+        ...
+
+    def cancel(self, *, dedup: str, due_ms: int) -> None:
+        """Best effort: withdraw the timer named ``dedup`` (due at ``due_ms``) when the
+        work it would wake has ended another way. A one-time schedule is deleted; an SQS
+        delay cannot be withdrawn (its receiver finds the attempt closed and drops it).
+        Cancelling a timer that fired or never existed is harmless."""
         ...
 
 

@@ -92,6 +92,7 @@ def after_terminal(
     *,
     output: Any = None,
     claim_one: bool = False,
+    ended_at: int | None = None,
 ) -> Propagation:
     """Propagate a terminal step to its successors.
 
@@ -99,10 +100,11 @@ def after_terminal(
     this worker (RUNNING, attempt 1): one write instead of create-then-claim, and no
     queue round trip. Skips propagate through an explicit worklist (no recursion, so deep
     graphs are fine). Completion is checked when a sink was reached, freshly or on a
-    replay."""
+    replay. ``ended_at``: when the step ended (a replay of a step that ended before the
+    run started failing decides as the original delivery did)."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     graph = compiled.graph
-    failing = run.failing or run.timed_out or (outcome.failure and fails_run(graph, step))
+    failing = failing_when(run, ended_at) or (outcome.failure and fails_run(graph, step))
     conditions = EdgeConditions(ctx, run, compiled, step, output)
     ready: list[str] = []
     unwritten: set[str] = set()
@@ -148,6 +150,17 @@ def after_terminal(
     if sinks_done >= run.sinks_total:
         complete_if_done(ctx, run.run_id, sinks_done)
     return Propagation(ready, claimed, frozenset(unwritten))
+
+
+def failing_when(run: RunRecord, ended_at: int | None) -> bool:
+    """Was the run failing when a step that ended at ``ended_at`` released its
+    successors? A step that ended before the first failure released them into a run that
+    was not failing (Maestro's fail_after_running: they run), however late the replay.
+    In the same millisecond the order is unknown: it counts as before (they run)."""
+    if not (run.failing or run.timed_out):
+        return False
+    since = run.failing_since
+    return ended_at is None or since is None or ended_at > since
 
 
 def _no_condition(_succ: str) -> bool | None:
@@ -283,10 +296,13 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
     return done
 
 
-def with_failing(run: RunRecord, error: str, *, timed_out: bool = False) -> RunRecord:
+def with_failing(
+    run: RunRecord, error: str, *, timed_out: bool = False, at: int | None = None
+) -> RunRecord:
     return replace(
         run,
         error=run.error or error,
         failing=run.failing or not timed_out,
         timed_out=run.timed_out or timed_out,
+        failing_since=run.failing_since if run.failing_since is not None else at,
     )

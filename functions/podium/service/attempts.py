@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS, FailureMode
+from podium.core.dsl.models import FailureMode
 from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of
@@ -28,6 +28,7 @@ from podium.service.advance import (
 )
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
+from podium.service.deadlines import deadline_of, timeout_of, withdraw_deadline
 from podium.service.lifecycle import (
     cancel_steps,
     on_run_deadline,
@@ -69,20 +70,6 @@ def with_params_or_none(ctx: Services, attempt: Attempt) -> Attempt:
         return attempt
 
 
-def deadline_of(attempt: Attempt) -> int:
-    """When the attempt times out (the step's ``timeout`` counts from its start)."""
-    timeout = timeout_of(attempt.spec)
-    return attempt.started_at + int(timeout * 1000) if timeout is not None else 2**62
-
-
-def timeout_of(spec: Any) -> float | None:
-    """The step's ``timeout``, or 10 days for a waiting runtime (None: unbounded here,
-    a synchronous call being bounded by its runner)."""
-    if spec.timeout is not None:
-        return float(spec.timeout)
-    return None if runtime_for(spec).synchronous else DEFAULT_WAIT_TIMEOUT_SECONDS
-
-
 def apply_result(
     ctx: Services,
     attempt: Attempt,
@@ -103,6 +90,7 @@ def apply_result(
         if result.at > deadline_of(attempt):
             result = Failed(_timeout_of(attempt))
     if isinstance(result, Done | Failed):
+        withdraw_deadline(ctx, attempt)
         return finish_attempt(
             ctx,
             run,
@@ -171,14 +159,17 @@ def finish_attempt(
             ctx.metrics.milliseconds("StepLatency", ended.started_at - ended.ready_at)
         release_all(ctx, run, step)
         out = outcome.output if isinstance(outcome, Done) else None
-        propagation = after_terminal(ctx, run, step, plan.to, output=out, claim_one=inline)
+        propagation = after_terminal(
+            ctx, run, step, plan.to, output=out, claim_one=inline, ended_at=now
+        )
         return _continue(ctx, run, propagation)
     if plan.retry is not None:
         after_retry_wait(ctx, run, ended, plan.error)
         return None
     _record_error(ctx, run, step, attempt, now, plan.error, "failed")
     release_all(ctx, run, step)
-    return _continue(ctx, *_after_step_failed(ctx, run, step, plan.to, plan.error.summary()))
+    failed = _after_step_failed(ctx, run, step, plan.to, plan.error.summary(), now)
+    return _continue(ctx, *failed)
 
 
 def _stored_output(ctx: Services, run_id: str, step: str, attempt: int, output: Any) -> Any:
@@ -194,7 +185,12 @@ def _stored_output(ctx: Services, run_id: str, step: str, attempt: int, output: 
 
 
 def _after_step_failed(
-    ctx: Services, run: RunRecord, step: str, status: StepStatus, error: str
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    status: StepStatus,
+    error: str,
+    ended_at: int | None,
 ) -> tuple[RunRecord, Propagation]:
     """A step ended FAILED, TIMED_OUT or FAILED_IGNORED: flag the run (before any
     successor or the sink counter is touched, so the completion check that follows sees
@@ -203,12 +199,13 @@ def _after_step_failed(
     if status.failure and fails_run(compiled.graph, step):
         message = f"{step}: {error}"
         timed_out = status is StepStatus.TIMED_OUT
-        ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out)
-        run = with_failing(run, message, timed_out=timed_out)
+        at = ended_at if ended_at is not None else ctx.now()
+        ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out, at=at)
+        run = with_failing(run, message, timed_out=timed_out, at=at)
         if compiled.step(step).failure_mode is FailureMode.FAIL_IMMEDIATELY and not timed_out:
             fail_now(ctx, run, message)
             return run, Propagation([], None)
-    return run, after_terminal(ctx, run, step, status)
+    return run, after_terminal(ctx, run, step, status, ended_at=ended_at)
 
 
 def fail_now(ctx: Services, run: RunRecord, message: str) -> None:
@@ -293,15 +290,18 @@ def replay_terminal(
     status: StepStatus,
     error: str | None,
     output: Any = None,
+    *,
+    ended_at: int | None = None,
 ) -> None:
     """Redo the idempotent follow-ups of a step that already ended: the worker that ended
     it may have died before propagating (an in-process continuation has no message of
     its own to be redelivered)."""
     release_all(ctx, run, step)  # the worker may have died before giving permits back
     if status.failure:
-        run, propagation = _after_step_failed(ctx, run, step, status, error or status.value)
+        message = error or status.value
+        run, propagation = _after_step_failed(ctx, run, step, status, message, ended_at)
     else:
-        propagation = after_terminal(ctx, run, step, status, output=output)
+        propagation = after_terminal(ctx, run, step, status, output=output, ended_at=ended_at)
     dispatch(ctx, run.run_id, propagation)
 
 

@@ -48,7 +48,13 @@ def bindings_for(
             "output": resolve_output(ctx, record.output) if record else None,
             "params": (record.params if record else None) or {},
         }
-    return {"params": run.params, "run": run_binding(run), "steps": outputs}
+    return {"params": run_params(ctx, run), "run": run_binding(run), "steps": outputs}
+
+
+def run_params(ctx: Services, run: RunRecord) -> dict[str, Any]:
+    """A run's params: large ones are stored once as a payload (service.runs)."""
+    params: dict[str, Any] = resolve_output(ctx, run.params)
+    return params
 
 
 def resolve_output(ctx: Services, stored: Any) -> Any:
@@ -91,7 +97,7 @@ class EdgeConditions:
     def _fail(self, succ: str, message: str) -> bool:
         error = f"{succ}: when on '{self._step}': {message}"
         log.warning("condition failed: %s", error)
-        self._ctx.store.mark_run_failing(self._run.run_id, error)
+        self._ctx.store.mark_run_failing(self._run.run_id, error, at=self._ctx.now())
         self.failed = True
         return False
 

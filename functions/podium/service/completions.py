@@ -10,11 +10,11 @@ from podium.service import messages
 from podium.service.attempts import (
     Claimed,
     apply_result,
-    deadline_of,
     time_out,
     with_params_or_none,
 )
 from podium.service.context import Services
+from podium.service.deadlines import arm_deadline, deadline_of
 from podium.service.lifecycle import (
     in_ended_run,
 )
@@ -85,7 +85,5 @@ def resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:
         return
     started = record.started_at if record.started_at is not None else ctx.now()
     attempt = with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
-    if spec.timeout is not None:
-        deadline = messages.Done(run.run_id, record.step, record.attempt, messages.DEADLINE_EVENT)
-        ctx.at(deadline, deadline_of(attempt), queue="events")
+    arm_deadline(ctx, attempt)
     apply_result(ctx, attempt, runtime.poll(ctx, attempt), record.retry_counts)

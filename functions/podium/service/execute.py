@@ -25,12 +25,12 @@ from podium.service.attempts import (
     Claimed,
     after_retry_wait,
     apply_result,
-    deadline_of,
     replay_terminal,
     with_params,
 )
 from podium.service.completions import resume_waiting
 from podium.service.context import Services
+from podium.service.deadlines import arm_deadline
 from podium.service.lifecycle import (
     in_ended_run,
 )
@@ -155,7 +155,15 @@ def _after_lost_claim(
     if current is None:
         return
     if current.status.terminal:
-        replay_terminal(ctx, run, msg.step, current.status, current.error, current.output)
+        replay_terminal(
+            ctx,
+            run,
+            msg.step,
+            current.status,
+            current.error,
+            current.output,
+            ended_at=current.ended_at,
+        )
     elif current.status is StepStatus.RETRY_WAIT and current.attempt == msg.attempt:
         # This attempt's failure was recorded, then the worker died: redo its follow-ups.
         after_retry_wait(ctx, run, current)
@@ -192,14 +200,6 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
     except ExpressionError as exc:
         failed = Failed(user_error(f"params: {exc.message}", retryable=False))
         return apply_result(ctx, attempt, failed, claimed.retry_counts, inline=inline)
-    runtime = runtime_for(spec)
-    if not runtime.synchronous and spec.timeout is not None:
-        # A waiting attempt's timeout is a timer of its own; a synchronous one is bounded
-        # by its runner (and, as a safety net, by its lease).
-        ctx.at(
-            messages.Done(run.run_id, claimed.step, claimed.attempt, messages.DEADLINE_EVENT),
-            deadline_of(attempt),
-            queue="events",
-        )
-    result = runtime.start(ctx, attempt)
+    arm_deadline(ctx, attempt)
+    result = runtime_for(spec).start(ctx, attempt)
     return apply_result(ctx, attempt, result, claimed.retry_counts, inline=inline)

@@ -18,6 +18,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import release_slot
 from podium.service.context import Services
+from podium.service.deadlines import withdraw_deadline
 from podium.service.permits import abandon_if_queued, release_all, wake_head
 from podium.service.runtimes import Attempt, runtime_for
 
@@ -182,6 +183,7 @@ def cancel_step(
         started = record.started_at if record.started_at is not None else now
         attempt = Attempt(run, spec, record.step, record.attempt, started)
         runtime_for(spec).terminate(ctx, attempt, reason)
+        withdraw_deadline(ctx, attempt)
         release_all(ctx, run, record.step)
     return True
 

@@ -11,16 +11,20 @@ from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.dsl.models import Strategy, WorkflowDefinition
 from podium.core.dsl.params import check_evaluated, check_validations, resolve_params
 from podium.core.engine.errors import RunConflict, RunIdConflict
+from podium.core.engine.outputs import (
+    INLINE_PARAMS_BYTES,
+    MAX_PARAMS_BYTES,
+    params_key,
+    ref_of,
+)
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.tags import MAX_TAGS, check_tags
 from podium.service import messages
 from podium.service.admission import admit_next, admit_run, waiting_reason
-from podium.service.bindings import run_binding
+from podium.service.bindings import run_binding, run_params
 from podium.service.context import Services
 from podium.service.lifecycle import run_ended, supersede
-
-MAX_PARAMS_BYTES = 32 * 1024
 
 
 def start_run(
@@ -69,16 +73,7 @@ def start_run(
     evaluated = compiled.expressions.evaluate_params(literal, run_binding(run))
     run = replace(run, params=check_evaluated(compiled.definition, evaluated))
     check_validations(compiled.definition, run.params)
-    if len(json.dumps(run.params, default=str)) > MAX_PARAMS_BYTES:
-        raise DefinitionError(
-            [
-                Issue(
-                    "params",
-                    f"params are larger than {MAX_PARAMS_BYTES} bytes; pass a"
-                    " reference (an S3 key) instead of the data",
-                )
-            ]
-        )
+    run = _with_stored_params(ctx, run)
     try:
         admitted = admit_run(ctx, run)
     except RunConflict as conflict:
@@ -87,7 +82,8 @@ def start_run(
         # before doing (both are idempotent).
         current = conflict.current or ctx.store.get_run(run.run_id)
         if current.workflow != workflow or (
-            params is not None and any(current.params.get(k) != v for k, v in literal.items())
+            params is not None
+            and any(run_params(ctx, current).get(k) != v for k, v in literal.items())
         ):
             raise RunIdConflict(run.run_id, current, workflow) from None
         if current.status is RunStatus.RUNNING:
@@ -102,6 +98,28 @@ def start_run(
         _admit_queued(ctx, compiled.definition, workflow)
         return ctx.store.get_run(admitted.run_id)
     return admitted
+
+
+def _with_stored_params(ctx: Services, run: RunRecord) -> RunRecord:
+    """Params over a few KB are written once to Payloads (before the run item, so the
+    reference never dangles) and the run item keeps the reference: the run item is read
+    on every step and billed per KB. Up to 1 MiB; beyond, pass a reference to the data."""
+    data = json.dumps(run.params, separators=(",", ":"), default=str).encode()
+    if len(data) <= INLINE_PARAMS_BYTES:
+        return run
+    if len(data) > MAX_PARAMS_BYTES:
+        raise DefinitionError(
+            [
+                Issue(
+                    "params",
+                    f"params are {len(data):,} bytes, over the limit of {MAX_PARAMS_BYTES:,};"
+                    " pass a reference (an S3 key) instead of the data",
+                )
+            ]
+        )
+    assert ctx.payloads is not None
+    ref = ctx.payloads.put(params_key(run.run_id), data)
+    return replace(run, params=ref_of(ref, len(data)))
 
 
 def _admit_queued(ctx: Services, defn: WorkflowDefinition, workflow: str) -> None:
@@ -128,6 +146,7 @@ def describe_run(ctx: Services, run_id: str) -> RunView:
     rank = {sid: i for i, sid in enumerate(order)}
     steps.sort(key=lambda s: (rank.get(s.step.split("/", 1)[0], len(rank)), s.step))
     steps = [_with_place_in_queue(ctx, s) for s in steps]
+    run = replace(run, params=run_params(ctx, run))
     return RunView(run, steps, events, order, waiting_reason(ctx, run))
 
 

@@ -114,14 +114,18 @@ def sweep(
             ):
                 # Its follow-ups were cut short: a successor never created, or a join
                 # whose arrival was counted but never resolved. Replaying is idempotent.
-                replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
+                replay_terminal(
+                    ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at
+                )
                 report.redriven.append(ref)
         if stale and all(s.status.terminal for s in steps):
             # A failed step whose worker died before flagging the run: flag it before the
             # sink count can complete the run as SUCCEEDED.
             for s in steps:
                 if s.status.failure:
-                    replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
+                    replay_terminal(
+                    ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at
+                )
             run = ctx.store.get_run(run_id)
             sinks = [s.step for s in steps if compiled.graph.is_sink(s.step)]
             counted = max((ctx.store.count_sink(run_id, s) for s in sinks), default=0)

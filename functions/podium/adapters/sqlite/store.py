@@ -277,7 +277,9 @@ class SqliteStateStore:
                 raise RunConflict(run_id, current)
             conn.execute("UPDATE runs SET active = 0 WHERE run_id = ?", (run_id,))
 
-    def mark_run_failing(self, run_id: str, error: str, *, timed_out: bool = False) -> None:
+    def mark_run_failing(
+        self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
+    ) -> None:
         """Sets the failing flag (or, with ``timed_out``, the timed-out flag) and keeps
         the first error. A missing run raises RunNotFound (DynamoDB: a failed condition)."""
         with self.db.write() as conn:
@@ -285,6 +287,8 @@ class SqliteStateStore:
             if run is None:
                 raise RunNotFound(run_id)
             flag: dict[str, Any] = {"timed_out": True} if timed_out else {"failing": True}
+            if run.failing_since is None:
+                flag["failing_since"] = at
             update_run(conn, replace(run, error=run.error or error, **flag), inactive=False)
 
     def count_sink(self, run_id: str, step: str) -> int:

@@ -10,6 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 INLINE_OUTPUT_BYTES = 8 * 1024
+# Run params are read with the run item on every step: above this they are stored once
+# as a payload and the run item keeps the reference.
+INLINE_PARAMS_BYTES = 4 * 1024
+MAX_PARAMS_BYTES = 1024 * 1024
 MAX_OUTPUT_BYTES = 10 * 1024 * 1024  # then the attempt fails with Podium.OutputError
 REF_KEY = "$payload"
 
@@ -20,6 +24,10 @@ def is_ref(value: Any) -> bool:
 
 def ref_of(ref: str, size: int) -> dict[str, Any]:
     return {REF_KEY: ref, "bytes": size}
+
+
+def params_key(run_id: str) -> str:
+    return f"{run_id}/params.json"
 
 
 def output_key(run_id: str, step: str, attempt: int) -> str:

@@ -34,6 +34,10 @@ class RunRecord:
     sinks_total: int
     failing: bool = False
     timed_out: bool = False  # a step (or the run) timed out: ends TIMED_OUT unless FAILED
+    # When the run was first flagged failing or timed out. A replayed decision of a step
+    # that ended before it decides as the original did (its successors were released
+    # before the failure: they run, Maestro's fail_after_running).
+    failing_since: int | None = None
     started_at: int | None = None
     ended_at: int | None = None
     error: str | None = None

@@ -13,7 +13,7 @@ from podium.core.engine.step_error import (
 )
 from podium.core.expr import ExpressionError
 from podium.core.ports import Invocation
-from podium.service.bindings import bindings_for
+from podium.service.bindings import bindings_for, run_params
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Result
 
@@ -71,7 +71,7 @@ def lambda_event(ctx: Services, attempt: Attempt) -> dict[str, Any]:
     run = attempt.run
     return {
         "payload": _render_payload(ctx, attempt),
-        "params": run.params,
+        "params": run_params(ctx, run),
         "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
         "step": attempt.spec.id,
         "step_params": attempt.params,
