@@ -163,8 +163,15 @@ def aws_jobs(region: str | None, endpoint_url: str | None = None) -> dict[str, A
         config = Config(retries={"mode": "standard"})
         return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
 
+    from podium.adapters.jobs.batch import BatchJobs
+    from podium.adapters.jobs.glue import GlueJobs
+    from podium.adapters.jobs.sfn import SfnExecutions
+
     return {
         "ecs_task": LazyBackend(lambda: EcsTasks(client("ecs"))),
+        "batch_job": LazyBackend(lambda: BatchJobs(client("batch"))),
+        "glue_job": LazyBackend(lambda: GlueJobs(client("glue"))),
+        "sfn_execution": LazyBackend(lambda: SfnExecutions(client("stepfunctions"))),
     }
 
 

@@ -62,8 +62,58 @@ def _sfn_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
     return key_of_dotted(str(detail.get("name") or ""))
 
 
+def _batch_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
+    tags = detail.get("tags") if isinstance(detail.get("tags"), Mapping) else {}
+    params = detail.get("parameters") if isinstance(detail.get("parameters"), Mapping) else {}
+    assert isinstance(tags, Mapping) and isinstance(params, Mapping)
+    key = tags.get("podium:attempt") or params.get("podium_attempt")
+    return str(key) if key else None
+
+
+def _batch_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: detail[k] for k in ("jobId", "jobName", "status", "statusReason") if k in detail}
+    container = detail.get("container")
+    if isinstance(container, Mapping):
+        out["container"] = {
+            k: container[k] for k in ("exitCode", "reason", "logStreamName") if k in container
+        }
+    return out
+
+
+def _glue_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
+    backend = ctx.jobs.get("glue_job")
+    key_of_run = getattr(backend, "key_of_run", None)
+    job, run = detail.get("jobName"), detail.get("jobRunId")
+    if key_of_run is None or not job or not run:
+        return None
+    key = key_of_run(str(job), str(run))
+    return str(key) if key else None
+
+
+def _glue_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: detail[k] for k in ("jobName", "jobRunId", "state", "message") if k in detail}
+
+
+def _sfn_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
+    fields = ("executionArn", "name", "status", "error", "cause")
+    out = {k: detail[k] for k in fields if k in detail}
+    output = detail.get("output")
+    included = (detail.get("outputDetails") or {}).get("included", True)
+    # A big output would overflow the message: the runtime reads it from the execution.
+    if output is not None and included and len(str(output)) <= MAX_EVENT_OUTPUT_CHARS:
+        out["output"] = output
+    return out
+
+
+MAX_EVENT_OUTPUT_CHARS = 64 * 1024
+
 ROUTES: dict[tuple[str, str], Route] = {
     ("aws.ecs", "ECS Task State Change"): Route("ecs_task", _ecs_key, _ecs_trim),
+    ("aws.batch", "Batch Job State Change"): Route("batch_job", _batch_key, _batch_trim),
+    ("aws.glue", "Glue Job State Change"): Route("glue_job", _glue_key, _glue_trim),
+    ("aws.states", "Step Functions Execution Status Change"): Route(
+        "sfn_execution", _sfn_key, _sfn_trim
+    ),
 }
 
 

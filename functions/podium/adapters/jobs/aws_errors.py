@@ -17,3 +17,13 @@ def code_of(exc: BaseException) -> tuple[str, str]:
 def is_api_error(exc: BaseException) -> bool:
     """botocore's errors (ClientError, connection and endpoint errors), not our bugs."""
     return type(exc).__module__.startswith(("botocore", "urllib3"))
+
+
+def raise_if_transient(exc: BaseException) -> None:
+    """A stop that failed: retried (re-raised, so the message comes back) when the
+    service was throttled or down; dropped when it says the work is not there to stop
+    (ended, or never started), which is what a stop wants."""
+    from podium.core.engine.external import is_transient
+
+    if not is_api_error(exc) or is_transient(code_of(exc)[0]):
+        raise exc

@@ -8,7 +8,7 @@ import threading
 from typing import Any
 from urllib.parse import quote
 
-from podium.adapters.jobs.aws_errors import code_of, is_api_error
+from podium.adapters.jobs.aws_errors import code_of, is_api_error, raise_if_transient
 from podium.core.engine.external import (
     JobOutcome,
     Phase,
@@ -109,11 +109,7 @@ class EcsTasks:
             for arn in resp.get("taskArns") or []:
                 self._ecs.stop_task(cluster=spec.cluster, task=arn, reason=reason[:255])
         except Exception as exc:
-            if not is_api_error(exc):
-                raise
-            code, _ = code_of(exc)
-            if code not in ("InvalidParameterException", "ClusterNotFoundException"):
-                raise  # throttled: the caller's message is retried, the stop with it
+            raise_if_transient(exc)  # throttled: the caller's message is retried
 
     def _logs_link(self, request: JobRequest, task_arn: str) -> str | None:
         """The CloudWatch console page of the container's log stream (``awslogs``):

@@ -34,3 +34,9 @@ class LazyBackend:
 
     def stop(self, request: JobRequest, reason: str) -> None:
         self._get().stop(request, reason)
+
+    def __getattr__(self, name: str) -> Any:
+        """A backend's own extras (Glue's key_of_run)."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._get(), name)

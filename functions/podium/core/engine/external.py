@@ -13,6 +13,7 @@ its attempt and a lost start found again.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 from podium.core.engine.step_error import (
     PLATFORM_ERROR,
     STOPPED,
+    TIMEOUT,
     USER_ERROR,
     StepError,
 )
@@ -37,7 +39,7 @@ class Phase(str, Enum):
 class JobOutcome:
     phase: Phase
     handle: str = ""  # the service's id of the work (task ARN, job id, run id, ARN)
-    output: dict[str, Any] = field(default_factory=dict)
+    output: Any = field(default_factory=dict)  # the step's output once it succeeded
     error: StepError | None = None
 
 
@@ -170,6 +172,11 @@ _THROTTLING = {
 }
 
 
+def is_transient(code: str) -> bool:
+    """Throttling, limits, the service's own faults (or no code: a connection error)."""
+    return not code or code in _THROTTLING
+
+
 def api_error(service: str, code: str, message: str) -> StepError:
     """An AWS call that failed: throttling, limits and the service's own faults are
     platform errors (retried on the platform budget); anything else (access denied, an
@@ -200,3 +207,115 @@ def key_of_dotted(name: str) -> str | None:
     if len(parts) < 3 or not parts[-1].isdigit():
         return None
     return "/".join(parts)
+
+
+# ---- AWS Batch -----------------------------------------------------------------------
+
+_BATCH_RUNNING = {"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"}
+_BATCH_STOPPED_HINTS = ("terminated by podium", "Terminated by user", "cancelled")
+
+
+def batch_job_outcome(job: Mapping[str, Any]) -> JobOutcome:
+    """A Batch job (DescribeJobs, or a "Batch Job State Change" event's detail)."""
+    job_id = str(job.get("jobId", ""))
+    status = str(job.get("status", ""))
+    if status in _BATCH_RUNNING or not status:
+        return running(job_id)
+    container = job.get("container") if isinstance(job.get("container"), Mapping) else {}
+    assert isinstance(container, Mapping)
+    attempts = [a for a in job.get("attempts") or [] if isinstance(a, Mapping)]
+    last = attempts[-1].get("container") if attempts else None
+    exit_code = container.get("exitCode")
+    if exit_code is None and isinstance(last, Mapping):
+        exit_code = last.get("exitCode")
+    output: dict[str, Any] = {"job_id": job_id, "job_name": job.get("jobName")}
+    if exit_code is not None:
+        output["exit_code"] = exit_code
+    stream = container.get("logStreamName")
+    if stream:
+        output["log_stream"] = stream
+    if status == "SUCCEEDED":
+        return JobOutcome(Phase.SUCCEEDED, job_id, output)
+    reason = str(job.get("statusReason") or container.get("reason") or "")
+    if isinstance(exit_code, int) and exit_code != 0:
+        message = f"the job's container exited with code {exit_code}" + (
+            f": {reason}" if reason else ""
+        )
+        error = StepError.of(USER_ERROR, message, details=output)
+    elif any(hint in reason for hint in _BATCH_STOPPED_HINTS):
+        error = StepError.of(STOPPED, f"the job was stopped: {reason}", retryable=False)
+    else:
+        # No exit code: the job never ran its code (a host lost, Spot reclaimed, an
+        # image that could not be pulled): the platform's doing.
+        error = StepError.of(
+            PLATFORM_ERROR, f"the job failed without an exit code: {reason or 'no reason'}"
+        )
+    return JobOutcome(Phase.FAILED, job_id, output, error)
+
+
+# ---- AWS Glue ------------------------------------------------------------------------
+
+_GLUE_RUNNING = {"STARTING", "RUNNING", "STOPPING", "WAITING"}
+
+
+def glue_run_outcome(run: Mapping[str, Any]) -> JobOutcome:
+    """A Glue job run (GetJobRun's JobRun, or a "Glue Job State Change" event's detail,
+    whose fields are camelCase)."""
+    run_id = str(run.get("Id") or run.get("jobRunId") or "")
+    state = str(run.get("JobRunState") or run.get("state") or "")
+    if state in _GLUE_RUNNING or not state:
+        return running(run_id)
+    output: dict[str, Any] = {
+        "job_run_id": run_id,
+        "job_name": run.get("JobName") or run.get("jobName"),
+    }
+    if run.get("ExecutionTime") is not None:
+        output["execution_seconds"] = run.get("ExecutionTime")
+    if state == "SUCCEEDED":
+        return JobOutcome(Phase.SUCCEEDED, run_id, output)
+    message = str(run.get("ErrorMessage") or run.get("message") or "")
+    if state == "STOPPED":
+        error = StepError.of(STOPPED, f"the job run was stopped {message}".strip(), retryable=False)
+    elif state == "TIMEOUT":
+        error = StepError.of(
+            TIMEOUT, f"the job run passed the Glue job's own timeout {message}".strip()
+        )
+    else:  # FAILED, ERROR
+        error = StepError.of(USER_ERROR, f"the job run {state}: {message or 'no message'}")
+    return JobOutcome(Phase.FAILED, run_id, output, error)
+
+
+# ---- Step Functions --------------------------------------------------------------------
+
+
+def sfn_execution_outcome(execution: Mapping[str, Any]) -> JobOutcome:
+    """A Step Functions execution (DescribeExecution, or the detail of a "Step Functions
+    Execution Status Change" event). Its output is the step's output; an output the
+    event left out (``outputDetails.included`` false) is read by the backend."""
+    arn = str(execution.get("executionArn", ""))
+    status = str(execution.get("status", ""))
+    if status in ("RUNNING", "PENDING_REDRIVE") or not status:
+        return running(arn)
+    if status == "SUCCEEDED":
+        raw = execution.get("output")
+        output: Any = None
+        if isinstance(raw, str) and raw:
+            try:
+                output = json.loads(raw)
+            except ValueError:
+                output = raw
+        wrapped = {"execution_arn": arn, "output": output, "_has_output": raw is not None}
+        return JobOutcome(Phase.SUCCEEDED, arn, wrapped)
+    error_name = str(execution.get("error") or "")
+    cause = str(execution.get("cause") or "")
+    if status == "ABORTED":
+        error = StepError.of(STOPPED, f"the execution was stopped {cause}".strip(), retryable=False)
+    elif status == "TIMED_OUT":
+        error = StepError.of(TIMEOUT, "the execution passed its state machine's timeout")
+    else:  # FAILED: the state machine's own error name, matchable in retry policies
+        error = StepError.of(
+            error_name or USER_ERROR,
+            cause or error_name or "the execution failed",
+            details={"execution_arn": arn},
+        )
+    return JobOutcome(Phase.FAILED, arn, {"execution_arn": arn}, error)
