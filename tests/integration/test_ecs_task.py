@@ -4,6 +4,7 @@ safety net, StopTask on stop and timeout."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -200,27 +201,65 @@ def test_a_timeout_stops_the_task_and_times_the_step_out(rt: LocalRuntime) -> No
     assert rt.store.get_run(run_id).status is RunStatus.TIMED_OUT
 
 
-def test_a_start_lost_with_its_worker_is_made_by_the_poll(rt: LocalRuntime) -> None:
+def test_a_start_lost_with_its_worker_is_retried_as_a_new_attempt(rt: LocalRuntime) -> None:
     from podium.service.completions import resume_waiting
 
     rt.push(workflow())
     run = rt.start_run("train_wf")
     jobs = rt.services.jobs
-    rt.services.jobs = {}  # the worker "dies" before RunTask: no task is started
+    rt.services.jobs = {}  # without a backend the step fails: a config error naming the fix
     rt.pump(wait=False)
     rt.services.jobs = jobs
-    assert rt.ecs.list_tasks(cluster=CLUSTER)["taskArns"] == []  # type: ignore[attr-defined]
     record = step_of(rt, run.run_id)
-    assert record.status is StepStatus.FAILED  # without a backend: a config error
-    assert "podium.toml" in (record.error or "")
-    # With the backend back, a redelivered claim of a running attempt starts it once.
+    assert record.status is StepStatus.FAILED and "podium.toml" in (record.error or "")
+    assert rt.ecs.list_tasks(cluster=CLUSTER)["taskArns"] == []  # type: ignore[attr-defined]
+
+    # A worker claimed attempt 1 and died before RunTask: its claim message comes back.
     rt.push(workflow("train_wf2"))
     run2 = rt.start_run("train_wf2")
+    for m in rt.event_queue.receive(10):  # the start: the step is made ready
+        from podium.service.inbox import handle_event
+
+        handle_event(rt.services, json.loads(m.body))
+        rt.event_queue.delete(m.receipt)
+    from podium.service import messages
+    from podium.service.execute import execute
+
+    started = rt.services.jobs
+    rt.services.jobs = {"ecs_task": _Dying()}
+    with pytest.raises(RuntimeError):
+        for m in rt.work_queue.receive(10):
+            execute(rt.services, messages.decode(json.loads(m.body))[0])  # type: ignore[arg-type]
+    rt.services.jobs = started
+    record2 = step_of(rt, run2.run_id)
+    assert record2.status is StepStatus.RUNNING and record2.attempt == 1
+    resume_waiting(rt.services, rt.store.get_run(run2.run_id), record2)  # the redelivery
+    record2 = step_of(rt, run2.run_id)
+    assert record2.status is StepStatus.RETRY_WAIT
+    assert record2.error_type == "Podium.PlatformError" and "was not found" in (record2.error or "")
+    rt.pump(wait=False)
+    rt.clock.advance(3_600_000)  # type: ignore[union-attr]
     rt.pump(wait=False)
     record2 = step_of(rt, run2.run_id)
-    resume_waiting(rt.services, rt.store.get_run(run2.run_id), record2)
-    resume_waiting(rt.services, rt.store.get_run(run2.run_id), record2)
-    assert len(rt.ecs.list_tasks(cluster=CLUSTER)["taskArns"]) == 1  # type: ignore[attr-defined]
+    assert record2.status is StepStatus.RUNNING and record2.attempt == 2
+    tasks = rt.ecs.list_tasks(cluster=CLUSTER)["taskArns"]  # type: ignore[attr-defined]
+    assert len(tasks) == 1  # attempt 2's, and only it
+
+
+class _Dying:
+    """A backend whose worker dies before it starts anything."""
+
+    def start(self, request: Any) -> Any:
+        raise RuntimeError("the worker died")
+
+    def find(self, request: Any) -> Any:
+        return None
+
+    def complete(self, request: Any, outcome: Any) -> Any:
+        return outcome
+
+    def stop(self, request: Any, reason: str) -> None:
+        return None
 
 
 def test_run_task_refused_fails_without_retry(rt: LocalRuntime) -> None:

@@ -6,8 +6,9 @@ sfn_execution).
 - ``on_event``: a state-change event routed to the attempt (service/external_events.py)
   carries the work's state; an ended state closes the attempt, another one waits on;
 - ``poll``: the safety net (a lost or late event): the backend finds the work by the
-  attempt key and reports its state; work never started (a crash between the claim and
-  the start) is started then. Polls back off with the attempt's age;
+  attempt key and reports its state; work not found (a crash between the claim and the
+  start) fails the attempt as a platform error, so a new attempt starts it. Polls back
+  off with the attempt's age;
 - ``terminate``: stop, kill and timeouts stop the work.
 
 The attempt's lease is its timeout (10 days unless the step says), so no worker waits.
@@ -20,7 +21,7 @@ from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.external import JobOutcome, Phase, poll_after_seconds
-from podium.core.engine.step_error import StepError, user_error
+from podium.core.engine.step_error import StepError, platform_error, user_error
 from podium.core.expr import ExpressionError
 from podium.core.ports import JobBackend, JobRequest
 from podium.service.bindings import bindings_for
@@ -70,8 +71,16 @@ class ExternalJobRuntime:
             return Failed(self._not_configured())
         request = self._request(ctx, attempt)
         found = backend.find(request)
-        if found is None:  # never started: its worker died between the claim and the start
-            return self.start(ctx, attempt)
+        if found is None:
+            # Never started (its worker died between the claim and the start), or gone
+            # from the service's memory. Starting it here could start work that ended
+            # long ago a second time; a new attempt (a platform retry) starts it afresh.
+            return Failed(
+                platform_error(
+                    f"the {self.kind} work of attempt {attempt.number} was not found: its"
+                    " start was lost (a worker stopped), or the service no longer lists it"
+                )
+            )
         return self._result(ctx, attempt, backend, request, found)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
