@@ -274,3 +274,16 @@ def _structured_logs(env: Any) -> None:
 
     logger = Logger(service=env.get("POWERTOOLS_SERVICE_NAME", "podium"))
     copy_config_to_registered_loggers(source_logger=logger, include={"podium"})
+
+
+def local_secrets(sources: dict[str, str], env: Any = None) -> dict[str, str]:
+    """The local values of http auth secrets: podium.toml's [secrets] name = "env:VAR"
+    read from the environment (a variable that is not set leaves the secret unset, so
+    the step fails naming it)."""
+    env = os.environ if env is None else env
+    values = {}
+    for name, source in sources.items():
+        variable = source.removeprefix("env:")
+        if variable in env:
+            values[name] = str(env[variable])
+    return values

@@ -98,6 +98,18 @@ def local_functions(directory: Path, pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+def local_stand_ins(directory: Path) -> Any:
+    """podium.toml's stand-ins of external step types (local/stand_ins.py); a bad entry
+    is a usage error (exit 2)."""
+    from podium.local.stand_ins import stand_ins_beside
+
+    try:
+        return stand_ins_beside(directory)
+    except ValueError as exc:
+        errors.print(Text(str(exc), style="red"), highlight=False)
+        raise typer.Exit(2) from None
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text()
@@ -237,6 +249,7 @@ def run(
         raise typer.Exit(1) from None
     params = parse_params(dict(defn.params), param or [])
     mapping = local_functions(file.resolve().parent, functions)
+    stand_ins = local_stand_ins(file.resolve().parent)
     tags = parse_tags(tag)
     # Local functions (module:function, mapped or written as is) live next to the definition.
     sys.path.insert(0, str(file.resolve().parent))
@@ -244,7 +257,12 @@ def run(
     default_workers = 1 if backend == "moto" else max(4, os.cpu_count() or 1)
     threads = workers if workers is not None else default_workers
     with LocalRuntime(
-        virtual_time=not real_time, store=backend, home=where, workers=threads, functions=mapping
+        virtual_time=not real_time,
+        store=backend,
+        home=where,
+        workers=threads,
+        functions=mapping,
+        stand_ins=stand_ins,
     ) as rt:
         rt.push(text)
         try:
