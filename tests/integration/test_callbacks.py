@@ -274,6 +274,8 @@ def test_podium_callback_against_the_local_home(tmp_path: Path) -> None:
         run_id = run.run_id
     token = token_of(f"{run_id}/wait/1")
     runner = CliRunner()
+    shown = runner.invoke(app, ["runs", "show", run_id, "--home", str(home)])
+    assert f"podium callback {token} --success JSON" in shown.output
     result = runner.invoke(
         app, ["callback", token, "--success", '{"rows": 5}', "--home", str(home), "--json"]
     )

@@ -117,3 +117,28 @@ def _local(home_dir: Path | None, token: str, body: dict[str, Any]) -> dict[str,
             raise _err(str(exc), 1) from None
         except RequestError as exc:
             raise _err(exc.message, 2) from None
+
+
+def print_waiting(out: Console, body: dict[str, Any]) -> None:
+    """Under ``podium runs show``: the steps waiting for a callback, with their token
+    and the command that answers them."""
+    running = {
+        (s.get("step"), s.get("attempts"))
+        for s in body.get("steps") or []
+        if s.get("status") == "RUNNING"
+    }
+    for event in body.get("events") or []:
+        if event.get("kind") != "callback_token":
+            continue
+        if (event.get("step"), event.get("attempt")) not in running:
+            continue
+        detail = event.get("detail") or {}
+        what = detail.get("message") or "waits for a callback"
+        out.print(
+            Text.assemble(
+                (f"\n{event.get('step')}", "bold yellow"),
+                f" {what}\n  podium callback {detail.get('token')} --success JSON",
+                " | --fail MESSAGE" + (" --by NAME" if detail.get("type") == "approval" else ""),
+            ),
+            highlight=False,
+        )
