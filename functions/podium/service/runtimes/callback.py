@@ -95,7 +95,7 @@ class CallbackRuntime:
         kind = event.get("kind")
         if kind == CALLBACK_EVENT:
             return self._result(attempt, event)
-        if kind == HEARTBEAT_CHECK_EVENT:
+        if isinstance(kind, str) and kind.startswith(HEARTBEAT_CHECK_EVENT):
             return self._heartbeat_check(ctx, attempt)
         return Waiting()
 
@@ -129,9 +129,10 @@ class CallbackRuntime:
         if interval is None:
             return
         due = heartbeat_due(attempt.started_at, since, interval)
-        check = messages.Done(
-            attempt.run.run_id, attempt.step, attempt.number, {"kind": HEARTBEAT_CHECK_EVENT}
-        )
+        # The due time is part of the kind, so each check is a timer of its own (a
+        # timer's dedup key is its kind: a long one is a named Scheduler schedule).
+        kind = f"{HEARTBEAT_CHECK_EVENT}@{due}"
+        check = messages.Done(attempt.run.run_id, attempt.step, attempt.number, {"kind": kind})
         ctx.at(check, due, queue="events")
 
     def _heartbeat_check(self, ctx: Services, attempt: Attempt) -> Result:
