@@ -68,12 +68,12 @@ def test_an_ecs_task_played_by_a_callable_and_a_command(tmp_path: Path) -> None:
                 },
             ],
         },
-        f"""
+        """
         [ecs_tasks]
         trainer = "local_tasks_wf1:train"
 
         [batch_jobs]
-        "report-def" = {{}}
+        "report-def" = {}
         """,
     )
     (tmp_path / "wf1" / "local_tasks_wf1.py").write_text(
