@@ -63,7 +63,8 @@ class HttpRuntime:
             headers,
             body,
             float(spec.connect_timeout),
-            float(spec.read_timeout),
+            # The step's own timeout bounds the call too.
+            min(float(spec.read_timeout), float(spec.timeout or spec.read_timeout)),
             spec.max_response_bytes,
         )
         try:
