@@ -227,6 +227,33 @@ def test_a_terminal_run_stays_active_until_settled(store: StateStore) -> None:
         store.settle_run("r10")  # not terminal
 
 
+def test_due_runs_come_in_check_time_order_bounded(store: StateStore) -> None:
+    """The sweeper's sparse index of due work: only runs whose check time has come,
+    earliest first, at most ``limit``; a check can be moved; settled runs never return."""
+    from podium.core.engine.checks import FIRST_CHECK_MS
+
+    for i, created in enumerate([30, 10, 20]):
+        store.create_run(replace(a_run(f"d{i}"), created_at=created))
+    first = 10 + FIRST_CHECK_MS
+    assert store.list_due_run_ids(first - 1, 10) == []
+    assert store.list_due_run_ids(first, 10) == ["d1"]
+    assert store.list_due_run_ids(30 + FIRST_CHECK_MS, 2) == ["d1", "d2"]
+    store.set_run_check("d1", 10**12)  # looked at: next check far ahead
+    assert store.get_run("d1").check_at == 10**12
+    assert store.list_due_run_ids(10**11, 10) == ["d2", "d0"]
+    store.set_run_check("d0", 5)
+    assert store.list_due_run_ids(10**11, 10) == ["d0", "d2"]
+    ended = store.transition_run(
+        "d0", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.FAILED, changes={}
+    )
+    assert store.list_due_run_ids(10**11, 10)[0] == ended.run_id  # follow-ups left
+    store.settle_run("d0")
+    store.set_run_check("d0", 6)  # a settled run never comes back
+    store.set_run_check("missing", 6)  # nor does a missing one appear
+    assert store.list_due_run_ids(10**13, 10) == ["d2", "d1"]
+    assert sorted(store.list_active_run_ids()) == ["d1", "d2"]
+
+
 def test_step_fields_round_trip(store: StateStore) -> None:
     store.create_run(a_run("r11"))
     store.create_step(StepRecord("r11", "s", StepStatus.READY))

@@ -219,10 +219,41 @@ class DynamoStateStore:
         }
         while True:
             resp = self._db.query(**kwargs)
-            ids.extend(i["gsi2sk"]["S"] for i in resp.get("Items", []))
+            ids.extend(c.run_id_of_active_sk(i["gsi2sk"]["S"]) for i in resp.get("Items", []))
             if "LastEvaluatedKey" not in resp:
-                return ids
+                return sorted(ids)
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def list_due_run_ids(self, now: int, limit: int) -> list[str]:
+        # One query of the sparse index, in check-time order: bounded however many runs
+        # are active (a KEYS_ONLY read of at most ``limit`` items).
+        resp = self._db.query(
+            TableName=self._table,
+            IndexName="gsi2",
+            KeyConditionExpression="#pk = :pk AND #sk <= :due",
+            ExpressionAttributeNames={"#pk": "gsi2pk", "#sk": "gsi2sk"},
+            ExpressionAttributeValues={
+                ":pk": {"S": c.ACTIVE_PK},
+                ":due": {"S": c.due_until(now)},
+            },
+            Limit=limit,
+        )
+        return [c.run_id_of_active_sk(i["gsi2sk"]["S"]) for i in resp.get("Items", [])]
+
+    def set_run_check(self, run_id: str, at: int) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.RUN_SK),
+                UpdateExpression="SET #g2s = :sk",
+                # Only while in the index: a settled run never comes back to it.
+                ConditionExpression="attribute_exists(#g2p)",
+                ExpressionAttributeNames={"#g2p": "gsi2pk", "#g2s": "gsi2sk"},
+                ExpressionAttributeValues={":sk": {"S": c.active_sk(at, run_id)}},
+            )
+        except ClientError as exc:
+            if not _is(exc, "ConditionalCheckFailedException"):
+                raise
 
     def transition_run(
         self,

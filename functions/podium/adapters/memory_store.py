@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from podium.core.engine.checks import first_check
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
@@ -101,6 +102,22 @@ class MemoryStateStore:
     def list_active_run_ids(self) -> list[str]:
         with self._lock:
             return sorted(r.run_id for r in self._runs.values() if not r.settled)
+
+    def list_due_run_ids(self, now: int, limit: int) -> list[str]:
+        with self._lock:
+            due = [
+                (first_check(r), r.run_id)
+                for r in self._runs.values()
+                if not r.settled and first_check(r) <= now
+            ]
+        return [run_id for _, run_id in sorted(due)[:limit]]
+
+    def set_run_check(self, run_id: str, at: int) -> None:
+        with self._lock:
+            self.writes += 1
+            run = self._runs.get(run_id)
+            if run is not None and not run.settled:
+                self._runs[run_id] = replace(run, check_at=at)
 
     def transition_run(
         self,

@@ -80,6 +80,17 @@ class StateStore(Protocol):
         done (a sparse index: the sweeper's list of runs to look at)."""
         ...
 
+    def list_due_run_ids(self, now: int, limit: int) -> list[str]:
+        """The sweeper's due work: unsettled runs whose check time (``RunRecord.check_at``,
+        by default a few minutes after creation: core/engine/checks.py) is at or before
+        ``now``, earliest first, at most ``limit``."""
+        ...
+
+    def set_run_check(self, run_id: str, at: int) -> None:
+        """Move an unsettled run's next check to ``at``. A settled or missing run is left
+        alone (it never comes back to the index)."""
+        ...
+
     def mark_run_failing(
         self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
     ) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium.adapters.sqlite import codec
 from podium.adapters.sqlite.db import Database
+from podium.core.engine.checks import first_check
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
@@ -250,6 +251,26 @@ class SqliteStateStore:
                 "SELECT run_id FROM runs WHERE active = 1 ORDER BY run_id"
             ).fetchall()
         return [r[0] for r in rows]
+
+    def list_due_run_ids(self, now: int, limit: int) -> list[str]:
+        # The home holds few active runs: read them and sort by check time here.
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT run_id, record, active FROM runs WHERE active = 1"
+            ).fetchall()
+        runs = [codec.run_from_row(r[0], r[1], r[2]) for r in rows]
+        due = sorted((first_check(r), r.run_id) for r in runs if first_check(r) <= now)
+        return [run_id for _, run_id in due[:limit]]
+
+    def set_run_check(self, run_id: str, at: int) -> None:
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT record, active FROM runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            if row is None or not row[1]:
+                return
+            run = codec.run_from_row(run_id, row[0], row[1])
+            update_run(conn, replace(run, check_at=at), inactive=False)
 
     def transition_run(
         self,

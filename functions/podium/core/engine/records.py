@@ -57,6 +57,9 @@ class RunRecord:
     settled: bool = False
     # The workflow's tags and those given at start (core/tags.py); set once, at creation.
     tags: dict[str, str] = field(default_factory=dict)
+    # When the sweeper next looks at the run while it is unsettled (core/engine/checks.py;
+    # None: a few minutes after creation).
+    check_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
