@@ -111,6 +111,46 @@ def test_exit_codes_and_unmapped_tasks(tmp_path: Path) -> None:
     assert "[ecs_tasks] unknown-def" in other.error
 
 
+def test_http_mapped_to_a_callable_and_other_hosts_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "wf3",
+        {
+            "name": "local_http",
+            "steps": [
+                {
+                    "id": "refresh",
+                    "type": "http",
+                    "method": "POST",
+                    "url": "https://api.example.com/v1/refresh",
+                    "body": {"table": "sales"},
+                    "auth": {"secret": "api/token"},
+                },
+                {"id": "elsewhere", "type": "http", "url": "https://other.example.com/"},
+            ],
+        },
+        """
+        [http.map]
+        "https://api.example.com" = "fake_api_wf3:handle"
+
+        [secrets]
+        "api/token" = "env:PODIUM_TEST_API_TOKEN"
+        """,
+    )
+    (tmp_path / "wf3" / "fake_api_wf3.py").write_text(
+        "def handle(request):\n"
+        "    assert request['headers']['authorization'] == 'Bearer t0k'\n"
+        "    return {'status': 202, 'body': {'refreshed': request['body']['table'],"
+        " 'path': request['path']}}\n"
+    )
+    os.environ["PODIUM_TEST_API_TOKEN"] = "t0k"
+    try:
+        view = run_workflow(path)
+    finally:
+        del os.environ["PODIUM_TEST_API_TOKEN"]
+    assert step(view, "refresh").output == {"refreshed": "sales", "path": "/v1/refresh"}
+    assert step(view, "elsewhere").error_type == "Podium.HttpHostNotAllowed"
+
+
 def test_bad_stand_ins_name_the_fix(tmp_path: Path) -> None:
     bad = tmp_path / "podium.toml"
     bad.write_text('[ecs_tasks]\ntrain = "not-a-ref"\n')

@@ -4,6 +4,7 @@ cannot be walked around), and its secrets (Secrets Manager, cached a few minutes
 from __future__ import annotations
 
 import http.client
+import json
 import ssl
 import threading
 import time
@@ -125,3 +126,64 @@ class MappedSecrets:
                 f' [secrets] {name} = "env:VARIABLE"'
             )
         return self._values[name]
+
+
+class MappedHttpTransport:
+    """Locally, a Python callable may answer for a host (podium.toml's [http.map]): it
+    gets ``{method, url, path, headers, body}`` (body parsed as JSON when it is) and
+    returns the response body, or ``{"status", "body", "headers"}``; an exception is a
+    500. Other hosts go to the real transport."""
+
+    def __init__(self, real: Any, mapping: dict[str, str], resolve: Any) -> None:
+        self._real = real
+        self._mapping = dict(mapping)
+        self._resolve = resolve
+
+    def mapped_hosts(self) -> frozenset[str]:
+        """The hosts (host[:port]) the map answers for: allowed like listed hosts."""
+        hosts = set()
+        for origin in self._mapping:
+            rest = origin.split("://", 1)[-1].split("/", 1)[0].lower()
+            hosts.add(rest)
+        return frozenset(hosts)
+
+    def _target(self, call: HttpCall) -> str | None:
+        default = 443 if call.scheme == "https" else 80
+        port = "" if call.port == default else f":{call.port}"
+        for key in (f"{call.scheme}://{call.host}{port}", f"{call.host}{port}", call.host):
+            if key in self._mapping:
+                return self._mapping[key]
+        return None
+
+    def send(self, call: HttpCall) -> HttpReply:
+        ref = self._target(call)
+        if ref is None:
+            return self._real.send(call)  # type: ignore[no-any-return]
+        text = call.body.decode(errors="replace") if call.body is not None else None
+        try:
+            body: Any = json.loads(text) if text else text
+        except ValueError:
+            body = text
+        request = {
+            "method": call.method,
+            "url": f"{call.scheme}://{call.host}:{call.port}{call.path}",
+            "path": call.path,
+            "headers": dict(call.headers),
+            "body": body,
+        }
+        try:
+            answer = self._resolve(ref)(request)
+        except Exception as exc:  # the stand-in failed: as a server error would
+            message = f"{type(exc).__name__}: {exc}".encode()
+            return HttpReply(500, {"content-type": "text/plain"}, message)
+        status, headers = 200, {"content-type": "application/json"}
+        if isinstance(answer, dict) and "status" in answer:
+            status = int(answer["status"])
+            extra = answer.get("headers") or {}
+            headers.update({str(k).lower(): str(v) for k, v in extra.items()})
+            answer = answer.get("body")
+        data = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
+        if answer is None:
+            data = b""
+        too_large = len(data) > call.max_bytes
+        return HttpReply(status, headers, data[: call.max_bytes], too_large)

@@ -208,7 +208,11 @@ class LocalRuntime:
     def _wire_stand_ins(self) -> None:
         """ecs_task and batch_job run their podium.toml stand-ins; http steps may call
         loopback and the hosts podium.toml allows (secrets from the environment)."""
-        from podium.adapters.http_transport import MappedSecrets, StdlibHttpTransport
+        from podium.adapters.http_transport import (
+            MappedHttpTransport,
+            MappedSecrets,
+            StdlibHttpTransport,
+        )
         from podium.adapters.jobs.local import LocalJobs
         from podium.core.ports import HttpAccess
         from podium.local.stand_ins import LOOPBACK_HOSTS
@@ -219,9 +223,12 @@ class LocalRuntime:
             self.services.jobs[kind] = LocalJobs(
                 kind, targets, self._local_runner.resolve, capture
             )
+        transport = MappedHttpTransport(
+            StdlibHttpTransport(), self.stand_ins.http_map, self._local_runner.resolve
+        )
         self.services.http = HttpAccess(
-            StdlibHttpTransport(),
-            LOOPBACK_HOSTS | frozenset(self.stand_ins.http_hosts),
+            transport,
+            LOOPBACK_HOSTS | frozenset(self.stand_ins.http_hosts) | transport.mapped_hosts(),
             MappedSecrets(bootstrap.local_secrets(self.stand_ins.secrets)),
         )
 

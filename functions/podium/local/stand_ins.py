@@ -11,6 +11,9 @@
     [http]
     allowed_hosts = ["localhost:8080", "api.example.com"]   # loopback is always allowed
 
+    [http.map]                     # a Python callable answers for a host
+    "https://api.example.com" = "fake_api:handle"
+
     [secrets]                      # http auth secrets: from the environment, never the file
     "warehouse/token" = "env:WAREHOUSE_TOKEN"
 """
@@ -32,6 +35,7 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 class StandIns:
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> name -> target
     http_hosts: list[str] = field(default_factory=list)
+    http_map: dict[str, str] = field(default_factory=dict)  # origin or host -> callable
     secrets: dict[str, str] = field(default_factory=dict)  # name -> "env:VARIABLE"
 
     def merge(self, other: StandIns) -> None:
@@ -40,6 +44,8 @@ class StandIns:
             for name, target in targets.items():
                 self.jobs.setdefault(kind, {}).setdefault(name, target)
         self.http_hosts += [h for h in other.http_hosts if h not in self.http_hosts]
+        for origin, ref in other.http_map.items():
+            self.http_map.setdefault(origin, ref)
         for name, source in other.secrets.items():
             self.secrets.setdefault(name, source)
 
@@ -70,6 +76,16 @@ def read_stand_ins(path: Path) -> StandIns:
             f'{path}: [http] allowed_hosts must be a list of hosts, e.g. ["localhost:8080"]'
         )
     found.http_hosts = list(hosts)
+    mapped = http.get("map", {}) if isinstance(http, dict) else {}
+    if not isinstance(mapped, dict):
+        raise ValueError(f'{path}: [http.map] must be a table of "origin" = "module:function"')
+    for origin, ref in mapped.items():
+        if not isinstance(ref, str) or ":" not in ref:
+            raise ValueError(
+                f'{path}: [http.map] "{origin}": use "module:function" (it gets the request'
+                " and returns the body, or {status, body, headers})"
+            )
+        found.http_map[origin] = ref
     secrets = data.get("secrets", {})
     if not isinstance(secrets, dict):
         raise ValueError(f"{path}: [secrets] must be a table of name = \"env:VARIABLE\"")
