@@ -135,6 +135,7 @@ class LocalRuntime:
         self._probes: dict[str, int] = {}  # user code -> calls timed alone
         self._recoveries = 0
         self._told_callback = False
+        self._has_callbacks: dict[tuple[str, int], bool] = {}  # version -> has callback steps
         # In-process moto is not safe with concurrent requests: deliveries take turns.
         self._serial: AbstractContextManager[Any] = (
             threading.Lock() if store == "moto" else nullcontext()
@@ -565,6 +566,12 @@ class LocalRuntime:
 
         run = self.store.get_run(run_id)
         compiled = self.services.definitions.get(run.workflow, run.version)
+        waits = self._has_callbacks.get((run.workflow, run.version))
+        if waits is None:
+            kinds = {getattr(s, "runtime_key", s.type) for s in compiled.definition.steps}
+            waits = self._has_callbacks[(run.workflow, run.version)] = bool(kinds & CALLBACK_TYPES)
+        if not waits:
+            return False  # most workflows: nothing is read while the pump idles
         for record in self.store.list_steps(run_id):
             if record.status is StepStatus.RUNNING:
                 spec = compiled.step(record.step)
