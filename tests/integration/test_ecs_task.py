@@ -287,3 +287,19 @@ def test_launch_type_and_capacity_provider_are_one_or_the_other() -> None:
     ok = workflow(capacity_provider=[{"provider": "FARGATE_SPOT", "weight": 3}])
     del ok["steps"][0]["launch_type"]
     assert validate_definition(ok).steps[0].type == "ecs_task"
+
+
+class _StopRefused(EcsTasks):
+    def stop(self, request: Any, reason: str) -> None:
+        raise RuntimeError("ECS is down")
+
+
+def test_a_refused_stop_is_counted_and_the_run_still_stops(rt: LocalRuntime) -> None:
+    run_id, _ = started(rt, workflow())
+    rt.services.jobs = {"ecs_task": _StopRefused(rt.ecs)}  # type: ignore[attr-defined]
+    counted: list[str] = []
+    rt.services.metrics.count = lambda name, value=1: counted.append(name)  # type: ignore[method-assign]
+    stop_run(rt.services, run_id, "stopped by a test")
+    assert rt.store.get_run(run_id).status is RunStatus.STOPPED
+    assert step_of(rt, run_id).status is StepStatus.STOPPED
+    assert "ExternalStopFailed" in counted

@@ -16,6 +16,7 @@ The attempt's lease is its timeout (10 days unless the step says), so no worker 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ from podium.core.ports import JobBackend, JobRequest
 from podium.service.bindings import bindings_for
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Poll, Result, Waiting
+
+log = logging.getLogger("podium.external")
 
 # Reads an event's detail (the service's state-change event) into an outcome.
 Interpret = Callable[[Any, Mapping[str, Any]], JobOutcome]
@@ -85,8 +88,16 @@ class ExternalJobRuntime:
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         backend = self._backend(ctx)
-        if backend is not None:
+        if backend is None:
+            return
+        try:
             backend.stop(self._request(ctx, attempt), reason)
+        except Exception:
+            # The attempt has already ended (stopped, timed out) and the caller goes on to
+            # the other steps: a stop the service refused even after the client's own
+            # retries is logged and counted, not allowed to break the stop of the run.
+            log.exception("could not stop the %s work of %s", self.kind, attempt.key)
+            ctx.metrics.count("ExternalStopFailed")
 
     # ------------------------------------------------------------------------------
     def _result(
