@@ -350,3 +350,19 @@ def test_stopping_a_run_stops_its_execution(rt: LocalRuntime, sfn: Any) -> None:
     described = client.describe_execution(executionArn=execution["executionArn"])
     assert described["status"] == "ABORTED"
     assert record_of(rt, run_id).status is StepStatus.STOPPED
+
+
+def test_a_glue_run_past_its_timeout_is_stopped(rt: LocalRuntime, glue: Any) -> None:
+    run_id, job_run = glue_started(rt, glue, timeout="10m")
+    rt.pump()  # polls find it running until the deadline
+    assert record_of(rt, run_id).status is StepStatus.TIMED_OUT
+    assert glue.stopped == [("nightly_etl", [job_run["Id"]])]
+
+
+def test_an_execution_past_its_timeout_is_stopped(rt: LocalRuntime, sfn: Any) -> None:
+    client, _ = sfn
+    run_id, execution = sfn_started(rt, sfn, timeout="10m")
+    rt.pump()
+    assert record_of(rt, run_id).status is StepStatus.TIMED_OUT
+    described = client.describe_execution(executionArn=execution["executionArn"])
+    assert described["status"] == "ABORTED"
