@@ -215,3 +215,24 @@ def _wait_for_token(home: Path, running: subprocess.Popen[str]) -> str:
                             return str(event.detail["token"])
         time.sleep(0.2)
     raise AssertionError("the approval never published its token")
+
+
+def test_validate_notes_steps_without_a_local_stand_in(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from podium.cli.main import app
+
+    path = write(
+        tmp_path / "wf4",
+        {
+            "name": "notes",
+            "steps": [ecs("mapped"), ecs("unmapped", task_definition="other"),
+                      {"id": "g", "type": "glue_job", "job_name": "j"}],
+        },
+        '[ecs_tasks]\ntrainer = "m:f"\n',
+    )
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0
+    assert "steps[1]: ecs_task 'other' has no local stand-in" in result.output
+    assert "steps[2]: glue_job has no local stand-in" in result.output
+    assert "steps[0]" not in result.output

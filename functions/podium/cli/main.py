@@ -138,9 +138,36 @@ def validate(
             bad += 1
             continue
         console.print(f"[green]✓[/green] {path}: workflow '{defn.name}', {len(defn.steps)} steps")
-        for note in _function_notes(path, defn):
+        for note in [*_function_notes(path, defn), *_stand_in_notes(path, defn)]:
             console.print(Text.assemble(("  note ", "yellow"), note), highlight=False)
     raise typer.Exit(1 if bad else 0)
+
+
+def _stand_in_notes(path: Path, defn: Any) -> list[str]:
+    """ecs_task and batch_job steps without a local stand-in in podium.toml (podium run
+    fails them); glue_job and sfn_execution steps, which have none."""
+    from podium.adapters.jobs.local import definition_name
+    from podium.local.stand_ins import JOB_TABLES, stand_ins_beside
+
+    try:
+        stand_ins = stand_ins_beside(path.resolve().parent)
+    except ValueError as exc:
+        return [str(exc)]
+    tables = {kind: table for table, kind in JOB_TABLES.items()}
+    notes = []
+    for i, step in enumerate(defn.steps):
+        if step.type in ("glue_job", "sfn_execution"):
+            notes.append(f"steps[{i}]: {step.type} has no local stand-in: podium run fails it")
+        if step.type not in tables:
+            continue
+        targets = stand_ins.jobs.get(step.type, {})
+        name = definition_name(step.type, step)
+        if step.id not in targets and name not in targets:
+            notes.append(
+                f"steps[{i}]: {step.type} '{name}' has no local stand-in in podium.toml"
+                f" [{tables[step.type]}]: podium run fails this step"
+            )
+    return notes
 
 
 def _function_notes(path: Path, defn: Any) -> list[str]:
