@@ -289,3 +289,13 @@ def test_podium_callback_against_the_local_home(tmp_path: Path) -> None:
         assert status_of(rt, run_id).output == {"rows": 5}
     again = runner.invoke(app, ["callback", token, "--fail", "x", "--home", str(home)])
     assert again.exit_code == 1 and "no longer waiting" in again.output
+
+
+def test_heartbeat_seconds_needs_an_async_lambda() -> None:
+    from podium.core.dsl.errors import DefinitionError
+    from podium.core.dsl.load import validate_definition
+
+    step = {"id": "f", "type": "lambda", "function": "fn", "heartbeat_seconds": 60}
+    with pytest.raises(DefinitionError, match="heartbeat_seconds needs invocation: async"):
+        validate_definition({"name": "w", "steps": [step]})
+    assert validate_definition({"name": "w", "steps": [{**step, "invocation": "async"}]})

@@ -281,6 +281,15 @@ class LambdaStep(StepBase):
     )
     heartbeat_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT_SECONDS)] | None = None
 
+    @model_validator(mode="after")
+    def _heartbeat_needs_async(self) -> LambdaStep:
+        if self.heartbeat_seconds is not None and self.invocation != "async":
+            raise ValueError(
+                "heartbeat_seconds needs invocation: async (a synchronous invoke is bounded"
+                " by its timeout)"
+            )
+        return self
+
     @property
     def runtime_key(self) -> str:
         """Which runtime runs it: an async invocation waits like a callback step."""
