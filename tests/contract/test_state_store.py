@@ -333,3 +333,127 @@ def test_run_tags_round_trip_and_outlive_transitions(store: StateStore) -> None:
         changes={"ended_at": 3000},
     )
     assert store.get_run("t1").tags == tags  # set at creation, kept by every update
+
+
+def a_child(index: int, status: RunStatus = RunStatus.RUNNING) -> RunRecord:
+    return replace(
+        a_run(f"r1.loop.{index}"),
+        workflow="wf/loop",
+        status=status,
+        root="r1",
+        parent_run="r1",
+        parent_step="loop",
+        parent_index=index,
+        depth=1,
+        iteration={"index": index, "day": "2024-05-01", "parent": {"index": 2}},
+    )
+
+
+def test_a_child_is_counted_on_its_parent_step_once_and_settled_with_it(
+    store: StateStore,
+) -> None:
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.create_run(a_child(0))
+    with pytest.raises(RunConflict):  # still running: nothing to count
+        store.count_child("r1", "loop", "r1.loop.0", "ok")
+    store.transition_run(
+        "r1.loop.0", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.SUCCEEDED, changes={}
+    )
+    assert "r1.loop.0" in store.list_active_run_ids()
+    assert store.count_child("r1", "loop", "r1.loop.0", "ok") is True
+    assert store.count_child("r1", "loop", "r1.loop.0", "ok") is False  # a replay
+    assert "r1.loop.0" not in store.list_active_run_ids()
+    assert store.get_run("r1.loop.0").settled
+    store.create_run(a_child(1))
+    store.transition_run(
+        "r1.loop.1", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.STOPPED, changes={}
+    )
+    assert store.count_child("r1", "loop", "r1.loop.1", "stopped") is True
+    store.create_run(a_child(2))
+    store.transition_run(
+        "r1.loop.2", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.FAILED, changes={}
+    )
+    assert store.count_child("r1", "loop", "r1.loop.2", "failed") is True
+    assert store.count_child("r1", "loop", "r1.loop.2", "failed") is False
+    step = store.get_step("r1", "loop")
+    assert step is not None
+    assert (step.children_ok, step.children_failed, step.children_stopped) == (1, 1, 1)
+    assert step.status is StepStatus.RUNNING and step.attempt == 1
+
+
+def test_the_launched_mark_only_rises_and_keeps_the_first_loop(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    space = {"mode": "product", "over": {"i": [1, 2, 3]}}
+    store.mark_launched("r1", "loop", 2, space)
+    store.mark_launched("r1", "loop", 1, {"ref": "other"})  # stale: changes nothing
+    step = store.get_step("r1", "loop")
+    assert step is not None and (step.children_launched, step.loop) == (2, space)
+    store.mark_launched("r1", "loop", 3, {"ref": "other"})
+    step = store.get_step("r1", "loop")
+    assert step is not None and (step.children_launched, step.loop) == (3, space)
+    other = store.get_step("r1", "loop")
+    assert other is not None and other.children_ok == 0
+
+
+def test_a_child_run_round_trips_its_iteration(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.create_run(a_child(4))
+    got = store.get_run("r1.loop.4")
+    assert got.iteration == {"index": 4, "day": "2024-05-01", "parent": {"index": 2}}
+    assert (got.parent_run, got.parent_step, got.parent_index, got.depth) == ("r1", "loop", 4, 1)
+    assert store.get_run("r1").iteration is None
+
+
+def test_a_version_pushed_without_activation_waits_to_be_activated(store: StateStore) -> None:
+    first, _ = store.put_workflow_version("wf", {"name": "wf", "n": 1}, "d1", 10, activate=False)
+    assert (first.version, first.active_version) == (1, 1)  # a first version is active
+    v2, created = store.put_workflow_version("wf", {"name": "wf", "n": 2}, "d2", 20, activate=False)
+    assert (v2.version, v2.active_version, created) == (2, 1, True)
+    assert store.active_version("wf") == 1
+    assert store.get_workflow_version("wf").version == 1
+    assert store.list_workflows() == [("wf", 1)]
+    activated = store.activate_workflow_version("wf", 2)
+    assert (activated.version, activated.active_version) == (2, 2)
+    assert store.get_workflow_version("wf").document == {"name": "wf", "n": 2}
+    back = store.activate_workflow_version("wf", 1)  # a rollback
+    assert back.active_version == 1 and store.active_version("wf") == 1
+    v3, _ = store.put_workflow_version("wf", {"name": "wf", "n": 3}, "d3", 30)
+    assert (v3.version, v3.active_version) == (3, 3)
+
+
+def test_versions_are_listed_newest_first_and_unknown_ones_refused(store: StateStore) -> None:
+    for n in (1, 2, 3):
+        store.put_workflow_version("wf", {"name": "wf", "n": n}, f"d{n}", n * 10)
+    store.activate_workflow_version("wf", 2)
+    listed = store.list_workflow_versions("wf")
+    assert [(v.version, v.active_version, v.created_at) for v in listed] == [
+        (3, 2, 30),
+        (2, 2, 20),
+        (1, 2, 10),
+    ]
+    assert listed[0].document == {"name": "wf", "n": 3}
+    assert [v.version for v in store.list_workflow_versions("wf", limit=2)] == [3, 2]
+    with pytest.raises(WorkflowNotFound):
+        store.activate_workflow_version("wf", 9)
+    with pytest.raises(WorkflowNotFound):
+        store.activate_workflow_version("nope", 1)
+    with pytest.raises(WorkflowNotFound):
+        store.list_workflow_versions("nope")
+    assert store.active_version("wf") == 2
+
+
+def test_breakpoints_are_set_and_cleared_idempotently(store: StateStore) -> None:
+    assert store.breakpoints("wf") == frozenset()
+    store.set_breakpoint("wf", "load", on=True)
+    store.set_breakpoint("wf", "load", on=True)
+    store.set_breakpoint("wf", "report", on=True)
+    store.set_breakpoint("other", "load", on=True)
+    assert store.breakpoints("wf") == {"load", "report"}
+    store.set_breakpoint("wf", "load", on=False)
+    store.set_breakpoint("wf", "load", on=False)
+    assert store.breakpoints("wf") == {"report"}
+    store.set_breakpoint("wf", "report", on=False)
+    assert store.breakpoints("wf") == frozenset()
+    assert store.breakpoints("other") == {"load"}

@@ -21,7 +21,7 @@ def test_resource_counts(default: Synth) -> None:
     t.resource_count_is("AWS::Events::EventBus", 1)
     t.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    t.resource_count_is("AWS::ApiGatewayV2::Route", 17)  # 12 signed, 5 console files
+    t.resource_count_is("AWS::ApiGatewayV2::Route", 26)  # 21 signed, 5 console files
     t.resource_count_is("AWS::S3::Bucket", 1)
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
@@ -253,6 +253,12 @@ def test_http_api_routes_require_iam_but_the_console_files(default: Synth) -> No
     }
     assert set(routes) == {
         "POST /workflows",
+        "GET /workflows",
+        "GET /workflows/{name}/versions",
+        "POST /workflows/{name}/activate",
+        "POST /workflows/{name}/rollback",
+        "GET /workflows/{name}/breakpoints",
+        "POST /workflows/{name}/breakpoints",
         "GET /workflows/{name}",
         "POST /workflows/{name}/runs",
         "GET /workflows/{name}/runs",
@@ -260,6 +266,9 @@ def test_http_api_routes_require_iam_but_the_console_files(default: Synth) -> No
         "GET /runs/{run_id}",
         "GET /runs/{run_id}/logs",
         "POST /callbacks/{token}",
+        "GET /runs/{run_id}/replay",
+        "POST /runs/{run_id}/actions",
+        "POST /runs/{run_id}/steps/actions",
         "GET /console/workflows",
         "GET /console/runs",
         "GET /console/runs/{run_id}",
@@ -397,6 +406,9 @@ def test_outputs_the_cli_reads(default: Synth) -> None:
         "EventQueueUrl",
         "EventBusName",
         "PayloadBucketName",
+        "WorkDlqUrl",
+        "EventDlqUrl",
+        "TriggerDlqUrl",
     }
     api = logical_id_of(default, "AWS::ApiGatewayV2::Api", "HttpApi")
     assert outputs["ApiUrl"]["Value"] == {"Fn::GetAtt": [api, "ApiEndpoint"]}

@@ -39,6 +39,14 @@ PATHS = st.one_of(
         lambda r: "/callbacks/pcb1_"
         + base64.urlsafe_b64encode(f"{r}/a/1".encode()).decode().rstrip("=")
     ),
+    # Operators' routes (issue 14): actions, replay, versions, breakpoints.
+    SEGMENT.map(lambda s: f"/runs/{s}/actions"),
+    SEGMENT.map(lambda s: f"/runs/{s}/steps/actions"),
+    SEGMENT.map(lambda s: f"/runs/{s}/replay"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/versions"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/activate"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/rollback"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/breakpoints"),
     st.text(max_size=30).map(lambda s: "/" + s),
 )
 JSON = st.recursive(

@@ -13,6 +13,7 @@ from podium.core.engine.external import (
     ecs_task_outcome,
     glue_run_outcome,
     key_of_dotted,
+    key_of_started_by,
     parse_key,
     poll_after_seconds,
     safe_name,
@@ -68,16 +69,23 @@ def test_batch_glue_and_sfn_states() -> None:
 
 
 def test_names_carry_the_attempt_key() -> None:
-    key = "01KDVDNA00AD3DAJ2JEGH4GZTS/load/3/train/2"
-    assert parse_key(key) == ("01KDVDNA00AD3DAJ2JEGH4GZTS", "load/3/train", 2)
+    key = "01KDVDNA00AD3DAJ2JEGH4GZTS/train/2"
+    child = "01KDVDNA00AD3DAJ2JEGH4GZTS.sweep.3/train/2"  # a loop iteration's run
+    assert parse_key(child) == ("01KDVDNA00AD3DAJ2JEGH4GZTS.sweep.3", "train", 2)
+    for k in (key, child, "run-id_7/s/1"):
+        assert key_of_started_by(ecs_started_by(k)) == k
+        assert key_of_dotted(dotted_name(k)) == k
     assert ecs_started_by(key) == key
-    assert ecs_started_by("r/" + "s" * 200 + "/1").startswith("podium-")
-    assert key_of_dotted(dotted_name(key)) == key
-    long_key = "r/" + "s" * 100 + "/1"
-    assert key_of_dotted(dotted_name(long_key)) is None  # a digest name: polling only
+    assert ecs_started_by(child) == "01KDVDNA00AD3DAJ2JEGH4GZTS/sweep/3/train/2"
+    assert dotted_name(child) == "01KDVDNA00AD3DAJ2JEGH4GZTS.sweep.3.train.2"
+    long_key = "r/" + "s" * 150 + "/1"
+    assert ecs_started_by(long_key).startswith("podium-")
+    assert key_of_started_by(ecs_started_by(long_key)) is None  # a digest: polling only
+    assert key_of_dotted(dotted_name("r/" + "s" * 100 + "/1")) is None
+    assert key_of_started_by("ecs-svc/123") is None and key_of_started_by("") is None
     name = safe_name(key, 128)
     assert name == safe_name(key, 128) and name != safe_name(key.replace("/2", "/3"), 128)
-    assert attempt_of(token_of(key)) == ("01KDVDNA00AD3DAJ2JEGH4GZTS", "load/3/train", 2)
+    assert attempt_of(token_of(child)) == ("01KDVDNA00AD3DAJ2JEGH4GZTS.sweep.3", "train", 2)
     assert attempt_of("pcb1_!!!") is None and attempt_of("nope") is None
 
 

@@ -42,6 +42,15 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "retry_counts": ("rc", "J"),
     "params": ("prm", "J"),
     "log_ref": ("lg", "J"),
+    "loop": ("lp", "J"),
+}
+# A loop step's child counters (StepRecord field -> attribute): numbers that ADD updates
+# change, stored only once non-zero so that other steps' items stay small.
+LOOP_COUNTERS: dict[str, str] = {
+    "children_launched": "cl",
+    "children_ok": "cok",
+    "children_failed": "cf",
+    "children_stopped": "cs",
 }
 RUN_FIELDS: dict[str, tuple[str, str]] = {
     "root": ("rt", "S"),
@@ -56,6 +65,7 @@ RUN_FIELDS: dict[str, tuple[str, str]] = {
     "started_at": ("sa", "N"),
     "ended_at": ("ea", "N"),
     "error": ("er", "S"),
+    "iteration": ("it", "J"),
     "failing_since": ("fs", "N"),
 }
 
@@ -128,6 +138,9 @@ def step_to_item(rec: StepRecord) -> Item:
         item["nt"] = {"N": str(rec.taken_arrivals)}
     if rec.failed_arrivals:
         item["nf"] = {"N": str(rec.failed_arrivals)}
+    for field, attr in LOOP_COUNTERS.items():
+        if getattr(rec, field):
+            item[attr] = {"N": str(getattr(rec, field))}
     return item
 
 
@@ -138,6 +151,9 @@ def step_from_item(item: Item, run_id: str | None = None, step: str | None = Non
         if attr in item:
             values[field] = decode(item[attr], kind)
     values["status"] = StepStatus(values["status"])
+    for counter, attr in LOOP_COUNTERS.items():
+        if attr in item:
+            values[counter] = int(item[attr]["N"])
     return StepRecord(
         run_id=run_id if run_id is not None else item["pk"]["S"][2:],
         step=step if step is not None else item["sk"]["S"][2:],
@@ -207,6 +223,8 @@ def run_to_item(run: RunRecord) -> Item:
         item["gsi2pk"] = {"S": ACTIVE_PK}
         item["gsi2sk"] = {"S": active_sk(first_check(run), run.run_id)}
     identity = ("root", "parent_run", "parent_step", "parent_index", "logical_date", "restart_of")
+    if run.iteration is not None:
+        item["it"] = encode(run.iteration, "J")
     for field in ("started_at", "ended_at", "error", "reason", "failing_since", *identity):
         value = getattr(run, field)
         if value is not None:
@@ -241,6 +259,7 @@ def run_from_item(item: Item) -> RunRecord:
         restart_of=item["ro"]["S"] if "ro" in item else None,
         tags=json.loads(item["tg"]["S"]) if "tg" in item else {},
         check_at=_check_of(item),
+        iteration=json.loads(item["it"]["S"]) if "it" in item else None,
         # Terminal and out of the active index: every follow-up was done.
         settled=RunStatus(item["st"]["S"]).terminal and "gsi2pk" not in item,
     )

@@ -26,10 +26,12 @@ from podium.core.engine.errors import (
     VersionConflict,
     WorkflowNotFound,
 )
+from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 
 _PUSH_ATTEMPTS = 5
+BREAKPOINTS_SK = "#BP"  # a workflow's breakpoints: one small item beside its head
 
 
 def _is(exc: ClientError, code: str) -> bool:
@@ -43,7 +45,13 @@ class DynamoStateStore:
 
     # workflows ---------------------------------------------------------------
     def put_workflow_version(
-        self, name: str, document: dict[str, Any], digest: str, now: int
+        self,
+        name: str,
+        document: dict[str, Any],
+        digest: str,
+        now: int,
+        *,
+        activate: bool = True,
     ) -> tuple[WorkflowVersion, bool]:
         for _ in range(_PUSH_ATTEMPTS):
             head = self._db.get_item(
@@ -54,14 +62,22 @@ class DynamoStateStore:
             latest = int(head["latest"]["N"]) if head else 0
             if head and head["dg"]["S"] == digest:
                 return self.get_workflow_version(name, latest), False
+            # A first version is always active; else the active one stays unless asked.
+            keep = None if activate or not head else int(head["active"]["N"])
             try:
-                return self._write_version(name, document, digest, now, latest), True
+                return self._write_version(name, document, digest, now, latest, keep), True
             except VersionConflict:
                 continue
         raise VersionConflict(f"workflow '{name}' is being pushed concurrently; try again")
 
     def _write_version(
-        self, name: str, document: dict[str, Any], digest: str, now: int, latest: int
+        self,
+        name: str,
+        document: dict[str, Any],
+        digest: str,
+        now: int,
+        latest: int,
+        keep_active: int | None = None,
     ) -> WorkflowVersion:
         n = latest + 1
         version_item = c.key(c.workflow_pk(name), c.version_sk(n))
@@ -91,6 +107,8 @@ class DynamoStateStore:
             head_values[":prev"] = {"N": str(latest)}
         else:
             head_names["#pk"] = "pk"
+        if keep_active is not None:
+            del head_names["#active"]
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -108,8 +126,8 @@ class DynamoStateStore:
                             "Key": c.key(c.workflow_pk(name), c.HEAD_SK),
                             # The head is in gsi1 under WORKFLOWS: list_workflows is a Query.
                             "UpdateExpression": (
-                                "SET #latest = :n, #active = :n, #dg = :dg,"
-                                " #ipk = :wl, #isk = :name"
+                                "SET #latest = :n, #dg = :dg, #ipk = :wl, #isk = :name"
+                                + (", #active = :n" if keep_active is None else "")
                             ),
                             "ConditionExpression": head_condition,
                             "ExpressionAttributeNames": head_names,
@@ -122,7 +140,8 @@ class DynamoStateStore:
             if _is(exc, "TransactionCanceledException"):
                 raise VersionConflict(name) from None
             raise
-        return WorkflowVersion(name, n, document, digest, now, n)
+        active = n if keep_active is None else keep_active
+        return WorkflowVersion(name, n, document, digest, now, active)
 
     def active_version(self, name: str) -> int:
         head = self._db.get_item(
@@ -171,6 +190,72 @@ class DynamoStateStore:
         if not item:
             raise WorkflowNotFound(name, version)
         return c.version_from_item(item, active)
+
+    def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
+        active = self.active_version(name)  # WorkflowNotFound for an unknown workflow
+        resp = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :v)",
+            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
+            ExpressionAttributeValues={
+                ":pk": {"S": c.workflow_pk(name)},
+                ":v": {"S": c.version_sk(0)[:2]},
+            },
+            ScanIndexForward=False,  # newest first
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [c.version_from_item(item, active) for item in resp.get("Items", [])]
+
+    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+        head = c.key(c.workflow_pk(name), c.HEAD_SK)
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._table,
+                            "Key": c.key(c.workflow_pk(name), c.version_sk(version)),
+                            "ConditionExpression": "attribute_exists(#pk)",
+                            "ExpressionAttributeNames": {"#pk": "pk"},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": head,
+                            "UpdateExpression": "SET #active = :v",
+                            "ConditionExpression": "attribute_exists(#pk)",
+                            "ExpressionAttributeNames": {"#pk": "pk", "#active": "active"},
+                            "ExpressionAttributeValues": {":v": {"N": str(version)}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if _is(exc, "TransactionCanceledException"):
+                raise WorkflowNotFound(name, version) from None
+            raise
+        return self.get_workflow_version(name, version)
+
+    # breakpoints -------------------------------------------------------------
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key=c.key(c.workflow_pk(workflow), BREAKPOINTS_SK),
+            ConsistentRead=True,
+        ).get("Item")
+        return frozenset(item["steps"]["SS"]) if item and "steps" in item else frozenset()
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        # A string set: ADD and DELETE are idempotent, and an emptied set disappears.
+        self._db.update_item(
+            TableName=self._table,
+            Key=c.key(c.workflow_pk(workflow), BREAKPOINTS_SK),
+            UpdateExpression=("ADD" if on else "DELETE") + " #steps :s",
+            ExpressionAttributeNames={"#steps": "steps"},
+            ExpressionAttributeValues={":s": {"SS": [step]}},
+        )
 
     # runs --------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None:
@@ -427,6 +512,82 @@ class DynamoStateStore:
                     return old  # a duplicate arrival: counted once already
             raise
         return c.step_from_item(resp["Attributes"])
+
+    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
+        # The child's settle is the exactly-once guard of the count: both in one
+        # transaction, so a replay (the child already out of the active index) adds 0.
+        names = {"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#st": "st"}
+        values: dict[str, Any] = {}
+        terminal = self._in_condition(
+            "#st", frozenset(s for s in RunStatus if s.terminal), values, names
+        )
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": c.key(c.run_pk(child_run_id), c.RUN_SK),
+                            "UpdateExpression": "REMOVE #g2p, #g2s",
+                            "ConditionExpression": f"attribute_exists(#g2p) AND {terminal}",
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": c.key(c.run_pk(run_id), c.step_sk(step)),
+                            "UpdateExpression": "ADD #n :one",
+                            "ConditionExpression": "attribute_exists(#pk)",
+                            "ExpressionAttributeNames": {
+                                "#n": c.LOOP_COUNTERS[CHILD_COUNTERS[outcome]],
+                                "#pk": "pk",
+                            },
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if not _is(exc, "TransactionCanceledException"):
+                raise
+            child = self.get_run(child_run_id)
+            if not child.status.terminal:
+                raise RunConflict(child_run_id, child) from None
+            if child.settled:
+                return False  # counted before: a replay
+            # The parent step is gone (cannot happen: a child exists only under one);
+            # settle the child alone so it does not stay active forever.
+            self.settle_run(child_run_id)
+            return False
+        return True
+
+    def mark_launched(
+        self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
+    ) -> None:
+        names = {"#cl": c.LOOP_COUNTERS["children_launched"], "#pk": "pk"}
+        values: dict[str, Any] = {":n": {"N": str(launched)}}
+        update = "SET #cl = :n"
+        if loop is not None:
+            names["#lp"] = c.STEP_FIELDS["loop"][0]
+            values[":lp"] = c.encode(loop, "J")
+            update += ", #lp = if_not_exists(#lp, :lp)"
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(#pk) AND"
+                " (attribute_not_exists(#cl) OR #cl < :n)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if not _is(exc, "ConditionalCheckFailedException"):
+                raise
+            # A newer mark is there already: it never goes down.
 
     def run_slots(self) -> DynamoRunSlots:
         return DynamoRunSlots(self._db, self._table)

@@ -21,6 +21,7 @@ from podium.core.engine.errors import (
     StepExists,
     WorkflowNotFound,
 )
+from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus, require_transition
 
@@ -33,6 +34,8 @@ class MemoryStateStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._versions: dict[str, list[WorkflowVersion]] = {}
+        self._active: dict[str, int] = {}
+        self._breakpoints: dict[str, set[str]] = {}
         self._runs: dict[str, RunRecord] = {}
         self._steps: dict[str, dict[str, StepRecord]] = {}
         self._events: dict[str, list[TimelineEvent]] = {}
@@ -44,38 +47,77 @@ class MemoryStateStore:
 
     # workflows ---------------------------------------------------------------
     def put_workflow_version(
-        self, name: str, document: dict[str, Any], digest: str, now: int
+        self,
+        name: str,
+        document: dict[str, Any],
+        digest: str,
+        now: int,
+        *,
+        activate: bool = True,
     ) -> tuple[WorkflowVersion, bool]:
         with self._lock:
             versions = self._versions.setdefault(name, [])
             if versions and versions[-1].digest == digest:
-                return versions[-1], False
+                return replace(versions[-1], active_version=self._active[name]), False
             n = len(versions) + 1
+            if activate or name not in self._active:
+                self._active[name] = n
             wv = WorkflowVersion(name, n, copy.deepcopy(document), digest, now, n)
             versions.append(wv)
-            return wv, True
+            return replace(wv, active_version=self._active[name]), True
 
     def active_version(self, name: str) -> int:
         with self._lock:
-            versions = self._versions.get(name)
-            if not versions:
+            if name not in self._active:
                 raise WorkflowNotFound(name)
-            return len(versions)
+            return self._active[name]
 
     def list_workflows(self) -> list[tuple[str, int]]:
         with self._lock:
-            return sorted((name, len(v)) for name, v in self._versions.items() if v)
+            return sorted(self._active.items())
 
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
         with self._lock:
             versions = self._versions.get(name)
             if not versions:
                 raise WorkflowNotFound(name)
-            if version is None:
-                return versions[-1]
-            if not 1 <= version <= len(versions):
+            active = self._active[name]
+            wanted = active if version is None else version
+            if not 1 <= wanted <= len(versions):
                 raise WorkflowNotFound(name, version)
-            return replace(versions[version - 1], active_version=len(versions))
+            return replace(versions[wanted - 1], active_version=active)
+
+    def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
+        with self._lock:
+            versions = self._versions.get(name)
+            if not versions:
+                raise WorkflowNotFound(name)
+            active = self._active[name]
+            newest = list(reversed(versions))[:limit]
+            return [replace(v, active_version=active) for v in newest]
+
+    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+        with self._lock:
+            self.writes += 1
+            versions = self._versions.get(name)
+            if not versions or not 1 <= version <= len(versions):
+                raise WorkflowNotFound(name, version)
+            self._active[name] = version
+            return replace(versions[version - 1], active_version=version)
+
+    # breakpoints -------------------------------------------------------------
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._breakpoints.get(workflow, ()))
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        with self._lock:
+            self.writes += 1
+            steps = self._breakpoints.setdefault(workflow, set())
+            if on:
+                steps.add(step)
+            else:
+                steps.discard(step)
 
     # runs --------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None:
@@ -221,6 +263,35 @@ class MemoryStateStore:
             )
             steps[step] = new
             return new
+
+    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
+        with self._lock:
+            self.writes += 1
+            child = self._runs.get(child_run_id)
+            if child is None or not child.status.terminal:
+                raise RunConflict(child_run_id, child)
+            if child.settled:
+                return False
+            self._runs[child_run_id] = replace(child, settled=True)
+            steps = self._steps.setdefault(run_id, {})
+            current = steps.get(step)
+            if current is not None:
+                field = CHILD_COUNTERS[outcome]
+                steps[step] = replace(current, **{field: getattr(current, field) + 1})
+            return True
+
+    def mark_launched(
+        self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
+    ) -> None:
+        with self._lock:
+            self.writes += 1
+            current = self._steps.get(run_id, {}).get(step)
+            if current is None or current.children_launched >= launched:
+                return
+            stored = current.loop if current.loop is not None else loop
+            self._steps[run_id][step] = replace(
+                current, children_launched=launched, loop=stored
+            )
 
     def run_slots(self) -> MemoryRunSlots:
         from podium.adapters.memory_slots import MemoryRunSlots  # it builds on this class

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -254,9 +255,16 @@ def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
     raise typer.Exit(1 if RunStatus(body["run"]["status"]) in FAILED_RUN else 0)
 
 
-def show_step(home_dir: Path | None, run_id: str, step: str, as_json: bool) -> None:
+def show_step(
+    home_dir: Path | None,
+    run_id: str,
+    step: str,
+    as_json: bool,
+    page: LoopPage | None = None,
+) -> None:
     """One step in detail: every attempt, the error with its traceback, the whole output
-    and what it printed. Exit code 1 when the step failed."""
+    and what it printed; a loop step's iterations a page at a time. Exit code 1 when
+    the step failed."""
     from rich.json import JSON
     from rich.table import Table
 
@@ -269,6 +277,19 @@ def show_step(home_dir: Path | None, run_id: str, step: str, as_json: bool) -> N
         view = next((s for s in body.get("steps") or [] if s.get("step") == step), None)
         if view is not None and view.get("output") is not None:
             view = {**view, "output": home.output(view["output"])}
+        loop = None
+        if view is not None and view.get("children") is not None:
+            from podium.service.loop_views import iterations
+
+            page = page or LoopPage()
+            loop = iterations(
+                home.services,
+                run_id,
+                step,
+                token=page.token,
+                limit=page.limit,
+                failed_only=page.failed_only,
+            )
     if view is None:
         _err().print(Text(f"run {run_id} has no step '{step}' (yet)", style="bold red"))
         raise typer.Exit(1)
@@ -278,7 +299,8 @@ def show_step(home_dir: Path | None, run_id: str, step: str, as_json: bool) -> N
     ]
     failed = str(view.get("status")) in ("FAILED", "TIMED_OUT", "STOPPED")
     if as_json:
-        _print_json({"run": body["run"], "step": view, "attempts": attempts, "logs": logs})
+        extra = {"iterations": loop["iterations"], "next": loop["next"]} if loop else {}
+        _print_json({"run": body["run"], "step": view, "attempts": attempts, "logs": logs, **extra})
         raise typer.Exit(1 if failed else 0)
     out = _out()
     run = body["run"]
@@ -315,6 +337,8 @@ def show_step(home_dir: Path | None, run_id: str, step: str, as_json: bool) -> N
             a["error"] or "",
         )
     out.print(table)
+    if loop is not None:
+        out.print(iterations_table(loop, run_id))
     for e in logs:
         if e["stream"] == "traceback":
             out.print(Text(f"traceback of attempt {e['attempt']}:", style="bold red"))
@@ -334,6 +358,38 @@ def show_step(home_dir: Path | None, run_id: str, step: str, as_json: bool) -> N
             highlight=False,
         )
     raise typer.Exit(1 if failed else 0)
+
+
+@dataclass(frozen=True)
+class LoopPage:
+    """Which iterations of a loop step to list: from a ``next`` token, how many, and
+    whether only the failed ones."""
+
+    token: str | None = None
+    limit: int = 50
+    failed_only: bool = False
+
+
+def iterations_table(loop: dict[str, Any], run_id: str) -> Any:
+    from rich.table import Table
+
+    from podium.cli.render import _ms
+
+    counts = loop["counts"] or {}
+    title = "iterations · " + " · ".join(f"{k} {v}" for k, v in counts.items())
+    table = Table(title=title, title_justify="left")
+    for col in ("index", "values", "status", "took", "error"):
+        table.add_column(col, no_wrap=col != "error", overflow="fold")
+    for it in loop["iterations"]:
+        values = ", ".join(f"{k}={v}" for k, v in it["values"].items())
+        table.add_row(
+            str(it["index"]), values, it["status"], _ms(it["duration_ms"]), it["error"] or ""
+        )
+    if loop["next"] is not None:
+        table.caption = (
+            f"more: podium runs show {run_id} --step {loop['step']} --next {loop['next']}"
+        )
+    return table
 
 
 def _print_problems(

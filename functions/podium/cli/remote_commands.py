@@ -154,6 +154,13 @@ def _read(path: Path) -> str:
 
 def push(
     file: Annotated[Path, typer.Argument(help="Workflow definition (YAML or JSON).")],
+    no_activate: Annotated[
+        bool,
+        typer.Option(
+            "--no-activate",
+            help="Store the new version without making it active (podium workflows activate).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     stack: StackOption = None,
     endpoint: EndpointOption = None,
@@ -168,10 +175,21 @@ def push(
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with _reporting(str(file)):
         body = target.connect().request(
-            "POST", "/workflows", body=text.encode(), content_type=content_type
+            "POST",
+            "/workflows",
+            query={"activate": "false"} if no_activate else None,
+            body=text.encode(),
+            content_type=content_type,
         )
+    active = body.get("active_version", body["version"])
     if as_json:
         _print_json(body)
+    elif body.get("created") and active != body["version"]:
+        _out().print(
+            f"[green]✓[/green] pushed {body['name']} v{body['version']}, not active (v{active}"
+            f" is): podium workflows activate {body['name']} {body['version']}",
+            highlight=False,
+        )
     elif body.get("created"):
         _out().print(f"[green]✓[/green] pushed {body['name']} v{body['version']}", highlight=False)
     else:
@@ -355,15 +373,27 @@ def show_run(
     profile: ProfileOption = None,
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
+    next_page: Annotated[
+        str | None,
+        typer.Option("--next", help="A loop step's iterations from this page token on."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=500, help="Iterations per page.")
+    ] = 50,
+    failed_only: Annotated[
+        bool, typer.Option("--failed-only", help="Only the iterations that did not succeed.")
+    ] = False,
 ) -> None:
-    """A run's steps (status, attempts, timing, errors, outputs) and its own error.
+    """A run's steps (status, attempts, timing, errors, outputs) and its own error; with
+    --step, one step in detail (a loop step's iterations a page at a time).
 
     Locally, the exit code is 1 for a failed, timed-out or stopped run."""
     if _is_local(home, stack, endpoint, profile):
         from podium.cli import local_commands
 
         if step is not None:
-            local_commands.show_step(home, run_id, step, as_json)
+            page = local_commands.LoopPage(next_page, limit, failed_only)
+            local_commands.show_step(home, run_id, step, as_json, page)
         local_commands.show_run(home, run_id, as_json)
         return
     if step is not None:
@@ -493,3 +523,11 @@ def register(app: typer.Typer) -> None:
     app.command("start")(start)
     app.command("unblock")(unblock)
     app.add_typer(runs_app, name="runs")
+    from podium.cli.action_commands import register as register_actions
+    from podium.cli.workflow_commands import register as register_workflows
+
+    register_actions(app, runs_app)
+    register_workflows(app)
+    from podium.cli.dlq_commands import dlq_app
+
+    app.add_typer(dlq_app, name="dlq")

@@ -9,7 +9,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.service.loop_views import loop_counts
 from podium.service.runs import RunView
 
 STATUS_STYLE = {
@@ -49,6 +51,10 @@ def progress(view: RunView, now: int | None = None) -> Text:
     running = [s.step for s in view.steps if s.status is StepStatus.RUNNING]
     if running:
         text.append(f"\n  running: {_names(running)}", style="cyan")
+    for s in view.steps:
+        children = loop_counts(s)
+        if children is not None:  # a loop step: its iterations by state
+            text.append(f"\n  {s.step}: {loop_line(children)}", style="dim")
     for s in [s for s in view.steps if s.status is StepStatus.RETRY_WAIT][:4]:
         due = getattr(s, "due_at", None)
         when = f" in {_ms(max(0, due - now))}" if due is not None and now is not None else ""
@@ -56,6 +62,19 @@ def progress(view: RunView, now: int | None = None) -> Text:
         if s.error:
             text.append(f" (last error: {s.error[:100]})", style="dim")
     return text
+
+
+def _reason_or_loop(s: StepRecord) -> Text:
+    counts = loop_counts(s)
+    if counts is not None:  # a loop step: its iterations by state
+        return Text(loop_line(counts), style="dim")
+    return Text(s.reason or "", style="dim")
+
+
+def loop_line(counts: dict[str, int]) -> str:
+    """A loop step's iterations: "3 running · 10 succeeded · 1 failed"."""
+    parts = [f"{counts[k]} {k}" for k in ("running", "succeeded", "failed", "stopped") if counts[k]]
+    return " · ".join(parts) or "0 iterations"
 
 
 def step_table(view: RunView, always: frozenset[str] = frozenset()) -> Table:
@@ -97,7 +116,7 @@ def step_table(view: RunView, always: frozenset[str] = frozenset()) -> Table:
             _ms(start),
             _ms(duration),
             # An error is red; a reason (why a step was skipped or waits) is not an error.
-            Text(s.error, style="red") if s.error else Text(s.reason or "", style="dim"),
+            Text(s.error, style="red") if s.error else _reason_or_loop(s),
         )
     if hidden:
         table.caption = f"{hidden} more steps not shown (use --json for all)"

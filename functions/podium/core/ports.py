@@ -28,11 +28,27 @@ from podium.core.engine.status import RunStatus, StepStatus
 class StateStore(Protocol):
     # workflows ---------------------------------------------------------------
     def put_workflow_version(
-        self, name: str, document: dict[str, Any], digest: str, now: int
+        self,
+        name: str,
+        document: dict[str, Any],
+        digest: str,
+        now: int,
+        *,
+        activate: bool = True,
     ) -> tuple[WorkflowVersion, bool]:
-        """Store a new immutable version (N+1) and activate it; (version, created).
+        """Store a new immutable version (N+1) and activate it (unless ``activate`` is
+        False and another version is active: a workflow's first version is always
+        active); (version, created). Pushing the same digest as the latest version
+        creates nothing."""
+        ...
 
-        Pushing the same digest as the latest version creates nothing."""
+    def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
+        """The newest ``limit`` versions, newest first. Raises WorkflowNotFound."""
+        ...
+
+    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+        """Make ``version`` the active one (one conditional write: it must exist).
+        Raises WorkflowNotFound."""
         ...
 
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
@@ -45,6 +61,15 @@ class StateStore(Protocol):
 
     def list_workflows(self) -> list[tuple[str, int]]:
         """Every pushed workflow with its active version, by name (the console's list)."""
+        ...
+
+    # breakpoints -------------------------------------------------------------
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        """The steps of ``workflow`` with a breakpoint (every attempt pauses first)."""
+        ...
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        """Add (``on``) or remove one breakpoint; idempotent."""
         ...
 
     # runs --------------------------------------------------------------------
@@ -132,6 +157,21 @@ class StateStore(Protocol):
         ...
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None: ...
+
+    # loop steps (foreach, while, subworkflow): their child runs -----------------
+    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
+        """In one transaction: settle the ended child run (it leaves the active index)
+        and add 1 to the parent step's counter of ``outcome`` ("ok", "failed" or
+        "stopped"). True when counted now; False when the child was settled before (a
+        replay counts nothing). Raises RunConflict if the child is not terminal."""
+        ...
+
+    def mark_launched(
+        self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
+    ) -> None:
+        """Raise the loop step's ``children_launched`` mark to ``launched`` (it never goes
+        down: a stale writer changes nothing), and keep ``loop`` if none is stored yet."""
+        ...
 
     def list_steps(self, run_id: str) -> list[StepRecord]: ...
 

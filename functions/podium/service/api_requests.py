@@ -29,7 +29,11 @@ MAX_DECOMPRESSED_BYTES = MAX_DEFINITION_CHARS
 """Bytes of a gzip-encoded body once decompressed."""
 
 _WORKFLOW_NAME = re.compile(WORKFLOW_NAME)
-_RUN_ID = re.compile(RUN_ID)
+# A run id in a path may name a child run too (a loop iteration, a subworkflow):
+# "<run id>.<step>.<index>", up to the nesting limit (core/engine/identity.py).
+_ANY_RUN_ID = re.compile(
+    r"^[A-Za-z0-9_-]{1,64}(\.[A-Za-z_][A-Za-z0-9_]{0,79}\.[0-9]{1,6}){0,10}$"
+)
 # A lone surrogate can only come from a \uD800-\uDFFF escape in valid UTF-8 JSON text.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
@@ -210,7 +214,7 @@ def check_workflow_name(name: str) -> None:
 
 
 def check_run_id(run_id: str) -> None:
-    if not _RUN_ID.match(run_id):
+    if len(run_id) > 1100 or not _ANY_RUN_ID.match(run_id):
         raise RequestError(
             HTTPStatus.BAD_REQUEST,
             "invalid_run_id",

@@ -34,6 +34,7 @@ from podium.service.lifecycle import (
     on_run_deadline,
     run_ended,
 )
+from podium.service.pausing import hold_continuation
 from podium.service.permits import release_all
 from podium.service.runtimes import Attempt, Done, Failed, Poll, Result, Waiting, runtime_for
 
@@ -331,6 +332,8 @@ def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claime
     dispatch(ctx, run.run_id, propagation)
     if propagation.claimed is None:
         return None
+    if hold_continuation(ctx, run.run_id, propagation.claimed):
+        return None  # the run was paused meanwhile (service/pausing.py)
     # The run record is reused: the failing flag it may miss is the same race any read has.
     return Claimed(run, propagation.claimed, 1, ctx.now())
 

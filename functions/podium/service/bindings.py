@@ -48,7 +48,12 @@ def bindings_for(
             "output": resolve_output(ctx, record.output) if record else None,
             "params": (record.params if record else None) or {},
         }
-    return {"params": run_params(ctx, run), "run": run_binding(run), "steps": outputs}
+    bound = {"params": run_params(ctx, run), "run": run_binding(run), "steps": outputs}
+    if run.iteration is not None:  # a loop iteration's run
+        bound["iteration"] = run.iteration
+        if "state" in run.iteration:  # a while's
+            bound["state"] = run.iteration["state"]
+    return bound
 
 
 def run_params(ctx: Services, run: RunRecord) -> dict[str, Any]:

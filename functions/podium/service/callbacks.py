@@ -23,7 +23,7 @@ from podium.core.engine.records import StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
 from podium.core.errors import PodiumError
 from podium.service import messages
-from podium.service.api_requests import _RUN_ID, RequestError
+from podium.service.api_requests import RequestError, check_run_id
 from podium.service.context import Services
 from podium.service.runtimes.callback import heartbeat_event_id
 
@@ -112,8 +112,12 @@ def _waiting(ctx: Services, token: str) -> tuple[Any, StepRecord, Any, int]:
     if named is None:
         raise NotFound(f"'{token[:80]}' is not a Podium callback token")
     run_id, step, number = named
-    if not _RUN_ID.match(run_id) or len(step) > MAX_STEP_PATH_CHARS:
-        raise NotFound(f"'{token[:80]}' names no run of this deployment")
+    try:
+        check_run_id(run_id)
+    except RequestError:
+        raise NotFound(f"'{token[:80]}' names no run of this deployment") from None
+    if len(step) > MAX_STEP_PATH_CHARS:
+        raise NotFound(f"'{token[:80]}' names no step of this deployment")
     run = ctx.store.get_run(run_id)  # NotFound for an unknown run
     record = ctx.store.get_step(run_id, step)
     try:

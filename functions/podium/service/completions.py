@@ -4,6 +4,7 @@ lease, and a redelivered claim message re-arming a waiting attempt's timers."""
 
 from __future__ import annotations
 
+from podium.core.engine.plans import Reclaim, plan_reclaim
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.service import messages
@@ -18,6 +19,7 @@ from podium.service.deadlines import arm_deadline, deadline_of
 from podium.service.lifecycle import (
     in_ended_run,
 )
+from podium.service.loops import count_ended_child
 from podium.service.runtimes import Attempt, runtime_for
 
 
@@ -39,6 +41,9 @@ def _waiting_attempt(
 
 def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
     """A completion of a waiting attempt: a timer, an external event, or its deadline."""
+    if msg.event.get("kind") == messages.CHILD_EVENT_KIND:
+        # A loop's child ended: counted (and settled) whatever the step's state now.
+        count_ended_child(ctx, msg)
     found = _waiting_attempt(ctx, msg.run, msg.step, msg.attempt)
     if found is None:
         return None
@@ -68,7 +73,7 @@ def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     started = record.started_at if record.started_at is not None else ctx.now()
     attempt = with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
-    if ctx.now() >= deadline_of(attempt):
+    if plan_reclaim(ctx.now(), deadline_of(attempt)) is Reclaim.TIME_OUT:
         return time_out(ctx, attempt, record)
     result = runtime_for(spec).poll(ctx, attempt)
     return apply_result(ctx, attempt, result, record.retry_counts)

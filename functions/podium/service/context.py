@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podium.core.engine.compiled import CompiledWorkflow
+from podium.core.engine.loops import BODY_SEPARATOR
 from podium.core.ports import (
     Clock,
     Events,
@@ -40,6 +41,14 @@ class DefinitionCache:
         hit = self._cache.get((name, version))
         if hit is not None:
             return hit
+        if BODY_SEPARATOR in name:
+            # A loop iteration's run: "<workflow>/<loop step>[/<inner loop step>...]"
+            # names the body it runs (core.engine.loops.body_workflow).
+            outer, _, step = name.rpartition(BODY_SEPARATOR)
+            compiled = self.get(outer, version).body(step)
+            with self._lock:
+                self._cache[(name, version)] = compiled
+            return compiled
         wv = self._store.get_workflow_version(name, version)
         compiled = CompiledWorkflow.of(wv.document)
         with self._lock:

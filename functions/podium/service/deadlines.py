@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.engine.plans import lease_of
+from podium.core.engine.records import RunRecord
 from podium.service import messages
 from podium.service.context import Services
 from podium.service.runtimes import Attempt, runtime_for
@@ -29,6 +31,20 @@ def deadline_of(attempt: Attempt) -> int:
     """When the attempt times out (the step's ``timeout`` counts from its start)."""
     timeout = timeout_of(attempt.spec)
     return attempt.started_at + int(timeout * 1000) if timeout is not None else NEVER
+
+
+def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
+    """The lease of an attempt of ``step`` claimed at ``now`` (core: ``lease_of``)."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    runtime = runtime_for(spec)
+    timeout = timeout_of(spec)
+    return lease_of(
+        now,
+        synchronous=runtime.synchronous,
+        wait_ms=0 if runtime.synchronous else runtime.wait_ms(spec),
+        timeout_ms=None if timeout is None else int(timeout * 1000),
+        worker_lease_ms=ctx.lease_ms,
+    )
 
 
 def _has_timer(attempt: Attempt) -> bool:

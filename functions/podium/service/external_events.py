@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podium.core.engine.external import key_of_dotted, parse_key
+from podium.core.engine.external import key_of_dotted, key_of_started_by, parse_key
 from podium.service import messages
 from podium.service.context import Services
 
@@ -45,7 +45,7 @@ class Route:
 
 
 def _ecs_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
-    return str(detail.get("startedBy") or "") or None
+    return key_of_started_by(str(detail.get("startedBy") or ""))
 
 
 def _ecs_trim(detail: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ work queue:  {"t": "exec",  "run": id, "step": path, "attempt": n[, "c": 1]}
 event queue: {"t": "start", "run": id}
              {"t": "done",  "run": id, "step": path, "attempt": n, "e": {...}}
                  a later completion of a waiting attempt: "e" is the runtime's event
-                 ({"kind": "timer"} for a sleep, {"kind": "deadline"} for a timeout)
+                 ({"kind": "timer"} for a sleep, {"kind": "deadline"} for a timeout,
+                 {"kind": "child", "run": id, ...} when a loop step's child run ended)
              {"t": "poll",  "run": id, "step": path, "attempt": n}
              {"t": "run_deadline", "run": id}   the run's own timeout
              {"t": "ended_check", "run": id}    a lease after a run ended (not succeeded):
@@ -66,6 +67,8 @@ class EndedCheck:
 Message = Exec | Start | Done | PollStep | RunDeadline | EndedCheck
 
 TIMER_EVENT = {"kind": "timer"}
+# A loop step's child run ended: {"kind": "child", "run": id, "index": i, "status": ...}
+CHILD_EVENT_KIND = "child"
 DEADLINE_EVENT = {"kind": "deadline"}
 
 

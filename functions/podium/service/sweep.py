@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from podium.core.engine.actions import propagates_as
 from podium.core.engine.checks import next_check
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
@@ -23,6 +24,7 @@ from podium.service.attempts import replay_terminal
 from podium.service.completions import reclaim
 from podium.service.context import Services
 from podium.service.lifecycle import run_ended
+from podium.service.pausing import held_in_vain, resume_step
 from podium.service.permits import wake_head
 
 log = logging.getLogger("podium.sweep")
@@ -55,7 +57,8 @@ def sweep(ctx: Services, due: DueRuns, *, max_runs: int = MAX_RUNS_PER_PASS) -> 
     for run_id in due.list_due_run_ids(now, max_runs):
         report.runs_checked += 1
         run = ctx.store.get_run(run_id)
-        workflows.add(run.workflow)
+        if run.parent_run is None:  # a child run holds no slot
+            workflows.add(run.workflow)
         if run.status is RunStatus.RUNNING:
             keys |= _keys_of(ctx, run)
         _check_run(ctx, run, now, report)
@@ -128,6 +131,10 @@ def _redrive_steps(
             continue
         elif s.status is StepStatus.RETRY_WAIT and (s.due_at or 0) > now:
             continue  # its retry is not due yet: the delayed message is on its way
+        elif s.status is StepStatus.PAUSED and held_in_vain(ctx, run, s):
+            # Held by a pause or a breakpoint whose resume or clear a crash cut short.
+            resume_step(ctx, run_id, s)
+            report.redriven.append(ref)
         elif s.status.claimable:
             ctx.work_queue.send(messages.encode(messages.Exec(run_id, s.step, s.attempt + 1)))
             report.redriven.append(ref)
@@ -137,7 +144,8 @@ def _redrive_steps(
         ):
             # Its follow-ups were cut short: a successor never created, or a join
             # whose arrival was counted but never resolved. Replaying is idempotent.
-            replay_terminal(ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at)
+            status = propagates_as(s.status, s.reason)
+            replay_terminal(ctx, run, s.step, status, s.error, s.output, ended_at=s.ended_at)
             report.redriven.append(ref)
     if stale and all(s.status.terminal for s in steps):
         # A failed step whose worker died before flagging the run: flag it before the

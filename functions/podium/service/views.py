@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.service.loop_views import loop_counts
 
 
 def run_view(run: RunRecord) -> dict[str, Any]:
@@ -21,6 +22,7 @@ def run_view(run: RunRecord) -> dict[str, Any]:
         "reason": run.reason,
         "trigger": run.trigger,
         "tags": run.tags,
+        "restart_of": run.restart_of,
     }
 
 
@@ -30,7 +32,7 @@ def step_view(step: StepRecord) -> dict[str, Any]:
         if step.ended_at is not None and step.started_at is not None
         else None
     )
-    return {
+    view = {
         "step": step.step,
         "status": step.status.value,
         "attempts": step.attempt,
@@ -42,6 +44,10 @@ def step_view(step: StepRecord) -> dict[str, Any]:
         "reason": step.reason,
         "output": step.output,
     }
+    children = loop_counts(step)
+    if children is not None:  # a loop step: its iterations (child runs) by state
+        view["children"] = children
+    return view
 
 
 def event_view(ev: TimelineEvent) -> dict[str, Any]:

@@ -49,7 +49,7 @@ from podium.sim.faults import (
     Throttled,
     is_read,
 )
-from podium.sim.shapes import FAIL_FIRST, ROWS, Shape
+from podium.sim.shapes import FAIL_FIRST, FAIL_WHEN, ROWS, Shape
 
 MAX_RECEIVES = 5  # as the deployed queues (infra/podium_cdk/queues.py)
 VISIBILITY_MS = {"work": 900_000, "event": 300_000}
@@ -200,6 +200,8 @@ class SimRunner:
         )
         if invocation.function == FAIL_FIRST and int(attempt) == 1:
             return InvocationResult(False, error="first attempts fail")
+        if invocation.function == FAIL_WHEN and invocation.payload["payload"].get("fail"):
+            return InvocationResult(False, error="this iteration fails", retryable=False)
         if invocation.function == ROWS:
             return InvocationResult(True, output={"rows": invocation.payload["params"]["rows"]})
         return InvocationResult(True, output={"step": step})
@@ -338,6 +340,8 @@ class World:
         self.limits: dict[str, int] = {}  # concurrency key -> limit
         self.slot_limits: dict[str, int] = {}  # workflow -> run limit
         self.mps: dict[str, int] = {}  # workflow -> max_parallel_steps
+        # workflow -> its foreach steps (a definition each): children running at once
+        self.loops: dict[str, list[Any]] = {}
         self._in_check = False
         self.redriven: list[str] = []  # dead letters put back by the operator's redrive
 
@@ -426,8 +430,41 @@ class World:
                 active = slots.state(wf).active
                 if active > limit:
                     self.obs.limit_violations.append(f"{wf} slots: {active} > {limit} {where}")
+            for wf, steps in self.loops.items():
+                for run_id in self._runs_of(wf):
+                    self._check_loops(run_id, steps, where)
         finally:
             self._in_check = False
+
+    def _check_loops(self, run_id: str, steps: list[Any], where: str) -> None:
+        """A foreach never has more than ``concurrency`` children unfinished, at any
+        moment (its nested foreach steps are checked in each child the same way)."""
+        from podium.core.engine.errors import RunNotFound
+        from podium.core.engine.identity import child_run_id
+
+        for spec in steps:
+            if spec.type != "foreach":
+                continue
+            open_children, missing, index = 0, 0, 0
+            # Children are created in index order, a batch of at most `concurrency`
+            # at a time: a gap longer than that is the end of the created ones.
+            while missing <= spec.concurrency:
+                child_id = child_run_id(run_id, spec.id, index)
+                index += 1
+                try:
+                    child = self.inner_store.get_run(child_id)
+                except RunNotFound:
+                    missing += 1
+                    continue
+                missing = 0
+                if not child.status.terminal:
+                    open_children += 1
+                self._check_loops(child_id, list(spec.steps), where)
+            if open_children > spec.concurrency:
+                self.obs.limit_violations.append(
+                    f"{run_id}/{spec.id}: {open_children} iterations running >"
+                    f" {spec.concurrency} {where}"
+                )
 
     def _runs_of(self, workflow: str) -> list[str]:
         return [rid for i, rid in self.run_ids.items() if self.shape.runs[i].workflow == workflow]
@@ -548,8 +585,11 @@ class World:
             if defn.max_parallel_steps is not None:
                 self.mps[defn.name] = defn.max_parallel_steps
             for step in defn.steps:
-                if step.concurrency is not None:
-                    self.limits[step.concurrency.key] = step.concurrency.limit
+                if step.permit is not None:
+                    self.limits[step.permit.key] = step.permit.limit
+            loops = [s for s in defn.steps if s.type == "foreach"]
+            if loops:
+                self.loops[defn.name] = loops
         for i, spec in enumerate(self.shape.runs):
             heapq.heappush(self.pending_api, (START_MS + spec.at_ms, next(self._api_seq), i))
 

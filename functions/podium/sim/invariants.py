@@ -160,6 +160,12 @@ def _check_ends(world: World, outcomes: list[RunOutcome], verdict: Verdict, labe
                 "step_not_terminal",
                 f"{label}: run #{o.index} ({o.run.status.value}) step {s.step} is {s.status.value}",
             )
+    # Every run settled: child runs (loop iterations, subworkflows) included, each
+    # counted by its parent and out of the active index.
+    for run_id in store.list_active_run_ids():
+        run = store.get_run(run_id)
+        state = "ended but not settled" if run.status.terminal else run.status.value
+        verdict.add("run_not_terminal", f"{label}: run {run_id} is {state}")
     slots = store.run_slots()
     for wf in world.slot_limits:
         state = slots.state(wf)

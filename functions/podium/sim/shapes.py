@@ -3,7 +3,8 @@ documented semantics say each run must end as (an oracle independent of the base
 
 Lambda steps name a behaviour the simulated runner plays (``sim:<behaviour>``):
 ``ok`` returns ``{"step": id}``, ``fail_first`` fails attempt 1 and succeeds after,
-``rows`` returns ``{"rows": params.rows}``.
+``rows`` returns ``{"rows": params.rows}``, ``fail_when`` fails every attempt whose
+payload says ``fail: true`` (an iteration that fails) and returns ``{"step": id}`` else.
 
 Every step a crash could lose gets ``retries`` (``SAFE_RETRIES``): from before platform
 errors (a lost lease) had a retry budget of their own, when a crash between a claim and
@@ -18,6 +19,7 @@ from typing import Any
 
 SAFE_RETRIES = 3
 OK, FAIL_FIRST, ROWS = "sim:ok", "sim:fail_first", "sim:rows"
+FAIL_WHEN = "sim:fail_when"
 
 
 @dataclass(frozen=True)
@@ -345,6 +347,116 @@ def ignore_failure() -> Shape:
     return Shape("ignore_failure", (wf,), (RunSpec("sim_ignore"),), (want,))
 
 
+def foreach_failures() -> Shape:
+    """A foreach of 50 with concurrency 5 whose iterations 7, 17, ..., 47 fail:
+    on_failure continue tolerates exactly those 5, so the loop and the run succeed."""
+    wf = {
+        "name": "sim_foreach",
+        "steps": [
+            lam("a"),
+            {
+                "id": "each",
+                "type": "foreach",
+                "depends_on": ["a"],
+                "over": {"i": "${podium.range(0, 50)}"},
+                "concurrency": 5,
+                "on_failure": "continue",
+                "tolerated_failures": 5,
+                "steps": [
+                    lam("work", FAIL_WHEN, payload={"fail": "${iteration.i % 10 == 7}"}),
+                    noop("after", depends_on=["work"]),
+                ],
+            },
+            lam("b", depends_on=["each"]),
+        ],
+    }
+    want = _all_ok(["a", "each", "b"])
+    return Shape("foreach_failures", (wf,), (RunSpec("sim_foreach"),), (want,))
+
+
+def foreach_fail_fast() -> Shape:
+    """fail_fast: the first failed iteration stops the others; the step and run fail."""
+    wf = {
+        "name": "sim_foreach_fast",
+        "steps": [
+            {
+                "id": "each",
+                "type": "foreach",
+                "over": {"i": [0, 1, 2, 3, 4, 5]},
+                "concurrency": 3,
+                "on_failure": "fail_fast",
+                "steps": [lam("work", FAIL_WHEN, payload={"fail": "${iteration.i == 1}"})],
+            },
+            lam("b", depends_on=["each"]),
+        ],
+    }
+    want = Expected("FAILED", {"each": "FAILED", "b": "SKIPPED"})
+    return Shape("foreach_fail_fast", (wf,), (RunSpec("sim_foreach_fast"),), (want,))
+
+
+def nested_foreach() -> Shape:
+    """A foreach inside a foreach (4 x 3), each level with its own concurrency."""
+    wf = {
+        "name": "sim_nested",
+        "steps": [
+            {
+                "id": "outer",
+                "type": "foreach",
+                "over": {"a": ["w", "x", "y", "z"]},
+                "concurrency": 2,
+                "steps": [
+                    {
+                        "id": "inner",
+                        "type": "foreach",
+                        "over": {"b": [1, 2, 3]},
+                        "concurrency": 2,
+                        "steps": [lam("leaf")],
+                    }
+                ],
+            },
+        ],
+    }
+    return Shape("nested_foreach", (wf,), (RunSpec("sim_nested"),), (_all_ok(["outer"]),))
+
+
+def while_ten() -> Shape:
+    """A while of 10 iterations whose state is updated from each iteration's output."""
+    wf = {
+        "name": "sim_while",
+        "steps": [
+            {
+                "id": "loop",
+                "type": "while",
+                "state": {"n": 0, "last": ""},
+                "condition": "state.n < 10",
+                "update": {"n": "${state.n + 1}", "last": "${steps.t.output.step}"},
+                "steps": [lam("t")],
+            },
+            lam("b", depends_on=["loop"]),
+        ],
+    }
+    return Shape("while_ten", (wf,), (RunSpec("sim_while"),), (_all_ok(["loop", "b"]),))
+
+
+def subworkflow() -> Shape:
+    """A subworkflow step: the child run's outputs become the step's output."""
+    child = {
+        "name": "sim_child",
+        "outputs": {"from": "${steps.c.output.step}"},
+        "steps": [lam("c"), lam("d", depends_on=["c"])],
+    }
+    parent = {
+        "name": "sim_parent",
+        "steps": [
+            lam("a"),
+            {"id": "sub", "type": "subworkflow", "workflow": "sim_child", "depends_on": ["a"]},
+            lam("b", depends_on=["sub"], payload={"got": "${steps.sub.output.from}"}),
+        ],
+    }
+    want = _all_ok(["a", "sub", "b"])
+    return Shape("subworkflow", (child, parent), (RunSpec("sim_parent"),), (want,))
+
+
 BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "diamond": diamond,
     "fanout": fanout,
@@ -366,6 +478,11 @@ BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "run_timeout": run_timeout,
     "fail_immediately": fail_immediately,
     "ignore_failure": ignore_failure,
+    "foreach_failures": foreach_failures,
+    "foreach_fail_fast": foreach_fail_fast,
+    "nested_foreach": nested_foreach,
+    "while_ten": while_ten,
+    "subworkflow": subworkflow,
 }
 
 

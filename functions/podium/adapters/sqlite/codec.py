@@ -24,12 +24,20 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
+# Left out while zero: only loop steps count children.
+_ZERO_OMITTED = frozenset(
+    {"children_launched", "children_ok", "children_failed", "children_stopped"}
+)
+
+
 def _encode(record: Any, names: tuple[str, ...], skip: tuple[str, ...]) -> str:
     out = {}
     for name in names:
         if name in skip:
             continue
         value = getattr(record, name)
+        if value == 0 and name in _ZERO_OMITTED:
+            continue
         if value is not None:
             out[name] = _plain(value)
     return json.dumps(out, separators=(",", ":"), default=str)

@@ -29,6 +29,7 @@ from podium.core.engine.errors import (
     StepExists,
     WorkflowNotFound,
 )
+from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 
@@ -120,11 +121,17 @@ class SqliteStateStore:
 
     # workflows ---------------------------------------------------------------
     def put_workflow_version(
-        self, name: str, document: dict[str, Any], digest: str, now: int
+        self,
+        name: str,
+        document: dict[str, Any],
+        digest: str,
+        now: int,
+        *,
+        activate: bool = True,
     ) -> tuple[WorkflowVersion, bool]:
         with self.db.write() as conn:
             head = conn.execute(
-                "SELECT latest, digest FROM workflow_heads WHERE name = ?", (name,)
+                "SELECT latest, digest, active FROM workflow_heads WHERE name = ?", (name,)
             ).fetchone()
             latest = int(head[0]) if head else 0
             if head and head[1] == digest:
@@ -132,6 +139,7 @@ class SqliteStateStore:
             else:
                 created = True
                 n = latest + 1
+                active = n if activate or head is None else int(head[2])
                 conn.execute(
                     "INSERT INTO workflow_versions (name, version, document, digest, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
@@ -140,11 +148,61 @@ class SqliteStateStore:
                 conn.execute(
                     "INSERT OR REPLACE INTO workflow_heads (name, latest, active, digest)"
                     " VALUES (?, ?, ?, ?)",
-                    (name, n, n, digest),
+                    (name, n, active, digest),
                 )
         if not created:
             return self.get_workflow_version(name, latest), False
-        return WorkflowVersion(name, n, document, digest, now, n), True
+        return WorkflowVersion(name, n, document, digest, now, active), True
+
+    def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
+        with self.db.read() as conn:
+            head = conn.execute(
+                "SELECT active FROM workflow_heads WHERE name = ?", (name,)
+            ).fetchone()
+            if head is None:
+                raise WorkflowNotFound(name)
+            rows = conn.execute(
+                "SELECT version, document, digest, created_at FROM workflow_versions"
+                " WHERE name = ? ORDER BY version DESC LIMIT ?",
+                (name, limit),
+            ).fetchall()
+        active = int(head[0])
+        return [
+            WorkflowVersion(
+                name, int(r[0]), json.loads(zlib.decompress(r[1])), r[2], int(r[3]), active
+            )
+            for r in rows
+        ]
+
+    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+        with self.db.write() as conn:
+            found = conn.execute(
+                "SELECT 1 FROM workflow_versions WHERE name = ? AND version = ?",
+                (name, version),
+            ).fetchone()
+            if found is None:
+                raise WorkflowNotFound(name, version)
+            conn.execute("UPDATE workflow_heads SET active = ? WHERE name = ?", (version, name))
+        return self.get_workflow_version(name, version)
+
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT step FROM breakpoints WHERE workflow = ?", (workflow,)
+            ).fetchall()
+        return frozenset(r[0] for r in rows)
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        with self.db.write() as conn:
+            if on:
+                conn.execute(
+                    "INSERT OR IGNORE INTO breakpoints (workflow, step) VALUES (?, ?)",
+                    (workflow, step),
+                )
+            else:
+                conn.execute(
+                    "DELETE FROM breakpoints WHERE workflow = ? AND step = ?", (workflow, step)
+                )
 
     def active_version(self, name: str) -> int:
         with self.db.query() as conn:
@@ -371,6 +429,33 @@ class SqliteStateStore:
             )
             write_step(conn, new)
         return new
+
+    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT record, active FROM runs WHERE run_id = ?", (child_run_id,)
+            ).fetchone()
+            child = codec.run_from_row(child_run_id, row[0], row[1]) if row else None
+            if child is None or not child.status.terminal:
+                raise RunConflict(child_run_id, child)
+            if not row[1]:
+                return False  # settled (and counted) before
+            conn.execute("UPDATE runs SET active = 0 WHERE run_id = ?", (child_run_id,))
+            current = read_step(conn, run_id, step)
+            if current is not None:
+                field = CHILD_COUNTERS[outcome]
+                write_step(conn, replace(current, **{field: getattr(current, field) + 1}))
+        return True
+
+    def mark_launched(
+        self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
+    ) -> None:
+        with self.db.write() as conn:
+            current = read_step(conn, run_id, step)
+            if current is None or current.children_launched >= launched:
+                return
+            stored = current.loop if current.loop is not None else loop
+            write_step(conn, replace(current, children_launched=launched, loop=stored))
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         with self.db.query() as conn:

@@ -17,7 +17,7 @@ from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.graph_checks import find_cycle
-from podium.core.dsl.models import LambdaStep, WorkflowDefinition
+from podium.core.dsl.models import ForeachStep, LambdaStep, WorkflowDefinition
 from podium.core.expr import (
     CompiledExpression,
     CompiledTemplate,
@@ -34,6 +34,8 @@ RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date")
 
 
 MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_LOOP_VALUES_BYTES = 16 * 1024 * 1024
+"""Bytes of a foreach's rendered loop params (100,000 iterations fit; stored once)."""
 """Bytes of a lambda step's payload once its templates are rendered (JSON)."""
 
 # id(definition) -> (a weak reference to it, its compiled expressions)
@@ -60,6 +62,8 @@ class WorkflowExpressions:
     condition_steps: Mapping[tuple[str, str], frozenset[str]]  # ... steps it reads
     payloads: Mapping[str, Payload] = field(default_factory=dict)
     step_params: Mapping[str, Payload] = field(default_factory=dict)  # rendered at start
+    iterables: Mapping[str, Payload] = field(default_factory=dict)  # a foreach's `over`
+    outputs: Payload | None = None  # the workflow's `outputs`, rendered when a run succeeds
 
     @classmethod
     def of(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
@@ -87,6 +91,8 @@ class WorkflowExpressions:
         condition_steps: dict[tuple[str, str], frozenset[str]] = {}
         payloads: dict[str, Payload] = {}
         step_params: dict[str, Payload] = {}
+        iterables: dict[str, Payload] = {}
+        roots = STEP_ROOTS | defn.scope_roots
         for i, step in enumerate(defn.steps):
             visible = upstream.view(step.id)
             for j, edge in enumerate(step.edges):
@@ -98,28 +104,45 @@ class WorkflowExpressions:
                 except ExpressionError as exc:
                     issues.append(_expr_issue(path, exc))
                     continue
-                read = _check_refs(
-                    path, edge.when, ce.references, STEP_ROOTS, known, visible, issues
-                )
+                read = _check_refs(path, edge.when, ce.references, roots, known, visible, issues)
                 conditions[(step.id, edge.step)] = ce
                 condition_steps[(step.id, edge.step)] = read
             if isinstance(step, LambdaStep) and step.payload:
-                payload = _payload(f"steps[{i}].payload", step.payload, known, visible, issues)
+                payload = _payload(
+                    f"steps[{i}].payload", step.payload, known, visible, issues, roots
+                )
                 if payload is not None:
                     payloads[step.id] = payload
             templated = getattr(step, "templated", None)  # a request rendered at start
             if templated:
-                request = _payload(f"steps[{i}]", templated, known, visible, issues)
+                request = _payload(f"steps[{i}]", templated, known, visible, issues, roots)
                 if request is not None:
                     payloads[step.id] = request
+            if isinstance(step, ForeachStep):
+                over = _payload(
+                    f"steps[{i}].over",
+                    step.over,
+                    known,
+                    visible,
+                    issues,
+                    roots,
+                    MAX_LOOP_VALUES_BYTES,
+                )
+                iterables[step.id] = over or _literal(step.over)
             if step.params:
                 values = step.param_values
-                rendered = _payload(f"steps[{i}].params", values, known, visible, issues)
+                rendered = _payload(f"steps[{i}].params", values, known, visible, issues, roots)
                 step_params[step.id] = rendered or _literal(values)
+        outputs = None
+        if defn.outputs:  # every step has ended when a run succeeds: all are readable
+            rendered = _payload("outputs", defn.outputs, known, _everything, issues, roots)
+            outputs = rendered or _literal(defn.outputs)
         issues = _settle(issues, upstream)
         if issues:
             raise DefinitionError(issues)
-        return cls(order, params, conditions, condition_steps, payloads, step_params)
+        return cls(
+            order, params, conditions, condition_steps, payloads, step_params, iterables, outputs
+        )
 
     def evaluate_params(self, literal: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
         """Template defaults evaluated in dependency order; raises DefinitionError."""
@@ -373,6 +396,10 @@ def _nothing_upstream(step: str) -> bool | None:
     return False
 
 
+def _everything(step: str) -> bool | None:
+    return True
+
+
 def _param_templates(
     defn: WorkflowDefinition, known: _Known, issues: list[Issue]
 ) -> dict[str, CompiledTemplate]:
@@ -444,6 +471,8 @@ def _payload(
     known: _Known,
     upstream: Callable[[str], bool | None],
     issues: list[Issue],
+    roots: frozenset[str] = STEP_ROOTS,
+    limit: int = MAX_PAYLOAD_BYTES,
 ) -> Payload | None:
     """Compile the templates inside a payload into one render function, or None."""
     steps_read: set[str] = set()
@@ -465,7 +494,7 @@ def _payload(
                 return lambda b: None
             found = True
             steps_read.update(
-                _check_refs(where, val, tpl.references, STEP_ROOTS, known, upstream, issues)
+                _check_refs(where, val, tpl.references, roots, known, upstream, issues)
             )
             return tpl.render
         return lambda b: val
@@ -475,10 +504,10 @@ def _payload(
     def bounded(bindings: Mapping[str, Any]) -> Any:
         rendered = render(bindings)
         size = len(json.dumps(rendered, default=str, separators=(",", ":")))
-        if size > MAX_PAYLOAD_BYTES:
+        if size > limit:
             raise LimitExceededError(
                 f"the rendered payload is {size:,} bytes, over the limit of"
-                f" {MAX_PAYLOAD_BYTES:,}; pass a reference (an S3 key) instead of the data"
+                f" {limit:,}; pass a reference (an S3 key) instead of the data"
             )
         return rendered
 

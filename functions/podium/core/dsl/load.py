@@ -12,12 +12,14 @@ from pydantic import BaseModel, ValidationError
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean, format_path
 from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.graph_checks import check_graph, check_raw_graph
+from podium.core.dsl.loops import check_bodies
 from podium.core.dsl.models import (
     STEP_TYPES,
     ApprovalStep,
     BatchJobStep,
     EcsTaskStep,
     FailStep,
+    ForeachStep,
     GlueJobStep,
     HttpStep,
     LambdaStep,
@@ -26,7 +28,9 @@ from podium.core.dsl.models import (
     SfnExecutionStep,
     SleepStep,
     Strategy,
+    SubworkflowStep,
     WaitForCallbackStep,
+    WhileStep,
     WorkflowDefinition,
 )
 from podium.core.dsl.params import check_defaults
@@ -43,6 +47,9 @@ _STEP_MODELS: dict[str, type[BaseModel]] = {
     "http": HttpStep,
     "wait_for_callback": WaitForCallbackStep,
     "approval": ApprovalStep,
+    "foreach": ForeachStep,
+    "while": WhileStep,
+    "subworkflow": SubworkflowStep,
 }
 
 
@@ -311,6 +318,7 @@ def validate_definition(data: dict[str, Any]) -> WorkflowDefinition:
             WorkflowExpressions.of(defn)
         except DefinitionError as exc:
             issues += exc.issues
+        issues += check_bodies(defn)
     if issues:
         raise DefinitionError(issues)
     return defn
@@ -329,9 +337,15 @@ def _model_at(loc: tuple[str | int, ...], data: dict[str, Any]) -> type[BaseMode
 
 def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
     loc: tuple[str | int, ...] = tuple(err["loc"])
-    # Discriminated unions put the tag into the location; users never wrote it.
-    if len(loc) >= 3 and loc[0] == "steps" and loc[2] in STEP_TYPES:
-        loc = loc[:2] + loc[3:]
+    # Discriminated unions put the tag into the location (at every level of nested loop
+    # steps); users never wrote it.
+    loc = tuple(
+        part
+        for n, part in enumerate(loc)
+        if not (
+            n >= 2 and part in STEP_TYPES and loc[n - 2] == "steps" and isinstance(loc[n - 1], int)
+        )
+    )
     kind = err["type"]
     path = format_path(loc)
     if loc and loc[0] == "run_strategy":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from podium.core.engine.durations import parse_duration
 from podium.core.engine.step_error import ANY_ERROR, USER_ERROR
@@ -245,6 +245,12 @@ class StepBase(_Model):
                 ),
             )
         return ()
+
+    @property
+    def permit(self) -> Concurrency | None:
+        """The concurrency key the step needs a permit of (a foreach's ``concurrency``
+        is its iterations' limit instead, not a key)."""
+        return self.concurrency if isinstance(self.concurrency, Concurrency) else None
 
     @property
     def edges(self) -> list[Edge]:
@@ -538,11 +544,106 @@ class ApprovalStep(_TemplatedStep):
         return {"message": self.message}
 
 
+class ForeachMode(str, Enum):
+    PRODUCT = "product"  # the Cartesian product, the first param varying fastest
+    ZIP = "zip"  # the i-th value of every param
+
+
+class ForeachStep(StepBase):
+    """Run ``steps`` once per combination of the loop params, each iteration a child run
+    (docs/workflow-language.md, "foreach")."""
+
+    type: Literal["foreach"]
+    over: Annotated[
+        dict[
+            Annotated[str, Field(pattern=IDENTIFIER)],
+            list[Any] | Annotated[str, Field(min_length=1)],
+        ],
+        Field(
+            min_length=1,
+            description="Loop params: each a list, or a template giving a list"
+            " (${podium.range(0, 10)}, ${podium.dateRange(params.start, params.end)}).",
+        ),
+    ]
+    mode: ForeachMode = ForeachMode.PRODUCT
+    concurrency: Annotated[int, Field(ge=1, le=1_000)] = Field(  # type: ignore[assignment]
+        default=20, description="Iterations running at once (at most 1,000)."
+    )
+    on_failure: Literal["fail_fast", "finish_running", "continue"] = "finish_running"
+    tolerated_failures: Annotated[int, Field(ge=0)] | Annotated[
+        str, Field(pattern=r"^(100|[0-9]{1,2}(\.[0-9]+)?)%$")
+    ] = Field(default=0, description="With continue: a count, or a percentage such as '10%'.")
+    steps: Annotated[list[Step], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _loop_rules(self) -> ForeachStep:
+        if self.retry or self.retries:
+            raise ValueError(
+                "a foreach is never retried as a whole (its iterations are runs); put"
+                " retries on the steps inside it"
+            )
+        if self.tolerated_failures and self.on_failure != "continue":
+            raise ValueError("tolerated_failures applies with on_failure: continue only")
+        return self
+
+
+class WhileStep(StepBase):
+    """Run ``steps`` again and again while ``condition`` holds, one iteration at a time,
+    each a child run; ``update`` computes the next ``state`` from the iteration's
+    outputs (docs/workflow-language.md, "while")."""
+
+    type: Literal["while"]
+    state: dict[Annotated[str, Field(pattern=IDENTIFIER)], Any] = Field(
+        default_factory=dict,
+        description="The initial loop state: values or ${...} templates over params.",
+    )
+    condition: Annotated[str, Field(min_length=1)] = Field(
+        description="An expression over state, iteration and params, evaluated before"
+        " every iteration (the first included): the loop goes on while it is true."
+    )
+    update: dict[Annotated[str, Field(pattern=IDENTIFIER)], Any] = Field(
+        default_factory=dict,
+        description="After each iteration: state fields and their new values (templates"
+        " over state, iteration, params and the iteration's steps).",
+    )
+    max_iterations: Annotated[int, Field(ge=1, le=100_000)] = 10_000
+    steps: Annotated[list[Step], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _loop_rules(self) -> WhileStep:
+        if self.retry or self.retries:
+            raise ValueError(
+                "a while is never retried as a whole (its iterations are runs); put"
+                " retries on the steps inside it"
+            )
+        return self
+
+
+class SubworkflowStep(StepBase):
+    """Run another pushed workflow as a child run; its ``params`` are the step params
+    (rendered when the step starts) and its declared ``outputs`` become the step's
+    output (docs/workflow-language.md, "subworkflow")."""
+
+    type: Literal["subworkflow"]
+    workflow: Annotated[str, Field(pattern=WORKFLOW_NAME, description="A pushed workflow.")]
+    version: Literal["active", "latest"] | Annotated[int, Field(ge=1)] = Field(
+        default="active",
+        description="active (default), latest or a version number; resolved once, recorded.",
+    )
+    wait: bool = Field(
+        default=True,
+        description="false: the step succeeds once the child has started.",
+    )
+
+
 Step = Annotated[
     NoopStep
     | LambdaStep
     | SleepStep
     | FailStep
+    | ForeachStep
+    | WhileStep
+    | SubworkflowStep
     | EcsTaskStep
     | BatchJobStep
     | GlueJobStep
@@ -558,6 +659,9 @@ StepModel = (
     | LambdaStep
     | SleepStep
     | FailStep
+    | ForeachStep
+    | WhileStep
+    | SubworkflowStep
     | EcsTaskStep
     | BatchJobStep
     | GlueJobStep
@@ -571,6 +675,9 @@ STEP_TYPES: tuple[str, ...] = (
     "lambda",
     "sleep",
     "fail",
+    "foreach",
+    "while",
+    "subworkflow",
     "ecs_task",
     "batch_job",
     "glue_job",
@@ -579,6 +686,7 @@ STEP_TYPES: tuple[str, ...] = (
     "wait_for_callback",
     "approval",
 )
+LOOP_TYPES: tuple[str, ...] = ("foreach", "while")
 
 
 class Strategy(str, Enum):
@@ -614,6 +722,18 @@ class WorkflowDefinition(_Model):
         " keys of letters, digits and _.:/@+-, values of at most 256 characters).",
     )
     steps: Annotated[list[Step], Field(min_length=1)]
+    outputs: dict[Annotated[str, Field(pattern=IDENTIFIER)], Any] = Field(
+        default_factory=dict,
+        description="What a run gives its caller (a subworkflow step's output): values or"
+        " ${...} templates over params and steps, rendered when the run succeeds.",
+    )
+    # Names a loop body's expressions may read beyond params, steps and run
+    # ("iteration", "state"): set on the bodies core.dsl.loops builds, never by users.
+    _scope_roots: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @property
+    def scope_roots(self) -> frozenset[str]:
+        return self._scope_roots
 
     @field_validator("timeout")
     @classmethod
@@ -646,3 +766,7 @@ class WorkflowDefinition(_Model):
             if s.id == step_id:
                 return s
         raise KeyError(step_id)
+
+
+ForeachStep.model_rebuild()
+WhileStep.model_rebuild()

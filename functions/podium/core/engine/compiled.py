@@ -36,26 +36,44 @@ class CompiledWorkflow:
     def step(self, step_id: str) -> Any:
         return self.by_id[step_id]
 
+    def body(self, step_id: str) -> CompiledWorkflow:
+        """A loop step's body as a workflow of its own (what its child runs run),
+        compiled once per version like the workflow itself."""
+        hit = self._bodies.get(step_id)
+        if hit is None:
+            from podium.core.dsl.loops import body_definition
+
+            defn = body_definition(self.definition, self.by_id[step_id])
+            hit = CompiledWorkflow(
+                defn, Graph.of(defn), WorkflowExpressions.of(defn), {s.id: s for s in defn.steps}
+            )
+            self._bodies[step_id] = hit
+        return hit
+
+    @cached_property
+    def _bodies(self) -> dict[str, CompiledWorkflow]:
+        return {}
+
     def needs_permit(self, step_id: str) -> bool:
         """Claimed with permits: never created already claimed (the fast paths)."""
         return (
             self.definition.max_parallel_steps is not None
-            or self.by_id[step_id].concurrency is not None
+            or self.by_id[step_id].permit is not None
         )
 
     def permits_needed(self, step_id: str, run_id: str) -> tuple[PermitNeed, ...]:
         """The step's concurrency key, and the run's own max_parallel_steps key."""
         spec = self.by_id[step_id]
         needs: list[PermitNeed] = []
-        if spec.concurrency is not None:
-            needs.append(PermitNeed(spec.concurrency.key, spec.concurrency.limit))
+        if spec.permit is not None:
+            needs.append(PermitNeed(spec.permit.key, spec.permit.limit))
         if self.definition.max_parallel_steps is not None:
             needs.append(PermitNeed(f"run:{run_id}", self.definition.max_parallel_steps))
         return tuple(needs)
 
     @cached_property
     def _shared_keys(self) -> frozenset[str]:
-        return frozenset(s.concurrency.key for s in self.by_id.values() if s.concurrency)
+        return frozenset(s.permit.key for s in self.by_id.values() if s.permit)
 
     def permit_keys(self, run_id: str) -> set[str]:
         """Every key a run of this workflow may hold permits of (computed once per

@@ -13,7 +13,7 @@ from podium.core.dsl.models import FailureMode, JoinRule
 from podium.core.engine.graph import Graph
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
-from podium.core.engine.step_error import TIMEOUT, StepError
+from podium.core.engine.step_error import STOPPED, TIMEOUT, StepError
 
 RUN_FAILING = "run is failing: no new step starts"
 
@@ -135,6 +135,8 @@ def failed_status(error: StepError, mode: FailureMode) -> StepStatus:
     failure mode (Maestro: failure modes do not mask it)."""
     if error.category == TIMEOUT:
         return StepStatus.TIMED_OUT
+    if error.category == STOPPED:  # a child run that was stopped (a subworkflow's)
+        return StepStatus.STOPPED
     if mode is FailureMode.IGNORE_FAILURE:
         return StepStatus.FAILED_IGNORED
     return StepStatus.FAILED

@@ -73,13 +73,37 @@ def parse_key(text: str) -> tuple[str, str, int] | None:
     return m["run"], m["step"], int(m["attempt"])
 
 
+def _plain(key: str) -> tuple[str, str, int] | None:
+    """The parts of a key whose step is a plain step id (a loop iteration's steps run in
+    a child run, ``<run>.<step>.<index>``; a step id holds no dot or slash)."""
+    parsed = parse_key(key)
+    if parsed is None or "/" in parsed[1] or "." in parsed[1]:
+        return None
+    return parsed
+
+
 def ecs_started_by(key: str) -> str:
-    """ECS ``startedBy``: the attempt key itself when ECS accepts it (state-change events
-    carry it, so they are routed back to the attempt); else a digest (then only polling,
-    which lists tasks by it, sees the task end)."""
-    if ECS_STARTED_BY.match(key):
-        return key
+    """ECS ``startedBy`` (letters, digits, ``-``, ``_``, ``/``; at most 128): the attempt
+    key with a child run's dots as slashes, so state-change events, which carry it, are
+    routed back to the attempt; else a digest (then only polling, which lists tasks by
+    it, sees the task end)."""
+    parsed = _plain(key)
+    if parsed is not None:
+        run, step, attempt = parsed
+        name = f"{run.replace('.', '/')}/{step}/{attempt}"
+        if ECS_STARTED_BY.match(name):
+            return name
     return "podium-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def key_of_started_by(name: str) -> str | None:
+    """The attempt key an ``ecs_started_by`` name carries (None: a digest, or not ours)."""
+    if not name or name.startswith("podium-"):
+        return None
+    parts = name.split("/")
+    if len(parts) < 3 or not parts[-1].isdigit() or not all(parts):
+        return None
+    return f"{'.'.join(parts[:-2])}/{parts[-2]}/{parts[-1]}"
 
 
 def safe_name(key: str, limit: int) -> str:
@@ -193,20 +217,24 @@ _DOTTED = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
 
 def dotted_name(key: str) -> str:
-    """A Step Functions execution name for an attempt: ``run.step.attempt`` (step ids
-    hold no dots, an iteration path's slashes become dots), so the execution's events
-    name their attempt; a key too long for 80 characters gets a digest name instead
-    (only polling then sees the execution end)."""
-    name = key.replace("/", ".")
-    return name if _DOTTED.match(name) else safe_name(key, 80)
+    """A Step Functions execution name for an attempt: ``run.step.attempt`` (a child
+    run's id keeps its dots; step ids hold none), so the execution's events name their
+    attempt; a key too long for 80 characters gets a digest name instead (only polling
+    then sees the execution end)."""
+    parsed = _plain(key)
+    if parsed is not None:
+        name = f"{parsed[0]}.{parsed[1]}.{parsed[2]}"
+        if _DOTTED.match(name):
+            return name
+    return safe_name(key, 80)
 
 
 def key_of_dotted(name: str) -> str | None:
     """The attempt key a ``dotted_name`` carries (None: a digest name, or not ours)."""
     parts = (name or "").split(".")
-    if len(parts) < 3 or not parts[-1].isdigit():
+    if len(parts) < 3 or not parts[-1].isdigit() or not all(parts):
         return None
-    return "/".join(parts)
+    return f"{'.'.join(parts[:-2])}/{parts[-2]}/{parts[-1]}"
 
 
 # ---- AWS Batch -----------------------------------------------------------------------

@@ -60,6 +60,9 @@ class RunRecord:
     # When the sweeper next looks at the run while it is unsettled (core/engine/checks.py;
     # None: a few minutes after creation).
     check_at: int | None = None
+    # A loop iteration's own values, as its expressions see them (``iteration``): its
+    # index, its loop params, the enclosing loop's as ``parent``, a while's ``state``.
+    iteration: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,13 @@ class StepRecord:
     arrived: int = 0  # join: predecessors that have ended (each counted once)
     taken_arrivals: int = 0  # join: ... whose edge was taken
     failed_arrivals: int = 0  # join: ... that failed
+    # A loop step (foreach, while, subworkflow): its child runs launched so far (a mark
+    # that only rises), and those counted as ended, by outcome (each counted once).
+    children_launched: int = 0
+    children_ok: int = 0
+    children_failed: int = 0
+    children_stopped: int = 0
+    loop: dict[str, Any] | None = None  # the evaluated iteration space (or its reference)
 
 
 @dataclass(frozen=True, slots=True)

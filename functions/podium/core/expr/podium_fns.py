@@ -3,6 +3,7 @@
     podium.date(ts [, tz])             -> "YYYY-MM-DD"
     podium.format(ts, fmt [, tz])      -> strftime-like text, safe directive subset
     podium.dateRange(start, end)       -> ["YYYY-MM-DD", ...], both ends included
+    podium.range(start, end)           -> [start, ..., end - 1], half-open like Python's
 
 Wherever a timestamp is expected, a string is accepted too: either RFC 3339 or a
 plain `YYYY-MM-DD` date (midnight UTC), because run dates often arrive as strings.
@@ -124,11 +125,25 @@ def fn_date_range(ctx: Ctx, start: Any, end: Any) -> list[str]:
     return [date.fromordinal(n).isoformat() for n in range(first, last + 1)]
 
 
+def fn_range(ctx: Ctx, start: Any, end: Any) -> list[int]:
+    if type(start) is not int or type(end) is not int:
+        raise no_overload("podium.range", start, end)
+    count = end - start
+    if count <= 0:
+        return []
+    cap = ctx.limits.max_list_size
+    if count > cap:
+        raise LimitError(f"podium.range would produce {count} numbers (max {cap})")
+    ctx.charge(count)
+    return list(range(start, end))
+
+
 PODIUM_FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in (
         Function("podium.date", frozenset({1, 2}), fn_date),
         Function("podium.format", frozenset({2, 3}), fn_format),
         Function("podium.dateRange", frozenset({2}), fn_date_range),
+        Function("podium.range", frozenset({2}), fn_range),
     )
 }

@@ -15,8 +15,11 @@ from podium.service.runtimes.base import (
 )
 from podium.service.runtimes.external import ExternalJobRuntime
 from podium.service.runtimes.external_kinds import EXTERNAL_RUNTIMES
+from podium.service.runtimes.foreach import ForeachRuntime
 from podium.service.runtimes.lambda_fn import LambdaRuntime
 from podium.service.runtimes.simple import FailRuntime, NoopRuntime, SleepRuntime
+from podium.service.runtimes.subworkflow import SubworkflowRuntime
+from podium.service.runtimes.while_loop import WhileRuntime
 
 RUNTIMES: dict[str, StepRuntime] = {
     "noop": NoopRuntime(),
@@ -24,6 +27,9 @@ RUNTIMES: dict[str, StepRuntime] = {
     "sleep": SleepRuntime(),
     "lambda": LambdaRuntime(),
     **EXTERNAL_RUNTIMES,
+    "foreach": ForeachRuntime(),
+    "while": WhileRuntime(),
+    "subworkflow": SubworkflowRuntime(),
 }
 
 

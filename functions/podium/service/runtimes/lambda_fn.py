@@ -67,17 +67,23 @@ class LambdaRuntime:
 
 
 def lambda_event(ctx: Services, attempt: Attempt) -> dict[str, Any]:
-    """The event a lambda step's function gets (raises ExpressionError)."""
-    run = attempt.run
-    return {
+    """The event an attempt's function gets. Everything in it is derived from what does
+    not change once the attempt started (the run's params, the upstream outputs, the
+    attempt number), so ``podium runs replay`` builds the same event again later.
+    Raises ExpressionError when the payload cannot be rendered."""
+    run, spec = attempt.run, attempt.spec
+    event = {
         "payload": _render_payload(ctx, attempt),
         "params": run_params(ctx, run),
         "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
-        "step": attempt.spec.id,
+        "step": spec.id,
         "step_params": attempt.params,
         "attempt": attempt.number,
         "idempotency_key": attempt.key,
     }
+    if run.iteration is not None:  # a loop iteration's step: its loop values
+        event["iteration"] = run.iteration
+    return event
 
 
 def _render_payload(ctx: Services, attempt: Attempt) -> Any:

@@ -1,0 +1,106 @@
+"""A loop step's iterations, a page at a time (the API, ``podium runs show --step``
+and the console read the same view; its shape is fixed by DESIGN.md "Loop details").
+
+Iterations are child runs with ids derived from the step and the index, so a page is a
+read of ids ``start..start+limit-1``: no index of children to keep. ``failed_only``
+skips the others (reading at most ``SCAN_LIMIT`` children per page).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.core.engine.errors import RunNotFound
+from podium.core.engine.identity import child_run_id
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import RunStatus
+from podium.service.context import Services
+
+MAX_PAGE = 500
+SCAN_LIMIT = 5_000  # children read for one page of failed_only
+_FAILED = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.STOPPED})
+
+
+class BadPageToken(ValueError):
+    """A ``next`` token this view did not give."""
+
+
+def loop_counts(step: StepRecord) -> dict[str, int] | None:
+    """A loop step's children by state; None for a step that launched none."""
+    ended = step.children_ok + step.children_failed + step.children_stopped
+    launched = max(step.children_launched, ended)
+    if not launched:
+        return None
+    return {
+        "launched": launched,
+        "running": launched - ended,
+        "succeeded": step.children_ok,
+        "failed": step.children_failed,
+        "stopped": step.children_stopped,
+    }
+
+
+def iteration_view(run: RunRecord) -> dict[str, Any]:
+    values = {k: v for k, v in (run.iteration or {}).items() if k not in ("index", "parent")}
+    return {
+        "index": run.parent_index,
+        "values": values,
+        "status": run.status.value,
+        "run_id": run.run_id,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "duration_ms": (
+            run.ended_at - run.started_at
+            if run.ended_at is not None and run.started_at is not None
+            else None
+        ),
+        "error": run.error,
+    }
+
+
+def _start_of(token: str | None) -> int:
+    if token is None or token == "":
+        return 0
+    if not token.isdigit() or len(token) > 7:
+        raise BadPageToken(f"{token[:40]!r} is not a page token of this list")
+    return int(token)
+
+
+def iterations(
+    ctx: Services,
+    run_id: str,
+    step: str,
+    *,
+    token: str | None = None,
+    limit: int = 100,
+    failed_only: bool = False,
+) -> dict[str, Any] | None:
+    """``{"step", "counts", "iterations": [...], "next"}``; None when the run has no
+    such step (yet). Raises RunNotFound, BadPageToken."""
+    ctx.store.get_run(run_id)  # RunNotFound for an unknown run
+    record = ctx.store.get_step(run_id, step)
+    if record is None:
+        return None
+    counts = loop_counts(record)
+    end = counts["launched"] if counts else 0
+    start = _start_of(token)
+    limit = max(1, min(limit, MAX_PAGE))
+    page: list[dict[str, Any]] = []
+    index = start
+    scanned = 0
+    while index < end and len(page) < limit and scanned < SCAN_LIMIT:
+        try:
+            child = ctx.store.get_run(child_run_id(run_id, step, index))
+        except RunNotFound:  # launched but not created yet (a crash in between)
+            child = None
+        index += 1
+        scanned += 1
+        if child is None or (failed_only and child.status not in _FAILED):
+            continue
+        page.append(iteration_view(child))
+    return {
+        "step": step,
+        "counts": counts,
+        "iterations": page,
+        "next": str(index) if index < end else None,
+    }

@@ -1,0 +1,264 @@
+"""Loop steps' child runs (DESIGN.md "Run lifecycle and child runs").
+
+A foreach iteration is a child run with a deterministic id, created by a conditional
+put (a replay creates nothing twice), skipping run-strategy admission. When a child
+ends, ``lifecycle.run_ended`` calls ``child_ended``: it sends the parent step a ``done``
+message and leaves the child unsettled; the parent's handler counts the child and
+settles it in one transaction (``StateStore.count_child``: exactly once), then the
+step's runtime decides (core.engine.loops) whether to launch more or to finish. A crash
+anywhere leaves either the message (redelivered) or the unsettled child (the sweeper
+runs its ``run_ended`` again), so nothing is lost and nothing counts twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from podium.core.engine.errors import RunConflict, RunNotFound
+from podium.core.engine.identity import MAX_DEPTH, child_run_id
+from podium.core.engine.loops import (
+    Counts,
+    LoopError,
+    Space,
+    body_workflow,
+    outcome_of,
+)
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import RunStatus
+from podium.service import messages
+from podium.service.bindings import bindings_for
+from podium.service.context import Services
+
+log = logging.getLogger("podium.loops")
+
+INLINE_SPACE_BYTES = 8 * 1024  # a bigger iteration space is stored once in Payloads
+_SPACES_CACHED = 64
+
+
+class _SpaceCache:
+    """Iteration spaces are immutable once a loop started: each process keeps the last
+    few, so a pass over a 100,000-iteration loop does not read them back every time."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, str], Space] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> Space | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[str, str], space: Space) -> None:
+        with self._lock:
+            self._items[key] = space
+            while len(self._items) > _SPACES_CACHED:
+                self._items.popitem(last=False)
+
+
+_SPACES = _SpaceCache()
+
+
+def space_of(ctx: Services, run: RunRecord, record: StepRecord, spec: Any) -> Space:
+    """The foreach's iterations: cached, or as stored at its first launch, or rendered
+    from ``over`` (the same inputs give the same values). Raises LoopError or
+    ExpressionError when they cannot be built."""
+    key = (run.run_id, record.step)
+    hit = _SPACES.get(key)
+    if hit is not None:
+        return hit
+    if record.loop is not None:
+        stored = record.loop
+        if "ref" in stored:
+            assert ctx.payloads is not None
+            stored = json.loads(ctx.payloads.get(stored["ref"]))
+        space = Space.from_json(stored)
+    else:
+        compiled = ctx.definitions.get(run.workflow, run.version)
+        template = compiled.expressions.iterables[record.step]
+        over = template.render(bindings_for(ctx, run, template.steps_read))
+        space = Space.of(over, spec.mode.value)
+    _SPACES.put(key, space)
+    return space
+
+
+def stored_space(ctx: Services, run: RunRecord, step: str, space: Space) -> dict[str, Any]:
+    """What the step item keeps: the space itself when small, else its reference."""
+    data = space.as_json()
+    text = json.dumps(data, separators=(",", ":"), default=str)
+    if len(text) <= INLINE_SPACE_BYTES:
+        return data
+    assert ctx.payloads is not None
+    ref = ctx.payloads.put(f"{run.run_id}/{step}/loop.json", text.encode())
+    return {"ref": ref}
+
+
+def counts_of(record: StepRecord, total: int) -> Counts:
+    ended = record.children_ok + record.children_failed + record.children_stopped
+    return Counts(
+        total,
+        # The mark is raised after its children are created: ended ones were launched.
+        max(record.children_launched, ended),
+        record.children_ok,
+        record.children_failed,
+        record.children_stopped,
+    )
+
+
+def iteration_values(run: RunRecord, space: Space, index: int) -> dict[str, Any]:
+    values: dict[str, Any] = {"index": index, **space.at(index)}
+    if run.iteration is not None:
+        values["parent"] = run.iteration  # the enclosing loop's iteration
+    return values
+
+
+def launch(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    iterations: Space | Callable[[int], dict[str, Any]],
+    first: int,
+    last: int,
+    loop: dict[str, Any] | None = None,
+    trigger: str = "foreach",
+) -> None:
+    """Create children ``first..last-1`` (conditional puts: one that exists is left as
+    it is) and start them with batched messages; then raise the step's launched mark.
+    ``iterations`` gives each child's ``iteration`` (a foreach's space, or a while's
+    index and state)."""
+    if run.depth + 1 > MAX_DEPTH:
+        raise LoopError(
+            f"loops and subworkflows nest more than {MAX_DEPTH} levels deep (this run is"
+            f" at depth {run.depth})"
+        )
+    name = body_workflow(run.workflow, step)
+    body = ctx.definitions.get(name, run.version)
+    now = ctx.now()
+    starts: list[dict[str, Any]] = []
+    for index in range(first, last):
+        child = RunRecord(
+            run_id=child_run_id(run.run_id, step, index),
+            workflow=name,
+            version=run.version,
+            status=RunStatus.RUNNING,
+            params=run.params,
+            created_at=now,
+            started_at=now,
+            sinks_total=len(body.graph.sinks),
+            trigger=trigger,
+            root=run.root or run.run_id,
+            parent_run=run.run_id,
+            parent_step=step,
+            parent_index=index,
+            depth=run.depth + 1,
+            logical_date=run.logical_date,
+            tags=run.tags,
+            iteration=(
+                iteration_values(run, iterations, index)
+                if isinstance(iterations, Space)
+                else iterations(index)
+            ),
+        )
+        try:
+            ctx.store.create_run(child)
+        except RunConflict as conflict:
+            # Created by an earlier pass that may have died before starting it: start
+            # it again (a start is idempotent); an ended one is left alone.
+            if conflict.current is not None and conflict.current.status.terminal:
+                continue
+        starts.append(messages.encode(messages.Start(child.run_id)))
+    if starts:
+        ctx.event_queue.send_many(starts)
+    ctx.store.mark_launched(run.run_id, step, last, loop)
+    ctx.metrics.count("LoopChildrenLaunched", last - first)
+
+
+def stop_children(ctx: Services, run: RunRecord, record: StepRecord, reason: str) -> int:
+    """Stop the loop's children still running (fail_fast, or the step itself stopped or
+    timed out); each ends STOPPED and is counted like any other. Returns how many."""
+    from podium.service.lifecycle import stop_run  # lifecycle calls into this module
+
+    stopped = 0
+    for index in range(record.children_launched):
+        child_id = child_run_id(run.run_id, record.step, index)
+        try:
+            child = ctx.store.get_run(child_id)
+        except RunNotFound:
+            continue
+        if child.status.terminal:
+            continue
+        if stop_run(ctx, child_id, reason) is not None:
+            stopped += 1
+    return stopped
+
+
+def child_ended(ctx: Services, run: RunRecord) -> None:
+    """A child run ended: tell its parent step (the parent's count settles the child;
+    until then the sweeper redoes this)."""
+    assert run.parent_run is not None and run.parent_step is not None
+    if run.iteration is None:  # a subworkflow's run is a run of its workflow: announce it
+        from podium.service.lifecycle import run_status_event  # it imports this module
+
+        assert ctx.events is not None
+        ctx.events.publish([run_status_event(run)])
+    # A loop step is never retried (attempt 1); a subworkflow runs a child per attempt.
+    attempt = 1 if run.iteration is not None else (run.parent_index or 0) + 1
+    event = {
+        "kind": messages.CHILD_EVENT_KIND,
+        "run": run.run_id,
+        "index": run.parent_index,
+        "status": run.status.value,
+    }
+    done = messages.Done(run.parent_run, run.parent_step, attempt, event)
+    ctx.event_queue.send(messages.encode(done))
+
+
+def count_ended_child(ctx: Services, msg: messages.Done) -> bool:
+    """Count the child a ``child`` event names on its parent step, once; True when it
+    was counted now. Settles the child whatever state the parent is in."""
+    # Ids are derived from the parent step and the index: the event names its child.
+    child_id = str(msg.event.get("run", ""))
+    index = msg.event.get("index")
+    try:
+        status = RunStatus(str(msg.event.get("status")))
+    except ValueError:
+        status = None
+    if not isinstance(index, int) or child_id != child_run_id(msg.run, msg.step, index):
+        log.warning(
+            "child event for %r does not name a child of %s/%s", child_id, msg.run, msg.step
+        )
+        return False
+    if status is None or not status.terminal:
+        log.warning("child event for %s with status %r dropped", child_id, msg.event.get("status"))
+        return False
+    try:
+        return ctx.store.count_child(msg.run, msg.step, child_id, outcome_of(status))
+    except RunConflict:  # not ended (cannot happen: only run_ended sends it)
+        return False
+    except RunNotFound:
+        return False
+
+
+def child_outputs(
+    ctx: Services, run: RunRecord, step: str, total: int, inner: list[str]
+) -> dict[str, list[Any]]:
+    """Index-aligned outputs of the inner steps named: one entry per iteration, null
+    where it has none (an iteration not run, a step skipped)."""
+    from podium.service.bindings import resolve_output
+
+    out: dict[str, list[Any]] = {sid: [None] * total for sid in inner}
+    if not inner:
+        return out
+    for index in range(total):
+        child_id = child_run_id(run.run_id, step, index)
+        for sid in inner:
+            record = ctx.store.get_step(child_id, sid)
+            if record is not None and record.output is not None:
+                out[sid][index] = resolve_output(ctx, record.output)
+    return out

@@ -1,0 +1,94 @@
+"""The foreach runtime: iterations as child runs, launched within ``concurrency``.
+
+A ``Waiting`` runtime: no worker waits for the loop. Each pass (its start, every child
+that ends, a poll) reads the step's counters, asks core.engine.loops.plan_foreach what
+to do, and does it: launch the next children in index order, stop the running ones
+(fail_fast), or end the step with its index-aligned outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.engine.loops import LoopError, OnFailure, plan_foreach
+from podium.core.engine.status import StepStatus
+from podium.core.engine.step_error import user_error
+from podium.core.expr import ExpressionError
+from podium.service import loops
+from podium.service.context import Services
+from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
+
+# Inner step types whose output an iteration can have (noop, sleep and fail have none).
+_OUTPUT_TYPES = frozenset({"lambda", "foreach"})
+
+
+class ForeachRuntime:
+    synchronous = False
+
+    def wait_ms(self, spec: Any) -> int:
+        # Its lease is its timeout: children and their messages drive it, and the
+        # sweeper only has to step in when the deadline passes.
+        timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
+        return int(float(timeout) * 1000)
+
+    def start(self, ctx: Services, attempt: Attempt) -> Result:
+        return self._pass(ctx, attempt)
+
+    def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
+        return self._pass(ctx, attempt)
+
+    def poll(self, ctx: Services, attempt: Attempt) -> Result:
+        return self._pass(ctx, attempt)
+
+    def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
+        record = ctx.store.get_step(attempt.run.run_id, attempt.step)
+        if record is not None:
+            loops.stop_children(ctx, attempt.run, record, f"stopped: {reason}")
+
+    def _pass(self, ctx: Services, attempt: Attempt) -> Result:
+        run, spec = attempt.run, attempt.spec
+        record = ctx.store.get_step(run.run_id, attempt.step)
+        if record is None or record.status is not StepStatus.RUNNING:
+            return Waiting()  # closed meanwhile: whoever closed it owns the follow-ups
+        try:
+            space = loops.space_of(ctx, run, record, spec)
+        except (LoopError, ExpressionError) as exc:
+            message = exc.message if isinstance(exc, ExpressionError) else str(exc)
+            return Failed(user_error(f"over: {message}", retryable=False))
+        counts = loops.counts_of(record, space.count)
+        policy = OnFailure(spec.on_failure)
+        plan = plan_foreach(counts, spec.concurrency, policy, spec.tolerated_failures)
+        if plan.launch_to > plan.launch_from:
+            stored = (
+                None
+                if record.loop is not None
+                else loops.stored_space(ctx, run, attempt.step, space)
+            )
+            try:
+                loops.launch(
+                    ctx, run, attempt.step, space, plan.launch_from, plan.launch_to, stored
+                )
+            except LoopError as exc:
+                return Failed(user_error(str(exc), retryable=False))
+        if plan.stop_running:
+            loops.stop_children(
+                ctx, run, record, f"stopped: iteration failed ({spec.id} on_failure fail_fast)"
+            )
+        if plan.finish == "failed":
+            return Failed(user_error(f"{spec.id}: {plan.message}", retryable=False))
+        if plan.finish == "ok":
+            return Done(self._output(ctx, attempt, counts, space.count))
+        return Waiting()
+
+    def _output(self, ctx: Services, attempt: Attempt, counts: Any, total: int) -> Any:
+        inner = [s.id for s in attempt.spec.steps if s.type in _OUTPUT_TYPES]
+        outputs = loops.child_outputs(ctx, attempt.run, attempt.step, total, inner)
+        return {
+            "count": total,
+            "succeeded": counts.ok,
+            "failed": counts.failed + counts.stopped,
+            "skipped": total - counts.launched if counts.launched < total else 0,
+            "outputs": outputs,
+        }

@@ -1,0 +1,179 @@
+"""The subworkflow runtime: another pushed workflow run as a child run.
+
+The child has a deterministic id (the step's path and attempt), is created with a
+conditional put and skips run-strategy admission; its version is resolved once (active,
+latest or a number) and recorded on the child run. With ``wait`` the step ends with
+the child's status (SUCCEEDED with the child's ``outputs``, FAILED, TIMED_OUT, STOPPED);
+without it, the step succeeds once the child has started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from podium.core.dsl.errors import DefinitionError
+from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.dsl.params import check_evaluated, check_validations, resolve_params
+from podium.core.engine.errors import RunConflict, RunNotFound, WorkflowNotFound
+from podium.core.engine.identity import MAX_DEPTH, child_run_id
+from podium.core.engine.records import RunRecord
+from podium.core.engine.status import RunStatus
+from podium.core.engine.step_error import STOPPED, StepError, timeout_error, user_error
+from podium.core.expr import ExpressionError
+from podium.service import messages
+from podium.service.bindings import bindings_for, run_binding
+from podium.service.context import Services
+from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
+
+
+class SubworkflowRuntime:
+    synchronous = False
+
+    def wait_ms(self, spec: Any) -> int:
+        timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
+        return int(float(timeout) * 1000)
+
+    def start(self, ctx: Services, attempt: Attempt) -> Result:
+        return self._pass(ctx, attempt)
+
+    def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
+        return self._pass(ctx, attempt)
+
+    def poll(self, ctx: Services, attempt: Attempt) -> Result:
+        return self._pass(ctx, attempt)
+
+    def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
+        from podium.service.lifecycle import stop_run  # lifecycle imports the runtimes
+
+        if attempt.spec.wait:
+            stop_run(ctx, _child_id(attempt), f"stopped: {reason}")
+
+    def _pass(self, ctx: Services, attempt: Attempt) -> Result:
+        try:
+            child = ctx.store.get_run(_child_id(attempt))
+        except RunNotFound:
+            started = self._launch(ctx, attempt)
+            if isinstance(started, Failed):
+                return started
+            child = started
+        if not attempt.spec.wait:
+            return Done({"run_id": child.run_id})
+        if not child.status.terminal:
+            return Waiting()
+        return _outcome(ctx, child)
+
+    def _launch(self, ctx: Services, attempt: Attempt) -> RunRecord | Failed:
+        run, spec = attempt.run, attempt.spec
+        if run.depth + 1 > MAX_DEPTH:
+            return _fatal(
+                f"subworkflow {spec.workflow!r} would nest deeper than {MAX_DEPTH} levels"
+                " (loops and subworkflows count; a workflow that calls itself stops here)"
+            )
+        try:
+            version = _resolve_version(ctx, spec.workflow, spec.version)
+            compiled = ctx.definitions.get(spec.workflow, version)
+            literal = resolve_params(compiled.definition, attempt.params)
+        except WorkflowNotFound:
+            return _fatal(f"no workflow {spec.workflow!r} version {spec.version} is pushed")
+        except DefinitionError as exc:
+            return _fatal(f"params of {spec.workflow!r}: {exc}")
+        now = ctx.now()
+        child = RunRecord(
+            run_id=_child_id(attempt),
+            workflow=spec.workflow,
+            version=version,
+            status=RunStatus.RUNNING,
+            params=literal,
+            created_at=now,
+            started_at=now,
+            sinks_total=len(compiled.graph.sinks),
+            trigger="subworkflow",
+            root=run.root or run.run_id,
+            parent_run=run.run_id,
+            parent_step=attempt.step,
+            parent_index=attempt.number - 1,
+            depth=run.depth + 1,
+            logical_date=run.logical_date,
+            tags={**compiled.definition.tags, **run.tags},
+        )
+        try:
+            evaluated = compiled.expressions.evaluate_params(literal, run_binding(child))
+            child = replace(child, params=check_evaluated(compiled.definition, evaluated))
+            check_validations(compiled.definition, child.params)
+            child = _stored_params(ctx, child)
+        except DefinitionError as exc:
+            return _fatal(f"params of {spec.workflow!r}: {exc}")
+        try:
+            ctx.store.create_run(child)  # skips admission: a child is part of its parent
+        except RunConflict as conflict:
+            if conflict.current is not None:
+                child = conflict.current
+        if not child.status.terminal:
+            ctx.event_queue.send(messages.encode(messages.Start(child.run_id)))
+        ctx.store.mark_launched(
+            run.run_id,
+            attempt.step,
+            attempt.number,
+            {"workflow": child.workflow, "version": version},
+        )
+        return child
+
+
+def _stored_params(ctx: Services, child: RunRecord) -> RunRecord:
+    """Large params are stored once as a payload, as a run started any other way."""
+    from podium.service.runs import _with_stored_params  # runs imports the runtimes
+
+    return _with_stored_params(ctx, child)
+
+
+def _child_id(attempt: Attempt) -> str:
+    # One child per attempt: a retried subworkflow step runs the workflow again.
+    return child_run_id(attempt.run.run_id, attempt.step, attempt.number - 1)
+
+
+def _fatal(message: str) -> Failed:
+    return Failed(user_error(message, retryable=False))
+
+
+def _resolve_version(ctx: Services, workflow: str, version: int | str) -> int:
+    if isinstance(version, int):
+        ctx.store.get_workflow_version(workflow, version)  # WorkflowNotFound if absent
+        return version
+    active = ctx.store.active_version(workflow)
+    if version == "active":
+        return active
+    latest = active  # versions after the active one exist only after a rollback
+    while True:
+        try:
+            ctx.store.get_workflow_version(workflow, latest + 1)
+        except WorkflowNotFound:
+            return latest
+        latest += 1
+
+
+def _outcome(ctx: Services, child: RunRecord) -> Result:
+    if child.status is RunStatus.SUCCEEDED:
+        try:
+            return Done(_outputs(ctx, child))
+        except ExpressionError as exc:
+            return _fatal(f"outputs of {child.workflow!r}: {exc.message}")
+    where = f"subworkflow run {child.run_id} ({child.workflow}) {child.status.value}"
+    detail = f": {child.error}" if child.error else ""
+    if child.status is RunStatus.TIMED_OUT:
+        return Failed(timeout_error(where + detail, retryable=False))
+    if child.status is RunStatus.STOPPED:
+        reason = f": {child.reason}" if child.reason else ""
+        return Failed(StepError.of(STOPPED, where + reason, retryable=False))
+    return Failed(user_error(where + detail))
+
+
+def _outputs(ctx: Services, child: RunRecord) -> dict[str, Any]:
+    compiled = ctx.definitions.get(child.workflow, child.version)
+    template = compiled.expressions.outputs
+    if template is None:
+        return {}
+    value = template.render(bindings_for(ctx, child, template.steps_read))
+    assert isinstance(value, dict)
+    return value

@@ -1,0 +1,154 @@
+"""The while runtime: one iteration at a time, each a child run, while a condition holds.
+
+Before every iteration (the first included) the ``condition`` is evaluated over the
+loop ``state``; after each, ``update`` computes the next state from the iteration's
+step outputs. The state an iteration ran with is kept on its child run (its
+``iteration.state``), so every pass recomputes the same next state from stored facts:
+nothing is kept in the worker. A failed iteration fails the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.engine.identity import child_run_id
+from podium.core.engine.loops import LoopError
+from podium.core.engine.records import RunRecord
+from podium.core.engine.status import StepStatus
+from podium.core.engine.step_error import user_error
+from podium.core.expr import ExpressionError, compile_expression, compile_template
+from podium.service import loops
+from podium.service.bindings import bindings_for, run_binding, run_params
+from podium.service.context import Services
+from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
+
+
+class WhileRuntime:
+    synchronous = False
+
+    def wait_ms(self, spec: Any) -> int:
+        timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
+        return int(float(timeout) * 1000)
+
+    def start(self, ctx: Services, attempt: Attempt) -> Result:
+        return self._pass(ctx, attempt)
+
+    def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
+        return self._pass(ctx, attempt)
+
+    def poll(self, ctx: Services, attempt: Attempt) -> Result:
+        return self._pass(ctx, attempt)
+
+    def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
+        record = ctx.store.get_step(attempt.run.run_id, attempt.step)
+        if record is not None:
+            loops.stop_children(ctx, attempt.run, record, f"stopped: {reason}")
+
+    def _pass(self, ctx: Services, attempt: Attempt) -> Result:
+        run, spec = attempt.run, attempt.spec
+        record = ctx.store.get_step(run.run_id, attempt.step)
+        if record is None or record.status is not StepStatus.RUNNING:
+            return Waiting()
+        done = record.children_ok + record.children_failed + record.children_stopped
+        if record.children_failed or record.children_stopped:
+            last = _child(ctx, run, attempt.step, done - 1)
+            why = f": {last.error}" if last is not None and last.error else ""
+            return _fatal(f"{spec.id}: iteration {done - 1} {_status(last)}{why}")
+        # The launched mark is raised after the child is created: a child that ended
+        # before its launcher raised it is counted all the same.
+        index = max(record.children_launched, done)
+        if done < index:
+            return Waiting()  # an iteration runs: its end brings the next pass
+        try:
+            state = self._state(ctx, run, attempt.step, spec, index)
+            go_on = _condition(spec.condition, run, run_params(ctx, run), state, index)
+        except ExpressionError as exc:
+            return _fatal(f"{spec.id}: {exc.message}")
+        if not go_on:
+            return Done({"iterations": index, "state": state})
+        if index >= spec.max_iterations:
+            return _fatal(
+                f"{spec.id}: the condition still holds after max_iterations"
+                f" ({spec.max_iterations:,}); raise it (up to 100,000) or fix the condition"
+            )
+        values = {"index": index, "state": state}
+        if run.iteration is not None:
+            values["parent"] = run.iteration
+        try:
+            loops.launch(
+                ctx, run, attempt.step, lambda _i: values, index, index + 1, trigger="while"
+            )
+        except LoopError as exc:
+            return _fatal(str(exc))
+        return Waiting()
+
+    def _state(
+        self, ctx: Services, run: RunRecord, step: str, spec: Any, index: int
+    ) -> dict[str, Any]:
+        """The state before iteration ``index``: the initial one, or the previous
+        iteration's state updated from its outputs."""
+        base = {"params": run_params(ctx, run), "run": run_binding(run)}
+        if index == 0:
+            return {k: _render(v, base) for k, v in spec.state.items()}
+        prev = _child(ctx, run, step, index - 1)
+        if prev is None or prev.iteration is None:
+            raise ExpressionError(f"iteration {index - 1} is missing")
+        state = dict(prev.iteration.get("state") or {})
+        if not spec.update:
+            return state
+        reads = _steps_read(spec.update)
+        bound = bindings_for(ctx, prev, reads)
+        bound["state"] = state
+        return {**state, **{k: _render(v, bound) for k, v in spec.update.items()}}
+
+
+def _child(ctx: Services, run: RunRecord, step: str, index: int) -> RunRecord | None:
+    if index < 0:
+        return None
+    from podium.core.engine.errors import RunNotFound
+
+    try:
+        return ctx.store.get_run(child_run_id(run.run_id, step, index))
+    except RunNotFound:
+        return None
+
+
+def _status(run: RunRecord | None) -> str:
+    return run.status.value if run is not None else "failed"
+
+
+def _render(value: Any, bindings: Mapping[str, Any]) -> Any:
+    if isinstance(value, str) and "${" in value:
+        return compile_template(value).render(bindings)
+    return value
+
+
+def _steps_read(update: Mapping[str, Any]) -> set[str]:
+    out: set[str] = set()
+    for value in update.values():
+        if isinstance(value, str) and "${" in value:
+            for ref in compile_template(value).references:
+                parts = ref.split(".")
+                if parts[0] == "steps" and len(parts) > 1:
+                    out.add(parts[1])
+    return out
+
+
+def _condition(
+    source: str, run: RunRecord, params: dict[str, Any], state: dict[str, Any], index: int
+) -> bool:
+    iteration: dict[str, Any] = {"index": index, "state": state}
+    if run.iteration is not None:
+        iteration["parent"] = run.iteration
+    value = compile_expression(source).evaluate(
+        {"params": params, "run": run_binding(run), "state": state, "iteration": iteration}
+    )
+    if not isinstance(value, bool):
+        raise ExpressionError(f"condition must be true or false, got {type(value).__name__}")
+    return value
+
+
+def _fatal(message: str) -> Failed:
+    return Failed(user_error(message, retryable=False))

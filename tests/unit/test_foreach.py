@@ -1,0 +1,375 @@
+"""foreach: iterations as child runs, on the real service code (memory, SQLite, moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from podium.adapters.clock import ManualClock
+from podium.core.dsl.errors import DefinitionError
+from podium.core.dsl.load import validate_definition
+from podium.core.engine.identity import child_run_id
+from podium.core.engine.loops import MAX_ITERATIONS
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.local.runtime import LocalRuntime
+from podium.service import messages
+from podium.service.completions import on_done
+
+HERE = "tests.unit.test_foreach"
+
+
+def echo(event: dict[str, Any]) -> Any:
+    return event["payload"]
+
+
+def fail_three(event: dict[str, Any]) -> int:
+    if event["payload"]["i"] == 3:
+        raise ValueError("three")
+    return int(event["payload"]["i"])
+
+
+@pytest.fixture(params=["memory", "sqlite", "moto"])
+def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
+    home = {"home": ":memory:"} if request.param == "sqlite" else {}
+    with LocalRuntime(store=request.param, clock=ManualClock(), **home) as runtime:
+        yield runtime
+
+
+@pytest.fixture
+def mem() -> Iterator[LocalRuntime]:
+    with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
+        yield runtime
+
+
+def by_step(view: Any) -> dict[str, Any]:
+    return {s.step: s for s in view.steps}
+
+
+def sweep_def(**loop: Any) -> dict[str, Any]:
+    return {
+        "name": "sweep",
+        "params": {"n": {"type": "int", "default": 2}},
+        "steps": [
+            {
+                "id": "grid",
+                "type": "foreach",
+                "over": {"lr": [0.1, 0.2, 0.3], "depth": "${podium.range(1, params.n + 1)}"},
+                "concurrency": 2,
+                **loop,
+                "steps": [
+                    {
+                        "id": "train",
+                        "type": "lambda",
+                        "function": f"{HERE}:echo",
+                        "payload": {
+                            "i": "${iteration.index}",
+                            "lr": "${iteration.lr}",
+                            "depth": "${iteration.depth}",
+                        },
+                    },
+                    {"id": "check", "type": "noop", "depends_on": ["train"]},
+                ],
+            },
+            {
+                "id": "best",
+                "type": "lambda",
+                "function": f"{HERE}:echo",
+                "depends_on": ["grid"],
+                "payload": {"all": "${steps.grid.output.outputs.train}"},
+            },
+        ],
+    }
+
+
+def test_a_product_runs_every_combination_in_order_with_index_aligned_outputs(
+    rt: LocalRuntime,
+) -> None:
+    view = rt.run(sweep_def())
+    assert view.run.status is RunStatus.SUCCEEDED
+    grid = by_step(view)["grid"]
+    out = grid.output
+    assert (out["count"], out["succeeded"], out["failed"], out["skipped"]) == (6, 6, 0, 0)
+    # The first param varies fastest; outputs are index-aligned.
+    assert [(o["i"], o["lr"], o["depth"]) for o in out["outputs"]["train"]] == [
+        (0, 0.1, 1),
+        (1, 0.2, 1),
+        (2, 0.3, 1),
+        (3, 0.1, 2),
+        (4, 0.2, 2),
+        (5, 0.3, 2),
+    ]
+    assert "check" not in out["outputs"]  # a noop has no output
+    assert by_step(view)["best"].output["all"] == out["outputs"]["train"]
+    # Each iteration is a child run with a deterministic id, its parent recorded.
+    child = rt.services.store.get_run(child_run_id(view.run.run_id, "grid", 4))
+    assert child.status is RunStatus.SUCCEEDED and child.settled
+    assert (child.parent_run, child.parent_step, child.parent_index, child.depth) == (
+        view.run.run_id,
+        "grid",
+        4,
+        1,
+    )
+    assert child.root == view.run.run_id
+    assert child.workflow == "sweep/grid"
+    assert child.iteration == {"index": 4, "lr": 0.2, "depth": 2}
+    assert grid.children_launched == 6 and grid.children_ok == 6
+
+
+def test_zip_pairs_the_lists_and_an_empty_loop_succeeds_with_count_zero(mem: LocalRuntime) -> None:
+    view = mem.run(
+        {
+            "name": "zipped",
+            "steps": [
+                {
+                    "id": "z",
+                    "type": "foreach",
+                    "mode": "zip",
+                    "over": {"a": [1, 2, 3], "b": ["x", "y", "z"]},
+                    "steps": [
+                        {
+                            "id": "e",
+                            "type": "lambda",
+                            "function": f"{HERE}:echo",
+                            "payload": {"v": "${string(iteration.a) + iteration.b}"},
+                        }
+                    ],
+                },
+                {
+                    "id": "none",
+                    "type": "foreach",
+                    "over": {"d": "${podium.range(0, 0)}"},
+                    "steps": [{"id": "n", "type": "noop"}],
+                },
+            ],
+        }
+    )
+    assert view.run.status is RunStatus.SUCCEEDED
+    steps = by_step(view)
+    assert [o["v"] for o in steps["z"].output["outputs"]["e"]] == ["1x", "2y", "3z"]
+    assert steps["none"].output == {
+        "count": 0,
+        "succeeded": 0,
+        "failed": 0,
+        "skipped": 0,
+        "outputs": {},
+    }
+
+
+def failing_loop(on_failure: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": f"loop_{on_failure}",
+        "steps": [
+            {
+                "id": "each",
+                "type": "foreach",
+                "over": {"i": "${podium.range(0, 8)}"},
+                "concurrency": 2,
+                "on_failure": on_failure,
+                **extra,
+                "steps": [
+                    {
+                        "id": "work",
+                        "type": "lambda",
+                        "function": f"{HERE}:fail_three",
+                        "payload": {"i": "${iteration.i}"},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def child_statuses(rt: LocalRuntime, run_id: str, step: str, n: int) -> list[str | None]:
+    out: list[str | None] = []
+    for i in range(n):
+        try:
+            out.append(rt.services.store.get_run(child_run_id(run_id, step, i)).status.value)
+        except Exception:
+            out.append(None)
+    return out
+
+
+def test_finish_running_launches_nothing_after_a_failure_and_fails(mem: LocalRuntime) -> None:
+    view = mem.run(failing_loop("finish_running"))
+    assert view.run.status is RunStatus.FAILED
+    each = by_step(view)["each"]
+    assert each.status is StepStatus.FAILED
+    assert "1 of 8 iterations failed" in (each.error or "")
+    statuses = child_statuses(mem, view.run.run_id, "each", 8)
+    assert statuses[3] == "FAILED"
+    assert statuses[:3] == ["SUCCEEDED"] * 3
+    assert statuses[-2:] == [None, None]  # never launched
+    assert all(s in ("SUCCEEDED", "FAILED") for s in statuses if s is not None)
+
+
+def test_fail_fast_stops_the_running_iterations(mem: LocalRuntime) -> None:
+    loop = failing_loop("fail_fast")
+    loop["steps"][0]["steps"] = [
+        {
+            "id": "work",
+            "type": "lambda",
+            "function": f"{HERE}:fail_three",
+            "payload": {"i": "${iteration.i}"},
+        },
+        # Iterations other than 3 then sleep: they are still running when 3 fails.
+        {"id": "nap", "type": "sleep", "seconds": 600, "depends_on": ["work"]},
+    ]
+    loop["steps"][0]["concurrency"] = 8
+    view = mem.run(loop)
+    assert view.run.status is RunStatus.FAILED
+    statuses = child_statuses(mem, view.run.run_id, "each", 8)
+    assert statuses[3] == "FAILED"
+    assert statuses.count("STOPPED") == 7
+    each = by_step(view)["each"]
+    assert each.status is StepStatus.FAILED
+    # The stopped children were still counted (and settled) once they ended.
+    each = mem.services.store.get_step(view.run.run_id, "each")
+    assert each is not None and (each.children_failed, each.children_stopped) == (1, 7)
+    assert not mem.services.store.list_active_run_ids()
+
+
+def test_continue_runs_all_and_fails_only_past_tolerated(mem: LocalRuntime) -> None:
+    view = mem.run(failing_loop("continue", tolerated_failures=1))
+    assert view.run.status is RunStatus.SUCCEEDED
+    each = by_step(view)["each"]
+    assert (each.output["succeeded"], each.output["failed"]) == (7, 1)
+    outputs = each.output["outputs"]["work"]
+    assert outputs[3] is None and outputs[4] == 4  # null where the iteration has none
+    view = mem.run(failing_loop("continue", tolerated_failures="10%"))
+    assert view.run.status is RunStatus.FAILED
+    assert "(tolerated: 0)" in (by_step(view)["each"].error or "")
+
+
+def test_nested_foreach_sees_the_outer_iteration_as_parent(mem: LocalRuntime) -> None:
+    view = mem.run(
+        {
+            "name": "nested",
+            "steps": [
+                {
+                    "id": "outer",
+                    "type": "foreach",
+                    "over": {"a": ["x", "y"]},
+                    "steps": [
+                        {
+                            "id": "inner",
+                            "type": "foreach",
+                            "over": {"b": [1, 2, 3]},
+                            "steps": [
+                                {
+                                    "id": "leaf",
+                                    "type": "lambda",
+                                    "function": f"{HERE}:echo",
+                                    "payload": {"v": "${iteration.parent.a + string(iteration.b)}"},
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    assert view.run.status is RunStatus.SUCCEEDED
+    outer = by_step(view)["outer"].output
+    assert [[e["v"] for e in inner["outputs"]["leaf"]] for inner in outer["outputs"]["inner"]] == [
+        ["x1", "x2", "x3"],
+        ["y1", "y2", "y3"],
+    ]
+    leaf_run = child_run_id(child_run_id(view.run.run_id, "outer", 1), "inner", 2)
+    assert mem.services.store.get_run(leaf_run).depth == 2
+    assert mem.services.store.get_run(leaf_run).workflow == "nested/outer/inner"
+
+
+def test_a_replayed_child_end_counts_once(mem: LocalRuntime) -> None:
+    view = mem.run(failing_loop("continue", tolerated_failures=8))
+    run_id = view.run.run_id
+    before = mem.services.store.get_step(run_id, "each")
+    child = child_run_id(run_id, "each", 0)
+    event = {"kind": messages.CHILD_EVENT_KIND, "run": child, "index": 0, "status": "SUCCEEDED"}
+    for _ in range(3):
+        on_done(mem.services, messages.Done(run_id, "each", 1, event))
+    after = mem.services.store.get_step(run_id, "each")
+    assert before is not None and after is not None
+    assert (after.children_ok, after.children_failed) == (
+        before.children_ok,
+        before.children_failed,
+    )
+
+
+def test_an_over_template_past_the_limit_fails_the_step_with_a_clear_error(
+    mem: LocalRuntime,
+) -> None:
+    view = mem.run(
+        {
+            "name": "too_many",
+            "steps": [
+                {
+                    "id": "big",
+                    "type": "foreach",
+                    "over": {"a": "${podium.range(0, 1000)}", "b": "${podium.range(0, 101)}"},
+                    "steps": [{"id": "n", "type": "noop"}],
+                }
+            ],
+        }
+    )
+    assert view.run.status is RunStatus.FAILED
+    big = by_step(view)["big"]
+    assert "101,000 iterations, over the limit of 100,000" in (big.error or "")
+    assert big.children_launched == 0
+
+
+def loop_doc(**step: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "each",
+        "type": "foreach",
+        "over": {"i": [1, 2]},
+        "steps": [{"id": "n", "type": "noop"}],
+    }
+    base.update(step)
+    return {"name": "wf", "steps": [base]}
+
+
+def issues_of(doc: dict[str, Any]) -> str:
+    with pytest.raises(DefinitionError) as exc:
+        validate_definition(doc)
+    return str(exc.value)
+
+
+def test_limits_and_references_are_checked_at_push() -> None:
+    assert "over the limit of 100,000" in issues_of(
+        loop_doc(over={"a": list(range(1000)), "b": list(range(101))})
+    )
+    assert "steps[0].concurrency" in issues_of(loop_doc(concurrency=1001))
+    assert "mode zip needs lists of one length" in issues_of(
+        loop_doc(mode="zip", over={"a": [1, 2], "b": [1]})
+    )
+    # The body is checked like a workflow, with paths from the top.
+    assert "steps[0].steps[0].depends_on" in issues_of(
+        loop_doc(steps=[{"id": "n", "type": "noop", "depends_on": ["nope"]}])
+    )
+    bad_ref = loop_doc(
+        steps=[{"id": "n", "type": "lambda", "function": "f", "payload": {"x": "${iteraton.i}"}}]
+    )
+    assert "unknown name 'iteraton'" in issues_of(bad_ref)
+    # iteration exists only inside a loop.
+    outside = {
+        "name": "wf",
+        "steps": [
+            {"id": "n", "type": "lambda", "function": "f", "payload": {"x": "${iteration.i}"}}
+        ],
+    }
+    assert "unknown name 'iteration'" in issues_of(outside)
+    assert "never retried" in issues_of(loop_doc(retries=2))
+    assert "tolerated_failures applies with on_failure: continue" in issues_of(
+        loop_doc(tolerated_failures=2)
+    )
+    assert "unknown step type" not in issues_of(
+        loop_doc(steps=[{"id": "n", "type": "noop", "bogus": 1}])
+    )
+    # Nesting deeper than 10 levels.
+    body: dict[str, Any] = {"id": "n", "type": "noop"}
+    for level in range(11):
+        body = {"id": f"l{level}", "type": "foreach", "over": {"i": [1]}, "steps": [body]}
+    assert "nest more than 10 levels" in issues_of({"name": "wf", "steps": [body]})
+    assert MAX_ITERATIONS == 100_000

@@ -1,0 +1,156 @@
+"""subworkflow: another workflow as a child run (memory, SQLite, moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from podium.adapters.clock import ManualClock
+from podium.core.engine.identity import child_run_id
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.local.runtime import LocalRuntime
+from podium.service.lifecycle import stop_run
+
+CHILD = {
+    "name": "daily_reports",
+    "params": {"date": {"type": "string"}},
+    "outputs": {"path": "${'s3://reports/' + params.date}", "rows": "${steps.count.output}"},
+    "steps": [{"id": "count", "type": "lambda", "function": "tests.unit.test_subworkflow:rows"}],
+}
+
+
+def rows(event: dict[str, Any]) -> int:
+    return 42
+
+
+def parent(**sub: Any) -> dict[str, Any]:
+    return {
+        "name": "etl",
+        "params": {"date": {"type": "string", "default": "2024-05-01"}},
+        "steps": [
+            {
+                "id": "refresh",
+                "type": "subworkflow",
+                "workflow": "daily_reports",
+                "params": {"date": "${params.date}"},
+                **sub,
+            },
+            {
+                "id": "use",
+                "type": "lambda",
+                "function": "tests.unit.test_subworkflow:echo",
+                "depends_on": ["refresh"],
+                "payload": {"p": "${steps.refresh.output.path}"},
+            },
+        ],
+    }
+
+
+def echo(event: dict[str, Any]) -> Any:
+    return event["payload"]
+
+
+@pytest.fixture(params=["memory", "sqlite", "moto"])
+def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
+    home = {"home": ":memory:"} if request.param == "sqlite" else {}
+    with LocalRuntime(store=request.param, clock=ManualClock(), **home) as runtime:
+        yield runtime
+
+
+@pytest.fixture
+def mem() -> Iterator[LocalRuntime]:
+    with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
+        yield runtime
+
+
+def steps_of(view: Any) -> dict[str, Any]:
+    return {s.step: s for s in view.steps}
+
+
+def test_the_step_gets_the_child_outputs_and_the_child_is_a_run_of_its_workflow(
+    rt: LocalRuntime,
+) -> None:
+    rt.push(CHILD)
+    view = rt.run(parent())
+    assert view.run.status is RunStatus.SUCCEEDED
+    steps = steps_of(view)
+    assert steps["refresh"].output == {"path": "s3://reports/2024-05-01", "rows": 42}
+    assert steps["use"].output == {"p": "s3://reports/2024-05-01"}
+    child = rt.services.store.get_run(child_run_id(view.run.run_id, "refresh", 0))
+    assert (child.workflow, child.version, child.trigger) == ("daily_reports", 1, "subworkflow")
+    assert (child.parent_run, child.parent_step, child.depth) == (view.run.run_id, "refresh", 1)
+    assert child.params == {"date": "2024-05-01"} and child.settled
+    # It is listed with its workflow's runs, and recorded on the parent step.
+    assert [r.run_id for r in rt.services.store.list_runs("daily_reports")] == [child.run_id]
+    assert steps["refresh"].loop == {"workflow": "daily_reports", "version": 1}
+
+
+def test_a_version_is_resolved_once_active_latest_or_pinned(mem: LocalRuntime) -> None:
+    mem.push(CHILD)
+    v2 = {**CHILD, "outputs": {"path": "v2", "rows": 0}}
+    mem.push(v2)
+    view = mem.run(parent(version=1))
+    assert steps_of(view)["refresh"].output["path"] == "s3://reports/2024-05-01"
+    view = mem.run(parent())  # active is version 2
+    assert steps_of(view)["refresh"].output["path"] == "v2"
+    view = mem.run(parent(version=7))
+    assert view.run.status is RunStatus.FAILED
+    assert "no workflow 'daily_reports' version 7" in (steps_of(view)["refresh"].error or "")
+
+
+def test_the_step_ends_with_the_child_status(mem: LocalRuntime) -> None:
+    mem.push({"name": "daily_reports", "steps": [{"id": "boom", "type": "fail", "message": "no"}]})
+    view = mem.run(parent(params={}))
+    assert view.run.status is RunStatus.FAILED
+    assert steps_of(view)["refresh"].status is StepStatus.FAILED
+    assert "FAILED: boom: no" in (steps_of(view)["refresh"].error or "")
+
+    mem.push({"name": "daily_reports", "steps": [{"id": "nap", "type": "sleep", "seconds": 600}]})
+    run = mem.start_run("etl", None)
+    child_id = child_run_id(run.run_id, "refresh", 0)
+    store = mem.services.store
+    for _ in range(20):  # one message at a time, until the child's sleep has started
+        mem.pump(max_deliveries=1)
+        nap = store.get_step(child_id, "nap")
+        if nap is not None and nap.status is StepStatus.RUNNING:
+            break
+    assert store.get_run(child_id).status is RunStatus.RUNNING
+    stop_run(mem.services, child_id, "stopped by hand")
+    mem.pump(run_id=run.run_id)
+    view = mem.describe(run.run_id)
+    assert steps_of(view)["refresh"].status is StepStatus.STOPPED
+    assert steps_of(view)["refresh"].error_type == "Podium.Stopped"
+
+
+def test_unknown_params_fail_the_step_with_the_fix(mem: LocalRuntime) -> None:
+    mem.push(CHILD)
+    view = mem.run(parent(params={"dat": "x"}))
+    error = steps_of(view)["refresh"].error or ""
+    assert "params.dat" in error and "did you mean 'date'" in error
+
+
+def test_without_wait_the_step_succeeds_once_the_child_started(mem: LocalRuntime) -> None:
+    mem.push({"name": "daily_reports", "steps": [{"id": "nap", "type": "sleep", "seconds": 60}]})
+    doc = parent(wait=False, params={})
+    doc["steps"][1]["payload"] = {"p": "${steps.refresh.output.run_id}"}
+    view = mem.run(doc)
+    assert view.run.status is RunStatus.SUCCEEDED
+    child_id = steps_of(view)["refresh"].output["run_id"]
+    assert child_id == child_run_id(view.run.run_id, "refresh", 0)
+    mem.pump()
+    child = mem.services.store.get_run(child_id)
+    assert child.status is RunStatus.SUCCEEDED and child.settled
+
+
+def test_a_workflow_that_calls_itself_stops_at_the_depth_limit(mem: LocalRuntime) -> None:
+    view = mem.run(
+        {
+            "name": "selfcall",
+            "steps": [{"id": "again", "type": "subworkflow", "workflow": "selfcall"}],
+        }
+    )
+    assert view.run.status is RunStatus.FAILED
+    assert "nest deeper than 10 levels" in (steps_of(view)["again"].error or "")
+    assert not mem.services.store.list_active_run_ids()  # every child settled
