@@ -303,3 +303,41 @@ def test_a_refused_stop_is_counted_and_the_run_still_stops(rt: LocalRuntime) -> 
     assert rt.store.get_run(run_id).status is RunStatus.STOPPED
     assert step_of(rt, run_id).status is StepStatus.STOPPED
     assert "ExternalStopFailed" in counted
+
+
+def test_tasks_inside_a_foreach_are_routed_back_to_their_iterations(rt: LocalRuntime) -> None:
+    rt.push(
+        {
+            "name": "sweep",
+            "steps": [
+                {
+                    "id": "grid",
+                    "type": "foreach",
+                    "over": {"lr": [0.1, 0.01]},
+                    "steps": [
+                        {
+                            "id": "train",
+                            "type": "ecs_task",
+                            "cluster": CLUSTER,
+                            "task_definition": "train",
+                            "container": "trainer",
+                            "launch_type": "FARGATE",
+                            "command": ["python", "train.py", "--lr", "${iteration.lr}"],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    run = rt.start_run("sweep")
+    rt.pump(wait=False)
+    arns = rt.ecs.list_tasks(cluster=CLUSTER)["taskArns"]  # type: ignore[attr-defined]
+    tasks = rt.ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"]  # type: ignore[attr-defined]
+    assert len(tasks) == 2
+    commands = sorted(t["overrides"]["containerOverrides"][0]["command"][-1] for t in tasks)
+    assert commands == ["0.01", "0.1"]
+    for task in tasks:  # child runs' keys: <run>.grid.<index>/train/1, dots as slashes
+        assert task["startedBy"].startswith(f"{run.run_id}/grid/")
+        deliver(rt, ecs_event(task, "STOPPED", exit_code=0))
+    rt.pump()
+    assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
