@@ -299,3 +299,52 @@ def test_heartbeat_seconds_needs_an_async_lambda() -> None:
     with pytest.raises(DefinitionError, match="heartbeat_seconds needs invocation: async"):
         validate_definition({"name": "w", "steps": [step]})
     assert validate_definition({"name": "w", "steps": [{**step, "invocation": "async"}]})
+
+
+def _as(arn: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    """POST through the api handler as an IAM identity (API Gateway's authorizer)."""
+    from podium.handlers import api
+
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "test"},
+            "requestId": "r",
+            "routeKey": "$default",
+            "stage": "$default",
+            "authorizer": {"iam": {"userArn": arn, "accountId": "123456789012",
+                                   "callerId": "AIDA", "accessKey": "AKIA", "userId": "AIDA"}},
+        },
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+    response = api.handler(event, None)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_approvers_listed_as_iam_arns_are_matched_by_the_callers_identity(
+    rt: LocalRuntime,
+) -> None:
+    alice = "arn:aws:iam::123456789012:user/alice"
+    rt.push(
+        {
+            "name": "iam_approval",
+            "steps": [{"id": "approve", "type": "approval", "message": "ok?", "approvers": [alice]}],
+        }
+    )
+    run = rt.start_run("iam_approval")
+    rt.pump(wait=False)
+    token = token_of(f"{run.run_id}/approve/1")
+    # Naming alice is not being alice: the ARN is checked against the identity.
+    status, body = _as("arn:aws:iam::123456789012:user/mallory", f"/callbacks/{token}",
+                       {"success": {}, "by": alice})
+    assert status == 403 and body["code"] == "not_an_approver"
+    status, _ = _as(alice, f"/callbacks/{token}", {"success": {}})
+    assert status == 202
+    rt.pump()
+    assert status_of(rt, run.run_id, "approve").output["by"] == alice

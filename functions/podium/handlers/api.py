@@ -45,6 +45,7 @@ a 500 ("internal_error") means a bug or an outage, and is logged with the reques
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid
@@ -392,8 +393,12 @@ def unblock_workflow(name: str) -> Response[str]:
 
 @app.post("/callbacks/<token>")
 def post_callback(token: str) -> Response[str]:
-    request = parse_callback(_body())
+    # The caller's IAM identity goes along: an approval whose approvers are IAM ARNs
+    # checks it, not the name the body gives.
+    request = dataclasses.replace(parse_callback(_body()), caller=_caller())
     return _json(HTTPStatus.ACCEPTED, callback(bootstrap.services(), token, request))
+
+
 def _caller() -> str:
     """Who acts: the caller's IAM identity (the API is IAM-authorized)."""
     try:

@@ -48,6 +48,7 @@ class CallbackRequest:
     error: str = ""
     by: str | None = None
     comment: str | None = None
+    caller: str | None = None  # the IAM identity the API saw (None locally)
 
 
 def parse_callback(body: Any) -> CallbackRequest:
@@ -107,6 +108,17 @@ def parse_callback(body: Any) -> CallbackRequest:
     return CallbackRequest("success", output=body["success"], by=by, comment=comment)
 
 
+def may_decide(approvers: list[str], request: CallbackRequest) -> bool:
+    """An approver listed by name is matched by the ``by`` the caller gives; one listed
+    as an IAM ARN (``arn:aws:iam::...:user/alice``, ``...:assumed-role/ops/alice``) only
+    by the identity the API saw, which a caller cannot choose."""
+    names = {a for a in approvers if not a.startswith("arn:")}
+    identities = {a for a in approvers if a.startswith("arn:")}
+    return (request.by is not None and request.by in names) or (
+        request.caller is not None and request.caller in identities
+    )
+
+
 def _waiting(ctx: Services, token: str) -> tuple[Any, StepRecord, Any, int]:
     named = attempt_of(token)
     if named is None:
@@ -158,8 +170,10 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
         )
         return {**view, "accepted": "heartbeat"}
     approvers = list(getattr(spec, "approvers", []) or [])
-    if approvers and request.by not in approvers:
+    if approvers and not may_decide(approvers, request):
         who = f"'{request.by}'" if request.by else "a caller without --by"
+        if request.caller and not request.by:
+            who = f"'{request.caller}'"
         raise CallbackRefused(
             HTTPStatus.FORBIDDEN,
             "not_an_approver",
@@ -169,7 +183,7 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
         request.action == "success",
         output=request.output,
         error=request.error,
-        by=request.by,
+        by=request.by or request.caller if approvers else request.by,
         comment=request.comment,
     )
     done = messages.Done(run.run_id, record.step, number, result.event())
