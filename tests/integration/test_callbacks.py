@@ -348,3 +348,14 @@ def test_approvers_listed_as_iam_arns_are_matched_by_the_callers_identity(
     assert status == 202
     rt.pump()
     assert status_of(rt, run.run_id, "approve").output["by"] == alice
+
+
+def test_an_approver_role_with_a_wildcard_allows_its_sessions() -> None:
+    from podium.service.callbacks import CallbackRequest, may_decide
+
+    role = "arn:aws:sts::123456789012:assumed-role/release/*"
+    session = "arn:aws:sts::123456789012:assumed-role/release/alice"
+    assert may_decide([role], CallbackRequest("success", caller=session))
+    other = "arn:aws:sts::123456789012:assumed-role/releases/alice"
+    assert not may_decide([role], CallbackRequest("success", caller=other))
+    assert not may_decide([role], CallbackRequest("success", by=session))  # named only

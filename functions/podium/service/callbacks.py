@@ -110,12 +110,19 @@ def parse_callback(body: Any) -> CallbackRequest:
 
 def may_decide(approvers: list[str], request: CallbackRequest) -> bool:
     """An approver listed by name is matched by the ``by`` the caller gives; one listed
-    as an IAM ARN (``arn:aws:iam::...:user/alice``, ``...:assumed-role/ops/alice``) only
-    by the identity the API saw, which a caller cannot choose."""
+    as an IAM ARN (``arn:aws:iam::...:user/alice``, ``...:assumed-role/ops/alice``, or
+    ``...:assumed-role/ops/*`` for any session of a role) only by the identity the API
+    saw, which a caller cannot choose."""
     names = {a for a in approvers if not a.startswith("arn:")}
-    identities = {a for a in approvers if a.startswith("arn:")}
-    return (request.by is not None and request.by in names) or (
-        request.caller is not None and request.caller in identities
+    identities = [a for a in approvers if a.startswith("arn:")]
+    if request.by is not None and request.by in names:
+        return True
+    caller = request.caller
+    if caller is None:
+        return False
+    # "arn:aws:sts::123456789012:assumed-role/release/*": any session of that role.
+    return any(
+        caller == a or (a.endswith("/*") and caller.startswith(a[:-1])) for a in identities
     )
 
 
