@@ -271,10 +271,26 @@ def test_run_task_refused_fails_without_retry(rt: LocalRuntime) -> None:
     assert record.error_type == "Podium.ConfigError"
 
 
-def test_events_of_tasks_podium_did_not_start_are_dropped(rt: LocalRuntime) -> None:
+def test_events_of_tasks_podium_did_not_start_go_on_to_the_triggers(rt: LocalRuntime) -> None:
     event = ecs_event({"taskArn": "arn:x", "startedBy": "someone-else"}, "STOPPED", exit_code=0)
-    assert events_handler.handler(event, None)["matched"] == 1
+    assert events_handler.handler(event, None)["matched"] == 0  # no trigger takes it
     assert rt.event_queue.receive(10) == []
+    # A trigger on ECS task ends starts a run from another's task, and from ours too.
+    rt.push(
+        {
+            "name": "on_task_end",
+            "steps": [{"id": "a", "type": "noop"}],
+            "triggers": [{"event": {"pattern": {"source": ["aws.ecs"]}}}],
+        }
+    )
+    assert events_handler.handler(event, None)["matched"] == 1
+    run_id, arn = started(rt, workflow())
+    task = rt.ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"][0]  # type: ignore[attr-defined]
+    ours = {**ecs_event(task, "STOPPED", exit_code=0), "id": "e-2"}  # triggers dedupe by id
+    assert events_handler.handler(ours, None)["matched"] == 1
+    rt.pump(wait=False)
+    assert step_of(rt, run_id).status is StepStatus.SUCCEEDED
+    assert len(rt.store.list_runs("on_task_end")) == 2
 
 
 def test_launch_type_and_capacity_provider_are_one_or_the_other() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from podium import bootstrap
 from podium.service import external_events
 from podium.service.event_routing import route_event
+from podium.service.triggers import route_trigger_event
 
 log = logging.getLogger("podium.events")
 
@@ -38,8 +39,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("not an EventBridge event, dropped: %.200r", event)
             return {"matched": 0, "dropped": 1}
         source, detail_type = described
-        if external_events.route(ctx, event):  # ECS/Batch/Glue/SFN state changes
-            return {"matched": 1, "source": source, "detail_type": detail_type}
+        if external_events.route(ctx, event):  # a step's ECS/Batch/Glue/SFN work ended
+            # ...and triggers may still start runs from the same event.
+            started = route_trigger_event(ctx, event)
+            return started or {"matched": 1, "source": source, "detail_type": detail_type}
         return route_event(ctx, event, source, detail_type)  # signals and triggers
     finally:
         ctx.metrics.flush()
