@@ -16,7 +16,6 @@ from typing import Any
 from podium import bootstrap
 from podium.service import external_events
 from podium.service.event_routing import route_event
-from podium.service.triggers import route_trigger_event
 
 log = logging.getLogger("podium.events")
 
@@ -39,10 +38,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("not an EventBridge event, dropped: %.200r", event)
             return {"matched": 0, "dropped": 1}
         source, detail_type = described
-        if external_events.route(ctx, event):  # a step's ECS/Batch/Glue/SFN work ended
-            # ...and triggers may still start runs from the same event.
-            started = route_trigger_event(ctx, event)
-            return started or {"matched": 1, "source": source, "detail_type": detail_type}
-        return route_event(ctx, event, source, detail_type)  # signals and triggers
+        # A state change of external work (ECS/Batch/Glue/SFN) completes the attempt that
+        # started it, and may also start runs: a user's event trigger can match the same
+        # event (a Glue job of another team finishing, say).
+        external = external_events.route(ctx, event)
+        routed = route_event(ctx, event, source, detail_type)  # signals and triggers
+        if external and not routed.get("matched"):
+            return {"matched": 1, "source": source, "detail_type": detail_type}
+        return routed
     finally:
         ctx.metrics.flush()

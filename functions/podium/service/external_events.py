@@ -6,8 +6,8 @@ source and detail-type names its attempt through what the backend set at start (
 attempt key in ECS ``startedBy``, a Batch job tag, a Glue run argument, a Step
 Functions execution name); it becomes one ``done`` message on the event queue, whose
 handler applies it to the attempt if that attempt is still running (a duplicate or
-late event finds it closed and does nothing). An event of work no attempt started is
-not taken here: it goes on to the triggers, like any other event.
+late event finds it closed and does nothing). Events of work Podium did not start are
+counted (``ExternalEventsUnmatched``) and dropped.
 """
 
 from __future__ import annotations
@@ -122,18 +122,21 @@ def add_route(source: str, detail_type: str, route: Route) -> None:
 
 
 def route(ctx: Services, event: Mapping[str, Any]) -> bool:
-    """True when the event is a state change of work an attempt started (its ``done``
-    message is sent)."""
+    """True when the event is a state change of external work an attempt of ours
+    started, now on its way to that attempt (as a ``done`` message). The caller still
+    offers the event to the triggers: a user's event pattern may match it too."""
     found = ROUTES.get((str(event.get("source")), str(event.get("detail-type"))))
     if found is None:
         return False
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
+        log.warning("%s event without a detail, dropped (id %s)", found.kind, event.get("id"))
         return False
     key = found.key_of(ctx, detail)
     parsed = parse_key(key) if key else None
     if parsed is None:
-        return False  # not a step's work (or named by a digest: polling sees it end)
+        ctx.metrics.count("ExternalEventsUnmatched")
+        return False
     run, step, attempt = parsed
     event_body = {"kind": found.kind, "detail": found.trim(detail)}
     done = messages.Done(run, step, attempt, event_body)
