@@ -30,6 +30,8 @@ PATHS = st.one_of(
     SEGMENT.map(lambda s: f"/workflows/{s}/runs"),
     SEGMENT.map(lambda s: f"/workflows/{s}/unblock"),
     SEGMENT.map(lambda s: f"/runs/{s}"),
+    SEGMENT.map(lambda s: f"/runs/{s}/iterations"),
+    SEGMENT.map(lambda s: f"/runs/prop.each.{s}"),
     st.text(max_size=30).map(lambda s: "/" + s),
 )
 JSON = st.recursive(
