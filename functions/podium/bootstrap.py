@@ -62,6 +62,16 @@ def local_home(explicit: str | os.PathLike[str] | None = None, env: Any = None) 
     return Path(value) if value else Path(DEFAULT_HOME)
 
 
+def local_user(env: Any = None) -> str:
+    """Who acts from the local CLI (recorded on a run's timeline): the login name."""
+    env = os.environ if env is None else env
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        value = str(env.get(name, "")).strip()
+        if value:
+            return f"local:{value}"
+    return "local:unknown"
+
+
 def remote_target_configured(env: Any = None) -> bool:
     """Whether the user set up remote targets (``podium runs`` then defaults to a stack):
     $PODIUM_PROFILE or $PODIUM_CONFIG is set, or the default config file exists. An

@@ -8,6 +8,7 @@ from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -17,18 +18,49 @@ from . import nag
 # (method, path) of every route; all of them go to the api function.
 ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/workflows"),
+    (apigw.HttpMethod.GET, "/workflows"),
+    (apigw.HttpMethod.GET, "/workflows/{name}/versions"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/activate"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/rollback"),
+    (apigw.HttpMethod.GET, "/workflows/{name}/breakpoints"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/breakpoints"),
     (apigw.HttpMethod.GET, "/workflows/{name}"),
     (apigw.HttpMethod.POST, "/workflows/{name}/runs"),
     (apigw.HttpMethod.GET, "/workflows/{name}/runs"),
     (apigw.HttpMethod.POST, "/workflows/{name}/unblock"),
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/runs/{run_id}/logs"),
+    (apigw.HttpMethod.GET, "/runs/{run_id}/replay"),
+    # Operators' actions (podium.service.actions): stop, kill, pause, resume, restart;
+    # skip, retry, stop or resume a step.
+    (apigw.HttpMethod.POST, "/runs/{run_id}/actions"),
+    (apigw.HttpMethod.POST, "/runs/{run_id}/steps/actions"),
     # The web console's read-only views (podium console --stack signs and forwards them).
     (apigw.HttpMethod.GET, "/console/workflows"),
     (apigw.HttpMethod.GET, "/console/runs"),
     (apigw.HttpMethod.GET, "/console/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/console/runs/{run_id}/step"),
 )
+
+# What ``grant_read`` and ``grant_operate`` open (IAM on execute-api:Invoke): reading is
+# every GET; operating is reading plus the actions on runs and steps and unblocking a
+# queue and activating a version (a rollback), without pushing definitions or starting
+# runs.
+OPERATE_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
+    (apigw.HttpMethod.POST, "/runs/{run_id}/actions"),
+    (apigw.HttpMethod.POST, "/runs/{run_id}/steps/actions"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/unblock"),
+    # Rolling a workflow back to yesterday's version is an operator's move too.
+    (apigw.HttpMethod.POST, "/workflows/{name}/activate"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/rollback"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/breakpoints"),
+)
+
+
+def _arn_path(path: str) -> str:
+    """A route's path as execute-api ARNs write it: each {param} is a wildcard."""
+    return "/".join("*" if part.startswith("{") else part for part in path.split("/"))
+
 
 # The web console's page and its assets (podium.service.console_files): static files from
 # the package that carry no data, deployed WITHOUT an authorizer so that a browser can
@@ -132,3 +164,35 @@ class Api(Construct):
             throttle=apigw.ThrottleSettings(rate_limit=THROTTLE_RATE, burst_limit=THROTTLE_BURST),
         )
         self.url: str = self.http_api.api_endpoint
+
+    def _grant(
+        self, grantee: iam.IGrantable, routes: tuple[tuple[apigw.HttpMethod, str], ...]
+    ) -> iam.Grant:
+        arns = [
+            self.http_api.arn_for_execute_api(method.value, _arn_path(path), "$default")
+            for method, path in routes
+        ]
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=["execute-api:Invoke"], resource_arns=arns
+        )
+        principal = grantee.grant_principal
+        if isinstance(principal, Construct):  # a role, user or group of this app
+            from .permissions import acknowledge_wildcards
+
+            acknowledge_wildcards(
+                principal,
+                arns,
+                "execute-api ARNs name each route of the API; a path parameter ({run_id},"
+                " {name}) is the wildcard segment.",
+            )
+        return grant
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read workflows, runs, logs and the console's views (every GET route)."""
+        return self._grant(grantee, tuple(r for r in ROUTES if r[0] is apigw.HttpMethod.GET))
+
+    def grant_operate(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read, and act on runs and steps (stop, kill, pause, resume, restart, skip,
+        retry) and unblock queues; no push, no start."""
+        reads = tuple(r for r in ROUTES if r[0] is apigw.HttpMethod.GET)
+        return self._grant(grantee, reads + OPERATE_ROUTES)

@@ -261,7 +261,13 @@ def _acknowledge_operator_wildcards(role: iam.Role, arns: Sequence[str], prop: s
             _acknowledge(role, arn, _OPERATOR_REASON.format(prop=prop))
 
 
-def _acknowledge(role: iam.Role, resource: str, reason: str) -> None:
+def acknowledge_wildcards(scope: Construct, resources: Sequence[str], reason: str) -> None:
+    """Acknowledge the IAM5 finding of each wildcard resource granted to ``scope``."""
+    for resource in resources:
+        _acknowledge(scope, resource, reason)
+
+
+def _acknowledge(role: Construct, resource: str, reason: str) -> None:
     """Acknowledge the IAM5 finding of one wildcard resource of ``role``.
 
     A resource built from tokens nag cannot print (Fn::Select of an imported ARN) is

@@ -18,6 +18,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -41,6 +42,9 @@ OUTPUT_KEYS = (
     "EventQueueUrl",
     "EventBusName",
     "PayloadBucketName",
+    "WorkDlqUrl",
+    "EventDlqUrl",
+    "TriggerDlqUrl",
 )
 
 
@@ -170,6 +174,21 @@ class Podium(Construct):
     def api_url(self) -> str:
         return self.api.url
 
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` (a role, a user, a group) read through the API: workflows,
+        runs, logs, the console."""
+        return self.api.grant_read(grantee)
+
+    def grant_operate(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read, and act on runs (stop, kill, pause, resume, restart) and steps (skip,
+        retry, stop, resume), set breakpoints, activate a version, and list and redrive
+        dead letters (podium dlq): on-call people without push rights."""
+        for dlq in self.queues.dead_letter_queues.values():
+            dlq.grant_consume_messages(grantee)
+        self.work_queue.grant_send_messages(grantee)  # where a redrive sends them back
+        self.event_queue.grant_send_messages(grantee)
+        return self.api.grant_operate(grantee)
+
     def _environment(self) -> dict[str, str]:
         """What functions/podium/bootstrap.py reads. Every function gets the same set so
         bootstrap stays uniform; the IAM roles, not the variables, bound what each may
@@ -206,6 +225,10 @@ class Podium(Construct):
             "EventQueueUrl": (self.event_queue.queue_url, "Queue of run events"),
             "EventBusName": (self.event_bus.event_bus_name, "Bus for signals and triggers"),
             "PayloadBucketName": (self.payload_bucket.bucket_name, "Large params/outputs"),
+            # podium dlq list|redrive reads and moves dead letters with the caller's role.
+            "WorkDlqUrl": (self.queues.work_dlq.queue_url, "Dead letters of the work queue"),
+            "EventDlqUrl": (self.queues.event_dlq.queue_url, "Dead letters of the event queue"),
+            "TriggerDlqUrl": (self.queues.trigger_dlq.queue_url, "Trigger deliveries that failed"),
         }
         return [
             CfnOutput(stack, key, value=value, description=description)

@@ -227,6 +227,33 @@ def test_a_terminal_run_stays_active_until_settled(store: StateStore) -> None:
         store.settle_run("r10")  # not terminal
 
 
+def test_due_runs_come_in_check_time_order_bounded(store: StateStore) -> None:
+    """The sweeper's sparse index of due work: only runs whose check time has come,
+    earliest first, at most ``limit``; a check can be moved; settled runs never return."""
+    from podium.core.engine.checks import FIRST_CHECK_MS
+
+    for i, created in enumerate([30, 10, 20]):
+        store.create_run(replace(a_run(f"d{i}"), created_at=created))
+    first = 10 + FIRST_CHECK_MS
+    assert store.list_due_run_ids(first - 1, 10) == []
+    assert store.list_due_run_ids(first, 10) == ["d1"]
+    assert store.list_due_run_ids(30 + FIRST_CHECK_MS, 2) == ["d1", "d2"]
+    store.set_run_check("d1", 10**12)  # looked at: next check far ahead
+    assert store.get_run("d1").check_at == 10**12
+    assert store.list_due_run_ids(10**11, 10) == ["d2", "d0"]
+    store.set_run_check("d0", 5)
+    assert store.list_due_run_ids(10**11, 10) == ["d0", "d2"]
+    ended = store.transition_run(
+        "d0", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.FAILED, changes={}
+    )
+    assert store.list_due_run_ids(10**11, 10)[0] == ended.run_id  # follow-ups left
+    store.settle_run("d0")
+    store.set_run_check("d0", 6)  # a settled run never comes back
+    store.set_run_check("missing", 6)  # nor does a missing one appear
+    assert store.list_due_run_ids(10**13, 10) == ["d2", "d1"]
+    assert sorted(store.list_active_run_ids()) == ["d1", "d2"]
+
+
 def test_step_fields_round_trip(store: StateStore) -> None:
     store.create_run(a_run("r11"))
     store.create_step(StepRecord("r11", "s", StepStatus.READY))
@@ -377,3 +404,56 @@ def test_a_child_run_round_trips_its_iteration(store: StateStore) -> None:
     assert got.iteration == {"index": 4, "day": "2024-05-01", "parent": {"index": 2}}
     assert (got.parent_run, got.parent_step, got.parent_index, got.depth) == ("r1", "loop", 4, 1)
     assert store.get_run("r1").iteration is None
+
+
+def test_a_version_pushed_without_activation_waits_to_be_activated(store: StateStore) -> None:
+    first, _ = store.put_workflow_version("wf", {"name": "wf", "n": 1}, "d1", 10, activate=False)
+    assert (first.version, first.active_version) == (1, 1)  # a first version is active
+    v2, created = store.put_workflow_version("wf", {"name": "wf", "n": 2}, "d2", 20, activate=False)
+    assert (v2.version, v2.active_version, created) == (2, 1, True)
+    assert store.active_version("wf") == 1
+    assert store.get_workflow_version("wf").version == 1
+    assert store.list_workflows() == [("wf", 1)]
+    activated = store.activate_workflow_version("wf", 2)
+    assert (activated.version, activated.active_version) == (2, 2)
+    assert store.get_workflow_version("wf").document == {"name": "wf", "n": 2}
+    back = store.activate_workflow_version("wf", 1)  # a rollback
+    assert back.active_version == 1 and store.active_version("wf") == 1
+    v3, _ = store.put_workflow_version("wf", {"name": "wf", "n": 3}, "d3", 30)
+    assert (v3.version, v3.active_version) == (3, 3)
+
+
+def test_versions_are_listed_newest_first_and_unknown_ones_refused(store: StateStore) -> None:
+    for n in (1, 2, 3):
+        store.put_workflow_version("wf", {"name": "wf", "n": n}, f"d{n}", n * 10)
+    store.activate_workflow_version("wf", 2)
+    listed = store.list_workflow_versions("wf")
+    assert [(v.version, v.active_version, v.created_at) for v in listed] == [
+        (3, 2, 30),
+        (2, 2, 20),
+        (1, 2, 10),
+    ]
+    assert listed[0].document == {"name": "wf", "n": 3}
+    assert [v.version for v in store.list_workflow_versions("wf", limit=2)] == [3, 2]
+    with pytest.raises(WorkflowNotFound):
+        store.activate_workflow_version("wf", 9)
+    with pytest.raises(WorkflowNotFound):
+        store.activate_workflow_version("nope", 1)
+    with pytest.raises(WorkflowNotFound):
+        store.list_workflow_versions("nope")
+    assert store.active_version("wf") == 2
+
+
+def test_breakpoints_are_set_and_cleared_idempotently(store: StateStore) -> None:
+    assert store.breakpoints("wf") == frozenset()
+    store.set_breakpoint("wf", "load", on=True)
+    store.set_breakpoint("wf", "load", on=True)
+    store.set_breakpoint("wf", "report", on=True)
+    store.set_breakpoint("other", "load", on=True)
+    assert store.breakpoints("wf") == {"load", "report"}
+    store.set_breakpoint("wf", "load", on=False)
+    store.set_breakpoint("wf", "load", on=False)
+    assert store.breakpoints("wf") == {"report"}
+    store.set_breakpoint("wf", "report", on=False)
+    assert store.breakpoints("wf") == frozenset()
+    assert store.breakpoints("other") == {"load"}

@@ -106,3 +106,27 @@ def test_a_long_wait_carries_its_due_time_and_never_arrives_late(world: World, h
     for body, earliest in pending:
         assert body == {**BODY, "nb": due}
         assert earliest <= due
+
+
+def test_cancel_withdraws_a_long_wait_where_it_can_and_is_always_harmless(world: World) -> None:
+    due = world.clock.now_ms() + 2 * 3_600_000
+    world.timers.schedule(BODY, due, queue="events", dedup="c")
+    world.timers.cancel(dedup="c", due_ms=due)
+    world.timers.cancel(dedup="c", due_ms=due)  # again: harmless
+    world.timers.cancel(dedup="never-made", due_ms=due)
+    if world.scheduler is not None:
+        # A schedule is deleted: nothing is left to fire (or to count against the quota).
+        assert world.pending("events") == []
+    else:
+        # Not part of the contract: an SQS delay cannot be withdrawn. It still arrives,
+        # and its receiver finds the attempt closed and drops it.
+        assert [body for body, _ in world.pending("events")] == [{**BODY, "nb": due}]
+
+
+def test_cancelling_a_short_wait_makes_no_call(world: World) -> None:
+    due = world.clock.now_ms() + 60_000
+    world.timers.schedule(BODY, due, queue="events", dedup="d")
+    if world.scheduler is not None:
+        world.scheduler = None  # any Scheduler call now fails the test
+        world.timers._scheduler = None
+    world.timers.cancel(dedup="d", due_ms=due)

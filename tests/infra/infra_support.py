@@ -181,4 +181,10 @@ def build_custom(app: App) -> Stack:
         access_logs_bucket=access_logs,
     )
     podium.add_outputs()
+    # The team's own roles: on-call people act on runs, auditors read (no push rights).
+    from aws_cdk import aws_iam as iam
+
+    for name, grant in (("OnCall", podium.grant_operate), ("Auditors", podium.grant_read)):
+        role = iam.Role(stack, name, assumed_by=iam.AccountRootPrincipal())
+        grant(role)
     return stack

@@ -21,7 +21,7 @@ def test_resource_counts(default: Synth) -> None:
     t.resource_count_is("AWS::Events::EventBus", 1)
     t.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    t.resource_count_is("AWS::ApiGatewayV2::Route", 16)  # 11 signed, 5 console files
+    t.resource_count_is("AWS::ApiGatewayV2::Route", 25)  # 20 signed, 5 console files
     t.resource_count_is("AWS::S3::Bucket", 1)
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
@@ -252,12 +252,21 @@ def test_http_api_routes_require_iam_but_the_console_files(default: Synth) -> No
     }
     assert set(routes) == {
         "POST /workflows",
+        "GET /workflows",
+        "GET /workflows/{name}/versions",
+        "POST /workflows/{name}/activate",
+        "POST /workflows/{name}/rollback",
+        "GET /workflows/{name}/breakpoints",
+        "POST /workflows/{name}/breakpoints",
         "GET /workflows/{name}",
         "POST /workflows/{name}/runs",
         "GET /workflows/{name}/runs",
         "POST /workflows/{name}/unblock",
         "GET /runs/{run_id}",
         "GET /runs/{run_id}/logs",
+        "GET /runs/{run_id}/replay",
+        "POST /runs/{run_id}/actions",
+        "POST /runs/{run_id}/steps/actions",
         "GET /console/workflows",
         "GET /console/runs",
         "GET /console/runs/{run_id}",
@@ -395,6 +404,9 @@ def test_outputs_the_cli_reads(default: Synth) -> None:
         "EventQueueUrl",
         "EventBusName",
         "PayloadBucketName",
+        "WorkDlqUrl",
+        "EventDlqUrl",
+        "TriggerDlqUrl",
     }
     api = logical_id_of(default, "AWS::ApiGatewayV2::Api", "HttpApi")
     assert outputs["ApiUrl"]["Value"] == {"Fn::GetAtt": [api, "ApiEndpoint"]}

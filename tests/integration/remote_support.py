@@ -107,7 +107,13 @@ def to_event(method: str, target: str, headers: dict[str, str], body: bytes) -> 
         "requestContext": {
             "accountId": ACCOUNT,
             "apiId": "local",
-            "authorizer": {"iam": {"accessKey": ACCESS_KEY, "accountId": ACCOUNT}},
+            "authorizer": {
+                "iam": {
+                    "accessKey": ACCESS_KEY,
+                    "accountId": ACCOUNT,
+                    "userArn": f"arn:aws:iam::{ACCOUNT}:user/tester",
+                }
+            },
             "http": {
                 "method": method,
                 "path": urllib.parse.unquote(path),
@@ -213,6 +219,9 @@ def stack_template(api_url: str, table_name: str) -> dict[str, Any]:
         "Resources": {
             "WorkQueue": {"Type": "AWS::SQS::Queue"},
             "EventQueue": {"Type": "AWS::SQS::Queue"},
+            "WorkDlq": {"Type": "AWS::SQS::Queue"},
+            "EventDlq": {"Type": "AWS::SQS::Queue"},
+            "TriggerDlq": {"Type": "AWS::SQS::Queue"},
             "PayloadBucket": {"Type": "AWS::S3::Bucket"},
         },
         "Outputs": {
@@ -223,6 +232,9 @@ def stack_template(api_url: str, table_name: str) -> dict[str, Any]:
             "EventQueueUrl": {"Value": {"Ref": "EventQueue"}},
             "EventBusName": {"Value": "default"},
             "PayloadBucketName": {"Value": {"Ref": "PayloadBucket"}},
+            "WorkDlqUrl": {"Value": {"Ref": "WorkDlq"}},
+            "EventDlqUrl": {"Value": {"Ref": "EventDlq"}},
+            "TriggerDlqUrl": {"Value": {"Ref": "TriggerDlq"}},
         },
     }
 

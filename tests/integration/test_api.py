@@ -51,7 +51,10 @@ def call(
 
 def test_push_start_and_read_a_run(runtime: LocalRuntime) -> None:
     status, body = call("POST", "/workflows", WORKFLOW)
-    assert (status, body) == (201, {"name": "api_wf", "version": 1, "created": True})
+    assert (status, body) == (
+        201,
+        {"name": "api_wf", "version": 1, "created": True, "active_version": 1},
+    )
     status, body = call("POST", "/workflows", WORKFLOW)
     assert (status, body["created"], body["version"]) == (200, False, 1)  # same content
 

@@ -16,6 +16,7 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`podium run` keeps its home in the working directory: not the repository's."""
     monkeypatch.setenv("PODIUM_HOME", str(tmp_path / "home"))
 
+
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 

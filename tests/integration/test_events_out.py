@@ -26,7 +26,11 @@ def test_ended_runs_publish_their_status_to_the_bus() -> None:
             Name="failed-runs",
             EventBusName="podium-bus",
             EventPattern=json.dumps(
-                {"source": ["podium"], "detail-type": [RUN_STATUS_CHANGE], "detail": {"status": ["FAILED"]}}
+                {
+                    "source": ["podium"],
+                    "detail-type": [RUN_STATUS_CHANGE],
+                    "detail": {"status": ["FAILED"]},
+                }
             ),
         )
         events.put_targets(

@@ -381,10 +381,18 @@ def test_runs_logs_reads_an_attempts_lines_from_cloudwatch(deployed: Deployed, u
     ctx.logs = CloudWatchLogReader(logs)
     now = int(time.time() * 1000)  # CloudWatch refuses events older than 14 days
     ctx.store.create_run(RunRecord("logrun", "wf", 1, RunStatus.SUCCEEDED, {}, now, sinks_total=1))
-    ref = {"function": "arn:aws:lambda:us-east-1:123456789012:function:etl-load", "request_id": "rid-2"}
+    ref = {
+        "function": "arn:aws:lambda:us-east-1:123456789012:function:etl-load",
+        "request_id": "rid-2",
+    }
     ctx.store.create_step(
         StepRecord(
-            "logrun", "load", StepStatus.SUCCEEDED, attempt=1, started_at=now, ended_at=now + 900,
+            "logrun",
+            "load",
+            StepStatus.SUCCEEDED,
+            attempt=1,
+            started_at=now,
+            ended_at=now + 900,
             log_ref=ref,
         )
     )

@@ -117,6 +117,9 @@ def test_a_lost_slot_release_is_reclaimed_by_the_sweeper(runtime: LocalRuntime) 
     assert status(runtime, second) is RunStatus.QUEUED  # the queue is stuck ...
     runtime.store.run_slots = lambda: slots  # type: ignore[method-assign]
     assert original  # (the real release is back)
+    from podium.core.engine.checks import FIRST_CHECK_MS
+
+    runtime.clock.advance(FIRST_CHECK_MS)  # the ended run's first check comes
     report = sweep(runtime.services, runtime.store)
     assert f"lost slot of {first}" in report.reclaimed  # ... until the sweeper
     runtime.pump()

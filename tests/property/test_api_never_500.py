@@ -32,6 +32,14 @@ PATHS = st.one_of(
     SEGMENT.map(lambda s: f"/runs/{s}"),
     SEGMENT.map(lambda s: f"/runs/{s}/iterations"),
     SEGMENT.map(lambda s: f"/runs/prop.each.{s}"),
+    # Operators' routes (issue 14): actions, replay, versions, breakpoints.
+    SEGMENT.map(lambda s: f"/runs/{s}/actions"),
+    SEGMENT.map(lambda s: f"/runs/{s}/steps/actions"),
+    SEGMENT.map(lambda s: f"/runs/{s}/replay"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/versions"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/activate"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/rollback"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/breakpoints"),
     st.text(max_size=30).map(lambda s: "/" + s),
 )
 JSON = st.recursive(

@@ -270,17 +270,33 @@ def test_a_sleep_whose_timer_was_lost_in_a_crash_resumes_on_redelivery(rt: Local
     assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
 
 
-def test_the_sweeper_is_bounded_per_pass_and_reaches_every_run_in_turn() -> None:
-    from podium.service.sweep import PASS_INTERVAL_MS, _window
+def test_the_sweeper_reads_only_due_runs_bounded_per_pass(rt: LocalRuntime) -> None:
+    """Issue #8 item 10: the sweeper works from a sparse index of due work, not by listing
+    every step of every active run. A run no check time names is not read at all; due
+    runs are read at most ``max_runs`` a pass, the rest the next pass; a run looked at
+    comes back when something of it can next be due (here: its sleep's lease)."""
+    from podium.core.engine.checks import FIRST_CHECK_MS, MAX_CHECK_MS
+    from podium.service.sweep import sweep
 
-    ids = [f"r{i:03d}" for i in range(25)]
-    seen: set[str] = set()
-    for n in range(3):
-        window = _window(ids, n * PASS_INTERVAL_MS, 10)
-        assert len(window) == 10
-        seen |= set(window)
-    assert seen == set(ids)
-    assert _window(ids[:5], 0, 10) == ids[:5]
+    rt.push({"name": "naps", "run_strategy": {"parallel": 100}, "steps": [{"id": "z", "type": "sleep", "seconds": 7200}]})
+    runs = [rt.start_run("naps").run_id for _ in range(25)]  # not pumped: start lost
+    listed: list[str] = []
+    real_list = rt.store.list_steps
+    rt.store.list_steps = lambda run_id: listed.append(run_id) or real_list(run_id)  # type: ignore[method-assign]
+    assert sweep(rt.services, rt.store, max_runs=10).runs_checked == 0
+    assert listed == []
+    rt.clock.advance(FIRST_CHECK_MS)
+    first = sweep(rt.services, rt.store, max_runs=10)
+    second = sweep(rt.services, rt.store, max_runs=10)
+    third = sweep(rt.services, rt.store, max_runs=10)
+    assert (first.runs_checked, second.runs_checked, third.runs_checked) == (10, 10, 5)
+    assert sorted(listed) == sorted(runs)  # each listed once
+    assert sweep(rt.services, rt.store, max_runs=10).runs_checked == 0
+    for run_id in runs:  # each was re-driven (its start): looked at again soon
+        check = rt.store.get_run(run_id).check_at
+        assert check is not None and check <= rt.clock.now_ms() + MAX_CHECK_MS
+    rt.pump()
+    assert {rt.store.get_step(r, "z").status for r in runs} == {StepStatus.SUCCEEDED}
 
 
 def test_a_step_created_as_its_run_ended_is_ended_a_lease_later(rt: LocalRuntime) -> None:

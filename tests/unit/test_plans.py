@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import pytest
+
 from podium.core.dsl.models import NoopStep
-from podium.core.engine.plans import plan_finish
-from podium.core.engine.status import StepStatus
+from podium.core.engine.checks import FIRST_CHECK_MS, MAX_CHECK_MS, MIN_CHECK_MS, next_check
+from podium.core.engine.plans import (
+    WAIT_GRACE_MS,
+    LostClaim,
+    Reclaim,
+    claimed_item,
+    lease_of,
+    plan_claim,
+    plan_finish,
+    plan_give_back,
+    plan_lost_claim,
+    plan_reclaim,
+    plan_run_end,
+)
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
 from podium.core.engine.step_error import timeout_error, user_error
 
 
@@ -50,3 +66,79 @@ def test_permit_keys_of_a_run() -> None:
     )
     assert compiled.permit_keys("r1") == {"db", "run:r1"}
     assert compiled.permit_keys("r2") == {"db", "run:r2"}
+
+
+# --- claim, lost claim, give back, reclaim, run end, and the sweeper's next check -------
+
+
+def test_a_claim_creates_the_first_attempt_or_moves_a_claimable_one() -> None:
+    first = plan_claim(1, create=True, now=5, lease_until=99)
+    item = claimed_item("r", "a", first)
+    assert (item.status, item.attempt, item.started_at, item.ready_at, item.lease_until) == (
+        StepStatus.RUNNING, 1, 5, 5, 99,
+    )
+    retry = plan_claim(3, create=False, now=7, lease_until=50)
+    assert retry.expected == CLAIMABLE and retry.previous_attempt == 2
+    assert retry.changes == {"attempt": 3, "started_at": 7, "lease_until": 50, "ended_at": None}
+
+
+@pytest.mark.parametrize(
+    ("status", "current", "want"),
+    [
+        (None, 0, LostClaim.NOTHING),
+        (StepStatus.SUCCEEDED, 1, LostClaim.REPLAY_TERMINAL),
+        (StepStatus.SKIPPED, 0, LostClaim.REPLAY_TERMINAL),
+        (StepStatus.RETRY_WAIT, 2, LostClaim.REDO_RETRY),
+        (StepStatus.RETRY_WAIT, 1, LostClaim.NOTHING),  # an older attempt's message
+        (StepStatus.RUNNING, 2, LostClaim.RESUME_WAITING),
+        (StepStatus.RUNNING, 3, LostClaim.NOTHING),  # a newer attempt runs
+        (StepStatus.READY, 0, LostClaim.NOTHING),
+    ],
+)
+def test_a_lost_claim_owes_exactly_its_follow_ups(
+    status: StepStatus | None, current: int, want: LostClaim
+) -> None:
+    assert plan_lost_claim(status, current, 2) is want
+
+
+def test_giving_a_claim_back_restores_the_previous_attempt() -> None:
+    assert plan_give_back(4) == {"attempt": 3, "started_at": None, "lease_until": None}
+
+
+def test_leases() -> None:
+    sync = lease_of(0, synchronous=True, wait_ms=0, timeout_ms=None, worker_lease_ms=960_000)
+    assert sync == 960_000
+    assert lease_of(0, synchronous=True, wait_ms=0, timeout_ms=30_000, worker_lease_ms=960_000) == 30_000
+    wait = lease_of(0, synchronous=False, wait_ms=3_600_000, timeout_ms=None, worker_lease_ms=1)
+    assert wait == 3_600_000 + WAIT_GRACE_MS
+
+
+def test_reclaim_and_run_end() -> None:
+    assert plan_reclaim(10, 10) is Reclaim.TIME_OUT and plan_reclaim(9, 10) is Reclaim.POLL
+    ok = plan_run_end(RunStatus.SUCCEEDED, 5, 100)
+    assert (ok.cancel_unfinished, ok.ended_check_at) == (False, None)
+    failed = plan_run_end(RunStatus.FAILED, 5, 100)
+    assert failed.cancel_unfinished and failed.ended_check_at == 105
+
+
+def _run(status: RunStatus = RunStatus.RUNNING) -> RunRecord:
+    return RunRecord("r", "wf", 1, status, {}, created_at=0, sinks_total=1)
+
+
+def test_the_next_check_is_when_something_can_next_be_due() -> None:
+    now = 10 * 60_000
+    assert FIRST_CHECK_MS > 0
+    lease = StepRecord("r", "a", StepStatus.RUNNING, attempt=1, started_at=now, lease_until=now + 16 * 60_000)
+    assert next_check(_run(), [lease], now, stale_ms=300_000) == now + 16 * 60_000
+    soon = StepRecord("r", "b", StepStatus.RUNNING, attempt=1, lease_until=now + 1)
+    assert next_check(_run(), [lease, soon], now, stale_ms=300_000) == now + MIN_CHECK_MS
+    sleeping = StepRecord("r", "c", StepStatus.RUNNING, attempt=1, lease_until=now + 86_400_000)
+    assert next_check(_run(), [sleeping], now, stale_ms=300_000) == now + MAX_CHECK_MS
+    retry = StepRecord("r", "d", StepStatus.RETRY_WAIT, attempt=1, due_at=now + 120_000)
+    assert next_check(_run(), [retry], now, stale_ms=300_000) == now + 420_000
+    ready = StepRecord("r", "e", StepStatus.READY, ready_at=now)
+    assert next_check(_run(), [ready], now, stale_ms=300_000) == now + 300_000
+    assert next_check(_run(), [sleeping], now, stale_ms=300_000, deadline=now + 200_000) == now + 200_000
+    assert next_check(_run(), [sleeping], now, stale_ms=300_000, acted=True) == now + 300_000
+    assert next_check(_run(RunStatus.QUEUED), [], now, stale_ms=300_000) == now + MAX_CHECK_MS
+    assert next_check(_run(RunStatus.FAILED), [], now, stale_ms=300_000) == now + MIN_CHECK_MS

@@ -314,3 +314,28 @@ def test_a_lost_long_sleep_is_reclaimed_at_its_deadline_not_forever(rt: LocalRun
     rt.push({"name": "nap10b", "steps": [{"id": "a", "type": "sleep", "seconds": 10 * 86_400}]})
     run_b = rt.start_run("nap10b")
     assert lease_until(rt.services, run_b, "a", now) == now + 10 * 86_400_000
+
+
+def test_stopping_a_long_sleep_deletes_its_schedules() -> None:
+    """A stopped 2-hour sleep with a 5-hour timeout leaves no Scheduler schedule behind
+    (neither its wake-up nor its deadline) to fire into a closed attempt later."""
+    from podium.service.lifecycle import stop_run
+    from podium.service.messages import EndedCheck, dedup_key
+
+    with mock_aws(), LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        scheduler = boto3.client("scheduler", region_name="us-east-1")
+        scheduler.create_schedule_group(Name="podium")
+        target = SchedulerTarget("arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:iam::123456789012:role/t")
+        rt.services.timers = SchedulerTimers(
+            rt.services.work_queue, rt.services.event_queue, rt.services.clock, scheduler,
+            group="podium", targets={"events": target, "work": target},
+        )
+        rt.push({"name": "nap", "steps": [{"id": "z", "type": "sleep", "seconds": 7200, "timeout": 18000}]})
+        run = rt.start_run("nap")
+        rt.pump()
+        assert len(scheduler.list_schedules(GroupName="podium")["Schedules"]) == 2
+        stop_run(rt.services, run.run_id, "stopped by a test")
+        left = [s["Name"] for s in scheduler.list_schedules(GroupName="podium")["Schedules"]]
+        # Only the run's own ended_check (a lease after it ended) is left, by design.
+        assert left == [schedule_name(dedup_key(EndedCheck(run.run_id)))]
+        assert rt.store.get_step(run.run_id, "z").status is StepStatus.STOPPED

@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from podium.core.engine.checks import first_check
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 
@@ -67,6 +68,21 @@ RUN_FIELDS: dict[str, tuple[str, str]] = {
     "iteration": ("it", "J"),
     "failing_since": ("fs", "N"),
 }
+
+
+def active_sk(check_at: int, run_id: str) -> str:
+    """The active index sorts unsettled runs by their next check (the sweeper's due
+    work): ``<check time, 13 digits>#<run id>``."""
+    return f"{check_at:013d}#{run_id}"
+
+
+def due_until(now: int) -> str:
+    """The largest active-index sort key due at ``now`` ('~' sorts after any run id)."""
+    return f"{now:013d}#~"
+
+
+def run_id_of_active_sk(sk: str) -> str:
+    return sk.rpartition("#")[2]
 
 
 def run_pk(run_id: str) -> str:
@@ -205,7 +221,7 @@ def run_to_item(run: RunRecord) -> Item:
         item["tg"] = {"S": json.dumps(run.tags, separators=(",", ":"), sort_keys=True)}
     if not run.status.terminal:
         item["gsi2pk"] = {"S": ACTIVE_PK}
-        item["gsi2sk"] = {"S": run.run_id}
+        item["gsi2sk"] = {"S": active_sk(first_check(run), run.run_id)}
     identity = ("root", "parent_run", "parent_step", "parent_index", "logical_date", "restart_of")
     if run.iteration is not None:
         item["it"] = encode(run.iteration, "J")
@@ -242,6 +258,7 @@ def run_from_item(item: Item) -> RunRecord:
         logical_date=item["ld"]["S"] if "ld" in item else None,
         restart_of=item["ro"]["S"] if "ro" in item else None,
         tags=json.loads(item["tg"]["S"]) if "tg" in item else {},
+        check_at=_check_of(item),
         iteration=json.loads(item["it"]["S"]) if "it" in item else None,
         # Terminal and out of the active index: every follow-up was done.
         settled=RunStatus(item["st"]["S"]).terminal and "gsi2pk" not in item,
@@ -289,3 +306,9 @@ def event_from_item(item: Item) -> TimelineEvent:
         attempt=int(item["at"]["N"]) if "at" in item else None,
         detail=json.loads(item["d"]["S"]),
     )
+
+
+def _check_of(item: Item) -> int | None:
+    sk = item.get("gsi2sk", {}).get("S", "")
+    head, sep, _ = sk.partition("#")
+    return int(head) if sep and head.isdigit() else None

@@ -21,11 +21,10 @@ from podium.adapters import dynamo_codec as c
 from podium.adapters.dynamo_store import step_transition
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import PermitState, StepRecord
-from podium.core.engine.status import StepStatus
+from podium.core.engine.status import CLAIMABLE, StepStatus
 from podium.core.ports import Claim, ClaimResult
 
 PERMITS_SK = "#PERMITS"
-_CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 _WAITING = frozenset({StepStatus.WAITING_FOR_PERMITS, StepStatus.READY})
 
 
@@ -128,7 +127,7 @@ class DynamoPermits:
                     self._table,
                     step.run_id,
                     step.step,
-                    _CLAIMABLE,
+                    CLAIMABLE,
                     attempt - 1,
                     StepStatus.RUNNING,
                     step_changes,
@@ -162,7 +161,7 @@ class DynamoPermits:
                         self._table,
                         step.run_id,
                         step.step,
-                        _CLAIMABLE,
+                        CLAIMABLE,
                         step.attempt,
                         StepStatus.WAITING_FOR_PERMITS,
                         {},
@@ -192,7 +191,7 @@ class DynamoPermits:
                         self._table,
                         step.run_id,
                         step.step,
-                        _CLAIMABLE,
+                        CLAIMABLE,
                         step.attempt,
                         StepStatus.WAITING_FOR_PERMITS,
                         {
@@ -265,7 +264,7 @@ class DynamoPermits:
                     self._table,
                     step.run_id,
                     step.step,
-                    _WAITING | _CLAIMABLE,
+                    _WAITING | CLAIMABLE,
                     None,
                     to,
                     {**changes, "waiting_key": None, "waiting_since": None},

@@ -31,6 +31,7 @@ from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, Wor
 from podium.core.engine.status import RunStatus, StepStatus
 
 _PUSH_ATTEMPTS = 5
+BREAKPOINTS_SK = "#BP"  # a workflow's breakpoints: one small item beside its head
 
 
 def _is(exc: ClientError, code: str) -> bool:
@@ -44,7 +45,13 @@ class DynamoStateStore:
 
     # workflows ---------------------------------------------------------------
     def put_workflow_version(
-        self, name: str, document: dict[str, Any], digest: str, now: int
+        self,
+        name: str,
+        document: dict[str, Any],
+        digest: str,
+        now: int,
+        *,
+        activate: bool = True,
     ) -> tuple[WorkflowVersion, bool]:
         for _ in range(_PUSH_ATTEMPTS):
             head = self._db.get_item(
@@ -55,14 +62,22 @@ class DynamoStateStore:
             latest = int(head["latest"]["N"]) if head else 0
             if head and head["dg"]["S"] == digest:
                 return self.get_workflow_version(name, latest), False
+            # A first version is always active; else the active one stays unless asked.
+            keep = None if activate or not head else int(head["active"]["N"])
             try:
-                return self._write_version(name, document, digest, now, latest), True
+                return self._write_version(name, document, digest, now, latest, keep), True
             except VersionConflict:
                 continue
         raise VersionConflict(f"workflow '{name}' is being pushed concurrently; try again")
 
     def _write_version(
-        self, name: str, document: dict[str, Any], digest: str, now: int, latest: int
+        self,
+        name: str,
+        document: dict[str, Any],
+        digest: str,
+        now: int,
+        latest: int,
+        keep_active: int | None = None,
     ) -> WorkflowVersion:
         n = latest + 1
         version_item = c.key(c.workflow_pk(name), c.version_sk(n))
@@ -92,6 +107,8 @@ class DynamoStateStore:
             head_values[":prev"] = {"N": str(latest)}
         else:
             head_names["#pk"] = "pk"
+        if keep_active is not None:
+            del head_names["#active"]
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -109,8 +126,8 @@ class DynamoStateStore:
                             "Key": c.key(c.workflow_pk(name), c.HEAD_SK),
                             # The head is in gsi1 under WORKFLOWS: list_workflows is a Query.
                             "UpdateExpression": (
-                                "SET #latest = :n, #active = :n, #dg = :dg,"
-                                " #ipk = :wl, #isk = :name"
+                                "SET #latest = :n, #dg = :dg, #ipk = :wl, #isk = :name"
+                                + (", #active = :n" if keep_active is None else "")
                             ),
                             "ConditionExpression": head_condition,
                             "ExpressionAttributeNames": head_names,
@@ -123,7 +140,8 @@ class DynamoStateStore:
             if _is(exc, "TransactionCanceledException"):
                 raise VersionConflict(name) from None
             raise
-        return WorkflowVersion(name, n, document, digest, now, n)
+        active = n if keep_active is None else keep_active
+        return WorkflowVersion(name, n, document, digest, now, active)
 
     def active_version(self, name: str) -> int:
         head = self._db.get_item(
@@ -173,6 +191,72 @@ class DynamoStateStore:
             raise WorkflowNotFound(name, version)
         return c.version_from_item(item, active)
 
+    def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
+        active = self.active_version(name)  # WorkflowNotFound for an unknown workflow
+        resp = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :v)",
+            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
+            ExpressionAttributeValues={
+                ":pk": {"S": c.workflow_pk(name)},
+                ":v": {"S": c.version_sk(0)[:2]},
+            },
+            ScanIndexForward=False,  # newest first
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [c.version_from_item(item, active) for item in resp.get("Items", [])]
+
+    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+        head = c.key(c.workflow_pk(name), c.HEAD_SK)
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._table,
+                            "Key": c.key(c.workflow_pk(name), c.version_sk(version)),
+                            "ConditionExpression": "attribute_exists(#pk)",
+                            "ExpressionAttributeNames": {"#pk": "pk"},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": head,
+                            "UpdateExpression": "SET #active = :v",
+                            "ConditionExpression": "attribute_exists(#pk)",
+                            "ExpressionAttributeNames": {"#pk": "pk", "#active": "active"},
+                            "ExpressionAttributeValues": {":v": {"N": str(version)}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if _is(exc, "TransactionCanceledException"):
+                raise WorkflowNotFound(name, version) from None
+            raise
+        return self.get_workflow_version(name, version)
+
+    # breakpoints -------------------------------------------------------------
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key=c.key(c.workflow_pk(workflow), BREAKPOINTS_SK),
+            ConsistentRead=True,
+        ).get("Item")
+        return frozenset(item["steps"]["SS"]) if item and "steps" in item else frozenset()
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        # A string set: ADD and DELETE are idempotent, and an emptied set disappears.
+        self._db.update_item(
+            TableName=self._table,
+            Key=c.key(c.workflow_pk(workflow), BREAKPOINTS_SK),
+            UpdateExpression=("ADD" if on else "DELETE") + " #steps :s",
+            ExpressionAttributeNames={"#steps": "steps"},
+            ExpressionAttributeValues={":s": {"SS": [step]}},
+        )
+
     # runs --------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None:
         try:
@@ -220,10 +304,41 @@ class DynamoStateStore:
         }
         while True:
             resp = self._db.query(**kwargs)
-            ids.extend(i["gsi2sk"]["S"] for i in resp.get("Items", []))
+            ids.extend(c.run_id_of_active_sk(i["gsi2sk"]["S"]) for i in resp.get("Items", []))
             if "LastEvaluatedKey" not in resp:
-                return ids
+                return sorted(ids)
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def list_due_run_ids(self, now: int, limit: int) -> list[str]:
+        # One query of the sparse index, in check-time order: bounded however many runs
+        # are active (a KEYS_ONLY read of at most ``limit`` items).
+        resp = self._db.query(
+            TableName=self._table,
+            IndexName="gsi2",
+            KeyConditionExpression="#pk = :pk AND #sk <= :due",
+            ExpressionAttributeNames={"#pk": "gsi2pk", "#sk": "gsi2sk"},
+            ExpressionAttributeValues={
+                ":pk": {"S": c.ACTIVE_PK},
+                ":due": {"S": c.due_until(now)},
+            },
+            Limit=limit,
+        )
+        return [c.run_id_of_active_sk(i["gsi2sk"]["S"]) for i in resp.get("Items", [])]
+
+    def set_run_check(self, run_id: str, at: int) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.RUN_SK),
+                UpdateExpression="SET #g2s = :sk",
+                # Only while in the index: a settled run never comes back to it.
+                ConditionExpression="attribute_exists(#g2p)",
+                ExpressionAttributeNames={"#g2p": "gsi2pk", "#g2s": "gsi2sk"},
+                ExpressionAttributeValues={":sk": {"S": c.active_sk(at, run_id)}},
+            )
+        except ClientError as exc:
+            if not _is(exc, "ConditionalCheckFailedException"):
+                raise
 
     def transition_run(
         self,

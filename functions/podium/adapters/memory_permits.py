@@ -9,10 +9,8 @@ from typing import Any
 from podium.adapters.memory_store import MemoryStateStore
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import PermitState, StepRecord
-from podium.core.engine.status import StepStatus
+from podium.core.engine.status import CLAIMABLE, StepStatus
 from podium.core.ports import Claim, ClaimResult
-
-_CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 
 
 @dataclass
@@ -52,7 +50,7 @@ class MemoryPermits:
             current = self._current(step)
             if (
                 current is None
-                or current.status not in _CLAIMABLE
+                or current.status not in CLAIMABLE
                 or current.attempt != attempt - 1
             ):
                 return ClaimResult(Claim.CONFLICT, current=current)
@@ -83,7 +81,7 @@ class MemoryPermits:
         holder = holder_id(step.run_id, step.step)
         with self._lock:
             current = self._current(step)
-            if current is None or current.status not in _CLAIMABLE:
+            if current is None or current.status not in CLAIMABLE:
                 return False
             if current.waiting_key != step.waiting_key:
                 return False  # as DynamoDB: decided from a stale read of the step

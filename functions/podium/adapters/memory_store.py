@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from podium.core.engine.checks import first_check
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
@@ -33,6 +34,8 @@ class MemoryStateStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._versions: dict[str, list[WorkflowVersion]] = {}
+        self._active: dict[str, int] = {}
+        self._breakpoints: dict[str, set[str]] = {}
         self._runs: dict[str, RunRecord] = {}
         self._steps: dict[str, dict[str, StepRecord]] = {}
         self._events: dict[str, list[TimelineEvent]] = {}
@@ -44,38 +47,77 @@ class MemoryStateStore:
 
     # workflows ---------------------------------------------------------------
     def put_workflow_version(
-        self, name: str, document: dict[str, Any], digest: str, now: int
+        self,
+        name: str,
+        document: dict[str, Any],
+        digest: str,
+        now: int,
+        *,
+        activate: bool = True,
     ) -> tuple[WorkflowVersion, bool]:
         with self._lock:
             versions = self._versions.setdefault(name, [])
             if versions and versions[-1].digest == digest:
-                return versions[-1], False
+                return replace(versions[-1], active_version=self._active[name]), False
             n = len(versions) + 1
+            if activate or name not in self._active:
+                self._active[name] = n
             wv = WorkflowVersion(name, n, copy.deepcopy(document), digest, now, n)
             versions.append(wv)
-            return wv, True
+            return replace(wv, active_version=self._active[name]), True
 
     def active_version(self, name: str) -> int:
         with self._lock:
-            versions = self._versions.get(name)
-            if not versions:
+            if name not in self._active:
                 raise WorkflowNotFound(name)
-            return len(versions)
+            return self._active[name]
 
     def list_workflows(self) -> list[tuple[str, int]]:
         with self._lock:
-            return sorted((name, len(v)) for name, v in self._versions.items() if v)
+            return sorted(self._active.items())
 
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
         with self._lock:
             versions = self._versions.get(name)
             if not versions:
                 raise WorkflowNotFound(name)
-            if version is None:
-                return versions[-1]
-            if not 1 <= version <= len(versions):
+            active = self._active[name]
+            wanted = active if version is None else version
+            if not 1 <= wanted <= len(versions):
                 raise WorkflowNotFound(name, version)
-            return replace(versions[version - 1], active_version=len(versions))
+            return replace(versions[wanted - 1], active_version=active)
+
+    def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
+        with self._lock:
+            versions = self._versions.get(name)
+            if not versions:
+                raise WorkflowNotFound(name)
+            active = self._active[name]
+            newest = list(reversed(versions))[:limit]
+            return [replace(v, active_version=active) for v in newest]
+
+    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+        with self._lock:
+            self.writes += 1
+            versions = self._versions.get(name)
+            if not versions or not 1 <= version <= len(versions):
+                raise WorkflowNotFound(name, version)
+            self._active[name] = version
+            return replace(versions[version - 1], active_version=version)
+
+    # breakpoints -------------------------------------------------------------
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._breakpoints.get(workflow, ()))
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        with self._lock:
+            self.writes += 1
+            steps = self._breakpoints.setdefault(workflow, set())
+            if on:
+                steps.add(step)
+            else:
+                steps.discard(step)
 
     # runs --------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None:
@@ -102,6 +144,22 @@ class MemoryStateStore:
     def list_active_run_ids(self) -> list[str]:
         with self._lock:
             return sorted(r.run_id for r in self._runs.values() if not r.settled)
+
+    def list_due_run_ids(self, now: int, limit: int) -> list[str]:
+        with self._lock:
+            due = [
+                (first_check(r), r.run_id)
+                for r in self._runs.values()
+                if not r.settled and first_check(r) <= now
+            ]
+        return [run_id for _, run_id in sorted(due)[:limit]]
+
+    def set_run_check(self, run_id: str, at: int) -> None:
+        with self._lock:
+            self.writes += 1
+            run = self._runs.get(run_id)
+            if run is not None and not run.settled:
+                self._runs[run_id] = replace(run, check_at=at)
 
     def transition_run(
         self,

@@ -44,6 +44,9 @@ class QueueTimers:
         else:
             target.send({**message, "nb": due_ms}, SQS_MAX_DELAY_SECONDS)
 
+    def cancel(self, *, dedup: str, due_ms: int) -> None:
+        return None  # an SQS delay cannot be withdrawn: its receiver drops it
+
 
 @dataclass(frozen=True)
 class SchedulerTarget:
@@ -97,6 +100,19 @@ class SchedulerTimers:
             if exc.response.get("Error", {}).get("Code") != "ConflictException":
                 raise
             # The same timer again (a replayed decision): the schedule exists already.
+
+    def cancel(self, *, dedup: str, due_ms: int) -> None:
+        """Delete the schedule of a long wait that ended another way (a stopped sleep, a
+        step that finished before its deadline), so none is left until it fires. A wait
+        within 15 minutes made no schedule: no call."""
+        if _delay_seconds(due_ms, self._clock.now_ms()) <= SQS_MAX_DELAY_SECONDS:
+            return
+        try:
+            self._scheduler.delete_schedule(Name=schedule_name(dedup), GroupName=self._group)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            # It fired (and deleted itself) or was never made.
 
 
 def schedule_name(dedup: str) -> str:

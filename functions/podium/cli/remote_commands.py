@@ -154,6 +154,13 @@ def _read(path: Path) -> str:
 
 def push(
     file: Annotated[Path, typer.Argument(help="Workflow definition (YAML or JSON).")],
+    no_activate: Annotated[
+        bool,
+        typer.Option(
+            "--no-activate",
+            help="Store the new version without making it active (podium workflows activate).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     stack: StackOption = None,
     endpoint: EndpointOption = None,
@@ -168,10 +175,21 @@ def push(
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with _reporting(str(file)):
         body = target.connect().request(
-            "POST", "/workflows", body=text.encode(), content_type=content_type
+            "POST",
+            "/workflows",
+            query={"activate": "false"} if no_activate else None,
+            body=text.encode(),
+            content_type=content_type,
         )
+    active = body.get("active_version", body["version"])
     if as_json:
         _print_json(body)
+    elif body.get("created") and active != body["version"]:
+        _out().print(
+            f"[green]✓[/green] pushed {body['name']} v{body['version']}, not active (v{active}"
+            f" is): podium workflows activate {body['name']} {body['version']}",
+            highlight=False,
+        )
     elif body.get("created"):
         _out().print(f"[green]✓[/green] pushed {body['name']} v{body['version']}", highlight=False)
     else:
@@ -501,3 +519,11 @@ def register(app: typer.Typer) -> None:
     app.command("start")(start)
     app.command("unblock")(unblock)
     app.add_typer(runs_app, name="runs")
+    from podium.cli.action_commands import register as register_actions
+    from podium.cli.workflow_commands import register as register_workflows
+
+    register_actions(app, runs_app)
+    register_workflows(app)
+    from podium.cli.dlq_commands import dlq_app
+
+    app.add_typer(dlq_app, name="dlq")

@@ -121,6 +121,29 @@ def run_summary(run: Mapping[str, Any]) -> Text:
     return line
 
 
+def action_log(events: list[Mapping[str, Any]], run: Mapping[str, Any]) -> Text | None:
+    """Who acted on the run (stop, pause, restart, skip ...), when and why."""
+    lines = Text()
+    if run.get("restart_of"):
+        lines.append(f"restart of run {run['restart_of']}\n", style="dim")
+    for e in events:
+        if e.get("kind") != "action":
+            continue
+        d = e.get("detail") or {}
+        what = f"{d.get('action')}" + (f" {e['step']}" if e.get("step") else "")
+        lines.append(f"{timestamp(e.get('at'))} UTC  {what} by {d.get('by')}")
+        if d.get("reason"):
+            lines.append(f": {d['reason']}", style="dim")
+        if d.get("new_run"):
+            lines.append(f" -> run {d['new_run']}")
+        lines.append("\n")
+    return lines if lines.plain else None
+
+
 def run_detail(body: Mapping[str, Any]) -> Group:
     run = body.get("run") or {}
-    return Group(step_table(run, list(body.get("steps") or [])), run_summary(run))
+    parts: list[Any] = [step_table(run, list(body.get("steps") or [])), run_summary(run)]
+    actions = action_log(list(body.get("events") or []), run)
+    if actions is not None:
+        parts.append(actions)
+    return Group(*parts)

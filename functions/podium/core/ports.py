@@ -28,11 +28,27 @@ from podium.core.engine.status import RunStatus, StepStatus
 class StateStore(Protocol):
     # workflows ---------------------------------------------------------------
     def put_workflow_version(
-        self, name: str, document: dict[str, Any], digest: str, now: int
+        self,
+        name: str,
+        document: dict[str, Any],
+        digest: str,
+        now: int,
+        *,
+        activate: bool = True,
     ) -> tuple[WorkflowVersion, bool]:
-        """Store a new immutable version (N+1) and activate it; (version, created).
+        """Store a new immutable version (N+1) and activate it (unless ``activate`` is
+        False and another version is active: a workflow's first version is always
+        active); (version, created). Pushing the same digest as the latest version
+        creates nothing."""
+        ...
 
-        Pushing the same digest as the latest version creates nothing."""
+    def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
+        """The newest ``limit`` versions, newest first. Raises WorkflowNotFound."""
+        ...
+
+    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+        """Make ``version`` the active one (one conditional write: it must exist).
+        Raises WorkflowNotFound."""
         ...
 
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
@@ -45,6 +61,15 @@ class StateStore(Protocol):
 
     def list_workflows(self) -> list[tuple[str, int]]:
         """Every pushed workflow with its active version, by name (the console's list)."""
+        ...
+
+    # breakpoints -------------------------------------------------------------
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        """The steps of ``workflow`` with a breakpoint (every attempt pauses first)."""
+        ...
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        """Add (``on``) or remove one breakpoint; idempotent."""
         ...
 
     # runs --------------------------------------------------------------------
@@ -78,6 +103,17 @@ class StateStore(Protocol):
     def list_active_run_ids(self) -> list[str]:
         """Runs not yet settled: active ones, and ended ones whose follow-ups are not all
         done (a sparse index: the sweeper's list of runs to look at)."""
+        ...
+
+    def list_due_run_ids(self, now: int, limit: int) -> list[str]:
+        """The sweeper's due work: unsettled runs whose check time (``RunRecord.check_at``,
+        by default a few minutes after creation: core/engine/checks.py) is at or before
+        ``now``, earliest first, at most ``limit``."""
+        ...
+
+    def set_run_check(self, run_id: str, at: int) -> None:
+        """Move an unsettled run's next check to ``at``. A settled or missing run is left
+        alone (it never comes back to the index)."""
         ...
 
     def mark_run_failing(
@@ -294,6 +330,13 @@ class Timers(Protocol):
         self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str
     ) -> None:
         """``queue``: "work" or "events"."""
+        ...
+
+    def cancel(self, *, dedup: str, due_ms: int) -> None:
+        """Best effort: withdraw the timer named ``dedup`` (due at ``due_ms``) when the
+        work it would wake has ended another way. A one-time schedule is deleted; an SQS
+        delay cannot be withdrawn (its receiver finds the attempt closed and drops it).
+        Cancelling a timer that fired or never existed is harmless."""
         ...
 
 

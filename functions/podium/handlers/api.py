@@ -9,6 +9,17 @@ Routes:
   GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
                                    QUEUED run, why it waits)
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
+  GET  /workflows                  every workflow with its active version
+  GET  /workflows/{name}/versions  its versions, newest first (?limit=N, max 100)
+  POST /workflows/{name}/activate  make a version active: {"version": N}
+  POST /workflows/{name}/rollback  activate the version below the active one
+                                   (POST /workflows?activate=false pushes without activating)
+  GET  /workflows/{name}/breakpoints  the steps with a breakpoint
+  POST /workflows/{name}/breakpoints  {"action": "set", "step"} or {"action": "clear"[, "step"]}
+  GET  /runs/{run_id}/replay       an attempt's event and recorded outcome (?step, attempt)
+  POST /runs/{run_id}/actions      stop, kill, pause, resume or restart a run
+                                   (podium.service.action_requests; docs/operations.md)
+  POST /runs/{run_id}/steps/actions  skip, retry now, stop or resume one step
 
 The web console's read-only JSON views (podium.service.console_views; ``podium dev``
 serves the same under /api/console/...):
@@ -43,8 +54,11 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from podium import bootstrap
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
+from podium.core.engine.actions import ActionRefused, BadStepPath
 from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict
-from podium.service import console_files, console_views
+from podium.service import breakpoints, console_files, console_views, versions
+from podium.service.action_requests import parse_run_action, parse_step_action
+from podium.service.actions import Actor, run_action, step_action
 from podium.service.admission import unblock
 from podium.service.api_requests import (
     RequestError,
@@ -55,6 +69,7 @@ from podium.service.api_requests import (
     parse_start_run,
 )
 from podium.service.loop_views import MAX_PAGE, BadPageToken, iterations
+from podium.service.replay import replay_input
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.step_logs import attempt_logs
 from podium.service.views import event_view, run_view, step_view, workflow_view
@@ -147,6 +162,30 @@ def _run_id_conflict(exc: RunIdConflict) -> Response[str]:
     )
 
 
+@app.exception_handler(ActionRefused)  # type: ignore[untyped-decorator]
+def _action_refused(exc: ActionRefused) -> Response[str]:
+    # 409 naming the status the target is in and what is allowed from it.
+    return _error(
+        HTTPStatus.CONFLICT,
+        "action_refused",
+        exc.message,
+        action=exc.action,
+        current=exc.status,
+        allowed=exc.allowed,
+    )
+
+
+@app.exception_handler(versions.NothingToRollBack)  # type: ignore[untyped-decorator]
+def _nothing_to_roll_back(exc: versions.NothingToRollBack) -> Response[str]:
+    return _error(HTTPStatus.CONFLICT, "nothing_to_roll_back", str(exc))
+
+
+@app.exception_handler(BadStepPath)  # type: ignore[untyped-decorator]
+def _bad_step_path(exc: BadStepPath) -> Response[str]:
+    issue = Issue("body.step", str(exc))
+    return _error(HTTPStatus.BAD_REQUEST, "invalid_request", str(exc), (issue,))
+
+
 @app.exception_handler(VersionConflict)  # type: ignore[untyped-decorator]
 def _version_conflict(exc: VersionConflict) -> Response[str]:
     return _error(HTTPStatus.CONFLICT, "conflict", str(exc))
@@ -210,9 +249,95 @@ def push() -> Response[str]:
         raise DefinitionError(
             [Issue("body", "the definition must be a JSON object with 'name' and 'steps'")]
         )
-    wv, created = push_workflow(bootstrap.services(), source, "body")
+    activate = _str_query("activate")
+    if activate not in (None, "true", "false"):
+        raise DefinitionError([Issue("query.activate", "must be true or false")])
+    wv, created = push_workflow(bootstrap.services(), source, "body", activate=activate != "false")
     status = HTTPStatus.CREATED if created else HTTPStatus.OK
-    return _json(status, {"name": wv.name, "version": wv.version, "created": created})
+    body = {"name": wv.name, "version": wv.version, "created": created}
+    return _json(status, {**body, "active_version": wv.active_version})
+
+
+@app.get("/workflows")
+def workflows() -> Response[str]:
+    listed = bootstrap.services().store.list_workflows()
+    return _json(
+        HTTPStatus.OK,
+        {"workflows": [{"name": name, "active_version": active} for name, active in listed]},
+    )
+
+
+@app.get("/workflows/<name>/versions")
+def versions_of(name: str) -> Response[str]:
+    check_workflow_name(name)
+    limit = _int_query("limit", versions.MAX_VERSIONS, 1, versions.MAX_VERSIONS)
+    listed = versions.list_versions(bootstrap.services(), name, limit or versions.MAX_VERSIONS)
+    return _json(
+        HTTPStatus.OK,
+        {
+            "name": name,
+            "active_version": listed[0].active_version if listed else None,
+            "versions": [
+                {
+                    "version": v.version,
+                    "created_at": v.created_at,
+                    "digest": v.digest,
+                    "active": v.version == v.active_version,
+                    "steps": len(v.document.get("steps", [])),
+                }
+                for v in listed
+            ],
+        },
+    )
+
+
+@app.post("/workflows/<name>/activate")
+def activate_version(name: str) -> Response[str]:
+    check_workflow_name(name)
+    body = _body()
+    version = body.get("version") if isinstance(body, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= 10**9:
+        raise DefinitionError(
+            [Issue("body.version", 'send the version to activate: {"version": N}')]
+        )
+    done = versions.activate(bootstrap.services(), name, version)
+    return _json(HTTPStatus.OK, done.as_json())
+
+
+@app.get("/workflows/<name>/breakpoints")
+def breakpoints_of(name: str) -> Response[str]:
+    check_workflow_name(name)
+    ctx = bootstrap.services()
+    ctx.store.active_version(name)  # 404 for an unknown workflow
+    return _json(HTTPStatus.OK, {"workflow": name, "steps": sorted(ctx.store.breakpoints(name))})
+
+
+@app.post("/workflows/<name>/breakpoints")
+def change_breakpoints(name: str) -> Response[str]:
+    """{"action": "set", "step": S} or {"action": "clear"[, "step": S]}."""
+    check_workflow_name(name)
+    body = _body()
+    body = body if isinstance(body, dict) else {}
+    action, step = body.get("action"), body.get("step")
+    if action not in ("set", "clear"):
+        raise DefinitionError([Issue("body.action", "must be 'set' or 'clear'")])
+    if step is not None and (not isinstance(step, str) or not 0 < len(step) <= 200):
+        raise DefinitionError([Issue("body.step", "must be a step id")])
+    ctx = bootstrap.services()
+    if action == "set":
+        if step is None:
+            raise DefinitionError([Issue("body.step", "name the step to break at")])
+        change = breakpoints.set_breakpoint(ctx, name, step)
+    else:
+        change = breakpoints.clear_breakpoints(ctx, name, step)
+    return _json(HTTPStatus.OK, change.as_json())
+
+
+@app.post("/workflows/<name>/rollback")
+def rollback_version(name: str) -> Response[str]:
+    check_workflow_name(name)
+    done = versions.rollback(bootstrap.services(), name)
+    return _json(HTTPStatus.OK, done.as_json())
 
 
 @app.get("/workflows/<name>")
@@ -255,6 +380,36 @@ def unblock_workflow(name: str) -> Response[str]:
     get_workflow(ctx, name)  # 404 for an unknown workflow
     admitted = unblock(ctx, name)
     return _json(HTTPStatus.OK, {"workflow": name, "admitted": admitted})
+
+
+def _caller() -> str:
+    """Who acts: the caller's IAM identity (the API is IAM-authorized)."""
+    try:
+        iam = app.current_event.request_context.authorizer.iam
+        who = iam.user_arn or iam.caller_id or iam.access_key
+    except Exception:  # no authorizer context (called outside API Gateway)
+        who = None
+    return str(who) if who else "unknown caller"
+
+
+@app.post("/runs/<run_id>/actions")
+def act_on_run(run_id: str) -> Response[str]:
+    check_run_id(run_id)
+    request = parse_run_action(_body())
+    actor = Actor(_caller(), request.reason, request.request_id)
+    result = run_action(
+        bootstrap.services(), run_id, request.action, actor, request.restart_request()
+    )
+    return _json(HTTPStatus.OK, result.as_json())
+
+
+@app.post("/runs/<run_id>/steps/actions")
+def act_on_step(run_id: str) -> Response[str]:
+    check_run_id(run_id)
+    request = parse_step_action(_body())
+    actor = Actor(_caller(), request.reason, request.request_id)
+    result = step_action(bootstrap.services(), run_id, request.step, request.action, actor)
+    return _json(HTTPStatus.OK, result.as_json())
 
 
 @app.get("/runs/<run_id>")
@@ -331,6 +486,23 @@ def get_iterations(run_id: str) -> Response[str]:
             HTTPStatus.NOT_FOUND, "not_found", "query.step", f"run {run_id} has no step {step!r}"
         )
     return _json(HTTPStatus.OK, page)
+
+
+@app.get("/runs/<run_id>/replay")
+def get_replay(run_id: str) -> Response[str]:
+    """The event an attempt of a lambda step got, and its recorded outcome
+    (?step=ID[&attempt=N]): podium runs replay runs it again locally."""
+    check_run_id(run_id)
+    step = _str_query("step")
+    if not step:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_request",
+            "query.step",
+            "name the step: GET /runs/{run_id}/replay?step=ID[&attempt=N]",
+        )
+    attempt = _int_query("attempt", None, 1, 10_000)
+    return _json(HTTPStatus.OK, replay_input(bootstrap.services(), run_id, step, attempt).as_json())
 
 
 @app.get("/console/workflows")

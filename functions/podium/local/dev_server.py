@@ -52,6 +52,7 @@ def api_event(
     *,
     account: str = ACCOUNT,
     access_key: str = "local",
+    user: str | None = None,
 ) -> dict[str, Any]:
     """The API Gateway HTTP API (payload v2) event for a request, as the IAM-authorized
     route sends it to the api function."""
@@ -73,7 +74,14 @@ def api_event(
         "requestContext": {
             "accountId": account,
             "apiId": "local",
-            "authorizer": {"iam": {"accessKey": access_key, "accountId": account}},
+            "authorizer": {
+                "iam": {
+                    "accessKey": access_key,
+                    "accountId": account,
+                    # Who acts on runs from the local console: the local user.
+                    **({"userArn": user} if user else {}),
+                }
+            },
             "http": {
                 "method": method,
                 "path": urllib.parse.unquote(path),
@@ -279,9 +287,10 @@ class DevServer:
     def call_api(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
+        from podium import bootstrap
         from podium.handlers import api
 
-        event = api_event(method, target, headers, body)
+        event = api_event(method, target, headers, body, user=bootstrap.local_user())
         try:
             with self.api_lock, self.store_lock:
                 response = api.handler(event, None)

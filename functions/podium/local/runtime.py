@@ -524,6 +524,7 @@ class LocalRuntime:
         if self._recoveries >= MAX_RECOVERIES:
             return False
         self._recoveries += 1
+        from podium.core.engine.checks import first_check
         from podium.service.sweep import sweep
 
         now = self.clock.now_ms()
@@ -533,7 +534,9 @@ class LocalRuntime:
             if s.status is StepStatus.RUNNING and s.lease_until is not None
         ]
         target = min(leases) + 1 if leases else now + self.services.stale_ready_ms + 1
-        self.clock.advance_to(max(now, target, now + self.services.stale_ready_ms + 1))
+        # ... and not before the sweeper's next look at the run (its due-work index).
+        check = first_check(self.store.get_run(run_id))
+        self.clock.advance_to(max(now, target, now + self.services.stale_ready_ms + 1, check))
         report = sweep(self.services, self.store)
         return bool(report.redriven or report.reclaimed or report.completed)
 

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.engine.actions import propagates_as
 from podium.core.engine.decide import (
     ArriveAtJoin,
     CreateStep,
@@ -22,13 +22,14 @@ from podium.core.engine.decide import (
     run_outcome,
 )
 from podium.core.engine.errors import RunConflict, StepConflict, StepExists
+from podium.core.engine.plans import claimed_item, plan_claim
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
+from podium.service.deadlines import lease_until
 from podium.service.lifecycle import cancel_steps, run_ended
-from podium.service.runtimes import runtime_for
 
 log = logging.getLogger("podium.advance")
 
@@ -59,6 +60,7 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
         dispatch(ctx, run_id, Propagation(roots, None, frozenset(roots)))
         return roots
     ready: list[str] = []
+    reused: list[str] = []
     for root in graph.roots:
         try:
             ctx.store.create_step(StepRecord(run_id, root, StepStatus.READY, ready_at=now))
@@ -66,7 +68,17 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
         except StepExists as exists:
             if exists.current is not None and exists.current.status is StepStatus.READY:
                 ready.append(root)  # a replay: the first delivery may have died before sending
+            elif (
+                run.restart_of is not None
+                and exists.current is not None
+                and exists.current.status is StepStatus.SUCCEEDED
+            ):
+                reused.append(root)  # taken over by a restart (service/restart.py)
     dispatch(ctx, run_id, Propagation(ready, None))
+    if reused:
+        from podium.service.restart import after_reused_roots
+
+        after_reused_roots(ctx, run, reused)
     return ready
 
 
@@ -175,42 +187,11 @@ def _no_condition(_succ: str) -> bool | None:
     return None
 
 
-# A waiting attempt's completion comes as a message at its due time; the sweeper asks
-# its runtime only when that message is this late.
-WAIT_GRACE_MS = 60_000
-
-
-def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
-    """How long a claimed attempt may go without a result before the sweeper reclaims
-    it: a worker's lease for a synchronous runtime, the wait itself for a waiting one,
-    and never past the step's timeout."""
-    spec = ctx.definitions.get(run.workflow, run.version).step(step)
-    runtime = runtime_for(spec)
-    if runtime.synchronous:
-        lease = now + ctx.lease_ms
-    else:
-        lease = now + runtime.wait_ms(spec) + WAIT_GRACE_MS
-    timeout = spec.timeout
-    if timeout is None and not runtime.synchronous:
-        timeout = DEFAULT_WAIT_TIMEOUT_SECONDS
-    if timeout is not None:
-        lease = min(lease, now + int(timeout * 1000))
-    return lease
-
-
 def _create_claimed(ctx: Services, run: RunRecord, step: str) -> bool:
     now = ctx.now()
-    record = StepRecord(
-        run.run_id,
-        step,
-        StepStatus.RUNNING,
-        attempt=1,
-        ready_at=now,
-        started_at=now,
-        lease_until=lease_until(ctx, run, step, now),
-    )
+    plan = plan_claim(1, create=True, now=now, lease_until=lease_until(ctx, run, step, now))
     try:
-        ctx.store.create_step(record)
+        ctx.store.create_step(claimed_item(run.run_id, step, plan))
     except StepExists:
         return False  # a replay: fall back to the READY path, which re-sends if needed
     return True
@@ -271,8 +252,10 @@ def _replayed(current: StepRecord | None) -> tuple[str, StepStatus] | None:
     is dropped by the claim). Terminal: re-run its propagation (idempotent)."""
     if current is None or current.status is StepStatus.PENDING:
         return None
-    if current.status is StepStatus.READY or current.status.terminal:
+    if current.status is StepStatus.READY:
         return current.step, current.status
+    if current.status.terminal:
+        return current.step, propagates_as(current.status, current.reason)
     return None
 
 

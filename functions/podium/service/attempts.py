@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS, FailureMode
+from podium.core.dsl.models import FailureMode
 from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of
@@ -28,11 +28,13 @@ from podium.service.advance import (
 )
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
+from podium.service.deadlines import deadline_of, timeout_of, withdraw_deadline
 from podium.service.lifecycle import (
     cancel_steps,
     on_run_deadline,
     run_ended,
 )
+from podium.service.pausing import hold_continuation
 from podium.service.permits import release_all
 from podium.service.runtimes import Attempt, Done, Failed, Poll, Result, Waiting, runtime_for
 
@@ -69,20 +71,6 @@ def with_params_or_none(ctx: Services, attempt: Attempt) -> Attempt:
         return attempt
 
 
-def deadline_of(attempt: Attempt) -> int:
-    """When the attempt times out (the step's ``timeout`` counts from its start)."""
-    timeout = timeout_of(attempt.spec)
-    return attempt.started_at + int(timeout * 1000) if timeout is not None else 2**62
-
-
-def timeout_of(spec: Any) -> float | None:
-    """The step's ``timeout``, or 10 days for a waiting runtime (None: unbounded here,
-    a synchronous call being bounded by its runner)."""
-    if spec.timeout is not None:
-        return float(spec.timeout)
-    return None if runtime_for(spec).synchronous else DEFAULT_WAIT_TIMEOUT_SECONDS
-
-
 def apply_result(
     ctx: Services,
     attempt: Attempt,
@@ -103,6 +91,7 @@ def apply_result(
         if result.at > deadline_of(attempt):
             result = Failed(_timeout_of(attempt))
     if isinstance(result, Done | Failed):
+        withdraw_deadline(ctx, attempt)
         return finish_attempt(
             ctx,
             run,
@@ -343,6 +332,8 @@ def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claime
     dispatch(ctx, run.run_id, propagation)
     if propagation.claimed is None:
         return None
+    if hold_continuation(ctx, run.run_id, propagation.claimed):
+        return None  # the run was paused meanwhile (service/pausing.py)
     # The run record is reused: the failing flag it may miss is the same race any read has.
     return Claimed(run, propagation.claimed, 1, ctx.now())
 

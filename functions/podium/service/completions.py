@@ -4,17 +4,18 @@ lease, and a redelivered claim message re-arming a waiting attempt's timers."""
 
 from __future__ import annotations
 
+from podium.core.engine.plans import Reclaim, plan_reclaim
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.service import messages
 from podium.service.attempts import (
     Claimed,
     apply_result,
-    deadline_of,
     time_out,
     with_params_or_none,
 )
 from podium.service.context import Services
+from podium.service.deadlines import arm_deadline, deadline_of
 from podium.service.lifecycle import (
     in_ended_run,
 )
@@ -72,7 +73,7 @@ def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     started = record.started_at if record.started_at is not None else ctx.now()
     attempt = with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
-    if ctx.now() >= deadline_of(attempt):
+    if plan_reclaim(ctx.now(), deadline_of(attempt)) is Reclaim.TIME_OUT:
         return time_out(ctx, attempt, record)
     result = runtime_for(spec).poll(ctx, attempt)
     return apply_result(ctx, attempt, result, record.retry_counts)
@@ -89,7 +90,5 @@ def resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:
         return
     started = record.started_at if record.started_at is not None else ctx.now()
     attempt = with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
-    if spec.timeout is not None:
-        deadline = messages.Done(run.run_id, record.step, record.attempt, messages.DEADLINE_EVENT)
-        ctx.at(deadline, deadline_of(attempt), queue="events")
+    arm_deadline(ctx, attempt)
     apply_result(ctx, attempt, runtime.poll(ctx, attempt), record.retry_counts)

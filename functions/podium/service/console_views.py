@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.engine.actions import (
+    ACTION_EVENT,
+    allowed_run_actions,
+    allowed_step_actions,
+)
 from podium.core.engine.errors import NotFound
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
@@ -404,6 +409,11 @@ def run_page(
     window_end = max([run.ended_at, *ends]) if run.ended_at is not None else max([now, *ends])
     return {
         "run": {**_run_row(run), "waiting": waiting_reason(ctx, run)},
+        # What an operator may do now (core's matrix) and what operators did.
+        "actions": sorted(a.value for a in allowed_run_actions(run.status)),
+        "action_log": [
+            {"at": e.at, "step": e.step, **e.detail} for e in events if e.kind == ACTION_EVENT
+        ],
         "terminal": run.status.terminal,
         "now": now,
         "window": {"start": window_start, "end": window_end},
@@ -490,4 +500,8 @@ def step_detail(
         "events": [event_view(e) for e in events],
         "logs": _logs_view(logs(run_id, step)) if logs is not None else None,
         "iterations": page,
+        "actions": sorted(
+            a.value
+            for a in allowed_step_actions(run.status, None if placeholder else record.status)
+        ),
     }

@@ -98,6 +98,11 @@ class Services:
         body = messages.encode(message)
         self.timers.schedule(body, due_ms, queue=queue, dedup=messages.dedup_key(message))
 
+    def cancel_at(self, message: messages.Message, due_ms: int) -> None:
+        """Withdraw a timer ``at`` set (best effort: one that fires anyway is dropped)."""
+        assert self.timers is not None
+        self.timers.cancel(dedup=messages.dedup_key(message), due_ms=due_ms)
+
     def now(self) -> int:
         return self.clock.now_ms()
 

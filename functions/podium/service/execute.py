@@ -8,39 +8,43 @@ that loses its race redoes whatever follow-ups the winner may have died before."
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from podium.core.engine.actions import propagates_as
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.permits import PermitNeed, holder_id
+from podium.core.engine.plans import (
+    ClaimPlan,
+    LostClaim,
+    claimed_item,
+    plan_claim,
+    plan_give_back,
+    plan_lost_claim,
+)
 from podium.core.engine.records import RunRecord, StepRecord
-from podium.core.engine.status import StepStatus
+from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError
 from podium.core.ports import Claim
 from podium.service import messages
-from podium.service.advance import (
-    lease_until,
-)
 from podium.service.attempts import (
     Claimed,
     after_retry_wait,
     apply_result,
-    deadline_of,
     replay_terminal,
     with_params,
 )
+from podium.service.breakpoints import stops_at_breakpoint
 from podium.service.completions import resume_waiting
 from podium.service.context import Services
+from podium.service.deadlines import arm_deadline, lease_until
 from podium.service.lifecycle import (
     in_ended_run,
 )
+from podium.service.pausing import hold
 from podium.service.permits import needs_of, wake_head
 from podium.service.runtimes import Attempt, Failed, runtime_for
 
 log = logging.getLogger("podium.execute")
-
-_CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
-_RUNNING = frozenset({StepStatus.RUNNING})
 
 
 def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claimed | None:
@@ -48,58 +52,43 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     perform next (when ``inline``), saving a queue round trip and a write; every other
     newly ready step is enqueued."""
     run = ctx.store.get_run(msg.run)
-    needs = needs_of(ctx, run, msg.step)
     if run.status.terminal:
         in_ended_run(ctx, run, msg.step)
         return None
+    if run.status is RunStatus.PAUSED and hold(ctx, run, msg):
+        return None  # no new step starts in a paused run (service/pausing.py)
+    if stops_at_breakpoint(ctx, run, msg):
+        return None  # every attempt of a step with a breakpoint pauses first
     now = ctx.now()
-
     # A step decided ready before the run started failing counts as started (Maestro's
     # fail_after_running): whether it runs never depends on the order of messages, so
     # there is no "is the run failing" check here. Steps decided after the failure were
     # already skipped by the decision itself.
-    if msg.create:
-        # The claim creates the item: exactly one worker's put succeeds.
-        try:
-            ctx.store.create_step(
-                StepRecord(
-                    run.run_id,
-                    msg.step,
-                    StepStatus.RUNNING,
-                    attempt=1,
-                    ready_at=now,
-                    started_at=now,
-                    lease_until=lease_until(ctx, run, msg.step, now),
-                )
-            )
-        except StepConflict as conflict:
-            _after_lost_claim(ctx, run, msg, conflict)
-            return None
-        return perform(ctx, Claimed(run, msg.step, 1, now), inline=inline)
-
-    changes = {
-        "attempt": msg.attempt,
-        "started_at": now,
-        "lease_until": lease_until(ctx, run, msg.step, now),
-        "ended_at": None,
-    }
-    if needs:
-        return _claim_with_permits(ctx, run, msg, needs, changes, inline)
+    plan = plan_claim(
+        msg.attempt, create=msg.create, now=now, lease_until=lease_until(ctx, run, msg.step, now)
+    )
+    needs = needs_of(ctx, run, msg.step)
+    if needs and not plan.create:
+        return _claim_with_permits(ctx, run, msg, needs, plan, inline)
     try:
-        claimed = ctx.store.transition_step(
-            run.run_id,
-            msg.step,
-            expected=_CLAIMABLE,
-            attempt=msg.attempt - 1,
-            to=StepStatus.RUNNING,
-            changes=changes,
-        )
+        if plan.create:
+            # The claim creates the item: exactly one worker's put succeeds.
+            ctx.store.create_step(claimed_item(run.run_id, msg.step, plan))
+            retry_counts: dict[str, int] = {}
+        else:
+            claimed = ctx.store.transition_step(
+                run.run_id,
+                msg.step,
+                expected=plan.expected,
+                attempt=plan.previous_attempt,
+                to=StepStatus.RUNNING,
+                changes=plan.changes,
+            )
+            retry_counts = claimed.retry_counts
     except StepConflict as conflict:
         _after_lost_claim(ctx, run, msg, conflict)
         return None
-    return perform(
-        ctx, Claimed(run, msg.step, msg.attempt, now, claimed.retry_counts), inline=inline
-    )
+    return perform(ctx, Claimed(run, msg.step, plan.attempt, now, retry_counts), inline=inline)
 
 
 def _claim_with_permits(
@@ -107,11 +96,16 @@ def _claim_with_permits(
     run: RunRecord,
     msg: messages.Exec,
     needs: tuple[PermitNeed, ...],
-    changes: dict[str, Any],
+    plan: ClaimPlan,
     inline: bool,
 ) -> Claimed | None:
+    changes = plan.changes
     record = ctx.store.get_step(run.run_id, msg.step)
-    if record is None or record.status not in _CLAIMABLE or record.attempt != msg.attempt - 1:
+    if (
+        record is None
+        or record.status not in plan.expected
+        or record.attempt != plan.previous_attempt
+    ):
         _after_lost_claim(ctx, run, msg, StepConflict(run.run_id, msg.step, record))
         return None
     permits = ctx.store.permits()
@@ -152,23 +146,27 @@ def _after_lost_claim(
     before propagating, so the follow-ups run again (they are idempotent)."""
     log.info("drop exec %s/%s#%s: %s", msg.run, msg.step, msg.attempt, conflict)
     current = conflict.current
-    if current is None:
-        return
-    if current.status.terminal:
-        replay_terminal(
-            ctx,
-            run,
-            msg.step,
-            current.status,
-            current.error,
-            current.output,
-            ended_at=current.ended_at,
-        )
-    elif current.status is StepStatus.RETRY_WAIT and current.attempt == msg.attempt:
-        # This attempt's failure was recorded, then the worker died: redo its follow-ups.
-        after_retry_wait(ctx, run, current)
-    elif current.status is StepStatus.RUNNING and current.attempt == msg.attempt:
-        resume_waiting(ctx, run, current)
+    status, attempt = (current.status, current.attempt) if current else (None, 0)
+    match plan_lost_claim(status, attempt, msg.attempt):
+        case LostClaim.REPLAY_TERMINAL:
+            assert current is not None
+            replay_terminal(
+                ctx,
+                run,
+                msg.step,
+                propagates_as(current.status, current.reason),
+                current.error,
+                current.output,
+                ended_at=current.ended_at,
+            )
+        case LostClaim.REDO_RETRY:
+            assert current is not None
+            after_retry_wait(ctx, run, current)
+        case LostClaim.RESUME_WAITING:
+            assert current is not None
+            resume_waiting(ctx, run, current)
+        case LostClaim.NOTHING:
+            pass
 
 
 def release_claim(ctx: Services, claimed: Claimed) -> None:
@@ -179,10 +177,10 @@ def release_claim(ctx: Services, claimed: Claimed) -> None:
         ctx.store.transition_step(
             claimed.run.run_id,
             claimed.step,
-            expected=_RUNNING,
+            expected=frozenset({StepStatus.RUNNING}),
             attempt=claimed.attempt,
             to=StepStatus.READY,
-            changes={"attempt": claimed.attempt - 1, "started_at": None, "lease_until": None},
+            changes=plan_give_back(claimed.attempt),
         )
     except StepConflict:
         return  # the sweeper reclaimed it meanwhile
@@ -200,14 +198,6 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
     except ExpressionError as exc:
         failed = Failed(user_error(f"params: {exc.message}", retryable=False))
         return apply_result(ctx, attempt, failed, claimed.retry_counts, inline=inline)
-    runtime = runtime_for(spec)
-    if not runtime.synchronous and spec.timeout is not None:
-        # A waiting attempt's timeout is a timer of its own; a synchronous one is bounded
-        # by its runner (and, as a safety net, by its lease).
-        ctx.at(
-            messages.Done(run.run_id, claimed.step, claimed.attempt, messages.DEADLINE_EVENT),
-            deadline_of(attempt),
-            queue="events",
-        )
-    result = runtime.start(ctx, attempt)
+    arm_deadline(ctx, attempt)
+    result = runtime_for(spec).start(ctx, attempt)
     return apply_result(ctx, attempt, result, claimed.retry_counts, inline=inline)

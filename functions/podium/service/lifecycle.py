@@ -13,11 +13,13 @@ import logging
 from typing import Any
 
 from podium.core.engine.errors import RunConflict, StepConflict
+from podium.core.engine.plans import plan_run_end
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import release_slot
 from podium.service.context import Services
+from podium.service.deadlines import withdraw_deadline
 from podium.service.permits import abandon_if_queued, release_all, wake_head
 from podium.service.runtimes import Attempt, runtime_for
 
@@ -29,14 +31,16 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
     """Redo every follow-up of a terminal run (all idempotent), then settle it."""
     if not run.status.terminal or run.settled:
         return
-    if run.status is not RunStatus.SUCCEEDED:
+    ended = run.ended_at if run.ended_at is not None else ctx.now()
+    plan = plan_run_end(run.status, ended, ctx.lease_ms)
+    if plan.cancel_unfinished:
         # A step claimed just before the run ended, or whose worker died, would stay
-        # RUNNING (holding its permits) forever: end what is unfinished. A worker that
-        # read the run as RUNNING may still create one after this pass; it cannot take
-        # longer than a lease (a Lambda's life), so a check one lease later ends it.
+        # RUNNING (holding its permits) forever: end what is unfinished.
         cancel_steps(ctx, run, f"run {run.status.value}")
-        ended = run.ended_at if run.ended_at is not None else ctx.now()
-        ctx.at(messages.EndedCheck(run.run_id), ended + ctx.lease_ms, queue="events")
+    if plan.ended_check_at is not None:
+        # A worker that read the run as RUNNING may still create a step after this pass;
+        # it cannot take longer than a lease (a Lambda's life): a check then ends it.
+        ctx.at(messages.EndedCheck(run.run_id), plan.ended_check_at, queue="events")
     release_run_permits(ctx, run)
     if run.parent_run is not None:
         # A child run (a loop iteration): it holds no slot; its parent step counts it
@@ -77,16 +81,16 @@ def run_status_event(run: RunRecord) -> dict[str, Any]:
     }
 
 
-def stop_run(ctx: Services, run_id: str, reason: str) -> RunRecord | None:
-    """RUNNING -> STOPPED: no new step starts, running attempts are terminated and end
-    STOPPED with the rest of the unfinished steps."""
+def stop_run(
+    ctx: Services, run_id: str, reason: str, *, to: RunStatus = RunStatus.STOPPED
+) -> RunRecord | None:
+    """RUNNING or PAUSED -> STOPPED (or FAILED: a kill): no new step starts, running
+    attempts are terminated and end STOPPED with the rest of the unfinished steps."""
+    changes: dict[str, Any] = {"ended_at": ctx.now(), "reason": reason}
+    if to is RunStatus.FAILED:
+        changes["error"] = reason
     try:
-        stopped = ctx.store.transition_run(
-            run_id,
-            expected=_ACTIVE,
-            to=RunStatus.STOPPED,
-            changes={"ended_at": ctx.now(), "reason": reason},
-        )
+        stopped = ctx.store.transition_run(run_id, expected=_ACTIVE, to=to, changes=changes)
     except RunConflict as conflict:
         if conflict.current is not None and conflict.current.status.terminal:
             run_ended(ctx, conflict.current)  # a replay: redo what a crash may have lost
@@ -189,6 +193,7 @@ def cancel_step(
         started = record.started_at if record.started_at is not None else now
         attempt = Attempt(run, spec, record.step, record.attempt, started)
         runtime_for(spec).terminate(ctx, attempt, reason)
+        withdraw_deadline(ctx, attempt)
         release_all(ctx, run, record.step)
     return True
 

@@ -1,8 +1,9 @@
 """The sweeper: a scheduled pass that re-drives work a crash or a lost message left behind.
 
 Every write it makes is one the engine would have made, guarded the same way, so a
-sweep racing a live worker is harmless. It looks only at active runs (a sparse index)
-and only at runs that made no progress for ``stale_ready_ms``.
+sweep racing a live worker is harmless. It reads only the runs whose check time has come
+(the store's sparse index of due work, core/engine/checks.py), at most a bounded number
+per pass, and re-drives steps only of runs that made no progress for ``stale_ready_ms``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from podium.core.engine.actions import propagates_as
+from podium.core.engine.checks import next_check
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
@@ -21,13 +24,14 @@ from podium.service.attempts import replay_terminal
 from podium.service.completions import reclaim
 from podium.service.context import Services
 from podium.service.lifecycle import run_ended
+from podium.service.pausing import held_in_vain, resume_step
 from podium.service.permits import wake_head
 
 log = logging.getLogger("podium.sweep")
 
 
-class ActiveRuns(Protocol):
-    def list_active_run_ids(self) -> list[str]: ...
+class DueRuns(Protocol):
+    def list_due_run_ids(self, now: int, limit: int) -> list[str]: ...
 
 
 @dataclass
@@ -39,104 +43,122 @@ class SweepReport:
 
 
 # Runs looked at per pass: a pass stays well inside a Lambda's time however many runs
-# are active; with more, successive passes take successive windows (see _window).
+# are due; the rest are the next pass's (the index is in check-time order).
 MAX_RUNS_PER_PASS = 500
-PASS_INTERVAL_MS = 60_000  # the schedule of handlers.sweep
 
 
-def _window(run_ids: list[str], now: int, size: int) -> list[str]:
-    """The runs this pass looks at: all of them when they fit, else a window that moves
-    on by ``size`` every pass interval (stateless: derived from the clock), so every
-    active run is looked at every ceil(n / size) passes."""
-    if len(run_ids) <= size:
-        return run_ids
-    start = (now // PASS_INTERVAL_MS * size) % len(run_ids)
-    rotated = run_ids[start:] + run_ids[:start]
-    return rotated[:size]
-
-
-def sweep(
-    ctx: Services, active: ActiveRuns, *, max_runs: int = MAX_RUNS_PER_PASS
-) -> SweepReport:
+def sweep(ctx: Services, due: DueRuns, *, max_runs: int = MAX_RUNS_PER_PASS) -> SweepReport:
+    """One pass over the runs whose check time has come (the sparse index of due work,
+    core/engine/checks.py): each is looked at and given its next check time."""
     report = SweepReport()
     now = ctx.now()
     workflows: set[str] = set()
     keys: set[str] = set()
-    for run_id in _window(active.list_active_run_ids(), now, max_runs):
+    for run_id in due.list_due_run_ids(now, max_runs):
         report.runs_checked += 1
         run = ctx.store.get_run(run_id)
         if run.parent_run is None:  # a child run holds no slot
             workflows.add(run.workflow)
-        if run.status.terminal:
-            # Ended, but a crash lost some of its follow-ups (slot, permits, next run).
-            run_ended(ctx, run)
-            report.completed.append(run_id)
-            continue
-        if run.status is not RunStatus.RUNNING:
-            continue
-        keys |= _keys_of(ctx, run)
-        steps = ctx.store.list_steps(run_id)
-        last = max([run.created_at, *(t for s in steps for t in _times(s))], default=run.created_at)
-        stale = now - last >= ctx.stale_ready_ms
-        if not steps:
-            if stale:
-                start_roots(ctx, run_id)
-                report.redriven.append(f"{run_id} (start)")
-            continue
-        compiled = ctx.definitions.get(run.workflow, run.version)
-        by_id = {s.step: s for s in steps}
-        present = by_id.keys()
-        for s in steps:
-            ref = f"{run_id}/{s.step}"
-            if s.status is StepStatus.RUNNING and s.lease_until is not None and s.lease_until < now:
-                ctx.store.put_event(
-                    TimelineEvent(
-                        run_id,
-                        s.lease_until,  # not the sweep's time: a repeated sweep overwrites
-                        f"reclaim-{s.step}-{s.attempt}",
-                        "reclaim",
-                        step=s.step,
-                        attempt=s.attempt,
-                        detail={"lease_until": s.lease_until},
-                    )
-                )
-                reclaim(ctx, run, s)
-                report.reclaimed.append(ref)
-            elif not stale:
-                continue
-            elif s.status is StepStatus.RETRY_WAIT and (s.due_at or 0) > now:
-                continue  # its retry is not due yet: the delayed message is on its way
-            elif s.status.claimable:
-                ctx.work_queue.send(messages.encode(messages.Exec(run_id, s.step, s.attempt + 1)))
-                report.redriven.append(ref)
-            elif s.status.terminal and any(
-                succ not in present or by_id[succ].status is StepStatus.PENDING
-                for succ in compiled.graph.successors[s.step]
-            ):
-                # Its follow-ups were cut short: a successor never created, or a join
-                # whose arrival was counted but never resolved. Replaying is idempotent.
-                replay_terminal(
-                    ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at
-                )
-                report.redriven.append(ref)
-        if stale and all(s.status.terminal for s in steps):
-            # A failed step whose worker died before flagging the run: flag it before the
-            # sink count can complete the run as SUCCEEDED.
-            for s in steps:
-                if s.status.failure:
-                    replay_terminal(
-                    ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at
-                )
-            run = ctx.store.get_run(run_id)
-            sinks = [s.step for s in steps if compiled.graph.is_sink(s.step)]
-            counted = max((ctx.store.count_sink(run_id, s) for s in sinks), default=0)
-            if complete_if_done(ctx, run_id, counted) is not None:
-                report.completed.append(run_id)
+        if run.status is RunStatus.RUNNING:
+            keys |= _keys_of(ctx, run)
+        _check_run(ctx, run, now, report)
     for workflow in sorted(workflows):
         _reconcile_slots(ctx, workflow, report)
     for key in sorted(keys):
         _reconcile_permits(ctx, key, now, report)
     return report
+
+
+def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> None:
+    """Redo what a crash or a lost message left of one run, then move its next check.
+    A crash before the move leaves the run due: the next pass looks again."""
+    run_id = run.run_id
+    if run.status.terminal:
+        # Ended, but a crash lost some of its follow-ups (slot, permits, next run); once
+        # they are done the run settles and leaves the index.
+        run_ended(ctx, run)
+        report.completed.append(run_id)
+        ctx.store.set_run_check(run_id, next_check(run, [], now, stale_ms=ctx.stale_ready_ms))
+        return
+    if run.status is not RunStatus.RUNNING:
+        ctx.store.set_run_check(run_id, next_check(run, [], now, stale_ms=ctx.stale_ready_ms))
+        return
+    acted = len(report.redriven) + len(report.reclaimed) + len(report.completed)
+    steps = ctx.store.list_steps(run_id)
+    _redrive_steps(ctx, run, steps, now, report)
+    acted = len(report.redriven) + len(report.reclaimed) + len(report.completed) > acted
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    timeout = compiled.definition.timeout
+    started = run.started_at if run.started_at is not None else run.created_at
+    deadline = started + int(timeout * 1000) if timeout is not None else None
+    after = next_check(
+        run, steps, now, stale_ms=ctx.stale_ready_ms, deadline=deadline, acted=acted
+    )
+    ctx.store.set_run_check(run_id, after)
+
+
+def _redrive_steps(
+    ctx: Services, run: RunRecord, steps: list[StepRecord], now: int, report: SweepReport
+) -> None:
+    run_id = run.run_id
+    last = max([run.created_at, *(t for s in steps for t in _times(s))], default=run.created_at)
+    stale = now - last >= ctx.stale_ready_ms
+    if not steps:
+        if stale:
+            start_roots(ctx, run_id)
+            report.redriven.append(f"{run_id} (start)")
+        return
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    by_id = {s.step: s for s in steps}
+    present = by_id.keys()
+    for s in steps:
+        ref = f"{run_id}/{s.step}"
+        if s.status is StepStatus.RUNNING and s.lease_until is not None and s.lease_until < now:
+            ctx.store.put_event(
+                TimelineEvent(
+                    run_id,
+                    s.lease_until,  # not the sweep's time: a repeated sweep overwrites
+                    f"reclaim-{s.step}-{s.attempt}",
+                    "reclaim",
+                    step=s.step,
+                    attempt=s.attempt,
+                    detail={"lease_until": s.lease_until},
+                )
+            )
+            reclaim(ctx, run, s)
+            report.reclaimed.append(ref)
+        elif not stale:
+            continue
+        elif s.status is StepStatus.RETRY_WAIT and (s.due_at or 0) > now:
+            continue  # its retry is not due yet: the delayed message is on its way
+        elif s.status is StepStatus.PAUSED and held_in_vain(ctx, run, s):
+            # Held by a pause or a breakpoint whose resume or clear a crash cut short.
+            resume_step(ctx, run_id, s)
+            report.redriven.append(ref)
+        elif s.status.claimable:
+            ctx.work_queue.send(messages.encode(messages.Exec(run_id, s.step, s.attempt + 1)))
+            report.redriven.append(ref)
+        elif s.status.terminal and any(
+            succ not in present or by_id[succ].status is StepStatus.PENDING
+            for succ in compiled.graph.successors[s.step]
+        ):
+            # Its follow-ups were cut short: a successor never created, or a join
+            # whose arrival was counted but never resolved. Replaying is idempotent.
+            status = propagates_as(s.status, s.reason)
+            replay_terminal(ctx, run, s.step, status, s.error, s.output, ended_at=s.ended_at)
+            report.redriven.append(ref)
+    if stale and all(s.status.terminal for s in steps):
+        # A failed step whose worker died before flagging the run: flag it before the
+        # sink count can complete the run as SUCCEEDED.
+        for s in steps:
+            if s.status.failure:
+                replay_terminal(
+                    ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at
+                )
+        sinks = [s.step for s in steps if compiled.graph.is_sink(s.step)]
+        counted = max((ctx.store.count_sink(run_id, s) for s in sinks), default=0)
+        if complete_if_done(ctx, run_id, counted) is not None:
+            report.completed.append(run_id)
 
 
 def _keys_of(ctx: Services, run: RunRecord) -> set[str]:

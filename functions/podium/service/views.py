@@ -22,6 +22,7 @@ def run_view(run: RunRecord) -> dict[str, Any]:
         "reason": run.reason,
         "trigger": run.trigger,
         "tags": run.tags,
+        "restart_of": run.restart_of,
     }
 
 

@@ -17,9 +17,16 @@ limit is 400 KB per item; the rest is headroom for the item's other attributes).
 
 
 def push_workflow(
-    ctx: Services, source: str | dict[str, Any], origin: str = "<definition>"
+    ctx: Services,
+    source: str | dict[str, Any],
+    origin: str = "<definition>",
+    *,
+    activate: bool = True,
 ) -> tuple[WorkflowVersion, bool]:
-    """Validate and store; returns (version, created). Raises DefinitionError."""
+    """Validate and store; returns (version, created). Raises DefinitionError.
+
+    ``activate=False`` (``podium push --no-activate``) stores the version without making
+    it the one new runs start with (a workflow's first version is active anyway)."""
     data = parse_document(source, origin) if isinstance(source, str) else source
     defn = validate_definition(data)
     if not ctx.local_functions:
@@ -32,7 +39,9 @@ def push_workflow(
     document = defn.model_dump(mode="json", exclude_defaults=True)
     document["name"] = defn.name
     check_stored_size(document)
-    return ctx.store.put_workflow_version(defn.name, document, digest_of(document), ctx.now())
+    return ctx.store.put_workflow_version(
+        defn.name, document, digest_of(document), ctx.now(), activate=activate
+    )
 
 
 def check_stored_size(document: dict[str, Any]) -> int:

@@ -49,6 +49,7 @@ READS = frozenset(
         "get_run",
         "list_runs",
         "list_active_run_ids",
+        "list_due_run_ids",
         "get_step",
         "list_steps",
         "list_events",

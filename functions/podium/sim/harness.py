@@ -165,6 +165,9 @@ class SimTimers:
         else:
             self.schedules[dedup] = (due_ms, queue, {**message, "nb": due_ms})
 
+    def cancel(self, *, dedup: str, due_ms: int) -> None:
+        self.schedules.pop(dedup, None)  # as Scheduler's DeleteSchedule
+
     def next_due(self) -> int | None:
         return min((due for due, _, _ in self.schedules.values()), default=None)
 

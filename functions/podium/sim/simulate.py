@@ -45,7 +45,12 @@ def shape_for(seed: int, mix: tuple[str, ...]) -> Shape:
 
 class Simulator:
     def __init__(
-        self, factory: StoreFactory, mix: tuple[str, ...] = DEFAULT_MIX, intensity: float = 1.0
+        self,
+        factory: StoreFactory,
+        mix: tuple[str, ...] = DEFAULT_MIX,
+        intensity: float = 1.0,
+        *,
+        actions: bool = False,
     ) -> None:
         unknown = [m for m in mix if m not in SHAPES]
         if unknown:
@@ -53,6 +58,7 @@ class Simulator:
         self.factory = factory
         self.mix = mix
         self.intensity = intensity
+        self.actions = actions  # operators pause and resume runs at random moments
         self._baselines: dict[str, tuple[list[RunOutcome], Verdict]] = {}
 
     def baseline(self, shape: Shape) -> tuple[list[RunOutcome], Verdict]:
@@ -76,7 +82,12 @@ class Simulator:
         verdict.violations.update(base_verdict.violations)
         verdict.details.extend(base_verdict.details)
         store = self.factory.make()
-        world = World(seed, shape, store, faulty=True, describe=trace, intensity=self.intensity)
+        kind = World
+        if self.actions:
+            from podium.sim.actions import ActingWorld
+
+            kind = ActingWorld
+        world = kind(seed, shape, store, faulty=True, describe=trace, intensity=self.intensity)
         world.run()
         check_world(world, verdict, "faulty")
         compare(base, world, verdict)
@@ -97,12 +108,14 @@ def simulate(
     store: str = "memory",
     mix: tuple[str, ...] = DEFAULT_MIX,
     intensity: float = 1.0,
+    *,
+    actions: bool = False,
 ) -> Report:
     report = Report()
     started = time.perf_counter()
     factory = factory_for(store)
     with factory.session():
-        sim = Simulator(factory, mix, intensity)
+        sim = Simulator(factory, mix, intensity, actions=actions)
         for seed in seeds:
             result = sim.run_seed(seed)
             report.seeds += 1

@@ -46,6 +46,11 @@ CREATE TABLE IF NOT EXISTS workflow_versions (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (name, version)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS breakpoints (
+    workflow TEXT NOT NULL,
+    step TEXT NOT NULL,
+    PRIMARY KEY (workflow, step)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     workflow TEXT NOT NULL,

@@ -15,10 +15,9 @@ from podium.adapters.sqlite.db import Database
 from podium.adapters.sqlite.store import read_step, transition
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import PermitState, StepRecord
-from podium.core.engine.status import StepStatus
+from podium.core.engine.status import CLAIMABLE, StepStatus
 from podium.core.ports import Claim, ClaimResult
 
-_CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 _WAITING = frozenset({StepStatus.WAITING_FOR_PERMITS, StepStatus.READY})
 
 
@@ -77,7 +76,7 @@ class SqlitePermits:
                 current = read_step(conn, step.run_id, step.step)
                 if (
                     current is None
-                    or current.status not in _CLAIMABLE
+                    or current.status not in CLAIMABLE
                     or current.attempt != attempt - 1
                 ):
                     return ClaimResult(Claim.CONFLICT, current=current)
@@ -113,7 +112,7 @@ class SqlitePermits:
                     conn,
                     step.run_id,
                     step.step,
-                    _CLAIMABLE,
+                    CLAIMABLE,
                     attempt - 1,
                     StepStatus.RUNNING,
                     step_changes,
@@ -132,7 +131,7 @@ class SqlitePermits:
                         conn,
                         step.run_id,
                         step.step,
-                        _CLAIMABLE,
+                        CLAIMABLE,
                         step.attempt,
                         StepStatus.WAITING_FOR_PERMITS,
                         {},
@@ -152,7 +151,7 @@ class SqlitePermits:
                     conn,
                     step.run_id,
                     step.step,
-                    _CLAIMABLE,
+                    CLAIMABLE,
                     step.attempt,
                     StepStatus.WAITING_FOR_PERMITS,
                     {
@@ -202,7 +201,7 @@ class SqlitePermits:
                     conn,
                     step.run_id,
                     step.step,
-                    _WAITING | _CLAIMABLE,
+                    _WAITING | CLAIMABLE,
                     None,
                     to,
                     {**changes, "waiting_key": None, "waiting_since": None},

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from podium.adapters.sqlite import codec
 from podium.adapters.sqlite.db import Database
+from podium.core.engine.checks import first_check
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
@@ -120,11 +121,17 @@ class SqliteStateStore:
 
     # workflows ---------------------------------------------------------------
     def put_workflow_version(
-        self, name: str, document: dict[str, Any], digest: str, now: int
+        self,
+        name: str,
+        document: dict[str, Any],
+        digest: str,
+        now: int,
+        *,
+        activate: bool = True,
     ) -> tuple[WorkflowVersion, bool]:
         with self.db.write() as conn:
             head = conn.execute(
-                "SELECT latest, digest FROM workflow_heads WHERE name = ?", (name,)
+                "SELECT latest, digest, active FROM workflow_heads WHERE name = ?", (name,)
             ).fetchone()
             latest = int(head[0]) if head else 0
             if head and head[1] == digest:
@@ -132,6 +139,7 @@ class SqliteStateStore:
             else:
                 created = True
                 n = latest + 1
+                active = n if activate or head is None else int(head[2])
                 conn.execute(
                     "INSERT INTO workflow_versions (name, version, document, digest, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
@@ -140,11 +148,61 @@ class SqliteStateStore:
                 conn.execute(
                     "INSERT OR REPLACE INTO workflow_heads (name, latest, active, digest)"
                     " VALUES (?, ?, ?, ?)",
-                    (name, n, n, digest),
+                    (name, n, active, digest),
                 )
         if not created:
             return self.get_workflow_version(name, latest), False
-        return WorkflowVersion(name, n, document, digest, now, n), True
+        return WorkflowVersion(name, n, document, digest, now, active), True
+
+    def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
+        with self.db.read() as conn:
+            head = conn.execute(
+                "SELECT active FROM workflow_heads WHERE name = ?", (name,)
+            ).fetchone()
+            if head is None:
+                raise WorkflowNotFound(name)
+            rows = conn.execute(
+                "SELECT version, document, digest, created_at FROM workflow_versions"
+                " WHERE name = ? ORDER BY version DESC LIMIT ?",
+                (name, limit),
+            ).fetchall()
+        active = int(head[0])
+        return [
+            WorkflowVersion(
+                name, int(r[0]), json.loads(zlib.decompress(r[1])), r[2], int(r[3]), active
+            )
+            for r in rows
+        ]
+
+    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+        with self.db.write() as conn:
+            found = conn.execute(
+                "SELECT 1 FROM workflow_versions WHERE name = ? AND version = ?",
+                (name, version),
+            ).fetchone()
+            if found is None:
+                raise WorkflowNotFound(name, version)
+            conn.execute("UPDATE workflow_heads SET active = ? WHERE name = ?", (version, name))
+        return self.get_workflow_version(name, version)
+
+    def breakpoints(self, workflow: str) -> frozenset[str]:
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT step FROM breakpoints WHERE workflow = ?", (workflow,)
+            ).fetchall()
+        return frozenset(r[0] for r in rows)
+
+    def set_breakpoint(self, workflow: str, step: str, *, on: bool) -> None:
+        with self.db.write() as conn:
+            if on:
+                conn.execute(
+                    "INSERT OR IGNORE INTO breakpoints (workflow, step) VALUES (?, ?)",
+                    (workflow, step),
+                )
+            else:
+                conn.execute(
+                    "DELETE FROM breakpoints WHERE workflow = ? AND step = ?", (workflow, step)
+                )
 
     def active_version(self, name: str) -> int:
         with self.db.query() as conn:
@@ -251,6 +309,26 @@ class SqliteStateStore:
                 "SELECT run_id FROM runs WHERE active = 1 ORDER BY run_id"
             ).fetchall()
         return [r[0] for r in rows]
+
+    def list_due_run_ids(self, now: int, limit: int) -> list[str]:
+        # The home holds few active runs: read them and sort by check time here.
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT run_id, record, active FROM runs WHERE active = 1"
+            ).fetchall()
+        runs = [codec.run_from_row(r[0], r[1], r[2]) for r in rows]
+        due = sorted((first_check(r), r.run_id) for r in runs if first_check(r) <= now)
+        return [run_id for _, run_id in due[:limit]]
+
+    def set_run_check(self, run_id: str, at: int) -> None:
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT record, active FROM runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            if row is None or not row[1]:
+                return
+            run = codec.run_from_row(run_id, row[0], row[1])
+            update_run(conn, replace(run, check_at=at), inactive=False)
 
     def transition_run(
         self,

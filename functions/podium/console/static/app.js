@@ -114,6 +114,82 @@
     return body;
   }
 
+  // -- actions: stop, kill, pause, resume, restart a run; skip, retry, stop, resume a step -----
+  // The buttons shown are the ones core's matrix allows now (the views list them); every
+  // click asks for a confirmation and a reason, and carries a request id, so a double
+  // submit acts once. Served by a stack, the routes sit one level above the page.
+  const actionUrl = (path) => (SIGNED ? new URL("../" + path, location.href).href : path);
+  const requestId = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`.replace(".", ""));
+
+  async function postJSON(path, body) {
+    const init = { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(body) };
+    if (SIGNED && !signer) throw new AuthError("Paste AWS credentials above to sign the console's calls to this API.");
+    const r = SIGNED ? await signer.fetch(actionUrl(path), init) : await fetch(actionUrl(path), init);
+    let answer = {};
+    try { answer = await r.json(); } catch (e) { /* not JSON */ }
+    if (!r.ok) throw new Error(answer.message || `${r.status} ${r.statusText}`);
+    return answer;
+  }
+
+  const ACTION_TEXT = {
+    stop: "Stop", kill: "Kill", pause: "Pause", resume: "Resume", restart: "Restart", skip: "Skip", retry: "Retry now",
+  };
+  const ACTION_HELP = {
+    stop: "No new step starts; running attempts are terminated. The run ends STOPPED.",
+    kill: "As stop, and the run ends FAILED.",
+    pause: "No new step starts; running attempts finish.",
+    resume: "Held steps start again.",
+    restart: "A new run: the steps that succeeded are reused with their outputs; the rest runs again.",
+    skip: "The step ends SKIPPED; the steps below it go on.",
+    retry: "The step's next attempt starts now.",
+    "step-stop": "The step ends STOPPED (a failure downstream).",
+    "step-resume": "The step starts (past its breakpoint, if it has one).",
+  };
+
+  function confirmAction(title, help, withFrom) {
+    // A small modal: the action's effect, a reason, Confirm / Cancel. Resolves to
+    // {reason, from} or null.
+    return new Promise((resolve) => {
+      const reason = h("input", { type: "text", id: "action-reason", placeholder: "Reason (kept on the run's timeline)" });
+      const from = withFrom ? h("select", { id: "action-from" },
+        h("option", { value: "incomplete" }, "from incomplete (reuse what succeeded)"),
+        h("option", { value: "beginning" }, "from the beginning")) : null;
+      const done = (value) => { overlay.remove(); resolve(value); };
+      const overlay = h("div", { class: "modal-back", id: "action-dialog", role: "dialog", "aria-modal": "true" },
+        h("div", { class: "modal" },
+          h("h2", {}, title), h("p", { class: "muted" }, help), from, reason,
+          h("div", { class: "modal-buttons" },
+            h("button", { class: "btn", id: "action-cancel", onclick: () => done(null) }, "Cancel"),
+            h("button", { class: "btn primary", id: "action-confirm",
+              onclick: () => done({ reason: reason.value.trim(), from: from ? from.value : null }) }, "Confirm"))));
+      document.body.append(overlay);
+      reason.focus();
+    });
+  }
+
+  async function act(kind, action, step) {
+    const runId = runState.id;
+    const key = step ? `step-${action}` : action;
+    const what = step ? `${ACTION_TEXT[action]} step ${step}?` : `${ACTION_TEXT[action]} run ${runId}?`;
+    const answer = await confirmAction(what, ACTION_HELP[key] || ACTION_HELP[action] || "", action === "restart");
+    if (!answer) return;
+    const body = { action, request_id: requestId() };
+    if (answer.reason) body.reason = answer.reason;
+    if (step) body.step = step;
+    if (answer.from) body.from = answer.from;
+    const note = document.getElementById("action-note");
+    try {
+      const done = await postJSON(`runs/${encodeURIComponent(runId)}/${kind}`, body);
+      if (note) note.replaceChildren(h("span", { class: "ok" }, done.new_run
+        ? `Restarted as ${done.new_run}` : `${ACTION_TEXT[action]}: ${step ? "step" : "run"} is ${done.status}`));
+      if (done.new_run) { location.hash = `#/runs/${encodeURIComponent(done.new_run)}`; return; }
+    } catch (err) {
+      if (note) note.replaceChildren(h("span", { class: "problem inline" }, err.message));
+    }
+    loadRun();
+    if (runState.selected) refreshStep();
+  }
+
   const num = (n) => Number(n || 0).toLocaleString("en-US");
   function fmtTime(ms) {
     if (ms === null || ms === undefined) return "—";
@@ -439,6 +515,12 @@
         ...Object.entries(r.tags || {}).map(([k, v]) => h("a", { class: "chip plain tag", "data-tag": `${k}=${v}`, title: `runs tagged ${k}=${v}`,
           href: `#/?${new URLSearchParams({ tag: `${k}=${v}` })}` }, `${k}=${v}`))),
       h("dl", { class: "meta" }, meta.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))),
+      h("div", { class: "actions", id: "run-actions" },
+        (data.actions || []).map((a) => h("button", { class: `btn act act-${a}`, "data-action": a, onclick: () => act("actions", a) }, ACTION_TEXT[a] || a)),
+        h("span", { id: "action-note", class: "small" })),
+      (data.action_log || []).length ? h("ul", { class: "events small", id: "action-log" }, data.action_log.map((e) =>
+        h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), ` ${e.action}${e.step ? " " + e.step : ""} by ${e.by}`,
+          e.reason ? h("span", { class: "muted" }, ` — ${e.reason}`) : null))) : null,
       r.error ? h("div", { class: "problem", id: "run-error" }, h("strong", {}, "Error: "), r.error) : null,
       r.reason ? h("div", { class: "note" }, h("strong", {}, "Reason: "), r.reason) : null,
       r.waiting ? h("div", { class: "note" }, h("strong", {}, "Waiting: "), r.waiting) : null,
@@ -671,6 +753,8 @@
         h("a", { class: "btn close", href: runQuery({ step: "" }), "aria-label": "Close" }, "✕")),
       h("div", { class: "d-status" }, badge(st.status),
         h("span", { class: "muted" }, ` ${st.attempts || 0} attempt${st.attempts === 1 ? "" : "s"} · ${fmtDur(st.duration_ms)}`)),
+      (data.actions || []).length ? h("div", { class: "actions", id: "step-actions" }, data.actions.map((a) =>
+        h("button", { class: `btn small act act-${a}`, "data-action": a, onclick: () => act("steps/actions", a, st.step) }, ACTION_TEXT[a] || a))) : null,
       st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, st.error),
         lastTrace ? h("details", { class: "tb", open: true }, h("summary", {}, "traceback"), h("pre", { class: "error", id: "detail-traceback" }, lastTrace)) : null) : null,
       st.reason ? section("Reason", h("p", { id: "detail-reason" }, st.reason)) : null,

@@ -8,11 +8,13 @@ the table fails in tests, not in production).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from podium.core.engine.decide import failed_status
+from podium.core.engine.records import StepRecord
 from podium.core.engine.retry import Retry, plan_retry
-from podium.core.engine.status import StepStatus, require_transition
+from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus, require_transition
 from podium.core.engine.step_error import StepError
 
 
@@ -69,3 +71,116 @@ def plan_finish(
             plan = FinishPlan(failed_status(error, spec.failure_mode), failed, None, error)
     require_transition(StepStatus.RUNNING, plan.to)
     return plan
+
+
+# --- claiming an attempt ---------------------------------------------------------------
+
+# A waiting attempt's completion comes as a message at its due time; the sweeper asks
+# its runtime only when that message is this late.
+WAIT_GRACE_MS = 60_000
+
+
+def lease_of(
+    now: int,
+    *,
+    synchronous: bool,
+    wait_ms: int,
+    timeout_ms: int | None,
+    worker_lease_ms: int,
+) -> int:
+    """How long a claimed attempt may go without a result before the sweeper reclaims
+    it: a worker's lease for a synchronous runtime, the wait itself (plus a grace) for a
+    waiting one, and never past the step's timeout."""
+    lease = now + (worker_lease_ms if synchronous else wait_ms + WAIT_GRACE_MS)
+    return lease if timeout_ms is None else min(lease, now + timeout_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPlan:
+    """Claim attempt ``attempt`` of a step with one conditional write: create its item
+    RUNNING (``create``: its first attempt, whose item nobody wrote yet), or move it
+    from a claimable status at the previous attempt number to RUNNING."""
+
+    attempt: int
+    create: bool
+    changes: dict[str, Any]
+    expected: frozenset[StepStatus] = CLAIMABLE
+
+    @property
+    def previous_attempt(self) -> int:
+        return self.attempt - 1
+
+
+def plan_claim(attempt: int, *, create: bool, now: int, lease_until: int) -> ClaimPlan:
+    changes: dict[str, Any] = {"started_at": now, "lease_until": lease_until}
+    if create:
+        changes["ready_at"] = now
+    else:
+        changes.update({"attempt": attempt, "ended_at": None})
+    for status in CLAIMABLE:
+        require_transition(status, StepStatus.RUNNING)
+    return ClaimPlan(attempt, create, changes)
+
+
+def claimed_item(run_id: str, step: str, plan: ClaimPlan) -> StepRecord:
+    """The item a creating claim puts (its first attempt, RUNNING)."""
+    assert plan.create and plan.attempt == 1
+    return StepRecord(run_id, step, StepStatus.RUNNING, attempt=1, **plan.changes)
+
+
+class LostClaim(Enum):
+    """What a claim that lost its race (a duplicate or late message) still owes."""
+
+    NOTHING = "nothing"
+    REPLAY_TERMINAL = "replay_terminal"  # the step ended: its worker may have died
+    # before propagating, so the (idempotent) follow-ups run again
+    REDO_RETRY = "redo_retry"  # this attempt's failure was recorded, then its worker died
+    RESUME_WAITING = "resume_waiting"  # this attempt is running: re-arm a waiting one's timers
+
+
+def plan_lost_claim(
+    current_status: StepStatus | None, current_attempt: int, attempt: int
+) -> LostClaim:
+    if current_status is None:
+        return LostClaim.NOTHING
+    if current_status.terminal:
+        return LostClaim.REPLAY_TERMINAL
+    if current_status is StepStatus.RETRY_WAIT and current_attempt == attempt:
+        return LostClaim.REDO_RETRY
+    if current_status is StepStatus.RUNNING and current_attempt == attempt:
+        return LostClaim.RESUME_WAITING
+    return LostClaim.NOTHING
+
+
+def plan_give_back(attempt: int) -> dict[str, Any]:
+    """A claim the worker will not start (too little time left in its invocation): READY
+    again at the previous attempt number. The attempt never started: nothing runs twice."""
+    require_transition(StepStatus.RUNNING, StepStatus.READY)
+    return {"attempt": attempt - 1, "started_at": None, "lease_until": None}
+
+
+# --- an attempt past its lease, and a run's end ------------------------------------------
+
+
+class Reclaim(Enum):
+    TIME_OUT = "time_out"  # past the step's deadline
+    POLL = "poll"  # ask the runtime: a due timer says done, a vanished worker says so
+
+
+def plan_reclaim(now: int, deadline: int) -> Reclaim:
+    return Reclaim.TIME_OUT if now >= deadline else Reclaim.POLL
+
+
+@dataclass(frozen=True, slots=True)
+class RunEndPlan:
+    """The follow-ups of a terminal run (all idempotent; ``lifecycle.run_ended`` applies
+    them, then settles the run)."""
+
+    cancel_unfinished: bool  # a run that did not succeed ends what is left open
+    ended_check_at: int | None  # and looks again a lease later (a step created meanwhile)
+
+
+def plan_run_end(status: RunStatus, ended_at: int, lease_ms: int) -> RunEndPlan:
+    if status is RunStatus.SUCCEEDED:
+        return RunEndPlan(False, None)
+    return RunEndPlan(True, ended_at + lease_ms)

@@ -57,6 +57,9 @@ class RunRecord:
     settled: bool = False
     # The workflow's tags and those given at start (core/tags.py); set once, at creation.
     tags: dict[str, str] = field(default_factory=dict)
+    # When the sweeper next looks at the run while it is unsettled (core/engine/checks.py;
+    # None: a few minutes after creation).
+    check_at: int | None = None
     # A loop iteration's own values, as its expressions see them (``iteration``): its
     # index, its loop params, the enclosing loop's as ``parent``, a while's ``state``.
     iteration: dict[str, Any] | None = None

@@ -47,8 +47,11 @@ class StepStatus(str, Enum):
     @property
     def claimable(self) -> bool:
         """A worker may start an attempt from this status."""
-        return self in (StepStatus.READY, StepStatus.RETRY_WAIT)
+        return self in CLAIMABLE
 
+
+# The one answer to "which statuses may a worker claim from" (adapters and plans use it).
+CLAIMABLE: frozenset[StepStatus] = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 
 _STEP_TERMINAL = frozenset(
     {
@@ -68,7 +71,8 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
         {_S.RUNNING, _S.SKIPPED, _S.STOPPED, _S.PAUSED, _S.WAITING_FOR_PERMITS, _S.FAILED}
     ),
     _S.WAITING_FOR_SIGNALS: frozenset({_S.READY, _S.STOPPED, _S.TIMED_OUT, _S.SKIPPED}),
-    _S.WAITING_FOR_PERMITS: frozenset({_S.READY, _S.RUNNING, _S.STOPPED, _S.SKIPPED}),
+    # WAITING_FOR_PERMITS -> PAUSED: woken in a paused run, it leaves the key's queue.
+    _S.WAITING_FOR_PERMITS: frozenset({_S.READY, _S.RUNNING, _S.STOPPED, _S.SKIPPED, _S.PAUSED}),
     _S.PAUSED: frozenset({_S.READY, _S.STOPPED, _S.SKIPPED}),
     # RUNNING -> READY: a worker gives back a claim it has not started (too little time
     # left in its invocation to run it); the attempt number goes back with it.
@@ -83,8 +87,9 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
             _S.READY,
         }
     ),
+    # RETRY_WAIT -> PAUSED: its next attempt came due while the run was paused.
     _S.RETRY_WAIT: frozenset(
-        {_S.RUNNING, _S.STOPPED, _S.SKIPPED, _S.FAILED, _S.WAITING_FOR_PERMITS}
+        {_S.RUNNING, _S.STOPPED, _S.SKIPPED, _S.FAILED, _S.WAITING_FOR_PERMITS, _S.PAUSED}
     ),
     _S.SUCCEEDED: frozenset(),
     _S.FAILED_IGNORED: frozenset(),
@@ -94,8 +99,11 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
     _S.TIMED_OUT: frozenset(),
 }
 
-# Statuses a step item may be created in (items are created lazily, when first reached).
-STEP_INITIAL: frozenset[StepStatus] = frozenset({_S.PENDING, _S.READY, _S.SKIPPED})
+# Statuses a step item may be created in (items are created lazily, when first reached;
+# PAUSED: reached while its run is paused; SUCCEEDED: taken over by a restart).
+STEP_INITIAL: frozenset[StepStatus] = frozenset(
+    {_S.PENDING, _S.READY, _S.SKIPPED, _S.PAUSED, _S.SUCCEEDED}
+)
 
 
 class RunStatus(str, Enum):
@@ -136,7 +144,8 @@ _R = RunStatus
 RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     _R.QUEUED: frozenset({_R.RUNNING, _R.STOPPED, _R.DISCARDED}),
     _R.RUNNING: frozenset({_R.SUCCEEDED, _R.FAILED, _R.STOPPED, _R.TIMED_OUT, _R.PAUSED}),
-    _R.PAUSED: frozenset({_R.RUNNING, _R.STOPPED}),
+    # A paused run still ends: killed, failed at once (fail_immediately) or timed out.
+    _R.PAUSED: frozenset({_R.RUNNING, _R.STOPPED, _R.FAILED, _R.TIMED_OUT}),
     _R.SUCCEEDED: frozenset(),
     _R.FAILED: frozenset(),
     _R.STOPPED: frozenset(),

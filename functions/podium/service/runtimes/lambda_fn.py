@@ -30,22 +30,11 @@ class LambdaRuntime:
         return 0
 
     def start(self, ctx: Services, attempt: Attempt) -> Result:
-        run, spec = attempt.run, attempt.spec
+        spec = attempt.spec
         try:
-            payload = _render_payload(ctx, attempt)
+            event = lambda_event(ctx, attempt)
         except ExpressionError as exc:
             return Failed(user_error(f"payload: {exc.message}", retryable=False))
-        event = {
-            "payload": payload,
-            "params": run_params(ctx, run),
-            "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
-            "step": spec.id,
-            "step_params": attempt.params,
-            "attempt": attempt.number,
-            "idempotency_key": attempt.key,
-        }
-        if run.iteration is not None:  # a loop iteration's step: its loop values
-            event["iteration"] = run.iteration
         result = ctx.runner.invoke(
             Invocation(spec.function, event, attempt.key, timeout_seconds=spec.timeout)
         )
@@ -75,6 +64,26 @@ class LambdaRuntime:
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         return None  # a synchronous invoke cannot be cancelled; its result is dropped
+
+
+def lambda_event(ctx: Services, attempt: Attempt) -> dict[str, Any]:
+    """The event an attempt's function gets. Everything in it is derived from what does
+    not change once the attempt started (the run's params, the upstream outputs, the
+    attempt number), so ``podium runs replay`` builds the same event again later.
+    Raises ExpressionError when the payload cannot be rendered."""
+    run, spec = attempt.run, attempt.spec
+    event = {
+        "payload": _render_payload(ctx, attempt),
+        "params": run_params(ctx, run),
+        "run": {"id": run.run_id, "workflow": run.workflow, "version": run.version},
+        "step": spec.id,
+        "step_params": attempt.params,
+        "attempt": attempt.number,
+        "idempotency_key": attempt.key,
+    }
+    if run.iteration is not None:  # a loop iteration's step: its loop values
+        event["iteration"] = run.iteration
+    return event
 
 
 def _render_payload(ctx: Services, attempt: Attempt) -> Any:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from podium.core.engine.step_error import user_error
+from podium.service import messages
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 
@@ -66,4 +67,8 @@ class SleepRuntime:
         return Done(at=until) if ctx.now() >= until else Waiting(until=until)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
-        return None  # nothing runs outside: the timer finds the attempt closed
+        # Nothing runs outside; a long sleep's schedule is withdrawn (a short one's SQS
+        # delay arrives and finds the attempt closed).
+        run_id = attempt.run.run_id
+        timer = messages.Done(run_id, attempt.step, attempt.number, messages.TIMER_EVENT)
+        ctx.cancel_at(timer, self._until(attempt))

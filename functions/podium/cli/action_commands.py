@@ -1,0 +1,490 @@
+"""Operators' actions from the command line, on the local home or a deployed stack:
+
+    podium runs stop|kill|pause|resume RUN [--reason TEXT]
+    podium runs restart RUN [--from incomplete|beginning|STEP] [-p k=v] [--version N|active]
+    podium steps skip|retry|stop|resume RUN STEP [--reason TEXT]
+
+Locally the action is applied to the home, and the commands that let steps start
+(resume, restart and the step actions) then run the run on to its end here, as
+``podium run`` does, unless ``--no-wait`` (a ``podium dev`` on the same home runs it
+then). Remotely they call ``POST /runs/{id}/actions`` and ``POST /runs/{id}/steps/actions``.
+Exit codes: 0 done, 1 refused (409: the status and what is allowed are printed) or not
+found, 2 a usage problem.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from podium.cli.remote import quote
+from podium.cli.remote_commands import (
+    AwsProfileOption,
+    EndpointOption,
+    HomeOption,
+    JsonOption,
+    ParamOption,
+    ProfileOption,
+    RegionOption,
+    StackOption,
+    TargetArgs,
+    _is_local,
+    _reporting,
+    _typed_params,
+)
+
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Why: kept on the run's timeline.")
+]
+RequestIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--request-id",
+        help="Makes the action safe to repeat: the same id again does nothing more"
+        " (default: a new id).",
+    ),
+]
+NoWaitOption = Annotated[
+    bool,
+    typer.Option("--no-wait", help="Locally: act and return; do not run the run on here."),
+]
+FunctionsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--functions",
+        help="Locally: the Python callable that plays a Lambda function, as"
+        " name=module:function (over ./podium.toml).",
+    ),
+]
+
+steps_app = typer.Typer(
+    help="Act on one step of a run: skip, retry now, stop, resume (local home or a stack).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _out() -> Console:
+    return Console(soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _print(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
+        return
+    what = (
+        f"step {result['step']} of run {result['run_id']}"
+        if result.get("step")
+        else (f"run {result['run_id']}")
+    )
+    line = f"{result['action']}: {what} is {result['status']}"
+    if result.get("new_run"):
+        line = f"restart: run {result['run_id']} restarted as {result['new_run']}"
+    if result.get("repeated"):
+        line += " (this request was already done)"
+    _out().print(line, highlight=False)
+
+
+class _Local:
+    """A runtime on the local home, to act and then run on what the action let start."""
+
+    def __init__(self, home: Path | None, functions: list[str] | None) -> None:
+        from podium import bootstrap
+        from podium.cli.main import local_functions
+        from podium.local.runtime import LocalRuntime
+
+        self.where = bootstrap.local_home(home)
+        if not (self.where / bootstrap.HOME_DB).exists():
+            _err().print(Text(f"no local home at {self.where}", style="bold red"))
+            raise typer.Exit(1)
+        sys.path.insert(0, str(Path.cwd()))
+        self.rt = LocalRuntime(
+            store="sqlite",
+            home=self.where,
+            functions=local_functions(Path.cwd(), functions),
+            virtual_time=False,
+        )
+        self.by = bootstrap.local_user()
+
+    def __enter__(self) -> _Local:
+        self.rt.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.rt.__exit__(*exc)
+
+
+def _refused(exc: Exception) -> typer.Exit:
+    from podium.core.dsl.errors import DefinitionError
+
+    err = _err()
+    if isinstance(exc, DefinitionError):
+        for issue in exc.issues:
+            err.print(Text(f"{issue.path}: {issue.message}", style="bold red"), highlight=False)
+    else:
+        err.print(Text(str(exc), style="bold red"), highlight=False)
+    return typer.Exit(1)
+
+
+def _local_run_action(
+    home: Path | None,
+    run_id: str,
+    action: str,
+    actor_reason: str | None,
+    request_id: str | None,
+    as_json: bool,
+    *,
+    wait: bool,
+    functions: list[str] | None = None,
+    restart: dict[str, Any] | None = None,
+) -> None:
+    from podium.core.dsl.errors import DefinitionError
+    from podium.core.engine.actions import ActionRefused, RunAction
+    from podium.core.engine.errors import NotFound
+    from podium.service.actions import Actor, run_action
+    from podium.service.restart import RestartRequest
+
+    with _Local(home, functions) as local:
+        actor = Actor(local.by, actor_reason, request_id)
+        try:
+            request = None
+            if restart is not None:
+                request = RestartRequest(
+                    restart["from"],
+                    _local_params(local, run_id, restart["params"]),
+                    restart["version"],
+                )
+            result = run_action(local.rt.services, run_id, RunAction(action), actor, request)
+        except (ActionRefused, NotFound, DefinitionError) as exc:
+            raise _refused(exc) from None
+        body = result.as_json()
+        target = result.new_run or run_id
+        if wait and not result.repeated:
+            local.rt.pump(run_id=target)
+            body["final_status"] = local.rt.describe(target).run.status.value
+    _print(body, as_json)
+    if wait and body.get("final_status"):
+        _out().print(
+            f"run {target} {body['final_status']}: podium runs show {target}", highlight=False
+        )
+
+
+def _local_params(local: _Local, run_id: str, pairs: list[str]) -> dict[str, Any]:
+    if not pairs:
+        return {}
+    from podium.cli.main import parse_params
+
+    run = local.rt.services.store.get_run(run_id)
+    defn = local.rt.services.definitions.get(run.workflow, run.version).definition
+    return parse_params(dict(defn.params), pairs)
+
+
+def _remote_run_action(
+    target: TargetArgs, run_id: str, body: dict[str, Any], as_json: bool
+) -> None:
+    with _reporting(run_id):
+        client = target.connect()
+        result = client.post_json(f"/runs/{quote(run_id)}/actions", body)
+    _print(result, as_json)
+
+
+def _run_command(action: str, wait_default: bool, doc: str) -> Any:
+    def command(
+        run_id: Annotated[str, typer.Argument(help="Run id.")],
+        reason: ReasonOption = None,
+        request_id: RequestIdOption = None,
+        no_wait: NoWaitOption = False,
+        functions: FunctionsOption = None,
+        as_json: JsonOption = False,
+        home: HomeOption = None,
+        stack: StackOption = None,
+        endpoint: EndpointOption = None,
+        profile: ProfileOption = None,
+        region: RegionOption = None,
+        aws_profile: AwsProfileOption = None,
+    ) -> None:
+        rid = request_id or uuid.uuid4().hex
+        if _is_local(home, stack, endpoint, profile):
+            _local_run_action(
+                home,
+                run_id,
+                action,
+                reason,
+                rid,
+                as_json,
+                wait=wait_default and not no_wait,
+                functions=functions,
+            )
+            return
+        target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+        body = {"action": action, "reason": reason, "request_id": rid}
+        _remote_run_action(target, run_id, {k: v for k, v in body.items() if v}, as_json)
+
+    command.__doc__ = doc
+    command.__name__ = f"{action}_run"
+    return command
+
+
+def restart_run(
+    run_id: Annotated[str, typer.Argument(help="Run id (a run that ended).")],
+    start_from: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="incomplete: rerun what did not succeed (reuse the rest and its outputs);"
+            " beginning: rerun everything; STEP: rerun that step and everything below it.",
+        ),
+    ] = "incomplete",
+    param: ParamOption = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="Run another version of the workflow: a number, or 'active' (default: the"
+            " version the run ran).",
+        ),
+    ] = None,
+    reason: ReasonOption = None,
+    request_id: RequestIdOption = None,
+    no_wait: NoWaitOption = False,
+    functions: FunctionsOption = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Restart an ended run as a new run pointing back to it (restart_of). A run is
+    restarted once: to go again, restart the new run."""
+    wanted: int | str | None = None
+    if version is not None:
+        if version != "active" and not version.isdigit():
+            _err().print(Text("--version: a number or 'active'", style="red"))
+            raise typer.Exit(2)
+        wanted = int(version) if version.isdigit() else version
+    rid = request_id or uuid.uuid4().hex
+    if _is_local(home, stack, endpoint, profile):
+        restart = {"from": start_from, "params": param or [], "version": wanted}
+        _local_run_action(
+            home,
+            run_id,
+            "restart",
+            reason,
+            rid,
+            as_json,
+            wait=not no_wait,
+            functions=functions,
+            restart=restart,
+        )
+        return
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    body: dict[str, Any] = {"action": "restart", "from": start_from, "request_id": rid}
+    if reason:
+        body["reason"] = reason
+    if wanted is not None:
+        body["version"] = wanted
+    if param:
+        with _reporting(run_id):
+            run = target.connect().get(f"/runs/{quote(run_id)}")["run"]
+        chosen = wanted if isinstance(wanted, int) else None
+        body["params"] = _typed_params(target.connect(), run["workflow"], chosen, param)
+    _remote_run_action(target, run_id, body, as_json)
+
+
+def _step_command(action: str, doc: str) -> Any:
+    def command(
+        run_id: Annotated[str, typer.Argument(help="Run id.")],
+        step: Annotated[
+            str, typer.Argument(help="Step id, or LOOP/INDEX/STEP for a step of an iteration.")
+        ],
+        reason: ReasonOption = None,
+        request_id: RequestIdOption = None,
+        no_wait: NoWaitOption = False,
+        functions: FunctionsOption = None,
+        as_json: JsonOption = False,
+        home: HomeOption = None,
+        stack: StackOption = None,
+        endpoint: EndpointOption = None,
+        profile: ProfileOption = None,
+        region: RegionOption = None,
+        aws_profile: AwsProfileOption = None,
+    ) -> None:
+        rid = request_id or uuid.uuid4().hex
+        if _is_local(home, stack, endpoint, profile):
+            _local_step_action(
+                home,
+                run_id,
+                step,
+                action,
+                reason,
+                rid,
+                as_json,
+                wait=not no_wait,
+                functions=functions,
+            )
+            return
+        target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+        body = {"step": step, "action": action, "reason": reason, "request_id": rid}
+        with _reporting(run_id):
+            result = target.connect().post_json(
+                f"/runs/{quote(run_id)}/steps/actions", {k: v for k, v in body.items() if v}
+            )
+        _print(result, as_json)
+
+    command.__doc__ = doc
+    command.__name__ = f"{action}_step"
+    return command
+
+
+def _local_step_action(
+    home: Path | None,
+    run_id: str,
+    step: str,
+    action: str,
+    reason: str | None,
+    request_id: str,
+    as_json: bool,
+    *,
+    wait: bool,
+    functions: list[str] | None,
+) -> None:
+    from podium.core.engine.actions import ActionRefused, BadStepPath, StepAction
+    from podium.core.engine.errors import NotFound
+    from podium.service.actions import Actor, step_action
+
+    with _Local(home, functions) as local:
+        actor = Actor(local.by, reason, request_id)
+        try:
+            result = step_action(local.rt.services, run_id, step, StepAction(action), actor)
+        except (ActionRefused, NotFound, BadStepPath) as exc:
+            raise _refused(exc) from None
+        body = result.as_json()
+        if wait and not result.repeated:
+            local.rt.pump(run_id=run_id)
+            body["final_status"] = local.rt.describe(run_id).run.status.value
+    _print(body, as_json)
+
+
+def replay_attempt(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    step: Annotated[str, typer.Argument(help="A lambda step of the run.")],
+    attempt: Annotated[
+        int | None, typer.Option("--attempt", min=1, help="Which attempt (default: the last).")
+    ] = None,
+    functions: FunctionsOption = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Run an attempt's function here, with exactly the event it got (params, step params,
+    the payload rendered from the upstream outputs), and show its result beside the
+    recorded one. The function is the Python callable ./podium.toml or --functions maps
+    the Lambda function to (a module:function runs as it is)."""
+    from podium.adapters.runners import LocalFunctionRunner
+    from podium.cli.main import local_functions
+    from podium.service.replay import ReplayInput, run_again, same_outcome
+
+    if _is_local(home, stack, endpoint, profile):
+        from podium.cli.local_commands import Home, _missing_home
+        from podium.core.dsl.errors import DefinitionError
+        from podium.core.engine.errors import NotFound
+        from podium.service.replay import replay_input
+
+        with Home(home) as opened:
+            if not opened.exists:
+                _missing_home(opened)
+                raise typer.Exit(1)
+            try:
+                body = replay_input(opened.services, run_id, step, attempt).as_json()
+            except (NotFound, DefinitionError) as exc:
+                raise _refused(exc) from None
+    else:
+        target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+        with _reporting(run_id):
+            body = target.connect().get(
+                f"/runs/{quote(run_id)}/replay", {"step": step, "attempt": attempt}
+            )
+    replay = ReplayInput(
+        body["run_id"], body["step"], body["attempt"], body["function"], body["event"],
+        body["recorded"],
+    )  # fmt: skip
+    sys.path.insert(0, str(Path.cwd()))
+    runner = LocalFunctionRunner(local_functions(Path.cwd(), functions))
+    replayed = run_again(runner, replay)
+    same = same_outcome(replay.recorded, replayed)
+    if as_json:
+        sys.stdout.write(
+            json.dumps({**body, "replayed": replayed, "same": same}, indent=2, default=str) + "\n"
+        )
+    else:
+        out = _out()
+        out.print(
+            f"replayed {replay.function} for {run_id}/{step} attempt {replay.attempt}",
+            highlight=False,
+        )
+        for label, result in (("recorded", replay.recorded), ("replayed", replayed)):
+            if result["status"] == "SUCCEEDED":
+                shown = json.dumps(result["output"], default=str)
+            else:
+                kind, error = result.get("error_type") or "error", str(result.get("error"))
+                shown = error if error.startswith(kind) else f"{kind}: {error}"
+            out.print(f"  {label}: {result['status']} {shown}", highlight=False)
+        if replayed.get("traceback"):
+            out.print(Text(str(replayed["traceback"]).rstrip(), style="dim"), highlight=False)
+        out.print("same outcome" if same else "different outcome", highlight=False)
+    raise typer.Exit(0 if replayed["status"] == "SUCCEEDED" else 1)
+
+
+def register(app: typer.Typer, runs_app: typer.Typer) -> None:
+    runs_app.command("replay")(replay_attempt)
+    runs_app.command("stop")(
+        _run_command(
+            "stop",
+            False,
+            "Stop a run: no new step starts, running attempts are terminated; it ends STOPPED.",
+        )
+    )
+    runs_app.command("kill")(
+        _run_command("kill", False, "Kill a run: as stop, and the run ends FAILED.")
+    )
+    runs_app.command("pause")(
+        _run_command("pause", False, "Pause a run: no new step starts; running attempts finish.")
+    )
+    runs_app.command("resume")(
+        _run_command(
+            "resume",
+            True,
+            "Resume a paused run: the steps held meanwhile start (locally: runs it on).",
+        )
+    )
+    runs_app.command("restart")(restart_run)
+    steps_app.command("skip")(
+        _step_command("skip", "Skip a step (SKIPPED with the reason); the steps below go on.")
+    )
+    steps_app.command("retry")(
+        _step_command("retry", "Start a step's next attempt now (a step waiting to retry).")
+    )
+    steps_app.command("stop")(
+        _step_command("stop", "Stop a step (a running attempt is terminated): a failure.")
+    )
+    steps_app.command("resume")(
+        _step_command("resume", "Resume a paused step (a breakpoint, or held by a pause).")
+    )
+    app.add_typer(steps_app, name="steps")

@@ -1,0 +1,435 @@
+"""``podium workflows list|show|versions|diff|activate|rollback``: workflow versions on
+the local home or a deployed stack (the same target options as ``podium runs``).
+
+Exit codes: 0 done, 1 not found or refused (nothing older to roll back to), 2 usage."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from podium.cli.remote import quote
+from podium.cli.remote_commands import (
+    AwsProfileOption,
+    EndpointOption,
+    HomeOption,
+    JsonOption,
+    ProfileOption,
+    RegionOption,
+    StackOption,
+    TargetArgs,
+    _is_local,
+    _reporting,
+)
+
+workflows_app = typer.Typer(
+    help="Workflows and their versions: list, show, versions, diff, activate, rollback.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _out() -> Console:
+    return Console(soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _print_json(body: Any) -> None:
+    sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@contextmanager
+def _local(home: Path | None) -> Iterator[Any]:
+    """The local home's services; a missing workflow or version is exit 1."""
+    from podium.cli.local_commands import Home, _missing_home
+    from podium.core.engine.errors import NotFound
+    from podium.service.versions import NothingToRollBack
+
+    with Home(home) as opened:
+        if not opened.exists:
+            _missing_home(opened)
+            raise typer.Exit(1)
+        try:
+            yield opened.services
+        except (NotFound, NothingToRollBack) as exc:
+            _err().print(Text(str(exc), style="bold red"), highlight=False)
+            raise typer.Exit(1) from None
+
+
+class _Target:
+    """Where the command goes: the local home, or the API of a stack."""
+
+    def __init__(
+        self,
+        home: Path | None,
+        stack: str | None,
+        endpoint: str | None,
+        profile: str | None,
+        region: str | None,
+        aws_profile: str | None,
+    ) -> None:
+        self.local = _is_local(home, stack, endpoint, profile)
+        self.home = home
+        self.remote = TargetArgs(stack, endpoint, profile, region, aws_profile)
+
+
+@workflows_app.command("list")
+def list_workflows(
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Every workflow with its active version."""
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    if target.local:
+        with _local(home) as ctx:
+            listed = [{"name": n, "active_version": v} for n, v in ctx.store.list_workflows()]
+    else:
+        with _reporting():
+            listed = target.remote.connect().get("/workflows")["workflows"]
+    if as_json:
+        _print_json({"workflows": listed})
+        return
+    table = Table("workflow", "active version")
+    for wf in listed:
+        table.add_row(wf["name"], f"v{wf['active_version']}")
+    _out().print(table)
+
+
+def _version_body(target: _Target, name: str, version: int | None) -> dict[str, Any]:
+    if target.local:
+        from podium.service.views import workflow_view
+
+        with _local(target.home) as ctx:
+            return workflow_view(ctx.store.get_workflow_version(name, version))
+    with _reporting(name):
+        body: dict[str, Any] = target.remote.connect().get(
+            f"/workflows/{quote(name)}", {"version": version}
+        )
+    return body
+
+
+@workflows_app.command("show")
+def show_workflow(
+    name: Annotated[str, typer.Argument(help="Workflow name.")],
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="A version (default: the active one).")
+    ] = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """A version's definition (YAML), and which version is active."""
+    from podium.core.engine.records import WorkflowVersion
+    from podium.service.versions import document_text
+
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    body = _version_body(target, name, version)
+    if as_json:
+        _print_json(body)
+        return
+    active = (
+        "active"
+        if body["version"] == body["active_version"]
+        else (f"not active (v{body['active_version']} is)")
+    )
+    _out().print(
+        f"# {name} v{body['version']}, {active}, pushed {_when(body.get('created_at'))}",
+        highlight=False,
+    )
+    wv = WorkflowVersion(name, body["version"], body["definition"], "", 0, 0)
+    _out().print(Text(document_text(wv)), highlight=False, end="")
+
+
+@workflows_app.command("versions")
+def list_versions(
+    name: Annotated[str, typer.Argument(help="Workflow name.")],
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """A workflow's versions, newest first; the active one is marked."""
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    if target.local:
+        from podium.service.versions import list_versions as listed_versions
+
+        with _local(home) as ctx:
+            versions: list[dict[str, Any]] = [
+                {
+                    "version": v.version,
+                    "created_at": v.created_at,
+                    "digest": v.digest,
+                    "active": v.version == v.active_version,
+                    "steps": len(v.document.get("steps", [])),
+                }
+                for v in listed_versions(ctx, name)
+            ]
+    else:
+        with _reporting(name):
+            versions = target.remote.connect().get(f"/workflows/{quote(name)}/versions")["versions"]
+    if as_json:
+        _print_json({"name": name, "versions": versions})
+        return
+    table = Table("version", "pushed", "steps", "digest", "")
+    for v in versions:
+        table.add_row(
+            f"v{v['version']}",
+            _when(v["created_at"]),
+            str(v["steps"]),
+            str(v["digest"])[:12],
+            "active" if v["active"] else "",
+        )
+    _out().print(table)
+
+
+@workflows_app.command("diff")
+def diff(
+    name: Annotated[str, typer.Argument(help="Workflow name.")],
+    a: Annotated[int, typer.Argument(min=1, help="The older version.")],
+    b: Annotated[int, typer.Argument(min=1, help="The newer version.")],
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """What changed between two versions (a unified diff of their definitions)."""
+    from podium.core.engine.records import WorkflowVersion
+    from podium.service.versions import diff_documents
+
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    old, new = (_version_body(target, name, v) for v in (a, b))
+    text = diff_documents(
+        WorkflowVersion(name, a, old["definition"], "", 0, 0),
+        WorkflowVersion(name, b, new["definition"], "", 0, 0),
+    )
+    if not text:
+        _out().print(f"{name} v{a} and v{b} define the same workflow", highlight=False)
+        return
+    for line in text.splitlines():
+        style = (
+            "green"
+            if line.startswith("+") and not line.startswith("+++")
+            else "red"
+            if line.startswith("-") and not line.startswith("---")
+            else "cyan"
+            if line.startswith("@@")
+            else ""
+        )
+        _out().print(Text(line, style=style), highlight=False)
+
+
+def _activation(target: _Target, name: str, version: int | None) -> dict[str, Any]:
+    if target.local:
+        from podium.service import versions
+
+        with _local(target.home) as ctx:
+            done = (
+                versions.rollback(ctx, name)
+                if version is None
+                else versions.activate(ctx, name, version)
+            )
+            return done.as_json()
+    with _reporting(name):
+        client = target.remote.connect()
+        if version is None:
+            body: dict[str, Any] = client.post_json(f"/workflows/{quote(name)}/rollback", {})
+        else:
+            body = client.post_json(f"/workflows/{quote(name)}/activate", {"version": version})
+    return body
+
+
+def _print_activation(body: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _print_json(body)
+        return
+    _out().print(
+        f"{body['name']}: v{body['active_version']} is active (was v{body['previous']});"
+        " new runs and triggers start it, running runs keep their version",
+        highlight=False,
+    )
+
+
+@workflows_app.command("activate")
+def activate(
+    name: Annotated[str, typer.Argument(help="Workflow name.")],
+    version: Annotated[int, typer.Argument(min=1, help="The version to activate.")],
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Make a version the active one (new runs start it)."""
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    _print_activation(_activation(target, name, version), as_json)
+
+
+@workflows_app.command("rollback")
+def rollback(
+    name: Annotated[str, typer.Argument(help="Workflow name.")],
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Activate the version below the active one."""
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    _print_activation(_activation(target, name, None), as_json)
+
+
+break_app = typer.Typer(
+    help="Breakpoints: every attempt of a step pauses before it starts (podium steps resume"
+    " lets one attempt pass; clear resumes them all).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _change_breakpoints(
+    target: _Target, workflow: str, action: str, step: str | None
+) -> dict[str, Any]:
+    if target.local:
+        from podium.core.dsl.errors import DefinitionError
+        from podium.service import breakpoints
+
+        with _local(target.home) as ctx:
+            try:
+                if action == "set":
+                    assert step is not None
+                    change = breakpoints.set_breakpoint(ctx, workflow, step)
+                else:
+                    change = breakpoints.clear_breakpoints(ctx, workflow, step)
+            except DefinitionError as exc:
+                for issue in exc.issues:
+                    _err().print(Text(issue.message, style="bold red"), highlight=False)
+                raise typer.Exit(1) from None
+            return change.as_json()
+    body: dict[str, Any] = {"action": action}
+    if step is not None:
+        body["step"] = step
+    with _reporting(workflow):
+        result: dict[str, Any] = target.remote.connect().post_json(
+            f"/workflows/{quote(workflow)}/breakpoints", body
+        )
+    return result
+
+
+@break_app.command("set")
+def break_set(
+    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    step: Annotated[str, typer.Argument(help="Step id.")],
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Pause every attempt of STEP before it starts, in the runs going and to come."""
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    body = _change_breakpoints(target, workflow, "set", step)
+    if as_json:
+        _print_json(body)
+    else:
+        _out().print(
+            f"breakpoint set on {workflow}.{step}: podium steps resume RUN {step} lets one"
+            f" attempt pass; podium break clear {workflow} resumes them all",
+            highlight=False,
+        )
+
+
+@break_app.command("clear")
+def break_clear(
+    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    step: Annotated[
+        str | None, typer.Argument(help="Step id (default: every breakpoint of the workflow).")
+    ] = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Clear breakpoints and resume every step they hold."""
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    body = _change_breakpoints(target, workflow, "clear", step)
+    if as_json:
+        _print_json(body)
+        return
+    cleared = ", ".join(body["steps"]) or "nothing"
+    resumed = ", ".join(body["resumed"]) or "no step was held"
+    _out().print(f"cleared {cleared}; resumed: {resumed}", highlight=False)
+
+
+@break_app.command("list")
+def break_list(
+    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """The steps of WORKFLOW with a breakpoint."""
+    target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    if target.local:
+        with _local(home) as ctx:
+            ctx.store.active_version(workflow)
+            steps = sorted(ctx.store.breakpoints(workflow))
+    else:
+        with _reporting(workflow):
+            steps = target.remote.connect().get(f"/workflows/{quote(workflow)}/breakpoints")[
+                "steps"
+            ]
+    if as_json:
+        _print_json({"workflow": workflow, "steps": steps})
+    else:
+        _out().print(", ".join(steps) or "no breakpoint", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(workflows_app, name="workflows")
+    app.add_typer(break_app, name="break")

@@ -1,0 +1,249 @@
+"""Operators' actions on runs and steps: the one allowed-actions matrix, and the pure
+decisions behind them (which steps a restart reuses, where a step path leads).
+
+Every action the API, the CLI or the console takes is checked here and nowhere else
+(``check_run_action`` / ``check_step_action``); a refused action raises ``ActionRefused``,
+which names the status and what is allowed from it (the API answers 409 with it).
+docs/operations.md prints the same matrix (``matrix_rows``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from podium.core.engine.graph import Graph
+from podium.core.engine.identity import child_run_id
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.errors import PodiumError
+
+ACTION_EVENT = "action"  # the timeline event kind of every action (who, when, why)
+
+
+class RunAction(str, Enum):
+    STOP = "stop"  # no new step starts, running attempts terminated: the run ends STOPPED
+    KILL = "kill"  # the same, and the run ends FAILED
+    PAUSE = "pause"  # no new step starts; running attempts finish
+    RESUME = "resume"  # a paused run goes on (steps held meanwhile start now)
+    RESTART = "restart"  # a new run pointing back with restart_of
+
+
+class StepAction(str, Enum):
+    SKIP = "skip"  # SKIPPED with the reason; its successors go on as after a success
+    RETRY = "retry"  # a step waiting for its next attempt gets it now
+    STOP = "stop"  # STOPPED (a running attempt is terminated): a failure downstream
+    RESUME = "resume"  # a PAUSED step (a breakpoint, or a held step) becomes READY
+
+
+_R, _S = RunStatus, StepStatus
+_ENDED_RUN = frozenset({RunAction.RESTART})
+
+RUN_ACTIONS: Mapping[RunStatus, frozenset[RunAction]] = {
+    # A queued run holds nothing yet: it can only leave the queue.
+    _R.QUEUED: frozenset({RunAction.STOP}),
+    _R.RUNNING: frozenset({RunAction.STOP, RunAction.KILL, RunAction.PAUSE}),
+    _R.PAUSED: frozenset({RunAction.STOP, RunAction.KILL, RunAction.RESUME}),
+    _R.SUCCEEDED: _ENDED_RUN,
+    _R.FAILED: _ENDED_RUN,
+    _R.STOPPED: _ENDED_RUN,
+    _R.TIMED_OUT: _ENDED_RUN,
+    _R.DISCARDED: _ENDED_RUN,
+}
+
+# Step actions by step status, in a run that is RUNNING or PAUSED (a step of an ended
+# run is acted on by restarting the run). A step acted on has all its predecessors ended:
+# one not reached yet (no item; ``None``) or a join still waiting for some (PENDING)
+# cannot be ended early, or the run could complete while its predecessors still run
+# (set a breakpoint on it instead).
+_WAITING = frozenset({StepAction.SKIP, StepAction.STOP})
+STEP_ACTIONS: Mapping[StepStatus | None, frozenset[StepAction]] = {
+    None: frozenset(),
+    _S.PENDING: frozenset(),
+    _S.READY: _WAITING,
+    _S.WAITING_FOR_SIGNALS: _WAITING,
+    _S.WAITING_FOR_PERMITS: _WAITING,
+    _S.PAUSED: frozenset({StepAction.SKIP, StepAction.STOP, StepAction.RESUME}),
+    _S.RUNNING: frozenset({StepAction.STOP}),
+    _S.RETRY_WAIT: frozenset({StepAction.SKIP, StepAction.STOP, StepAction.RETRY}),
+    _S.SUCCEEDED: frozenset(),
+    _S.FAILED_IGNORED: frozenset(),
+    _S.FAILED: frozenset(),
+    _S.SKIPPED: frozenset(),
+    _S.STOPPED: frozenset(),
+    _S.TIMED_OUT: frozenset(),
+}
+# Step actions need a run that goes on; a paused run takes only those that start nothing.
+STEP_ACTION_RUNS: Mapping[StepAction, frozenset[RunStatus]] = {
+    StepAction.SKIP: frozenset({_R.RUNNING, _R.PAUSED}),
+    StepAction.STOP: frozenset({_R.RUNNING, _R.PAUSED}),
+    StepAction.RETRY: frozenset({_R.RUNNING}),
+    StepAction.RESUME: frozenset({_R.RUNNING}),
+}
+
+
+SKIPPED_BY = "skipped by "  # the reason of a step an operator skipped (and only of it)
+
+
+def propagates_as(status: StepStatus, reason: str | None) -> StepStatus:
+    """The outcome a terminal step passes to its successors: a step an operator skipped
+    lets the DAG continue, as after a success (an engine skip propagates as a skip).
+    Every replay of a terminal step's follow-ups asks this, so they agree with the
+    first propagation."""
+    if status is StepStatus.SKIPPED and reason is not None and reason.startswith(SKIPPED_BY):
+        return StepStatus.SUCCEEDED
+    return status
+
+
+class ActionRefused(PodiumError):
+    """The action is not allowed from the current status (HTTP 409)."""
+
+    def __init__(
+        self,
+        action: str,
+        target: str,
+        status: str,
+        allowed: Iterable[str],
+        hint: str | None = None,
+    ) -> None:
+        self.action, self.target, self.status = action, target, status
+        self.allowed = sorted(allowed)
+        options = ", ".join(self.allowed) if self.allowed else "nothing"
+        self.message = f"cannot {action} {target}: it is {status}; allowed from {status}: {options}"
+        if hint:
+            self.message += f" ({hint})"
+        super().__init__(self.message)
+
+
+def allowed_run_actions(status: RunStatus) -> frozenset[RunAction]:
+    return RUN_ACTIONS[status]
+
+
+def check_run_action(action: RunAction, run_id: str, status: RunStatus) -> None:
+    allowed = RUN_ACTIONS[status]
+    if action not in allowed:
+        hint = "restart it to run it again" if status.terminal else None
+        raise ActionRefused(
+            action.value, f"run {run_id}", status.value, (a.value for a in allowed), hint
+        )
+
+
+def allowed_step_actions(run: RunStatus, step: StepStatus | None) -> frozenset[StepAction]:
+    return frozenset(a for a in STEP_ACTIONS[step] if run in STEP_ACTION_RUNS[a])
+
+
+def check_step_action(
+    action: StepAction, run_id: str, step: str, run: RunStatus, status: StepStatus | None
+) -> None:
+    if run not in STEP_ACTION_RUNS[action]:
+        allowed = [a.value for a in STEP_ACTIONS[status] if run in STEP_ACTION_RUNS[a]]
+        hint = (
+            f"restart the run: podium runs restart {run_id} --from {step}"
+            if run.terminal
+            else "resume the run first"
+            if run is RunStatus.PAUSED
+            else None
+        )
+        raise ActionRefused(
+            action.value, f"step {step} of run {run_id}", f"in a {run.value} run", allowed, hint
+        )
+    allowed_here = STEP_ACTIONS[status]
+    if action not in allowed_here:
+        shown = status.value if status is not None else "not reached yet"
+        allowed = [a.value for a in allowed_here if run in STEP_ACTION_RUNS[a]]
+        raise ActionRefused(action.value, f"step {step} of run {run_id}", shown, allowed)
+
+
+def matrix_rows() -> list[tuple[str, str]]:
+    """(status, allowed actions) for the docs: runs first, then steps."""
+    rows = [(f"run {s.value}", ", ".join(sorted(a.value for a in RUN_ACTIONS[s]))) for s in _R]
+    for status, actions in STEP_ACTIONS.items():
+        name = status.value if status is not None else "(not reached)"
+        rows.append((f"step {name}", ", ".join(sorted(a.value for a in actions)) or "-"))
+    return rows
+
+
+# -- restart ----------------------------------------------------------------------------
+class RestartFrom(str, Enum):
+    INCOMPLETE = "incomplete"
+    BEGINNING = "beginning"
+
+
+@dataclass(frozen=True, slots=True)
+class StepPath:
+    """Where a step path leads: ``load`` is a step of the run itself; ``per_day/3/load``
+    is step ``load`` of iteration 3 of loop step ``per_day``, a child run whose id is
+    derived from its parent (core/engine/identity.py)."""
+
+    run_id: str
+    step: str
+
+    @property
+    def is_child(self) -> bool:
+        return "." in self.run_id
+
+
+class BadStepPath(PodiumError):
+    def __init__(self, path: str, why: str) -> None:
+        self.path = path
+        super().__init__(f"step path {path!r}: {why}")
+
+
+def resolve_step_path(run_id: str, path: str) -> StepPath:
+    """``step`` or ``loop/INDEX/.../step``: the run that holds the step, and its id."""
+    parts = path.split("/")
+    if len(parts) % 2 == 0 or any(not p for p in parts):
+        raise BadStepPath(path, "write STEP, or LOOP_STEP/INDEX/STEP for a step of an iteration")
+    current = run_id
+    for i in range(0, len(parts) - 1, 2):
+        loop, index = parts[i], parts[i + 1]
+        if not index.isdigit():
+            raise BadStepPath(path, f"{index!r} after {loop!r} must be an iteration index")
+        current = child_run_id(current, loop, int(index))
+    return StepPath(current, parts[-1])
+
+
+def reused_steps(
+    graph: Graph,
+    succeeded: Iterable[str],
+    rerun_from: str | None = None,
+) -> frozenset[str]:
+    """Which steps a restart takes over from the run it restarts, with their outputs.
+
+    A step is reused when it succeeded there and every predecessor is reused too: a
+    step below a rerun one runs again (its inputs may change; a cleanup that ran after
+    a failure runs after the fix). ``rerun_from`` (restart from a step) reruns that step
+    and everything below it."""
+    done = set(succeeded)
+    below: set[str] = set()
+    if rerun_from is not None:
+        stack = [rerun_from]
+        while stack:
+            step = stack.pop()
+            if step not in below:
+                below.add(step)
+                stack.extend(graph.successors[step])
+    reused: set[str] = set()
+    for step in topological_order(graph):
+        if (
+            step in done
+            and step not in below
+            and all(p in reused for p in graph.predecessors[step])
+        ):
+            reused.add(step)
+    return frozenset(reused)
+
+
+def topological_order(graph: Graph) -> list[str]:
+    """Every step after all its predecessors (Kahn's algorithm; the graph is acyclic)."""
+    missing = {step: len(preds) for step, preds in graph.predecessors.items()}
+    ready = [step for step, n in missing.items() if n == 0]
+    order: list[str] = []
+    while ready:
+        step = ready.pop()
+        order.append(step)
+        for succ in graph.successors[step]:
+            missing[succ] -= 1
+            if missing[succ] == 0:
+                ready.append(succ)
+    return order

@@ -1,0 +1,58 @@
+"""When the sweeper should next look at a run: the sparse index of due work.
+
+Every unsettled run sits in the store's active index sorted by its next check time, and
+a sweep pass reads only the runs whose check time has passed (bounded per pass). Nothing
+on the hot path writes it: a run is created with a first check a few minutes out, and a
+run that ends before then leaves the index when it settles, never looked at. The
+sweeper, after looking at a run, moves its check to the earliest moment something of it
+can next be due: an attempt's lease (an expired lease, a waiting step past its deadline),
+a retry's due time, a ready step going stale, the run's own deadline; never sooner than
+a minute, never later than half an hour (the safety net for what nothing names, such as
+a lost follow-up of an ended step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import RunStatus, StepStatus
+
+FIRST_CHECK_MS = 5 * 60_000  # after creation; most runs have settled by then
+MIN_CHECK_MS = 60_000  # the sweeper's own schedule
+MAX_CHECK_MS = 30 * 60_000
+
+
+def first_check(run: RunRecord) -> int:
+    """The check time of a run that was never looked at."""
+    return run.check_at if run.check_at is not None else run.created_at + FIRST_CHECK_MS
+
+
+def next_check(
+    run: RunRecord,
+    steps: Iterable[StepRecord],
+    now: int,
+    *,
+    stale_ms: int,
+    deadline: int | None = None,
+    acted: bool = False,
+) -> int:
+    """The run's next check after a sweep looked at it (``acted``: the sweep re-drove
+    something of it, so it looks again once that had time to happen)."""
+    soonest = now + MIN_CHECK_MS
+    latest = now + MAX_CHECK_MS
+    if acted or run.status.terminal:
+        # An ended run here has follow-ups left (settling takes it out of the index).
+        return max(soonest, now + stale_ms) if acted else soonest
+    if run.status is not RunStatus.RUNNING:
+        return latest  # queued or paused: its slot is reconciled by the workflow's runs
+    due = [latest] if deadline is None else [latest, deadline]
+    for step in steps:
+        if step.status is StepStatus.RUNNING and step.lease_until is not None:
+            due.append(step.lease_until)
+        elif step.status is StepStatus.RETRY_WAIT and step.due_at is not None:
+            due.append(step.due_at + stale_ms)  # its timer had a chance first
+        elif not step.status.terminal:
+            since = max(t for t in (step.ready_at, step.started_at, 0) if t is not None)
+            due.append(since + stale_ms)
+    return min(latest, max(soonest, min(due)))

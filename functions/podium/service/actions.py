@@ -1,0 +1,314 @@
+"""Operators' actions on runs and steps: stop, kill, pause, resume, restart; skip, retry
+now, stop and resume a step.
+
+Each action is checked against the one matrix in core (core/engine/actions.py), applied
+with conditional writes, and recorded as a timeline event of the run (who, when, why,
+the request id). The same request id again answers what the first request did, without
+acting twice: the event is keyed by it. A write that loses a race (the run or step moved
+meanwhile) reads the new state and checks the matrix again, so the caller gets either
+the action done or a refusal naming the status it lost to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.core.engine.actions import (
+    ACTION_EVENT,
+    ActionRefused,
+    RunAction,
+    StepAction,
+    check_run_action,
+    check_step_action,
+    resolve_step_path,
+)
+from podium.core.engine.errors import NotFound, RunConflict, StepConflict
+from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.service import messages
+from podium.service.context import Services
+from podium.service.lifecycle import cancel_step, stop_run
+from podium.service.pausing import release_held, resume_step
+from podium.service.restart import RestartRequest, restart
+
+_MAX_TRIES = 5  # re-reads after a lost race; each loss means the state moved on
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts and why: the caller's IAM identity (or the local user), a reason, and a
+    request id that makes a retried request harmless."""
+
+    by: str
+    reason: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: str
+    run_id: str
+    status: str  # the run's status after the action (the step's, for a step action)
+    at: int
+    by: str
+    request_id: str
+    step: str | None = None
+    new_run: str | None = None  # restart: the run it created
+    repeated: bool = False  # the same request id again: what the first request did
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "action": self.action,
+            "run_id": self.run_id,
+            "status": self.status,
+            "at": self.at,
+            "by": self.by,
+            "request_id": self.request_id,
+            "repeated": self.repeated,
+        }
+        if self.step is not None:
+            body["step"] = self.step
+        if self.new_run is not None:
+            body["new_run"] = self.new_run
+        return body
+
+
+class StepNotFound(NotFound):
+    def __init__(self, run_id: str, step: str, workflow: str) -> None:
+        super().__init__(f"run '{run_id}' of workflow '{workflow}' has no step '{step}'")
+
+
+def event_id(request_id: str) -> str:
+    return f"action-{request_id}"
+
+
+def _recorded(ctx: Services, run_id: str, request_id: str | None) -> ActionResult | None:
+    if request_id is None:
+        return None
+    wanted = event_id(request_id)
+    for event in ctx.store.list_events(run_id):
+        if event.event_id == wanted:
+            d = event.detail
+            return ActionResult(
+                action=str(d.get("action")),
+                run_id=run_id,
+                status=str(d.get("status")),
+                at=event.at,
+                by=str(d.get("by")),
+                request_id=request_id,
+                step=event.step,
+                new_run=d.get("new_run"),
+                repeated=True,
+            )
+    return None
+
+
+def _record(ctx: Services, result: ActionResult, reason: str | None) -> ActionResult:
+    detail: dict[str, Any] = {
+        "action": result.action,
+        "by": result.by,
+        "reason": reason,
+        "request_id": result.request_id,
+        "status": result.status,
+    }
+    if result.new_run is not None:
+        detail["new_run"] = result.new_run
+    ctx.store.put_event(
+        TimelineEvent(
+            result.run_id,
+            result.at,
+            event_id(result.request_id),
+            ACTION_EVENT,
+            step=result.step,
+            detail=detail,
+        )
+    )
+    return result
+
+
+def _why(actor: Actor, what: str) -> str:
+    reason = f"{what} by {actor.by}"  # "skipped by ...": core's SKIPPED_BY
+    return f"{reason}: {actor.reason}" if actor.reason else reason
+
+
+# -- run actions ------------------------------------------------------------------------
+def run_action(
+    ctx: Services,
+    run_id: str,
+    action: RunAction,
+    actor: Actor,
+    restart_request: RestartRequest | None = None,
+) -> ActionResult:
+    """Apply one action to a run (409 ``ActionRefused`` when the matrix refuses it)."""
+    seen = _recorded(ctx, run_id, actor.request_id)
+    if seen is not None:
+        return seen
+    request_id = actor.request_id or ctx.ids.new_id()
+    new_run: str | None = None
+    for _ in range(_MAX_TRIES):
+        run = ctx.store.get_run(run_id)
+        check_run_action(action, run_id, run.status)
+        if action is RunAction.RESTART:
+            new = restart(ctx, run, restart_request or RestartRequest())
+            new_run, after = new.run_id, run
+        else:
+            moved = _apply_run_action(ctx, run, action, actor)
+            if moved is None:
+                continue  # lost a race: read again, check again
+            after = moved
+        result = ActionResult(
+            action.value,
+            run_id,
+            after.status.value,
+            ctx.now(),
+            actor.by,
+            request_id,
+            new_run=new_run,
+        )
+        return _record(ctx, result, actor.reason)
+    raise RunConflict(run_id, ctx.store.get_run(run_id))  # pragma: no cover - a livelock
+
+
+def _apply_run_action(
+    ctx: Services, run: RunRecord, action: RunAction, actor: Actor
+) -> RunRecord | None:
+    """The action's writes; None when the run moved meanwhile."""
+    if action in (RunAction.STOP, RunAction.KILL):
+        to = RunStatus.STOPPED if action is RunAction.STOP else RunStatus.FAILED
+        why = _why(actor, "stopped" if to is RunStatus.STOPPED else "killed")
+        if run.status is RunStatus.QUEUED:
+            entry = QueueEntry(run.workflow, run.run_id, run.created_at)
+            if not ctx.store.run_slots().drop_queued(entry, to, why, ctx.now()):
+                return None
+            return ctx.store.get_run(run.run_id)
+        return stop_run(ctx, run.run_id, why, to=to)
+    if action is RunAction.PAUSE:
+        return _transition(ctx, run, RunStatus.RUNNING, RunStatus.PAUSED, _why(actor, "paused"))
+    if action is RunAction.RESUME:
+        resumed = _transition(ctx, run, RunStatus.PAUSED, RunStatus.RUNNING, None)
+        if resumed is not None:
+            release_held(ctx, resumed)
+            return ctx.store.get_run(run.run_id)
+        return None
+    raise ValueError(f"not a run action with writes: {action}")  # pragma: no cover
+
+
+def _transition(
+    ctx: Services, run: RunRecord, expected: RunStatus, to: RunStatus, reason: str | None
+) -> RunRecord | None:
+    try:
+        return ctx.store.transition_run(
+            run.run_id, expected=frozenset({expected}), to=to, changes={"reason": reason}
+        )
+    except RunConflict:
+        return None
+
+
+# -- step actions -----------------------------------------------------------------------
+def step_action(
+    ctx: Services, run_id: str, path: str, action: StepAction, actor: Actor
+) -> ActionResult:
+    """Apply one action to a step, named by its path (``load``; ``per_day/3/load`` for a
+    step of a loop iteration, which lives in that iteration's child run)."""
+    where = resolve_step_path(run_id, path)
+    seen = _recorded(ctx, where.run_id, actor.request_id)
+    if seen is not None:
+        return seen
+    request_id = actor.request_id or ctx.ids.new_id()
+    run = ctx.store.get_run(where.run_id)
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    if where.step not in graph.predecessors:
+        raise StepNotFound(where.run_id, where.step, run.workflow)
+    for _ in range(_MAX_TRIES):
+        run = ctx.store.get_run(where.run_id)
+        record = ctx.store.get_step(run.run_id, where.step)
+        check_step_action(
+            action, run.run_id, path, run.status, record.status if record is not None else None
+        )
+        after = _apply_step_action(ctx, run, where.step, record, action, actor)
+        if after is None:
+            continue
+        result = ActionResult(
+            action.value, run.run_id, after.value, ctx.now(), actor.by, request_id, step=path
+        )
+        return _record(ctx, result, actor.reason)
+    raise StepConflict(where.run_id, where.step, None)  # pragma: no cover - a livelock
+
+
+def _apply_step_action(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    record: StepRecord | None,
+    action: StepAction,
+    actor: Actor,
+) -> StepStatus | None:
+    """The action's writes and follow-ups; the step's new status, None when it moved."""
+    assert record is not None  # the matrix allows nothing on a step not reached yet
+    if action is StepAction.SKIP:
+        return _skip(ctx, run, step, record, _why(actor, "skipped"))
+    if action is StepAction.STOP:
+        if not cancel_step(ctx, run, record, _why(actor, "stopped")):
+            return None
+        from podium.service.attempts import replay_terminal
+
+        # A stopped step is a failure downstream (its run fails unless a handler
+        # recovers it), like a failed one: the same follow-ups.
+        replay_terminal(ctx, run, step, StepStatus.STOPPED, _why(actor, "stopped"))
+        return StepStatus.STOPPED
+    if action is StepAction.RETRY:
+        # The next attempt now; the timer due later finds it claimed and is dropped.
+        exec_msg = messages.Exec(run.run_id, step, record.attempt + 1)
+        ctx.work_queue.send(messages.encode(exec_msg))
+        return StepStatus.RETRY_WAIT
+    if action is StepAction.RESUME:
+        return StepStatus.READY if resume_step(ctx, run.run_id, record) else None
+    raise ValueError(f"not a step action: {action}")  # pragma: no cover
+
+
+def _skip(
+    ctx: Services, run: RunRecord, step: str, record: StepRecord, why: str
+) -> StepStatus | None:
+    """SKIPPED with the reason; its successors go on as after a success (the DAG
+    continues), so an operator can skip a broken step and let the rest run."""
+    now = ctx.now()
+    changes: dict[str, Any] = {"ended_at": now, "reason": why, "lease_until": None}
+    assert record is not None  # the matrix allows no skip of a step not reached yet
+    if record.waiting_key is not None:
+        if not ctx.store.permits().abandon(record, StepStatus.SKIPPED, changes):
+            return None
+        from podium.service.permits import wake_head
+
+        wake_head(ctx, record.waiting_key)
+    else:
+        try:
+            ctx.store.transition_step(
+                run.run_id,
+                step,
+                expected=frozenset({record.status}),
+                attempt=record.attempt,
+                to=StepStatus.SKIPPED,
+                changes=changes,
+            )
+        except StepConflict:
+            return None
+    from podium.service.advance import after_terminal, dispatch
+
+    propagation = after_terminal(ctx, run, step, StepStatus.SUCCEEDED)
+    dispatch(ctx, run.run_id, propagation)
+    return StepStatus.SKIPPED
+
+
+__all__ = [
+    "ActionRefused",
+    "ActionResult",
+    "Actor",
+    "RestartRequest",
+    "RunAction",
+    "StepAction",
+    "StepNotFound",
+    "run_action",
+    "step_action",
+]

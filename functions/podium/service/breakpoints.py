@@ -1,0 +1,126 @@
+"""Breakpoints: every attempt of a step pauses before it starts (PAUSED, reason
+``paused at a breakpoint``) until it is resumed (``podium steps resume``: that attempt
+passes) or the breakpoint is cleared (every step held by it resumes).
+
+A breakpoint belongs to a workflow and its step, whatever the version, and holds in the
+runs already going. Workers read a workflow's breakpoints at most once a second per
+process (a small item), so a breakpoint set on a stack takes effect within a second; in
+the process that sets or clears it, at once. A worker that holds a step reads them
+afresh after its write, so a clear that raced the hold still resumes the step.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.engine.records import RunRecord
+from podium.core.engine.status import StepStatus
+from podium.service import messages
+from podium.service.context import Services
+from podium.service.pausing import BREAKPOINT, hold, resume_step, resumed_marker
+
+CACHE_MS = 1000
+_lock = threading.Lock()
+# store -> workflow -> (read at, breakpoints); per process, like the definition cache.
+# Keyed by the store object itself (weakly): a new store never sees an old one's entries.
+_cache: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, frozenset[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _entries(ctx: Services) -> dict[str, tuple[int, frozenset[str]]] | None:
+    try:
+        return _cache.setdefault(ctx.store, {})
+    except TypeError:  # a store that cannot be weakly referenced: no caching
+        return None
+
+
+def breakpoints_of(ctx: Services, workflow: str) -> frozenset[str]:
+    now = ctx.now()
+    with _lock:
+        entries = _entries(ctx)
+        hit = entries.get(workflow) if entries is not None else None
+    if hit is not None and 0 <= now - hit[0] < CACHE_MS:
+        return hit[1]
+    fresh = ctx.store.breakpoints(workflow)
+    with _lock:
+        if entries is not None:
+            entries[workflow] = (now, fresh)
+    return fresh
+
+
+def _forget(ctx: Services, workflow: str) -> None:
+    with _lock:
+        entries = _entries(ctx)
+        if entries is not None:
+            entries.pop(workflow, None)
+
+
+def has_breakpoint(ctx: Services, workflow: str, step: str) -> bool:
+    return step in breakpoints_of(ctx, workflow)
+
+
+def stops_at_breakpoint(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
+    """Before a claim: True when the step was held at its breakpoint (the caller stops).
+    An attempt resumed past the breakpoint goes on."""
+    if not has_breakpoint(ctx, run.workflow, msg.step):
+        return False
+    if not msg.create:
+        record = ctx.store.get_step(run.run_id, msg.step)
+        if record is not None and record.reason == resumed_marker(msg.attempt):
+            return False
+    return hold(ctx, run, msg, BREAKPOINT)
+
+
+@dataclass(frozen=True)
+class BreakpointChange:
+    workflow: str
+    steps: list[str]  # the breakpoints set or cleared
+    resumed: list[str]  # clear: "run/step" of every held step it resumed
+
+    def as_json(self) -> dict[str, object]:
+        return {"workflow": self.workflow, "steps": self.steps, "resumed": self.resumed}
+
+
+def set_breakpoint(ctx: Services, workflow: str, step: str) -> BreakpointChange:
+    defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
+    known = [s.id for s in defn.steps]
+    if step not in known:
+        raise DefinitionError(
+            [
+                Issue(
+                    "step",
+                    f"workflow '{workflow}' has no step {step!r}; one of: {', '.join(known)}",
+                )
+            ]
+        )
+    ctx.store.set_breakpoint(workflow, step, on=True)
+    _forget(ctx, workflow)
+    return BreakpointChange(workflow, [step], [])
+
+
+def clear_breakpoints(ctx: Services, workflow: str, step: str | None = None) -> BreakpointChange:
+    """Clear one breakpoint (or all of the workflow's) and resume every step held by it."""
+    ctx.store.active_version(workflow)  # WorkflowNotFound for an unknown workflow
+    steps = sorted(ctx.store.breakpoints(workflow)) if step is None else [step]
+    for s in steps:
+        ctx.store.set_breakpoint(workflow, s, on=False)
+    _forget(ctx, workflow)
+    resumed: list[str] = []
+    for run_id in ctx.store.list_active_run_ids():
+        run = ctx.store.get_run(run_id)
+        if run.workflow != workflow or run.status.terminal:
+            continue
+        for record in ctx.store.list_steps(run_id):
+            if (
+                record.status is StepStatus.PAUSED
+                and record.reason == BREAKPOINT
+                and record.step in steps
+                and resume_step(ctx, run_id, record)
+            ):
+                resumed.append(f"{run_id}/{record.step}")
+    return BreakpointChange(workflow, steps, resumed)

@@ -1,0 +1,69 @@
+"""A waiting attempt's deadline: when it times out, and the timer that says so.
+
+One place for the question, asked by the claim (arm it), a redelivered claim (arm it
+again), a completion (withdraw it) and a cancelled step (withdraw it). A synchronous
+attempt has no deadline timer: its runner bounds it (and its lease, as a safety net).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.engine.plans import lease_of
+from podium.core.engine.records import RunRecord
+from podium.service import messages
+from podium.service.context import Services
+from podium.service.runtimes import Attempt, runtime_for
+
+NEVER = 2**62
+
+
+def timeout_of(spec: Any) -> float | None:
+    """The step's ``timeout``, or 10 days for a waiting runtime (None: unbounded here,
+    a synchronous call being bounded by its runner)."""
+    if spec.timeout is not None:
+        return float(spec.timeout)
+    return None if runtime_for(spec).synchronous else DEFAULT_WAIT_TIMEOUT_SECONDS
+
+
+def deadline_of(attempt: Attempt) -> int:
+    """When the attempt times out (the step's ``timeout`` counts from its start)."""
+    timeout = timeout_of(attempt.spec)
+    return attempt.started_at + int(timeout * 1000) if timeout is not None else NEVER
+
+
+def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
+    """The lease of an attempt of ``step`` claimed at ``now`` (core: ``lease_of``)."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    runtime = runtime_for(spec)
+    timeout = timeout_of(spec)
+    return lease_of(
+        now,
+        synchronous=runtime.synchronous,
+        wait_ms=0 if runtime.synchronous else runtime.wait_ms(spec),
+        timeout_ms=None if timeout is None else int(timeout * 1000),
+        worker_lease_ms=ctx.lease_ms,
+    )
+
+
+def _has_timer(attempt: Attempt) -> bool:
+    # The 10-day default is enforced by the lease (sweeper), not by a timer of its own.
+    return attempt.spec.timeout is not None and not runtime_for(attempt.spec).synchronous
+
+
+def _timer(attempt: Attempt) -> messages.Done:
+    run_id = attempt.run.run_id
+    return messages.Done(run_id, attempt.step, attempt.number, messages.DEADLINE_EVENT)
+
+
+def arm_deadline(ctx: Services, attempt: Attempt) -> None:
+    """Set the deadline timer of a waiting attempt (again is harmless: one timer)."""
+    if _has_timer(attempt):
+        ctx.at(_timer(attempt), deadline_of(attempt), queue="events")
+
+
+def withdraw_deadline(ctx: Services, attempt: Attempt) -> None:
+    """The attempt ended before its deadline: withdraw the timer (best effort)."""
+    if _has_timer(attempt):
+        ctx.cancel_at(_timer(attempt), deadline_of(attempt))

@@ -1,0 +1,193 @@
+"""Holding steps while their run is paused, and letting them go on resume.
+
+A paused run starts no new step: a work message that finds its run PAUSED parks the
+step PAUSED (``hold``) instead of claiming it, and a worker about to continue in-process
+with a successor it just claimed gives it back the same way (``hold_continuation``).
+Running attempts are left alone and finish. Resume makes every held step READY again
+and sends its work message (``release_held``); a retry or timer that came due meanwhile
+runs then.
+
+The race between a hold and a resume is closed from both sides: ``release_held`` lists
+the steps after its run write, and ``hold`` reads the run again after its step write, so
+whichever writes second sees the other's write (a held step is never left behind).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from podium.core.engine.errors import StepConflict, StepExists
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.service import messages
+from podium.service.context import Services
+from podium.service.permits import wake_head
+
+log = logging.getLogger("podium.pausing")
+
+RUN_PAUSED = "held: the run is paused"
+BREAKPOINT = "paused at a breakpoint"
+
+
+def resumed_marker(attempt: int) -> str:
+    """The reason a step resumed past its breakpoint carries: its next attempt passes."""
+    return f"resumed past its breakpoint (attempt {attempt})"
+_CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
+
+
+def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PAUSED) -> bool:
+    """The step of this work message waits PAUSED until its run resumes (or, with
+    ``reason`` BREAKPOINT, until it is resumed or its breakpoint cleared). False when
+    the message is not the step's next attempt (a duplicate, or a step that ended): the
+    caller handles it as any lost claim."""
+    now = ctx.now()
+    record: StepRecord | None
+    if msg.create:
+        held = StepRecord(
+            run.run_id,
+            msg.step,
+            StepStatus.PAUSED,
+            attempt=msg.attempt - 1,
+            ready_at=now,
+            reason=reason,
+        )
+        try:
+            ctx.store.create_step(held)
+        except StepExists as exists:
+            record = exists.current
+        else:
+            _after_hold(ctx, run.run_id, held)
+            return True
+    else:
+        record = ctx.store.get_step(run.run_id, msg.step)
+    if record is None or record.attempt != msg.attempt - 1:
+        return False
+    changes = {"reason": reason, "lease_until": None}
+    if record.waiting_key is not None and record.status in (
+        _CLAIMABLE | {StepStatus.WAITING_FOR_PERMITS}
+    ):
+        # Queued for a permit: leave the queue, so the steps behind it are not blocked.
+        key = record.waiting_key
+        if not ctx.store.permits().abandon(record, StepStatus.PAUSED, changes):
+            return False
+        wake_head(ctx, key)
+    elif record.status in _CLAIMABLE:
+        try:
+            ctx.store.transition_step(
+                run.run_id,
+                msg.step,
+                expected=frozenset({record.status}),
+                attempt=record.attempt,
+                to=StepStatus.PAUSED,
+                changes=changes,
+            )
+        except StepConflict:
+            return False
+    else:
+        return False
+    held_record = ctx.store.get_step(run.run_id, msg.step)
+    if held_record is not None:
+        _after_hold(ctx, run.run_id, held_record)
+    return True
+
+
+def _after_hold(ctx: Services, run_id: str, held: StepRecord) -> None:
+    """The run may have been resumed (or ended), or the breakpoint cleared, between our
+    read and our write."""
+    run = ctx.store.get_run(run_id)
+    if held.reason == BREAKPOINT:
+        if run.status.terminal:
+            from podium.service.lifecycle import in_ended_run
+
+            in_ended_run(ctx, run, held.step)
+        elif held.step not in ctx.store.breakpoints(run.workflow):  # a fresh read
+            resume_step(ctx, run_id, held)
+        return
+    if run.status is RunStatus.RUNNING:
+        resume_step(ctx, run_id, held)
+    elif run.status.terminal:
+        from podium.service.lifecycle import in_ended_run
+
+        in_ended_run(ctx, run, held.step)
+
+
+def hold_continuation(ctx: Services, run_id: str, step: str) -> bool:
+    """A worker claimed a successor (RUNNING, attempt 1, not started) to perform it
+    in-process: if the run was paused meanwhile, or the step has a breakpoint, give the
+    claim back and hold the step. True when held (the worker must not start it)."""
+    from podium.service.breakpoints import has_breakpoint
+
+    run = ctx.store.get_run(run_id)
+    if run.status is RunStatus.PAUSED:
+        reason = RUN_PAUSED
+    elif run.status is RunStatus.RUNNING and has_breakpoint(ctx, run.workflow, step):
+        reason = BREAKPOINT
+    else:
+        return False
+    try:
+        ctx.store.transition_step(
+            run_id,
+            step,
+            expected=frozenset({StepStatus.RUNNING}),
+            attempt=1,
+            to=StepStatus.READY,
+            changes={"attempt": 0, "started_at": None, "lease_until": None},
+        )
+    except StepConflict:
+        return True  # the sweeper took it back meanwhile: not ours to start
+    if not hold(ctx, run, messages.Exec(run_id, step, 1), reason):
+        # Moved since: whoever moved it sends what it needs.
+        log.info("continuation %s/%s moved while being held", run_id, step)
+    return True
+
+
+def resume_step(ctx: Services, run_id: str, record: StepRecord) -> bool:
+    """PAUSED -> READY at the same attempt, and its work message sent; False if the step
+    moved meanwhile (another resume got there first). A step held at a breakpoint is
+    marked so that its next attempt passes the breakpoint."""
+    marker = resumed_marker(record.attempt + 1) if record.reason == BREAKPOINT else None
+    try:
+        ctx.store.transition_step(
+            run_id,
+            record.step,
+            expected=frozenset({StepStatus.PAUSED}),
+            attempt=record.attempt,
+            to=StepStatus.READY,
+            changes={"reason": marker},
+        )
+    except StepConflict:
+        return False
+    ctx.work_queue.send(messages.encode(messages.Exec(run_id, record.step, record.attempt + 1)))
+    return True
+
+
+def release_held(ctx: Services, run: RunRecord) -> list[str]:
+    """After a resume: every step held by the pause goes on (breakpoints stay paused),
+    and a run whose last steps ended while it was paused completes now."""
+    from podium.service.advance import complete_if_done
+
+    released: list[str] = []
+    steps = ctx.store.list_steps(run.run_id)
+    if not steps:  # paused before its roots were made: its start is redone now
+        ctx.event_queue.send(messages.encode(messages.Start(run.run_id)))
+        return released
+    for record in steps:
+        held = record.status is StepStatus.PAUSED and record.reason == RUN_PAUSED
+        if held and resume_step(ctx, run.run_id, record):
+            released.append(record.step)
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    sinks = [s.step for s in steps if s.status.terminal and graph.is_sink(s.step)]
+    if sinks and len(sinks) >= run.sinks_total:
+        counted = max(ctx.store.count_sink(run.run_id, s) for s in sinks)
+        complete_if_done(ctx, run.run_id, counted)
+    return released
+
+
+def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
+    """A PAUSED step of a RUNNING run that nothing holds any more: its run was resumed,
+    or its breakpoint cleared, by an action a crash cut short (the sweeper resumes it)."""
+    if record.reason == RUN_PAUSED:
+        return run.status is RunStatus.RUNNING
+    if record.reason == BREAKPOINT:
+        return record.step not in ctx.store.breakpoints(run.workflow)
+    return False

@@ -1,0 +1,178 @@
+"""Restart: a new run of the same workflow pointing back with ``restart_of``.
+
+From ``incomplete`` (the default, Maestro's restart-from-incomplete and Step Functions'
+redrive) the steps that succeeded, with everything above them, are taken over with their
+outputs and not run again; from ``beginning`` everything runs; from a step, that step
+and everything below it runs again (core/engine/actions.py decides which). The taken
+over steps are written SUCCEEDED into the new run before it starts, and its start
+propagates from them as from steps that just succeeded. Join sets and sink markers are
+never copied: the new run counts its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.engine.actions import (
+    ActionRefused,
+    RestartFrom,
+    resolve_step_path,
+    reused_steps,
+)
+from podium.core.engine.errors import RunNotFound, StepExists
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import StepStatus
+from podium.service.context import Services
+
+ACTIVE = "active"
+_NTH = re.compile(r"^(.*)-r(\d{1,4})$")
+
+
+@dataclass(frozen=True)
+class RestartRequest:
+    start_from: str = RestartFrom.INCOMPLETE.value  # "incomplete", "beginning" or a step
+    params: Mapping[str, Any] = field(default_factory=dict)  # over the old run's params
+    # None: the version the old run ran (runs keep their version); a number or "active":
+    # the explicit opt-in to another one.
+    version: int | str | None = None
+
+
+def restart_run_id(old_run: str) -> str:
+    """The new run's id, derived from the old one: a run is restarted at most once (two
+    operators, or two clicks, restarting the same failed run get one new run; to go
+    again, restart the newest run of the chain)."""
+    match = _NTH.match(old_run)
+    if match is not None:
+        return f"{match.group(1)}-r{int(match.group(2)) + 1}"
+    return f"{old_run[:58]}-r1"
+
+
+class AlreadyRestarted(ActionRefused):
+    def __init__(self, old: RunRecord, new: RunRecord) -> None:
+        super().__init__(
+            "restart",
+            f"run {old.run_id}",
+            f"{old.status.value}, already restarted as {new.run_id} ({new.status.value})",
+            [],
+            f"restart {new.run_id} instead",
+        )
+        self.new_run = new.run_id
+
+
+def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord:
+    """Refused when the run was restarted already (by another request)."""
+    from podium.service.bindings import run_params
+    from podium.service.runs import start_run
+
+    new_id = restart_run_id(old.run_id)
+    try:
+        existing = ctx.store.get_run(new_id)
+    except RunNotFound:
+        pass
+    else:
+        raise AlreadyRestarted(old, existing)
+
+    version = _version(ctx, old, request.version)
+    compiled = ctx.definitions.get(old.workflow, version)
+    graph = compiled.graph
+    rerun_from: str | None = None
+    if request.start_from == RestartFrom.BEGINNING.value:
+        reuse: frozenset[str] = frozenset()
+    else:
+        if request.start_from != RestartFrom.INCOMPLETE.value:
+            rerun_from = _step_of(request.start_from, old, graph.predecessors.keys())
+        steps = ctx.store.list_steps(old.run_id)
+        succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]
+        reuse = reused_steps(graph, succeeded, rerun_from)
+    if reuse:
+        now = ctx.now()
+        for s in ctx.store.list_steps(old.run_id):
+            if s.step in reuse:
+                _take_over(ctx, new_id, s, old.run_id, now)
+    return start_run(
+        ctx,
+        old.workflow,
+        {**run_params(ctx, old), **request.params},  # big params are stored by reference
+        version=version,
+        trigger="restart",
+        run_id=new_id,
+        logical_date=old.logical_date,
+        restart_of=old.run_id,
+        tags=old.tags,
+    )
+
+
+def _version(ctx: Services, old: RunRecord, wanted: int | str | None) -> int:
+    if wanted is None:
+        return old.version
+    if wanted == ACTIVE:
+        return ctx.store.active_version(old.workflow)
+    if isinstance(wanted, int) or (isinstance(wanted, str) and wanted.isdigit()):
+        number = int(wanted)
+        ctx.definitions.get(old.workflow, number)  # WorkflowNotFound names the version
+        return number
+    raise DefinitionError(
+        [Issue("body.version", f"must be a version number or 'active', got {wanted!r}")]
+    )
+
+
+def _step_of(path: str, old: RunRecord, steps: Any) -> str:
+    where = resolve_step_path(old.run_id, path)
+    if where.is_child:
+        raise DefinitionError(
+            [
+                Issue(
+                    "body.from",
+                    f"{path!r} is a step of a loop iteration; restarting from inside an"
+                    " iteration comes with loops: restart from the loop step instead",
+                )
+            ]
+        )
+    if where.step not in steps:
+        known = ", ".join(sorted(steps))
+        raise DefinitionError(
+            [
+                Issue(
+                    "body.from",
+                    f"no step {where.step!r} in workflow '{old.workflow}'; use 'incomplete',"
+                    f" 'beginning' or one of: {known}",
+                )
+            ]
+        )
+    return where.step
+
+
+def _take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: int) -> None:
+    record = StepRecord(
+        run_id,
+        old.step,
+        StepStatus.SUCCEEDED,
+        attempt=old.attempt,
+        ready_at=now,
+        started_at=now,
+        ended_at=now,
+        output=old.output,  # a big output stays where it is: the reference is copied
+        params=old.params,
+        reason=f"reused from run {old_run} (restart)",
+        log_ref=old.log_ref,
+    )
+    with contextlib.suppress(StepExists):  # the same restart again: written already
+        ctx.store.create_step(record)
+
+
+def after_reused_roots(ctx: Services, run: RunRecord, roots: list[str]) -> None:
+    """A restarted run starts: its roots taken over from the old run propagate as if
+    they had just succeeded (the steps below them that are taken over too are reached
+    the same way, through their replayed claims)."""
+    from podium.service.advance import after_terminal, dispatch
+
+    for root in roots:
+        record = ctx.store.get_step(run.run_id, root)
+        output = record.output if record is not None else None
+        propagation = after_terminal(ctx, run, root, StepStatus.SUCCEEDED, output=output)
+        dispatch(ctx, run.run_id, propagation)

@@ -1,0 +1,154 @@
+"""Operators' actions through the remote CLI (--stack) on moto: signed requests to the
+real api handler, the 409 of a refused action, and who acted (the caller's IAM ARN)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.integration import test_remote_cli as remote
+from tests.integration.test_remote_cli import Deployed, on_stack, write
+
+# The deployed stack on moto and the user's shell, as the remote CLI tests set them up.
+deployed = remote.deployed
+user = remote.user
+
+BROKEN = {"feed": True}
+
+
+def load(event: dict[str, Any]) -> str:
+    if BROKEN["feed"]:
+        raise ValueError("bad feed")
+    return "loaded"
+
+
+ETL = f"""\
+name: remote_etl
+params:
+  day: {{type: string, default: mon}}
+steps:
+  - {{id: extract, type: noop}}
+  - {{id: load, type: lambda, function: "{__name__}:load", depends_on: [extract]}}
+  - {{id: report, type: noop, depends_on: [load]}}
+"""
+SLEEPY = """\
+name: remote_sleepy
+steps:
+  - {id: wait, type: sleep, seconds: 3600}
+  - {id: after, type: noop, depends_on: [wait]}
+"""
+
+
+def test_restart_a_failed_run_from_incomplete_on_the_stack(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    BROKEN["feed"] = True
+    assert on_stack("push", str(write(tmp_path, "etl.yaml", ETL))).exit_code == 0
+    started = on_stack("start", "remote_etl", "--run-id", "etl-1", "--json")
+    assert started.exit_code == 0, started.output
+    deployed.pump()
+    shown = json.loads(on_stack("runs", "show", "etl-1", "--json").stdout)
+    assert shown["run"]["status"] == "FAILED"
+
+    refused = on_stack("runs", "pause", "etl-1")
+    assert refused.exit_code == 1
+    assert "it is FAILED; allowed from FAILED: restart" in refused.output
+
+    replayed = on_stack("runs", "replay", "etl-1", "load", "--json")
+    assert replayed.exit_code == 1, replayed.output
+    body = json.loads(replayed.stdout)
+    assert body["recorded"]["error_type"] == "ValueError" and body["same"]
+    assert body["event"]["params"] == {"day": "mon"} and body["event"]["attempt"] == 1
+
+    BROKEN["feed"] = False  # the fix
+    assert 'replayed: SUCCEEDED "loaded"' in on_stack("runs", "replay", "etl-1", "load").output
+    result = on_stack(
+        "runs", "restart", "etl-1", "--reason", "fixed the feed", "-p", "day=tue", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["new_run"] == "etl-1-r1" and body["by"].endswith(":user/tester")
+    deployed.pump()
+    new = json.loads(on_stack("runs", "show", "etl-1-r1", "--json").stdout)
+    assert new["run"]["status"] == "SUCCEEDED" and new["run"]["restart_of"] == "etl-1"
+    assert new["run"]["params"] == {"day": "tue"}
+    steps = {s["step"]: s for s in new["steps"]}
+    assert "reused from run etl-1" in steps["extract"]["reason"]
+    old = json.loads(on_stack("runs", "show", "etl-1", "--json").stdout)
+    (event,) = [e for e in old["events"] if e["kind"] == "action"]
+    assert event["detail"]["reason"] == "fixed the feed"
+
+    shown_text = on_stack("runs", "show", "etl-1").output
+    assert (
+        "restart by arn:aws:iam::" in shown_text and "fixed the feed -> run etl-1-r1" in shown_text
+    )
+    assert "restart of run etl-1" in on_stack("runs", "show", "etl-1-r1").output
+
+    again = on_stack("runs", "restart", "etl-1")
+    assert again.exit_code == 1 and "already restarted as etl-1-r1" in again.output
+
+
+def test_pause_resume_stop_and_step_stop_on_the_stack(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    assert on_stack("push", str(write(tmp_path, "s.yaml", SLEEPY))).exit_code == 0
+    for run_id in ("sl-1", "sl-2"):
+        assert on_stack("start", "remote_sleepy", "--run-id", run_id).exit_code == 0
+    deployed.pump()  # sl-1 waits in its sleep; sl-2 is queued behind it (sequential)
+    result = on_stack("runs", "stop", "sl-2", "--reason", "not needed")
+    assert result.exit_code == 0, result.output
+    assert "stop: run sl-2 is STOPPED" in result.output
+    assert on_stack("runs", "pause", "sl-1").exit_code == 0
+    assert "is RUNNING" in on_stack("runs", "resume", "sl-1").output
+    result = on_stack("steps", "stop", "sl-1", "wait", "--reason", "too long")
+    assert result.exit_code == 0, result.output
+    deployed.pump()
+    shown = json.loads(on_stack("runs", "show", "sl-1", "--json").stdout)
+    assert shown["run"]["status"] == "FAILED"
+    assert [e["detail"]["action"] for e in shown["events"] if e["kind"] == "action"] == [
+        "pause",
+        "resume",
+        "stop",
+    ]
+    refused = on_stack("steps", "retry", "sl-1", "wait")
+    assert refused.exit_code == 1 and "podium runs restart sl-1" in refused.output
+
+
+CHAIN = """\
+name: remote_chain
+steps:
+  - {id: a, type: noop}
+  - {id: b, type: noop, depends_on: [a]}
+"""
+
+
+def test_breakpoints_on_the_stack(deployed: Deployed, user: Path, tmp_path: Path) -> None:
+    assert on_stack("push", str(write(tmp_path, "c.yaml", CHAIN))).exit_code == 0
+    result = on_stack("break", "set", "remote_chain", "b")
+    assert result.exit_code == 0 and "breakpoint set on remote_chain.b" in result.output
+    assert on_stack("break", "list", "remote_chain").output.strip() == "b"
+    assert on_stack("start", "remote_chain", "--run-id", "bp-1").exit_code == 0
+    deployed.pump()
+    shown = json.loads(on_stack("runs", "show", "bp-1", "--json").stdout)
+    steps = {s["step"]: s for s in shown["steps"]}
+    assert steps["b"]["status"] == "PAUSED" and steps["b"]["reason"] == "paused at a breakpoint"
+    assert on_stack("steps", "resume", "bp-1", "b").exit_code == 0
+    deployed.pump()
+    assert json.loads(on_stack("runs", "show", "bp-1", "--json").stdout)["run"]["status"] == (
+        "SUCCEEDED"
+    )
+    assert on_stack("start", "remote_chain", "--run-id", "bp-2").exit_code == 0
+    deployed.pump()
+    cleared = on_stack("break", "clear", "remote_chain", "--json")
+    assert json.loads(cleared.stdout) == {
+        "workflow": "remote_chain",
+        "steps": ["b"],
+        "resumed": ["bp-2/b"],
+    }
+    deployed.pump()
+    assert json.loads(on_stack("runs", "show", "bp-2", "--json").stdout)["run"]["status"] == (
+        "SUCCEEDED"
+    )
+    bad = on_stack("break", "set", "remote_chain", "zz")
+    assert bad.exit_code == 1 and "one of: a, b" in bad.output
