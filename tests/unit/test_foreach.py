@@ -393,3 +393,16 @@ def test_iterations_follow_the_workflows_step_events_setting(mem: LocalRuntime) 
         e["detail"]["run_id"] for e in published if e["detail-type"] == "Podium Run Status Change"
     ]
     assert runs == [run_id]
+
+
+def test_a_large_iteration_space_is_stored_once_by_reference(mem: LocalRuntime) -> None:
+    from podium.service import loops
+
+    doc = loop_doc(over={"i": "${podium.range(0, 300)}"}, concurrency=50)
+    view = mem.run(doc)
+    assert view.run.status is RunStatus.SUCCEEDED
+    record = mem.services.store.get_step(view.run.run_id, "each")
+    assert record is not None and set(record.loop or {}) == {"ref"}  # not in the item
+    loops._SPACES = loops._SpaceCache()  # another process: read back from Payloads
+    space = loops.space_of(mem.services, view.run, record, None)
+    assert space.count == 300 and space.at(299) == {"i": 299}
