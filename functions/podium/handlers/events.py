@@ -38,8 +38,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("not an EventBridge event, dropped: %.200r", event)
             return {"matched": 0, "dropped": 1}
         source, detail_type = described
-        if external_events.route(ctx, event):  # ECS/Batch/Glue/SFN state changes
+        # A state change of external work (ECS/Batch/Glue/SFN) completes the attempt that
+        # started it, and may also start runs: a user's event trigger can match the same
+        # event (a Glue job of another team finishing, say).
+        external = external_events.route(ctx, event)
+        routed = route_event(ctx, event, source, detail_type)  # signals and triggers
+        if external and not routed.get("matched"):
             return {"matched": 1, "source": source, "detail_type": detail_type}
-        return route_event(ctx, event, source, detail_type)  # signals and triggers
+        return routed
     finally:
         ctx.metrics.flush()
