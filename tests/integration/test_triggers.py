@@ -334,3 +334,18 @@ def test_catchup_of_a_rate_trigger_counts_from_the_last_time_fired(rt: LocalRunt
     times = sorted(r.created_at for r in runs(rt, "daily_etl"))
     assert len(times) == 5
     assert {r.trigger for r in runs(rt, "daily_etl")} == {"rate:often"}
+
+
+def test_schedules_follow_activate_and_rollback(rt: LocalRuntime) -> None:
+    from podium.service.versions import activate, rollback
+    from podium.service.workflows import push_workflow
+
+    rt.push(ETL)  # v1: nightly and often
+    v2 = {**ETL, "triggers": [{"id": "weekly", "cron": "0 7 * * MON"}]}
+    push_workflow(rt.services, v2, activate=False)  # stored, not active: nothing changes
+    assert set(schedules(rt, "daily_etl")) == {"nightly", "often"}
+    activate(rt.services, "daily_etl", 2)
+    assert set(schedules(rt, "daily_etl")) == {"weekly"}
+    assert schedules(rt, "daily_etl")["weekly"]["ScheduleExpression"] == "cron(0 7 ? * MON *)"
+    rollback(rt.services, "daily_etl")
+    assert set(schedules(rt, "daily_etl")) == {"nightly", "often"}
