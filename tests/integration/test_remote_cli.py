@@ -466,3 +466,31 @@ def test_a_signal_sent_with_the_cli_releases_a_waiting_step_on_the_stack(
 
     result = on_stack("signal", "send", "bad name!")
     assert result.exit_code == 1 and "name" in result.output
+
+
+APPROVAL_YAML = """
+name: remote_approval
+steps:
+  - {id: approve, type: approval, message: "ship it?", approvers: [alice]}
+  - {id: ship, type: noop, depends_on: [approve]}
+"""
+
+
+def test_callback_through_the_signed_api(deployed: Deployed, user: Path, tmp_path: Path) -> None:
+    assert on_stack("push", str(write(tmp_path, "a.yaml", APPROVAL_YAML))).exit_code == 0
+    run_id = json.loads(on_stack("start", "remote_approval", "--json").stdout)["run_id"]
+    deployed.pump()
+    shown = on_stack("runs", "show", run_id)
+    assert "approve ship it?" in shown.output and "podium callback pcb1_" in shown.output
+    body = json.loads(on_stack("runs", "show", run_id, "--json").stdout)
+    (token,) = [e["detail"]["token"] for e in body["events"] if e["kind"] == "callback_token"]
+    refused = on_stack("callback", token, "--success", "{}", "--by", "bob")
+    assert refused.exit_code == 1 and "may not decide" in refused.output
+    given = on_stack("callback", token, "--success", "{}", "--by", "alice", "--json")
+    assert given.exit_code == 0, given.output
+    assert json.loads(given.stdout)["accepted"] == "success"
+    deployed.pump()
+    body = json.loads(on_stack("runs", "show", run_id, "--json").stdout)
+    assert body["run"]["status"] == "SUCCEEDED"
+    again = on_stack("callback", token, "--fail", "too late", "--by", "alice")
+    assert again.exit_code == 1 and "no longer waiting" in again.output

@@ -37,6 +37,15 @@ PATHS = st.one_of(
         lambda t: f"/workflows/{t[0]}/triggers/{t[1]}/{t[2]}"
     ),
     SEGMENT.map(lambda s: f"/workflows/{s}/backfill"),
+    SEGMENT.map(lambda s: f"/callbacks/{s}"),
+    # Callback tokens: well-formed or not, naming runs that exist or not.
+    st.text(max_size=60).map(
+        lambda s: "/callbacks/pcb1_" + base64.urlsafe_b64encode(s.encode()).decode().rstrip("=")
+    ),
+    st.sampled_from(["tok-1", "x" * 70, ""]).map(
+        lambda r: "/callbacks/pcb1_"
+        + base64.urlsafe_b64encode(f"{r}/a/1".encode()).decode().rstrip("=")
+    ),
     # Operators' routes (issue 14): actions, replay, versions, breakpoints.
     SEGMENT.map(lambda s: f"/runs/{s}/actions"),
     SEGMENT.map(lambda s: f"/runs/{s}/steps/actions"),
@@ -92,9 +101,33 @@ BACKFILL_BODIES = st.fixed_dictionaries(
 def bodies(draw: Any) -> tuple[str | None, bool]:
     kind = draw(
         st.sampled_from(
-            ["json", "start", "text", "bytes", "none", "definition", "signal", "backfill"]
+            [
+                "json",
+                "start",
+                "text",
+                "bytes",
+                "none",
+                "definition",
+                "signal",
+                "backfill",
+                "callback",
+            ]
         )
     )
+    if kind == "callback":
+        body = draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "success": JSON,
+                    "fail": JSON,
+                    "heartbeat": JSON,
+                    "by": JSON,
+                    "comment": JSON,
+                },
+            )
+        )
+        return json.dumps(body), False
     if kind == "none":
         return None, False
     if kind == "json":

@@ -41,7 +41,7 @@ def dev_command(
     Lambda steps run the Python callables that podium.toml in the working directory (and
     --functions) map their Lambda names to; module:function runs as it is."""
     from podium import bootstrap
-    from podium.cli.main import local_functions
+    from podium.cli.main import local_functions, local_stand_ins
     from podium.local.dev_server import DevServer, open_runtime
 
     home = bootstrap.local_home(home)  # --home, else $PODIUM_HOME, else .podium
@@ -50,6 +50,7 @@ def dev_command(
     sys.path.insert(0, os.getcwd())
     runtime = open_runtime(home)
     runtime.functions.update(mapping)  # the runtime's runner reads this mapping
+    runtime.stand_ins.merge(local_stand_ins(Path.cwd()))  # ./podium.toml's stand-ins
     runtime.start()
     ticker = None
     try:

@@ -518,3 +518,95 @@ class IdGenerator(Protocol):
     def new_id(self) -> str:
         """Time-ordered, unique (a ULID)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """One attempt's external work (an ECS task, a Batch job, a Glue job run, a Step
+    Functions execution), as its backend starts, finds and stops it."""
+
+    kind: str  # the step type: "ecs_task", "batch_job", ...
+    key: str  # run/step/attempt: names the work, so a lost start is found again
+    spec: Any  # the step's model
+    rendered: Mapping[str, Any]  # the step's templated request fields, rendered
+
+
+class JobBackend(Protocol):
+    """Starts and follows one kind of external work (adapters/jobs/). Every call may
+    raise nothing but returns outcomes: API failures become failed outcomes
+    (core/engine/external.py classes them)."""
+
+    def start(self, request: JobRequest) -> Any:
+        """Start the work (at most once per key: a start found running is returned);
+        a ``JobOutcome`` (core.engine.external)."""
+        ...
+
+    def find(self, request: JobRequest) -> Any:
+        """The work's current ``JobOutcome``, or None when it was never started."""
+        ...
+
+    def complete(self, request: JobRequest, outcome: Any) -> Any:
+        """An ended outcome with what the step's output adds (a logs link, the output
+        an event left out)."""
+        ...
+
+    def stop(self, request: JobRequest, reason: str) -> None:
+        """Cancel the work; idempotent (stopping ended or unknown work does nothing)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCall:
+    """One request of an http step, to a host the allow-list let through."""
+
+    method: str
+    scheme: str  # "http" or "https"
+    host: str
+    port: int
+    path: str  # path and query
+    headers: Mapping[str, str]
+    body: bytes | None
+    connect_timeout: float
+    read_timeout: float  # the whole response, not each read
+    max_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    status: int
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+    too_large: bool = False  # the body went past ``max_bytes`` (and was cut there)
+
+
+class HttpTransportError(Exception):
+    """No response: ``kind`` is "connect", "timeout", "tls" or "protocol"."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class HttpTransport(Protocol):
+    def send(self, call: HttpCall) -> HttpReply:
+        """Raises HttpTransportError when no response came."""
+        ...
+
+
+class SecretNotFound(LookupError):
+    pass
+
+
+class Secrets(Protocol):
+    def get(self, name: str) -> str:
+        """A secret's value by name (Secrets Manager); raises SecretNotFound."""
+        ...
+
+
+@dataclass(frozen=True)
+class HttpAccess:
+    """What http steps may reach in this deployment, and how."""
+
+    transport: HttpTransport
+    allowed_hosts: frozenset[str] = frozenset()  # nothing by default
+    secrets: Secrets | None = None

@@ -9,6 +9,8 @@ Routes:
   GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
                                    QUEUED run, why it waits)
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
+  POST /callbacks/{token}          a waiting step's result or heartbeat: {"success": ...},
+                                   {"fail": "message"} or {"heartbeat": true} (+ by, comment)
   GET  /workflows                  every workflow with its active version
   GET  /workflows/{name}/versions  its versions, newest first (?limit=N, max 100)
   POST /workflows/{name}/activate  make a version active: {"version": N}
@@ -51,6 +53,7 @@ a 500 ("internal_error") means a bug or an outage, and is logged with the reques
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid
@@ -78,6 +81,7 @@ from podium.service.api_requests import (
 )
 from podium.service.backfill import backfill_request
 from podium.service.backfill import parse_request as parse_backfill
+from podium.service.callbacks import CallbackRefused, callback, parse_callback
 from podium.service.loop_views import MAX_PAGE, BadPageToken, iterations
 from podium.service.replay import replay_input
 from podium.service.runs import describe_run, list_runs, start_run
@@ -201,6 +205,11 @@ def _bad_step_path(exc: BadStepPath) -> Response[str]:
 @app.exception_handler(VersionConflict)  # type: ignore[untyped-decorator]
 def _version_conflict(exc: VersionConflict) -> Response[str]:
     return _error(HTTPStatus.CONFLICT, "conflict", str(exc))
+
+
+@app.exception_handler(CallbackRefused)  # type: ignore[untyped-decorator]
+def _callback_refused(exc: CallbackRefused) -> Response[str]:
+    return _error(exc.status, exc.code, exc.message)
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
@@ -429,6 +438,14 @@ def post_signal() -> Response[str]:
     stored, created = send_signal(bootstrap.services(), request_from_json(_body()))
     status = HTTPStatus.CREATED if created else HTTPStatus.OK
     return _json(status, {**stored.as_json(), "created": created})
+
+
+@app.post("/callbacks/<token>")
+def post_callback(token: str) -> Response[str]:
+    # The caller's IAM identity goes along: an approval whose approvers are IAM ARNs
+    # checks it, not the name the body gives.
+    request = dataclasses.replace(parse_callback(_body()), caller=_caller())
+    return _json(HTTPStatus.ACCEPTED, callback(bootstrap.services(), token, request))
 
 
 def _caller() -> str:

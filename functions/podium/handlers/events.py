@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from podium import bootstrap
+from podium.service import external_events
 from podium.service.event_routing import route_event
 
 log = logging.getLogger("podium.events")
@@ -37,6 +38,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("not an EventBridge event, dropped: %.200r", event)
             return {"matched": 0, "dropped": 1}
         source, detail_type = described
-        return route_event(ctx, event, source, detail_type)
+        if external_events.route(ctx, event):  # ECS/Batch/Glue/SFN state changes
+            return {"matched": 1, "source": source, "detail_type": detail_type}
+        return route_event(ctx, event, source, detail_type)  # signals and triggers
     finally:
         ctx.metrics.flush()

@@ -14,7 +14,9 @@ from podium.core.ports import (
     Clock,
     Events,
     FunctionRunner,
+    HttpAccess,
     IdGenerator,
+    JobBackend,
     LogReader,
     MessageQueue,
     Metrics,
@@ -72,6 +74,10 @@ class Services:
     signals: Signals | None = None  # default: the store's own view (store.signals())
     # Cron/rate triggers' recurring schedules (default: in memory; podium dev fires them).
     schedules: Schedules | None = None
+    # Backends of the external step types (step type -> JobBackend: adapters/jobs/);
+    # a type without one fails its steps naming what to configure.
+    jobs: dict[str, JobBackend] = field(default_factory=dict)
+    http: HttpAccess | None = None  # http steps: transport, allow-list, secrets
     definitions: DefinitionCache = field(init=False)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000

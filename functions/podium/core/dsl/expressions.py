@@ -131,6 +131,13 @@ class WorkflowExpressions:
                 )
                 if payload is not None:
                     payloads[step.id] = payload
+            templated = getattr(step, "templated", None)  # a request rendered at start
+            if templated:
+                request = _payload(
+                    f"steps[{i}]", templated, known, visible, issues, step_roots, signals=waits
+                )
+                if request is not None:
+                    payloads[step.id] = request
             if isinstance(step, ForeachStep):
                 over = _payload(
                     f"steps[{i}].over",
