@@ -19,6 +19,7 @@ from podium.service.triggers import route_trigger_event
 
 log = logging.getLogger("podium.events")
 
+
 def route_event(
     ctx: Services, event: Mapping[str, Any], source: str, detail_type: str
 ) -> dict[str, Any]:
