@@ -253,9 +253,11 @@ def test_an_event_pattern_trigger(rt: LocalRuntime) -> None:
         "detail-type": "Glue Job State Change",
         "detail": {"state": "SUCCEEDED", "jobName": "etl-daily"},
     }
-    assert events.handler(event, None)["matched"] == 1
+    # A Glue state change is also offered to the step types' routing (service/
+    # external_events.py: no attempt of ours here); the trigger starts its run anyway.
+    assert events.handler(event, None)["runs"]
     failed = {**event, "id": "g-2", "detail": {"state": "FAILED", "jobName": "etl-daily"}}
-    assert events.handler(failed, None)["matched"] == 0
+    assert "runs" not in events.handler(failed, None)  # no trigger took it
     [run] = runs(rt, "on_glue")
     assert run.params == {"job": "etl-daily"} and run.trigger == "event:event_0"
 

@@ -38,8 +38,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("not an EventBridge event, dropped: %.200r", event)
             return {"matched": 0, "dropped": 1}
         source, detail_type = described
-        if external_events.route(ctx, event):  # ECS/Batch/Glue/SFN state changes
-            return {"matched": 1, "source": source, "detail_type": detail_type}
-        return route_event(ctx, event, source, detail_type)  # signals and triggers
+        # ECS/Batch/Glue/SFN state changes go back to the attempts that started them; every
+        # event is also offered to the triggers (a Glue job's end may start a workflow).
+        external = external_events.route(ctx, event)
+        return route_event(ctx, event, source, detail_type, external=external)
     finally:
         ctx.metrics.flush()
