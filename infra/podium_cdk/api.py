@@ -35,6 +35,7 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/signals"),
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/runs/{run_id}/logs"),
+    (apigw.HttpMethod.GET, "/runs/{run_id}/iterations"),  # a loop step's child runs
     (apigw.HttpMethod.POST, "/callbacks/{token}"),  # a waiting step's result or heartbeat
     (apigw.HttpMethod.GET, "/runs/{run_id}/replay"),
     # Operators' actions (podium.service.actions): stop, kill, pause, resume, restart;

@@ -21,7 +21,7 @@ def test_resource_counts(default: Synth) -> None:
     t.resource_count_is("AWS::Events::EventBus", 1)
     t.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    t.resource_count_is("AWS::ApiGatewayV2::Route", 31)  # 26 signed, 5 console files
+    t.resource_count_is("AWS::ApiGatewayV2::Route", 32)  # 27 signed, 5 console files
     t.resource_count_is("AWS::S3::Bucket", 1)
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
@@ -260,14 +260,15 @@ def test_http_api_routes_require_iam_but_the_console_files(default: Synth) -> No
         "GET /workflows/{name}/breakpoints",
         "POST /workflows/{name}/breakpoints",
         "GET /workflows/{name}",
-        "POST /workflows/{name}/runs",
-        "GET /workflows/{name}/runs",
-        "POST /workflows/{name}/unblock",
         "GET /workflows/{name}/triggers",
         "POST /workflows/{name}/triggers/{trigger}/enable",
         "POST /workflows/{name}/triggers/{trigger}/disable",
         "POST /workflows/{name}/backfill",
         "POST /signals",
+        "GET /runs/{run_id}/iterations",
+        "POST /workflows/{name}/runs",
+        "GET /workflows/{name}/runs",
+        "POST /workflows/{name}/unblock",
         "GET /runs/{run_id}",
         "GET /runs/{run_id}/logs",
         "POST /callbacks/{token}",

@@ -340,7 +340,7 @@ def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claime
     dispatch(ctx, run.run_id, propagation)
     if propagation.claimed is None:
         return None
-    if hold_continuation(ctx, run.run_id, propagation.claimed):
+    if hold_continuation(ctx, run, propagation.claimed):
         return None  # the run was paused meanwhile (service/pausing.py)
     # The run record is reused: the failing flag it may miss is the same race any read has.
     return Claimed(run, propagation.claimed, 1, ctx.now())

@@ -122,20 +122,21 @@ def add_route(source: str, detail_type: str, route: Route) -> None:
 
 
 def route(ctx: Services, event: Mapping[str, Any]) -> bool:
-    """True when the event is a state change of external work (whether or not an
-    attempt of ours started it): the caller has nothing more to do with it."""
+    """True when the event is a state change of external work an attempt of ours
+    started, now on its way to that attempt (as a ``done`` message). The caller still
+    offers the event to the triggers: a user's event pattern may match it too."""
     found = ROUTES.get((str(event.get("source")), str(event.get("detail-type"))))
     if found is None:
         return False
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
         log.warning("%s event without a detail, dropped (id %s)", found.kind, event.get("id"))
-        return True
+        return False
     key = found.key_of(ctx, detail)
     parsed = parse_key(key) if key else None
     if parsed is None:
         ctx.metrics.count("ExternalEventsUnmatched")
-        return True
+        return False
     run, step, attempt = parsed
     event_body = {"kind": found.kind, "detail": found.trim(detail)}
     done = messages.Done(run, step, attempt, event_body)
