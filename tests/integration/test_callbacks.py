@@ -359,3 +359,15 @@ def test_an_approver_role_with_a_wildcard_allows_its_sessions() -> None:
     other = "arn:aws:sts::123456789012:assumed-role/releases/alice"
     assert not may_decide([role], CallbackRequest("success", caller=other))
     assert not may_decide([role], CallbackRequest("success", by=session))  # named only
+
+
+def test_a_waiting_step_shows_its_token_as_its_output(rt: LocalRuntime) -> None:
+    """Issue #13: the step publishes its token in its output (while it waits) and on the
+    bus; the callback's result replaces it."""
+    run_id, token = begin(rt, waiting("shows_token"))
+    step = {s.step: s for s in rt.describe(run_id).steps}["wait"]
+    assert step.status is StepStatus.RUNNING and step.output == {"callback_token": token}
+    send(rt, token, {"success": {"rows": 3}})
+    rt.pump(wait=False)
+    step = {s.step: s for s in rt.describe(run_id).steps}["wait"]
+    assert step.status is StepStatus.SUCCEEDED and step.output == {"rows": 3}

@@ -146,8 +146,26 @@ def describe_run(ctx: Services, run_id: str) -> RunView:
     rank = {sid: i for i, sid in enumerate(order)}
     steps.sort(key=lambda s: (rank.get(s.step.split("/", 1)[0], len(rank)), s.step))
     steps = [_with_place_in_queue(ctx, s) for s in steps]
+    steps = _with_callback_tokens(steps, events)
     run = replace(run, params=run_params(ctx, run))
     return RunView(run, steps, events, order, waiting_reason(ctx, run))
+
+
+def _with_callback_tokens(steps: list[StepRecord], events: list[TimelineEvent]) -> list[StepRecord]:
+    """A step waiting for a callback shows its token as its output until the callback's
+    result replaces it (``output.callback_token``): the token is kept on the timeline, so
+    showing it costs no write."""
+    tokens = {
+        (e.step, e.attempt): e.detail.get("token")
+        for e in events
+        if e.kind == "callback_token" and e.detail
+    }
+    return [
+        replace(s, output={"callback_token": tokens[(s.step, s.attempt)]})
+        if s.status is StepStatus.RUNNING and (s.step, s.attempt) in tokens
+        else s
+        for s in steps
+    ]
 
 
 def _with_place_in_queue(ctx: Services, step: StepRecord) -> StepRecord:
