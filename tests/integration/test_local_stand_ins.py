@@ -234,5 +234,58 @@ def test_validate_notes_steps_without_a_local_stand_in(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 0
     assert "steps[1]: ecs_task 'other' has no local stand-in" in result.output
-    assert "steps[2]: glue_job has no local stand-in" in result.output
+    assert "steps[2]: glue_job 'j' has no local stand-in in podium.toml [glue_jobs]" in result.output
     assert "steps[0]" not in result.output
+
+
+def test_glue_jobs_and_state_machines_have_stand_ins_too(tmp_path: Path) -> None:
+    """Issue #13 item 7: every external type runs on the embedded default. A Glue job is
+    played by a callable that gets its rendered arguments; a state machine by a callable
+    whose return value is the step's output, as an execution's output is."""
+    path = write(
+        tmp_path / "wf_glue",
+        {
+            "name": "local_glue_sfn",
+            "params": {"day": {"type": "string", "default": "2026-12-01"}},
+            "steps": [
+                {
+                    "id": "etl",
+                    "type": "glue_job",
+                    "job_name": "etl-daily",
+                    "arguments": {"--day": "${params.day}"},
+                },
+                {
+                    "id": "recon",
+                    "type": "sfn_execution",
+                    "state_machine": "arn:aws:states:us-east-1:123456789012:stateMachine:Reconcile",
+                    "input": {"day": "${params.day}"},
+                    "depends_on": ["etl"],
+                },
+                {
+                    "id": "after",
+                    "type": "noop",
+                    "depends_on": [{"step": "recon", "when": "steps.recon.output.matched == 12"}],
+                },
+            ],
+        },
+        """
+        [glue_jobs]
+        etl-daily = "local_glue_wf:etl"
+
+        [state_machines]
+        Reconcile = "local_glue_wf:reconcile"
+        """,
+    )
+    (tmp_path / "wf_glue" / "local_glue_wf.py").write_text(
+        "def etl(event):\n"
+        "    assert event['arguments'] == {'--day': '2026-12-01'}\n"
+        "    return {'rows': 12}\n"
+        "def reconcile(event):\n"
+        "    return {'matched': 12, 'day': event['input']['day']}\n"
+    )
+    view = run_workflow(path)
+    assert view.run.status is RunStatus.SUCCEEDED, [s.error for s in view.steps]
+    etl = step(view, "etl").output
+    assert etl["exit_code"] == 0 and etl["result"] == {"rows": 12} and "job_run_id" in etl
+    assert step(view, "recon").output == {"matched": 12, "day": "2026-12-01"}
+    assert step(view, "after").status is StepStatus.SUCCEEDED

@@ -144,8 +144,8 @@ def validate(
 
 
 def _stand_in_notes(path: Path, defn: Any) -> list[str]:
-    """ecs_task and batch_job steps without a local stand-in in podium.toml (podium run
-    fails them); glue_job and sfn_execution steps, which have none."""
+    """External job steps (ecs_task, batch_job, glue_job, sfn_execution) without a local
+    stand-in in podium.toml: podium run fails them."""
     from podium.adapters.jobs.local import definition_name
     from podium.local.stand_ins import JOB_TABLES, stand_ins_beside
 
@@ -156,8 +156,6 @@ def _stand_in_notes(path: Path, defn: Any) -> list[str]:
     tables = {kind: table for table, kind in JOB_TABLES.items()}
     notes = []
     for i, step in enumerate(defn.steps):
-        if step.type in ("glue_job", "sfn_execution"):
-            notes.append(f"steps[{i}]: {step.type} has no local stand-in: podium run fails it")
         if step.type not in tables:
             continue
         targets = stand_ins.jobs.get(step.type, {})

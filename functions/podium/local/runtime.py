@@ -207,18 +207,19 @@ class LocalRuntime:
         bootstrap.install(self.services)
 
     def _wire_stand_ins(self) -> None:
-        """ecs_task and batch_job run their podium.toml stand-ins; http steps may call
-        loopback and the hosts podium.toml allows (secrets from the environment)."""
+        """ecs_task, batch_job, glue_job and sfn_execution run their podium.toml
+        stand-ins; http steps may call loopback and the hosts podium.toml allows (secrets
+        from the environment)."""
         from podium.adapters.http_transport import (
             MappedHttpTransport,
             MappedSecrets,
             StdlibHttpTransport,
         )
-        from podium.adapters.jobs.local import LocalJobs
+        from podium.adapters.jobs.local import LOCAL_KINDS, LocalJobs
         from podium.core.ports import HttpAccess
         from podium.local.stand_ins import LOOPBACK_HOSTS
 
-        for kind in ("ecs_task", "batch_job"):
+        for kind in LOCAL_KINDS:
             targets = self.stand_ins.jobs.setdefault(kind, {})  # shared: push() may add
             capture = AttemptCapture(self.logs, self.clock) if self.capture_output else None
             self.services.jobs[kind] = LocalJobs(

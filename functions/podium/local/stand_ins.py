@@ -8,6 +8,12 @@
     [batch_jobs]                   # by job definition name (or step id)
     features = { command = ["python", "features.py"] }
 
+    [glue_jobs]                    # by Glue job name (or step id)
+    etl-daily = "etl.local:run"    # gets {"arguments": {...}, ...}
+
+    [state_machines]               # by state machine name (or step id)
+    Reconcile = "recon.local:run"  # gets {"input": ...}; its return value is the output
+
     [http]
     allowed_hosts = ["localhost:8080", "api.example.com"]   # loopback is always allowed
 
@@ -27,7 +33,12 @@ from typing import Any
 
 from podium.local.functions import CONFIG_FILE
 
-JOB_TABLES = {"ecs_tasks": "ecs_task", "batch_jobs": "batch_job"}
+JOB_TABLES = {
+    "ecs_tasks": "ecs_task",
+    "batch_jobs": "batch_job",
+    "glue_jobs": "glue_job",
+    "state_machines": "sfn_execution",
+}
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 

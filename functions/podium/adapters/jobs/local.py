@@ -1,12 +1,15 @@
-"""Local stand-ins of ``ecs_task`` and ``batch_job`` (the embedded runtime): the work is
-a Python callable or a local command, named in ``podium.toml`` (local/stand_ins.py).
+"""Local stand-ins of ``ecs_task``, ``batch_job``, ``glue_job`` and ``sfn_execution`` (the
+embedded runtime): the work is a Python callable or a local command, named in
+``podium.toml`` (local/stand_ins.py).
 
 It runs inside the attempt's start, as a local lambda does (so with several workers,
 tasks run in parallel on worker threads), and its outcome follows the service's rules:
 exit code 0 succeeds, another code is a user error. A command that outlives the step's
 ``timeout`` is killed (Podium.Timeout). The callable gets the step's rendered request
-(``command``, ``environment``, ...) and the attempt, and may return an exit code or a
-JSON value (kept as ``result`` in the output); an exception is exit code 1.
+(``command``, ``environment``, a Glue job's ``arguments``, an execution's ``input``) and
+the attempt, and may return an exit code or a JSON value (kept as ``result`` in the
+output; for ``sfn_execution`` the value is the step's output, as an execution's output
+is); an exception is exit code 1.
 """
 
 from __future__ import annotations
@@ -23,13 +26,23 @@ from podium.core.functions import is_python_ref
 from podium.core.ports import JobRequest
 
 LOG_TAIL_CHARS = 4000
-_TABLES = {"ecs_task": "ecs_tasks", "batch_job": "batch_jobs"}
+# step type -> (podium.toml table, the spec field naming the work, the output's id field)
+_KINDS: dict[str, tuple[str, str, str]] = {
+    "ecs_task": ("ecs_tasks", "task_definition", "task_arn"),
+    "batch_job": ("batch_jobs", "job_definition", "job_id"),
+    "glue_job": ("glue_jobs", "job_name", "job_run_id"),
+    "sfn_execution": ("state_machines", "state_machine", "execution_arn"),
+}
+_TABLES = {kind: table for kind, (table, _, _) in _KINDS.items()}
+LOCAL_KINDS = tuple(_KINDS)
 
 
 def definition_name(kind: str, spec: Any) -> str:
-    """The family of an ECS task definition, the name of a Batch job definition (an ARN
-    and a revision are cut off)."""
-    raw = str(spec.task_definition if kind == "ecs_task" else spec.job_definition)
+    """The family of an ECS task definition, the name of a Batch job definition, a Glue
+    job's name, a state machine's name (an ARN and a revision are cut off)."""
+    raw = str(getattr(spec, _KINDS[kind][1]))
+    if kind == "sfn_execution":  # arn:aws:states:region:account:stateMachine:NAME
+        return raw.rsplit(":", 1)[-1]
     name = raw.rsplit("/", 1)[-1]
     return name.split(":", 1)[0]
 
@@ -98,10 +111,13 @@ class LocalJobs:
         )
 
     def _id_field(self) -> str:
-        return "task_arn" if self.kind == "ecs_task" else "job_id"
+        return _KINDS[self.kind][2]
 
     def _ended(self, handle: str, code: int, extra: dict[str, Any], detail: str) -> JobOutcome:
         output = {self._id_field(): handle, "exit_code": code, **extra}
+        if code == 0 and self.kind == "sfn_execution":
+            # An execution's output is the step's output (adapters/jobs/sfn.py).
+            return JobOutcome(Phase.SUCCEEDED, handle, extra.get("result"))
         if code == 0:
             return JobOutcome(Phase.SUCCEEDED, handle, output)
         message = f"exited with code {code}" + (f": {detail}" if detail else "")
