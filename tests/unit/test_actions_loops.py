@@ -169,3 +169,50 @@ def test_a_bad_loop_breakpoint_names_the_fix(rt: LocalRuntime) -> None:
     with pytest.raises(DefinitionError) as bad:
         set_breakpoint(rt.services, "fe", "loop/nope")
     assert "one of: work, after" in bad.value.issues[0].message
+
+
+def test_pausing_a_run_pauses_its_loops_children_and_resume_lets_them_go_on(
+    rt: LocalRuntime,
+) -> None:
+    BROKEN["on"] = False
+    rt.push(
+        {
+            "name": "paused_loop",
+            "steps": [
+                {
+                    "id": "loop",
+                    "type": "foreach",
+                    "over": {"i": [0, 1, 2, 3]},
+                    "concurrency": 2,
+                    "steps": [
+                        {"id": "nap", "type": "sleep", "seconds": 60},
+                        {
+                            "id": "work",
+                            "type": "lambda",
+                            "function": f"{HERE}:work",
+                            "payload": {"i": "${iteration.i}"},
+                            "depends_on": ["nap"],
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+    run = rt.start_run("paused_loop")
+    first = [child_run_id(run.run_id, "loop", i) for i in range(2)]
+    for _ in range(40):
+        rt.pump(max_deliveries=1)
+        naps = [rt.services.store.get_step(c, "nap") for c in first]
+        if all(n is not None and n.status is StepStatus.RUNNING for n in naps):
+            break
+    run_action(rt.services, run.run_id, RunAction.PAUSE, ME)
+    assert [rt.services.store.get_run(c).status for c in first] == [RunStatus.PAUSED] * 2
+    rt.pump()  # the naps end; the work after them is held; no new iteration starts
+    assert not CALLS
+    assert [rt.services.store.get_step(c, "work").status for c in first] == [  # type: ignore[union-attr]
+        StepStatus.PAUSED
+    ] * 2
+    run_action(rt.services, run.run_id, RunAction.RESUME, ME)
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+    assert sorted(CALLS) == [0, 1, 2, 3]

@@ -29,7 +29,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.context import Services
 from podium.service.lifecycle import cancel_step, stop_run
-from podium.service.pausing import release_held, resume_step
+from podium.service.pausing import pause_tree, release_held, resume_step, resume_tree
 from podium.service.restart import RestartRequest, restart
 
 _MAX_TRIES = 5  # re-reads after a lost race; each loss means the state moved on
@@ -185,10 +185,15 @@ def _apply_run_action(
             return ctx.store.get_run(run.run_id)
         return stop_run(ctx, run.run_id, why, to=to)
     if action is RunAction.PAUSE:
-        return _transition(ctx, run, RunStatus.RUNNING, RunStatus.PAUSED, _why(actor, "paused"))
+        why = _why(actor, "paused")
+        paused = _transition(ctx, run, RunStatus.RUNNING, RunStatus.PAUSED, why)
+        if paused is not None:
+            pause_tree(ctx, paused, why)  # its loops' and subworkflows' runs too
+        return paused
     if action is RunAction.RESUME:
         resumed = _transition(ctx, run, RunStatus.PAUSED, RunStatus.RUNNING, None)
         if resumed is not None:
+            resume_tree(ctx, resumed)
             release_held(ctx, resumed)
             return ctx.store.get_run(run.run_id)
         return None

@@ -150,7 +150,8 @@ def launch(
             run_id=child_id,
             workflow=name,
             version=run.version,
-            status=RunStatus.RUNNING,
+            # Launched while its parent is paused: it waits too (service/pausing.py).
+            status=RunStatus.PAUSED if run.status is RunStatus.PAUSED else RunStatus.RUNNING,
             params=run.params,
             created_at=now,
             started_at=now,

@@ -32,6 +32,8 @@ BREAKPOINT = "paused at a breakpoint"
 def resumed_marker(attempt: int) -> str:
     """The reason a step resumed past its breakpoint carries: its next attempt passes."""
     return f"resumed past its breakpoint (attempt {attempt})"
+
+
 _CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 
 
@@ -191,3 +193,65 @@ def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
     if record.reason == BREAKPOINT:
         return record.step not in ctx.store.breakpoints(run.workflow)
     return False
+
+
+def child_runs(ctx: Services, run: RunRecord) -> list[str]:
+    """The child runs of the run's running loop and subworkflow steps (their ids are
+    derived from the step and the index: core/engine/identity.py)."""
+    from podium.core.engine.identity import child_run_id
+
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    ids: list[str] = []
+    for record in ctx.store.list_steps(run.run_id):
+        spec = compiled.by_id.get(record.step)
+        if record.status is not StepStatus.RUNNING or spec is None:
+            continue
+        if spec.type in ("foreach", "while"):
+            ids.extend(
+                child_run_id(run.run_id, record.step, i) for i in range(record.children_launched)
+            )
+        elif spec.type == "subworkflow" and record.attempt >= 1:
+            ids.append(child_run_id(run.run_id, record.step, record.attempt - 1))
+    return ids
+
+
+def pause_tree(ctx: Services, run: RunRecord, reason: str) -> list[str]:
+    """A paused run's loops and subworkflows pause too (their children, recursively):
+    no step of the tree starts. Returns the child runs it paused."""
+    from podium.core.engine.errors import RunConflict, RunNotFound
+
+    paused: list[str] = []
+    for child_id in child_runs(ctx, run):
+        try:
+            child = ctx.store.transition_run(
+                child_id,
+                expected=frozenset({RunStatus.RUNNING}),
+                to=RunStatus.PAUSED,
+                changes={"reason": reason},
+            )
+        except (RunConflict, RunNotFound):
+            continue  # ended, not created, or paused already
+        paused.append(child_id)
+        paused.extend(pause_tree(ctx, child, reason))
+    return paused
+
+
+def resume_tree(ctx: Services, run: RunRecord) -> list[str]:
+    """Resume the children a pause of their parent paused (recursively)."""
+    from podium.core.engine.errors import RunConflict, RunNotFound
+
+    resumed: list[str] = []
+    for child_id in child_runs(ctx, run):
+        try:
+            child = ctx.store.transition_run(
+                child_id,
+                expected=frozenset({RunStatus.PAUSED}),
+                to=RunStatus.RUNNING,
+                changes={"reason": None},
+            )
+        except (RunConflict, RunNotFound):
+            continue
+        release_held(ctx, child)
+        resumed.append(child_id)
+        resumed.extend(resume_tree(ctx, child))
+    return resumed
