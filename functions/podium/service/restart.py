@@ -129,8 +129,8 @@ def _step_of(path: str, old: RunRecord, steps: Any) -> str:
             [
                 Issue(
                     "body.from",
-                    f"{path!r} is a step of a loop iteration; restarting from inside an"
-                    " iteration comes with loops: restart from the loop step instead",
+                    f"{path!r} is a step of a loop iteration; restart from the loop step"
+                    " instead (each of its iterations restarts from incomplete)",
                 )
             ]
         )
