@@ -180,6 +180,13 @@ def release_held(ctx: Services, run: RunRecord) -> list[str]:
     graph = ctx.definitions.get(run.workflow, run.version).graph
     sinks = [s.step for s in steps if s.status.terminal and graph.is_sink(s.step)]
     if sinks and len(sinks) >= run.sinks_total:
+        # As the sweeper does: a failed step whose worker died before flagging the run
+        # flags it first, so the count below cannot complete a failed run as SUCCEEDED.
+        from podium.service.attempts import replay_terminal
+
+        for s in steps:
+            if s.status.failure:
+                replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
         counted = max(ctx.store.count_sink(run.run_id, s) for s in sinks)
         complete_if_done(ctx, run.run_id, counted)
     return released
@@ -255,3 +262,31 @@ def resume_tree(ctx: Services, run: RunRecord) -> list[str]:
         resumed.append(child_id)
         resumed.extend(resume_tree(ctx, child))
     return resumed
+
+
+def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
+    """A paused child run whose parent runs: its parent's resume was cut short by a
+    crash, or it was launched paused just as the parent resumed. The sweeper resumes it
+    (and its own children). True when resumed."""
+    from podium.core.engine.errors import RunConflict, RunNotFound
+
+    if run.status is not RunStatus.PAUSED or run.parent_run is None:
+        return False
+    try:
+        parent = ctx.store.get_run(run.parent_run)
+    except RunNotFound:
+        return False
+    if parent.status is not RunStatus.RUNNING:
+        return False
+    try:
+        resumed = ctx.store.transition_run(
+            run.run_id,
+            expected=frozenset({RunStatus.PAUSED}),
+            to=RunStatus.RUNNING,
+            changes={"reason": None},
+        )
+    except RunConflict:
+        return False
+    resume_tree(ctx, resumed)
+    release_held(ctx, resumed)
+    return True
