@@ -31,6 +31,7 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/runs/{run_id}/logs"),
     (apigw.HttpMethod.GET, "/runs/{run_id}/replay"),
+    (apigw.HttpMethod.GET, "/runs/{run_id}/iterations"),  # a loop step's iterations
     # Operators' actions (podium.service.actions): stop, kill, pause, resume, restart;
     # skip, retry, stop or resume a step.
     (apigw.HttpMethod.POST, "/runs/{run_id}/actions"),
