@@ -9,9 +9,13 @@ PODIUM_PAYLOAD_BUCKET    S3 bucket for large params and outputs
 PODIUM_EVENT_BUS_NAME    EventBridge bus: run status changes are published to it; signals
                          and triggers (optional)
 PODIUM_ALLOWED_FUNCTIONS comma-separated Lambda ARNs/names steps may invoke (optional, "*" = any)
+PODIUM_HTTP_HOSTS        comma-separated hosts http steps may call (``host``, ``*.domain``,
+                         ``host:port``); empty or unset: none
 PODIUM_SCHEDULE_GROUP, PODIUM_SCHEDULER_ROLE_ARN, PODIUM_WORK_QUEUE_ARN, PODIUM_EVENT_QUEUE_ARN
                          timers longer than 15 minutes become one-time Scheduler schedules
-                         (optional: without them, they hop through 15-minute SQS delays)
+                         (optional: without them, they hop through 15-minute SQS delays),
+                         and cron/rate triggers recurring schedules in the same group
+                         (without them, a push keeps them in memory: nothing fires)
 
 Locally (``podium run``, ``podium runs``, ``podium dev``):
 
@@ -139,6 +143,7 @@ def from_environment(env: Any) -> Services:
     event_queue = SqsQueue(clients["sqs"], env["PODIUM_EVENT_QUEUE_URL"])
     return Services(
         timers=_timers(env, work_queue, event_queue, clock),
+        schedules=_schedules(env),
         events=_events(env),
         payloads=_payloads(env),
         logs=_logs(env),
@@ -153,7 +158,49 @@ def from_environment(env: Any) -> Services:
         clock=clock,
         ids=UlidGenerator(clock),
         local_functions=False,  # a lambda step names a Lambda function here
+        jobs=aws_jobs(env.get("AWS_REGION"), env.get("PODIUM_AWS_ENDPOINT_URL")),
+        http=_http(env),
     )
+
+
+def aws_jobs(region: str | None, endpoint_url: str | None = None) -> dict[str, Any]:
+    """The external step types' AWS backends, each client made on first use (IAM, from
+    the construct's props, decides which resources they reach)."""
+    import boto3
+    from botocore.config import Config
+
+    from podium.adapters.jobs.ecs import EcsTasks
+    from podium.adapters.jobs.lazy import LazyBackend
+
+    def client(service: str) -> Any:
+        config = Config(retries={"mode": "standard"})
+        return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+
+    from podium.adapters.jobs.batch import BatchJobs
+    from podium.adapters.jobs.glue import GlueJobs
+    from podium.adapters.jobs.sfn import SfnExecutions
+
+    return {
+        "ecs_task": LazyBackend(lambda: EcsTasks(client("ecs"))),
+        "batch_job": LazyBackend(lambda: BatchJobs(client("batch"))),
+        "glue_job": LazyBackend(lambda: GlueJobs(client("glue"))),
+        "sfn_execution": LazyBackend(lambda: SfnExecutions(client("stepfunctions"))),
+    }
+
+
+def _http(env: Any) -> Any:
+    import boto3
+
+    from podium.adapters.http_transport import SecretsManagerSecrets, StdlibHttpTransport
+    from podium.core.ports import HttpAccess
+
+    hosts = frozenset(h.strip() for h in env.get("PODIUM_HTTP_HOSTS", "").split(",") if h.strip())
+    secrets = boto3.client(
+        "secretsmanager",
+        region_name=env.get("AWS_REGION"),
+        endpoint_url=env.get("PODIUM_AWS_ENDPOINT_URL"),
+    )
+    return HttpAccess(StdlibHttpTransport(), hosts, SecretsManagerSecrets(secrets))
 
 
 def _logs(env: Any) -> Any:
@@ -199,6 +246,27 @@ def _events(env: Any) -> Any:
     return EventBridgeEvents(client, bus)
 
 
+def _schedules(env: Any) -> Any:
+    """Cron and rate triggers' schedules: to the event queue, through the Scheduler."""
+    from podium.adapters.schedules import MemorySchedules, SchedulerSchedules
+    from podium.adapters.timers import SchedulerTarget
+
+    names = ("PODIUM_SCHEDULE_GROUP", "PODIUM_SCHEDULER_ROLE_ARN", "PODIUM_EVENT_QUEUE_ARN")
+    if not all(env.get(n) for n in names):
+        return MemorySchedules()
+    import boto3
+    from botocore.config import Config
+
+    scheduler = boto3.client(
+        "scheduler",
+        region_name=env.get("AWS_REGION"),
+        endpoint_url=env.get("PODIUM_AWS_ENDPOINT_URL"),
+        config=Config(retries={"mode": "standard"}),
+    )
+    target = SchedulerTarget(env["PODIUM_EVENT_QUEUE_ARN"], env["PODIUM_SCHEDULER_ROLE_ARN"])
+    return SchedulerSchedules(scheduler, group=env["PODIUM_SCHEDULE_GROUP"], target=target)
+
+
 def _timers(env: Any, work_queue: Any, event_queue: Any, clock: Any) -> Any:
     from podium.adapters.timers import QueueTimers, SchedulerTarget, SchedulerTimers
 
@@ -240,3 +308,16 @@ def _structured_logs(env: Any) -> None:
 
     logger = Logger(service=env.get("POWERTOOLS_SERVICE_NAME", "podium"))
     copy_config_to_registered_loggers(source_logger=logger, include={"podium"})
+
+
+def local_secrets(sources: dict[str, str], env: Any = None) -> dict[str, str]:
+    """The local values of http auth secrets: podium.toml's [secrets] name = "env:VAR"
+    read from the environment (a variable that is not set leaves the secret unset, so
+    the step fails naming it)."""
+    env = os.environ if env is None else env
+    values = {}
+    for name, source in sources.items():
+        variable = source.removeprefix("env:")
+        if variable in env:
+            values[name] = str(env[variable])
+    return values

@@ -37,7 +37,15 @@ from podium.core.engine.records import StepRecord
 from podium.local.runtime import LocalRuntime
 from podium.service.runs import RunView
 
-__all__ = ["LocalRuntime", "RunView", "podium_runtime", "run_workflow", "step_of"]
+__all__ = [
+    "LocalRuntime",
+    "RunView",
+    "fire_trigger",
+    "podium_runtime",
+    "run_workflow",
+    "send_signal",
+    "step_of",
+]
 
 
 def step_of(view: RunView, step: str) -> StepRecord:
@@ -77,3 +85,46 @@ def podium_runtime(tmp_path: Path) -> Iterator[LocalRuntime]:
         clock=ManualClock(), store="sqlite", home=tmp_path / ".podium", capture_output=False
     ) as rt:
         yield rt
+
+
+def send_signal(
+    runtime: LocalRuntime,
+    name: str,
+    params: dict[str, str | int] | None = None,
+    payload: Any = None,
+    *,
+    request_id: str | None = None,
+    pump: bool = True,
+) -> Any:
+    """Send a signal into a local runtime (steps waiting for it wake up; signal triggers
+    start runs) and, with ``pump``, deliver what follows. Returns the stored signal."""
+    from podium.core.engine.signals import SignalRequest
+    from podium.service.signals import send_signal as send
+
+    signal, _ = send(runtime.services, SignalRequest(name, dict(params or {}), payload, request_id))
+    if pump:
+        runtime.pump(advance_time=False)
+    return signal
+
+
+def fire_trigger(
+    runtime: LocalRuntime,
+    workflow: str,
+    event: dict[str, Any] | str | Path,
+    *,
+    trigger: str | None = None,
+    pump: bool = True,
+) -> RunView:
+    """Start a run of ``workflow`` as its trigger would for ``event``: an S3 or
+    EventBridge event (a dict, or a JSON file such as an S3 'Object Created' event), or
+    ``{"time": "2026-01-01T06:00:00Z"}`` for a cron or rate trigger. With ``pump``, the
+    run goes to the end; returns its view."""
+    import json
+
+    from podium.service.triggers import start_from_event
+
+    body = event if isinstance(event, dict) else json.loads(Path(event).read_text())
+    run = start_from_event(runtime.services, workflow, body, trigger)
+    if pump:
+        runtime.pump(run_id=run.run_id)
+    return runtime.describe(run.run_id)

@@ -28,10 +28,16 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/workflows/{name}/runs"),
     (apigw.HttpMethod.GET, "/workflows/{name}/runs"),
     (apigw.HttpMethod.POST, "/workflows/{name}/unblock"),
+    (apigw.HttpMethod.GET, "/workflows/{name}/triggers"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/triggers/{trigger}/enable"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/triggers/{trigger}/disable"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/backfill"),
+    (apigw.HttpMethod.POST, "/signals"),
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/runs/{run_id}/logs"),
+    (apigw.HttpMethod.GET, "/runs/{run_id}/iterations"),  # a loop step's child runs
+    (apigw.HttpMethod.POST, "/callbacks/{token}"),  # a waiting step's result or heartbeat
     (apigw.HttpMethod.GET, "/runs/{run_id}/replay"),
-    (apigw.HttpMethod.GET, "/runs/{run_id}/iterations"),  # a loop step's iterations
     # Operators' actions (podium.service.actions): stop, kill, pause, resume, restart;
     # skip, retry, stop or resume a step.
     (apigw.HttpMethod.POST, "/runs/{run_id}/actions"),

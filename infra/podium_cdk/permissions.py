@@ -5,8 +5,8 @@
 | api      | r/w   |            | send        | get/put  | put     | manage    |                |
 | advance  | r/w   | send       | send, recv  | get/put  | put     | manage    |                |
 | work     | r/w   | recv       | send        | get/put  |         |           | invoke, ecs    |
-| sweep    | r/w   | send       | send        |          |         |           |                |
-| events   | r/w   |            | send        | get/put  |         |           |                |
+| sweep    | r/w   | send       | send        |          | put     | manage    |                |
+| events   | r/w   |            | send        | get/put  | put     | manage    |                |
 
 "recv" is granted by the queue's event source mapping. No statement uses a wildcard
 action. Wildcard resources appear only where names are made at run time (payload keys,
@@ -57,8 +57,10 @@ ECS_TASK_ACTIONS = ("ecs:DescribeTasks", "ecs:StopTask")
 SENDS_TO_WORK: tuple[HandlerName, ...] = ("advance", "work", "sweep")
 SENDS_TO_EVENTS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 USES_PAYLOADS: tuple[HandlerName, ...] = ("api", "advance", "work", "events")
-# Run status changes are published where runs end: by any engine function.
-PUTS_EVENTS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep")
+# Run status changes are published where runs end: by any engine function (the events
+# function starts runs from triggers, and a replayed start may redo an ended run's
+# follow-ups).
+PUTS_EVENTS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 # Every function that runs engine code may set a timer longer than 15 minutes.
 MANAGES_SCHEDULES: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 

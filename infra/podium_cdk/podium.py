@@ -32,6 +32,12 @@ from .payloads import PayloadBucket
 from .permissions import allowed_functions_setting, grant_engine_permissions
 from .props import PodiumProps
 from .queues import Queues
+from .step_targets import (
+    StepTargetRules,
+    acknowledge_describe_wildcards,
+    grant_step_targets,
+    http_hosts_setting,
+)
 from .table import StateTable
 
 # Names of the stack outputs the podium CLI reads (see add_outputs).
@@ -114,6 +120,15 @@ class Podium(Construct):
             queues=self.queues,
             payloads=self.payloads,
             eventing=self.eventing,
+        )
+        grant_step_targets(p, self.functions)
+        acknowledge_describe_wildcards(self.functions, p)
+        self.step_target_rules = StepTargetRules(
+            self,
+            "StepTargets",
+            props=p,
+            events_function=self.functions.events,
+            trigger_dlq=self.queues.trigger_dlq,
         )
         self.triggers = Triggers(
             self,
@@ -205,6 +220,7 @@ class Podium(Construct):
             "PODIUM_SCHEDULE_GROUP": self.eventing.schedule_group.schedule_group_name,
             "PODIUM_SCHEDULER_ROLE_ARN": self.eventing.scheduler_role.role_arn,
             "PODIUM_ALLOWED_FUNCTIONS": allowed_functions_setting(p.allowed_function_arns),
+            "PODIUM_HTTP_HOSTS": http_hosts_setting(p.http_hosts),
             "POWERTOOLS_SERVICE_NAME": p.name_prefix,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_TRACE_DISABLED": "false" if p.tracing else "true",

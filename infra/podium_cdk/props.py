@@ -63,6 +63,17 @@ class PodiumProps:
     ecs_cluster_arns: Sequence[str] = ()
     ecs_task_definition_arns: Sequence[str] = ()
     ecs_pass_role_arns: Sequence[str] = ()
+    # The other external step types (infra/podium_cdk/step_targets.py): each one is
+    # granted only on what is named here, and a type named nowhere cannot run.
+    batch_job_queue_arns: Sequence[str] = ()
+    batch_job_definition_arns: Sequence[str] = ()
+    glue_job_names: Sequence[str] = ()
+    sfn_state_machine_arns: Sequence[str] = ()
+    # http steps: the hosts they may call ("api.example.com", "*.example.com",
+    # "host:port"; none by default) and the Secrets Manager secrets (names or ARNs)
+    # their auth may read.
+    http_hosts: Sequence[str] = ()
+    secret_names: Sequence[str] = ()
     trigger_bucket_names: Sequence[str] = ()
     trigger_event_patterns: Sequence[events.EventPattern] = ()
 
@@ -107,6 +118,18 @@ class PodiumProps:
             raise ValueError("run_retention_days must be >= 1 (or None to keep runs)")
         if self.ecs_task_definition_arns and not self.ecs_cluster_arns:
             raise ValueError("ecs_task_definition_arns needs ecs_cluster_arns to run them in")
+        if self.batch_job_definition_arns and not self.batch_job_queue_arns:
+            raise ValueError(
+                "batch_job_definition_arns needs batch_job_queue_arns to submit them to"
+            )
+        if self.batch_job_queue_arns and not self.batch_job_definition_arns:
+            raise ValueError("batch_job_queue_arns needs batch_job_definition_arns to submit")
+        for host in self.http_hosts:
+            if not host or "/" in host or " " in host or host == "*":
+                raise ValueError(
+                    f"http_hosts: {host!r} is not a host; use 'api.example.com',"
+                    " '*.example.com' or 'host:port' (no scheme, no path)"
+                )
         if self.alarm_email and self.alarm_topic:
             raise ValueError("give alarm_email or alarm_topic, not both")
 

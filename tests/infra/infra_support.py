@@ -136,6 +136,12 @@ USER_FUNCTIONS = (
 USER_CLUSTER = "arn:aws:ecs:eu-west-1:123456789012:cluster/etl"
 USER_TASK_DEFINITION = "arn:aws:ecs:eu-west-1:123456789012:task-definition/etl-job:*"
 USER_TASK_ROLE = "arn:aws:iam::123456789012:role/etl-task"
+USER_JOB_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/features"
+USER_JOB_DEFINITION = "arn:aws:batch:eu-west-1:123456789012:job-definition/features:*"
+USER_GLUE_JOB = "nightly-etl"
+USER_STATE_MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:scoring"
+USER_HTTP_HOSTS = ("api.acme.example", "*.internal.acme.example")
+USER_SECRET = "acme/warehouse-token"
 
 
 def build_custom(app: App) -> Stack:
@@ -168,6 +174,12 @@ def build_custom(app: App) -> Stack:
         ecs_cluster_arns=[USER_CLUSTER],
         ecs_task_definition_arns=[USER_TASK_DEFINITION],
         ecs_pass_role_arns=[USER_TASK_ROLE],
+        batch_job_queue_arns=[USER_JOB_QUEUE],
+        batch_job_definition_arns=[USER_JOB_DEFINITION],
+        glue_job_names=[USER_GLUE_JOB],
+        sfn_state_machine_arns=[USER_STATE_MACHINE],
+        http_hosts=USER_HTTP_HOSTS,
+        secret_names=[USER_SECRET],
         trigger_bucket_names=["acme-landing"],
         trigger_event_patterns=[
             events.EventPattern(source=["acme.billing"], detail_type=["InvoicePaid"])

@@ -155,7 +155,7 @@ def test_each_function_has_exactly_its_grants(default: Synth) -> None:
         ),
         "events": expected(
             "events", (event_queue, SEND), (payload_objects, PAYLOADS),
-            (trigger_dlq, {"sqs:SendMessage"}), *scheduling,
+            (trigger_dlq, {"sqs:SendMessage"}), (bus, {"events:PutEvents"}), *scheduling,
         ),
     }  # fmt: skip
     for name, function in functions.items():

@@ -21,7 +21,7 @@ def test_resource_counts(default: Synth) -> None:
     t.resource_count_is("AWS::Events::EventBus", 1)
     t.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    t.resource_count_is("AWS::ApiGatewayV2::Route", 26)  # 21 signed, 5 console files
+    t.resource_count_is("AWS::ApiGatewayV2::Route", 32)  # 27 signed, 5 console files
     t.resource_count_is("AWS::S3::Bucket", 1)
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
@@ -143,6 +143,7 @@ def test_each_function_environment_names_its_resources(default: Synth) -> None:
         "PODIUM_SCHEDULE_GROUP": "podium",
         "PODIUM_SCHEDULER_ROLE_ARN": arn_of(scheduler_role),
         "PODIUM_ALLOWED_FUNCTIONS": "",
+        "PODIUM_HTTP_HOSTS": "",  # no host is reachable by default
         "PODIUM_RUN_RETENTION_DAYS": "90",
         "POWERTOOLS_SERVICE_NAME": "podium",
         "POWERTOOLS_METRICS_NAMESPACE": "Podium",
@@ -259,13 +260,19 @@ def test_http_api_routes_require_iam_but_the_console_files(default: Synth) -> No
         "GET /workflows/{name}/breakpoints",
         "POST /workflows/{name}/breakpoints",
         "GET /workflows/{name}",
+        "GET /workflows/{name}/triggers",
+        "POST /workflows/{name}/triggers/{trigger}/enable",
+        "POST /workflows/{name}/triggers/{trigger}/disable",
+        "POST /workflows/{name}/backfill",
+        "POST /signals",
+        "GET /runs/{run_id}/iterations",
         "POST /workflows/{name}/runs",
         "GET /workflows/{name}/runs",
         "POST /workflows/{name}/unblock",
         "GET /runs/{run_id}",
         "GET /runs/{run_id}/logs",
+        "POST /callbacks/{token}",
         "GET /runs/{run_id}/replay",
-        "GET /runs/{run_id}/iterations",
         "POST /runs/{run_id}/actions",
         "POST /runs/{run_id}/steps/actions",
         "GET /console/workflows",

@@ -55,3 +55,60 @@ def test_each_ended_run_is_published_once_locally() -> None:
     assert [(e["detail"]["run_id"], e["detail"]["status"]) for e in published] == [
         (view.run.run_id, "SUCCEEDED")
     ]
+
+
+def test_step_status_changes_reach_the_bus_as_the_workflow_asks() -> None:
+    from podium.service.step_events import STEP_STATUS_CHANGE
+
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        events = boto3.client("events", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        events.create_event_bus(Name="podium-bus")
+        url = sqs.create_queue(QueueName="steps")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(
+            Name="failed-steps",
+            EventBusName="podium-bus",
+            EventPattern=json.dumps({"source": ["podium"], "detail-type": [STEP_STATUS_CHANGE]}),
+        )
+        events.put_targets(
+            Rule="failed-steps", EventBusName="podium-bus", Targets=[{"Id": "q", "Arn": arn}]
+        )
+        rt.services.events = EventBridgeEvents(events, "podium-bus")
+        steps = [
+            {"id": "a", "type": "noop"},
+            {"id": "b", "type": "fail", "message": "no", "depends_on": ["a"], "retries": 1,
+             "retry_delay_seconds": 1},
+        ]  # fmt: skip
+        bad = rt.run({"name": "broken", "steps": steps})
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        details = [json.loads(m["Body"])["detail"] for m in got]
+    # The default (failures): the retried attempt and the final failure, not a's success.
+    assert sorted((d["step"], d["status"], d["attempt"]) for d in details) == [
+        ("b", "FAILED", 2),
+        ("b", "RETRY_WAIT", 1),
+    ]
+    assert all(d["run_id"] == bad.run.run_id and d["error"] for d in details)
+
+
+def test_step_events_all_and_none() -> None:
+    from podium.service.step_events import STEP_STATUS_CHANGE
+
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        steps = [{"id": "a", "type": "noop"}, {"id": "b", "type": "noop", "depends_on": ["a"]}]
+        rt.run({"name": "all", "step_events": "all", "steps": steps})
+        rt.run({"name": "quiet", "step_events": "none", "steps": [{"id": "x", "type": "fail"}]})
+        assert isinstance(rt.services.events, MemoryEvents)
+        changes = [
+            (e["detail"]["workflow"], e["detail"]["step"], e["detail"]["status"])
+            for e in rt.services.events.published
+            if e["detail-type"] == STEP_STATUS_CHANGE
+        ]
+    assert changes == [
+        ("all", "a", "RUNNING"),
+        ("all", "a", "SUCCEEDED"),
+        ("all", "b", "RUNNING"),
+        ("all", "b", "SUCCEEDED"),
+    ]

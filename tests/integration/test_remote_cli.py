@@ -418,3 +418,79 @@ def test_runs_logs_reads_an_attempts_lines_from_cloudwatch(deployed: Deployed, u
     assert "rid-2" in result.output
     missing = on_stack("runs", "logs", "logrun", "load", "--attempt", "3")
     assert missing.exit_code != 0 and "no attempt 3" in missing.output
+
+
+WAITING_YAML = """\
+name: remote_waits
+steps:
+  - id: w
+    type: lambda
+    function: "tests.integration.test_remote_cli:rows_doubled"
+    wait_for: [{signal: table_ready, match: {rows: {op: ">=", value: 10}}}]
+    params: {n: "${signal.table_ready.params.rows}"}
+"""
+
+
+def rows_doubled(event: dict[str, Any]) -> dict[str, Any]:
+    return {"doubled": event["step_params"]["n"] * 2}
+
+
+def test_a_signal_sent_with_the_cli_releases_a_waiting_step_on_the_stack(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    """DynamoDB signals, the wake-up through SQS, POST /signals and podium signal send."""
+    wf = write(tmp_path, "waits.yaml", WAITING_YAML)
+    assert on_stack("push", str(wf)).exit_code == 0
+    result = on_stack("start", "remote_waits", "--run-id", "wait-1", "--json")
+    assert result.exit_code == 0, result.output
+    deployed.pump()
+    body = json.loads(on_stack("runs", "show", "wait-1", "--json").stdout)
+    assert body["steps"][0]["status"] == "WAITING_FOR_SIGNALS"
+
+    result = on_stack("signal", "send", "table_ready", "-p", "rows=3")
+    assert result.exit_code == 0 and "sent" in result.output
+    deployed.pump()
+    body = json.loads(on_stack("runs", "show", "wait-1", "--json").stdout)
+    assert body["steps"][0]["status"] == "WAITING_FOR_SIGNALS"
+
+    result = on_stack("signal", "send", "table_ready", "-p", "rows=12", "--json")
+    assert result.exit_code == 0, result.output
+    sent = json.loads(result.stdout)
+    assert sent["created"] is True and sent["params"] == {"rows": 12}
+    again = json.loads(on_stack("signal", "send", "table_ready", "-p", "rows=12", "--json").stdout)
+    assert again["created"] is False and again["signal_id"] == sent["signal_id"]
+    deployed.pump()
+    body = json.loads(on_stack("runs", "show", "wait-1", "--json").stdout)
+    assert body["run"]["status"] == "SUCCEEDED", body
+    assert body["steps"][0]["output"] == {"doubled": 24}
+
+    result = on_stack("signal", "send", "bad name!")
+    assert result.exit_code == 1 and "name" in result.output
+
+
+APPROVAL_YAML = """
+name: remote_approval
+steps:
+  - {id: approve, type: approval, message: "ship it?", approvers: [alice]}
+  - {id: ship, type: noop, depends_on: [approve]}
+"""
+
+
+def test_callback_through_the_signed_api(deployed: Deployed, user: Path, tmp_path: Path) -> None:
+    assert on_stack("push", str(write(tmp_path, "a.yaml", APPROVAL_YAML))).exit_code == 0
+    run_id = json.loads(on_stack("start", "remote_approval", "--json").stdout)["run_id"]
+    deployed.pump()
+    shown = on_stack("runs", "show", run_id)
+    assert "approve ship it?" in shown.output and "podium callback pcb1_" in shown.output
+    body = json.loads(on_stack("runs", "show", run_id, "--json").stdout)
+    (token,) = [e["detail"]["token"] for e in body["events"] if e["kind"] == "callback_token"]
+    refused = on_stack("callback", token, "--success", "{}", "--by", "bob")
+    assert refused.exit_code == 1 and "may not decide" in refused.output
+    given = on_stack("callback", token, "--success", "{}", "--by", "alice", "--json")
+    assert given.exit_code == 0, given.output
+    assert json.loads(given.stdout)["accepted"] == "success"
+    deployed.pump()
+    body = json.loads(on_stack("runs", "show", run_id, "--json").stdout)
+    assert body["run"]["status"] == "SUCCEEDED"
+    again = on_stack("callback", token, "--fail", "too late", "--by", "alice")
+    assert again.exit_code == 1 and "no longer waiting" in again.output

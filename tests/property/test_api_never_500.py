@@ -18,6 +18,7 @@ WORKFLOW = {
     "name": "prop",
     "params": {"n": {"type": "int", "default": 1}},
     "steps": [{"id": "a", "type": "noop"}],
+    "triggers": [{"id": "daily", "cron": "0 6 * * *"}],
 }
 
 SEGMENT = st.one_of(
@@ -30,6 +31,21 @@ PATHS = st.one_of(
     SEGMENT.map(lambda s: f"/workflows/{s}/runs"),
     SEGMENT.map(lambda s: f"/workflows/{s}/unblock"),
     SEGMENT.map(lambda s: f"/runs/{s}"),
+    st.just("/signals"),
+    SEGMENT.map(lambda s: f"/workflows/{s}/triggers"),
+    st.tuples(SEGMENT, SEGMENT, st.sampled_from(["enable", "disable"])).map(
+        lambda t: f"/workflows/{t[0]}/triggers/{t[1]}/{t[2]}"
+    ),
+    SEGMENT.map(lambda s: f"/workflows/{s}/backfill"),
+    SEGMENT.map(lambda s: f"/callbacks/{s}"),
+    # Callback tokens: well-formed or not, naming runs that exist or not.
+    st.text(max_size=60).map(
+        lambda s: "/callbacks/pcb1_" + base64.urlsafe_b64encode(s.encode()).decode().rstrip("=")
+    ),
+    st.sampled_from(["tok-1", "x" * 70, ""]).map(
+        lambda r: "/callbacks/pcb1_"
+        + base64.urlsafe_b64encode(f"{r}/a/1".encode()).decode().rstrip("=")
+    ),
     # Operators' routes (issue 14): actions, replay, versions, breakpoints.
     SEGMENT.map(lambda s: f"/runs/{s}/actions"),
     SEGMENT.map(lambda s: f"/runs/{s}/steps/actions"),
@@ -56,16 +72,72 @@ START_BODIES = st.fixed_dictionaries(
     },
 )
 
+SIGNAL_BODIES = st.fixed_dictionaries(
+    {"name": st.one_of(st.sampled_from(["ready", "a.b/c:d"]), st.text(max_size=140), JSON)},
+    optional={
+        "params": st.one_of(JSON, st.dictionaries(st.text(max_size=70), JSON)),
+        "payload": JSON,
+        "request_id": st.one_of(st.text(max_size=300), JSON),
+        "ttl_days": st.one_of(st.integers(), JSON),
+    },
+)
+
+BACKFILL_BODIES = st.fixed_dictionaries(
+    {
+        "from": st.one_of(st.sampled_from(["2026-01-01", "2026-01-01T00:00:00Z", "x"]), JSON),
+        "to": st.one_of(st.sampled_from(["2026-01-03", "1999-01-01", "2026-13-01"]), JSON),
+    },
+    optional={
+        "trigger": st.one_of(st.sampled_from(["daily", "nope"]), JSON),
+        "reprocess": st.one_of(st.sampled_from(["none", "failed", "all", "x"]), JSON),
+        "max_active": st.one_of(st.integers(), JSON),
+        "backwards": JSON,
+        "dry_run": st.one_of(st.booleans(), JSON),
+    },
+)
+
 
 @st.composite
 def bodies(draw: Any) -> tuple[str | None, bool]:
-    kind = draw(st.sampled_from(["json", "start", "text", "bytes", "none", "definition"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "json",
+                "start",
+                "text",
+                "bytes",
+                "none",
+                "definition",
+                "signal",
+                "backfill",
+                "callback",
+            ]
+        )
+    )
+    if kind == "callback":
+        body = draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "success": JSON,
+                    "fail": JSON,
+                    "heartbeat": JSON,
+                    "by": JSON,
+                    "comment": JSON,
+                },
+            )
+        )
+        return json.dumps(body), False
     if kind == "none":
         return None, False
     if kind == "json":
         return json.dumps(draw(JSON)), False
     if kind == "start":
         return json.dumps(draw(START_BODIES)), False
+    if kind == "signal":
+        return json.dumps(draw(SIGNAL_BODIES)), False
+    if kind == "backfill":
+        return json.dumps(draw(BACKFILL_BODIES)), False
     if kind == "definition":
         doc = dict(WORKFLOW)
         doc[draw(st.sampled_from(["name", "steps", "params", "extra"]))] = draw(JSON)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from podium.core.dsl import DefinitionError, load_definition, resolve_params, workflow_json_schema
+from podium.core.dsl.models import STEP_TYPES
 from podium.core.dsl.params import parse_cli_value
 
 
@@ -79,8 +80,9 @@ steps:
     found = issues(text)
     assert (
         "steps[0].type: unknown step type 'lamda' (did you mean 'lambda'?); "
-        "use one of: noop, lambda, sleep, fail, foreach, while, subworkflow"
+        f"use one of: {', '.join(STEP_TYPES)}"
     ) in found
+    assert STEP_TYPES[:4] == ("noop", "lambda", "sleep", "fail")
     assert any(
         m.startswith("steps[1].dependson: unknown field 'dependson' (did you mean 'depends_on'?)")
         for m in found

@@ -348,3 +348,26 @@ def test_late_messages_of_a_failed_run_do_not_each_list_the_run(rt: LocalRuntime
     assert rt.store.get_run(run.run_id).status is RunStatus.FAILED
     assert calls["list_steps"] <= 4, calls
     assert calls["get_step"] >= 20, calls  # the late messages did arrive after the end
+
+
+def test_an_in_process_chain_does_not_read_its_run_per_step() -> None:
+    """Cost regression (bench W1 went from $1.38 to $1.51 per million steps): the pause
+    check before an in-process continuation read the run item again for every step.
+    A worker's view of its run's status may be up to a second old (pausing.py)."""
+    from podium.adapters.clock import ManualClock
+
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        reads: list[str] = []
+        real = rt.store.get_run
+        rt.store.get_run = lambda run_id: reads.append(run_id) or real(run_id)  # type: ignore[method-assign]
+        view = rt.run(
+            {
+                "name": "chain50",
+                "steps": [
+                    {"id": f"s{i}", "type": "noop", **({"depends_on": [f"s{i - 1}"]} if i else {})}
+                    for i in range(50)
+                ],
+            }
+        )
+    assert view.run.status is RunStatus.SUCCEEDED
+    assert len(reads) < 15, len(reads)

@@ -180,7 +180,7 @@ def test_run_fields_are_checked_at_push_time() -> None:
     assert messages(text) == [
         "steps[1].depends_on[0].when: run has no field 'started_at' (column 11)"
         " (did you mean 'start_time'?); the fields of run are id, workflow, version,"
-        " start_time, logical_date"
+        " start_time, logical_date, trigger"
     ]
     load_definition(text.replace("started_at", "start_time"))
 

@@ -55,3 +55,32 @@ def test_throttling_is_a_platform_error() -> None:
 
     result = LambdaFunctionRunner(Throttled()).invoke(CALL)
     assert result.error_type == "Podium.PlatformError" and result.retryable
+
+
+class RecordingLambda:
+    def __init__(self, error_code: str | None = None) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.error_code = error_code
+
+    def invoke(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        if self.error_code:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": self.error_code, "Message": "no"}}, "Invoke")
+        return {"StatusCode": 202}
+
+
+def test_an_async_invoke_is_an_event_invocation_with_the_callback_token() -> None:
+    client = RecordingLambda()
+    call = Invocation("train", {"callback_token": "pcb1_x"}, "r/s/1")
+    assert LambdaFunctionRunner(client).invoke_async(call).ok
+    (sent,) = client.calls
+    assert sent["InvocationType"] == "Event" and sent["FunctionName"] == "train"
+    assert json.loads(sent["Payload"]) == {"callback_token": "pcb1_x"}
+    refused = LambdaFunctionRunner(RecordingLambda(), frozenset({"other"})).invoke_async(call)
+    assert not refused.ok and refused.error_type == "Podium.FunctionNotAllowed"
+    throttled = LambdaFunctionRunner(RecordingLambda("TooManyRequestsException")).invoke_async(call)
+    assert not throttled.ok and throttled.error_type == "Podium.PlatformError"
+    missing = LambdaFunctionRunner(RecordingLambda("ResourceNotFoundException")).invoke_async(call)
+    assert not missing.ok and not missing.retryable

@@ -42,6 +42,7 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "retry_counts": ("rc", "J"),
     "params": ("prm", "J"),
     "log_ref": ("lg", "J"),
+    "signals": ("sig", "J"),
     "loop": ("lp", "J"),
 }
 # A loop step's child counters (StepRecord field -> attribute): numbers that ADD updates

@@ -17,6 +17,8 @@ from podium.adapters.dynamo_slots import DynamoRunSlots
 
 if TYPE_CHECKING:
     from podium.adapters.dynamo_permits import DynamoPermits
+    from podium.adapters.dynamo_signals import DynamoSignals
+    from podium.adapters.trigger_states import DynamoTriggerStates
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
@@ -591,6 +593,16 @@ class DynamoStateStore:
 
     def run_slots(self) -> DynamoRunSlots:
         return DynamoRunSlots(self._db, self._table)
+
+    def trigger_states(self) -> DynamoTriggerStates:
+        from podium.adapters.trigger_states import DynamoTriggerStates
+
+        return DynamoTriggerStates(self._db, self._table)
+
+    def signals(self) -> DynamoSignals:
+        from podium.adapters.dynamo_signals import DynamoSignals
+
+        return DynamoSignals(self._db, self._table)
 
     def permits(self) -> DynamoPermits:
         from podium.adapters.dynamo_permits import DynamoPermits  # it imports this module

@@ -27,7 +27,9 @@ from podium.core.engine.status import RunStatus, StepStatus, require_transition
 
 if TYPE_CHECKING:
     from podium.adapters.memory_permits import MemoryPermits
+    from podium.adapters.memory_signals import MemorySignals
     from podium.adapters.memory_slots import MemoryRunSlots
+    from podium.adapters.trigger_states import MemoryTriggerStates
 
 
 class MemoryStateStore:
@@ -43,6 +45,8 @@ class MemoryStateStore:
         self._sinks: dict[str, set[str]] = {}
         self._slots: MemoryRunSlots | None = None
         self._permits: MemoryPermits | None = None
+        self._signals: MemorySignals | None = None
+        self._trigger_states: MemoryTriggerStates | None = None
         self.writes = 0  # every attempted conditional write, for cost accounting in tests
 
     # workflows ---------------------------------------------------------------
@@ -299,6 +303,22 @@ class MemoryStateStore:
         if self._slots is None:
             self._slots = MemoryRunSlots(self)
         return self._slots
+
+    def trigger_states(self) -> MemoryTriggerStates:
+        from podium.adapters.trigger_states import MemoryTriggerStates
+
+        with self._lock:
+            if self._trigger_states is None:
+                self._trigger_states = MemoryTriggerStates()
+            return self._trigger_states
+
+    def signals(self) -> MemorySignals:
+        from podium.adapters.memory_signals import MemorySignals
+
+        with self._lock:
+            if self._signals is None:
+                self._signals = MemorySignals()
+            return self._signals
 
     def permits(self) -> MemoryPermits:
         from podium.adapters.memory_permits import MemoryPermits  # it builds on this class

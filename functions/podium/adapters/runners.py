@@ -146,6 +146,28 @@ class LocalFunctionRunner:
             )
         return box[0]
 
+    def invoke_async(self, invocation: Invocation) -> InvocationResult:
+        """Lambda's ``Event`` invocation, locally: the callable runs on a thread of its
+        own and its return value is dropped (it reports with its callback_token)."""
+        try:
+            fn = self.resolve(invocation.function)
+        except FunctionNotMapped as exc:
+            return InvocationResult(
+                False, error=str(exc), error_type="Podium.FunctionNotMapped", retryable=False
+            )
+        except (ImportError, AttributeError, ValueError) as exc:
+            return InvocationResult(
+                False,
+                error=f"cannot load {invocation.function}: {exc}",
+                error_type="Podium.FunctionNotFound",
+                retryable=False,
+            )
+        context = contextvars.copy_context()
+        threading.Thread(
+            target=lambda: context.run(self._call, fn, invocation), daemon=True
+        ).start()
+        return InvocationResult(True)
+
     def _call(self, fn: Callable[..., Any], invocation: Invocation) -> InvocationResult:
         event = dict(invocation.payload)
         try:
@@ -228,6 +250,24 @@ class LambdaFunctionRunner:
         result = self._result(resp)
         return replace(result, request_id=request_id) if request_id else result
 
+    def invoke_async(self, invocation: Invocation) -> InvocationResult:
+        """An ``Event`` invocation: Lambda queues it and answers 202 at once."""
+        name = invocation.function
+        if self._allowed is not None and name not in self._allowed:
+            return self.invoke(invocation)  # the same refusal, naming the fix
+        try:
+            self._lambda.invoke(
+                FunctionName=name,
+                InvocationType="Event",
+                Payload=json.dumps(invocation.payload).encode(),
+            )
+        except Exception as exc:  # botocore's ClientError and connection errors
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code in _PLATFORM_FAILURES or not code:
+                return InvocationResult(False, error=str(exc), error_type=PLATFORM_ERROR)
+            return InvocationResult(False, error=str(exc), error_type=code, retryable=False)
+        return InvocationResult(True)
+
     def _result(self, resp: Any) -> InvocationResult:
         raw = resp["Payload"].read()
         try:
@@ -264,3 +304,8 @@ class RoutingRunner:
         if self._remote is None or self._local.plays(invocation.function):
             return self._local.invoke(invocation)
         return self._remote.invoke(invocation)
+
+    def invoke_async(self, invocation: Invocation) -> InvocationResult:
+        if self._remote is None or self._local.plays(invocation.function):
+            return self._local.invoke_async(invocation)
+        return self._remote.invoke_async(invocation)

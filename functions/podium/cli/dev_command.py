@@ -28,13 +28,20 @@ def dev_command(
             " name=module:function (repeatable; wins over ./podium.toml).",
         ),
     ] = None,
+    print_events: Annotated[
+        bool,
+        typer.Option("--events", help="Print run and step status events as JSON lines."),
+    ] = False,
 ) -> None:
     """Serve the HTTP API, the web console and the workers on localhost.
+
+    Cron and rate triggers of the home's workflows fire from now on; POST /signals (or
+    podium signal send --endpoint URL) sends signals.
 
     Lambda steps run the Python callables that podium.toml in the working directory (and
     --functions) map their Lambda names to; module:function runs as it is."""
     from podium import bootstrap
-    from podium.cli.main import local_functions
+    from podium.cli.main import local_functions, local_stand_ins
     from podium.local.dev_server import DevServer, open_runtime
 
     home = bootstrap.local_home(home)  # --home, else $PODIUM_HOME, else .podium
@@ -43,20 +50,34 @@ def dev_command(
     sys.path.insert(0, os.getcwd())
     runtime = open_runtime(home)
     runtime.functions.update(mapping)  # the runtime's runner reads this mapping
+    runtime.stand_ins.merge(local_stand_ins(Path.cwd()))  # ./podium.toml's stand-ins
     runtime.start()
+    ticker = None
     try:
         try:
             server = DevServer(runtime, port=port)
         except OSError as exc:
             errors.print(f"[red]cannot listen on 127.0.0.1:{port}: {exc.strerror}[/red]")
             raise typer.Exit(2) from None
+        if print_events:
+            from podium.local.event_printer import print_events_of
+
+            print_events_of(runtime.services, sys.stderr)
+        from podium.local.schedule_ticker import ScheduleTicker
+
+        ticker = ScheduleTicker(runtime, on_sent=server.wake)
+        scheduled = ticker.prime()
+        ticker.start()
         where = getattr(runtime, "home", None) or f"{runtime.store_kind} (not kept on exit)"
         errors.print(f"[bold]podium dev[/bold] on [cyan]{server.url}[/cyan]")
         errors.print(f"  console   {server.url}/")
         errors.print(f"  API       {server.url}  (podium push/start --endpoint {server.url})")
         errors.print(f"  state     {where}")
+        errors.print(f"  triggers  {scheduled} cron/rate schedule(s) fire from now on")
         errors.print("  Ctrl-C to stop")
         signal.signal(signal.SIGTERM, lambda *_: server.request_stop())
         server.serve_forever()
     finally:
+        if ticker is not None:
+            ticker.stop()
         runtime.stop()

@@ -232,6 +232,7 @@ def _open_run(home: Home, run_id: str) -> dict[str, Any]:
 
 
 def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
+    from podium.cli.callback_command import print_waiting
     from podium.cli.remote_render import run_detail
 
     with Home(home_dir) as home:
@@ -244,6 +245,7 @@ def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
     else:
         out = _out()
         out.print(run_detail(body))
+        print_waiting(out, body)
         _print_problems(out, body, traces)
         if traces:
             out.print(

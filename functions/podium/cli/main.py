@@ -98,6 +98,18 @@ def local_functions(directory: Path, pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+def local_stand_ins(directory: Path) -> Any:
+    """podium.toml's stand-ins of external step types (local/stand_ins.py); a bad entry
+    is a usage error (exit 2)."""
+    from podium.local.stand_ins import stand_ins_beside
+
+    try:
+        return stand_ins_beside(directory)
+    except ValueError as exc:
+        errors.print(Text(str(exc), style="red"), highlight=False)
+        raise typer.Exit(2) from None
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text()
@@ -126,9 +138,36 @@ def validate(
             bad += 1
             continue
         console.print(f"[green]✓[/green] {path}: workflow '{defn.name}', {len(defn.steps)} steps")
-        for note in _function_notes(path, defn):
+        for note in [*_function_notes(path, defn), *_stand_in_notes(path, defn)]:
             console.print(Text.assemble(("  note ", "yellow"), note), highlight=False)
     raise typer.Exit(1 if bad else 0)
+
+
+def _stand_in_notes(path: Path, defn: Any) -> list[str]:
+    """ecs_task and batch_job steps without a local stand-in in podium.toml (podium run
+    fails them); glue_job and sfn_execution steps, which have none."""
+    from podium.adapters.jobs.local import definition_name
+    from podium.local.stand_ins import JOB_TABLES, stand_ins_beside
+
+    try:
+        stand_ins = stand_ins_beside(path.resolve().parent)
+    except ValueError as exc:
+        return [str(exc)]
+    tables = {kind: table for table, kind in JOB_TABLES.items()}
+    notes = []
+    for i, step in enumerate(defn.steps):
+        if step.type in ("glue_job", "sfn_execution"):
+            notes.append(f"steps[{i}]: {step.type} has no local stand-in: podium run fails it")
+        if step.type not in tables:
+            continue
+        targets = stand_ins.jobs.get(step.type, {})
+        name = definition_name(step.type, step)
+        if step.id not in targets and name not in targets:
+            notes.append(
+                f"steps[{i}]: {step.type} '{name}' has no local stand-in in podium.toml"
+                f" [{tables[step.type]}]: podium run fails this step"
+            )
+    return notes
 
 
 def _function_notes(path: Path, defn: Any) -> list[str]:
@@ -210,6 +249,18 @@ def run(
     ] = None,
     functions: FunctionsOption = None,
     tag: TagOption = None,
+    event: Annotated[
+        Path | None,
+        typer.Option(
+            "--event",
+            help="Start the run as a trigger would for this event (JSON: an S3 'Object"
+            ' Created\' event, an EventBridge event, or {"time": ISO} for a cron trigger).',
+        ),
+    ] = None,
+    print_events: Annotated[
+        bool,
+        typer.Option("--events", help="Print the run and step status events as JSON lines."),
+    ] = False,
 ) -> None:
     """Run a workflow end to end on the embedded runtime (no AWS account).
 
@@ -237,6 +288,7 @@ def run(
         raise typer.Exit(1) from None
     params = parse_params(dict(defn.params), param or [])
     mapping = local_functions(file.resolve().parent, functions)
+    stand_ins = local_stand_ins(file.resolve().parent)
     tags = parse_tags(tag)
     # Local functions (module:function, mapped or written as is) live next to the definition.
     sys.path.insert(0, str(file.resolve().parent))
@@ -244,18 +296,32 @@ def run(
     default_workers = 1 if backend == "moto" else max(4, os.cpu_count() or 1)
     threads = workers if workers is not None else default_workers
     with LocalRuntime(
-        virtual_time=not real_time, store=backend, home=where, workers=threads, functions=mapping
+        virtual_time=not real_time,
+        store=backend,
+        home=where,
+        workers=threads,
+        functions=mapping,
+        stand_ins=stand_ins,
     ) as rt:
         rt.push(text)
+        if print_events:
+            from podium.local.event_printer import print_events_of
+
+            print_events_of(rt.services, sys.stderr)
         try:
-            started = rt.start_run(defn.name, params, tags=tags)
+            if event is not None:
+                from podium.local.event_printer import start_from_file
+
+                started = start_from_file(rt.services, defn.name, event, bool(param or tag))
+            else:
+                started = rt.start_run(defn.name, params, tags=tags)
         except DefinitionError as exc:
-            _print_issues(file, exc)
+            _print_issues(event or file, exc)
             raise typer.Exit(1) from None
         began = time.monotonic()
         interrupted = False
         try:
-            if as_json:
+            if as_json or print_events:
                 rt.pump(run_id=started.run_id)
             else:
                 # No redirection: a step's prints go to its log (local/capture.py), not
@@ -340,8 +406,14 @@ def _register_remote() -> None:
 
 
 _register_remote()
+app.add_typer(__import__("podium.cli.signal_command", fromlist=["x"]).signal_app, name="signal")
+app.add_typer(
+    __import__("podium.cli.trigger_commands", fromlist=["x"]).triggers_app, name="triggers"
+)
+app.command("backfill")(__import__("podium.cli.trigger_commands", fromlist=["x"]).backfill_command)
 app.command("dev")(__import__("podium.cli.dev_command", fromlist=["dev_command"]).dev_command)
 app.command("console")(__import__("podium.cli.console_command", fromlist=["x"]).console_command)
+app.command("callback")(__import__("podium.cli.callback_command", fromlist=["x"]).callback_command)
 
 if __name__ == "__main__":
     app()

@@ -405,7 +405,11 @@ def show_run(
     if as_json:
         _print_json(body)
     else:
-        _out().print(remote_render.run_detail(body))
+        from podium.cli.callback_command import print_waiting
+
+        out = _out()
+        out.print(remote_render.run_detail(body))
+        print_waiting(out, body)
 
 
 @runs_app.command("timeline")

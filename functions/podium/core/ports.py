@@ -22,6 +22,7 @@ from podium.core.engine.records import (
     TimelineEvent,
     WorkflowVersion,
 )
+from podium.core.engine.signals import ParamMatch, Signal, Waiter
 from podium.core.engine.status import RunStatus, StepStatus
 
 
@@ -187,6 +188,14 @@ class StateStore(Protocol):
 
     def permits(self) -> Permits:
         """The concurrency-key view of the same storage."""
+        ...
+
+    def signals(self) -> Signals:
+        """The signal view of the same storage (signals, waiters, consumption marks)."""
+        ...
+
+    def trigger_states(self) -> TriggerStates:
+        """Triggers' on/off state and watermarks, kept across versions."""
         ...
 
 
@@ -370,6 +379,122 @@ class Events(Protocol):
     def publish(self, events: Sequence[Mapping[str, Any]]) -> None: ...
 
 
+class Signals(Protocol):
+    """Signal instances (core/engine/signals.py), kept until they expire, and the steps
+    waiting for them. Maestro's signal store, with a TTL: a DynamoDB item per signal
+    (the table's TTL deletes it), a SQLite table locally, dicts in tests."""
+
+    def send(self, signal: Signal) -> tuple[Signal, bool]:
+        """Store ``signal`` once per ``signal_id``: returns (the stored one, created). A
+        second send of an unexpired signal returns the first one and stores nothing."""
+        ...
+
+    def find(
+        self,
+        name: str,
+        conditions: Sequence[ParamMatch],
+        *,
+        now: int,
+        since: int | None = None,
+        limit: int = 1,
+    ) -> list[Signal]:
+        """Unexpired signals of ``name`` whose params match every condition, sent at or
+        after ``since``; newest first, at most ``limit`` (strongly consistent)."""
+        ...
+
+    def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
+        """``waiter`` is woken when a signal of ``name`` arrives (idempotent)."""
+        ...
+
+    def waiters(self, name: str, now: int) -> list[Waiter]:
+        """The unexpired waiters of ``name``."""
+        ...
+
+    def remove_waiter(self, name: str, waiter: Waiter) -> None:
+        """Idempotent."""
+        ...
+
+    def consume(self, consumer: str, signal_id: str, expires_at: int) -> bool:
+        """Mark a signal used by ``consumer`` (a signal trigger); True the first time only."""
+        ...
+
+    def consumed(self, consumer: str, signal_id: str) -> bool:
+        """Whether ``consumer`` has used the signal."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSpec:
+    """A recurring schedule of a cron or rate trigger: at each time it puts ``message``
+    on the event queue, with the scheduled time in place of ``SCHEDULED_TIME``."""
+
+    name: str
+    expression: str  # cron(...) or rate(...), EventBridge Scheduler's syntax
+    timezone: str
+    message: dict[str, Any]
+    flexible_minutes: int = 0  # jitter: a flexible time window
+    start_ms: int | None = None  # a rate's anchor
+    # The trigger's own rule, for schedules fired in process (podium dev, tests).
+    cron: str | None = None
+    rate_minutes: int | None = None
+
+    def same_as(self, other: ScheduleSpec) -> bool:
+        """What a deployed schedule keeps (the rule as Scheduler's expression)."""
+        return (self.expression, self.timezone, self.message, self.flexible_minutes) == (
+            other.expression,
+            other.timezone,
+            other.message,
+            other.flexible_minutes,
+        )
+
+
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # Scheduler's context attribute
+
+
+class Schedules(Protocol):
+    """Recurring schedules (EventBridge Scheduler deployed; kept in memory locally, where
+    ``podium dev`` fires them itself). Names are unique within Podium's group."""
+
+    def put(self, spec: ScheduleSpec) -> None:
+        """Create the schedule, or update it to ``spec`` (idempotent)."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Idempotent: a missing schedule is not an error."""
+        ...
+
+    def get(self, name: str) -> ScheduleSpec | None:
+        """The schedule as deployed (its rule as Scheduler's expression), or None."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerState:
+    """What is kept about a trigger across versions: whether it is on, since when it
+    exists (a signal trigger counts only later signals), its last scheduled time fired
+    (the catch-up watermark)."""
+
+    enabled: bool
+    since: int
+    fired_at: int | None = None
+
+
+class TriggerStates(Protocol):
+    def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
+        """The trigger's state, created (``enabled``, since ``now``) when it has none."""
+        ...
+
+    def set_enabled(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
+        ...
+
+    def states(self, workflow: str) -> dict[str, TriggerState]:
+        ...
+
+    def mark_fired(self, workflow: str, trigger: str, at: int) -> bool:
+        """Move the watermark forward to ``at``; False when it was there already."""
+        ...
+
+
 class Metrics(Protocol):
     """Operational metrics (CloudWatch EMF on Lambda; nothing locally)."""
 
@@ -388,3 +513,95 @@ class IdGenerator(Protocol):
     def new_id(self) -> str:
         """Time-ordered, unique (a ULID)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """One attempt's external work (an ECS task, a Batch job, a Glue job run, a Step
+    Functions execution), as its backend starts, finds and stops it."""
+
+    kind: str  # the step type: "ecs_task", "batch_job", ...
+    key: str  # run/step/attempt: names the work, so a lost start is found again
+    spec: Any  # the step's model
+    rendered: Mapping[str, Any]  # the step's templated request fields, rendered
+
+
+class JobBackend(Protocol):
+    """Starts and follows one kind of external work (adapters/jobs/). Every call may
+    raise nothing but returns outcomes: API failures become failed outcomes
+    (core/engine/external.py classes them)."""
+
+    def start(self, request: JobRequest) -> Any:
+        """Start the work (at most once per key: a start found running is returned);
+        a ``JobOutcome`` (core.engine.external)."""
+        ...
+
+    def find(self, request: JobRequest) -> Any:
+        """The work's current ``JobOutcome``, or None when it was never started."""
+        ...
+
+    def complete(self, request: JobRequest, outcome: Any) -> Any:
+        """An ended outcome with what the step's output adds (a logs link, the output
+        an event left out)."""
+        ...
+
+    def stop(self, request: JobRequest, reason: str) -> None:
+        """Cancel the work; idempotent (stopping ended or unknown work does nothing)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCall:
+    """One request of an http step, to a host the allow-list let through."""
+
+    method: str
+    scheme: str  # "http" or "https"
+    host: str
+    port: int
+    path: str  # path and query
+    headers: Mapping[str, str]
+    body: bytes | None
+    connect_timeout: float
+    read_timeout: float  # the whole response, not each read
+    max_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    status: int
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+    too_large: bool = False  # the body went past ``max_bytes`` (and was cut there)
+
+
+class HttpTransportError(Exception):
+    """No response: ``kind`` is "connect", "timeout", "tls" or "protocol"."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class HttpTransport(Protocol):
+    def send(self, call: HttpCall) -> HttpReply:
+        """Raises HttpTransportError when no response came."""
+        ...
+
+
+class SecretNotFound(LookupError):
+    pass
+
+
+class Secrets(Protocol):
+    def get(self, name: str) -> str:
+        """A secret's value by name (Secrets Manager); raises SecretNotFound."""
+        ...
+
+
+@dataclass(frozen=True)
+class HttpAccess:
+    """What http steps may reach in this deployment, and how."""
+
+    transport: HttpTransport
+    allowed_hosts: frozenset[str] = frozenset()  # nothing by default
+    secrets: Secrets | None = None

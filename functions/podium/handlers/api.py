@@ -9,6 +9,8 @@ Routes:
   GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
                                    QUEUED run, why it waits)
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
+  POST /callbacks/{token}          a waiting step's result or heartbeat: {"success": ...},
+                                   {"fail": "message"} or {"heartbeat": true} (+ by, comment)
   GET  /workflows                  every workflow with its active version
   GET  /workflows/{name}/versions  its versions, newest first (?limit=N, max 100)
   POST /workflows/{name}/activate  make a version active: {"version": N}
@@ -20,6 +22,14 @@ Routes:
   POST /runs/{run_id}/actions      stop, kill, pause, resume or restart a run
                                    (podium.service.action_requests; docs/operations.md)
   POST /runs/{run_id}/steps/actions  skip, retry now, stop or resume one step
+  GET  /workflows/{name}/triggers  its triggers: kind, rule, enabled, last fired
+  POST /workflows/{name}/triggers/{trigger}/enable   (or /disable): no new version
+  POST /workflows/{name}/backfill  {"from", "to", "trigger"?, "reprocess"?,
+                                   "max_active"?, "backwards"?, "dry_run"?}: one run per
+                                   scheduled time of the range (a summary back)
+  POST /signals                    send a signal: {"name", "params"?, "payload"?,
+                                   "request_id"?, "ttl_days"?}; 201 when stored, 200
+                                   when it was already (same request id, or name+params)
 
 The web console's read-only JSON views (podium.service.console_views; ``podium dev``
 serves the same under /api/console/...):
@@ -43,6 +53,7 @@ a 500 ("internal_error") means a bug or an outage, and is logged with the reques
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid
@@ -68,10 +79,15 @@ from podium.service.api_requests import (
     parse_json_body,
     parse_start_run,
 )
+from podium.service.backfill import backfill_request
+from podium.service.backfill import parse_request as parse_backfill
+from podium.service.callbacks import CallbackRefused, callback, parse_callback
 from podium.service.loop_views import MAX_PAGE, BadPageToken, iterations
 from podium.service.replay import replay_input
 from podium.service.runs import describe_run, list_runs, start_run
+from podium.service.signals import request_from_json, send_signal
 from podium.service.step_logs import attempt_logs
+from podium.service.triggers import list_triggers, set_enabled
 from podium.service.views import event_view, run_view, step_view, workflow_view
 from podium.service.workflows import get_workflow, push_workflow
 
@@ -189,6 +205,11 @@ def _bad_step_path(exc: BadStepPath) -> Response[str]:
 @app.exception_handler(VersionConflict)  # type: ignore[untyped-decorator]
 def _version_conflict(exc: VersionConflict) -> Response[str]:
     return _error(HTTPStatus.CONFLICT, "conflict", str(exc))
+
+
+@app.exception_handler(CallbackRefused)  # type: ignore[untyped-decorator]
+def _callback_refused(exc: CallbackRefused) -> Response[str]:
+    return _error(exc.status, exc.code, exc.message)
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
@@ -380,6 +401,51 @@ def unblock_workflow(name: str) -> Response[str]:
     get_workflow(ctx, name)  # 404 for an unknown workflow
     admitted = unblock(ctx, name)
     return _json(HTTPStatus.OK, {"workflow": name, "admitted": admitted})
+
+
+@app.get("/workflows/<name>/triggers")
+def triggers_of(name: str) -> Response[str]:
+    check_workflow_name(name)
+    return _json(HTTPStatus.OK, {"triggers": list_triggers(bootstrap.services(), name)})
+
+
+def _switch(name: str, trigger: str, enabled: bool) -> Response[str]:
+    check_workflow_name(name)
+    state = set_enabled(bootstrap.services(), name, trigger, enabled)
+    return _json(HTTPStatus.OK, {"workflow": name, "trigger": trigger, "enabled": state.enabled})
+
+
+@app.post("/workflows/<name>/triggers/<trigger>/enable")
+def enable_trigger(name: str, trigger: str) -> Response[str]:
+    return _switch(name, trigger, True)
+
+
+@app.post("/workflows/<name>/triggers/<trigger>/disable")
+def disable_trigger(name: str, trigger: str) -> Response[str]:
+    return _switch(name, trigger, False)
+
+
+@app.post("/workflows/<name>/backfill")
+def backfill_range(name: str) -> Response[str]:
+    check_workflow_name(name)
+    request = parse_backfill(_body())
+    summary = backfill_request(bootstrap.services(), name, request)
+    return _json(HTTPStatus.OK if request.dry_run else HTTPStatus.ACCEPTED, summary)
+
+
+@app.post("/signals")
+def post_signal() -> Response[str]:
+    stored, created = send_signal(bootstrap.services(), request_from_json(_body()))
+    status = HTTPStatus.CREATED if created else HTTPStatus.OK
+    return _json(status, {**stored.as_json(), "created": created})
+
+
+@app.post("/callbacks/<token>")
+def post_callback(token: str) -> Response[str]:
+    # The caller's IAM identity goes along: an approval whose approvers are IAM ARNs
+    # checks it, not the name the body gives.
+    request = dataclasses.replace(parse_callback(_body()), caller=_caller())
+    return _json(HTTPStatus.ACCEPTED, callback(bootstrap.services(), token, request))
 
 
 def _caller() -> str:

@@ -1,12 +1,11 @@
 """Lambda entry point of EventBridge events: Podium's bus, S3 object-created events of
 the trigger buckets, and the extra patterns of the construct's props.
 
-Triggers (runs started from events) and signals are not part of the definition language
-yet, so no event can match one: each is counted as unmatched (metric
-``EventsUnmatched``) and logged with its source and detail-type, so an operator who
-wired a bucket or a pattern sees it arrive. A malformed event is logged and dropped (a
-retry could not fix it); nothing here raises, so the trigger DLQ only ever holds events
-Lambda itself could not deliver.
+A thin dispatcher: service/event_routing.py decides (a ``podium.signal`` event is a
+signal; other events go to the routes registered there). An event nothing takes is
+counted as unmatched (metric ``EventsUnmatched``) and logged with its source and
+detail-type, so an operator who wired a bucket or a pattern sees it arrive. A malformed
+event is logged and dropped (a retry could not fix it).
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ import logging
 from typing import Any
 
 from podium import bootstrap
+from podium.service import external_events
+from podium.service.event_routing import route_event
 
 log = logging.getLogger("podium.events")
 
@@ -37,8 +38,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("not an EventBridge event, dropped: %.200r", event)
             return {"matched": 0, "dropped": 1}
         source, detail_type = described
-        log.info("no trigger matches %s / %s (id %s)", source, detail_type, event.get("id"))
-        ctx.metrics.count("EventsUnmatched")
-        return {"matched": 0, "source": source, "detail_type": detail_type}
+        # A state change of external work (ECS/Batch/Glue/SFN) completes the attempt that
+        # started it, and may also start runs: a user's event trigger can match the same
+        # event (a Glue job of another team finishing, say).
+        external = external_events.route(ctx, event)
+        routed = route_event(ctx, event, source, detail_type)  # signals and triggers
+        if external and not routed.get("matched"):
+            return {"matched": 1, "source": source, "detail_type": detail_type}
+        return routed
     finally:
         ctx.metrics.flush()

@@ -125,3 +125,30 @@ class CapturingRunner:
             if text:
                 self._sink.put(run_id, step, attempt, name, text, now)
         return result
+
+    def invoke_async(self, invocation: Invocation) -> InvocationResult:
+        """An async invoke's output is not kept (it runs on after the attempt starts)."""
+        return self._inner.invoke_async(invocation)  # type: ignore[attr-defined, no-any-return]
+
+
+class AttemptCapture:
+    """What a step's local stand-in prints (an ecs_task's callable, a local command's
+    output), kept in the attempt's log like a local lambda's (``podium runs logs``)."""
+
+    def __init__(self, sink: LogSink, clock: Any) -> None:
+        self._sink = sink
+        self._clock = clock
+
+    def run(self, key: str, work: Any, extra: dict[str, str] | None = None) -> Any:
+        buffers = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+        token = _current.set(buffers)
+        try:
+            return work()
+        finally:
+            _current.reset(token)
+            run_id, step, attempt = split_key(key)
+            now = self._clock.now_ms()
+            for name, buf in buffers.items():
+                text = buf.getvalue()
+                if text:
+                    self._sink.put(run_id, step, attempt, name, text, now)

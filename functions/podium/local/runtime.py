@@ -24,6 +24,7 @@ threads; engine work stays on the pump's thread.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import threading
@@ -53,7 +54,8 @@ from podium.core.ports import FunctionRunner
 from podium.handlers import advance as advance_handler
 from podium.handlers import work as work_handler
 from podium.local import capture
-from podium.local.capture import CapturingRunner
+from podium.local.capture import AttemptCapture, CapturingRunner
+from podium.local.stand_ins import StandIns
 from podium.service.context import Services
 from podium.service.runs import RunView, describe_run, start_run
 from podium.service.workflows import push_workflow
@@ -62,12 +64,14 @@ TABLE_NAME = "podium-state"
 REGION = "us-east-1"
 QUEUE_VISIBILITY_SECONDS = 960  # matches the work function's 15-minute timeout + margin
 # Step types whose attempts run no user code: delivered on the pump's own thread.
-ENGINE_ONLY_STEPS = frozenset({"noop", "fail", "sleep"})
+ENGINE_ONLY_STEPS = frozenset({"noop", "fail", "sleep", "wait_for_callback", "approval"})
 # User code faster than this per call is delivered in batches too, not a thread per call.
 MAX_RECOVERIES = 10  # sweeps of lost work per runtime (each must move something)
 FAST_CALL_MS = 1.0
 SLOW_CALL_MS = 50.0  # a first call this slow is not timed again: it gets threads at once
 PROBE_CALLS = 3
+
+log = logging.getLogger("podium.local")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -96,6 +100,7 @@ class LocalRuntime:
         workers: int = 1,
         capture_output: bool | None = None,
         functions: dict[str, str] | None = None,
+        stand_ins: StandIns | None = None,
     ) -> None:
         if store not in ("sqlite", "moto", "memory"):
             raise ValueError(
@@ -129,6 +134,8 @@ class LocalRuntime:
         self._cost: dict[str, float] = {}  # user code -> ms per delivery (moving average)
         self._probes: dict[str, int] = {}  # user code -> calls timed alone
         self._recoveries = 0
+        self._told_callback = False
+        self._has_callbacks: dict[tuple[str, int], bool] = {}  # version -> has callback steps
         # In-process moto is not safe with concurrent requests: deliveries take turns.
         self._serial: AbstractContextManager[Any] = (
             threading.Lock() if store == "moto" else nullcontext()
@@ -144,6 +151,8 @@ class LocalRuntime:
         self.functions: dict[str, str] = dict(functions or {})
         self._local_runner = LocalFunctionRunner()
         self._local_runner.functions = self.functions  # shared: push() may add to it
+        # podium.toml's stand-ins of ecs_task / batch_job, http hosts and secrets.
+        self.stand_ins = stand_ins or StandIns()
 
     # lifecycle -------------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -194,7 +203,35 @@ class LocalRuntime:
             # Big outputs live beside the database, so they outlive the process too.
             payloads=FilePayloads(self.home / "payloads") if self.home is not None else None,
         )
+        self._wire_stand_ins()
         bootstrap.install(self.services)
+
+    def _wire_stand_ins(self) -> None:
+        """ecs_task and batch_job run their podium.toml stand-ins; http steps may call
+        loopback and the hosts podium.toml allows (secrets from the environment)."""
+        from podium.adapters.http_transport import (
+            MappedHttpTransport,
+            MappedSecrets,
+            StdlibHttpTransport,
+        )
+        from podium.adapters.jobs.local import LocalJobs
+        from podium.core.ports import HttpAccess
+        from podium.local.stand_ins import LOOPBACK_HOSTS
+
+        for kind in ("ecs_task", "batch_job"):
+            targets = self.stand_ins.jobs.setdefault(kind, {})  # shared: push() may add
+            capture = AttemptCapture(self.logs, self.clock) if self.capture_output else None
+            self.services.jobs[kind] = LocalJobs(
+                kind, targets, self._local_runner.resolve, capture
+            )
+        transport = MappedHttpTransport(
+            StdlibHttpTransport(), self.stand_ins.http_map, self._local_runner.resolve
+        )
+        self.services.http = HttpAccess(
+            transport,
+            LOOPBACK_HOSTS | frozenset(self.stand_ins.http_hosts) | transport.mapped_hosts(),
+            MappedSecrets(bootstrap.local_secrets(self.stand_ins.secrets)),
+        )
 
     def _start_home(self) -> None:
         self._db = Database(":memory:" if self.database is None else self.database)
@@ -263,10 +300,14 @@ class LocalRuntime:
         """Push a definition; a file's ``podium.toml`` adds its function mapping (the
         runtime's own ``functions`` win)."""
         if isinstance(source, Path):
-            from podium.local.functions import functions_for
+            from podium.local.functions import config_beside, functions_for
+            from podium.local.stand_ins import read_stand_ins
 
             for name, target in functions_for(source).items():
                 self.functions.setdefault(name, target)
+            self.stand_ins.merge(read_stand_ins(config_beside(source)))
+            if self.services.http is not None:
+                self._wire_stand_ins()  # hosts and secrets of this file too
             wv, _ = push_workflow(self.services, source.read_text(), str(source))
         else:
             wv, _ = push_workflow(self.services, source)
@@ -304,13 +345,22 @@ class LocalRuntime:
         run_id: str | None = None,
         progress_every_s: float = 0.25,
         workers: int | None = None,
+        advance_time: bool = True,
+        wait: bool = True,
     ) -> int:
         """Deliver messages until both queues are empty (or a limit); returns deliveries.
+        ``wait=False`` delivers only what is due now (time does not move on to the next
+        timer): a test's view of "everything that happens before the next event".
+
+        ``advance_time=False`` stops once nothing is due now, instead of moving virtual
+        time to the next timer (a test then sends a signal to a step that waits): the
+        same as ``wait=False``, by another name.
 
         With several ``workers`` (default: the runtime's), messages are delivered one at a
         time on a pool of threads, so ready steps run in parallel; virtual time moves
         only when no delivery is in flight, so the result is the same as with one."""
-        if (workers or self.workers) > 1:
+        moving = advance_time and wait
+        if (workers or self.workers) > 1 and moving:
             return self._pump_parallel(
                 workers or self.workers, max_deliveries, on_progress, run_id, progress_every_s
             )
@@ -326,6 +376,8 @@ class LocalRuntime:
                 last_progress = time.monotonic()
             if moved:
                 continue
+            if not moving:
+                break
             due = [
                 t
                 for t in (self.event_queue.next_visible_at(), self.work_queue.next_visible_at())
@@ -335,10 +387,10 @@ class LocalRuntime:
                 if self._keep_waiting(run_id):
                     continue
                 break
-            if isinstance(self.clock, (ManualClock, FastForwardClock)):
-                self.clock.advance_to(min(due))
+            if self._jumps(run_id):
+                self.clock.advance_to(min(due))  # type: ignore[union-attr]
             else:
-                time.sleep(max(0.0, min(0.5, (min(due) - self.clock.now_ms()) / 1000)))
+                self._idle(min(due))
         if on_progress and run_id:
             on_progress(self.describe(run_id))
         self.delivered += delivered
@@ -433,10 +485,10 @@ class LocalRuntime:
                         if self._keep_waiting(run_id):
                             continue
                         break
-                    if isinstance(self.clock, (ManualClock, FastForwardClock)):
-                        self.clock.advance_to(min(due))
+                    if self._jumps(run_id):
+                        self.clock.advance_to(min(due))  # type: ignore[union-attr]
                     else:
-                        time.sleep(max(0.0, min(0.5, (min(due) - self.clock.now_ms()) / 1000)))
+                        self._idle(min(due))
                 if on_progress and run_id and time.monotonic() - last_progress > progress_every_s:
                     on_progress(self.describe(run_id))
                     last_progress = time.monotonic()
@@ -496,6 +548,43 @@ class LocalRuntime:
                 old = self._cost.get(code)
                 self._cost[code] = took if old is None else 0.7 * old + 0.3 * took
 
+    def _idle(self, due: int) -> None:
+        """Real time: wait for the next timer (at most half a second), taking over what
+        other processes left for this home meanwhile (a podium callback's message)."""
+        time.sleep(max(0.0, min(0.5, (due - self.clock.now_ms()) / 1000)))
+        if self.owners is not None:
+            self.owners.adopt()
+
+    def _jumps(self, run_id: str | None) -> bool:
+        """Whether virtual time may jump to the next timer. Not while the run waits for
+        a callback (a person, an outside system): with the fast-forward clock of
+        ``podium run`` its timeout would come at once. A manual clock (tests) jumps."""
+        if isinstance(self.clock, ManualClock):
+            return True
+        if not isinstance(self.clock, FastForwardClock):
+            return False
+        return not self._awaiting_callback(run_id)
+
+    def _awaiting_callback(self, run_id: str | None) -> bool:
+        if run_id is None:
+            return False
+        from podium.service.callbacks import CALLBACK_TYPES
+
+        run = self.store.get_run(run_id)
+        compiled = self.services.definitions.get(run.workflow, run.version)
+        waits = self._has_callbacks.get((run.workflow, run.version))
+        if waits is None:
+            kinds = {getattr(s, "runtime_key", s.type) for s in compiled.definition.steps}
+            waits = self._has_callbacks[(run.workflow, run.version)] = bool(kinds & CALLBACK_TYPES)
+        if not waits:
+            return False  # most workflows: nothing is read while the pump idles
+        for record in self.store.list_steps(run_id):
+            if record.status is StepStatus.RUNNING:
+                spec = compiled.step(record.step)
+                if getattr(spec, "runtime_key", spec.type) in CALLBACK_TYPES:
+                    return True
+        return False
+
     def _keep_waiting(self, run_id: str | None) -> bool:
         """Nothing of ours is queued. In a home shared with other processes, adopt the
         work of dead ones, and wait while another live process may still end our run."""
@@ -511,6 +600,16 @@ class LocalRuntime:
             return False
         if self.owners.others_alive():
             return True
+        if self._awaiting_callback(run_id):
+            if not self._told_callback:
+                self._told_callback = True
+                log.warning(
+                    "run %s waits for a callback: podium callback TOKEN --success JSON"
+                    " (the token is in podium runs show %s)",
+                    run_id,
+                    run_id,
+                )
+            return True  # a callback from another process (podium callback) ends it
         return self._recover(run_id)
 
     def _recover(self, run_id: str) -> bool:

@@ -147,6 +147,7 @@ def after_terminal(
                     and claimed is None
                     and not permit
                     and action.status is StepStatus.READY
+                    and not compiled.step(action.step).wait_for  # its claim waits first
                     and _create_claimed(ctx, run, action.step)
                 ):
                     claimed = action.step

@@ -37,6 +37,8 @@ from podium.service.lifecycle import (
 from podium.service.pausing import hold_continuation
 from podium.service.permits import release_all
 from podium.service.runtimes import Attempt, Done, Failed, Poll, Result, Waiting, runtime_for
+from podium.service.signals import emit_signals
+from podium.service.step_events import publish_step
 
 log = logging.getLogger("podium.attempts")
 
@@ -155,11 +157,15 @@ def finish_attempt(
     ended = _end_attempt(ctx, run, step, attempt, plan.to, plan.changes)
     if ended is None:
         return None
+    summary = plan.error.summary() if plan.error is not None else None
+    publish_step(ctx, run, step, plan.to, attempt=attempt, error=summary, at=now)
     if plan.error is None:
         if ended.ready_at is not None and ended.started_at is not None:
             ctx.metrics.milliseconds("StepLatency", ended.started_at - ended.ready_at)
         release_all(ctx, run, step)
         out = outcome.output if isinstance(outcome, Done) else None
+        if plan.to is StepStatus.SUCCEEDED:
+            emit_signals(ctx, run, step, out)  # once: each has a deterministic request id
         propagation = after_terminal(
             ctx, run, step, plan.to, output=out, claim_one=inline, ended_at=now
         )
@@ -298,6 +304,8 @@ def replay_terminal(
     it may have died before propagating (an in-process continuation has no message of
     its own to be redelivered)."""
     release_all(ctx, run, step)  # the worker may have died before giving permits back
+    if status is StepStatus.SUCCEEDED:
+        emit_signals(ctx, run, step)  # the worker may have died before sending them
     if status.failure:
         message = error or status.value
         run, propagation = _after_step_failed(ctx, run, step, status, message, ended_at)
@@ -332,7 +340,7 @@ def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claime
     dispatch(ctx, run.run_id, propagation)
     if propagation.claimed is None:
         return None
-    if hold_continuation(ctx, run.run_id, propagation.claimed):
+    if hold_continuation(ctx, run, propagation.claimed):
         return None  # the run was paused meanwhile (service/pausing.py)
     # The run record is reused: the failing flag it may miss is the same race any read has.
     return Claimed(run, propagation.claimed, 1, ctx.now())

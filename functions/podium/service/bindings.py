@@ -28,6 +28,7 @@ def run_binding(run: RunRecord) -> dict[str, Any]:
         "version": run.version,
         "start_time": start,
         "logical_date": run.logical_date or start.date().isoformat(),
+        "trigger": run.trigger,  # api, local, cron:<id>, s3:<id>, backfill, ...
     }
 
 
@@ -60,6 +61,31 @@ def run_params(ctx: Services, run: RunRecord) -> dict[str, Any]:
     """A run's params: large ones are stored once as a payload (service.runs)."""
     params: dict[str, Any] = resolve_output(ctx, run.params)
     return params
+
+
+def step_bindings(
+    ctx: Services, run: RunRecord, step: str, steps: Iterable[str]
+) -> dict[str, Any]:
+    """What a step's own templates (payload, params) see: ``bindings_for`` plus, for a
+    step with ``wait_for``, the signals that released it as ``signal``."""
+    bindings = bindings_for(ctx, run, steps)
+    signals = matched_signals(ctx, run, step)
+    if signals:
+        bindings["signal"] = signals
+    return bindings
+
+
+def matched_signals(ctx: Services, run: RunRecord, step: str) -> dict[str, Any]:
+    """``signal`` as a step's templates read it: {name: {params, payload, ...}} of the
+    signals that released it (service/signal_waits.py); empty without ``wait_for``."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    if not spec.wait_for:
+        return {}
+    record = ctx.store.get_step(run.run_id, step)
+    if record is None or record.signals is None:
+        return {}
+    value = resolve_output(ctx, record.signals)
+    return value if isinstance(value, dict) else {}
 
 
 def resolve_output(ctx: Services, stored: Any) -> Any:
@@ -117,7 +143,7 @@ def render_step_params(ctx: Services, run: RunRecord, step: str) -> dict[str, An
     template = compiled.expressions.step_params.get(step)
     if template is None:
         return {}
-    values = template.render(bindings_for(ctx, run, template.steps_read))
+    values = template.render(step_bindings(ctx, run, step, template.steps_read))
     assert isinstance(values, dict)
     for name, spec in compiled.step(step).param_types.items():
         checked, issue = check_value(spec, values.get(name), f"params.{name}")

@@ -14,11 +14,15 @@ from podium.core.ports import (
     Clock,
     Events,
     FunctionRunner,
+    HttpAccess,
     IdGenerator,
+    JobBackend,
     LogReader,
     MessageQueue,
     Metrics,
     Payloads,
+    Schedules,
+    Signals,
     StateStore,
     Timers,
 )
@@ -67,6 +71,13 @@ class Services:
     events: Events | None = None  # default: kept in memory (adapters.events.MemoryEvents)
     payloads: Payloads | None = None  # default: in memory (adapters.payloads.MemoryPayloads)
     logs: LogReader | None = None  # deployed lambda steps' logs (CloudWatch); None locally
+    signals: Signals | None = None  # default: the store's own view (store.signals())
+    # Cron/rate triggers' recurring schedules (default: in memory; podium dev fires them).
+    schedules: Schedules | None = None
+    # Backends of the external step types (step type -> JobBackend: adapters/jobs/);
+    # a type without one fails its steps naming what to configure.
+    jobs: dict[str, JobBackend] = field(default_factory=dict)
+    http: HttpAccess | None = None  # http steps: transport, allow-list, secrets
     definitions: DefinitionCache = field(init=False)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000
@@ -91,6 +102,12 @@ class Services:
             from podium.adapters.events import MemoryEvents
 
             self.events = MemoryEvents()
+        if self.signals is None:
+            self.signals = self.store.signals()
+        if self.schedules is None:
+            from podium.adapters.schedules import MemorySchedules
+
+            self.schedules = MemorySchedules()
 
     def at(self, message: messages.Message, due_ms: int, *, queue: str) -> None:
         """Deliver ``message`` at ``due_ms`` (late or twice is harmless)."""

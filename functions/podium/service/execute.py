@@ -43,6 +43,8 @@ from podium.service.lifecycle import (
 from podium.service.pausing import hold
 from podium.service.permits import needs_of, wake_head
 from podium.service.runtimes import Attempt, Failed, runtime_for
+from podium.service.signal_waits import hold_for_signals
+from podium.service.step_events import publish_step
 
 log = logging.getLogger("podium.execute")
 
@@ -59,6 +61,8 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
         return None  # no new step starts in a paused run (service/pausing.py)
     if stops_at_breakpoint(ctx, run, msg):
         return None  # every attempt of a step with a breakpoint pauses first
+    if hold_for_signals(ctx, run, msg):
+        return None  # the step waits for its signals (wait_for) first
     now = ctx.now()
     # A step decided ready before the run started failing counts as started (Maestro's
     # fail_after_running): whether it runs never depends on the order of messages, so
@@ -199,5 +203,6 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
         failed = Failed(user_error(f"params: {exc.message}", retryable=False))
         return apply_result(ctx, attempt, failed, claimed.retry_counts, inline=inline)
     arm_deadline(ctx, attempt)
+    publish_step(ctx, run, claimed.step, StepStatus.RUNNING, attempt=claimed.attempt)
     result = runtime_for(spec).start(ctx, attempt)
     return apply_result(ctx, attempt, result, claimed.retry_counts, inline=inline)

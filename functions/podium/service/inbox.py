@@ -7,10 +7,13 @@ from typing import Any
 from podium.service import messages
 from podium.service.advance import start_roots
 from podium.service.attempts import Claimed
+from podium.service.backfill import on_driver as on_backfill_driver
 from podium.service.completions import on_done, on_poll
 from podium.service.context import Services
 from podium.service.execute import execute
 from podium.service.lifecycle import on_ended_check, on_run_deadline
+from podium.service.signal_waits import on_signal_check
+from podium.service.triggers import on_fire
 
 
 def _deferred(ctx: Services, queue: str, msg: messages.Message, not_before: int | None) -> bool:
@@ -47,5 +50,14 @@ def handle_event(ctx: Services, body: Any) -> Claimed | None:
         return None
     if isinstance(msg, messages.EndedCheck):
         on_ended_check(ctx, msg.run)
+        return None
+    if isinstance(msg, messages.SignalCheck):
+        on_signal_check(ctx, msg)
+        return None
+    if isinstance(msg, messages.Fire):
+        on_fire(ctx, msg)
+        return None
+    if isinstance(msg, messages.BackfillDriver):
+        on_backfill_driver(ctx, msg)
         return None
     raise messages.BadMessage(f"the event queue does not take {body!r}")

@@ -188,6 +188,9 @@ def cancel_step(
         )
     except StepConflict:
         return False
+    from podium.service.step_events import publish_step  # it reads definitions only
+
+    publish_step(ctx, run, record.step, to, attempt=record.attempt or None, error=reason)
     if record.status is StepStatus.RUNNING:
         spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
         started = record.started_at if record.started_at is not None else now

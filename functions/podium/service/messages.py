@@ -11,6 +11,12 @@ event queue: {"t": "start", "run": id}
              {"t": "run_deadline", "run": id}   the run's own timeout
              {"t": "ended_check", "run": id}    a lease after a run ended (not succeeded):
                  end any step a worker created in the instant the run ended
+             {"t": "signals", "run": id, "step": path}   a step WAITING_FOR_SIGNALS looks
+                 again (a signal of a name it waits for arrived, or its wait's deadline)
+             {"t": "fire", "wf": name, "tr": trigger, "at": ISO time}   a cron or rate
+                 trigger's scheduled time (sent by its Scheduler schedule)
+             {"t": "backfill", "wf", "tr", "todo": [[at, run id, restart of]], "active":
+                 [run ids], "max": n}   a backfill with max_active starts its next runs
 Any message may carry "nb" (not before, epoch ms): SQS delays stop at 15 minutes, so a
 longer wait is re-sent until it is due. ("timer" messages from before "done" existed are
 read as a done message with a timer event.)
@@ -64,7 +70,31 @@ class EndedCheck:
     run: str
 
 
-Message = Exec | Start | Done | PollStep | RunDeadline | EndedCheck
+@dataclass(frozen=True, slots=True)
+class SignalCheck:
+    run: str
+    step: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fire:
+    workflow: str
+    trigger: str
+    at: str  # the scheduled time, ISO 8601 (Scheduler's <aws.scheduler.scheduled-time>)
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillDriver:
+    workflow: str
+    trigger: str
+    todo: list[list[Any]]  # [at ms, run id, restart_of or None], in order
+    active: list[str]
+    max_active: int
+
+
+Message = (
+    Exec | Start | Done | PollStep | RunDeadline | EndedCheck | SignalCheck | Fire | BackfillDriver
+)
 
 TIMER_EVENT = {"kind": "timer"}
 # A loop step's child run ended: {"kind": "child", "run": id, "index": i, "status": ...}
@@ -87,6 +117,19 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
         body = {"t": "run_deadline", "run": msg.run}
     elif isinstance(msg, EndedCheck):
         body = {"t": "ended_check", "run": msg.run}
+    elif isinstance(msg, SignalCheck):
+        body = {"t": "signals", "run": msg.run, "step": msg.step}
+    elif isinstance(msg, Fire):
+        body = {"t": "fire", "wf": msg.workflow, "tr": msg.trigger, "at": msg.at}
+    elif isinstance(msg, BackfillDriver):
+        body = {
+            "t": "backfill",
+            "wf": msg.workflow,
+            "tr": msg.trigger,
+            "todo": msg.todo,
+            "active": msg.active,
+            "max": msg.max_active,
+        }
     else:
         body = {"t": "start", "run": msg.run}
     if not_before is not None:
@@ -98,6 +141,11 @@ def dedup_key(msg: Message) -> str:
     """Names one timer: scheduling the same one twice creates it once."""
     body = encode(msg)
     kind = body.get("e", {}).get("kind", "") if isinstance(msg, Done) else ""
+    if isinstance(msg, Fire):
+        return "/".join(["fire", msg.workflow, msg.trigger, msg.at])
+    if isinstance(msg, BackfillDriver):
+        head = msg.todo[0][1] if msg.todo else ""
+        return "/".join(["backfill", msg.workflow, msg.trigger, str(head)])
     parts = [body["t"], body["run"], str(body.get("step", "")), str(body.get("attempt", ""))]
     return "/".join([*parts, kind])
 
@@ -127,6 +175,19 @@ def decode(body: Any) -> tuple[Message, int | None]:
             return RunDeadline(str(body["run"])), nb
         if kind == "ended_check":
             return EndedCheck(str(body["run"])), nb
+        if kind == "signals":
+            return SignalCheck(str(body["run"]), str(body["step"])), nb
+        if kind == "fire":
+            return Fire(str(body["wf"]), str(body["tr"]), str(body["at"])), nb
+        if kind == "backfill":
+            driver = BackfillDriver(
+                str(body["wf"]),
+                str(body["tr"]),
+                [list(e) for e in body["todo"]],
+                [str(r) for r in body["active"]],
+                int(body["max"]),
+            )
+            return driver, nb
         if kind == "start":
             return Start(str(body["run"])), nb
     except BadMessage:

@@ -26,6 +26,7 @@ from podium.service.context import Services
 from podium.service.lifecycle import run_ended
 from podium.service.pausing import held_in_vain, resume_if_parent_runs, resume_step
 from podium.service.permits import wake_head
+from podium.service.signal_waits import recheck as recheck_signals
 
 log = logging.getLogger("podium.sweep")
 
@@ -129,6 +130,10 @@ def _redrive_steps(
             )
             reclaim(ctx, run, s)
             report.reclaimed.append(ref)
+        elif s.status is StepStatus.WAITING_FOR_SIGNALS:
+            # The fallback for a lost wake-up, and the wait's deadline (the run is looked
+            # at every minute once it has waited stale_ready_ms: core/engine/checks.py).
+            recheck_signals(ctx, run, s)
         elif not stale:
             continue
         elif s.status is StepStatus.RETRY_WAIT and (s.due_at or 0) > now:

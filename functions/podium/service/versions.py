@@ -48,6 +48,9 @@ def activate(ctx: Services, name: str, version: int) -> Activation:
     """Make ``version`` active (idempotent: activating the active one changes nothing)."""
     previous = ctx.store.active_version(name)
     wv = ctx.store.activate_workflow_version(name, version)
+    from podium.service.triggers import sync_triggers  # it starts runs: imports runs
+
+    sync_triggers(ctx, name)  # cron/rate schedules follow the active version (redone if cut)
     return Activation(name, wv.version, previous)
 
 

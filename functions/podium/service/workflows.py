@@ -39,9 +39,14 @@ def push_workflow(
     document = defn.model_dump(mode="json", exclude_defaults=True)
     document["name"] = defn.name
     check_stored_size(document)
-    return ctx.store.put_workflow_version(
+    stored = ctx.store.put_workflow_version(
         defn.name, document, digest_of(document), ctx.now(), activate=activate
     )
+    if activate and (defn.triggers or stored[0].version > 1):  # a version may drop them
+        from podium.service.triggers import sync_triggers  # it starts runs: imports runs
+
+        sync_triggers(ctx, defn.name)  # also when unchanged: a sync cut short is redone
+    return stored
 
 
 def check_stored_size(document: dict[str, Any]) -> int:

@@ -40,7 +40,7 @@ INJECTED: tuple[type[BaseException], ...] = (SimCrash, Throttled, LostReply)
 INJECTED_NAMES = tuple(cls.__name__ for cls in INJECTED)
 
 # Sub-views of the store: wrapped, and their creation is no fault point.
-VIEWS = frozenset({"run_slots", "permits"})
+VIEWS = frozenset({"run_slots", "permits", "signals", "trigger_states"})
 # Calls that never change state (reads); everything else counts as a write.
 READS = frozenset(
     {
@@ -57,6 +57,11 @@ READS = frozenset(
         "state",
         "queue",
         "head",
+        "find",  # signals
+        "waiters",
+        "consumed",
+        "states",  # trigger states
+        "list_workflows",
     }
 )
 

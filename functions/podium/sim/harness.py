@@ -335,6 +335,7 @@ class World:
         self.procs: list[Proc] = []
         self.run_ids: dict[int, str] = {}
         self.pending_api: list[tuple[int, int, int]] = []  # (due, seq, workload index)
+        self.pending_signals: list[tuple[int, int, int]] = []  # (due, seq, signal index)
         self._api_seq = itertools.count()
         self.next_sweep = START_MS + SWEEP_EVERY_MS
         self.limits: dict[str, int] = {}  # concurrency key -> limit
@@ -552,6 +553,9 @@ class World:
 
     def start_api(self, index: int) -> None:
         spec = self.shape.runs[index]
+        if spec.event is not None:
+            self.start_from_event(index)
+            return
         if index not in self.run_ids:
             self.run_ids[index] = self.ctx.ids.new_id()
         run_id = self.run_ids[index]
@@ -565,6 +569,53 @@ class World:
                 heapq.heappush(self.pending_api, (due, next(self._api_seq), index))
 
         self.spawn("api", f"api<start {spec.workflow} #{index}>", call, done)
+
+    def start_from_event(self, index: int) -> None:
+        """The events function handed a trigger event (retried when it fails, as
+        EventBridge retries a failed delivery)."""
+        from podium.service.triggers import event_run_id, start_from_event
+
+        spec = self.shape.runs[index]
+        assert spec.event is not None
+        self.run_ids[index] = event_run_id(self.inner_ctx(), spec.workflow, spec.event)
+
+        def call() -> None:
+            start_from_event(self.ctx, spec.workflow, spec.event or {})
+
+        def done(proc: Proc) -> None:
+            if proc.error is not None:
+                due = self.clock.now_ms() + API_RETRY_MS
+                heapq.heappush(self.pending_api, (due, next(self._api_seq), index))
+
+        self.spawn("events", f"events<{spec.workflow} #{index}>", call, done)
+
+    def inner_ctx(self) -> Services:
+        """The wiring without faults (for the harness's own reads)."""
+        return Services(
+            store=self.inner_store,
+            work_queue=self.work,
+            event_queue=self.event,
+            runner=SimRunner(self),
+            clock=self.clock,
+            ids=SimIds(self.clock),
+        )
+
+    def send_signal_api(self, index: int) -> None:
+        from podium.core.engine.signals import SignalRequest
+        from podium.service.signals import send_signal
+
+        spec = self.shape.signals[index]
+        request = SignalRequest(spec.name, dict(spec.params), request_id=spec.request_id)
+
+        def call() -> None:
+            send_signal(self.ctx, request)
+
+        def done(proc: Proc) -> None:
+            if proc.error is not None:  # the client retries (the request id dedupes)
+                due = self.clock.now_ms() + API_RETRY_MS
+                heapq.heappush(self.pending_signals, (due, next(self._api_seq), index))
+
+        self.spawn("api", f"api<signal {spec.name} #{index}>", call, done)
 
     def start_sweep(self) -> None:
         self.spawn("sweep", "sweep", lambda: sweep(self.ctx, self.store), lambda _p: None)
@@ -592,6 +643,9 @@ class World:
                 self.loops[defn.name] = loops
         for i, spec in enumerate(self.shape.runs):
             heapq.heappush(self.pending_api, (START_MS + spec.at_ms, next(self._api_seq), i))
+        for i, signal in enumerate(self.shape.signals):
+            due = START_MS + signal.at_ms
+            heapq.heappush(self.pending_signals, (due, next(self._api_seq), i))
 
     def pick(self, queue: SimQueue, now: int) -> SimMessage | None:
         visible = queue.visible(now)
@@ -620,6 +674,11 @@ class World:
             self.start_api(index)
             self._step_clock()
             return True
+        if self.pending_signals and self.pending_signals[0][0] <= now:
+            _, _, index = heapq.heappop(self.pending_signals)
+            self.send_signal_api(index)
+            self._step_clock()
+            return True
         if self.timers.fire_due(now):
             return True
         queues = [q for q in (self.work, self.event) if q.visible(now)]
@@ -640,6 +699,7 @@ class World:
         # idle: time passes until the next thing is due
         dues = [q.next_visible_at() for q in (self.work, self.event)]
         dues.append(self.pending_api[0][0] if self.pending_api else None)
+        dues.append(self.pending_signals[0][0] if self.pending_signals else None)
         dues.append(self.timers.next_due())
         nxt = min((d for d in dues if d is not None), default=None)
         if nxt is None:
@@ -669,6 +729,11 @@ class World:
                 due, _, index = heapq.heappop(self.pending_api)
                 self.clock.advance_to(due)
                 self.start_api(index)
+                continue
+            if self.pending_signals:
+                due, _, index = heapq.heappop(self.pending_signals)
+                self.clock.advance_to(due)
+                self.send_signal_api(index)
                 continue
             now = self.clock.now_ms()
             if self.timers.fire_due(now):

@@ -129,6 +129,14 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
                 )
     _check_ends(world, outcomes, verdict, label)
     _check_expected(shape, outcomes, verdict, label)
+    if shape.distinct_runs is not None:
+        names = {doc["name"] for doc in shape.workflows}
+        runs = [r.run_id for name in sorted(names) for r in world.inner_store.list_runs(name, 1000)]
+        if len(set(runs)) != shape.distinct_runs:
+            verdict.add(
+                "unexpected_result",
+                f"{label}: {len(set(runs))} runs, want {shape.distinct_runs} (one per event)",
+            )
     for name, (due, _, body) in world.timers.schedules.items():
         verdict.add("timer_leak", f"{label}: schedule {name} due {due} for {body}")
     for queue in world.queues.values():

@@ -27,6 +27,19 @@ class RunSpec:
     workflow: str
     params: dict[str, Any] = field(default_factory=dict)
     at_ms: int = 0  # when the API call is made, after the workload starts
+    # Started as the workflow's trigger would for this event (the events function); two
+    # RunSpecs with the same event are one duplicated delivery: one run.
+    event: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    """A signal sent through the API at ``at_ms`` (a failed send is retried)."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    at_ms: int = 0
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,10 @@ class Shape:
     # left out of the exact comparison with the fault-free run.
     loose: dict[str, frozenset[str | None]] = field(default_factory=dict)
     note: str = ""
+    signals: tuple[SignalSpec, ...] = ()
+    # How many runs the shape's workflows must have in the end (duplicated trigger
+    # events start one run each), when it is not one per RunSpec.
+    distinct_runs: int | None = None
 
 
 def lam(step_id: str, fn: str = OK, **extra: Any) -> dict[str, Any]:
@@ -347,6 +364,63 @@ def ignore_failure() -> Shape:
     return Shape("ignore_failure", (wf,), (RunSpec("sim_ignore"),), (want,))
 
 
+S3_EVENT = {
+    "version": "0",
+    "id": "sim-s3-1",
+    "source": "aws.s3",
+    "detail-type": "Object Created",
+    "time": "2026-01-01T00:00:00Z",
+    "detail": {"bucket": {"name": "landing"}, "object": {"key": "raw/day.csv"}},
+}
+
+
+def duplicate_trigger() -> Shape:
+    """An S3 trigger's event delivered twice (EventBridge delivers at least once): one
+    run, with the params the trigger maps from the event."""
+    wf = {
+        "name": "sim_s3",
+        "run_strategy": {"parallel": 5},
+        "params": {"key": {"type": "string"}},
+        "steps": [lam("load"), lam("report", depends_on=["load"])],
+        "triggers": [
+            {
+                "id": "upload",
+                "s3": {"bucket": "landing", "prefix": "raw/"},
+                "params": {"key": "${event.detail.object.key}"},
+            }
+        ],
+    }
+    runs = (RunSpec("sim_s3", event=S3_EVENT), RunSpec("sim_s3", event=S3_EVENT, at_ms=40))
+    want = _all_ok(["load", "report"])
+    return Shape("duplicate_trigger", (wf,), runs, (want, want), distinct_runs=1)
+
+
+def signal_wait() -> Shape:
+    """A step waiting for a signal: one run reaches it before the signal is sent, one
+    after; a wake-up lost to a crash is caught by the sweeper."""
+    wf = {
+        "name": "sim_signal",
+        "run_strategy": {"parallel": 5},
+        "steps": [
+            lam("a"),
+            {
+                "id": "wait",
+                "type": "noop",
+                "depends_on": ["a"],
+                "wait_for": [{"signal": "ready", "match": {"day": "d1"}}],
+            },
+            lam("b", depends_on=["wait"]),
+        ],
+    }
+    runs = (RunSpec("sim_signal"), RunSpec("sim_signal", at_ms=2_000))
+    signals = (
+        SignalSpec("ready", {"day": "d0"}, at_ms=100, request_id="s0"),  # matches nothing
+        SignalSpec("ready", {"day": "d1"}, at_ms=1_000, request_id="s1"),
+    )
+    want = _all_ok(["a", "wait", "b"])
+    return Shape("signal_wait", (wf,), runs, (want, want), signals=signals)
+
+
 def foreach_failures() -> Shape:
     """A foreach of 50 with concurrency 5 whose iterations 7, 17, ..., 47 fail:
     on_failure continue tolerates exactly those 5, so the loop and the run succeed."""
@@ -478,6 +552,8 @@ BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "run_timeout": run_timeout,
     "fail_immediately": fail_immediately,
     "ignore_failure": ignore_failure,
+    "duplicate_trigger": duplicate_trigger,
+    "signal_wait": signal_wait,
     "foreach_failures": foreach_failures,
     "foreach_fail_fast": foreach_fail_fast,
     "nested_foreach": nested_foreach,

@@ -35,7 +35,9 @@ from podium.core.engine.status import RunStatus, StepStatus
 
 if TYPE_CHECKING:
     from podium.adapters.sqlite.permits import SqlitePermits
+    from podium.adapters.sqlite.signals import SqliteSignals
     from podium.adapters.sqlite.slots import SqliteRunSlots
+    from podium.adapters.trigger_states import SqliteTriggerStates
 
 
 def _pack(document: dict[str, Any]) -> bytes:
@@ -115,6 +117,8 @@ class SqliteStateStore:
 
     def __init__(self, db: Database | str | Path = ":memory:") -> None:
         self.db = db if isinstance(db, Database) else Database(db)
+        self._signals: SqliteSignals | None = None
+        self._trigger_states: SqliteTriggerStates | None = None
 
     def close(self) -> None:
         self.db.close()
@@ -489,6 +493,20 @@ class SqliteStateStore:
         from podium.adapters.sqlite.slots import SqliteRunSlots  # it builds on this module
 
         return SqliteRunSlots(self.db)
+
+    def trigger_states(self) -> SqliteTriggerStates:
+        from podium.adapters.trigger_states import SqliteTriggerStates
+
+        if self._trigger_states is None:
+            self._trigger_states = SqliteTriggerStates(self.db)
+        return self._trigger_states
+
+    def signals(self) -> SqliteSignals:
+        from podium.adapters.sqlite.signals import SqliteSignals
+
+        if self._signals is None:
+            self._signals = SqliteSignals(self.db)  # creates its tables once
+        return self._signals
 
     def permits(self) -> SqlitePermits:
         from podium.adapters.sqlite.permits import SqlitePermits  # it builds on this module

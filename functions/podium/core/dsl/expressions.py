@@ -29,8 +29,12 @@ from podium.core.expr import (
 
 PARAM_ROOTS = frozenset({"params", "run"})
 STEP_ROOTS = frozenset({"params", "steps", "run"})
+# A step that waits for signals also reads the ones it matched: signal.<name>.params/.payload
+WAITING_STEP_ROOTS = STEP_ROOTS | {"signal"}
+SIGNAL_FIELDS = ("params", "payload")
+TRIGGER_ROOTS = frozenset({"event"})  # a trigger's params read the event that fired it
 # The fields of `run` (service.bindings.run_binding builds it).
-RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date")
+RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date", "trigger")
 
 
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -62,6 +66,10 @@ class WorkflowExpressions:
     condition_steps: Mapping[tuple[str, str], frozenset[str]]  # ... steps it reads
     payloads: Mapping[str, Payload] = field(default_factory=dict)
     step_params: Mapping[str, Payload] = field(default_factory=dict)  # rendered at start
+    # A step's ``emit`` list rendered once it succeeded (it may read its own output).
+    emits: Mapping[str, Payload] = field(default_factory=dict)
+    # A trigger's params (by trigger id), rendered over ``event`` when it fires.
+    trigger_params: Mapping[str, Payload] = field(default_factory=dict)
     iterables: Mapping[str, Payload] = field(default_factory=dict)  # a foreach's `over`
     outputs: Payload | None = None  # the workflow's `outputs`, rendered when a run succeeds
 
@@ -91,10 +99,13 @@ class WorkflowExpressions:
         condition_steps: dict[tuple[str, str], frozenset[str]] = {}
         payloads: dict[str, Payload] = {}
         step_params: dict[str, Payload] = {}
+        emits: dict[str, Payload] = {}
         iterables: dict[str, Payload] = {}
-        roots = STEP_ROOTS | defn.scope_roots
+        base_roots = STEP_ROOTS | defn.scope_roots
         for i, step in enumerate(defn.steps):
             visible = upstream.view(step.id)
+            waits = frozenset(w.signal for w in step.wait_for)
+            step_roots = base_roots | {"signal"} if waits else base_roots
             for j, edge in enumerate(step.edges):
                 if edge.when is None:
                     continue
@@ -104,15 +115,30 @@ class WorkflowExpressions:
                 except ExpressionError as exc:
                     issues.append(_expr_issue(path, exc))
                     continue
-                read = _check_refs(path, edge.when, ce.references, roots, known, visible, issues)
+                read = _check_refs(
+                    path, edge.when, ce.references, base_roots, known, visible, issues
+                )
                 conditions[(step.id, edge.step)] = ce
                 condition_steps[(step.id, edge.step)] = read
             if isinstance(step, LambdaStep) and step.payload:
                 payload = _payload(
-                    f"steps[{i}].payload", step.payload, known, visible, issues, roots
+                    f"steps[{i}].payload",
+                    step.payload,
+                    known,
+                    visible,
+                    issues,
+                    step_roots,
+                    signals=waits,
                 )
                 if payload is not None:
                     payloads[step.id] = payload
+            templated = getattr(step, "templated", None)  # a request rendered at start
+            if templated:
+                request = _payload(
+                    f"steps[{i}]", templated, known, visible, issues, step_roots, signals=waits
+                )
+                if request is not None:
+                    payloads[step.id] = request
             if isinstance(step, ForeachStep):
                 over = _payload(
                     f"steps[{i}].over",
@@ -120,23 +146,42 @@ class WorkflowExpressions:
                     known,
                     visible,
                     issues,
-                    roots,
+                    base_roots,
                     MAX_LOOP_VALUES_BYTES,
                 )
                 iterables[step.id] = over or _literal(step.over)
             if step.params:
                 values = step.param_values
-                rendered = _payload(f"steps[{i}].params", values, known, visible, issues, roots)
+                rendered = _payload(
+                    f"steps[{i}].params", values, known, visible, issues, step_roots, signals=waits
+                )
                 step_params[step.id] = rendered or _literal(values)
+            if step.emit:
+                spec = [e.model_dump() for e in step.emit]
+                itself = _with_self(step.id, visible)
+                rendered = _payload(
+                    f"steps[{i}].emit", spec, known, itself, issues, step_roots, signals=waits
+                )
+                emits[step.id] = rendered or _literal_list(spec)
+        triggers = _trigger_params(defn, known, issues)
         outputs = None
         if defn.outputs:  # every step has ended when a run succeeds: all are readable
-            rendered = _payload("outputs", defn.outputs, known, _everything, issues, roots)
+            rendered = _payload("outputs", defn.outputs, known, _everything, issues, base_roots)
             outputs = rendered or _literal(defn.outputs)
         issues = _settle(issues, upstream)
         if issues:
             raise DefinitionError(issues)
         return cls(
-            order, params, conditions, condition_steps, payloads, step_params, iterables, outputs
+            order,
+            params,
+            conditions,
+            condition_steps,
+            payloads,
+            step_params,
+            iterables=iterables,
+            outputs=outputs,
+            emits=emits,
+            trigger_params=triggers,
         )
 
     def evaluate_params(self, literal: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
@@ -322,6 +367,7 @@ def _check_refs(
     known: _Known,
     upstream: Callable[[str], bool | None],
     issues: list[Issue],
+    signals: frozenset[str] = frozenset(),
 ) -> frozenset[str]:
     """Issues for bad references; returns the step ids read."""
     steps_read: set[str] = set()
@@ -350,6 +396,22 @@ def _check_refs(
                     f" the fields of run are {', '.join(RUN_FIELDS)}",
                 )
             )
+        elif root == "signal" and len(parts) > 1 and parts[1] not in signals:
+            issues.append(
+                Issue(
+                    path,
+                    f"signal '{parts[1]}'{at} is not one this step waits for"
+                    f"{did_you_mean(parts[1], signals)}; add it to wait_for",
+                )
+            )
+        elif root == "signal" and len(parts) > 2 and parts[2] not in SIGNAL_FIELDS:
+            issues.append(
+                Issue(
+                    path,
+                    f"signal.{parts[1]}.{parts[2]}{at} does not exist; use"
+                    f" signal.{parts[1]}.params or signal.{parts[1]}.payload",
+                )
+            )
         elif root == "steps" and len(parts) > 1:
             sid = parts[1]
             if sid not in step_ids:
@@ -360,7 +422,7 @@ def _check_refs(
                     " exist yet; add it to depends_on (directly or through another step)"
                 )
                 if answer is None:  # decided with the other far queries, in `_settle`
-                    step = upstream.step if isinstance(upstream, _View) else ""
+                    step = upstream.step if isinstance(upstream, _View | _SelfOrUpstream) else ""
                     issues.append(_Deferred(path, message, sid, step))
                     steps_read.add(sid)
                 else:
@@ -389,6 +451,50 @@ def _literal(values: dict[str, Any]) -> Payload:
 
 def _nothing_upstream(step: str) -> bool | None:
     return False
+
+
+def _trigger_params(
+    defn: WorkflowDefinition, known: _Known, issues: list[Issue]
+) -> dict[str, Payload]:
+    out: dict[str, Payload] = {}
+    for (tid, trigger), i in zip(defn.trigger_map.items(), range(len(defn.triggers)), strict=True):
+        path = f"triggers[{i}].params"
+        for name in trigger.params:
+            if name not in known.params:
+                issues.append(
+                    Issue(
+                        f"{path}.{name}",
+                        f"unknown param '{name}'{did_you_mean(name, known.params)}; a trigger"
+                        " sets the workflow's declared params",
+                    )
+                )
+        rendered = _payload(
+            path, trigger.params, known, _nothing_upstream, issues, TRIGGER_ROOTS
+        )
+        out[tid] = rendered or _literal(dict(trigger.params))
+    return out
+
+
+def _literal_list(values: list[Any]) -> Payload:
+    def render(_bindings: Mapping[str, Any]) -> Any:
+        return [dict(v) for v in values]
+
+    return Payload(render, frozenset())
+
+
+@dataclass(frozen=True)
+class _SelfOrUpstream:
+    """What an ``emit`` may read: the step itself (its output) and its upstream."""
+
+    step: str
+    view: _View
+
+    def __call__(self, target: str) -> bool | None:
+        return True if target == self.step else self.view(target)
+
+
+def _with_self(step: str, view: _View) -> _SelfOrUpstream:
+    return _SelfOrUpstream(step, view)
 
 
 def _everything(step: str) -> bool | None:
@@ -468,6 +574,7 @@ def _payload(
     issues: list[Issue],
     roots: frozenset[str] = STEP_ROOTS,
     limit: int = MAX_PAYLOAD_BYTES,
+    signals: frozenset[str] = frozenset(),
 ) -> Payload | None:
     """Compile the templates inside a payload into one render function, or None."""
     steps_read: set[str] = set()
@@ -489,7 +596,7 @@ def _payload(
                 return lambda b: None
             found = True
             steps_read.update(
-                _check_refs(where, val, tpl.references, roots, known, upstream, issues)
+                _check_refs(where, val, tpl.references, roots, known, upstream, issues, signals)
             )
             return tpl.render
         return lambda b: val

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from podium.core.dsl.signals import SignalEmit, SignalWait, check_emits, check_waits
+from podium.core.dsl.triggers import Trigger, check_triggers, trigger_ids
 from podium.core.engine.durations import parse_duration
 from podium.core.engine.step_error import ANY_ERROR, USER_ERROR
 
@@ -204,6 +206,24 @@ class StepBase(_Model):
         " readable downstream as steps.<id>.params.<name>. A param declared"
         " {type: ..., value: ...} is type-checked once rendered.",
     )
+    wait_for: list[SignalWait] = Field(
+        default_factory=list,
+        description="Signals the step waits for (WAITING_FOR_SIGNALS) before it starts;"
+        " the matched ones are readable as signal.<name>.params / .payload.",
+    )
+    emit: list[SignalEmit] = Field(
+        default_factory=list, description="Signals sent once, when the step has succeeded."
+    )
+
+    @field_validator("wait_for")
+    @classmethod
+    def _waits(cls, v: list[SignalWait]) -> list[SignalWait]:
+        return check_waits(v)
+
+    @field_validator("emit")
+    @classmethod
+    def _emits(cls, v: list[SignalEmit]) -> list[SignalEmit]:
+        return check_emits(v)
 
     @field_validator("timeout")
     @classmethod
@@ -280,6 +300,26 @@ class LambdaStep(StepBase):
     type: Literal["lambda"]
     function: Annotated[str, Field(min_length=1, max_length=256)]
     payload: dict[str, Any] = Field(default_factory=dict)
+    invocation: Literal["sync", "async"] = Field(
+        default="sync",
+        description="async: invoke and wait for the function to call back with the"
+        " callback_token of its event (no worker waits; docs/workflow-language.md).",
+    )
+    heartbeat_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT_SECONDS)] | None = None
+
+    @model_validator(mode="after")
+    def _heartbeat_needs_async(self) -> LambdaStep:
+        if self.heartbeat_seconds is not None and self.invocation != "async":
+            raise ValueError(
+                "heartbeat_seconds needs invocation: async (a synchronous invoke is bounded"
+                " by its timeout)"
+            )
+        return self
+
+    @property
+    def runtime_key(self) -> str:
+        """Which runtime runs it: an async invocation waits like a callback step."""
+        return "lambda_async" if self.invocation == "async" else "lambda"
 
 
 class SleepStep(StepBase):
@@ -301,6 +341,227 @@ class SleepStep(StepBase):
 class FailStep(StepBase):
     type: Literal["fail"]
     message: str = "failed by a fail step"
+
+
+# ---- step types whose work runs outside Podium (service/runtimes/external.py) ---------
+# Their request fields may hold ${...} templates, rendered when the attempt starts:
+# ``templated`` names them, and the definition's expressions compile them once.
+
+AWS_NAME = r"^[A-Za-z0-9][A-Za-z0-9_./:+=@-]{0,2047}$"  # a name or an ARN
+Name = Annotated[str, Field(pattern=AWS_NAME)]
+
+
+class _TemplatedStep(StepBase):
+    @property
+    def templated(self) -> dict[str, Any]:
+        """The request fields rendered at start (templates anywhere inside)."""
+        return {}
+
+
+class EcsNetwork(_Model):
+    """``awsvpc`` networking of a task (Fargate needs it)."""
+
+    subnets: Annotated[list[Name], Field(min_length=1, max_length=16)]
+    security_groups: Annotated[list[Name], Field(max_length=5)] = Field(default_factory=list)
+    assign_public_ip: bool = False
+
+
+class CapacityProviderItem(_Model):
+    provider: Name
+    weight: Annotated[int, Field(ge=0, le=1000)] = 1
+    base: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class EcsTaskStep(_TemplatedStep):
+    """Run one ECS task (Fargate or EC2) to its end: its container's exit code decides."""
+
+    type: Literal["ecs_task"]
+    cluster: Name
+    task_definition: Name = Field(description="family, family:revision, or an ARN")
+    container: Name | None = Field(
+        default=None, description="The container whose overrides and exit code count."
+    )
+    command: list[str] | None = None
+    environment: dict[str, str] = Field(default_factory=dict)
+    launch_type: Literal["FARGATE", "EC2"] | None = None
+    capacity_provider: Name | list[CapacityProviderItem] | None = None
+    network: EcsNetwork | None = None
+
+    @model_validator(mode="after")
+    def _one_capacity_form(self) -> EcsTaskStep:
+        if self.launch_type is not None and self.capacity_provider is not None:
+            raise ValueError(
+                "use either launch_type or capacity_provider, not both (ECS refuses both)"
+            )
+        if (self.command is not None or self.environment) and self.container is None:
+            raise ValueError(
+                "command and environment override one container: name it with"
+                " container: <name in the task definition>"
+            )
+        return self
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"command": self.command, "environment": self.environment}
+
+
+class BatchJobStep(_TemplatedStep):
+    """Submit one AWS Batch job and wait for it to end."""
+
+    type: Literal["batch_job"]
+    job_queue: Name
+    job_definition: Name
+    command: list[str] | None = None
+    environment: dict[str, str] = Field(default_factory=dict)
+    parameters: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "environment": self.environment,
+            "parameters": self.parameters,
+        }
+
+
+class GlueJobStep(_TemplatedStep):
+    """Start one run of a Glue job and wait for it to end."""
+
+    type: Literal["glue_job"]
+    job_name: Name
+    arguments: dict[str, str] = Field(
+        default_factory=dict, description="Job arguments, e.g. {'--day': '${run.logical_date}'}"
+    )
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"arguments": self.arguments}
+
+
+class SfnExecutionStep(_TemplatedStep):
+    """Start an execution of another Step Functions state machine; its output is the
+    step's output."""
+
+    type: Literal["sfn_execution"]
+    state_machine: Name = Field(description="The state machine's ARN")
+    input: Any = Field(default_factory=dict)
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"input": self.input}
+
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+
+
+class HttpAuth(_Model):
+    """A header whose value comes from Secrets Manager (never from the definition)."""
+
+    secret: Name = Field(description="The secret's name (or ARN) in Secrets Manager.")
+    key: str | None = Field(
+        default=None, description="A JSON secret's field to use (default: the whole value)."
+    )
+    header: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")] = "Authorization"
+    prefix: Annotated[str, Field(max_length=32)] = "Bearer "
+
+
+class HttpStep(_TemplatedStep):
+    """One HTTP request to a host on the deployment's allow-list; its JSON body is the
+    step's output. 2xx succeeds, 4xx fails without retry, anything else is retried
+    (twice by default: Podium.HttpError)."""
+
+    type: Literal["http"]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    url: Annotated[str, Field(min_length=1, max_length=4096)]
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+    success: Annotated[str, Field(min_length=1)] | None = Field(
+        default=None,
+        description="An expression over response.status, response.body and"
+        " response.headers that says the call succeeded (default: a 2xx status).",
+    )
+    auth: HttpAuth | None = None
+    connect_timeout: Seconds = 10
+    read_timeout: Seconds = 30
+    max_response_bytes: Annotated[int, Field(ge=1, le=10 * 1024 * 1024)] = 1024 * 1024
+
+    @field_validator("connect_timeout", "read_timeout")
+    @classmethod
+    def _timeouts(cls, v: Any) -> float:
+        return _seconds(v, 0.1, 900, "an HTTP timeout")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if "${" not in v.split("//", 1)[-1].split("/", 1)[0] and not v.startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError(f"'{v}' is not an http:// or https:// URL")
+        return v
+
+    @field_validator("success")
+    @classmethod
+    def _success(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from podium.core.expr import ExpressionError, compile_expression
+
+        try:
+            compiled = compile_expression(v)
+        except ExpressionError as exc:
+            raise ValueError(f"success: {exc}") from None
+        bad = sorted(r for r in compiled.references if r.split(".")[0] != "response")
+        if bad:
+            raise ValueError(
+                f"success reads '{bad[0]}'; it may read response.status, response.body"
+                " and response.headers"
+            )
+        return v
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"url": self.url, "headers": self.headers, "body": self.body}
+
+    @property
+    def retriers(self) -> tuple[Retrier, ...]:
+        """Without a policy of its own, a retryable HTTP failure (5xx, 429, a timeout,
+        a refused connection) is retried twice, 5 s then 10 s later (Maestro's budget)."""
+        if self.retry or self.retries is not None:
+            return super().retriers
+        return (Retrier(errors=["Podium.HttpError"], max_attempts=2, interval=5),)
+
+
+class WaitForCallbackStep(_TemplatedStep):
+    """Wait for an outside party to call back with the step's token (``podium callback
+    TOKEN``, ``POST /callbacks/{token}``): the token is in the step's output while it
+    waits and is published on the bus with ``payload``."""
+
+    type: Literal["wait_for_callback"]
+    payload: Any = Field(default_factory=dict, description="Published with the token.")
+    heartbeat_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT_SECONDS)] | None = Field(
+        default=None,
+        description="Fail (Podium.Timeout) when no heartbeat or result comes this often.",
+    )
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"payload": self.payload}
+
+
+class ApprovalStep(_TemplatedStep):
+    """A person approves (the step succeeds) or rejects (it fails) with the token."""
+
+    type: Literal["approval"]
+    message: Annotated[str, Field(min_length=1, max_length=4096)]
+    approvers: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+        default_factory=list,
+        description="Who may decide (the name given with --by); empty: anyone who may"
+        " call the API.",
+    )
+
+    @property
+    def templated(self) -> dict[str, Any]:
+        return {"message": self.message}
 
 
 class ForeachMode(str, Enum):
@@ -396,12 +657,38 @@ class SubworkflowStep(StepBase):
 
 
 Step = Annotated[
-    NoopStep | LambdaStep | SleepStep | FailStep | ForeachStep | WhileStep | SubworkflowStep,
+    NoopStep
+    | LambdaStep
+    | SleepStep
+    | FailStep
+    | ForeachStep
+    | WhileStep
+    | SubworkflowStep
+    | EcsTaskStep
+    | BatchJobStep
+    | GlueJobStep
+    | SfnExecutionStep
+    | HttpStep
+    | WaitForCallbackStep
+    | ApprovalStep,
     Field(discriminator="type"),
 ]
 
 StepModel = (
-    NoopStep | LambdaStep | SleepStep | FailStep | ForeachStep | WhileStep | SubworkflowStep
+    NoopStep
+    | LambdaStep
+    | SleepStep
+    | FailStep
+    | ForeachStep
+    | WhileStep
+    | SubworkflowStep
+    | EcsTaskStep
+    | BatchJobStep
+    | GlueJobStep
+    | SfnExecutionStep
+    | HttpStep
+    | WaitForCallbackStep
+    | ApprovalStep
 )
 STEP_TYPES: tuple[str, ...] = (
     "noop",
@@ -411,6 +698,13 @@ STEP_TYPES: tuple[str, ...] = (
     "foreach",
     "while",
     "subworkflow",
+    "ecs_task",
+    "batch_job",
+    "glue_job",
+    "sfn_execution",
+    "http",
+    "wait_for_callback",
+    "approval",
 )
 LOOP_TYPES: tuple[str, ...] = ("foreach", "while")
 
@@ -423,6 +717,14 @@ class Strategy(str, Enum):
     FIRST_ONLY = "first_only"
     LAST_ONLY = "last_only"
     PARALLEL = "parallel"
+
+
+class StepEvents(str, Enum):
+    """Which step status changes go to the bus (docs/events.md)."""
+
+    NONE = "none"
+    FAILURES = "failures"  # FAILED, TIMED_OUT, and failed attempts that will be retried
+    ALL = "all"
 
 
 class Parallel(_Model):
@@ -448,6 +750,15 @@ class WorkflowDefinition(_Model):
         " keys of letters, digits and _.:/@+-, values of at most 256 characters).",
     )
     steps: Annotated[list[Step], Field(min_length=1)]
+    step_events: StepEvents = Field(
+        default=StepEvents.FAILURES,
+        description="Step status changes published on the bus: none, failures or all.",
+    )
+    triggers: list[Trigger] = Field(
+        default_factory=list,
+        description="What starts runs: cron, rate, s3, event or signal"
+        " (docs/workflow-language.md).",
+    )
     outputs: dict[Annotated[str, Field(pattern=IDENTIFIER)], Any] = Field(
         default_factory=dict,
         description="What a run gives its caller (a subworkflow step's output): values or"
@@ -465,6 +776,16 @@ class WorkflowDefinition(_Model):
     @classmethod
     def _timeout(cls, v: Any) -> Any:
         return None if v is None else _seconds(v, 1, MAX_TIMEOUT_SECONDS, "timeout")
+
+    @field_validator("triggers")
+    @classmethod
+    def _triggers(cls, v: list[Trigger]) -> list[Trigger]:
+        return check_triggers(v)
+
+    @property
+    def trigger_map(self) -> dict[str, Trigger]:
+        """Triggers by id (their own, or kind_position)."""
+        return dict(zip(trigger_ids(self.triggers), self.triggers, strict=True))
 
     @field_validator("tags")
     @classmethod

@@ -115,6 +115,9 @@ class StepRecord:
     params: dict[str, Any] | None = None  # the step params its last attempt rendered
     # Where the last attempt's logs are ({"function", "request_id"} of a Lambda call).
     log_ref: dict[str, Any] | None = None
+    # wait_for: the signals that released the step ({name: {params, payload, id, ...}}),
+    # read by its templates as signal.<name>; set when it leaves WAITING_FOR_SIGNALS.
+    signals: dict[str, Any] | None = None
     arrived: int = 0  # join: predecessors that have ended (each counted once)
     taken_arrivals: int = 0  # join: ... whose edge was taken
     failed_arrivals: int = 0  # join: ... that failed

@@ -67,8 +67,18 @@ _STEP_TERMINAL = frozenset(
 _S = StepStatus
 STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
     _S.PENDING: frozenset({_S.READY, _S.SKIPPED, _S.STOPPED, _S.WAITING_FOR_SIGNALS}),
+    # READY -> WAITING_FOR_SIGNALS: a step with wait_for, decided ready, waits for its
+    # signals before its first attempt is claimed (service/signal_waits.py).
     _S.READY: frozenset(
-        {_S.RUNNING, _S.SKIPPED, _S.STOPPED, _S.PAUSED, _S.WAITING_FOR_PERMITS, _S.FAILED}
+        {
+            _S.RUNNING,
+            _S.SKIPPED,
+            _S.STOPPED,
+            _S.PAUSED,
+            _S.WAITING_FOR_PERMITS,
+            _S.FAILED,
+            _S.WAITING_FOR_SIGNALS,
+        }
     ),
     _S.WAITING_FOR_SIGNALS: frozenset({_S.READY, _S.STOPPED, _S.TIMED_OUT, _S.SKIPPED}),
     # WAITING_FOR_PERMITS -> PAUSED: woken in a paused run, it leaves the key's queue.
@@ -100,9 +110,10 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
 }
 
 # Statuses a step item may be created in (items are created lazily, when first reached;
-# PAUSED: reached while its run is paused; SUCCEEDED: taken over by a restart).
+# PAUSED: reached while its run is paused; SUCCEEDED: taken over by a restart;
+# WAITING_FOR_SIGNALS: a step with wait_for whose claim found no item).
 STEP_INITIAL: frozenset[StepStatus] = frozenset(
-    {_S.PENDING, _S.READY, _S.SKIPPED, _S.PAUSED, _S.SUCCEEDED}
+    {_S.PENDING, _S.READY, _S.SKIPPED, _S.PAUSED, _S.SUCCEEDED, _S.WAITING_FOR_SIGNALS}
 )
 
 

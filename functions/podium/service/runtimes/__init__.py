@@ -13,6 +13,8 @@ from podium.service.runtimes.base import (
     StepRuntime,
     Waiting,
 )
+from podium.service.runtimes.external import ExternalJobRuntime
+from podium.service.runtimes.external_kinds import EXTERNAL_RUNTIMES
 from podium.service.runtimes.foreach import ForeachRuntime
 from podium.service.runtimes.lambda_fn import LambdaRuntime
 from podium.service.runtimes.simple import FailRuntime, NoopRuntime, SleepRuntime
@@ -24,6 +26,7 @@ RUNTIMES: dict[str, StepRuntime] = {
     "fail": FailRuntime(),
     "sleep": SleepRuntime(),
     "lambda": LambdaRuntime(),
+    **EXTERNAL_RUNTIMES,
     "foreach": ForeachRuntime(),
     "while": WhileRuntime(),
     "subworkflow": SubworkflowRuntime(),
@@ -32,13 +35,14 @@ RUNTIMES: dict[str, StepRuntime] = {
 
 def runtime_for(spec: Any) -> StepRuntime:
     """The runtime of a step's type (every type the definition language accepts)."""
-    return RUNTIMES[spec.type]
+    return RUNTIMES[getattr(spec, "runtime_key", spec.type)]
 
 
 __all__ = [
     "RUNTIMES",
     "Attempt",
     "Done",
+    "ExternalJobRuntime",
     "Failed",
     "Poll",
     "Result",

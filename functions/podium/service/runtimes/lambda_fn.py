@@ -13,7 +13,7 @@ from podium.core.engine.step_error import (
 )
 from podium.core.expr import ExpressionError
 from podium.core.ports import Invocation
-from podium.service.bindings import bindings_for, run_params
+from podium.service.bindings import run_params, step_bindings
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Result
 
@@ -92,4 +92,4 @@ def _render_payload(ctx: Services, attempt: Attempt) -> Any:
     template = compiled.expressions.payloads.get(attempt.spec.id)
     if template is None:
         return attempt.spec.payload
-    return template.render(bindings_for(ctx, run, template.steps_read))
+    return template.render(step_bindings(ctx, run, attempt.step, template.steps_read))

@@ -1,0 +1,189 @@
+"""The http step's transport (http.client: no redirects followed, so the allow-list
+cannot be walked around), and its secrets (Secrets Manager, cached a few minutes)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+import threading
+import time
+from typing import Any
+
+from podium.core.ports import HttpCall, HttpReply, HttpTransportError, SecretNotFound
+
+READ_CHUNK = 64 * 1024
+
+
+class StdlibHttpTransport:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self._tls = tls or ssl.create_default_context()
+
+    def send(self, call: HttpCall) -> HttpReply:
+        conn: http.client.HTTPConnection
+        if call.scheme == "https":
+            conn = http.client.HTTPSConnection(
+                call.host, call.port, timeout=call.connect_timeout, context=self._tls
+            )
+        else:
+            conn = http.client.HTTPConnection(call.host, call.port, timeout=call.connect_timeout)
+        try:
+            try:
+                conn.connect()
+            except TimeoutError as exc:
+                raise HttpTransportError(
+                    "timeout", f"no connection to {call.host}:{call.port} within"
+                    f" {call.connect_timeout:g} s"
+                ) from exc
+            except ssl.SSLError as exc:
+                raise HttpTransportError("tls", str(exc)) from exc
+            except OSError as exc:
+                raise HttpTransportError(
+                    "connect", f"cannot connect to {call.host}:{call.port}: {exc}"
+                ) from exc
+            deadline = time.monotonic() + call.read_timeout
+            assert conn.sock is not None
+            conn.sock.settimeout(call.read_timeout)
+            try:
+                conn.request(call.method, call.path, body=call.body, headers=dict(call.headers))
+                resp = conn.getresponse()
+                body, too_large = _read(resp, call, deadline)
+            except TimeoutError as exc:
+                raise HttpTransportError(
+                    "timeout", f"no complete response within the read timeout of"
+                    f" {call.read_timeout:g} s"
+                ) from exc
+            except (http.client.HTTPException, OSError) as exc:
+                raise HttpTransportError("protocol", f"{type(exc).__name__}: {exc}") from exc
+            headers = {k.lower(): v for k, v in resp.getheaders()}
+            return HttpReply(resp.status, headers, body, too_large)
+        finally:
+            conn.close()
+
+
+def _read(resp: http.client.HTTPResponse, call: HttpCall, deadline: float) -> tuple[bytes, bool]:
+    """The body, at most ``max_bytes`` (one byte more says it is too large), within the
+    read timeout as a whole (a server trickling bytes cannot hold the worker)."""
+    length = resp.getheader("content-length")
+    if length is not None and length.isdigit() and int(length) > call.max_bytes:
+        return b"", True
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        chunk = resp.read1(READ_CHUNK) if hasattr(resp, "read1") else resp.read(READ_CHUNK)
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > call.max_bytes:
+            return b"".join(chunks)[: call.max_bytes], True
+
+
+class SecretsManagerSecrets:
+    """GetSecretValue by name, cached for ``ttl_seconds`` (a rotated secret is picked up
+    within that time)."""
+
+    def __init__(self, client: Any, ttl_seconds: float = 300) -> None:
+        self._client = client
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> str:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(name)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        try:
+            resp = self._client.get_secret_value(SecretId=name)
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code in ("ResourceNotFoundException", "AccessDeniedException"):
+                raise SecretNotFound(f"secret '{name}': {code}") from None
+            raise
+        value = resp.get("SecretString")
+        if value is None:
+            raise SecretNotFound(f"secret '{name}' holds binary data, not a string")
+        with self._lock:
+            self._cache[name] = (now, str(value))
+        return str(value)
+
+
+class MappedSecrets:
+    """Local secrets: values given to the embedded runtime (podium.toml's [secrets],
+    resolved from the environment by bootstrap)."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self._values = dict(values)
+
+    def get(self, name: str) -> str:
+        if name not in self._values:
+            raise SecretNotFound(
+                f"secret '{name}' has no local value; map it in podium.toml:"
+                f' [secrets] {name} = "env:VARIABLE"'
+            )
+        return self._values[name]
+
+
+class MappedHttpTransport:
+    """Locally, a Python callable may answer for a host (podium.toml's [http.map]): it
+    gets ``{method, url, path, headers, body}`` (body parsed as JSON when it is) and
+    returns the response body, or ``{"status", "body", "headers"}``; an exception is a
+    500. Other hosts go to the real transport."""
+
+    def __init__(self, real: Any, mapping: dict[str, str], resolve: Any) -> None:
+        self._real = real
+        self._mapping = dict(mapping)
+        self._resolve = resolve
+
+    def mapped_hosts(self) -> frozenset[str]:
+        """The hosts (host[:port]) the map answers for: allowed like listed hosts."""
+        hosts = set()
+        for origin in self._mapping:
+            rest = origin.split("://", 1)[-1].split("/", 1)[0].lower()
+            hosts.add(rest)
+        return frozenset(hosts)
+
+    def _target(self, call: HttpCall) -> str | None:
+        default = 443 if call.scheme == "https" else 80
+        port = "" if call.port == default else f":{call.port}"
+        for key in (f"{call.scheme}://{call.host}{port}", f"{call.host}{port}", call.host):
+            if key in self._mapping:
+                return self._mapping[key]
+        return None
+
+    def send(self, call: HttpCall) -> HttpReply:
+        ref = self._target(call)
+        if ref is None:
+            return self._real.send(call)  # type: ignore[no-any-return]
+        text = call.body.decode(errors="replace") if call.body is not None else None
+        try:
+            body: Any = json.loads(text) if text else text
+        except ValueError:
+            body = text
+        request = {
+            "method": call.method,
+            "url": f"{call.scheme}://{call.host}:{call.port}{call.path}",
+            "path": call.path,
+            "headers": dict(call.headers),
+            "body": body,
+        }
+        try:
+            answer = self._resolve(ref)(request)
+        except Exception as exc:  # the stand-in failed: as a server error would
+            message = f"{type(exc).__name__}: {exc}".encode()
+            return HttpReply(500, {"content-type": "text/plain"}, message)
+        status, headers = 200, {"content-type": "application/json"}
+        if isinstance(answer, dict) and "status" in answer:
+            status = int(answer["status"])
+            extra = answer.get("headers") or {}
+            headers.update({str(k).lower(): str(v) for k, v in extra.items()})
+            answer = answer.get("body")
+        data = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
+        if answer is None:
+            data = b""
+        too_large = len(data) > call.max_bytes
+        return HttpReply(status, headers, data[: call.max_bytes], too_large)

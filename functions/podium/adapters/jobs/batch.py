@@ -1,0 +1,104 @@
+"""``batch_job`` on AWS Batch: SubmitJob named and tagged by the attempt key (found again
+by ListJobs on its queue), DescribeJobs, TerminateJob."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.adapters.jobs.aws_errors import code_of, is_api_error, raise_if_transient
+from podium.core.engine.external import (
+    JobOutcome,
+    Phase,
+    api_error,
+    batch_job_outcome,
+    running,
+    safe_name,
+)
+from podium.core.ports import JobRequest
+
+ATTEMPT_TAG = "podium:attempt"
+ATTEMPT_PARAMETER = "podium_attempt"  # also in the event's detail (parameters)
+
+
+def job_name(key: str) -> str:
+    return safe_name(key, 128)
+
+
+class BatchJobs:
+    def __init__(self, client: Any) -> None:
+        self._batch = client
+
+    def start(self, request: JobRequest) -> JobOutcome:
+        found = self.find(request)
+        if found is not None:
+            return found
+        spec, rendered = request.spec, request.rendered
+        overrides: dict[str, Any] = {}
+        if rendered.get("command") is not None:
+            overrides["command"] = [str(c) for c in rendered["command"]]
+        if rendered.get("environment"):
+            overrides["environment"] = [
+                {"name": k, "value": str(v)} for k, v in rendered["environment"].items()
+            ]
+        parameters = {k: str(v) for k, v in (rendered.get("parameters") or {}).items()}
+        parameters[ATTEMPT_PARAMETER] = request.key
+        kwargs: dict[str, Any] = {
+            "jobName": job_name(request.key),
+            "jobQueue": spec.job_queue,
+            "jobDefinition": spec.job_definition,
+            "parameters": parameters,
+            "tags": {ATTEMPT_TAG: request.key[:256]},
+        }
+        if overrides:
+            kwargs["containerOverrides"] = overrides
+        try:
+            resp = self._batch.submit_job(**kwargs)
+        except Exception as exc:
+            if not is_api_error(exc):
+                raise
+            return JobOutcome(Phase.FAILED, error=api_error("Batch SubmitJob", *code_of(exc)))
+        return running(str(resp["jobId"]))
+
+    def find(self, request: JobRequest) -> JobOutcome | None:
+        try:
+            listed = self._batch.list_jobs(
+                jobQueue=request.spec.job_queue,
+                filters=[{"name": "JOB_NAME", "values": [job_name(request.key)]}],
+            ).get("jobSummaryList") or []
+            if not listed:
+                return None
+            ids = [str(j["jobId"]) for j in listed]
+            jobs = self._batch.describe_jobs(jobs=ids).get("jobs") or []
+        except Exception as exc:
+            if not is_api_error(exc):
+                raise
+            error = api_error("Batch DescribeJobs", *code_of(exc))
+            return running() if error.retryable else JobOutcome(Phase.FAILED, error=error)
+        mine = [j for j in jobs if (j.get("tags") or {}).get(ATTEMPT_TAG) in (None, request.key)]
+        if not mine:
+            return None
+        return batch_job_outcome(mine[0])
+
+    def complete(self, request: JobRequest, outcome: JobOutcome) -> JobOutcome:
+        stream = outcome.output.get("log_stream")
+        if not stream:
+            return outcome
+        region = self._batch.meta.region_name
+        link = (
+            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+            f"#logsV2:log-groups/log-group/$252Faws$252Fbatch$252Fjob/log-events/"
+            + stream.replace("/", "$252F")
+        )
+        return JobOutcome(outcome.phase, outcome.handle, {**outcome.output, "logs": link},
+                          outcome.error)
+
+    def stop(self, request: JobRequest, reason: str) -> None:
+        found = self.find(request)
+        if found is None or found.phase is not Phase.RUNNING or not found.handle:
+            return
+        try:
+            self._batch.terminate_job(
+                jobId=found.handle, reason=f"terminated by podium: {reason}"[:255]
+            )
+        except Exception as exc:
+            raise_if_transient(exc)

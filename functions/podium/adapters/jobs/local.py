@@ -1,0 +1,163 @@
+"""Local stand-ins of ``ecs_task`` and ``batch_job`` (the embedded runtime): the work is
+a Python callable or a local command, named in ``podium.toml`` (local/stand_ins.py).
+
+It runs inside the attempt's start, as a local lambda does (so with several workers,
+tasks run in parallel on worker threads), and its outcome follows the service's rules:
+exit code 0 succeeds, another code is a user error. A command that outlives the step's
+``timeout`` is killed (Podium.Timeout). The callable gets the step's rendered request
+(``command``, ``environment``, ...) and the attempt, and may return an exit code or a
+JSON value (kept as ``result`` in the output); an exception is exit code 1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from podium.core.engine.external import JobOutcome, Phase
+from podium.core.engine.step_error import TIMEOUT, USER_ERROR, StepError
+from podium.core.functions import is_python_ref
+from podium.core.ports import JobRequest
+
+LOG_TAIL_CHARS = 4000
+_TABLES = {"ecs_task": "ecs_tasks", "batch_job": "batch_jobs"}
+
+
+def definition_name(kind: str, spec: Any) -> str:
+    """The family of an ECS task definition, the name of a Batch job definition (an ARN
+    and a revision are cut off)."""
+    raw = str(spec.task_definition if kind == "ecs_task" else spec.job_definition)
+    name = raw.rsplit("/", 1)[-1]
+    return name.split(":", 1)[0]
+
+
+class LocalJobs:
+    def __init__(
+        self, kind: str, targets: dict[str, Any], resolve: Any, capture: Any = None
+    ) -> None:
+        self.kind = kind
+        self._targets = targets  # name -> target (shared: more podium.toml files add)
+        self._resolve = resolve  # "module:function" -> callable (the local runner's)
+        # Keeps what the work prints in the attempt's log (local/capture.py); None:
+        # prints go to this process's output.
+        self._capture = capture
+        self._results: dict[str, JobOutcome] = {}
+        self._lock = threading.Lock()
+
+    def start(self, request: JobRequest) -> JobOutcome:
+        found = self.find(request)
+        if found is not None:
+            return found
+        name = definition_name(self.kind, request.spec)
+        target = self._targets.get(request.spec.id, self._targets.get(name))
+        if target is None:
+            return JobOutcome(Phase.FAILED, error=self._unmapped(request.spec.id, name))
+        handle = f"local/{request.key}"
+        if isinstance(target, str) or (isinstance(target, dict) and "function" in target):
+            ref = target if isinstance(target, str) else str(target["function"])
+            outcome = self._call(ref, request, handle)
+        else:
+            command = target.get("command") or request.rendered.get("command")
+            if not command:
+                return JobOutcome(
+                    Phase.FAILED,
+                    error=StepError.of(
+                        "Podium.ConfigError",
+                        f"step '{request.spec.id}' has no command to run locally: give"
+                        f" command in the step, or in podium.toml [{_TABLES[self.kind]}]",
+                        retryable=False,
+                    ),
+                )
+            outcome = self._run(list(command), request, handle)
+        with self._lock:
+            self._results[request.key] = outcome
+        return outcome
+
+    def find(self, request: JobRequest) -> JobOutcome | None:
+        with self._lock:
+            return self._results.get(request.key)
+
+    def complete(self, request: JobRequest, outcome: JobOutcome) -> JobOutcome:
+        return outcome
+
+    def stop(self, request: JobRequest, reason: str) -> None:
+        return None  # the work ran inside its start: nothing is left running
+
+    # ------------------------------------------------------------------------------
+    def _unmapped(self, step: str, name: str) -> StepError:
+        table = _TABLES[self.kind]
+        return StepError.of(
+            "Podium.ConfigError",
+            f"{self.kind} step '{step}' ({name}) has no local stand-in: add to podium.toml"
+            f' [{table}] {name} = "module:function", or {{ command = ["..."] }}, or {{}}'
+            " to run the step's own command",
+            retryable=False,
+        )
+
+    def _id_field(self) -> str:
+        return "task_arn" if self.kind == "ecs_task" else "job_id"
+
+    def _ended(self, handle: str, code: int, extra: dict[str, Any], detail: str) -> JobOutcome:
+        output = {self._id_field(): handle, "exit_code": code, **extra}
+        if code == 0:
+            return JobOutcome(Phase.SUCCEEDED, handle, output)
+        message = f"exited with code {code}" + (f": {detail}" if detail else "")
+        error = StepError.of(USER_ERROR, message, details={"exit_code": code})
+        return JobOutcome(Phase.FAILED, handle, output, error)
+
+    def _call(self, ref: str, request: JobRequest, handle: str) -> JobOutcome:
+        if not is_python_ref(ref):
+            return JobOutcome(Phase.FAILED, error=self._unmapped(request.spec.id, ref))
+        try:
+            fn = self._resolve(ref)
+        except Exception as exc:
+            error = StepError.of(
+                "Podium.FunctionNotFound", f"cannot load {ref}: {exc}", retryable=False
+            )
+            return JobOutcome(Phase.FAILED, error=error)
+        event = {**request.rendered, "step": request.spec.id, "idempotency_key": request.key}
+        try:
+            if self._capture is not None:
+                result = self._capture.run(request.key, lambda: fn(event))
+            else:
+                result = fn(event)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+            return self._ended(handle, code, {}, "")
+        except Exception as exc:
+            return self._ended(handle, 1, {}, f"{type(exc).__name__}: {exc}")
+        if isinstance(result, int) and not isinstance(result, bool):
+            return self._ended(handle, result, {}, "")
+        return self._ended(handle, 0, {"result": result}, "")
+
+    def _run(self, command: list[str], request: JobRequest, handle: str) -> JobOutcome:
+        environment = {k: str(v) for k, v in (request.rendered.get("environment") or {}).items()}
+        timeout = float(request.spec.timeout) if request.spec.timeout is not None else None
+        try:
+            done = subprocess.run(
+                [str(c) for c in command],
+                env={**os.environ, **environment},
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            error = StepError.of(
+                TIMEOUT, f"the local command ran longer than the step's timeout of {timeout:g} s"
+            )
+            return JobOutcome(Phase.FAILED, handle, {self._id_field(): handle}, error)
+        except OSError as exc:
+            return self._ended(handle, 127, {}, f"cannot run {command[0]}: {exc.strerror}")
+        if self._capture is not None:  # the whole output goes to the attempt's log
+            def echo() -> None:
+                sys.stdout.write(done.stdout)
+                sys.stderr.write(done.stderr)
+
+            self._capture.run(request.key, echo)
+        logs = (done.stdout + done.stderr)[-LOG_TAIL_CHARS:]
+        last_line = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+        return self._ended(handle, done.returncode, {"logs": logs}, last_line)

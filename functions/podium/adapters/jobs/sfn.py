@@ -1,0 +1,79 @@
+"""``sfn_execution`` on Step Functions: StartExecution named by the attempt (the same
+name twice is the same execution), DescribeExecution, StopExecution. The execution's
+output is the step's output."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from podium.adapters.jobs.aws_errors import code_of, is_api_error, raise_if_transient
+from podium.core.engine.external import (
+    JobOutcome,
+    Phase,
+    api_error,
+    dotted_name,
+    running,
+    sfn_execution_outcome,
+)
+from podium.core.ports import JobRequest
+
+
+def execution_arn(state_machine: str, key: str) -> str:
+    """The ARN an execution of ``state_machine`` named for ``key`` has (or will have)."""
+    return state_machine.replace(":stateMachine:", ":execution:", 1) + ":" + dotted_name(key)
+
+
+class SfnExecutions:
+    def __init__(self, client: Any) -> None:
+        self._sfn = client
+
+    def start(self, request: JobRequest) -> JobOutcome:
+        spec = request.spec
+        try:
+            resp = self._sfn.start_execution(
+                stateMachineArn=spec.state_machine,
+                name=dotted_name(request.key),
+                input=json.dumps(request.rendered.get("input"), separators=(",", ":")),
+            )
+        except Exception as exc:
+            if not is_api_error(exc):
+                raise
+            code, message = code_of(exc)
+            if code == "ExecutionAlreadyExists":  # started before a crash: that one
+                found = self.find(request)
+                if found is not None:
+                    return found
+            return JobOutcome(Phase.FAILED, error=api_error("StartExecution", code, message))
+        return running(str(resp["executionArn"]))
+
+    def find(self, request: JobRequest) -> JobOutcome | None:
+        arn = execution_arn(request.spec.state_machine, request.key)
+        try:
+            described = self._sfn.describe_execution(executionArn=arn)
+        except Exception as exc:
+            if not is_api_error(exc):
+                raise
+            code, message = code_of(exc)
+            if code == "ExecutionDoesNotExist":
+                return None
+            error = api_error("DescribeExecution", code, message)
+            return running(arn) if error.retryable else JobOutcome(Phase.FAILED, error=error)
+        return sfn_execution_outcome(described)
+
+    def complete(self, request: JobRequest, outcome: JobOutcome) -> JobOutcome:
+        if outcome.phase is not Phase.SUCCEEDED:
+            return outcome
+        output = outcome.output.get("output")
+        if not outcome.output.get("_has_output"):  # the event left a big output out
+            described = self.find(request)
+            if described is not None:
+                output = described.output.get("output")
+        return JobOutcome(outcome.phase, outcome.handle, output)
+
+    def stop(self, request: JobRequest, reason: str) -> None:
+        arn = execution_arn(request.spec.state_machine, request.key)
+        try:
+            self._sfn.stop_execution(executionArn=arn, cause=reason[:32768])
+        except Exception as exc:
+            raise_if_transient(exc)

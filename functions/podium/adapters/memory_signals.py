@@ -1,0 +1,72 @@
+"""Signals in memory (unit tests and the default wiring): behaves like the DynamoDB one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from podium.core.engine.signals import ParamMatch, Signal, Waiter, matches
+
+
+class MemorySignals:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_id: dict[str, Signal] = {}
+        self._by_name: dict[str, list[Signal]] = {}
+        self._waiters: dict[str, dict[Waiter, int]] = {}
+        self._consumed: dict[tuple[str, str], int] = {}
+
+    def send(self, signal: Signal) -> tuple[Signal, bool]:
+        with self._lock:
+            old = self._by_id.get(signal.signal_id)
+            if old is not None and old.expires_at > signal.sent_at:
+                return old, False
+            self._by_id[signal.signal_id] = signal
+            self._by_name.setdefault(signal.name, []).append(signal)
+            return signal, True
+
+    def find(
+        self,
+        name: str,
+        conditions: Sequence[ParamMatch],
+        *,
+        now: int,
+        since: int | None = None,
+        limit: int = 1,
+    ) -> list[Signal]:
+        with self._lock:
+            found = [
+                s
+                for s in self._by_name.get(name, [])
+                if s.expires_at > now
+                and self._by_id.get(s.signal_id) is s
+                and matches(s, conditions, since=since)
+            ]
+        found.sort(key=lambda s: (s.sent_at, s.signal_id), reverse=True)
+        return found[:limit]
+
+    def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
+        with self._lock:
+            self._waiters.setdefault(name, {})[waiter] = expires_at
+
+    def waiters(self, name: str, now: int) -> list[Waiter]:
+        with self._lock:
+            held = self._waiters.get(name, {})
+            return sorted(
+                (w for w, exp in held.items() if exp > now), key=lambda w: (w.run_id, w.step)
+            )
+
+    def remove_waiter(self, name: str, waiter: Waiter) -> None:
+        with self._lock:
+            self._waiters.get(name, {}).pop(waiter, None)
+
+    def consume(self, consumer: str, signal_id: str, expires_at: int) -> bool:
+        with self._lock:
+            if (consumer, signal_id) in self._consumed:
+                return False
+            self._consumed[(consumer, signal_id)] = expires_at
+            return True
+
+    def consumed(self, consumer: str, signal_id: str) -> bool:
+        with self._lock:
+            return (consumer, signal_id) in self._consumed

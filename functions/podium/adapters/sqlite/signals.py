@@ -1,0 +1,154 @@
+"""Signals in the local home: a row per signal (by name and time), a row per identity
+(the de-duplication), waiters and consumption marks. Expired rows are skipped by reads
+and deleted by the next send of the same name (the table's TTL, done by hand)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from podium.adapters.sqlite.db import Database, dumps
+from podium.core.engine.signals import ParamMatch, Signal, Waiter, matches
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS signals (
+    name TEXT NOT NULL,
+    sent_at INTEGER NOT NULL,
+    signal_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (name, sent_at, signal_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS signal_ids (
+    signal_id TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL,
+    record TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS signal_waiters (
+    name TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    step TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (name, run_id, step)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS signal_consumed (
+    consumer TEXT NOT NULL,
+    signal_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (consumer, signal_id)
+) WITHOUT ROWID;
+"""
+
+_PAGE = 200
+
+
+class SqliteSignals:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.write() as conn:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    def send(self, signal: Signal) -> tuple[Signal, bool]:
+        record = dumps(signal.as_json())
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT expires_at, record FROM signal_ids WHERE signal_id = ?",
+                (signal.signal_id,),
+            ).fetchone()
+            if row is not None and int(row[0]) > signal.sent_at:
+                return Signal.from_json(json.loads(row[1])), False
+            conn.execute(
+                "INSERT OR REPLACE INTO signal_ids (signal_id, expires_at, record)"
+                " VALUES (?, ?, ?)",
+                (signal.signal_id, signal.expires_at, record),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO signals (name, sent_at, signal_id, expires_at, record)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (signal.name, signal.sent_at, signal.signal_id, signal.expires_at, record),
+            )
+            conn.execute(
+                "DELETE FROM signals WHERE name = ? AND expires_at <= ?",
+                (signal.name, signal.sent_at),
+            )
+        return signal, True
+
+    def find(
+        self,
+        name: str,
+        conditions: Sequence[ParamMatch],
+        *,
+        now: int,
+        since: int | None = None,
+        limit: int = 1,
+    ) -> list[Signal]:
+        found: list[Signal] = []
+        before: tuple[int, str] | None = None
+        floor = since if since is not None else -(2**62)
+        while len(found) < limit:
+            with self.db.query() as conn:
+                if before is None:
+                    rows = conn.execute(
+                        "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
+                        " AND sent_at >= ? AND expires_at > ?"
+                        " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
+                        (name, floor, now, _PAGE),
+                    ).fetchall()
+                else:
+                    rows = conn.execute(
+                        "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
+                        " AND sent_at >= ? AND expires_at > ? AND (sent_at, signal_id) < (?, ?)"
+                        " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
+                        (name, floor, now, before[0], before[1], _PAGE),
+                    ).fetchall()
+            for sent_at, sid, record in rows:
+                signal = Signal.from_json(json.loads(record))
+                if matches(signal, conditions, since=since):
+                    found.append(signal)
+                before = (int(sent_at), str(sid))
+            if len(rows) < _PAGE:
+                break
+        return found[:limit]
+
+    def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO signal_waiters (name, run_id, step, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (name, waiter.run_id, waiter.step, expires_at),
+            )
+
+    def waiters(self, name: str, now: int) -> list[Waiter]:
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT run_id, step FROM signal_waiters WHERE name = ? AND expires_at > ?"
+                " ORDER BY run_id, step",
+                (name, now),
+            ).fetchall()
+        return [Waiter(str(r[0]), str(r[1])) for r in rows]
+
+    def remove_waiter(self, name: str, waiter: Waiter) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "DELETE FROM signal_waiters WHERE name = ? AND run_id = ? AND step = ?",
+                (name, waiter.run_id, waiter.step),
+            )
+
+    def consume(self, consumer: str, signal_id: str, expires_at: int) -> bool:
+        with self.db.write() as conn:
+            inserted = conn.execute(
+                "INSERT OR IGNORE INTO signal_consumed (consumer, signal_id, expires_at)"
+                " VALUES (?, ?, ?)",
+                (consumer, signal_id, expires_at),
+            ).rowcount
+        return bool(inserted)
+
+    def consumed(self, consumer: str, signal_id: str) -> bool:
+        with self.db.query() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM signal_consumed WHERE consumer = ? AND signal_id = ?",
+                (consumer, signal_id),
+            ).fetchone()
+        return row is not None

@@ -1,0 +1,132 @@
+"""``podium signal send NAME -p k=v [--payload JSON]``: to the local home, or to a
+deployed stack (--stack, --endpoint, --profile) through ``POST /signals``.
+
+A param value that is an integer (``-p rows=42``) is sent as an int; anything else as a
+string; a JSON string (``-p id='"42"'``) forces a string. The payload is JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from podium.cli.remote_commands import (
+    AwsProfileOption,
+    EndpointOption,
+    HomeOption,
+    JsonOption,
+    ProfileOption,
+    RegionOption,
+    StackOption,
+    TargetArgs,
+    _is_local,
+    _reporting,
+)
+
+signal_app = typer.Typer(
+    help="Send signals: steps wait for them (wait_for), signal triggers start runs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+_INT = re.compile(r"^-?[0-9]{1,19}$")
+
+
+def parse_signal_params(pairs: list[str]) -> dict[str, str | int]:
+    out: dict[str, str | int] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"'{pair}': write -p key=value")
+        value: str | int = raw
+        if _INT.match(raw):
+            value = int(raw)
+        elif len(raw) >= 2 and raw[0] == raw[-1] == '"':
+            try:
+                decoded = json.loads(raw)
+            except ValueError:
+                decoded = raw
+            value = decoded if isinstance(decoded, str) else raw
+        out[key] = value
+    return out
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+@signal_app.command("send")
+def send(
+    name: Annotated[str, typer.Argument(help="The signal's name.")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Indexed param key=value (an int, or a string)."),
+    ] = None,
+    payload: Annotated[
+        str | None, typer.Option("--payload", help="Any JSON, carried with the signal.")
+    ] = None,
+    request_id: Annotated[
+        str | None,
+        typer.Option("--request-id", help="Sending again with it is the same signal."),
+    ] = None,
+    ttl_days: Annotated[
+        int, typer.Option("--ttl-days", min=1, max=365, help="Kept this long (default 90).")
+    ] = 90,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Send a signal: stored once (same request id, or same name and params), and every
+    step waiting for it is woken."""
+    params = parse_signal_params(param or [])
+    body: dict[str, Any] = {"name": name, "params": params, "ttl_days": ttl_days}
+    if payload is not None:
+        try:
+            body["payload"] = json.loads(payload)
+        except ValueError as exc:
+            _err().print(Text(f"--payload is not JSON: {exc}", style="red"), highlight=False)
+            raise typer.Exit(2) from None
+    if request_id is not None:
+        body["request_id"] = request_id
+    if _is_local(home, stack, endpoint, profile):
+        result = _send_local(home, body)
+    else:
+        target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+        with _reporting(f"signal {name}"):
+            result = target.connect().post_json("/signals", body)
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
+        return
+    what = "sent" if result.get("created") else "already sent (the same signal)"
+    Console(soft_wrap=True).print(
+        f"[green]✓[/green] signal {result['name']} {what}: {result['signal_id']}",
+        highlight=False,
+    )
+
+
+def _send_local(home: Path | None, body: dict[str, Any]) -> dict[str, Any]:
+    from podium.cli.local_commands import Home
+    from podium.core.dsl.errors import DefinitionError
+    from podium.service.signals import request_from_json, send_signal
+
+    home_dir = Home(home)
+    home_dir.exists = True  # a signal may come first: the home is made for it
+    home_dir.path.mkdir(parents=True, exist_ok=True)
+    with home_dir as opened:
+        try:
+            stored, created = send_signal(opened.services, request_from_json(body))
+        except DefinitionError as exc:
+            for issue in exc.issues:
+                _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
+            raise typer.Exit(1) from None
+    return {**stored.as_json(), "created": created}

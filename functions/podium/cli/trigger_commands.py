@@ -1,0 +1,291 @@
+"""``podium triggers list|enable|disable`` and ``podium backfill``: on the local home, or
+on a deployed stack (--stack, --endpoint, --profile), as ``podium runs`` chooses."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from podium.cli.remote import quote
+from podium.cli.remote_commands import (
+    AwsProfileOption,
+    EndpointOption,
+    HomeOption,
+    JsonOption,
+    ProfileOption,
+    RegionOption,
+    StackOption,
+    TargetArgs,
+    _is_local,
+    _reporting,
+)
+
+triggers_app = typer.Typer(
+    help="A workflow's triggers: list them, turn one on or off (no new version).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _out() -> Console:
+    return Console(soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _print_json(body: Any) -> None:
+    sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def _local_services(home: Path | None) -> Iterator[Any]:
+    """The local home's wiring; bad input (a DefinitionError) and unknown workflows are
+    printed, exit 1."""
+    from podium.cli.local_commands import Home
+    from podium.core.dsl.errors import DefinitionError
+    from podium.core.engine.errors import NotFound
+
+    opened = Home(home)
+    if not opened.exists:
+        _err().print(Text(f"no local home at {opened.path}: push or run a workflow first", "red"))
+        raise typer.Exit(1)
+    with opened:
+        try:
+            yield opened.services
+        except DefinitionError as exc:
+            for issue in exc.issues:
+                _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
+            raise typer.Exit(1) from None
+        except NotFound as exc:
+            _err().print(Text(str(exc), style="red"), highlight=False)
+            raise typer.Exit(1) from None
+
+
+def _either(
+    home: Path | None,
+    target: TargetArgs,
+    context: str,
+    local: Callable[[Any], Any],
+    remote: Callable[[Any], Any],
+) -> Any:
+    if _is_local(home, target.stack, target.endpoint, target.profile):
+        with _local_services(home) as services:
+            return local(services)
+    with _reporting(context):
+        return remote(target.connect())
+
+
+@triggers_app.command("list")
+def list_command(
+    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """The workflow's triggers (of its active version): kind, rule, on or off."""
+    from podium.service.triggers import list_triggers
+
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    body = _either(
+        home,
+        target,
+        workflow,
+        lambda ctx: {"triggers": list_triggers(ctx, workflow)},
+        lambda client: client.get(f"/workflows/{quote(workflow)}/triggers"),
+    )
+    if as_json:
+        _print_json(body)
+        return
+    table = Table("trigger", "kind", "rule", "state", "last fired")
+    for t in body["triggers"]:
+        state = "[green]on[/green]" if t["enabled"] else "[yellow]off[/yellow]"
+        table.add_row(t["id"], t["kind"], t["rule"], state, t.get("last_fired") or "-")
+    _out().print(table)
+
+
+def _switch(enabled: bool) -> Callable[..., None]:
+    def command(
+        workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+        trigger: Annotated[str, typer.Argument(help="Trigger id (podium triggers list).")],
+        as_json: JsonOption = False,
+        home: HomeOption = None,
+        stack: StackOption = None,
+        endpoint: EndpointOption = None,
+        profile: ProfileOption = None,
+        region: RegionOption = None,
+        aws_profile: AwsProfileOption = None,
+    ) -> None:
+        from podium.service.triggers import set_enabled
+
+        target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+        verb = "enable" if enabled else "disable"
+
+        def local(ctx: Any) -> dict[str, Any]:
+            state = set_enabled(ctx, workflow, trigger, enabled)
+            return {"workflow": workflow, "trigger": trigger, "enabled": state.enabled}
+
+        body = _either(
+            home,
+            target,
+            f"{workflow}/{trigger}",
+            local,
+            lambda client: client.post_json(
+                f"/workflows/{quote(workflow)}/triggers/{quote(trigger)}/{verb}", {}
+            ),
+        )
+        if as_json:
+            _print_json(body)
+            return
+        _out().print(f"trigger {trigger} of {workflow} is {'on' if body['enabled'] else 'off'}")
+
+    command.__doc__ = (
+        "Turn a trigger on (its schedule is created again)."
+        if enabled
+        else "Turn a trigger off, without a new version (its schedule is deleted)."
+    )
+    return command
+
+
+triggers_app.command("enable")(_switch(True))
+triggers_app.command("disable")(_switch(False))
+
+
+def backfill_command(
+    workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    start: Annotated[str, typer.Option("--from", help="First date (2026-01-01) or ISO time.")],
+    end: Annotated[str, typer.Option("--to", help="Last date (included) or ISO time.")],
+    trigger: Annotated[
+        str | None, typer.Option("--trigger", help="Which cron/rate trigger (when several).")
+    ] = None,
+    reprocess: Annotated[
+        str,
+        typer.Option(
+            "--reprocess",
+            help="none: leave times that have a run; failed: run again those whose latest"
+            " run did not succeed; all: run every time again (never one still active).",
+        ),
+    ] = "none",
+    max_active: Annotated[
+        int | None, typer.Option("--max-active", min=1, help="At most this many at once.")
+    ] = None,
+    backwards: Annotated[bool, typer.Option("--backwards", help="Newest time first.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan only.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait/--no-wait", help="Locally: run the backfill's runs now."),
+    ] = True,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    endpoint: EndpointOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """One run per scheduled time of a cron or rate trigger between --from and --to,
+    each with its logical date, under the workflow's run strategy; a time that already
+    has a run is left alone unless --reprocess says otherwise."""
+    from podium.core.engine.backfill import Reprocess
+    from podium.service.backfill import BackfillRequest
+
+    try:
+        mode = Reprocess(reprocess)
+    except ValueError:
+        _err().print(Text("--reprocess: use none, failed or all", style="red"))
+        raise typer.Exit(2) from None
+    request = BackfillRequest.model_validate(
+        {
+            "from": start,
+            "to": end,
+            "trigger": trigger,
+            "reprocess": mode,
+            "max_active": max_active,
+            "backwards": backwards,
+            "dry_run": dry_run,
+        }
+    )
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    if _is_local(home, stack, endpoint, profile):
+        summary = _local_backfill(home, workflow, request, wait and not dry_run)
+    else:
+        body = request.model_dump(mode="json", by_alias=True, exclude_none=True)
+        with _reporting(workflow):
+            summary = target.connect().post_json(f"/workflows/{quote(workflow)}/backfill", body)
+    if as_json:
+        _print_json(summary)
+        return
+    _print_summary(summary)
+
+
+def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) -> dict[str, Any]:
+    """Plan and start in the home; with ``wait``, run them here (./podium.toml maps the
+    Lambda names, as for podium dev) and report their outcome."""
+    from podium import bootstrap
+    from podium.cli.main import local_functions
+    from podium.core.dsl.errors import DefinitionError
+    from podium.core.engine.errors import NotFound
+    from podium.local.runtime import LocalRuntime
+    from podium.service.backfill import backfill_request
+
+    where = bootstrap.local_home(home)
+    if not (where / bootstrap.HOME_DB).exists():
+        _err().print(Text(f"no local home at {where}: push or run the workflow first", "red"))
+        raise typer.Exit(1)
+    sys.path.insert(0, os.getcwd())
+    mapping = local_functions(Path.cwd(), None)
+    with LocalRuntime(store="sqlite", home=where, functions=mapping) as rt:
+        try:
+            summary = backfill_request(rt.services, workflow, request)
+        except (DefinitionError, NotFound) as exc:
+            issues = getattr(exc, "issues", None) or [str(exc)]
+            for issue in issues:
+                _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
+            raise typer.Exit(1) from None
+        if wait and summary["started"]:
+            total = len(summary["started"]) + summary["waiting_for_max_active"]
+            _err().print(f"running {total} backfill run(s) of {workflow} ...", highlight=False)
+            rt.pump()
+            statuses: dict[str, int] = {}
+            for run in rt.store.list_runs(workflow, 1000):
+                if run.trigger == "backfill":
+                    statuses[run.status.value] = statuses.get(run.status.value, 0) + 1
+            summary["outcome"] = statuses
+    return summary
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    out = _out()
+    verb = "would start" if summary.get("dry_run") else "started"
+    out.print(
+        f"backfill of {summary['workflow']} ({summary['trigger']}): {summary['times']} time(s);"
+        f" {verb} {summary['to_start']} new, {summary['to_rerun']} again;"
+        f" {summary['skipped']} skipped",
+        highlight=False,
+    )
+    if summary.get("waiting_for_max_active"):
+        out.print(f"  {summary['waiting_for_max_active']} wait for --max-active", style="dim")
+    if summary.get("dry_run") or summary["times"] <= 40:
+        for e in summary["entries"]:
+            out.print(
+                f"  {e['logical_date']}  {e['action']:<6} {e['reason']}  {e['run_id']}",
+                highlight=False,
+            )
+    if summary.get("outcome"):
+        parts = ", ".join(f"{n} {s.lower()}" for s, n in sorted(summary["outcome"].items()))
+        out.print(f"  runs: {parts}", highlight=False)

@@ -1,0 +1,89 @@
+"""The definition language's signal parts: a step's ``wait_for`` and ``emit``.
+
+``wait_for: [{signal: NAME, match: {param: value | {op, value}}, since: any|step_start}]``
+holds the step (WAITING_FOR_SIGNALS) until every entry matches a stored signal;
+``emit: [{signal: NAME, params: {...}, payload: ...}]`` sends signals once the step has
+succeeded. Semantics: docs/workflow-language.md (Signals).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from podium.core.dsl.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from podium.core.engine.signals import ParamMatch
+
+# Here, not in core/engine/signals.py, which imports this package's errors.
+SIGNAL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$"
+
+MAX_WAITS = 20
+MAX_EMITS = 20
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Since(str, Enum):
+    ANY = "any"  # any stored signal, also one sent before the step started (Maestro)
+    STEP_START = "step_start"  # only signals sent once the step began to wait
+
+
+class SignalWait(_Model):
+    signal: Annotated[str, Field(pattern=SIGNAL_NAME, description="The signal's name.")]
+    match: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Params the signal must have: {param: value} or"
+        ' {param: {op: "=|>|>=|<|<=", value: v}}; values are strings or ints.',
+    )
+    since: Since = Since.ANY
+
+    @field_validator("match")
+    @classmethod
+    def _conditions(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from podium.core.engine.signals import parse_match
+
+        try:
+            parse_match(v, "match")
+        except DefinitionError as exc:
+            raise ValueError("; ".join(str(i) for i in exc.issues)) from None
+        return v
+
+    @property
+    def conditions(self) -> tuple[ParamMatch, ...]:
+        from podium.core.engine.signals import parse_match
+
+        return parse_match(self.match, "match")
+
+
+class SignalEmit(_Model):
+    signal: Annotated[str, Field(pattern=SIGNAL_NAME, description="The signal's name.")]
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Indexed params (strings or ints, or ${...} templates giving one).",
+    )
+    payload: Any = Field(default=None, description="Any JSON; strings may hold ${...}.")
+
+
+def check_waits(waits: list[SignalWait]) -> list[SignalWait]:
+    if len(waits) > MAX_WAITS:
+        raise ValueError(f"at most {MAX_WAITS} signals to wait for")
+    names = [w.signal for w in waits]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(
+            f"signal '{twice[0]}' is waited for twice; merge the entries (one match per"
+            " signal name, read as signal.<name>)"
+        )
+    return waits
+
+
+def check_emits(emits: list[SignalEmit]) -> list[SignalEmit]:
+    if len(emits) > MAX_EMITS:
+        raise ValueError(f"at most {MAX_EMITS} signals to emit")
+    return emits

@@ -1,0 +1,178 @@
+"""The definition language's ``triggers:``: what starts runs besides the CLI and API.
+
+Each trigger is exactly one of ``cron`` (with ``timezone`` and ``jitter``), ``rate``,
+``s3``, ``event`` or ``signal``; it maps its event to run params with templates over
+``event`` and always starts the workflow's active version. Semantics:
+docs/workflow-language.md (Triggers).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from podium.core.dsl.signals import SIGNAL_NAME
+
+TRIGGER_ID = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
+MAX_TRIGGERS = 20
+MAX_SIGNAL_NAMES = 8  # Maestro's limit
+KINDS = ("cron", "rate", "s3", "event", "signal")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Catchup(str, Enum):
+    NONE = "none"  # missed times are not run (Airflow's catchup=False; the default)
+    LATEST = "latest"  # only the most recent missed time
+    ALL = "all"  # every missed time, oldest first, up to max_catchup
+
+
+class S3Source(_Model):
+    bucket: Annotated[str, Field(min_length=3, max_length=63)]
+    prefix: str = ""
+    suffix: str = ""
+
+
+class EventSource(_Model):
+    pattern: dict[str, Any] = Field(description="An EventBridge event pattern.")
+    bus: str = Field(
+        default="default",
+        description="Where the events are put: default (AWS services), podium (Podium's"
+        " bus), or the name of the bus the construct's rules read.",
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from podium.core.engine.event_patterns import PatternError, check_pattern
+
+        try:
+            check_pattern(v)
+        except PatternError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+
+class SignalSource(_Model):
+    names: Annotated[
+        list[Annotated[str, Field(pattern=SIGNAL_NAME)]],
+        Field(min_length=1, max_length=MAX_SIGNAL_NAMES),
+    ]
+    join_keys: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]] = Field(
+        default_factory=list,
+        description="Params every joined signal must share (one run per distinct value).",
+    )
+    match: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per name: the params its signals must match."
+    )
+    condition: Annotated[str, Field(min_length=1)] | None = Field(
+        default=None, description="An expression over event.signals.<name>.params that must hold."
+    )
+
+    @model_validator(mode="after")
+    def _names(self) -> SignalSource:
+        twice = sorted({n for n in self.names if self.names.count(n) > 1})
+        if twice:
+            raise ValueError(f"signal '{twice[0]}' is named twice")
+        unknown = sorted(set(self.match) - set(self.names))
+        if unknown:
+            raise ValueError(f"match names '{unknown[0]}', which is not in names")
+        from podium.core.dsl.errors import DefinitionError
+        from podium.core.engine.signals import parse_match
+
+        for name, spec in self.match.items():
+            try:
+                parse_match(spec, f"match.{name}")
+            except DefinitionError as exc:
+                raise ValueError("; ".join(str(i) for i in exc.issues)) from None
+        if self.condition is not None:
+            from podium.core.expr import ExpressionError, compile_expression
+
+            try:
+                compile_expression(self.condition)
+            except ExpressionError as exc:
+                raise ValueError(f"condition: {exc}") from None
+        return self
+
+
+class Trigger(_Model):
+    id: Annotated[str, Field(pattern=TRIGGER_ID)] | None = Field(
+        default=None, description="Names the trigger (default: its kind and position)."
+    )
+    cron: str | None = Field(default=None, description="Five-field cron, or @daily etc.")
+    timezone: str = Field(default="UTC", description="IANA time zone of the cron.")
+    rate: str | None = Field(default=None, description="Every N minutes/hours/days: 15m, 2h.")
+    jitter: Annotated[int | float | str, Field()] | None = Field(
+        default=None,
+        description="Start up to this much later than scheduled (a flexible time window).",
+    )
+    s3: S3Source | None = None
+    event: EventSource | None = None
+    signal: SignalSource | None = None
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Run params: values or ${...} templates over event.",
+    )
+    catchup: Catchup = Catchup.NONE
+    max_catchup: Annotated[int, Field(ge=1, le=1000)] = 100
+    enabled: bool = Field(default=True, description="Its state when first pushed.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Trigger:
+        kinds = [k for k in KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a trigger is exactly one of cron, rate, s3, event or signal"
+                + (f"; this one has {', '.join(kinds)}" if kinds else "")
+            )
+        from podium.core.engine.schedule import Cron, ScheduleError, parse_rate, zone
+
+        try:
+            if self.cron is not None:
+                Cron.parse(self.cron)
+            if self.rate is not None:
+                parse_rate(self.rate)
+            zone(self.timezone)
+        except ScheduleError as exc:
+            raise ValueError(str(exc)) from None
+        if self.timezone != "UTC" and self.cron is None:
+            raise ValueError("timezone applies to cron triggers only")
+        if self.jitter is not None:
+            if self.kind not in ("cron", "rate"):
+                raise ValueError("jitter applies to cron and rate triggers only")
+            if not 60 <= self.jitter_seconds <= 86_400:
+                raise ValueError("jitter must be between 1 minute and 1 day")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in KINDS if getattr(self, k) is not None)
+
+    @property
+    def scheduled(self) -> bool:
+        return self.kind in ("cron", "rate")
+
+    @property
+    def jitter_seconds(self) -> int:
+        from podium.core.engine.durations import parse_duration
+
+        return int(parse_duration(self.jitter)) if self.jitter is not None else 0
+
+
+def trigger_ids(triggers: list[Trigger]) -> list[str]:
+    """Each trigger's id: its own, or ``<kind>_<position>`` (cron_0, s3_1, ...)."""
+    return [t.id or f"{t.kind}_{i}" for i, t in enumerate(triggers)]
+
+
+def check_triggers(triggers: list[Trigger]) -> list[Trigger]:
+    if len(triggers) > MAX_TRIGGERS:
+        raise ValueError(f"at most {MAX_TRIGGERS} triggers")
+    ids = trigger_ids(triggers)
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"trigger id '{twice[0]}' is used twice")
+    return triggers

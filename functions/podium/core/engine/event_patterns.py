@@ -1,0 +1,160 @@
+"""EventBridge event patterns, matched in Python: an event trigger's ``pattern`` is
+checked by the events function against every event the construct's rules deliver.
+
+Supported (EventBridge's content filtering): a list of allowed values, nested objects,
+``{"prefix"}``, ``{"suffix"}``, ``{"anything-but": v | [v] | {"prefix"}}``,
+``{"exists": bool}``, ``{"numeric": [op, n, ...]}``, ``{"wildcard": "a*b"}`` and
+``{"equals-ignore-case"}``. A list in the event matches when any element matches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_MISSING = object()
+_NUMERIC_OPS = {"<", "<=", "=", ">=", ">"}
+
+
+class PatternError(ValueError):
+    """A pattern EventBridge would refuse; the message names the place."""
+
+
+def check_pattern(pattern: Any, path: str = "pattern") -> None:
+    if not isinstance(pattern, Mapping) or not pattern:
+        raise PatternError(f"{path}: must be a non-empty object of fields")
+    for key, rule in pattern.items():
+        where = f"{path}.{key}"
+        if isinstance(rule, Mapping):
+            check_pattern(rule, where)
+        elif isinstance(rule, list):
+            if not rule:
+                raise PatternError(f"{where}: an empty list matches nothing")
+            for item in rule:
+                if isinstance(item, Mapping):
+                    _check_operator(item, where)
+        else:
+            raise PatternError(f"{where}: must be a list of values or an object (a nested field)")
+
+
+def _check_operator(item: Mapping[str, Any], where: str) -> None:
+    if len(item) != 1:
+        raise PatternError(f"{where}: one operator per object, such as {{'prefix': 'raw/'}}")
+    ((op, arg),) = item.items()
+    if op in ("prefix", "suffix", "wildcard", "equals-ignore-case"):
+        if not isinstance(arg, str):
+            raise PatternError(f"{where}.{op}: must be a string")
+    elif op == "exists":
+        if not isinstance(arg, bool):
+            raise PatternError(f"{where}.exists: must be true or false")
+    elif op == "numeric":
+        if not isinstance(arg, list) or len(arg) not in (2, 4):
+            raise PatternError(f"{where}.numeric: write [op, number] or [op, n, op, n]")
+        for i in range(0, len(arg), 2):
+            if arg[i] not in _NUMERIC_OPS or not _is_number(arg[i + 1]):
+                raise PatternError(f"{where}.numeric: {arg[i]!r} {arg[i + 1]!r} is not op number")
+    elif op != "anything-but":
+        raise PatternError(
+            f"{where}: unknown operator {op!r}; use prefix, suffix, wildcard, anything-but,"
+            " exists, numeric or equals-ignore-case"
+        )
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def matches(pattern: Mapping[str, Any], event: Any) -> bool:
+    if not isinstance(event, Mapping):
+        return False
+    for key, rule in pattern.items():
+        value = event.get(key, _MISSING)
+        if isinstance(rule, Mapping):
+            if value is _MISSING or not matches(rule, value):
+                return False
+        elif not _field_matches(rule, value):
+            return False
+    return True
+
+
+def _field_matches(rule: list[Any], value: Any) -> bool:
+    values = value if isinstance(value, list) else [value]
+    for item in rule:
+        if isinstance(item, Mapping) and "exists" in item:
+            if (value is not _MISSING) == item["exists"]:
+                return True
+            continue
+        if value is _MISSING:
+            continue
+        if any(_one(item, v) for v in values):
+            return True
+    return False
+
+
+def _one(item: Any, v: Any) -> bool:
+    if not isinstance(item, Mapping):
+        same_kind = type(item) is type(v) or (_is_number(item) and _is_number(v))
+        return same_kind and bool(item == v)
+    ((op, arg),) = item.items()
+    if op == "prefix":
+        return isinstance(v, str) and v.startswith(arg)
+    if op == "suffix":
+        return isinstance(v, str) and v.endswith(arg)
+    if op == "equals-ignore-case":
+        return isinstance(v, str) and v.lower() == arg.lower()
+    if op == "wildcard":
+        return isinstance(v, str) and _wildcard(arg).fullmatch(v) is not None
+    if op == "numeric":
+        return _is_number(v) and all(_compare(v, arg[i], arg[i + 1]) for i in range(0, len(arg), 2))
+    if op == "anything-but":
+        if isinstance(arg, Mapping):
+            return not _one(arg, v)
+        excluded = arg if isinstance(arg, list) else [arg]
+        return not any(_one(x, v) for x in excluded)
+    return False
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """EventBridge's wildcard: ``*`` is any text, ``\\*`` a literal star."""
+    parts: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            parts.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        parts.append(".*" if ch == "*" else re.escape(ch))
+        i += 1
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _compare(v: float, op: str, n: float) -> bool:
+    return {
+        "<": v < n,
+        "<=": v <= n,
+        "=": v == n,
+        ">=": v >= n,
+        ">": v > n,
+    }[op]
+
+
+def s3_pattern(bucket: str, prefix: str = "", suffix: str = "") -> dict[str, Any]:
+    """The pattern of S3's ``Object Created`` events of a bucket (EventBridge
+    notifications), with the key's prefix and suffix when given."""
+    key: list[Any] = []
+    if prefix and suffix:
+        key = [{"wildcard": f"{_escape(prefix)}*{_escape(suffix)}"}]
+    elif prefix:
+        key = [{"prefix": prefix}]
+    elif suffix:
+        key = [{"suffix": suffix}]
+    detail: dict[str, Any] = {"bucket": {"name": [bucket]}}
+    if key:
+        detail["object"] = {"key": key}
+    return {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("*", "\\*")

@@ -1,0 +1,349 @@
+"""External work (an ECS task, a Batch job, a Glue job run, a Step Functions
+execution): what its reported state means for the attempt that started it.
+
+Pure: each ``*_outcome`` reads the state as the service reports it (a Describe* answer
+or the detail of its state-change event, which share their shape) and says whether the
+work is still going, succeeded (with the step's output) or failed (with a structured
+error whose type and retryability follow Podium's classes: the user's code failing is a
+user error, capacity and throttling are platform errors). ``key`` helpers turn an
+attempt key into names the services accept, so a state change can be routed back to
+its attempt and a lost start found again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from podium.core.engine.step_error import (
+    PLATFORM_ERROR,
+    STOPPED,
+    TIMEOUT,
+    USER_ERROR,
+    StepError,
+)
+
+
+class Phase(str, Enum):
+    RUNNING = "running"  # not ended yet (or not known to have ended)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    phase: Phase
+    handle: str = ""  # the service's id of the work (task ARN, job id, run id, ARN)
+    output: Any = field(default_factory=dict)  # the step's output once it succeeded
+    error: StepError | None = None
+
+
+def running(handle: str = "") -> JobOutcome:
+    return JobOutcome(Phase.RUNNING, handle)
+
+
+# ---- polling: the safety net behind the state-change events ---------------------------
+
+FIRST_POLL_SECONDS = 30
+MAX_POLL_SECONDS = 300
+
+
+def poll_after_seconds(elapsed_ms: int) -> int:
+    """When to ask the service again: events normally finish the attempt first, so the
+    poll backs off with the attempt's age (30 s, then half its age, at most 5 minutes)."""
+    return max(FIRST_POLL_SECONDS, min(MAX_POLL_SECONDS, elapsed_ms // 2000))
+
+
+# ---- names from attempt keys -------------------------------------------------------------
+
+_KEY = re.compile(r"^(?P<run>[^/]+)/(?P<step>.+)/(?P<attempt>[0-9]{1,4})$")
+ECS_STARTED_BY = re.compile(r"^[A-Za-z0-9/_-]{1,128}$")
+
+
+def parse_key(text: str) -> tuple[str, str, int] | None:
+    """``run/step/attempt`` back into its parts (None: not an attempt key)."""
+    m = _KEY.match(text or "")
+    if m is None:
+        return None
+    return m["run"], m["step"], int(m["attempt"])
+
+
+def _plain(key: str) -> tuple[str, str, int] | None:
+    """The parts of a key whose step is a plain step id (a loop iteration's steps run in
+    a child run, ``<run>.<step>.<index>``; a step id holds no dot or slash)."""
+    parsed = parse_key(key)
+    if parsed is None or "/" in parsed[1] or "." in parsed[1]:
+        return None
+    return parsed
+
+
+def ecs_started_by(key: str) -> str:
+    """ECS ``startedBy`` (letters, digits, ``-``, ``_``, ``/``; at most 128): the attempt
+    key with a child run's dots as slashes, so state-change events, which carry it, are
+    routed back to the attempt; else a digest (then only polling, which lists tasks by
+    it, sees the task end)."""
+    parsed = _plain(key)
+    if parsed is not None:
+        run, step, attempt = parsed
+        name = f"{run.replace('.', '/')}/{step}/{attempt}"
+        if ECS_STARTED_BY.match(name):
+            return name
+    return "podium-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def key_of_started_by(name: str) -> str | None:
+    """The attempt key an ``ecs_started_by`` name carries (None: a digest, or not ours)."""
+    if not name or name.startswith("podium-"):
+        return None
+    parts = name.split("/")
+    if len(parts) < 3 or not parts[-1].isdigit() or not all(parts):
+        return None
+    return f"{'.'.join(parts[:-2])}/{parts[-2]}/{parts[-1]}"
+
+
+def safe_name(key: str, limit: int) -> str:
+    """A job or execution name from an attempt key: ``[A-Za-z0-9_-]``, at most ``limit``
+    characters, deterministic (the same attempt always gets the same name) and distinct
+    (a digest suffix keeps two keys apart when characters were replaced or cut)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "-", key)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return f"{cleaned[: limit - len(digest) - 1]}-{digest}"
+
+
+# ---- ECS -----------------------------------------------------------------------------
+
+# Why a task stopped without its code deciding (stopCode): the platform's doing.
+_ECS_PLATFORM_STOPS = {"TaskFailedToStart", "SpotInterruption", "TerminationNotice"}
+_ECS_CAPACITY_HINTS = ("RESOURCE:", "capacity", "Capacity", "ResourceInitializationError")
+
+
+def ecs_task_outcome(task: Mapping[str, Any], container: str | None = None) -> JobOutcome:
+    """An ECS task (DescribeTasks, or the detail of an "ECS Task State Change" event).
+
+    Done when ``lastStatus`` is STOPPED: the named container's exit code (else every
+    container's) decides. 0 succeeds; another code is a user error; no exit code means
+    the task never ran its code (capacity, image pull, Spot interruption: a platform
+    error, retryable) or was stopped by someone (Podium.Stopped)."""
+    arn = str(task.get("taskArn", ""))
+    if task.get("lastStatus") != "STOPPED":
+        return running(arn)
+    containers = [c for c in task.get("containers") or [] if isinstance(c, Mapping)]
+    if container is not None:
+        containers = [c for c in containers if c.get("name") == container] or containers
+    codes = [(str(c.get("name", "")), c.get("exitCode")) for c in containers]
+    reason = str(task.get("stoppedReason") or "")
+    stop_code = str(task.get("stopCode") or "")
+    output = {"task_arn": arn}
+    failed = [(name, code) for name, code in codes if isinstance(code, int) and code != 0]
+    if failed:
+        name, code = failed[0]
+        detail = next(
+            (str(c.get("reason")) for c in containers if c.get("name") == name and c.get("reason")),
+            reason,
+        )
+        message = f"container '{name}' exited with code {code}" + (f": {detail}" if detail else "")
+        error = StepError.of(USER_ERROR, message, details={**output, "exit_code": code})
+        return JobOutcome(Phase.FAILED, arn, {**output, "exit_code": code}, error)
+    if codes and all(isinstance(code, int) for _, code in codes):
+        exit_code = codes[0][1]
+        return JobOutcome(Phase.SUCCEEDED, arn, {**output, "exit_code": exit_code})
+    # Stopped before the code gave an exit code: who stopped it decides the class.
+    if stop_code == "UserInitiated" and not any(h in reason for h in _ECS_CAPACITY_HINTS):
+        error = StepError.of(
+            STOPPED, f"the task was stopped: {reason or 'no reason given'}", retryable=False,
+            details=output,
+        )
+        return JobOutcome(Phase.FAILED, arn, output, error)
+    kind = PLATFORM_ERROR if stop_code in _ECS_PLATFORM_STOPS or not stop_code else USER_ERROR
+    message = f"the task stopped without an exit code ({stop_code or 'no stop code'})"
+    error = StepError.of(kind, f"{message}: {reason}" if reason else message, details=output)
+    return JobOutcome(Phase.FAILED, arn, output, error)
+
+
+def ecs_run_failures(failures: list[Mapping[str, Any]]) -> StepError:
+    """RunTask answered with ``failures`` instead of a task: no capacity, an agent gone
+    (platform, retryable), or a bad request (a missing task definition: not retryable)."""
+    first = failures[0] if failures else {}
+    reason = str(first.get("reason", "unknown"))
+    detail = str(first.get("detail") or "")
+    message = f"ECS could not start the task: {reason}" + (f" ({detail})" if detail else "")
+    if reason.startswith(("RESOURCE", "AGENT", "ATTRIBUTE")) or "capacity" in reason.lower():
+        return StepError.of(PLATFORM_ERROR, message)
+    return StepError.of("Podium.ConfigError", message, retryable=False)
+
+
+# ---- AWS API errors when starting or asking -------------------------------------------
+
+_THROTTLING = {
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "ServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalServiceException",
+    "InternalServerException",
+    "InternalFailure",
+    "ConcurrentRunsExceededException",
+    "ResourceNumberLimitExceededException",
+    "ExecutionLimitExceeded",
+    "LimitExceededException",
+}
+
+
+def is_transient(code: str) -> bool:
+    """Throttling, limits, the service's own faults (or no code: a connection error)."""
+    return not code or code in _THROTTLING
+
+
+def api_error(service: str, code: str, message: str) -> StepError:
+    """An AWS call that failed: throttling, limits and the service's own faults are
+    platform errors (retried on the platform budget); anything else (access denied, an
+    unknown cluster or job) is the deployment's configuration: not retryable."""
+    text = f"{service}: {code}: {message}" if code else f"{service}: {message}"
+    if not code or code in _THROTTLING:
+        return StepError.of(PLATFORM_ERROR, text)
+    return StepError.of("Podium.ConfigError", text, retryable=False, details={"code": code})
+
+
+# ---- names that carry the attempt key (routed back from events) -----------------------
+
+_DOTTED = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+
+
+def dotted_name(key: str) -> str:
+    """A Step Functions execution name for an attempt: ``run.step.attempt`` (a child
+    run's id keeps its dots; step ids hold none), so the execution's events name their
+    attempt; a key too long for 80 characters gets a digest name instead (only polling
+    then sees the execution end)."""
+    parsed = _plain(key)
+    if parsed is not None:
+        name = f"{parsed[0]}.{parsed[1]}.{parsed[2]}"
+        if _DOTTED.match(name):
+            return name
+    return safe_name(key, 80)
+
+
+def key_of_dotted(name: str) -> str | None:
+    """The attempt key a ``dotted_name`` carries (None: a digest name, or not ours)."""
+    parts = (name or "").split(".")
+    if len(parts) < 3 or not parts[-1].isdigit() or not all(parts):
+        return None
+    return f"{'.'.join(parts[:-2])}/{parts[-2]}/{parts[-1]}"
+
+
+# ---- AWS Batch -----------------------------------------------------------------------
+
+_BATCH_RUNNING = {"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"}
+_BATCH_STOPPED_HINTS = ("terminated by podium", "Terminated by user", "cancelled")
+
+
+def batch_job_outcome(job: Mapping[str, Any]) -> JobOutcome:
+    """A Batch job (DescribeJobs, or a "Batch Job State Change" event's detail)."""
+    job_id = str(job.get("jobId", ""))
+    status = str(job.get("status", ""))
+    if status in _BATCH_RUNNING or not status:
+        return running(job_id)
+    container = job.get("container") if isinstance(job.get("container"), Mapping) else {}
+    assert isinstance(container, Mapping)
+    attempts = [a for a in job.get("attempts") or [] if isinstance(a, Mapping)]
+    last = attempts[-1].get("container") if attempts else None
+    exit_code = container.get("exitCode")
+    if exit_code is None and isinstance(last, Mapping):
+        exit_code = last.get("exitCode")
+    output: dict[str, Any] = {"job_id": job_id, "job_name": job.get("jobName")}
+    if exit_code is not None:
+        output["exit_code"] = exit_code
+    stream = container.get("logStreamName")
+    if stream:
+        output["log_stream"] = stream
+    if status == "SUCCEEDED":
+        return JobOutcome(Phase.SUCCEEDED, job_id, output)
+    reason = str(job.get("statusReason") or container.get("reason") or "")
+    if isinstance(exit_code, int) and exit_code != 0:
+        message = f"the job's container exited with code {exit_code}" + (
+            f": {reason}" if reason else ""
+        )
+        error = StepError.of(USER_ERROR, message, details=output)
+    elif any(hint in reason for hint in _BATCH_STOPPED_HINTS):
+        error = StepError.of(STOPPED, f"the job was stopped: {reason}", retryable=False)
+    else:
+        # No exit code: the job never ran its code (a host lost, Spot reclaimed, an
+        # image that could not be pulled): the platform's doing.
+        error = StepError.of(
+            PLATFORM_ERROR, f"the job failed without an exit code: {reason or 'no reason'}"
+        )
+    return JobOutcome(Phase.FAILED, job_id, output, error)
+
+
+# ---- AWS Glue ------------------------------------------------------------------------
+
+_GLUE_RUNNING = {"STARTING", "RUNNING", "STOPPING", "WAITING"}
+
+
+def glue_run_outcome(run: Mapping[str, Any]) -> JobOutcome:
+    """A Glue job run (GetJobRun's JobRun, or a "Glue Job State Change" event's detail,
+    whose fields are camelCase)."""
+    run_id = str(run.get("Id") or run.get("jobRunId") or "")
+    state = str(run.get("JobRunState") or run.get("state") or "")
+    if state in _GLUE_RUNNING or not state:
+        return running(run_id)
+    output: dict[str, Any] = {
+        "job_run_id": run_id,
+        "job_name": run.get("JobName") or run.get("jobName"),
+    }
+    if run.get("ExecutionTime") is not None:
+        output["execution_seconds"] = run.get("ExecutionTime")
+    if state == "SUCCEEDED":
+        return JobOutcome(Phase.SUCCEEDED, run_id, output)
+    message = str(run.get("ErrorMessage") or run.get("message") or "")
+    if state == "STOPPED":
+        error = StepError.of(STOPPED, f"the job run was stopped {message}".strip(), retryable=False)
+    elif state == "TIMEOUT":
+        error = StepError.of(
+            TIMEOUT, f"the job run passed the Glue job's own timeout {message}".strip()
+        )
+    else:  # FAILED, ERROR
+        error = StepError.of(USER_ERROR, f"the job run {state}: {message or 'no message'}")
+    return JobOutcome(Phase.FAILED, run_id, output, error)
+
+
+# ---- Step Functions --------------------------------------------------------------------
+
+
+def sfn_execution_outcome(execution: Mapping[str, Any]) -> JobOutcome:
+    """A Step Functions execution (DescribeExecution, or the detail of a "Step Functions
+    Execution Status Change" event). Its output is the step's output; an output the
+    event left out (``outputDetails.included`` false) is read by the backend."""
+    arn = str(execution.get("executionArn", ""))
+    status = str(execution.get("status", ""))
+    if status in ("RUNNING", "PENDING_REDRIVE") or not status:
+        return running(arn)
+    if status == "SUCCEEDED":
+        raw = execution.get("output")
+        output: Any = None
+        if isinstance(raw, str) and raw:
+            try:
+                output = json.loads(raw)
+            except ValueError:
+                output = raw
+        wrapped = {"execution_arn": arn, "output": output, "_has_output": raw is not None}
+        return JobOutcome(Phase.SUCCEEDED, arn, wrapped)
+    error_name = str(execution.get("error") or "")
+    cause = str(execution.get("cause") or "")
+    if status == "ABORTED":
+        error = StepError.of(STOPPED, f"the execution was stopped {cause}".strip(), retryable=False)
+    elif status == "TIMED_OUT":
+        error = StepError.of(TIMEOUT, "the execution passed its state machine's timeout")
+    else:  # FAILED: the state machine's own error name, matchable in retry policies
+        error = StepError.of(
+            error_name or USER_ERROR,
+            cause or error_name or "the execution failed",
+            details={"execution_arn": arn},
+        )
+    return JobOutcome(Phase.FAILED, arn, {"execution_arn": arn}, error)

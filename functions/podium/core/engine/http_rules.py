@@ -1,0 +1,145 @@
+"""The http step's rules, pure: which hosts may be called, and what a response means.
+
+- A host is reachable only when the deployment's allow-list names it: ``api.example.com``,
+  ``*.example.com`` (any subdomain, not the domain itself), or ``host:port`` (only that
+  port). Nothing is reachable by default.
+- A response succeeds on 2xx, or when the step's ``success:`` expression holds. A failure
+  is ``Podium.HttpError``: retryable unless its status is a 4xx other than 408 and 429
+  (a bad request does not get better by asking again).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from podium.core.engine.step_error import StepError
+from podium.core.expr import ExpressionError, compile_expression
+
+HTTP_ERROR = "Podium.HttpError"
+HOST_NOT_ALLOWED = "Podium.HttpHostNotAllowed"
+TOO_LARGE = "Podium.HttpResponseTooLarge"
+BODY_EXCERPT_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str  # path and query
+
+
+def parse_url(url: str) -> Target | str:
+    """The URL's parts, or why it cannot be called."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"'{url}' is not a valid URL: {exc}"
+    if parts.scheme not in ("http", "https"):
+        return f"'{url}' is not an http:// or https:// URL"
+    if not parts.hostname:
+        return f"'{url}' names no host"
+    if parts.username or parts.password:
+        return "credentials in the URL are refused: use auth (a Secrets Manager secret)"
+    default_port = 443 if parts.scheme == "https" else 80
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return Target(parts.scheme, parts.hostname.lower(), port or default_port, path)
+
+
+def host_allowed(target: Target, allowed: Iterable[str]) -> bool:
+    for entry in allowed:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        host, _, port = entry.partition(":")
+        if port and (not port.isdigit() or int(port) != target.port):
+            continue
+        if host.startswith("*."):
+            if target.host.endswith(host[1:]) and target.host != host[2:]:
+                return True
+        elif host == target.host:
+            return True
+    return False
+
+
+def not_allowed(target: Target) -> StepError:
+    return StepError.of(
+        HOST_NOT_ALLOWED,
+        f"host '{target.host}' (port {target.port}) is not on this deployment's HTTP"
+        " allow-list; add it to the Podium construct's http_hosts (locally: [http]"
+        " allowed_hosts in podium.toml)",
+        retryable=False,
+    )
+
+
+def parse_body(raw: bytes, content_type: str) -> Any:
+    """JSON when it parses as JSON (whatever the content type says), else the text;
+    an empty body is null."""
+    if not raw:
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    if "json" in content_type.lower() or text.lstrip()[:1] in ("{", "[", '"'):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
+
+
+def retryable_status(status: int) -> bool:
+    return not (400 <= status < 500) or status in (408, 429)
+
+
+def judge(
+    status: int, body: Any, headers: Mapping[str, str], success: str | None
+) -> StepError | None:
+    """None when the response is a success; else the step's error."""
+    if success is None:
+        ok = 200 <= status < 300
+    else:
+        response = {"status": status, "body": body, "headers": dict(headers)}
+        try:
+            value = compile_expression(success).evaluate({"response": response})
+        except ExpressionError as exc:
+            return StepError.of(
+                "Podium.UserError", f"success: {exc.message}", retryable=False
+            )
+        if not isinstance(value, bool):
+            return StepError.of(
+                "Podium.UserError",
+                f"success must be true or false, got {type(value).__name__}",
+                retryable=False,
+            )
+        ok = value
+    if ok:
+        return None
+    excerpt = body if isinstance(body, str) else json.dumps(body, default=str)
+    excerpt = (excerpt or "")[:BODY_EXCERPT_CHARS]
+    held = " (the success expression does not hold)" if success is not None else ""
+    return StepError.of(
+        HTTP_ERROR,
+        f"HTTP {status}{held}: {excerpt}" if excerpt else f"HTTP {status}{held}",
+        retryable=retryable_status(status),
+        details={"status": status},
+    )
+
+
+def too_large(limit: int) -> StepError:
+    return StepError.of(
+        TOO_LARGE,
+        f"the response is over the step's max_response_bytes of {limit:,}; raise it (up to"
+        " 10 MB) or have the service write the result to S3 and return its key",
+        retryable=False,
+    )
+
+
+def transport_error(kind: str, message: str) -> StepError:
+    """No response: refused, reset, DNS, TLS, or a timeout. Retryable."""
+    return StepError.of(HTTP_ERROR, f"{kind}: {message}", details={"kind": kind})

@@ -1,0 +1,288 @@
+"""Cron and rate schedules: parsing, the times they fire, and EventBridge Scheduler's
+expression for each.
+
+Cron is the standard five fields (``minute hour day-of-month month day-of-week``, with
+``*``, lists, ranges, steps, JAN-DEC and SUN-SAT names, 0 or 7 for Sunday) or a macro
+(@hourly, @daily, @weekly, @monthly, @yearly), read in the trigger's time zone. Daylight
+saving time follows EventBridge Scheduler: a local time skipped by the spring-forward
+change does not run, and a local time repeated by the fall-back change runs once (at
+its first occurrence). Restricting both the day of month and the day of week is refused
+(Scheduler has no OR of the two).
+
+Pure: times are epoch milliseconds in, epoch milliseconds out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+MACROS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+_MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_MONTHS = {m: i + 1 for i, m in enumerate(_MONTH_NAMES)}
+_DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12))
+_RATE = re.compile(r"^\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?)\s*$")
+MIN_RATE_MINUTES = 1
+MAX_SEARCH_MINUTES = 5 * 366 * 24 * 60  # a schedule that never fires in 5 years is refused
+
+
+class ScheduleError(ValueError):
+    """A cron, rate or time zone that cannot be used; the message names the fix."""
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin or UTC"
+        ) from None
+
+
+def _field(text: str, low: int, high: int, what: str, names: dict[str, int]) -> frozenset[int]:
+    values: set[int] = set()
+    for part in text.split(","):
+        body, _, step_text = part.partition("/")
+        step = 1
+        if step_text:
+            if not step_text.isdigit() or int(step_text) < 1:
+                raise ScheduleError(f"{what}: step {step_text!r} must be a positive number")
+            step = int(step_text)
+        if body == "*":
+            start, end = low, high
+        else:
+            first, dash, last = body.partition("-")
+            start = _value(first, low, high, what, names)
+            end = _value(last, low, high, what, names) if dash else (high if step_text else start)
+            if end < start:
+                raise ScheduleError(f"{what}: range {body!r} runs backwards")
+        values.update(range(start, end + 1, step))
+    return frozenset(values)
+
+
+def _value(text: str, low: int, high: int, what: str, names: dict[str, int]) -> int:
+    upper = text.upper()
+    if upper in names:
+        return names[upper]
+    if not text.isdigit():
+        raise ScheduleError(f"{what}: {text!r} is not a number from {low} to {high}")
+    value = int(text)
+    if not low <= value <= high:
+        raise ScheduleError(f"{what}: {value} is outside {low}-{high}")
+    return value
+
+
+@dataclass(frozen=True)
+class Cron:
+    expression: str
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]  # 0 = Sunday
+    fields: tuple[str, str, str, str, str]
+
+    @classmethod
+    def parse(cls, expression: str) -> Cron:
+        text = MACROS.get(expression.strip().lower(), expression.strip())
+        parts = text.split()
+        if len(parts) != 5:
+            raise ScheduleError(
+                f"cron {expression!r} must have 5 fields: minute hour day-of-month month"
+                " day-of-week (e.g. '0 6 * * *'), or @hourly/@daily/@weekly/@monthly/@yearly"
+            )
+        minute, hour, dom, month, dow = parts
+        if dom not in ("*", "?") and dow not in ("*", "?"):
+            raise ScheduleError(
+                f"cron {expression!r} restricts both the day of month and the day of week;"
+                " EventBridge Scheduler allows one of them: set the other to *"
+            )
+        dom_set = _field("*" if dom == "?" else dom, 1, 31, "day of month", {})
+        weekdays = _field("*" if dow == "?" else dow, 0, 7, "day of week", _DAYS)
+        weekdays = frozenset(0 if d == 7 else d for d in weekdays)
+        return cls(
+            expression=expression,
+            minutes=_field(minute, 0, 59, "minute", {}),
+            hours=_field(hour, 0, 23, "hour", {}),
+            days=dom_set,
+            months=_field(month, 1, 12, "month", _MONTHS),
+            weekdays=weekdays,
+            fields=(minute, hour, dom, month, dow),
+        )
+
+    def matches_day(self, d: date) -> bool:
+        return (
+            d.month in self.months and d.day in self.days and (d.isoweekday() % 7) in self.weekdays
+        )
+
+    def local_times(self, start: datetime) -> Iterator[datetime]:
+        """Naive local times matching the cron, from ``start`` (naive, inclusive)."""
+        day = start.date()
+        first = True
+        for _ in range(5 * 366):
+            if self.matches_day(day):
+                for hour in sorted(self.hours):
+                    for minute in sorted(self.minutes):
+                        t = datetime(day.year, day.month, day.day, hour, minute)
+                        if not first or t >= start:
+                            yield t
+            first = False
+            day += timedelta(days=1)
+
+    def scheduler_expression(self) -> str:
+        """``cron(...)`` in EventBridge Scheduler's six fields (day of week 1-7 from
+        Sunday, ``?`` in the unrestricted day field, a year field)."""
+        minute, hour, dom, month, dow = self.fields
+        if dow in ("*", "?"):
+            return f"cron({minute} {hour} {'*' if dom == '?' else dom} {month} ? *)"
+        return f"cron({minute} {hour} ? {month} {_aws_weekdays(dow)} *)"
+
+
+def _aws_weekdays(field: str) -> str:
+    """Unix day-of-week numbers (0-7 from Sunday) as Scheduler's (1-7 from Sunday)."""
+
+    def shift(token: str) -> str:
+        return str(int(token) % 7 + 1) if token.isdigit() else token.upper()
+
+    out = []
+    for part in field.split(","):
+        body, slash, step = part.partition("/")
+        if body == "*":
+            out.append(part)
+            continue
+        first, dash, last = body.partition("-")
+        shifted = shift(first) + (f"-{shift(last)}" if dash else "")
+        if dash and last.isdigit() and int(last) == 7:
+            shifted = f"{shift(first)}-7"
+        out.append(shifted + (f"/{step}" if slash else ""))
+    return ",".join(out)
+
+
+def exists(local: datetime, tz: ZoneInfo) -> bool:
+    """False for a local time skipped by a spring-forward change."""
+    aware = local.replace(tzinfo=tz, fold=0)
+    back = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    return back == local
+
+
+def cron_times(cron: Cron, tz_name: str, after_ms: int, until_ms: int) -> list[int]:
+    """The times the cron fires in (after, until], epoch ms, as Scheduler fires them."""
+    tz = zone(tz_name)
+    start_utc = datetime.fromtimestamp(after_ms / 1000, UTC) + timedelta(minutes=1)
+    start_local = start_utc.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+    # A repeated (fall-back) hour: start from the earlier wall clock, so nothing between
+    # is missed; times at or before ``after`` are dropped below.
+    start_local -= timedelta(hours=1)
+    out: list[int] = []
+    seen: set[int] = set()
+    for local in cron.local_times(start_local):
+        if not exists(local, tz):
+            continue  # skipped by the spring-forward change: does not run
+        at = int(local.replace(tzinfo=tz, fold=0).timestamp() * 1000)  # fold 0: runs once
+        if at > until_ms:
+            break
+        if at > after_ms and at not in seen:
+            seen.add(at)
+            out.append(at)
+    return out
+
+
+def next_cron_time(cron: Cron, tz_name: str, after_ms: int) -> int | None:
+    horizon = after_ms + MAX_SEARCH_MINUTES * 60_000
+    tz = zone(tz_name)
+    start_utc = datetime.fromtimestamp(after_ms / 1000, UTC) + timedelta(minutes=1)
+    start_local = start_utc.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+    start_local -= timedelta(hours=1)
+    for local in cron.local_times(start_local):
+        if not exists(local, tz):
+            continue
+        at = int(local.replace(tzinfo=tz, fold=0).timestamp() * 1000)
+        if at > horizon:
+            return None
+        if at > after_ms:
+            return at
+    return None
+
+
+def parse_rate(text: str) -> int:
+    """``15m``, ``2h``, ``1d`` (or ``15 minutes``) as minutes."""
+    match = _RATE.match(str(text))
+    if not match:
+        raise ScheduleError(f"rate {text!r}: write a number and a unit, such as 15m, 2h or 1d")
+    n, unit = int(match.group(1)), match.group(2)[0]
+    minutes = n * {"m": 1, "h": 60, "d": 1440}[unit]
+    if minutes < MIN_RATE_MINUTES:
+        raise ScheduleError(f"rate {text!r} is shorter than {MIN_RATE_MINUTES} minute")
+    return minutes
+
+
+def rate_expression(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        n, unit = minutes // 1440, "day"
+    elif minutes % 60 == 0:
+        n, unit = minutes // 60, "hour"
+    else:
+        n, unit = minutes, "minute"
+    return f"rate({n} {unit}{'s' if n > 1 else ''})"
+
+
+def rate_times(minutes: int, anchor_ms: int, after_ms: int, until_ms: int) -> list[int]:
+    """A rate's times in (after, until]: every ``minutes`` from ``anchor`` (when the
+    schedule was made)."""
+    period = minutes * 60_000
+    if until_ms <= after_ms:
+        return []
+    k = max(0, (after_ms - anchor_ms) // period + 1)
+    out = []
+    at = anchor_ms + k * period
+    while at <= until_ms:
+        if at > after_ms:
+            out.append(at)
+        at += period
+    return out
+
+
+def logical_date(at_ms: int, tz_name: str) -> str:
+    """The date a scheduled time is for, in the trigger's time zone."""
+    return datetime.fromtimestamp(at_ms / 1000, zone(tz_name)).date().isoformat()
+
+
+def iso(at_ms: int) -> str:
+    return datetime.fromtimestamp(at_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> int:
+    """An ISO 8601 time (Scheduler's ``<aws.scheduler.scheduled-time>``) as epoch ms."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def trigger_run_id(workflow: str, trigger: str, key: str, at_ms: int) -> str:
+    """A run id that one (workflow, trigger, scheduled time or event id) always gets, so
+    a trigger firing twice starts one run: a ULID whose time part is ``at_ms`` (run ids
+    still sort by time) and whose random part is a digest of the key."""
+    digest = hashlib.sha256(f"{workflow}\x00{trigger}\x00{key}".encode()).digest()
+    value = (max(0, at_ms) << 80) | (int.from_bytes(digest[:10], "big") & ((1 << 80) - 1))
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))

@@ -1,0 +1,253 @@
+"""Signals: named messages with indexed params that steps wait for and steps emit.
+
+Maestro's model (maestro-signal): a signal instance has a name, params that can be
+matched (strings and int64s only, so every store compares them the same way), a free
+payload and a request id. It is stored once: a second send with the same request id
+(or, without one, the same name and params) is the same signal. Podium keeps signals
+for a TTL (90 days by default) instead of forever.
+
+Pure: ids and the matching rule; no clock reads, no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.dsl.signals import SIGNAL_NAME
+
+PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+DEFAULT_TTL_MS = 90 * 86_400_000
+MAX_TTL_MS = 365 * 86_400_000
+MAX_PARAMS = 20
+MAX_STRING_PARAM = 1024
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_REQUEST_ID = 256
+INT64 = (-(2**63), 2**63 - 1)
+
+_NAME = re.compile(SIGNAL_NAME)
+_PARAM = re.compile(PARAM_NAME)
+
+ParamValue = str | int
+
+
+class Op(str, Enum):
+    EQ = "="
+    GT = ">"
+    GE = ">="
+    LT = "<"
+    LE = "<="
+
+
+@dataclass(frozen=True, slots=True)
+class ParamMatch:
+    """``param <op> value``: a signal matches when its param has the same type and the
+    comparison holds (a string never equals an int, as in DynamoDB)."""
+
+    param: str
+    op: Op
+    value: ParamValue
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    name: str
+    params: dict[str, ParamValue]
+    signal_id: str  # the de-duplication identity (request id, or name + params)
+    sent_at: int  # epoch ms
+    expires_at: int  # epoch ms; gone after this
+    payload: Any = None
+    request_id: str | None = None
+    source: str = "api"  # api, cli, emit, bus
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "params": dict(self.params),
+            "payload": self.payload,
+            "request_id": self.request_id,
+            "signal_id": self.signal_id,
+            "sent_at": self.sent_at,
+            "expires_at": self.expires_at,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Signal:
+        return cls(
+            name=str(data["name"]),
+            params=dict(data.get("params") or {}),
+            signal_id=str(data["signal_id"]),
+            sent_at=int(data["sent_at"]),
+            expires_at=int(data["expires_at"]),
+            payload=data.get("payload"),
+            request_id=data.get("request_id"),
+            source=str(data.get("source") or "api"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Waiter:
+    """A step waiting for a signal of some name (pushed a wake-up when one arrives)."""
+
+    run_id: str
+    step: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRequest:
+    """What a sender gives, before it is stored."""
+
+    name: str
+    params: dict[str, ParamValue] = field(default_factory=dict)
+    payload: Any = None
+    request_id: str | None = None
+    ttl_ms: int = DEFAULT_TTL_MS
+    source: str = "api"
+
+
+def signal_id(name: str, params: Mapping[str, ParamValue], request_id: str | None) -> str:
+    """Its identity: ``r:<request id>``, or a digest of the name and params (Maestro's
+    UUID of name + params), so the same signal sent twice is stored once."""
+    if request_id:
+        return "r:" + hashlib.sha256(f"{name}\x00{request_id}".encode()).hexdigest()[:40]
+    canonical = json.dumps([name, dict(params)], sort_keys=True, separators=(",", ":"))
+    return "p:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+
+
+def check_request(req: SignalRequest, where: str = "signal") -> None:
+    """Raises DefinitionError naming every problem and its fix."""
+    issues: list[Issue] = []
+    if not isinstance(req.name, str) or not _NAME.match(req.name):
+        issues.append(
+            Issue(
+                f"{where}.name",
+                f"{req.name!r} is not a signal name: 1-128 letters, digits and _.:/-,"
+                " starting with a letter or digit",
+            )
+        )
+    if not isinstance(req.params, Mapping):
+        issues.append(Issue(f"{where}.params", "must be an object of strings and ints"))
+    else:
+        if len(req.params) > MAX_PARAMS:
+            issues.append(Issue(f"{where}.params", f"at most {MAX_PARAMS} params"))
+        for key, value in req.params.items():
+            issues.extend(_param_issues(f"{where}.params.{key}", key, value))
+    if req.request_id is not None and (
+        not isinstance(req.request_id, str) or not 0 < len(req.request_id) <= MAX_REQUEST_ID
+    ):
+        issues.append(
+            Issue(f"{where}.request_id", f"must be a string of 1-{MAX_REQUEST_ID} characters")
+        )
+    if not 0 < req.ttl_ms <= MAX_TTL_MS:
+        issues.append(Issue(f"{where}.ttl", "must be between 1 ms and 365 days"))
+    try:
+        size = len(json.dumps(req.payload, separators=(",", ":"), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        issues.append(Issue(f"{where}.payload", f"is not JSON: {exc}"))
+    else:
+        if size > MAX_PAYLOAD_BYTES:
+            issues.append(
+                Issue(
+                    f"{where}.payload",
+                    f"is {size:,} bytes, over the limit of {MAX_PAYLOAD_BYTES:,}; send a"
+                    " reference (an S3 key) instead of the data",
+                )
+            )
+    if issues:
+        raise DefinitionError(issues)
+
+
+def _param_issues(path: str, key: Any, value: Any) -> list[Issue]:
+    issues: list[Issue] = []
+    if not isinstance(key, str) or not _PARAM.match(key):
+        issues.append(Issue(path, "a param name is an identifier (letters, digits, _)"))
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        issues.append(
+            Issue(path, f"must be a string or an int (params are indexed), not {_kind(value)}")
+        )
+    elif isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+        issues.append(Issue(path, "is out of the int64 range"))
+    elif isinstance(value, str) and len(value) > MAX_STRING_PARAM:
+        issues.append(Issue(path, f"is longer than {MAX_STRING_PARAM} characters"))
+    return issues
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def new_signal(req: SignalRequest, now: int) -> Signal:
+    check_request(req)
+    return Signal(
+        name=req.name,
+        params=dict(req.params),
+        signal_id=signal_id(req.name, req.params, req.request_id),
+        sent_at=now,
+        expires_at=now + req.ttl_ms,
+        payload=req.payload,
+        request_id=req.request_id,
+        source=req.source,
+    )
+
+
+def compare(actual: Any, op: Op, expected: ParamValue) -> bool:
+    """One condition; values of different types never match (DynamoDB's rule)."""
+    if isinstance(actual, bool) or type(actual) is not type(expected):
+        return False
+    if isinstance(expected, int):
+        return _holds(int(actual), op, expected)
+    return _holds(str(actual), op, expected)
+
+
+def _holds(actual: Any, op: Op, expected: Any) -> bool:
+    if op is Op.EQ:
+        return bool(actual == expected)
+    if op is Op.GT:
+        return bool(actual > expected)
+    if op is Op.GE:
+        return bool(actual >= expected)
+    if op is Op.LT:
+        return bool(actual < expected)
+    return bool(actual <= expected)
+
+
+def matches(signal: Signal, conditions: Sequence[ParamMatch], *, since: int | None = None) -> bool:
+    if since is not None and signal.sent_at < since:
+        return False
+    return all(compare(signal.params.get(c.param), c.op, c.value) for c in conditions)
+
+
+def parse_match(spec: Mapping[str, Any], where: str = "match") -> tuple[ParamMatch, ...]:
+    """``{param: value}`` or ``{param: {op: ">=", value: v}}`` as conditions; raises
+    DefinitionError naming the bad entry."""
+    out: list[ParamMatch] = []
+    issues: list[Issue] = []
+    for param, raw in spec.items():
+        path = f"{where}.{param}"
+        op, value = Op.EQ, raw
+        if isinstance(raw, Mapping):
+            unknown = set(raw) - {"op", "value"}
+            if unknown or "value" not in raw:
+                issues.append(Issue(path, 'write {op: "=|>|>=|<|<=", value: V}'))
+                continue
+            try:
+                op = Op(raw.get("op", "="))
+            except ValueError:
+                issues.append(Issue(f"{path}.op", f"{raw.get('op')!r} is not one of = > >= < <="))
+                continue
+            value = raw["value"]
+        param_issues = _param_issues(path, param, value)
+        if param_issues:
+            issues.extend(param_issues)
+            continue
+        out.append(ParamMatch(str(param), op, value))
+    if issues:
+        raise DefinitionError(issues)
+    return tuple(out)

@@ -1,0 +1,59 @@
+"""``--events`` on ``podium run`` and ``podium dev``: every run and step status event is
+printed as one JSON line as it is published; and ``podium run --event FILE``."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.engine.records import RunRecord
+from podium.core.ports import Events
+from podium.service.context import Services
+
+
+class PrintingEvents:
+    """Publishes to ``inner`` (kept, as locally) and prints each event."""
+
+    def __init__(self, inner: Events, stream: TextIO) -> None:
+        self.inner = inner
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    @property
+    def published(self) -> list[dict[str, Any]]:
+        return list(getattr(self.inner, "published", []))
+
+    def publish(self, events: Sequence[Mapping[str, Any]]) -> None:
+        self.inner.publish(events)
+        with self._lock:
+            for event in events:
+                line = {"source": "podium", **event}
+                self._stream.write(json.dumps(line, default=str, separators=(",", ":")) + "\n")
+            self._stream.flush()
+
+
+def print_events_of(ctx: Services, stream: TextIO) -> None:
+    assert ctx.events is not None
+    if not isinstance(ctx.events, PrintingEvents):
+        ctx.events = PrintingEvents(ctx.events, stream)
+
+
+def start_from_file(ctx: Services, workflow: str, path: Path, with_params: bool) -> RunRecord:
+    """``podium run --event FILE``: the run a trigger of the workflow starts for it."""
+    from podium.service.triggers import start_from_event
+
+    if with_params:
+        raise DefinitionError(
+            [Issue("--event", "the trigger's params come from the event: drop -p and --tag")]
+        )
+    try:
+        event = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DefinitionError([Issue(str(path), f"cannot read the event JSON: {exc}")]) from None
+    if not isinstance(event, dict):
+        raise DefinitionError([Issue(str(path), "the event must be a JSON object")])
+    return start_from_event(ctx, workflow, event)

@@ -1,0 +1,77 @@
+"""``podium dev`` fires cron and rate triggers itself: the deployed stack's Scheduler
+schedules are kept in memory here (adapters.schedules.MemorySchedules), and a ticker
+thread puts each due time's ``fire`` message on the home's event queue. Only times
+from the start of ``podium dev`` on fire (a stopped dev server does not catch up;
+``catchup`` in the trigger does, when the next time fires)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from podium.adapters.schedules import MemorySchedules
+
+log = logging.getLogger("podium.dev")
+
+
+class ScheduleTicker:
+    def __init__(
+        self,
+        runtime: Any,
+        *,
+        interval_s: float = 1.0,
+        on_sent: Callable[[], None] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.interval_s = interval_s
+        self.on_sent = on_sent
+        self.fired = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="podium-dev-cron", daemon=True)
+        services = runtime.services
+        if not isinstance(services.schedules, MemorySchedules):
+            services.schedules = MemorySchedules()
+        self.schedules: MemorySchedules = services.schedules
+
+    def prime(self) -> int:
+        """Schedules for every workflow already in the home (pushed by earlier runs)."""
+        from podium.service.triggers import sync_triggers
+
+        count = 0
+        for workflow, _ in self.runtime.store.list_workflows():
+            try:
+                report = sync_triggers(self.runtime.services, workflow)
+            except Exception:  # one bad workflow must not stop the dev server
+                log.exception("triggers of %s not scheduled", workflow)
+                continue
+            count += len(report.created) + len(report.updated)
+        return count
+
+    def tick(self) -> int:
+        """Put the fire messages of every time now due on the event queue."""
+        due = self.schedules.due(self.runtime.clock.now_ms())
+        for message in due:
+            self.runtime.event_queue.send(message)
+        self.fired += len(due)
+        if due and self.on_sent is not None:
+            self.on_sent()
+        return len(due)
+
+    def start(self) -> ScheduleTicker:
+        self.tick()  # the first look: from now on
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.tick()
+            except Exception:
+                log.exception("the cron ticker failed")

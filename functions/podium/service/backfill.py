@@ -1,0 +1,333 @@
+"""Backfill: one run per scheduled time of a cron or rate trigger in a date range, with
+its logical date (``podium backfill``, ``POST /workflows/{name}/backfill``).
+
+Runs start through ``start_run``, so the workflow's run strategy holds (with
+``parallel: 3`` never more than 3 run at once; the rest wait QUEUED). ``max_active``
+caps the backfill itself: a driver message (``{"t": "backfill"}``) starts the next
+runs as earlier ones end. Ids are deterministic (core/engine/backfill.py): running the
+same backfill twice starts nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.dsl.triggers import Trigger
+from podium.core.engine.backfill import (
+    MAX_BACKFILL_RUNS,
+    Action,
+    Reprocess,
+    decide,
+    first_run_id,
+    next_run_id,
+)
+from podium.core.engine.errors import RunNotFound
+from podium.core.engine.records import RunRecord
+from podium.core.engine.schedule import (
+    Cron,
+    cron_times,
+    iso,
+    logical_date,
+    parse_iso,
+    parse_rate,
+    rate_times,
+    zone,
+)
+from podium.service import messages
+from podium.service.context import Services
+
+log = logging.getLogger("podium.backfill")
+DRIVER_INTERVAL_MS = 30_000
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: int
+    logical_date: str
+    action: Action
+    reason: str
+    run_id: str  # the run to start, or the latest existing one when skipped
+    restart_of: str | None = None  # a rerun: the run it follows
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "time": iso(self.at),
+            "logical_date": self.logical_date,
+            "action": self.action.value,
+            "reason": self.reason,
+            "run_id": self.run_id,
+            "restart_of": self.restart_of,
+        }
+
+
+@dataclass
+class Backfill:
+    workflow: str
+    trigger: str
+    entries: list[Entry]
+    started: list[str] = field(default_factory=list)
+    queued: int = 0  # left to the driver (max_active)
+
+    def summary(self) -> dict[str, Any]:
+        count = {a.value: sum(1 for e in self.entries if e.action is a) for a in Action}
+        return {
+            "workflow": self.workflow,
+            "trigger": self.trigger,
+            "times": len(self.entries),
+            "to_start": count["start"],
+            "to_rerun": count["rerun"],
+            "skipped": count["skip"],
+            "started": self.started,
+            "waiting_for_max_active": self.queued,
+            "entries": [e.as_json() for e in self.entries],
+        }
+
+
+def _schedule_trigger(ctx: Services, workflow: str, trigger_id: str | None) -> tuple[str, Trigger]:
+    defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
+    scheduled = {tid: t for tid, t in defn.trigger_map.items() if t.scheduled}
+    if trigger_id is not None:
+        if trigger_id not in scheduled:
+            raise DefinitionError(
+                [
+                    Issue(
+                        "trigger",
+                        f"{workflow!r} has no cron or rate trigger {trigger_id!r}; its"
+                        f" schedules: {', '.join(scheduled) or 'none'}",
+                    )
+                ]
+            )
+        return trigger_id, scheduled[trigger_id]
+    if len(scheduled) != 1:
+        raise DefinitionError(
+            [
+                Issue(
+                    "trigger",
+                    f"{workflow!r} has {len(scheduled)} cron/rate triggers"
+                    + (
+                        f" ({', '.join(scheduled)}): name one with --trigger"
+                        if scheduled
+                        else ": a backfill follows a schedule; add a cron or rate trigger"
+                    ),
+                )
+            ]
+        )
+    return next(iter(scheduled.items()))
+
+
+def _bound(text: str, tz: str, *, end: bool) -> int:
+    """A date (the whole day, in the trigger's time zone) or an ISO time, as epoch ms."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        try:
+            return parse_iso(text)
+        except ValueError:
+            raise DefinitionError(
+                [
+                    Issue(
+                        "to" if end else "from",
+                        f"{text!r} is not a date (2026-01-31) or an ISO time",
+                    )
+                ]
+            ) from None
+    local = datetime.combine(day + timedelta(days=1) if end else day, time(), zone(tz))
+    return int(local.timestamp() * 1000) - (1 if end else 0)
+
+
+def plan(
+    ctx: Services,
+    workflow: str,
+    start: str,
+    end: str,
+    *,
+    trigger: str | None = None,
+    reprocess: Reprocess = Reprocess.NONE,
+    backwards: bool = False,
+) -> Backfill:
+    tid, spec = _schedule_trigger(ctx, workflow, trigger)
+    tz = spec.timezone if spec.cron is not None else "UTC"
+    after, until = _bound(start, tz, end=False) - 1, _bound(end, tz, end=True)
+    if until <= after:
+        raise DefinitionError([Issue("to", f"{end!r} is before {start!r}")])
+    if spec.cron is not None:
+        times = cron_times(Cron.parse(spec.cron), tz, after, until)
+    else:
+        assert spec.rate is not None
+        state = ctx.store.trigger_states().ensure(workflow, tid, spec.enabled, ctx.now())
+        times = rate_times(parse_rate(spec.rate), state.since, after, until)
+    if len(times) > MAX_BACKFILL_RUNS:
+        raise DefinitionError(
+            [
+                Issue(
+                    "from",
+                    f"the range has {len(times):,} scheduled times, over the limit of"
+                    f" {MAX_BACKFILL_RUNS:,}; backfill it in parts",
+                )
+            ]
+        )
+    if backwards:
+        times.reverse()
+    entries = [_entry(ctx, workflow, tid, at, tz, reprocess) for at in times]
+    return Backfill(workflow, tid, entries)
+
+
+def _entry(ctx: Services, workflow: str, tid: str, at: int, tz: str, reprocess: Reprocess) -> Entry:
+    run_id = first_run_id(workflow, tid, at)
+    latest: RunRecord | None = None
+    for _ in range(100):  # the chain of this time's runs, to its latest
+        try:
+            latest = ctx.store.get_run(run_id)
+        except RunNotFound:
+            break
+        run_id = next_run_id(workflow, tid, at, run_id)
+    decision = decide(latest.status if latest else None, reprocess)
+    day = logical_date(at, tz)
+    if decision.action is Action.SKIP:
+        assert latest is not None
+        return Entry(at, day, decision.action, decision.reason, latest.run_id)
+    restart_of = latest.run_id if latest is not None else None
+    return Entry(at, day, decision.action, decision.reason, run_id, restart_of)
+
+
+def execute(ctx: Services, backfill: Backfill, *, max_active: int | None = None) -> Backfill:
+    """Start the planned runs (all at once: the run strategy queues them), or the first
+    ``max_active`` and a driver for the rest."""
+    todo = [e for e in backfill.entries if e.action is not Action.SKIP]
+    now_batch = todo if max_active is None else todo[:max_active]
+    for entry in now_batch:
+        run = _start(ctx, backfill.workflow, backfill.trigger, entry)
+        if run is not None:
+            backfill.started.append(run.run_id)
+    rest = todo[len(now_batch) :]
+    backfill.queued = len(rest)
+    if rest:
+        assert max_active is not None
+        driver = messages.BackfillDriver(
+            backfill.workflow,
+            backfill.trigger,
+            [[e.at, e.run_id, e.restart_of] for e in rest],
+            list(backfill.started),
+            max_active,
+        )
+        ctx.at(driver, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
+    return backfill
+
+
+def _start(ctx: Services, workflow: str, tid: str, entry: Entry) -> RunRecord | None:
+    from podium.service.triggers import start_triggered
+
+    defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
+    trigger = defn.trigger_map.get(tid)
+    if trigger is None:
+        log.warning("backfill of %s: trigger %s is gone from the active version", workflow, tid)
+        return None
+    event = {
+        "kind": "backfill",
+        "trigger": tid,
+        "time": iso(entry.at),
+        "logical_date": entry.logical_date,
+    }
+    return start_triggered(
+        ctx,
+        workflow,
+        tid,
+        trigger,
+        event,
+        key="",
+        at=entry.at,
+        logical=entry.logical_date,
+        run_id=entry.run_id,
+        label="backfill",
+        restart_of=entry.restart_of,
+    )
+
+
+def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
+    """Start the next runs while fewer than ``max_active`` of the backfill's are active.
+    A duplicate driver starts the same runs (their ids are fixed), never others."""
+    active = []
+    for run_id in msg.active:
+        try:
+            if not ctx.store.get_run(run_id).status.terminal:
+                active.append(run_id)
+        except RunNotFound:
+            continue
+    todo = list(msg.todo)
+    tz = _tz_of(ctx, msg.workflow, msg.trigger)
+    if tz is None:
+        log.warning("backfill of %s stopped: trigger %s is gone", msg.workflow, msg.trigger)
+        return
+    while todo and len(active) < msg.max_active:
+        at, run_id, restart_of = todo.pop(0)
+        entry = Entry(
+            int(at),
+            logical_date(int(at), tz),
+            Action.START,
+            "",
+            str(run_id),
+            None if restart_of is None else str(restart_of),
+        )
+        run = _start(ctx, msg.workflow, msg.trigger, entry)
+        if run is not None:
+            active.append(run.run_id)
+    if todo:
+        nxt = messages.BackfillDriver(msg.workflow, msg.trigger, todo, active, msg.max_active)
+        ctx.at(nxt, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
+
+
+def _tz_of(ctx: Services, workflow: str, trigger_id: str) -> str | None:
+    defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
+    trigger = defn.trigger_map.get(trigger_id)
+    if trigger is None:
+        return None
+    return trigger.timezone if trigger.cron is not None else "UTC"
+
+
+class BackfillRequest(BaseModel):
+    """``POST /workflows/{name}/backfill``'s body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    start: Annotated[str, Field(alias="from", min_length=1, max_length=40)]
+    end: Annotated[str, Field(alias="to", min_length=1, max_length=40)]
+    trigger: Annotated[str, Field(max_length=40)] | None = None
+    reprocess: Reprocess = Reprocess.NONE
+    max_active: Annotated[int, Field(ge=1, le=1000)] | None = None
+    backwards: bool = False
+    dry_run: bool = False
+
+
+def parse_request(body: Any) -> BackfillRequest:
+    from pydantic import ValidationError
+
+    from podium.core.dsl.errors import format_path
+
+    try:
+        return BackfillRequest.model_validate(body if body is not None else {})
+    except ValidationError as exc:
+        raise DefinitionError(
+            [Issue(format_path(["body", *e["loc"]]), str(e["msg"])) for e in exc.errors()]
+        ) from None
+
+
+def backfill_request(ctx: Services, workflow: str, request: BackfillRequest) -> dict[str, Any]:
+    """Plan, and unless a dry run, start: the summary the API and the CLI print."""
+    planned = plan(
+        ctx,
+        workflow,
+        request.start,
+        request.end,
+        trigger=request.trigger,
+        reprocess=request.reprocess,
+        backwards=request.backwards,
+    )
+    if not request.dry_run:
+        execute(ctx, planned, max_active=request.max_active)
+    return {**planned.summary(), "dry_run": request.dry_run}

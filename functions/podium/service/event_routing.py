@@ -1,0 +1,38 @@
+"""What the events function does with an EventBridge event (handlers/events.py stays a
+thin dispatcher): a ``podium.signal`` event on Podium's bus is a signal; every other
+event is offered to the triggers; what nothing takes is counted as unmatched.
+
+Nothing here raises for a bad event: a retry could not fix it, so it is logged and
+dropped (the trigger DLQ holds only events Lambda itself could not deliver).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from podium.core.dsl.errors import DefinitionError
+from podium.service.context import Services
+from podium.service.signals import BUS_DETAIL_TYPE, signal_from_bus
+from podium.service.triggers import route_trigger_event
+
+log = logging.getLogger("podium.events")
+
+def route_event(
+    ctx: Services, event: Mapping[str, Any], source: str, detail_type: str
+) -> dict[str, Any]:
+    if detail_type == BUS_DETAIL_TYPE:
+        try:
+            signal, created = signal_from_bus(ctx, event)
+        except DefinitionError as exc:
+            log.warning("bad podium.signal event %s dropped: %s", event.get("id"), exc)
+            ctx.metrics.count("EventsDropped")
+            return {"matched": 0, "dropped": 1, "error": str(exc)}
+        return {"matched": 1, "signal": signal.signal_id, "created": created}
+    started = route_trigger_event(ctx, event)  # s3 and event-pattern triggers
+    if started is not None:
+        return started
+    log.info("no trigger matches %s / %s (id %s)", source, detail_type, event.get("id"))
+    ctx.metrics.count("EventsUnmatched")
+    return {"matched": 0, "source": source, "detail_type": detail_type}

@@ -1,0 +1,145 @@
+"""State-change events of external work (ECS tasks, Batch jobs, Glue job runs, Step
+Functions executions) routed back to the attempts that started them.
+
+The events handler hands every EventBridge event here first. An event of a known
+source and detail-type names its attempt through what the backend set at start (the
+attempt key in ECS ``startedBy``, a Batch job tag, a Glue run argument, a Step
+Functions execution name); it becomes one ``done`` message on the event queue, whose
+handler applies it to the attempt if that attempt is still running (a duplicate or
+late event finds it closed and does nothing). Events of work Podium did not start are
+counted (``ExternalEventsUnmatched``) and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from podium.core.engine.external import key_of_dotted, key_of_started_by, parse_key
+from podium.service import messages
+from podium.service.context import Services
+
+log = logging.getLogger("podium.external_events")
+
+# What of an event's detail the runtimes read (the rest stays out of the message).
+_ECS_FIELDS = (
+    "taskArn",
+    "lastStatus",
+    "desiredStatus",
+    "stopCode",
+    "stoppedReason",
+    "startedBy",
+    "group",
+    "stoppedAt",
+)
+_ECS_CONTAINER_FIELDS = ("name", "exitCode", "reason", "lastStatus")
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # the step type the event completes
+    key_of: Callable[[Services, Mapping[str, Any]], str | None]
+    trim: Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+def _ecs_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
+    return key_of_started_by(str(detail.get("startedBy") or ""))
+
+
+def _ecs_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: detail[k] for k in _ECS_FIELDS if k in detail}
+    out["containers"] = [
+        {k: c[k] for k in _ECS_CONTAINER_FIELDS if k in c}
+        for c in detail.get("containers") or []
+        if isinstance(c, Mapping)
+    ]
+    return out
+
+
+def _sfn_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
+    return key_of_dotted(str(detail.get("name") or ""))
+
+
+def _batch_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
+    tags = detail.get("tags") if isinstance(detail.get("tags"), Mapping) else {}
+    params = detail.get("parameters") if isinstance(detail.get("parameters"), Mapping) else {}
+    assert isinstance(tags, Mapping) and isinstance(params, Mapping)
+    key = tags.get("podium:attempt") or params.get("podium_attempt")
+    return str(key) if key else None
+
+
+def _batch_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: detail[k] for k in ("jobId", "jobName", "status", "statusReason") if k in detail}
+    container = detail.get("container")
+    if isinstance(container, Mapping):
+        out["container"] = {
+            k: container[k] for k in ("exitCode", "reason", "logStreamName") if k in container
+        }
+    return out
+
+
+def _glue_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
+    backend = ctx.jobs.get("glue_job")
+    key_of_run = getattr(backend, "key_of_run", None)
+    job, run = detail.get("jobName"), detail.get("jobRunId")
+    if key_of_run is None or not job or not run:
+        return None
+    key = key_of_run(str(job), str(run))
+    return str(key) if key else None
+
+
+def _glue_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: detail[k] for k in ("jobName", "jobRunId", "state", "message") if k in detail}
+
+
+def _sfn_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
+    fields = ("executionArn", "name", "status", "error", "cause")
+    out = {k: detail[k] for k in fields if k in detail}
+    output = detail.get("output")
+    included = (detail.get("outputDetails") or {}).get("included", True)
+    # A big output would overflow the message: the runtime reads it from the execution.
+    if output is not None and included and len(str(output)) <= MAX_EVENT_OUTPUT_CHARS:
+        out["output"] = output
+    return out
+
+
+MAX_EVENT_OUTPUT_CHARS = 64 * 1024
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("aws.ecs", "ECS Task State Change"): Route("ecs_task", _ecs_key, _ecs_trim),
+    ("aws.batch", "Batch Job State Change"): Route("batch_job", _batch_key, _batch_trim),
+    ("aws.glue", "Glue Job State Change"): Route("glue_job", _glue_key, _glue_trim),
+    ("aws.states", "Step Functions Execution Status Change"): Route(
+        "sfn_execution", _sfn_key, _sfn_trim
+    ),
+}
+
+
+def add_route(source: str, detail_type: str, route: Route) -> None:
+    ROUTES[(source, detail_type)] = route
+
+
+def route(ctx: Services, event: Mapping[str, Any]) -> bool:
+    """True when the event is a state change of external work an attempt of ours
+    started, now on its way to that attempt (as a ``done`` message). The caller still
+    offers the event to the triggers: a user's event pattern may match it too."""
+    found = ROUTES.get((str(event.get("source")), str(event.get("detail-type"))))
+    if found is None:
+        return False
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        log.warning("%s event without a detail, dropped (id %s)", found.kind, event.get("id"))
+        return False
+    key = found.key_of(ctx, detail)
+    parsed = parse_key(key) if key else None
+    if parsed is None:
+        ctx.metrics.count("ExternalEventsUnmatched")
+        return False
+    run, step, attempt = parsed
+    event_body = {"kind": found.kind, "detail": found.trim(detail)}
+    done = messages.Done(run, step, attempt, event_body)
+    ctx.event_queue.send(messages.encode(done))
+    ctx.metrics.count("ExternalEvents")
+    return True

@@ -1,0 +1,147 @@
+"""External work: start it now, complete it later (ecs_task, batch_job, glue_job,
+sfn_execution).
+
+- ``start`` renders the step's request and asks its backend to start the work, named
+  by the attempt key (a start found already running is the same work, not a second);
+- ``on_event``: a state-change event routed to the attempt (service/external_events.py)
+  carries the work's state; an ended state closes the attempt, another one waits on;
+- ``poll``: the safety net (a lost or late event): the backend finds the work by the
+  attempt key and reports its state; work not found (a crash between the claim and the
+  start) fails the attempt as a platform error, so a new attempt starts it. Polls back
+  off with the attempt's age;
+- ``terminate``: stop, kill and timeouts stop the work.
+
+The attempt's lease is its timeout (10 days unless the step says), so no worker waits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.engine.external import JobOutcome, Phase, poll_after_seconds
+from podium.core.engine.step_error import StepError, platform_error, user_error
+from podium.core.expr import ExpressionError
+from podium.core.ports import JobBackend, JobRequest
+from podium.service.bindings import bindings_for
+from podium.service.context import Services
+from podium.service.runtimes.base import Attempt, Done, Failed, Poll, Result, Waiting
+
+log = logging.getLogger("podium.external")
+
+# Reads an event's detail (the service's state-change event) into an outcome.
+Interpret = Callable[[Any, Mapping[str, Any]], JobOutcome]
+
+
+class ExternalJobRuntime:
+    synchronous = False
+
+    def __init__(self, kind: str, interpret: Interpret) -> None:
+        self.kind = kind  # the step type, and the event kind routed to it
+        self._interpret = interpret
+
+    def wait_ms(self, spec: Any) -> int:
+        timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
+        return int(float(timeout) * 1000)
+
+    def start(self, ctx: Services, attempt: Attempt) -> Result:
+        backend = self._backend(ctx)
+        if backend is None:
+            return Failed(self._not_configured())
+        try:
+            request = self._request(ctx, attempt, rendered=True)
+        except ExpressionError as exc:
+            return Failed(user_error(f"{exc.message}", retryable=False))
+        return self._result(ctx, attempt, backend, request, backend.start(request))
+
+    def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
+        detail = event.get("detail")
+        if event.get("kind") != self.kind or not isinstance(detail, Mapping):
+            return self.poll(ctx, attempt)
+        backend = self._backend(ctx)
+        if backend is None:
+            return Failed(self._not_configured())
+        outcome = self._interpret(attempt.spec, detail)
+        if outcome.phase is Phase.RUNNING:
+            return Waiting()  # a step on the way (PENDING, RUNNING): the poll chain goes on
+        return self._result(ctx, attempt, backend, self._request(ctx, attempt), outcome)
+
+    def poll(self, ctx: Services, attempt: Attempt) -> Result:
+        backend = self._backend(ctx)
+        if backend is None:
+            return Failed(self._not_configured())
+        request = self._request(ctx, attempt)
+        found = backend.find(request)
+        if found is None:
+            # Never started (its worker died between the claim and the start), or gone
+            # from the service's memory. Starting it here could start work that ended
+            # long ago a second time; a new attempt (a platform retry) starts it afresh.
+            return Failed(
+                platform_error(
+                    f"the {self.kind} work of attempt {attempt.number} was not found: its"
+                    " start was lost (a worker stopped), or the service no longer lists it"
+                )
+            )
+        return self._result(ctx, attempt, backend, request, found)
+
+    def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
+        backend = self._backend(ctx)
+        if backend is None:
+            return
+        try:
+            backend.stop(self._request(ctx, attempt), reason)
+        except Exception:
+            # The attempt has already ended (stopped, timed out) and the caller goes on to
+            # the other steps: a stop the service refused even after the client's own
+            # retries is logged and counted, not allowed to break the stop of the run.
+            log.exception("could not stop the %s work of %s", self.kind, attempt.key)
+            ctx.metrics.count("ExternalStopFailed")
+
+    # ------------------------------------------------------------------------------
+    def _result(
+        self,
+        ctx: Services,
+        attempt: Attempt,
+        backend: JobBackend,
+        request: JobRequest,
+        outcome: JobOutcome,
+    ) -> Result:
+        if outcome.phase is Phase.RUNNING:
+            return Poll(poll_after_seconds(ctx.now() - attempt.started_at))
+        outcome = backend.complete(request, outcome)
+        if outcome.phase is Phase.SUCCEEDED:
+            return Done(outcome.output)
+        error = outcome.error or StepError.of("Podium.UserError", "the work failed")
+        return Failed(error)
+
+    def _backend(self, ctx: Services) -> JobBackend | None:
+        return ctx.jobs.get(self.kind)
+
+    def _request(self, ctx: Services, attempt: Attempt, *, rendered: bool = False) -> JobRequest:
+        """The attempt's request; its templates are rendered only to start the work
+        (finding and stopping it needs the key and the static fields alone)."""
+        values = render_request(ctx, attempt) if rendered else {}
+        return JobRequest(self.kind, attempt.key, attempt.spec, values)
+
+    def _not_configured(self) -> StepError:
+        return StepError.of(
+            "Podium.ConfigError",
+            f"this deployment runs no {self.kind} steps: locally, map the step in"
+            f" podium.toml ([{self.kind}s]); deployed, name its resources in the Podium"
+            " construct's props (docs/deploy.md)",
+            retryable=False,
+        )
+
+
+def render_request(ctx: Services, attempt: Attempt) -> dict[str, Any]:
+    """The step's templated request fields, rendered (raises ExpressionError)."""
+    run = attempt.run
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    template = compiled.expressions.payloads.get(attempt.spec.id)
+    if template is None:
+        return dict(attempt.spec.templated)
+    rendered = template.render(bindings_for(ctx, run, template.steps_read))
+    assert isinstance(rendered, dict)
+    return rendered

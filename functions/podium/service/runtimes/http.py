@@ -1,0 +1,115 @@
+"""The http step: one request, synchronous (bounded by its connect and read timeouts),
+to a host on the deployment's allow-list (core/engine/http_rules.py decides what is
+reachable and what a response means). The request carries ``Idempotency-Key:
+run/step/attempt`` so the service can de-duplicate a retried call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from podium.core.engine.http_rules import (
+    host_allowed,
+    judge,
+    not_allowed,
+    parse_body,
+    parse_url,
+    too_large,
+    transport_error,
+)
+from podium.core.engine.step_error import StepError, platform_error, user_error
+from podium.core.expr import ExpressionError
+from podium.core.ports import HttpCall, HttpTransportError, SecretNotFound
+from podium.service.context import Services
+from podium.service.runtimes.base import Attempt, Done, Failed, Result
+from podium.service.runtimes.external import render_request
+
+LOST_CALL = "the worker making this HTTP call stopped before it recorded the response"
+
+
+class HttpRuntime:
+    synchronous = True
+
+    def wait_ms(self, spec: Any) -> int:
+        return 0
+
+    def start(self, ctx: Services, attempt: Attempt) -> Result:
+        spec = attempt.spec
+        try:
+            request = render_request(ctx, attempt)
+        except ExpressionError as exc:
+            return Failed(user_error(exc.message, retryable=False))
+        target = parse_url(str(request.get("url")))
+        if isinstance(target, str):
+            return Failed(user_error(f"url: {target}", retryable=False))
+        access = ctx.http
+        if access is None or not host_allowed(target, access.allowed_hosts):
+            return Failed(not_allowed(target))
+        headers = {"user-agent": "podium", "idempotency-key": attempt.key}
+        headers.update({k.lower(): str(v) for k, v in (request.get("headers") or {}).items()})
+        body = _body(request.get("body"), headers)
+        if spec.auth is not None:
+            try:
+                headers[spec.auth.header.lower()] = spec.auth.prefix + _secret(ctx, spec.auth)
+            except SecretNotFound as exc:
+                return Failed(StepError.of("Podium.ConfigError", str(exc), retryable=False))
+        call = HttpCall(
+            spec.method,
+            target.scheme,
+            target.host,
+            target.port,
+            target.path,
+            headers,
+            body,
+            float(spec.connect_timeout),
+            # The step's own timeout bounds the call too.
+            min(float(spec.read_timeout), float(spec.timeout or spec.read_timeout)),
+            spec.max_response_bytes,
+        )
+        try:
+            reply = access.transport.send(call)
+        except HttpTransportError as exc:
+            return Failed(transport_error(exc.kind, str(exc)))
+        if reply.too_large:
+            return Failed(too_large(spec.max_response_bytes))
+        parsed = parse_body(reply.body, reply.headers.get("content-type", ""))
+        error = judge(reply.status, parsed, reply.headers, spec.success)
+        if error is not None:
+            return Failed(error)
+        return Done(parsed)
+
+    def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
+        return self.poll(ctx, attempt)
+
+    def poll(self, ctx: Services, attempt: Attempt) -> Result:
+        return Failed(platform_error(LOST_CALL))
+
+    def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
+        return None  # a call in flight ends with its read timeout; its result is dropped
+
+
+def _body(value: Any, headers: dict[str, str]) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        headers.setdefault("content-type", "text/plain; charset=utf-8")
+        return value.encode()
+    headers.setdefault("content-type", "application/json")
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _secret(ctx: Services, auth: Any) -> str:
+    secrets = ctx.http.secrets if ctx.http is not None else None
+    if secrets is None:
+        raise SecretNotFound(f"secret '{auth.secret}': this deployment reads no secrets")
+    value = secrets.get(auth.secret)
+    if auth.key is None:
+        return value
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise SecretNotFound(f"secret '{auth.secret}' is not JSON; drop auth.key") from None
+    if not isinstance(data, dict) or auth.key not in data:
+        raise SecretNotFound(f"secret '{auth.secret}' has no field '{auth.key}'")
+    return str(data[auth.key])

@@ -1,0 +1,239 @@
+"""A step's ``wait_for``: it waits (WAITING_FOR_SIGNALS) until every entry matches a
+stored signal, then becomes READY with the matched signals on its item and is claimed
+as any step is.
+
+Order of writes, so no wake-up is lost: a waiting step registers as a waiter of each
+name *before* it looks for signals, and a sender stores its signal *before* it reads the
+waiters (service/signals.py); whichever comes second sees the other. A wake-up message
+(``{"t": "signals"}``) makes the step look again; the sweeper looks at every waiting
+step on each pass (the fallback when a wake-up is lost), and a timer at the wait's
+deadline (the step's ``timeout``, 10 days by default, counted from when the wait began)
+ends it TIMED_OUT. Signals are matched, not consumed: one signal may release any number
+of steps (Maestro's signal dependencies).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.dsl.signals import Since
+from podium.core.engine.errors import StepConflict
+from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, ref_of
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.signals import Waiter
+from podium.core.engine.status import StepStatus
+from podium.core.engine.step_error import timeout_error
+from podium.service import messages
+from podium.service.context import Services
+from podium.service.step_events import publish_step
+
+log = logging.getLogger("podium.signals")
+
+_WAITING = frozenset({StepStatus.WAITING_FOR_SIGNALS})
+_READY = frozenset({StepStatus.READY})
+# A waiter outlives the wait's deadline a little: the deadline's own check removes it.
+_WAITER_SLACK_MS = 3_600_000
+
+
+def waits_for_signals(ctx: Services, run: RunRecord, step: str) -> bool:
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    return bool(spec.wait_for)
+
+
+def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
+    """The signal gate in front of a first attempt's claim: True when the message is
+    taken here (the step waits, or was released and its claim message re-sent)."""
+    if msg.attempt != 1 or not waits_for_signals(ctx, run, msg.step):
+        return False
+    now = ctx.now()
+    record: StepRecord | None
+    if msg.create:
+        record = StepRecord(
+            run.run_id,
+            msg.step,
+            StepStatus.WAITING_FOR_SIGNALS,
+            ready_at=now,
+            waiting_since=now,
+        )
+        try:
+            ctx.store.create_step(record)
+        except StepConflict as conflict:
+            record = conflict.current
+    else:
+        record = ctx.store.get_step(run.run_id, msg.step)
+        if (
+            record is not None
+            and record.status is StepStatus.READY
+            and record.attempt == 0
+            and record.signals is None
+        ):
+            try:
+                record = ctx.store.transition_step(
+                    run.run_id,
+                    msg.step,
+                    expected=_READY,
+                    attempt=0,
+                    to=StepStatus.WAITING_FOR_SIGNALS,
+                    changes={"waiting_since": now},
+                )
+            except StepConflict as conflict:
+                record = conflict.current
+    if record is None or record.status is not StepStatus.WAITING_FOR_SIGNALS:
+        return False  # released already (or ended): the claim goes on as usual
+    if record.waiting_since == now:  # this call began the wait
+        publish_step(ctx, run, msg.step, StepStatus.WAITING_FOR_SIGNALS)
+    begin_wait(ctx, run, record)
+    check(ctx, run, record)
+    return True
+
+
+def deadline_of(ctx: Services, run: RunRecord, record: StepRecord) -> int:
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
+    since = record.waiting_since if record.waiting_since is not None else ctx.now()
+    return since + int(float(timeout) * 1000)
+
+
+def begin_wait(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+    """Register as a waiter of every name, and arm the deadline (both idempotent)."""
+    assert ctx.signals is not None
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    deadline = deadline_of(ctx, run, record)
+    me = Waiter(run.run_id, record.step)
+    for wait in spec.wait_for:
+        ctx.signals.add_waiter(wait.signal, me, deadline + _WAITER_SLACK_MS)
+    if spec.timeout is not None:
+        # The 10-day default needs no timer of its own: every sweep checks the deadline.
+        ctx.at(messages.SignalCheck(run.run_id, record.step), deadline, queue="events")
+
+
+def check(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
+    """Look for a signal matching each entry; when all are there, release the step
+    (WAITING_FOR_SIGNALS -> READY, one conditional write) and send its claim. True when
+    this call released it."""
+    assert ctx.signals is not None
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    now = ctx.now()
+    matched: dict[str, Any] = {}
+    for wait in spec.wait_for:
+        since = record.waiting_since if wait.since is Since.STEP_START else None
+        found = ctx.signals.find(wait.signal, wait.conditions, now=now, since=since, limit=1)
+        if not found:
+            return False
+        signal = found[0]
+        matched[wait.signal] = {
+            "params": signal.params,
+            "payload": signal.payload,
+            "signal_id": signal.signal_id,
+            "sent_at": signal.sent_at,
+        }
+    try:
+        ctx.store.transition_step(
+            run.run_id,
+            record.step,
+            expected=_WAITING,
+            attempt=record.attempt,
+            to=StepStatus.READY,
+            changes={
+                "signals": _stored(ctx, run.run_id, record.step, matched),
+                "ready_at": now,
+                "waiting_since": None,
+            },
+        )
+    except StepConflict:
+        return False  # released (or stopped) by another check meanwhile
+    _forget(ctx, run, record.step)
+    if spec.timeout is not None:  # the deadline timer is not needed any more
+        deadline = deadline_of(ctx, run, record)
+        ctx.cancel_at(messages.SignalCheck(run.run_id, record.step), deadline)
+    ctx.work_queue.send(messages.encode(messages.Exec(run.run_id, record.step, 1)))
+    return True
+
+
+def _stored(ctx: Services, run_id: str, step: str, matched: dict[str, Any]) -> Any:
+    """Matched signals stay on the step item when small; else written once to Payloads
+    (a signal's payload may be 64 KB, a step may wait for 20)."""
+    data = json.dumps(matched, separators=(",", ":"), default=str).encode()
+    if len(data) <= INLINE_OUTPUT_BYTES:
+        return matched
+    assert ctx.payloads is not None
+    return ref_of(ctx.payloads.put(f"{run_id}/{step}/signals.json", data), len(data))
+
+
+def _forget(ctx: Services, run: RunRecord, step: str) -> None:
+    assert ctx.signals is not None
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    for wait in spec.wait_for:
+        ctx.signals.remove_waiter(wait.signal, Waiter(run.run_id, step))
+
+
+def on_signal_check(ctx: Services, msg: messages.SignalCheck) -> None:
+    """A wake-up or the wait's deadline: look again, or time the wait out."""
+    run = ctx.store.get_run(msg.run)
+    record = ctx.store.get_step(msg.run, msg.step)
+    if record is None or record.status is not StepStatus.WAITING_FOR_SIGNALS:
+        if record is not None and run.status.terminal:
+            _forget(ctx, run, msg.step)
+        return
+    if run.status.terminal:
+        from podium.service.lifecycle import in_ended_run
+
+        in_ended_run(ctx, run, msg.step)
+        _forget(ctx, run, msg.step)
+        return
+    recheck(ctx, run, record)
+
+
+def recheck(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+    """The sweeper's pass and every wake-up: time out, or look again."""
+    if ctx.now() >= deadline_of(ctx, run, record):
+        time_out(ctx, run, record)
+        return
+    check(ctx, run, record)
+
+
+def time_out(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+    """No matching signal before the deadline: the step ends TIMED_OUT (a failed edge
+    downstream; retries do not apply to a wait) and its follow-ups run."""
+    from podium.service.attempts import replay_terminal
+
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
+    missing = ", ".join(w.signal for w in spec.wait_for)
+    error = timeout_error(
+        f"no matching signal ({missing}) within the step's timeout of {float(timeout):g} s"
+    )
+    now = ctx.now()
+    try:
+        ctx.store.transition_step(
+            run.run_id,
+            record.step,
+            expected=_WAITING,
+            attempt=record.attempt,
+            to=StepStatus.TIMED_OUT,
+            changes={
+                "ended_at": now,
+                "error": error.summary(),
+                "error_type": error.type,
+                "waiting_since": None,
+            },
+        )
+    except StepConflict:
+        return
+    ctx.store.put_event(
+        TimelineEvent(
+            run.run_id,
+            now,
+            f"failed-{record.step}-0",
+            "failed",
+            step=record.step,
+            attempt=0,
+            detail={"error": error.summary(), "error_detail": error.as_json()},
+        )
+    )
+    _forget(ctx, run, record.step)
+    publish_step(ctx, run, record.step, StepStatus.TIMED_OUT, error=error.summary(), at=now)
+    replay_terminal(ctx, run, record.step, StepStatus.TIMED_OUT, error.summary())

@@ -1,0 +1,137 @@
+"""Sending signals: from the CLI and the API, from a step's ``emit`` once it succeeded,
+and from events on Podium's bus with detail-type ``podium.signal``.
+
+A signal is stored first (once: service/signal_waits.py explains the order), then every
+step waiting for its name is woken with a ``signals`` message on the event queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.engine.records import RunRecord
+from podium.core.engine.signals import Signal, SignalRequest, new_signal
+from podium.core.expr import ExpressionError
+from podium.service import messages
+from podium.service.bindings import bindings_for, matched_signals
+from podium.service.context import Services
+
+log = logging.getLogger("podium.signals")
+
+BUS_DETAIL_TYPE = "podium.signal"
+
+
+def send_signal(ctx: Services, request: SignalRequest) -> tuple[Signal, bool]:
+    """Store the signal (or find it stored: same request id, or same name and params)
+    and wake the steps waiting for its name. Returns (signal, created). Raises
+    DefinitionError for a bad name, param or payload."""
+    assert ctx.signals is not None
+    stored, created = ctx.signals.send(new_signal(request, ctx.now()))
+    # Woken also for a repeat: the first send may have died before waking anyone.
+    wake(ctx, stored.name)
+    from podium.service.triggers import on_signal  # triggers start runs: imports runs
+
+    on_signal(ctx, stored)  # signal triggers (each signal consumed once per trigger)
+    ctx.metrics.count("SignalsSent" if created else "SignalsDuplicate")
+    return stored, created
+
+
+def wake(ctx: Services, name: str) -> int:
+    assert ctx.signals is not None
+    waiters = ctx.signals.waiters(name, ctx.now())
+    if waiters:
+        ctx.event_queue.send_many(
+            [messages.encode(messages.SignalCheck(w.run_id, w.step)) for w in waiters]
+        )
+    return len(waiters)
+
+
+def request_from_json(body: Any, *, where: str = "body", source: str = "api") -> SignalRequest:
+    """``{name, params?, payload?, request_id?, ttl_days?}`` as a request; raises
+    DefinitionError naming the place."""
+    if not isinstance(body, Mapping):
+        raise DefinitionError(
+            [Issue(where, 'send an object: {"name": ..., "params": {...}, "payload": ...}')]
+        )
+    unknown = sorted(set(body) - {"name", "params", "payload", "request_id", "ttl_days"})
+    if unknown:
+        raise DefinitionError(
+            [
+                Issue(
+                    f"{where}.{unknown[0]}",
+                    "unknown field; the fields are name, params, payload, request_id, ttl_days",
+                )
+            ]
+        )
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise DefinitionError([Issue(f"{where}.name", "name the signal (a string)")])
+    params = body.get("params") or {}
+    ttl_days = body.get("ttl_days", 90)
+    if isinstance(ttl_days, bool) or not isinstance(ttl_days, int) or not 1 <= ttl_days <= 365:
+        raise DefinitionError([Issue(f"{where}.ttl_days", "must be an int from 1 to 365")])
+    request_id = body.get("request_id")
+    return SignalRequest(
+        name=name,
+        params=params,
+        payload=body.get("payload"),
+        request_id=request_id,
+        ttl_ms=ttl_days * 86_400_000,
+        source=source,
+    )
+
+
+def signal_from_bus(ctx: Services, event: Mapping[str, Any]) -> tuple[Signal, bool]:
+    """An EventBridge event with detail-type ``podium.signal``: its detail is the signal.
+    Without a request id, the event's id is used, so a redelivered event is one signal."""
+    detail = event.get("detail")
+    request = request_from_json(detail, where="detail", source="bus")
+    if request.request_id is None and isinstance(event.get("id"), str):
+        request = SignalRequest(
+            request.name,
+            request.params,
+            request.payload,
+            f"event:{event['id']}",
+            request.ttl_ms,
+            "bus",
+        )
+    return send_signal(ctx, request)
+
+
+def emit_signals(ctx: Services, run: RunRecord, step: str, output: Any = None) -> int:
+    """A succeeded step's ``emit`` list, each sent once: the request id names the run,
+    the step and the entry, so a replayed success sends nothing new. A template that
+    cannot be rendered is logged and that signal skipped (the step already succeeded)."""
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    template = compiled.expressions.emits.get(step)
+    if template is None:
+        return 0
+    known = {step: output} if output is not None else None
+    bindings = bindings_for(ctx, run, template.steps_read, known)
+    signals = matched_signals(ctx, run, step)
+    if signals:
+        bindings["signal"] = signals
+    try:
+        rendered = template.render(bindings)
+    except ExpressionError as exc:
+        log.warning("emit of %s/%s not rendered: %s", run.run_id, step, exc.message)
+        return 0
+    sent = 0
+    for index, entry in enumerate(rendered):
+        request = SignalRequest(
+            name=entry["signal"],
+            params=entry.get("params") or {},
+            payload=entry.get("payload"),
+            request_id=f"emit:{run.run_id}/{step}/{index}",
+            source="emit",
+        )
+        try:
+            send_signal(ctx, request)
+        except DefinitionError as exc:
+            log.warning("emit %d of %s/%s refused: %s", index, run.run_id, step, exc)
+            continue
+        sent += 1
+    return sent

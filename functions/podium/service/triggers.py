@@ -1,0 +1,500 @@
+"""Triggers: runs started by a schedule, an S3 upload, an EventBridge event or signals.
+
+- cron and rate: one recurring schedule per trigger of the workflow's active version
+  (``sync_triggers``, run on every push: created, updated, deleted). At each time it puts
+  ``{"t": "fire"}`` on the event queue with the scheduled time; ``on_fire`` starts the
+  run, and with ``catchup`` the times missed since the last one fired.
+- s3 and event: the events function offers every event to ``route_trigger_event``.
+- signal: every stored signal goes through ``on_signal`` (Maestro's signal triggers).
+
+Every trigger starts the active version, and at most one run per (trigger, scheduled
+time or event id or set of signals): the run id is derived from them
+(``schedule.trigger_run_id``), so a duplicated event finds the run it started. Whether
+a trigger is on is kept outside the versions (``TriggerStates``): ``podium triggers
+enable|disable`` needs no new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
+from podium.core.dsl.models import WorkflowDefinition
+from podium.core.dsl.triggers import Catchup, Trigger
+from podium.core.engine.errors import NotFound, RunConflict
+from podium.core.engine.event_patterns import matches, s3_pattern
+from podium.core.engine.records import RunRecord
+from podium.core.engine.schedule import (
+    Cron,
+    cron_times,
+    iso,
+    logical_date,
+    parse_iso,
+    parse_rate,
+    rate_expression,
+    rate_times,
+    trigger_run_id,
+)
+from podium.core.engine.signals import Op, ParamMatch, Signal, parse_match
+from podium.core.expr import ExpressionError, compile_expression
+from podium.core.ports import SCHEDULED_TIME, ScheduleSpec, TriggerState, TriggerStates
+from podium.service import messages
+from podium.service.context import Services
+
+log = logging.getLogger("podium.triggers")
+
+CONSUMED_TTL_MS = 90 * 86_400_000
+
+
+def schedule_prefix(workflow: str) -> str:
+    """Names are at most 64 characters of [0-9a-zA-Z-_.]: digests of the names."""
+    return "tr-" + hashlib.sha256(workflow.encode()).hexdigest()[:20] + "-"
+
+
+def schedule_name(workflow: str, trigger: str) -> str:
+    return schedule_prefix(workflow) + hashlib.sha256(trigger.encode()).hexdigest()[:20]
+
+
+def _active(ctx: Services, workflow: str) -> WorkflowDefinition:
+    return ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
+
+
+def _states(ctx: Services) -> TriggerStates:
+    return ctx.store.trigger_states()
+
+
+# schedules ----------------------------------------------------------------------------
+def schedule_spec(
+    workflow: str, trigger_id: str, trigger: Trigger, state: TriggerState
+) -> ScheduleSpec:
+    message = {"t": "fire", "wf": workflow, "tr": trigger_id, "at": SCHEDULED_TIME}
+    flexible = -(-trigger.jitter_seconds // 60)
+    name = schedule_name(workflow, trigger_id)
+    if trigger.cron is not None:
+        cron = Cron.parse(trigger.cron)
+        return ScheduleSpec(
+            name,
+            cron.scheduler_expression(),
+            trigger.timezone,
+            message,
+            flexible,
+            cron=trigger.cron,
+        )
+    assert trigger.rate is not None
+    minutes = parse_rate(trigger.rate)
+    return ScheduleSpec(
+        name,
+        rate_expression(minutes),
+        "UTC",
+        message,
+        flexible,
+        start_ms=state.since,
+        rate_minutes=minutes,
+    )
+
+
+@dataclass
+class SyncReport:
+    created: list[str]
+    updated: list[str]
+    deleted: list[str]
+
+
+def sync_triggers(ctx: Services, workflow: str) -> SyncReport:
+    """Make the schedules match the active version's enabled cron and rate triggers
+    (idempotent: run on every push, activation and enable/disable)."""
+    assert ctx.schedules is not None
+    defn = _active(ctx, workflow)
+    states = _states(ctx)
+    now = ctx.now()
+    desired: dict[str, ScheduleSpec] = {}
+    for tid, trigger in defn.trigger_map.items():
+        state = states.ensure(workflow, tid, trigger.enabled, now)
+        if trigger.scheduled and state.enabled:
+            spec = schedule_spec(workflow, tid, trigger, state)
+            desired[spec.name] = spec
+    # Every trigger the workflow ever had has a state: its schedule may exist. Looking
+    # them up by name needs no ListSchedules (an action IAM cannot scope to a group).
+    report = SyncReport([], [], [])
+    for tid in sorted(states.states(workflow)):
+        name = schedule_name(workflow, tid)
+        old = ctx.schedules.get(name)
+        wanted = desired.get(name)
+        if wanted is None:
+            if old is not None:
+                ctx.schedules.delete(name)
+                report.deleted.append(name)
+        elif old is None:
+            ctx.schedules.put(wanted)
+            report.created.append(name)
+        elif not wanted.same_as(old):
+            ctx.schedules.put(wanted)
+            report.updated.append(name)
+    return report
+
+
+def set_enabled(ctx: Services, workflow: str, trigger_id: str, enabled: bool) -> TriggerState:
+    """``podium triggers enable|disable``: no new version; schedules follow."""
+    defn = _active(ctx, workflow)
+    if trigger_id not in defn.trigger_map:
+        known = list(defn.trigger_map)
+        raise DefinitionError(
+            [
+                Issue(
+                    "trigger",
+                    f"workflow {workflow!r} has no trigger {trigger_id!r}"
+                    f"{did_you_mean(trigger_id, known)}; its triggers:"
+                    f" {', '.join(known) or 'none'}",
+                )
+            ]
+        )
+    state: TriggerState = _states(ctx).set_enabled(workflow, trigger_id, enabled, ctx.now())
+    sync_triggers(ctx, workflow)
+    return state
+
+
+def list_triggers(ctx: Services, workflow: str) -> list[dict[str, Any]]:
+    defn = _active(ctx, workflow)
+    states = _states(ctx).states(workflow)
+    out = []
+    for tid, trigger in defn.trigger_map.items():
+        state = states.get(tid)
+        out.append(
+            {
+                "id": tid,
+                "kind": trigger.kind,
+                "enabled": state.enabled if state else trigger.enabled,
+                "since": state.since if state else None,
+                "last_fired": iso(state.fired_at) if state and state.fired_at else None,
+                "rule": _rule(trigger),
+            }
+        )
+    return out
+
+
+def _rule(trigger: Trigger) -> str:
+    if trigger.cron is not None:
+        return f"{trigger.cron} ({trigger.timezone})"
+    if trigger.rate is not None:
+        return f"every {trigger.rate}"
+    if trigger.s3 is not None:
+        return f"s3://{trigger.s3.bucket}/{trigger.s3.prefix}*{trigger.s3.suffix}"
+    if trigger.event is not None:
+        return f"event on {trigger.event.bus}"
+    assert trigger.signal is not None
+    return "signals " + ", ".join(trigger.signal.names)
+
+
+# firing -------------------------------------------------------------------------------
+def start_triggered(
+    ctx: Services,
+    workflow: str,
+    trigger_id: str,
+    trigger: Trigger,
+    event: Mapping[str, Any],
+    *,
+    key: str,
+    at: int,
+    logical: str | None = None,
+    run_id: str | None = None,
+    label: str | None = None,
+    restart_of: str | None = None,
+) -> RunRecord | None:
+    """Start the run of one firing (at most one per key, or per ``run_id``); None when
+    it cannot start (logged: a bad mapping is the definition's problem, a retry would
+    not fix it)."""
+    compiled = ctx.definitions.get(workflow, ctx.store.active_version(workflow))
+    template = compiled.expressions.trigger_params.get(trigger_id)
+    try:
+        params = template.render({"event": event}) if template is not None else {}
+        return _start(
+            ctx,
+            workflow,
+            params,
+            run_id or trigger_run_id(workflow, trigger_id, key, at),
+            label or f"{trigger.kind}:{trigger_id}",
+            logical,
+            restart_of,
+        )
+    except (ExpressionError, DefinitionError) as exc:
+        log.warning("trigger %s of %s did not start a run: %s", trigger_id, workflow, exc)
+        ctx.metrics.count("TriggerFailed")
+        return None
+
+
+def _start(
+    ctx: Services,
+    workflow: str,
+    params: dict[str, Any],
+    run_id: str,
+    label: str,
+    logical: str | None,
+    restart_of: str | None,
+) -> RunRecord:
+    from podium.service.runs import start_run
+
+    try:
+        return start_run(
+            ctx,
+            workflow,
+            params,
+            trigger=label,
+            run_id=run_id,
+            logical_date=logical,
+            restart_of=restart_of,
+        )
+    except RunConflict:
+        return ctx.store.get_run(run_id)  # the same firing again: its run
+
+
+def on_fire(ctx: Services, msg: messages.Fire) -> list[RunRecord]:
+    """A scheduled time of a cron or rate trigger (and, with catchup, the times missed
+    since the last one fired)."""
+    try:
+        defn = _active(ctx, msg.workflow)
+        at = parse_iso(msg.at)
+    except (NotFound, ValueError) as exc:
+        log.warning("fire %s dropped: %s", msg, exc)
+        return []
+    trigger = defn.trigger_map.get(msg.trigger)
+    state = _states(ctx).states(msg.workflow).get(msg.trigger)
+    if trigger is None or not trigger.scheduled or state is None or not state.enabled:
+        # A schedule of an older version or a disabled trigger (its deletion raced).
+        log.info("fire %s: no such enabled trigger in the active version", msg)
+        return []
+    times = [*missed_times(trigger, state, at), at]
+    runs = []
+    for t in times:
+        run = on_fire_once(ctx, msg.workflow, msg.trigger, trigger, t)
+        if run is not None:
+            runs.append(run)
+    _states(ctx).mark_fired(msg.workflow, msg.trigger, at)
+    return runs
+
+
+def missed_times(trigger: Trigger, state: TriggerState, at: int) -> list[int]:
+    """``catchup``: the scheduled times between the last one fired and ``at``."""
+    if trigger.catchup is Catchup.NONE or state.fired_at is None or state.fired_at >= at:
+        return []
+    if trigger.cron is not None:
+        missed = cron_times(Cron.parse(trigger.cron), trigger.timezone, state.fired_at, at - 1)
+    else:
+        assert trigger.rate is not None
+        # From the last time that fired: whatever the schedule's own anchor was.
+        missed = rate_times(parse_rate(trigger.rate), state.fired_at, state.fired_at, at - 1)
+    if trigger.catchup is Catchup.LATEST:
+        return missed[-1:]
+    return missed[-trigger.max_catchup :]
+
+
+# events -------------------------------------------------------------------------------
+def _event_triggers(ctx: Services) -> list[tuple[str, str, Trigger]]:
+    out = []
+    for workflow, version in ctx.store.list_workflows():
+        defn = ctx.definitions.get(workflow, version).definition
+        for tid, trigger in defn.trigger_map.items():
+            out.append((workflow, tid, trigger))
+    return out
+
+
+def route_trigger_event(ctx: Services, event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Start a run for every enabled s3/event trigger whose pattern matches ``event``."""
+    started: list[str] = []
+    at = _event_time(event, ctx.now())
+    for workflow, tid, trigger in _event_triggers(ctx):
+        if trigger.s3 is not None:
+            pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
+        elif trigger.event is not None:
+            pattern = trigger.event.pattern
+        else:
+            continue
+        if not matches(pattern, event):
+            continue
+        state = _states(ctx).ensure(workflow, tid, trigger.enabled, ctx.now())
+        if not state.enabled:
+            continue
+        run = start_triggered(
+            ctx, workflow, tid, trigger, dict(event), key=_event_key(event), at=at
+        )
+        if run is not None:
+            started.append(run.run_id)
+    if not started:
+        return None
+    return {"matched": len(started), "runs": started}
+
+
+def _event_time(event: Mapping[str, Any], default: int) -> int:
+    try:
+        return parse_iso(str(event["time"]))
+    except (KeyError, ValueError):
+        return default
+
+
+# signal triggers ----------------------------------------------------------------------
+def on_signal(ctx: Services, signal: Signal) -> list[str]:
+    """Maestro's signal triggers: a trigger naming this signal starts a run once it has
+    one unconsumed signal of every name (sharing the values of ``join_keys``), sent
+    after the trigger began; each signal is consumed once per trigger."""
+    started = []
+    for workflow, tid, trigger in _event_triggers(ctx):
+        source = trigger.signal
+        if source is None or signal.name not in source.names:
+            continue
+        run = _try_signal_trigger(ctx, workflow, tid, trigger, signal)
+        if run is not None:
+            started.append(run.run_id)
+    return started
+
+
+def _try_signal_trigger(
+    ctx: Services, workflow: str, tid: str, trigger: Trigger, signal: Signal
+) -> RunRecord | None:
+    assert ctx.signals is not None and trigger.signal is not None
+    source = trigger.signal
+    state = _states(ctx).ensure(workflow, tid, trigger.enabled, ctx.now())
+    if not state.enabled or signal.sent_at < state.since:
+        return None  # only signals sent once the trigger exists count
+    consumer = f"{workflow}/{tid}"
+    own = parse_match(source.match.get(signal.name, {}))
+    if not all(_holds(signal, c) for c in own) or ctx.signals.consumed(consumer, signal.signal_id):
+        return None
+    keys: list[ParamMatch] = []
+    for k in source.join_keys:
+        if k not in signal.params:
+            return None
+        keys.append(ParamMatch(k, Op.EQ, signal.params[k]))
+    group = {signal.name: signal}
+    now = ctx.now()
+    for name in source.names:
+        if name == signal.name:
+            continue
+        conditions = [*parse_match(source.match.get(name, {})), *keys]
+        candidates = ctx.signals.find(name, conditions, now=now, since=state.since, limit=50)
+        fresh = [c for c in reversed(candidates) if not ctx.signals.consumed(consumer, c.signal_id)]
+        if not fresh:
+            return None
+        group[name] = fresh[0]  # the oldest unconsumed one: first in, first joined
+    event = {
+        "kind": "signal",
+        "trigger": tid,
+        "signals": {
+            n: {"params": s.params, "payload": s.payload, "signal_id": s.signal_id}
+            for n, s in group.items()
+        },
+    }
+    if source.condition is not None:
+        try:
+            held = compile_expression(source.condition).evaluate({"event": event})
+        except ExpressionError as exc:
+            log.warning("signal trigger %s of %s: condition failed: %s", tid, workflow, exc)
+            return None
+        if held is not True:
+            return None
+    for s in group.values():
+        ctx.signals.consume(consumer, s.signal_id, now + CONSUMED_TTL_MS)
+    key = "+".join(sorted(s.signal_id for s in group.values()))
+    at = max(s.sent_at for s in group.values())
+    return start_triggered(ctx, workflow, tid, trigger, event, key=key, at=at)
+
+
+def _holds(signal: Signal, condition: ParamMatch) -> bool:
+    from podium.core.engine.signals import compare
+
+    return compare(signal.params.get(condition.param), condition.op, condition.value)
+
+
+def start_from_event(
+    ctx: Services, workflow: str, event: Mapping[str, Any], trigger_id: str | None = None
+) -> RunRecord:
+    """Start a run as a trigger would for ``event`` (``podium run --event FILE``,
+    ``podium.testing.fire_trigger``): an S3 or EventBridge event goes to the s3/event
+    trigger it matches (or ``trigger_id``); ``{"time": ISO}`` fires a cron or rate
+    trigger at that time. Raises DefinitionError naming the triggers when none fits."""
+    defn = _active(ctx, workflow)
+    candidates = (
+        {trigger_id: defn.trigger_map[trigger_id]}
+        if trigger_id in defn.trigger_map
+        else defn.trigger_map
+    )
+    if trigger_id is not None and trigger_id not in defn.trigger_map:
+        raise DefinitionError(
+            [
+                Issue(
+                    "trigger",
+                    f"{workflow!r} has no trigger {trigger_id!r}; its triggers:"
+                    f" {', '.join(defn.trigger_map) or 'none'}",
+                )
+            ]
+        )
+    for tid, trigger in candidates.items():
+        if trigger.scheduled and "time" in event and "source" not in event:
+            try:
+                at = parse_iso(str(event["time"]))
+            except ValueError:
+                raise DefinitionError(
+                    [Issue("event.time", f"{event['time']!r} is not an ISO 8601 time")]
+                ) from None
+            fired = on_fire_once(ctx, workflow, tid, trigger, at)
+            if fired is not None:
+                return fired
+        pattern = None
+        if trigger.s3 is not None:
+            pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
+        elif trigger.event is not None:
+            pattern = trigger.event.pattern
+        if pattern is not None and matches(pattern, event):
+            key = _event_key(event)
+            run = start_triggered(
+                ctx, workflow, tid, trigger, dict(event), key=key, at=_event_time(event, ctx.now())
+            )
+            if run is None:
+                raise DefinitionError(
+                    [Issue(f"triggers.{tid}.params", "could not be rendered from the event")]
+                )
+            return run
+    described = ", ".join(f"{t} ({tr.kind})" for t, tr in defn.trigger_map.items()) or "none"
+    raise DefinitionError(
+        [
+            Issue(
+                "event",
+                f"no trigger of {workflow!r} matches this event; its triggers: {described}."
+                " An s3 trigger takes S3's 'Object Created' EventBridge event; a cron or"
+                ' rate trigger takes {"time": "2026-01-01T06:00:00Z"}',
+            )
+        ]
+    )
+
+
+def on_fire_once(
+    ctx: Services, workflow: str, tid: str, trigger: Trigger, at: int
+) -> RunRecord | None:
+    """One scheduled time of a cron or rate trigger, as its schedule would fire it."""
+    tz = trigger.timezone if trigger.cron is not None else "UTC"
+    logical = logical_date(at, tz)
+    event = {"kind": "schedule", "trigger": tid, "time": iso(at), "logical_date": logical}
+    return start_triggered(ctx, workflow, tid, trigger, event, key=str(at), at=at, logical=logical)
+
+
+def event_run_id(ctx: Services, workflow: str, event: Mapping[str, Any]) -> str:
+    """The id of the run ``start_from_event`` starts for an S3 or EventBridge event."""
+    defn = _active(ctx, workflow)
+    for tid, trigger in defn.trigger_map.items():
+        if trigger.s3 is not None:
+            pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
+        elif trigger.event is not None:
+            pattern = trigger.event.pattern
+        else:
+            continue
+        if matches(pattern, event):
+            key = _event_key(event)
+            return trigger_run_id(workflow, tid, key, _event_time(event, ctx.now()))
+    raise DefinitionError([Issue("event", f"no trigger of {workflow!r} matches the event")])
+
+
+def _event_key(event: Mapping[str, Any]) -> str:
+    """A delivery's identity: EventBridge's event id (the same on a redelivery)."""
+    return str(event.get("id") or hashlib.sha256(repr(sorted(event.items())).encode()).hexdigest())

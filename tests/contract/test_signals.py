@@ -1,0 +1,178 @@
+"""Contract suite for the Signals port, run on every adapter: memory, SQLite, DynamoDB
+on moto. Stored with a TTL, de-duplicated by request id (or by name and params), found
+by name and matching params (= > >= < <=) since a time, newest first; waiters; marks of
+consumption."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from podium.adapters.dynamo_store import DynamoStateStore
+from podium.adapters.memory_store import MemoryStateStore
+from podium.adapters.sqlite.store import SqliteStateStore
+from podium.adapters.table_schema import create_table
+from podium.core.dsl.errors import DefinitionError
+from podium.core.engine.signals import (
+    Op,
+    ParamMatch,
+    SignalRequest,
+    Waiter,
+    new_signal,
+    parse_match,
+)
+from podium.core.ports import Signals
+
+DAY = 86_400_000
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+def signals(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Signals]:
+    if request.param == "memory":
+        yield MemoryStateStore().signals()
+        return
+    if request.param == "sqlite":
+        store = SqliteStateStore(tmp_path / "podium.db")
+        yield store.signals()
+        store.close()
+        return
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "signals")
+        yield DynamoStateStore(client, "signals").signals()
+
+
+def send(signals: Signals, name: str, at: int, **kw: Any) -> Any:
+    return signals.send(new_signal(SignalRequest(name, **kw), at))
+
+
+def test_a_sent_signal_is_found_by_name(signals: Signals) -> None:
+    stored, created = send(signals, "table_ready", 1000, params={"table": "sales"}, payload=[1])
+    assert created and stored.params == {"table": "sales"}
+    found = signals.find("table_ready", [], now=2000)
+    assert [s.signal_id for s in found] == [stored.signal_id]
+    assert found[0].payload == [1] and found[0].sent_at == 1000
+    assert signals.find("other", [], now=2000) == []
+
+
+def test_the_same_request_id_is_stored_once(signals: Signals) -> None:
+    first, created = send(signals, "done", 1000, params={"n": 1}, request_id="req-1")
+    again, created_again = send(signals, "done", 2000, params={"n": 2}, request_id="req-1")
+    assert created and not created_again
+    assert again.signal_id == first.signal_id and again.params == {"n": 1}
+    assert len(signals.find("done", [], now=3000, limit=10)) == 1
+
+
+def test_without_request_id_the_same_name_and_params_are_one_signal(signals: Signals) -> None:
+    _, a = send(signals, "done", 1000, params={"n": 1, "t": "x"})
+    _, b = send(signals, "done", 2000, params={"t": "x", "n": 1})
+    _, c = send(signals, "done", 3000, params={"n": 2, "t": "x"})
+    assert (a, b, c) == (True, False, True)
+    assert len(signals.find("done", [], now=4000, limit=10)) == 2
+
+
+def test_an_expired_signal_is_not_found_and_may_be_sent_again(signals: Signals) -> None:
+    send(signals, "tick", 1000, ttl_ms=5000)
+    assert signals.find("tick", [], now=5999)
+    assert signals.find("tick", [], now=6000) == []
+    again, created = send(signals, "tick", 7000)
+    assert created and again.sent_at == 7000
+    assert [s.sent_at for s in signals.find("tick", [], now=8000, limit=5)] == [7000]
+
+
+def test_the_default_ttl_is_90_days(signals: Signals) -> None:
+    stored, _ = send(signals, "kept", 0)
+    assert stored.expires_at == 90 * DAY
+    assert signals.find("kept", [], now=90 * DAY - 1)
+    assert signals.find("kept", [], now=90 * DAY) == []
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "expected"),
+    [
+        (Op.EQ, 5, [5]),
+        (Op.GT, 5, [9, 7]),
+        (Op.GE, 5, [9, 7, 5]),
+        (Op.LT, 5, [3]),
+        (Op.LE, 5, [5, 3]),
+    ],
+)
+def test_params_match_with_each_operator(
+    signals: Signals, op: Op, value: int, expected: list[int]
+) -> None:
+    for i, n in enumerate([3, 5, 7, 9]):
+        send(signals, "rows", 1000 + i, params={"n": n, "table": "t"})
+    found = signals.find(
+        "rows", [ParamMatch("n", op, value), ParamMatch("table", Op.EQ, "t")], now=9000, limit=10
+    )
+    assert [s.params["n"] for s in found] == expected
+
+
+def test_strings_compare_as_strings_and_never_equal_ints(signals: Signals) -> None:
+    send(signals, "d", 1000, params={"date": "2026-01-05"})
+    send(signals, "d", 1001, params={"date": "2026-01-20"})
+    send(signals, "d", 1002, params={"date": 5})
+    later = signals.find("d", [ParamMatch("date", Op.GE, "2026-01-10")], now=2000, limit=5)
+    assert [s.params["date"] for s in later] == ["2026-01-20"]
+    assert signals.find("d", [ParamMatch("date", Op.EQ, "5")], now=2000) == []
+    assert [s.params["date"] for s in signals.find("d", parse_match({"date": 5}), now=2000)] == [5]
+
+
+def test_a_missing_param_does_not_match(signals: Signals) -> None:
+    send(signals, "d", 1000, params={"a": "x"})
+    assert signals.find("d", [ParamMatch("b", Op.EQ, "x")], now=2000) == []
+
+
+def test_find_since_a_time_newest_first_within_the_limit(signals: Signals) -> None:
+    for at in (1000, 2000, 3000, 4000):
+        send(signals, "s", at, params={"at": at})
+    assert [s.sent_at for s in signals.find("s", [], now=9000, since=2000, limit=10)] == [
+        4000,
+        3000,
+        2000,
+    ]
+    assert [s.sent_at for s in signals.find("s", [], now=9000, limit=2)] == [4000, 3000]
+
+
+def test_find_pages_past_many_non_matching_signals(signals: Signals) -> None:
+    send(signals, "many", 1, params={"k": "wanted"})
+    for i in range(250):
+        send(signals, "many", 10 + i, params={"k": f"other-{i}"})
+    found = signals.find("many", [ParamMatch("k", Op.EQ, "wanted")], now=10_000)
+    assert [s.sent_at for s in found] == [1]
+
+
+def test_waiters_are_added_once_listed_until_expiry_and_removed(signals: Signals) -> None:
+    w = Waiter("r1", "wait")
+    signals.add_waiter("ready", w, expires_at=5000)
+    signals.add_waiter("ready", w, expires_at=5000)
+    signals.add_waiter("ready", Waiter("r2", "x/1/y"), expires_at=9000)
+    assert signals.waiters("ready", now=1000) == [w, Waiter("r2", "x/1/y")]
+    assert signals.waiters("ready", now=6000) == [Waiter("r2", "x/1/y")]
+    signals.remove_waiter("ready", w)
+    signals.remove_waiter("ready", w)
+    assert signals.waiters("ready", now=1000) == [Waiter("r2", "x/1/y")]
+    assert signals.waiters("other", now=1000) == []
+
+
+def test_a_signal_is_consumed_once_per_consumer(signals: Signals) -> None:
+    assert signals.consume("wf/trigger0", "p:abc", 10_000)
+    assert not signals.consume("wf/trigger0", "p:abc", 10_000)
+    assert signals.consume("wf/trigger1", "p:abc", 10_000)
+    assert signals.consumed("wf/trigger0", "p:abc")
+    assert not signals.consumed("wf/trigger2", "p:abc")
+
+
+def test_bad_signals_are_refused_with_the_place_and_the_fix() -> None:
+    with pytest.raises(DefinitionError) as err:
+        new_signal(SignalRequest("bad name!", params={"x": 1.5, "ok": True}), 0)
+    text = str(err.value)
+    assert "signal.name" in text and "signal.params.x" in text and "signal.params.ok" in text
+    with pytest.raises(DefinitionError, match=r"match\.n\.op"):
+        parse_match({"n": {"op": "!=", "value": 1}})

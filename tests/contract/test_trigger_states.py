@@ -1,0 +1,60 @@
+"""Contract suite for TriggerStates (memory, SQLite, DynamoDB on moto): a trigger's
+on/off state and since-time survive new versions; the catch-up watermark only moves
+forward."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from podium.adapters.dynamo_store import DynamoStateStore
+from podium.adapters.memory_store import MemoryStateStore
+from podium.adapters.sqlite.store import SqliteStateStore
+from podium.adapters.table_schema import create_table
+from podium.core.ports import TriggerState, TriggerStates
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+def states(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TriggerStates]:
+    if request.param == "memory":
+        yield MemoryStateStore().trigger_states()
+        return
+    if request.param == "sqlite":
+        store = SqliteStateStore(tmp_path / "podium.db")
+        yield store.trigger_states()
+        store.close()
+        return
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        yield DynamoStateStore(client, "t").trigger_states()
+
+
+def test_ensure_creates_once_and_keeps_the_first_state(states: TriggerStates) -> None:
+    assert states.ensure("wf", "nightly", True, 100) == TriggerState(True, 100)
+    assert states.ensure("wf", "nightly", False, 200) == TriggerState(True, 100)
+    assert states.states("wf") == {"nightly": TriggerState(True, 100)}
+    assert states.states("other") == {}
+
+
+def test_enable_and_disable_keep_the_since_time(states: TriggerStates) -> None:
+    states.ensure("wf", "t", True, 100)
+    assert states.set_enabled("wf", "t", False, 500) == TriggerState(False, 100)
+    assert states.ensure("wf", "t", True, 900) == TriggerState(False, 100)
+    assert states.set_enabled("wf", "t", True, 900) == TriggerState(True, 100)
+    assert states.set_enabled("wf", "new", False, 900) == TriggerState(False, 900)
+
+
+def test_the_watermark_moves_forward_only(states: TriggerStates) -> None:
+    states.ensure("wf", "t", True, 100)
+    assert states.mark_fired("wf", "t", 1000)
+    assert not states.mark_fired("wf", "t", 1000)
+    assert not states.mark_fired("wf", "t", 900)
+    assert states.mark_fired("wf", "t", 2000)
+    assert states.states("wf")["t"].fired_at == 2000
+    assert not states.mark_fired("wf", "unknown", 5)
