@@ -211,14 +211,20 @@ def release_held(ctx: Services, run: RunRecord) -> list[str]:
 
     released: list[str] = []
     steps = ctx.store.list_steps(run.run_id)
-    if not steps:  # paused before its roots were made: its start is redone now
+    present = {s.step for s in steps}
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    if any(root not in present for root in graph.roots):
+        # Paused before all its roots were made (a start that met the pause, or died
+        # half way): its start is redone now (idempotent).
         ctx.event_queue.send(messages.encode(messages.Start(run.run_id)))
+    # The sweeper looks at it soon: a message lost while it was paused is re-driven.
+    ctx.store.set_run_check(run.run_id, ctx.now() + ctx.stale_ready_ms)
+    if not steps:
         return released
     for record in steps:
         held = record.status is StepStatus.PAUSED and record.reason == RUN_PAUSED
         if held and resume_step(ctx, run.run_id, record):
             released.append(record.step)
-    graph = ctx.definitions.get(run.workflow, run.version).graph
     sinks = [s.step for s in steps if s.status.terminal and graph.is_sink(s.step)]
     if sinks and len(sinks) >= run.sinks_total:
         # As the sweeper does: a failed step whose worker died before flagging the run
