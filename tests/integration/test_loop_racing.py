@@ -102,3 +102,20 @@ def test_duplicate_child_end_messages_count_once_under_races() -> None:
         race(8, lambda i: on_done(ctx, messages.Done(run_id, "each", 1, event)))
         each = ctx.store.get_step(run_id, "each")
     assert each is not None and each.children_ok == N
+
+
+def test_on_the_embedded_default_worker_threads_keep_to_the_concurrency(tmp_path: Any) -> None:
+    """The SQLite home with 4 worker threads (what `podium run` and `podium dev` use):
+    the iterations overlap, but never more than the loop's concurrency."""
+    from podium.local.runtime import LocalRuntime
+
+    doc = loop("threaded_loop")
+    doc["steps"][0]["concurrency"] = 3
+    with LocalRuntime(store="sqlite", home=tmp_path / "home", workers=4) as rt:
+        view = rt.run(doc)
+        run_id = view.run.run_id
+        children = [rt.services.store.get_run(child_run_id(run_id, "each", i)) for i in range(N)]
+        each = rt.services.store.get_step(run_id, "each")
+    assert view.run.status is RunStatus.SUCCEEDED, dumps(children)
+    assert each is not None and each.output["outputs"]["work"] == list(range(N))
+    assert 2 <= max_overlap(children) <= 3, dumps(children)

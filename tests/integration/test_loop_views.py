@@ -108,6 +108,9 @@ def test_podium_run_shows_counts_and_runs_show_step_lists_iterations(
     assert "9 succeeded · 3 failed" in ran.stdout + ran.stderr
     listed = podium(home, "runs", "list", "paged", "--json")
     run_id = json.loads(listed.stdout)["runs"][0]["run_id"]
+    # The iterations are runs, listed by their loop step, not among the runs.
+    every = podium(home, "runs", "list", "--json")
+    assert [r["run_id"] for r in json.loads(every.stdout)["runs"]] == [run_id]
 
     shown = podium(home, "runs", "show", run_id, "--step", "each", "--limit", "4")
     assert shown.returncode == 0, shown.stderr

@@ -494,3 +494,39 @@ def test_callback_through_the_signed_api(deployed: Deployed, user: Path, tmp_pat
     assert body["run"]["status"] == "SUCCEEDED"
     again = on_stack("callback", token, "--fail", "too late", "--by", "alice")
     assert again.exit_code == 1 and "no longer waiting" in again.output
+
+
+LOOP_YAML = """
+name: remote_loop
+steps:
+  - id: each
+    type: foreach
+    over: {i: "${podium.range(0, 6)}"}
+    concurrency: 2
+    on_failure: continue
+    tolerated_failures: 6
+    steps:
+      - {id: gate, type: noop}
+      - {id: boom, type: fail, message: "odd row", depends_on: [{step: gate, when: "iteration.i % 2 == 1"}]}
+"""
+
+
+def test_a_loop_steps_iterations_through_the_signed_api(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    assert on_stack("push", str(write(tmp_path, "loop.yaml", LOOP_YAML))).exit_code == 0
+    result = on_stack("start", "remote_loop", "--run-id", "loop-run")
+    assert result.exit_code == 0, result.output
+    deployed.pump()
+
+    result = on_stack("runs", "show", "loop-run", "--step", "each", "--limit", "4")
+    assert result.exit_code == 0, result.output
+    assert "3 succeeded · 3 failed" in result.output
+    assert "odd row" in result.output
+    assert "--step each --next 4" in result.output
+
+    result = on_stack("runs", "show", "loop-run", "--step", "each", "--failed-only", "--json")
+    assert result.exit_code == 0, result.output
+    page = json.loads(result.stdout)
+    assert [it["index"] for it in page["iterations"]] == [1, 3, 5]
+    assert page["next"] is None and page["counts"]["failed"] == 3

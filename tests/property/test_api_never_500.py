@@ -31,6 +31,8 @@ PATHS = st.one_of(
     SEGMENT.map(lambda s: f"/workflows/{s}/runs"),
     SEGMENT.map(lambda s: f"/workflows/{s}/unblock"),
     SEGMENT.map(lambda s: f"/runs/{s}"),
+    SEGMENT.map(lambda s: f"/runs/{s}/iterations"),
+    SEGMENT.map(lambda s: f"/runs/prop.each.{s}"),
     st.just("/signals"),
     SEGMENT.map(lambda s: f"/workflows/{s}/triggers"),
     st.tuples(SEGMENT, SEGMENT, st.sampled_from(["enable", "disable"])).map(

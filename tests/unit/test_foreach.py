@@ -373,3 +373,36 @@ def test_limits_and_references_are_checked_at_push() -> None:
         body = {"id": f"l{level}", "type": "foreach", "over": {"i": [1]}, "steps": [body]}
     assert "nest more than 10 levels" in issues_of({"name": "wf", "steps": [body]})
     assert MAX_ITERATIONS == 100_000
+
+
+def test_iterations_follow_the_workflows_step_events_setting(mem: LocalRuntime) -> None:
+    doc = loop_doc()
+    doc["step_events"] = "all"
+    view = mem.run(doc)
+    assert view.run.status is RunStatus.SUCCEEDED
+    published = mem.services.events.published  # type: ignore[union-attr]
+    steps = {
+        (e["detail"]["run_id"], e["detail"]["step"])
+        for e in published
+        if e["detail-type"] == "Podium Step Status Change"
+    }
+    run_id = view.run.run_id
+    assert (child_run_id(run_id, "each", 1), "n") in steps  # an iteration's own step
+    # Iterations publish no run status change of their own; the parent run does.
+    runs = [
+        e["detail"]["run_id"] for e in published if e["detail-type"] == "Podium Run Status Change"
+    ]
+    assert runs == [run_id]
+
+
+def test_a_large_iteration_space_is_stored_once_by_reference(mem: LocalRuntime) -> None:
+    from podium.service import loops
+
+    doc = loop_doc(over={"i": "${podium.range(0, 300)}"}, concurrency=50)
+    view = mem.run(doc)
+    assert view.run.status is RunStatus.SUCCEEDED
+    record = mem.services.store.get_step(view.run.run_id, "each")
+    assert record is not None and set(record.loop or {}) == {"ref"}  # not in the item
+    loops._SPACES = loops._SpaceCache()  # another process: read back from Payloads
+    space = loops.space_of(mem.services, view.run, record, None)
+    assert space.count == 300 and space.at(299) == {"i": 299}

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from podium.adapters.clock import ManualClock
+from podium.core.dsl.errors import DefinitionError
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
@@ -95,7 +96,14 @@ def test_a_version_is_resolved_once_active_latest_or_pinned(mem: LocalRuntime) -
     assert steps_of(view)["refresh"].output["path"] == "s3://reports/2024-05-01"
     view = mem.run(parent())  # active is version 2
     assert steps_of(view)["refresh"].output["path"] == "v2"
-    view = mem.run(parent(version=7))
+
+
+def test_a_version_missing_when_the_step_starts_fails_it(mem: LocalRuntime) -> None:
+    mem.push(parent(version=7))  # daily_reports is not pushed yet: checked at run time
+    mem.push(CHILD)
+    run = mem.start_run("etl", None)
+    mem.pump()
+    view = mem.describe(run.run_id)
     assert view.run.status is RunStatus.FAILED
     assert "no workflow 'daily_reports' version 7" in (steps_of(view)["refresh"].error or "")
 
@@ -125,10 +133,41 @@ def test_the_step_ends_with_the_child_status(mem: LocalRuntime) -> None:
 
 
 def test_unknown_params_fail_the_step_with_the_fix(mem: LocalRuntime) -> None:
+    # The caller is pushed before the workflow it calls: checked when the child starts.
+    mem.push(parent(params={"dat": "x"}))
     mem.push(CHILD)
-    view = mem.run(parent(params={"dat": "x"}))
-    error = steps_of(view)["refresh"].error or ""
+    run = mem.start_run("etl", None)
+    mem.pump()
+    error = steps_of(mem.describe(run.run_id))["refresh"].error or ""
     assert "params.dat" in error and "did you mean 'date'" in error
+
+
+def test_calls_to_pushed_workflows_are_checked_at_push(mem: LocalRuntime) -> None:
+    mem.push(CHILD)
+    with pytest.raises(DefinitionError) as exc:
+        mem.push(parent(params={"dat": "x"}))
+    text = str(exc.value)
+    assert "steps[0].params.dat: 'daily_reports' declares no param 'dat'" in text
+    assert "(did you mean 'date'?)" in text
+    assert "steps[0].params: 'daily_reports' requires date" in text
+    with pytest.raises(DefinitionError) as exc:
+        mem.push(parent(version=9))
+    assert "steps[0].version: workflow 'daily_reports' has no version 9" in str(exc.value)
+    # Inside a loop too.
+    looped = {
+        "name": "looped",
+        "steps": [
+            {
+                "id": "each",
+                "type": "foreach",
+                "over": {"d": ["2024-01-01"]},
+                "steps": [{"id": "r", "type": "subworkflow", "workflow": "daily_reports"}],
+            }
+        ],
+    }
+    with pytest.raises(DefinitionError) as exc:
+        mem.push(looped)
+    assert "steps[0].steps[0].params: 'daily_reports' requires date" in str(exc.value)
 
 
 def test_without_wait_the_step_succeeds_once_the_child_started(mem: LocalRuntime) -> None:

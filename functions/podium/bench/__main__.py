@@ -23,6 +23,9 @@ def main() -> None:
 
         main_peers(console)
         return
+    if "--loops" in sys.argv:  # W4 and W5 only, merged into bench-results.json
+        main_loops(console, quick)
+        return
     results: dict[str, object] = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }
@@ -118,8 +121,41 @@ def main() -> None:
             str(r.get("text_mib", "")),
         )
     console.print(vt)
+    results["loops"] = print_loops(console, quick)
     Path("bench-results.json").write_text(json.dumps(results, indent=2) + "\n")
     console.print("wrote bench-results.json")
+
+
+def print_loops(console: Console, quick: bool) -> dict[str, object]:
+    from podium.bench.loops import run_loop_bench
+
+    loops = run_loop_bench(quick=quick)
+    lt = Table(title="Loops on the embedded default (SQLite home): W4 foreach, W5 nested")
+    for col in ("workload", "steps", "wall s", "steps/s", "CPU µs/step (process)"):
+        lt.add_column(col, justify="right")
+    for name in ("W4", "W5"):
+        r = loops[name]["embedded"]
+        lt.add_row(
+            name,
+            f"{r['steps']:,}",
+            str(r["wall_seconds"]),
+            str(r["steps_per_second"]),
+            str(r["process_cpu_us_per_step"]),
+        )
+    console.print(lt)
+    console.print(
+        f"W4 engine CPU µs/step (memory adapters): {loops['W4']['engine_cpu_us_per_step']}"
+    )
+    console.print_json(data={k: v for k, v in loops["W4"].items() if k.startswith("costs")})
+    return loops
+
+
+def main_loops(console: Console, quick: bool) -> None:
+    path = Path("bench-results.json")
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results["loops"] = print_loops(console, quick)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    console.print("wrote the loops figures into bench-results.json")
 
 
 if __name__ == "__main__":

@@ -373,10 +373,10 @@ class LoopPage:
 def iterations_table(loop: dict[str, Any], run_id: str) -> Any:
     from rich.table import Table
 
-    from podium.cli.render import _ms
+    from podium.cli.render import _ms, loop_line
 
-    counts = loop["counts"] or {}
-    title = "iterations · " + " · ".join(f"{k} {v}" for k, v in counts.items())
+    counts = loop["counts"]
+    title = "iterations · " + (loop_line(counts) if counts else "none yet")
     table = Table(title=title, title_justify="left")
     for col in ("index", "values", "status", "took", "error"):
         table.add_column(col, no_wrap=col != "error", overflow="fold")

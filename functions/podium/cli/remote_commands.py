@@ -364,7 +364,11 @@ def show_run(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
     step: Annotated[
         str | None,
-        typer.Option("--step", help="One step in detail: attempts, error, output (local)."),
+        typer.Option(
+            "--step",
+            help="One step in detail: attempts, error, output (local); a loop step's"
+            " iterations (local and deployed).",
+        ),
     ] = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
@@ -396,10 +400,23 @@ def show_run(
             local_commands.show_step(home, run_id, step, as_json, page)
         local_commands.show_run(home, run_id, as_json)
         return
-    if step is not None:
-        _err().print(Text("--step reads the local home only for now", style="yellow"))
-        raise typer.Exit(2)
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    if step is not None:
+        # Deployed: a loop step's iterations (the step's attempts and logs are local only).
+        query: dict[str, Any] = {"step": step, "limit": limit}
+        if next_page:
+            query["next"] = next_page
+        if failed_only:
+            query["failed_only"] = "true"
+        with _reporting(run_id):
+            page = target.connect().get(f"/runs/{quote(run_id)}/iterations", query)
+        if as_json:
+            _print_json(page)
+        else:
+            from podium.cli.local_commands import iterations_table
+
+            _out().print(iterations_table(page, run_id))
+        return
     with _reporting(run_id):
         body = target.connect().get(f"/runs/{quote(run_id)}")
     if as_json:

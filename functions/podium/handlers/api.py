@@ -617,7 +617,13 @@ def console_step(run_id: str) -> Response[str]:
     if name is None:
         raise DefinitionError([Issue("query.name", "name the step: ?name=STEP")])
     # No logs here: the console reads a deployed step's logs from CloudWatch, not the API.
-    view = console_views.step_detail(bootstrap.services(), run_id, name)
+    view = console_views.step_detail(
+        bootstrap.services(),
+        run_id,
+        name,
+        iterations_from=_str_query("next"),
+        failed_only=_str_query("failed_only") == "true",
+    )
     return _json(HTTPStatus.OK, view)
 
 

@@ -339,7 +339,12 @@ class DevServer:
                     )
                 if len(parts) == 3 and parts[0] == "runs" and parts[2] == "step":
                     return 200, views.step_detail(
-                        ctx, parts[1], query.get("name", ""), logs=self._log_reader()
+                        ctx,
+                        parts[1],
+                        query.get("name", ""),
+                        logs=self._log_reader(),
+                        iterations_from=query.get("next") or None,
+                        failed_only=query.get("failed_only") == "true",
                     )
         except DefinitionError as exc:
             issues = [{"path": i.path, "message": i.message} for i in exc.issues]

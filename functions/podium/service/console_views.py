@@ -452,10 +452,17 @@ def _logs_view(entries: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def step_detail(
-    ctx: Services, run_id: str, step: str, logs: LogReader | None = None
+    ctx: Services,
+    run_id: str,
+    step: str,
+    logs: LogReader | None = None,
+    *,
+    iterations_from: str | None = None,
+    failed_only: bool = False,
 ) -> dict[str, Any]:
     """One step instance: its record, every attempt, its definition, its events and,
-    when the runtime keeps them, its logs."""
+    when the runtime keeps them, its logs; a loop step's iterations (a page of up to
+    500, from ``iterations_from``, maybe the failed ones only) for the console's grid."""
     run = ctx.store.get_run(run_id)
     compiled = ctx.definitions.get(run.workflow, run.version)
     model = compiled.by_id.get(_root(step))
@@ -470,6 +477,21 @@ def step_detail(
     row["params"] = getattr(record, "params", None)  # as its last attempt rendered them
     attempts = [_attempt_view(a, traceback=True) for a in _attempts(record, events)]
     definition = model.model_dump(mode="json", exclude_defaults=True) if model is not None else None
+    page = None
+    if row.get("children") is not None:
+        from podium.service.loop_views import MAX_PAGE, BadPageToken, iterations
+
+        try:
+            page = iterations(
+                ctx,
+                run_id,
+                step,
+                token=iterations_from,
+                limit=MAX_PAGE,
+                failed_only=failed_only,
+            )
+        except BadPageToken as exc:
+            raise DefinitionError([Issue("query.next", str(exc))]) from None
     return {
         "run": run_view(run),
         "step": row,
@@ -477,6 +499,7 @@ def step_detail(
         "attempts": attempts,
         "events": [event_view(e) for e in events],
         "logs": _logs_view(logs(run_id, step)) if logs is not None else None,
+        "iterations": page,
         "actions": sorted(
             a.value
             for a in allowed_step_actions(run.status, None if placeholder else record.status)

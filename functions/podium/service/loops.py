@@ -37,7 +37,9 @@ from podium.service.restart import restarted_child
 
 log = logging.getLogger("podium.loops")
 
-INLINE_SPACE_BYTES = 8 * 1024  # a bigger iteration space is stored once in Payloads
+# A bigger iteration space is stored once in Payloads: the loop step's item is written
+# at every child's end (billed per KB of the whole item), so it must stay small.
+INLINE_SPACE_BYTES = 512
 _SPACES_CACHED = 64
 
 

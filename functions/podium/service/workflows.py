@@ -10,6 +10,7 @@ from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.dsl.load import parse_document, validate_definition
 from podium.core.engine.records import WorkflowVersion
 from podium.service.context import Services, digest_of
+from podium.service.subworkflows import call_issues
 
 MAX_STORED_DEFINITION_BYTES = 300 * 1024
 """Bytes of a definition once compressed, as stored in one version item (DynamoDB's
@@ -29,6 +30,9 @@ def push_workflow(
     it the one new runs start with (a workflow's first version is active anyway)."""
     data = parse_document(source, origin) if isinstance(source, str) else source
     defn = validate_definition(data)
+    calls = call_issues(ctx, defn)  # subworkflows already pushed: their params
+    if calls:
+        raise DefinitionError(calls)
     if not ctx.local_functions:
         # The deployed runner invokes Lambda functions; module:function is local only.
         from podium.core.functions import python_ref_issues

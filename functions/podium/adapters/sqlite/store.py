@@ -293,6 +293,10 @@ class SqliteStateStore:
         if workflow is not None:
             where.append("workflow = ?")
             args.append(workflow)
+        else:
+            # Loop iterations (workflow "<name>/<step>") are listed by their loop step
+            # (podium runs show RUN --step ID), not among runs: a foreach has 100,000.
+            where.append("workflow NOT LIKE '%/%'")
         if statuses:
             where.append(f"status IN ({', '.join('?' * len(statuses))})")
             args.extend(sorted(s.value for s in statuses))

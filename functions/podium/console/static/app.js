@@ -22,7 +22,7 @@
   const liveText = document.getElementById("live-text");
   let timer = null;
   let generation = 0; // bumps on navigation: late answers of an old page are dropped
-  const runState = { id: null, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null };
+  const runState = { id: null, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, failedOnly: false, iterFrom: "" };
 
   // -- helpers ------------------------------------------------------------------------
   function h(tag, attrs, ...kids) {
@@ -693,6 +693,7 @@
   }
 
   function openStep(name) {
+    if (runState.selected !== name) { runState.failedOnly = false; runState.iterFrom = ""; }
     runState.selected = name;
     detail.hidden = false;
     document.body.classList.add("with-detail");
@@ -703,11 +704,43 @@
   async function refreshStep() {
     const name = runState.selected, runId = runState.id, gen = generation;
     let data;
-    try { data = await getJSON(`api/console/runs/${encodeURIComponent(runId)}/step?name=${encodeURIComponent(name)}`); } catch (err) {
+    const loop = `${runState.failedOnly ? "&failed_only=true" : ""}${runState.iterFrom ? "&next=" + encodeURIComponent(runState.iterFrom) : ""}`;
+    try { data = await getJSON(`api/console/runs/${encodeURIComponent(runId)}/step?name=${encodeURIComponent(name)}${loop}`); } catch (err) {
       if (gen === generation) detail.replaceChildren(problem(err));
       return;
     }
     if (gen !== generation || runState.selected !== name) return;
+    renderDetail(data);
+  }
+
+  // A loop step's iterations: one cell per iteration, coloured by status (a child run
+  // each: a click opens it), with a "failed only" filter and paging by token.
+  function iterationGrid(data) {
+    const page = data.iterations, c = data.step.children || {};
+    const name = data.step.step;
+    const toggle = h("label", { class: "muted small" },
+      h("input", { type: "checkbox", id: "iterations-failed-only", checked: runState.failedOnly ? "" : null,
+        onchange: (e) => { runState.failedOnly = e.target.checked; runState.iterFrom = ""; refreshStep(); } }),
+      " failed only");
+    if (runState.failedOnly) toggle.querySelector("input").checked = true;
+    const counts = ["running", "succeeded", "failed", "stopped"].filter((k) => c[k]).map((k) => `${num(c[k])} ${k}`).join(" · ");
+    const cells = page.iterations.map((it) => {
+      const values = Object.entries(it.values || {}).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ");
+      const tip = `#${it.index} ${it.status}${values ? " · " + values : ""}${it.duration_ms != null ? " · " + fmtDur(it.duration_ms) : ""}${it.error ? "\n" + it.error : ""}`;
+      return h("a", { class: `it-cell s-${it.status}`, title: tip, "data-index": it.index, "data-status": it.status,
+        href: `#/runs/${encodeURIComponent(it.run_id)}` }, String(it.index));
+    });
+    return h("section", { class: "d-sec", id: "detail-iterations" },
+      h("h3", {}, "Iterations"),
+      h("div", { class: "it-head" }, h("span", { class: "muted small" }, counts || "none yet"), toggle),
+      cells.length ? h("div", { class: "it-grid" }, ...cells)
+        : h("p", { class: "muted" }, runState.failedOnly ? "No failed iteration." : "No iteration yet."),
+      page.next ? h("button", { class: "btn", id: "iterations-more", onclick: () => { runState.iterFrom = page.next; refreshStep(); } },
+        `Next page (from #${page.next})`) : null,
+      runState.iterFrom ? h("button", { class: "btn", onclick: () => { runState.iterFrom = ""; refreshStep(); } }, "First page") : null);
+  }
+
+  function renderDetail(data) {
     const st = data.step, def = data.definition || {};
     const params = { ...def };
     for (const k of ["id", "type", "depends_on", "description"]) delete params[k];
@@ -725,6 +758,7 @@
       st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, st.error),
         lastTrace ? h("details", { class: "tb", open: true }, h("summary", {}, "traceback"), h("pre", { class: "error", id: "detail-traceback" }, lastTrace)) : null) : null,
       st.reason ? section("Reason", h("p", { id: "detail-reason" }, st.reason)) : null,
+      data.iterations ? iterationGrid(data) : null,
       section("Output", h("div", { id: "detail-output" }, json(st.output))),
       data.logs ? section("Logs", h("div", { id: "detail-logs" }, data.logs.length
         ? data.logs.map((l) => h("div", { class: "log" }, h("div", { class: "muted small" }, `attempt ${l.attempt} · ${l.stream}`),

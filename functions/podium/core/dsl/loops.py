@@ -28,8 +28,14 @@ def body_definition(defn: WorkflowDefinition, step: Any) -> WorkflowDefinition:
     """The loop step's body as a workflow: the same name and params, its own steps."""
     if not isinstance(step, ForeachStep | WhileStep):
         raise KeyError(f"{step.id} is not a loop step")
+    # The workflow's settings that concern a step (step_events) carry over; those of a
+    # whole run (its timeout, strategy, triggers, outputs) belong to the top run only.
     body = WorkflowDefinition.model_construct(
-        name=defn.name, params=defn.params, steps=list(step.steps)
+        name=defn.name,
+        params=defn.params,
+        steps=list(step.steps),
+        step_events=defn.step_events,
+        tags=defn.tags,
     )
     body._scope_roots = FOREACH_ROOTS if isinstance(step, ForeachStep) else WHILE_ROOTS
     return body

@@ -706,7 +706,6 @@ STEP_TYPES: tuple[str, ...] = (
     "wait_for_callback",
     "approval",
 )
-LOOP_TYPES: tuple[str, ...] = ("foreach", "while")
 
 
 class Strategy(str, Enum):

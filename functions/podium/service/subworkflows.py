@@ -1,0 +1,66 @@
+"""Push-time checks of subworkflow calls: a call whose workflow is already pushed must
+pass only params that workflow declares (and every param it requires). A call to a
+workflow not pushed yet (or to itself) is checked when its child run starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.core.dsl.errors import Issue, did_you_mean
+from podium.core.dsl.models import ForeachStep, SubworkflowStep, WhileStep, WorkflowDefinition
+from podium.core.engine.errors import WorkflowNotFound
+from podium.service.context import Services
+
+
+def call_issues(ctx: Services, defn: WorkflowDefinition) -> list[Issue]:
+    issues: list[Issue] = []
+    stack: list[tuple[list[Any], str]] = [(list(defn.steps), "steps")]
+    while stack:
+        steps, where = stack.pop()
+        for i, step in enumerate(steps):
+            path = f"{where}[{i}]"
+            if isinstance(step, ForeachStep | WhileStep):
+                stack.append((list(step.steps), f"{path}.steps"))
+            elif isinstance(step, SubworkflowStep) and step.workflow != defn.name:
+                issues += _check_call(ctx, step, path)
+    return issues
+
+
+def _check_call(ctx: Services, step: SubworkflowStep, path: str) -> list[Issue]:
+    try:
+        active = ctx.store.active_version(step.workflow)
+    except WorkflowNotFound:
+        return []  # not pushed yet: checked when the child run starts
+    version = step.version if isinstance(step.version, int) else active
+    try:
+        target = ctx.definitions.get(step.workflow, version).definition
+    except WorkflowNotFound:
+        return [
+            Issue(
+                f"{path}.version",
+                f"workflow {step.workflow!r} has no version {version} (push it first, or use"
+                " active)",
+            )
+        ]
+    declared = target.params
+    issues = [
+        Issue(
+            f"{path}.params.{name}",
+            f"{step.workflow!r} declares no param {name!r}{did_you_mean(name, declared)};"
+            f" it declares: {', '.join(sorted(declared)) or 'no params'}",
+        )
+        for name in step.params
+        if name not in declared
+    ]
+    # A param without a default must be given (core/dsl/params.py).
+    missing = sorted(
+        name for name, spec in declared.items() if spec.default is None and name not in step.params
+    )
+    if missing:
+        issues.append(
+            Issue(
+                f"{path}.params",
+                f"{step.workflow!r} requires {', '.join(missing)}; pass them in params",
+            )
+        )
+    return issues
