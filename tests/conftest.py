@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,22 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
 from podium.adapters.clock import ManualClock
 from podium.local.runtime import LocalRuntime
+
+
+@pytest.fixture(autouse=True)
+def _podium_logger_state() -> Iterator[None]:
+    """The Lambda wiring (bootstrap.from_environment) configures the process-wide 'podium'
+    logger through Powertools, which keeps its own marks on the logger object ('init',
+    'powertools_handler', ...). Every test gets the logger back exactly as it found it:
+    a logger marked configured whose handlers were put back by a test makes Powertools
+    fail (IndexError) in whichever test wires next."""
+    podium_logger = logging.getLogger("podium")
+    saved = dict(podium_logger.__dict__)
+    handlers = list(podium_logger.handlers)
+    yield
+    podium_logger.__dict__.clear()
+    podium_logger.__dict__.update(saved)
+    podium_logger.handlers = handlers
 
 
 @pytest.fixture

@@ -162,11 +162,16 @@ def test_waiters_are_added_once_listed_until_expiry_and_removed(signals: Signals
 
 
 def test_a_signal_is_consumed_once_per_consumer(signals: Signals) -> None:
-    assert signals.consume("wf/trigger0", "p:abc", 10_000)
-    assert not signals.consume("wf/trigger0", "p:abc", 10_000)
-    assert signals.consume("wf/trigger1", "p:abc", 10_000)
-    assert signals.consumed("wf/trigger0", "p:abc")
-    assert not signals.consumed("wf/trigger2", "p:abc")
+    assert signals.consume("wf/t0", ["p:a", "p:b"], "run-1", 10_000)
+    assert signals.consume("wf/t0", ["p:a", "p:b"], "run-1", 10_000)  # a replay: the same set
+    assert signals.consumed("wf/t0", "p:a") and signals.consumed("wf/t0", "p:b")
+    # Another set holding p:a is refused, and writes nothing (p:c stays free).
+    assert not signals.consume("wf/t0", ["p:c", "p:a"], "run-2", 10_000)
+    assert not signals.consumed("wf/t0", "p:c")
+    assert signals.consume("wf/t0", ["p:c"], "run-3", 10_000)
+    # Each trigger (consumer) has its own marks.
+    assert signals.consume("wf/t1", ["p:a", "p:b"], "run-9", 10_000)
+    assert not signals.consumed("wf/t2", "p:a")
 
 
 def test_bad_signals_are_refused_with_the_place_and_the_fix() -> None:

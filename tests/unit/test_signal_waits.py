@@ -241,3 +241,25 @@ def _literal_match(wf: dict[str, Any]) -> dict[str, Any]:
     ]
     build["payload"] = {"table": "${signal.sales_ready.payload.table}"}
     return {**wf, "steps": steps}
+
+
+def test_an_operator_skips_a_waiting_step_and_the_run_goes_on(rt: LocalRuntime) -> None:
+    from podium.core.engine.actions import StepAction
+    from podium.service.actions import Actor, step_action
+
+    wf = {
+        "name": "skipme",
+        "steps": [
+            {"id": "w", "type": "noop", "wait_for": [{"signal": "never"}]},
+            {"id": "after", "type": "noop", "depends_on": ["w"]},
+        ],
+    }
+    rt.push(wf)
+    run = rt.start_run("skipme")
+    rt.pump(advance_time=False)
+    assert step(rt, run.run_id, "w").status is StepStatus.WAITING_FOR_SIGNALS
+    step_action(rt.services, run.run_id, "w", StepAction.SKIP, Actor("test", "no data today"))
+    rt.pump(advance_time=False)
+    view = rt.describe(run.run_id)
+    assert view.run.status is RunStatus.SUCCEEDED
+    assert {s.step: s.status for s in view.steps}["w"] is StepStatus.SKIPPED

@@ -7,7 +7,8 @@ Items (docs/architecture.md):
 - ``SIGID#<signal id>`` / ``#SIG``: its identity, written in the same transaction on
   condition that it is absent or expired: the de-duplication.
 - ``SIGW#<name>`` / ``<run>/<step>``: a step waiting for a signal of that name.
-- ``SIGC#<consumer>`` / ``<signal id>``: a signal trigger used this signal.
+- ``SIGC#<consumer>`` / ``<signal id>``: a signal trigger used this signal for the run
+  ``grp`` (all the signals of one run are marked in one transaction).
 Every item carries ``expires_at``, so nothing outlives its TTL.
 """
 
@@ -184,23 +185,38 @@ class DynamoSignals:
             Key={"pk": {"S": f"SIGW#{name}"}, "sk": {"S": f"{waiter.run_id}/{waiter.step}"}},
         )
 
-    def consume(self, consumer: str, signal_id: str, expires_at: int) -> bool:
+    def consume(
+        self, consumer: str, signal_ids: Sequence[str], group: str, expires_at: int
+    ) -> bool:
+        # One transaction (a trigger joins at most 8 names): all marks or none. A mark
+        # already held by this group (a replay) passes its condition and is rewritten.
+        items = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "pk": {"S": f"SIGC#{consumer}"},
+                        "sk": {"S": sid},
+                        "grp": {"S": group},
+                        "xm": {"N": str(expires_at)},
+                        "expires_at": _ttl(expires_at),
+                    },
+                    "ConditionExpression": "attribute_not_exists(#pk) OR #grp = :grp",
+                    "ExpressionAttributeNames": {"#pk": "pk", "#grp": "grp"},
+                    "ExpressionAttributeValues": {":grp": {"S": group}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+            for sid in signal_ids
+        ]
         try:
-            self._db.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": f"SIGC#{consumer}"},
-                    "sk": {"S": signal_id},
-                    "xm": {"N": str(expires_at)},
-                    "expires_at": _ttl(expires_at),
-                },
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": "pk"},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+            self._db.transact_write_items(TransactItems=items)
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
-                return False
+            if _code(exc) != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                return False  # a signal is another group's
             raise
         return True
 

@@ -14,7 +14,7 @@ class MemorySignals:
         self._by_id: dict[str, Signal] = {}
         self._by_name: dict[str, list[Signal]] = {}
         self._waiters: dict[str, dict[Waiter, int]] = {}
-        self._consumed: dict[tuple[str, str], int] = {}
+        self._consumed: dict[tuple[str, str], str] = {}  # -> the group that used it
 
     def send(self, signal: Signal) -> tuple[Signal, bool]:
         with self._lock:
@@ -60,11 +60,15 @@ class MemorySignals:
         with self._lock:
             self._waiters.get(name, {}).pop(waiter, None)
 
-    def consume(self, consumer: str, signal_id: str, expires_at: int) -> bool:
+    def consume(
+        self, consumer: str, signal_ids: Sequence[str], group: str, expires_at: int
+    ) -> bool:
         with self._lock:
-            if (consumer, signal_id) in self._consumed:
+            held = [self._consumed.get((consumer, s), group) for s in signal_ids]
+            if any(g != group for g in held):
                 return False
-            self._consumed[(consumer, signal_id)] = expires_at
+            for s in signal_ids:
+                self._consumed[(consumer, s)] = group
             return True
 
     def consumed(self, consumer: str, signal_id: str) -> bool:

@@ -414,8 +414,13 @@ class Signals(Protocol):
         """Idempotent."""
         ...
 
-    def consume(self, consumer: str, signal_id: str, expires_at: int) -> bool:
-        """Mark a signal used by ``consumer`` (a signal trigger); True the first time only."""
+    def consume(
+        self, consumer: str, signal_ids: Sequence[str], group: str, expires_at: int
+    ) -> bool:
+        """Mark the signals used by ``consumer`` (a signal trigger) for ``group`` (the
+        run they start), all or none: True when every one is now marked for ``group``
+        (also when this same group marked them before: a replay); False, writing
+        nothing, when any is marked for another group."""
         ...
 
     def consumed(self, consumer: str, signal_id: str) -> bool:

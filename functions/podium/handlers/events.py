@@ -38,13 +38,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("not an EventBridge event, dropped: %.200r", event)
             return {"matched": 0, "dropped": 1}
         source, detail_type = described
-        # A state change of external work (ECS/Batch/Glue/SFN) completes the attempt that
-        # started it, and may also start runs: a user's event trigger can match the same
-        # event (a Glue job of another team finishing, say).
+        # ECS/Batch/Glue/SFN state changes go back to the attempts that started them; every
+        # event is also offered to the triggers (a Glue job's end may start a workflow).
         external = external_events.route(ctx, event)
-        routed = route_event(ctx, event, source, detail_type)  # signals and triggers
-        if external and not routed.get("matched"):
-            return {"matched": 1, "source": source, "detail_type": detail_type}
-        return routed
+        return route_event(ctx, event, source, detail_type, external=external)
     finally:
         ctx.metrics.flush()

@@ -19,9 +19,17 @@ from podium.service.triggers import route_trigger_event
 
 log = logging.getLogger("podium.events")
 
+
 def route_event(
-    ctx: Services, event: Mapping[str, Any], source: str, detail_type: str
+    ctx: Services,
+    event: Mapping[str, Any],
+    source: str,
+    detail_type: str,
+    *,
+    external: bool = False,
 ) -> dict[str, Any]:
+    """``external``: the event was already taken as a state change of external work
+    (service/external_events.py); triggers may still start runs from it."""
     if detail_type == BUS_DETAIL_TYPE:
         try:
             signal, created = signal_from_bus(ctx, event)
@@ -33,6 +41,8 @@ def route_event(
     started = route_trigger_event(ctx, event)  # s3 and event-pattern triggers
     if started is not None:
         return started
+    if external:
+        return {"matched": 1, "source": source, "detail_type": detail_type}
     log.info("no trigger matches %s / %s (id %s)", source, detail_type, event.get("id"))
     ctx.metrics.count("EventsUnmatched")
     return {"matched": 0, "source": source, "detail_type": detail_type}

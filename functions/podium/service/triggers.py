@@ -394,9 +394,12 @@ def _try_signal_trigger(
             return None
         if held is not True:
             return None
-    for s in group.values():
-        ctx.signals.consume(consumer, s.signal_id, now + CONSUMED_TTL_MS)
     key = "+".join(sorted(s.signal_id for s in group.values()))
+    ids = sorted(s.signal_id for s in group.values())
+    if not ctx.signals.consume(consumer, ids, key, now + CONSUMED_TTL_MS):
+        # Another set took one of these signals meanwhile (a racing arrival): this set
+        # is void. The signals left unused wait for the next arrival.
+        return None
     at = max(s.sent_at for s in group.values())
     return start_triggered(ctx, workflow, tid, trigger, event, key=key, at=at)
 

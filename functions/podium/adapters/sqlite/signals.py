@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS signal_waiters (
 CREATE TABLE IF NOT EXISTS signal_consumed (
     consumer TEXT NOT NULL,
     signal_id TEXT NOT NULL,
+    grp TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (consumer, signal_id)
 ) WITHOUT ROWID;
@@ -49,6 +50,9 @@ class SqliteSignals:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(signal_consumed)")}
+            if "grp" not in columns:  # a home made before groups were kept
+                conn.execute("ALTER TABLE signal_consumed ADD COLUMN grp TEXT NOT NULL DEFAULT ''")
 
     def send(self, signal: Signal) -> tuple[Signal, bool]:
         record = dumps(signal.as_json())
@@ -136,14 +140,23 @@ class SqliteSignals:
                 (name, waiter.run_id, waiter.step),
             )
 
-    def consume(self, consumer: str, signal_id: str, expires_at: int) -> bool:
-        with self.db.write() as conn:
-            inserted = conn.execute(
-                "INSERT OR IGNORE INTO signal_consumed (consumer, signal_id, expires_at)"
-                " VALUES (?, ?, ?)",
-                (consumer, signal_id, expires_at),
-            ).rowcount
-        return bool(inserted)
+    def consume(
+        self, consumer: str, signal_ids: Sequence[str], group: str, expires_at: int
+    ) -> bool:
+        with self.db.write() as conn:  # one transaction: all or none
+            for sid in signal_ids:
+                row = conn.execute(
+                    "SELECT grp FROM signal_consumed WHERE consumer = ? AND signal_id = ?",
+                    (consumer, sid),
+                ).fetchone()
+                if row is not None and row[0] != group:
+                    return False  # nothing was written yet: the checks come first
+            conn.executemany(
+                "INSERT OR IGNORE INTO signal_consumed (consumer, signal_id, grp, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                [(consumer, sid, group, expires_at) for sid in signal_ids],
+            )
+        return True
 
     def consumed(self, consumer: str, signal_id: str) -> bool:
         with self.db.query() as conn:

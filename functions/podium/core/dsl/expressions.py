@@ -30,7 +30,6 @@ from podium.core.expr import (
 PARAM_ROOTS = frozenset({"params", "run"})
 STEP_ROOTS = frozenset({"params", "steps", "run"})
 # A step that waits for signals also reads the ones it matched: signal.<name>.params/.payload
-WAITING_STEP_ROOTS = STEP_ROOTS | {"signal"}
 SIGNAL_FIELDS = ("params", "payload")
 TRIGGER_ROOTS = frozenset({"event"})  # a trigger's params read the event that fired it
 # The fields of `run` (service.bindings.run_binding builds it).
