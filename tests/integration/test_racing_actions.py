@@ -76,16 +76,19 @@ def test_50_concurrent_pause_and_resume_calls_leave_a_consistent_run() -> None:
                 run_action(ctx, run_id, RunAction.PAUSE, Actor("final"))
             assert ctx.store.get_run(run_id).status is RunStatus.PAUSED
             paused_at = ctx.now()
-            time.sleep(1.5)  # in-flight attempts finish; the held steps stay held
+            time.sleep(2.5)  # in-flight attempts finish; the held steps stay held
             before = {s.step: s for s in ctx.store.list_steps(run_id)}
             time.sleep(1.0)
             after = {s.step: s for s in ctx.store.list_steps(run_id)}
             # A claim that read the run as running just before the pause may start it
-            # (it counts as started before the pause): at most a worker's read ago.
+            # (it counts as started before the pause): at most a worker's view of the
+            # run's status ago (pausing.STATUS_FRESH_MS).
+            from podium.service.pausing import STATUS_FRESH_MS
+
             late = [
                 s.step
                 for s in after.values()
-                if s.started_at is not None and s.started_at > paused_at + 500
+                if s.started_at is not None and s.started_at > paused_at + STATUS_FRESH_MS + 500
             ]
             assert late == [], late
             assert {k: v.status for k, v in before.items()} == {

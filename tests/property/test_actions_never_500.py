@@ -4,7 +4,6 @@ a refused action is a 409, a bad field a 400 naming it, an unknown run or step a
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -56,7 +55,7 @@ PATH = st.sampled_from(
 
 @settings(
     max_examples=150,
-    deadline=timedelta(seconds=5),
+    deadline=None,  # the property is "never a 500"; a clear scans every active run
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(path=PATH, body=BODY)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from podium.sim.simulate import simulate
 from tests.simulation.test_simulation import _explain
 
-MEMORY_SEEDS = range(0, 400)
+MEMORY_SEEDS = range(0, 1000)
 MOTO_SEEDS = range(0, 20)
 
 

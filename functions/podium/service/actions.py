@@ -29,10 +29,10 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.context import Services
 from podium.service.lifecycle import cancel_step, stop_run
-from podium.service.pausing import release_held, resume_step
+from podium.service.pausing import pause_tree, release_held, resume_step, resume_tree
 from podium.service.restart import RestartRequest, restart
 
-_MAX_TRIES = 5  # re-reads after a lost race; each loss means the state moved on
+_MAX_TRIES = 20  # re-reads after a lost race; each loss means the state moved on
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,18 @@ def _record(ctx: Services, result: ActionResult, reason: str | None) -> ActionRe
     return result
 
 
+def _still_changing(action: str, target: str, status: str) -> ActionRefused:
+    """Every try lost a race (others act on the same run at the same moment): a 409 the
+    caller retries, never a 500."""
+    return ActionRefused(
+        action,
+        target,
+        status,
+        [],
+        f"its status changed {_MAX_TRIES} times while this request tried; try again",
+    )
+
+
 def _why(actor: Actor, what: str) -> str:
     reason = f"{what} by {actor.by}"  # "skipped by ...": core's SKIPPED_BY
     return f"{reason}: {actor.reason}" if actor.reason else reason
@@ -168,7 +180,7 @@ def run_action(
             new_run=new_run,
         )
         return _record(ctx, result, actor.reason)
-    raise RunConflict(run_id, ctx.store.get_run(run_id))  # pragma: no cover - a livelock
+    raise _still_changing(action.value, f"run {run_id}", ctx.store.get_run(run_id).status.value)
 
 
 def _apply_run_action(
@@ -185,10 +197,15 @@ def _apply_run_action(
             return ctx.store.get_run(run.run_id)
         return stop_run(ctx, run.run_id, why, to=to)
     if action is RunAction.PAUSE:
-        return _transition(ctx, run, RunStatus.RUNNING, RunStatus.PAUSED, _why(actor, "paused"))
+        why = _why(actor, "paused")
+        paused = _transition(ctx, run, RunStatus.RUNNING, RunStatus.PAUSED, why)
+        if paused is not None:
+            pause_tree(ctx, paused, why)  # its loops' and subworkflows' runs too
+        return paused
     if action is RunAction.RESUME:
         resumed = _transition(ctx, run, RunStatus.PAUSED, RunStatus.RUNNING, None)
         if resumed is not None:
+            resume_tree(ctx, resumed)
             release_held(ctx, resumed)
             return ctx.store.get_run(run.run_id)
         return None
@@ -234,7 +251,9 @@ def step_action(
             action.value, run.run_id, after.value, ctx.now(), actor.by, request_id, step=path
         )
         return _record(ctx, result, actor.reason)
-    raise StepConflict(where.run_id, where.step, None)  # pragma: no cover - a livelock
+    record = ctx.store.get_step(where.run_id, where.step)
+    status = record.status.value if record is not None else "not reached yet"
+    raise _still_changing(action.value, f"step {path} of run {where.run_id}", status)
 
 
 def _apply_step_action(

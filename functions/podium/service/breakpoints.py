@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.engine.loops import body_workflow
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import StepStatus
 from podium.service import messages
@@ -86,34 +87,52 @@ class BreakpointChange:
         return {"workflow": self.workflow, "steps": self.steps, "resumed": self.resumed}
 
 
-def set_breakpoint(ctx: Services, workflow: str, step: str) -> BreakpointChange:
-    defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
-    known = [s.id for s in defn.steps]
-    if step not in known:
+def _target(ctx: Services, workflow: str, path: str) -> tuple[str, str]:
+    """``step`` of the workflow, or ``loop/step`` of a loop's body (every iteration):
+    the (workflow the runs holding it run, step id); DefinitionError naming the fix."""
+    parts = path.split("/")
+    compiled = ctx.definitions.get(workflow, ctx.store.active_version(workflow))
+    name = workflow
+    for loop in parts[:-1]:
+        model = compiled.by_id.get(loop)
+        if model is None or not getattr(model, "steps", None):
+            raise DefinitionError(
+                [Issue("step", f"{loop!r} is not a loop step of '{name}'; write LOOP/STEP")]
+            )
+        compiled, name = compiled.body(loop), body_workflow(name, loop)
+    known = [s.id for s in compiled.definition.steps]
+    if parts[-1] not in known:
         raise DefinitionError(
-            [
-                Issue(
-                    "step",
-                    f"workflow '{workflow}' has no step {step!r}; one of: {', '.join(known)}",
-                )
-            ]
+            [Issue("step", f"'{name}' has no step {parts[-1]!r}; one of: {', '.join(known)}")]
         )
-    ctx.store.set_breakpoint(workflow, step, on=True)
-    _forget(ctx, workflow)
+    return name, parts[-1]
+
+
+def set_breakpoint(ctx: Services, workflow: str, step: str) -> BreakpointChange:
+    """A breakpoint on a step, or on a step of a loop's body (``loop/step``: it holds
+    that step in every iteration, each resumable alone)."""
+    name, step_id = _target(ctx, workflow, step)
+    ctx.store.set_breakpoint(name, step_id, on=True)
+    _forget(ctx, name)
     return BreakpointChange(workflow, [step], [])
 
 
 def clear_breakpoints(ctx: Services, workflow: str, step: str | None = None) -> BreakpointChange:
-    """Clear one breakpoint (or all of the workflow's) and resume every step held by it."""
+    """Clear one breakpoint (or all of the workflow's own) and resume every step it holds
+    (in loop iterations too)."""
     ctx.store.active_version(workflow)  # WorkflowNotFound for an unknown workflow
-    steps = sorted(ctx.store.breakpoints(workflow)) if step is None else [step]
+    if step is None:
+        name, steps = workflow, sorted(ctx.store.breakpoints(workflow))
+    else:
+        name, step_id = _target(ctx, workflow, step)
+        steps = [step_id]
     for s in steps:
-        ctx.store.set_breakpoint(workflow, s, on=False)
-    _forget(ctx, workflow)
+        ctx.store.set_breakpoint(name, s, on=False)
+    _forget(ctx, name)
     resumed: list[str] = []
     for run_id in ctx.store.list_active_run_ids():
         run = ctx.store.get_run(run_id)
-        if run.workflow != workflow or run.status.terminal:
+        if run.workflow != name or run.status.terminal:
             continue
         for record in ctx.store.list_steps(run_id):
             if (
@@ -123,4 +142,5 @@ def clear_breakpoints(ctx: Services, workflow: str, step: str | None = None) -> 
                 and resume_step(ctx, run_id, record)
             ):
                 resumed.append(f"{run_id}/{record.step}")
-    return BreakpointChange(workflow, steps, resumed)
+    prefix = step.rsplit("/", 1)[0] + "/" if step is not None and "/" in step else ""
+    return BreakpointChange(workflow, [prefix + s for s in steps], resumed)

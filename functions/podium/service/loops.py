@@ -33,6 +33,7 @@ from podium.core.engine.status import RunStatus
 from podium.service import messages
 from podium.service.bindings import bindings_for
 from podium.service.context import Services
+from podium.service.restart import restarted_child
 
 log = logging.getLogger("podium.loops")
 
@@ -144,11 +145,15 @@ def launch(
     now = ctx.now()
     starts: list[dict[str, Any]] = []
     for index in range(first, last):
+        child_id = child_run_id(run.run_id, step, index)
+        # A restarted run's iterations restart the old ones (service/restart.py).
+        restarted = restarted_child(ctx, run, step, index, child_id, body)
         child = RunRecord(
-            run_id=child_run_id(run.run_id, step, index),
+            run_id=child_id,
             workflow=name,
             version=run.version,
-            status=RunStatus.RUNNING,
+            # Launched while its parent is paused: it waits too (service/pausing.py).
+            status=RunStatus.PAUSED if run.status is RunStatus.PAUSED else RunStatus.RUNNING,
             params=run.params,
             created_at=now,
             started_at=now,
@@ -160,6 +165,7 @@ def launch(
             parent_index=index,
             depth=run.depth + 1,
             logical_date=run.logical_date,
+            restart_of=restarted,
             tags=run.tags,
             iteration=(
                 iteration_values(run, iterations, index)

@@ -35,6 +35,8 @@ BREAKPOINT = "paused at a breakpoint"
 def resumed_marker(attempt: int) -> str:
     """The reason a step resumed past its breakpoint carries: its next attempt passes."""
     return f"resumed past its breakpoint (attempt {attempt})"
+
+
 _CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 
 
@@ -209,16 +211,29 @@ def release_held(ctx: Services, run: RunRecord) -> list[str]:
 
     released: list[str] = []
     steps = ctx.store.list_steps(run.run_id)
-    if not steps:  # paused before its roots were made: its start is redone now
+    present = {s.step for s in steps}
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    if any(root not in present for root in graph.roots):
+        # Paused before all its roots were made (a start that met the pause, or died
+        # half way): its start is redone now (idempotent).
         ctx.event_queue.send(messages.encode(messages.Start(run.run_id)))
+    # The sweeper looks at it soon: a message lost while it was paused is re-driven.
+    ctx.store.set_run_check(run.run_id, ctx.now() + ctx.stale_ready_ms)
+    if not steps:
         return released
     for record in steps:
         held = record.status is StepStatus.PAUSED and record.reason == RUN_PAUSED
         if held and resume_step(ctx, run.run_id, record):
             released.append(record.step)
-    graph = ctx.definitions.get(run.workflow, run.version).graph
     sinks = [s.step for s in steps if s.status.terminal and graph.is_sink(s.step)]
     if sinks and len(sinks) >= run.sinks_total:
+        # As the sweeper does: a failed step whose worker died before flagging the run
+        # flags it first, so the count below cannot complete a failed run as SUCCEEDED.
+        from podium.service.attempts import replay_terminal
+
+        for s in steps:
+            if s.status.failure:
+                replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
         counted = max(ctx.store.count_sink(run.run_id, s) for s in sinks)
         complete_if_done(ctx, run.run_id, counted)
     return released
@@ -232,3 +247,93 @@ def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
     if record.reason == BREAKPOINT:
         return record.step not in ctx.store.breakpoints(run.workflow)
     return False
+
+
+def child_runs(ctx: Services, run: RunRecord) -> list[str]:
+    """The child runs of the run's running loop and subworkflow steps (their ids are
+    derived from the step and the index: core/engine/identity.py)."""
+    from podium.core.engine.identity import child_run_id
+
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    ids: list[str] = []
+    for record in ctx.store.list_steps(run.run_id):
+        spec = compiled.by_id.get(record.step)
+        if record.status is not StepStatus.RUNNING or spec is None:
+            continue
+        if spec.type in ("foreach", "while"):
+            ids.extend(
+                child_run_id(run.run_id, record.step, i) for i in range(record.children_launched)
+            )
+        elif spec.type == "subworkflow" and record.attempt >= 1:
+            ids.append(child_run_id(run.run_id, record.step, record.attempt - 1))
+    return ids
+
+
+def pause_tree(ctx: Services, run: RunRecord, reason: str) -> list[str]:
+    """A paused run's loops and subworkflows pause too (their children, recursively):
+    no step of the tree starts. Returns the child runs it paused."""
+    from podium.core.engine.errors import RunConflict, RunNotFound
+
+    paused: list[str] = []
+    for child_id in child_runs(ctx, run):
+        try:
+            child = ctx.store.transition_run(
+                child_id,
+                expected=frozenset({RunStatus.RUNNING}),
+                to=RunStatus.PAUSED,
+                changes={"reason": reason},
+            )
+        except (RunConflict, RunNotFound):
+            continue  # ended, not created, or paused already
+        paused.append(child_id)
+        paused.extend(pause_tree(ctx, child, reason))
+    return paused
+
+
+def resume_tree(ctx: Services, run: RunRecord) -> list[str]:
+    """Resume the children a pause of their parent paused (recursively)."""
+    from podium.core.engine.errors import RunConflict, RunNotFound
+
+    resumed: list[str] = []
+    for child_id in child_runs(ctx, run):
+        try:
+            child = ctx.store.transition_run(
+                child_id,
+                expected=frozenset({RunStatus.PAUSED}),
+                to=RunStatus.RUNNING,
+                changes={"reason": None},
+            )
+        except (RunConflict, RunNotFound):
+            continue
+        release_held(ctx, child)
+        resumed.append(child_id)
+        resumed.extend(resume_tree(ctx, child))
+    return resumed
+
+
+def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
+    """A paused child run whose parent runs: its parent's resume was cut short by a
+    crash, or it was launched paused just as the parent resumed. The sweeper resumes it
+    (and its own children). True when resumed."""
+    from podium.core.engine.errors import RunConflict, RunNotFound
+
+    if run.status is not RunStatus.PAUSED or run.parent_run is None:
+        return False
+    try:
+        parent = ctx.store.get_run(run.parent_run)
+    except RunNotFound:
+        return False
+    if parent.status is not RunStatus.RUNNING:
+        return False
+    try:
+        resumed = ctx.store.transition_run(
+            run.run_id,
+            expected=frozenset({RunStatus.PAUSED}),
+            to=RunStatus.RUNNING,
+            changes={"reason": None},
+        )
+    except RunConflict:
+        return False
+    resume_tree(ctx, resumed)
+    release_held(ctx, resumed)
+    return True

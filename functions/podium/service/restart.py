@@ -25,6 +25,7 @@ from podium.core.engine.actions import (
     reused_steps,
 )
 from podium.core.engine.errors import RunNotFound, StepExists
+from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.service.context import Services
@@ -128,8 +129,8 @@ def _step_of(path: str, old: RunRecord, steps: Any) -> str:
             [
                 Issue(
                     "body.from",
-                    f"{path!r} is a step of a loop iteration; restarting from inside an"
-                    " iteration comes with loops: restart from the loop step instead",
+                    f"{path!r} is a step of a loop iteration; restart from the loop step"
+                    " instead (each of its iterations restarts from incomplete)",
                 )
             ]
         )
@@ -176,3 +177,27 @@ def after_reused_roots(ctx: Services, run: RunRecord, roots: list[str]) -> None:
         output = record.output if record is not None else None
         propagation = after_terminal(ctx, run, root, StepStatus.SUCCEEDED, output=output)
         dispatch(ctx, run.run_id, propagation)
+
+
+def restarted_child(
+    ctx: Services, run: RunRecord, step: str, index: int, child_id: str, body: Any
+) -> str | None:
+    """A restarted run's loop launches child ``index``: the same child of the run it
+    restarts is restarted from incomplete too, so an iteration that succeeded reruns
+    nothing (its steps and outputs are taken over) and one that failed reruns only what
+    did not succeed. Returns the old child's id (the new child's ``restart_of``)."""
+    if run.restart_of is None:
+        return None
+    old_id = child_run_id(run.restart_of, step, index)
+    try:
+        ctx.store.get_run(old_id)
+    except RunNotFound:
+        return None  # the old loop never got this far
+    steps = ctx.store.list_steps(old_id)
+    succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]
+    reuse = reused_steps(body.graph, succeeded)
+    now = ctx.now()
+    for s in steps:
+        if s.step in reuse:
+            _take_over(ctx, child_id, s, old_id, now)
+    return old_id

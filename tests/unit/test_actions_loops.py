@@ -1,0 +1,218 @@
+"""Operators' actions reaching into loops: a restart from incomplete reruns only the
+iterations that did not succeed, a breakpoint in a loop's body holds every iteration
+(each resumed alone by its path), and stopping a run stops its loop's children."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from podium.adapters.clock import ManualClock
+from podium.core.engine.actions import RunAction, StepAction
+from podium.core.engine.identity import child_run_id
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.local.runtime import LocalRuntime
+from podium.service.actions import Actor, run_action, step_action
+from podium.service.breakpoints import clear_breakpoints, set_breakpoint
+
+HERE = "tests.unit.test_actions_loops"
+_LOCK = threading.Lock()
+CALLS: Counter[int] = Counter()
+BROKEN = {"on": True}
+
+
+def work(event: dict[str, Any]) -> int:
+    i = int(event["payload"]["i"])
+    with _LOCK:
+        CALLS[i] += 1
+    if BROKEN["on"] and i % 10 == 3:
+        raise ValueError(f"bad partition {i}")
+    return i * 2
+
+
+def fe(n: int, **loop: Any) -> dict[str, Any]:
+    return {
+        "name": "fe",
+        "steps": [
+            {"id": "prep", "type": "noop"},
+            {
+                "id": "loop",
+                "type": "foreach",
+                "over": {"i": f"${{podium.range(0, {n})}}"},
+                "depends_on": ["prep"],
+                **loop,
+                "steps": [
+                    {
+                        "id": "work",
+                        "type": "lambda",
+                        "function": f"{HERE}:work",
+                        "payload": {"i": "${iteration.i}"},
+                    },
+                    {"id": "after", "type": "noop", "depends_on": ["work"]},
+                ],
+            },
+        ],
+    }
+
+
+@pytest.fixture
+def rt() -> Iterator[LocalRuntime]:
+    CALLS.clear()
+    BROKEN["on"] = True
+    with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
+        yield runtime
+
+
+ME = Actor("alice")
+
+
+def test_restart_from_incomplete_in_a_foreach_of_100_reruns_only_the_failed_iterations(
+    rt: LocalRuntime,
+) -> None:
+    rt.push(fe(100, on_failure="continue", concurrency=20))
+    run = rt.start_run("fe")
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.FAILED
+    assert sum(CALLS.values()) == 100
+    BROKEN["on"] = False  # the fix
+    CALLS.clear()
+    result = run_action(rt.services, run.run_id, RunAction.RESTART, ME)
+    assert result.new_run is not None
+    rt.pump()
+    view = rt.describe(result.new_run)
+    assert view.run.status is RunStatus.SUCCEEDED
+    assert sorted(CALLS) == [i for i in range(100) if i % 10 == 3]  # the 10 that failed
+    assert all(n == 1 for n in CALLS.values())
+    loop = next(s for s in view.steps if s.step == "loop")
+    assert loop.output["outputs"]["work"] == [i * 2 for i in range(100)]  # reused + rerun
+    child = rt.services.store.get_run(child_run_id(result.new_run, "loop", 4))
+    assert child.restart_of == child_run_id(run.run_id, "loop", 4)
+
+
+def test_a_breakpoint_in_a_foreach_of_5_holds_5_attempts_resumed_one_by_one(
+    rt: LocalRuntime,
+) -> None:
+    BROKEN["on"] = False
+    rt.push(fe(5))
+    set_breakpoint(rt.services, "fe", "loop/work")
+    run = rt.start_run("fe")
+    rt.pump()
+    held = [
+        rt.services.store.get_step(child_run_id(run.run_id, "loop", i), "work") for i in range(5)
+    ]
+    assert [h.status if h else None for h in held] == [StepStatus.PAUSED] * 5
+    assert not CALLS
+    for i in range(5):
+        step_action(rt.services, run.run_id, f"loop/{i}/work", StepAction.RESUME, ME)
+        rt.pump()
+        assert sorted(CALLS) == list(range(i + 1))
+        expected = RunStatus.SUCCEEDED if i == 4 else RunStatus.RUNNING
+        assert rt.describe(run.run_id).run.status is expected
+    assert clear_breakpoints(rt.services, "fe", "loop/work").steps == ["loop/work"]
+
+
+def test_clearing_a_loop_breakpoint_resumes_every_iteration(rt: LocalRuntime) -> None:
+    BROKEN["on"] = False
+    rt.push(fe(3))
+    set_breakpoint(rt.services, "fe", "loop/work")
+    run = rt.start_run("fe")
+    rt.pump()
+    cleared = clear_breakpoints(rt.services, "fe", "loop/work")
+    assert len(cleared.resumed) == 3
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+
+
+def test_stopping_a_run_stops_its_loops_children(rt: LocalRuntime) -> None:
+    rt.push(
+        {
+            "name": "sleepy_loop",
+            "steps": [
+                {
+                    "id": "loop",
+                    "type": "foreach",
+                    "over": {"i": [1, 2, 3]},
+                    "steps": [{"id": "nap", "type": "sleep", "seconds": 3600}],
+                }
+            ],
+        }
+    )
+    run = rt.start_run("sleepy_loop")
+    for _ in range(30):
+        rt.pump(max_deliveries=1)
+        children = [
+            rt.services.store.get_step(child_run_id(run.run_id, "loop", i), "nap") for i in range(3)
+        ]
+        if all(c is not None and c.status is StepStatus.RUNNING for c in children):
+            break
+    run_action(rt.services, run.run_id, RunAction.STOP, ME)
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.STOPPED
+    for i in range(3):
+        child = rt.services.store.get_run(child_run_id(run.run_id, "loop", i))
+        assert child.status is RunStatus.STOPPED
+        nap = rt.services.store.get_step(child.run_id, "nap")
+        assert nap is not None and nap.status is StepStatus.STOPPED
+
+
+def test_a_bad_loop_breakpoint_names_the_fix(rt: LocalRuntime) -> None:
+    from podium.core.dsl.errors import DefinitionError
+
+    rt.push(fe(2))
+    with pytest.raises(DefinitionError) as bad:
+        set_breakpoint(rt.services, "fe", "prep/work")
+    assert "'prep' is not a loop step" in bad.value.issues[0].message
+    with pytest.raises(DefinitionError) as bad:
+        set_breakpoint(rt.services, "fe", "loop/nope")
+    assert "one of: work, after" in bad.value.issues[0].message
+
+
+def test_pausing_a_run_pauses_its_loops_children_and_resume_lets_them_go_on(
+    rt: LocalRuntime,
+) -> None:
+    BROKEN["on"] = False
+    rt.push(
+        {
+            "name": "paused_loop",
+            "steps": [
+                {
+                    "id": "loop",
+                    "type": "foreach",
+                    "over": {"i": [0, 1, 2, 3]},
+                    "concurrency": 2,
+                    "steps": [
+                        {"id": "nap", "type": "sleep", "seconds": 60},
+                        {
+                            "id": "work",
+                            "type": "lambda",
+                            "function": f"{HERE}:work",
+                            "payload": {"i": "${iteration.i}"},
+                            "depends_on": ["nap"],
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+    run = rt.start_run("paused_loop")
+    first = [child_run_id(run.run_id, "loop", i) for i in range(2)]
+    for _ in range(40):
+        rt.pump(max_deliveries=1)
+        naps = [rt.services.store.get_step(c, "nap") for c in first]
+        if all(n is not None and n.status is StepStatus.RUNNING for n in naps):
+            break
+    run_action(rt.services, run.run_id, RunAction.PAUSE, ME)
+    assert [rt.services.store.get_run(c).status for c in first] == [RunStatus.PAUSED] * 2
+    rt.pump()  # the naps end; the work after them is held; no new iteration starts
+    assert not CALLS
+    assert [rt.services.store.get_step(c, "work").status for c in first] == [  # type: ignore[union-attr]
+        StepStatus.PAUSED
+    ] * 2
+    run_action(rt.services, run.run_id, RunAction.RESUME, ME)
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+    assert sorted(CALLS) == [0, 1, 2, 3]
