@@ -91,10 +91,15 @@ def _value_size(value: dict[str, Any]) -> int:
     return len(str(v))
 
 
+INDEXES = ("gsi1", "gsi2")  # both project ALL (infra/podium_cdk/table.py)
+
+
 class RequestCounter:
     """Counts AWS requests by operation with botocore event hooks and, when given a
     side client, the exact DynamoDB units: a write is billed per KB of the larger of the
-    item's before and after images, a consistent read per 4 KB (eventual: half)."""
+    item's before and after images, a consistent read per 4 KB (eventual: half); and a
+    write that changes an item in a global secondary index is billed again per index
+    (an item entering or leaving it: one write; its index key changing: two)."""
 
     def __init__(self, side_client: Any = None, table: str = "") -> None:
         self.calls: Counter[str] = Counter()
@@ -102,7 +107,8 @@ class RequestCounter:
         self.read_units = 0.0
         self._side = side_client
         self._table = table
-        self._pending: list[tuple[tuple[str, str], int]] = []
+        self._pending: list[tuple[tuple[str, str], dict[str, Any] | None]] = []
+        self.index_write_units = 0
 
     def before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         op = model.name
@@ -116,7 +122,8 @@ class RequestCounter:
                 body = next(iter(entry.values()))
                 self._start_write(_key(body.get("Item") or body["Key"]), transactional=True)
         elif op == "GetItem":
-            size = self._size(_key(params["Key"])) if self._side else 0
+            found = self._item(_key(params["Key"])) if self._side else None
+            size = item_size(found) if found else 0
             units = max(1, -(-size // 4096))
             self.read_units += units if params.get("ConsistentRead") else units / 2
         elif op == "Query":
@@ -124,21 +131,43 @@ class RequestCounter:
 
     def after(self, **_: Any) -> None:
         for key, before in self._pending:
-            after = self._size(key) if self._side else 0
-            self.write_units += max(1, -(-max(before, after) // 1024))
+            after = self._item(key) if self._side else None
+            size = max(item_size(before) if before else 0, item_size(after) if after else 0)
+            units = max(1, -(-size // 1024))
+            self.write_units += units
+            if before != after:  # a write that failed its condition changes no index
+                index = _index_units(before, after, units)
+                self.write_units += index
+                self.index_write_units += index
         self._pending.clear()
 
     def _start_write(self, key: tuple[str, str], transactional: bool = False) -> None:
-        before = self._size(key) if self._side else 0
+        before = self._item(key) if self._side else None
         self._pending.append((key, before))
         if transactional:
             self._pending.append((key, before))  # transactions bill each item twice
 
-    def _size(self, key: tuple[str, str]) -> int:
-        item = self._side.get_item(
+    def _item(self, key: tuple[str, str]) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = self._side.get_item(
             TableName=self._table, Key={"pk": {"S": key[0]}, "sk": {"S": key[1]}}
         ).get("Item")
-        return item_size(item) if item else 0
+        return item
+
+
+def _index_units(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, units: int
+) -> int:
+    total = 0
+    for index in INDEXES:
+        keys = (f"{index}pk", f"{index}sk")
+        was = tuple(before.get(k) for k in keys) if before else (None, None)
+        now = tuple(after.get(k) for k in keys) if after else (None, None)
+        in_before, in_after = was[0] is not None, now[0] is not None
+        if in_before and in_after:
+            total += units if was == now else 2 * units  # a moved key: delete + put
+        elif in_before or in_after:
+            total += units
+    return total
 
 
 def _key(item: dict[str, Any]) -> tuple[str, str]:

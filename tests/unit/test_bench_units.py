@@ -1,0 +1,24 @@
+"""The bench prices DynamoDB writes as DynamoDB bills them, indexes included: a write
+that puts an item into, changes it in, moves it within or takes it out of a global
+secondary index (both of Podium's project ALL) is billed again per index."""
+
+from __future__ import annotations
+
+from podium.bench.engine import _index_units
+
+
+def item(**attrs: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": "R#r"}, "sk": {"S": "#RUN"}, **{k: {"S": v} for k, v in attrs.items()}}
+
+
+def test_index_writes_are_billed_per_index() -> None:
+    plain = item()
+    both = item(gsi1pk="W#wf", gsi1sk="1#r", gsi2pk="ACTIVE", gsi2sk="5#r")
+    assert _index_units(None, plain, 1) == 0  # in no index
+    assert _index_units(None, both, 1) == 2  # put into both
+    assert _index_units(both, {**both, "st": {"S": "SUCCEEDED"}}, 1) == 2  # changed in both
+    moved = {**both, "gsi2sk": {"S": "9#r"}}
+    assert _index_units(both, moved, 1) == 1 + 2  # gsi1 update, gsi2 delete + put
+    settled = {k: v for k, v in both.items() if not k.startswith("gsi2")}
+    assert _index_units(both, settled, 1) == 2  # gsi1 update, gsi2 delete
+    assert _index_units(both, both | {"x": {"S": "y" * 2000}}, 2) == 4  # per KB
