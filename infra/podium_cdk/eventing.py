@@ -97,6 +97,7 @@ class Triggers(Construct):
         trigger_bucket_names: Sequence[str],
         trigger_event_patterns: Sequence[events.EventPattern],
         sweep_interval: Duration,
+        trigger_event_buses: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         # EventBridge retries a failed delivery for a day; what still fails lands in
@@ -110,8 +111,22 @@ class Triggers(Construct):
             description="Signals and custom triggers put on the Podium bus",
             # A pattern cannot be empty; every event put by this account matches.
             event_pattern=events.EventPattern(account=[account]),
-            targets=[to_events],
+            targets=[_from_bus(events_function, trigger_dlq, "podium")],
         )
+        # Buses named by event triggers (``event: {pattern, bus: NAME}``): every event of
+        # this account on them reaches the events function, which matches the triggers
+        # naming that bus.
+        self.named_bus_rules = [
+            events.Rule(
+                self,
+                f"NamedBusRule{i}",
+                event_bus=events.EventBus.from_event_bus_name(self, f"TriggerBus{i}", name),
+                description=f"Event triggers on the bus {name}",
+                event_pattern=events.EventPattern(account=[account]),
+                targets=[_from_bus(events_function, trigger_dlq, name)],
+            )
+            for i, name in enumerate(trigger_event_buses)
+        ]
         self.s3_rule: events.Rule | None = None
         if trigger_bucket_names:
             self.s3_rule = events.Rule(
@@ -144,3 +159,17 @@ class Triggers(Construct):
             schedule=events.Schedule.rate(sweep_interval),
             targets=[targets.LambdaFunction(sweep_function, retry_attempts=0)],
         )
+
+
+def _from_bus(
+    function: lambda_.IFunction, dlq: sqs.IQueue, bus: str
+) -> targets.LambdaFunction:
+    """A target that tells the events function which bus the event was put on:
+    ``{"podium_bus": NAME, "event": <the event>}`` (handlers/events.py unwraps it)."""
+    return targets.LambdaFunction(
+        function,
+        dead_letter_queue=dlq,
+        event=events.RuleTargetInput.from_object(
+            {"podium_bus": bus, "event": events.EventField.from_path("$")}
+        ),
+    )

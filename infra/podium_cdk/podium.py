@@ -139,6 +139,7 @@ class Podium(Construct):
             trigger_dlq=self.queues.trigger_dlq,
             trigger_bucket_names=p.trigger_bucket_names,
             trigger_event_patterns=p.trigger_event_patterns,
+            trigger_event_buses=p.trigger_event_buses,
             sweep_interval=p.sweep_interval,
         )
         self.api = Api(

@@ -76,6 +76,8 @@ class PodiumProps:
     secret_names: Sequence[str] = ()
     trigger_bucket_names: Sequence[str] = ()
     trigger_event_patterns: Sequence[events.EventPattern] = ()
+    # Other buses whose events event triggers may name (``bus: NAME``).
+    trigger_event_buses: Sequence[str] = ()
 
     # Data.
     removal_policy: RemovalPolicy = RemovalPolicy.RETAIN

@@ -52,6 +52,7 @@ _CONTEXT_FIELDS: Mapping[str, tuple[str, Any]] = {
     "ecsTaskDefinitionArns": ("ecs_task_definition_arns", _csv),
     "ecsPassRoleArns": ("ecs_pass_role_arns", _csv),
     "triggerBucketNames": ("trigger_bucket_names", _csv),
+    "triggerEventBuses": ("trigger_event_buses", _csv),
     "runRetentionDays": ("run_retention_days", int),
     "removalPolicy": ("removal_policy", lambda v: RemovalPolicy[str(v).upper()]),
 }

@@ -184,6 +184,7 @@ def build_custom(app: App) -> Stack:
         trigger_event_patterns=[
             events.EventPattern(source=["acme.billing"], detail_type=["InvoicePaid"])
         ],
+        trigger_event_buses=["acme-orders"],
         alarm_email="ops@example.com",
         removal_policy=RemovalPolicy.DESTROY,
         run_retention_days=30,

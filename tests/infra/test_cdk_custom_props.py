@@ -218,3 +218,24 @@ def test_ready_stack_reads_its_props_from_context() -> None:
     assert props.run_retention_days == 7
     assert props.removal_policy == RemovalPolicy.DESTROY
     assert props.alarm_email is None
+
+
+def test_a_named_bus_of_event_triggers_gets_a_rule_that_names_it(custom: Synth) -> None:
+    from aws_cdk.assertions import Match
+
+    custom.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventBusName": "acme-orders",
+            "Targets": [
+                Match.object_like(
+                    {
+                        "InputTransformer": {
+                            "InputPathsMap": {"f1": "$"},
+                            "InputTemplate": '{"podium_bus":"acme-orders","event":<f1>}',
+                        }
+                    }
+                )
+            ],
+        },
+    )

@@ -185,6 +185,11 @@ def test_eventbridge_bus_rules_and_sweeper_schedule(default: Synth) -> None:
                     {
                         "Arn": arn_of(functions["events"]["id"]),
                         "DeadLetterConfig": {"Arn": arn_of(trigger_dlq)},
+                        # The events function learns which bus (handlers/events.py).
+                        "InputTransformer": {
+                            "InputPathsMap": {"f1": "$"},
+                            "InputTemplate": '{"podium_bus":"podium","event":<f1>}',
+                        },
                     }
                 )
             ],

@@ -351,3 +351,36 @@ def test_schedules_follow_activate_and_rollback(rt: LocalRuntime) -> None:
     assert schedules(rt, "daily_etl")["weekly"]["ScheduleExpression"] == "cron(0 7 ? * MON *)"
     rollback(rt.services, "daily_etl")
     assert set(schedules(rt, "daily_etl")) == {"nightly", "often"}
+
+
+def test_an_event_trigger_fires_only_for_the_bus_it_names(rt: LocalRuntime) -> None:
+    """``event: {pattern, bus: NAME}``: the construct's rule on that bus wraps what it
+    delivers as {"podium_bus": NAME, "event": ...}; a trigger matches only events of the
+    bus it names (default: the default bus), and Podium's own bus still carries signals."""
+    pattern = {"source": ["acme.orders"], "detail-type": ["OrderPlaced"]}
+    for name, bus in (("on_orders_bus", "acme-orders"), ("on_default_bus", "default")):
+        rt.push(
+            {
+                "name": name,
+                "params": {"order": {"type": "string"}},
+                "steps": [{"id": "a", "type": "noop"}],
+                "triggers": [
+                    {"event": {"pattern": pattern, "bus": bus}, "params": {"order": "${event.detail.id}"}}
+                ],
+            }
+        )
+    placed = {"id": "o-1", "source": "acme.orders", "detail-type": "OrderPlaced", "detail": {"id": "7"}}
+    wrapped = {"podium_bus": "acme-orders", "event": placed}
+    assert events.handler(wrapped, None)["matched"] == 1
+    assert [r.params for r in runs(rt, "on_orders_bus")] == [{"order": "7"}]
+    assert runs(rt, "on_default_bus") == []
+    assert events.handler({**placed, "id": "o-2"}, None)["matched"] == 1  # the default bus
+    assert len(runs(rt, "on_default_bus")) == 1 and len(runs(rt, "on_orders_bus")) == 1
+    other = {"podium_bus": "elsewhere", "event": {**placed, "id": "o-3"}}
+    assert events.handler(other, None)["matched"] == 0
+    signal = {
+        "podium_bus": "podium",
+        "event": {"id": "s-1", "source": "acme", "detail-type": "podium.signal",
+                  "detail": {"name": "orders_ready", "params": {"day": "2026-12-01"}}},
+    }
+    assert events.handler(signal, None)["matched"] == 1

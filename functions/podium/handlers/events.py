@@ -30,9 +30,25 @@ def describe(event: Any) -> tuple[str, str] | None:
     return source, detail_type
 
 
+# Rules on buses other than the default one wrap what they deliver as
+# ``{"podium_bus": NAME, "event": EVENT}`` (an input transformer set by the construct),
+# so that a trigger fires only for events put on the bus it names.
+BUS_KEY, EVENT_KEY = "podium_bus", "event"
+
+
+def unwrap(event: Any) -> tuple[Any, str]:
+    """The EventBridge event and the name of the bus it came from."""
+    if isinstance(event, dict) and set(event) == {BUS_KEY, EVENT_KEY}:
+        bus = event[BUS_KEY]
+        if isinstance(bus, str) and bus:
+            return event[EVENT_KEY], bus
+    return event, "default"
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ctx = bootstrap.services()
     try:
+        event, bus = unwrap(event)
         described = describe(event)
         if described is None:
             log.warning("not an EventBridge event, dropped: %.200r", event)
@@ -41,6 +57,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # ECS/Batch/Glue/SFN state changes go back to the attempts that started them; every
         # event is also offered to the triggers (a Glue job's end may start a workflow).
         external = external_events.route(ctx, event)
-        return route_event(ctx, event, source, detail_type, external=external)
+        return route_event(ctx, event, source, detail_type, external=external, bus=bus)
     finally:
         ctx.metrics.flush()

@@ -27,9 +27,11 @@ def route_event(
     detail_type: str,
     *,
     external: bool = False,
+    bus: str = "default",
 ) -> dict[str, Any]:
     """``external``: the event was already taken as a state change of external work
-    (service/external_events.py); triggers may still start runs from it."""
+    (service/external_events.py); triggers may still start runs from it. ``bus``: the
+    bus it was put on (handlers/events.py: rules on other buses say which)."""
     if detail_type == BUS_DETAIL_TYPE:
         try:
             signal, created = signal_from_bus(ctx, event)
@@ -38,7 +40,7 @@ def route_event(
             ctx.metrics.count("EventsDropped")
             return {"matched": 0, "dropped": 1, "error": str(exc)}
         return {"matched": 1, "signal": signal.signal_id, "created": created}
-    started = route_trigger_event(ctx, event)  # s3 and event-pattern triggers
+    started = route_trigger_event(ctx, event, bus=bus)  # s3 and event-pattern triggers
     if started is not None:
         return started
     if external:

@@ -301,14 +301,18 @@ def _event_triggers(ctx: Services) -> list[tuple[str, str, Trigger]]:
     return out
 
 
-def route_trigger_event(ctx: Services, event: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Start a run for every enabled s3/event trigger whose pattern matches ``event``."""
+def route_trigger_event(
+    ctx: Services, event: Mapping[str, Any], *, bus: str = "default"
+) -> dict[str, Any] | None:
+    """Start a run for every enabled s3/event trigger whose pattern matches ``event``
+    put on ``bus`` (S3's notifications come on the default bus; an event trigger names
+    its bus, default unless it says otherwise)."""
     started: list[str] = []
     at = _event_time(event, ctx.now())
     for workflow, tid, trigger in _event_triggers(ctx):
-        if trigger.s3 is not None:
+        if trigger.s3 is not None and bus == "default":
             pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
-        elif trigger.event is not None:
+        elif trigger.event is not None and trigger.event.bus == bus:
             pattern = trigger.event.pattern
         else:
             continue
