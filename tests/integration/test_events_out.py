@@ -53,7 +53,8 @@ def test_each_ended_run_is_published_once_locally() -> None:
         assert isinstance(rt.services.events, MemoryEvents)
         published = rt.services.events.published
     assert [(e["detail"]["run_id"], e["detail"]["status"]) for e in published] == [
-        (view.run.run_id, "SUCCEEDED")
+        (view.run.run_id, "RUNNING"),  # its start
+        (view.run.run_id, "SUCCEEDED"),  # its end, once
     ]
 
 
@@ -112,3 +113,25 @@ def test_step_events_all_and_none() -> None:
         ("all", "b", "RUNNING"),
         ("all", "b", "SUCCEEDED"),
     ]
+
+
+def test_a_run_publishes_its_start_pause_resume_and_end() -> None:
+    """Issue #12 item 4: every run status change is on the bus, not only the end."""
+    from podium.core.engine.actions import RunAction
+    from podium.service.actions import Actor, run_action
+
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        rt.push({"name": "napper", "steps": [{"id": "z", "type": "sleep", "seconds": 60}]})
+        run = rt.start_run("napper")
+        rt.pump(wait=False)
+        actor = Actor(by="local:test", reason="look")
+        run_action(rt.services, run.run_id, RunAction.PAUSE, actor)
+        run_action(rt.services, run.run_id, RunAction.RESUME, actor)
+        rt.pump()
+        published = rt.services.events.published  # type: ignore[union-attr]
+    statuses = [
+        e["detail"]["status"]
+        for e in published
+        if e["detail-type"] == RUN_STATUS_CHANGE and e["detail"]["run_id"] == run.run_id
+    ]
+    assert statuses == ["RUNNING", "PAUSED", "RUNNING", "SUCCEEDED"]

@@ -113,8 +113,8 @@ def test_podium_run_event_file_and_events(tmp_path: Path) -> None:
     body = json.loads(result.stdout)
     assert body["run"]["params"] == {"key": "raw/2026-01-05/sales.csv"}
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
-    assert [e["detail-type"] for e in lines] == ["Podium Run Status Change"]
-    assert lines[0]["detail"]["status"] == "SUCCEEDED"
+    assert [e["detail-type"] for e in lines] == ["Podium Run Status Change"] * 2
+    assert [e["detail"]["status"] for e in lines] == ["RUNNING", "SUCCEEDED"]
 
     other = tmp_path / "other.json"
     other.write_text(

@@ -392,7 +392,7 @@ def test_iterations_follow_the_workflows_step_events_setting(mem: LocalRuntime) 
     runs = [
         e["detail"]["run_id"] for e in published if e["detail-type"] == "Podium Run Status Change"
     ]
-    assert runs == [run_id]
+    assert runs == [run_id, run_id]  # its start and its end
 
 
 def test_a_large_iteration_space_is_stored_once_by_reference(mem: LocalRuntime) -> None:

@@ -28,7 +28,7 @@ from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, Timeli
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.context import Services
-from podium.service.lifecycle import cancel_step, stop_run
+from podium.service.lifecycle import cancel_step, publish_run_status, stop_run
 from podium.service.pausing import pause_tree, release_held, resume_step, resume_tree
 from podium.service.restart import RestartRequest, restart
 
@@ -201,12 +201,14 @@ def _apply_run_action(
         paused = _transition(ctx, run, RunStatus.RUNNING, RunStatus.PAUSED, why)
         if paused is not None:
             pause_tree(ctx, paused, why)  # its loops' and subworkflows' runs too
+            publish_run_status(ctx, paused)
         return paused
     if action is RunAction.RESUME:
         resumed = _transition(ctx, run, RunStatus.PAUSED, RunStatus.RUNNING, None)
         if resumed is not None:
             resume_tree(ctx, resumed)
             release_held(ctx, resumed)
+            publish_run_status(ctx, resumed)
             return ctx.store.get_run(run.run_id)
         return None
     raise ValueError(f"not a run action with writes: {action}")  # pragma: no cover

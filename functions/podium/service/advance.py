@@ -29,7 +29,7 @@ from podium.service import messages
 from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
 from podium.service.deadlines import lease_until
-from podium.service.lifecycle import cancel_steps, run_ended
+from podium.service.lifecycle import cancel_steps, publish_run_status, run_ended
 
 log = logging.getLogger("podium.advance")
 
@@ -46,6 +46,9 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
         return []
     if run.status is not RunStatus.RUNNING:
         return []
+    # The run has started: say so on the bus (a replayed start says it again; consumers
+    # de-duplicate on run_id + status, as for every run status change).
+    publish_run_status(ctx, run)
     compiled = ctx.definitions.get(run.workflow, run.version)
     graph = compiled.graph
     now = ctx.now()

@@ -61,6 +61,16 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
 RUN_STATUS_CHANGE = "Podium Run Status Change"
 
 
+def publish_run_status(ctx: Services, run: RunRecord) -> None:
+    """A run that started, paused or resumed: its status change on the bus (an ended
+    run's is published by run_ended). A loop's iteration runs publish none (their loop
+    step's status says it); a subworkflow's child does."""
+    if run.iteration is not None:
+        return
+    assert ctx.events is not None
+    ctx.events.publish([run_status_event(run)])
+
+
 def run_status_event(run: RunRecord) -> dict[str, Any]:
     """The event users route alerts from (docs/events.md)."""
     return {
