@@ -21,3 +21,16 @@ def test_pauses_and_resumes_at_random_moments_change_nothing_on_moto() -> None:
     report = simulate(MOTO_SEEDS, "moto", actions=True)
     assert report.seeds == len(MOTO_SEEDS)
     assert not report.failing_seeds, _explain(report)
+
+
+def test_a_paused_child_its_ended_parent_missed_is_stopped() -> None:
+    """Seed 347 of foreach_fail_fast with actions (found after the merges): an iteration
+    created paused just before its parent's fail_fast ended the run, and not yet counted
+    as launched, stayed PAUSED forever. The sweeper now stops a paused child whose parent
+    run has ended."""
+    from podium.sim.simulate import Simulator, factory_for
+
+    factory = factory_for("memory")
+    with factory.session():
+        result = Simulator(factory, ("foreach_fail_fast",), actions=True).run_seed(347)
+    assert result.verdict.ok, "\n".join(result.verdict.details)

@@ -93,7 +93,9 @@ def test_the_real_memory_store_passes_the_same_seeds() -> None:
 
 
 def test_permits_over_the_limit_are_caught() -> None:
-    assert _violations(LimitlessPermitsStore, "key_limit", range(5))["limit_exceeded"]
+    # 20 seeds: whether three keyed steps overlap depends on the interleaving, and five
+    # seeds happened to keep them apart once the engine's calls changed.
+    assert _violations(LimitlessPermitsStore, "key_limit", range(20))["limit_exceeded"]
 
 
 def test_run_slots_over_the_limit_are_caught() -> None:

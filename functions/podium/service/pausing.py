@@ -337,3 +337,23 @@ def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
     resume_tree(ctx, resumed)
     release_held(ctx, resumed)
     return True
+
+
+def stop_if_parent_ended(ctx: Services, run: RunRecord) -> bool:
+    """A paused child run whose parent run has ended: the parent's end stops its children,
+    but a child created paused in the instant the parent's loop raised its launched mark
+    (a crash in between) is not among those it knows. The sweeper stops it (it would
+    stay paused forever: nothing resumes the child of an ended run). True when stopped."""
+    from podium.core.engine.errors import RunNotFound
+    from podium.service.lifecycle import stop_run
+
+    if run.status is not RunStatus.PAUSED or run.parent_run is None:
+        return False
+    try:
+        parent = ctx.store.get_run(run.parent_run)
+    except RunNotFound:
+        return False
+    if not parent.status.terminal:
+        return False
+    reason = f"stopped: its parent run {parent.run_id} ended {parent.status.value}"
+    return stop_run(ctx, run.run_id, reason) is not None

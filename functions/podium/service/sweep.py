@@ -24,7 +24,12 @@ from podium.service.attempts import replay_terminal
 from podium.service.completions import reclaim
 from podium.service.context import Services
 from podium.service.lifecycle import run_ended
-from podium.service.pausing import held_in_vain, resume_if_parent_runs, resume_step
+from podium.service.pausing import (
+    held_in_vain,
+    resume_if_parent_runs,
+    resume_step,
+    stop_if_parent_ended,
+)
 from podium.service.permits import wake_head
 from podium.service.signal_waits import recheck as recheck_signals
 
@@ -84,6 +89,8 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
     if run.status is not RunStatus.RUNNING:
         if resume_if_parent_runs(ctx, run):  # a child its parent's resume left paused
             report.redriven.append(f"{run_id} (resumed with its parent)")
+        elif stop_if_parent_ended(ctx, run):  # a paused child its parent's end missed
+            report.completed.append(f"{run_id} (stopped: its parent ended)")
         ctx.store.set_run_check(run_id, next_check(run, [], now, stale_ms=ctx.stale_ready_ms))
         return
     acted = len(report.redriven) + len(report.reclaimed) + len(report.completed)
