@@ -19,7 +19,8 @@ from podium.core.engine.external import (
     safe_name,
     sfn_execution_outcome,
 )
-from podium.core.engine.http_rules import Target, host_allowed, judge, parse_url
+from podium.core.engine.http_rules import Target, host_allowed, judge
+from podium.service.http_urls import parse_url
 
 
 def test_ecs_exit_codes_and_stop_codes() -> None:

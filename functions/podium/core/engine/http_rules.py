@@ -14,7 +14,6 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from podium.core.engine.step_error import StepError
 from podium.core.expr import ExpressionError, compile_expression
@@ -31,26 +30,6 @@ class Target:
     host: str
     port: int
     path: str  # path and query
-
-
-def parse_url(url: str) -> Target | str:
-    """The URL's parts, or why it cannot be called."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        return f"'{url}' is not a valid URL: {exc}"
-    if parts.scheme not in ("http", "https"):
-        return f"'{url}' is not an http:// or https:// URL"
-    if not parts.hostname:
-        return f"'{url}' names no host"
-    if parts.username or parts.password:
-        return "credentials in the URL are refused: use auth (a Secrets Manager secret)"
-    default_port = 443 if parts.scheme == "https" else 80
-    path = parts.path or "/"
-    if parts.query:
-        path = f"{path}?{parts.query}"
-    return Target(parts.scheme, parts.hostname.lower(), port or default_port, path)
 
 
 def host_allowed(target: Target, allowed: Iterable[str]) -> bool:

@@ -14,7 +14,6 @@ from podium.core.engine.http_rules import (
     judge,
     not_allowed,
     parse_body,
-    parse_url,
     too_large,
     transport_error,
 )
@@ -22,6 +21,7 @@ from podium.core.engine.step_error import StepError, platform_error, user_error
 from podium.core.expr import ExpressionError
 from podium.core.ports import HttpCall, HttpTransportError, SecretNotFound
 from podium.service.context import Services
+from podium.service.http_urls import parse_url
 from podium.service.runtimes.base import Attempt, Done, Failed, Result
 from podium.service.runtimes.external import render_request
 
