@@ -457,3 +457,16 @@ def test_breakpoints_are_set_and_cleared_idempotently(store: StateStore) -> None
     store.set_breakpoint("wf", "report", on=False)
     assert store.breakpoints("wf") == frozenset()
     assert store.breakpoints("other") == {"load"}
+
+
+def test_many_steps_are_read_at_once(store: StateStore) -> None:
+    """get_steps: the items that exist, by (run, step), over more keys than one
+    DynamoDB BatchGetItem takes (100), duplicates and missing keys included."""
+    store.create_run(a_run("m1"))
+    for i in range(230):
+        store.create_step(StepRecord("m1", f"s{i:03d}", StepStatus.READY, ready_at=i))
+    keys = [("m1", f"s{i:03d}") for i in range(0, 230, 1)] + [("m1", "nope"), ("m2", "s000")]
+    got = store.get_steps([*keys, ("m1", "s007")])
+    assert len(got) == 230
+    assert got[("m1", "s007")].ready_at == 7 and got[("m1", "s229")].ready_at == 229
+    assert ("m1", "nope") not in got and store.get_steps([]) == {}

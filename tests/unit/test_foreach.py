@@ -406,3 +406,35 @@ def test_a_large_iteration_space_is_stored_once_by_reference(mem: LocalRuntime) 
     loops._SPACES = loops._SpaceCache()  # another process: read back from Payloads
     space = loops.space_of(mem.services, view.run, record, None)
     assert space.count == 300 and space.at(299) == {"i": 299}
+
+
+def test_a_loops_outputs_are_read_in_batches_not_per_iteration(mem: LocalRuntime) -> None:
+    """A foreach that ends reads its iterations' outputs with get_steps (batched: 100
+    items a request on DynamoDB), not one get_step per iteration (100,000 sequential
+    reads in one invocation for a 100,000-iteration loop)."""
+    per_child: list[str] = []
+    real = mem.store.get_step
+
+    def counting(run_id: str, step: str) -> Any:
+        if ".each." in run_id:
+            per_child.append(run_id)
+        return real(run_id, step)
+
+    mem.store.get_step = counting  # type: ignore[method-assign]
+    view = mem.run(
+        {
+            "name": "batched",
+            "steps": [
+                {
+                    "id": "each",
+                    "type": "foreach",
+                    "over": {"i": "${podium.range(0, 300)}"},
+                    "concurrency": 300,
+                    "steps": [{"id": "n", "type": "lambda", "function": f"{HERE}:echo", "payload": {"i": "${iteration.i}"}}],
+                }
+            ],
+        }
+    )
+    output = by_step(view)["each"].output
+    assert output["count"] == 300 and output["outputs"]["n"][299] is not None
+    assert len(per_child) < 30, len(per_child)

@@ -7,7 +7,8 @@ lost race is explained without a second read (the Powertools idempotency-layer s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -25,6 +26,7 @@ from podium.core.engine.errors import (
     RunNotFound,
     StepConflict,
     StepExists,
+    StoreUnavailable,
     VersionConflict,
     WorkflowNotFound,
 )
@@ -39,6 +41,9 @@ BREAKPOINTS_SK = "#BP"  # a workflow's breakpoints: one small item beside its he
 def _is(exc: ClientError, code: str) -> bool:
     return bool(exc.response.get("Error", {}).get("Code") == code)
 
+
+_BATCH_GET = 100  # BatchGetItem's most keys per call
+_BATCH_GET_TRIES = 8
 
 class DynamoStateStore:
     def __init__(self, client: Any, table_name: str) -> None:
@@ -616,6 +621,29 @@ class DynamoStateStore:
             ConsistentRead=True,
         ).get("Item")
         return c.step_from_item(item) if item else None
+
+    def get_steps(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StepRecord]:
+        out: dict[tuple[str, str], StepRecord] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _BATCH_GET):
+            pending: list[dict[str, Any]] = [
+                c.key(c.run_pk(run_id), c.step_sk(step))
+                for run_id, step in unique[start : start + _BATCH_GET]
+            ]
+            for attempt in range(_BATCH_GET_TRIES):
+                resp = self._db.batch_get_item(
+                    RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
+                )
+                for item in resp.get("Responses", {}).get(self._table, []):
+                    record = c.step_from_item(item)
+                    out[(record.run_id, record.step)] = record
+                pending = resp.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))  # throttled: back off, then retry
+            else:
+                raise StoreUnavailable(f"BatchGetItem left {len(pending)} keys unread")
+        return out
 
     def list_steps(self, run_id: str) -> list[StepRecord]:
         return [c.step_from_item(i) for i in self._query_prefix(run_id, "S#")]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -330,6 +330,11 @@ class MemoryStateStore:
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         with self._lock:
             return self._steps.get(run_id, {}).get(step)
+
+    def get_steps(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StepRecord]:
+        with self._lock:
+            found = {(r, s): self._steps.get(r, {}).get(s) for r, s in keys}
+        return {key: step for key, step in found.items() if step is not None}
 
     def list_steps(self, run_id: str) -> list[StepRecord]:
         with self._lock:

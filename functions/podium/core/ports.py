@@ -159,6 +159,12 @@ class StateStore(Protocol):
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None: ...
 
+    def get_steps(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StepRecord]:
+        """Many step items at once, by (run id, step): those that exist. Consistent reads,
+        batched (DynamoDB: BatchGetItem, 100 keys a call, unprocessed keys retried): a
+        loop reads its iterations' outputs this way, not one request per iteration."""
+        ...
+
     # loop steps (foreach, while, subworkflow): their child runs -----------------
     def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
         """In one transaction: settle the ended child run (it leaves the active index)

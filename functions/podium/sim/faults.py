@@ -51,6 +51,7 @@ READS = frozenset(
         "list_active_run_ids",
         "list_due_run_ids",
         "get_step",
+        "get_steps",
         "list_steps",
         "list_events",
         "queued",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -468,6 +468,15 @@ class SqliteStateStore:
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         with self.db.query() as conn:
             return read_step(conn, run_id, step)
+
+    def get_steps(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StepRecord]:
+        out: dict[tuple[str, str], StepRecord] = {}
+        with self.db.query() as conn:
+            for run_id, step in keys:
+                found = read_step(conn, run_id, step)
+                if found is not None:
+                    out[(run_id, step)] = found
+        return out
 
     def list_steps(self, run_id: str) -> list[StepRecord]:
         with self.db.query() as conn:

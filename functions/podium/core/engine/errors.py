@@ -65,3 +65,8 @@ class RunIdConflict(RunConflict):
 
 class VersionConflict(PodiumError):
     """Two pushes of one workflow raced; the loser retries with the new head."""
+
+
+class StoreUnavailable(PodiumError):
+    """The store kept refusing a request (throttled past its retries): the caller's
+    message is redelivered later, as after any platform error."""
