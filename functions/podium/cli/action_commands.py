@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
+from podium.cli.output import err as _err
+from podium.cli.output import out as _out
 from podium.cli.remote import quote
 from podium.cli.remote_commands import (
     AwsProfileOption,
@@ -70,13 +71,6 @@ steps_app = typer.Typer(
     add_completion=False,
 )
 
-
-def _out() -> Console:
-    return Console(soft_wrap=True)
-
-
-def _err() -> Console:
-    return Console(stderr=True, soft_wrap=True)
 
 
 def _print(result: dict[str, Any], as_json: bool) -> None:

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from podium.cli.output import print_json as _print_json
 from podium.cli.remote import quote
 from podium.cli.remote_commands import (
     AwsProfileOption,
@@ -25,7 +26,6 @@ from podium.cli.remote_commands import (
     StackOption,
     TargetArgs,
     _is_local,
-    _print_json,
     _reporting,
 )
 

@@ -6,9 +6,7 @@ the deployed API returns, so a local run looks like a remote one.
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +17,9 @@ from rich.console import Console
 from rich.text import Text
 
 from podium import bootstrap
+from podium.cli.output import err as _err
+from podium.cli.output import out as _out
+from podium.cli.output import print_json as _print_json
 from podium.cli.remote_render import timestamp
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.status import RunStatus
@@ -27,17 +28,6 @@ FAILED_RUN = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.STOPPED
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
-
-def _out() -> Console:
-    return Console(soft_wrap=True)
-
-
-def _err() -> Console:
-    return Console(stderr=True, soft_wrap=True)
-
-
-def _print_json(body: Any) -> None:
-    sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
 
 
 def parse_since(value: str, now_ms: int) -> int:

@@ -11,8 +11,6 @@ remote target is named: no --stack, --endpoint or --profile, and no remote confi
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -20,10 +18,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
 from podium.cli import remote_render
+from podium.cli.output import err as _err
+from podium.cli.output import out as _out
+from podium.cli.output import print_json as _print_json
 from podium.cli.remote import ApiClient, ApiError, RemoteError, connect, quote, resolve_target
 
 # No [brackets] in help texts: rich would read them as markup.
@@ -108,18 +108,6 @@ class TargetArgs:
             )
         )
 
-
-def _out() -> Console:
-    # Made per command (not at import) so the width follows the current terminal/env.
-    return Console(soft_wrap=True)
-
-
-def _err() -> Console:
-    return Console(stderr=True, soft_wrap=True)
-
-
-def _print_json(body: Any) -> None:
-    sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
 
 
 @contextmanager

@@ -3,19 +3,20 @@ on a deployed stack (--stack, --endpoint, --profile), as ``podium runs`` chooses
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from podium.cli.output import err as _err
+from podium.cli.output import local_home_services
+from podium.cli.output import out as _out
+from podium.cli.output import print_json as _print_json
 from podium.cli.remote import quote
 from podium.cli.remote_commands import (
     AwsProfileOption,
@@ -37,40 +38,10 @@ triggers_app = typer.Typer(
 )
 
 
-def _out() -> Console:
-    return Console(soft_wrap=True)
 
-
-def _err() -> Console:
-    return Console(stderr=True, soft_wrap=True)
-
-
-def _print_json(body: Any) -> None:
-    sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
-
-
-@contextmanager
-def _local_services(home: Path | None) -> Iterator[Any]:
-    """The local home's wiring; bad input (a DefinitionError) and unknown workflows are
-    printed, exit 1."""
-    from podium.cli.local_commands import Home
-    from podium.core.dsl.errors import DefinitionError
-    from podium.core.engine.errors import NotFound
-
-    opened = Home(home)
-    if not opened.exists:
-        _err().print(Text(f"no local home at {opened.path}: push or run a workflow first", "red"))
-        raise typer.Exit(1)
-    with opened:
-        try:
-            yield opened.services
-        except DefinitionError as exc:
-            for issue in exc.issues:
-                _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
-            raise typer.Exit(1) from None
-        except NotFound as exc:
-            _err().print(Text(str(exc), style="red"), highlight=False)
-            raise typer.Exit(1) from None
+def _local_services(home: Path | None) -> Any:
+    """The local home's wiring (bad input and unknown workflows: printed, exit 1)."""
+    return local_home_services(home)
 
 
 def _either(

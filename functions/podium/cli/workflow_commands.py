@@ -5,19 +5,18 @@ Exit codes: 0 done, 1 not found or refused (nothing older to roll back to), 2 us
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from podium.cli.output import err as _err
+from podium.cli.output import local_home_services
+from podium.cli.output import out as _out
+from podium.cli.output import print_json as _print_json
 from podium.cli.remote import quote
 from podium.cli.remote_commands import (
     AwsProfileOption,
@@ -39,17 +38,6 @@ workflows_app = typer.Typer(
 )
 
 
-def _out() -> Console:
-    return Console(soft_wrap=True)
-
-
-def _err() -> Console:
-    return Console(stderr=True, soft_wrap=True)
-
-
-def _print_json(body: Any) -> None:
-    sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
-
 
 def _when(ms: int | None) -> str:
     if ms is None:
@@ -57,22 +45,11 @@ def _when(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-@contextmanager
-def _local(home: Path | None) -> Iterator[Any]:
+def _local(home: Path | None) -> Any:
     """The local home's services; a missing workflow or version is exit 1."""
-    from podium.cli.local_commands import Home, _missing_home
-    from podium.core.engine.errors import NotFound
     from podium.service.versions import NothingToRollBack
 
-    with Home(home) as opened:
-        if not opened.exists:
-            _missing_home(opened)
-            raise typer.Exit(1)
-        try:
-            yield opened.services
-        except (NotFound, NothingToRollBack) as exc:
-            _err().print(Text(str(exc), style="bold red"), highlight=False)
-            raise typer.Exit(1) from None
+    return local_home_services(home, refused=(NothingToRollBack,))
 
 
 class _Target:
