@@ -470,3 +470,61 @@ def test_many_steps_are_read_at_once(store: StateStore) -> None:
     assert len(got) == 230
     assert got[("m1", "s007")].ready_at == 7 and got[("m1", "s229")].ready_at == 229
     assert ("m1", "nope") not in got and store.get_steps([]) == {}
+
+
+def test_a_loops_iteration_runs_are_not_listed_by_workflow(store: StateStore) -> None:
+    # They are found from their loop step; on DynamoDB this keeps them out of the
+    # by-workflow index (one index write less per iteration write).
+    store.create_run(a_run())
+    store.create_run(a_child(0))
+    sub = replace(a_child(1), run_id="r1.call.0", workflow="wf/loop", iteration=None)
+    store.create_run(sub)  # a subworkflow's child is a run of its workflow: listed
+    assert [r.run_id for r in store.list_runs("wf/loop")] == ["r1.call.0"]
+    assert store.get_run("r1.loop.0").iteration is not None
+
+
+def test_an_iteration_ends_is_counted_and_settles_in_one_write(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.create_run(a_child(0))
+    assert "r1.loop.0" in store.list_active_run_ids()
+    running = frozenset({RunStatus.RUNNING})
+    ended = store.end_counted_child(
+        "r1.loop.0",
+        expected=running,
+        to=RunStatus.SUCCEEDED,
+        changes={"ended_at": 7},
+        parent_run="r1",
+        parent_step="loop",
+        outcome="ok",
+    )
+    assert (ended.status, ended.ended_at, ended.settled) == (RunStatus.SUCCEEDED, 7, True)
+    assert ended.iteration == a_child(0).iteration  # the rest of the record is kept
+    assert store.get_run("r1.loop.0").settled
+    assert "r1.loop.0" not in store.list_active_run_ids()
+    assert "r1.loop.0" not in store.list_due_run_ids(10**13, 100)
+    with pytest.raises(RunConflict) as exc:  # a replay: ended already, nothing added
+        store.end_counted_child(
+            "r1.loop.0",
+            expected=running,
+            to=RunStatus.SUCCEEDED,
+            changes={"ended_at": 8},
+            parent_run="r1",
+            parent_step="loop",
+            outcome="ok",
+        )
+    assert exc.value.current is not None and exc.value.current.ended_at == 7
+    # A child ended the other way is not counted twice by a late count_child.
+    assert store.count_child("r1", "loop", "r1.loop.0", "ok") is False
+    step = store.get_step("r1", "loop")
+    assert step is not None and (step.children_ok, step.children_failed) == (1, 0)
+    with pytest.raises(RunConflict):
+        store.end_counted_child(
+            "missing",
+            expected=running,
+            to=RunStatus.SUCCEEDED,
+            changes={},
+            parent_run="r1",
+            parent_step="loop",
+            outcome="ok",
+        )

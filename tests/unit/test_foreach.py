@@ -438,3 +438,52 @@ def test_a_loops_outputs_are_read_in_batches_not_per_iteration(mem: LocalRuntime
     output = by_step(view)["each"].output
     assert output["count"] == 300 and output["outputs"]["n"][299] is not None
     assert len(per_child) < 30, len(per_child)
+
+
+def test_an_iteration_counted_with_its_end_whose_wake_up_is_lost_is_picked_up_by_the_sweeper(
+    mem: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each succeeded iteration ends, is counted and settles in one transaction, then
+    # wakes its loop with a message; a crash right after the write loses that message.
+    # The parent run's check polls its running loop, so the loop still ends.
+    import podium.service.advance as advance
+
+    lost: list[str] = []
+
+    def lose(ctx: Any, run: Any) -> None:
+        assert run.settled  # only the counted ends take this path
+        lost.append(run.run_id)
+
+    monkeypatch.setattr(advance, "child_ended", lose)
+    defn = {
+        "name": "lossy",
+        "steps": [
+            {
+                "id": "each",
+                "type": "foreach",
+                "over": {"i": "${podium.range(0, 4)}"},
+                "concurrency": 2,
+                "steps": [{"id": "work", "type": "noop"}],
+            }
+        ],
+    }
+    from podium.core.engine.checks import first_check
+    from podium.service.sweep import sweep
+
+    view = mem.run(defn)
+    run_id = view.run.run_id
+    assert view.run.status is RunStatus.RUNNING and len(lost) == 2  # stuck: nobody woke it
+    for _ in range(3):  # the deployed stack's scheduled sweeps
+        clock = mem.services.clock
+        assert isinstance(clock, ManualClock)
+        clock.advance_to(first_check(mem.services.store.get_run(run_id)))
+        assert any(r.endswith("each (poll)") for r in sweep(mem.services, mem.store).redriven)
+        mem.pump()
+        if mem.services.store.get_run(run_id).status.terminal:
+            break
+    view = mem.describe(run_id)
+    assert view.run.status is RunStatus.SUCCEEDED
+    assert len(lost) == 4  # every wake-up was lost: the sweeper's polls drove the loop
+    each = mem.services.store.get_step(view.run.run_id, "each")
+    assert each is not None and (each.children_ok, each.children_launched) == (4, 4)
+    assert all(mem.services.store.get_run(r).settled for r in lost)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from podium.core.dsl.models import NoopStep
@@ -11,6 +13,7 @@ from podium.core.engine.plans import (
     LostClaim,
     Reclaim,
     claimed_item,
+    ends_settled,
     lease_of,
     plan_claim,
     plan_finish,
@@ -121,6 +124,16 @@ def test_reclaim_and_run_end() -> None:
     assert failed.cancel_unfinished and failed.ended_check_at == 105
 
 
+@pytest.mark.parametrize("status", [s for s in RunStatus if s.terminal])
+def test_only_a_succeeded_iteration_without_permit_keys_settles_with_its_end(
+    status: RunStatus,
+) -> None:
+    settles = ends_settled(status, iteration=True, holds_permit_keys=False)
+    assert settles is (status is RunStatus.SUCCEEDED)
+    assert not ends_settled(status, iteration=False, holds_permit_keys=False)
+    assert not ends_settled(status, iteration=True, holds_permit_keys=True)
+
+
 def _run(status: RunStatus = RunStatus.RUNNING) -> RunRecord:
     return RunRecord("r", "wf", 1, status, {}, created_at=0, sinks_total=1)
 
@@ -142,3 +155,7 @@ def test_the_next_check_is_when_something_can_next_be_due() -> None:
     assert next_check(_run(), [sleeping], now, stale_ms=300_000, acted=True) == now + 300_000
     assert next_check(_run(RunStatus.QUEUED), [], now, stale_ms=300_000) == now + MAX_CHECK_MS
     assert next_check(_run(RunStatus.FAILED), [], now, stale_ms=300_000) == now + MIN_CHECK_MS
+    # A loop waiting on its children is polled a stale period later (a lost wake-up of
+    # an iteration counted with its end), however far its own deadline is.
+    loop = replace(sleeping, step="loop", children_launched=3)
+    assert next_check(_run(), [loop], now, stale_ms=300_000) == now + 300_000

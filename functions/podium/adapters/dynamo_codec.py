@@ -212,10 +212,13 @@ def run_to_item(run: RunRecord) -> Item:
             "skt": {"N": str(run.sinks_total)},
             "fl": {"BOOL": run.failing},
             "trg": {"S": run.trigger},
-            "gsi1pk": {"S": workflow_pk(run.workflow)},
-            "gsi1sk": {"S": f"{run.created_at:013d}#{run.run_id}"},
         }
     )
+    if run.iteration is None:
+        # A loop's iterations are found from their loop step, never by workflow: kept
+        # out of the by-workflow index, each of their writes bills one index write less.
+        item["gsi1pk"] = {"S": workflow_pk(run.workflow)}
+        item["gsi1sk"] = {"S": f"{run.created_at:013d}#{run.run_id}"}
     if run.depth:
         item["dp"] = {"N": str(run.depth)}
     if run.tags:  # set at creation, never updated

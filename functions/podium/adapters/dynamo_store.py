@@ -571,6 +571,66 @@ class DynamoStateStore:
             return False
         return True
 
+    def end_counted_child(
+        self,
+        child_run_id: str,
+        *,
+        expected: frozenset[RunStatus],
+        to: RunStatus,
+        changes: Mapping[str, Any],
+        parent_run: str,
+        parent_step: str,
+        outcome: str,
+    ) -> RunRecord:
+        # The end, the settle and the count in one transaction: the child's status
+        # condition is the exactly-once guard (a replay finds it ended and adds 0).
+        sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
+        names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk"})
+        cond = self._in_condition("#st", expected, values, names)
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": c.key(c.run_pk(child_run_id), c.RUN_SK),
+                            "UpdateExpression": c.expression(sets, [*removes, "#g2p", "#g2s"]),
+                            "ConditionExpression": cond,
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": c.key(c.run_pk(parent_run), c.step_sk(parent_step)),
+                            "UpdateExpression": "ADD #n :one",
+                            "ConditionExpression": "attribute_exists(#pk)",
+                            "ExpressionAttributeNames": {
+                                "#n": c.LOOP_COUNTERS[CHILD_COUNTERS[outcome]],
+                                "#pk": "pk",
+                            },
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if not _is(exc, "TransactionCanceledException"):
+                raise
+            try:
+                current: RunRecord | None = self.get_run(child_run_id)
+            except RunNotFound:
+                current = None
+            if current is None or current.status not in expected:
+                raise RunConflict(child_run_id, current) from None
+            # The parent step is gone (cannot happen: a child exists only under one):
+            # end and settle the child alone so it does not stay active forever.
+            self.transition_run(child_run_id, expected=expected, to=to, changes=changes)
+            self.settle_run(child_run_id)
+        return self.get_run(child_run_id)
+
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
     ) -> None:

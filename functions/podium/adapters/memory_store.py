@@ -141,7 +141,11 @@ class MemoryStateStore:
 
     def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
         with self._lock:
-            runs = [r for r in self._runs.values() if r.workflow == workflow]
+            runs = [
+                r
+                for r in self._runs.values()
+                if r.workflow == workflow and r.iteration is None
+            ]
         runs.sort(key=lambda r: (r.created_at, r.run_id), reverse=True)
         return runs[:limit]
 
@@ -283,6 +287,33 @@ class MemoryStateStore:
                 field = CHILD_COUNTERS[outcome]
                 steps[step] = replace(current, **{field: getattr(current, field) + 1})
             return True
+
+    def end_counted_child(
+        self,
+        child_run_id: str,
+        *,
+        expected: frozenset[RunStatus],
+        to: RunStatus,
+        changes: Mapping[str, Any],
+        parent_run: str,
+        parent_step: str,
+        outcome: str,
+    ) -> RunRecord:
+        with self._lock:
+            self.writes += 1
+            child = self._runs.get(child_run_id)
+            if child is None or child.status not in expected:
+                raise RunConflict(child_run_id, child)
+            require_transition(child.status, to)
+            ended = replace(child, status=to, settled=True, **changes)
+            self._runs[child_run_id] = ended
+            current = self._steps.get(parent_run, {}).get(parent_step)
+            if current is not None:
+                field = CHILD_COUNTERS[outcome]
+                self._steps[parent_run][parent_step] = replace(
+                    current, **{field: getattr(current, field) + 1}
+                )
+            return ended
 
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None

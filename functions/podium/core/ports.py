@@ -81,7 +81,9 @@ class StateStore(Protocol):
         ...
 
     def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
-        """Newest first."""
+        """Newest first. A loop's iteration runs are not listed: they are found from
+        their loop step (child ids are derived from it), which keeps them out of
+        DynamoDB's by-workflow index."""
         ...
 
     def transition_run(
@@ -171,6 +173,25 @@ class StateStore(Protocol):
         and add 1 to the parent step's counter of ``outcome`` ("ok", "failed" or
         "stopped"). True when counted now; False when the child was settled before (a
         replay counts nothing). Raises RunConflict if the child is not terminal."""
+        ...
+
+    def end_counted_child(
+        self,
+        child_run_id: str,
+        *,
+        expected: frozenset[RunStatus],
+        to: RunStatus,
+        changes: Mapping[str, Any],
+        parent_run: str,
+        parent_step: str,
+        outcome: str,
+    ) -> RunRecord:
+        """A loop iteration whose end leaves nothing to follow up (core.engine.plans.
+        ends_settled), in one transaction: the child goes from one of ``expected`` to
+        ``to`` with ``changes`` and settles (leaves the active index), and the parent
+        step's counter of ``outcome`` goes up 1; or nothing changes. Returns the ended,
+        settled child. Raises RunConflict (with the current record) when the child is
+        not in ``expected``."""
         ...
 
     def mark_launched(

@@ -22,7 +22,8 @@ from podium.core.engine.decide import (
     run_outcome,
 )
 from podium.core.engine.errors import RunConflict, StepConflict, StepExists
-from podium.core.engine.plans import claimed_item, plan_claim
+from podium.core.engine.loops import outcome_of
+from podium.core.engine.plans import claimed_item, ends_settled, plan_claim
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
@@ -30,6 +31,7 @@ from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
 from podium.service.deadlines import lease_until
 from podium.service.lifecycle import cancel_steps, publish_run_status, run_ended
+from podium.service.loops import child_ended
 
 log = logging.getLogger("podium.advance")
 
@@ -274,20 +276,35 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
         return None
     if run.status is not RunStatus.RUNNING:
         return None
+    running, changes = frozenset({RunStatus.RUNNING}), {"ended_at": ctx.now()}
+    keys = ctx.definitions.get(run.workflow, run.version).permit_keys(run_id)
+    iteration = run.iteration is not None and run.parent_run is not None
     try:
-        done = ctx.store.transition_run(
-            run_id,
-            expected=frozenset({RunStatus.RUNNING}),
-            to=outcome,
-            changes={"ended_at": ctx.now()},
-        )
+        if ends_settled(outcome, iteration=iteration, holds_permit_keys=bool(keys)):
+            assert run.parent_run is not None and run.parent_step is not None
+            done = ctx.store.end_counted_child(
+                run_id,
+                expected=running,
+                to=outcome,
+                changes=changes,
+                parent_run=run.parent_run,
+                parent_step=run.parent_step,
+                outcome=outcome_of(outcome),
+            )
+        else:
+            done = ctx.store.transition_run(run_id, expected=running, to=outcome, changes=changes)
     except RunConflict as conflict:
         if conflict.current is not None and conflict.current.status.terminal:
             run_ended(ctx, conflict.current)
         return None
     log.info("run %s %s", run_id, outcome.value)
     ctx.metrics.count("RunsSucceeded" if outcome is RunStatus.SUCCEEDED else "RunsFailed")
-    run_ended(ctx, done)
+    if done.settled:
+        # Counted with its end: only the loop step's wake-up is left (a lost one is
+        # made up by the parent's check polling the loop: service/sweep.py).
+        child_ended(ctx, done)
+    else:
+        run_ended(ctx, done)
     return done
 
 

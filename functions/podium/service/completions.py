@@ -41,8 +41,9 @@ def _waiting_attempt(
 
 def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
     """A completion of a waiting attempt: a timer, an external event, or its deadline."""
-    if msg.event.get("kind") == messages.CHILD_EVENT_KIND:
+    if msg.event.get("kind") == messages.CHILD_EVENT_KIND and not msg.event.get("counted"):
         # A loop's child ended: counted (and settled) whatever the step's state now.
+        # One that says "counted" was counted with its end: this is only a wake-up.
         count_ended_child(ctx, msg)
     found = _waiting_attempt(ctx, msg.run, msg.step, msg.attempt)
     if found is None:

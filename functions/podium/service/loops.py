@@ -8,6 +8,12 @@ settles it in one transaction (``StateStore.count_child``: exactly once), then t
 step's runtime decides (core.engine.loops) whether to launch more or to finish. A crash
 anywhere leaves either the message (redelivered) or the unsettled child (the sweeper
 runs its ``run_ended`` again), so nothing is lost and nothing counts twice.
+
+An iteration that succeeds owing nothing else (core.engine.plans.ends_settled: the
+common case) is ended, counted and settled in one transaction instead
+(``StateStore.end_counted_child``), and its message only wakes the loop up. If that
+wake-up is lost, the parent run's sweeper check polls its running loop steps
+(service/sweep.py): a loop's pass is idempotent.
 """
 
 from __future__ import annotations
@@ -208,7 +214,8 @@ def stop_children(ctx: Services, run: RunRecord, record: StepRecord, reason: str
 
 def child_ended(ctx: Services, run: RunRecord) -> None:
     """A child run ended: tell its parent step (the parent's count settles the child;
-    until then the sweeper redoes this)."""
+    until then the sweeper redoes this). A child counted with its end (settled) only
+    wakes the loop up."""
     assert run.parent_run is not None and run.parent_step is not None
     if run.iteration is None:  # a subworkflow's run is a run of its workflow: announce it
         from podium.service.lifecycle import run_status_event  # it imports this module
@@ -223,6 +230,8 @@ def child_ended(ctx: Services, run: RunRecord) -> None:
         "index": run.parent_index,
         "status": run.status.value,
     }
+    if run.settled:  # ended and counted in one write (core.engine.plans.ends_settled)
+        event["counted"] = True
     done = messages.Done(run.parent_run, run.parent_step, attempt, event)
     ctx.event_queue.send(messages.encode(done))
 
@@ -273,12 +282,5 @@ def child_outputs(
         for key, record in ctx.store.get_steps(keys[start : start + chunk]).items():
             if record.output is not None:
                 index, sid = where[key]
-                out[sid][index] = resolve_output(ctx, record.output)
-    return out
-    for index in range(total):
-        child_id = child_run_id(run.run_id, step, index)
-        for sid in inner:
-            record = ctx.store.get_step(child_id, sid)
-            if record is not None and record.output is not None:
                 out[sid][index] = resolve_output(ctx, record.output)
     return out

@@ -137,6 +137,12 @@ def _redrive_steps(
             )
             reclaim(ctx, run, s)
             report.reclaimed.append(ref)
+        elif s.status is StepStatus.RUNNING and s.children_launched:
+            # A loop (or subworkflow) waiting on its children: an iteration counted with
+            # its end wakes it with a message sent after that write; one lost would
+            # leave it waiting until its timeout. Its pass is idempotent: run one.
+            ctx.event_queue.send(messages.encode(messages.PollStep(run_id, s.step, s.attempt)))
+            report.redriven.append(f"{ref} (poll)")
         elif s.status is StepStatus.WAITING_FOR_SIGNALS:
             # The fallback for a lost wake-up, and the wait's deadline (the run is looked
             # at every minute once it has waited stale_ready_ms: core/engine/checks.py).

@@ -266,6 +266,7 @@ class SqliteStateStore:
         with self.db.query() as conn:
             rows = conn.execute(
                 "SELECT run_id, record, active FROM runs WHERE workflow = ?"
+                " AND json_extract(record, '$.iteration') IS NULL"
                 " ORDER BY created_at DESC, run_id DESC LIMIT ?",
                 (workflow, limit),
             ).fetchall()
@@ -454,6 +455,29 @@ class SqliteStateStore:
                 field = CHILD_COUNTERS[outcome]
                 write_step(conn, replace(current, **{field: getattr(current, field) + 1}))
         return True
+
+    def end_counted_child(
+        self,
+        child_run_id: str,
+        *,
+        expected: frozenset[RunStatus],
+        to: RunStatus,
+        changes: Mapping[str, Any],
+        parent_run: str,
+        parent_step: str,
+        outcome: str,
+    ) -> RunRecord:
+        with self.db.write() as conn:
+            current = read_run(conn, child_run_id)
+            if current is None or current.status not in expected:
+                raise RunConflict(child_run_id, current)
+            ended = replace(current, status=to, **changes)
+            update_run(conn, ended, inactive=True)
+            parent = read_step(conn, parent_run, parent_step)
+            if parent is not None:
+                field = CHILD_COUNTERS[outcome]
+                write_step(conn, replace(parent, **{field: getattr(parent, field) + 1}))
+        return replace(ended, settled=True)
 
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None

@@ -6,7 +6,8 @@ on the hot path writes it: a run is created with a first check a few minutes out
 run that ends before then leaves the index when it settles, never looked at. The
 sweeper, after looking at a run, moves its check to the earliest moment something of it
 can next be due: an attempt's lease (an expired lease, a waiting step past its deadline),
-a retry's due time, a ready step going stale, the run's own deadline; never sooner than
+a retry's due time, a ready step going stale, a running loop (polled, in case the
+wake-up of an iteration that ended was lost), the run's own deadline; never sooner than
 a minute, never later than half an hour (the safety net for what nothing names, such as
 a lost follow-up of an ended step).
 """
@@ -48,6 +49,9 @@ def next_check(
         return latest  # queued or paused: its slot is reconciled by the workflow's runs
     due = [latest] if deadline is None else [latest, deadline]
     for step in steps:
+        if step.status is StepStatus.RUNNING and step.children_launched:
+            # A loop waiting on its children: the sweeper polls it (a lost wake-up).
+            due.append(now + stale_ms)
         if step.status is StepStatus.RUNNING and step.lease_until is not None:
             due.append(step.lease_until)
         elif step.status is StepStatus.RETRY_WAIT and step.due_at is not None:
