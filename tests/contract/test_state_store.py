@@ -490,28 +490,18 @@ def test_an_iteration_ends_is_counted_and_settles_in_one_write(store: StateStore
     assert "r1.loop.0" in store.list_active_run_ids()
     running = frozenset({RunStatus.RUNNING})
     ended = store.end_counted_child(
-        "r1.loop.0",
-        expected=running,
-        to=RunStatus.SUCCEEDED,
-        changes={"ended_at": 7},
-        parent_run="r1",
-        parent_step="loop",
-        outcome="ok",
+        a_child(0), expected=running, to=RunStatus.SUCCEEDED, changes={"ended_at": 7}, outcome="ok"
     )
     assert (ended.status, ended.ended_at, ended.settled) == (RunStatus.SUCCEEDED, 7, True)
     assert ended.iteration == a_child(0).iteration  # the rest of the record is kept
-    assert store.get_run("r1.loop.0").settled
+    stored = store.get_run("r1.loop.0")
+    assert (stored.status, stored.ended_at, stored.settled) == (RunStatus.SUCCEEDED, 7, True)
+    assert stored.iteration == a_child(0).iteration
     assert "r1.loop.0" not in store.list_active_run_ids()
     assert "r1.loop.0" not in store.list_due_run_ids(10**13, 100)
     with pytest.raises(RunConflict) as exc:  # a replay: ended already, nothing added
         store.end_counted_child(
-            "r1.loop.0",
-            expected=running,
-            to=RunStatus.SUCCEEDED,
-            changes={"ended_at": 8},
-            parent_run="r1",
-            parent_step="loop",
-            outcome="ok",
+            a_child(0), expected=running, to=RunStatus.SUCCEEDED, changes={"ended_at": 8}, outcome="ok"
         )
     assert exc.value.current is not None and exc.value.current.ended_at == 7
     # A child ended the other way is not counted twice by a late count_child.
@@ -520,11 +510,9 @@ def test_an_iteration_ends_is_counted_and_settles_in_one_write(store: StateStore
     assert step is not None and (step.children_ok, step.children_failed) == (1, 0)
     with pytest.raises(RunConflict):
         store.end_counted_child(
-            "missing",
+            replace(a_child(5), run_id="missing"),
             expected=running,
             to=RunStatus.SUCCEEDED,
             changes={},
-            parent_run="r1",
-            parent_step="loop",
             outcome="ok",
         )

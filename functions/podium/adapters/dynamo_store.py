@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -573,15 +574,15 @@ class DynamoStateStore:
 
     def end_counted_child(
         self,
-        child_run_id: str,
+        child: RunRecord,
         *,
         expected: frozenset[RunStatus],
         to: RunStatus,
         changes: Mapping[str, Any],
-        parent_run: str,
-        parent_step: str,
         outcome: str,
     ) -> RunRecord:
+        assert child.parent_run is not None and child.parent_step is not None
+        child_run_id = child.run_id
         # The end, the settle and the count in one transaction: the child's status
         # condition is the exactly-once guard (a replay finds it ended and adds 0).
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
@@ -604,7 +605,7 @@ class DynamoStateStore:
                     {
                         "Update": {
                             "TableName": self._table,
-                            "Key": c.key(c.run_pk(parent_run), c.step_sk(parent_step)),
+                            "Key": c.key(c.run_pk(child.parent_run), c.step_sk(child.parent_step)),
                             "UpdateExpression": "ADD #n :one",
                             "ConditionExpression": "attribute_exists(#pk)",
                             "ExpressionAttributeNames": {
@@ -629,7 +630,7 @@ class DynamoStateStore:
             # end and settle the child alone so it does not stay active forever.
             self.transition_run(child_run_id, expected=expected, to=to, changes=changes)
             self.settle_run(child_run_id)
-        return self.get_run(child_run_id)
+        return replace(child, status=to, settled=True, **changes)
 
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None

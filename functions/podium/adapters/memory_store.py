@@ -290,30 +290,28 @@ class MemoryStateStore:
 
     def end_counted_child(
         self,
-        child_run_id: str,
+        child: RunRecord,
         *,
         expected: frozenset[RunStatus],
         to: RunStatus,
         changes: Mapping[str, Any],
-        parent_run: str,
-        parent_step: str,
         outcome: str,
     ) -> RunRecord:
+        assert child.parent_run is not None and child.parent_step is not None
         with self._lock:
             self.writes += 1
-            child = self._runs.get(child_run_id)
-            if child is None or child.status not in expected:
-                raise RunConflict(child_run_id, child)
-            require_transition(child.status, to)
-            ended = replace(child, status=to, settled=True, **changes)
-            self._runs[child_run_id] = ended
-            current = self._steps.get(parent_run, {}).get(parent_step)
-            if current is not None:
+            current = self._runs.get(child.run_id)
+            if current is None or current.status not in expected:
+                raise RunConflict(child.run_id, current)
+            require_transition(current.status, to)
+            self._runs[child.run_id] = replace(current, status=to, settled=True, **changes)
+            step = self._steps.get(child.parent_run, {}).get(child.parent_step)
+            if step is not None:
                 field = CHILD_COUNTERS[outcome]
-                self._steps[parent_run][parent_step] = replace(
-                    current, **{field: getattr(current, field) + 1}
+                self._steps[child.parent_run][child.parent_step] = replace(
+                    step, **{field: getattr(step, field) + 1}
                 )
-            return ended
+        return replace(child, status=to, settled=True, **changes)
 
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None

@@ -177,21 +177,19 @@ class StateStore(Protocol):
 
     def end_counted_child(
         self,
-        child_run_id: str,
+        child: RunRecord,
         *,
         expected: frozenset[RunStatus],
         to: RunStatus,
         changes: Mapping[str, Any],
-        parent_run: str,
-        parent_step: str,
         outcome: str,
     ) -> RunRecord:
         """A loop iteration whose end leaves nothing to follow up (core.engine.plans.
         ends_settled), in one transaction: the child goes from one of ``expected`` to
-        ``to`` with ``changes`` and settles (leaves the active index), and the parent
-        step's counter of ``outcome`` goes up 1; or nothing changes. Returns the ended,
-        settled child. Raises RunConflict (with the current record) when the child is
-        not in ``expected``."""
+        ``to`` with ``changes`` and settles (leaves the active index), and its parent
+        step's counter of ``outcome`` goes up 1; or nothing changes. Returns ``child``
+        (as the caller read it) ended and settled: no read after the write. Raises
+        RunConflict (with the current record) when the child is not in ``expected``."""
         ...
 
     def mark_launched(

@@ -281,15 +281,8 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
     iteration = run.iteration is not None and run.parent_run is not None
     try:
         if ends_settled(outcome, iteration=iteration, holds_permit_keys=bool(keys)):
-            assert run.parent_run is not None and run.parent_step is not None
             done = ctx.store.end_counted_child(
-                run_id,
-                expected=running,
-                to=outcome,
-                changes=changes,
-                parent_run=run.parent_run,
-                parent_step=run.parent_step,
-                outcome=outcome_of(outcome),
+                run, expected=running, to=outcome, changes=changes, outcome=outcome_of(outcome)
             )
         else:
             done = ctx.store.transition_run(run_id, expected=running, to=outcome, changes=changes)

@@ -148,8 +148,15 @@ def launch(
         )
     name = body_workflow(run.workflow, step)
     body = ctx.definitions.get(name, run.version)
+    roots = list(body.graph.roots)
+    # A start only creates the roots' messages (advance.start_roots): when that is all
+    # it would do (no run timeout to arm, no root waiting for a permit), the loop sends
+    # the roots' work itself, batched, and their claims create them: one message and
+    # one read fewer per iteration.
+    direct = body.definition.timeout is None and not any(body.needs_permit(r) for r in roots)
     now = ctx.now()
     starts: list[dict[str, Any]] = []
+    works: list[dict[str, Any]] = []
     for index in range(first, last):
         child_id = child_run_id(run.run_id, step, index)
         # A restarted run's iterations restart the old ones (service/restart.py).
@@ -186,9 +193,14 @@ def launch(
             # it again (a start is idempotent); an ended one is left alone.
             if conflict.current is not None and conflict.current.status.terminal:
                 continue
-        starts.append(messages.encode(messages.Start(child.run_id)))
+        if direct and child.status is RunStatus.RUNNING and restarted is None:
+            works += (messages.encode(messages.Exec(child_id, r, 1, create=True)) for r in roots)
+        else:  # paused (started on resume) or restarted (roots may be reused)
+            starts.append(messages.encode(messages.Start(child.run_id)))
     if starts:
         ctx.event_queue.send_many(starts)
+    if works:
+        ctx.work_queue.send_many(works)
     ctx.store.mark_launched(run.run_id, step, last, loop)
     ctx.metrics.count("LoopChildrenLaunched", last - first)
 

@@ -458,26 +458,24 @@ class SqliteStateStore:
 
     def end_counted_child(
         self,
-        child_run_id: str,
+        child: RunRecord,
         *,
         expected: frozenset[RunStatus],
         to: RunStatus,
         changes: Mapping[str, Any],
-        parent_run: str,
-        parent_step: str,
         outcome: str,
     ) -> RunRecord:
+        assert child.parent_run is not None and child.parent_step is not None
         with self.db.write() as conn:
-            current = read_run(conn, child_run_id)
+            current = read_run(conn, child.run_id)
             if current is None or current.status not in expected:
-                raise RunConflict(child_run_id, current)
-            ended = replace(current, status=to, **changes)
-            update_run(conn, ended, inactive=True)
-            parent = read_step(conn, parent_run, parent_step)
+                raise RunConflict(child.run_id, current)
+            update_run(conn, replace(current, status=to, **changes), inactive=True)
+            parent = read_step(conn, child.parent_run, child.parent_step)
             if parent is not None:
                 field = CHILD_COUNTERS[outcome]
                 write_step(conn, replace(parent, **{field: getattr(parent, field) + 1}))
-        return replace(ended, settled=True)
+        return replace(child, status=to, settled=True, **changes)
 
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
