@@ -152,3 +152,43 @@ def test_breakpoints_on_the_stack(deployed: Deployed, user: Path, tmp_path: Path
     )
     bad = on_stack("break", "set", "remote_chain", "zz")
     assert bad.exit_code == 1 and "one of: a, b" in bad.output
+
+
+LOOPED = """\
+name: remote_loop
+steps:
+  - id: loop
+    type: foreach
+    over: {i: [0, 1, 2, 3, 4]}
+    steps:
+      - {id: work, type: noop}
+"""
+
+
+def test_an_iteration_breakpoint_on_the_stack(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    assert on_stack("push", str(write(tmp_path, "l.yaml", LOOPED))).exit_code == 0
+    result = on_stack("break", "set", "remote_loop", "loop/work", "--iteration", "2")
+    assert result.exit_code == 0, result.output
+    assert "in iteration 2" in result.output and "loop/2/work" in result.output
+    assert on_stack("start", "remote_loop", "--run-id", "it-1").exit_code == 0
+    deployed.pump()
+    statuses = {}
+    for i in range(5):
+        shown = json.loads(on_stack("runs", "show", f"it-1.loop.{i}", "--json").stdout)
+        statuses[i] = {s["step"]: s["status"] for s in shown["steps"]}["work"]
+    assert statuses == {0: "SUCCEEDED", 1: "SUCCEEDED", 2: "PAUSED", 3: "SUCCEEDED", 4: "SUCCEEDED"}
+    assert json.loads(on_stack("runs", "show", "it-1", "--json").stdout)["run"]["status"] == (
+        "RUNNING"
+    )
+    resumed = on_stack("steps", "resume", "it-1", "loop/2/work")
+    assert resumed.exit_code == 0, resumed.output
+    deployed.pump()
+    assert json.loads(on_stack("runs", "show", "it-1", "--json").stdout)["run"]["status"] == (
+        "SUCCEEDED"
+    )
+    cleared = on_stack("break", "clear", "remote_loop", "loop/work", "--iteration", "2", "--json")
+    assert json.loads(cleared.stdout)["steps"] == ["loop/work#2"]
+    bad = on_stack("break", "set", "remote_loop", "loop", "--iteration", "2")
+    assert bad.exit_code == 1 and "--iteration takes LOOP/STEP" in bad.output

@@ -14,6 +14,7 @@ import pytest
 from podium.adapters.clock import ManualClock
 from podium.core.engine.actions import RunAction, StepAction
 from podium.core.engine.identity import child_run_id
+from podium.core.engine.loops import body_workflow
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
 from podium.service.actions import Actor, run_action, step_action
@@ -216,3 +217,70 @@ def test_pausing_a_run_pauses_its_loops_children_and_resume_lets_them_go_on(
     rt.pump()
     assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
     assert sorted(CALLS) == [0, 1, 2, 3]
+
+
+def test_an_iteration_breakpoint_holds_only_that_iteration_and_its_resume_ends_the_run(
+    rt: LocalRuntime,
+) -> None:
+    BROKEN["on"] = False
+    rt.push(fe(5))
+    change = set_breakpoint(rt.services, "fe", "loop/work", iteration=2)
+    assert change.steps == ["loop/work#2"]
+    run = rt.start_run("fe")
+    rt.pump()
+    held = {
+        i: rt.services.store.get_step(child_run_id(run.run_id, "loop", i), "work") for i in range(5)
+    }
+    assert {i: h.status if h else None for i, h in held.items()} == {
+        0: StepStatus.SUCCEEDED,
+        1: StepStatus.SUCCEEDED,
+        2: StepStatus.PAUSED,
+        3: StepStatus.SUCCEEDED,
+        4: StepStatus.SUCCEEDED,
+    }
+    assert sorted(CALLS) == [0, 1, 3, 4]
+    assert rt.describe(run.run_id).run.status is RunStatus.RUNNING
+    done = step_action(rt.services, run.run_id, "loop/2/work", StepAction.RESUME, ME)
+    assert done.status == "READY"
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+    assert sorted(CALLS) == [0, 1, 2, 3, 4] and CALLS[2] == 1
+    # A second run holds at iteration 2 again (the breakpoint stays until cleared) ...
+    again = rt.start_run("fe")
+    rt.pump()
+    second = rt.services.store.get_step(child_run_id(again.run_id, "loop", 2), "work")
+    assert second is not None and second.status is StepStatus.PAUSED
+    # ... and clearing the step's breakpoints (every iteration's, and single ones) resumes it.
+    cleared = clear_breakpoints(rt.services, "fe", "loop/work")
+    assert cleared.steps == ["loop/work#2"]
+    assert cleared.resumed == [f"{child_run_id(again.run_id, 'loop', 2)}/work"]
+    rt.pump()
+    assert rt.describe(again.run_id).run.status is RunStatus.SUCCEEDED
+
+
+def test_clearing_one_iteration_leaves_the_every_iteration_breakpoint(rt: LocalRuntime) -> None:
+    BROKEN["on"] = False
+    rt.push(fe(3))
+    set_breakpoint(rt.services, "fe", "loop/work")
+    set_breakpoint(rt.services, "fe", "loop/work", iteration=1)
+    run = rt.start_run("fe")
+    rt.pump()
+    cleared = clear_breakpoints(rt.services, "fe", "loop/work", iteration=1)
+    assert cleared.steps == ["loop/work#1"] and cleared.resumed == []  # still held by "work"
+    assert rt.services.store.breakpoints(body_workflow("fe", "loop")) == frozenset({"work"})
+    assert not CALLS
+    cleared = clear_breakpoints(rt.services, "fe", "loop/work")
+    assert cleared.steps == ["loop/work"] and len(cleared.resumed) == 3
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+
+
+def test_an_iteration_breakpoint_needs_a_loop_step(rt: LocalRuntime) -> None:
+    from podium.core.dsl.errors import DefinitionError
+
+    rt.push(fe(2))
+    with pytest.raises(DefinitionError) as bad:
+        set_breakpoint(rt.services, "fe", "prep", iteration=1)
+    assert "--iteration takes LOOP/STEP" in bad.value.issues[0].message
+    with pytest.raises(DefinitionError):
+        clear_breakpoints(rt.services, "fe", None, iteration=1)
