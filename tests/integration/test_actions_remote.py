@@ -192,3 +192,25 @@ def test_an_iteration_breakpoint_on_the_stack(
     assert json.loads(cleared.stdout)["steps"] == ["loop/work#2"]
     bad = on_stack("break", "set", "remote_loop", "loop", "--iteration", "2")
     assert bad.exit_code == 1 and "--iteration takes LOOP/STEP" in bad.output
+
+
+def test_restart_from_a_step_of_one_iteration_on_the_stack(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    assert on_stack("push", str(write(tmp_path, "l.yaml", LOOPED))).exit_code == 0
+    assert on_stack("start", "remote_loop", "--run-id", "rf-1").exit_code == 0
+    deployed.pump()
+    bad = on_stack("runs", "restart", "rf-1", "--from", "loop/9/work")
+    assert bad.exit_code == 1
+    assert "iteration 9 of 'loop' never ran in run rf-1 (iterations 0 to 4 ran)" in bad.output
+    result = on_stack("runs", "restart", "rf-1", "--from", "loop/2/work", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["new_run"] == "rf-1-r1"
+    deployed.pump()
+    new = json.loads(on_stack("runs", "show", "rf-1-r1", "--json").stdout)
+    assert new["run"]["status"] == "SUCCEEDED"
+    for i in range(5):
+        shown = json.loads(on_stack("runs", "show", f"rf-1-r1.loop.{i}", "--json").stdout)
+        work = {s["step"]: s for s in shown["steps"]}["work"]
+        assert work["status"] == "SUCCEEDED"
+        assert ("reused from run" in (work["reason"] or "")) is (i != 2), i

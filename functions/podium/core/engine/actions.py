@@ -203,6 +203,52 @@ def resolve_step_path(run_id: str, path: str) -> StepPath:
     return StepPath(current, parts[-1])
 
 
+@dataclass(frozen=True, slots=True)
+class IterationPath:
+    """A step path that reaches into loop iterations, ``per_day/3/load`` or
+    ``outer/2/inner/5/work``: the (loop step, index) pairs from the top run down, and the
+    step of the innermost iteration."""
+
+    loops: tuple[tuple[str, int], ...]
+    step: str
+
+    @staticmethod
+    def parse(path: str) -> IterationPath | None:
+        """None for a plain step (no iteration); BadStepPath for a malformed path."""
+        resolve_step_path("-", path)  # the shape (LOOP/INDEX/.../STEP), named if wrong
+        parts = path.split("/")
+        if len(parts) == 1:
+            return None
+        pairs = tuple((parts[i], int(parts[i + 1])) for i in range(0, len(parts) - 1, 2))
+        return IterationPath(pairs, parts[-1])
+
+    def run_ids(self, top_run: str) -> list[str]:
+        """The iteration runs the path goes through, outermost first (identity.py)."""
+        ids: list[str] = []
+        current = top_run
+        for loop, index in self.loops:
+            current = child_run_id(current, loop, index)
+            ids.append(current)
+        return ids
+
+
+def restart_from_in(top_run: str, path: str | None, run_id: str) -> str | None:
+    """A restart from a step inside an iteration: the step that ``run_id`` (the new top
+    run, or one of its iteration runs) reruns from, with everything below it. The top
+    run and every iteration on the way rerun from the loop step that leads on down; the
+    innermost iteration from the named step; every other run from incomplete (None)."""
+    where = IterationPath.parse(path) if path else None
+    if where is None:
+        return None
+    if run_id == top_run:
+        return where.loops[0][0]
+    ids = where.run_ids(top_run)
+    if run_id not in ids:
+        return None
+    depth = ids.index(run_id)
+    return where.loops[depth + 1][0] if depth + 1 < len(where.loops) else where.step
+
+
 def reused_steps(
     graph: Graph,
     succeeded: Iterable[str],
