@@ -13,14 +13,14 @@ import pytest
 
 from podium.adapters.clock import ManualClock
 from podium.core.engine.actions import RunAction, StepAction
+from podium.core.engine.errors import RunNotFound
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import body_workflow
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
-from podium.core.engine.errors import RunNotFound
 from podium.service.actions import Actor, RestartRequest, run_action, step_action
-from podium.service.runs import start_run
 from podium.service.breakpoints import clear_breakpoints, set_breakpoint
+from podium.service.runs import start_run
 
 HERE = "tests.unit.test_actions_loops"
 _LOCK = threading.Lock()

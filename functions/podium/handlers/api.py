@@ -348,7 +348,7 @@ def change_breakpoints(name: str) -> Response[str]:
     if step is not None and (not isinstance(step, str) or not 0 < len(step) <= 200):
         raise DefinitionError([Issue("body.step", "must be a step id")])
     if iteration is not None and (
-        not isinstance(iteration, int) or isinstance(iteration, bool) or not 0 <= iteration
+        not isinstance(iteration, int) or isinstance(iteration, bool) or iteration < 0
     ):
         raise DefinitionError([Issue("body.iteration", "must be an iteration index (0 or more)")])
     ctx = bootstrap.services()

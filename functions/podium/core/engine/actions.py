@@ -31,7 +31,9 @@ class RunAction(str, Enum):
 
 class StepAction(str, Enum):
     SKIP = "skip"  # SKIPPED with the reason; its successors go on as after a success
-    RETRY = "retry"  # a step waiting for its next attempt gets it now
+    # A step waiting for its next attempt gets it now; a failed one (its run still runs)
+    # gets a new one, and what its failure skipped is reopened (core/engine/reopen.py).
+    RETRY = "retry"
     STOP = "stop"  # STOPPED (a running attempt is terminated): a failure downstream
     RESUME = "resume"  # a PAUSED step (a breakpoint, or a held step) becomes READY
 
@@ -68,10 +70,12 @@ STEP_ACTIONS: Mapping[StepStatus | None, frozenset[StepAction]] = {
     _S.RETRY_WAIT: frozenset({StepAction.SKIP, StepAction.STOP, StepAction.RETRY}),
     _S.SUCCEEDED: frozenset(),
     _S.FAILED_IGNORED: frozenset(),
-    _S.FAILED: frozenset(),
+    # Failed with its retries used up, in a run that still runs (another branch goes on):
+    # retried in place. A run that ended is restarted instead.
+    _S.FAILED: frozenset({StepAction.RETRY}),
     _S.SKIPPED: frozenset(),
     _S.STOPPED: frozenset(),
-    _S.TIMED_OUT: frozenset(),
+    _S.TIMED_OUT: frozenset({StepAction.RETRY}),
 }
 # Step actions need a run that goes on; a paused run takes only those that start nothing.
 STEP_ACTION_RUNS: Mapping[StepAction, frozenset[RunStatus]] = {
@@ -152,6 +156,24 @@ def check_step_action(
         shown = status.value if status is not None else "not reached yet"
         allowed = [a.value for a in allowed_here if run in STEP_ACTION_RUNS[a]]
         raise ActionRefused(action.value, f"step {step} of run {run_id}", shown, allowed)
+
+
+# A loop step's iterations ended with it (their child runs are done and counted): a new
+# attempt of the loop would find them ended. Its failed iterations are retried in their
+# own runs while those run, or the run is restarted (from incomplete: only they rerun).
+NOT_RETRIED_IN_PLACE = frozenset({"foreach", "while"})
+
+
+def check_retry_in_place(run_id: str, step: str, status: StepStatus | None, kind: str) -> None:
+    if status is not None and status.terminal and kind in NOT_RETRIED_IN_PLACE:
+        raise ActionRefused(
+            StepAction.RETRY.value,
+            f"step {step} of run {run_id}",
+            f"{status.value} (a {kind} step)",
+            [],
+            f"retry a failed iteration's step (podium steps retry {run_id} {step}/INDEX/STEP)"
+            " while its iteration runs, or restart the run once it ended",
+        )
 
 
 def matrix_rows() -> list[tuple[str, str]]:
