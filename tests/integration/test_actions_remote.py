@@ -214,3 +214,46 @@ def test_restart_from_a_step_of_one_iteration_on_the_stack(
         work = {s["step"]: s for s in shown["steps"]}["work"]
         assert work["status"] == "SUCCEEDED"
         assert ("reused from run" in (work["reason"] or "")) is (i != 2), i
+
+
+RETRYABLE = f"""\
+name: remote_retry
+steps:
+  - {{id: load, type: lambda, function: "{__name__}:load"}}
+  - {{id: report, type: noop, depends_on: [load]}}
+  - {{id: gate, type: noop, wait_for: [{{signal: go}}]}}
+"""
+
+
+def test_retry_a_failed_step_while_the_run_runs_on_the_stack(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    BROKEN["feed"] = True
+    assert on_stack("push", str(write(tmp_path, "r.yaml", RETRYABLE))).exit_code == 0
+    assert on_stack("start", "remote_retry", "--run-id", "rr-1").exit_code == 0
+    deployed.pump()
+    shown = json.loads(on_stack("runs", "show", "rr-1", "--json").stdout)
+    steps = {s["step"]: s for s in shown["steps"]}
+    assert shown["run"]["status"] == "RUNNING"  # the gate waits for its signal
+    assert (steps["load"]["status"], steps["report"]["status"]) == ("FAILED", "SKIPPED")
+
+    BROKEN["feed"] = False  # the fix
+    result = on_stack("steps", "retry", "rr-1", "load", "--reason", "fixed the feed")
+    assert result.exit_code == 0, result.output
+    assert "retry: step load of run rr-1 is RETRY_WAIT" in result.output
+    deployed.pump()
+    shown = json.loads(on_stack("runs", "show", "rr-1", "--json").stdout)
+    steps = {s["step"]: s for s in shown["steps"]}
+    assert steps["load"]["status"] == "SUCCEEDED"
+    assert steps["load"]["attempts"] == 2, steps["load"]
+    assert steps["report"]["status"] == "SUCCEEDED"
+    assert shown["run"]["status"] == "RUNNING" and not shown["run"].get("error")
+    assert on_stack("steps", "skip", "rr-1", "gate").exit_code == 0
+    deployed.pump()
+    shown = json.loads(on_stack("runs", "show", "rr-1", "--json").stdout)
+    assert shown["run"]["status"] == "SUCCEEDED"
+    retried = next(e for e in shown["events"] if e["kind"] == "action")["detail"]
+    assert retried["action"] == "retry" and retried["by"].endswith(":user/tester")
+
+    refused = on_stack("steps", "retry", "rr-1", "load")
+    assert refused.exit_code == 1 and "in a SUCCEEDED run" in refused.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,12 +63,14 @@ TWO_BRANCHES = {
 }
 
 
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
+@pytest.fixture(params=["memory", "sqlite"])
+def rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalRuntime]:
+    """The memory store, and the embedded home's SQLite store."""
     CALLS.clear()
     STATE.clear()
     STATE["broken"] = True
-    with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
+    home = {"home": tmp_path} if request.param == "sqlite" else {}
+    with LocalRuntime(store=request.param, clock=ManualClock(), **home) as runtime:
         yield runtime
 
 
@@ -110,7 +113,7 @@ def test_a_failed_step_of_a_running_run_is_retried_and_the_run_succeeds(
     assert _status(rt, run_id, "a_next") == (None, None)
     assert _status(rt, run_id, "end")[0] in (None, StepStatus.PENDING)
     rt.pump(advance_time=False)
-    assert CALLS == Counter({"a": 2, "c1": 1})
+    assert dict(CALLS) == {"a": 2, "c1": 1}
     assert rt.services.store.get_step(run_id, "a").attempt == 2  # type: ignore[union-attr]
     for step in ("a", "a_next", "c1", "end"):
         assert _status(rt, run_id, step)[0] is StepStatus.SUCCEEDED, step
