@@ -262,8 +262,8 @@ def step_action(
         )
         return _record(ctx, result, actor.reason)
     record = ctx.store.get_step(where.run_id, where.step)
-    status = record.status.value if record is not None else "not reached yet"
-    raise _still_changing(action.value, f"step {path} of run {where.run_id}", status)
+    shown = record.status.value if record is not None else "not reached yet"
+    raise _still_changing(action.value, f"step {path} of run {where.run_id}", shown)
 
 
 def _apply_step_action(
