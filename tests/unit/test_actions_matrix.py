@@ -201,3 +201,15 @@ def test_a_failed_loop_step_is_not_retried_in_place(kind: str) -> None:
     assert "podium steps retry r1 loop/INDEX/STEP" in str(refused.value)
     check_retry_in_place("r1", "loop", S.RETRY_WAIT, kind)  # a wait before its attempt
     check_retry_in_place("r1", "sub", S.FAILED, "subworkflow")  # a new child run
+
+
+def test_the_console_offers_no_retry_of_an_ended_loop_step() -> None:
+    from podium.core.engine.actions import allowed_step_actions
+
+    assert allowed_step_actions(R.RUNNING, S.FAILED, "foreach") == frozenset()
+    assert allowed_step_actions(R.RUNNING, S.FAILED, "lambda") == {StepAction.RETRY}
+    assert allowed_step_actions(R.RUNNING, S.RETRY_WAIT, "while") == {
+        StepAction.RETRY,
+        StepAction.SKIP,
+        StepAction.STOP,
+    }

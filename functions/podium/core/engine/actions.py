@@ -132,8 +132,15 @@ def check_run_action(action: RunAction, run_id: str, status: RunStatus) -> None:
         )
 
 
-def allowed_step_actions(run: RunStatus, step: StepStatus | None) -> frozenset[StepAction]:
-    return frozenset(a for a in STEP_ACTIONS[step] if run in STEP_ACTION_RUNS[a])
+def allowed_step_actions(
+    run: RunStatus, step: StepStatus | None, kind: str | None = None
+) -> frozenset[StepAction]:
+    """What a step takes (``kind``: its type, when known: an ended loop step is not
+    retried in place, see ``check_retry_in_place``)."""
+    allowed = frozenset(a for a in STEP_ACTIONS[step] if run in STEP_ACTION_RUNS[a])
+    if step is not None and step.terminal and kind in NOT_RETRIED_IN_PLACE:
+        allowed -= {StepAction.RETRY}
+    return allowed
 
 
 def check_step_action(
