@@ -209,6 +209,8 @@ def test_restart_from_a_step_of_one_iteration_on_the_stack(
     deployed.pump()
     new = json.loads(on_stack("runs", "show", "rf-1-r1", "--json").stdout)
     assert new["run"]["status"] == "SUCCEEDED"
+    assert new["run"]["restart_from"] == "loop/2/work"
+    assert "restart of run rf-1 from loop/2/work" in on_stack("runs", "show", "rf-1-r1").output
     for i in range(5):
         shown = json.loads(on_stack("runs", "show", f"rf-1-r1.loop.{i}", "--json").stdout)
         work = {s["step"]: s for s in shown["steps"]}["work"]
