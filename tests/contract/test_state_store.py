@@ -516,3 +516,73 @@ def test_an_iteration_ends_is_counted_and_settles_in_one_write(store: StateStore
             changes={},
             outcome="ok",
         )
+
+
+# -- an operator's retry of a failed step takes back what its failure decided -----------
+def test_a_failing_flag_is_cleared_only_for_the_failure_the_caller_saw(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.mark_run_failing("r1", "a: boom", timed_out=True, at=7)
+    store.mark_run_failing("r1", "a: boom", at=7)
+    assert not store.clear_run_failing("r1", 8)  # another failure than the one seen
+    assert store.get_run("r1").failing
+    assert store.clear_run_failing("r1", 7)
+    run = store.get_run("r1")
+    assert (run.failing, run.timed_out, run.failing_since, run.error) == (False, False, None, None)
+    assert not store.clear_run_failing("r1", 7)  # cleared already
+    assert not store.clear_run_failing("nope", 7)
+    store.mark_run_failing("r1", "b: later", at=9)  # a new failure flags it again
+    run = store.get_run("r1")
+    assert (run.failing, run.failing_since, run.error) == (True, 9, "b: later")
+
+
+def test_a_reopened_step_is_gone_with_its_arrivals_and_decided_afresh(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.arrive("r1", "j", 0, EdgeState.FAILED, 1)
+    store.arrive("r1", "j", 1, EdgeState.TAKEN, 2)
+    store.transition_step(
+        "r1",
+        "j",
+        expected=frozenset({StepStatus.PENDING}),
+        attempt=None,
+        to=StepStatus.SKIPPED,
+        changes={"ended_at": 2, "reason": "upstream failed"},
+    )
+    assert not store.reopen_step("r1", "j", expected=frozenset({StepStatus.PENDING}))
+    assert store.reopen_step("r1", "j", expected=frozenset({StepStatus.SKIPPED}))
+    assert store.get_step("r1", "j") is None
+    assert not store.reopen_step("r1", "j", expected=frozenset({StepStatus.SKIPPED}))
+    again = store.arrive("r1", "j", 0, EdgeState.TAKEN, 3)  # counted again, afresh
+    assert (again.status, again.arrived, again.taken_arrivals, again.failed_arrivals) == (
+        StepStatus.PENDING,
+        1,
+        1,
+        0,
+    )
+    store.create_step(StepRecord("r1", "s", StepStatus.SKIPPED, reason="upstream failed"))
+    assert store.reopen_step("r1", "s", expected=frozenset({StepStatus.SKIPPED}))
+    store.create_step(StepRecord("r1", "s", StepStatus.READY))  # created afresh
+
+
+def test_a_failed_step_reopens_to_retry_wait(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "a", StepStatus.FAILED, attempt=1, error="boom"))
+    reopened = store.transition_step(
+        "r1",
+        "a",
+        expected=frozenset({StepStatus.FAILED}),
+        attempt=1,
+        to=StepStatus.RETRY_WAIT,
+        changes={"due_at": 5},
+    )
+    assert (reopened.status, reopened.attempt, reopened.due_at) == (StepStatus.RETRY_WAIT, 1, 5)
+
+
+def test_an_uncounted_sink_is_counted_again(store: StateStore) -> None:
+    store.create_run(a_run(sinks=2))
+    assert store.count_sink("r1", "a") == 1
+    assert store.count_sink("r1", "b") == 2
+    store.uncount_sink("r1", "b")
+    store.uncount_sink("r1", "b")  # idempotent
+    store.uncount_sink("r1", "never")  # not counted: nothing to take back
+    assert store.count_sink("r1", "a") == 1
+    assert store.count_sink("r1", "b") == 2

@@ -96,3 +96,56 @@ def test_the_readme_tour_replays_and_restarts_the_nightly_feed(tmp_path: Path) -
     assert outputs["publish"] == {"rows": 7, "total": 104}
     fetch = next(s for s in body["steps"] if s["step"] == "fetch")
     assert "reused from run" in fetch["reason"]
+
+
+LOOP_FUNCTIONS = """
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def work(event):
+    with open(HERE / "calls.txt", "a") as calls:
+        calls.write(f"{event['step']}:{event['payload']['i']}\\n")
+    return event["payload"]["i"]
+"""
+LOOPED = """
+name: local_loop
+steps:
+  - id: loop
+    type: foreach
+    over: {i: [0, 1, 2]}
+    steps:
+      - {id: work, type: lambda, function: "loop_fns:work", payload: {i: "${iteration.i}"}}
+      - {id: after, type: noop, depends_on: [work]}
+"""
+
+
+def test_restart_from_a_step_of_one_iteration_and_iteration_breakpoints_locally(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    (tmp_path / "loop_fns.py").write_text(LOOP_FUNCTIONS)
+    (tmp_path / "loop.yaml").write_text(LOOPED)
+    ran = podium(home, "run", str(tmp_path / "loop.yaml"), cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    run_id = run_id_of(home, "local_loop")
+    assert sorted((tmp_path / "calls.txt").read_text().split()) == ["work:0", "work:1", "work:2"]
+
+    bad = podium(home, "runs", "restart", run_id, "--from", "loop/5/work", cwd=tmp_path)
+    assert bad.returncode == 1
+    assert "iteration 5 of 'loop' never ran" in bad.stderr and "0 to 2 ran" in bad.stderr
+    (tmp_path / "calls.txt").write_text("")
+    restarted = podium(home, "runs", "restart", run_id, "--from", "loop/1/work", cwd=tmp_path)
+    assert restarted.returncode == 0, restarted.stderr + restarted.stdout
+    assert (tmp_path / "calls.txt").read_text().split() == ["work:1"]
+    body = json.loads(podium(home, "runs", "show", f"{run_id}-r1", "--json").stdout)
+    assert body["run"]["status"] == "SUCCEEDED"
+
+    set_one = podium(home, "break", "set", "local_loop", "loop/work", "--iteration", "1")
+    assert set_one.returncode == 0, set_one.stderr
+    assert "podium steps resume RUN loop/1/work" in set_one.stdout
+    cleared = podium(home, "break", "clear", "local_loop", "loop/work", "--json")
+    assert json.loads(cleared.stdout)["steps"] == ["loop/work#1"]
+    refused = podium(home, "break", "set", "local_loop", "loop", "--iteration", "1")
+    assert refused.returncode == 1 and "--iteration takes LOOP/STEP" in refused.stderr

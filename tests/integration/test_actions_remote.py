@@ -152,3 +152,110 @@ def test_breakpoints_on_the_stack(deployed: Deployed, user: Path, tmp_path: Path
     )
     bad = on_stack("break", "set", "remote_chain", "zz")
     assert bad.exit_code == 1 and "one of: a, b" in bad.output
+
+
+LOOPED = """\
+name: remote_loop
+steps:
+  - id: loop
+    type: foreach
+    over: {i: [0, 1, 2, 3, 4]}
+    steps:
+      - {id: work, type: noop}
+"""
+
+
+def test_an_iteration_breakpoint_on_the_stack(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    assert on_stack("push", str(write(tmp_path, "l.yaml", LOOPED))).exit_code == 0
+    result = on_stack("break", "set", "remote_loop", "loop/work", "--iteration", "2")
+    assert result.exit_code == 0, result.output
+    assert "in iteration 2" in result.output and "loop/2/work" in result.output
+    assert on_stack("start", "remote_loop", "--run-id", "it-1").exit_code == 0
+    deployed.pump()
+    statuses = {}
+    for i in range(5):
+        shown = json.loads(on_stack("runs", "show", f"it-1.loop.{i}", "--json").stdout)
+        statuses[i] = {s["step"]: s["status"] for s in shown["steps"]}["work"]
+    assert statuses == {0: "SUCCEEDED", 1: "SUCCEEDED", 2: "PAUSED", 3: "SUCCEEDED", 4: "SUCCEEDED"}
+    assert json.loads(on_stack("runs", "show", "it-1", "--json").stdout)["run"]["status"] == (
+        "RUNNING"
+    )
+    resumed = on_stack("steps", "resume", "it-1", "loop/2/work")
+    assert resumed.exit_code == 0, resumed.output
+    deployed.pump()
+    assert json.loads(on_stack("runs", "show", "it-1", "--json").stdout)["run"]["status"] == (
+        "SUCCEEDED"
+    )
+    cleared = on_stack("break", "clear", "remote_loop", "loop/work", "--iteration", "2", "--json")
+    assert json.loads(cleared.stdout)["steps"] == ["loop/work#2"]
+    bad = on_stack("break", "set", "remote_loop", "loop", "--iteration", "2")
+    assert bad.exit_code == 1 and "--iteration takes LOOP/STEP" in bad.output
+
+
+def test_restart_from_a_step_of_one_iteration_on_the_stack(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    assert on_stack("push", str(write(tmp_path, "l.yaml", LOOPED))).exit_code == 0
+    assert on_stack("start", "remote_loop", "--run-id", "rf-1").exit_code == 0
+    deployed.pump()
+    bad = on_stack("runs", "restart", "rf-1", "--from", "loop/9/work")
+    assert bad.exit_code == 1
+    assert "iteration 9 of 'loop' never ran in run rf-1 (iterations 0 to 4 ran)" in bad.output
+    result = on_stack("runs", "restart", "rf-1", "--from", "loop/2/work", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["new_run"] == "rf-1-r1"
+    deployed.pump()
+    new = json.loads(on_stack("runs", "show", "rf-1-r1", "--json").stdout)
+    assert new["run"]["status"] == "SUCCEEDED"
+    assert new["run"]["restart_from"] == "loop/2/work"
+    assert "restart of run rf-1 from loop/2/work" in on_stack("runs", "show", "rf-1-r1").output
+    for i in range(5):
+        shown = json.loads(on_stack("runs", "show", f"rf-1-r1.loop.{i}", "--json").stdout)
+        work = {s["step"]: s for s in shown["steps"]}["work"]
+        assert work["status"] == "SUCCEEDED"
+        assert ("reused from run" in (work["reason"] or "")) is (i != 2), i
+
+
+RETRYABLE = f"""\
+name: remote_retry
+steps:
+  - {{id: load, type: lambda, function: "{__name__}:load"}}
+  - {{id: report, type: noop, depends_on: [load]}}
+  - {{id: gate, type: noop, wait_for: [{{signal: go}}]}}
+"""
+
+
+def test_retry_a_failed_step_while_the_run_runs_on_the_stack(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    BROKEN["feed"] = True
+    assert on_stack("push", str(write(tmp_path, "r.yaml", RETRYABLE))).exit_code == 0
+    assert on_stack("start", "remote_retry", "--run-id", "rr-1").exit_code == 0
+    deployed.pump()
+    shown = json.loads(on_stack("runs", "show", "rr-1", "--json").stdout)
+    steps = {s["step"]: s for s in shown["steps"]}
+    assert shown["run"]["status"] == "RUNNING"  # the gate waits for its signal
+    assert (steps["load"]["status"], steps["report"]["status"]) == ("FAILED", "SKIPPED")
+
+    BROKEN["feed"] = False  # the fix
+    result = on_stack("steps", "retry", "rr-1", "load", "--reason", "fixed the feed")
+    assert result.exit_code == 0, result.output
+    assert "retry: step load of run rr-1 is RETRY_WAIT" in result.output
+    deployed.pump()
+    shown = json.loads(on_stack("runs", "show", "rr-1", "--json").stdout)
+    steps = {s["step"]: s for s in shown["steps"]}
+    assert steps["load"]["status"] == "SUCCEEDED"
+    assert steps["load"]["attempts"] == 2, steps["load"]
+    assert steps["report"]["status"] == "SUCCEEDED"
+    assert shown["run"]["status"] == "RUNNING" and not shown["run"].get("error")
+    assert on_stack("steps", "skip", "rr-1", "gate").exit_code == 0
+    deployed.pump()
+    shown = json.loads(on_stack("runs", "show", "rr-1", "--json").stdout)
+    assert shown["run"]["status"] == "SUCCEEDED"
+    retried = next(e for e in shown["events"] if e["kind"] == "action")["detail"]
+    assert retried["action"] == "retry" and retried["by"].endswith(":user/tester")
+
+    refused = on_stack("steps", "retry", "rr-1", "load")
+    assert refused.exit_code == 1 and "in a SUCCEEDED run" in refused.output

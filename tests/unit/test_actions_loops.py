@@ -13,11 +13,14 @@ import pytest
 
 from podium.adapters.clock import ManualClock
 from podium.core.engine.actions import RunAction, StepAction
+from podium.core.engine.errors import RunNotFound
 from podium.core.engine.identity import child_run_id
+from podium.core.engine.loops import body_workflow
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
-from podium.service.actions import Actor, run_action, step_action
+from podium.service.actions import Actor, RestartRequest, run_action, step_action
 from podium.service.breakpoints import clear_breakpoints, set_breakpoint
+from podium.service.runs import start_run
 
 HERE = "tests.unit.test_actions_loops"
 _LOCK = threading.Lock()
@@ -216,3 +219,203 @@ def test_pausing_a_run_pauses_its_loops_children_and_resume_lets_them_go_on(
     rt.pump()
     assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
     assert sorted(CALLS) == [0, 1, 2, 3]
+
+
+def test_an_iteration_breakpoint_holds_only_that_iteration_and_its_resume_ends_the_run(
+    rt: LocalRuntime,
+) -> None:
+    BROKEN["on"] = False
+    rt.push(fe(5))
+    change = set_breakpoint(rt.services, "fe", "loop/work", iteration=2)
+    assert change.steps == ["loop/work#2"]
+    run = rt.start_run("fe")
+    rt.pump()
+    held = {
+        i: rt.services.store.get_step(child_run_id(run.run_id, "loop", i), "work") for i in range(5)
+    }
+    assert {i: h.status if h else None for i, h in held.items()} == {
+        0: StepStatus.SUCCEEDED,
+        1: StepStatus.SUCCEEDED,
+        2: StepStatus.PAUSED,
+        3: StepStatus.SUCCEEDED,
+        4: StepStatus.SUCCEEDED,
+    }
+    assert sorted(CALLS) == [0, 1, 3, 4]
+    assert rt.describe(run.run_id).run.status is RunStatus.RUNNING
+    done = step_action(rt.services, run.run_id, "loop/2/work", StepAction.RESUME, ME)
+    assert done.status == "READY"
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+    assert sorted(CALLS) == [0, 1, 2, 3, 4] and CALLS[2] == 1
+    # A second run holds at iteration 2 again (the breakpoint stays until cleared) ...
+    again = rt.start_run("fe")
+    rt.pump()
+    second = rt.services.store.get_step(child_run_id(again.run_id, "loop", 2), "work")
+    assert second is not None and second.status is StepStatus.PAUSED
+    # ... and clearing the step's breakpoints (every iteration's, and single ones) resumes it.
+    cleared = clear_breakpoints(rt.services, "fe", "loop/work")
+    assert cleared.steps == ["loop/work#2"]
+    assert cleared.resumed == [f"{child_run_id(again.run_id, 'loop', 2)}/work"]
+    rt.pump()
+    assert rt.describe(again.run_id).run.status is RunStatus.SUCCEEDED
+
+
+def test_clearing_one_iteration_leaves_the_every_iteration_breakpoint(rt: LocalRuntime) -> None:
+    BROKEN["on"] = False
+    rt.push(fe(3))
+    set_breakpoint(rt.services, "fe", "loop/work")
+    set_breakpoint(rt.services, "fe", "loop/work", iteration=1)
+    run = rt.start_run("fe")
+    rt.pump()
+    cleared = clear_breakpoints(rt.services, "fe", "loop/work", iteration=1)
+    assert cleared.steps == ["loop/work#1"] and cleared.resumed == []  # still held by "work"
+    assert rt.services.store.breakpoints(body_workflow("fe", "loop")) == frozenset({"work"})
+    assert not CALLS
+    cleared = clear_breakpoints(rt.services, "fe", "loop/work")
+    assert cleared.steps == ["loop/work"] and len(cleared.resumed) == 3
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+
+
+def test_an_iteration_breakpoint_needs_a_loop_step(rt: LocalRuntime) -> None:
+    from podium.core.dsl.errors import DefinitionError
+
+    rt.push(fe(2))
+    with pytest.raises(DefinitionError) as bad:
+        set_breakpoint(rt.services, "fe", "prep", iteration=1)
+    assert "--iteration takes LOOP/STEP" in bad.value.issues[0].message
+    with pytest.raises(DefinitionError):
+        clear_breakpoints(rt.services, "fe", None, iteration=1)
+
+
+def _reused(rt: LocalRuntime, run_id: str, step: str) -> bool:
+    record = rt.services.store.get_step(run_id, step)
+    assert record is not None and record.status is StepStatus.SUCCEEDED, (run_id, step)
+    return (record.reason or "").startswith("reused from run")
+
+
+def test_restart_from_a_step_of_one_iteration(rt: LocalRuntime) -> None:
+    rt.push(fe(6, on_failure="continue"))
+    run = rt.start_run("fe")
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.FAILED  # iteration 3 failed
+    BROKEN["on"] = False
+    CALLS.clear()
+    result = run_action(
+        rt.services,
+        run.run_id,
+        RunAction.RESTART,
+        ME,
+        RestartRequest(start_from="loop/1/after"),
+    )
+    assert result.new_run is not None
+    rt.pump()
+    new = result.new_run
+    assert rt.describe(new).run.status is RunStatus.SUCCEEDED
+    assert rt.services.store.get_run(new).restart_from == "loop/1/after"
+    # Iteration 3 failed: it reruns from incomplete; iteration 1 reruns from 'after' only.
+    assert sorted(CALLS) == [3]
+    assert _reused(rt, new, "prep") and not _reused(rt, new, "loop")
+    one = child_run_id(new, "loop", 1)
+    assert _reused(rt, one, "work") and not _reused(rt, one, "after")
+    for i in (0, 2, 4, 5):
+        kid = child_run_id(new, "loop", i)
+        assert _reused(rt, kid, "work") and _reused(rt, kid, "after")
+    assert not _reused(rt, child_run_id(new, "loop", 3), "work")
+    loop = next(s for s in rt.describe(new).steps if s.step == "loop")
+    assert loop.output["outputs"]["work"] == [i * 2 for i in range(6)]
+
+    # From 'work' of an iteration that succeeded: its function is called again.
+    CALLS.clear()
+    again = run_action(
+        rt.services, new, RunAction.RESTART, ME, RestartRequest(start_from="loop/4/work")
+    )
+    rt.pump()
+    assert again.new_run is not None
+    assert rt.describe(again.new_run).run.status is RunStatus.SUCCEEDED
+    assert sorted(CALLS) == [4]
+
+
+def nested_work(event: dict[str, Any]) -> int:
+    n = int(event["payload"]["n"])
+    with _LOCK:
+        CALLS[n] += 1
+    return n
+
+
+NESTED = {
+    "name": "nest",
+    "steps": [
+        {
+            "id": "outer",
+            "type": "foreach",
+            "over": {"i": [0, 1]},
+            "steps": [
+                {
+                    "id": "inner",
+                    "type": "foreach",
+                    "over": {"j": [0, 1, 2]},
+                    "steps": [
+                        {
+                            "id": "work",
+                            "type": "lambda",
+                            "function": f"{HERE}:nested_work",
+                            "payload": {"n": "${iteration.parent.i * 10 + iteration.j}"},
+                        }
+                    ],
+                },
+                {"id": "sum", "type": "noop", "depends_on": ["inner"]},
+            ],
+        }
+    ],
+}
+
+
+def test_restart_from_a_step_of_a_nested_iteration(rt: LocalRuntime) -> None:
+    rt.push(NESTED)
+    run = rt.start_run("nest")
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+    assert sorted(CALLS) == [0, 1, 2, 10, 11, 12]
+    CALLS.clear()
+    result = run_action(
+        rt.services,
+        run.run_id,
+        RunAction.RESTART,
+        ME,
+        RestartRequest(start_from="outer/1/inner/2/work"),
+    )
+    assert result.new_run is not None
+    rt.pump()
+    assert rt.describe(result.new_run).run.status is RunStatus.SUCCEEDED
+    assert sorted(CALLS) == [12]
+    outer1 = child_run_id(result.new_run, "outer", 1)
+    assert not _reused(rt, outer1, "inner") and not _reused(rt, outer1, "sum")
+    assert _reused(rt, child_run_id(outer1, "inner", 1), "work")
+    assert _reused(rt, child_run_id(result.new_run, "outer", 0), "sum")
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("nope/1/work", "no step 'nope' in 'fe'; one of: prep, loop"),
+        ("prep/0/work", "'prep' is a noop step of 'fe', not a loop"),
+        ("loop/7/work", "iteration 7 of 'loop' never ran in run R (iterations 0 to 5 ran)"),
+        ("loop/1/zz", "the body of 'loop' has no step 'zz'; one of: work, after"),
+        ("loop/x/work", "must be an iteration index"),
+    ],
+)
+def test_a_bad_restart_path_names_the_path_and_the_fix(
+    rt: LocalRuntime, path: str, says: str
+) -> None:
+    from podium.core.dsl.errors import DefinitionError
+
+    rt.push(fe(6, on_failure="continue"))
+    run = start_run(rt.services, "fe", run_id="R")
+    rt.pump()
+    with pytest.raises(DefinitionError) as bad:
+        run_action(rt.services, run.run_id, RunAction.RESTART, ME, RestartRequest(path))
+    message = bad.value.issues[0].message
+    assert says in message and (path in message or "iteration index" in says)
+    with pytest.raises(RunNotFound):
+        rt.services.store.get_run("R-r1")  # nothing was created

@@ -15,6 +15,7 @@ from podium.core.engine.actions import (
     BadStepPath,
     RunAction,
     StepAction,
+    check_retry_in_place,
     check_run_action,
     check_step_action,
     matrix_rows,
@@ -50,10 +51,10 @@ STEP_ALLOWED_IN_RUNNING: dict[StepStatus | None, set[str]] = {
     S.RETRY_WAIT: {"skip", "stop", "retry"},
     S.SUCCEEDED: set(),
     S.FAILED_IGNORED: set(),
-    S.FAILED: set(),
+    S.FAILED: {"retry"},
     S.SKIPPED: set(),
     S.STOPPED: set(),
-    S.TIMED_OUT: set(),
+    S.TIMED_OUT: {"retry"},
 }
 
 
@@ -119,7 +120,7 @@ def test_an_ended_run_refuses_every_action_but_restart(rt: LocalRuntime, status:
     assert restarted.new_run == f"run-{status.value}-r1"
 
 
-@pytest.mark.parametrize("status", [S.SUCCEEDED, S.FAILED, S.SKIPPED, S.STOPPED, S.PENDING])
+@pytest.mark.parametrize("status", [S.SUCCEEDED, S.SKIPPED, S.STOPPED, S.PENDING])
 def test_a_step_refuses_what_its_status_does_not_allow(
     rt: LocalRuntime, status: StepStatus
 ) -> None:
@@ -180,3 +181,35 @@ def test_an_operator_skip_propagates_as_a_success() -> None:
     assert propagates_as(S.SKIPPED, "skipped by alice: broken feed") is S.SUCCEEDED
     assert propagates_as(S.SKIPPED, "upstream failed") is S.SKIPPED
     assert propagates_as(S.FAILED, "skipped by x") is S.FAILED
+
+
+def test_a_failed_step_of_a_running_run_takes_only_retry(rt: LocalRuntime) -> None:
+    run = RunRecord("live", "w", 1, R.RUNNING, {}, 0, 1, started_at=0)
+    rt.services.store.create_run(run)
+    rt.services.store.create_step(StepRecord("live", "a", S.FAILED, attempt=1))
+    for action in (StepAction.SKIP, StepAction.STOP, StepAction.RESUME):
+        with pytest.raises(ActionRefused) as refused:
+            step_action(rt.services, "live", "a", action, Actor("t"))
+        assert refused.value.status == "FAILED" and refused.value.allowed == ["retry"]
+
+
+@pytest.mark.parametrize("kind", ["foreach", "while"])
+def test_a_failed_loop_step_is_not_retried_in_place(kind: str) -> None:
+    with pytest.raises(ActionRefused) as refused:
+        check_retry_in_place("r1", "loop", S.FAILED, kind)
+    assert f"FAILED (a {kind} step)" in str(refused.value)
+    assert "podium steps retry r1 loop/INDEX/STEP" in str(refused.value)
+    check_retry_in_place("r1", "loop", S.RETRY_WAIT, kind)  # a wait before its attempt
+    check_retry_in_place("r1", "sub", S.FAILED, "subworkflow")  # a new child run
+
+
+def test_the_console_offers_no_retry_of_an_ended_loop_step() -> None:
+    from podium.core.engine.actions import allowed_step_actions
+
+    assert allowed_step_actions(R.RUNNING, S.FAILED, "foreach") == frozenset()
+    assert allowed_step_actions(R.RUNNING, S.FAILED, "lambda") == {StepAction.RETRY}
+    assert allowed_step_actions(R.RUNNING, S.RETRY_WAIT, "while") == {
+        StepAction.RETRY,
+        StepAction.SKIP,
+        StepAction.STOP,
+    }

@@ -61,6 +61,7 @@ RUN_FIELDS: dict[str, tuple[str, str]] = {
     "depth": ("dp", "N"),
     "logical_date": ("ld", "S"),
     "restart_of": ("ro", "S"),
+    "restart_from": ("rf", "S"),
     "reason": ("rs", "S"),
     "status": ("st", "S"),
     "started_at": ("sa", "N"),
@@ -226,7 +227,15 @@ def run_to_item(run: RunRecord) -> Item:
     if not run.status.terminal:
         item["gsi2pk"] = {"S": ACTIVE_PK}
         item["gsi2sk"] = {"S": active_sk(first_check(run), run.run_id)}
-    identity = ("root", "parent_run", "parent_step", "parent_index", "logical_date", "restart_of")
+    identity = (
+        "root",
+        "parent_run",
+        "parent_step",
+        "parent_index",
+        "logical_date",
+        "restart_of",
+        "restart_from",
+    )
     if run.iteration is not None:
         item["it"] = encode(run.iteration, "J")
     for field in ("started_at", "ended_at", "error", "reason", "failing_since", *identity):
@@ -261,6 +270,7 @@ def run_from_item(item: Item) -> RunRecord:
         depth=int(item["dp"]["N"]) if "dp" in item else 0,
         logical_date=item["ld"]["S"] if "ld" in item else None,
         restart_of=item["ro"]["S"] if "ro" in item else None,
+        restart_from=item["rf"]["S"] if "rf" in item else None,
         tags=json.loads(item["tg"]["S"]) if "tg" in item else {},
         check_at=_check_of(item),
         iteration=json.loads(item["it"]["S"]) if "it" in item else None,

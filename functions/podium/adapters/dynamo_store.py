@@ -46,6 +46,7 @@ def _is(exc: ClientError, code: str) -> bool:
 _BATCH_GET = 100  # BatchGetItem's most keys per call
 _BATCH_GET_TRIES = 8
 
+
 class DynamoStateStore:
     def __init__(self, client: Any, table_name: str) -> None:
         self._db = client
@@ -440,6 +441,53 @@ class DynamoStateStore:
                 return int(old.get("n", {"N": "0"})["N"])  # counted before: a replay
             raise
         return int(resp["Attributes"]["n"]["N"])
+
+    def clear_run_failing(self, run_id: str, since: int) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.RUN_SK),
+                UpdateExpression="SET #fl = :f REMOVE #tof, #fs, #er",
+                ConditionExpression="#fs = :since",
+                ExpressionAttributeNames={"#fl": "fl", "#tof": "tof", "#fs": "fs", "#er": "er"},
+                ExpressionAttributeValues={":f": {"BOOL": False}, ":since": {"N": str(since)}},
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True
+
+    def reopen_step(self, run_id: str, step: str, *, expected: frozenset[StepStatus]) -> bool:
+        # The join's arrivals (the "ar" set) are on its item: they go with it.
+        names = {f":s{i}": {"S": status.value} for i, status in enumerate(sorted(expected))}
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+                ConditionExpression=f"#st IN ({', '.join(names)})",
+                ExpressionAttributeNames={"#st": "st"},
+                ExpressionAttributeValues=names,
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True
+
+    def uncount_sink(self, run_id: str, step: str) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.SINKS_SK),
+                UpdateExpression="REMOVE #mark ADD #n :minus",
+                ConditionExpression="attribute_exists(#mark)",
+                ExpressionAttributeNames={"#mark": c.sink_mark(step), "#n": "n"},
+                ExpressionAttributeValues={":minus": {"N": "-1"}},
+            )
+        except ClientError as exc:
+            if not _is(exc, "ConditionalCheckFailedException"):
+                raise  # not counted: nothing to take back
 
     # steps -------------------------------------------------------------------
     def create_step(self, step: StepRecord) -> None:

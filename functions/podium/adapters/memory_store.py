@@ -23,7 +23,12 @@ from podium.core.engine.errors import (
 )
 from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
-from podium.core.engine.status import RunStatus, StepStatus, require_transition
+from podium.core.engine.status import (
+    RunStatus,
+    StepStatus,
+    require_step_write,
+    require_transition,
+)
 
 if TYPE_CHECKING:
     from podium.adapters.memory_permits import MemoryPermits
@@ -209,6 +214,33 @@ class MemoryStateStore:
                 failing_since=run.failing_since if run.failing_since is not None else at,
             )
 
+    def clear_run_failing(self, run_id: str, since: int) -> bool:
+        with self._lock:
+            self.writes += 1
+            run = self._runs.get(run_id)
+            if run is None or run.failing_since != since:
+                return False
+            self._runs[run_id] = replace(
+                run, failing=False, timed_out=False, failing_since=None, error=None
+            )
+            return True
+
+    def reopen_step(self, run_id: str, step: str, *, expected: frozenset[StepStatus]) -> bool:
+        with self._lock:
+            self.writes += 1
+            steps = self._steps.setdefault(run_id, {})
+            current = steps.get(step)
+            if current is None or current.status not in expected:
+                return False
+            del steps[step]
+            self._arrivals.pop((run_id, step), None)
+            return True
+
+    def uncount_sink(self, run_id: str, step: str) -> None:
+        with self._lock:
+            self.writes += 1
+            self._sinks.setdefault(run_id, set()).discard(step)
+
     # steps -------------------------------------------------------------------
     def create_step(self, step: StepRecord) -> None:
         with self._lock:
@@ -240,7 +272,7 @@ class MemoryStateStore:
             ):
                 raise StepConflict(run_id, step, current)
             # The fake is stricter than DynamoDB: a write the table forbids is a bug.
-            require_transition(current.status, to)
+            require_step_write(current.status, to)
             new = replace(current, status=to, **changes)
             steps[step] = new
             return new

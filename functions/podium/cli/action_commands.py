@@ -237,7 +237,9 @@ def restart_run(
         typer.Option(
             "--from",
             help="incomplete: rerun what did not succeed (reuse the rest and its outputs);"
-            " beginning: rerun everything; STEP: rerun that step and everything below it.",
+            " beginning: rerun everything; STEP: rerun that step and everything below it;"
+            " LOOP/INDEX/STEP: rerun the loop, that iteration from STEP, the other"
+            " iterations from incomplete.",
         ),
     ] = "incomplete",
     param: ParamOption = None,

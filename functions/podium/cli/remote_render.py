@@ -125,7 +125,8 @@ def action_log(events: list[Mapping[str, Any]], run: Mapping[str, Any]) -> Text 
     """Who acted on the run (stop, pause, restart, skip ...), when and why."""
     lines = Text()
     if run.get("restart_of"):
-        lines.append(f"restart of run {run['restart_of']}\n", style="dim")
+        since = f" from {run['restart_from']}" if run.get("restart_from") else ""
+        lines.append(f"restart of run {run['restart_of']}{since}\n", style="dim")
     for e in events:
         if e.get("kind") != "action":
             continue

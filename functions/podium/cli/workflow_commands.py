@@ -300,8 +300,19 @@ break_app = typer.Typer(
 )
 
 
+IterationOption = Annotated[
+    int | None,
+    typer.Option(
+        "--iteration",
+        min=0,
+        help="Only in this iteration of the loop (STEP is LOOP/STEP; in a nested loop, the"
+        " innermost loop's index).",
+    ),
+]
+
+
 def _change_breakpoints(
-    target: _Target, workflow: str, action: str, step: str | None
+    target: _Target, workflow: str, action: str, step: str | None, iteration: int | None = None
 ) -> dict[str, Any]:
     if target.local:
         from podium.core.dsl.errors import DefinitionError
@@ -311,9 +322,9 @@ def _change_breakpoints(
             try:
                 if action == "set":
                     assert step is not None
-                    change = breakpoints.set_breakpoint(ctx, workflow, step)
+                    change = breakpoints.set_breakpoint(ctx, workflow, step, iteration)
                 else:
-                    change = breakpoints.clear_breakpoints(ctx, workflow, step)
+                    change = breakpoints.clear_breakpoints(ctx, workflow, step, iteration)
             except DefinitionError as exc:
                 for issue in exc.issues:
                     _err().print(Text(issue.message, style="bold red"), highlight=False)
@@ -322,6 +333,8 @@ def _change_breakpoints(
     body: dict[str, Any] = {"action": action}
     if step is not None:
         body["step"] = step
+    if iteration is not None:
+        body["iteration"] = iteration
     with _reporting(workflow):
         result: dict[str, Any] = target.remote.connect().post_json(
             f"/workflows/{quote(workflow)}/breakpoints", body
@@ -332,7 +345,8 @@ def _change_breakpoints(
 @break_app.command("set")
 def break_set(
     workflow: Annotated[str, typer.Argument(help="Workflow name.")],
-    step: Annotated[str, typer.Argument(help="Step id.")],
+    step: Annotated[str, typer.Argument(help="Step id, or LOOP/STEP in a loop's body.")],
+    iteration: IterationOption = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
     stack: StackOption = None,
@@ -341,25 +355,40 @@ def break_set(
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
 ) -> None:
-    """Pause every attempt of STEP before it starts, in the runs going and to come."""
+    """Pause every attempt of STEP before it starts, in the runs going and to come (with
+    --iteration, only in that iteration of the loop)."""
     target = _Target(home, stack, endpoint, profile, region, aws_profile)
-    body = _change_breakpoints(target, workflow, "set", step)
+    body = _change_breakpoints(target, workflow, "set", step, iteration)
     if as_json:
         _print_json(body)
-    else:
+        return
+    if iteration is None:
         _out().print(
             f"breakpoint set on {workflow}.{step}: podium steps resume RUN {step} lets one"
             f" attempt pass; podium break clear {workflow} resumes them all",
             highlight=False,
         )
+        return
+    loop, inner = step.rsplit("/", 1)
+    _out().print(
+        f"breakpoint set on {workflow}.{step} in iteration {iteration}: podium steps resume"
+        f" RUN {loop}/{iteration}/{inner} lets it pass; podium break clear {workflow} {step}"
+        f" --iteration {iteration} resumes it",
+        highlight=False,
+    )
 
 
 @break_app.command("clear")
 def break_clear(
     workflow: Annotated[str, typer.Argument(help="Workflow name.")],
     step: Annotated[
-        str | None, typer.Argument(help="Step id (default: every breakpoint of the workflow).")
+        str | None,
+        typer.Argument(
+            help="Step id, or LOOP/STEP (default: every breakpoint of the workflow's own"
+            " steps). A step's breakpoints in every iteration and in single ones all clear."
+        ),
     ] = None,
+    iteration: IterationOption = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
     stack: StackOption = None,
@@ -370,7 +399,7 @@ def break_clear(
 ) -> None:
     """Clear breakpoints and resume every step they hold."""
     target = _Target(home, stack, endpoint, profile, region, aws_profile)
-    body = _change_breakpoints(target, workflow, "clear", step)
+    body = _change_breakpoints(target, workflow, "clear", step, iteration)
     if as_json:
         _print_json(body)
         return

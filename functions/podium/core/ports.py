@@ -126,9 +126,26 @@ class StateStore(Protocol):
         and keeps the first error and the first ``at`` (``failing_since``)."""
         ...
 
+    def clear_run_failing(self, run_id: str, since: int) -> bool:
+        """Take back a run's failing and timed-out flags, its ``failing_since`` and its
+        error, if ``failing_since`` is still ``since`` (the failure the caller saw: an
+        operator retries the failed step). False when it is not (or the run is gone)."""
+        ...
+
     # steps -------------------------------------------------------------------
     def create_step(self, step: StepRecord) -> None:
         """Create a step item that must not exist; raises StepExists(current)."""
+        ...
+
+    def reopen_step(self, run_id: str, step: str, *, expected: frozenset[StepStatus]) -> bool:
+        """Delete a step item whose status is in ``expected``, with its join's arrivals,
+        so that the step is decided afresh (what an operator's retry of a failed step
+        reopens: the steps its failure skipped). False when the item is gone or moved."""
+        ...
+
+    def uncount_sink(self, run_id: str, step: str) -> None:
+        """Take back a sink's count (idempotent): the sink is reopened and will end, and
+        be counted, again."""
         ...
 
     def transition_step(
@@ -514,11 +531,9 @@ class TriggerStates(Protocol):
         """The trigger's state, created (``enabled``, since ``now``) when it has none."""
         ...
 
-    def set_enabled(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
-        ...
+    def set_enabled(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState: ...
 
-    def states(self, workflow: str) -> dict[str, TriggerState]:
-        ...
+    def states(self, workflow: str) -> dict[str, TriggerState]: ...
 
     def mark_fired(self, workflow: str, trigger: str, at: int) -> bool:
         """Move the watermark forward to ``at``; False when it was there already."""

@@ -17,7 +17,8 @@ Routes:
   POST /workflows/{name}/rollback  activate the version below the active one
                                    (POST /workflows?activate=false pushes without activating)
   GET  /workflows/{name}/breakpoints  the steps with a breakpoint
-  POST /workflows/{name}/breakpoints  {"action": "set", "step"} or {"action": "clear"[, "step"]}
+  POST /workflows/{name}/breakpoints  {"action": "set", "step"[, "iteration"]} or
+                                      {"action": "clear"[, "step"[, "iteration"]]}
   GET  /runs/{run_id}/replay       an attempt's event and recorded outcome (?step, attempt)
   POST /runs/{run_id}/actions      stop, kill, pause, resume or restart a run
                                    (podium.service.action_requests; docs/operations.md)
@@ -335,22 +336,28 @@ def breakpoints_of(name: str) -> Response[str]:
 
 @app.post("/workflows/<name>/breakpoints")
 def change_breakpoints(name: str) -> Response[str]:
-    """{"action": "set", "step": S} or {"action": "clear"[, "step": S]}."""
+    """{"action": "set", "step": S[, "iteration": N]} or {"action": "clear"[, "step": S[,
+    "iteration": N]]} (N: one iteration of the loop whose body S is in, S = LOOP/STEP)."""
     check_workflow_name(name)
     body = _body()
     body = body if isinstance(body, dict) else {}
     action, step = body.get("action"), body.get("step")
+    iteration = body.get("iteration")
     if action not in ("set", "clear"):
         raise DefinitionError([Issue("body.action", "must be 'set' or 'clear'")])
     if step is not None and (not isinstance(step, str) or not 0 < len(step) <= 200):
         raise DefinitionError([Issue("body.step", "must be a step id")])
+    if iteration is not None and (
+        not isinstance(iteration, int) or isinstance(iteration, bool) or iteration < 0
+    ):
+        raise DefinitionError([Issue("body.iteration", "must be an iteration index (0 or more)")])
     ctx = bootstrap.services()
     if action == "set":
         if step is None:
             raise DefinitionError([Issue("body.step", "name the step to break at")])
-        change = breakpoints.set_breakpoint(ctx, name, step)
+        change = breakpoints.set_breakpoint(ctx, name, step, iteration)
     else:
-        change = breakpoints.clear_breakpoints(ctx, name, step)
+        change = breakpoints.clear_breakpoints(ctx, name, step, iteration)
     return _json(HTTPStatus.OK, change.as_json())
 
 

@@ -19,6 +19,7 @@ from podium.core.engine.actions import (
     ActionRefused,
     RunAction,
     StepAction,
+    check_retry_in_place,
     check_run_action,
     check_step_action,
     resolve_step_path,
@@ -26,11 +27,16 @@ from podium.core.engine.actions import (
 from podium.core.engine.errors import NotFound, RunConflict, StepConflict
 from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
-from podium.service import messages
 from podium.service.context import Services
 from podium.service.lifecycle import cancel_step, publish_run_status, stop_run
 from podium.service.pausing import pause_tree, release_held, resume_step, resume_tree
 from podium.service.restart import RestartRequest, restart
+from podium.service.retry_failed import (
+    RETRIED_BY,
+    reopen_below,
+    retry_failed,
+    send_next_attempt,
+)
 
 _MAX_TRIES = 20  # re-reads after a lost race; each loss means the state moved on
 
@@ -237,15 +243,17 @@ def step_action(
         return seen
     request_id = actor.request_id or ctx.ids.new_id()
     run = ctx.store.get_run(where.run_id)
-    graph = ctx.definitions.get(run.workflow, run.version).graph
-    if where.step not in graph.predecessors:
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    if where.step not in compiled.graph.predecessors:
         raise StepNotFound(where.run_id, where.step, run.workflow)
+    kind = compiled.step(where.step).type
     for _ in range(_MAX_TRIES):
         run = ctx.store.get_run(where.run_id)
         record = ctx.store.get_step(run.run_id, where.step)
-        check_step_action(
-            action, run.run_id, path, run.status, record.status if record is not None else None
-        )
+        status = record.status if record is not None else None
+        check_step_action(action, run.run_id, path, run.status, status)
+        if action is StepAction.RETRY:
+            check_retry_in_place(run.run_id, path, status, kind)
         after = _apply_step_action(ctx, run, where.step, record, action, actor)
         if after is None:
             continue
@@ -254,8 +262,8 @@ def step_action(
         )
         return _record(ctx, result, actor.reason)
     record = ctx.store.get_step(where.run_id, where.step)
-    status = record.status.value if record is not None else "not reached yet"
-    raise _still_changing(action.value, f"step {path} of run {where.run_id}", status)
+    shown = record.status.value if record is not None else "not reached yet"
+    raise _still_changing(action.value, f"step {path} of run {where.run_id}", shown)
 
 
 def _apply_step_action(
@@ -280,9 +288,15 @@ def _apply_step_action(
         replay_terminal(ctx, run, step, StepStatus.STOPPED, _why(actor, "stopped"))
         return StepStatus.STOPPED
     if action is StepAction.RETRY:
+        if record.status.terminal:  # failed, in a run that still runs: retried in place
+            if not retry_failed(ctx, run, record, _why(actor, "retried")):
+                return None
+            return StepStatus.RETRY_WAIT
+        if (record.reason or "").startswith(RETRIED_BY):
+            # A retry in place that a crash cut short, requested again: finish it.
+            reopen_below(ctx, run.run_id, step)
         # The next attempt now; the timer due later finds it claimed and is dropped.
-        exec_msg = messages.Exec(run.run_id, step, record.attempt + 1)
-        ctx.work_queue.send(messages.encode(exec_msg))
+        send_next_attempt(ctx, run.run_id, step, record.attempt)
         return StepStatus.RETRY_WAIT
     if action is StepAction.RESUME:
         return StepStatus.READY if resume_step(ctx, run.run_id, record) else None

@@ -1,6 +1,8 @@
 """Breakpoints: every attempt of a step pauses before it starts (PAUSED, reason
 ``paused at a breakpoint``) until it is resumed (``podium steps resume``: that attempt
-passes) or the breakpoint is cleared (every step held by it resumes).
+passes) or the breakpoint is cleared (every step held by it resumes). A breakpoint on a
+step of a loop's body holds it in every iteration, or in one (``iteration``: which
+keys hold what is decided in core/engine/breakpoints.py).
 
 A breakpoint belongs to a workflow and its step, whatever the version, and holds in the
 runs already going. Workers read a workflow's breakpoints at most once a second per
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.engine.breakpoints import breakpoint_key, held_by, keys_to_clear, step_of_key
 from podium.core.engine.loops import body_workflow
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import StepStatus
@@ -61,14 +64,15 @@ def _forget(ctx: Services, workflow: str) -> None:
             entries.pop(workflow, None)
 
 
-def has_breakpoint(ctx: Services, workflow: str, step: str) -> bool:
-    return step in breakpoints_of(ctx, workflow)
+def has_breakpoint(ctx: Services, run: RunRecord, step: str) -> bool:
+    """Does a breakpoint hold ``step`` in this run (a loop iteration's: at its index)?"""
+    return held_by(breakpoints_of(ctx, run.workflow), step, run.parent_index)
 
 
 def stops_at_breakpoint(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
     """Before a claim: True when the step was held at its breakpoint (the caller stops).
     An attempt resumed past the breakpoint goes on."""
-    if not has_breakpoint(ctx, run.workflow, msg.step):
+    if not has_breakpoint(ctx, run, msg.step):
         return False
     if not msg.create:
         record = ctx.store.get_step(run.run_id, msg.step)
@@ -80,7 +84,7 @@ def stops_at_breakpoint(ctx: Services, run: RunRecord, msg: messages.Exec) -> bo
 @dataclass(frozen=True)
 class BreakpointChange:
     workflow: str
-    steps: list[str]  # the breakpoints set or cleared
+    steps: list[str]  # the breakpoints set or cleared ("loop/step#2": iteration 2 only)
     resumed: list[str]  # clear: "run/step" of every held step it resumed
 
     def as_json(self) -> dict[str, object]:
@@ -108,27 +112,64 @@ def _target(ctx: Services, workflow: str, path: str) -> tuple[str, str]:
     return name, parts[-1]
 
 
-def set_breakpoint(ctx: Services, workflow: str, step: str) -> BreakpointChange:
+def _iteration(step: str, iteration: int | None) -> None:
+    """One iteration's breakpoint names a step of a loop's body (``loop/step``)."""
+    if iteration is None:
+        return
+    if "/" not in step:
+        raise DefinitionError(
+            [
+                Issue(
+                    "iteration",
+                    f"{step!r} is not a step of a loop's body; --iteration takes LOOP/STEP"
+                    f" (or drop --iteration to break at {step!r} itself)",
+                )
+            ]
+        )
+    if iteration < 0:
+        raise DefinitionError([Issue("iteration", "an iteration index is 0 or more")])
+
+
+def _shown(step: str, key: str) -> str:
+    """A key as the caller named it: ``loop/work`` or ``loop/work#2``."""
+    prefix = step.rsplit("/", 1)[0] + "/" if "/" in step else ""
+    return prefix + key
+
+
+def set_breakpoint(
+    ctx: Services, workflow: str, step: str, iteration: int | None = None
+) -> BreakpointChange:
     """A breakpoint on a step, or on a step of a loop's body (``loop/step``: it holds
-    that step in every iteration, each resumable alone)."""
+    that step in every iteration, or with ``iteration`` only in that one; each held
+    attempt is resumable alone)."""
+    _iteration(step, iteration)
     name, step_id = _target(ctx, workflow, step)
-    ctx.store.set_breakpoint(name, step_id, on=True)
+    key = breakpoint_key(step_id, iteration)
+    ctx.store.set_breakpoint(name, key, on=True)
     _forget(ctx, name)
-    return BreakpointChange(workflow, [step], [])
+    return BreakpointChange(workflow, [_shown(step, key)], [])
 
 
-def clear_breakpoints(ctx: Services, workflow: str, step: str | None = None) -> BreakpointChange:
-    """Clear one breakpoint (or all of the workflow's own) and resume every step it holds
-    (in loop iterations too)."""
+def clear_breakpoints(
+    ctx: Services, workflow: str, step: str | None = None, iteration: int | None = None
+) -> BreakpointChange:
+    """Clear one step's breakpoints (with ``iteration``: only that iteration's), or all
+    of the workflow's own, and resume every step they held that no breakpoint left
+    holds (in loop iterations too)."""
     ctx.store.active_version(workflow)  # WorkflowNotFound for an unknown workflow
     if step is None:
-        name, steps = workflow, sorted(ctx.store.breakpoints(workflow))
+        if iteration is not None:
+            raise DefinitionError([Issue("iteration", "name the LOOP/STEP to clear")])
+        name, keys = workflow, sorted(ctx.store.breakpoints(workflow))
     else:
+        _iteration(step, iteration)
         name, step_id = _target(ctx, workflow, step)
-        steps = [step_id]
-    for s in steps:
-        ctx.store.set_breakpoint(name, s, on=False)
+        keys = keys_to_clear(ctx.store.breakpoints(name), step_id, iteration)
+    for key in keys:
+        ctx.store.set_breakpoint(name, key, on=False)
     _forget(ctx, name)
+    cleared = {step_of_key(k) for k in keys}
+    left = ctx.store.breakpoints(name)  # read after the writes: a racing set is kept
     resumed: list[str] = []
     for run_id in ctx.store.list_active_run_ids():
         run = ctx.store.get_run(run_id)
@@ -138,9 +179,10 @@ def clear_breakpoints(ctx: Services, workflow: str, step: str | None = None) -> 
             if (
                 record.status is StepStatus.PAUSED
                 and record.reason == BREAKPOINT
-                and record.step in steps
+                and record.step in cleared
+                and not held_by(left, record.step, run.parent_index)
                 and resume_step(ctx, run_id, record)
             ):
                 resumed.append(f"{run_id}/{record.step}")
-    prefix = step.rsplit("/", 1)[0] + "/" if step is not None and "/" in step else ""
-    return BreakpointChange(workflow, [prefix + s for s in steps], resumed)
+    shown = [_shown(step, k) if step is not None else k for k in keys]
+    return BreakpointChange(workflow, shown, resumed)

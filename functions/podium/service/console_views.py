@@ -502,6 +502,10 @@ def step_detail(
         "iterations": page,
         "actions": sorted(
             a.value
-            for a in allowed_step_actions(run.status, None if placeholder else record.status)
+            for a in allowed_step_actions(
+                run.status,
+                None if placeholder else record.status,
+                model.type if model is not None and model.id == step else None,
+            )
         ),
     }

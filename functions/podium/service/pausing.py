@@ -19,6 +19,7 @@ import threading
 import weakref
 from typing import Any
 
+from podium.core.engine.breakpoints import held_by
 from podium.core.engine.errors import StepConflict, StepExists
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
@@ -105,8 +106,8 @@ def _after_hold(ctx: Services, run_id: str, held: StepRecord) -> None:
             from podium.service.lifecycle import in_ended_run
 
             in_ended_run(ctx, run, held.step)
-        elif held.step not in ctx.store.breakpoints(run.workflow):  # a fresh read
-            resume_step(ctx, run_id, held)
+        elif not held_by(ctx.store.breakpoints(run.workflow), held.step, run.parent_index):
+            resume_step(ctx, run_id, held)  # cleared meanwhile (a fresh read)
         return
     if run.status is RunStatus.RUNNING:
         resume_step(ctx, run_id, held)
@@ -158,12 +159,12 @@ def hold_continuation(ctx: Services, current: RunRecord, step: str) -> bool:
     run_id = current.run_id
     status, fresh = _run_status(ctx, run_id)
     paused = status is RunStatus.PAUSED
-    if not paused and not has_breakpoint(ctx, current.workflow, step):
+    if not paused and not has_breakpoint(ctx, current, step):
         return False
     run = fresh or ctx.store.get_run(run_id)
     if run.status is RunStatus.PAUSED:
         reason = RUN_PAUSED
-    elif run.status is RunStatus.RUNNING and has_breakpoint(ctx, run.workflow, step):
+    elif run.status is RunStatus.RUNNING and has_breakpoint(ctx, run, step):
         reason = BREAKPOINT
     else:
         return False
@@ -245,7 +246,7 @@ def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
     if record.reason == RUN_PAUSED:
         return run.status is RunStatus.RUNNING
     if record.reason == BREAKPOINT:
-        return record.step not in ctx.store.breakpoints(run.workflow)
+        return not held_by(ctx.store.breakpoints(run.workflow), record.step, run.parent_index)
     return False
 
 

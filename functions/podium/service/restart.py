@@ -3,7 +3,11 @@
 From ``incomplete`` (the default, Maestro's restart-from-incomplete and Step Functions'
 redrive) the steps that succeeded, with everything above them, are taken over with their
 outputs and not run again; from ``beginning`` everything runs; from a step, that step
-and everything below it runs again (core/engine/actions.py decides which). The taken
+and everything below it runs again (core/engine/actions.py decides which). From a step
+of a loop iteration (``per_day/3/load``, nested ``outer/2/inner/5/work``) the loop step
+reruns with everything below it; its iterations restart from incomplete, except the
+named one, which restarts from the named step (the path is kept on the new run as
+``restart_from`` and read by its iterations as they launch). The taken
 over steps are written SUCCEEDED into the new run before it starts, and its start
 propagates from them as from steps that just succeeded. Join sets and sink markers are
 never copied: the new run counts its own.
@@ -20,12 +24,16 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.actions import (
     ActionRefused,
+    BadStepPath,
+    IterationPath,
     RestartFrom,
     resolve_step_path,
+    restart_from_in,
     reused_steps,
 )
 from podium.core.engine.errors import RunNotFound, StepExists
 from podium.core.engine.identity import child_run_id
+from podium.core.engine.loops import body_workflow
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.service.context import Services
@@ -82,11 +90,16 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
     compiled = ctx.definitions.get(old.workflow, version)
     graph = compiled.graph
     rerun_from: str | None = None
+    restart_from: str | None = None  # a path into an iteration, kept on the new run
     if request.start_from == RestartFrom.BEGINNING.value:
         reuse: frozenset[str] = frozenset()
     else:
         if request.start_from != RestartFrom.INCOMPLETE.value:
-            rerun_from = _step_of(request.start_from, old, graph.predecessors.keys())
+            if _iteration_path(request.start_from) is not None:
+                restart_from = request.start_from
+                rerun_from = _loop_of(ctx, request.start_from, old, compiled)
+            else:
+                rerun_from = _step_of(request.start_from, old, graph.predecessors.keys())
         steps = ctx.store.list_steps(old.run_id)
         succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]
         reuse = reused_steps(graph, succeeded, rerun_from)
@@ -105,6 +118,7 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
         logical_date=old.logical_date,
         restart_of=old.run_id,
         tags=old.tags,
+        restart_from=restart_from,
     )
 
 
@@ -122,18 +136,57 @@ def _version(ctx: Services, old: RunRecord, wanted: int | str | None) -> int:
     )
 
 
+def _bad_from(message: str) -> DefinitionError:
+    return DefinitionError([Issue("body.from", message)])
+
+
+def _iteration_path(path: str) -> IterationPath | None:
+    try:
+        return IterationPath.parse(path)
+    except BadStepPath as bad:
+        raise _bad_from(f"{bad}; or 'incomplete' or 'beginning'") from None
+
+
+def _loop_of(ctx: Services, path: str, old: RunRecord, compiled: Any) -> str:
+    """A path into an iteration, checked against the definition the new run runs and
+    the iterations the old run launched: the top run's loop step it goes through (which
+    reruns, with everything below it). DefinitionError naming the path and the fix."""
+    where = IterationPath.parse(path)
+    assert where is not None
+    name, parent = old.workflow, old.run_id
+    for loop, index in where.loops:
+        model = compiled.by_id.get(loop)
+        if model is None:
+            known = ", ".join(s.id for s in compiled.definition.steps)
+            raise _bad_from(f"{path!r}: no step {loop!r} in '{name}'; one of: {known}")
+        if model.type not in ("foreach", "while"):
+            raise _bad_from(
+                f"{path!r}: {loop!r} is a {model.type} step of '{name}', not a loop"
+                f" (foreach or while); restart --from {loop} instead"
+            )
+        child = child_run_id(parent, loop, index)
+        try:
+            ctx.store.get_run(child)
+        except RunNotFound:
+            record = ctx.store.get_step(parent, loop)
+            launched = record.children_launched if record is not None else 0
+            ran = f"iterations 0 to {launched - 1} ran" if launched else "no iteration ran"
+            raise _bad_from(
+                f"{path!r}: iteration {index} of {loop!r} never ran in run {parent} ({ran});"
+                f" name one that ran, or restart --from {loop}"
+            ) from None
+        compiled, name, parent = compiled.body(loop), body_workflow(name, loop), child
+    if where.step not in compiled.graph.predecessors:
+        known = ", ".join(s.id for s in compiled.definition.steps)
+        raise _bad_from(
+            f"{path!r}: the body of {where.loops[-1][0]!r} has no step {where.step!r};"
+            f" one of: {known}"
+        )
+    return where.loops[0][0]
+
+
 def _step_of(path: str, old: RunRecord, steps: Any) -> str:
     where = resolve_step_path(old.run_id, path)
-    if where.is_child:
-        raise DefinitionError(
-            [
-                Issue(
-                    "body.from",
-                    f"{path!r} is a step of a loop iteration; restart from the loop step"
-                    " instead (each of its iterations restarts from incomplete)",
-                )
-            ]
-        )
     if where.step not in steps:
         known = ", ".join(sorted(steps))
         raise DefinitionError(
@@ -185,7 +238,8 @@ def restarted_child(
     """A restarted run's loop launches child ``index``: the same child of the run it
     restarts is restarted from incomplete too, so an iteration that succeeded reruns
     nothing (its steps and outputs are taken over) and one that failed reruns only what
-    did not succeed. Returns the old child's id (the new child's ``restart_of``)."""
+    did not succeed; the iteration a ``--from LOOP/INDEX/STEP`` names restarts from that
+    step instead. Returns the old child's id (the new child's ``restart_of``)."""
     if run.restart_of is None:
         return None
     old_id = child_run_id(run.restart_of, step, index)
@@ -193,11 +247,21 @@ def restarted_child(
         ctx.store.get_run(old_id)
     except RunNotFound:
         return None  # the old loop never got this far
+    # A restart from a step inside an iteration: the named iteration (and each on the
+    # way to it) reruns from that step; the others from incomplete.
+    top = run if run.root is None else _top(ctx, run.root)
+    rerun_from = restart_from_in(top.run_id, top.restart_from, child_id)
     steps = ctx.store.list_steps(old_id)
     succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]
-    reuse = reused_steps(body.graph, succeeded)
+    reuse = reused_steps(body.graph, succeeded, rerun_from)
     now = ctx.now()
     for s in steps:
         if s.step in reuse:
             _take_over(ctx, child_id, s, old_id, now)
     return old_id
+
+
+def _top(ctx: Services, root: str) -> RunRecord:
+    """The top run of a restarted iteration's tree (one read per launched iteration of
+    a nested loop of a restarted run; the top run's own loops have it at hand)."""
+    return ctx.store.get_run(root)

@@ -38,6 +38,7 @@ def start_run(
     logical_date: str | None = None,
     restart_of: str | None = None,
     tags: Mapping[str, str] | None = None,
+    restart_from: str | None = None,
 ) -> RunRecord:
     """Create the run under its workflow's run strategy (queued, started or discarded);
     once it holds a slot, the advance handler starts its roots.
@@ -68,6 +69,7 @@ def start_run(
         trigger=trigger,
         logical_date=logical_date,
         restart_of=restart_of,
+        restart_from=restart_from,
         tags=merged,
     )
     evaluated = compiled.expressions.evaluate_params(literal, run_binding(run))

@@ -9,7 +9,7 @@ from podium.service.loop_views import loop_counts
 
 
 def run_view(run: RunRecord) -> dict[str, Any]:
-    return {
+    view = {
         "run_id": run.run_id,
         "workflow": run.workflow,
         "version": run.version,
@@ -24,6 +24,9 @@ def run_view(run: RunRecord) -> dict[str, Any]:
         "tags": run.tags,
         "restart_of": run.restart_of,
     }
+    if run.restart_from is not None:  # a restart from a step inside an iteration
+        view["restart_from"] = run.restart_from
+    return view
 
 
 def step_view(step: StepRecord) -> dict[str, Any]:

@@ -393,6 +393,32 @@ class SqliteStateStore:
             row = conn.execute("SELECT n FROM sink_counts WHERE run_id = ?", (run_id,)).fetchone()
         return int(row[0]) if row else 0
 
+    def clear_run_failing(self, run_id: str, since: int) -> bool:
+        with self.db.write() as conn:
+            run = read_run(conn, run_id)
+            if run is None or run.failing_since != since:
+                return False
+            cleared = replace(run, failing=False, timed_out=False, failing_since=None, error=None)
+            update_run(conn, cleared, inactive=False)
+        return True
+
+    def reopen_step(self, run_id: str, step: str, *, expected: frozenset[StepStatus]) -> bool:
+        with self.db.write() as conn:
+            current = read_step(conn, run_id, step)
+            if current is None or current.status not in expected:
+                return False
+            conn.execute("DELETE FROM steps WHERE run_id = ? AND step = ?", (run_id, step))
+            conn.execute("DELETE FROM arrivals WHERE run_id = ? AND step = ?", (run_id, step))
+        return True
+
+    def uncount_sink(self, run_id: str, step: str) -> None:
+        with self.db.write() as conn:
+            removed = conn.execute(
+                "DELETE FROM sinks WHERE run_id = ? AND step = ?", (run_id, step)
+            ).rowcount
+            if removed:
+                conn.execute("UPDATE sink_counts SET n = n - 1 WHERE run_id = ?", (run_id,))
+
     # steps -------------------------------------------------------------------
     def create_step(self, step: StepRecord) -> None:
         with self.db.write() as conn:

@@ -31,7 +31,9 @@ class RunAction(str, Enum):
 
 class StepAction(str, Enum):
     SKIP = "skip"  # SKIPPED with the reason; its successors go on as after a success
-    RETRY = "retry"  # a step waiting for its next attempt gets it now
+    # A step waiting for its next attempt gets it now; a failed one (its run still runs)
+    # gets a new one, and what its failure skipped is reopened (core/engine/reopen.py).
+    RETRY = "retry"
     STOP = "stop"  # STOPPED (a running attempt is terminated): a failure downstream
     RESUME = "resume"  # a PAUSED step (a breakpoint, or a held step) becomes READY
 
@@ -68,10 +70,12 @@ STEP_ACTIONS: Mapping[StepStatus | None, frozenset[StepAction]] = {
     _S.RETRY_WAIT: frozenset({StepAction.SKIP, StepAction.STOP, StepAction.RETRY}),
     _S.SUCCEEDED: frozenset(),
     _S.FAILED_IGNORED: frozenset(),
-    _S.FAILED: frozenset(),
+    # Failed with its retries used up, in a run that still runs (another branch goes on):
+    # retried in place. A run that ended is restarted instead.
+    _S.FAILED: frozenset({StepAction.RETRY}),
     _S.SKIPPED: frozenset(),
     _S.STOPPED: frozenset(),
-    _S.TIMED_OUT: frozenset(),
+    _S.TIMED_OUT: frozenset({StepAction.RETRY}),
 }
 # Step actions need a run that goes on; a paused run takes only those that start nothing.
 STEP_ACTION_RUNS: Mapping[StepAction, frozenset[RunStatus]] = {
@@ -128,8 +132,15 @@ def check_run_action(action: RunAction, run_id: str, status: RunStatus) -> None:
         )
 
 
-def allowed_step_actions(run: RunStatus, step: StepStatus | None) -> frozenset[StepAction]:
-    return frozenset(a for a in STEP_ACTIONS[step] if run in STEP_ACTION_RUNS[a])
+def allowed_step_actions(
+    run: RunStatus, step: StepStatus | None, kind: str | None = None
+) -> frozenset[StepAction]:
+    """What a step takes (``kind``: its type, when known: an ended loop step is not
+    retried in place, see ``check_retry_in_place``)."""
+    allowed = frozenset(a for a in STEP_ACTIONS[step] if run in STEP_ACTION_RUNS[a])
+    if step is not None and step.terminal and kind in NOT_RETRIED_IN_PLACE:
+        allowed -= {StepAction.RETRY}
+    return allowed
 
 
 def check_step_action(
@@ -152,6 +163,24 @@ def check_step_action(
         shown = status.value if status is not None else "not reached yet"
         allowed = [a.value for a in allowed_here if run in STEP_ACTION_RUNS[a]]
         raise ActionRefused(action.value, f"step {step} of run {run_id}", shown, allowed)
+
+
+# A loop step's iterations ended with it (their child runs are done and counted): a new
+# attempt of the loop would find them ended. Its failed iterations are retried in their
+# own runs while those run, or the run is restarted (from incomplete: only they rerun).
+NOT_RETRIED_IN_PLACE = frozenset({"foreach", "while"})
+
+
+def check_retry_in_place(run_id: str, step: str, status: StepStatus | None, kind: str) -> None:
+    if status is not None and status.terminal and kind in NOT_RETRIED_IN_PLACE:
+        raise ActionRefused(
+            StepAction.RETRY.value,
+            f"step {step} of run {run_id}",
+            f"{status.value} (a {kind} step)",
+            [],
+            f"retry a failed iteration's step (podium steps retry {run_id} {step}/INDEX/STEP)"
+            " while its iteration runs, or restart the run once it ended",
+        )
 
 
 def matrix_rows() -> list[tuple[str, str]]:
@@ -201,6 +230,52 @@ def resolve_step_path(run_id: str, path: str) -> StepPath:
             raise BadStepPath(path, f"{index!r} after {loop!r} must be an iteration index")
         current = child_run_id(current, loop, int(index))
     return StepPath(current, parts[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class IterationPath:
+    """A step path that reaches into loop iterations, ``per_day/3/load`` or
+    ``outer/2/inner/5/work``: the (loop step, index) pairs from the top run down, and the
+    step of the innermost iteration."""
+
+    loops: tuple[tuple[str, int], ...]
+    step: str
+
+    @staticmethod
+    def parse(path: str) -> IterationPath | None:
+        """None for a plain step (no iteration); BadStepPath for a malformed path."""
+        resolve_step_path("-", path)  # the shape (LOOP/INDEX/.../STEP), named if wrong
+        parts = path.split("/")
+        if len(parts) == 1:
+            return None
+        pairs = tuple((parts[i], int(parts[i + 1])) for i in range(0, len(parts) - 1, 2))
+        return IterationPath(pairs, parts[-1])
+
+    def run_ids(self, top_run: str) -> list[str]:
+        """The iteration runs the path goes through, outermost first (identity.py)."""
+        ids: list[str] = []
+        current = top_run
+        for loop, index in self.loops:
+            current = child_run_id(current, loop, index)
+            ids.append(current)
+        return ids
+
+
+def restart_from_in(top_run: str, path: str | None, run_id: str) -> str | None:
+    """A restart from a step inside an iteration: the step that ``run_id`` (the new top
+    run, or one of its iteration runs) reruns from, with everything below it. The top
+    run and every iteration on the way rerun from the loop step that leads on down; the
+    innermost iteration from the named step; every other run from incomplete (None)."""
+    where = IterationPath.parse(path) if path else None
+    if where is None:
+        return None
+    if run_id == top_run:
+        return where.loops[0][0]
+    ids = where.run_ids(top_run)
+    if run_id not in ids:
+        return None
+    depth = ids.index(run_id)
+    return where.loops[depth + 1][0] if depth + 1 < len(where.loops) else where.step
 
 
 def reused_steps(

@@ -52,6 +52,9 @@ class RunRecord:
     depth: int = 0
     logical_date: str | None = None  # the date the run is for (a schedule's, a backfill's)
     restart_of: str | None = None  # the run this one restarts
+    # A restart from a step of a loop iteration (``per_day/3/load``): that path, on the
+    # new top run only; its restarted iterations read it from their root (service/restart.py).
+    restart_from: str | None = None
     # A terminal run whose follow-ups (slot, permits, next queued run) are all done. Until
     # then it stays in the store's active index, so the sweeper redoes what a crash lost.
     settled: bool = False

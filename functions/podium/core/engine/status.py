@@ -109,6 +109,14 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
     _S.TIMED_OUT: frozenset(),
 }
 
+# An operator's retry of a failed step in a running run reopens it: its next attempt is
+# scheduled now (core/engine/reopen.py). Kept apart from STEP_TRANSITIONS, whose terminal
+# statuses stay sinks: no engine path ever leaves a terminal status.
+STEP_REOPENINGS: dict[StepStatus, frozenset[StepStatus]] = {
+    _S.FAILED: frozenset({_S.RETRY_WAIT}),
+    _S.TIMED_OUT: frozenset({_S.RETRY_WAIT}),
+}
+
 # Statuses a step item may be created in (items are created lazily, when first reached;
 # PAUSED: reached while its run is paused; SUCCEEDED: taken over by a restart;
 # WAITING_FOR_SIGNALS: a step with wait_for whose claim found no item).
@@ -185,3 +193,10 @@ def sources_of(target: StepStatus) -> frozenset[StepStatus]:
 def require_transition(current: StepStatus | RunStatus, target: StepStatus | RunStatus) -> None:
     if not can_transition(current, target):
         raise IllegalTransition(f"{current.value} -> {target.value} is not an allowed transition")
+
+
+def require_step_write(current: StepStatus, target: StepStatus) -> None:
+    """A step write a store may make: a transition of the table, or a reopening."""
+    if target in STEP_REOPENINGS.get(current, frozenset()):
+        return
+    require_transition(current, target)
