@@ -371,3 +371,46 @@ def test_an_in_process_chain_does_not_read_its_run_per_step() -> None:
         )
     assert view.run.status is RunStatus.SUCCEEDED
     assert len(reads) < 15, len(reads)
+
+
+def test_last_only_stops_an_older_run_admitted_between_the_queue_read_and_its_drop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression (racing test of 50 last_only starts, under load): the newer start's
+    supersede pass read the queue (the older run still in it) and the holders (none
+    yet); the older start then admitted its run, so the drop found it gone and nothing
+    stopped it: both ran, one after the other."""
+    import podium.service.runs as runs_module
+    from podium.service.lifecycle import supersede
+
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        ctx = rt.services
+        rt.push(
+            {
+                "name": "latest",
+                "run_strategy": "last_only",
+                "steps": [{"id": "a", "type": "sleep", "seconds": 5}],
+            }
+        )
+        monkeypatch.setattr(runs_module, "_admit_queued", lambda *a: None)  # both queue
+        older = start_run(ctx, "latest").run_id
+        rt.clock.advance(1)  # type: ignore[union-attr]
+        newer = start_run(ctx, "latest").run_id
+        monkeypatch.undo()
+        slots = ctx.store.run_slots()
+        real_state = slots.state
+
+        def state_then_admit_older(workflow: str) -> Any:
+            seen = real_state(workflow)
+            (entry,) = [e for e in slots.queued(workflow, 10) if e.run_id == older]
+            slots.admit(entry, limit=1, strict=False, now=ctx.now())  # the older start
+            monkeypatch.setattr(slots, "state", real_state)
+            return seen
+
+        monkeypatch.setattr(slots, "state", state_then_admit_older)
+        monkeypatch.setattr(ctx.store, "run_slots", lambda: slots)
+        supersede(ctx, "latest")
+        monkeypatch.undo()
+        assert ctx.store.get_run(older).status is RunStatus.STOPPED
+        rt.pump()
+        assert ctx.store.get_run(newer).status is RunStatus.SUCCEEDED

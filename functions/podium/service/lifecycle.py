@@ -125,7 +125,8 @@ def supersede(ctx: Services, workflow: str) -> None:
         candidates.append((ctx.store.get_run(holder).created_at, holder))
     if not candidates:
         return
-    _, winner = max(candidates)
+    newest = max(candidates)
+    winner = newest[1]
     now = ctx.now()
     for entry in queued:
         if entry.run_id != winner:
@@ -135,8 +136,14 @@ def supersede(ctx: Services, workflow: str) -> None:
                 f"replaced by newer run {winner} (run_strategy last_only)",
                 now,
             )
-    for holder in holders:
-        if holder != winner:
+    # Holders are read again after the drops: a run admitted between the queue's read
+    # and its drop (the drop finds it gone) holds a slot by now, and is older than the
+    # winner. A holder newer than the winner started after this pass read: it is left
+    # alone (its own start's pass decides).
+    for holder in sorted(set(holders) | set(slots.state(workflow).holders)):
+        if holder == winner:
+            continue
+        if (ctx.store.get_run(holder).created_at, holder) < newest:
             stop_run(ctx, holder, f"stopped: replaced by newer run {winner} (last_only)")
 
 
