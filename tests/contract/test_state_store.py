@@ -169,6 +169,8 @@ def test_sinks_are_counted_once_each(store: StateStore) -> None:
     assert store.count_sink("r1", "b") == 2
     assert store.count_sink("r1", "b") == 2
     assert store.count_sink("r2", "a") == 1  # per run
+    assert (store.sinks_counted("r1"), store.sinks_counted("r2")) == (2, 1)
+    assert store.sinks_counted("none") == 0  # a run with no sink counted yet
 
 
 def test_join_arrivals_count_each_predecessor_once(store: StateStore) -> None:
@@ -584,5 +586,42 @@ def test_an_uncounted_sink_is_counted_again(store: StateStore) -> None:
     store.uncount_sink("r1", "b")
     store.uncount_sink("r1", "b")  # idempotent
     store.uncount_sink("r1", "never")  # not counted: nothing to take back
+    assert store.sinks_counted("r1") == 1  # what the run end reads again
     assert store.count_sink("r1", "a") == 1
     assert store.count_sink("r1", "b") == 2
+
+
+def test_a_runs_end_is_fenced_by_a_retry_in_place(store: StateStore) -> None:
+    # A worker reads the run (reopened 0) and decides it is done; an operator's retry in
+    # place marks the run reopened before it reopens the step; the worker's end write,
+    # conditioned on the count it read, is refused and the run goes on.
+    store.create_run(a_run())
+    assert store.get_run("r1").reopened == 0
+    assert store.mark_run_reopened("r1").reopened == 1
+    running = frozenset({RunStatus.RUNNING})
+    with pytest.raises(RunConflict) as exc:
+        store.transition_run(
+            "r1", expected=running, to=RunStatus.SUCCEEDED, changes={}, reopened=0
+        )
+    assert exc.value.current is not None and exc.value.current.reopened == 1
+    assert store.get_run("r1").status is RunStatus.RUNNING
+    ended = store.transition_run(
+        "r1", expected=running, to=RunStatus.FAILED, changes={"ended_at": 9}, reopened=1
+    )
+    assert (ended.status, ended.reopened) == (RunStatus.FAILED, 1)
+    with pytest.raises(RunConflict):  # only a running run is reopened
+        store.mark_run_reopened("r1")
+    # A loop iteration's end with its count is fenced the same way.
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.create_run(a_child(0))
+    store.mark_run_reopened("r1.loop.0")
+    with pytest.raises(RunConflict):
+        store.end_counted_child(
+            a_child(0), expected=running, to=RunStatus.SUCCEEDED, changes={}, outcome="ok"
+        )
+    assert store.get_run("r1.loop.0").status is RunStatus.RUNNING
+    fresh = store.get_run("r1.loop.0")
+    done = store.end_counted_child(
+        fresh, expected=running, to=RunStatus.SUCCEEDED, changes={}, outcome="ok"
+    )
+    assert done.settled and store.get_step("r1", "loop").children_ok == 1  # type: ignore[union-attr]

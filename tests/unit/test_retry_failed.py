@@ -225,3 +225,84 @@ def test_a_failed_iteration_step_is_retried_while_its_iteration_runs(
     assert _status(rt, child_run_id(run.run_id, "loop", 1), "a")[0] is StepStatus.SUCCEEDED
     with pytest.raises(ActionRefused):  # the run ended: nothing is retried in place
         step_action(rt.services, run.run_id, "loop", StepAction.RETRY, ME)
+
+
+def test_a_retry_while_the_failure_is_still_being_handled_is_refused(rt: LocalRuntime) -> None:
+    """Regression (the simulation with operator retries, seed 502 of step_timeout): a
+    retry that came between the step's failure and the creation of what follows it
+    cleared the failing flag; the worker then created the successor SKIPPED, counted
+    the sink and ended the run SUCCEEDED with the retried step stopped."""
+    run_id = _failed_with_b_still_running(rt)
+    # As the failure's worker left it an instant before deciding a_next.
+    rt.services.store.reopen_step(run_id, "a_next", expected=frozenset({StepStatus.SKIPPED}))
+    with pytest.raises(ActionRefused) as refused:
+        step_action(rt.services, run_id, "a", StepAction.RETRY, ME)
+    assert "still being handled" in str(refused.value) and "a_next" in str(refused.value)
+    assert _status(rt, run_id, "a")[0] is StepStatus.FAILED
+    assert rt.services.store.get_run(run_id).failing  # nothing was taken back
+
+
+def test_a_run_end_read_before_a_retry_uncounted_its_sink_does_not_end_the_run(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (the simulation with operator retries, seeds 585/666 of
+    fail_immediately): the worker that counted the last sink read the run, then an
+    operator's retry uncounted that sink and reopened the failed step; the worker's end
+    write came after and ended the run with the retried attempt stopped. The run end now
+    reads the sink count again just before its write."""
+    import podium.service.advance as advance
+    from podium.core.engine.decide import run_outcome
+
+    run_id = _failed_with_b_still_running(rt)
+    run = rt.services.store.get_run(run_id)
+    # The worker read the run as done (every sink counted), then the retry ran.
+    step_action(rt.services, run_id, "a", StepAction.RETRY, ME)
+    monkeypatch.setattr(advance, "run_outcome", lambda _run, _done: run_outcome(run, 99))
+    assert advance.complete_if_done(rt.services, run_id, run.sinks_total) is None
+    monkeypatch.undo()
+    assert rt.services.store.get_run(run_id).status is RunStatus.RUNNING
+    STATE["broken"] = False
+    rt.pump()
+    assert rt.describe(run_id).run.status is RunStatus.SUCCEEDED
+
+
+def test_a_retry_between_the_run_ends_check_and_its_write_keeps_the_run_going(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (the simulation with operator retries, seed 2037 of recover): the
+    worker ending the run read the run and the sink count (all counted: a failed, its
+    handler recovered), then an operator's retry of a uncounted the sinks and reopened
+    it, then the worker wrote the end: the run SUCCEEDED with the retried attempt
+    stopped. The end write is now conditioned on the run's ``reopened`` count it read."""
+    rt.push(
+        {
+            "name": "recovering",
+            "steps": [
+                {"id": "a", "type": "lambda", "function": f"{HERE}:load"},
+                {"id": "b", "type": "noop", "depends_on": ["a"]},
+                {"id": "handler", "type": "noop", "depends_on": ["a"], "join": "one_failed",
+                 "recover": True},
+            ],
+        }
+    )  # fmt: skip
+    store = rt.services.store
+    real = store.sinks_counted
+    injected: list[str] = []
+
+    def count_then_retry(run_id: str) -> int:
+        counted = real(run_id)
+        handler = store.get_step(run_id, "handler")
+        if not injected and handler is not None and handler.status is StepStatus.SUCCEEDED:
+            injected.append(run_id)  # the operator acts in between
+            STATE["broken"] = False
+            step_action(rt.services, run_id, "a", StepAction.RETRY, ME)
+        return counted
+
+    monkeypatch.setattr(store, "sinks_counted", count_then_retry)
+    run = rt.start_run("recovering")
+    rt.pump()
+    assert injected == [run.run_id]
+    assert CALLS["a"] == 2
+    for step in ("a", "b", "handler"):
+        assert _status(rt, run.run_id, step)[0] is StepStatus.SUCCEEDED, step
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED

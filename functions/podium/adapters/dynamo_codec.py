@@ -69,6 +69,7 @@ RUN_FIELDS: dict[str, tuple[str, str]] = {
     "error": ("er", "S"),
     "iteration": ("it", "J"),
     "failing_since": ("fs", "N"),
+    "reopened": ("rop", "N"),
 }
 
 
@@ -271,6 +272,7 @@ def run_from_item(item: Item) -> RunRecord:
         logical_date=item["ld"]["S"] if "ld" in item else None,
         restart_of=item["ro"]["S"] if "ro" in item else None,
         restart_from=item["rf"]["S"] if "rf" in item else None,
+        reopened=int(item["rop"]["N"]) if "rop" in item else 0,
         tags=json.loads(item["tg"]["S"]) if "tg" in item else {},
         check_at=_check_of(item),
         iteration=json.loads(item["it"]["S"]) if "it" in item else None,

@@ -356,11 +356,14 @@ class DynamoStateStore:
         expected: frozenset[RunStatus],
         to: RunStatus,
         changes: Mapping[str, Any],
+        reopened: int | None = None,
     ) -> RunRecord:
         # A terminal run stays in the active index until settle_run: its follow-ups are
         # not done yet.
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
         cond = self._in_condition("#st", expected, values, names)
+        if reopened is not None:
+            cond = f"({cond}) AND {_reopened_is(reopened, names, values)}"
         try:
             resp = self._db.update_item(
                 TableName=self._table,
@@ -369,6 +372,28 @@ class DynamoStateStore:
                 ConditionExpression=cond,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                old = exc.response.get("Item")
+                raise RunConflict(run_id, c.run_from_item(old) if old else None) from None
+            raise
+        return c.run_from_item(resp["Attributes"])
+
+    def mark_run_reopened(self, run_id: str) -> RunRecord:
+        try:
+            resp = self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.RUN_SK),
+                UpdateExpression="ADD #rop :one",
+                ConditionExpression="#st = :running",
+                ExpressionAttributeNames={"#rop": "rop", "#st": "st"},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":running": {"S": RunStatus.RUNNING.value},
+                },
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -441,6 +466,16 @@ class DynamoStateStore:
                 return int(old.get("n", {"N": "0"})["N"])  # counted before: a replay
             raise
         return int(resp["Attributes"]["n"]["N"])
+
+    def sinks_counted(self, run_id: str) -> int:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key=c.key(c.run_pk(run_id), c.SINKS_SK),
+            ConsistentRead=True,
+            ProjectionExpression="#n",
+            ExpressionAttributeNames={"#n": "n"},
+        ).get("Item")
+        return int(item["n"]["N"]) if item and "n" in item else 0
 
     def clear_run_failing(self, run_id: str, since: int) -> bool:
         try:
@@ -636,6 +671,7 @@ class DynamoStateStore:
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
         names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk"})
         cond = self._in_condition("#st", expected, values, names)
+        cond = f"({cond}) AND {_reopened_is(child.reopened, names, values)}"
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -673,6 +709,8 @@ class DynamoStateStore:
             except RunNotFound:
                 current = None
             if current is None or current.status not in expected:
+                raise RunConflict(child_run_id, current) from None
+            if current.reopened != child.reopened:  # a retry in place came since
                 raise RunConflict(child_run_id, current) from None
             # The parent step is gone (cannot happen: a child exists only under one):
             # end and settle the child alone so it does not stay active forever.
@@ -826,3 +864,13 @@ def step_transition(
         "ExpressionAttributeValues": values,
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
+
+
+def _reopened_is(count: int, names: dict[str, str], values: dict[str, Any]) -> str:
+    """The condition that a run's ``reopened`` count (``rop``, absent until the first
+    retry in place) is ``count``."""
+    names["#rop"] = "rop"
+    values[":rop"] = {"N": str(count)}
+    if count == 0:
+        return "(attribute_not_exists(#rop) OR #rop = :rop)"
+    return "#rop = :rop"

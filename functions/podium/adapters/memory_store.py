@@ -181,14 +181,27 @@ class MemoryStateStore:
         expected: frozenset[RunStatus],
         to: RunStatus,
         changes: Mapping[str, Any],
+        reopened: int | None = None,
     ) -> RunRecord:
         with self._lock:
             self.writes += 1
             run = self._runs.get(run_id)
             if run is None or run.status not in expected:
                 raise RunConflict(run_id, run)
+            if reopened is not None and run.reopened != reopened:
+                raise RunConflict(run_id, run)
             require_transition(run.status, to)
             new = replace(run, status=to, **changes)
+            self._runs[run_id] = new
+            return new
+
+    def mark_run_reopened(self, run_id: str) -> RunRecord:
+        with self._lock:
+            self.writes += 1
+            run = self._runs.get(run_id)
+            if run is None or run.status is not RunStatus.RUNNING:
+                raise RunConflict(run_id, run)
+            new = replace(run, reopened=run.reopened + 1)
             self._runs[run_id] = new
             return new
 
@@ -284,6 +297,10 @@ class MemoryStateStore:
             counted.add(step)
             return len(counted)
 
+    def sinks_counted(self, run_id: str) -> int:
+        with self._lock:
+            return len(self._sinks.get(run_id, ()))
+
     def arrive(
         self, run_id: str, step: str, pred_index: int, edge: EdgeState, now: int
     ) -> StepRecord:
@@ -334,6 +351,8 @@ class MemoryStateStore:
             self.writes += 1
             current = self._runs.get(child.run_id)
             if current is None or current.status not in expected:
+                raise RunConflict(child.run_id, current)
+            if current.reopened != child.reopened:  # a retry in place came since
                 raise RunConflict(child.run_id, current)
             require_transition(current.status, to)
             self._runs[child.run_id] = replace(current, status=to, settled=True, **changes)

@@ -93,8 +93,17 @@ class StateStore(Protocol):
         expected: frozenset[RunStatus],
         to: RunStatus,
         changes: Mapping[str, Any],
+        reopened: int | None = None,
     ) -> RunRecord:
-        """One conditional write; raises RunConflict with the current record."""
+        """One conditional write; raises RunConflict with the current record. With
+        ``reopened``, the write also requires the run's ``reopened`` count to be that
+        (a run's end: no operator's retry in place came since the run was read)."""
+        ...
+
+    def mark_run_reopened(self, run_id: str) -> RunRecord:
+        """An operator's retry in place is reopening a failed step of this RUNNING run:
+        add 1 to its ``reopened`` count (so an end decided from an earlier read of the
+        run fails its condition). Raises RunConflict when the run is not RUNNING."""
         ...
 
     def settle_run(self, run_id: str) -> None:
@@ -167,6 +176,12 @@ class StateStore(Protocol):
     def count_sink(self, run_id: str, step: str) -> int:
         """Count a terminal sink step once (a marker per sink guards the counter, so a
         replay adds nothing); returns how many distinct sinks have been counted."""
+        ...
+
+    def sinks_counted(self, run_id: str) -> int:
+        """How many distinct sinks are counted now (strongly consistent): what the run
+        end checks again just before its write, as a retry in place may have taken a
+        count back since the count that made the run look done."""
         ...
 
     def arrive(

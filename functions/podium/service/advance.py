@@ -276,6 +276,12 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
         return None
     if run.status is not RunStatus.RUNNING:
         return None
+    if not _still_done(ctx, run):
+        # The count that made the run look done was taken back since (an operator's
+        # retry in place of a failed step uncounts its sinks before it reopens them,
+        # and clears the failing flag after: read here, after the run, one of the two
+        # is seen).
+        return None
     running, changes = frozenset({RunStatus.RUNNING}), {"ended_at": ctx.now()}
     keys = ctx.definitions.get(run.workflow, run.version).permit_keys(run_id)
     iteration = run.iteration is not None and run.parent_run is not None
@@ -285,8 +291,12 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
                 run, expected=running, to=outcome, changes=changes, outcome=outcome_of(outcome)
             )
         else:
-            done = ctx.store.transition_run(run_id, expected=running, to=outcome, changes=changes)
+            done = ctx.store.transition_run(
+                run_id, expected=running, to=outcome, changes=changes, reopened=run.reopened
+            )
     except RunConflict as conflict:
+        # Ended by another writer (redo its follow-ups), or a retry in place reopened a
+        # step since the run was read (the run goes on: the retried step ends it later).
         if conflict.current is not None and conflict.current.status.terminal:
             run_ended(ctx, conflict.current)
         return None
@@ -299,6 +309,22 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
     else:
         run_ended(ctx, done)
     return done
+
+
+def _still_done(ctx: Services, run: RunRecord) -> bool:
+    """Read again just before the run's end is written: every sink is still counted and
+    no step is open. In a run left alone both hold whenever the count was full (a step
+    ends only after its predecessors); an operator's retry in place reopens a failed
+    step and uncounts the sinks below it, and a worker that decided earlier may still
+    be writing what followed the failure. A run with one sink keeps no sink counter
+    (its sink's end is the count): its item is looked at instead."""
+    steps = ctx.store.list_steps(run.run_id)
+    if any(not s.status.terminal for s in steps):
+        return False
+    if run.sinks_total == 1:
+        (sink,) = ctx.definitions.get(run.workflow, run.version).graph.sinks
+        return any(s.step == sink for s in steps)
+    return ctx.store.sinks_counted(run.run_id) >= run.sinks_total
 
 
 def with_failing(

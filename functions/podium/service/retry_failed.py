@@ -3,9 +3,11 @@ FAILED or TIMED_OUT step): its next attempt starts now, and what its failure dec
 below it and on the run is taken back where nothing started yet (the plan is core's:
 core/engine/reopen.py).
 
-The order of the writes keeps the run from ending on a stale count: the step is
-reopened first (one conditional write: exactly one of two racing retries gets it), the
-sinks below it are uncounted before the run's failing flag is cleared (so a branch that
+The order of the writes keeps the run from ending on a stale count: the sinks the
+retry reopens are uncounted first (while the step is still FAILED, so a branch ending
+meanwhile cannot end the run past the retry), then the step is reopened (one
+conditional write: exactly one of two racing retries gets it), the sinks below it are
+uncounted again before the run's failing flag is cleared (so a branch that
 ends meanwhile cannot complete the run, as SUCCEEDED, past this step), the skipped
 steps are deleted after the flag is cleared (so a replay that decides one afresh no
 longer sees a failing run), and a reopened join's predecessors are read after the
@@ -16,8 +18,8 @@ anywhere is finished by the same request again (its step is then RETRY_WAIT with
 
 from __future__ import annotations
 
-from podium.core.engine.actions import propagates_as
-from podium.core.engine.errors import StepConflict
+from podium.core.engine.actions import ActionRefused, propagates_as
+from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.graph import Graph
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.reopen import REOPENABLE, other_failures, plan_reopen
@@ -30,7 +32,10 @@ RETRIED_BY = "retried by "  # the reason of a step an operator retried after it 
 
 def retry_failed(ctx: Services, run: RunRecord, record: StepRecord, why: str) -> bool:
     """FAILED/TIMED_OUT -> RETRY_WAIT (due now), what it skipped reopened, and its next
-    attempt sent. False when the step moved meanwhile (another retry got there first)."""
+    attempt sent. False when the step moved meanwhile (another retry got there first)
+    or the run ended before the retry could hold it open."""
+    if not _hold_run_open(ctx, run.run_id, record.step):
+        return False
     try:
         ctx.store.transition_step(
             run.run_id,
@@ -44,6 +49,44 @@ def retry_failed(ctx: Services, run: RunRecord, record: StepRecord, why: str) ->
         return False
     reopen_below(ctx, run.run_id, record.step)
     send_next_attempt(ctx, run.run_id, record.step, record.attempt)
+    return True
+
+
+def _hold_run_open(ctx: Services, run_id: str, step: str) -> bool:
+    """Uncount the sinks the retry reopens before the step itself is reopened: a branch
+    that ends in between then cannot complete the run past the retry (the run ending
+    FAILED with the retried attempt stopped, found by the simulation with operator
+    retries). False when the run ended first: the retry is refused (restart is the
+    action then). A crash after this and before the reopen leaves the step FAILED with
+    its sinks uncounted: asking again finishes the retry, and otherwise the sweeper's
+    check of a stale run whose steps all ended counts them again and ends the run."""
+    run = ctx.store.get_run(run_id)
+    if run.status.terminal:
+        return False
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    records = {r.step: r for r in ctx.store.list_steps(run_id)}
+    undecided = sorted(s for s in graph.successors[step] if s not in records)
+    if undecided and records[step].status in (StepStatus.FAILED, StepStatus.TIMED_OUT):
+        # The worker that recorded the failure is still deciding what follows it (or
+        # died doing so: the sweeper finishes that). Reopening now would race with it:
+        # a successor it creates after the reopen would stay skipped.
+        raise ActionRefused(
+            "retry",
+            f"step {step} of run {run_id}",
+            records[step].status.value,
+            ["retry"],
+            f"its failure is still being handled: {', '.join(undecided)} not decided yet;"
+            " try again in a moment",
+        )
+    for sink in plan_reopen(graph, step, records, run.failing or run.timed_out).uncount:
+        ctx.store.uncount_sink(run_id, sink)
+    # The fence: a worker that read the run before this and is about to end it (its
+    # count was full then) fails its write's condition; one that reads it after sees
+    # the uncounted sinks. The run ending first makes this fail: the retry is refused.
+    try:
+        ctx.store.mark_run_reopened(run_id)
+    except RunConflict:
+        return False
     return True
 
 

@@ -1,7 +1,10 @@
 """Operators acting at random moments in the simulation: pauses, each resumed a little
-later, under the same fault schedules (crashes inside the actions too). A pause and its
-resume must change no outcome, leave no step held, and run nothing twice; the world's
-usual invariants and the comparison with the fault-free run check it.
+later, and retries in place of a failed step of a run that still runs, under the same
+fault schedules (crashes inside the actions too). A pause and its resume must change no
+outcome, leave no step held, and run nothing twice; a retry gives the failed step one
+more attempt, which fails again (the shapes' failures are deterministic), so it changes
+no outcome either. The world's usual invariants and the comparison with the fault-free
+run check it.
 
 A separate random stream draws the actions, so a seed's faults are the ones it has
 without actions."""
@@ -13,12 +16,15 @@ import itertools
 import random
 from typing import Any
 
-from podium.core.engine.actions import ActionRefused, RunAction
+from podium.core.engine.actions import ActionRefused, RunAction, StepAction
 from podium.core.engine.errors import NotFound
-from podium.service.actions import Actor, run_action
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.service.actions import Actor, run_action, step_action
 from podium.sim.harness import World
 
 PAUSE_RATE = 0.03  # per tick, while faults are on
+RETRY_RATE = 0.05  # per tick while faults are on and a running run has a failed step
+RETRYABLE = frozenset({StepStatus.FAILED, StepStatus.TIMED_OUT})
 MAX_PAUSE_MS = 60_000
 RESUME_RETRY_MS = 1_000
 
@@ -31,9 +37,15 @@ class ActingWorld(World):
         self._seq = itertools.count()
         self.pauses = 0
         self.resumes = 0
+        self.retries = 0
+        self.pending_retries: list[tuple[int, int, str, str, StepStatus, str]] = []
 
     def tick(self) -> bool:
         now = self.clock.now_ms()
+        if self.pending_retries and self.pending_retries[0][0] <= now:
+            _, _, run_id, step, was, request = heapq.heappop(self.pending_retries)
+            self.start_retry(run_id, step, was, request)
+            return True
         if self.pending_resumes and self.pending_resumes[0][0] <= now:
             _, _, run_id, request = heapq.heappop(self.pending_resumes)
             self.start_resume(run_id, request)
@@ -41,10 +53,16 @@ class ActingWorld(World):
         if self.faults_on and self.run_ids and self.action_rng.random() < PAUSE_RATE:
             self.start_pause(self.action_rng.choice(sorted(self.run_ids.values())))
             return True
+        if self.faults_on and self.run_ids and self.action_rng.random() < RETRY_RATE:
+            failed = self._failed_steps()
+            if failed:
+                self.start_retry(*self.action_rng.choice(failed))
+                return True
         if super().tick():
             return True
-        if self.pending_resumes:  # nothing else to do: time passes to the next resume
-            self.clock.advance_to(self.pending_resumes[0][0])
+        pending = [p[0] for p in (self.pending_resumes[:1] + self.pending_retries[:1])]
+        if pending:  # nothing else to do: time passes to the next resume or retry
+            self.clock.advance_to(min(pending))
             return True
         return False
 
@@ -65,6 +83,46 @@ class ActingWorld(World):
 
         self.spawn("api", f"api<pause {run_id}>", call, done)
 
+    def _failed_steps(self) -> list[tuple[str, str, StepStatus]]:
+        """(run, step, status) of failed steps in runs that still run (no faults)."""
+        found: list[tuple[str, str, StepStatus]] = []
+        for run_id in sorted(self.run_ids.values()):
+            try:
+                run = self.inner_store.get_run(run_id)
+            except NotFound:
+                continue
+            if run.status is RunStatus.RUNNING:
+                found += [
+                    (run_id, s.step, s.status)
+                    for s in self.inner_store.list_steps(run_id)
+                    if s.status in RETRYABLE
+                ]
+        return found
+
+    def start_retry(
+        self, run_id: str, step: str, was: StepStatus, request: str | None = None
+    ) -> None:
+        request = request or f"t{next(self._seq)}"
+        self.operator_retried.setdefault((run_id, step), was)
+
+        def call() -> None:
+            try:
+                step_action(
+                    self.ctx, run_id, step, StepAction.RETRY, Actor("sim", request_id=request)
+                )
+                self.retries += 1
+            except (ActionRefused, NotFound):
+                pass  # the run ended meanwhile (restart is the action then), or a loop step
+
+        def done(proc: Any) -> None:
+            # A retry cut short by a crash is finished by asking again (same request).
+            if proc.error is not None:
+                due = self.clock.now_ms() + RESUME_RETRY_MS
+                entry = (due, next(self._seq), run_id, step, was, request)
+                heapq.heappush(self.pending_retries, entry)
+
+        self.spawn("api", f"api<retry {run_id}/{step}>", call, done)
+
     def start_resume(self, run_id: str, request: str) -> None:
         def call() -> None:
             try:
@@ -84,8 +142,12 @@ class ActingWorld(World):
         """Every pause is resumed before the world settles (faults off)."""
         self.faults_on = False
         self.finish_all()
-        while self.pending_resumes:
-            _, _, run_id, request = heapq.heappop(self.pending_resumes)
-            self.start_resume(run_id, request)
+        while self.pending_resumes or self.pending_retries:
+            if self.pending_retries:
+                _, _, run_id, step, was, request = heapq.heappop(self.pending_retries)
+                self.start_retry(run_id, step, was, request)
+            else:
+                _, _, run_id, request = heapq.heappop(self.pending_resumes)
+                self.start_resume(run_id, request)
             self.finish_all()
         super().settle()

@@ -31,6 +31,7 @@ from typing import Any
 from podium.adapters.clock import ManualClock
 from podium.adapters.memory_store import MemoryStateStore
 from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.ports import Invocation, InvocationResult
 from podium.service import inbox
 from podium.service.context import Services
@@ -314,6 +315,9 @@ class World:
         self.invocations: Counter[tuple[str, str, int]] = Counter()
         self.invoked_at: dict[tuple[str, str], list[tuple[int, int]]] = {}
         self.invoked_by: dict[tuple[str, str, int], Proc | None] = {}
+        # Steps an operator retried in place (sim/actions.py), with the status they had:
+        # their next attempt comes at once, not after the step's retry delay.
+        self.operator_retried: dict[tuple[str, str], StepStatus] = {}
         self.deliveries: Counter[str] = Counter()
         self.trace: list[str] | None = [] if describe else None
         self.writes = 0
@@ -819,6 +823,19 @@ class World:
                 out.append(RunOutcome(i, None, {}))
                 continue
             steps = {s.step: s for s in self.inner_store.list_steps(rid)}
+            for (retried_run, step), was in self.operator_retried.items():
+                record = steps.get(step)
+                lost_race = (
+                    retried_run == rid
+                    and record is not None
+                    and record.status is StepStatus.STOPPED
+                    and run.status in (RunStatus.FAILED, RunStatus.TIMED_OUT)
+                )
+                if lost_race and record is not None:
+                    # The retry lost the race with the run's end (a run that fails at
+                    # once, or whose end was decided in the same instant): its attempt
+                    # was stopped with the run, which ended as it would have.
+                    steps[step] = dataclasses.replace(record, status=was)
             out.append(RunOutcome(i, run, steps))
         return out
 

@@ -346,14 +346,26 @@ class SqliteStateStore:
         expected: frozenset[RunStatus],
         to: RunStatus,
         changes: Mapping[str, Any],
+        reopened: int | None = None,
     ) -> RunRecord:
         with self.db.write() as conn:
             current = read_run(conn, run_id)
             if current is None or current.status not in expected:
                 raise RunConflict(run_id, current)
+            if reopened is not None and current.reopened != reopened:
+                raise RunConflict(run_id, current)
             new = replace(current, status=to, **changes)
             # A terminal run stays in the active index until settle_run: its follow-ups
             # are not done yet.
+            update_run(conn, new, inactive=False)
+        return new
+
+    def mark_run_reopened(self, run_id: str) -> RunRecord:
+        with self.db.write() as conn:
+            current = read_run(conn, run_id)
+            if current is None or current.status is not RunStatus.RUNNING:
+                raise RunConflict(run_id, current)
+            new = replace(current, reopened=current.reopened + 1)
             update_run(conn, new, inactive=False)
         return new
 
@@ -390,6 +402,11 @@ class SqliteStateStore:
                     " ON CONFLICT (run_id) DO UPDATE SET n = n + 1",
                     (run_id,),
                 )
+            row = conn.execute("SELECT n FROM sink_counts WHERE run_id = ?", (run_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def sinks_counted(self, run_id: str) -> int:
+        with self.db.query() as conn:
             row = conn.execute("SELECT n FROM sink_counts WHERE run_id = ?", (run_id,)).fetchone()
         return int(row[0]) if row else 0
 
@@ -495,6 +512,8 @@ class SqliteStateStore:
         with self.db.write() as conn:
             current = read_run(conn, child.run_id)
             if current is None or current.status not in expected:
+                raise RunConflict(child.run_id, current)
+            if current.reopened != child.reopened:  # a retry in place came since
                 raise RunConflict(child.run_id, current)
             update_run(conn, replace(current, status=to, **changes), inactive=True)
             parent = read_step(conn, child.parent_run, child.parent_step)

@@ -66,6 +66,10 @@ class RunRecord:
     # A loop iteration's own values, as its expressions see them (``iteration``): its
     # index, its loop params, the enclosing loop's as ``parent``, a while's ``state``.
     iteration: dict[str, Any] | None = None
+    # How many times an operator's retry in place reopened a failed step of this run: a
+    # fence for the run's end, which is written only if no retry came since it read the
+    # run (service/retry_failed.py, advance.complete_if_done).
+    reopened: int = 0
 
 
 @dataclass(frozen=True, slots=True)
