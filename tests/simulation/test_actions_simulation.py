@@ -1,6 +1,6 @@
 """The seeded simulation with operators acting at random moments (podium.sim.actions):
-runs paused and resumed under the fault schedules end as they would without, with
-nothing held, nothing run twice and no limit exceeded."""
+runs paused and resumed, and failed steps retried in place, under the fault schedules
+end as they would without, with nothing held, nothing run twice and no limit exceeded."""
 
 from __future__ import annotations
 
