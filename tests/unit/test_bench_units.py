@@ -22,3 +22,19 @@ def test_index_writes_are_billed_per_index() -> None:
     settled = {k: v for k, v in both.items() if not k.startswith("gsi2")}
     assert _index_units(both, settled, 1) == 2  # gsi1 update, gsi2 delete
     assert _index_units(both, both | {"x": {"S": "y" * 2000}}, 2) == 4  # per KB
+
+
+def test_a_query_is_billed_per_4_kb_it_returns() -> None:
+    from types import SimpleNamespace
+
+    from podium.bench.engine import RequestCounter
+
+    counter = RequestCounter()
+    query = SimpleNamespace(name="Query")
+    big = [item(x="y" * 1000) for _ in range(40)]  # about 40 KB
+    counter.before(query, {"ConsistentRead": True})
+    counter.after(parsed={"Items": big}, model=query)
+    assert counter.read_units == 10  # ceil(40 x ~1 KB / 4 KB)
+    counter.before(query, {})
+    counter.after(parsed={"Items": []}, model=query)
+    assert counter.read_units == 10.5  # eventually consistent, at least one unit: half

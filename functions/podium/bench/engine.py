@@ -97,7 +97,8 @@ INDEXES = ("gsi1", "gsi2")  # both project ALL (infra/podium_cdk/table.py)
 class RequestCounter:
     """Counts AWS requests by operation with botocore event hooks and, when given a
     side client, the exact DynamoDB units: a write is billed per KB of the larger of the
-    item's before and after images, a consistent read per 4 KB (eventual: half); and a
+    item's before and after images, a consistent read per 4 KB (eventual: half; a Query
+    per 4 KB of the items it returned, at least one unit); and a
     write that changes an item in a global secondary index is billed again per index
     (an item entering or leaving it: one write; its index key changing: two)."""
 
@@ -109,6 +110,7 @@ class RequestCounter:
         self._table = table
         self._pending: list[tuple[tuple[str, str], dict[str, Any] | None]] = []
         self.index_write_units = 0
+        self._query_consistent = False
 
     def before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         op = model.name
@@ -127,9 +129,15 @@ class RequestCounter:
             units = max(1, -(-size // 4096))
             self.read_units += units if params.get("ConsistentRead") else units / 2
         elif op == "Query":
-            self.read_units += 1.0
+            # Billed per 4 KB of the items read (at least one unit), halved when
+            # eventually consistent: counted from the response (``after``).
+            self._query_consistent = bool(params.get("ConsistentRead"))
 
-    def after(self, **_: Any) -> None:
+    def after(self, parsed: Any = None, model: Any = None, **_: Any) -> None:
+        if model is not None and model.name == "Query" and isinstance(parsed, dict):
+            size = sum(item_size(i) for i in parsed.get("Items", []))
+            units = max(1, -(-size // 4096))
+            self.read_units += units if self._query_consistent else units / 2
         for key, before in self._pending:
             after = self._item(key) if self._side else None
             size = max(item_size(before) if before else 0, item_size(after) if after else 0)
