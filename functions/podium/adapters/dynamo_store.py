@@ -626,19 +626,7 @@ class DynamoStateStore:
                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": c.key(c.run_pk(run_id), c.step_sk(step)),
-                            "UpdateExpression": "ADD #n :one",
-                            "ConditionExpression": "attribute_exists(#pk)",
-                            "ExpressionAttributeNames": {
-                                "#n": c.LOOP_COUNTERS[CHILD_COUNTERS[outcome]],
-                                "#pk": "pk",
-                            },
-                            "ExpressionAttributeValues": {":one": {"N": "1"}},
-                        }
-                    },
+                    self._child_count(run_id, step, outcome),
                 ]
             )
         except ClientError as exc:
@@ -654,6 +642,22 @@ class DynamoStateStore:
             self.settle_run(child_run_id)
             return False
         return True
+
+    def _child_count(self, run_id: str, step: str, outcome: str) -> dict[str, Any]:
+        """The transaction item that adds 1 to a loop step's counter of ``outcome``."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": c.key(c.run_pk(run_id), c.step_sk(step)),
+                "UpdateExpression": "ADD #n :one",
+                "ConditionExpression": "attribute_exists(#pk)",
+                "ExpressionAttributeNames": {
+                    "#n": c.LOOP_COUNTERS[CHILD_COUNTERS[outcome]],
+                    "#pk": "pk",
+                },
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
 
     def end_counted_child(
         self,
@@ -686,19 +690,7 @@ class DynamoStateStore:
                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": c.key(c.run_pk(child.parent_run), c.step_sk(child.parent_step)),
-                            "UpdateExpression": "ADD #n :one",
-                            "ConditionExpression": "attribute_exists(#pk)",
-                            "ExpressionAttributeNames": {
-                                "#n": c.LOOP_COUNTERS[CHILD_COUNTERS[outcome]],
-                                "#pk": "pk",
-                            },
-                            "ExpressionAttributeValues": {":one": {"N": "1"}},
-                        }
-                    },
+                    self._child_count(child.parent_run, child.parent_step, outcome),
                 ]
             )
         except ClientError as exc:
