@@ -4,6 +4,8 @@ end as they would without, with nothing held, nothing run twice and no limit exc
 
 from __future__ import annotations
 
+import pytest
+
 from podium.sim.simulate import simulate
 from tests.simulation.test_simulation import _explain
 
@@ -34,3 +36,12 @@ def test_a_paused_child_its_ended_parent_missed_is_stopped() -> None:
     with factory.session():
         result = Simulator(factory, ("foreach_fail_fast",), actions=True).run_seed(347)
     assert result.verdict.ok, "\n".join(result.verdict.details)
+
+
+def test_the_simulate_command_takes_actions(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from podium.sim.__main__ import main
+
+    assert main(["--seeds", "0:5", "--actions", "--json", "--shapes", "fail_sibling"]) == 0
+    assert json.loads(capsys.readouterr().out)["seeds"] == 5

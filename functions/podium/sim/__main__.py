@@ -1,4 +1,5 @@
-"""``python -m podium.sim --seeds A:B [--store memory|moto] [--shapes a,b] [--json]``.
+"""``python -m podium.sim --seeds A:B [--store memory|moto] [--shapes a,b] [--actions]
+[--json]``.
 
 Prints ``{"seeds": N, "violations": {...}, "failing_seeds": [...]}``. ``--explain SEED``
 replays one seed and prints its violations and its interleaving (every call, crash,
@@ -33,19 +34,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--intensity", type=float, default=1.0, help="scale crash/throttle/loss/dup rates"
     )
+    parser.add_argument(
+        "--actions",
+        action="store_true",
+        help="operators act at random moments too (pause, resume, retry in place)",
+    )
     args = parser.parse_args(argv)
     mix = tuple(s for s in args.shapes.split(",") if s)
     if args.explain is not None:
         factory = factory_for(args.store)
         with factory.session():
-            result = Simulator(factory, mix, args.intensity).run_seed(args.explain, trace=True)
+            sim = Simulator(factory, mix, args.intensity, actions=args.actions)
+            result = sim.run_seed(args.explain, trace=True)
         print(f"seed {result.seed}: shape {result.shape}")
         for line in result.trace or []:
             print("  " + line)
         for line in result.verdict.details:
             print("VIOLATION " + line)
         return 1 if result.verdict.violations else 0
-    report = simulate(_seeds(args.seeds), args.store, mix, args.intensity)
+    report = simulate(_seeds(args.seeds), args.store, mix, args.intensity, actions=args.actions)
     out = report.as_json()
     if args.json:
         print(json.dumps(out))
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         for result in report.results[:20]:
             print(
                 f"seed {result.seed} ({result.shape}; replay: --explain {result.seed}"
-                f" --shapes {result.shape}):",
+                f" --shapes {result.shape}{' --actions' if args.actions else ''}):",
                 file=sys.stderr,
             )
             for line in result.verdict.details[:5]:
