@@ -364,36 +364,35 @@ class DynamoStateStore:
         cond = self._in_condition("#st", expected, values, names)
         if reopened is not None:
             cond = f"({cond}) AND {_reopened_is(reopened, names, values)}"
-        try:
-            resp = self._db.update_item(
-                TableName=self._table,
-                Key=c.key(c.run_pk(run_id), c.RUN_SK),
-                UpdateExpression=c.expression(sets, removes),
-                ConditionExpression=cond,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if _is(exc, "ConditionalCheckFailedException"):
-                old = exc.response.get("Item")
-                raise RunConflict(run_id, c.run_from_item(old) if old else None) from None
-            raise
-        return c.run_from_item(resp["Attributes"])
+        return self._update_run(run_id, c.expression(sets, removes), cond, names, values)
 
     def mark_run_reopened(self, run_id: str) -> RunRecord:
+        return self._update_run(
+            run_id,
+            "ADD #rop :one",
+            "#st = :running",
+            {"#rop": "rop", "#st": "st"},
+            {":one": {"N": "1"}, ":running": {"S": RunStatus.RUNNING.value}},
+        )
+
+    def _update_run(
+        self,
+        run_id: str,
+        update: str,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> RunRecord:
+        """One conditional update of a run item; returns it as written, or raises
+        RunConflict with the item as it was when the condition failed."""
         try:
             resp = self._db.update_item(
                 TableName=self._table,
                 Key=c.key(c.run_pk(run_id), c.RUN_SK),
-                UpdateExpression="ADD #rop :one",
-                ConditionExpression="#st = :running",
-                ExpressionAttributeNames={"#rop": "rop", "#st": "st"},
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":running": {"S": RunStatus.RUNNING.value},
-                },
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -411,21 +410,7 @@ class DynamoStateStore:
         cond = self._in_condition(
             "#st", frozenset(s for s in RunStatus if s.terminal), values, names
         )
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=c.key(c.run_pk(run_id), c.RUN_SK),
-                UpdateExpression="REMOVE #g2p, #g2s",
-                ConditionExpression=cond,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if _is(exc, "ConditionalCheckFailedException"):
-                old = exc.response.get("Item")
-                raise RunConflict(run_id, c.run_from_item(old) if old else None) from None
-            raise
+        self._update_run(run_id, "REMOVE #g2p, #g2s", cond, names, values)
 
     def mark_run_failing(
         self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
