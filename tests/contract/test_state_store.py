@@ -356,32 +356,65 @@ def test_a_child_is_counted_on_its_parent_step_once_and_settled_with_it(
 ) -> None:
     store.create_run(a_run())
     store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.open_children("r1", "loop", 0, 3)
     store.create_run(a_child(0))
     with pytest.raises(RunConflict):  # still running: nothing to count
-        store.count_child("r1", "loop", "r1.loop.0", "ok")
+        store.count_child("r1", "loop", 0, "ok")
     store.transition_run(
         "r1.loop.0", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.SUCCEEDED, changes={}
     )
     assert "r1.loop.0" in store.list_active_run_ids()
-    assert store.count_child("r1", "loop", "r1.loop.0", "ok") is True
-    assert store.count_child("r1", "loop", "r1.loop.0", "ok") is False  # a replay
+    assert store.count_child("r1", "loop", 0, "ok") is True
+    assert store.count_child("r1", "loop", 0, "ok") is False  # a replay
     assert "r1.loop.0" not in store.list_active_run_ids()
     assert store.get_run("r1.loop.0").settled
     store.create_run(a_child(1))
     store.transition_run(
         "r1.loop.1", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.STOPPED, changes={}
     )
-    assert store.count_child("r1", "loop", "r1.loop.1", "stopped") is True
+    assert store.count_child("r1", "loop", 1, "stopped") is True
     store.create_run(a_child(2))
     store.transition_run(
         "r1.loop.2", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.FAILED, changes={}
     )
-    assert store.count_child("r1", "loop", "r1.loop.2", "failed") is True
-    assert store.count_child("r1", "loop", "r1.loop.2", "failed") is False
+    assert store.count_child("r1", "loop", 2, "failed") is True
+    assert store.count_child("r1", "loop", 2, "failed") is False
     step = store.get_step("r1", "loop")
     assert step is not None
     assert (step.children_ok, step.children_failed, step.children_stopped) == (1, 1, 1)
     assert step.status is StepStatus.RUNNING and step.attempt == 1
+
+
+def test_a_replayed_launch_never_opens_a_counted_child_again(store: StateStore) -> None:
+    # Launches overlap (a pass that read an old launched mark launches again): an index
+    # is opened once, so a child counted before a replayed open is not counted twice.
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    running = frozenset({RunStatus.RUNNING})
+    store.open_children("r1", "loop", 0, 3)
+    for index in range(3):
+        store.create_run(a_child(index))
+    store.end_counted_child(a_child(0), expected=running, to=RunStatus.SUCCEEDED, changes={}, outcome="ok")
+    store.open_children("r1", "loop", 0, 3)  # the replay
+    store.open_children("r1", "loop", 0, 5)  # a wider one: opens 3 and 4 only
+    store.open_children("r1", "loop", 1, 40)  # a pass that read the mark at 1
+    store.open_children("r1", "loop", 2, 18)  # one that opens nothing new on shard 2
+    assert store.count_child("r1", "loop", 0, "ok") is False
+    assert store.count_settled_children("r1", "loop") == 0
+    for index in range(1, 40):
+        if index >= 3:
+            store.create_run(a_child(index))
+        outcome = "failed" if index % 7 == 0 else "ok"
+        to = RunStatus.FAILED if outcome == "failed" else RunStatus.SUCCEEDED
+        store.transition_run(a_child(index).run_id, expected=running, to=to, changes={})
+        assert store.count_child("r1", "loop", index, outcome) is True
+        assert store.count_child("r1", "loop", index, outcome) is False
+    step = store.get_step("r1", "loop")
+    assert step is not None and (step.children_ok, step.children_failed) == (35, 5)
+    (listed,) = (s for s in store.list_steps("r1") if s.step == "loop")
+    assert (listed.children_ok, listed.children_failed) == (35, 5)
+    assert [s.step for s in store.list_steps("r1")] == ["loop"]  # counts are no steps
+    assert store.count_settled_children("r1", "loop") == 0
 
 
 def test_the_launched_mark_only_rises_and_keeps_the_first_loop(store: StateStore) -> None:
@@ -488,6 +521,7 @@ def test_a_loops_iteration_runs_are_not_listed_by_workflow(store: StateStore) ->
 def test_an_iteration_ends_is_counted_and_settles_in_one_write(store: StateStore) -> None:
     store.create_run(a_run())
     store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.open_children("r1", "loop", 0, 1)
     store.create_run(a_child(0))
     assert "r1.loop.0" in store.list_active_run_ids()
     running = frozenset({RunStatus.RUNNING})
@@ -507,7 +541,7 @@ def test_an_iteration_ends_is_counted_and_settles_in_one_write(store: StateStore
         )
     assert exc.value.current is not None and exc.value.current.ended_at == 7
     # A child ended the other way is not counted twice by a late count_child.
-    assert store.count_child("r1", "loop", "r1.loop.0", "ok") is False
+    assert store.count_child("r1", "loop", 0, "ok") is False
     step = store.get_step("r1", "loop")
     assert step is not None and (step.children_ok, step.children_failed) == (1, 0)
     with pytest.raises(RunConflict):
@@ -613,6 +647,7 @@ def test_a_runs_end_is_fenced_by_a_retry_in_place(store: StateStore) -> None:
         store.mark_run_reopened("r1")
     # A loop iteration's end with its count is fenced the same way.
     store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.open_children("r1", "loop", 0, 1)
     store.create_run(a_child(0))
     store.mark_run_reopened("r1.loop.0")
     with pytest.raises(RunConflict):

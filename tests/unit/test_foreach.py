@@ -491,3 +491,55 @@ def test_an_iteration_counted_with_its_end_whose_wake_up_is_lost_is_picked_up_by
     each = mem.services.store.get_step(view.run.run_id, "each")
     assert each is not None and (each.children_ok, each.children_launched) == (4, 4)
     assert all(mem.services.store.get_run(r).settled for r in lost)
+
+
+def test_on_dynamodb_an_iteration_settled_but_not_counted_by_a_crash_is_counted_by_the_poll(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # DynamoDB ends (and settles) an iteration in one write and counts it on its loop's
+    # shard in the next; a crash between the two leaves it out of the active index and
+    # uncounted. The loop's poll (the parent's sweeper check) counts it, once.
+    from podium.adapters.dynamo_store import DynamoStateStore
+    from podium.core.engine.checks import first_check
+    from podium.service.sweep import sweep
+
+    real = DynamoStateStore._count_shard
+    crashed: list[int] = []
+
+    def crash_once(self: Any, run_id: str, step: str, index: int, outcome: str) -> bool:
+        if index == 1 and not crashed:
+            crashed.append(index)
+            raise RuntimeError("the worker died between the end and the count")
+        return real(self, run_id, step, index, outcome)
+
+    monkeypatch.setattr(DynamoStateStore, "_count_shard", crash_once)
+    defn = {
+        "name": "torn",
+        "steps": [
+            {
+                "id": "each",
+                "type": "foreach",
+                "over": {"i": "${podium.range(0, 4)}"},
+                "concurrency": 2,
+                "steps": [{"id": "work", "type": "noop"}],
+            }
+        ],
+    }
+    with LocalRuntime(store="moto", clock=ManualClock()) as moto:
+        view = moto.run(defn)
+        run_id = view.run.run_id
+        store = moto.services.store
+        assert crashed == [1]
+        assert store.get_run(child_run_id(run_id, "each", 1)).settled
+        for _ in range(3):  # the deployed stack's scheduled sweeps
+            if store.get_run(run_id).status.terminal:
+                break
+            clock = moto.services.clock
+            assert isinstance(clock, ManualClock)
+            clock.advance_to(first_check(store.get_run(run_id)))
+            sweep(moto.services, moto.store)
+            moto.pump()
+        assert store.get_run(run_id).status is RunStatus.SUCCEEDED
+        each = store.get_step(run_id, "each")
+        assert each is not None and (each.children_ok, each.children_launched) == (4, 4)
+        assert store.count_settled_children(run_id, "each") == 0

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from podium.core.engine.checks import first_check
+from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 
@@ -94,6 +96,63 @@ def run_pk(run_id: str) -> str:
 
 def step_sk(step: str) -> str:
     return f"S#{step}"
+
+
+# A loop step's children are counted on shard items beside it, ``S#<step>#K<nn>``: a
+# number set of the indexes running there (``rn``), the counts by outcome, and the
+# highest index opened there plus one (``hi``). Within ``S#<step>`` .. ``S#<step>#~``,
+# so one query reads a step with its shards (step ids hold no "#").
+LOOP_SHARDS = 16
+SHARD_MARK = "#K"
+SHARD_COUNTERS: dict[str, str] = {"ok": "ok", "failed": "f", "stopped": "s"}
+
+
+def shard_sk(step: str, index: int) -> str:
+    return f"S#{step}{SHARD_MARK}{index % LOOP_SHARDS:02d}"
+
+
+def step_range(step: str) -> tuple[str, str]:
+    """The sort keys of a step's item and its shards, first and last."""
+    return f"S#{step}", f"S#{step}#~"
+
+
+def is_shard(item: Item) -> bool:
+    return "#" in item["sk"]["S"][2:]
+
+
+def step_of_shard(item: Item) -> str:
+    sk: str = item["sk"]["S"]
+    return sk[2:].rpartition(SHARD_MARK)[0]
+
+
+def running_of_shard(item: Item) -> list[int]:
+    return sorted(int(n) for n in item.get("rn", {}).get("NS", []))
+
+
+def steps_from_items(items: list[Item]) -> list[StepRecord]:
+    """Step items with their loop shards' counts added (a shard never comes without
+    its step: both are written under the same run, the step first)."""
+    steps: dict[str, StepRecord] = {}
+    shards: list[Item] = []
+    for item in items:
+        if is_shard(item):
+            shards.append(item)
+        else:
+            record = step_from_item(item)
+            steps[record.step] = record
+    for shard in shards:
+        found = steps.get(step_of_shard(shard))
+        if found is None:
+            continue
+        record = found
+        fields = {CHILD_COUNTERS[outcome]: attr for outcome, attr in SHARD_COUNTERS.items()}
+        added = {
+            field: getattr(record, field) + int(shard[attr]["N"])
+            for field, attr in fields.items()
+            if attr in shard
+        }
+        steps[record.step] = replace(record, **added)
+    return list(steps.values())
 
 
 def workflow_pk(name: str) -> str:

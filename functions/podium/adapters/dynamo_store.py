@@ -31,7 +31,8 @@ from podium.core.engine.errors import (
     VersionConflict,
     WorkflowNotFound,
 )
-from podium.core.engine.loops import CHILD_COUNTERS
+from podium.core.engine.identity import child_run_id
+from podium.core.engine.loops import outcome_of
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 
@@ -589,60 +590,77 @@ class DynamoStateStore:
             raise
         return c.step_from_item(resp["Attributes"])
 
-    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
-        # The child's settle is the exactly-once guard of the count: both in one
-        # transaction, so a replay (the child already out of the active index) adds 0.
-        names = {"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#st": "st"}
-        values: dict[str, Any] = {}
-        terminal = self._in_condition(
-            "#st", frozenset(s for s in RunStatus if s.terminal), values, names
-        )
+    # A loop's children are counted on sharded items beside its step (dynamo_codec.
+    # shard_sk): an index is opened (added to its shard's running set) before the child
+    # is created, and counted by one conditional update that takes it out of the set.
+    # No transaction per child, and a thousand children ending at once write to sixteen
+    # items, not one. The count is exactly once because an index leaves the set once
+    # and is never opened twice (each shard's ``hi`` only rises).
+    def open_children(self, run_id: str, step: str, first: int, last: int) -> None:
+        by_shard: dict[str, list[int]] = {}
+        for index in range(first, last):
+            by_shard.setdefault(c.shard_sk(step, index), []).append(index)
+        for sk, indexes in by_shard.items():
+            self._open_shard(run_id, sk, indexes, first, last)
+
+    def _open_shard(
+        self, run_id: str, sk: str, indexes: list[int], first: int, last: int
+    ) -> None:
+        floor, cond = first, "attribute_not_exists(#hi) OR #hi <= :floor"
+        while True:
+            todo = [i for i in indexes if i >= floor]
+            names = {"#hi": "hi"}
+            values: dict[str, Any] = {":hi": {"N": str(last)}, ":floor": {"N": str(floor)}}
+            update = "SET #hi = :hi"
+            if todo:
+                update = "ADD #rn :rn " + update
+                names["#rn"] = "rn"
+                values[":rn"] = {"NS": [str(i) for i in todo]}
+            try:
+                self._db.update_item(
+                    TableName=self._table,
+                    Key=c.key(c.run_pk(run_id), sk),
+                    UpdateExpression=update,
+                    ConditionExpression=cond,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return
+            except ClientError as exc:
+                if not _is(exc, "ConditionalCheckFailedException"):
+                    raise
+                # Another launcher opened some of them: open only those above its mark.
+                old = exc.response.get("Item") or {}
+                floor = int(old.get("hi", {"N": str(last)})["N"])
+                if floor >= last:
+                    return
+                cond = "#hi = :floor"
+
+    def _count_shard(self, run_id: str, step: str, index: int, outcome: str) -> bool:
         try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": c.key(c.run_pk(child_run_id), c.RUN_SK),
-                            "UpdateExpression": "REMOVE #g2p, #g2s",
-                            "ConditionExpression": f"attribute_exists(#g2p) AND {terminal}",
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
-                    self._child_count(run_id, step, outcome),
-                ]
+            self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.shard_sk(step, index)),
+                UpdateExpression="DELETE #rn :set ADD #n :one",
+                ConditionExpression="contains(#rn, :index)",
+                ExpressionAttributeNames={"#rn": "rn", "#n": c.SHARD_COUNTERS[outcome]},
+                ExpressionAttributeValues={
+                    ":set": {"NS": [str(index)]},
+                    ":index": {"N": str(index)},
+                    ":one": {"N": "1"},
+                },
             )
         except ClientError as exc:
-            if not _is(exc, "TransactionCanceledException"):
-                raise
-            child = self.get_run(child_run_id)
-            if not child.status.terminal:
-                raise RunConflict(child_run_id, child) from None
-            if child.settled:
-                return False  # counted before: a replay
-            # The parent step is gone (cannot happen: a child exists only under one);
-            # settle the child alone so it does not stay active forever.
-            self.settle_run(child_run_id)
-            return False
+            if _is(exc, "ConditionalCheckFailedException"):
+                return False  # counted before (or never opened: a launcher's bug)
+            raise
         return True
 
-    def _child_count(self, run_id: str, step: str, outcome: str) -> dict[str, Any]:
-        """The transaction item that adds 1 to a loop step's counter of ``outcome``."""
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": c.key(c.run_pk(run_id), c.step_sk(step)),
-                "UpdateExpression": "ADD #n :one",
-                "ConditionExpression": "attribute_exists(#pk)",
-                "ExpressionAttributeNames": {
-                    "#n": c.LOOP_COUNTERS[CHILD_COUNTERS[outcome]],
-                    "#pk": "pk",
-                },
-                "ExpressionAttributeValues": {":one": {"N": "1"}},
-            }
-        }
+    def count_child(self, run_id: str, step: str, index: int, outcome: str) -> bool:
+        # Settling again is harmless (it raises RunConflict unless the child ended).
+        self.settle_run(child_run_id(run_id, step, index))
+        return self._count_shard(run_id, step, index, outcome)
 
     def end_counted_child(
         self,
@@ -654,46 +672,35 @@ class DynamoStateStore:
         outcome: str,
     ) -> RunRecord:
         assert child.parent_run is not None and child.parent_step is not None
-        child_run_id = child.run_id
-        # The end, the settle and the count in one transaction: the child's status
-        # condition is the exactly-once guard (a replay finds it ended and adds 0).
+        assert child.parent_index is not None
+        # The end and the settle in one write, whose status condition makes it once;
+        # then the count (a crash between: count_settled_children).
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
         names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk"})
         cond = self._in_condition("#st", expected, values, names)
         cond = f"({cond}) AND {_reopened_is(child.reopened, names, values)}"
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": c.key(c.run_pk(child_run_id), c.RUN_SK),
-                            "UpdateExpression": c.expression(sets, [*removes, "#g2p", "#g2s"]),
-                            "ConditionExpression": cond,
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
-                    self._child_count(child.parent_run, child.parent_step, outcome),
-                ]
-            )
-        except ClientError as exc:
-            if not _is(exc, "TransactionCanceledException"):
-                raise
-            try:
-                current: RunRecord | None = self.get_run(child_run_id)
-            except RunNotFound:
-                current = None
-            if current is None or current.status not in expected:
-                raise RunConflict(child_run_id, current) from None
-            if current.reopened != child.reopened:  # a retry in place came since
-                raise RunConflict(child_run_id, current) from None
-            # The parent step is gone (cannot happen: a child exists only under one):
-            # end and settle the child alone so it does not stay active forever.
-            self.transition_run(child_run_id, expected=expected, to=to, changes=changes)
-            self.settle_run(child_run_id)
+        update = c.expression(sets, [*removes, "#g2p", "#g2s"])
+        self._update_run(child.run_id, update, cond, names, values)
+        self._count_shard(child.parent_run, child.parent_step, child.parent_index, outcome)
         return replace(child, status=to, settled=True, **changes)
+
+    def count_settled_children(self, run_id: str, step: str) -> int:
+        running = [
+            index
+            for item in self._step_items(run_id, step)
+            if c.is_shard(item)
+            for index in c.running_of_shard(item)
+        ]
+        if not running:
+            return 0
+        ids = {child_run_id(run_id, step, index): index for index in running}
+        counted = 0
+        for item in self._batch_get([c.key(c.run_pk(i), c.RUN_SK) for i in ids]):
+            child = c.run_from_item(item)
+            if child.settled:  # ended and followed up, not counted: a crash between
+                index = ids[child.run_id]
+                counted += self._count_shard(run_id, step, index, outcome_of(child.status))
+        return counted
 
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
@@ -739,28 +746,49 @@ class DynamoStateStore:
         return DynamoPermits(self._db, self._table)
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
-        item = self._db.get_item(
-            TableName=self._table,
-            Key=c.key(c.run_pk(run_id), c.step_sk(step)),
-            ConsistentRead=True,
-        ).get("Item")
-        return c.step_from_item(item) if item else None
+        # One query reads the step with its loop shards (as cheap as a GetItem when it
+        # has none: both bill one unit per 4 KB, at least one).
+        records = c.steps_from_items(self._step_items(run_id, step))
+        return records[0] if records else None
+
+    def _step_items(self, run_id: str, step: str) -> list[c.Item]:
+        first, last = c.step_range(step)
+        items: list[c.Item] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
+            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": c.run_pk(run_id)},
+                ":first": {"S": first},
+                ":last": {"S": last},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self._db.query(**kwargs)
+            items.extend(resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def get_steps(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StepRecord]:
-        out: dict[tuple[str, str], StepRecord] = {}
+        # Step items alone: a loop step's counts (on its shards) are not added here.
         unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), _BATCH_GET):
-            pending: list[dict[str, Any]] = [
-                c.key(c.run_pk(run_id), c.step_sk(step))
-                for run_id, step in unique[start : start + _BATCH_GET]
-            ]
+        items = self._batch_get([c.key(c.run_pk(run), c.step_sk(step)) for run, step in unique])
+        records = (c.step_from_item(item) for item in items)
+        return {(record.run_id, record.step): record for record in records}
+
+    def _batch_get(self, keys: list[c.Item]) -> list[c.Item]:
+        """Consistent reads of many items, 100 keys a call, unprocessed keys retried."""
+        out: list[c.Item] = []
+        for start in range(0, len(keys), _BATCH_GET):
+            pending = keys[start : start + _BATCH_GET]
             for attempt in range(_BATCH_GET_TRIES):
                 resp = self._db.batch_get_item(
                     RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
                 )
-                for item in resp.get("Responses", {}).get(self._table, []):
-                    record = c.step_from_item(item)
-                    out[(record.run_id, record.step)] = record
+                out.extend(resp.get("Responses", {}).get(self._table, []))
                 pending = resp.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
                 if not pending:
                     break
@@ -770,7 +798,7 @@ class DynamoStateStore:
         return out
 
     def list_steps(self, run_id: str) -> list[StepRecord]:
-        return [c.step_from_item(i) for i in self._query_prefix(run_id, "S#")]
+        return c.steps_from_items(self._query_prefix(run_id, "S#"))
 
     # timeline ----------------------------------------------------------------
     def put_event(self, event: TimelineEvent) -> None:

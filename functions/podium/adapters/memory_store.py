@@ -21,6 +21,7 @@ from podium.core.engine.errors import (
     StepExists,
     WorkflowNotFound,
 )
+from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import (
@@ -45,6 +46,9 @@ class MemoryStateStore:
         self._breakpoints: dict[str, set[str]] = {}
         self._runs: dict[str, RunRecord] = {}
         self._steps: dict[str, dict[str, StepRecord]] = {}
+        # Loop children opened and counted, by (run, step): DynamoDB's shard sets.
+        self._opened: dict[tuple[str, str], set[int]] = {}
+        self._counted: dict[tuple[str, str], set[int]] = {}
         self._events: dict[str, list[TimelineEvent]] = {}
         self._arrivals: dict[tuple[str, str], set[int]] = {}
         self._sinks: dict[str, set[str]] = {}
@@ -321,21 +325,37 @@ class MemoryStateStore:
             steps[step] = new
             return new
 
-    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
+    def open_children(self, run_id: str, step: str, first: int, last: int) -> None:
         with self._lock:
             self.writes += 1
-            child = self._runs.get(child_run_id)
+            self._opened.setdefault((run_id, step), set()).update(range(first, last))
+
+    def _count_opened(self, run_id: str, step: str, index: int, outcome: str) -> bool:
+        """DynamoDB's count: once per opened index (an index never opened is not
+        counted there either, so a launch that forgot to open shows here as a stuck
+        loop, as it would on AWS)."""
+        key = (run_id, step)
+        counted = self._counted.setdefault(key, set())
+        if index not in self._opened.get(key, ()) or index in counted:
+            return False
+        counted.add(index)
+        current = self._steps.get(run_id, {}).get(step)
+        if current is not None:
+            field = CHILD_COUNTERS[outcome]
+            self._steps[run_id][step] = replace(current, **{field: getattr(current, field) + 1})
+        return True
+
+    def count_child(self, run_id: str, step: str, index: int, outcome: str) -> bool:
+        with self._lock:
+            self.writes += 1
+            child_id = child_run_id(run_id, step, index)
+            child = self._runs.get(child_id)
             if child is None or not child.status.terminal:
-                raise RunConflict(child_run_id, child)
+                raise RunConflict(child_id, child)
             if child.settled:
                 return False
-            self._runs[child_run_id] = replace(child, settled=True)
-            steps = self._steps.setdefault(run_id, {})
-            current = steps.get(step)
-            if current is not None:
-                field = CHILD_COUNTERS[outcome]
-                steps[step] = replace(current, **{field: getattr(current, field) + 1})
-            return True
+            self._runs[child_id] = replace(child, settled=True)
+            return self._count_opened(run_id, step, index, outcome)
 
     def end_counted_child(
         self,
@@ -347,6 +367,7 @@ class MemoryStateStore:
         outcome: str,
     ) -> RunRecord:
         assert child.parent_run is not None and child.parent_step is not None
+        assert child.parent_index is not None
         with self._lock:
             self.writes += 1
             current = self._runs.get(child.run_id)
@@ -356,13 +377,11 @@ class MemoryStateStore:
                 raise RunConflict(child.run_id, current)
             require_transition(current.status, to)
             self._runs[child.run_id] = replace(current, status=to, settled=True, **changes)
-            step = self._steps.get(child.parent_run, {}).get(child.parent_step)
-            if step is not None:
-                field = CHILD_COUNTERS[outcome]
-                self._steps[child.parent_run][child.parent_step] = replace(
-                    step, **{field: getattr(step, field) + 1}
-                )
+            self._count_opened(child.parent_run, child.parent_step, child.parent_index, outcome)
         return replace(child, status=to, settled=True, **changes)
+
+    def count_settled_children(self, run_id: str, step: str) -> int:
+        return 0  # a settle and its count are one change here
 
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None

@@ -200,11 +200,22 @@ class StateStore(Protocol):
         ...
 
     # loop steps (foreach, while, subworkflow): their child runs -----------------
-    def count_child(self, run_id: str, step: str, child_run_id: str, outcome: str) -> bool:
-        """In one transaction: settle the ended child run (it leaves the active index)
-        and add 1 to the parent step's counter of ``outcome`` ("ok", "failed" or
-        "stopped"). True when counted now; False when the child was settled before (a
-        replay counts nothing). Raises RunConflict if the child is not terminal."""
+    def open_children(self, run_id: str, step: str, first: int, last: int) -> None:
+        """Before children ``first..last-1`` of a loop (or subworkflow) step are created:
+        mark them running on it, so that each is counted once when it ends. An index
+        opened before is not opened again (a replayed launch cannot bring back a child
+        that was counted). DynamoDB keeps them in sharded sets beside the step (no
+        transaction per count, no hot item); the memory and SQLite stores count under
+        one lock, and only check here that every counted child was opened."""
+        ...
+
+    def count_child(self, run_id: str, step: str, index: int, outcome: str) -> bool:
+        """Settle the ended child ``index`` of the step (it leaves the active index) and
+        add 1 to the step's counter of ``outcome`` ("ok", "failed" or "stopped"),
+        exactly once: True when counted now, False when it was counted before (a
+        replay). Raises RunConflict if the child is not terminal. DynamoDB writes the
+        settle and the count one after the other: a crash between them leaves the child
+        settled and uncounted, which ``count_settled_children`` finishes."""
         ...
 
     def end_counted_child(
@@ -217,11 +228,19 @@ class StateStore(Protocol):
         outcome: str,
     ) -> RunRecord:
         """A loop iteration whose end leaves nothing to follow up (core.engine.plans.
-        ends_settled), in one transaction: the child goes from one of ``expected`` to
-        ``to`` with ``changes`` and settles (leaves the active index), and its parent
-        step's counter of ``outcome`` goes up 1; or nothing changes. Returns ``child``
-        (as the caller read it) ended and settled: no read after the write. Raises
-        RunConflict (with the current record) when the child is not in ``expected``."""
+        ends_settled): the child goes from one of ``expected`` to ``to`` with
+        ``changes`` and settles (leaves the active index), and its parent step's
+        counter of ``outcome`` goes up 1, once. Returns ``child`` (as the caller read
+        it) ended and settled: no read after the write. Raises RunConflict (with the
+        current record) when the child is not in ``expected`` or was reopened since it
+        was read. DynamoDB: two writes (the end, then the count), finished by
+        ``count_settled_children`` after a crash between them; elsewhere one."""
+        ...
+
+    def count_settled_children(self, run_id: str, step: str) -> int:
+        """Count the step's children that are settled but not counted (a crash between
+        DynamoDB's settle and count): the loop's poll calls it. Returns how many were
+        counted now; always 0 where settle and count are one write."""
         ...
 
     def mark_launched(

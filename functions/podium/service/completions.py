@@ -36,7 +36,8 @@ def _waiting_attempt(
         return None  # late or twice: that attempt is already closed
     spec = ctx.definitions.get(run.workflow, run.version).step(step)
     started = record.started_at if record.started_at is not None else ctx.now()
-    return with_params_or_none(ctx, Attempt(run, spec, step, number, started)), record
+    attempt = Attempt(run, spec, step, number, started, record=record)
+    return with_params_or_none(ctx, attempt), record
 
 
 def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:

@@ -3,14 +3,16 @@
 A foreach iteration is a child run with a deterministic id, created by a conditional
 put (a replay creates nothing twice), skipping run-strategy admission. When a child
 ends, ``lifecycle.run_ended`` calls ``child_ended``: it sends the parent step a ``done``
-message and leaves the child unsettled; the parent's handler counts the child and
-settles it in one transaction (``StateStore.count_child``: exactly once), then the
-step's runtime decides (core.engine.loops) whether to launch more or to finish. A crash
-anywhere leaves either the message (redelivered) or the unsettled child (the sweeper
-runs its ``run_ended`` again), so nothing is lost and nothing counts twice.
+message and leaves the child unsettled; the parent's handler settles the child and
+counts it (``StateStore.count_child``: exactly once, because the launch opened each
+index before creating its child), then the step's runtime decides (core.engine.loops)
+whether to launch more or to finish. A crash anywhere leaves the message (redelivered),
+the unsettled child (the sweeper runs its ``run_ended`` again) or a settled child not
+counted yet (the loop's poll counts it: ``StateStore.count_settled_children``), so
+nothing is lost and nothing counts twice.
 
 An iteration that succeeds owing nothing else (core.engine.plans.ends_settled: the
-common case) is ended, counted and settled in one transaction instead
+common case) is ended, settled and counted at once instead
 (``StateStore.end_counted_child``), and its message only wakes the loop up. If that
 wake-up is lost, the parent run's sweeper check polls its running loop steps
 (service/sweep.py): a loop's pass is idempotent.
@@ -155,6 +157,8 @@ def launch(
     # one read fewer per iteration.
     direct = body.definition.timeout is None and not any(body.needs_permit(r) for r in roots)
     now = ctx.now()
+    # Opened before they exist: each is then counted once when it ends (StateStore).
+    ctx.store.open_children(run.run_id, step, first, last)
     starts: list[dict[str, Any]] = []
     works: list[dict[str, Any]] = []
     for index in range(first, last):
@@ -267,7 +271,7 @@ def count_ended_child(ctx: Services, msg: messages.Done) -> bool:
         log.warning("child event for %s with status %r dropped", child_id, msg.event.get("status"))
         return False
     try:
-        return ctx.store.count_child(msg.run, msg.step, child_id, outcome_of(status))
+        return ctx.store.count_child(msg.run, msg.step, index, outcome_of(status))
     except RunConflict:  # not ended (cannot happen: only run_ended sends it)
         return False
     except RunNotFound:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from podium.core.engine.records import RunRecord
+from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import StepError
 
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ class Attempt:
     number: int
     started_at: int
     params: dict[str, Any] = field(default_factory=dict)  # the step params, rendered
+    # The step as read just before this call (a late completion reads it to find the
+    # attempt): a loop's pass decides from it rather than read it again.
+    record: StepRecord | None = None
 
     @property
     def key(self) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.loops import LoopError, OnFailure, plan_foreach
+from podium.core.engine.records import StepRecord
 from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError
@@ -37,9 +38,12 @@ class ForeachRuntime:
         return self._pass(ctx, attempt)
 
     def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
-        return self._pass(ctx, attempt)
+        return self._pass(ctx, attempt, attempt.record)
 
     def poll(self, ctx: Services, attempt: Attempt) -> Result:
+        # The poll (the parent's sweeper check) also counts a child that a crash left
+        # settled but uncounted.
+        ctx.store.count_settled_children(attempt.run.run_id, attempt.step)
         return self._pass(ctx, attempt)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
@@ -47,9 +51,9 @@ class ForeachRuntime:
         if record is not None:
             loops.stop_children(ctx, attempt.run, record, f"stopped: {reason}")
 
-    def _pass(self, ctx: Services, attempt: Attempt) -> Result:
+    def _pass(self, ctx: Services, attempt: Attempt, read: StepRecord | None = None) -> Result:
         run, spec = attempt.run, attempt.spec
-        record = ctx.store.get_step(run.run_id, attempt.step)
+        record = read if read is not None else ctx.store.get_step(run.run_id, attempt.step)
         if record is None or record.status is not StepStatus.RUNNING:
             return Waiting()  # closed meanwhile: whoever closed it owns the follow-ups
         try:

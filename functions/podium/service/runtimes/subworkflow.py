@@ -105,6 +105,8 @@ class SubworkflowRuntime:
             child = _stored_params(ctx, child)
         except DefinitionError as exc:
             return _fatal(f"params of {spec.workflow!r}: {exc}")
+        index = attempt.number - 1
+        ctx.store.open_children(run.run_id, attempt.step, index, index + 1)
         try:
             ctx.store.create_run(child)  # skips admission: a child is part of its parent
         except RunConflict as conflict:

@@ -15,7 +15,7 @@ from typing import Any
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import LoopError
-from podium.core.engine.records import RunRecord
+from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError, compile_expression, compile_template
@@ -36,9 +36,12 @@ class WhileRuntime:
         return self._pass(ctx, attempt)
 
     def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
-        return self._pass(ctx, attempt)
+        return self._pass(ctx, attempt, attempt.record)
 
     def poll(self, ctx: Services, attempt: Attempt) -> Result:
+        # The poll (the parent's sweeper check) also counts a child that a crash left
+        # settled but uncounted.
+        ctx.store.count_settled_children(attempt.run.run_id, attempt.step)
         return self._pass(ctx, attempt)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
@@ -46,9 +49,9 @@ class WhileRuntime:
         if record is not None:
             loops.stop_children(ctx, attempt.run, record, f"stopped: {reason}")
 
-    def _pass(self, ctx: Services, attempt: Attempt) -> Result:
+    def _pass(self, ctx: Services, attempt: Attempt, read: StepRecord | None = None) -> Result:
         run, spec = attempt.run, attempt.spec
-        record = ctx.store.get_step(run.run_id, attempt.step)
+        record = read if read is not None else ctx.store.get_step(run.run_id, attempt.step)
         if record is None or record.status is not StepStatus.RUNNING:
             return Waiting()
         done = record.children_ok + record.children_failed + record.children_stopped
