@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from podium.service.attempts import Claimed
 from podium.service.context import Services
 from podium.service.execute import perform, release_claim
+from podium.service.wakeups import collected
 
 # Stop running successors in-process when less than this is left of the invocation;
 # the rest go back to the queue.
@@ -46,9 +47,10 @@ def run_batch(
     # threads (podium dev, --workers) run batches at the same time.
     processor = BatchProcessor(event_type=EventType.SQS)
     try:
-        response = process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
+        with collected(ctx):  # the batch's loop wake-ups: one per loop, at its end
+            response = process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
     finally:
         ctx.metrics.flush()
     return dict(response)

@@ -42,6 +42,7 @@ from podium.service import messages
 from podium.service.bindings import bindings_for
 from podium.service.context import Services
 from podium.service.restart import restarted_child
+from podium.service.wakeups import wake_loop
 
 log = logging.getLogger("podium.loops")
 
@@ -246,9 +247,11 @@ def child_ended(ctx: Services, run: RunRecord) -> None:
         "index": run.parent_index,
         "status": run.status.value,
     }
-    if run.settled:  # ended and counted in one write (core.engine.plans.ends_settled)
-        event["counted"] = True
     done = messages.Done(run.parent_run, run.parent_step, attempt, event)
+    if run.settled:  # ended and counted at once (core.engine.plans.ends_settled)
+        event["counted"] = True
+        wake_loop(ctx, done)  # one per loop per batch (service/wakeups.py)
+        return
     ctx.event_queue.send(messages.encode(done))
 
 

@@ -38,6 +38,7 @@ from podium.service.context import Services
 from podium.service.execute import perform
 from podium.service.runs import start_run
 from podium.service.sweep import sweep
+from podium.service.wakeups import collected
 from podium.service.workflows import push_workflow
 from podium.sim.faults import (
     INJECTED,
@@ -529,13 +530,16 @@ class World:
         label = f"{queue.name}<{_short(received.body)}>#{received.receives}"
 
         def handle() -> None:
-            if queue is self.work:
-                cont = inbox.handle_work(self.ctx, body)
-            else:
-                cont = inbox.handle_event(self.ctx, body)
-            while cont is not None:
-                inline = not self.draw(self.rates.not_inline)
-                cont = perform(self.ctx, cont, inline=inline)
+            # A batch of one, as handlers/_sqs.run_batch runs it: loop wake-ups are
+            # sent at its end, and lost with a crash before it (the poll makes them up).
+            with collected(self.ctx):
+                if queue is self.work:
+                    cont = inbox.handle_work(self.ctx, body)
+                else:
+                    cont = inbox.handle_event(self.ctx, body)
+                while cont is not None:
+                    inline = not self.draw(self.rates.not_inline)
+                    cont = perform(self.ctx, cont, inline=inline)
 
         def done(proc: Proc) -> None:
             if proc.error is None:

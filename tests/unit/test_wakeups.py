@@ -1,0 +1,106 @@
+"""Loop wake-ups: one per loop per batch (service/wakeups.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from podium.adapters.clock import ManualClock
+from podium.core.engine.status import RunStatus
+from podium.local.runtime import LocalRuntime
+from podium.service import messages
+from podium.service.wakeups import collected, wake_loop
+
+
+def loop(n: int) -> dict[str, Any]:
+    return {
+        "name": f"wide_{n}",
+        "steps": [
+            {
+                "id": "each",
+                "type": "foreach",
+                "over": {"i": f"${{podium.range(0, {n})}}"},
+                "concurrency": 100,
+                "steps": [{"id": "work", "type": "noop"}],
+            }
+        ],
+    }
+
+
+@pytest.fixture(params=["memory", "moto"])
+def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
+    with LocalRuntime(store=request.param, clock=ManualClock()) as runtime:
+        yield runtime
+
+
+def _wakeups(rt: LocalRuntime) -> list[dict[str, Any]]:
+    """Record the counted wake-ups the event queue is sent."""
+    seen: list[dict[str, Any]] = []
+    queue = rt.event_queue
+    send, send_many = queue.send, queue.send_many
+
+    def keep(body: Any) -> None:
+        data = body if isinstance(body, dict) else json.loads(body)
+        if data.get("t") == "done" and data.get("e", {}).get("counted"):
+            seen.append(data)
+
+    def one(message: Any, delay_seconds: int = 0) -> None:
+        keep(message)
+        send(message, delay_seconds)
+
+    def many(batch: Any) -> None:
+        for message in batch:
+            keep(message)
+        send_many(batch)
+
+    queue.send, queue.send_many = one, many  # type: ignore[method-assign]
+    return seen
+
+
+def test_the_iterations_ended_in_one_batch_wake_their_loop_once(rt: LocalRuntime) -> None:
+    # Each work batch (10 messages) ends up to 10 iterations of the loop: it sends one
+    # wake-up for them, not ten; the loop still runs every iteration once.
+    seen = _wakeups(rt)
+    view = rt.run(loop(60))
+    assert view.run.status is RunStatus.SUCCEEDED
+    each = rt.services.store.get_step(view.run.run_id, "each")
+    assert each is not None and (each.children_ok, each.children_launched) == (60, 60)
+    assert 0 < len(seen) <= 60 // 10 + 2, len(seen)
+
+
+def test_a_wake_up_outside_a_batch_is_sent_at_once_and_inside_one_per_loop() -> None:
+    sent: list[Any] = []
+
+    class Queue:
+        def send(self, message: Any, delay_seconds: int = 0) -> None:
+            sent.append([message])
+
+        def send_many(self, batch: Any) -> None:
+            sent.append(list(batch))
+
+    class Ctx:
+        event_queue = Queue()
+
+    ctx: Any = Ctx()
+
+    def done(step: str, index: int) -> messages.Done:
+        return messages.Done("r1", step, 1, {"kind": "child", "index": index, "counted": True})
+
+    wake_loop(ctx, done("a", 0))
+    assert len(sent) == 1
+    with pytest.raises(RuntimeError), collected(ctx):
+        wake_loop(ctx, done("a", 1))
+        wake_loop(ctx, done("a", 2))
+        wake_loop(ctx, done("b", 0))
+        assert len(sent) == 1  # kept until the batch ends
+        raise RuntimeError("a record failed: the others' wake-ups still go")
+    assert [[m["step"] for m in batch] for batch in sent] == [["a"], ["a", "b"]]
+    wake_loop(ctx, done("a", 3))  # the batch is over: at once again
+    assert len(sent) == 3
+    with pytest.raises(KeyboardInterrupt), collected(ctx):
+        wake_loop(ctx, done("c", 0))
+        raise KeyboardInterrupt  # the process goes down: nothing more is sent
+    assert len(sent) == 3
