@@ -414,3 +414,30 @@ def test_last_only_stops_an_older_run_admitted_between_the_queue_read_and_its_dr
         assert ctx.store.get_run(older).status is RunStatus.STOPPED
         rt.pump()
         assert ctx.store.get_run(newer).status is RunStatus.SUCCEEDED
+
+
+def test_a_root_never_made_is_made_by_the_sweeper_once_the_run_is_stale(rt: LocalRuntime) -> None:
+    """Simulation with operator actions, seed 5955 (fail_sibling): the start made root
+    ``b`` and died before ``c``; its redelivery met the run paused and did nothing; the
+    resume died after its transition, before it redoes the start. ``c`` was never made
+    and the run stayed RUNNING for ever (the sweeper restarted roots only of a run with
+    no step at all). Now a stale run with a root missing has its start redone."""
+    from podium.core.engine.records import StepRecord
+
+    rt.push({"name": "pair", "steps": [{"id": "b", "type": "noop"}, {"id": "c", "type": "noop"}]})
+    run = start_run(rt.services, "pair", {})
+    for msg in rt.event_queue.receive(10):  # its later deliveries met the run paused:
+        rt.event_queue.delete(msg.receipt)  # consumed, nothing done
+    # What the first delivery of the start left: b made (and sent), c not.
+    rt.store.create_step(StepRecord(run.run_id, "b", StepStatus.READY, ready_at=0))
+    rt.work_queue.send({"t": "exec", "run": run.run_id, "step": "b", "attempt": 1})
+    rt.pump()  # b runs
+    assert rt.store.get_step(run.run_id, "c") is None
+    clock = rt.services.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(rt.services.stale_ready_ms + 1)  # the run made no progress since
+    sweep(rt.services, rt.store)
+    rt.pump()
+    assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
+    c = rt.store.get_step(run.run_id, "c")
+    assert c is not None and c.status is StepStatus.SUCCEEDED

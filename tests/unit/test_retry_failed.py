@@ -286,19 +286,19 @@ def test_a_retry_between_the_run_ends_check_and_its_write_keeps_the_run_going(
         }
     )  # fmt: skip
     store = rt.services.store
-    real = store.sinks_counted
+    real = store.transition_run
     injected: list[str] = []
 
-    def count_then_retry(run_id: str) -> int:
-        counted = real(run_id)
+    def retry_then_end(run_id: str, **kwargs: Any) -> Any:
         handler = store.get_step(run_id, "handler")
-        if not injected and handler is not None and handler.status is StepStatus.SUCCEEDED:
-            injected.append(run_id)  # the operator acts in between
+        ending = kwargs["to"].terminal
+        if ending and not injected and handler is not None and handler.status is StepStatus.SUCCEEDED:
+            injected.append(run_id)  # the operator acts between the read and the write
             STATE["broken"] = False
             step_action(rt.services, run_id, "a", StepAction.RETRY, ME)
-        return counted
+        return real(run_id, **kwargs)
 
-    monkeypatch.setattr(store, "sinks_counted", count_then_retry)
+    monkeypatch.setattr(store, "transition_run", retry_then_end)
     run = rt.start_run("recovering")
     rt.pump()
     assert injected == [run.run_id]

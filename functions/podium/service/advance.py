@@ -276,11 +276,14 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
         return None
     if run.status is not RunStatus.RUNNING:
         return None
-    if not _still_done(ctx, run):
+    if run.reopened and not _still_done(ctx, run):
         # The count that made the run look done was taken back since (an operator's
         # retry in place of a failed step uncounts its sinks before it reopens them,
         # and clears the failing flag after: read here, after the run, one of the two
-        # is seen).
+        # is seen). A run never reopened when read needs no second look: the retry
+        # marks it (service/retry_failed.py) after its uncount and before any reopen,
+        # and the end below is written on condition the mark is still 0, so either
+        # the end fails or the retry finds the run ended and is refused.
         return None
     running, changes = frozenset({RunStatus.RUNNING}), {"ended_at": ctx.now()}
     keys = ctx.definitions.get(run.workflow, run.version).permit_keys(run_id)

@@ -121,6 +121,12 @@ def _redrive_steps(
     compiled = ctx.definitions.get(run.workflow, run.version)
     by_id = {s.step: s for s in steps}
     present = by_id.keys()
+    if stale and any(root not in present for root in compiled.graph.roots):
+        # Some roots were never made: a start that died half way, whose redelivery met
+        # the run paused (and did nothing), and a resume that died before redoing it.
+        # The start is idempotent: redo it.
+        start_roots(ctx, run_id)
+        report.redriven.append(f"{run_id} (start)")
     for s in steps:
         ref = f"{run_id}/{s.step}"
         if s.status is StepStatus.RUNNING and s.lease_until is not None and s.lease_until < now:
