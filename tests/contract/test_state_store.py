@@ -388,6 +388,8 @@ def test_a_child_is_counted_on_its_parent_step_once_and_settled_with_it(
 def test_a_replayed_launch_never_opens_a_counted_child_again(store: StateStore) -> None:
     # Launches overlap (a pass that read an old launched mark launches again): an index
     # is opened once, so a child counted before a replayed open is not counted twice.
+    # (SQLite guards the count with the child's settle alone and does not track
+    # openings; memory and DynamoDB also refuse to count an index never opened.)
     store.create_run(a_run())
     store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
     running = frozenset({RunStatus.RUNNING})
@@ -401,9 +403,12 @@ def test_a_replayed_launch_never_opens_a_counted_child_again(store: StateStore) 
     store.open_children("r1", "loop", 2, 18)  # one that opens nothing new on shard 2
     assert store.count_child("r1", "loop", 0, "ok") is False
     assert store.count_settled_children("r1", "loop") == 0
+    for index in range(3, 40):
+        store.create_run(a_child(index))
+    grandchild = replace(a_child(0), run_id="r1.loop.1.inner.0", parent_run="r1.loop.1")
+    store.create_run(grandchild)  # below a child: not the loop's own
+    assert store.running_children("r1", "loop") == list(range(1, 40))
     for index in range(1, 40):
-        if index >= 3:
-            store.create_run(a_child(index))
         outcome = "failed" if index % 7 == 0 else "ok"
         to = RunStatus.FAILED if outcome == "failed" else RunStatus.SUCCEEDED
         store.transition_run(a_child(index).run_id, expected=running, to=to, changes={})
@@ -415,6 +420,23 @@ def test_a_replayed_launch_never_opens_a_counted_child_again(store: StateStore) 
     assert (listed.children_ok, listed.children_failed) == (35, 5)
     assert [s.step for s in store.list_steps("r1")] == ["loop"]  # counts are no steps
     assert store.count_settled_children("r1", "loop") == 0
+    assert store.running_children("r1", "loop") == []
+
+
+def test_a_child_whose_index_was_never_opened_is_not_counted(store: StateStore) -> None:
+    # A launch must open before it creates: DynamoDB's count is a condition on the
+    # opened set. SQLite cannot show this: its count is guarded by the settle alone.
+    if isinstance(store, SqliteStateStore):
+        pytest.skip("SQLite does not track openings (its count is one transaction)")
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.create_run(a_child(0))
+    store.transition_run(
+        "r1.loop.0", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.SUCCEEDED, changes={}
+    )
+    assert store.count_child("r1", "loop", 0, "ok") is False
+    step = store.get_step("r1", "loop")
+    assert step is not None and step.children_ok == 0
 
 
 def test_the_launched_mark_only_rises_and_keeps_the_first_loop(store: StateStore) -> None:

@@ -100,20 +100,20 @@ def step_sk(step: str) -> str:
 
 # A loop step's children are counted on shard items beside it, ``S#<step>#K<nn>``: a
 # number set of the indexes running there (``rn``), the counts by outcome, and the
-# highest index opened there plus one (``hi``). Within ``S#<step>`` .. ``S#<step>#~``,
-# so one query reads a step with its shards (step ids hold no "#").
+# highest index opened there plus one (``hi``). Under ``S#``, so a run's steps and
+# shards are read in one query (step ids hold no "#").
 LOOP_SHARDS = 16
 SHARD_MARK = "#K"
 SHARD_COUNTERS: dict[str, str] = {"ok": "ok", "failed": "f", "stopped": "s"}
+SHARDED = "ks"  # on the step item: its children are counted on shards (set first)
 
 
 def shard_sk(step: str, index: int) -> str:
     return f"S#{step}{SHARD_MARK}{index % LOOP_SHARDS:02d}"
 
 
-def step_range(step: str) -> tuple[str, str]:
-    """The sort keys of a step's item and its shards, first and last."""
-    return f"S#{step}", f"S#{step}#~"
+def shard_prefix(step: str) -> str:
+    return f"S#{step}{SHARD_MARK}"
 
 
 def is_shard(item: Item) -> bool:

@@ -597,6 +597,21 @@ class DynamoStateStore:
     # items, not one. The count is exactly once because an index leaves the set once
     # and is never opened twice (each shard's ``hi`` only rises).
     def open_children(self, run_id: str, step: str, first: int, last: int) -> None:
+        if first == 0:
+            # A loop's first launch marks its step as counted on shards, before any
+            # child exists: get_step reads the shards of a marked step only.
+            try:
+                self._db.update_item(
+                    TableName=self._table,
+                    Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+                    UpdateExpression="SET #ks = :t",
+                    ConditionExpression="attribute_exists(#pk)",
+                    ExpressionAttributeNames={"#ks": c.SHARDED, "#pk": "pk"},
+                    ExpressionAttributeValues={":t": {"BOOL": True}},
+                )
+            except ClientError as exc:
+                if not _is(exc, "ConditionalCheckFailedException"):
+                    raise
         by_shard: dict[str, list[int]] = {}
         for index in range(first, last):
             by_shard.setdefault(c.shard_sk(step, index), []).append(index)
@@ -684,13 +699,12 @@ class DynamoStateStore:
         self._count_shard(child.parent_run, child.parent_step, child.parent_index, outcome)
         return replace(child, status=to, settled=True, **changes)
 
+    def running_children(self, run_id: str, step: str) -> list[int]:
+        items = self._shard_items(run_id, step)
+        return sorted(i for item in items for i in c.running_of_shard(item))
+
     def count_settled_children(self, run_id: str, step: str) -> int:
-        running = [
-            index
-            for item in self._step_items(run_id, step)
-            if c.is_shard(item)
-            for index in c.running_of_shard(item)
-        ]
+        running = self.running_children(run_id, step)
         if not running:
             return 0
         ids = {child_run_id(run_id, step, index): index for index in running}
@@ -746,31 +760,21 @@ class DynamoStateStore:
         return DynamoPermits(self._db, self._table)
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
-        # One query reads the step with its loop shards (as cheap as a GetItem when it
-        # has none: both bill one unit per 4 KB, at least one).
-        records = c.steps_from_items(self._step_items(run_id, step))
-        return records[0] if records else None
+        item = self._db.get_item(
+            TableName=self._table,
+            Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+            ConsistentRead=True,
+        ).get("Item")
+        if not item:
+            return None
+        if c.SHARDED not in item:
+            return c.step_from_item(item)
+        # A loop step that launched children: its counts are on its shards.
+        (record,) = c.steps_from_items([item, *self._shard_items(run_id, step)])
+        return record
 
-    def _step_items(self, run_id: str, step: str) -> list[c.Item]:
-        first, last = c.step_range(step)
-        items: list[c.Item] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
-            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": c.run_pk(run_id)},
-                ":first": {"S": first},
-                ":last": {"S": last},
-            },
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self._db.query(**kwargs)
-            items.extend(resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp:
-                return items
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    def _shard_items(self, run_id: str, step: str) -> list[c.Item]:
+        return self._query_prefix(run_id, c.shard_prefix(step))
 
     def get_steps(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StepRecord]:
         # Step items alone: a loop step's counts (on its shards) are not added here.

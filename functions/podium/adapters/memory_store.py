@@ -380,6 +380,11 @@ class MemoryStateStore:
             self._count_opened(child.parent_run, child.parent_step, child.parent_index, outcome)
         return replace(child, status=to, settled=True, **changes)
 
+    def running_children(self, run_id: str, step: str) -> list[int]:
+        with self._lock:
+            key = (run_id, step)
+            return sorted(self._opened.get(key, set()) - self._counted.get(key, set()))
+
     def count_settled_children(self, run_id: str, step: str) -> int:
         return 0  # a settle and its count are one change here
 

@@ -237,6 +237,12 @@ class StateStore(Protocol):
         ``count_settled_children`` after a crash between them; elsewhere one."""
         ...
 
+    def running_children(self, run_id: str, step: str) -> list[int]:
+        """The indexes of the step's children not counted yet (opened, maybe not created
+        yet, maybe ended and not yet counted), ascending: what a stop or a pause of the
+        loop looks at, at most its concurrency, however many children it launched."""
+        ...
+
     def count_settled_children(self, run_id: str, step: str) -> int:
         """Count the step's children that are settled but not counted (a crash between
         DynamoDB's settle and count): the loop's poll calls it. Returns how many were

@@ -216,7 +216,8 @@ def stop_children(ctx: Services, run: RunRecord, record: StepRecord, reason: str
     from podium.service.lifecycle import stop_run  # lifecycle calls into this module
 
     stopped = 0
-    for index in range(record.children_launched):
+    # The children not counted yet (at most the concurrency), not every one launched.
+    for index in ctx.store.running_children(run.run_id, record.step):
         child_id = child_run_id(run.run_id, record.step, index)
         try:
             child = ctx.store.get_run(child_id)

@@ -262,9 +262,9 @@ def child_runs(ctx: Services, run: RunRecord) -> list[str]:
         if record.status is not StepStatus.RUNNING or spec is None:
             continue
         if spec.type in ("foreach", "while"):
-            ids.extend(
-                child_run_id(run.run_id, record.step, i) for i in range(record.children_launched)
-            )
+            # Not every child launched: those not counted yet (the ended ones are).
+            running = ctx.store.running_children(run.run_id, record.step)
+            ids.extend(child_run_id(run.run_id, record.step, i) for i in running)
         elif spec.type == "subworkflow" and record.attempt >= 1:
             ids.append(child_run_id(run.run_id, record.step, record.attempt - 1))
     return ids

@@ -529,6 +529,18 @@ class SqliteStateStore:
                 write_step(conn, replace(parent, **{field: getattr(parent, field) + 1}))
         return replace(child, status=to, settled=True, **changes)
 
+    def running_children(self, run_id: str, step: str) -> list[int]:
+        # Not counted = not settled here (one transaction does both): the active rows
+        # whose id is a child id of this step (not a grandchild's).
+        prefix = child_id_of(run_id, step, 0)[:-1]
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT run_id FROM runs WHERE active = 1 AND substr(run_id, 1, ?) = ?",
+                (len(prefix), prefix),
+            ).fetchall()
+        tails = (row[0][len(prefix) :] for row in rows)
+        return sorted(int(t) for t in tails if t.isdigit())
+
     def count_settled_children(self, run_id: str, step: str) -> int:
         return 0  # a settle and its count are one transaction here
 
