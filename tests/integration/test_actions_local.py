@@ -145,6 +145,8 @@ def test_restart_from_a_step_of_one_iteration_and_iteration_breakpoints_locally(
     set_one = podium(home, "break", "set", "local_loop", "loop/work", "--iteration", "1")
     assert set_one.returncode == 0, set_one.stderr
     assert "podium steps resume RUN loop/1/work" in set_one.stdout
+    listed = podium(home, "break", "list", "local_loop", "--json")
+    assert json.loads(listed.stdout)["steps"] == ["loop/work#1"]  # a loop body's, too
     cleared = podium(home, "break", "clear", "local_loop", "loop/work", "--json")
     assert json.loads(cleared.stdout)["steps"] == ["loop/work#1"]
     refused = podium(home, "break", "set", "local_loop", "loop", "--iteration", "1")

@@ -172,6 +172,7 @@ def test_an_iteration_breakpoint_on_the_stack(
     result = on_stack("break", "set", "remote_loop", "loop/work", "--iteration", "2")
     assert result.exit_code == 0, result.output
     assert "in iteration 2" in result.output and "loop/2/work" in result.output
+    assert on_stack("break", "list", "remote_loop").output.strip() == "loop/work#2"
     assert on_stack("start", "remote_loop", "--run-id", "it-1").exit_code == 0
     deployed.pump()
     statuses = {}

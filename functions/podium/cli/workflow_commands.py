@@ -422,9 +422,10 @@ def break_list(
     """The steps of WORKFLOW with a breakpoint."""
     target = _Target(home, stack, endpoint, profile, region, aws_profile)
     if target.local:
+        from podium.service.breakpoints import list_breakpoints
+
         with _local(home) as ctx:
-            ctx.store.active_version(workflow)
-            steps = sorted(ctx.store.breakpoints(workflow))
+            steps = list_breakpoints(ctx, workflow)
     else:
         with _reporting(workflow):
             steps = target.remote.connect().get(f"/workflows/{quote(workflow)}/breakpoints")[

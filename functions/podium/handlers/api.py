@@ -329,9 +329,8 @@ def activate_version(name: str) -> Response[str]:
 @app.get("/workflows/<name>/breakpoints")
 def breakpoints_of(name: str) -> Response[str]:
     check_workflow_name(name)
-    ctx = bootstrap.services()
-    ctx.store.active_version(name)  # 404 for an unknown workflow
-    return _json(HTTPStatus.OK, {"workflow": name, "steps": sorted(ctx.store.breakpoints(name))})
+    steps = breakpoints.list_breakpoints(bootstrap.services(), name)  # 404 if unknown
+    return _json(HTTPStatus.OK, {"workflow": name, "steps": steps})
 
 
 @app.post("/workflows/<name>/breakpoints")

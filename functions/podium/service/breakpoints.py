@@ -20,6 +20,7 @@ from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.breakpoints import breakpoint_key, held_by, keys_to_clear, step_of_key
+from podium.core.engine.compiled import CompiledWorkflow
 from podium.core.engine.loops import body_workflow
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import StepStatus
@@ -89,6 +90,22 @@ class BreakpointChange:
 
     def as_json(self) -> dict[str, object]:
         return {"workflow": self.workflow, "steps": self.steps, "resumed": self.resumed}
+
+
+def list_breakpoints(ctx: Services, workflow: str) -> list[str]:
+    """Every breakpoint of the workflow's active version, its loops' bodies included,
+    named as they are set: ``step``, ``loop/step`` and ``loop/step#2`` (iteration 2
+    only). WorkflowNotFound for an unknown workflow."""
+    found: list[str] = []
+
+    def walk(compiled: CompiledWorkflow, name: str, prefix: str) -> None:
+        found.extend(prefix + key for key in ctx.store.breakpoints(name))
+        for step in compiled.definition.steps:
+            if step.type in ("foreach", "while"):
+                walk(compiled.body(step.id), body_workflow(name, step.id), f"{prefix}{step.id}/")
+
+    walk(ctx.definitions.get(workflow, ctx.store.active_version(workflow)), workflow, "")
+    return sorted(found)
 
 
 def _target(ctx: Services, workflow: str, path: str) -> tuple[str, str]:
