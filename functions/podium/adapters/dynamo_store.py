@@ -336,19 +336,14 @@ class DynamoStateStore:
         return [c.run_id_of_active_sk(i["gsi2sk"]["S"]) for i in resp.get("Items", [])]
 
     def set_run_check(self, run_id: str, at: int) -> None:
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=c.key(c.run_pk(run_id), c.RUN_SK),
-                UpdateExpression="SET #g2s = :sk",
-                # Only while in the index: a settled run never comes back to it.
-                ConditionExpression="attribute_exists(#g2p)",
-                ExpressionAttributeNames={"#g2p": "gsi2pk", "#g2s": "gsi2sk"},
-                ExpressionAttributeValues={":sk": {"S": c.active_sk(at, run_id)}},
-            )
-        except ClientError as exc:
-            if not _is(exc, "ConditionalCheckFailedException"):
-                raise
+        self._update_if(
+            Key=c.key(c.run_pk(run_id), c.RUN_SK),
+            UpdateExpression="SET #g2s = :sk",
+            # Only while in the index: a settled run never comes back to it.
+            ConditionExpression="attribute_exists(#g2p)",
+            ExpressionAttributeNames={"#g2p": "gsi2pk", "#g2s": "gsi2sk"},
+            ExpressionAttributeValues={":sk": {"S": c.active_sk(at, run_id)}},
+        )
 
     def transition_run(
         self,
@@ -375,6 +370,16 @@ class DynamoStateStore:
             {"#rop": "rop", "#st": "st"},
             {":one": {"N": "1"}, ":running": {"S": RunStatus.RUNNING.value}},
         )
+
+    def _update_if(self, **request: Any) -> bool:
+        """One conditional UpdateItem on this table: False when its condition failed."""
+        try:
+            self._db.update_item(TableName=self._table, **request)
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True
 
     def _update_run(
         self,
@@ -464,20 +469,13 @@ class DynamoStateStore:
         return int(item["n"]["N"]) if item and "n" in item else 0
 
     def clear_run_failing(self, run_id: str, since: int) -> bool:
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=c.key(c.run_pk(run_id), c.RUN_SK),
-                UpdateExpression="SET #fl = :f REMOVE #tof, #fs, #er",
-                ConditionExpression="#fs = :since",
-                ExpressionAttributeNames={"#fl": "fl", "#tof": "tof", "#fs": "fs", "#er": "er"},
-                ExpressionAttributeValues={":f": {"BOOL": False}, ":since": {"N": str(since)}},
-            )
-        except ClientError as exc:
-            if _is(exc, "ConditionalCheckFailedException"):
-                return False
-            raise
-        return True
+        return self._update_if(
+            Key=c.key(c.run_pk(run_id), c.RUN_SK),
+            UpdateExpression="SET #fl = :f REMOVE #tof, #fs, #er",
+            ConditionExpression="#fs = :since",
+            ExpressionAttributeNames={"#fl": "fl", "#tof": "tof", "#fs": "fs", "#er": "er"},
+            ExpressionAttributeValues={":f": {"BOOL": False}, ":since": {"N": str(since)}},
+        )
 
     def reopen_step(self, run_id: str, step: str, *, expected: frozenset[StepStatus]) -> bool:
         # The join's arrivals (the "ar" set) are on its item: they go with it.
@@ -497,18 +495,13 @@ class DynamoStateStore:
         return True
 
     def uncount_sink(self, run_id: str, step: str) -> None:
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=c.key(c.run_pk(run_id), c.SINKS_SK),
-                UpdateExpression="REMOVE #mark ADD #n :minus",
-                ConditionExpression="attribute_exists(#mark)",
-                ExpressionAttributeNames={"#mark": c.sink_mark(step), "#n": "n"},
-                ExpressionAttributeValues={":minus": {"N": "-1"}},
-            )
-        except ClientError as exc:
-            if not _is(exc, "ConditionalCheckFailedException"):
-                raise  # not counted: nothing to take back
+        self._update_if(  # not counted: nothing to take back
+            Key=c.key(c.run_pk(run_id), c.SINKS_SK),
+            UpdateExpression="REMOVE #mark ADD #n :minus",
+            ConditionExpression="attribute_exists(#mark)",
+            ExpressionAttributeNames={"#mark": c.sink_mark(step), "#n": "n"},
+            ExpressionAttributeValues={":minus": {"N": "-1"}},
+        )
 
     # steps -------------------------------------------------------------------
     def create_step(self, step: StepRecord) -> None:
@@ -600,18 +593,13 @@ class DynamoStateStore:
         if first == 0:
             # A loop's first launch marks its step as counted on shards, before any
             # child exists: get_step reads the shards of a marked step only.
-            try:
-                self._db.update_item(
-                    TableName=self._table,
-                    Key=c.key(c.run_pk(run_id), c.step_sk(step)),
-                    UpdateExpression="SET #ks = :t",
-                    ConditionExpression="attribute_exists(#pk)",
-                    ExpressionAttributeNames={"#ks": c.SHARDED, "#pk": "pk"},
-                    ExpressionAttributeValues={":t": {"BOOL": True}},
-                )
-            except ClientError as exc:
-                if not _is(exc, "ConditionalCheckFailedException"):
-                    raise
+            self._update_if(
+                Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+                UpdateExpression="SET #ks = :t",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#ks": c.SHARDED, "#pk": "pk"},
+                ExpressionAttributeValues={":t": {"BOOL": True}},
+            )
         by_shard: dict[str, list[int]] = {}
         for index in range(first, last):
             by_shard.setdefault(c.shard_sk(step, index), []).append(index)
@@ -653,24 +641,18 @@ class DynamoStateStore:
                 cond = "#hi = :floor"
 
     def _count_shard(self, run_id: str, step: str, index: int, outcome: str) -> bool:
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=c.key(c.run_pk(run_id), c.shard_sk(step, index)),
-                UpdateExpression="DELETE #rn :set ADD #n :one",
-                ConditionExpression="contains(#rn, :index)",
-                ExpressionAttributeNames={"#rn": "rn", "#n": c.SHARD_COUNTERS[outcome]},
-                ExpressionAttributeValues={
-                    ":set": {"NS": [str(index)]},
-                    ":index": {"N": str(index)},
-                    ":one": {"N": "1"},
-                },
-            )
-        except ClientError as exc:
-            if _is(exc, "ConditionalCheckFailedException"):
-                return False  # counted before (or never opened: a launcher's bug)
-            raise
-        return True
+        # False: counted before (or never opened: a launcher's bug).
+        return self._update_if(
+            Key=c.key(c.run_pk(run_id), c.shard_sk(step, index)),
+            UpdateExpression="DELETE #rn :set ADD #n :one",
+            ConditionExpression="contains(#rn, :index)",
+            ExpressionAttributeNames={"#rn": "rn", "#n": c.SHARD_COUNTERS[outcome]},
+            ExpressionAttributeValues={
+                ":set": {"NS": [str(index)]},
+                ":index": {"N": str(index)},
+                ":one": {"N": "1"},
+            },
+        )
 
     def count_child(self, run_id: str, step: str, index: int, outcome: str) -> bool:
         # Settling again is harmless (it raises RunConflict unless the child ended).
