@@ -306,3 +306,35 @@ def test_a_retry_between_the_run_ends_check_and_its_write_keeps_the_run_going(
     for step in ("a", "b", "handler"):
         assert _status(rt, run.run_id, step)[0] is StepStatus.SUCCEEDED, step
     assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+
+
+def test_only_a_reopened_run_reads_its_steps_again_before_its_end(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check before a run's end (every sink still counted, no step open) is for runs
+    an operator's retry reopened; a run never reopened is fenced by its end's condition
+    on ``reopened``, and skips it (one Query less per run end, per loop iteration)."""
+    import podium.service.advance as advance
+
+    checked: list[int] = []
+    real = advance._still_done
+
+    def counting(ctx: Any, run: Any) -> bool:
+        checked.append(run.reopened)
+        return bool(real(ctx, run))
+
+    monkeypatch.setattr(advance, "_still_done", counting)
+    rt.push(
+        {"name": "plain", "steps": [{"id": "a", "type": "noop"},
+                                    {"id": "b", "type": "noop", "depends_on": ["a"]}]}
+    )  # fmt: skip
+    plain = rt.start_run("plain")
+    rt.pump()
+    assert rt.describe(plain.run_id).run.status is RunStatus.SUCCEEDED
+    assert checked == []
+    run_id = _failed_with_b_still_running(rt)
+    STATE["broken"] = False
+    step_action(rt.services, run_id, "a", StepAction.RETRY, ME)
+    rt.pump()
+    assert rt.describe(run_id).run.status is RunStatus.SUCCEEDED
+    assert checked and all(n >= 1 for n in checked)
