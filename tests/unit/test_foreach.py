@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from podium.adapters.clock import ManualClock
+from podium.bench.loops import foreach as noop_loop
 from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.load import validate_definition
 from podium.core.engine.identity import child_run_id
@@ -459,18 +460,7 @@ def test_an_iteration_counted_with_its_end_whose_wake_up_is_lost_is_picked_up_by
         lost.append(run.run_id)
 
     monkeypatch.setattr(advance, "child_ended", lose)
-    defn = {
-        "name": "lossy",
-        "steps": [
-            {
-                "id": "each",
-                "type": "foreach",
-                "over": {"i": "${podium.range(0, 4)}"},
-                "concurrency": 2,
-                "steps": [{"id": "work", "type": "noop"}],
-            }
-        ],
-    }
+    defn = noop_loop(4, concurrency=2)  # "each": 4 iterations of one noop step
     from podium.core.engine.checks import first_check
     from podium.service.sweep import sweep
 
@@ -513,18 +503,7 @@ def test_on_dynamodb_an_iteration_settled_but_not_counted_by_a_crash_is_counted_
         return real(self, run_id, step, index, outcome)
 
     monkeypatch.setattr(DynamoStateStore, "_count_shard", crash_once)
-    defn = {
-        "name": "torn",
-        "steps": [
-            {
-                "id": "each",
-                "type": "foreach",
-                "over": {"i": "${podium.range(0, 4)}"},
-                "concurrency": 2,
-                "steps": [{"id": "work", "type": "noop"}],
-            }
-        ],
-    }
+    defn = noop_loop(4, concurrency=2)  # "each": 4 iterations of one noop step
     with LocalRuntime(store="moto", clock=ManualClock()) as moto:
         view = moto.run(defn)
         run_id = view.run.run_id
