@@ -576,6 +576,64 @@ def test_an_iteration_ends_is_counted_and_settles_in_one_write(store: StateStore
         )
 
 
+def test_an_unwatched_iteration_is_out_of_the_due_index_until_watched(
+    store: StateStore,
+) -> None:
+    """A loop iteration created unwatched is unsettled but in neither the active nor the
+    due list (its loop's poll watches it: service/loops.watch_children); watch_run puts
+    it there once, due at the time given, and never brings back a settled run."""
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.open_children("r1", "loop", 0, 3)
+    for index in range(3):
+        store.create_run(replace(a_child(index), watched=False))
+    got = store.get_run("r1.loop.0")
+    assert (got.watched, got.settled, got.check_at) == (False, False, None)
+    assert store.running_children("r1", "loop") == [0, 1, 2]  # still the loop's
+    assert not {"r1.loop.0", "r1.loop.1", "r1.loop.2"} & set(store.list_active_run_ids())
+    assert store.list_due_run_ids(10**13, 100) == ["r1"]
+    store.set_run_check("r1.loop.0", 5)  # only a watched run's check moves
+    assert store.get_run("r1.loop.0").check_at is None
+    assert store.list_due_run_ids(10**13, 100) == ["r1"]
+
+    assert store.watch_run("r1.loop.0", 50_000) is True
+    assert store.watch_run("r1.loop.0", 60_000) is False  # watched already: unchanged
+    got = store.get_run("r1.loop.0")
+    assert (got.watched, got.settled, got.check_at) == (True, False, 50_000)
+    assert "r1.loop.0" in store.list_active_run_ids()
+    assert store.list_due_run_ids(50_000, 100) == ["r1.loop.0"]
+    assert store.list_due_run_ids(49_999, 100) == []
+
+    # Ended unwatched, its follow-ups not done: unsettled, and still out of the index.
+    ended = store.transition_run(
+        "r1.loop.1",
+        expected=frozenset({RunStatus.RUNNING}),
+        to=RunStatus.FAILED,
+        changes={"ended_at": 9},
+    )
+    assert (ended.settled, ended.watched) == (False, False)
+    assert (store.get_run("r1.loop.1").settled, store.get_run("r1.loop.1").watched) == (
+        False,
+        False,
+    )
+    assert "r1.loop.1" not in store.list_active_run_ids()
+    assert store.count_child("r1", "loop", 1, "failed") is True
+    assert store.get_run("r1.loop.1").settled
+    assert store.watch_run("r1.loop.1", 5) is False  # settled: never comes back
+    assert "r1.loop.1" not in store.list_active_run_ids()
+    # Ended and counted at once, unwatched: settled, never in the index.
+    store.end_counted_child(
+        replace(a_child(2), watched=False),
+        expected=frozenset({RunStatus.RUNNING}),
+        to=RunStatus.SUCCEEDED,
+        changes={"ended_at": 10},
+        outcome="ok",
+    )
+    assert store.get_run("r1.loop.2").settled
+    assert store.running_children("r1", "loop") == [0]
+    assert store.watch_run("missing", 5) is False
+
+
 # -- an operator's retry of a failed step takes back what its failure decided -----------
 def test_a_failing_flag_is_cleared_only_for_the_failure_the_caller_saw(store: StateStore) -> None:
     store.create_run(a_run())

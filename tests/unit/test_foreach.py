@@ -522,3 +522,52 @@ def test_on_dynamodb_an_iteration_settled_but_not_counted_by_a_crash_is_counted_
         each = store.get_step(run_id, "each")
         assert each is not None and (each.children_ok, each.children_launched) == (4, 4)
         assert store.count_settled_children(run_id, "each") == 0
+
+
+def test_an_iteration_whose_start_was_lost_is_watched_by_its_loops_poll_and_started(
+    rt: LocalRuntime,
+) -> None:
+    # Iterations are created out of the sweeper's index (two index writes fewer each).
+    # One whose start message is lost would never be looked at: the loop's poll (its
+    # run's sweeper check) watches the children that outlived their first check, and
+    # the next sweep starts it like any run. The others never enter the index.
+    from podium.core.engine.checks import first_check
+    from podium.service.sweep import sweep
+
+    ctx, store = rt.services, rt.services.store
+    lost: list[dict[str, Any]] = []
+    send_many = ctx.work_queue.send_many
+
+    def lose_one(bodies: list[dict[str, Any]]) -> None:
+        kept = [b for b in bodies if not (b.get("run", "").endswith(".each.1") and not lost)]
+        lost.extend(b for b in bodies if b not in kept)
+        send_many(kept)
+
+    ctx.work_queue.send_many = lose_one  # type: ignore[method-assign]
+    watched: list[str] = []
+    watch_run = store.watch_run
+
+    def spy(run_id: str, at: int) -> bool:
+        watched.append(run_id)
+        return watch_run(run_id, at)
+
+    store.watch_run = spy  # type: ignore[method-assign]
+    rt.push(noop_loop(4, concurrency=4))  # "each": 4 iterations of one noop step
+    run_id = rt.start_run("w4_4").run_id
+    rt.pump(wait=False)  # everything before the next timer (the loop's timeout)
+    stuck = store.get_run(child_run_id(run_id, "each", 1))
+    assert len(lost) == 1 and store.get_run(run_id).status is RunStatus.RUNNING
+    assert stuck.status is RunStatus.RUNNING and not stuck.watched
+    assert stuck.run_id not in store.list_active_run_ids()
+    clock = ctx.clock
+    assert isinstance(clock, ManualClock)
+    for _ in range(4):  # the deployed stack's scheduled sweeps
+        clock.advance_to(max(clock.now_ms(), first_check(store.get_run(run_id))))
+        sweep(ctx, store)
+        rt.pump(wait=False)
+        if store.get_run(run_id).status.terminal:
+            break
+    assert store.get_run(run_id).status is RunStatus.SUCCEEDED
+    assert watched == [stuck.run_id]  # only the stuck one paid for the index
+    assert all(store.get_run(child_run_id(run_id, "each", i)).settled for i in range(4))
+    assert store.list_active_run_ids() == []

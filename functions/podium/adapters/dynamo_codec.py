@@ -24,6 +24,8 @@ RUN_SK = "#RUN"
 SINKS_SK = "#SINKS"  # the run's finished-sink counter and its per-sink markers
 HEAD_SK = "#HEAD"
 ACTIVE_PK = "ACTIVE"
+# An unsettled run kept out of gsi2 (a loop iteration until its loop watches it).
+UNWATCHED = "uw"
 WORKFLOWS_PK = "WORKFLOWS"  # gsi1 partition of the workflow heads (list_workflows)
 
 # StepRecord field -> (attribute name, kind)
@@ -284,9 +286,11 @@ def run_to_item(run: RunRecord) -> Item:
         item["dp"] = {"N": str(run.depth)}
     if run.tags:  # set at creation, never updated
         item["tg"] = {"S": json.dumps(run.tags, separators=(",", ":"), sort_keys=True)}
-    if not run.status.terminal:
+    if not run.status.terminal and run.watched:
         item["gsi2pk"] = {"S": ACTIVE_PK}
         item["gsi2sk"] = {"S": active_sk(first_check(run), run.run_id)}
+    elif not run.status.terminal:
+        item[UNWATCHED] = {"BOOL": True}  # unsettled, out of gsi2 (RunRecord.watched)
     identity = (
         "root",
         "parent_run",
@@ -335,8 +339,12 @@ def run_from_item(item: Item) -> RunRecord:
         tags=json.loads(item["tg"]["S"]) if "tg" in item else {},
         check_at=_check_of(item),
         iteration=json.loads(item["it"]["S"]) if "it" in item else None,
-        # Terminal and out of the active index: every follow-up was done.
-        settled=RunStatus(item["st"]["S"]).terminal and "gsi2pk" not in item,
+        # Terminal, out of the active index and not marked unwatched: every follow-up
+        # was done.
+        settled=RunStatus(item["st"]["S"]).terminal
+        and "gsi2pk" not in item
+        and UNWATCHED not in item,
+        watched=UNWATCHED not in item,
     )
 
 

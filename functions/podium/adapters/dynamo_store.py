@@ -411,12 +411,25 @@ class DynamoStateStore:
 
     def settle_run(self, run_id: str) -> None:
         """The run's follow-ups are done: it leaves the active index (idempotent)."""
-        names = {"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#st": "st"}
+        names = {"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#uw": c.UNWATCHED, "#st": "st"}
         values: dict[str, Any] = {}
         cond = self._in_condition(
             "#st", frozenset(s for s in RunStatus if s.terminal), values, names
         )
-        self._update_run(run_id, "REMOVE #g2p, #g2s", cond, names, values)
+        self._update_run(run_id, "REMOVE #g2p, #g2s, #uw", cond, names, values)
+
+    def watch_run(self, run_id: str, at: int) -> bool:
+        # Two index writes, paid only by the iterations that outlive their first check.
+        return self._update_if(
+            Key=c.key(c.run_pk(run_id), c.RUN_SK),
+            UpdateExpression="SET #g2p = :pk, #g2s = :sk REMOVE #uw",
+            ConditionExpression="attribute_exists(#uw)",
+            ExpressionAttributeNames={"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#uw": c.UNWATCHED},
+            ExpressionAttributeValues={
+                ":pk": {"S": c.ACTIVE_PK},
+                ":sk": {"S": c.active_sk(at, run_id)},
+            },
+        )
 
     def mark_run_failing(
         self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
@@ -673,13 +686,13 @@ class DynamoStateStore:
         # The end and the settle in one write, whose status condition makes it once;
         # then the count (a crash between: count_settled_children).
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
-        names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk"})
+        names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#uw": c.UNWATCHED})
         cond = self._in_condition("#st", expected, values, names)
         cond = f"({cond}) AND {_reopened_is(child.reopened, names, values)}"
-        update = c.expression(sets, [*removes, "#g2p", "#g2s"])
+        update = c.expression(sets, [*removes, "#g2p", "#g2s", "#uw"])
         self._update_run(child.run_id, update, cond, names, values)
         self._count_shard(child.parent_run, child.parent_step, child.parent_index, outcome)
-        return replace(child, status=to, settled=True, **changes)
+        return replace(child, status=to, settled=True, watched=True, **changes)
 
     def running_children(self, run_id: str, step: str) -> list[int]:
         items = self._shard_items(run_id, step)

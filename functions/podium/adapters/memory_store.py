@@ -139,7 +139,10 @@ class MemoryStateStore:
             if run.run_id in self._runs:
                 raise RunConflict(run.run_id, self._runs[run.run_id])
             # As in DynamoDB: a run created terminal never enters the active index.
-            self._runs[run.run_id] = replace(run, settled=run.status.terminal)
+            terminal = run.status.terminal
+            self._runs[run.run_id] = replace(
+                run, settled=terminal, watched=run.watched or terminal
+            )
 
     def get_run(self, run_id: str) -> RunRecord:
         with self._lock:
@@ -160,14 +163,16 @@ class MemoryStateStore:
 
     def list_active_run_ids(self) -> list[str]:
         with self._lock:
-            return sorted(r.run_id for r in self._runs.values() if not r.settled)
+            return sorted(
+                r.run_id for r in self._runs.values() if not r.settled and r.watched
+            )
 
     def list_due_run_ids(self, now: int, limit: int) -> list[str]:
         with self._lock:
             due = [
                 (first_check(r), r.run_id)
                 for r in self._runs.values()
-                if not r.settled and first_check(r) <= now
+                if not r.settled and r.watched and first_check(r) <= now
             ]
         return [run_id for _, run_id in sorted(due)[:limit]]
 
@@ -175,8 +180,17 @@ class MemoryStateStore:
         with self._lock:
             self.writes += 1
             run = self._runs.get(run_id)
-            if run is not None and not run.settled:
+            if run is not None and not run.settled and run.watched:
                 self._runs[run_id] = replace(run, check_at=at)
+
+    def watch_run(self, run_id: str, at: int) -> bool:
+        with self._lock:
+            self.writes += 1
+            run = self._runs.get(run_id)
+            if run is None or run.settled or run.watched:
+                return False
+            self._runs[run_id] = replace(run, watched=True, check_at=at)
+            return True
 
     def transition_run(
         self,
@@ -215,7 +229,7 @@ class MemoryStateStore:
             run = self._runs.get(run_id)
             if run is None or not run.status.terminal:
                 raise RunConflict(run_id, run)
-            self._runs[run_id] = replace(run, settled=True)
+            self._runs[run_id] = replace(run, settled=True, watched=True)
 
     def mark_run_failing(
         self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
@@ -354,7 +368,7 @@ class MemoryStateStore:
                 raise RunConflict(child_id, child)
             if child.settled:
                 return False
-            self._runs[child_id] = replace(child, settled=True)
+            self._runs[child_id] = replace(child, settled=True, watched=True)
             return self._count_opened(run_id, step, index, outcome)
 
     def end_counted_child(
@@ -376,9 +390,10 @@ class MemoryStateStore:
             if current.reopened != child.reopened:  # a retry in place came since
                 raise RunConflict(child.run_id, current)
             require_transition(current.status, to)
-            self._runs[child.run_id] = replace(current, status=to, settled=True, **changes)
+            ended = replace(current, status=to, settled=True, watched=True, **changes)
+            self._runs[child.run_id] = ended
             self._count_opened(child.parent_run, child.parent_step, child.parent_index, outcome)
-        return replace(child, status=to, settled=True, **changes)
+        return replace(child, status=to, settled=True, watched=True, **changes)
 
     def running_children(self, run_id: str, step: str) -> list[int]:
         with self._lock:

@@ -114,7 +114,8 @@ class StateStore(Protocol):
 
     def list_active_run_ids(self) -> list[str]:
         """Runs not yet settled: active ones, and ended ones whose follow-ups are not all
-        done (a sparse index: the sweeper's list of runs to look at)."""
+        done (a sparse index: the sweeper's list of runs to look at). Unwatched runs
+        (``watch_run``) are not listed."""
         ...
 
     def list_due_run_ids(self, now: int, limit: int) -> list[str]:
@@ -124,8 +125,14 @@ class StateStore(Protocol):
         ...
 
     def set_run_check(self, run_id: str, at: int) -> None:
-        """Move an unsettled run's next check to ``at``. A settled or missing run is left
-        alone (it never comes back to the index)."""
+        """Move an unsettled run's next check to ``at``. A settled, unwatched or missing
+        run is left alone (it never comes back to the index)."""
+        ...
+
+    def watch_run(self, run_id: str, at: int) -> bool:
+        """Put an unsettled run created unwatched (``RunRecord.watched``: a loop
+        iteration) in the index of due work, due at ``at``. True when it entered now;
+        a run watched already, settled or missing is left alone (False)."""
         ...
 
     def mark_run_failing(

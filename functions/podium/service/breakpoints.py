@@ -79,6 +79,10 @@ def stops_at_breakpoint(ctx: Services, run: RunRecord, msg: messages.Exec) -> bo
         record = ctx.store.get_step(run.run_id, msg.step)
         if record is not None and record.reason == resumed_marker(msg.attempt):
             return False
+    if not run.watched:
+        # A loop iteration holding at a breakpoint is found by a clear among the
+        # watched runs (clear_breakpoints), and by the sweeper if a clear is cut short.
+        ctx.store.watch_run(run.run_id, ctx.now() + ctx.stale_ready_ms)
     return hold(ctx, run, msg, BREAKPOINT)
 
 

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from podium.core.engine.checks import first_check
 from podium.core.engine.errors import RunConflict, RunNotFound
 from podium.core.engine.identity import MAX_DEPTH, child_run_id
 from podium.core.engine.loops import (
@@ -158,6 +159,7 @@ def launch(
     # one read fewer per iteration.
     direct = body.definition.timeout is None and not any(body.needs_permit(r) for r in roots)
     now = ctx.now()
+    paused = RunStatus.PAUSED
     # Opened before they exist: each is then counted once when it ends (StateStore).
     ctx.store.open_children(run.run_id, step, first, last)
     starts: list[dict[str, Any]] = []
@@ -171,7 +173,7 @@ def launch(
             workflow=name,
             version=run.version,
             # Launched while its parent is paused: it waits too (service/pausing.py).
-            status=RunStatus.PAUSED if run.status is RunStatus.PAUSED else RunStatus.RUNNING,
+            status=paused if run.status is RunStatus.PAUSED else RunStatus.RUNNING,
             params=run.params,
             created_at=now,
             started_at=now,
@@ -185,6 +187,9 @@ def launch(
             logical_date=run.logical_date,
             restart_of=restarted,
             tags=run.tags,
+            # Out of the sweeper's index (two index writes fewer) until its loop's poll
+            # finds it outlived its first check (watch_children); a paused one in it.
+            watched=run.status is paused,
             iteration=(
                 iteration_values(run, iterations, index)
                 if isinstance(iterations, Space)
@@ -212,9 +217,12 @@ def launch(
 
 def stop_children(ctx: Services, run: RunRecord, record: StepRecord, reason: str) -> int:
     """Stop the loop's children still running (fail_fast, or the step itself stopped or
-    timed out); each ends STOPPED and is counted like any other. Returns how many."""
+    timed out); each ends STOPPED and is counted like any other. Returns how many. The
+    loop ends without waiting for their counts: they are watched first (a crash that
+    cuts short a stop or its follow-ups leaves them to the sweeper)."""
     from podium.service.lifecycle import stop_run  # lifecycle calls into this module
 
+    watch_children(ctx, run, record.step, ending=True)
     stopped = 0
     # The children not counted yet (at most the concurrency), not every one launched.
     for index in ctx.store.running_children(run.run_id, record.step):
@@ -228,6 +236,27 @@ def stop_children(ctx: Services, run: RunRecord, record: StepRecord, reason: str
         if stop_run(ctx, child_id, reason) is not None:
             stopped += 1
     return stopped
+
+
+def watch_children(ctx: Services, run: RunRecord, step: str, *, ending: bool = False) -> int:
+    """Put the loop's uncounted, unwatched children in the sweeper's index, to be looked
+    at like any run. The loop's poll (its run's sweeper check) watches those that
+    outlived their first check (a long iteration, a start or an end whose follow-ups a
+    crash cut short), due now; a loop that ends (``ending``) watches all of them, due
+    at their first check, since no poll of it will come again. The common iteration is
+    counted long before and never pays its two index writes. Returns how many."""
+    now = ctx.now()
+    watched = 0
+    for index in ctx.store.running_children(run.run_id, step):
+        child_id = child_run_id(run.run_id, step, index)
+        try:
+            child = ctx.store.get_run(child_id)
+        except RunNotFound:
+            continue  # opened, not created (a launch that died; an ended loop's is never)
+        if child.watched or child.settled or (not ending and first_check(child) > now):
+            continue
+        watched += ctx.store.watch_run(child_id, max(now, first_check(child)))
+    return watched
 
 
 def child_ended(ctx: Services, run: RunRecord) -> None:

@@ -277,6 +277,9 @@ def pause_tree(ctx: Services, run: RunRecord, reason: str) -> list[str]:
 
     paused: list[str] = []
     for child_id in child_runs(ctx, run):
+        # A paused child may wait long: in the sweeper's index first, so that what a
+        # crash leaves of its resume (or of its parent's end) is redone.
+        ctx.store.watch_run(child_id, ctx.now() + ctx.stale_ready_ms)
         try:
             child = ctx.store.transition_run(
                 child_id,

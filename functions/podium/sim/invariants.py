@@ -20,7 +20,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from podium.core.engine.errors import RunNotFound
+from podium.core.engine.identity import child_run_id
+from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.sim.faults import INJECTED_NAMES
 from podium.sim.harness import RunOutcome, World
@@ -170,7 +174,12 @@ def _check_ends(world: World, outcomes: list[RunOutcome], verdict: Verdict, labe
             )
     # Every run settled: child runs (loop iterations, subworkflows) included, each
     # counted by its parent and out of the active index.
-    for run_id in store.list_active_run_ids():
+    unsettled = set(store.list_active_run_ids())
+    # Loop iterations are out of that index until their loop watches them: walk the
+    # trees of the runs started.
+    tops = [o.run.run_id for o in outcomes if o.run is not None]
+    unsettled |= {r.run_id for r in _tree_runs(store, tops) if not r.settled}
+    for run_id in sorted(unsettled):
         run = store.get_run(run_id)
         state = "ended but not settled" if run.status.terminal else run.status.value
         verdict.add("run_not_terminal", f"{label}: run {run_id} is {state}")
@@ -192,6 +201,24 @@ def _check_ends(world: World, outcomes: list[RunOutcome], verdict: Verdict, labe
             verdict.add("permit_leak", f"{label}: {key} held by {sorted(state.holders)}")
         if state.waiting:
             verdict.add("permit_leak", f"{label}: {key} has {state.waiting} waiting")
+
+
+def _tree_runs(store: Any, run_ids: list[str]) -> list[RunRecord]:
+    """Every child run below the runs named (loop iterations, subworkflow runs), found
+    from their parent steps: a child's id is derived from its step and index."""
+    found: list[RunRecord] = []
+    todo = list(run_ids)
+    while todo:
+        run_id = todo.pop()
+        for s in store.list_steps(run_id):
+            for index in range(s.children_launched):
+                try:
+                    child = store.get_run(child_run_id(run_id, s.step, index))
+                except RunNotFound:
+                    continue
+                found.append(child)
+                todo.append(child.run_id)
+    return found
 
 
 def _check_expected(shape: Shape, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:

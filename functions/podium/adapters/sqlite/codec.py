@@ -59,21 +59,32 @@ def step_from_row(run_id: str, step: str, row: str) -> StepRecord:
     return StepRecord(run_id=run_id, step=step, **values)
 
 
-_HAS_SETTLED = "settled" in _RUN_FIELDS
+# The runs table's ``active`` column: where a run is in the sweeper's index.
+SETTLED, WATCHED, UNWATCHED = 0, 1, 2  # UNWATCHED: unsettled, out of the index
+
+
+def active_of(run: RunRecord) -> int:
+    """The ``active`` column of a run as created."""
+    if run.status.terminal:
+        return SETTLED  # as in DynamoDB: a run created terminal never enters the index
+    return WATCHED if run.watched else UNWATCHED
 
 
 def run_to_row(run: RunRecord) -> str:
-    # ``settled`` is not stored: like DynamoDB's, it is read from the active index.
-    return _encode(run, _RUN_FIELDS, ("run_id", "settled"))
+    # ``settled`` and ``watched`` are not stored: like DynamoDB's, they are read from
+    # the run's place in the active index.
+    return _encode(run, _RUN_FIELDS, ("run_id", "settled", "watched"))
 
 
 def run_from_row(run_id: str, row: str, active: int | None = None) -> RunRecord:
     """``active``: the row's place in the active index (None when not read)."""
     values = _known(json.loads(row), _RUN_FIELDS)
+    values.pop("watched", None)  # a row written before it was derived
     status = values["status"] = RunStatus(values["status"])
-    if _HAS_SETTLED and active is not None:
+    if active is not None:
         # Terminal and out of the active index: every follow-up was done.
-        values["settled"] = status.terminal and not active
+        values["settled"] = status.terminal and active == SETTLED
+        values["watched"] = active != UNWATCHED
     return RunRecord(run_id=run_id, **values)
 
 

@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (workflow, created_at, run_id);
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (created_at, run_id);
 CREATE INDEX IF NOT EXISTS runs_active ON runs (run_id) WHERE active = 1;
+-- Unsettled runs, watched or not (a loop's running children: store.running_children).
+CREATE INDEX IF NOT EXISTS runs_unsettled ON runs (run_id) WHERE active > 0;
 CREATE TABLE IF NOT EXISTS steps (
     run_id TEXT NOT NULL,
     step TEXT NOT NULL,

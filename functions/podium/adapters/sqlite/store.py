@@ -74,7 +74,7 @@ def insert_run(conn: sqlite3.Connection, run: RunRecord) -> None:
             run.workflow,
             run.created_at,
             run.status.value,
-            0 if run.status.terminal else 1,
+            codec.active_of(run),
             codec.run_to_row(run),
         ),
     )
@@ -335,10 +335,24 @@ class SqliteStateStore:
             row = conn.execute(
                 "SELECT record, active FROM runs WHERE run_id = ?", (run_id,)
             ).fetchone()
-            if row is None or not row[1]:
+            if row is None or row[1] != codec.WATCHED:
                 return
             run = codec.run_from_row(run_id, row[0], row[1])
             update_run(conn, replace(run, check_at=at), inactive=False)
+
+    def watch_run(self, run_id: str, at: int) -> bool:
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT record, active FROM runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            if row is None or row[1] != codec.UNWATCHED:
+                return False
+            run = codec.run_from_row(run_id, row[0], row[1])
+            conn.execute(
+                "UPDATE runs SET active = ?, record = ? WHERE run_id = ?",
+                (codec.WATCHED, codec.run_to_row(replace(run, check_at=at)), run_id),
+            )
+        return True
 
     def transition_run(
         self,
@@ -497,7 +511,7 @@ class SqliteStateStore:
             child = codec.run_from_row(child_run_id, row[0], row[1]) if row else None
             if child is None or not child.status.terminal:
                 raise RunConflict(child_run_id, child)
-            if not row[1]:
+            if row[1] == codec.SETTLED:
                 return False  # settled (and counted) before
             conn.execute("UPDATE runs SET active = 0 WHERE run_id = ?", (child_run_id,))
             current = read_step(conn, run_id, step)
@@ -527,15 +541,15 @@ class SqliteStateStore:
             if parent is not None:
                 field = CHILD_COUNTERS[outcome]
                 write_step(conn, replace(parent, **{field: getattr(parent, field) + 1}))
-        return replace(child, status=to, settled=True, **changes)
+        return replace(child, status=to, settled=True, watched=True, **changes)
 
     def running_children(self, run_id: str, step: str) -> list[int]:
         # Not counted = not settled here (one transaction does both): the active rows
-        # whose id is a child id of this step (not a grandchild's).
+        # whose id is a child id of this step (not a grandchild's), watched or not.
         prefix = child_id_of(run_id, step, 0)[:-1]
         with self.db.query() as conn:
             rows = conn.execute(
-                "SELECT run_id FROM runs WHERE active = 1 AND substr(run_id, 1, ?) = ?",
+                "SELECT run_id FROM runs WHERE active > 0 AND substr(run_id, 1, ?) = ?",
                 (len(prefix), prefix),
             ).fetchall()
         tails = (row[0][len(prefix) :] for row in rows)

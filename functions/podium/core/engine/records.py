@@ -58,6 +58,10 @@ class RunRecord:
     # A terminal run whose follow-ups (slot, permits, next queued run) are all done. Until
     # then it stays in the store's active index, so the sweeper redoes what a crash lost.
     settled: bool = False
+    # In the sweeper's index of due work while unsettled (core/engine/checks.py). A loop
+    # iteration starts out of it: it costs its run item two index writes fewer, and its
+    # loop's poll puts it in once it outlives its first check (service/loops.py).
+    watched: bool = True
     # The workflow's tags and those given at start (core/tags.py); set once, at creation.
     tags: dict[str, str] = field(default_factory=dict)
     # When the sweeper next looks at the run while it is unsettled (core/engine/checks.py;

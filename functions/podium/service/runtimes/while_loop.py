@@ -42,6 +42,7 @@ class WhileRuntime:
         # The poll (the parent's sweeper check) also counts a child that a crash left
         # settled but uncounted.
         ctx.store.count_settled_children(attempt.run.run_id, attempt.step)
+        loops.watch_children(ctx, attempt.run, attempt.step)
         return self._pass(ctx, attempt)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
