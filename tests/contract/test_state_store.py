@@ -634,6 +634,40 @@ def test_an_unwatched_iteration_is_out_of_the_due_index_until_watched(
     assert store.watch_run("missing", 5) is False
 
 
+def test_iterations_ended_with_a_deferred_count_are_counted_together_exactly_once(
+    store: StateStore,
+) -> None:
+    """A batch's iteration ends leave their counts to one count_children at the batch's
+    end (DynamoDB: one write per shard touched; elsewhere the end counted already):
+    each is counted once, whatever else counts it meanwhile."""
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.open_children("r1", "loop", 0, 40)
+    running = frozenset({RunStatus.RUNNING})
+    for index in range(40):
+        store.create_run(replace(a_child(index), watched=False))
+    for index in range(30):
+        store.end_counted_child(
+            replace(a_child(index), watched=False),
+            expected=running,
+            to=RunStatus.SUCCEEDED,
+            changes={"ended_at": 5},
+            outcome="ok",
+            defer_count=True,
+        )
+    assert store.get_run("r1.loop.3").settled
+    now = store.count_children("r1", "loop", list(range(20)), "ok")
+    assert now in (0, 20)  # 0: counted with their ends (memory, SQLite)
+    assert store.count_children("r1", "loop", list(range(20)), "ok") == 0  # a replay
+    assert store.count_child("r1", "loop", 25, "ok") is (now == 20)  # counted elsewhere
+    later = store.count_children("r1", "loop", list(range(20, 30)), "ok")
+    assert later == (9 if now else 0)  # the others of 25's shard too, one by one
+    step = store.get_step("r1", "loop")
+    assert step is not None and (step.children_ok, step.children_failed) == (30, 0)
+    assert store.running_children("r1", "loop") == list(range(30, 40))
+    assert store.count_settled_children("r1", "loop") == 0
+
+
 # -- an operator's retry of a failed step takes back what its failure decided -----------
 def test_a_failing_flag_is_cleared_only_for_the_failure_the_caller_saw(store: StateStore) -> None:
     store.create_run(a_run())
@@ -740,3 +774,22 @@ def test_a_runs_end_is_fenced_by_a_retry_in_place(store: StateStore) -> None:
         fresh, expected=running, to=RunStatus.SUCCEEDED, changes={}, outcome="ok"
     )
     assert done.settled and store.get_step("r1", "loop").children_ok == 1  # type: ignore[union-attr]
+
+
+def test_on_dynamodb_a_count_of_more_indexes_than_one_condition_names_is_split(
+    store: StateStore,
+) -> None:
+    """DynamoDB only (the others count with the end): 64 indexes of one shard (blocks
+    0, 256, 512 and 768: the 16 shards take 16-index blocks in turn) take two
+    conditional updates, each index counted once."""
+    if not isinstance(store, DynamoStateStore):
+        pytest.skip("the memory and SQLite stores count a child with its end")
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.open_children("r1", "loop", 0, 800)
+    same_shard = [b + i for b in (0, 256, 512, 768) for i in range(16)]
+    assert store.count_children("r1", "loop", same_shard, "ok") == 64
+    assert store.count_children("r1", "loop", same_shard, "ok") == 0
+    step = store.get_step("r1", "loop")
+    assert step is not None and step.children_ok == 64
+    assert len(store.running_children("r1", "loop")) == 800 - 64

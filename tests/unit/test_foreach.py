@@ -455,7 +455,7 @@ def test_an_iteration_counted_with_its_end_whose_wake_up_is_lost_is_picked_up_by
 
     lost: list[str] = []
 
-    def lose(ctx: Any, run: Any) -> None:
+    def lose(ctx: Any, run: Any, count: Any = None) -> None:
         assert run.settled  # only the counted ends take this path
         lost.append(run.run_id)
 
@@ -487,22 +487,23 @@ def test_on_dynamodb_an_iteration_settled_but_not_counted_by_a_crash_is_counted_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # DynamoDB ends (and settles) an iteration in one write and counts it on its loop's
-    # shard in the next; a crash between the two leaves it out of the active index and
-    # uncounted. The loop's poll (the parent's sweeper check) counts it, once.
+    # shard at the end of the Lambda batch, with the batch's others; a failure between
+    # the two leaves it out of the active index and uncounted. The loop's poll (the
+    # parent's sweeper check) counts it, once.
     from podium.adapters.dynamo_store import DynamoStateStore
     from podium.core.engine.checks import first_check
     from podium.service.sweep import sweep
 
-    real = DynamoStateStore._count_shard
+    real = DynamoStateStore.count_children
     crashed: list[int] = []
 
-    def crash_once(self: Any, run_id: str, step: str, index: int, outcome: str) -> bool:
-        if index == 1 and not crashed:
-            crashed.append(index)
-            raise RuntimeError("the worker died between the end and the count")
-        return real(self, run_id, step, index, outcome)
+    def crash_once(self: Any, run_id: str, step: str, indexes: list[int], outcome: str) -> int:
+        if 1 in indexes and not crashed:
+            crashed.append(1)
+            raise RuntimeError("throttled past the client's retries")
+        return real(self, run_id, step, indexes, outcome)
 
-    monkeypatch.setattr(DynamoStateStore, "_count_shard", crash_once)
+    monkeypatch.setattr(DynamoStateStore, "count_children", crash_once)
     defn = noop_loop(4, concurrency=2)  # "each": 4 iterations of one noop step
     with LocalRuntime(store="moto", clock=ManualClock()) as moto:
         view = moto.run(defn)

@@ -90,3 +90,52 @@ def test_a_wake_up_outside_a_batch_is_sent_at_once_and_inside_one_per_loop() -> 
         wake_loop(ctx, done("c", 0))
         raise KeyboardInterrupt  # the process goes down: nothing more is sent
     assert len(sent) == 3
+
+
+def test_a_batchs_deferred_counts_are_written_together_before_its_wake_ups() -> None:
+    # Iterations ended in one batch with their counts deferred: one count_children per
+    # loop and outcome at the batch's end, then the wake-ups; a process going down
+    # writes and sends nothing (the loop's poll counts them).
+    calls: list[Any] = []
+
+    class Queue:
+        def send(self, message: Any, delay_seconds: int = 0) -> None:
+            calls.append(("send", message["step"]))
+
+        def send_many(self, batch: Any) -> None:
+            calls.append(("send_many", [m["step"] for m in batch]))
+
+    class Store:
+        def count_children(self, run: str, step: str, indexes: list[int], outcome: str) -> int:
+            calls.append(("count", step, sorted(indexes), outcome))
+            if step == "b":
+                raise RuntimeError("throttled: the poll counts these")
+            return len(indexes)
+
+    class Ctx:
+        event_queue = Queue()
+        store = Store()
+
+    ctx: Any = Ctx()
+
+    def done(step: str, index: int) -> messages.Done:
+        return messages.Done("r1", step, 1, {"kind": "child", "index": index, "counted": True})
+
+    with collected(ctx):
+        wake_loop(ctx, done("a", 4), (4, "ok"))
+        wake_loop(ctx, done("b", 0), (0, "ok"))
+        wake_loop(ctx, done("a", 5), (5, "ok"))
+        wake_loop(ctx, done("a", 6))  # counted with its end already
+        assert calls == []
+    assert calls == [
+        ("count", "a", [4, 5], "ok"),
+        ("count", "b", [0], "ok"),  # its failure does not stop the wake-ups
+        ("send_many", ["a", "b"]),
+    ]
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt), collected(ctx):
+        wake_loop(ctx, done("a", 7), (7, "ok"))
+        raise KeyboardInterrupt
+    assert calls == []
+    with pytest.raises(AssertionError):  # a deferred count needs a batch to write it
+        wake_loop(ctx, done("a", 8), (8, "ok"))

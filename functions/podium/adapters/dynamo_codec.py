@@ -104,14 +104,18 @@ def step_sk(step: str) -> str:
 # number set of the indexes running there (``rn``), the counts by outcome, and the
 # highest index opened there plus one (``hi``). Under ``S#``, so a run's steps and
 # shards are read in one query (step ids hold no "#").
+# Blocks of SHARD_BLOCK consecutive indexes go to one shard, in turn: children launched
+# together end together, so a Lambda batch's ends are counted in one or two writes
+# (StateStore.count_children), and a running window of 1,000 still spreads over all 16.
 LOOP_SHARDS = 16
+SHARD_BLOCK = 16
 SHARD_MARK = "#K"
 SHARD_COUNTERS: dict[str, str] = {"ok": "ok", "failed": "f", "stopped": "s"}
 SHARDED = "ks"  # on the step item: its children are counted on shards (set first)
 
 
 def shard_sk(step: str, index: int) -> str:
-    return f"S#{step}{SHARD_MARK}{index % LOOP_SHARDS:02d}"
+    return f"S#{step}{SHARD_MARK}{index // SHARD_BLOCK % LOOP_SHARDS:02d}"
 
 
 def shard_prefix(step: str) -> str:

@@ -48,6 +48,10 @@ _BATCH_GET = 100  # BatchGetItem's most keys per call
 _BATCH_GET_TRIES = 8
 
 
+# Indexes counted by one conditional update (count_children): its condition names each.
+_COUNT_GROUP = 50
+
+
 class DynamoStateStore:
     def __init__(self, client: Any, table_name: str) -> None:
         self._db = client
@@ -667,6 +671,38 @@ class DynamoStateStore:
             },
         )
 
+    def count_children(self, run_id: str, step: str, indexes: list[int], outcome: str) -> int:
+        by_shard: dict[str, list[int]] = {}
+        for index in sorted(set(indexes)):
+            by_shard.setdefault(c.shard_sk(step, index), []).append(index)
+        groups = [  # a condition names at most _COUNT_GROUP indexes (expression size)
+            (sk, some[k : k + _COUNT_GROUP])
+            for sk, some in by_shard.items()
+            for k in range(0, len(some), _COUNT_GROUP)
+        ]
+        counted = 0
+        for sk, some in groups:
+            values: dict[str, Any] = {
+                ":set": {"NS": [str(i) for i in some]},
+                ":n": {"N": str(len(some))},
+            }
+            values.update({f":i{k}": {"N": str(i)} for k, i in enumerate(some)})
+            # All of them still running there, or none counted by this write: exactly
+            # once each, whoever else (a replay, the poll) counts them.
+            if self._update_if(
+                Key=c.key(c.run_pk(run_id), sk),
+                UpdateExpression="DELETE #rn :set ADD #n :n",
+                ConditionExpression=" AND ".join(
+                    f"contains(#rn, :i{k})" for k in range(len(some))
+                ),
+                ExpressionAttributeNames={"#rn": "rn", "#n": c.SHARD_COUNTERS[outcome]},
+                ExpressionAttributeValues=values,
+            ):
+                counted += len(some)
+            elif len(some) > 1:  # some were counted meanwhile: the others one by one
+                counted += sum(self._count_shard(run_id, step, i, outcome) for i in some)
+        return counted
+
     def count_child(self, run_id: str, step: str, index: int, outcome: str) -> bool:
         # Settling again is harmless (it raises RunConflict unless the child ended).
         self.settle_run(child_run_id(run_id, step, index))
@@ -680,18 +716,21 @@ class DynamoStateStore:
         to: RunStatus,
         changes: Mapping[str, Any],
         outcome: str,
+        defer_count: bool = False,
     ) -> RunRecord:
         assert child.parent_run is not None and child.parent_step is not None
         assert child.parent_index is not None
         # The end and the settle in one write, whose status condition makes it once;
-        # then the count (a crash between: count_settled_children).
+        # then the count, unless the caller counts it with others (count_children); a
+        # crash between: count_settled_children.
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
         names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#uw": c.UNWATCHED})
         cond = self._in_condition("#st", expected, values, names)
         cond = f"({cond}) AND {_reopened_is(child.reopened, names, values)}"
         update = c.expression(sets, [*removes, "#g2p", "#g2s", "#uw"])
         self._update_run(child.run_id, update, cond, names, values)
-        self._count_shard(child.parent_run, child.parent_step, child.parent_index, outcome)
+        if not defer_count:
+            self._count_shard(child.parent_run, child.parent_step, child.parent_index, outcome)
         return replace(child, status=to, settled=True, watched=True, **changes)
 
     def running_children(self, run_id: str, step: str) -> list[int]:

@@ -359,6 +359,10 @@ class MemoryStateStore:
             self._steps[run_id][step] = replace(current, **{field: getattr(current, field) + 1})
         return True
 
+    def count_children(self, run_id: str, step: str, indexes: list[int], outcome: str) -> int:
+        # A settle and its count are one change here: every settled child is counted.
+        return 0
+
     def count_child(self, run_id: str, step: str, index: int, outcome: str) -> bool:
         with self._lock:
             self.writes += 1
@@ -379,6 +383,7 @@ class MemoryStateStore:
         to: RunStatus,
         changes: Mapping[str, Any],
         outcome: str,
+        defer_count: bool = False,  # counted at once all the same: one change here
     ) -> RunRecord:
         assert child.parent_run is not None and child.parent_step is not None
         assert child.parent_index is not None

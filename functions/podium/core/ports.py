@@ -233,6 +233,7 @@ class StateStore(Protocol):
         to: RunStatus,
         changes: Mapping[str, Any],
         outcome: str,
+        defer_count: bool = False,
     ) -> RunRecord:
         """A loop iteration whose end leaves nothing to follow up (core.engine.plans.
         ends_settled): the child goes from one of ``expected`` to ``to`` with
@@ -241,7 +242,16 @@ class StateStore(Protocol):
         it) ended and settled: no read after the write. Raises RunConflict (with the
         current record) when the child is not in ``expected`` or was reopened since it
         was read. DynamoDB: two writes (the end, then the count), finished by
-        ``count_settled_children`` after a crash between them; elsewhere one."""
+        ``count_settled_children`` after a crash between them; elsewhere one. With
+        ``defer_count``, DynamoDB leaves the count to the caller's ``count_children``
+        (several children's counts in one write); the others count at once anyway."""
+        ...
+
+    def count_children(self, run_id: str, step: str, indexes: list[int], outcome: str) -> int:
+        """Count the settled children ``indexes`` of the step (ended with
+        ``end_counted_child(defer_count=True)``) under ``outcome``, each exactly once
+        (one already counted is skipped). Returns how many were counted now: always 0
+        where the end counted it already. DynamoDB: one write per count shard touched."""
         ...
 
     def running_children(self, run_id: str, step: str) -> list[int]:

@@ -32,6 +32,7 @@ from podium.service.context import Services
 from podium.service.deadlines import lease_until
 from podium.service.lifecycle import cancel_steps, publish_run_status, run_ended
 from podium.service.loops import child_ended
+from podium.service.wakeups import collecting
 
 log = logging.getLogger("podium.advance")
 
@@ -288,10 +289,18 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
     running, changes = frozenset({RunStatus.RUNNING}), {"ended_at": ctx.now()}
     keys = ctx.definitions.get(run.workflow, run.version).permit_keys(run_id)
     iteration = run.iteration is not None and run.parent_run is not None
+    deferred = False
     try:
         if ends_settled(outcome, iteration=iteration, holds_permit_keys=bool(keys)):
+            # Inside a batch the count waits for its end, with the batch's others.
+            deferred = collecting()
             done = ctx.store.end_counted_child(
-                run, expected=running, to=outcome, changes=changes, outcome=outcome_of(outcome)
+                run,
+                expected=running,
+                to=outcome,
+                changes=changes,
+                outcome=outcome_of(outcome),
+                defer_count=deferred,
             )
         else:
             done = ctx.store.transition_run(
@@ -306,9 +315,10 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
     log.info("run %s %s", run_id, outcome.value)
     ctx.metrics.count("RunsSucceeded" if outcome is RunStatus.SUCCEEDED else "RunsFailed")
     if done.settled:
-        # Counted with its end: only the loop step's wake-up is left (a lost one is
-        # made up by the parent's check polling the loop: service/sweep.py).
-        child_ended(ctx, done)
+        # Ended and settled at once: only its count (unless written with its end) and
+        # the loop step's wake-up are left (lost ones are made up by the parent's check
+        # polling the loop: service/sweep.py).
+        child_ended(ctx, done, count=outcome_of(outcome) if deferred else None)
     else:
         run_ended(ctx, done)
     return done

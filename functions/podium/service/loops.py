@@ -12,10 +12,14 @@ counted yet (the loop's poll counts it: ``StateStore.count_settled_children``), 
 nothing is lost and nothing counts twice.
 
 An iteration that succeeds owing nothing else (core.engine.plans.ends_settled: the
-common case) is ended, settled and counted at once instead
-(``StateStore.end_counted_child``), and its message only wakes the loop up. If that
-wake-up is lost, the parent run's sweeper check polls its running loop steps
-(service/sweep.py): a loop's pass is idempotent.
+common case) is ended and settled at once instead (``StateStore.end_counted_child``),
+counted with the other ends of its Lambda batch, and its message only wakes the loop
+up (service/wakeups.py). If that count or wake-up is lost, the parent run's sweeper
+check polls its running loop steps (service/sweep.py): the poll counts what is settled
+and uncounted, and a loop's pass is idempotent.
+
+Iterations are created out of the sweeper's index (``RunRecord.watched``): the loop's
+poll, its end, a stop, a pause or a breakpoint hold puts them in (``watch_children``).
 """
 
 from __future__ import annotations
@@ -259,10 +263,11 @@ def watch_children(ctx: Services, run: RunRecord, step: str, *, ending: bool = F
     return watched
 
 
-def child_ended(ctx: Services, run: RunRecord) -> None:
+def child_ended(ctx: Services, run: RunRecord, count: str | None = None) -> None:
     """A child run ended: tell its parent step (the parent's count settles the child;
-    until then the sweeper redoes this). A child counted with its end (settled) only
-    wakes the loop up."""
+    until then the sweeper redoes this). A child settled with its end only wakes the
+    loop up, counted first under ``count`` (its outcome) when its end left that to the
+    batch's end (service/wakeups.py)."""
     assert run.parent_run is not None and run.parent_step is not None
     if run.iteration is None:  # a subworkflow's run is a run of its workflow: announce it
         from podium.service.lifecycle import run_status_event  # it imports this module
@@ -280,7 +285,10 @@ def child_ended(ctx: Services, run: RunRecord) -> None:
     done = messages.Done(run.parent_run, run.parent_step, attempt, event)
     if run.settled:  # ended and counted at once (core.engine.plans.ends_settled)
         event["counted"] = True
-        wake_loop(ctx, done)  # one per loop per batch (service/wakeups.py)
+        index = run.parent_index
+        assert index is not None
+        # One per loop per batch (service/wakeups.py).
+        wake_loop(ctx, done, (index, count) if count is not None else None)
         return
     ctx.event_queue.send(messages.encode(done))
 

@@ -502,6 +502,10 @@ class SqliteStateStore:
         # nothing to open (the contract suite says so).
         return None
 
+    def count_children(self, run_id: str, step: str, indexes: list[int], outcome: str) -> int:
+        # A settle and its count are one change here: every settled child is counted.
+        return 0
+
     def count_child(self, run_id: str, step: str, index: int, outcome: str) -> bool:
         child_run_id = child_id_of(run_id, step, index)
         with self.db.write() as conn:
@@ -528,6 +532,7 @@ class SqliteStateStore:
         to: RunStatus,
         changes: Mapping[str, Any],
         outcome: str,
+        defer_count: bool = False,  # counted at once all the same: one change here
     ) -> RunRecord:
         assert child.parent_run is not None and child.parent_step is not None
         with self.db.write() as conn:

@@ -189,10 +189,10 @@ def plan_run_end(status: RunStatus, ended_at: int, lease_ms: int) -> RunEndPlan:
 def ends_settled(status: RunStatus, *, iteration: bool, holds_permit_keys: bool) -> bool:
     """Whether a run's end can settle it in the same write: a loop's iteration run that
     succeeded, with no permit key to give back, owes nothing but its count on the loop
-    step (``plan_run_end`` has nothing for it), so it ends, is counted and settles in
-    one transaction. That keeps an iteration at 3 writes beyond its steps: created,
-    then ended with the loop step's count (2 items). Every other end settles after its
-    follow-ups (``lifecycle.run_ended``)."""
+    step (``plan_run_end`` has nothing for it), so it ends and settles in one write,
+    and is counted with the other ends of its Lambda batch (service/wakeups.py). That
+    keeps an iteration at 2 writes beyond its steps, plus a share of a count. Every
+    other end settles after its follow-ups (``lifecycle.run_ended``)."""
     plan = plan_run_end(status, 0, 0)
     return (
         iteration
