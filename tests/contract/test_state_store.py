@@ -793,3 +793,54 @@ def test_on_dynamodb_a_count_of_more_indexes_than_one_condition_names_is_split(
     step = store.get_step("r1", "loop")
     assert step is not None and step.children_ok == 64
     assert len(store.running_children("r1", "loop")) == 800 - 64
+
+
+def test_on_dynamodb_a_loop_opened_by_the_previous_shard_layout_is_still_counted(
+    store: StateStore,
+) -> None:
+    """DynamoDB only: the build before 16-index blocks opened index i on shard i % 16. A
+    loop it launched and this build counts (after an upgrade) is counted once all the
+    same, one child at a time, in a batch, or by the poll."""
+    if not isinstance(store, DynamoStateStore):
+        pytest.skip("only DynamoDB keeps counts on shards")
+    from podium.adapters import dynamo_codec as c
+
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store._db.update_item(  # the step's counts are on shards (set at its first launch)
+        TableName=store._table,
+        Key=c.key(c.run_pk("r1"), c.step_sk("loop")),
+        UpdateExpression="SET #ks = :t",
+        ExpressionAttributeNames={"#ks": c.SHARDED},
+        ExpressionAttributeValues={":t": {"BOOL": True}},
+    )
+    for index in range(40):  # opened by the previous build
+        store._db.update_item(
+            TableName=store._table,
+            Key=c.key(c.run_pk("r1"), c.legacy_shard_sk("loop", index)),
+            UpdateExpression="ADD rn :i SET hi = :hi",
+            ExpressionAttributeValues={":i": {"NS": [str(index)]}, ":hi": {"N": "40"}},
+        )
+        store.create_run(a_child(index))
+    for index in (5, 18, 19, 20, 33, *range(21, 30)):
+        store.transition_run(
+            child_run_id_of(index),
+            expected=frozenset({RunStatus.RUNNING}),
+            to=RunStatus.SUCCEEDED,
+            changes={},
+        )
+    assert store.running_children("r1", "loop") == list(range(40))
+    assert store.count_child("r1", "loop", 5, "ok") is True  # block shard 0, legacy 5
+    assert store.count_child("r1", "loop", 5, "ok") is False
+    assert store.count_children("r1", "loop", [18, 19, 20, 33], "ok") == 4
+    assert store.count_children("r1", "loop", [33], "ok") == 0
+    for index in range(21, 30):
+        store.settle_run(child_run_id_of(index))
+    assert store.count_settled_children("r1", "loop") == 9
+    step = store.get_step("r1", "loop")
+    assert step is not None and step.children_ok == 14
+    assert len(store.running_children("r1", "loop")) == 40 - 14
+
+
+def child_run_id_of(index: int) -> str:
+    return f"r1.loop.{index}"

@@ -118,6 +118,11 @@ def shard_sk(step: str, index: int) -> str:
     return f"S#{step}{SHARD_MARK}{index // SHARD_BLOCK % LOOP_SHARDS:02d}"
 
 
+def legacy_shard_sk(step: str, index: int) -> str:
+    """Where the build before 16-index blocks opened an index (its loops still count)."""
+    return f"S#{step}{SHARD_MARK}{index % LOOP_SHARDS:02d}"
+
+
 def shard_prefix(step: str) -> str:
     return f"S#{step}{SHARD_MARK}"
 

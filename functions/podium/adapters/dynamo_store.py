@@ -659,8 +659,21 @@ class DynamoStateStore:
 
     def _count_shard(self, run_id: str, step: str, index: int, outcome: str) -> bool:
         # False: counted before (or never opened: a launcher's bug).
+        if self._count_on(run_id, c.shard_sk(step, index), index, outcome):
+            return True
+        return self._count_legacy(run_id, step, index, outcome)
+
+    def _count_legacy(self, run_id: str, step: str, index: int, outcome: str) -> bool:
+        # A loop launched by the build before 16-index blocks opened its indexes on shard
+        # index % 16: still counted after an upgrade. (Remove once no such loop runs.)
+        legacy = c.legacy_shard_sk(step, index)
+        return legacy != c.shard_sk(step, index) and self._count_on(
+            run_id, legacy, index, outcome
+        )
+
+    def _count_on(self, run_id: str, sk: str, index: int, outcome: str) -> bool:
         return self._update_if(
-            Key=c.key(c.run_pk(run_id), c.shard_sk(step, index)),
+            Key=c.key(c.run_pk(run_id), sk),
             UpdateExpression="DELETE #rn :set ADD #n :one",
             ConditionExpression="contains(#rn, :index)",
             ExpressionAttributeNames={"#rn": "rn", "#n": c.SHARD_COUNTERS[outcome]},
@@ -701,6 +714,8 @@ class DynamoStateStore:
                 counted += len(some)
             elif len(some) > 1:  # some were counted meanwhile: the others one by one
                 counted += sum(self._count_shard(run_id, step, i, outcome) for i in some)
+            else:
+                counted += self._count_legacy(run_id, step, some[0], outcome)
         return counted
 
     def count_child(self, run_id: str, step: str, index: int, outcome: str) -> bool:
