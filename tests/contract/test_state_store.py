@@ -529,6 +529,28 @@ def test_many_steps_are_read_at_once(store: StateStore) -> None:
     assert ("m1", "nope") not in got and store.get_steps([]) == {}
 
 
+def test_get_runs_reads_many_runs_at_once(store: StateStore) -> None:
+    """get_runs: the runs that exist, by id, over more ids than one DynamoDB
+    BatchGetItem takes (100), duplicates and missing ids included; each as get_run
+    reads it (settled and watched included)."""
+    for i in range(130):
+        store.create_run(replace(a_run(f"g{i:03d}"), watched=i % 2 == 0))
+    store.transition_run(
+        "g007", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.FAILED, changes={}
+    )
+    ids = [f"g{i:03d}" for i in range(130)] + ["nope", "g005"]
+    got = store.get_runs(ids)
+    assert sorted(got) == [f"g{i:03d}" for i in range(130)]
+    for run_id in ("g000", "g005", "g007", "g129"):
+        assert got[run_id] == store.get_run(run_id)
+    assert (got["g005"].watched, got["g006"].watched, got["g007"].settled) == (
+        False,
+        True,
+        False,
+    )
+    assert store.get_runs([]) == {}
+
+
 def test_a_loops_iteration_runs_are_not_listed_by_workflow(store: StateStore) -> None:
     # They are found from their loop step; on DynamoDB this keeps them out of the
     # by-workflow index (one index write less per iteration write).

@@ -295,6 +295,11 @@ class DynamoStateStore:
             raise RunNotFound(run_id)
         return c.run_from_item(item)
 
+    def get_runs(self, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        keys = [c.key(c.run_pk(i), c.RUN_SK) for i in dict.fromkeys(run_ids)]
+        runs = (c.run_from_item(item) for item in self._batch_get(keys))
+        return {run.run_id: run for run in runs}
+
     def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
         resp = self._db.query(
             TableName=self._table,

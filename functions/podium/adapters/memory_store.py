@@ -151,6 +151,10 @@ class MemoryStateStore:
             except KeyError:
                 raise RunNotFound(run_id) from None
 
+    def get_runs(self, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        with self._lock:
+            return {i: self._runs[i] for i in run_ids if i in self._runs}
+
     def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
         with self._lock:
             runs = [

@@ -80,6 +80,11 @@ class StateStore(Protocol):
         """Strongly consistent. Raises RunNotFound."""
         ...
 
+    def get_runs(self, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        """Many runs at once, by id: those that exist. Consistent reads, batched
+        (DynamoDB: BatchGetItem, 100 keys a call): a loop reads its children this way."""
+        ...
+
     def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
         """Newest first. A loop's iteration runs are not listed: they are found from
         their loop step (child ids are derived from it), which keeps them out of

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.core.engine.errors import RunNotFound
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
@@ -87,17 +86,20 @@ def iterations(
     limit = max(1, min(limit, MAX_PAGE))
     page: list[dict[str, Any]] = []
     index = start
-    scanned = 0
-    while index < end and len(page) < limit and scanned < SCAN_LIMIT:
-        try:
-            child = ctx.store.get_run(child_run_id(run_id, step, index))
-        except RunNotFound:  # launched but not created yet (a crash in between)
-            child = None
-        index += 1
-        scanned += 1
-        if child is None or (failed_only and child.status not in _FAILED):
-            continue
-        page.append(iteration_view(child))
+    while index < min(end, start + SCAN_LIMIT) and len(page) < limit:
+        # A batch of ids at a time (one BatchGetItem per 100 on DynamoDB); an id not
+        # found was launched but not created yet (a crash in between).
+        chunk = range(index, min(end, start + SCAN_LIMIT, index + max(limit, 100)))
+        ids = [child_run_id(run_id, step, i) for i in chunk]
+        found = ctx.store.get_runs(ids)
+        for i, child_id in zip(chunk, ids, strict=True):
+            index = i + 1
+            child = found.get(child_id)
+            if child is None or (failed_only and child.status not in _FAILED):
+                continue
+            page.append(iteration_view(child))
+            if len(page) == limit:
+                break
     return {
         "step": step,
         "counts": counts,

@@ -251,15 +251,13 @@ def watch_children(ctx: Services, run: RunRecord, step: str, *, ending: bool = F
     counted long before and never pays its two index writes. Returns how many."""
     now = ctx.now()
     watched = 0
-    for index in ctx.store.running_children(run.run_id, step):
-        child_id = child_run_id(run.run_id, step, index)
-        try:
-            child = ctx.store.get_run(child_id)
-        except RunNotFound:
-            continue  # opened, not created (a launch that died; an ended loop's is never)
+    ids = [child_run_id(run.run_id, step, i) for i in ctx.store.running_children(run.run_id, step)]
+    # One batch read (up to the concurrency); an id not found was opened, not created (a
+    # launch that died: the loop's next pass creates it; an ended loop's, never).
+    for child in ctx.store.get_runs(ids).values():
         if child.watched or child.settled or (not ending and first_check(child) > now):
             continue
-        watched += ctx.store.watch_run(child_id, max(now, first_check(child)))
+        watched += ctx.store.watch_run(child.run_id, max(now, first_check(child)))
     return watched
 
 

@@ -313,6 +313,20 @@ class SqliteStateStore:
             rows = conn.execute(sql, (*args, limit)).fetchall()
         return [codec.run_from_row(r[0], r[1], r[2]) for r in rows]
 
+    def get_runs(self, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        ids = list(dict.fromkeys(run_ids))
+        out: dict[str, RunRecord] = {}
+        with self.db.query() as conn:
+            for start in range(0, len(ids), 500):  # under SQLite's bound-parameter limit
+                chunk = ids[start : start + 500]
+                rows = conn.execute(
+                    "SELECT run_id, record, active FROM runs"
+                    f" WHERE run_id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                out.update({r[0]: codec.run_from_row(r[0], r[1], r[2]) for r in rows})
+        return out
+
     def list_active_run_ids(self) -> list[str]:
         with self.db.query() as conn:
             rows = conn.execute(
