@@ -529,6 +529,28 @@ def test_many_steps_are_read_at_once(store: StateStore) -> None:
     assert ("m1", "nope") not in got and store.get_steps([]) == {}
 
 
+def test_a_loop_closed_for_children_stays_closed_until_its_step_is_reopened(
+    store: StateStore,
+) -> None:
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    assert store.children_closed("r1", "loop") is False
+    store.close_children("r1", "loop")
+    store.close_children("r1", "loop")  # idempotent
+    assert store.children_closed("r1", "loop") is True
+    assert store.children_closed("r1", "other") is False
+    store.close_children("r1", "missing")  # no step: nothing is created
+    assert store.children_closed("r1", "missing") is False
+    assert store.get_step("r1", "missing") is None
+    step = store.get_step("r1", "loop")
+    assert step is not None and step.status is StepStatus.RUNNING  # nothing else changed
+    store.transition_step(
+        "r1", "loop", expected=RUNNING, attempt=1, to=StepStatus.FAILED, changes={}
+    )
+    assert store.reopen_step("r1", "loop", expected=frozenset({StepStatus.FAILED}))
+    assert store.children_closed("r1", "loop") is False  # gone with the step
+
+
 def test_get_runs_reads_many_runs_at_once(store: StateStore) -> None:
     """get_runs: the runs that exist, by id, over more ids than one DynamoDB
     BatchGetItem takes (100), duplicates and missing ids included; each as get_run

@@ -572,3 +572,39 @@ def test_an_iteration_whose_start_was_lost_is_watched_by_its_loops_poll_and_star
     assert watched == [stuck.run_id]  # only the stuck one paid for the index
     assert all(store.get_run(child_run_id(run_id, "each", i)).settled for i in range(4))
     assert store.list_active_run_ids() == []
+
+
+def test_children_a_launch_creates_after_its_loop_began_ending_are_watched(
+    rt: LocalRuntime,
+) -> None:
+    # A pass that launches can race a pass that ends the loop (fail_fast, a stop): the
+    # ending one marks the loop closed, then watches the uncounted children it lists. A
+    # child created after that listing is not among them: its launcher finds the mark
+    # and watches it itself, so the sweeper still looks after it once the loop is over.
+    from podium.service import loops
+
+    ctx, store = rt.services, rt.services.store
+    create_run, watch_run = store.create_run, store.watch_run
+    watched: list[str] = []
+    raced: list[str] = []
+
+    def create(child: Any) -> None:
+        if child.run_id.endswith(".each.2") and not raced:
+            raced.append(child.run_id)  # the other pass ends the loop right now
+            parent = store.get_run(child.parent_run)
+            loops.watch_children(ctx, parent, "each", ending=True)
+        create_run(child)
+
+    def spy(run_id: str, at: int) -> bool:
+        watched.append(run_id)
+        return watch_run(run_id, at)
+
+    store.create_run = create  # type: ignore[method-assign]
+    store.watch_run = spy  # type: ignore[method-assign]
+    rt.push(noop_loop(4, concurrency=2))
+    run_id = rt.start_run("w4_4").run_id
+    rt.pump(wait=False)
+    assert raced and store.children_closed(run_id, "each")
+    late = [child_run_id(run_id, "each", i) for i in (2, 3)]
+    assert watched == late  # the two the listing could not see
+    assert all(store.get_run(i).settled for i in late)  # and they ran to their end

@@ -770,6 +770,25 @@ class DynamoStateStore:
                 counted += self._count_shard(run_id, step, index, outcome_of(child.status))
         return counted
 
+    def close_children(self, run_id: str, step: str) -> None:
+        self._update_if(  # on the step item: it goes with the step (a reopen deletes it)
+            Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+            UpdateExpression="SET #cl = :t",
+            ConditionExpression="attribute_exists(#pk)",
+            ExpressionAttributeNames={"#cl": c.CLOSED, "#pk": "pk"},
+            ExpressionAttributeValues={":t": {"BOOL": True}},
+        )
+
+    def children_closed(self, run_id: str, step: str) -> bool:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+            ConsistentRead=True,
+            ProjectionExpression="#cl",
+            ExpressionAttributeNames={"#cl": c.CLOSED},
+        ).get("Item")
+        return bool(item and item.get(c.CLOSED, {}).get("BOOL"))
+
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
     ) -> None:

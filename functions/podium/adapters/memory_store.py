@@ -48,6 +48,7 @@ class MemoryStateStore:
         self._steps: dict[str, dict[str, StepRecord]] = {}
         # Loop children opened and counted, by (run, step): DynamoDB's shard sets.
         self._opened: dict[tuple[str, str], set[int]] = {}
+        self._closed: set[tuple[str, str]] = set()
         self._counted: dict[tuple[str, str], set[int]] = {}
         self._events: dict[str, list[TimelineEvent]] = {}
         self._arrivals: dict[tuple[str, str], set[int]] = {}
@@ -269,6 +270,7 @@ class MemoryStateStore:
                 return False
             del steps[step]
             self._arrivals.pop((run_id, step), None)
+            self._closed.discard((run_id, step))
             return True
 
     def uncount_sink(self, run_id: str, step: str) -> None:
@@ -411,6 +413,16 @@ class MemoryStateStore:
 
     def count_settled_children(self, run_id: str, step: str) -> int:
         return 0  # a settle and its count are one change here
+
+    def close_children(self, run_id: str, step: str) -> None:
+        with self._lock:
+            self.writes += 1
+            if step in self._steps.get(run_id, {}):
+                self._closed.add((run_id, step))
+
+    def children_closed(self, run_id: str, step: str) -> bool:
+        with self._lock:
+            return (run_id, step) in self._closed and step in self._steps.get(run_id, {})
 
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None

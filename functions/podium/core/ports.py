@@ -271,6 +271,16 @@ class StateStore(Protocol):
         counted now; always 0 where settle and count are one write."""
         ...
 
+    def close_children(self, run_id: str, step: str) -> None:
+        """The loop step is ending: mark it, before its running children are listed a
+        last time, so that a launch racing the end finds the mark (``children_closed``)
+        and takes care of the children it created itself. Idempotent."""
+        ...
+
+    def children_closed(self, run_id: str, step: str) -> bool:
+        """Whether ``close_children`` marked the step (a consistent read)."""
+        ...
+
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
     ) -> None:

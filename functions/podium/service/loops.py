@@ -31,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from podium.core.engine.checks import first_check
+from podium.core.engine.checks import FIRST_CHECK_MS, first_check
 from podium.core.engine.errors import RunConflict, RunNotFound
 from podium.core.engine.identity import MAX_DEPTH, child_run_id
 from podium.core.engine.loops import (
@@ -168,6 +168,7 @@ def launch(
     ctx.store.open_children(run.run_id, step, first, last)
     starts: list[dict[str, Any]] = []
     works: list[dict[str, Any]] = []
+    created: list[str] = []
     for index in range(first, last):
         child_id = child_run_id(run.run_id, step, index)
         # A restarted run's iterations restart the old ones (service/restart.py).
@@ -207,10 +208,15 @@ def launch(
             # it again (a start is idempotent); an ended one is left alone.
             if conflict.current is not None and conflict.current.status.terminal:
                 continue
+        created.append(child_id)
         if direct and child.status is RunStatus.RUNNING and restarted is None:
             works += (messages.encode(messages.Exec(child_id, r, 1, create=True)) for r in roots)
         else:  # paused (started on resume) or restarted (roots may be reused)
             starts.append(messages.encode(messages.Start(child.run_id)))
+    if created and ctx.store.children_closed(run.run_id, step):
+        # The loop is ending (watch_children): it may not have seen these.
+        for child_id in created:
+            ctx.store.watch_run(child_id, now + FIRST_CHECK_MS)
     if starts:
         ctx.event_queue.send_many(starts)
     if works:
@@ -251,6 +257,10 @@ def watch_children(ctx: Services, run: RunRecord, step: str, *, ending: bool = F
     counted long before and never pays its two index writes. Returns how many."""
     now = ctx.now()
     watched = 0
+    if ending:
+        # Marked first: a launch racing this end either created its children before the
+        # listing below (listed here) or finds the mark and watches them (launch).
+        ctx.store.close_children(run.run_id, step)
     ids = [child_run_id(run.run_id, step, i) for i in ctx.store.running_children(run.run_id, step)]
     # One batch read (up to the concurrency); an id not found was opened, not created (a
     # launch that died: the loop's next pass creates it; an ended loop's, never).

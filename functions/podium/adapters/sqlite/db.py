@@ -81,6 +81,11 @@ CREATE TABLE IF NOT EXISTS sinks (
     step TEXT NOT NULL,
     PRIMARY KEY (run_id, step)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS closed_loops (
+    run_id TEXT NOT NULL,
+    step TEXT NOT NULL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sink_counts (
     run_id TEXT PRIMARY KEY,
     n INTEGER NOT NULL

@@ -455,6 +455,9 @@ class SqliteStateStore:
                 return False
             conn.execute("DELETE FROM steps WHERE run_id = ? AND step = ?", (run_id, step))
             conn.execute("DELETE FROM arrivals WHERE run_id = ? AND step = ?", (run_id, step))
+            conn.execute(
+                "DELETE FROM closed_loops WHERE run_id = ? AND step = ?", (run_id, step)
+            )
         return True
 
     def uncount_sink(self, run_id: str, step: str) -> None:
@@ -576,6 +579,21 @@ class SqliteStateStore:
 
     def count_settled_children(self, run_id: str, step: str) -> int:
         return 0  # a settle and its count are one transaction here
+
+    def close_children(self, run_id: str, step: str) -> None:
+        with self.db.write() as conn:
+            if read_step(conn, run_id, step) is not None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO closed_loops (run_id, step) VALUES (?, ?)",
+                    (run_id, step),
+                )
+
+    def children_closed(self, run_id: str, step: str) -> bool:
+        with self.db.query() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM closed_loops WHERE run_id = ? AND step = ?", (run_id, step)
+            ).fetchone()
+            return row is not None and read_step(conn, run_id, step) is not None
 
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
