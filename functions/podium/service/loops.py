@@ -163,7 +163,6 @@ def launch(
     # one read fewer per iteration.
     direct = body.definition.timeout is None and not any(body.needs_permit(r) for r in roots)
     now = ctx.now()
-    paused = RunStatus.PAUSED
     # Opened before they exist: each is then counted once when it ends (StateStore).
     ctx.store.open_children(run.run_id, step, first, last)
     starts: list[dict[str, Any]] = []
@@ -178,7 +177,7 @@ def launch(
             workflow=name,
             version=run.version,
             # Launched while its parent is paused: it waits too (service/pausing.py).
-            status=paused if run.status is RunStatus.PAUSED else RunStatus.RUNNING,
+            status=RunStatus.PAUSED if run.status is RunStatus.PAUSED else RunStatus.RUNNING,
             params=run.params,
             created_at=now,
             started_at=now,
@@ -194,7 +193,7 @@ def launch(
             tags=run.tags,
             # Out of the sweeper's index (two index writes fewer) until its loop's poll
             # finds it outlived its first check (watch_children); a paused one in it.
-            watched=run.status is paused,
+            watched=run.status is RunStatus.PAUSED,
             iteration=(
                 iteration_values(run, iterations, index)
                 if isinstance(iterations, Space)

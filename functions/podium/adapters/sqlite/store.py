@@ -60,8 +60,14 @@ def write_step(conn: sqlite3.Connection, step: StepRecord) -> None:
 
 
 def read_run(conn: sqlite3.Connection, run_id: str) -> RunRecord | None:
+    found = read_run_row(conn, run_id)
+    return found[0] if found else None
+
+
+def read_run_row(conn: sqlite3.Connection, run_id: str) -> tuple[RunRecord, int] | None:
+    """The run and its ``active`` column (codec.SETTLED, WATCHED or UNWATCHED)."""
     row = conn.execute("SELECT record, active FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-    return codec.run_from_row(run_id, row[0], row[1]) if row else None
+    return (codec.run_from_row(run_id, row[0], row[1]), int(row[1])) if row else None
 
 
 def insert_run(conn: sqlite3.Connection, run: RunRecord) -> None:
@@ -346,25 +352,19 @@ class SqliteStateStore:
 
     def set_run_check(self, run_id: str, at: int) -> None:
         with self.db.write() as conn:
-            row = conn.execute(
-                "SELECT record, active FROM runs WHERE run_id = ?", (run_id,)
-            ).fetchone()
-            if row is None or row[1] != codec.WATCHED:
+            found = read_run_row(conn, run_id)
+            if found is None or found[1] != codec.WATCHED:
                 return
-            run = codec.run_from_row(run_id, row[0], row[1])
-            update_run(conn, replace(run, check_at=at), inactive=False)
+            update_run(conn, replace(found[0], check_at=at), inactive=False)
 
     def watch_run(self, run_id: str, at: int) -> bool:
         with self.db.write() as conn:
-            row = conn.execute(
-                "SELECT record, active FROM runs WHERE run_id = ?", (run_id,)
-            ).fetchone()
-            if row is None or row[1] != codec.UNWATCHED:
+            found = read_run_row(conn, run_id)
+            if found is None or found[1] != codec.UNWATCHED:
                 return False
-            run = codec.run_from_row(run_id, row[0], row[1])
             conn.execute(
                 "UPDATE runs SET active = ?, record = ? WHERE run_id = ?",
-                (codec.WATCHED, codec.run_to_row(replace(run, check_at=at)), run_id),
+                (codec.WATCHED, codec.run_to_row(replace(found[0], check_at=at)), run_id),
             )
         return True
 
@@ -526,13 +526,11 @@ class SqliteStateStore:
     def count_child(self, run_id: str, step: str, index: int, outcome: str) -> bool:
         child_run_id = child_id_of(run_id, step, index)
         with self.db.write() as conn:
-            row = conn.execute(
-                "SELECT record, active FROM runs WHERE run_id = ?", (child_run_id,)
-            ).fetchone()
-            child = codec.run_from_row(child_run_id, row[0], row[1]) if row else None
-            if child is None or not child.status.terminal:
+            found = read_run_row(conn, child_run_id)
+            child = found[0] if found else None
+            if found is None or child is None or not child.status.terminal:
                 raise RunConflict(child_run_id, child)
-            if row[1] == codec.SETTLED:
+            if found[1] == codec.SETTLED:
                 return False  # settled (and counted) before
             conn.execute("UPDATE runs SET active = 0 WHERE run_id = ?", (child_run_id,))
             current = read_step(conn, run_id, step)
