@@ -522,7 +522,7 @@ def test_on_dynamodb_an_iteration_settled_but_not_counted_by_a_crash_is_counted_
         assert store.get_run(run_id).status is RunStatus.SUCCEEDED
         each = store.get_step(run_id, "each")
         assert each is not None and (each.children_ok, each.children_launched) == (4, 4)
-        assert store.count_settled_children(run_id, "each") == 0
+        assert store.running_children(run_id, "each") == []
 
 
 def test_an_iteration_whose_start_was_lost_is_watched_by_its_loops_poll_and_started(
@@ -574,37 +574,122 @@ def test_an_iteration_whose_start_was_lost_is_watched_by_its_loops_poll_and_star
     assert store.list_active_run_ids() == []
 
 
-def test_children_a_launch_creates_after_its_loop_began_ending_are_watched(
-    rt: LocalRuntime,
+@pytest.mark.parametrize("moment", ["before_check", "before_create", "after_create"])
+def test_a_launch_racing_its_loops_end_leaves_no_child_running_unseen(
+    rt: LocalRuntime, moment: str
 ) -> None:
-    # A pass that launches can race a pass that ends the loop (fail_fast, a stop): the
-    # ending one marks the loop closed, then watches the uncounted children it lists. A
-    # child created after that listing is not among them: its launcher finds the mark
-    # and watches it itself, so the sweeper still looks after it once the loop is over.
-    from podium.service import loops
+    # A pass that launches can race a pass that ends the loop (here a stop of the run):
+    # the ending one marks the loop closed, then lists the indexes opened and not counted,
+    # watching (and stopping) the children that exist and fencing the others with a
+    # STOPPED child. The launcher reads the mark after it opens: it creates nothing once
+    # the mark is there, and a create after the listing conflicts with the fence. Its
+    # crash right after creating (redelivered, it finds the loop over) loses nothing.
+    # Before the fence, a child created after the listing by a launcher that died before
+    # reading the mark stayed RUNNING out of every index.
+    from podium.service.lifecycle import stop_run
 
     ctx, store = rt.services, rt.services.store
-    create_run, watch_run = store.create_run, store.watch_run
-    watched: list[str] = []
+    create_run, children_closed = store.create_run, store.children_closed
     raced: list[str] = []
+    crashed: list[str] = []
+    checks: list[str] = []
+
+    def end_the_loop(parent: str) -> None:
+        raced.append(parent)
+        stop_run(ctx, parent, "stopped by the test")
+
+    def closed(run_id: str, step: str) -> bool:
+        checks.append(step)
+        if moment == "before_check" and checks.count("each") == 2 and not raced:
+            end_the_loop(run_id)  # the second launch: children 2 and 3
+        return children_closed(run_id, step)
 
     def create(child: Any) -> None:
-        if child.run_id.endswith(".each.2") and not raced:
-            raced.append(child.run_id)  # the other pass ends the loop right now
-            parent = store.get_run(child.parent_run)
-            loops.watch_children(ctx, parent, "each", ending=True)
+        if child.parent_step == "each" and child.parent_index == 2 and not raced:
+            if moment == "before_create":
+                end_the_loop(child.parent_run)
+                create_run(child)
+                return
+            create_run(child)
+            end_the_loop(child.parent_run)
+            return
         create_run(child)
-
-    def spy(run_id: str, at: int) -> bool:
-        watched.append(run_id)
-        return watch_run(run_id, at)
+        launcher = child.status is RunStatus.RUNNING  # not the ending pass's fence
+        if launcher and child.parent_step == "each" and child.parent_index == 3 and not crashed:
+            crashed.append(child.run_id)
+            raise RuntimeError("the launcher dies before reading the mark")
 
     store.create_run = create  # type: ignore[method-assign]
-    store.watch_run = spy  # type: ignore[method-assign]
+    store.children_closed = closed  # type: ignore[method-assign]
     rt.push(noop_loop(4, concurrency=2))
-    run_id = rt.start_run("w4_4").run_id
+    run = rt.start_run("w4_4").run_id
+    rt.pump()
+    assert raced and store.get_run(run).status is RunStatus.STOPPED
+    children = store.get_runs([child_run_id(run, "each", i) for i in range(4)])
+    assert {c.run_id: (c.status.terminal, c.settled) for c in children.values()} == {
+        c: (True, True) for c in children
+    }
+    fenced = [c for c in children.values() if c.reason == "not started: its loop ended"]
+    assert all(c.status is RunStatus.STOPPED for c in fenced)
+    if moment != "after_create":
+        assert {c.parent_index for c in fenced} == {2, 3}
+    assert store.list_active_run_ids() == []
+
+
+def test_a_stop_cut_short_after_its_loop_step_ended_is_finished_by_the_sweeper(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stop ends the loop step, then stops its children (which are out of the sweeper's
+    # index). A crash between the two left them running, unseen: the stopped run's
+    # run_ended, which the sweeper redoes until the run settles, stops them.
+    from podium.core.engine.checks import first_check
+    from podium.service import loops
+    from podium.service.lifecycle import stop_run
+    from podium.service.sweep import sweep
+
+    ctx, store = rt.services, rt.services.store
+    defn = {
+        "name": "naps",
+        "steps": [
+            {
+                "id": "each",
+                "type": "foreach",
+                "over": {"i": "${podium.range(0, 4)}"},
+                "concurrency": 2,
+                "steps": [{"id": "nap", "type": "sleep", "seconds": 3600}],
+            }
+        ],
+    }
+    rt.push(defn)
+    run_id = rt.start_run("naps").run_id
     rt.pump(wait=False)
-    assert raced and store.children_closed(run_id, "each")
-    late = [child_run_id(run_id, "each", i) for i in (2, 3)]
-    assert watched == late  # the two the listing could not see
-    assert all(store.get_run(i).settled for i in late)  # and they ran to their end
+    napping = [child_run_id(run_id, "each", i) for i in (0, 1)]
+    assert all(store.get_run(c).status is RunStatus.RUNNING for c in napping)
+    close_loop = loops.close_loop
+    crashed: list[str] = []
+
+    def crash_once(ctx: Any, run: Any, step: str) -> Any:
+        if not crashed:
+            crashed.append(step)
+            raise RuntimeError("the worker dies")
+        return close_loop(ctx, run, step)
+
+    monkeypatch.setattr(loops, "close_loop", crash_once)
+    with pytest.raises(RuntimeError):
+        stop_run(ctx, run_id, "stopped by the test")
+    each = store.get_step(run_id, "each")
+    assert each is not None and each.status is StepStatus.STOPPED
+    assert not any(store.get_run(c).watched for c in napping)  # unseen
+    clock = ctx.clock
+    assert isinstance(clock, ManualClock)
+    for _ in range(3):  # the deployed stack's scheduled sweeps
+        clock.advance_to(max(clock.now_ms(), first_check(store.get_run(run_id))))
+        sweep(ctx, store)
+        rt.pump(wait=False)
+        if store.get_run(run_id).settled:
+            break
+    assert store.get_run(run_id).settled
+    for child in napping:
+        assert store.get_run(child).status is RunStatus.STOPPED
+        assert store.get_run(child).settled
+    assert store.list_active_run_ids() == []

@@ -32,7 +32,6 @@ from podium.core.engine.errors import (
     WorkflowNotFound,
 )
 from podium.core.engine.identity import child_run_id
-from podium.core.engine.loops import outcome_of
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 
@@ -742,7 +741,7 @@ class DynamoStateStore:
         assert child.parent_index is not None
         # The end and the settle in one write, whose status condition makes it once;
         # then the count, unless the caller counts it with others (count_children); a
-        # crash between: count_settled_children.
+        # crash between: the loop's poll (service/loops.poll_children).
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
         names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#uw": c.UNWATCHED})
         cond = self._in_condition("#st", expected, values, names)
@@ -756,19 +755,6 @@ class DynamoStateStore:
     def running_children(self, run_id: str, step: str) -> list[int]:
         items = self._shard_items(run_id, step)
         return sorted(i for item in items for i in c.running_of_shard(item))
-
-    def count_settled_children(self, run_id: str, step: str) -> int:
-        running = self.running_children(run_id, step)
-        if not running:
-            return 0
-        ids = {child_run_id(run_id, step, index): index for index in running}
-        counted = 0
-        for item in self._batch_get([c.key(c.run_pk(i), c.RUN_SK) for i in ids]):
-            child = c.run_from_item(item)
-            if child.settled:  # ended and followed up, not counted: a crash between
-                index = ids[child.run_id]
-                counted += self._count_shard(run_id, step, index, outcome_of(child.status))
-        return counted
 
     def close_children(self, run_id: str, step: str) -> None:
         self._update_if(  # on the step item: it goes with the step (a reopen deletes it)

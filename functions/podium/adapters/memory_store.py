@@ -411,9 +411,6 @@ class MemoryStateStore:
             key = (run_id, step)
             return sorted(self._opened.get(key, set()) - self._counted.get(key, set()))
 
-    def count_settled_children(self, run_id: str, step: str) -> int:
-        return 0  # a settle and its count are one change here
-
     def close_children(self, run_id: str, step: str) -> None:
         with self._lock:
             self.writes += 1

@@ -227,7 +227,7 @@ class StateStore(Protocol):
         exactly once: True when counted now, False when it was counted before (a
         replay). Raises RunConflict if the child is not terminal. DynamoDB writes the
         settle and the count one after the other: a crash between them leaves the child
-        settled and uncounted, which ``count_settled_children`` finishes."""
+        settled and uncounted, which the loop's poll finishes (``count_children``)."""
         ...
 
     def end_counted_child(
@@ -246,15 +246,16 @@ class StateStore(Protocol):
         counter of ``outcome`` goes up 1, once. Returns ``child`` (as the caller read
         it) ended and settled: no read after the write. Raises RunConflict (with the
         current record) when the child is not in ``expected`` or was reopened since it
-        was read. DynamoDB: two writes (the end, then the count), finished by
-        ``count_settled_children`` after a crash between them; elsewhere one. With
+        was read. DynamoDB: two writes (the end, then the count), finished by the
+        loop's poll (``count_children``) after a crash between them; elsewhere one. With
         ``defer_count``, DynamoDB leaves the count to the caller's ``count_children``
         (several children's counts in one write); the others count at once anyway."""
         ...
 
     def count_children(self, run_id: str, step: str, indexes: list[int], outcome: str) -> int:
         """Count the settled children ``indexes`` of the step (ended with
-        ``end_counted_child(defer_count=True)``) under ``outcome``, each exactly once
+        ``end_counted_child(defer_count=True)``, or left uncounted by a crash between a
+        settle and its count: the loop's poll) under ``outcome``, each exactly once
         (one already counted is skipped). Returns how many were counted now: always 0
         where the end counted it already. DynamoDB: one write per count shard touched."""
         ...
@@ -262,19 +263,15 @@ class StateStore(Protocol):
     def running_children(self, run_id: str, step: str) -> list[int]:
         """The indexes of the step's children not counted yet (opened, maybe not created
         yet, maybe ended and not yet counted), ascending: what a stop or a pause of the
-        loop looks at, at most its concurrency, however many children it launched."""
-        ...
-
-    def count_settled_children(self, run_id: str, step: str) -> int:
-        """Count the step's children that are settled but not counted (a crash between
-        DynamoDB's settle and count): the loop's poll calls it. Returns how many were
-        counted now; always 0 where settle and count are one write."""
+        loop looks at, at most its concurrency, however many children it launched. An
+        index opened whose child was never created stays listed until one is (an ending
+        loop creates it STOPPED: service/loops.close_loop)."""
         ...
 
     def close_children(self, run_id: str, step: str) -> None:
         """The loop step is ending: mark it, before its running children are listed a
-        last time, so that a launch racing the end finds the mark (``children_closed``)
-        and takes care of the children it created itself. Idempotent."""
+        last time, so that a launch racing the end finds the mark (``children_closed``,
+        read after it opens its indexes) and creates nothing. Idempotent."""
         ...
 
     def children_closed(self, run_id: str, step: str) -> bool:

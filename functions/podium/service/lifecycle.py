@@ -37,6 +37,11 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
         # A step claimed just before the run ended, or whose worker died, would stay
         # RUNNING (holding its permits) forever: end what is unfinished.
         cancel_steps(ctx, run, f"run {run.status.value}")
+    # A loop step that ended other than SUCCEEDED (stopped, timed out, failed fast) hands
+    # its children over once it has ended: a crash in between is redone here.
+    from podium.service.loops import stop_ended_loops  # it imports this module
+
+    stop_ended_loops(ctx, run, f"run {run.status.value}")
     if plan.ended_check_at is not None:
         # A worker that read the run as RUNNING may still create a step after this pass;
         # it cannot take longer than a lease (a Lambda's life): a check then ends it.

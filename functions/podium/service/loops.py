@@ -8,7 +8,7 @@ counts it (``StateStore.count_child``: exactly once, because the launch opened e
 index before creating its child), then the step's runtime decides (core.engine.loops)
 whether to launch more or to finish. A crash anywhere leaves the message (redelivered),
 the unsettled child (the sweeper runs its ``run_ended`` again) or a settled child not
-counted yet (the loop's poll counts it: ``StateStore.count_settled_children``), so
+counted yet (the loop's poll counts it: ``poll_children``), so
 nothing is lost and nothing counts twice.
 
 An iteration that succeeds owing nothing else (core.engine.plans.ends_settled: the
@@ -19,7 +19,8 @@ check polls its running loop steps (service/sweep.py): the poll counts what is s
 and uncounted, and a loop's pass is idempotent.
 
 Iterations are created out of the sweeper's index (``RunRecord.watched``): the loop's
-poll, its end, a stop, a pause or a breakpoint hold puts them in (``watch_children``).
+poll (``poll_children``), its end (``close_loop``), a pause or a breakpoint hold puts
+them in.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from podium.core.engine.checks import FIRST_CHECK_MS, first_check
+from podium.core.engine.checks import first_check
 from podium.core.engine.errors import RunConflict, RunNotFound
 from podium.core.engine.identity import MAX_DEPTH, child_run_id
 from podium.core.engine.loops import (
@@ -42,7 +43,7 @@ from podium.core.engine.loops import (
     outcome_of,
 )
 from podium.core.engine.records import RunRecord, StepRecord
-from podium.core.engine.status import RunStatus
+from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.bindings import bindings_for
 from podium.service.context import Services
@@ -54,6 +55,7 @@ log = logging.getLogger("podium.loops")
 # A bigger iteration space is stored once in Payloads: the loop step's item is written
 # at every child's end (billed per KB of the whole item), so it must stay small.
 INLINE_SPACE_BYTES = 512
+_LOOP_TYPES = frozenset({"foreach", "while"})
 _SPACES_CACHED = 64
 
 
@@ -165,6 +167,11 @@ def launch(
     now = ctx.now()
     # Opened before they exist: each is then counted once when it ends (StateStore).
     ctx.store.open_children(run.run_id, step, first, last)
+    if ctx.store.children_closed(run.run_id, step):
+        # The loop is ending (another pass failed it fast, stopped it or timed it out):
+        # it creates nothing more. A loop that closes after this read lists the indexes
+        # opened above and fences those not created yet (close_loop).
+        return
     starts: list[dict[str, Any]] = []
     works: list[dict[str, Any]] = []
     created: list[str] = []
@@ -192,7 +199,7 @@ def launch(
             restart_of=restarted,
             tags=run.tags,
             # Out of the sweeper's index (two index writes fewer) until its loop's poll
-            # finds it outlived its first check (watch_children); a paused one in it.
+            # finds it outlived its first check (poll_children); a paused one in it.
             watched=run.status is RunStatus.PAUSED,
             iteration=(
                 iteration_values(run, iterations, index)
@@ -212,10 +219,6 @@ def launch(
             works += (messages.encode(messages.Exec(child_id, r, 1, create=True)) for r in roots)
         else:  # paused (started on resume) or restarted (roots may be reused)
             starts.append(messages.encode(messages.Start(child.run_id)))
-    if created and ctx.store.children_closed(run.run_id, step):
-        # The loop is ending (watch_children): it may not have seen these.
-        for child_id in created:
-            ctx.store.watch_run(child_id, now + FIRST_CHECK_MS)
     if starts:
         ctx.event_queue.send_many(starts)
     if works:
@@ -231,43 +234,113 @@ def stop_children(ctx: Services, run: RunRecord, record: StepRecord, reason: str
     cuts short a stop or its follow-ups leaves them to the sweeper)."""
     from podium.service.lifecycle import stop_run  # lifecycle calls into this module
 
-    watch_children(ctx, run, record.step, ending=True)
     stopped = 0
-    # The children not counted yet (at most the concurrency), not every one launched.
-    for index in ctx.store.running_children(run.run_id, record.step):
-        child_id = child_run_id(run.run_id, record.step, index)
-        try:
-            child = ctx.store.get_run(child_id)
-        except RunNotFound:
-            continue
-        if child.status.terminal:
-            continue
-        if stop_run(ctx, child_id, reason) is not None:
+    for child in close_loop(ctx, run, record.step):
+        if stop_run(ctx, child.run_id, reason) is not None:
             stopped += 1
     return stopped
 
 
-def watch_children(ctx: Services, run: RunRecord, step: str, *, ending: bool = False) -> int:
-    """Put the loop's uncounted, unwatched children in the sweeper's index, to be looked
-    at like any run. The loop's poll (its run's sweeper check) watches those that
-    outlived their first check (a long iteration, a start or an end whose follow-ups a
-    crash cut short), due now; a loop that ends (``ending``) watches all of them, due
-    at their first check, since no poll of it will come again. The common iteration is
-    counted long before and never pays its two index writes. Returns how many."""
+def stop_ended_loops(ctx: Services, run: RunRecord, reason: str) -> int:
+    """The run ended: stop the children still running of each of its loop steps that
+    ended other than SUCCEEDED. Their stop (``stop_children``) comes after the step's own
+    end: a crash between the two left children running, out of the sweeper's index; the
+    run's ``run_ended``, redone by the sweeper until the run settles, redoes it. Returns
+    how many it stopped (0 but after such a crash)."""
+    steps = ctx.definitions.get(run.workflow, run.version).definition.steps
+    keys = [(run.run_id, s.id) for s in steps if s.type in _LOOP_TYPES]
+    if not keys:
+        return 0
+    return sum(
+        stop_children(ctx, run, record, reason)
+        for record in ctx.store.get_steps(keys).values()
+        if record.status.terminal and record.status is not StepStatus.SUCCEEDED
+    )
+
+
+def close_loop(ctx: Services, run: RunRecord, step: str) -> list[RunRecord]:
+    """The loop ends: no poll of it will come again, so hand its uncounted children to
+    the sweeper. Marks the step closed first (``StateStore.close_children``), then lists
+    the indexes opened and not counted: a child that exists is watched (due at its first
+    check); an index opened by a launch racing this end and not created yet is fenced
+    with a STOPPED child, so that launch's conditional put creates nothing. A launch
+    reads the mark after it opens (``launch``): it either finds it and creates nothing,
+    or opened before this listing. Returns the children still running."""
     now = ctx.now()
-    watched = 0
-    if ending:
-        # Marked first: a launch racing this end either created its children before the
-        # listing below (listed here) or finds the mark and watches them (launch).
-        ctx.store.close_children(run.run_id, step)
-    ids = [child_run_id(run.run_id, step, i) for i in ctx.store.running_children(run.run_id, step)]
-    # One batch read (up to the concurrency); an id not found was opened, not created (a
-    # launch that died: the loop's next pass creates it; an ended loop's, never).
-    for child in ctx.store.get_runs(ids).values():
-        if child.watched or child.settled or (not ending and first_check(child) > now):
+    ctx.store.close_children(run.run_id, step)
+    running: list[RunRecord] = []
+    for index, child in _uncounted(ctx, run, step).items():
+        if child is None:
+            child = _fence(ctx, run, step, index, now)
+        if child is None or child.settled:
             continue
-        watched += ctx.store.watch_run(child.run_id, max(now, first_check(child)))
-    return watched
+        if not child.watched:
+            ctx.store.watch_run(child.run_id, max(now, first_check(child)))
+        if not child.status.terminal:
+            running.append(child)
+    return running
+
+
+def poll_children(ctx: Services, run: RunRecord, step: str) -> None:
+    """The loop's poll (its run's sweeper check, every few minutes while it runs): count
+    the children a crash left settled and uncounted (between DynamoDB's settle and its
+    count), and watch the ones that outlived their first check (a long iteration, a
+    start or an end whose follow-ups a crash cut short) so the sweeper looks at them.
+    The common iteration is counted long before and never pays its two index writes."""
+    now = ctx.now()
+    settled: dict[str, list[int]] = {}
+    for index, child in _uncounted(ctx, run, step).items():
+        # Not found: opened, not created (a launch that died: the next pass creates it).
+        if child is None:
+            continue
+        if child.settled:
+            settled.setdefault(outcome_of(child.status), []).append(index)
+        elif not child.watched and first_check(child) <= now:
+            ctx.store.watch_run(child.run_id, now)
+    for outcome, indexes in settled.items():
+        ctx.store.count_children(run.run_id, step, indexes, outcome)
+
+
+def _uncounted(ctx: Services, run: RunRecord, step: str) -> dict[int, RunRecord | None]:
+    """The loop's children not counted yet, by index (at most its concurrency, however
+    many it launched), read in one batch; None where an index was opened and its child
+    not created."""
+    indexes = ctx.store.running_children(run.run_id, step)
+    ids = {child_run_id(run.run_id, step, i): i for i in indexes}
+    found = ctx.store.get_runs(list(ids))
+    return {index: found.get(child_id) for child_id, index in ids.items()}
+
+
+def _fence(ctx: Services, run: RunRecord, step: str, index: int, now: int) -> RunRecord | None:
+    """Create the child ``index`` of an ending loop already STOPPED (settled: out of every
+    index), or return the one a racing launch created first."""
+    kind = ctx.definitions.get(run.workflow, run.version).by_id[step].type
+    fence = RunRecord(
+        run_id=child_run_id(run.run_id, step, index),
+        workflow=body_workflow(run.workflow, step),
+        version=run.version,
+        status=RunStatus.STOPPED,
+        params=run.params,
+        created_at=now,
+        ended_at=now,
+        sinks_total=0,
+        trigger=kind,
+        reason="not started: its loop ended",
+        root=run.root or run.run_id,
+        parent_run=run.run_id,
+        parent_step=step,
+        parent_index=index,
+        depth=run.depth + 1,
+        logical_date=run.logical_date,
+        tags=run.tags,
+        watched=False,
+        iteration={"index": index},
+    )
+    try:
+        ctx.store.create_run(fence)
+    except RunConflict as conflict:
+        return conflict.current
+    return None
 
 
 def child_ended(ctx: Services, run: RunRecord, count: str | None = None) -> None:

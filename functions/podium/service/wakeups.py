@@ -80,7 +80,7 @@ def _flush(ctx: Services, token: Token[_Pending | None]) -> None:
         for outcome, indexes in sorted(by_outcome.items()):
             try:
                 ctx.store.count_children(done.run, done.step, indexes, outcome)
-            except Exception:  # the loop's poll counts them (count_settled_children)
+            except Exception:  # the loop's poll counts them (loops.poll_children)
                 log.exception("count of %s/%s %s failed", done.run, done.step, indexes)
     if pending:
         ctx.event_queue.send_many([messages.encode(d) for d, _ in pending.values()])

@@ -86,6 +86,12 @@ CREATE TABLE IF NOT EXISTS closed_loops (
     step TEXT NOT NULL,
     PRIMARY KEY (run_id, step)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS opened_loops (
+    run_id TEXT NOT NULL,
+    step TEXT NOT NULL,
+    hi INTEGER NOT NULL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sink_counts (
     run_id TEXT PRIMARY KEY,
     n INTEGER NOT NULL

@@ -515,9 +515,16 @@ class SqliteStateStore:
         return new
 
     def open_children(self, run_id: str, step: str, first: int, last: int) -> None:
-        # The count below is guarded by the child's settle, in the same transaction:
-        # nothing to open (the contract suite says so).
-        return None
+        # The count below is guarded by the child's settle, in the same transaction; only
+        # the highest index opened is kept, for running_children: a launch creates its
+        # children below it after it opens them, so an index opened and not created is
+        # at or above the launched mark, which rises once they are created.
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO opened_loops (run_id, step, hi) VALUES (?, ?, ?)"
+                " ON CONFLICT (run_id, step) DO UPDATE SET hi = max(hi, excluded.hi)",
+                (run_id, step, last),
+            )
 
     def count_children(self, run_id: str, step: str, indexes: list[int], outcome: str) -> int:
         # A settle and its count are one change here: every settled child is counted.
@@ -565,18 +572,36 @@ class SqliteStateStore:
 
     def running_children(self, run_id: str, step: str) -> list[int]:
         # Not counted = not settled here (one transaction does both): the active rows
-        # whose id is a child id of this step (not a grandchild's), watched or not.
+        # whose id is a child id of this step (not a grandchild's), watched or not; and
+        # the indexes opened and not created, between the launched mark and the highest
+        # opened (at most one launch's worth).
         prefix = child_id_of(run_id, step, 0)[:-1]
         with self.db.query() as conn:
             rows = conn.execute(
                 "SELECT run_id FROM runs WHERE active > 0 AND substr(run_id, 1, ?) = ?",
                 (len(prefix), prefix),
             ).fetchall()
+            found = conn.execute(
+                "SELECT hi FROM opened_loops WHERE run_id = ? AND step = ?", (run_id, step)
+            ).fetchone()
+            record = read_step(conn, run_id, step)
+            launched = record.children_launched if record is not None else 0
+            window = range(launched, found[0]) if found else range(0)
+            ids = [child_id_of(run_id, step, i) for i in window]
+            made: set[str] = set()
+            for k in range(0, len(ids), 500):
+                chunk = ids[k : k + 500]
+                made.update(
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT run_id FROM runs WHERE run_id IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    )
+                )
         tails = (row[0][len(prefix) :] for row in rows)
-        return sorted(int(t) for t in tails if t.isdigit())
-
-    def count_settled_children(self, run_id: str, step: str) -> int:
-        return 0  # a settle and its count are one transaction here
+        running = {int(t) for t in tails if t.isdigit()}
+        running.update(i for i, child in zip(window, ids, strict=True) if child not in made)
+        return sorted(running)
 
     def close_children(self, run_id: str, step: str) -> None:
         with self.db.write() as conn:

@@ -43,8 +43,7 @@ class ForeachRuntime:
     def poll(self, ctx: Services, attempt: Attempt) -> Result:
         # The poll (the parent's sweeper check) also counts a child that a crash left
         # settled but uncounted, and watches the children that outlived their first check.
-        ctx.store.count_settled_children(attempt.run.run_id, attempt.step)
-        loops.watch_children(ctx, attempt.run, attempt.step)
+        loops.poll_children(ctx, attempt.run, attempt.step)
         return self._pass(ctx, attempt)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
@@ -80,7 +79,7 @@ class ForeachRuntime:
         if plan.finish is not None and not plan.stop_running:
             # No poll comes once it ends: a child it leaves uncounted (a crash cut its
             # end short) is the sweeper's (stop_children does the same).
-            loops.watch_children(ctx, run, attempt.step, ending=True)
+            loops.close_loop(ctx, run, attempt.step)
         if plan.stop_running:
             loops.stop_children(
                 ctx, run, record, f"stopped: iteration failed ({spec.id} on_failure fail_fast)"

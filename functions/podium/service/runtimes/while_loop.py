@@ -40,9 +40,8 @@ class WhileRuntime:
 
     def poll(self, ctx: Services, attempt: Attempt) -> Result:
         # The poll (the parent's sweeper check) also counts a child that a crash left
-        # settled but uncounted.
-        ctx.store.count_settled_children(attempt.run.run_id, attempt.step)
-        loops.watch_children(ctx, attempt.run, attempt.step)
+        # settled but uncounted, and watches the children that outlived their first check.
+        loops.poll_children(ctx, attempt.run, attempt.step)
         return self._pass(ctx, attempt)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
