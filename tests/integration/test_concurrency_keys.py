@@ -106,3 +106,43 @@ def test_a_holder_killed_mid_step_is_reclaimed_and_the_queue_moves_on(
     reclaims = [e for e in runtime.store.list_events(victim) if e.kind == "reclaim"]
     assert [(e.step, e.attempt) for e in reclaims] == [("work", 1)]
     assert runtime.store.permits().state("db").holders == {}
+
+
+def test_a_run_stopped_while_its_woken_step_has_not_claimed_yet_frees_the_queue(
+    runtime: LocalRuntime,
+) -> None:
+    # A holder's release wakes the first waiter: WAITING_FOR_PERMITS -> READY, still
+    # first in the key's queue until its claim takes it out. If its run is stopped
+    # before that claim (here the wake's message is lost), the stop must take it out of
+    # the queue: left there, every step behind it waited forever (found by the
+    # simulation's operator stops: key_limit, seed 4).
+    from podium.service.lifecycle import stop_run
+
+    runtime.push(sleeper("wf", "wh", 1))
+    a, b, c = (runtime.start_run("wf").run_id for _ in range(3))
+    store, queue = runtime.store, runtime.services.work_queue
+    send = queue.send
+    lost: list[str] = []
+
+    def lose_the_wake(message: Any, delay_seconds: int = 0) -> None:
+        step = store.get_step(b, "load") if message.get("run") == b else None
+        woken = step is not None and step.waiting_key is not None
+        if woken and step is not None and step.status is StepStatus.READY and not lost:
+            lost.append(b)
+            return
+        send(message, delay_seconds)
+
+    queue.send = lose_the_wake  # type: ignore[method-assign]
+    runtime.pump(wait=False)  # a holds the permit; b and c wait
+    assert [store.get_step(r, "load").status for r in (b, c)] == [  # type: ignore[union-attr]
+        StepStatus.WAITING_FOR_PERMITS
+    ] * 2
+    runtime.pump()  # a's sleep ends: b is woken, its message lost
+    assert lost == [b] and store.get_run(a).status is RunStatus.SUCCEEDED
+    assert store.permits().head("wh") == (b, "load")
+    stop_run(runtime.services, b, "stopped by the test")
+    runtime.pump()
+    assert store.get_run(c).status is RunStatus.SUCCEEDED
+    state = store.permits().state("wh")
+    assert (state.active, state.waiting, state.holders) == (0, 0, {})
+    assert store.permits().head("wh") is None

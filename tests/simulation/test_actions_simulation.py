@@ -1,6 +1,7 @@
 """The seeded simulation with operators acting at random moments (podium.sim.actions):
 runs paused and resumed, and failed steps retried in place, under the fault schedules
-end as they would without, with nothing held, nothing run twice and no limit exceeded."""
+end as they would without, with nothing held, nothing run twice and no limit exceeded;
+runs stopped end, with their children, settled and holding nothing."""
 
 from __future__ import annotations
 

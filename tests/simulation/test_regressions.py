@@ -167,3 +167,25 @@ MOTO_CASES += [
 def test_moto_seed_violates_nothing(shape: str, seed: int) -> None:
     result = run_case(shape, seed, store="moto")
     assert result.verdict.ok, "\n".join(result.verdict.details)
+
+
+# Seeds that fail with operators acting (--actions: pauses, retries in place, stops).
+WOKEN_STEP_LEFT_IN_QUEUE = (
+    "a run stopped while its step, woken from a key's queue (READY), had not claimed yet:"
+    " the stop ended the step and left its queue entry first in line, so wake_head found"
+    " it not waiting and woke nobody; every later waiter on the key waited forever"
+)
+FIXED_WITH_ACTIONS: list[tuple[str, int, str]] = [
+    ("key_limit", 4, WOKEN_STEP_LEFT_IN_QUEUE),
+    ("key_limit", 85, WOKEN_STEP_LEFT_IN_QUEUE),
+    ("max_parallel", 410, WOKEN_STEP_LEFT_IN_QUEUE),
+]
+
+
+@pytest.mark.parametrize(
+    ("shape", "seed"),
+    [pytest.param(shape, seed, id=f"{shape}-{seed}") for shape, seed, _ in FIXED_WITH_ACTIONS],
+)
+def test_seed_with_operators_violates_nothing(shape: str, seed: int) -> None:
+    result = run_case(shape, seed, actions=True)
+    assert result.verdict.ok, "\n".join(result.verdict.details)

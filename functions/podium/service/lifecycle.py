@@ -15,7 +15,7 @@ from typing import Any
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.plans import plan_run_end
 from podium.core.engine.records import RunRecord, StepRecord
-from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import release_slot
 from podium.service.context import Services
@@ -196,7 +196,11 @@ def cancel_step(
     if record.status.terminal:
         return False
     now = ctx.now()
-    if record.status is StepStatus.WAITING_FOR_PERMITS:
+    if record.waiting_key is not None and (
+        record.status is StepStatus.WAITING_FOR_PERMITS or record.status in CLAIMABLE
+    ):
+        # Queued for a permit, or woken from the queue and not claimed yet (READY, still
+        # first in line): it leaves the queue, or the steps behind it wait forever.
         return abandon_if_queued(ctx, record, StepStatus.STOPPED, reason)
     to = running_to if record.status is StepStatus.RUNNING else StepStatus.STOPPED
     try:

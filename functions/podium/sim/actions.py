@@ -1,10 +1,13 @@
 """Operators acting at random moments in the simulation: pauses, each resumed a little
-later, and retries in place of a failed step of a run that still runs, under the same
-fault schedules (crashes inside the actions too). A pause and its resume must change no
-outcome, leave no step held, and run nothing twice; a retry gives the failed step one
-more attempt, which fails again (the shapes' failures are deterministic), so it changes
-no outcome either. The world's usual invariants and the comparison with the fault-free
-run check it.
+later, retries in place of a failed step of a run that still runs, and stops, under the
+same fault schedules (crashes inside the actions too). A pause and its resume must
+change no outcome, leave no step held, and run nothing twice; a retry gives the failed
+step one more attempt, which fails again (the shapes' failures are deterministic), so it
+changes no outcome either. A stopped run's result is not compared (it ends as the stop
+found it), but it must end, with its loops' iterations and subworkflow runs, everything
+settled and nothing held: a stop cut short by a crash is asked again, or finished by
+the sweeper if the run ended already. The world's usual invariants and the comparison
+with the fault-free run check it.
 
 A separate random stream draws the actions, so a seed's faults are the ones it has
 without actions."""
@@ -24,6 +27,7 @@ from podium.sim.harness import World
 
 PAUSE_RATE = 0.03  # per tick, while faults are on
 RETRY_RATE = 0.05  # per tick while faults are on and a running run has a failed step
+STOP_RATE = 0.005  # per tick, while faults are on (not for first_only/last_only shapes)
 RETRYABLE = frozenset({StepStatus.FAILED, StepStatus.TIMED_OUT})
 MAX_PAUSE_MS = 60_000
 RESUME_RETRY_MS = 1_000
@@ -38,6 +42,8 @@ class ActingWorld(World):
         self.pauses = 0
         self.resumes = 0
         self.retries = 0
+        self.stops = 0
+        self.pending_stops: list[tuple[int, int, str, str]] = []  # (due, seq, run, request)
         self.pending_retries: list[tuple[int, int, str, str, StepStatus, str]] = []
 
     def tick(self) -> bool:
@@ -46,12 +52,19 @@ class ActingWorld(World):
             _, _, run_id, step, was, request = heapq.heappop(self.pending_retries)
             self.start_retry(run_id, step, was, request)
             return True
+        if self.pending_stops and self.pending_stops[0][0] <= now:
+            _, _, run_id, request = heapq.heappop(self.pending_stops)
+            self.start_stop(run_id, request)
+            return True
         if self.pending_resumes and self.pending_resumes[0][0] <= now:
             _, _, run_id, request = heapq.heappop(self.pending_resumes)
             self.start_resume(run_id, request)
             return True
         if self.faults_on and self.run_ids and self.action_rng.random() < PAUSE_RATE:
             self.start_pause(self.action_rng.choice(sorted(self.run_ids.values())))
+            return True
+        if self.faults_on and self.run_ids and self._stoppable():
+            self.start_stop(self.action_rng.choice(sorted(self.run_ids.values())))
             return True
         if self.faults_on and self.run_ids and self.action_rng.random() < RETRY_RATE:
             failed = self._failed_steps()
@@ -60,7 +73,8 @@ class ActingWorld(World):
                 return True
         if super().tick():
             return True
-        pending = [p[0] for p in (self.pending_resumes[:1] + self.pending_retries[:1])]
+        heads = self.pending_resumes[:1] + self.pending_stops[:1]
+        pending = [p[0] for p in heads] + [p[0] for p in self.pending_retries[:1]]
         if pending:  # nothing else to do: time passes to the next resume or retry
             self.clock.advance_to(min(pending))
             return True
@@ -82,6 +96,32 @@ class ActingWorld(World):
             heapq.heappush(self.pending_resumes, (due, next(self._seq), run_id, f"r{n}"))
 
         self.spawn("api", f"api<pause {run_id}>", call, done)
+
+    def _stoppable(self) -> bool:
+        # Drawn only where the shape's expectations stand without the stopped run (the
+        # first_only and last_only shapes judge runs by the others).
+        shape = self.shape
+        if shape.first_only or shape.last_only:
+            return False
+        return self.action_rng.random() < STOP_RATE
+
+    def start_stop(self, run_id: str, request: str | None = None) -> None:
+        request = request or f"s{next(self._seq)}"
+        self.stop_asked.add(run_id)
+
+        def call() -> None:
+            try:
+                run_action(self.ctx, run_id, RunAction.STOP, Actor("sim", request_id=request))
+                self.stops += 1
+            except (ActionRefused, NotFound):
+                pass  # ended already (or not created yet): the sweeper finishes a cut stop
+
+        def done(proc: Any) -> None:
+            if proc.error is not None:  # the operator asks again with the same request
+                due = self.clock.now_ms() + RESUME_RETRY_MS
+                heapq.heappush(self.pending_stops, (due, next(self._seq), run_id, request))
+
+        self.spawn("api", f"api<stop {run_id}>", call, done)
 
     def _failed_steps(self) -> list[tuple[str, str, StepStatus]]:
         """(run, step, status) of failed steps in runs that still run (no faults)."""
@@ -142,8 +182,11 @@ class ActingWorld(World):
         """Every pause is resumed before the world settles (faults off)."""
         self.faults_on = False
         self.finish_all()
-        while self.pending_resumes or self.pending_retries:
-            if self.pending_retries:
+        while self.pending_resumes or self.pending_retries or self.pending_stops:
+            if self.pending_stops:
+                _, _, run_id, request = heapq.heappop(self.pending_stops)
+                self.start_stop(run_id, request)
+            elif self.pending_retries:
                 _, _, run_id, step, was, request = heapq.heappop(self.pending_retries)
                 self.start_retry(run_id, step, was, request)
             else:

@@ -95,12 +95,12 @@ class Simulator:
         return SeedResult(seed, shape.name, verdict, world.trace)
 
 
-def run_case(shape: str, seed: int, store: str = "memory") -> SeedResult:
+def run_case(shape: str, seed: int, store: str = "memory", *, actions: bool = False) -> SeedResult:
     """One (shape, seed): the world depends on nothing else, so a case found in a bulk
     run with any mix replays alone."""
     factory = factory_for(store)
     with factory.session():
-        return Simulator(factory, (shape,)).run_seed(seed)
+        return Simulator(factory, (shape,), actions=actions).run_seed(seed)
 
 
 def simulate(
