@@ -1,13 +1,14 @@
 """Operators acting at random moments in the simulation: pauses, each resumed a little
-later, retries in place of a failed step of a run that still runs, and stops, under the
-same fault schedules (crashes inside the actions too). A pause and its resume must
-change no outcome, leave no step held, and run nothing twice; a retry gives the failed
-step one more attempt, which fails again (the shapes' failures are deterministic), so it
-changes no outcome either. A stopped run's result is not compared (it ends as the stop
-found it), but it must end, with its loops' iterations and subworkflow runs, everything
-settled and nothing held: a stop cut short by a crash is asked again, or finished by
-the sweeper if the run ended already. The world's usual invariants and the comparison
-with the fault-free run check it.
+later, retries in place of a failed step of a run that still runs, stops of runs, and
+skips and stops of their steps, under the same fault schedules (crashes inside the
+actions too). A pause and its resume must change no outcome, leave no step held, and
+run nothing twice; a retry gives the failed step one more attempt, which fails again
+(the shapes' failures are deterministic), so it changes no outcome either. The result
+of a run stopped, or with a step skipped or stopped, is not compared (it ends as the
+operator made it), but it must end, with its loops' iterations and subworkflow runs,
+everything settled and nothing held: an action cut short by a crash is asked again,
+or finished by the sweeper if the run ended already. The world's usual invariants and
+the comparison with the fault-free run check it.
 
 A separate random stream draws the actions, so a seed's faults are the ones it has
 without actions."""
@@ -19,7 +20,13 @@ import itertools
 import random
 from typing import Any
 
-from podium.core.engine.actions import ActionRefused, RunAction, StepAction
+from podium.core.engine.actions import (
+    STEP_ACTION_RUNS,
+    STEP_ACTIONS,
+    ActionRefused,
+    RunAction,
+    StepAction,
+)
 from podium.core.engine.errors import NotFound
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.actions import Actor, run_action, step_action
@@ -28,7 +35,9 @@ from podium.sim.harness import World
 PAUSE_RATE = 0.03  # per tick, while faults are on
 RETRY_RATE = 0.05  # per tick while faults are on and a running run has a failed step
 STOP_RATE = 0.005  # per tick, while faults are on (not for first_only/last_only shapes)
+STEP_ACT_RATE = 0.01  # a step skipped or stopped: per tick, the same shapes
 RETRYABLE = frozenset({StepStatus.FAILED, StepStatus.TIMED_OUT})
+_ENDING = (StepAction.SKIP, StepAction.STOP)
 MAX_PAUSE_MS = 60_000
 RESUME_RETRY_MS = 1_000
 
@@ -43,6 +52,8 @@ class ActingWorld(World):
         self.resumes = 0
         self.retries = 0
         self.stops = 0
+        self.step_ends = 0
+        self.pending_step_ends: list[tuple[int, int, str, str, StepAction, str]] = []
         self.pending_stops: list[tuple[int, int, str, str]] = []  # (due, seq, run, request)
         self.pending_retries: list[tuple[int, int, str, str, StepStatus, str]] = []
 
@@ -51,6 +62,10 @@ class ActingWorld(World):
         if self.pending_retries and self.pending_retries[0][0] <= now:
             _, _, run_id, step, was, request = heapq.heappop(self.pending_retries)
             self.start_retry(run_id, step, was, request)
+            return True
+        if self.pending_step_ends and self.pending_step_ends[0][0] <= now:
+            _, _, run_id, step, action, request = heapq.heappop(self.pending_step_ends)
+            self.start_step_end(run_id, step, action, request)
             return True
         if self.pending_stops and self.pending_stops[0][0] <= now:
             _, _, run_id, request = heapq.heappop(self.pending_stops)
@@ -63,9 +78,14 @@ class ActingWorld(World):
         if self.faults_on and self.run_ids and self.action_rng.random() < PAUSE_RATE:
             self.start_pause(self.action_rng.choice(sorted(self.run_ids.values())))
             return True
-        if self.faults_on and self.run_ids and self._stoppable():
+        if self.faults_on and self.run_ids and self._stoppable(STOP_RATE):
             self.start_stop(self.action_rng.choice(sorted(self.run_ids.values())))
             return True
+        if self.faults_on and self.run_ids and self._stoppable(STEP_ACT_RATE):
+            picked = self._step_to_end()
+            if picked is not None:
+                self.start_step_end(*picked)
+                return True
         if self.faults_on and self.run_ids and self.action_rng.random() < RETRY_RATE:
             failed = self._failed_steps()
             if failed:
@@ -75,6 +95,7 @@ class ActingWorld(World):
             return True
         heads = self.pending_resumes[:1] + self.pending_stops[:1]
         pending = [p[0] for p in heads] + [p[0] for p in self.pending_retries[:1]]
+        pending += [p[0] for p in self.pending_step_ends[:1]]
         if pending:  # nothing else to do: time passes to the next resume or retry
             self.clock.advance_to(min(pending))
             return True
@@ -97,17 +118,55 @@ class ActingWorld(World):
 
         self.spawn("api", f"api<pause {run_id}>", call, done)
 
-    def _stoppable(self) -> bool:
-        # Drawn only where the shape's expectations stand without the stopped run (the
-        # first_only and last_only shapes judge runs by the others).
+    def _stoppable(self, rate: float) -> bool:
+        # Drawn only where the shape's expectations stand without the run changed: the
+        # first_only and last_only shapes judge runs by the others, and a strict_sequential
+        # run that does not succeed blocks the next ones until an operator unblocks them.
         shape = self.shape
-        if shape.first_only or shape.last_only:
+        strict = any(w.get("run_strategy") == "strict_sequential" for w in shape.workflows)
+        if shape.first_only or shape.last_only or strict:
             return False
-        return self.action_rng.random() < STOP_RATE
+        return self.action_rng.random() < rate
+
+    def _step_to_end(self) -> tuple[str, str, StepAction] | None:
+        """A step of a running run that an operator may skip or stop now (no faults)."""
+        found: list[tuple[str, str, StepAction]] = []
+        for run_id in sorted(self.run_ids.values()):
+            try:
+                run = self.inner_store.get_run(run_id)
+            except NotFound:
+                continue
+            if run.status not in STEP_ACTION_RUNS[StepAction.STOP]:
+                continue
+            for s in self.inner_store.list_steps(run_id):
+                allowed = STEP_ACTIONS.get(s.status, frozenset())
+                found += [(run_id, s.step, a) for a in _ENDING if a in allowed]
+        return self.action_rng.choice(found) if found else None
+
+    def start_step_end(
+        self, run_id: str, step: str, action: StepAction, request: str | None = None
+    ) -> None:
+        request = request or f"e{next(self._seq)}"
+        self.changed_by_operator.add(run_id)
+
+        def call() -> None:
+            try:
+                step_action(self.ctx, run_id, step, action, Actor("sim", request_id=request))
+                self.step_ends += 1
+            except (ActionRefused, NotFound):
+                pass  # the step or the run moved on meanwhile
+
+        def done(proc: Any) -> None:
+            if proc.error is not None:  # the operator asks again with the same request
+                due = self.clock.now_ms() + RESUME_RETRY_MS
+                entry = (due, next(self._seq), run_id, step, action, request)
+                heapq.heappush(self.pending_step_ends, entry)
+
+        self.spawn("api", f"api<{action.value} {run_id}/{step}>", call, done)
 
     def start_stop(self, run_id: str, request: str | None = None) -> None:
         request = request or f"s{next(self._seq)}"
-        self.stop_asked.add(run_id)
+        self.changed_by_operator.add(run_id)
 
         def call() -> None:
             try:
@@ -182,8 +241,13 @@ class ActingWorld(World):
         """Every pause is resumed before the world settles (faults off)."""
         self.faults_on = False
         self.finish_all()
-        while self.pending_resumes or self.pending_retries or self.pending_stops:
-            if self.pending_stops:
+        while (
+            self.pending_resumes or self.pending_retries or self.pending_stops
+        ) or self.pending_step_ends:
+            if self.pending_step_ends:
+                _, _, run_id, step, action, request = heapq.heappop(self.pending_step_ends)
+                self.start_step_end(run_id, step, action, request)
+            elif self.pending_stops:
                 _, _, run_id, request = heapq.heappop(self.pending_stops)
                 self.start_stop(run_id, request)
             elif self.pending_retries:

@@ -319,8 +319,9 @@ class World:
         # Steps an operator retried in place (sim/actions.py), with the status they had:
         # their next attempt comes at once, not after the step's retry delay.
         self.operator_retried: dict[tuple[str, str], StepStatus] = {}
-        # Runs an operator asked to stop (sim/actions.py): their results are not compared.
-        self.stop_asked: set[str] = set()
+        # Runs an operator stopped, or whose step it skipped or stopped (sim/actions.py):
+        # their results are not compared.
+        self.changed_by_operator: set[str] = set()
         self.deliveries: Counter[str] = Counter()
         self.trace: list[str] | None = [] if describe else None
         self.writes = 0

@@ -79,7 +79,7 @@ def _judged(world: World, outcomes: list[RunOutcome]) -> list[RunOutcome]:
     """The outcomes a shape's expectations apply to: a run an operator stopped ends as
     the stop found it (it must still end and settle with nothing held: _check_ends)."""
     return [
-        RunOutcome(o.index, None, {}) if o.run and o.run.run_id in world.stop_asked else o
+        RunOutcome(o.index, None, {}) if o.run and o.run.run_id in world.changed_by_operator else o
         for o in outcomes
     ]
 
@@ -303,7 +303,7 @@ def compare(baseline: list[RunOutcome], faulty: World, verdict: Verdict) -> None
         return
     loose = faulty.shape.loose
     for base, o in zip(baseline, outcomes, strict=True):
-        if o.run is not None and o.run.run_id in faulty.stop_asked:
+        if o.run is not None and o.run.run_id in faulty.changed_by_operator:
             continue  # stopped by an operator: ends as the stop found it
         if summary(base, loose) != summary(o, loose):
             verdict.add(
