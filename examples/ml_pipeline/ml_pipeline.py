@@ -13,8 +13,10 @@ def train_task(event: dict) -> int:
     if int(options["--epochs"]) < 1:
         print("epochs must be at least 1")
         return 2
-    print(f"trained on {options['--dataset']} for {options['--epochs']} epochs ->"
-          f" {options['--out']} (run {event['environment']['RUN_ID']})")
+    print(
+        f"trained on {options['--dataset']} for {options['--epochs']} epochs ->"
+        f" {options['--out']} (run {event['environment']['RUN_ID']})"
+    )
     return 0
 
 
@@ -26,7 +28,11 @@ def evaluate(event: dict) -> dict:
 
 def deploy(event: dict) -> dict:
     payload = event["payload"]
-    return {"endpoint": "churn-prod", "model_uri": payload["model_uri"], "accuracy": payload["accuracy"]}
+    return {
+        "endpoint": "churn-prod",
+        "model_uri": payload["model_uri"],
+        "accuracy": payload["accuracy"],
+    }
 
 
 def notify(event: dict) -> dict:

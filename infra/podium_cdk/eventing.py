@@ -161,9 +161,7 @@ class Triggers(Construct):
         )
 
 
-def _from_bus(
-    function: lambda_.IFunction, dlq: sqs.IQueue, bus: str
-) -> targets.LambdaFunction:
+def _from_bus(function: lambda_.IFunction, dlq: sqs.IQueue, bus: str) -> targets.LambdaFunction:
     """A target that tells the events function which bus the event was put on:
     ``{"podium_bus": NAME, "event": <the event>}`` (handlers/events.py unwraps it)."""
     return targets.LambdaFunction(

@@ -118,9 +118,7 @@ def _batch(props: PodiumProps, work: iam.Role, followers: list[iam.Role]) -> Non
     for role in followers:
         role.add_to_policy(iam.PolicyStatement(actions=["batch:TerminateJob"], resources=[jobs]))
         role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["batch:DescribeJobs", "batch:ListJobs"], resources=["*"]
-            )
+            iam.PolicyStatement(actions=["batch:DescribeJobs", "batch:ListJobs"], resources=["*"])
         )
         _acknowledge(
             role,

@@ -141,7 +141,9 @@ def test_a_wait_decided_from_a_stale_read_adds_no_second_place(store: StateStore
     stale = step  # read before it queued
     assert permits.wait(step, "db", 1, now=10)
     waiting = frozenset({StepStatus.WAITING_FOR_PERMITS})
-    store.transition_step("r2", "s", expected=waiting, attempt=None, to=StepStatus.READY, changes={})
+    store.transition_step(
+        "r2", "s", expected=waiting, attempt=None, to=StepStatus.READY, changes={}
+    )
     assert not permits.wait(stale, "db", 1, now=20)
     assert permits.queue("db", 10) == [("r2", "s")]
     current = store.get_step("r2", "s")

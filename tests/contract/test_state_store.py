@@ -396,7 +396,9 @@ def test_a_replayed_launch_never_opens_a_counted_child_again(store: StateStore) 
     store.open_children("r1", "loop", 0, 3)
     for index in range(3):
         store.create_run(a_child(index))
-    store.end_counted_child(a_child(0), expected=running, to=RunStatus.SUCCEEDED, changes={}, outcome="ok")
+    store.end_counted_child(
+        a_child(0), expected=running, to=RunStatus.SUCCEEDED, changes={}, outcome="ok"
+    )
     store.open_children("r1", "loop", 0, 3)  # the replay
     store.open_children("r1", "loop", 0, 5)  # a wider one: opens 3 and 4 only
     store.open_children("r1", "loop", 1, 40)  # a pass that read the mark at 1
@@ -604,7 +606,11 @@ def test_an_iteration_ends_is_counted_and_settles_in_one_write(store: StateStore
     assert "r1.loop.0" not in store.list_due_run_ids(10**13, 100)
     with pytest.raises(RunConflict) as exc:  # a replay: ended already, nothing added
         store.end_counted_child(
-            a_child(0), expected=running, to=RunStatus.SUCCEEDED, changes={"ended_at": 8}, outcome="ok"
+            a_child(0),
+            expected=running,
+            to=RunStatus.SUCCEEDED,
+            changes={"ended_at": 8},
+            outcome="ok",
         )
     assert exc.value.current is not None and exc.value.current.ended_at == 7
     # A child ended the other way is not counted twice by a late count_child.
@@ -792,9 +798,7 @@ def test_a_runs_end_is_fenced_by_a_retry_in_place(store: StateStore) -> None:
     assert store.mark_run_reopened("r1").reopened == 1
     running = frozenset({RunStatus.RUNNING})
     with pytest.raises(RunConflict) as exc:
-        store.transition_run(
-            "r1", expected=running, to=RunStatus.SUCCEEDED, changes={}, reopened=0
-        )
+        store.transition_run("r1", expected=running, to=RunStatus.SUCCEEDED, changes={}, reopened=0)
     assert exc.value.current is not None and exc.value.current.reopened == 1
     assert store.get_run("r1").status is RunStatus.RUNNING
     ended = store.transition_run(

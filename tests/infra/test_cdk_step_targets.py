@@ -123,9 +123,7 @@ def test_state_change_rules_match_only_the_named_resources(custom: Synth) -> Non
     }
     assert rules["aws.batch"]["EventPattern"]["detail"]["jobQueue"] == [USER_JOB_QUEUE]
     assert rules["aws.glue"]["EventPattern"]["detail"]["jobName"] == [USER_GLUE_JOB]
-    assert rules["aws.states"]["EventPattern"]["detail"]["stateMachineArn"] == [
-        USER_STATE_MACHINE
-    ]
+    assert rules["aws.states"]["EventPattern"]["detail"]["stateMachineArn"] == [USER_STATE_MACHINE]
     for rule in rules.values():
         assert "EventBusName" not in rule  # AWS services put their events on the default bus
         assert rule["Targets"][0]["Arn"] == events_arn

@@ -115,9 +115,9 @@ def batch_started(rt: LocalRuntime, batch: Any, **step: Any) -> tuple[str, dict[
     rt.push(one_step("b", {**BATCH_STEP, **step}, day="2026-12-01"))
     run = rt.start_run("b")
     rt.pump(wait=False)
-    (summary,) = batch.list_jobs(jobQueue="podium-q", filters=[{"name": "JOB_NAME", "values": ["*"]}])[
-        "jobSummaryList"
-    ]
+    (summary,) = batch.list_jobs(
+        jobQueue="podium-q", filters=[{"name": "JOB_NAME", "values": ["*"]}]
+    )["jobSummaryList"]
     job = batch.describe_jobs(jobs=[summary["jobId"]])["jobs"][0]
     return run.run_id, job
 
@@ -244,7 +244,9 @@ def test_glue_job_run_is_routed_back_through_its_arguments(rt: LocalRuntime, glu
 
 
 def test_a_lost_glue_event_is_caught_by_polling(rt: LocalRuntime, glue: Any) -> None:
-    state_manager.set_transition(model_name="glue::job_run", transition={"progression": "immediate"})
+    state_manager.set_transition(
+        model_name="glue::job_run", transition={"progression": "immediate"}
+    )
     run_id, job_run = glue_started(rt, glue)
     rt.pump()
     record = record_of(rt, run_id)

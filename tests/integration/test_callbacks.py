@@ -62,7 +62,8 @@ def begin(rt: LocalRuntime, wf: dict[str, Any]) -> tuple[str, str]:
     run = rt.start_run(wf["name"])
     rt.pump(wait=False)
     published = [
-        e for e in rt.services.events.published  # type: ignore[union-attr]
+        e
+        for e in rt.services.events.published  # type: ignore[union-attr]
         if e["detail-type"] == "Podium Callback Token" and e["detail"]["run_id"] == run.run_id
     ]
     assert len(published) == 1
@@ -83,7 +84,8 @@ def test_the_token_is_published_and_a_success_callback_is_the_output(rt: LocalRu
     run_id, token = begin(rt, waiting())
     assert attempt_of(token) == (run_id, "wait", 1)
     event = next(
-        e for e in rt.services.events.published  # type: ignore[union-attr]
+        e
+        for e in rt.services.events.published  # type: ignore[union-attr]
         if e["detail-type"] == "Podium Callback Token"
     )
     assert event["detail"]["payload"] == {"table": "sales"}
@@ -312,13 +314,25 @@ def _as(arn: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         "rawQueryString": "",
         "headers": {"content-type": "application/json"},
         "requestContext": {
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "127.0.0.1", "userAgent": "test"},
+            "http": {
+                "method": "POST",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "test",
+            },
             "requestId": "r",
             "routeKey": "$default",
             "stage": "$default",
-            "authorizer": {"iam": {"userArn": arn, "accountId": "123456789012",
-                                   "callerId": "AIDA", "accessKey": "AKIA", "userId": "AIDA"}},
+            "authorizer": {
+                "iam": {
+                    "userArn": arn,
+                    "accountId": "123456789012",
+                    "callerId": "AIDA",
+                    "accessKey": "AKIA",
+                    "userId": "AIDA",
+                }
+            },
         },
         "body": json.dumps(body),
         "isBase64Encoded": False,
@@ -334,15 +348,20 @@ def test_approvers_listed_as_iam_arns_are_matched_by_the_callers_identity(
     rt.push(
         {
             "name": "iam_approval",
-            "steps": [{"id": "approve", "type": "approval", "message": "ok?", "approvers": [alice]}],
+            "steps": [
+                {"id": "approve", "type": "approval", "message": "ok?", "approvers": [alice]}
+            ],
         }
     )
     run = rt.start_run("iam_approval")
     rt.pump(wait=False)
     token = token_of(f"{run.run_id}/approve/1")
     # Naming alice is not being alice: the ARN is checked against the identity.
-    status, body = _as("arn:aws:iam::123456789012:user/mallory", f"/callbacks/{token}",
-                       {"success": {}, "by": alice})
+    status, body = _as(
+        "arn:aws:iam::123456789012:user/mallory",
+        f"/callbacks/{token}",
+        {"success": {}, "by": alice},
+    )
     assert status == 403 and body["code"] == "not_an_approver"
     status, _ = _as(alice, f"/callbacks/{token}", {"success": {}})
     assert status == 202

@@ -179,12 +179,20 @@ def test_podium_run_waits_for_an_approval_given_by_podium_callback(tmp_path: Pat
         token = _wait_for_token(home, running)
         refused = subprocess.run(
             [*cli, "callback", token, "--success", "{}", "--by", "mallory"],
-            env=env, capture_output=True, text=True, timeout=60, check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert refused.returncode == 1 and "may not decide" in refused.stderr
         given = subprocess.run(
             [*cli, "callback", token, "--success", "{}", "--by", "alice", "--comment", "ok"],
-            env=env, capture_output=True, text=True, timeout=60, check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert given.returncode == 0, given.stderr
         out, err = running.communicate(timeout=120)
@@ -226,15 +234,20 @@ def test_validate_notes_steps_without_a_local_stand_in(tmp_path: Path) -> None:
         tmp_path / "wf4",
         {
             "name": "notes",
-            "steps": [ecs("mapped"), ecs("unmapped", task_definition="other"),
-                      {"id": "g", "type": "glue_job", "job_name": "j"}],
+            "steps": [
+                ecs("mapped"),
+                ecs("unmapped", task_definition="other"),
+                {"id": "g", "type": "glue_job", "job_name": "j"},
+            ],
         },
         '[ecs_tasks]\ntrainer = "m:f"\n',
     )
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 0
     assert "steps[1]: ecs_task 'other' has no local stand-in" in result.output
-    assert "steps[2]: glue_job 'j' has no local stand-in in podium.toml [glue_jobs]" in result.output
+    assert (
+        "steps[2]: glue_job 'j' has no local stand-in in podium.toml [glue_jobs]" in result.output
+    )
     assert "steps[0]" not in result.output
 
 

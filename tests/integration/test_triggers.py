@@ -365,11 +365,19 @@ def test_an_event_trigger_fires_only_for_the_bus_it_names(rt: LocalRuntime) -> N
                 "params": {"order": {"type": "string"}},
                 "steps": [{"id": "a", "type": "noop"}],
                 "triggers": [
-                    {"event": {"pattern": pattern, "bus": bus}, "params": {"order": "${event.detail.id}"}}
+                    {
+                        "event": {"pattern": pattern, "bus": bus},
+                        "params": {"order": "${event.detail.id}"},
+                    }
                 ],
             }
         )
-    placed = {"id": "o-1", "source": "acme.orders", "detail-type": "OrderPlaced", "detail": {"id": "7"}}
+    placed = {
+        "id": "o-1",
+        "source": "acme.orders",
+        "detail-type": "OrderPlaced",
+        "detail": {"id": "7"},
+    }
     wrapped = {"podium_bus": "acme-orders", "event": placed}
     assert events.handler(wrapped, None)["matched"] == 1
     assert [r.params for r in runs(rt, "on_orders_bus")] == [{"order": "7"}]
@@ -380,7 +388,11 @@ def test_an_event_trigger_fires_only_for_the_bus_it_names(rt: LocalRuntime) -> N
     assert events.handler(other, None)["matched"] == 0
     signal = {
         "podium_bus": "podium",
-        "event": {"id": "s-1", "source": "acme", "detail-type": "podium.signal",
-                  "detail": {"name": "orders_ready", "params": {"day": "2026-12-01"}}},
+        "event": {
+            "id": "s-1",
+            "source": "acme",
+            "detail-type": "podium.signal",
+            "detail": {"name": "orders_ready", "params": {"day": "2026-12-01"}},
+        },
     }
     assert events.handler(signal, None)["matched"] == 1

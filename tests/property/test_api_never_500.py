@@ -45,8 +45,9 @@ PATHS = st.one_of(
         lambda s: "/callbacks/pcb1_" + base64.urlsafe_b64encode(s.encode()).decode().rstrip("=")
     ),
     st.sampled_from(["tok-1", "x" * 70, ""]).map(
-        lambda r: "/callbacks/pcb1_"
-        + base64.urlsafe_b64encode(f"{r}/a/1".encode()).decode().rstrip("=")
+        lambda r: (
+            "/callbacks/pcb1_" + base64.urlsafe_b64encode(f"{r}/a/1".encode()).decode().rstrip("=")
+        )
     ),
     # Operators' routes (issue 14): actions, replay, versions, breakpoints.
     SEGMENT.map(lambda s: f"/runs/{s}/actions"),

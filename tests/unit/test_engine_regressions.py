@@ -96,7 +96,9 @@ def rt() -> Iterator[LocalRuntime]:
         yield runtime
 
 
-def crash_on(rt: LocalRuntime, when: Callable[[str, tuple[Any, ...], dict[str, Any]], bool]) -> CrashOnce:
+def crash_on(
+    rt: LocalRuntime, when: Callable[[str, tuple[Any, ...], dict[str, Any]], bool]
+) -> CrashOnce:
     wrapper = CrashOnce(rt.store, when)
     rt.services.store = wrapper  # type: ignore[assignment]
     return wrapper
@@ -210,7 +212,13 @@ def test_bug4_a_retry_after_a_lost_permit_release_claims_without_a_message_loop(
 def test_bug5_last_only_an_older_start_arriving_late_never_stops_the_newer_run(
     rt: LocalRuntime,
 ) -> None:
-    rt.push({"name": "latest", "run_strategy": "last_only", "steps": [{"id": "a", "type": "sleep", "seconds": 60}]})
+    rt.push(
+        {
+            "name": "latest",
+            "run_strategy": "last_only",
+            "steps": [{"id": "a", "type": "sleep", "seconds": 60}],
+        }
+    )
     clock = rt.clock
     assert isinstance(clock, ManualClock)
     t0 = clock.now_ms()
@@ -246,7 +254,9 @@ def test_bug7_fail_after_running_runs_every_step_released_by_the_same_decision(
 def test_bug8_hostile_outputs_and_errors_fail_the_attempt_clearly(
     rt: LocalRuntime, fn: str, message: str
 ) -> None:
-    view = rt.run({"name": "hostile", "steps": [{"id": "a", "type": "lambda", "function": f"{HERE}:{fn}"}]})
+    view = rt.run(
+        {"name": "hostile", "steps": [{"id": "a", "type": "lambda", "function": f"{HERE}:{fn}"}]}
+    )
     step = view.steps[0]
     assert step.status is StepStatus.FAILED and step.attempt == 1
     assert step.error is not None and message in step.error and len(step.error) < 4096
@@ -278,7 +288,13 @@ def test_the_sweeper_reads_only_due_runs_bounded_per_pass(rt: LocalRuntime) -> N
     from podium.core.engine.checks import FIRST_CHECK_MS, MAX_CHECK_MS
     from podium.service.sweep import sweep
 
-    rt.push({"name": "naps", "run_strategy": {"parallel": 100}, "steps": [{"id": "z", "type": "sleep", "seconds": 7200}]})
+    rt.push(
+        {
+            "name": "naps",
+            "run_strategy": {"parallel": 100},
+            "steps": [{"id": "z", "type": "sleep", "seconds": 7200}],
+        }
+    )
     runs = [rt.start_run("naps").run_id for _ in range(25)]  # not pumped: start lost
     listed: list[str] = []
     real_list = rt.store.list_steps

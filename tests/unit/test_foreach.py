@@ -435,7 +435,14 @@ def test_a_loops_outputs_are_read_in_batches_not_per_iteration(mem: LocalRuntime
                     "type": "foreach",
                     "over": {"i": "${podium.range(0, 300)}"},
                     "concurrency": 300,
-                    "steps": [{"id": "n", "type": "lambda", "function": f"{HERE}:echo", "payload": {"i": "${iteration.i}"}}],
+                    "steps": [
+                        {
+                            "id": "n",
+                            "type": "lambda",
+                            "function": f"{HERE}:echo",
+                            "payload": {"i": "${iteration.i}"},
+                        }
+                    ],
                 }
             ],
         }

@@ -53,7 +53,9 @@ def test_an_output_over_the_limit_fails_without_retry() -> None:
         view = rt.run(
             {
                 "name": "huge",
-                "steps": [{"id": "a", "type": "lambda", "function": f"{HERE}:too_big", "retries": 2}],
+                "steps": [
+                    {"id": "a", "type": "lambda", "function": f"{HERE}:too_big", "retries": 2}
+                ],
             }
         )
     step = view.steps[0]
@@ -70,7 +72,11 @@ BIG_PARAMS_WF = {
     "params": {"rows": {"type": "list", "default": []}},
     "steps": [
         {"id": "a", "type": "lambda", "function": f"{HERE}:echo_params"},
-        {"id": "b", "type": "noop", "depends_on": [{"step": "a", "when": "size(params.rows) > 10"}]},
+        {
+            "id": "b",
+            "type": "noop",
+            "depends_on": [{"step": "a", "when": "size(params.rows) > 10"}],
+        },
     ],
 }
 

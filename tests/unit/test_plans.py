@@ -48,7 +48,9 @@ def test_a_retried_failure_waits_with_its_due_time_and_counts() -> None:
 
 def test_final_failures_follow_the_failure_mode_but_timeouts_stay_timeouts() -> None:
     ignored = NoopStep(id="s", type="noop", failure_mode="ignore_failure")
-    assert plan_finish(ignored, "r", "s", 1, 0, error=user_error("x")).to is StepStatus.FAILED_IGNORED
+    assert (
+        plan_finish(ignored, "r", "s", 1, 0, error=user_error("x")).to is StepStatus.FAILED_IGNORED
+    )
     assert plan_finish(ignored, "r", "s", 1, 0, error=timeout_error("t")).to is StepStatus.TIMED_OUT
     plain = NoopStep(id="s", type="noop")
     assert plan_finish(plain, "r", "s", 1, 0, error=user_error("x")).to is StepStatus.FAILED
@@ -78,7 +80,11 @@ def test_a_claim_creates_the_first_attempt_or_moves_a_claimable_one() -> None:
     first = plan_claim(1, create=True, now=5, lease_until=99)
     item = claimed_item("r", "a", first)
     assert (item.status, item.attempt, item.started_at, item.ready_at, item.lease_until) == (
-        StepStatus.RUNNING, 1, 5, 5, 99,
+        StepStatus.RUNNING,
+        1,
+        5,
+        5,
+        99,
     )
     retry = plan_claim(3, create=False, now=7, lease_until=50)
     assert retry.expected == CLAIMABLE and retry.previous_attempt == 2
@@ -111,7 +117,10 @@ def test_giving_a_claim_back_restores_the_previous_attempt() -> None:
 def test_leases() -> None:
     sync = lease_of(0, synchronous=True, wait_ms=0, timeout_ms=None, worker_lease_ms=960_000)
     assert sync == 960_000
-    assert lease_of(0, synchronous=True, wait_ms=0, timeout_ms=30_000, worker_lease_ms=960_000) == 30_000
+    assert (
+        lease_of(0, synchronous=True, wait_ms=0, timeout_ms=30_000, worker_lease_ms=960_000)
+        == 30_000
+    )
     wait = lease_of(0, synchronous=False, wait_ms=3_600_000, timeout_ms=None, worker_lease_ms=1)
     assert wait == 3_600_000 + WAIT_GRACE_MS
 
@@ -141,7 +150,9 @@ def _run(status: RunStatus = RunStatus.RUNNING) -> RunRecord:
 def test_the_next_check_is_when_something_can_next_be_due() -> None:
     now = 10 * 60_000
     assert FIRST_CHECK_MS > 0
-    lease = StepRecord("r", "a", StepStatus.RUNNING, attempt=1, started_at=now, lease_until=now + 16 * 60_000)
+    lease = StepRecord(
+        "r", "a", StepStatus.RUNNING, attempt=1, started_at=now, lease_until=now + 16 * 60_000
+    )
     assert next_check(_run(), [lease], now, stale_ms=300_000) == now + 16 * 60_000
     soon = StepRecord("r", "b", StepStatus.RUNNING, attempt=1, lease_until=now + 1)
     assert next_check(_run(), [lease, soon], now, stale_ms=300_000) == now + MIN_CHECK_MS
@@ -151,7 +162,10 @@ def test_the_next_check_is_when_something_can_next_be_due() -> None:
     assert next_check(_run(), [retry], now, stale_ms=300_000) == now + 420_000
     ready = StepRecord("r", "e", StepStatus.READY, ready_at=now)
     assert next_check(_run(), [ready], now, stale_ms=300_000) == now + 300_000
-    assert next_check(_run(), [sleeping], now, stale_ms=300_000, deadline=now + 200_000) == now + 200_000
+    assert (
+        next_check(_run(), [sleeping], now, stale_ms=300_000, deadline=now + 200_000)
+        == now + 200_000
+    )
     assert next_check(_run(), [sleeping], now, stale_ms=300_000, acted=True) == now + 300_000
     assert next_check(_run(RunStatus.QUEUED), [], now, stale_ms=300_000) == now + MAX_CHECK_MS
     assert next_check(_run(RunStatus.FAILED), [], now, stale_ms=300_000) == now + MIN_CHECK_MS

@@ -292,7 +292,12 @@ def test_a_retry_between_the_run_ends_check_and_its_write_keeps_the_run_going(
     def retry_then_end(run_id: str, **kwargs: Any) -> Any:
         handler = store.get_step(run_id, "handler")
         ending = kwargs["to"].terminal
-        if ending and not injected and handler is not None and handler.status is StepStatus.SUCCEEDED:
+        if (
+            ending
+            and not injected
+            and handler is not None
+            and handler.status is StepStatus.SUCCEEDED
+        ):
             injected.append(run_id)  # the operator acts between the read and the write
             STATE["broken"] = False
             step_action(rt.services, run_id, "a", StepAction.RETRY, ME)

@@ -278,8 +278,12 @@ def test_a_thirty_day_sleep_is_one_scheduler_call() -> None:
                 sent.extend((m, 0) for m in messages)
 
         clock = ManualClock()
-        target = SchedulerTarget("arn:aws:sqs:us-east-1:123456789012:events", "arn:aws:iam::123456789012:role/t")
-        timers = SchedulerTimers(Q(), Q(), clock, scheduler, group="podium", targets={"events": target, "work": target})
+        target = SchedulerTarget(
+            "arn:aws:sqs:us-east-1:123456789012:events", "arn:aws:iam::123456789012:role/t"
+        )
+        timers = SchedulerTimers(
+            Q(), Q(), clock, scheduler, group="podium", targets={"events": target, "work": target}
+        )
         due = clock.now_ms() + 30 * 86_400_000
         body = {"t": "done", "run": "r", "step": "s", "attempt": 1, "e": {"kind": "timer"}}
         timers.schedule(body, due, queue="events", dedup="done/r/s/1/timer")
@@ -325,12 +329,23 @@ def test_stopping_a_long_sleep_deletes_its_schedules() -> None:
     with mock_aws(), LocalRuntime(store="memory", clock=ManualClock()) as rt:
         scheduler = boto3.client("scheduler", region_name="us-east-1")
         scheduler.create_schedule_group(Name="podium")
-        target = SchedulerTarget("arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:iam::123456789012:role/t")
-        rt.services.timers = SchedulerTimers(
-            rt.services.work_queue, rt.services.event_queue, rt.services.clock, scheduler,
-            group="podium", targets={"events": target, "work": target},
+        target = SchedulerTarget(
+            "arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:iam::123456789012:role/t"
         )
-        rt.push({"name": "nap", "steps": [{"id": "z", "type": "sleep", "seconds": 7200, "timeout": 18000}]})
+        rt.services.timers = SchedulerTimers(
+            rt.services.work_queue,
+            rt.services.event_queue,
+            rt.services.clock,
+            scheduler,
+            group="podium",
+            targets={"events": target, "work": target},
+        )
+        rt.push(
+            {
+                "name": "nap",
+                "steps": [{"id": "z", "type": "sleep", "seconds": 7200, "timeout": 18000}],
+            }
+        )
         run = rt.start_run("nap")
         rt.pump()
         assert len(scheduler.list_schedules(GroupName="podium")["Schedules"]) == 2

@@ -76,7 +76,10 @@ def test_a_step_param_of_the_wrong_type_fails_the_step_clearly(rt: LocalRuntime)
 def test_step_param_references_are_checked_at_push() -> None:
     with pytest.raises(DefinitionError, match="unknown param 'dya'"):
         load_definition(
-            {"name": "bad", "steps": [{"id": "a", "type": "noop", "params": {"p": "${params.dya}"}}]}
+            {
+                "name": "bad",
+                "steps": [{"id": "a", "type": "noop", "params": {"p": "${params.dya}"}}],
+            }
         )
 
 

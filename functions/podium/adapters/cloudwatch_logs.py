@@ -45,8 +45,7 @@ class CloudWatchLogReader:
             raise
         if not found:
             raise LogsNotFound(
-                f"no log lines of request {request_id} in {group} (kept by the group's"
-                " retention?)"
+                f"no log lines of request {request_id} in {group} (kept by the group's retention?)"
             )
         stream, start = found[0]["logStreamName"], found[0]["timestamp"]
         lines: list[str] = []

@@ -627,9 +627,7 @@ class DynamoStateStore:
         for sk, indexes in by_shard.items():
             self._open_shard(run_id, sk, indexes, first, last)
 
-    def _open_shard(
-        self, run_id: str, sk: str, indexes: list[int], first: int, last: int
-    ) -> None:
+    def _open_shard(self, run_id: str, sk: str, indexes: list[int], first: int, last: int) -> None:
         floor, cond = first, "attribute_not_exists(#hi) OR #hi <= :floor"
         while True:
             todo = [i for i in indexes if i >= floor]
@@ -671,9 +669,7 @@ class DynamoStateStore:
         # A loop launched by the build before 16-index blocks opened its indexes on shard
         # index % 16: still counted after an upgrade. (Remove once no such loop runs.)
         legacy = c.legacy_shard_sk(step, index)
-        return legacy != c.shard_sk(step, index) and self._count_on(
-            run_id, legacy, index, outcome
-        )
+        return legacy != c.shard_sk(step, index) and self._count_on(run_id, legacy, index, outcome)
 
     def _count_on(self, run_id: str, sk: str, index: int, outcome: str) -> bool:
         return self._update_if(
@@ -709,9 +705,7 @@ class DynamoStateStore:
             if self._update_if(
                 Key=c.key(c.run_pk(run_id), sk),
                 UpdateExpression="DELETE #rn :set ADD #n :n",
-                ConditionExpression=" AND ".join(
-                    f"contains(#rn, :i{k})" for k in range(len(some))
-                ),
+                ConditionExpression=" AND ".join(f"contains(#rn, :i{k})" for k in range(len(some))),
                 ExpressionAttributeNames={"#rn": "rn", "#n": c.SHARD_COUNTERS[outcome]},
                 ExpressionAttributeValues=values,
             ):

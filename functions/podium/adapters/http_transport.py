@@ -32,8 +32,8 @@ class StdlibHttpTransport:
                 conn.connect()
             except TimeoutError as exc:
                 raise HttpTransportError(
-                    "timeout", f"no connection to {call.host}:{call.port} within"
-                    f" {call.connect_timeout:g} s"
+                    "timeout",
+                    f"no connection to {call.host}:{call.port} within {call.connect_timeout:g} s",
                 ) from exc
             except ssl.SSLError as exc:
                 raise HttpTransportError("tls", str(exc)) from exc
@@ -50,8 +50,8 @@ class StdlibHttpTransport:
                 body, too_large = _read(resp, call, deadline)
             except TimeoutError as exc:
                 raise HttpTransportError(
-                    "timeout", f"no complete response within the read timeout of"
-                    f" {call.read_timeout:g} s"
+                    "timeout",
+                    f"no complete response within the read timeout of {call.read_timeout:g} s",
                 ) from exc
             except (http.client.HTTPException, OSError) as exc:
                 raise HttpTransportError("protocol", f"{type(exc).__name__}: {exc}") from exc

@@ -48,11 +48,7 @@ class MemoryPermits:
         holder = holder_id(step.run_id, step.step)
         with self._lock:
             current = self._current(step)
-            if (
-                current is None
-                or current.status not in CLAIMABLE
-                or current.attempt != attempt - 1
-            ):
+            if current is None or current.status not in CLAIMABLE or current.attempt != attempt - 1:
                 return ClaimResult(Claim.CONFLICT, current=current)
             for need in needs:
                 k = self._key(need.key)

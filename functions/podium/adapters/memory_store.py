@@ -141,9 +141,7 @@ class MemoryStateStore:
                 raise RunConflict(run.run_id, self._runs[run.run_id])
             # As in DynamoDB: a run created terminal never enters the active index.
             terminal = run.status.terminal
-            self._runs[run.run_id] = replace(
-                run, settled=terminal, watched=run.watched or terminal
-            )
+            self._runs[run.run_id] = replace(run, settled=terminal, watched=run.watched or terminal)
 
     def get_run(self, run_id: str) -> RunRecord:
         with self._lock:
@@ -159,18 +157,14 @@ class MemoryStateStore:
     def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
         with self._lock:
             runs = [
-                r
-                for r in self._runs.values()
-                if r.workflow == workflow and r.iteration is None
+                r for r in self._runs.values() if r.workflow == workflow and r.iteration is None
             ]
         runs.sort(key=lambda r: (r.created_at, r.run_id), reverse=True)
         return runs[:limit]
 
     def list_active_run_ids(self) -> list[str]:
         with self._lock:
-            return sorted(
-                r.run_id for r in self._runs.values() if not r.settled and r.watched
-            )
+            return sorted(r.run_id for r in self._runs.values() if not r.settled and r.watched)
 
     def list_due_run_ids(self, now: int, limit: int) -> list[str]:
         with self._lock:
@@ -430,9 +424,7 @@ class MemoryStateStore:
             if current is None or current.children_launched >= launched:
                 return
             stored = current.loop if current.loop is not None else loop
-            self._steps[run_id][step] = replace(
-                current, children_launched=launched, loop=stored
-            )
+            self._steps[run_id][step] = replace(current, children_launched=launched, loop=stored)
 
     def run_slots(self) -> MemoryRunSlots:
         from podium.adapters.memory_slots import MemoryRunSlots  # it builds on this class

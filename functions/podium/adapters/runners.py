@@ -274,8 +274,10 @@ class LambdaFunctionRunner:
             body = json.loads(raw) if raw else None
         except ValueError:
             return InvocationResult(
-                False, error="the function returned a payload that is not JSON",
-                error_type=OUTPUT_ERROR, retryable=False,
+                False,
+                error="the function returned a payload that is not JSON",
+                error_type=OUTPUT_ERROR,
+                retryable=False,
             )
         if resp.get("FunctionError"):
             message = body.get("errorMessage") if isinstance(body, dict) else str(body)

@@ -107,9 +107,7 @@ class MemorySchedules:
         with self._lock:
             return self._specs.get(name)
 
-    def due(
-        self, now_ms: int, *, since_ms: int | None = None
-    ) -> list[dict[str, Any]]:
+    def due(self, now_ms: int, *, since_ms: int | None = None) -> list[dict[str, Any]]:
         """Messages of every scheduled time in (last look, now], oldest first. The first
         look at a schedule starts from ``since_ms`` (default: now: nothing is due)."""
         out: list[tuple[int, dict[str, Any]]] = []

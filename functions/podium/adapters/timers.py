@@ -34,9 +34,7 @@ class QueueTimers:
         self._queues = {"work": work, "events": events}
         self._clock = clock
 
-    def schedule(
-        self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str
-    ) -> None:
+    def schedule(self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str) -> None:
         target = self._queues[queue]
         delay = _delay_seconds(due_ms, self._clock.now_ms())
         if delay <= SQS_MAX_DELAY_SECONDS:
@@ -71,9 +69,7 @@ class SchedulerTimers:
         self._group = group
         self._targets = dict(targets)
 
-    def schedule(
-        self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str
-    ) -> None:
+    def schedule(self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str) -> None:
         if _delay_seconds(due_ms, self._clock.now_ms()) <= SQS_MAX_DELAY_SECONDS:
             self._short.schedule(message, due_ms, queue=queue, dedup=dedup)
             return

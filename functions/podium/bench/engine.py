@@ -162,9 +162,7 @@ class RequestCounter:
         return item
 
 
-def _index_units(
-    before: dict[str, Any] | None, after: dict[str, Any] | None, units: int
-) -> int:
+def _index_units(before: dict[str, Any] | None, after: dict[str, Any] | None, units: int) -> int:
     total = 0
     for index in INDEXES:
         keys = (f"{index}pk", f"{index}sk")

@@ -72,7 +72,6 @@ steps_app = typer.Typer(
 )
 
 
-
 def _print(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")

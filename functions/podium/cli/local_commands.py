@@ -29,7 +29,6 @@ _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 
-
 def parse_since(value: str, now_ms: int) -> int:
     """``30m``, ``2h``, ``7d`` (ago), or a date / ISO time (UTC unless it says otherwise)."""
     text = value.strip()

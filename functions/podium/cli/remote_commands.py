@@ -109,7 +109,6 @@ class TargetArgs:
         )
 
 
-
 @contextmanager
 def _reporting(context: str | None = None) -> Iterator[None]:
     """Turn a RemoteError into its message (with each API issue and its path) and exit code."""

@@ -38,7 +38,6 @@ triggers_app = typer.Typer(
 )
 
 
-
 def _local_services(home: Path | None) -> Any:
     """The local home's wiring (bad input and unknown workflows: printed, exit 1)."""
     return local_home_services(home)

@@ -38,7 +38,6 @@ workflows_app = typer.Typer(
 )
 
 
-
 def _when(ms: int | None) -> str:
     if ms is None:
         return "-"

@@ -446,9 +446,7 @@ class Timers(Protocol):
     EventBridge Scheduler schedule beyond. Firing late or twice must be harmless (every
     receiver checks the state it expects), so ``dedup`` only saves work."""
 
-    def schedule(
-        self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str
-    ) -> None:
+    def schedule(self, message: Mapping[str, Any], due_ms: int, *, queue: str, dedup: str) -> None:
         """``queue``: "work" or "events"."""
         ...
 

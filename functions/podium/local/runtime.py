@@ -222,9 +222,7 @@ class LocalRuntime:
         for kind in LOCAL_KINDS:
             targets = self.stand_ins.jobs.setdefault(kind, {})  # shared: push() may add
             capture = AttemptCapture(self.logs, self.clock) if self.capture_output else None
-            self.services.jobs[kind] = LocalJobs(
-                kind, targets, self._local_runner.resolve, capture
-            )
+            self.services.jobs[kind] = LocalJobs(kind, targets, self._local_runner.resolve, capture)
         transport = MappedHttpTransport(
             StdlibHttpTransport(), self.stand_ins.http_map, self._local_runner.resolve
         )

@@ -1,27 +1,27 @@
 """Local stand-ins of the external step types, from ``podium.toml`` beside the workflow::
 
-    [ecs_tasks]                    # by task definition family (or step id)
-    train = "ml.train:main"        # a Python callable plays the task
-    score = { command = ["python", "score.py"] }   # a local command
-    report = {}                    # the step's own command, run locally
+[ecs_tasks]                    # by task definition family (or step id)
+train = "ml.train:main"        # a Python callable plays the task
+score = { command = ["python", "score.py"] }   # a local command
+report = {}                    # the step's own command, run locally
 
-    [batch_jobs]                   # by job definition name (or step id)
-    features = { command = ["python", "features.py"] }
+[batch_jobs]                   # by job definition name (or step id)
+features = { command = ["python", "features.py"] }
 
-    [glue_jobs]                    # by Glue job name (or step id)
-    etl-daily = "etl.local:run"    # gets {"arguments": {...}, ...}
+[glue_jobs]                    # by Glue job name (or step id)
+etl-daily = "etl.local:run"    # gets {"arguments": {...}, ...}
 
-    [state_machines]               # by state machine name (or step id)
-    Reconcile = "recon.local:run"  # gets {"input": ...}; its return value is the output
+[state_machines]               # by state machine name (or step id)
+Reconcile = "recon.local:run"  # gets {"input": ...}; its return value is the output
 
-    [http]
-    allowed_hosts = ["localhost:8080", "api.example.com"]   # loopback is always allowed
+[http]
+allowed_hosts = ["localhost:8080", "api.example.com"]   # loopback is always allowed
 
-    [http.map]                     # a Python callable answers for a host
-    "https://api.example.com" = "fake_api:handle"
+[http.map]                     # a Python callable answers for a host
+"https://api.example.com" = "fake_api:handle"
 
-    [secrets]                      # http auth secrets: from the environment, never the file
-    "warehouse/token" = "env:WAREHOUSE_TOKEN"
+[secrets]                      # http auth secrets: from the environment, never the file
+"warehouse/token" = "env:WAREHOUSE_TOKEN"
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def read_stand_ins(path: Path) -> StandIns:
         found.http_map[origin] = ref
     secrets = data.get("secrets", {})
     if not isinstance(secrets, dict):
-        raise ValueError(f"{path}: [secrets] must be a table of name = \"env:VARIABLE\"")
+        raise ValueError(f'{path}: [secrets] must be a table of name = "env:VARIABLE"')
     for name, source in secrets.items():
         if not isinstance(source, str) or not source.startswith("env:") or len(source) < 5:
             raise ValueError(

@@ -31,9 +31,7 @@ MAX_DECOMPRESSED_BYTES = MAX_DEFINITION_CHARS
 _WORKFLOW_NAME = re.compile(WORKFLOW_NAME)
 # A run id in a path may name a child run too (a loop iteration, a subworkflow):
 # "<run id>.<step>.<index>", up to the nesting limit (core/engine/identity.py).
-_ANY_RUN_ID = re.compile(
-    r"^[A-Za-z0-9_-]{1,64}(\.[A-Za-z_][A-Za-z0-9_]{0,79}\.[0-9]{1,6}){0,10}$"
-)
+_ANY_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.[A-Za-z_][A-Za-z0-9_]{0,79}\.[0-9]{1,6}){0,10}$")
 # A lone surrogate can only come from a \uD800-\uDFFF escape in valid UTF-8 JSON text.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 

@@ -63,9 +63,7 @@ def run_params(ctx: Services, run: RunRecord) -> dict[str, Any]:
     return params
 
 
-def step_bindings(
-    ctx: Services, run: RunRecord, step: str, steps: Iterable[str]
-) -> dict[str, Any]:
+def step_bindings(ctx: Services, run: RunRecord, step: str, steps: Iterable[str]) -> dict[str, Any]:
     """What a step's own templates (payload, params) see: ``bindings_for`` plus, for a
     step with ``wait_for``, the signals that released it as ``signal``."""
     bindings = bindings_for(ctx, run, steps)

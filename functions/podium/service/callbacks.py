@@ -121,9 +121,7 @@ def may_decide(approvers: list[str], request: CallbackRequest) -> bool:
     if caller is None:
         return False
     # "arn:aws:sts::123456789012:assumed-role/release/*": any session of that role.
-    return any(
-        caller == a or (a.endswith("/*") and caller.startswith(a[:-1])) for a in identities
-    )
+    return any(caller == a or (a.endswith("/*") and caller.startswith(a[:-1])) for a in identities)
 
 
 def _waiting(ctx: Services, token: str) -> tuple[Any, StepRecord, Any, int]:

@@ -411,9 +411,7 @@ def child_outputs(
     if not inner:
         return out
     chunk = 1_000  # keys per store call: bounded memory however big the loop
-    keys = [
-        (child_run_id(run.run_id, step, index), sid) for index in range(total) for sid in inner
-    ]
+    keys = [(child_run_id(run.run_id, step, index), sid) for index in range(total) for sid in inner]
     where = {key: (i // len(inner), key[1]) for i, key in enumerate(keys)}
     for start in range(0, len(keys), chunk):
         for key, record in ctx.store.get_steps(keys[start : start + chunk]).items():

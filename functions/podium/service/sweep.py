@@ -101,9 +101,7 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
     timeout = compiled.definition.timeout
     started = run.started_at if run.started_at is not None else run.created_at
     deadline = started + int(timeout * 1000) if timeout is not None else None
-    after = next_check(
-        run, steps, now, stale_ms=ctx.stale_ready_ms, deadline=deadline, acted=acted
-    )
+    after = next_check(run, steps, now, stale_ms=ctx.stale_ready_ms, deadline=deadline, acted=acted)
     ctx.store.set_run_check(run_id, after)
 
 
@@ -178,9 +176,7 @@ def _redrive_steps(
         # sink count can complete the run as SUCCEEDED.
         for s in steps:
             if s.status.failure:
-                replay_terminal(
-                    ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at
-                )
+                replay_terminal(ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at)
         sinks = [s.step for s in steps if compiled.graph.is_sink(s.step)]
         counted = max((ctx.store.count_sink(run_id, s) for s in sinks), default=0)
         if complete_if_done(ctx, run_id, counted) is not None:

@@ -61,10 +61,13 @@ class BatchJobs:
 
     def find(self, request: JobRequest) -> JobOutcome | None:
         try:
-            listed = self._batch.list_jobs(
-                jobQueue=request.spec.job_queue,
-                filters=[{"name": "JOB_NAME", "values": [job_name(request.key)]}],
-            ).get("jobSummaryList") or []
+            listed = (
+                self._batch.list_jobs(
+                    jobQueue=request.spec.job_queue,
+                    filters=[{"name": "JOB_NAME", "values": [job_name(request.key)]}],
+                ).get("jobSummaryList")
+                or []
+            )
             if not listed:
                 return None
             ids = [str(j["jobId"]) for j in listed]
@@ -89,8 +92,9 @@ class BatchJobs:
             f"#logsV2:log-groups/log-group/$252Faws$252Fbatch$252Fjob/log-events/"
             + stream.replace("/", "$252F")
         )
-        return JobOutcome(outcome.phase, outcome.handle, {**outcome.output, "logs": link},
-                          outcome.error)
+        return JobOutcome(
+            outcome.phase, outcome.handle, {**outcome.output, "logs": link}, outcome.error
+        )
 
     def stop(self, request: JobRequest, reason: str) -> None:
         found = self.find(request)

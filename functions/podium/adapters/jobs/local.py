@@ -169,6 +169,7 @@ class LocalJobs:
         except OSError as exc:
             return self._ended(handle, 127, {}, f"cannot run {command[0]}: {exc.strerror}")
         if self._capture is not None:  # the whole output goes to the attempt's log
+
             def echo() -> None:
                 sys.stdout.write(done.stdout)
                 sys.stderr.write(done.stderr)

@@ -455,9 +455,7 @@ class SqliteStateStore:
                 return False
             conn.execute("DELETE FROM steps WHERE run_id = ? AND step = ?", (run_id, step))
             conn.execute("DELETE FROM arrivals WHERE run_id = ? AND step = ?", (run_id, step))
-            conn.execute(
-                "DELETE FROM closed_loops WHERE run_id = ? AND step = ?", (run_id, step)
-            )
+            conn.execute("DELETE FROM closed_loops WHERE run_id = ? AND step = ?", (run_id, step))
         return True
 
     def uncount_sink(self, run_id: str, step: str) -> None:

@@ -467,9 +467,7 @@ def _trigger_params(
                         " sets the workflow's declared params",
                     )
                 )
-        rendered = _payload(
-            path, trigger.params, known, _nothing_upstream, issues, TRIGGER_ROOTS
-        )
+        rendered = _payload(path, trigger.params, known, _nothing_upstream, issues, TRIGGER_ROOTS)
         out[tid] = rendered or _literal(dict(trigger.params))
     return out
 

@@ -590,9 +590,10 @@ class ForeachStep(StepBase):
         default=20, description="Iterations running at once (at most 1,000)."
     )
     on_failure: Literal["fail_fast", "finish_running", "continue"] = "finish_running"
-    tolerated_failures: Annotated[int, Field(ge=0)] | Annotated[
-        str, Field(pattern=r"^(100|[0-9]{1,2}(\.[0-9]+)?)%$")
-    ] = Field(default=0, description="With continue: a count, or a percentage such as '10%'.")
+    tolerated_failures: (
+        Annotated[int, Field(ge=0)]
+        | Annotated[str, Field(pattern=r"^(100|[0-9]{1,2}(\.[0-9]+)?)%$")]
+    ) = Field(default=0, description="With continue: a count, or a percentage such as '10%'.")
     steps: Annotated[list[Step], Field(min_length=1)]
 
     @model_validator(mode="after")

@@ -57,8 +57,7 @@ class CompiledWorkflow:
     def needs_permit(self, step_id: str) -> bool:
         """Claimed with permits: never created already claimed (the fast paths)."""
         return (
-            self.definition.max_parallel_steps is not None
-            or self.by_id[step_id].permit is not None
+            self.definition.max_parallel_steps is not None or self.by_id[step_id].permit is not None
         )
 
     def permits_needed(self, step_id: str, run_id: str) -> tuple[PermitNeed, ...]:

@@ -155,7 +155,9 @@ def ecs_task_outcome(task: Mapping[str, Any], container: str | None = None) -> J
     # Stopped before the code gave an exit code: who stopped it decides the class.
     if stop_code == "UserInitiated" and not any(h in reason for h in _ECS_CAPACITY_HINTS):
         error = StepError.of(
-            STOPPED, f"the task was stopped: {reason or 'no reason given'}", retryable=False,
+            STOPPED,
+            f"the task was stopped: {reason or 'no reason given'}",
+            retryable=False,
             details=output,
         )
         return JobOutcome(Phase.FAILED, arn, output, error)

@@ -87,9 +87,7 @@ def judge(
         try:
             value = compile_expression(success).evaluate({"response": response})
         except ExpressionError as exc:
-            return StepError.of(
-                "Podium.UserError", f"success: {exc.message}", retryable=False
-            )
+            return StepError.of("Podium.UserError", f"success: {exc.message}", retryable=False)
         if not isinstance(value, bool):
             return StepError.of(
                 "Podium.UserError",

@@ -48,9 +48,7 @@ def check_condition(source: str) -> None:
         compiled = compile_expression(source)
     except ExpressionError as exc:
         raise ValueError(f"retry condition: {exc}") from None
-    unknown = sorted(
-        ref for ref in compiled.references if ref.split(".", 1)[0] not in ERROR_NAMES
-    )
+    unknown = sorted(ref for ref in compiled.references if ref.split(".", 1)[0] not in ERROR_NAMES)
     if unknown:
         raise ValueError(
             f"retry condition reads '{unknown[0]}'; only error.type, error.message and"
