@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from podium.core.engine.errors import RunNotFound
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
@@ -222,13 +221,10 @@ def _tree_runs(store: Any, run_ids: list[str]) -> list[RunRecord]:
     while todo:
         run_id = todo.pop()
         for s in store.list_steps(run_id):
-            for index in range(s.children_launched):
-                try:
-                    child = store.get_run(child_run_id(run_id, s.step, index))
-                except RunNotFound:
-                    continue
-                found.append(child)
-                todo.append(child.run_id)
+            ids = [child_run_id(run_id, s.step, i) for i in range(s.children_launched)]
+            children = store.get_runs(ids) if ids else {}  # batched: 100 a request
+            found += children.values()
+            todo += children
     return found
 
 
