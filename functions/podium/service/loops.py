@@ -174,7 +174,6 @@ def launch(
         return
     starts: list[dict[str, Any]] = []
     works: list[dict[str, Any]] = []
-    created: list[str] = []
     for index in range(first, last):
         child_id = child_run_id(run.run_id, step, index)
         # A restarted run's iterations restart the old ones (service/restart.py).
@@ -211,10 +210,10 @@ def launch(
             ctx.store.create_run(child)
         except RunConflict as conflict:
             # Created by an earlier pass that may have died before starting it: start
-            # it again (a start is idempotent); an ended one is left alone.
+            # it again (a start is idempotent); an ended one (or an ending loop's fence,
+            # close_loop) is left alone.
             if conflict.current is not None and conflict.current.status.terminal:
                 continue
-        created.append(child_id)
         if direct and child.status is RunStatus.RUNNING and restarted is None:
             works += (messages.encode(messages.Exec(child_id, r, 1, create=True)) for r in roots)
         else:  # paused (started on resume) or restarted (roots may be reused)
