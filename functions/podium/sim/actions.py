@@ -1,14 +1,14 @@
 """Operators acting at random moments in the simulation: pauses, each resumed a little
-later, retries in place of a failed step of a run that still runs, stops of runs, and
-skips and stops of their steps, under the same fault schedules (crashes inside the
-actions too). A pause and its resume must change no outcome, leave no step held, and
-run nothing twice; a retry gives the failed step one more attempt, which fails again
-(the shapes' failures are deterministic), so it changes no outcome either. The result
-of a run stopped, or with a step skipped or stopped, is not compared (it ends as the
-operator made it), but it must end, with its loops' iterations and subworkflow runs,
-everything settled and nothing held: an action cut short by a crash is asked again,
-or finished by the sweeper if the run ended already. The world's usual invariants and
-the comparison with the fault-free run check it.
+later, retries in place of a failed step of a run that still runs, stops and kills of
+runs, and skips and stops of their steps, under the same fault schedules (crashes
+inside the actions too). A pause and its resume must change no outcome, leave no step
+held, and run nothing twice; a retry gives the failed step one more attempt, which
+fails again (the shapes' failures are deterministic), so it changes no outcome either.
+The result of a run stopped or killed, or with a step skipped or stopped, is not
+compared (it ends as the operator made it), but it must end, with its loops' iterations
+and subworkflow runs, everything settled and nothing held: an action cut short by a
+crash is asked again, or finished by the sweeper if the run ended already. The world's
+usual invariants and the comparison with the fault-free run check it.
 
 A separate random stream draws the actions, so a seed's faults are the ones it has
 without actions."""
@@ -34,10 +34,11 @@ from podium.sim.harness import World
 
 PAUSE_RATE = 0.03  # per tick, while faults are on
 RETRY_RATE = 0.05  # per tick while faults are on and a running run has a failed step
-STOP_RATE = 0.005  # per tick, while faults are on (not for first_only/last_only shapes)
+STOP_RATE = 0.005  # a stop or kill: per tick, while faults are on (not in every shape)
 STEP_ACT_RATE = 0.01  # a step skipped or stopped: per tick, the same shapes
 RETRYABLE = frozenset({StepStatus.FAILED, StepStatus.TIMED_OUT})
 _ENDING = (StepAction.SKIP, StepAction.STOP)
+_ENDING_RUN = (RunAction.STOP, RunAction.KILL)
 MAX_PAUSE_MS = 60_000
 RESUME_RETRY_MS = 1_000
 
@@ -54,7 +55,8 @@ class ActingWorld(World):
         self.stops = 0
         self.step_ends = 0
         self.pending_step_ends: list[tuple[int, int, str, str, StepAction, str]] = []
-        self.pending_stops: list[tuple[int, int, str, str]] = []  # (due, seq, run, request)
+        # (due, seq, run, stop or kill, request)
+        self.pending_stops: list[tuple[int, int, str, RunAction, str]] = []
         self.pending_retries: list[tuple[int, int, str, str, StepStatus, str]] = []
 
     def tick(self) -> bool:
@@ -68,8 +70,8 @@ class ActingWorld(World):
             self.start_step_end(run_id, step, action, request)
             return True
         if self.pending_stops and self.pending_stops[0][0] <= now:
-            _, _, run_id, request = heapq.heappop(self.pending_stops)
-            self.start_stop(run_id, request)
+            _, _, run_id, ending, request = heapq.heappop(self.pending_stops)
+            self.start_stop(run_id, ending, request)
             return True
         if self.pending_resumes and self.pending_resumes[0][0] <= now:
             _, _, run_id, request = heapq.heappop(self.pending_resumes)
@@ -79,7 +81,8 @@ class ActingWorld(World):
             self.start_pause(self.action_rng.choice(sorted(self.run_ids.values())))
             return True
         if self.faults_on and self.run_ids and self._stoppable(STOP_RATE):
-            self.start_stop(self.action_rng.choice(sorted(self.run_ids.values())))
+            run_id = self.action_rng.choice(sorted(self.run_ids.values()))
+            self.start_stop(run_id, self.action_rng.choice(_ENDING_RUN))
             return True
         if self.faults_on and self.run_ids and self._stoppable(STEP_ACT_RATE):
             picked = self._step_to_end()
@@ -164,13 +167,14 @@ class ActingWorld(World):
 
         self.spawn("api", f"api<{action.value} {run_id}/{step}>", call, done)
 
-    def start_stop(self, run_id: str, request: str | None = None) -> None:
+    def start_stop(self, run_id: str, action: RunAction, request: str | None = None) -> None:
+        """A stop, or a kill (the same, ending the run FAILED)."""
         request = request or f"s{next(self._seq)}"
         self.changed_by_operator.add(run_id)
 
         def call() -> None:
             try:
-                run_action(self.ctx, run_id, RunAction.STOP, Actor("sim", request_id=request))
+                run_action(self.ctx, run_id, action, Actor("sim", request_id=request))
                 self.stops += 1
             except (ActionRefused, NotFound):
                 pass  # ended already (or not created yet): the sweeper finishes a cut stop
@@ -178,9 +182,10 @@ class ActingWorld(World):
         def done(proc: Any) -> None:
             if proc.error is not None:  # the operator asks again with the same request
                 due = self.clock.now_ms() + RESUME_RETRY_MS
-                heapq.heappush(self.pending_stops, (due, next(self._seq), run_id, request))
+                entry = (due, next(self._seq), run_id, action, request)
+                heapq.heappush(self.pending_stops, entry)
 
-        self.spawn("api", f"api<stop {run_id}>", call, done)
+        self.spawn("api", f"api<{action.value} {run_id}>", call, done)
 
     def _failed_steps(self) -> list[tuple[str, str, StepStatus]]:
         """(run, step, status) of failed steps in runs that still run (no faults)."""
@@ -248,8 +253,8 @@ class ActingWorld(World):
                 _, _, run_id, step, action, request = heapq.heappop(self.pending_step_ends)
                 self.start_step_end(run_id, step, action, request)
             elif self.pending_stops:
-                _, _, run_id, request = heapq.heappop(self.pending_stops)
-                self.start_stop(run_id, request)
+                _, _, run_id, ending, request = heapq.heappop(self.pending_stops)
+                self.start_stop(run_id, ending, request)
             elif self.pending_retries:
                 _, _, run_id, step, was, request = heapq.heappop(self.pending_retries)
                 self.start_retry(run_id, step, was, request)
