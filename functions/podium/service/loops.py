@@ -178,25 +178,17 @@ def launch(
         child_id = child_run_id(run.run_id, step, index)
         # A restarted run's iterations restart the old ones (service/restart.py).
         restarted = restarted_child(ctx, run, step, index, child_id, body)
-        child = RunRecord(
-            run_id=child_id,
-            workflow=name,
-            version=run.version,
+        child = _child_of(
+            run,
+            step,
+            index,
+            now,
             # Launched while its parent is paused: it waits too (service/pausing.py).
             status=RunStatus.PAUSED if run.status is RunStatus.PAUSED else RunStatus.RUNNING,
-            params=run.params,
-            created_at=now,
             started_at=now,
             sinks_total=len(body.graph.sinks),
             trigger=trigger,
-            root=run.root or run.run_id,
-            parent_run=run.run_id,
-            parent_step=step,
-            parent_index=index,
-            depth=run.depth + 1,
-            logical_date=run.logical_date,
             restart_of=restarted,
-            tags=run.tags,
             # Out of the sweeper's index (two index writes fewer) until its loop's poll
             # finds it outlived its first check (poll_children); a paused one in it.
             watched=run.status is RunStatus.PAUSED,
@@ -310,21 +302,15 @@ def _uncounted(ctx: Services, run: RunRecord, step: str) -> dict[int, RunRecord 
     return {index: found.get(child_id) for child_id, index in ids.items()}
 
 
-def _fence(ctx: Services, run: RunRecord, step: str, index: int, now: int) -> RunRecord | None:
-    """Create the child ``index`` of an ending loop already STOPPED (settled: out of every
-    index), or return the one a racing launch created first."""
-    kind = ctx.definitions.get(run.workflow, run.version).by_id[step].type
-    fence = RunRecord(
+def _child_of(run: RunRecord, step: str, index: int, now: int, **fields: Any) -> RunRecord:
+    """The child ``index`` of the loop step ``step``: its identity (a deterministic id,
+    its parent, root and depth), what it inherits from its parent run, and ``fields``."""
+    return RunRecord(
         run_id=child_run_id(run.run_id, step, index),
         workflow=body_workflow(run.workflow, step),
         version=run.version,
-        status=RunStatus.STOPPED,
         params=run.params,
         created_at=now,
-        ended_at=now,
-        sinks_total=0,
-        trigger=kind,
-        reason="not started: its loop ended",
         root=run.root or run.run_id,
         parent_run=run.run_id,
         parent_step=step,
@@ -332,6 +318,24 @@ def _fence(ctx: Services, run: RunRecord, step: str, index: int, now: int) -> Ru
         depth=run.depth + 1,
         logical_date=run.logical_date,
         tags=run.tags,
+        **fields,
+    )
+
+
+def _fence(ctx: Services, run: RunRecord, step: str, index: int, now: int) -> RunRecord | None:
+    """Create the child ``index`` of an ending loop already STOPPED (settled: out of every
+    index), or return the one a racing launch created first."""
+    kind = ctx.definitions.get(run.workflow, run.version).by_id[step].type
+    fence = _child_of(
+        run,
+        step,
+        index,
+        now,
+        status=RunStatus.STOPPED,
+        ended_at=now,
+        sinks_total=0,
+        trigger=kind,
+        reason="not started: its loop ended",
         watched=False,
         iteration={"index": index},
     )
