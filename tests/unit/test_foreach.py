@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -47,6 +47,23 @@ def mem() -> Iterator[LocalRuntime]:
 
 def by_step(view: Any) -> dict[str, Any]:
     return {s.step: s for s in view.steps}
+
+
+def sweep_until(rt: LocalRuntime, run_id: str, done: Callable[[Any], bool]) -> None:
+    """The deployed stack's scheduled sweeps, each at the run's next check, and what they
+    send, until ``done(run)`` (at most four)."""
+    from podium.core.engine.checks import first_check
+    from podium.service.sweep import sweep
+
+    ctx, store = rt.services, rt.services.store
+    clock = ctx.clock
+    assert isinstance(clock, ManualClock)
+    for _ in range(4):
+        clock.advance_to(max(clock.now_ms(), first_check(store.get_run(run_id))))
+        sweep(ctx, store)
+        rt.pump(wait=False)
+        if done(store.get_run(run_id)):
+            return
 
 
 def sweep_def(**loop: Any) -> dict[str, Any]:
@@ -539,8 +556,6 @@ def test_an_iteration_whose_start_was_lost_is_watched_by_its_loops_poll_and_star
     # One whose start message is lost would never be looked at: the loop's poll (its
     # run's sweeper check) watches the children that outlived their first check, and
     # the next sweep starts it like any run. The others never enter the index.
-    from podium.core.engine.checks import first_check
-    from podium.service.sweep import sweep
 
     ctx, store = rt.services, rt.services.store
     lost: list[dict[str, Any]] = []
@@ -567,14 +582,7 @@ def test_an_iteration_whose_start_was_lost_is_watched_by_its_loops_poll_and_star
     assert len(lost) == 1 and store.get_run(run_id).status is RunStatus.RUNNING
     assert stuck.status is RunStatus.RUNNING and not stuck.watched
     assert stuck.run_id not in store.list_active_run_ids()
-    clock = ctx.clock
-    assert isinstance(clock, ManualClock)
-    for _ in range(4):  # the deployed stack's scheduled sweeps
-        clock.advance_to(max(clock.now_ms(), first_check(store.get_run(run_id))))
-        sweep(ctx, store)
-        rt.pump(wait=False)
-        if store.get_run(run_id).status.terminal:
-            break
+    sweep_until(rt, run_id, lambda run: run.status.terminal)
     assert store.get_run(run_id).status is RunStatus.SUCCEEDED
     assert watched == [stuck.run_id]  # only the stuck one paid for the index
     assert all(store.get_run(child_run_id(run_id, "each", i)).settled for i in range(4))
@@ -649,10 +657,8 @@ def test_a_stop_cut_short_after_its_loop_step_ended_is_finished_by_the_sweeper(
     # A stop ends the loop step, then stops its children (which are out of the sweeper's
     # index). A crash between the two left them running, unseen: the stopped run's
     # run_ended, which the sweeper redoes until the run settles, stops them.
-    from podium.core.engine.checks import first_check
     from podium.service import loops
     from podium.service.lifecycle import stop_run
-    from podium.service.sweep import sweep
 
     ctx, store = rt.services, rt.services.store
     defn = {
@@ -687,14 +693,7 @@ def test_a_stop_cut_short_after_its_loop_step_ended_is_finished_by_the_sweeper(
     each = store.get_step(run_id, "each")
     assert each is not None and each.status is StepStatus.STOPPED
     assert not any(store.get_run(c).watched for c in napping)  # unseen
-    clock = ctx.clock
-    assert isinstance(clock, ManualClock)
-    for _ in range(3):  # the deployed stack's scheduled sweeps
-        clock.advance_to(max(clock.now_ms(), first_check(store.get_run(run_id))))
-        sweep(ctx, store)
-        rt.pump(wait=False)
-        if store.get_run(run_id).settled:
-            break
+    sweep_until(rt, run_id, lambda run: run.settled)
     assert store.get_run(run_id).settled
     for child in napping:
         assert store.get_run(child).status is RunStatus.STOPPED
