@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--actions",
         action="store_true",
-        help="operators act at random moments too (pause, resume, retry, stop, kill, skip)",
+        help="operators act at random moments too (pause, retry, stop, kill, restart, skip)",
     )
     args = parser.parse_args(argv)
     mix = tuple(s for s in args.shapes.split(",") if s)

@@ -1,14 +1,15 @@
 """Operators acting at random moments in the simulation: pauses, each resumed a little
-later, retries in place of a failed step of a run that still runs, stops and kills of
-runs, and skips and stops of their steps, under the same fault schedules (crashes
-inside the actions too). A pause and its resume must change no outcome, leave no step
-held, and run nothing twice; a retry gives the failed step one more attempt, which
-fails again (the shapes' failures are deterministic), so it changes no outcome either.
-The result of a run stopped or killed, or with a step skipped or stopped, is not
-compared (it ends as the operator made it), but it must end, with its loops' iterations
-and subworkflow runs, everything settled and nothing held: an action cut short by a
-crash is asked again, or finished by the sweeper if the run ended already. The world's
-usual invariants and the comparison with the fault-free run check it.
+later, retries in place of a failed step of a run that still runs, stops, kills and
+restarts of runs, and skips and stops of their steps, under the same fault schedules
+(crashes inside the actions too). A pause and its resume must change no outcome, leave
+no step held, and run nothing twice; a retry gives the failed step one more attempt,
+which fails again (the shapes' failures are deterministic), so it changes no outcome
+either. The result of a run stopped or killed, or with a step skipped or stopped, is
+not compared (it ends as the operator made it), but it must end, with its loops'
+iterations and subworkflow runs, everything settled and nothing held, and so must a
+restart's new run: an action cut short by a crash is asked again, or finished by the
+sweeper if the run ended already. The world's usual invariants and the comparison with
+the fault-free run check it.
 
 A separate random stream draws the actions, so a seed's faults are the ones it has
 without actions."""
@@ -30,12 +31,14 @@ from podium.core.engine.actions import (
 from podium.core.engine.errors import NotFound
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.actions import Actor, run_action, step_action
+from podium.service.restart import restart_run_id
 from podium.sim.harness import World
 
 PAUSE_RATE = 0.03  # per tick, while faults are on
 RETRY_RATE = 0.05  # per tick while faults are on and a running run has a failed step
 STOP_RATE = 0.005  # a stop or kill: per tick, while faults are on (not in every shape)
 STEP_ACT_RATE = 0.01  # a step skipped or stopped: per tick, the same shapes
+RESTART_RATE = 0.005  # an ended run restarted (from incomplete): per tick, the same shapes
 RETRYABLE = frozenset({StepStatus.FAILED, StepStatus.TIMED_OUT})
 _ENDING = (StepAction.SKIP, StepAction.STOP)
 _ENDING_RUN = (RunAction.STOP, RunAction.KILL)
@@ -54,6 +57,8 @@ class ActingWorld(World):
         self.retries = 0
         self.stops = 0
         self.step_ends = 0
+        self.restarts = 0
+        self.pending_restarts: list[tuple[int, int, str, str]] = []  # (due, seq, run, request)
         self.pending_step_ends: list[tuple[int, int, str, str, StepAction, str]] = []
         # (due, seq, run, stop or kill, request)
         self.pending_stops: list[tuple[int, int, str, RunAction, str]] = []
@@ -64,6 +69,10 @@ class ActingWorld(World):
         if self.pending_retries and self.pending_retries[0][0] <= now:
             _, _, run_id, step, was, request = heapq.heappop(self.pending_retries)
             self.start_retry(run_id, step, was, request)
+            return True
+        if self.pending_restarts and self.pending_restarts[0][0] <= now:
+            _, _, run_id, request = heapq.heappop(self.pending_restarts)
+            self.start_restart(run_id, request)
             return True
         if self.pending_step_ends and self.pending_step_ends[0][0] <= now:
             _, _, run_id, step, action, request = heapq.heappop(self.pending_step_ends)
@@ -84,6 +93,11 @@ class ActingWorld(World):
             run_id = self.action_rng.choice(sorted(self.run_ids.values()))
             self.start_stop(run_id, self.action_rng.choice(_ENDING_RUN))
             return True
+        if self.faults_on and self.run_ids and self._stoppable(RESTART_RATE):
+            ended = self._ended_runs()
+            if ended:
+                self.start_restart(self.action_rng.choice(ended))
+                return True
         if self.faults_on and self.run_ids and self._stoppable(STEP_ACT_RATE):
             picked = self._step_to_end()
             if picked is not None:
@@ -98,7 +112,7 @@ class ActingWorld(World):
             return True
         heads = self.pending_resumes[:1] + self.pending_stops[:1]
         pending = [p[0] for p in heads] + [p[0] for p in self.pending_retries[:1]]
-        pending += [p[0] for p in self.pending_step_ends[:1]]
+        pending += [p[0] for p in self.pending_step_ends[:1] + self.pending_restarts[:1]]
         if pending:  # nothing else to do: time passes to the next resume or retry
             self.clock.advance_to(min(pending))
             return True
@@ -130,6 +144,38 @@ class ActingWorld(World):
         if shape.first_only or shape.last_only or strict:
             return False
         return self.action_rng.random() < rate
+
+    def _ended_runs(self) -> list[str]:
+        """Runs of the shape, and restarts, that ended (no faults): what may be restarted."""
+        ended: list[str] = []
+        for run_id in sorted({*self.run_ids.values(), *self.restarted}):
+            try:
+                if self.inner_store.get_run(run_id).status.terminal:
+                    ended.append(run_id)
+            except NotFound:
+                continue
+        return ended
+
+    def start_restart(self, run_id: str, request: str | None = None) -> None:
+        """A new run of an ended one (from incomplete: what succeeded is reused, a loop's
+        iterations included); a run is restarted at most once (its new run's id is
+        derived from it), so asking again only finds that run."""
+        request = request or f"x{next(self._seq)}"
+        self.restarted.add(restart_run_id(run_id))
+
+        def call() -> None:
+            try:
+                run_action(self.ctx, run_id, RunAction.RESTART, Actor("sim", request_id=request))
+                self.restarts += 1
+            except (ActionRefused, NotFound):
+                pass
+
+        def done(proc: Any) -> None:
+            if proc.error is not None:  # the operator asks again with the same request
+                due = self.clock.now_ms() + RESUME_RETRY_MS
+                heapq.heappush(self.pending_restarts, (due, next(self._seq), run_id, request))
+
+        self.spawn("api", f"api<restart {run_id}>", call, done)
 
     def _step_to_end(self) -> tuple[str, str, StepAction] | None:
         """A step of a running run that an operator may skip or stop now (no faults)."""
@@ -246,10 +292,13 @@ class ActingWorld(World):
         """Every pause is resumed before the world settles (faults off)."""
         self.faults_on = False
         self.finish_all()
-        while (
-            self.pending_resumes or self.pending_retries or self.pending_stops
-        ) or self.pending_step_ends:
-            if self.pending_step_ends:
+        while (self.pending_resumes or self.pending_retries or self.pending_stops) or (
+            self.pending_step_ends or self.pending_restarts
+        ):
+            if self.pending_restarts:
+                _, _, run_id, request = heapq.heappop(self.pending_restarts)
+                self.start_restart(run_id, request)
+            elif self.pending_step_ends:
                 _, _, run_id, step, action, request = heapq.heappop(self.pending_step_ends)
                 self.start_step_end(run_id, step, action, request)
             elif self.pending_stops:

@@ -322,6 +322,8 @@ class World:
         # Runs an operator stopped, or whose step it skipped or stopped (sim/actions.py):
         # their results are not compared.
         self.changed_by_operator: set[str] = set()
+        # Runs an operator's restart created (sim/actions.py): they must end and settle too.
+        self.restarted: set[str] = set()
         self.deliveries: Counter[str] = Counter()
         self.trace: list[str] | None = [] if describe else None
         self.writes = 0

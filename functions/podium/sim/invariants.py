@@ -146,6 +146,7 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
     if shape.distinct_runs is not None:
         names = {doc["name"] for doc in shape.workflows}
         runs = [r.run_id for name in sorted(names) for r in world.inner_store.list_runs(name, 1000)]
+        runs = [r for r in runs if r not in world.restarted]  # an operator's, not an event's
         if len(set(runs)) != shape.distinct_runs:
             verdict.add(
                 "unexpected_result",
@@ -188,7 +189,11 @@ def _check_ends(world: World, outcomes: list[RunOutcome], verdict: Verdict, labe
     # Loop iterations are out of that index until their loop watches them: walk the
     # trees of the runs started.
     tops = [o.run.run_id for o in outcomes if o.run is not None]
+    tops += sorted(world.restarted)  # by an operator's restart: not among the outcomes
     unsettled |= {r.run_id for r in _tree_runs(store, tops) if not r.settled}
+    # (a restart refused, or that crashed before creating its run, created none)
+    restarted = store.get_runs(sorted(world.restarted)) if world.restarted else {}
+    unsettled |= {r.run_id for r in restarted.values() if not r.settled}
     for run_id in sorted(unsettled):
         run = store.get_run(run_id)
         state = "ended but not settled" if run.status.terminal else run.status.value
