@@ -19,6 +19,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from podium.core.engine.actions import (
@@ -50,92 +53,142 @@ class ActingWorld(World):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.action_rng = random.Random(self.seed * 104_729 + 3)
-        self.pending_resumes: list[tuple[int, int, str, str]] = []  # (due, seq, run, request)
         self._seq = itertools.count()
-        self.pauses = 0
-        self.resumes = 0
-        self.retries = 0
-        self.stops = 0
-        self.step_ends = 0
-        self.restarts = 0
-        self.pending_restarts: list[tuple[int, int, str, str]] = []  # (due, seq, run, request)
-        self.pending_step_ends: list[tuple[int, int, str, str, StepAction, str]] = []
-        # (due, seq, run, stop or kill, request)
-        self.pending_stops: list[tuple[int, int, str, RunAction, str]] = []
-        self.pending_retries: list[tuple[int, int, str, str, StepStatus, str]] = []
+        # Requests to make later, earliest first: resumes, and requests a crash cut short.
+        self.pending: list[tuple[int, int, Callable[[], None]]] = []
+        self.acted: Counter[str] = Counter()  # requests that went through, by action
 
     def tick(self) -> bool:
-        now = self.clock.now_ms()
-        if self.pending_retries and self.pending_retries[0][0] <= now:
-            _, _, run_id, step, was, request = heapq.heappop(self.pending_retries)
-            self.start_retry(run_id, step, was, request)
+        if self.pending and self.pending[0][0] <= self.clock.now_ms():
+            heapq.heappop(self.pending)[2]()
             return True
-        if self.pending_restarts and self.pending_restarts[0][0] <= now:
-            _, _, run_id, request = heapq.heappop(self.pending_restarts)
-            self.start_restart(run_id, request)
+        if self.faults_on and self.run_ids and self._draw():
             return True
-        if self.pending_step_ends and self.pending_step_ends[0][0] <= now:
-            _, _, run_id, step, action, request = heapq.heappop(self.pending_step_ends)
-            self.start_step_end(run_id, step, action, request)
+        if super().tick():
             return True
-        if self.pending_stops and self.pending_stops[0][0] <= now:
-            _, _, run_id, ending, request = heapq.heappop(self.pending_stops)
-            self.start_stop(run_id, ending, request)
+        if self.pending:  # nothing else to do: time passes to the next request
+            self.clock.advance_to(self.pending[0][0])
             return True
-        if self.pending_resumes and self.pending_resumes[0][0] <= now:
-            _, _, run_id, request = heapq.heappop(self.pending_resumes)
-            self.start_resume(run_id, request)
+        return False
+
+    def _draw(self) -> bool:
+        """Maybe start one operator's request now; True if one started."""
+        rng, runs = self.action_rng, sorted(self.run_ids.values())
+        if rng.random() < PAUSE_RATE:
+            self.start_pause(rng.choice(runs))
             return True
-        if self.faults_on and self.run_ids and self.action_rng.random() < PAUSE_RATE:
-            self.start_pause(self.action_rng.choice(sorted(self.run_ids.values())))
+        if self._changeable(STOP_RATE):
+            self.start_stop(rng.choice(runs), rng.choice(_ENDING_RUN))
             return True
-        if self.faults_on and self.run_ids and self._stoppable(STOP_RATE):
-            run_id = self.action_rng.choice(sorted(self.run_ids.values()))
-            self.start_stop(run_id, self.action_rng.choice(_ENDING_RUN))
-            return True
-        if self.faults_on and self.run_ids and self._stoppable(RESTART_RATE):
+        if self._changeable(RESTART_RATE):
             ended = self._ended_runs()
             if ended:
-                self.start_restart(self.action_rng.choice(ended))
+                self.start_restart(rng.choice(ended))
                 return True
-        if self.faults_on and self.run_ids and self._stoppable(STEP_ACT_RATE):
+        if self._changeable(STEP_ACT_RATE):
             picked = self._step_to_end()
             if picked is not None:
                 self.start_step_end(*picked)
                 return True
-        if self.faults_on and self.run_ids and self.action_rng.random() < RETRY_RATE:
+        if rng.random() < RETRY_RATE:
             failed = self._failed_steps()
             if failed:
-                self.start_retry(*self.action_rng.choice(failed))
+                self.start_retry(*rng.choice(failed))
                 return True
-        if super().tick():
-            return True
-        heads = self.pending_resumes[:1] + self.pending_stops[:1]
-        pending = [p[0] for p in heads] + [p[0] for p in self.pending_retries[:1]]
-        pending += [p[0] for p in self.pending_step_ends[:1] + self.pending_restarts[:1]]
-        if pending:  # nothing else to do: time passes to the next resume or retry
-            self.clock.advance_to(min(pending))
-            return True
         return False
 
-    def start_pause(self, run_id: str) -> None:
-        n = next(self._seq)
+    def _later(self, delay_ms: int, request: Callable[[], None]) -> None:
+        heapq.heappush(self.pending, (self.clock.now_ms() + delay_ms, next(self._seq), request))
+
+    def _ask(
+        self,
+        label: str,
+        kind: str,
+        act: Callable[[], object],
+        again: Callable[[], None] | None,
+        done: Callable[[], None] | None = None,
+    ) -> None:
+        """One operator's request, on its own process (faults apply). Refused (the run or
+        the step moved on meanwhile) is an answer; one a crash cut short is asked again a
+        moment later by ``again`` (with the same request id). ``done`` runs after it,
+        whatever happened."""
 
         def call() -> None:
             try:
-                run_action(self.ctx, run_id, RunAction.PAUSE, Actor("sim", request_id=f"p{n}"))
-                self.pauses += 1
+                act()
+                self.acted[kind] += 1
             except (ActionRefused, NotFound):
-                pass  # not running (not created yet, queued, ended, paused): nothing to resume
+                pass
 
-        def done(_proc: Any) -> None:
+        def finished(proc: Any) -> None:
+            if proc.error is not None and again is not None:
+                self._later(RESUME_RETRY_MS, again)
+            if done is not None:
+                done()
+
+        self.spawn("api", label, call, finished)
+
+    def start_pause(self, run_id: str) -> None:
+        n = next(self._seq)
+        pause = Actor("sim", request_id=f"p{n}")
+
+        def resume_later() -> None:
             # Resume in any case: a pause that crashed may have paused the run anyway.
-            due = self.clock.now_ms() + self.action_rng.randrange(1, MAX_PAUSE_MS)
-            heapq.heappush(self.pending_resumes, (due, next(self._seq), run_id, f"r{n}"))
+            delay = self.action_rng.randrange(1, MAX_PAUSE_MS)
+            self._later(delay, partial(self.start_resume, run_id, f"r{n}"))
 
-        self.spawn("api", f"api<pause {run_id}>", call, done)
+        act = partial(run_action, self.ctx, run_id, RunAction.PAUSE, pause)
+        self._ask(f"api<pause {run_id}>", "pause", act, None, resume_later)
 
-    def _stoppable(self, rate: float) -> bool:
+    def start_resume(self, run_id: str, request: str) -> None:
+        actor = Actor("sim", request_id=request)
+        act = partial(run_action, self.ctx, run_id, RunAction.RESUME, actor)
+        again = partial(self.start_resume, run_id, request)
+        self._ask(f"api<resume {run_id}>", "resume", act, again)
+
+    def start_stop(self, run_id: str, action: RunAction, request: str | None = None) -> None:
+        """A stop, or a kill (the same, ending the run FAILED)."""
+        request = request or f"s{next(self._seq)}"
+        self.changed_by_operator.add(run_id)
+        actor = Actor("sim", request_id=request)
+        act = partial(run_action, self.ctx, run_id, action, actor)
+        again = partial(self.start_stop, run_id, action, request)
+        self._ask(f"api<{action.value} {run_id}>", action.value, act, again)
+
+    def start_restart(self, run_id: str, request: str | None = None) -> None:
+        """A new run of an ended one (from incomplete: what succeeded is reused, a loop's
+        iterations included); a run is restarted at most once (its new run's id is
+        derived from it), so asking again only finds that run."""
+        request = request or f"x{next(self._seq)}"
+        self.restarted.add(restart_run_id(run_id))
+        actor = Actor("sim", request_id=request)
+        act = partial(run_action, self.ctx, run_id, RunAction.RESTART, actor)
+        again = partial(self.start_restart, run_id, request)
+        self._ask(f"api<restart {run_id}>", "restart", act, again)
+
+    def start_step_end(
+        self, run_id: str, step: str, action: StepAction, request: str | None = None
+    ) -> None:
+        """A step skipped or stopped."""
+        request = request or f"e{next(self._seq)}"
+        self.changed_by_operator.add(run_id)
+        actor = Actor("sim", request_id=request)
+        act = partial(step_action, self.ctx, run_id, step, action, actor)
+        again = partial(self.start_step_end, run_id, step, action, request)
+        self._ask(f"api<{action.value} {run_id}/{step}>", f"step {action.value}", act, again)
+
+    def start_retry(
+        self, run_id: str, step: str, was: StepStatus, request: str | None = None
+    ) -> None:
+        """A failed step retried in place (refused once its run ended: restart then)."""
+        request = request or f"t{next(self._seq)}"
+        self.operator_retried.setdefault((run_id, step), was)
+        actor = Actor("sim", request_id=request)
+        act = partial(step_action, self.ctx, run_id, step, StepAction.RETRY, actor)
+        again = partial(self.start_retry, run_id, step, was, request)
+        self._ask(f"api<retry {run_id}/{step}>", "retry", act, again)
+
+    def _changeable(self, rate: float) -> bool:
         # Drawn only where the shape's expectations stand without the run changed: the
         # first_only and last_only shapes judge runs by the others, and a strict_sequential
         # run that does not succeed blocks the next ones until an operator unblocks them.
@@ -156,27 +209,6 @@ class ActingWorld(World):
                 continue
         return ended
 
-    def start_restart(self, run_id: str, request: str | None = None) -> None:
-        """A new run of an ended one (from incomplete: what succeeded is reused, a loop's
-        iterations included); a run is restarted at most once (its new run's id is
-        derived from it), so asking again only finds that run."""
-        request = request or f"x{next(self._seq)}"
-        self.restarted.add(restart_run_id(run_id))
-
-        def call() -> None:
-            try:
-                run_action(self.ctx, run_id, RunAction.RESTART, Actor("sim", request_id=request))
-                self.restarts += 1
-            except (ActionRefused, NotFound):
-                pass
-
-        def done(proc: Any) -> None:
-            if proc.error is not None:  # the operator asks again with the same request
-                due = self.clock.now_ms() + RESUME_RETRY_MS
-                heapq.heappush(self.pending_restarts, (due, next(self._seq), run_id, request))
-
-        self.spawn("api", f"api<restart {run_id}>", call, done)
-
     def _step_to_end(self) -> tuple[str, str, StepAction] | None:
         """A step of a running run that an operator may skip or stop now (no faults)."""
         found: list[tuple[str, str, StepAction]] = []
@@ -191,47 +223,6 @@ class ActingWorld(World):
                 allowed = STEP_ACTIONS.get(s.status, frozenset())
                 found += [(run_id, s.step, a) for a in _ENDING if a in allowed]
         return self.action_rng.choice(found) if found else None
-
-    def start_step_end(
-        self, run_id: str, step: str, action: StepAction, request: str | None = None
-    ) -> None:
-        request = request or f"e{next(self._seq)}"
-        self.changed_by_operator.add(run_id)
-
-        def call() -> None:
-            try:
-                step_action(self.ctx, run_id, step, action, Actor("sim", request_id=request))
-                self.step_ends += 1
-            except (ActionRefused, NotFound):
-                pass  # the step or the run moved on meanwhile
-
-        def done(proc: Any) -> None:
-            if proc.error is not None:  # the operator asks again with the same request
-                due = self.clock.now_ms() + RESUME_RETRY_MS
-                entry = (due, next(self._seq), run_id, step, action, request)
-                heapq.heappush(self.pending_step_ends, entry)
-
-        self.spawn("api", f"api<{action.value} {run_id}/{step}>", call, done)
-
-    def start_stop(self, run_id: str, action: RunAction, request: str | None = None) -> None:
-        """A stop, or a kill (the same, ending the run FAILED)."""
-        request = request or f"s{next(self._seq)}"
-        self.changed_by_operator.add(run_id)
-
-        def call() -> None:
-            try:
-                run_action(self.ctx, run_id, action, Actor("sim", request_id=request))
-                self.stops += 1
-            except (ActionRefused, NotFound):
-                pass  # ended already (or not created yet): the sweeper finishes a cut stop
-
-        def done(proc: Any) -> None:
-            if proc.error is not None:  # the operator asks again with the same request
-                due = self.clock.now_ms() + RESUME_RETRY_MS
-                entry = (due, next(self._seq), run_id, action, request)
-                heapq.heappush(self.pending_stops, entry)
-
-        self.spawn("api", f"api<{action.value} {run_id}>", call, done)
 
     def _failed_steps(self) -> list[tuple[str, str, StepStatus]]:
         """(run, step, status) of failed steps in runs that still run (no faults)."""
@@ -249,66 +240,12 @@ class ActingWorld(World):
                 ]
         return found
 
-    def start_retry(
-        self, run_id: str, step: str, was: StepStatus, request: str | None = None
-    ) -> None:
-        request = request or f"t{next(self._seq)}"
-        self.operator_retried.setdefault((run_id, step), was)
-
-        def call() -> None:
-            try:
-                step_action(
-                    self.ctx, run_id, step, StepAction.RETRY, Actor("sim", request_id=request)
-                )
-                self.retries += 1
-            except (ActionRefused, NotFound):
-                pass  # the run ended meanwhile (restart is the action then), or a loop step
-
-        def done(proc: Any) -> None:
-            # A retry cut short by a crash is finished by asking again (same request).
-            if proc.error is not None:
-                due = self.clock.now_ms() + RESUME_RETRY_MS
-                entry = (due, next(self._seq), run_id, step, was, request)
-                heapq.heappush(self.pending_retries, entry)
-
-        self.spawn("api", f"api<retry {run_id}/{step}>", call, done)
-
-    def start_resume(self, run_id: str, request: str) -> None:
-        def call() -> None:
-            try:
-                run_action(self.ctx, run_id, RunAction.RESUME, Actor("sim", request_id=request))
-                self.resumes += 1
-            except (ActionRefused, NotFound):
-                pass  # running already (its pause was refused or resumed), or ended
-
-        def done(proc: Any) -> None:
-            if proc.error is not None:  # the operator tries again with the same request
-                due = self.clock.now_ms() + RESUME_RETRY_MS
-                heapq.heappush(self.pending_resumes, (due, next(self._seq), run_id, request))
-
-        self.spawn("api", f"api<resume {run_id}>", call, done)
-
     def settle(self) -> None:
-        """Every pause is resumed before the world settles (faults off)."""
+        """Every pending request is made before the world settles (faults off): every
+        pause resumed, every request a crash cut short asked again."""
         self.faults_on = False
         self.finish_all()
-        while (self.pending_resumes or self.pending_retries or self.pending_stops) or (
-            self.pending_step_ends or self.pending_restarts
-        ):
-            if self.pending_restarts:
-                _, _, run_id, request = heapq.heappop(self.pending_restarts)
-                self.start_restart(run_id, request)
-            elif self.pending_step_ends:
-                _, _, run_id, step, action, request = heapq.heappop(self.pending_step_ends)
-                self.start_step_end(run_id, step, action, request)
-            elif self.pending_stops:
-                _, _, run_id, ending, request = heapq.heappop(self.pending_stops)
-                self.start_stop(run_id, ending, request)
-            elif self.pending_retries:
-                _, _, run_id, step, was, request = heapq.heappop(self.pending_retries)
-                self.start_retry(run_id, step, was, request)
-            else:
-                _, _, run_id, request = heapq.heappop(self.pending_resumes)
-                self.start_resume(run_id, request)
+        while self.pending:
+            heapq.heappop(self.pending)[2]()
             self.finish_all()
         super().settle()
