@@ -32,6 +32,7 @@ from podium.core.engine.actions import (
     StepAction,
 )
 from podium.core.engine.errors import NotFound
+from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.actions import Actor, run_action, step_action
 from podium.service.restart import restart_run_id
@@ -211,33 +212,33 @@ class ActingWorld(World):
 
     def _step_to_end(self) -> tuple[str, str, StepAction] | None:
         """A step of a running run that an operator may skip or stop now (no faults)."""
-        found: list[tuple[str, str, StepAction]] = []
-        for run_id in sorted(self.run_ids.values()):
-            try:
-                run = self.inner_store.get_run(run_id)
-            except NotFound:
-                continue
-            if run.status not in STEP_ACTION_RUNS[StepAction.STOP]:
-                continue
-            for s in self.inner_store.list_steps(run_id):
-                allowed = STEP_ACTIONS.get(s.status, frozenset())
-                found += [(run_id, s.step, a) for a in _ENDING if a in allowed]
+        found = [
+            (run_id, s.step, a)
+            for run_id, s in self._steps_of_runs(STEP_ACTION_RUNS[StepAction.STOP])
+            for a in _ENDING
+            if a in STEP_ACTIONS.get(s.status, frozenset())
+        ]
         return self.action_rng.choice(found) if found else None
 
     def _failed_steps(self) -> list[tuple[str, str, StepStatus]]:
         """(run, step, status) of failed steps in runs that still run (no faults)."""
-        found: list[tuple[str, str, StepStatus]] = []
+        running = frozenset({RunStatus.RUNNING})
+        return [
+            (run_id, s.step, s.status)
+            for run_id, s in self._steps_of_runs(running)
+            if s.status in RETRYABLE
+        ]
+
+    def _steps_of_runs(self, statuses: frozenset[RunStatus]) -> list[tuple[str, StepRecord]]:
+        """(run, step) of the shape's runs that are in ``statuses`` (read without faults)."""
+        found: list[tuple[str, StepRecord]] = []
         for run_id in sorted(self.run_ids.values()):
             try:
                 run = self.inner_store.get_run(run_id)
             except NotFound:
                 continue
-            if run.status is RunStatus.RUNNING:
-                found += [
-                    (run_id, s.step, s.status)
-                    for s in self.inner_store.list_steps(run_id)
-                    if s.status in RETRYABLE
-                ]
+            if run.status in statuses:
+                found += ((run_id, s) for s in self.inner_store.list_steps(run_id))
         return found
 
     def settle(self) -> None:
