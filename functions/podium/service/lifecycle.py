@@ -15,12 +15,12 @@ from typing import Any
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.plans import plan_run_end
 from podium.core.engine.records import RunRecord, StepRecord
-from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
+from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import release_slot
 from podium.service.context import Services
 from podium.service.deadlines import withdraw_deadline
-from podium.service.permits import abandon_if_queued, release_all, wake_head
+from podium.service.permits import abandon_if_queued, in_queue, release_all, wake_head
 from podium.service.runtimes import Attempt, runtime_for
 
 log = logging.getLogger("podium.lifecycle")
@@ -196,11 +196,7 @@ def cancel_step(
     if record.status.terminal:
         return False
     now = ctx.now()
-    if record.waiting_key is not None and (
-        record.status is StepStatus.WAITING_FOR_PERMITS or record.status in CLAIMABLE
-    ):
-        # Queued for a permit, or woken from the queue and not claimed yet (READY, still
-        # first in line): it leaves the queue, or the steps behind it wait forever.
+    if in_queue(record):  # queued for a permit, or woken and not claimed yet
         return abandon_if_queued(ctx, record, StepStatus.STOPPED, reason)
     to = running_to if record.status is StepStatus.RUNNING else StepStatus.STOPPED
     try:

@@ -22,10 +22,10 @@ from typing import Any
 from podium.core.engine.breakpoints import held_by
 from podium.core.engine.errors import StepConflict, StepExists
 from podium.core.engine.records import RunRecord, StepRecord
-from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
 from podium.service import messages
 from podium.service.context import Services
-from podium.service.permits import wake_head
+from podium.service.permits import in_queue, wake_head
 
 log = logging.getLogger("podium.pausing")
 
@@ -36,9 +36,6 @@ BREAKPOINT = "paused at a breakpoint"
 def resumed_marker(attempt: int) -> str:
     """The reason a step resumed past its breakpoint carries: its next attempt passes."""
     return f"resumed past its breakpoint (attempt {attempt})"
-
-
-_CLAIMABLE = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 
 
 def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PAUSED) -> bool:
@@ -69,15 +66,14 @@ def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PA
     if record is None or record.attempt != msg.attempt - 1:
         return False
     changes = {"reason": reason, "lease_until": None}
-    if record.waiting_key is not None and record.status in (
-        _CLAIMABLE | {StepStatus.WAITING_FOR_PERMITS}
-    ):
+    if in_queue(record):
         # Queued for a permit: leave the queue, so the steps behind it are not blocked.
         key = record.waiting_key
+        assert key is not None
         if not ctx.store.permits().abandon(record, StepStatus.PAUSED, changes):
             return False
         wake_head(ctx, key)
-    elif record.status in _CLAIMABLE:
+    elif record.status in CLAIMABLE:
         try:
             ctx.store.transition_step(
                 run.run_id,

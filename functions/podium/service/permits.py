@@ -9,7 +9,7 @@ import logging
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import RunRecord, StepRecord
-from podium.core.engine.status import StepStatus
+from podium.core.engine.status import CLAIMABLE, StepStatus
 from podium.service import messages
 from podium.service.context import Services
 
@@ -55,6 +55,15 @@ def wake_head(ctx: Services, key: str) -> str | None:
         ctx.work_queue.send(messages.encode(messages.Exec(run_id, step, record.attempt + 1)))
         return f"{run_id}/{step}"
     return None
+
+
+def in_queue(record: StepRecord) -> bool:
+    """Whether the step holds a place in a key's queue: waiting there, or woken (READY or
+    RETRY_WAIT, still first in line until its claim takes it out). Ending or holding such
+    a step must take it out (``Permits.abandon``), or the steps behind it wait forever."""
+    return record.waiting_key is not None and (
+        record.status is StepStatus.WAITING_FOR_PERMITS or record.status in CLAIMABLE
+    )
 
 
 def abandon_if_queued(ctx: Services, record: StepRecord, to: StepStatus, reason: str) -> bool:
