@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.service.context import Services
+from podium.service.runtimes.registry import RUNTIMES
 
 _lock = threading.Lock()
 _services: Services | None = None
@@ -142,6 +143,7 @@ def from_environment(env: Any) -> Services:
     work_queue = SqsQueue(clients["sqs"], env["PODIUM_WORK_QUEUE_URL"])
     event_queue = SqsQueue(clients["sqs"], env["PODIUM_EVENT_QUEUE_URL"])
     return Services(
+        runtimes=RUNTIMES,
         timers=_timers(env, work_queue, event_queue, clock),
         schedules=_schedules(env),
         events=_events(env),

@@ -23,6 +23,7 @@ from podium.adapters.table_schema import create_table
 from podium.core.engine.records import RunRecord
 from podium.handlers import advance, work
 from podium.service.context import Services
+from podium.service.runtimes.registry import RUNTIMES
 
 
 class AtomicMotoServer(ThreadedMotoServer):
@@ -74,6 +75,7 @@ def racing_services() -> Iterator[tuple[Services, str]]:
         create_table(db, table)
         clock = SystemClock()
         ctx = Services(
+            runtimes=RUNTIMES,
             store=DynamoStateStore(db, table),
             # Short visibility: a handler call that failed (moto's server is not fully
             # thread-safe and sometimes answers 500 to racing requests) is redelivered soon.

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from podium.core.dsl import DefinitionError
+from podium.core.dsl.errors import DefinitionError
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
 from podium.testing import run_workflow, step_of

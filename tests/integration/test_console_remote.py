@@ -27,6 +27,7 @@ from podium.cli.console_command import ConsoleProxy, open_console
 from podium.cli.remote import ApiError, connect, resolve_target
 from podium.local.runtime import LocalRuntime
 from podium.service.context import Services
+from podium.service.runtimes.registry import RUNTIMES
 from tests.integration import remote_support as rs
 from tests.integration.test_api import WORKFLOW, call
 
@@ -113,6 +114,7 @@ def deployed() -> Iterator[Deployed]:
         clock = SystemClock()
         bootstrap.install(
             Services(
+                runtimes=RUNTIMES,
                 store=DynamoStateStore(db, outputs["TableName"]),
                 work_queue=SqsQueue(sqs, outputs["WorkQueueUrl"]),
                 event_queue=SqsQueue(sqs, outputs["EventQueueUrl"]),

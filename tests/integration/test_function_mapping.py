@@ -24,12 +24,13 @@ from podium.adapters.queues import SqsQueue
 from podium.adapters.runners import LambdaFunctionRunner, LocalFunctionRunner, RoutingRunner
 from podium.adapters.table_schema import create_table
 from podium.cli.main import app
-from podium.core.dsl import DefinitionError
+from podium.core.dsl.errors import DefinitionError
 from podium.core.functions import is_python_ref, lambda_name
 from podium.core.ports import Invocation
 from podium.local.functions import parse_pairs, read_config
 from podium.local.runtime import LocalRuntime
 from podium.service.context import Services
+from podium.service.runtimes.registry import RUNTIMES
 from podium.service.workflows import push_workflow
 from podium.testing import run_workflow, step_of
 from tests.integration import remote_support as rs
@@ -261,6 +262,7 @@ def aws_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[rs.Ap
         clock = SystemClock()
         bootstrap.install(
             Services(
+                runtimes=RUNTIMES,
                 store=DynamoStateStore(db, outputs["TableName"]),
                 work_queue=SqsQueue(sqs, outputs["WorkQueueUrl"]),
                 event_queue=SqsQueue(sqs, outputs["EventQueueUrl"]),

@@ -210,7 +210,7 @@ def test_podium_run_waits_for_an_approval_given_by_podium_callback(tmp_path: Pat
 
 def _wait_for_token(home: Path, running: subprocess.Popen[str]) -> str:
     """The approval's token, from the home (as podium runs show reads it)."""
-    from podium.cli.local_commands import Home
+    from podium.cli.local_home import Home
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

@@ -29,6 +29,7 @@ from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
 from podium.adapters.table_schema import create_table
 from podium.cli.main import app
 from podium.service.context import Services
+from podium.service.runtimes.registry import RUNTIMES
 from tests.integration import remote_support as rs
 
 STACK = "podium-test"
@@ -86,6 +87,7 @@ def deployed() -> Iterator[Deployed]:
         # The api function's wiring, built from the stack's outputs like its environment.
         bootstrap.install(
             Services(
+                runtimes=RUNTIMES,
                 store=DynamoStateStore(db, outputs["TableName"]),
                 work_queue=SqsQueue(sqs, outputs["WorkQueueUrl"]),
                 event_queue=SqsQueue(sqs, outputs["EventQueueUrl"]),

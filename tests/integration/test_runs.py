@@ -163,7 +163,7 @@ def test_params_reach_functions_and_overrides_are_checked(runtime: LocalRuntime)
     runtime.push(wf)
     run = runtime.start_run("with_params", {"n": 5})
     assert run.params == {"n": 5}
-    from podium.core.dsl import DefinitionError
+    from podium.core.dsl.errors import DefinitionError
 
     with pytest.raises(DefinitionError, match=r"params\.n: expected int"):
         runtime.start_run("with_params", {"n": "five"})

@@ -20,6 +20,7 @@ from podium.core.engine.status import RunStatus
 from podium.handlers import advance, work
 from podium.service.context import Services
 from podium.service.runs import describe_run, start_run
+from podium.service.runtimes.registry import RUNTIMES
 from podium.service.workflows import push_workflow
 
 
@@ -54,6 +55,7 @@ def test_send_many_batches_by_ten_and_delays_are_capped(aws: dict[str, Any]) -> 
 def test_a_run_driven_through_real_sqs_on_moto(aws: dict[str, Any]) -> None:
     clock = SystemClock()
     ctx = Services(
+        runtimes=RUNTIMES,
         store=DynamoStateStore(aws["db"], "t"),
         work_queue=SqsQueue(aws["sqs"], aws["work"]),
         event_queue=SqsQueue(aws["sqs"], aws["events"]),

@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from podium.cli.main import app
-from podium.core.dsl import DefinitionError, load_definition
+from podium.core.dsl.errors import DefinitionError
+from podium.core.dsl.load import load_definition
 from podium.core.tags import has_tags, parse_tag_pairs
 from podium.local.dev_server import DevServer, open_runtime
 from podium.service.console_views import list_console_runs

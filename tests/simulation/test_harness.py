@@ -59,21 +59,21 @@ class _NoReleasePermits(MemoryPermits):
 class LimitlessPermitsStore(MemoryStateStore):
     def permits(self) -> MemoryPermits:
         if self._permits is None:
-            self._permits = _LimitlessPermits(self)
+            self._permits = _LimitlessPermits(self._records)
         return self._permits
 
 
 class LimitlessSlotsStore(MemoryStateStore):
     def run_slots(self) -> MemoryRunSlots:
         if self._slots is None:
-            self._slots = _LimitlessSlots(self)
+            self._slots = _LimitlessSlots(self._records)
         return self._slots
 
 
 class LeakyPermitsStore(MemoryStateStore):
     def permits(self) -> MemoryPermits:
         if self._permits is None:
-            self._permits = _NoReleasePermits(self)
+            self._permits = _NoReleasePermits(self._records)
         return self._permits
 
 

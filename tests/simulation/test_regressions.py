@@ -177,7 +177,15 @@ WOKEN_STEP_LEFT_IN_QUEUE = (
 )
 # (Found as key_limit 4/85 and max_parallel 410; re-found after the operators' requests
 # were queued in one heap, which changed the interleavings.)
+UNSTARTED_SUBWORKFLOW_TERMINATED = (
+    "a stopped run's end asked each subworkflow step that did not succeed to stop its"
+    " child (a crash may have come between the step's end and that stop); one stopped"
+    " before it started (attempt 0) asked for the child of attempt 0, which is no id: the"
+    " stop and every sweep after it died, and the run never settled"
+)
 FIXED_WITH_ACTIONS: list[tuple[str, int, str]] = [
+    ("subworkflow", 296, UNSTARTED_SUBWORKFLOW_TERMINATED),
+    ("subworkflow", 2483, UNSTARTED_SUBWORKFLOW_TERMINATED),
     ("key_limit", 52, WOKEN_STEP_LEFT_IN_QUEUE),
     ("key_limit", 122, WOKEN_STEP_LEFT_IN_QUEUE),
     ("max_parallel", 231, WOKEN_STEP_LEFT_IN_QUEUE),

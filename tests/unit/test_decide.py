@@ -1,4 +1,4 @@
-from podium.core.dsl import load_definition
+from podium.core.dsl.load import load_definition
 from podium.core.dsl.models import JoinRule
 from podium.core.engine.decide import (
     RUN_FAILING,

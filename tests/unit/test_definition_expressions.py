@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from podium.core.dsl import DefinitionError, load_definition
+from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.expressions import WorkflowExpressions
+from podium.core.dsl.load import load_definition
 
 
 def issues(text: str) -> list[str]:

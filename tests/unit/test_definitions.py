@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from podium.core.dsl import DefinitionError, load_definition, resolve_params, workflow_json_schema
+from podium.core.dsl.errors import DefinitionError
+from podium.core.dsl.load import load_definition
 from podium.core.dsl.models import STEP_TYPES
-from podium.core.dsl.params import parse_cli_value
+from podium.core.dsl.params import parse_cli_value, resolve_params
+from podium.core.dsl.schema import workflow_json_schema
 
 
 def issues(text: str) -> list[str]:

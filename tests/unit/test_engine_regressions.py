@@ -369,7 +369,7 @@ def test_late_messages_of_a_failed_run_do_not_each_list_the_run(rt: LocalRuntime
 def test_an_in_process_chain_does_not_read_its_run_per_step() -> None:
     """Cost regression (bench W1 went from $1.38 to $1.51 per million steps): the pause
     check before an in-process continuation read the run item again for every step.
-    A worker's view of its run's status may be up to a second old (pausing.py)."""
+    A worker's view of its run's status may be up to a second old (continuations.py)."""
     from podium.adapters.clock import ManualClock
 
     with LocalRuntime(store="memory", clock=ManualClock()) as rt:

@@ -11,14 +11,16 @@ from typing import Any
 import pytest
 import yaml
 
-from podium.core.dsl import DefinitionError, load_definition, validate_definition
 from podium.core.dsl import load as dsl_load
+from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.load import (
     MAX_ALIAS_EXPANSION,
     MAX_DOCUMENT_DEPTH,
     MAX_STEPS,
+    load_definition,
     parse_document,
+    validate_definition,
 )
 
 

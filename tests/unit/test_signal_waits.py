@@ -71,7 +71,7 @@ def step(rt: LocalRuntime, run_id: str, sid: str) -> Any:
 
 def test_a_literal_match_is_required() -> None:
     # `match` values are literals: a template is not evaluated there.
-    from podium.core.dsl import validate_definition
+    from podium.core.dsl.load import validate_definition
 
     defn = validate_definition(WAITING)
     assert defn.steps[1].wait_for[0].match == {"date": "${params.date}"}

@@ -193,3 +193,61 @@ def test_a_workflow_that_calls_itself_stops_at_the_depth_limit(mem: LocalRuntime
     assert view.run.status is RunStatus.FAILED
     assert "nest deeper than 10 levels" in (steps_of(view)["again"].error or "")
     assert not mem.services.store.list_active_run_ids()  # every child settled
+
+
+def test_a_stop_cut_short_after_its_subworkflow_step_ended_is_finished_by_the_sweeper(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stop ends the subworkflow step, then stops its child run (the runtime's
+    # terminate). A crash between the two left the child running: the stopped run's
+    # run_ended, which the sweeper redoes until the run settles, stops it.
+    from podium.service.runtimes import subworkflow
+    from tests.unit.test_foreach import sweep_until
+
+    ctx, store = rt.services, rt.services.store
+    rt.push({"name": "nap", "steps": [{"id": "zz", "type": "sleep", "seconds": 3600}]})
+    rt.push({"name": "caller", "steps": [{"id": "call", "type": "subworkflow", "workflow": "nap"}]})
+    run_id = rt.start_run("caller").run_id
+    rt.pump(wait=False)
+    child = child_run_id(run_id, "call", 0)
+    assert store.get_run(child).status is RunStatus.RUNNING
+    crashed: list[str] = []
+
+    def crash_once(ctx: Any, run_id: str, reason: str) -> Any:
+        if not crashed:
+            crashed.append(run_id)
+            raise RuntimeError("the worker dies")
+        return stop_run(ctx, run_id, reason)
+
+    monkeypatch.setattr(subworkflow, "stop_run", crash_once)
+    with pytest.raises(RuntimeError):
+        stop_run(ctx, run_id, "stopped by the test")
+    call = store.get_step(run_id, "call")
+    assert call is not None and call.status is StepStatus.STOPPED
+    assert store.get_run(child).status is RunStatus.RUNNING  # left running
+    sweep_until(rt, run_id, lambda run: run.settled)
+    assert store.get_run(run_id).settled
+    assert store.get_run(child).status is RunStatus.STOPPED
+    assert store.list_active_run_ids() == []
+
+
+def test_a_run_stopped_before_its_subworkflow_step_started_stops_cleanly(
+    mem: LocalRuntime,
+) -> None:
+    # The stopped run's end asks its subworkflow steps that did not succeed to stop their
+    # children: one that never started (held at a breakpoint, attempt 0) has none (found
+    # by the simulation: its child id was asked for attempt 0).
+    from podium.service.breakpoints import set_breakpoint
+
+    store = mem.services.store
+    mem.push({"name": "nap", "steps": [{"id": "zz", "type": "noop"}]})
+    mem.push({"name": "later", "steps": [{"id": "call", "type": "subworkflow", "workflow": "nap"}]})
+    set_breakpoint(mem.services, "later", "call")
+    run_id = mem.start_run("later").run_id
+    mem.pump(wait=False)
+    call = store.get_step(run_id, "call")
+    assert call is not None and call.status is StepStatus.PAUSED and call.attempt == 0
+    assert stop_run(mem.services, run_id, "stopped by the test") is not None
+    run = store.get_run(run_id)
+    assert run.status is RunStatus.STOPPED and run.settled
+    assert store.list_active_run_ids() == []

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
-from podium.adapters.dynamo_store import step_transition
+from podium.adapters.dynamo_conditions import step_transition
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import PermitState, StepRecord
 from podium.core.engine.status import CLAIMABLE, StepStatus

@@ -10,17 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
+from podium.adapters.dynamo_conditions import status_in, step_transition
+from podium.adapters.dynamo_permits import DynamoPermits
+from podium.adapters.dynamo_signals import DynamoSignals
 from podium.adapters.dynamo_slots import DynamoRunSlots
-
-if TYPE_CHECKING:
-    from podium.adapters.dynamo_permits import DynamoPermits
-    from podium.adapters.dynamo_signals import DynamoSignals
-    from podium.adapters.trigger_states import DynamoTriggerStates
+from podium.adapters.trigger_states import DynamoTriggerStates
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
     RunConflict,
@@ -365,7 +364,7 @@ class DynamoStateStore:
         # A terminal run stays in the active index until settle_run: its follow-ups are
         # not done yet.
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
-        cond = self._in_condition("#st", expected, values, names)
+        cond = status_in("#st", expected, values, names)
         if reopened is not None:
             cond = f"({cond}) AND {_reopened_is(reopened, names, values)}"
         return self._update_run(run_id, c.expression(sets, removes), cond, names, values)
@@ -421,9 +420,7 @@ class DynamoStateStore:
         """The run's follow-ups are done: it leaves the active index (idempotent)."""
         names = {"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#uw": c.UNWATCHED, "#st": "st"}
         values: dict[str, Any] = {}
-        cond = self._in_condition(
-            "#st", frozenset(s for s in RunStatus if s.terminal), values, names
-        )
+        cond = status_in("#st", frozenset(s for s in RunStatus if s.terminal), values, names)
         self._update_run(run_id, "REMOVE #g2p, #g2s, #uw", cond, names, values)
 
     def watch_run(self, run_id: str, at: int) -> bool:
@@ -738,7 +735,7 @@ class DynamoStateStore:
         # crash between: the loop's poll (service/loops.poll_children).
         sets, removes, names, values = c.update_parts({"status": to, **changes}, c.RUN_FIELDS, "f")
         names.update({"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#uw": c.UNWATCHED})
-        cond = self._in_condition("#st", expected, values, names)
+        cond = status_in("#st", expected, values, names)
         cond = f"({cond}) AND {_reopened_is(child.reopened, names, values)}"
         update = c.expression(sets, [*removes, "#g2p", "#g2s", "#uw"])
         self._update_run(child.run_id, update, cond, names, values)
@@ -798,18 +795,12 @@ class DynamoStateStore:
         return DynamoRunSlots(self._db, self._table)
 
     def trigger_states(self) -> DynamoTriggerStates:
-        from podium.adapters.trigger_states import DynamoTriggerStates
-
         return DynamoTriggerStates(self._db, self._table)
 
     def signals(self) -> DynamoSignals:
-        from podium.adapters.dynamo_signals import DynamoSignals
-
         return DynamoSignals(self._db, self._table)
 
     def permits(self) -> DynamoPermits:
-        from podium.adapters.dynamo_permits import DynamoPermits  # it imports this module
-
         return DynamoPermits(self._db, self._table)
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
@@ -884,48 +875,10 @@ class DynamoStateStore:
                 return items
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
-    @staticmethod
-    def _in_condition(
-        name: str, expected: frozenset[Any], values: dict[str, Any], names: dict[str, str]
-    ) -> str:
-        names[name] = "st"
-        placeholders = []
-        for i, status in enumerate(sorted(s.value for s in expected)):
-            values[f":e{i}"] = {"S": status}
-            placeholders.append(f":e{i}")
-        return f"{name} IN ({', '.join(placeholders)})"
-
 
 def _old_step(exc: ClientError) -> StepRecord | None:
     item = exc.response.get("Item")
     return c.step_from_item(item) if item else None
-
-
-def step_transition(
-    table: str,
-    run_id: str,
-    step: str,
-    expected: frozenset[StepStatus],
-    attempt: int | None,
-    to: StepStatus,
-    changes: Mapping[str, Any],
-) -> dict[str, Any]:
-    """The conditional update of a step transition (alone, or inside a transaction)."""
-    sets, removes, names, values = c.update_parts({"status": to, **changes}, c.STEP_FIELDS, "f")
-    cond = DynamoStateStore._in_condition("#cst", expected, values, names)
-    if attempt is not None:
-        names["#cat"] = "at"
-        values[":cat"] = {"N": str(attempt)}
-        cond += " AND #cat = :cat"
-    return {
-        "TableName": table,
-        "Key": c.key(c.run_pk(run_id), c.step_sk(step)),
-        "UpdateExpression": c.expression(sets, removes),
-        "ConditionExpression": cond,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
 
 
 def _reopened_is(count: int, names: dict[str, str], values: dict[str, Any]) -> str:

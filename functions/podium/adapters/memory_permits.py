@@ -1,4 +1,5 @@
-"""Permits in memory, over a MemoryStateStore's steps (same semantics as DynamoPermits)."""
+"""Permits in memory, over the steps of a MemoryStateStore's records (same semantics as
+DynamoPermits)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from podium.adapters.memory_store import MemoryStateStore
+from podium.adapters.memory_records import MemoryRecords
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import PermitState, StepRecord
 from podium.core.engine.status import CLAIMABLE, StepStatus
@@ -21,16 +22,16 @@ class _Key:
 
 
 class MemoryPermits:
-    def __init__(self, store: MemoryStateStore) -> None:
-        self._store = store
-        self._lock = store._lock
+    def __init__(self, records: MemoryRecords) -> None:
+        self._lock = records.lock  # the store's: a claim spans the step and the permits
+        self._steps = records.steps
         self._keys: dict[str, _Key] = {}
 
     def _key(self, key: str) -> _Key:
         return self._keys.setdefault(key, _Key())
 
     def _current(self, step: StepRecord) -> StepRecord | None:
-        return self._store._steps.get(step.run_id, {}).get(step.step)
+        return self._steps.get(step.run_id, {}).get(step.step)
 
     def _leave_queue(self, step: StepRecord) -> None:
         assert step.waiting_key is not None and step.waiting_since is not None
@@ -70,7 +71,7 @@ class MemoryPermits:
                 waiting_since=None,
                 **{"reason": None, **dict(changes)},
             )
-            self._store._steps[step.run_id][step.step] = new
+            self._steps[step.run_id][step.step] = new
             return ClaimResult(Claim.CLAIMED)
 
     def wait(self, step: StepRecord, key: str, limit: int, now: int) -> bool:
@@ -82,7 +83,7 @@ class MemoryPermits:
             if current.waiting_key != step.waiting_key:
                 return False  # as DynamoDB: decided from a stale read of the step
             if current.waiting_key == key:
-                self._store._steps[step.run_id][step.step] = replace(
+                self._steps[step.run_id][step.step] = replace(
                     current, status=StepStatus.WAITING_FOR_PERMITS
                 )
                 return True
@@ -91,7 +92,7 @@ class MemoryPermits:
             k = self._key(key)
             k.queue[(now, holder)] = holder
             k.limit = limit
-            self._store._steps[step.run_id][step.step] = replace(
+            self._steps[step.run_id][step.step] = replace(
                 current,
                 status=StepStatus.WAITING_FOR_PERMITS,
                 waiting_key=key,
@@ -127,7 +128,7 @@ class MemoryPermits:
             if current is None or current.waiting_key is None:
                 return False
             self._leave_queue(current)
-            self._store._steps[step.run_id][step.step] = replace(
+            self._steps[step.run_id][step.step] = replace(
                 current, status=to, waiting_key=None, waiting_since=None, **dict(changes)
             )
             return True

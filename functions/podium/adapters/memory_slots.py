@@ -1,10 +1,11 @@
-"""RunSlots in memory, over a MemoryStateStore's runs (same semantics as DynamoRunSlots)."""
+"""RunSlots in memory, over the runs of a MemoryStateStore's records (same semantics as
+DynamoRunSlots)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from podium.adapters.memory_store import MemoryStateStore
+from podium.adapters.memory_records import MemoryRecords
 from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import QueueEntry, RunRecord, SlotState
 from podium.core.engine.status import RunStatus
@@ -12,16 +13,17 @@ from podium.core.ports import Admission
 
 
 class MemoryRunSlots:
-    def __init__(self, store: MemoryStateStore) -> None:
-        self._store = store
-        self._lock = store._lock  # one lock: a transaction spans runs and slots
+    def __init__(self, records: MemoryRecords) -> None:
+        self._records = records
+        self._lock = records.lock  # the store's: a transaction spans runs and slots
+        self._runs = records.runs
         self._queues: dict[str, dict[tuple[int, str], QueueEntry]] = {}
         self._holders: dict[str, dict[str, int]] = {}
         self._blocked: dict[str, str] = {}
 
     def enqueue(self, run: RunRecord) -> None:
         with self._lock:
-            self._store.create_run(run)
+            self._records.insert_run(run)
             entry = QueueEntry(run.workflow, run.run_id, run.created_at)
             self._queues.setdefault(run.workflow, {})[(run.created_at, run.run_id)] = entry
 
@@ -33,7 +35,7 @@ class MemoryRunSlots:
     def admit(self, entry: QueueEntry, *, limit: int, strict: bool, now: int) -> Admission:
         with self._lock:
             holders = self._holders.setdefault(entry.workflow, {})
-            run = self._store._runs.get(entry.run_id)
+            run = self._runs.get(entry.run_id)
             if run is None or run.status is not RunStatus.QUEUED:
                 return Admission.GONE
             if strict and entry.workflow in self._blocked:
@@ -41,7 +43,7 @@ class MemoryRunSlots:
             if len(holders) >= limit:
                 return Admission.FULL
             holders[entry.run_id] = now
-            self._store._runs[entry.run_id] = replace(run, status=RunStatus.RUNNING, started_at=now)
+            self._runs[entry.run_id] = replace(run, status=RunStatus.RUNNING, started_at=now)
             self._queues[entry.workflow].pop((entry.created_at, entry.run_id), None)
             return Admission.ADMITTED
 
@@ -50,10 +52,10 @@ class MemoryRunSlots:
             holders = self._holders.setdefault(run.workflow, {})
             if holders:
                 return self.state(run.workflow)
-            if run.run_id in self._store._runs:
-                raise RunConflict(run.run_id, self._store._runs[run.run_id])
+            if run.run_id in self._runs:
+                raise RunConflict(run.run_id, self._runs[run.run_id])
             holders[run.run_id] = now
-            self._store._runs[run.run_id] = run
+            self._runs[run.run_id] = run
             return None
 
     def release(self, workflow: str, run_id: str, *, block: bool) -> bool:
@@ -77,10 +79,10 @@ class MemoryRunSlots:
 
     def drop_queued(self, entry: QueueEntry, to: RunStatus, reason: str, now: int) -> bool:
         with self._lock:
-            run = self._store._runs.get(entry.run_id)
+            run = self._runs.get(entry.run_id)
             if run is None or run.status is not RunStatus.QUEUED:
                 return False
-            self._store._runs[entry.run_id] = replace(
+            self._runs[entry.run_id] = replace(
                 run, status=to, reason=reason, ended_at=now, settled=True
             )
             self._queues.get(entry.workflow, {}).pop((entry.created_at, entry.run_id), None)

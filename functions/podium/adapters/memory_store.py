@@ -7,11 +7,14 @@ both so they cannot drift apart.
 from __future__ import annotations
 
 import copy
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from podium.adapters.memory_permits import MemoryPermits
+from podium.adapters.memory_records import MemoryRecords
+from podium.adapters.memory_signals import MemorySignals
+from podium.adapters.memory_slots import MemoryRunSlots
 from podium.core.engine.checks import first_check
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
@@ -32,20 +35,19 @@ from podium.core.engine.status import (
 )
 
 if TYPE_CHECKING:
-    from podium.adapters.memory_permits import MemoryPermits
-    from podium.adapters.memory_signals import MemorySignals
-    from podium.adapters.memory_slots import MemoryRunSlots
     from podium.adapters.trigger_states import MemoryTriggerStates
 
 
 class MemoryStateStore:
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        # Runs and steps are shared with the run slots and permits, under one lock.
+        self._records = MemoryRecords()
+        self._lock = self._records.lock
+        self._runs = self._records.runs
+        self._steps = self._records.steps
         self._versions: dict[str, list[WorkflowVersion]] = {}
         self._active: dict[str, int] = {}
         self._breakpoints: dict[str, set[str]] = {}
-        self._runs: dict[str, RunRecord] = {}
-        self._steps: dict[str, dict[str, StepRecord]] = {}
         # Loop children opened and counted, by (run, step): DynamoDB's shard sets.
         self._opened: dict[tuple[str, str], set[int]] = {}
         self._closed: set[tuple[str, str]] = set()
@@ -137,11 +139,7 @@ class MemoryStateStore:
     def create_run(self, run: RunRecord) -> None:
         with self._lock:
             self.writes += 1
-            if run.run_id in self._runs:
-                raise RunConflict(run.run_id, self._runs[run.run_id])
-            # As in DynamoDB: a run created terminal never enters the active index.
-            terminal = run.status.terminal
-            self._runs[run.run_id] = replace(run, settled=terminal, watched=run.watched or terminal)
+            self._records.insert_run(run)
 
     def get_run(self, run_id: str) -> RunRecord:
         with self._lock:
@@ -427,10 +425,8 @@ class MemoryStateStore:
             self._steps[run_id][step] = replace(current, children_launched=launched, loop=stored)
 
     def run_slots(self) -> MemoryRunSlots:
-        from podium.adapters.memory_slots import MemoryRunSlots  # it builds on this class
-
         if self._slots is None:
-            self._slots = MemoryRunSlots(self)
+            self._slots = MemoryRunSlots(self._records)
         return self._slots
 
     def trigger_states(self) -> MemoryTriggerStates:
@@ -442,18 +438,14 @@ class MemoryStateStore:
             return self._trigger_states
 
     def signals(self) -> MemorySignals:
-        from podium.adapters.memory_signals import MemorySignals
-
         with self._lock:
             if self._signals is None:
                 self._signals = MemorySignals()
             return self._signals
 
     def permits(self) -> MemoryPermits:
-        from podium.adapters.memory_permits import MemoryPermits  # it builds on this class
-
         if self._permits is None:
-            self._permits = MemoryPermits(self)
+            self._permits = MemoryPermits(self._records)
         return self._permits
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:

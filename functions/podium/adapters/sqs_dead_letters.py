@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.service.dead_letters import DeadLetter
+from podium.core.dead_letters import DeadLetter
 
 # A peek hides what it read for this long, so one listing sees each message once, then
 # makes them visible again at once.

@@ -23,22 +23,22 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from podium.cli.inputs import TypedParamOption, local_functions, parse_params, typed_params
+from podium.cli.local_home import Home, print_missing_home
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
 from podium.cli.remote import quote
-from podium.cli.remote_commands import (
+from podium.cli.target_options import (
     AwsProfileOption,
     EndpointOption,
     HomeOption,
     JsonOption,
-    ParamOption,
     ProfileOption,
     RegionOption,
     StackOption,
     TargetArgs,
-    _is_local,
-    _reporting,
-    _typed_params,
+    reporting_remote_errors,
+    uses_local_home,
 )
 
 ReasonOption = Annotated[
@@ -94,7 +94,6 @@ class _Local:
 
     def __init__(self, home: Path | None, functions: list[str] | None) -> None:
         from podium import bootstrap
-        from podium.cli.main import local_functions
         from podium.local.runtime import LocalRuntime
 
         self.where = bootstrap.local_home(home)
@@ -176,8 +175,6 @@ def _local_run_action(
 def _local_params(local: _Local, run_id: str, pairs: list[str]) -> dict[str, Any]:
     if not pairs:
         return {}
-    from podium.cli.main import parse_params
-
     run = local.rt.services.store.get_run(run_id)
     defn = local.rt.services.definitions.get(run.workflow, run.version).definition
     return parse_params(dict(defn.params), pairs)
@@ -186,7 +183,7 @@ def _local_params(local: _Local, run_id: str, pairs: list[str]) -> dict[str, Any
 def _remote_run_action(
     target: TargetArgs, run_id: str, body: dict[str, Any], as_json: bool
 ) -> None:
-    with _reporting(run_id):
+    with reporting_remote_errors(run_id):
         client = target.connect()
         result = client.post_json(f"/runs/{quote(run_id)}/actions", body)
     _print(result, as_json)
@@ -208,7 +205,7 @@ def _run_command(action: str, wait_default: bool, doc: str) -> Any:
         aws_profile: AwsProfileOption = None,
     ) -> None:
         rid = request_id or uuid.uuid4().hex
-        if _is_local(home, stack, endpoint, profile):
+        if uses_local_home(home, stack, endpoint, profile):
             _local_run_action(
                 home,
                 run_id,
@@ -241,7 +238,7 @@ def restart_run(
             " iterations from incomplete.",
         ),
     ] = "incomplete",
-    param: ParamOption = None,
+    param: TypedParamOption = None,
     version: Annotated[
         str | None,
         typer.Option(
@@ -271,7 +268,7 @@ def restart_run(
             raise typer.Exit(2)
         wanted = int(version) if version.isdigit() else version
     rid = request_id or uuid.uuid4().hex
-    if _is_local(home, stack, endpoint, profile):
+    if uses_local_home(home, stack, endpoint, profile):
         restart = {"from": start_from, "params": param or [], "version": wanted}
         _local_run_action(
             home,
@@ -292,10 +289,10 @@ def restart_run(
     if wanted is not None:
         body["version"] = wanted
     if param:
-        with _reporting(run_id):
+        with reporting_remote_errors(run_id):
             run = target.connect().get(f"/runs/{quote(run_id)}")["run"]
         chosen = wanted if isinstance(wanted, int) else None
-        body["params"] = _typed_params(target.connect(), run["workflow"], chosen, param)
+        body["params"] = typed_params(target.connect(), run["workflow"], chosen, param)
     _remote_run_action(target, run_id, body, as_json)
 
 
@@ -318,7 +315,7 @@ def _step_command(action: str, doc: str) -> Any:
         aws_profile: AwsProfileOption = None,
     ) -> None:
         rid = request_id or uuid.uuid4().hex
-        if _is_local(home, stack, endpoint, profile):
+        if uses_local_home(home, stack, endpoint, profile):
             _local_step_action(
                 home,
                 run_id,
@@ -333,7 +330,7 @@ def _step_command(action: str, doc: str) -> Any:
             return
         target = TargetArgs(stack, endpoint, profile, region, aws_profile)
         body = {"step": step, "action": action, "reason": reason, "request_id": rid}
-        with _reporting(run_id):
+        with reporting_remote_errors(run_id):
             result = target.connect().post_json(
                 f"/runs/{quote(run_id)}/steps/actions", {k: v for k, v in body.items() if v}
             )
@@ -393,18 +390,16 @@ def replay_attempt(
     recorded one. The function is the Python callable ./podium.toml or --functions maps
     the Lambda function to (a module:function runs as it is)."""
     from podium.adapters.runners import LocalFunctionRunner
-    from podium.cli.main import local_functions
     from podium.service.replay import ReplayInput, run_again, same_outcome
 
-    if _is_local(home, stack, endpoint, profile):
-        from podium.cli.local_commands import Home, _missing_home
+    if uses_local_home(home, stack, endpoint, profile):
         from podium.core.dsl.errors import DefinitionError
         from podium.core.engine.errors import NotFound
         from podium.service.replay import replay_input
 
         with Home(home) as opened:
             if not opened.exists:
-                _missing_home(opened)
+                print_missing_home(opened)
                 raise typer.Exit(1)
             try:
                 body = replay_input(opened.services, run_id, step, attempt).as_json()
@@ -412,7 +407,7 @@ def replay_attempt(
                 raise _refused(exc) from None
     else:
         target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-        with _reporting(run_id):
+        with reporting_remote_errors(run_id):
             body = target.connect().get(
                 f"/runs/{quote(run_id)}/replay", {"step": step, "attempt": attempt}
             )

@@ -14,9 +14,10 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from podium.cli.local_home import Home
 from podium.cli.output import print_json as _print_json
 from podium.cli.remote import quote
-from podium.cli.remote_commands import (
+from podium.cli.target_options import (
     AwsProfileOption,
     EndpointOption,
     HomeOption,
@@ -25,8 +26,8 @@ from podium.cli.remote_commands import (
     RegionOption,
     StackOption,
     TargetArgs,
-    _is_local,
-    _reporting,
+    reporting_remote_errors,
+    uses_local_home,
 )
 
 
@@ -86,11 +87,11 @@ def callback_command(
 ) -> None:
     """Complete (or heartbeat) a step that waits for a callback."""
     body = _body(success, fail, heartbeat, by, comment)
-    if _is_local(home, stack, endpoint, profile):
+    if uses_local_home(home, stack, endpoint, profile):
         result = _local(home, token, body)
     else:
         target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-        with _reporting("callback"):
+        with reporting_remote_errors("callback"):
             result = target.connect().post_json(f"/callbacks/{quote(token)}", body)
     if as_json:
         _print_json(result)
@@ -103,7 +104,6 @@ def callback_command(
 
 
 def _local(home_dir: Path | None, token: str, body: dict[str, Any]) -> dict[str, Any]:
-    from podium.cli.local_commands import Home
     from podium.core.engine.errors import NotFound
     from podium.service.api_requests import RequestError
     from podium.service.callbacks import CallbackRefused, callback, parse_callback
@@ -117,28 +117,3 @@ def _local(home_dir: Path | None, token: str, body: dict[str, Any]) -> dict[str,
             raise _err(str(exc), 1) from None
         except RequestError as exc:
             raise _err(exc.message, 2) from None
-
-
-def print_waiting(out: Console, body: dict[str, Any]) -> None:
-    """Under ``podium runs show``: the steps waiting for a callback, with their token
-    and the command that answers them."""
-    running = {
-        (s.get("step"), s.get("attempts"))
-        for s in body.get("steps") or []
-        if s.get("status") == "RUNNING"
-    }
-    for event in body.get("events") or []:
-        if event.get("kind") != "callback_token":
-            continue
-        if (event.get("step"), event.get("attempt")) not in running:
-            continue
-        detail = event.get("detail") or {}
-        what = detail.get("message") or "waits for a callback"
-        out.print(
-            Text.assemble(
-                (f"\n{event.get('step')}", "bold yellow"),
-                f" {what}\n  podium callback {detail.get('token')} --success JSON",
-                " | --fail MESSAGE" + (" --by NAME" if detail.get("type") == "approval" else ""),
-            ),
-            highlight=False,
-        )

@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from podium.cli.inputs import local_functions, local_stand_ins
+
 errors = Console(stderr=True, soft_wrap=True)
 
 
@@ -41,7 +43,6 @@ def dev_command(
     Lambda steps run the Python callables that podium.toml in the working directory (and
     --functions) map their Lambda names to; module:function runs as it is."""
     from podium import bootstrap
-    from podium.cli.main import local_functions, local_stand_ins
     from podium.local.dev_server import DevServer, open_runtime
 
     home = bootstrap.local_home(home)  # --home, else $PODIUM_HOME, else .podium

@@ -16,15 +16,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from podium.cli.remote_commands import (
+from podium.cli.local_home import Home, print_missing_home
+from podium.cli.remote import aws_session, region_of, resolve_target, stack_outputs
+from podium.cli.target_options import (
     AwsProfileOption,
     HomeOption,
     JsonOption,
     ProfileOption,
     RegionOption,
     StackOption,
-    _is_local,
-    _reporting,
+    reporting_remote_errors,
+    uses_local_home,
 )
 from podium.service.dead_letters import MAX_LIST, DeadLetter, DeadLetterQueues, redrive
 
@@ -50,15 +52,14 @@ def _queues(
     region: str | None,
     aws_profile: str | None,
 ) -> Iterator[DeadLetterQueues]:
-    if _is_local(home, stack, None, profile):
+    if uses_local_home(home, stack, None, profile):
         from podium.adapters.clock import SystemClock
         from podium.adapters.sqlite import Database
         from podium.adapters.sqlite.dead_letters import HomeDeadLetters
-        from podium.cli.local_commands import Home, _missing_home
 
         opened = Home(home)
         if not opened.exists:
-            _missing_home(opened)
+            print_missing_home(opened)
             raise typer.Exit(1)
         db = Database(opened.database)
         try:
@@ -67,9 +68,8 @@ def _queues(
             db.close()
         return
     from podium.adapters.sqs_dead_letters import SqsDeadLetters
-    from podium.cli.remote import aws_session, region_of, resolve_target, stack_outputs
 
-    with _reporting():
+    with reporting_remote_errors():
         target = resolve_target(
             stack=stack, profile=profile, region=region, aws_profile=aws_profile
         )

@@ -16,11 +16,21 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from podium import bootstrap
+from podium.cli.local_home import Home, print_missing_home
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
 from podium.cli.output import print_json as _print_json
-from podium.cli.remote_render import timestamp
+from podium.cli.remote_render import (
+    RUN_STATUS_STYLE,
+    _elapsed,
+    print_waiting,
+    run_detail,
+    runs_table,
+    timestamp,
+)
+from podium.cli.render import _ms, loop_line
+from podium.cli.timeline import attempts_of, bar_width
+from podium.cli.timeline import timeline as draw_timeline
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.status import RunStatus
 
@@ -63,77 +73,6 @@ def parse_statuses(values: list[str] | None) -> frozenset[RunStatus] | None:
     return frozenset(out) or None
 
 
-class Home:
-    """A local home opened for reading: its store, logs and the service wiring that
-    ``describe_run`` needs (no moto, no runner: nothing runs here)."""
-
-    def __init__(self, home: Path | None) -> None:
-        self.path = bootstrap.local_home(home)
-        self.database = self.path / bootstrap.HOME_DB
-        self.exists = self.database.exists()
-        self._db: Any = None
-
-    def __enter__(self) -> Home:
-        if self.exists:
-            from podium.adapters.clock import SystemClock, UlidGenerator
-            from podium.adapters.payloads import FilePayloads
-            from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
-            from podium.adapters.sqlite.logs import SqliteLogs
-            from podium.service.context import Services
-
-            self._db = Database(self.database)
-            self.clock = SystemClock()
-            self.store = SqliteStateStore(self._db)
-            self.logs = SqliteLogs(self._db)
-            self.services = Services(
-                store=self.store,
-                work_queue=SqliteQueue(self._db, "work", self.clock),
-                event_queue=SqliteQueue(self._db, "events", self.clock),
-                runner=_NoRunner(),
-                clock=self.clock,
-                ids=UlidGenerator(self.clock),
-                payloads=FilePayloads(self.path / "payloads"),
-            )
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._db is not None:
-            self._db.close()
-
-    def output(self, stored: Any) -> Any:
-        """A step output as the step returned it (one stored by reference is read)."""
-        from podium.core.engine.errors import NotFound
-        from podium.service.bindings import resolve_output
-
-        try:
-            return resolve_output(self.services, stored)
-        except NotFound:
-            return stored  # the payload is gone: show the reference
-
-    def run_body(self, run_id: str) -> dict[str, Any]:
-        """The run's JSON view, as ``GET /runs/{id}`` answers it."""
-        from podium.cli.render import view_json
-        from podium.service.runs import describe_run
-
-        return view_json(describe_run(self.services, run_id))
-
-
-class _NoRunner:
-    def invoke(self, invocation: Any) -> Any:
-        raise RuntimeError("inspection runs no step")
-
-
-def _missing_home(home: Home) -> None:
-    _err().print(
-        Text(
-            f"no local home at {home.path} (nothing has run here yet): "
-            "podium run FILE, or pass --home, --stack or --endpoint",
-            style="yellow",
-        ),
-        highlight=False,
-    )
-
-
 def list_runs(
     home_dir: Path | None,
     workflow: str | None,
@@ -143,7 +82,6 @@ def list_runs(
     as_json: bool,
     tags: dict[str, str] | None = None,
 ) -> None:
-    from podium.cli.remote_render import runs_table
     from podium.service.views import run_view
 
     wanted = parse_statuses(statuses)
@@ -152,7 +90,7 @@ def list_runs(
             if as_json:
                 _print_json({"runs": []})
             else:
-                _missing_home(home)
+                print_missing_home(home)
             return
         since_ms = parse_since(since, home.clock.now_ms()) if since else None
         runs = home.store.search_runs(
@@ -175,9 +113,6 @@ def _all_runs_table(runs: list[dict[str, Any]], width: int = 200) -> Any:
     """The runs of every workflow: the remote table with a workflow column. Errors get a
     column when a run has one and the terminal has room; else a line each below."""
     from rich.table import Table
-
-    from podium.cli.remote_render import RUN_STATUS_STYLE, _elapsed
-    from podium.cli.render import _ms
 
     failed = [r for r in runs if r.get("error")]
     with_error = bool(failed) and width >= 120
@@ -211,7 +146,7 @@ def _all_runs_table(runs: list[dict[str, Any]], width: int = 200) -> Any:
 
 def _open_run(home: Home, run_id: str) -> dict[str, Any]:
     if not home.exists:
-        _missing_home(home)
+        print_missing_home(home)
         raise typer.Exit(1)
     try:
         return home.run_body(run_id)
@@ -221,8 +156,6 @@ def _open_run(home: Home, run_id: str) -> dict[str, Any]:
 
 
 def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
-    from podium.cli.callback_command import print_waiting
-    from podium.cli.remote_render import run_detail
 
     with Home(home_dir) as home:
         body = _open_run(home, run_id)
@@ -256,9 +189,6 @@ def show_step(
     the step failed."""
     from rich.json import JSON
     from rich.table import Table
-
-    from podium.cli.render import _ms
-    from podium.cli.timeline import attempts_of
 
     with Home(home_dir) as home:
         body = _open_run(home, run_id)
@@ -362,8 +292,6 @@ class LoopPage:
 def iterations_table(loop: dict[str, Any], run_id: str) -> Any:
     from rich.table import Table
 
-    from podium.cli.render import _ms, loop_line
-
     counts = loop["counts"]
     title = "iterations · " + (loop_line(counts) if counts else "none yet")
     table = Table(title=title, title_justify="left")
@@ -418,8 +346,6 @@ def _print_problems(
 
 
 def timeline(home_dir: Path | None, run_id: str, as_json: bool) -> None:
-    from podium.cli.timeline import attempts_of, bar_width
-    from podium.cli.timeline import timeline as draw
 
     with Home(home_dir) as home:
         body = _open_run(home, run_id)
@@ -428,7 +354,7 @@ def timeline(home_dir: Path | None, run_id: str, as_json: bool) -> None:
         _print_json({"run": body["run"], "attempts": [a.view() for a in attempts_of(body)]})
     else:
         out = _out()
-        out.print(draw(body, now, bar_width(attempts_of(body), out.width)))
+        out.print(draw_timeline(body, now, bar_width(attempts_of(body), out.width)))
 
 
 def logs(

@@ -1,4 +1,8 @@
-"""The ``podium`` command."""
+"""The ``podium`` command: ``validate``, ``schema`` and ``run``, and every command group
+registered on it.
+
+The top of the CLI: it imports each command module; none imports it.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,22 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from podium.core.dsl import DefinitionError, load_definition, parse_cli_value, workflow_json_schema
+from podium.cli import (
+    action_commands,
+    callback_command,
+    console_command,
+    dev_command,
+    dlq_commands,
+    remote_commands,
+    render,
+    signal_command,
+    trigger_commands,
+    workflow_commands,
+)
+from podium.cli.inputs import TagOption, local_functions, local_stand_ins, parse_params, parse_tags
+from podium.core.dsl.errors import DefinitionError
+from podium.core.dsl.load import load_definition
+from podium.core.dsl.schema import workflow_json_schema
 
 app = typer.Typer(
     help="Podium: a serverless workflow orchestrator for AWS.",
@@ -65,49 +84,6 @@ FunctionsOption = Annotated[
         " name=module:function (repeatable; wins over podium.toml beside the workflow).",
     ),
 ]
-
-
-TagOption = Annotated[
-    list[str] | None,
-    typer.Option("--tag", help="Tag the run: key=value (repeatable; over the workflow's tags)."),
-]
-
-
-def parse_tags(pairs: list[str] | None) -> dict[str, str]:
-    """``--tag key=value`` pairs; a bad one is a usage error (exit 2)."""
-    from podium.core.tags import parse_tag_pairs
-
-    try:
-        return parse_tag_pairs(pairs or [])
-    except ValueError as exc:
-        errors.print(Text(str(exc), style="red"), highlight=False)
-        raise typer.Exit(2) from None
-
-
-def local_functions(directory: Path, pairs: list[str] | None) -> dict[str, str]:
-    """The local function mapping: ``directory``'s podium.toml, then ``--functions``.
-    A bad entry is a usage error (exit 2)."""
-    from podium.local.functions import CONFIG_FILE, parse_pairs, read_config
-
-    try:
-        mapping = read_config(directory / CONFIG_FILE)
-        mapping.update(parse_pairs(pairs or []))
-    except ValueError as exc:
-        errors.print(Text(str(exc), style="red"), highlight=False)
-        raise typer.Exit(2) from None
-    return mapping
-
-
-def local_stand_ins(directory: Path) -> Any:
-    """podium.toml's stand-ins of external step types (local/stand_ins.py); a bad entry
-    is a usage error (exit 2)."""
-    from podium.local.stand_ins import stand_ins_beside
-
-    try:
-        return stand_ins_beside(directory)
-    except ValueError as exc:
-        errors.print(Text(str(exc), style="red"), highlight=False)
-        raise typer.Exit(2) from None
 
 
 def _read(path: Path) -> str:
@@ -204,18 +180,6 @@ def schema() -> None:
     sys.stdout.write(json.dumps(workflow_json_schema(), indent=2) + "\n")
 
 
-def parse_params(defn_params: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            errors.print(f"[red]--param '{pair}': use key=value[/red]")
-            raise typer.Exit(2)
-        spec = defn_params.get(key)
-        out[key] = parse_cli_value(spec, raw) if spec is not None else raw
-    return out
-
-
 @app.command()
 def run(
     file: Annotated[Path, typer.Argument(help="Workflow definition to run.")],
@@ -270,7 +234,6 @@ def run(
     from rich.live import Live
 
     from podium import bootstrap
-    from podium.cli import render
     from podium.local.runtime import LocalRuntime
 
     if backend not in ("sqlite", "moto", "memory"):
@@ -396,22 +359,17 @@ def _register_optional() -> None:
 _register_optional()
 
 
-def _register_remote() -> None:
-    # push, start and runs: the same API a deployed stack serves (SigV4, see cli/remote.py).
-    from podium.cli.remote_commands import register
-
-    register(app)
-
-
-_register_remote()
-app.add_typer(__import__("podium.cli.signal_command", fromlist=["x"]).signal_app, name="signal")
-app.add_typer(
-    __import__("podium.cli.trigger_commands", fromlist=["x"]).triggers_app, name="triggers"
-)
-app.command("backfill")(__import__("podium.cli.trigger_commands", fromlist=["x"]).backfill_command)
-app.command("dev")(__import__("podium.cli.dev_command", fromlist=["dev_command"]).dev_command)
-app.command("console")(__import__("podium.cli.console_command", fromlist=["x"]).console_command)
-app.command("callback")(__import__("podium.cli.callback_command", fromlist=["x"]).callback_command)
+# push, start and runs: the same API a deployed stack serves (SigV4, see cli/remote.py).
+remote_commands.register(app)
+action_commands.register(app, remote_commands.runs_app)
+workflow_commands.register(app)
+app.add_typer(dlq_commands.dlq_app, name="dlq")
+app.add_typer(signal_command.signal_app, name="signal")
+app.add_typer(trigger_commands.triggers_app, name="triggers")
+app.command("backfill")(trigger_commands.backfill_command)
+app.command("dev")(dev_command.dev_command)
+app.command("console")(console_command.console_command)
+app.command("callback")(callback_command.callback_command)
 
 if __name__ == "__main__":
     app()

@@ -1,8 +1,9 @@
 """``podium push``, ``podium start`` and ``podium runs list/show`` against a deployed stack.
 
-Every command takes the same target options (see ``remote.resolve_target`` for the order
-in which they apply). Exit codes: 0 ok, 1 the API refused the request (or could not be
-reached), 2 a usage or configuration problem found before any API call.
+Every command takes the same target options (``cli/target_options.py``; see
+``remote.resolve_target`` for the order in which they apply). Exit codes: 0 ok, 1 the API
+refused the request (or could not be reached), 2 a usage or configuration problem found
+before any API call.
 
 ``podium runs ...`` reads the local home instead (``cli/local_commands.py``) when no
 remote target is named: no --stack, --endpoint or --profile, and no remote config
@@ -11,124 +12,33 @@ remote target is named: no --stack, --endpoint or --profile, and no remote confi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from podium.cli import remote_render
+from podium.cli import local_commands, remote_render
+from podium.cli.inputs import TagOption, TypedParamOption, parse_tags, typed_params
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
 from podium.cli.output import print_json as _print_json
-from podium.cli.remote import ApiClient, ApiError, RemoteError, connect, quote, resolve_target
-
-# No [brackets] in help texts: rich would read them as markup.
-TARGET = "Target (default: the config file's 'default' profile, else the stack 'Podium')"
-
-StackOption = Annotated[
-    str | None,
-    typer.Option(
-        "--stack",
-        help="CloudFormation stack whose ApiUrl output is the API.",
-        rich_help_panel=TARGET,
-    ),
-]
-EndpointOption = Annotated[
-    str | None,
-    typer.Option(
-        "--endpoint", help="The API's URL; skips the stack lookup.", rich_help_panel=TARGET
-    ),
-]
-ProfileOption = Annotated[
-    str | None,
-    typer.Option(
-        "--profile",
-        help="A profile (TOML table) in ~/.config/podium/config.toml, or in $PODIUM_CONFIG.",
-        rich_help_panel=TARGET,
-    ),
-]
-RegionOption = Annotated[
-    str | None,
-    typer.Option(
-        "--region",
-        help="The stack's region (default: AWS_REGION, then the AWS config).",
-        rich_help_panel=TARGET,
-    ),
-]
-AwsProfileOption = Annotated[
-    str | None,
-    typer.Option(
-        "--aws-profile",
-        help="AWS profile for credentials (default: AWS_PROFILE, then the standard chain).",
-        rich_help_panel=TARGET,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home",
-        help="Read the local home (default when no remote target is set: PODIUM_HOME, else"
-        " .podium).",
-        rich_help_panel=TARGET,
-    ),
-]
-ParamOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--param", "-p", help="Run param as key=value (repeatable), typed like podium run."
-    ),
-]
-TagOption = Annotated[
-    list[str] | None,
-    typer.Option("--tag", help="Tag the run: key=value (repeatable; over the workflow's tags)."),
-]
-
-
-@dataclass(frozen=True)
-class TargetArgs:
-    stack: str | None
-    endpoint: str | None
-    profile: str | None
-    region: str | None
-    aws_profile: str | None
-
-    def connect(self) -> ApiClient:
-        return connect(
-            resolve_target(
-                stack=self.stack,
-                endpoint=self.endpoint,
-                profile=self.profile,
-                region=self.region,
-                aws_profile=self.aws_profile,
-            )
-        )
-
-
-@contextmanager
-def _reporting(context: str | None = None) -> Iterator[None]:
-    """Turn a RemoteError into its message (with each API issue and its path) and exit code."""
-    try:
-        yield
-    except RemoteError as exc:
-        err = _err()
-        if isinstance(exc, ApiError):
-            # The context (file, workflow, run) says what the API refused.
-            prefix = f"{context}: " if context else ""
-            status = f" (HTTP {exc.status})" if exc.status else ""
-            count = f", {len(exc.issues)} problem(s)" if exc.issues else ""
-            err.print(Text(f"{prefix}{exc.message}{status}{count}", style="bold red"))
-            for issue in exc.issues:
-                err.print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
-            if exc.hint:
-                err.print(Text(f"  {exc.hint}", style="yellow"), highlight=False)
-        else:
-            err.print(Text(f"error: {exc}", style="red"), highlight=False)
-        raise typer.Exit(exc.exit_code) from None
+from podium.cli.remote import quote
+from podium.cli.target_options import (
+    AwsProfileOption,
+    EndpointOption,
+    HomeOption,
+    JsonOption,
+    ProfileOption,
+    RegionOption,
+    StackOption,
+    TargetArgs,
+    reporting_remote_errors,
+    uses_local_home,
+)
+from podium.cli.timeline import attempts_of, bar_width
+from podium.cli.timeline import timeline as draw_timeline
+from podium.core.tags import has_tags
 
 
 def _read(path: Path) -> str:
@@ -160,7 +70,7 @@ def push(
     # YAML goes as text so the server's errors keep their line numbers; .json as JSON.
     content_type = "application/json" if file.suffix.lower() == ".json" else "application/yaml"
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-    with _reporting(str(file)):
+    with reporting_remote_errors(str(file)):
         body = target.connect().request(
             "POST",
             "/workflows",
@@ -183,30 +93,9 @@ def push(
         _out().print(f"= {body['name']} v{body['version']} unchanged", highlight=False)
 
 
-def _typed_params(client: ApiClient, workflow: str, version: int | None, pairs: list[str]) -> Any:
-    """Type ``key=value`` pairs by the pushed definition's param specs, like ``podium run``."""
-    from pydantic import ValidationError
-
-    from podium.cli.main import parse_params  # main registers this module: import late
-    from podium.core.dsl import ParamSpec
-
-    for pair in pairs:  # a syntax error is a usage error: report it before any request
-        key, sep, _ = pair.partition("=")
-        if not sep or not key:
-            _err().print(Text(f"--param '{pair}': use key=value", style="red"))
-            raise typer.Exit(2)
-    wf = client.get(f"/workflows/{quote(workflow)}", {"version": version})
-    specs: dict[str, Any] = {}
-    for name, raw in ((wf.get("definition") or {}).get("params") or {}).items():
-        # A spec this CLI does not know (a newer server): send that value as typed.
-        with suppress(ValidationError):
-            specs[name] = ParamSpec.model_validate(raw)
-    return parse_params(specs, pairs)
-
-
 def start(
     workflow: Annotated[str, typer.Argument(help="Name of a pushed workflow.")],
-    param: ParamOption = None,
+    param: TypedParamOption = None,
     version: Annotated[
         int | None, typer.Option("--version", min=1, help="Run this version, not the active one.")
     ] = None,
@@ -223,14 +112,12 @@ def start(
     aws_profile: AwsProfileOption = None,
 ) -> None:
     """Start a run of a pushed workflow on a deployed stack."""
-    from podium.cli.main import parse_tags  # main registers this module: import late
-
     tags = parse_tags(tag)
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-    with _reporting(workflow):
+    with reporting_remote_errors(workflow):
         client = target.connect()
         # Without params there is nothing to type, so skip fetching the definition.
-        params = _typed_params(client, workflow, version, param) if param else {}
+        params = typed_params(client, workflow, version, param) if param else {}
         request: dict[str, Any] = {"params": params}
         if version is not None:
             request["version"] = version
@@ -255,22 +142,6 @@ runs_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _is_local(
-    home: Path | None, stack: str | None, endpoint: str | None, profile: str | None
-) -> bool:
-    """Local home or deployed stack (see the module doc)."""
-    from podium import bootstrap
-
-    if home is not None:
-        if stack or endpoint or profile:
-            _err().print(Text("pass either --home or a remote target, not both", style="red"))
-            raise typer.Exit(2)
-        return True
-    if stack or endpoint or profile:
-        return False
-    return not bootstrap.remote_target_configured()
 
 
 @runs_app.command("list")
@@ -300,19 +171,15 @@ def list_runs(
     aws_profile: AwsProfileOption = None,
 ) -> None:
     """Runs, newest first (of one workflow, or locally of all)."""
-    from podium.cli.main import parse_tags
-
     tags = parse_tags(tag)
-    if _is_local(home, stack, endpoint, profile):
-        from podium.cli import local_commands
-
+    if uses_local_home(home, stack, endpoint, profile):
         local_commands.list_runs(home, workflow, status, since, limit, as_json, tags)
         return
     if workflow is None:
         _err().print(Text("a deployed stack lists the runs of one WORKFLOW: name it", style="red"))
         raise typer.Exit(2)
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-    with _reporting(workflow):
+    with reporting_remote_errors(workflow):
         body = target.connect().get(f"/workflows/{quote(workflow)}/runs", {"limit": limit})
     body = _filtered(body, status, since, tags)
     if as_json:
@@ -331,11 +198,8 @@ def _filtered(
         return body
     import time
 
-    from podium.cli.local_commands import parse_since, parse_statuses
-    from podium.core.tags import has_tags
-
-    wanted = {s.value for s in parse_statuses(status) or ()}
-    since_ms = parse_since(since, time.time_ns() // 1_000_000) if since else None
+    wanted = {s.value for s in local_commands.parse_statuses(status) or ()}
+    since_ms = local_commands.parse_since(since, time.time_ns() // 1_000_000) if since else None
     runs = [
         r
         for r in body.get("runs") or []
@@ -379,9 +243,7 @@ def show_run(
     --step, one step in detail (a loop step's iterations a page at a time).
 
     Locally, the exit code is 1 for a failed, timed-out or stopped run."""
-    if _is_local(home, stack, endpoint, profile):
-        from podium.cli import local_commands
-
+    if uses_local_home(home, stack, endpoint, profile):
         if step is not None:
             page = local_commands.LoopPage(next_page, limit, failed_only)
             local_commands.show_step(home, run_id, step, as_json, page)
@@ -395,25 +257,21 @@ def show_run(
             query["next"] = next_page
         if failed_only:
             query["failed_only"] = "true"
-        with _reporting(run_id):
+        with reporting_remote_errors(run_id):
             page = target.connect().get(f"/runs/{quote(run_id)}/iterations", query)
         if as_json:
             _print_json(page)
         else:
-            from podium.cli.local_commands import iterations_table
-
-            _out().print(iterations_table(page, run_id))
+            _out().print(local_commands.iterations_table(page, run_id))
         return
-    with _reporting(run_id):
+    with reporting_remote_errors(run_id):
         body = target.connect().get(f"/runs/{quote(run_id)}")
     if as_json:
         _print_json(body)
     else:
-        from podium.cli.callback_command import print_waiting
-
         out = _out()
         out.print(remote_render.run_detail(body))
-        print_waiting(out, body)
+        remote_render.print_waiting(out, body)
 
 
 @runs_app.command("timeline")
@@ -428,25 +286,20 @@ def timeline(
     aws_profile: AwsProfileOption = None,
 ) -> None:
     """A Gantt of every attempt of a run: queued, running, backoff."""
-    if _is_local(home, stack, endpoint, profile):
-        from podium.cli import local_commands
-
+    if uses_local_home(home, stack, endpoint, profile):
         local_commands.timeline(home, run_id, as_json)
         return
     import time
 
-    from podium.cli.timeline import attempts_of, bar_width
-    from podium.cli.timeline import timeline as draw
-
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-    with _reporting(run_id):
+    with reporting_remote_errors(run_id):
         body = target.connect().get(f"/runs/{quote(run_id)}")
     if as_json:
         _print_json({"run": body.get("run"), "attempts": [a.view() for a in attempts_of(body)]})
     else:
         out = _out()
         width = bar_width(attempts_of(body), out.width)
-        out.print(draw(body, time.time_ns() // 1_000_000, width))
+        out.print(draw_timeline(body, time.time_ns() // 1_000_000, width))
 
 
 @runs_app.command("logs")
@@ -465,9 +318,7 @@ def logs(
     aws_profile: AwsProfileOption = None,
 ) -> None:
     """What a run's steps printed (stdout, stderr) and their tracebacks, per attempt."""
-    if _is_local(home, stack, endpoint, profile):
-        from podium.cli import local_commands
-
+    if uses_local_home(home, stack, endpoint, profile):
         local_commands.logs(home, run_id, step, attempt, as_json)
         return
     if step is None:
@@ -481,7 +332,7 @@ def logs(
         )
         raise typer.Exit(2)
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-    with _reporting(run_id):
+    with reporting_remote_errors(run_id):
         query: dict[str, Any] = {"step": step}
         if attempt is not None:
             query["attempt"] = attempt
@@ -512,7 +363,7 @@ def unblock(
 ) -> None:
     """strict_sequential: let the queue move on after a failed run."""
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-    with _reporting(workflow):
+    with reporting_remote_errors(workflow):
         body = target.connect().post_json(f"/workflows/{quote(workflow)}/unblock", {})
     if as_json:
         _print_json(body)
@@ -523,15 +374,8 @@ def unblock(
 
 
 def register(app: typer.Typer) -> None:
+    """Add push, start, unblock and the ``runs`` group to ``app``."""
     app.command("push")(push)
     app.command("start")(start)
     app.command("unblock")(unblock)
     app.add_typer(runs_app, name="runs")
-    from podium.cli.action_commands import register as register_actions
-    from podium.cli.workflow_commands import register as register_workflows
-
-    register_actions(app, runs_app)
-    register_workflows(app)
-    from podium.cli.dlq_commands import dlq_app
-
-    app.add_typer(dlq_app, name="dlq")

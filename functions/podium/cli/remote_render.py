@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
@@ -148,3 +148,28 @@ def run_detail(body: Mapping[str, Any]) -> Group:
     if actions is not None:
         parts.append(actions)
     return Group(*parts)
+
+
+def print_waiting(out: Console, body: Mapping[str, Any]) -> None:
+    """Under ``podium runs show``: the steps waiting for a callback, with their token
+    and the command that answers them."""
+    running = {
+        (s.get("step"), s.get("attempts"))
+        for s in body.get("steps") or []
+        if s.get("status") == "RUNNING"
+    }
+    for event in body.get("events") or []:
+        if event.get("kind") != "callback_token":
+            continue
+        if (event.get("step"), event.get("attempt")) not in running:
+            continue
+        detail = event.get("detail") or {}
+        what = detail.get("message") or "waits for a callback"
+        out.print(
+            Text.assemble(
+                (f"\n{event.get('step')}", "bold yellow"),
+                f" {what}\n  podium callback {detail.get('token')} --success JSON",
+                " | --fail MESSAGE" + (" --by NAME" if detail.get("type") == "approval" else ""),
+            ),
+            highlight=False,
+        )

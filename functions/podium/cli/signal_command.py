@@ -17,7 +17,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from podium.cli.remote_commands import (
+from podium.cli.local_home import Home
+from podium.cli.target_options import (
     AwsProfileOption,
     EndpointOption,
     HomeOption,
@@ -26,8 +27,8 @@ from podium.cli.remote_commands import (
     RegionOption,
     StackOption,
     TargetArgs,
-    _is_local,
-    _reporting,
+    reporting_remote_errors,
+    uses_local_home,
 )
 
 signal_app = typer.Typer(
@@ -98,11 +99,11 @@ def send(
             raise typer.Exit(2) from None
     if request_id is not None:
         body["request_id"] = request_id
-    if _is_local(home, stack, endpoint, profile):
+    if uses_local_home(home, stack, endpoint, profile):
         result = _send_local(home, body)
     else:
         target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-        with _reporting(f"signal {name}"):
+        with reporting_remote_errors(f"signal {name}"):
             result = target.connect().post_json("/signals", body)
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
@@ -115,7 +116,6 @@ def send(
 
 
 def _send_local(home: Path | None, body: dict[str, Any]) -> dict[str, Any]:
-    from podium.cli.local_commands import Home
     from podium.core.dsl.errors import DefinitionError
     from podium.service.signals import request_from_json, send_signal
 

@@ -13,12 +13,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from podium.cli.inputs import local_functions
+from podium.cli.local_home import local_home_services
 from podium.cli.output import err as _err
-from podium.cli.output import local_home_services
 from podium.cli.output import out as _out
 from podium.cli.output import print_json as _print_json
 from podium.cli.remote import quote
-from podium.cli.remote_commands import (
+from podium.cli.target_options import (
     AwsProfileOption,
     EndpointOption,
     HomeOption,
@@ -27,8 +28,8 @@ from podium.cli.remote_commands import (
     RegionOption,
     StackOption,
     TargetArgs,
-    _is_local,
-    _reporting,
+    reporting_remote_errors,
+    uses_local_home,
 )
 
 triggers_app = typer.Typer(
@@ -50,10 +51,10 @@ def _either(
     local: Callable[[Any], Any],
     remote: Callable[[Any], Any],
 ) -> Any:
-    if _is_local(home, target.stack, target.endpoint, target.profile):
+    if uses_local_home(home, target.stack, target.endpoint, target.profile):
         with _local_services(home) as services:
             return local(services)
-    with _reporting(context):
+    with reporting_remote_errors(context):
         return remote(target.connect())
 
 
@@ -191,11 +192,11 @@ def backfill_command(
         }
     )
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-    if _is_local(home, stack, endpoint, profile):
+    if uses_local_home(home, stack, endpoint, profile):
         summary = _local_backfill(home, workflow, request, wait and not dry_run)
     else:
         body = request.model_dump(mode="json", by_alias=True, exclude_none=True)
-        with _reporting(workflow):
+        with reporting_remote_errors(workflow):
             summary = target.connect().post_json(f"/workflows/{quote(workflow)}/backfill", body)
     if as_json:
         _print_json(summary)
@@ -207,7 +208,6 @@ def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) 
     """Plan and start in the home; with ``wait``, run them here (./podium.toml maps the
     Lambda names, as for podium dev) and report their outcome."""
     from podium import bootstrap
-    from podium.cli.main import local_functions
     from podium.core.dsl.errors import DefinitionError
     from podium.core.engine.errors import NotFound
     from podium.local.runtime import LocalRuntime

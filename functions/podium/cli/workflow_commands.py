@@ -13,12 +13,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from podium.cli.local_home import local_home_services
 from podium.cli.output import err as _err
-from podium.cli.output import local_home_services
 from podium.cli.output import out as _out
 from podium.cli.output import print_json as _print_json
 from podium.cli.remote import quote
-from podium.cli.remote_commands import (
+from podium.cli.target_options import (
     AwsProfileOption,
     EndpointOption,
     HomeOption,
@@ -27,8 +27,8 @@ from podium.cli.remote_commands import (
     RegionOption,
     StackOption,
     TargetArgs,
-    _is_local,
-    _reporting,
+    reporting_remote_errors,
+    uses_local_home,
 )
 
 workflows_app = typer.Typer(
@@ -63,7 +63,7 @@ class _Target:
         region: str | None,
         aws_profile: str | None,
     ) -> None:
-        self.local = _is_local(home, stack, endpoint, profile)
+        self.local = uses_local_home(home, stack, endpoint, profile)
         self.home = home
         self.remote = TargetArgs(stack, endpoint, profile, region, aws_profile)
 
@@ -84,7 +84,7 @@ def list_workflows(
         with _local(home) as ctx:
             listed = [{"name": n, "active_version": v} for n, v in ctx.store.list_workflows()]
     else:
-        with _reporting():
+        with reporting_remote_errors():
             listed = target.remote.connect().get("/workflows")["workflows"]
     if as_json:
         _print_json({"workflows": listed})
@@ -101,7 +101,7 @@ def _version_body(target: _Target, name: str, version: int | None) -> dict[str, 
 
         with _local(target.home) as ctx:
             return workflow_view(ctx.store.get_workflow_version(name, version))
-    with _reporting(name):
+    with reporting_remote_errors(name):
         body: dict[str, Any] = target.remote.connect().get(
             f"/workflows/{quote(name)}", {"version": version}
         )
@@ -172,7 +172,7 @@ def list_versions(
                 for v in listed_versions(ctx, name)
             ]
     else:
-        with _reporting(name):
+        with reporting_remote_errors(name):
             versions = target.remote.connect().get(f"/workflows/{quote(name)}/versions")["versions"]
     if as_json:
         _print_json({"name": name, "versions": versions})
@@ -238,7 +238,7 @@ def _activation(target: _Target, name: str, version: int | None) -> dict[str, An
                 else versions.activate(ctx, name, version)
             )
             return done.as_json()
-    with _reporting(name):
+    with reporting_remote_errors(name):
         client = target.remote.connect()
         if version is None:
             body: dict[str, Any] = client.post_json(f"/workflows/{quote(name)}/rollback", {})
@@ -334,7 +334,7 @@ def _change_breakpoints(
         body["step"] = step
     if iteration is not None:
         body["iteration"] = iteration
-    with _reporting(workflow):
+    with reporting_remote_errors(workflow):
         result: dict[str, Any] = target.remote.connect().post_json(
             f"/workflows/{quote(workflow)}/breakpoints", body
         )
@@ -426,7 +426,7 @@ def break_list(
         with _local(home) as ctx:
             steps = list_breakpoints(ctx, workflow)
     else:
-        with _reporting(workflow):
+        with reporting_remote_errors(workflow):
             steps = target.remote.connect().get(f"/workflows/{quote(workflow)}/breakpoints")[
                 "steps"
             ]

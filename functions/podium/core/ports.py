@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
+from podium.core.dead_letters import DeadLetter
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.permits import PermitNeed
 from podium.core.engine.records import (
@@ -416,6 +417,20 @@ class MessageQueue(Protocol):
     def send(self, message: Mapping[str, Any], delay_seconds: int = 0) -> None: ...
 
     def send_many(self, messages: Sequence[Mapping[str, Any]]) -> None: ...
+
+
+class DeadLetterQueues(Protocol):
+    """The queues' dead letters (core/dead_letters.py): SQS DLQs when deployed, the local
+    home's dead-letter queues locally."""
+
+    def peek(self, limit: int) -> list[DeadLetter]:
+        """The dead letters, left where they are."""
+        ...
+
+    def redrive(self, limit: int) -> list[DeadLetter]:
+        """Move dead letters back to the queue they came from; returns those moved.
+        Messages with no queue to go back to (the trigger DLQ) stay."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ from podium.local.capture import AttemptCapture, CapturingRunner
 from podium.local.stand_ins import StandIns
 from podium.service.context import Services
 from podium.service.runs import RunView, describe_run, start_run
+from podium.service.runtimes.registry import RUNTIMES
 from podium.service.workflows import push_workflow
 
 TABLE_NAME = "podium-state"
@@ -193,6 +194,7 @@ class LocalRuntime:
         if isinstance(self.work_queue, SqliteQueue) and isinstance(self.event_queue, SqliteQueue):
             timers = SqliteTimers(self.work_queue, self.event_queue, clock)
         self.services = Services(
+            runtimes=RUNTIMES,
             store=self.store,
             work_queue=self.work_queue,
             event_queue=self.event_queue,

@@ -29,8 +29,9 @@ from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, Timeli
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.context import Services
 from podium.service.lifecycle import cancel_step, publish_run_status, stop_run
-from podium.service.pausing import pause_tree, release_held, resume_step, resume_tree
+from podium.service.pausing import pause_tree, resume_step
 from podium.service.restart import RestartRequest, restart
+from podium.service.resuming import release_held, resume_tree
 from podium.service.retry_failed import (
     RETRIED_BY,
     reopen_below,

@@ -30,8 +30,7 @@ from podium.service import messages
 from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
 from podium.service.deadlines import lease_until
-from podium.service.lifecycle import cancel_steps, publish_run_status, run_ended
-from podium.service.loops import child_ended
+from podium.service.lifecycle import cancel_steps, child_ended, publish_run_status, run_ended
 from podium.service.wakeups import collecting
 
 log = logging.getLogger("podium.advance")
@@ -82,10 +81,19 @@ def start_roots(ctx: Services, run_id: str) -> list[str]:
                 reused.append(root)  # taken over by a restart (service/restart.py)
     dispatch(ctx, run_id, Propagation(ready, None))
     if reused:
-        from podium.service.restart import after_reused_roots
-
-        after_reused_roots(ctx, run, reused)
+        _after_reused_roots(ctx, run, reused)
     return ready
+
+
+def _after_reused_roots(ctx: Services, run: RunRecord, roots: list[str]) -> None:
+    """A restarted run starts: its roots taken over from the old run propagate as if
+    they had just succeeded (the steps below them that are taken over too are reached
+    the same way, through their replayed claims)."""
+    for root in roots:
+        record = ctx.store.get_step(run.run_id, root)
+        output = record.output if record is not None else None
+        propagation = after_terminal(ctx, run, root, StepStatus.SUCCEEDED, output=output)
+        dispatch(ctx, run.run_id, propagation)
 
 
 def dispatch(ctx: Services, run_id: str, propagation: Propagation) -> None:

@@ -28,15 +28,15 @@ from podium.service.advance import (
 )
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
+from podium.service.continuations import hold_continuation
 from podium.service.deadlines import deadline_of, timeout_of, withdraw_deadline
 from podium.service.lifecycle import (
     cancel_steps,
     on_run_deadline,
     run_ended,
 )
-from podium.service.pausing import hold_continuation
 from podium.service.permits import release_all
-from podium.service.runtimes import Attempt, Done, Failed, Poll, Result, Waiting, runtime_for
+from podium.service.runtimes.base import Attempt, Done, Failed, Poll, Result, Waiting
 from podium.service.signals import emit_signals
 from podium.service.step_events import publish_step
 
@@ -90,8 +90,8 @@ def apply_result(
         if _past_run_deadline(ctx, run, result.at):
             on_run_deadline(ctx, run.run_id)
             return None
-        if result.at > deadline_of(attempt):
-            result = Failed(_timeout_of(attempt))
+        if result.at > deadline_of(ctx, attempt):
+            result = Failed(_timeout_of(ctx, attempt))
     if isinstance(result, Done | Failed):
         withdraw_deadline(ctx, attempt)
         return finish_attempt(
@@ -341,7 +341,7 @@ def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claime
     if propagation.claimed is None:
         return None
     if hold_continuation(ctx, run, propagation.claimed):
-        return None  # the run was paused meanwhile (service/pausing.py)
+        return None  # the run was paused meanwhile (service/continuations.py)
     # The run record is reused: the failing flag it may miss is the same race any read has.
     return Claimed(run, propagation.claimed, 1, ctx.now())
 
@@ -349,13 +349,13 @@ def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claime
 def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Claimed | None:
     """The attempt ran past its step's timeout: cancel its work and fail it as a timeout
     (retried only if a retrier names Podium.Timeout)."""
-    runtime_for(attempt.spec).terminate(ctx, attempt, "timed out")
-    failed = Failed(_timeout_of(attempt))
+    ctx.runtime_for(attempt.spec).terminate(ctx, attempt, "timed out")
+    failed = Failed(_timeout_of(ctx, attempt))
     return apply_result(ctx, attempt, failed, record.retry_counts, inline=True)
 
 
-def _timeout_of(attempt: Attempt) -> StepError:
-    timeout = timeout_of(attempt.spec)
+def _timeout_of(ctx: Services, attempt: Attempt) -> StepError:
+    timeout = timeout_of(ctx, attempt.spec)
     return timeout_error(f"the attempt ran longer than the step's timeout of {timeout:g} s")
 
 

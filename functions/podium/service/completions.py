@@ -20,7 +20,7 @@ from podium.service.lifecycle import (
     in_ended_run,
 )
 from podium.service.loops import count_ended_child
-from podium.service.runtimes import Attempt, runtime_for
+from podium.service.runtimes.base import Attempt
 
 
 def _waiting_attempt(
@@ -50,9 +50,9 @@ def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
     if found is None:
         return None
     attempt, record = found
-    runtime = runtime_for(attempt.spec)
+    runtime = ctx.runtime_for(attempt.spec)
     if msg.event.get("kind") == messages.DEADLINE_EVENT["kind"]:
-        if ctx.now() < deadline_of(attempt):
+        if ctx.now() < deadline_of(ctx, attempt):
             return None  # an early timer: the real deadline is still ahead
         return time_out(ctx, attempt, record)
     result = runtime.on_event(ctx, attempt, msg.event)
@@ -64,7 +64,7 @@ def on_poll(ctx: Services, msg: messages.PollStep) -> Claimed | None:
     if found is None:
         return None
     attempt, record = found
-    result = runtime_for(attempt.spec).poll(ctx, attempt)
+    result = ctx.runtime_for(attempt.spec).poll(ctx, attempt)
     return apply_result(ctx, attempt, result, record.retry_counts, inline=True)
 
 
@@ -75,9 +75,9 @@ def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     started = record.started_at if record.started_at is not None else ctx.now()
     attempt = with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
-    if plan_reclaim(ctx.now(), deadline_of(attempt)) is Reclaim.TIME_OUT:
+    if plan_reclaim(ctx.now(), deadline_of(ctx, attempt)) is Reclaim.TIME_OUT:
         return time_out(ctx, attempt, record)
-    result = runtime_for(spec).poll(ctx, attempt)
+    result = ctx.runtime_for(spec).poll(ctx, attempt)
     return apply_result(ctx, attempt, result, record.retry_counts)
 
 
@@ -87,7 +87,7 @@ def resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:
     timer; a duplicate timer is harmless). A synchronous attempt is left alone: its
     worker may still be running it, and it must not run twice (its lease covers it)."""
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
-    runtime = runtime_for(spec)
+    runtime = ctx.runtime_for(spec)
     if runtime.synchronous:
         return
     started = record.started_at if record.started_at is not None else ctx.now()

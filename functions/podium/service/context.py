@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium.core.engine.compiled import CompiledWorkflow
 from podium.core.engine.loops import BODY_SEPARATOR
@@ -27,6 +28,9 @@ from podium.core.ports import (
     Timers,
 )
 from podium.service import messages
+
+if TYPE_CHECKING:
+    from podium.service.runtimes.base import StepRuntime
 
 __all__ = ["CompiledWorkflow", "DefinitionCache", "Services", "digest_of"]
 
@@ -66,6 +70,9 @@ class Services:
     runner: FunctionRunner
     clock: Clock
     ids: IdGenerator
+    # The runtime of each step type (service/runtimes/registry.py: RUNTIMES), given by
+    # the composition root: the loop runtimes call the lifecycle, which calls them back.
+    runtimes: Mapping[str, StepRuntime] = field(kw_only=True)
     metrics: Metrics = field(default_factory=lambda: _null_metrics())
     timers: Timers | None = None  # default: SQS delays only (adapters.timers.QueueTimers)
     events: Events | None = None  # default: kept in memory (adapters.events.MemoryEvents)
@@ -122,6 +129,10 @@ class Services:
 
     def now(self) -> int:
         return self.clock.now_ms()
+
+    def runtime_for(self, spec: Any) -> StepRuntime:
+        """The runtime of a step's type (every type the definition language accepts)."""
+        return self.runtimes[getattr(spec, "runtime_key", spec.type)]
 
 
 def _null_metrics() -> Metrics:

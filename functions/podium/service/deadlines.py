@@ -14,30 +14,30 @@ from podium.core.engine.plans import lease_of
 from podium.core.engine.records import RunRecord
 from podium.service import messages
 from podium.service.context import Services
-from podium.service.runtimes import Attempt, runtime_for
+from podium.service.runtimes.base import Attempt
 
 NEVER = 2**62
 
 
-def timeout_of(spec: Any) -> float | None:
+def timeout_of(ctx: Services, spec: Any) -> float | None:
     """The step's ``timeout``, or 10 days for a waiting runtime (None: unbounded here,
     a synchronous call being bounded by its runner)."""
     if spec.timeout is not None:
         return float(spec.timeout)
-    return None if runtime_for(spec).synchronous else DEFAULT_WAIT_TIMEOUT_SECONDS
+    return None if ctx.runtime_for(spec).synchronous else DEFAULT_WAIT_TIMEOUT_SECONDS
 
 
-def deadline_of(attempt: Attempt) -> int:
+def deadline_of(ctx: Services, attempt: Attempt) -> int:
     """When the attempt times out (the step's ``timeout`` counts from its start)."""
-    timeout = timeout_of(attempt.spec)
+    timeout = timeout_of(ctx, attempt.spec)
     return attempt.started_at + int(timeout * 1000) if timeout is not None else NEVER
 
 
 def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
     """The lease of an attempt of ``step`` claimed at ``now`` (core: ``lease_of``)."""
     spec = ctx.definitions.get(run.workflow, run.version).step(step)
-    runtime = runtime_for(spec)
-    timeout = timeout_of(spec)
+    runtime = ctx.runtime_for(spec)
+    timeout = timeout_of(ctx, spec)
     return lease_of(
         now,
         synchronous=runtime.synchronous,
@@ -47,9 +47,9 @@ def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
     )
 
 
-def _has_timer(attempt: Attempt) -> bool:
+def _has_timer(ctx: Services, attempt: Attempt) -> bool:
     # The 10-day default is enforced by the lease (sweeper), not by a timer of its own.
-    return attempt.spec.timeout is not None and not runtime_for(attempt.spec).synchronous
+    return attempt.spec.timeout is not None and not ctx.runtime_for(attempt.spec).synchronous
 
 
 def _timer(attempt: Attempt) -> messages.Done:
@@ -59,11 +59,11 @@ def _timer(attempt: Attempt) -> messages.Done:
 
 def arm_deadline(ctx: Services, attempt: Attempt) -> None:
     """Set the deadline timer of a waiting attempt (again is harmless: one timer)."""
-    if _has_timer(attempt):
-        ctx.at(_timer(attempt), deadline_of(attempt), queue="events")
+    if _has_timer(ctx, attempt):
+        ctx.at(_timer(attempt), deadline_of(ctx, attempt), queue="events")
 
 
 def withdraw_deadline(ctx: Services, attempt: Attempt) -> None:
     """The attempt ended before its deadline: withdraw the timer (best effort)."""
-    if _has_timer(attempt):
-        ctx.cancel_at(_timer(attempt), deadline_of(attempt))
+    if _has_timer(ctx, attempt):
+        ctx.cancel_at(_timer(attempt), deadline_of(ctx, attempt))

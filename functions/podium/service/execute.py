@@ -42,7 +42,7 @@ from podium.service.lifecycle import (
 )
 from podium.service.pausing import hold
 from podium.service.permits import needs_of, wake_head
-from podium.service.runtimes import Attempt, Failed, runtime_for
+from podium.service.runtimes.base import Attempt, Failed
 from podium.service.signal_waits import hold_for_signals
 from podium.service.step_events import publish_step
 
@@ -204,5 +204,5 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
         return apply_result(ctx, attempt, failed, claimed.retry_counts, inline=inline)
     arm_deadline(ctx, attempt)
     publish_step(ctx, run, claimed.step, StepStatus.RUNNING, attempt=claimed.attempt)
-    result = runtime_for(spec).start(ctx, attempt)
+    result = ctx.runtime_for(spec).start(ctx, attempt)
     return apply_result(ctx, attempt, result, claimed.retry_counts, inline=inline)

@@ -21,7 +21,9 @@ from podium.service.admission import release_slot
 from podium.service.context import Services
 from podium.service.deadlines import withdraw_deadline
 from podium.service.permits import abandon_if_queued, in_queue, release_all, wake_head
-from podium.service.runtimes import Attempt, runtime_for
+from podium.service.runtimes.base import Attempt
+from podium.service.step_events import publish_step
+from podium.service.wakeups import wake_loop
 
 log = logging.getLogger("podium.lifecycle")
 _ACTIVE = frozenset({RunStatus.RUNNING, RunStatus.PAUSED})
@@ -37,11 +39,9 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
         # A step claimed just before the run ended, or whose worker died, would stay
         # RUNNING (holding its permits) forever: end what is unfinished.
         cancel_steps(ctx, run, f"run {run.status.value}")
-    # A loop step that ended other than SUCCEEDED (stopped, timed out, failed fast) hands
-    # its children over once it has ended: a crash in between is redone here.
-    from podium.service.loops import stop_ended_loops  # it imports this module
-
-    stop_ended_loops(ctx, run, f"run {run.status.value}")
+    # A loop or subworkflow step that ended other than SUCCEEDED (stopped, timed out,
+    # failed fast) stops its children once it has ended: a crash in between is redone.
+    stop_children_of_ended_steps(ctx, run, f"run {run.status.value}")
     if plan.ended_check_at is not None:
         # A worker that read the run as RUNNING may still create a step after this pass;
         # it cannot take longer than a lease (a Lambda's life): a check then ends it.
@@ -50,8 +50,6 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
     if run.parent_run is not None:
         # A child run (a loop iteration): it holds no slot; its parent step counts it
         # and settles it in one write.
-        from podium.service.loops import child_ended  # it imports this module
-
         child_ended(ctx, run)
         return
     release_slot(ctx, run)
@@ -61,6 +59,61 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
         ctx.store.settle_run(run.run_id)
     except RunConflict:  # pragma: no cover - the run is terminal: cannot happen
         log.warning("settle of %s refused", run.run_id)
+
+
+def child_ended(ctx: Services, run: RunRecord, count: str | None = None) -> None:
+    """A child run ended: tell its parent step (the parent's count settles the child;
+    until then the sweeper redoes this). A child settled with its end only wakes the
+    loop up, counted first under ``count`` (its outcome) when its end left that to the
+    batch's end (service/wakeups.py)."""
+    assert run.parent_run is not None and run.parent_step is not None
+    if run.iteration is None:  # a subworkflow's run is a run of its workflow: announce it
+        assert ctx.events is not None
+        ctx.events.publish([run_status_event(run)])
+    # A loop step is never retried (attempt 1); a subworkflow runs a child per attempt.
+    attempt = 1 if run.iteration is not None else (run.parent_index or 0) + 1
+    event = {
+        "kind": messages.CHILD_EVENT_KIND,
+        "run": run.run_id,
+        "index": run.parent_index,
+        "status": run.status.value,
+    }
+    done = messages.Done(run.parent_run, run.parent_step, attempt, event)
+    if run.settled:  # ended and counted at once (core.engine.plans.ends_settled)
+        event["counted"] = True
+        index = run.parent_index
+        assert index is not None
+        # One per loop per batch (service/wakeups.py).
+        wake_loop(ctx, done, (index, count) if count is not None else None)
+        return
+    ctx.event_queue.send(messages.encode(done))
+
+
+def stop_children_of_ended_steps(ctx: Services, run: RunRecord, reason: str) -> int:
+    """The run ended: stop the children still running of each of its loop and
+    subworkflow steps that ended other than SUCCEEDED. Their stop (the runtime's
+    ``terminate``) comes after the step's own end: a crash between the two left children
+    running, out of the sweeper's index; the run's ``run_ended``, redone by the sweeper
+    until the run settles, redoes it. One batch read, only for workflows with such
+    steps. Returns how many steps it asked."""
+    steps = ctx.definitions.get(run.workflow, run.version).definition.steps
+    specs = {s.id: s for s in steps if ctx.runtime_for(s).has_child_runs}
+    if not specs:
+        return 0
+    ended = [
+        record
+        for record in ctx.store.get_steps([(run.run_id, step) for step in specs]).values()
+        # Started (attempt 1 or more): a step ended before it started has no children.
+        if record.status.terminal
+        and record.status is not StepStatus.SUCCEEDED
+        and record.attempt >= 1
+    ]
+    for record in ended:
+        spec = specs[record.step]
+        started = record.started_at if record.started_at is not None else ctx.now()
+        attempt = Attempt(run, spec, record.step, record.attempt, started, record=record)
+        ctx.runtime_for(spec).terminate(ctx, attempt, reason)
+    return len(ended)
 
 
 RUN_STATUS_CHANGE = "Podium Run Status Change"
@@ -210,14 +263,12 @@ def cancel_step(
         )
     except StepConflict:
         return False
-    from podium.service.step_events import publish_step  # it reads definitions only
-
     publish_step(ctx, run, record.step, to, attempt=record.attempt or None, error=reason)
     if record.status is StepStatus.RUNNING:
         spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
         started = record.started_at if record.started_at is not None else now
         attempt = Attempt(run, spec, record.step, record.attempt, started)
-        runtime_for(spec).terminate(ctx, attempt, reason)
+        ctx.runtime_for(spec).terminate(ctx, attempt, reason)
         withdraw_deadline(ctx, attempt)
         release_all(ctx, run, record.step)
     return True

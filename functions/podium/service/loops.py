@@ -43,19 +43,18 @@ from podium.core.engine.loops import (
     outcome_of,
 )
 from podium.core.engine.records import RunRecord, StepRecord
-from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.status import RunStatus
 from podium.service import messages
 from podium.service.bindings import bindings_for
 from podium.service.context import Services
-from podium.service.restart import restarted_child
-from podium.service.wakeups import wake_loop
+from podium.service.lifecycle import stop_run
+from podium.service.reuse import restarted_child
 
 log = logging.getLogger("podium.loops")
 
 # A bigger iteration space is stored once in Payloads: the loop step's item is written
 # at every child's end (billed per KB of the whole item), so it must stay small.
 INLINE_SPACE_BYTES = 512
-_LOOP_TYPES = frozenset({"foreach", "while"})
 _SPACES_CACHED = 64
 
 
@@ -223,30 +222,11 @@ def stop_children(ctx: Services, run: RunRecord, record: StepRecord, reason: str
     timed out); each ends STOPPED and is counted like any other. Returns how many. The
     loop ends without waiting for their counts: they are watched first (a crash that
     cuts short a stop or its follow-ups leaves them to the sweeper)."""
-    from podium.service.lifecycle import stop_run  # lifecycle calls into this module
-
     stopped = 0
     for child in close_loop(ctx, run, record.step):
         if stop_run(ctx, child.run_id, reason) is not None:
             stopped += 1
     return stopped
-
-
-def stop_ended_loops(ctx: Services, run: RunRecord, reason: str) -> int:
-    """The run ended: stop the children still running of each of its loop steps that
-    ended other than SUCCEEDED. Their stop (``stop_children``) comes after the step's own
-    end: a crash between the two left children running, out of the sweeper's index; the
-    run's ``run_ended``, redone by the sweeper until the run settles, redoes it. Returns
-    how many it stopped (0 but after such a crash)."""
-    steps = ctx.definitions.get(run.workflow, run.version).definition.steps
-    keys = [(run.run_id, s.id) for s in steps if s.type in _LOOP_TYPES]
-    if not keys:
-        return 0
-    return sum(
-        stop_children(ctx, run, record, reason)
-        for record in ctx.store.get_steps(keys).values()
-        if record.status.terminal and record.status is not StepStatus.SUCCEEDED
-    )
 
 
 def close_loop(ctx: Services, run: RunRecord, step: str) -> list[RunRecord]:
@@ -344,36 +324,6 @@ def _fence(ctx: Services, run: RunRecord, step: str, index: int, now: int) -> Ru
     except RunConflict as conflict:
         return conflict.current
     return None
-
-
-def child_ended(ctx: Services, run: RunRecord, count: str | None = None) -> None:
-    """A child run ended: tell its parent step (the parent's count settles the child;
-    until then the sweeper redoes this). A child settled with its end only wakes the
-    loop up, counted first under ``count`` (its outcome) when its end left that to the
-    batch's end (service/wakeups.py)."""
-    assert run.parent_run is not None and run.parent_step is not None
-    if run.iteration is None:  # a subworkflow's run is a run of its workflow: announce it
-        from podium.service.lifecycle import run_status_event  # it imports this module
-
-        assert ctx.events is not None
-        ctx.events.publish([run_status_event(run)])
-    # A loop step is never retried (attempt 1); a subworkflow runs a child per attempt.
-    attempt = 1 if run.iteration is not None else (run.parent_index or 0) + 1
-    event = {
-        "kind": messages.CHILD_EVENT_KIND,
-        "run": run.run_id,
-        "index": run.parent_index,
-        "status": run.status.value,
-    }
-    done = messages.Done(run.parent_run, run.parent_step, attempt, event)
-    if run.settled:  # ended and counted at once (core.engine.plans.ends_settled)
-        event["counted"] = True
-        index = run.parent_index
-        assert index is not None
-        # One per loop per batch (service/wakeups.py).
-        wake_loop(ctx, done, (index, count) if count is not None else None)
-        return
-    ctx.event_queue.send(messages.encode(done))
 
 
 def count_ended_child(ctx: Services, msg: messages.Done) -> bool:

@@ -1,30 +1,29 @@
-"""Holding steps while their run is paused, and letting them go on resume.
+"""Holding steps while their run is paused, and pausing a run's tree.
 
 A paused run starts no new step: a work message that finds its run PAUSED parks the
 step PAUSED (``hold``) instead of claiming it, and a worker about to continue in-process
-with a successor it just claimed gives it back the same way (``hold_continuation``).
-Running attempts are left alone and finish. Resume makes every held step READY again
-and sends its work message (``release_held``); a retry or timer that came due meanwhile
-runs then.
+with a successor it just claimed gives it back the same way (service/continuations.py).
+Running attempts are left alone and finish. Resume (service/resuming.py) makes every
+held step READY again and sends its work message (``resume_step``); a retry or timer
+that came due meanwhile runs then.
 
-The race between a hold and a resume is closed from both sides: ``release_held`` lists
-the steps after its run write, and ``hold`` reads the run again after its step write, so
+The race between a hold and a resume is closed from both sides: a resume lists the
+steps after its run write, and ``hold`` reads the run again after its step write, so
 whichever writes second sees the other's write (a held step is never left behind).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
-from typing import Any
 
 from podium.core.engine.breakpoints import held_by
-from podium.core.engine.errors import StepConflict, StepExists
+from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict, StepExists
+from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
 from podium.service import messages
 from podium.service.context import Services
+from podium.service.lifecycle import in_ended_run, stop_run
 from podium.service.permits import in_queue, wake_head
 
 log = logging.getLogger("podium.pausing")
@@ -99,8 +98,6 @@ def _after_hold(ctx: Services, run_id: str, held: StepRecord) -> None:
     run = ctx.store.get_run(run_id)
     if held.reason == BREAKPOINT:
         if run.status.terminal:
-            from podium.service.lifecycle import in_ended_run
-
             in_ended_run(ctx, run, held.step)
         elif not held_by(ctx.store.breakpoints(run.workflow), held.step, run.parent_index):
             resume_step(ctx, run_id, held)  # cleared meanwhile (a fresh read)
@@ -108,77 +105,7 @@ def _after_hold(ctx: Services, run_id: str, held: StepRecord) -> None:
     if run.status is RunStatus.RUNNING:
         resume_step(ctx, run_id, held)
     elif run.status.terminal:
-        from podium.service.lifecycle import in_ended_run
-
         in_ended_run(ctx, run, held.step)
-
-
-# How old a worker's view of its run's status may be when it continues in-process with a
-# claimed successor: a pause reaches a chain of in-process steps within this time. Without
-# it every step of a chain would read its run again (a read per step: +$0.12 per million
-# steps on W1, past the $1.50 target).
-STATUS_FRESH_MS = 1_000
-_MAX_SEEN = 10_000
-_seen: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, RunStatus]]] = (
-    weakref.WeakKeyDictionary()
-)
-_seen_lock = threading.Lock()
-
-
-def _run_status(ctx: Services, run_id: str) -> tuple[RunStatus, RunRecord | None]:
-    """The run's status, read again only when this process's last read is older than
-    STATUS_FRESH_MS (the record too when it was read now)."""
-    now = ctx.now()
-    with _seen_lock:
-        try:
-            seen = _seen.setdefault(ctx.store, {})
-        except TypeError:  # a store that cannot be weakly referenced: always read
-            seen = None
-        hit = seen.get(run_id) if seen is not None else None
-    if hit is not None and 0 <= now - hit[0] < STATUS_FRESH_MS:
-        return hit[1], None
-    run = ctx.store.get_run(run_id)
-    if seen is not None:
-        with _seen_lock:
-            if len(seen) >= _MAX_SEEN:
-                seen.clear()
-            seen[run_id] = (now, run.status)
-    return run.status, run
-
-
-def hold_continuation(ctx: Services, current: RunRecord, step: str) -> bool:
-    """A worker claimed a successor (RUNNING, attempt 1, not started) to perform it
-    in-process: if the run was paused meanwhile, or the step has a breakpoint, give the
-    claim back and hold the step. True when held (the worker must not start it)."""
-    from podium.service.breakpoints import has_breakpoint
-
-    run_id = current.run_id
-    status, fresh = _run_status(ctx, run_id)
-    paused = status is RunStatus.PAUSED
-    if not paused and not has_breakpoint(ctx, current, step):
-        return False
-    run = fresh or ctx.store.get_run(run_id)
-    if run.status is RunStatus.PAUSED:
-        reason = RUN_PAUSED
-    elif run.status is RunStatus.RUNNING and has_breakpoint(ctx, run, step):
-        reason = BREAKPOINT
-    else:
-        return False
-    try:
-        ctx.store.transition_step(
-            run_id,
-            step,
-            expected=frozenset({StepStatus.RUNNING}),
-            attempt=1,
-            to=StepStatus.READY,
-            changes={"attempt": 0, "started_at": None, "lease_until": None},
-        )
-    except StepConflict:
-        return True  # the sweeper took it back meanwhile: not ours to start
-    if not hold(ctx, run, messages.Exec(run_id, step, 1), reason):
-        # Moved since: whoever moved it sends what it needs.
-        log.info("continuation %s/%s moved while being held", run_id, step)
-    return True
 
 
 def resume_step(ctx: Services, run_id: str, record: StepRecord) -> bool:
@@ -201,41 +128,6 @@ def resume_step(ctx: Services, run_id: str, record: StepRecord) -> bool:
     return True
 
 
-def release_held(ctx: Services, run: RunRecord) -> list[str]:
-    """After a resume: every step held by the pause goes on (breakpoints stay paused),
-    and a run whose last steps ended while it was paused completes now."""
-    from podium.service.advance import complete_if_done
-
-    released: list[str] = []
-    steps = ctx.store.list_steps(run.run_id)
-    present = {s.step for s in steps}
-    graph = ctx.definitions.get(run.workflow, run.version).graph
-    if any(root not in present for root in graph.roots):
-        # Paused before all its roots were made (a start that met the pause, or died
-        # half way): its start is redone now (idempotent).
-        ctx.event_queue.send(messages.encode(messages.Start(run.run_id)))
-    # The sweeper looks at it soon: a message lost while it was paused is re-driven.
-    ctx.store.set_run_check(run.run_id, ctx.now() + ctx.stale_ready_ms)
-    if not steps:
-        return released
-    for record in steps:
-        held = record.status is StepStatus.PAUSED and record.reason == RUN_PAUSED
-        if held and resume_step(ctx, run.run_id, record):
-            released.append(record.step)
-    sinks = [s.step for s in steps if s.status.terminal and graph.is_sink(s.step)]
-    if sinks and len(sinks) >= run.sinks_total:
-        # As the sweeper does: a failed step whose worker died before flagging the run
-        # flags it first, so the count below cannot complete a failed run as SUCCEEDED.
-        from podium.service.attempts import replay_terminal
-
-        for s in steps:
-            if s.status.failure:
-                replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
-        counted = max(ctx.store.count_sink(run.run_id, s) for s in sinks)
-        complete_if_done(ctx, run.run_id, counted)
-    return released
-
-
 def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
     """A PAUSED step of a RUNNING run that nothing holds any more: its run was resumed,
     or its breakpoint cleared, by an action a crash cut short (the sweeper resumes it)."""
@@ -249,8 +141,6 @@ def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
 def child_runs(ctx: Services, run: RunRecord) -> list[str]:
     """The child runs of the run's running loop and subworkflow steps (their ids are
     derived from the step and the index: core/engine/identity.py)."""
-    from podium.core.engine.identity import child_run_id
-
     compiled = ctx.definitions.get(run.workflow, run.version)
     ids: list[str] = []
     for record in ctx.store.list_steps(run.run_id):
@@ -269,8 +159,6 @@ def child_runs(ctx: Services, run: RunRecord) -> list[str]:
 def pause_tree(ctx: Services, run: RunRecord, reason: str) -> list[str]:
     """A paused run's loops and subworkflows pause too (their children, recursively):
     no step of the tree starts. Returns the child runs it paused."""
-    from podium.core.engine.errors import RunConflict, RunNotFound
-
     paused: list[str] = []
     for child_id in child_runs(ctx, run):
         # A paused child may wait long: in the sweeper's index first, so that what a
@@ -290,63 +178,11 @@ def pause_tree(ctx: Services, run: RunRecord, reason: str) -> list[str]:
     return paused
 
 
-def resume_tree(ctx: Services, run: RunRecord) -> list[str]:
-    """Resume the children a pause of their parent paused (recursively)."""
-    from podium.core.engine.errors import RunConflict, RunNotFound
-
-    resumed: list[str] = []
-    for child_id in child_runs(ctx, run):
-        try:
-            child = ctx.store.transition_run(
-                child_id,
-                expected=frozenset({RunStatus.PAUSED}),
-                to=RunStatus.RUNNING,
-                changes={"reason": None},
-            )
-        except (RunConflict, RunNotFound):
-            continue
-        release_held(ctx, child)
-        resumed.append(child_id)
-        resumed.extend(resume_tree(ctx, child))
-    return resumed
-
-
-def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
-    """A paused child run whose parent runs: its parent's resume was cut short by a
-    crash, or it was launched paused just as the parent resumed. The sweeper resumes it
-    (and its own children). True when resumed."""
-    from podium.core.engine.errors import RunConflict, RunNotFound
-
-    if run.status is not RunStatus.PAUSED or run.parent_run is None:
-        return False
-    try:
-        parent = ctx.store.get_run(run.parent_run)
-    except RunNotFound:
-        return False
-    if parent.status is not RunStatus.RUNNING:
-        return False
-    try:
-        resumed = ctx.store.transition_run(
-            run.run_id,
-            expected=frozenset({RunStatus.PAUSED}),
-            to=RunStatus.RUNNING,
-            changes={"reason": None},
-        )
-    except RunConflict:
-        return False
-    resume_tree(ctx, resumed)
-    release_held(ctx, resumed)
-    return True
-
-
 def stop_if_parent_ended(ctx: Services, run: RunRecord) -> bool:
     """A paused child run whose parent run has ended: the parent's end stops its children,
     but a child created paused in the instant the parent's loop raised its launched mark
     (a crash in between) is not among those it knows. The sweeper stops it (it would
     stay paused forever: nothing resumes the child of an ended run). True when stopped."""
-    from podium.core.engine.errors import RunNotFound
-    from podium.service.lifecycle import stop_run
-
     if run.status is not RunStatus.PAUSED or run.parent_run is None:
         return False
     try:

@@ -19,7 +19,7 @@ from podium.core.ports import FunctionRunner, Invocation
 from podium.service.attempts import with_params
 from podium.service.bindings import resolve_output
 from podium.service.context import Services
-from podium.service.runtimes import Attempt
+from podium.service.runtimes.base import Attempt
 from podium.service.runtimes.lambda_fn import lambda_event
 
 

@@ -15,7 +15,6 @@ never copied: the new run counts its own.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,15 +27,17 @@ from podium.core.engine.actions import (
     IterationPath,
     RestartFrom,
     resolve_step_path,
-    restart_from_in,
     reused_steps,
 )
-from podium.core.engine.errors import RunNotFound, StepExists
+from podium.core.engine.errors import RunNotFound
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import body_workflow
-from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.records import RunRecord
 from podium.core.engine.status import StepStatus
+from podium.service.bindings import run_params
 from podium.service.context import Services
+from podium.service.reuse import take_over
+from podium.service.runs import start_run
 
 ACTIVE = "active"
 _NTH = re.compile(r"^(.*)-r(\d{1,4})$")
@@ -75,9 +76,6 @@ class AlreadyRestarted(ActionRefused):
 
 def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord:
     """Refused when the run was restarted already (by another request)."""
-    from podium.service.bindings import run_params
-    from podium.service.runs import start_run
-
     new_id = restart_run_id(old.run_id)
     try:
         existing = ctx.store.get_run(new_id)
@@ -107,7 +105,7 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
         now = ctx.now()
         for s in ctx.store.list_steps(old.run_id):
             if s.step in reuse:
-                _take_over(ctx, new_id, s, old.run_id, now)
+                take_over(ctx, new_id, s, old.run_id, now)
     return start_run(
         ctx,
         old.workflow,
@@ -199,69 +197,3 @@ def _step_of(path: str, old: RunRecord, steps: Any) -> str:
             ]
         )
     return where.step
-
-
-def _take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: int) -> None:
-    record = StepRecord(
-        run_id,
-        old.step,
-        StepStatus.SUCCEEDED,
-        attempt=old.attempt,
-        ready_at=now,
-        started_at=now,
-        ended_at=now,
-        output=old.output,  # a big output stays where it is: the reference is copied
-        params=old.params,
-        reason=f"reused from run {old_run} (restart)",
-        log_ref=old.log_ref,
-    )
-    with contextlib.suppress(StepExists):  # the same restart again: written already
-        ctx.store.create_step(record)
-
-
-def after_reused_roots(ctx: Services, run: RunRecord, roots: list[str]) -> None:
-    """A restarted run starts: its roots taken over from the old run propagate as if
-    they had just succeeded (the steps below them that are taken over too are reached
-    the same way, through their replayed claims)."""
-    from podium.service.advance import after_terminal, dispatch
-
-    for root in roots:
-        record = ctx.store.get_step(run.run_id, root)
-        output = record.output if record is not None else None
-        propagation = after_terminal(ctx, run, root, StepStatus.SUCCEEDED, output=output)
-        dispatch(ctx, run.run_id, propagation)
-
-
-def restarted_child(
-    ctx: Services, run: RunRecord, step: str, index: int, child_id: str, body: Any
-) -> str | None:
-    """A restarted run's loop launches child ``index``: the same child of the run it
-    restarts is restarted from incomplete too, so an iteration that succeeded reruns
-    nothing (its steps and outputs are taken over) and one that failed reruns only what
-    did not succeed; the iteration a ``--from LOOP/INDEX/STEP`` names restarts from that
-    step instead. Returns the old child's id (the new child's ``restart_of``)."""
-    if run.restart_of is None:
-        return None
-    old_id = child_run_id(run.restart_of, step, index)
-    try:
-        ctx.store.get_run(old_id)
-    except RunNotFound:
-        return None  # the old loop never got this far
-    # A restart from a step inside an iteration: the named iteration (and each on the
-    # way to it) reruns from that step; the others from incomplete.
-    top = run if run.root is None else _top(ctx, run.root)
-    rerun_from = restart_from_in(top.run_id, top.restart_from, child_id)
-    steps = ctx.store.list_steps(old_id)
-    succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]
-    reuse = reused_steps(body.graph, succeeded, rerun_from)
-    now = ctx.now()
-    for s in steps:
-        if s.step in reuse:
-            _take_over(ctx, child_id, s, old_id, now)
-    return old_id
-
-
-def _top(ctx: Services, root: str) -> RunRecord:
-    """The top run of a restarted iteration's tree (one read per launched iteration of
-    a nested loop of a restarted run; the top run's own loops have it at hand)."""
-    return ctx.store.get_run(root)

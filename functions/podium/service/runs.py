@@ -75,7 +75,7 @@ def start_run(
     evaluated = compiled.expressions.evaluate_params(literal, run_binding(run))
     run = replace(run, params=check_evaluated(compiled.definition, evaluated))
     check_validations(compiled.definition, run.params)
-    run = _with_stored_params(ctx, run)
+    run = with_stored_params(ctx, run)
     try:
         admitted = admit_run(ctx, run)
     except RunConflict as conflict:
@@ -102,7 +102,7 @@ def start_run(
     return admitted
 
 
-def _with_stored_params(ctx: Services, run: RunRecord) -> RunRecord:
+def with_stored_params(ctx: Services, run: RunRecord) -> RunRecord:
     """Params over a few KB are written once to Payloads (before the run item, so the
     reference never dangles) and the run item keeps the reference: the run item is read
     on every step and billed per KB. Up to 1 MiB; beyond, pass a reference to the data."""

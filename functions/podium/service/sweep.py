@@ -24,13 +24,9 @@ from podium.service.attempts import replay_terminal
 from podium.service.completions import reclaim
 from podium.service.context import Services
 from podium.service.lifecycle import run_ended
-from podium.service.pausing import (
-    held_in_vain,
-    resume_if_parent_runs,
-    resume_step,
-    stop_if_parent_ended,
-)
+from podium.service.pausing import held_in_vain, resume_step, stop_if_parent_ended
 from podium.service.permits import wake_head
+from podium.service.resuming import resume_if_parent_runs
 from podium.service.signal_waits import recheck as recheck_signals
 
 log = logging.getLogger("podium.sweep")

@@ -37,6 +37,7 @@ from podium.service import inbox
 from podium.service.context import Services
 from podium.service.execute import perform
 from podium.service.runs import start_run
+from podium.service.runtimes.registry import RUNTIMES
 from podium.service.sweep import sweep
 from podium.service.wakeups import collected
 from podium.service.workflows import push_workflow
@@ -334,6 +335,7 @@ class World:
         self.store = FaultProxy(store, self, "store")
         self.timers = SimTimers(self)
         self.ctx = Services(
+            runtimes=RUNTIMES,
             store=self.store,
             work_queue=FaultProxy(self.work, self, "work_queue"),
             event_queue=FaultProxy(self.event, self, "event_queue"),
@@ -605,6 +607,7 @@ class World:
     def inner_ctx(self) -> Services:
         """The wiring without faults (for the harness's own reads)."""
         return Services(
+            runtimes=RUNTIMES,
             store=self.inner_store,
             work_queue=self.work,
             event_queue=self.event,

@@ -5,8 +5,8 @@ table): listed, and redriven to ``work`` / ``events`` with no owner, so the next
 from __future__ import annotations
 
 from podium.adapters.sqlite.db import Database
+from podium.core.dead_letters import DeadLetter
 from podium.core.ports import Clock
-from podium.service.dead_letters import DeadLetter
 
 # dead-letter queue -> (name shown, queue it came from)
 _QUEUES = {"work-dlq": ("work", "work"), "event-dlq": ("event", "events")}

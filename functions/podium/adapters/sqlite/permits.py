@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from podium.adapters.sqlite.db import Database
-from podium.adapters.sqlite.store import read_step, transition
+from podium.adapters.sqlite.rows import read_step, transition
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.records import PermitState, StepRecord
 from podium.core.engine.status import CLAIMABLE, StepStatus

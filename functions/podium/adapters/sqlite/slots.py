@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import replace
 
 from podium.adapters.sqlite.db import Database
-from podium.adapters.sqlite.store import insert_run, read_run, update_run
+from podium.adapters.sqlite.rows import insert_run, read_run, update_run
 from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import QueueEntry, RunRecord, SlotState
 from podium.core.engine.status import RunStatus

@@ -4,14 +4,13 @@ Same semantics as ``DynamoStateStore``, condition for condition: each DynamoDB
 conditional write or transaction is one ``BEGIN IMMEDIATE`` transaction here that reads
 what the condition names, raises the same error with the record as it was (DynamoDB's
 ReturnValuesOnConditionCheckFailure=ALL_OLD), or writes. Runs, steps and events are JSON
-rows keyed like the table's items; the run list and the active-run index are SQL indexes
-(the table's gsi1 and gsi2).
+rows keyed like the table's items (rows.py, shared with the run slots and permits); the
+run list and the active-run index are SQL indexes (the table's gsi1 and gsi2).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -20,6 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from podium.adapters.sqlite import codec
 from podium.adapters.sqlite.db import Database
+from podium.adapters.sqlite.permits import SqlitePermits
+from podium.adapters.sqlite.rows import (
+    insert_run,
+    read_run,
+    read_run_row,
+    read_step,
+    transition,
+    update_run,
+    write_step,
+)
+from podium.adapters.sqlite.signals import SqliteSignals
+from podium.adapters.sqlite.slots import SqliteRunSlots
 from podium.core.engine.checks import first_check
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
@@ -35,88 +46,11 @@ from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, Wor
 from podium.core.engine.status import RunStatus, StepStatus
 
 if TYPE_CHECKING:
-    from podium.adapters.sqlite.permits import SqlitePermits
-    from podium.adapters.sqlite.signals import SqliteSignals
-    from podium.adapters.sqlite.slots import SqliteRunSlots
     from podium.adapters.trigger_states import SqliteTriggerStates
 
 
 def _pack(document: dict[str, Any]) -> bytes:
     return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
-
-
-def read_step(conn: sqlite3.Connection, run_id: str, step: str) -> StepRecord | None:
-    row = conn.execute(
-        "SELECT record FROM steps WHERE run_id = ? AND step = ?", (run_id, step)
-    ).fetchone()
-    return codec.step_from_row(run_id, step, row[0]) if row else None
-
-
-def write_step(conn: sqlite3.Connection, step: StepRecord) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO steps (run_id, step, record) VALUES (?, ?, ?)",
-        (step.run_id, step.step, codec.step_to_row(step)),
-    )
-
-
-def read_run(conn: sqlite3.Connection, run_id: str) -> RunRecord | None:
-    found = read_run_row(conn, run_id)
-    return found[0] if found else None
-
-
-def read_run_row(conn: sqlite3.Connection, run_id: str) -> tuple[RunRecord, int] | None:
-    """The run and its ``active`` column (codec.SETTLED, WATCHED or UNWATCHED)."""
-    row = conn.execute("SELECT record, active FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-    return (codec.run_from_row(run_id, row[0], row[1]), int(row[1])) if row else None
-
-
-def insert_run(conn: sqlite3.Connection, run: RunRecord) -> None:
-    """Put a run that must not exist (the caller checked)."""
-    conn.execute(
-        "INSERT INTO runs (run_id, workflow, created_at, status, active, record)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            run.run_id,
-            run.workflow,
-            run.created_at,
-            run.status.value,
-            codec.active_of(run),
-            codec.run_to_row(run),
-        ),
-    )
-
-
-def update_run(conn: sqlite3.Connection, run: RunRecord, *, inactive: bool) -> None:
-    """Rewrite a run; like DynamoDB's gsi2, it leaves the active index only when it is
-    settled or dropped from its queue (``inactive``) and never comes back to it."""
-    conn.execute(
-        "UPDATE runs SET status = ?, record = ?, active = CASE WHEN ? THEN 0 ELSE active END"
-        " WHERE run_id = ?",
-        (run.status.value, codec.run_to_row(run), inactive, run.run_id),
-    )
-
-
-def transition(
-    conn: sqlite3.Connection,
-    run_id: str,
-    step: str,
-    expected: frozenset[StepStatus],
-    attempt: int | None,
-    to: StepStatus,
-    changes: Mapping[str, Any],
-) -> tuple[StepRecord | None, StepRecord | None]:
-    """A step's conditional update inside a transaction: (new, None) when written, or
-    (None, current) when ``status IN expected [AND attempt = attempt]`` does not hold."""
-    current = read_step(conn, run_id, step)
-    if (
-        current is None
-        or current.status not in expected
-        or (attempt is not None and current.attempt != attempt)
-    ):
-        return None, current
-    new = replace(current, status=to, **changes)
-    write_step(conn, new)
-    return new, None
 
 
 class SqliteStateStore:
@@ -664,8 +598,6 @@ class SqliteStateStore:
 
     # views -------------------------------------------------------------------
     def run_slots(self) -> SqliteRunSlots:
-        from podium.adapters.sqlite.slots import SqliteRunSlots  # it builds on this module
-
         return SqliteRunSlots(self.db)
 
     def trigger_states(self) -> SqliteTriggerStates:
@@ -676,13 +608,9 @@ class SqliteStateStore:
         return self._trigger_states
 
     def signals(self) -> SqliteSignals:
-        from podium.adapters.sqlite.signals import SqliteSignals
-
         if self._signals is None:
             self._signals = SqliteSignals(self.db)  # creates its tables once
         return self._signals
 
     def permits(self) -> SqlitePermits:
-        from podium.adapters.sqlite.permits import SqlitePermits  # it builds on this module
-
         return SqlitePermits(self.db)

@@ -1,35 +1,7 @@
-"""The workflow definition language: models, loading with path-precise errors, schema."""
+"""The workflow definition language: models (models.py), loading with path-precise
+errors (load.py, errors.py), params (params.py), JSON Schema (schema.py).
 
-from podium.core.dsl.errors import DefinitionError, Issue
-from podium.core.dsl.load import load_definition, parse_document, validate_definition
-from podium.core.dsl.models import (
-    FailStep,
-    LambdaStep,
-    NoopStep,
-    ParamSpec,
-    ParamType,
-    SleepStep,
-    Step,
-    WorkflowDefinition,
-)
-from podium.core.dsl.params import parse_cli_value, resolve_params
-from podium.core.dsl.schema import workflow_json_schema
-
-__all__ = [
-    "DefinitionError",
-    "FailStep",
-    "Issue",
-    "LambdaStep",
-    "NoopStep",
-    "ParamSpec",
-    "ParamType",
-    "SleepStep",
-    "Step",
-    "WorkflowDefinition",
-    "load_definition",
-    "parse_cli_value",
-    "parse_document",
-    "resolve_params",
-    "validate_definition",
-    "workflow_json_schema",
-]
+Import from the modules themselves: this package's ``__init__`` imports nothing, so that
+the engine modules that the language's validators use (durations, signals, schedules)
+can import ``dsl.errors`` without running the whole language first.
+"""

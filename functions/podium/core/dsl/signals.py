@@ -9,17 +9,12 @@ succeeded. Semantics: docs/workflow-language.md (Signals).
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from podium.core.dsl.errors import DefinitionError
-
-if TYPE_CHECKING:
-    from podium.core.engine.signals import ParamMatch
-
-# Here, not in core/engine/signals.py, which imports this package's errors.
-SIGNAL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$"
+from podium.core.engine.signals import SIGNAL_NAME, ParamMatch, parse_match
 
 MAX_WAITS = 20
 MAX_EMITS = 20
@@ -46,8 +41,6 @@ class SignalWait(_Model):
     @field_validator("match")
     @classmethod
     def _conditions(cls, v: dict[str, Any]) -> dict[str, Any]:
-        from podium.core.engine.signals import parse_match
-
         try:
             parse_match(v, "match")
         except DefinitionError as exc:
@@ -56,8 +49,6 @@ class SignalWait(_Model):
 
     @property
     def conditions(self) -> tuple[ParamMatch, ...]:
-        from podium.core.engine.signals import parse_match
-
         return parse_match(self.match, "match")
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from podium.core.dsl.signals import SIGNAL_NAME
+from podium.core.engine.signals import SIGNAL_NAME
 
 TRIGGER_ID = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
 MAX_TRIGGERS = 20

@@ -20,8 +20,8 @@ from enum import Enum
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
-from podium.core.dsl.signals import SIGNAL_NAME
 
+SIGNAL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$"
 PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 DEFAULT_TTL_MS = 90 * 86_400_000
 MAX_TTL_MS = 365 * 86_400_000

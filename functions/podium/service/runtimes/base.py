@@ -72,6 +72,10 @@ class StepRuntime(Protocol):
     # May the worker that claimed it run it to the end in-process (a short call)?
     # Waiting runtimes say False: their completion comes as an event.
     synchronous: bool
+    # Do its attempts run child runs (loops, subworkflows)? When a run ends, such a step
+    # that ended other than SUCCEEDED has its children stopped again (``terminate``): a
+    # crash may have come between the step's end and their stop.
+    has_child_runs: bool
 
     def wait_ms(self, spec: Any) -> int:
         """How long an attempt may legitimately wait before it completes (its lease

@@ -40,6 +40,7 @@ def last_heartbeat(ctx: Services, attempt: Attempt) -> int | None:
 
 class CallbackRuntime:
     synchronous = False
+    has_child_runs = False
 
     def wait_ms(self, spec: Any) -> int:
         timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS

@@ -37,6 +37,7 @@ Interpret = Callable[[Any, Mapping[str, Any]], JobOutcome]
 
 class ExternalJobRuntime:
     synchronous = False
+    has_child_runs = False
 
     def __init__(self, kind: str, interpret: Interpret) -> None:
         self.kind = kind  # the step type, and the event kind routed to it

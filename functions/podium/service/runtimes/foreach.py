@@ -27,6 +27,7 @@ _OUTPUT_TYPES = frozenset({"lambda", "foreach"})
 
 class ForeachRuntime:
     synchronous = False
+    has_child_runs = True
 
     def wait_ms(self, spec: Any) -> int:
         # Its lease is its timeout: children and their messages drive it, and the
@@ -47,7 +48,7 @@ class ForeachRuntime:
         return self._pass(ctx, attempt)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
-        record = ctx.store.get_step(attempt.run.run_id, attempt.step)
+        record = attempt.record or ctx.store.get_step(attempt.run.run_id, attempt.step)
         if record is not None:
             loops.stop_children(ctx, attempt.run, record, f"stopped: {reason}")
 

@@ -30,6 +30,7 @@ LOST_CALL = "the worker making this HTTP call stopped before it recorded the res
 
 class HttpRuntime:
     synchronous = True
+    has_child_runs = False
 
     def wait_ms(self, spec: Any) -> int:
         return 0

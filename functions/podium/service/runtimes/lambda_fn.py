@@ -25,6 +25,7 @@ LOST_WORKER = (
 
 class LambdaRuntime:
     synchronous = True
+    has_child_runs = False
 
     def wait_ms(self, spec: Any) -> int:
         return 0

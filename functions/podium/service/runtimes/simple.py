@@ -13,6 +13,7 @@ from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 
 class NoopRuntime:
     synchronous = True
+    has_child_runs = False
 
     def wait_ms(self, spec: Any) -> int:
         return 0
@@ -48,6 +49,7 @@ class SleepRuntime:
     """Waits on a timer: no worker is held, however long the sleep."""
 
     synchronous = False
+    has_child_runs = False
 
     def wait_ms(self, spec: Any) -> int:
         return int(spec.seconds) * 1000

@@ -25,11 +25,14 @@ from podium.core.expr import ExpressionError
 from podium.service import messages
 from podium.service.bindings import bindings_for, run_binding
 from podium.service.context import Services
+from podium.service.lifecycle import stop_run
+from podium.service.runs import with_stored_params
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 
 
 class SubworkflowRuntime:
     synchronous = False
+    has_child_runs = True
 
     def wait_ms(self, spec: Any) -> int:
         timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
@@ -45,8 +48,6 @@ class SubworkflowRuntime:
         return self._pass(ctx, attempt)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
-        from podium.service.lifecycle import stop_run  # lifecycle imports the runtimes
-
         if attempt.spec.wait:
             stop_run(ctx, _child_id(attempt), f"stopped: {reason}")
 
@@ -102,7 +103,7 @@ class SubworkflowRuntime:
             evaluated = compiled.expressions.evaluate_params(literal, run_binding(child))
             child = replace(child, params=check_evaluated(compiled.definition, evaluated))
             check_validations(compiled.definition, child.params)
-            child = _stored_params(ctx, child)
+            child = with_stored_params(ctx, child)
         except DefinitionError as exc:
             return _fatal(f"params of {spec.workflow!r}: {exc}")
         index = attempt.number - 1
@@ -121,13 +122,6 @@ class SubworkflowRuntime:
             {"workflow": child.workflow, "version": version},
         )
         return child
-
-
-def _stored_params(ctx: Services, child: RunRecord) -> RunRecord:
-    """Large params are stored once as a payload, as a run started any other way."""
-    from podium.service.runs import _with_stored_params  # runs imports the runtimes
-
-    return _with_stored_params(ctx, child)
 
 
 def _child_id(attempt: Attempt) -> str:

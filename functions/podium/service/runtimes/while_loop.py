@@ -27,6 +27,7 @@ from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 
 class WhileRuntime:
     synchronous = False
+    has_child_runs = True
 
     def wait_ms(self, spec: Any) -> int:
         timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
@@ -45,7 +46,7 @@ class WhileRuntime:
         return self._pass(ctx, attempt)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
-        record = ctx.store.get_step(attempt.run.run_id, attempt.step)
+        record = attempt.record or ctx.store.get_step(attempt.run.run_id, attempt.step)
         if record is not None:
             loops.stop_children(ctx, attempt.run, record, f"stopped: {reason}")
 

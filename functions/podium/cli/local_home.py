@@ -1,0 +1,120 @@
+"""The local home (the SQLite file ``podium run`` writes) opened by a command that reads it
+or acts on it without running steps.
+
+Shared by ``podium runs``, ``workflows``, ``triggers``, ``signal``, ``callback``, ``dlq``
+and the actions on the local home, so it imports none of the command modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.text import Text
+
+from podium import bootstrap
+from podium.cli.output import err
+from podium.cli.render import view_json
+
+
+class Home:
+    """A local home opened for reading: its store, logs and the service wiring that
+    ``describe_run`` needs (no moto, no runner: nothing runs here)."""
+
+    def __init__(self, home: Path | None) -> None:
+        self.path = bootstrap.local_home(home)
+        self.database = self.path / bootstrap.HOME_DB
+        self.exists = self.database.exists()
+        self._db: Any = None
+
+    def __enter__(self) -> Home:
+        if self.exists:
+            from podium.adapters.clock import SystemClock, UlidGenerator
+            from podium.adapters.payloads import FilePayloads
+            from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
+            from podium.adapters.sqlite.logs import SqliteLogs
+            from podium.service.context import Services
+            from podium.service.runtimes.registry import RUNTIMES
+
+            self._db = Database(self.database)
+            self.clock = SystemClock()
+            self.store = SqliteStateStore(self._db)
+            self.logs = SqliteLogs(self._db)
+            self.services = Services(
+                runtimes=RUNTIMES,
+                store=self.store,
+                work_queue=SqliteQueue(self._db, "work", self.clock),
+                event_queue=SqliteQueue(self._db, "events", self.clock),
+                runner=_NoRunner(),
+                clock=self.clock,
+                ids=UlidGenerator(self.clock),
+                payloads=FilePayloads(self.path / "payloads"),
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._db is not None:
+            self._db.close()
+
+    def output(self, stored: Any) -> Any:
+        """A step output as the step returned it (one stored by reference is read)."""
+        from podium.core.engine.errors import NotFound
+        from podium.service.bindings import resolve_output
+
+        try:
+            return resolve_output(self.services, stored)
+        except NotFound:
+            return stored  # the payload is gone: show the reference
+
+    def run_body(self, run_id: str) -> dict[str, Any]:
+        """The run's JSON view, as ``GET /runs/{id}`` answers it."""
+        from podium.service.runs import describe_run
+
+        return view_json(describe_run(self.services, run_id))
+
+
+class _NoRunner:
+    def invoke(self, invocation: Any) -> Any:
+        raise RuntimeError("inspection runs no step")
+
+
+def print_missing_home(home: Home) -> None:
+    """Say that there is no local home yet, and what makes one or reads elsewhere."""
+    err().print(
+        Text(
+            f"no local home at {home.path} (nothing has run here yet): "
+            "podium run FILE, or pass --home, --stack or --endpoint",
+            style="yellow",
+        ),
+        highlight=False,
+    )
+
+
+@contextmanager
+def local_home_services(
+    home: Path | None, *, refused: tuple[type[Exception], ...] = ()
+) -> Iterator[Any]:
+    """The local home's services for a command. A home that does not exist yet, an
+    unknown workflow, run or version (NotFound), bad input (DefinitionError: each issue on
+    its line) and the ``refused`` errors are printed, exit 1."""
+    from podium.core.dsl.errors import DefinitionError
+    from podium.core.engine.errors import NotFound
+
+    caught: tuple[type[Exception], ...] = (NotFound, *refused)
+    opened = Home(home)
+    if not opened.exists:
+        print_missing_home(opened)
+        raise typer.Exit(1)
+    with opened:
+        try:
+            yield opened.services
+        except DefinitionError as exc:
+            for issue in exc.issues:
+                err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
+            raise typer.Exit(1) from None
+        except caught as exc:
+            err().print(Text(str(exc), style="bold red"), highlight=False)
+            raise typer.Exit(1) from None

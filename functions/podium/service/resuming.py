@@ -1,0 +1,93 @@
+"""Letting a paused run's steps go on: resume makes every step the pause held READY
+again and sends its work message (``release_held``), and resumes the children its pause
+paused (``resume_tree``). ``release_held`` lists the steps after its run write, and a
+hold reads the run again after its step write (service/pausing.py): whichever writes
+second sees the other's write.
+"""
+
+from __future__ import annotations
+
+from podium.core.engine.errors import RunConflict, RunNotFound
+from podium.core.engine.records import RunRecord
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.service import messages
+from podium.service.advance import complete_if_done
+from podium.service.attempts import replay_terminal
+from podium.service.context import Services
+from podium.service.pausing import RUN_PAUSED, child_runs, resume_step
+
+
+def release_held(ctx: Services, run: RunRecord) -> list[str]:
+    """After a resume: every step held by the pause goes on (breakpoints stay paused),
+    and a run whose last steps ended while it was paused completes now."""
+    released: list[str] = []
+    steps = ctx.store.list_steps(run.run_id)
+    present = {s.step for s in steps}
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    if any(root not in present for root in graph.roots):
+        # Paused before all its roots were made (a start that met the pause, or died
+        # half way): its start is redone now (idempotent).
+        ctx.event_queue.send(messages.encode(messages.Start(run.run_id)))
+    # The sweeper looks at it soon: a message lost while it was paused is re-driven.
+    ctx.store.set_run_check(run.run_id, ctx.now() + ctx.stale_ready_ms)
+    if not steps:
+        return released
+    for record in steps:
+        held = record.status is StepStatus.PAUSED and record.reason == RUN_PAUSED
+        if held and resume_step(ctx, run.run_id, record):
+            released.append(record.step)
+    sinks = [s.step for s in steps if s.status.terminal and graph.is_sink(s.step)]
+    if sinks and len(sinks) >= run.sinks_total:
+        # As the sweeper does: a failed step whose worker died before flagging the run
+        # flags it first, so the count below cannot complete a failed run as SUCCEEDED.
+        for s in steps:
+            if s.status.failure:
+                replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
+        counted = max(ctx.store.count_sink(run.run_id, s) for s in sinks)
+        complete_if_done(ctx, run.run_id, counted)
+    return released
+
+
+def resume_tree(ctx: Services, run: RunRecord) -> list[str]:
+    """Resume the children a pause of their parent paused (recursively)."""
+    resumed: list[str] = []
+    for child_id in child_runs(ctx, run):
+        try:
+            child = ctx.store.transition_run(
+                child_id,
+                expected=frozenset({RunStatus.PAUSED}),
+                to=RunStatus.RUNNING,
+                changes={"reason": None},
+            )
+        except (RunConflict, RunNotFound):
+            continue
+        release_held(ctx, child)
+        resumed.append(child_id)
+        resumed.extend(resume_tree(ctx, child))
+    return resumed
+
+
+def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
+    """A paused child run whose parent runs: its parent's resume was cut short by a
+    crash, or it was launched paused just as the parent resumed. The sweeper resumes it
+    (and its own children). True when resumed."""
+    if run.status is not RunStatus.PAUSED or run.parent_run is None:
+        return False
+    try:
+        parent = ctx.store.get_run(run.parent_run)
+    except RunNotFound:
+        return False
+    if parent.status is not RunStatus.RUNNING:
+        return False
+    try:
+        resumed = ctx.store.transition_run(
+            run.run_id,
+            expected=frozenset({RunStatus.PAUSED}),
+            to=RunStatus.RUNNING,
+            changes={"reason": None},
+        )
+    except RunConflict:
+        return False
+    resume_tree(ctx, resumed)
+    release_held(ctx, resumed)
+    return True

@@ -1,0 +1,69 @@
+"""Steps a restarted run takes over from the run it restarts, written SUCCEEDED with
+their outputs before they would run (service/restart.py decides which for the run
+itself; a restarted run's loops ask ``restarted_child`` for each iteration they launch).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from podium.core.engine.actions import restart_from_in, reused_steps
+from podium.core.engine.errors import RunNotFound, StepExists
+from podium.core.engine.identity import child_run_id
+from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.status import StepStatus
+from podium.service.context import Services
+
+
+def take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: int) -> None:
+    record = StepRecord(
+        run_id,
+        old.step,
+        StepStatus.SUCCEEDED,
+        attempt=old.attempt,
+        ready_at=now,
+        started_at=now,
+        ended_at=now,
+        output=old.output,  # a big output stays where it is: the reference is copied
+        params=old.params,
+        reason=f"reused from run {old_run} (restart)",
+        log_ref=old.log_ref,
+    )
+    with contextlib.suppress(StepExists):  # the same restart again: written already
+        ctx.store.create_step(record)
+
+
+def restarted_child(
+    ctx: Services, run: RunRecord, step: str, index: int, child_id: str, body: Any
+) -> str | None:
+    """A restarted run's loop launches child ``index``: the same child of the run it
+    restarts is restarted from incomplete too, so an iteration that succeeded reruns
+    nothing (its steps and outputs are taken over) and one that failed reruns only what
+    did not succeed; the iteration a ``--from LOOP/INDEX/STEP`` names restarts from that
+    step instead. Returns the old child's id (the new child's ``restart_of``)."""
+    if run.restart_of is None:
+        return None
+    old_id = child_run_id(run.restart_of, step, index)
+    try:
+        ctx.store.get_run(old_id)
+    except RunNotFound:
+        return None  # the old loop never got this far
+    # A restart from a step inside an iteration: the named iteration (and each on the
+    # way to it) reruns from that step; the others from incomplete.
+    top = run if run.root is None else _top(ctx, run.root)
+    rerun_from = restart_from_in(top.run_id, top.restart_from, child_id)
+    steps = ctx.store.list_steps(old_id)
+    succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]
+    reuse = reused_steps(body.graph, succeeded, rerun_from)
+    now = ctx.now()
+    for s in steps:
+        if s.step in reuse:
+            take_over(ctx, child_id, s, old_id, now)
+    return old_id
+
+
+def _top(ctx: Services, root: str) -> RunRecord:
+    """The top run of a restarted iteration's tree (one read per launched iteration of
+    a nested loop of a restarted run; the top run's own loops have it at hand)."""
+    return ctx.store.get_run(root)
