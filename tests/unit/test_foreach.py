@@ -699,3 +699,43 @@ def test_a_stop_cut_short_after_its_loop_step_ended_is_finished_by_the_sweeper(
         assert store.get_run(child).status is RunStatus.STOPPED
         assert store.get_run(child).settled
     assert store.list_active_run_ids() == []
+
+
+def test_a_stop_lists_its_running_loops_children_once(
+    mem: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stop terminates the running loop step (its children are listed and stopped);
+    # the run's end then asks only the loop steps it did not just terminate.
+    from podium.service import loops
+    from podium.service.lifecycle import stop_run
+
+    store = mem.services.store
+    mem.push(
+        {
+            "name": "naps",
+            "steps": [
+                {
+                    "id": "each",
+                    "type": "foreach",
+                    "over": {"i": "${podium.range(0, 4)}"},
+                    "concurrency": 2,
+                    "steps": [{"id": "nap", "type": "sleep", "seconds": 3600}],
+                }
+            ],
+        }
+    )
+    run_id = mem.start_run("naps").run_id
+    mem.pump(wait=False)
+    close_loop = loops.close_loop
+    listed: list[str] = []
+
+    def counting(ctx: Any, run: Any, step: str) -> Any:
+        listed.append(step)
+        return close_loop(ctx, run, step)
+
+    monkeypatch.setattr(loops, "close_loop", counting)
+    stop_run(mem.services, run_id, "stopped by the test")
+    assert listed == ["each"]
+    for i in (0, 1):
+        assert store.get_run(child_run_id(run_id, "each", i)).status is RunStatus.STOPPED
+    assert store.get_run(run_id).settled

@@ -229,9 +229,9 @@ def fail_now(ctx: Services, run: RunRecord, message: str) -> None:
         if conflict.current is None or not conflict.current.status.terminal:
             return
         ended = conflict.current  # a replay: redo the follow-ups below
-    cancel_steps(ctx, ended, f"run failed: {message} (failure_mode fail_immediately)")
+    cancelled = cancel_steps(ctx, ended, f"run failed: {message} (failure_mode fail_immediately)")
     ctx.metrics.count("RunsFailed")
-    run_ended(ctx, ended)
+    run_ended(ctx, ended, cancelled=cancelled)
 
 
 def _record_error(

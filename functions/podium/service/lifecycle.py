@@ -10,6 +10,7 @@ events bus add their follow-ups here.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from podium.core.engine.errors import RunConflict, StepConflict
@@ -29,8 +30,9 @@ log = logging.getLogger("podium.lifecycle")
 _ACTIVE = frozenset({RunStatus.RUNNING, RunStatus.PAUSED})
 
 
-def run_ended(ctx: Services, run: RunRecord) -> None:
-    """Redo every follow-up of a terminal run (all idempotent), then settle it."""
+def run_ended(ctx: Services, run: RunRecord, *, cancelled: Collection[str] = ()) -> None:
+    """Redo every follow-up of a terminal run (all idempotent), then settle it.
+    ``cancelled``: the steps the caller's ``cancel_steps`` just ended (and terminated)."""
     if not run.status.terminal or run.settled:
         return
     ended = run.ended_at if run.ended_at is not None else ctx.now()
@@ -38,10 +40,11 @@ def run_ended(ctx: Services, run: RunRecord) -> None:
     if plan.cancel_unfinished:
         # A step claimed just before the run ended, or whose worker died, would stay
         # RUNNING (holding its permits) forever: end what is unfinished.
-        cancel_steps(ctx, run, f"run {run.status.value}")
+        cancelled = [*cancelled, *cancel_steps(ctx, run, f"run {run.status.value}")]
     # A loop or subworkflow step that ended other than SUCCEEDED (stopped, timed out,
     # failed fast) stops its children once it has ended: a crash in between is redone.
-    stop_children_of_ended_steps(ctx, run, f"run {run.status.value}")
+    # The ones cancelled just now were terminated by it: not asked twice.
+    stop_children_of_ended_steps(ctx, run, f"run {run.status.value}", skip=frozenset(cancelled))
     if plan.ended_check_at is not None:
         # A worker that read the run as RUNNING may still create a step after this pass;
         # it cannot take longer than a lease (a Lambda's life): a check then ends it.
@@ -89,7 +92,9 @@ def child_ended(ctx: Services, run: RunRecord, count: str | None = None) -> None
     ctx.event_queue.send(messages.encode(done))
 
 
-def stop_children_of_ended_steps(ctx: Services, run: RunRecord, reason: str) -> int:
+def stop_children_of_ended_steps(
+    ctx: Services, run: RunRecord, reason: str, *, skip: frozenset[str] = frozenset()
+) -> int:
     """The run ended: stop the children still running of each of its loop and
     subworkflow steps that ended other than SUCCEEDED. Their stop (the runtime's
     ``terminate``) comes after the step's own end: a crash between the two left children
@@ -97,7 +102,7 @@ def stop_children_of_ended_steps(ctx: Services, run: RunRecord, reason: str) -> 
     until the run settles, redoes it. One batch read, only for workflows with such
     steps. Returns how many steps it asked."""
     steps = ctx.definitions.get(run.workflow, run.version).definition.steps
-    specs = {s.id: s for s in steps if ctx.runtime_for(s).has_child_runs}
+    specs = {s.id: s for s in steps if s.id not in skip and ctx.runtime_for(s).has_child_runs}
     if not specs:
         return 0
     ended = [
@@ -163,8 +168,8 @@ def stop_run(
         if conflict.current is not None and conflict.current.status.terminal:
             run_ended(ctx, conflict.current)  # a replay: redo what a crash may have lost
         return None
-    cancel_steps(ctx, stopped, reason)
-    run_ended(ctx, stopped)
+    cancelled = cancel_steps(ctx, stopped, reason)
+    run_ended(ctx, stopped, cancelled=cancelled)
     return stopped
 
 
@@ -296,8 +301,8 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
         )
     except RunConflict:
         return None
-    cancel_steps(ctx, ended, message, running_to=StepStatus.TIMED_OUT)
-    run_ended(ctx, ended)
+    cancelled = cancel_steps(ctx, ended, message, running_to=StepStatus.TIMED_OUT)
+    run_ended(ctx, ended, cancelled=cancelled)
     return ended
 
 
