@@ -23,6 +23,7 @@ from podium.cli import (
     console_command,
     dev_command,
     dlq_commands,
+    expr_command,
     remote_commands,
     render,
     signal_command,
@@ -348,15 +349,7 @@ def _sinks(defn: Any) -> set[str]:
     return {s.id for s in defn.steps if s.id not in used}
 
 
-def _register_optional() -> None:
-    try:
-        from podium.cli.expr_command import expr_command
-    except ImportError:  # the expression language is being built alongside
-        return
-    app.command("expr")(expr_command)
-
-
-_register_optional()
+app.command("expr")(expr_command.expr_command)
 
 
 # push, start and runs: the same API a deployed stack serves (SigV4, see cli/remote.py).
