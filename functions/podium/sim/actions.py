@@ -1,6 +1,7 @@
 """Operators acting at random moments in the simulation: pauses, each resumed a little
 later, retries in place of a failed step of a run that still runs, stops, kills and
-restarts of runs, and skips and stops of their steps, under the same fault schedules
+restarts of runs, and skips and stops of their steps (their loops' iterations' steps
+too, named by path), under the same fault schedules
 (crashes inside the actions too). A pause and its resume must change no outcome, leave
 no step held, and run nothing twice; a retry gives the failed step one more attempt,
 which fails again (the shapes' failures are deterministic), so it changes no outcome
@@ -30,8 +31,10 @@ from podium.core.engine.actions import (
     ActionRefused,
     RunAction,
     StepAction,
+    resolve_step_path,
 )
 from podium.core.engine.errors import NotFound
+from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.actions import Actor, run_action, step_action
@@ -184,6 +187,8 @@ class ActingWorld(World):
         """A failed step retried in place (refused once its run ended: restart then)."""
         request = request or f"t{next(self._seq)}"
         self.operator_retried.setdefault((run_id, step), was)
+        where = resolve_step_path(run_id, step)  # an iteration's step: in its own run
+        self.operator_retried.setdefault((where.run_id, where.step), was)
         actor = Actor("sim", request_id=request)
         act = partial(step_action, self.ctx, run_id, step, StepAction.RETRY, actor)
         again = partial(self.start_retry, run_id, step, was, request)
@@ -211,34 +216,54 @@ class ActingWorld(World):
         return ended
 
     def _step_to_end(self) -> tuple[str, str, StepAction] | None:
-        """A step of a running run that an operator may skip or stop now (no faults)."""
+        """A step of a running run, or of a running iteration of its loops, that an
+        operator may skip or stop now (no faults)."""
         found = [
-            (run_id, s.step, a)
-            for run_id, s in self._steps_of_runs(STEP_ACTION_RUNS[StepAction.STOP])
+            (run_id, path, a)
+            for run_id, path, s in self._steps_of_runs(STEP_ACTION_RUNS[StepAction.STOP])
             for a in _ENDING
             if a in STEP_ACTIONS.get(s.status, frozenset())
         ]
         return self.action_rng.choice(found) if found else None
 
     def _failed_steps(self) -> list[tuple[str, str, StepStatus]]:
-        """(run, step, status) of failed steps in runs that still run (no faults)."""
+        """(run, step path, status) of failed steps in runs (and iterations) that still
+        run (no faults)."""
         running = frozenset({RunStatus.RUNNING})
         return [
-            (run_id, s.step, s.status)
-            for run_id, s in self._steps_of_runs(running)
+            (run_id, path, s.status)
+            for run_id, path, s in self._steps_of_runs(running)
             if s.status in RETRYABLE
         ]
 
-    def _steps_of_runs(self, statuses: frozenset[RunStatus]) -> list[tuple[str, StepRecord]]:
-        """(run, step) of the shape's runs that are in ``statuses`` (read without faults)."""
-        found: list[tuple[str, StepRecord]] = []
+    def _steps_of_runs(self, statuses: frozenset[RunStatus]) -> list[tuple[str, str, StepRecord]]:
+        """(run, step path, step) of the shape's runs that are in ``statuses``, and of
+        their loops' iterations in ``statuses`` (path ``loop/index/step``, nested alike:
+        what ``podium runs steps`` takes), read without faults."""
+        found: list[tuple[str, str, StepRecord]] = []
         for run_id in sorted(self.run_ids.values()):
             try:
                 run = self.inner_store.get_run(run_id)
             except NotFound:
                 continue
             if run.status in statuses:
-                found += ((run_id, s) for s in self.inner_store.list_steps(run_id))
+                found += self._steps_below(run_id, run_id, "", statuses)
+        return found
+
+    def _steps_below(
+        self, top: str, run_id: str, prefix: str, statuses: frozenset[RunStatus]
+    ) -> list[tuple[str, str, StepRecord]]:
+        found: list[tuple[str, str, StepRecord]] = []
+        for s in self.inner_store.list_steps(run_id):
+            found.append((top, prefix + s.step, s))
+            ids = [child_run_id(run_id, s.step, i) for i in range(s.children_launched)]
+            children = self.inner_store.get_runs(ids) if ids else {}
+            for child in children.values():
+                # A subworkflow's run is a run of another workflow, not addressed by path.
+                if child.iteration is None or child.status not in statuses:
+                    continue
+                inner = f"{prefix}{s.step}/{child.parent_index}/"
+                found += self._steps_below(top, child.run_id, inner, statuses)
         return found
 
     def settle(self) -> None:
