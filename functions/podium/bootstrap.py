@@ -77,6 +77,12 @@ def local_user(env: Any = None) -> str:
     return "local:unknown"
 
 
+def aws_region(env: Any = None) -> str:
+    """The region this deployment runs in (Lambda sets $AWS_REGION), or ""."""
+    env = os.environ if env is None else env
+    return str(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "")
+
+
 def remote_target_configured(env: Any = None) -> bool:
     """Whether the user set up remote targets (``podium runs`` then defaults to a stack):
     $PODIUM_PROFILE or $PODIUM_CONFIG is set, or the default config file exists. An

@@ -645,7 +645,7 @@ def _file(file: console_files.File) -> Response[str]:
 
 @app.get(console_files.PAGE_PATH)
 def console_app() -> Response[str]:
-    return _file(console_files.console_page())
+    return _file(console_files.console_page(bootstrap.aws_region()))
 
 
 def _asset_route(name: str) -> None:

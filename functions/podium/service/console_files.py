@@ -19,7 +19,6 @@ import functools
 import hashlib
 import html
 import importlib.resources
-import os
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 
@@ -98,12 +97,9 @@ def page(region: str) -> str:
     return _replace_once(text, '<meta name="viewport"', metas + '<meta name="viewport"')
 
 
-def region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
-
-
-def console_page() -> File:
-    return File("text/html; charset=utf-8", page(region()), PAGE_CACHE)
+def console_page(region: str) -> File:
+    """The page for a console whose calls are signed for ``region``."""
+    return File("text/html; charset=utf-8", page(region), PAGE_CACHE)
 
 
 def asset(name: str) -> File | None:
