@@ -229,6 +229,12 @@ def stop_children(ctx: Services, run: RunRecord, record: StepRecord, reason: str
     return stopped
 
 
+def uncounted_child_ids(ctx: Services, run: RunRecord, step: str) -> list[str]:
+    """The loop's children not counted yet (running, or opened and not created): the
+    ones a pause of its run pauses too."""
+    return [child_run_id(run.run_id, step, i) for i in ctx.store.running_children(run.run_id, step)]
+
+
 def close_loop(ctx: Services, run: RunRecord, step: str) -> list[RunRecord]:
     """The loop ends: no poll of it will come again, so hand its uncounted children to
     the sweeper. Marks the step closed first (``StateStore.close_children``), then lists

@@ -18,7 +18,6 @@ import logging
 
 from podium.core.engine.breakpoints import held_by
 from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict, StepExists
-from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
 from podium.service import messages
@@ -139,20 +138,17 @@ def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
 
 
 def child_runs(ctx: Services, run: RunRecord) -> list[str]:
-    """The child runs of the run's running loop and subworkflow steps (their ids are
-    derived from the step and the index: core/engine/identity.py)."""
+    """The child runs of the run's running loop and subworkflow steps (each runtime
+    knows its own: ``StepRuntime.child_runs``)."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     ids: list[str] = []
     for record in ctx.store.list_steps(run.run_id):
         spec = compiled.by_id.get(record.step)
         if record.status is not StepStatus.RUNNING or spec is None:
             continue
-        if spec.type in ("foreach", "while"):
-            # Not every child launched: those not counted yet (the ended ones are).
-            running = ctx.store.running_children(run.run_id, record.step)
-            ids.extend(child_run_id(run.run_id, record.step, i) for i in running)
-        elif spec.type == "subworkflow" and record.attempt >= 1:
-            ids.append(child_run_id(run.run_id, record.step, record.attempt - 1))
+        runtime = ctx.runtime_for(spec)
+        if runtime.has_child_runs:
+            ids.extend(runtime.child_runs(ctx, run, record))
     return ids
 
 

@@ -88,6 +88,11 @@ class StepRuntime(Protocol):
 
     def poll(self, ctx: Services, attempt: Attempt) -> Result: ...
 
+    def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
+        """The ids of the child runs a RUNNING step of this type may have going (a loop's
+        iterations not counted yet, a subworkflow's run): a pause pauses them too."""
+        ...
+
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         """Cancel the external work (stop, kill, timeout). Must be idempotent."""
         ...

@@ -16,7 +16,7 @@ from podium.core.engine.callbacks import (
     heartbeat_due,
     token_of,
 )
-from podium.core.engine.records import TimelineEvent
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.step_error import StepError, timeout_error, user_error
 from podium.core.expr import ExpressionError
 from podium.core.ports import Invocation
@@ -105,6 +105,9 @@ class CallbackRuntime:
         # heartbeat check (its worker may have died before scheduling it).
         self._check_heartbeat_at(ctx, attempt, last_heartbeat(ctx, attempt))
         return Waiting()
+
+    def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
+        return []  # no child runs
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         return None  # a later callback finds the attempt closed

@@ -22,6 +22,7 @@ from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.external import JobOutcome, Phase, poll_after_seconds
+from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import StepError, platform_error, user_error
 from podium.core.expr import ExpressionError
 from podium.core.ports import JobBackend, JobRequest
@@ -86,6 +87,9 @@ class ExternalJobRuntime:
                 )
             )
         return self._result(ctx, attempt, backend, request, found)
+
+    def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
+        return []  # no child runs
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         backend = self._backend(ctx)

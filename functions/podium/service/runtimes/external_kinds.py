@@ -13,6 +13,7 @@ from podium.core.engine.external import (
     glue_run_outcome,
     sfn_execution_outcome,
 )
+from podium.service.runtimes.base import StepRuntime
 from podium.service.runtimes.callback import ApprovalRuntime, AsyncLambdaRuntime, CallbackRuntime
 from podium.service.runtimes.external import ExternalJobRuntime
 from podium.service.runtimes.http import HttpRuntime
@@ -34,7 +35,7 @@ def _sfn(spec: Any, detail: Mapping[str, Any]) -> JobOutcome:
     return sfn_execution_outcome(detail)
 
 
-EXTERNAL_RUNTIMES: dict[str, Any] = {
+EXTERNAL_RUNTIMES: dict[str, StepRuntime] = {
     "ecs_task": ExternalJobRuntime("ecs_task", _ecs),
     "batch_job": ExternalJobRuntime("batch_job", _batch),
     "glue_job": ExternalJobRuntime("glue_job", _glue),

@@ -13,7 +13,7 @@ from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.loops import LoopError, OnFailure, plan_foreach
-from podium.core.engine.records import StepRecord
+from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError
@@ -46,6 +46,9 @@ class ForeachRuntime:
         # settled but uncounted, and watches the children that outlived their first check.
         loops.poll_children(ctx, attempt.run, attempt.step)
         return self._pass(ctx, attempt)
+
+    def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
+        return loops.uncounted_child_ids(ctx, run, record.step)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         record = attempt.record or ctx.store.get_step(attempt.run.run_id, attempt.step)

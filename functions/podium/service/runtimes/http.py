@@ -17,6 +17,7 @@ from podium.core.engine.http_rules import (
     too_large,
     transport_error,
 )
+from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import StepError, platform_error, user_error
 from podium.core.expr import ExpressionError
 from podium.core.ports import HttpCall, HttpTransportError, SecretNotFound
@@ -85,6 +86,9 @@ class HttpRuntime:
 
     def poll(self, ctx: Services, attempt: Attempt) -> Result:
         return Failed(platform_error(LOST_CALL))
+
+    def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
+        return []  # no child runs
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         return None  # a call in flight ends with its read timeout; its result is dropped

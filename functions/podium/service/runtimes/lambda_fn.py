@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import (
     StepError,
     platform_error,
@@ -62,6 +63,9 @@ class LambdaRuntime:
     def poll(self, ctx: Services, attempt: Attempt) -> Result:
         # A synchronous invoke has nothing to ask: if its worker is gone, so is the call.
         return Failed(platform_error(LOST_WORKER))
+
+    def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
+        return []  # no child runs
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         return None  # a synchronous invoke cannot be cancelled; its result is dropped

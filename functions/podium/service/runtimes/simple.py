@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import user_error
 from podium.service import messages
 from podium.service.context import Services
@@ -26,6 +27,9 @@ class NoopRuntime:
 
     def poll(self, ctx: Services, attempt: Attempt) -> Result:
         return Done()
+
+    def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
+        return []  # no child runs
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         return None
@@ -67,6 +71,9 @@ class SleepRuntime:
         until = self._until(attempt)
         # A timer that fires early (or twice) is harmless: it just waits again.
         return Done(at=until) if ctx.now() >= until else Waiting(until=until)
+
+    def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
+        return []  # no child runs
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         # Nothing runs outside; a long sleep's schedule is withdrawn (a short one's SQS

@@ -18,7 +18,7 @@ from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.dsl.params import check_evaluated, check_validations, resolve_params
 from podium.core.engine.errors import RunConflict, RunNotFound, WorkflowNotFound
 from podium.core.engine.identity import MAX_DEPTH, child_run_id
-from podium.core.engine.records import RunRecord
+from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
 from podium.core.engine.step_error import STOPPED, StepError, timeout_error, user_error
 from podium.core.expr import ExpressionError
@@ -46,6 +46,12 @@ class SubworkflowRuntime:
 
     def poll(self, ctx: Services, attempt: Attempt) -> Result:
         return self._pass(ctx, attempt)
+
+    def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
+        # One child per attempt (none before the first).
+        if record.attempt < 1:
+            return []
+        return [child_run_id(run.run_id, record.step, record.attempt - 1)]
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         if attempt.spec.wait:

@@ -45,6 +45,9 @@ class WhileRuntime:
         loops.poll_children(ctx, attempt.run, attempt.step)
         return self._pass(ctx, attempt)
 
+    def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
+        return loops.uncounted_child_ids(ctx, run, record.step)
+
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         record = attempt.record or ctx.store.get_step(attempt.run.run_id, attempt.step)
         if record is not None:
