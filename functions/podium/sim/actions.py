@@ -38,7 +38,7 @@ from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.actions import Actor, run_action, step_action
-from podium.service.restart import restart_run_id
+from podium.service.restart import RestartRequest, restart_run_id
 from podium.sim.harness import World
 
 PAUSE_RATE = 0.03  # per tick, while faults are on
@@ -49,6 +49,7 @@ RESTART_RATE = 0.005  # an ended run restarted (from incomplete): per tick, the 
 RETRYABLE = frozenset({StepStatus.FAILED, StepStatus.TIMED_OUT})
 _ENDING = (StepAction.SKIP, StepAction.STOP)
 _ENDING_RUN = (RunAction.STOP, RunAction.KILL)
+_ANY_RUN = frozenset(RunStatus)
 MAX_PAUSE_MS = 60_000
 RESUME_RETRY_MS = 1_000
 
@@ -159,16 +160,30 @@ class ActingWorld(World):
         again = partial(self.start_stop, run_id, action, request)
         self._ask(f"api<{action.value} {run_id}>", action.value, act, again)
 
-    def start_restart(self, run_id: str, request: str | None = None) -> None:
-        """A new run of an ended one (from incomplete: what succeeded is reused, a loop's
-        iterations included); a run is restarted at most once (its new run's id is
-        derived from it), so asking again only finds that run."""
+    def start_restart(
+        self, run_id: str, start_from: str | None = None, request: str | None = None
+    ) -> None:
+        """A new run of an ended one: from incomplete (what succeeded is reused, a loop's
+        iterations included), from the beginning, or from one of its steps (a loop
+        iteration's step too, by path: that iteration reruns from it). A run is
+        restarted at most once (its new run's id is derived from it), so asking again
+        only finds that run."""
         request = request or f"x{next(self._seq)}"
+        start_from = start_from or self._restart_point(run_id)
         self.restarted.add(restart_run_id(run_id))
         actor = Actor("sim", request_id=request)
-        act = partial(run_action, self.ctx, run_id, RunAction.RESTART, actor)
-        again = partial(self.start_restart, run_id, request)
-        self._ask(f"api<restart {run_id}>", "restart", act, again)
+        how = RestartRequest(start_from=start_from)
+        act = partial(run_action, self.ctx, run_id, RunAction.RESTART, actor, how)
+        again = partial(self.start_restart, run_id, start_from, request)
+        self._ask(f"api<restart {run_id} from {start_from}>", "restart", act, again)
+
+    def _restart_point(self, run_id: str) -> str:
+        """Mostly from incomplete; else from the beginning, or from a step it reached."""
+        rng = self.action_rng
+        if rng.random() < 0.5:
+            return "incomplete"
+        steps = [path for _, path, _ in self._steps_below(run_id, run_id, "", _ANY_RUN)]
+        return rng.choice(["beginning", *steps])
 
     def start_step_end(
         self, run_id: str, step: str, action: StepAction, request: str | None = None
