@@ -105,7 +105,7 @@ def list_breakpoints(ctx: Services, workflow: str) -> list[str]:
     def walk(compiled: CompiledWorkflow, name: str, prefix: str) -> None:
         found.extend(prefix + key for key in ctx.store.breakpoints(name))
         for step in compiled.definition.steps:
-            if step.type in ("foreach", "while"):
+            if compiled.is_loop(step.id):
                 walk(compiled.body(step.id), body_workflow(name, step.id), f"{prefix}{step.id}/")
 
     walk(ctx.definitions.get(workflow, ctx.store.active_version(workflow)), workflow, "")

@@ -157,7 +157,7 @@ def _loop_of(ctx: Services, path: str, old: RunRecord, compiled: Any) -> str:
         if model is None:
             known = ", ".join(s.id for s in compiled.definition.steps)
             raise _bad_from(f"{path!r}: no step {loop!r} in '{name}'; one of: {known}")
-        if model.type not in ("foreach", "while"):
+        if not compiled.is_loop(loop):
             raise _bad_from(
                 f"{path!r}: {loop!r} is a {model.type} step of '{name}', not a loop"
                 f" (foreach or while); restart --from {loop} instead"

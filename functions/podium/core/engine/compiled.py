@@ -13,7 +13,7 @@ from typing import Any
 
 from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.load import validate_definition
-from podium.core.dsl.models import WorkflowDefinition
+from podium.core.dsl.models import ForeachStep, WhileStep, WorkflowDefinition
 from podium.core.engine.graph import Graph
 from podium.core.engine.permits import PermitNeed
 
@@ -35,6 +35,11 @@ class CompiledWorkflow:
 
     def step(self, step_id: str) -> Any:
         return self.by_id[step_id]
+
+    def is_loop(self, step_id: str) -> bool:
+        """A foreach or while step: its body (``body``) runs as child runs, one per
+        iteration, and its steps are named by path (``loop/INDEX/step``)."""
+        return isinstance(self.by_id.get(step_id), ForeachStep | WhileStep)
 
     def body(self, step_id: str) -> CompiledWorkflow:
         """A loop step's body as a workflow of its own (what its child runs run),
