@@ -20,6 +20,8 @@ from constructs import Construct
 METRICS_NAMESPACE = "Podium"
 RUN_METRICS = ("RunsStarted", "RunsSucceeded", "RunsFailed")
 STEP_LATENCY_METRIC = "StepLatency"
+# Counted by service/sweep.py when one run's check raises (the pass goes on).
+SWEEP_CHECK_FAILED_METRIC = "SweepCheckFailed"
 
 PERIOD = Duration.minutes(5)
 T = TypeVar("T")
@@ -29,7 +31,8 @@ EVENT_QUEUE_AGE_THRESHOLD = Duration.minutes(5)
 
 class Monitoring(Construct):
     """Alarms: messages in any DLQ, errors and throttles of each function, table
-    throttles, and a stale event queue. All notify ``topic``.
+    throttles, a stale event queue, and a sweeper check that failed. All notify
+    ``topic``.
 
     Attributes: ``topic``, ``alarms`` (list), ``dashboard`` (or None).
     """
@@ -52,6 +55,7 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._prefix = name_prefix
+        self._service_name = service_name
         self.topic = alarm_topic or self._topic(alarm_email)
         self.alarms: list[cw.Alarm] = []
         if alarms:
@@ -139,6 +143,19 @@ class Monitoring(Construct):
             ),
             threshold=EVENT_QUEUE_AGE_THRESHOLD.to_seconds(),
             description="Run events wait too long: the advance handler is failing or throttled.",
+        )
+        self._alarm(
+            "sweep-check-failed",
+            cw.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=SWEEP_CHECK_FAILED_METRIC,
+                dimensions_map={"service": self._service_name},
+                statistic="Sum",
+                period=PERIOD,
+            ),
+            threshold=1,
+            description="The sweeper could not check a run (or a workflow's slots, a key's"
+            " permits): its log names it and why; the rest of the pass went on.",
         )
 
     def _dashboard(

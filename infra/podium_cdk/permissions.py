@@ -5,7 +5,7 @@
 | api      | r/w   |            | send        | get/put  | put     | manage    |                |
 | advance  | r/w   | send       | send, recv  | get/put  | put     | manage    |                |
 | work     | r/w   | recv       | send        | get/put  |         |           | invoke, ecs    |
-| sweep    | r/w   | send       | send        |          | put     | manage    |                |
+| sweep    | r/w   | send       | send        | get/put  | put     | manage    |                |
 | events   | r/w   |            | send        | get/put  | put     | manage    |                |
 
 "recv" is granted by the queue's event source mapping. No statement uses a wildcard
@@ -56,7 +56,9 @@ ECS_TASK_ACTIONS = ("ecs:DescribeTasks", "ecs:StopTask")
 # The work function sends too: successors it makes ready and retries it schedules.
 SENDS_TO_WORK: tuple[HandlerName, ...] = ("advance", "work", "sweep")
 SENDS_TO_EVENTS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
-USES_PAYLOADS: tuple[HandlerName, ...] = ("api", "advance", "work", "events")
+# The sweeper too: a reclaim or a signal check renders bindings (big params and outputs
+# are read from S3) and stores a big matched signal.
+USES_PAYLOADS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 # Run status changes are published where runs end: by any engine function (the events
 # function starts runs from triggers, and a replayed start may redo an ended run's
 # follow-ups).

@@ -150,8 +150,8 @@ def test_each_function_has_exactly_its_grants(default: Synth) -> None:
             (payload_objects, PAYLOADS), (bus, {"events:PutEvents"}), *scheduling,
         ),
         "sweep": expected(
-            "sweep", (work_queue, SEND), (event_queue, SEND), (bus, {"events:PutEvents"}),
-            *scheduling,
+            "sweep", (work_queue, SEND), (event_queue, SEND), (payload_objects, PAYLOADS),
+            (bus, {"events:PutEvents"}), *scheduling,
         ),
         "events": expected(
             "events", (event_queue, SEND), (payload_objects, PAYLOADS),

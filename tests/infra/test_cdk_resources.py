@@ -379,7 +379,7 @@ def test_alarms_cover_dlqs_handlers_table_and_queue_age(default: Synth) -> None:
     }
     expected = {f"podium-{q}-dlq-not-empty" for q in ("work", "event", "trigger")}
     expected |= {f"podium-{h}-{kind}" for h in HANDLERS for kind in ("errors", "throttles")}
-    expected |= {"podium-table-throttles", "podium-event-queue-stale"}
+    expected |= {"podium-table-throttles", "podium-event-queue-stale", "podium-sweep-check-failed"}
     assert set(alarms) == expected
     topic = logical_id_of(default, "AWS::SNS::Topic", "AlarmTopic")
     for name, alarm in alarms.items():
@@ -398,6 +398,9 @@ def test_alarms_cover_dlqs_handlers_table_and_queue_age(default: Synth) -> None:
     ]
     metrics = json.dumps(alarms["podium-table-throttles"]["Metrics"])
     assert "ReadThrottleEvents" in metrics and "WriteThrottleEvents" in metrics
+    sweep = alarms["podium-sweep-check-failed"]
+    assert (sweep["Namespace"], sweep["MetricName"]) == ("Podium", "SweepCheckFailed")
+    assert sweep["Dimensions"] == [{"Name": "service", "Value": "podium"}]
 
 
 def test_dashboard_shows_runs_steps_and_queue_age(default: Synth) -> None:

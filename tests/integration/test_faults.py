@@ -172,3 +172,37 @@ class _Raw:
     def read(self, *_: Any) -> bytes:
         body, self._body = self._body, b""
         return body
+
+
+def test_a_run_whose_check_raises_does_not_stop_the_sweep_of_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two runs lost their work messages; checking the first raises (a bug, a payload it
+    # cannot read, throttling past the retries). The second is still re-driven, and the
+    # first stays due: the next pass looks at it again.
+    from podium.service import sweep as sweeping
+
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        for name in ("one", "two"):
+            rt.push({"name": name, "steps": [{"id": "a", "type": "noop"}]})
+        first, second = rt.start_run("one").run_id, rt.start_run("two").run_id
+        from podium.handlers import advance
+
+        rt._deliver(rt.event_queue, advance.handler, None)
+        while rt.work_queue.receive(10):  # both runs' work messages are lost
+            pass
+        rt.clock.advance(rt.services.stale_ready_ms + 1)
+        check = sweeping._check_run
+
+        def broken(ctx: Any, run: Any, now: int, report: Any) -> None:
+            if run.run_id == first:
+                raise RuntimeError("this run cannot be checked")
+            check(ctx, run, now, report)
+
+        monkeypatch.setattr(sweeping, "_check_run", broken)
+        report = sweep(rt.services, rt.store)
+        assert report.failed == [f"run {first}"]
+        assert report.redriven == [f"{second}/a"]
+        assert first in rt.store.list_due_run_ids(rt.clock.now_ms(), 10)
+        monkeypatch.setattr(sweeping, "_check_run", check)
+        assert sweep(rt.services, rt.store).redriven == [f"{first}/a"]

@@ -9,6 +9,8 @@ per pass, and re-drives steps only of runs that made no progress for ``stale_rea
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -42,6 +44,7 @@ class SweepReport:
     redriven: list[str] = field(default_factory=list)
     reclaimed: list[str] = field(default_factory=list)
     completed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # runs, workflows, keys whose check raised
 
 
 # Runs looked at per pass: a pass stays well inside a Lambda's time however many runs
@@ -58,17 +61,34 @@ def sweep(ctx: Services, due: DueRuns, *, max_runs: int = MAX_RUNS_PER_PASS) -> 
     keys: set[str] = set()
     for run_id in due.list_due_run_ids(now, max_runs):
         report.runs_checked += 1
-        run = ctx.store.get_run(run_id)
-        if run.parent_run is None:  # a child run holds no slot
-            workflows.add(run.workflow)
-        if run.status is RunStatus.RUNNING:
-            keys |= _keys_of(ctx, run)
-        _check_run(ctx, run, now, report)
+        with _isolated(ctx, f"run {run_id}", report):
+            run = ctx.store.get_run(run_id)
+            if run.parent_run is None:  # a child run holds no slot
+                workflows.add(run.workflow)
+            if run.status is RunStatus.RUNNING:
+                keys |= _keys_of(ctx, run)
+            _check_run(ctx, run, now, report)
     for workflow in sorted(workflows):
-        _reconcile_slots(ctx, workflow, report)
+        with _isolated(ctx, f"workflow {workflow}", report):
+            _reconcile_slots(ctx, workflow, report)
     for key in sorted(keys):
-        _reconcile_permits(ctx, key, now, report)
+        with _isolated(ctx, f"key {key}", report):
+            _reconcile_permits(ctx, key, now, report)
     return report
+
+
+@contextmanager
+def _isolated(ctx: Services, what: str, report: SweepReport) -> Iterator[None]:
+    """One run's (workflow's, key's) check that raises (a bug, throttling past the
+    retries, a payload it cannot read) must not keep the rest of the pass from being
+    swept: it is logged and counted (``SweepCheckFailed``), and, not moved, stays due for
+    the next pass."""
+    try:
+        yield
+    except Exception:
+        log.exception("sweep: the check of %s failed", what)
+        ctx.metrics.count("SweepCheckFailed")
+        report.failed.append(what)
 
 
 def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> None:
