@@ -58,8 +58,7 @@ def test_every_acknowledgment_is_expected_and_explained(default: Synth) -> None:
     }
     bucket = next(k for k in acks if "PodiumPayloadsBucket" in k).split("Resource::")[1]
     expected |= {
-        f"Podium/Podium/Functions/{h}Role AwsSolutions-IAM5[Resource::{bucket}"
-        for h in handlers
+        f"Podium/Podium/Functions/{h}Role AwsSolutions-IAM5[Resource::{bucket}" for h in handlers
     }
     schedules = "arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/podium/*"
     expected |= {
