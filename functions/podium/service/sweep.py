@@ -45,6 +45,7 @@ class SweepReport:
     reclaimed: list[str] = field(default_factory=list)
     completed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # runs, workflows, keys whose check raised
+    errors: list[Exception] = field(default_factory=list)  # what they raised, in order
 
 
 # Runs looked at per pass: a pass stays well inside a Lambda's time however many runs
@@ -85,10 +86,11 @@ def _isolated(ctx: Services, what: str, report: SweepReport) -> Iterator[None]:
     the next pass."""
     try:
         yield
-    except Exception:
+    except Exception as error:
         log.exception("sweep: the check of %s failed", what)
         ctx.metrics.count("SweepCheckFailed")
         report.failed.append(what)
+        report.errors.append(error)
 
 
 def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> None:
