@@ -110,6 +110,37 @@ def test_wrong_credentials_show_the_403_message(deployed: Deployed, user: None, 
     assert page.is_hidden("#auth")
 
 
+def rows(event: dict[str, Any]) -> int:
+    return 42
+
+
+def test_a_lambda_steps_logs_are_read_on_request(deployed: Deployed, user: None, page: Any) -> None:
+    # A deployed lambda step's lines are in CloudWatch: the detail offers to read them
+    # (a signed GET /runs/{id}/logs at the API's root), and shows what the API answers.
+    # Here the function ran in-process, so the API says it recorded no invocation.
+    client = connect(resolve_target(endpoint=deployed.gateway.url))
+    workflow = {
+        "name": "console_logs",
+        "steps": [{"id": "count", "type": "lambda", "function": f"{__name__}:rows"}],
+    }
+    client.post_json("/workflows", workflow)
+    client.post_json("/workflows/console_logs/runs", {"run_id": "hosted-logs"})
+    deployed.pump()
+    page.goto(f"{deployed.gateway.url}/console/app")
+    page.fill("#auth-paste", EXPORTED)
+    page.dispatch_event("#auth-paste", "input")
+    page.click("#auth-save")
+    page.goto(f"{deployed.gateway.url}/console/app#/runs/hosted-logs?step=count")
+    page.wait_for_selector("#detail-title:has-text('count')")
+    seen_before = len(deployed.gateway.seen)
+    page.click("#load-logs")
+    page.wait_for_selector("#detail-logs .problem")
+    assert "recorded no Lambda invocation" in page.inner_text("#detail-logs")
+    (call,) = [s for s in deployed.gateway.seen[seen_before:] if "/logs" in s.path]
+    assert call.path.startswith("/runs/hosted-logs/logs?step=count&attempt=1")
+    assert call.scope.endswith(f"/{rs.REGION}/execute-api/aws4_request")  # signed
+
+
 def test_the_page_of_podium_dev_does_not_sign(dev: DevServer, page: Any) -> None:
     """Only the stack's page carries the signing marker: under ``podium dev`` (and
     ``podium console``, which serves the same index.html) there is no form, and the page

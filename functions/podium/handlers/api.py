@@ -622,7 +622,8 @@ def console_step(run_id: str) -> Response[str]:
     name = _str_query("name")
     if name is None:
         raise DefinitionError([Issue("query.name", "name the step: ?name=STEP")])
-    # No logs here: the console reads a deployed step's logs from CloudWatch, not the API.
+    # No logs here: reading CloudWatch is slow and billed, so the console asks for a
+    # lambda step's logs on request (GET /runs/{id}/logs).
     view = console_views.step_detail(
         bootstrap.services(),
         run_id,

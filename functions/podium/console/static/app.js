@@ -117,14 +117,15 @@
   // -- actions: stop, kill, pause, resume, restart a run; skip, retry, stop, resume a step -----
   // The buttons shown are the ones core's matrix allows now (the views list them); every
   // click asks for a confirmation and a reason, and carries a request id, so a double
-  // submit acts once. Served by a stack, the routes sit one level above the page.
-  const actionUrl = (path) => (SIGNED ? new URL("../" + path, location.href).href : path);
+  // submit acts once. Served by a stack, the API's own routes (actions, logs) sit one
+  // level above the page.
+  const apiRoute = (path) => (SIGNED ? new URL("../" + path, location.href).href : path);
   const requestId = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`.replace(".", ""));
 
   async function postJSON(path, body) {
     const init = { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(body) };
     if (SIGNED && !signer) throw new AuthError("Paste AWS credentials above to sign the console's calls to this API.");
-    const r = SIGNED ? await signer.fetch(actionUrl(path), init) : await fetch(actionUrl(path), init);
+    const r = SIGNED ? await signer.fetch(apiRoute(path), init) : await fetch(apiRoute(path), init);
     let answer = {};
     try { answer = await r.json(); } catch (e) { /* not JSON */ }
     if (!r.ok) throw new Error(answer.message || `${r.status} ${r.statusText}`);
@@ -740,6 +741,21 @@
       runState.iterFrom ? h("button", { class: "btn", onclick: () => { runState.iterFrom = ""; refreshStep(); } }, "First page") : null);
   }
 
+  async function loadLogs(box, step, attempt) {
+    const runId = runState.id;
+    box.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+    let data;
+    try {
+      data = await getJSON(apiRoute(`runs/${encodeURIComponent(runId)}/logs?step=${encodeURIComponent(step)}&attempt=${attempt}`));
+    } catch (err) {
+      box.replaceChildren(problem(err));
+      return;
+    }
+    box.replaceChildren(h("div", { class: "log" },
+      h("div", { class: "muted small" }, `attempt ${data.attempt} · ${data.function} · ${data.request_id}`),
+      h("pre", { class: "json log-stdout" }, data.text || "Nothing printed.")));
+  }
+
   function renderDetail(data) {
     const st = data.step, def = data.definition || {};
     const params = { ...def };
@@ -763,7 +779,13 @@
       data.logs ? section("Logs", h("div", { id: "detail-logs" }, data.logs.length
         ? data.logs.map((l) => h("div", { class: "log" }, h("div", { class: "muted small" }, `attempt ${l.attempt} · ${l.stream}`),
           h("pre", { class: `json log-${l.stream}` }, l.text)))
-        : h("p", { class: "muted" }, "Nothing printed."))) : null,
+        : h("p", { class: "muted" }, "Nothing printed.")))
+        // A deployed stack's lambda step (served by the stack, or through `podium console
+        // --stack`): its lines are in CloudWatch, read on request (a query costs time and
+        // money; most views don't need them).
+        : data.logs == null && st.type === "lambda" && last ? section("Logs", h("div", { id: "detail-logs" },
+          h("button", { class: "btn small", id: "load-logs", onclick: (e) => loadLogs(e.target.parentNode, st.step, last.attempt) },
+            `Load attempt ${last.attempt}'s logs from CloudWatch`))) : null,
       section("Attempts", data.attempts.length ? h("table", { class: "grid compact attempts", id: "detail-attempts" },
         h("thead", {}, h("tr", {}, ["#", "Outcome", "Started", "Ran", "Then"].map((t) => h("th", {}, t)))),
         h("tbody", {}, data.attempts.map((a) => [
