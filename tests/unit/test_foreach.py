@@ -651,6 +651,21 @@ def test_a_launch_racing_its_loops_end_leaves_no_child_running_unseen(
     assert store.list_active_run_ids() == []
 
 
+# Four hour-long iterations, two at a time: a loop that is running when a test acts.
+NAPS = {
+    "name": "naps",
+    "steps": [
+        {
+            "id": "each",
+            "type": "foreach",
+            "over": {"i": "${podium.range(0, 4)}"},
+            "concurrency": 2,
+            "steps": [{"id": "nap", "type": "sleep", "seconds": 3600}],
+        }
+    ],
+}
+
+
 def test_a_stop_cut_short_after_its_loop_step_ended_is_finished_by_the_sweeper(
     rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -661,19 +676,7 @@ def test_a_stop_cut_short_after_its_loop_step_ended_is_finished_by_the_sweeper(
     from podium.service.lifecycle import stop_run
 
     ctx, store = rt.services, rt.services.store
-    defn = {
-        "name": "naps",
-        "steps": [
-            {
-                "id": "each",
-                "type": "foreach",
-                "over": {"i": "${podium.range(0, 4)}"},
-                "concurrency": 2,
-                "steps": [{"id": "nap", "type": "sleep", "seconds": 3600}],
-            }
-        ],
-    }
-    rt.push(defn)
+    rt.push(NAPS)
     run_id = rt.start_run("naps").run_id
     rt.pump(wait=False)
     napping = [child_run_id(run_id, "each", i) for i in (0, 1)]
@@ -710,20 +713,7 @@ def test_a_stop_lists_its_running_loops_children_once(
     from podium.service.lifecycle import stop_run
 
     store = mem.services.store
-    mem.push(
-        {
-            "name": "naps",
-            "steps": [
-                {
-                    "id": "each",
-                    "type": "foreach",
-                    "over": {"i": "${podium.range(0, 4)}"},
-                    "concurrency": 2,
-                    "steps": [{"id": "nap", "type": "sleep", "seconds": 3600}],
-                }
-            ],
-        }
-    )
+    mem.push(NAPS)
     run_id = mem.start_run("naps").run_id
     mem.pump(wait=False)
     close_loop = loops.close_loop
