@@ -1,6 +1,11 @@
 """Contract suite for the embedded runtime's queues: the in-process LocalQueue and the
 SQLite queue of the local home keep SQS's semantics alike (delays, visibility timeout,
-receive count, dead letters)."""
+receive count, dead letters).
+
+SqsQueue is not run here: the suite moves time with a manual clock, and SQS (moto's
+too) counts delays and visibility timeouts in real seconds. Its adapter is tested against
+moto in tests/integration/test_sqs_adapter.py (batched sends, capped delays, a run
+driven through it)."""
 
 from __future__ import annotations
 

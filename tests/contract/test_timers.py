@@ -1,12 +1,14 @@
-"""Contract suite for the Timers port, run on both adapters: SQS delays alone, and SQS
-delays with EventBridge Scheduler (on moto) beyond 15 minutes.
+"""Contract suite for the Timers port, run on its three adapters: SQS delays alone, SQS
+delays with EventBridge Scheduler (on moto) beyond 15 minutes, and the local home's
+(a delay up to 15 minutes, else one row made visible at its due time).
 
 The contract: a message is handed to its queue no later than its due time; one due within
 15 minutes is an SQS delay of the remaining seconds, as sent; one due later carries its
 due time as ``nb``, so whatever delivers it early (a 15-minute hop, a schedule) is sent
 on by the inbox until due. What differs, and is not part of the contract: the Scheduler
-adapter creates one schedule per dedup key; the SQS-only one sends every time (a timer
-that fires twice is harmless by design)."""
+adapter creates one schedule per dedup key; the SQS-only and home ones send every time (a
+timer that fires twice is harmless by design). The queues here record what they are given
+(the queues' own behaviour is their contract suite's, tests/contract/test_queues.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import pytest
 from moto import mock_aws
 
 from podium.adapters.clock import ManualClock
+from podium.adapters.sqlite.timers import SqliteTimers
 from podium.adapters.timers import QueueTimers, SchedulerTarget, SchedulerTimers
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:{}"
@@ -30,9 +33,13 @@ ROLE = "arn:aws:iam::123456789012:role/scheduler"
 class RecordingQueue:
     def __init__(self) -> None:
         self.sent: list[tuple[dict[str, Any], int]] = []
+        self.sent_at: list[tuple[dict[str, Any], int]] = []  # the home's: visible at a time
 
     def send(self, message: dict[str, Any], delay_seconds: int = 0) -> None:
         self.sent.append((dict(message), delay_seconds))
+
+    def send_at(self, message: dict[str, Any], due_ms: int) -> None:
+        self.sent_at.append((dict(message), due_ms))
 
     def send_many(self, messages: list[dict[str, Any]]) -> None:
         self.sent.extend((dict(m), 0) for m in messages)
@@ -47,6 +54,9 @@ class World:
         self.scheduler: Any = None
         if kind == "queue":
             self.timers: Any = QueueTimers(self.queues["work"], self.queues["events"], self.clock)
+            return
+        if kind == "sqlite":
+            self.timers = SqliteTimers(self.queues["work"], self.queues["events"], self.clock)  # type: ignore[arg-type]
             return
         self.scheduler = boto3.client("scheduler", region_name="us-east-1")
         self.scheduler.create_schedule_group(Name="podium")
@@ -64,6 +74,7 @@ class World:
         """(body, the earliest time it reaches the queue) for everything scheduled."""
         now = self.clock.now_ms()
         out = [(body, now + delay * 1000) for body, delay in self.queues[queue].sent]
+        out += self.queues[queue].sent_at
         if self.scheduler is not None:
             for item in self.scheduler.list_schedules(GroupName="podium")["Schedules"]:
                 got = self.scheduler.get_schedule(Name=item["Name"], GroupName="podium")
@@ -76,7 +87,7 @@ class World:
         return out
 
 
-@pytest.fixture(params=["queue", "scheduler"])
+@pytest.fixture(params=["queue", "scheduler", "sqlite"])
 def world(request: pytest.FixtureRequest) -> Iterator[World]:
     with mock_aws():
         yield World(request.param)
@@ -118,8 +129,8 @@ def test_cancel_withdraws_a_long_wait_where_it_can_and_is_always_harmless(world:
         # A schedule is deleted: nothing is left to fire (or to count against the quota).
         assert world.pending("events") == []
     else:
-        # Not part of the contract: an SQS delay cannot be withdrawn. It still arrives,
-        # and its receiver finds the attempt closed and drops it.
+        # Not part of the contract: an SQS delay (or a home's row) cannot be withdrawn. It
+        # still arrives, and its receiver finds the attempt closed and drops it.
         assert [body for body, _ in world.pending("events")] == [{**BODY, "nb": due}]
 
 
