@@ -10,7 +10,7 @@ import boto3
 from podium.adapters.clock import ManualClock
 from podium.adapters.events import EventBridgeEvents, MemoryEvents
 from podium.local.runtime import LocalRuntime
-from podium.service.lifecycle import RUN_STATUS_CHANGE
+from podium.service.run_events import RUN_STATUS_CHANGE
 
 
 def test_ended_runs_publish_their_status_to_the_bus() -> None:
@@ -135,3 +135,41 @@ def test_a_run_publishes_its_start_pause_resume_and_end() -> None:
         if e["detail-type"] == RUN_STATUS_CHANGE and e["detail"]["run_id"] == run.run_id
     ]
     assert statuses == ["RUNNING", "PAUSED", "RUNNING", "SUCCEEDED"]
+
+
+def test_runs_that_end_before_they_start_publish_their_end() -> None:
+    """A first_only discard, a last_only run dropped from the queue and a queued run an
+    operator stops end without ``run_ended``: their status change is on the bus too."""
+    from podium.core.engine.actions import RunAction
+    from podium.service.actions import Actor, run_action
+
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        nap = [{"id": "z", "type": "sleep", "seconds": 60}]
+        for name, strategy in (
+            ("first", "first_only"),
+            ("seq", "sequential"),
+            ("last", "last_only"),
+        ):
+            rt.push({"name": name, "run_strategy": strategy, "steps": nap})
+        rt.start_run("first")
+        discarded = rt.start_run("first").run_id
+        rt.start_run("seq")
+        queued = rt.start_run("seq").run_id
+        run_action(rt.services, queued, RunAction.STOP, Actor(by="local:test"))
+        rt.start_run("last")
+        rt.pump(max_deliveries=2)
+        middle = rt.start_run("last").run_id
+        rt.start_run("last")
+        published = rt.services.events.published  # type: ignore[union-attr]
+        middle_end = rt.store.get_run(middle).status.value
+
+    def statuses(run_id: str) -> list[str]:
+        return [
+            e["detail"]["status"]
+            for e in published
+            if e["detail-type"] == RUN_STATUS_CHANGE and e["detail"]["run_id"] == run_id
+        ]
+
+    assert statuses(discarded) == ["DISCARDED"]
+    assert statuses(queued) == ["STOPPED"]
+    assert statuses(middle)[-1:] == [middle_end]

@@ -28,7 +28,7 @@ from podium.core.engine.errors import NotFound, RunConflict, StepConflict
 from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.context import Services
-from podium.service.lifecycle import cancel_step, publish_run_status, stop_run
+from podium.service.lifecycle import cancel_step, stop_run
 from podium.service.pausing import pause_tree, resume_step
 from podium.service.restart import RestartRequest, restart
 from podium.service.resuming import release_held, resume_tree
@@ -38,6 +38,7 @@ from podium.service.retry_failed import (
     retry_failed,
     send_next_attempt,
 )
+from podium.service.run_events import publish_run_status
 
 _MAX_TRIES = 20  # re-reads after a lost race; each loss means the state moved on
 
@@ -201,7 +202,9 @@ def _apply_run_action(
             entry = QueueEntry(run.workflow, run.run_id, run.created_at)
             if not ctx.store.run_slots().drop_queued(entry, to, why, ctx.now()):
                 return None
-            return ctx.store.get_run(run.run_id)
+            dropped = ctx.store.get_run(run.run_id)
+            publish_run_status(ctx, dropped)  # it ended before it started: no run_ended
+            return dropped
         return stop_run(ctx, run.run_id, why, to=to)
     if action is RunAction.PAUSE:
         why = _why(actor, "paused")

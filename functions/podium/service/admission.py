@@ -16,6 +16,7 @@ from podium.core.engine.status import RunStatus
 from podium.core.ports import Admission
 from podium.service import messages
 from podium.service.context import Services
+from podium.service.run_events import publish_run_status
 
 log = logging.getLogger("podium.admission")
 
@@ -41,6 +42,7 @@ def admit_run(ctx: Services, run: RunRecord) -> RunRecord:
             reason=f"discarded: run {holder} is active (run_strategy first_only)",
         )
         ctx.store.create_run(discarded)  # recorded, never silently dropped
+        publish_run_status(ctx, discarded)  # it ended before it started: no run_ended
         return discarded
     slots.enqueue(replace(run, status=RunStatus.QUEUED, started_at=None))
     if defn.strategy is not Strategy.LAST_ONLY:  # last_only admits after its supersede pass

@@ -30,7 +30,8 @@ from podium.service import messages
 from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
 from podium.service.deadlines import lease_until
-from podium.service.lifecycle import cancel_steps, child_ended, publish_run_status, run_ended
+from podium.service.lifecycle import cancel_steps, child_ended, run_ended
+from podium.service.run_events import publish_run_status
 from podium.service.wakeups import collecting
 
 log = logging.getLogger("podium.advance")

@@ -22,6 +22,7 @@ from podium.service.admission import release_slot
 from podium.service.context import Services
 from podium.service.deadlines import withdraw_deadline
 from podium.service.permits import abandon_if_queued, in_queue, release_all, wake_head
+from podium.service.run_events import publish_run_status, run_status_event
 from podium.service.runtimes.base import Attempt
 from podium.service.step_events import publish_step
 from podium.service.wakeups import wake_loop
@@ -121,39 +122,6 @@ def stop_children_of_ended_steps(
     return len(ended)
 
 
-RUN_STATUS_CHANGE = "Podium Run Status Change"
-
-
-def publish_run_status(ctx: Services, run: RunRecord) -> None:
-    """A run that started, paused or resumed: its status change on the bus (an ended
-    run's is published by run_ended). A loop's iteration runs publish none (their loop
-    step's status says it); a subworkflow's child does."""
-    if run.iteration is not None:
-        return
-    assert ctx.events is not None
-    ctx.events.publish([run_status_event(run)])
-
-
-def run_status_event(run: RunRecord) -> dict[str, Any]:
-    """The event users route alerts from (docs/events.md)."""
-    return {
-        "detail-type": RUN_STATUS_CHANGE,
-        "detail": {
-            "run_id": run.run_id,
-            "workflow": run.workflow,
-            "version": run.version,
-            "status": run.status.value,
-            "error": run.error,
-            "reason": run.reason,
-            "trigger": run.trigger,
-            "created_at": run.created_at,
-            "started_at": run.started_at,
-            "ended_at": run.ended_at,
-            "tags": run.tags,  # route by them: {"detail": {"tags": {"team": ["ops"]}}}
-        },
-    }
-
-
 def stop_run(
     ctx: Services, run_id: str, reason: str, *, to: RunStatus = RunStatus.STOPPED
 ) -> RunRecord | None:
@@ -193,12 +161,14 @@ def supersede(ctx: Services, workflow: str) -> None:
     now = ctx.now()
     for entry in queued:
         if entry.run_id != winner:
-            slots.drop_queued(
+            dropped = slots.drop_queued(
                 entry,
                 RunStatus.DISCARDED,
                 f"replaced by newer run {winner} (run_strategy last_only)",
                 now,
             )
+            if dropped:  # it ended before it started: no run_ended
+                publish_run_status(ctx, ctx.store.get_run(entry.run_id))
     # Holders are read again after the drops: a run admitted between the queue's read
     # and its drop (the drop finds it gone) holds a slot by now, and is older than the
     # winner. A holder newer than the winner started after this pass read: it is left
