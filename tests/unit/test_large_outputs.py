@@ -104,3 +104,35 @@ def test_run_params_over_a_mebibyte_are_refused_with_the_fix() -> None:
         with pytest.raises(DefinitionError) as exc:
             rt.start_run("big_params", {"rows": ["x" * 1000] * 1100})
     assert "over the limit of 1,048,576" in str(exc.value) and "reference" in str(exc.value)
+
+
+def test_large_rendered_step_params_are_stored_by_reference_and_read_downstream() -> None:
+    # Step params rendered from a big upstream output would grow the step item toward
+    # DynamoDB's 400 KB: past a few KB they go to Payloads as outputs do.
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        view = rt.run(
+            {
+                "name": "wide_params",
+                "steps": [
+                    {"id": "a", "type": "lambda", "function": f"{HERE}:big"},
+                    {
+                        "id": "b",
+                        "type": "noop",
+                        "depends_on": ["a"],
+                        "params": {"rows": "${steps.a.output.rows}"},
+                    },
+                    {
+                        "id": "c",
+                        "type": "lambda",
+                        "function": f"{HERE}:count",
+                        "depends_on": [{"step": "b", "when": "size(steps.b.params.rows) > 100"}],
+                        "payload": {"n": "${size(steps.b.params.rows)}"},
+                    },
+                ],
+            }
+        )
+    assert view.run.status is RunStatus.SUCCEEDED
+    steps = {s.step: s for s in view.steps}
+    assert is_ref(steps["b"].params)
+    assert steps["b"].params["bytes"] > INLINE_OUTPUT_BYTES
+    assert steps["c"].output == 20_000

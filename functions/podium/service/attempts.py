@@ -13,7 +13,7 @@ from typing import Any
 from podium.core.dsl.models import FailureMode
 from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import RunConflict, StepConflict
-from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of
+from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of, step_params_key
 from podium.core.engine.plans import plan_finish
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
@@ -130,8 +130,9 @@ def finish_attempt(
     the follow-ups: permits back, successors decided, the run completed or failed."""
     spec = ctx.definitions.get(run.workflow, run.version).step(step)
     now = ctx.now()
+    params = _stored(ctx, step_params_key(run.run_id, step, attempt), params)
     if isinstance(outcome, Done):
-        stored = _stored_output(ctx, run.run_id, step, attempt, outcome.output)
+        stored = _stored(ctx, output_key(run.run_id, step, attempt), outcome.output)
         plan = plan_finish(
             spec,
             run.run_id,
@@ -179,16 +180,17 @@ def finish_attempt(
     return _continue(ctx, *failed)
 
 
-def _stored_output(ctx: Services, run_id: str, step: str, attempt: int, output: Any) -> Any:
-    """Small outputs stay in the step item; a big one is written once to Payloads and
-    the item keeps its reference (readers resolve it: service.bindings)."""
-    if output is None:
+def _stored(ctx: Services, key: str, value: Any) -> Any:
+    """A small output (or rendered step params) stays in the step item; a big one is
+    written once to Payloads under ``key`` and the item keeps its reference (readers
+    resolve it: service.bindings). Keeps the step item far from DynamoDB's 400 KB."""
+    if value is None:
         return None
-    data = json.dumps(output, separators=(",", ":")).encode()
+    data = json.dumps(value, separators=(",", ":")).encode()
     if len(data) <= INLINE_OUTPUT_BYTES:
-        return output
+        return value
     assert ctx.payloads is not None
-    return ref_of(ctx.payloads.put(output_key(run_id, step, attempt), data), len(data))
+    return ref_of(ctx.payloads.put(key, data), len(data))
 
 
 def _after_step_failed(

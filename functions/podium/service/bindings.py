@@ -47,7 +47,7 @@ def bindings_for(
         record = ctx.store.get_step(run.run_id, sid)
         outputs[sid] = {
             "output": resolve_output(ctx, record.output) if record else None,
-            "params": (record.params if record else None) or {},
+            "params": (resolve_output(ctx, record.params) if record else None) or {},
         }
     bound = {"params": run_params(ctx, run), "run": run_binding(run), "steps": outputs}
     if run.iteration is not None:  # a loop iteration's run

@@ -32,3 +32,8 @@ def params_key(run_id: str) -> str:
 
 def output_key(run_id: str, step: str, attempt: int) -> str:
     return f"{run_id}/{step}/{attempt}/output.json"
+
+
+def step_params_key(run_id: str, step: str, attempt: int) -> str:
+    """Where an attempt's rendered step params go when they are too big for its item."""
+    return f"{run_id}/{step}/{attempt}/params.json"
