@@ -135,3 +135,24 @@ class _NoRelease:
 
     def release(self, workflow: str, run_id: str, *, block: bool) -> bool:
         return False
+
+
+def test_a_slot_whose_run_is_gone_is_given_back_by_the_sweeper() -> None:
+    # The run holding a sequential workflow's slot disappears (deleted by hand): its
+    # slot would stay held and the run queued behind it wait forever.
+    from podium.adapters.clock import ManualClock
+    from podium.service.sweep import sweep
+
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        rt.push(workflow("ghost", "sequential"))
+        gone = rt.start_run("ghost").run_id
+        waiting = rt.start_run("ghost").run_id
+        assert status(rt, waiting) is RunStatus.QUEUED
+        rt.store._runs.pop(gone)  # type: ignore[attr-defined]
+        rt.store._steps.pop(gone, None)  # type: ignore[attr-defined]
+        rt.clock.advance(rt.services.stale_ready_ms + 1)
+        report = sweep(rt.services, rt.store)
+        assert f"ghost slot of {gone} (run gone)" in report.reclaimed
+        assert f"ghost admitted {waiting}" in report.redriven
+        rt.pump()
+        assert status(rt, waiting) is RunStatus.SUCCEEDED

@@ -227,10 +227,15 @@ def _reconcile_permits(ctx: Services, key: str, now: int, report: SweepReport) -
 def _reconcile_slots(ctx: Services, workflow: str, report: SweepReport) -> None:
     """A slot whose holder run has ended (its release was lost with a crash) is given
     back, and queued runs get another chance at free slots."""
-    for holder in ctx.store.run_slots().state(workflow).holders:
+    slots = ctx.store.run_slots()
+    for holder in slots.state(workflow).holders:
         try:
             run = ctx.store.get_run(holder)
         except RunNotFound:
+            # Its run is gone (deleted by hand, or expired while holding): nothing will
+            # ever release the slot, so the queue behind it would wait forever.
+            if slots.release(workflow, holder, block=False):
+                report.reclaimed.append(f"{workflow} slot of {holder} (run gone)")
             continue
         if run.status.terminal:
             release_slot(ctx, run)
