@@ -396,3 +396,41 @@ def test_an_event_trigger_fires_only_for_the_bus_it_names(rt: LocalRuntime) -> N
         },
     }
     assert events.handler(signal, None)["matched"] == 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_trigger_on_podiums_own_bus_fires_in_the_embedded_runtime(workers: int) -> None:
+    """``event: {bus: podium}`` matches what Podium itself publishes (a run's status
+    change): on AWS the bus's rule delivers it to the events function; the embedded
+    runtime offers what the engine published to the same triggers."""
+    from podium.adapters.clock import ManualClock
+
+    with LocalRuntime(store="memory", clock=ManualClock(), workers=workers) as local:
+        local.push({"name": "nightly_etl", "steps": [{"id": "boom", "type": "fail"}]})
+        local.push(
+            {
+                "name": "page_oncall",
+                "params": {"failed": {"type": "string"}},
+                "steps": [{"id": "page", "type": "noop"}],
+                "triggers": [
+                    {
+                        "id": "etl_failed",
+                        "event": {
+                            "bus": "podium",
+                            "pattern": {
+                                "source": ["podium"],
+                                "detail-type": ["Podium Run Status Change"],
+                                "detail": {"workflow": ["nightly_etl"], "status": ["FAILED"]},
+                            },
+                        },
+                        "params": {"failed": "${event.detail.run_id}"},
+                    }
+                ],
+            }
+        )
+        failed = local.start_run("nightly_etl").run_id
+        local.pump()
+        (paging,) = runs(local, "page_oncall")
+        assert paging.params == {"failed": failed}
+        assert paging.status.value == "SUCCEEDED"
+        assert paging.trigger == "event:etl_failed"

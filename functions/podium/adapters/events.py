@@ -47,12 +47,22 @@ class EventBridgeEvents:
 
 
 class MemoryEvents:
-    """Keeps what was published (the embedded runtime prints or inspects them)."""
+    """Keeps what was published (the embedded runtime prints or inspects them, and
+    offers them to the triggers on Podium's bus: ``take_unrouted``)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.published: list[dict[str, Any]] = []
+        self._routed = 0  # how many of ``published`` were taken by take_unrouted
 
     def publish(self, events: Sequence[Mapping[str, Any]]) -> None:
         with self._lock:
             self.published.extend(dict(e) for e in events)
+
+    def take_unrouted(self) -> list[dict[str, Any]]:
+        """What was published since the last call, as EventBridge would deliver it from
+        Podium's bus (``source`` podium, an ``id``, a ``time``)."""
+        with self._lock:
+            new = self.published[self._routed :]
+            self._routed = len(self.published)
+        return [{"source": SOURCE, **e} for e in new]

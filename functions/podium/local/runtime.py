@@ -59,6 +59,7 @@ from podium.local.stand_ins import StandIns
 from podium.service.context import Services
 from podium.service.runs import RunView, describe_run, start_run
 from podium.service.runtimes.registry import RUNTIMES
+from podium.service.triggers import route_own_events
 from podium.service.workflows import push_workflow
 
 TABLE_NAME = "podium-state"
@@ -372,6 +373,7 @@ class LocalRuntime:
             moved = self._deliver(self.event_queue, advance_handler.handler, context)
             moved += self._deliver(self.work_queue, work_handler.handler, context)
             delivered += moved
+            moved += self._route_own_events()
             if on_progress and run_id and time.monotonic() - last_progress > progress_every_s:
                 on_progress(self.describe(run_id))
                 last_progress = time.monotonic()
@@ -420,7 +422,7 @@ class LocalRuntime:
 
         with ThreadPoolExecutor(workers, thread_name_prefix="podium-worker") as pool:
             while True:
-                received = 0
+                received = self._route_own_events()
                 if room() > 0:
                     batch = self.event_queue.receive(room())
                     received += len(batch)
@@ -639,6 +641,12 @@ class LocalRuntime:
         self.clock.advance_to(max(now, target, now + self.services.stale_ready_ms + 1, check))
         report = sweep(self.services, self.store)
         return bool(report.redriven or report.reclaimed or report.completed)
+
+    def _route_own_events(self) -> int:
+        """What the engine published since the last pass, offered to the triggers on
+        Podium's bus (``event: {bus: podium}``), as on AWS."""
+        take = getattr(self.services.events, "take_unrouted", None)
+        return route_own_events(self.services, take()) if take is not None else 0
 
     def _deliver(self, queue: LocalQueue | SqliteQueue, handler: Handler, context: Any) -> int:
         batch = queue.receive(self.batch_size)

@@ -331,6 +331,26 @@ def route_trigger_event(
     return {"matched": len(started), "runs": started}
 
 
+PODIUM_BUS = "podium"
+
+
+def route_own_events(ctx: Services, events: list[dict[str, Any]]) -> int:
+    """The embedded runtime's stand-in for Podium's bus: the events the engine itself
+    published (run and step status changes), offered to the triggers that name
+    ``bus: podium``, as the events function does with them on AWS. Each is given an id
+    and a time as EventBridge would; one listing of the triggers per batch, none when
+    no trigger names the bus. Returns how many events were offered."""
+    if not events or not any(
+        t.event is not None and t.event.bus == PODIUM_BUS for _, _, t in _event_triggers(ctx)
+    ):
+        return 0
+    now = ctx.now()
+    for event in events:
+        delivered = {"id": ctx.ids.new_id(), "time": iso(now), **event}
+        route_trigger_event(ctx, delivered, bus=PODIUM_BUS)
+    return len(events)
+
+
 def _event_time(event: Mapping[str, Any], default: int) -> int:
     try:
         return parse_iso(str(event["time"]))
