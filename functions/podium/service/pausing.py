@@ -15,6 +15,7 @@ whichever writes second sees the other's write (a held step is never left behind
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from podium.core.engine.breakpoints import held_by
 from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict, StepExists
@@ -155,23 +156,44 @@ def child_runs(ctx: Services, run: RunRecord) -> list[str]:
 def pause_tree(ctx: Services, run: RunRecord, reason: str) -> list[str]:
     """A paused run's loops and subworkflows pause too (their children, recursively):
     no step of the tree starts. Returns the child runs it paused."""
-    paused: list[str] = []
-    for child_id in child_runs(ctx, run):
+
+    def watched(child_id: str) -> None:
         # A paused child may wait long: in the sweeper's index first, so that what a
         # crash leaves of its resume (or of its parent's end) is redone.
         ctx.store.watch_run(child_id, ctx.now() + ctx.stale_ready_ms)
+
+    return move_tree(ctx, run, RunStatus.RUNNING, RunStatus.PAUSED, reason, before=watched)
+
+
+def move_tree(
+    ctx: Services,
+    run: RunRecord,
+    source: RunStatus,
+    to: RunStatus,
+    reason: str | None,
+    *,
+    before: Callable[[str], None] | None = None,
+    after: Callable[[RunRecord], object] | None = None,
+) -> list[str]:
+    """Move the child runs of the run's running loop and subworkflow steps from
+    ``source`` to ``to`` (with ``reason``), and theirs, recursively: ``before`` each
+    move, ``after`` each that moved. A child ended, not created yet or moved already is
+    skipped. Returns the children moved (pause and resume walk the tree with it)."""
+    moved: list[str] = []
+    for child_id in child_runs(ctx, run):
+        if before is not None:
+            before(child_id)
         try:
             child = ctx.store.transition_run(
-                child_id,
-                expected=frozenset({RunStatus.RUNNING}),
-                to=RunStatus.PAUSED,
-                changes={"reason": reason},
+                child_id, expected=frozenset({source}), to=to, changes={"reason": reason}
             )
         except (RunConflict, RunNotFound):
-            continue  # ended, not created, or paused already
-        paused.append(child_id)
-        paused.extend(pause_tree(ctx, child, reason))
-    return paused
+            continue
+        if after is not None:
+            after(child)
+        moved.append(child_id)
+        moved.extend(move_tree(ctx, child, source, to, reason, before=before, after=after))
+    return moved
 
 
 def stop_if_parent_ended(ctx: Services, run: RunRecord) -> bool:

@@ -7,6 +7,8 @@ second sees the other's write.
 
 from __future__ import annotations
 
+from functools import partial
+
 from podium.core.engine.errors import RunConflict, RunNotFound
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
@@ -14,7 +16,7 @@ from podium.service import messages
 from podium.service.advance import complete_if_done
 from podium.service.attempts import replay_terminal
 from podium.service.context import Services
-from podium.service.pausing import RUN_PAUSED, child_runs, resume_step
+from podium.service.pausing import RUN_PAUSED, move_tree, resume_step
 
 
 def release_held(ctx: Services, run: RunRecord) -> list[str]:
@@ -49,22 +51,11 @@ def release_held(ctx: Services, run: RunRecord) -> list[str]:
 
 
 def resume_tree(ctx: Services, run: RunRecord) -> list[str]:
-    """Resume the children a pause of their parent paused (recursively)."""
-    resumed: list[str] = []
-    for child_id in child_runs(ctx, run):
-        try:
-            child = ctx.store.transition_run(
-                child_id,
-                expected=frozenset({RunStatus.PAUSED}),
-                to=RunStatus.RUNNING,
-                changes={"reason": None},
-            )
-        except (RunConflict, RunNotFound):
-            continue
-        release_held(ctx, child)
-        resumed.append(child_id)
-        resumed.extend(resume_tree(ctx, child))
-    return resumed
+    """Resume the children a pause of their parent paused (recursively), each one's held
+    steps going on as it resumes."""
+    return move_tree(
+        ctx, run, RunStatus.PAUSED, RunStatus.RUNNING, None, after=partial(release_held, ctx)
+    )
 
 
 def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
