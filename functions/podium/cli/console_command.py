@@ -255,5 +255,7 @@ def console_command(
     err.print(f"[bold]podium console[/bold] on [cyan]{proxy.url}/[/cyan]")
     err.print(f"  API       {client.endpoint}  (signed for {client.region})")
     err.print("  Ctrl-C to stop")
-    signal.signal(signal.SIGTERM, lambda *_: proxy.request_stop())
+    # Ctrl-C and SIGTERM stop it cleanly whenever they come (as podium dev).
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, lambda *_: proxy.request_stop())
     proxy.serve_forever()

@@ -76,7 +76,10 @@ def dev_command(
         errors.print(f"  state     {where}")
         errors.print(f"  triggers  {scheduled} cron/rate schedule(s) fire from now on")
         errors.print("  Ctrl-C to stop")
-        signal.signal(signal.SIGTERM, lambda *_: server.request_stop())
+        # Ctrl-C and SIGTERM stop it cleanly whenever they come: a KeyboardInterrupt
+        # raised between the serving thread's start and the wait loop would escape.
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, lambda *_: server.request_stop())
         server.serve_forever()
     finally:
         if ticker is not None:
