@@ -164,13 +164,13 @@ def test_step_transition_names_the_expected_state_and_attempt(store: StateStore)
 
 def test_sinks_are_counted_once_each(store: StateStore) -> None:
     store.create_run(a_run(sinks=2))
-    assert store.count_sink("r1", "a") == 1
-    assert store.count_sink("r1", "a") == 1  # a replay adds nothing
-    assert store.count_sink("r1", "b") == 2
-    assert store.count_sink("r1", "b") == 2
-    assert store.count_sink("r2", "a") == 1  # per run
-    assert (store.sinks_counted("r1"), store.sinks_counted("r2")) == (2, 1)
-    assert store.sinks_counted("none") == 0  # a run with no sink counted yet
+    assert store.count_sink("r1", "a", index=0, sinks=2) == 1
+    assert store.count_sink("r1", "a", index=0, sinks=2) == 1  # a replay adds nothing
+    assert store.count_sink("r1", "b", index=1, sinks=2) == 2
+    assert store.count_sink("r1", "b", index=1, sinks=2) == 2
+    assert store.count_sink("r2", "a", index=0, sinks=2) == 1  # per run
+    assert (store.sinks_counted("r1", sinks=2), store.sinks_counted("r2", sinks=2)) == (2, 1)
+    assert store.sinks_counted("none", sinks=2) == 0  # a run with no sink counted yet
 
 
 def test_join_arrivals_count_each_predecessor_once(store: StateStore) -> None:
@@ -779,14 +779,47 @@ def test_a_failed_step_reopens_to_retry_wait(store: StateStore) -> None:
 
 def test_an_uncounted_sink_is_counted_again(store: StateStore) -> None:
     store.create_run(a_run(sinks=2))
-    assert store.count_sink("r1", "a") == 1
-    assert store.count_sink("r1", "b") == 2
-    store.uncount_sink("r1", "b")
-    store.uncount_sink("r1", "b")  # idempotent
-    store.uncount_sink("r1", "never")  # not counted: nothing to take back
-    assert store.sinks_counted("r1") == 1  # what the run end reads again
-    assert store.count_sink("r1", "a") == 1
-    assert store.count_sink("r1", "b") == 2
+    assert store.count_sink("r1", "a", index=0, sinks=2) == 1
+    assert store.count_sink("r1", "b", index=1, sinks=2) == 2
+    store.uncount_sink("r1", "b", index=1, sinks=2)
+    store.uncount_sink("r1", "b", index=1, sinks=2)  # idempotent
+    store.uncount_sink("r1", "never", index=7, sinks=2)  # not counted: nothing to take back
+    assert store.sinks_counted("r1", sinks=2) == 1  # what the run end reads again
+    assert store.count_sink("r1", "a", index=0, sinks=2) == 1
+    assert store.count_sink("r1", "b", index=1, sinks=2) == 2
+
+
+def test_sinks_counted_together_are_each_counted_once(store: StateStore) -> None:
+    # What the sweeper's check of a stale run does: count every ended sink again.
+    store.create_run(a_run(sinks=3))
+    store.count_sink("r1", "a", index=0, sinks=3)
+    assert store.count_sinks("r1", {"a": 0, "b": 1}, sinks=3) == 2
+    assert store.count_sinks("r1", {"a": 0, "b": 1}, sinks=3) == 2  # a replay
+    assert store.count_sinks("r1", {"a": 0, "b": 1, "c": 2}, sinks=3) == 3
+    assert store.sinks_counted("r1", sinks=3) == 3
+
+
+@pytest.mark.parametrize("sinks", [600, 100])
+def test_a_run_with_hundreds_of_long_named_sinks_counts_every_one(
+    store: StateStore, sinks: int
+) -> None:
+    # Sinks named with 80 characters each (the longest a step id may be): each counted
+    # once, replays add nothing, an uncount and a recount stay exact; a count may
+    # return fewer than are counted until all are (DynamoDB counts 600 on 3 items, 100
+    # on one). On DynamoDB a marker named after each sink made the counter item grow by
+    # ~84 bytes a sink: about 5,000 such sinks reached the 400 KB item limit and the run
+    # could never end (tests/integration/test_dynamo_sink_count.py checks the items).
+    names = [f"{i:05d}-" + "s" * 74 for i in range(sinks)]
+    store.create_run(a_run(sinks=sinks))
+    for i, name in enumerate(names[:-1]):
+        assert 1 <= store.count_sink("r1", name, index=i, sinks=sinks) <= i + 1
+    assert store.sinks_counted("r1", sinks=sinks) == sinks - 1
+    assert store.count_sink("r1", names[-1], index=sinks - 1, sinks=sinks) == sinks
+    assert store.count_sink("r1", names[7], index=7, sinks=sinks) == sinks  # a replay
+    store.uncount_sink("r1", names[7], index=7, sinks=sinks)
+    assert store.sinks_counted("r1", sinks=sinks) == sinks - 1
+    assert store.count_sinks("r1", {name: i for i, name in enumerate(names)}, sinks=sinks) == sinks
+    assert store.count_sink("r1", names[7], index=7, sinks=sinks) == sinks
 
 
 def test_a_runs_end_is_fenced_by_a_retry_in_place(store: StateStore) -> None:

@@ -14,6 +14,7 @@ import yaml
 from podium.core.dsl import load as dsl_load
 from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.expressions import WorkflowExpressions
+from podium.core.dsl.graph_checks import MAX_DEPENDS_ON
 from podium.core.dsl.load import (
     MAX_ALIAS_EXPANSION,
     MAX_DOCUMENT_DEPTH,
@@ -108,6 +109,27 @@ def test_step_count_is_capped_with_a_clear_message() -> None:
         "steps: 100,001 steps, over the limit of 100,000 per workflow;"
         " split the work into subworkflows or a foreach"
     )
+
+
+def test_a_steps_dependencies_are_capped_with_a_clear_message() -> None:
+    # A join marks each arrival on its own item: past the cap DynamoDB's 400 KB item
+    # limit comes near. In a loop body too (the same check), with the body's path.
+    many = [{"id": f"s{i}", "type": "noop"} for i in range(MAX_DEPENDS_ON + 1)]
+    join = {"id": "join", "type": "noop", "depends_on": [s["id"] for s in many]}
+    with pytest.raises(DefinitionError) as exc:
+        validate_definition({"name": "x", "steps": [*many, join]})
+    assert str(exc.value) == (
+        f"steps[{MAX_DEPENDS_ON + 1}].depends_on: 10,001 dependencies, over the limit of"
+        " 10,000 per step; depend on a few steps that each depend on part of them, or make"
+        " the repeated work a foreach"
+    )
+    join["depends_on"] = join["depends_on"][:MAX_DEPENDS_ON]
+    assert validate_definition({"name": "x", "steps": [*many, join]}).steps[-1].id == "join"
+    loop = {"id": "each", "type": "foreach", "over": {"i": [1]}, "steps": [*many, join]}
+    join["depends_on"] = [s["id"] for s in many]
+    with pytest.raises(DefinitionError) as exc:
+        validate_definition({"name": "x", "steps": [loop]})
+    assert f"steps[0].steps[{MAX_DEPENDS_ON + 1}].depends_on: 10,001 dependencies" in str(exc.value)
 
 
 def test_param_names_are_bounded() -> None:

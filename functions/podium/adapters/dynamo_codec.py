@@ -21,7 +21,7 @@ AttrValue = dict[str, Any]
 Item = dict[str, AttrValue]
 
 RUN_SK = "#RUN"
-SINKS_SK = "#SINKS"  # the run's finished-sink counter and its per-sink markers
+SINKS_SK = "#SINKS"  # the run's finished-sink counter and the set of sinks it counted
 HEAD_SK = "#HEAD"
 ACTIVE_PK = "ACTIVE"
 # An unsettled run kept out of gsi2 (a loop iteration until its loop watches it).
@@ -239,6 +239,8 @@ def step_from_item(item: Item, run_id: str | None = None, step: str | None = Non
 
 
 def sink_mark(step: str) -> str:
+    """The per-sink attribute a counter written before the number set of sink indexes
+    used (dynamo_store.count_sink still honours it)."""
     return f"k:{step}"
 
 

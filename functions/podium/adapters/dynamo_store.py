@@ -18,6 +18,8 @@ from podium.adapters import dynamo_codec as c
 from podium.adapters.dynamo_conditions import status_in, step_transition
 from podium.adapters.dynamo_permits import DynamoPermits
 from podium.adapters.dynamo_signals import DynamoSignals
+from podium.adapters.dynamo_sinks import SHARD as SINK_SHARD
+from podium.adapters.dynamo_sinks import DynamoSinkCounts
 from podium.adapters.dynamo_slots import DynamoRunSlots
 from podium.adapters.trigger_states import DynamoTriggerStates
 from podium.core.engine.decide import EdgeState
@@ -51,9 +53,10 @@ _COUNT_GROUP = 50
 
 
 class DynamoStateStore:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, *, sink_shard: int = SINK_SHARD) -> None:
         self._db = client
         self._table = table_name
+        self._sinks = DynamoSinkCounts(client, table_name, self._query_prefix, shard=sink_shard)
 
     # workflows ---------------------------------------------------------------
     def put_workflow_version(
@@ -455,36 +458,19 @@ class DynamoStateStore:
             ExpressionAttributeValues=values,
         )
 
-    def count_sink(self, run_id: str, step: str) -> int:
-        # Its own small item, not the run item: the run item is read on every step, and
-        # a marker per sink would grow it.
-        try:
-            resp = self._db.update_item(
-                TableName=self._table,
-                Key=c.key(c.run_pk(run_id), c.SINKS_SK),
-                UpdateExpression="SET #mark = :one ADD #n :one",
-                ConditionExpression="attribute_not_exists(#mark)",
-                ExpressionAttributeNames={"#mark": c.sink_mark(step), "#n": "n"},
-                ExpressionAttributeValues={":one": {"N": "1"}},
-                ReturnValues="UPDATED_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if _is(exc, "ConditionalCheckFailedException"):
-                old = exc.response.get("Item") or {}
-                return int(old.get("n", {"N": "0"})["N"])  # counted before: a replay
-            raise
-        return int(resp["Attributes"]["n"]["N"])
+    # A run's finished sinks: on their own small items (dynamo_sinks.py), not the run
+    # item, which is read on every step.
+    def count_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> int:
+        return self._sinks.count(run_id, step, index, sinks)
 
-    def sinks_counted(self, run_id: str) -> int:
-        item = self._db.get_item(
-            TableName=self._table,
-            Key=c.key(c.run_pk(run_id), c.SINKS_SK),
-            ConsistentRead=True,
-            ProjectionExpression="#n",
-            ExpressionAttributeNames={"#n": "n"},
-        ).get("Item")
-        return int(item["n"]["N"]) if item and "n" in item else 0
+    def count_sinks(self, run_id: str, steps: Mapping[str, int], *, sinks: int) -> int:
+        return self._sinks.count_many(run_id, steps, sinks)
+
+    def sinks_counted(self, run_id: str, *, sinks: int) -> int:
+        return self._sinks.counted(run_id, sinks)
+
+    def uncount_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> None:
+        self._sinks.uncount(run_id, step, index, sinks)
 
     def clear_run_failing(self, run_id: str, since: int) -> bool:
         return self._update_if(
@@ -511,15 +497,6 @@ class DynamoStateStore:
                 return False
             raise
         return True
-
-    def uncount_sink(self, run_id: str, step: str) -> None:
-        self._update_if(  # not counted: nothing to take back
-            Key=c.key(c.run_pk(run_id), c.SINKS_SK),
-            UpdateExpression="REMOVE #mark ADD #n :minus",
-            ConditionExpression="attribute_exists(#mark)",
-            ExpressionAttributeNames={"#mark": c.sink_mark(step), "#n": "n"},
-            ExpressionAttributeValues={":minus": {"N": "-1"}},
-        )
 
     # steps -------------------------------------------------------------------
     def create_step(self, step: StepRecord) -> None:

@@ -265,7 +265,7 @@ class MemoryStateStore:
             self._closed.discard((run_id, step))
             return True
 
-    def uncount_sink(self, run_id: str, step: str) -> None:
+    def uncount_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> None:
         with self._lock:
             self.writes += 1
             self._sinks.setdefault(run_id, set()).discard(step)
@@ -306,14 +306,21 @@ class MemoryStateStore:
             steps[step] = new
             return new
 
-    def count_sink(self, run_id: str, step: str) -> int:
+    def count_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> int:
         with self._lock:
             self.writes += 1
             counted = self._sinks.setdefault(run_id, set())
             counted.add(step)
             return len(counted)
 
-    def sinks_counted(self, run_id: str) -> int:
+    def count_sinks(self, run_id: str, steps: Mapping[str, int], *, sinks: int) -> int:
+        with self._lock:
+            counted = self._sinks.setdefault(run_id, set())
+            self.writes += len(set(steps) - counted)
+            counted.update(steps)
+            return len(counted)
+
+    def sinks_counted(self, run_id: str, *, sinks: int) -> int:
         with self._lock:
             return len(self._sinks.get(run_id, ()))
 

@@ -165,9 +165,9 @@ class StateStore(Protocol):
         reopens: the steps its failure skipped). False when the item is gone or moved."""
         ...
 
-    def uncount_sink(self, run_id: str, step: str) -> None:
+    def uncount_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> None:
         """Take back a sink's count (idempotent): the sink is reopened and will end, and
-        be counted, again."""
+        be counted, again. ``index`` and ``sinks`` as for count_sink."""
         ...
 
     def transition_step(
@@ -186,15 +186,28 @@ class StateStore(Protocol):
         (a None value removes the field)."""
         ...
 
-    def count_sink(self, run_id: str, step: str) -> int:
-        """Count a terminal sink step once (a marker per sink guards the counter, so a
-        replay adds nothing); returns how many distinct sinks have been counted."""
+    def count_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> int:
+        """Count a terminal sink step once (a replay adds nothing). Returns how many of
+        the run's ``sinks`` sinks are counted, exactly once all of them are (and on
+        every replay after); before that it may return fewer (a store that counts on
+        several items returns what the one it wrote holds).
+
+        ``index`` is the sink's place among its workflow's sinks (``Graph.sink_index``),
+        the same for every run of a version: a store may mark that small number instead
+        of the step's name (DynamoDB does, 2-4 bytes a sink, on items of 256 sinks each,
+        so a run's counters stay small however many sinks it has)."""
         ...
 
-    def sinks_counted(self, run_id: str) -> int:
-        """How many distinct sinks are counted now (strongly consistent): what the run
-        end checks again just before its write, as a retry in place may have taken a
-        count back since the count that made the run look done."""
+    def count_sinks(self, run_id: str, steps: Mapping[str, int], *, sinks: int) -> int:
+        """count_sink for every sink in ``steps`` (name -> index), then how many are
+        counted (exactly): what a check that replays a run's ended sinks asks, in one
+        call, so that a store may read what is counted once and write only the rest."""
+        ...
+
+    def sinks_counted(self, run_id: str, *, sinks: int) -> int:
+        """How many of the run's ``sinks`` sinks are counted now (strongly consistent):
+        what the run end checks again just before its write, as a retry in place may
+        have taken a count back since the count that made the run look done."""
         ...
 
     def arrive(

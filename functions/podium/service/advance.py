@@ -149,7 +149,16 @@ def after_terminal(
         if graph.is_sink(current):
             # After the step's own terminal write; a replay counts nothing twice. With
             # one sink, the run is done when that sink is: no counter to write.
-            counted = 1 if run.sinks_total == 1 else ctx.store.count_sink(run.run_id, current)
+            counted = (
+                1
+                if run.sinks_total == 1
+                else ctx.store.count_sink(
+                    run.run_id,
+                    current,
+                    index=graph.sink_index[current],
+                    sinks=run.sinks_total,
+                )
+            )
             sinks_done = max(sinks_done, counted)
         condition = conditions.of if current == step else _no_condition
         actions = after_step_ended(graph, current, status, failing, condition)
@@ -346,7 +355,7 @@ def _still_done(ctx: Services, run: RunRecord) -> bool:
     if run.sinks_total == 1:
         (sink,) = ctx.definitions.get(run.workflow, run.version).graph.sinks
         return any(s.step == sink for s in steps)
-    return ctx.store.sinks_counted(run.run_id) >= run.sinks_total
+    return ctx.store.sinks_counted(run.run_id, sinks=run.sinks_total) >= run.sinks_total
 
 
 def with_failing(

@@ -45,7 +45,10 @@ def release_held(ctx: Services, run: RunRecord) -> list[str]:
         for s in steps:
             if s.status.failure:
                 replay_terminal(ctx, run, s.step, s.status, s.error, s.output)
-        counted = max(ctx.store.count_sink(run.run_id, s) for s in sinks)
+        at = graph.sink_index
+        counted = ctx.store.count_sinks(
+            run.run_id, {s: at[s] for s in sinks}, sinks=run.sinks_total
+        )
         complete_if_done(ctx, run.run_id, counted)
     return released
 

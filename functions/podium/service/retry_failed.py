@@ -79,7 +79,7 @@ def _hold_run_open(ctx: Services, run_id: str, step: str) -> bool:
             " try again in a moment",
         )
     for sink in plan_reopen(graph, step, records, run.failing or run.timed_out).uncount:
-        ctx.store.uncount_sink(run_id, sink)
+        _uncount(ctx, run, graph, sink)
     # The fence: a worker that read the run before this and is about to end it (its
     # count was full then) fails its write's condition; one that reads it after sees
     # the uncounted sinks. The run ending first makes this fail: the retry is refused.
@@ -88,6 +88,10 @@ def _hold_run_open(ctx: Services, run_id: str, step: str) -> bool:
     except RunConflict:
         return False
     return True
+
+
+def _uncount(ctx: Services, run: RunRecord, graph: Graph, sink: str) -> None:
+    ctx.store.uncount_sink(run.run_id, sink, index=graph.sink_index[sink], sinks=run.sinks_total)
 
 
 def send_next_attempt(ctx: Services, run_id: str, step: str, attempt: int) -> None:
@@ -103,7 +107,7 @@ def reopen_below(ctx: Services, run_id: str, step: str) -> list[str]:
     records = {r.step: r for r in ctx.store.list_steps(run_id)}
     plan = plan_reopen(graph, step, records, run.failing or run.timed_out)
     for sink in plan.uncount:
-        ctx.store.uncount_sink(run_id, sink)
+        _uncount(ctx, run, graph, sink)
     if ctx.store.get_run(run_id).status.terminal:
         # The run's last other branch ended it before the uncount: the retry lost that
         # race (its step is stopped with the run); what the run ended with stays as it is.
@@ -115,7 +119,7 @@ def reopen_below(ctx: Services, run_id: str, step: str) -> list[str]:
         ctx.store.reopen_step(run_id, reopened, expected=REOPENABLE)
     for sink in plan.uncount:  # a replay may have counted one again before its delete
         if sink != step:
-            ctx.store.uncount_sink(run_id, sink)
+            _uncount(ctx, run, graph, sink)
     if plan.replay:
         from podium.service.attempts import replay_terminal
 

@@ -195,8 +195,9 @@ def _redrive_steps(
         for s in steps:
             if s.status.failure:
                 replay_terminal(ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at)
-        sinks = [s.step for s in steps if compiled.graph.is_sink(s.step)]
-        counted = max((ctx.store.count_sink(run_id, s) for s in sinks), default=0)
+        at = compiled.graph.sink_index
+        sinks = {s.step: at[s.step] for s in steps if s.step in at}
+        counted = ctx.store.count_sinks(run_id, sinks, sinks=run.sinks_total) if sinks else 0
         if complete_if_done(ctx, run_id, counted) is not None:
             report.completed.append(run_id)
 

@@ -354,21 +354,26 @@ class SqliteStateStore:
                 flag["failing_since"] = at
             update_run(conn, replace(run, error=run.error or error, **flag), inactive=False)
 
-    def count_sink(self, run_id: str, step: str) -> int:
+    def count_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> int:
+        return self.count_sinks(run_id, {step: index}, sinks=sinks)
+
+    def count_sinks(self, run_id: str, steps: Mapping[str, int], *, sinks: int) -> int:
         with self.db.write() as conn:
-            added = conn.execute(
-                "INSERT OR IGNORE INTO sinks (run_id, step) VALUES (?, ?)", (run_id, step)
-            ).rowcount
+            added = 0
+            for step in steps:
+                added += conn.execute(
+                    "INSERT OR IGNORE INTO sinks (run_id, step) VALUES (?, ?)", (run_id, step)
+                ).rowcount
             if added:
                 conn.execute(
-                    "INSERT INTO sink_counts (run_id, n) VALUES (?, 1)"
-                    " ON CONFLICT (run_id) DO UPDATE SET n = n + 1",
-                    (run_id,),
+                    "INSERT INTO sink_counts (run_id, n) VALUES (?, ?)"
+                    " ON CONFLICT (run_id) DO UPDATE SET n = n + excluded.n",
+                    (run_id, added),
                 )
             row = conn.execute("SELECT n FROM sink_counts WHERE run_id = ?", (run_id,)).fetchone()
         return int(row[0]) if row else 0
 
-    def sinks_counted(self, run_id: str) -> int:
+    def sinks_counted(self, run_id: str, *, sinks: int) -> int:
         with self.db.query() as conn:
             row = conn.execute("SELECT n FROM sink_counts WHERE run_id = ?", (run_id,)).fetchone()
         return int(row[0]) if row else 0
@@ -392,7 +397,7 @@ class SqliteStateStore:
             conn.execute("DELETE FROM closed_loops WHERE run_id = ? AND step = ?", (run_id, step))
         return True
 
-    def uncount_sink(self, run_id: str, step: str) -> None:
+    def uncount_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> None:
         with self.db.write() as conn:
             removed = conn.execute(
                 "DELETE FROM sinks WHERE run_id = ? AND step = ?", (run_id, step)

@@ -7,6 +7,10 @@ from collections.abc import Sequence
 from podium.core.dsl.errors import Issue, did_you_mean
 from podium.core.dsl.models import JoinRule, WorkflowDefinition
 
+MAX_DEPENDS_ON = 10_000
+"""Steps one step may depend on. A join marks each arrival on its own item (2-4 bytes
+each in DynamoDB, whose items stop at 400 KB, and every arrival rewrites the item)."""
+
 
 def check_graph(defn: WorkflowDefinition) -> list[Issue]:
     issues = check_step_graph([(s.id, s.dependency_ids) for s in defn.steps])
@@ -59,6 +63,7 @@ def check_step_graph(steps: Sequence[tuple[str, list[str]]]) -> list[Issue]:
         else:
             first_index[step_id] = i
     ids = list(first_index)
+    issues += _check_fan_in(steps)
     for i, (step_id, step_deps) in enumerate(steps):
         seen: set[str] = set()
         for j, dep in enumerate(step_deps):
@@ -81,6 +86,19 @@ def check_step_graph(steps: Sequence[tuple[str, list[str]]]) -> list[Issue]:
                 )
             )
     return issues
+
+
+def _check_fan_in(steps: Sequence[tuple[str, list[str]]]) -> list[Issue]:
+    return [
+        Issue(
+            f"steps[{i}].depends_on",
+            f"{len(step_deps):,} dependencies, over the limit of {MAX_DEPENDS_ON:,} per"
+            " step; depend on a few steps that each depend on part of them, or make the"
+            " repeated work a foreach",
+        )
+        for i, (_, step_deps) in enumerate(steps)
+        if len(step_deps) > MAX_DEPENDS_ON
+    ]
 
 
 def find_cycle(nodes: Sequence[str], deps: dict[str, list[str]]) -> list[str] | None:

@@ -14,6 +14,9 @@ class Graph:
     successors: Mapping[str, tuple[str, ...]]
     roots: tuple[str, ...]
     sinks: frozenset[str]
+    # sink -> its place among the sinks in definition order: a small number that stands
+    # for the sink where a name would cost too much (DynamoDB's sink count marks it)
+    sink_index: Mapping[str, int]
     # (step, predecessor) -> the predecessor's position in the step's depends_on
     predecessor_index: Mapping[tuple[str, str], int]
     join: Mapping[str, JoinRule]
@@ -32,6 +35,7 @@ class Graph:
             successors={k: tuple(v) for k, v in succs.items()},
             roots=tuple(s.id for s in defn.steps if not s.depends_on),
             sinks=frozenset(k for k, v in succs.items() if not v),
+            sink_index={k: i for i, k in enumerate(k for k, v in succs.items() if not v)},
             predecessor_index={
                 (step_id, d): i for step_id, deps in preds.items() for i, d in enumerate(deps)
             },
