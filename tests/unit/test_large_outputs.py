@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from podium.adapters.clock import ManualClock
 from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, INLINE_PARAMS_BYTES, is_ref
 from podium.core.engine.status import RunStatus, StepStatus
@@ -136,3 +138,78 @@ def test_large_rendered_step_params_are_stored_by_reference_and_read_downstream(
     assert is_ref(steps["b"].params)
     assert steps["b"].params["bytes"] > INLINE_OUTPUT_BYTES
     assert steps["c"].output == 20_000
+
+
+def half_mb(event: dict[str, Any]) -> str:
+    return "y" * (512 * 1024)
+
+
+def seen(event: dict[str, Any]) -> dict[str, Any]:
+    # What the step's Lambda event carries of its iteration, and what its payload read.
+    it = event["iteration"]
+    value = it["state"]["blob"] if "state" in it else it["blob"]
+    return {"index": it["index"], "len": len(value), **event["payload"]}
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite", "moto"])
+def test_a_big_while_state_and_a_big_loop_value_are_stored_by_reference(store: str) -> None:
+    # A state built from a 512 KB output (and a foreach value as big) made the child
+    # run's item too big for DynamoDB (400 KB): its create failed on every pass and the
+    # loop never went on. Now each is written once to Payloads; every reader resolves it.
+    home = {"home": ":memory:"} if store == "sqlite" else {}
+    blob = "z" * (512 * 1024)
+    with LocalRuntime(store=store, clock=ManualClock(), **home) as rt:
+        view = rt.run(
+            {
+                "name": "big_state",
+                "steps": [
+                    {
+                        "id": "grow",
+                        "type": "while",
+                        "state": {"blob": ""},
+                        "condition": "iteration.index < 2",
+                        "update": {"blob": "${steps.make.output}"},
+                        "steps": [
+                            {"id": "make", "type": "lambda", "function": f"{HERE}:half_mb"},
+                            {
+                                "id": "look",
+                                "type": "lambda",
+                                "function": f"{HERE}:seen",
+                                "depends_on": ["make"],
+                                "payload": {"state_len": "${size(state.blob)}"},
+                            },
+                        ],
+                    },
+                    {
+                        "id": "each",
+                        "type": "foreach",
+                        "over": {"blob": [blob]},
+                        "steps": [
+                            {
+                                "id": "look",
+                                "type": "lambda",
+                                "function": f"{HERE}:seen",
+                                "payload": {"value_len": "${size(iteration.blob)}"},
+                            }
+                        ],
+                    },
+                ],
+            }
+        )
+        assert view.run.status is RunStatus.SUCCEEDED, view.run.error
+        store_ = rt.services.store
+        second = store_.get_run(f"{view.run.run_id}.grow.1")
+        assert is_ref(second.iteration)  # the state it ran with: 512 KB
+        looked = store_.get_step(second.run_id, "look")
+        assert looked is not None
+        assert looked.output == {"index": 1, "len": 512 * 1024, "state_len": 512 * 1024}
+        only = store_.get_run(f"{view.run.run_id}.each.0")
+        assert is_ref(only.iteration)
+        looked = store_.get_step(only.run_id, "look")
+        assert looked is not None and looked.output == {
+            "index": 0,
+            "len": 512 * 1024,
+            "value_len": 512 * 1024,
+        }
+    steps = {s.step: s for s in view.steps}
+    assert steps["grow"].output is not None

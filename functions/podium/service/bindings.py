@@ -50,11 +50,22 @@ def bindings_for(
             "params": (resolve_output(ctx, record.params) if record else None) or {},
         }
     bound = {"params": run_params(ctx, run), "run": run_binding(run), "steps": outputs}
-    if run.iteration is not None:  # a loop iteration's run
-        bound["iteration"] = run.iteration
-        if "state" in run.iteration:  # a while's
-            bound["state"] = run.iteration["state"]
+    iteration = iteration_of(ctx, run)
+    if iteration is not None:  # a loop iteration's run
+        bound["iteration"] = iteration
+        if "state" in iteration:  # a while's
+            bound["state"] = iteration["state"]
     return bound
+
+
+def iteration_of(ctx: Services, run: RunRecord) -> dict[str, Any] | None:
+    """A loop iteration's values (``iteration``, a while's ``state`` in them), None for
+    a run that is not an iteration: big ones are stored once as a payload
+    (service.loops.stored_iteration) and the child run item keeps the reference."""
+    if run.iteration is None:
+        return None
+    values: dict[str, Any] = resolve_output(ctx, run.iteration)
+    return values
 
 
 def run_params(ctx: Services, run: RunRecord) -> dict[str, Any]:

@@ -42,10 +42,11 @@ from podium.core.engine.loops import (
     body_workflow,
     outcome_of,
 )
+from podium.core.engine.outputs import INLINE_PARAMS_BYTES, iteration_key, ref_of
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
 from podium.service import messages
-from podium.service.bindings import bindings_for
+from podium.service.bindings import bindings_for, iteration_of
 from podium.service.context import Services
 from podium.service.lifecycle import stop_run
 from podium.service.reuse import restarted_child
@@ -129,11 +130,24 @@ def counts_of(record: StepRecord, total: int) -> Counts:
     )
 
 
-def iteration_values(run: RunRecord, space: Space, index: int) -> dict[str, Any]:
+def iteration_values(space: Space, index: int, parent: dict[str, Any] | None) -> dict[str, Any]:
     values: dict[str, Any] = {"index": index, **space.at(index)}
-    if run.iteration is not None:
-        values["parent"] = run.iteration  # the enclosing loop's iteration
+    if parent is not None:
+        values["parent"] = parent  # the enclosing loop's iteration
     return values
+
+
+def stored_iteration(ctx: Services, child_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """An iteration's values stay on its child run's item when small; big ones (a loop
+    value or a while state built from a big output) are written once to Payloads, before
+    the child exists, and the item keeps the reference (bindings.iteration_of reads it).
+    The child run item is read on every step of its iteration, billed per KB, and stops
+    at DynamoDB's 400 KB."""
+    data = json.dumps(values, separators=(",", ":"), default=str).encode()
+    if len(data) <= INLINE_PARAMS_BYTES:
+        return values
+    assert ctx.payloads is not None
+    return ref_of(ctx.payloads.put(iteration_key(child_id), data), len(data))
 
 
 def launch(
@@ -173,6 +187,7 @@ def launch(
         return
     starts: list[dict[str, Any]] = []
     works: list[dict[str, Any]] = []
+    parent = iteration_of(ctx, run)
     for index in range(first, last):
         child_id = child_run_id(run.run_id, step, index)
         # A restarted run's iterations restart the old ones (service/restart.py).
@@ -191,10 +206,12 @@ def launch(
             # Out of the sweeper's index (two index writes fewer) until its loop's poll
             # finds it outlived its first check (poll_children); a paused one in it.
             watched=run.status is RunStatus.PAUSED,
-            iteration=(
-                iteration_values(run, iterations, index)
+            iteration=stored_iteration(
+                ctx,
+                child_id,
+                iteration_values(iterations, index, parent)
                 if isinstance(iterations, Space)
-                else iterations(index)
+                else iterations(index),
             ),
         )
         try:

@@ -26,6 +26,12 @@ def ref_of(ref: str, size: int) -> dict[str, Any]:
     return {REF_KEY: ref, "bytes": size}
 
 
+def iteration_key(run_id: str) -> str:
+    """Where a loop iteration's values (a while's state included) go when they are too
+    big for its child run's item (over INLINE_PARAMS_BYTES, as params)."""
+    return f"{run_id}/iteration.json"
+
+
 def params_key(run_id: str) -> str:
     return f"{run_id}/params.json"
 

@@ -14,7 +14,7 @@ from podium.core.engine.step_error import (
 )
 from podium.core.expr import ExpressionError
 from podium.core.ports import Invocation
-from podium.service.bindings import run_params, step_bindings
+from podium.service.bindings import iteration_of, run_params, step_bindings
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Result
 
@@ -87,7 +87,7 @@ def lambda_event(ctx: Services, attempt: Attempt) -> dict[str, Any]:
         "idempotency_key": attempt.key,
     }
     if run.iteration is not None:  # a loop iteration's step: its loop values
-        event["iteration"] = run.iteration
+        event["iteration"] = iteration_of(ctx, run)
     return event
 
 

@@ -20,7 +20,7 @@ from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError, compile_expression, compile_template
 from podium.service import loops
-from podium.service.bindings import bindings_for, run_binding, run_params
+from podium.service.bindings import bindings_for, iteration_of, run_binding, run_params
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 
@@ -70,7 +70,8 @@ class WhileRuntime:
             return Waiting()  # an iteration runs: its end brings the next pass
         try:
             state = self._state(ctx, run, attempt.step, spec, index)
-            go_on = _condition(spec.condition, run, run_params(ctx, run), state, index)
+            parent = iteration_of(ctx, run)
+            go_on = _condition(spec.condition, run, run_params(ctx, run), state, index, parent)
         except ExpressionError as exc:
             return _fatal(f"{spec.id}: {exc.message}")
         if not go_on:
@@ -81,8 +82,8 @@ class WhileRuntime:
                 f" ({spec.max_iterations:,}); raise it (up to 100,000) or fix the condition"
             )
         values = {"index": index, "state": state}
-        if run.iteration is not None:
-            values["parent"] = run.iteration
+        if parent is not None:
+            values["parent"] = parent
         try:
             loops.launch(
                 ctx, run, attempt.step, lambda _i: values, index, index + 1, trigger="while"
@@ -100,9 +101,10 @@ class WhileRuntime:
         if index == 0:
             return {k: _render(v, base) for k, v in spec.state.items()}
         prev = _child(ctx, run, step, index - 1)
-        if prev is None or prev.iteration is None:
+        ran_with = iteration_of(ctx, prev) if prev is not None else None
+        if prev is None or ran_with is None:
             raise ExpressionError(f"iteration {index - 1} is missing")
-        state = dict(prev.iteration.get("state") or {})
+        state = dict(ran_with.get("state") or {})
         if not spec.update:
             return state
         reads = _steps_read(spec.update)
@@ -144,11 +146,16 @@ def _steps_read(update: Mapping[str, Any]) -> set[str]:
 
 
 def _condition(
-    source: str, run: RunRecord, params: dict[str, Any], state: dict[str, Any], index: int
+    source: str,
+    run: RunRecord,
+    params: dict[str, Any],
+    state: dict[str, Any],
+    index: int,
+    parent: dict[str, Any] | None,
 ) -> bool:
     iteration: dict[str, Any] = {"index": index, "state": state}
-    if run.iteration is not None:
-        iteration["parent"] = run.iteration
+    if parent is not None:
+        iteration["parent"] = parent
     value = compile_expression(source).evaluate(
         {"params": params, "run": run_binding(run), "state": state, "iteration": iteration}
     )
