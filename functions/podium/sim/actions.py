@@ -210,12 +210,13 @@ class ActingWorld(World):
         self._ask(f"api<retry {run_id}/{step}>", "retry", act, again)
 
     def _changeable(self, rate: float) -> bool:
-        # Drawn only where the shape's expectations stand without the run changed: the
-        # first_only and last_only shapes judge runs by the others, and a strict_sequential
-        # run that does not succeed blocks the next ones until an operator unblocks them.
+        # Not in a strict_sequential shape: a run that does not succeed blocks the next
+        # ones until an operator unblocks them, which the operators here never do. (In
+        # first_only and last_only shapes they act, and only the safety checks judge the
+        # runs then: invariants._judged_by_each_other.)
         shape = self.shape
         strict = any(w.get("run_strategy") == "strict_sequential" for w in shape.workflows)
-        if shape.first_only or shape.last_only or strict:
+        if strict:
             return False
         return self.action_rng.random() < rate
 
