@@ -1,7 +1,8 @@
 """Operators acting at random moments in the simulation: pauses, each resumed a little
 later, retries in place of a failed step of a run that still runs, stops, kills and
 restarts of runs, and skips and stops of their steps (their loops' iterations' steps
-too, named by path), under the same fault schedules
+too, named by path), and unblocks of a strict_sequential queue that a failed run
+blocked, under the same fault schedules
 (crashes inside the actions too). A pause and its resume must change no outcome, leave
 no step held, and run nothing twice; a retry gives the failed step one more attempt,
 which fails again (the shapes' failures are deterministic), so it changes no outcome
@@ -38,6 +39,7 @@ from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.actions import Actor, run_action, step_action
+from podium.service.admission import unblock
 from podium.service.restart import RestartRequest, restart_run_id
 from podium.sim.harness import World
 
@@ -46,6 +48,7 @@ RETRY_RATE = 0.05  # per tick while faults are on and a running run has a failed
 STOP_RATE = 0.005  # a stop or kill: per tick, while faults are on (not in every shape)
 STEP_ACT_RATE = 0.01  # a step skipped or stopped: per tick, the same shapes
 RESTART_RATE = 0.005  # an ended run restarted (from incomplete): per tick, the same shapes
+UNBLOCK_RATE = 0.02  # a blocked strict_sequential queue unblocked: per tick, faults on
 RETRYABLE = frozenset({StepStatus.FAILED, StepStatus.TIMED_OUT})
 _ENDING = (StepAction.SKIP, StepAction.STOP)
 _ENDING_RUN = (RunAction.STOP, RunAction.KILL)
@@ -100,7 +103,24 @@ class ActingWorld(World):
             if failed:
                 self.start_retry(*rng.choice(failed))
                 return True
+        if rng.random() < UNBLOCK_RATE:
+            blocked = self._blocked_workflows()
+            if blocked:
+                self.start_unblock(rng.choice(blocked))
+                return True
         return False
+
+    def _blocked_workflows(self) -> list[str]:
+        """strict_sequential workflows whose queue a failed run blocks (read without
+        faults)."""
+        slots = self.inner_store.run_slots()
+        return [wf for wf in sorted(self.slot_limits) if slots.state(wf).blocked_by]
+
+    def start_unblock(self, workflow: str) -> None:
+        """``podium unblock``: the queue moves on after a failed run (idempotent)."""
+        act = partial(unblock, self.ctx, workflow)
+        again = partial(self.start_unblock, workflow)
+        self._ask(f"api<unblock {workflow}>", "unblock", act, again)
 
     def _later(self, delay_ms: int, request: Callable[[], None]) -> None:
         heapq.heappush(self.pending, (self.clock.now_ms() + delay_ms, next(self._seq), request))
@@ -210,14 +230,9 @@ class ActingWorld(World):
         self._ask(f"api<retry {run_id}/{step}>", "retry", act, again)
 
     def _changeable(self, rate: float) -> bool:
-        # Not in a strict_sequential shape: a run that does not succeed blocks the next
-        # ones until an operator unblocks them, which the operators here never do. (In
-        # first_only and last_only shapes they act, and only the safety checks judge the
-        # runs then: invariants._judged_by_each_other.)
-        shape = self.shape
-        strict = any(w.get("run_strategy") == "strict_sequential" for w in shape.workflows)
-        if strict:
-            return False
+        # In the first_only, last_only and strict_sequential shapes, only the safety
+        # checks judge runs an operator changed (invariants._judged_by_each_other); a
+        # killed strict_sequential run blocks the queue until an operator unblocks it.
         return self.action_rng.random() < rate
 
     def _ended_runs(self) -> list[str]:
@@ -291,3 +306,10 @@ class ActingWorld(World):
             heapq.heappop(self.pending)[2]()
             self.finish_all()
         super().settle()
+
+    def operators_round(self) -> None:
+        # A queue blocked by a failed run is unblocked (each unblock may admit a run
+        # that fails and blocks it again: the next round unblocks it again).
+        for workflow in self._blocked_workflows():
+            self.start_unblock(workflow)
+        self.finish_all()

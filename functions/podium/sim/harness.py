@@ -786,6 +786,7 @@ class World:
         quiet = 0
         for _ in range(60):
             self.redrive_dead_letters()
+            self.operators_round()
             before = (self.writes, self.work.sent, self.event.sent)
             if not self.drain():
                 self.obs.hot_loops.append(f"queues did not drain in {MAX_DRAIN} deliveries")
@@ -800,6 +801,10 @@ class World:
             if quiet >= 2 and self.clock.now_ms() > self.horizon():
                 return
         self.obs.unsettled.append("still changing after 60 sweep rounds")
+
+    def operators_round(self) -> None:
+        """What operators do at each round of the settling (nothing here; the acting
+        world unblocks the strict_sequential queues a failed run blocks)."""
 
     def redrive_dead_letters(self) -> None:
         """The operator's redrive (the DLQ alarm's runbook): a message that died only of
@@ -891,8 +896,10 @@ def _brief(args: tuple[Any, ...]) -> str:
             shown.append(f"run {a.run_id[-4:]}:{a.status.value}")
         elif isinstance(a, str):
             shown.append(a[-12:])
-        elif isinstance(a, dict):
+        elif isinstance(a, dict) and isinstance(a.get("t"), str):  # a message
             shown.append(_short(json.dumps(a)))
+        elif isinstance(a, dict):  # e.g. count_sinks' {step: index}: a step may be "t"
+            shown.append(f"dict({len(a)})")
         elif isinstance(a, list) and a and isinstance(a[0], dict):
             shown.append("[" + ", ".join(_short(json.dumps(m)) for m in a) + "]")
         else:

@@ -280,14 +280,16 @@ def _check_expected(shape: Shape, outcomes: list[RunOutcome], verdict: Verdict, 
 
 
 def _judged_by_each_other(world: World) -> bool:
-    """A first_only or last_only shape whose runs an operator changed: which run goes on
-    and which is discarded or stopped depends on that (a stopped run lets the next one
-    in, a restart is a new run of the workflow), so the shape's expectations (judged by
-    the runs together) do not apply; every run must still end and settle, with no slot
-    or permit held (_check_ends)."""
+    """A first_only, last_only or strict_sequential shape whose runs an operator changed:
+    which run goes on and which is discarded, stopped or blocked depends on that (a
+    stopped run lets the next one in, a killed strict one blocks the queue until an
+    operator unblocks it, a restart is a new run of the workflow), so the shape's
+    expectations (judged by the runs together) do not apply; every run must still end
+    and settle, with no slot, queue entry or permit held (_check_ends)."""
     shape = world.shape
+    strict = any(w.get("run_strategy") == "strict_sequential" for w in shape.workflows)
     acted = world.changed_by_operator or world.restarted or world.operator_retried
-    return bool((shape.first_only or shape.last_only) and acted)
+    return bool((shape.first_only or shape.last_only or strict) and acted)
 
 
 def compare(baseline: list[RunOutcome], faulty: World, verdict: Verdict) -> None:
