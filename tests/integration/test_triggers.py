@@ -5,6 +5,7 @@ mapped params, an event pattern, and a signal trigger joining two signals on a k
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -348,7 +349,7 @@ def test_schedules_follow_activate_and_rollback(rt: LocalRuntime) -> None:
     assert set(schedules(rt, "daily_etl")) == {"nightly", "often"}
     activate(rt.services, "daily_etl", 2)
     assert set(schedules(rt, "daily_etl")) == {"weekly"}
-    assert schedules(rt, "daily_etl")["weekly"]["ScheduleExpression"] == "cron(0 7 ? * MON *)"
+    assert schedules(rt, "daily_etl")["weekly"]["ScheduleExpression"] == "cron(0 7 ? * 2 *)"
     rollback(rt.services, "daily_etl")
     assert set(schedules(rt, "daily_etl")) == {"nightly", "often"}
 
@@ -434,3 +435,58 @@ def test_a_trigger_on_podiums_own_bus_fires_in_the_embedded_runtime(workers: int
         assert paging.params == {"failed": failed}
         assert paging.status.value == "SUCCEEDED"
         assert paging.trigger == "event:etl_failed"
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_status_change_published_again_starts_no_second_run(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run_ended`` publishes the run's status change, then settles the run; a crash
+    between the two has the sweeper redo it, which publishes the change again under a
+    new event id. A ``bus: podium`` trigger keys it by what it says (run, status), so
+    the downstream workflow starts once."""
+    from podium.adapters.clock import ManualClock
+    from podium.service.sweep import sweep
+
+    home = {"home": ":memory:"} if store == "sqlite" else {}
+    with LocalRuntime(store=store, clock=ManualClock(), **home) as local:
+        local.push({"name": "wf_a", "steps": [{"id": "s", "type": "noop"}]})
+        local.push(
+            {
+                "name": "wf_b",
+                "steps": [{"id": "s", "type": "noop"}],
+                "triggers": [
+                    {
+                        "id": "after_a",
+                        "event": {
+                            "bus": "podium",
+                            "pattern": {
+                                "source": ["podium"],
+                                "detail-type": ["Podium Run Status Change"],
+                                "detail": {"workflow": ["wf_a"], "status": ["SUCCEEDED"]},
+                            },
+                        },
+                    }
+                ],
+            }
+        )
+        real, crashed = local.store.settle_run, []
+
+        def settle_crashes_once(run_id: str) -> object:
+            if not crashed:
+                crashed.append(run_id)
+                raise RuntimeError("the worker dies after the publish, before the settle")
+            return real(run_id)
+
+        monkeypatch.setattr(local.store, "settle_run", settle_crashes_once)
+        first = local.start_run("wf_a").run_id
+        with contextlib.suppress(RuntimeError):
+            local.pump()
+        local.pump()
+        assert crashed  # the end was redone (a redelivery, or the sweep below)
+        local.clock.advance(3_600_000)
+        sweep(local.services, local.store)  # redoes run_ended: publishes again
+        local.pump()
+        assert local.store.get_run(first).settled
+        (b_run,) = runs(local, "wf_b")
+        assert b_run.status.value == "SUCCEEDED"

@@ -102,12 +102,33 @@ def test_weekdays_ranges_steps_names_and_macros() -> None:
         ("0 6 * * *", "cron(0 6 * * ? *)"),
         ("15 3 1 * *", "cron(15 3 1 * ? *)"),
         ("0 9 * * 1-5", "cron(0 9 ? * 2-6 *)"),
-        ("0 9 * * MON,FRI", "cron(0 9 ? * MON,FRI *)"),
+        ("0 9 * * MON,FRI", "cron(0 9 ? * 2,6 *)"),
         ("0 9 * * 0", "cron(0 9 ? * 1 *)"),
+        # Unix's 7 is Sunday, Scheduler's is Saturday: these lost Sunday when their
+        # text was translated token by token ("5-7" became Friday to Saturday).
+        ("0 6 * * 5-7", "cron(0 6 ? * 1,6,7 *)"),
+        ("0 6 * * 6-7", "cron(0 6 ? * 1,7 *)"),
+        ("0 6 * * 1/2", "cron(0 6 ? * 1,2,4,6 *)"),
+        ("0 6 * * SUN-SAT", "cron(0 6 ? * 1-7 *)"),
     ],
 )
 def test_scheduler_expressions(cron: str, expected: str) -> None:
     assert Cron.parse(cron).scheduler_expression() == expected
+
+
+def test_the_scheduler_expression_fires_on_the_days_the_cron_names() -> None:
+    # Every day-of-week field the parser accepts, read back from Scheduler's numbers.
+    for dow in ["*", "0", "7", "1-5", "5-7", "6-7", "0-6", "1/2", "*/3", "MON,WED", "SAT,SUN"]:
+        cron = Cron.parse(f"0 6 * * {dow}")
+        field = cron.scheduler_expression().split()[4]
+        if field == "?":
+            assert cron.weekdays == frozenset(range(7)), dow
+            continue
+        days: set[int] = set()
+        for part in field.split(","):
+            first, _, last = part.partition("-")
+            days |= set(range(int(first), int(last or first) + 1))
+        assert {d - 1 for d in days} == cron.weekdays, dow
 
 
 @pytest.mark.parametrize(

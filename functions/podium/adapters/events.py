@@ -13,7 +13,9 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-SOURCE = "podium"
+from podium.core.ports import EVENT_SOURCE
+
+SOURCE = EVENT_SOURCE
 _BATCH = 10  # PutEvents takes at most 10 entries
 
 

@@ -509,6 +509,10 @@ class LogReader(Protocol):
         ...
 
 
+EVENT_SOURCE = "podium"
+"""The ``source`` of every event Podium publishes (Events.publish sets it)."""
+
+
 class Events(Protocol):
     """Status changes for users to route (an EventBridge bus; kept in memory locally).
     Each event is ``{"detail-type": ..., "detail": {...}}``; delivery is at least once."""

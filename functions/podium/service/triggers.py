@@ -17,6 +17,7 @@ enable|disable`` needs no new version.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,9 +42,12 @@ from podium.core.engine.schedule import (
 )
 from podium.core.engine.signals import Op, ParamMatch, Signal, parse_match
 from podium.core.expr import ExpressionError, compile_expression
+from podium.core.ports import EVENT_SOURCE as PODIUM_SOURCE
 from podium.core.ports import SCHEDULED_TIME, ScheduleSpec, TriggerState, TriggerStates
 from podium.service import messages
 from podium.service.context import Services
+from podium.service.run_events import RUN_STATUS_CHANGE
+from podium.service.step_events import STEP_STATUS_CHANGE
 
 log = logging.getLogger("podium.triggers")
 
@@ -352,10 +356,27 @@ def route_own_events(ctx: Services, events: list[dict[str, Any]]) -> int:
 
 
 def _event_time(event: Mapping[str, Any], default: int) -> int:
+    own = _own_status_change(event)
+    if own is not None:  # published again later: the time of the change, not of the event
+        for field in ("at", "ended_at", "started_at", "created_at"):
+            if isinstance(own.get(field), int):
+                return int(own[field])
     try:
         return parse_iso(str(event["time"]))
     except (KeyError, ValueError):
         return default
+
+
+def _own_status_change(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The detail of a run or step status change Podium published, else None."""
+    detail = event.get("detail")
+    if (
+        event.get("source") == PODIUM_SOURCE
+        and event.get("detail-type") in (RUN_STATUS_CHANGE, STEP_STATUS_CHANGE)
+        and isinstance(detail, Mapping)
+    ):
+        return detail
+    return None
 
 
 # signal triggers ----------------------------------------------------------------------
@@ -522,6 +543,16 @@ def event_run_id(ctx: Services, workflow: str, event: Mapping[str, Any]) -> str:
     raise DefinitionError([Issue("event", f"no trigger of {workflow!r} matches the event")])
 
 
+_CHANGE_FIELDS = ("run_id", "step", "attempt", "status")
+
+
 def _event_key(event: Mapping[str, Any]) -> str:
-    """A delivery's identity: EventBridge's event id (the same on a redelivery)."""
+    """A delivery's identity: EventBridge's event id (the same on a redelivery). A
+    status change Podium published is named by what it says (run, step, attempt,
+    status) instead: ``run_ended`` is redone until its run settles, so the same change
+    may be published again, under a new event id, and must start no second run."""
+    detail = _own_status_change(event)
+    if detail is not None:
+        said = [event["detail-type"], *(detail.get(k) for k in _CHANGE_FIELDS)]
+        return "podium-" + hashlib.sha256(json.dumps(said, default=str).encode()).hexdigest()[:32]
     return str(event.get("id") or hashlib.sha256(repr(sorted(event.items())).encode()).hexdigest())

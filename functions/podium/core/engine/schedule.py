@@ -148,27 +148,28 @@ class Cron:
         minute, hour, dom, month, dow = self.fields
         if dow in ("*", "?"):
             return f"cron({minute} {hour} {'*' if dom == '?' else dom} {month} ? *)"
-        return f"cron({minute} {hour} ? {month} {_aws_weekdays(dow)} *)"
+        return f"cron({minute} {hour} ? {month} {_aws_weekdays(self.weekdays)} *)"
 
 
-def _aws_weekdays(field: str) -> str:
-    """Unix day-of-week numbers (0-7 from Sunday) as Scheduler's (1-7 from Sunday)."""
-
-    def shift(token: str) -> str:
-        return str(int(token) % 7 + 1) if token.isdigit() else token.upper()
-
-    out = []
-    for part in field.split(","):
-        body, slash, step = part.partition("/")
-        if body == "*":
-            out.append(part)
-            continue
-        first, dash, last = body.partition("-")
-        shifted = shift(first) + (f"-{shift(last)}" if dash else "")
-        if dash and last.isdigit() and int(last) == 7:
-            shifted = f"{shift(first)}-7"
-        out.append(shifted + (f"/{step}" if slash else ""))
-    return ",".join(out)
+def _aws_weekdays(weekdays: frozenset[int]) -> str:
+    """The parsed days (0 = Sunday) in Scheduler's numbers (1-7 from Sunday), written
+    out from the set rather than translated token by token: Unix's 7 is Sunday and
+    Scheduler's is Saturday, so a text range such as ``5-7`` (Friday to Sunday) has no
+    Scheduler range, nor has ``1/2`` (Monday, Wednesday, Friday, Sunday). Runs of three
+    or more days become ranges (``1-5`` is ``2-6``)."""
+    days = sorted(d + 1 for d in weekdays)
+    parts: list[str] = []
+    i = 0
+    while i < len(days):
+        j = i
+        while j + 1 < len(days) and days[j + 1] == days[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{days[i]}-{days[j]}")
+        else:
+            parts.extend(str(d) for d in days[i : j + 1])
+        i = j + 1
+    return ",".join(parts)
 
 
 def exists(local: datetime, tz: ZoneInfo) -> bool:
