@@ -105,6 +105,21 @@ def test_lone_surrogate_in_json_is_400(runtime: LocalRuntime) -> None:
     assert status == 201
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_numbers_json_has_not_are_400(runtime: LocalRuntime, number: str) -> None:
+    # Python's json reads them (1e400 as Infinity); they were accepted, stored, and
+    # echoed back in answers that were no longer JSON (the console could not read them).
+    send("POST", "/workflows", json.dumps({**OTHER, "params": {"f": {"type": "double"}}}))
+    status, body = send("POST", "/workflows/other/runs", '{"params": {"f": ' + number + "}}")
+    assert_error(status, body, 400, "invalid_json")
+    assert "JSON numbers are finite" in body["errors"][0]["message"]
+    status, body = send("POST", "/workflows/other/runs", '{"params": {"f": 1' + "0" * 400 + "}}")
+    assert_error(status, body, 400, "invalid_request")
+    assert "finite double" in body["errors"][0]["message"]
+    status, body = send("POST", "/workflows/other/runs", '{"params": {"f": 2.5}}')
+    assert status == 202, body
+
+
 def test_lone_surrogate_in_a_definition_expression_is_400(runtime: LocalRuntime) -> None:
     wf = {
         "name": "sur",

@@ -147,6 +147,27 @@ def test_dry_run_plans_only_and_bad_ranges_say_why(rt: LocalRuntime) -> None:
         backfill.plan(rt.services, "bf_etl", "2026-03-01", "2026-03-02")
 
 
+def test_a_range_of_many_years_plans_every_time_and_calendar_ends_are_refused(
+    rt: LocalRuntime,
+) -> None:
+    # A yearly cron over 16 years: every time (the planner stopped after five years of
+    # days and dropped the rest without a word).
+    rt.push({**ETL, "triggers": [{"id": "daily", "cron": "0 6 1 1 *"}]})
+    plan = backfill.plan(rt.services, "bf_etl", "2010-01-01", "2025-12-31")
+    days = [e["logical_date"] for e in plan.summary()["entries"]]
+    assert days == [f"{year}-01-01" for year in range(2010, 2026)]
+    # Dates at the calendar's ends were a 500 (OverflowError, year 0): now the place.
+    for start, end in [("2026-01-01", "9999-12-31"), ("0001-01-01", "0001-01-05")]:
+        with pytest.raises(DefinitionError, match="out of range: backfill dates from 1970"):
+            backfill.plan(rt.services, "bf_etl", start, end)
+    with pytest.raises(DefinitionError, match="out of range"):
+        backfill.plan(rt.services, "bf_etl", "2026-01-01", "9999-12-31T00:00:00Z")
+    # A minutely cron over 26 years stops counting at the limit (it built 13 M times).
+    rt.push({**ETL, "triggers": [{"id": "daily", "cron": "* * * * *"}]})
+    with pytest.raises(DefinitionError, match="more than 1,000 scheduled times"):
+        backfill.plan(rt.services, "bf_etl", "2000-01-01", "2026-01-01")
+
+
 def test_the_api_routes(rt: LocalRuntime) -> None:
     from tests.integration.test_api import call
 

@@ -298,3 +298,31 @@ def test_a_big_output_is_kept_in_the_home_and_read_back(home: Path, tmp_path: Pa
     assert list((home / "payloads").rglob("output.json"))  # beside the database
     detail = json.loads(podium(home, "runs", "show", run_id, "--step", "make", "--json").stdout)
     assert detail["step"]["output"] == {"rows": ["x" * 100] * 200}
+
+
+def test_files_and_homes_that_cannot_be_used_get_a_message_not_a_traceback(
+    home: Path, tmp_path: Path
+) -> None:
+    wf = tmp_path / "wf.yaml"
+    wf.write_text("name: ok\nsteps:\n  - {id: a, type: noop}\n")
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(b"name: caf\xe9\nsteps: []\n")
+    cases = tmp_path / "cases.json"
+    cases.write_bytes(b"[\xff]")
+    checks = [
+        (["validate", str(latin1)], "not UTF-8 text (byte 9); save it as UTF-8"),
+        (["run", str(latin1)], "not UTF-8 text (byte 9)"),
+        (["expr", "--cases", str(cases)], "not UTF-8 text (byte 1)"),
+        (["run", str(wf), "--home", "/proc/nope"], "cannot create the home /proc/nope"),
+        (["run", str(wf), "--home", str(wf)], "is a file: give the home's directory"),
+        (["runs", "list", "wf", "--endpoint", "http://[::1"], "is not a URL"),
+    ]
+    for args, said in checks:
+        done = podium(home, *args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert said in " ".join(done.stderr.split()), (args, done.stderr)
+        assert "Traceback" not in done.stderr, args
+    toml = tmp_path / "podium.toml"
+    toml.write_bytes(b'[functions]\nx = "caf\xe9:f"\n')
+    done = podium(home, "validate", str(wf))
+    assert "podium.toml: it is not UTF-8 text" in " ".join((done.stdout + done.stderr).split())

@@ -116,6 +116,10 @@ def test_podium_run_shows_counts_and_runs_show_step_lists_iterations(
     assert shown.returncode == 0, shown.stderr
     assert "iterations" in shown.stdout and "bad row 0" in shown.stdout
     assert "--step each --next 4" in shown.stdout
+    for bad in ("abc", "-1"):  # a token this view never gave: a message, not a traceback
+        refused = podium(home, "runs", "show", run_id, "--step", "each", "--next", bad)
+        assert refused.returncode == 2 and "--next:" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
 
     as_json = podium(home, "runs", "show", run_id, "--step", "each", "--json", "--failed-only")
     body = json.loads(as_json.stdout)

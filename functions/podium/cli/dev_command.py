@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from podium.cli.inputs import local_functions, local_stand_ins
+from podium.cli.local_home import creatable_home
 
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -42,10 +43,9 @@ def dev_command(
 
     Lambda steps run the Python callables that podium.toml in the working directory (and
     --functions) map their Lambda names to; module:function runs as it is."""
-    from podium import bootstrap
     from podium.local.dev_server import DevServer, open_runtime
 
-    home = bootstrap.local_home(home)  # --home, else $PODIUM_HOME, else .podium
+    home = creatable_home(home)  # --home, else $PODIUM_HOME, else .podium
     mapping = local_functions(Path.cwd(), functions)  # ./podium.toml, then --functions
     # Local functions (module:function) are imported from the working directory.
     sys.path.insert(0, os.getcwd())

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from podium.core.expr import ExpressionError, compile_expression, compile_template
 from podium.core.expr.conformance import report, run_cases, summarize
+from podium.local.text_files import UnreadableFile, read_text
 
 
 def _parse_bind(spec: str) -> tuple[list[str], Any]:
@@ -80,8 +81,8 @@ def _run_case_files(paths: list[str], as_json: bool, out: Console, err: Console)
     results = []
     for path in files:
         try:
-            cases = json.loads(path.read_text("utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            cases = json.loads(read_text(path))
+        except (OSError, UnreadableFile, json.JSONDecodeError) as exc:
             err.print(f"[red]cannot read {path}: {exc}[/red]")
             return 2
         if not isinstance(cases, list):

@@ -198,17 +198,21 @@ def show_step(
             view = {**view, "output": home.output(view["output"])}
         loop = None
         if view is not None and view.get("children") is not None:
-            from podium.service.loop_views import iterations
+            from podium.service.loop_views import BadPageToken, iterations
 
             page = page or LoopPage()
-            loop = iterations(
-                home.services,
-                run_id,
-                step,
-                token=page.token,
-                limit=page.limit,
-                failed_only=page.failed_only,
-            )
+            try:
+                loop = iterations(
+                    home.services,
+                    run_id,
+                    step,
+                    token=page.token,
+                    limit=page.limit,
+                    failed_only=page.failed_only,
+                )
+            except BadPageToken as exc:
+                _err().print(Text(f"--next: {exc}", style="bold red"))
+                raise typer.Exit(2) from None
     if view is None:
         _err().print(Text(f"run {run_id} has no step '{step}' (yet)", style="bold red"))
         raise typer.Exit(1)

@@ -20,6 +20,26 @@ from podium.cli.output import err
 from podium.cli.render import view_json
 
 
+def creatable_home(home: Path | None) -> Path:
+    """The home a command that runs steps writes (``--home``, $PODIUM_HOME or
+    ``.podium``), made if missing; a clear error and exit 2 when it cannot be."""
+    if home is not None and home.is_file() and home.name != bootstrap.HOME_DB:
+        err().print(
+            Text(
+                f"--home {home} is a file: give the home's directory (or its {bootstrap.HOME_DB})",
+                style="bold red",
+            )
+        )
+        raise typer.Exit(2)
+    where = bootstrap.local_home(home)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        err().print(Text(f"cannot create the home {where}: {exc.strerror}", style="bold red"))
+        raise typer.Exit(2) from None
+    return where
+
+
 class Home:
     """A local home opened for reading: its store, logs and the service wiring that
     ``describe_run`` needs (no moto, no runner: nothing runs here)."""

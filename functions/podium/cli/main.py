@@ -31,9 +31,11 @@ from podium.cli import (
     workflow_commands,
 )
 from podium.cli.inputs import TagOption, local_functions, local_stand_ins, parse_params, parse_tags
+from podium.cli.local_home import creatable_home
 from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.load import load_definition
 from podium.core.dsl.schema import workflow_json_schema
+from podium.local.text_files import UnreadableFile, read_text
 
 app = typer.Typer(
     help="Podium: a serverless workflow orchestrator for AWS.",
@@ -89,9 +91,12 @@ FunctionsOption = Annotated[
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text()
-    except OSError as exc:
+        return read_text(path)
+    except FileNotFoundError as exc:
         errors.print(f"[red]cannot read {path}: {exc.strerror}[/red]")
+        raise typer.Exit(2) from None
+    except UnreadableFile as exc:
+        errors.print(Text(str(exc), style="red"))
         raise typer.Exit(2) from None
 
 
@@ -240,7 +245,7 @@ def run(
     if backend not in ("sqlite", "moto", "memory"):
         errors.print(f"[red]--backend '{backend}': use sqlite, moto or memory[/red]")
         raise typer.Exit(2)
-    where = bootstrap.local_home(home) if backend == "sqlite" else None
+    where = creatable_home(home) if backend == "sqlite" else None
 
     text = _read(file)
     try:

@@ -166,7 +166,10 @@ def resolve_target(
     else:
         chosen = Target(stack=section.get("stack", DEFAULT_STACK))
     if chosen.endpoint:
-        parts = urllib.parse.urlsplit(chosen.endpoint)
+        try:
+            parts = urllib.parse.urlsplit(chosen.endpoint)
+        except ValueError as exc:  # e.g. "http://[::1": Invalid IPv6 URL
+            raise ConfigError(f"endpoint '{chosen.endpoint}' is not a URL: {exc}") from None
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"endpoint '{chosen.endpoint}' is not an http(s) URL")
     return Target(

@@ -39,13 +39,17 @@ from podium.cli.target_options import (
 from podium.cli.timeline import attempts_of, bar_width
 from podium.cli.timeline import timeline as draw_timeline
 from podium.core.tags import has_tags
+from podium.local.text_files import UnreadableFile, read_text
 
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text()
-    except OSError as exc:
+        return read_text(path)
+    except FileNotFoundError as exc:
         _err().print(Text(f"cannot read {path}: {exc.strerror}", style="red"))
+        raise typer.Exit(2) from None
+    except UnreadableFile as exc:
+        _err().print(Text(str(exc), style="red"))
         raise typer.Exit(2) from None
 
 

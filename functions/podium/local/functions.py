@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from podium.core.functions import check_mapping
+from podium.local.text_files import read_text
 
 CONFIG_FILE = "podium.toml"
 
@@ -30,11 +31,9 @@ def read_config(path: Path) -> dict[str, str]:
     """The ``[functions]`` table of a ``podium.toml`` (none when the file does not exist).
     Raises ValueError naming the file and the problem."""
     try:
-        text = path.read_text()
+        text = read_text(path)
     except FileNotFoundError:
         return {}
-    except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

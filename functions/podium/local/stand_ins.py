@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.local.functions import CONFIG_FILE
+from podium.local.text_files import read_text
 
 JOB_TABLES = {
     "ecs_tasks": "ecs_task",
@@ -65,11 +66,9 @@ def read_stand_ins(path: Path) -> StandIns:
     """The stand-in tables of a ``podium.toml`` (none when it does not exist). Raises
     ValueError naming the file, the entry and the fix."""
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(read_text(path))
     except FileNotFoundError:
         return StandIns()
-    except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML: {exc}") from None
     found = StandIns()

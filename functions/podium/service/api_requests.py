@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 import zlib
 from http import HTTPStatus
@@ -122,12 +123,35 @@ def _decompress(raw: bytes, encoding: str) -> bytes:
     return out
 
 
+class _NotJson(ValueError):
+    """NaN, Infinity or a number too big for a double: Python's json reads them, JSON
+    has none, and every answer echoing them back would not be JSON either."""
+
+
+def _not_json(constant: str) -> Any:
+    raise _NotJson(f"{constant} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson(f"{text[:40]} is too big for a double")
+    return value
+
+
 def parse_json_body(text: str | None) -> Any:
     """JSON with bounded nesting and no lone surrogates; None for an empty body."""
     if text is None or not text.strip():
         return None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except _NotJson as exc:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_json",
+            "body",
+            f"invalid JSON: {exc}; JSON numbers are finite (send null or a string)",
+        ) from None
     except json.JSONDecodeError as exc:
         raise RequestError(
             HTTPStatus.BAD_REQUEST,

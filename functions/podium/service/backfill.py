@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -122,23 +122,41 @@ def _schedule_trigger(ctx: Services, workflow: str, trigger_id: str | None) -> t
 
 
 def _bound(text: str, tz: str, *, end: bool) -> int:
-    """A date (the whole day, in the trigger's time zone) or an ISO time, as epoch ms."""
+    """A date (the whole day, in the trigger's time zone) or an ISO time, as epoch ms,
+    from 1970 to 2200 (Python's dates stop at years 1 and 9999, and a run's times are
+    epoch milliseconds)."""
+    where = "to" if end else "from"
+    day, at = _date_or_time(text)
+    if day is not None:
+        if not _FIRST_DAY <= day <= _LAST_DAY:
+            raise DefinitionError([Issue(where, _out_of_range(text))])
+        local = datetime.combine(day + timedelta(days=1) if end else day, time(), zone(tz))
+        return int(local.timestamp() * 1000) - (1 if end else 0)
+    if at is None:
+        raise DefinitionError([Issue(where, f"{text!r} is not a date (2026-01-31) or an ISO time")])
+    if not _FIRST_MS <= at <= _LAST_MS:
+        raise DefinitionError([Issue(where, _out_of_range(text))])
+    return at
+
+
+def _date_or_time(text: str) -> tuple[date | None, int | None]:
     try:
-        day = date.fromisoformat(text)
+        return date.fromisoformat(text), None
     except ValueError:
-        try:
-            return parse_iso(text)
-        except ValueError:
-            raise DefinitionError(
-                [
-                    Issue(
-                        "to" if end else "from",
-                        f"{text!r} is not a date (2026-01-31) or an ISO time",
-                    )
-                ]
-            ) from None
-    local = datetime.combine(day + timedelta(days=1) if end else day, time(), zone(tz))
-    return int(local.timestamp() * 1000) - (1 if end else 0)
+        pass
+    try:
+        return None, parse_iso(text)
+    except (ValueError, OverflowError):
+        return None, None
+
+
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 2), date(2200, 12, 31)
+_FIRST_MS = int(datetime.combine(_FIRST_DAY, time(), UTC).timestamp() * 1000)
+_LAST_MS = int(datetime.combine(_LAST_DAY, time(), UTC).timestamp() * 1000)
+
+
+def _out_of_range(text: str) -> str:
+    return f"{text!r} is out of range: backfill dates from 1970-01-02 to 2200-12-31"
 
 
 def plan(
@@ -157,18 +175,20 @@ def plan(
     if until <= after:
         raise DefinitionError([Issue("to", f"{end!r} is before {start!r}")])
     if spec.cron is not None:
-        times = cron_times(Cron.parse(spec.cron), tz, after, until)
+        times = cron_times(Cron.parse(spec.cron), tz, after, until, limit=MAX_BACKFILL_RUNS + 1)
     else:
         assert spec.rate is not None
         state = ctx.store.trigger_states().ensure(workflow, tid, spec.enabled, ctx.now())
-        times = rate_times(parse_rate(spec.rate), state.since, after, until)
+        times = rate_times(
+            parse_rate(spec.rate), state.since, after, until, limit=MAX_BACKFILL_RUNS + 1
+        )
     if len(times) > MAX_BACKFILL_RUNS:
         raise DefinitionError(
             [
                 Issue(
                     "from",
-                    f"the range has {len(times):,} scheduled times, over the limit of"
-                    f" {MAX_BACKFILL_RUNS:,}; backfill it in parts",
+                    f"the range has more than {MAX_BACKFILL_RUNS:,} scheduled times (the"
+                    " limit of one backfill); backfill it in parts",
                 )
             ]
         )

@@ -38,7 +38,15 @@ def check_value(spec: ParamSpec, value: Any, path: str) -> tuple[Any, Issue | No
     elif t is ParamType.DOUBLE:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if ok:
-            value = float(value)
+            try:
+                as_double = float(value)
+            except OverflowError:  # an int past a double's range
+                as_double = math.inf
+            if not math.isfinite(as_double):
+                return value, Issue(
+                    path, "expected a finite double (NaN and Infinity are not JSON)"
+                )
+            value = as_double
     elif t is ParamType.BOOL:
         ok = isinstance(value, bool)
     elif t is ParamType.LIST:

@@ -128,11 +128,12 @@ class Cron:
             d.month in self.months and d.day in self.days and (d.isoweekday() % 7) in self.weekdays
         )
 
-    def local_times(self, start: datetime) -> Iterator[datetime]:
-        """Naive local times matching the cron, from ``start`` (naive, inclusive)."""
+    def local_times(self, start: datetime, days: int = 5 * 366) -> Iterator[datetime]:
+        """Naive local times matching the cron, from ``start`` (naive, inclusive), over
+        ``days`` days (five years by default: the next time of any cron is in them)."""
         day = start.date()
         first = True
-        for _ in range(5 * 366):
+        for _ in range(days):
             if self.matches_day(day):
                 for hour in sorted(self.hours):
                     for minute in sorted(self.minutes):
@@ -179,8 +180,11 @@ def exists(local: datetime, tz: ZoneInfo) -> bool:
     return back == local
 
 
-def cron_times(cron: Cron, tz_name: str, after_ms: int, until_ms: int) -> list[int]:
-    """The times the cron fires in (after, until], epoch ms, as Scheduler fires them."""
+def cron_times(
+    cron: Cron, tz_name: str, after_ms: int, until_ms: int, *, limit: int | None = None
+) -> list[int]:
+    """The times the cron fires in (after, until], epoch ms, as Scheduler fires them;
+    the first ``limit`` of them when there are more."""
     tz = zone(tz_name)
     start_utc = datetime.fromtimestamp(after_ms / 1000, UTC) + timedelta(minutes=1)
     start_local = start_utc.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
@@ -189,7 +193,8 @@ def cron_times(cron: Cron, tz_name: str, after_ms: int, until_ms: int) -> list[i
     start_local -= timedelta(hours=1)
     out: list[int] = []
     seen: set[int] = set()
-    for local in cron.local_times(start_local):
+    days = max(0, until_ms - after_ms) // 86_400_000 + 3  # the whole range, not 5 years
+    for local in cron.local_times(start_local, days):
         if not exists(local, tz):
             continue  # skipped by the spring-forward change: does not run
         at = int(local.replace(tzinfo=tz, fold=0).timestamp() * 1000)  # fold 0: runs once
@@ -198,6 +203,8 @@ def cron_times(cron: Cron, tz_name: str, after_ms: int, until_ms: int) -> list[i
         if at > after_ms and at not in seen:
             seen.add(at)
             out.append(at)
+            if limit is not None and len(out) >= limit:
+                break
     return out
 
 
@@ -240,16 +247,18 @@ def rate_expression(minutes: int) -> str:
     return f"rate({n} {unit}{'s' if n > 1 else ''})"
 
 
-def rate_times(minutes: int, anchor_ms: int, after_ms: int, until_ms: int) -> list[int]:
+def rate_times(
+    minutes: int, anchor_ms: int, after_ms: int, until_ms: int, *, limit: int | None = None
+) -> list[int]:
     """A rate's times in (after, until]: every ``minutes`` from ``anchor`` (when the
-    schedule was made)."""
+    schedule was made); the first ``limit`` of them when there are more."""
     period = minutes * 60_000
     if until_ms <= after_ms:
         return []
     k = max(0, (after_ms - anchor_ms) // period + 1)
-    out = []
+    out: list[int] = []
     at = anchor_ms + k * period
-    while at <= until_ms:
+    while at <= until_ms and (limit is None or len(out) < limit):
         if at > after_ms:
             out.append(at)
         at += period
