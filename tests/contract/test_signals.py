@@ -164,14 +164,21 @@ def test_waiters_are_added_once_listed_until_expiry_and_removed(signals: Signals
 def test_a_signal_is_consumed_once_per_consumer(signals: Signals) -> None:
     assert signals.consume("wf/t0", ["p:a", "p:b"], "run-1", 10_000)
     assert signals.consume("wf/t0", ["p:a", "p:b"], "run-1", 10_000)  # a replay: the same set
-    assert signals.consumed("wf/t0", "p:a") and signals.consumed("wf/t0", "p:b")
+    assert signals.consumed_by("wf/t0", "p:a") == signals.consumed_by("wf/t0", "p:b") == "run-1"
     # Another set holding p:a is refused, and writes nothing (p:c stays free).
     assert not signals.consume("wf/t0", ["p:c", "p:a"], "run-2", 10_000)
-    assert not signals.consumed("wf/t0", "p:c")
+    assert signals.consumed_by("wf/t0", "p:c") is None
     assert signals.consume("wf/t0", ["p:c"], "run-3", 10_000)
     # Each trigger (consumer) has its own marks.
     assert signals.consume("wf/t1", ["p:a", "p:b"], "run-9", 10_000)
-    assert not signals.consumed("wf/t2", "p:a")
+    assert signals.consumed_by("wf/t2", "p:a") is None
+
+
+def test_a_signal_is_read_by_its_id_until_it_expires(signals: Signals) -> None:
+    sent, _ = signals.send(new_signal(SignalRequest("ready", params={"d": "x"}), 1000))
+    assert signals.get(sent.signal_id, now=1001) == sent
+    assert signals.get(sent.signal_id, now=sent.expires_at) is None
+    assert signals.get("p:none", now=1001) is None
 
 
 def test_bad_signals_are_refused_with_the_place_and_the_fix() -> None:

@@ -490,3 +490,52 @@ def test_a_status_change_published_again_starts_no_second_run(
         assert local.store.get_run(first).settled
         (b_run,) = runs(local, "wf_b")
         assert b_run.status.value == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite", "moto"])
+def test_a_signal_triggers_run_lost_after_its_signals_were_consumed_starts_on_a_resend(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signal trigger marks its set of signals used, then starts the run: a crash (or
+    throttling) between the two left the set used and no run, and a resend (the same
+    request id) found the signal used and did nothing. Now it starts the set's run."""
+    from podium.adapters.clock import ManualClock
+    from podium.core.engine.signals import SignalRequest
+    from podium.service import runs as runs_service
+    from podium.service.signals import send_signal
+
+    home = {"home": ":memory:"} if store == "sqlite" else {}
+    with LocalRuntime(store=store, clock=ManualClock(), **home) as local:
+        local.push(
+            {
+                "name": "on_ready",
+                "params": {"day": {"type": "string"}},
+                "steps": [{"id": "a", "type": "noop"}],
+                "triggers": [
+                    {
+                        "id": "t",
+                        "signal": {"names": ["ready", "approved"], "join_keys": ["day"]},
+                        "params": {"day": "${event.signals.ready.params.day}"},
+                    }
+                ],
+            }
+        )
+        real, failed = runs_service.start_run, []
+
+        def fails_once(*args: Any, **kwargs: Any) -> Any:
+            if not failed:
+                failed.append(1)
+                raise RuntimeError("the events function dies before the run's put")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(runs_service, "start_run", fails_once)
+        send_signal(local.services, SignalRequest("ready", params={"day": "d1"}, request_id="a"))
+        approved = SignalRequest("approved", params={"day": "d1"}, request_id="b")
+        with pytest.raises(RuntimeError):
+            send_signal(local.services, approved)
+        assert runs(local, "on_ready") == []
+        send_signal(local.services, approved)  # the sender retries
+        (run,) = runs(local, "on_ready")
+        assert run.params == {"day": "d1"}
+        send_signal(local.services, approved)  # and again: the same run, no second
+        assert len(runs(local, "on_ready")) == 1

@@ -220,10 +220,16 @@ class DynamoSignals:
             raise
         return True
 
-    def consumed(self, consumer: str, signal_id: str) -> bool:
+    def consumed_by(self, consumer: str, signal_id: str) -> str | None:
         item = self._db.get_item(
             TableName=self._table,
             Key={"pk": {"S": f"SIGC#{consumer}"}, "sk": {"S": signal_id}},
             ConsistentRead=True,
         ).get("Item")
-        return item is not None
+        return None if item is None else str(item.get("grp", {}).get("S", ""))
+
+    def get(self, signal_id: str, *, now: int) -> Signal | None:
+        item = self._identity(signal_id)
+        if item is None or int(item["xm"]["N"]) <= now:
+            return None
+        return Signal.from_json(json.loads(item["d"]["S"]))

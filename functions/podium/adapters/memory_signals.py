@@ -71,6 +71,11 @@ class MemorySignals:
                 self._consumed[(consumer, s)] = group
             return True
 
-    def consumed(self, consumer: str, signal_id: str) -> bool:
+    def consumed_by(self, consumer: str, signal_id: str) -> str | None:
         with self._lock:
-            return (consumer, signal_id) in self._consumed
+            return self._consumed.get((consumer, signal_id))
+
+    def get(self, signal_id: str, *, now: int) -> Signal | None:
+        with self._lock:
+            found = self._by_id.get(signal_id)
+        return found if found is not None and found.expires_at > now else None

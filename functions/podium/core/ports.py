@@ -564,8 +564,14 @@ class Signals(Protocol):
         nothing, when any is marked for another group."""
         ...
 
-    def consumed(self, consumer: str, signal_id: str) -> bool:
-        """Whether ``consumer`` has used the signal."""
+    def consumed_by(self, consumer: str, signal_id: str) -> str | None:
+        """The group that ``consumer`` used the signal for, None when it has not: a
+        signal trigger that consumed a set and died before its run started finds the set
+        again from any of its signals."""
+        ...
+
+    def get(self, signal_id: str, *, now: int) -> Signal | None:
+        """The unexpired signal with this id (strongly consistent), else None."""
         ...
 
 

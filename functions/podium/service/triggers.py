@@ -405,8 +405,13 @@ def _try_signal_trigger(
         return None  # only signals sent once the trigger exists count
     consumer = f"{workflow}/{tid}"
     own = parse_match(source.match.get(signal.name, {}))
-    if not all(_holds(signal, c) for c in own) or ctx.signals.consumed(consumer, signal.signal_id):
+    if not all(_holds(signal, c) for c in own):
         return None
+    used_for = ctx.signals.consumed_by(consumer, signal.signal_id)
+    if used_for is not None:
+        # Used already: by a set whose run may not have started (a crash between the
+        # consume and the start). Starting it again is idempotent (its id is the set's).
+        return _start_consumed(ctx, workflow, tid, trigger, used_for)
     keys: list[ParamMatch] = []
     for k in source.join_keys:
         if k not in signal.params:
@@ -419,18 +424,15 @@ def _try_signal_trigger(
             continue
         conditions = [*parse_match(source.match.get(name, {})), *keys]
         candidates = ctx.signals.find(name, conditions, now=now, since=state.since, limit=50)
-        fresh = [c for c in reversed(candidates) if not ctx.signals.consumed(consumer, c.signal_id)]
+        fresh = [
+            c
+            for c in reversed(candidates)
+            if ctx.signals.consumed_by(consumer, c.signal_id) is None
+        ]
         if not fresh:
             return None
         group[name] = fresh[0]  # the oldest unconsumed one: first in, first joined
-    event = {
-        "kind": "signal",
-        "trigger": tid,
-        "signals": {
-            n: {"params": s.params, "payload": s.payload, "signal_id": s.signal_id}
-            for n, s in group.items()
-        },
-    }
+    event = _signal_event(tid, group)
     if source.condition is not None:
         try:
             held = compile_expression(source.condition).evaluate({"event": event})
@@ -445,8 +447,48 @@ def _try_signal_trigger(
         # Another set took one of these signals meanwhile (a racing arrival): this set
         # is void. The signals left unused wait for the next arrival.
         return None
+    return _start_set(ctx, workflow, tid, trigger, group, key)
+
+
+def _signal_event(tid: str, group: Mapping[str, Signal]) -> dict[str, Any]:
+    return {
+        "kind": "signal",
+        "trigger": tid,
+        "signals": {
+            n: {"params": s.params, "payload": s.payload, "signal_id": s.signal_id}
+            for n, s in group.items()
+        },
+    }
+
+
+def _start_set(
+    ctx: Services,
+    workflow: str,
+    tid: str,
+    trigger: Trigger,
+    group: Mapping[str, Signal],
+    key: str,
+) -> RunRecord | None:
     at = max(s.sent_at for s in group.values())
-    return start_triggered(ctx, workflow, tid, trigger, event, key=key, at=at)
+    return start_triggered(ctx, workflow, tid, trigger, _signal_event(tid, group), key=key, at=at)
+
+
+def _start_consumed(
+    ctx: Services, workflow: str, tid: str, trigger: Trigger, key: str
+) -> RunRecord | None:
+    """The run of a set consumed before (its key lists its signal ids): started again,
+    which finds the run when it exists. Nothing when a signal of it has expired."""
+    assert ctx.signals is not None
+    if not key:
+        return None  # consumed before sets were recorded
+    now = ctx.now()
+    group: dict[str, Signal] = {}
+    for sid in key.split("+"):
+        found = ctx.signals.get(sid, now=now)
+        if found is None:
+            return None
+        group[found.name] = found
+    return _start_set(ctx, workflow, tid, trigger, group, key)
 
 
 def _holds(signal: Signal, condition: ParamMatch) -> bool:

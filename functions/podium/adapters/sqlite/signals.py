@@ -158,10 +158,18 @@ class SqliteSignals:
             )
         return True
 
-    def consumed(self, consumer: str, signal_id: str) -> bool:
+    def consumed_by(self, consumer: str, signal_id: str) -> str | None:
         with self.db.query() as conn:
             row = conn.execute(
-                "SELECT 1 FROM signal_consumed WHERE consumer = ? AND signal_id = ?",
+                "SELECT grp FROM signal_consumed WHERE consumer = ? AND signal_id = ?",
                 (consumer, signal_id),
             ).fetchone()
-        return row is not None
+        return None if row is None else str(row[0])
+
+    def get(self, signal_id: str, *, now: int) -> Signal | None:
+        with self.db.query() as conn:
+            row = conn.execute(
+                "SELECT record FROM signal_ids WHERE signal_id = ? AND expires_at > ?",
+                (signal_id, now),
+            ).fetchone()
+        return None if row is None else Signal.from_json(json.loads(row[0]))
