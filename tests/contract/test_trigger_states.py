@@ -58,3 +58,16 @@ def test_the_watermark_moves_forward_only(states: TriggerStates) -> None:
     assert states.mark_fired("wf", "t", 2000)
     assert states.states("wf")["t"].fired_at == 2000
     assert not states.mark_fired("wf", "unknown", 5)
+
+
+def test_the_latest_failure_to_start_a_run_is_kept(states: TriggerStates) -> None:
+    states.record_failure("wf", "upload", "no state yet: nothing kept", 50)
+    states.ensure("wf", "upload", True, 100)
+    assert states.states("wf")["upload"].failed_at is None
+    states.record_failure("wf", "upload", "params.key: only csv", 300)
+    states.record_failure("wf", "upload", "an older one", 200)  # late: the newer stays
+    state = states.states("wf")["upload"]
+    assert (state.failed_at, state.error) == (300, "params.key: only csv")
+    states.record_failure("wf", "upload", "x" * 5000, 400)
+    assert states.states("wf")["upload"].error == "x" * 2000
+    assert states.states("wf")["upload"].enabled  # nothing else changes

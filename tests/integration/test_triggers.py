@@ -539,3 +539,45 @@ def test_a_signal_triggers_run_lost_after_its_signals_were_consumed_starts_on_a_
         assert run.params == {"day": "d1"}
         send_signal(local.services, approved)  # and again: the same run, no second
         assert len(runs(local, "on_ready")) == 1
+
+
+def test_a_trigger_that_matched_and_could_not_start_its_run_says_so(rt: LocalRuntime) -> None:
+    """An S3 upload matched a trigger whose params refuse the key: no run, and the events
+    function answered "no trigger matches" (counted EventsUnmatched); only a log line
+    said otherwise. Now its answer names the trigger that failed, and the failure is on
+    the trigger's state, which `podium triggers list` shows."""
+    from podium.handlers import events as events_handler
+    from podium.service.triggers import list_triggers
+
+    rt.push(
+        {
+            "name": "ingest",
+            "params": {
+                "key": {
+                    "type": "string",
+                    "validate": {"expr": "value.endsWith('.csv')", "message": "only csv"},
+                }
+            },
+            "steps": [{"id": "a", "type": "noop"}],
+            "triggers": [
+                {
+                    "id": "upload",
+                    "s3": {"bucket": "landing", "prefix": "raw/"},
+                    "params": {"key": "${event.detail.object.key}"},
+                }
+            ],
+        }
+    )
+    event = {
+        "version": "0",
+        "id": "e-1",
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "time": "2026-03-27T12:00:00Z",
+        "detail": {"bucket": {"name": "landing"}, "object": {"key": "raw/file.json"}},
+    }
+    answer = events_handler.handler(event, None)
+    assert answer["failed"] == ["ingest/upload"] and answer["runs"] == []
+    (listed,) = list_triggers(rt.services, "ingest")
+    assert listed["last_failure"]["error"].endswith("only csv")
+    assert runs(rt, "ingest") == []

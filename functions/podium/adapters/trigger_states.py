@@ -1,6 +1,7 @@
 """Triggers' state across versions (TriggerStates port): on/off, since when the trigger
-exists, and its catch-up watermark. In memory, on SQLite and on the DynamoDB table
-(``TRG#<workflow>`` / ``<trigger>``: ``en`` on, ``ca`` since, ``fa`` fired at)."""
+exists, its catch-up watermark and its latest failure to start a run. In memory, on
+SQLite and on the DynamoDB table (``TRG#<workflow>`` / ``<trigger>``: ``en`` on, ``ca``
+since, ``fa`` fired at, ``ft`` failed at, ``fe`` the failure)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from podium.core.ports import TriggerState
+
+MAX_ERROR = 2_000  # characters of a failure kept
 
 
 class MemoryTriggerStates:
@@ -41,6 +44,13 @@ class MemoryTriggerStates:
             self._states[(workflow, trigger)] = replace(old, fired_at=at)
             return True
 
+    def record_failure(self, workflow: str, trigger: str, error: str, at: int) -> None:
+        with self._lock:
+            old = self._states.get((workflow, trigger))
+            if old is None or (old.failed_at is not None and old.failed_at > at):
+                return
+            self._states[(workflow, trigger)] = replace(old, failed_at=at, error=error[:MAX_ERROR])
+
 
 _SQL = """
 CREATE TABLE IF NOT EXISTS trigger_states (
@@ -49,6 +59,8 @@ CREATE TABLE IF NOT EXISTS trigger_states (
     enabled INTEGER NOT NULL,
     since INTEGER NOT NULL,
     fired_at INTEGER,
+    failed_at INTEGER,
+    error TEXT,
     PRIMARY KEY (workflow, trigger)
 ) WITHOUT ROWID
 """
@@ -59,6 +71,10 @@ class SqliteTriggerStates:
         self.db = db
         with db.write() as conn:
             conn.execute(_SQL)
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(trigger_states)")}
+            for column, kind in (("failed_at", "INTEGER"), ("error", "TEXT")):
+                if column not in columns:  # a home made before failures were kept
+                    conn.execute(f"ALTER TABLE trigger_states ADD COLUMN {column} {kind}")
 
     def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
         with self.db.write() as conn:
@@ -81,11 +97,18 @@ class SqliteTriggerStates:
     def states(self, workflow: str) -> dict[str, TriggerState]:
         with self.db.query() as conn:
             rows = conn.execute(
-                "SELECT trigger, enabled, since, fired_at FROM trigger_states WHERE workflow = ?",
+                "SELECT trigger, enabled, since, fired_at, failed_at, error FROM trigger_states"
+                " WHERE workflow = ?",
                 (workflow,),
             ).fetchall()
         return {
-            str(r[0]): TriggerState(bool(r[1]), int(r[2]), None if r[3] is None else int(r[3]))
+            str(r[0]): TriggerState(
+                bool(r[1]),
+                int(r[2]),
+                None if r[3] is None else int(r[3]),
+                None if r[4] is None else int(r[4]),
+                None if r[5] is None else str(r[5]),
+            )
             for r in rows
         }
 
@@ -97,6 +120,14 @@ class SqliteTriggerStates:
                 (at, workflow, trigger, at),
             ).rowcount
         return bool(changed)
+
+    def record_failure(self, workflow: str, trigger: str, error: str, at: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE trigger_states SET failed_at = ?, error = ? WHERE workflow = ?"
+                " AND trigger = ? AND (failed_at IS NULL OR failed_at <= ?)",
+                (at, error[:MAX_ERROR], workflow, trigger, at),
+            )
 
 
 def _code(exc: ClientError) -> str:
@@ -113,9 +144,13 @@ class DynamoTriggerStates:
 
     @staticmethod
     def _state(item: dict[str, Any]) -> TriggerState:
-        fired = item.get("fa")
+        fired, failed, error = item.get("fa"), item.get("ft"), item.get("fe")
         return TriggerState(
-            bool(item["en"]["BOOL"]), int(item["ca"]["N"]), int(fired["N"]) if fired else None
+            bool(item["en"]["BOOL"]),
+            int(item["ca"]["N"]),
+            int(fired["N"]) if fired else None,
+            int(failed["N"]) if failed else None,
+            str(error["S"]) if error else None,
         )
 
     def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
@@ -168,3 +203,22 @@ class DynamoTriggerStates:
                 return False
             raise
         return True
+
+    def record_failure(self, workflow: str, trigger: str, error: str, at: int) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(workflow, trigger),
+                UpdateExpression="SET #ft = :at, #fe = :error",
+                ConditionExpression=(
+                    "attribute_exists(#pk) AND (attribute_not_exists(#ft) OR #ft <= :at)"
+                ),
+                ExpressionAttributeNames={"#ft": "ft", "#fe": "fe", "#pk": "pk"},
+                ExpressionAttributeValues={
+                    ":at": {"N": str(at)},
+                    ":error": {"S": error[:MAX_ERROR]},
+                },
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise  # else: no state yet, or a newer failure is kept

@@ -83,10 +83,12 @@ def list_command(
     if as_json:
         _print_json(body)
         return
-    table = Table("trigger", "kind", "rule", "state", "last fired")
+    table = Table("trigger", "kind", "rule", "state", "last fired", "last failure")
     for t in body["triggers"]:
         state = "[green]on[/green]" if t["enabled"] else "[yellow]off[/yellow]"
-        table.add_row(t["id"], t["kind"], t["rule"], state, t.get("last_fired") or "-")
+        failure = t.get("last_failure")
+        failed = Text(f"{failure['at']}: {failure['error']}", style="red") if failure else "-"
+        table.add_row(t["id"], t["kind"], t["rule"], state, t.get("last_fired") or "-", failed)
     _out().print(table)
 
 

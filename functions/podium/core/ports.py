@@ -629,6 +629,10 @@ class TriggerState:
     enabled: bool
     since: int
     fired_at: int | None = None
+    # The last time it matched and could not start its run, and why (its params did
+    # not render or validate): what `podium triggers list` shows, as nothing else would.
+    failed_at: int | None = None
+    error: str | None = None
 
 
 class TriggerStates(Protocol):
@@ -642,6 +646,11 @@ class TriggerStates(Protocol):
 
     def mark_fired(self, workflow: str, trigger: str, at: int) -> bool:
         """Move the watermark forward to ``at``; False when it was there already."""
+        ...
+
+    def record_failure(self, workflow: str, trigger: str, error: str, at: int) -> None:
+        """Keep the trigger's latest failure to start a run (``error`` at most 2,000
+        characters); an older one does not replace a newer one."""
         ...
 
 

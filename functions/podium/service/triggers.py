@@ -174,6 +174,11 @@ def list_triggers(ctx: Services, workflow: str) -> list[dict[str, Any]]:
                 "enabled": state.enabled if state else trigger.enabled,
                 "since": state.since if state else None,
                 "last_fired": iso(state.fired_at) if state and state.fired_at else None,
+                "last_failure": (
+                    {"at": iso(state.failed_at), "error": state.error}
+                    if state and state.failed_at is not None
+                    else None
+                ),
                 "rule": _rule(trigger),
             }
         )
@@ -209,8 +214,9 @@ def start_triggered(
     restart_of: str | None = None,
 ) -> RunRecord | None:
     """Start the run of one firing (at most one per key, or per ``run_id``); None when
-    it cannot start (logged: a bad mapping is the definition's problem, a retry would
-    not fix it)."""
+    it cannot start: its params do not render or validate, the definition's problem,
+    which a retry would not fix. Then the failure is logged, counted (TriggerFailed) and
+    kept on the trigger's state, where `podium triggers list` shows it."""
     compiled = ctx.definitions.get(workflow, ctx.store.active_version(workflow))
     template = compiled.expressions.trigger_params.get(trigger_id)
     try:
@@ -227,6 +233,7 @@ def start_triggered(
     except (ExpressionError, DefinitionError) as exc:
         log.warning("trigger %s of %s did not start a run: %s", trigger_id, workflow, exc)
         ctx.metrics.count("TriggerFailed")
+        _states(ctx).record_failure(workflow, trigger_id, str(exc), ctx.now())
         return None
 
 
@@ -312,6 +319,7 @@ def route_trigger_event(
     put on ``bus`` (S3's notifications come on the default bus; an event trigger names
     its bus, default unless it says otherwise)."""
     started: list[str] = []
+    failed: list[str] = []
     at = _event_time(event, ctx.now())
     for workflow, tid, trigger in _event_triggers(ctx):
         if trigger.s3 is not None and bus == "default":
@@ -330,9 +338,13 @@ def route_trigger_event(
         )
         if run is not None:
             started.append(run.run_id)
-    if not started:
+        else:
+            failed.append(f"{workflow}/{tid}")
+    if not started and not failed:
         return None
-    return {"matched": len(started), "runs": started}
+    # A trigger that matched and could not start its run is no "no trigger matches":
+    # its failure is on its state (podium triggers list) and counted (TriggerFailed).
+    return {"matched": len(started) + len(failed), "runs": started, "failed": failed}
 
 
 PODIUM_BUS = "podium"
