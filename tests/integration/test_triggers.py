@@ -581,3 +581,39 @@ def test_a_trigger_that_matched_and_could_not_start_its_run_says_so(rt: LocalRun
     (listed,) = list_triggers(rt.services, "ingest")
     assert listed["last_failure"]["error"].endswith("only csv")
     assert runs(rt, "ingest") == []
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_burst_of_more_than_fifty_signals_is_joined_whole(store: str) -> None:
+    """A join looked at the newest 50 signals of the other name only: after 60 `a`s
+    then 60 `b`s, the 10 oldest `a`s were never joined (and 10 `b`s waited for ever)."""
+    from podium.adapters.clock import ManualClock
+    from podium.core.engine.signals import SignalRequest
+    from podium.service.signals import send_signal
+
+    home = {"home": ":memory:"} if store == "sqlite" else {}
+    with LocalRuntime(store=store, clock=ManualClock(), **home) as local:
+        local.push(
+            {
+                "name": "pairs",
+                "params": {"a": {"type": "int"}, "b": {"type": "int"}},
+                "steps": [{"id": "x", "type": "noop"}],
+                "triggers": [
+                    {
+                        "id": "t",
+                        "signal": {"names": ["a", "b"]},
+                        "params": {
+                            "a": "${event.signals.a.params.n}",
+                            "b": "${event.signals.b.params.n}",
+                        },
+                    }
+                ],
+            }
+        )
+        for name in ("a", "b"):
+            for i in range(60):
+                local.clock.advance(1000)
+                send_signal(local.services, SignalRequest(name, params={"n": i}))
+        pairs = sorted((r.params["a"], r.params["b"]) for r in runs(local, "pairs"))
+        assert sorted(a for a, _ in pairs) == list(range(60))
+        assert sorted(b for _, b in pairs) == list(range(60))

@@ -435,15 +435,10 @@ def _try_signal_trigger(
         if name == signal.name:
             continue
         conditions = [*parse_match(source.match.get(name, {})), *keys]
-        candidates = ctx.signals.find(name, conditions, now=now, since=state.since, limit=50)
-        fresh = [
-            c
-            for c in reversed(candidates)
-            if ctx.signals.consumed_by(consumer, c.signal_id) is None
-        ]
-        if not fresh:
+        partner = _oldest_unconsumed(ctx, consumer, name, conditions, now, state.since)
+        if partner is None:
             return None
-        group[name] = fresh[0]  # the oldest unconsumed one: first in, first joined
+        group[name] = partner
     event = _signal_event(tid, group)
     if source.condition is not None:
         try:
@@ -460,6 +455,38 @@ def _try_signal_trigger(
         # is void. The signals left unused wait for the next arrival.
         return None
     return _start_set(ctx, workflow, tid, trigger, group, key)
+
+
+# How many of a name's newest signals a join looks through for one its trigger has not
+# used: the newest 50 first (where an unused one usually is), then the newest 1,000, so
+# that a burst of more than 50 is joined too, not only its newest 50.
+_PARTNER_WINDOWS = (50, 1_000)
+
+
+def _oldest_unconsumed(
+    ctx: Services,
+    consumer: str,
+    name: str,
+    conditions: list[ParamMatch],
+    now: int,
+    since: int,
+) -> Signal | None:
+    """The oldest signal of ``name`` matching ``conditions`` that ``consumer`` has not
+    used among the newest ones of a window (first in, first joined), the first window
+    that holds one."""
+    assert ctx.signals is not None
+    used: set[str] = set()
+    for window in _PARTNER_WINDOWS:
+        candidates = ctx.signals.find(name, conditions, now=now, since=since, limit=window)
+        for c in reversed(candidates):  # oldest first
+            if c.signal_id in used:
+                continue
+            if ctx.signals.consumed_by(consumer, c.signal_id) is None:
+                return c
+            used.add(c.signal_id)
+        if len(candidates) < window:
+            return None  # no more to look at
+    return None
 
 
 def _signal_event(tid: str, group: Mapping[str, Signal]) -> dict[str, Any]:
