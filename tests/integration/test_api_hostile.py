@@ -8,6 +8,7 @@ import gzip
 import json
 import logging
 import os
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -33,11 +34,13 @@ def send(
     headers: dict[str, str] | None = None,
     request_id: str = "req-1",
 ) -> tuple[int, dict[str, Any]]:
+    path, _, query = path.partition("?")
     event = {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
+        "queryStringParameters": dict(urllib.parse.parse_qsl(query)) or None,
         "headers": {"content-type": "application/json", **(headers or {})},
         "requestContext": {
             "http": {
@@ -317,3 +320,59 @@ def test_a_when_with_a_backslash_run_is_rejected_quickly(runtime: LocalRuntime) 
     assert_error(status, body, 400, "invalid_request")
     assert body["errors"][0]["path"] == "steps[1].depends_on[0].when"
     assert "unterminated string literal" in body["errors"][0]["message"]
+
+
+def test_values_of_the_wrong_kind_are_refused_not_coerced(runtime: LocalRuntime) -> None:
+    # Each was accepted: [] as no params, false as a heartbeat, true or "1" as version 1,
+    # "yes" as a dry run, a typo in a console filter as "no step matches".
+    from podium.service.api_requests import RequestError
+    from podium.service.callbacks import parse_callback
+
+    send("POST", "/workflows", json.dumps(WORKFLOW))
+    for params in ("[]", '""', "0", "false"):
+        status, body = send("POST", "/signals", '{"name": "go", "params": ' + params + "}")
+        assert_error(status, body, 400, "invalid_request")
+        assert body["errors"][0]["path"].endswith("params"), body
+    with pytest.raises(RequestError, match="heartbeat"):
+        parse_callback({"heartbeat": False})
+    for version in ("true", '"1"'):
+        status, body = send("POST", "/workflows/hostile/runs", '{"version": ' + version + "}")
+        assert status == 400, body
+    for flag in ('"yes"', "1"):
+        status, body = send(
+            "POST",
+            "/workflows/hostile/backfill",
+            '{"from": "2026-01-01", "to": "2026-01-02", "dry_run": ' + flag + "}",
+        )
+        assert status == 400 and "dry_run" in json.dumps(body), body
+    status, body = send("POST", "/workflows/hostile/runs", "{}")
+    run_id = body["run_id"]
+    status, body = send("GET", f"/console/runs/{run_id}?status=BOGUS")
+    assert status == 400 and "unknown step status 'BOGUS'" in json.dumps(body), body
+    status, body = send("GET", f"/runs/{'x' * 5000}/logs?step=a")
+    assert status == 400, body
+
+
+def test_restarting_a_loop_iterations_run_says_which_run_to_restart(
+    runtime: LocalRuntime,
+) -> None:
+    # It answered 404 "workflow 'loopy/each' not found; push it first".
+    runtime.run(
+        {
+            "name": "loopy",
+            "steps": [
+                {
+                    "id": "each",
+                    "type": "foreach",
+                    "over": {"i": [1, 2]},
+                    "steps": [{"id": "x", "type": "noop"}],
+                }
+            ],
+        }
+    )
+    (run,) = runtime.store.list_runs("loopy", 10)
+    status, body = send(
+        "POST", f"/runs/{run.run_id}.each.0/actions", json.dumps({"action": "restart"})
+    )
+    assert status == 409, body
+    assert "restart that run from each/0/<step>" in json.dumps(body), body

@@ -509,6 +509,7 @@ def _str_query(name: str) -> str | None:
 def get_logs(run_id: str) -> Response[str]:
     """What an attempt of a lambda step printed (?step=ID[&attempt=N]): its function's
     CloudWatch lines for that invocation."""
+    check_run_id(run_id)
     step = _str_query("step")
     if not step:
         raise RequestError(

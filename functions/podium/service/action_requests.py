@@ -33,7 +33,8 @@ class RunActionRequest(_Body):
     action: RunAction
     start_from: Annotated[str | None, Field(alias="from", min_length=1, max_length=500)] = None
     params: dict[str, Any] | None = None
-    version: Annotated[int, Field(ge=1, le=10**9)] | Literal["active"] | None = None
+    # strict: true and "1" are not version 1 (pydantic's lax mode took them)
+    version: Annotated[int, Field(ge=1, le=10**9, strict=True)] | Literal["active"] | None = None
 
     def restart_request(self) -> RestartRequest:
         return RestartRequest(

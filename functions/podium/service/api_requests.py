@@ -249,7 +249,8 @@ class StartRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     params: dict[str, Any] = Field(default_factory=dict)
-    version: Annotated[int, Field(ge=1, le=10**9)] | None = None
+    # strict: true and "1" are not version 1 (pydantic's lax mode took them)
+    version: Annotated[int, Field(ge=1, le=10**9, strict=True)] | None = None
     # A client token: the same run_id twice starts one run (safe retries).
     run_id: Annotated[str, Field(pattern=RUN_ID)] | None = None
     # The run's own tags, over its workflow's (core/tags.py checks them).

@@ -319,9 +319,10 @@ class BackfillRequest(BaseModel):
     end: Annotated[str, Field(alias="to", min_length=1, max_length=40)]
     trigger: Annotated[str, Field(max_length=40)] | None = None
     reprocess: Reprocess = Reprocess.NONE
-    max_active: Annotated[int, Field(ge=1, le=1000)] | None = None
-    backwards: bool = False
-    dry_run: bool = False
+    # strict: "yes", 1 and "1" are not true, nor "3" a number (pydantic's lax mode)
+    max_active: Annotated[int, Field(ge=1, le=1000, strict=True)] | None = None
+    backwards: Annotated[bool, Field(strict=True)] = False
+    dry_run: Annotated[bool, Field(strict=True)] = False
 
 
 def parse_request(body: Any) -> BackfillRequest:

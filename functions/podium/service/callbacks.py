@@ -95,6 +95,13 @@ def parse_callback(body: Any) -> CallbackRequest:
             )
         return CallbackRequest("fail", error=message[:MAX_MESSAGE_CHARS], by=by, comment=comment)
     if action == "heartbeat":
+        if body["heartbeat"] is not True:  # false was taken as a heartbeat
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST,
+                "invalid_request",
+                "body.heartbeat",
+                'send {"heartbeat": true} to say the work is alive',
+            )
         return CallbackRequest("heartbeat")
     size = len(json.dumps(body["success"], default=str))
     if size > MAX_CALLBACK_OUTPUT_BYTES:

@@ -393,6 +393,11 @@ def run_page(
         wanted_roots = set(members[node])
         rows = [r for r in rows if _root(r.step) in wanted_roots]
     if status:
+        known = sorted({s.value for s in StepStatus} | {NOT_STARTED})
+        if status not in known:  # a typo showed an empty page, as if no step matched
+            raise DefinitionError(
+                [Issue("query.status", f"unknown step status {status!r}; one of {known}")]
+            )
         rows = [r for r in rows if _shown_status(r, missing_set) == status]
     if search:
         needle = search.lower()

@@ -75,7 +75,18 @@ class AlreadyRestarted(ActionRefused):
 
 
 def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord:
-    """Refused when the run was restarted already (by another request)."""
+    """Refused when the run was restarted already (by another request), and for a loop
+    iteration's run (its workflow is its loop's body, not a workflow of its own)."""
+    if old.iteration is not None and old.parent_run is not None:
+        raise ActionRefused(
+            "restart",
+            f"run {old.run_id}",
+            old.status.value,
+            [],
+            f"it is iteration {old.parent_index} of loop step {old.parent_step} of run"
+            f" {old.parent_run}: restart that run from {old.parent_step}/{old.parent_index}/"
+            "<step>, or from incomplete",
+        )
     new_id = restart_run_id(old.run_id)
     try:
         existing = ctx.store.get_run(new_id)

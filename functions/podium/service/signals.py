@@ -69,7 +69,13 @@ def request_from_json(body: Any, *, where: str = "body", source: str = "api") ->
     name = body.get("name")
     if not isinstance(name, str):
         raise DefinitionError([Issue(f"{where}.name", "name the signal (a string)")])
-    params = body.get("params") or {}
+    params = body.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):  # [], "", 0, false were taken as no params
+        raise DefinitionError(
+            [Issue(f"{where}.params", "must be a map of param names to values, e.g. {day: x}")]
+        )
     ttl_days = body.get("ttl_days", 90)
     if isinstance(ttl_days, bool) or not isinstance(ttl_days, int) or not 1 <= ttl_days <= 365:
         raise DefinitionError([Issue(f"{where}.ttl_days", "must be an int from 1 to 365")])
