@@ -376,3 +376,41 @@ def test_restarting_a_loop_iterations_run_says_which_run_to_restart(
     )
     assert status == 409, body
     assert "restart that run from each/0/<step>" in json.dumps(body), body
+
+
+def test_a_step_path_into_iterations_says_which_part_does_not_exist(
+    runtime: LocalRuntime,
+) -> None:
+    # They all answered "run 'L1.each.99999' not found", naming a run the caller never
+    # wrote; restart's --from already said which part was wrong.
+    runtime.run(
+        {
+            "name": "loopy",
+            "steps": [
+                {"id": "first", "type": "noop"},
+                {
+                    "id": "each",
+                    "type": "foreach",
+                    "over": {"i": [1, 2, 3]},
+                    "steps": [{"id": "x", "type": "noop"}],
+                    "depends_on": ["first"],
+                },
+            ],
+        }
+    )
+    (run,) = runtime.store.list_runs("loopy", 10)
+    cases = {
+        "a/0/x": "no step 'a' in 'loopy'; one of: first, each",
+        "first/0/x": "'first' is a noop step of 'loopy', not a loop",
+        "each/99999/x": "iteration 99999 of 'each' never ran in run",
+        "each/0/y": "the body of 'each' has no step 'y'; one of: x",
+        "each/\u0663/x": "'\u0663' after 'each' must be an iteration index",
+    }
+    for path, said in cases.items():
+        status, body = send(
+            "POST",
+            f"/runs/{run.run_id}/steps/actions",
+            json.dumps({"step": path, "action": "skip"}),
+        )
+        assert status == 400, (path, body)
+        assert said in json.dumps(body, ensure_ascii=False), (path, body)

@@ -17,6 +17,8 @@ from typing import Any
 from podium.core.engine.actions import (
     ACTION_EVENT,
     ActionRefused,
+    BadStepPath,
+    IterationPath,
     RunAction,
     StepAction,
     check_retry_in_place,
@@ -39,6 +41,7 @@ from podium.service.retry_failed import (
     send_next_attempt,
 )
 from podium.service.run_events import publish_run_status
+from podium.service.step_paths import walk_iteration_path
 
 _MAX_TRIES = 20  # re-reads after a lost race; each loss means the state moved on
 
@@ -245,6 +248,18 @@ def step_action(
     seen = _recorded(ctx, where.run_id, actor.request_id)
     if seen is not None:
         return seen
+    into = IterationPath.parse(path)
+    if into is not None:  # each part named must exist: say which does not
+        top = ctx.store.get_run(run_id)
+        walk_iteration_path(
+            ctx,
+            top,
+            ctx.definitions.get(top.workflow, top.version),
+            into,
+            path,
+            lambda message: BadStepPath(path, message.split(": ", 1)[-1]),
+            "act on",
+        )
     request_id = actor.request_id or ctx.ids.new_id()
     run = ctx.store.get_run(where.run_id)
     compiled = ctx.definitions.get(run.workflow, run.version)

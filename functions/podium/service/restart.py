@@ -30,14 +30,13 @@ from podium.core.engine.actions import (
     reused_steps,
 )
 from podium.core.engine.errors import RunNotFound
-from podium.core.engine.identity import child_run_id
-from podium.core.engine.loops import body_workflow
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import StepStatus
 from podium.service.bindings import run_params
 from podium.service.context import Services
 from podium.service.reuse import take_over
 from podium.service.runs import start_run
+from podium.service.step_paths import walk_iteration_path
 
 ACTIVE = "active"
 _NTH = re.compile(r"^(.*)-r(\d{1,4})$")
@@ -162,35 +161,7 @@ def _loop_of(ctx: Services, path: str, old: RunRecord, compiled: Any) -> str:
     reruns, with everything below it). DefinitionError naming the path and the fix."""
     where = IterationPath.parse(path)
     assert where is not None
-    name, parent = old.workflow, old.run_id
-    for loop, index in where.loops:
-        model = compiled.by_id.get(loop)
-        if model is None:
-            known = ", ".join(s.id for s in compiled.definition.steps)
-            raise _bad_from(f"{path!r}: no step {loop!r} in '{name}'; one of: {known}")
-        if not compiled.is_loop(loop):
-            raise _bad_from(
-                f"{path!r}: {loop!r} is a {model.type} step of '{name}', not a loop"
-                f" (foreach or while); restart --from {loop} instead"
-            )
-        child = child_run_id(parent, loop, index)
-        try:
-            ctx.store.get_run(child)
-        except RunNotFound:
-            record = ctx.store.get_step(parent, loop)
-            launched = record.children_launched if record is not None else 0
-            ran = f"iterations 0 to {launched - 1} ran" if launched else "no iteration ran"
-            raise _bad_from(
-                f"{path!r}: iteration {index} of {loop!r} never ran in run {parent} ({ran});"
-                f" name one that ran, or restart --from {loop}"
-            ) from None
-        compiled, name, parent = compiled.body(loop), body_workflow(name, loop), child
-    if where.step not in compiled.graph.predecessors:
-        known = ", ".join(s.id for s in compiled.definition.steps)
-        raise _bad_from(
-            f"{path!r}: the body of {where.loops[-1][0]!r} has no step {where.step!r};"
-            f" one of: {known}"
-        )
+    walk_iteration_path(ctx, old, compiled, where, path, _bad_from, "restart --from")
     return where.loops[0][0]
 
 

@@ -226,7 +226,7 @@ def resolve_step_path(run_id: str, path: str) -> StepPath:
     current = run_id
     for i in range(0, len(parts) - 1, 2):
         loop, index = parts[i], parts[i + 1]
-        if not index.isdigit():
+        if not (index.isascii() and index.isdigit() and len(index) <= 6):
             raise BadStepPath(path, f"{index!r} after {loop!r} must be an iteration index")
         current = child_run_id(current, loop, int(index))
     return StepPath(current, parts[-1])
