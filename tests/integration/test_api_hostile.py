@@ -414,3 +414,14 @@ def test_a_step_path_into_iterations_says_which_part_does_not_exist(
         )
         assert status == 400, (path, body)
         assert said in json.dumps(body, ensure_ascii=False), (path, body)
+
+
+def test_query_integers_are_ascii_digits(runtime: LocalRuntime) -> None:
+    # int() read "+5", " 5", "1_0" and other scripts' digits ("\u0663" is 3).
+    send("POST", "/workflows", json.dumps(WORKFLOW))
+    for raw in ("%2B5", "%205", "1_0", "%D9%A3", "5.0", "abc"):
+        status, body = send("GET", f"/workflows/hostile/runs?limit={raw}")
+        assert_error(status, body, 400, "invalid_request")
+        assert body["errors"][0]["path"] == "query.limit", body
+    status, _ = send("GET", "/workflows/hostile/runs?limit=5")
+    assert status == 200

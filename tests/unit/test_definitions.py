@@ -186,6 +186,10 @@ def test_cli_values_are_parsed_by_type() -> None:
     assert parse_cli_value(p["l"], '["x"]') == ["x"]
     assert parse_cli_value(p["s"], "7") == "7"
     assert parse_cli_value(p["n"], "seven") == "seven"  # reported by the type check
+    # int() also reads these; a param is written in ASCII digits
+    for odd in ("1_000", "\u0663", "+\u0665"):
+        assert parse_cli_value(p["n"], odd) == odd
+    assert parse_cli_value(p["n"], "-12") == -12
 
 
 def test_json_schema_describes_step_types() -> None:

@@ -57,6 +57,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import uuid
 from http import HTTPStatus
 from typing import Any
@@ -228,14 +229,15 @@ def _internal(exc: Exception) -> Response[str]:
     )
 
 
+_ASCII_INT = re.compile(r"-?[0-9]{1,19}")
+
+
 def _int_query(name: str, default: int | None, low: int, high: int) -> int | None:
     raw = app.current_event.get_query_string_value(name)
     if raw is None:
         return default
-    try:
-        value = int(raw) if len(raw) <= 20 else low - 1
-    except ValueError:
-        value = low - 1
+    # ASCII digits only: int() also takes "+5", " 5", "1_0" and other scripts' digits
+    value = int(raw) if _ASCII_INT.fullmatch(raw) else low - 1
     if not low <= value <= high:
         raise DefinitionError(
             [Issue(f"query.{name}", f"must be an integer from {low} to {high}, got {raw[:40]!r}")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,7 +67,8 @@ def parse_cli_value(spec: ParamSpec, raw: str) -> Any:
         if t is ParamType.STRING:
             return raw
         if t is ParamType.INT:
-            return int(raw)
+            # ASCII digits only: int() also takes "1_000" and other scripts' digits
+            return int(raw) if re.fullmatch(r"\s*-?[0-9]+\s*", raw) else raw
         if t is ParamType.DOUBLE:
             v = float(raw)
             return v if math.isfinite(v) else raw
