@@ -53,11 +53,11 @@ def test_bad_signals_are_400_with_the_place(runtime: LocalRuntime) -> None:
         (None, "body"),
         ([1], "body"),
         ({"params": {}}, "body.name"),
-        ({"name": "x", "params": {"a": 1.5}}, "signal.params.a"),
-        ({"name": "x", "params": {"a": {"b": 1}}}, "signal.params.a"),
+        ({"name": "x", "params": {"a": 1.5}}, "body.params.a"),
+        ({"name": "x", "params": {"a": {"b": 1}}}, "body.params.a"),
         ({"name": "x", "ttl_days": 0}, "body.ttl_days"),
         ({"name": "x", "extra": 1}, "body.extra"),
-        ({"name": "no spaces"}, "signal.name"),
+        ({"name": "no spaces"}, "body.name"),
     ]
     for body, path in cases:
         status, answer = call("POST", "/signals", body)

@@ -13,7 +13,7 @@ from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.records import RunRecord
-from podium.core.engine.signals import Signal, SignalRequest, new_signal
+from podium.core.engine.signals import Signal, SignalRequest, check_request, new_signal
 from podium.core.expr import ExpressionError
 from podium.service import messages
 from podium.service.bindings import bindings_for, matched_signals
@@ -80,7 +80,7 @@ def request_from_json(body: Any, *, where: str = "body", source: str = "api") ->
     if isinstance(ttl_days, bool) or not isinstance(ttl_days, int) or not 1 <= ttl_days <= 365:
         raise DefinitionError([Issue(f"{where}.ttl_days", "must be an int from 1 to 365")])
     request_id = body.get("request_id")
-    return SignalRequest(
+    request = SignalRequest(
         name=name,
         params=params,
         payload=body.get("payload"),
@@ -88,6 +88,8 @@ def request_from_json(body: Any, *, where: str = "body", source: str = "api") ->
         ttl_ms=ttl_days * 86_400_000,
         source=source,
     )
+    check_request(request, where=where)  # named as the caller wrote it (body.params.x)
+    return request
 
 
 def signal_from_bus(ctx: Services, event: Mapping[str, Any]) -> tuple[Signal, bool]:
