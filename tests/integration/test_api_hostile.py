@@ -425,3 +425,15 @@ def test_query_integers_are_ascii_digits(runtime: LocalRuntime) -> None:
         assert body["errors"][0]["path"] == "query.limit", body
     status, _ = send("GET", "/workflows/hostile/runs?limit=5")
     assert status == 200
+
+
+def test_an_iteration_breakpoint_past_the_loop_limit_is_refused(runtime: LocalRuntime) -> None:
+    # It was stored, and could never be hit (a loop has at most 100,000 iterations).
+    send("POST", "/workflows", json.dumps(WORKFLOW))
+    for index in (100_000, 10**3000):
+        status, body = send(
+            "POST",
+            "/workflows/hostile/breakpoints",
+            json.dumps({"action": "set", "step": "each/x", "iteration": index}),
+        )
+        assert status == 400 and "0 to 99,999" in json.dumps(body), body

@@ -21,7 +21,7 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.breakpoints import breakpoint_key, held_by, keys_to_clear, step_of_key
 from podium.core.engine.compiled import CompiledWorkflow
-from podium.core.engine.loops import body_workflow
+from podium.core.engine.loops import MAX_ITERATIONS, body_workflow
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import StepStatus
 from podium.service import messages
@@ -147,8 +147,10 @@ def _iteration(step: str, iteration: int | None) -> None:
                 )
             ]
         )
-    if iteration < 0:
-        raise DefinitionError([Issue("iteration", "an iteration index is 0 or more")])
+    if not 0 <= iteration < MAX_ITERATIONS:  # a bigger one could never be hit
+        raise DefinitionError(
+            [Issue("iteration", f"an iteration index is 0 to {MAX_ITERATIONS - 1:,}")]
+        )
 
 
 def _shown(step: str, key: str) -> str:
