@@ -437,3 +437,14 @@ def test_an_iteration_breakpoint_past_the_loop_limit_is_refused(runtime: LocalRu
             json.dumps({"action": "set", "step": "each/x", "iteration": index}),
         )
         assert status == 400 and "0 to 99,999" in json.dumps(body), body
+
+
+def test_a_backfill_error_names_the_body_field(runtime: LocalRuntime) -> None:
+    # The plan's places are the request's fields: body.to, not "to".
+    send("POST", "/workflows", json.dumps({**WORKFLOW, "triggers": [{"cron": "0 6 * * *"}]}))
+    status, body = send(
+        "POST",
+        "/workflows/hostile/backfill",
+        json.dumps({"from": "2026-03-05", "to": "2026-03-01"}),
+    )
+    assert status == 400 and body["errors"][0]["path"] == "body.to", body

@@ -437,7 +437,12 @@ def disable_trigger(name: str, trigger: str) -> Response[str]:
 def backfill_range(name: str) -> Response[str]:
     check_workflow_name(name)
     request = parse_backfill(_body())
-    summary = backfill_request(bootstrap.services(), name, request)
+    try:
+        summary = backfill_request(bootstrap.services(), name, request)
+    except DefinitionError as exc:  # the plan names its fields (from, to, trigger)
+        raise DefinitionError(
+            [Issue(f"body.{i.path}" if i.path else "body", i.message) for i in exc.issues]
+        ) from None
     return _json(HTTPStatus.OK if request.dry_run else HTTPStatus.ACCEPTED, summary)
 
 
