@@ -316,6 +316,8 @@ def test_files_and_homes_that_cannot_be_used_get_a_message_not_a_traceback(
         (["run", str(wf), "--home", "/proc/nope"], "cannot create the home /proc/nope"),
         (["run", str(wf), "--home", str(wf)], "is a file: give the home's directory"),
         (["runs", "list", "wf", "--endpoint", "http://[::1"], "is not a URL"),
+        (["runs", "list", "bad name"], "'bad name' is not a workflow name"),
+        (["runs", "restart", "r1", "--version", "0"], "a version number (1 or more)"),
     ]
     for args, said in checks:
         done = podium(home, *args)

@@ -263,8 +263,9 @@ def restart_run(
     restarted once: to go again, restart the new run."""
     wanted: int | str | None = None
     if version is not None:
-        if version != "active" and not version.isdigit():
-            _err().print(Text("--version: a number or 'active'", style="red"))
+        number = version.isascii() and version.isdigit() and len(version) <= 9 and int(version) >= 1
+        if version != "active" and not number:
+            _err().print(Text("--version: a version number (1 or more) or 'active'", style="red"))
             raise typer.Exit(2)
         wanted = int(version) if version.isdigit() else version
     rid = request_id or uuid.uuid4().hex

@@ -12,6 +12,7 @@ remote target is named: no --stack, --endpoint or --profile, and no remote confi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +39,7 @@ from podium.cli.target_options import (
 )
 from podium.cli.timeline import attempts_of, bar_width
 from podium.cli.timeline import timeline as draw_timeline
+from podium.core.dsl.models import WORKFLOW_NAME
 from podium.core.tags import has_tags
 from podium.local.text_files import UnreadableFile, read_text
 
@@ -175,6 +177,16 @@ def list_runs(
     aws_profile: AwsProfileOption = None,
 ) -> None:
     """Runs, newest first (of one workflow, or locally of all)."""
+    if workflow is not None and not re.fullmatch(WORKFLOW_NAME, workflow):
+        # It listed "no runs of bad name yet", as if such a workflow could exist.
+        _err().print(
+            Text(
+                f"{workflow[:100]!r} is not a workflow name: start with a letter and use only"
+                " letters, digits, '_' or '-' (at most 80)",
+                style="red",
+            )
+        )
+        raise typer.Exit(2)
     tags = parse_tags(tag)
     if uses_local_home(home, stack, endpoint, profile):
         local_commands.list_runs(home, workflow, status, since, limit, as_json, tags)
