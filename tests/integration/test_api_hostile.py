@@ -448,3 +448,17 @@ def test_a_backfill_error_names_the_body_field(runtime: LocalRuntime) -> None:
         json.dumps({"from": "2026-03-05", "to": "2026-03-01"}),
     )
     assert status == 400 and body["errors"][0]["path"] == "body.to", body
+
+
+def test_a_union_fields_error_names_the_field_not_pydantics_member_tags(
+    runtime: LocalRuntime,
+) -> None:
+    # It said body.version.constrained-int and body.version.literal['active'].
+    send("POST", "/workflows", json.dumps(WORKFLOW))
+    status, body = send("POST", "/workflows/hostile/runs", "{}")
+    run_id = body["run_id"]
+    status, body = send(
+        "POST", f"/runs/{run_id}/actions", json.dumps({"action": "restart", "version": "latest"})
+    )
+    assert status == 400, body
+    assert {e["path"] for e in body["errors"]} == {"body.version"}, body

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from podium.core.dsl.errors import DefinitionError, Issue, format_path
+from podium.core.dsl.errors import DefinitionError, Issue, request_issues
 from podium.core.engine.actions import RunAction, StepAction
 from podium.service.restart import RestartRequest
 
@@ -50,9 +50,7 @@ class StepActionRequest(_Body):
 
 
 def _issues(exc: ValidationError) -> DefinitionError:
-    return DefinitionError(
-        [Issue(format_path(["body", *e["loc"]]), str(e["msg"])) for e in exc.errors()]
-    )
+    return DefinitionError(request_issues(exc.errors()))
 
 
 def parse_run_action(body: Any) -> RunActionRequest:

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from podium.core.dsl.errors import DefinitionError, Issue, format_path
+from podium.core.dsl.errors import DefinitionError, request_issues
 from podium.core.dsl.load import MAX_DEFINITION_CHARS, MAX_DOCUMENT_DEPTH, check_depth
 from podium.core.dsl.models import WORKFLOW_NAME
 
@@ -267,9 +267,7 @@ def parse_start_run(body: Any) -> StartRunRequest:
     try:
         request = StartRunRequest.model_validate(body if body is not None else {})
     except ValidationError as exc:
-        raise DefinitionError(
-            [Issue(format_path(["body", *e["loc"]]), str(e["msg"])) for e in exc.errors()]
-        ) from None
+        raise DefinitionError(request_issues(exc.errors())) from None
     from podium.core.tags import tag_issues
 
     issues = tag_issues(request.tags, "body.tags")

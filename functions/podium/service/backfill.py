@@ -328,14 +328,12 @@ class BackfillRequest(BaseModel):
 def parse_request(body: Any) -> BackfillRequest:
     from pydantic import ValidationError
 
-    from podium.core.dsl.errors import format_path
+    from podium.core.dsl.errors import request_issues
 
     try:
         return BackfillRequest.model_validate(body if body is not None else {})
     except ValidationError as exc:
-        raise DefinitionError(
-            [Issue(format_path(["body", *e["loc"]]), str(e["msg"])) for e in exc.errors()]
-        ) from None
+        raise DefinitionError(request_issues(exc.errors())) from None
 
 
 def backfill_request(ctx: Services, workflow: str, request: BackfillRequest) -> dict[str, Any]:

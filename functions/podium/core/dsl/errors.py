@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,28 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'extract'?)`` or an empty string."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# The member tags pydantic puts in an error's location inside a union field
+# ("version.constrained-int", "version.literal['active']"): not places a caller wrote.
+_UNION_TAGS = frozenset(
+    {"constrained-int", "constrained-str", "int", "str", "bool", "none", "function-after"}
+)
+
+
+def request_issues(errors: Sequence[Any], root: str = "body") -> list[Issue]:
+    """pydantic's errors for a request body, each named by the field the caller wrote
+    (the union tags dropped; one issue per place and message)."""
+    out: dict[tuple[str, str], Issue] = {}
+    for e in errors:
+        loc = [
+            p
+            for i, p in enumerate(e["loc"])
+            if not (i > 0 and isinstance(p, str) and (p in _UNION_TAGS or "[" in p))
+        ]
+        issue = Issue(format_path([root, *loc]), str(e["msg"]))
+        out.setdefault((issue.path, issue.message), issue)
+    return list(out.values())
 
 
 def format_path(loc: Sequence[str | int]) -> str:
