@@ -437,6 +437,7 @@ def test_an_iteration_breakpoint_past_the_loop_limit_is_refused(runtime: LocalRu
             json.dumps({"action": "set", "step": "each/x", "iteration": index}),
         )
         assert status == 400 and "0 to 99,999" in json.dumps(body), body
+        assert body["errors"][0]["path"] == "body.iteration", body
 
 
 def test_a_backfill_error_names_the_body_field(runtime: LocalRuntime) -> None:

@@ -353,13 +353,23 @@ def change_breakpoints(name: str) -> Response[str]:
     ):
         raise DefinitionError([Issue("body.iteration", "must be an iteration index (0 or more)")])
     ctx = bootstrap.services()
-    if action == "set":
-        if step is None:
-            raise DefinitionError([Issue("body.step", "name the step to break at")])
-        change = breakpoints.set_breakpoint(ctx, name, step, iteration)
-    else:
-        change = breakpoints.clear_breakpoints(ctx, name, step, iteration)
+    try:
+        if action == "set":
+            if step is None:
+                raise DefinitionError([Issue("step", "name the step to break at")])
+            change = breakpoints.set_breakpoint(ctx, name, step, iteration)
+        else:
+            change = breakpoints.clear_breakpoints(ctx, name, step, iteration)
+    except DefinitionError as exc:  # the service names its arguments (step, iteration)
+        raise _in_body(exc) from None
     return _json(HTTPStatus.OK, change.as_json())
+
+
+def _in_body(exc: DefinitionError) -> DefinitionError:
+    """A service's issues, named as the request's body fields (``to`` -> ``body.to``)."""
+    return DefinitionError(
+        [Issue(f"body.{i.path}" if i.path else "body", i.message) for i in exc.issues]
+    )
 
 
 @app.post("/workflows/<name>/rollback")
@@ -440,9 +450,7 @@ def backfill_range(name: str) -> Response[str]:
     try:
         summary = backfill_request(bootstrap.services(), name, request)
     except DefinitionError as exc:  # the plan names its fields (from, to, trigger)
-        raise DefinitionError(
-            [Issue(f"body.{i.path}" if i.path else "body", i.message) for i in exc.issues]
-        ) from None
+        raise _in_body(exc) from None
     return _json(HTTPStatus.OK if request.dry_run else HTTPStatus.ACCEPTED, summary)
 
 
