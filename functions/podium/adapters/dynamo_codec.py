@@ -240,7 +240,7 @@ def step_from_item(item: Item, run_id: str | None = None, step: str | None = Non
 
 def sink_mark(step: str) -> str:
     """The per-sink attribute a counter written before the number set of sink indexes
-    used (dynamo_store.count_sink still honours it)."""
+    used (dynamo_sinks still honours it on a run's single counter item)."""
     return f"k:{step}"
 
 

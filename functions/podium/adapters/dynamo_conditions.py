@@ -1,6 +1,7 @@
 """Conditional writes on the single table that the store and its permits both build: the
 condition that a status is one of those expected, and a step's conditional transition
-(``DynamoStateStore.transition_step`` alone, ``DynamoPermits`` inside its transactions).
+(``DynamoStateStore.transition_step`` alone, ``DynamoPermits`` inside its transactions);
+and the error code a refused write answered with (every DynamoDB adapter reads it).
 """
 
 from __future__ import annotations
@@ -8,8 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from podium.adapters import dynamo_codec as c
 from podium.core.engine.status import StepStatus
+
+
+def error_code(exc: ClientError) -> str:
+    """``ConditionalCheckFailedException``, ``TransactionCanceledException``, ..."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def status_in(

@@ -20,13 +20,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from podium.adapters.dynamo_conditions import error_code
 from podium.core.engine.signals import Op, ParamMatch, Signal, Waiter, matches
 
 _OPS = {Op.EQ: "=", Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _ttl(ms: int) -> dict[str, str]:
@@ -80,7 +77,7 @@ class DynamoSignals:
                 ]
             )
         except ClientError as exc:
-            if _code(exc) != "TransactionCanceledException":
+            if error_code(exc) != "TransactionCanceledException":
                 raise
             reasons = exc.response.get("CancellationReasons") or []
             first = reasons[0] if reasons else {}
@@ -212,7 +209,7 @@ class DynamoSignals:
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as exc:
-            if _code(exc) != "TransactionCanceledException":
+            if error_code(exc) != "TransactionCanceledException":
                 raise
             reasons = exc.response.get("CancellationReasons") or []
             if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):

@@ -35,6 +35,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
+from podium.adapters.dynamo_conditions import error_code
 
 SHARD = 256
 """Sinks counted on one item: 256 numbers stay under 1 KB (one write unit a count)."""
@@ -123,7 +124,7 @@ class DynamoSinkCounts:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise  # else it was not counted: nothing to take back
 
     def _add(self, run_id: str, sk: str, step: str | None, index: int) -> int:
@@ -150,7 +151,7 @@ class DynamoSinkCounts:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return _n(exc.response.get("Item"))  # counted before: a replay
             raise
         return _n(resp["Attributes"])

@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
-from podium.adapters.dynamo_conditions import status_in, step_transition
+from podium.adapters.dynamo_conditions import error_code, status_in, step_transition
 from podium.adapters.dynamo_permits import DynamoPermits
 from podium.adapters.dynamo_signals import DynamoSignals
 from podium.adapters.dynamo_sinks import SHARD as SINK_SHARD
@@ -41,7 +41,7 @@ BREAKPOINTS_SK = "#BP"  # a workflow's breakpoints: one small item beside its he
 
 
 def _is(exc: ClientError, code: str) -> bool:
-    return bool(exc.response.get("Error", {}).get("Code") == code)
+    return error_code(exc) == code
 
 
 _BATCH_GET = 100  # BatchGetItem's most keys per call

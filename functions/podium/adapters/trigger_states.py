@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from podium.adapters.dynamo_conditions import error_code
 from podium.core.ports import TriggerState
 
 MAX_ERROR = 2_000  # characters of a failure kept
@@ -130,10 +131,6 @@ class SqliteTriggerStates:
             )
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class DynamoTriggerStates:
     def __init__(self, client: Any, table: str) -> None:
         self._db = client
@@ -199,7 +196,7 @@ class DynamoTriggerStates:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -220,5 +217,5 @@ class DynamoTriggerStates:
                 },
             )
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise  # else: no state yet, or a newer failure is kept
