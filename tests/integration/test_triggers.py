@@ -25,6 +25,7 @@ from podium.service import messages
 from podium.service.inbox import handle_event
 from podium.service.signals import send_signal
 from podium.service.triggers import list_triggers, schedule_prefix, set_enabled, sync_triggers
+from podium.service.workflows import push_workflow
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:podium-events"
 ROLE = "arn:aws:iam::123456789012:role/scheduler"
@@ -617,3 +618,24 @@ def test_a_burst_of_more_than_fifty_signals_is_joined_whole(store: str) -> None:
         pairs = sorted((r.params["a"], r.params["b"]) for r in runs(local, "pairs"))
         assert sorted(a for a, _ in pairs) == list(range(60))
         assert sorted(b for _, b in pairs) == list(range(60))
+
+
+def test_a_trigger_added_before_a_disabled_one_leaves_it_disabled(rt: LocalRuntime) -> None:
+    """A default id is the trigger's position: without keeping ids, adding a trigger in
+    front renamed the disabled cron_0 to cron_1, whose new state was enabled."""
+    nightly = {"cron": "0 6 * * *", "params": {"day": "${event.logical_date}"}}
+    rt.push({**ETL, "triggers": [nightly]})
+    set_enabled(rt.services, "daily_etl", "cron_0", False)
+    upload = {"s3": {"bucket": "landing", "prefix": "raw/"}}
+    moved = {**ETL, "triggers": [upload, {"rate": "1h"}, nightly]}
+    version, created = push_workflow(rt.services, moved)
+    assert created and version.version == 2
+    listed = {t["id"]: t for t in list_triggers(rt.services, "daily_etl")}
+    assert set(listed) == {"s3_0", "rate_1", "cron_0"}
+    assert not listed["cron_0"]["enabled"] and listed["cron_0"]["rule"].startswith("0 6")
+    assert set(schedules(rt, "daily_etl")) == {"rate_1"}  # the nightly one is still off
+    # The stored version names the moved trigger; pushing the same file again is no change.
+    assert version.document["triggers"][2]["id"] == "cron_0"
+    assert push_workflow(rt.services, moved)[1] is False
+    fire(rt, "daily_etl", "cron_0", "2026-03-28T06:00:00Z")
+    assert runs(rt, "daily_etl") == []

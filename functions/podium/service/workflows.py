@@ -8,6 +8,9 @@ from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.dsl.load import parse_document, validate_definition
+from podium.core.dsl.models import WorkflowDefinition
+from podium.core.dsl.triggers import keep_trigger_ids
+from podium.core.engine.errors import WorkflowNotFound
 from podium.core.engine.records import WorkflowVersion
 from podium.service.context import Services, digest_of
 from podium.service.subworkflows import call_issues
@@ -29,7 +32,7 @@ def push_workflow(
     ``activate=False`` (``podium push --no-activate``) stores the version without making
     it the one new runs start with (a workflow's first version is active anyway)."""
     data = parse_document(source, origin) if isinstance(source, str) else source
-    defn = validate_definition(data)
+    defn = _keeping_trigger_ids(ctx, validate_definition(data))
     calls = call_issues(ctx, defn)  # subworkflows already pushed: their params
     if calls:
         raise DefinitionError(calls)
@@ -51,6 +54,18 @@ def push_workflow(
 
         sync_triggers(ctx, defn.name)  # also when unchanged: a sync cut short is redone
     return stored
+
+
+def _keeping_trigger_ids(ctx: Services, defn: WorkflowDefinition) -> WorkflowDefinition:
+    """A moved trigger keeps its id, and with it its state (``keep_trigger_ids``)."""
+    if not defn.triggers:
+        return defn
+    try:
+        active = ctx.definitions.get(defn.name, ctx.store.active_version(defn.name))
+    except WorkflowNotFound:
+        return defn
+    triggers = keep_trigger_ids(defn.triggers, active.definition.trigger_map)
+    return defn if triggers == defn.triggers else defn.model_copy(update={"triggers": triggers})
 
 
 def check_stored_size(document: dict[str, Any]) -> int:

@@ -8,6 +8,8 @@ docs/workflow-language.md (Triggers).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Any
 
@@ -166,6 +168,62 @@ class Trigger(_Model):
 def trigger_ids(triggers: list[Trigger]) -> list[str]:
     """Each trigger's id: its own, or ``<kind>_<position>`` (cron_0, s3_1, ...)."""
     return [t.id or f"{t.kind}_{i}" for i, t in enumerate(triggers)]
+
+
+def listens_to(trigger: Trigger) -> str:
+    """What a trigger answers to (its schedule, bucket, pattern or signal names), not
+    what it does with it (params, catch-up, jitter, enabled): how a moved trigger is
+    recognised across versions."""
+    fields = {
+        "cron": ("cron", "timezone"),
+        "rate": ("rate",),
+        "s3": ("s3",),
+        "event": ("event",),
+        "signal": ("signal",),
+    }[trigger.kind]
+    return json.dumps(trigger.model_dump(mode="json", include=set(fields)), sort_keys=True)
+
+
+def keep_trigger_ids(triggers: list[Trigger], before: Mapping[str, Trigger]) -> list[Trigger]:
+    """The triggers with ids that follow them across versions.
+
+    A trigger's state (disabled, its catch-up watermark, since when it counts signals) is
+    kept under its id, and a default id is its position: adding a trigger before another
+    would hand the other's state to the newcomer. So a trigger without an ``id`` that
+    listens to what one trigger of the version ``before`` listened to keeps that one's id
+    (written into the stored version when it is not its default). Any other keeps its
+    default, unless an id it would take is kept by a moved trigger: then the next free
+    ``<kind>_<n>``. A trigger edited in place (a new cron at the same position) keeps
+    its default id and so its state, as before.
+    """
+    by_source: dict[str, str | None] = {}
+    for tid, old in before.items():
+        key = listens_to(old)
+        by_source[key] = None if key in by_source else tid  # two alike: neither is followed
+    taken = {t.id for t in triggers if t.id}
+    kept: dict[int, str] = {}
+    for i, t in enumerate(triggers):
+        old_id = by_source.get(listens_to(t)) if t.id is None else None
+        if old_id is not None and old_id not in taken:
+            kept[i] = old_id
+            taken.add(old_id)
+    ids: dict[int, str] = {i: t.id for i, t in enumerate(triggers) if t.id} | kept
+    for i, t in enumerate(triggers):  # the defaults first: a renamed one must avoid them
+        if i not in ids and f"{t.kind}_{i}" not in taken:
+            ids[i] = f"{t.kind}_{i}"
+            taken.add(ids[i])
+    for i, t in enumerate(triggers):
+        n = 0
+        while i not in ids:
+            if f"{t.kind}_{n}" not in taken:
+                ids[i] = f"{t.kind}_{n}"
+                taken.add(ids[i])
+            n += 1
+    out = []
+    for i, t in enumerate(triggers):
+        moved = t.id is None and ids[i] != f"{t.kind}_{i}"
+        out.append(t.model_copy(update={"id": ids[i]}) if moved else t)
+    return out
 
 
 def check_triggers(triggers: list[Trigger]) -> list[Trigger]:
