@@ -395,6 +395,51 @@ def test_restart_from_a_step_of_a_nested_iteration(rt: LocalRuntime) -> None:
     assert _reused(rt, child_run_id(result.new_run, "outer", 0), "sum")
 
 
+@pytest.mark.parametrize("start_from", ["beginning", "prep", "loop"])
+def test_a_restart_from_the_beginning_or_a_step_above_a_loop_reruns_every_iteration(
+    rt: LocalRuntime, start_from: str
+) -> None:
+    """The iterations of a loop that reruns took the old ones' outputs over (they were
+    restarted from incomplete), so a restart meant to run everything ran no body."""
+    BROKEN["on"] = False
+    rt.push(fe(4))
+    run = rt.start_run("fe")
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+    CALLS.clear()
+    result = run_action(
+        rt.services, run.run_id, RunAction.RESTART, ME, RestartRequest(start_from=start_from)
+    )
+    assert result.new_run is not None
+    rt.pump()
+    assert rt.describe(result.new_run).run.status is RunStatus.SUCCEEDED
+    assert sorted(CALLS) == [0, 1, 2, 3]
+    assert rt.services.store.get_run(result.new_run).restart_from == start_from
+    for i in range(4):
+        kid = rt.services.store.get_run(child_run_id(result.new_run, "loop", i))
+        assert kid.restart_of is None and not _reused(rt, kid.run_id, "work")
+
+
+def test_a_restart_from_a_nested_loop_of_one_iteration_reruns_all_its_iterations(
+    rt: LocalRuntime,
+) -> None:
+    rt.push(NESTED)
+    run = rt.start_run("nest")
+    rt.pump()
+    CALLS.clear()
+    result = run_action(
+        rt.services, run.run_id, RunAction.RESTART, ME, RestartRequest(start_from="outer/1/inner")
+    )
+    assert result.new_run is not None
+    rt.pump()
+    assert rt.describe(result.new_run).run.status is RunStatus.SUCCEEDED
+    assert sorted(CALLS) == [10, 11, 12]  # all of outer 1's inner loop; none of outer 0's
+    assert _reused(rt, child_run_id(result.new_run, "outer", 0), "inner")
+    outer1 = child_run_id(result.new_run, "outer", 1)
+    assert not _reused(rt, outer1, "inner") and not _reused(rt, outer1, "sum")
+    assert rt.services.store.get_run(child_run_id(outer1, "inner", 2)).restart_of is None
+
+
 @pytest.mark.parametrize(
     ("path", "says"),
     [

@@ -98,8 +98,11 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
     compiled = ctx.definitions.get(old.workflow, version)
     graph = compiled.graph
     rerun_from: str | None = None
-    restart_from: str | None = None  # a path into an iteration, kept on the new run
+    # Kept on the new run (None: from incomplete): its loops read it as they launch
+    # their iterations, which rerun in full or restart the old ones (service/reuse.py).
+    restart_from: str | None = None
     if request.start_from == RestartFrom.BEGINNING.value:
+        restart_from = RestartFrom.BEGINNING.value
         reuse: frozenset[str] = frozenset()
     else:
         if request.start_from != RestartFrom.INCOMPLETE.value:
@@ -108,6 +111,7 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
                 rerun_from = _loop_of(ctx, request.start_from, old, compiled)
             else:
                 rerun_from = _step_of(request.start_from, old, graph.predecessors.keys())
+                restart_from = rerun_from
         steps = ctx.store.list_steps(old.run_id)
         succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]
         reuse = reused_steps(graph, succeeded, rerun_from)

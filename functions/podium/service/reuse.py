@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from podium.core.engine.actions import restart_from_in, reused_steps
+from podium.core.engine.actions import rerun_whole, restart_from_in, reused_steps
 from podium.core.engine.errors import RunNotFound, StepExists
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord, StepRecord
@@ -37,13 +37,18 @@ def take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: in
 def restarted_child(
     ctx: Services, run: RunRecord, step: str, index: int, child_id: str, body: Any
 ) -> str | None:
-    """A restarted run's loop launches child ``index``: the same child of the run it
-    restarts is restarted from incomplete too, so an iteration that succeeded reruns
+    """A restarted run's loop launches child ``index``: unless the loop reruns in full
+    (``rerun_whole``), the same child of the run it restarts is restarted from
+    incomplete too, so an iteration that succeeded reruns
     nothing (its steps and outputs are taken over) and one that failed reruns only what
     did not succeed; the iteration a ``--from LOOP/INDEX/STEP`` names restarts from that
     step instead. Returns the old child's id (the new child's ``restart_of``)."""
     if run.restart_of is None:
         return None
+    top = run if run.root is None else _top(ctx, run.root)
+    graph = ctx.definitions.get(run.workflow, run.version).graph
+    if step in rerun_whole(graph, top.run_id, top.restart_from, run.run_id):
+        return None  # from beginning, or from this loop or a step above it: all rerun
     old_id = child_run_id(run.restart_of, step, index)
     try:
         ctx.store.get_run(old_id)
@@ -51,7 +56,6 @@ def restarted_child(
         return None  # the old loop never got this far
     # A restart from a step inside an iteration: the named iteration (and each on the
     # way to it) reruns from that step; the others from incomplete.
-    top = run if run.root is None else _top(ctx, run.root)
     rerun_from = restart_from_in(top.run_id, top.restart_from, child_id)
     steps = ctx.store.list_steps(old_id)
     succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]

@@ -24,7 +24,7 @@ def run_view(run: RunRecord) -> dict[str, Any]:
         "tags": run.tags,
         "restart_of": run.restart_of,
     }
-    if run.restart_from is not None:  # a restart from a step inside an iteration
+    if run.restart_from is not None:  # beginning, a step, or a step inside an iteration
         view["restart_from"] = run.restart_from
     return view
 

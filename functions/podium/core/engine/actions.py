@@ -278,6 +278,50 @@ def restart_from_in(top_run: str, path: str | None, run_id: str) -> str | None:
     return where.loops[depth + 1][0] if depth + 1 < len(where.loops) else where.step
 
 
+def rerun_whole(
+    graph: Graph, top_run: str, restart_from: str | None, run_id: str
+) -> frozenset[str]:
+    """The steps of ``run_id`` (a restarted top run, or one of its iteration runs) that
+    run again in full, a loop's iterations included (none of them is taken over).
+
+    ``restart_from`` is what the top run was restarted from (None: incomplete). From
+    ``beginning``, every step of the top run; from a step, that step and everything below
+    it. From a path into an iteration, in each run on the way everything below the loop
+    step the path goes through (not that loop: its other iterations restart from
+    incomplete), and in the innermost iteration the named step and everything below it.
+    Runs off the path, and every iteration of a loop that reruns in full (which is not
+    restarted at all), have none."""
+    if restart_from is None:
+        return frozenset()
+    where = IterationPath.parse(restart_from)
+    if where is None:
+        if run_id != top_run:
+            return frozenset()
+        if restart_from == RestartFrom.BEGINNING.value:
+            return frozenset(graph.predecessors)
+        return _and_below(graph, restart_from)
+    ids = [top_run, *where.run_ids(top_run)]
+    if run_id not in ids:
+        return frozenset()
+    depth = ids.index(run_id)
+    if depth < len(where.loops):
+        loop = where.loops[depth][0]
+        return _and_below(graph, loop) - {loop}
+    return _and_below(graph, where.step)
+
+
+def _and_below(graph: Graph, step: str) -> frozenset[str]:
+    """``step`` and every step downstream of it."""
+    below: set[str] = set()
+    stack = [step]
+    while stack:
+        current = stack.pop()
+        if current not in below:
+            below.add(current)
+            stack.extend(graph.successors[current])
+    return frozenset(below)
+
+
 def reused_steps(
     graph: Graph,
     succeeded: Iterable[str],
@@ -290,14 +334,7 @@ def reused_steps(
     a failure runs after the fix). ``rerun_from`` (restart from a step) reruns that step
     and everything below it."""
     done = set(succeeded)
-    below: set[str] = set()
-    if rerun_from is not None:
-        stack = [rerun_from]
-        while stack:
-            step = stack.pop()
-            if step not in below:
-                below.add(step)
-                stack.extend(graph.successors[step])
+    below = _and_below(graph, rerun_from) if rerun_from is not None else frozenset()
     reused: set[str] = set()
     for step in topological_order(graph):
         if (
