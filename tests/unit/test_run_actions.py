@@ -452,6 +452,37 @@ def test_a_breakpoint_holds_a_retry_until_cleared(rt: LocalRuntime) -> None:
     assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
 
 
+@pytest.mark.parametrize("limit", ["key", "max_parallel_steps"])
+def test_a_step_resumed_past_its_breakpoint_that_waits_for_a_permit_is_not_held_again(
+    rt: LocalRuntime, limit: str
+) -> None:
+    """The permit queue's reason replaced the resume's marker: when the permit freed,
+    the step was held at its breakpoint a second time."""
+    from podium.service.breakpoints import set_breakpoint
+
+    key = {"concurrency": {"key": "wh", "limit": 1}} if limit == "key" else {}
+    rt.push(
+        {
+            "name": "bp",
+            **({"max_parallel_steps": 1} if limit != "key" else {}),
+            "steps": [
+                {"id": "hog", "type": "sleep", "seconds": 60, **key},
+                {"id": "b", "type": "noop", **key},
+            ],
+        }
+    )
+    set_breakpoint(rt.services, "bp", "b")
+    run = rt.start_run("bp")
+    rt.pump(wait=False)
+    assert rt.services.store.get_step(run.run_id, "b").status is StepStatus.PAUSED
+    step_action(rt.services, run.run_id, "b", StepAction.RESUME, ME)
+    rt.pump(wait=False)
+    assert rt.services.store.get_step(run.run_id, "b").status is StepStatus.WAITING_FOR_PERMITS
+    rt.pump()  # the sleep ends; its permit goes to b, which runs
+    assert rt.services.store.get_step(run.run_id, "b").status is StepStatus.SUCCEEDED
+    assert rt.services.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
+
+
 def test_a_breakpoint_on_an_unknown_step_names_the_steps(rt: LocalRuntime) -> None:
     from podium.service.breakpoints import set_breakpoint
 

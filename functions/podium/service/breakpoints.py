@@ -27,6 +27,7 @@ from podium.core.engine.status import StepStatus
 from podium.service import messages
 from podium.service.context import Services
 from podium.service.pausing import BREAKPOINT, hold, resume_step, resumed_marker
+from podium.service.permits import in_queue
 
 CACHE_MS = 1000
 _lock = threading.Lock()
@@ -78,6 +79,10 @@ def stops_at_breakpoint(ctx: Services, run: RunRecord, msg: messages.Exec) -> bo
     if not msg.create:
         record = ctx.store.get_step(run.run_id, msg.step)
         if record is not None and record.reason == resumed_marker(msg.attempt):
+            return False
+        if record is not None and record.attempt == msg.attempt - 1 and in_queue(record):
+            # Woken from a permit queue: this attempt passed its breakpoint (or was resumed
+            # past it) before it queued, and the queue's reason replaced the marker.
             return False
     if not run.watched:
         # A loop iteration holding at a breakpoint is found by a clear among the
