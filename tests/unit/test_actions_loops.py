@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from podium.adapters.clock import ManualClock
-from podium.core.engine.actions import RunAction, StepAction
+from podium.core.engine.actions import ActionRefused, RunAction, StepAction
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import body_workflow
@@ -215,7 +215,13 @@ def test_pausing_a_run_pauses_its_loops_children_and_resume_lets_them_go_on(
     assert [rt.services.store.get_step(c, "work").status for c in first] == [  # type: ignore[union-attr]
         StepStatus.PAUSED
     ] * 2
+    # A child pauses and resumes with its parent: alone, the sweeper resumed a paused
+    # iteration of a running parent (as a parent's resume cut short) within minutes.
+    with pytest.raises(ActionRefused, match=f"pause or resume|resume run {run.run_id}"):
+        run_action(rt.services, first[0], RunAction.RESUME, ME)
     run_action(rt.services, run.run_id, RunAction.RESUME, ME)
+    with pytest.raises(ActionRefused, match=f"pause run {run.run_id}, or set a breakpoint"):
+        run_action(rt.services, first[1], RunAction.PAUSE, ME)
     rt.pump()
     assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
     assert sorted(CALLS) == [0, 1, 2, 3]

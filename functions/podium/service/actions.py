@@ -172,7 +172,8 @@ def run_action(
     new_run: str | None = None
     for _ in range(_MAX_TRIES):
         run = ctx.store.get_run(run_id)
-        check_run_action(action, run_id, run.status)
+        parent = None if run.parent_run is None else (run.parent_run, run.parent_step or "?")
+        check_run_action(action, run_id, run.status, parent=parent)
         if action is RunAction.RESTART:
             new = restart(ctx, run, restart_request or RestartRequest())
             new_run, after = new.run_id, run

@@ -415,7 +415,9 @@ def run_page(
     return {
         "run": {**_run_row(run), "waiting": waiting_reason(ctx, run)},
         # What an operator may do now (core's matrix) and what operators did.
-        "actions": sorted(a.value for a in allowed_run_actions(run.status)),
+        "actions": sorted(
+            a.value for a in allowed_run_actions(run.status, child=run.parent_run is not None)
+        ),
         "action_log": [
             {"at": e.at, "step": e.step, **e.detail} for e in events if e.kind == ACTION_EVENT
         ],

@@ -119,14 +119,28 @@ class ActionRefused(PodiumError):
         super().__init__(self.message)
 
 
-def allowed_run_actions(status: RunStatus) -> frozenset[RunAction]:
-    return RUN_ACTIONS[status]
+# A child run (a loop's iteration, a subworkflow's run) pauses and resumes with its
+# parent: paused alone, the sweeper would resume it as a parent's resume cut short.
+FOLLOWS_PARENT = frozenset({RunAction.PAUSE, RunAction.RESUME})
 
 
-def check_run_action(action: RunAction, run_id: str, status: RunStatus) -> None:
-    allowed = RUN_ACTIONS[status]
+def allowed_run_actions(status: RunStatus, *, child: bool = False) -> frozenset[RunAction]:
+    return RUN_ACTIONS[status] - FOLLOWS_PARENT if child else RUN_ACTIONS[status]
+
+
+def check_run_action(
+    action: RunAction, run_id: str, status: RunStatus, *, parent: tuple[str, str] | None = None
+) -> None:
+    """``parent``: (run, step) of a child run's parent."""
+    allowed = allowed_run_actions(status, child=parent is not None)
     if action not in allowed:
         hint = "restart it to run it again" if status.terminal else None
+        if parent is not None and action in FOLLOWS_PARENT and action in RUN_ACTIONS[status]:
+            hint = (
+                f"it is a child run of step {parent[1]} of run {parent[0]}, and pauses and"
+                f" resumes with it: {action.value} run {parent[0]}, or set a breakpoint on a"
+                " step of its body"
+            )
         raise ActionRefused(
             action.value, f"run {run_id}", status.value, (a.value for a in allowed), hint
         )
