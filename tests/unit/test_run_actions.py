@@ -287,6 +287,45 @@ def test_a_run_is_restarted_once_whoever_asks(rt: LocalRuntime) -> None:
     assert f"already restarted as {first.new_run}" in str(refused.value)
 
 
+def test_runs_whose_restart_ids_would_be_the_same_each_get_their_own(rt: LocalRuntime) -> None:
+    """A restart's id was the old id cut to 58 characters plus -r1: two long ids alike in
+    their first 58 met on it, and the second was refused as restarted already (and a
+    run a client named foo-r1 blocked foo's restart the same way)."""
+    from podium.service.runs import start_run
+
+    rt.push({"name": "rc", "steps": [{"id": "a", "type": "fail", "message": "x"}]})
+    prefix = "nightly-sales-load-for-region-emea-and-apac-manual-rerun-x"  # 58 characters
+    a = start_run(rt.services, "rc", {}, run_id=prefix + "-day01")
+    b = start_run(rt.services, "rc", {}, run_id=prefix + "-day02")
+    named = start_run(rt.services, "rc", {}, run_id="daily-r1")  # not a restart
+    plain = start_run(rt.services, "rc", {}, run_id="daily")
+    rt.pump()
+    ra = run_action(rt.services, a.run_id, RunAction.RESTART, ME)
+    rb = run_action(rt.services, b.run_id, RunAction.RESTART, ME)
+    rp = run_action(rt.services, plain.run_id, RunAction.RESTART, ME)
+    assert len({ra.new_run, rb.new_run, rp.new_run, named.run_id}) == 4
+    for old, new in ((a, ra), (b, rb), (plain, rp)):
+        assert new.new_run is not None and len(new.new_run) <= 64
+        assert rt.services.store.get_run(new.new_run).restart_of == old.run_id
+    with pytest.raises(ActionRefused, match=f"already restarted as {rb.new_run}"):
+        run_action(rt.services, b.run_id, RunAction.RESTART, Actor("b", request_id="again"))
+
+
+def test_a_restart_on_a_version_that_dropped_a_param_leaves_it_out(rt: LocalRuntime) -> None:
+    """The old run's params were all carried over: a param the new version no longer
+    declares refused the restart, and -p can only add or override one."""
+    defn = {"name": "p", "params": {"day": {"type": "string", "default": "x"}}, "steps": [lam("a")]}
+    rt.push(defn)
+    run = rt.start_run("p", {"day": "mon"})
+    rt.pump()
+    rt.push({"name": "p", "params": {"n": {"type": "int", "default": 1}}, "steps": [lam("a")]})
+    new = run_action(
+        rt.services, run.run_id, RunAction.RESTART, ME, RestartRequest(version="active")
+    )
+    assert new.new_run is not None
+    assert rt.describe(new.new_run).run.params == {"n": 1}
+
+
 def test_restart_with_params_and_an_explicit_newer_version(rt: LocalRuntime) -> None:
     defn = {"name": "p", "params": {"day": {"type": "string", "default": "x"}}, "steps": [lam("a")]}
     rt.push(defn)

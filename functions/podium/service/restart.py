@@ -15,6 +15,7 @@ never copied: the new run counts its own.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,14 @@ def restart_run_id(old_run: str) -> str:
     return f"{old_run[:58]}-r1"
 
 
+def other_restart_run_id(old_run: str) -> str:
+    """The id when ``restart_run_id`` names a run that is not this one's restart: a long
+    id cut to its first 58 characters, or a run someone named ``foo-r2``. Still derived
+    from the old id alone (a digest of it), so two racing restarts meet on it."""
+    digest = hashlib.sha256(old_run.encode()).hexdigest()[:10]
+    return f"{old_run[:47]}-{digest}-r1"
+
+
 class AlreadyRestarted(ActionRefused):
     def __init__(self, old: RunRecord, new: RunRecord) -> None:
         super().__init__(
@@ -86,13 +95,7 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
             f" {old.parent_run}: restart that run from {old.parent_step}/{old.parent_index}/"
             "<step>, or from incomplete",
         )
-    new_id = restart_run_id(old.run_id)
-    try:
-        existing = ctx.store.get_run(new_id)
-    except RunNotFound:
-        pass
-    else:
-        raise AlreadyRestarted(old, existing)
+    new_id = _new_run_id(ctx, old)
 
     version = _version(ctx, old, request.version)
     compiled = ctx.definitions.get(old.workflow, version)
@@ -120,10 +123,16 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
         for s in ctx.store.list_steps(old.run_id):
             if s.step in reuse:
                 take_over(ctx, new_id, s, old.run_id, now)
+    carried = run_params(ctx, old)  # big params are stored by reference
+    if version != old.version:
+        # Another version may have dropped a param: carried over, it would refuse the
+        # restart, and -p can override a param but not remove one.
+        declared = compiled.definition.params
+        carried = {k: v for k, v in carried.items() if k in declared}
     return start_run(
         ctx,
         old.workflow,
-        {**run_params(ctx, old), **request.params},  # big params are stored by reference
+        {**carried, **request.params},
         version=version,
         trigger="restart",
         run_id=new_id,
@@ -131,6 +140,26 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
         restart_of=old.run_id,
         tags=old.tags,
         restart_from=restart_from,
+    )
+
+
+def _new_run_id(ctx: Services, old: RunRecord) -> str:
+    """AlreadyRestarted when the run has a restart; a run of that id that restarts
+    another run (or none) makes the id another one."""
+    for new_id in (restart_run_id(old.run_id), other_restart_run_id(old.run_id)):
+        try:
+            existing = ctx.store.get_run(new_id)
+        except RunNotFound:
+            return new_id
+        if existing.restart_of == old.run_id:
+            raise AlreadyRestarted(old, existing)
+    raise ActionRefused(
+        "restart",
+        f"run {old.run_id}",
+        old.status.value,
+        [],
+        f"the ids its restart could take ({restart_run_id(old.run_id)},"
+        f" {other_restart_run_id(old.run_id)}) are other runs' ids",
     )
 
 
