@@ -151,3 +151,22 @@ def test_restart_from_a_step_of_one_iteration_and_iteration_breakpoints_locally(
     assert json.loads(cleared.stdout)["steps"] == ["loop/work#1"]
     refused = podium(home, "break", "set", "local_loop", "loop", "--iteration", "1")
     assert refused.returncode == 1 and "--iteration takes LOOP/STEP" in refused.stderr
+
+
+def test_restart_params_are_typed_by_the_version_the_restart_runs(tmp_path: Path) -> None:
+    """-p values were typed by the old run's version: with --version active, an int
+    param only the new version declares got the string '5' and was refused."""
+    home = tmp_path / "home"
+    (tmp_path / "v1.yaml").write_text("name: tv\nsteps:\n  - {id: a, type: fail, message: x}\n")
+    v2 = "name: tv\nparams:\n  n: {type: int}\nsteps:\n  - {id: a, type: noop}\n"
+    (tmp_path / "v2.yaml").write_text(v2)
+    assert podium(home, "run", str(tmp_path / "v1.yaml"), cwd=tmp_path).returncode == 1
+    run_id = run_id_of(home, "tv")
+    # `podium run` pushes v2 (active) as it runs it
+    assert podium(home, "run", str(tmp_path / "v2.yaml"), "-p", "n=1", cwd=tmp_path).returncode == 0
+    restarted = podium(
+        home, "runs", "restart", run_id, "--version", "active", "-p", "n=5", cwd=tmp_path
+    )
+    assert restarted.returncode == 0, restarted.stderr + restarted.stdout
+    body = json.loads(podium(home, "runs", "show", f"{run_id}-r1", "--json", cwd=tmp_path).stdout)
+    assert body["run"]["params"] == {"n": 5} and body["run"]["version"] == 2

@@ -260,3 +260,25 @@ def test_retry_a_failed_step_while_the_run_runs_on_the_stack(
 
     refused = on_stack("steps", "retry", "rr-1", "load")
     assert refused.exit_code == 1 and "in a SUCCEEDED run" in refused.output
+
+
+def test_restart_params_are_typed_by_the_version_the_restart_runs(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    """-p values were typed by the active version when no --version was given (the
+    restart runs the old run's version): an int param became a string and was refused."""
+    v1 = "name: typed\nparams:\n  n: {type: int, default: 1}\nsteps:\n  - {id: a, type: noop}\n"
+    v2 = v1.replace("type: int, default: 1", "type: string, default: x")
+    assert on_stack("push", str(write(tmp_path, "v1.yaml", v1))).exit_code == 0
+    assert on_stack("start", "typed", "--run-id", "typed-1").exit_code == 0
+    deployed.pump()
+    assert on_stack("push", str(write(tmp_path, "v2.yaml", v2))).exit_code == 0
+    result = on_stack("runs", "restart", "typed-1", "-p", "n=5", "--json")
+    assert result.exit_code == 0, result.output
+    new = json.loads(on_stack("runs", "show", "typed-1-r1", "--json").stdout)
+    assert new["run"]["params"] == {"n": 5} and new["run"]["version"] == 1
+    deployed.pump()
+    again = on_stack("runs", "restart", "typed-1-r1", "--version", "active", "-p", "n=7", "--json")
+    assert again.exit_code == 0, again.output
+    newer = json.loads(on_stack("runs", "show", "typed-1-r2", "--json").stdout)
+    assert newer["run"]["params"] == {"n": "7"} and newer["run"]["version"] == 2

@@ -154,7 +154,7 @@ def _local_run_action(
             if restart is not None:
                 request = RestartRequest(
                     restart["from"],
-                    _local_params(local, run_id, restart["params"]),
+                    _local_params(local, run_id, restart["params"], restart["version"]),
                     restart["version"],
                 )
             result = run_action(local.rt.services, run_id, RunAction(action), actor, request)
@@ -172,11 +172,22 @@ def _local_run_action(
         )
 
 
-def _local_params(local: _Local, run_id: str, pairs: list[str]) -> dict[str, Any]:
+def _local_params(
+    local: _Local, run_id: str, pairs: list[str], version: int | str | None
+) -> dict[str, Any]:
+    """``-p`` values typed by the version the restart runs (the run's, unless asked)."""
     if not pairs:
         return {}
-    run = local.rt.services.store.get_run(run_id)
-    defn = local.rt.services.definitions.get(run.workflow, run.version).definition
+    store = local.rt.services.store
+    run = store.get_run(run_id)
+    number = (
+        run.version
+        if version is None
+        else store.active_version(run.workflow)
+        if version == "active"
+        else int(version)
+    )
+    defn = local.rt.services.definitions.get(run.workflow, number).definition
     return parse_params(dict(defn.params), pairs)
 
 
@@ -292,7 +303,9 @@ def restart_run(
     if param:
         with reporting_remote_errors(run_id):
             run = target.connect().get(f"/runs/{quote(run_id)}")["run"]
-        chosen = wanted if isinstance(wanted, int) else None
+        # Typed by the version the restart runs: the run's own unless another is asked
+        # for (None: the active one).
+        chosen = run["version"] if wanted is None else wanted if isinstance(wanted, int) else None
         body["params"] = typed_params(target.connect(), run["workflow"], chosen, param)
     _remote_run_action(target, run_id, body, as_json)
 
