@@ -401,6 +401,26 @@ def test_restart_from_a_step_of_a_nested_iteration(rt: LocalRuntime) -> None:
     assert _reused(rt, child_run_id(result.new_run, "outer", 0), "sum")
 
 
+def test_a_refused_action_in_an_ended_iteration_hints_a_restart_that_works(
+    rt: LocalRuntime,
+) -> None:
+    """The hint named the iteration's own run, which is never restarted on its own."""
+    rt.push(fe(6, on_failure="continue"))
+    run = rt.start_run("fe")
+    rt.pump()
+    with pytest.raises(ActionRefused) as refused:
+        step_action(rt.services, run.run_id, "loop/3/work", StepAction.RETRY, ME)
+    message = refused.value.message
+    assert f"step loop/3/work of run {run.run_id}:" in message
+    hinted = f"podium runs restart {run.run_id} --from loop/3/work"
+    assert hinted in message, message
+    BROKEN["on"] = False
+    done = run_action(
+        rt.services, run.run_id, RunAction.RESTART, ME, RestartRequest(start_from="loop/3/work")
+    )
+    assert done.new_run is not None
+
+
 @pytest.mark.parametrize("start_from", ["beginning", "prep", "loop"])
 def test_a_restart_from_the_beginning_or_a_step_above_a_loop_reruns_every_iteration(
     rt: LocalRuntime, start_from: str

@@ -271,7 +271,7 @@ def step_action(
         run = ctx.store.get_run(where.run_id)
         record = ctx.store.get_step(run.run_id, where.step)
         status = record.status if record is not None else None
-        check_step_action(action, run.run_id, path, run.status, status)
+        check_step_action(action, run.run_id, path, run.status, status, top_run=run_id)
         if action is StepAction.RETRY:
             check_retry_in_place(run.run_id, path, status, kind)
         after = _apply_step_action(ctx, run, where.step, record, action, actor)

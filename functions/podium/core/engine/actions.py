@@ -158,19 +158,34 @@ def allowed_step_actions(
 
 
 def check_step_action(
-    action: StepAction, run_id: str, step: str, run: RunStatus, status: StepStatus | None
+    action: StepAction,
+    run_id: str,
+    step: str,
+    run: RunStatus,
+    status: StepStatus | None,
+    *,
+    top_run: str | None = None,
 ) -> None:
+    """``top_run``: the run a path into an iteration (``step``) starts from, when
+    ``run_id`` is that iteration's run (which is not restarted on its own)."""
     if run not in STEP_ACTION_RUNS[action]:
         allowed = [a.value for a in STEP_ACTIONS[status] if run in STEP_ACTION_RUNS[a]]
         hint = (
             f"restart the run: podium runs restart {run_id} --from {step}"
+            if run.terminal and top_run in (None, run_id)
+            else f"its iteration has ended: restart run {top_run} from it once that run has"
+            f" ended: podium runs restart {top_run} --from {step}"
             if run.terminal
             else "resume the run first"
             if run is RunStatus.PAUSED
             else None
         )
         raise ActionRefused(
-            action.value, f"step {step} of run {run_id}", f"in a {run.value} run", allowed, hint
+            action.value,
+            f"step {step} of run {top_run or run_id}",
+            f"in a {run.value} run",
+            allowed,
+            hint,
         )
     allowed_here = STEP_ACTIONS[status]
     if action not in allowed_here:
