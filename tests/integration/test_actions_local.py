@@ -151,6 +151,13 @@ def test_restart_from_a_step_of_one_iteration_and_iteration_breakpoints_locally(
     assert json.loads(cleared.stdout)["steps"] == ["loop/work#1"]
     refused = podium(home, "break", "set", "local_loop", "loop", "--iteration", "1")
     assert refused.returncode == 1 and "--iteration takes LOOP/STEP" in refused.stderr
+    # Every iteration's: the hints name a held attempt's path and a clear that clears it
+    # (they said `steps resume RUN loop/work`, a bad path, and `break clear local_loop`).
+    set_all = podium(home, "break", "set", "local_loop", "loop/work")
+    assert "podium steps resume RUN loop/INDEX/work lets one" in set_all.stdout, set_all.stdout
+    assert "podium break clear local_loop loop/work resumes them all" in set_all.stdout
+    cleared = podium(home, "break", "clear", "local_loop", "--json")
+    assert json.loads(cleared.stdout)["steps"] == ["loop/work"]
 
 
 def test_restart_params_are_typed_by_the_version_the_restart_runs(tmp_path: Path) -> None:

@@ -130,6 +130,26 @@ def test_clearing_a_loop_breakpoint_resumes_every_iteration(rt: LocalRuntime) ->
     assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
 
 
+def test_clearing_every_breakpoint_clears_the_loops_bodies_too(rt: LocalRuntime) -> None:
+    """``break clear WF`` cleared only the workflow's own steps: the loop body's
+    breakpoint that ``break list`` showed stayed, holding every iteration."""
+    from podium.service.breakpoints import list_breakpoints
+
+    BROKEN["on"] = False
+    rt.push(fe(3))
+    set_breakpoint(rt.services, "fe", "loop/work")
+    set_breakpoint(rt.services, "fe", "loop/after", iteration=1)
+    set_breakpoint(rt.services, "fe", "prep")
+    run = rt.start_run("fe")
+    rt.pump()
+    cleared = clear_breakpoints(rt.services, "fe")
+    assert sorted(cleared.steps) == ["loop/after#1", "loop/work", "prep"]
+    assert list_breakpoints(rt.services, "fe") == []
+    assert cleared.resumed == [f"{run.run_id}/prep"]
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+
+
 def test_stopping_a_run_stops_its_loops_children(rt: LocalRuntime) -> None:
     rt.push(
         {

@@ -362,9 +362,12 @@ def break_set(
         _print_json(body)
         return
     if iteration is None:
+        # In a loop's body a held attempt is named by its iteration: loop/INDEX/step.
+        *loops, inner = step.split("/")
+        held = "".join(f"{loop}/INDEX/" for loop in loops) + inner
         _out().print(
-            f"breakpoint set on {workflow}.{step}: podium steps resume RUN {step} lets one"
-            f" attempt pass; podium break clear {workflow} resumes them all",
+            f"breakpoint set on {workflow}.{step}: podium steps resume RUN {held} lets one"
+            f" attempt pass; podium break clear {workflow} {step} resumes them all",
             highlight=False,
         )
         return
@@ -383,8 +386,8 @@ def break_clear(
     step: Annotated[
         str | None,
         typer.Argument(
-            help="Step id, or LOOP/STEP (default: every breakpoint of the workflow's own"
-            " steps). A step's breakpoints in every iteration and in single ones all clear."
+            help="Step id, or LOOP/STEP (default: every breakpoint `podium break list`"
+            " shows). A step's breakpoints in every iteration and in single ones all clear."
         ),
     ] = None,
     iteration: IterationOption = None,

@@ -105,16 +105,24 @@ def list_breakpoints(ctx: Services, workflow: str) -> list[str]:
     """Every breakpoint of the workflow's active version, its loops' bodies included,
     named as they are set: ``step``, ``loop/step`` and ``loop/step#2`` (iteration 2
     only). WorkflowNotFound for an unknown workflow."""
-    found: list[str] = []
+    return sorted(
+        prefix + key for _, prefix, keys in _every_breakpoint(ctx, workflow) for key in keys
+    )
+
+
+def _every_breakpoint(ctx: Services, workflow: str) -> list[tuple[str, str, list[str]]]:
+    """(the workflow its runs run, ``loop/`` prefix, its breakpoint keys) for the
+    workflow and each loop body of its active version, nested ones too."""
+    found: list[tuple[str, str, list[str]]] = []
 
     def walk(compiled: CompiledWorkflow, name: str, prefix: str) -> None:
-        found.extend(prefix + key for key in ctx.store.breakpoints(name))
+        found.append((name, prefix, sorted(ctx.store.breakpoints(name))))
         for step in compiled.definition.steps:
             if compiled.is_loop(step.id):
                 walk(compiled.body(step.id), body_workflow(name, step.id), f"{prefix}{step.id}/")
 
     walk(ctx.definitions.get(workflow, ctx.store.active_version(workflow)), workflow, "")
-    return sorted(found)
+    return found
 
 
 def _target(ctx: Services, workflow: str, path: str) -> tuple[str, str]:
@@ -181,36 +189,38 @@ def set_breakpoint(
 def clear_breakpoints(
     ctx: Services, workflow: str, step: str | None = None, iteration: int | None = None
 ) -> BreakpointChange:
-    """Clear one step's breakpoints (with ``iteration``: only that iteration's), or all
-    of the workflow's own, and resume every step they held that no breakpoint left
-    holds (in loop iterations too)."""
+    """Clear one step's breakpoints (with ``iteration``: only that iteration's), or every
+    breakpoint ``list_breakpoints`` shows (its loops' bodies too), and resume every step
+    they held that no breakpoint left holds (in loop iterations too)."""
     ctx.store.active_version(workflow)  # WorkflowNotFound for an unknown workflow
     if step is None:
         if iteration is not None:
             raise DefinitionError([Issue("iteration", "name the LOOP/STEP to clear")])
-        name, keys = workflow, sorted(ctx.store.breakpoints(workflow))
+        targets = [t for t in _every_breakpoint(ctx, workflow) if t[2]]
     else:
         _iteration(step, iteration)
         name, step_id = _target(ctx, workflow, step)
         keys = keys_to_clear(ctx.store.breakpoints(name), step_id, iteration)
-    for key in keys:
-        ctx.store.set_breakpoint(name, key, on=False)
-    _forget(ctx, name)
-    cleared = {step_of_key(k) for k in keys}
-    left = ctx.store.breakpoints(name)  # read after the writes: a racing set is kept
+        targets = [(name, _shown(step, ""), keys)]
+    for name, _, keys in targets:
+        for key in keys:
+            ctx.store.set_breakpoint(name, key, on=False)
+        _forget(ctx, name)
+    cleared = {name: {step_of_key(k) for k in keys} for name, _, keys in targets}
+    left = {name: ctx.store.breakpoints(name) for name in cleared}  # a racing set is kept
     resumed: list[str] = []
     for run_id in ctx.store.list_active_run_ids():
         run = ctx.store.get_run(run_id)
-        if run.workflow != name or run.status.terminal:
+        if run.workflow not in cleared or run.status.terminal:
             continue
         for record in ctx.store.list_steps(run_id):
             if (
                 record.status is StepStatus.PAUSED
                 and record.reason == BREAKPOINT
-                and record.step in cleared
-                and not held_by(left, record.step, run.parent_index)
+                and record.step in cleared[run.workflow]
+                and not held_by(left[run.workflow], record.step, run.parent_index)
                 and resume_step(ctx, run_id, record)
             ):
                 resumed.append(f"{run_id}/{record.step}")
-    shown = [_shown(step, k) if step is not None else k for k in keys]
+    shown = [prefix + k for _, prefix, keys in targets for k in keys]
     return BreakpointChange(workflow, shown, resumed)
