@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -30,12 +30,16 @@ class Eventing(Construct):
         name_prefix: str,
         event_queue: sqs.IQueue,
         work_queue: sqs.IQueue,
+        removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         account = Stack.of(self).account
         self.bus = events.EventBus(self, "Bus", event_bus_name=f"{name_prefix}-bus")
+        # Deleting the group deletes its schedules (timers, cron triggers): it follows the
+        # table's removal policy, so a destroyed stack leaves no schedule firing at
+        # deleted queues, and a retained one keeps its triggers with its history.
         self.schedule_group = scheduler.ScheduleGroup(
-            self, "ScheduleGroup", schedule_group_name=name_prefix
+            self, "ScheduleGroup", schedule_group_name=name_prefix, removal_policy=removal_policy
         )
         # The Scheduler assumes this role to deliver each schedule to a queue: timers
         # longer than SQS's 15-minute delay (a waiting step's completion or deadline to

@@ -2,13 +2,14 @@
 
 | function | table | work queue | event queue | payloads | bus     | schedules | steps          |
 |----------|-------|------------|-------------|----------|---------|-----------|----------------|
-| api      | r/w   |            | send        | get/put  | put     | manage    |                |
-| advance  | r/w   | send       | send, recv  | get/put  | put     | manage    |                |
-| work     | r/w   | recv       | send        | get/put  |         |           | invoke, ecs    |
-| sweep    | r/w   | send       | send        | get/put  | put     | manage    |                |
-| events   | r/w   |            | send        | get/put  | put     | manage    |                |
+| api      | r/w   | send       | send        | get/put  | put     | manage    | follow         |
+| advance  | r/w   | send       | send, recv  | get/put  | put     | manage    | follow         |
+| work     | r/w   | send, recv | send        | get/put  | put     | manage    | start, follow  |
+| sweep    | r/w   | send       | send        | get/put  | put     | manage    | follow         |
+| events   | r/w   | send       | send        | get/put  | put     | manage    | follow         |
 
-"recv" is granted by the queue's event source mapping. No statement uses a wildcard
+"recv" is granted by the queue's event source mapping; "start" and "follow" are the
+external step types' grants (step_targets.py). No statement uses a wildcard
 action. Wildcard resources appear only where names are made at run time (payload keys,
 schedule names), where AWS allows nothing narrower (X-Ray, in functions.py), or where the
 operator listed a wildcard ARN in the props; each one is acknowledged for cdk-nag with
@@ -53,8 +54,11 @@ SCHEDULE_ACTIONS = (
 ECS_TASK_ACTIONS = ("ecs:DescribeTasks", "ecs:StopTask")
 
 # Which function may do what (the table in the module docstring).
-# The work function sends too: successors it makes ready and retries it schedules.
-SENDS_TO_WORK: tuple[HandlerName, ...] = ("advance", "work", "sweep")
+# The work function sends too: successors it makes ready and retries it schedules. The
+# api and events functions too: an operator's resume, retry or skip, and a permit freed by
+# a stop (an action's, or a last_only supersede when a trigger starts a run), send the
+# step that goes on.
+SENDS_TO_WORK: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 SENDS_TO_EVENTS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 # The sweeper too: a reclaim or a signal check renders bindings (big params and outputs
 # are read from S3) and stores a big matched signal.

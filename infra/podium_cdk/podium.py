@@ -102,6 +102,7 @@ class Podium(Construct):
             name_prefix=p.name_prefix,
             event_queue=self.queues.event_queue,
             work_queue=self.queues.work_queue,
+            removal_policy=p.removal_policy,
         )
         self.functions = EngineFunctions(
             self,
@@ -193,12 +194,22 @@ class Podium(Construct):
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (a role, a user, a group) read through the API: workflows,
         runs, logs, the console."""
+        self._grant_find_stack(grantee)
         return self.api.grant_read(grantee)
+
+    def _grant_find_stack(self, grantee: iam.IGrantable) -> None:
+        """The CLI's ``--stack`` reads the stack's outputs (the API's URL, the DLQs')."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["cloudformation:DescribeStacks"],
+            resource_arns=[Stack.of(self).stack_id],
+        )
 
     def grant_operate(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read, and act on runs (stop, kill, pause, resume, restart) and steps (skip,
         retry, stop, resume), set breakpoints, activate a version, and list and redrive
         dead letters (podium dlq): on-call people without push rights."""
+        self._grant_find_stack(grantee)
         for dlq in self.queues.dead_letter_queues.values():
             dlq.grant_consume_messages(grantee)
         self.work_queue.grant_send_messages(grantee)  # where a redrive sends them back

@@ -134,6 +134,22 @@ class PodiumProps:
                 )
         if self.alarm_email and self.alarm_topic:
             raise ValueError("give alarm_email or alarm_topic, not both")
+        if self.removal_policy == RemovalPolicy.SNAPSHOT:
+            raise ValueError(
+                "removal_policy SNAPSHOT: DynamoDB tables do not support it; use RETAIN (keep"
+                " the data) or DESTROY"
+            )
+        for name in ("advance", "work"):
+            reserved = self.reserved_concurrency.get(name)  # type: ignore[call-overload]
+            cap = self.queue_max_concurrency.get(name)  # type: ignore[call-overload]
+            if reserved is not None and (cap is None or cap > reserved):
+                # SQS's poller does not see reserved concurrency: past it, its receives
+                # are throttled and count toward the DLQ's maxReceiveCount.
+                raise ValueError(
+                    f"reserved_concurrency[{name!r}] = {reserved} needs"
+                    f" queue_max_concurrency[{name!r}] of at most {reserved}, or messages"
+                    " throttled at the reserved limit go to the dead-letter queue"
+                )
 
     def memory_for(self, handler: HandlerName) -> int:
         return self.memory_mb.get(handler, DEFAULT_MEMORY_MB[handler])

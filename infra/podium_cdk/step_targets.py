@@ -12,8 +12,9 @@ the rules that bring their state changes back.
 - http (http_hosts, secret_names): GetSecretValue, to the work function only.
 
 Starting belongs to the work function (it claims attempts); following (polls, events,
-timeouts, stops) runs wherever a completion, a deadline or a stop is handled. The events
-function only reads a Glue run (its state-change event names no attempt). A type whose
+timeouts, stops) runs wherever a completion, a deadline or a stop is handled, the events
+function included (it reads a Glue run, whose state-change event names no attempt, and a
+trigger's last_only run stops the run it supersedes). A type whose
 props are empty gets no statement and no rule: its steps fail naming the prop to set.
 """
 
@@ -33,7 +34,9 @@ from .functions import EngineFunctions
 from .permissions import _acknowledge, _acknowledge_operator_wildcards, _tasks_of_cluster
 from .props import HandlerName, PodiumProps
 
-FOLLOWERS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep")
+# The events function too: a trigger's run on a last_only workflow stops the run it
+# supersedes, and with it that run's jobs.
+FOLLOWERS: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep", "events")
 
 _NO_RESOURCE_LEVEL = (
     "{actions} support no resource-level permissions (AWS allows only '*'); they read"
@@ -54,7 +57,7 @@ def grant_step_targets(props: PodiumProps, functions: EngineFunctions) -> None:
     if props.batch_job_queue_arns:
         _batch(props, roles["work"], followers)
     if props.glue_job_names:
-        _glue(props, roles["work"], followers, roles["events"])
+        _glue(props, roles["work"], followers)
     if props.sfn_state_machine_arns:
         _sfn(props, roles["work"], followers)
     if props.secret_names:
@@ -128,9 +131,7 @@ def _batch(props: PodiumProps, work: iam.Role, followers: list[iam.Role]) -> Non
         )
 
 
-def _glue(
-    props: PodiumProps, work: iam.Role, followers: list[iam.Role], events_role: iam.Role
-) -> None:
+def _glue(props: PodiumProps, work: iam.Role, followers: list[iam.Role]) -> None:
     stack = Stack.of(work)
     jobs = [
         stack.format_arn(service="glue", resource="job", resource_name=name)
@@ -144,8 +145,7 @@ def _glue(
                 resources=jobs,
             )
         )
-    events_role.add_to_policy(iam.PolicyStatement(actions=["glue:GetJobRun"], resources=jobs))
-    for role in (*followers, events_role):
+    for role in followers:
         _acknowledge_operator_wildcards(role, jobs, "glue_job_names")
 
 

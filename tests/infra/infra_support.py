@@ -168,7 +168,7 @@ def build_custom(app: App) -> Stack:
         architecture="x86_64",
         memory_mb={"work": 1024},
         reserved_concurrency={"advance": 5},
-        queue_max_concurrency={"work": 20},
+        queue_max_concurrency={"work": 20, "advance": 5},
         work_timeout=Duration.minutes(5),
         allowed_function_arns=USER_FUNCTIONS,
         ecs_cluster_arns=[USER_CLUSTER],

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import App, RemovalPolicy, Stack
 from infra_support import (
     USER_CLUSTER,
     USER_FUNCTIONS,
@@ -131,6 +131,10 @@ def test_data_removal_and_retention(custom: Synth) -> None:
         "DestinationBucketName": ref(logical_id_of(custom, "AWS::S3::Bucket", "AccessLogs")),
         "LogFilePrefix": "podium-payloads/",
     }
+    # The schedule group (and so its schedules) goes with the stack too: it was always
+    # retained, its cron schedules firing at the deleted queue.
+    (group,) = custom.resources("AWS::Scheduler::ScheduleGroup").values()
+    assert group["DeletionPolicy"] == "Delete"
 
 
 def test_monitoring_settings(custom: Synth) -> None:
@@ -178,6 +182,12 @@ def test_any_function_wildcard_is_scoped_and_acknowledged(tmp_path: Path) -> Non
         ({"ecs_task_definition_arns": [USER_TASK_DEFINITION]}, "ecs_cluster_arns"),
         ({"run_retention_days": 0}, "run_retention_days"),
         ({"architecture": "arm"}, "architecture"),
+        ({"removal_policy": RemovalPolicy.SNAPSHOT}, "SNAPSHOT: DynamoDB tables"),
+        ({"reserved_concurrency": {"work": 5}}, "queue_max_concurrency\\['work'\\] of at most 5"),
+        (
+            {"reserved_concurrency": {"advance": 4}, "queue_max_concurrency": {"advance": 10}},
+            "at most 4",
+        ),
     ],
 )
 def test_props_are_validated(options: dict[str, object], error: str) -> None:

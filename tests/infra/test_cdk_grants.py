@@ -58,3 +58,17 @@ def test_operators_may_list_and_redrive_dead_letters_readers_may_not(custom: Syn
 
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"} <= sqs_actions("OnCall")
     assert sqs_actions("Auditors") == set()
+
+
+def test_readers_and_operators_may_find_the_stack_for_the_cli(custom: Synth) -> None:
+    """`podium ... --stack` reads the stack's outputs (DescribeStacks), and `podium dlq`
+    takes only --stack: without the grant, both helpers' users could use neither."""
+    for role in ("OnCall", "Auditors"):
+        found = []
+        for policy in custom.resources("AWS::IAM::Policy").values():
+            if role not in json.dumps(policy["Properties"].get("Roles", [])):
+                continue
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if statement["Action"] == "cloudformation:DescribeStacks":
+                    found.append(statement["Resource"])
+        assert found == [{"Ref": "AWS::StackId"}], (role, found)

@@ -137,7 +137,7 @@ def test_each_function_has_exactly_its_grants(default: Synth) -> None:
     scheduling = ((schedules, SCHEDULES), (scheduler_role, {"iam:PassRole"}))
     model = {
         "api": expected(
-            "api", (event_queue, SEND), (payload_objects, PAYLOADS), (bus, {"events:PutEvents"}),
+            "api", (work_queue, SEND), (event_queue, SEND), (payload_objects, PAYLOADS), (bus, {"events:PutEvents"}),
             *scheduling,
         ),
         "advance": expected(
@@ -154,7 +154,7 @@ def test_each_function_has_exactly_its_grants(default: Synth) -> None:
             (bus, {"events:PutEvents"}), *scheduling,
         ),
         "events": expected(
-            "events", (event_queue, SEND), (payload_objects, PAYLOADS),
+            "events", (work_queue, SEND), (event_queue, SEND), (payload_objects, PAYLOADS),
             (trigger_dlq, {"sqs:SendMessage"}), (bus, {"events:PutEvents"}), *scheduling,
         ),
     }  # fmt: skip
