@@ -172,6 +172,9 @@ def after_terminal(
                     and not permit
                     and action.status is StepStatus.READY
                     and not compiled.step(action.step).wait_for  # its claim waits first
+                    # A waiting step's start (a token published, a function invoked
+                    # async) is redone when its claim message comes back: it needs one.
+                    and ctx.runtime_for(compiled.step(action.step)).synchronous
                     and _create_claimed(ctx, run, action.step)
                 ):
                     claimed = action.step

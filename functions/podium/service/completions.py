@@ -83,9 +83,11 @@ def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None
 
 def resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:
     """The message that claimed a waiting attempt came back: its worker may have died
-    before setting the attempt's timers. Ask the runtime again (a sleep re-schedules its
-    timer; a duplicate timer is harmless). A synchronous attempt is left alone: its
-    worker may still be running it, and it must not run twice (its lease covers it)."""
+    before setting the attempt's timers, or before its start was done. Ask the runtime
+    again (a sleep re-schedules its timer, a duplicate timer being harmless; a callback
+    step redoes a start that left no mark, once the worker that claimed it is surely
+    gone). A synchronous attempt is left alone: its worker may still be running it, and
+    it must not run twice (its lease covers it)."""
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     runtime = ctx.runtime_for(spec)
     if runtime.synchronous:

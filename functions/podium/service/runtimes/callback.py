@@ -2,11 +2,23 @@
 ``invocation: async``. The attempt's token (core/engine/callbacks.py) is published on
 the bus and kept in the run's timeline; the attempt holds no worker until a callback
 (service/callbacks.py) arrives as a ``done`` message. ``heartbeat_seconds`` bounds the
-silence between heartbeats, the step's ``timeout`` the whole wait."""
+silence between heartbeats, the step's ``timeout`` the whole wait.
+
+A start is three calls, and a worker can die between any two: the token's event on the
+bus, the outside work (an async lambda's ``Event`` invoke), and last the token's
+timeline item, which is also the mark that the start completed (no write of its own).
+A later look at the attempt (its claim message redelivered, a poll, a heartbeat check)
+that finds no mark redoes the start once the worker that claimed the attempt is surely
+gone (a worker's lease, ``ctx.lease_ms``, after the claim): a start cut short is
+redone, a complete one never is. Only a worker that died between the invoke and the
+mark leaves a function invoked twice, with the same event (``idempotency_key``,
+``callback_token``): no write can be made atomic with an invoke, and Lambda runs
+``Event`` invocations at least once anyway."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
@@ -22,7 +34,7 @@ from podium.core.expr import ExpressionError
 from podium.core.ports import Invocation
 from podium.service import messages
 from podium.service.context import Services
-from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
+from podium.service.runtimes.base import Attempt, Done, Failed, Poll, Result, Waiting
 from podium.service.runtimes.external import render_request
 
 TOKEN_EVENT = "Podium Callback Token"
@@ -32,9 +44,12 @@ def heartbeat_event_id(step: str, attempt: int) -> str:
     return f"heartbeat-{step}-{attempt}"  # overwritten by each heartbeat: one item
 
 
-def last_heartbeat(ctx: Services, attempt: Attempt) -> int | None:
-    wanted = heartbeat_event_id(attempt.step, attempt.number)
-    times = [e.at for e in ctx.store.list_events(attempt.run.run_id) if e.event_id == wanted]
+def token_event_id(step: str, attempt: int) -> str:
+    return f"callback-{step}-{attempt}"  # the token in the timeline: the start's mark
+
+
+def _time_of(events: Sequence[TimelineEvent], event_id: str) -> int | None:
+    times = [e.at for e in events if e.event_id == event_id]
     return max(times) if times else None
 
 
@@ -47,13 +62,15 @@ class CallbackRuntime:
         return int(float(timeout) * 1000)
 
     def start(self, ctx: Services, attempt: Attempt) -> Result:
+        """Publish the token, start the outside work, then mark the start complete (the
+        token's timeline item). Redone whole by ``poll`` when no mark was left."""
         try:
             published = self.published(ctx, attempt)
         except ExpressionError as exc:
             return Failed(user_error(exc.message, retryable=False))
-        failed = self.begin(ctx, attempt)
-        if failed is not None:
-            return failed
+        # First, so that a start cut short (its claim message never comes back: a
+        # successor claimed in-process has none) is looked at again after one interval.
+        self._check_heartbeat_at(ctx, attempt, ctx.now())
         token = token_of(attempt.key)
         run, spec = attempt.run, attempt.spec
         detail = {
@@ -66,21 +83,26 @@ class CallbackRuntime:
             **published,
             **({"approvers": list(spec.approvers)} if spec.type == "approval" else {}),
         }
-        # The timeline keeps it (podium runs show, the console); the bus tells the world.
+        # The bus tells the world. Before the outside work, so that the one window where
+        # a crash makes a redo repeat that work (between it and the mark) is short.
+        assert ctx.events is not None
+        ctx.events.publish([{"detail-type": TOKEN_EVENT, "detail": detail}])
+        failed = self.begin(ctx, attempt)
+        if failed is not None:
+            return failed
+        # Last: the timeline keeps the token (podium runs show, the console), and its item
+        # says the start completed (``poll`` redoes a start that left none).
         ctx.store.put_event(
             TimelineEvent(
                 run.run_id,
                 ctx.now(),
-                f"callback-{attempt.step}-{attempt.number}",
+                token_event_id(attempt.step, attempt.number),
                 "callback_token",
                 step=attempt.step,
                 attempt=attempt.number,
                 detail=detail,
             )
         )
-        assert ctx.events is not None
-        ctx.events.publish([{"detail-type": TOKEN_EVENT, "detail": detail}])
-        self._check_heartbeat_at(ctx, attempt, attempt.started_at)
         return Waiting()
 
     def published(self, ctx: Services, attempt: Attempt) -> dict[str, Any]:
@@ -89,7 +111,8 @@ class CallbackRuntime:
         return render_request(ctx, attempt)
 
     def begin(self, ctx: Services, attempt: Attempt) -> Failed | None:
-        """What starts the outside work (an async lambda invokes its function)."""
+        """What starts the outside work (an async lambda invokes its function). Called
+        again, with the same inputs, when its worker died before the start's mark."""
         return None
 
     def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
@@ -101,9 +124,16 @@ class CallbackRuntime:
         return Waiting()
 
     def poll(self, ctx: Services, attempt: Attempt) -> Result:
-        # Nothing to ask: the callback is the only news. A redelivered claim re-arms the
-        # heartbeat check (its worker may have died before scheduling it).
-        self._check_heartbeat_at(ctx, attempt, last_heartbeat(ctx, attempt))
+        """The callback is the only news, but the start may have been cut short: its
+        claim message came back (or this poll was set by one that came too early). A
+        start with no mark is redone; a complete one re-arms the heartbeat check (its
+        worker may have died before scheduling it)."""
+        events = ctx.store.list_events(attempt.run.run_id)
+        begun = _time_of(events, token_event_id(attempt.step, attempt.number))
+        if begun is None:
+            return self._redo_start(ctx, attempt)
+        heartbeat = _time_of(events, heartbeat_event_id(attempt.step, attempt.number))
+        self._check_heartbeat_at(ctx, attempt, max(begun, heartbeat or 0))
         return Waiting()
 
     def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
@@ -113,6 +143,17 @@ class CallbackRuntime:
         return None  # a later callback finds the attempt closed
 
     # ------------------------------------------------------------------------------
+    def _redo_start(self, ctx: Services, attempt: Attempt) -> Result:
+        """The start left no mark. Its worker may still be at it (a duplicate delivery
+        of the claim): until a worker's lease has passed since the claim, look again
+        then. After that the worker is gone (a Lambda lives 15 minutes at most), and
+        the start is redone."""
+        gone_at = attempt.started_at + ctx.lease_ms
+        now = ctx.now()
+        if now < gone_at:
+            return Poll(math.ceil((gone_at - now) / 1000))
+        return self.start(ctx, attempt)
+
     def _result(self, attempt: Attempt, event: Mapping[str, Any]) -> Result:
         if event.get("success"):
             return Done(self.output(attempt, event))
@@ -143,9 +184,17 @@ class CallbackRuntime:
         interval = self._heartbeat_ms(attempt)
         if interval is None:
             return Waiting()
-        due = heartbeat_due(attempt.started_at, last_heartbeat(ctx, attempt), interval)
+        events = ctx.store.list_events(attempt.run.run_id)
+        begun = _time_of(events, token_event_id(attempt.step, attempt.number))
+        if begun is None:
+            return self._redo_start(ctx, attempt)  # nobody was told: no silence to blame
+        # The silence counts from the later of the start's mark (a redone start gives
+        # the work a whole interval) and the last heartbeat.
+        heartbeat = _time_of(events, heartbeat_event_id(attempt.step, attempt.number))
+        since = max(begun, heartbeat or 0)
+        due = heartbeat_due(attempt.started_at, since, interval)
         if ctx.now() < due:
-            self._check_heartbeat_at(ctx, attempt, due - interval)  # a heartbeat came
+            self._check_heartbeat_at(ctx, attempt, since)  # a heartbeat came
             return Waiting()
         return Failed(
             timeout_error(f"no heartbeat or result for {interval // 1000} s (heartbeat_seconds)")

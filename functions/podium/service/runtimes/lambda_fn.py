@@ -74,7 +74,8 @@ class LambdaRuntime:
 def lambda_event(ctx: Services, attempt: Attempt) -> dict[str, Any]:
     """The event an attempt's function gets. Everything in it is derived from what does
     not change once the attempt started (the run's params, the upstream outputs, the
-    attempt number), so ``podium runs replay`` builds the same event again later.
+    attempt number), so ``podium runs replay`` builds the same event again later, and so
+    does an async start redone after its worker died (runtimes/callback.py).
     Raises ExpressionError when the payload cannot be rendered."""
     run, spec = attempt.run, attempt.spec
     event = {
