@@ -61,9 +61,21 @@ class StdlibHttpTransport:
             conn.close()
 
 
+# Statuses whose response has no body (RFC 9110 6.4.1), whatever Content-Length says.
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def _has_body(method: str, status: int) -> bool:
+    """A HEAD reply's Content-Length is the size of the resource, not of a body: it has
+    none, nor has a 1xx, 204 or 304; their length must not trip the size cap."""
+    return method.upper() != "HEAD" and status >= 200 and status not in _NO_BODY_STATUSES
+
+
 def _read(resp: http.client.HTTPResponse, call: HttpCall, deadline: float) -> tuple[bytes, bool]:
     """The body, at most ``max_bytes`` (one byte more says it is too large), within the
     read timeout as a whole (a server trickling bytes cannot hold the worker)."""
+    if not _has_body(call.method, resp.status):
+        return b"", False
     length = resp.getheader("content-length")
     if length is not None and length.isdigit() and int(length) > call.max_bytes:
         return b"", True

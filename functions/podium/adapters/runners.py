@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from podium.core.engine.external import is_transient
 from podium.core.engine.outputs import MAX_OUTPUT_BYTES
 from podium.core.engine.step_error import PLATFORM_ERROR, TIMEOUT
 from podium.core.errors import NonRetryable
@@ -209,13 +210,55 @@ class _LocalContext:
         return 900_000
 
 
-# Lambda's own errors that mean "the platform", not the function's code.
-_PLATFORM_FAILURES = (
+# Lambda's own errors that mean "the platform", not the function's code: throttling,
+# the service's faults, a function being updated, a VPC function whose network
+# interface, subnet addresses or EFS mount are not there yet.
+_PLATFORM_FAILURES = {
     "TooManyRequestsException",
     "ServiceException",
     "EC2ThrottledException",
+    "EC2UnexpectedException",
+    "ENILimitReachedException",
+    "SubnetIPAddressLimitReachedException",
+    "EFSMountTimeoutException",
     "ResourceNotReadyException",
-)
+    "ResourceConflictException",
+}
+# Answered with a 5xx, yet the function's configuration, which no retry fixes.
+_CONFIGURATION_FAILURES = {
+    "InvalidSubnetIDException",
+    "InvalidSecurityGroupIDException",
+    "EC2AccessDeniedException",
+    "KMSAccessDeniedException",
+    "KMSDisabledException",
+    "KMSInvalidStateException",
+    "KMSNotFoundException",
+    "InvalidZipFileException",
+    "InvalidRuntimeException",
+}
+FUNCTION_NOT_FOUND = "Podium.FunctionNotFound"
+
+
+def invoke_failure(exc: BaseException) -> InvocationResult:
+    """A failed Invoke call (botocore's ClientError, or a connection error without a
+    code): transient ones (Lambda's platform codes, throttling, any 429 or 5xx not
+    about the function's configuration, no answer) are platform errors, retried; a
+    missing function is Podium.FunctionNotFound; the rest keep Lambda's code, not
+    retried."""
+    response: Any = getattr(exc, "response", None)
+    response = response if isinstance(response, dict) else {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    status = status if isinstance(status, int) else None
+    if code == "ResourceNotFoundException":
+        return InvocationResult(
+            False, error=str(exc), error_type=FUNCTION_NOT_FOUND, retryable=False
+        )
+    if code in _PLATFORM_FAILURES or (
+        code not in _CONFIGURATION_FAILURES and is_transient(code, status)
+    ):
+        return InvocationResult(False, error=str(exc), error_type=PLATFORM_ERROR)
+    return InvocationResult(False, error=str(exc), error_type=code, retryable=False)
 
 
 class LambdaFunctionRunner:
@@ -242,10 +285,7 @@ class LambdaFunctionRunner:
                 Payload=json.dumps(invocation.payload).encode(),
             )
         except Exception as exc:  # botocore's ClientError and connection errors
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-            if code in _PLATFORM_FAILURES or not code:
-                return InvocationResult(False, error=str(exc), error_type=PLATFORM_ERROR)
-            return InvocationResult(False, error=str(exc), error_type=code, retryable=False)
+            return invoke_failure(exc)
         request_id = resp.get("ResponseMetadata", {}).get("RequestId")
         result = self._result(resp)
         return replace(result, request_id=request_id) if request_id else result
@@ -262,10 +302,7 @@ class LambdaFunctionRunner:
                 Payload=json.dumps(invocation.payload).encode(),
             )
         except Exception as exc:  # botocore's ClientError and connection errors
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-            if code in _PLATFORM_FAILURES or not code:
-                return InvocationResult(False, error=str(exc), error_type=PLATFORM_ERROR)
-            return InvocationResult(False, error=str(exc), error_type=code, retryable=False)
+            return invoke_failure(exc)
         return InvocationResult(True)
 
     def _result(self, resp: Any) -> InvocationResult:

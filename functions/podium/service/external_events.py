@@ -17,7 +17,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podium.core.engine.external import key_of_dotted, key_of_started_by, parse_key
+from podium.core.engine.external import (
+    batch_attempt_key,
+    key_of_dotted,
+    key_of_started_by,
+    parse_key,
+)
 from podium.service import messages
 from podium.service.context import Services
 
@@ -63,11 +68,9 @@ def _sfn_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
 
 
 def _batch_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
-    tags = detail.get("tags") if isinstance(detail.get("tags"), Mapping) else {}
-    params = detail.get("parameters") if isinstance(detail.get("parameters"), Mapping) else {}
-    assert isinstance(tags, Mapping) and isinstance(params, Mapping)
-    key = tags.get("podium:attempt") or params.get("podium_attempt")
-    return str(key) if key else None
+    # The whole key from the job's parameters: its tag cuts a key over 256 characters,
+    # and a cut key could name another attempt.
+    return batch_attempt_key(detail)
 
 
 def _batch_trim(detail: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from podium.service.completions import on_done, on_poll
 from podium.service.context import Services
 from podium.service.execute import execute
 from podium.service.lifecycle import on_ended_check, on_run_deadline
+from podium.service.runtimes.external import on_stop_work
 from podium.service.signal_waits import on_signal_check
 from podium.service.triggers import on_fire
 
@@ -45,6 +46,9 @@ def handle_event(ctx: Services, body: Any) -> Claimed | None:
         return on_done(ctx, msg)
     if isinstance(msg, messages.PollStep):
         return on_poll(ctx, msg)
+    if isinstance(msg, messages.StopWork):
+        on_stop_work(ctx, msg)
+        return None
     if isinstance(msg, messages.RunDeadline):
         on_run_deadline(ctx, msg.run)
         return None

@@ -11,6 +11,9 @@ event queue: {"t": "start", "run": id}
              {"t": "run_deadline", "run": id}   the run's own timeout
              {"t": "ended_check", "run": id}    a lease after a run ended (not succeeded):
                  end any step a worker created in the instant the run ended
+             {"t": "stop_work", "run": id, "step": path, "attempt": n, "n": tries,
+                 "why": reason}   an ended attempt's external work whose stop failed
+                 transiently (throttled): asked to stop again
              {"t": "signals", "run": id, "step": path}   a step WAITING_FOR_SIGNALS looks
                  again (a signal of a name it waits for arrived, or its wait's deadline)
              {"t": "fire", "wf": name, "tr": trigger, "at": ISO time}   a cron or rate
@@ -61,6 +64,15 @@ class PollStep:
 
 
 @dataclass(frozen=True, slots=True)
+class StopWork:
+    run: str
+    step: str
+    attempt: int
+    tries: int  # stops tried so far
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RunDeadline:
     run: str
 
@@ -93,7 +105,16 @@ class BackfillDriver:
 
 
 Message = (
-    Exec | Start | Done | PollStep | RunDeadline | EndedCheck | SignalCheck | Fire | BackfillDriver
+    Exec
+    | Start
+    | Done
+    | PollStep
+    | StopWork
+    | RunDeadline
+    | EndedCheck
+    | SignalCheck
+    | Fire
+    | BackfillDriver
 )
 
 TIMER_EVENT = {"kind": "timer"}
@@ -113,6 +134,9 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
         body["e"] = msg.event
     elif isinstance(msg, PollStep):
         body = {"t": "poll", "run": msg.run, "step": msg.step, "attempt": msg.attempt}
+    elif isinstance(msg, StopWork):
+        body = {"t": "stop_work", "run": msg.run, "step": msg.step, "attempt": msg.attempt}
+        body.update({"n": msg.tries, "why": msg.reason})
     elif isinstance(msg, RunDeadline):
         body = {"t": "run_deadline", "run": msg.run}
     elif isinstance(msg, EndedCheck):
@@ -147,6 +171,8 @@ def dedup_key(msg: Message) -> str:
         head = msg.todo[0][1] if msg.todo else ""
         return "/".join(["backfill", msg.workflow, msg.trigger, str(head)])
     parts = [body["t"], body["run"], str(body.get("step", "")), str(body.get("attempt", ""))]
+    if isinstance(msg, StopWork):
+        kind = str(msg.tries)  # each retry of a stop is a timer of its own
     return "/".join([*parts, kind])
 
 
@@ -171,6 +197,15 @@ def decode(body: Any) -> tuple[Message, int | None]:
             return timer, nb
         if kind == "poll":
             return PollStep(str(body["run"]), str(body["step"]), int(body["attempt"])), nb
+        if kind == "stop_work":
+            stop = StopWork(
+                str(body["run"]),
+                str(body["step"]),
+                int(body["attempt"]),
+                int(body["n"]),
+                str(body.get("why") or ""),
+            )
+            return stop, nb
         if kind == "run_deadline":
             return RunDeadline(str(body["run"])), nb
         if kind == "ended_check":

@@ -1,9 +1,15 @@
-"""The code and message of a failed AWS call (botocore's ClientError, or a connection
-error without a code)."""
+"""The code, message and HTTP status of a failed AWS call (botocore's ClientError, or a
+connection error without a code)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from podium.core.engine.external import JobOutcome, Phase, api_error, is_transient, running
+from podium.core.engine.step_error import StepError
+
+log = logging.getLogger("podium.jobs")
 
 
 def code_of(exc: BaseException) -> tuple[str, str]:
@@ -14,16 +20,61 @@ def code_of(exc: BaseException) -> tuple[str, str]:
     return "", str(exc)
 
 
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status of the service's answer (None: no answer, a connection error)."""
+    response: Any = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else None
+
+
 def is_api_error(exc: BaseException) -> bool:
     """botocore's errors (ClientError, connection and endpoint errors), not our bugs."""
     return type(exc).__module__.startswith(("botocore", "urllib3"))
 
 
-def raise_if_transient(exc: BaseException) -> None:
-    """A stop that failed: retried (re-raised, so the message comes back) when the
-    service was throttled or down; dropped when it says the work is not there to stop
-    (ended, or never started), which is what a stop wants."""
-    from podium.core.engine.external import is_transient
+def is_transient_error(exc: BaseException) -> bool:
+    """An API error that may pass (throttling, the service's fault, a lost answer)."""
+    return is_api_error(exc) and is_transient(code_of(exc)[0], status_of(exc))
 
-    if not is_api_error(exc) or is_transient(code_of(exc)[0]):
+
+def error_of(service: str, exc: BaseException) -> StepError:
+    """The step error of a failed call (core.engine.external.api_error's classes)."""
+    code, message = code_of(exc)
+    return api_error(service, code, message, status_of(exc))
+
+
+def start_failed(service: str, exc: BaseException) -> JobOutcome:
+    """A start that raised. A transient failure may come after the service acted (its
+    answer lost to a read timeout or a 5xx, or botocore's retry of an accepted call
+    throttled): the work may exist under the attempt's key. It is reported running,
+    without a handle, so the runtime polls it and ``find`` by the key settles it: the
+    work if it started, else a platform error (not found) that retries the step. Failing
+    it here would retry it under a new key, and the work started would run unseen and
+    never be stopped. A permanent failure (access denied, unknown resource) fails."""
+    if not is_api_error(exc):
         raise exc
+    if is_transient_error(exc):
+        log.warning("%s failed, the attempt polls for its work: %s", service, exc)
+        return running()
+    return JobOutcome(Phase.FAILED, error=error_of(service, exc))
+
+
+def asked_failed(service: str, exc: BaseException) -> JobOutcome:
+    """A Describe/List call that raised while finding the work: a transient failure
+    says nothing about the work (ask again later: running); a permanent one fails."""
+    if not is_api_error(exc):
+        raise exc
+    error = error_of(service, exc)
+    return running() if error.retryable else JobOutcome(Phase.FAILED, error=error)
+
+
+def raise_if_transient(exc: BaseException) -> None:
+    """A stop that failed: re-raised when the service was throttled or down (or the
+    answer was lost), so the caller retries it; logged and dropped when the service
+    refused it for good (the work ended or never started, which is what a stop wants;
+    or access denied, which no retry fixes)."""
+    if not is_api_error(exc) or is_transient_error(exc):
+        raise exc
+    log.warning("stop refused, not retried: %s", exc)

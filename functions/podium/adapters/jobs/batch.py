@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.adapters.jobs.aws_errors import code_of, is_api_error, raise_if_transient
+from podium.adapters.jobs.aws_errors import asked_failed, raise_if_transient, start_failed
 from podium.core.engine.external import (
+    BATCH_ATTEMPT_PARAMETER,
+    BATCH_ATTEMPT_TAG,
+    BATCH_MAX_TAG_VALUE,
     JobOutcome,
     Phase,
-    api_error,
+    batch_attempt_key,
     batch_job_outcome,
     running,
     safe_name,
 )
 from podium.core.ports import JobRequest
-
-ATTEMPT_TAG = "podium:attempt"
-ATTEMPT_PARAMETER = "podium_attempt"  # also in the event's detail (parameters)
 
 
 def job_name(key: str) -> str:
@@ -41,22 +41,20 @@ class BatchJobs:
                 {"name": k, "value": str(v)} for k, v in rendered["environment"].items()
             ]
         parameters = {k: str(v) for k, v in (rendered.get("parameters") or {}).items()}
-        parameters[ATTEMPT_PARAMETER] = request.key
+        parameters[BATCH_ATTEMPT_PARAMETER] = request.key
         kwargs: dict[str, Any] = {
             "jobName": job_name(request.key),
             "jobQueue": spec.job_queue,
             "jobDefinition": spec.job_definition,
             "parameters": parameters,
-            "tags": {ATTEMPT_TAG: request.key[:256]},
+            "tags": {BATCH_ATTEMPT_TAG: request.key[:BATCH_MAX_TAG_VALUE]},
         }
         if overrides:
             kwargs["containerOverrides"] = overrides
         try:
             resp = self._batch.submit_job(**kwargs)
         except Exception as exc:
-            if not is_api_error(exc):
-                raise
-            return JobOutcome(Phase.FAILED, error=api_error("Batch SubmitJob", *code_of(exc)))
+            return start_failed("Batch SubmitJob", exc)
         return running(str(resp["jobId"]))
 
     def find(self, request: JobRequest) -> JobOutcome | None:
@@ -73,11 +71,8 @@ class BatchJobs:
             ids = [str(j["jobId"]) for j in listed]
             jobs = self._batch.describe_jobs(jobs=ids).get("jobs") or []
         except Exception as exc:
-            if not is_api_error(exc):
-                raise
-            error = api_error("Batch DescribeJobs", *code_of(exc))
-            return running() if error.retryable else JobOutcome(Phase.FAILED, error=error)
-        mine = [j for j in jobs if (j.get("tags") or {}).get(ATTEMPT_TAG) in (None, request.key)]
+            return asked_failed("Batch DescribeJobs", exc)
+        mine = [j for j in jobs if batch_attempt_key(j) in (None, request.key)]
         if not mine:
             return None
         return batch_job_outcome(mine[0])

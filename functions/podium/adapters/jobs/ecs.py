@@ -8,11 +8,16 @@ import threading
 from typing import Any
 from urllib.parse import quote
 
-from podium.adapters.jobs.aws_errors import code_of, is_api_error, raise_if_transient
+from podium.adapters.jobs.aws_errors import (
+    asked_failed,
+    is_api_error,
+    raise_if_transient,
+    start_failed,
+)
 from podium.core.engine.external import (
     JobOutcome,
     Phase,
-    api_error,
+    ecs_client_token,
     ecs_run_failures,
     ecs_started_by,
     ecs_task_outcome,
@@ -37,6 +42,9 @@ class EcsTasks:
             "taskDefinition": spec.task_definition,
             "count": 1,
             "startedBy": ecs_started_by(request.key),
+            # The same token again is the same task: a start whose answer was lost and
+            # is repeated (its message redelivered) starts nothing new.
+            "clientToken": ecs_client_token(request.key),
             "tags": [{"key": "podium:attempt", "value": request.key[:256]}],
         }
         override = _container_override(spec.container, request.rendered)
@@ -57,9 +65,7 @@ class EcsTasks:
         try:
             resp = self._ecs.run_task(**kwargs)
         except Exception as exc:
-            if not is_api_error(exc):
-                raise
-            return JobOutcome(Phase.FAILED, error=api_error("ECS RunTask", *code_of(exc)))
+            return start_failed("ECS RunTask", exc)
         tasks = resp.get("tasks") or []
         if not tasks:
             return JobOutcome(Phase.FAILED, error=ecs_run_failures(resp.get("failures") or []))
@@ -79,12 +85,7 @@ class EcsTasks:
                 return None
             tasks = self._ecs.describe_tasks(cluster=spec.cluster, tasks=arns[:1]).get("tasks")
         except Exception as exc:
-            if not is_api_error(exc):
-                raise
-            error = api_error("ECS DescribeTasks", *code_of(exc))
-            if error.retryable:
-                return running()  # throttled: ask again later, the task may well run on
-            return JobOutcome(Phase.FAILED, error=error)
+            return asked_failed("ECS DescribeTasks", exc)  # throttled: ask again later
         if not tasks:
             return running(arns[0])
         return ecs_task_outcome(tasks[0], spec.container)

@@ -3,14 +3,35 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
-from podium.adapters.jobs.aws_errors import code_of, is_api_error, raise_if_transient
-from podium.core.engine.external import JobOutcome, Phase, api_error, glue_run_outcome, running
+from podium.adapters.jobs.aws_errors import (
+    asked_failed,
+    is_api_error,
+    raise_if_transient,
+    start_failed,
+)
+from podium.core.engine.external import (
+    JobOutcome,
+    Phase,
+    glue_run_outcome,
+    run_created_ms,
+    running,
+)
 from podium.core.ports import JobRequest
 
+log = logging.getLogger("podium.jobs")
+
 ATTEMPT_ARGUMENT = "--podium-attempt"
-MAX_RUN_PAGES = 5  # GetJobRuns pages searched for a lost start (newest first)
+# Glue's StartedOn and Podium's clock may disagree by this much: a run that looks
+# started this long before its attempt's run was created may still be the attempt's.
+CLOCK_SKEW_MS = 5 * 60 * 1000
+# A safety stop for a run id that bounds nothing (not a ULID): Glue keeps 90 days of
+# runs, so this many pages (of 100) is past anything it lists.
+MAX_RUN_PAGES = 2000
 
 
 class GlueJobs:
@@ -26,31 +47,38 @@ class GlueJobs:
         try:
             resp = self._glue.start_job_run(JobName=request.spec.job_name, Arguments=arguments)
         except Exception as exc:
-            if not is_api_error(exc):
-                raise
-            return JobOutcome(Phase.FAILED, error=api_error("Glue StartJobRun", *code_of(exc)))
+            return start_failed("Glue StartJobRun", exc)
         return running(str(resp["JobRunId"]))
 
     def find(self, request: JobRequest) -> JobOutcome | None:
+        """The attempt's run among the job's runs (GetJobRuns lists newest first): the
+        search stops at the first run older than the attempt's run (less the clock
+        skew), since no older run can be the attempt's. None: never started."""
+        created = run_created_ms(request.key)
+        oldest = None if created is None else created - CLOCK_SKEW_MS
         try:
-            token: str | None = None
-            for _ in range(MAX_RUN_PAGES):
-                kwargs: dict[str, Any] = {"JobName": request.spec.job_name}
-                if token:
-                    kwargs["NextToken"] = token
-                resp = self._glue.get_job_runs(**kwargs)
-                for run in resp.get("JobRuns") or []:
-                    if (run.get("Arguments") or {}).get(ATTEMPT_ARGUMENT) == request.key:
-                        return glue_run_outcome(run)
-                token = resp.get("NextToken")
-                if not token:
+            for run in self._runs_newest_first(request.spec.job_name):
+                if (run.get("Arguments") or {}).get(ATTEMPT_ARGUMENT) == request.key:
+                    return glue_run_outcome(run)
+                started = _started_ms(run)
+                if oldest is not None and started is not None and started < oldest:
                     return None
         except Exception as exc:
-            if not is_api_error(exc):
-                raise
-            error = api_error("Glue GetJobRuns", *code_of(exc))
-            return running() if error.retryable else JobOutcome(Phase.FAILED, error=error)
-        return running()  # beyond the pages searched: assume it runs (the timeout bounds it)
+            return asked_failed("Glue GetJobRuns", exc)
+        return None
+
+    def _runs_newest_first(self, job_name: str) -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        for _ in range(MAX_RUN_PAGES):
+            kwargs: dict[str, Any] = {"JobName": job_name}
+            if token:
+                kwargs["NextToken"] = token
+            resp = self._glue.get_job_runs(**kwargs)
+            yield from resp.get("JobRuns") or []
+            token = resp.get("NextToken")
+            if not token:
+                return
+        log.warning("Glue job %s: more than %d pages of runs searched", job_name, MAX_RUN_PAGES)
 
     def key_of_run(self, job_name: str, run_id: str) -> str | None:
         """The attempt that started a run (its state-change event names only the run)."""
@@ -74,3 +102,11 @@ class GlueJobs:
             self._glue.batch_stop_job_run(JobName=request.spec.job_name, JobRunIds=[found.handle])
         except Exception as exc:
             raise_if_transient(exc)
+
+
+def _started_ms(run: dict[str, Any]) -> int | None:
+    """A run's StartedOn (botocore gives a datetime), in epoch ms."""
+    started = run.get("StartedOn")
+    if isinstance(started, datetime):
+        return int(started.timestamp() * 1000)
+    return None

@@ -7,11 +7,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from podium.adapters.jobs.aws_errors import code_of, is_api_error, raise_if_transient
+from podium.adapters.jobs.aws_errors import (
+    asked_failed,
+    code_of,
+    is_api_error,
+    raise_if_transient,
+    start_failed,
+)
 from podium.core.engine.external import (
     JobOutcome,
     Phase,
-    api_error,
     dotted_name,
     running,
     sfn_execution_outcome,
@@ -37,14 +42,11 @@ class SfnExecutions:
                 input=json.dumps(request.rendered.get("input"), separators=(",", ":")),
             )
         except Exception as exc:
-            if not is_api_error(exc):
-                raise
-            code, message = code_of(exc)
-            if code == "ExecutionAlreadyExists":  # started before a crash: that one
-                found = self.find(request)
+            if is_api_error(exc) and code_of(exc)[0] == "ExecutionAlreadyExists":
+                found = self.find(request)  # started before a crash: that one
                 if found is not None:
                     return found
-            return JobOutcome(Phase.FAILED, error=api_error("StartExecution", code, message))
+            return start_failed("StartExecution", exc)
         return running(str(resp["executionArn"]))
 
     def find(self, request: JobRequest) -> JobOutcome | None:
@@ -52,13 +54,10 @@ class SfnExecutions:
         try:
             described = self._sfn.describe_execution(executionArn=arn)
         except Exception as exc:
-            if not is_api_error(exc):
-                raise
-            code, message = code_of(exc)
-            if code == "ExecutionDoesNotExist":
+            if is_api_error(exc) and code_of(exc)[0] == "ExecutionDoesNotExist":
                 return None
-            error = api_error("DescribeExecution", code, message)
-            return running(arn) if error.retryable else JobOutcome(Phase.FAILED, error=error)
+            asked = asked_failed("DescribeExecution", exc)
+            return running(arn) if asked.error is None else asked
         return sfn_execution_outcome(described)
 
     def complete(self, request: JobRequest, outcome: JobOutcome) -> JobOutcome:

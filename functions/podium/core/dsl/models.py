@@ -7,10 +7,19 @@ only check the shape of each piece.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from podium.core.dsl.signals import SignalEmit, SignalWait, check_emits, check_waits
 from podium.core.dsl.triggers import Trigger, check_triggers, trigger_ids
@@ -107,7 +116,19 @@ class Concurrency(_Model):
     limit: Annotated[int, Field(ge=1, le=10_000)]
 
 
-Seconds = Annotated[float | int | str, Field(description="Seconds, or '90s', '15m', '2h30m'.")]
+def _not_a_boolean(value: Any) -> Any:
+    """A YAML ``yes``/``true`` arrives as a boolean, which the number type would take as
+    1 second: refused before it is read as one (parse_duration says why)."""
+    if isinstance(value, bool):
+        parse_duration(value)  # raises its message
+    return value
+
+
+Seconds = Annotated[
+    float | int | str,
+    BeforeValidator(_not_a_boolean),
+    Field(description="Seconds, or '90s', '15m', '2h30m'."),
+]
 MAX_TIMEOUT_SECONDS = 120 * 86_400  # as Maestro: 120 days
 # A waiting step (its work goes on elsewhere: a sleep, later ECS, loops, callbacks) times
 # out after 10 days unless it says otherwise (Maestro's default); a synchronous one is
@@ -438,13 +459,49 @@ class GlueJobStep(_TemplatedStep):
         return {"arguments": self.arguments}
 
 
+STATE_MACHINE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:(?P<name>[^\s:/]{1,80})"
+    r"(?P<qualifier>:[^\s:/]+)?$"
+)
+
+
+def check_state_machine_arn(value: str) -> str:
+    """StartExecution takes an ARN, and Podium derives the ARN of the attempt's execution
+    from it (to find a lost start again, and to stop it): a plain name would fail only
+    when the step runs; a version or alias ARN (``...:stateMachine:NAME:QUALIFIER``)
+    would start an execution that ARN does not find."""
+    m = STATE_MACHINE_ARN.match(value)
+    if m is None:
+        name = value.rsplit(":", 1)[-1].split("/", 1)[0] or "NAME"
+        raise ValueError(
+            f"'{value}' is not a state machine ARN; write the whole ARN, e.g."
+            f" arn:aws:states:<region>:<account>:stateMachine:{name}"
+        )
+    if m["qualifier"]:
+        unqualified = value[: m.start("qualifier")]
+        raise ValueError(
+            f"'{value}' is a version or alias ARN, which sfn_execution does not take (an"
+            " execution started from it is not found again by its derived ARN); write the"
+            f" state machine's own ARN: {unqualified}"
+        )
+    return value
+
+
 class SfnExecutionStep(_TemplatedStep):
     """Start an execution of another Step Functions state machine; its output is the
     step's output."""
 
     type: Literal["sfn_execution"]
-    state_machine: Name = Field(description="The state machine's ARN")
+    state_machine: str = Field(
+        description="The state machine's ARN: arn:aws:states:<region>:<account>:stateMachine:"
+        "<name> (not a version or alias ARN)"
+    )
     input: Any = Field(default_factory=dict)
+
+    @field_validator("state_machine")
+    @classmethod
+    def _state_machine_arn(cls, v: str) -> str:
+        return check_state_machine_arn(v)
 
     @property
     def templated(self) -> dict[str, Any]:

@@ -7,12 +7,26 @@ import re
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+
+
+def _with_unit(seconds: float) -> str:
+    """The same duration with its largest whole unit (3600 -> '1h'), for a message."""
+    for unit in ("d", "h", "m"):
+        count = seconds / _UNIT_SECONDS[unit]
+        if count >= 1 and count.is_integer():
+            return f"{int(count)}{unit}"
+    return f"{seconds:g}s"
 
 
 def parse_duration(value: object) -> float:
     """Seconds. Raises ValueError with a message that shows the accepted forms."""
-    if isinstance(value, bool):
-        raise ValueError("a duration is a number of seconds or a string like '90s', '2h30m'")
+    if isinstance(value, bool):  # before numbers: a bool is an int in Python
+        raise ValueError(
+            f"{str(value).lower()} is a boolean, not a duration (YAML reads yes, no, true"
+            " and false as booleans); write seconds (3600) or units d, h, m, s, ms ('1h',"
+            " '90s')"
+        )
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
@@ -20,6 +34,11 @@ def parse_duration(value: object) -> float:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("a duration is a number of seconds or a string like '90s', '2h30m'")
     text = value.strip().replace(" ", "")
+    if _NUMBER.match(text):
+        raise ValueError(
+            f"'{value}' is a quoted number; write it without quotes ({text}) for seconds,"
+            f" or with a unit ('{_with_unit(float(text))}')"
+        )
     pos, total = 0, 0.0
     for m in _PART.finditer(text):
         if m.start() != pos:

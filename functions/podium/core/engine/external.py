@@ -73,6 +73,23 @@ def parse_key(text: str) -> tuple[str, str, int] | None:
     return m["run"], m["step"], int(m["attempt"])
 
 
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def run_created_ms(key: str) -> int | None:
+    """When the run of an attempt key was created, from its ULID (a child run's id
+    starts with its root's): no attempt of it started earlier, so work older than this
+    is not the attempt's. None when the run id is not a ULID (a caller's own id)."""
+    root = key.split("/", 1)[0].split(".", 1)[0]
+    if not _ULID.match(root):
+        return None
+    ms = 0
+    for char in root[:10]:  # the first 48 bits: milliseconds since the epoch
+        ms = ms * 32 + _CROCKFORD.index(char)
+    return ms
+
+
 def _plain(key: str) -> tuple[str, str, int] | None:
     """The parts of a key whose step is a plain step id (a loop iteration's steps run in
     a child run, ``<run>.<step>.<index>``; a step id holds no dot or slash)."""
@@ -96,6 +113,12 @@ def ecs_started_by(key: str) -> str:
     return "podium-" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
+def ecs_client_token(key: str) -> str:
+    """RunTask's ``clientToken`` (at most 64 characters): a digest of the attempt key, so
+    a start repeated after its answer was lost is the same task, not a second one."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def key_of_started_by(name: str) -> str | None:
     """The attempt key an ``ecs_started_by`` name carries (None: a digest, or not ours)."""
     if not name or name.startswith("podium-"):
@@ -117,28 +140,40 @@ def safe_name(key: str, limit: int) -> str:
 
 # ---- ECS -----------------------------------------------------------------------------
 
-# Why a task stopped without its code deciding (stopCode): the platform's doing.
-_ECS_PLATFORM_STOPS = {"TaskFailedToStart", "SpotInterruption", "TerminationNotice"}
+# Why a task stopped without its code deciding (stopCode): the platform's doing. Its
+# containers then exit with SIGTERM's 143 or SIGKILL's 137, which are not the code's
+# verdict: these codes are read before the exit codes.
+_ECS_PLATFORM_STOPS = {
+    "TaskFailedToStart",
+    "SpotInterruption",
+    "TerminationNotice",
+    "ServiceSchedulerInitiated",
+}
+_ECS_USER_STOP = "UserInitiated"  # StopTask by someone (Podium's own stops end first)
 _ECS_CAPACITY_HINTS = ("RESOURCE:", "capacity", "Capacity", "ResourceInitializationError")
 
 
 def ecs_task_outcome(task: Mapping[str, Any], container: str | None = None) -> JobOutcome:
     """An ECS task (DescribeTasks, or the detail of an "ECS Task State Change" event).
 
-    Done when ``lastStatus`` is STOPPED: the named container's exit code (else every
-    container's) decides. 0 succeeds; another code is a user error; no exit code means
-    the task never ran its code (capacity, image pull, Spot interruption: a platform
-    error, retryable) or was stopped by someone (Podium.Stopped)."""
+    Done when ``lastStatus`` is STOPPED. A stop that was not the code's doing decides
+    first, whatever the exit codes (a signalled container exits 143 or 137): the
+    platform's (Spot interruption, a termination notice, the scheduler, a failed start)
+    is a platform error, retryable; someone's StopTask is Podium.Stopped. Otherwise the
+    named container's exit code (else every container's) decides: 0 succeeds, another
+    code is a user error; no exit code at all is a platform error."""
     arn = str(task.get("taskArn", ""))
     if task.get("lastStatus") != "STOPPED":
         return running(arn)
+    output = {"task_arn": arn}
+    stopped = _ecs_stopped_from_outside(task, output)
+    if stopped is not None:
+        return JobOutcome(Phase.FAILED, arn, output, stopped)
     containers = [c for c in task.get("containers") or [] if isinstance(c, Mapping)]
     if container is not None:
         containers = [c for c in containers if c.get("name") == container] or containers
     codes = [(str(c.get("name", "")), c.get("exitCode")) for c in containers]
     reason = str(task.get("stoppedReason") or "")
-    stop_code = str(task.get("stopCode") or "")
-    output = {"task_arn": arn}
     failed = [(name, code) for name, code in codes if isinstance(code, int) and code != 0]
     if failed:
         name, code = failed[0]
@@ -152,19 +187,31 @@ def ecs_task_outcome(task: Mapping[str, Any], container: str | None = None) -> J
     if codes and all(isinstance(code, int) for _, code in codes):
         exit_code = codes[0][1]
         return JobOutcome(Phase.SUCCEEDED, arn, {**output, "exit_code": exit_code})
-    # Stopped before the code gave an exit code: who stopped it decides the class.
-    if stop_code == "UserInitiated" and not any(h in reason for h in _ECS_CAPACITY_HINTS):
-        error = StepError.of(
-            STOPPED,
-            f"the task was stopped: {reason or 'no reason given'}",
-            retryable=False,
-            details=output,
-        )
-        return JobOutcome(Phase.FAILED, arn, output, error)
-    kind = PLATFORM_ERROR if stop_code in _ECS_PLATFORM_STOPS or not stop_code else USER_ERROR
+    stop_code = str(task.get("stopCode") or "")
+    kind = PLATFORM_ERROR if not stop_code else USER_ERROR
     message = f"the task stopped without an exit code ({stop_code or 'no stop code'})"
     error = StepError.of(kind, f"{message}: {reason}" if reason else message, details=output)
     return JobOutcome(Phase.FAILED, arn, output, error)
+
+
+def _ecs_stopped_from_outside(
+    task: Mapping[str, Any], output: Mapping[str, Any]
+) -> StepError | None:
+    """The error of a task stopped by the platform or by someone (None: its code ended
+    it, or ECS did not say why)."""
+    stop_code = str(task.get("stopCode") or "")
+    reason = str(task.get("stoppedReason") or "")
+    # A "user" stop whose reason names capacity is ECS giving up on a start.
+    capacity = any(hint in reason for hint in _ECS_CAPACITY_HINTS)
+    if stop_code == _ECS_USER_STOP and not capacity:
+        message = f"the task was stopped: {reason or 'no reason given'}"
+        return StepError.of(STOPPED, message, retryable=False, details=dict(output))
+    if stop_code in _ECS_PLATFORM_STOPS or stop_code == _ECS_USER_STOP:
+        message = f"the task was stopped by the platform ({stop_code})"
+        return StepError.of(
+            PLATFORM_ERROR, f"{message}: {reason}" if reason else message, details=dict(output)
+        )
+    return None
 
 
 def ecs_run_failures(failures: list[Mapping[str, Any]]) -> StepError:
@@ -181,16 +228,26 @@ def ecs_run_failures(failures: list[Mapping[str, Any]]) -> StepError:
 
 # ---- AWS API errors when starting or asking -------------------------------------------
 
-_THROTTLING = {
+# Codes that say "try again later": throttling, limits that clear as work ends, the
+# service's own faults and timeouts, a concurrent change of the same resource.
+_TRANSIENT_CODES = {
     "ThrottlingException",
     "Throttling",
     "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "PriorRequestNotComplete",
     "ServerException",
     "ServiceUnavailable",
     "ServiceUnavailableException",
     "InternalServiceException",
     "InternalServerException",
     "InternalFailure",
+    "InternalError",
+    "OperationTimeoutException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "ConcurrentModificationException",
     "ConcurrentRunsExceededException",
     "ResourceNumberLimitExceededException",
     "ExecutionLimitExceeded",
@@ -198,17 +255,21 @@ _THROTTLING = {
 }
 
 
-def is_transient(code: str) -> bool:
-    """Throttling, limits, the service's own faults (or no code: a connection error)."""
-    return not code or code in _THROTTLING
+def is_transient(code: str, status: int | None = None) -> bool:
+    """Throttling, limits, the service's own faults (or no code: a connection error, a
+    lost answer). An HTTP 429 or 5xx is transient whatever its code: a service's newer
+    or rarer codes for its own trouble are not all listed above."""
+    if not code or code in _TRANSIENT_CODES:
+        return True
+    return status is not None and (status == 429 or status >= 500)
 
 
-def api_error(service: str, code: str, message: str) -> StepError:
+def api_error(service: str, code: str, message: str, status: int | None = None) -> StepError:
     """An AWS call that failed: throttling, limits and the service's own faults are
     platform errors (retried on the platform budget); anything else (access denied, an
     unknown cluster or job) is the deployment's configuration: not retryable."""
     text = f"{service}: {code}: {message}" if code else f"{service}: {message}"
-    if not code or code in _THROTTLING:
+    if is_transient(code, status):
         return StepError.of(PLATFORM_ERROR, text)
     return StepError.of("Podium.ConfigError", text, retryable=False, details={"code": code})
 
@@ -240,6 +301,25 @@ def key_of_dotted(name: str) -> str | None:
 
 
 # ---- AWS Batch -----------------------------------------------------------------------
+
+BATCH_ATTEMPT_TAG = "podium:attempt"
+BATCH_ATTEMPT_PARAMETER = "podium_attempt"  # also in the event's detail (parameters)
+BATCH_MAX_TAG_VALUE = 256  # a longer key is cut in the tag (not in the parameter)
+
+
+def batch_attempt_key(job: Mapping[str, Any]) -> str | None:
+    """The attempt key a Batch job (DescribeJobs, or a state-change event's detail) was
+    submitted for: its ``podium_attempt`` parameter holds it whole; its tag only when
+    the key fit there uncut (a cut key could name another attempt). None: neither."""
+    parameters = job.get("parameters")
+    if isinstance(parameters, Mapping) and parameters.get(BATCH_ATTEMPT_PARAMETER):
+        return str(parameters[BATCH_ATTEMPT_PARAMETER])
+    tags = job.get("tags")
+    tag = tags.get(BATCH_ATTEMPT_TAG) if isinstance(tags, Mapping) else None
+    if tag and len(str(tag)) < BATCH_MAX_TAG_VALUE:
+        return str(tag)
+    return None
+
 
 _BATCH_RUNNING = {"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"}
 _BATCH_STOPPED_HINTS = ("terminated by podium", "Terminated by user", "cancelled")

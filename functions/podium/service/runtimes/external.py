@@ -2,14 +2,21 @@
 sfn_execution).
 
 - ``start`` renders the step's request and asks its backend to start the work, named
-  by the attempt key (a start found already running is the same work, not a second);
+  by the attempt key (a start found already running is the same work, not a second).
+  A start that failed transiently (throttled, a 5xx, a lost answer) may have started
+  the work: the backend reports it running, so the attempt polls, and ``find`` by the
+  same key settles it (a new attempt would use a new key, and orphan the work);
 - ``on_event``: a state-change event routed to the attempt (service/external_events.py)
   carries the work's state; an ended state closes the attempt, another one waits on;
 - ``poll``: the safety net (a lost or late event): the backend finds the work by the
   attempt key and reports its state; work not found (a crash between the claim and the
   start) fails the attempt as a platform error, so a new attempt starts it. Polls back
   off with the attempt's age;
-- ``terminate``: stop, kill and timeouts stop the work.
+- ``terminate``: stop, kill and timeouts stop the work. The attempt has ended by then,
+  so no message of its own would bring a failed stop back: a stop the service refused
+  transiently (throttled, unavailable) is asked again by a ``stop_work`` timer, with
+  backoff, a bounded number of times; a refusal for good (the work ended, access
+  denied) is logged by the backend and not retried.
 
 The attempt's lease is its timeout (10 days unless the step says), so no worker waits.
 """
@@ -26,11 +33,16 @@ from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import StepError, platform_error, user_error
 from podium.core.expr import ExpressionError
 from podium.core.ports import JobBackend, JobRequest
+from podium.service import messages
 from podium.service.bindings import bindings_for
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Poll, Result, Waiting
 
 log = logging.getLogger("podium.external")
+
+FIRST_STOP_RETRY_SECONDS = 30
+MAX_STOP_RETRY_SECONDS = 900
+MAX_STOP_TRIES = 12  # about two hours of asking (30 s doubling, at most 15 minutes apart)
 
 # Reads an event's detail (the service's state-change event) into an outcome.
 Interpret = Callable[[Any, Mapping[str, Any]], JobOutcome]
@@ -77,13 +89,15 @@ class ExternalJobRuntime:
         request = self._request(ctx, attempt)
         found = backend.find(request)
         if found is None:
-            # Never started (its worker died between the claim and the start), or gone
-            # from the service's memory. Starting it here could start work that ended
-            # long ago a second time; a new attempt (a platform retry) starts it afresh.
+            # Never started (its worker died between the claim and the start, or the
+            # start failed transiently and the service did not act), or gone from the
+            # service's memory. Starting it here could start work that ended long ago a
+            # second time; a new attempt (a platform retry) starts it afresh.
             return Failed(
                 platform_error(
                     f"the {self.kind} work of attempt {attempt.number} was not found: its"
-                    " start was lost (a worker stopped), or the service no longer lists it"
+                    " start failed (throttled, the service unavailable) or was lost (a"
+                    " worker stopped), or the service no longer lists it"
                 )
             )
         return self._result(ctx, attempt, backend, request, found)
@@ -95,14 +109,7 @@ class ExternalJobRuntime:
         backend = self._backend(ctx)
         if backend is None:
             return
-        try:
-            backend.stop(self._request(ctx, attempt), reason)
-        except Exception:
-            # The attempt has already ended (stopped, timed out) and the caller goes on to
-            # the other steps: a stop the service refused even after the client's own
-            # retries is logged and counted, not allowed to break the stop of the run.
-            log.exception("could not stop the %s work of %s", self.kind, attempt.key)
-            ctx.metrics.count("ExternalStopFailed")
+        stop_work(ctx, backend, self._request(ctx, attempt), reason, tries=0)
 
     # ------------------------------------------------------------------------------
     def _result(
@@ -150,3 +157,41 @@ def render_request(ctx: Services, attempt: Attempt) -> dict[str, Any]:
     rendered = template.render(bindings_for(ctx, run, template.steps_read))
     assert isinstance(rendered, dict)
     return rendered
+
+
+def stop_work(
+    ctx: Services, backend: JobBackend, request: JobRequest, reason: str, *, tries: int
+) -> None:
+    """Ask the backend to stop the attempt's work. Its backends raise only what a retry
+    may fix (throttling, the service down, a lost answer; or a bug of ours): the attempt
+    has already ended and nothing else would stop the work, so a ``stop_work`` timer asks
+    again later, backing off; after MAX_STOP_TRIES it is logged and left. Every failed
+    stop is counted (ExternalStopFailed: the work may still run)."""
+    try:
+        backend.stop(request, reason)
+    except Exception:
+        ctx.metrics.count("ExternalStopFailed")
+        tries += 1
+        if tries >= MAX_STOP_TRIES:
+            log.exception("gave up stopping the %s work of %s", request.kind, request.key)
+            return
+        log.warning("could not stop the %s work of %s, asking again", request.kind, request.key)
+        run, step, number = request.key.rsplit("/", 2)
+        delay = min(MAX_STOP_RETRY_SECONDS, FIRST_STOP_RETRY_SECONDS * 2 ** (tries - 1))
+        retry = messages.StopWork(run, step, int(number), tries, reason[:1000])
+        ctx.at(retry, ctx.now() + delay * 1000, queue="events")
+
+
+def on_stop_work(ctx: Services, msg: messages.StopWork) -> None:
+    """A ``stop_work`` timer: stop the ended attempt's work again (idempotent: work that
+    has stopped meanwhile is not there to stop)."""
+    run = ctx.store.get_run(msg.run)
+    spec = ctx.definitions.get(run.workflow, run.version).step(msg.step)
+    runtime = ctx.runtime_for(spec)
+    if not isinstance(runtime, ExternalJobRuntime):
+        return  # not external work (a message of an older definition's step)
+    backend = ctx.jobs.get(runtime.kind)
+    if backend is None:
+        return  # this deployment runs no such steps any more
+    request = JobRequest(runtime.kind, f"{msg.run}/{msg.step}/{msg.attempt}", spec, {})
+    stop_work(ctx, backend, request, msg.reason, tries=msg.tries)
