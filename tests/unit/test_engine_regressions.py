@@ -457,3 +457,33 @@ def test_a_root_never_made_is_made_by_the_sweeper_once_the_run_is_stale(rt: Loca
     assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
     c = rt.store.get_step(run.run_id, "c")
     assert c is not None and c.status is StepStatus.SUCCEEDED
+
+
+def test_a_completion_on_the_event_queue_sends_its_successor_to_the_work_queue(
+    rt: LocalRuntime,
+) -> None:
+    """The event queue's function (advance: a minute's timeout, no grant to run steps)
+    claimed a successor in-process, which on AWS it always gave back: two writes for
+    nothing. Its successors now go to the work queue, claimed there once."""
+    import json
+
+    rt.push(
+        {
+            "name": "nap_then",
+            "steps": [
+                {"id": "nap", "type": "sleep", "seconds": 30},
+                {"id": "after", "type": "noop", "depends_on": ["nap"]},
+            ],
+        }
+    )
+    run = rt.start_run("nap_then")
+    rt.pump(wait=False)
+    assert rt.store.get_step(run.run_id, "nap").status is StepStatus.RUNNING
+    rt.clock.advance_to(rt.clock.now_ms() + 31_000)  # type: ignore[attr-defined]
+    (timer,) = rt.event_queue.receive()
+    sent = rt.work_queue.sent
+    assert inbox.handle_event(rt.services, json.loads(timer.body)) is None
+    assert rt.store.get_step(run.run_id, "after") is None  # created by its claim
+    assert rt.work_queue.sent == sent + 1
+    rt.pump()
+    assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED

@@ -40,6 +40,12 @@ def _waiting_attempt(
     return with_params_or_none(ctx, attempt), record
 
 
+# Completions and polls arrive on the event queue, whose function (advance) has a
+# minute's timeout and no grant to run steps: a successor it claimed in-process was
+# always given back (two writes for nothing). Its successors get work messages instead.
+_ON_EVENT_QUEUE = False
+
+
 def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
     """A completion of a waiting attempt: a timer, an external event, or its deadline."""
     if msg.event.get("kind") == messages.CHILD_EVENT_KIND and not msg.event.get("counted"):
@@ -56,7 +62,7 @@ def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
             return None  # an early timer: the real deadline is still ahead
         return time_out(ctx, attempt, record)
     result = runtime.on_event(ctx, attempt, msg.event)
-    return apply_result(ctx, attempt, result, record.retry_counts, inline=True)
+    return apply_result(ctx, attempt, result, record.retry_counts, inline=_ON_EVENT_QUEUE)
 
 
 def on_poll(ctx: Services, msg: messages.PollStep) -> Claimed | None:
@@ -65,7 +71,7 @@ def on_poll(ctx: Services, msg: messages.PollStep) -> Claimed | None:
         return None
     attempt, record = found
     result = ctx.runtime_for(attempt.spec).poll(ctx, attempt)
-    return apply_result(ctx, attempt, result, record.retry_counts, inline=True)
+    return apply_result(ctx, attempt, result, record.retry_counts, inline=_ON_EVENT_QUEUE)
 
 
 def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None:
