@@ -125,6 +125,7 @@ def aws_clients(
 def from_environment(env: Any) -> Services:
     from podium.adapters.clock import SystemClock, UlidGenerator
     from podium.adapters.dynamo_store import DynamoStateStore
+    from podium.adapters.function_allowlist import FunctionAllowlist
     from podium.adapters.metrics import PowertoolsMetrics
     from podium.adapters.queues import SqsQueue
     from podium.adapters.runners import LambdaFunctionRunner
@@ -138,12 +139,7 @@ def from_environment(env: Any) -> Services:
         raise RuntimeError(f"Podium is not configured: set {', '.join(missing)}")
     clients = aws_clients(env.get("AWS_REGION"), env.get("PODIUM_AWS_ENDPOINT_URL"))
     # "*" allows any function (IAM still decides); an empty value allows none.
-    allowed_raw = env.get("PODIUM_ALLOWED_FUNCTIONS", "").strip()
-    allowed = (
-        None
-        if allowed_raw == "*"
-        else frozenset(a.strip() for a in allowed_raw.split(",") if a.strip())
-    )
+    allowed = FunctionAllowlist.parse(env.get("PODIUM_ALLOWED_FUNCTIONS", ""))
     clock = SystemClock()
     _structured_logs(env)
     work_queue = SqsQueue(clients["sqs"], env["PODIUM_WORK_QUEUE_URL"])

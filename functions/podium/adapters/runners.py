@@ -16,7 +16,7 @@ import inspect
 import json
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import replace
 from typing import Any
 
@@ -264,9 +264,11 @@ def invoke_failure(exc: BaseException) -> InvocationResult:
 class LambdaFunctionRunner:
     """Synchronous ``Invoke`` of a Lambda function, restricted to an allowed set."""
 
-    def __init__(self, client: Any, allowed: frozenset[str] | None = None) -> None:
+    def __init__(self, client: Any, allowed: Container[str] | None = None) -> None:
         self._lambda = client
-        self._allowed = allowed  # None = any (IAM still limits what can be invoked)
+        # None = any (IAM still limits what can be invoked); bootstrap gives a
+        # FunctionAllowlist, matched as IAM matches the grant (adapters/function_allowlist).
+        self._allowed = allowed
 
     def invoke(self, invocation: Invocation) -> InvocationResult:
         name = invocation.function
