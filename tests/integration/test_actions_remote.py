@@ -282,3 +282,20 @@ def test_restart_params_are_typed_by_the_version_the_restart_runs(
     assert again.exit_code == 0, again.output
     newer = json.loads(on_stack("runs", "show", "typed-1-r2", "--json").stdout)
     assert newer["run"]["params"] == {"n": "7"} and newer["run"]["version"] == 2
+
+
+def test_runs_show_reads_every_page_of_a_runs_steps(
+    deployed: Deployed, user: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from podium.service import views
+
+    wide = "name: remote_wide\nsteps:\n" + "".join(
+        f"  - {{id: s{i}, type: noop}}\n" for i in range(4)
+    )
+    assert on_stack("push", str(write(tmp_path, "w.yaml", wide))).exit_code == 0
+    assert on_stack("start", "remote_wide", "--run-id", "wide-1").exit_code == 0
+    deployed.pump()
+    monkeypatch.setattr(views, "STEPS_PAGE_BYTES", 1)  # one step a page
+    shown = json.loads(on_stack("runs", "show", "wide-1", "--json").stdout)
+    assert [s["step"] for s in shown["steps"]] == ["s0", "s1", "s2", "s3"]
+    assert "next" not in shown and shown["steps_total"] == 4

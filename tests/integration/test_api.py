@@ -111,3 +111,32 @@ def test_unknown_things_are_404(runtime: LocalRuntime) -> None:
     status, body = call("POST", "/workflows/nope/runs", {})
     assert status == 404 and "push it first" in body["message"]
     assert call("GET", "/workflows/nope")[0] == 404
+
+
+def test_a_run_of_many_steps_comes_in_pages(runtime: LocalRuntime, monkeypatch: Any) -> None:
+    """Every step came in one response: past a few thousand steps (or a few hundred with
+    8 KiB outputs) it passed Lambda's 6 MB response limit and the route failed."""
+    from podium.service import views
+
+    steps = [{"id": f"s{i:03}", "type": "noop"} for i in range(25)]
+    assert call("POST", "/workflows", {"name": "wide", "steps": steps})[0] == 201
+    assert call("POST", "/workflows/wide/runs", {"run_id": "wide-1"})[0] == 202
+    runtime.pump()
+    status, first = call("GET", "/runs/wide-1", query={"limit": "10"})
+    assert status == 200 and len(first["steps"]) == 10 and first["steps_total"] == 25
+    assert first["next"] == "10" and first["run"]["status"] == "SUCCEEDED"
+    seen = [s["step"] for s in first["steps"]]
+    token: str | None = first["next"]
+    while token:
+        status, page = call("GET", "/runs/wide-1", query={"limit": "10", "next": token})
+        seen += [s["step"] for s in page["steps"]]
+        token = page.get("next")
+    assert seen == [s["id"] for s in steps]
+    # A page also stops at a size, one step at least.
+    monkeypatch.setattr(views, "STEPS_PAGE_BYTES", 1)
+    status, tiny = call("GET", "/runs/wide-1")
+    assert status == 200 and len(tiny["steps"]) == 1 and tiny["next"] == "1"
+    for bad in ("x", "-1", "1" * 12):
+        status, body = call("GET", "/runs/wide-1", query={"next": bad})
+        assert status == 400 and "query.next" in json.dumps(body), body
+    assert call("GET", "/runs/wide-1", query={"limit": "0"})[0] == 400

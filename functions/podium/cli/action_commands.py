@@ -302,7 +302,7 @@ def restart_run(
         body["version"] = wanted
     if param:
         with reporting_remote_errors(run_id):
-            run = target.connect().get(f"/runs/{quote(run_id)}")["run"]
+            run = target.connect().get(f"/runs/{quote(run_id)}", {"limit": 1})["run"]
         # Typed by the version the restart runs: the run's own unless another is asked
         # for (None: the active one).
         chosen = run["version"] if wanted is None else wanted if isinstance(wanted, int) else None

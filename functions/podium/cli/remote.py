@@ -281,6 +281,15 @@ class ApiClient:
     def get(self, path: str, query: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, query=query)
 
+    def get_run(self, run_id: str) -> Any:
+        """``GET /runs/{id}`` with every page of its steps (a big run's come in pages)."""
+        body = self.get(f"/runs/{quote(run_id)}")
+        while body.get("next"):
+            more = self.get(f"/runs/{quote(run_id)}", {"next": body["next"]})
+            body = {**more, "steps": [*body["steps"], *more["steps"]]}
+        body.pop("next", None)
+        return body
+
     def post_json(self, path: str, body: Any) -> Any:
         return self.request(
             "POST", path, body=json.dumps(body).encode(), content_type="application/json"

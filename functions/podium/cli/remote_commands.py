@@ -281,7 +281,7 @@ def show_run(
             _out().print(local_commands.iterations_table(page, run_id))
         return
     with reporting_remote_errors(run_id):
-        body = target.connect().get(f"/runs/{quote(run_id)}")
+        body = target.connect().get_run(run_id)
     if as_json:
         _print_json(body)
     else:
@@ -309,7 +309,7 @@ def timeline(
 
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with reporting_remote_errors(run_id):
-        body = target.connect().get(f"/runs/{quote(run_id)}")
+        body = target.connect().get_run(run_id)
     if as_json:
         _print_json({"run": body.get("run"), "attempts": [a.view() for a in attempts_of(body)]})
     else:

@@ -6,8 +6,8 @@ Routes:
   GET  /workflows/{name}           the active version (?version=N for another)
   POST /workflows/{name}/runs      start a run: {"params": {...}, "version"?, "run_id"?}
   GET  /workflows/{name}/runs      a workflow's runs, newest first (?limit=N, max 100)
-  GET  /runs/{run_id}              a run with its steps and timeline events (and, for a
-                                   QUEUED run, why it waits)
+  GET  /runs/{run_id}              a run with its timeline events, a page of its steps
+                                   (?limit, next) and, for a QUEUED run, why it waits
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
   POST /callbacks/{token}          a waiting step's result or heartbeat: {"success": ...},
                                    {"fail": "message"} or {"heartbeat": true} (+ by, comment)
@@ -90,7 +90,14 @@ from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.signals import request_from_json, send_signal
 from podium.service.step_logs import attempt_logs
 from podium.service.triggers import list_triggers, set_enabled
-from podium.service.views import event_view, run_view, step_view, workflow_view
+from podium.service.views import (
+    STEPS_PAGE_LIMIT,
+    event_view,
+    page_of_steps,
+    run_view,
+    step_view,
+    workflow_view,
+)
 from podium.service.workflows import get_workflow, push_workflow
 
 log = logging.getLogger("podium.api")
@@ -501,16 +508,29 @@ def act_on_step(run_id: str) -> Response[str]:
 
 @app.get("/runs/<run_id>")
 def get_run(run_id: str) -> Response[str]:
+    """The run, its timeline and a page of its steps (?limit=N&next=TOKEN: a run of
+    thousands of steps does not fit one Lambda response); ``next`` when more follow."""
     check_run_id(run_id)
+    limit = _int_query("limit", STEPS_PAGE_LIMIT, 1, STEPS_PAGE_LIMIT) or STEPS_PAGE_LIMIT
+    token = _str_query("next")
+    if token is not None and not (token.isascii() and token.isdigit() and len(token) <= 9):
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_request",
+            "query.next",
+            "not a page token of this run: use the next an earlier page returned",
+        )
     view = describe_run(bootstrap.services(), run_id)
-    return _json(
-        HTTPStatus.OK,
-        {
-            "run": {**run_view(view.run), "waiting": view.waiting},
-            "steps": [step_view(s) for s in view.steps],
-            "events": [event_view(e) for e in view.events],
-        },
-    )
+    steps, after = page_of_steps([step_view(s) for s in view.steps], int(token or 0), limit)
+    body: dict[str, Any] = {
+        "run": {**run_view(view.run), "waiting": view.waiting},
+        "steps": steps,
+        "steps_total": len(view.steps),
+        "events": [event_view(e) for e in view.events],
+    }
+    if after is not None:
+        body["next"] = str(after)
+    return _json(HTTPStatus.OK, body)
 
 
 def _str_query(name: str) -> str | None:

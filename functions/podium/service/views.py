@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
@@ -72,3 +73,25 @@ def workflow_view(wv: WorkflowVersion) -> dict[str, Any]:
         "created_at": wv.created_at,
         "definition": wv.document,
     }
+
+
+# A run's page of steps stays well under Lambda's 6 MB response (API Gateway takes
+# 10 MB): a step's view is up to ~20 KB (an 8 KiB output, its params, an error).
+STEPS_PAGE_BYTES = 3_000_000
+STEPS_PAGE_LIMIT = 1_000
+
+
+def page_of_steps(
+    views: list[dict[str, Any]], start: int, limit: int = STEPS_PAGE_LIMIT
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Up to ``limit`` step views from ``start`` within STEPS_PAGE_BYTES (at least one),
+    and where the next page starts (None: the last page)."""
+    page: list[dict[str, Any]] = []
+    size = 0
+    for view in views[start : start + limit]:
+        size += len(json.dumps(view, default=str))
+        if page and size > STEPS_PAGE_BYTES:
+            break
+        page.append(view)
+    end = start + len(page)
+    return page, (end if end < len(views) else None)
