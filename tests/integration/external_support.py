@@ -3,6 +3,7 @@ ends them, and ECS state-change events as EventBridge delivers them."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,16 +16,22 @@ REGION = "us-east-1"
 
 
 @contextmanager
-def manual_ecs_tasks() -> Iterator[None]:
-    """moto moves a task to STOPPED on its first describe by default; here tasks stay
-    RUNNING until StopTask or ``moto_ecs_task`` ends them, as real tasks do."""
+def held(model_name: str) -> Iterator[None]:
+    """moto moves some resources on by itself (an ECS task to STOPPED on its first
+    describe, a Glue job run to SUCCEEDED); here they stay running, as real ones do for a
+    while, until the test moves them."""
     state_manager.set_transition(
-        model_name="ecs::task", transition={"progression": "manual", "times": 10**9}
+        model_name=model_name, transition={"progression": "manual", "times": 10**9}
     )
     try:
         yield
     finally:
-        state_manager.unset_transition("ecs::task")
+        state_manager.unset_transition(model_name)
+
+
+def manual_ecs_tasks() -> contextlib.AbstractContextManager[None]:
+    """Tasks stay RUNNING until StopTask or ``moto_ecs_task`` ends them."""
+    return held("ecs::task")
 
 
 def moto_ecs_task(cluster: str, arn: str, *, exit_code: int | None) -> None:

@@ -14,7 +14,6 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.config import default_user_config
-from moto.moto_api import state_manager
 
 from podium.adapters.clock import ManualClock
 from podium.adapters.jobs.batch import BatchJobs
@@ -31,7 +30,7 @@ from podium.local.runtime import LocalRuntime
 from podium.service.external_events import ROUTES
 from podium.service.lifecycle import stop_run
 
-from .external_support import ecs_event, manual_ecs_tasks
+from .external_support import ecs_event, held, manual_ecs_tasks
 
 REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/podium-test"
@@ -99,14 +98,8 @@ ECS_STEP = {
 
 @pytest.fixture
 def glue_runs_held() -> Iterator[None]:
-    """moto's Glue job runs stay RUNNING (as a real job's would, for a while)."""
-    state_manager.set_transition(
-        model_name="glue::job_run", transition={"progression": "manual", "times": 10**9}
-    )
-    try:
+    with held("glue::job_run"):
         yield
-    finally:
-        state_manager.unset_transition("glue::job_run")
 
 
 @pytest.mark.usefixtures("glue_runs_held")

@@ -121,10 +121,20 @@ def test_a_missing_lambda_function_is_podium_function_not_found() -> None:
     assert not result.retryable  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("stop_code", ["SpotInterruption", "TerminationNotice"])
-@pytest.mark.parametrize("exit_code", [143, 137])
-def test_an_ecs_task_stopped_by_the_platform_is_a_platform_error(
-    stop_code: str, exit_code: int
+@pytest.mark.parametrize(
+    ("stop_code", "exit_code", "error_type"),
+    [
+        # Stopped by the platform: ECS's SIGTERM/SIGKILL gave the exit code, not the code.
+        ("SpotInterruption", 143, "Podium.PlatformError"),
+        ("SpotInterruption", 137, "Podium.PlatformError"),
+        ("TerminationNotice", 143, "Podium.PlatformError"),
+        ("TerminationNotice", 137, "Podium.PlatformError"),
+        ("UserInitiated", 143, "Podium.Stopped"),  # someone stopped it
+        ("EssentialContainerExited", 143, "Podium.UserError"),  # its own code failed
+    ],
+)
+def test_an_ecs_tasks_stop_code_is_read_before_its_exit_code(
+    stop_code: str, exit_code: int, error_type: str
 ) -> None:
     task = {
         "taskArn": "t",
@@ -134,31 +144,9 @@ def test_an_ecs_task_stopped_by_the_platform_is_a_platform_error(
         "containers": [{"name": "trainer", "exitCode": exit_code}],
     }
     out = ecs_task_outcome(task, "trainer")
-    assert out.error is not None and out.error.type == "Podium.PlatformError"
-    assert out.error.retryable
-
-
-def test_an_ecs_task_stopped_by_someone_is_stopped_whatever_its_exit_code() -> None:
-    task = {
-        "taskArn": "t",
-        "lastStatus": "STOPPED",
-        "stopCode": "UserInitiated",
-        "stoppedReason": "Task stopped by user",
-        "containers": [{"name": "trainer", "exitCode": 143}],
-    }
-    out = ecs_task_outcome(task, "trainer")
-    assert out.error is not None and out.error.type == "Podium.Stopped"
-
-
-def test_an_ecs_task_whose_code_failed_is_a_user_error() -> None:
-    task = {
-        "taskArn": "t",
-        "lastStatus": "STOPPED",
-        "stopCode": "EssentialContainerExited",
-        "containers": [{"name": "trainer", "exitCode": 143}],
-    }
-    out = ecs_task_outcome(task, "trainer")
-    assert out.error is not None and out.error.type == "Podium.UserError"
+    assert out.error is not None and out.error.type == error_type
+    if error_type == "Podium.PlatformError":
+        assert out.error.retryable
 
 
 def test_a_batch_jobs_attempt_is_its_parameter_not_its_cut_tag() -> None:
