@@ -34,7 +34,6 @@ log = logging.getLogger("podium.console")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
 DEFAULT_PORT = 8322  # podium dev has 8321
 CONSOLE_PREFIX = "/api/console/"
-_LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _FORWARDED = ("GET", "HEAD", "POST")
 
 
@@ -105,14 +104,9 @@ class ConsoleProxy:
     # requests --------------------------------------------------------------------------
     def allowed(self, method: str, headers: dict[str, str]) -> str | None:
         """Why a request is refused, or None."""
-        lower = {k.lower(): v for k, v in headers.items()}
-        host = lower.get("host", "")
-        if host not in {f"{name}:{self.port}" for name in _LOCAL_NAMES}:
-            return f"unexpected Host {host[:100]!r}: open the console at {self.url}/"
-        origin = lower.get("origin")
-        if method not in ("GET", "HEAD") and origin is not None and origin != f"http://{host}":
-            return f"a write from another origin ({origin[:100]!r}) is not forwarded"
-        return None
+        from podium.local.same_origin import refusal
+
+        return refusal(method, headers, port=self.port)
 
     def forward(
         self, method: str, target: str, headers: dict[str, str], body: bytes

@@ -35,9 +35,13 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
 from podium.local.runtime import LocalRuntime
+from podium.local.same_origin import refusal
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
 DEFAULT_PORT = 8321
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's limit on a request
+ADOPT_EVERY_S = 1.0  # messages other processes left on the home are taken over this soon
+SWEEP_EVERY_S = 60.0  # as the deployed stack's scheduled sweeper
 ACCOUNT = "000000000000"
 log = logging.getLogger("podium.dev")
 _INTERNAL = b'{"message": "Internal Server Error"}'
@@ -163,6 +167,10 @@ class DevServer:
         self._one_thread: dict[str, Any] = {"workers": 1} if "workers" in pump_args else {}
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._housekeeping_lock = threading.Lock()
+        self._next_adopt = 0.0
+        self._next_sweep = time.monotonic() + SWEEP_EVERY_S  # the runtime's start adopted
+        self.host = host
         self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self.httpd.daemon_threads = True
         self._serve = threading.Thread(
@@ -174,6 +182,10 @@ class DevServer:
             threading.Thread(target=self._pump_loop, name=f"podium-dev-worker-{i}", daemon=True)
             for i in range(self._worker_count())
         ]
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
 
     @property
     def url(self) -> str:
@@ -236,8 +248,41 @@ class DevServer:
                 due.append(at)
         return min(due) if due else None
 
+    def _housekeeping(self) -> None:
+        """What the deployed stack does besides its queues, each when due, by whichever
+        worker comes first: take over the messages other processes left on the home (a
+        ``podium callback``, ``signal send`` or ``runs stop`` from another terminal: dev's
+        own queues do not see them), offer what the engine published to the triggers on
+        Podium's bus, and sweep (a step left RUNNING by a process that stopped, a message
+        that was lost) as the scheduled sweeper does."""
+        if not self._housekeeping_lock.acquire(blocking=False):
+            return
+        try:
+            now = time.monotonic()
+            with self.store_lock:
+                owners = getattr(self.runtime, "owners", None)
+                if owners is not None and now >= self._next_adopt:
+                    self._next_adopt = now + ADOPT_EVERY_S
+                    if owners.adopt():
+                        self._wake.set()
+                route = getattr(self.runtime, "_route_own_events", None)
+                if callable(route) and route():
+                    self._wake.set()
+                if now >= self._next_sweep:
+                    self._next_sweep = now + SWEEP_EVERY_S
+                    from podium.service.sweep import sweep
+
+                    sweep(self.runtime.services, self.runtime.store)
+        finally:
+            self._housekeeping_lock.release()
+
     def _pump_loop(self) -> None:
         while not self._stop.is_set():
+            try:
+                self._housekeeping()
+            except Exception as exc:  # keep serving; the failure is logged and kept
+                self.failures.append(exc)
+                log.exception("the dev server's housekeeping failed")
             due = self._next_due()
             if due is None:
                 self._wake.wait(self.idle_wait_s * 4)
@@ -367,7 +412,10 @@ class DevServer:
 
     def static_file(self, path: str) -> tuple[int, str, bytes]:
         name = "index.html" if path in ("/", "/index.html") else path[len("/static/") :]
-        target = (self.static_dir / urllib.parse.unquote(name)).resolve()
+        name = urllib.parse.unquote(name)
+        if "\x00" in name:
+            return 404, "text/plain; charset=utf-8", b"not found"
+        target = (self.static_dir / name).resolve()
         if not target.is_relative_to(self.static_dir) or not target.is_file():
             return 404, "text/plain; charset=utf-8", b"not found"
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
@@ -416,8 +464,26 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
+        def _error(self, status: int, message: str) -> None:
+            self.close_connection = True  # a body it did not read may follow
+            payload = json.dumps({"message": message}).encode()
+            self._send(status, {"content-type": "application/json"}, payload)
+
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
+            refused = refusal(
+                self.command, dict(self.headers.items()), port=server.port, bound=server.host
+            )
+            if refused is not None:
+                self._error(403, refused)
+                return
+            raw_length = self.headers.get("Content-Length") or "0"
+            if not (raw_length.isascii() and raw_length.isdigit()):
+                self._error(400, f"Content-Length {raw_length[:40]!r} is not a byte count")
+                return
+            length = int(raw_length)
+            if length > MAX_BODY_BYTES:
+                self._error(413, f"a body is at most {MAX_BODY_BYTES:,} bytes")
+                return
             body = self.rfile.read(length) if length else b""
             path, _, query = self.path.partition("?")
             if self.command in ("GET", "HEAD") and (
