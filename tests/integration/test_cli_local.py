@@ -328,3 +328,24 @@ def test_files_and_homes_that_cannot_be_used_get_a_message_not_a_traceback(
     toml.write_bytes(b'[functions]\nx = "caf\xe9:f"\n')
     done = podium(home, "validate", str(wf))
     assert "podium.toml: it is not UTF-8 text" in " ".join((done.stdout + done.stderr).split())
+
+
+def test_a_home_that_is_no_database_and_a_since_before_1970_get_no_traceback(
+    home: Path, tmp_path: Path
+) -> None:
+    """`podium.db` not an SQLite file, and `--since 99999999999999999999w` (an integer
+    SQLite cannot hold), each ended in a traceback."""
+    wf = tmp_path / "wf.yaml"
+    wf.write_text("name: ok\nsteps:\n  - {id: a, type: noop}\n")
+    assert podium(home, "run", str(wf)).returncode == 0
+    listed = podium(home, "runs", "list", "ok", "--since", "99999999999999999999w", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)["runs"]) == 1  # everything: since before 1970
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "podium.db").write_bytes(b"this is not a database" * 100)
+    for args in (["runs", "list", "ok"], ["run", str(wf)]):
+        done = podium(broken, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "is not a Podium home's database" in " ".join(done.stderr.split()), done.stderr
+        assert "Traceback" not in done.stderr

@@ -43,8 +43,8 @@ def parse_since(value: str, now_ms: int) -> int:
     """``30m``, ``2h``, ``7d`` (ago), or a date / ISO time (UTC unless it says otherwise)."""
     text = value.strip()
     match = _DURATION.match(text.lower())
-    if match:
-        return now_ms - int(match.group(1)) * _UNIT_MS[match.group(2)]
+    if match:  # further back than 1970 is everything
+        return max(0, now_ms - int(match.group(1)) * _UNIT_MS[match.group(2)])
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

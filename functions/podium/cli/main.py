@@ -369,5 +369,18 @@ app.command("dev")(dev_command.dev_command)
 app.command("console")(console_command.console_command)
 app.command("callback")(callback_command.callback_command)
 
+
+def main() -> None:
+    """The ``podium`` command: the app, with the errors no command can recover from
+    said in a line instead of a traceback."""
+    from podium.adapters.sqlite.db import HomeUnreadable
+
+    try:
+        app()
+    except HomeUnreadable as exc:
+        errors.print(Text(str(exc), style="bold red"))
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

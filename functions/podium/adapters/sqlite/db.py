@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from podium.core.errors import PodiumError
+
 BUSY_TIMEOUT_MS = 30_000
 SCHEMA_VERSION = 1
 
@@ -175,6 +177,10 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
+class HomeUnreadable(PodiumError):
+    """The home's file is not an SQLite database (or not one Podium can use)."""
+
+
 class Database:
     """A SQLite file (or ``:memory:``) shared by the store, its views and the queues."""
 
@@ -188,6 +194,17 @@ class Database:
         self._connections: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
         self._shared: sqlite3.Connection | None = None
         self._closed = False
+        try:
+            self._create_schema()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise  # another process holds it: not a bad file
+            raise HomeUnreadable(
+                f"{self.path} is not a Podium home's database ({exc}): move it away, or"
+                " give another home (--home or PODIUM_HOME)"
+            ) from None
+
+    def _create_schema(self) -> None:
         conn = self._connect()
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
