@@ -9,6 +9,7 @@ one page of steps, never with every step. ``podium dev`` serves them under
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -22,6 +23,7 @@ from podium.core.engine.actions import (
     allowed_step_actions,
 )
 from podium.core.engine.errors import NotFound
+from podium.core.engine.outputs import REF_KEY, is_ref
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.tags import has_tags
@@ -458,6 +460,26 @@ def _logs_view(entries: Iterable[Any]) -> list[dict[str, Any]]:
     return out
 
 
+# A value stored by reference is read back to be shown up to this size; a bigger one
+# keeps its reference, with its first characters (the payload's whole text is a file or
+# an S3 object an operator can fetch).
+SHOWN_VALUE_BYTES = 1024 * 1024
+PREVIEW_CHARS = 64 * 1024
+
+
+def _shown_value(ctx: Services, stored: Any) -> Any:
+    if not is_ref(stored) or ctx.payloads is None:
+        return stored
+    try:
+        raw = ctx.payloads.get(stored[REF_KEY])
+    except NotFound:  # PayloadNotFound
+        return {**stored, "missing": "the payload is gone (expired, or deleted)"}
+    if len(raw) <= SHOWN_VALUE_BYTES:
+        return json.loads(raw)
+    text = raw[:PREVIEW_CHARS].decode("utf-8", errors="replace")
+    return {**stored, "preview": text, "cut": True}
+
+
 def step_detail(
     ctx: Services,
     run_id: str,
@@ -481,7 +503,9 @@ def step_detail(
         record = _placeholder(step, run_id)
     events = [e for e in ctx.store.list_events(run_id) if e.step == step]
     row = _step_row(record, compiled, events, ctx.now(), placeholder)
-    row["params"] = getattr(record, "params", None)  # as its last attempt rendered them
+    # As its last attempt rendered them; a big value (stored by reference) read back.
+    row["params"] = _shown_value(ctx, getattr(record, "params", None))
+    row["output"] = _shown_value(ctx, record.output)
     attempts = [_attempt_view(a, traceback=True) for a in _attempts(record, events)]
     definition = model.model_dump(mode="json", exclude_defaults=True) if model is not None else None
     page = None
