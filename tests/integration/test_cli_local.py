@@ -349,3 +349,46 @@ def test_a_home_that_is_no_database_and_a_since_before_1970_get_no_traceback(
         assert done.returncode == 2, (args, done.stderr)
         assert "is not a Podium home's database" in " ".join(done.stderr.split()), done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_podium_run_again_after_a_ctrl_c_mid_step_finishes_both_runs(tmp_path: Path) -> None:
+    """Ctrl-C left step `a` RUNNING with a 16-minute lease; the next `podium run` of the
+    file queued behind that run and gave up at once ("behind active run(s) ...") until
+    the lease passed in real time. Its recovery now looks at the runs it waits behind."""
+    import signal
+    import time
+
+    (tmp_path / "naps.py").write_text(
+        "import time\n\n\ndef nap(event):\n    time.sleep(30 if event['attempt'] == 1 else 0)\n"
+    )
+    (tmp_path / "wf.yaml").write_text(
+        "name: interrupted\nrun_strategy: sequential\nsteps:\n"
+        '  - {id: a, type: lambda, function: "naps:nap"}\n'
+        "  - {id: b, type: noop, depends_on: [a]}\n"
+    )
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k not in ("PODIUM_CONFIG", "PODIUM_HOME")}
+    env.update(PODIUM_HOME=str(home), HOME=str(tmp_path))
+    first = subprocess.Popen(
+        [sys.executable, "-m", "podium.cli.main", "run", "wf.yaml"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until step a runs
+        shown = podium(home, "runs", "list", "interrupted", "--json", cwd=tmp_path)
+        runs = json.loads(shown.stdout)["runs"] if shown.returncode == 0 else []
+        if runs and runs[0]["status"] == "RUNNING":
+            steps = podium(home, "runs", "show", runs[0]["run_id"], "--json", cwd=tmp_path)
+            if '"RUNNING"' in steps.stdout.split('"steps"', 1)[-1]:
+                break
+        time.sleep(0.3)
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=60)
+    second = podium(home, "run", "wf.yaml", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    listed = json.loads(podium(home, "runs", "list", "interrupted", "--json").stdout)["runs"]
+    assert [r["status"] for r in listed] == ["SUCCEEDED", "SUCCEEDED"]

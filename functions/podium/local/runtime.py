@@ -49,7 +49,7 @@ from podium.adapters.sqlite.queue import Owners
 from podium.adapters.sqlite.timers import SqliteTimers
 from podium.adapters.table_schema import create_table
 from podium.core.engine.records import RunRecord
-from podium.core.engine.status import StepStatus
+from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.ports import FunctionRunner
 from podium.handlers import advance as advance_handler
 from podium.handlers import work as work_handler
@@ -630,9 +630,18 @@ class LocalRuntime:
         from podium.service.sweep import sweep
 
         now = self.clock.now_ms()
+        # A queued run waits for the runs holding its workflow's slots: a step one of them
+        # left RUNNING (its process was stopped mid-step) holds ours up too.
+        run = self.store.get_run(run_id)
+        holders = (
+            sorted(self.store.run_slots().state(run.workflow).holders)
+            if run.status is RunStatus.QUEUED
+            else []
+        )
         leases = [
             s.lease_until
-            for s in self.store.list_steps(run_id)
+            for rid in (run_id, *holders)
+            for s in self.store.list_steps(rid)
             if s.status is StepStatus.RUNNING and s.lease_until is not None
         ]
         target = min(leases) + 1 if leases else now + self.services.stale_ready_ms + 1
