@@ -4,6 +4,7 @@ fires triggers (an S3 event JSON file), podium run --event FILE and --events."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,23 @@ def test_the_dev_ticker_fires_cron_triggers_of_the_home(tmp_path: Path) -> None:
         runs = rt.store.list_runs("nightly", 10)
     assert len(runs) == 3 and {r.trigger for r in runs} == {"cron:t"}
     assert all(r.status is RunStatus.SUCCEEDED and r.params["day"] == "2026-01-05" for r in runs)
+
+
+def test_podium_dev_schedules_a_workflow_another_process_pushed(tmp_path: Path) -> None:
+    """The ticker scheduled the home's workflows once, at dev's start: a cron workflow a
+    `podium run` in another terminal pushed was never scheduled by dev."""
+    clock = ManualClock(start_ms=parse_iso("2026-01-05T06:00:00Z"))
+    with LocalRuntime(store="sqlite", home=tmp_path / "h", clock=clock) as dev:
+        ticker = ScheduleTicker(dev)
+        assert ticker.prime() == 0
+        with LocalRuntime(store="sqlite", home=tmp_path / "h", clock=clock) as other:
+            other.push(NIGHTLY)  # another terminal
+        assert ticker.follow_home(time.monotonic()) == 0  # looked at a moment ago
+        assert ticker.follow_home(time.monotonic() + 3) == 1
+        assert ticker.follow_home(time.monotonic() + 6) == 0  # nothing changed since
+        assert ticker.tick() == 0  # its first look: from now on
+        clock.advance(10 * 60_000)
+        assert ticker.tick() == 1
 
 
 def test_podium_testing_sends_signals_and_fires_triggers(tmp_path: Path) -> None:

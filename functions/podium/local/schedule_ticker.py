@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from podium.adapters.schedules import MemorySchedules
 
 log = logging.getLogger("podium.dev")
+
+LOOK_EVERY_S = 2.0  # how soon a workflow another process pushed is scheduled
+FULL_EVERY_S = 60.0  # ... and a trigger it enabled or disabled
 
 
 class ScheduleTicker:
@@ -34,13 +38,18 @@ class ScheduleTicker:
         if not isinstance(services.schedules, MemorySchedules):
             services.schedules = MemorySchedules()
         self.schedules: MemorySchedules = services.schedules
+        self._heads: list[tuple[str, int]] = []
+        self._next_look = time.monotonic() + LOOK_EVERY_S
+        self._next_full = time.monotonic() + FULL_EVERY_S
 
     def prime(self) -> int:
         """Schedules for every workflow already in the home (pushed by earlier runs)."""
         from podium.service.triggers import sync_triggers
 
         count = 0
-        for workflow, _ in self.runtime.store.list_workflows():
+        heads = self.runtime.store.list_workflows()
+        self._heads = heads
+        for workflow, _ in heads:
             try:
                 report = sync_triggers(self.runtime.services, workflow)
             except Exception:  # one bad workflow must not stop the dev server
@@ -69,9 +78,23 @@ class ScheduleTicker:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 
+    def follow_home(self, now_s: float) -> int:
+        """Schedules again when another process changed the home's workflows (a
+        ``podium run`` or ``push`` from another terminal goes to the home, not through
+        this server), or a minute has passed (``podium triggers enable|disable``)."""
+        if now_s < self._next_look:
+            return 0
+        self._next_look = now_s + LOOK_EVERY_S
+        heads = self.runtime.store.list_workflows()
+        if heads == self._heads and now_s < self._next_full:
+            return 0
+        self._next_full = now_s + FULL_EVERY_S
+        return self.prime()
+
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
+                self.follow_home(time.monotonic())
                 self.tick()
             except Exception:
                 log.exception("the cron ticker failed")
