@@ -273,6 +273,29 @@ def test_each_owner_receives_its_own_messages(tmp_path: Path) -> None:
     db.close()
 
 
+def test_a_process_on_another_host_is_dead_once_it_stops_beating(tmp_path: Path) -> None:
+    """Another host's process cannot be asked by pid: it was taken for alive forever, so
+    its work was never adopted and a run waiting on it waited for good."""
+    from podium.adapters.sqlite import queue as sqlite_queue
+    from podium.adapters.sqlite.queue import Owners
+
+    clock = ManualClock()
+    db = Database(tmp_path / "podium.db")
+    here, there = Owners(db, clock), Owners(db, clock)
+    there._host = "container-7"
+    there.token = "container-7:1:abc"
+    here.register()
+    there.register()
+    SqliteQueue(db, "work", clock, owner=there.token).send({"from": "there"})
+    assert here.others_alive() and here.adopt() == 0  # it beat a moment ago
+    silent = sqlite_queue._wall_ms() - sqlite_queue.SILENT_FOR_MS - 1
+    with db.write() as conn:
+        conn.execute("UPDATE owners SET seen_at = ? WHERE token = ?", (silent, there.token))
+    assert not here.others_alive()
+    assert here.adopt() == 1
+    db.close()
+
+
 def _start_and_die(home: str) -> str:
     """In another process: start a run, then die without stopping (a crash)."""
     import os

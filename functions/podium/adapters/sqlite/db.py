@@ -214,6 +214,9 @@ class Database:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
             if "owner" not in columns:  # a home made before messages had owners
                 conn.execute("ALTER TABLE messages ADD COLUMN owner TEXT")
+            owner_columns = {row[1] for row in conn.execute("PRAGMA table_info(owners)")}
+            if "seen_at" not in owner_columns:  # ... and before owners had heartbeats
+                conn.execute("ALTER TABLE owners ADD COLUMN seen_at INTEGER")
             conn.execute(
                 "CREATE INDEX IF NOT EXISTS messages_owned"
                 " ON messages (queue, owner, visible_at, id)"

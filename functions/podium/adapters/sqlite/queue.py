@@ -175,10 +175,25 @@ class SqliteQueue:
             return int(conn.execute("DELETE FROM messages WHERE queue = ?", (self.name,)).rowcount)
 
 
+# A process on another host (a home on a shared disk, a container) cannot be asked by
+# pid: it is alive while it beats (each look it takes at the home, BEAT_EVERY_MS at most),
+# and dead once silent this long. Taking over a live one's messages is harmless (each
+# claim is conditional), only slower for it.
+BEAT_EVERY_MS = 10_000
+SILENT_FOR_MS = 10 * 60_000
+
+
+def _wall_ms() -> int:
+    import time
+
+    return time.time_ns() // 1_000_000  # not the runtime's clock: that one may be virtual
+
+
 class Owners:
     """The processes that own messages in a home, so each delivers its own work and the
     work of a dead one is adopted rather than lost. A process is known by a token and
-    its pid on this host; one whose pid is gone is dead."""
+    its pid on this host (one whose pid is gone is dead), or by its heartbeat on
+    another host."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         import os
@@ -190,19 +205,32 @@ class Owners:
         self._pid = os.getpid()
         self._host = socket.gethostname()
         self.token = f"{self._host}:{self._pid}:{uuid.uuid4().hex[:12]}"
+        self._beat_at = 0  # when this process last said it lives (wall time)
 
     def register(self) -> None:
+        self._beat_at = _wall_ms()
         with self._db.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO owners (token, pid, host, started_at) VALUES (?, ?, ?, ?)",
-                (self.token, self._pid, self._host, self._clock.now_ms()),
+                "INSERT OR REPLACE INTO owners (token, pid, host, started_at, seen_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (self.token, self._pid, self._host, self._clock.now_ms(), self._beat_at),
             )
 
-    def _alive(self, pid: int, host: str) -> bool:
+    def _beat(self) -> None:
+        now = _wall_ms()
+        if now - self._beat_at < BEAT_EVERY_MS:
+            return
+        self._beat_at = now
+        with self._db.write() as conn:
+            conn.execute("UPDATE owners SET seen_at = ? WHERE token = ?", (now, self.token))
+
+    def _alive(self, pid: int, host: str, seen_at: int | None = None) -> bool:
         import os
 
         if host != self._host:
-            return True  # another machine's process (a shared disk): assume it lives
+            # Another machine's process: alive while it beats (a home made before
+            # heartbeats has none: assume it lives).
+            return seen_at is None or _wall_ms() - seen_at < SILENT_FOR_MS
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -213,22 +241,24 @@ class Owners:
 
     def others_alive(self) -> bool:
         """Whether another live process owns work in this home."""
+        self._beat()
         with self._db.query() as conn:
             rows = conn.execute(
-                "SELECT pid, host FROM owners WHERE token != ?", (self.token,)
+                "SELECT pid, host, seen_at FROM owners WHERE token != ?", (self.token,)
             ).fetchall()
-        return any(self._alive(int(pid), host) for pid, host in rows)
+        return any(self._alive(int(pid), host, seen) for pid, host, seen in rows)
 
     def adopt(self) -> int:
         """Take over the messages of dead processes (and unowned ones); returns how many.
 
         One such process had received but not deleted is visible again at once: nobody
         works on it any more, so waiting out its visibility timeout would only delay it."""
+        self._beat()
         with self._db.query() as conn:
             rows = conn.execute(
-                "SELECT token, pid, host FROM owners WHERE token != ?", (self.token,)
+                "SELECT token, pid, host, seen_at FROM owners WHERE token != ?", (self.token,)
             ).fetchall()
-        dead = [token for token, pid, host in rows if not self._alive(int(pid), host)]
+        dead = [t for t, pid, host, seen in rows if not self._alive(int(pid), host, seen)]
         with self._db.write() as conn:
             marks = ", ".join("?" * len(dead))
             which = f"owner IS NULL OR owner IN ({marks})" if dead else "owner IS NULL"
