@@ -84,3 +84,16 @@ def test_an_empty_publish_puts_nothing(bus: tuple[Any, Delivered]) -> None:
     events, delivered = bus
     events.publish([])
     assert delivered() == []
+
+
+def test_memory_events_keep_only_the_newest_once_routed() -> None:
+    """A long-running podium dev kept every event the engine ever published."""
+    from podium.adapters.events import MemoryEvents
+
+    events = MemoryEvents(keep=3)
+    events.publish([{"detail-type": "x", "detail": {"n": n}} for n in range(5)])
+    assert [e["detail"]["n"] for e in events.take_unrouted()] == [0, 1, 2, 3, 4]
+    assert [e["detail"]["n"] for e in events.published] == [2, 3, 4]
+    events.publish([{"detail-type": "x", "detail": {"n": 5}}])
+    assert [e["detail"]["n"] for e in events.take_unrouted()] == [5]
+    assert [e["detail"]["n"] for e in events.published] == [3, 4, 5]

@@ -52,10 +52,12 @@ class MemoryEvents:
     """Keeps what was published (the embedded runtime prints or inspects them, and
     offers them to the triggers on Podium's bus: ``take_unrouted``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int | None = None) -> None:
         self._lock = threading.Lock()
         self.published: list[dict[str, Any]] = []
         self._routed = 0  # how many of ``published`` were taken by take_unrouted
+        # At most this many kept once routed (a long-running ``podium dev``); None: all.
+        self.keep = keep
 
     def publish(self, events: Sequence[Mapping[str, Any]]) -> None:
         with self._lock:
@@ -67,4 +69,8 @@ class MemoryEvents:
         with self._lock:
             new = self.published[self._routed :]
             self._routed = len(self.published)
+            if self.keep is not None and len(self.published) > self.keep:
+                drop = len(self.published) - self.keep  # the oldest, all routed
+                del self.published[:drop]
+                self._routed -= drop
         return [{"source": SOURCE, **e} for e in new]

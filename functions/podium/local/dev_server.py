@@ -40,6 +40,7 @@ from podium.local.same_origin import refusal
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
 DEFAULT_PORT = 8321
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's limit on a request
+KEPT_EVENTS = 10_000  # what the engine published, kept in memory once routed
 ADOPT_EVERY_S = 1.0  # messages other processes left on the home are taken over this soon
 SWEEP_EVERY_S = 60.0  # as the deployed stack's scheduled sweeper
 ACCOUNT = "000000000000"
@@ -155,6 +156,11 @@ class DevServer:
         idle_wait_s: float = 0.05,
     ) -> None:
         self.runtime = runtime
+        from podium.adapters.events import MemoryEvents
+
+        events = getattr(getattr(runtime, "services", None), "events", None)
+        if isinstance(events, MemoryEvents):  # dev runs for days: keep the newest only
+            events.keep = KEPT_EVENTS
         self.static_dir = static_dir.resolve()
         self.idle_wait_s = idle_wait_s
         self.api_lock = threading.Lock()
