@@ -359,7 +359,7 @@ def test_podium_run_again_after_a_ctrl_c_mid_step_finishes_both_runs(tmp_path: P
     import time
 
     (tmp_path / "naps.py").write_text(
-        "import time\n\n\ndef nap(event):\n    time.sleep(30 if event['attempt'] == 1 else 0)\n"
+        "import time\n\n\ndef nap(event):\n    time.sleep(8 if event['attempt'] == 1 else 0)\n"
     )
     (tmp_path / "wf.yaml").write_text(
         "name: interrupted\nrun_strategy: sequential\nsteps:\n"
