@@ -5,6 +5,8 @@ by the platform or by someone whatever its container's exit code (botocore Stubb
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -49,9 +51,8 @@ def test_any_429_or_5xx_is_transient_and_a_4xx_is_not() -> None:
     assert refused.type == "Podium.ConfigError" and not refused.retryable
 
 
-def test_a_glue_operation_timeout_at_start_polls_for_the_run() -> None:
-    """Transient: the run may have started (the answer was lost), so the attempt is
-    not failed but polls; its run is found again by the attempt key."""
+def glue_start_failing(code: str) -> Any:
+    """A glue_job's StartJobRun that answers ``code`` (no earlier run of the attempt)."""
     glue = boto3.client("glue", region_name=REGION)
     spec = validate_definition(
         {"name": "w", "steps": [{"id": "g", "type": "glue_job", "job_name": "etl"}]}
@@ -59,26 +60,20 @@ def test_a_glue_operation_timeout_at_start_polls_for_the_run() -> None:
     with Stubber(glue) as stub:
         stub.add_response("get_job_runs", {"JobRuns": []}, {"JobName": "etl"})
         stub.add_client_error(
-            "start_job_run",
-            service_error_code="OperationTimeoutException",
-            service_message="Operation timed out",
-            http_status_code=400,
+            "start_job_run", service_error_code=code, service_message="m", http_status_code=400
         )
-        out = GlueJobs(glue).start(JobRequest("glue_job", "r/g/1", spec, {}))
+        return GlueJobs(glue).start(JobRequest("glue_job", "r/g/1", spec, {}))
+
+
+def test_a_glue_operation_timeout_at_start_polls_for_the_run() -> None:
+    """Transient: the run may have started (the answer was lost), so the attempt is
+    not failed but polls; its run is found again by the attempt key."""
+    out = glue_start_failing("OperationTimeoutException")
     assert out.phase is Phase.RUNNING and out.error is None
 
 
 def test_an_access_denied_start_fails_for_good() -> None:
-    glue = boto3.client("glue", region_name=REGION)
-    spec = validate_definition(
-        {"name": "w", "steps": [{"id": "g", "type": "glue_job", "job_name": "etl"}]}
-    ).steps[0]
-    with Stubber(glue) as stub:
-        stub.add_response("get_job_runs", {"JobRuns": []}, {"JobName": "etl"})
-        stub.add_client_error(
-            "start_job_run", service_error_code="AccessDeniedException", http_status_code=400
-        )
-        out = GlueJobs(glue).start(JobRequest("glue_job", "r/g/1", spec, {}))
+    out = glue_start_failing("AccessDeniedException")
     assert out.phase is Phase.FAILED and out.error is not None
     assert out.error.type == "Podium.ConfigError" and not out.error.retryable
 
