@@ -155,7 +155,9 @@ def from_environment(env: Any) -> Services:
             env.get("POWERTOOLS_METRICS_NAMESPACE", "Podium"),
             env.get("POWERTOOLS_SERVICE_NAME", "podium"),
         ),
-        store=DynamoStateStore(clients["dynamodb"], env["PODIUM_TABLE_NAME"]),
+        store=DynamoStateStore(
+            _expiring(env, clients["dynamodb"], clock), env["PODIUM_TABLE_NAME"]
+        ),
         work_queue=work_queue,
         event_queue=event_queue,
         runner=LambdaFunctionRunner(clients["lambda"], allowed),
@@ -165,6 +167,26 @@ def from_environment(env: Any) -> Services:
         jobs=aws_jobs(env.get("AWS_REGION"), env.get("PODIUM_AWS_ENDPOINT_URL")),
         http=_http(env),
     )
+
+
+def _expiring(env: Any, dynamodb: Any, clock: Any) -> Any:
+    """The table's client, stamping run items to expire ``PODIUM_RUN_RETENTION_DAYS``
+    after their last write (unset: runs are kept)."""
+    from podium.adapters.dynamo_expiry import ExpiringRunItems
+
+    raw = env.get("PODIUM_RUN_RETENTION_DAYS", "").strip()
+    if not raw:
+        return dynamodb
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise RuntimeError(
+            f"PODIUM_RUN_RETENTION_DAYS={raw!r} is not a whole number of days >= 1"
+            " (leave it unset to keep runs)"
+        )
+    return ExpiringRunItems(dynamodb, after_days=days, clock=clock)
 
 
 def aws_jobs(region: str | None, endpoint_url: str | None = None) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
+from podium.adapters.clock import ManualClock
+from podium.adapters.dynamo_expiry import ExpiringRunItems
 from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.sqlite.store import SqliteStateStore
@@ -30,7 +32,7 @@ READY = frozenset({StepStatus.READY})
 RUNNING = frozenset({StepStatus.RUNNING})
 
 
-@pytest.fixture(params=["memory", "dynamodb", "sqlite"])
+@pytest.fixture(params=["memory", "dynamodb", "dynamodb-expiring", "sqlite"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
     if request.param == "memory":
         yield MemoryStateStore()
@@ -45,6 +47,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
 
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_table(client, "contract")
+        if request.param == "dynamodb-expiring":  # as deployed with run_retention_days
+            client = ExpiringRunItems(client, after_days=90, clock=ManualClock())
         yield DynamoStateStore(client, "contract")
 
 

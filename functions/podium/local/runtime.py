@@ -38,6 +38,7 @@ from typing import Any
 
 from podium import bootstrap
 from podium.adapters.clock import FastForwardClock, ManualClock, SystemClock, UlidGenerator
+from podium.adapters.dynamo_expiry import ExpiringRunItems
 from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.payloads import FilePayloads
@@ -263,7 +264,9 @@ class LocalRuntime:
         if self.store_kind == "moto":
             self.dynamodb = bootstrap.aws_clients(REGION, embedded=True)["dynamodb"]
             create_table(self.dynamodb, TABLE_NAME)
-            self.store = DynamoStateStore(self.dynamodb, TABLE_NAME)
+            # Stamped as a deployed table's default (90 days): moto never deletes them.
+            expiring = ExpiringRunItems(self.dynamodb, after_days=90, clock=clock)
+            self.store = DynamoStateStore(expiring, TABLE_NAME)
         else:
             self.store = MemoryStateStore()
         work_dlq = LocalQueue("work-dlq", clock)

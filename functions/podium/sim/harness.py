@@ -951,6 +951,8 @@ class MotoStoreFactory(StoreFactory):
             self._client = None
 
     def make(self) -> Any:
+        from podium.adapters.clock import SystemClock
+        from podium.adapters.dynamo_expiry import ExpiringRunItems
         from podium.adapters.dynamo_store import DynamoStateStore
         from podium.adapters.table_schema import create_table
 
@@ -959,7 +961,10 @@ class MotoStoreFactory(StoreFactory):
         # One sink an item: every shape with two or more sinks (recover, fail_sibling,
         # fail_immediately, max_parallel) counts them on several items, as a deployed
         # run with more than 256 does (the partial item's path: test_dynamo_sink_count).
-        return DynamoStateStore(self._client, name, sink_shard=1)
+        # Run items stamped to expire as deployed (90 days), so every write the sim
+        # makes goes through the stamping a deployed table's writes do.
+        expiring = ExpiringRunItems(self._client, after_days=90, clock=SystemClock())
+        return DynamoStateStore(expiring, name, sink_shard=1)
 
     def dispose(self, store: Any) -> None:
         self._client.delete_table(
