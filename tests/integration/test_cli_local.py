@@ -392,3 +392,68 @@ def test_podium_run_again_after_a_ctrl_c_mid_step_finishes_both_runs(tmp_path: P
     assert second.returncode == 0, second.stderr[-2000:]
     listed = json.loads(podium(home, "runs", "list", "interrupted", "--json").stdout)["runs"]
     assert [r["status"] for r in listed] == ["SUCCEEDED", "SUCCEEDED"]
+
+
+def test_a_step_a_stopped_process_left_running_is_retried_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """A step running in-process when its process was stopped (Ctrl-C on `podium dev` or
+    `podium run --real-time`, or a kill) stayed RUNNING until its 16-minute lease passed
+    in real time: the next process on the home now reclaims it at start, when no other
+    process works on the home (the attempt counts as lost and is retried)."""
+    import signal
+    import time
+
+    from podium.adapters.clock import SystemClock
+    from podium.core.engine.status import RunStatus, StepStatus
+    from podium.local.runtime import LocalRuntime
+
+    (tmp_path / "slow.py").write_text(
+        "import time\n\n\ndef nap(event):\n    time.sleep(60 if event['attempt'] == 1 else 0)\n"
+    )
+    (tmp_path / "wf.yaml").write_text(
+        "name: stopped\nsteps:\n"
+        '  - {id: a, type: lambda, function: "slow:nap"}\n'
+        "  - {id: b, type: noop, depends_on: [a]}\n"
+    )
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k not in ("PODIUM_CONFIG", "PODIUM_HOME")}
+    env.update(PODIUM_HOME=str(home), HOME=str(tmp_path))
+    first = subprocess.Popen(
+        [sys.executable, "-m", "podium.cli.main", "run", "wf.yaml", "--real-time"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_id = ""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not run_id:  # until step a runs
+        shown = podium(home, "runs", "list", "stopped", "--json", cwd=tmp_path)
+        runs = json.loads(shown.stdout)["runs"] if shown.returncode == 0 else []
+        if runs:
+            steps = podium(home, "runs", "show", runs[0]["run_id"], "--json", cwd=tmp_path)
+            if '"RUNNING"' in steps.stdout.split('"steps"', 1)[-1]:
+                run_id = runs[0]["run_id"]
+        time.sleep(0.3)
+    assert run_id, "step a never ran"
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=60)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        with LocalRuntime(
+            store="sqlite", home=home, clock=SystemClock(), capture_output=False
+        ) as rt:
+            a = rt.describe(run_id).steps[0]
+            assert (a.step, a.status) != ("a", StepStatus.RUNNING), a  # reclaimed at start
+            reclaims = [e for e in rt.services.store.list_events(run_id) if e.kind == "reclaim"]
+            assert [(e.step, e.attempt, e.detail["abandoned"]) for e in reclaims] == [
+                ("a", 1, True)
+            ]
+            rt.pump(run_id=run_id)
+            view = rt.describe(run_id)
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert view.run.status is RunStatus.SUCCEEDED
+    assert [(s.step, s.attempt) for s in view.steps] == [("a", 2), ("b", 1)]

@@ -57,6 +57,7 @@ from podium.handlers import work as work_handler
 from podium.local import capture
 from podium.local.capture import AttemptCapture, CapturingRunner
 from podium.local.stand_ins import StandIns
+from podium.service.abandoned import reclaim_abandoned
 from podium.service.context import Services
 from podium.service.runs import RunView, describe_run, start_run
 from podium.service.runtimes.registry import RUNTIMES
@@ -209,6 +210,11 @@ class LocalRuntime:
         )
         self._wire_stand_ins()
         bootstrap.install(self.services)
+        if self.owners is not None and not self.owners.others_alive():
+            # Nobody else works on this home: a step it shows running in-process was
+            # left by a process that stopped mid-step (a Ctrl-C): retry it now, not
+            # after its lease (service/abandoned.py).
+            reclaim_abandoned(self.services)
 
     def _wire_stand_ins(self) -> None:
         """ecs_task, batch_job, glue_job and sfn_execution run their podium.toml
