@@ -729,3 +729,54 @@ def test_a_stop_lists_its_running_loops_children_once(
     for i in (0, 1):
         assert store.get_run(child_run_id(run_id, "each", i)).status is RunStatus.STOPPED
     assert store.get_run(run_id).settled
+
+
+def test_a_loop_lists_the_outputs_of_every_inner_step_type_that_has_one(mem: LocalRuntime) -> None:
+    """Only lambda and foreach inner steps were collected: a subworkflow's or a while's
+    output (both documented as step outputs) was missing, and a step reading
+    `outputs.sub` failed with "no such key" at run time."""
+    mem.push({"name": "child", "outputs": {"v": "${42}"}, "steps": [{"id": "a", "type": "noop"}]})
+    view = mem.run(
+        {
+            "name": "every_output",
+            "steps": [
+                {
+                    "id": "loop",
+                    "type": "foreach",
+                    "over": {"x": [1, 2]},
+                    "steps": [
+                        {"id": "sub", "type": "subworkflow", "workflow": "child"},
+                        {
+                            "id": "w",
+                            "type": "while",
+                            "state": {"n": 0},
+                            "condition": "state.n < 2",
+                            "update": {"n": "${state.n + 1}"},
+                            "steps": [{"id": "z", "type": "noop"}],
+                        },
+                        {"id": "quiet", "type": "noop"},
+                    ],
+                },
+                {
+                    "id": "use",
+                    "type": "lambda",
+                    "function": f"{HERE}:echo",
+                    "depends_on": ["loop"],
+                    "payload": {"v": "${steps.loop.output.outputs.sub[1].v}"},
+                },
+            ],
+        }
+    )
+    assert view.run.status is RunStatus.SUCCEEDED, view.run.error
+    outputs = by_step(view)["loop"].output["outputs"]
+    assert set(outputs) == {"sub", "w"}  # a noop has none
+    assert [o["v"] for o in outputs["sub"]] == [42, 42]
+    assert len(outputs["w"]) == 2 and all(o is not None for o in outputs["w"])
+    assert by_step(view)["use"].output == {"v": 42}
+
+
+def test_a_failed_loop_names_itself_once(mem: LocalRuntime) -> None:
+    view = mem.run(failing_loop("finish_running"))
+    each = by_step(view)["each"]
+    assert (each.error or "").startswith("1 of 8 iterations failed"), each.error
+    assert "each: each:" not in (view.run.error or ""), view.run.error

@@ -21,8 +21,9 @@ from podium.service import loops
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 
-# Inner step types whose output an iteration can have (noop, sleep and fail have none).
-_OUTPUT_TYPES = frozenset({"lambda", "foreach"})
+# Inner step types that never have an output: every other one is listed in the loop's
+# ``outputs`` (null where an iteration has none), whatever its type.
+_NO_OUTPUT_TYPES = frozenset({"noop", "sleep", "fail"})
 
 
 class ForeachRuntime:
@@ -89,13 +90,14 @@ class ForeachRuntime:
                 ctx, run, record, f"stopped: iteration failed ({spec.id} on_failure fail_fast)"
             )
         if plan.finish == "failed":
-            return Failed(user_error(f"{spec.id}: {plan.message}", retryable=False))
+            # The run's error names the step already ("each: 1 of 8 iterations failed").
+            return Failed(user_error(plan.message, retryable=False))
         if plan.finish == "ok":
             return Done(self._output(ctx, attempt, counts, space.count))
         return Waiting()
 
     def _output(self, ctx: Services, attempt: Attempt, counts: Any, total: int) -> Any:
-        inner = [s.id for s in attempt.spec.steps if s.type in _OUTPUT_TYPES]
+        inner = [s.id for s in attempt.spec.steps if s.type not in _NO_OUTPUT_TYPES]
         outputs = loops.child_outputs(ctx, attempt.run, attempt.step, total, inner)
         return {
             "count": total,
