@@ -251,3 +251,28 @@ def test_a_run_stopped_before_its_subworkflow_step_started_stops_cleanly(
     run = store.get_run(run_id)
     assert run.status is RunStatus.STOPPED and run.settled
     assert store.list_active_run_ids() == []
+
+
+def test_a_call_to_latest_is_checked_against_the_latest_version(mem: LocalRuntime) -> None:
+    """After a rollback (active v1, latest v2) a `version: latest` call was checked at
+    push against v1's params, then ran v2: a valid call was refused and an invalid one
+    accepted, to fail at run time."""
+    from podium.service.versions import activate
+
+    for param in ("a", "b"):
+        mem.push(
+            {
+                "name": "child",
+                "params": {param: {"type": "string"}},
+                "steps": [{"id": "n", "type": "noop"}],
+            }
+        )
+    activate(mem.services, "child", 1)
+
+    def calling(param: str) -> dict[str, Any]:
+        step = {"id": "s", "type": "subworkflow", "workflow": "child", "version": "latest"}
+        return {"name": f"calls_{param}", "steps": [{**step, "params": {param: "x"}}]}
+
+    assert mem.run(calling("b")).run.status is RunStatus.SUCCEEDED
+    with pytest.raises(DefinitionError, match=r"steps\[0\]\.params\.a: 'child' declares no param"):
+        mem.push(calling("a"))

@@ -26,13 +26,33 @@ def call_issues(ctx: Services, defn: WorkflowDefinition) -> list[Issue]:
     return issues
 
 
+def resolve_version(ctx: Services, workflow: str, version: int | str) -> int:
+    """The version a call runs: a number as given (WorkflowNotFound if absent), the
+    active one, or the latest pushed (after a rollback, newer than the active one)."""
+    if isinstance(version, int):
+        ctx.store.get_workflow_version(workflow, version)  # WorkflowNotFound if absent
+        return version
+    active = ctx.store.active_version(workflow)
+    if version == "active":
+        return active
+    latest = active  # versions after the active one exist only after a rollback
+    while True:
+        try:
+            ctx.store.get_workflow_version(workflow, latest + 1)
+        except WorkflowNotFound:
+            return latest
+        latest += 1
+
+
 def _check_call(ctx: Services, step: SubworkflowStep, path: str) -> list[Issue]:
     try:
-        active = ctx.store.active_version(step.workflow)
+        ctx.store.active_version(step.workflow)
     except WorkflowNotFound:
         return []  # not pushed yet: checked when the child run starts
-    version = step.version if isinstance(step.version, int) else active
+    # The version the call would run today: "latest" after a rollback is not the active.
+    version = step.version if isinstance(step.version, int) else None
     try:
+        version = resolve_version(ctx, step.workflow, step.version)
         target = ctx.definitions.get(step.workflow, version).definition
     except WorkflowNotFound:
         return [

@@ -28,6 +28,7 @@ from podium.service.context import Services
 from podium.service.lifecycle import stop_run
 from podium.service.runs import with_stored_params
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
+from podium.service.subworkflows import resolve_version
 
 
 class SubworkflowRuntime:
@@ -79,7 +80,7 @@ class SubworkflowRuntime:
                 " (loops and subworkflows count; a workflow that calls itself stops here)"
             )
         try:
-            version = _resolve_version(ctx, spec.workflow, spec.version)
+            version = resolve_version(ctx, spec.workflow, spec.version)
             compiled = ctx.definitions.get(spec.workflow, version)
             literal = resolve_params(compiled.definition, attempt.params)
         except WorkflowNotFound:
@@ -137,22 +138,6 @@ def _child_id(attempt: Attempt) -> str:
 
 def _fatal(message: str) -> Failed:
     return Failed(user_error(message, retryable=False))
-
-
-def _resolve_version(ctx: Services, workflow: str, version: int | str) -> int:
-    if isinstance(version, int):
-        ctx.store.get_workflow_version(workflow, version)  # WorkflowNotFound if absent
-        return version
-    active = ctx.store.active_version(workflow)
-    if version == "active":
-        return active
-    latest = active  # versions after the active one exist only after a rollback
-    while True:
-        try:
-            ctx.store.get_workflow_version(workflow, latest + 1)
-        except WorkflowNotFound:
-            return latest
-        latest += 1
 
 
 def _outcome(ctx: Services, child: RunRecord) -> Result:
