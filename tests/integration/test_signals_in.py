@@ -78,6 +78,9 @@ def test_a_podium_signal_event_on_the_bus_is_a_signal(runtime: LocalRuntime) -> 
     assert first["matched"] == 1 and first["created"] is True
     # EventBridge delivers at least once: the same event id is the same signal.
     assert events.handler(event, None)["created"] is False
+    # A producer's retried PutEvents is a new event with the same content: without a
+    # request id, name and params identify a signal, as on the API (it was a second one).
+    assert events.handler({**event, "id": "evt-7-retried"}, None)["created"] is False
     runtime.pump(advance_time=False)
     assert runtime.describe(run_id).run.status is RunStatus.SUCCEEDED
     bad = {**event, "id": "evt-8", "detail": {"name": 5}}

@@ -94,18 +94,10 @@ def request_from_json(body: Any, *, where: str = "body", source: str = "api") ->
 
 def signal_from_bus(ctx: Services, event: Mapping[str, Any]) -> tuple[Signal, bool]:
     """An EventBridge event with detail-type ``podium.signal``: its detail is the signal.
-    Without a request id, the event's id is used, so a redelivered event is one signal."""
-    detail = event.get("detail")
-    request = request_from_json(detail, where="detail", source="bus")
-    if request.request_id is None and isinstance(event.get("id"), str):
-        request = SignalRequest(
-            request.name,
-            request.params,
-            request.payload,
-            f"event:{event['id']}",
-            request.ttl_ms,
-            "bus",
-        )
+    Without a request id it is identified by its name and params, as one sent to the API
+    is: a redelivered event, and a producer's retried PutEvents (a new event id, the same
+    content), are one signal."""
+    request = request_from_json(event.get("detail"), where="detail", source="bus")
     return send_signal(ctx, request)
 
 
