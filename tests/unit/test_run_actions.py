@@ -522,6 +522,30 @@ def test_a_step_resumed_past_its_breakpoint_that_waits_for_a_permit_is_not_held_
     assert rt.services.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
 
 
+def test_a_step_resumed_past_its_breakpoint_then_held_by_a_run_pause_is_not_held_again(
+    rt: LocalRuntime,
+) -> None:
+    """The run pause's reason replaced the resume's marker: when the run resumed, the
+    step stopped at its breakpoint a second time."""
+    from podium.service.breakpoints import set_breakpoint
+
+    rt.push(chain())
+    set_breakpoint(rt.services, "abc", "b")
+    run = rt.start_run("abc")
+    rt.pump()
+    assert statuses(rt, run.run_id) == {"a": "SUCCEEDED", "b": "PAUSED"}
+    step_action(rt.services, run.run_id, "b", StepAction.RESUME, ME)  # its work is sent
+    run_action(rt.services, run.run_id, RunAction.PAUSE, ME)  # before it is delivered
+    rt.pump()
+    held = rt.services.store.get_step(run.run_id, "b")
+    assert held is not None and held.status is StepStatus.PAUSED
+    assert held.reason is not None and held.reason.startswith(RUN_PAUSED)
+    run_action(rt.services, run.run_id, RunAction.RESUME, ME)
+    rt.pump()
+    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+    assert CALLS == ["a", "b", "c"]
+
+
 def test_a_breakpoint_on_an_unknown_step_names_the_steps(rt: LocalRuntime) -> None:
     from podium.service.breakpoints import set_breakpoint
 

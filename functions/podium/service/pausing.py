@@ -29,6 +29,10 @@ from podium.service.permits import in_queue, wake_head
 log = logging.getLogger("podium.pausing")
 
 RUN_PAUSED = "held: the run is paused"
+# Held by a run pause after it was resumed past its breakpoint: its release keeps that
+# (a plain RUN_PAUSED hold replaced the marker, so the step stopped at it a second time).
+RUN_PAUSED_PAST_BREAKPOINT = "held: the run is paused (resumed past its breakpoint)"
+RUN_PAUSES = frozenset({RUN_PAUSED, RUN_PAUSED_PAST_BREAKPOINT})
 BREAKPOINT = "paused at a breakpoint"
 
 
@@ -64,6 +68,8 @@ def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PA
         record = ctx.store.get_step(run.run_id, msg.step)
     if record is None or record.attempt != msg.attempt - 1:
         return False
+    if reason == RUN_PAUSED and record.reason == resumed_marker(msg.attempt):
+        reason = RUN_PAUSED_PAST_BREAKPOINT
     changes = {"reason": reason, "lease_until": None}
     if in_queue(record):
         # Queued for a permit: leave the queue, so the steps behind it are not blocked.
@@ -112,7 +118,8 @@ def resume_step(ctx: Services, run_id: str, record: StepRecord) -> bool:
     """PAUSED -> READY at the same attempt, and its work message sent; False if the step
     moved meanwhile (another resume got there first). A step held at a breakpoint is
     marked so that its next attempt passes the breakpoint."""
-    marker = resumed_marker(record.attempt + 1) if record.reason == BREAKPOINT else None
+    past = record.reason in (BREAKPOINT, RUN_PAUSED_PAST_BREAKPOINT)
+    marker = resumed_marker(record.attempt + 1) if past else None
     try:
         ctx.store.transition_step(
             run_id,
@@ -131,7 +138,7 @@ def resume_step(ctx: Services, run_id: str, record: StepRecord) -> bool:
 def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
     """A PAUSED step of a RUNNING run that nothing holds any more: its run was resumed,
     or its breakpoint cleared, by an action a crash cut short (the sweeper resumes it)."""
-    if record.reason == RUN_PAUSED:
+    if record.reason in RUN_PAUSES:
         return run.status is RunStatus.RUNNING
     if record.reason == BREAKPOINT:
         return not held_by(ctx.store.breakpoints(run.workflow), record.step, run.parent_index)

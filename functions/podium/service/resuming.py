@@ -16,7 +16,7 @@ from podium.service import messages
 from podium.service.advance import complete_if_done
 from podium.service.attempts import replay_terminal
 from podium.service.context import Services
-from podium.service.pausing import RUN_PAUSED, move_tree, resume_step
+from podium.service.pausing import RUN_PAUSES, move_tree, resume_step
 
 
 def release_held(ctx: Services, run: RunRecord) -> list[str]:
@@ -35,7 +35,7 @@ def release_held(ctx: Services, run: RunRecord) -> list[str]:
     if not steps:
         return released
     for record in steps:
-        held = record.status is StepStatus.PAUSED and record.reason == RUN_PAUSED
+        held = record.status is StepStatus.PAUSED and record.reason in RUN_PAUSES
         if held and resume_step(ctx, run.run_id, record):
             released.append(record.step)
     sinks = [s.step for s in steps if s.status.terminal and graph.is_sink(s.step)]
