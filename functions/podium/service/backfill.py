@@ -26,6 +26,7 @@ from podium.core.engine.backfill import (
     decide,
     first_run_id,
     next_run_id,
+    rate_anchor,
 )
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord
@@ -179,9 +180,10 @@ def plan(
     else:
         assert spec.rate is not None
         state = ctx.store.trigger_states().ensure(workflow, tid, spec.enabled, ctx.now())
-        times = rate_times(
-            parse_rate(spec.rate), state.since, after, until, limit=MAX_BACKFILL_RUNS + 1
-        )
+        # The trigger's slots: a schedule's firing is the run of the slot it falls in
+        # (triggers.on_fire_once), so a slot it fired is found here by its id.
+        anchor = rate_anchor(state.since)
+        times = rate_times(parse_rate(spec.rate), anchor, after, until, limit=MAX_BACKFILL_RUNS + 1)
     if len(times) > MAX_BACKFILL_RUNS:
         raise DefinitionError(
             [

@@ -1,6 +1,8 @@
 """What the events function does with an EventBridge event (handlers/events.py stays a
 thin dispatcher): a ``podium.signal`` event on Podium's bus is a signal; every other
-event is offered to the triggers; what nothing takes is counted as unmatched.
+event is offered to the triggers; what nothing takes is counted as unmatched, but for
+Podium's own run and step status changes, which its bus brings whether or not a trigger
+listens to them.
 
 Nothing here raises for a bad event: a retry could not fix it, so it is logged and
 dropped (the trigger DLQ holds only events Lambda itself could not deliver).
@@ -15,7 +17,7 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError
 from podium.service.context import Services
 from podium.service.signals import BUS_DETAIL_TYPE, signal_from_bus
-from podium.service.triggers import route_trigger_event
+from podium.service.triggers import PODIUM_BUS, is_own_status_change, route_trigger_event
 
 log = logging.getLogger("podium.events")
 
@@ -45,6 +47,12 @@ def route_event(
         return started
     if external:
         return {"matched": 1, "source": source, "detail_type": detail_type}
+    if bus == PODIUM_BUS and is_own_status_change(event):
+        # Podium's own run and step status changes: the bus's rule (every event of the
+        # account) brings each here. One no `bus: podium` trigger takes is Podium's own
+        # traffic, not an event that should have matched: EventsUnmatched is for those.
+        log.debug("no trigger takes %s / %s (id %s)", source, detail_type, event.get("id"))
+        return {"matched": 0, "source": source, "detail_type": detail_type, "own": True}
     log.info("no trigger matches %s / %s (id %s)", source, detail_type, event.get("id"))
     ctx.metrics.count("EventsUnmatched")
     return {"matched": 0, "source": source, "detail_type": detail_type}

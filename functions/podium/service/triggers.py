@@ -9,7 +9,9 @@
 
 Every trigger starts the active version, and at most one run per (trigger, scheduled
 time or event id or set of signals): the run id is derived from them
-(``schedule.trigger_run_id``), so a duplicated event finds the run it started. Whether
+(``schedule.trigger_run_id``), so a duplicated event finds the run it started. A rate
+trigger's "time" is the period a firing falls in (core/engine/backfill.py: its
+schedule's own times are not the ones a backfill computes). Whether
 a trigger is on is kept outside the versions (``TriggerStates``): ``podium triggers
 enable|disable`` needs no new version.
 """
@@ -19,13 +21,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.models import WorkflowDefinition
 from podium.core.dsl.triggers import Catchup, Trigger
+from podium.core.engine.backfill import first_run_id, rate_anchor, rate_slot
 from podium.core.engine.errors import NotFound, RunConflict
 from podium.core.engine.event_patterns import matches, s3_pattern
 from podium.core.engine.records import RunRecord
@@ -96,7 +99,7 @@ def schedule_spec(
         "UTC",
         message,
         flexible,
-        start_ms=state.since,
+        start_ms=rate_anchor(state.since),  # fired in process at the slots a backfill runs
         rate_minutes=minutes,
     )
 
@@ -212,11 +215,14 @@ def start_triggered(
     run_id: str | None = None,
     label: str | None = None,
     restart_of: str | None = None,
+    strict: bool = False,
 ) -> RunRecord | None:
     """Start the run of one firing (at most one per key, or per ``run_id``); None when
     it cannot start: its params do not render or validate, the definition's problem,
     which a retry would not fix. Then the failure is logged, counted (TriggerFailed) and
-    kept on the trigger's state, where `podium triggers list` shows it."""
+    kept on the trigger's state, where `podium triggers list` shows it. ``strict``
+    (``podium run --event``, ``fire_trigger``): raised as well, as a DefinitionError
+    naming the trigger's params, since the caller asked for this very firing."""
     compiled = ctx.definitions.get(workflow, ctx.store.active_version(workflow))
     template = compiled.expressions.trigger_params.get(trigger_id)
     try:
@@ -231,10 +237,30 @@ def start_triggered(
             restart_of,
         )
     except (ExpressionError, DefinitionError) as exc:
-        log.warning("trigger %s of %s did not start a run: %s", trigger_id, workflow, exc)
-        ctx.metrics.count("TriggerFailed")
-        _states(ctx).record_failure(workflow, trigger_id, str(exc), ctx.now())
+        _record_failure(ctx, workflow, trigger_id, str(exc))
+        if strict:
+            raise DefinitionError(_params_issues(trigger_id, exc)) from None
         return None
+
+
+def _record_failure(ctx: Services, workflow: str, trigger_id: str, error: str) -> None:
+    log.warning("trigger %s of %s did not start a run: %s", trigger_id, workflow, error)
+    ctx.metrics.count("TriggerFailed")
+    _states(ctx).record_failure(workflow, trigger_id, error, ctx.now())
+
+
+def _params_issues(trigger_id: str, exc: ExpressionError | DefinitionError) -> list[Issue]:
+    """A failed firing's error, at the trigger's params: ``params.rows`` (a param that
+    did not validate) becomes ``triggers.<id>.params.rows``, the entry that set it."""
+    where = f"triggers.{trigger_id}"
+    if isinstance(exc, ExpressionError):
+        return [Issue(f"{where}.params", str(exc))]
+    return [
+        Issue(f"{where}.{i.path}", i.message)
+        if i.path == "params" or i.path.startswith(("params.", "params["))
+        else Issue(f"{where}.params", str(i))
+        for i in exc.issues
+    ]
 
 
 def _start(
@@ -280,7 +306,7 @@ def on_fire(ctx: Services, msg: messages.Fire) -> list[RunRecord]:
     times = [*missed_times(trigger, state, at), at]
     runs = []
     for t in times:
-        run = on_fire_once(ctx, msg.workflow, msg.trigger, trigger, t)
+        run = on_fire_once(ctx, msg.workflow, msg.trigger, trigger, t, since=state.since)
         if run is not None:
             runs.append(run)
     _states(ctx).mark_fired(msg.workflow, msg.trigger, at)
@@ -379,6 +405,11 @@ def _event_time(event: Mapping[str, Any], default: int) -> int:
         return default
 
 
+def is_own_status_change(event: Mapping[str, Any]) -> bool:
+    """A run or step status change Podium published (docs/events.md)."""
+    return _own_status_change(event) is not None
+
+
 def _own_status_change(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The detail of a run or step status change Podium published, else None."""
     detail = event.get("detail")
@@ -429,28 +460,30 @@ def _try_signal_trigger(
         if k not in signal.params:
             return None
         keys.append(ParamMatch(k, Op.EQ, signal.params[k]))
-    group = {signal.name: signal}
     now = ctx.now()
-    for name in source.names:
-        if name == signal.name:
-            continue
-        conditions = [*parse_match(source.match.get(name, {})), *keys]
-        partner = _oldest_unconsumed(ctx, consumer, name, conditions, now, state.since)
-        if partner is None:
-            return None
-        group[name] = partner
-    event = _signal_event(tid, group)
-    if source.condition is not None:
-        try:
-            held = compile_expression(source.condition).evaluate({"event": event})
-        except ExpressionError as exc:
-            log.warning("signal trigger %s of %s: condition failed: %s", tid, workflow, exc)
-            return None
-        if held is not True:
-            return None
+    others = [n for n in source.names if n != signal.name]
+    pools = [
+        _Pool(
+            _unconsumed(
+                ctx,
+                consumer,
+                name,
+                [*parse_match(source.match.get(name, {})), *keys],
+                now,
+                state.since,
+            )
+        )
+        for name in others
+    ]
+    group = _first_set(ctx, workflow, tid, signal, others, pools, source.condition)
+    if group is None:
+        return None
     key = "+".join(sorted(s.signal_id for s in group.values()))
     ids = sorted(s.signal_id for s in group.values())
-    if not ctx.signals.consume(consumer, ids, key, now + CONSUMED_TTL_MS):
+    # The mark outlives every signal of the set: gone before one of them, it would leave
+    # that signal, still live, unused again, to join a second set (a second run).
+    expires = max(now + CONSUMED_TTL_MS, *(s.expires_at for s in group.values()))
+    if not ctx.signals.consume(consumer, ids, key, expires):
         # Another set took one of these signals meanwhile (a racing arrival): this set
         # is void. The signals left unused wait for the next arrival.
         return None
@@ -463,29 +496,110 @@ def _try_signal_trigger(
 _PARTNER_WINDOWS = (50, 1_000)
 
 
-def _oldest_unconsumed(
+# How many sets of partners a join whose ``condition`` fails tries before it gives up
+# until the next arrival (each costs an evaluation; the partners' reads are capped above).
+_MAX_SETS = 1_000
+
+
+def _unconsumed(
     ctx: Services,
     consumer: str,
     name: str,
     conditions: list[ParamMatch],
     now: int,
     since: int,
-) -> Signal | None:
-    """The oldest signal of ``name`` matching ``conditions`` that ``consumer`` has not
-    used among the newest ones of a window (first in, first joined), the first window
-    that holds one."""
+) -> Iterator[Signal]:
+    """The signals of ``name`` matching ``conditions`` that ``consumer`` has not used,
+    oldest first (first in, first joined) among the newest of each window in turn, read
+    only as far as the caller goes."""
     assert ctx.signals is not None
-    used: set[str] = set()
+    seen: set[str] = set()
     for window in _PARTNER_WINDOWS:
         candidates = ctx.signals.find(name, conditions, now=now, since=since, limit=window)
         for c in reversed(candidates):  # oldest first
-            if c.signal_id in used:
+            if c.signal_id in seen:
                 continue
+            seen.add(c.signal_id)
             if ctx.signals.consumed_by(consumer, c.signal_id) is None:
-                return c
-            used.add(c.signal_id)
+                yield c
         if len(candidates) < window:
-            return None  # no more to look at
+            return  # no more to look at
+
+
+class _Pool:
+    """One name's partners, read from the store once and kept: a join tries each with
+    every partner of the other names."""
+
+    def __init__(self, source: Iterator[Signal]) -> None:
+        self._source = source
+        self._read: list[Signal] = []
+        self._done = False
+
+    def __iter__(self) -> Iterator[Signal]:
+        i = 0
+        while True:
+            if i == len(self._read):
+                if self._done:
+                    return
+                nxt = next(self._source, None)
+                if nxt is None:
+                    self._done = True
+                    return
+                self._read.append(nxt)
+            yield self._read[i]
+            i += 1
+
+
+def _combinations(pools: list[_Pool]) -> Iterator[tuple[Signal, ...]]:
+    """One partner of each pool, oldest first (the first pool's varies slowest)."""
+    if not pools:
+        yield ()
+        return
+    for first in pools[0]:
+        for rest in _combinations(pools[1:]):
+            yield (first, *rest)
+
+
+def _first_set(
+    ctx: Services,
+    workflow: str,
+    tid: str,
+    signal: Signal,
+    others: list[str],
+    pools: list[_Pool],
+    condition: str | None,
+) -> dict[str, Signal] | None:
+    """The set ``signal`` joins: the first combination of partners, oldest first, whose
+    ``condition`` holds, so that a signal the condition refuses blocks no later one
+    (with no condition, the oldest partners). None when a name has no partner, or none
+    of the first ``_MAX_SETS`` combinations holds. A condition that fails to evaluate
+    is the trigger's failure (recorded as a params failure is); its set is passed over."""
+    if any(next(iter(pool), None) is None for pool in pools):
+        return None  # a name without a partner: no set (and no more reads)
+    compiled = None
+    if condition is not None:
+        try:
+            compiled = compile_expression(condition)
+        except ExpressionError as exc:
+            _record_failure(ctx, workflow, tid, f"signal.condition: {exc}")
+            return None
+    failed = False
+    for tried, partners in enumerate(_combinations(pools)):
+        if tried == _MAX_SETS:
+            log.info("signal trigger %s of %s: no set of %d holds", tid, workflow, _MAX_SETS)
+            return None
+        group = {signal.name: signal, **dict(zip(others, partners, strict=True))}
+        if compiled is None:
+            return group
+        try:
+            held = compiled.evaluate({"event": _signal_event(tid, group)})
+        except ExpressionError as exc:
+            if not failed:  # once per arrival: a store write each
+                _record_failure(ctx, workflow, tid, f"signal.condition: {exc}")
+            failed = True
+            continue
+        if held is True:
+            return group
     return None
 
 
@@ -542,7 +656,8 @@ def start_from_event(
     """Start a run as a trigger would for ``event`` (``podium run --event FILE``,
     ``podium.testing.fire_trigger``): an S3 or EventBridge event goes to the s3/event
     trigger it matches (or ``trigger_id``); ``{"time": ISO}`` fires a cron or rate
-    trigger at that time. Raises DefinitionError naming the triggers when none fits."""
+    trigger at that time. Raises DefinitionError naming the triggers when none fits, or
+    naming the trigger's params, with why, when the one that fits could not start it."""
     defn = _active(ctx, workflow)
     candidates = (
         {trigger_id: defn.trigger_map[trigger_id]}
@@ -567,9 +682,9 @@ def start_from_event(
                 raise DefinitionError(
                     [Issue("event.time", f"{event['time']!r} is not an ISO 8601 time")]
                 ) from None
-            fired = on_fire_once(ctx, workflow, tid, trigger, at)
-            if fired is not None:
-                return fired
+            fired = on_fire_once(ctx, workflow, tid, trigger, at, strict=True)
+            assert fired is not None  # strict: a firing that cannot start raised
+            return fired
         pattern = None
         if trigger.s3 is not None:
             pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
@@ -578,12 +693,16 @@ def start_from_event(
         if pattern is not None and matches(pattern, event):
             key = _event_key(event)
             run = start_triggered(
-                ctx, workflow, tid, trigger, dict(event), key=key, at=_event_time(event, ctx.now())
+                ctx,
+                workflow,
+                tid,
+                trigger,
+                dict(event),
+                key=key,
+                at=_event_time(event, ctx.now()),
+                strict=True,
             )
-            if run is None:
-                raise DefinitionError(
-                    [Issue(f"triggers.{tid}.params", "could not be rendered from the event")]
-                )
+            assert run is not None  # strict: a firing that cannot start raised
             return run
     described = ", ".join(f"{t} ({tr.kind})" for t, tr in defn.trigger_map.items()) or "none"
     raise DefinitionError(
@@ -599,13 +718,39 @@ def start_from_event(
 
 
 def on_fire_once(
-    ctx: Services, workflow: str, tid: str, trigger: Trigger, at: int
+    ctx: Services,
+    workflow: str,
+    tid: str,
+    trigger: Trigger,
+    at: int,
+    *,
+    since: int | None = None,
+    strict: bool = False,
 ) -> RunRecord | None:
-    """One scheduled time of a cron or rate trigger, as its schedule would fire it."""
+    """One scheduled time of a cron or rate trigger, as its schedule would fire it.
+    A cron time is its own run's key; a rate firing is the run of its slot (from the
+    trigger's ``since``, read when not given): the id a backfill gives that slot, as
+    Scheduler's rate times are not the slots (core/engine/backfill.py)."""
     tz = trigger.timezone if trigger.cron is not None else "UTC"
     logical = logical_date(at, tz)
     event = {"kind": "schedule", "trigger": tid, "time": iso(at), "logical_date": logical}
-    return start_triggered(ctx, workflow, tid, trigger, event, key=str(at), at=at, logical=logical)
+    slot = at
+    if trigger.rate is not None:
+        if since is None:
+            since = _states(ctx).ensure(workflow, tid, trigger.enabled, ctx.now()).since
+        slot = rate_slot(parse_rate(trigger.rate), rate_anchor(since), at)
+    return start_triggered(
+        ctx,
+        workflow,
+        tid,
+        trigger,
+        event,
+        key=str(at),
+        at=at,
+        logical=logical,
+        run_id=first_run_id(workflow, tid, slot),
+        strict=strict,
+    )
 
 
 def event_run_id(ctx: Services, workflow: str, event: Mapping[str, Any]) -> str:

@@ -5,6 +5,12 @@ A time's runs form a chain of deterministic ids: the first is the id the trigger
 gives that time (``schedule.trigger_run_id``), so a backfill never duplicates a run the
 schedule started, and each re-run's id is derived from the one before. A second
 backfill of the same range finds the same chain and adds nothing unless asked.
+
+A rate trigger's times are its slots: every period from its anchor (the trigger's
+``since``, to the minute). Its schedule does not fire on them: EventBridge Scheduler
+counts a rate from when the schedule was (re)made, and a fire message carries seconds
+only. So a firing's run is the run of the slot it falls in (``rate_slot``), the id a
+backfill of that slot computes too: one run per period, whichever starts it first.
 """
 
 from __future__ import annotations
@@ -46,6 +52,25 @@ def decide(latest: RunStatus | None, reprocess: Reprocess) -> Decision:
     if reprocess is Reprocess.FAILED and not latest.complete:
         return Decision(Action.RERUN, f"reprocess failed (latest run {latest.value.lower()})")
     return Decision(Action.SKIP, f"a run exists ({latest.value.lower()})")
+
+
+MINUTE_MS = 60_000
+
+
+def rate_anchor(since_ms: int) -> int:
+    """Where a rate trigger's slots start: its ``since`` down to the minute (Scheduler's
+    precision), so that a schedule made right after it, whose times may be cut to the
+    second or the minute, fires inside the slot it stands for, never in the one before."""
+    return since_ms - since_ms % MINUTE_MS
+
+
+def rate_slot(minutes: int, anchor_ms: int, at_ms: int) -> int:
+    """The slot of a rate trigger that a firing at ``at`` stands for: the start of the
+    period ``[anchor + k * period, anchor + (k + 1) * period)`` that holds it. The
+    start, never a later time: a run id's time is when its run may have begun at the
+    earliest (external work older than it is not the run's, adapters/jobs/glue.py)."""
+    period = minutes * MINUTE_MS
+    return anchor_ms + (at_ms - anchor_ms) // period * period
 
 
 def first_run_id(workflow: str, trigger: str, at: int) -> str:
