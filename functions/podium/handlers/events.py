@@ -3,8 +3,9 @@ the trigger buckets, and the extra patterns of the construct's props.
 
 A thin dispatcher: service/event_routing.py decides (a ``podium.signal`` event is a
 signal; other events go to the routes registered there). An event nothing takes (other
-than Podium's own run and step status changes) is counted as unmatched (metric ``EventsUnmatched``) and logged with its source and
-detail-type, so an operator who wired a bucket or a pattern sees it arrive. A malformed
+than Podium's own run and step status changes) is counted as unmatched (metric
+``EventsUnmatched``) and logged with its source and detail-type, so an operator who
+wired a bucket or a pattern sees it arrive. A malformed
 event is logged and dropped (a retry could not fix it).
 """
 
