@@ -4,8 +4,9 @@ Locally, a mapping (``podium.toml`` or ``--functions``) says which callable play
 name; a Lambda name with no mapping fails the attempt (not retryable) naming the fix.
 
 Both return an error as its type (the exception's class name, or a ``Podium.*`` name),
-its message and, locally, the traceback; ``podium.NonRetryable`` and outputs that can
-never be stored are not retryable.
+its message and, locally, the traceback; ``podium.NonRetryable``, outputs that can
+never be stored and events that cannot be sent are not retryable. Both send the event
+as the same JSON (``event_json``), so a local function sees what a deployed one would.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from typing import Any
 
 from podium.core.engine.external import is_transient
 from podium.core.engine.outputs import MAX_OUTPUT_BYTES
-from podium.core.engine.step_error import PLATFORM_ERROR, TIMEOUT
+from podium.core.engine.step_error import PLATFORM_ERROR, TIMEOUT, USER_ERROR
 from podium.core.errors import NonRetryable
+from podium.core.expr import ExpressionError
+from podium.core.expr.json_values import to_json_value
 from podium.core.functions import is_python_ref, mapped, unmapped_message
 from podium.core.ports import Invocation, InvocationResult
 
@@ -67,6 +70,26 @@ def checked_output(output: Any) -> InvocationResult:
             " results to S3 and return the key"
         )
     return InvocationResult(True, output=json.loads(text))
+
+
+def event_json(payload: Any) -> bytes | InvocationResult:
+    """The event as the JSON Lambda is sent, or why it cannot be: a value with no JSON
+    form (NaN, an object) is the definition's fault, refused before any call and never
+    retried. Made here, outside the invoke's ``try``, whose failures are the platform's:
+    a payload refused in there was retried as a PlatformError for over an hour."""
+    try:
+        converted = to_json_value(payload, where="")
+        return json.dumps(converted, allow_nan=False).encode()
+    except ExpressionError as exc:
+        message = exc.message
+    except (TypeError, ValueError) as exc:  # not expected once converted: still not ours
+        message = str(exc)
+    return InvocationResult(
+        False,
+        error=f"the event cannot be sent as JSON: {message}",
+        error_type=USER_ERROR,
+        retryable=False,
+    )
 
 
 class FunctionNotMapped(LookupError):
@@ -163,6 +186,9 @@ class LocalFunctionRunner:
                 error_type="Podium.FunctionNotFound",
                 retryable=False,
             )
+        refused = event_json(invocation.payload)
+        if isinstance(refused, InvocationResult):  # refused before queueing, as Lambda's
+            return refused
         context = contextvars.copy_context()
         threading.Thread(
             target=lambda: context.run(self._call, fn, invocation), daemon=True
@@ -170,7 +196,12 @@ class LocalFunctionRunner:
         return InvocationResult(True)
 
     def _call(self, fn: Callable[..., Any], invocation: Invocation) -> InvocationResult:
-        event = dict(invocation.payload)
+        data = event_json(invocation.payload)
+        if isinstance(data, InvocationResult):
+            return data
+        # Decoded from the very bytes Lambda would get: the same types (no datetime),
+        # and a function that changes its event changes nothing of ours.
+        event = json.loads(data)
         try:
             takes_context = len(inspect.signature(fn).parameters) >= 2
             output = fn(event, _LocalContext(invocation)) if takes_context else fn(event)
@@ -280,11 +311,12 @@ class LambdaFunctionRunner:
                 error_type="Podium.FunctionNotAllowed",
                 retryable=False,
             )
+        data = event_json(invocation.payload)
+        if isinstance(data, InvocationResult):
+            return data
         try:
             resp = self._lambda.invoke(
-                FunctionName=name,
-                InvocationType="RequestResponse",
-                Payload=json.dumps(invocation.payload).encode(),
+                FunctionName=name, InvocationType="RequestResponse", Payload=data
             )
         except Exception as exc:  # botocore's ClientError and connection errors
             return invoke_failure(exc)
@@ -297,12 +329,11 @@ class LambdaFunctionRunner:
         name = invocation.function
         if self._allowed is not None and name not in self._allowed:
             return self.invoke(invocation)  # the same refusal, naming the fix
+        data = event_json(invocation.payload)
+        if isinstance(data, InvocationResult):
+            return data
         try:
-            self._lambda.invoke(
-                FunctionName=name,
-                InvocationType="Event",
-                Payload=json.dumps(invocation.payload).encode(),
-            )
+            self._lambda.invoke(FunctionName=name, InvocationType="Event", Payload=data)
         except Exception as exc:  # botocore's ClientError and connection errors
             return invoke_failure(exc)
         return InvocationResult(True)

@@ -45,6 +45,8 @@ from podium.core.engine.loops import (
 from podium.core.engine.outputs import INLINE_PARAMS_BYTES, iteration_key, ref_of
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
+from podium.core.expr import ExpressionError
+from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, iteration_of
 from podium.service.context import Services
@@ -87,7 +89,12 @@ _SPACES = _SpaceCache()
 def space_of(ctx: Services, run: RunRecord, record: StepRecord, spec: Any) -> Space:
     """The foreach's iterations: cached, or as stored at its first launch, or rendered
     from ``over`` (the same inputs give the same values). Raises LoopError or
-    ExpressionError when they cannot be built."""
+    ExpressionError when they cannot be built.
+
+    Rendered values are made JSON at once (core.expr.json_values): an iteration reads
+    its values back from its stored child run, so every iteration, on every store, sees
+    what was stored (a timestamp as its RFC 3339 string), never a live ``datetime`` on
+    the memory store and ``str()`` of it on the others. NaN fails the step here."""
     key = (run.run_id, record.step)
     hit = _SPACES.get(key)
     if hit is not None:
@@ -102,7 +109,7 @@ def space_of(ctx: Services, run: RunRecord, record: StepRecord, spec: Any) -> Sp
         compiled = ctx.definitions.get(run.workflow, run.version)
         template = compiled.expressions.iterables[record.step]
         over = template.render(bindings_for(ctx, run, template.steps_read))
-        space = Space.of(over, spec.mode.value)
+        space = Space.of(to_json_value(over, "over"), spec.mode.value)
     _SPACES.put(key, space)
     return space
 
@@ -110,7 +117,7 @@ def space_of(ctx: Services, run: RunRecord, record: StepRecord, spec: Any) -> Sp
 def stored_space(ctx: Services, run: RunRecord, step: str, space: Space) -> dict[str, Any]:
     """What the step item keeps: the space itself when small, else its reference."""
     data = space.as_json()
-    text = json.dumps(data, separators=(",", ":"), default=str)
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)  # JSON: space_of
     if len(text) <= INLINE_SPACE_BYTES:
         return data
     assert ctx.payloads is not None
@@ -142,8 +149,13 @@ def stored_iteration(ctx: Services, child_id: str, values: dict[str, Any]) -> di
     value or a while state built from a big output) are written once to Payloads, before
     the child exists, and the item keeps the reference (bindings.iteration_of reads it).
     The child run item is read on every step of its iteration, billed per KB, and stops
-    at DynamoDB's 400 KB."""
-    data = json.dumps(values, separators=(",", ":"), default=str).encode()
+    at DynamoDB's 400 KB. The values are stored as JSON (core.expr.json_values), the same
+    on every store; raises LoopError for one with no JSON form (NaN)."""
+    try:
+        values = to_json_value(values, "iteration")
+    except ExpressionError as exc:  # space_of and the while's state convert first
+        raise LoopError(exc.message) from None
+    data = json.dumps(values, separators=(",", ":"), allow_nan=False).encode()
     if len(data) <= INLINE_PARAMS_BYTES:
         return values
     assert ctx.payloads is not None

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.graph_checks import find_cycle
-from podium.core.dsl.models import ForeachStep, LambdaStep, WorkflowDefinition
+from podium.core.dsl.models import Fields, ForeachStep, LambdaStep, WorkflowDefinition
 from podium.core.expr import (
     CompiledExpression,
     CompiledTemplate,
@@ -221,11 +221,20 @@ def _locate(source: str, ref: str) -> str:
 
 
 class _Known:
-    """The names a definition declares, built once per validation (not once per reference)."""
+    """The names a definition declares, built once per validation (not once per reference):
+    its params, its steps (or ``steps``: a while's update reads its body's) and the known
+    fields of a loop body's names (``fields``, by default the definition's scope)."""
 
-    def __init__(self, defn: WorkflowDefinition) -> None:
+    def __init__(
+        self,
+        defn: WorkflowDefinition,
+        steps: Iterable[str] | None = None,
+        fields: Fields | None = None,
+    ) -> None:
         self.params = defn.params
-        self.step_ids = {s.id: i for i, s in enumerate(defn.steps)}
+        ids = (s.id for s in defn.steps) if steps is None else steps
+        self.step_ids = {sid: i for i, sid in enumerate(ids)}
+        self.fields = defn.scope_fields if fields is None else fields
 
 
 class _Upstream:
@@ -395,6 +404,16 @@ def _check_refs(
                     f" the fields of run are {', '.join(RUN_FIELDS)}",
                 )
             )
+        elif len(parts) > 1 and (unknown := _unknown_field(parts, known.fields.get(root))):
+            where, name, names = unknown
+            listed = ", ".join(sorted(names)) or "none"
+            issues.append(
+                Issue(
+                    path,
+                    f"{where} has no field '{name}'{at}{did_you_mean(name, names)};"
+                    f" its fields are: {listed}{_FIELD_HINTS.get(where, '')}",
+                )
+            )
         elif root == "signal" and len(parts) > 1 and parts[1] not in signals:
             issues.append(
                 Issue(
@@ -437,6 +456,25 @@ def _check_refs(
             else:
                 steps_read.add(sid)
     return frozenset(steps_read)
+
+
+# A field that is missing from a while's state is one to declare there.
+_FIELD_HINTS = {
+    "state": "; declare it in the while's state",
+    "iteration.state": "; declare it in the while's state",
+}
+
+
+def _unknown_field(parts: list[str], fields: Fields | None) -> tuple[str, str, Fields] | None:
+    """Where a path leaves what is known to exist: (the dotted prefix, its missing
+    field, the fields it has); None when the path may exist."""
+    for n, part in enumerate(parts[1:], 1):
+        if fields is None:  # anything may be inside (a loop value), or nothing is known
+            return None
+        if part not in fields:
+            return ".".join(parts[:n]), part, fields
+        fields = fields[part]
+    return None
 
 
 def _literal(values: dict[str, Any]) -> Payload:
@@ -563,6 +601,69 @@ def _param_order(
     return tuple(order)
 
 
+Render = Callable[[Mapping[str, Any]], Any]
+
+
+def _tree(value: Any, where: str, template: Callable[[str, str], Render]) -> Render:
+    """One render function for a value with templates anywhere in its maps and lists;
+    ``template`` compiles each (``where`` is its path, for messages)."""
+    if isinstance(value, dict):
+        parts = {k: _tree(v, f"{where}.{k}", template) for k, v in value.items()}
+        return lambda b: {k: f(b) for k, f in parts.items()}
+    if isinstance(value, list):
+        items = [_tree(v, f"{where}[{n}]", template) for n, v in enumerate(value)]
+        return lambda b: [f(b) for f in items]
+    if is_template(value):
+        return template(value, where)
+    return lambda b: value
+
+
+def compile_value(value: Any) -> Payload:
+    """A value with templates anywhere inside (a while's state or update), compiled
+    without the push checks, which it passed, and without a size bound (a loop state
+    may be big: it is then stored as a payload). Raises ExpressionError."""
+    steps_read: set[str] = set()
+
+    def template(val: str, where: str) -> Render:
+        tpl = compile_template(val)
+        for ref in tpl.references:
+            parts = ref.split(".")
+            if parts[0] == "steps" and len(parts) > 1:
+                steps_read.add(parts[1])
+        return tpl.render
+
+    return Payload(_tree(value, "", template), frozenset(steps_read))
+
+
+def known_names(
+    defn: WorkflowDefinition, steps: Iterable[str] | None = None, fields: Fields | None = None
+) -> _Known:
+    """What a loop step's own expressions may name: the workflow's params, and ``steps``
+    (a while's body: its update reads them) and the ``fields`` of its state and
+    iteration instead of the workflow's own."""
+    return _Known(defn, steps, fields)
+
+
+def check_templates(
+    path: str, value: Any, roots: frozenset[str], known: _Known, issues: list[Issue]
+) -> None:
+    """Issues of the templates anywhere in ``value`` (a while's state or update), which
+    read ``roots``; the steps ``known`` names have all ended when it is rendered."""
+    _payload(path, value, known, _everything, issues, roots)
+
+
+def check_expression(
+    path: str, source: str, roots: frozenset[str], known: _Known, issues: list[Issue]
+) -> None:
+    """Issues of an expression (a while's condition) that reads ``roots``."""
+    try:
+        compiled = compile_expression(source)
+    except ExpressionError as exc:
+        issues.append(_expr_issue(path, exc))
+        return
+    _check_refs(path, source, compiled.references, roots, known, _everything, issues)
+
+
 def _payload(
     path: str,
     value: Any,
@@ -577,28 +678,20 @@ def _payload(
     steps_read: set[str] = set()
     found = False
 
-    def build(val: Any, where: str) -> Callable[[Mapping[str, Any]], Any]:
+    def template(val: str, where: str) -> Render:
         nonlocal found
-        if isinstance(val, dict):
-            parts = {k: build(v, f"{where}.{k}") for k, v in val.items()}
-            return lambda b: {k: f(b) for k, f in parts.items()}
-        if isinstance(val, list):
-            items = [build(v, f"{where}[{n}]") for n, v in enumerate(val)]
-            return lambda b: [f(b) for f in items]
-        if is_template(val):
-            try:
-                tpl = compile_template(val)
-            except ExpressionError as exc:
-                issues.append(_expr_issue(where, exc))
-                return lambda b: None
-            found = True
-            steps_read.update(
-                _check_refs(where, val, tpl.references, roots, known, upstream, issues, signals)
-            )
-            return tpl.render
-        return lambda b: val
+        try:
+            tpl = compile_template(val)
+        except ExpressionError as exc:
+            issues.append(_expr_issue(where, exc))
+            return lambda b: None
+        found = True
+        steps_read.update(
+            _check_refs(where, val, tpl.references, roots, known, upstream, issues, signals)
+        )
+        return tpl.render
 
-    render = build(value, path)
+    render = _tree(value, path, template)
 
     def bounded(bindings: Mapping[str, Any]) -> Any:
         rendered = render(bindings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
-from podium.core.dsl.models import ForeachStep, WhileStep, WorkflowDefinition
+from podium.core.dsl.models import Fields, ForeachStep, WhileStep, WorkflowDefinition
 from podium.core.engine.identity import MAX_DEPTH
 from podium.core.engine.loops import LoopError, Space
 
@@ -38,7 +38,21 @@ def body_definition(defn: WorkflowDefinition, step: Any) -> WorkflowDefinition:
         tags=defn.tags,
     )
     body._scope_roots = FOREACH_ROOTS if isinstance(step, ForeachStep) else WHILE_ROOTS
+    body._scope_fields = _scope_fields(defn, step)
     return body
+
+
+def _scope_fields(defn: WorkflowDefinition, step: ForeachStep | WhileStep) -> Fields:
+    """What a loop's body (and a while's condition and update) know of ``iteration``
+    and ``state``: an iteration holds its index, the loop params or the while's state,
+    and the enclosing loop's iteration as ``parent`` (service/loops.py,
+    runtimes/while_loop.py). A top loop has no parent, but ``has(iteration.parent)``
+    is a correct test there: its fields are left unknown, never refused."""
+    parent = defn.scope_fields.get("iteration")
+    if isinstance(step, ForeachStep):
+        return {"iteration": {"index": None, **dict.fromkeys(step.over), "parent": parent}}
+    state = dict.fromkeys(step.state)
+    return {"iteration": {"index": None, "state": state, "parent": parent}, "state": state}
 
 
 def check_bodies(defn: WorkflowDefinition, depth: int = 0) -> list[Issue]:
@@ -78,9 +92,47 @@ def check_bodies(defn: WorkflowDefinition, depth: int = 0) -> list[Issue]:
 
 
 def _static_space(step: ForeachStep, where: str) -> list[Issue]:
-    """A foreach over literal lists is checked now: its size and its zip lengths."""
-    if any(isinstance(v, str) for v in step.over.values()):
-        return []  # a template: checked when the step starts
+    """A foreach over literal lists is checked now: its size and its zip lengths (a
+    template's, when the step starts: docs/workflow-language.md, "Limits"). Plain text,
+    or a template that reads nothing and gives no list, never runs: refused now."""
+    from podium.core.dsl.expressions import is_template
+    from podium.core.expr import ExpressionError, compile_template
+
+    issues: list[Issue] = []
+    for name, value in step.over.items():
+        path = f"{where}.over.{name}"
+        if not isinstance(value, str):
+            continue
+        if not is_template(value):
+            issues.append(
+                Issue(
+                    path,
+                    f"{value!r} is text, not a list; write a list ({name}: [{value}]) or a"
+                    " template giving one (${podium.range(0, 10)}, ${params.days})",
+                )
+            )
+        else:
+            try:
+                template = compile_template(value)
+            except ExpressionError:
+                continue  # reported with the workflow's other expressions
+            if template.references:
+                continue  # read when the step starts, and checked then
+            try:  # it reads nothing: it gives the same value every run
+                given = template.render({})
+            except ExpressionError as exc:
+                issues.append(Issue(path, exc.message))
+                continue
+            if not isinstance(given, list):
+                issues.append(
+                    Issue(
+                        path,
+                        f"{value!r} gives {type(given).__name__}, not a list; write a"
+                        " template giving a list (${podium.range(0, 10)}, ${params.days})",
+                    )
+                )
+    if issues or any(isinstance(v, str) for v in step.over.values()):
+        return issues  # a template's size: checked when the step starts
     try:
         Space.of(step.over, step.mode.value)
     except LoopError as exc:
@@ -89,44 +141,17 @@ def _static_space(step: ForeachStep, where: str) -> list[Issue]:
 
 
 def _while_expressions(step: WhileStep, where: str, defn: WorkflowDefinition) -> list[Issue]:
-    """A while's state, condition and update compile, and read only what they may."""
-    from podium.core.expr import ExpressionError, compile_expression, compile_template
+    """A while's state, condition and update compile, and read only what they may,
+    checked like a payload (templates anywhere inside state and update): the
+    workflow's params, the fields of run, the declared state fields, the iteration's
+    fields and, in the update, the outputs of the iteration's steps (all ended)."""
+    from podium.core.dsl.expressions import check_expression, check_templates, known_names
 
     issues: list[Issue] = []
-    inner = {s.id for s in step.steps}
-
-    def check(path: str, refs: frozenset[str], roots: frozenset[str]) -> None:
-        for ref in sorted(refs):
-            parts = ref.split(".")
-            if parts[0] not in roots:
-                allowed = ", ".join(sorted(roots))
-                issues.append(Issue(path, f"unknown name '{parts[0]}' here; use {allowed}"))
-            elif parts[0] == "params" and len(parts) > 1 and parts[1] not in defn.params:
-                issues.append(Issue(path, f"unknown param '{parts[1]}'"))
-            elif parts[0] == "steps" and len(parts) > 1 and parts[1] not in inner:
-                issues.append(
-                    Issue(
-                        path,
-                        f"unknown step '{parts[1]}': update reads the steps of the"
-                        f" iteration ({', '.join(sorted(inner))})",
-                    )
-                )
-
-    try:
-        check(f"{where}.condition", compile_expression(step.condition).references, CONDITION_ROOTS)
-    except ExpressionError as exc:
-        issues.append(Issue(f"{where}.condition", exc.message))
-    for field, values, roots in (
-        ("state", step.state, STATE_ROOTS),
-        ("update", step.update, UPDATE_ROOTS),
-    ):
-        for name, value in values.items():
-            if not (isinstance(value, str) and "${" in value):
-                continue
-            try:
-                check(f"{where}.{field}.{name}", compile_template(value).references, roots)
-            except ExpressionError as exc:
-                issues.append(Issue(f"{where}.{field}.{name}", exc.message))
+    known = known_names(defn, [s.id for s in step.steps], _scope_fields(defn, step))
+    check_expression(f"{where}.condition", step.condition, CONDITION_ROOTS, known, issues)
+    check_templates(f"{where}.state", step.state, STATE_ROOTS, known, issues)
+    check_templates(f"{where}.update", step.update, UPDATE_ROOTS, known, issues)
     unknown = sorted(set(step.update) - set(step.state))
     if unknown:
         issues.append(

@@ -8,8 +8,9 @@ only check the shape of each piece.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
     BaseModel,
@@ -122,6 +123,21 @@ def _not_a_boolean(value: Any) -> Any:
     if isinstance(value, bool):
         parse_duration(value)  # raises its message
     return value
+
+
+def _not_boolean(field: str, expected: str) -> BeforeValidator:
+    """A YAML ``yes``/``true`` arrives as a boolean, which an int field would take as 1
+    (``concurrency: true``: one iteration at a time): refused, naming the field."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(
+                f"{field} must be {expected}, not the boolean {str(value).lower()} (YAML"
+                " reads yes, no, true and false as booleans)"
+            )
+        return value
+
+    return BeforeValidator(check)
 
 
 Seconds = Annotated[
@@ -621,6 +637,14 @@ class ApprovalStep(_TemplatedStep):
         return {"message": self.message}
 
 
+# What every foreach iteration has besides its loop params (service/loops.py).
+FOREACH_BUILTINS = frozenset({"index", "parent"})
+# What a loop body knows of a value it reads (its ``iteration``, a while's ``state``):
+# the value's fields, each with what is known of its own, or None when anything may be
+# inside (a loop value, a state value). Set by core.dsl.loops, checked at push.
+Fields: TypeAlias = Mapping[str, "Fields | None"]
+
+
 class ForeachMode(str, Enum):
     PRODUCT = "product"  # the Cartesian product, the first param varying fastest
     ZIP = "zip"  # the i-th value of every param
@@ -643,15 +667,30 @@ class ForeachStep(StepBase):
         ),
     ]
     mode: ForeachMode = ForeachMode.PRODUCT
-    concurrency: Annotated[int, Field(ge=1, le=1_000)] = Field(  # type: ignore[assignment]
-        default=20, description="Iterations running at once (at most 1,000)."
-    )
+    concurrency: Annotated[
+        int, Field(ge=1, le=1_000), _not_boolean("concurrency", "a whole number (1 to 1,000)")
+    ] = Field(default=20, description="Iterations running at once (at most 1,000).")  # type: ignore[assignment]
     on_failure: Literal["fail_fast", "finish_running", "continue"] = "finish_running"
-    tolerated_failures: (
+    tolerated_failures: Annotated[
         Annotated[int, Field(ge=0)]
-        | Annotated[str, Field(pattern=r"^(100|[0-9]{1,2}(\.[0-9]+)?)%$")]
-    ) = Field(default=0, description="With continue: a count, or a percentage such as '10%'.")
+        | Annotated[str, Field(pattern=r"^(100|[0-9]{1,2}(\.[0-9]+)?)%$")],
+        _not_boolean("tolerated_failures", "a count or a percentage such as '10%'"),
+    ] = Field(default=0, description="With continue: a count, or a percentage such as '10%'.")
     steps: Annotated[list[Step], Field(min_length=1)]
+
+    @field_validator("over")
+    @classmethod
+    def _not_reserved(cls, v: dict[str, Any]) -> dict[str, Any]:
+        # An iteration's values are {index, <loop params>, parent}: a loop param of one of
+        # these names would silently replace the built-in (service/loops.py).
+        taken = sorted(set(v) & FOREACH_BUILTINS)
+        if taken:
+            raise ValueError(
+                f"over.{taken[0]}: the name is reserved (iteration.index is the iteration's"
+                " number, iteration.parent the enclosing loop's iteration); rename the loop"
+                " param"
+            )
+        return v
 
     @model_validator(mode="after")
     def _loop_rules(self) -> ForeachStep:
@@ -684,7 +723,9 @@ class WhileStep(StepBase):
         description="After each iteration: state fields and their new values (templates"
         " over state, iteration, params and the iteration's steps).",
     )
-    max_iterations: Annotated[int, Field(ge=1, le=100_000)] = 10_000
+    max_iterations: Annotated[
+        int, Field(ge=1, le=100_000), _not_boolean("max_iterations", "a whole number")
+    ] = 10_000
     steps: Annotated[list[Step], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -704,7 +745,10 @@ class SubworkflowStep(StepBase):
 
     type: Literal["subworkflow"]
     workflow: Annotated[str, Field(pattern=WORKFLOW_NAME, description="A pushed workflow.")]
-    version: Literal["active", "latest"] | Annotated[int, Field(ge=1)] = Field(
+    version: Annotated[
+        Literal["active", "latest"] | Annotated[int, Field(ge=1)],
+        _not_boolean("version", "active, latest or a version number"),
+    ] = Field(
         default="active",
         description="active (default), latest or a version number; resolved once, recorded.",
     )
@@ -824,10 +868,17 @@ class WorkflowDefinition(_Model):
     # Names a loop body's expressions may read beyond params, steps and run
     # ("iteration", "state"): set on the bodies core.dsl.loops builds, never by users.
     _scope_roots: frozenset[str] = PrivateAttr(default=frozenset())
+    # The known fields of those roots (a foreach body's iteration: index, its loop
+    # params and parent), so a typo there is refused at push too.
+    _scope_fields: Fields = PrivateAttr(default_factory=dict)
 
     @property
     def scope_roots(self) -> frozenset[str]:
         return self._scope_roots
+
+    @property
+    def scope_fields(self) -> Fields:
+        return self._scope_fields
 
     @field_validator("timeout")
     @classmethod

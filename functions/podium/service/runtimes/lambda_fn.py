@@ -13,6 +13,7 @@ from podium.core.engine.step_error import (
     user_error,
 )
 from podium.core.expr import ExpressionError
+from podium.core.expr.json_values import NotJsonError, to_json_value
 from podium.core.ports import Invocation
 from podium.service.bindings import iteration_of, run_params, step_bindings
 from podium.service.context import Services
@@ -35,6 +36,8 @@ class LambdaRuntime:
         spec = attempt.spec
         try:
             event = lambda_event(ctx, attempt)
+        except NotJsonError as exc:  # its message names the field (payload.start)
+            return Failed(user_error(exc.message, retryable=False))
         except ExpressionError as exc:
             return Failed(user_error(f"payload: {exc.message}", retryable=False))
         result = ctx.runner.invoke(
@@ -76,7 +79,9 @@ def lambda_event(ctx: Services, attempt: Attempt) -> dict[str, Any]:
     not change once the attempt started (the run's params, the upstream outputs, the
     attempt number), so ``podium runs replay`` builds the same event again later, and so
     does an async start redone after its worker died (runtimes/callback.py).
-    Raises ExpressionError when the payload cannot be rendered."""
+    It is JSON (core.expr.json_values), so a local function gets what a deployed one
+    would: a timestamp as its RFC 3339 string, never a ``datetime``.
+    Raises ExpressionError when the payload cannot be rendered or has no JSON form."""
     run, spec = attempt.run, attempt.spec
     event = {
         "payload": _render_payload(ctx, attempt),
@@ -89,7 +94,8 @@ def lambda_event(ctx: Services, attempt: Attempt) -> dict[str, Any]:
     }
     if run.iteration is not None:  # a loop iteration's step: its loop values
         event["iteration"] = iteration_of(ctx, run)
-    return event
+    converted: dict[str, Any] = to_json_value(event, where="")
+    return converted
 
 
 def _render_payload(ctx: Services, attempt: Attempt) -> Any:

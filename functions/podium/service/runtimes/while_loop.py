@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from podium.core.dsl.expressions import compile_value
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import LoopError
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import user_error
-from podium.core.expr import ExpressionError, compile_expression, compile_template
+from podium.core.expr import ExpressionError, compile_expression
+from podium.core.expr.json_values import to_json_value
 from podium.service import loops
 from podium.service.bindings import bindings_for, iteration_of, run_binding, run_params
 from podium.service.context import Services
@@ -96,10 +98,18 @@ class WhileRuntime:
         self, ctx: Services, run: RunRecord, step: str, spec: Any, index: int
     ) -> dict[str, Any]:
         """The state before iteration ``index``: the initial one, or the previous
-        iteration's state updated from its outputs."""
+        iteration's state updated from its outputs.
+
+        Rendered values are made JSON at once (core.expr.json_values), as they are
+        stored on the iteration's child run: every iteration, its condition and the
+        step's output see one form on every store (a timestamp as its RFC 3339 string).
+        A value with no JSON form (NaN) raises ExpressionError: the step fails."""
         base = {"params": run_params(ctx, run), "run": run_binding(run)}
         if index == 0:
-            return {k: _render(v, base) for k, v in spec.state.items()}
+            initial: dict[str, Any] = to_json_value(
+                {k: _render(v, base) for k, v in spec.state.items()}, "state"
+            )
+            return initial
         prev = _child(ctx, run, step, index - 1)
         ran_with = iteration_of(ctx, prev) if prev is not None else None
         if prev is None or ran_with is None:
@@ -110,7 +120,8 @@ class WhileRuntime:
         reads = _steps_read(spec.update)
         bound = bindings_for(ctx, prev, reads)
         bound["state"] = state
-        return {**state, **{k: _render(v, bound) for k, v in spec.update.items()}}
+        updated = to_json_value({k: _render(v, bound) for k, v in spec.update.items()}, "update")
+        return {**state, **updated}
 
 
 def _child(ctx: Services, run: RunRecord, step: str, index: int) -> RunRecord | None:
@@ -129,20 +140,14 @@ def _status(run: RunRecord | None) -> str:
 
 
 def _render(value: Any, bindings: Mapping[str, Any]) -> Any:
-    if isinstance(value, str) and "${" in value:
-        return compile_template(value).render(bindings)
-    return value
+    # Templates anywhere inside (a map of templates) render, as in a payload: their
+    # references were checked at push (core.dsl.loops).
+    return compile_value(value).render(bindings)
 
 
 def _steps_read(update: Mapping[str, Any]) -> set[str]:
-    out: set[str] = set()
-    for value in update.values():
-        if isinstance(value, str) and "${" in value:
-            for ref in compile_template(value).references:
-                parts = ref.split(".")
-                if parts[0] == "steps" and len(parts) > 1:
-                    out.add(parts[1])
-    return out
+    """The body steps whose outputs the update reads, templates nested in maps included."""
+    return set(compile_value(dict(update)).steps_read)
 
 
 def _condition(
