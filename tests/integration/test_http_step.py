@@ -208,3 +208,15 @@ def test_the_definition_is_checked_at_push() -> None:
         validate_definition(steps(url="ftp://a.example/x"))
     with pytest.raises(DefinitionError, match="unknown field 'password'"):
         validate_definition(steps(url="https://a.example/x", password="hunter2"))
+
+
+def test_a_timestamp_in_a_body_is_sent_as_rfc_3339_and_nan_fails_once(
+    rt: LocalRuntime, server: str
+) -> None:
+    """The rendered request went to json.dumps as Python objects: a datetime raised
+    past the runtime's handling (the attempt never ended), NaN was sent as bare NaN."""
+    run, step = call(rt, server + "/ok", method="POST", body={"at": "${run.start_time}"})
+    assert run.status is RunStatus.SUCCEEDED, step.error
+    assert json.loads(SEEN[-1]["body"]) == {"at": "2026-01-01T00:00:00Z"}
+    run, step = call(rt, server + "/ok", "nan", method="POST", body={"r": "${0.0/0.0}"})
+    assert step.status is StepStatus.FAILED and "NaN at body.r" in (step.error or "")

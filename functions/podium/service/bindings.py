@@ -147,6 +147,7 @@ def render_step_params(ctx: Services, run: RunRecord, step: str) -> dict[str, An
     Raises ExpressionError (a template failed, or a value has the wrong type)."""
     from podium.core.dsl.params import check_value
     from podium.core.expr import EvaluationError
+    from podium.core.expr.json_values import to_json_value
 
     compiled = ctx.definitions.get(run.workflow, run.version)
     template = compiled.expressions.step_params.get(step)
@@ -159,4 +160,7 @@ def render_step_params(ctx: Services, run: RunRecord, step: str) -> dict[str, An
         if issue is not None:
             raise EvaluationError(f"step param {issue.message}")
         values[name] = checked
-    return values
+    # Stored on the step item and sent in a Lambda's event: JSON (a timestamp as RFC
+    # 3339), or an ExpressionError naming the param (NaN) that fails the step.
+    converted: dict[str, Any] = to_json_value(values, "params")
+    return converted

@@ -15,6 +15,7 @@ from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.records import RunRecord
 from podium.core.engine.signals import Signal, SignalRequest, check_request, new_signal
 from podium.core.expr import ExpressionError
+from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, matched_signals
 from podium.service.context import Services
@@ -115,7 +116,9 @@ def emit_signals(ctx: Services, run: RunRecord, step: str, output: Any = None) -
     if signals:
         bindings["signal"] = signals
     try:
-        rendered = template.render(bindings)
+        # Signals are stored as JSON: a timestamp as RFC 3339 (it was refused as "not
+        # JSON"), NaN refused naming its field.
+        rendered = to_json_value(template.render(bindings), "emit")
     except ExpressionError as exc:
         log.warning("emit of %s/%s not rendered: %s", run.run_id, step, exc.message)
         return 0

@@ -32,6 +32,7 @@ from podium.core.engine.external import JobOutcome, Phase, poll_after_seconds
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import StepError, platform_error, user_error
 from podium.core.expr import ExpressionError
+from podium.core.expr.json_values import to_json_value
 from podium.core.ports import JobBackend, JobRequest
 from podium.service import messages
 from podium.service.bindings import bindings_for
@@ -156,7 +157,10 @@ def render_request(ctx: Services, attempt: Attempt) -> dict[str, Any]:
         return dict(attempt.spec.templated)
     rendered = template.render(bindings_for(ctx, run, template.steps_read))
     assert isinstance(rendered, dict)
-    return rendered
+    # Sent as JSON (an http body, an execution's input, overrides): a timestamp as RFC
+    # 3339, NaN refused naming its field (json.dumps raised past the runtime's handling).
+    converted: dict[str, Any] = to_json_value(rendered, "")
+    return converted
 
 
 def stop_work(

@@ -22,6 +22,7 @@ from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
 from podium.core.engine.step_error import STOPPED, StepError, timeout_error, user_error
 from podium.core.expr import ExpressionError
+from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, run_binding
 from podium.service.context import Services
@@ -163,4 +164,7 @@ def _outputs(ctx: Services, child: RunRecord) -> dict[str, Any]:
         return {}
     value = template.render(bindings_for(ctx, child, template.steps_read))
     assert isinstance(value, dict)
-    return value
+    # The step's output is stored: JSON (a timestamp as RFC 3339), or an ExpressionError
+    # naming the field (NaN), which fails the step rather than its store write.
+    converted: dict[str, Any] = to_json_value(value, "outputs")
+    return converted
