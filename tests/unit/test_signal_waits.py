@@ -70,11 +70,13 @@ def step(rt: LocalRuntime, run_id: str, sid: str) -> Any:
 
 
 def test_a_literal_match_is_required() -> None:
-    # `match` values are literals: a template is not evaluated there.
+    # `match` values are literals: a template there is refused (it would never match).
+    from podium.core.dsl.errors import DefinitionError
     from podium.core.dsl.load import validate_definition
 
-    defn = validate_definition(WAITING)
-    assert defn.steps[1].wait_for[0].match == {"date": "${params.date}"}
+    with pytest.raises(DefinitionError, match="match values are literals"):
+        validate_definition(WAITING)
+    validate_definition(_literal_match(WAITING))
 
 
 def test_signals_sent_before_the_step_started_release_it(rt: LocalRuntime) -> None:

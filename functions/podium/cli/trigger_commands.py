@@ -155,7 +155,8 @@ def backfill_command(
         ),
     ] = "none",
     max_active: Annotated[
-        int | None, typer.Option("--max-active", min=1, help="At most this many at once.")
+        int | None,
+        typer.Option("--max-active", min=1, max=1000, help="At most this many at once (1-1000)."),
     ] = None,
     backwards: Annotated[bool, typer.Option("--backwards", help="Newest time first.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan only.")] = False,
@@ -174,25 +175,34 @@ def backfill_command(
     """One run per scheduled time of a cron or rate trigger between --from and --to,
     each with its logical date, under the workflow's run strategy; a time that already
     has a run is left alone unless --reprocess says otherwise."""
+    from podium.core.dsl.errors import DefinitionError
     from podium.core.engine.backfill import Reprocess
-    from podium.service.backfill import BackfillRequest
+    from podium.service.backfill import parse_request
 
     try:
         mode = Reprocess(reprocess)
     except ValueError:
         _err().print(Text("--reprocess: use none, failed or all", style="red"))
         raise typer.Exit(2) from None
-    request = BackfillRequest.model_validate(
-        {
-            "from": start,
-            "to": end,
-            "trigger": trigger,
-            "reprocess": mode,
-            "max_active": max_active,
-            "backwards": backwards,
-            "dry_run": dry_run,
-        }
-    )
+    try:  # the API's checks (an empty --from, a --trigger over 40 characters ...)
+        request = parse_request(
+            {
+                "from": start,
+                "to": end,
+                "trigger": trigger,
+                "reprocess": mode,
+                "max_active": max_active,
+                "backwards": backwards,
+                "dry_run": dry_run,
+            }
+        )
+    except DefinitionError as exc:
+        for issue in exc.issues:  # named by the option, not the API body's field
+            option = _OPTIONS.get(issue.path.removeprefix("body."), issue.path)
+            _err().print(
+                Text.assemble(("  ✗ ", "red"), f"{option}: {issue.message}"), highlight=False
+            )
+        raise typer.Exit(2) from None
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     if uses_local_home(home, stack, endpoint, profile):
         summary = _local_backfill(home, workflow, request, wait and not dry_run)
@@ -204,6 +214,17 @@ def backfill_command(
         _print_json(summary)
         return
     _print_summary(summary)
+
+
+_OPTIONS = {
+    "from": "--from",
+    "to": "--to",
+    "trigger": "--trigger",
+    "reprocess": "--reprocess",
+    "max_active": "--max-active",
+    "backwards": "--backwards",
+    "dry_run": "--dry-run",
+}
 
 
 def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) -> dict[str, Any]:

@@ -33,7 +33,9 @@ from podium.service.step_events import publish_step
 log = logging.getLogger("podium.signals")
 
 _WAITING = frozenset({StepStatus.WAITING_FOR_SIGNALS})
-_READY = frozenset({StepStatus.READY})
+# Where a step without its signals enters the wait: READY (decided ready, its first
+# attempt), or RETRY_WAIT (an operator retried it after its wait timed out).
+_ENTERS_WAIT = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 # A waiter outlives the wait's deadline a little: the deadline's own check removes it.
 _WAITER_SLACK_MS = 3_600_000
 
@@ -45,7 +47,9 @@ def waits_for_signals(ctx: Services, run: RunRecord, step: str) -> bool:
 
 def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
     """The signal gate in front of a first attempt's claim: True when the message is
-    taken here (the step waits, or was released and its claim message re-sent)."""
+    taken here (the step waits, or was released and its claim message re-sent). A step
+    retried after its wait timed out (attempt 0 again, no signals) waits afresh: a new
+    ``waiting_since``, so a new deadline, and signals sent since count as at first."""
     if msg.attempt != 1 or not waits_for_signals(ctx, run, msg.step):
         return False
     now = ctx.now()
@@ -66,7 +70,7 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
         record = ctx.store.get_step(run.run_id, msg.step)
         if (
             record is not None
-            and record.status is StepStatus.READY
+            and record.status in _ENTERS_WAIT
             and record.attempt == 0
             and record.signals is None
         ):
@@ -74,10 +78,10 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
                 record = ctx.store.transition_step(
                     run.run_id,
                     msg.step,
-                    expected=_READY,
+                    expected=frozenset({record.status}),
                     attempt=0,
                     to=StepStatus.WAITING_FOR_SIGNALS,
-                    changes={"waiting_since": now},
+                    changes={"waiting_since": now, **_cleared(record.status)},
                 )
             except StepConflict as conflict:
                 record = conflict.current
@@ -88,6 +92,13 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
     begin_wait(ctx, run, record)
     check(ctx, run, record)
     return True
+
+
+def _cleared(status: StepStatus) -> dict[str, Any]:
+    """A retried wait drops what its timeout wrote (the timeline keeps it)."""
+    if status is StepStatus.RETRY_WAIT:
+        return {"ended_at": None, "error": None, "error_type": None, "due_at": None}
+    return {}
 
 
 def deadline_of(ctx: Services, run: RunRecord, record: StepRecord) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.dsl.load import parse_document, validate_definition
 from podium.core.dsl.models import WorkflowDefinition
-from podium.core.dsl.triggers import keep_trigger_ids
+from podium.core.dsl.triggers import ignored_field_issues, keep_trigger_ids
 from podium.core.engine.errors import WorkflowNotFound
 from podium.core.engine.records import WorkflowVersion
 from podium.service.context import Services, digest_of
@@ -33,7 +33,9 @@ def push_workflow(
     it the one new runs start with (a workflow's first version is active anyway)."""
     data = parse_document(source, origin) if isinstance(source, str) else source
     defn = _keeping_trigger_ids(ctx, validate_definition(data))
-    calls = call_issues(ctx, defn)  # subworkflows already pushed: their params
+    # Subworkflows already pushed (their params), and fields that would be ignored: push
+    # checks only, so a version stored before them keeps loading.
+    calls = call_issues(ctx, defn) + ignored_field_issues(defn.triggers)
     if calls:
         raise DefinitionError(calls)
     if not ctx.local_functions:
@@ -57,14 +59,16 @@ def push_workflow(
 
 
 def _keeping_trigger_ids(ctx: Services, defn: WorkflowDefinition) -> WorkflowDefinition:
-    """A moved trigger keeps its id, and with it its state (``keep_trigger_ids``)."""
+    """A moved trigger keeps its id, and with it its state; a new one never takes a
+    removed trigger's id, whose state is still stored (``keep_trigger_ids``)."""
     if not defn.triggers:
         return defn
     try:
         active = ctx.definitions.get(defn.name, ctx.store.active_version(defn.name))
     except WorkflowNotFound:
         return defn
-    triggers = keep_trigger_ids(defn.triggers, active.definition.trigger_map)
+    stateful = ctx.store.trigger_states().states(defn.name)
+    triggers = keep_trigger_ids(defn.triggers, active.definition.trigger_map, stateful)
     return defn if triggers == defn.triggers else defn.model_copy(update={"triggers": triggers})
 
 

@@ -8,10 +8,11 @@ succeeded. Semantics: docs/workflow-language.md (Signals).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from podium.core.dsl.errors import DefinitionError
 from podium.core.engine.signals import SIGNAL_NAME, ParamMatch, parse_match
@@ -24,6 +25,35 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+def literal_match(instead: str) -> Callable[[Any], Any]:
+    """A ``match`` value's check: nothing renders a match (it is compared as written
+    with the params of stored signals), so a ``${...}`` in it never matches and the
+    step would wait out its timeout; ``instead`` says what to write."""
+
+    def check(raw: Any) -> Any:
+        value = raw.get("value") if isinstance(raw, Mapping) else raw
+        if isinstance(value, str) and "${" in value:
+            raise ValueError(
+                f"match values are literals: {value!r} is not rendered, so no signal would"
+                f" match it; {instead}"
+            )
+        return raw
+
+    return check
+
+
+WaitMatchValue = Annotated[
+    Any,
+    AfterValidator(
+        literal_match(
+            "write the value itself, or start the run from a signal trigger that passes the"
+            " signal's value as a run param (params: {<param>:"
+            ' "${event.signals.<name>.params.<param>}"}; join_keys joins several signals on it)'
+        )
+    ),
+]
+
+
 class Since(str, Enum):
     ANY = "any"  # any stored signal, also one sent before the step started (Maestro)
     STEP_START = "step_start"  # only signals sent once the step began to wait
@@ -31,10 +61,10 @@ class Since(str, Enum):
 
 class SignalWait(_Model):
     signal: Annotated[str, Field(pattern=SIGNAL_NAME, description="The signal's name.")]
-    match: dict[str, Any] = Field(
+    match: dict[str, WaitMatchValue] = Field(
         default_factory=dict,
         description="Params the signal must have: {param: value} or"
-        ' {param: {op: "=|>|>=|<|<=", value: v}}; values are strings or ints.',
+        ' {param: {op: "=|>|>=|<|<=", value: v}}; values are literal strings or ints.',
     )
     since: Since = Since.ANY
 

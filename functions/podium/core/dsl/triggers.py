@@ -9,17 +9,20 @@ docs/workflow-language.md (Triggers).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from podium.core.dsl.errors import Issue
+from podium.core.dsl.signals import literal_match
 from podium.core.engine.signals import SIGNAL_NAME
 
 TRIGGER_ID = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
 MAX_TRIGGERS = 20
 MAX_SIGNAL_NAMES = 8  # Maestro's limit
+DEFAULT_MAX_CATCHUP = 100
 KINDS = ("cron", "rate", "s3", "event", "signal")
 
 
@@ -59,6 +62,17 @@ class EventSource(_Model):
         return v
 
 
+TriggerMatchValue = Annotated[
+    Any,
+    AfterValidator(
+        literal_match(
+            "write the value itself, use join_keys for params every joined signal must share,"
+            " or a condition over event.signals.<name>.params"
+        )
+    ),
+]
+
+
 class SignalSource(_Model):
     names: Annotated[
         list[Annotated[str, Field(pattern=SIGNAL_NAME)]],
@@ -68,8 +82,8 @@ class SignalSource(_Model):
         default_factory=list,
         description="Params every joined signal must share (one run per distinct value).",
     )
-    match: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Per name: the params its signals must match."
+    match: dict[str, dict[str, TriggerMatchValue]] = Field(
+        default_factory=dict, description="Per name: the (literal) params its signals must match."
     )
     condition: Annotated[str, Field(min_length=1)] | None = Field(
         default=None, description="An expression over event.signals.<name>.params that must hold."
@@ -120,7 +134,7 @@ class Trigger(_Model):
         description="Run params: values or ${...} templates over event.",
     )
     catchup: Catchup = Catchup.NONE
-    max_catchup: Annotated[int, Field(ge=1, le=1000)] = 100
+    max_catchup: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_MAX_CATCHUP
     enabled: bool = Field(default=True, description="Its state when first pushed.")
 
     @model_validator(mode="after")
@@ -131,14 +145,14 @@ class Trigger(_Model):
                 "a trigger is exactly one of cron, rate, s3, event or signal"
                 + (f"; this one has {', '.join(kinds)}" if kinds else "")
             )
-        from podium.core.engine.schedule import Cron, ScheduleError, parse_rate, zone
+        from podium.core.engine.schedule import Cron, ScheduleError, check_fires, parse_rate, zone
 
         try:
+            zone(self.timezone)
             if self.cron is not None:
-                Cron.parse(self.cron)
+                check_fires(Cron.parse(self.cron), self.timezone)
             if self.rate is not None:
                 parse_rate(self.rate)
-            zone(self.timezone)
         except ScheduleError as exc:
             raise ValueError(str(exc)) from None
         if self.timezone != "UTC" and self.cron is None:
@@ -149,6 +163,18 @@ class Trigger(_Model):
             if not 60 <= self.jitter_seconds <= 86_400:
                 raise ValueError("jitter must be between 1 minute and 1 day")
         return self
+
+    def ignored_max_catchup(self) -> str | None:
+        """Why ``max_catchup`` is ignored here, if it is: only catchup: all runs more than
+        one missed time. Checked at push only (``ignored_field_issues``): a version
+        stored before this check keeps loading. (The default is let through: a full dump
+        of a trigger, read back, writes it.)"""
+        if self.max_catchup != DEFAULT_MAX_CATCHUP and self.catchup is not Catchup.ALL:
+            return (
+                f"max_catchup applies with catchup: all only (this trigger has catchup:"
+                f" {self.catchup.value}); add catchup: all, or remove max_catchup"
+            )
+        return None
 
     @property
     def kind(self) -> str:
@@ -184,7 +210,9 @@ def listens_to(trigger: Trigger) -> str:
     return json.dumps(trigger.model_dump(mode="json", include=set(fields)), sort_keys=True)
 
 
-def keep_trigger_ids(triggers: list[Trigger], before: Mapping[str, Trigger]) -> list[Trigger]:
+def keep_trigger_ids(
+    triggers: list[Trigger], before: Mapping[str, Trigger], stateful: Iterable[str] = ()
+) -> list[Trigger]:
     """The triggers with ids that follow them across versions.
 
     A trigger's state (disabled, its catch-up watermark, since when it counts signals) is
@@ -192,15 +220,20 @@ def keep_trigger_ids(triggers: list[Trigger], before: Mapping[str, Trigger]) -> 
     would hand the other's state to the newcomer. So a trigger without an ``id`` that
     listens to what one trigger of the version ``before`` listened to keeps that one's id
     (written into the stored version when it is not its default). Any other keeps its
-    default, unless an id it would take is kept by a moved trigger: then the next free
-    ``<kind>_<n>``. A trigger edited in place (a new cron at the same position) keeps
-    its default id and so its state, as before.
+    default, unless an id it would take is kept by a moved trigger, or is a removed
+    trigger's (one of ``stateful``, the ids with stored state, that ``before`` no longer
+    has: the state outlives the trigger): then the next free ``<kind>_<n>``. A trigger
+    edited in place (a new cron at the same position) keeps its default id and so its
+    state, as before.
     """
     by_source: dict[str, str | None] = {}
     for tid, old in before.items():
         key = listens_to(old)
         by_source[key] = None if key in by_source else tid  # two alike: neither is followed
     taken = {t.id for t in triggers if t.id}
+    # Never handed to a trigger without an id: a newcomer would come up with a removed
+    # trigger's state (disabled, say, and so without its schedule).
+    retired = set(stateful) - set(before)
     kept: dict[int, str] = {}
     for i, t in enumerate(triggers):
         old_id = by_source.get(listens_to(t)) if t.id is None else None
@@ -209,13 +242,13 @@ def keep_trigger_ids(triggers: list[Trigger], before: Mapping[str, Trigger]) -> 
             taken.add(old_id)
     ids: dict[int, str] = {i: t.id for i, t in enumerate(triggers) if t.id} | kept
     for i, t in enumerate(triggers):  # the defaults first: a renamed one must avoid them
-        if i not in ids and f"{t.kind}_{i}" not in taken:
+        if i not in ids and f"{t.kind}_{i}" not in taken | retired:
             ids[i] = f"{t.kind}_{i}"
             taken.add(ids[i])
     for i, t in enumerate(triggers):
         n = 0
         while i not in ids:
-            if f"{t.kind}_{n}" not in taken:
+            if f"{t.kind}_{n}" not in taken | retired:
                 ids[i] = f"{t.kind}_{n}"
                 taken.add(ids[i])
             n += 1
@@ -234,3 +267,13 @@ def check_triggers(triggers: list[Trigger]) -> list[Trigger]:
     if twice:
         raise ValueError(f"trigger id '{twice[0]}' is used twice")
     return triggers
+
+
+def ignored_field_issues(triggers: list[Trigger]) -> list[Issue]:
+    """Fields a push sets that would do nothing (refused at push, never at load)."""
+    issues = []
+    for i, trigger in enumerate(triggers):
+        why = trigger.ignored_max_catchup()
+        if why is not None:
+            issues.append(Issue(f"triggers[{i}].max_catchup", why))
+    return issues

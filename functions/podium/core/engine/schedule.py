@@ -36,7 +36,13 @@ _DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "
 _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12))
 _RATE = re.compile(r"^\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?)\s*$")
 MIN_RATE_MINUTES = 1
+# Scheduler documents no largest rate, but a huge one is refused there after the version
+# is stored; a year is as rare as a rate needs to be ('0 0 1 1 *' is a yearly cron).
+MAX_RATE_MINUTES = 365 * 1440
 MAX_SEARCH_MINUTES = 5 * 366 * 24 * 60  # a schedule that never fires in 5 years is refused
+# Where that search starts (check_fires): a fixed time keeps validation pure, and any five
+# years from it hold a 29 February, so only a date no month has (31 February) is refused.
+_FIRES_FROM_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 
 
 class ScheduleError(ValueError):
@@ -55,10 +61,19 @@ def zone(name: str) -> ZoneInfo:
 def _field(text: str, low: int, high: int, what: str, names: dict[str, int]) -> frozenset[int]:
     values: set[int] = set()
     for part in text.split(","):
-        body, _, step_text = part.partition("/")
+        body, slash, step_text = part.partition("/")
         step = 1
-        if step_text:
-            if not step_text.isdigit() or int(step_text) < 1:
+        if slash:
+            # "5/" or "*/" with the step left out (a typo: "*/ 6" was meant as */6) is
+            # refused, not read as "5" or "*": Scheduler would refuse it after the push.
+            if not step_text:
+                base = body or "*"
+                every = "every N" if base == "*" else f"every N from {base}"
+                raise ScheduleError(
+                    f"{what}: {part!r} has no step after '/'; write {base}/N ({every})"
+                    f" or {base} alone"
+                )
+            if not _digits(step_text) or int(step_text) < 1:
                 raise ScheduleError(f"{what}: step {step_text!r} must be a positive number")
             step = int(step_text)
         if body == "*":
@@ -66,18 +81,24 @@ def _field(text: str, low: int, high: int, what: str, names: dict[str, int]) -> 
         else:
             first, dash, last = body.partition("-")
             start = _value(first, low, high, what, names)
-            end = _value(last, low, high, what, names) if dash else (high if step_text else start)
+            end = _value(last, low, high, what, names) if dash else (high if slash else start)
             if end < start:
                 raise ScheduleError(f"{what}: range {body!r} runs backwards")
         values.update(range(start, end + 1, step))
     return frozenset(values)
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() takes a superscript 2 (which int() refuses) and
+    a fullwidth 5 (which it reads as 5, while Scheduler is handed the text as written)."""
+    return text.isascii() and text.isdigit()
+
+
 def _value(text: str, low: int, high: int, what: str, names: dict[str, int]) -> int:
     upper = text.upper()
     if upper in names:
         return names[upper]
-    if not text.isdigit():
+    if not _digits(text):
         raise ScheduleError(f"{what}: {text!r} is not a number from {low} to {high}")
     value = int(text)
     if not low <= value <= high:
@@ -225,13 +246,29 @@ def next_cron_time(cron: Cron, tz_name: str, after_ms: int) -> int | None:
     return None
 
 
+def check_fires(cron: Cron, tz_name: str) -> None:
+    """Refuse a cron that never fires (Scheduler would take it, and nothing would run)."""
+    if next_cron_time(cron, tz_name, _FIRES_FROM_MS) is None:
+        raise ScheduleError(
+            f"cron {cron.expression!r} never fires: none of its months has its day of month"
+            " (such as 31 February); change the day of month or the month"
+        )
+
+
 def parse_rate(text: str) -> int:
-    """``15m``, ``2h``, ``1d`` (or ``15 minutes``) as minutes."""
+    """``15m``, ``2h``, ``1d`` (or ``15 minutes``) as minutes, from 1 minute to 365 days."""
     match = _RATE.match(str(text))
     if not match:
         raise ScheduleError(f"rate {text!r}: write a number and a unit, such as 15m, 2h or 1d")
-    n, unit = int(match.group(1)), match.group(2)[0]
+    digits, unit = match.group(1).lstrip("0") or "0", match.group(2)[0]
+    # Too long to be a year of minutes is not read: int() refuses over 4,300 digits.
+    n = int(digits) if len(digits) <= 9 else MAX_RATE_MINUTES + 1
     minutes = n * {"m": 1, "h": 60, "d": 1440}[unit]
+    if minutes > MAX_RATE_MINUTES:
+        raise ScheduleError(
+            f"rate {text!r} is longer than {MAX_RATE_MINUTES // 1440} days; write a shorter"
+            " rate, or a cron for a rarer schedule ('0 0 1 1 *' is yearly)"
+        )
     if minutes < MIN_RATE_MINUTES:
         raise ScheduleError(f"rate {text!r} is shorter than {MIN_RATE_MINUTES} minute")
     return minutes

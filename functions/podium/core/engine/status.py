@@ -98,8 +98,18 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
         }
     ),
     # RETRY_WAIT -> PAUSED: its next attempt came due while the run was paused.
+    # RETRY_WAIT -> WAITING_FOR_SIGNALS: an operator's retry of a step whose wait_for
+    # never matched (its wait timed out) waits for its signals again first.
     _S.RETRY_WAIT: frozenset(
-        {_S.RUNNING, _S.STOPPED, _S.SKIPPED, _S.FAILED, _S.WAITING_FOR_PERMITS, _S.PAUSED}
+        {
+            _S.RUNNING,
+            _S.STOPPED,
+            _S.SKIPPED,
+            _S.FAILED,
+            _S.WAITING_FOR_PERMITS,
+            _S.PAUSED,
+            _S.WAITING_FOR_SIGNALS,
+        }
     ),
     _S.SUCCEEDED: frozenset(),
     _S.FAILED_IGNORED: frozenset(),
