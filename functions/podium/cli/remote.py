@@ -284,9 +284,14 @@ class ApiClient:
     def get_run(self, run_id: str) -> Any:
         """``GET /runs/{id}`` with every page of its steps (a big run's come in pages)."""
         body = self.get(f"/runs/{quote(run_id)}")
+        seen = {s["step"] for s in body["steps"]}
         while body.get("next"):
             more = self.get(f"/runs/{quote(run_id)}", {"next": body["next"]})
-            body = {**more, "steps": [*body["steps"], *more["steps"]]}
+            # A step is listed once even if the run moved on between two pages (an API
+            # that pages by position repeated one).
+            fresh = [s for s in more["steps"] if s["step"] not in seen]
+            seen.update(s["step"] for s in fresh)
+            body = {**more, "steps": [*body["steps"], *fresh]}
         body.pop("next", None)
         return body
 

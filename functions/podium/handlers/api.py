@@ -92,8 +92,10 @@ from podium.service.step_logs import attempt_logs
 from podium.service.triggers import list_triggers, set_enabled
 from podium.service.views import (
     STEPS_PAGE_LIMIT,
+    BadStepsToken,
     event_view,
     page_of_steps,
+    parse_steps_token,
     run_view,
     step_view,
     workflow_view,
@@ -513,23 +515,22 @@ def get_run(run_id: str) -> Response[str]:
     check_run_id(run_id)
     limit = _int_query("limit", STEPS_PAGE_LIMIT, 1, STEPS_PAGE_LIMIT) or STEPS_PAGE_LIMIT
     token = _str_query("next")
-    if token is not None and not (token.isascii() and token.isdigit() and len(token) <= 9):
+    try:  # the last step returned (a key, so a step created meanwhile shifts nothing)
+        after = parse_steps_token(token) if token is not None else None
+    except BadStepsToken as exc:
         raise RequestError(
-            HTTPStatus.BAD_REQUEST,
-            "invalid_request",
-            "query.next",
-            "not a page token of this run: use the next an earlier page returned",
-        )
+            HTTPStatus.BAD_REQUEST, "invalid_request", "query.next", str(exc)
+        ) from None
     view = describe_run(bootstrap.services(), run_id)
-    steps, after = page_of_steps([step_view(s) for s in view.steps], int(token or 0), limit)
+    steps, more = page_of_steps([step_view(s) for s in view.steps], view.step_order, after, limit)
     body: dict[str, Any] = {
         "run": {**run_view(view.run), "waiting": view.waiting},
         "steps": steps,
         "steps_total": len(view.steps),
         "events": [event_view(e) for e in view.events],
     }
-    if after is not None:
-        body["next"] = str(after)
+    if more is not None:
+        body["next"] = more
     return _json(HTTPStatus.OK, body)
 
 

@@ -29,6 +29,8 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.tags import has_tags
 from podium.service.admission import waiting_reason
 from podium.service.context import CompiledWorkflow, Services
+from podium.service.restart import other_restart_run_id, restart_run_id
+from podium.service.runs import with_callback_tokens
 from podium.service.views import event_view, run_view, step_view
 
 NOT_STARTED = "NOT_STARTED"  # a step of the definition with no instance yet
@@ -56,7 +58,10 @@ _PRECEDENCE = [
     StepStatus.SKIPPED.value,
     NOT_STARTED,
 ]
-_SINCE = re.compile(r"^(\d+)([smhd])$")
+# ASCII digits only: \d and str.isdigit() also take "٣" or "²", which int() reads
+# differently or not at all (a 500).
+_SINCE = re.compile(r"([0-9]+)([smhd])")
+_EPOCH_MS = re.compile(r"[0-9]+")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
@@ -70,10 +75,10 @@ def parse_since(raw: str | None, now: int) -> int | None:
     """``24h``, ``7d``, ``30m`` (before now) or epoch milliseconds."""
     if raw is None or raw == "":
         return None
-    match = _SINCE.match(raw.strip())
+    match = _SINCE.fullmatch(raw.strip())
     if match:
         return now - int(match[1]) * _UNIT_MS[match[2]]
-    if raw.strip().isdigit():
+    if _EPOCH_MS.fullmatch(raw.strip()):
         return int(raw)
     raise DefinitionError(
         [Issue("query.since", f"use a duration like 24h, 7d or 30m, or epoch ms; got {raw!r}")]
@@ -124,15 +129,23 @@ def list_console_runs(
     """Runs of every workflow (or one), newest first, filtered by status, start time and
     tags (``tag``: ``k=v[,k2=v2]``).
 
-    Filters apply to the newest ``SCAN_PER_WORKFLOW`` runs of each workflow."""
+    Filters apply to the newest ``SCAN_PER_WORKFLOW`` runs of each workflow (the store
+    reads a workflow's runs newest first, with no cursor): ``truncated_workflows`` names
+    those with older runs (after ``since``, when given) left out, so the page says so
+    instead of "no runs match"."""
     limit = max(1, min(limit, MAX_RUNS))
     names = sorted(set(workflows))
     wanted = _statuses(status)
     after = parse_since(since, ctx.now())
     tags = parse_tag_filter(tag)
     runs: list[RunRecord] = []
+    cut: list[str] = []
     for name in [workflow] if workflow else names:
-        runs.extend(ctx.store.list_runs(name, SCAN_PER_WORKFLOW))
+        read = ctx.store.list_runs(name, SCAN_PER_WORKFLOW)
+        runs.extend(read)
+        # Newest first: fewer than asked, or the oldest read before ``since``, is all.
+        if len(read) >= SCAN_PER_WORKFLOW and (after is None or read[-1].created_at >= after):
+            cut.append(name)
     if after is not None:
         runs = [r for r in runs if r.created_at >= after]
     if tags:
@@ -141,12 +154,17 @@ def list_console_runs(
     if wanted is not None:
         runs = [r for r in runs if r.status.value in wanted]
     runs.sort(key=lambda r: (r.created_at, r.run_id), reverse=True)
-    return {
+    view: dict[str, Any] = {
         "workflows": names,
         "counts": dict(counts),
         "total": len(runs),
         "runs": [_run_row(r) for r in runs[:limit]],
     }
+    if cut:  # counts and runs cover only the newest ``searched_per_workflow`` runs of these
+        view.update(
+            truncated=True, truncated_workflows=cut, searched_per_workflow=SCAN_PER_WORKFLOW
+        )
+    return view
 
 
 # -- attempts and their segments ------------------------------------------------------------
@@ -370,8 +388,9 @@ def run_page(
     run = ctx.store.get_run(run_id)
     compiled = ctx.definitions.get(run.workflow, run.version)
     now = ctx.now()
-    records = ctx.store.list_steps(run_id)
     events = ctx.store.list_events(run_id)
+    # A step waiting for a callback shows its token as its output, as GET /runs/{id} does.
+    records = with_callback_tokens(ctx.store.list_steps(run_id), events)
     order = {s.id: i for i, s in enumerate(compiled.definition.steps)}
     records.sort(key=lambda s: (order.get(_root(s.step), len(order)), s.step))
 
@@ -414,11 +433,19 @@ def run_page(
     ends = [r.ended_at for r in records if r.ended_at is not None]
     window_start = min([run.started_at or run.created_at, *[s for s in starts if s]])
     window_end = max([run.ended_at, *ends]) if run.ended_at is not None else max([now, *ends])
+    restarted = _restarted_as(ctx, run)
     return {
         "run": {**_run_row(run), "waiting": waiting_reason(ctx, run)},
+        "related": {**_family(ctx, run), "restarted_as": restarted},
         # What an operator may do now (core's matrix) and what operators did.
         "actions": sorted(
-            a.value for a in allowed_run_actions(run.status, child=run.parent_run is not None)
+            a.value
+            for a in allowed_run_actions(
+                run.status,
+                child=run.parent_run is not None,
+                iteration=_is_iteration(run),
+                restarted=restarted is not None,
+            )
         ),
         "action_log": [
             {"at": e.at, "step": e.step, **e.detail} for e in events if e.kind == ACTION_EVENT
@@ -439,6 +466,47 @@ def run_page(
                 for r in page
             ],
         },
+    }
+
+
+def _is_iteration(run: RunRecord) -> bool:
+    """A loop iteration's run (a subworkflow's run has a parent but no iteration)."""
+    return run.iteration is not None and run.parent_run is not None
+
+
+def _restarted_as(ctx: Services, run: RunRecord) -> dict[str, Any] | None:
+    """The run that restarts this one, if any. Only an ended run (not an iteration's) is
+    restarted, and its restart's id is derived from its own (service/restart.py): one
+    batch read."""
+    if not run.status.terminal or _is_iteration(run):
+        return None
+    ids = [restart_run_id(run.run_id), other_restart_run_id(run.run_id)]
+    found = ctx.store.get_runs(ids)
+    for new_id in ids:
+        new = found.get(new_id)
+        if new is not None and new.restart_of == run.run_id:
+            return {"run_id": new.run_id, "status": new.status.value}
+    return None
+
+
+def _family(ctx: Services, run: RunRecord) -> dict[str, Any]:
+    """A child run's parent (the run and step it belongs to) and root (the top run, whose
+    workflow is a real one: a loop body's ``wf/step`` is listed nowhere)."""
+    if run.parent_run is None:
+        return {"parent": None, "root": None}
+    root_id = run.root or run.parent_run
+    found = ctx.store.get_runs([run.parent_run, root_id])
+    parent, root = found.get(run.parent_run), found.get(root_id)
+    return {
+        "parent": {
+            "run_id": run.parent_run,
+            "workflow": parent.workflow if parent is not None else None,
+            "status": parent.status.value if parent is not None else None,
+            "step": run.parent_step,
+            "index": run.parent_index,
+            "iteration": _is_iteration(run),
+        },
+        "root": {"run_id": root_id, "workflow": root.workflow if root is not None else None},
     }
 
 
@@ -480,6 +548,22 @@ def _shown_value(ctx: Services, stored: Any) -> Any:
     return {**stored, "preview": text, "cut": True}
 
 
+_CALLBACK_SHOWN = ("token", "type", "payload", "message", "approvers")
+
+
+def _callback(step: StepRecord, events: list[TimelineEvent]) -> dict[str, Any] | None:
+    """What a step waiting for a callback was published with (its token, the rendered
+    payload or message, an approval's approvers), from its ``callback_token`` event:
+    shown while the step waits, as its output says (``with_callback_tokens``)."""
+    waiting = step.status is StepStatus.RUNNING and isinstance(step.output, dict)
+    if not waiting or "callback_token" not in step.output:
+        return None
+    for e in events:
+        if e.kind == "callback_token" and e.attempt == step.attempt and e.detail:
+            return {k: e.detail[k] for k in _CALLBACK_SHOWN if k in e.detail}
+    return None
+
+
 def step_detail(
     ctx: Services,
     run_id: str,
@@ -502,6 +586,7 @@ def step_detail(
             raise StepNotFound(run_id, step)
         record = _placeholder(step, run_id)
     events = [e for e in ctx.store.list_events(run_id) if e.step == step]
+    record = with_callback_tokens([record], events)[0]
     row = _step_row(record, compiled, events, ctx.now(), placeholder)
     # As its last attempt rendered them; a big value (stored by reference) read back.
     row["params"] = _shown_value(ctx, getattr(record, "params", None))
@@ -531,6 +616,7 @@ def step_detail(
         "events": [event_view(e) for e in events],
         "logs": _logs_view(logs(run_id, step)) if logs is not None else None,
         "iterations": page,
+        "callback": _callback(record, events),
         "actions": sorted(
             a.value
             for a in allowed_step_actions(

@@ -148,12 +148,12 @@ def describe_run(ctx: Services, run_id: str) -> RunView:
     rank = {sid: i for i, sid in enumerate(order)}
     steps.sort(key=lambda s: (rank.get(s.step.split("/", 1)[0], len(rank)), s.step))
     steps = [_with_place_in_queue(ctx, s) for s in steps]
-    steps = _with_callback_tokens(steps, events)
+    steps = with_callback_tokens(steps, events)
     run = replace(run, params=run_params(ctx, run))
     return RunView(run, steps, events, order, waiting_reason(ctx, run))
 
 
-def _with_callback_tokens(steps: list[StepRecord], events: list[TimelineEvent]) -> list[StepRecord]:
+def with_callback_tokens(steps: list[StepRecord], events: list[TimelineEvent]) -> list[StepRecord]:
     """A step waiting for a callback shows its token as its output until the callback's
     result replaces it (``output.callback_token``): the token is kept on the timeline, so
     showing it costs no write."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
@@ -27,6 +29,11 @@ def run_view(run: RunRecord) -> dict[str, Any]:
     }
     if run.restart_from is not None:  # beginning, a step, or a step inside an iteration
         view["restart_from"] = run.restart_from
+    if run.parent_run is not None:  # a child run: a loop's iteration, a subworkflow's run
+        view["parent_run"] = run.parent_run
+        view["parent_step"] = run.parent_step
+        view["parent_index"] = run.parent_index
+        view["root"] = run.root
     return view
 
 
@@ -81,17 +88,60 @@ STEPS_PAGE_BYTES = 3_000_000
 STEPS_PAGE_LIMIT = 1_000
 
 
+StepKey = tuple[int, str]  # (rank of its definition step, step id): the display order
+
+
+class BadStepsToken(ValueError):
+    def __init__(self) -> None:
+        super().__init__("not a page token of this run: use the next an earlier page returned")
+
+
+def step_key(step: str, rank: Mapping[str, int]) -> StepKey:
+    """Where a step instance (``load``, ``per/3/load``) sorts: by its definition step's
+    place, then by id (describe_run's order)."""
+    return (rank.get(step.split("/", 1)[0], len(rank)), step)
+
+
+def steps_token(key: StepKey) -> str:
+    raw = json.dumps(list(key), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_steps_token(token: str) -> StepKey:
+    """The key a ``next`` token names (BadStepsToken when it names none)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        rank, step = json.loads(raw)
+    except (ValueError, TypeError):  # bad base64, bad JSON, not a pair
+        raise BadStepsToken() from None
+    if type(rank) is not int or rank < 0 or not isinstance(step, str) or not step:
+        raise BadStepsToken()
+    return rank, step
+
+
 def page_of_steps(
-    views: list[dict[str, Any]], start: int, limit: int = STEPS_PAGE_LIMIT
-) -> tuple[list[dict[str, Any]], int | None]:
-    """Up to ``limit`` step views from ``start`` within STEPS_PAGE_BYTES (at least one),
-    and where the next page starts (None: the last page)."""
+    views: list[dict[str, Any]],
+    order: Sequence[str],
+    after: StepKey | None = None,
+    limit: int = STEPS_PAGE_LIMIT,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to ``limit`` step views (in display order, ``order`` being the definition's
+    steps) after the key ``after`` within STEPS_PAGE_BYTES (at least one), and the next
+    page's token (None: the last page).
+
+    The token is the last returned step's key, not a position: in a running run a step
+    created between two reads, before the position, shifted the list (a step was read
+    twice). By key, every step that existed at the first read is read once; one created
+    since comes if it sorts after the token (a read from the start has it)."""
+    rank = {sid: i for i, sid in enumerate(order)}
+    keyed = sorted(((step_key(v["step"], rank), v) for v in views), key=lambda kv: kv[0])
+    rest = [(k, v) for k, v in keyed if after is None or k > after]
     page: list[dict[str, Any]] = []
     size = 0
-    for view in views[start : start + limit]:
+    for _key, view in rest[:limit]:
         size += len(json.dumps(view, default=str))
         if page and size > STEPS_PAGE_BYTES:
             break
         page.append(view)
-    end = start + len(page)
-    return page, (end if end < len(views) else None)
+    more = len(page) < len(rest)
+    return page, (steps_token(rest[len(page) - 1][0]) if more else None)

@@ -7,6 +7,7 @@
   const POLL_MS = 2000;
   const IDLE_POLL_MS = 10000;
   const PAGE = 50;
+  const RUNS_PAGE = 100, RUNS_MAX = 200; // rows of the run list: first, and at most (the view's cap)
   const RUN_STATUSES = ["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "STOPPED", "TIMED_OUT", "DISCARDED"];
   const TERMINAL = new Set(["SUCCEEDED", "FAILED", "STOPPED", "TIMED_OUT", "DISCARDED"]);
   const STEP_STATUSES = [
@@ -192,21 +193,25 @@
   }
 
   const num = (n) => Number(n || 0).toLocaleString("en-US");
+  const pad2 = (n) => String(n).padStart(2, "0");
   function fmtTime(ms) {
     if (ms === null || ms === undefined) return "—";
     const d = new Date(ms);
     const today = new Date().toDateString() === d.toDateString();
     const t = d.toLocaleTimeString("en-GB", { hour12: false });
-    return today ? t : `${d.toISOString().slice(0, 10)} ${t}`;
+    // The local date, as the time is local (toISOString's is UTC's: a day off far from it).
+    return today ? t : `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${t}`;
   }
   function fmtDur(ms) {
     if (ms === null || ms === undefined) return "—";
-    if (ms < 1000) return `${Math.round(ms)} ms`;
-    const sec = ms / 1000;
-    if (sec < 60) return `${sec.toFixed(sec < 10 ? 1 : 0)} s`;
-    const m = Math.floor(sec / 60), rs = Math.round(sec % 60);
-    if (m < 60) return `${m} m ${rs} s`;
-    return `${Math.floor(m / 60)} h ${m % 60} m`;
+    // Round once, to the unit shown, before splitting: 119.6 s is "2 m 0 s", not "1 m 60 s".
+    if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+    if (ms < 9950) return `${(ms / 1000).toFixed(1)} s`;
+    const sec = Math.round(ms / 1000);
+    if (sec < 60) return `${sec} s`;
+    if (sec < 3600) return `${Math.floor(sec / 60)} m ${sec % 60} s`;
+    const min = Math.round(sec / 60);
+    return `${Math.floor(min / 60)} h ${min % 60} m`;
   }
   function ago(ms) {
     if (!ms) return "";
@@ -381,21 +386,28 @@
     const chips = h("div", { class: "chips", id: "run-counts" });
     const body = h("tbody", { id: "runs-body" });
     const total = h("span", { class: "muted", id: "runs-total" });
+    // The views read each workflow's newest runs only: when older ones were left out,
+    // say so (an empty list is not "no run failed").
+    const cutNote = h("div", { class: "note", id: "runs-truncated", hidden: true });
+    const more = h("div", { class: "more", id: "runs-more" });
     main.replaceChildren(
       h("div", { class: "page-head" }, h("h1", {}, "Runs"), total),
       h("div", { class: "toolbar" }, wfSelect, statusSelect, sinceSelect, tagInput, chips),
+      cutNote,
       h("div", { class: "card flush" },
         h("table", { class: "grid runs", id: "runs-table" },
           h("thead", {}, h("tr", {}, ["Status", "Workflow", "Run", "Trigger", "Started", "Duration"].map((t) => h("th", {}, t)))),
           body)),
+      more,
     );
     setLive(null);
     const gen = generation;
     let filledWorkflows = false;
+    let shown = RUNS_PAGE;
 
     async function load() {
       const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v));
-      q.set("limit", "100");
+      q.set("limit", String(shown));
       let data;
       try { data = await getJSON(`api/console/runs?${q}`); } catch (err) {
         if (gen !== generation) return;
@@ -409,6 +421,15 @@
         wfSelect.append(...data.workflows.map((w) => h("option", { value: w, selected: w === filters.workflow }, w)));
       }
       total.textContent = `${num(data.total)} run${data.total === 1 ? "" : "s"}`;
+      const cut = data.truncated ? data.truncated_workflows || [] : [];
+      cutNote.hidden = !cut.length;
+      cutNote.textContent = cut.length ? `Only the newest ${num(data.searched_per_workflow)} runs of each workflow are searched: ` +
+        `older runs of ${cut.join(", ")} are left out of this list and its counts.` : "";
+      put(more, data.runs.length < data.total ? [
+        h("span", { class: "muted small" }, `${num(data.runs.length)} of ${num(data.total)} shown`),
+        shown < RUNS_MAX ? h("button", { class: "btn", id: "runs-load-more", onclick: () => { shown = RUNS_MAX; load(); } }, "Load more")
+          : h("span", { class: "muted small" }, " · narrow the filters to see the others"),
+      ] : null);
       chips.replaceChildren(...RUN_STATUSES.filter((st) => data.counts[st]).map((st) =>
         h("button", { class: `chip s-${st}${filters.status === st ? " on" : ""}`, onclick: () => go({ status: filters.status === st ? "" : st }) },
           label(st), h("b", {}, num(data.counts[st])))));
@@ -479,11 +500,14 @@
       return;
     }
     if (gen !== generation) return;
+    // The poll that sees the run end refreshes the open step too (it may have ended with
+    // it); polls of an ended run stop, and opening a step reads it anyway.
+    const wasLive = runState.data !== null && !runState.data.terminal;
     runState.data = data;
     renderHead(data);
     renderGraph(data.graph);
     renderSteps(data);
-    if (runState.selected && !data.terminal) refreshStep();
+    if (runState.selected && (!data.terminal || wasLive)) refreshStep();
     setLive(data.terminal ? "off" : "on");
     if (!data.terminal) schedule(loadRun, POLL_MS);
   }
@@ -509,15 +533,32 @@
         h("button", { class: `chip s-${st}${runState.status === st ? " on" : ""}`, "data-status": st,
           onclick: () => { location.hash = runQuery({ status: runState.status === st ? "" : st, offset: 0 }); } },
         label(st), h("b", {}, num(counts[st])))));
+    // Related runs, as links: a child run's parent (a loop iteration's workflow, wf/step,
+    // is listed nowhere: its crumb is the top run's workflow, then its parent run).
+    const rel = data.related || {};
+    const parent = rel.parent, root = rel.root, restartedAs = rel.restarted_as;
+    const runLink = (id, attrs) => h("a", { class: "mono", href: `#/runs/${encodeURIComponent(id)}`, ...attrs }, id);
+    const listOf = (wf) => h("a", { href: `#/?workflow=${encodeURIComponent(wf)}` }, wf);
+    const crumbs = parent
+      ? [root && root.workflow ? [listOf(root.workflow), " / "] : null, runLink(parent.run_id, { id: "crumb-parent" }), " / "]
+      : [listOf(r.workflow), " / "];
+    const related = [
+      parent ? h("span", { id: "related-parent" }, parent.iteration
+        ? `iteration ${parent.index} of ${parent.step} in run ` : `subworkflow run of step ${parent.step} in run `,
+      runLink(parent.run_id)) : null,
+      r.restart_of ? h("span", { id: "related-restart-of" }, "restart of ", runLink(r.restart_of)) : null,
+    ].filter(Boolean);
     put(document.getElementById("run-head"),
-      h("div", { class: "crumbs" }, h("a", { href: "#/" }, "Runs"), " / ",
-        h("a", { href: `#/?workflow=${encodeURIComponent(r.workflow)}` }, r.workflow), " / ", h("span", { class: "mono" }, r.run_id)),
+      h("div", { class: "crumbs" }, h("a", { href: "#/" }, "Runs"), " / ", crumbs, h("span", { class: "mono" }, r.run_id)),
       h("div", { class: "page-head" }, h("h1", {}, r.workflow), badge(r.status), h("span", { class: "mono muted" }, r.run_id),
         ...Object.entries(r.tags || {}).map(([k, v]) => h("a", { class: "chip plain tag", "data-tag": `${k}=${v}`, title: `runs tagged ${k}=${v}`,
           href: `#/?${new URLSearchParams({ tag: `${k}=${v}` })}` }, `${k}=${v}`))),
+      related.length ? h("div", { class: "related small", id: "run-related" }, related.map((el, i) => [i ? " · " : "", el])) : null,
       h("dl", { class: "meta" }, meta.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))),
       h("div", { class: "actions", id: "run-actions" },
         (data.actions || []).map((a) => h("button", { class: `btn act act-${a}`, "data-action": a, onclick: () => act("actions", a) }, ACTION_TEXT[a] || a)),
+        // A run is restarted once: the restart is where to go on from.
+        restartedAs ? h("span", { id: "restarted-as", class: "small" }, "restarted as ", runLink(restartedAs.run_id), ` (${label(restartedAs.status)})`) : null,
         h("span", { id: "action-note", class: "small" })),
       (data.action_log || []).length ? h("ul", { class: "events small", id: "action-log" }, data.action_log.map((e) =>
         h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), ` ${e.action}${e.step ? " " + e.step : ""} by ${e.by}`,
@@ -560,10 +601,13 @@
       el.setAttribute("data-status", n.status);
       const tip = el.querySelector("title");
       if (tip) tip.textContent = `${n.group ? n.size + " steps: " : ""}${n.label} — ${label(n.status)}`;
+      const sub = el.querySelector("text.sub");
       if (n.group) {
         const bar = el.querySelector("g.mini");
         bar.replaceChildren(...miniBar(n, nodeSize(n).width - 20));
-        el.querySelector("text.sub").textContent = `${n.type} × ${num(n.size)}`;
+        sub.textContent = `${n.type} × ${num(n.size)}`;
+      } else {
+        sub.textContent = `${n.type} · ${label(n.status)}`;
       }
     }
   }
@@ -702,15 +746,16 @@
     refreshStep();
   }
 
+  let stepReads = 0; // the newest read of the open step wins (answers may cross)
   async function refreshStep() {
-    const name = runState.selected, runId = runState.id, gen = generation;
+    const name = runState.selected, runId = runState.id, gen = generation, read = ++stepReads;
     let data;
     const loop = `${runState.failedOnly ? "&failed_only=true" : ""}${runState.iterFrom ? "&next=" + encodeURIComponent(runState.iterFrom) : ""}`;
     try { data = await getJSON(`api/console/runs/${encodeURIComponent(runId)}/step?name=${encodeURIComponent(name)}${loop}`); } catch (err) {
       if (gen === generation) detail.replaceChildren(problem(err));
       return;
     }
-    if (gen !== generation || runState.selected !== name) return;
+    if (gen !== generation || runState.selected !== name || read !== stepReads) return;
     renderDetail(data);
   }
 
@@ -756,6 +801,19 @@
       h("pre", { class: "json log-stdout" }, data.text || "Nothing printed.")));
   }
 
+  // A step waiting for a callback or an approval: what it was published with, and the
+  // token to send the result with (docs/workflow-language.md, Callbacks and approvals).
+  function callbackSection(cb, section) {
+    const approval = cb.type === "approval";
+    return section(approval ? "Approval" : "Callback", h("div", { id: "detail-callback" },
+      cb.message ? h("p", { id: "detail-callback-message" }, cb.message) : null,
+      approval ? h("p", { class: "muted small", id: "detail-callback-approvers" },
+        (cb.approvers || []).length ? `approvers: ${cb.approvers.join(", ")}` : "approvers: anyone") : null,
+      cb.payload !== undefined ? h("div", {}, h("div", { class: "muted small" }, "payload"), json(cb.payload)) : null,
+      h("div", { class: "muted small" }, `token: podium callback TOKEN ${approval ? "--success '{}' --by NAME" : "--success JSON"}, or POST /callbacks/TOKEN`),
+      h("pre", { class: "json token", id: "detail-callback-token" }, cb.token)));
+  }
+
   function renderDetail(data) {
     const st = data.step, def = data.definition || {};
     const params = { ...def };
@@ -774,6 +832,7 @@
       st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, st.error),
         lastTrace ? h("details", { class: "tb", open: true }, h("summary", {}, "traceback"), h("pre", { class: "error", id: "detail-traceback" }, lastTrace)) : null) : null,
       st.reason ? section("Reason", h("p", { id: "detail-reason" }, st.reason)) : null,
+      data.callback ? callbackSection(data.callback, section) : null,
       data.iterations ? iterationGrid(data) : null,
       section("Output", h("div", { id: "detail-output" }, json(st.output))),
       data.logs ? section("Logs", h("div", { id: "detail-logs" }, data.logs.length

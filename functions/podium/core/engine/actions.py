@@ -124,8 +124,18 @@ class ActionRefused(PodiumError):
 FOLLOWS_PARENT = frozenset({RunAction.PAUSE, RunAction.RESUME})
 
 
-def allowed_run_actions(status: RunStatus, *, child: bool = False) -> frozenset[RunAction]:
-    return RUN_ACTIONS[status] - FOLLOWS_PARENT if child else RUN_ACTIONS[status]
+def allowed_run_actions(
+    status: RunStatus, *, child: bool = False, iteration: bool = False, restarted: bool = False
+) -> frozenset[RunAction]:
+    """What a run takes now. ``child``: a child run pauses and resumes with its parent.
+    ``iteration``: a loop iteration's run is never restarted on its own (its workflow is
+    its loop's body; the top run restarts from a path into it). ``restarted``: a run is
+    restarted at most once (its restart's id is derived from its own: restart that one).
+    service/restart.py refuses the same two (``AlreadyRestarted``)."""
+    allowed = RUN_ACTIONS[status] - FOLLOWS_PARENT if child else RUN_ACTIONS[status]
+    if iteration or restarted:
+        allowed -= {RunAction.RESTART}
+    return allowed
 
 
 def check_run_action(
