@@ -90,6 +90,21 @@ def test_runs_create_once_read_and_list_newest_first(store: StateStore) -> None:
         store.get_run("missing")
 
 
+def test_runs_are_listed_newest_first_a_page_at_a_time(store: StateStore) -> None:
+    """``before`` continues where a page ended; a page holds ``limit`` runs however big
+    the items (DynamoDB returns at most 1 MB a query page: the adapter follows it)."""
+    blob = "x" * 40_000  # 40 KB params: 1 MB is some 25 runs
+    for i in range(60):
+        store.create_run(replace(a_run(f"r{i:02}", created=1000 + i), params={"b": blob}))
+    store.create_run(a_run("r99", created=1059))  # a tie on created_at: run_id decides
+    first = store.list_runs("wf", limit=40)
+    assert [r.run_id for r in first] == [f"r{i:02}" for i in [99, *range(59, 20, -1)]]
+    last = first[-1]
+    rest = store.list_runs("wf", limit=40, before=(last.created_at, last.run_id))
+    assert [r.run_id for r in rest] == [f"r{i:02}" for i in range(20, -1, -1)]
+    assert store.list_runs("wf", limit=5, before=(1000, "r00")) == []
+
+
 def test_run_transitions_are_conditional(store: StateStore) -> None:
     store.create_run(a_run())
     done = store.transition_run(

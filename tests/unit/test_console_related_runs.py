@@ -149,6 +149,7 @@ def test_a_run_list_that_left_older_runs_out_says_so(
     rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(console_views, "SCAN_PER_WORKFLOW", 3)
+    monkeypatch.setattr(console_views, "FILTERED_SCAN", 3)
     rt.push({"name": "often", "steps": [{"id": "a", "type": "noop"}]})
     for _ in range(4):
         rt.start_run("often")
@@ -160,8 +161,29 @@ def test_a_run_list_that_left_older_runs_out_says_so(
     # Runs since a time the oldest run read is before: nothing was left out.
     recent = console_views.list_console_runs(rt.services, ["often"], since="150s")
     assert recent["total"] == 2 and "truncated" not in recent
-    monkeypatch.setattr(console_views, "SCAN_PER_WORKFLOW", 10)
+    monkeypatch.setattr(console_views, "SCAN_PER_WORKFLOW", 4)
     assert "truncated" not in console_views.list_console_runs(rt.services, ["often"])
+
+
+def test_a_filtered_run_list_finds_a_run_older_than_the_newest_page(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit's hourly workflow: one failed run older than the newest 500 was not
+    found by status=FAILED (0 of them, no hint). A filter reads older pages too."""
+    monkeypatch.setattr(console_views, "SCAN_PER_WORKFLOW", 3)
+    rt.push({"name": "hourly", "steps": [{"id": "a", "type": "fail", "message": "no"}]})
+    rt.start_run("hourly")  # the oldest: FAILED
+    rt.pump()
+    rt.push({"name": "hourly", "steps": [{"id": "a", "type": "noop"}]})
+    for _ in range(7):
+        rt.clock.advance(60_000)  # type: ignore[attr-defined]
+        rt.start_run("hourly")
+        rt.pump()
+    failed = console_views.list_console_runs(rt.services, ["hourly"], status="FAILED")
+    assert failed["total"] == 1 and "truncated" not in failed
+    assert failed["counts"] == {"SUCCEEDED": 7, "FAILED": 1}
+    unfiltered = console_views.list_console_runs(rt.services, ["hourly"])
+    assert unfiltered["total"] == 3 and unfiltered["truncated"] is True
 
 
 @pytest.mark.parametrize("raw", ["²", "²h", "٣", "٣h", "1_000", " ", "+5", "5 h"])

@@ -167,6 +167,11 @@ def steps_from_items(items: list[Item]) -> list[StepRecord]:
     return list(steps.values())
 
 
+def runs_index_sk(created_at: int, run_id: str) -> str:
+    """A run's sort key in its workflow's listing (gsi1): newest first when descending."""
+    return f"{created_at:013d}#{run_id}"
+
+
 def workflow_pk(name: str) -> str:
     return f"W#{name}"
 
@@ -293,7 +298,7 @@ def run_to_item(run: RunRecord) -> Item:
         # A loop's iterations are found from their loop step, never by workflow: kept
         # out of the by-workflow index, each of their writes bills one index write less.
         item["gsi1pk"] = {"S": workflow_pk(run.workflow)}
-        item["gsi1sk"] = {"S": f"{run.created_at:013d}#{run.run_id}"}
+        item["gsi1sk"] = {"S": runs_index_sk(run.created_at, run.run_id)}
     if run.depth:
         item["dp"] = {"N": str(run.depth)}
     if run.tags:  # set at creation, never updated

@@ -301,17 +301,34 @@ class DynamoStateStore:
         runs = (c.run_from_item(item) for item in self._batch_get(keys))
         return {run.run_id: run for run in runs}
 
-    def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
-        resp = self._db.query(
-            TableName=self._table,
-            IndexName="gsi1",
-            KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": "gsi1pk"},
-            ExpressionAttributeValues={":pk": {"S": c.workflow_pk(workflow)}},
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [c.run_from_item(i) for i in resp.get("Items", [])]
+    def list_runs(
+        self, workflow: str, limit: int = 20, before: tuple[int, str] | None = None
+    ) -> list[RunRecord]:
+        names = {"#pk": "gsi1pk"}
+        values: dict[str, Any] = {":pk": {"S": c.workflow_pk(workflow)}}
+        condition = "#pk = :pk"
+        if before is not None:
+            names["#sk"] = "gsi1sk"
+            values[":before"] = {"S": c.runs_index_sk(*before)}
+            condition += " AND #sk < :before"
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        runs: list[RunRecord] = []
+        while len(runs) < limit:
+            # A query page stops at 1 MB: follow it until ``limit`` (big run items
+            # would otherwise return fewer runs than there are).
+            resp = self._db.query(**kwargs, Limit=limit - len(runs))
+            runs += [c.run_from_item(i) for i in resp.get("Items", [])]
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return runs
 
     def list_active_run_ids(self) -> list[str]:
         ids: list[str] = []

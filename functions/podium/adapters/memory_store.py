@@ -152,10 +152,16 @@ class MemoryStateStore:
         with self._lock:
             return {i: self._runs[i] for i in run_ids if i in self._runs}
 
-    def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
+    def list_runs(
+        self, workflow: str, limit: int = 20, before: tuple[int, str] | None = None
+    ) -> list[RunRecord]:
         with self._lock:
             runs = [
-                r for r in self._runs.values() if r.workflow == workflow and r.iteration is None
+                r
+                for r in self._runs.values()
+                if r.workflow == workflow
+                and r.iteration is None
+                and (before is None or (r.created_at, r.run_id) < before)
             ]
         runs.sort(key=lambda r: (r.created_at, r.run_id), reverse=True)
         return runs[:limit]

@@ -86,10 +86,14 @@ class StateStore(Protocol):
         (DynamoDB: BatchGetItem, 100 keys a call): a loop reads its children this way."""
         ...
 
-    def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
-        """Newest first. A loop's iteration runs are not listed: they are found from
-        their loop step (child ids are derived from it), which keeps them out of
-        DynamoDB's by-workflow index."""
+    def list_runs(
+        self, workflow: str, limit: int = 20, before: tuple[int, str] | None = None
+    ) -> list[RunRecord]:
+        """Newest first, ``limit`` of them when there are that many (however big the
+        items). ``before``: only runs older than this ``(created_at, run_id)``, the last
+        one a previous call returned (the next page). A loop's iteration runs are not
+        listed: they are found from their loop step (child ids are derived from it),
+        which keeps them out of DynamoDB's by-workflow index."""
         ...
 
     def transition_run(

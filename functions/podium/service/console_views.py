@@ -36,7 +36,11 @@ from podium.service.views import event_view, run_view, step_view
 NOT_STARTED = "NOT_STARTED"  # a step of the definition with no instance yet
 MAX_PAGE = 500
 MAX_RUNS = 200
-SCAN_PER_WORKFLOW = 500  # runs read per workflow when filtering the run list
+SCAN_PER_WORKFLOW = 500  # runs read per workflow for the run list (one store page)
+# With a filter (status, since, tag) older runs are read too, a page at a time, up to this
+# many per request over all workflows listed (at least a page each): an hourly workflow's
+# failed run of two months ago is found, and one request stays bounded.
+FILTERED_SCAN = 10_000
 GROUP_ABOVE = 40  # graphs with more steps than this collapse look-alike siblings
 MIN_GROUP = 4  # ... into one node when at least this many share a place in the graph
 MAX_GRAPH_NODES = 400  # beyond this (after grouping) the console shows lists only
@@ -129,10 +133,10 @@ def list_console_runs(
     """Runs of every workflow (or one), newest first, filtered by status, start time and
     tags (``tag``: ``k=v[,k2=v2]``).
 
-    Filters apply to the newest ``SCAN_PER_WORKFLOW`` runs of each workflow (the store
-    reads a workflow's runs newest first, with no cursor): ``truncated_workflows`` names
-    those with older runs (after ``since``, when given) left out, so the page says so
-    instead of "no runs match"."""
+    Without a filter the newest ``SCAN_PER_WORKFLOW`` runs of each workflow are read;
+    with one, older pages too (back to ``since``), up to ``FILTERED_SCAN`` runs in all.
+    ``truncated_workflows`` names those with older runs (after ``since``, when given)
+    left out, so the page says so instead of "no runs match"."""
     limit = max(1, min(limit, MAX_RUNS))
     names = sorted(set(workflows))
     wanted = _statuses(status)
@@ -140,11 +144,14 @@ def list_console_runs(
     tags = parse_tag_filter(tag)
     runs: list[RunRecord] = []
     cut: list[str] = []
-    for name in [workflow] if workflow else names:
-        read = ctx.store.list_runs(name, SCAN_PER_WORKFLOW)
+    listed = [workflow] if workflow else names
+    filtered = wanted is not None or after is not None or bool(tags)
+    budget = max(SCAN_PER_WORKFLOW, FILTERED_SCAN // max(1, len(listed)))
+    each = budget if filtered else SCAN_PER_WORKFLOW
+    for name in listed:
+        read, more = _newest_runs(ctx, name, each, after)
         runs.extend(read)
-        # Newest first: fewer than asked, or the oldest read before ``since``, is all.
-        if len(read) >= SCAN_PER_WORKFLOW and (after is None or read[-1].created_at >= after):
+        if more:
             cut.append(name)
     if after is not None:
         runs = [r for r in runs if r.created_at >= after]
@@ -161,10 +168,28 @@ def list_console_runs(
         "runs": [_run_row(r) for r in runs[:limit]],
     }
     if cut:  # counts and runs cover only the newest ``searched_per_workflow`` runs of these
-        view.update(
-            truncated=True, truncated_workflows=cut, searched_per_workflow=SCAN_PER_WORKFLOW
-        )
+        view.update(truncated=True, truncated_workflows=cut, searched_per_workflow=each)
     return view
+
+
+def _newest_runs(
+    ctx: Services, workflow: str, most: int, after: int | None
+) -> tuple[list[RunRecord], bool]:
+    """A workflow's newest runs, a store page at a time, until ``most`` or one created
+    before ``after``; and whether older ones (after ``after``) were left out."""
+    runs: list[RunRecord] = []
+    before: tuple[int, str] | None = None
+    while len(runs) < most:
+        wanted = min(SCAN_PER_WORKFLOW, most - len(runs))
+        page = ctx.store.list_runs(workflow, wanted, before=before)
+        runs += page
+        if len(page) < wanted:
+            return runs, False  # every run read
+        if after is not None and page[-1].created_at < after:
+            return runs, False  # older pages are all before ``since``
+        before = (page[-1].created_at, page[-1].run_id)
+    older = ctx.store.list_runs(workflow, 1, before=before)
+    return runs, bool(older) and (after is None or older[0].created_at >= after)
 
 
 # -- attempts and their segments ------------------------------------------------------------

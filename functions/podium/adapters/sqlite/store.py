@@ -203,13 +203,17 @@ class SqliteStateStore:
             raise RunNotFound(run_id)
         return run
 
-    def list_runs(self, workflow: str, limit: int = 20) -> list[RunRecord]:
+    def list_runs(
+        self, workflow: str, limit: int = 20, before: tuple[int, str] | None = None
+    ) -> list[RunRecord]:
+        older = " AND (created_at, run_id) < (?, ?)" if before is not None else ""
         with self.db.query() as conn:
             rows = conn.execute(
                 "SELECT run_id, record, active FROM runs WHERE workflow = ?"
                 " AND json_extract(record, '$.iteration') IS NULL"
-                " ORDER BY created_at DESC, run_id DESC LIMIT ?",
-                (workflow, limit),
+                + older
+                + " ORDER BY created_at DESC, run_id DESC LIMIT ?",
+                (workflow, *(before or ()), limit),
             ).fetchall()
         return [codec.run_from_row(r[0], r[1], r[2]) for r in rows]
 
