@@ -142,3 +142,28 @@ def test_a_run_of_many_steps_comes_in_pages(runtime: LocalRuntime, monkeypatch: 
         status, body = call("GET", "/runs/wide-1", query={"next": bad})
         assert status == 400 and "query.next" in json.dumps(body), body
     assert call("GET", "/runs/wide-1", query={"limit": "0"})[0] == 400
+
+
+def test_a_workflows_runs_come_in_pages(runtime: LocalRuntime) -> None:
+    """GET /workflows/{name}/runs had no `next`: past the newest `limit` (at most a few
+    hundred), a workflow's older runs could not be listed."""
+    assert (
+        call("POST", "/workflows", {"name": "paged", "steps": [{"id": "a", "type": "noop"}]})[0]
+        == 201
+    )
+    for i in range(5):
+        assert call("POST", "/workflows/paged/runs", {"run_id": f"p-{i}"})[0] == 202
+        runtime.clock.advance(1000)  # type: ignore[attr-defined]
+    seen: list[str] = []
+    token: str | None = None
+    while True:
+        query = {"limit": "2", **({"next": token} if token else {})}
+        status, page = call("GET", "/workflows/paged/runs", query=query)
+        assert status == 200
+        seen += [r["run_id"] for r in page["runs"]]
+        token = page.get("next")
+        if not token:
+            break
+    assert seen == [f"p-{i}" for i in range(4, -1, -1)]
+    status, body = call("GET", "/workflows/paged/runs", query={"next": "garbage"})
+    assert status == 400 and "query.next" in json.dumps(body)

@@ -98,6 +98,7 @@ from podium.service.views import (
     parse_steps_token,
     run_view,
     step_view,
+    steps_token,
     workflow_view,
 )
 from podium.service.workflows import get_workflow, push_workflow
@@ -415,10 +416,23 @@ def start(name: str) -> Response[str]:
 def runs_of(name: str) -> Response[str]:
     check_workflow_name(name)
     limit = _int_query("limit", 20, 1, MAX_LIST) or 20
+    token = _str_query("next")
+    try:  # the last run returned: (created_at, run_id), newest first
+        before = parse_steps_token(token) if token is not None else None
+    except BadStepsToken:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid_request",
+            "query.next",
+            "not a page token of this list: use the next an earlier page returned",
+        ) from None
     ctx = bootstrap.services()
     ctx.store.active_version(name)  # 404 for an unknown workflow, as the other routes
-    runs = list_runs(ctx, name, limit)
-    return _json(HTTPStatus.OK, {"runs": [run_view(r) for r in runs]})
+    runs = list_runs(ctx, name, limit, before=before)
+    body: dict[str, Any] = {"runs": [run_view(r) for r in runs]}
+    if len(runs) == limit:  # maybe more: the next page starts after the last one
+        body["next"] = steps_token((runs[-1].created_at, runs[-1].run_id))
+    return _json(HTTPStatus.OK, body)
 
 
 @app.post("/workflows/<name>/unblock")

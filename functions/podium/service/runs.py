@@ -183,5 +183,8 @@ def _with_place_in_queue(ctx: Services, step: StepRecord) -> StepRecord:
     return replace(step, reason=f"{step.reason}; {where}{held}")
 
 
-def list_runs(ctx: Services, workflow: str, limit: int = 20) -> list[RunRecord]:
-    return ctx.store.list_runs(workflow, limit)
+def list_runs(
+    ctx: Services, workflow: str, limit: int = 20, before: tuple[int, str] | None = None
+) -> list[RunRecord]:
+    """Newest first; ``before`` (the last run of a page: created_at, run_id) pages on."""
+    return ctx.store.list_runs(workflow, limit, before=before)
