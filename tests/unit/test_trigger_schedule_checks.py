@@ -95,3 +95,22 @@ def test_max_catchup_with_catchup_all_and_a_full_dump_read_back_are_accepted() -
     dumped = plain.model_dump(mode="json")
     assert dumped["triggers"][0]["max_catchup"] == 100
     assert validate_definition(dumped).triggers == plain.triggers
+
+
+def test_catchup_on_an_event_trigger_is_refused_at_push() -> None:
+    from podium.adapters.clock import ManualClock
+    from podium.local.runtime import LocalRuntime
+
+    trigger = {"s3": {"bucket": "landing"}, "catchup": "all"}
+    defn = {"name": "t", "steps": [{"id": "a", "type": "noop"}], "triggers": [trigger]}
+    validate_definition(defn)  # a version stored before the check still loads
+    with (
+        LocalRuntime(store="memory", clock=ManualClock()) as rt,
+        pytest.raises(DefinitionError) as caught,
+    ):
+        rt.push(defn)
+    found = [str(i) for i in caught.value.issues]
+    assert found == [
+        "triggers[0].catchup: catchup applies to cron and rate triggers only (nothing is"
+        " missed while a trigger of kind s3 is off); remove it"
+    ]

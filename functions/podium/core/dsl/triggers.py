@@ -276,4 +276,12 @@ def ignored_field_issues(triggers: list[Trigger]) -> list[Issue]:
         why = trigger.ignored_max_catchup()
         if why is not None:
             issues.append(Issue(f"triggers[{i}].max_catchup", why))
+        if trigger.catchup is not Catchup.NONE and trigger.kind not in ("cron", "rate"):
+            issues.append(
+                Issue(
+                    f"triggers[{i}].catchup",
+                    "catchup applies to cron and rate triggers only (nothing is missed"
+                    f" while a trigger of kind {trigger.kind} is off); remove it",
+                )
+            )
     return issues
