@@ -9,7 +9,6 @@ Registered by the main app as `app.command("expr")(expr_command)`.
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from rich.table import Table
 
 from podium.core.expr import ExpressionError, compile_expression, compile_template
 from podium.core.expr.conformance import report, run_cases, summarize
+from podium.core.expr.json_values import to_json_value
 from podium.local.text_files import UnreadableFile, read_text
 
 
@@ -52,16 +52,11 @@ def _bindings(specs: list[str]) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, timedelta):
-        return f"{value.total_seconds():g}s"
-    if isinstance(value, bytes):
-        return {"bytes": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, float) and value != value:
-        return "NaN"
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
+    """A timestamp, duration or bytes in the form a step gets it (core.expr.json_values:
+    RFC 3339, "5400s", base64), so the preview shows what is sent. (NaN and Infinity are
+    printed as such by json.dumps: a step refuses them.)"""
+    if isinstance(value, datetime | timedelta | bytes):
+        return to_json_value(value)
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 

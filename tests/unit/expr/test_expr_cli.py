@@ -34,6 +34,14 @@ def test_evaluates_and_prints_json() -> None:
     assert run("timestamp('2024-01-01T00:00:00Z')")[1] == '"2024-01-01T00:00:00Z"\n'
 
 
+def test_typed_values_print_as_a_step_gets_them() -> None:
+    """The preview printed 2024-05-01T10:00:00.500000Z, 1e+06s and {"bytes": ...}: not
+    what a step is sent (core.expr.json_values)."""
+    assert run("timestamp('2024-05-01T10:00:00.5Z')")[1] == '"2024-05-01T10:00:00.5Z"\n'
+    assert run("duration('1000000s')")[1] == '"1000000s"\n'
+    assert run("b'ab'")[1] == '"YWI="\n'
+
+
 def test_bindings() -> None:
     code, out = run("params.x * 2 + size(rows)", "-b", "params.x=20", "--bind", "rows=[1, 2]")
     assert (code, out) == (0, "42\n")
