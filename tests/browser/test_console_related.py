@@ -97,6 +97,7 @@ def test_the_run_list_says_when_it_left_older_runs_out(
     dev: DevServer, page: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(console_views, "SCAN_PER_WORKFLOW", 2)
+    monkeypatch.setattr(console_views, "FILTERED_SCAN", 2)  # a filter reads no further
     for _ in range(3):
         _finish(dev, _start(dev, {"name": "often", "steps": [{"id": "a", "type": "noop"}]}))
     page.goto(f"{dev.url}/#/?status=FAILED")
