@@ -351,18 +351,19 @@ def test_a_home_that_is_no_database_and_a_since_before_1970_get_no_traceback(
         assert "Traceback" not in done.stderr
 
 
-def test_podium_run_again_after_a_ctrl_c_mid_step_finishes_both_runs(tmp_path: Path) -> None:
-    """Ctrl-C left step `a` RUNNING with a 16-minute lease; the next `podium run` of the
-    file queued behind that run and gave up at once ("behind active run(s) ...") until
-    the lease passed in real time. Its recovery now looks at the runs it waits behind."""
+def _ctrl_c_mid_step(tmp_path: Path, name: str, nap_s: int, *run_args: str) -> tuple[Path, str]:
+    """`podium run wf.yaml` of a two-step workflow (`a` naps ``nap_s`` on its first
+    attempt, then `b`) in a subprocess, interrupted (SIGINT) while `a` runs. Returns the
+    home and the interrupted run's id."""
     import signal
     import time
 
     (tmp_path / "naps.py").write_text(
-        "import time\n\n\ndef nap(event):\n    time.sleep(8 if event['attempt'] == 1 else 0)\n"
+        "import time\n\n\ndef nap(event):\n"
+        f"    time.sleep({nap_s} if event['attempt'] == 1 else 0)\n"
     )
     (tmp_path / "wf.yaml").write_text(
-        "name: interrupted\nrun_strategy: sequential\nsteps:\n"
+        f"name: {name}\nrun_strategy: sequential\nsteps:\n"
         '  - {id: a, type: lambda, function: "naps:nap"}\n'
         "  - {id: b, type: noop, depends_on: [a]}\n"
     )
@@ -370,24 +371,34 @@ def test_podium_run_again_after_a_ctrl_c_mid_step_finishes_both_runs(tmp_path: P
     env = {k: v for k, v in os.environ.items() if k not in ("PODIUM_CONFIG", "PODIUM_HOME")}
     env.update(PODIUM_HOME=str(home), HOME=str(tmp_path))
     first = subprocess.Popen(
-        [sys.executable, "-m", "podium.cli.main", "run", "wf.yaml"],
+        [sys.executable, "-m", "podium.cli.main", "run", "wf.yaml", *run_args],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    run_id = ""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # until step a runs
-        shown = podium(home, "runs", "list", "interrupted", "--json", cwd=tmp_path)
+    while time.monotonic() < deadline and not run_id:  # until step a runs
+        shown = podium(home, "runs", "list", name, "--json", cwd=tmp_path)
         runs = json.loads(shown.stdout)["runs"] if shown.returncode == 0 else []
         if runs and runs[0]["status"] == "RUNNING":
             steps = podium(home, "runs", "show", runs[0]["run_id"], "--json", cwd=tmp_path)
             if '"RUNNING"' in steps.stdout.split('"steps"', 1)[-1]:
-                break
+                run_id = runs[0]["run_id"]
         time.sleep(0.3)
+    assert run_id, "step a never ran"
     first.send_signal(signal.SIGINT)
     first.communicate(timeout=60)
+    return home, run_id
+
+
+def test_podium_run_again_after_a_ctrl_c_mid_step_finishes_both_runs(tmp_path: Path) -> None:
+    """Ctrl-C left step `a` RUNNING with a 16-minute lease; the next `podium run` of the
+    file queued behind that run and gave up at once ("behind active run(s) ...") until
+    the lease passed in real time. Its recovery now looks at the runs it waits behind."""
+    home, _ = _ctrl_c_mid_step(tmp_path, "interrupted", 8)
     second = podium(home, "run", "wf.yaml", cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]
     listed = json.loads(podium(home, "runs", "list", "interrupted", "--json").stdout)["runs"]
@@ -401,45 +412,11 @@ def test_a_step_a_stopped_process_left_running_is_retried_at_the_next_start(
     `podium run --real-time`, or a kill) stayed RUNNING until its 16-minute lease passed
     in real time: the next process on the home now reclaims it at start, when no other
     process works on the home (the attempt counts as lost and is retried)."""
-    import signal
-    import time
-
     from podium.adapters.clock import SystemClock
     from podium.core.engine.status import RunStatus, StepStatus
     from podium.local.runtime import LocalRuntime
 
-    (tmp_path / "slow.py").write_text(
-        "import time\n\n\ndef nap(event):\n    time.sleep(60 if event['attempt'] == 1 else 0)\n"
-    )
-    (tmp_path / "wf.yaml").write_text(
-        "name: stopped\nsteps:\n"
-        '  - {id: a, type: lambda, function: "slow:nap"}\n'
-        "  - {id: b, type: noop, depends_on: [a]}\n"
-    )
-    home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if k not in ("PODIUM_CONFIG", "PODIUM_HOME")}
-    env.update(PODIUM_HOME=str(home), HOME=str(tmp_path))
-    first = subprocess.Popen(
-        [sys.executable, "-m", "podium.cli.main", "run", "wf.yaml", "--real-time"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    run_id = ""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not run_id:  # until step a runs
-        shown = podium(home, "runs", "list", "stopped", "--json", cwd=tmp_path)
-        runs = json.loads(shown.stdout)["runs"] if shown.returncode == 0 else []
-        if runs:
-            steps = podium(home, "runs", "show", runs[0]["run_id"], "--json", cwd=tmp_path)
-            if '"RUNNING"' in steps.stdout.split('"steps"', 1)[-1]:
-                run_id = runs[0]["run_id"]
-        time.sleep(0.3)
-    assert run_id, "step a never ran"
-    first.send_signal(signal.SIGINT)
-    first.communicate(timeout=60)
+    home, run_id = _ctrl_c_mid_step(tmp_path, "stopped", 60, "--real-time")
     sys.path.insert(0, str(tmp_path))
     try:
         with LocalRuntime(

@@ -65,12 +65,12 @@ def test_the_push_refuses_them_naming_the_fix() -> None:
     assert "longer than 365 days" in issues({"rate": "99999999999999999999d"})[0]
 
 
-@pytest.mark.parametrize("catchup", [None, "none", "latest"])
-def test_max_catchup_without_catchup_all_is_refused_at_push(catchup: str | None) -> None:
+def push_issues(trigger: dict[str, Any]) -> list[str]:
+    """What a push refuses of a definition with this trigger, which validation (a stored
+    version being loaded) lets through."""
     from podium.adapters.clock import ManualClock
     from podium.local.runtime import LocalRuntime
 
-    trigger = {"cron": "0 6 * * *", "max_catchup": 5} | ({"catchup": catchup} if catchup else {})
     defn = {"name": "t", "steps": [{"id": "a", "type": "noop"}], "triggers": [trigger]}
     validate_definition(defn)  # a version stored before the check still loads
     with (
@@ -78,7 +78,13 @@ def test_max_catchup_without_catchup_all_is_refused_at_push(catchup: str | None)
         pytest.raises(DefinitionError) as caught,
     ):
         rt.push(defn)
-    found = [str(i) for i in caught.value.issues]
+    return [str(i) for i in caught.value.issues]
+
+
+@pytest.mark.parametrize("catchup", [None, "none", "latest"])
+def test_max_catchup_without_catchup_all_is_refused_at_push(catchup: str | None) -> None:
+    trigger = {"cron": "0 6 * * *", "max_catchup": 5} | ({"catchup": catchup} if catchup else {})
+    found = push_issues(trigger)
     assert len(found) == 1 and found[0].startswith("triggers[0].max_catchup: ")
     assert "max_catchup applies with catchup: all only" in found[0]
     assert "add catchup: all, or remove max_catchup" in found[0]
@@ -98,18 +104,7 @@ def test_max_catchup_with_catchup_all_and_a_full_dump_read_back_are_accepted() -
 
 
 def test_catchup_on_an_event_trigger_is_refused_at_push() -> None:
-    from podium.adapters.clock import ManualClock
-    from podium.local.runtime import LocalRuntime
-
-    trigger = {"s3": {"bucket": "landing"}, "catchup": "all"}
-    defn = {"name": "t", "steps": [{"id": "a", "type": "noop"}], "triggers": [trigger]}
-    validate_definition(defn)  # a version stored before the check still loads
-    with (
-        LocalRuntime(store="memory", clock=ManualClock()) as rt,
-        pytest.raises(DefinitionError) as caught,
-    ):
-        rt.push(defn)
-    found = [str(i) for i in caught.value.issues]
+    found = push_issues({"s3": {"bucket": "landing"}, "catchup": "all"})
     assert found == [
         "triggers[0].catchup: catchup applies to cron and rate triggers only (nothing is"
         " missed while a trigger of kind s3 is off); remove it"
