@@ -114,7 +114,7 @@ class Concurrency(_Model):
     """A semaphore shared by every workflow and run that names the key."""
 
     key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,80}$")]
-    limit: Annotated[int, Field(ge=1, le=10_000)]
+    limit: Annotated[int, Field(ge=1, le=10_000), NOT_BOOLEAN]
 
 
 def _not_a_boolean(value: Any) -> Any:
@@ -140,12 +140,18 @@ def _not_boolean(field: str, expected: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+# The same refusal for the other whole-number fields (retries, seconds, limits): the
+# error's place names the field.
+NOT_BOOLEAN = _not_boolean("the value", "a whole number")
+
+
 Seconds = Annotated[
     float | int | str,
     BeforeValidator(_not_a_boolean),
     Field(description="Seconds, or '90s', '15m', '2h30m'."),
 ]
 MAX_TIMEOUT_SECONDS = 120 * 86_400  # as Maestro: 120 days
+HeartbeatSeconds = Annotated[int, Field(ge=1, le=MAX_TIMEOUT_SECONDS), NOT_BOOLEAN]
 # A waiting step (its work goes on elsewhere: a sleep, later ECS, loops, callbacks) times
 # out after 10 days unless it says otherwise (Maestro's default); a synchronous one is
 # bounded by its runner (a Lambda's own limit).
@@ -176,7 +182,7 @@ class Retrier(_Model):
             " Podium.UserError / Podium.PlatformError / Podium.Timeout / Podium.ALL.",
         ),
     ] = Field(default_factory=lambda: [ANY_ERROR])
-    max_attempts: Annotated[int, Field(ge=0, le=99)] = 3
+    max_attempts: Annotated[int, Field(ge=0, le=99), NOT_BOOLEAN] = 3
     interval: Seconds = 1
     backoff_rate: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
     max_delay: Seconds | None = None
@@ -224,12 +230,12 @@ class StepBase(_Model):
         description="An error handler (join one_failed/all_done) whose success means the"
         " failures before it do not fail the run.",
     )
-    retries: Annotated[int, Field(ge=0, le=99)] | None = Field(
+    retries: Annotated[int, Field(ge=0, le=99), NOT_BOOLEAN] | None = Field(
         default=None,
         description="Shorthand: retry errors of the step's code N times, retry_delay_seconds"
         " apart (platform errors keep their own budget).",
     )
-    retry_delay_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
+    retry_delay_seconds: Annotated[int, Field(ge=0, le=86_400), NOT_BOOLEAN] | None = None
     retry: list[Retrier] = Field(
         default_factory=list, description="Retry policy: ordered retriers (first match wins)."
     )
@@ -342,7 +348,7 @@ class LambdaStep(StepBase):
         description="async: invoke and wait for the function to call back with the"
         " callback_token of its event (no worker waits; docs/workflow-language.md).",
     )
-    heartbeat_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT_SECONDS)] | None = None
+    heartbeat_seconds: HeartbeatSeconds | None = None
 
     @model_validator(mode="after")
     def _heartbeat_needs_async(self) -> LambdaStep:
@@ -361,7 +367,7 @@ class LambdaStep(StepBase):
 
 class SleepStep(StepBase):
     type: Literal["sleep"]
-    seconds: Annotated[int, Field(ge=0, le=365 * 86_400)]
+    seconds: Annotated[int, Field(ge=0, le=365 * 86_400), NOT_BOOLEAN]
 
     @model_validator(mode="after")
     def _within_timeout(self) -> SleepStep:
@@ -611,7 +617,7 @@ class WaitForCallbackStep(_TemplatedStep):
 
     type: Literal["wait_for_callback"]
     payload: Any = Field(default_factory=dict, description="Published with the token.")
-    heartbeat_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT_SECONDS)] | None = Field(
+    heartbeat_seconds: HeartbeatSeconds | None = Field(
         default=None,
         description="Fail (Podium.Timeout) when no heartbeat or result comes this often.",
     )
@@ -831,7 +837,7 @@ class StepEvents(str, Enum):
 class Parallel(_Model):
     """``run_strategy: {parallel: N}``: at most N active runs; 0 pauses the workflow."""
 
-    parallel: Annotated[int, Field(ge=0, le=10_000)]
+    parallel: Annotated[int, Field(ge=0, le=10_000), NOT_BOOLEAN]
 
 
 class WorkflowDefinition(_Model):
@@ -840,7 +846,7 @@ class WorkflowDefinition(_Model):
     name: Annotated[str, Field(pattern=WORKFLOW_NAME)]
     description: str = ""
     run_strategy: Strategy | Parallel = Strategy.SEQUENTIAL
-    max_parallel_steps: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    max_parallel_steps: Annotated[int, Field(ge=1, le=10_000), NOT_BOOLEAN] | None = None
     timeout: Seconds | None = Field(
         default=None, description="Seconds (or '2h30m') a run may take before TIMED_OUT."
     )
