@@ -42,7 +42,7 @@ MAX_LOOP_VALUES_BYTES = 16 * 1024 * 1024
 """Bytes of a lambda step's payload once its templates are rendered (JSON)."""
 
 # id(definition) -> (a weak reference to it, its compiled expressions)
-_COMPILED: dict[int, tuple[weakref.ref[WorkflowDefinition], WorkflowExpressions]] = {}
+_COMPILED: dict[tuple[int, bool], tuple[weakref.ref[WorkflowDefinition], WorkflowExpressions]] = {}
 
 
 def is_template(value: Any) -> bool:
@@ -73,24 +73,26 @@ class WorkflowExpressions:
     outputs: Payload | None = None  # the workflow's `outputs`, rendered when a run succeeds
 
     @classmethod
-    def of(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
+    def of(cls, defn: WorkflowDefinition, *, stored: bool = False) -> WorkflowExpressions:
         """Compile and check everything; raises DefinitionError listing every issue.
 
+        ``stored``: a version read back (core.dsl.stored): its references (names,
+        fields, upstream steps) are not judged again, its expressions must compile.
         The result is remembered for the definition object, so validating a definition
         and then compiling it for a run does the work once.
         """
-        key = id(defn)
+        key = (id(defn), stored)
         cached = _COMPILED.get(key)
         if cached is not None and cached[0]() is defn:
             return cached[1]
-        result = cls._build(defn)
+        result = cls._build(defn, stored)
         _COMPILED[key] = (weakref.ref(defn, lambda _: _COMPILED.pop(key, None)), result)
         return result
 
     @classmethod
-    def _build(cls, defn: WorkflowDefinition) -> WorkflowExpressions:
+    def _build(cls, defn: WorkflowDefinition, stored: bool = False) -> WorkflowExpressions:
         issues: list[Issue] = []
-        known = _Known(defn)
+        known = _Known(defn, references_checked=not stored)
         params = _param_templates(defn, known, issues)
         order = _param_order(defn, params, issues)
         upstream = _Upstream(defn)
@@ -230,7 +232,11 @@ class _Known:
         defn: WorkflowDefinition,
         steps: Iterable[str] | None = None,
         fields: Fields | None = None,
+        *,
+        references_checked: bool = True,
     ) -> None:
+        # False for a stored version: its references passed the checks of its release.
+        self.references_checked = references_checked
         self.params = defn.params
         ids = (s.id for s in defn.steps) if steps is None else steps
         self.step_ids = {sid: i for i, sid in enumerate(ids)}
@@ -378,6 +384,8 @@ def _check_refs(
     signals: frozenset[str] = frozenset(),
 ) -> frozenset[str]:
     """Issues for bad references; returns the step ids read."""
+    if not known.references_checked:
+        issues = []  # found, and let go (a stored version: core.dsl.stored)
     steps_read: set[str] = set()
     step_ids = known.step_ids
     for ref in sorted(references):

@@ -34,6 +34,7 @@ from podium.core.dsl.models import (
     WorkflowDefinition,
 )
 from podium.core.dsl.params import check_defaults
+from podium.core.dsl.stored import STORED
 
 _STEP_MODELS: dict[str, type[BaseModel]] = {
     "noop": NoopStep,
@@ -302,23 +303,29 @@ def load_definition(text: str, source: str = "<definition>") -> WorkflowDefiniti
     return validate_definition(parse_document(text, source))
 
 
-def validate_definition(data: dict[str, Any]) -> WorkflowDefinition:
-    """Every issue at once: shape errors first, then graph and param-default errors."""
-    too_big = check_size_limits(data) if isinstance(data, dict) else []
+def validate_definition(data: dict[str, Any], *, stored: bool = False) -> WorkflowDefinition:
+    """Every issue at once: shape errors first, then graph and param-default errors.
+
+    ``stored``: a version read back from the store, which passed the checks of the
+    release that stored it: only what running it needs is required (its shape, its
+    graph, expressions that compile), not the push rules added since (core.dsl.stored).
+    """
+    too_big = check_size_limits(data) if isinstance(data, dict) and not stored else []
     if too_big:
         raise DefinitionError(too_big)
     try:
-        defn = WorkflowDefinition.model_validate(data)
+        defn = WorkflowDefinition.model_validate(data, context=STORED if stored else None)
     except ValidationError as exc:
         shape = list(dict.fromkeys(_issue_from(err, data) for err in exc.errors()))
         raise DefinitionError(shape + check_raw_graph(data)) from None
     issues = check_graph(defn) + check_defaults(defn)
     if not issues:  # expression references need a sound graph (who is upstream)
         try:
-            WorkflowExpressions.of(defn)
+            WorkflowExpressions.of(defn, stored=stored)
         except DefinitionError as exc:
             issues += exc.issues
-        issues += check_bodies(defn)
+        if not stored:  # bodies compile when a loop first runs (CompiledWorkflow.body)
+            issues += check_bodies(defn)
     if issues:
         raise DefinitionError(issues)
     return defn

@@ -18,11 +18,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from podium.core.dsl.signals import SignalEmit, SignalWait, check_emits, check_waits
+from podium.core.dsl.stored import at_push
 from podium.core.dsl.triggers import Trigger, check_triggers, trigger_ids
 from podium.core.engine.durations import parse_duration
 from podium.core.engine.step_error import ANY_ERROR, USER_ERROR
@@ -127,10 +129,11 @@ def _not_a_boolean(value: Any) -> Any:
 
 def _not_boolean(field: str, expected: str) -> BeforeValidator:
     """A YAML ``yes``/``true`` arrives as a boolean, which an int field would take as 1
-    (``concurrency: true``: one iteration at a time): refused, naming the field."""
+    (``concurrency: true``: one iteration at a time): refused at push, naming the field
+    (a version stored before the rule still reads it as 1: core.dsl.stored)."""
 
-    def check(value: Any) -> Any:
-        if isinstance(value, bool):
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and at_push(info):
             raise ValueError(
                 f"{field} must be {expected}, not the boolean {str(value).lower()} (YAML"
                 " reads yes, no, true and false as booleans)"
@@ -686,10 +689,10 @@ class ForeachStep(StepBase):
 
     @field_validator("over")
     @classmethod
-    def _not_reserved(cls, v: dict[str, Any]) -> dict[str, Any]:
+    def _not_reserved(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         # An iteration's values are {index, <loop params>, parent}: a loop param of one of
-        # these names would silently replace the built-in (service/loops.py).
-        taken = sorted(set(v) & FOREACH_BUILTINS)
+        # these names would silently replace the built-in (service/loops.py). A push rule.
+        taken = sorted(set(v) & FOREACH_BUILTINS) if at_push(info) else []
         if taken:
             raise ValueError(
                 f"over.{taken[0]}: the name is reserved (iteration.index is the iteration's"

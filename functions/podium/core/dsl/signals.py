@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from podium.core.dsl.errors import DefinitionError
+from podium.core.dsl.stored import at_push
 from podium.core.engine.signals import SIGNAL_NAME, ParamMatch, parse_match
 
 MAX_WAITS = 20
@@ -25,14 +26,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-def literal_match(instead: str) -> Callable[[Any], Any]:
+def literal_match(instead: str) -> Callable[[Any, ValidationInfo], Any]:
     """A ``match`` value's check: nothing renders a match (it is compared as written
     with the params of stored signals), so a ``${...}`` in it never matches and the
-    step would wait out its timeout; ``instead`` says what to write."""
+    step would wait out its timeout; ``instead`` says what to write. A push rule."""
 
-    def check(raw: Any) -> Any:
+    def check(raw: Any, info: ValidationInfo) -> Any:
         value = raw.get("value") if isinstance(raw, Mapping) else raw
-        if isinstance(value, str) and "${" in value:
+        if isinstance(value, str) and "${" in value and at_push(info):
             raise ValueError(
                 f"match values are literals: {value!r} is not rendered, so no signal would"
                 f" match it; {instead}"

@@ -13,10 +13,19 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from podium.core.dsl.errors import Issue
 from podium.core.dsl.signals import literal_match
+from podium.core.dsl.stored import at_push
 from podium.core.engine.signals import SIGNAL_NAME
 
 TRIGGER_ID = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
@@ -138,7 +147,7 @@ class Trigger(_Model):
     enabled: bool = Field(default=True, description="Its state when first pushed.")
 
     @model_validator(mode="after")
-    def _one_kind(self) -> Trigger:
+    def _one_kind(self, info: ValidationInfo) -> Trigger:
         kinds = [k for k in KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError(
@@ -150,7 +159,9 @@ class Trigger(_Model):
         try:
             zone(self.timezone)
             if self.cron is not None:
-                check_fires(Cron.parse(self.cron), self.timezone)
+                cron = Cron.parse(self.cron)
+                if at_push(info):  # a push rule: a stored one that never fires stays idle
+                    check_fires(cron, self.timezone)
             if self.rate is not None:
                 parse_rate(self.rate)
         except ScheduleError as exc:

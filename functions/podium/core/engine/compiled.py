@@ -27,10 +27,15 @@ class CompiledWorkflow:
 
     @classmethod
     def of(cls, document: dict[str, Any]) -> CompiledWorkflow:
-        """Validate and compile a stored document (raises DefinitionError)."""
-        defn = validate_definition(document)
+        """Read and compile a stored document (raises DefinitionError). It passed the
+        checks of the release that pushed it; the push rules added since are not applied
+        again (core.dsl.stored), so an upgrade never stops a version from running."""
+        defn = validate_definition(document, stored=True)
         return cls(
-            defn, Graph.of(defn), WorkflowExpressions.of(defn), {s.id: s for s in defn.steps}
+            defn,
+            Graph.of(defn),
+            WorkflowExpressions.of(defn, stored=True),
+            {s.id: s for s in defn.steps},
         )
 
     def step(self, step_id: str) -> Any:
@@ -50,7 +55,10 @@ class CompiledWorkflow:
 
             defn = body_definition(self.definition, self.by_id[step_id])
             hit = CompiledWorkflow(
-                defn, Graph.of(defn), WorkflowExpressions.of(defn), {s.id: s for s in defn.steps}
+                defn,
+                Graph.of(defn),
+                WorkflowExpressions.of(defn, stored=True),  # a stored version's body
+                {s.id: s for s in defn.steps},
             )
             self._bodies[step_id] = hit
         return hit
