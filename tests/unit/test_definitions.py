@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from podium.core.dsl.errors import DefinitionError
-from podium.core.dsl.load import load_definition
+from podium.core.dsl.load import load_definition, validate_definition
 from podium.core.dsl.models import STEP_TYPES
 from podium.core.dsl.params import parse_cli_value, resolve_params
 from podium.core.dsl.schema import workflow_json_schema
@@ -206,3 +206,14 @@ def test_recover_needs_a_handler_join() -> None:
         "steps[1].recover: recover applies to error handlers only: set join to one_failed"
         " (or all_done), or remove recover"
     ]
+
+
+def test_a_union_field_reports_the_member_the_value_has_the_shape_of() -> None:
+    """``capacity_provider`` is a name or a list: a bad weight in the list was reported
+    as two issues at paths the user never wrote (``capacity_provider.constrained-str``:
+    not a string; ``capacity_provider.list[CapacityProviderItem][0].weight``)."""
+    step = {"id": "a", "type": "ecs_task", "cluster": "c", "task_definition": "t"}
+    bad = [{"provider": "FARGATE_SPOT", "weight": -1}]
+    with pytest.raises(DefinitionError) as caught:
+        validate_definition({"name": "w", "steps": [{**step, "capacity_provider": bad}]})
+    assert [i.path for i in caught.value.issues] == ["steps[0].capacity_provider[0].weight"]

@@ -316,7 +316,8 @@ def validate_definition(data: dict[str, Any], *, stored: bool = False) -> Workfl
     try:
         defn = WorkflowDefinition.model_validate(data, context=STORED if stored else None)
     except ValidationError as exc:
-        shape = list(dict.fromkeys(_issue_from(err, data) for err in exc.errors()))
+        errors = _without_union_noise(exc.errors())
+        shape = list(dict.fromkeys(_issue_from(err, data) for err in errors))
         raise DefinitionError(shape + check_raw_graph(data)) from None
     issues = check_graph(defn) + check_defaults(defn)
     if not issues:  # expression references need a sound graph (who is upstream)
@@ -342,8 +343,42 @@ def _model_at(loc: tuple[str | int, ...], data: dict[str, Any]) -> type[BaseMode
     return WorkflowDefinition
 
 
+# The tags pydantic puts into an error's location for the members of a plain union
+# (``Name | list[CapacityProviderItem]``: "constrained-str", "list[...]"); users never
+# wrote them. (Model names are left: they could be a user's key.)
+_MEMBER_TAG = re.compile(r"^(str|int|float|bool|none|constrained-[a-z]+|[a-z][a-z-]*\[.*\])$")
+
+
+def _member_at(loc: tuple[Any, ...]) -> int | None:
+    return next(
+        (n for n, part in enumerate(loc) if isinstance(part, str) and _MEMBER_TAG.match(part)),
+        None,
+    )
+
+
+def _without_union_noise(errors: list[Any]) -> list[Any]:
+    """One error per union member is noise when the value had another member's shape:
+    ``capacity_provider: [{weight: -1}]`` says the weight is wrong, not also that the
+    list is not a string. A member's own type error is dropped when another member of
+    the same union reported something inside the value."""
+    inside: set[tuple[Any, ...]] = set()
+    for err in errors:
+        n = _member_at(tuple(err["loc"]))
+        if n is not None and len(err["loc"]) > n + 1:
+            inside.add(tuple(err["loc"][:n]))
+    kept = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        n = _member_at(loc)
+        if n is not None and len(loc) == n + 1 and loc[:n] in inside:
+            continue
+        kept.append(err)
+    return kept
+
+
 def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
     loc: tuple[str | int, ...] = tuple(err["loc"])
+    loc = tuple(part for part in loc if not (isinstance(part, str) and _MEMBER_TAG.match(part)))
     # Discriminated unions put the tag into the location (at every level of nested loop
     # steps); users never wrote it.
     loc = tuple(

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from podium.core.dsl.numbers import NOT_BOOLEAN, not_boolean
 from podium.core.dsl.signals import SignalEmit, SignalWait, check_emits, check_waits
 from podium.core.dsl.stored import at_push
 from podium.core.dsl.triggers import Trigger, check_triggers, trigger_ids
@@ -127,25 +128,7 @@ def _not_a_boolean(value: Any) -> Any:
     return value
 
 
-def _not_boolean(field: str, expected: str) -> BeforeValidator:
-    """A YAML ``yes``/``true`` arrives as a boolean, which an int field would take as 1
-    (``concurrency: true``: one iteration at a time): refused at push, naming the field
-    (a version stored before the rule still reads it as 1: core.dsl.stored)."""
-
-    def check(value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, bool) and at_push(info):
-            raise ValueError(
-                f"{field} must be {expected}, not the boolean {str(value).lower()} (YAML"
-                " reads yes, no, true and false as booleans)"
-            )
-        return value
-
-    return BeforeValidator(check)
-
-
-# The same refusal for the other whole-number fields (retries, seconds, limits): the
-# error's place names the field.
-NOT_BOOLEAN = _not_boolean("the value", "a whole number")
+_not_a_boolean.refuses_booleans = True  # type: ignore[attr-defined]  # (core.dsl.numbers)
 
 
 Seconds = Annotated[
@@ -414,8 +397,8 @@ class EcsNetwork(_Model):
 
 class CapacityProviderItem(_Model):
     provider: Name
-    weight: Annotated[int, Field(ge=0, le=1000)] = 1
-    base: Annotated[int, Field(ge=0, le=100_000)] = 0
+    weight: Annotated[int, Field(ge=0, le=1000), NOT_BOOLEAN] = 1
+    base: Annotated[int, Field(ge=0, le=100_000), NOT_BOOLEAN] = 0
 
 
 class EcsTaskStep(_TemplatedStep):
@@ -565,7 +548,7 @@ class HttpStep(_TemplatedStep):
     auth: HttpAuth | None = None
     connect_timeout: Seconds = 10
     read_timeout: Seconds = 30
-    max_response_bytes: Annotated[int, Field(ge=1, le=10 * 1024 * 1024)] = 1024 * 1024
+    max_response_bytes: Annotated[int, Field(ge=1, le=10 * 1024 * 1024), NOT_BOOLEAN] = 1024 * 1024
 
     @field_validator("connect_timeout", "read_timeout")
     @classmethod
@@ -677,13 +660,13 @@ class ForeachStep(StepBase):
     ]
     mode: ForeachMode = ForeachMode.PRODUCT
     concurrency: Annotated[
-        int, Field(ge=1, le=1_000), _not_boolean("concurrency", "a whole number (1 to 1,000)")
+        int, Field(ge=1, le=1_000), not_boolean("concurrency", "a whole number (1 to 1,000)")
     ] = Field(default=20, description="Iterations running at once (at most 1,000).")  # type: ignore[assignment]
     on_failure: Literal["fail_fast", "finish_running", "continue"] = "finish_running"
     tolerated_failures: Annotated[
         Annotated[int, Field(ge=0)]
         | Annotated[str, Field(pattern=r"^(100|[0-9]{1,2}(\.[0-9]+)?)%$")],
-        _not_boolean("tolerated_failures", "a count or a percentage such as '10%'"),
+        not_boolean("tolerated_failures", "a count or a percentage such as '10%'"),
     ] = Field(default=0, description="With continue: a count, or a percentage such as '10%'.")
     steps: Annotated[list[Step], Field(min_length=1)]
 
@@ -733,7 +716,7 @@ class WhileStep(StepBase):
         " over state, iteration, params and the iteration's steps).",
     )
     max_iterations: Annotated[
-        int, Field(ge=1, le=100_000), _not_boolean("max_iterations", "a whole number")
+        int, Field(ge=1, le=100_000), not_boolean("max_iterations", "a whole number")
     ] = 10_000
     steps: Annotated[list[Step], Field(min_length=1)]
 
@@ -756,7 +739,7 @@ class SubworkflowStep(StepBase):
     workflow: Annotated[str, Field(pattern=WORKFLOW_NAME, description="A pushed workflow.")]
     version: Annotated[
         Literal["active", "latest"] | Annotated[int, Field(ge=1)],
-        _not_boolean("version", "active, latest or a version number"),
+        not_boolean("version", "active, latest or a version number"),
     ] = Field(
         default="active",
         description="active (default), latest or a version number; resolved once, recorded.",

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from podium.core.dsl.errors import Issue
+from podium.core.dsl.numbers import NOT_BOOLEAN, not_boolean
 from podium.core.dsl.signals import literal_match
 from podium.core.dsl.stored import at_push
 from podium.core.engine.signals import SIGNAL_NAME
@@ -131,7 +132,10 @@ class Trigger(_Model):
     cron: str | None = Field(default=None, description="Five-field cron, or @daily etc.")
     timezone: str = Field(default="UTC", description="IANA time zone of the cron.")
     rate: str | None = Field(default=None, description="Every N minutes/hours/days: 15m, 2h.")
-    jitter: Annotated[int | float | str, Field()] | None = Field(
+    jitter: (
+        Annotated[int | float | str, Field(), not_boolean("jitter", "a duration such as 5m or 300")]
+        | None
+    ) = Field(
         default=None,
         description="Start up to this much later than scheduled (a flexible time window).",
     )
@@ -143,7 +147,7 @@ class Trigger(_Model):
         description="Run params: values or ${...} templates over event.",
     )
     catchup: Catchup = Catchup.NONE
-    max_catchup: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_MAX_CATCHUP
+    max_catchup: Annotated[int, Field(ge=1, le=1000), NOT_BOOLEAN] = DEFAULT_MAX_CATCHUP
     enabled: bool = Field(default=True, description="Its state when first pushed.")
 
     @model_validator(mode="after")

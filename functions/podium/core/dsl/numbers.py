@@ -1,0 +1,36 @@
+"""Whole-number fields of a definition refuse booleans.
+
+YAML reads ``yes``, ``no``, ``true`` and ``false`` as booleans, and pydantic's int takes
+a boolean as 1 or 0 (``concurrency: true``: one iteration at a time; ``retries: yes``:
+one retry). Every int field of the definition models carries one of these validators;
+tests/unit/test_definition_booleans.py walks the models to keep it so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BeforeValidator, ValidationInfo
+
+from podium.core.dsl.stored import at_push
+
+
+def not_boolean(field: str, expected: str) -> BeforeValidator:
+    """Refused at push, naming the field (a version stored before the rule still reads
+    it as 1: core.dsl.stored)."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and at_push(info):
+            raise ValueError(
+                f"{field} must be {expected}, not the boolean {str(value).lower()} (YAML"
+                " reads yes, no, true and false as booleans)"
+            )
+        return value
+
+    check.refuses_booleans = True  # type: ignore[attr-defined]  # what the test looks for
+    return BeforeValidator(check)
+
+
+# The same refusal for the other whole-number fields (retries, seconds, limits): the
+# error's place names the field.
+NOT_BOOLEAN = not_boolean("the value", "a whole number")
