@@ -9,6 +9,7 @@ on a thread of its own)."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -39,6 +40,7 @@ class Runner:
         self._inner, self._die = inner, die
         self.invoked: list[Invocation] = []
         self.during: Any = None
+        self.by: list[str] = []  # the entry point of each invoke: only work may invoke
 
     def invoke(self, invocation: Invocation) -> InvocationResult:
         return self._inner.invoke(invocation)  # type: ignore[no-any-return]
@@ -48,6 +50,8 @@ class Runner:
             self._die -= 1
             raise WorkerDied("before the Event invoke")
         self.invoked.append(invocation)
+        frames = {f.function for f in inspect.stack()}
+        self.by.append("work" if "handle_work" in frames else "another function")
         if self.during is not None:
             during, self.during = self.during, None
             during()
@@ -323,6 +327,11 @@ def test_a_successor_cut_short_with_a_heartbeat_is_restarted_by_its_heartbeat_ch
     succeed(rt, runner.invoked[0].payload["callback_token"], {"ok": True})
     assert step_of(rt, run_id, "train").status is StepStatus.SUCCEEDED
     assert len(runner.invoked) == 1
+    # The heartbeat check comes to the advance function, whose role may not invoke
+    # Lambda functions (only the work function's may): it sends the claim again, and
+    # the work function redoes the start. (It invoked in place: AccessDenied on AWS,
+    # and the step failed for good.)
+    assert runner.by == ["work"]
 
 
 def test_a_successor_of_a_timer_cut_short_without_a_heartbeat_is_restarted(

@@ -68,6 +68,10 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(200, b"x" * 5000, "text/plain")
         elif self.path == "/pending":
             self._reply(200, {"state": "PENDING"})
+        elif self.path == "/nan":  # what Python's json.dumps writes for a float('nan')
+            self._reply(200, b'{"score": NaN, "rows": 3}')
+        elif self.path == "/deep":
+            self._reply(200, b"[" * 100_000 + b"]" * 100_000)
         else:
             self._reply(404, {"error": "not found"})
 
@@ -220,3 +224,17 @@ def test_a_timestamp_in_a_body_is_sent_as_rfc_3339_and_nan_fails_once(
     assert json.loads(SEEN[-1]["body"]) == {"at": "2026-01-01T00:00:00Z"}
     run, step = call(rt, server + "/ok", "nan", method="POST", body={"r": "${0.0/0.0}"})
     assert step.status is StepStatus.FAILED and "NaN at body.r" in (step.error or "")
+
+
+@pytest.mark.parametrize(("path", "why"), [("/nan", "NaN"), ("/deep", "nests too deep")])
+def test_a_body_that_is_not_standard_json_fails_once_naming_why(
+    rt: LocalRuntime, server: str, path: str, why: str
+) -> None:
+    """A NaN became the step's output (GET /runs/{id} then sent invalid JSON), and a body
+    nested 100,000 deep raised out of the runtime (retried as a platform error): both
+    fail now as a lambda's output would, once, saying why."""
+    run, step = call(rt, server + path)
+    assert run.status is RunStatus.FAILED
+    assert step.status is StepStatus.FAILED and step.attempt == 1
+    assert step.error_type == "Podium.OutputError"
+    assert why in step.error and "response body" in step.error

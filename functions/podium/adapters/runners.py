@@ -22,29 +22,13 @@ from dataclasses import replace
 from typing import Any
 
 from podium.core.engine.external import is_transient
-from podium.core.engine.outputs import MAX_OUTPUT_BYTES
+from podium.core.engine.outputs import OUTPUT_ERROR, output_problem
 from podium.core.engine.step_error import PLATFORM_ERROR, TIMEOUT, USER_ERROR
 from podium.core.errors import NonRetryable
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.core.functions import is_python_ref, mapped, unmapped_message
 from podium.core.ports import Invocation, InvocationResult
-
-MAX_OUTPUT_DEPTH = 64
-OUTPUT_ERROR = "Podium.OutputError"
-
-
-def _too_deep(value: Any, limit: int) -> bool:
-    """Iterative (a recursive walk is what a deep value breaks)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list | tuple):
-            if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return False
 
 
 def _bad_output(message: str) -> InvocationResult:
@@ -53,22 +37,9 @@ def _bad_output(message: str) -> InvocationResult:
 
 def checked_output(output: Any) -> InvocationResult:
     """A step's output must be standard JSON, nested at most 64 deep, and small."""
-    if _too_deep(output, MAX_OUTPUT_DEPTH):
-        return _bad_output(
-            f"output nests deeper than {MAX_OUTPUT_DEPTH} levels; flatten it or write it to"
-            " S3 and return the key"
-        )
-    try:
-        text = json.dumps(output, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        hint = " (NaN and Infinity are not JSON; return null or a string)"
-        detail = hint if "out of range float" in str(exc).lower() else ""
-        return _bad_output(f"output is not JSON-serializable: {exc}{detail}")
-    if len(text) > MAX_OUTPUT_BYTES:
-        return _bad_output(
-            f"output is {len(text):,} bytes; the limit is {MAX_OUTPUT_BYTES:,}: write large"
-            " results to S3 and return the key"
-        )
+    problem, text = output_problem(output)
+    if problem is not None:
+        return _bad_output(problem)
     return InvocationResult(True, output=json.loads(text))
 
 

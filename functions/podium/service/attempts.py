@@ -36,7 +36,15 @@ from podium.service.lifecycle import (
     run_ended,
 )
 from podium.service.permits import release_all
-from podium.service.runtimes.base import Attempt, Done, Failed, Poll, Result, Waiting
+from podium.service.runtimes.base import (
+    Attempt,
+    Done,
+    Failed,
+    Poll,
+    Result,
+    StartAgain,
+    Waiting,
+)
 from podium.service.signals import emit_signals
 from podium.service.step_events import publish_step
 
@@ -108,6 +116,9 @@ def apply_result(
         if result.until is not None:
             done = messages.Done(run.run_id, step, number, messages.TIMER_EVENT)
             ctx.at(done, result.until, queue="events")
+        return None
+    if isinstance(result, StartAgain):
+        ctx.work_queue.send(messages.encode(messages.Exec(run.run_id, step, number)))
         return None
     assert isinstance(result, Poll)
     due = ctx.now() + result.after_seconds * 1000

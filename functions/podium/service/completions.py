@@ -20,7 +20,7 @@ from podium.service.lifecycle import (
     in_ended_run,
 )
 from podium.service.loops import count_ended_child
-from podium.service.runtimes.base import Attempt
+from podium.service.runtimes.base import Attempt, StartAgain
 
 
 def _waiting_attempt(
@@ -101,4 +101,7 @@ def resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:
     started = record.started_at if record.started_at is not None else ctx.now()
     attempt = with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
     arm_deadline(ctx, attempt)
-    apply_result(ctx, attempt, runtime.poll(ctx, attempt), record.retry_counts)
+    result = runtime.poll(ctx, attempt)
+    if isinstance(result, StartAgain):  # this is the work function: starts run here
+        result = runtime.start(ctx, attempt)
+    apply_result(ctx, attempt, result, record.retry_counts)

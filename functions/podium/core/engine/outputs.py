@@ -7,6 +7,7 @@ transition and DynamoDB bills each write per KB of the whole item.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 INLINE_OUTPUT_BYTES = 8 * 1024
@@ -16,6 +17,46 @@ INLINE_PARAMS_BYTES = 4 * 1024
 MAX_PARAMS_BYTES = 1024 * 1024
 MAX_OUTPUT_BYTES = 10 * 1024 * 1024  # then the attempt fails with Podium.OutputError
 REF_KEY = "$payload"
+MAX_OUTPUT_DEPTH = 64
+OUTPUT_ERROR = "Podium.OutputError"  # never retried: the same code gives the same output
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Iterative (a recursive walk is what a deep value breaks)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def output_problem(output: Any, what: str = "output") -> tuple[str | None, str]:
+    """Why a step's output (a Lambda's result, an http step's JSON body) cannot be
+    stored: it must be standard JSON (no NaN or Infinity, which API clients and browsers
+    refuse), nested at most 64 deep, and at most 10 MiB. Returns (problem, its JSON)."""
+    if _too_deep(output, MAX_OUTPUT_DEPTH):
+        return (
+            f"{what} nests deeper than {MAX_OUTPUT_DEPTH} levels; flatten it or write it to"
+            " S3 and return the key",
+            "",
+        )
+    try:
+        text = json.dumps(output, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        hint = " (NaN and Infinity are not JSON; return null or a string)"
+        detail = hint if "out of range float" in str(exc).lower() else ""
+        return f"{what} is not JSON-serializable: {exc}{detail}", ""
+    if len(text) > MAX_OUTPUT_BYTES:
+        return (
+            f"{what} is {len(text):,} bytes; the limit is {MAX_OUTPUT_BYTES:,}: write large"
+            " results to S3 and return the key",
+            "",
+        )
+    return None, text
 
 
 def is_ref(value: Any) -> bool:

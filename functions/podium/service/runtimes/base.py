@@ -65,7 +65,15 @@ class Poll:
     after_seconds: int
 
 
-Result = Done | Failed | Waiting | Poll
+@dataclass(frozen=True, slots=True)
+class StartAgain:
+    """The attempt's start was cut short (its worker died) and must be redone where
+    starts run: the work function, the one allowed to invoke functions and run tasks
+    (an event, a poll or the sweeper finds it on another). Its claim message is sent
+    again, and the work function redoes the start (completions.resume_waiting)."""
+
+
+Result = Done | Failed | Waiting | Poll | StartAgain
 
 
 class StepRuntime(Protocol):

@@ -34,7 +34,7 @@ from podium.core.expr import ExpressionError
 from podium.core.ports import Invocation
 from podium.service import messages
 from podium.service.context import Services
-from podium.service.runtimes.base import Attempt, Done, Failed, Poll, Result, Waiting
+from podium.service.runtimes.base import Attempt, Done, Failed, Poll, Result, StartAgain, Waiting
 from podium.service.runtimes.external import render_request
 
 TOKEN_EVENT = "Podium Callback Token"
@@ -147,12 +147,13 @@ class CallbackRuntime:
         """The start left no mark. Its worker may still be at it (a duplicate delivery
         of the claim): until a worker's lease has passed since the claim, look again
         then. After that the worker is gone (a Lambda lives 15 minutes at most), and
-        the start is redone."""
+        the start is redone by the work function (a heartbeat check or a poll comes to
+        the advance function, which may not invoke a Lambda function)."""
         gone_at = attempt.started_at + ctx.lease_ms
         now = ctx.now()
         if now < gone_at:
             return Poll(math.ceil((gone_at - now) / 1000))
-        return self.start(ctx, attempt)
+        return StartAgain()
 
     def _result(self, attempt: Attempt, event: Mapping[str, Any]) -> Result:
         if event.get("success"):

@@ -17,6 +17,7 @@ from podium.core.engine.http_rules import (
     too_large,
     transport_error,
 )
+from podium.core.engine.outputs import OUTPUT_ERROR, output_problem
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import StepError, platform_error, user_error
 from podium.core.expr import ExpressionError
@@ -75,10 +76,18 @@ class HttpRuntime:
             return Failed(transport_error(exc.kind, str(exc)))
         if reply.too_large:
             return Failed(too_large(spec.max_response_bytes))
-        parsed = parse_body(reply.body, reply.headers.get("content-type", ""))
+        try:
+            parsed = parse_body(reply.body, reply.headers.get("content-type", ""))
+        except RecursionError:  # JSON nested thousands deep: the parser gives up
+            parsed = None
+            problem: str | None = "the response body nests too deep to read"
+        else:
+            problem, _ = output_problem(parsed, "the response body")
         error = judge(reply.status, parsed, reply.headers, spec.success)
         if error is not None:
             return Failed(error)
+        if problem is not None:  # NaN (Python's json.dumps writes it), too deep
+            return Failed(StepError.of(OUTPUT_ERROR, problem, retryable=False))
         return Done(parsed)
 
     def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
