@@ -70,6 +70,22 @@ def asked_failed(service: str, exc: BaseException) -> JobOutcome:
     return running() if error.retryable else JobOutcome(Phase.FAILED, error=error)
 
 
+def lookup_failed(service: str, exc: BaseException) -> JobOutcome:
+    """The look-up a start makes before it submits (is the attempt's work there
+    already?) raised, so nothing was submitted. The attempt fails at once: a transient
+    failure as a platform error (retried on the platform budget: the next attempt looks
+    again, under its own key), a permanent one as a configuration error. Submitting
+    without the look-up could start the work twice; reporting it running (as
+    ``asked_failed`` does for a poll) would start nothing and leave the attempt to a
+    poll that finds nothing."""
+    if not is_api_error(exc):
+        raise exc
+    code, message = code_of(exc)
+    log.warning("%s failed before the start, nothing started: %s", service, exc)
+    error = api_error(service, code, f"{message} (nothing was started)", status_of(exc))
+    return JobOutcome(Phase.FAILED, error=error)
+
+
 def raise_if_transient(exc: BaseException) -> None:
     """A stop that failed: re-raised when the service was throttled or down (or the
     answer was lost), so the caller retries it; logged and dropped when the service

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.adapters.jobs.aws_errors import asked_failed, raise_if_transient, start_failed
+from podium.adapters.jobs.aws_errors import (
+    asked_failed,
+    lookup_failed,
+    raise_if_transient,
+    start_failed,
+)
 from podium.core.engine.external import (
     BATCH_ATTEMPT_PARAMETER,
     BATCH_ATTEMPT_TAG,
@@ -29,9 +34,14 @@ class BatchJobs:
         self._batch = client
 
     def start(self, request: JobRequest) -> JobOutcome:
-        found = self.find(request)
-        if found is not None:
-            return found
+        try:
+            ids = self._listed(request)
+        except Exception as exc:
+            return lookup_failed("Batch ListJobs", exc)  # nothing submitted: not started
+        if ids:
+            found = self._found(request, ids)
+            if found is not None:
+                return found  # started before: the same job, not a second one
         spec, rendered = request.spec, request.rendered
         overrides: dict[str, Any] = {}
         if rendered.get("command") is not None:
@@ -59,19 +69,33 @@ class BatchJobs:
 
     def find(self, request: JobRequest) -> JobOutcome | None:
         try:
-            listed = (
-                self._batch.list_jobs(
-                    jobQueue=request.spec.job_queue,
-                    filters=[{"name": "JOB_NAME", "values": [job_name(request.key)]}],
-                ).get("jobSummaryList")
-                or []
-            )
-            if not listed:
-                return None
-            ids = [str(j["jobId"]) for j in listed]
-            jobs = self._batch.describe_jobs(jobs=ids).get("jobs") or []
+            ids = self._listed(request)
+        except Exception as exc:
+            return asked_failed("Batch ListJobs", exc)
+        return self._found(request, ids) if ids else None
+
+    def _listed(self, request: JobRequest) -> list[str]:
+        """The ids of the jobs named for the attempt on its queue (raises what ListJobs
+        raised)."""
+        listed = (
+            self._batch.list_jobs(
+                jobQueue=request.spec.job_queue,
+                filters=[{"name": "JOB_NAME", "values": [job_name(request.key)]}],
+            ).get("jobSummaryList")
+            or []
+        )
+        return [str(j["jobId"]) for j in listed]
+
+    def _found(self, request: JobRequest, ids: list[str]) -> JobOutcome | None:
+        try:
+            return self._described(request, ids)
         except Exception as exc:
             return asked_failed("Batch DescribeJobs", exc)
+
+    def _described(self, request: JobRequest, ids: list[str]) -> JobOutcome | None:
+        """The attempt's job among ``ids`` (None: none of them is the attempt's); raises
+        what DescribeJobs raised."""
+        jobs = self._batch.describe_jobs(jobs=ids).get("jobs") or []
         mine = [j for j in jobs if batch_attempt_key(j) in (None, request.key)]
         if not mine:
             return None
@@ -92,7 +116,14 @@ class BatchJobs:
         )
 
     def stop(self, request: JobRequest, reason: str) -> None:
-        found = self.find(request)
+        try:
+            ids = self._listed(request)
+            found = self._described(request, ids) if ids else None
+        except Exception as exc:
+            # The look-up throttled (or the service down): raised, so stop_work asks
+            # again; read as "running" without a job id, it would stop nothing.
+            raise_if_transient(exc)
+            return  # refused for good (logged): no retry fixes it
         if found is None or found.phase is not Phase.RUNNING or not found.handle:
             return
         try:

@@ -4,6 +4,7 @@ DescribeTasks, StopTask; the output's logs link comes from the task definition's
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +12,7 @@ from urllib.parse import quote
 from podium.adapters.jobs.aws_errors import (
     asked_failed,
     is_api_error,
+    is_transient_error,
     raise_if_transient,
     start_failed,
 )
@@ -25,6 +27,8 @@ from podium.core.engine.external import (
 )
 from podium.core.ports import JobRequest
 
+log = logging.getLogger("podium.jobs")
+
 
 class EcsTasks:
     def __init__(self, client: Any) -> None:
@@ -33,9 +37,18 @@ class EcsTasks:
         self._lock = threading.Lock()
 
     def start(self, request: JobRequest) -> JobOutcome:
-        found = self.find(request)
-        if found is not None:
-            return found  # started before a crash: the same task, not a second one
+        try:
+            arns = self._task_arns(request)
+        except Exception as exc:
+            if not is_transient_error(exc):
+                return asked_failed("ECS ListTasks", exc)  # refused for good: fails
+            # Throttled (or the service down): whether the attempt's task exists is not
+            # known, and RunTask's clientToken (the attempt's) keeps it to one task
+            # either way: started, rather than left to a poll that would find nothing.
+            log.warning("ECS ListTasks failed, RunTask by the attempt's token: %s", exc)
+            arns = []
+        if arns:
+            return self._described(request, arns)  # started before: the same task
         spec = request.spec
         kwargs: dict[str, Any] = {
             "cluster": spec.cluster,
@@ -72,17 +85,28 @@ class EcsTasks:
         return ecs_task_outcome(tasks[0], spec.container)
 
     def find(self, request: JobRequest) -> JobOutcome | None:
-        spec = request.spec
-        started_by = ecs_started_by(request.key)
         try:
-            arns: list[str] = []
-            for desired in ("RUNNING", "STOPPED"):
-                resp = self._ecs.list_tasks(
-                    cluster=spec.cluster, startedBy=started_by, desiredStatus=desired
-                )
-                arns.extend(resp.get("taskArns") or [])
-            if not arns:
-                return None
+            arns = self._task_arns(request)
+        except Exception as exc:
+            return asked_failed("ECS ListTasks", exc)  # throttled: ask again later
+        return self._described(request, arns) if arns else None
+
+    def _task_arns(self, request: JobRequest) -> list[str]:
+        """The tasks started by the attempt, running or stopped (raises what ListTasks
+        raised)."""
+        arns: list[str] = []
+        for desired in ("RUNNING", "STOPPED"):
+            resp = self._ecs.list_tasks(
+                cluster=request.spec.cluster,
+                startedBy=ecs_started_by(request.key),
+                desiredStatus=desired,
+            )
+            arns.extend(resp.get("taskArns") or [])
+        return arns
+
+    def _described(self, request: JobRequest, arns: list[str]) -> JobOutcome:
+        spec = request.spec
+        try:
             tasks = self._ecs.describe_tasks(cluster=spec.cluster, tasks=arns[:1]).get("tasks")
         except Exception as exc:
             return asked_failed("ECS DescribeTasks", exc)  # throttled: ask again later

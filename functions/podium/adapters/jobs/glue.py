@@ -11,6 +11,7 @@ from typing import Any
 from podium.adapters.jobs.aws_errors import (
     asked_failed,
     is_api_error,
+    lookup_failed,
     raise_if_transient,
     start_failed,
 )
@@ -39,9 +40,12 @@ class GlueJobs:
         self._glue = client
 
     def start(self, request: JobRequest) -> JobOutcome:
-        found = self.find(request)
+        try:
+            found = self._search(request)
+        except Exception as exc:
+            return lookup_failed("Glue GetJobRuns", exc)  # nothing submitted: not started
         if found is not None:
-            return found
+            return found  # started before: the same run, not a second one
         arguments = {k: str(v) for k, v in (request.rendered.get("arguments") or {}).items()}
         arguments[ATTEMPT_ARGUMENT] = request.key
         try:
@@ -51,20 +55,24 @@ class GlueJobs:
         return running(str(resp["JobRunId"]))
 
     def find(self, request: JobRequest) -> JobOutcome | None:
-        """The attempt's run among the job's runs (GetJobRuns lists newest first): the
-        search stops at the first run older than the attempt's run (less the clock
-        skew), since no older run can be the attempt's. None: never started."""
-        created = run_created_ms(request.key)
-        oldest = None if created is None else created - CLOCK_SKEW_MS
         try:
-            for run in self._runs_newest_first(request.spec.job_name):
-                if (run.get("Arguments") or {}).get(ATTEMPT_ARGUMENT) == request.key:
-                    return glue_run_outcome(run)
-                started = _started_ms(run)
-                if oldest is not None and started is not None and started < oldest:
-                    return None
+            return self._search(request)
         except Exception as exc:
             return asked_failed("Glue GetJobRuns", exc)
+
+    def _search(self, request: JobRequest) -> JobOutcome | None:
+        """The attempt's run among the job's runs (GetJobRuns lists newest first): the
+        search stops at the first run older than the attempt's run (less the clock
+        skew), since no older run can be the attempt's. None: never started. Raises
+        what GetJobRuns raised."""
+        created = run_created_ms(request.key)
+        oldest = None if created is None else created - CLOCK_SKEW_MS
+        for run in self._runs_newest_first(request.spec.job_name):
+            if (run.get("Arguments") or {}).get(ATTEMPT_ARGUMENT) == request.key:
+                return glue_run_outcome(run)
+            started = _started_ms(run)
+            if oldest is not None and started is not None and started < oldest:
+                return None
         return None
 
     def _runs_newest_first(self, job_name: str) -> Iterator[dict[str, Any]]:
@@ -95,7 +103,13 @@ class GlueJobs:
         return outcome
 
     def stop(self, request: JobRequest, reason: str) -> None:
-        found = self.find(request)
+        try:
+            found = self._search(request)
+        except Exception as exc:
+            # The look-up throttled (or the service down): raised, so stop_work asks
+            # again; read as "running" without a run id, it would stop nothing.
+            raise_if_transient(exc)
+            return  # refused for good (logged): no retry fixes it
         if found is None or found.phase is not Phase.RUNNING or not found.handle:
             return
         try:

@@ -1,0 +1,360 @@
+"""The look-up a Batch, Glue or ECS backend makes by the attempt key (ListJobs and
+DescribeJobs, GetJobRuns, ListTasks) refused transiently, past botocore's own retries:
+
+- in a stop (a stopped run, a timeout), it raises, so a ``stop_work`` timer asks again
+  until the work stops; it was read as "running, no handle" and the stop stopped nothing;
+- in a start, nothing is submitted blind: Batch and Glue fail the attempt at once as a
+  platform error (retried, one job in all), ECS runs its task under the attempt's
+  clientToken; the attempt waited for a poll that found nothing, then failed.
+
+moto plays the services; a wrapper plays the throttling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.batch.models import batch_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.config import default_user_config
+
+from podium.adapters.clock import ManualClock
+from podium.adapters.jobs.batch import BatchJobs
+from podium.adapters.jobs.ecs import EcsTasks
+from podium.adapters.jobs.glue import GlueJobs
+from podium.core.dsl.load import validate_definition
+from podium.core.engine.external import Phase
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.ports import JobRequest
+from podium.local.runtime import LocalRuntime
+from podium.service.lifecycle import stop_run
+
+from .external_support import held, manual_ecs_tasks
+
+REGION = "us-east-1"
+ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/podium-test"
+
+
+class Refusing:
+    """A boto3 client whose calls named in ``refuse`` fail with ``code`` while they have
+    refusals left; every call is recorded."""
+
+    def __init__(self, client: Any, code: str = "ThrottlingException") -> None:
+        self.client, self._code = client, code
+        self.refuse: dict[str, int] = {}
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.client, name)
+        if not callable(attr):
+            return attr
+
+        def call(**kwargs: Any) -> Any:
+            self.calls.append(name)
+            if self.refuse.get(name, 0) > 0:
+                self.refuse[name] -= 1
+                error = {
+                    "Error": {"Code": self._code, "Message": "Rate exceeded"},
+                    "ResponseMetadata": {"HTTPStatusCode": 400},
+                }
+                raise ClientError(error, name)
+            return attr(**kwargs)
+
+        return call
+
+
+@pytest.fixture
+def rt() -> Iterator[LocalRuntime]:
+    with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
+        yield runtime
+
+
+def record_of(rt: LocalRuntime, run_id: str) -> Any:
+    record = rt.store.get_step(run_id, "job")
+    assert record is not None
+    return record
+
+
+def one_step(name: str, step: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "steps": [{"id": "job", **step}]}
+
+
+def first_attempts_failure(rt: LocalRuntime, run_id: str) -> dict[str, Any]:
+    """The timeline's record of attempt 1's failure (its retry)."""
+    (retry,) = [e for e in rt.store.list_events(run_id) if e.kind == "retry" and e.attempt == 1]
+    return retry.detail
+
+
+def an_hour_of_timers(rt: LocalRuntime) -> None:
+    for _ in range(6):
+        rt.clock.advance(600_000)  # type: ignore[union-attr]
+        rt.pump(wait=False)
+
+
+# ---- Batch -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def batch(rt: LocalRuntime) -> Iterator[Refusing]:
+    previous = default_user_config.get("batch", {}).get("use_docker", True)
+    default_user_config.setdefault("batch", {})["use_docker"] = False  # no Docker: batch_simple
+    try:
+        boto3.client("iam", region_name=REGION).create_role(
+            RoleName="podium-test", AssumeRolePolicyDocument="{}"
+        )
+        client = boto3.client("batch", region_name=REGION)
+        env = client.create_compute_environment(
+            computeEnvironmentName="podium-ce", type="UNMANAGED", state="ENABLED", serviceRole=ROLE
+        )
+        client.create_job_queue(
+            jobQueueName="podium-q",
+            state="ENABLED",
+            priority=1,
+            computeEnvironmentOrder=[
+                {"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}
+            ],
+        )
+        client.register_job_definition(
+            jobDefinitionName="features",
+            type="container",
+            containerProperties={"image": "busybox", "vcpus": 1, "memory": 128},
+        )
+        refusing = Refusing(client)
+        rt.services.jobs = {"batch_job": BatchJobs(refusing)}
+        yield refusing
+    finally:
+        default_user_config["batch"]["use_docker"] = previous
+
+
+BATCH_STEP = {"type": "batch_job", "job_queue": "podium-q", "job_definition": "features"}
+
+
+def batch_jobs(batch: Refusing) -> list[dict[str, Any]]:
+    listed = batch.list_jobs(jobQueue="podium-q", filters=[{"name": "JOB_NAME", "values": ["*"]}])
+    ids = [j["jobId"] for j in listed["jobSummaryList"]]
+    return list(batch.describe_jobs(jobs=ids)["jobs"]) if ids else []
+
+
+def batch_running(rt: LocalRuntime, batch: Refusing, **step: Any) -> tuple[str, Any]:
+    """A run whose Batch job is submitted and held RUNNING (moto's job, to check its stop)."""
+    rt.push(one_step("b", {**BATCH_STEP, **step}))
+    run = rt.start_run("b")
+    rt.pump(wait=False)
+    (job,) = batch_jobs(batch)
+    moto_job = batch_backends[DEFAULT_ACCOUNT_ID][REGION]._jobs[job["jobId"]]
+    moto_job.status = "RUNNING"
+    return run.run_id, moto_job
+
+
+@pytest.mark.parametrize("call", ["list_jobs", "describe_jobs"])
+def test_a_batch_stop_whose_look_up_is_throttled_is_asked_again(
+    rt: LocalRuntime, batch: Refusing, call: str
+) -> None:
+    run_id, job = batch_running(rt, batch)
+    counted: list[str] = []
+    rt.services.metrics.count = lambda name, value=1: counted.append(name)  # type: ignore[method-assign]
+    batch.refuse[call] = 1  # once, then the service answers
+    stop_run(rt.services, run_id, "stopped by a test")
+    assert record_of(rt, run_id).status is StepStatus.STOPPED
+    assert not job.stop  # the first stop could not look the job up...
+    assert counted.count("ExternalStopFailed") == 1
+    an_hour_of_timers(rt)
+    assert job.stop is True  # ...a stop_work timer asked again, and terminated it
+    assert job.job_stopped_reason == "terminated by podium: stopped by a test"
+    assert batch.calls.count("terminate_job") == 1
+
+
+def test_a_batch_job_past_its_timeout_is_terminated_though_its_look_up_is_throttled(
+    rt: LocalRuntime, batch: Refusing
+) -> None:
+    run_id, job = batch_running(rt, batch, timeout="10m")
+    batch.refuse["list_jobs"] = 2  # the look-ups due with the deadline: a poll's, the stop's
+    rt.clock.advance(600_000)  # type: ignore[union-attr]
+    rt.pump(wait=False)
+    an_hour_of_timers(rt)
+    assert record_of(rt, run_id).status is StepStatus.TIMED_OUT
+    assert job.stop is True
+    assert "terminated by podium" in job.job_stopped_reason
+
+
+def test_a_batch_stop_whose_look_up_is_refused_for_good_is_not_asked_again(
+    rt: LocalRuntime, batch: Refusing
+) -> None:
+    run_id, job = batch_running(rt, batch)
+    denied = Refusing(batch.client, "AccessDeniedException")
+    denied.refuse["list_jobs"] = 100
+    rt.services.jobs = {"batch_job": BatchJobs(denied)}
+    stop_run(rt.services, run_id, "stopped by a test")
+    an_hour_of_timers(rt)
+    assert record_of(rt, run_id).status is StepStatus.STOPPED
+    assert denied.calls.count("list_jobs") == 1  # no retry fixes access denied
+    assert not job.stop
+
+
+def test_a_batch_start_whose_look_up_is_throttled_submits_nothing_and_is_retried(
+    rt: LocalRuntime, batch: Refusing
+) -> None:
+    rt.push(one_step("b", BATCH_STEP))
+    run = rt.start_run("b")
+    batch.refuse["list_jobs"] = 1
+    rt.pump(wait=False)
+    failure = first_attempts_failure(rt, run.run_id)
+    # Failed at once (not left RUNNING for a poll that would find nothing, 30 s on).
+    assert failure["ended_at"] == failure["started_at"]
+    assert failure["error"].startswith("Podium.PlatformError: Batch ListJobs: Throttling")
+    assert "nothing was started" in failure["error"]
+    rt.pump()  # the retry: attempt 2 looks again, submits, and its poll finds it done
+    record = record_of(rt, run.run_id)
+    assert (record.status, record.attempt) == (StepStatus.SUCCEEDED, 2)
+    assert batch.calls.count("submit_job") == 1
+    (job,) = batch_jobs(batch)
+    assert job["parameters"]["podium_attempt"] == f"{run.run_id}/job/2"
+
+
+def test_a_batch_start_that_lists_its_job_but_cannot_describe_it_submits_no_second(
+    rt: LocalRuntime, batch: Refusing
+) -> None:
+    """The job named for the attempt is listed (submitted before): a throttled
+    DescribeJobs leaves it to the poll, and no second job is submitted."""
+    spec = validate_definition(one_step("b", BATCH_STEP)).steps[0]
+    request = JobRequest("batch_job", "01KDVDNA007QWMT4HMQ12H9J47/job/1", spec, {})
+    jobs = BatchJobs(batch)
+    first = jobs.start(request)
+    batch.refuse["describe_jobs"] = 1
+    again = jobs.start(request)
+    assert first.phase is Phase.RUNNING and first.handle
+    assert again.phase is Phase.RUNNING and again.error is None
+    assert batch.calls.count("submit_job") == 1
+    assert len(batch_jobs(batch)) == 1
+
+
+# ---- Glue ------------------------------------------------------------------------------
+
+
+class StopsRecorded:
+    """moto's Glue without BatchStopJobRun (moto lacks it): the call is recorded."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.stopped: list[list[str]] = []
+
+    def batch_stop_job_run(self, JobName: str, JobRunIds: list[str]) -> dict[str, Any]:
+        self.stopped.append(JobRunIds)
+        return {"SuccessfulSubmissions": [], "Errors": []}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+@pytest.fixture
+def glue(rt: LocalRuntime) -> Iterator[Refusing]:
+    with held("glue::job_run"):
+        client = boto3.client("glue", region_name=REGION)
+        client.create_job(
+            Name="etl", Role=ROLE, Command={"Name": "glueetl", "ScriptLocation": "s3://s/etl.py"}
+        )
+        yield Refusing(client)
+
+
+GLUE_STEP = {"type": "glue_job", "job_name": "etl"}
+
+
+def test_a_glue_stop_whose_look_up_is_throttled_is_asked_again(
+    rt: LocalRuntime, glue: Refusing
+) -> None:
+    recorded = StopsRecorded(glue)
+    rt.services.jobs = {"glue_job": GlueJobs(recorded)}
+    rt.push(one_step("g", GLUE_STEP))
+    run = rt.start_run("g")
+    rt.pump(wait=False)
+    (job_run,) = glue.get_job_runs(JobName="etl")["JobRuns"]
+    glue.refuse["get_job_runs"] = 1
+    stop_run(rt.services, run.run_id, "stopped by a test")
+    assert record_of(rt, run.run_id).status is StepStatus.STOPPED
+    assert recorded.stopped == []  # the first stop could not look the run up...
+    an_hour_of_timers(rt)
+    assert recorded.stopped == [[job_run["Id"]]]  # ...a stop_work timer stopped it
+
+
+def test_a_glue_start_whose_look_up_is_throttled_submits_nothing_and_is_retried(
+    rt: LocalRuntime, glue: Refusing
+) -> None:
+    rt.services.jobs = {"glue_job": GlueJobs(glue)}
+    rt.push(one_step("g", GLUE_STEP))
+    run = rt.start_run("g")
+    glue.refuse["get_job_runs"] = 1
+    rt.pump(wait=False)
+    failure = first_attempts_failure(rt, run.run_id)
+    assert failure["ended_at"] == failure["started_at"]
+    assert failure["error"].startswith("Podium.PlatformError: Glue GetJobRuns: Throttling")
+    rt.clock.advance(60_000)  # type: ignore[union-attr]  # past the retry's delay
+    rt.pump(wait=False)
+    record = record_of(rt, run.run_id)
+    assert (record.status, record.attempt) == (StepStatus.RUNNING, 2)
+    assert glue.calls.count("start_job_run") == 1
+    (job_run,) = glue.get_job_runs(JobName="etl")["JobRuns"]  # one run in all
+    assert job_run["Arguments"]["--podium-attempt"] == f"{run.run_id}/job/2"
+
+
+# ---- ECS -------------------------------------------------------------------------------
+
+
+ECS_STEP = {
+    "type": "ecs_task",
+    "cluster": "ml",
+    "task_definition": "train",
+    "launch_type": "FARGATE",
+}
+
+
+@pytest.fixture
+def ecs(rt: LocalRuntime) -> Iterator[Refusing]:
+    with manual_ecs_tasks():
+        client = boto3.client("ecs", region_name=REGION)
+        client.create_cluster(clusterName="ml")
+        client.register_task_definition(
+            family="train",
+            networkMode="bridge",
+            containerDefinitions=[{"name": "trainer", "image": "x", "memory": 512}],
+        )
+        refusing = Refusing(client)
+        rt.services.jobs = {"ecs_task": EcsTasks(refusing)}
+        yield refusing
+
+
+def test_an_ecs_start_whose_look_up_is_throttled_runs_its_task_by_the_attempt_token(
+    rt: LocalRuntime, ecs: Refusing
+) -> None:
+    rt.push(one_step("e", ECS_STEP))
+    run = rt.start_run("e")
+    ecs.refuse["list_tasks"] = 1
+    rt.pump(wait=False)
+    assert ecs.calls.count("run_task") == 1
+    (arn,) = ecs.list_tasks(cluster="ml")["taskArns"]
+    an_hour_of_timers(rt)  # its polls find the task running: the same attempt
+    record = record_of(rt, run.run_id)
+    assert (record.status, record.attempt) == (StepStatus.RUNNING, 1)
+    assert record.retry_counts == {}
+    assert ecs.list_tasks(cluster="ml")["taskArns"] == [arn]  # one task in all
+    stop_run(rt.services, run.run_id, "stopped by a test")
+    assert rt.store.get_run(run.run_id).status is RunStatus.STOPPED
+    (task,) = ecs.describe_tasks(cluster="ml", tasks=[arn])["tasks"]
+    assert task["desiredStatus"] == "STOPPED"
+
+
+def test_an_ecs_start_whose_look_up_is_refused_for_good_fails_without_a_task(
+    rt: LocalRuntime, ecs: Refusing
+) -> None:
+    denied = Refusing(ecs.client, "AccessDeniedException")
+    denied.refuse["list_tasks"] = 1
+    rt.services.jobs = {"ecs_task": EcsTasks(denied)}
+    rt.push(one_step("e", ECS_STEP))
+    run = rt.start_run("e")
+    rt.pump(wait=False)
+    record = record_of(rt, run.run_id)
+    assert (record.status, record.attempt) == (StepStatus.FAILED, 1)
+    assert record.error_type == "Podium.ConfigError"
+    assert "run_task" not in denied.calls
