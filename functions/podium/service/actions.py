@@ -32,7 +32,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.context import Services
 from podium.service.lifecycle import cancel_step, stop_run
 from podium.service.pausing import pause_tree, resume_step
-from podium.service.restart import RestartRequest, restart
+from podium.service.restart import RestartRequest, iteration_place, restart, restarted_as
 from podium.service.resuming import release_held, resume_tree
 from podium.service.retry_failed import (
     RETRIED_BY,
@@ -41,6 +41,7 @@ from podium.service.retry_failed import (
     send_next_attempt,
 )
 from podium.service.run_events import publish_run_status
+from podium.service.runtimes.subworkflow import detached
 from podium.service.step_paths import walk_iteration_path
 
 _MAX_TRIES = 20  # re-reads after a lost race; each loss means the state moved on
@@ -172,8 +173,7 @@ def run_action(
     new_run: str | None = None
     for _ in range(_MAX_TRIES):
         run = ctx.store.get_run(run_id)
-        parent = None if run.parent_run is None else (run.parent_run, run.parent_step or "?")
-        check_run_action(action, run_id, run.status, parent=parent)
+        _check_run(ctx, run, action)
         if action is RunAction.RESTART:
             new = restart(ctx, run, restart_request or RestartRequest())
             new_run, after = new.run_id, run
@@ -193,6 +193,27 @@ def run_action(
         )
         return _record(ctx, result, actor.reason)
     raise _still_changing(action.value, f"run {run_id}", ctx.store.get_run(run_id).status.value)
+
+
+def _check_run(ctx: Services, run: RunRecord, action: RunAction) -> None:
+    """Core's matrix, told what the run is: a child run that pauses and resumes with its
+    parent (a loop's iteration, a waited-for subworkflow's run; not a detached one), a
+    loop iteration's run (restarted through its top run only) or a run restarted already.
+    """
+    parent = None
+    if run.parent_run is not None and not detached(ctx, run):
+        parent = (run.parent_run, run.parent_step or "?")
+    # A second restart is refused by ``restart`` itself, naming the run that restarted it
+    # (AlreadyRestarted): looked up here for the other actions, which an ended run refuses.
+    new = restarted_as(ctx, run) if action is not RunAction.RESTART else None
+    check_run_action(
+        action,
+        run.run_id,
+        run.status,
+        parent=parent,
+        iteration=iteration_place(ctx, run),
+        restarted_as=new.run_id if new is not None else None,
+    )
 
 
 def _apply_run_action(
@@ -271,7 +292,12 @@ def step_action(
         run = ctx.store.get_run(where.run_id)
         record = ctx.store.get_step(run.run_id, where.step)
         status = record.status if record is not None else None
-        check_step_action(action, run.run_id, path, run.status, status, top_run=run_id)
+        origin, full, restarted = run_id, path, None
+        if run.status.terminal:  # refused: its hint names the restart that reruns the step
+            origin, full, restarted = _restart_target(ctx, run_id, path)
+        check_step_action(
+            action, run.run_id, full, run.status, status, top_run=origin, restarted_as=restarted
+        )
         if action is StepAction.RETRY:
             check_retry_in_place(run.run_id, path, status, kind)
         after = _apply_step_action(ctx, run, where.step, record, action, actor)
@@ -284,6 +310,20 @@ def step_action(
     record = ctx.store.get_step(where.run_id, where.step)
     shown = record.status.value if record is not None else "not reached yet"
     raise _still_changing(action.value, f"step {path} of run {where.run_id}", shown)
+
+
+def _restart_target(ctx: Services, run_id: str, path: str) -> tuple[str, str, str | None]:
+    """The step ``path`` of ``run_id``, as a restart reruns it: (the run restarted, the
+    path from it, the run that restarted that one already, if any). A loop iteration's
+    run is restarted through its top run, from a path into it (``LOOP/INDEX/STEP``)."""
+    named = ctx.store.get_run(run_id)
+    place = iteration_place(ctx, named)
+    if place is None:
+        top = named
+    else:
+        top, path = ctx.store.get_run(place[0]), f"{place[1]}/{path}"
+    new = restarted_as(ctx, top)
+    return top.run_id, path, new.run_id if new is not None else None
 
 
 def _apply_step_action(

@@ -202,8 +202,14 @@ def launch(
     parent = iteration_of(ctx, run)
     for index in range(first, last):
         child_id = child_run_id(run.run_id, step, index)
-        # A restarted run's iterations restart the old ones (service/restart.py).
-        restarted = restarted_child(ctx, run, step, index, child_id, body)
+        values = (
+            iteration_values(iterations, index, parent)
+            if isinstance(iterations, Space)
+            else iterations(index)
+        )
+        # A restarted run's iterations restart the old ones (service/restart.py), a
+        # while's only while they start with the old ones' state (service/reuse.py).
+        restarted = restarted_child(ctx, run, step, index, child_id, body, values)
         child = _child_of(
             run,
             step,
@@ -218,13 +224,7 @@ def launch(
             # Out of the sweeper's index (two index writes fewer) until its loop's poll
             # finds it outlived its first check (poll_children); a paused one in it.
             watched=run.status is RunStatus.PAUSED,
-            iteration=stored_iteration(
-                ctx,
-                child_id,
-                iteration_values(iterations, index, parent)
-                if isinstance(iterations, Space)
-                else iterations(index),
-            ),
+            iteration=stored_iteration(ctx, child_id, values),
         )
         try:
             ctx.store.create_run(child)

@@ -25,6 +25,7 @@ from podium.service import messages
 from podium.service.context import Services
 from podium.service.lifecycle import in_ended_run, stop_run
 from podium.service.permits import in_queue, wake_head
+from podium.service.runtimes.subworkflow import detached
 
 log = logging.getLogger("podium.pausing")
 
@@ -214,7 +215,7 @@ def stop_if_parent_ended(ctx: Services, run: RunRecord) -> bool:
         parent = ctx.store.get_run(run.parent_run)
     except RunNotFound:
         return False
-    if not parent.status.terminal:
-        return False
+    if not parent.status.terminal or detached(ctx, run, parent):
+        return False  # a detached child outlives its parent (its step did not wait)
     reason = f"stopped: its parent run {parent.run_id} ended {parent.status.value}"
     return stop_run(ctx, run.run_id, reason) is not None

@@ -7,7 +7,12 @@ and everything below it runs again (core/engine/actions.py decides which). From 
 of a loop iteration (``per_day/3/load``, nested ``outer/2/inner/5/work``) the loop step
 reruns with everything below it; its iterations restart from incomplete, except the
 named one, which restarts from the named step (the path is kept on the new run as
-``restart_from`` and read by its iterations as they launch). The taken
+``restart_from`` and read by its iterations as they launch). A while's iteration
+restarts only when it starts with the state the old one started with; after the one
+that reran, the state may differ, and those iterations run in full
+(service/reuse.py). A loop iteration's run is not restarted on its own, nor a run
+twice: refusals name the restart that is allowed (``iteration_place``,
+``restarted_as``). The taken
 over steps are written SUCCEEDED into the new run before it starts, and its start
 propagates from them as from steps that just succeeded. Join sets and sink markers are
 never copied: the new run counts its own.
@@ -27,6 +32,7 @@ from podium.core.engine.actions import (
     BadStepPath,
     IterationPath,
     RestartFrom,
+    iteration_restart_hint,
     resolve_step_path,
     reused_steps,
 )
@@ -85,15 +91,10 @@ class AlreadyRestarted(ActionRefused):
 def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord:
     """Refused when the run was restarted already (by another request), and for a loop
     iteration's run (its workflow is its loop's body, not a workflow of its own)."""
-    if old.iteration is not None and old.parent_run is not None:
+    place = iteration_place(ctx, old)
+    if place is not None:
         raise ActionRefused(
-            "restart",
-            f"run {old.run_id}",
-            old.status.value,
-            [],
-            f"it is iteration {old.parent_index} of loop step {old.parent_step} of run"
-            f" {old.parent_run}: restart that run from {old.parent_step}/{old.parent_index}/"
-            "<step>, or from incomplete",
+            "restart", f"run {old.run_id}", old.status.value, [], iteration_restart_hint(*place)
         )
     new_id = _new_run_id(ctx, old)
 
@@ -141,6 +142,46 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
         tags=old.tags,
         restart_from=restart_from,
     )
+
+
+def is_iteration(run: RunRecord) -> bool:
+    """A loop iteration's run (a subworkflow's run has a parent but no iteration)."""
+    return run.iteration is not None and run.parent_run is not None
+
+
+def iteration_place(ctx: Services, run: RunRecord) -> tuple[str, str] | None:
+    """A loop iteration's run is never restarted on its own: (the run a restart into it
+    restarts, the ``LOOP/INDEX`` path from that run to it: ``OUTER/I/INNER/J`` when
+    nested). None for a run that is not an iteration. The top is the first run up its
+    parents that is not an iteration (a top run, or a subworkflow's run); one read per
+    enclosing iteration (none for an iteration of a top run's loop)."""
+    if not is_iteration(run):
+        return None
+    path: list[str] = []
+    current, top = run, ""
+    while is_iteration(current):
+        assert current.parent_run is not None
+        top = current.parent_run
+        path.append(f"{current.parent_step}/{current.parent_index}")
+        if current.depth <= 1:
+            break  # its parent is a top run: no read
+        current = ctx.store.get_run(top)
+    return top, "/".join(reversed(path))
+
+
+def restarted_as(ctx: Services, run: RunRecord) -> RunRecord | None:
+    """The run that restarts ``run``, if any (a run is restarted at most once). Only an
+    ended run that is not an iteration's is restarted, and its restart's id is derived
+    from its own (``restart_run_id``): one batch read, none for the others."""
+    if not run.status.terminal or is_iteration(run):
+        return None
+    ids = [restart_run_id(run.run_id), other_restart_run_id(run.run_id)]
+    found = ctx.store.get_runs(ids)
+    for new_id in ids:
+        new = found.get(new_id)
+        if new is not None and new.restart_of == run.run_id:
+            return new
+    return None
 
 
 def _new_run_id(ctx: Services, old: RunRecord) -> str:

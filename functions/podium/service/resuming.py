@@ -17,6 +17,7 @@ from podium.service.advance import complete_if_done
 from podium.service.attempts import replay_terminal
 from podium.service.context import Services
 from podium.service.pausing import RUN_PAUSES, move_tree, resume_step
+from podium.service.runtimes.subworkflow import detached
 
 
 def release_held(ctx: Services, run: RunRecord) -> list[str]:
@@ -71,8 +72,8 @@ def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
         parent = ctx.store.get_run(run.parent_run)
     except RunNotFound:
         return False
-    if parent.status is not RunStatus.RUNNING:
-        return False
+    if parent.status is not RunStatus.RUNNING or detached(ctx, run, parent):
+        return False  # a detached child is paused and resumed on its own
     try:
         resumed = ctx.store.transition_run(
             run.run_id,

@@ -8,11 +8,20 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from podium.core.engine.actions import rerun_whole, restart_from_in, reused_steps
+from podium.core.engine.actions import (
+    CHAINED_LOOPS,
+    rerun_whole,
+    restart_from_in,
+    restarts_iteration,
+    reused_steps,
+)
 from podium.core.engine.errors import RunNotFound, StepExists
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
+from podium.core.expr import ExpressionError
+from podium.core.expr.json_values import to_json_value
+from podium.service.bindings import iteration_of
 from podium.service.context import Services
 
 
@@ -35,25 +44,38 @@ def take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: in
 
 
 def restarted_child(
-    ctx: Services, run: RunRecord, step: str, index: int, child_id: str, body: Any
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    index: int,
+    child_id: str,
+    body: Any,
+    values: dict[str, Any],
 ) -> str | None:
-    """A restarted run's loop launches child ``index``: unless the loop reruns in full
-    (``rerun_whole``), the same child of the run it restarts is restarted from
-    incomplete too, so an iteration that succeeded reruns
+    """A restarted run's loop launches child ``index`` (starting with the iteration
+    ``values``): unless the loop reruns in full (``rerun_whole``), the same child of the
+    run it restarts is restarted from incomplete too, so an iteration that succeeded reruns
     nothing (its steps and outputs are taken over) and one that failed reruns only what
     did not succeed; the iteration a ``--from LOOP/INDEX/STEP`` names restarts from that
-    step instead. Returns the old child's id (the new child's ``restart_of``)."""
+    step instead. A while's iteration is restarted only when it starts with the state
+    the old one started with (``restarts_iteration``): else it runs in full. Returns the
+    old child's id (the new child's ``restart_of``), None when the child runs in full."""
     if run.restart_of is None:
         return None
     top = run if run.root is None else _top(ctx, run.root)
-    graph = ctx.definitions.get(run.workflow, run.version).graph
-    if step in rerun_whole(graph, top.run_id, top.restart_from, run.run_id):
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    if step in rerun_whole(compiled.graph, top.run_id, top.restart_from, run.run_id):
         return None  # from beginning, or from this loop or a step above it: all rerun
     old_id = child_run_id(run.restart_of, step, index)
     try:
-        ctx.store.get_run(old_id)
+        old = ctx.store.get_run(old_id)
     except RunNotFound:
         return None  # the old loop never got this far
+    kind = compiled.step(step).type
+    if kind in CHAINED_LOOPS and not restarts_iteration(
+        kind, iteration_of(ctx, old), _as_stored(values)
+    ):
+        return None  # a while iteration after one that reran: another state, all reruns
     # A restart from a step inside an iteration: the named iteration (and each on the
     # way to it) reruns from that step; the others from incomplete.
     rerun_from = restart_from_in(top.run_id, top.restart_from, child_id)
@@ -65,6 +87,17 @@ def restarted_child(
         if s.step in reuse:
             take_over(ctx, child_id, s, old_id, now)
     return old_id
+
+
+def _as_stored(values: dict[str, Any]) -> dict[str, Any]:
+    """The iteration values as its child run stores them (service.loops.stored_iteration),
+    to compare with the old child's; ``{}`` (never equal) for one with no JSON form,
+    which fails the loop as it is stored."""
+    try:
+        stored: dict[str, Any] = to_json_value(values, "iteration")
+    except ExpressionError:
+        return {}
+    return stored
 
 
 def _top(ctx: Services, root: str) -> RunRecord:

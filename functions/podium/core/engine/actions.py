@@ -119,8 +119,10 @@ class ActionRefused(PodiumError):
         super().__init__(self.message)
 
 
-# A child run (a loop's iteration, a subworkflow's run) pauses and resumes with its
-# parent: paused alone, the sweeper would resume it as a parent's resume cut short.
+# A child run (a loop's iteration, the run of a subworkflow step that waits for it)
+# pauses and resumes with its parent: paused alone, the sweeper would resume it as a
+# parent's resume cut short. A detached child (a ``wait: false`` subworkflow's run: its
+# step ended as it started) is acted on as a run of its own (service/actions.py).
 FOLLOWS_PARENT = frozenset({RunAction.PAUSE, RunAction.RESUME})
 
 
@@ -139,21 +141,57 @@ def allowed_run_actions(
 
 
 def check_run_action(
-    action: RunAction, run_id: str, status: RunStatus, *, parent: tuple[str, str] | None = None
+    action: RunAction,
+    run_id: str,
+    status: RunStatus,
+    *,
+    parent: tuple[str, str] | None = None,
+    iteration: tuple[str, str] | None = None,
+    restarted_as: str | None = None,
 ) -> None:
-    """``parent``: (run, step) of a child run's parent."""
-    allowed = allowed_run_actions(status, child=parent is not None)
+    """``parent``: (run, step) of a child run that pauses and resumes with its parent (a
+    loop's iteration, the run of a subworkflow step that waits for it). ``iteration``:
+    (top run, ``LOOP/INDEX`` path from it) of a loop iteration's run. ``restarted_as``:
+    the run that restarts this one. A refusal hints at a restart only when one is
+    allowed, else at the one that is (the top run's, from a path into the iteration)."""
+    allowed = allowed_run_actions(
+        status,
+        child=parent is not None,
+        iteration=iteration is not None,
+        restarted=restarted_as is not None,
+    )
     if action not in allowed:
-        hint = "restart it to run it again" if status.terminal else None
+        hint: str | None = None
         if parent is not None and action in FOLLOWS_PARENT and action in RUN_ACTIONS[status]:
             hint = (
                 f"it is a child run of step {parent[1]} of run {parent[0]}, and pauses and"
                 f" resumes with it: {action.value} run {parent[0]}, or set a breakpoint on a"
                 " step of its body"
             )
+        elif status.terminal and RunAction.RESTART in allowed:
+            hint = "restart it to run it again"
+        elif status.terminal and iteration is not None:
+            hint = iteration_restart_hint(*iteration)
+        elif status.terminal and restarted_as is not None:
+            hint = f"it was restarted as {restarted_as}: " + (
+                f"restart {restarted_as} instead"
+                if action is RunAction.RESTART
+                else "act on that run"
+            )
         raise ActionRefused(
             action.value, f"run {run_id}", status.value, (a.value for a in allowed), hint
         )
+
+
+def iteration_restart_hint(top_run: str, path: str) -> str:
+    """How to run a loop iteration's steps again: its run is never restarted on its own,
+    its top run is, from a path into it (``path``: ``LOOP/INDEX``, nested
+    ``OUTER/I/INNER/J``)."""
+    return (
+        f"it is iteration {path} of run {top_run}: restart that run from {path}/<step>, or"
+        f" from incomplete, once it has ended (podium runs restart {top_run} --from"
+        f" {path}/<step>)"
+    )
 
 
 def allowed_step_actions(
@@ -175,16 +213,22 @@ def check_step_action(
     status: StepStatus | None,
     *,
     top_run: str | None = None,
+    restarted_as: str | None = None,
 ) -> None:
-    """``top_run``: the run a path into an iteration (``step``) starts from, when
-    ``run_id`` is that iteration's run (which is not restarted on its own)."""
+    """``top_run``: the run a path into an iteration (``step``, from that run) starts
+    from, when ``run_id`` is that iteration's run (which is not restarted on its own).
+    ``restarted_as``: the run that restarts the top run (a restart of it is refused)."""
     if run not in STEP_ACTION_RUNS[action]:
         allowed = [a.value for a in STEP_ACTIONS[status] if run in STEP_ACTION_RUNS[a]]
+        top = top_run or run_id
         hint = (
-            f"restart the run: podium runs restart {run_id} --from {step}"
-            if run.terminal and top_run in (None, run_id)
-            else f"its iteration has ended: restart run {top_run} from it once that run has"
-            f" ended: podium runs restart {top_run} --from {step}"
+            f"run {top} was restarted as {restarted_as}: act on step {step} there, or restart"
+            f" that run once it has ended: podium runs restart {restarted_as} --from {step}"
+            if run.terminal and restarted_as is not None
+            else f"restart the run: podium runs restart {run_id} --from {step}"
+            if run.terminal and top == run_id
+            else f"its iteration has ended: restart run {top} from it once that run has"
+            f" ended: podium runs restart {top} --from {step}"
             if run.terminal
             else "resume the run first"
             if run is RunStatus.PAUSED
@@ -192,7 +236,7 @@ def check_step_action(
         )
         raise ActionRefused(
             action.value,
-            f"step {step} of run {top_run or run_id}",
+            f"step {step} of run {top}",
             f"in a {run.value} run",
             allowed,
             hint,
@@ -359,6 +403,30 @@ def _and_below(graph: Graph, step: str) -> frozenset[str]:
             below.add(current)
             stack.extend(graph.successors[current])
     return frozenset(below)
+
+
+# Loops whose iteration starts from what the one before it left (a while's ``state``),
+# not from values fixed when the loop starts (a foreach's index and item).
+CHAINED_LOOPS = frozenset({"while"})
+
+
+def restarts_iteration(
+    kind: str, old: Mapping[str, object] | None, new: Mapping[str, object]
+) -> bool:
+    """Whether a restarted run's loop of type ``kind`` restarts the old run's iteration
+    (takes over what succeeded there, ``reused_steps``) rather than running it in full.
+
+    A foreach iteration starts from its index and item: the same in the restart. A while
+    iteration starts from the state the iteration before it left (``old``, ``new``: the
+    values each iteration starts with, as stored: its index, ``state`` and the enclosing
+    iteration's ``parent``): once an iteration reruns (``--from LOOP/K/STEP``), or the
+    restart gives other params or another version, the states after it may differ, and
+    the old iteration's outputs were computed from another state. It is restarted only
+    when it starts with the very values the old one did; otherwise it runs in full (and
+    so does every loop nested in it)."""
+    if kind not in CHAINED_LOOPS:
+        return True
+    return old is not None and dict(old) == dict(new)
 
 
 def reused_steps(

@@ -4,7 +4,9 @@ The child has a deterministic id (the step's path and attempt), is created with 
 conditional put and skips run-strategy admission; its version is resolved once (active,
 latest or a number) and recorded on the child run. With ``wait`` the step ends with
 the child's status (SUCCEEDED with the child's ``outputs``, FAILED, TIMED_OUT, STOPPED);
-without it, the step succeeds once the child has started.
+without it, the step succeeds once the child has started, and the child is detached
+(``detached``): its parent's pause, resume, stop and end leave it alone, and it is
+paused, resumed and stopped on its own.
 """
 
 from __future__ import annotations
@@ -130,6 +132,26 @@ class SubworkflowRuntime:
             {"workflow": child.workflow, "version": version},
         )
         return child
+
+
+def detached(ctx: Services, run: RunRecord, parent: RunRecord | None = None) -> bool:
+    """The run of a subworkflow step that does not wait for it (``wait: false``): the
+    step succeeded as the run started, so its parent's pause, resume, stop and end never
+    reach it (they follow running steps): an operator acts on it as on a run of its own.
+    Asked of the step's definition: one read of the parent run (none when ``parent`` is
+    given), the definitions being cached; False for a loop's iteration or a top run."""
+    if run.parent_run is None or run.parent_step is None or run.iteration is not None:
+        return False
+    if parent is None:
+        try:
+            parent = ctx.store.get_run(run.parent_run)
+        except RunNotFound:
+            return False
+    try:
+        spec = ctx.definitions.get(parent.workflow, parent.version).by_id.get(run.parent_step)
+    except WorkflowNotFound:
+        return False
+    return spec is not None and spec.type == "subworkflow" and not spec.wait
 
 
 def _child_id(attempt: Attempt) -> str:
