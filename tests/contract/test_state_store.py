@@ -229,6 +229,20 @@ def test_steps_and_events_are_listed_per_run(store: StateStore) -> None:
     assert store.list_events("r2") == []
 
 
+def test_an_event_put_once_keeps_the_first(store: StateStore) -> None:
+    """put_event_once: the first put of a key (at, event_id) is kept; a later one with
+    other content changes nothing and gets the first back (a callback's result)."""
+    store.create_run(a_run("r1"))
+    first = TimelineEvent("r1", 7, "callback-result-a-1", "callback_result", "a", 1, {"d": "x"})
+    other = replace(first, detail={"d": "y"})
+    assert store.put_event_once(first) == (first, True)
+    assert store.put_event_once(other) == (first, False)
+    assert store.put_event_once(first) == (first, False)
+    later = replace(other, at=8)  # another time is another key
+    assert store.put_event_once(later) == (later, True)
+    assert store.list_events("r1") == [first, later]
+
+
 def test_a_terminal_run_stays_active_until_settled(store: StateStore) -> None:
     """The run_ended seam: a run leaves the active index only once its follow-ups are
     done, so the sweeper finds an ended run whose slot release a crash lost."""

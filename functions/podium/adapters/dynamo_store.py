@@ -846,6 +846,27 @@ class DynamoStateStore:
     def put_event(self, event: TimelineEvent) -> None:
         self._db.put_item(TableName=self._table, Item=c.event_to_item(event))
 
+    def put_event_once(self, event: TimelineEvent) -> tuple[TimelineEvent, bool]:
+        item = c.event_to_item(event)
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": "pk"},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not _is(exc, "ConditionalCheckFailedException"):
+                raise
+            old = exc.response.get("Item") or self._db.get_item(
+                TableName=self._table, Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True
+            ).get("Item")
+            if old is None:  # deleted (expired) since: the condition would hold now
+                return self.put_event_once(event)
+            return c.event_from_item(old), False
+        return event, True
+
     def list_events(self, run_id: str) -> list[TimelineEvent]:
         return [c.event_from_item(i) for i in self._query_prefix(run_id, "E#")]
 

@@ -484,6 +484,16 @@ class MemoryStateStore:
             events[:] = [e for e in events if (e.at, e.event_id) != (event.at, event.event_id)]
             events.append(event)
 
+    def put_event_once(self, event: TimelineEvent) -> tuple[TimelineEvent, bool]:
+        with self._lock:
+            events = self._events.setdefault(event.run_id, [])
+            for stored in events:
+                if (stored.at, stored.event_id) == (event.at, event.event_id):
+                    return stored, False
+            self.writes += 1
+            events.append(event)
+            return event, True
+
     def list_events(self, run_id: str) -> list[TimelineEvent]:
         with self._lock:
             return sorted(self._events.get(run_id, []), key=lambda e: (e.at, e.event_id))

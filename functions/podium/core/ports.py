@@ -308,6 +308,13 @@ class StateStore(Protocol):
     # timeline ----------------------------------------------------------------
     def put_event(self, event: TimelineEvent) -> None: ...
 
+    def put_event_once(self, event: TimelineEvent) -> tuple[TimelineEvent, bool]:
+        """Put ``event`` unless an event with its key (run, ``at``, ``event_id``) is
+        stored: one conditional write. Returns (the stored one, created); a second put
+        changes nothing and returns the first (a decision recorded once: the first of
+        two callbacks for one attempt wins)."""
+        ...
+
     def list_events(self, run_id: str) -> list[TimelineEvent]: ...
 
     # run slots ---------------------------------------------------------------

@@ -3,11 +3,15 @@
 
 A callback is checked against the attempt now (it must be RUNNING at the attempt the
 token names, of a type that waits for callbacks; an approval also checks ``by``
-against its approvers), then sent as one ``done`` message, so the attempt is closed by
-the same conditional write as any completion: a callback racing the step's timeout or
-a second callback loses quietly to whichever came first. A heartbeat is kept as one
-timeline item per attempt, overwritten each time (its time is what the heartbeat check
-reads).
+against its approvers). A result is then decided here, once per attempt, by one
+conditional write (core/engine/callback_results.py): the first result is recorded and
+sent as one ``done`` message, so the attempt is closed by the same conditional write as
+any completion (a callback racing the step's timeout loses to whichever is handled
+first); the same result again is answered as the first was (and its ``done`` sent
+again: the first may have died with its request); another result is refused (409
+``not_waiting``), never accepted and then dropped. A heartbeat is not a result: it is
+kept as one timeline item per attempt, overwritten each time (its time is what the
+heartbeat check reads).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from podium.core.engine.callback_results import Verdict, describe, digest_of, verdict
 from podium.core.engine.callbacks import CallbackResult, attempt_of
 from podium.core.engine.errors import NotFound
 from podium.core.engine.records import StepRecord, TimelineEvent
@@ -25,12 +30,18 @@ from podium.core.errors import PodiumError
 from podium.service import messages
 from podium.service.api_requests import RequestError, check_run_id
 from podium.service.context import Services
-from podium.service.runtimes.callback import heartbeat_event_id
+from podium.service.runtimes.callback import (
+    find_result_mark,
+    heartbeat_event_id,
+    recorded_result,
+    result_mark,
+)
 
 CALLBACK_TYPES = frozenset({"wait_for_callback", "approval", "lambda_async"})
 MAX_MESSAGE_CHARS = 2048
 MAX_STEP_PATH_CHARS = 512
 MAX_CALLBACK_OUTPUT_BYTES = 200_000  # it travels in one queue message (SQS: 256 KB)
+SAME_RESULT_NOTE = "; this same result was received first, while it waited"
 
 
 class CallbackRefused(PodiumError):
@@ -93,7 +104,15 @@ def parse_callback(body: Any) -> CallbackRequest:
             raise RequestError(
                 HTTPStatus.BAD_REQUEST, "invalid_request", "body.fail", "give the failure's message"
             )
-        return CallbackRequest("fail", error=message[:MAX_MESSAGE_CHARS], by=by, comment=comment)
+        if len(message) > MAX_MESSAGE_CHARS:  # refused, as by and comment are: never cut
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST,
+                "invalid_request",
+                "body.fail",
+                f"the message is {len(message):,} characters, over {MAX_MESSAGE_CHARS:,}:"
+                " shorten it (put details in S3 or the logs and give their key)",
+            )
+        return CallbackRequest("fail", error=message, by=by, comment=comment)
     if action == "heartbeat":
         if body["heartbeat"] is not True:  # false was taken as a heartbeat
             raise RequestError(
@@ -131,7 +150,9 @@ def may_decide(approvers: list[str], request: CallbackRequest) -> bool:
     return any(caller == a or (a.endswith("/*") and caller.startswith(a[:-1])) for a in identities)
 
 
-def _waiting(ctx: Services, token: str) -> tuple[Any, StepRecord, Any, int]:
+def _attempt(ctx: Services, token: str) -> tuple[Any, str, StepRecord | None, Any, int]:
+    """The run, step, step record (None before its first claim), spec and attempt
+    number the token names, of a step that takes callbacks, waiting or not."""
     named = attempt_of(token)
     if named is None:
         raise NotFound(f"'{token[:80]}' is not a Podium callback token")
@@ -153,51 +174,107 @@ def _waiting(ctx: Services, token: str) -> tuple[Any, StepRecord, Any, int]:
         raise CallbackRefused(
             HTTPStatus.CONFLICT, "not_waiting", f"step '{step}' ({spec.type}) takes no callbacks"
         )
-    if record is None or record.status is not StepStatus.RUNNING or record.attempt != number:
-        status = record.status.value if record is not None else "not started"
-        now = f"attempt {record.attempt}, {status}" if record is not None else status
-        raise CallbackRefused(
-            HTTPStatus.CONFLICT,
-            "not_waiting",
-            f"attempt {number} of step '{step}' is no longer waiting for a callback ({now})",
-        )
-    return run, record, spec, number
+    return run, step, record, spec, number
+
+
+def _is_waiting(record: StepRecord | None, number: int) -> bool:
+    return record is not None and record.status is StepStatus.RUNNING and record.attempt == number
+
+
+def _not_waiting(
+    step: str, number: int, record: StepRecord | None, note: str = ""
+) -> CallbackRefused:
+    status = record.status.value if record is not None else "not started"
+    now = f"attempt {record.attempt}, {status}" if record is not None else status
+    return CallbackRefused(
+        HTTPStatus.CONFLICT,
+        "not_waiting",
+        f"attempt {number} of step '{step}' is no longer waiting for a callback ({now}){note}",
+    )
 
 
 def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, Any]:
     """Apply a callback; returns what was accepted (the attempt closes when the event
-    queue delivers it)."""
-    run, record, spec, number = _waiting(ctx, token)
-    view = {"run_id": run.run_id, "step": record.step, "attempt": number}
-    if request.action == "heartbeat":
+    queue delivers it). The first result for the attempt is its result: while it waits,
+    the same result again is accepted again (``repeated``) and a different one refused
+    (409 not_waiting); once it is closed, any callback is refused."""
+    run, step, record, spec, number = _attempt(ctx, token)
+    view = {"run_id": run.run_id, "step": step, "attempt": number}
+    waiting = _is_waiting(record, number)
+    if request.action == "heartbeat":  # not a result: kept however often it comes
+        if not waiting:
+            raise _not_waiting(step, number, record)
         ctx.store.put_event(
             TimelineEvent(
                 run.run_id,
                 ctx.now(),
-                heartbeat_event_id(record.step, number),
+                heartbeat_event_id(step, number),
                 "heartbeat",
-                step=record.step,
+                step=step,
                 attempt=number,
             )
         )
         return {**view, "accepted": "heartbeat"}
     approvers = list(getattr(spec, "approvers", []) or [])
-    if approvers and not may_decide(approvers, request):
-        who = f"'{request.by}'" if request.by else "a caller without --by"
-        if request.caller and not request.by:
-            who = f"'{request.caller}'"
-        raise CallbackRefused(
-            HTTPStatus.FORBIDDEN,
-            "not_an_approver",
-            f"{who} may not decide step '{record.step}'; its approvers: {', '.join(approvers)}",
-        )
+    allowed = not approvers or may_decide(approvers, request)
     result = CallbackResult(
         request.action == "success",
         output=request.output,
         error=request.error,
         by=request.by or request.caller if approvers else request.by,
         comment=request.comment,
-    )
-    done = messages.Done(run.run_id, record.step, number, result.event())
-    ctx.event_queue.send(messages.encode(done))
-    return {**view, "accepted": request.action}
+    ).event()
+    if record is None or not waiting:
+        # Closed: refused. A retry whose first reply was lost (its result recorded
+        # first, then applied or timed out) is told so.
+        same = allowed and _recorded(ctx, run.run_id, step, number, record, result)
+        raise _not_waiting(step, number, record, SAME_RESULT_NOTE if same else "")
+    if not allowed:
+        who = f"'{request.by}'" if request.by else "a caller without --by"
+        if request.caller and not request.by:
+            who = f"'{request.caller}'"
+        raise CallbackRefused(
+            HTTPStatus.FORBIDDEN,
+            "not_an_approver",
+            f"{who} may not decide step '{step}'; its approvers: {', '.join(approvers)}",
+        )
+    # Decided here, once: the first result's mark is kept, and says what came first.
+    started_at = record.started_at if record.started_at is not None else 0
+    mark = result_mark(ctx, run.run_id, step, number, started_at, result)
+    stored, created = ctx.store.put_event_once(mark)
+    decided = verdict(stored.detail, created, str(mark.detail["digest"]))
+    if decided is Verdict.TAKEN:
+        # Its done message may have died with the request that recorded it: sent again
+        # while the attempt waits (a duplicate closes nothing twice).
+        first = recorded_result(ctx, stored)
+        if first is not None:
+            _send_done(ctx, run.run_id, step, number, first)
+        raise CallbackRefused(
+            HTTPStatus.CONFLICT,
+            "not_waiting",
+            f"attempt {number} of step '{step}' already has its result"
+            f" ({describe(stored.detail)}): a different one is refused",
+        )
+    # FIRST, or the same result again (REPEAT: its first done may have died with the
+    # request that recorded it; a duplicate closes nothing twice).
+    _send_done(ctx, run.run_id, step, number, result)
+    repeated = {"repeated": True} if decided is Verdict.REPEAT else {}
+    return {**view, "accepted": request.action, **repeated}
+
+
+def _recorded(
+    ctx: Services,
+    run_id: str,
+    step: str,
+    number: int,
+    record: StepRecord | None,
+    result: dict[str, Any],
+) -> bool:
+    """Whether ``result`` is the one recorded for the (closed) attempt."""
+    started = record.started_at if record is not None and record.attempt == number else None
+    mark = find_result_mark(ctx.store.list_events(run_id), step, number, started)
+    return mark is not None and mark.detail.get("digest") == digest_of(result)
+
+
+def _send_done(ctx: Services, run_id: str, step: str, number: int, event: dict[str, Any]) -> None:
+    ctx.event_queue.send(messages.encode(messages.Done(run_id, step, number, event)))

@@ -597,6 +597,20 @@ class SqliteStateStore:
                 (event.run_id, event.at, event.event_id, codec.event_to_row(event)),
             )
 
+    def put_event_once(self, event: TimelineEvent) -> tuple[TimelineEvent, bool]:
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT record FROM events WHERE run_id = ? AND at = ? AND event_id = ?",
+                (event.run_id, event.at, event.event_id),
+            ).fetchone()
+            if row is not None:
+                return codec.event_from_row(event.run_id, event.at, event.event_id, row[0]), False
+            conn.execute(
+                "INSERT INTO events (run_id, at, event_id, record) VALUES (?, ?, ?, ?)",
+                (event.run_id, event.at, event.event_id, codec.event_to_row(event)),
+            )
+        return event, True
+
     def list_events(self, run_id: str) -> list[TimelineEvent]:
         with self.db.query() as conn:
             rows = conn.execute(

@@ -13,21 +13,34 @@ gone (a worker's lease, ``ctx.lease_ms``, after the claim): a start cut short is
 redone, a complete one never is. Only a worker that died between the invoke and the
 mark leaves a function invoked twice, with the same event (``idempotency_key``,
 ``callback_token``): no write can be made atomic with an invoke, and Lambda runs
-``Event`` invocations at least once anyway."""
+``Event`` invocations at least once anyway.
+
+A callback's result is recorded once per attempt by the API before its ``done`` message
+is sent (core/engine/callback_results.py): a poll or a heartbeat check that finds a
+recorded result ends the attempt with it, so a request that died between the record
+and the message loses nothing."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.engine.callback_results import (
+    RESULT_KIND,
+    digest_of,
+    result_detail,
+    result_event_id,
+)
 from podium.core.engine.callbacks import (
     CALLBACK_EVENT,
     HEARTBEAT_CHECK_EVENT,
     heartbeat_due,
     token_of,
 )
+from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, REF_KEY, is_ref, ref_of
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.step_error import StepError, timeout_error, user_error
 from podium.core.expr import ExpressionError
@@ -46,6 +59,55 @@ def heartbeat_event_id(step: str, attempt: int) -> str:
 
 def token_event_id(step: str, attempt: int) -> str:
     return f"callback-{step}-{attempt}"  # the token in the timeline: the start's mark
+
+
+def result_mark(
+    ctx: Services, run_id: str, step: str, attempt: int, started_at: int, result: dict[str, Any]
+) -> TimelineEvent:
+    """The item that records a callback's result for the attempt (put once: its key is
+    the attempt's start and the result's id). A result too big for a timeline item is
+    written to Payloads first, under a key of its digest (a losing one changes nothing
+    the winner wrote)."""
+    digest = digest_of(result)
+    data = json.dumps(result, separators=(",", ":"), default=str).encode()
+    ref = None
+    if len(data) > INLINE_OUTPUT_BYTES and ctx.payloads is not None:
+        key = f"{run_id}/{step}/{attempt}/callback-{digest[:32]}.json"
+        ref = ref_of(ctx.payloads.put(key, data), len(data))
+    return TimelineEvent(
+        run_id,
+        started_at,
+        result_event_id(step, attempt),
+        RESULT_KIND,
+        step=step,
+        attempt=attempt,
+        detail=result_detail(result, digest, ctx.now(), ref=ref),
+    )
+
+
+def recorded_result(ctx: Services, mark: TimelineEvent) -> dict[str, Any] | None:
+    """The result a mark recorded (read from Payloads when it was big)."""
+    inline = mark.detail.get("result")
+    if isinstance(inline, dict):
+        return inline
+    ref = mark.detail.get("result_ref")
+    if isinstance(ref, dict) and is_ref(ref) and ctx.payloads is not None:
+        loaded = json.loads(ctx.payloads.get(str(ref[REF_KEY])))
+        return loaded if isinstance(loaded, dict) else None
+    return None
+
+
+def find_result_mark(
+    events: Sequence[TimelineEvent], step: str, attempt: int, started_at: int | None
+) -> TimelineEvent | None:
+    """The recorded result of the attempt that started at ``started_at`` (None: of any
+    start of that attempt number, the latest; a step reopened by an operator starts its
+    attempts afresh, with new marks)."""
+    wanted = result_event_id(step, attempt)
+    found = [
+        e for e in events if e.event_id == wanted and (started_at is None or e.at == started_at)
+    ]
+    return max(found, key=lambda e: e.at) if found else None
 
 
 def _time_of(events: Sequence[TimelineEvent], event_id: str) -> int | None:
@@ -129,6 +191,9 @@ class CallbackRuntime:
         start with no mark is redone; a complete one re-arms the heartbeat check (its
         worker may have died before scheduling it)."""
         events = ctx.store.list_events(attempt.run.run_id)
+        decided = self._recorded(ctx, attempt, events)
+        if decided is not None:  # its done message was lost with the request that sent it
+            return self._result(attempt, decided)
         begun = _time_of(events, token_event_id(attempt.step, attempt.number))
         if begun is None:
             return self._redo_start(ctx, attempt)
@@ -154,6 +219,13 @@ class CallbackRuntime:
         if now < gone_at:
             return Poll(math.ceil((gone_at - now) / 1000))
         return StartAgain()
+
+    def _recorded(
+        self, ctx: Services, attempt: Attempt, events: Sequence[TimelineEvent]
+    ) -> dict[str, Any] | None:
+        """The result the API recorded for this attempt, if one came."""
+        mark = find_result_mark(events, attempt.step, attempt.number, attempt.started_at)
+        return recorded_result(ctx, mark) if mark is not None else None
 
     def _result(self, attempt: Attempt, event: Mapping[str, Any]) -> Result:
         if event.get("success"):
@@ -186,6 +258,9 @@ class CallbackRuntime:
         if interval is None:
             return Waiting()
         events = ctx.store.list_events(attempt.run.run_id)
+        decided = self._recorded(ctx, attempt, events)
+        if decided is not None:  # a result came: its done message was lost
+            return self._result(attempt, decided)
         begun = _time_of(events, token_event_id(attempt.step, attempt.number))
         if begun is None:
             return self._redo_start(ctx, attempt)  # nobody was told: no silence to blame
