@@ -78,6 +78,8 @@ from podium.service.api_requests import (
     check_run_id,
     check_workflow_name,
     decode_body,
+    parse_activate,
+    parse_breakpoint,
     parse_json_body,
     parse_start_run,
 )
@@ -275,10 +277,11 @@ def _body() -> Any:
 @app.post("/workflows")
 def push() -> Response[str]:
     text = _text()
-    content_type = _header("content-type") or ""
-    source: Any = text if "yaml" in content_type else parse_json_body(text)
-    if not source:
+    if text is None or not text.strip():
         raise DefinitionError([Issue("body", "send the workflow definition as the body")])
+    content_type = _header("content-type") or ""
+    # {} goes on to validation, which names what it lacks (name, steps).
+    source: Any = text if "yaml" in content_type else parse_json_body(text)
     if not isinstance(source, (str, dict)):
         raise DefinitionError(
             [Issue("body", "the definition must be a JSON object with 'name' and 'steps'")]
@@ -328,13 +331,8 @@ def versions_of(name: str) -> Response[str]:
 @app.post("/workflows/<name>/activate")
 def activate_version(name: str) -> Response[str]:
     check_workflow_name(name)
-    body = _body()
-    version = body.get("version") if isinstance(body, dict) else None
-    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= 10**9:
-        raise DefinitionError(
-            [Issue("body.version", 'send the version to activate: {"version": N}')]
-        )
-    done = versions.activate(bootstrap.services(), name, version)
+    request = parse_activate(_body())
+    done = versions.activate(bootstrap.services(), name, request.version)
     return _json(HTTPStatus.OK, done.as_json())
 
 
@@ -350,18 +348,8 @@ def change_breakpoints(name: str) -> Response[str]:
     """{"action": "set", "step": S[, "iteration": N]} or {"action": "clear"[, "step": S[,
     "iteration": N]]} (N: one iteration of the loop whose body S is in, S = LOOP/STEP)."""
     check_workflow_name(name)
-    body = _body()
-    body = body if isinstance(body, dict) else {}
-    action, step = body.get("action"), body.get("step")
-    iteration = body.get("iteration")
-    if action not in ("set", "clear"):
-        raise DefinitionError([Issue("body.action", "must be 'set' or 'clear'")])
-    if step is not None and (not isinstance(step, str) or not 0 < len(step) <= 200):
-        raise DefinitionError([Issue("body.step", "must be a step id")])
-    if iteration is not None and (
-        not isinstance(iteration, int) or isinstance(iteration, bool) or iteration < 0
-    ):
-        raise DefinitionError([Issue("body.iteration", "must be an iteration index (0 or more)")])
+    request = parse_breakpoint(_body())  # an unknown field is refused, not ignored
+    action, step, iteration = request.action, request.step, request.iteration
     ctx = bootstrap.services()
     try:
         if action == "set":
@@ -555,6 +543,17 @@ def _str_query(name: str) -> str | None:
     return raw or None
 
 
+def _bool_query(name: str) -> bool:
+    """``?name=true`` or ``false`` (any case; absent or empty: false); anything else is
+    refused, not read as false."""
+    raw = (_str_query(name) or "false").lower()
+    if raw not in ("true", "false"):
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST, "invalid_request", f"query.{name}", "use true or false"
+        )
+    return raw == "true"
+
+
 @app.get("/runs/<run_id>/logs")
 def get_logs(run_id: str) -> Response[str]:
     """What an attempt of a lambda step printed (?step=ID[&attempt=N]): its function's
@@ -586,11 +585,7 @@ def get_iterations(run_id: str) -> Response[str]:
             "name the loop step: GET /runs/{run_id}/iterations?step=ID[&next=TOKEN]",
         )
     limit = _int_query("limit", 100, 1, MAX_PAGE) or 100
-    failed = (_str_query("failed_only") or "false").lower()
-    if failed not in ("true", "false"):
-        raise RequestError(
-            HTTPStatus.BAD_REQUEST, "invalid_request", "query.failed_only", "use true or false"
-        )
+    failed_only = _bool_query("failed_only")
     try:
         page = iterations(
             bootstrap.services(),
@@ -598,7 +593,7 @@ def get_iterations(run_id: str) -> Response[str]:
             step,
             token=_str_query("next"),
             limit=limit,
-            failed_only=failed == "true",
+            failed_only=failed_only,
         )
     except BadPageToken as exc:
         raise RequestError(
@@ -680,7 +675,7 @@ def console_step(run_id: str) -> Response[str]:
         run_id,
         name,
         iterations_from=_str_query("next"),
-        failed_only=_str_query("failed_only") == "true",
+        failed_only=_bool_query("failed_only"),
     )
     return _json(HTTPStatus.OK, view)
 

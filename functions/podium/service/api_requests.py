@@ -14,12 +14,18 @@ import math
 import re
 import zlib
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from podium.core.dsl.errors import DefinitionError, request_issues
-from podium.core.dsl.load import MAX_DEFINITION_CHARS, MAX_DOCUMENT_DEPTH, check_depth
+from podium.core.dsl.errors import DefinitionError, Issue, request_issues
+from podium.core.dsl.load import (
+    MAX_DEFINITION_CHARS,
+    MAX_DOCUMENT_DEPTH,
+    RepeatedKeys,
+    check_depth,
+    loads_json,
+)
 from podium.core.dsl.models import WORKFLOW_NAME
 
 RUN_ID = r"^[A-Za-z0-9_-]{1,64}$"
@@ -100,27 +106,49 @@ def _too_large(size: int) -> RequestError:
     )
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _decompress(raw: bytes, encoding: str) -> bytes:
+    """The body inflated, whole: a stream cut short (a client or proxy dropping its tail)
+    or bytes after its end are refused, not a prefix of the definition taken for all of
+    it. A gzip body of several members (concatenated gzip files) is read to the end."""
     wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
-    inflater = zlib.decompressobj(wbits)
-    try:
-        out = inflater.decompress(raw, MAX_DECOMPRESSED_BYTES + 1)
-    except zlib.error:
-        raise RequestError(
-            HTTPStatus.BAD_REQUEST,
-            "invalid_body",
-            "body",
-            f"content-encoding is {encoding} but the body does not decompress",
-        ) from None
-    if len(out) > MAX_DECOMPRESSED_BYTES or inflater.unconsumed_tail:
-        raise RequestError(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "body_too_large",
-            "body",
-            f"the body decompresses to more than {MAX_DECOMPRESSED_BYTES:,} bytes;"
-            " split the workflow",
-        )
-    return out
+    out = b""
+    rest = raw
+    while True:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            out += inflater.decompress(rest, MAX_DECOMPRESSED_BYTES + 1 - len(out))
+        except zlib.error:
+            raise _invalid_body(
+                f"content-encoding is {encoding} but the body does not decompress"
+            ) from None
+        if len(out) > MAX_DECOMPRESSED_BYTES or inflater.unconsumed_tail:
+            raise RequestError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                "body_too_large",
+                "body",
+                f"the body decompresses to more than {MAX_DECOMPRESSED_BYTES:,} bytes;"
+                " split the workflow",
+            )
+        if not inflater.eof:
+            raise _invalid_body(
+                f"the {encoding} body ends early (truncated after {len(raw):,} bytes);"
+                " send it whole"
+            )
+        rest = inflater.unused_data
+        if not rest:
+            return out
+        if encoding != "gzip" or not rest.startswith(_GZIP_MAGIC):
+            raise _invalid_body(
+                f"{len(rest):,} bytes after the end of the {encoding} stream;"
+                " send the compressed body alone"
+            )
+
+
+def _invalid_body(message: str) -> RequestError:
+    return RequestError(HTTPStatus.BAD_REQUEST, "invalid_body", "body", message)
 
 
 class _NotJson(ValueError):
@@ -140,11 +168,16 @@ def _finite(text: str) -> float:
 
 
 def parse_json_body(text: str | None) -> Any:
-    """JSON with bounded nesting and no lone surrogates; None for an empty body."""
+    """JSON with bounded nesting, no lone surrogates and no key given twice in an object
+    (the parser kept the last value and dropped the others); None for an empty body."""
     if text is None or not text.strip():
         return None
     try:
-        data = json.loads(text, parse_constant=_not_json, parse_float=_finite)
+        data = loads_json(text, parse_constant=_not_json, parse_float=_finite)
+    except RepeatedKeys as exc:
+        raise DefinitionError(
+            [Issue(f"body.{path}" if path else "body", message) for path, message in exc.issues]
+        ) from None
     except _NotJson as exc:
         raise RequestError(
             HTTPStatus.BAD_REQUEST,
@@ -263,14 +296,80 @@ class StartRunRequest(BaseModel):
         return self.params if "params" in self.model_fields_set else None
 
 
+def body_fields(model: type[BaseModel]) -> list[str]:
+    """The fields of a request body, as a caller writes them (``from``, not ``start``)."""
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
 def parse_start_run(body: Any) -> StartRunRequest:
     try:
         request = StartRunRequest.model_validate(body if body is not None else {})
     except ValidationError as exc:
-        raise DefinitionError(request_issues(exc.errors())) from None
+        raise DefinitionError(
+            request_issues(exc.errors(), fields=body_fields(StartRunRequest))
+        ) from None
     from podium.core.tags import tag_issues
 
     issues = tag_issues(request.tags, "body.tags")
     if issues:
         raise DefinitionError(issues)
     return request
+
+
+class ActivateRequest(BaseModel):
+    """``POST /workflows/{name}/activate``'s body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # strict: true and "1" are not version 1 (pydantic's lax mode took them)
+    version: Annotated[int, Field(ge=1, le=10**9, strict=True)]
+
+
+class BreakpointRequest(BaseModel):
+    """``POST /workflows/{name}/breakpoints``'s body: {"action": "set", "step"[,
+    "iteration"]} or {"action": "clear"[, "step"[, "iteration"]]}. An unknown field is
+    refused: ``iteraton`` ignored set the breakpoint on every iteration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["set", "clear"]
+    step: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    # No upper bound here: the service names the loop limit (core/engine/loops.py).
+    iteration: Annotated[int, Field(ge=0, strict=True)] | None = None
+
+
+_Request = TypeVar("_Request", bound=BaseModel)
+
+
+def _parse_body(model: type[_Request], body: Any, wrong: dict[str, str]) -> _Request:
+    """``model`` from ``body`` (None: no body, as ``{}``); a field's error says ``wrong``'s
+    words for it, an unknown field names the fields."""
+    try:
+        return model.model_validate(body if body is not None else {})
+    except ValidationError as exc:
+        issues = request_issues(exc.errors(), fields=body_fields(model))
+    said: dict[str, Issue] = {}
+    for issue in issues:
+        field = issue.path.removeprefix("body.")
+        if field in wrong:
+            issue = Issue(issue.path, wrong[field])
+        said.setdefault(issue.path, issue)
+    raise DefinitionError(list(said.values()))
+
+
+def parse_activate(body: Any) -> ActivateRequest:
+    return _parse_body(
+        ActivateRequest, body, {"version": 'send the version to activate: {"version": N}'}
+    )
+
+
+def parse_breakpoint(body: Any) -> BreakpointRequest:
+    return _parse_body(
+        BreakpointRequest,
+        body,
+        {
+            "action": "must be 'set' or 'clear'",
+            "step": "must be a step id",
+            "iteration": "must be an iteration index (0 or more)",
+        },
+    )

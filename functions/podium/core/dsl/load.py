@@ -86,7 +86,12 @@ class _Yaml12Loader(_SafeLoader):  # type: ignore[misc]
         node = self.get_single_node()
         if node is None:
             return None
-        check_node_graph(node)
+        maybe_repeated: list[yaml.MappingNode] = []
+        check_node_graph(node, maybe_repeated)
+        if maybe_repeated:
+            issues = _repeated_yaml_keys(node, maybe_repeated, self.construct_object)
+            if issues:
+                raise RepeatedKeys(issues)
         return self.construct_document(node)
 
 
@@ -107,9 +112,13 @@ class _DocumentLimit(Exception):
     pass
 
 
-def check_node_graph(root: yaml.Node) -> None:
+def check_node_graph(root: yaml.Node, maybe_repeated: list[yaml.MappingNode] | None = None) -> None:
     """Refuse alias expansion beyond MAX_ALIAS_EXPANSION nodes, recursive aliases, and
-    nesting deeper than MAX_DOCUMENT_DEPTH. Iterative: no recursion on deep input."""
+    nesting deeper than MAX_DOCUMENT_DEPTH. Iterative: no recursion on deep input.
+
+    ``maybe_repeated`` collects the mappings that may give a key twice (a repeated
+    string key, or a key of another type, which only its constructed value tells):
+    ``_repeated_yaml_keys`` decides. In the same pass, as it costs one set per mapping."""
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -143,6 +152,13 @@ def check_node_graph(root: yaml.Node) -> None:
             )
         open_nodes.add(key)
         stack.append((node, True))
+        if maybe_repeated is not None and isinstance(node, yaml.MappingNode):
+            pairs = node.value
+            if len(pairs) > 1:
+                # Any key not a plain string maps to None: a candidate for the exact check.
+                keys = {k.value if k.tag == _STR_TAG else None for k, _ in pairs}
+                if None in keys or len(keys) < len(pairs):
+                    maybe_repeated.append(node)
         for child in children:
             if id(child) in open_nodes:
                 raise _DocumentLimit(
@@ -151,6 +167,144 @@ def check_node_graph(root: yaml.Node) -> None:
                 )
             if id(child) not in size:
                 stack.append((child, False))
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_REPEATED_KEY_ISSUES = 20
+"""Repeated keys reported one by one; past it, one more issue counts the rest."""
+
+
+class RepeatedKeys(Exception):
+    """A mapping gives a key twice: YAML and JSON parsers keep the last value and drop
+    the others without a word (a step's first ``depends_on``, a whole ``steps`` list)."""
+
+    def __init__(self, issues: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{path}: {message}" for path, message in issues))
+        self.issues = issues  # (path, message), in document order
+
+
+def _repeated_message(key: str, lines: list[int], spellings: tuple[str, ...] = ()) -> str:
+    times = "twice" if len(lines) == 2 else f"{len(lines)} times"
+    at = sorted(set(lines))
+    where = (
+        f" (line {at[0]})"
+        if len(at) == 1
+        else f" (lines {', '.join(map(str, at[:-1]))} and {at[-1]})"
+        if at
+        else ""
+    )
+    same = [f"'{spelling[:40]}'" for spelling in dict.fromkeys(spellings)]
+    written = f"; {', '.join(same[:-1])} and {same[-1]} are the same key" if len(same) > 1 else ""
+    return f"key '{key[:80]}' is given {times}{where}{written}; keep one"
+
+
+def _capped(issues: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if len(issues) <= MAX_REPEATED_KEY_ISSUES:
+        return issues
+    rest = len(issues) - MAX_REPEATED_KEY_ISSUES
+    return [
+        *issues[:MAX_REPEATED_KEY_ISSUES],
+        ("", f"and {rest:,} more keys given more than once; keep one of each"),
+    ]
+
+
+def _repeated_yaml_keys(
+    root: yaml.Node, candidates: list[yaml.MappingNode], construct: Any
+) -> list[tuple[str, str]]:
+    """(path, message) of each key given more than once in a mapping of ``candidates``,
+    compared as the values the keys construct to (``1`` and ``01``, ``true`` and ``True``
+    are one key). Merge keys (``<<: *base``) are not repeats: the mapping's own keys
+    override the merged ones, as YAML says."""
+    found: dict[int, list[_Repeat]] = {}
+    for node in candidates:
+        keys: dict[Any, _Repeat] = {}
+        for k, _ in node.value:
+            if not isinstance(k, yaml.ScalarNode) or k.tag == _MERGE_TAG:
+                continue  # a map or list as a key: construction refuses it (unhashable)
+            value = k.value if k.tag == _STR_TAG else construct(k)
+            try:
+                repeat = keys.setdefault(value, _Repeat(str(k.value)))
+            except TypeError:  # unhashable: construction refuses it
+                continue
+            repeat.lines.append(k.start_mark.line + 1)
+            repeat.spellings.append(str(k.value))
+        repeats = [repeat for repeat in keys.values() if len(repeat.lines) > 1]
+        if repeats:
+            found[id(node)] = repeats
+    if not found:
+        return []
+    issues: list[tuple[int, str, str]] = []
+    # The places, in one walk from the root (each node once: aliases share them).
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    seen: set[int] = set()
+    while stack:
+        item, path = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        for repeat in found.get(id(item), []):
+            where = f"{path}.{repeat.name}" if path else repeat.name
+            message = _repeated_message(repeat.name, repeat.lines, tuple(repeat.spellings))
+            issues.append((repeat.lines[0], where[:200], message))
+        if isinstance(item, yaml.MappingNode):
+            for k, v in reversed(item.value):
+                part = str(k.value) if isinstance(k, yaml.ScalarNode) else "?"
+                stack.append((v, f"{path}.{part}" if path else part))
+        elif isinstance(item, yaml.SequenceNode):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(item.value))))
+    issues.sort(key=lambda issue: issue[0])
+    return _capped([(path, message) for _, path, message in issues])
+
+
+class _Repeat:
+    """A key of one mapping: its first spelling, and each line and spelling it has."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lines: list[int] = []
+        self.spellings: list[str] = []
+
+
+def loads_json(text: str, **options: Any) -> Any:
+    """``json.loads`` that refuses an object giving a key twice (the parser keeps the last
+    value and drops the others): raises RepeatedKeys naming each place (a path: the JSON
+    parser gives no line)."""
+    repeated: list[tuple[dict[str, Any], list[tuple[str, int]]]] = []
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) < len(pairs):
+            counts: dict[str, int] = {}
+            for name, _ in pairs:
+                counts[name] = counts.get(name, 0) + 1
+            repeated.append((obj, [(name, n) for name, n in counts.items() if n > 1]))
+        return obj
+
+    data = json.loads(text, object_pairs_hook=unique, **options)
+    if not repeated:
+        return data
+    places = {id(obj): names for obj, names in repeated}
+    issues: list[tuple[str, str]] = []
+    # The places, in one walk from the root, in document order.
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            for name, n in places.get(id(value), []):
+                where = f"{path}.{name}" if path else name
+                times = "twice" if n == 2 else f"{n} times"
+                issues.append((where[:200], f"key '{name[:80]}' is given {times}; keep one"))
+            for k, v in reversed(value.items()):
+                if isinstance(v, (dict, list)):
+                    stack.append((v, f"{path}.{k}" if path else str(k)))
+        elif isinstance(value, list):
+            stack.extend(
+                (v, f"{path}[{i}]")
+                for i, v in reversed(list(enumerate(value)))
+                if isinstance(v, (dict, list))
+            )
+    raise RepeatedKeys(_capped(issues))
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -225,8 +379,10 @@ def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
     stripped = text.lstrip()
     try:
         data = (
-            json.loads(text) if stripped.startswith("{") else yaml.load(text, Loader=_Yaml12Loader)
+            loads_json(text) if stripped.startswith("{") else yaml.load(text, Loader=_Yaml12Loader)
         )
+    except RepeatedKeys as exc:  # the parsers keep the last value: one would be lost
+        raise DefinitionError([Issue(path or source, msg) for path, msg in exc.issues]) from None
     except json.JSONDecodeError as exc:
         raise DefinitionError(
             [Issue(source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]
