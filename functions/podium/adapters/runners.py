@@ -186,6 +186,16 @@ class LocalFunctionRunner:
                 retryable=not isinstance(exc, NonRetryable),
                 traceback=_traceback(exc),
             )
+        except SystemExit as exc:  # sys.exit() in the step (argparse does it): as Lambda
+            # reports a function that exited, not the end of this process; the attempt
+            # fails (it killed `podium run`, and the next runs on the home redelivered it).
+            return InvocationResult(
+                False,
+                error=f"the function exited (sys.exit({exc.code!r})) before returning",
+                error_type="Runtime.ExitError",
+                retryable=True,
+                traceback=_traceback(exc),
+            )
         return checked_output(output)
 
 
