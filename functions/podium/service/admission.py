@@ -95,7 +95,8 @@ def waiting_reason(ctx: Services, run: RunRecord) -> str | None:
     state = slots.state(run.workflow)
     queue = [e.run_id for e in slots.queued(run.workflow, 1000)]
     position = queue.index(run.run_id) + 1 if run.run_id in queue else None
-    defn = ctx.definitions.get(run.workflow, run.version).definition
+    # Admission follows the active version's limit, not the one the run was started on.
+    defn = ctx.definitions.get(run.workflow, ctx.store.active_version(run.workflow)).definition
     parts = [f"queued at position {position} of {len(queue)}" if position else "queued"]
     if state.blocked_by:
         parts.append(

@@ -51,6 +51,9 @@ def activate(ctx: Services, name: str, version: int) -> Activation:
     from podium.service.triggers import sync_triggers  # it starts runs: imports runs
 
     sync_triggers(ctx, name)  # cron/rate schedules follow the active version (redone if cut)
+    from podium.service.admission import admit_next
+
+    admit_next(ctx, name)  # its limit may let queued runs start (idempotent)
     return Activation(name, wv.version, previous)
 
 

@@ -55,6 +55,12 @@ def push_workflow(
         from podium.service.triggers import sync_triggers  # it starts runs: imports runs
 
         sync_triggers(ctx, defn.name)  # also when unchanged: a sync cut short is redone
+    if activate and stored[0].version > 1:
+        from podium.service.admission import admit_next
+
+        # A new limit (parallel: 0 raised, a higher N) lets queued runs start now, not
+        # at the sweeper's next look at them (up to 30 minutes); idempotent.
+        admit_next(ctx, defn.name)
     return stored
 
 
