@@ -25,7 +25,7 @@ from podium.service.advance import complete_if_done, start_roots
 from podium.service.attempts import replay_terminal
 from podium.service.completions import reclaim
 from podium.service.context import Services
-from podium.service.lifecycle import run_ended
+from podium.service.lifecycle import on_run_deadline, run_ended
 from podium.service.pausing import held_in_vain, resume_step, stop_if_parent_ended
 from podium.service.permits import wake_head
 from podium.service.resuming import resume_if_parent_runs
@@ -104,6 +104,11 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
         report.completed.append(run_id)
         ctx.store.set_run_check(run_id, next_check(run, [], now, stale_ms=ctx.stale_ready_ms))
         return
+    if _past_timeout(ctx, run, now) and on_run_deadline(ctx, run_id) is not None:
+        # Its deadline message came early (another clock), was lost or dead-lettered:
+        # the sweeper, which moves the run's check to its deadline, ends it.
+        report.completed.append(f"{run_id} (timed out)")
+        return
     if run.status is not RunStatus.RUNNING:
         if resume_if_parent_runs(ctx, run):  # a child its parent's resume left paused
             report.redriven.append(f"{run_id} (resumed with its parent)")
@@ -121,6 +126,15 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
     deadline = started + int(timeout * 1000) if timeout is not None else None
     after = next_check(run, steps, now, stale_ms=ctx.stale_ready_ms, deadline=deadline, acted=acted)
     ctx.store.set_run_check(run_id, after)
+
+
+def _past_timeout(ctx: Services, run: RunRecord, now: int) -> bool:
+    """A running or paused run past its own ``timeout`` (a queued one has not started)."""
+    if run.status not in (RunStatus.RUNNING, RunStatus.PAUSED):
+        return False
+    timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
+    started = run.started_at if run.started_at is not None else run.created_at
+    return timeout is not None and now >= started + int(timeout * 1000)
 
 
 def _redrive_steps(
