@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from podium.core.dsl.models import Strategy
 from podium.core.engine.actions import propagates_as
 from podium.core.engine.checks import next_check
 from podium.core.engine.errors import RunNotFound
@@ -25,7 +26,7 @@ from podium.service.advance import complete_if_done, start_roots
 from podium.service.attempts import replay_terminal
 from podium.service.completions import reclaim
 from podium.service.context import Services
-from podium.service.lifecycle import on_run_deadline, run_ended
+from podium.service.lifecycle import on_run_deadline, run_ended, supersede
 from podium.service.pausing import held_in_vain, resume_step, stop_if_parent_ended
 from podium.service.permits import wake_head
 from podium.service.resuming import resume_if_parent_runs
@@ -255,6 +256,11 @@ def _reconcile_slots(ctx: Services, workflow: str, report: SweepReport) -> None:
         if run.status.terminal:
             release_slot(ctx, run)
             report.reclaimed.append(f"{workflow} slot of {holder}")
+    active = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
+    if active.strategy is Strategy.LAST_ONLY and slots.queued(workflow, 1):
+        # A start that died between queuing its run and its replacement pass left the
+        # older run holding the slot (and the newer one behind it): the pass is redone.
+        supersede(ctx, workflow)
     admitted = admit_next(ctx, workflow)
     report.redriven.extend(f"{workflow} admitted {run_id}" for run_id in admitted)
 
