@@ -29,7 +29,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.tags import has_tags
 from podium.service.admission import waiting_reason
 from podium.service.context import CompiledWorkflow, Services
-from podium.service.restart import other_restart_run_id, restart_run_id
+from podium.service.restart import is_iteration, restarted_as
 from podium.service.runs import with_callback_tokens
 from podium.service.views import event_view, run_view, step_view
 
@@ -468,7 +468,7 @@ def run_page(
             for a in allowed_run_actions(
                 run.status,
                 child=run.parent_run is not None,
-                iteration=_is_iteration(run),
+                iteration=is_iteration(run),
                 restarted=restarted is not None,
             )
         ),
@@ -494,24 +494,10 @@ def run_page(
     }
 
 
-def _is_iteration(run: RunRecord) -> bool:
-    """A loop iteration's run (a subworkflow's run has a parent but no iteration)."""
-    return run.iteration is not None and run.parent_run is not None
-
-
 def _restarted_as(ctx: Services, run: RunRecord) -> dict[str, Any] | None:
-    """The run that restarts this one, if any. Only an ended run (not an iteration's) is
-    restarted, and its restart's id is derived from its own (service/restart.py): one
-    batch read."""
-    if not run.status.terminal or _is_iteration(run):
-        return None
-    ids = [restart_run_id(run.run_id), other_restart_run_id(run.run_id)]
-    found = ctx.store.get_runs(ids)
-    for new_id in ids:
-        new = found.get(new_id)
-        if new is not None and new.restart_of == run.run_id:
-            return {"run_id": new.run_id, "status": new.status.value}
-    return None
+    """The run that restarts this one, if any (service/restart.py)."""
+    new = restarted_as(ctx, run)
+    return None if new is None else {"run_id": new.run_id, "status": new.status.value}
 
 
 def _family(ctx: Services, run: RunRecord) -> dict[str, Any]:
@@ -529,7 +515,7 @@ def _family(ctx: Services, run: RunRecord) -> dict[str, Any]:
             "status": parent.status.value if parent is not None else None,
             "step": run.parent_step,
             "index": run.parent_index,
-            "iteration": _is_iteration(run),
+            "iteration": is_iteration(run),
         },
         "root": {"run_id": root_id, "workflow": root.workflow if root is not None else None},
     }
