@@ -7,6 +7,7 @@ import os
 import platform
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -25,6 +26,9 @@ def main() -> None:
         return
     if "--loops" in sys.argv:  # W4 and W5 only, merged into bench-results.json
         main_loops(console, quick)
+        return
+    if "--validate" in sys.argv:  # definition validation only, merged into bench-results.json
+        main_validate(console, quick)
         return
     results: dict[str, object] = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
@@ -103,10 +107,16 @@ def main() -> None:
         expr = run_expression_bench()
         results["expressions"] = expr
         console.print_json(data=expr)
+    results["validate"] = print_validate(console, quick)
+    results["loops"] = print_loops(console, quick)
+    Path("bench-results.json").write_text(json.dumps(results, indent=2) + "\n")
+    console.print("wrote bench-results.json")
+
+
+def print_validate(console: Console, quick: bool) -> dict[str, Any]:
     from podium.bench.validate import run_validate_bench
 
     validate = run_validate_bench(quick=quick)
-    results["validate"] = validate
     vt = Table(title=f"Validate a definition (podium validate / push), load {validate['loadavg']}")
     for col in ("shape", "steps", "wall s", "CPU s", "peak MiB", "process MiB", "text MiB"):
         vt.add_column(col, justify="right")
@@ -121,9 +131,15 @@ def main() -> None:
             str(r.get("text_mib", "")),
         )
     console.print(vt)
-    results["loops"] = print_loops(console, quick)
-    Path("bench-results.json").write_text(json.dumps(results, indent=2) + "\n")
-    console.print("wrote bench-results.json")
+    return validate
+
+
+def main_validate(console: Console, quick: bool) -> None:
+    path = Path("bench-results.json")
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results["validate"] = print_validate(console, quick)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    console.print("wrote the validation figures into bench-results.json")
 
 
 def print_loops(console: Console, quick: bool) -> dict[str, object]:

@@ -10,7 +10,8 @@ and text included). The definition is built as JSON text, then parsed and valida
 expression), as `podium validate` and a push do.
 Shapes: a chain (each step depends on the one before), a fan-out (every step depends on
 one root) and a chain whose every edge has a `when:` reading the first step's output
-(the case that made the old ancestor sets quadratic).
+(the case that made the old ancestor sets quadratic), and the chain again as YAML text
+(libyaml's parser, then PyYAML's constructor, with the repeated-key and alias checks).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sys
 from typing import Any
 
 SIZES = (1_000, 10_000, 100_000)
-SHAPES = ("chain", "fanout", "chain_when")
+SHAPES = ("chain", "fanout", "chain_when", "chain_yaml")
 
 _CHILD = r"""
 import json, sys, time, resource
@@ -37,6 +38,8 @@ def vm(field):
 shape, n = sys.argv[1], int(sys.argv[2])
 
 def step(i):
+    if shape == "chain_yaml":
+        return f"- {{id: s{i}, type: noop, depends_on: [s{i - 1}]}}"
     if shape == "chain":
         dep = f'"s{i - 1}"'
     elif shape == "fanout":
@@ -46,8 +49,12 @@ def step(i):
     return f'{{"id": "s{i}", "type": "noop", "depends_on": [{dep}]}}'
 
 # Built as text, so no Python copy of the document is alive before the measurement.
-text = ('{"name": "bench", "steps": [{"id": "s0", "type": "noop"}, '
-        + ", ".join(step(i) for i in range(1, n)) + "]}")
+if shape == "chain_yaml":
+    text = ("name: bench\nsteps:\n- {id: s0, type: noop}\n"
+            + "\n".join(step(i) for i in range(1, n)) + "\n")
+else:
+    text = ('{"name": "bench", "steps": [{"id": "s0", "type": "noop"}, '
+            + ", ".join(step(i) for i in range(1, n)) + "]}")
 from podium.core.dsl.load import parse_document, validate_definition
 from podium.core.dsl.expressions import WorkflowExpressions
 base = vm("VmRSS")

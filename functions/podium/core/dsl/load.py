@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
@@ -129,8 +133,9 @@ def check_node_graph(root: yaml.Node, maybe_repeated: list[yaml.MappingNode] | N
         children = _children(node)
         if done:
             open_nodes.discard(key)
-            size[key] = 1 + sum(size[id(c)] for c in children)
-            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            child_keys = [id(c) for c in children]
+            size[key] = 1 + sum([size[c] for c in child_keys])
+            depth[key] = 1 + max([depth[c] for c in child_keys], default=0)
             if depth[key] > MAX_DOCUMENT_DEPTH:
                 raise _DocumentLimit(
                     f"nested more than {MAX_DOCUMENT_DEPTH} levels deep"
@@ -160,13 +165,20 @@ def check_node_graph(root: yaml.Node, maybe_repeated: list[yaml.MappingNode] | N
                 if None in keys or len(keys) < len(pairs):
                     maybe_repeated.append(node)
         for child in children:
-            if id(child) in open_nodes:
+            child_key = id(child)
+            if child_key in size:
+                continue
+            if type(child) is yaml.ScalarNode:
+                # Most nodes are scalars: settled here, without two trips through the stack.
+                size[child_key] = 1
+                depth[child_key] = 1
+                continue
+            if child_key in open_nodes:
                 raise _DocumentLimit(
                     f"recursive alias at line {child.start_mark.line + 1}: an anchor cannot"
                     " contain an alias to itself"
                 )
-            if id(child) not in size:
-                stack.append((child, False))
+            stack.append((child, False))
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -335,6 +347,17 @@ def check_depth(data: Any, limit: int = MAX_DOCUMENT_DEPTH) -> str | None:
     return None
 
 
+def _no_constant(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number; write null or a string")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is too big for a double; write it as a string")
+    return value
+
+
 def _scalar_problem(exc: Exception) -> str:
     text = str(exc)
     if "integer string conversion" in text:
@@ -364,6 +387,40 @@ def check_plain(data: Any) -> str | None:
     return None
 
 
+def check_finite(data: Any) -> str | None:
+    """The path of the first float that is not a number or is infinite (YAML's ``.nan``,
+    ``.inf``): JSON cannot hold them, so the API could not show the step. Iterative."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            return path or "(top level)"
+    return None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a definition is read and checked.
+
+    A parser allocates millions of containers and no cycles: each allocation burst sets
+    off another collection pass over everything built so far, which makes a 100,000-step
+    YAML definition several times slower to read. The collector comes back on (if it was
+    on) when the parser returns or raises; a thread parsing at the same time only loses
+    the speed-up."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+@_collector_paused()
 def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
     """YAML is a superset of JSON, but JSON gets JSON's clearer error messages."""
     if len(text) > MAX_DEFINITION_CHARS:
@@ -379,7 +436,9 @@ def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
     stripped = text.lstrip()
     try:
         data = (
-            loads_json(text) if stripped.startswith("{") else yaml.load(text, Loader=_Yaml12Loader)
+            loads_json(text, parse_constant=_no_constant, parse_float=_finite)
+            if stripped.startswith("{")
+            else yaml.load(text, Loader=_Yaml12Loader)
         )
     except RepeatedKeys as exc:  # the parsers keep the last value: one would be lost
         raise DefinitionError([Issue(path or source, msg) for path, msg in exc.issues]) from None
@@ -423,6 +482,11 @@ def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
                 )
             ]
         )
+    odd = check_finite(data)
+    if odd is not None:
+        raise DefinitionError(
+            [Issue(odd[:80], "not a finite number (.nan, .inf); write null or a string")]
+        )
     return data
 
 
@@ -459,6 +523,7 @@ def load_definition(text: str, source: str = "<definition>") -> WorkflowDefiniti
     return validate_definition(parse_document(text, source))
 
 
+@_collector_paused()  # a model per step: the same bursts of allocations as parsing
 def validate_definition(data: dict[str, Any], *, stored: bool = False) -> WorkflowDefinition:
     """Every issue at once: shape errors first, then graph and param-default errors.
 
