@@ -276,3 +276,38 @@ def test_a_call_to_latest_is_checked_against_the_latest_version(mem: LocalRuntim
     assert mem.run(calling("b")).run.status is RunStatus.SUCCEEDED
     with pytest.raises(DefinitionError, match=r"steps\[0\]\.params\.a: 'child' declares no param"):
         mem.push(calling("a"))
+
+
+def test_a_call_setting_a_constant_param_is_refused_at_push(mem: LocalRuntime) -> None:
+    """The child would refuse it at its start, once the parent had run up to the call."""
+    mem.push(
+        {
+            "name": "daily_reports",
+            "params": {
+                "date": {"type": "string"},
+                "bucket": {"type": "string", "default": "reports", "mode": "constant"},
+            },
+            "steps": [{"id": "n", "type": "noop"}],
+        }
+    )
+    with pytest.raises(DefinitionError) as exc:
+        mem.push(parent(params={"date": "x", "bucket": "other"}))
+    assert "steps[0].params.bucket: 'daily_reports' declares 'bucket' constant" in str(exc.value)
+
+
+def test_an_optional_param_of_the_child_need_not_be_passed(mem: LocalRuntime) -> None:
+    mem.push(
+        {
+            "name": "daily_reports",
+            "params": {"date": {"type": "string"}, "since": {"type": "string", "required": False}},
+            "outputs": {"since": "${params.since}"},
+            "steps": [{"id": "n", "type": "noop"}],
+        }
+    )
+    call = {"id": "refresh", "type": "subworkflow", "workflow": "daily_reports"}
+    mem.push({"name": "etl", "steps": [{**call, "params": {"date": "x"}}]})
+    run = mem.start_run("etl", None)
+    mem.pump()
+    view = mem.describe(run.run_id)
+    assert view.run.status is RunStatus.SUCCEEDED
+    assert steps_of(view)["refresh"].output == {"since": None}

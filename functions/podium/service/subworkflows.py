@@ -7,7 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from podium.core.dsl.errors import Issue, did_you_mean
-from podium.core.dsl.models import ForeachStep, SubworkflowStep, WhileStep, WorkflowDefinition
+from podium.core.dsl.models import (
+    ForeachStep,
+    ParamMode,
+    SubworkflowStep,
+    WhileStep,
+    WorkflowDefinition,
+)
 from podium.core.engine.errors import WorkflowNotFound
 from podium.service.context import Services
 
@@ -72,9 +78,22 @@ def _check_call(ctx: Services, step: SubworkflowStep, path: str) -> list[Issue]:
         for name in step.params
         if name not in declared
     ]
-    # A param without a default must be given (core/dsl/params.py).
+    # A constant param cannot be set by a run (core/dsl/params.py): the child would be
+    # refused at its start, after the parent had already run up to this step.
+    issues += [
+        Issue(
+            f"{path}.params.{name}",
+            f"{step.workflow!r} declares {name!r} constant (mode: constant); a run cannot set"
+            " it: drop it here, or change its default in that workflow",
+        )
+        for name in step.params
+        if name in declared and declared[name].mode is ParamMode.CONSTANT
+    ]
+    # A param without a default must be given, unless it is optional (core/dsl/params.py).
     missing = sorted(
-        name for name, spec in declared.items() if spec.default is None and name not in step.params
+        name
+        for name, spec in declared.items()
+        if spec.default is None and not spec.optional and name not in step.params
     )
     if missing:
         issues.append(

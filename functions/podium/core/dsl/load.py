@@ -664,4 +664,6 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
         return Issue(path, "steps must be a list of steps, e.g. [{id: a, type: noop}]")
     if kind == "too_short" and loc == ("steps",):
         return Issue(path, "a workflow needs at least one step")
+    if kind == "value_error" and "error" in err.get("ctx", {}):
+        return Issue(path, str(err["ctx"]["error"]))  # our own words, without pydantic's prefix
     return Issue(path, str(err["msg"]))

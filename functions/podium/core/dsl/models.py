@@ -74,7 +74,8 @@ class ParamValidation(_Model):
 
 
 class ParamSpec(_Model):
-    """A typed workflow parameter. A param without a default must be given at run time.
+    """A typed workflow parameter. A param without a default must be given at run time,
+    unless it says ``required: false``: then it is null when a run does not give it.
 
     ``default`` is a literal today; the expression language (``${...}``) plugs in here:
     a string default will be compiled as a template before type checking.
@@ -83,7 +84,12 @@ class ParamSpec(_Model):
     type: ParamType
     default: Any = None
     description: str = ""
-    required: bool = False
+    # None (not said): required exactly when there is no default.
+    required: bool | None = Field(
+        default=None,
+        description="false with no default: the param is null when a run does not give it;"
+        " true: a run must give it (no default allowed).",
+    )
     mode: ParamMode = ParamMode.MUTABLE
     validate_: ParamValidation | None = Field(
         default=None,
@@ -95,6 +101,22 @@ class ParamSpec(_Model):
     @classmethod
     def _validation(cls, v: Any) -> Any:
         return {"expr": v} if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _required_or_default(self, info: ValidationInfo) -> ParamSpec:
+        # Both once passed silently and the default won. A push rule: a stored version
+        # saying both still runs with its default (core.dsl.stored).
+        if self.required and self.default is not None and at_push(info):
+            raise ValueError(
+                "a required param takes no default: drop 'default' (every run must give"
+                " it) or drop 'required'"
+            )
+        return self
+
+    @property
+    def optional(self) -> bool:
+        """No default, and ``required: false`` written out: null when not given."""
+        return self.default is None and self.required is False
 
 
 class JoinRule(str, Enum):

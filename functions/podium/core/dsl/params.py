@@ -130,6 +130,8 @@ def resolve_params(defn: WorkflowDefinition, overrides: Mapping[str, Any]) -> di
             continue  # evaluated at run start (dsl.expressions), then type-checked
         elif spec.default is not None:
             resolved[name] = spec.default
+        elif spec.optional:
+            resolved[name] = None
         else:
             issues.append(
                 Issue(f"params.{name}", f"required param has no value; pass -p {name}=...")
