@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from podium.core.dsl.conditions import condition_problem
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.graph_checks import find_cycle
 from podium.core.dsl.models import Fields, ForeachStep, LambdaStep, WorkflowDefinition
@@ -111,6 +112,10 @@ class WorkflowExpressions:
                 if edge.when is None:
                     continue
                 path = f"steps[{i}].depends_on[{j}].when"
+                shape = None if stored else condition_problem(edge.when)
+                if shape is not None:
+                    issues.append(Issue(path, shape))
+                    continue
                 try:
                     ce = compile_expression(edge.when)
                 except ExpressionError as exc:
@@ -664,6 +669,10 @@ def check_expression(
     path: str, source: str, roots: frozenset[str], known: _Known, issues: list[Issue]
 ) -> None:
     """Issues of an expression (a while's condition) that reads ``roots``."""
+    shape = condition_problem(source)  # a push check: loop bodies are checked at push
+    if shape is not None:
+        issues.append(Issue(path, shape))
+        return
     try:
         compiled = compile_expression(source)
     except ExpressionError as exc:

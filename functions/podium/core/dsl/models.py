@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from podium.core.dsl.conditions import condition_problem
 from podium.core.dsl.numbers import NOT_BOOLEAN, not_boolean
 from podium.core.dsl.signals import SignalEmit, SignalWait, check_emits, check_waits
 from podium.core.dsl.stored import at_push
@@ -60,8 +61,12 @@ class ParamValidation(_Model):
 
     @field_validator("expr")
     @classmethod
-    def _compiles(cls, v: str) -> str:
+    def _compiles(cls, v: str, info: ValidationInfo) -> str:
         from podium.core.expr import ExpressionError, compile_expression
+
+        shape = condition_problem(v) if at_push(info) else None
+        if shape is not None:
+            raise ValueError(f"validate: {shape}")
 
         try:
             compiled = compile_expression(v)
@@ -206,10 +211,13 @@ class Retrier(_Model):
 
     @field_validator("when")
     @classmethod
-    def _condition(cls, v: str | None) -> str | None:
+    def _condition(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None:
             from podium.core.engine.retry import check_condition  # compiles it once
 
+            shape = condition_problem(v) if at_push(info) else None
+            if shape is not None:
+                raise ValueError(f"retry condition: {shape}")
             check_condition(v)
         return v
 
@@ -588,10 +596,14 @@ class HttpStep(_TemplatedStep):
 
     @field_validator("success")
     @classmethod
-    def _success(cls, v: str | None) -> str | None:
+    def _success(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is None:
             return v
         from podium.core.expr import ExpressionError, compile_expression
+
+        shape = condition_problem(v) if at_push(info) else None
+        if shape is not None:
+            raise ValueError(f"success: {shape}")
 
         try:
             compiled = compile_expression(v)

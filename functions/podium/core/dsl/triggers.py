@@ -100,7 +100,7 @@ class SignalSource(_Model):
     )
 
     @model_validator(mode="after")
-    def _names(self) -> SignalSource:
+    def _names(self, info: ValidationInfo) -> SignalSource:
         twice = sorted({n for n in self.names if self.names.count(n) > 1})
         if twice:
             raise ValueError(f"signal '{twice[0]}' is named twice")
@@ -116,7 +116,12 @@ class SignalSource(_Model):
             except DefinitionError as exc:
                 raise ValueError("; ".join(str(i) for i in exc.issues)) from None
         if self.condition is not None:
+            from podium.core.dsl.conditions import condition_problem
             from podium.core.expr import ExpressionError, compile_expression
+
+            shape = condition_problem(self.condition) if at_push(info) else None
+            if shape is not None:
+                raise ValueError(f"condition: {shape}")
 
             try:
                 compile_expression(self.condition)
