@@ -12,6 +12,7 @@ from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.sqlite.store import SqliteStateStore
 from podium.adapters.table_schema import create_table
+from podium.core.engine.checks import first_check
 from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import QueueEntry, RunRecord
 from podium.core.engine.status import RunStatus
@@ -46,10 +47,10 @@ def test_queue_is_fifo_and_admission_respects_the_limit(store: StateStore) -> No
         slots.enqueue(queued(f"r{i}", created))
     assert [e.run_id for e in slots.queued("wf", 10)] == ["r1", "r2", "r0"]
     first, second, third = slots.queued("wf", 10)
-    assert slots.admit(first, limit=2, strict=False, now=100) is Admission.ADMITTED
-    assert slots.admit(first, limit=2, strict=False, now=100) is Admission.GONE
-    assert slots.admit(second, limit=2, strict=False, now=101) is Admission.ADMITTED
-    assert slots.admit(third, limit=2, strict=False, now=102) is Admission.FULL
+    assert slots.admit(first, limit=2, strict=False, now=100, check_at=100) is Admission.ADMITTED
+    assert slots.admit(first, limit=2, strict=False, now=100, check_at=100) is Admission.GONE
+    assert slots.admit(second, limit=2, strict=False, now=101, check_at=101) is Admission.ADMITTED
+    assert slots.admit(third, limit=2, strict=False, now=102, check_at=102) is Admission.FULL
     assert store.get_run("r1").status is RunStatus.RUNNING
     assert store.get_run("r1").started_at == 100
     assert store.get_run("r0").status is RunStatus.QUEUED
@@ -63,13 +64,51 @@ def test_release_is_once_and_strict_blocks(store: StateStore) -> None:
     slots.enqueue(queued("a", 1))
     slots.enqueue(queued("b", 2))
     entry_a, entry_b = slots.queued("wf", 10)
-    assert slots.admit(entry_a, limit=1, strict=True, now=5) is Admission.ADMITTED
+    assert slots.admit(entry_a, limit=1, strict=True, now=5, check_at=5) is Admission.ADMITTED
     assert slots.release("wf", "a", block=True)
     assert not slots.release("wf", "a", block=True)  # a duplicate frees nothing
     assert slots.state("wf").active == 0 and slots.state("wf").blocked_by == "a"
-    assert slots.admit(entry_b, limit=1, strict=True, now=6) is Admission.BLOCKED
+    assert slots.admit(entry_b, limit=1, strict=True, now=6, check_at=6) is Admission.BLOCKED
     slots.unblock("wf")
-    assert slots.admit(entry_b, limit=1, strict=True, now=7) is Admission.ADMITTED
+    assert slots.admit(entry_b, limit=1, strict=True, now=7, check_at=7) is Admission.ADMITTED
+
+
+def test_admission_sets_the_runs_next_check_in_the_same_write(store: StateStore) -> None:
+    """A queued run looked at by a sweep had its check half an hour out; an admitter
+    that died before sending the run's start left it RUNNING with no steps until then."""
+    slots = store.run_slots()
+    slots.enqueue(queued("a", 1))
+    store.set_run_check("a", 10_000_000)  # a sweep saw it queued: half an hour out
+    (entry,) = slots.queued("wf", 10)
+    assert slots.admit(entry, limit=1, strict=False, now=500, check_at=300_500) is (
+        Admission.ADMITTED
+    )
+    run = store.get_run("a")
+    assert (run.status, run.started_at, first_check(run)) == (RunStatus.RUNNING, 500, 300_500)
+    assert "a" not in store.list_due_run_ids(300_499, 10)
+    assert store.list_due_run_ids(300_500, 10) == ["a"]
+
+
+def test_a_run_admitted_under_another_strategy_clears_a_block(store: StateStore) -> None:
+    """strict_sequential's block belongs to the strict queue: a run admitted (or started
+    alone) while the workflow runs another strategy clears it, so switching back to
+    strict_sequential later is not blocked by a failure runs have gone past since."""
+    slots = store.run_slots()
+    for i, run_id in enumerate(["a", "b", "c"]):
+        slots.enqueue(queued(run_id, i + 1))
+    entry_a, entry_b, entry_c = slots.queued("wf", 10)
+    assert slots.admit(entry_a, limit=1, strict=True, now=5, check_at=5) is Admission.ADMITTED
+    assert slots.release("wf", "a", block=True)
+    assert slots.admit(entry_b, limit=1, strict=True, now=6, check_at=6) is Admission.BLOCKED
+    assert slots.state("wf").blocked_by == "a"  # a refused strict admission keeps it
+    assert slots.admit(entry_b, limit=1, strict=False, now=7, check_at=7) is Admission.ADMITTED
+    assert slots.state("wf").blocked_by is None
+    assert slots.release("wf", "b", block=False)
+    assert slots.admit(entry_c, limit=1, strict=True, now=8, check_at=8) is Admission.ADMITTED
+    assert slots.release("wf", "c", block=True)  # blocked again; first_only clears it
+    alone = RunRecord("d", "wf", 1, RunStatus.RUNNING, {}, 9, sinks_total=1, started_at=9)
+    assert slots.start_alone(alone, 9) is None
+    assert slots.state("wf").blocked_by is None
 
 
 def test_start_alone_holds_the_only_slot(store: StateStore) -> None:
@@ -94,4 +133,4 @@ def test_drop_queued_only_from_the_queue(store: StateStore) -> None:
     assert (run.status, run.reason, run.ended_at) == (RunStatus.DISCARDED, "replaced", 9)
     assert slots.queued("wf", 10) == []
     gone = QueueEntry("wf", "q", 1)
-    assert slots.admit(gone, limit=1, strict=False, now=10) is Admission.GONE
+    assert slots.admit(gone, limit=1, strict=False, now=10, check_at=10) is Admission.GONE

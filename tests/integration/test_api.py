@@ -100,7 +100,7 @@ def test_bad_requests_name_the_place_and_the_fix(runtime: LocalRuntime) -> None:
     assert status == 400
     assert body["errors"][0]["path"] == "body.extra"
     status, body = call("POST", "/workflows/api_wf/runs", {"params": {"n": "x"}})
-    assert status == 400 and body["errors"][0]["path"] == "params.n"
+    assert status == 400 and body["errors"][0]["path"] == "body.params.n"  # as body errors
 
     status, body = call("GET", "/workflows/api_wf/runs", query={"limit": "1000"})
     assert status == 400 and body["errors"][0]["path"] == "query.limit"

@@ -231,8 +231,10 @@ def test_overlong_or_malformed_names_in_paths_are_400(runtime: LocalRuntime, pat
 
 
 def test_unknown_route_is_a_json_404(runtime: LocalRuntime) -> None:
-    status, body = send("DELETE", "/workflows")
+    status, body = send("GET", "/nowhere")
     assert_error(status, body, 404, "no_route")
+    status, body = send("DELETE", "/workflows")  # a served path: the method is wrong
+    assert_error(status, body, 405, "method_not_allowed")
 
 
 def test_non_object_bodies_are_400(runtime: LocalRuntime) -> None:

@@ -177,7 +177,7 @@ def test_the_api_routes(rt: LocalRuntime) -> None:
     status, body = call("POST", "/workflows/bf_etl/triggers/daily/disable")
     assert (status, body["enabled"]) == (200, False)
     status, body = call("POST", "/workflows/bf_etl/triggers/nope/enable")
-    assert status == 400 and "daily" in body["errors"][0]["message"]
+    assert status == 404 and "its triggers: daily" in body["message"]  # an unknown trigger
     status, body = call(
         "POST",
         "/workflows/bf_etl/backfill",

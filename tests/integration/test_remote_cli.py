@@ -239,7 +239,7 @@ def test_api_errors_exit_1_with_each_path(deployed: Deployed, user: Path, tmp_pa
 
     assert on_stack("push", str(write(tmp_path, "wf.yaml", WORKFLOW_YAML))).exit_code == 0
     result = on_stack("start", "remote_wf", "-p", "n=many")
-    assert result.exit_code == 1 and "✗ params.n:" in result.output
+    assert result.exit_code == 1 and "✗ body.params.n:" in result.output
     result = on_stack("start", "remote_wf")  # n has no default
     assert result.exit_code == 1 and "params.n" in result.output
     result = on_stack("start", "nope", "-p", "n=1")

@@ -181,3 +181,32 @@ def test_a_consumed_mark_outlives_the_signals_of_its_set() -> None:
         clock.advance(266 * DAY)
         ttl_sweep(rt)
         assert marks(rt) == []
+
+
+def test_a_join_that_loses_a_partner_to_a_racing_set_joins_another(rt: LocalRuntime) -> None:
+    """Between reading its partners and consuming them, another arrival's set took one:
+    the join gave up, though another partner was waiting. It now reads the partners
+    left and tries again."""
+    rt.push(joined("true"))
+    sales = []
+    for rows in (1, 2):
+        rt.clock.advance(1000)  # type: ignore[union-attr]
+        stored, _ = send_signal(
+            rt.services, SignalRequest("sales_ready", {"day": "d1", "rows": rows})
+        )
+        sales.append(stored.signal_id)
+    signals = rt.services.signals
+    assert signals is not None
+    real = signals.consume
+    raced: list[str] = []
+
+    def racing(consumer: str, ids: Any, group: str, expires_at: int) -> bool:
+        if not raced:  # a racing arrival's set takes the sales signal this one read
+            (taken,) = [i for i in ids if i in sales]
+            raced.append(taken)
+            assert real(consumer, [taken], f"{taken}+racer", expires_at)
+        return real(consumer, ids, group, expires_at)
+
+    signals.consume = racing  # type: ignore[method-assign]
+    send(rt, "costs_ready", day="d1")
+    assert raced and sets(rt) == [{"day": "d1"}]

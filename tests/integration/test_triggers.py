@@ -117,9 +117,9 @@ def test_enable_and_disable_without_a_new_version(rt: LocalRuntime) -> None:
     assert set(schedules(rt, "daily_etl")) == {"nightly", "often"}
     listed = {t["id"]: t for t in list_triggers(rt.services, "daily_etl")}
     assert listed["nightly"]["enabled"] and listed["nightly"]["kind"] == "cron"
-    from podium.core.dsl.errors import DefinitionError
+    from podium.service.triggers import TriggerNotFound
 
-    with pytest.raises(DefinitionError, match="nightly"):
+    with pytest.raises(TriggerNotFound, match="nightly"):  # 404 on the API
         set_enabled(rt.services, "daily_etl", "nighty", True)
 
 

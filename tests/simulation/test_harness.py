@@ -47,8 +47,10 @@ class _LimitlessPermits(MemoryPermits):
 
 
 class _LimitlessSlots(MemoryRunSlots):
-    def admit(self, entry: QueueEntry, *, limit: int, strict: bool, now: int) -> Admission:
-        return super().admit(entry, limit=1000, strict=strict, now=now)
+    def admit(
+        self, entry: QueueEntry, *, limit: int, strict: bool, now: int, check_at: int
+    ) -> Admission:
+        return super().admit(entry, limit=1000, strict=strict, now=now, check_at=check_at)
 
 
 class _NoReleasePermits(MemoryPermits):

@@ -419,7 +419,8 @@ def test_last_only_stops_an_older_run_admitted_between_the_queue_read_and_its_dr
         def state_then_admit_older(workflow: str) -> Any:
             seen = real_state(workflow)
             (entry,) = [e for e in slots.queued(workflow, 10) if e.run_id == older]
-            slots.admit(entry, limit=1, strict=False, now=ctx.now())  # the older start
+            now = ctx.now()
+            slots.admit(entry, limit=1, strict=False, now=now, check_at=now)  # the older start
             monkeypatch.setattr(slots, "state", real_state)
             return seen
 

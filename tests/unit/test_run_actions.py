@@ -144,6 +144,8 @@ def test_the_same_request_id_acts_once_and_answers_the_same(rt: LocalRuntime) ->
     again = run_action(rt.services, run.run_id, RunAction.STOP, actor)  # not a 409
     assert (again.status, again.repeated, first.repeated) == ("STOPPED", True, False)
     recorded = actions_of(rt, run.run_id)
+    # The request's fingerprint (core/engine/request_ids.py) answers a reuse of the id.
+    assert [sorted(r.pop("fingerprint")) for r in recorded] == [["action", "reason"]]
     assert recorded == [
         {
             "action": "stop",

@@ -92,14 +92,14 @@ class DynamoRunSlots:
         condition = "(attribute_not_exists(#n) OR #n < :limit) AND attribute_not_exists(#h)"
         if strict:
             condition += " AND attribute_not_exists(#blk)"
-        names = {"#n": "n", "#h": _holder(run_id)}
-        if strict:
-            names["#blk"] = "blk"
+        names = {"#n": "n", "#h": _holder(run_id), "#blk": "blk"}
+        # A run admitted under another strategy clears a block: the same write, free.
+        update = "SET #h = :now ADD #n :one" + ("" if strict else " REMOVE #blk")
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": self._slots_key(workflow),
-                "UpdateExpression": "SET #h = :now ADD #n :one",
+                "UpdateExpression": update,
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": {
@@ -111,20 +111,24 @@ class DynamoRunSlots:
             }
         }
 
-    def admit(self, entry: QueueEntry, *, limit: int, strict: bool, now: int) -> Admission:
+    def admit(
+        self, entry: QueueEntry, *, limit: int, strict: bool, now: int, check_at: int
+    ) -> Admission:
         if limit <= 0:
             return Admission.FULL  # paused: the condition below cannot say "never"
         run_update = {
             "Update": {
                 "TableName": self._table,
                 "Key": c.key(c.run_pk(entry.run_id), c.RUN_SK),
-                "UpdateExpression": "SET #st = :running, #sa = :now",
+                # Its next check in the same write (a QUEUED run is in the due index).
+                "UpdateExpression": "SET #st = :running, #sa = :now, #g2s = :check",
                 "ConditionExpression": "#st = :queued",
-                "ExpressionAttributeNames": {"#st": "st", "#sa": "sa"},
+                "ExpressionAttributeNames": {"#st": "st", "#sa": "sa", "#g2s": "gsi2sk"},
                 "ExpressionAttributeValues": {
                     ":running": {"S": RunStatus.RUNNING.value},
                     ":queued": {"S": RunStatus.QUEUED.value},
                     ":now": {"N": str(now)},
+                    ":check": {"S": c.active_sk(check_at, entry.run_id)},
                 },
             }
         }

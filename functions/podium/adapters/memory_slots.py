@@ -32,7 +32,9 @@ class MemoryRunSlots:
             queue = self._queues.get(workflow, {})
             return [queue[k] for k in sorted(queue)[:limit]]
 
-    def admit(self, entry: QueueEntry, *, limit: int, strict: bool, now: int) -> Admission:
+    def admit(
+        self, entry: QueueEntry, *, limit: int, strict: bool, now: int, check_at: int
+    ) -> Admission:
         with self._lock:
             holders = self._holders.setdefault(entry.workflow, {})
             run = self._runs.get(entry.run_id)
@@ -43,7 +45,11 @@ class MemoryRunSlots:
             if len(holders) >= limit:
                 return Admission.FULL
             holders[entry.run_id] = now
-            self._runs[entry.run_id] = replace(run, status=RunStatus.RUNNING, started_at=now)
+            if not strict:
+                self._blocked.pop(entry.workflow, None)
+            self._runs[entry.run_id] = replace(
+                run, status=RunStatus.RUNNING, started_at=now, check_at=check_at
+            )
             self._queues[entry.workflow].pop((entry.created_at, entry.run_id), None)
             return Admission.ADMITTED
 
@@ -55,6 +61,7 @@ class MemoryRunSlots:
             if run.run_id in self._runs:
                 raise RunConflict(run.run_id, self._runs[run.run_id])
             holders[run.run_id] = now
+            self._blocked.pop(run.workflow, None)
             self._runs[run.run_id] = run
             return None
 

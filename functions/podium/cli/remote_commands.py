@@ -157,7 +157,7 @@ def list_runs(
     ] = None,
     status: Annotated[
         list[str] | None,
-        typer.Option("--status", help="Only runs in this status (repeatable; local home)."),
+        typer.Option("--status", help="Only runs in this status (repeatable, or a,b)."),
     ] = None,
     since: Annotated[
         str | None,
@@ -194,36 +194,82 @@ def list_runs(
     if workflow is None:
         _err().print(Text("a deployed stack lists the runs of one WORKFLOW: name it", style="red"))
         raise typer.Exit(2)
+    wanted = local_commands.parse_statuses(status)  # an unknown status: exit 2, no call
+    since_ms = _since_ms(since)
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with reporting_remote_errors(workflow):
-        body = target.connect().get(f"/workflows/{quote(workflow)}/runs", {"limit": limit})
-    body = _filtered(body, status, since, tags)
+        body = _remote_runs(target.connect(), workflow, wanted, since_ms, tags, limit)
     if as_json:
         _print_json(body)
     elif not body.get("runs"):
-        _out().print(f"no runs of {workflow} yet", highlight=False)
+        _out().print(_no_runs(workflow, wanted, since, tags), highlight=False)
     else:
         _out().print(remote_render.runs_table(workflow, body["runs"]))
+    if not as_json and body.get("next") and len(body.get("runs") or []) < limit:
+        _err().print(
+            f"searched {MAX_LIST_REQUESTS} pages of runs; older runs were not searched",
+            style="dim",
+            highlight=False,
+        )
 
 
-def _filtered(
-    body: Any, status: list[str] | None, since: str | None, tags: dict[str, str] | None = None
-) -> Any:
-    """--status, --since and --tag on a remote page (the API filters on none yet)."""
-    if not status and not since and not tags:
-        return body
+MAX_LIST_REQUESTS = 20
+"""API calls of one ``podium runs list`` on a stack: each reads up to 1,000 runs when
+--status filters (the API's own bound), or a page of them when only --since or --tag do."""
+
+
+def _since_ms(since: str | None) -> int | None:
+    if not since:
+        return None
     import time
 
-    wanted = {s.value for s in local_commands.parse_statuses(status) or ()}
-    since_ms = local_commands.parse_since(since, time.time_ns() // 1_000_000) if since else None
-    runs = [
-        r
-        for r in body.get("runs") or []
-        if (not wanted or r.get("status") in wanted)
-        and (since_ms is None or (r.get("created_at") or 0) >= since_ms)
-        and has_tags(r.get("tags"), tags)
-    ]
-    return {**body, "runs": runs}
+    return local_commands.parse_since(since, time.time_ns() // 1_000_000)
+
+
+def _remote_runs(
+    client: Any,
+    workflow: str,
+    statuses: frozenset[Any] | None,
+    since_ms: int | None,
+    tags: dict[str, str] | None,
+    limit: int,
+) -> dict[str, Any]:
+    """The newest ``limit`` runs that pass the filters, following the API's ``next``:
+    --status is the API's (``?status=``: it reads older pages itself), --since and --tag
+    are applied here (runs come newest first, so one older than --since ends the list).
+    ``next`` is there when older runs may match."""
+    query: dict[str, Any] = {}
+    if statuses:
+        query["status"] = ",".join(sorted(s.value for s in statuses))
+    runs: list[Any] = []
+    token: str | None = None
+    for _ in range(MAX_LIST_REQUESTS):
+        asked = {**query, "limit": limit - len(runs), **({"next": token} if token else {})}
+        body = client.get(f"/workflows/{quote(workflow)}/runs", asked)
+        token = body.get("next")
+        for run in body.get("runs") or []:
+            if since_ms is not None and (run.get("created_at") or 0) < since_ms:
+                return {"runs": runs}  # every older run is older than --since
+            if has_tags(run.get("tags"), tags):
+                runs.append(run)
+        if not token or len(runs) >= limit:
+            break
+    return {"runs": runs, **({"next": token} if token else {})}
+
+
+def _no_runs(
+    workflow: str, statuses: frozenset[Any] | None, since: str | None, tags: dict[str, str] | None
+) -> str:
+    if not statuses and not since and not tags:
+        return f"no runs of {workflow} yet"
+    said = []
+    if statuses:
+        said.append("status " + " or ".join(sorted(s.value for s in statuses)))
+    if since:
+        said.append(f"created since {since}")
+    if tags:
+        said.append("tags " + ", ".join(f"{k}={v}" for k, v in sorted(tags.items())))
+    return f"no runs of {workflow} match ({'; '.join(said)})"
 
 
 @runs_app.command("show")

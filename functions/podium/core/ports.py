@@ -356,13 +356,19 @@ class RunSlots(Protocol):
         """The oldest queued runs, in arrival order (strongly consistent)."""
         ...
 
-    def admit(self, entry: QueueEntry, *, limit: int, strict: bool, now: int) -> Admission:
-        """Give a slot to a queued run and make it RUNNING, in one transaction."""
+    def admit(
+        self, entry: QueueEntry, *, limit: int, strict: bool, now: int, check_at: int
+    ) -> Admission:
+        """Give a slot to a queued run and make it RUNNING (started at ``now``, the
+        sweeper's next check of it at ``check_at``), in one transaction. A ``strict``
+        admission needs the queue unblocked; any other clears a block (a run admitted
+        past a failure under another strategy: the block no longer orders anything)."""
         ...
 
     def start_alone(self, run: RunRecord, now: int) -> SlotState | None:
-        """first_only: create the run RUNNING holding the workflow's only slot. Returns
-        None when started, or the slots as they were when another run holds one."""
+        """first_only: create the run RUNNING holding the workflow's only slot (and clear
+        a block, as a non-strict ``admit`` does). Returns None when started, or the slots
+        as they were when another run holds one."""
         ...
 
     def release(self, workflow: str, run_id: str, *, block: bool) -> bool:

@@ -5,7 +5,8 @@ Routes:
                                    content-encoding: gzip accepted)
   GET  /workflows/{name}           the active version (?version=N for another)
   POST /workflows/{name}/runs      start a run: {"params": {...}, "version"?, "run_id"?}
-  GET  /workflows/{name}/runs      a workflow's runs, newest first (?limit=N, max 100)
+  GET  /workflows/{name}/runs      a workflow's runs, newest first (?limit=N, max 100;
+                                   ?status=FAILED[,TIMED_OUT]; ?next=TOKEN pages on)
   GET  /runs/{run_id}              a run with its timeline events, a page of its steps
                                    (?limit, next) and, for a QUEUED run, why it waits
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
@@ -48,7 +49,8 @@ it carries no data; the page signs its calls to the views above in the browser:
   GET  /console/app/<asset>        app.js, app.css and the vendored libraries, by name
 
 Errors are JSON: {"code": ..., "message": ..., "errors": [{"path", "message"}],
-"request_id": ...} with 400, 404, 409, 413 or 415. Nothing a caller sends gives a 500:
+"request_id": ...} with 400, 404, 405 (a served path, another method: Allow names
+its methods), 409, 413 or 415. Nothing a caller sends gives a 500:
 a 500 ("internal_error") means a bug or an outage, and is logged with the request id.
 """
 
@@ -69,6 +71,7 @@ from podium import bootstrap
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.engine.actions import ActionRefused, BadStepPath
 from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict
+from podium.core.engine.request_ids import RequestIdReused
 from podium.service import breakpoints, console_files, console_views, versions
 from podium.service.action_requests import parse_run_action, parse_step_action
 from podium.service.actions import Actor, run_action, step_action
@@ -81,6 +84,7 @@ from podium.service.api_requests import (
     parse_activate,
     parse_breakpoint,
     parse_json_body,
+    parse_run_statuses,
     parse_start_run,
 )
 from podium.service.backfill import backfill_request
@@ -173,6 +177,17 @@ def _not_found(exc: NotFound) -> Response[str]:
 @app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]
 def _no_route(exc: NotFoundError) -> Response[str]:
     event = app.current_event
+    allowed = _methods_of(event.path)
+    if allowed and event.http_method.upper() not in allowed:
+        # The path is served, not with this method: 405 and what it takes (RFC 9110).
+        response = _error(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            f"{event.http_method} is not allowed on {event.path}; use"
+            f" {' or '.join(allowed)} (the routes are listed in docs/architecture.md)",
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
     return _error(
         HTTPStatus.NOT_FOUND,
         "no_route",
@@ -180,15 +195,36 @@ def _no_route(exc: NotFoundError) -> Response[str]:
     )
 
 
+def _methods_of(path: str) -> list[str]:
+    """The methods the routes matching ``path`` take (none: no route has the path)."""
+    routes = [*getattr(app, "_static_routes", []), *getattr(app, "_dynamic_routes", [])]
+    return sorted({route.method for route in routes if route.rule.match(path)})
+
+
 @app.exception_handler(RunIdConflict)  # type: ignore[untyped-decorator]
 def _run_id_conflict(exc: RunIdConflict) -> Response[str]:
     run = exc.current
+    differs = list(getattr(exc, "fields", []))  # RunIdReused: the body fields that differ
     return _error(
         HTTPStatus.CONFLICT,
         "run_id_conflict",
         exc.message,
         (Issue("body.run_id", exc.message),),
         run=run_view(run) if run is not None else None,
+        **({"differs": differs} if differs else {}),
+    )
+
+
+@app.exception_handler(RequestIdReused)  # type: ignore[untyped-decorator]
+def _request_id_reused(exc: RequestIdReused) -> Response[str]:
+    # 409 naming the fields whose values differ from the first request's.
+    first = f"differs from the first request with {exc.key} {exc.request_id}"
+    issues = (
+        Issue(f"body.{exc.key}", exc.message),
+        *(Issue(f"body.{f}", first) for f in exc.fields),
+    )
+    return _error(
+        HTTPStatus.CONFLICT, "request_id_conflict", exc.message, issues, differs=exc.fields
     )
 
 
@@ -363,10 +399,20 @@ def change_breakpoints(name: str) -> Response[str]:
     return _json(HTTPStatus.OK, change.as_json())
 
 
+_TEMPLATE_DEFAULT = re.compile(r"params\.[^.]+\.default$")
+
+
 def _in_body(exc: DefinitionError) -> DefinitionError:
-    """A service's issues, named as the request's body fields (``to`` -> ``body.to``)."""
+    """A service's issues, named as the request's body fields (``to`` -> ``body.to``,
+    ``params.day`` -> ``body.params.day``). A param's template default that failed
+    (``params.day.default``) is the definition's, not the body's: left as it is."""
     return DefinitionError(
-        [Issue(f"body.{i.path}" if i.path else "body", i.message) for i in exc.issues]
+        [
+            Issue(i.path, i.message)
+            if i.path == "body" or i.path.startswith("body.") or _TEMPLATE_DEFAULT.match(i.path)
+            else Issue(f"body.{i.path}" if i.path else "body", i.message)
+            for i in exc.issues
+        ]
     )
 
 
@@ -388,15 +434,18 @@ def get_one(name: str) -> Response[str]:
 def start(name: str) -> Response[str]:
     check_workflow_name(name)
     request = parse_start_run(_body())
-    run = start_run(
-        bootstrap.services(),
-        name,
-        request.given_params,
-        version=request.version,
-        trigger="api",
-        run_id=request.run_id,
-        tags=request.tags,
-    )
+    try:
+        run = start_run(
+            bootstrap.services(),
+            name,
+            request.given_params,
+            version=request.version,
+            trigger="api",
+            run_id=request.run_id,
+            tags=request.given_tags,
+        )
+    except DefinitionError as exc:  # the service names the fields (params.day, tags)
+        raise _in_body(exc) from None
     return _json(HTTPStatus.ACCEPTED, run_view(run))
 
 
@@ -414,12 +463,13 @@ def runs_of(name: str) -> Response[str]:
             "query.next",
             "not a page token of this list: use the next an earlier page returned",
         ) from None
+    statuses = parse_run_statuses(_str_query("status"))  # 400 naming the valid ones
     ctx = bootstrap.services()
     ctx.store.active_version(name)  # 404 for an unknown workflow, as the other routes
-    runs = list_runs(ctx, name, limit, before=before)
-    body: dict[str, Any] = {"runs": [run_view(r) for r in runs]}
-    if len(runs) == limit:  # maybe more: the next page starts after the last one
-        body["next"] = steps_token((runs[-1].created_at, runs[-1].run_id))
+    page = list_runs(ctx, name, limit, before=before, statuses=statuses)
+    body: dict[str, Any] = {"runs": [run_view(r) for r in page.runs]}
+    if page.next is not None:  # maybe more: the next page starts after the last run read
+        body["next"] = steps_token(page.next)
     return _json(HTTPStatus.OK, body)
 
 

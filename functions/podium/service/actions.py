@@ -28,6 +28,7 @@ from podium.core.engine.actions import (
 )
 from podium.core.engine.errors import NotFound, RunConflict, StepConflict
 from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.request_ids import RequestIdReused, differing, fingerprint
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.context import Services
 from podium.service.lifecycle import cancel_step, stop_run
@@ -96,13 +97,24 @@ def event_id(request_id: str) -> str:
     return f"action-{request_id}"
 
 
-def _recorded(ctx: Services, run_id: str, request_id: str | None) -> ActionResult | None:
+def _body(action: str, actor: Actor, fields: dict[str, Any]) -> dict[str, str]:
+    """The request's fingerprint (core/engine/request_ids.py): what a request id stands
+    for, recorded with the action, so the same id with another body is refused."""
+    return fingerprint({"action": action, "reason": actor.reason, **fields})
+
+
+def _recorded(
+    ctx: Services, run_id: str, request_id: str | None, body: dict[str, str]
+) -> ActionResult | None:
     if request_id is None:
         return None
     wanted = event_id(request_id)
     for event in ctx.store.list_events(run_id):
         if event.event_id == wanted:
             d = event.detail
+            differ = differing(d.get("fingerprint"), body)  # none recorded: the same
+            if differ:
+                raise RequestIdReused(request_id, differ)
             return ActionResult(
                 action=str(d.get("action")),
                 run_id=run_id,
@@ -117,13 +129,16 @@ def _recorded(ctx: Services, run_id: str, request_id: str | None) -> ActionResul
     return None
 
 
-def _record(ctx: Services, result: ActionResult, reason: str | None) -> ActionResult:
+def _record(
+    ctx: Services, result: ActionResult, reason: str | None, body: dict[str, str]
+) -> ActionResult:
     detail: dict[str, Any] = {
         "action": result.action,
         "by": result.by,
         "reason": reason,
         "request_id": result.request_id,
         "status": result.status,
+        "fingerprint": body,
     }
     if result.new_run is not None:
         detail["new_run"] = result.new_run
@@ -166,7 +181,12 @@ def run_action(
     restart_request: RestartRequest | None = None,
 ) -> ActionResult:
     """Apply one action to a run (409 ``ActionRefused`` when the matrix refuses it)."""
-    seen = _recorded(ctx, run_id, actor.request_id)
+    fields: dict[str, Any] = {}
+    if action is RunAction.RESTART:
+        asked = restart_request or RestartRequest()
+        fields = {"from": asked.start_from, "params": dict(asked.params), "version": asked.version}
+    body = _body(action.value, actor, fields)
+    seen = _recorded(ctx, run_id, actor.request_id, body)
     if seen is not None:
         return seen
     request_id = actor.request_id or ctx.ids.new_id()
@@ -191,7 +211,7 @@ def run_action(
             request_id,
             new_run=new_run,
         )
-        return _record(ctx, result, actor.reason)
+        return _record(ctx, result, actor.reason, body)
     raise _still_changing(action.value, f"run {run_id}", ctx.store.get_run(run_id).status.value)
 
 
@@ -267,7 +287,8 @@ def step_action(
     """Apply one action to a step, named by its path (``load``; ``per_day/3/load`` for a
     step of a loop iteration, which lives in that iteration's child run)."""
     where = resolve_step_path(run_id, path)
-    seen = _recorded(ctx, where.run_id, actor.request_id)
+    body = _body(action.value, actor, {"step": path})
+    seen = _recorded(ctx, where.run_id, actor.request_id, body)
     if seen is not None:
         return seen
     into = IterationPath.parse(path)
@@ -306,7 +327,7 @@ def step_action(
         result = ActionResult(
             action.value, run.run_id, after.value, ctx.now(), actor.by, request_id, step=path
         )
-        return _record(ctx, result, actor.reason)
+        return _record(ctx, result, actor.reason, body)
     record = ctx.store.get_step(where.run_id, where.step)
     shown = record.status.value if record is not None else "not reached yet"
     raise _still_changing(action.value, f"step {path} of run {where.run_id}", shown)

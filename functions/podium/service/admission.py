@@ -3,6 +3,16 @@
 Every decision is one transaction on the workflow's slots (see adapters/dynamo_slots.py):
 a start enqueues the run, then admits the oldest queued runs while slots are free; a run
 that ends gives its slot back and admits the next. Semantics: docs/run-strategies.md.
+
+An admission moves the run's sweeper check to a start's horizon in the same
+transaction (core/engine/checks.py ``admitted_check``): an admitter that dies before it
+sends the run's start message leaves a RUNNING run with no steps, and the sweeper redoes
+its (idempotent) start a few minutes later, not at a check half an hour out.
+
+strict_sequential's block belongs to the strict queue: a FAILED run blocks it only while
+the active version is strict_sequential, and a run admitted under another strategy
+clears it (the same write). An unblock wins over the release of a failed run that comes
+after it: it gives back, without blocking, the slot of every holder that has ended.
 """
 
 from __future__ import annotations
@@ -11,6 +21,8 @@ import logging
 from dataclasses import replace
 
 from podium.core.dsl.models import Strategy
+from podium.core.engine.checks import admitted_check
+from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus
 from podium.core.ports import Admission
@@ -63,7 +75,11 @@ def admit_next(ctx: Services, workflow: str) -> list[str]:
         entries = slots.queued(workflow, 1)
         if not entries:
             break
-        result = slots.admit(entries[0], limit=defn.run_limit, strict=strict, now=ctx.now())
+        now = ctx.now()
+        check_at = admitted_check(now, stale_ms=ctx.stale_ready_ms)
+        result = slots.admit(
+            entries[0], limit=defn.run_limit, strict=strict, now=now, check_at=check_at
+        )
         if result is Admission.ADMITTED:
             ctx.metrics.count("RunsStarted")
             admitted.append(entries[0].run_id)
@@ -73,17 +89,53 @@ def admit_next(ctx: Services, workflow: str) -> list[str]:
     return admitted
 
 
+def on_activated(ctx: Services, workflow: str) -> list[str]:
+    """A version became active: a block left by a strict_sequential failure does not
+    hold a workflow whose active strategy is another one (it would come back, unread
+    till then, with a later switch back to strict_sequential); and its limit may let
+    queued runs start. Idempotent."""
+    defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
+    if defn.strategy is not Strategy.STRICT_SEQUENTIAL:
+        slots = ctx.store.run_slots()
+        if slots.state(workflow).blocked_by is not None:
+            slots.unblock(workflow)
+    return admit_next(ctx, workflow)
+
+
 def release_slot(ctx: Services, run: RunRecord) -> None:
     """Give an ended run's slot back (idempotent) and let the queue move on."""
-    defn = ctx.definitions.get(run.workflow, run.version).definition
-    block = defn.strategy is Strategy.STRICT_SEQUENTIAL and run.status is RunStatus.FAILED
-    ctx.store.run_slots().release(run.workflow, run.run_id, block=block)
+    ctx.store.run_slots().release(run.workflow, run.run_id, block=_blocks(ctx, run))
     admit_next(ctx, run.workflow)
 
 
+def _blocks(ctx: Services, run: RunRecord) -> bool:
+    """Does this ended run block its workflow's queue? A FAILED run of a
+    strict_sequential version, while the active version is strict_sequential too (a
+    block under another strategy would only wait, unread, for a switch back)."""
+    if run.status is not RunStatus.FAILED:
+        return False
+    strict = Strategy.STRICT_SEQUENTIAL
+    if ctx.definitions.get(run.workflow, run.version).definition.strategy is not strict:
+        return False
+    active = ctx.store.active_version(run.workflow)
+    return ctx.definitions.get(run.workflow, active).definition.strategy is strict
+
+
 def unblock(ctx: Services, workflow: str) -> list[str]:
-    """strict_sequential: let the queue move on after a failed run."""
-    ctx.store.run_slots().unblock(workflow)
+    """strict_sequential: let the queue move on after a failed run. A failed run whose
+    release is still to come (a crash cut its follow-ups short) is released here,
+    without a block: the release that comes later finds no slot to give back, and so
+    blocks nothing (an unblock wins over a release of the same failure that arrives
+    after it). A run still running is not forgiven in advance."""
+    slots = ctx.store.run_slots()
+    for holder in sorted(slots.state(workflow).holders):
+        try:
+            run = ctx.store.get_run(holder)
+        except RunNotFound:
+            continue  # the sweeper gives a gone run's slot back
+        if run.status.terminal:
+            slots.release(workflow, holder, block=False)
+    slots.unblock(workflow)
     return admit_next(ctx, workflow)
 
 

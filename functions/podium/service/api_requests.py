@@ -27,6 +27,7 @@ from podium.core.dsl.load import (
     loads_json,
 )
 from podium.core.dsl.models import WORKFLOW_NAME
+from podium.core.engine.status import RunStatus
 
 RUN_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -278,6 +279,27 @@ def check_run_id(run_id: str) -> None:
         )
 
 
+def parse_run_statuses(raw: str | None, path: str = "query.status") -> frozenset[RunStatus] | None:
+    """``FAILED`` or ``failed,timed_out``: run statuses (any case, comma-separated); None
+    when none is given. An unknown one is refused naming the valid ones."""
+    if raw is None or not raw.strip():
+        return None
+    wanted: set[RunStatus] = set()
+    for part in raw.split(","):
+        name = part.strip().upper()
+        if not name:
+            continue
+        try:
+            wanted.add(RunStatus(name))
+        except ValueError:
+            message = (
+                f"unknown run status {part.strip()[:40]!r}; use one of"
+                f" {', '.join(s.value for s in RunStatus)} (comma-separated for several)"
+            )
+            raise DefinitionError([Issue(path, message)]) from None
+    return frozenset(wanted) or None
+
+
 class StartRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -294,6 +316,12 @@ class StartRunRequest(BaseModel):
         """The params the caller sent, or None when the request left them out (a retry
         that omits them returns the run started under its run_id)."""
         return self.params if "params" in self.model_fields_set else None
+
+    @property
+    def given_tags(self) -> dict[str, str] | None:
+        """The tags the caller sent, or None when the request left them out (a retry
+        that omits them is not compared on them, as for params)."""
+        return self.tags if "tags" in self.model_fields_set else None
 
 
 def body_fields(model: type[BaseModel]) -> list[str]:

@@ -41,6 +41,7 @@ from podium.core.engine.schedule import (
     zone,
 )
 from podium.service import messages
+from podium.service.api_requests import body_fields
 from podium.service.context import Services
 
 log = logging.getLogger("podium.backfill")
@@ -74,6 +75,7 @@ class Backfill:
     entries: list[Entry]
     started: list[str] = field(default_factory=list)
     queued: int = 0  # left to the driver (max_active)
+    reason: str | None = None  # why the plan is empty, or shorter than the range
 
     def summary(self) -> dict[str, Any]:
         count = {a.value: sum(1 for e in self.entries if e.action is a) for a in Action}
@@ -86,6 +88,7 @@ class Backfill:
             "skipped": count["skip"],
             "started": self.started,
             "waiting_for_max_active": self.queued,
+            "reason": self.reason,
             "entries": [e.as_json() for e in self.entries],
         }
 
@@ -175,6 +178,7 @@ def plan(
     after, until = _bound(start, tz, end=False) - 1, _bound(end, tz, end=True)
     if until <= after:
         raise DefinitionError([Issue("to", f"{end!r} is before {start!r}")])
+    reason: str | None = None
     if spec.cron is not None:
         times = cron_times(Cron.parse(spec.cron), tz, after, until, limit=MAX_BACKFILL_RUNS + 1)
     else:
@@ -184,6 +188,12 @@ def plan(
         # (triggers.on_fire_once), so a slot it fired is found here by its id.
         anchor = rate_anchor(state.since)
         times = rate_times(parse_rate(spec.rate), anchor, after, until, limit=MAX_BACKFILL_RUNS + 1)
+        reason = _before_rate_trigger(tid, anchor, after, until)
+    if not times and reason is None:
+        reason = (
+            f"no scheduled time of trigger {tid!r} ({spec.cron or spec.rate}) falls between"
+            f" {start} and {end}; widen the range"
+        )
     if len(times) > MAX_BACKFILL_RUNS:
         raise DefinitionError(
             [
@@ -197,7 +207,25 @@ def plan(
     if backwards:
         times.reverse()
     entries = [_entry(ctx, workflow, tid, at, tz, reprocess) for at in times]
-    return Backfill(workflow, tid, entries)
+    return Backfill(workflow, tid, entries, reason=reason)
+
+
+def _before_rate_trigger(tid: str, anchor: int, after: int, until: int) -> str | None:
+    """A rate trigger's times start when it was created (its ``since``): a range reaching
+    before that is said so, not answered with an empty plan and no word why."""
+    if after + 1 >= anchor:
+        return None
+    since = iso(anchor)
+    if until < anchor:
+        return (
+            f"the range ends before rate trigger {tid!r} existed: it was created at"
+            f" {since} and has no scheduled time before that; backfill from {since} on"
+            " (a cron trigger's times go back any distance)"
+        )
+    return (
+        f"the range starts before rate trigger {tid!r} existed: its times start at {since},"
+        " when it was created"
+    )
 
 
 def _entry(ctx: Services, workflow: str, tid: str, at: int, tz: str, reprocess: Reprocess) -> Entry:
@@ -313,9 +341,11 @@ def _tz_of(ctx: Services, workflow: str, trigger_id: str) -> str | None:
 
 
 class BackfillRequest(BaseModel):
-    """``POST /workflows/{name}/backfill``'s body."""
+    """``POST /workflows/{name}/backfill``'s body: ``from`` and ``to`` as documented (and
+    as the CLI sends them); any other field, ``start`` and ``end`` among them, is refused
+    naming the fields (it was taken as ``from``/``to``, a second spelling of each)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     start: Annotated[str, Field(alias="from", min_length=1, max_length=40)]
     end: Annotated[str, Field(alias="to", min_length=1, max_length=40)]
@@ -335,7 +365,19 @@ def parse_request(body: Any) -> BackfillRequest:
     try:
         return BackfillRequest.model_validate(body if body is not None else {})
     except ValidationError as exc:
-        raise DefinitionError(request_issues(exc.errors())) from None
+        issues = request_issues(exc.errors(), fields=body_fields(BackfillRequest))
+    raise DefinitionError([_RANGE_NAMES.get(i.path, i) for i in issues])
+
+
+# Other tools' names for the range, refused with the one fix.
+_RANGE_NAMES = {
+    f"body.{name}": Issue(
+        f"body.{name}",
+        f"unknown field '{name}'; the range is sent as 'from' and 'to':"
+        ' {"from": "2026-03-01", "to": "2026-03-31"}',
+    )
+    for name in ("start", "end")
+}
 
 
 def backfill_request(ctx: Services, workflow: str, request: BackfillRequest) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from podium.service.lifecycle import (
     in_ended_run,
 )
 from podium.service.loops import count_ended_child
-from podium.service.runtimes.base import Attempt, StartAgain
+from podium.service.runtimes.base import Attempt, KeepsResults, StartAgain
 
 
 def _waiting_attempt(
@@ -60,7 +60,7 @@ def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
     if msg.event.get("kind") == messages.DEADLINE_EVENT["kind"]:
         if ctx.now() < deadline_of(ctx, attempt):
             return None  # an early timer: the real deadline is still ahead
-        return time_out(ctx, attempt, record)
+        return _deadline_passed(ctx, attempt, record)
     result = runtime.on_event(ctx, attempt, msg.event)
     return apply_result(ctx, attempt, result, record.retry_counts, inline=_ON_EVENT_QUEUE)
 
@@ -82,9 +82,23 @@ def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None
     started = record.started_at if record.started_at is not None else ctx.now()
     attempt = with_params_or_none(ctx, Attempt(run, spec, record.step, record.attempt, started))
     if plan_reclaim(ctx.now(), deadline_of(ctx, attempt)) is Reclaim.TIME_OUT:
-        return time_out(ctx, attempt, record)
+        return _deadline_passed(ctx, attempt, record)
     result = ctx.runtime_for(spec).poll(ctx, attempt)
     return apply_result(ctx, attempt, result, record.retry_counts)
+
+
+def _deadline_passed(ctx: Services, attempt: Attempt, record: StepRecord) -> Claimed | None:
+    """The attempt's deadline passed (its timer, or the sweeper past its lease). A result
+    accepted for it by then (a callback the API recorded, whose done message died with
+    its request, and that no retry, poll or heartbeat check applied since) is its
+    result. Else it times out (a result received after the deadline races the timeout,
+    as its done message does: whichever is handled first)."""
+    runtime = ctx.runtime_for(attempt.spec)
+    if isinstance(runtime, KeepsResults):
+        decided = runtime.recorded_result(ctx, attempt, by=deadline_of(ctx, attempt))
+        if decided is not None:
+            return apply_result(ctx, attempt, decided, record.retry_counts, inline=_ON_EVENT_QUEUE)
+    return time_out(ctx, attempt, record)
 
 
 def resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:

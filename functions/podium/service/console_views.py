@@ -22,16 +22,17 @@ from podium.core.engine.actions import (
     allowed_run_actions,
     allowed_step_actions,
 )
-from podium.core.engine.errors import NotFound
+from podium.core.engine.errors import NotFound, WorkflowNotFound
 from podium.core.engine.outputs import REF_KEY, is_ref
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
-from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.status import StepStatus
 from podium.core.tags import has_tags
 from podium.service.admission import waiting_reason
+from podium.service.api_requests import parse_run_statuses
 from podium.service.context import CompiledWorkflow, Services
 from podium.service.restart import is_iteration, restarted_as
 from podium.service.runs import with_callback_tokens
-from podium.service.views import event_view, run_view, step_view
+from podium.service.views import event_view, run_view, shown_detail, step_view
 
 NOT_STARTED = "NOT_STARTED"  # a step of the definition with no instance yet
 MAX_PAGE = 500
@@ -90,16 +91,8 @@ def parse_since(raw: str | None, now: int) -> int | None:
 
 
 def _statuses(raw: str | None) -> set[str] | None:
-    if not raw:
-        return None
-    wanted = {s.strip().upper() for s in raw.split(",") if s.strip()}
-    known = {s.value for s in RunStatus}
-    unknown = sorted(wanted - known)
-    if unknown:
-        raise DefinitionError(
-            [Issue("query.status", f"unknown run status {unknown[0]!r}; one of {sorted(known)}")]
-        )
-    return wanted
+    wanted = parse_run_statuses(raw)  # the runs list route's rule (query.status)
+    return {s.value for s in wanted} if wanted is not None else None
 
 
 def parse_tag_filter(raw: str | None) -> dict[str, str] | None:
@@ -139,6 +132,8 @@ def list_console_runs(
     left out, so the page says so instead of "no runs match"."""
     limit = max(1, min(limit, MAX_RUNS))
     names = sorted(set(workflows))
+    if workflow is not None and workflow not in names:
+        raise WorkflowNotFound(workflow)  # 404, as every route naming a workflow
     wanted = _statuses(status)
     after = parse_since(since, ctx.now())
     tags = parse_tag_filter(tag)
@@ -473,7 +468,9 @@ def run_page(
             )
         ),
         "action_log": [
-            {"at": e.at, "step": e.step, **e.detail} for e in events if e.kind == ACTION_EVENT
+            {"at": e.at, "step": e.step, **shown_detail(e.detail)}
+            for e in events
+            if e.kind == ACTION_EVENT
         ],
         "terminal": run.status.terminal,
         "now": now,

@@ -18,6 +18,7 @@ from podium.core.engine.outputs import (
     ref_of,
 )
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.request_ids import RunIdReused, differing, fingerprint
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.tags import MAX_TAGS, check_tags
 from podium.service import messages
@@ -46,7 +47,8 @@ def start_run(
     The run carries its workflow's ``tags`` and the ``tags`` given here (which win).
 
     ``run_id`` makes a start idempotent for callers that retry (the API passes a client
-    token); a second start with the same id returns the first run."""
+    token); a second start with the same id returns the first run, and one that asks
+    for something else under it (other params, version or tags) raises RunIdReused."""
     number = version if version is not None else ctx.store.active_version(workflow)
     compiled = ctx.definitions.get(workflow, number)  # raises WorkflowNotFound if absent
     literal = resolve_params(compiled.definition, params or {})
@@ -83,11 +85,11 @@ def start_run(
         # answer with the stored run, and redo what the first attempt may have died
         # before doing (both are idempotent).
         current = conflict.current or ctx.store.get_run(run.run_id)
-        if current.workflow != workflow or (
-            params is not None
-            and any(run_params(ctx, current).get(k) != v for k, v in literal.items())
-        ):
+        if current.workflow != workflow:
             raise RunIdConflict(run.run_id, current, workflow) from None
+        differ = _start_differs(ctx, current, params, version, tags)
+        if differ:
+            raise RunIdReused(run.run_id, current, workflow, differ) from None
         if current.status is RunStatus.RUNNING:
             ctx.event_queue.send(messages.encode(messages.Start(current.run_id)))
         elif current.status is RunStatus.QUEUED:
@@ -100,6 +102,36 @@ def start_run(
         _admit_queued(ctx, compiled.definition, workflow)
         return ctx.store.get_run(admitted.run_id)
     return admitted
+
+
+def _start_differs(
+    ctx: Services,
+    current: RunRecord,
+    params: Mapping[str, Any] | None,
+    version: int | None,
+    tags: Mapping[str, str] | None,
+) -> list[str]:
+    """The body fields in which a start under an existing ``run_id`` differs from the
+    start that created that run (core/engine/request_ids.py), read off the run itself:
+    its version, its params and its tags. A field the request leaves out is not compared
+    (a retry that sends only the run_id gets the run), and params are resolved by the
+    run's own version (a version activated since changes no default of a true retry)."""
+    kept: dict[str, Any] = {}
+    sent: dict[str, Any] = {}
+    if version is not None:
+        kept["version"], sent["version"] = current.version, version
+    defn = ctx.definitions.get(current.workflow, current.version).definition
+    if params is not None:
+        try:
+            literal: dict[str, Any] | None = resolve_params(defn, params)
+        except DefinitionError:  # they fit the version started now, not the run's
+            literal = None
+        stored = run_params(ctx, current)
+        kept["params"] = {k: stored.get(k) for k in literal} if literal is not None else stored
+        sent["params"] = literal
+    if tags is not None:
+        kept["tags"], sent["tags"] = current.tags, {**defn.tags, **check_tags(tags)}
+    return differing(fingerprint(kept), fingerprint(sent))
 
 
 def with_stored_params(ctx: Services, run: RunRecord) -> RunRecord:
@@ -183,8 +215,49 @@ def _with_place_in_queue(ctx: Services, step: StepRecord) -> StepRecord:
     return replace(step, reason=f"{step.reason}; {where}{held}")
 
 
+RunKey = tuple[int, str]  # (created_at, run_id): where a page of runs ends
+FILTERED_SCAN = 1_000
+"""Runs read at most for one page of a filtered list (``status``): a page can hold
+fewer runs than asked for, and its ``next`` goes on from the last run read."""
+_STORE_PAGE = 100
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    runs: list[RunRecord]
+    next: RunKey | None  # the last run read, when older ones may follow
+
+
+def _key(run: RunRecord) -> RunKey:
+    return (run.created_at, run.run_id)
+
+
 def list_runs(
-    ctx: Services, workflow: str, limit: int = 20, before: tuple[int, str] | None = None
-) -> list[RunRecord]:
-    """Newest first; ``before`` (the last run of a page: created_at, run_id) pages on."""
-    return ctx.store.list_runs(workflow, limit, before=before)
+    ctx: Services,
+    workflow: str,
+    limit: int = 20,
+    before: RunKey | None = None,
+    statuses: frozenset[RunStatus] | None = None,
+) -> RunsPage:
+    """Newest first; ``before`` (the last run of a page: created_at, run_id) pages on.
+    With ``statuses``, only runs in one of them: the store is read a page at a time
+    until ``limit`` match or ``FILTERED_SCAN`` runs were read, and ``next`` says where
+    to go on (a page with fewer runs, even none, may still have a next)."""
+    if not statuses:
+        runs = ctx.store.list_runs(workflow, limit, before=before)
+        return RunsPage(runs, _key(runs[-1]) if len(runs) == limit else None)
+    found: list[RunRecord] = []
+    read = 0
+    while read < FILTERED_SCAN:
+        wanted = min(_STORE_PAGE, FILTERED_SCAN - read)
+        page = ctx.store.list_runs(workflow, wanted, before=before)
+        read += len(page)
+        for run in page:
+            if run.status in statuses:
+                found.append(run)
+                if len(found) == limit:
+                    return RunsPage(found, _key(run))
+        if len(page) < wanted:
+            return RunsPage(found, None)  # every older run was read
+        before = _key(page[-1])
+    return RunsPage(found, before)

@@ -13,6 +13,7 @@ from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.records import RunRecord
+from podium.core.engine.request_ids import RequestIdReused, differing, fingerprint
 from podium.core.engine.signals import Signal, SignalRequest, check_request, new_signal
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
@@ -31,6 +32,8 @@ def send_signal(ctx: Services, request: SignalRequest) -> tuple[Signal, bool]:
     DefinitionError for a bad name, param or payload."""
     assert ctx.signals is not None
     stored, created = ctx.signals.send(new_signal(request, ctx.now()))
+    if not created and request.request_id is not None:
+        _check_same_body(stored, request)
     # Woken also for a repeat: the first send may have died before waking anyone.
     wake(ctx, stored.name)
     from podium.service.triggers import on_signal  # triggers start runs: imports runs
@@ -38,6 +41,36 @@ def send_signal(ctx: Services, request: SignalRequest) -> tuple[Signal, bool]:
     on_signal(ctx, stored)  # signal triggers (each signal consumed once per trigger)
     ctx.metrics.count("SignalsSent" if created else "SignalsDuplicate")
     return stored, created
+
+
+ANSWERED = frozenset({"api", "cli"})
+"""Senders that wait for an answer: a request id they reuse with another body is
+refused (409). The bus and emits have no one to tell: the first signal stays, logged."""
+
+
+def _check_same_body(stored: Signal, request: SignalRequest) -> None:
+    """The same request id (and name) again: a retry when it sends the same params,
+    payload and TTL; otherwise a reused id (core/engine/request_ids.py). The stored
+    signal holds its whole body, so a signal stored before this check is compared too."""
+    kept = {
+        "params": stored.params,
+        "payload": stored.payload,
+        "ttl_days": stored.expires_at - stored.sent_at,
+    }
+    sent = {"params": request.params, "payload": request.payload, "ttl_days": request.ttl_ms}
+    differ = differing(fingerprint(kept), fingerprint(sent))
+    if not differ:
+        return
+    assert request.request_id is not None
+    if request.source in ANSWERED:
+        raise RequestIdReused(request.request_id, differ)
+    log.warning(
+        "signal %s from %s: request id %s was used with another body (%s); the first kept",
+        request.name,
+        request.source,
+        request.request_id,
+        ", ".join(differ),
+    )
 
 
 def wake(ctx: Services, name: str) -> int:

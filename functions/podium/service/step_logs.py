@@ -20,6 +20,7 @@ def attempt_logs(ctx: Services, run_id: str, step: str, attempt: int | None) -> 
     on its ``retry`` timeline event)."""
     record = ctx.store.get_step(run_id, step)
     if record is None:
+        ctx.store.get_run(run_id)  # RunNotFound (404) when the run itself does not exist
         raise NoLogs(f"run {run_id} has no step '{step}' (yet)")
     number = attempt if attempt is not None else record.attempt
     ref, started, ended = record.log_ref, record.started_at, record.ended_at

@@ -142,10 +142,16 @@ def _redrive_steps(
     ctx: Services, run: RunRecord, steps: list[StepRecord], now: int, report: SweepReport
 ) -> None:
     run_id = run.run_id
-    last = max([run.created_at, *(t for s in steps for t in _times(s))], default=run.created_at)
+    # Since its admission, for a run that waited QUEUED: its start message has had
+    # stale_ready_ms to arrive (its admission set its check then: core/engine/checks.py).
+    began = max(run.created_at, run.started_at or 0)
+    last = max([began, *(t for s in steps for t in _times(s))], default=began)
     stale = now - last >= ctx.stale_ready_ms
     if not steps:
         if stale:
+            # Its start was lost (an admitter that died before sending it) or cut short.
+            # A start is idempotent: a root already made is not made again, and its
+            # claim message again is a duplicate of the same attempt.
             start_roots(ctx, run_id)
             report.redriven.append(f"{run_id} (start)")
         return
@@ -244,7 +250,8 @@ def _reconcile_slots(ctx: Services, workflow: str, report: SweepReport) -> None:
     """A slot whose holder run has ended (its release was lost with a crash) is given
     back, and queued runs get another chance at free slots."""
     slots = ctx.store.run_slots()
-    for holder in slots.state(workflow).holders:
+    state = slots.state(workflow)
+    for holder in state.holders:
         try:
             run = ctx.store.get_run(holder)
         except RunNotFound:
@@ -257,6 +264,11 @@ def _reconcile_slots(ctx: Services, workflow: str, report: SweepReport) -> None:
             release_slot(ctx, run)
             report.reclaimed.append(f"{workflow} slot of {holder}")
     active = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
+    if state.blocked_by is not None and active.strategy is not Strategy.STRICT_SEQUENTIAL:
+        # A block left from before a switch to another strategy (no run was admitted
+        # since, which clears it): it must not come back with strict_sequential.
+        slots.unblock(workflow)
+        report.reclaimed.append(f"{workflow} block of {state.blocked_by} (not strict)")
     if active.strategy is Strategy.LAST_ONLY and slots.queued(workflow, 1):
         # A start that died between queuing its run and its replacement pass left the
         # older run holding the slot (and the newer one behind it): the pass is redone.

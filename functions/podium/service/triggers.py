@@ -144,21 +144,24 @@ def sync_triggers(ctx: Services, workflow: str) -> SyncReport:
     return report
 
 
+class TriggerNotFound(NotFound):
+    """A trigger the active version of its workflow does not have (404)."""
+
+    def __init__(self, workflow: str, trigger_id: str, known: list[str]) -> None:
+        self.workflow, self.trigger_id = workflow, trigger_id
+        super().__init__(
+            f"workflow '{workflow}' has no trigger '{trigger_id[:100]}'"
+            f"{did_you_mean(trigger_id, known)} in its active version; its triggers:"
+            f" {', '.join(known) or 'none'} (podium triggers list {workflow};"
+            f" GET /workflows/{workflow}/triggers)"
+        )
+
+
 def set_enabled(ctx: Services, workflow: str, trigger_id: str, enabled: bool) -> TriggerState:
     """``podium triggers enable|disable``: no new version; schedules follow."""
     defn = _active(ctx, workflow)
     if trigger_id not in defn.trigger_map:
-        known = list(defn.trigger_map)
-        raise DefinitionError(
-            [
-                Issue(
-                    "trigger",
-                    f"workflow {workflow!r} has no trigger {trigger_id!r}"
-                    f"{did_you_mean(trigger_id, known)}; its triggers:"
-                    f" {', '.join(known) or 'none'}",
-                )
-            ]
-        )
+        raise TriggerNotFound(workflow, trigger_id, list(defn.trigger_map))
     state: TriggerState = _states(ctx).set_enabled(workflow, trigger_id, enabled, ctx.now())
     sync_triggers(ctx, workflow)
     return state
@@ -450,6 +453,39 @@ def _try_signal_trigger(
     own = parse_match(source.match.get(signal.name, {}))
     if not all(_holds(signal, c) for c in own):
         return None
+    for _ in range(_JOIN_ATTEMPTS):
+        joined = _join(ctx, workflow, tid, trigger, signal, state.since, consumer)
+        if not isinstance(joined, _LostRace):
+            return joined
+    # Lost every time: a burst of arrivals racing for the same partners. Each winner
+    # started its run; this signal stays unused for the next arrival.
+    return None
+
+
+# How many times an arrival tries to join after another set took one of its partners
+# between reading them and consuming them: it reads the partners left and tries again.
+_JOIN_ATTEMPTS = 3
+
+
+class _LostRace:
+    """Another set consumed one of the partners an attempt had read."""
+
+
+_LOST_RACE = _LostRace()
+
+
+def _join(
+    ctx: Services,
+    workflow: str,
+    tid: str,
+    trigger: Trigger,
+    signal: Signal,
+    since: int,
+    consumer: str,
+) -> RunRecord | _LostRace | None:
+    """One attempt to join ``signal`` into a set: its run, None, or _LOST_RACE."""
+    assert ctx.signals is not None and trigger.signal is not None
+    source = trigger.signal
     used_for = ctx.signals.consumed_by(consumer, signal.signal_id)
     if used_for is not None:
         # Used already: by a set whose run may not have started (a crash between the
@@ -470,7 +506,7 @@ def _try_signal_trigger(
                 name,
                 [*parse_match(source.match.get(name, {})), *keys],
                 now,
-                state.since,
+                since,
             )
         )
         for name in others
@@ -485,8 +521,8 @@ def _try_signal_trigger(
     expires = max(now + CONSUMED_TTL_MS, *(s.expires_at for s in group.values()))
     if not ctx.signals.consume(consumer, ids, key, expires):
         # Another set took one of these signals meanwhile (a racing arrival): this set
-        # is void. The signals left unused wait for the next arrival.
-        return None
+        # is void. The caller reads the partners left and tries again.
+        return _LOST_RACE
     return _start_set(ctx, workflow, tid, trigger, group, key)
 
 

@@ -51,9 +51,9 @@ def activate(ctx: Services, name: str, version: int) -> Activation:
     from podium.service.triggers import sync_triggers  # it starts runs: imports runs
 
     sync_triggers(ctx, name)  # cron/rate schedules follow the active version (redone if cut)
-    from podium.service.admission import admit_next
+    from podium.service.admission import on_activated
 
-    admit_next(ctx, name)  # its limit may let queued runs start (idempotent)
+    on_activated(ctx, name)  # its limit may let queued runs start (idempotent)
     return Activation(name, wv.version, previous)
 
 

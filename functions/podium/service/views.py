@@ -67,8 +67,16 @@ def event_view(ev: TimelineEvent) -> dict[str, Any]:
         "kind": ev.kind,
         "step": ev.step,
         "attempt": ev.attempt,
-        "detail": ev.detail,
+        "detail": shown_detail(ev.detail),
     }
+
+
+def shown_detail(detail: Any) -> Any:
+    """An event's detail as shown: without an action's request fingerprint, which only
+    the action's request id answers to (core/engine/request_ids.py)."""
+    if isinstance(detail, dict) and "fingerprint" in detail:
+        return {k: v for k, v in detail.items() if k != "fingerprint"}
+    return detail
 
 
 def workflow_view(wv: WorkflowVersion) -> dict[str, Any]:

@@ -56,11 +56,11 @@ def push_workflow(
 
         sync_triggers(ctx, defn.name)  # also when unchanged: a sync cut short is redone
     if activate and stored[0].version > 1:
-        from podium.service.admission import admit_next
+        from podium.service.admission import on_activated
 
         # A new limit (parallel: 0 raised, a higher N) lets queued runs start now, not
         # at the sweeper's next look at them (up to 30 minutes); idempotent.
-        admit_next(ctx, defn.name)
+        on_activated(ctx, defn.name)
     return stored
 
 

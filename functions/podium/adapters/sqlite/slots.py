@@ -52,11 +52,13 @@ def _can_take(
     return ok, blocked
 
 
-def _take(conn: sqlite3.Connection, workflow: str, run_id: str, now: int) -> None:
+def _take(conn: sqlite3.Connection, workflow: str, run_id: str, now: int, strict: bool) -> None:
+    """The ``_take_slot`` update: one more holder; a non-strict one clears a block."""
     conn.execute(
         "INSERT INTO slots (workflow, n) VALUES (?, 1)"
-        " ON CONFLICT (workflow) DO UPDATE SET n = n + 1",
-        (workflow,),
+        " ON CONFLICT (workflow) DO UPDATE SET n = n + 1,"
+        " blocked_by = CASE WHEN ? THEN blocked_by ELSE NULL END",
+        (workflow, strict),
     )
     conn.execute(
         "INSERT INTO slot_holders (workflow, run_id, since) VALUES (?, ?, ?)",
@@ -95,7 +97,9 @@ class SqliteRunSlots:
             ).fetchall()
         return [QueueEntry(workflow, r[1], int(r[0])) for r in rows]
 
-    def admit(self, entry: QueueEntry, *, limit: int, strict: bool, now: int) -> Admission:
+    def admit(
+        self, entry: QueueEntry, *, limit: int, strict: bool, now: int, check_at: int
+    ) -> Admission:
         if limit <= 0:
             return Admission.FULL  # paused
         with self._db.write() as conn:
@@ -105,8 +109,9 @@ class SqliteRunSlots:
             ok, blocked = _can_take(conn, entry.workflow, entry.run_id, limit, strict)
             if not ok:
                 return Admission.BLOCKED if strict and blocked else Admission.FULL
-            _take(conn, entry.workflow, entry.run_id, now)
-            update_run(conn, replace(run, status=RunStatus.RUNNING, started_at=now), inactive=False)
+            _take(conn, entry.workflow, entry.run_id, now, strict)
+            running = replace(run, status=RunStatus.RUNNING, started_at=now, check_at=check_at)
+            update_run(conn, running, inactive=False)
             _dequeue(conn, entry)
         return Admission.ADMITTED
 
@@ -118,7 +123,7 @@ class SqliteRunSlots:
             if read_run(conn, run.run_id) is not None:
                 # DynamoDB's transaction reports no item for this failure: no current run.
                 raise RunConflict(run.run_id, None)
-            _take(conn, run.workflow, run.run_id, now)
+            _take(conn, run.workflow, run.run_id, now, False)
             insert_run(conn, run)
         return None
 

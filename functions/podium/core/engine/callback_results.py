@@ -14,7 +14,9 @@ digest and the result itself (or, for a big output, a payload reference to it):
 
 A request that died between the item and its ``done`` message loses nothing: the
 waiting step finds the recorded result when it is polled or its heartbeat checked, and
-any later callback for the attempt sends it again.
+any later callback for the attempt sends it again. Its deadline finds it too: a result
+received by then is the attempt's result, not a timeout (``in_time``); one received
+after it (the timeout not handled yet) races the timeout, as its done message does.
 """
 
 from __future__ import annotations
@@ -76,3 +78,10 @@ def describe(recorded: Mapping[str, Any]) -> str:
     what = "success" if recorded.get("success") else "fail"
     by = recorded.get("by")
     return f"{what} by {by}" if by else what
+
+
+def in_time(recorded: Mapping[str, Any], deadline: int) -> bool:
+    """Whether a recorded result came by the attempt's deadline (so the deadline path
+    applies it rather than time the attempt out)."""
+    received = recorded.get("received_at")
+    return isinstance(received, int) and received <= deadline

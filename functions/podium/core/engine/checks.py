@@ -3,7 +3,10 @@
 Every unsettled run sits in the store's active index sorted by its next check time, and
 a sweep pass reads only the runs whose check time has passed (bounded per pass). Nothing
 on the hot path writes it: a run is created with a first check a few minutes out, and a
-run that ends before then leaves the index when it settles, never looked at. The
+run that ends before then leaves the index when it settles, never looked at. A queued
+run's admission (QUEUED -> RUNNING) moves its check in the same write to a start's
+horizon (``admitted_check``): the admitter may die before it sends the run's start, and
+a run that had waited past a sweep had its check half an hour out. The
 sweeper, after looking at a run, moves its check to the earliest moment something of it
 can next be due: an attempt's lease (an expired lease, a waiting step past its deadline),
 a retry's due time, a ready step going stale, a running loop (polled, in case the
@@ -29,6 +32,13 @@ def first_check(run: RunRecord) -> int:
     return run.check_at if run.check_at is not None else run.created_at + FIRST_CHECK_MS
 
 
+def admitted_check(now: int, *, stale_ms: int) -> int:
+    """The check time a queued run's admission at ``now`` writes: once its start message
+    has had ``stale_ms`` to arrive (the sweeper then redoes a start that left no steps;
+    a start is idempotent)."""
+    return now + max(MIN_CHECK_MS, stale_ms)
+
+
 def next_check(
     run: RunRecord,
     steps: Iterable[StepRecord],
@@ -48,7 +58,12 @@ def next_check(
     if run.status is not RunStatus.RUNNING:
         return latest  # queued or paused: its slot is reconciled by the workflow's runs
     due = [latest] if deadline is None else [latest, deadline]
-    for step in steps:
+    listed = list(steps)
+    if not listed:
+        # Started (admitted) and no step yet: its start message may have been lost.
+        started = run.started_at if run.started_at is not None else run.created_at
+        due.append(started + stale_ms)
+    for step in listed:
         if step.status is StepStatus.RUNNING and step.children_launched:
             # A loop waiting on its children: the sweeper polls it (a lost wake-up).
             due.append(now + stale_ms)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import StepError
@@ -103,4 +103,16 @@ class StepRuntime(Protocol):
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         """Cancel the external work (stop, kill, timeout). Must be idempotent."""
+        ...
+
+
+@runtime_checkable
+class KeepsResults(Protocol):
+    """A runtime whose result can be recorded before it is applied (a callback's, by the
+    API: core/engine/callback_results.py). The deadline path asks it first: a result
+    accepted for the attempt by its deadline, whose ``done`` message died with the
+    request that recorded it, is the attempt's result, not a timeout."""
+
+    def recorded_result(self, ctx: Services, attempt: Attempt, *, by: int) -> Result | None:
+        """The attempt's result recorded at or before ``by`` (None: none came by then)."""
         ...

@@ -16,9 +16,11 @@ mark leaves a function invoked twice, with the same event (``idempotency_key``,
 ``Event`` invocations at least once anyway.
 
 A callback's result is recorded once per attempt by the API before its ``done`` message
-is sent (core/engine/callback_results.py): a poll or a heartbeat check that finds a
-recorded result ends the attempt with it, so a request that died between the record
-and the message loses nothing."""
+is sent (core/engine/callback_results.py): a poll, a heartbeat check or the step's
+deadline (its timer, or the sweeper past its lease; for a result received by then) that
+finds a recorded result ends the attempt with it, so a request that died between the
+record and the message loses nothing, even when nothing looks at the attempt before its
+timeout."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.callback_results import (
     RESULT_KIND,
     digest_of,
+    in_time,
     result_detail,
     result_event_id,
 )
@@ -200,6 +203,17 @@ class CallbackRuntime:
         heartbeat = _time_of(events, heartbeat_event_id(attempt.step, attempt.number))
         self._check_heartbeat_at(ctx, attempt, max(begun, heartbeat or 0))
         return Waiting()
+
+    def recorded_result(self, ctx: Services, attempt: Attempt, *, by: int) -> Result | None:
+        """The result the API recorded for this attempt at or before ``by`` (its
+        deadline; ``KeepsResults``): asked by the deadline path before it times the
+        attempt out. A result received after it races the timeout, as its done does."""
+        events = ctx.store.list_events(attempt.run.run_id)
+        mark = find_result_mark(events, attempt.step, attempt.number, attempt.started_at)
+        if mark is None or not in_time(mark.detail, by):
+            return None
+        decided = recorded_result(ctx, mark)
+        return self._result(attempt, decided) if decided is not None else None
 
     def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
         return []  # no child runs
