@@ -67,9 +67,15 @@ CREATE TABLE IF NOT EXISTS trigger_states (
 """
 
 
+# The table's columns as its newest version makes them.
+SQLITE_COLUMNS = ("enabled", "since", "fired_at", "failed_at", "error")
+
+
 class SqliteTriggerStates:
     def __init__(self, db: Any) -> None:
         self.db = db
+        if db.has_table("trigger_states", SQLITE_COLUMNS):
+            return  # no write lock: a command that only reads must not wait for a writer
         with db.write() as conn:
             conn.execute(_SQL)
             columns = {r[1] for r in conn.execute("PRAGMA table_info(trigger_states)")}

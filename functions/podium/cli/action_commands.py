@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +26,7 @@ import typer
 from rich.text import Text
 
 from podium.cli.inputs import TypedParamOption, local_functions, parse_params, typed_params
-from podium.cli.local_home import Home, print_missing_home
+from podium.cli.local_home import Home, home_directory, print_missing_home
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
 from podium.cli.remote import quote
@@ -89,28 +91,43 @@ def _print(result: dict[str, Any], as_json: bool) -> None:
     _out().print(line, highlight=False)
 
 
+@contextmanager
+def _before_the_home() -> Iterator[None]:
+    """Ctrl-C while the local home is being opened (loading the runtime takes a second):
+    nothing was done yet; said, exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        _err().print(
+            Text("interrupted before the home was opened: nothing was done", style="yellow")
+        )
+        raise typer.Exit(130) from None
+
+
 class _Local:
     """A runtime on the local home, to act and then run on what the action let start."""
 
     def __init__(self, home: Path | None, functions: list[str] | None) -> None:
-        from podium import bootstrap
-        from podium.local.runtime import LocalRuntime
+        with _before_the_home():
+            from podium import bootstrap
+            from podium.local.runtime import LocalRuntime
 
-        self.where = bootstrap.local_home(home)
-        if not (self.where / bootstrap.HOME_DB).exists():
-            _err().print(Text(f"no local home at {self.where}", style="bold red"))
-            raise typer.Exit(1)
-        sys.path.insert(0, str(Path.cwd()))
-        self.rt = LocalRuntime(
-            store="sqlite",
-            home=self.where,
-            functions=local_functions(Path.cwd(), functions),
-            virtual_time=False,
-        )
-        self.by = bootstrap.local_user()
+            self.where = home_directory(home)
+            if not (self.where / bootstrap.HOME_DB).exists():
+                _err().print(Text(f"no local home at {self.where}", style="bold red"))
+                raise typer.Exit(1)
+            sys.path.insert(0, str(Path.cwd()))
+            self.rt = LocalRuntime(
+                store="sqlite",
+                home=self.where,
+                functions=local_functions(Path.cwd(), functions),
+                virtual_time=False,
+            )
+            self.by = bootstrap.local_user()
 
     def __enter__(self) -> _Local:
-        self.rt.__enter__()
+        with _before_the_home():
+            self.rt.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -144,6 +161,7 @@ def _local_run_action(
     from podium.core.dsl.errors import DefinitionError
     from podium.core.engine.actions import ActionRefused, RunAction
     from podium.core.engine.errors import NotFound
+    from podium.core.engine.request_ids import RequestIdReused
     from podium.service.actions import Actor, run_action
     from podium.service.restart import RestartRequest
 
@@ -158,18 +176,38 @@ def _local_run_action(
                     restart["version"],
                 )
             result = run_action(local.rt.services, run_id, RunAction(action), actor, request)
-        except (ActionRefused, NotFound, DefinitionError) as exc:
+        except (ActionRefused, NotFound, DefinitionError, RequestIdReused) as exc:
             raise _refused(exc) from None
         body = result.as_json()
         target = result.new_run or run_id
         if wait and not result.repeated:
-            local.rt.pump(run_id=target)
-            body["final_status"] = local.rt.describe(target).run.status.value
+            body["final_status"] = _run_on(local, target, body, as_json)
     _print(body, as_json)
     if wait and body.get("final_status"):
         _out().print(
             f"run {target} {body['final_status']}: podium runs show {target}", highlight=False
         )
+
+
+def _run_on(local: _Local, run_id: str, body: dict[str, Any], as_json: bool) -> str:
+    """Run ``run_id`` on here to its end and return its status. Ctrl-C stops only the
+    waiting: the action is done and the run stays in the home, so both are said (with the
+    run's status and what carries it on), exit 130."""
+    try:
+        local.rt.pump(run_id=run_id)
+    except KeyboardInterrupt:
+        _print(body, as_json)
+        status = local.rt.describe(run_id).run.status
+        where = f"run {run_id} is {status.value} in the home at {local.where}"
+        carried = (
+            "; podium dev (or podium run) on this home carries it on" if not status.terminal else ""
+        )
+        _err().print(
+            Text(f"interrupted: {where}{carried}: podium runs show {run_id}", style="yellow"),
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
+    return local.rt.describe(run_id).run.status.value
 
 
 def _local_params(
@@ -369,18 +407,18 @@ def _local_step_action(
 ) -> None:
     from podium.core.engine.actions import ActionRefused, BadStepPath, StepAction
     from podium.core.engine.errors import NotFound
+    from podium.core.engine.request_ids import RequestIdReused
     from podium.service.actions import Actor, step_action
 
     with _Local(home, functions) as local:
         actor = Actor(local.by, reason, request_id)
         try:
             result = step_action(local.rt.services, run_id, step, StepAction(action), actor)
-        except (ActionRefused, NotFound, BadStepPath) as exc:
+        except (ActionRefused, NotFound, BadStepPath, RequestIdReused) as exc:
             raise _refused(exc) from None
         body = result.as_json()
         if wait and not result.repeated:
-            local.rt.pump(run_id=run_id)
-            body["final_status"] = local.rt.describe(run_id).run.status.value
+            body["final_status"] = _run_on(local, run_id, body, as_json)
     _print(body, as_json)
 
 

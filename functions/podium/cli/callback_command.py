@@ -6,7 +6,6 @@ approver), 2 a usage problem."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from podium.cli.inputs import json_value
 from podium.cli.local_home import Home
 from podium.cli.output import print_json as _print_json
 from podium.cli.remote import quote
@@ -47,7 +47,7 @@ def _body(
     body: dict[str, Any]
     if success is not None:
         try:
-            body = {"success": json.loads(success)}
+            body = {"success": json_value("--success", success)}
         except ValueError as exc:
             example = "--success '{\"rows\": 3}'"
             raise _err(f"--success: not JSON ({exc}); e.g. {example}", 2) from None

@@ -2,7 +2,7 @@
 
     podium expr 'params.x + 1' --bind params='{"x": 2}'
     podium expr 'size(rows) > 0' -b rows='[1, 2]' -b params.region=eu-west-1
-    podium expr --cases ../shared/conformance/cel/*.json [--json]
+    podium expr --cases tests/conformance/cel/*.json [--json]
 
 Registered by the main app as `app.command("expr")(expr_command)`.
 """
@@ -17,7 +17,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from podium.cli.inputs import json_value
 from podium.core.expr import ExpressionError, compile_expression, compile_template
 from podium.core.expr.conformance import report, run_cases, summarize
 from podium.core.expr.json_values import to_json_value
@@ -25,13 +27,14 @@ from podium.local.text_files import UnreadableFile, read_text
 
 
 def _parse_bind(spec: str) -> tuple[list[str], Any]:
-    """`NAME=JSON`; a value that is not valid JSON is taken as a plain string."""
+    """`NAME=JSON`; a value that is not valid JSON is taken as a plain string. JSON nested
+    too deep is refused (exit 2), not taken as a string."""
     name, sep, raw = spec.partition("=")
     if not sep or not name.strip():
         raise typer.BadParameter(f"expected NAME=JSON, got {spec!r}", param_hint="--bind")
     try:
-        value: Any = json.loads(raw)
-    except json.JSONDecodeError:
+        value: Any = json_value(f"--bind {name.strip()}", raw)
+    except ValueError:
         value = raw
     return [part for part in name.strip().split(".") if part], value
 
@@ -79,6 +82,9 @@ def _run_case_files(paths: list[str], as_json: bool, out: Console, err: Console)
             cases = json.loads(read_text(path))
         except (OSError, UnreadableFile, json.JSONDecodeError) as exc:
             err.print(f"[red]cannot read {path}: {exc}[/red]")
+            return 2
+        except RecursionError:  # Python's parser gives up about 1,000 levels down
+            err.print(Text(f"{path}: JSON nested too deep to read; flatten it", style="red"))
             return 2
         if not isinstance(cases, list):
             err.print(f"[red]{path}: expected a JSON list of cases[/red]")

@@ -7,6 +7,9 @@ commands that start or act on runs, so it imports none of the command modules.
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,7 +20,8 @@ from rich.text import Text
 
 from podium.cli.output import err
 from podium.cli.remote import quote
-from podium.core.dsl.models import ParamSpec
+from podium.core.dsl.load import MAX_DOCUMENT_DEPTH, check_depth
+from podium.core.dsl.models import ParamSpec, ParamType
 from podium.core.dsl.params import parse_cli_value
 from podium.core.tags import parse_tag_pairs
 
@@ -36,26 +40,82 @@ TagOption = Annotated[
 ]
 
 
+# A double as people write it: float() also takes "1_0", "nan" and other scripts' digits.
+_DOUBLE = re.compile(r"\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")
+
+
+def usage_error(message: str) -> typer.Exit:
+    """A bad command-line value: said in red; the caller raises the exit (2)."""
+    err().print(Text(message, style="red"), highlight=False)
+    return typer.Exit(2)
+
+
+def too_deep(where: str) -> typer.Exit:
+    return usage_error(f"{where}: nested more than {MAX_DOCUMENT_DEPTH} levels deep; flatten it")
+
+
+def json_value(where: str, raw: str) -> Any:
+    """``raw`` read as JSON (ValueError when it is not JSON). Nested more than
+    MAX_DOCUMENT_DEPTH levels, as the API refuses it, is a usage error (exit 2) naming
+    ``where``: Python's parser would give up with a RecursionError past about 1,000."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise too_deep(where) from None
+    if check_depth(value) is not None:
+        raise too_deep(where)
+    return value
+
+
+def _key_value(pair: str) -> tuple[str, str]:
+    key, sep, raw = pair.partition("=")
+    if not sep or not key:
+        raise usage_error(f"--param '{pair}': use key=value")
+    return key, raw
+
+
+_WHAT = {"-p": "param", "--tag": "tag"}
+
+
+def once(option: str, keys: Iterable[str]) -> None:
+    """A key given twice on the command line: the last value would silently win."""
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            raise usage_error(f"{option} {key}: given twice; give each {_WHAT[option]} once")
+        seen.add(key)
+
+
+def _typed(key: str, spec: ParamSpec, raw: str) -> Any:
+    """One ``-p`` value typed by its spec. What does not fit stays text, for the run's
+    param check to refuse with the type it expects."""
+    if spec.type is ParamType.DOUBLE and not _DOUBLE.fullmatch(raw):
+        return raw
+    try:
+        value = parse_cli_value(spec, raw)
+    except RecursionError:  # a list or map: JSON nested past Python's parser
+        raise too_deep(f"-p {key}") from None
+    if check_depth(value) is not None:
+        raise too_deep(f"-p {key}")
+    return value
+
+
 def parse_params(defn_params: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
-    """``--param key=value`` pairs, each typed by its param spec (untyped: a string)."""
+    """``--param key=value`` pairs, each typed by its param spec (untyped: a string); a
+    pair that is not key=value, and a key given twice, are usage errors (exit 2)."""
+    split = [_key_value(pair) for pair in pairs]
+    once("-p", (key for key, _ in split))
     out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            err().print(f"[red]--param '{pair}': use key=value[/red]")
-            raise typer.Exit(2)
+    for key, raw in split:
         spec = defn_params.get(key)
-        out[key] = parse_cli_value(spec, raw) if spec is not None else raw
+        out[key] = _typed(key, spec, raw) if spec is not None else raw
     return out
 
 
 def typed_params(client: ApiClient, workflow: str, version: int | None, pairs: list[str]) -> Any:
     """Type ``key=value`` pairs by the pushed definition's param specs, like ``podium run``."""
-    for pair in pairs:  # a syntax error is a usage error: report it before any request
-        key, sep, _ = pair.partition("=")
-        if not sep or not key:
-            err().print(Text(f"--param '{pair}': use key=value", style="red"))
-            raise typer.Exit(2)
+    # A syntax error is a usage error: report it before any request.
+    once("-p", (_key_value(pair)[0] for pair in pairs))
     wf = client.get(f"/workflows/{quote(workflow)}", {"version": version})
     specs: dict[str, Any] = {}
     for name, raw in ((wf.get("definition") or {}).get("params") or {}).items():
@@ -66,12 +126,15 @@ def typed_params(client: ApiClient, workflow: str, version: int | None, pairs: l
 
 
 def parse_tags(pairs: list[str] | None) -> dict[str, str]:
-    """``--tag key=value`` pairs; a bad one is a usage error (exit 2)."""
+    """``--tag key=value`` pairs; a bad one, or a key given twice, is a usage error
+    (exit 2)."""
     try:
-        return parse_tag_pairs(pairs or [])
+        tags = parse_tag_pairs(pairs or [])
     except ValueError as exc:
-        err().print(Text(str(exc), style="red"), highlight=False)
-        raise typer.Exit(2) from None
+        raise usage_error(str(exc)) from None
+    # parse_tag_pairs keeps a repeated key's last value; keys are compared as it reads them.
+    once("--tag", (pair.partition("=")[0].strip() for pair in pairs or []))
+    return tags
 
 
 def local_functions(directory: Path, pairs: list[str] | None) -> dict[str, str]:

@@ -20,18 +20,29 @@ from podium.cli.output import err
 from podium.cli.render import view_json
 
 
+def home_directory(home: Path | None) -> Path:
+    """The home's directory, the same for every command: ``--home`` (a directory, or the
+    home's podium.db), else $PODIUM_HOME, else ``.podium``. Any other file is not a home:
+    a clear error and exit 2 (bootstrap.local_home alone takes a file's directory, so a
+    read command would read whatever home is beside the file)."""
+    named = home if home is not None else bootstrap.local_home()
+    if named.is_file() and named.name != bootstrap.HOME_DB:
+        given = f"--home {named}" if home is not None else f"PODIUM_HOME={named}"
+        err().print(
+            Text(
+                f"{given} is a file: give the home's directory (or its {bootstrap.HOME_DB})",
+                style="bold red",
+            ),
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    return bootstrap.local_home(named)
+
+
 def creatable_home(home: Path | None) -> Path:
     """The home a command that runs steps writes (``--home``, $PODIUM_HOME or
     ``.podium``), made if missing; a clear error and exit 2 when it cannot be."""
-    if home is not None and home.is_file() and home.name != bootstrap.HOME_DB:
-        err().print(
-            Text(
-                f"--home {home} is a file: give the home's directory (or its {bootstrap.HOME_DB})",
-                style="bold red",
-            )
-        )
-        raise typer.Exit(2)
-    where = bootstrap.local_home(home)
+    where = home_directory(home)
     try:
         where.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -45,7 +56,7 @@ class Home:
     ``describe_run`` needs (no moto, no runner: nothing runs here)."""
 
     def __init__(self, home: Path | None) -> None:
-        self.path = bootstrap.local_home(home)
+        self.path = home_directory(home)
         self.database = self.path / bootstrap.HOME_DB
         self.exists = self.database.exists()
         self._db: Any = None

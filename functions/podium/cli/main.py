@@ -8,36 +8,70 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
-from rich.console import Console
-from rich.text import Text
+try:  # Ctrl-C while the CLI loads (half a second or so): a line, not a traceback
+    import typer
+    from rich.console import Console
+    from rich.text import Text
+    from typer.core import TyperGroup
 
-from podium.cli import (
-    action_commands,
-    callback_command,
-    console_command,
-    dev_command,
-    dlq_commands,
-    expr_command,
-    remote_commands,
-    render,
-    signal_command,
-    trigger_commands,
-    workflow_commands,
-)
-from podium.cli.inputs import TagOption, local_functions, local_stand_ins, parse_params, parse_tags
-from podium.cli.local_home import creatable_home
-from podium.core.dsl.errors import DefinitionError
-from podium.core.dsl.load import load_definition
-from podium.core.dsl.schema import workflow_json_schema
-from podium.local.text_files import UnreadableFile, read_text
+    from podium.cli import (
+        action_commands,
+        callback_command,
+        console_command,
+        dev_command,
+        dlq_commands,
+        expr_command,
+        remote_commands,
+        render,
+        signal_command,
+        trigger_commands,
+        workflow_commands,
+    )
+    from podium.cli.inputs import (
+        TagOption,
+        local_functions,
+        local_stand_ins,
+        parse_params,
+        parse_tags,
+    )
+    from podium.cli.local_home import creatable_home
+    from podium.core.dsl.errors import DefinitionError
+    from podium.core.dsl.load import load_definition
+    from podium.core.dsl.schema import workflow_json_schema
+    from podium.local.text_files import UnreadableFile, read_text
+except KeyboardInterrupt:
+    sys.stderr.write("interrupted while podium was starting: nothing was done\n")
+    raise SystemExit(130) from None
+
+
+class _PodiumGroup(TyperGroup):
+    """The top command. What no command can recover from is said in a line instead of a
+    traceback: a home that cannot be used (locked, read-only, damaged: HomeError), and a
+    Ctrl-C that the command did not report itself (typer's own exit 130 says nothing)."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click.Context
+        from podium.adapters.sqlite.db import HomeError
+
+        try:
+            return super().invoke(ctx)
+        except HomeError as exc:
+            errors.print(Text(str(exc), style="bold red"), highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            errors.print(Text("interrupted (Ctrl-C)", style="yellow"), highlight=False)
+            raise typer.Exit(130) from None
+
 
 app = typer.Typer(
+    cls=_PodiumGroup,
     help="Podium: a serverless workflow orchestrator for AWS.",
     no_args_is_help=True,
     add_completion=False,
@@ -237,54 +271,59 @@ def run(
 
     State is kept in the local home (a SQLite file), so podium runs list/show/timeline
     inspect the run afterwards from another process."""
-    from rich.live import Live
-
     from podium import bootstrap
-    from podium.local.runtime import LocalRuntime
 
     if backend not in ("sqlite", "moto", "memory"):
         errors.print(f"[red]--backend '{backend}': use sqlite, moto or memory[/red]")
         raise typer.Exit(2)
-    where = creatable_home(home) if backend == "sqlite" else None
+    with ExitStack() as stack:
+        with _interrupted_before_the_run():
+            from rich.live import Live
 
-    text = _read(file)
-    try:
-        defn = load_definition(text, str(file))
-    except DefinitionError as exc:
-        _print_issues(file, exc)
-        raise typer.Exit(1) from None
-    params = parse_params(dict(defn.params), param or [])
-    mapping = local_functions(file.resolve().parent, functions)
-    stand_ins = local_stand_ins(file.resolve().parent)
-    tags = parse_tags(tag)
-    # Local functions (module:function, mapped or written as is) live next to the definition.
-    sys.path.insert(0, str(file.resolve().parent))
-    # In-process moto is not made for concurrent requests: one worker unless asked.
-    default_workers = 1 if backend == "moto" else max(4, os.cpu_count() or 1)
-    threads = workers if workers is not None else default_workers
-    with LocalRuntime(
-        virtual_time=not real_time,
-        store=backend,
-        home=where,
-        workers=threads,
-        functions=mapping,
-        stand_ins=stand_ins,
-    ) as rt:
-        rt.push(text)
-        if print_events:
-            from podium.local.event_printer import print_events_of
+            from podium.local.runtime import LocalRuntime
 
-            print_events_of(rt.services, sys.stderr)
-        try:
-            if event is not None:
-                from podium.local.event_printer import start_from_file
+            where = creatable_home(home) if backend == "sqlite" else None
+            text = _read(file)
+            try:
+                defn = load_definition(text, str(file))
+            except DefinitionError as exc:
+                _print_issues(file, exc)
+                raise typer.Exit(1) from None
+            params = parse_params(dict(defn.params), param or [])
+            mapping = local_functions(file.resolve().parent, functions)
+            stand_ins = local_stand_ins(file.resolve().parent)
+            tags = parse_tags(tag)
+            # Local functions (module:function, mapped or written as is) live next to the
+            # definition.
+            sys.path.insert(0, str(file.resolve().parent))
+            # In-process moto is not made for concurrent requests: one worker unless asked.
+            default_workers = 1 if backend == "moto" else max(4, os.cpu_count() or 1)
+            threads = workers if workers is not None else default_workers
+            rt = stack.enter_context(
+                LocalRuntime(
+                    virtual_time=not real_time,
+                    store=backend,
+                    home=where,
+                    workers=threads,
+                    functions=mapping,
+                    stand_ins=stand_ins,
+                )
+            )
+            rt.push(text)
+            if print_events:
+                from podium.local.event_printer import print_events_of
 
-                started = start_from_file(rt.services, defn.name, event, bool(param or tag))
-            else:
-                started = rt.start_run(defn.name, params, tags=tags)
-        except DefinitionError as exc:
-            _print_issues(event or file, exc)
-            raise typer.Exit(1) from None
+                print_events_of(rt.services, sys.stderr)
+            try:
+                if event is not None:
+                    from podium.local.event_printer import start_from_file
+
+                    started = start_from_file(rt.services, defn.name, event, bool(param or tag))
+                else:
+                    started = rt.start_run(defn.name, params, tags=tags)
+            except DefinitionError as exc:
+                _print_issues(event or file, exc)
+                raise typer.Exit(1) from None
         began = time.monotonic()
         interrupted = False
         try:
@@ -349,6 +388,17 @@ def run(
     raise typer.Exit(0 if view.run.status.complete else 1)
 
 
+@contextmanager
+def _interrupted_before_the_run() -> Iterator[None]:
+    """Ctrl-C before ``podium run`` started its run (reading the file, opening the home,
+    pushing the definition): said, exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        errors.print(Text("interrupted before the run started: nothing ran", style="yellow"))
+        raise typer.Exit(130) from None
+
+
 def _sinks(defn: Any) -> set[str]:
     used = {d for s in defn.steps for d in s.dependency_ids}
     return {s.id for s in defn.steps if s.id not in used}
@@ -371,15 +421,26 @@ app.command("callback")(callback_command.callback_command)
 
 
 def main() -> None:
-    """The ``podium`` command: the app, with the errors no command can recover from
-    said in a line instead of a traceback."""
-    from podium.adapters.sqlite.db import HomeUnreadable
+    """The ``podium`` command: the app (``_PodiumGroup`` says in a line what no command
+    can recover from), and the same for a home error raised outside any command."""
+    from podium.adapters.sqlite.db import HomeError
 
     try:
         app()
-    except HomeUnreadable as exc:
-        errors.print(Text(str(exc), style="bold red"))
-        raise SystemExit(2) from None
+    except HomeError as exc:
+        errors.print(Text(str(exc), style="bold red"), highlight=False)
+        raise SystemExit(exc.exit_code) from None
+    finally:
+        # The command is over; Python still stops its threads and runs its exit hooks,
+        # where a Ctrl-C would end in a traceback.
+        signal.signal(signal.SIGINT, _interrupted_at_exit)
+
+
+def _interrupted_at_exit(signum: int, frame: object) -> None:
+    sys.stdout.flush()
+    sys.stderr.write("interrupted (Ctrl-C)\n")
+    sys.stderr.flush()
+    os._exit(130)
 
 
 if __name__ == "__main__":

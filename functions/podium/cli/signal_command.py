@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from podium.cli.inputs import json_value, usage_error
 from podium.cli.local_home import Home
 from podium.cli.target_options import (
     AwsProfileOption,
@@ -40,13 +41,18 @@ _INT = re.compile(r"^-?[0-9]{1,19}$")
 
 
 def parse_signal_params(pairs: list[str]) -> dict[str, str | int]:
+    """``-p key=value`` pairs; a key given twice is a usage error (exit 2), not the last
+    value silently kept."""
     out: dict[str, str | int] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
             raise typer.BadParameter(f"'{pair}': write -p key=value")
+        if key in out:
+            raise usage_error(f"-p {key}: given twice; give each param once")
         value: str | int = raw
-        if _INT.match(raw):
+        # A number only when it reads back the same: `zip=02134` stays the string.
+        if _INT.fullmatch(raw) and str(int(raw)) == raw:
             value = int(raw)
         elif len(raw) >= 2 and raw[0] == raw[-1] == '"':
             try:
@@ -93,7 +99,7 @@ def send(
     body: dict[str, Any] = {"name": name, "params": params, "ttl_days": ttl_days}
     if payload is not None:
         try:
-            body["payload"] = json.loads(payload)
+            body["payload"] = json_value("--payload", payload)
         except ValueError as exc:
             _err().print(Text(f"--payload is not JSON: {exc}", style="red"), highlight=False)
             raise typer.Exit(2) from None
@@ -117,6 +123,7 @@ def send(
 
 def _send_local(home: Path | None, body: dict[str, Any]) -> dict[str, Any]:
     from podium.core.dsl.errors import DefinitionError
+    from podium.core.engine.request_ids import RequestIdReused
     from podium.service.signals import request_from_json, send_signal
 
     home_dir = Home(home)
@@ -128,5 +135,8 @@ def _send_local(home: Path | None, body: dict[str, Any]) -> dict[str, Any]:
         except DefinitionError as exc:
             for issue in exc.issues:
                 _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
+            raise typer.Exit(1) from None
+        except RequestIdReused as exc:  # the same --request-id with another signal
+            _err().print(Text.assemble(("  ✗ ", "red"), exc.message), highlight=False)
             raise typer.Exit(1) from None
     return {**stored.as_json(), "created": created}

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from podium.cli.inputs import local_functions
-from podium.cli.local_home import local_home_services
+from podium.cli.local_home import home_directory, local_home_services
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
 from podium.cli.output import print_json as _print_json
@@ -236,7 +236,7 @@ def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) 
     from podium.local.runtime import LocalRuntime
     from podium.service.backfill import backfill_request
 
-    where = bootstrap.local_home(home)
+    where = home_directory(home)
     if not (where / bootstrap.HOME_DB).exists():
         _err().print(Text(f"no local home at {where}: push or run the workflow first", "red"))
         raise typer.Exit(1)
@@ -254,12 +254,25 @@ def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) 
             total = len(summary["started"]) + summary["waiting_for_max_active"]
             _err().print(f"running {total} backfill run(s) of {workflow} ...", highlight=False)
             rt.pump()
-            statuses: dict[str, int] = {}
-            for run in rt.store.list_runs(workflow, 1000):
-                if run.trigger == "backfill":
-                    statuses[run.status.value] = statuses.get(run.status.value, 0) + 1
-            summary["outcome"] = statuses
+            summary["outcome"] = _outcome(rt.store, summary)
     return summary
+
+
+def _outcome(store: Any, summary: dict[str, Any]) -> dict[str, int]:
+    """How this backfill's runs ended, by status: the runs of its entries that it started
+    or reran (their ids are its own), not earlier backfills' runs of the workflow."""
+    from podium.core.engine.errors import RunNotFound
+
+    statuses: dict[str, int] = {}
+    for entry in summary["entries"]:
+        if entry["action"] == "skip":
+            continue
+        try:
+            status = store.get_run(entry["run_id"]).status.value
+        except RunNotFound:  # never started (its trigger left the active version)
+            continue
+        statuses[status] = statuses.get(status, 0) + 1
+    return statuses
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -271,6 +284,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f" {summary['skipped']} skipped",
         highlight=False,
     )
+    if summary.get("reason"):  # why the plan is empty, or shorter than the range
+        out.print(f"  {summary['reason']}", style="yellow", highlight=False)
     if summary.get("waiting_for_max_active"):
         out.print(f"  {summary['waiting_for_max_active']} wait for --max-active", style="dim")
     if summary.get("dry_run") or summary["times"] <= 40:

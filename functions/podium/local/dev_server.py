@@ -395,7 +395,7 @@ class DevServer:
                         query.get("name", ""),
                         logs=self._log_reader(),
                         iterations_from=query.get("next") or None,
-                        failed_only=query.get("failed_only") == "true",
+                        failed_only=_bool(query, "failed_only"),
                     )
         except DefinitionError as exc:
             issues = [{"path": i.path, "message": i.message} for i in exc.issues]
@@ -453,6 +453,15 @@ def _int(query: dict[str, str], name: str, default: int) -> int:
         raise DefinitionError(
             [Issue(f"query.{name}", f"must be an integer, got {raw!r}")]
         ) from None
+
+
+def _bool(query: dict[str, str], name: str) -> bool:
+    """``true`` or ``false`` (any case; absent or empty: false), as the deployed API reads
+    it (handlers/api.py ``_bool_query``): anything else is refused, not read as false."""
+    raw = (query.get(name) or "false").lower()
+    if raw not in ("true", "false"):
+        raise DefinitionError([Issue(f"query.{name}", "use true or false")])
+    return raw == "true"
 
 
 def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.dsl.load import MAX_DOCUMENT_DEPTH, check_depth
 from podium.core.engine.records import RunRecord
 from podium.core.ports import Events
 from podium.service.context import Services
@@ -54,6 +55,16 @@ def start_from_file(ctx: Services, workflow: str, path: Path, with_params: bool)
         event = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise DefinitionError([Issue(str(path), f"cannot read the event JSON: {exc}")]) from None
+    except RecursionError:  # Python's parser gives up about 1,000 levels down
+        raise _too_deep(path) from None
+    if check_depth(event) is not None:
+        raise _too_deep(path)
     if not isinstance(event, dict):
         raise DefinitionError([Issue(str(path), "the event must be a JSON object")])
     return start_from_event(ctx, workflow, event)
+
+
+def _too_deep(path: Path) -> DefinitionError:
+    return DefinitionError(
+        [Issue(str(path), f"the event nests more than {MAX_DOCUMENT_DEPTH} levels; flatten it")]
+    )

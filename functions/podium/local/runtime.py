@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -174,12 +174,22 @@ class LocalRuntime:
     def start(self) -> None:
         from moto import mock_aws
 
-        clock = self.clock
         # Steps' own AWS calls (boto3 in a module:function) go to in-process moto too,
         # whatever the store: a local run needs no AWS account.
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
         self._mock = mock_aws()
         self._mock.start()
+        try:
+            self._start_services()
+        except BaseException:
+            # A home that is locked, read-only or damaged: leave nothing on (moto would
+            # mock AWS for the rest of a test session), and say the first error.
+            with suppress(Exception):
+                self.stop()
+            raise
+
+    def _start_services(self) -> None:
+        clock = self.clock
         self.store: DynamoStateStore | MemoryStateStore | SqliteStateStore
         if self.store_kind == "sqlite":
             self._start_home()
@@ -299,12 +309,14 @@ class LocalRuntime:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
-        if self.owners is not None:
-            self.owners.retire()
+        try:
+            if self.owners is not None:
+                self.owners.retire()
+        finally:  # closed even when the home refuses the retirement (locked, read-only)
             self.owners = None
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     # use cases -------------------------------------------------------------------
     def push(self, source: str | Path | dict[str, Any]) -> str:

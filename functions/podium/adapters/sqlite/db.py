@@ -10,16 +10,24 @@ steps; a lock wakes the next writer at once); ``busy_timeout`` covers other proc
 
 Each thread has its own connection (sqlite3 connections must not be shared between
 threads); an in-memory database has a single connection behind the same lock.
+
+Opening a home reads its schema first and takes the write lock only to create or upgrade
+it, so a command that only reads works while another process holds the write lock, and
+on a home it may not write. SQLite's errors about the file itself (locked past the busy
+timeout, read-only, damaged, not a database) become ``HomeError``s that name the file
+and what to do: the CLI prints them in a line.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -155,6 +163,18 @@ CREATE TABLE IF NOT EXISTS owners (
     host TEXT NOT NULL,
     started_at INTEGER NOT NULL
 );
+-- adapters/trigger_states.py's table (SqliteTriggerStates, which makes it too: keep the
+-- two alike), made with the home so that a command reading it takes no write lock.
+CREATE TABLE IF NOT EXISTS trigger_states (
+    workflow TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    since INTEGER NOT NULL,
+    fired_at INTEGER,
+    failed_at INTEGER,
+    error TEXT,
+    PRIMARY KEY (workflow, trigger)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS logs (
     run_id TEXT NOT NULL,
     step TEXT NOT NULL,
@@ -177,8 +197,82 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
-class HomeUnreadable(PodiumError):
-    """The home's file is not an SQLite database (or not one Podium can use)."""
+# Objects the schema makes, and the columns added to tables after their first release
+# (a home made before has the table without them): a home that has them all is current.
+SCHEMA_OBJECTS = frozenset(
+    [*re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA), "messages_owned"]
+)
+ADDED_COLUMNS = (
+    ("messages", "owner", "TEXT"),
+    ("owners", "seen_at", "INTEGER"),
+    ("trigger_states", "failed_at", "INTEGER"),
+    ("trigger_states", "error", "TEXT"),
+)
+
+# SQLite's primary result codes (the low byte of ``sqlite_errorcode``) about the file.
+_PERM, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT = 3, 5, 6, 8, 10, 11
+_FULL, _CANTOPEN, _NOTADB = 13, 14, 26
+
+
+class HomeError(PodiumError):
+    """The home's database file cannot be used as asked; the message names the file and
+    what to do. ``exit_code`` is the CLI's."""
+
+    exit_code = 2
+
+
+class HomeUnreadable(HomeError):
+    """The home's file is not an SQLite database, is damaged, or cannot be opened."""
+
+
+class HomeLocked(HomeError):
+    """Another process held the home's write lock past the busy timeout."""
+
+    exit_code = 1  # it may pass: try again
+
+
+class HomeReadOnly(HomeError):
+    """The home may be read but not written (file or directory permissions, a read-only
+    file system)."""
+
+
+def home_error(path: str, exc: sqlite3.Error) -> HomeError | None:
+    """The HomeError for an SQLite error about the file at ``path``, or None for any
+    other error (a constraint, a bad statement: the caller's to handle)."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code == 0 and isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        code = _NOTADB
+    home = Path(path).parent
+    elsewhere = "or give another home (--home or PODIUM_HOME)"
+    if code in (_BUSY, _LOCKED):
+        return HomeLocked(
+            f"the home at {home} is locked by another process ({exc}; waited"
+            f" {BUSY_TIMEOUT_MS / 1000:g}s): end the other process's write transaction on"
+            f" {path} (a sqlite3 shell, a database browser), then try again"
+        )
+    if code == _READONLY:
+        return HomeReadOnly(
+            f"the home at {home} is read-only ({exc}): this command writes to it; make"
+            f" {home} and the {Path(path).name} files in it writable, {elsewhere}"
+        )
+    if code == _CORRUPT:
+        return HomeUnreadable(
+            f"{path} is damaged ({exc}): restore it from a copy, move it away (the next"
+            f" podium run starts a new home there), {elsewhere}"
+        )
+    if code == _NOTADB:
+        return HomeUnreadable(
+            f"{path} is not a Podium home's database ({exc}): move it away, {elsewhere}"
+        )
+    if code == _CANTOPEN and not Path(path).exists():
+        return HomeReadOnly(f"cannot create {path} ({exc}): make {home} writable, {elsewhere}")
+    if code in (_PERM, _CANTOPEN):
+        return HomeUnreadable(
+            f"cannot open {path} ({exc}): check that you may read it and its directory, {elsewhere}"
+        )
+    if code in (_IOERR, _FULL):
+        return HomeUnreadable(f"cannot use {path} ({exc}): check the disk it is on")
+    return None
 
 
 class Database:
@@ -194,57 +288,110 @@ class Database:
         self._connections: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
         self._shared: sqlite3.Connection | None = None
         self._closed = False
+        # A home this process may not write, read as an immutable file (_connect_first).
+        self._immutable = False
         try:
-            self._create_schema()
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise  # another process holds it: not a bad file
-            raise HomeUnreadable(
-                f"{self.path} is not a Podium home's database ({exc}): move it away, or"
-                " give another home (--home or PODIUM_HOME)"
-            ) from None
+            conn = self._connect_first()
+            if not self._schema_current(conn):
+                self._create_schema(conn)
+        except sqlite3.Error as exc:
+            problem = home_error(self.path, exc)
+            if problem is None:
+                raise
+            self.close()
+            raise problem from None
 
-    def _create_schema(self) -> None:
-        conn = self._connect()
+    def _connect_first(self) -> sqlite3.Connection:
+        """The first connection; it says whether the home is read as a snapshot."""
+        self._immutable = self._read_only_snapshot()
+        return self._connect()
+
+    def _read_only_snapshot(self) -> bool:
+        """Whether to read the file as immutable: this process may not write it or its
+        directory, and no -wal file holds commits that are not in it yet (nobody has it
+        open to write). SQLite cannot read a WAL home in a directory it may not write (it
+        makes the -shm file beside it), and on a file it may not write it leaves -shm and
+        -wal files that keep the owner from writing once the file is writable again. Such
+        a reader sees the home as it was when it opened it."""
+        if self.in_memory or not Path(self.path).exists() or Path(self.path + "-wal").exists():
+            return False
+        writable = os.access(self.path, os.W_OK) and os.access(Path(self.path).parent, os.W_OK)
+        return not writable
+
+    @staticmethod
+    def _schema_current(conn: sqlite3.Connection) -> bool:
+        """Whether the file has every table, index and column this version uses, read
+        without the write lock (a reader must not wait for a writer)."""
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if SCHEMA_OBJECTS - names:
+            return False
+        for table, column, _ in ADDED_COLUMNS:
+            if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                return False
+        return conn.execute("SELECT 1 FROM meta WHERE key = 'schema'").fetchone() is not None
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        """Create what is missing (a new home, or one made by an older version) under
+        the write lock; another process may be doing the same: every step is idempotent."""
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
-            if "owner" not in columns:  # a home made before messages had owners
-                conn.execute("ALTER TABLE messages ADD COLUMN owner TEXT")
-            owner_columns = {row[1] for row in conn.execute("PRAGMA table_info(owners)")}
-            if "seen_at" not in owner_columns:  # ... and before owners had heartbeats
-                conn.execute("ALTER TABLE owners ADD COLUMN seen_at INTEGER")
-            conn.execute(
-                "CREATE INDEX IF NOT EXISTS messages_owned"
-                " ON messages (queue, owner, visible_at, id)"
-            )
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+            try:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                for table, column, kind in ADDED_COLUMNS:
+                    columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                    if column not in columns:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                conn.execute(
+                    "CREATE INDEX IF NOT EXISTS messages_owned"
+                    " ON messages (queue, owner, visible_at, id)"
+                )
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+            except BaseException:
+                _rollback(conn)
+                raise
             conn.execute("COMMIT")
+
+    def has_table(self, table: str, columns: Iterable[str] = ()) -> bool:
+        """Whether ``table`` exists with ``columns``, read without the write lock: an
+        adapter with tables of its own creates them only when they are missing."""
+        with self.query() as conn:
+            found = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        return bool(found) and set(columns) <= found
 
     # connections -------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
+        target = self.path
+        if self._immutable:
+            target = Path(self.path).absolute().as_uri() + "?immutable=1"
         conn = sqlite3.connect(
-            self.path,
+            target,
             timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
             check_same_thread=False,  # one per thread anyway; close() may run elsewhere
             factory=_Connection,
+            uri=self._immutable,
         )
+        try:
+            self._configure(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._connections.add(conn)
+        return conn
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if not self.in_memory:
+        if not self.in_memory and not self._immutable:
             _switch_to_wal(conn)
             # NORMAL in WAL mode: a commit survives a crash of the process (the OS has it);
             # only a power cut may lose the last commits, never corrupt the file.
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = OFF")
-        self._connections.add(conn)
-        return conn
 
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
@@ -262,13 +409,13 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One atomic write transaction; an exception rolls everything back."""
-        with self._write_lock:
+        with self._write_lock, self._said_of_the_file():
             conn = self._connect()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             conn.execute("COMMIT")
 
@@ -279,12 +426,14 @@ class Database:
             with self._write_lock:
                 yield self._connect()
             return
-        conn = self._connect()
-        conn.execute("BEGIN")
-        try:
-            yield conn
-        finally:
-            conn.execute("COMMIT")
+        with self._said_of_the_file():
+            conn = self._connect()
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
 
     @contextmanager
     def query(self) -> Iterator[sqlite3.Connection]:
@@ -293,7 +442,19 @@ class Database:
             with self._write_lock:
                 yield self._connect()
             return
-        yield self._connect()
+        with self._said_of_the_file():
+            yield self._connect()
+
+    @contextmanager
+    def _said_of_the_file(self) -> Iterator[None]:
+        """An SQLite error about the file (locked, read-only, damaged) as a HomeError."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            problem = home_error(self.path, exc)
+            if problem is None:
+                raise
+            raise problem from exc
 
     def close(self) -> None:
         self._closed = True
@@ -302,6 +463,13 @@ class Database:
         self._connections.clear()
         self._shared = None
         self._local = threading.local()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back what is left: SQLite may have rolled back already (a full disk, a busy
+    statement), and a second ROLLBACK would hide the first error."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _switch_to_wal(conn: sqlite3.Connection) -> None:

@@ -43,9 +43,17 @@ CREATE TABLE IF NOT EXISTS signal_consumed (
 _PAGE = 200
 
 
+def _tables_current(db: Database) -> bool:
+    return all(
+        db.has_table(table) for table in ("signals", "signal_ids", "signal_waiters")
+    ) and db.has_table("signal_consumed", ("grp",))
+
+
 class SqliteSignals:
     def __init__(self, db: Database) -> None:
         self.db = db
+        if _tables_current(db):
+            return  # no write lock: a command that only reads must not wait for a writer
         with db.write() as conn:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
