@@ -18,6 +18,7 @@ from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.graph_checks import check_graph, check_raw_graph
 from podium.core.dsl.loops import check_bodies
 from podium.core.dsl.models import (
+    CONCURRENCY_KEY,
     STEP_TYPES,
     ApprovalStep,
     BatchJobStep,
@@ -39,6 +40,8 @@ from podium.core.dsl.models import (
 )
 from podium.core.dsl.params import check_defaults
 from podium.core.dsl.stored import STORED
+from podium.core.dsl.triggers import JOIN_KEY, TRIGGER_ID
+from podium.core.engine.signals import SIGNAL_NAME
 
 _STEP_MODELS: dict[str, type[BaseModel]] = {
     "noop": NoopStep,
@@ -597,6 +600,18 @@ def _without_union_noise(errors: list[Any]) -> list[Any]:
     return kept
 
 
+# What a value must look like, by the pattern it failed: the message of the field it is
+# in (a signal name or a trigger id is not a step id, whose rules the fallback gives).
+_PATTERN_WORDS = {
+    SIGNAL_NAME: "is not a signal name: 1-128 letters, digits and _ . : / -, starting with"
+    " a letter or digit (e.g. sales_ready, team/etl:done)",
+    TRIGGER_ID: "is not a trigger id: 1-40 letters, digits, _ and -, starting with a letter"
+    " (e.g. nightly, on-upload)",
+    JOIN_KEY: "is not a param name: 1-64 letters, digits and _, not starting with a digit",
+    CONCURRENCY_KEY: "is not a concurrency key: 1-80 letters, digits and _ . : -",
+}
+
+
 def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
     loc: tuple[str | int, ...] = tuple(err["loc"])
     loc = tuple(part for part in loc if not (isinstance(part, str) and _MEMBER_TAG.match(part)))
@@ -638,6 +653,9 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
     if kind == "missing":
         return Issue(path, "required field is missing")
     if kind == "string_pattern_mismatch":
+        pattern = str(err.get("ctx", {}).get("pattern", ""))
+        if pattern in _PATTERN_WORDS:
+            return Issue(path, f"'{str(err.get('input'))[:80]}' {_PATTERN_WORDS[pattern]}")
         if loc and loc[-1] == "name":
             return Issue(
                 path,

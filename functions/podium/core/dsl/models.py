@@ -33,6 +33,7 @@ from podium.core.engine.step_error import ANY_ERROR, USER_ERROR
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,79}$"
 WORKFLOW_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,79}$"
+CONCURRENCY_KEY = r"^[A-Za-z0-9_.:-]{1,80}$"
 
 
 class _Model(BaseModel):
@@ -143,7 +144,7 @@ class Edge(_Model):
 class Concurrency(_Model):
     """A semaphore shared by every workflow and run that names the key."""
 
-    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,80}$")]
+    key: Annotated[str, Field(pattern=CONCURRENCY_KEY)]
     limit: Annotated[int, Field(ge=1, le=10_000), NOT_BOOLEAN]
 
 

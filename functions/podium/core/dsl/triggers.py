@@ -9,6 +9,7 @@ docs/workflow-language.md (Triggers).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Annotated, Any
@@ -30,6 +31,7 @@ from podium.core.dsl.stored import at_push
 from podium.core.engine.signals import SIGNAL_NAME
 
 TRIGGER_ID = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
+JOIN_KEY = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # a signal param name
 MAX_TRIGGERS = 20
 MAX_SIGNAL_NAMES = 8  # Maestro's limit
 DEFAULT_MAX_CATCHUP = 100
@@ -46,10 +48,48 @@ class Catchup(str, Enum):
     ALL = "all"  # every missed time, oldest first, up to max_catchup
 
 
+# S3's rules for a bucket name (general purpose buckets): what can ever match an event.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_BUS = re.compile(r"[A-Za-z0-9/._-]{1,256}")
+
+
+def _bucket_problem(bucket: str) -> str | None:
+    if _BUCKET.fullmatch(bucket):
+        return None
+    if bucket.startswith("s3://"):
+        return "write the bucket's name without s3:// (and a path in prefix)"
+    if bucket.startswith("arn:"):
+        return "write the bucket's name, not its ARN"
+    if "/" in bucket:
+        return "write the bucket's name alone, and the path in prefix"
+    return (
+        "is not an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', starting"
+        " and ending with a letter or digit"
+    )
+
+
 class S3Source(_Model):
     bucket: Annotated[str, Field(min_length=3, max_length=63)]
     prefix: str = ""
     suffix: str = ""
+
+    # Push rules (core.dsl.stored): a trigger that can never match no event was refused.
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, v: str, info: ValidationInfo) -> str:
+        problem = _bucket_problem(v) if at_push(info) else None
+        if problem is not None:
+            raise ValueError(f"'{v[:80]}': {problem}")
+        return v
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, v: str, info: ValidationInfo) -> str:
+        if v.startswith("/") and at_push(info):
+            raise ValueError(
+                f"'{v[:80]}': an S3 key does not start with '/'; write '{v.lstrip('/')[:80]}'"
+            )
+        return v
 
 
 class EventSource(_Model):
@@ -59,6 +99,16 @@ class EventSource(_Model):
         description="Where the events are put: default (AWS services), podium (Podium's"
         " bus), or the name of the bus the construct's rules read.",
     )
+
+    @field_validator("bus")
+    @classmethod
+    def _bus(cls, v: str, info: ValidationInfo) -> str:
+        if not _BUS.fullmatch(v) and at_push(info):
+            raise ValueError(
+                f"'{v[:80]}' is not an event bus name: 1-256 letters, digits and / . _ -"
+                " (default, podium, or the name of your bus)"
+            )
+        return v
 
     @field_validator("pattern")
     @classmethod
@@ -88,7 +138,7 @@ class SignalSource(_Model):
         list[Annotated[str, Field(pattern=SIGNAL_NAME)]],
         Field(min_length=1, max_length=MAX_SIGNAL_NAMES),
     ]
-    join_keys: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]] = Field(
+    join_keys: list[Annotated[str, Field(pattern=JOIN_KEY)]] = Field(
         default_factory=list,
         description="Params every joined signal must share (one run per distinct value).",
     )
