@@ -110,3 +110,27 @@ def test_while_retry_trigger_success_and_validate_conditions_are_checked() -> No
     assert "validate: this condition is always a number" in issue(
         {"name": "w", "params": {"n": param}, "steps": [{"id": "a", "type": "noop"}]}
     )
+
+
+def test_the_check_costs_no_second_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It parsed every condition again, uncached: validating 100,000 steps with a `when`
+    went from 5 s to 15 s. The shape is now read when the expression compiles (cached)."""
+    from podium.core.expr import parser
+
+    parsed: list[str] = []
+    lark = parser._lark()
+
+    class Counting:
+        def parse(self, source: str) -> Any:
+            parsed.append(source)
+            return lark.parse(source)
+
+    monkeypatch.setattr(parser, "_lark", Counting)
+    when = "params.n > 7 && params.n != 12345"  # not compiled (cached) before
+    doc = edge(when)
+    doc["steps"] += [
+        {"id": f"c{i}", "type": "noop", "depends_on": [{"step": "a", "when": when}]}
+        for i in range(50)
+    ]
+    validate_definition(doc)
+    assert parsed.count(when) == 1

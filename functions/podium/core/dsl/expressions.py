@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from podium.core.dsl.conditions import condition_problem
+from podium.core.dsl.conditions import condition_problem, shape_problem, template_problem
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.graph_checks import find_cycle
 from podium.core.dsl.models import Fields, ForeachStep, LambdaStep, WorkflowDefinition
@@ -112,14 +112,18 @@ class WorkflowExpressions:
                 if edge.when is None:
                     continue
                 path = f"steps[{i}].depends_on[{j}].when"
-                shape = None if stored else condition_problem(edge.when)
-                if shape is not None:
-                    issues.append(Issue(path, shape))
+                template = None if stored else template_problem(edge.when)
+                if template is not None:
+                    issues.append(Issue(path, template))
                     continue
                 try:
                     ce = compile_expression(edge.when)
                 except ExpressionError as exc:
                     issues.append(_expr_issue(path, exc))
+                    continue
+                shape = None if stored else shape_problem(ce)
+                if shape is not None:
+                    issues.append(Issue(path, shape))
                     continue
                 read = _check_refs(
                     path, edge.when, ce.references, base_roots, known, visible, issues

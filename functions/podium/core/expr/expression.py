@@ -20,6 +20,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .parser import parse
 from .refs import DEEP, Usage, collect_usage, dotted
 from .runtime import Ctx
+from .shapes import static_shape
 
 _PLAIN = frozenset({bool, str, int, float, type(None), bytes})  # same in CEL and Python
 
@@ -36,6 +37,7 @@ class CompiledExpression:
         "checked",
         "limits",
         "references",
+        "shape",
         "source",
     )
 
@@ -49,8 +51,10 @@ class CompiledExpression:
         limits: Limits,
         checked: bool,
         pos: int,
+        shape: str | None = None,
     ) -> None:
         self.source = source
+        self.shape = shape  # what it always gives, when its syntax settles it (shapes.py)
         self.references = dotted(usage.paths)
         self.limits = limits
         self.checked = checked
@@ -198,4 +202,5 @@ def compile_uncached(source: str, limits: Limits, checked: bool = True) -> Compi
         limits,
         checked,
         node.pos,
+        static_shape(node),
     )
