@@ -417,6 +417,14 @@ def logs(
 def unblock(
     workflow: Annotated[str, typer.Argument(help="Workflow name.")],
     as_json: JsonOption = False,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="Unblock the workflow in this local home (the directory or its podium.db)"
+            " instead of a deployed stack.",
+        ),
+    ] = None,
     stack: StackOption = None,
     endpoint: EndpointOption = None,
     profile: ProfileOption = None,
@@ -425,8 +433,19 @@ def unblock(
 ) -> None:
     """strict_sequential: let the queue move on after a failed run."""
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-    with reporting_remote_errors(workflow):
-        body = target.connect().post_json(f"/workflows/{quote(workflow)}/unblock", {})
+    if home is not None:  # like push and start, the stack unless a home is named
+        if stack or endpoint or profile:
+            _err().print(Text("pass either --home or a remote target, not both", style="red"))
+            raise typer.Exit(2)
+        from podium.cli.local_home import local_home_services
+        from podium.service.admission import unblock as unblock_locally
+
+        with local_home_services(home) as services:
+            services.store.active_version(workflow)  # NotFound names an unknown workflow
+            body: dict[str, Any] = {"admitted": unblock_locally(services, workflow)}
+    else:
+        with reporting_remote_errors(workflow):
+            body = target.connect().post_json(f"/workflows/{quote(workflow)}/unblock", {})
     if as_json:
         _print_json(body)
     else:
