@@ -18,6 +18,7 @@ from podium.adapters.sqlite.store import SqliteStateStore
 from podium.adapters.table_schema import create_table
 from podium.core.dsl.errors import DefinitionError
 from podium.core.engine.signals import (
+    ConsumedMark,
     Op,
     ParamMatch,
     SignalRequest,
@@ -172,6 +173,20 @@ def test_a_signal_is_consumed_once_per_consumer(signals: Signals) -> None:
     # Each trigger (consumer) has its own marks.
     assert signals.consume("wf/t1", ["p:a", "p:b"], "run-9", 10_000)
     assert signals.consumed_by("wf/t2", "p:a") is None
+
+
+def test_marks_are_read_back_with_their_group_expiry_and_time(signals: Signals) -> None:
+    """A signal trigger marks instances (``<id>@<sent_at>``) with the consume's time;
+    a mark made before that (``made_at`` None) reads back without one."""
+    assert signals.consume("wf/t0", ["p:a@1000", "p:b@2000"], "set-1", 10_000, made_at=3000)
+    assert signals.consume("wf/t0", ["p:old"], "p:old", 9_000)  # an old mark: no time
+    got = signals.marks("wf/t0", ["p:a@1000", "p:old", "p:none", "p:a@1000"])
+    assert got == {
+        "p:a@1000": ConsumedMark("set-1", 10_000, 3000),
+        "p:old": ConsumedMark("p:old", 9_000, None),
+    }
+    assert signals.marks("wf/t1", ["p:a@1000"]) == {}
+    assert signals.marks("wf/t0", []) == {}
 
 
 def test_a_signal_is_read_by_its_id_until_it_expires(signals: Signals) -> None:

@@ -200,12 +200,14 @@ def test_a_join_that_loses_a_partner_to_a_racing_set_joins_another(rt: LocalRunt
     real = signals.consume
     raced: list[str] = []
 
-    def racing(consumer: str, ids: Any, group: str, expires_at: int) -> bool:
+    def racing(
+        consumer: str, ids: Any, group: str, expires_at: int, made_at: int | None = None
+    ) -> bool:
         if not raced:  # a racing arrival's set takes the sales signal this one read
-            (taken,) = [i for i in ids if i in sales]
+            (taken,) = [i for i in ids if i.split("@")[0] in sales]
             raced.append(taken)
-            assert real(consumer, [taken], f"{taken}+racer", expires_at)
-        return real(consumer, ids, group, expires_at)
+            assert real(consumer, [taken], f"{taken}+racer", expires_at, made_at)
+        return real(consumer, ids, group, expires_at, made_at)
 
     signals.consume = racing  # type: ignore[method-assign]
     send(rt, "costs_ready", day="d1")

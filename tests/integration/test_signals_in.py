@@ -74,17 +74,23 @@ def test_a_podium_signal_event_on_the_bus_is_a_signal(runtime: LocalRuntime) -> 
         "detail-type": "podium.signal",
         "detail": {"name": "ready", "params": {"day": "2026-01-05"}},
     }
-    first = events.handler(event, None)
+
+    def on_podiums_bus(e: dict[str, object]) -> dict[str, object]:
+        # The construct's rule on Podium's bus wraps each event with the bus's name.
+        return {"podium_bus": "podium", "event": e}
+
+    first = events.handler(on_podiums_bus(event), None)
     assert first["matched"] == 1 and first["created"] is True
     # EventBridge delivers at least once: the same event id is the same signal.
-    assert events.handler(event, None)["created"] is False
+    assert events.handler(on_podiums_bus(event), None)["created"] is False
     # A producer's retried PutEvents is a new event with the same content: without a
     # request id, name and params identify a signal, as on the API (it was a second one).
-    assert events.handler({**event, "id": "evt-7-retried"}, None)["created"] is False
+    retried = {**event, "id": "evt-7-retried"}
+    assert events.handler(on_podiums_bus(retried), None)["created"] is False
     runtime.pump(advance_time=False)
     assert runtime.describe(run_id).run.status is RunStatus.SUCCEEDED
     bad = {**event, "id": "evt-8", "detail": {"name": 5}}
-    assert events.handler(bad, None)["dropped"] == 1
+    assert events.handler(on_podiums_bus(bad), None)["dropped"] == 1
 
 
 def test_podium_signal_send_to_the_local_home(tmp_path: Path) -> None:

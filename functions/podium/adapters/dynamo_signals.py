@@ -7,8 +7,10 @@ Items (docs/architecture.md):
 - ``SIGID#<signal id>`` / ``#SIG``: its identity, written in the same transaction on
   condition that it is absent or expired: the de-duplication.
 - ``SIGW#<name>`` / ``<run>/<step>``: a step waiting for a signal of that name.
-- ``SIGC#<consumer>`` / ``<signal id>``: a signal trigger used this signal for the run
-  ``grp`` (all the signals of one run are marked in one transaction).
+- ``SIGC#<consumer>`` / ``<signal id>@<sent_at>``: a signal trigger used this signal
+  instance for the run ``grp`` (all the signals of one run are marked in one
+  transaction), at ``at`` (ms). A mark made before marks named instances has the
+  signal id alone as its sort key and no ``at``.
 Every item carries ``expires_at``, so nothing outlives its TTL.
 """
 
@@ -21,7 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from podium.adapters.dynamo_conditions import error_code
-from podium.core.engine.signals import Op, ParamMatch, Signal, Waiter, matches
+from podium.core.engine.signals import ConsumedMark, Op, ParamMatch, Signal, Waiter, matches
 
 _OPS = {Op.EQ: "=", Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}
 
@@ -183,7 +185,12 @@ class DynamoSignals:
         )
 
     def consume(
-        self, consumer: str, signal_ids: Sequence[str], group: str, expires_at: int
+        self,
+        consumer: str,
+        signal_ids: Sequence[str],
+        group: str,
+        expires_at: int,
+        made_at: int | None = None,
     ) -> bool:
         # One transaction (a trigger joins at most 8 names): all marks or none. A mark
         # already held by this group (a replay) passes its condition and is rewritten.
@@ -197,6 +204,7 @@ class DynamoSignals:
                         "grp": {"S": group},
                         "xm": {"N": str(expires_at)},
                         "expires_at": _ttl(expires_at),
+                        **({} if made_at is None else {"at": {"N": str(made_at)}}),
                     },
                     "ConditionExpression": "attribute_not_exists(#pk) OR #grp = :grp",
                     "ExpressionAttributeNames": {"#pk": "pk", "#grp": "grp"},
@@ -224,6 +232,32 @@ class DynamoSignals:
             ConsistentRead=True,
         ).get("Item")
         return None if item is None else str(item.get("grp", {}).get("S", ""))
+
+    def marks(self, consumer: str, keys: Sequence[str]) -> dict[str, ConsumedMark]:
+        out: dict[str, ConsumedMark] = {}
+        wanted = list(dict.fromkeys(keys))  # BatchGetItem refuses a key twice
+        for i in range(0, len(wanted), 100):  # its limit per call
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [
+                        {"pk": {"S": f"SIGC#{consumer}"}, "sk": {"S": k}}
+                        for k in wanted[i : i + 100]
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                resp = self._db.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self._table, []):
+                    at = item.get("at")
+                    out[item["sk"]["S"]] = ConsumedMark(
+                        str(item.get("grp", {}).get("S", "")),
+                        int(item["xm"]["N"]) if "xm" in item else 0,
+                        None if at is None else int(at["N"]),
+                    )
+                # Throttled keys come back unprocessed: asked again.
+                request = resp.get("UnprocessedKeys") or {}
+        return out
 
     def get(self, signal_id: str, *, now: int) -> Signal | None:
         item = self._identity(signal_id)

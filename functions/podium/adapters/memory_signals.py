@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from podium.core.engine.signals import ParamMatch, Signal, Waiter, matches
+from podium.core.engine.signals import ConsumedMark, ParamMatch, Signal, Waiter, matches
 
 
 class MemorySignals:
@@ -14,7 +14,7 @@ class MemorySignals:
         self._by_id: dict[str, Signal] = {}
         self._by_name: dict[str, list[Signal]] = {}
         self._waiters: dict[str, dict[Waiter, int]] = {}
-        self._consumed: dict[tuple[str, str], str] = {}  # -> the group that used it
+        self._consumed: dict[tuple[str, str], ConsumedMark] = {}  # the group that used it
 
     def send(self, signal: Signal) -> tuple[Signal, bool]:
         with self._lock:
@@ -61,19 +61,31 @@ class MemorySignals:
             self._waiters.get(name, {}).pop(waiter, None)
 
     def consume(
-        self, consumer: str, signal_ids: Sequence[str], group: str, expires_at: int
+        self,
+        consumer: str,
+        signal_ids: Sequence[str],
+        group: str,
+        expires_at: int,
+        made_at: int | None = None,
     ) -> bool:
         with self._lock:
-            held = [self._consumed.get((consumer, s), group) for s in signal_ids]
-            if any(g != group for g in held):
+            held = [self._consumed.get((consumer, s)) for s in signal_ids]
+            if any(m is not None and m.group != group for m in held):
                 return False
-            for s in signal_ids:
-                self._consumed[(consumer, s)] = group
+            for s, m in zip(signal_ids, held, strict=True):
+                if m is None:  # a replay keeps the first mark, as SQLite's does
+                    self._consumed[(consumer, s)] = ConsumedMark(group, expires_at, made_at)
             return True
 
     def consumed_by(self, consumer: str, signal_id: str) -> str | None:
         with self._lock:
-            return self._consumed.get((consumer, signal_id))
+            mark = self._consumed.get((consumer, signal_id))
+        return None if mark is None else mark.group
+
+    def marks(self, consumer: str, keys: Sequence[str]) -> dict[str, ConsumedMark]:
+        with self._lock:
+            held = {k: self._consumed.get((consumer, k)) for k in keys}
+        return {k: m for k, m in held.items() if m is not None}
 
     def get(self, signal_id: str, *, now: int) -> Signal | None:
         with self._lock:

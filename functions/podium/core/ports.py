@@ -23,7 +23,7 @@ from podium.core.engine.records import (
     TimelineEvent,
     WorkflowVersion,
 )
-from podium.core.engine.signals import ParamMatch, Signal, Waiter
+from podium.core.engine.signals import ConsumedMark, ParamMatch, Signal, Waiter
 from podium.core.engine.status import RunStatus, StepStatus
 
 
@@ -573,18 +573,30 @@ class Signals(Protocol):
         ...
 
     def consume(
-        self, consumer: str, signal_ids: Sequence[str], group: str, expires_at: int
+        self,
+        consumer: str,
+        signal_ids: Sequence[str],
+        group: str,
+        expires_at: int,
+        made_at: int | None = None,
     ) -> bool:
         """Mark the signals used by ``consumer`` (a signal trigger) for ``group`` (the
         run they start), all or none: True when every one is now marked for ``group``
         (also when this same group marked them before: a replay); False, writing
-        nothing, when any is marked for another group."""
+        nothing, when any is marked for another group. The keys are opaque: a signal
+        trigger marks instances (core/engine/signals.py ``instance_key``). ``made_at``
+        (the consume's time) is kept on the marks, read back by ``marks``."""
         ...
 
     def consumed_by(self, consumer: str, signal_id: str) -> str | None:
         """The group that ``consumer`` used the signal for, None when it has not: a
         signal trigger that consumed a set and died before its run started finds the set
         again from any of its signals."""
+        ...
+
+    def marks(self, consumer: str, keys: Sequence[str]) -> dict[str, ConsumedMark]:
+        """``consumer``'s marks of these keys (those that have one; strongly consistent,
+        one round trip for a few keys), expired or not: a mark outlives its signals."""
         ...
 
     def get(self, signal_id: str, *, now: int) -> Signal | None:

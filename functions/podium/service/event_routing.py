@@ -1,5 +1,6 @@
 """What the events function does with an EventBridge event (handlers/events.py stays a
-thin dispatcher): a ``podium.signal`` event on Podium's bus is a signal; every other
+thin dispatcher): a ``podium.signal`` event on Podium's bus is a signal (on any other
+bus it is an ordinary event); every other
 event is offered to the triggers; what nothing takes is counted as unmatched, but for
 Podium's own run and step status changes, which its bus brings whether or not a trigger
 listens to them.
@@ -34,7 +35,11 @@ def route_event(
     """``external``: the event was already taken as a state change of external work
     (service/external_events.py); triggers may still start runs from it. ``bus``: the
     bus it was put on (handlers/events.py: rules on other buses say which)."""
-    if detail_type == BUS_DETAIL_TYPE:
+    if detail_type == BUS_DETAIL_TYPE and bus == PODIUM_BUS:
+        # Only from Podium's own bus, whose PutEvents the deployer grants: on another
+        # bus (a named trigger bus brings every event of the account, the default bus
+        # what a pattern rule matches) anyone allowed to put events there would send
+        # signals. There it is an ordinary event, offered to the triggers.
         try:
             signal, created = signal_from_bus(ctx, event)
         except DefinitionError as exc:

@@ -38,7 +38,9 @@ def send_signal(ctx: Services, request: SignalRequest) -> tuple[Signal, bool]:
     wake(ctx, stored.name)
     from podium.service.triggers import on_signal  # triggers start runs: imports runs
 
-    on_signal(ctx, stored)  # signal triggers (each signal consumed once per trigger)
+    # Signal triggers (each signal consumed once per trigger). A trigger's failure is
+    # on its state; only a sender that waits for an answer sees it raised.
+    on_signal(ctx, stored, answered=request.source in ANSWERED)
     ctx.metrics.count("SignalsSent" if created else "SignalsDuplicate")
     return stored, created
 

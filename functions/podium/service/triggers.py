@@ -28,7 +28,7 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.models import WorkflowDefinition
 from podium.core.dsl.triggers import Catchup, Trigger
-from podium.core.engine.backfill import first_run_id, rate_anchor, rate_slot
+from podium.core.engine.backfill import first_run_id, rate_anchor
 from podium.core.engine.errors import NotFound, RunConflict
 from podium.core.engine.event_patterns import matches, s3_pattern
 from podium.core.engine.records import RunRecord
@@ -43,7 +43,21 @@ from podium.core.engine.schedule import (
     rate_times,
     trigger_run_id,
 )
-from podium.core.engine.signals import Op, ParamMatch, Signal, parse_match
+from podium.core.engine.signals import (
+    ConsumedMark,
+    Op,
+    ParamMatch,
+    Signal,
+    consumption,
+    instance_key,
+    legacy_mark_covers,
+    mark_keys,
+    may_recover,
+    parse_match,
+    set_key,
+    set_members,
+)
+from podium.core.engine.trigger_events import rate_firing, self_started
 from podium.core.expr import ExpressionError, compile_expression
 from podium.core.ports import EVENT_SOURCE as PODIUM_SOURCE
 from podium.core.ports import SCHEDULED_TIME, ScheduleSpec, TriggerState, TriggerStates
@@ -113,21 +127,53 @@ class SyncReport:
 
 def sync_triggers(ctx: Services, workflow: str) -> SyncReport:
     """Make the schedules match the active version's enabled cron and rate triggers
-    (idempotent: run on every push, activation and enable/disable)."""
+    (idempotent: run on every push, activation and enable/disable).
+
+    Two syncs may race (``disable`` and ``enable`` at once): the one that read the
+    older states may apply them last (delete a schedule the other just kept). So after
+    applying, the states are read again, and while they differ from the ones applied
+    the sync is redone: the last sync to finish applies states at least as new as
+    every change made before it ended."""
+    report = SyncReport([], [], [])
+    applied = _apply_schedules(ctx, workflow, report)
+    for _ in range(_SYNC_ROUNDS - 1):
+        if _enabled_states(ctx, workflow) == applied:
+            break
+        applied = _apply_schedules(ctx, workflow, report)
+    return report
+
+
+# How many times a sync applies the states when they keep changing under it (each
+# round is a state read and a schedule read per trigger; a race settles in one more).
+_SYNC_ROUNDS = 3
+
+
+def _enabled_states(ctx: Services, workflow: str) -> dict[str, tuple[bool, int]]:
+    return {tid: (st.enabled, st.since) for tid, st in _states(ctx).states(workflow).items()}
+
+
+def _apply_schedules(
+    ctx: Services, workflow: str, report: SyncReport
+) -> dict[str, tuple[bool, int]]:
+    """One pass of ``sync_triggers``: returns the states it applied."""
     assert ctx.schedules is not None
     defn = _active(ctx, workflow)
     states = _states(ctx)
     now = ctx.now()
+    made = {
+        tid: states.ensure(workflow, tid, t.enabled, now) for tid, t in defn.trigger_map.items()
+    }
+    # One read of every state, applied and returned as one snapshot (the redo compares it).
+    seen = {**made, **states.states(workflow)}
     desired: dict[str, ScheduleSpec] = {}
     for tid, trigger in defn.trigger_map.items():
-        state = states.ensure(workflow, tid, trigger.enabled, now)
+        state = seen[tid]
         if trigger.scheduled and state.enabled:
             spec = schedule_spec(workflow, tid, trigger, state)
             desired[spec.name] = spec
     # Every trigger the workflow ever had has a state: its schedule may exist. Looking
     # them up by name needs no ListSchedules (an action IAM cannot scope to a group).
-    report = SyncReport([], [], [])
-    for tid in sorted(states.states(workflow)):
+    for tid in sorted(seen):
         name = schedule_name(workflow, tid)
         old = ctx.schedules.get(name)
         wanted = desired.get(name)
@@ -141,7 +187,7 @@ def sync_triggers(ctx: Services, workflow: str) -> SyncReport:
         elif not wanted.same_as(old):
             ctx.schedules.put(wanted)
             report.updated.append(name)
-    return report
+    return {tid: (st.enabled, st.since) for tid, st in seen.items()}
 
 
 class TriggerNotFound(NotFound):
@@ -235,7 +281,7 @@ def start_triggered(
             workflow,
             params,
             run_id or trigger_run_id(workflow, trigger_id, key, at),
-            label or f"{trigger.kind}:{trigger_id}",
+            label or _label(trigger_id, trigger),
             logical,
             restart_of,
         )
@@ -244,6 +290,12 @@ def start_triggered(
         if strict:
             raise DefinitionError(_params_issues(trigger_id, exc)) from None
         return None
+
+
+def _label(trigger_id: str, trigger: Trigger) -> str:
+    """What the runs a trigger starts carry as their ``trigger`` (and their status
+    changes as ``detail.trigger``)."""
+    return f"{trigger.kind}:{trigger_id}"
 
 
 def _record_failure(ctx: Services, workflow: str, trigger_id: str, error: str) -> None:
@@ -362,6 +414,12 @@ def route_trigger_event(
         state = _states(ctx).ensure(workflow, tid, trigger.enabled, ctx.now())
         if not state.enabled:
             continue
+        own = _own_status_change(event) if bus == PODIUM_BUS else None
+        looping = None if own is None else self_started(own, workflow, tid, _label(tid, trigger))
+        if looping is not None:
+            _record_failure(ctx, workflow, tid, looping)
+            failed.append(f"{workflow}/{tid}")
+            continue
         run = start_triggered(
             ctx, workflow, tid, trigger, dict(event), key=_event_key(event), at=at
         )
@@ -426,18 +484,46 @@ def _own_status_change(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 # signal triggers ----------------------------------------------------------------------
-def on_signal(ctx: Services, signal: Signal) -> list[str]:
+def on_signal(ctx: Services, signal: Signal, *, answered: bool = False) -> list[str]:
     """Maestro's signal triggers: a trigger naming this signal starts a run once it has
     one unconsumed signal of every name (sharing the values of ``join_keys``), sent
-    after the trigger began; each signal is consumed once per trigger."""
+    after the trigger began; each signal is consumed once per trigger.
+
+    A trigger that fails (raises) is logged and its failure kept on its state, and the
+    other triggers still get the signal; the first failure is raised afterwards only to
+    an ``answered`` sender (service/signals.py ANSWERED): an emit or a bus event has no
+    one to tell, and raising would only redo (or wedge) the emitting step."""
     started = []
+    first: Exception | None = None
     for workflow, tid, trigger in _event_triggers(ctx):
         source = trigger.signal
         if source is None or signal.name not in source.names:
             continue
-        run = _try_signal_trigger(ctx, workflow, tid, trigger, signal)
+        try:
+            run = _try_signal_trigger(ctx, workflow, tid, trigger, signal)
+        except Exception as exc:  # one trigger's failure is its own
+            # Raised at once, it would keep the triggers after this one from seeing the
+            # signal; raised at all to an emit, it would fail the emitting step's
+            # completion until its message dead-letters (the run wedged). The signal
+            # stays stored and, for this trigger, unused: a later signal of the trigger
+            # joins it, and sending it again (same request id) retries it.
+            first = first or exc
+            log.exception("signal trigger %s of %s failed on %s", tid, workflow, signal.name)
+            _record_failure(
+                ctx,
+                workflow,
+                tid,
+                f"signal {signal.name} ({signal.signal_id}) not joined:"
+                f" {type(exc).__name__}: {_printable(str(exc))}; send it again (the same"
+                " request id) to retry",
+            )
+            continue
         if run is not None:
             started.append(run.run_id)
+    if first is not None and answered:
+        # A sender waiting for an answer (the API, the CLI) is told, after every
+        # trigger had its turn: its retry (same request id) is what retries the join.
+        raise first
     return started
 
 
@@ -460,6 +546,12 @@ def _try_signal_trigger(
     # Lost every time: a burst of arrivals racing for the same partners. Each winner
     # started its run; this signal stays unused for the next arrival.
     return None
+
+
+def _printable(text: str) -> str:
+    """``text`` as the trigger's state can store it: a character with no UTF-8 form (a
+    lone surrogate from the failing data) escaped, else the write would fail too."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # How many times an arrival tries to join after another set took one of its partners
@@ -486,7 +578,7 @@ def _join(
     """One attempt to join ``signal`` into a set: its run, None, or _LOST_RACE."""
     assert ctx.signals is not None and trigger.signal is not None
     source = trigger.signal
-    used_for = ctx.signals.consumed_by(consumer, signal.signal_id)
+    used_for = _used(ctx, consumer, signal)
     if used_for is not None:
         # Used already: by a set whose run may not have started (a crash between the
         # consume and the start). Starting it again is idempotent (its id is the set's).
@@ -514,12 +606,14 @@ def _join(
     group = _first_set(ctx, workflow, tid, signal, others, pools, source.condition)
     if group is None:
         return None
-    key = "+".join(sorted(s.signal_id for s in group.values()))
-    ids = sorted(s.signal_id for s in group.values())
+    # Instances, not ids: a signal id comes back once its signal has expired (the same
+    # name and params, or request id, sent again), and that later signal is a new one.
+    key = set_key(list(group.values()))
+    ids = sorted(instance_key(s) for s in group.values())
     # The mark outlives every signal of the set: gone before one of them, it would leave
     # that signal, still live, unused again, to join a second set (a second run).
     expires = max(now + CONSUMED_TTL_MS, *(s.expires_at for s in group.values()))
-    if not ctx.signals.consume(consumer, ids, key, expires):
+    if not ctx.signals.consume(consumer, ids, key, expires, made_at=now):
         # Another set took one of these signals meanwhile (a racing arrival): this set
         # is void. The caller reads the partners left and tries again.
         return _LOST_RACE
@@ -556,7 +650,7 @@ def _unconsumed(
             if c.signal_id in seen:
                 continue
             seen.add(c.signal_id)
-            if ctx.signals.consumed_by(consumer, c.signal_id) is None:
+            if _used(ctx, consumer, c) is None:
                 yield c
         if len(candidates) < window:
             return  # no more to look at
@@ -662,21 +756,50 @@ def _start_set(
     return start_triggered(ctx, workflow, tid, trigger, _signal_event(tid, group), key=key, at=at)
 
 
-def _start_consumed(
-    ctx: Services, workflow: str, tid: str, trigger: Trigger, key: str
-) -> RunRecord | None:
-    """The run of a set consumed before (its key lists its signal ids): started again,
-    which finds the run when it exists. Nothing when a signal of it has expired."""
+def _used(ctx: Services, consumer: str, signal: Signal) -> ConsumedMark | None:
+    """The mark of the set ``consumer`` used this signal instance for, else None (one
+    read of its instance's mark and of an old mark of its id)."""
     assert ctx.signals is not None
+    return consumption(signal, ctx.signals.marks(consumer, mark_keys(signal)))
+
+
+def _start_consumed(
+    ctx: Services, workflow: str, tid: str, trigger: Trigger, mark: ConsumedMark
+) -> RunRecord | None:
+    """The run of a set consumed before (its key lists its signal instances): started
+    again, which finds the run when it exists. Nothing when a signal of it has expired,
+    or another signal has its id now; and only the run that exists once the consume is
+    older than RECOVER_WINDOW_MS: a missing run then is one retention deleted, not a
+    start that failed, and must not run the set a second time."""
+    assert ctx.signals is not None
+    key = mark.group
     if not key:
         return None  # consumed before sets were recorded
     now = ctx.now()
     group: dict[str, Signal] = {}
-    for sid in key.split("+"):
+    for sid, sent_at in set_members(key):
         found = ctx.signals.get(sid, now=now)
         if found is None:
             return None
+        if sent_at is None:  # a set recorded by ids only: the instance its mark covers
+            if not legacy_mark_covers(found, mark):
+                return None
+        elif found.sent_at != sent_at:
+            return None  # that signal expired; this one is a new signal of the same id
         group[found.name] = found
+    if not may_recover(mark, now):
+        at = max(s.sent_at for s in group.values())
+        try:
+            return ctx.store.get_run(trigger_run_id(workflow, tid, key, at))
+        except NotFound:
+            log.info(
+                "signal trigger %s of %s: the set %s was consumed long ago and its run is"
+                " gone (retention); not started again",
+                tid,
+                workflow,
+                key,
+            )
+            return None
     return _start_set(ctx, workflow, tid, trigger, group, key)
 
 
@@ -768,13 +891,15 @@ def on_fire_once(
     trigger's ``since``, read when not given): the id a backfill gives that slot, as
     Scheduler's rate times are not the slots (core/engine/backfill.py)."""
     tz = trigger.timezone if trigger.cron is not None else "UTC"
-    logical = logical_date(at, tz)
-    event = {"kind": "schedule", "trigger": tid, "time": iso(at), "logical_date": logical}
     slot = at
     if trigger.rate is not None:
         if since is None:
             since = _states(ctx).ensure(workflow, tid, trigger.enabled, ctx.now()).since
-        slot = rate_slot(parse_rate(trigger.rate), rate_anchor(since), at)
+        slot = rate_firing(parse_rate(trigger.rate), since, at)
+    # The slot's time and date, not the firing's: the run (its id is the slot's) is the
+    # one a backfill of that slot would start, and says the same.
+    logical = logical_date(slot, tz)
+    event = {"kind": "schedule", "trigger": tid, "time": iso(slot), "logical_date": logical}
     return start_triggered(
         ctx,
         workflow,

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 
 from podium.adapters.sqlite.db import Database, dumps
-from podium.core.engine.signals import ParamMatch, Signal, Waiter, matches
+from podium.core.engine.signals import ConsumedMark, ParamMatch, Signal, Waiter, matches
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signals (
@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS signal_consumed (
     signal_id TEXT NOT NULL,
     grp TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
+    made_at INTEGER,
     PRIMARY KEY (consumer, signal_id)
 ) WITHOUT ROWID;
 """
@@ -46,7 +47,7 @@ _PAGE = 200
 def _tables_current(db: Database) -> bool:
     return all(
         db.has_table(table) for table in ("signals", "signal_ids", "signal_waiters")
-    ) and db.has_table("signal_consumed", ("grp",))
+    ) and db.has_table("signal_consumed", ("grp", "made_at"))
 
 
 class SqliteSignals:
@@ -61,6 +62,8 @@ class SqliteSignals:
             columns = {r[1] for r in conn.execute("PRAGMA table_info(signal_consumed)")}
             if "grp" not in columns:  # a home made before groups were kept
                 conn.execute("ALTER TABLE signal_consumed ADD COLUMN grp TEXT NOT NULL DEFAULT ''")
+            if "made_at" not in columns:  # nor their time (NULL: an old mark)
+                conn.execute("ALTER TABLE signal_consumed ADD COLUMN made_at INTEGER")
 
     def send(self, signal: Signal) -> tuple[Signal, bool]:
         record = dumps(signal.as_json())
@@ -149,7 +152,12 @@ class SqliteSignals:
             )
 
     def consume(
-        self, consumer: str, signal_ids: Sequence[str], group: str, expires_at: int
+        self,
+        consumer: str,
+        signal_ids: Sequence[str],
+        group: str,
+        expires_at: int,
+        made_at: int | None = None,
     ) -> bool:
         with self.db.write() as conn:  # one transaction: all or none
             for sid in signal_ids:
@@ -160,9 +168,9 @@ class SqliteSignals:
                 if row is not None and row[0] != group:
                     return False  # nothing was written yet: the checks come first
             conn.executemany(
-                "INSERT OR IGNORE INTO signal_consumed (consumer, signal_id, grp, expires_at)"
-                " VALUES (?, ?, ?, ?)",
-                [(consumer, sid, group, expires_at) for sid in signal_ids],
+                "INSERT OR IGNORE INTO signal_consumed"
+                " (consumer, signal_id, grp, expires_at, made_at) VALUES (?, ?, ?, ?, ?)",
+                [(consumer, sid, group, expires_at, made_at) for sid in signal_ids],
             )
         return True
 
@@ -173,6 +181,21 @@ class SqliteSignals:
                 (consumer, signal_id),
             ).fetchone()
         return None if row is None else str(row[0])
+
+    def marks(self, consumer: str, keys: Sequence[str]) -> dict[str, ConsumedMark]:
+        if not keys:
+            return {}
+        marks = ", ".join("?" for _ in keys)
+        with self.db.query() as conn:
+            rows = conn.execute(
+                "SELECT signal_id, grp, expires_at, made_at FROM signal_consumed"
+                f" WHERE consumer = ? AND signal_id IN ({marks})",
+                (consumer, *keys),
+            ).fetchall()
+        return {
+            str(r[0]): ConsumedMark(str(r[1]), int(r[2]), None if r[3] is None else int(r[3]))
+            for r in rows
+        }
 
     def get(self, signal_id: str, *, now: int) -> Signal | None:
         with self.db.query() as conn:

@@ -33,6 +33,9 @@ INT64 = (-(2**63), 2**63 - 1)
 
 _NAME = re.compile(SIGNAL_NAME)
 _PARAM = re.compile(PARAM_NAME)
+# How many problems one request is answered with: a body of 100,000 bad params would
+# otherwise be answered with 100,000 issues (megabytes, over Lambda's response limit).
+MAX_ISSUES = 20
 
 ParamValue = str | int
 
@@ -124,7 +127,7 @@ def signal_id(name: str, params: Mapping[str, ParamValue], request_id: str | Non
 def check_request(req: SignalRequest, where: str = "signal") -> None:
     """Raises DefinitionError naming every problem and its fix."""
     issues: list[Issue] = []
-    if not isinstance(req.name, str) or not _NAME.match(req.name):
+    if not isinstance(req.name, str) or not _NAME.fullmatch(req.name):
         issues.append(
             Issue(
                 f"{where}.name",
@@ -134,17 +137,25 @@ def check_request(req: SignalRequest, where: str = "signal") -> None:
         )
     if not isinstance(req.params, Mapping):
         issues.append(Issue(f"{where}.params", "must be an object of strings and ints"))
+    elif len(req.params) > MAX_PARAMS:
+        # Only the count: checking each of 100,000 params would answer 100,000 issues.
+        issues.append(
+            Issue(f"{where}.params", f"at most {MAX_PARAMS} params, not {len(req.params):,}")
+        )
     else:
-        if len(req.params) > MAX_PARAMS:
-            issues.append(Issue(f"{where}.params", f"at most {MAX_PARAMS} params"))
         for key, value in req.params.items():
-            issues.extend(_param_issues(f"{where}.params.{key}", key, value))
+            issues.extend(_param_issues(f"{where}.params.{_shown(key)}", key, value))
     if req.request_id is not None and (
         not isinstance(req.request_id, str) or not 0 < len(req.request_id) <= MAX_REQUEST_ID
     ):
         issues.append(
             Issue(f"{where}.request_id", f"must be a string of 1-{MAX_REQUEST_ID} characters")
         )
+    elif req.request_id is not None and not _encodable(req.request_id):
+        issues.append(Issue(f"{where}.request_id", _NOT_UTF8))
+    bad = _first_unencodable(req.payload, f"{where}.payload")
+    if bad is not None:
+        issues.append(Issue(bad, _NOT_UTF8))
     if not 0 < req.ttl_ms <= MAX_TTL_MS:
         issues.append(Issue(f"{where}.ttl", "must be between 1 ms and 365 days"))
     try:
@@ -161,12 +172,55 @@ def check_request(req: SignalRequest, where: str = "signal") -> None:
                 )
             )
     if issues:
-        raise DefinitionError(issues)
+        raise DefinitionError(issues[:MAX_ISSUES])
+
+
+# A lone surrogate (JSON's "\\ud800" is valid JSON, and json.loads accepts it) has no
+# UTF-8 form: DynamoDB, the digest of a signal's id and every log would fail on it, as an
+# error no retry fixes. Refused here, where the sender is told which field.
+_NOT_UTF8 = (
+    "holds a character that is not valid Unicode (a lone UTF-16 surrogate such as"
+    " \\ud800); send text that encodes as UTF-8"
+)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(key: Any) -> str:
+    """A key as a path shows it: a character with no UTF-8 form as its escape (the
+    path is logged and sent back as JSON, which must encode)."""
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _first_unencodable(value: Any, path: str) -> str | None:
+    """The path of the first string (a value or an object's key) in ``value`` that has
+    no UTF-8 form, else None."""
+    if isinstance(value, str):
+        return None if _encodable(value) else path
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and not _encodable(key):
+                return f"{path}.{_shown(key)}"
+            found = _first_unencodable(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _first_unencodable(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _param_issues(path: str, key: Any, value: Any) -> list[Issue]:
     issues: list[Issue] = []
-    if not isinstance(key, str) or not _PARAM.match(key):
+    if not isinstance(key, str) or not _PARAM.fullmatch(key):
         issues.append(Issue(path, "a param name is an identifier (letters, digits, _)"))
     if isinstance(value, bool) or not isinstance(value, str | int):
         issues.append(
@@ -176,6 +230,8 @@ def _param_issues(path: str, key: Any, value: Any) -> list[Issue]:
         issues.append(Issue(path, "is out of the int64 range"))
     elif isinstance(value, str) and len(value) > MAX_STRING_PARAM:
         issues.append(Issue(path, f"is longer than {MAX_STRING_PARAM} characters"))
+    elif isinstance(value, str) and not _encodable(value):
+        issues.append(Issue(path, _NOT_UTF8))
     return issues
 
 
@@ -251,3 +307,87 @@ def parse_match(spec: Mapping[str, Any], where: str = "match") -> tuple[ParamMat
     if issues:
         raise DefinitionError(issues)
     return tuple(out)
+
+
+# Signal triggers' consumption marks ---------------------------------------------------
+# A signal id names the signal only while it is stored: once a signal expires the same id
+# (the same request id, or the same name and params) is free for a new signal, sent
+# later. A signal trigger consumes an instance, not an id: its marks and its sets are
+# keyed by ``<signal id>@<sent_at>`` (two signals of one id are never stored at the
+# same time, so the pair names one).
+
+# Marks made before they named instances were keyed by the signal id alone and kept for
+# at least this long after they were made (their ``expires_at`` was at least made + 90d).
+LEGACY_MARK_TTL_MS = 90 * 86_400_000
+# How long after a set was consumed a signal of it sent again starts the set's run, when
+# that run does not exist: the start failed or died after the consume (the sender's
+# retry is how it is recovered). Later, a missing run is one its retention deleted, and
+# starting it again would run the set twice. Shorter than the shortest run retention
+# (1 day), so within it a run that started is still there to be found.
+RECOVER_WINDOW_MS = 12 * 3_600_000
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedMark:
+    """A signal trigger used a signal for ``group`` (the set's key, which names its
+    run). ``made_at`` is None on a mark made before marks recorded their time."""
+
+    group: str
+    expires_at: int
+    made_at: int | None = None
+
+    @property
+    def made_by(self) -> int:
+        """When it was made, or for an old mark the latest time it can have been made."""
+        return self.made_at if self.made_at is not None else self.expires_at - LEGACY_MARK_TTL_MS
+
+
+def instance_key(signal: Signal) -> str:
+    """The key of this signal instance: its id and when it was sent."""
+    return f"{signal.signal_id}@{signal.sent_at}"
+
+
+def set_key(signals: Sequence[Signal]) -> str:
+    """The key of a set of instances (a signal trigger's group, and its run's key)."""
+    return "+".join(sorted(instance_key(s) for s in signals))
+
+
+def set_members(key: str) -> list[tuple[str, int | None]]:
+    """A set's (signal id, sent_at) pairs; sent_at None in a set consumed before sets
+    named instances (its members are signal ids only)."""
+    out: list[tuple[str, int | None]] = []
+    for part in key.split("+"):
+        sid, at, sent = part.rpartition("@")
+        if at and sent.lstrip("-").isdigit():
+            out.append((sid, int(sent)))
+        else:
+            out.append((part, None))
+    return out
+
+
+def mark_keys(signal: Signal) -> tuple[str, str]:
+    """The marks to read for ``signal``: its instance's, then an old mark of its id."""
+    return instance_key(signal), signal.signal_id
+
+
+def consumption(signal: Signal, marks: Mapping[str, ConsumedMark]) -> ConsumedMark | None:
+    """The mark saying this instance was consumed, else None. An old mark (of the id
+    alone) counts only for an instance sent no later than the mark was made: the one it
+    was made for. A later signal of that id was sent after that one expired, so after
+    the mark, and is a new signal, free to join."""
+    own = marks.get(instance_key(signal))
+    if own is not None:
+        return own
+    old = marks.get(signal.signal_id)
+    if old is not None and legacy_mark_covers(signal, old):
+        return old
+    return None
+
+
+def legacy_mark_covers(signal: Signal, mark: ConsumedMark) -> bool:
+    return signal.sent_at <= mark.made_by
+
+
+def may_recover(mark: ConsumedMark, now: int) -> bool:
+    """Whether a consumed set whose run is missing may be started now (RECOVER_WINDOW_MS)."""
+    return now - mark.made_by <= RECOVER_WINDOW_MS
