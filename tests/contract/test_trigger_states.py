@@ -71,3 +71,35 @@ def test_the_latest_failure_to_start_a_run_is_kept(states: TriggerStates) -> Non
     states.record_failure("wf", "upload", "x" * 5000, 400)
     assert states.states("wf")["upload"].error == "x" * 2000
     assert states.states("wf")["upload"].enabled  # nothing else changes
+
+
+def test_get_state_reads_one_trigger_without_making_it(states: TriggerStates) -> None:
+    assert states.get_state("wf", "t") is None
+    assert states.states("wf") == {}  # a read makes nothing
+    states.ensure("wf", "t", False, 100)
+    states.mark_fired("wf", "t", 300)
+    states.record_failure("wf", "t", "boom", 400)
+    assert states.get_state("wf", "t") == TriggerState(False, 100, 300, 400, "boom")
+    assert states.get_state("wf", "other") is None
+    assert states.get_state("other", "t") is None
+
+
+def test_the_routing_index_is_add_only_and_answers_once_built(states: TriggerStates) -> None:
+    assert states.get_routes(["s3:b"]) is None  # never built: the caller lists workflows
+    states.add_routes("a", ["s3:b", "event:default"])
+    assert states.get_routes(["s3:b"]) is None
+    states.mark_routes_built()
+    states.add_routes("b", ["s3:b", "signal:x"])
+    states.add_routes("a", ["s3:b"])  # again: idempotent
+    states.add_routes("c", [])
+    assert states.get_routes(["s3:b", "signal:x", "s3:none"]) == {
+        "s3:b": frozenset({"a", "b"}),
+        "signal:x": frozenset({"b"}),
+    }
+    assert states.get_routes(["event:default"]) == {"event:default": frozenset({"a"})}
+    assert states.get_routes([]) == {}
+    many = [f"signal:n{i}" for i in range(150)]  # more keys than one BatchGetItem takes
+    states.add_routes("d", many)
+    assert states.get_routes(many) == {k: frozenset({"d"}) for k in many}
+    states.mark_routes_built()  # again: idempotent
+    assert states.get_routes(["signal:x"]) == {"signal:x": frozenset({"b"})}

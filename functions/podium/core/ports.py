@@ -6,7 +6,7 @@ an in-process queue for the embedded runtime. The contract tests pin their behav
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -669,6 +669,11 @@ class TriggerStates(Protocol):
         """The trigger's state, created (``enabled``, since ``now``) when it has none."""
         ...
 
+    def get_state(self, workflow: str, trigger: str) -> TriggerState | None:
+        """One trigger's state, None when it has none (a strongly consistent read of one
+        small item: what routing an event reads, calling ``ensure`` only when missing)."""
+        ...
+
     def set_enabled(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState: ...
 
     def states(self, workflow: str) -> dict[str, TriggerState]: ...
@@ -680,6 +685,23 @@ class TriggerStates(Protocol):
     def record_failure(self, workflow: str, trigger: str, error: str, at: int) -> None:
         """Keep the trigger's latest failure to start a run (``error`` at most 2,000
         characters); an older one does not replace a newer one."""
+        ...
+
+    # the routing index (core/engine/trigger_index.py) ----------------------------------
+    def add_routes(self, workflow: str, keys: Collection[str]) -> None:
+        """Add ``workflow`` under each routing key (idempotent, add-only: a key is never
+        taken away, so a reader never misses a workflow added before it read). Raises
+        RouteIndexFull when a key's item cannot hold one more name."""
+        ...
+
+    def get_routes(self, keys: Collection[str]) -> dict[str, frozenset[str]] | None:
+        """The workflows under each of ``keys`` (strongly consistent; DynamoDB: one
+        BatchGetItem), or None while the index was never built (``mark_routes_built``):
+        a store from before the index, whose workflows must be listed once."""
+        ...
+
+    def mark_routes_built(self) -> None:
+        """Every workflow's routes are in: ``get_routes`` answers from now on."""
         ...
 
 

@@ -7,6 +7,10 @@
 - s3 and event: the events function offers every event to ``route_trigger_event``.
 - signal: every stored signal goes through ``on_signal`` (Maestro's signal triggers).
 
+Routing reads no list of workflows: the routing index (core/engine/trigger_index.py,
+kept by the TriggerStates port) gives, in one read, the workflows whose triggers could
+take an event or a signal; only those candidates' active versions are read and matched.
+
 Every trigger starts the active version, and at most one run per (trigger, scheduled
 time or event id or set of signals): the run id is derived from them
 (``schedule.trigger_run_id``), so a duplicated event finds the run it started. A rate
@@ -21,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +62,14 @@ from podium.core.engine.signals import (
     set_members,
 )
 from podium.core.engine.trigger_events import rate_firing, self_started
+from podium.core.engine.trigger_index import (
+    RouteIndexFull,
+    build_index,
+    candidates,
+    definition_routes,
+    event_routes,
+    signal_route,
+)
 from podium.core.expr import ExpressionError, compile_expression
 from podium.core.ports import EVENT_SOURCE as PODIUM_SOURCE
 from podium.core.ports import SCHEDULED_TIME, ScheduleSpec, TriggerState, TriggerStates
@@ -384,13 +396,82 @@ def missed_times(trigger: Trigger, state: TriggerState, at: int) -> list[int]:
 
 
 # events -------------------------------------------------------------------------------
-def _event_triggers(ctx: Services) -> list[tuple[str, str, Trigger]]:
-    out = []
+def _candidates(ctx: Services, keys: Collection[str]) -> list[str]:
+    """The workflows the routing index holds under ``keys`` (one store read). A store
+    from before the index is indexed once, here, from every workflow's active version."""
+    states = _states(ctx)
+    found = states.get_routes(keys)
+    if found is None:
+        found = build_routes(ctx)
+    return candidates(found, keys)
+
+
+def build_routes(ctx: Services) -> dict[str, frozenset[str]]:
+    """Index every workflow's active version (a store whose workflows were pushed before
+    the index existed; idempotent) and mark the index built. Pushes and activations add
+    their own routes before the version becomes active, so one made meanwhile is in."""
+    definitions = {}
     for workflow, version in ctx.store.list_workflows():
-        defn = ctx.definitions.get(workflow, version).definition
+        try:
+            definitions[workflow] = ctx.definitions.get(workflow, version).definition
+        except NotFound:
+            continue
+    index = build_index(definitions)
+    states = _states(ctx)
+    for workflow, defn in definitions.items():
+        keys = definition_routes(defn)
+        if keys:
+            states.add_routes(workflow, keys)
+    states.mark_routes_built()
+    return index
+
+
+def add_routes(ctx: Services, workflow: str, definition: WorkflowDefinition) -> None:
+    """Before ``definition`` becomes the active one (push, activate, rollback): its
+    triggers' routes, so that an event arriving once it is active finds it. Raises
+    DefinitionError when a key's index item is full."""
+    keys = definition_routes(definition)
+    if not keys:
+        return
+    try:
+        _states(ctx).add_routes(workflow, keys)
+    except RouteIndexFull as exc:
+        raise DefinitionError([Issue("triggers", str(exc))]) from None
+
+
+# Candidates up to which each one's active version is read on its own (a small GetItem
+# each); past it, one listing of every workflow's head (a Query page holds hundreds)
+# costs less: many workflows triggered by one source (every Glue job's state change).
+MAX_SINGLE_READS = 8
+
+
+def _event_triggers(ctx: Services, keys: Collection[str]) -> Iterator[tuple[str, str, Trigger]]:
+    """The triggers of the active versions of the workflows indexed under ``keys``: one
+    read of the index, then the candidates' active versions."""
+    names = _candidates(ctx, keys)
+    listed = dict(ctx.store.list_workflows()) if len(names) > MAX_SINGLE_READS else None
+    for workflow in names:
+        try:
+            if listed is None:
+                defn = _active(ctx, workflow)
+            elif workflow in listed:
+                defn = ctx.definitions.get(workflow, listed[workflow]).definition
+            else:
+                # Not in the (eventually consistent) listing yet: pushed a moment ago.
+                defn = _active(ctx, workflow)
+        except NotFound:
+            continue  # indexed, since gone
         for tid, trigger in defn.trigger_map.items():
-            out.append((workflow, tid, trigger))
-    return out
+            yield workflow, tid, trigger
+
+
+def _state(ctx: Services, workflow: str, tid: str, trigger: Trigger) -> TriggerState:
+    """The trigger's state: one consistent read, and a write only when it has none yet
+    (``ensure``: its ``since`` is set once, by the first of racing writers)."""
+    states = _states(ctx)
+    return states.get_state(workflow, tid) or states.ensure(
+        workflow, tid, trigger.enabled, ctx.now()
+    )
 
 
 def route_trigger_event(
@@ -402,7 +483,7 @@ def route_trigger_event(
     started: list[str] = []
     failed: list[str] = []
     at = _event_time(event, ctx.now())
-    for workflow, tid, trigger in _event_triggers(ctx):
+    for workflow, tid, trigger in _event_triggers(ctx, event_routes(event, bus)):
         if trigger.s3 is not None and bus == "default":
             pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
         elif trigger.event is not None and trigger.event.bus == bus:
@@ -411,7 +492,7 @@ def route_trigger_event(
             continue
         if not matches(pattern, event):
             continue
-        state = _states(ctx).ensure(workflow, tid, trigger.enabled, ctx.now())
+        state = _state(ctx, workflow, tid, trigger)
         if not state.enabled:
             continue
         own = _own_status_change(event) if bus == PODIUM_BUS else None
@@ -443,9 +524,10 @@ def route_own_events(ctx: Services, events: list[dict[str, Any]]) -> int:
     ``bus: podium``, as the events function does with them on AWS. Each is given an id
     and a time as EventBridge would; one listing of the triggers per batch, none when
     no trigger names the bus. Returns how many events were offered."""
-    if not events or not any(
-        t.event is not None and t.event.bus == PODIUM_BUS for _, _, t in _event_triggers(ctx)
-    ):
+    if not events:
+        return 0
+    keys = {k for event in events for k in event_routes(event, PODIUM_BUS)}
+    if not _candidates(ctx, keys):  # one read of the index: no trigger names the bus
         return 0
     now = ctx.now()
     for event in events:
@@ -495,7 +577,7 @@ def on_signal(ctx: Services, signal: Signal, *, answered: bool = False) -> list[
     one to tell, and raising would only redo (or wedge) the emitting step."""
     started = []
     first: Exception | None = None
-    for workflow, tid, trigger in _event_triggers(ctx):
+    for workflow, tid, trigger in _event_triggers(ctx, [signal_route(signal.name)]):
         source = trigger.signal
         if source is None or signal.name not in source.names:
             continue
@@ -532,7 +614,7 @@ def _try_signal_trigger(
 ) -> RunRecord | None:
     assert ctx.signals is not None and trigger.signal is not None
     source = trigger.signal
-    state = _states(ctx).ensure(workflow, tid, trigger.enabled, ctx.now())
+    state = _state(ctx, workflow, tid, trigger)
     if not state.enabled or signal.sent_at < state.since:
         return None  # only signals sent once the trigger exists count
     consumer = f"{workflow}/{tid}"

@@ -48,6 +48,12 @@ def push_workflow(
     document = defn.model_dump(mode="json", exclude_defaults=True)
     document["name"] = defn.name
     check_stored_size(document)
+    if activate or not _exists(ctx, defn.name):  # a first version is active at once
+        from podium.service.triggers import add_routes
+
+        # Before the version is stored (and active): an event that sees it active then
+        # finds it in the routing index. A push that fails after leaves a spare route.
+        add_routes(ctx, defn.name, defn)
     stored = ctx.store.put_workflow_version(
         defn.name, document, digest_of(document), ctx.now(), activate=activate
     )
@@ -62,6 +68,14 @@ def push_workflow(
         # at the sweeper's next look at them (up to 30 minutes); idempotent.
         on_activated(ctx, defn.name)
     return stored
+
+
+def _exists(ctx: Services, name: str) -> bool:
+    try:
+        ctx.store.active_version(name)
+    except WorkflowNotFound:
+        return False
+    return True
 
 
 def _keeping_trigger_ids(ctx: Services, defn: WorkflowDefinition) -> WorkflowDefinition:
