@@ -83,3 +83,13 @@ def test_the_console_over_a_deployed_api(deployed: Deployed, console: str, page:
     signed = [s for s in deployed.gateway.seen if s.path.startswith("/console/")]
     assert {s.path.split("?")[0] for s in signed} >= {"/console/runs", "/console/runs/browser-1"}
     assert all(s.scope.endswith(f"/{rs.REGION}/execute-api/aws4_request") for s in signed)
+
+
+def test_podium_console_serves_the_page_with_the_deployed_consoles_headers(console: str) -> None:
+    """`podium console` sent the page with no Content-Security-Policy: the strict one the
+    deployed console carries (no inline script runs) now comes with it too."""
+    from podium.service.console_files import SECURITY_HEADERS
+
+    with urllib.request.urlopen(console + "/", timeout=5) as answer:
+        for name, value in SECURITY_HEADERS.items():
+            assert answer.headers[name] == value

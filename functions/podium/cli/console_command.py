@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.text import Text
 
 from podium.cli.remote import ApiClient, ApiError, RemoteError, connect, resolve_target
+from podium.service.console_files import SECURITY_HEADERS
 
 log = logging.getLogger("podium.console")
 
@@ -149,10 +150,15 @@ def _handler_for(proxy: ConsoleProxy) -> type[BaseHTTPRequestHandler]:
         server_version = "podium-console"
         protocol_version = "HTTP/1.1"
 
-        def _send(self, status: int, kind: str, payload: bytes) -> None:
+        def _send(self, status: int, kind: str, payload: bytes, *, page: bool = False) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Cache-Control", "no-store")
+            # The page and its scripts carry the deployed console's headers (a strict
+            # CSP: no inline script runs); the JSON answers at least nosniff.
+            headers = SECURITY_HEADERS if page else {"X-Content-Type-Options": "nosniff"}
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
@@ -173,7 +179,7 @@ def _handler_for(proxy: ConsoleProxy) -> type[BaseHTTPRequestHandler]:
             if self.command in ("GET", "HEAD") and (
                 path in ("/", "/index.html") or path.startswith("/static/")
             ):
-                self._send(*proxy.static_file(path))
+                self._send(*proxy.static_file(path), page=True)
                 return
             if self.command not in _FORWARDED:
                 self._json(405, {"message": f"{self.command} is not forwarded", "errors": []})

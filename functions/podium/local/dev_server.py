@@ -36,6 +36,7 @@ from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
 from podium.local.runtime import LocalRuntime
 from podium.local.same_origin import refusal
+from podium.service.console_files import SECURITY_HEADERS
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
 DEFAULT_PORT = 8321
@@ -47,6 +48,22 @@ ACCOUNT = "000000000000"
 log = logging.getLogger("podium.dev")
 _INTERNAL = b'{"message": "Internal Server Error"}'
 _JSON = {"content-type": "application/json"}
+# The console's files carry the deployed page's headers (service/console_files.py): a
+# Content-Security-Policy that runs scripts from this origin only (no inline script, no
+# event-handler attribute, no javascript: URL), no framing, no MIME sniffing. The page
+# signs nothing here, but its buttons act on runs: a script injected into it could too.
+# One difference: 'unsafe-eval', because Playwright's wait_for_function evaluates its
+# predicate with eval() inside the page and the browser tests drive this server. The
+# page itself never evaluates a string (the stack's page runs without it).
+_DEPLOYED_CSP = SECURITY_HEADERS["Content-Security-Policy"]
+if _DEPLOYED_CSP.count("script-src 'self';") != 1:  # pragma: no cover - a policy edit
+    raise RuntimeError("console_files.SECURITY_HEADERS: expected script-src 'self' once")
+DEV_CSP = _DEPLOYED_CSP.replace("script-src 'self';", "script-src 'self' 'unsafe-eval';")
+STATIC_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": DEV_CSP,
+    "Cache-Control": "no-cache",
+}
 
 
 def api_event(
@@ -505,7 +522,7 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
                 path in ("/", "/index.html") or path.startswith("/static/")
             ):
                 status, kind, payload = server.static_file(path)
-                self._send(status, {"content-type": kind, "cache-control": "no-cache"}, payload)
+                self._send(status, {**STATIC_HEADERS, "Content-Type": kind}, payload)
                 return
             if path.startswith("/api/console/"):
                 if self.command != "GET":
@@ -516,7 +533,11 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
                 flat = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
                 status, data = server.console_view(path, flat)
                 payload = json.dumps(data, default=str).encode()
-                self._send(status, {"content-type": "application/json"}, payload)
+                self._send(
+                    status,
+                    {"content-type": "application/json", "X-Content-Type-Options": "nosniff"},
+                    payload,
+                )
                 return
             status, headers, payload = server.call_api(
                 self.command, self.path, dict(self.headers.items()), body

@@ -23,7 +23,10 @@
   const liveText = document.getElementById("live-text");
   let timer = null;
   let generation = 0; // bumps on navigation: late answers of an old page are dropped
-  const runState = { id: null, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, failedOnly: false, iterFrom: "" };
+  // note: what the last action on this run answered (kept across the page's refreshes);
+  // expanded: the long texts shown whole ("Show all"), by key, until another step or run.
+  const runState = { id: null, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, failedOnly: false, iterFrom: "",
+    note: null, expanded: new Set() };
 
   // -- helpers ------------------------------------------------------------------------
   function h(tag, attrs, ...kids) {
@@ -40,6 +43,21 @@
       el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
     }
     return el;
+  }
+  // A long text (a 1 MB output, a traceback, 10,000 step names) is shown cut, with a button
+  // that shows it whole; the choice is kept while the page refreshes (runState.expanded).
+  const CLIP_CHARS = 5000;
+  function clip(text, key, max = CLIP_CHARS) {
+    const all = String(text);
+    if (all.length <= max || runState.expanded.has(key)) return all;
+    let cut = max;
+    const last = all.charCodeAt(cut - 1);
+    if (last >= 0xd800 && last <= 0xdbff) cut -= 1; // not half of a surrogate pair
+    const part = h("span", { class: "clipped", "data-clip": key }, all.slice(0, cut), "… ");
+    part.append(h("button", { class: "btn small show-all", type: "button", "data-clip": key,
+      onclick: (e) => { e.stopPropagation(); runState.expanded.add(key); part.replaceWith(all); } },
+    `Show all ${num(all.length)} characters`));
+    return part;
   }
   // replaceChildren would turn a null into the text "null": drop the absent parts first.
   function put(el, ...kids) {
@@ -87,15 +105,26 @@
   // The console's views sit next to the page: /console/app -> /console/runs, ...
   const apiUrl = (url) => (SIGNED ? new URL(url.replace(/^api\/console\//, ""), location.href).href : url);
 
+  // A refused request names each problem (a bad filter: "query.tag: ...", a reason too
+  // long: "body.reason: ...").
+  function refusal(r, body) {
+    const issues = (body.errors || body.issues || []).filter((i) => i && i.message)
+      .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
+    return [body.message || `${r.status} ${r.statusText || "error"}`, ...issues].join(" · ");
+  }
+  // fetch (or the signer's) rejects with a bare "Failed to fetch" when nothing answered.
+  async function send(url, init) {
+    try {
+      return SIGNED ? await signer.fetch(url, init) : await fetch(url, init);
+    } catch (err) {
+      throw new Error(`No answer from the server (${err.message || err}): is it running and reachable?`);
+    }
+  }
+
   async function getJSON(url) {
     const init = { headers: { accept: "application/json" }, cache: "no-store" };
-    let r;
-    if (SIGNED) {
-      if (!signer) throw new AuthError("Paste AWS credentials above to sign the console's calls to this API.");
-      r = await signer.fetch(apiUrl(url), init);
-    } else {
-      r = await fetch(url, init);
-    }
+    if (SIGNED && !signer) throw new AuthError("Paste AWS credentials above to sign the console's calls to this API.");
+    const r = await send(SIGNED ? apiUrl(url) : url, init);
     let body = {};
     try { body = await r.json(); } catch (e) { /* not JSON */ }
     if (SIGNED && r.status === 403) {
@@ -107,11 +136,7 @@
       showCredentialsForm(err.message);
       throw err;
     }
-    if (!r.ok) {
-      // A refused request names each problem (a bad filter: "query.tag: ...").
-      const issues = (body.errors || body.issues || []).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
-      throw new Error([body.message || `${r.status} ${r.statusText}`, ...issues].join(" · "));
-    }
+    if (!r.ok) throw new Error(refusal(r, body));
     return body;
   }
 
@@ -126,10 +151,16 @@
   async function postJSON(path, body) {
     const init = { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify(body) };
     if (SIGNED && !signer) throw new AuthError("Paste AWS credentials above to sign the console's calls to this API.");
-    const r = SIGNED ? await signer.fetch(apiRoute(path), init) : await fetch(apiRoute(path), init);
+    const r = await send(apiRoute(path), init);
     let answer = {};
     try { answer = await r.json(); } catch (e) { /* not JSON */ }
-    if (!r.ok) throw new Error(answer.message || `${r.status} ${r.statusText}`);
+    if (SIGNED && r.status === 403) {
+      // API Gateway's refusal: often an identity allowed to read (GET) but not to act.
+      const said = answer.message || answer.Message || "Forbidden";
+      throw new AuthError(`The API refused the signed request (403: ${said}): this identity may not be allowed ` +
+        "execute-api:Invoke on POST /runs/* (acting on runs), or the credentials expired.");
+    }
+    if (!r.ok) throw new Error(refusal(r, answer));
     return answer;
   }
 
@@ -179,17 +210,35 @@
     if (answer.reason) body.reason = answer.reason;
     if (step) body.step = step;
     if (answer.from) body.from = answer.from;
-    const note = document.getElementById("action-note");
+    // The answer stays on the run page (runState.note) until the next action: the page
+    // redraws its head at once (loadRun below) and on every refresh.
+    const say = (ok, text) => {
+      if (runState.id !== runId) return;
+      runState.note = { ok, text, step: step || null };
+      showNote();
+    };
     try {
       const done = await postJSON(`runs/${encodeURIComponent(runId)}/${kind}`, body);
-      if (note) note.replaceChildren(h("span", { class: "ok" }, done.new_run
-        ? `Restarted as ${done.new_run}` : `${ACTION_TEXT[action]}: ${step ? "step" : "run"} is ${done.status}`));
+      say(true, done.new_run ? `Restarted as ${done.new_run}` : `${ACTION_TEXT[action]}: ${step ? "step" : "run"} is ${done.status}`);
       if (done.new_run) { location.hash = `#/runs/${encodeURIComponent(done.new_run)}`; return; }
     } catch (err) {
-      if (note) note.replaceChildren(h("span", { class: "problem inline" }, err.message));
+      say(false, `${ACTION_TEXT[action] || action} refused: ${err.message || err}`);
     }
+    if (runState.id !== runId) return;
     loadRun();
     if (runState.selected) refreshStep();
+  }
+
+  function noteView(forStep) {
+    const note = runState.note;
+    if (!note || (forStep !== undefined && note.step !== forStep)) return null;
+    return h("span", { class: note.ok ? "ok" : "problem inline", role: note.ok ? "status" : "alert" }, clip(note.text, "note", 2000));
+  }
+  function showNote() {
+    const head = document.getElementById("action-note");
+    if (head) put(head, noteView());
+    const here = document.getElementById("step-action-note");
+    if (here) put(here, noteView(runState.selected));
   }
 
   const num = (n) => Number(n || 0).toLocaleString("en-US");
@@ -223,9 +272,9 @@
   }
   const label = (status) => status.replace(/_/g, " ").toLowerCase();
   const badge = (status) => h("span", { class: `badge s-${status}`, "data-status": status }, label(status));
-  function json(value) {
+  function json(value, key) {
     if (value === null || value === undefined) return h("span", { class: "muted" }, "none");
-    return h("pre", { class: "json" }, typeof value === "string" ? value : JSON.stringify(value, null, 2));
+    return h("pre", { class: "json" }, clip(typeof value === "string" ? value : JSON.stringify(value, null, 2), key));
   }
   function setLive(mode) {
     live.hidden = mode === null;
@@ -322,6 +371,9 @@
       useCredentials(creds);
       authBox.hidden = true;
       generation += 1;
+      // A run page opened before the credentials (a link to #/runs/ID) is read again: the
+      // same run would otherwise keep its "Credentials needed" head, its retry dropped.
+      runState.id = null;
       route();
     });
     put(authBox,
@@ -338,10 +390,24 @@
     const [path, query] = raw.split("?");
     return { path, params: new URLSearchParams(query || "") };
   }
+  function decoded(text) {
+    try { return decodeURIComponent(text); } catch (e) { return null; } // "%E0%A4%A": URIError
+  }
+  function badAddress() {
+    generation += 1;
+    clearTimeout(timer);
+    closeDetail();
+    setLive(null);
+    main.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Not a console address")),
+      h("div", { class: "problem", id: "bad-address" }, "This address names no run (it has a malformed %-escape): ",
+        clip(location.hash, "address", 300)),
+      h("p", {}, h("a", { href: "#/" }, "Show every run")));
+  }
   function route() {
     const { path, params } = parseHash();
     const m = path.match(/^\/runs\/([^/]+)$/);
-    const id = m ? decodeURIComponent(m[1]) : null;
+    const id = m ? decoded(m[1]) : null;
+    if (m && id === null) { badAddress(); return; }
     if (id && id === runState.id && document.getElementById("gantt") &&
         Number(params.get("offset") || 0) === runState.offset &&
         ["status", "node", "q"].every((k) => (params.get(k) || "") === runState[k])) {
@@ -457,7 +523,7 @@
   // -- the run page -------------------------------------------------------------------------
   function showRun(runId, params) {
     if (runState.id !== runId) {
-      Object.assign(runState, { id: runId, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null });
+      Object.assign(runState, { id: runId, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, note: null, expanded: new Set() });
       closeDetail();
     }
     runState.offset = Number(params.get("offset") || 0);
@@ -559,13 +625,13 @@
         (data.actions || []).map((a) => h("button", { class: `btn act act-${a}`, "data-action": a, onclick: () => act("actions", a) }, ACTION_TEXT[a] || a)),
         // A run is restarted once: the restart is where to go on from.
         restartedAs ? h("span", { id: "restarted-as", class: "small" }, "restarted as ", runLink(restartedAs.run_id), ` (${label(restartedAs.status)})`) : null,
-        h("span", { id: "action-note", class: "small" })),
+        h("span", { id: "action-note", class: "small" }, noteView())),
       (data.action_log || []).length ? h("ul", { class: "events small", id: "action-log" }, data.action_log.map((e) =>
         h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), ` ${e.action}${e.step ? " " + e.step : ""} by ${e.by}`,
-          e.reason ? h("span", { class: "muted" }, ` — ${e.reason}`) : null))) : null,
-      r.error ? h("div", { class: "problem", id: "run-error" }, h("strong", {}, "Error: "), r.error) : null,
-      r.reason ? h("div", { class: "note" }, h("strong", {}, "Reason: "), r.reason) : null,
-      r.waiting ? h("div", { class: "note" }, h("strong", {}, "Waiting: "), r.waiting) : null,
+          e.reason ? h("span", { class: "muted" }, " — ", clip(e.reason, `run-action-${e.at}`, 1000)) : null))) : null,
+      r.error ? h("div", { class: "problem", id: "run-error" }, h("strong", {}, "Error: "), clip(r.error, "run-error", 2500)) : null,
+      r.reason ? h("div", { class: "note", id: "run-reason" }, h("strong", {}, "Reason: "), clip(r.reason, "run-reason", 2500)) : null,
+      r.waiting ? h("div", { class: "note", id: "run-waiting" }, h("strong", {}, "Waiting: "), clip(r.waiting, "run-waiting", 2500)) : null,
       bar, chips,
     );
   }
@@ -738,7 +804,8 @@
   }
 
   function openStep(name) {
-    if (runState.selected !== name) { runState.failedOnly = false; runState.iterFrom = ""; }
+    if (runState.selected !== name) { runState.failedOnly = false; runState.iterFrom = "";
+      runState.expanded = new Set([...runState.expanded].filter((k) => k.startsWith("run-"))); } // the head's stay
     runState.selected = name;
     detail.hidden = false;
     document.body.classList.add("with-detail");
@@ -771,8 +838,8 @@
     if (runState.failedOnly) toggle.querySelector("input").checked = true;
     const counts = ["running", "succeeded", "failed", "stopped"].filter((k) => c[k]).map((k) => `${num(c[k])} ${k}`).join(" · ");
     const cells = page.iterations.map((it) => {
-      const values = Object.entries(it.values || {}).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ");
-      const tip = `#${it.index} ${it.status}${values ? " · " + values : ""}${it.duration_ms != null ? " · " + fmtDur(it.duration_ms) : ""}${it.error ? "\n" + it.error : ""}`;
+      const values = short(Object.entries(it.values || {}).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(", "), 500);
+      const tip = `#${it.index} ${it.status}${values ? " · " + values : ""}${it.duration_ms != null ? " · " + fmtDur(it.duration_ms) : ""}${it.error ? "\n" + short(String(it.error), 1000) : ""}`;
       return h("a", { class: `it-cell s-${it.status}`, title: tip, "data-index": it.index, "data-status": it.status,
         href: `#/runs/${encodeURIComponent(it.run_id)}` }, String(it.index));
     });
@@ -798,7 +865,7 @@
     }
     box.replaceChildren(h("div", { class: "log" },
       h("div", { class: "muted small" }, `attempt ${data.attempt} · ${data.function} · ${data.request_id}`),
-      h("pre", { class: "json log-stdout" }, data.text || "Nothing printed.")));
+      h("pre", { class: "json log-stdout" }, data.text ? clip(data.text, `cloudwatch-${attempt}`) : "Nothing printed.")));
   }
 
   // A step waiting for a callback or an approval: what it was published with, and the
@@ -806,10 +873,10 @@
   function callbackSection(cb, section) {
     const approval = cb.type === "approval";
     return section(approval ? "Approval" : "Callback", h("div", { id: "detail-callback" },
-      cb.message ? h("p", { id: "detail-callback-message" }, cb.message) : null,
+      cb.message ? h("p", { id: "detail-callback-message" }, clip(cb.message, "callback-message")) : null,
       approval ? h("p", { class: "muted small", id: "detail-callback-approvers" },
         (cb.approvers || []).length ? `approvers: ${cb.approvers.join(", ")}` : "approvers: anyone") : null,
-      cb.payload !== undefined ? h("div", {}, h("div", { class: "muted small" }, "payload"), json(cb.payload)) : null,
+      cb.payload !== undefined ? h("div", {}, h("div", { class: "muted small" }, "payload"), json(cb.payload, "callback-payload")) : null,
       h("div", { class: "muted small" }, `token: podium callback TOKEN ${approval ? "--success '{}' --by NAME" : "--success JSON"}, or POST /callbacks/TOKEN`),
       h("pre", { class: "json token", id: "detail-callback-token" }, cb.token)));
   }
@@ -827,17 +894,18 @@
         h("a", { class: "btn close", href: runQuery({ step: "" }), "aria-label": "Close" }, "✕")),
       h("div", { class: "d-status" }, badge(st.status),
         h("span", { class: "muted" }, ` ${st.attempts || 0} attempt${st.attempts === 1 ? "" : "s"} · ${fmtDur(st.duration_ms)}`)),
-      (data.actions || []).length ? h("div", { class: "actions", id: "step-actions" }, data.actions.map((a) =>
-        h("button", { class: `btn small act act-${a}`, "data-action": a, onclick: () => act("steps/actions", a, st.step) }, ACTION_TEXT[a] || a))) : null,
-      st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, st.error),
-        lastTrace ? h("details", { class: "tb", open: true }, h("summary", {}, "traceback"), h("pre", { class: "error", id: "detail-traceback" }, lastTrace)) : null) : null,
-      st.reason ? section("Reason", h("p", { id: "detail-reason" }, st.reason)) : null,
+      (data.actions || []).length || noteView(st.step) ? h("div", { class: "actions", id: "step-actions" }, (data.actions || []).map((a) =>
+        h("button", { class: `btn small act act-${a}`, "data-action": a, onclick: () => act("steps/actions", a, st.step) }, ACTION_TEXT[a] || a)),
+      h("span", { id: "step-action-note", class: "small" }, noteView(st.step))) : null,
+      st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, clip(st.error, "error")),
+        lastTrace ? h("details", { class: "tb", open: true }, h("summary", {}, "traceback"), h("pre", { class: "error", id: "detail-traceback" }, clip(lastTrace, "traceback"))) : null) : null,
+      st.reason ? section("Reason", h("p", { id: "detail-reason" }, clip(st.reason, "reason"))) : null,
       data.callback ? callbackSection(data.callback, section) : null,
       data.iterations ? iterationGrid(data) : null,
-      section("Output", h("div", { id: "detail-output" }, json(st.output))),
+      section("Output", h("div", { id: "detail-output" }, json(st.output, "output"))),
       data.logs ? section("Logs", h("div", { id: "detail-logs" }, data.logs.length
         ? data.logs.map((l) => h("div", { class: "log" }, h("div", { class: "muted small" }, `attempt ${l.attempt} · ${l.stream}`),
-          h("pre", { class: `json log-${l.stream}` }, l.text)))
+          h("pre", { class: `json log-${l.stream}` }, clip(l.text, `log-${l.attempt}-${l.stream}`))))
         : h("p", { class: "muted" }, "Nothing printed.")))
         // A deployed stack's lambda step (served by the stack, or through `podium console
         // --stack`): its lines are in CloudWatch, read on request (a query costs time and
@@ -852,13 +920,14 @@
             h("td", {}, a.attempt), h("td", {}, badge(a.status)), h("td", {}, fmtTime(a.started_at)),
             h("td", {}, a.started_at && a.ended_at ? fmtDur(a.ended_at - a.started_at) : "—"),
             h("td", { class: "muted" }, a.delay_seconds ? `retry after ${a.delay_seconds} s` : "")),
-          a.error ? h("tr", { class: "err" }, h("td", {}), h("td", { colspan: 4, class: "err-cell" }, a.error,
-            a.traceback ? h("details", { class: "tb" }, h("summary", {}, "traceback"), h("pre", { class: "error" }, a.traceback)) : null)) : null,
+          a.error ? h("tr", { class: "err" }, h("td", {}), h("td", { colspan: 4, class: "err-cell" }, clip(a.error, `attempt-${a.attempt}-error`, 1000),
+            a.traceback ? h("details", { class: "tb" }, h("summary", {}, "traceback"), h("pre", { class: "error" }, clip(a.traceback, `attempt-${a.attempt}-traceback`))) : null)) : null,
         ]))) : h("p", { class: "muted" }, "Not started yet.")),
-      st.params && Object.keys(st.params).length ? section("Params (rendered)", h("div", { id: "detail-step-params" }, json(st.params))) : null,
-      section("Definition", h("div", { id: "detail-params" }, json(Object.keys(params).length ? params : null))),
-      def.depends_on && def.depends_on.length ? section("Depends on", h("p", {}, def.depends_on.map((d) => typeof d === "string" ? d : `${d.step} when ${d.when}`).join(", "))) : null,
-      section("Run params", json(Object.keys(data.run.params || {}).length ? data.run.params : null)),
+      st.params && Object.keys(st.params).length ? section("Params (rendered)", h("div", { id: "detail-step-params" }, json(st.params, "step-params"))) : null,
+      section("Definition", h("div", { id: "detail-params" }, json(Object.keys(params).length ? params : null, "definition"))),
+      def.depends_on && def.depends_on.length ? section("Depends on", h("p", { id: "detail-depends-on" },
+        clip(def.depends_on.map((d) => typeof d === "string" ? d : `${d.step} when ${d.when}`).join(", "), "depends-on"))) : null,
+      section("Run params", h("div", { id: "detail-run-params" }, json(Object.keys(data.run.params || {}).length ? data.run.params : null, "run-params"))),
       data.events.length ? section("Events", h("ul", { class: "events" }, data.events.map((e) => h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), ` ${e.kind}`, e.attempt ? ` (attempt ${e.attempt})` : "")))) : null,
     );
   }
