@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import re
 import zlib
 from http import HTTPStatus
@@ -22,9 +21,10 @@ from podium.core.dsl.errors import DefinitionError, Issue, request_issues
 from podium.core.dsl.load import (
     MAX_DEFINITION_CHARS,
     MAX_DOCUMENT_DEPTH,
+    NotJsonNumber,
     RepeatedKeys,
     check_depth,
-    loads_json,
+    loads_strict_json,
 )
 from podium.core.dsl.models import WORKFLOW_NAME
 from podium.core.engine.status import RunStatus
@@ -152,39 +152,23 @@ def _invalid_body(message: str) -> RequestError:
     return RequestError(HTTPStatus.BAD_REQUEST, "invalid_body", "body", message)
 
 
-class _NotJson(ValueError):
-    """NaN, Infinity or a number too big for a double: Python's json reads them, JSON
-    has none, and every answer echoing them back would not be JSON either."""
-
-
-def _not_json(constant: str) -> Any:
-    raise _NotJson(f"{constant} is not a JSON value")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _NotJson(f"{text[:40]} is too big for a double")
-    return value
-
-
 def parse_json_body(text: str | None) -> Any:
     """JSON with bounded nesting, no lone surrogates and no key given twice in an object
     (the parser kept the last value and dropped the others); None for an empty body."""
     if text is None or not text.strip():
         return None
     try:
-        data = loads_json(text, parse_constant=_not_json, parse_float=_finite)
+        data = loads_strict_json(text)
     except RepeatedKeys as exc:
         raise DefinitionError(
             [Issue(f"body.{path}" if path else "body", message) for path, message in exc.issues]
         ) from None
-    except _NotJson as exc:
+    except NotJsonNumber as exc:
         raise RequestError(
             HTTPStatus.BAD_REQUEST,
             "invalid_json",
             "body",
-            f"invalid JSON: {exc}; JSON numbers are finite (send null or a string)",
+            f"invalid JSON: {exc} (send null or a string)",
         ) from None
     except json.JSONDecodeError as exc:
         raise RequestError(

@@ -350,15 +350,26 @@ def check_depth(data: Any, limit: int = MAX_DOCUMENT_DEPTH) -> str | None:
     return None
 
 
+class NotJsonNumber(ValueError):
+    """NaN, Infinity or a number too big for a double: Python's json reads them, JSON
+    has none, and every answer echoing them back would not be JSON either."""
+
+
 def _no_constant(constant: str) -> Any:
-    raise ValueError(f"{constant} is not a JSON number; write null or a string")
+    raise NotJsonNumber(f"{constant} is not a JSON number; JSON numbers are finite")
 
 
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"{text[:40]} is too big for a double; write it as a string")
+        raise NotJsonNumber(f"{text[:40]} is too big for a double; JSON numbers are finite")
     return value
+
+
+def loads_strict_json(text: str) -> Any:
+    """``loads_json`` that also refuses what JSON has no number for (NotJsonNumber):
+    definitions and request bodies alike."""
+    return loads_json(text, parse_constant=_no_constant, parse_float=_finite)
 
 
 def _scalar_problem(exc: Exception) -> str:
@@ -439,7 +450,7 @@ def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
     stripped = text.lstrip()
     try:
         data = (
-            loads_json(text, parse_constant=_no_constant, parse_float=_finite)
+            loads_strict_json(text)
             if stripped.startswith("{")
             else yaml.load(text, Loader=_Yaml12Loader)
         )
@@ -460,7 +471,10 @@ def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
         # A scalar its constructor refuses: an int of more than 4,300 digits, a tagged
         # value that does not parse (`!!float abc`, `!!timestamp 2024-13-45`).
         kind = "JSON" if stripped.startswith("{") else "YAML"
-        raise DefinitionError([Issue(source, f"invalid {kind}: {_scalar_problem(exc)}")]) from None
+        fix = " (write null or a string)" if isinstance(exc, NotJsonNumber) else ""
+        raise DefinitionError(
+            [Issue(source, f"invalid {kind}: {_scalar_problem(exc)}{fix}")]
+        ) from None
     except (RecursionError, MemoryError):
         raise DefinitionError(
             [Issue(source, f"nested more than {MAX_DOCUMENT_DEPTH} levels deep; flatten it")]
