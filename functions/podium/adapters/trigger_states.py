@@ -81,20 +81,6 @@ class MemoryTriggerStates:
             self._states[(workflow, trigger)] = replace(old, failed_at=at, error=error[:MAX_ERROR])
 
 
-_SQL = """
-CREATE TABLE IF NOT EXISTS trigger_states (
-    workflow TEXT NOT NULL,
-    trigger TEXT NOT NULL,
-    enabled INTEGER NOT NULL,
-    since INTEGER NOT NULL,
-    fired_at INTEGER,
-    failed_at INTEGER,
-    error TEXT,
-    PRIMARY KEY (workflow, trigger)
-) WITHOUT ROWID
-"""
-
-
 # The routing index: (key, workflow) rows; the row (_BUILT, '') marks it built.
 _ROUTES_SQL = """
 CREATE TABLE IF NOT EXISTS trigger_routes (
@@ -106,21 +92,12 @@ CREATE TABLE IF NOT EXISTS trigger_routes (
 _BUILT = "#built"  # no routing key starts with '#'
 
 
-# The table's columns as its newest version makes them.
-SQLITE_COLUMNS = ("enabled", "since", "fired_at", "failed_at", "error")
-
-
 class SqliteTriggerStates:
+    """The ``trigger_states`` table is made (and upgraded) with the home, by
+    adapters/sqlite/db.py's schema: a command that only reads takes no write lock."""
+
     def __init__(self, db: Any) -> None:
         self.db = db
-        if db.has_table("trigger_states", SQLITE_COLUMNS):
-            return  # no write lock: a command that only reads must not wait for a writer
-        with db.write() as conn:
-            conn.execute(_SQL)
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(trigger_states)")}
-            for column, kind in (("failed_at", "INTEGER"), ("error", "TEXT")):
-                if column not in columns:  # a home made before failures were kept
-                    conn.execute(f"ALTER TABLE trigger_states ADD COLUMN {column} {kind}")
 
     def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
         with self.db.write() as conn:

@@ -163,8 +163,8 @@ CREATE TABLE IF NOT EXISTS owners (
     host TEXT NOT NULL,
     started_at INTEGER NOT NULL
 );
--- adapters/trigger_states.py's table (SqliteTriggerStates, which makes it too: keep the
--- two alike), made with the home so that a command reading it takes no write lock.
+-- adapters/trigger_states.py's table (SqliteTriggerStates), made with the home so that a
+-- command reading it takes no write lock.
 CREATE TABLE IF NOT EXISTS trigger_states (
     workflow TEXT NOT NULL,
     trigger TEXT NOT NULL,
