@@ -29,6 +29,7 @@ try:  # Ctrl-C while the CLI loads (half a second or so): a line, not a tracebac
         dev_command,
         dlq_commands,
         expr_command,
+        prune_command,
         remote_commands,
         render,
         signal_command,
@@ -410,6 +411,7 @@ app.command("expr")(expr_command.expr_command)
 # push, start and runs: the same API a deployed stack serves (SigV4, see cli/remote.py).
 remote_commands.register(app)
 action_commands.register(app, remote_commands.runs_app)
+remote_commands.runs_app.command("prune")(prune_command.prune_runs)
 workflow_commands.register(app)
 app.add_typer(dlq_commands.dlq_app, name="dlq")
 app.add_typer(signal_command.signal_app, name="signal")
