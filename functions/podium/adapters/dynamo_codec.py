@@ -23,7 +23,11 @@ Item = dict[str, AttrValue]
 RUN_SK = "#RUN"
 SINKS_SK = "#SINKS"  # the run's finished-sink counter and the set of sinks it counted
 HEAD_SK = "#HEAD"
-ACTIVE_PK = "ACTIVE"
+ACTIVE_PK = "ACTIVE"  # gsi2's one partition before it was sharded: still read, never written
+# gsi2 (unsettled runs, the sweeper's due work) is spread over this many partition keys:
+# its sort key starts with a time, so one key's writes all land at its newest end, which
+# DynamoDB cannot split for heat, and one partition takes about 1,000 writes a second.
+ACTIVE_SHARDS = 8
 # An unsettled run kept out of gsi2 (a loop iteration until its loop watches it).
 UNWATCHED = "uw"
 WORKFLOWS_PK = "WORKFLOWS"  # gsi1 partition of the workflow heads (list_workflows)
@@ -86,6 +90,17 @@ def active_sk(check_at: int, run_id: str) -> str:
 def due_until(now: int) -> str:
     """The largest active-index sort key due at ``now`` ('~' sorts after any run id)."""
     return f"{now:013d}#~"
+
+
+def active_pk(run_id: str) -> str:
+    """The gsi2 partition key of an unsettled run: one of ACTIVE_SHARDS, by its id."""
+    return f"{ACTIVE_PK}#{zlib.crc32(run_id.encode()) % ACTIVE_SHARDS}"
+
+
+def active_pks() -> tuple[str, ...]:
+    """Every gsi2 partition key a reader queries: the shards, and the key every run
+    entered the index under before the shards (such a run may still be unsettled)."""
+    return (*(f"{ACTIVE_PK}#{n}" for n in range(ACTIVE_SHARDS)), ACTIVE_PK)
 
 
 def run_id_of_active_sk(sk: str) -> str:
@@ -304,7 +319,7 @@ def run_to_item(run: RunRecord) -> Item:
     if run.tags:  # set at creation, never updated
         item["tg"] = {"S": json.dumps(run.tags, separators=(",", ":"), sort_keys=True)}
     if not run.status.terminal and run.watched:
-        item["gsi2pk"] = {"S": ACTIVE_PK}
+        item["gsi2pk"] = {"S": active_pk(run.run_id)}
         item["gsi2sk"] = {"S": active_sk(first_check(run), run.run_id)}
     elif not run.status.terminal:
         item[UNWATCHED] = {"BOOL": True}  # unsettled, out of gsi2 (RunRecord.watched)

@@ -332,35 +332,38 @@ class DynamoStateStore:
 
     def list_active_run_ids(self) -> list[str]:
         ids: list[str] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "gsi2",
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": "gsi2pk"},
-            "ExpressionAttributeValues": {":pk": {"S": c.ACTIVE_PK}},
-        }
-        while True:
-            resp = self._db.query(**kwargs)
-            ids.extend(c.run_id_of_active_sk(i["gsi2sk"]["S"]) for i in resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp:
-                return sorted(ids)
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        for pk in c.active_pks():
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": "gsi2",
+                "KeyConditionExpression": "#pk = :pk",
+                "ExpressionAttributeNames": {"#pk": "gsi2pk"},
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+            }
+            while True:
+                resp = self._db.query(**kwargs)
+                ids.extend(c.run_id_of_active_sk(i["gsi2sk"]["S"]) for i in resp.get("Items", []))
+                if "LastEvaluatedKey" not in resp:
+                    break
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return sorted(ids)
 
     def list_due_run_ids(self, now: int, limit: int) -> list[str]:
-        # One query of the sparse index, in check-time order: bounded however many runs
-        # are active (a KEYS_ONLY read of at most ``limit`` items).
-        resp = self._db.query(
-            TableName=self._table,
-            IndexName="gsi2",
-            KeyConditionExpression="#pk = :pk AND #sk <= :due",
-            ExpressionAttributeNames={"#pk": "gsi2pk", "#sk": "gsi2sk"},
-            ExpressionAttributeValues={
-                ":pk": {"S": c.ACTIVE_PK},
-                ":due": {"S": c.due_until(now)},
-            },
-            Limit=limit,
-        )
-        return [c.run_id_of_active_sk(i["gsi2sk"]["S"]) for i in resp.get("Items", [])]
+        # One query per gsi2 partition, each in check-time order and bounded (a KEYS_ONLY
+        # read of at most ``limit`` items), merged: the ``limit`` most overdue of all,
+        # however many runs are active.
+        due: list[str] = []
+        for pk in c.active_pks():
+            resp = self._db.query(
+                TableName=self._table,
+                IndexName="gsi2",
+                KeyConditionExpression="#pk = :pk AND #sk <= :due",
+                ExpressionAttributeNames={"#pk": "gsi2pk", "#sk": "gsi2sk"},
+                ExpressionAttributeValues={":pk": {"S": pk}, ":due": {"S": c.due_until(now)}},
+                Limit=limit,
+            )
+            due.extend(i["gsi2sk"]["S"] for i in resp.get("Items", []))
+        return [c.run_id_of_active_sk(sk) for sk in sorted(due)[:limit]]
 
     def set_run_check(self, run_id: str, at: int) -> None:
         self._update_if(
@@ -451,7 +454,7 @@ class DynamoStateStore:
             ConditionExpression="attribute_exists(#uw)",
             ExpressionAttributeNames={"#g2p": "gsi2pk", "#g2s": "gsi2sk", "#uw": c.UNWATCHED},
             ExpressionAttributeValues={
-                ":pk": {"S": c.ACTIVE_PK},
+                ":pk": {"S": c.active_pk(run_id)},
                 ":sk": {"S": c.active_sk(at, run_id)},
             },
         )
