@@ -354,3 +354,20 @@ def test_stopping_a_long_sleep_deletes_its_schedules() -> None:
         # Only the run's own ended_check (a lease after it ended) is left, by design.
         assert left == [schedule_name(dedup_key(EndedCheck(run.run_id)))]
         assert rt.store.get_step(run.run_id, "z").status is StepStatus.STOPPED
+
+
+def test_a_sleep_longer_than_any_timeout_is_refused_at_push() -> None:
+    """A sleep of up to 365 days was accepted, but a step timeout is at most 120 days:
+    a longer sleep validated and could only ever time out."""
+    from podium.core.dsl.errors import DefinitionError
+    from podium.core.dsl.load import validate_definition
+
+    def sleep(days: int) -> dict[str, object]:
+        step = {"id": "nap", "type": "sleep", "seconds": days * 86_400, "timeout": "120d"}
+        return {"name": "napper", "steps": [step]}
+
+    validate_definition(sleep(120))
+    with pytest.raises(DefinitionError) as refused:
+        validate_definition(sleep(200))
+    issue = refused.value.issues[0]
+    assert issue.path == "steps[0].seconds" and "at most 10,368,000 s (120 days" in issue.message

@@ -384,7 +384,21 @@ class LambdaStep(StepBase):
 
 class SleepStep(StepBase):
     type: Literal["sleep"]
-    seconds: Annotated[int, Field(ge=0, le=365 * 86_400), NOT_BOOLEAN]
+    seconds: Annotated[
+        int, Field(ge=0, json_schema_extra={"maximum": MAX_TIMEOUT_SECONDS}), NOT_BOOLEAN
+    ]
+
+    @field_validator("seconds")
+    @classmethod
+    def _at_most_a_timeout(cls, v: int) -> int:
+        # A sleep longer than the longest step timeout could only ever time out.
+        if v > MAX_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"a sleep is at most {MAX_TIMEOUT_SECONDS:,} s (120 days, the longest step"
+                f" timeout), not {v:,} s; for a longer wait, start the next run from a"
+                " schedule (a cron or rate trigger) or wait for a signal"
+            )
+        return v
 
     @model_validator(mode="after")
     def _within_timeout(self) -> SleepStep:
