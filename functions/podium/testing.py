@@ -1,11 +1,11 @@
 """Test your own workflows in pytest on the embedded runtime.
 
-    from podium.testing import run_workflow
+    from podium.testing import run_workflow, step_of
 
     def test_my_etl():
         view = run_workflow("workflows/etl.yaml", params={"date": "2026-01-15"})
         assert view.run.status.value == "SUCCEEDED"
-        assert view.step("load").output["rows"] > 0
+        assert step_of(view, "load").output["rows"] > 0
 
 Or use the ``podium_runtime`` fixture (add ``pytest_plugins = ["podium.testing"]`` to your
 conftest.py) to push several workflows, start runs and pump them yourself.

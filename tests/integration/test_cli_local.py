@@ -434,3 +434,16 @@ def test_a_step_a_stopped_process_left_running_is_retried_at_the_next_start(
         sys.path.remove(str(tmp_path))
     assert view.run.status is RunStatus.SUCCEEDED
     assert [(s.step, s.attempt) for s in view.steps] == [("a", 2), ("b", 1)]
+
+
+def test_home_with_a_backend_that_keeps_nothing_is_refused(tmp_path: Path) -> None:
+    """`podium run --backend memory --home H` ran and kept nothing, in silence: the user
+    then looked for the run in H."""
+    wf = tmp_path / "wf.yaml"
+    wf.write_text("name: kept\nsteps:\n  - {id: a, type: noop}\n")
+    home = tmp_path / "h"
+    for backend in ("memory", "moto"):
+        result = runner.invoke(app, ["run", str(wf), "--backend", backend, "--home", str(home)])
+        assert result.exit_code == 2, result.output
+        assert f"--backend {backend} keeps nothing" in result.output
+    assert not home.exists()

@@ -277,6 +277,13 @@ def run(
     if backend not in ("sqlite", "moto", "memory"):
         errors.print(f"[red]--backend '{backend}': use sqlite, moto or memory[/red]")
         raise typer.Exit(2)
+    if home is not None and backend != "sqlite":
+        # It was ignored: the run went nowhere the user would look for it.
+        errors.print(
+            f"[red]--home keeps the run in a local home, but --backend {backend} keeps"
+            " nothing: drop --home, or --backend to use the home[/red]"
+        )
+        raise typer.Exit(2)
     with ExitStack() as stack:
         with _interrupted_before_the_run():
             from rich.live import Live
