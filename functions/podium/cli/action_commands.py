@@ -25,7 +25,13 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from podium.cli.inputs import TypedParamOption, local_functions, parse_params, typed_params
+from podium.cli.inputs import (
+    TypedParamOption,
+    local_functions,
+    local_stand_ins,
+    parse_params,
+    typed_params,
+)
 from podium.cli.local_home import Home, home_directory, print_missing_home
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
@@ -121,6 +127,7 @@ class _Local:
                 store="sqlite",
                 home=self.where,
                 functions=local_functions(Path.cwd(), functions),
+                stand_ins=local_stand_ins(Path.cwd()),  # as podium dev: ./podium.toml's
                 virtual_time=False,
             )
             self.by = bootstrap.local_user()

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from podium.cli.inputs import local_functions
+from podium.cli.inputs import local_functions, local_stand_ins
 from podium.cli.local_home import home_directory, local_home_services
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
@@ -229,7 +229,8 @@ _OPTIONS = {
 
 def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) -> dict[str, Any]:
     """Plan and start in the home; with ``wait``, run them here (./podium.toml maps the
-    Lambda names, as for podium dev) and report their outcome."""
+    Lambda names and plays the external steps, as for podium dev) and report their
+    outcome."""
     from podium import bootstrap
     from podium.core.dsl.errors import DefinitionError
     from podium.core.engine.errors import NotFound
@@ -242,7 +243,9 @@ def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) 
         raise typer.Exit(1)
     sys.path.insert(0, os.getcwd())
     mapping = local_functions(Path.cwd(), None)
-    with LocalRuntime(store="sqlite", home=where, functions=mapping) as rt:
+    # ./podium.toml's stand-ins, http hosts and secrets too: as podium dev reads them.
+    stand_ins = local_stand_ins(Path.cwd())
+    with LocalRuntime(store="sqlite", home=where, functions=mapping, stand_ins=stand_ins) as rt:
         try:
             summary = backfill_request(rt.services, workflow, request)
         except (DefinitionError, NotFound) as exc:
