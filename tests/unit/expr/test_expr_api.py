@@ -208,3 +208,20 @@ def test_result_materialisation_is_budgeted() -> None:
 def test_evaluate_cel_and_evaluate_agree_on_scalars() -> None:
     compiled = compile_expression("x * 2")
     assert compiled.evaluate({"x": 21}) == compiled.evaluate_cel({"x": 21}) == 42
+
+
+def test_a_map_keyed_by_true_and_1_keeps_both_keys() -> None:
+    """In CEL true and 1 are two keys; as Python dict keys they are one, so the result
+    lost one ({"1": "y"}). Both are kept, keyed as JSON writes them."""
+
+    def _eval(source: str, bindings: dict[str, object]) -> object:
+        return compile_expression(source).evaluate(bindings)
+
+    assert _eval("{1: 'x', true: 'y', 'm': {false: 1, 0: 2}}", {}) == {
+        "1": "x",
+        "true": "y",
+        "m": {"false": 1, "0": 2},
+    }
+    assert _eval("{1: 'x', true: 'y'}[true]", {}) == "y"
+    assert _eval("{1: 'x', 2: 'y'}", {}) == {1: "x", 2: "y"}  # no clash: keys as they are
+    assert _eval("{true: 'y'}", {}) == {True: "y"}

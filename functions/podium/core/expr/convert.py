@@ -244,6 +244,13 @@ def _convert_at(node: Any, keys: tuple[str, ...], i: int, depth: int, mode: int)
     return copy
 
 
+def _json_key(key: Any) -> str:
+    plain = unkey(key)
+    if type(plain) is bool:
+        return "true" if plain else "false"
+    return str(int(plain)) if type(plain) is UInt else str(plain)
+
+
 def from_cel(value: Any, ctx: Ctx | None = None) -> Any:
     """CEL values back to plain Python.
 
@@ -261,7 +268,13 @@ def from_cel(value: Any, ctx: Ctx | None = None) -> Any:
     if t is dict:
         if ctx is not None:
             ctx.charge(1 + len(value))
-        return {unkey(k): from_cel(v, ctx) for k, v in value.items()}
+        items = [(k, from_cel(v, ctx)) for k, v in value.items()]
+        out = {unkey(k): v for k, v in items}
+        if len(out) < len(items):
+            # true and 1 (false and 0) are two keys in CEL but one in Python: keep both,
+            # keyed as JSON writes them ("true", "1"), where every map ends up.
+            return {_json_key(k): v for k, v in items}
+        return out
     if t is UInt:
         return int(value)
     if t is Timestamp:
