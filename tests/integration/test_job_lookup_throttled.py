@@ -3,9 +3,13 @@ DescribeJobs, GetJobRuns, ListTasks) refused transiently, past botocore's own re
 
 - in a stop (a stopped run, a timeout), it raises, so a ``stop_work`` timer asks again
   until the work stops; it was read as "running, no handle" and the stop stopped nothing;
-- in a start, nothing is submitted blind: Batch and Glue fail the attempt at once as a
-  platform error (retried, one job in all), ECS runs its task under the attempt's
-  clientToken; the attempt waited for a poll that found nothing, then failed.
+- in a start, nothing is submitted blind: Batch and Glue give the attempt back (READY,
+  its permits released) and start it again after a backoff, as the same attempt under
+  the same key, on no retry budget (a step with ``retries: 0`` still succeeds); after
+  MAX_START_GIVE_BACKS the attempt fails as the platform error it was before give-backs
+  (retried on the platform budget, a new key). ECS runs its task under the attempt's
+  clientToken. Before give-backs, a Batch or Glue start spent a platform retry; before
+  that, the attempt waited for a poll that found nothing, then failed.
 
 moto plays the services; a wrapper plays the throttling."""
 
@@ -27,6 +31,7 @@ from podium.adapters.jobs.ecs import EcsTasks
 from podium.adapters.jobs.glue import GlueJobs
 from podium.core.dsl.load import validate_definition
 from podium.core.engine.external import Phase
+from podium.core.engine.retry import MAX_START_GIVE_BACKS, PLATFORM_BUDGET, give_backs_counter
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.ports import JobRequest
 from podium.local.runtime import LocalRuntime
@@ -194,24 +199,82 @@ def test_a_batch_stop_whose_look_up_is_refused_for_good_is_not_asked_again(
     assert not job.stop
 
 
-def test_a_batch_start_whose_look_up_is_throttled_submits_nothing_and_is_retried(
+def test_a_batch_start_whose_look_up_is_throttled_is_given_back_and_spends_no_retry(
     rt: LocalRuntime, batch: Refusing
 ) -> None:
-    rt.push(one_step("b", BATCH_STEP))
+    rt.push(one_step("b", {**BATCH_STEP, "retries": 0}))
     run = rt.start_run("b")
+    counted: list[str] = []
+    rt.services.metrics.count = lambda name, value=1: counted.append(name)  # type: ignore[method-assign]
     batch.refuse["list_jobs"] = 1
     rt.pump(wait=False)
+    assert counted.count("StartsGivenBack") == 1
+    record = record_of(rt, run.run_id)
+    # Given back: READY again before attempt 1 (its next claim is attempt 1 again), with
+    # nothing submitted, nothing recorded as a failure, and no retry spent.
+    assert (record.status, record.attempt) == (StepStatus.READY, 0)
+    assert record.retry_counts == {give_backs_counter(1): 1}
+    assert "submit_job" not in batch.calls
+    assert not [e for e in rt.store.list_events(run.run_id) if e.kind in ("retry", "failed")]
+    rt.pump()  # the backoff, then attempt 1 again: looks up, submits, and its poll finds it
+    record = record_of(rt, run.run_id)
+    assert (record.status, record.attempt) == (StepStatus.SUCCEEDED, 1)
+    assert "platform" not in record.retry_counts
+    assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
+    assert batch.calls.count("list_jobs") >= 2 and batch.calls.count("submit_job") == 1
+    (job,) = batch_jobs(batch)
+    assert job["parameters"]["podium_attempt"] == f"{run.run_id}/job/1"  # the same key
+
+
+def test_a_batch_start_given_back_gives_its_permit_to_the_next_in_line(
+    rt: LocalRuntime, batch: Refusing
+) -> None:
+    """The attempt holds its permit from its claim; given back, it must not hold it
+    through its backoff: the step waiting on the key takes it and runs first."""
+    step = {**BATCH_STEP, "concurrency": {"key": "gpu", "limit": 1}}
+    rt.push({**one_step("b", step), "run_strategy": {"parallel": 2}})
+    first = rt.start_run("b")
+    second = rt.start_run("b")
+    batch.refuse["list_jobs"] = 1  # the first claim's look-up
+    rt.pump(wait=False)
+    given_back = record_of(rt, first.run_id)
+    assert (given_back.status, given_back.attempt) == (StepStatus.READY, 0)
+    holders = rt.store.permits().state("gpu").holders
+    assert f"{first.run_id}/job" not in holders  # nothing stays held by it
+    assert list(holders) == [f"{second.run_id}/job"]  # the next in line has it
+    assert batch.calls.count("submit_job") == 1  # the second run's job
+    rt.pump()
+    for run in (first, second):
+        record = record_of(rt, run.run_id)
+        assert (record.status, record.attempt) == (StepStatus.SUCCEEDED, 1)
+        assert "platform" not in record.retry_counts
+    state = rt.store.permits().state("gpu")
+    assert (state.active, state.waiting, state.holders) == (0, 0, {})
+    assert batch.calls.count("submit_job") == 2  # one job each, no more
+
+
+def test_a_batch_start_throttled_past_its_give_backs_fails_as_a_platform_error(
+    rt: LocalRuntime, batch: Refusing
+) -> None:
+    """A service down for good: each attempt gives back MAX_START_GIVE_BACKS times, then
+    fails as the platform error it was (retried on the platform budget, a new key), and
+    the step ends FAILED when that budget is spent, having submitted nothing."""
+    rt.push(one_step("b", BATCH_STEP))
+    run = rt.start_run("b")
+    batch.refuse["list_jobs"] = 10_000
+    rt.pump()
+    record = record_of(rt, run.run_id)
+    attempts = PLATFORM_BUDGET.max_attempts + 1
+    assert (record.status, record.attempt) == (StepStatus.FAILED, attempts)
+    assert record.error_type == "Podium.PlatformError"
+    assert record.retry_counts["platform"] == PLATFORM_BUDGET.max_attempts
+    assert batch.calls.count("list_jobs") == attempts * (MAX_START_GIVE_BACKS + 1)
+    assert "submit_job" not in batch.calls
     failure = first_attempts_failure(rt, run.run_id)
-    # Failed at once (not left RUNNING for a poll that would find nothing, 30 s on).
-    assert failure["ended_at"] == failure["started_at"]
     assert failure["error"].startswith("Podium.PlatformError: Batch ListJobs: Throttling")
     assert "nothing was started" in failure["error"]
-    rt.pump()  # the retry: attempt 2 looks again, submits, and its poll finds it done
-    record = record_of(rt, run.run_id)
-    assert (record.status, record.attempt) == (StepStatus.SUCCEEDED, 2)
-    assert batch.calls.count("submit_job") == 1
-    (job,) = batch_jobs(batch)
-    assert job["parameters"]["podium_attempt"] == f"{run.run_id}/job/2"
+    assert failure["next_attempt"] == 2
+    assert rt.store.get_run(run.run_id).status is RunStatus.FAILED
 
 
 def test_a_batch_start_that_lists_its_job_but_cannot_describe_it_submits_no_second(
@@ -279,24 +342,31 @@ def test_a_glue_stop_whose_look_up_is_throttled_is_asked_again(
     assert recorded.stopped == [[job_run["Id"]]]  # ...a stop_work timer stopped it
 
 
-def test_a_glue_start_whose_look_up_is_throttled_submits_nothing_and_is_retried(
+def test_a_glue_start_whose_look_up_is_throttled_is_given_back_and_spends_no_retry(
     rt: LocalRuntime, glue: Refusing
 ) -> None:
     rt.services.jobs = {"glue_job": GlueJobs(glue)}
-    rt.push(one_step("g", GLUE_STEP))
+    rt.push(one_step("g", {**GLUE_STEP, "retries": 0}))
     run = rt.start_run("g")
-    glue.refuse["get_job_runs"] = 1
-    rt.pump(wait=False)
-    failure = first_attempts_failure(rt, run.run_id)
-    assert failure["ended_at"] == failure["started_at"]
-    assert failure["error"].startswith("Podium.PlatformError: Glue GetJobRuns: Throttling")
-    rt.clock.advance(60_000)  # type: ignore[union-attr]  # past the retry's delay
+    glue.refuse["get_job_runs"] = 2  # twice: two give-backs
     rt.pump(wait=False)
     record = record_of(rt, run.run_id)
-    assert (record.status, record.attempt) == (StepStatus.RUNNING, 2)
+    assert (record.status, record.attempt) == (StepStatus.READY, 0)
+    assert "start_job_run" not in glue.calls
+    rt.clock.advance(60_000)  # type: ignore[union-attr]  # past the first backoff
+    rt.pump(wait=False)
+    record = record_of(rt, run.run_id)
+    assert (record.status, record.attempt) == (StepStatus.READY, 0)
+    assert record.retry_counts == {give_backs_counter(1): 2}
+    rt.clock.advance(60_000)  # type: ignore[union-attr]  # past the second
+    rt.pump(wait=False)
+    record = record_of(rt, run.run_id)
+    assert (record.status, record.attempt) == (StepStatus.RUNNING, 1)
+    assert "platform" not in record.retry_counts
+    assert not [e for e in rt.store.list_events(run.run_id) if e.kind in ("retry", "failed")]
     assert glue.calls.count("start_job_run") == 1
     (job_run,) = glue.get_job_runs(JobName="etl")["JobRuns"]  # one run in all
-    assert job_run["Arguments"]["--podium-attempt"] == f"{run.run_id}/job/2"
+    assert job_run["Arguments"]["--podium-attempt"] == f"{run.run_id}/job/1"
 
 
 # ---- ECS -------------------------------------------------------------------------------

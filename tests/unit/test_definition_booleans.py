@@ -136,3 +136,14 @@ def test_every_whole_number_field_refuses_booleans() -> None:
                 missing.append(f"{model.__name__}.{name}")
     assert len(seen) > 20  # the walk reached the step types, triggers, retriers
     assert missing == []
+
+
+def test_a_whole_number_written_as_a_string_is_read_and_any_other_string_refused() -> None:
+    """The decision (docs/workflow-language.md): `retries: "3"` reads as 3, as
+    CloudFormation reads numbers in its templates; "3.5" and "three" are refused."""
+    defn = validate_definition({"name": "n", "steps": [{**LAMBDA, "retries": "3"}]})
+    assert defn.steps[0].retries == 3
+    for bad in ("3.5", "three"):
+        with pytest.raises(DefinitionError) as refused:
+            validate_definition({"name": "n", "steps": [{**LAMBDA, "retries": bad}]})
+        assert refused.value.issues[0].path == "steps[0].retries"

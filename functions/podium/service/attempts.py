@@ -14,8 +14,9 @@ from podium.core.dsl.models import FailureMode
 from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of, step_params_key
-from podium.core.engine.plans import plan_finish
+from podium.core.engine.plans import plan_finish, plan_start_give_back
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.retry import MAX_START_GIVE_BACKS
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.engine.step_error import StepError, timeout_error
 from podium.core.expr import ExpressionError
@@ -40,6 +41,7 @@ from podium.service.runtimes.base import (
     Attempt,
     Done,
     Failed,
+    GiveBack,
     Poll,
     Result,
     StartAgain,
@@ -120,9 +122,63 @@ def apply_result(
     if isinstance(result, StartAgain):
         ctx.work_queue.send(messages.encode(messages.Exec(run.run_id, step, number)))
         return None
+    if isinstance(result, GiveBack):
+        return give_back(ctx, attempt, result, retry_counts, inline=inline)
     assert isinstance(result, Poll)
     due = ctx.now() + result.after_seconds * 1000
     ctx.at(messages.PollStep(run.run_id, step, number), due, queue="events")
+    return None
+
+
+def give_back(
+    ctx: Services,
+    attempt: Attempt,
+    result: GiveBack,
+    retry_counts: dict[str, int],
+    *,
+    inline: bool = False,
+) -> Claimed | None:
+    """A start that did nothing (its look-up was throttled): the attempt goes back to
+    READY at the previous number with one conditional write (RUNNING at this attempt),
+    gives its permits back (it would hold them through the backoff, and keep steps
+    waiting on its key for nothing), and its claim message is sent for the due time
+    core planned. Claimed again, it is the same attempt, with the same key. Once its
+    give-backs are used up it fails as the platform error it is."""
+    run, step, number = attempt.run, attempt.step, attempt.number
+    now = ctx.now()
+    plan = plan_start_give_back(run.run_id, step, number, now, retry_counts)
+    if plan is None:
+        return apply_result(ctx, attempt, Failed(result.error), retry_counts, inline=inline)
+    try:
+        ctx.store.transition_step(
+            run.run_id,
+            step,
+            expected=_RUNNING,
+            attempt=number,
+            to=StepStatus.READY,
+            changes=plan.changes,
+        )
+    except StepConflict:
+        # Closed some other way meanwhile (stopped, timed out, reclaimed): its permits
+        # went back with that, and no claim message is due.
+        return None
+    withdraw_deadline(ctx, attempt)
+    # Written first, then given back: a crash in between leaves the step READY holding
+    # a permit, which its next claim (the redelivered message, or the sweeper's once
+    # the due time is stale) drops as its own stale hold.
+    release_all(ctx, run, step)
+    ctx.metrics.count("StartsGivenBack")
+    log.warning(
+        "%s/%s#%d: start given back (%d of at most %d), again in %d s: %s",
+        run.run_id,
+        step,
+        number,
+        plan.given,
+        MAX_START_GIVE_BACKS,
+        (plan.due - now) // 1000,
+        result.error.summary(),
+    )
+    ctx.at(messages.Exec(run.run_id, step, number), plan.due, queue="work")
     return None
 
 

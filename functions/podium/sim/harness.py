@@ -52,6 +52,7 @@ from podium.sim.faults import (
     Throttled,
     is_read,
 )
+from podium.sim.jobs import SimJobs
 from podium.sim.shapes import FAIL_FIRST, FAIL_WHEN, ROWS, Shape
 
 MAX_RECEIVES = 5  # as the deployed queues (infra/podium_cdk/queues.py)
@@ -334,6 +335,7 @@ class World:
         self.queues = {"work": self.work, "event": self.event}
         self.store = FaultProxy(store, self, "store")
         self.timers = SimTimers(self)
+        self.jobs = SimJobs(self)
         self.ctx = Services(
             runtimes=RUNTIMES,
             store=self.store,
@@ -342,6 +344,7 @@ class World:
             runner=FaultProxy(SimRunner(self), self, "runner"),
             clock=self.clock,
             ids=SimIds(self.clock),
+            jobs={"batch_job": FaultProxy(self.jobs, self, "jobs")},
             **self._optional_ports(),
         )
         self.procs: list[Proc] = []
@@ -614,6 +617,7 @@ class World:
             runner=SimRunner(self),
             clock=self.clock,
             ids=SimIds(self.clock),
+            jobs={"batch_job": self.jobs},
         )
 
     def send_signal_api(self, index: int) -> None:

@@ -204,6 +204,26 @@ def key_limit() -> Shape:
     return Shape("key_limit", (wf,), _spaced("sim_keyed", 3), (_all_ok(steps),) * 3)
 
 
+def job_give_back() -> Shape:
+    """Batch-like jobs behind a concurrency key of limit 1, shared by 3 runs: a start
+    whose look-up is throttled (sim/jobs.py) is given back, its permit released, and
+    claimed again as the same attempt; ``retries: 0``, as a give-back spends none."""
+    key = {"key": "sim_jobs", "limit": 1}
+    job = {"type": "batch_job", "job_queue": "q", "job_definition": "d", "retries": 0}
+    wf = {
+        "name": "sim_jobs",
+        "run_strategy": {"parallel": 3},
+        "steps": [
+            noop("root"),
+            {"id": "j1", **job, "depends_on": ["root"], "concurrency": key},
+            {"id": "j2", **job, "depends_on": ["root"], "concurrency": key},
+            noop("join", depends_on=["j1", "j2"]),
+        ],
+    }
+    steps = ["root", "j1", "j2", "join"]
+    return Shape("job_give_back", (wf,), _spaced("sim_jobs", 3), (_all_ok(steps),) * 3)
+
+
 def max_parallel() -> Shape:
     wf = {
         "name": "sim_mps",
@@ -559,6 +579,7 @@ BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "nested_foreach": nested_foreach,
     "while_ten": while_ten,
     "subworkflow": subworkflow,
+    "job_give_back": job_give_back,
 }
 
 

@@ -72,18 +72,20 @@ def asked_failed(service: str, exc: BaseException) -> JobOutcome:
 
 def lookup_failed(service: str, exc: BaseException) -> JobOutcome:
     """The look-up a start makes before it submits (is the attempt's work there
-    already?) raised, so nothing was submitted. The attempt fails at once: a transient
-    failure as a platform error (retried on the platform budget: the next attempt looks
-    again, under its own key), a permanent one as a configuration error. Submitting
-    without the look-up could start the work twice; reporting it running (as
-    ``asked_failed`` does for a poll) would start nothing and leave the attempt to a
-    poll that finds nothing."""
+    already?) raised, so nothing was submitted. A transient failure (throttled, the
+    service unavailable) is NOT_STARTED: the attempt is given back and starts again
+    later under the same key, on no retry budget, since nothing happened (the error is
+    what it becomes once its give-backs are used up). A permanent one fails as a
+    configuration error. Submitting without the look-up could start the work twice;
+    reporting it running (as ``asked_failed`` does for a poll) would start nothing and
+    leave the attempt to a poll that finds nothing."""
     if not is_api_error(exc):
         raise exc
     code, message = code_of(exc)
     log.warning("%s failed before the start, nothing started: %s", service, exc)
     error = api_error(service, code, f"{message} (nothing was started)", status_of(exc))
-    return JobOutcome(Phase.FAILED, error=error)
+    phase = Phase.NOT_STARTED if error.retryable else Phase.FAILED
+    return JobOutcome(phase, error=error)
 
 
 def raise_if_transient(exc: BaseException) -> None:

@@ -33,6 +33,10 @@ class Phase(str, Enum):
     RUNNING = "running"  # not ended yet (or not known to have ended)
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # A start that submitted nothing because the look-up it makes first (is the
+    # attempt's work there already?) failed transiently: only a start returns it, with
+    # the platform error it would be. The attempt is given back and started again later.
+    NOT_STARTED = "not_started"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,13 @@ from typing import Any
 
 from podium.core.engine.decide import failed_status
 from podium.core.engine.records import StepRecord
-from podium.core.engine.retry import Retry, plan_retry
+from podium.core.engine.retry import (
+    Retry,
+    give_back_delay,
+    give_backs_counter,
+    plan_retry,
+    without_give_backs,
+)
 from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus, require_transition
 from podium.core.engine.step_error import StepError
 
@@ -56,7 +62,7 @@ def plan_finish(
             StepStatus.SUCCEEDED, {**base, "output": output, "error": None, "error_type": None}
         )
     else:
-        counts = dict(retry_counts or {})
+        counts = without_give_backs(retry_counts or {})
         failed = {**base, "error": error.summary(), "error_type": error.type}
         retry = plan_retry(spec.retriers, error, attempt, counts, f"{run_id}/{step}/{attempt}")
         if retry is not None:
@@ -153,10 +159,48 @@ def plan_lost_claim(
 
 
 def plan_give_back(attempt: int) -> dict[str, Any]:
-    """A claim the worker will not start (too little time left in its invocation): READY
-    again at the previous attempt number. The attempt never started: nothing runs twice."""
+    """A claim the worker will not start (too little time left in its invocation, or a
+    start that did nothing: ``plan_start_give_back``): READY again at the previous
+    attempt number. The attempt never started: nothing runs twice."""
     require_transition(StepStatus.RUNNING, StepStatus.READY)
     return {"attempt": attempt - 1, "started_at": None, "lease_until": None}
+
+
+@dataclass(frozen=True, slots=True)
+class StartGiveBack:
+    """Give back a RUNNING attempt whose start did nothing (its look-up was throttled):
+    READY again at the previous attempt number (``changes``, one conditional write that
+    expects RUNNING at the attempt), and its claim message sent for ``due``."""
+
+    changes: dict[str, Any]
+    due: int
+    given: int  # the attempt's give-backs, this one included
+
+
+def plan_start_give_back(
+    run_id: str, step: str, attempt: int, now: int, retry_counts: dict[str, int]
+) -> StartGiveBack | None:
+    """A start that did nothing, given back to be tried again after a backoff, as the
+    same attempt: its number (so its key, which finds a start that did happen) is the
+    same when it is claimed again. Its give-backs are counted on the item, and none
+    spends a retry. None when the attempt has used all of its give-backs: it fails as
+    the platform error it is (``plan_finish``).
+
+    ``ready_at`` is the due time: the step is ready again from then, so the sweeper
+    (which re-drives a READY step once its run looks stale) leaves it alone until its
+    claim message had its chance."""
+    counter = give_backs_counter(attempt)
+    given = retry_counts.get(counter, 0)
+    delay = give_back_delay(given, f"{run_id}/{step}/{attempt}")
+    if delay is None:
+        return None
+    due = now + delay * 1000
+    changes = {
+        **plan_give_back(attempt),
+        "ready_at": due,
+        "retry_counts": {**retry_counts, counter: given + 1},
+    }
+    return StartGiveBack(changes, due, given + 1)
 
 
 # --- an attempt past its lease, and a run's end ------------------------------------------

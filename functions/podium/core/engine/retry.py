@@ -118,3 +118,41 @@ def _within(
     if used >= budget.max_attempts:
         return None
     return Retry(attempt + 1, delay_of(budget, used, seed), counter)
+
+
+# --- a start given back (its look-up throttled): not a retry -----------------------------
+
+# How many times one attempt's start may be given back before it fails as the platform
+# error it is (a retry, on the platform budget, under a new key). Bounded, so a service
+# down for good still ends the step: 8 give-backs wait about 3 to 6 minutes in all.
+MAX_START_GIVE_BACKS = 8
+FIRST_GIVE_BACK_SECONDS = 2
+MAX_GIVE_BACK_SECONDS = 120  # far under SQS's 15 minutes: a plain delayed message
+_GIVE_BACKS = "give_backs/"
+
+
+def give_backs_counter(attempt: int) -> str:
+    """The ``retry_counts`` entry that counts attempt ``attempt``'s give-backs. Kept on
+    the step item (not in the message), so a re-driven message cannot reset it; named by
+    the attempt, so a later attempt (a retry, an operator's) starts from none."""
+    return f"{_GIVE_BACKS}{attempt}"
+
+
+def without_give_backs(counts: Mapping[str, int]) -> dict[str, int]:
+    """The retry counts an attempt's end carries forward: give-backs belong to it alone."""
+    return {k: v for k, v in counts.items() if not k.startswith(_GIVE_BACKS)}
+
+
+def give_back_delay(given: int, seed: str) -> int | None:
+    """The wait (seconds) before a start given back ``given`` times already is tried
+    again: exponential from FIRST_GIVE_BACK_SECONDS, capped at MAX_GIVE_BACK_SECONDS,
+    with equal jitter (at least half of it: throttled starts spread out, yet always back
+    off). Drawn from a hash of ``seed`` and ``given``, as ``delay_of``: pure, and a
+    replayed decision waits as long. None once the attempt used MAX_START_GIVE_BACKS."""
+    if given >= MAX_START_GIVE_BACKS:
+        return None
+    ceiling = min(MAX_GIVE_BACK_SECONDS, FIRST_GIVE_BACK_SECONDS * 2**given)
+    digest = hashlib.sha256(f"{seed}#{given}".encode()).digest()
+    share = int.from_bytes(digest[:8], "big") / 2**64
+    delay: int = max(1, round(ceiling / 2 + ceiling / 2 * share))
+    return delay

@@ -85,7 +85,9 @@ STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
     _S.WAITING_FOR_PERMITS: frozenset({_S.READY, _S.RUNNING, _S.STOPPED, _S.SKIPPED, _S.PAUSED}),
     _S.PAUSED: frozenset({_S.READY, _S.STOPPED, _S.SKIPPED}),
     # RUNNING -> READY: a worker gives back a claim it has not started (too little time
-    # left in its invocation to run it); the attempt number goes back with it.
+    # left in its invocation to run it), or a start that did nothing (its look-up was
+    # throttled: core/engine/plans.plan_start_give_back); the attempt number goes back
+    # with it, so its next claim is the same attempt, under the same key.
     _S.RUNNING: frozenset(
         {
             _S.SUCCEEDED,

@@ -6,7 +6,11 @@ step is. An attempt's result is one of:
 - ``Waiting(until)``: the work goes on elsewhere (a timer, an ECS task, a child run); no
   Lambda waits for it. A completion arrives later as a ``done`` message
   (``on_event``), and ``poll`` is the safety net when that message is late or lost;
-- ``Poll(after_seconds)``: ask ``poll`` again after a while.
+- ``Poll(after_seconds)``: ask ``poll`` again after a while;
+- ``StartAgain``: a start cut short, redone by the work function;
+- ``GiveBack(error)``: the start did nothing and may not try now (the look-up it makes
+  first was throttled): the attempt goes back to READY, at the same number and key, and
+  starts again after a backoff core plans (``plan_start_give_back``).
 """
 
 from __future__ import annotations
@@ -73,7 +77,20 @@ class StartAgain:
     again, and the work function redoes the start (completions.resume_waiting)."""
 
 
-Result = Done | Failed | Waiting | Poll | StartAgain
+@dataclass(frozen=True, slots=True)
+class GiveBack:
+    """``start`` did nothing, for a passing reason (its look-up was throttled, the service
+    unavailable): the attempt is given back (READY, its permits released) and claimed
+    again after a backoff, as the same attempt (its key unchanged, so a start that did
+    happen after all is found). Nothing happened, so no retry is spent; after
+    ``MAX_START_GIVE_BACKS`` of them the attempt fails with ``error``, a platform error,
+    as it would have at once (a service down for good still ends the step). Only
+    ``start`` returns it: a later completion of started work never gives it back."""
+
+    error: StepError
+
+
+Result = Done | Failed | Waiting | Poll | StartAgain | GiveBack
 
 
 class StepRuntime(Protocol):

@@ -3,9 +3,12 @@ sfn_execution).
 
 - ``start`` renders the step's request and asks its backend to start the work, named
   by the attempt key (a start found already running is the same work, not a second).
-  A start that failed transiently (throttled, a 5xx, a lost answer) may have started
-  the work: the backend reports it running, so the attempt polls, and ``find`` by the
-  same key settles it (a new attempt would use a new key, and orphan the work);
+  A start whose look-up (is the work there already?) failed transiently submitted
+  nothing: the attempt is given back (``GiveBack``) and starts again later under the
+  same key, on no retry budget. A start that failed transiently (throttled, a 5xx, a
+  lost answer) may have started the work: the backend reports it running, so the
+  attempt polls, and ``find`` by the same key settles it (a new attempt would use a
+  new key, and orphan the work);
 - ``on_event``: a state-change event routed to the attempt (service/external_events.py)
   carries the work's state; an ended state closes the attempt, another one waits on;
 - ``poll``: the safety net (a lost or late event): the backend finds the work by the
@@ -37,7 +40,7 @@ from podium.core.ports import JobBackend, JobRequest
 from podium.service import messages
 from podium.service.bindings import bindings_for
 from podium.service.context import Services
-from podium.service.runtimes.base import Attempt, Done, Failed, Poll, Result, Waiting
+from podium.service.runtimes.base import Attempt, Done, Failed, GiveBack, Poll, Result, Waiting
 
 log = logging.getLogger("podium.external")
 
@@ -69,7 +72,10 @@ class ExternalJobRuntime:
             request = self._request(ctx, attempt, rendered=True)
         except ExpressionError as exc:
             return Failed(user_error(f"{exc.message}", retryable=False))
-        return self._result(ctx, attempt, backend, request, backend.start(request))
+        outcome = backend.start(request)
+        if outcome.phase is Phase.NOT_STARTED:
+            return GiveBack(outcome.error or self._not_started())
+        return self._result(ctx, attempt, backend, request, outcome)
 
     def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
         detail = event.get("detail")
@@ -123,6 +129,8 @@ class ExternalJobRuntime:
     ) -> Result:
         if outcome.phase is Phase.RUNNING:
             return Poll(poll_after_seconds(ctx.now() - attempt.started_at))
+        if outcome.phase is Phase.NOT_STARTED:
+            return Failed(outcome.error or self._not_started())  # only a start says so
         outcome = backend.complete(request, outcome)
         if outcome.phase is Phase.SUCCEEDED:
             return Done(outcome.output)
@@ -137,6 +145,9 @@ class ExternalJobRuntime:
         (finding and stopping it needs the key and the static fields alone)."""
         values = render_request(ctx, attempt) if rendered else {}
         return JobRequest(self.kind, attempt.key, attempt.spec, values)
+
+    def _not_started(self) -> StepError:
+        return platform_error(f"the {self.kind} work was not started (the service was busy)")
 
     def _not_configured(self) -> StepError:
         return StepError.of(
