@@ -216,6 +216,9 @@ def test_a_batch_start_whose_look_up_is_throttled_is_given_back_and_spends_no_re
     assert record.retry_counts == {give_backs_counter(1): 1}
     assert "submit_job" not in batch.calls
     assert not [e for e in rt.store.list_events(run.run_id) if e.kind in ("retry", "failed")]
+    (said,) = [e for e in rt.store.list_events(run.run_id) if e.kind == "give_back"]
+    assert (said.step, said.attempt, said.detail["given"]) == ("job", 1, 1)
+    assert "nothing was started" in said.detail["error"] and said.detail["again_at"] > said.at
     rt.pump()  # the backoff, then attempt 1 again: looks up, submits, and its poll finds it
     record = record_of(rt, run.run_id)
     assert (record.status, record.attempt) == (StepStatus.SUCCEEDED, 1)

@@ -168,6 +168,19 @@ def give_back(
     # the due time is stale) drops as its own stale hold.
     release_all(ctx, run, step)
     ctx.metrics.count("StartsGivenBack")
+    # Said on the run's timeline: a step READY again for minutes, with no attempt
+    # recorded, would otherwise look stuck. Keyed by the give-back: a replay overwrites.
+    ctx.store.put_event(
+        TimelineEvent(
+            run.run_id,
+            now,
+            f"give_back-{step}-{number}-{plan.given}",
+            "give_back",
+            step=step,
+            attempt=number,
+            detail={"error": result.error.summary(), "again_at": plan.due, "given": plan.given},
+        )
+    )
     log.warning(
         "%s/%s#%d: start given back (%d of at most %d), again in %d s: %s",
         run.run_id,
