@@ -126,7 +126,7 @@ def test_a_condition_that_fails_to_evaluate_is_the_triggers_failure(rt: LocalRun
     assert sets(rt) == [{"day": "d1"}]  # the set that could be evaluated joined
     (listed,) = list_triggers(rt.services, "joined")
     assert listed["last_failure"] is not None
-    assert listed["last_failure"]["error"].startswith("signal.condition: ")
+    assert listed["last_failure"]["error"].startswith("triggers.both.signal.condition: ")
     assert "rows" in listed["last_failure"]["error"]
 
 

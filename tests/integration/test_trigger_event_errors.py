@@ -83,7 +83,7 @@ def test_a_cron_firing_that_cannot_start_its_run_says_why(rt: LocalRuntime) -> N
     assert "no trigger" not in str(raised.value)
     # As when its schedule fires it: the failure is on the trigger's state too.
     (listed,) = list_triggers(rt.services, "nightly_wf")
-    assert listed["last_failure"]["error"].startswith("params.rows: expected int")
+    assert listed["last_failure"]["error"].startswith("triggers.nightly.params.rows: expected int")
     with pytest.raises(DefinitionError, match=r"triggers\.nightly\.params\.rows"):
         fire_trigger(rt, "nightly_wf", {"time": "2026-01-16T06:00:00Z"})
 

@@ -316,6 +316,8 @@ def run_to_item(run: RunRecord) -> Item:
         item["gsi1sk"] = {"S": runs_index_sk(run.created_at, run.run_id)}
     if run.depth:
         item["dp"] = {"N": str(run.depth)}
+    if run.chain:  # set once, at creation; most runs have none
+        item["chn"] = {"N": str(run.chain)}
     if run.tags:  # set at creation, never updated
         item["tg"] = {"S": json.dumps(run.tags, separators=(",", ":"), sort_keys=True)}
     if not run.status.terminal and run.watched:
@@ -364,6 +366,7 @@ def run_from_item(item: Item) -> RunRecord:
         parent_step=item["ps"]["S"] if "ps" in item else None,
         parent_index=int(item["pi"]["N"]) if "pi" in item else None,
         depth=int(item["dp"]["N"]) if "dp" in item else 0,
+        chain=int(item["chn"]["N"]) if "chn" in item else 0,
         logical_date=item["ld"]["S"] if "ld" in item else None,
         restart_of=item["ro"]["S"] if "ro" in item else None,
         restart_from=item["rf"]["S"] if "rf" in item else None,

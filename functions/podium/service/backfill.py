@@ -34,11 +34,11 @@ from podium.core.engine.schedule import (
     Cron,
     cron_times,
     iso,
+    load_zone,
     logical_date,
     parse_iso,
     parse_rate,
     rate_times,
-    zone,
 )
 from podium.service import messages
 from podium.service.api_requests import body_fields
@@ -134,7 +134,7 @@ def _bound(text: str, tz: str, *, end: bool) -> int:
     if day is not None:
         if not _FIRST_DAY <= day <= _LAST_DAY:
             raise DefinitionError([Issue(where, _out_of_range(text))])
-        local = datetime.combine(day + timedelta(days=1) if end else day, time(), zone(tz))
+        local = datetime.combine(day + timedelta(days=1) if end else day, time(), load_zone(tz))
         return int(local.timestamp() * 1000) - (1 if end else 0)
     if at is None:
         raise DefinitionError([Issue(where, f"{text!r} is not a date (2026-01-31) or an ISO time")])

@@ -331,6 +331,7 @@ def _child_of(run: RunRecord, step: str, index: int, now: int, **fields: Any) ->
         parent_step=step,
         parent_index=index,
         depth=run.depth + 1,
+        chain=run.chain,  # for the subworkflows inside it (trigger_events.MAX_CHAIN)
         logical_date=run.logical_date,
         tags=run.tags,
         **fields,

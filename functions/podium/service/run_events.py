@@ -40,5 +40,6 @@ def run_status_event(run: RunRecord) -> dict[str, Any]:
             "started_at": run.started_at,
             "ended_at": run.ended_at,
             "tags": run.tags,  # route by them: {"detail": {"tags": {"team": ["ops"]}}}
+            "chain": run.chain,  # bus: podium triggers in a row (trigger_events.MAX_CHAIN)
         },
     }

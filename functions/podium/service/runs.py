@@ -40,9 +40,13 @@ def start_run(
     restart_of: str | None = None,
     tags: Mapping[str, str] | None = None,
     restart_from: str | None = None,
+    chain: int = 0,
 ) -> RunRecord:
     """Create the run under its workflow's run strategy (queued, started or discarded);
     once it holds a slot, the advance handler starts its roots.
+
+    ``chain``: a run a ``bus: podium`` trigger starts, its place down a chain of them
+    (RunRecord.chain).
 
     The run carries its workflow's ``tags`` and the ``tags`` given here (which win).
 
@@ -73,6 +77,7 @@ def start_run(
         restart_of=restart_of,
         restart_from=restart_from,
         tags=merged,
+        chain=chain,
     )
     evaluated = compiled.expressions.evaluate_params(literal, run_binding(run))
     run = replace(run, params=check_evaluated(compiled.definition, evaluated))

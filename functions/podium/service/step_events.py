@@ -73,5 +73,6 @@ def step_status_event(
             "at": at,
             "trigger": run.trigger,
             "tags": run.tags,
+            "chain": run.chain,  # a trigger on step changes is a link too (MAX_CHAIN)
         },
     }

@@ -38,13 +38,13 @@ from podium.core.engine.event_patterns import matches, s3_pattern
 from podium.core.engine.records import RunRecord
 from podium.core.engine.schedule import (
     Cron,
-    cron_times,
     iso,
+    last_cron_times,
+    last_rate_times,
     logical_date,
     parse_iso,
     parse_rate,
     rate_expression,
-    rate_times,
     trigger_run_id,
 )
 from podium.core.engine.signals import (
@@ -61,7 +61,12 @@ from podium.core.engine.signals import (
     set_key,
     set_members,
 )
-from podium.core.engine.trigger_events import rate_firing, self_started
+from podium.core.engine.trigger_events import (
+    chain_of,
+    chain_too_long,
+    rate_firing,
+    self_started,
+)
 from podium.core.engine.trigger_index import (
     RouteIndexFull,
     build_index,
@@ -277,13 +282,15 @@ def start_triggered(
     label: str | None = None,
     restart_of: str | None = None,
     strict: bool = False,
+    chain: int = 0,
 ) -> RunRecord | None:
     """Start the run of one firing (at most one per key, or per ``run_id``); None when
     it cannot start: its params do not render or validate, the definition's problem,
     which a retry would not fix. Then the failure is logged, counted (TriggerFailed) and
     kept on the trigger's state, where `podium triggers list` shows it. ``strict``
     (``podium run --event``, ``fire_trigger``): raised as well, as a DefinitionError
-    naming the trigger's params, since the caller asked for this very firing."""
+    naming the trigger's params, since the caller asked for this very firing.
+    ``chain``: the run's place down a chain of ``bus: podium`` triggers (RunRecord.chain)."""
     compiled = ctx.definitions.get(workflow, ctx.store.active_version(workflow))
     template = compiled.expressions.trigger_params.get(trigger_id)
     try:
@@ -296,11 +303,15 @@ def start_triggered(
             label or _label(trigger_id, trigger),
             logical,
             restart_of,
+            chain,
         )
     except (ExpressionError, DefinitionError) as exc:
-        _record_failure(ctx, workflow, trigger_id, str(exc))
+        issues = _params_issues(trigger_id, exc)
+        # Kept as the push and --event name it (triggers.<id>.params.rows), not as the
+        # run's params (params.rows): `podium triggers list` shows where to fix it.
+        _record_failure(ctx, workflow, trigger_id, str(DefinitionError(issues)))
         if strict:
-            raise DefinitionError(_params_issues(trigger_id, exc)) from None
+            raise DefinitionError(issues) from None
         return None
 
 
@@ -338,6 +349,7 @@ def _start(
     label: str,
     logical: str | None,
     restart_of: str | None,
+    chain: int,
 ) -> RunRecord:
     from podium.service.runs import start_run
 
@@ -350,6 +362,7 @@ def _start(
             run_id=run_id,
             logical_date=logical,
             restart_of=restart_of,
+            chain=chain,
         )
     except RunConflict:
         return ctx.store.get_run(run_id)  # the same firing again: its run
@@ -384,15 +397,16 @@ def missed_times(trigger: Trigger, state: TriggerState, at: int) -> list[int]:
     """``catchup``: the scheduled times between the last one fired and ``at``."""
     if trigger.catchup is Catchup.NONE or state.fired_at is None or state.fired_at >= at:
         return []
+    # Only the times kept are computed (the newest one, or max_catchup of them), from
+    # ``at`` back: a per-minute cron off for a year misses half a million.
+    keep = 1 if trigger.catchup is Catchup.LATEST else trigger.max_catchup
     if trigger.cron is not None:
-        missed = cron_times(Cron.parse(trigger.cron), trigger.timezone, state.fired_at, at - 1)
-    else:
-        assert trigger.rate is not None
-        # From the last time that fired: whatever the schedule's own anchor was.
-        missed = rate_times(parse_rate(trigger.rate), state.fired_at, state.fired_at, at - 1)
-    if trigger.catchup is Catchup.LATEST:
-        return missed[-1:]
-    return missed[-trigger.max_catchup :]
+        cron = Cron.parse(trigger.cron)
+        return last_cron_times(cron, trigger.timezone, state.fired_at, at - 1, keep)
+    assert trigger.rate is not None
+    # From the last time that fired: whatever the schedule's own anchor was.
+    minutes = parse_rate(trigger.rate)
+    return last_rate_times(minutes, state.fired_at, state.fired_at, at - 1, keep)
 
 
 # events -------------------------------------------------------------------------------
@@ -496,13 +510,24 @@ def route_trigger_event(
         if not state.enabled:
             continue
         own = _own_status_change(event) if bus == PODIUM_BUS else None
-        looping = None if own is None else self_started(own, workflow, tid, _label(tid, trigger))
+        looping = None
+        if own is not None:  # Podium's own status change: this trigger would be a link
+            label = _label(tid, trigger)
+            looping = self_started(own, workflow, tid, label) or chain_too_long(own, workflow, tid)
         if looping is not None:
             _record_failure(ctx, workflow, tid, looping)
             failed.append(f"{workflow}/{tid}")
             continue
         run = start_triggered(
-            ctx, workflow, tid, trigger, dict(event), key=_event_key(event), at=at
+            ctx,
+            workflow,
+            tid,
+            trigger,
+            dict(event),
+            key=_event_key(event),
+            at=at,
+            # One link further down the chain of the run whose status change this is.
+            chain=0 if own is None else chain_of(own) + 1,
         )
         if run is not None:
             started.append(run.run_id)
@@ -793,7 +818,7 @@ def _first_set(
         try:
             compiled = compile_expression(condition)
         except ExpressionError as exc:
-            _record_failure(ctx, workflow, tid, f"signal.condition: {exc}")
+            _record_failure(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
             return None
     failed = False
     for tried, partners in enumerate(_combinations(pools)):
@@ -807,7 +832,7 @@ def _first_set(
             held = compiled.evaluate({"event": _signal_event(tid, group)})
         except ExpressionError as exc:
             if not failed:  # once per arrival: a store write each
-                _record_failure(ctx, workflow, tid, f"signal.condition: {exc}")
+                _record_failure(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
             failed = True
             continue
         if held is True:

@@ -213,10 +213,22 @@ class Trigger(_Model):
                 "a trigger is exactly one of cron, rate, s3, event or signal"
                 + (f"; this one has {', '.join(kinds)}" if kinds else "")
             )
-        from podium.core.engine.schedule import Cron, ScheduleError, check_fires, parse_rate, zone
+        from podium.core.engine.schedule import (
+            Cron,
+            ScheduleError,
+            check_fires,
+            load_zone,
+            parse_rate,
+            zone,
+        )
 
         try:
-            zone(self.timezone)
+            # A push takes IANA names only; a stored version keeps the name it was
+            # pushed with (one taken before that rule still loads, and fires).
+            if at_push(info):
+                zone(self.timezone)
+            else:
+                load_zone(self.timezone)
             if self.cron is not None:
                 cron = Cron.parse(self.cron)
                 if at_push(info):  # a push rule: a stored one that never fires stays idle

@@ -74,6 +74,10 @@ class RunRecord:
     # fence for the run's end, which is written only if no retry came since it read the
     # run (service/retry_failed.py, advance.complete_if_done).
     reopened: int = 0
+    # How many runs in a row ``bus: podium`` event triggers started, each from a status
+    # change of the one before, down to this one (0: started otherwise): its status
+    # changes carry it, and a trigger starts none past MAX_CHAIN (core/engine/trigger_events.py).
+    chain: int = 0
 
 
 @dataclass(frozen=True, slots=True)

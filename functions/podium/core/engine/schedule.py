@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MACROS = {
@@ -50,12 +52,66 @@ class ScheduleError(ValueError):
 
 
 def zone(name: str) -> ZoneInfo:
+    """The time zone a trigger names, which must be a zone of the IANA database as the
+    ``tzdata`` package (a dependency, shipped with the functions) lists it: whatever
+    else the host's zoneinfo files take (``localtime``, ``posixrules``, ``posix/...``,
+    ``right/...``) is this machine's setting or a variant, not a zone EventBridge
+    Scheduler knows, and ``Factory`` is no zone at all."""
+    if name not in _zone_names() or name in _NOT_ZONES:
+        raise ScheduleError(_zone_problem(name))
+    return load_zone(name)
+
+
+def load_zone(name: str) -> ZoneInfo:
+    """The zone ``name`` with no check of the name: for a version stored before
+    ``zone`` refused some names, whose schedules still fire (the push checks names)."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(_zone_problem(name)) from None
+
+
+# In tzdata's list, and still no zone: the tz database's marker for "zone not set".
+_NOT_ZONES = frozenset({"Factory"})
+# Names only the host's zoneinfo files have, each the machine's own setting or a variant.
+_HOST_NAMES = {
+    "localtime": "this machine's own zone",
+    "posixrules": "the tz database's rule for POSIX TZ strings",
+}
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    """The IANA names, from the ``tzdata`` package rather than the host: the same list
+    here, in CI and in Lambda (whose image need not have zoneinfo files of its own)."""
+    try:
+        listed = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError):  # pragma: no cover - tzdata is a dependency
         raise ScheduleError(
-            f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin or UTC"
+            "the tzdata package is not installed; install Podium's dependencies"
+            " (pip install tzdata) to check time zone names"
         ) from None
+    return frozenset(listed.split())
+
+
+def _zone_problem(name: str) -> str:
+    fix = "use an IANA name such as Europe/Berlin or UTC"
+    shown = repr(name[:60])
+    names = _zone_names()
+    if name in _HOST_NAMES:
+        return f"time zone {shown} is {_HOST_NAMES[name]}, not an IANA zone; {fix}"
+    base = name.split("/", 1)[1] if name.startswith(("posix/", "right/")) else None
+    if base is not None and base in names - _NOT_ZONES:
+        return (
+            f"time zone {shown} is a variant of {base!r} that only this machine's"
+            f" zoneinfo files have, not an IANA name; use {base!r}"
+        )
+    if name in _NOT_ZONES:
+        return f"time zone {shown} is the tz database's 'zone not set' marker; {fix}"
+    folded = {n.lower(): n for n in names - _NOT_ZONES}
+    if name.lower() in folded:
+        return f"unknown time zone {shown}; names are case-sensitive: use {folded[name.lower()]!r}"
+    return f"unknown time zone {shown}; {fix}"
 
 
 def _field(text: str, low: int, high: int, what: str, names: dict[str, int]) -> frozenset[int]:
@@ -164,6 +220,21 @@ class Cron:
             first = False
             day += timedelta(days=1)
 
+    def local_times_back(self, start: datetime, last_day: date) -> Iterator[datetime]:
+        """Naive local times matching the cron, from ``start`` (naive, inclusive) back
+        to the first minute of ``last_day``, newest first."""
+        day = start.date()
+        hours = sorted(self.hours, reverse=True)
+        minutes = sorted(self.minutes, reverse=True)
+        while day >= last_day:
+            if self.matches_day(day):
+                for hour in hours:
+                    for minute in minutes:
+                        t = datetime(day.year, day.month, day.day, hour, minute)
+                        if t <= start:
+                            yield t
+            day -= timedelta(days=1)
+
     def scheduler_expression(self) -> str:
         """``cron(...)`` in EventBridge Scheduler's six fields (day of week 1-7 from
         Sunday, ``?`` in the unrestricted day field, a year field)."""
@@ -206,7 +277,7 @@ def cron_times(
 ) -> list[int]:
     """The times the cron fires in (after, until], epoch ms, as Scheduler fires them;
     the first ``limit`` of them when there are more."""
-    tz = zone(tz_name)
+    tz = load_zone(tz_name)
     start_utc = datetime.fromtimestamp(after_ms / 1000, UTC) + timedelta(minutes=1)
     start_local = start_utc.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
     # A repeated (fall-back) hour: start from the earlier wall clock, so nothing between
@@ -229,9 +300,49 @@ def cron_times(
     return out
 
 
+# How far past ``until``'s wall clock the search back starts: a local time that late can
+# still be at or before ``until`` when a fall-back change (at most 2 hours, Troll's) lies
+# between; the times after ``until`` are dropped as they come.
+_BACK_MARGIN = timedelta(hours=2)
+
+
+def last_cron_times(
+    cron: Cron, tz_name: str, after_ms: int, until_ms: int, count: int
+) -> list[int]:
+    """The last ``count`` times of ``cron_times(cron, tz_name, after_ms, until_ms)``,
+    oldest first, found by searching back from ``until``: a catch-up after a long pause
+    looks at about as many local times as it keeps, not at every one of the pause (a
+    per-minute cron off for a year has half a million)."""
+    if count <= 0 or until_ms <= after_ms:
+        return []
+    tz = load_zone(tz_name)
+    until_local = datetime.fromtimestamp(until_ms / 1000, tz).replace(tzinfo=None)
+    start = until_local.replace(second=0, microsecond=0) + _BACK_MARGIN
+    # A day before ``after``'s: by then every local time is at or before ``after``
+    # (a cron that never fires in the gap stops there, not at the start of time).
+    last_day = datetime.fromtimestamp(after_ms / 1000, tz).date() - timedelta(days=1)
+    out: list[int] = []
+    seen: set[int] = set()
+    for local in cron.local_times_back(start, last_day):
+        if not exists(local, tz):
+            continue  # skipped by the spring-forward change: does not run
+        at = int(local.replace(tzinfo=tz, fold=0).timestamp() * 1000)  # as cron_times
+        if at > until_ms:
+            continue
+        if at <= after_ms:
+            break  # a local time's first occurrence only moves back as the clock does
+        if at not in seen:
+            seen.add(at)
+            out.append(at)
+            if len(out) >= count:
+                break
+    out.reverse()
+    return out
+
+
 def next_cron_time(cron: Cron, tz_name: str, after_ms: int) -> int | None:
     horizon = after_ms + MAX_SEARCH_MINUTES * 60_000
-    tz = zone(tz_name)
+    tz = load_zone(tz_name)
     start_utc = datetime.fromtimestamp(after_ms / 1000, UTC) + timedelta(minutes=1)
     start_local = start_utc.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
     start_local -= timedelta(hours=1)
@@ -302,9 +413,22 @@ def rate_times(
     return out
 
 
+def last_rate_times(
+    minutes: int, anchor_ms: int, after_ms: int, until_ms: int, count: int
+) -> list[int]:
+    """The last ``count`` times of ``rate_times(minutes, anchor_ms, after_ms, until_ms)``,
+    oldest first, by arithmetic (none of the others is computed)."""
+    period = minutes * 60_000
+    if count <= 0 or until_ms <= after_ms or until_ms < anchor_ms:
+        return []
+    first = max(0, (after_ms - anchor_ms) // period + 1)  # the first k with a time > after
+    last = (until_ms - anchor_ms) // period  # the last k with a time <= until
+    return [anchor_ms + k * period for k in range(max(first, last - count + 1), last + 1)]
+
+
 def logical_date(at_ms: int, tz_name: str) -> str:
     """The date a scheduled time is for, in the trigger's time zone."""
-    return datetime.fromtimestamp(at_ms / 1000, zone(tz_name)).date().isoformat()
+    return datetime.fromtimestamp(at_ms / 1000, load_zone(tz_name)).date().isoformat()
 
 
 def iso(at_ms: int) -> str:

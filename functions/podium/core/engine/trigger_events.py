@@ -4,6 +4,12 @@
   that matches the status changes of the runs it started itself starts a run from each
   run it started, forever (a "retry on failure" pattern on its own workflow's FAILED):
   ``self_started`` refuses that event, and says how to write the pattern instead.
+- A cycle through other workflows (A's runs start B, B's runs start A) loops as well,
+  and no single trigger sees it. Each run a ``bus: podium`` trigger starts from a
+  status change is one link further down a chain (``RunRecord.chain``: the changed
+  run's chain + 1; every other run starts one at 0), and the status changes carry it
+  (``detail.chain``): ``chain_too_long`` refuses to start a run past ``MAX_CHAIN``
+  links. A chain that long is a cycle far more often than a pipeline.
 - A rate trigger's firing stands for its slot (core/engine/backfill.py): the run's time
   and logical date are the slot's (``rate_firing``), as a backfill of the same run id
   gives them, not the firing's, which falls anywhere in the slot.
@@ -30,6 +36,41 @@ def self_started(detail: Mapping[str, Any], workflow: str, trigger: str, label: 
         " of its runs would start the next, without end, so none was started. Exclude its"
         f' own runs in the pattern (detail: {{trigger: [{{anything-but: "{label}"}}]}}),'
         " or retry with the steps' retries instead"
+    )
+
+
+# How many runs in a row ``bus: podium`` triggers may start, each from the status change
+# of the one before (A -> B -> A ...): 10, as deep as loops and subworkflows may nest
+# (core/engine/identity.py), and far longer than any pipeline written as triggers.
+MAX_CHAIN = 10
+
+
+def chain_of(detail: Mapping[str, Any]) -> int:
+    """The chain of the run a status change is of (0 for one from an older release,
+    which sent none, or a value that is not a count)."""
+    chain = detail.get("chain")
+    if isinstance(chain, bool) or not isinstance(chain, int) or chain < 0:
+        return 0
+    return chain
+
+
+def chain_too_long(detail: Mapping[str, Any], workflow: str, trigger: str) -> str | None:
+    """Why a status change (its ``detail``) must start no run of ``workflow`` by its
+    ``bus: podium`` trigger ``trigger``, else None: the run it is of was already started
+    ``MAX_CHAIN`` links down a chain of such triggers, so the run started now would be
+    one more (a cycle of triggers through other workflows would never end)."""
+    chain = chain_of(detail)
+    if chain < MAX_CHAIN:
+        return None
+    return (
+        f"event trigger '{trigger}' of '{workflow}' matched the status change of run"
+        f" {detail.get('run_id')} of '{detail.get('workflow')}' ({detail.get('status')}),"
+        f" whose detail.chain is {chain}: `bus: podium` triggers started it and the"
+        f" {chain - 1} runs before it, each from the status change of the one before. At"
+        f" most {MAX_CHAIN} runs are started in a row that way (a cycle of triggers, A"
+        " starting B and B starting A, would never end), so none was started. Break the"
+        " cycle: narrow a pattern in it, or start only from runs no such trigger started"
+        ' (detail: {chain: [0]}, or {trigger: [{anything-but: {prefix: "event:"}}]})'
     )
 
 

@@ -106,6 +106,9 @@ class SubworkflowRuntime:
             parent_step=attempt.step,
             parent_index=attempt.number - 1,
             depth=run.depth + 1,
+            # The child publishes its own status changes: a trigger cycle through it
+            # counts on from its parent's chain (core/engine/trigger_events.py).
+            chain=run.chain,
             logical_date=run.logical_date,
             tags={**compiled.definition.tags, **run.tags},
         )
