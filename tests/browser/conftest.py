@@ -94,6 +94,18 @@ def call(server: DevServer, path: str, body: Any = None) -> tuple[int, Any]:
         return exc.code, json.loads(exc.read())
 
 
+def expect(target: Any) -> Any:
+    """Playwright's ``expect``, imported when used (Playwright may not be installed).
+
+    Wait on the page with it (a locator's count, text, attribute), not with
+    ``page.wait_for_function("...")``: a predicate given as a string is evaluated with
+    eval() inside the page, which the console's Content-Security-Policy refuses (it has
+    no 'unsafe-eval', as the deployed page has none). Locator assertions poll without it."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
 def shot(page: Any, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

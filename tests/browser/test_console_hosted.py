@@ -10,7 +10,7 @@ from typing import Any
 
 from podium.cli.remote import connect, resolve_target
 from podium.local.dev_server import DevServer
-from tests.browser.conftest import shot
+from tests.browser.conftest import expect, shot
 from tests.integration import remote_support as rs
 from tests.integration.test_console_remote import CHAIN, Deployed, deployed, user
 
@@ -152,6 +152,6 @@ def test_the_page_of_podium_dev_does_not_sign(dev: DevServer, page: Any) -> None
     assert '<meta name="podium-auth" content="sigv4">' in console_files.page(rs.REGION)
 
     page.goto(f"{dev.url}/#/")
-    page.wait_for_function("document.getElementById('runs-total')?.textContent.includes('run')")
+    expect(page.locator("#runs-total")).to_contain_text("run")
     assert page.locator("#auth").count() == 0 and page.locator("#auth-state").count() == 0
     assert "Could not load" not in page.inner_text("#runs-body")

@@ -224,6 +224,7 @@ def test_the_dev_server_serves_the_console_with_a_strict_csp(dev: DevServer, pag
         policy = headers.get("Content-Security-Policy") or ""
         assert "script-src 'self'" in policy and "default-src 'none'" in policy, (path, policy)
         assert "unsafe-inline" not in policy and "style-src 'self'" in policy
+        assert "unsafe-eval" not in policy, (path, policy)
         assert "frame-ancestors 'none'" in policy
         assert headers.get("X-Content-Type-Options") == "nosniff"
         assert headers.get("X-Frame-Options") == "DENY"

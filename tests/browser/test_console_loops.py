@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium.local.dev_server import DevServer
+from tests.browser.conftest import expect
 from tests.browser.test_console import _finish, _start
 
 LOOP = {
@@ -45,7 +46,7 @@ def test_a_loop_step_shows_its_iterations_as_a_grid_with_a_failed_only_filter(
     assert page.locator("#detail-iterations .it-cell.s-FAILED").count() == 4  # 3, 10, 17, 24
     assert "26 succeeded · 4 failed" in page.inner_text("#detail-iterations")
     page.check("#iterations-failed-only")
-    page.wait_for_function("document.querySelectorAll('#detail-iterations .it-cell').length === 4")
+    expect(page.locator("#detail-iterations .it-cell")).to_have_count(4)
     indexes = page.eval_on_selector_all(
         "#detail-iterations .it-cell", "els => els.map(e => e.dataset.index)"
     )

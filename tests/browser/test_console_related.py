@@ -13,7 +13,7 @@ import pytest
 from podium.core.engine.identity import child_run_id
 from podium.local.dev_server import DevServer
 from podium.service import console_views
-from tests.browser.conftest import call
+from tests.browser.conftest import call, expect
 from tests.browser.test_console import _finish, _start
 
 LOOP = {
@@ -124,6 +124,6 @@ def test_the_run_list_loads_more_rows_on_request(dev: DevServer, page: Any) -> N
     page.wait_for_selector("#runs-load-more")
     assert "2 of 150 shown" in page.inner_text("#runs-more") and "limit=100" in asked[-1]
     page.click("#runs-load-more")
-    page.wait_for_function("!document.querySelector('#runs-load-more')")
+    expect(page.locator("#runs-load-more")).to_have_count(0)
     assert "limit=200" in asked[-1]
     assert "narrow the filters" in page.inner_text("#runs-more")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.browser.conftest import call, dev_server
+from tests.browser.conftest import call, dev_server, expect
 
 TAGGED = {
     "name": "tagged_etl",
@@ -41,7 +41,7 @@ def test_the_run_list_filters_by_tag(tmp_path: Path, page: Any) -> None:
         # The tag box filters (Enter commits it) and keeps the filter in the URL.
         page.fill("#f-tag", "team=ops")
         page.press("#f-tag", "Enter")
-        page.wait_for_function("document.querySelectorAll('tr.run-row').length === 1")
+        expect(page.locator("tr.run-row")).to_have_count(1)
         assert _rows(page) == {ops}
         assert "tag=team%3Dops" in page.url
 
@@ -49,14 +49,14 @@ def test_the_run_list_filters_by_tag(tmp_path: Path, page: Any) -> None:
         page.goto(f"{dev.url}/#/")
         page.wait_for_selector(f'tr.run-row[data-run="{sales}"]')
         page.click(f'tr.run-row[data-run="{sales}"] .chip.tag[data-tag="env=prod"]')
-        page.wait_for_function("document.querySelectorAll('tr.run-row').length === 1")
+        expect(page.locator("tr.run-row")).to_have_count(1)
         assert _rows(page) == {sales}
         assert page.input_value("#f-tag") == "env=prod"
 
         # The run page shows the run's tags; each links to the runs carrying it.
         page.goto(f"{dev.url}/#/runs/{ops}")
         page.click('.page-head .chip.tag[data-tag="ticket=T-1"]')
-        page.wait_for_function("document.querySelectorAll('tr.run-row').length === 1")
+        expect(page.locator("tr.run-row")).to_have_count(1)
         assert _rows(page) == {ops}
 
         # A bad filter says what is wrong instead of showing nothing.

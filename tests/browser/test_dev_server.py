@@ -38,6 +38,21 @@ def test_static_files_and_no_way_out_of_the_static_folder(dev: DevServer) -> Non
         assert _get(dev.url + path)[0] == 404
 
 
+def test_the_console_is_served_with_the_deployed_pages_policy_and_no_eval(
+    dev: DevServer,
+) -> None:
+    """The browser tests drive ``podium dev``: its page must run under the policy the
+    stack's page has, so they test that one. It allowed 'unsafe-eval' once, for
+    Playwright's ``wait_for_function``."""
+    from podium.service.console_files import SECURITY_HEADERS
+
+    for path in ("/", "/index.html", "/static/app.js", "/static/vendor/dagre.min.js"):
+        with urllib.request.urlopen(dev.url + path, timeout=10) as response:
+            policy = response.headers.get("Content-Security-Policy") or ""
+        assert "unsafe-eval" not in policy, (path, policy)
+        assert policy == SECURITY_HEADERS["Content-Security-Policy"], (path, policy)
+
+
 def test_console_views_answer_json_errors(dev: DevServer) -> None:
     assert call(dev, "/api/console/nothing")[0] == 404
     assert call(dev, "/api/console/runs?limit=x")[0] == 400

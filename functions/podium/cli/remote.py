@@ -337,11 +337,23 @@ class ApiClient:
             raise ApiError(None, f"cannot reach {self.endpoint}: {reason}") from None
 
 
+# What an answer nested past Python's JSON parser (about 1,000 levels: a step's output,
+# say) is told instead of a RecursionError's traceback. The API stores such values; it
+# is the CLI that cannot read them, so the fix is another reader.
+_TOO_DEEP = (
+    "the API answered with JSON nested too deep for this CLI to read (past Python's"
+    " limit of about 1,000 levels; a step's output or params, say): see the run in the"
+    " console (podium console), or read the answer with another JSON reader"
+)
+
+
 def _decode(raw: bytes) -> Any:
     if not raw:
         return None
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise ApiError(None, _TOO_DEEP) from None
     except ValueError:
         raise ApiError(None, f"the API answered with non-JSON: {raw[:200]!r}") from None
 
@@ -349,6 +361,8 @@ def _decode(raw: bytes) -> Any:
 def _api_error(status: int, raw: bytes) -> ApiError:
     try:
         body = json.loads(raw) if raw else {}
+    except RecursionError:  # an error nested that deep says nothing readable
+        body = {"message": _TOO_DEEP}
     except ValueError:
         body = {"message": raw[:200].decode("utf-8", "replace")}
     if not isinstance(body, dict):

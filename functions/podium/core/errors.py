@@ -11,6 +11,14 @@ class PodiumError(Exception):
     """Any error raised by Podium itself."""
 
 
+class TryAgainLater(PodiumError):
+    """Nothing is wrong with the request, but it cannot be served now (the local home
+    is locked by another process): the API answers 503 with Retry-After."""
+
+    code = "try_again_later"
+    retry_after_seconds = 5
+
+
 class NonRetryable(Exception):
     """Raise it from a step's function to fail the attempt for good: no retry policy
     applies (the data is bad, not the weather)."""

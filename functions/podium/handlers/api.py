@@ -72,6 +72,7 @@ from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.engine.actions import ActionRefused, BadStepPath
 from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict
 from podium.core.engine.request_ids import RequestIdReused
+from podium.core.errors import TryAgainLater
 from podium.service import breakpoints, console_files, console_views, versions
 from podium.service.action_requests import parse_run_action, parse_step_action
 from podium.service.actions import Actor, run_action, step_action
@@ -167,6 +168,16 @@ def _invalid(exc: DefinitionError) -> Response[str]:
 @app.exception_handler(RequestError)  # type: ignore[untyped-decorator]
 def _bad_request(exc: RequestError) -> Response[str]:
     return _error(exc.status, exc.code, str(exc), (Issue(exc.path, exc.message),))
+
+
+@app.exception_handler(TryAgainLater)  # type: ignore[untyped-decorator]
+def _try_again_later(exc: TryAgainLater) -> Response[str]:
+    # Only a local home raises it (podium dev: another process holds its write lock).
+    wait = exc.retry_after_seconds
+    message = f"{exc}; nothing is wrong with the request: retry in {wait}s"
+    response = _error(HTTPStatus.SERVICE_UNAVAILABLE, exc.code, message, retry_after_seconds=wait)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @app.exception_handler(NotFound)  # type: ignore[untyped-decorator]

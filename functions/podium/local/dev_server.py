@@ -32,8 +32,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from podium.adapters.sqlite.db import HomeLocked
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
+from podium.local.home_busy import RETRY_AFTER_S, busy_body, busy_headers
 from podium.local.runtime import LocalRuntime
 from podium.local.same_origin import refusal
 from podium.service.console_files import SECURITY_HEADERS
@@ -50,20 +52,11 @@ _INTERNAL = b'{"message": "Internal Server Error"}'
 _JSON = {"content-type": "application/json"}
 # The console's files carry the deployed page's headers (service/console_files.py): a
 # Content-Security-Policy that runs scripts from this origin only (no inline script, no
-# event-handler attribute, no javascript: URL), no framing, no MIME sniffing. The page
-# signs nothing here, but its buttons act on runs: a script injected into it could too.
-# One difference: 'unsafe-eval', because Playwright's wait_for_function evaluates its
-# predicate with eval() inside the page and the browser tests drive this server. The
-# page itself never evaluates a string (the stack's page runs without it).
-_DEPLOYED_CSP = SECURITY_HEADERS["Content-Security-Policy"]
-if _DEPLOYED_CSP.count("script-src 'self';") != 1:  # pragma: no cover - a policy edit
-    raise RuntimeError("console_files.SECURITY_HEADERS: expected script-src 'self' once")
-DEV_CSP = _DEPLOYED_CSP.replace("script-src 'self';", "script-src 'self' 'unsafe-eval';")
-STATIC_HEADERS = {
-    **SECURITY_HEADERS,
-    "Content-Security-Policy": DEV_CSP,
-    "Cache-Control": "no-cache",
-}
+# event-handler attribute, no javascript: URL, no eval), no framing, no MIME sniffing.
+# The page signs nothing here, but its buttons act on runs: a script injected into it
+# could too. The same policy as the stack's page, so the browser tests, which drive this
+# server, test the deployed one (they wait with locator assertions, which need no eval).
+STATIC_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-cache"}
 
 
 def api_event(
@@ -303,6 +296,9 @@ class DevServer:
         while not self._stop.is_set():
             try:
                 self._housekeeping()
+            except HomeLocked as exc:  # another process writes: not a failure, it passes
+                self._waiting_for_the_home(exc)
+                continue
             except Exception as exc:  # keep serving; the failure is logged and kept
                 self.failures.append(exc)
                 log.exception("the dev server's housekeeping failed")
@@ -320,6 +316,9 @@ class DevServer:
             try:
                 with self.store_lock:
                     moved = self._deliver_once()
+            except HomeLocked as exc:
+                self._waiting_for_the_home(exc)
+                continue
             except Exception as exc:  # keep serving; the failure is logged and kept
                 self.failures.append(exc)
                 log.exception("the worker's pump failed")
@@ -327,6 +326,12 @@ class DevServer:
             if not moved:
                 self._wake.wait(self.idle_wait_s)
                 self._wake.clear()
+
+    def _waiting_for_the_home(self, exc: HomeLocked) -> None:
+        """A worker found the home locked by another process (past the busy timeout): say
+        so and try again later; requests meanwhile are answered 503 (home_busy.py)."""
+        log.warning("%s; the worker tries again in %ss", exc, RETRY_AFTER_S)
+        self._stop.wait(RETRY_AFTER_S)
 
     def _deliver_once(self) -> int:
         """One batch from each queue on this thread, without waiting. (``pump`` waits in
@@ -419,6 +424,8 @@ class DevServer:
             return 400, {"message": "invalid request", "errors": issues}
         except NotFound as exc:
             return 404, {"message": str(exc), "errors": []}
+        except HomeLocked as exc:  # another process writes: the answer says to retry
+            return 503, busy_body(exc)
         except Exception as exc:
             self.failures.append(exc)
             log.exception("a console view failed")
@@ -533,11 +540,9 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
                 flat = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
                 status, data = server.console_view(path, flat)
                 payload = json.dumps(data, default=str).encode()
-                self._send(
-                    status,
-                    {"content-type": "application/json", "X-Content-Type-Options": "nosniff"},
-                    payload,
-                )
+                # 503: the home is locked by another process (the body says so).
+                sent = busy_headers() if status == 503 else {"content-type": "application/json"}
+                self._send(status, {**sent, "X-Content-Type-Options": "nosniff"}, payload)
                 return
             status, headers, payload = server.call_api(
                 self.command, self.path, dict(self.headers.items()), body

@@ -8,6 +8,7 @@ skips the others (reading at most ``SCAN_LIMIT`` children per page).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from podium.core.engine.identity import child_run_id
@@ -18,6 +19,11 @@ from podium.service.context import Services
 MAX_PAGE = 500
 SCAN_LIMIT = 5_000  # children read for one page of failed_only
 _FAILED = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.STOPPED})
+# A loop value is shown up to this many characters of its JSON text (the console cuts
+# its texts at the same length): a page holds up to MAX_PAGE iterations, and each value
+# would otherwise be there whole on every page, read every 2 s by a live console.
+MAX_VALUE_CHARS = 5_000
+CUT_KEY = "$cut"  # marks a value shown cut, as "$payload" marks a stored reference
 
 
 class BadPageToken(ValueError):
@@ -39,8 +45,34 @@ def loop_counts(step: StepRecord) -> dict[str, int] | None:
     }
 
 
+def shown_value(value: Any, key: str) -> Any:
+    """``value`` as it is when its JSON text is at most MAX_VALUE_CHARS, else a marker
+    holding the text's first MAX_VALUE_CHARS characters: ``{"$cut": why, "chars": n,
+    "preview": text}``."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    except RecursionError:  # nested past Python's limit: no text to show a part of
+        return {CUT_KEY: "nested too deep to show", "chars": None, "preview": ""}
+    if len(text) <= MAX_VALUE_CHARS:
+        return value
+    return {
+        CUT_KEY: (
+            f"{len(text):,} characters of JSON, cut to the first {MAX_VALUE_CHARS:,}: the"
+            f" iteration's steps read it whole as iteration.{key}"
+        ),
+        "chars": len(text),
+        "preview": text[:MAX_VALUE_CHARS],
+    }
+
+
 def iteration_view(run: RunRecord) -> dict[str, Any]:
-    values = {k: v for k, v in (run.iteration or {}).items() if k not in ("index", "parent")}
+    # Values stored apart (a payload: service.loops.stored_iteration) stay their
+    # reference here, which is small: reading each would cost a read per iteration.
+    values = {
+        k: shown_value(v, k)
+        for k, v in (run.iteration or {}).items()
+        if k not in ("index", "parent")
+    }
     return {
         "index": run.parent_index,
         "values": values,

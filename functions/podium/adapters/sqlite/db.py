@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from podium.core.errors import PodiumError
+from podium.core.errors import PodiumError, TryAgainLater
 
 BUSY_TIMEOUT_MS = 30_000
 SCHEMA_VERSION = 1
@@ -225,8 +225,11 @@ class HomeUnreadable(HomeError):
     """The home's file is not an SQLite database, is damaged, or cannot be opened."""
 
 
-class HomeLocked(HomeError):
-    """Another process held the home's write lock past the busy timeout."""
+class HomeLocked(HomeError, TryAgainLater):
+    """Another process held the home's write lock past the busy timeout (the lock may
+    pass: ``podium dev`` answers 503, not 500)."""
+
+    code = "home_locked"
 
     exit_code = 1  # it may pass: try again
 

@@ -26,9 +26,16 @@
   // note: what the last action on this run answered (kept across the page's refreshes);
   // expanded: the long texts shown whole ("Show all"), by key, until another step or run.
   const runState = { id: null, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, failedOnly: false, iterFrom: "",
-    note: null, expanded: new Set() };
+    note: null, expanded: new Set(), folds: new Map() };
 
   // -- helpers ------------------------------------------------------------------------
+  // Bidirectional controls reorder the text around them: a run id "invoice<U+202E>fdp.exe"
+  // reads "invoiceexe.pdf", an error can hide what it says. Every text the page shows
+  // (and every tooltip) has them written out as their code point, visibly.
+  const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  const codePoint = (c) => `\u27e8U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}\u27e9`;
+  function visible(text) { return String(text).replace(BIDI, codePoint); }
+  const SHOWN_ATTRS = new Set(["title", "aria-label", "placeholder"]); // read by people, not code
   function h(tag, attrs, ...kids) {
     const el = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
@@ -36,12 +43,21 @@
       if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
       else if (k === "class") el.className = v;
       else if (k === "style") el.style.cssText = v;
-      else el.setAttribute(k, v === true ? "" : String(v));
+      else el.setAttribute(k, v === true ? "" : SHOWN_ATTRS.has(k) ? visible(v) : String(v));
     }
     for (const kid of kids.flat(Infinity)) {
       if (kid === null || kid === undefined || kid === false) continue;
-      el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+      el.append(kid instanceof Node ? kid : document.createTextNode(visible(kid)));
     }
+    return el;
+  }
+  // A folded section (a traceback) stays as the user left it, open or shut, while the
+  // page refreshes (runState.folds, by key, until another step or run).
+  function fold(key, openByDefault, summary, body) {
+    const kept = runState.folds.get(key);
+    const el = h("details", { class: "tb", "data-fold": key, open: kept === undefined ? openByDefault : kept },
+      h("summary", {}, summary), body);
+    el.addEventListener("toggle", () => { if (el.isConnected) runState.folds.set(key, el.open); });
     return el;
   }
   // A long text (a 1 MB output, a traceback, 10,000 step names) is shown cut, with a button
@@ -55,7 +71,7 @@
     if (last >= 0xd800 && last <= 0xdbff) cut -= 1; // not half of a surrogate pair
     const part = h("span", { class: "clipped", "data-clip": key }, all.slice(0, cut), "… ");
     part.append(h("button", { class: "btn small show-all", type: "button", "data-clip": key,
-      onclick: (e) => { e.stopPropagation(); runState.expanded.add(key); part.replaceWith(all); } },
+      onclick: (e) => { e.stopPropagation(); runState.expanded.add(key); part.replaceWith(visible(all)); } },
     `Show all ${num(all.length)} characters`));
     return part;
   }
@@ -69,11 +85,11 @@
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === null || v === undefined) continue;
       if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-      else el.setAttribute(k, String(v));
+      else el.setAttribute(k, SHOWN_ATTRS.has(k) ? visible(v) : String(v));
     }
     for (const kid of kids.flat(Infinity)) {
       if (kid === null || kid === undefined) continue;
-      el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+      el.append(kid instanceof Node ? kid : document.createTextNode(visible(kid)));
     }
     return el;
   }
@@ -179,22 +195,33 @@
     "step-resume": "The step starts (past its breakpoint, if it has one).",
   };
 
-  function confirmAction(title, help, withFrom) {
-    // A small modal: the action's effect, a reason, Confirm / Cancel. Resolves to
-    // {reason, from} or null.
+  function confirmAction(title, help, withFrom, openers = []) {
+    // A small modal: the action's effect, a reason, Confirm / Cancel (or Escape). Resolves
+    // to {reason, from} or null. Closed, it gives the focus back to the button that opened
+    // it (``openers``: selectors, the button's then its row's: a live page redraws its
+    // buttons every 2 s, and an action done may take its button away).
     return new Promise((resolve) => {
       const reason = h("input", { type: "text", id: "action-reason", placeholder: "Reason (kept on the run's timeline)" });
       const from = withFrom ? h("select", { id: "action-from" },
         h("option", { value: "incomplete" }, "from incomplete (reuse what succeeded)"),
         h("option", { value: "beginning" }, "from the beginning")) : null;
-      const done = (value) => { overlay.remove(); resolve(value); };
-      const overlay = h("div", { class: "modal-back", id: "action-dialog", role: "dialog", "aria-modal": "true" },
+      const onKey = (e) => { if (e.key === "Escape") { e.preventDefault(); done(null); } };
+      const done = (value) => {
+        document.removeEventListener("keydown", onKey, true);
+        overlay.remove();
+        const back = openers.map((sel) => document.querySelector(sel)).find(Boolean);
+        if (back) back.focus({ preventScroll: true });
+        resolve(value);
+      };
+      const heading = h("h2", { id: "action-dialog-title" }, title);
+      const overlay = h("div", { class: "modal-back", id: "action-dialog", role: "dialog", "aria-modal": "true", "aria-labelledby": "action-dialog-title" },
         h("div", { class: "modal" },
-          h("h2", {}, title), h("p", { class: "muted" }, help), from, reason,
+          heading, h("p", { class: "muted" }, help), from, reason,
           h("div", { class: "modal-buttons" },
             h("button", { class: "btn", id: "action-cancel", onclick: () => done(null) }, "Cancel"),
             h("button", { class: "btn primary", id: "action-confirm",
               onclick: () => done({ reason: reason.value.trim(), from: from ? from.value : null }) }, "Confirm"))));
+      document.addEventListener("keydown", onKey, true); // wherever the focus is
       document.body.append(overlay);
       reason.focus();
     });
@@ -204,7 +231,9 @@
     const runId = runState.id;
     const key = step ? `step-${action}` : action;
     const what = step ? `${ACTION_TEXT[action]} step ${step}?` : `${ACTION_TEXT[action]} run ${runId}?`;
-    const answer = await confirmAction(what, ACTION_HELP[key] || ACTION_HELP[action] || "", action === "restart");
+    const row = step ? "#step-actions" : "#run-actions";
+    const answer = await confirmAction(what, ACTION_HELP[key] || ACTION_HELP[action] || "", action === "restart",
+      [`${row} button[data-action="${action}"]`, `${row} button`]);
     if (!answer) return;
     const body = { action, request_id: requestId() };
     if (answer.reason) body.reason = answer.reason;
@@ -332,7 +361,7 @@
     if (!authBox.hidden) {
       // Already open: keep what is being typed, only say what went wrong.
       const said = authBox.querySelector("#auth-message");
-      if (message && said) said.textContent = message;
+      if (message && said) said.textContent = visible(message);
       else if (message) authBox.querySelector("form").before(h("div", { class: "problem", id: "auth-message" }, message));
       return;
     }
@@ -489,8 +518,8 @@
       total.textContent = `${num(data.total)} run${data.total === 1 ? "" : "s"}`;
       const cut = data.truncated ? data.truncated_workflows || [] : [];
       cutNote.hidden = !cut.length;
-      cutNote.textContent = cut.length ? `Only the newest ${num(data.searched_per_workflow)} runs of each workflow are searched: ` +
-        `older runs of ${cut.join(", ")} are left out of this list and its counts.` : "";
+      cutNote.textContent = visible(cut.length ? `Only the newest ${num(data.searched_per_workflow)} runs of each workflow are searched: ` +
+        `older runs of ${cut.join(", ")} are left out of this list and its counts.` : "");
       put(more, data.runs.length < data.total ? [
         h("span", { class: "muted small" }, `${num(data.runs.length)} of ${num(data.total)} shown`),
         shown < RUNS_MAX ? h("button", { class: "btn", id: "runs-load-more", onclick: () => { shown = RUNS_MAX; load(); } }, "Load more")
@@ -523,7 +552,7 @@
   // -- the run page -------------------------------------------------------------------------
   function showRun(runId, params) {
     if (runState.id !== runId) {
-      Object.assign(runState, { id: runId, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, note: null, expanded: new Set() });
+      Object.assign(runState, { id: runId, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, note: null, expanded: new Set(), folds: new Map() });
       closeDetail();
     }
     runState.offset = Number(params.get("offset") || 0);
@@ -666,14 +695,14 @@
       el.setAttribute("class", `node s-${n.status}${n.group ? " group" : ""}${runState.node === n.id || runState.selected === n.id ? " selected" : ""}`);
       el.setAttribute("data-status", n.status);
       const tip = el.querySelector("title");
-      if (tip) tip.textContent = `${n.group ? n.size + " steps: " : ""}${n.label} — ${label(n.status)}`;
+      if (tip) tip.textContent = visible(`${n.group ? n.size + " steps: " : ""}${n.label} — ${label(n.status)}`);
       const sub = el.querySelector("text.sub");
       if (n.group) {
         const bar = el.querySelector("g.mini");
         bar.replaceChildren(...miniBar(n, nodeSize(n).width - 20));
-        sub.textContent = `${n.type} × ${num(n.size)}`;
+        sub.textContent = visible(`${n.type} × ${num(n.size)}`);
       } else {
-        sub.textContent = `${n.type} · ${label(n.status)}`;
+        sub.textContent = visible(`${n.type} · ${label(n.status)}`);
       }
     }
   }
@@ -804,7 +833,7 @@
   }
 
   function openStep(name) {
-    if (runState.selected !== name) { runState.failedOnly = false; runState.iterFrom = "";
+    if (runState.selected !== name) { runState.failedOnly = false; runState.iterFrom = ""; runState.folds = new Map();
       runState.expanded = new Set([...runState.expanded].filter((k) => k.startsWith("run-"))); } // the head's stay
     runState.selected = name;
     detail.hidden = false;
@@ -838,7 +867,9 @@
     if (runState.failedOnly) toggle.querySelector("input").checked = true;
     const counts = ["running", "succeeded", "failed", "stopped"].filter((k) => c[k]).map((k) => `${num(c[k])} ${k}`).join(" · ");
     const cells = page.iterations.map((it) => {
-      const values = short(Object.entries(it.values || {}).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(", "), 500);
+      // A value the view cut ({"$cut": why, "preview": its JSON's start}) shows its start.
+      const shownValue = (v) => (v && typeof v === "object" && "$cut" in v ? `${v.preview}… (${v["$cut"]})` : typeof v === "object" ? JSON.stringify(v) : v);
+      const values = short(Object.entries(it.values || {}).map(([k, v]) => `${k}=${shownValue(v)}`).join(", "), 500);
       const tip = `#${it.index} ${it.status}${values ? " · " + values : ""}${it.duration_ms != null ? " · " + fmtDur(it.duration_ms) : ""}${it.error ? "\n" + short(String(it.error), 1000) : ""}`;
       return h("a", { class: `it-cell s-${it.status}`, title: tip, "data-index": it.index, "data-status": it.status,
         href: `#/runs/${encodeURIComponent(it.run_id)}` }, String(it.index));
@@ -898,7 +929,7 @@
         h("button", { class: `btn small act act-${a}`, "data-action": a, onclick: () => act("steps/actions", a, st.step) }, ACTION_TEXT[a] || a)),
       h("span", { id: "step-action-note", class: "small" }, noteView(st.step))) : null,
       st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, clip(st.error, "error")),
-        lastTrace ? h("details", { class: "tb", open: true }, h("summary", {}, "traceback"), h("pre", { class: "error", id: "detail-traceback" }, clip(lastTrace, "traceback"))) : null) : null,
+        lastTrace ? fold(`traceback-${last.attempt}`, true, "traceback", h("pre", { class: "error", id: "detail-traceback" }, clip(lastTrace, "traceback"))) : null) : null,
       st.reason ? section("Reason", h("p", { id: "detail-reason" }, clip(st.reason, "reason"))) : null,
       data.callback ? callbackSection(data.callback, section) : null,
       data.iterations ? iterationGrid(data) : null,
@@ -921,7 +952,7 @@
             h("td", {}, a.started_at && a.ended_at ? fmtDur(a.ended_at - a.started_at) : "—"),
             h("td", { class: "muted" }, a.delay_seconds ? `retry after ${a.delay_seconds} s` : "")),
           a.error ? h("tr", { class: "err" }, h("td", {}), h("td", { colspan: 4, class: "err-cell" }, clip(a.error, `attempt-${a.attempt}-error`, 1000),
-            a.traceback ? h("details", { class: "tb" }, h("summary", {}, "traceback"), h("pre", { class: "error" }, clip(a.traceback, `attempt-${a.attempt}-traceback`))) : null)) : null,
+            a.traceback ? fold(`attempt-${a.attempt}-traceback`, false, "traceback", h("pre", { class: "error" }, clip(a.traceback, `attempt-${a.attempt}-traceback`))) : null)) : null,
         ]))) : h("p", { class: "muted" }, "Not started yet.")),
       st.params && Object.keys(st.params).length ? section("Params (rendered)", h("div", { id: "detail-step-params" }, json(st.params, "step-params"))) : null,
       section("Definition", h("div", { id: "detail-params" }, json(Object.keys(params).length ? params : null, "definition"))),
