@@ -149,6 +149,73 @@ def test_find_pages_past_many_non_matching_signals(signals: Signals) -> None:
     assert [s.sent_at for s in found] == [1]
 
 
+def test_found_signals_are_whole_with_payload_request_id_and_source(signals: Signals) -> None:
+    """A find reads the signals' heads (adapters keep the payload apart from what it
+    queries), yet returns each signal as it was sent."""
+    sent = [
+        send(signals, "whole", 1000, params={"n": 1, "t": "a"}, payload={"big": "x" * 5000}),
+        send(signals, "whole", 1001, params={"n": 2}, request_id="req-2", source="cli"),
+        send(signals, "whole", 1002, params={}, payload=0, source="emit"),
+        send(signals, "whole", 1003, params={"n": -(2**63), "t": ""}, payload=[None]),
+        send(signals, "whole", 1004, payload="", request_id="req-4"),
+    ]
+    expected = [s.as_json() for s, _ in reversed(sent)]
+    assert [s.as_json() for s in signals.find("whole", [], now=2000, limit=10)] == expected
+    assert [s.as_json() for s in signals.find("whole", [], now=2000, limit=2)] == expected[:2]
+    wanted = [ParamMatch("n", Op.LE, 1)]
+    found = signals.find("whole", wanted, now=2000, limit=10)
+    assert [s.as_json() for s in found] == [expected[1], expected[4]]
+
+
+def test_find_pages_past_expired_signals_to_the_live_ones(signals: Signals) -> None:
+    """Expired signals (not yet deleted) are passed over, however many come first."""
+    for i in range(3):
+        send(signals, "mixed", 1000 + i, params={"i": i}, payload={"i": i}, ttl_ms=DAY)
+    for i in range(40):
+        send(signals, "mixed", 2000 + i, params={"i": 100 + i}, payload={"i": i}, ttl_ms=100)
+    found = signals.find("mixed", [], now=5000, limit=2)
+    assert [s.params["i"] for s in found] == [2, 1]
+    assert [s.payload for s in found] == [{"i": 2}, {"i": 1}]
+    some = signals.find("mixed", [ParamMatch("i", Op.LT, 100)], now=5000, limit=5)
+    assert [s.params["i"] for s in some] == [2, 1, 0]
+
+
+def test_a_signal_whose_id_was_sent_again_is_not_found_with_its_payload(
+    signals: Signals,
+) -> None:
+    """An expired signal's id is free again: sent again by a clock ahead of the finder's
+    (the old one still unexpired to it), the old one is not returned with the new one's
+    payload, nor with its own, which the store no longer holds."""
+    send(signals, "again", 1000, params={"k": "v"}, payload="first", ttl_ms=5000)
+    _, created = send(signals, "again", 7000, params={"k": "v"}, payload="second")
+    assert created
+    found = signals.find("again", [], now=5999, limit=5)
+    assert [(s.sent_at, s.payload) for s in found] == [(7000, "second")]
+
+
+def test_a_waiter_keeps_the_time_of_its_last_miss(signals: Signals) -> None:
+    w, other = Waiter("r1", "wait"), Waiter("r2", "wait")
+    signals.add_waiter("ready", w, expires_at=50_000)
+    assert signals.last_miss("ready", w) is None
+    signals.note_miss("ready", w, 1000)
+    assert signals.last_miss("ready", w) == 1000
+    signals.note_miss("ready", w, 3000)
+    signals.note_miss("ready", w, 2000)  # a slower check that began earlier: kept later
+    assert signals.last_miss("ready", w) == 3000
+    assert signals.last_miss("other", w) is None and signals.last_miss("ready", other) is None
+    assert signals.waiters("ready", now=4000) == [w]
+    # Registered again (a wait begun afresh): it forgets its misses.
+    signals.add_waiter("ready", w, expires_at=60_000)
+    assert signals.last_miss("ready", w) is None
+    # A waiter that is gone keeps nothing, and is not brought back by a late miss.
+    signals.note_miss("ready", w, 5000)
+    signals.remove_waiter("ready", w)
+    signals.note_miss("ready", w, 6000)
+    signals.note_miss("ready", other, 6000)
+    assert signals.last_miss("ready", w) is None and signals.last_miss("ready", other) is None
+    assert signals.waiters("ready", now=7000) == []
+
+
 def test_waiters_are_added_once_listed_until_expiry_and_removed(signals: Signals) -> None:
     w = Waiter("r1", "wait")
     signals.add_waiter("ready", w, expires_at=5000)

@@ -1,12 +1,19 @@
 """Signals on the state table.
 
 Items (docs/architecture.md):
-- ``SIG#<name>`` / ``<sent_at:013>#<signal id>``: the signal; ``p`` its params as a map
-  (strings and numbers, so the query's filter compares them natively), ``d`` the whole
-  signal as JSON, ``xm`` its expiry in ms, ``expires_at`` in seconds (the table's TTL).
-- ``SIGID#<signal id>`` / ``#SIG``: its identity, written in the same transaction on
-  condition that it is absent or expired: the de-duplication.
-- ``SIGW#<name>`` / ``<run>/<step>``: a step waiting for a signal of that name.
+- ``SIG#<name>`` / ``<sent_at:013>#<signal id>``: the signal's head, the item a find
+  queries: ``p`` its params as a map (strings and numbers, so the query's filter
+  compares them natively), ``rq`` its request id (when it has one), ``src`` its source,
+  ``pl`` (1) when it has a payload, ``xm`` its expiry in ms, ``expires_at`` in seconds
+  (the table's TTL). No payload: a find reads every head it looks at, and a payload may
+  be 64 KB; the payloads of the signals a find returns are read by key from their
+  identity items. A head written before heads were split (``d``: the whole signal) is
+  read as it is: those are gone within their TTL (365 days at most).
+- ``SIGID#<signal id>`` / ``#SIG``: the whole signal (``d``, JSON), its identity,
+  written in the same transaction on condition that it is absent or expired: the
+  de-duplication.
+- ``SIGW#<name>`` / ``<run>/<step>``: a step waiting for a signal of that name; ``ck``
+  when a check of the wait last found no match (ms; service/signal_waits.py).
 - ``SIGC#<consumer>`` / ``<signal id>@<sent_at>``: a signal trigger used this signal
   instance for the run ``grp`` (all the signals of one run are marked in one
   transaction), at ``at`` (ms). A mark made before marks named instances has the
@@ -17,15 +24,39 @@ Every item carries ``expires_at``, so nothing outlives its TTL.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from podium.adapters.dynamo_conditions import error_code
-from podium.core.engine.signals import ConsumedMark, Op, ParamMatch, Signal, Waiter, matches
+from podium.core.engine.errors import StoreUnavailable
+from podium.core.engine.signals import (
+    ConsumedMark,
+    Op,
+    ParamMatch,
+    ParamValue,
+    Signal,
+    Waiter,
+    matches,
+)
 
 _OPS = {Op.EQ: "=", Op.GT: ">", Op.GE: ">=", Op.LT: "<", Op.LE: "<="}
+# A find's pages (Query's Limit counts the heads evaluated, before the filter): as many
+# as it still needs when nothing is filtered, so that the newest signal costs one head;
+# with conditions at least this many (a page of small heads under 4 KB costs one read
+# unit, as one head does), then twice the last page each time, up to _MAX_PAGE: a match
+# far down costs a few round trips, and never more than twice the heads before it.
+_FIRST_FILTERED_PAGE = 16
+_MAX_PAGE = 1_000
+# BatchGetItem: its limit of keys per call; how often keys it left unprocessed (it was
+# throttled) are asked again, after a wait doubling from _BACKOFF_S up to _MAX_BACKOFF_S.
+_BATCH_GET = 100
+_BATCH_GET_TRIES = 8
+_BACKOFF_S = 0.05
+_MAX_BACKOFF_S = 1.0
 
 
 def _ttl(ms: int) -> dict[str, str]:
@@ -36,28 +67,76 @@ def _value(v: str | int) -> dict[str, str]:
     return {"N": str(v)} if isinstance(v, int) else {"S": v}
 
 
+def _param(v: dict[str, str]) -> ParamValue:
+    return int(v["N"]) if "N" in v else v["S"]
+
+
 def _sort_key(signal: Signal) -> str:
     return f"{signal.sent_at:013d}#{signal.signal_id}"
 
 
+def _identity_key(signal_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"SIGID#{signal_id}"}, "sk": {"S": "#SIG"}}
+
+
+def _waiter_key(name: str, waiter: Waiter) -> dict[str, Any]:
+    return {"pk": {"S": f"SIGW#{name}"}, "sk": {"S": f"{waiter.run_id}/{waiter.step}"}}
+
+
+def _head_item(signal: Signal) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": {"S": f"SIG#{signal.name}"},
+        "sk": {"S": _sort_key(signal)},
+        "p": {"M": {k: _value(v) for k, v in signal.params.items()}},
+        "src": {"S": signal.source},
+        "xm": {"N": str(signal.expires_at)},
+        "expires_at": _ttl(signal.expires_at),
+    }
+    if signal.request_id is not None:
+        item["rq"] = {"S": signal.request_id}
+    if signal.payload is not None:
+        item["pl"] = {"N": "1"}
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """A queried item as a signal; ``whole`` False when its payload is still to be read
+    (from its identity item)."""
+
+    signal: Signal
+    whole: bool
+
+
+def _head(item: dict[str, Any], name: str) -> _Head:
+    if "d" in item:  # written before heads were split: the whole signal
+        return _Head(Signal.from_json(json.loads(item["d"]["S"])), True)
+    sent_at, _, signal_id = item["sk"]["S"].partition("#")
+    rq = item.get("rq")
+    signal = Signal(
+        name=name,
+        params={k: _param(v) for k, v in item.get("p", {}).get("M", {}).items()},
+        signal_id=signal_id,
+        sent_at=int(sent_at),
+        expires_at=int(item["xm"]["N"]),
+        request_id=None if rq is None else str(rq["S"]),
+        source=str(item.get("src", {}).get("S", "api")),
+    )
+    return _Head(signal, "pl" not in item)
+
+
 class DynamoSignals:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(
+        self, client: Any, table_name: str, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self._db = client
         self._table = table_name
+        self._sleep = sleep  # the backoff's wait (tests pass one that does not wait)
 
     def send(self, signal: Signal) -> tuple[Signal, bool]:
         data = json.dumps(signal.as_json(), separators=(",", ":"), default=str)
         ident = {
-            "pk": {"S": f"SIGID#{signal.signal_id}"},
-            "sk": {"S": "#SIG"},
-            "d": {"S": data},
-            "xm": {"N": str(signal.expires_at)},
-            "expires_at": _ttl(signal.expires_at),
-        }
-        item = {
-            "pk": {"S": f"SIG#{signal.name}"},
-            "sk": {"S": _sort_key(signal)},
-            "p": {"M": {k: _value(v) for k, v in signal.params.items()}},
+            **_identity_key(signal.signal_id),
             "d": {"S": data},
             "xm": {"N": str(signal.expires_at)},
             "expires_at": _ttl(signal.expires_at),
@@ -75,7 +154,7 @@ class DynamoSignals:
                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
-                    {"Put": {"TableName": self._table, "Item": item}},
+                    {"Put": {"TableName": self._table, "Item": _head_item(signal)}},
                 ]
             )
         except ClientError as exc:
@@ -93,9 +172,7 @@ class DynamoSignals:
 
     def _identity(self, signal_id: str) -> dict[str, Any] | None:
         got: dict[str, Any] | None = self._db.get_item(
-            TableName=self._table,
-            Key={"pk": {"S": f"SIGID#{signal_id}"}, "sk": {"S": "#SIG"}},
-            ConsistentRead=True,
+            TableName=self._table, Key=_identity_key(signal_id), ConsistentRead=True
         ).get("Item")
         return got
 
@@ -133,26 +210,71 @@ class DynamoSignals:
             "ConsistentRead": True,
         }
         found: list[Signal] = []
+        page = max(limit, _FIRST_FILTERED_PAGE) if conditions else limit
         while len(found) < limit:
+            query["Limit"] = max(1, min(page, _MAX_PAGE))
             resp = self._db.query(**query)
-            for item in resp.get("Items", []):
-                signal = Signal.from_json(json.loads(item["d"]["S"]))
-                # The filter already matched; checking again keeps the rule in one place
-                # (a string never equals a number in either).
-                if matches(signal, conditions, since=since):
-                    found.append(signal)
+            # The filter already matched; checking again keeps the rule in one place (a
+            # string never equals a number in either).
+            heads = [_head(item, name) for item in resp.get("Items", [])]
+            pending = [h for h in heads if matches(h.signal, conditions, since=since)]
+            while pending and len(found) < limit:
+                wanted = limit - len(found)
+                found.extend(self._whole(pending[:wanted]))
+                pending = pending[wanted:]
             last = resp.get("LastEvaluatedKey")
             if not last:
                 break
             query["ExclusiveStartKey"] = last
+            page = max(2 * page, limit - len(found))
         return found[:limit]
+
+    def _whole(self, heads: Sequence[_Head]) -> list[Signal]:
+        """The signals of ``heads`` with their payloads, read by key (consistently: the
+        identity item was written in the head's transaction), in the same order. One whose
+        identity now holds another signal is left out: it expired, and a signal of the
+        same id was sent since (by a clock a little ahead of the caller's)."""
+        ids = [h.signal.signal_id for h in heads if not h.whole]
+        identities = {
+            item["pk"]["S"].removeprefix("SIGID#"): Signal.from_json(json.loads(item["d"]["S"]))
+            for item in self._batch_get([_identity_key(sid) for sid in ids])
+        }
+        out: list[Signal] = []
+        for h in heads:
+            if h.whole:
+                out.append(h.signal)
+                continue
+            whole = identities.get(h.signal.signal_id)
+            if whole is not None and whole.sent_at == h.signal.sent_at:
+                out.append(whole)
+        return out
+
+    def _batch_get(self, keys: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Consistent reads of items by key, 100 a call. Keys left unprocessed (the call
+        was throttled) are asked again after a wait that doubles each time, at most
+        _BATCH_GET_TRIES calls; then StoreUnavailable (the caller's message is redelivered)."""
+        unique = list({(k["pk"]["S"], k["sk"]["S"]): k for k in keys}.values())  # no repeat
+        for start in range(0, len(unique), _BATCH_GET):
+            pending: list[dict[str, Any]] = unique[start : start + _BATCH_GET]
+            for attempt in range(_BATCH_GET_TRIES):
+                if attempt:
+                    self._sleep(min(_MAX_BACKOFF_S, _BACKOFF_S * 2 ** (attempt - 1)))
+                resp = self._db.batch_get_item(
+                    RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
+                )
+                yield from resp.get("Responses", {}).get(self._table, [])
+                unprocessed = resp.get("UnprocessedKeys") or {}
+                pending = unprocessed.get(self._table, {}).get("Keys", [])
+                if not pending:
+                    break
+            else:
+                raise StoreUnavailable(f"BatchGetItem left {len(pending)} signal keys unread")
 
     def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
         self._db.put_item(
             TableName=self._table,
             Item={
-                "pk": {"S": f"SIGW#{name}"},
-                "sk": {"S": f"{waiter.run_id}/{waiter.step}"},
+                **_waiter_key(name, waiter),
                 "xm": {"N": str(expires_at)},
                 "expires_at": _ttl(expires_at),
             },
@@ -178,11 +300,36 @@ class DynamoSignals:
                 return out
             query["ExclusiveStartKey"] = last
 
-    def remove_waiter(self, name: str, waiter: Waiter) -> None:
-        self._db.delete_item(
+    def last_miss(self, name: str, waiter: Waiter) -> int | None:
+        # Read eventually consistent (half the units): an older value is an earlier
+        # miss, or none, and either only makes the next check look further back.
+        item = self._db.get_item(
             TableName=self._table,
-            Key={"pk": {"S": f"SIGW#{name}"}, "sk": {"S": f"{waiter.run_id}/{waiter.step}"}},
-        )
+            Key=_waiter_key(name, waiter),
+            ProjectionExpression="#ck",
+            ExpressionAttributeNames={"#ck": "ck"},
+        ).get("Item")
+        return None if item is None or "ck" not in item else int(item["ck"]["N"])
+
+    def note_miss(self, name: str, waiter: Waiter, at: int) -> None:
+        # Never on a waiter that is gone (removed, it would come back without a TTL), and
+        # never back in time (a slower check that missed earlier ends after a later one).
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_waiter_key(name, waiter),
+                UpdateExpression="SET #ck = :at",
+                ConditionExpression="attribute_exists(#pk) AND"
+                " (attribute_not_exists(#ck) OR #ck < :at)",
+                ExpressionAttributeNames={"#pk": "pk", "#ck": "ck"},
+                ExpressionAttributeValues={":at": {"N": str(at)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def remove_waiter(self, name: str, waiter: Waiter) -> None:
+        self._db.delete_item(TableName=self._table, Key=_waiter_key(name, waiter))
 
     def consume(
         self,
@@ -235,28 +382,14 @@ class DynamoSignals:
 
     def marks(self, consumer: str, keys: Sequence[str]) -> dict[str, ConsumedMark]:
         out: dict[str, ConsumedMark] = {}
-        wanted = list(dict.fromkeys(keys))  # BatchGetItem refuses a key twice
-        for i in range(0, len(wanted), 100):  # its limit per call
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [
-                        {"pk": {"S": f"SIGC#{consumer}"}, "sk": {"S": k}}
-                        for k in wanted[i : i + 100]
-                    ],
-                    "ConsistentRead": True,
-                }
-            }
-            while request:
-                resp = self._db.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self._table, []):
-                    at = item.get("at")
-                    out[item["sk"]["S"]] = ConsumedMark(
-                        str(item.get("grp", {}).get("S", "")),
-                        int(item["xm"]["N"]) if "xm" in item else 0,
-                        None if at is None else int(at["N"]),
-                    )
-                # Throttled keys come back unprocessed: asked again.
-                request = resp.get("UnprocessedKeys") or {}
+        wanted = [{"pk": {"S": f"SIGC#{consumer}"}, "sk": {"S": k}} for k in keys]
+        for item in self._batch_get(wanted):
+            at = item.get("at")
+            out[item["sk"]["S"]] = ConsumedMark(
+                str(item.get("grp", {}).get("S", "")),
+                int(item["xm"]["N"]) if "xm" in item else 0,
+                None if at is None else int(at["N"]),
+            )
         return out
 
     def get(self, signal_id: str, *, now: int) -> Signal | None:

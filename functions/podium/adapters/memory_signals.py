@@ -14,6 +14,7 @@ class MemorySignals:
         self._by_id: dict[str, Signal] = {}
         self._by_name: dict[str, list[Signal]] = {}
         self._waiters: dict[str, dict[Waiter, int]] = {}
+        self._misses: dict[tuple[str, Waiter], int] = {}  # a check's time that found none
         self._consumed: dict[tuple[str, str], ConsumedMark] = {}  # the group that used it
 
     def send(self, signal: Signal) -> tuple[Signal, bool]:
@@ -48,6 +49,7 @@ class MemorySignals:
     def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
         with self._lock:
             self._waiters.setdefault(name, {})[waiter] = expires_at
+            self._misses.pop((name, waiter), None)  # as the others' put does
 
     def waiters(self, name: str, now: int) -> list[Waiter]:
         with self._lock:
@@ -59,6 +61,19 @@ class MemorySignals:
     def remove_waiter(self, name: str, waiter: Waiter) -> None:
         with self._lock:
             self._waiters.get(name, {}).pop(waiter, None)
+            self._misses.pop((name, waiter), None)
+
+    def last_miss(self, name: str, waiter: Waiter) -> int | None:
+        with self._lock:
+            return self._misses.get((name, waiter))
+
+    def note_miss(self, name: str, waiter: Waiter, at: int) -> None:
+        with self._lock:
+            if waiter not in self._waiters.get(name, {}):
+                return
+            held = self._misses.get((name, waiter))
+            if held is None or held < at:
+                self._misses[(name, waiter)] = at
 
     def consume(
         self,

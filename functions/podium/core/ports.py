@@ -557,7 +557,9 @@ class Signals(Protocol):
         limit: int = 1,
     ) -> list[Signal]:
         """Unexpired signals of ``name`` whose params match every condition, sent at or
-        after ``since``; newest first, at most ``limit`` (strongly consistent)."""
+        after ``since``; newest first, at most ``limit`` (strongly consistent). Reads as
+        few signals as it can: the newest ``limit`` when no condition filters, and the
+        payloads of only the signals it returns."""
         ...
 
     def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
@@ -570,6 +572,17 @@ class Signals(Protocol):
 
     def remove_waiter(self, name: str, waiter: Waiter) -> None:
         """Idempotent."""
+        ...
+
+    def last_miss(self, name: str, waiter: Waiter) -> int | None:
+        """When (ms) a check of ``waiter`` last found no signal of ``name`` matching its
+        wait, as ``note_miss`` kept it; None when none is kept (``add_waiter`` forgets
+        it). May be older than the latest (read eventually consistent)."""
+        ...
+
+    def note_miss(self, name: str, waiter: Waiter, at: int) -> None:
+        """Keep ``at`` as ``waiter``'s last miss: a check that began at ``at`` found no
+        signal of ``name`` matching. Nothing when the waiter is gone or has a later one."""
         ...
 
     def consume(

@@ -10,6 +10,13 @@ step on each pass (the fallback when a wake-up is lost), and a timer at the wait
 deadline (the step's ``timeout``, 10 days by default, counted from when the wait began)
 ends it TIMED_OUT. Signals are matched, not consumed: one signal may release any number
 of steps (Maestro's signal dependencies).
+
+A check looks again only at signals it has not seen. A signal's params never change
+and an expired one stays expired, so a check that began at ``t`` and found no match for
+an entry settles every signal stored by then; the next check of that entry reads only
+signals sent from ``t - LATE_SIGNAL_MS`` on, which holds every signal stored after ``t``
+(one is stored at most that long after its ``sent_at``). The time of a miss is kept on
+the waiter (Signals ``note_miss``).
 """
 
 from __future__ import annotations
@@ -38,6 +45,16 @@ _WAITING = frozenset({StepStatus.WAITING_FOR_SIGNALS})
 _ENTERS_WAIT = frozenset({StepStatus.READY, StepStatus.RETRY_WAIT})
 # A waiter outlives the wait's deadline a little: the deadline's own check removes it.
 _WAITER_SLACK_MS = 3_600_000
+# How long after its ``sent_at`` (the sender's clock) a signal may become readable: a
+# sender computes it, then stores the signal within the same Lambda invocation (15
+# minutes at most, the SDK's retries of the write included), or locally under SQLite's
+# 30 s busy timeout; clocks apart by far less than a second. The margin is the rest.
+LATE_SIGNAL_MS = 20 * 60_000
+# A miss is kept only when it moves the last one on by this much: a waiting step is
+# checked on every wake-up and every minute by the sweeper, and a write per check
+# would cost more than the reads it saves. The reads stay within the newest
+# LATE_SIGNAL_MS + this of signals.
+_MISS_STEP_MS = 10 * 60_000
 
 
 def waits_for_signals(ctx: Services, run: RunRecord, step: str) -> bool:
@@ -90,7 +107,7 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
     if record.waiting_since == now:  # this call began the wait
         publish_step(ctx, run, msg.step, StepStatus.WAITING_FOR_SIGNALS)
     begin_wait(ctx, run, record)
-    check(ctx, run, record)
+    check(ctx, run, record, registered_now=True)
     return True
 
 
@@ -121,18 +138,30 @@ def begin_wait(ctx: Services, run: RunRecord, record: StepRecord) -> None:
         ctx.at(messages.SignalCheck(run.run_id, record.step), deadline, queue="events")
 
 
-def check(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
+def check(
+    ctx: Services, run: RunRecord, record: StepRecord, *, registered_now: bool = False
+) -> bool:
     """Look for a signal matching each entry; when all are there, release the step
     (WAITING_FOR_SIGNALS -> READY, one conditional write) and send its claim. True when
-    this call released it."""
+    this call released it. ``registered_now``: its waiters were just written, so they
+    keep no miss yet (not read)."""
     assert ctx.signals is not None
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     now = ctx.now()
+    me = Waiter(run.run_id, record.step)
     matched: dict[str, Any] = {}
     for wait in spec.wait_for:
         since = record.waiting_since if wait.since is Since.STEP_START else None
-        found = ctx.signals.find(wait.signal, wait.conditions, now=now, since=since, limit=1)
+        # A kept miss helps only when it is more than LATE_SIGNAL_MS past ``since``.
+        useful = since is None or now - since > LATE_SIGNAL_MS
+        missed = ctx.signals.last_miss(wait.signal, me) if useful and not registered_now else None
+        floor = since
+        if missed is not None:
+            floor = max(since or 0, missed - LATE_SIGNAL_MS)
+        found = ctx.signals.find(wait.signal, wait.conditions, now=now, since=floor, limit=1)
         if not found:
+            if useful and (missed is None or now - missed >= _MISS_STEP_MS):
+                ctx.signals.note_miss(wait.signal, me, now)
             return False
         signal = found[0]
         matched[wait.signal] = {

@@ -1,10 +1,17 @@
 """Signals in the local home: a row per signal (by name and time), a row per identity
 (the de-duplication), waiters and consumption marks. Expired rows are skipped by reads
-and deleted by the next send of the same name (the table's TTL, done by hand)."""
+and deleted by the next send of the same name (the table's TTL, done by hand).
+
+As on DynamoDB (adapters/dynamo_signals.py), the rows a find reads hold no payload: a
+``signals`` row's record is the signal's head (the signal without its payload, and
+``has_payload``), and the whole signal is its ``signal_ids`` row, read for the signals a
+find returns. A row written before (its record the whole signal, with ``payload``) is
+read as it is. A waiter's ``missed_at`` is when a check of its wait last found no match."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 
 from podium.adapters.sqlite.db import Database, dumps
@@ -29,6 +36,7 @@ CREATE TABLE IF NOT EXISTS signal_waiters (
     run_id TEXT NOT NULL,
     step TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
+    missed_at INTEGER,
     PRIMARY KEY (name, run_id, step)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS signal_consumed (
@@ -41,13 +49,33 @@ CREATE TABLE IF NOT EXISTS signal_consumed (
 ) WITHOUT ROWID;
 """
 
-_PAGE = 200
+_FIRST_FILTERED_PAGE = 16
+_MAX_PAGE = 1_000
+_IDS_PER_STATEMENT = 200  # under SQLite's cap on a statement's parameters
 
 
 def _tables_current(db: Database) -> bool:
-    return all(
-        db.has_table(table) for table in ("signals", "signal_ids", "signal_waiters")
-    ) and db.has_table("signal_consumed", ("grp", "made_at"))
+    return (
+        db.has_table("signals")
+        and db.has_table("signal_ids")
+        and db.has_table("signal_waiters", ("missed_at",))
+        and db.has_table("signal_consumed", ("grp", "made_at"))
+    )
+
+
+def _head_record(signal: Signal) -> str:
+    head = signal.as_json()
+    del head["payload"]
+    head["has_payload"] = signal.payload is not None
+    return dumps(head)
+
+
+def _read_row(record: str) -> tuple[Signal, bool]:
+    """A ``signals`` row's signal, and whether it is whole (its payload is in it, or it
+    has none)."""
+    data = json.loads(record)
+    whole = "has_payload" not in data or not data["has_payload"]  # "payload": an old row
+    return Signal.from_json(data), whole
 
 
 class SqliteSignals:
@@ -64,6 +92,9 @@ class SqliteSignals:
                 conn.execute("ALTER TABLE signal_consumed ADD COLUMN grp TEXT NOT NULL DEFAULT ''")
             if "made_at" not in columns:  # nor their time (NULL: an old mark)
                 conn.execute("ALTER TABLE signal_consumed ADD COLUMN made_at INTEGER")
+            waiting = {r[1] for r in conn.execute("PRAGMA table_info(signal_waiters)")}
+            if "missed_at" not in waiting:  # a home made before checks were kept
+                conn.execute("ALTER TABLE signal_waiters ADD COLUMN missed_at INTEGER")
 
     def send(self, signal: Signal) -> tuple[Signal, bool]:
         record = dumps(signal.as_json())
@@ -82,7 +113,13 @@ class SqliteSignals:
             conn.execute(
                 "INSERT OR REPLACE INTO signals (name, sent_at, signal_id, expires_at, record)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (signal.name, signal.sent_at, signal.signal_id, signal.expires_at, record),
+                (
+                    signal.name,
+                    signal.sent_at,
+                    signal.signal_id,
+                    signal.expires_at,
+                    _head_record(signal),
+                ),
             )
             conn.execute(
                 "DELETE FROM signals WHERE name = ? AND expires_at <= ?",
@@ -102,6 +139,9 @@ class SqliteSignals:
         found: list[Signal] = []
         before: tuple[int, str] | None = None
         floor = since if since is not None else -(2**62)
+        # Pages as DynamoDB's (adapters/dynamo_signals.py): what is still needed when
+        # nothing is filtered, else at least _FIRST_FILTERED_PAGE, doubling.
+        page = min(max(limit, _FIRST_FILTERED_PAGE) if conditions else max(limit, 1), _MAX_PAGE)
         while len(found) < limit:
             with self.db.query() as conn:
                 if before is None:
@@ -109,22 +149,26 @@ class SqliteSignals:
                         "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
                         " AND sent_at >= ? AND expires_at > ?"
                         " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
-                        (name, floor, now, _PAGE),
+                        (name, floor, now, page),
                     ).fetchall()
                 else:
                     rows = conn.execute(
                         "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
                         " AND sent_at >= ? AND expires_at > ? AND (sent_at, signal_id) < (?, ?)"
                         " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
-                        (name, floor, now, before[0], before[1], _PAGE),
+                        (name, floor, now, before[0], before[1], page),
                     ).fetchall()
-            for sent_at, sid, record in rows:
-                signal = Signal.from_json(json.loads(record))
-                if matches(signal, conditions, since=since):
-                    found.append(signal)
-                before = (int(sent_at), str(sid))
-            if len(rows) < _PAGE:
+                heads = [_read_row(str(record)) for _, _, record in rows]
+                pending = [h for h in heads if matches(h[0], conditions, since=since)]
+                while pending and len(found) < limit:
+                    wanted = limit - len(found)
+                    found.extend(_whole(conn, pending[:wanted]))
+                    pending = pending[wanted:]
+            if rows:
+                before = (int(rows[-1][0]), str(rows[-1][1]))
+            if len(rows) < page:
                 break
+            page = min(max(2 * page, limit - len(found)), _MAX_PAGE)
         return found[:limit]
 
     def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
@@ -143,6 +187,22 @@ class SqliteSignals:
                 (name, now),
             ).fetchall()
         return [Waiter(str(r[0]), str(r[1])) for r in rows]
+
+    def last_miss(self, name: str, waiter: Waiter) -> int | None:
+        with self.db.query() as conn:
+            row = conn.execute(
+                "SELECT missed_at FROM signal_waiters WHERE name = ? AND run_id = ? AND step = ?",
+                (name, waiter.run_id, waiter.step),
+            ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def note_miss(self, name: str, waiter: Waiter, at: int) -> None:
+        with self.db.write() as conn:  # only a waiter still there, only forward
+            conn.execute(
+                "UPDATE signal_waiters SET missed_at = ? WHERE name = ? AND run_id = ?"
+                " AND step = ? AND (missed_at IS NULL OR missed_at < ?)",
+                (at, name, waiter.run_id, waiter.step, at),
+            )
 
     def remove_waiter(self, name: str, waiter: Waiter) -> None:
         with self.db.write() as conn:
@@ -204,3 +264,28 @@ class SqliteSignals:
                 (signal_id, now),
             ).fetchone()
         return None if row is None else Signal.from_json(json.loads(row[0]))
+
+
+def _whole(conn: sqlite3.Connection, heads: Sequence[tuple[Signal, bool]]) -> list[Signal]:
+    """The signals of ``heads``, in order, their payloads read from their identity rows.
+    One whose identity now holds another signal (it expired, and its id was sent again
+    since) is left out."""
+    ids = sorted({s.signal_id for s, whole in heads if not whole})
+    stored: dict[str, Signal] = {}
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        marks = ", ".join("?" for _ in chunk)
+        for (record,) in conn.execute(
+            f"SELECT record FROM signal_ids WHERE signal_id IN ({marks})", chunk
+        ):
+            signal = Signal.from_json(json.loads(record))
+            stored[signal.signal_id] = signal
+    out: list[Signal] = []
+    for head, whole in heads:
+        if whole:
+            out.append(head)
+            continue
+        found = stored.get(head.signal_id)
+        if found is not None and found.sent_at == head.sent_at:
+            out.append(found)
+    return out
