@@ -38,3 +38,31 @@ def test_a_query_is_billed_per_4_kb_it_returns() -> None:
     counter.before(query, {})
     counter.after(parsed={"Items": []}, model=query)
     assert counter.read_units == 10.5  # eventually consistent, at least one unit: half
+
+
+def test_batch_and_transactional_reads_and_batch_writes_are_billed() -> None:
+    """BatchGetItem (the trigger routing index, signal payloads, marks) was counted as a
+    call and billed nothing; BatchWriteItem and TransactGetItems too."""
+    from types import SimpleNamespace
+
+    from podium.bench.engine import RequestCounter
+
+    counter = RequestCounter()
+    keys = [{"pk": {"S": f"K#{i}"}, "sk": {"S": "#R"}} for i in range(3)]
+    counter.before(
+        SimpleNamespace(name="BatchGetItem"),
+        {"RequestItems": {"t": {"Keys": keys, "ConsistentRead": True}}},
+    )
+    assert counter.read_units == 3  # one unit per key, found or not
+    counter.before(SimpleNamespace(name="BatchGetItem"), {"RequestItems": {"t": {"Keys": keys}}})
+    assert counter.read_units == 4.5  # eventually consistent: half each
+    counter.before(
+        SimpleNamespace(name="TransactGetItems"),
+        {"TransactItems": [{"Get": {"TableName": "t", "Key": keys[0]}}]},
+    )
+    assert counter.read_units == 6.5  # transactional: twice
+    put = {"PutRequest": {"Item": item()}}
+    delete = {"DeleteRequest": {"Key": keys[1]}}
+    counter.before(SimpleNamespace(name="BatchWriteItem"), {"RequestItems": {"t": [put, delete]}})
+    counter.after()
+    assert counter.write_units == 2

@@ -98,7 +98,8 @@ class RequestCounter:
     """Counts AWS requests by operation with botocore event hooks and, when given a
     side client, the exact DynamoDB units: a write is billed per KB of the larger of the
     item's before and after images, a consistent read per 4 KB (eventual: half; a Query
-    per 4 KB of the items it returned, at least one unit); and a
+    per 4 KB of the items it returned, at least one unit; each key of a BatchGetItem as a
+    GetItem; a transaction's items twice; each item of a BatchWriteItem as a write); and a
     write that changes an item in a global secondary index is billed again per index
     (an item entering or leaving it: one write; its index key changing: two)."""
 
@@ -124,10 +125,21 @@ class RequestCounter:
                 body = next(iter(entry.values()))
                 self._start_write(_key(body.get("Item") or body["Key"]), transactional=True)
         elif op == "GetItem":
-            found = self._item(_key(params["Key"])) if self._side else None
-            size = item_size(found) if found else 0
-            units = max(1, -(-size // 4096))
-            self.read_units += units if params.get("ConsistentRead") else units / 2
+            self._read(_key(params["Key"]), bool(params.get("ConsistentRead")))
+        elif op == "BatchGetItem":
+            # Each key is billed as its own GetItem (per 4 KB, at least one unit), found
+            # or not.
+            for request in params.get("RequestItems", {}).values():
+                for key in request.get("Keys", []):
+                    self._read(_key(key), bool(request.get("ConsistentRead")))
+        elif op == "TransactGetItems":
+            for entry in params.get("TransactItems", []):
+                self._read(_key(entry["Get"]["Key"]), True, factor=2)  # twice, as writes
+        elif op == "BatchWriteItem":
+            for requests in params.get("RequestItems", {}).values():
+                for request in requests:
+                    body = request.get("PutRequest") or request["DeleteRequest"]
+                    self._start_write(_key(body.get("Item") or body["Key"]))
         elif op == "Query":
             # Billed per 4 KB of the items read (at least one unit), halved when
             # eventually consistent: counted from the response (``after``).
@@ -148,6 +160,12 @@ class RequestCounter:
                 self.write_units += index
                 self.index_write_units += index
         self._pending.clear()
+
+    def _read(self, key: tuple[str, str], consistent: bool, factor: int = 1) -> None:
+        found = self._item(key) if self._side else None
+        size = item_size(found) if found else 0
+        units = max(1, -(-size // 4096)) * factor
+        self.read_units += units if consistent else units / 2
 
     def _start_write(self, key: tuple[str, str], transactional: bool = False) -> None:
         before = self._item(key) if self._side else None
