@@ -19,6 +19,7 @@ from podium.adapters.table_schema import create_table
 from podium.core.dsl.errors import DefinitionError
 from podium.core.engine.signals import (
     ConsumedMark,
+    HeadPage,
     Op,
     ParamMatch,
     SignalRequest,
@@ -270,3 +271,52 @@ def test_bad_signals_are_refused_with_the_place_and_the_fix() -> None:
     assert "signal.name" in text and "signal.params.x" in text and "signal.params.ok" in text
     with pytest.raises(DefinitionError, match=r"match\.n\.op"):
         parse_match({"n": {"op": "!=", "value": 1}})
+
+
+def test_find_heads_reads_pages_of_heads_without_payloads(signals: Signals) -> None:
+    """A page looks at ``size`` signals at most, matching or not, newest first, and gives
+    the matching ones' heads (no payload); its ``next`` reads on from where it stopped,
+    each signal once, until there is no more."""
+    send(signals, "paged", 999, params={"i": 99, "even": 0}, ttl_ms=1)  # expired by then
+    for i in range(10):
+        send(signals, "paged", 1000 + i, params={"i": i, "even": i % 2}, payload={"i": i})
+    page = signals.find_heads("paged", [], now=5000, size=4)
+    assert [h.signal.params["i"] for h in page.heads] == [9, 8, 7, 6]
+    assert all(h.signal.payload is None and not h.whole for h in page.heads)
+    assert page.next == (1006, page.heads[-1].signal.signal_id)
+    wanted = [ParamMatch("even", Op.EQ, 0)]
+    seen, before, pages = [], None, 0
+    while True:
+        page = signals.find_heads("paged", wanted, now=5000, before=before, size=3)
+        pages += 1
+        assert len(page.heads) <= 3
+        seen += [h.signal.params["i"] for h in page.heads]
+        if page.next is None:
+            break
+        before = page.next
+    assert seen == [8, 6, 4, 2, 0] and pages in (4, 5)  # a full last page may need one more
+    since = signals.find_heads("paged", [], now=5000, since=1007, size=100)
+    assert [h.signal.params["i"] for h in since.heads] == [9, 8, 7] and since.next is None
+    assert signals.find_heads("none", [], now=5000, size=10) == HeadPage([], None)
+
+
+def test_whole_reads_the_payloads_of_the_heads_it_is_given(signals: Signals) -> None:
+    sent = [
+        send(signals, "w", 1000, params={"n": 1}, payload={"big": "x" * 5000})[0],
+        send(signals, "w", 1001, params={"n": 2}, request_id="req-2", source="cli")[0],
+        send(signals, "w", 1002, params={"n": 3}, payload=0, source="emit")[0],
+    ]
+    heads = signals.find_heads("w", [], now=2000, size=10).heads
+    assert [h.whole for h in heads] == [False, True, False]
+    assert [s.as_json() for s in signals.whole(heads)] == [s.as_json() for s in reversed(sent)]
+    assert [s.as_json() for s in signals.whole(heads[2:])] == [sent[0].as_json()]
+    assert signals.whole([]) == []
+
+
+def test_whole_leaves_out_a_head_whose_id_was_sent_again(signals: Signals) -> None:
+    send(signals, "again", 1000, params={"k": "v"}, payload="first", ttl_ms=5000)
+    (old,) = signals.find_heads("again", [], now=2000, size=5).heads
+    send(signals, "again", 7000, params={"k": "v"}, payload="second")
+    new = signals.find_heads("again", [], now=5999, size=5).heads[0]
+    assert new.signal.sent_at == 7000
+    assert [(s.sent_at, s.payload) for s in signals.whole([old, new])] == [(7000, "second")]

@@ -1,6 +1,7 @@
 """Contract suite for TriggerStates (memory, SQLite, DynamoDB on moto): a trigger's
 on/off state and since-time survive new versions; the catch-up watermark only moves
-forward."""
+forward; the routing index takes a workflow off a key only on condition of its
+activation generation, and holds as many workflows per key on every store."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.sqlite.store import SqliteStateStore
 from podium.adapters.table_schema import create_table
+from podium.core.engine.trigger_index import (
+    MAX_ROUTE_WORKFLOWS,
+    RouteActivations,
+    RouteIndexFull,
+)
 from podium.core.ports import TriggerState, TriggerStates
 
 
@@ -84,7 +90,7 @@ def test_get_state_reads_one_trigger_without_making_it(states: TriggerStates) ->
     assert states.get_state("other", "t") is None
 
 
-def test_the_routing_index_is_add_only_and_answers_once_built(states: TriggerStates) -> None:
+def test_the_routing_index_adds_and_answers_once_built(states: TriggerStates) -> None:
     assert states.get_routes(["s3:b"]) is None  # never built: the caller lists workflows
     states.add_routes("a", ["s3:b", "event:default"])
     assert states.get_routes(["s3:b"]) is None
@@ -103,3 +109,81 @@ def test_the_routing_index_is_add_only_and_answers_once_built(states: TriggerSta
     assert states.get_routes(many) == {k: frozenset({"d"}) for k in many}
     states.mark_routes_built()  # again: idempotent
     assert states.get_routes(["signal:x"]) == {"signal:x": frozenset({"b"})}
+
+
+def test_routes_are_removed_on_condition_of_the_activation_generation(
+    states: TriggerStates,
+) -> None:
+    states.mark_routes_built()
+    assert states.route_activations("a") == RouteActivations(0, {})
+    states.add_routes("a", ["s3:b", "signal:x"])
+    states.add_routes("b", ["s3:b"])
+    # Never activated (generation 0): removed; a key it is not under is left alone.
+    assert states.remove_routes("a", ["s3:b", "s3:none"], 0, [])
+    assert states.get_routes(["s3:b", "signal:x", "s3:none"]) == {
+        "s3:b": frozenset({"b"}),
+        "signal:x": frozenset({"a"}),
+    }
+    states.begin_activation("a", "t1", 100)
+    assert states.route_activations("a") == RouteActivations(1, {"t1": 100})
+    assert not states.remove_routes("a", ["signal:x"], 0, [])  # the generation moved
+    assert states.get_routes(["signal:x"]) == {"signal:x": frozenset({"a"})}
+    states.begin_activation("a", "t2", 200)
+    assert states.route_activations("a") == RouteActivations(2, {"t1": 100, "t2": 200})
+    # Removed with a crashed activation's mark, at once; its last name gone, a key
+    # answers nothing.
+    assert states.remove_routes("a", ["signal:x"], 2, ["t1"])
+    assert states.get_routes(["signal:x"]) == {}
+    assert states.route_activations("a") == RouteActivations(2, {"t2": 200})
+    assert states.end_activation("a", "t2")
+    assert states.route_activations("a") == RouteActivations(3, {})
+    assert not states.end_activation("a", "t1")  # its mark was cleared: said so
+    assert states.route_activations("a") == RouteActivations(4, {})
+    assert states.remove_routes("a", [], 4, [])  # nothing to write
+    assert states.route_activations("b") == RouteActivations(0, {})  # its own
+    states.add_routes("a", ["signal:x"])  # back again
+    assert states.get_routes(["signal:x"]) == {"signal:x": frozenset({"a"})}
+    many = [f"signal:n{i}" for i in range(150)]  # more keys than one transaction takes
+    states.add_routes("d", many)
+    states.add_routes("e", many[:2])
+    assert states.remove_routes("d", many, 0, [])
+    assert states.get_routes(many) == {k: frozenset({"e"}) for k in many[:2]}
+
+
+def test_a_key_holds_as_many_workflows_on_every_store(
+    states: TriggerStates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("podium.adapters.trigger_states.MAX_ROUTE_WORKFLOWS", 3)
+    states.mark_routes_built()
+    for name in ("a", "b", "c"):
+        states.add_routes(name, ["s3:b", f"signal:{name}"])
+    with pytest.raises(RouteIndexFull) as full:
+        states.add_routes("d", ["s3:b"])
+    assert (full.value.key, full.value.workflow) == ("s3:b", "d")
+    states.add_routes("a", ["s3:b"])  # one already in: idempotent, full or not
+    assert states.get_routes(["s3:b"]) == {"s3:b": frozenset({"a", "b", "c"})}
+    assert states.remove_routes("c", ["s3:b"], 0, [])
+    states.add_routes("d", ["s3:b"])  # room again
+    assert states.get_routes(["s3:b"]) == {"s3:b": frozenset({"a", "b", "d"})}
+
+
+def test_the_limit_of_a_key_fits_one_dynamodb_item() -> None:
+    """``MAX_ROUTE_WORKFLOWS`` names of the longest kind (80 characters) and the longest
+    key are one item DynamoDB (moto) takes: the count, not the size, refuses the next."""
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "t")
+        states = DynamoStateStore(client, "t").trigger_states()
+        key = "event:" + "b" * 256 + ":" + "s" * 256
+        names = [f"w{i:05d}".ljust(80, "x") for i in range(MAX_ROUTE_WORKFLOWS)]
+        client.put_item(
+            TableName="t",
+            Item={"pk": {"S": "TRGR#" + key}, "sk": {"S": "#R"}, "wf": {"SS": names[:-1]}},
+        )
+        states.add_routes(names[-1], [key])
+        states.mark_routes_built()
+        assert states.get_routes([key]) == {key: frozenset(names)}
+        with pytest.raises(RouteIndexFull):
+            states.add_routes("y" * 80, [key])

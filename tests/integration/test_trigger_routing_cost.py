@@ -190,6 +190,30 @@ def test_a_trigger_pushed_or_activated_a_moment_ago_is_routed(rt: LocalRuntime) 
     assert len(rt.store.list_runs("sig")) == 1
 
 
+def test_a_workflow_that_drops_its_s3_trigger_is_no_longer_read_for_its_bucket(
+    rt: LocalRuntime,
+) -> None:
+    """Its new active version has no trigger on the bucket: once it is active, the
+    workflow is off the bucket's key, and the bucket's events read nothing of it."""
+    rt.push(workflow(0))
+    rt.push({**workflow(0), "triggers": [workflow(0)["triggers"][1]]})  # keeps "ev"
+    states = rt.store.trigger_states()
+    states.mark_routes_built()
+    assert states.get_routes(["s3:bucket-0", "event:default:acme.0"]) == {
+        "event:default:acme.0": frozenset({"wf0"})
+    }
+    calls = Calls(rt)
+    for k in range(2):  # the second: the first warms the definition cache
+        assert events.handler(s3_event("bucket-0", f"d{k}"), None)["matched"] == 0
+        ops, _ = calls.take()
+    assert ops == {"BatchGetItem": 1}  # the index; no read of wf0's head or version
+    # Rolled back: on the key again, before it is active; dropped again by the next push.
+    activate(rt.services, "wf0", 1)
+    assert len(events.handler(s3_event("bucket-0", "r1"), None)["runs"]) == 1
+    rt.push({**workflow(0), "triggers": []})
+    assert states.get_routes(["s3:bucket-0", "event:default:acme.0"]) == {}
+
+
 def test_a_store_from_before_the_index_is_indexed_by_the_first_event(rt: LocalRuntime) -> None:
     for i in range(3):
         rt.push(workflow(i))

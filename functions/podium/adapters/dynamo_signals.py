@@ -7,8 +7,10 @@ Items (docs/architecture.md):
   ``pl`` (1) when it has a payload, ``xm`` its expiry in ms, ``expires_at`` in seconds
   (the table's TTL). No payload: a find reads every head it looks at, and a payload may
   be 64 KB; the payloads of the signals a find returns are read by key from their
-  identity items. A head written before heads were split (``d``: the whole signal) is
-  read as it is: those are gone within their TTL (365 days at most).
+  identity items. ``find_heads`` is one Query page (``Limit``: the heads evaluated) and
+  reads no payload; ``whole`` reads them for the heads a caller keeps. A head written
+  before heads were split (``d``: the whole signal) is read as it is: those are gone
+  within their TTL (365 days at most).
 - ``SIGID#<signal id>`` / ``#SIG``: the whole signal (``d``, JSON), its identity,
   written in the same transaction on condition that it is absent or expired: the
   de-duplication.
@@ -26,7 +28,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -35,10 +36,12 @@ from podium.adapters.dynamo_conditions import error_code
 from podium.core.engine.errors import StoreUnavailable
 from podium.core.engine.signals import (
     ConsumedMark,
+    HeadPage,
     Op,
     ParamMatch,
     ParamValue,
     Signal,
+    SignalHead,
     Waiter,
     matches,
 )
@@ -99,30 +102,28 @@ def _head_item(signal: Signal) -> dict[str, Any]:
     return item
 
 
-@dataclass(frozen=True, slots=True)
-class _Head:
-    """A queried item as a signal; ``whole`` False when its payload is still to be read
-    (from its identity item)."""
-
-    signal: Signal
-    whole: bool
+def _position(sort_key: str) -> tuple[int, str]:
+    sent_at, _, signal_id = sort_key.partition("#")
+    return int(sent_at), signal_id
 
 
-def _head(item: dict[str, Any], name: str) -> _Head:
+def _head(item: dict[str, Any], name: str) -> SignalHead:
+    """A queried item as a head; not whole when its payload is still to be read (from
+    its identity item)."""
     if "d" in item:  # written before heads were split: the whole signal
-        return _Head(Signal.from_json(json.loads(item["d"]["S"])), True)
-    sent_at, _, signal_id = item["sk"]["S"].partition("#")
+        return SignalHead(Signal.from_json(json.loads(item["d"]["S"])), True)
+    sent_at, signal_id = _position(item["sk"]["S"])
     rq = item.get("rq")
     signal = Signal(
         name=name,
         params={k: _param(v) for k, v in item.get("p", {}).get("M", {}).items()},
         signal_id=signal_id,
-        sent_at=int(sent_at),
+        sent_at=sent_at,
         expires_at=int(item["xm"]["N"]),
         request_id=None if rq is None else str(rq["S"]),
         source=str(item.get("src", {}).get("S", "api")),
     )
-    return _Head(signal, "pl" not in item)
+    return SignalHead(signal, "pl" not in item)
 
 
 class DynamoSignals:
@@ -176,15 +177,10 @@ class DynamoSignals:
         ).get("Item")
         return got
 
-    def find(
-        self,
-        name: str,
-        conditions: Sequence[ParamMatch],
-        *,
-        now: int,
-        since: int | None = None,
-        limit: int = 1,
-    ) -> list[Signal]:
+    def _query(
+        self, name: str, conditions: Sequence[ParamMatch], now: int, since: int | None
+    ) -> dict[str, Any]:
+        """The Query of ``name``'s unexpired heads matching ``conditions``, newest first."""
         names = {"#pk": "pk", "#xm": "xm"}
         values: dict[str, Any] = {":pk": {"S": f"SIG#{name}"}, ":now": {"N": str(now)}}
         key = "#pk = :pk"
@@ -200,7 +196,7 @@ class DynamoSignals:
             values[f":t{i}"] = {"S": "N" if isinstance(c.value, int) else "S"}
             # Types first: a string never matches a number (and is never compared to one).
             filters.append(f"attribute_type(#p.#k{i}, :t{i}) AND #p.#k{i} {_OPS[c.op]} :v{i}")
-        query: dict[str, Any] = {
+        return {
             "TableName": self._table,
             "KeyConditionExpression": key,
             "FilterExpression": " AND ".join(filters),
@@ -209,6 +205,17 @@ class DynamoSignals:
             "ScanIndexForward": False,
             "ConsistentRead": True,
         }
+
+    def find(
+        self,
+        name: str,
+        conditions: Sequence[ParamMatch],
+        *,
+        now: int,
+        since: int | None = None,
+        limit: int = 1,
+    ) -> list[Signal]:
+        query = self._query(name, conditions, now, since)
         found: list[Signal] = []
         page = max(limit, _FIRST_FILTERED_PAGE) if conditions else limit
         while len(found) < limit:
@@ -220,7 +227,7 @@ class DynamoSignals:
             pending = [h for h in heads if matches(h.signal, conditions, since=since)]
             while pending and len(found) < limit:
                 wanted = limit - len(found)
-                found.extend(self._whole(pending[:wanted]))
+                found.extend(self.whole(pending[:wanted]))
                 pending = pending[wanted:]
             last = resp.get("LastEvaluatedKey")
             if not last:
@@ -229,7 +236,34 @@ class DynamoSignals:
             page = max(2 * page, limit - len(found))
         return found[:limit]
 
-    def _whole(self, heads: Sequence[_Head]) -> list[Signal]:
+    def find_heads(
+        self,
+        name: str,
+        conditions: Sequence[ParamMatch],
+        *,
+        now: int,
+        since: int | None = None,
+        before: tuple[int, str] | None = None,
+        size: int,
+    ) -> HeadPage:
+        query = self._query(name, conditions, now, since)
+        # Limit counts the items evaluated, before the filter: ``size`` bounds the work
+        # whatever matches (a page of 1 MB, DynamoDB's own cap, may stop it sooner).
+        query["Limit"] = max(1, size)
+        if before is not None:
+            query["ExclusiveStartKey"] = {
+                "pk": {"S": f"SIG#{name}"},
+                "sk": {"S": f"{before[0]:013d}#{before[1]}"},
+            }
+        resp = self._db.query(**query)
+        heads = [_head(item, name) for item in resp.get("Items", [])]
+        last = resp.get("LastEvaluatedKey")
+        return HeadPage(
+            [h for h in heads if matches(h.signal, conditions, since=since)],
+            None if not last else _position(last["sk"]["S"]),
+        )
+
+    def whole(self, heads: Sequence[SignalHead]) -> list[Signal]:
         """The signals of ``heads`` with their payloads, read by key (consistently: the
         identity item was written in the head's transaction), in the same order. One whose
         identity now holds another signal is left out: it expired, and a signal of the

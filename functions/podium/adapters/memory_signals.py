@@ -5,7 +5,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from podium.core.engine.signals import ConsumedMark, ParamMatch, Signal, Waiter, matches
+from podium.core.engine.signals import (
+    ConsumedMark,
+    HeadPage,
+    ParamMatch,
+    Signal,
+    SignalHead,
+    Waiter,
+    head_of,
+    matches,
+)
 
 
 class MemorySignals:
@@ -45,6 +54,46 @@ class MemorySignals:
             ]
         found.sort(key=lambda s: (s.sent_at, s.signal_id), reverse=True)
         return found[:limit]
+
+    def find_heads(
+        self,
+        name: str,
+        conditions: Sequence[ParamMatch],
+        *,
+        now: int,
+        since: int | None = None,
+        before: tuple[int, str] | None = None,
+        size: int,
+    ) -> HeadPage:
+        with self._lock:
+            live = [
+                s
+                for s in self._by_name.get(name, [])
+                if s.expires_at > now
+                and self._by_id.get(s.signal_id) is s
+                and (since is None or s.sent_at >= since)
+                and (before is None or (s.sent_at, s.signal_id) < before)
+            ]
+        live.sort(key=lambda s: (s.sent_at, s.signal_id), reverse=True)
+        looked = live[: max(size, 1)]
+        # Heads as the other stores give them (no payload): a caller that forgets to ask
+        # for the whole signals finds out here, not only on DynamoDB.
+        heads = [head_of(s) for s in looked if matches(s, conditions, since=since)]
+        more = len(live) > len(looked)
+        return HeadPage(heads, (looked[-1].sent_at, looked[-1].signal_id) if more else None)
+
+    def whole(self, heads: Sequence[SignalHead]) -> list[Signal]:
+        with self._lock:
+            stored = {h.signal.signal_id: self._by_id.get(h.signal.signal_id) for h in heads}
+        out: list[Signal] = []
+        for h in heads:
+            if h.whole:  # as the other stores: nothing more to read
+                out.append(h.signal)
+                continue
+            found = stored[h.signal.signal_id]
+            if found is not None and found.sent_at == h.signal.sent_at:
+                out.append(found)
+        return out
 
     def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
         with self._lock:

@@ -5,8 +5,11 @@ since, ``fa`` fired at, ``ft`` failed at, ``fe`` the failure).
 
 The same views keep the trigger routing index (core/engine/trigger_index.py): on
 DynamoDB one item per routing key (``TRGR#<key>`` / ``#R``: ``wf`` the string set of
-workflow names) and the mark that it was built (``TRGR`` / ``#BUILT``); on SQLite the
-``trigger_routes`` table (made by its first write: a reader finds no table = not built)."""
+workflow names), the mark that it was built (``TRGR`` / ``#BUILT``) and one item per
+workflow for the removal of its keys (``TRGA#<workflow>`` / ``#A``: ``g`` its activation
+generation, ``p:<token>`` the time each activation in flight marked itself); on SQLite
+the ``trigger_routes``, ``trigger_route_generations`` and ``trigger_route_activations``
+tables (each made by its first write: a reader finds no table = nothing written)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from podium.adapters.dynamo_conditions import error_code
-from podium.core.engine.trigger_index import RouteIndexFull
+from podium.core.engine.trigger_index import (
+    MAX_ROUTE_WORKFLOWS,
+    RouteActivations,
+    RouteIndexFull,
+)
 from podium.core.ports import TriggerState
 
 MAX_ERROR = 2_000  # characters of a failure kept
@@ -30,6 +37,8 @@ class MemoryTriggerStates:
         self._states: dict[tuple[str, str], TriggerState] = {}
         self._routes: dict[str, set[str]] = {}
         self._built = False
+        self._generations: dict[str, int] = {}
+        self._pending: dict[str, dict[str, int]] = {}
 
     def get_state(self, workflow: str, trigger: str) -> TriggerState | None:
         with self._lock:
@@ -37,8 +46,43 @@ class MemoryTriggerStates:
 
     def add_routes(self, workflow: str, keys: Collection[str]) -> None:
         with self._lock:
+            for key in sorted(keys):
+                names = self._routes.setdefault(key, set())
+                if workflow not in names and len(names) >= MAX_ROUTE_WORKFLOWS:
+                    raise RouteIndexFull(key, workflow)
+                names.add(workflow)
+
+    def remove_routes(
+        self, workflow: str, keys: Collection[str], generation: int, expired: Collection[str]
+    ) -> bool:
+        with self._lock:
+            if self._generations.get(workflow, 0) != generation:
+                return False
             for key in keys:
-                self._routes.setdefault(key, set()).add(workflow)
+                names = self._routes.get(key, set())
+                names.discard(workflow)
+                if not names:
+                    self._routes.pop(key, None)
+            pending = self._pending.get(workflow, {})
+            for token in expired:
+                pending.pop(token, None)
+            return True
+
+    def begin_activation(self, workflow: str, token: str, at: int) -> None:
+        with self._lock:
+            self._pending.setdefault(workflow, {})[token] = at
+            self._generations[workflow] = self._generations.get(workflow, 0) + 1
+
+    def end_activation(self, workflow: str, token: str) -> bool:
+        with self._lock:
+            self._generations[workflow] = self._generations.get(workflow, 0) + 1
+            return self._pending.get(workflow, {}).pop(token, None) is not None
+
+    def route_activations(self, workflow: str) -> RouteActivations:
+        with self._lock:
+            return RouteActivations(
+                self._generations.get(workflow, 0), dict(self._pending.get(workflow, {}))
+            )
 
     def get_routes(self, keys: Collection[str]) -> dict[str, frozenset[str]] | None:
         with self._lock:
@@ -90,6 +134,26 @@ CREATE TABLE IF NOT EXISTS trigger_routes (
 ) WITHOUT ROWID
 """
 _BUILT = "#built"  # no routing key starts with '#'
+# The removal of a workflow's keys (core/engine/trigger_index.py): its activation
+# generation, and the activations in flight (token, marked at ms).
+_GENERATIONS_SQL = """
+CREATE TABLE IF NOT EXISTS trigger_route_generations (
+    workflow TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL
+) WITHOUT ROWID
+"""
+_ACTIVATIONS_SQL = """
+CREATE TABLE IF NOT EXISTS trigger_route_activations (
+    workflow TEXT NOT NULL,
+    token TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (workflow, token)
+) WITHOUT ROWID
+"""
+_BUMP_SQL = (
+    "INSERT INTO trigger_route_generations (workflow, generation) VALUES (?, 1)"
+    " ON CONFLICT (workflow) DO UPDATE SET generation = generation + 1"
+)
 
 
 class SqliteTriggerStates:
@@ -126,12 +190,82 @@ class SqliteTriggerStates:
         )
 
     def add_routes(self, workflow: str, keys: Collection[str]) -> None:
-        with self.db.write() as conn:
+        with self.db.write() as conn:  # one transaction: a refused key adds none
             conn.execute(_ROUTES_SQL)
+            for key in sorted(keys):
+                held = conn.execute(
+                    "SELECT COUNT(*), COALESCE(MAX(workflow = ?), 0) FROM trigger_routes"
+                    " WHERE route = ?",
+                    (workflow, key),
+                ).fetchone()
+                if held[1]:
+                    continue
+                if held[0] >= MAX_ROUTE_WORKFLOWS:
+                    raise RouteIndexFull(key, workflow)
+                conn.execute(
+                    "INSERT INTO trigger_routes (route, workflow) VALUES (?, ?)", (key, workflow)
+                )
+
+    def remove_routes(
+        self, workflow: str, keys: Collection[str], generation: int, expired: Collection[str]
+    ) -> bool:
+        with self.db.write() as conn:  # the condition and the removal: one transaction
+            conn.execute(_ROUTES_SQL)
+            conn.execute(_GENERATIONS_SQL)
+            conn.execute(_ACTIVATIONS_SQL)
+            row = conn.execute(
+                "SELECT generation FROM trigger_route_generations WHERE workflow = ?",
+                (workflow,),
+            ).fetchone()
+            if (0 if row is None else int(row[0])) != generation:
+                return False
             conn.executemany(
-                "INSERT OR IGNORE INTO trigger_routes (route, workflow) VALUES (?, ?)",
+                "DELETE FROM trigger_routes WHERE route = ? AND workflow = ?",
                 [(k, workflow) for k in sorted(keys)],
             )
+            conn.executemany(
+                "DELETE FROM trigger_route_activations WHERE workflow = ? AND token = ?",
+                [(workflow, t) for t in sorted(expired)],
+            )
+        return True
+
+    def begin_activation(self, workflow: str, token: str, at: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(_GENERATIONS_SQL)
+            conn.execute(_ACTIVATIONS_SQL)
+            conn.execute(
+                "INSERT OR REPLACE INTO trigger_route_activations (workflow, token, at)"
+                " VALUES (?, ?, ?)",
+                (workflow, token, at),
+            )
+            conn.execute(_BUMP_SQL, (workflow,))
+
+    def end_activation(self, workflow: str, token: str) -> bool:
+        with self.db.write() as conn:
+            conn.execute(_GENERATIONS_SQL)
+            conn.execute(_ACTIVATIONS_SQL)
+            gone = conn.execute(
+                "DELETE FROM trigger_route_activations WHERE workflow = ? AND token = ?",
+                (workflow, token),
+            ).rowcount
+            conn.execute(_BUMP_SQL, (workflow,))
+        return bool(gone)
+
+    def route_activations(self, workflow: str) -> RouteActivations:
+        if not self.db.has_table("trigger_route_generations"):
+            return RouteActivations()  # never written (a reader takes no write lock)
+        with self.db.read() as conn:  # one snapshot of both tables
+            row = conn.execute(
+                "SELECT generation FROM trigger_route_generations WHERE workflow = ?",
+                (workflow,),
+            ).fetchone()
+            pending = conn.execute(
+                "SELECT token, at FROM trigger_route_activations WHERE workflow = ?",
+                (workflow,),
+            ).fetchall()
+        return RouteActivations(
+            0 if row is None else int(row[0]), {str(t): int(at) for t, at in pending}
+        )
 
     def get_routes(self, keys: Collection[str]) -> dict[str, frozenset[str]] | None:
         if not self.db.has_table("trigger_routes"):
@@ -252,33 +386,143 @@ class DynamoTriggerStates:
                     TableName=self._table,
                     Key=_route_key(key),
                     UpdateExpression="ADD #wf :wf",
+                    # The same count as the other stores (a name already in: idempotent).
+                    ConditionExpression=(
+                        "attribute_not_exists(#wf) OR size(#wf) < :max OR contains(#wf, :name)"
+                    ),
                     ExpressionAttributeNames={"#wf": "wf"},
-                    ExpressionAttributeValues={":wf": {"SS": [workflow]}},
+                    ExpressionAttributeValues={
+                        ":wf": {"SS": [workflow]},
+                        ":name": {"S": workflow},
+                        ":max": {"N": str(MAX_ROUTE_WORKFLOWS)},
+                    },
                 )
             except ClientError as exc:
-                if error_code(exc) == "ValidationException" and "size" in str(exc).lower():
+                code = error_code(exc)
+                if code == "ConditionalCheckFailedException" or (
+                    code == "ValidationException" and "size" in str(exc).lower()
+                ):
                     raise RouteIndexFull(key, workflow) from None
                 raise
 
+    def remove_routes(
+        self, workflow: str, keys: Collection[str], generation: int, expired: Collection[str]
+    ) -> bool:
+        # Only the keys that hold it: a transaction then writes no empty item.
+        held = sorted(k for k, names in self._read_routes(keys).items() if workflow in names)
+        tokens = sorted(expired)
+        if not held and not tokens:
+            return True
+        chunks = [
+            held[i : i + _KEYS_PER_TRANSACTION] for i in range(0, len(held), _KEYS_PER_TRANSACTION)
+        ]
+        # Each transaction is a conditional removal of its own: one refused after another
+        # went through (the generation moved between them) leaves its keys, extra
+        # candidates. The marks to clear go with the first.
+        for n, chunk in enumerate(chunks or [[]]):
+            guard: dict[str, Any] = {
+                "TableName": self._table,
+                "Key": _activations_key(workflow),
+                "ConditionExpression": (
+                    "attribute_not_exists(#g) OR #g = :g" if generation == 0 else "#g = :g"
+                ),
+                "ExpressionAttributeNames": {"#g": "g"},
+                "ExpressionAttributeValues": {":g": {"N": str(generation)}},
+            }
+            kind = "ConditionCheck"
+            if n == 0 and tokens:
+                kind = "Update"
+                guard["ExpressionAttributeNames"].update(
+                    {f"#p{i}": _PENDING + t for i, t in enumerate(tokens)}
+                )
+                guard["UpdateExpression"] = "REMOVE " + ", ".join(
+                    f"#p{i}" for i in range(len(tokens))
+                )
+            items = [{kind: guard}, *(self._take_off(key, workflow) for key in chunk)]
+            try:
+                if len(items) == 1:  # marks to clear, no key: one conditional update
+                    self._db.update_item(**guard)
+                else:
+                    self._db.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                if error_code(exc) in (
+                    "ConditionalCheckFailedException",
+                    "TransactionCanceledException",
+                ):
+                    return False  # the generation moved (or a write to a key raced it)
+                raise
+        return True
+
+    def _take_off(self, key: str, workflow: str) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": _route_key(key),
+                "UpdateExpression": "DELETE #wf :wf",
+                "ExpressionAttributeNames": {"#wf": "wf"},
+                "ExpressionAttributeValues": {":wf": {"SS": [workflow]}},
+            }
+        }
+
+    def begin_activation(self, workflow: str, token: str, at: int) -> None:
+        self._db.update_item(
+            TableName=self._table,
+            Key=_activations_key(workflow),
+            UpdateExpression="SET #p = :at ADD #g :one",
+            ExpressionAttributeNames={"#p": _PENDING + token, "#g": "g"},
+            ExpressionAttributeValues={":at": {"N": str(at)}, ":one": {"N": "1"}},
+        )
+
+    def end_activation(self, workflow: str, token: str) -> bool:
+        resp = self._db.update_item(
+            TableName=self._table,
+            Key=_activations_key(workflow),
+            UpdateExpression="REMOVE #p ADD #g :one",
+            ExpressionAttributeNames={"#p": _PENDING + token, "#g": "g"},
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_OLD",  # the mark's old value, when it was there
+        )
+        return _PENDING + token in resp.get("Attributes", {})
+
+    def route_activations(self, workflow: str) -> RouteActivations:
+        item = self._db.get_item(
+            TableName=self._table, Key=_activations_key(workflow), ConsistentRead=True
+        ).get("Item", {})
+        return RouteActivations(
+            int(item["g"]["N"]) if "g" in item else 0,
+            {
+                name[len(_PENDING) :]: int(value["N"])
+                for name, value in item.items()
+                if name.startswith(_PENDING)
+            },
+        )
+
     def get_routes(self, keys: Collection[str]) -> dict[str, frozenset[str]] | None:
-        wanted = [_BUILT_KEY, *(_route_key(k) for k in sorted(set(keys)))]
-        items: list[dict[str, Any]] = []
-        for i in range(0, len(wanted), 100):
+        found = self._read({_BUILT_PK: _BUILT_KEY} | {k: _route_key(k) for k in keys})
+        if _BUILT_PK not in found:
+            return None
+        return {k: _names(item) for k, item in found.items() if k != _BUILT_PK and _names(item)}
+
+    def _read_routes(self, keys: Collection[str]) -> dict[str, frozenset[str]]:
+        """The workflows under each of ``keys``, built or not."""
+        found = self._read({k: _route_key(k) for k in keys})
+        return {k: _names(item) for k, item in found.items()}
+
+    def _read(self, wanted: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Items by name (strongly consistent BatchGetItems of 100 keys), those found."""
+        by_pk = {key["pk"]["S"]: name for name, key in wanted.items()}
+        keys = [wanted[n] for n in sorted(wanted)]
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(keys), 100):
             request: dict[str, Any] = {
-                self._table: {"Keys": wanted[i : i + 100], "ConsistentRead": True}
+                self._table: {"Keys": keys[i : i + 100], "ConsistentRead": True}
             }
             while request:
                 resp = self._db.batch_get_item(RequestItems=request)
-                items.extend(resp.get("Responses", {}).get(self._table, []))
+                for item in resp.get("Responses", {}).get(self._table, []):
+                    found[by_pk[item["pk"]["S"]]] = item
                 request = resp.get("UnprocessedKeys") or {}
-        found = {i["pk"]["S"]: i for i in items}
-        if _BUILT_KEY["pk"]["S"] not in found:
-            return None
-        return {
-            pk[len(_ROUTE_PREFIX) :]: frozenset(item["wf"]["SS"])
-            for pk, item in found.items()
-            if pk.startswith(_ROUTE_PREFIX) and "wf" in item
-        }
+        return found
 
     def mark_routes_built(self) -> None:
         self._db.put_item(TableName=self._table, Item=dict(_BUILT_KEY))
@@ -345,7 +589,20 @@ class DynamoTriggerStates:
 
 _ROUTE_PREFIX = "TRGR#"
 _BUILT_KEY: dict[str, Any] = {"pk": {"S": "TRGR"}, "sk": {"S": "#BUILT"}}
+_BUILT_PK = "#built"  # its name among the routing keys read (none starts with '#')
+_PENDING = "p:"  # an activation's mark: p:<token> = when it marked itself (ms)
+# A transaction holds 100 items: the workflow's condition and 99 keys.
+_KEYS_PER_TRANSACTION = 99
 
 
 def _route_key(key: str) -> dict[str, Any]:
     return {"pk": {"S": _ROUTE_PREFIX + key}, "sk": {"S": "#R"}}
+
+
+def _activations_key(workflow: str) -> dict[str, Any]:
+    return {"pk": {"S": f"TRGA#{workflow}"}, "sk": {"S": "#A"}}
+
+
+def _names(item: dict[str, Any]) -> frozenset[str]:
+    """A routing key's workflows (a key whose last one was removed has no ``wf``)."""
+    return frozenset(item["wf"]["SS"]) if "wf" in item else frozenset()

@@ -23,8 +23,16 @@ from podium.core.engine.records import (
     TimelineEvent,
     WorkflowVersion,
 )
-from podium.core.engine.signals import ConsumedMark, ParamMatch, Signal, Waiter
+from podium.core.engine.signals import (
+    ConsumedMark,
+    HeadPage,
+    ParamMatch,
+    Signal,
+    SignalHead,
+    Waiter,
+)
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.trigger_index import RouteActivations
 
 
 class StateStore(Protocol):
@@ -562,6 +570,30 @@ class Signals(Protocol):
         payloads of only the signals it returns."""
         ...
 
+    def find_heads(
+        self,
+        name: str,
+        conditions: Sequence[ParamMatch],
+        *,
+        now: int,
+        since: int | None = None,
+        before: tuple[int, str] | None = None,
+        size: int,
+    ) -> HeadPage:
+        """One page of ``name``'s signals sent at or after ``since``, newest first,
+        older than ``before`` (a page's ``next``; None: from the newest): it looks at
+        ``size`` signals at most, matching or not (the bound on its work), returns the
+        heads of the unexpired ones matching every condition, and reads no payload.
+        Strongly consistent. ``whole`` reads the payloads of those the caller keeps."""
+        ...
+
+    def whole(self, heads: Sequence[SignalHead]) -> list[Signal]:
+        """The signals of ``heads`` with their payloads (read by key, strongly
+        consistent, one round trip for a few), in the same order. One whose id now
+        holds another signal (it expired and the id was sent again since) is left
+        out, as ``find`` leaves it out."""
+        ...
+
     def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
         """``waiter`` is woken when a signal of ``name`` arrives (idempotent)."""
         ...
@@ -702,9 +734,34 @@ class TriggerStates(Protocol):
 
     # the routing index (core/engine/trigger_index.py) ----------------------------------
     def add_routes(self, workflow: str, keys: Collection[str]) -> None:
-        """Add ``workflow`` under each routing key (idempotent, add-only: a key is never
-        taken away, so a reader never misses a workflow added before it read). Raises
-        RouteIndexFull when a key's item cannot hold one more name."""
+        """Add ``workflow`` under each routing key (idempotent). Raises RouteIndexFull
+        when a key holds ``MAX_ROUTE_WORKFLOWS`` other workflows (the keys before it, in
+        sorted order, may be added)."""
+        ...
+
+    def remove_routes(
+        self, workflow: str, keys: Collection[str], generation: int, expired: Collection[str]
+    ) -> bool:
+        """Take ``workflow`` off each of ``keys`` and clear its activation marks
+        ``expired``, all at once, on condition that its activation generation is still
+        ``generation``; False (nothing written) when it is not. A key it is not under is
+        left alone. (DynamoDB: one transaction per 99 keys, each on that condition.)"""
+        ...
+
+    def begin_activation(self, workflow: str, token: str, at: int) -> None:
+        """Mark an activation of ``workflow`` in flight (before it adds its routes), and
+        bump its activation generation."""
+        ...
+
+    def end_activation(self, workflow: str, token: str) -> bool:
+        """Unmark it (once its version is active, or has failed to be) and bump the
+        generation; False when the mark was gone: a prune cleared it as a crashed
+        activation's, and may have taken keys this one added."""
+        ...
+
+    def route_activations(self, workflow: str) -> RouteActivations:
+        """The activation generation and marks in flight of ``workflow`` (strongly
+        consistent; zero and none when it never had any)."""
         ...
 
     def get_routes(self, keys: Collection[str]) -> dict[str, frozenset[str]] | None:

@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,7 @@ from podium.core.engine.signals import (
     Op,
     ParamMatch,
     Signal,
+    SignalHead,
     consumption,
     instance_key,
     legacy_mark_covers,
@@ -73,6 +75,7 @@ from podium.core.engine.trigger_index import (
     candidates,
     definition_routes,
     event_routes,
+    plan_prune,
     signal_route,
 )
 from podium.core.expr import ExpressionError, compile_expression
@@ -441,9 +444,9 @@ def build_routes(ctx: Services) -> dict[str, frozenset[str]]:
 
 
 def add_routes(ctx: Services, workflow: str, definition: WorkflowDefinition) -> None:
-    """Before ``definition`` becomes the active one (push, activate, rollback): its
-    triggers' routes, so that an event arriving once it is active finds it. Raises
-    DefinitionError when a key's index item is full."""
+    """Before ``definition`` becomes the active one: its triggers' routes, so that an
+    event arriving once it is active finds it. Raises DefinitionError when a key holds
+    as many workflows as it can."""
     keys = definition_routes(definition)
     if not keys:
         return
@@ -451,6 +454,70 @@ def add_routes(ctx: Services, workflow: str, definition: WorkflowDefinition) -> 
         _states(ctx).add_routes(workflow, keys)
     except RouteIndexFull as exc:
         raise DefinitionError([Issue("triggers", str(exc))]) from None
+
+
+@contextmanager
+def activating(
+    ctx: Services,
+    workflow: str,
+    definition: WorkflowDefinition,
+    previous: WorkflowDefinition | None,
+) -> Iterator[None]:
+    """Around making ``definition`` the active version of ``workflow`` in place of
+    ``previous`` (push, activate, rollback; None: it had none): the body makes it active.
+
+    Before: marks this activation in flight, then adds its routes (a prune meanwhile
+    keeps every key: core/engine/trigger_index.py has the race analysis). After: unmarks
+    it, and takes the workflow off the keys ``previous`` had and the active version
+    lacks (``prune_routes``). A body that raises unmarks it and prunes nothing."""
+    keys = definition_routes(definition)
+    states = _states(ctx)
+    token = ctx.ids.new_id() if keys else None  # no key added: nothing to keep
+    if token is not None:
+        states.begin_activation(workflow, token, ctx.now())
+    try:
+        add_routes(ctx, workflow, definition)
+        yield
+    finally:
+        kept = token is None or states.end_activation(workflow, token)
+    if not kept:
+        # A prune took this activation (slower than the grace) for a crashed one: the
+        # keys it added may be gone while its version is active. Added again, now.
+        log.warning("activation of %s outlived its mark: its routes are added again", workflow)
+        add_routes(ctx, workflow, definition)
+    stale = definition_routes(previous) - keys if previous is not None else frozenset()
+    if stale:
+        prune_routes(ctx, workflow, stale)
+
+
+def prune_routes(ctx: Services, workflow: str, stale: Collection[str]) -> None:
+    """Take ``workflow`` off the keys of ``stale`` its active version has no trigger
+    under, safely against activations racing it (``plan_prune``). Best effort: a
+    refused, skipped or failed prune leaves extra candidates, which cost an event under
+    those keys one read of the workflow's active version and start nothing; so an error
+    here is logged, not raised (the version is active: the push or activation went
+    through)."""
+    states = _states(ctx)
+    try:
+        for _ in range(_PRUNE_ROUNDS):
+            seen = states.route_activations(workflow)  # r1: before the active version
+            try:
+                active = definition_routes(_active(ctx, workflow))  # r2
+            except NotFound:
+                return
+            plan = plan_prune(stale, active, seen, ctx.now())
+            if plan is None:
+                return
+            if states.remove_routes(workflow, plan.remove, seen.generation, plan.expired):
+                return  # r3, on condition the generation is still r1's
+    except Exception:  # harmless to leave (see above): logged and counted
+        log.warning("trigger routes of %s not pruned", workflow, exc_info=True)
+        ctx.metrics.count("TriggerRoutesNotPruned")
+
+
+# Prunes refused by a generation that moved, tried again (each round reads anew; an
+# activation that keeps racing leaves the keys, extra candidates).
+_PRUNE_ROUNDS = 3
 
 
 # Candidates up to which each one's active version is read on its own (a small GetItem
@@ -699,7 +766,7 @@ def _join(
     others = [n for n in source.names if n != signal.name]
     pools = [
         _Pool(
-            _unconsumed(
+            _Partners(
                 ctx,
                 consumer,
                 name,
@@ -712,6 +779,19 @@ def _join(
     ]
     group = _first_set(ctx, workflow, tid, signal, others, pools, source.condition)
     if group is None:
+        cut = [pool.partners.name for pool in pools if pool.partners.cut]
+        if cut:
+            # Unused partners may be older than what one arrival looks through: said on
+            # the trigger (`podium triggers list`), as nothing else would show it.
+            _record_failure(
+                ctx,
+                workflow,
+                tid,
+                f"signal {signal.name} ({signal.signal_id}) not joined: no set among the"
+                f" newest {_MAX_LOOKED:,} signals of {', '.join(cut)} (one arrival looks no"
+                " further); narrow the trigger with join_keys or match, or send an older"
+                " signal again (the same request id) to join it",
+            )
         return None
     # Instances, not ids: a signal id comes back once its signal has expired (the same
     # name and params, or request id, sent again), and that later signal is a new one.
@@ -727,52 +807,98 @@ def _join(
     return _start_set(ctx, workflow, tid, trigger, group, key)
 
 
-# How many of a name's newest signals a join looks through for one its trigger has not
-# used: the newest 50 first (where an unused one usually is), then the newest 1,000, so
-# that a burst of more than 50 is joined too, not only its newest 50.
-_PARTNER_WINDOWS = (50, 1_000)
+# How a join looks for the partners of each other name: pages of their heads (no
+# payload), newest first, the newest _FIRST_PAGE (where an unused one usually is), then
+# _PAGE older ones at a time, as far as it goes, until it has a set. It looks at
+# _MAX_LOOKED heads of a name at most: a backlog of used (or unmatched) signals cannot
+# make one arrival read without end. Per attempt (at most _JOIN_ATTEMPTS) and other
+# name, one arrival reads at most _MAX_LOOKED heads (11 Queries; on DynamoDB about 45
+# read units a full page), the marks of the matching ones, _MARKS_CHUNK a call, and the
+# payloads of the sets it tries: the one it starts when there is no ``condition``.
+_FIRST_PAGE = 50
+_PAGE = 1_000
+_MAX_LOOKED = 10_000
+# A page's candidates have their marks read oldest first, 1 then doubling up to this
+# many a call (their 2 keys each: 100, one BatchGetItem): a page's oldest is often the
+# unused one, and a page of used ones costs a few calls, not one each.
+_MARKS_CHUNK = 50
 
 
 # How many sets of partners a join whose ``condition`` fails tries before it gives up
-# until the next arrival (each costs an evaluation; the partners' reads are capped above).
+# until the next arrival (each costs an evaluation, and the payloads of its partners not
+# read for an earlier set; the partners' heads and marks are capped above).
 _MAX_SETS = 1_000
 
 
-def _unconsumed(
-    ctx: Services,
-    consumer: str,
-    name: str,
-    conditions: list[ParamMatch],
-    now: int,
-    since: int,
-) -> Iterator[Signal]:
-    """The signals of ``name`` matching ``conditions`` that ``consumer`` has not used,
-    oldest first (first in, first joined) among the newest of each window in turn, read
-    only as far as the caller goes."""
-    assert ctx.signals is not None
-    seen: set[str] = set()
-    for window in _PARTNER_WINDOWS:
-        candidates = ctx.signals.find(name, conditions, now=now, since=since, limit=window)
-        for c in reversed(candidates):  # oldest first
-            if c.signal_id in seen:
-                continue
-            seen.add(c.signal_id)
-            if _used(ctx, consumer, c) is None:
-                yield c
-        if len(candidates) < window:
-            return  # no more to look at
+class _Partners:
+    """The heads of the signals of ``name`` matching ``conditions`` that ``consumer``
+    has not used, oldest first (first in, first joined) within each page of the newest,
+    page after page, read only as far as the caller goes. ``cut`` once it stopped at
+    _MAX_LOOKED with older signals left unread."""
+
+    def __init__(
+        self,
+        ctx: Services,
+        consumer: str,
+        name: str,
+        conditions: list[ParamMatch],
+        now: int,
+        since: int,
+    ) -> None:
+        self._ctx = ctx
+        self._consumer = consumer
+        self.name = name
+        self._conditions = conditions
+        self._now = now
+        self._since = since
+        self.cut = False
+
+    def __iter__(self) -> Iterator[SignalHead]:
+        signals = self._ctx.signals
+        assert signals is not None
+        before: tuple[int, str] | None = None
+        looked, size = 0, _FIRST_PAGE
+        while True:
+            size = min(size, _MAX_LOOKED - looked)
+            page = signals.find_heads(
+                self.name,
+                self._conditions,
+                now=self._now,
+                since=self._since,
+                before=before,
+                size=size,
+            )
+            looked += size
+            heads, chunk = page.heads[::-1], 1  # oldest first
+            while heads:
+                part, heads = heads[:chunk], heads[chunk:]
+                chunk = min(2 * chunk, _MARKS_CHUNK)
+                marks = signals.marks(
+                    self._consumer, [k for h in part for k in mark_keys(h.signal)]
+                )
+                for h in part:
+                    if consumption(h.signal, marks) is None:
+                        yield h
+            if page.next is None:
+                return  # no more to look at
+            if looked >= _MAX_LOOKED:
+                self.cut = True
+                log.info("signal join: stopped after %d heads of %s", looked, self.name)
+                return
+            before, size = page.next, _PAGE
 
 
 class _Pool:
     """One name's partners, read from the store once and kept: a join tries each with
     every partner of the other names."""
 
-    def __init__(self, source: Iterator[Signal]) -> None:
-        self._source = source
-        self._read: list[Signal] = []
+    def __init__(self, partners: _Partners) -> None:
+        self.partners = partners
+        self._source = iter(partners)
+        self._read: list[SignalHead] = []
         self._done = False
 
-    def __iter__(self) -> Iterator[Signal]:
+    def __iter__(self) -> Iterator[SignalHead]:
         i = 0
         while True:
             if i == len(self._read):
@@ -787,7 +913,7 @@ class _Pool:
             i += 1
 
 
-def _combinations(pools: list[_Pool]) -> Iterator[tuple[Signal, ...]]:
+def _combinations(pools: list[_Pool]) -> Iterator[tuple[SignalHead, ...]]:
     """One partner of each pool, oldest first (the first pool's varies slowest)."""
     if not pools:
         yield ()
@@ -795,6 +921,28 @@ def _combinations(pools: list[_Pool]) -> Iterator[tuple[Signal, ...]]:
     for first in pools[0]:
         for rest in _combinations(pools[1:]):
             yield (first, *rest)
+
+
+class _Wholes:
+    """The whole signals (with payloads) of the partners a join tries, each read once
+    and only when a set it is in is tried: the set that starts the run, and those a
+    ``condition`` (which may read payloads) refused before it."""
+
+    def __init__(self, ctx: Services) -> None:
+        self._ctx = ctx
+        self._read: dict[str, Signal | None] = {}
+
+    def of(self, heads: Sequence[SignalHead]) -> list[Signal] | None:
+        """Their whole signals, in order; None when one is gone (its id was sent again
+        since: the head is of a signal no longer stored)."""
+        assert self._ctx.signals is not None
+        missing = [h for h in heads if instance_key(h.signal) not in self._read]
+        if missing:
+            got = {instance_key(s): s for s in self._ctx.signals.whole(missing)}
+            for h in missing:
+                self._read[instance_key(h.signal)] = got.get(instance_key(h.signal))
+        out = [self._read[instance_key(h.signal)] for h in heads]
+        return None if any(s is None for s in out) else [s for s in out if s is not None]
 
 
 def _first_set(
@@ -806,11 +954,12 @@ def _first_set(
     pools: list[_Pool],
     condition: str | None,
 ) -> dict[str, Signal] | None:
-    """The set ``signal`` joins: the first combination of partners, oldest first, whose
-    ``condition`` holds, so that a signal the condition refuses blocks no later one
-    (with no condition, the oldest partners). None when a name has no partner, or none
-    of the first ``_MAX_SETS`` combinations holds. A condition that fails to evaluate
-    is the trigger's failure (recorded as a params failure is); its set is passed over."""
+    """The set ``signal`` joins, its signals whole: the first combination of partners,
+    oldest first, whose ``condition`` holds, so that a signal the condition refuses
+    blocks no later one (with no condition, the oldest partners). None when a name has
+    no partner, or none of the first ``_MAX_SETS`` combinations holds. A condition that
+    fails to evaluate is the trigger's failure (recorded as a params failure is); its
+    set is passed over. Payloads are read for the sets tried only."""
     if any(next(iter(pool), None) is None for pool in pools):
         return None  # a name without a partner: no set (and no more reads)
     compiled = None
@@ -821,11 +970,15 @@ def _first_set(
             _record_failure(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
             return None
     failed = False
+    wholes = _Wholes(ctx)
     for tried, partners in enumerate(_combinations(pools)):
         if tried == _MAX_SETS:
             log.info("signal trigger %s of %s: no set of %d holds", tid, workflow, _MAX_SETS)
             return None
-        group = {signal.name: signal, **dict(zip(others, partners, strict=True))}
+        found = wholes.of(partners)
+        if found is None:
+            continue  # a partner expired and its id was sent again: not that one
+        group = {signal.name: signal, **dict(zip(others, found, strict=True))}
         if compiled is None:
             return group
         try:

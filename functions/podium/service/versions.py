@@ -47,11 +47,17 @@ def list_versions(ctx: Services, name: str, limit: int = MAX_VERSIONS) -> list[W
 def activate(ctx: Services, name: str, version: int) -> Activation:
     """Make ``version`` active (idempotent: activating the active one changes nothing)."""
     previous = ctx.store.active_version(name)
-    from podium.service.triggers import add_routes, sync_triggers  # they start runs
+    from podium.service.triggers import activating, sync_triggers  # they start runs
 
-    # Its triggers' routes before it is active: an event that sees it active finds it.
-    add_routes(ctx, name, ctx.definitions.get(name, version).definition)
-    wv = ctx.store.activate_workflow_version(name, version)
+    # Its triggers' routes before it is active (an event that sees it active finds it);
+    # once it is, the keys only the version it replaced had are pruned.
+    with activating(
+        ctx,
+        name,
+        ctx.definitions.get(name, version).definition,
+        ctx.definitions.get(name, previous).definition,
+    ):
+        wv = ctx.store.activate_workflow_version(name, version)
 
     sync_triggers(ctx, name)  # cron/rate schedules follow the active version (redone if cut)
     from podium.service.admission import on_activated

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
@@ -48,15 +49,20 @@ def push_workflow(
     document = defn.model_dump(mode="json", exclude_defaults=True)
     document["name"] = defn.name
     check_stored_size(document)
-    if activate or not _exists(ctx, defn.name):  # a first version is active at once
-        from podium.service.triggers import add_routes
+    from podium.service.triggers import activating
 
-        # Before the version is stored (and active): an event that sees it active then
-        # finds it in the routing index. A push that fails after leaves a spare route.
-        add_routes(ctx, defn.name, defn)
-    stored = ctx.store.put_workflow_version(
-        defn.name, document, digest_of(document), ctx.now(), activate=activate
-    )
+    previous = _active_definition(ctx, defn.name)  # None: this is its first version
+    # When it becomes active (a first version is active at once): its routes are added
+    # before the version is stored, so an event that sees it active finds it in the
+    # routing index; once active, the keys only the replaced version had are pruned. A
+    # push that fails after the routes are added leaves spare ones (extra candidates).
+    around: AbstractContextManager[None] = nullcontext()
+    if activate or previous is None:
+        around = activating(ctx, defn.name, defn, previous)
+    with around:
+        stored = ctx.store.put_workflow_version(
+            defn.name, document, digest_of(document), ctx.now(), activate=activate
+        )
     if activate and (defn.triggers or stored[0].version > 1):  # a version may drop them
         from podium.service.triggers import sync_triggers  # it starts runs: imports runs
 
@@ -70,12 +76,12 @@ def push_workflow(
     return stored
 
 
-def _exists(ctx: Services, name: str) -> bool:
+def _active_definition(ctx: Services, name: str) -> WorkflowDefinition | None:
+    """The workflow's active definition, None when it has no version yet."""
     try:
-        ctx.store.active_version(name)
+        return ctx.definitions.get(name, ctx.store.active_version(name)).definition
     except WorkflowNotFound:
-        return False
-    return True
+        return None
 
 
 def _keeping_trigger_ids(ctx: Services, defn: WorkflowDefinition) -> WorkflowDefinition:
@@ -83,12 +89,11 @@ def _keeping_trigger_ids(ctx: Services, defn: WorkflowDefinition) -> WorkflowDef
     removed trigger's id, whose state is still stored (``keep_trigger_ids``)."""
     if not defn.triggers:
         return defn
-    try:
-        active = ctx.definitions.get(defn.name, ctx.store.active_version(defn.name))
-    except WorkflowNotFound:
+    active = _active_definition(ctx, defn.name)
+    if active is None:
         return defn
     stateful = ctx.store.trigger_states().states(defn.name)
-    triggers = keep_trigger_ids(defn.triggers, active.definition.trigger_map, stateful)
+    triggers = keep_trigger_ids(defn.triggers, active.trigger_map, stateful)
     return defn if triggers == defn.triggers else defn.model_copy(update={"triggers": triggers})
 
 

@@ -5,8 +5,9 @@ and deleted by the next send of the same name (the table's TTL, done by hand).
 As on DynamoDB (adapters/dynamo_signals.py), the rows a find reads hold no payload: a
 ``signals`` row's record is the signal's head (the signal without its payload, and
 ``has_payload``), and the whole signal is its ``signal_ids`` row, read for the signals a
-find returns. A row written before (its record the whole signal, with ``payload``) is
-read as it is. A waiter's ``missed_at`` is when a check of its wait last found no match."""
+find returns (``find_heads`` reads none; ``whole`` reads them for chosen heads). A row
+written before (its record the whole signal, with ``payload``) is read as it is. A
+waiter's ``missed_at`` is when a check of its wait last found no match."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ import sqlite3
 from collections.abc import Sequence
 
 from podium.adapters.sqlite.db import Database, dumps
-from podium.core.engine.signals import ConsumedMark, ParamMatch, Signal, Waiter, matches
+from podium.core.engine.signals import (
+    ConsumedMark,
+    HeadPage,
+    ParamMatch,
+    Signal,
+    SignalHead,
+    Waiter,
+    matches,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signals (
@@ -70,12 +79,11 @@ def _head_record(signal: Signal) -> str:
     return dumps(head)
 
 
-def _read_row(record: str) -> tuple[Signal, bool]:
-    """A ``signals`` row's signal, and whether it is whole (its payload is in it, or it
-    has none)."""
+def _read_row(record: str) -> SignalHead:
+    """A ``signals`` row's signal: whole when its payload is in it, or it has none."""
     data = json.loads(record)
     whole = "has_payload" not in data or not data["has_payload"]  # "payload": an old row
-    return Signal.from_json(data), whole
+    return SignalHead(Signal.from_json(data), whole)
 
 
 class SqliteSignals:
@@ -159,7 +167,7 @@ class SqliteSignals:
                         (name, floor, now, before[0], before[1], page),
                     ).fetchall()
                 heads = [_read_row(str(record)) for _, _, record in rows]
-                pending = [h for h in heads if matches(h[0], conditions, since=since)]
+                pending = [h for h in heads if matches(h.signal, conditions, since=since)]
                 while pending and len(found) < limit:
                     wanted = limit - len(found)
                     found.extend(_whole(conn, pending[:wanted]))
@@ -170,6 +178,45 @@ class SqliteSignals:
                 break
             page = min(max(2 * page, limit - len(found)), _MAX_PAGE)
         return found[:limit]
+
+    def find_heads(
+        self,
+        name: str,
+        conditions: Sequence[ParamMatch],
+        *,
+        now: int,
+        since: int | None = None,
+        before: tuple[int, str] | None = None,
+        size: int,
+    ) -> HeadPage:
+        floor = since if since is not None else -(2**62)
+        size = max(size, 1)
+        with self.db.query() as conn:
+            if before is None:
+                rows = conn.execute(
+                    "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
+                    " AND sent_at >= ? AND expires_at > ?"
+                    " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
+                    (name, floor, now, size),
+                ).fetchall()
+            else:
+                rows = conn.execute(
+                    "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
+                    " AND sent_at >= ? AND expires_at > ? AND (sent_at, signal_id) < (?, ?)"
+                    " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
+                    (name, floor, now, before[0], before[1], size),
+                ).fetchall()
+        heads = [_read_row(str(record)) for _, _, record in rows]
+        kept = [h for h in heads if matches(h.signal, conditions, since=since)]
+        # A full page may be the last one: the next read then finds nothing (one query).
+        more = (int(rows[-1][0]), str(rows[-1][1])) if len(rows) == size else None
+        return HeadPage(kept, more)
+
+    def whole(self, heads: Sequence[SignalHead]) -> list[Signal]:
+        if all(h.whole for h in heads):
+            return [h.signal for h in heads]
+        with self.db.query() as conn:
+            return _whole(conn, heads)
 
     def add_waiter(self, name: str, waiter: Waiter, expires_at: int) -> None:
         with self.db.write() as conn:
@@ -266,11 +313,11 @@ class SqliteSignals:
         return None if row is None else Signal.from_json(json.loads(row[0]))
 
 
-def _whole(conn: sqlite3.Connection, heads: Sequence[tuple[Signal, bool]]) -> list[Signal]:
+def _whole(conn: sqlite3.Connection, heads: Sequence[SignalHead]) -> list[Signal]:
     """The signals of ``heads``, in order, their payloads read from their identity rows.
     One whose identity now holds another signal (it expired, and its id was sent again
     since) is left out."""
-    ids = sorted({s.signal_id for s, whole in heads if not whole})
+    ids = sorted({h.signal.signal_id for h in heads if not h.whole})
     stored: dict[str, Signal] = {}
     for start in range(0, len(ids), _IDS_PER_STATEMENT):
         chunk = ids[start : start + _IDS_PER_STATEMENT]
@@ -281,11 +328,11 @@ def _whole(conn: sqlite3.Connection, heads: Sequence[tuple[Signal, bool]]) -> li
             signal = Signal.from_json(json.loads(record))
             stored[signal.signal_id] = signal
     out: list[Signal] = []
-    for head, whole in heads:
-        if whole:
-            out.append(head)
+    for head in heads:
+        if head.whole:
+            out.append(head.signal)
             continue
-        found = stored.get(head.signal_id)
-        if found is not None and found.sent_at == head.sent_at:
+        found = stored.get(head.signal.signal_id)
+        if found is not None and found.sent_at == head.signal.sent_at:
             out.append(found)
     return out

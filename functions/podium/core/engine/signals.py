@@ -96,6 +96,50 @@ class Signal:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalHead:
+    """A signal as a store's find reads it: ``signal`` without its payload (None there)
+    unless ``whole`` (it has none, or the store kept it with the head). A payload may be
+    64 KB: one that looks through many signals reads their heads, and then the payloads
+    of the few it keeps (``Signals.whole``)."""
+
+    signal: Signal
+    whole: bool
+
+    @property
+    def position(self) -> tuple[int, str]:
+        """Where it is in its name's order (newest first: the larger, the newer)."""
+        return (self.signal.sent_at, self.signal.signal_id)
+
+
+@dataclass(frozen=True, slots=True)
+class HeadPage:
+    """One page of a name's heads, newest first (``Signals.find_heads``): the live ones
+    matching, and ``next``, the position to read the following page from (None: there
+    is no more). A page that matched nothing may still have a next."""
+
+    heads: list[SignalHead]
+    next: tuple[int, str] | None
+
+
+def head_of(signal: Signal) -> SignalHead:
+    """``signal``'s head, as a store without payloads apart would give it."""
+    if signal.payload is None:
+        return SignalHead(signal, True)
+    return SignalHead(
+        Signal(
+            name=signal.name,
+            params=dict(signal.params),
+            signal_id=signal.signal_id,
+            sent_at=signal.sent_at,
+            expires_at=signal.expires_at,
+            request_id=signal.request_id,
+            source=signal.source,
+        ),
+        False,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Waiter:
     """A step waiting for a signal of some name (pushed a wake-up when one arrives)."""
 

@@ -13,14 +13,53 @@ one of its triggers:
 An event or a signal gives the keys it could match (``event_routes``,
 ``signal_route``); the workflows stored under any of them are the *candidates*, whose
 active definitions are then matched as before. The index is a superset: a candidate
-whose trigger has gone matches nothing, but a workflow whose active version has a
-trigger is always under that trigger's keys (service/triggers.py adds a version's
-routes before it becomes active, and never removes one).
+whose trigger has gone matches nothing (it costs the event one read), but a workflow
+whose active version has a trigger is always under that trigger's keys: a version's
+routes are added before it becomes active, and a key is taken away only once the active
+version no longer has it, by a removal that no activation in flight can lose
+(``plan_prune``, which the race analysis below is about).
+
+Removal (service/triggers.py, ``activating`` and ``prune_routes``). Every activation
+that adds routes marks itself in flight first and unmarks itself once the version is
+active; each mark and unmark bumps the workflow's *activation generation*. After a
+version becomes active, the keys the replaced version had and the new one lacks are
+*stale candidates*, pruned in three steps:
+
+1. r1: read the generation and the in-flight marks;
+2. r2: read the active version (strongly consistent) and its routes;
+3. r3: take the workflow off the stale keys the active version lacks, in one atomic
+   write on condition that the generation is still the one of r1 (on DynamoDB, one
+   transaction per 99 keys: each is such a write, and the analysis holds for each).
+
+``plan_prune`` decides step 3 from r1 and r2: nothing while another activation is in
+flight (a fresh mark); otherwise the keys to remove, and the marks older than
+``ACTIVATION_GRACE_MS`` (left by a crashed activation) to clear with them.
+
+Why an event then never misses a workflow whose active version V has a key K: say an
+activation X makes V active; X does b (mark, generation + 1), a (add K), v (V active),
+e (unmark, generation + 1). A prune P that removes K at r3:
+
+- X's b after r1: if before r3, the generation moved and r3 is refused; if after, X's
+  add comes after the removal and puts K back before V is active.
+- X's e before r1: then v < r1 < r2, so r2 saw V active (or a later version): when it
+  is V, K is not stale and not removed; when V was replaced meanwhile, V becomes active
+  again only through another activation, the case analysed here.
+- b before r1, e after r1: r1 saw X's mark. A fresh one stops the prune; had e come
+  before r3, the generation would have moved and r3 been refused.
+- the exception: X's mark older than the grace (X is slower than any Lambda can be, or
+  died) is cleared with the removal. A live X then finds its mark gone at e and adds its
+  routes again: a window of a missed event from v to that add, only for an activation
+  slower than 15 minutes between marking itself and activating.
+
+A prune that is refused, skipped or cut short (a crash, a store error) leaves the
+workflow under a key its active version lacks: an extra candidate, which costs an event
+under that key one read of the workflow's active version and starts nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from podium.core.dsl.models import WorkflowDefinition
@@ -37,18 +76,63 @@ MAX_SOURCE = 256
 MAX_BUCKET = 63
 
 
+# Workflows one routing key holds: 4,900 names of at most 80 characters (WORKFLOW_NAME)
+# and the longest key fit in one DynamoDB item (400 KB). Every adapter refuses the next
+# one alike (a count, not DynamoDB's size error), so the local home fails where AWS would.
+MAX_ROUTE_WORKFLOWS = 4_900
+
+# How long an activation may take from marking itself in flight to making its version
+# active before a prune takes its mark for a crashed one's: a Lambda runs 15 minutes at
+# most; clocks of two writers differ by far less.
+ACTIVATION_GRACE_MS = 15 * 60_000
+
+
 class RouteIndexFull(PodiumError):
-    """One routing key holds as many workflows as one stored item can (DynamoDB's
-    400 KB): the push that would add one more is refused (HTTP 400)."""
+    """One routing key holds ``MAX_ROUTE_WORKFLOWS`` workflows already: the push that
+    would add one more is refused (HTTP 400)."""
 
     def __init__(self, key: str, workflow: str) -> None:
         self.key, self.workflow = key, workflow
         super().__init__(
             f"cannot add workflow '{workflow}' to the trigger routing index: too many"
-            f" workflows already have a trigger routed by '{key[:300]}' (one index item"
-            " holds about 4,000 workflow names); give the triggers distinct sources,"
-            " buckets or signal names, or merge workflows"
+            f" workflows already have a trigger routed by '{key[:300]}' (one index key"
+            f" holds {MAX_ROUTE_WORKFLOWS:,} workflow names); give the triggers distinct"
+            " sources, buckets or signal names, or merge workflows"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RouteActivations:
+    """A workflow's activations as a prune reads them (r1): the generation, bumped by
+    every mark and unmark, and the marks of those in flight (token -> marked at, ms)."""
+
+    generation: int = 0
+    pending: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePrune:
+    """What a prune writes at r3: the keys to take the workflow off, and the marks of
+    crashed activations to clear (both on condition of the generation read at r1)."""
+
+    remove: frozenset[str]
+    expired: frozenset[str]
+
+
+def plan_prune(
+    stale: Collection[str], active: Collection[str], seen: RouteActivations, now: int
+) -> RoutePrune | None:
+    """The prune of ``stale`` candidate keys once ``active`` (the active version's
+    routes, read after ``seen``) is active; None when there is nothing to write, or
+    while another activation is in flight (it may be about to make a version with one
+    of these keys active: the keys stay, extra candidates)."""
+    expired = frozenset(t for t, at in seen.pending.items() if at < now - ACTIVATION_GRACE_MS)
+    if len(expired) < len(seen.pending):
+        return None
+    remove = frozenset(stale) - frozenset(active)
+    if not remove and not expired:
+        return None
+    return RoutePrune(remove, expired)
 
 
 def s3_route(bucket: str) -> str:
