@@ -27,6 +27,7 @@ from podium.cli.remote_render import (
     run_detail,
     runs_table,
     timestamp,
+    values_text,
 )
 from podium.cli.render import _ms, loop_line
 from podium.cli.timeline import attempts_of, bar_width
@@ -159,6 +160,7 @@ def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
 
     with Home(home_dir) as home:
         body = _open_run(home, run_id)
+        _read_iteration(home, body["run"])
         traces = {
             (e.step, e.attempt): e.text for e in home.logs.read(run_id) if e.stream == "traceback"
         }
@@ -175,6 +177,15 @@ def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
                 highlight=False,
             )
     raise typer.Exit(1 if RunStatus(body["run"]["status"]) in FAILED_RUN else 0)
+
+
+def _read_iteration(home: Home, run: dict[str, Any]) -> None:
+    """An iteration's values stored apart, read back: the run's view shows them whole."""
+    from podium.service.loop_views import STORED_KEY, iteration_section
+
+    if STORED_KEY not in (run.get("iteration") or {}).get("values", {}):
+        return
+    run["iteration"] = iteration_section(home.store.get_run(run["run_id"]), home.services.payloads)
 
 
 def show_step(
@@ -302,7 +313,7 @@ def iterations_table(loop: dict[str, Any], run_id: str) -> Any:
     for col in ("index", "values", "status", "took", "error"):
         table.add_column(col, no_wrap=col != "error", overflow="fold")
     for it in loop["iterations"]:
-        values = ", ".join(f"{k}={v}" for k, v in it["values"].items())
+        values = values_text(it["values"])
         table.add_row(
             str(it["index"]), values, it["status"], _ms(it["duration_ms"]), it["error"] or ""
         )

@@ -41,6 +41,39 @@ def _compact(value: Any) -> str:
     return text if len(text) <= OUTPUT_WIDTH else text[: OUTPUT_WIDTH - 1] + "…"
 
 
+# The view's markers (service.loop_views): a value shown cut, values stored apart.
+CUT_KEY, STORED_KEY = "$cut", "$stored"
+
+
+def value_text(value: Any, width: int = OUTPUT_WIDTH) -> str:
+    """One loop value as a table shows it: a string as it is, others as compact JSON,
+    cut to ``width``; a value the view cut shows its start and its size (or why)."""
+    if isinstance(value, dict) and CUT_KEY in value:
+        preview = str(value.get("preview") or "")
+        start = preview[: width - 1] + "… " if preview else ""
+        chars = value.get("chars")
+        why = f"{chars:,} characters, cut" if isinstance(chars, int) else value[CUT_KEY]
+        return f"{start}({why})"
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    )
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def values_text(values: Mapping[str, Any] | None, width: int = OUTPUT_WIDTH) -> str:
+    """An iteration's values: ``k=v, ...``, or what a marker of them all says (stored
+    apart, or too big to show whole)."""
+    if not values:
+        return ""
+    if STORED_KEY in values:
+        return str(values[STORED_KEY])
+    if CUT_KEY in values:
+        return value_text(values, width)
+    return ", ".join(f"{k}={value_text(v, width)}" for k, v in values.items())
+
+
 def runs_table(workflow: str, runs: Iterable[Mapping[str, Any]]) -> Table:
     table = Table(title=f"runs of {workflow} (newest first)", title_justify="left")
     for col in ("run", "status", "version", "trigger", "created (UTC)", "duration", "error"):
@@ -109,6 +142,9 @@ def run_summary(run: Mapping[str, Any]) -> Text:
     )
     if run.get("params"):
         line.append(f"\nparams: {json.dumps(run['params'], sort_keys=True)}")
+    iteration = run.get("iteration")
+    if iteration:  # a loop's iteration: its values whole (the iterations table cuts them)
+        line.append(f"\n{_iteration_line(run, iteration)}")
     if run.get("tags"):
         tags = " ".join(f"{k}={v}" for k, v in sorted(run["tags"].items()))
         line.append(f"\ntags: {tags}")
@@ -119,6 +155,17 @@ def run_summary(run: Mapping[str, Any]) -> Text:
     if run.get("waiting"):
         line.append(f"\nwaiting: {run['waiting']}", style="yellow")
     return line
+
+
+def _iteration_line(run: Mapping[str, Any], iteration: Mapping[str, Any]) -> str:
+    head = f"iteration {iteration.get('index')} of {run.get('parent_step')}"
+    values = iteration.get("values") or {}
+    if STORED_KEY in values:
+        return f"{head}: {values[STORED_KEY]}"
+    if CUT_KEY in values:
+        return f"{head}: {values[CUT_KEY]}\n{values.get('preview') or ''}"
+    shown = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+    return f"{head}: {shown}"
 
 
 def action_log(events: list[Mapping[str, Any]], run: Mapping[str, Any]) -> Text | None:

@@ -91,7 +91,7 @@ from podium.service.api_requests import (
 from podium.service.backfill import backfill_request
 from podium.service.backfill import parse_request as parse_backfill
 from podium.service.callbacks import CallbackRefused, callback, parse_callback
-from podium.service.loop_views import MAX_PAGE, BadPageToken, iterations
+from podium.service.loop_views import MAX_PAGE, BadPageToken, iteration_section, iterations
 from podium.service.replay import replay_input
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.signals import request_from_json, send_signal
@@ -584,10 +584,13 @@ def get_run(run_id: str) -> Response[str]:
         raise RequestError(
             HTTPStatus.BAD_REQUEST, "invalid_request", "query.next", str(exc)
         ) from None
-    view = describe_run(bootstrap.services(), run_id)
+    ctx = bootstrap.services()
+    view = describe_run(ctx, run_id)
     steps, more = page_of_steps([step_view(s) for s in view.steps], view.step_order, after, limit)
+    # A loop iteration's own values, read back when stored apart (one read, only then).
+    iteration = iteration_section(view.run, ctx.payloads)
     body: dict[str, Any] = {
-        "run": {**run_view(view.run), "waiting": view.waiting},
+        "run": {**run_view(view.run, iteration), "waiting": view.waiting},
         "steps": steps,
         "steps_total": len(view.steps),
         "events": [event_view(e) for e in view.events],

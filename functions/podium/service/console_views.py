@@ -30,6 +30,7 @@ from podium.core.tags import has_tags
 from podium.service.admission import waiting_reason
 from podium.service.api_requests import parse_run_statuses
 from podium.service.context import CompiledWorkflow, Services
+from podium.service.loop_views import iteration_section
 from podium.service.restart import is_iteration, restarted_as
 from podium.service.runs import with_callback_tokens
 from podium.service.views import event_view, run_view, shown_detail, step_view
@@ -617,7 +618,9 @@ def step_detail(
         except BadPageToken as exc:
             raise DefinitionError([Issue("query.next", str(exc))]) from None
     return {
-        "run": run_view(run),
+        # An iteration's step shows the iteration's values whole (one read when they
+        # were stored apart), as its steps read them.
+        "run": run_view(run, iteration_section(run, ctx.payloads)),
         "step": row,
         "definition": definition,
         "attempts": attempts,

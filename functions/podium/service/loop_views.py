@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from podium.core.engine.errors import NotFound
 from podium.core.engine.identity import child_run_id
+from podium.core.engine.outputs import MAX_PARAMS_BYTES, REF_KEY, is_ref
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
+from podium.core.ports import Payloads
 from podium.service.context import Services
 
 MAX_PAGE = 500
@@ -24,6 +27,13 @@ _FAILED = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.STOPPED})
 # would otherwise be there whole on every page, read every 2 s by a live console.
 MAX_VALUE_CHARS = 5_000
 CUT_KEY = "$cut"  # marks a value shown cut, as "$payload" marks a stored reference
+# Marks an iteration's values stored apart (over 4 KiB: service.loops.stored_iteration),
+# beside the reference's own "$payload" and "bytes" (kept: older readers know them).
+STORED_KEY = "$stored"
+# An iteration's own run shows its values whole up to the bound of a run's params; the
+# start of a bigger one, as the console shows a big output's (console_views).
+SHOWN_ITERATION_BYTES = MAX_PARAMS_BYTES
+PREVIEW_CHARS = 64 * 1024
 
 
 class BadPageToken(ValueError):
@@ -65,14 +75,29 @@ def shown_value(value: Any, key: str) -> Any:
     }
 
 
+def stored_apart(run: RunRecord, where: str) -> dict[str, Any]:
+    """The marker of a child run's values stored apart: ``{"$stored": their size and
+    ``where`` they are, "$payload": ref, "bytes": n}``."""
+    stored = run.iteration or {}
+    size = stored.get("bytes")
+    what = f"{size:,} bytes of JSON" if isinstance(size, int) else "values"
+    return {STORED_KEY: f"{what}, stored apart{where}", **stored}
+
+
+def _own_values(values: dict[str, Any]) -> dict[str, Any]:
+    # ``index`` is the view's own field; ``parent`` (an enclosing loop's values) is its
+    # parent run's iteration, shown there.
+    return {k: v for k, v in values.items() if k not in ("index", "parent")}
+
+
 def iteration_view(run: RunRecord) -> dict[str, Any]:
-    # Values stored apart (a payload: service.loops.stored_iteration) stay their
-    # reference here, which is small: reading each would cost a read per iteration.
-    values = {
-        k: shown_value(v, k)
-        for k, v in (run.iteration or {}).items()
-        if k not in ("index", "parent")
-    }
+    # Values stored apart are not read for a page: a read per iteration (up to MAX_PAGE,
+    # every 2 s in a live console) would show at most each value's first 5,000
+    # characters. A marker says where they are shown whole: the iteration's own run.
+    if is_ref(run.iteration):
+        values = stored_apart(run, f": podium runs show {run.run_id}")
+    else:
+        values = {k: shown_value(v, k) for k, v in _own_values(run.iteration or {}).items()}
     return {
         "index": run.parent_index,
         "values": values,
@@ -86,6 +111,43 @@ def iteration_view(run: RunRecord) -> dict[str, Any]:
             else None
         ),
         "error": run.error,
+    }
+
+
+def iteration_section(run: RunRecord, payloads: Payloads | None = None) -> dict[str, Any] | None:
+    """A loop iteration's run's own values, whole (its loop params, a while's
+    ``state``): ``{"index", "values"}``; None for a run that is no iteration. Values
+    stored apart are read from ``payloads`` (one read) and shown up to
+    SHOWN_ITERATION_BYTES, a bigger one as a ``$cut`` marker with their start; without
+    ``payloads`` (a view of the record alone), as the ``$stored`` marker."""
+    if run.iteration is None:
+        return None
+    values: dict[str, Any]
+    if not is_ref(run.iteration):
+        values = _own_values(run.iteration)
+    elif payloads is None:
+        values = stored_apart(run, f" at {run.iteration[REF_KEY]}")
+    else:
+        values = _read_values(run, payloads)
+    return {"index": run.parent_index, "values": values}
+
+
+def _read_values(run: RunRecord, payloads: Payloads) -> dict[str, Any]:
+    stored = run.iteration or {}
+    try:
+        raw = payloads.get(stored[REF_KEY])
+    except NotFound:  # PayloadNotFound: expired, or deleted with its run
+        return stored_apart(run, f" at {stored[REF_KEY]}, now gone (expired, or deleted)")
+    if len(raw) <= SHOWN_ITERATION_BYTES:
+        return _own_values(json.loads(raw))
+    return {
+        CUT_KEY: (
+            f"{len(raw):,} bytes of JSON, over the {SHOWN_ITERATION_BYTES:,} shown: the first"
+            f" {PREVIEW_CHARS:,} characters; the whole is at {stored[REF_KEY]}"
+        ),
+        "chars": None,  # of the whole text: not decoded to count them
+        "bytes": len(raw),
+        "preview": raw[:PREVIEW_CHARS].decode("utf-8", errors="replace"),
     }
 
 

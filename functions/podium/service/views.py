@@ -8,10 +8,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
-from podium.service.loop_views import loop_counts
+from podium.service.loop_views import iteration_section, loop_counts
 
 
-def run_view(run: RunRecord) -> dict[str, Any]:
+def run_view(run: RunRecord, iteration: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``iteration``: a loop iteration's values as ``loop_views.iteration_section`` read
+    them (values stored apart read back); else they are shown from the record alone."""
     view = {
         "run_id": run.run_id,
         "workflow": run.workflow,
@@ -34,6 +36,9 @@ def run_view(run: RunRecord) -> dict[str, Any]:
         view["parent_step"] = run.parent_step
         view["parent_index"] = run.parent_index
         view["root"] = run.root
+    section = iteration if iteration is not None else iteration_section(run)
+    if section is not None:  # a loop's iteration: its index and loop values (or state)
+        view["iteration"] = section
     return view
 
 

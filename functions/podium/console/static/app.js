@@ -855,6 +855,30 @@
     renderDetail(data);
   }
 
+  // An iteration's values as one line. The view's markers are said in words: a value cut
+  // ({"$cut": why, "chars": n, "preview": its JSON's start}) shows its start and size,
+  // values stored apart ({"$stored": where, "$payload", "bytes"}) where to see them.
+  function shownValue(v) {
+    if (v && typeof v === "object" && "$cut" in v) {
+      const start = v.preview ? `${short(String(v.preview), 80)} ` : "";
+      return `${start}(${typeof v.chars === "number" ? `${num(v.chars)} characters, cut` : v["$cut"]})`;
+    }
+    return typeof v === "object" ? JSON.stringify(v) : String(v);
+  }
+  function iterationValues(values) {
+    if (!values) return "";
+    if ("$stored" in values) return `values ${values["$stored"]}`;
+    if ("$cut" in values) return `values ${shownValue(values)}`;
+    return Object.entries(values).map(([k, v]) => `${k}=${shownValue(v)}`).join(", ");
+  }
+
+  function iterationDetail(values) {
+    const v = values || {};
+    if ("$stored" in v) return h("p", { class: "muted" }, iterationValues(v));
+    if ("$cut" in v) return [h("p", { class: "muted" }, v["$cut"]), json(v.preview || null, "iteration")];
+    return json(v, "iteration");
+  }
+
   // A loop step's iterations: one cell per iteration, coloured by status (a child run
   // each: a click opens it), with a "failed only" filter and paging by token.
   function iterationGrid(data) {
@@ -867,9 +891,7 @@
     if (runState.failedOnly) toggle.querySelector("input").checked = true;
     const counts = ["running", "succeeded", "failed", "stopped"].filter((k) => c[k]).map((k) => `${num(c[k])} ${k}`).join(" · ");
     const cells = page.iterations.map((it) => {
-      // A value the view cut ({"$cut": why, "preview": its JSON's start}) shows its start.
-      const shownValue = (v) => (v && typeof v === "object" && "$cut" in v ? `${v.preview}… (${v["$cut"]})` : typeof v === "object" ? JSON.stringify(v) : v);
-      const values = short(Object.entries(it.values || {}).map(([k, v]) => `${k}=${shownValue(v)}`).join(", "), 500);
+      const values = short(iterationValues(it.values), 500);
       const tip = `#${it.index} ${it.status}${values ? " · " + values : ""}${it.duration_ms != null ? " · " + fmtDur(it.duration_ms) : ""}${it.error ? "\n" + short(String(it.error), 1000) : ""}`;
       return h("a", { class: `it-cell s-${it.status}`, title: tip, "data-index": it.index, "data-status": it.status,
         href: `#/runs/${encodeURIComponent(it.run_id)}` }, String(it.index));
@@ -959,6 +981,8 @@
       def.depends_on && def.depends_on.length ? section("Depends on", h("p", { id: "detail-depends-on" },
         clip(def.depends_on.map((d) => typeof d === "string" ? d : `${d.step} when ${d.when}`).join(", "), "depends-on"))) : null,
       section("Run params", h("div", { id: "detail-run-params" }, json(Object.keys(data.run.params || {}).length ? data.run.params : null, "run-params"))),
+      // A step of a loop's iteration: the iteration's values, whole, as its steps read them.
+      data.run.iteration ? section(`Iteration ${data.run.iteration.index}`, h("div", { id: "detail-iteration" }, iterationDetail(data.run.iteration.values))) : null,
       data.events.length ? section("Events", h("ul", { class: "events" }, data.events.map((e) => h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), ` ${e.kind}`, e.attempt ? ` (attempt ${e.attempt})` : "")))) : null,
     );
   }
