@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from podium.adapters.sqlite.db import Database, dumps
 from podium.core.engine.signals import (
@@ -152,20 +153,7 @@ class SqliteSignals:
         page = min(max(limit, _FIRST_FILTERED_PAGE) if conditions else max(limit, 1), _MAX_PAGE)
         while len(found) < limit:
             with self.db.query() as conn:
-                if before is None:
-                    rows = conn.execute(
-                        "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
-                        " AND sent_at >= ? AND expires_at > ?"
-                        " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
-                        (name, floor, now, page),
-                    ).fetchall()
-                else:
-                    rows = conn.execute(
-                        "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
-                        " AND sent_at >= ? AND expires_at > ? AND (sent_at, signal_id) < (?, ?)"
-                        " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
-                        (name, floor, now, before[0], before[1], page),
-                    ).fetchall()
+                rows = _head_rows(conn, name, floor, now, before, page)
                 heads = [_read_row(str(record)) for _, _, record in rows]
                 pending = [h for h in heads if matches(h.signal, conditions, since=since)]
                 while pending and len(found) < limit:
@@ -192,20 +180,7 @@ class SqliteSignals:
         floor = since if since is not None else -(2**62)
         size = max(size, 1)
         with self.db.query() as conn:
-            if before is None:
-                rows = conn.execute(
-                    "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
-                    " AND sent_at >= ? AND expires_at > ?"
-                    " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
-                    (name, floor, now, size),
-                ).fetchall()
-            else:
-                rows = conn.execute(
-                    "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
-                    " AND sent_at >= ? AND expires_at > ? AND (sent_at, signal_id) < (?, ?)"
-                    " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
-                    (name, floor, now, before[0], before[1], size),
-                ).fetchall()
+            rows = _head_rows(conn, name, floor, now, before, size)
         heads = [_read_row(str(record)) for _, _, record in rows]
         kept = [h for h in heads if matches(h.signal, conditions, since=since)]
         # A full page may be the last one: the next read then finds nothing (one query).
@@ -336,3 +311,23 @@ def _whole(conn: sqlite3.Connection, heads: Sequence[SignalHead]) -> list[Signal
         if found is not None and found.sent_at == head.signal.sent_at:
             out.append(found)
     return out
+
+
+def _head_rows(
+    conn: sqlite3.Connection,
+    name: str,
+    floor: int,
+    now: int,
+    before: tuple[int, str] | None,
+    size: int,
+) -> list[Any]:
+    """One page of unexpired signal rows of ``name``, newest first: sent at or after
+    ``floor`` and, with ``before``, older than that (sent_at, signal_id)."""
+    older = " AND (sent_at, signal_id) < (?, ?)" if before is not None else ""
+    return conn.execute(
+        "SELECT sent_at, signal_id, record FROM signals WHERE name = ?"
+        " AND sent_at >= ? AND expires_at > ?"
+        + older
+        + " ORDER BY sent_at DESC, signal_id DESC LIMIT ?",
+        (name, floor, now, *(before or ()), size),
+    ).fetchall()
