@@ -5,7 +5,7 @@
   one set; and a partner older than the newest 1,000 (all used) was never found. Now it
   reads pages of heads (no payload), newest first, page after page, up to a bound on
   what one arrival looks through (``_MAX_LOOKED``; stopping there is recorded on the
-  trigger), and the payloads of the set it starts (service/triggers.py).
+  trigger), and the payloads of the set it starts (service/signal_triggers.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from podium.adapters.clock import ManualClock
 from podium.core.engine.schedule import parse_iso
 from podium.core.engine.signals import Signal, SignalRequest, instance_key, new_signal
 from podium.local.runtime import LocalRuntime
-from podium.service import triggers
+from podium.service import signal_triggers
 from podium.service.signals import send_signal
 from podium.service.triggers import list_triggers
 
@@ -87,9 +87,9 @@ def last_failure(rt: LocalRuntime) -> str | None:
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages of 5, then 20, at most 100 heads: the bound's behaviour without storing
     thousands of signals (on moto too)."""
-    monkeypatch.setattr(triggers, "_FIRST_PAGE", 5)
-    monkeypatch.setattr(triggers, "_PAGE", 20)
-    monkeypatch.setattr(triggers, "_MAX_LOOKED", 100)
+    monkeypatch.setattr(signal_triggers, "_FIRST_PAGE", 5)
+    monkeypatch.setattr(signal_triggers, "_PAGE", 20)
+    monkeypatch.setattr(signal_triggers, "_MAX_LOOKED", 100)
 
 
 @pytest.mark.usefixtures("small_pages")

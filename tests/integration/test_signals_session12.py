@@ -253,7 +253,7 @@ def test_an_emit_that_renders_a_bad_signal_does_not_wedge_its_run(tmp_path: Any)
 def test_one_failing_signal_trigger_blocks_neither_the_emit_nor_the_others(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from podium.service import triggers
+    from podium.service import signal_triggers as triggers
 
     with local("memory") as rt:
         for name in ("bad", "good"):

@@ -36,7 +36,7 @@ def send_signal(ctx: Services, request: SignalRequest) -> tuple[Signal, bool]:
         _check_same_body(stored, request)
     # Woken also for a repeat: the first send may have died before waking anyone.
     wake(ctx, stored.name)
-    from podium.service.triggers import on_signal  # triggers start runs: imports runs
+    from podium.service.signal_triggers import on_signal  # triggers start runs: imports runs
 
     # Signal triggers (each signal consumed once per trigger). A trigger's failure is
     # on its state; only a sender that waits for an answer sees it raised.

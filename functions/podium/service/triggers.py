@@ -5,7 +5,8 @@
   ``{"t": "fire"}`` on the event queue with the scheduled time; ``on_fire`` starts the
   run, and with ``catchup`` the times missed since the last one fired.
 - s3 and event: the events function offers every event to ``route_trigger_event``.
-- signal: every stored signal goes through ``on_signal`` (Maestro's signal triggers).
+- signal: every stored signal goes through ``on_signal`` (Maestro's signal triggers,
+  service/signal_triggers.py).
 
 Routing reads no list of workflows: the routing index (core/engine/trigger_index.py,
 kept by the TriggerStates port) gives, in one read, the workflows whose triggers could
@@ -25,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -48,21 +49,6 @@ from podium.core.engine.schedule import (
     rate_expression,
     trigger_run_id,
 )
-from podium.core.engine.signals import (
-    ConsumedMark,
-    Op,
-    ParamMatch,
-    Signal,
-    SignalHead,
-    consumption,
-    instance_key,
-    legacy_mark_covers,
-    mark_keys,
-    may_recover,
-    parse_match,
-    set_key,
-    set_members,
-)
 from podium.core.engine.trigger_events import (
     chain_of,
     chain_too_long,
@@ -76,9 +62,8 @@ from podium.core.engine.trigger_index import (
     definition_routes,
     event_routes,
     plan_prune,
-    signal_route,
 )
-from podium.core.expr import ExpressionError, compile_expression
+from podium.core.expr import ExpressionError
 from podium.core.ports import EVENT_SOURCE as PODIUM_SOURCE
 from podium.core.ports import SCHEDULED_TIME, ScheduleSpec, TriggerState, TriggerStates
 from podium.service import messages
@@ -87,8 +72,6 @@ from podium.service.run_events import RUN_STATUS_CHANGE
 from podium.service.step_events import STEP_STATUS_CHANGE
 
 log = logging.getLogger("podium.triggers")
-
-CONSUMED_TTL_MS = 90 * 86_400_000
 
 
 def schedule_prefix(workflow: str) -> str:
@@ -312,7 +295,7 @@ def start_triggered(
         issues = _params_issues(trigger_id, exc)
         # Kept as the push and --event name it (triggers.<id>.params.rows), not as the
         # run's params (params.rows): `podium triggers list` shows where to fix it.
-        _record_failure(ctx, workflow, trigger_id, str(DefinitionError(issues)))
+        record_failure(ctx, workflow, trigger_id, str(DefinitionError(issues)))
         if strict:
             raise DefinitionError(issues) from None
         return None
@@ -324,7 +307,7 @@ def _label(trigger_id: str, trigger: Trigger) -> str:
     return f"{trigger.kind}:{trigger_id}"
 
 
-def _record_failure(ctx: Services, workflow: str, trigger_id: str, error: str) -> None:
+def record_failure(ctx: Services, workflow: str, trigger_id: str, error: str) -> None:
     log.warning("trigger %s of %s did not start a run: %s", trigger_id, workflow, error)
     ctx.metrics.count("TriggerFailed")
     _states(ctx).record_failure(workflow, trigger_id, error, ctx.now())
@@ -526,7 +509,7 @@ _PRUNE_ROUNDS = 3
 MAX_SINGLE_READS = 8
 
 
-def _event_triggers(ctx: Services, keys: Collection[str]) -> Iterator[tuple[str, str, Trigger]]:
+def event_triggers(ctx: Services, keys: Collection[str]) -> Iterator[tuple[str, str, Trigger]]:
     """The triggers of the active versions of the workflows indexed under ``keys``: one
     read of the index, then the candidates' active versions."""
     names = _candidates(ctx, keys)
@@ -546,7 +529,7 @@ def _event_triggers(ctx: Services, keys: Collection[str]) -> Iterator[tuple[str,
             yield workflow, tid, trigger
 
 
-def _state(ctx: Services, workflow: str, tid: str, trigger: Trigger) -> TriggerState:
+def trigger_state(ctx: Services, workflow: str, tid: str, trigger: Trigger) -> TriggerState:
     """The trigger's state: one consistent read, and a write only when it has none yet
     (``ensure``: its ``since`` is set once, by the first of racing writers)."""
     states = _states(ctx)
@@ -564,7 +547,7 @@ def route_trigger_event(
     started: list[str] = []
     failed: list[str] = []
     at = _event_time(event, ctx.now())
-    for workflow, tid, trigger in _event_triggers(ctx, event_routes(event, bus)):
+    for workflow, tid, trigger in event_triggers(ctx, event_routes(event, bus)):
         if trigger.s3 is not None and bus == "default":
             pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
         elif trigger.event is not None and trigger.event.bus == bus:
@@ -573,7 +556,7 @@ def route_trigger_event(
             continue
         if not matches(pattern, event):
             continue
-        state = _state(ctx, workflow, tid, trigger)
+        state = trigger_state(ctx, workflow, tid, trigger)
         if not state.enabled:
             continue
         own = _own_status_change(event) if bus == PODIUM_BUS else None
@@ -582,7 +565,7 @@ def route_trigger_event(
             label = _label(tid, trigger)
             looping = self_started(own, workflow, tid, label) or chain_too_long(own, workflow, tid)
         if looping is not None:
-            _record_failure(ctx, workflow, tid, looping)
+            record_failure(ctx, workflow, tid, looping)
             failed.append(f"{workflow}/{tid}")
             continue
         run = start_triggered(
@@ -655,418 +638,6 @@ def _own_status_change(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
     ):
         return detail
     return None
-
-
-# signal triggers ----------------------------------------------------------------------
-def on_signal(ctx: Services, signal: Signal, *, answered: bool = False) -> list[str]:
-    """Maestro's signal triggers: a trigger naming this signal starts a run once it has
-    one unconsumed signal of every name (sharing the values of ``join_keys``), sent
-    after the trigger began; each signal is consumed once per trigger.
-
-    A trigger that fails (raises) is logged and its failure kept on its state, and the
-    other triggers still get the signal; the first failure is raised afterwards only to
-    an ``answered`` sender (service/signals.py ANSWERED): an emit or a bus event has no
-    one to tell, and raising would only redo (or wedge) the emitting step."""
-    started = []
-    first: Exception | None = None
-    for workflow, tid, trigger in _event_triggers(ctx, [signal_route(signal.name)]):
-        source = trigger.signal
-        if source is None or signal.name not in source.names:
-            continue
-        try:
-            run = _try_signal_trigger(ctx, workflow, tid, trigger, signal)
-        except Exception as exc:  # one trigger's failure is its own
-            # Raised at once, it would keep the triggers after this one from seeing the
-            # signal; raised at all to an emit, it would fail the emitting step's
-            # completion until its message dead-letters (the run wedged). The signal
-            # stays stored and, for this trigger, unused: a later signal of the trigger
-            # joins it, and sending it again (same request id) retries it.
-            first = first or exc
-            log.exception("signal trigger %s of %s failed on %s", tid, workflow, signal.name)
-            _record_failure(
-                ctx,
-                workflow,
-                tid,
-                f"signal {signal.name} ({signal.signal_id}) not joined:"
-                f" {type(exc).__name__}: {_printable(str(exc))}; send it again (the same"
-                " request id) to retry",
-            )
-            continue
-        if run is not None:
-            started.append(run.run_id)
-    if first is not None and answered:
-        # A sender waiting for an answer (the API, the CLI) is told, after every
-        # trigger had its turn: its retry (same request id) is what retries the join.
-        raise first
-    return started
-
-
-def _try_signal_trigger(
-    ctx: Services, workflow: str, tid: str, trigger: Trigger, signal: Signal
-) -> RunRecord | None:
-    assert ctx.signals is not None and trigger.signal is not None
-    source = trigger.signal
-    state = _state(ctx, workflow, tid, trigger)
-    if not state.enabled or signal.sent_at < state.since:
-        return None  # only signals sent once the trigger exists count
-    consumer = f"{workflow}/{tid}"
-    own = parse_match(source.match.get(signal.name, {}))
-    if not all(_holds(signal, c) for c in own):
-        return None
-    for _ in range(_JOIN_ATTEMPTS):
-        joined = _join(ctx, workflow, tid, trigger, signal, state.since, consumer)
-        if not isinstance(joined, _LostRace):
-            return joined
-    # Lost every time: a burst of arrivals racing for the same partners. Each winner
-    # started its run; this signal stays unused for the next arrival.
-    return None
-
-
-def _printable(text: str) -> str:
-    """``text`` as the trigger's state can store it: a character with no UTF-8 form (a
-    lone surrogate from the failing data) escaped, else the write would fail too."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-# How many times an arrival tries to join after another set took one of its partners
-# between reading them and consuming them: it reads the partners left and tries again.
-_JOIN_ATTEMPTS = 3
-
-
-class _LostRace:
-    """Another set consumed one of the partners an attempt had read."""
-
-
-_LOST_RACE = _LostRace()
-
-
-def _join(
-    ctx: Services,
-    workflow: str,
-    tid: str,
-    trigger: Trigger,
-    signal: Signal,
-    since: int,
-    consumer: str,
-) -> RunRecord | _LostRace | None:
-    """One attempt to join ``signal`` into a set: its run, None, or _LOST_RACE."""
-    assert ctx.signals is not None and trigger.signal is not None
-    source = trigger.signal
-    used_for = _used(ctx, consumer, signal)
-    if used_for is not None:
-        # Used already: by a set whose run may not have started (a crash between the
-        # consume and the start). Starting it again is idempotent (its id is the set's).
-        return _start_consumed(ctx, workflow, tid, trigger, used_for)
-    keys: list[ParamMatch] = []
-    for k in source.join_keys:
-        if k not in signal.params:
-            return None
-        keys.append(ParamMatch(k, Op.EQ, signal.params[k]))
-    now = ctx.now()
-    others = [n for n in source.names if n != signal.name]
-    pools = [
-        _Pool(
-            _Partners(
-                ctx,
-                consumer,
-                name,
-                [*parse_match(source.match.get(name, {})), *keys],
-                now,
-                since,
-            )
-        )
-        for name in others
-    ]
-    group = _first_set(ctx, workflow, tid, signal, others, pools, source.condition)
-    if group is None:
-        cut = [pool.partners.name for pool in pools if pool.partners.cut]
-        if cut:
-            # Unused partners may be older than what one arrival looks through: said on
-            # the trigger (`podium triggers list`), as nothing else would show it.
-            _record_failure(
-                ctx,
-                workflow,
-                tid,
-                f"signal {signal.name} ({signal.signal_id}) not joined: no set among the"
-                f" newest {_MAX_LOOKED:,} signals of {', '.join(cut)} (one arrival looks no"
-                " further); narrow the trigger with join_keys or match, or send an older"
-                " signal again (the same request id) to join it",
-            )
-        return None
-    # Instances, not ids: a signal id comes back once its signal has expired (the same
-    # name and params, or request id, sent again), and that later signal is a new one.
-    key = set_key(list(group.values()))
-    ids = sorted(instance_key(s) for s in group.values())
-    # The mark outlives every signal of the set: gone before one of them, it would leave
-    # that signal, still live, unused again, to join a second set (a second run).
-    expires = max(now + CONSUMED_TTL_MS, *(s.expires_at for s in group.values()))
-    if not ctx.signals.consume(consumer, ids, key, expires, made_at=now):
-        # Another set took one of these signals meanwhile (a racing arrival): this set
-        # is void. The caller reads the partners left and tries again.
-        return _LOST_RACE
-    return _start_set(ctx, workflow, tid, trigger, group, key)
-
-
-# How a join looks for the partners of each other name: pages of their heads (no
-# payload), newest first, the newest _FIRST_PAGE (where an unused one usually is), then
-# _PAGE older ones at a time, as far as it goes, until it has a set. It looks at
-# _MAX_LOOKED heads of a name at most: a backlog of used (or unmatched) signals cannot
-# make one arrival read without end. Per attempt (at most _JOIN_ATTEMPTS) and other
-# name, one arrival reads at most _MAX_LOOKED heads (11 Queries; on DynamoDB about 45
-# read units a full page), the marks of the matching ones, _MARKS_CHUNK a call, and the
-# payloads of the sets it tries: the one it starts when there is no ``condition``.
-_FIRST_PAGE = 50
-_PAGE = 1_000
-_MAX_LOOKED = 10_000
-# A page's candidates have their marks read oldest first, 1 then doubling up to this
-# many a call (their 2 keys each: 100, one BatchGetItem): a page's oldest is often the
-# unused one, and a page of used ones costs a few calls, not one each.
-_MARKS_CHUNK = 50
-
-
-# How many sets of partners a join whose ``condition`` fails tries before it gives up
-# until the next arrival (each costs an evaluation, and the payloads of its partners not
-# read for an earlier set; the partners' heads and marks are capped above).
-_MAX_SETS = 1_000
-
-
-class _Partners:
-    """The heads of the signals of ``name`` matching ``conditions`` that ``consumer``
-    has not used, oldest first (first in, first joined) within each page of the newest,
-    page after page, read only as far as the caller goes. ``cut`` once it stopped at
-    _MAX_LOOKED with older signals left unread."""
-
-    def __init__(
-        self,
-        ctx: Services,
-        consumer: str,
-        name: str,
-        conditions: list[ParamMatch],
-        now: int,
-        since: int,
-    ) -> None:
-        self._ctx = ctx
-        self._consumer = consumer
-        self.name = name
-        self._conditions = conditions
-        self._now = now
-        self._since = since
-        self.cut = False
-
-    def __iter__(self) -> Iterator[SignalHead]:
-        signals = self._ctx.signals
-        assert signals is not None
-        before: tuple[int, str] | None = None
-        looked, size = 0, _FIRST_PAGE
-        while True:
-            size = min(size, _MAX_LOOKED - looked)
-            page = signals.find_heads(
-                self.name,
-                self._conditions,
-                now=self._now,
-                since=self._since,
-                before=before,
-                size=size,
-            )
-            looked += size
-            heads, chunk = page.heads[::-1], 1  # oldest first
-            while heads:
-                part, heads = heads[:chunk], heads[chunk:]
-                chunk = min(2 * chunk, _MARKS_CHUNK)
-                marks = signals.marks(
-                    self._consumer, [k for h in part for k in mark_keys(h.signal)]
-                )
-                for h in part:
-                    if consumption(h.signal, marks) is None:
-                        yield h
-            if page.next is None:
-                return  # no more to look at
-            if looked >= _MAX_LOOKED:
-                self.cut = True
-                log.info("signal join: stopped after %d heads of %s", looked, self.name)
-                return
-            before, size = page.next, _PAGE
-
-
-class _Pool:
-    """One name's partners, read from the store once and kept: a join tries each with
-    every partner of the other names."""
-
-    def __init__(self, partners: _Partners) -> None:
-        self.partners = partners
-        self._source = iter(partners)
-        self._read: list[SignalHead] = []
-        self._done = False
-
-    def __iter__(self) -> Iterator[SignalHead]:
-        i = 0
-        while True:
-            if i == len(self._read):
-                if self._done:
-                    return
-                nxt = next(self._source, None)
-                if nxt is None:
-                    self._done = True
-                    return
-                self._read.append(nxt)
-            yield self._read[i]
-            i += 1
-
-
-def _combinations(pools: list[_Pool]) -> Iterator[tuple[SignalHead, ...]]:
-    """One partner of each pool, oldest first (the first pool's varies slowest)."""
-    if not pools:
-        yield ()
-        return
-    for first in pools[0]:
-        for rest in _combinations(pools[1:]):
-            yield (first, *rest)
-
-
-class _Wholes:
-    """The whole signals (with payloads) of the partners a join tries, each read once
-    and only when a set it is in is tried: the set that starts the run, and those a
-    ``condition`` (which may read payloads) refused before it."""
-
-    def __init__(self, ctx: Services) -> None:
-        self._ctx = ctx
-        self._read: dict[str, Signal | None] = {}
-
-    def of(self, heads: Sequence[SignalHead]) -> list[Signal] | None:
-        """Their whole signals, in order; None when one is gone (its id was sent again
-        since: the head is of a signal no longer stored)."""
-        assert self._ctx.signals is not None
-        missing = [h for h in heads if instance_key(h.signal) not in self._read]
-        if missing:
-            got = {instance_key(s): s for s in self._ctx.signals.whole(missing)}
-            for h in missing:
-                self._read[instance_key(h.signal)] = got.get(instance_key(h.signal))
-        out = [self._read[instance_key(h.signal)] for h in heads]
-        return None if any(s is None for s in out) else [s for s in out if s is not None]
-
-
-def _first_set(
-    ctx: Services,
-    workflow: str,
-    tid: str,
-    signal: Signal,
-    others: list[str],
-    pools: list[_Pool],
-    condition: str | None,
-) -> dict[str, Signal] | None:
-    """The set ``signal`` joins, its signals whole: the first combination of partners,
-    oldest first, whose ``condition`` holds, so that a signal the condition refuses
-    blocks no later one (with no condition, the oldest partners). None when a name has
-    no partner, or none of the first ``_MAX_SETS`` combinations holds. A condition that
-    fails to evaluate is the trigger's failure (recorded as a params failure is); its
-    set is passed over. Payloads are read for the sets tried only."""
-    if any(next(iter(pool), None) is None for pool in pools):
-        return None  # a name without a partner: no set (and no more reads)
-    compiled = None
-    if condition is not None:
-        try:
-            compiled = compile_expression(condition)
-        except ExpressionError as exc:
-            _record_failure(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
-            return None
-    failed = False
-    wholes = _Wholes(ctx)
-    for tried, partners in enumerate(_combinations(pools)):
-        if tried == _MAX_SETS:
-            log.info("signal trigger %s of %s: no set of %d holds", tid, workflow, _MAX_SETS)
-            return None
-        found = wholes.of(partners)
-        if found is None:
-            continue  # a partner expired and its id was sent again: not that one
-        group = {signal.name: signal, **dict(zip(others, found, strict=True))}
-        if compiled is None:
-            return group
-        try:
-            held = compiled.evaluate({"event": _signal_event(tid, group)})
-        except ExpressionError as exc:
-            if not failed:  # once per arrival: a store write each
-                _record_failure(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
-            failed = True
-            continue
-        if held is True:
-            return group
-    return None
-
-
-def _signal_event(tid: str, group: Mapping[str, Signal]) -> dict[str, Any]:
-    return {
-        "kind": "signal",
-        "trigger": tid,
-        "signals": {
-            n: {"params": s.params, "payload": s.payload, "signal_id": s.signal_id}
-            for n, s in group.items()
-        },
-    }
-
-
-def _start_set(
-    ctx: Services,
-    workflow: str,
-    tid: str,
-    trigger: Trigger,
-    group: Mapping[str, Signal],
-    key: str,
-) -> RunRecord | None:
-    at = max(s.sent_at for s in group.values())
-    return start_triggered(ctx, workflow, tid, trigger, _signal_event(tid, group), key=key, at=at)
-
-
-def _used(ctx: Services, consumer: str, signal: Signal) -> ConsumedMark | None:
-    """The mark of the set ``consumer`` used this signal instance for, else None (one
-    read of its instance's mark and of an old mark of its id)."""
-    assert ctx.signals is not None
-    return consumption(signal, ctx.signals.marks(consumer, mark_keys(signal)))
-
-
-def _start_consumed(
-    ctx: Services, workflow: str, tid: str, trigger: Trigger, mark: ConsumedMark
-) -> RunRecord | None:
-    """The run of a set consumed before (its key lists its signal instances): started
-    again, which finds the run when it exists. Nothing when a signal of it has expired,
-    or another signal has its id now; and only the run that exists once the consume is
-    older than RECOVER_WINDOW_MS: a missing run then is one retention deleted, not a
-    start that failed, and must not run the set a second time."""
-    assert ctx.signals is not None
-    key = mark.group
-    if not key:
-        return None  # consumed before sets were recorded
-    now = ctx.now()
-    group: dict[str, Signal] = {}
-    for sid, sent_at in set_members(key):
-        found = ctx.signals.get(sid, now=now)
-        if found is None:
-            return None
-        if sent_at is None:  # a set recorded by ids only: the instance its mark covers
-            if not legacy_mark_covers(found, mark):
-                return None
-        elif found.sent_at != sent_at:
-            return None  # that signal expired; this one is a new signal of the same id
-        group[found.name] = found
-    if not may_recover(mark, now):
-        at = max(s.sent_at for s in group.values())
-        try:
-            return ctx.store.get_run(trigger_run_id(workflow, tid, key, at))
-        except NotFound:
-            log.info(
-                "signal trigger %s of %s: the set %s was consumed long ago and its run is"
-                " gone (retention); not started again",
-                tid,
-                workflow,
-                key,
-            )
-            return None
-    return _start_set(ctx, workflow, tid, trigger, group, key)
-
-
-def _holds(signal: Signal, condition: ParamMatch) -> bool:
-    from podium.core.engine.signals import compare
-
-    return compare(signal.params.get(condition.param), condition.op, condition.value)
 
 
 def start_from_event(
