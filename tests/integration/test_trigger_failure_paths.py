@@ -20,41 +20,7 @@ from podium.core.engine.signals import SignalRequest
 from podium.local.runtime import LocalRuntime
 from podium.service.signals import send_signal
 from podium.service.triggers import list_triggers, route_trigger_event
-
-NIGHTLY = {
-    "name": "nightly_wf",
-    "params": {"rows": {"type": "int"}},
-    "steps": [{"id": "a", "type": "noop"}],
-    "triggers": [
-        # A date into an int param: every firing fails to start its run.
-        {"id": "nightly", "cron": "0 6 * * *", "params": {"rows": "${event.logical_date}"}}
-    ],
-}
-INGEST = {
-    "name": "ingest",
-    "params": {
-        "key": {
-            "type": "string",
-            "validate": {"expr": "value.endsWith('.csv')", "message": "only csv"},
-        }
-    },
-    "steps": [{"id": "a", "type": "noop"}],
-    "triggers": [
-        {
-            "id": "upload",
-            "s3": {"bucket": "landing", "prefix": "raw/"},
-            "params": {"key": "${event.detail.object.key}"},
-        }
-    ],
-}
-S3_EVENT = {
-    "version": "0",
-    "id": "e-1",
-    "source": "aws.s3",
-    "detail-type": "Object Created",
-    "time": "2026-01-15T12:00:00Z",
-    "detail": {"bucket": {"name": "landing"}, "object": {"key": "raw/file.json"}},
-}
+from tests.integration.test_trigger_event_errors import INGEST, NIGHTLY, S3_EVENT
 
 
 @pytest.fixture
