@@ -58,6 +58,22 @@ steps:
     assert msg.startswith("steps[0].depends_on")
 
 
+def test_cycle_is_reported_beside_an_unknown_dependency() -> None:
+    # One validate lists both: the cycle used to show only once the name was fixed.
+    text = """
+name: c
+steps:
+  - {id: a, type: noop, depends_on: [b, nope]}
+  - {id: b, type: noop, depends_on: [a, b]}
+"""
+    found = issues(text)
+    assert any("unknown step 'nope'" in m for m in found), found
+    assert any("cannot depend on itself" in m for m in found), found
+    assert any(
+        "dependency cycle: a -> b -> a" in m or "dependency cycle: b -> a -> b" in m for m in found
+    ), found
+
+
 def test_self_dependency_and_repeated_dependency() -> None:
     text = """
 name: s

@@ -63,6 +63,7 @@ def check_step_graph(steps: Sequence[tuple[str, list[str]]]) -> list[Issue]:
         else:
             first_index[step_id] = i
     ids = list(first_index)
+    duplicated = bool(issues)
     issues += _check_fan_in(steps)
     for i, (step_id, step_deps) in enumerate(steps):
         seen: set[str] = set()
@@ -75,8 +76,11 @@ def check_step_graph(steps: Sequence[tuple[str, list[str]]]) -> list[Issue]:
             elif dep in seen:
                 issues.append(Issue(path, f"'{dep}' is listed twice; list each dependency once"))
             seen.add(dep)
-    if not issues:
-        cycle = find_cycle(ids, {sid: [d for d in deps if d in first_index] for sid, deps in steps})
+    # Other mistakes don't hide a cycle: fixing an unknown name and then meeting a cycle
+    # costs the user a second round. Only duplicate ids make the graph ambiguous.
+    if not duplicated:
+        known = {sid: [d for d in deps if d in first_index and d != sid] for sid, deps in steps}
+        cycle = find_cycle(ids, known)
         if cycle:
             i = first_index[cycle[0]]
             issues.append(
