@@ -66,3 +66,53 @@ def test_batch_and_transactional_reads_and_batch_writes_are_billed() -> None:
     counter.before(SimpleNamespace(name="BatchWriteItem"), {"RequestItems": {"t": [put, delete]}})
     counter.after()
     assert counter.write_units == 2
+
+
+def test_a_query_bills_the_items_its_filter_drops_and_its_projection_leaves_out() -> None:
+    """DynamoDB bills a Query for every item it reads before the filter, whole: the
+    bench used to count the returned items only, as projected."""
+    import boto3
+    from moto import mock_aws
+
+    from podium.bench.engine import RequestCounter
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for i in range(12):  # 12 items of about 1 KB: 3 units read in all
+            row = {"pk": {"S": "P"}, "sk": {"S": f"{i:02}"}, "k": {"S": "keep" if i == 0 else "x"}}
+            client.put_item(TableName="t", Item={**row, "pad": {"S": "y" * 1000}})
+        side = boto3.client("dynamodb", region_name="us-east-1")
+        counter = RequestCounter(side, "t")
+        client.meta.events.register("before-parameter-build.dynamodb", counter.before)
+        client.meta.events.register("after-call.dynamodb", counter.after)
+        got = client.query(
+            TableName="t",
+            KeyConditionExpression="#p = :p",
+            FilterExpression="#k = :k",
+            ProjectionExpression="#p, #k",
+            ExpressionAttributeNames={"#p": "pk", "#k": "k"},
+            ExpressionAttributeValues={":p": {"S": "P"}, ":k": {"S": "keep"}},
+            ConsistentRead=True,
+        )
+        assert got["Count"] == 1 and got["ScannedCount"] == 12
+        assert counter.read_units == 3  # not 1: the 11 dropped items and the padding count
+        client.query(
+            TableName="t",
+            KeyConditionExpression="#p = :p",
+            ExpressionAttributeNames={"#p": "pk"},
+            ExpressionAttributeValues={":p": {"S": "P"}},
+            Limit=4,  # counts items read: 4 of about 1 KB, one unit, halved
+        )
+        assert counter.read_units == 3.5

@@ -4,6 +4,7 @@ dollars per million steps, and engine CPU per step with the in-memory adapters."
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -98,7 +99,8 @@ class RequestCounter:
     """Counts AWS requests by operation with botocore event hooks and, when given a
     side client, the exact DynamoDB units: a write is billed per KB of the larger of the
     item's before and after images, a consistent read per 4 KB (eventual: half; a Query
-    per 4 KB of the items it returned, at least one unit; each key of a BatchGetItem as a
+    per 4 KB of the items it read, before any filter or projection, at least one unit;
+    each key of a BatchGetItem as a
     GetItem; a transaction's items twice; each item of a BatchWriteItem as a write); and a
     write that changes an item in a global secondary index is billed again per index
     (an item entering or leaving it: one write; its index key changing: two)."""
@@ -112,6 +114,7 @@ class RequestCounter:
         self._pending: list[tuple[tuple[str, str], dict[str, Any] | None]] = []
         self.index_write_units = 0
         self._query_consistent = False
+        self._query: dict[str, Any] | None = None
 
     def before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         op = model.name
@@ -142,12 +145,16 @@ class RequestCounter:
                     self._start_write(_key(body.get("Item") or body["Key"]))
         elif op == "Query":
             # Billed per 4 KB of the items read (at least one unit), halved when
-            # eventually consistent: counted from the response (``after``).
+            # eventually consistent: counted after the call (``after``).
             self._query_consistent = bool(params.get("ConsistentRead"))
+            self._query = dict(params)
 
     def after(self, parsed: Any = None, model: Any = None, **_: Any) -> None:
         if model is not None and model.name == "Query" and isinstance(parsed, dict):
-            size = sum(item_size(i) for i in parsed.get("Items", []))
+            items = parsed.get("Items", [])
+            if self._side and self._query is not None:
+                items = self._items_read(self._query)
+            size = sum(item_size(i) for i in items)
             units = max(1, -(-size // 4096))
             self.read_units += units if self._query_consistent else units / 2
         for key, before in self._pending:
@@ -160,6 +167,29 @@ class RequestCounter:
                 self.write_units += index
                 self.index_write_units += index
         self._pending.clear()
+
+    def _items_read(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The whole items a Query read: DynamoDB bills those a filter drops and the
+        attributes a projection leaves out. The same key condition, start and Limit
+        (which counts items read, not returned) on the side client, without the rest."""
+        key_expr = params["KeyConditionExpression"]
+        replay: dict[str, Any] = {
+            k: params[k]
+            for k in ("TableName", "IndexName", "KeyConditionExpression", "ExclusiveStartKey")
+            if k in params
+        }
+        for k in ("Limit", "ScanIndexForward"):
+            if k in params:
+                replay[k] = params[k]
+        used = set(re.findall(r"[#:][A-Za-z0-9_]+", key_expr))
+        names = {n: v for n, v in params.get("ExpressionAttributeNames", {}).items() if n in used}
+        values = {n: v for n, v in params.get("ExpressionAttributeValues", {}).items() if n in used}
+        if names:
+            replay["ExpressionAttributeNames"] = names
+        if values:
+            replay["ExpressionAttributeValues"] = values
+        items: list[dict[str, Any]] = self._side.query(**replay).get("Items", [])
+        return items
 
     def _read(self, key: tuple[str, str], consistent: bool, factor: int = 1) -> None:
         found = self._item(key) if self._side else None
