@@ -71,7 +71,8 @@ def push(
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
 ) -> None:
-    """Push a definition to a deployed stack; a changed definition becomes a new version."""
+    """Push a definition to a deployed stack and make it active: a changed definition
+    becomes a new version; one identical to the latest version makes it active again."""
     text = _read(file)
     # YAML goes as text so the server's errors keep their line numbers; .json as JSON.
     content_type = "application/json" if file.suffix.lower() == ".json" else "application/yaml"
@@ -95,6 +96,12 @@ def push(
         )
     elif body.get("created"):
         _out().print(f"[green]✓[/green] pushed {body['name']} v{body['version']}", highlight=False)
+    elif body.get("reactivated"):  # identical to the latest version, which was not active
+        _out().print(
+            f"[green]✓[/green] {body['name']} v{body['version']} unchanged, active again"
+            f" (was v{body.get('previous')})",
+            highlight=False,
+        )
     else:
         _out().print(f"= {body['name']} v{body['version']} unchanged", highlight=False)
 

@@ -16,7 +16,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from podium.cli.render import MAX_TABLE_ROWS, RUN_STYLE, STATUS_STYLE, _ms
+from podium.cli.render import MAX_TABLE_ROWS, RUN_STYLE, STATUS_STYLE, _ms, chain_text
 
 STEP_STYLE = {status.value: style for status, style in STATUS_STYLE.items()}
 RUN_STATUS_STYLE = {status.value: style for status, style in RUN_STYLE.items()}
@@ -140,6 +140,9 @@ def run_summary(run: Mapping[str, Any]) -> Text:
     line.append(
         f"  · created {timestamp(run.get('created_at'))} UTC by {run.get('trigger')}", style="dim"
     )
+    chain = chain_text(run.get("chain"))
+    if chain is not None:  # started by a bus: podium trigger, this far down a chain
+        line.append(f"\n{chain} (runs started in a row by bus: podium triggers)", style="dim")
     if run.get("params"):
         line.append(f"\nparams: {json.dumps(run['params'], sort_keys=True)}")
     iteration = run.get("iteration")

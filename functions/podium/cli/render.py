@@ -11,6 +11,7 @@ from rich.text import Text
 
 from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.trigger_events import MAX_CHAIN
 from podium.service.loop_views import loop_counts
 from podium.service.runs import RunView
 
@@ -33,6 +34,14 @@ def _ms(value: int | None) -> str:
     if value is None:
         return "-"
     return f"{value / 1000:.3f}s" if value < 60_000 else f"{value / 60_000:.1f}m"
+
+
+def chain_text(chain: Any) -> str | None:
+    """A run's place down a chain of ``bus: podium`` triggers, as the run views say it
+    ("chain 3 of 10"); None for a run no such trigger started (or a view without it)."""
+    if isinstance(chain, bool) or not isinstance(chain, int) or chain <= 0:
+        return None
+    return f"chain {chain} of {MAX_CHAIN}"
 
 
 def _names(steps: list[str], most: int = 4) -> str:
@@ -134,6 +143,9 @@ def summary(
         f"run {run.status.value.lower()}" + (f" in {_ms(elapsed)}" if elapsed else ""),
         style=RUN_STYLE.get(run.status, "bold"),
     )
+    chain = chain_text(run.chain)
+    if chain is not None:  # started by a bus: podium trigger, this far down a chain
+        line.append(f"  · {chain}", style="dim")
     if real_ms is not None and elapsed is not None and elapsed > real_ms + 1000:
         line.append(
             f" of virtual time ({_ms(real_ms)} real: sleeps and retry delays were"

@@ -108,7 +108,7 @@ from podium.service.views import (
     steps_token,
     workflow_view,
 )
-from podium.service.workflows import get_workflow, push_workflow
+from podium.service.workflows import get_workflow, push_definition
 
 log = logging.getLogger("podium.api")
 
@@ -336,10 +336,14 @@ def push() -> Response[str]:
     activate = _str_query("activate")
     if activate not in (None, "true", "false"):
         raise DefinitionError([Issue("query.activate", "must be true or false")])
-    wv, created = push_workflow(bootstrap.services(), source, "body", activate=activate != "false")
-    status = HTTPStatus.CREATED if created else HTTPStatus.OK
-    body = {"name": wv.name, "version": wv.version, "created": created}
-    return _json(status, {**body, "active_version": wv.active_version})
+    pushed = push_definition(bootstrap.services(), source, "body", activate=activate != "false")
+    wv = pushed.version
+    status = HTTPStatus.CREATED if pushed.created else HTTPStatus.OK
+    body: dict[str, Any] = {"name": wv.name, "version": wv.version, "created": pushed.created}
+    body["active_version"] = wv.active_version
+    if pushed.reactivated is not None:  # identical to the latest version: active again
+        body.update(reactivated=True, previous=pushed.reactivated)
+    return _json(status, body)
 
 
 @app.get("/workflows")

@@ -49,12 +49,7 @@ from podium.core.engine.schedule import (
     rate_expression,
     trigger_run_id,
 )
-from podium.core.engine.trigger_events import (
-    chain_of,
-    chain_too_long,
-    rate_firing,
-    self_started,
-)
+from podium.core.engine.trigger_events import Link, podium_link, rate_firing
 from podium.core.engine.trigger_index import (
     RouteIndexFull,
     build_index,
@@ -559,25 +554,22 @@ def route_trigger_event(
         state = trigger_state(ctx, workflow, tid, trigger)
         if not state.enabled:
             continue
-        own = _own_status_change(event) if bus == PODIUM_BUS else None
-        looping = None
-        if own is not None:  # Podium's own status change: this trigger would be a link
-            label = _label(tid, trigger)
-            looping = self_started(own, workflow, tid, label) or chain_too_long(own, workflow, tid)
-        if looping is not None:
-            record_failure(ctx, workflow, tid, looping)
+        link = _link(event, workflow, tid, trigger) if bus == PODIUM_BUS else None
+        if link is not None and link.refused is not None:
+            record_failure(ctx, workflow, tid, link.refused)
             failed.append(f"{workflow}/{tid}")
             continue
+        key, when = _firing(event, link, at)
         run = start_triggered(
             ctx,
             workflow,
             tid,
             trigger,
             dict(event),
-            key=_event_key(event),
-            at=at,
+            key=key,
+            at=when,
             # One link further down the chain of the run whose status change this is.
-            chain=0 if own is None else chain_of(own) + 1,
+            chain=0 if link is None else link.chain,
         )
         if run is not None:
             started.append(run.run_id)
@@ -623,6 +615,23 @@ def _event_time(event: Mapping[str, Any], default: int) -> int:
         return default
 
 
+def _link(event: Mapping[str, Any], workflow: str, tid: str, trigger: Trigger) -> Link | None:
+    """The link of the chain a ``bus: podium`` trigger makes from ``event`` (Podium's
+    own status change, core/engine/trigger_events.py), None for any other event."""
+    own = _own_status_change(event)
+    if own is None:
+        return None
+    return podium_link(own, workflow, tid, _label(tid, trigger))
+
+
+def _firing(event: Mapping[str, Any], link: Link | None, at: int) -> tuple[str, int]:
+    """The (key, time) a firing's run id is derived from: the event's, or, for a link
+    that starts one run per changed run, that run's (so its next change finds it)."""
+    if link is not None and link.per_run is not None:
+        return link.per_run
+    return _event_key(event), at
+
+
 def is_own_status_change(event: Mapping[str, Any]) -> bool:
     """A run or step status change Podium published (docs/events.md)."""
     return _own_status_change(event) is not None
@@ -647,7 +656,12 @@ def start_from_event(
     ``podium.testing.fire_trigger``): an S3 or EventBridge event goes to the s3/event
     trigger it matches (or ``trigger_id``); ``{"time": ISO}`` fires a cron or rate
     trigger at that time. Raises DefinitionError naming the triggers when none fits, or
-    naming the trigger's params, with why, when the one that fits could not start it."""
+    naming the trigger's params, with why, when the one that fits could not start it.
+
+    A Podium status change given to a ``bus: podium`` trigger is a link of a chain, as
+    on the bus: its run's chain is ``detail.chain`` + 1, and it is refused (a
+    DefinitionError at ``event.detail.chain``, naming the chain and the limit) past
+    ``MAX_CHAIN``, or when the change is of a run the trigger started itself."""
     defn = _active(ctx, workflow)
     candidates = (
         {trigger_id: defn.trigger_map[trigger_id]}
@@ -681,7 +695,12 @@ def start_from_event(
         elif trigger.event is not None:
             pattern = trigger.event.pattern
         if pattern is not None and matches(pattern, event):
-            key = _event_key(event)
+            link = _podium_link(event, workflow, tid, trigger)
+            if link is not None and link.refused is not None:
+                # As the bus would refuse it: kept on the trigger's state, and raised.
+                record_failure(ctx, workflow, tid, link.refused)
+                raise DefinitionError([Issue(link.where, link.refused)])
+            key, at = _firing(event, link, _event_time(event, ctx.now()))
             run = start_triggered(
                 ctx,
                 workflow,
@@ -689,8 +708,9 @@ def start_from_event(
                 trigger,
                 dict(event),
                 key=key,
-                at=_event_time(event, ctx.now()),
+                at=at,
                 strict=True,
+                chain=0 if link is None else link.chain,
             )
             assert run is not None  # strict: a firing that cannot start raised
             return run
@@ -756,9 +776,19 @@ def event_run_id(ctx: Services, workflow: str, event: Mapping[str, Any]) -> str:
         else:
             continue
         if matches(pattern, event):
-            key = _event_key(event)
-            return trigger_run_id(workflow, tid, key, _event_time(event, ctx.now()))
+            link = _podium_link(event, workflow, tid, trigger)
+            key, at = _firing(event, link, _event_time(event, ctx.now()))
+            return trigger_run_id(workflow, tid, key, at)
     raise DefinitionError([Issue("event", f"no trigger of {workflow!r} matches the event")])
+
+
+def _podium_link(
+    event: Mapping[str, Any], workflow: str, tid: str, trigger: Trigger
+) -> Link | None:
+    """``_link`` for a trigger on Podium's bus (the one the event would come on)."""
+    if trigger.event is None or trigger.event.bus != PODIUM_BUS:
+        return None
+    return _link(event, workflow, tid, trigger)
 
 
 _CHANGE_FIELDS = ("run_id", "step", "attempt", "status")

@@ -28,6 +28,8 @@ def run_view(run: RunRecord, iteration: dict[str, Any] | None = None) -> dict[st
         "trigger": run.trigger,
         "tags": run.tags,
         "restart_of": run.restart_of,
+        # bus: podium triggers in a row that started it (0: none did; MAX_CHAIN at most)
+        "chain": run.chain,
     }
     if run.restart_from is not None:  # beginning, a step, or a step inside an iteration
         view["restart_from"] = run.restart_from

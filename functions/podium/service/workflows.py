@@ -1,10 +1,18 @@
-"""Use cases: push a workflow definition (a new immutable version) and read one back."""
+"""Use cases: push a workflow definition (a new immutable version) and read one back.
+
+A push means "make this the active definition" (unless ``--no-activate``): a changed
+definition becomes a new version, made active; one identical to the latest version
+creates none, and makes that version active again when it is not (after a rollback or
+an activation of an older one, or a ``--no-activate`` push of it), by the same path as
+a push of a new version (its trigger routes first, then schedules and admission).
+"""
 
 from __future__ import annotations
 
 import json
 import zlib
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
@@ -21,6 +29,17 @@ MAX_STORED_DEFINITION_BYTES = 300 * 1024
 limit is 400 KB per item; the rest is headroom for the item's other attributes)."""
 
 
+@dataclass(frozen=True)
+class Pushed:
+    """What a push did. ``version``: the version stored (or the latest, identical one),
+    with the active version after the push. ``reactivated``: the version active before,
+    when the push created nothing but made the latest version active again; else None."""
+
+    version: WorkflowVersion
+    created: bool
+    reactivated: int | None = None
+
+
 def push_workflow(
     ctx: Services,
     source: str | dict[str, Any],
@@ -28,10 +47,25 @@ def push_workflow(
     *,
     activate: bool = True,
 ) -> tuple[WorkflowVersion, bool]:
-    """Validate and store; returns (version, created). Raises DefinitionError.
+    """Validate and store; returns (version, created). Raises DefinitionError
+    (``push_definition``, which also says whether an identical push re-activated)."""
+    pushed = push_definition(ctx, source, origin, activate=activate)
+    return pushed.version, pushed.created
+
+
+def push_definition(
+    ctx: Services,
+    source: str | dict[str, Any],
+    origin: str = "<definition>",
+    *,
+    activate: bool = True,
+) -> Pushed:
+    """Validate and store, and make active. Raises DefinitionError.
 
     ``activate=False`` (``podium push --no-activate``) stores the version without making
-    it the one new runs start with (a workflow's first version is active anyway)."""
+    it the one new runs start with (a workflow's first version is active anyway). A
+    definition identical to the latest version stores nothing; pushed to be active, it
+    makes that version active again when another one is (``Pushed.reactivated``)."""
     data = parse_document(source, origin) if isinstance(source, str) else source
     defn = _keeping_trigger_ids(ctx, validate_definition(data))
     # Subworkflows already pushed (their params), and fields that would be ignored: push
@@ -59,21 +93,27 @@ def push_workflow(
     around: AbstractContextManager[None] = nullcontext()
     if activate or previous is None:
         around = activating(ctx, defn.name, defn, previous)
+    reactivated: int | None = None
     with around:
-        stored = ctx.store.put_workflow_version(
+        stored, created = ctx.store.put_workflow_version(
             defn.name, document, digest_of(document), ctx.now(), activate=activate
         )
-    if activate and (defn.triggers or stored[0].version > 1):  # a version may drop them
+        if activate and not created and stored.active_version != stored.version:
+            # The latest version, identical, is not the active one (a rollback since):
+            # made active again inside the same activation (its routes are in).
+            reactivated = stored.active_version
+            stored = ctx.store.activate_workflow_version(defn.name, stored.version)
+    if activate and (defn.triggers or stored.version > 1):  # a version may drop them
         from podium.service.triggers import sync_triggers  # it starts runs: imports runs
 
         sync_triggers(ctx, defn.name)  # also when unchanged: a sync cut short is redone
-    if activate and stored[0].version > 1:
+    if activate and stored.version > 1:
         from podium.service.admission import on_activated
 
         # A new limit (parallel: 0 raised, a higher N) lets queued runs start now, not
         # at the sweeper's next look at them (up to 30 minutes); idempotent.
         on_activated(ctx, defn.name)
-    return stored
+    return Pushed(stored, created, reactivated)
 
 
 def _active_definition(ctx: Services, name: str) -> WorkflowDefinition | None:

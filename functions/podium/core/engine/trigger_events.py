@@ -10,6 +10,11 @@
   run's chain + 1; every other run starts one at 0), and the status changes carry it
   (``detail.chain``): ``chain_too_long`` refuses to start a run past ``MAX_CHAIN``
   links. A chain that long is a cycle far more often than a pipeline.
+- A pattern matching several status changes of one run (RUNNING and SUCCEEDED, or every
+  step's) starts one run per change: down a cycle, the runs multiply at each link (2
+  statuses: 2, 4, 8 ... 1,024 runs at link 10). Past ``ONCE_PER_RUN_FROM`` links a
+  trigger starts at most one run per run whose status changed (``podium_link``): the
+  runs of a cycle then grow by the fan-out of its first links only, not at every one.
 - A rate trigger's firing stands for its slot (core/engine/backfill.py): the run's time
   and logical date are the slot's (``rate_firing``), as a backfill of the same run id
   gives them, not the firing's, which falls anywhere in the slot.
@@ -18,6 +23,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from podium.core.engine.backfill import rate_anchor, rate_slot
@@ -72,6 +78,53 @@ def chain_too_long(detail: Mapping[str, Any], workflow: str, trigger: str) -> st
         " cycle: narrow a pattern in it, or start only from runs no such trigger started"
         ' (detail: {chain: [0]}, or {trigger: [{anything-but: {prefix: "event:"}}]})'
     )
+
+
+# From how many links down a chain a ``bus: podium`` trigger starts at most one run per
+# run whose status changed, whatever the number of its changes it matches. A pipeline of
+# up to this many links (etl -> report -> publish -> notify) keeps one run per change.
+ONCE_PER_RUN_FROM = 3
+
+
+@dataclass(frozen=True)
+class Link:
+    """What a ``bus: podium`` trigger may start from one status change (``podium_link``).
+
+    ``refused``: why it may start none (and ``where``, the field of the event that says
+    so), else None. ``chain``: the chain of the run it starts. ``per_run``: the (key,
+    time) that names its firing for the whole run whose status changed, so that any
+    further change of that run starts no second run; None: each change is a firing of
+    its own."""
+
+    chain: int
+    refused: str | None = None
+    where: str = "event"
+    per_run: tuple[str, int] | None = None
+
+
+def podium_link(detail: Mapping[str, Any], workflow: str, trigger: str, label: str) -> Link:
+    """The link a status change (its ``detail``) makes when it matches the ``bus:
+    podium`` trigger ``trigger`` of ``workflow`` (whose runs carry ``label``): refused
+    when the change is of a run the trigger started itself (``self_started``) or of a
+    run already ``MAX_CHAIN`` links down (``chain_too_long``); past ``ONCE_PER_RUN_FROM``
+    links, one run per changed run (a change without its run's ``created_at``, a step's,
+    stays a firing of its own)."""
+    chain = chain_of(detail)
+    own = self_started(detail, workflow, trigger, label)
+    if own is not None:
+        return Link(chain + 1, own, "event.detail.trigger")
+    too_long = chain_too_long(detail, workflow, trigger)
+    if too_long is not None:
+        return Link(chain + 1, too_long, "event.detail.chain")
+    run_id, created = detail.get("run_id"), detail.get("created_at")
+    if (
+        chain >= ONCE_PER_RUN_FROM
+        and isinstance(run_id, str)
+        and isinstance(created, int)
+        and not isinstance(created, bool)
+    ):
+        return Link(chain + 1, per_run=(f"podium-run:{run_id}", created))
+    return Link(chain + 1)
 
 
 def rate_firing(minutes: int, since_ms: int, at_ms: int) -> int:
