@@ -32,10 +32,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from podium.adapters.sqlite.db import HomeLocked
+from podium.adapters.sqlite.db import HomeLocked, waiting_at_most
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
-from podium.local.home_busy import RETRY_AFTER_S, busy_body, busy_headers
+from podium.local.home_busy import REQUEST_WAIT_MS, RETRY_AFTER_S, busy_body, busy_headers
 from podium.local.runtime import LocalRuntime
 from podium.local.same_origin import refusal
 from podium.service.console_files import SECURITY_HEADERS
@@ -549,7 +549,13 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
             )
             self._send(status, headers, payload)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+        def _serve_soon(self) -> None:
+            # A home locked by another process is answered 503 in seconds (home_busy.py):
+            # this thread waits REQUEST_WAIT_MS for its lock, the workers 30 s.
+            with waiting_at_most(REQUEST_WAIT_MS):
+                self._serve()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve_soon
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s " + format, self.address_string(), *args)

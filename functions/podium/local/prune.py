@@ -3,16 +3,23 @@ its loop iterations and subworkflow children, their steps, timelines, logs and p
 files. Which trees may go is core/engine/retention.py's rule; the rows go through
 adapters/sqlite/prune.py. Rows first, then files: a crash between leaves payload files
 nothing refers to (harmless, and rare), never a run whose payloads are gone.
+
+Deleted rows leave free pages in the file: SQLite reuses them for new rows, so the file
+stops growing, but it does not shrink. ``vacuum_home`` (``--vacuum``) rewrites it without
+them; it needs the write lock for the whole rewrite, so on a home another process is
+writing to it waits a few seconds, then leaves it for later (``VacuumReport.problem``)
+rather than queue behind that writer and then hold up every other one.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podium.adapters.sqlite.db import Database
+from podium.adapters.sqlite.db import Database, HomeError, HomeLocked, waiting_at_most
 from podium.adapters.sqlite.prune import (
     blocking_runs,
     delete_tree,
@@ -20,6 +27,11 @@ from podium.adapters.sqlite.prune import (
     top_runs_created_before,
 )
 from podium.core.engine.retention import kept_because
+
+VACUUM_WAIT_MS = 5_000  # how long --vacuum waits for the write lock before leaving it
+# A prune that leaves this much free (and at least this share of the file) says --vacuum.
+HINT_FREE_BYTES = 16 * 1024 * 1024
+HINT_FREE_SHARE = 0.25
 
 
 @dataclass
@@ -62,3 +74,48 @@ def prune_runs(
         if on_tree is not None:
             on_tree(top.run_id, len(tree))
     return report
+
+
+@dataclass
+class VacuumReport:
+    bytes_before: int  # the database file and its -wal, before the prune
+    bytes_after: int  # and after the vacuum
+    done: bool = False
+    checkpointed: bool = True  # False: the file shrinks at a later checkpoint
+    problem: HomeError | None = None  # why it was not done (HomeLocked: try again later)
+
+
+def database_bytes(path: str | Path) -> int:
+    """The bytes on disk of the home's database: the file and its -wal."""
+    total = 0
+    for name in (str(path), f"{path}-wal"):
+        with suppress(OSError):  # no -wal: nobody has it open
+            total += Path(name).stat().st_size
+    return total
+
+
+def vacuum_home(db: Database, bytes_before: int, *, wait_ms: int | None = None) -> VacuumReport:
+    """VACUUM the home, then checkpoint it so that the file shrinks now. A home whose
+    write lock is not free within ``wait_ms`` (VACUUM_WAIT_MS) is left as it is
+    (``problem`` says so: try again when the other process is done); so is one SQLite
+    cannot rewrite (a full disk)."""
+    report = VacuumReport(bytes_before, bytes_before)
+    try:
+        with waiting_at_most(VACUUM_WAIT_MS if wait_ms is None else wait_ms):
+            db.vacuum()
+    except HomeError as exc:
+        report.problem = exc
+    else:
+        report.done = True
+        try:
+            report.checkpointed = db.checkpoint()
+        except HomeLocked:  # readers and writers kept at it for 30 s: a later one does it
+            report.checkpointed = False
+    report.bytes_after = database_bytes(db.path)
+    return report
+
+
+def worth_vacuuming(free: int, total: int) -> bool:
+    """Whether a prune left enough free space in the file to say that --vacuum would
+    give it back: ``HINT_FREE_BYTES`` and ``HINT_FREE_SHARE`` of the file."""
+    return free >= HINT_FREE_BYTES and free >= HINT_FREE_SHARE * max(total, 1)

@@ -16,6 +16,11 @@ it, so a command that only reads works while another process holds the write loc
 on a home it may not write. SQLite's errors about the file itself (locked past the busy
 timeout, read-only, damaged, not a database) become ``HomeError``s that name the file
 and what to do: the CLI prints them in a line.
+
+A lock is waited for ``BUSY_TIMEOUT_MS`` (30 s: a command or an engine worker would
+rather wait than fail), or less on a thread inside ``waiting_at_most``: ``podium dev``
+serves each request so, and answers one that meets a locked home 503 in seconds, not
+after 30 s (local/home_busy.py).
 """
 
 from __future__ import annotations
@@ -36,6 +41,31 @@ from podium.core.errors import PodiumError, TryAgainLater
 
 BUSY_TIMEOUT_MS = 30_000
 SCHEMA_VERSION = 1
+
+# How long a lock is waited for on this thread when less than BUSY_TIMEOUT_MS (None: that).
+_patience = threading.local()
+
+
+@contextmanager
+def waiting_at_most(ms: int) -> Iterator[None]:
+    """On this thread, wait at most ``ms`` for a home's lock (any Database's), then raise
+    ``HomeLocked``: SQLite's busy timeout for the thread's connections, and for a write,
+    its turn behind this process's other writers too, both out of the one ``ms``. For a
+    request served while another process may hold the lock (a ``podium runs prune``);
+    the engine's workers and the commands keep waiting ``BUSY_TIMEOUT_MS``."""
+    before = getattr(_patience, "ms", None)
+    _patience.ms = max(1, int(ms))
+    try:
+        yield
+    finally:
+        _patience.ms = before
+
+
+def busy_timeout_ms() -> int:
+    """How long this thread waits for a lock (``waiting_at_most``, else BUSY_TIMEOUT_MS)."""
+    ms = getattr(_patience, "ms", None)
+    return BUSY_TIMEOUT_MS if ms is None else int(ms)
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -250,8 +280,8 @@ def home_error(path: str, exc: sqlite3.Error) -> HomeError | None:
     if code in (_BUSY, _LOCKED):
         return HomeLocked(
             f"the home at {home} is locked by another process ({exc}; waited"
-            f" {BUSY_TIMEOUT_MS / 1000:g}s): end the other process's write transaction on"
-            f" {path} (a sqlite3 shell, a database browser), then try again"
+            f" {busy_timeout_ms() / 1000:g}s): end the other process's write transaction on"
+            f" {path} (podium runs prune, a sqlite3 shell, a database browser), then try again"
         )
     if code == _READONLY:
         return HomeReadOnly(
@@ -373,7 +403,7 @@ class Database:
             target = Path(self.path).absolute().as_uri() + "?immutable=1"
         conn = sqlite3.connect(
             target,
-            timeout=BUSY_TIMEOUT_MS / 1000,
+            timeout=busy_timeout_ms() / 1000,
             isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
             check_same_thread=False,  # one per thread anyway; close() may run elsewhere
             factory=_Connection,
@@ -388,7 +418,7 @@ class Database:
         return conn
 
     def _configure(self, conn: sqlite3.Connection) -> None:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
         if not self.in_memory and not self._immutable:
             _switch_to_wal(conn)
             # NORMAL in WAL mode: a commit survives a crash of the process (the OS has it);
@@ -396,24 +426,57 @@ class Database:
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = OFF")
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, busy_ms: int | None = None) -> sqlite3.Connection:
+        """This thread's connection, waiting ``busy_ms`` for a lock (default: the
+        thread's busy_timeout_ms)."""
         if self._closed:
             raise RuntimeError(f"database {self.path} is closed")
-        if self.in_memory:
+        if self.in_memory:  # no other process: nobody else's lock to wait for
             if self._shared is None:
                 self._shared = self._open()
             return self._shared
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        wanted = busy_timeout_ms() if busy_ms is None else busy_ms
         if conn is None:
             conn = self._open()
             self._local.conn = conn
+            self._local.busy_ms = busy_timeout_ms()
+        if self._local.busy_ms != wanted:  # a thread that served a request before, say
+            conn.execute(f"PRAGMA busy_timeout = {wanted}")
+            self._local.busy_ms = wanted
         return conn
+
+    @contextmanager
+    def _writers_turn(self) -> Iterator[int | None]:
+        """This process's turn to write (its writers take turns on a lock first). Yields
+        how long SQLite may still wait for the file's lock: None for the thread's usual
+        wait, or under ``waiting_at_most`` what is left of it once the turn came. A turn
+        that does not come in time is HomeLocked: the writer ahead is waiting for
+        another process's lock, most likely."""
+        patience = getattr(_patience, "ms", None)
+        if patience is None:
+            with self._write_lock:
+                yield None
+            return
+        began = time.monotonic()
+        if not self._write_lock.acquire(timeout=patience / 1000):
+            home = Path(self.path).parent
+            raise HomeLocked(
+                f"the home at {home} is locked by another process (this process's writes"
+                f" are queued behind one waiting for the lock; waited {patience / 1000:g}s):"
+                f" end the other process's write transaction on {self.path} (podium runs"
+                " prune, a sqlite3 shell, a database browser), then try again"
+            )
+        try:
+            yield max(1, patience - int((time.monotonic() - began) * 1000))
+        finally:
+            self._write_lock.release()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One atomic write transaction; an exception rolls everything back."""
-        with self._write_lock, self._said_of_the_file():
-            conn = self._connect()
+        with self._writers_turn() as left_ms, self._said_of_the_file():
+            conn = self._connect(left_ms)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -421,6 +484,32 @@ class Database:
                 _rollback(conn)
                 raise
             conn.execute("COMMIT")
+
+    def vacuum(self) -> None:
+        """Rewrite the file without its free pages (SQLite's VACUUM): what deleted rows
+        held goes back to the disk at the next checkpoint. Holds the write lock
+        throughout (other writers wait), and needs free disk of about the file's size in
+        the temporary directory and again for the -wal file."""
+        with self._writers_turn() as left_ms, self._said_of_the_file():
+            self._connect(left_ms).execute("VACUUM")
+
+    def checkpoint(self) -> bool:
+        """Copy the -wal file into the database and empty it (a TRUNCATE checkpoint, as
+        the last connection to close does): after a VACUUM, the file shrinks now, not
+        whenever every process has closed it. False when a reader kept it from
+        finishing: a later checkpoint does."""
+        if self.in_memory or self._immutable:
+            return True
+        with self._writers_turn() as left_ms, self._said_of_the_file():
+            row = self._connect(left_ms).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not row[0]
+
+    def free_bytes(self) -> int:
+        """The bytes of the file's free pages: deleted rows' space, kept for new rows (the
+        file does not shrink without a VACUUM)."""
+        with self.query() as conn:
+            pages = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+            return pages * int(conn.execute("PRAGMA page_size").fetchone()[0])
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -479,7 +568,7 @@ def _switch_to_wal(conn: sqlite3.Connection) -> None:
     """WAL mode, waiting for a lock like any write. Changing the journal mode of a new
     file needs it alone, and SQLite answers "database is locked" at once, without its
     busy handler, when another process opens the same new home at that moment."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + busy_timeout_ms() / 1000
     delay = 0.01
     while True:
         try:

@@ -15,6 +15,9 @@
     "WAITING_FOR_SIGNALS", "PAUSED", "READY", "PENDING", "FAILED_IGNORED", "SUCCEEDED",
     "SKIPPED", "NOT_STARTED",
   ];
+  // A run a bus: podium trigger started is its place down a chain of them (run.chain, 0:
+  // none started it); a trigger starts none past this (core/engine/trigger_events.py).
+  const CHAIN_MAX = 10;
   const SINCE = [["", "Any time"], ["1h", "Last hour"], ["24h", "Last 24 hours"], ["7d", "Last 7 days"], ["30d", "Last 30 days"]];
 
   const main = document.getElementById("main");
@@ -35,6 +38,23 @@
   const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
   const codePoint = (c) => `\u27e8U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}\u27e9`;
   function visible(text) { return String(text).replace(BIDI, codePoint); }
+  // A filter the user types (or pastes) or the address gives (a tag, a step name) is shown
+  // so too, in its box and wherever it is said again; what is sent is the text itself:
+  // a control written out is read back as the control.
+  const SHOWN_BIDI = /\u27e8U\+(061C|200E|200F|202[A-E]|206[6-9])\u27e9/g;
+  function typed(text) { return String(text).replace(SHOWN_BIDI, (_, hex) => String.fromCharCode(parseInt(hex, 16))); }
+  function filterInput(attrs, value, commit) {
+    const input = h("input", { ...attrs, value: visible(value || "") });
+    input.addEventListener("input", () => {
+      const raw = input.value;
+      if (raw.search(BIDI) < 0) return;
+      const caret = input.selectionStart === null ? null : visible(raw.slice(0, input.selectionStart)).length;
+      input.value = visible(raw);
+      if (caret !== null) input.setSelectionRange(caret, caret);
+    });
+    input.addEventListener("change", () => commit(typed(input.value).trim()));
+    return input;
+  }
   const SHOWN_ATTRS = new Set(["title", "aria-label", "placeholder"]); // read by people, not code
   function h(tag, attrs, ...kids) {
     const el = document.createElement(tag);
@@ -473,8 +493,8 @@
     const sinceSelect = h("select", { id: "f-since", "aria-label": "Started", onchange: (e) => go({ since: e.target.value }) },
       SINCE.map(([v, t]) => h("option", { value: v, selected: v === filters.since }, t)));
     // Tags: key=value, several comma-separated; a run must carry them all.
-    const tagInput = h("input", { id: "f-tag", type: "search", "aria-label": "Tags", placeholder: "tag: key=value",
-      value: filters.tag, onchange: (e) => go({ tag: e.target.value.trim() }) });
+    const tagInput = filterInput({ id: "f-tag", type: "search", "aria-label": "Tags", placeholder: "tag: key=value" },
+      filters.tag, (tag) => go({ tag }));
     const tagChips = (tags) => Object.entries(tags || {}).map(([k, v]) =>
       h("button", { class: "chip plain tag", title: `only runs tagged ${k}=${v}`, "data-tag": `${k}=${v}`,
         onclick: (e) => { e.stopPropagation(); go({ tag: `${k}=${v}` }); } }, `${k}=${v}`));
@@ -513,7 +533,10 @@
       if (gen !== generation) return;
       if (!filledWorkflows) {
         filledWorkflows = true;
-        wfSelect.append(...data.workflows.map((w) => h("option", { value: w, selected: w === filters.workflow }, w)));
+        // A workflow the address names that the home does not hold is shown as chosen too
+        // (the list is filtered by it), not "All workflows".
+        const listed = filters.workflow && !data.workflows.includes(filters.workflow) ? [filters.workflow, ...data.workflows] : data.workflows;
+        wfSelect.append(...listed.map((w) => h("option", { value: w, selected: w === filters.workflow }, w)));
       }
       total.textContent = `${num(data.total)} run${data.total === 1 ? "" : "s"}`;
       const cut = data.truncated ? data.truncated_workflows || [] : [];
@@ -529,8 +552,12 @@
         h("button", { class: `chip s-${st}${filters.status === st ? " on" : ""}`, onclick: () => go({ status: filters.status === st ? "" : st }) },
           label(st), h("b", {}, num(data.counts[st])))));
       if (!data.runs.length) {
-        body.replaceChildren(h("tr", {}, h("td", { colspan: 6, class: "empty" },
-          data.workflows.length ? "No runs match these filters." : "No workflows yet: push one with `podium push FILE`.")));
+        const since = (SINCE.find(([v]) => v === filters.since) || [null, filters.since])[1];
+        const said = [filters.workflow && `workflow ${filters.workflow}`, filters.status && `status ${label(filters.status)}`,
+          filters.since && `started: ${since.toLowerCase()}`, filters.tag && `tag ${filters.tag}`].filter(Boolean).join(" · ");
+        body.replaceChildren(h("tr", {}, h("td", { colspan: 6, class: "empty", id: "runs-empty" },
+          !data.workflows.length && !filters.workflow ? "No workflows yet: push one with `podium push FILE`."
+            : `No runs match ${said ? `these filters (${said})` : "these filters"}.`)));
       } else {
         body.replaceChildren(...data.runs.map((r) => {
           const href = `#/runs/${encodeURIComponent(r.run_id)}`;
@@ -614,7 +641,7 @@
     const totalSteps = Object.values(counts).reduce((a, b) => a + b, 0) || 1;
     const meta = [
       ["Workflow", h("span", {}, h("b", {}, r.workflow), ` v${r.version}`)],
-      ["Trigger", r.trigger],
+      ["Trigger", [r.trigger, chainNote(r)]],
       ["Started", fmtTime(r.started_at || r.created_at)],
       ["Ended", fmtTime(r.ended_at)],
       ["Duration", fmtDur(dur) + (r.ended_at ? "" : "…")],
@@ -663,6 +690,18 @@
       r.waiting ? h("div", { class: "note", id: "run-waiting" }, h("strong", {}, "Waiting: "), clip(r.waiting, "run-waiting", 2500)) : null,
       bar, chips,
     );
+  }
+
+  // "chain 3 of 10": a bus: podium trigger started the run from a status change of a run
+  // that one such trigger started, itself started so (a view without the field, an older
+  // stack's, or a chain of 0: nothing shown).
+  function chainNote(r) {
+    const n = Number(r.chain || 0);
+    if (!(n > 0)) return null;
+    return h("span", { class: "chain muted small", id: "run-chain",
+      title: `Started by a bus: podium trigger, link ${n} of a chain of them (each run started by a status change of the one before). ` +
+        `No trigger starts a run past link ${CHAIN_MAX}: a chain that long is a cycle of triggers, most often.` },
+    ` · chain ${num(n)} of ${CHAIN_MAX}`);
   }
 
   // -- the DAG --------------------------------------------------------------------------
@@ -777,8 +816,8 @@
     const tools = document.getElementById("steps-tools");
     if (!tools.dataset.ready) {
       tools.dataset.ready = "1";
-      const search = h("input", { type: "search", id: "step-search", placeholder: "Filter steps…", value: runState.q,
-        onchange: (e) => { location.hash = runQuery({ q: e.target.value.trim(), offset: 0 }); } });
+      const search = filterInput({ type: "search", id: "step-search", placeholder: "Filter steps…", "aria-label": "Filter steps" },
+        runState.q, (q) => { location.hash = runQuery({ q, offset: 0 }); });
       const status = h("select", { id: "step-status", "aria-label": "Step status", onchange: (e) => { location.hash = runQuery({ status: e.target.value, offset: 0 }); } },
         h("option", { value: "" }, "Any status"), STEP_STATUSES.map((st) => h("option", { value: st, selected: st === runState.status }, label(st))));
       tools.append(search, status, h("span", { id: "node-filter" }), h("span", { class: "pager", id: "pager" }));
@@ -821,7 +860,9 @@
     const legend = h("div", { class: "legend" },
       [["seg-queued", "queued"], ["seg-running a-SUCCEEDED", "running"], ["seg-running a-RETRIED", "failed attempt"], ["seg-backoff", "backoff"], ["seg-waiting", "waiting"]]
         .map(([c, t]) => h("span", {}, h("i", { class: `seg ${c}` }), t)));
-    document.getElementById("gantt").replaceChildren(head, ...(rows.length ? rows : [h("p", { class: "empty" }, "No steps match.")]), legend);
+    const said = [runState.q && `name contains “${runState.q}”`, runState.status && `status ${label(runState.status)}`].filter(Boolean).join(" · ");
+    document.getElementById("gantt").replaceChildren(head,
+      ...(rows.length ? rows : [h("p", { class: "empty", id: "steps-empty" }, `No steps match${said ? ` (${said})` : ""}.`)]), legend);
   }
 
   // -- step detail ----------------------------------------------------------------------------
