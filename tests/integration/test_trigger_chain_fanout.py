@@ -123,3 +123,29 @@ def test_past_the_first_links_a_trigger_starts_one_run_per_changed_run(
     assert only.params == {"upstream": deep.run_id, "status": "RUNNING"}
     assert only.chain == ONCE_PER_RUN_FROM + 1 and only.status is RunStatus.SUCCEEDED
     assert rt.store.get_run(deep.run_id).status is RunStatus.SUCCEEDED
+
+
+def test_past_the_first_links_step_changes_start_one_run_per_changed_run(
+    rt: LocalRuntime,
+) -> None:
+    """Step status changes carry their run's created_at, so a trigger on them is held to
+    one run per changed run past the first links too (each step's change started one)."""
+    rt.push(
+        {
+            "name": "etl",
+            "step_events": "all",
+            "steps": [{"id": "a", "type": "noop"}, {"id": "b", "type": "noop"}],
+        }
+    )
+    notify = on_changes("notify", "etl")
+    notify["triggers"][0]["event"]["pattern"] = {
+        "source": ["podium"],
+        "detail-type": ["Podium Step Status Change"],
+        "detail": {"workflow": ["etl"], "status": ["SUCCEEDED"]},
+    }
+    rt.push(notify)
+    shallow = start_run(rt.services, "etl")
+    deep = start_run(rt.services, "etl", chain=ONCE_PER_RUN_FROM)
+    settle(rt)
+    started = Counter(r.params["upstream"] for r in all_runs(rt, "notify"))
+    assert started == {shallow.run_id: 2, deep.run_id: 1}  # one per step change, then one

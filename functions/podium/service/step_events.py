@@ -66,6 +66,7 @@ def step_status_event(
             "run_id": run.run_id,
             "workflow": run.workflow,
             "version": run.version,
+            "created_at": run.created_at,  # with run_id, names the run (podium_link)
             "step": step,
             "status": status.value,
             "attempt": attempt,
