@@ -62,6 +62,27 @@ def test_console_views_answer_json_errors(dev: DevServer) -> None:
     assert call(dev, "/api/console/runs", {"x": 1})[0] == 405
 
 
+def test_console_views_refuse_what_the_deployed_api_refuses(dev: DevServer) -> None:
+    """dev clamped a page size or offset out of range and took any workflow name or run
+    id, where the deployed API answers 400 naming the field: a console written against
+    dev met errors only once deployed."""
+    cases = {
+        "/api/console/runs?limit=0": "query.limit",
+        "/api/console/runs?limit=100000": "query.limit",
+        "/api/console/runs?limit=%2B5": "query.limit",  # "+5": int() takes it, the API not
+        "/api/console/runs?workflow=no%20such": "path.name",
+        "/api/console/runs/r1?offset=-1": "query.offset",
+        "/api/console/runs/r1?limit=501": "query.limit",
+        "/api/console/runs/bad%20id": "path.run_id",
+        "/api/console/runs/bad%20id/step?name=a": "path.run_id",
+    }
+    for path, field in cases.items():
+        status, body = call(dev, path)
+        assert status == 400, (path, status, body)
+        assert [e["path"] for e in body["errors"]] == [field], (path, body)
+    assert call(dev, "/api/console/runs?limit=200")[0] == 200
+
+
 def test_api_event_is_an_http_api_v2_event() -> None:
     event = api_event("GET", "/runs/r1?limit=5&limit=6", {"User-Agent": "t"}, b"")
     assert event["rawPath"] == "/runs/r1"

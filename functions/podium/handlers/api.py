@@ -79,6 +79,7 @@ from podium.service.actions import Actor, run_action, step_action
 from podium.service.admission import unblock
 from podium.service.api_requests import (
     RequestError,
+    bounded_int,
     check_run_id,
     check_workflow_name,
     decode_body,
@@ -288,20 +289,11 @@ def _internal(exc: Exception) -> Response[str]:
     )
 
 
-_ASCII_INT = re.compile(r"-?[0-9]{1,19}")
-
-
 def _int_query(name: str, default: int | None, low: int, high: int) -> int | None:
     raw = app.current_event.get_query_string_value(name)
     if raw is None:
         return default
-    # ASCII digits only: int() also takes "+5", " 5", "1_0" and other scripts' digits
-    value = int(raw) if _ASCII_INT.fullmatch(raw) else low - 1
-    if not low <= value <= high:
-        raise DefinitionError(
-            [Issue(f"query.{name}", f"must be an integer from {low} to {high}, got {raw[:40]!r}")]
-        )
-    return value
+    return bounded_int(name, raw, low, high)
 
 
 def _header(name: str) -> str | None:

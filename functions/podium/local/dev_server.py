@@ -38,6 +38,7 @@ from podium.core.engine.errors import NotFound
 from podium.local.home_busy import REQUEST_WAIT_MS, RETRY_AFTER_S, busy_body, busy_headers
 from podium.local.runtime import LocalRuntime
 from podium.local.same_origin import refusal
+from podium.service.api_requests import RequestError, bounded_int, check_run_id, check_workflow_name
 from podium.service.console_files import SECURITY_HEADERS
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
@@ -391,6 +392,8 @@ class DevServer:
                 if parts == ["workflows"]:
                     return 200, {"workflows": workflow_names(self.runtime.store)}
                 if parts == ["runs"]:
+                    if query.get("workflow"):  # as the deployed API checks them
+                        check_workflow_name(query["workflow"])
                     return 200, views.list_console_runs(
                         ctx,
                         workflow_names(self.runtime.store),
@@ -398,19 +401,21 @@ class DevServer:
                         status=query.get("status") or None,
                         since=query.get("since") or None,
                         tag=query.get("tag") or None,
-                        limit=_int(query, "limit", 50),
+                        limit=_int(query, "limit", 50, 1, views.MAX_RUNS),
                     )
                 if len(parts) == 2 and parts[0] == "runs":
+                    check_run_id(parts[1])
                     return 200, views.run_page(
                         ctx,
                         parts[1],
-                        offset=_int(query, "offset", 0),
-                        limit=_int(query, "limit", 100),
+                        offset=_int(query, "offset", 0, 0, 10**9),
+                        limit=_int(query, "limit", 100, 1, views.MAX_PAGE),
                         status=query.get("status") or None,
                         node=query.get("node") or None,
                         search=query.get("q") or None,
                     )
                 if len(parts) == 3 and parts[0] == "runs" and parts[2] == "step":
+                    check_run_id(parts[1])
                     return 200, views.step_detail(
                         ctx,
                         parts[1],
@@ -422,6 +427,9 @@ class DevServer:
         except DefinitionError as exc:
             issues = [{"path": i.path, "message": i.message} for i in exc.issues]
             return 400, {"message": "invalid request", "errors": issues}
+        except RequestError as exc:
+            error = {"path": exc.path, "message": exc.message}
+            return int(exc.status), {"code": exc.code, "message": str(exc), "errors": [error]}
         except NotFound as exc:
             return 404, {"message": str(exc), "errors": []}
         except HomeLocked as exc:  # another process writes: the answer says to retry
@@ -467,16 +475,11 @@ class _LambdaContext:
 _CONTEXT = _LambdaContext()
 
 
-def _int(query: dict[str, str], name: str, default: int) -> int:
+def _int(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    """As the deployed API reads it (handlers/api.py): absent is ``default``; anything
+    but an integer from ``low`` to ``high`` is refused, not clamped."""
     raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise DefinitionError(
-            [Issue(f"query.{name}", f"must be an integer, got {raw!r}")]
-        ) from None
+    return default if raw is None else bounded_int(name, raw, low, high)
 
 
 def _bool(query: dict[str, str], name: str) -> bool:

@@ -242,6 +242,22 @@ def find_lone_surrogate(data: Any) -> str | None:
     return None
 
 
+# ASCII digits only: int() also takes "+5", " 5", "1_0" and other scripts' digits.
+_ASCII_INT = re.compile(r"-?[0-9]{1,19}")
+
+
+def bounded_int(name: str, raw: str, low: int, high: int) -> int:
+    """The query parameter ``name`` (its text ``raw``) as an integer from ``low`` to
+    ``high``, else a DefinitionError at ``query.<name>``. One rule for the deployed API
+    and ``podium dev``, so a page a console asks for is refused the same way on both."""
+    value = int(raw) if _ASCII_INT.fullmatch(raw) else low - 1
+    if not low <= value <= high:
+        raise DefinitionError(
+            [Issue(f"query.{name}", f"must be an integer from {low} to {high}, got {raw[:40]!r}")]
+        )
+    return value
+
+
 def check_workflow_name(name: str) -> None:
     if not _WORKFLOW_NAME.match(name):
         raise RequestError(
