@@ -958,3 +958,16 @@ def test_on_dynamodb_a_loop_opened_by_the_previous_shard_layout_is_still_counted
 
 def child_run_id_of(index: int) -> str:
     return f"r1.loop.{index}"
+
+
+def test_keeping_a_run_s_items_changes_nothing_a_reader_sees(store: StateStore) -> None:
+    """``keep_run_items`` (the sweeper, at each check of an unended run) renews expiry
+    stamps where the store has them (dynamodb-expiring: the run here is decades older
+    than half the retention, so it does) and nothing else; twice is as once."""
+    store.create_run(a_run("k1"))
+    store.create_step(StepRecord("k1", "a", StepStatus.READY, ready_at=1))
+    before = (store.get_run("k1"), store.list_steps("k1"))
+    store.keep_run_items(store.get_run("k1"))
+    store.keep_run_items(store.get_run("k1"))
+    assert (store.get_run("k1"), store.list_steps("k1")) == before
+    assert "k1" in store.list_active_run_ids()

@@ -446,6 +446,12 @@ class DynamoStateStore:
         cond = status_in("#st", frozenset(s for s in RunStatus if s.terminal), values, names)
         self._update_run(run_id, "REMOVE #g2p, #g2s, #uw", cond, names, values)
 
+    def keep_run_items(self, run: RunRecord) -> None:
+        # Only a client that stamps run items to expire renews them (it knows how long).
+        renew = getattr(self._db, "renew_run_partition", None)
+        if renew is not None:
+            renew(self._table, c.run_pk(run.run_id), run.created_at)
+
     def watch_run(self, run_id: str, at: int) -> bool:
         # Two index writes, paid only by the iterations that outlive their first check.
         return self._update_if(

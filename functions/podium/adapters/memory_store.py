@@ -186,6 +186,9 @@ class MemoryStateStore:
             if run is not None and not run.settled and run.watched:
                 self._runs[run_id] = replace(run, check_at=at)
 
+    def keep_run_items(self, run: RunRecord) -> None:
+        """Nothing here expires (runs stay until pruned): nothing to keep."""
+
     def watch_run(self, run_id: str, at: int) -> bool:
         with self._lock:
             self.writes += 1

@@ -147,6 +147,15 @@ class StateStore(Protocol):
         run is left alone (it never comes back to the index)."""
         ...
 
+    def keep_run_items(self, run: RunRecord) -> None:
+        """Keep the items of an unended run from expiring. A store whose run items expire
+        some days after their last write (the DynamoDB table's TTL: adapters/
+        dynamo_expiry.py) would otherwise lose the first steps and timeline of a run
+        that waits longer than that (for a signal, a long sleep, a paused run). The
+        sweeper calls it at each check of an unended run; it reads or writes only for a
+        run old enough to need it. A store that expires nothing does nothing."""
+        ...
+
     def watch_run(self, run_id: str, at: int) -> bool:
         """Put an unsettled run created unwatched (``RunRecord.watched``: a loop
         iteration) in the index of due work, due at ``at``. True when it entered now;

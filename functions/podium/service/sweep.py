@@ -70,6 +70,12 @@ def sweep(ctx: Services, due: DueRuns, *, max_runs: int = MAX_RUNS_PER_PASS) -> 
             if run.status is RunStatus.RUNNING:
                 keys |= _keys_of(ctx, run)
             _check_run(ctx, run, now, report)
+            if not run.status.terminal:
+                # A run that waits longer than the store keeps run items (DynamoDB's
+                # TTL) would lose its first steps while it runs: the store renews them
+                # once the run is that old. After the check, which a failure here
+                # must not hold up.
+                ctx.store.keep_run_items(run)
     for workflow in sorted(workflows):
         with _isolated(ctx, f"workflow {workflow}", report):
             _reconcile_slots(ctx, workflow, report)

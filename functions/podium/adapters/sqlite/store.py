@@ -295,6 +295,9 @@ class SqliteStateStore:
                 return
             update_run(conn, replace(found[0], check_at=at), inactive=False)
 
+    def keep_run_items(self, run: RunRecord) -> None:
+        """Nothing here expires (runs stay until pruned): nothing to keep."""
+
     def watch_run(self, run_id: str, at: int) -> bool:
         with self.db.write() as conn:
             found = read_run_row(conn, run_id)
