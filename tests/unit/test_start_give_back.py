@@ -11,6 +11,8 @@ from podium.core.engine.retry import (
     MAX_START_GIVE_BACKS,
     give_back_delay,
     give_backs_counter,
+    was_given_back,
+    without_give_backs,
 )
 from podium.core.engine.status import StepStatus, can_transition
 from podium.core.engine.step_error import platform_error
@@ -63,3 +65,16 @@ def test_an_attempts_end_does_not_carry_its_give_backs_forward() -> None:
     plan = plan_finish(spec, "r", "s", 1, 0, error=platform_error("throttled"), retry_counts=counts)
     assert plan.to is StepStatus.RETRY_WAIT
     assert plan.changes["retry_counts"] == {"platform": 1}
+
+
+def test_an_attempt_given_back_is_known_by_its_count_until_it_ends() -> None:
+    """Claimed again, a given-back attempt is the same attempt going on: it passes its
+    breakpoint and says RUNNING no second time (service/breakpoints.py, execute.py)."""
+    plan = plan_start_give_back("r", "s", 2, 0, {"platform": 1})
+    assert plan is not None
+    counts = plan.changes["retry_counts"]
+    assert was_given_back(counts, 2)
+    assert not was_given_back(counts, 1) and not was_given_back(counts, 3)
+    assert not was_given_back({"platform": 1}, 2)
+    # Its end (a retry) carries no give-back forward: the next attempt is a new one.
+    assert not was_given_back(without_give_backs(counts), 2)

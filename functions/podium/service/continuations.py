@@ -12,6 +12,7 @@ import weakref
 from typing import Any
 
 from podium.core.engine.errors import StepConflict
+from podium.core.engine.plans import plan_give_back
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
@@ -78,7 +79,7 @@ def hold_continuation(ctx: Services, current: RunRecord, step: str) -> bool:
             expected=frozenset({StepStatus.RUNNING}),
             attempt=1,
             to=StepStatus.READY,
-            changes={"attempt": 0, "started_at": None, "lease_until": None},
+            changes=plan_give_back(1),  # READY before attempt 1, as release_claim
         )
     except StepConflict:
         return True  # the sweeper took it back meanwhile: not ours to start

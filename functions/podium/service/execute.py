@@ -21,6 +21,7 @@ from podium.core.engine.plans import (
     plan_lost_claim,
 )
 from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError
@@ -203,6 +204,10 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
         failed = Failed(user_error(f"params: {exc.message}", retryable=False))
         return apply_result(ctx, attempt, failed, claimed.retry_counts, inline=inline)
     arm_deadline(ctx, attempt)
-    publish_step(ctx, run, claimed.step, StepStatus.RUNNING, attempt=claimed.attempt)
+    if not was_given_back(claimed.retry_counts, claimed.attempt):
+        # Once per attempt: a given-back attempt claimed again is the same attempt going
+        # on (its give-back published nothing), as a retry's next attempt says RUNNING
+        # once under its own number. Consumers see RUNNING, then how the attempt ended.
+        publish_step(ctx, run, claimed.step, StepStatus.RUNNING, attempt=claimed.attempt)
     result = ctx.runtime_for(spec).start(ctx, attempt)
     return apply_result(ctx, attempt, result, claimed.retry_counts, inline=inline)

@@ -16,6 +16,7 @@ from typing import Any
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.plans import plan_run_end
 from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import release_slot
@@ -224,8 +225,18 @@ def cancel_step(
     if record.status.terminal:
         return False
     now = ctx.now()
+    # A step given back (service/attempts.give_back) is its attempt going on: that
+    # attempt said RUNNING, so its end is said under its number, and its work is stopped
+    # as a running attempt's is (an ECS RunTask refused as throttled may have been
+    # accepted by an earlier try of the same call, under the attempt's clientToken).
+    given_back = record.status is not StepStatus.RUNNING and was_given_back(
+        record.retry_counts, record.attempt + 1
+    )
     if in_queue(record):  # queued for a permit, or woken and not claimed yet
-        return abandon_if_queued(ctx, record, StepStatus.STOPPED, reason)
+        left = abandon_if_queued(ctx, record, StepStatus.STOPPED, reason)
+        if left and given_back:
+            _given_back_stopped(ctx, run, record, reason)
+        return left
     to = running_to if record.status is StepStatus.RUNNING else StepStatus.STOPPED
     try:
         ctx.store.transition_step(
@@ -238,6 +249,9 @@ def cancel_step(
         )
     except StepConflict:
         return False
+    if given_back:
+        _given_back_stopped(ctx, run, record, reason)
+        return True
     publish_step(ctx, run, record.step, to, attempt=record.attempt or None, error=reason)
     if record.status is StepStatus.RUNNING:
         spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
@@ -247,6 +261,16 @@ def cancel_step(
         withdraw_deadline(ctx, attempt)
         release_all(ctx, run, record.step)
     return True
+
+
+def _given_back_stopped(ctx: Services, run: RunRecord, record: StepRecord, reason: str) -> None:
+    """A given-back step just stopped: its attempt's end on the bus, its work stopped
+    (idempotent: work never started is not there to stop). Its permits went back with
+    the give-back, and its deadline too."""
+    number = record.attempt + 1
+    publish_step(ctx, run, record.step, StepStatus.STOPPED, attempt=number, error=reason)
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    ctx.runtime_for(spec).terminate(ctx, Attempt(run, spec, record.step, number, ctx.now()), reason)
 
 
 def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:

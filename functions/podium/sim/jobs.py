@@ -3,6 +3,9 @@ the attempt key, and a start looks the key up before it submits, as the Batch an
 backends do (adapters/jobs/). In a faulty world that look-up is throttled at random, so
 starts are given back (``GiveBack``: READY again, permits released, the same attempt
 claimed again after a backoff) and, past MAX_START_GIVE_BACKS, fail as platform errors.
+Now and then a submit is accepted and its answer is a throttle all the same (ECS RunTask
+retried by botocore under its clientToken, the retry throttled): that start is given
+back too, with its job going, and asked again under the same key finds that job.
 
 Every submit is counted as an invocation of its attempt (``double_invoke``: a job
 submitted twice for one attempt); work is found again only by its key, so an attempt
@@ -21,6 +24,8 @@ if TYPE_CHECKING:
 # How often a start's look-up is throttled in a faulty world: often enough that one
 # attempt is given back several times, and now and then past its cap.
 LOOKUP_THROTTLED = 0.35
+# How often a submit that acted answers throttled (given back, its job started).
+SUBMIT_THROTTLED = 0.15
 
 
 class SimJobs:
@@ -42,6 +47,10 @@ class SimJobs:
         world.invoked_by[(run_id, step, int(attempt))] = world.sched.current()
         handle = f"job-{len(self._started) + 1}"
         self._started[request.key] = handle
+        if world.draw(SUBMIT_THROTTLED):
+            world.log(f"JOB SUBMIT ACCEPTED, ANSWERED THROTTLED {request.key}")
+            error = api_error("Sim RunTask", "ThrottlingException", "Rate exceeded")
+            return JobOutcome(Phase.NOT_STARTED, error=error)
         return running(handle)
 
     def find(self, request: JobRequest) -> JobOutcome | None:

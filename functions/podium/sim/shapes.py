@@ -206,8 +206,9 @@ def key_limit() -> Shape:
 
 def job_give_back() -> Shape:
     """Batch-like jobs behind a concurrency key of limit 1, shared by 3 runs: a start
-    whose look-up is throttled (sim/jobs.py) is given back, its permit released, and
-    claimed again as the same attempt; ``retries: 0``, as a give-back spends none."""
+    whose look-up is throttled, or whose submit acted but answered throttled (ECS-like,
+    sim/jobs.py), is given back, its permit released, and claimed again as the same
+    attempt, which finds a job it started; ``retries: 0``, as a give-back spends none."""
     key = {"key": "sim_jobs", "limit": 1}
     job = {"type": "batch_job", "job_queue": "q", "job_definition": "d", "retries": 0}
     wf = {

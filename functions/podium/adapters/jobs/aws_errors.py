@@ -88,6 +88,39 @@ def lookup_failed(service: str, exc: BaseException) -> JobOutcome:
     return JobOutcome(phase, error=error)
 
 
+# Codes (with HTTP 429) of a call the service refused for its rate: it answered, and
+# did not act on this try.
+_THROTTLED_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+    }
+)
+
+
+def is_throttled_error(exc: BaseException) -> bool:
+    """The service refused the call as throttled (not a 5xx or a lost answer, after
+    which it may have acted)."""
+    if not is_api_error(exc):
+        return False
+    return code_of(exc)[0] in _THROTTLED_CODES or status_of(exc) == 429
+
+
+def throttled_start(service: str, exc: BaseException) -> JobOutcome:
+    """A start the service refused as throttled, made under an idempotency token that
+    is the attempt's (ECS RunTask's clientToken): NOT_STARTED, so the attempt is given
+    back and asks again after a backoff, under the same key and so the same token. An
+    earlier try of the same call that botocore retried may have been accepted after
+    all; asked again with its token, the service answers with the work it started then,
+    and the look-up the start makes first (by the attempt key) finds it too."""
+    code, message = code_of(exc)
+    log.warning("%s throttled, the attempt is given back: %s", service, exc)
+    return JobOutcome(Phase.NOT_STARTED, error=api_error(service, code, message, status_of(exc)))
+
+
 def raise_if_transient(exc: BaseException) -> None:
     """A stop that failed: re-raised when the service was throttled or down (or the
     answer was lost), so the caller retries it; logged and dropped when the service

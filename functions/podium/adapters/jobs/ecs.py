@@ -1,6 +1,8 @@
-"""``ecs_task`` on Amazon ECS: RunTask, found again by ``startedBy`` (the attempt key),
-DescribeTasks, StopTask; the output's logs link comes from the task definition's
-``awslogs`` configuration."""
+"""``ecs_task`` on Amazon ECS: RunTask under a ``clientToken`` that is a digest of the
+attempt key (so a RunTask asked again, after a lost answer or a throttled refusal, is
+the same task), found again by ``startedBy`` (the attempt key), DescribeTasks,
+StopTask; the output's logs link comes from the task definition's ``awslogs``
+configuration."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from urllib.parse import quote
 from podium.adapters.jobs.aws_errors import (
     asked_failed,
     is_api_error,
+    is_throttled_error,
     is_transient_error,
     raise_if_transient,
     start_failed,
+    throttled_start,
 )
 from podium.core.engine.external import (
     JobOutcome,
@@ -78,6 +82,18 @@ class EcsTasks:
         try:
             resp = self._ecs.run_task(**kwargs)
         except Exception as exc:
+            if is_throttled_error(exc):
+                # Refused for its rate: the attempt is given back and asks again after a
+                # backoff, under the same clientToken (ECS keeps a RunTask token up to
+                # 24 hours, docs/operations.md; the give-backs take minutes).
+                # Polling instead found no task, and spent a retry on a start that
+                # never happened.
+                return throttled_start("ECS RunTask", exc)
+            started = _token_tasks(exc)
+            if started:
+                return self._described(request, started)  # the token ran them: ours
+            # A 5xx or a lost answer may come after ECS started the task: it is polled
+            # (holding its permits) and found by the attempt key, or not.
             return start_failed("ECS RunTask", exc)
         tasks = resp.get("tasks") or []
         if not tasks:
@@ -172,6 +188,18 @@ class EcsTasks:
             f"#logsV2:log-groups/log-group/{_console_quote(options['awslogs-group'])}"
             f"/log-events/{_console_quote(stream)}"
         )
+
+
+def _token_tasks(exc: BaseException) -> list[str]:
+    """The tasks a RunTask refused with ConflictException names: its clientToken (the
+    attempt's, which no other attempt uses) started them already, under parameters that
+    differ. They are the attempt's work (none: another conflict)."""
+    response: Any = getattr(exc, "response", None)
+    if not is_api_error(exc) or not isinstance(response, dict):
+        return []
+    if (response.get("Error") or {}).get("Code") != "ConflictException":
+        return []
+    return [str(arn) for arn in response.get("resourceIds") or []]
 
 
 def _console_quote(text: str) -> str:

@@ -161,7 +161,8 @@ def plan_lost_claim(
 def plan_give_back(attempt: int) -> dict[str, Any]:
     """A claim the worker will not start (too little time left in its invocation, or a
     start that did nothing: ``plan_start_give_back``): READY again at the previous
-    attempt number. The attempt never started: nothing runs twice."""
+    attempt number. The attempt never started: nothing runs twice. The step's reason is
+    left as it is: a resume's marker (the attempt passes its breakpoint) stays."""
     require_transition(StepStatus.RUNNING, StepStatus.READY)
     return {"attempt": attempt - 1, "started_at": None, "lease_until": None}
 
@@ -188,7 +189,10 @@ def plan_start_give_back(
 
     ``ready_at`` is the due time: the step is ready again from then, so the sweeper
     (which re-drives a READY step once its run looks stale) leaves it alone until its
-    claim message had its chance."""
+    claim message had its chance. The count it keeps also says, when the attempt is
+    claimed again, that it is the same attempt going on (``retry.was_given_back``): it
+    passed its breakpoint and said RUNNING already, and a stop of the step while it is
+    given back ends that attempt."""
     counter = give_backs_counter(attempt)
     given = retry_counts.get(counter, 0)
     delay = give_back_delay(given, f"{run_id}/{step}/{attempt}")

@@ -138,6 +138,14 @@ def give_backs_counter(attempt: int) -> str:
     return f"{_GIVE_BACKS}{attempt}"
 
 
+def was_given_back(counts: Mapping[str, int], attempt: int) -> bool:
+    """Whether attempt ``attempt`` was claimed and given back before (the counts of a
+    step item not past it). Claimed again, it is the same attempt going on, not a new
+    one: it passed its breakpoint already (service/breakpoints.py) and said RUNNING
+    already (service/execute.perform), so it does neither again."""
+    return counts.get(give_backs_counter(attempt), 0) > 0
+
+
 def without_give_backs(counts: Mapping[str, int]) -> dict[str, int]:
     """The retry counts an attempt's end carries forward: give-backs belong to it alone."""
     return {k: v for k, v in counts.items() if not k.startswith(_GIVE_BACKS)}

@@ -9,8 +9,10 @@ step is. An attempt's result is one of:
 - ``Poll(after_seconds)``: ask ``poll`` again after a while;
 - ``StartAgain``: a start cut short, redone by the work function;
 - ``GiveBack(error)``: the start did nothing and may not try now (the look-up it makes
-  first was throttled): the attempt goes back to READY, at the same number and key, and
-  starts again after a backoff core plans (``plan_start_give_back``).
+  first was throttled, or an ECS RunTask under the attempt's clientToken was): the
+  attempt goes back to READY, at the same number and key, and starts again after a
+  backoff core plans (``plan_start_give_back``). It is the same attempt going on: its
+  next claim neither stops at its breakpoint again nor says RUNNING again.
 """
 
 from __future__ import annotations
@@ -80,12 +82,14 @@ class StartAgain:
 @dataclass(frozen=True, slots=True)
 class GiveBack:
     """``start`` did nothing, for a passing reason (its look-up was throttled, the service
-    unavailable): the attempt is given back (READY, its permits released) and claimed
+    unavailable; or a RunTask under the attempt's idempotency token was refused as
+    throttled): the attempt is given back (READY, its permits released) and claimed
     again after a backoff, as the same attempt (its key unchanged, so a start that did
-    happen after all is found). Nothing happened, so no retry is spent; after
-    ``MAX_START_GIVE_BACKS`` of them the attempt fails with ``error``, a platform error,
-    as it would have at once (a service down for good still ends the step). Only
-    ``start`` returns it: a later completion of started work never gives it back."""
+    happen after all is found, or answered by its token). Nothing happened that the
+    attempt knows of, so no retry is spent; after ``MAX_START_GIVE_BACKS`` of them the
+    attempt fails with ``error``, a platform error, as it would have at once (a service
+    down for good still ends the step). Only ``start`` returns it: a later completion
+    of started work never gives it back."""
 
     error: StepError
 

@@ -4,11 +4,13 @@ sfn_execution).
 - ``start`` renders the step's request and asks its backend to start the work, named
   by the attempt key (a start found already running is the same work, not a second).
   A start whose look-up (is the work there already?) failed transiently submitted
-  nothing: the attempt is given back (``GiveBack``) and starts again later under the
-  same key, on no retry budget. A start that failed transiently (throttled, a 5xx, a
-  lost answer) may have started the work: the backend reports it running, so the
-  attempt polls, and ``find`` by the same key settles it (a new attempt would use a
-  new key, and orphan the work);
+  nothing, and an ECS RunTask refused as throttled is asked again under the same
+  clientToken (the same task, if an earlier try of it started one): the attempt is
+  given back (``GiveBack``) and starts again later under the same key, on no retry
+  budget. A start that failed otherwise transiently (a Batch or Glue submit throttled,
+  a 5xx, a lost answer) may have started the work: the backend reports it running, so
+  the attempt polls, holding its permits, and ``find`` by the same key settles it (a
+  new attempt would use a new key, and orphan the work);
 - ``on_event``: a state-change event routed to the attempt (service/external_events.py)
   carries the work's state; an ended state closes the attempt, another one waits on;
 - ``poll``: the safety net (a lost or late event): the backend finds the work by the
