@@ -320,3 +320,56 @@ def test_whole_leaves_out_a_head_whose_id_was_sent_again(signals: Signals) -> No
     new = signals.find_heads("again", [], now=5999, size=5).heads[0]
     assert new.signal.sent_at == 7000
     assert [(s.sent_at, s.payload) for s in signals.whole([old, new])] == [(7000, "second")]
+
+
+def test_a_page_of_heads_passes_over_expired_ones(signals: Signals) -> None:
+    """Expired heads that are still stored (DynamoDB's TTL deletes an item days after
+    its expiry, not at once) count toward no page's size, on any store: a page holds the
+    ``size`` newest live signals, and ``next`` is the last of them. (DynamoDB's Limit
+    counts every item a Query evaluates: its page reads on past the expired ones.)"""
+    at = 1000
+    for i in range(10):  # newest first: expired, 9, 8, expired, 7, 6, expired, ...
+        if i % 2 == 0:
+            send(signals, "mixed", at, params={"i": 100 + i, "even": 0}, ttl_ms=1)
+            at += 1
+        send(signals, "mixed", at, params={"i": i, "even": i % 2}, payload=i, ttl_ms=DAY)
+        at += 1
+    send(signals, "mixed", at, params={"i": 200, "even": 0}, ttl_ms=1)  # the newest
+    now = at + 10
+    seen: list[list[int]] = []
+    before = None
+    while True:
+        page = signals.find_heads("mixed", [], now=now, before=before, size=4)
+        seen.append([h.signal.params["i"] for h in page.heads])
+        if page.next is None:
+            break
+        assert page.next == page.heads[-1].position
+        before = page.next
+    assert seen[:3] == [[9, 8, 7, 6], [5, 4, 3, 2], [1, 0]] and seen[3:] in ([], [[]])
+    # With a condition: the same 4 live heads looked at, the matching ones returned.
+    page = signals.find_heads("mixed", [ParamMatch("even", Op.EQ, 0)], now=now, size=4)
+    assert [h.signal.params["i"] for h in page.heads] == [8, 6]
+    assert page.next is not None and page.next[0] == page.heads[-1].signal.sent_at
+
+
+def test_heads_written_now_need_no_mark_of_their_id_alone(signals: Signals) -> None:
+    """A head in the current layout was written by a release that marks signal
+    instances only: a join reads one mark key for it (``SignalHead.id_marks`` False;
+    heads of the layout before read two: tests/integration/test_signal_mark_keys.py)."""
+    send(signals, "fresh", 1000, params={"n": 1}, payload={"p": 1})
+    send(signals, "fresh", 1001, params={"n": 2})
+    heads = signals.find_heads("fresh", [], now=2000, size=10).heads
+    assert [h.signal.params["n"] for h in heads] == [2, 1]
+    assert [h.id_marks for h in heads] == [False, False]
+
+
+def test_marks_of_more_keys_than_one_statement_or_call_holds(signals: Signals) -> None:
+    """Marks are read for any number of keys (SQLite's statements and DynamoDB's
+    BatchGetItem calls hold a few hundred at most: the store reads them in chunks)."""
+    keys = [f"p:{i:04d}@{1000 + i}" for i in range(450)]
+    marked = keys[::3]
+    for start in range(0, len(marked), 50):  # a DynamoDB transaction: 100 items at most
+        assert signals.consume("wf/t", marked[start : start + 50], f"g{start}", 9_000, 5)
+    got = signals.marks("wf/t", [*keys, *keys[:10]])  # a key asked twice is read once
+    assert sorted(got) == sorted(marked)
+    assert got[marked[-1]] == ConsumedMark(f"g{(len(marked) - 1) // 50 * 50}", 9_000, 5)

@@ -21,7 +21,8 @@ HOUR = 60 * MINUTE
 
 
 class Seen:
-    """The ``since`` of each find of ``go``, and the misses kept."""
+    """The ``since`` of each check of ``go`` (its first page of heads), and the misses
+    kept."""
 
     def __init__(self, rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
         signals = rt.services.signals
@@ -29,10 +30,10 @@ class Seen:
         self.since: list[int | None] = []
         self.notes: list[int] = []
         self.reads = 0
-        find, note, last = signals.find, signals.note_miss, signals.last_miss
+        find, note, last = signals.find_heads, signals.note_miss, signals.last_miss
 
         def spy_find(name: str, conditions: Any, **kw: Any) -> Any:
-            if name == "go":
+            if name == "go" and kw.get("before") is None:
                 self.since.append(kw.get("since"))
             return find(name, conditions, **kw)
 
@@ -44,7 +45,7 @@ class Seen:
             self.reads += 1
             return last(name, waiter)
 
-        monkeypatch.setattr(signals, "find", spy_find)
+        monkeypatch.setattr(signals, "find_heads", spy_find)
         monkeypatch.setattr(signals, "note_miss", spy_note)
         monkeypatch.setattr(signals, "last_miss", spy_last)
 

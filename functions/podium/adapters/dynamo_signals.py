@@ -7,10 +7,13 @@ Items (docs/architecture.md):
   ``pl`` (1) when it has a payload, ``xm`` its expiry in ms, ``expires_at`` in seconds
   (the table's TTL). No payload: a find reads every head it looks at, and a payload may
   be 64 KB; the payloads of the signals a find returns are read by key from their
-  identity items. ``find_heads`` is one Query page (``Limit``: the heads evaluated) and
+  identity items. ``find_heads`` is one Query page (``Limit``: the heads evaluated),
+  continued past expired heads the TTL has not deleted yet (a few Queries at most), and
   reads no payload; ``whole`` reads them for the heads a caller keeps. A head written
   before heads were split (``d``: the whole signal) is read as it is: those are gone
-  within their TTL (365 days at most).
+  within their TTL (365 days at most). Only such a head may have a consumption mark of
+  its id alone (below): the releases that made those could not read a head without
+  ``d``, so a join reads one mark per head without ``d``, two per head with it.
 - ``SIGID#<signal id>`` / ``#SIG``: the whole signal (``d``, JSON), its identity,
   written in the same transaction on condition that it is absent or expired: the
   de-duplication.
@@ -57,6 +60,9 @@ _MAX_PAGE = 1_000
 # BatchGetItem: its limit of keys per call; how often keys it left unprocessed (it was
 # throttled) are asked again, after a wait doubling from _BACKOFF_S up to _MAX_BACKOFF_S.
 _BATCH_GET = 100
+# How many Queries one page of heads (find_heads) makes at most, going on past expired
+# heads (the TTL deletes an item within days of its expiry, not at once).
+_FILL_QUERIES = 8
 _BATCH_GET_TRIES = 8
 _BACKOFF_S = 0.05
 _MAX_BACKOFF_S = 1.0
@@ -102,6 +108,11 @@ def _head_item(signal: Signal) -> dict[str, Any]:
     return item
 
 
+def _expired(item: dict[str, Any], now: int) -> bool:
+    xm = item.get("xm")
+    return xm is None or int(xm["N"]) <= now
+
+
 def _position(sort_key: str) -> tuple[int, str]:
     sent_at, _, signal_id = sort_key.partition("#")
     return int(sent_at), signal_id
@@ -109,9 +120,11 @@ def _position(sort_key: str) -> tuple[int, str]:
 
 def _head(item: dict[str, Any], name: str) -> SignalHead:
     """A queried item as a head; not whole when its payload is still to be read (from
-    its identity item)."""
+    its identity item). A head without ``d`` was written by a release that marks signal
+    instances only (and that a release marking ids could not read): no mark of its id
+    alone is its (``SignalHead.id_marks``)."""
     if "d" in item:  # written before heads were split: the whole signal
-        return SignalHead(Signal.from_json(json.loads(item["d"]["S"])), True)
+        return SignalHead(Signal.from_json(json.loads(item["d"]["S"])), True, id_marks=True)
     sent_at, signal_id = _position(item["sk"]["S"])
     rq = item.get("rq")
     signal = Signal(
@@ -123,7 +136,7 @@ def _head(item: dict[str, Any], name: str) -> SignalHead:
         request_id=None if rq is None else str(rq["S"]),
         source=str(item.get("src", {}).get("S", "api")),
     )
-    return SignalHead(signal, "pl" not in item)
+    return SignalHead(signal, "pl" not in item, id_marks=False)
 
 
 class DynamoSignals:
@@ -178,9 +191,17 @@ class DynamoSignals:
         return got
 
     def _query(
-        self, name: str, conditions: Sequence[ParamMatch], now: int, since: int | None
+        self,
+        name: str,
+        conditions: Sequence[ParamMatch],
+        now: int,
+        since: int | None,
+        *,
+        with_expired: bool = False,
     ) -> dict[str, Any]:
-        """The Query of ``name``'s unexpired heads matching ``conditions``, newest first."""
+        """The Query of ``name``'s unexpired heads matching ``conditions``, newest first;
+        ``with_expired``: the expired ones too (matching or not), so that the caller
+        can tell how many of the items it evaluated were live."""
         names = {"#pk": "pk", "#xm": "xm"}
         values: dict[str, Any] = {":pk": {"S": f"SIG#{name}"}, ":now": {"N": str(now)}}
         key = "#pk = :pk"
@@ -188,7 +209,7 @@ class DynamoSignals:
             key += " AND #sk >= :since"
             names["#sk"] = "sk"
             values[":since"] = {"S": f"{max(since, 0):013d}"}
-        filters = ["#xm > :now"]
+        filters = []
         for i, c in enumerate(conditions):
             names["#p"] = "p"
             names[f"#k{i}"] = c.param
@@ -196,15 +217,23 @@ class DynamoSignals:
             values[f":t{i}"] = {"S": "N" if isinstance(c.value, int) else "S"}
             # Types first: a string never matches a number (and is never compared to one).
             filters.append(f"attribute_type(#p.#k{i}, :t{i}) AND #p.#k{i} {_OPS[c.op]} :v{i}")
-        return {
+        query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": key,
-            "FilterExpression": " AND ".join(filters),
-            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
             "ConsistentRead": True,
         }
+        if not with_expired:
+            query["FilterExpression"] = " AND ".join(["#xm > :now", *filters])
+        elif filters:
+            query["FilterExpression"] = (
+                "attribute_not_exists(#xm) OR #xm <= :now OR (" + " AND ".join(filters) + ")"
+            )
+        else:  # nothing filtered: every item evaluated is returned
+            del names["#xm"], values[":now"]
+        query["ExpressionAttributeNames"] = names
+        return query
 
     def find(
         self,
@@ -246,18 +275,35 @@ class DynamoSignals:
         before: tuple[int, str] | None = None,
         size: int,
     ) -> HeadPage:
-        query = self._query(name, conditions, now, since)
+        size = max(1, size)
         # Limit counts the items evaluated, before the filter: ``size`` bounds the work
-        # whatever matches (a page of 1 MB, DynamoDB's own cap, may stop it sooner).
-        query["Limit"] = max(1, size)
+        # whatever matches. Expired heads the TTL has not deleted yet are evaluated too,
+        # but the other stores never see them: the filter returns them (with the live
+        # ones matching), and the query goes on from where it stopped, asking for the
+        # live ones still missing, until ``size`` live heads were evaluated. Bounded:
+        # at most _FILL_QUERIES Queries, and once it passed over ``size`` expired heads
+        # it stops there (a shorter page, with its ``next``). A page of 1 MB (DynamoDB's
+        # own cap) is continued alike.
+        query = self._query(name, conditions, now, since, with_expired=True)
         if before is not None:
             query["ExclusiveStartKey"] = {
                 "pk": {"S": f"SIG#{name}"},
                 "sk": {"S": f"{before[0]:013d}#{before[1]}"},
             }
-        resp = self._db.query(**query)
-        heads = [_head(item, name) for item in resp.get("Items", [])]
-        last = resp.get("LastEvaluatedKey")
+        heads: list[SignalHead] = []
+        live = expired = 0
+        for _ in range(_FILL_QUERIES):
+            query["Limit"] = size - live
+            resp = self._db.query(**query)
+            items = resp.get("Items", [])
+            gone = [item for item in items if _expired(item, now)]
+            expired += len(gone)
+            live += int(resp.get("ScannedCount", len(items))) - len(gone)
+            heads.extend(_head(item, name) for item in items if not _expired(item, now))
+            last = resp.get("LastEvaluatedKey")
+            if not last or live >= size or expired >= size:
+                break
+            query["ExclusiveStartKey"] = last
         return HeadPage(
             [h for h in heads if matches(h.signal, conditions, since=since)],
             None if not last else _position(last["sk"]["S"]),

@@ -23,6 +23,7 @@ from podium.core.engine.signals import (
     ParamMatch,
     Signal,
     SignalHead,
+    condition_reads_payload,
     consumption,
     instance_key,
     legacy_mark_covers,
@@ -49,10 +50,14 @@ log = logging.getLogger("podium.triggers")
 CONSUMED_TTL_MS = 90 * 86_400_000
 
 
-def on_signal(ctx: Services, signal: Signal, *, answered: bool = False) -> list[str]:
+def on_signal(
+    ctx: Services, signal: Signal, *, answered: bool = False, created: bool = False
+) -> list[str]:
     """Maestro's signal triggers: a trigger naming this signal starts a run once it has
     one unconsumed signal of every name (sharing the values of ``join_keys``), sent
-    after the trigger began; each signal is consumed once per trigger.
+    after the trigger began; each signal is consumed once per trigger. ``created``: the
+    send that offers it stored it (in the current layout), so no mark of its id alone
+    (made before marks named instances) can be its, and that key is not read.
 
     A trigger that fails (raises) is logged and its failure kept on its state, and the
     other triggers still get the signal; the first failure is raised afterwards only to
@@ -65,7 +70,7 @@ def on_signal(ctx: Services, signal: Signal, *, answered: bool = False) -> list[
         if source is None or signal.name not in source.names:
             continue
         try:
-            run = _try_signal_trigger(ctx, workflow, tid, trigger, signal)
+            run = _try_signal_trigger(ctx, workflow, tid, trigger, signal, created)
         except Exception as exc:  # one trigger's failure is its own
             # Raised at once, it would keep the triggers after this one from seeing the
             # signal; raised at all to an emit, it would fail the emitting step's
@@ -93,7 +98,7 @@ def on_signal(ctx: Services, signal: Signal, *, answered: bool = False) -> list[
 
 
 def _try_signal_trigger(
-    ctx: Services, workflow: str, tid: str, trigger: Trigger, signal: Signal
+    ctx: Services, workflow: str, tid: str, trigger: Trigger, signal: Signal, created: bool
 ) -> RunRecord | None:
     assert ctx.signals is not None and trigger.signal is not None
     source = trigger.signal
@@ -105,7 +110,7 @@ def _try_signal_trigger(
     if not all(_holds(signal, c) for c in own):
         return None
     for _ in range(_JOIN_ATTEMPTS):
-        joined = _join(ctx, workflow, tid, trigger, signal, state.since, consumer)
+        joined = _join(ctx, workflow, tid, trigger, signal, state.since, consumer, created)
         if not isinstance(joined, _LostRace):
             return joined
     # Lost every time: a burst of arrivals racing for the same partners. Each winner
@@ -139,11 +144,12 @@ def _join(
     signal: Signal,
     since: int,
     consumer: str,
+    created: bool,
 ) -> RunRecord | _LostRace | None:
     """One attempt to join ``signal`` into a set: its run, None, or _LOST_RACE."""
     assert ctx.signals is not None and trigger.signal is not None
     source = trigger.signal
-    used_for = _used(ctx, consumer, signal)
+    used_for = _used(ctx, consumer, signal, id_marks=not created)
     if used_for is not None:
         # Used already: by a set whose run may not have started (a crash between the
         # consume and the start). Starting it again is idempotent (its id is the set's).
@@ -205,14 +211,16 @@ def _join(
 # make one arrival read without end. Per attempt (at most _JOIN_ATTEMPTS) and other
 # name, one arrival reads at most _MAX_LOOKED heads (11 Queries; on DynamoDB about 45
 # read units a full page), the marks of the matching ones, _MARKS_CHUNK a call, and the
-# payloads of the sets it tries: the one it starts when there is no ``condition``.
+# payloads of the sets it tries: the one it starts when there is no ``condition``, or
+# one that reads no payload.
 _FIRST_PAGE = 50
 _PAGE = 1_000
 _MAX_LOOKED = 10_000
 # A page's candidates have their marks read oldest first, 1 then doubling up to this
-# many a call (their 2 keys each: 100, one BatchGetItem): a page's oldest is often the
-# unused one, and a page of used ones costs a few calls, not one each.
-_MARKS_CHUNK = 50
+# many a call (one key each, one BatchGetItem of 100; two for a head written before
+# marks named instances, two calls): a page's oldest is often the unused one, and a
+# page of used ones costs a few calls, not one each.
+_MARKS_CHUNK = 100
 
 
 # How many sets of partners a join whose ``condition`` fails tries before it gives up
@@ -264,11 +272,14 @@ class _Partners:
             while heads:
                 part, heads = heads[:chunk], heads[chunk:]
                 chunk = min(2 * chunk, _MARKS_CHUNK)
+                # A head in the current layout asks for its instance's mark alone; one
+                # written before marks named instances also for an old mark of its id.
                 marks = signals.marks(
-                    self._consumer, [k for h in part for k in mark_keys(h.signal)]
+                    self._consumer,
+                    [k for h in part for k in mark_keys(h.signal, id_marks=h.id_marks)],
                 )
                 for h in part:
-                    if consumption(h.signal, marks) is None:
+                    if consumption(h.signal, marks, id_marks=h.id_marks) is None:
                         yield h
             if page.next is None:
                 return  # no more to look at
@@ -350,37 +361,49 @@ def _first_set(
     blocks no later one (with no condition, the oldest partners). None when a name has
     no partner, or none of the first ``_MAX_SETS`` combinations holds. A condition that
     fails to evaluate is the trigger's failure (recorded as a params failure is); its
-    set is passed over. Payloads are read for the sets tried only."""
+    set is passed over. Payloads are read for the sets tried only, and when the
+    condition reads no payload (only params and ids: core/engine/signals.py
+    ``condition_reads_payload``) for the set it starts only: the condition is
+    evaluated on the heads."""
     if any(next(iter(pool), None) is None for pool in pools):
         return None  # a name without a partner: no set (and no more reads)
     compiled = None
+    on_heads = False  # the condition is evaluated on the partners' heads
     if condition is not None:
         try:
             compiled = compile_expression(condition)
         except ExpressionError as exc:
             record_failure(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
             return None
+        on_heads = not condition_reads_payload(condition, compiled.references)
     failed = False
     wholes = _Wholes(ctx)
     for tried, partners in enumerate(_combinations(pools)):
         if tried == _MAX_SETS:
             log.info("signal trigger %s of %s: no set of %d holds", tid, workflow, _MAX_SETS)
             return None
-        found = wholes.of(partners)
+        if compiled is not None:
+            if on_heads:
+                tried_on = [h.signal for h in partners]
+            else:
+                found = wholes.of(partners)
+                if found is None:
+                    continue  # a partner expired and its id was sent again: not that one
+                tried_on = found
+            group = {signal.name: signal, **dict(zip(others, tried_on, strict=True))}
+            try:
+                held = compiled.evaluate({"event": _signal_event(tid, group)})
+            except ExpressionError as exc:
+                if not failed:  # once per arrival: a store write each
+                    record_failure(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
+                failed = True
+                continue
+            if held is not True:
+                continue
+        found = wholes.of(partners)  # read already unless the condition held on heads
         if found is None:
             continue  # a partner expired and its id was sent again: not that one
-        group = {signal.name: signal, **dict(zip(others, found, strict=True))}
-        if compiled is None:
-            return group
-        try:
-            held = compiled.evaluate({"event": _signal_event(tid, group)})
-        except ExpressionError as exc:
-            if not failed:  # once per arrival: a store write each
-                record_failure(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
-            failed = True
-            continue
-        if held is True:
-            return group
+        return {signal.name: signal, **dict(zip(others, found, strict=True))}
     return None
 
 
@@ -407,11 +430,12 @@ def _start_set(
     return start_triggered(ctx, workflow, tid, trigger, _signal_event(tid, group), key=key, at=at)
 
 
-def _used(ctx: Services, consumer: str, signal: Signal) -> ConsumedMark | None:
+def _used(ctx: Services, consumer: str, signal: Signal, *, id_marks: bool) -> ConsumedMark | None:
     """The mark of the set ``consumer`` used this signal instance for, else None (one
-    read of its instance's mark and of an old mark of its id)."""
+    read of its instance's mark and, with ``id_marks``, of an old mark of its id)."""
     assert ctx.signals is not None
-    return consumption(signal, ctx.signals.marks(consumer, mark_keys(signal)))
+    keys = mark_keys(signal, id_marks=id_marks)
+    return consumption(signal, ctx.signals.marks(consumer, keys), id_marks=id_marks)
 
 
 def _start_consumed(

@@ -17,6 +17,12 @@ an entry settles every signal stored by then; the next check of that entry reads
 signals sent from ``t - LATE_SIGNAL_MS`` on, which holds every signal stored after ``t``
 (one is stored at most that long after its ``sent_at``). The time of a miss is kept on
 the waiter (Signals ``note_miss``).
+
+A check reads heads (no payload), newest first, and the payload of the signal it takes
+only; it looks through _MAX_LOOKED heads of a name at most, as a signal trigger's join
+does (service/signal_triggers.py). Stopping there is said on the run's timeline (a
+``signal_wait_cut`` item, once per wait and name) and counts as a miss: the older
+signals are not looked at again, the newer ones always are.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from podium.core.dsl.signals import Since
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, ref_of
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
-from podium.core.engine.signals import Waiter
+from podium.core.engine.signals import ParamMatch, Signal, Waiter
 from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import timeout_error
 from podium.service import messages
@@ -55,6 +61,14 @@ LATE_SIGNAL_MS = 20 * 60_000
 # would cost more than the reads it saves. The reads stay within the newest
 # LATE_SIGNAL_MS + this of signals.
 _MISS_STEP_MS = 10 * 60_000
+# How a check looks for a signal matching an entry: the newest head when the entry has
+# no condition (it is the one), else pages of _FIRST_PAGE heads, then twice as many each
+# time up to _PAGE, newest first, until one matches; _MAX_LOOKED heads at most (what a
+# join looks through: a name's backlog of signals that do not match cannot make every
+# check read them all; on DynamoDB a full page of small heads is about 45 read units).
+_FIRST_PAGE = 16
+_PAGE = 1_000
+_MAX_LOOKED = 10_000
 
 
 def waits_for_signals(ctx: Services, run: RunRecord, step: str) -> bool:
@@ -158,12 +172,13 @@ def check(
         floor = since
         if missed is not None:
             floor = max(since or 0, missed - LATE_SIGNAL_MS)
-        found = ctx.signals.find(wait.signal, wait.conditions, now=now, since=floor, limit=1)
-        if not found:
+        signal, cut = _newest_match(ctx, wait.signal, wait.conditions, now=now, since=floor)
+        if signal is None:
+            if cut:
+                _said_cut(ctx, run, record, wait.signal, now)
             if useful and (missed is None or now - missed >= _MISS_STEP_MS):
                 ctx.signals.note_miss(wait.signal, me, now)
             return False
-        signal = found[0]
         matched[wait.signal] = {
             "params": signal.params,
             "payload": signal.payload,
@@ -191,6 +206,62 @@ def check(
         ctx.cancel_at(messages.SignalCheck(run.run_id, record.step), deadline)
     ctx.work_queue.send(messages.encode(messages.Exec(run.run_id, record.step, 1)))
     return True
+
+
+def _newest_match(
+    ctx: Services,
+    name: str,
+    conditions: tuple[ParamMatch, ...],
+    *,
+    now: int,
+    since: int | None,
+) -> tuple[Signal | None, bool]:
+    """The newest unexpired signal of ``name`` sent at or after ``since`` matching every
+    condition, whole (its payload read), and whether the look stopped at _MAX_LOOKED
+    heads with older ones unread (then None)."""
+    signals = ctx.signals
+    assert signals is not None
+    before: tuple[int, str] | None = None
+    looked, size = 0, _FIRST_PAGE if conditions else 1
+    while True:
+        size = min(size, _MAX_LOOKED - looked)
+        page = signals.find_heads(name, conditions, now=now, since=since, before=before, size=size)
+        looked += size
+        for head in page.heads:  # newest first
+            whole = signals.whole([head])
+            if whole:  # else its id holds a newer signal now: that one is read on
+                return whole[0], False
+        if page.next is None:
+            return None, False
+        if looked >= _MAX_LOOKED:
+            return None, True
+        before, size = page.next, min(max(2 * size, _FIRST_PAGE), _PAGE)
+
+
+def _said_cut(ctx: Services, run: RunRecord, record: StepRecord, name: str, now: int) -> None:
+    """A check stopped at _MAX_LOOKED heads of ``name`` without a match: said on the
+    run's timeline, once per wait and name (keyed by when the wait began)."""
+    error = (
+        f"no signal {name} matching the wait among the newest {_MAX_LOOKED:,} (a check"
+        " looks no further back: an older match is not found); narrow the wait (match on"
+        " more params, or since: step_start), or send the signal anew (a new request id):"
+        " the newest signals are always looked at"
+    )
+    ctx.metrics.count("SignalWaitsCut")
+    at = record.waiting_since if record.waiting_since is not None else now
+    _, created = ctx.store.put_event_once(
+        TimelineEvent(
+            run.run_id,
+            at,
+            f"signal_wait_cut-{record.step}-{name}",
+            "signal_wait_cut",
+            step=record.step,
+            attempt=record.attempt,
+            detail={"signal": name, "looked": _MAX_LOOKED, "error": error, "at": now},
+        )
+    )
+    if created:
+        log.warning("%s/%s: %s", run.run_id, record.step, error)
 
 
 def _stored(ctx: Services, run_id: str, step: str, matched: dict[str, Any]) -> Any:

@@ -40,7 +40,7 @@ def send_signal(ctx: Services, request: SignalRequest) -> tuple[Signal, bool]:
 
     # Signal triggers (each signal consumed once per trigger). A trigger's failure is
     # on its state; only a sender that waits for an answer sees it raised.
-    on_signal(ctx, stored, answered=request.source in ANSWERED)
+    on_signal(ctx, stored, answered=request.source in ANSWERED, created=created)
     ctx.metrics.count("SignalsSent" if created else "SignalsDuplicate")
     return stored, created
 

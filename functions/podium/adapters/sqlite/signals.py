@@ -6,8 +6,10 @@ As on DynamoDB (adapters/dynamo_signals.py), the rows a find reads hold no paylo
 ``signals`` row's record is the signal's head (the signal without its payload, and
 ``has_payload``), and the whole signal is its ``signal_ids`` row, read for the signals a
 find returns (``find_heads`` reads none; ``whole`` reads them for chosen heads). A row
-written before (its record the whole signal, with ``payload``) is read as it is. A
-waiter's ``missed_at`` is when a check of its wait last found no match."""
+written before (its record the whole signal, with ``payload``) is read as it is, and is
+the only kind a consumption mark of the signal id alone (made before marks named
+instances) may be for. A waiter's ``missed_at`` is when a check of its wait last found
+no match. Marks are read _IDS_PER_STATEMENT keys a statement."""
 
 from __future__ import annotations
 
@@ -81,10 +83,13 @@ def _head_record(signal: Signal) -> str:
 
 
 def _read_row(record: str) -> SignalHead:
-    """A ``signals`` row's signal: whole when its payload is in it, or it has none."""
+    """A ``signals`` row's signal: whole when its payload is in it, or it has none. A
+    row in the current layout (``has_payload``) was written by a release that marks
+    signal instances only: no mark of its id alone is its (``SignalHead.id_marks``)."""
     data = json.loads(record)
-    whole = "has_payload" not in data or not data["has_payload"]  # "payload": an old row
-    return SignalHead(Signal.from_json(data), whole)
+    old = "has_payload" not in data  # an old row: its record holds "payload"
+    whole = old or not data["has_payload"]
+    return SignalHead(Signal.from_json(data), whole, id_marks=old)
 
 
 class SqliteSignals:
@@ -265,15 +270,23 @@ class SqliteSignals:
         return None if row is None else str(row[0])
 
     def marks(self, consumer: str, keys: Sequence[str]) -> dict[str, ConsumedMark]:
-        if not keys:
-            return {}
-        marks = ", ".join("?" for _ in keys)
+        unique = list(dict.fromkeys(keys))
+        rows: list[Any] = []
         with self.db.query() as conn:
-            rows = conn.execute(
-                "SELECT signal_id, grp, expires_at, made_at FROM signal_consumed"
-                f" WHERE consumer = ? AND signal_id IN ({marks})",
-                (consumer, *keys),
-            ).fetchall()
+            # A statement of _IDS_PER_STATEMENT keys (and the consumer) at most: SQLite
+            # refuses one with more parameters than its build allows (999 before 3.32).
+            # No snapshot across chunks is needed: marks are only added, and one a chunk
+            # misses is refused by the consume it would have saved.
+            for start in range(0, len(unique), _IDS_PER_STATEMENT):
+                chunk = unique[start : start + _IDS_PER_STATEMENT]
+                marks = ", ".join("?" for _ in chunk)
+                rows.extend(
+                    conn.execute(
+                        "SELECT signal_id, grp, expires_at, made_at FROM signal_consumed"
+                        f" WHERE consumer = ? AND signal_id IN ({marks})",
+                        (consumer, *chunk),
+                    ).fetchall()
+                )
         return {
             str(r[0]): ConsumedMark(str(r[1]), int(r[2]), None if r[3] is None else int(r[3]))
             for r in rows

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -104,6 +104,13 @@ class SignalHead:
 
     signal: Signal
     whole: bool
+    # Whether a consumption mark of its id alone (a mark made before marks named
+    # instances) may be this signal's: True for a head in a layout written before then
+    # (a DynamoDB head holding the whole signal, a SQLite row holding its payload),
+    # whose marks are read by both keys (``mark_keys``). A head in the current layout
+    # (the payload apart) was written by a release that marks instances only, and that
+    # the releases before could not read: only its instance's mark is read.
+    id_marks: bool = True
 
     @property
     def position(self) -> tuple[int, str]:
@@ -122,9 +129,9 @@ class HeadPage:
 
 
 def head_of(signal: Signal) -> SignalHead:
-    """``signal``'s head, as a store without payloads apart would give it."""
+    """``signal``'s head, as a store with payloads apart (the current layout) gives it."""
     if signal.payload is None:
-        return SignalHead(signal, True)
+        return SignalHead(signal, True, id_marks=False)
     return SignalHead(
         Signal(
             name=signal.name,
@@ -136,6 +143,7 @@ def head_of(signal: Signal) -> SignalHead:
             source=signal.source,
         ),
         False,
+        id_marks=False,
     )
 
 
@@ -409,23 +417,59 @@ def set_members(key: str) -> list[tuple[str, int | None]]:
     return out
 
 
-def mark_keys(signal: Signal) -> tuple[str, str]:
-    """The marks to read for ``signal``: its instance's, then an old mark of its id."""
+def mark_keys(signal: Signal, *, id_marks: bool = True) -> tuple[str, ...]:
+    """The marks to read for ``signal``: its instance's, then, when ``id_marks`` (it may
+    have one: ``SignalHead.id_marks``), an old mark of its id."""
+    if not id_marks:
+        return (instance_key(signal),)
     return instance_key(signal), signal.signal_id
 
 
-def consumption(signal: Signal, marks: Mapping[str, ConsumedMark]) -> ConsumedMark | None:
+def consumption(
+    signal: Signal, marks: Mapping[str, ConsumedMark], *, id_marks: bool = True
+) -> ConsumedMark | None:
     """The mark saying this instance was consumed, else None. An old mark (of the id
     alone) counts only for an instance sent no later than the mark was made: the one it
     was made for. A later signal of that id was sent after that one expired, so after
-    the mark, and is a new signal, free to join."""
+    the mark, and is a new signal, free to join. Without ``id_marks`` (a head in the
+    current layout) an old mark is never its."""
     own = marks.get(instance_key(signal))
     if own is not None:
         return own
+    if not id_marks:
+        return None
     old = marks.get(signal.signal_id)
     if old is not None and legacy_mark_covers(signal, old):
         return old
     return None
+
+
+# What a signal trigger's ``condition`` may read of its ``event`` without the signals'
+# payloads: the event's kind and trigger, each signal's params and id.
+_EVENT_HEAD_FIELDS = frozenset({"kind", "trigger"})
+_SIGNAL_HEAD_FIELDS = frozenset({"params", "signal_id"})
+
+
+def condition_reads_payload(source: str, references: Iterable[str]) -> bool:
+    """Whether a signal trigger's condition may read a signal's payload, from its source
+    and the dotted paths it reads (CompiledExpression.references): False only when every
+    path of ``event`` it reads is ``event.kind``, ``event.trigger`` or within
+    ``event.signals.<name>.params`` or ``.signal_id``. A path that stops short (all of
+    ``event.signals``, a signal, an index or a macro over them) may reach a payload; so
+    may one through a backquoted field (its name may hold a dot: the dotted path is
+    then ambiguous)."""
+    if "`" in source:
+        return True
+    for ref in references:
+        parts = ref.split(".")
+        if parts[0] != "event":
+            continue  # not bound for a condition: an error whatever the payloads
+        if len(parts) >= 2 and parts[1] in _EVENT_HEAD_FIELDS:
+            continue
+        if len(parts) >= 4 and parts[1] == "signals" and parts[3] in _SIGNAL_HEAD_FIELDS:
+            continue
+        return True
+    return False
 
 
 def legacy_mark_covers(signal: Signal, mark: ConsumedMark) -> bool:
