@@ -148,3 +148,39 @@ def test_a_wait_decided_from_a_stale_read_adds_no_second_place(store: StateStore
     assert permits.queue("db", 10) == [("r2", "s")]
     current = store.get_step("r2", "s")
     assert current is not None and current.waiting_since == 10
+
+
+def test_a_step_that_ended_holding_its_place_is_dropped_from_the_queue(
+    store: StateStore,
+) -> None:
+    """Regression (simulation, job_give_back 162 with operators): a stop read the step
+    READY and not queued; it queued and was woken meanwhile, and the stop's write ended
+    it still holding its place at the head of the queue."""
+    permits = store.permits()
+    first, second = ready(store, "r1"), ready(store, "r2")
+    assert permits.wait(first, "db", 1, now=10)
+    assert permits.wait(second, "db", 1, now=11)
+    queued = store.get_step("r1", "s")
+    assert queued is not None
+    assert not permits.drop(queued)  # not ended: abandon is its way out
+    waiting = frozenset({StepStatus.WAITING_FOR_PERMITS})
+    store.transition_step("r1", "s", expected=waiting, attempt=None, to=StepStatus.READY,
+                          changes={})  # fmt: skip
+    ended = store.transition_step(
+        "r1", "s", expected=frozenset({StepStatus.READY}), attempt=0, to=StepStatus.STOPPED,
+        changes={"ended_at": 12, "reason": "stopped"},
+    )  # fmt: skip
+    assert (ended.waiting_key, ended.waiting_since) == ("db", 10)
+    assert permits.head("db") == ("r1", "s")
+    assert permits.drop(ended)
+    assert not permits.drop(ended)  # once
+    assert permits.queue("db", 10) == [("r2", "s")]
+    assert permits.state("db").waiting == 1
+    dropped = store.get_step("r1", "s")
+    assert dropped is not None and dropped.status is StepStatus.STOPPED
+    assert (dropped.waiting_key, dropped.waiting_since, dropped.ended_at) == (None, None, 12)
+    # The one behind it, woken, claims as a waiter.
+    woken = store.transition_step("r2", "s", expected=waiting, attempt=None,
+                                  to=StepStatus.READY, changes={})  # fmt: skip
+    assert claim(store, woken) is Claim.CLAIMED
+    assert permits.head("db") is None and permits.state("db").waiting == 0

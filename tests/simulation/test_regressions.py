@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import pytest
 
-from podium.sim.simulate import run_case
+from podium.sim.harness import factory_for
+from podium.sim.simulate import Simulator, run_case
 
 OPEN = pytest.mark.xfail  # with strict=True below
 
@@ -201,4 +202,32 @@ FIXED_WITH_ACTIONS: list[tuple[str, int, str]] = [
 )
 def test_seed_with_operators_violates_nothing(shape: str, seed: int) -> None:
     result = run_case(shape, seed, actions=True)
+    assert result.verdict.ok, "\n".join(result.verdict.details)
+
+
+STOP_READ_BEFORE_THE_STEP_QUEUED = (
+    "an operator's stop read a step READY and not queued; meanwhile it queued for a"
+    " permit and was woken (READY again at the same attempt, first in line); the stop's"
+    " write, expecting READY at that attempt, ended it STOPPED still holding its place,"
+    " and wake_head, finding a head not waiting, woke nobody: the key was blocked for good"
+)
+# (shape, seed, intensity, what it found): cases found at a higher --intensity.
+FIXED_WITH_ACTIONS_AT_INTENSITY: list[tuple[str, int, float, str]] = [
+    ("job_give_back", 162, 2.0, STOP_READ_BEFORE_THE_STEP_QUEUED),
+]
+
+
+@pytest.mark.parametrize(
+    ("shape", "seed", "intensity"),
+    [
+        pytest.param(shape, seed, intensity, id=f"{shape}-{seed}-x{intensity:g}")
+        for shape, seed, intensity, _ in FIXED_WITH_ACTIONS_AT_INTENSITY
+    ],
+)
+def test_seed_with_operators_at_intensity_violates_nothing(
+    shape: str, seed: int, intensity: float
+) -> None:
+    factory = factory_for("memory")
+    with factory.session():
+        result = Simulator(factory, (shape,), intensity, actions=True).run_seed(seed)
     assert result.verdict.ok, "\n".join(result.verdict.details)

@@ -279,6 +279,33 @@ class DynamoPermits:
             raise
         return True
 
+    def drop(self, step: StepRecord) -> bool:
+        if step.waiting_key is None or step.waiting_since is None or not step.status.terminal:
+            return False
+        # Terminal statuses are sinks: the status as read is the status still there.
+        update = step_transition(
+            self._table,
+            step.run_id,
+            step.step,
+            frozenset({step.status}),
+            None,
+            step.status,
+            {"waiting_key": None, "waiting_since": None},
+        )
+        update["ExpressionAttributeNames"].update({"#cwk": "wk", "#cws": "ws"})
+        update["ExpressionAttributeValues"].update(
+            {":cwk": {"S": step.waiting_key}, ":cws": {"N": str(step.waiting_since)}}
+        )
+        update["ConditionExpression"] += " AND #cwk = :cwk AND #cws = :cws"
+        items = [*self._leave_queue(step), {"Update": update}]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _reasons(exc) is not None:
+                return False
+            raise
+        return True
+
     def state(self, key: str) -> PermitState:
         item = (
             self._db.get_item(

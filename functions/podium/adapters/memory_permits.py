@@ -133,6 +133,23 @@ class MemoryPermits:
             )
             return True
 
+    def drop(self, step: StepRecord) -> bool:
+        with self._lock:
+            current = self._current(step)
+            if (
+                step.waiting_key is None
+                or current is None
+                or not current.status.terminal
+                or (current.waiting_key, current.waiting_since)
+                != (step.waiting_key, step.waiting_since)
+            ):
+                return False
+            self._leave_queue(current)
+            self._steps[step.run_id][step.step] = replace(
+                current, waiting_key=None, waiting_since=None
+            )
+            return True
+
     def state(self, key: str) -> PermitState:
         with self._lock:
             k = self._key(key)

@@ -455,6 +455,13 @@ class Permits(Protocol):
         and leaves its queue in the same transaction."""
         ...
 
+    def drop(self, step: StepRecord) -> bool:
+        """A step that ended while it still held its place in ``step.waiting_key``'s queue
+        (as read; an end decided from a read taken before it queued) leaves the queue,
+        and its record forgets the place, in one transaction conditional on the step
+        still ended at that place. False if it is not (already dropped)."""
+        ...
+
     def state(self, key: str) -> PermitState: ...
 
 
@@ -576,7 +583,9 @@ class Signals(Protocol):
         """Unexpired signals of ``name`` whose params match every condition, sent at or
         after ``since``; newest first, at most ``limit`` (strongly consistent). Reads as
         few signals as it can: the newest ``limit`` when no condition filters, and the
-        payloads of only the signals it returns."""
+        payloads of only the signals it returns; but with conditions it reads on until
+        it has ``limit``, through every signal of the name when fewer match. A caller
+        that must bound its work pages ``find_heads`` (service/signal_waits.py)."""
         ...
 
     def find_heads(
@@ -591,9 +600,12 @@ class Signals(Protocol):
     ) -> HeadPage:
         """One page of ``name``'s signals sent at or after ``since``, newest first,
         older than ``before`` (a page's ``next``; None: from the newest): it looks at
-        ``size`` signals at most, matching or not (the bound on its work), returns the
-        heads of the unexpired ones matching every condition, and reads no payload.
-        Strongly consistent. ``whole`` reads the payloads of those the caller keeps."""
+        ``size`` unexpired signals at most, matching or not (the bound on its work),
+        returns the heads of those matching every condition, and reads no payload.
+        Expired signals still stored count toward no page (DynamoDB's page reads on past
+        them, a bounded number). Strongly consistent. ``whole`` reads the payloads of
+        those the caller keeps. A head says whether a mark of its id alone may be its
+        (``SignalHead.id_marks``: only for a head stored in the layout before)."""
         ...
 
     def whole(self, heads: Sequence[SignalHead]) -> list[Signal]:
@@ -650,7 +662,8 @@ class Signals(Protocol):
 
     def marks(self, consumer: str, keys: Sequence[str]) -> dict[str, ConsumedMark]:
         """``consumer``'s marks of these keys (those that have one; strongly consistent,
-        one round trip for a few keys), expired or not: a mark outlives its signals."""
+        one round trip for a few keys, any number of keys), expired or not: a mark
+        outlives its signals."""
         ...
 
     def get(self, signal_id: str, *, now: int) -> Signal | None:

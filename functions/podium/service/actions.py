@@ -400,7 +400,7 @@ def _skip(
         wake_head(ctx, record.waiting_key)
     else:
         try:
-            ctx.store.transition_step(
+            skipped = ctx.store.transition_step(
                 run.run_id,
                 step,
                 expected=frozenset({record.status}),
@@ -410,6 +410,10 @@ def _skip(
             )
         except StepConflict:
             return None
+        from podium.service.permits import leave_if_ended
+
+        # Read READY and not queued, it may have queued and been woken since.
+        leave_if_ended(ctx, skipped)
     from podium.service.advance import after_terminal, dispatch
 
     propagation = after_terminal(ctx, run, step, StepStatus.SUCCEEDED)

@@ -22,7 +22,13 @@ from podium.service import messages
 from podium.service.admission import release_slot
 from podium.service.context import Services
 from podium.service.deadlines import withdraw_deadline
-from podium.service.permits import abandon_if_queued, in_queue, release_all, wake_head
+from podium.service.permits import (
+    abandon_if_queued,
+    in_queue,
+    leave_if_ended,
+    release_all,
+    wake_head,
+)
 from podium.service.run_events import publish_run_status, run_status_event
 from podium.service.runtimes.base import Attempt
 from podium.service.step_events import publish_step
@@ -239,7 +245,7 @@ def cancel_step(
         return left
     to = running_to if record.status is StepStatus.RUNNING else StepStatus.STOPPED
     try:
-        ctx.store.transition_step(
+        ended = ctx.store.transition_step(
             run.run_id,
             record.step,
             expected=frozenset({record.status}),
@@ -249,6 +255,9 @@ def cancel_step(
         )
     except StepConflict:
         return False
+    # Read READY and not queued, it may have queued for a permit and been woken since
+    # (READY again at the same attempt): it must not keep its place in the queue.
+    leave_if_ended(ctx, ended)
     if given_back:
         _given_back_stopped(ctx, run, record, reason)
         return True

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from podium.core.engine.errors import StepConflict
-from podium.core.engine.permits import PermitNeed, holder_id
+from podium.core.engine.permits import PermitNeed, ended_in_queue, holder_id
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import CLAIMABLE, StepStatus
 from podium.service import messages
@@ -15,6 +15,7 @@ from podium.service.context import Services
 
 log = logging.getLogger("podium.permits")
 _WAITING = frozenset({StepStatus.WAITING_FOR_PERMITS})
+_DEAD_HEADS_AT_ONCE = 16  # a bound per wake: a sweep, or the next release, drops the rest
 
 
 def needs_of(ctx: Services, run: RunRecord, step: str) -> tuple[PermitNeed, ...]:
@@ -30,18 +31,31 @@ def release_all(ctx: Services, run: RunRecord, step: str) -> None:
 
 def wake_head(ctx: Services, key: str) -> str | None:
     """Make the first waiting step READY and send its work message (a duplicate wake is
-    harmless: the claim is conditional)."""
+    harmless: the claim is conditional). A head that ended without leaving the queue
+    (``leave_if_ended``: a crash came in between) leaves it here, and the next is woken:
+    a dead head never blocks a key."""
     permits = ctx.store.permits()
     state = permits.state(key)
     if state.limit is not None and state.active >= state.limit:
         return None
-    head = permits.head(key)
-    if head is None:
-        return None
-    run_id, step = head
-    record = ctx.store.get_step(run_id, step)
-    if record is None:
-        return None
+    for _ in range(_DEAD_HEADS_AT_ONCE):
+        head = permits.head(key)
+        if head is None:
+            return None
+        run_id, step = head
+        record = ctx.store.get_step(run_id, step)
+        if record is None:
+            return None
+        if ended_in_queue(record, key):
+            log.warning("%s/%s ended holding its place in %s's queue: dropped", *head, key)
+            permits.drop(record)  # False: dropped meanwhile; the next head is read again
+            continue
+        return _wake(ctx, record)
+    return None
+
+
+def _wake(ctx: Services, record: StepRecord) -> str | None:
+    run_id, step = record.run_id, record.step
     if record.status is StepStatus.WAITING_FOR_PERMITS:
         try:
             record = ctx.store.transition_step(
@@ -73,4 +87,19 @@ def abandon_if_queued(ctx: Services, record: StepRecord, to: StepStatus, reason:
     left = ctx.store.permits().abandon(record, to, {"ended_at": ctx.now(), "reason": reason})
     if left:
         wake_head(ctx, record.waiting_key)
+    return left
+
+
+def leave_if_ended(ctx: Services, ended: StepRecord) -> bool:
+    """``ended``, as the write that ended it returned it: an end decided from a read
+    taken before the step queued for a permit (that read it READY and not queued, so
+    the write expected no queue) may land on a step queued or woken meanwhile. The step
+    leaves the queue it still holds a place in, and the next waiter is woken; a crash
+    in between is healed by the next ``wake_head`` of the key (a release, a sweep)."""
+    if not ended_in_queue(ended):
+        return False
+    assert ended.waiting_key is not None
+    left = ctx.store.permits().drop(ended)
+    if left:
+        wake_head(ctx, ended.waiting_key)
     return left

@@ -212,6 +212,34 @@ class SqlitePermits:
             return False
         return True
 
+    def drop(self, step: StepRecord) -> bool:
+        if step.waiting_key is None or not step.status.terminal:
+            return False
+        try:
+            with self._db.write() as conn:
+                current = read_step(conn, step.run_id, step.step)
+                if (
+                    current is None
+                    or not current.status.terminal
+                    or (current.waiting_key, current.waiting_since)
+                    != (step.waiting_key, step.waiting_since)
+                ):
+                    return False
+                if not _leave_queue(conn, step):
+                    raise _Cancelled
+                transition(
+                    conn,
+                    step.run_id,
+                    step.step,
+                    frozenset({current.status}),
+                    None,
+                    current.status,
+                    {"waiting_key": None, "waiting_since": None},
+                )
+        except _Cancelled:
+            return False
+        return True
+
     def state(self, key: str) -> PermitState:
         with self._db.read() as conn:
             row = conn.execute("SELECT n, w, lim FROM permit_keys WHERE key = ?", (key,)).fetchone()
