@@ -12,7 +12,7 @@ from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
 from podium.adapters.sqlite.store import SqliteStateStore
 from podium.adapters.table_schema import create_table
-from podium.core.engine.permits import PermitNeed
+from podium.core.engine.permits import PermitNeed, QueuePlace
 from podium.core.engine.records import StepRecord
 from podium.core.engine.status import StepStatus
 from podium.core.ports import Claim, StateStore
@@ -184,3 +184,104 @@ def test_a_step_that_ended_holding_its_place_is_dropped_from_the_queue(
                                   to=StepStatus.READY, changes={})  # fmt: skip
     assert claim(store, woken) is Claim.CLAIMED
     assert permits.head("db") is None and permits.state("db").waiting == 0
+
+
+def woken_at_head(store: StateStore) -> StepRecord:
+    """r1 and r2 queue on the key (r1 first, since 10), r1 is woken: READY at its place."""
+    permits = store.permits()
+    first, second = ready(store, "r1"), ready(store, "r2")
+    assert permits.wait(first, "db", 1, now=10)
+    assert permits.wait(second, "db", 1, now=11)
+    waiting = frozenset({StepStatus.WAITING_FOR_PERMITS})
+    return store.transition_step("r1", "s", expected=waiting, attempt=None,
+                                 to=StepStatus.READY, changes={})  # fmt: skip
+
+
+def test_a_step_held_holding_its_place_is_dropped_from_the_queue(store: StateStore) -> None:
+    """A hold (a paused run) read the step READY and not queued; it queued and was woken
+    meanwhile, and the hold's write left it PAUSED at the head of the queue."""
+    permits = store.permits()
+    woken = woken_at_head(store)
+    held = store.transition_step(
+        "r1", "s", expected=frozenset({StepStatus.READY}), attempt=0, to=StepStatus.PAUSED,
+        changes={"reason": "held: the run is paused"},
+    )  # fmt: skip
+    assert not permits.drop(woken)  # as read READY: not held
+    assert (held.waiting_key, held.waiting_since) == ("db", 10)
+    assert permits.drop(held)
+    assert not permits.drop(held)  # once
+    assert permits.queue("db", 10) == [("r2", "s")]
+    assert permits.state("db").waiting == 1
+    dropped = store.get_step("r1", "s")
+    assert dropped is not None and dropped.status is StepStatus.PAUSED
+    assert (dropped.waiting_key, dropped.waiting_since) == (None, None)
+    assert dropped.reason == "held: the run is paused"
+
+
+def test_a_held_step_resumed_before_its_drop_keeps_its_place(store: StateStore) -> None:
+    """Resumed (READY at its place) before the drop: it claims as the waiter it is, and
+    the late drop, conditional on the step still PAUSED, does nothing."""
+    permits = store.permits()
+    woken_at_head(store)
+    held = store.transition_step(
+        "r1", "s", expected=frozenset({StepStatus.READY}), attempt=0, to=StepStatus.PAUSED,
+        changes={"reason": "held: the run is paused"},
+    )  # fmt: skip
+    resumed = store.transition_step("r1", "s", expected=frozenset({StepStatus.PAUSED}),
+                                    attempt=0, to=StepStatus.READY, changes={})  # fmt: skip
+    assert not permits.drop(held)
+    assert permits.queue("db", 10) == [("r1", "s"), ("r2", "s")]
+    assert claim(store, resumed) is Claim.CLAIMED
+    assert permits.queue("db", 10) == [("r2", "s")] and permits.state("db").waiting == 1
+
+
+def test_the_head_place_says_when_it_was_taken(store: StateStore) -> None:
+    permits = store.permits()
+    assert permits.head_place("db") is None
+    woken_at_head(store)
+    assert permits.head_place("db") == QueuePlace("db", 10, "r1", "s")
+    assert permits.head("db") == ("r1", "s")
+
+
+def test_a_place_no_step_holds_is_dropped_from_the_queue(store: StateStore) -> None:
+    """A step ended holding its place (a crash before its drop), then its record went
+    (its run pruned or expired, or the step reopened by a retry in place): nothing will
+    claim for the place, and ``wake_head`` drops it as an orphan."""
+    permits = store.permits()
+    woken_at_head(store)
+    place = permits.head_place("db")
+    assert place is not None
+    assert not permits.drop_orphan(place)  # its step holds it
+    store.transition_step(
+        "r1", "s", expected=frozenset({StepStatus.READY}), attempt=0, to=StepStatus.STOPPED,
+        changes={"ended_at": 12, "reason": "stopped"},
+    )  # fmt: skip
+    assert not permits.drop_orphan(place)  # ended, its step still holds it: ``drop``
+    assert store.reopen_step("r1", "s", expected=frozenset({StepStatus.STOPPED}))
+    assert store.get_step("r1", "s") is None
+    assert permits.drop_orphan(place)
+    assert not permits.drop_orphan(place)  # once
+    assert permits.queue("db", 10) == [("r2", "s")]
+    assert permits.state("db").waiting == 1
+    assert permits.head_place("db") == QueuePlace("db", 11, "r2", "s")
+
+
+def test_a_place_whose_step_was_made_again_without_it_is_dropped(store: StateStore) -> None:
+    """The step reopened and made again, READY and not queued: the old place is not its."""
+    permits = store.permits()
+    woken_at_head(store)
+    place = permits.head_place("db")
+    assert place is not None
+    store.transition_step(
+        "r1", "s", expected=frozenset({StepStatus.READY}), attempt=0, to=StepStatus.STOPPED,
+        changes={"ended_at": 12, "reason": "stopped"},
+    )  # fmt: skip
+    assert store.reopen_step("r1", "s", expected=frozenset({StepStatus.STOPPED}))
+    again = ready(store, "r1")
+    assert permits.drop_orphan(place)
+    assert permits.queue("db", 10) == [("r2", "s")]
+    # Made again, it queues anew behind the others (one place).
+    assert claim(store, again) is Claim.FULL
+    assert permits.wait(again, "db", 1, now=20)
+    assert permits.queue("db", 10) == [("r2", "s"), ("r1", "s")]
+    assert permits.state("db").waiting == 2

@@ -19,7 +19,12 @@ from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
 from podium.adapters.dynamo_conditions import step_transition
-from podium.core.engine.permits import PermitNeed, holder_id
+from podium.core.engine.permits import (
+    PermitNeed,
+    QueuePlace,
+    holder_id,
+    stranded_in_queue,
+)
 from podium.core.engine.records import PermitState, StepRecord
 from podium.core.engine.status import CLAIMABLE, StepStatus
 from podium.core.ports import Claim, ClaimResult
@@ -279,10 +284,29 @@ class DynamoPermits:
             raise
         return True
 
+    def head_place(self, key: str) -> QueuePlace | None:
+        resp = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :q)",
+            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
+            ExpressionAttributeValues={":pk": {"S": key_pk(key)}, ":q": {"S": "Q#"}},
+            ConsistentRead=True,
+            Limit=1,
+        )
+        items = resp.get("Items", [])
+        if not items:
+            return None
+        since = int(items[0]["sk"]["S"].split("#", 2)[1])
+        run_id, _, step = items[0]["holder"]["S"].partition("/")
+        return QueuePlace(key, since, run_id, step)
+
     def drop(self, step: StepRecord) -> bool:
-        if step.waiting_key is None or step.waiting_since is None or not step.status.terminal:
+        if step.waiting_key is None or step.waiting_since is None:
             return False
-        # Terminal statuses are sinks: the status as read is the status still there.
+        if not stranded_in_queue(step):
+            return False
+        # Conditional on the status as read (a terminal one is a sink; a PAUSED one
+        # resumed is READY at its place, and claims as the waiter it is) at that place.
         update = step_transition(
             self._table,
             step.run_id,
@@ -298,6 +322,50 @@ class DynamoPermits:
         )
         update["ConditionExpression"] += " AND #cwk = :cwk AND #cws = :cws"
         items = [*self._leave_queue(step), {"Update": update}]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _reasons(exc) is not None:
+                return False
+            raise
+        return True
+
+    def drop_orphan(self, place: QueuePlace) -> bool:
+        holder = holder_id(place.run_id, place.step)
+        # No step holds the place: its item is gone, or holds no place, or another.
+        unheld = {
+            "TableName": self._table,
+            "Key": c.key(c.run_pk(place.run_id), c.step_sk(place.step)),
+            "ConditionExpression": (
+                "attribute_not_exists(#pk) OR attribute_not_exists(#wk)"
+                " OR attribute_not_exists(#ws) OR #wk <> :wk OR #ws <> :ws"
+            ),
+            "ExpressionAttributeNames": {"#pk": "pk", "#wk": "wk", "#ws": "ws"},
+            "ExpressionAttributeValues": {
+                ":wk": {"S": place.key},
+                ":ws": {"N": str(place.since)},
+            },
+        }
+        items = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": c.key(key_pk(place.key), _queue_sk(place.since, holder)),
+                    "ConditionExpression": "attribute_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": "pk"},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._permits_key(place.key),
+                    "UpdateExpression": "ADD #w :minus",
+                    "ExpressionAttributeNames": {"#w": "w"},
+                    "ExpressionAttributeValues": {":minus": {"N": "-1"}},
+                }
+            },
+            {"ConditionCheck": unheld},
+        ]
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as exc:

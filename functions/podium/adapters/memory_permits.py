@@ -8,7 +8,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podium.adapters.memory_records import MemoryRecords
-from podium.core.engine.permits import PermitNeed, holder_id
+from podium.core.engine.permits import (
+    PermitNeed,
+    QueuePlace,
+    holder_id,
+    orphaned,
+    stranded_in_queue,
+)
 from podium.core.engine.records import PermitState, StepRecord
 from podium.core.engine.status import CLAIMABLE, StepStatus
 from podium.core.ports import Claim, ClaimResult
@@ -133,13 +139,23 @@ class MemoryPermits:
             )
             return True
 
+    def head_place(self, key: str) -> QueuePlace | None:
+        with self._lock:
+            queue = self._key(key).queue
+            if not queue:
+                return None
+            since, holder = min(queue)
+            run_id, _, step = holder.partition("/")
+            return QueuePlace(key, since, run_id, step)
+
     def drop(self, step: StepRecord) -> bool:
         with self._lock:
             current = self._current(step)
             if (
                 step.waiting_key is None
                 or current is None
-                or not current.status.terminal
+                or current.status is not step.status
+                or not stranded_in_queue(current)
                 or (current.waiting_key, current.waiting_since)
                 != (step.waiting_key, step.waiting_since)
             ):
@@ -148,6 +164,16 @@ class MemoryPermits:
             self._steps[step.run_id][step.step] = replace(
                 current, waiting_key=None, waiting_since=None
             )
+            return True
+
+    def drop_orphan(self, place: QueuePlace) -> bool:
+        with self._lock:
+            queue = self._key(place.key).queue
+            holder = holder_id(place.run_id, place.step)
+            current = self._steps.get(place.run_id, {}).get(place.step)
+            if (place.since, holder) not in queue or not orphaned(place, current):
+                return False
+            del queue[(place.since, holder)]
             return True
 
     def state(self, key: str) -> PermitState:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from podium.core.dead_letters import DeadLetter
 from podium.core.engine.decide import EdgeState
-from podium.core.engine.permits import PermitNeed
+from podium.core.engine.permits import PermitNeed, QueuePlace
 from podium.core.engine.records import (
     PermitState,
     QueueEntry,
@@ -455,11 +455,24 @@ class Permits(Protocol):
         and leaves its queue in the same transaction."""
         ...
 
+    def head_place(self, key: str) -> QueuePlace | None:
+        """The place first in ``key``'s queue, with the time it was taken (``head`` and
+        the ``since`` a ``drop_orphan`` of it needs)."""
+        ...
+
     def drop(self, step: StepRecord) -> bool:
-        """A step that ended while it still held its place in ``step.waiting_key``'s queue
-        (as read; an end decided from a read taken before it queued) leaves the queue,
-        and its record forgets the place, in one transaction conditional on the step
-        still ended at that place. False if it is not (already dropped)."""
+        """A step that ended, or is held PAUSED, while it still held its place in
+        ``step.waiting_key``'s queue (as read; an end or a hold decided from a read taken
+        before it queued) leaves the queue, and its record forgets the place, in one
+        transaction conditional on the step still at that place with the status read.
+        False if it is not (already dropped, or resumed meanwhile: READY at its place, it
+        claims as the waiter it is)."""
+        ...
+
+    def drop_orphan(self, place: QueuePlace) -> bool:
+        """A place in a queue that no step holds (its step's record is gone, or holds no
+        place there: ``orphaned``) leaves the queue, one waiter less, in one transaction
+        conditional on that. False if the place is gone or its step holds it."""
         ...
 
     def state(self, key: str) -> PermitState: ...

@@ -31,7 +31,7 @@ from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, Timeli
 from podium.core.engine.request_ids import RequestIdReused, differing, fingerprint
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.context import Services
-from podium.service.lifecycle import cancel_step, stop_run
+from podium.service.lifecycle import cancel_step, given_back_ended, is_given_back, stop_run
 from podium.service.pausing import pause_tree, resume_step
 from podium.service.restart import RestartRequest, iteration_place, restart, restarted_as
 from podium.service.resuming import release_held, resume_tree
@@ -392,6 +392,9 @@ def _skip(
     now = ctx.now()
     changes: dict[str, Any] = {"ended_at": now, "reason": why, "lease_until": None}
     assert record is not None  # the matrix allows no skip of a step not reached yet
+    # A given-back step's attempt said RUNNING and its work may have started: its skip
+    # is said under that attempt, and its work stopped, as a stop's is.
+    given_back = is_given_back(record)
     if record.waiting_key is not None:
         if not ctx.store.permits().abandon(record, StepStatus.SKIPPED, changes):
             return None
@@ -410,10 +413,12 @@ def _skip(
             )
         except StepConflict:
             return None
-        from podium.service.permits import leave_if_ended
+        from podium.service.permits import leave_if_stranded
 
         # Read READY and not queued, it may have queued and been woken since.
-        leave_if_ended(ctx, skipped)
+        leave_if_stranded(ctx, skipped)
+    if given_back:
+        given_back_ended(ctx, run, record, StepStatus.SKIPPED, why)
     from podium.service.advance import after_terminal, dispatch
 
     propagation = after_terminal(ctx, run, step, StepStatus.SUCCEEDED)

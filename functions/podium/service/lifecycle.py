@@ -25,7 +25,7 @@ from podium.service.deadlines import withdraw_deadline
 from podium.service.permits import (
     abandon_if_queued,
     in_queue,
-    leave_if_ended,
+    leave_if_stranded,
     release_all,
     wake_head,
 )
@@ -231,17 +231,12 @@ def cancel_step(
     if record.status.terminal:
         return False
     now = ctx.now()
-    # A step given back (service/attempts.give_back) is its attempt going on: that
-    # attempt said RUNNING, so its end is said under its number, and its work is stopped
-    # as a running attempt's is (an ECS RunTask refused as throttled may have been
-    # accepted by an earlier try of the same call, under the attempt's clientToken).
-    given_back = record.status is not StepStatus.RUNNING and was_given_back(
-        record.retry_counts, record.attempt + 1
-    )
+    # A given-back step's end is said under its attempt's number, and its work stopped.
+    given_back = is_given_back(record)
     if in_queue(record):  # queued for a permit, or woken and not claimed yet
         left = abandon_if_queued(ctx, record, StepStatus.STOPPED, reason)
         if left and given_back:
-            _given_back_stopped(ctx, run, record, reason)
+            given_back_ended(ctx, run, record, StepStatus.STOPPED, reason)
         return left
     to = running_to if record.status is StepStatus.RUNNING else StepStatus.STOPPED
     try:
@@ -257,9 +252,9 @@ def cancel_step(
         return False
     # Read READY and not queued, it may have queued for a permit and been woken since
     # (READY again at the same attempt): it must not keep its place in the queue.
-    leave_if_ended(ctx, ended)
+    leave_if_stranded(ctx, ended)
     if given_back:
-        _given_back_stopped(ctx, run, record, reason)
+        given_back_ended(ctx, run, record, StepStatus.STOPPED, reason)
         return True
     publish_step(ctx, run, record.step, to, attempt=record.attempt or None, error=reason)
     if record.status is StepStatus.RUNNING:
@@ -272,14 +267,28 @@ def cancel_step(
     return True
 
 
-def _given_back_stopped(ctx: Services, run: RunRecord, record: StepRecord, reason: str) -> None:
-    """A given-back step just stopped: its attempt's end on the bus, its work stopped
-    (idempotent: work never started is not there to stop). Its permits went back with
-    the give-back, and its deadline too."""
+def given_back_ended(
+    ctx: Services, run: RunRecord, record: StepRecord, to: StepStatus, reason: str
+) -> None:
+    """A given-back step (``record`` as read before its end) just ended ``to`` (STOPPED,
+    or SKIPPED by an operator): its attempt said RUNNING, so its end is said under its
+    number on the bus, and its work is stopped as a running attempt's is (idempotent:
+    work never started is not there to stop). Its permits went back with the give-back,
+    and its deadline too."""
     number = record.attempt + 1
-    publish_step(ctx, run, record.step, StepStatus.STOPPED, attempt=number, error=reason)
+    publish_step(ctx, run, record.step, to, attempt=number, error=reason)
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     ctx.runtime_for(spec).terminate(ctx, Attempt(run, spec, record.step, number, ctx.now()), reason)
+
+
+def is_given_back(record: StepRecord) -> bool:
+    """A step given back (service/attempts.give_back) is its attempt going on, not yet
+    claimed again: that attempt said RUNNING, and its work may have started (an ECS
+    RunTask refused as throttled may have been accepted by an earlier try of the same
+    call, under the attempt's clientToken)."""
+    return record.status is not StepStatus.RUNNING and was_given_back(
+        record.retry_counts, record.attempt + 1
+    )
 
 
 def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:

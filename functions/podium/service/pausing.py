@@ -5,7 +5,9 @@ step PAUSED (``hold``) instead of claiming it, and a worker about to continue in
 with a successor it just claimed gives it back the same way (service/continuations.py).
 Running attempts are left alone and finish. Resume (service/resuming.py) makes every
 held step READY again and sends its work message (``resume_step``); a retry or timer
-that came due meanwhile runs then.
+that came due meanwhile runs then. A held step holds no place in a permit queue (it
+leaves it as it is held: ``abandon``, or ``leave_if_stranded`` for a hold decided from
+a read taken before it queued); resumed, it claims, or queues again at the back.
 
 The race between a hold and a resume is closed from both sides: a resume lists the
 steps after its run write, and ``hold`` reads the run again after its step write, so
@@ -24,7 +26,7 @@ from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
 from podium.service import messages
 from podium.service.context import Services
 from podium.service.lifecycle import in_ended_run, stop_run
-from podium.service.permits import in_queue, wake_head
+from podium.service.permits import in_queue, leave_if_stranded, wake_head
 from podium.service.runtimes.subworkflow import detached
 
 log = logging.getLogger("podium.pausing")
@@ -81,7 +83,7 @@ def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PA
         wake_head(ctx, key)
     elif record.status in CLAIMABLE:
         try:
-            ctx.store.transition_step(
+            held = ctx.store.transition_step(
                 run.run_id,
                 msg.step,
                 expected=frozenset({record.status}),
@@ -91,6 +93,10 @@ def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PA
             )
         except StepConflict:
             return False
+        # Read READY and not queued, it may have queued for a permit and been woken
+        # since (READY again at the same attempt): held, it must not keep its place at
+        # the head of the queue for as long as it is paused. Resumed, it queues again.
+        leave_if_stranded(ctx, held)
     else:
         return False
     held_record = ctx.store.get_step(run.run_id, msg.step)

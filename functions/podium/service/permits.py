@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from podium.core.engine.errors import StepConflict
-from podium.core.engine.permits import PermitNeed, ended_in_queue, holder_id
+from podium.core.engine.permits import PermitNeed, holder_id, orphaned, stranded_in_queue
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import CLAIMABLE, StepStatus
 from podium.service import messages
@@ -31,24 +31,34 @@ def release_all(ctx: Services, run: RunRecord, step: str) -> None:
 
 def wake_head(ctx: Services, key: str) -> str | None:
     """Make the first waiting step READY and send its work message (a duplicate wake is
-    harmless: the claim is conditional). A head that ended without leaving the queue
-    (``leave_if_ended``: a crash came in between) leaves it here, and the next is woken:
-    a dead head never blocks a key."""
+    harmless: the claim is conditional). A head that ended, or is held PAUSED, without
+    leaving the queue (``leave_if_stranded``: a crash came in between) leaves it here,
+    and so does a place no step holds (its run pruned or expired since, or the step
+    reopened: ``orphaned``); then the next is woken: a dead head never blocks a key."""
     permits = ctx.store.permits()
     state = permits.state(key)
     if state.limit is not None and state.active >= state.limit:
         return None
     for _ in range(_DEAD_HEADS_AT_ONCE):
-        head = permits.head(key)
-        if head is None:
+        place = permits.head_place(key)
+        if place is None:
             return None
-        run_id, step = head
-        record = ctx.store.get_step(run_id, step)
-        if record is None:
-            return None
-        if ended_in_queue(record, key):
-            log.warning("%s/%s ended holding its place in %s's queue: dropped", *head, key)
-            permits.drop(record)  # False: dropped meanwhile; the next head is read again
+        record = ctx.store.get_step(place.run_id, place.step)
+        if record is None or orphaned(place, record):
+            log.warning(
+                "no step holds %s/%s's place in %s's queue: dropped", place.run_id, place.step, key
+            )
+            permits.drop_orphan(place)  # False: dropped, or taken, meanwhile: read again
+            continue
+        if stranded_in_queue(record, key):
+            log.warning(
+                "%s/%s is %s holding its place in %s's queue: dropped",
+                place.run_id,
+                place.step,
+                record.status.value,
+                key,
+            )
+            permits.drop(record)  # False: dropped or resumed meanwhile; read again
             continue
         return _wake(ctx, record)
     return None
@@ -90,16 +100,17 @@ def abandon_if_queued(ctx: Services, record: StepRecord, to: StepStatus, reason:
     return left
 
 
-def leave_if_ended(ctx: Services, ended: StepRecord) -> bool:
-    """``ended``, as the write that ended it returned it: an end decided from a read
-    taken before the step queued for a permit (that read it READY and not queued, so
-    the write expected no queue) may land on a step queued or woken meanwhile. The step
-    leaves the queue it still holds a place in, and the next waiter is woken; a crash
-    in between is healed by the next ``wake_head`` of the key (a release, a sweep)."""
-    if not ended_in_queue(ended):
+def leave_if_stranded(ctx: Services, written: StepRecord) -> bool:
+    """``written``, as the write that ended or held it returned it: an end or a hold
+    decided from a read taken before the step queued for a permit (that read it READY
+    and not queued, so the write expected no queue) may land on a step queued and woken
+    meanwhile. The step leaves the queue it still holds a place in, and the next waiter
+    is woken (a held step queues again when resumed); a crash in between is healed by
+    the next ``wake_head`` of the key (a release, a sweep)."""
+    if not stranded_in_queue(written):
         return False
-    assert ended.waiting_key is not None
-    left = ctx.store.permits().drop(ended)
+    assert written.waiting_key is not None
+    left = ctx.store.permits().drop(written)
     if left:
-        wake_head(ctx, ended.waiting_key)
+        wake_head(ctx, written.waiting_key)
     return left

@@ -58,6 +58,7 @@ READS = frozenset(
         "state",
         "queue",
         "head",
+        "head_place",  # permits: the queue head with its place
         "find",  # signals
         "waiters",
         "consumed",

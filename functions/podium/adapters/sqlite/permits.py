@@ -13,7 +13,13 @@ from typing import Any
 
 from podium.adapters.sqlite.db import Database
 from podium.adapters.sqlite.rows import read_step, transition
-from podium.core.engine.permits import PermitNeed, holder_id
+from podium.core.engine.permits import (
+    PermitNeed,
+    QueuePlace,
+    holder_id,
+    orphaned,
+    stranded_in_queue,
+)
 from podium.core.engine.records import PermitState, StepRecord
 from podium.core.engine.status import CLAIMABLE, StepStatus
 from podium.core.ports import Claim, ClaimResult
@@ -212,15 +218,27 @@ class SqlitePermits:
             return False
         return True
 
+    def head_place(self, key: str) -> QueuePlace | None:
+        with self._db.query() as conn:
+            row = conn.execute(
+                "SELECT since, holder FROM permit_queue WHERE key = ? ORDER BY since, holder"
+                " LIMIT 1",
+                (key,),
+            ).fetchone()
+        if row is None:
+            return None
+        run_id, _, step = str(row[1]).partition("/")
+        return QueuePlace(key, int(row[0]), run_id, step)
+
     def drop(self, step: StepRecord) -> bool:
-        if step.waiting_key is None or not step.status.terminal:
+        if step.waiting_key is None or not stranded_in_queue(step):
             return False
         try:
             with self._db.write() as conn:
                 current = read_step(conn, step.run_id, step.step)
                 if (
                     current is None
-                    or not current.status.terminal
+                    or current.status is not step.status
                     or (current.waiting_key, current.waiting_since)
                     != (step.waiting_key, step.waiting_since)
                 ):
@@ -238,6 +256,19 @@ class SqlitePermits:
                 )
         except _Cancelled:
             return False
+        return True
+
+    def drop_orphan(self, place: QueuePlace) -> bool:
+        with self._db.write() as conn:
+            if not orphaned(place, read_step(conn, place.run_id, place.step)):
+                return False
+            deleted = conn.execute(
+                "DELETE FROM permit_queue WHERE key = ? AND since = ? AND holder = ?",
+                (place.key, place.since, holder_id(place.run_id, place.step)),
+            ).rowcount
+            if not deleted:
+                return False
+            _add(conn, place.key, w=-1, lim=None)
         return True
 
     def state(self, key: str) -> PermitState:
