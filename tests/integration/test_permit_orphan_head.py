@@ -11,44 +11,23 @@ wakes the next."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from podium.adapters.clock import ManualClock
 from podium.adapters.sqlite.prune import delete_tree, read_tree
 from podium.adapters.sqlite.store import SqliteStateStore
-from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
 from podium.service.advance import start_roots
 from podium.service.permits import wake_head
+from tests.integration.keyed_queue import KEY, STORES, keyed, keyed_runtime, step
 
-KEY = "warehouse"
 
-
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORES)
 def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
-    home = ":memory:" if request.param == "sqlite" else None
-    with LocalRuntime(clock=ManualClock(), store=request.param, home=home) as runtime:
+    with keyed_runtime(request.param) as runtime:
         yield runtime
-
-
-def keyed() -> dict[str, Any]:
-    return {
-        "name": "keyed",
-        "run_strategy": {"parallel": 10},
-        "steps": [
-            {"id": "load", "type": "sleep", "seconds": 1,
-             "concurrency": {"key": KEY, "limit": 1}},
-        ],
-    }  # fmt: skip
-
-
-def step(rt: LocalRuntime, run_id: str) -> StepRecord:
-    record = rt.store.get_step(run_id, "load")
-    assert record is not None
-    return record
 
 
 def ended_holding_its_place(rt: LocalRuntime) -> tuple[str, str]:

@@ -10,11 +10,9 @@ and every later waiter on the key waited forever. The races are interleaved by h
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
@@ -22,32 +20,13 @@ from podium.service.actions import _skip
 from podium.service.advance import start_roots
 from podium.service.lifecycle import cancel_step
 from podium.service.permits import wake_head
+from tests.integration.keyed_queue import KEY, STORES, keyed, keyed_runtime, step
 
-KEY = "warehouse"
 
-
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORES)
 def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
-    home = ":memory:" if request.param == "sqlite" else None
-    with LocalRuntime(clock=ManualClock(), store=request.param, home=home) as runtime:
+    with keyed_runtime(request.param) as runtime:
         yield runtime
-
-
-def keyed() -> dict[str, Any]:
-    return {
-        "name": "keyed",
-        "run_strategy": {"parallel": 10},
-        "steps": [
-            {"id": "load", "type": "sleep", "seconds": 1,
-             "concurrency": {"key": KEY, "limit": 1}},
-        ],
-    }  # fmt: skip
-
-
-def step(rt: LocalRuntime, run_id: str) -> StepRecord:
-    record = rt.store.get_step(run_id, "load")
-    assert record is not None
-    return record
 
 
 def queue_then_wake(rt: LocalRuntime) -> tuple[str, str, StepRecord]:
