@@ -4,7 +4,7 @@ attempt said RUNNING, and its work may be running: as a stop does, the skip says
 attempt's end under its number and stops its work. Before, it published nothing (the
 attempt said RUNNING and never ended on the bus) and left the work running.
 
-On the memory store; a fake job backend plays the throttling."""
+On the memory store; the give-back events tests' fake job backend plays the throttling."""
 
 from __future__ import annotations
 
@@ -14,56 +14,16 @@ from typing import Any
 import pytest
 
 from podium.adapters.clock import ManualClock
-from podium.adapters.events import MemoryEvents
-from podium.core.engine.external import JobOutcome, Phase, api_error, running
 from podium.core.engine.status import RunStatus, StepStatus
-from podium.core.ports import JobRequest
 from podium.local.runtime import LocalRuntime
 from podium.service.actions import Actor, StepAction, step_action
-from podium.service.step_events import STEP_STATUS_CHANGE
-
-
-class ThrottledJobs:
-    """The first ``throttled`` starts answer throttled (NOT_STARTED); a submitted job has
-    ended by the time it is looked for, unless its key is in ``running``. ``stopped``
-    lists the stops asked for."""
-
-    def __init__(self, throttled: int) -> None:
-        self.throttled = throttled
-        self.submitted: list[str] = []
-        self.running: set[str] = set()
-        self.stopped: list[str] = []
-
-    def start(self, request: JobRequest) -> JobOutcome:
-        if self.throttled > 0:
-            self.throttled -= 1
-            error = api_error("Fake RunTask", "ThrottlingException", "(answered throttled)")
-            return JobOutcome(Phase.NOT_STARTED, error=error)
-        if request.key not in self.submitted:
-            self.submitted.append(request.key)
-        return running(request.key)
-
-    def find(self, request: JobRequest) -> JobOutcome | None:
-        if request.key not in self.submitted:
-            return None
-        if request.key in self.running:
-            return running(request.key)
-        return JobOutcome(Phase.SUCCEEDED, request.key)
-
-    def complete(self, request: JobRequest, outcome: JobOutcome) -> JobOutcome:
-        return outcome
-
-    def stop(self, request: JobRequest, reason: str) -> None:
-        self.stopped.append(request.key)
+from tests.integration.test_jobs_give_back_events import JOB, ThrottledJobs, job_events
 
 
 @pytest.fixture
 def rt() -> Iterator[LocalRuntime]:
     with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
         yield runtime
-
-
-JOB = {"type": "batch_job", "job_queue": "q", "job_definition": "d"}
 
 
 def workflow(**job: Any) -> dict[str, Any]:
@@ -75,17 +35,6 @@ def workflow(**job: Any) -> dict[str, Any]:
             {"id": "after", "type": "noop", "depends_on": ["job"]},
         ],
     }
-
-
-def job_events(rt: LocalRuntime, run_id: str) -> list[tuple[str, int | None]]:
-    assert isinstance(rt.services.events, MemoryEvents)
-    return [
-        (e["detail"]["status"], e["detail"]["attempt"])
-        for e in rt.services.events.published
-        if e["detail-type"] == STEP_STATUS_CHANGE
-        and e["detail"]["run_id"] == run_id
-        and e["detail"]["step"] == "job"
-    ]
 
 
 def skip(rt: LocalRuntime, run_id: str) -> None:
