@@ -53,10 +53,17 @@ class DynamoPermits:
         """Delete the step's queue item and, with ``count``, count one waiter less."""
         assert step.waiting_key is not None and step.waiting_since is not None
         holder = holder_id(step.run_id, step.step)
+        return self._leave_place(step.waiting_key, step.waiting_since, holder, count=count)
+
+    def _leave_place(
+        self, key: str, since: int, holder: str, *, count: bool = True
+    ) -> list[dict[str, Any]]:
+        """Delete the queue item of ``holder`` at ``since`` in ``key``'s queue (it must
+        be there) and, with ``count``, count one waiter less."""
         delete = {
             "Delete": {
                 "TableName": self._table,
-                "Key": c.key(key_pk(step.waiting_key), _queue_sk(step.waiting_since, holder)),
+                "Key": c.key(key_pk(key), _queue_sk(since, holder)),
                 "ConditionExpression": "attribute_exists(#pk)",
                 "ExpressionAttributeNames": {"#pk": "pk"},
             }
@@ -68,13 +75,23 @@ class DynamoPermits:
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": self._permits_key(step.waiting_key),
+                    "Key": self._permits_key(key),
                     "UpdateExpression": "ADD #w :minus",
                     "ExpressionAttributeNames": {"#w": "w"},
                     "ExpressionAttributeValues": {":minus": {"N": "-1"}},
                 }
             },
         ]
+
+    def _transact_if(self, items: list[dict[str, Any]]) -> bool:
+        """One transaction; False when one of its conditions failed."""
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _reasons(exc) is not None:
+                return False
+            raise
+        return True
 
     def claim(
         self,
@@ -321,14 +338,7 @@ class DynamoPermits:
             {":cwk": {"S": step.waiting_key}, ":cws": {"N": str(step.waiting_since)}}
         )
         update["ConditionExpression"] += " AND #cwk = :cwk AND #cws = :cws"
-        items = [*self._leave_queue(step), {"Update": update}]
-        try:
-            self._db.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if _reasons(exc) is not None:
-                return False
-            raise
-        return True
+        return self._transact_if([*self._leave_queue(step), {"Update": update}])
 
     def drop_orphan(self, place: QueuePlace) -> bool:
         holder = holder_id(place.run_id, place.step)
@@ -346,33 +356,8 @@ class DynamoPermits:
                 ":ws": {"N": str(place.since)},
             },
         }
-        items = [
-            {
-                "Delete": {
-                    "TableName": self._table,
-                    "Key": c.key(key_pk(place.key), _queue_sk(place.since, holder)),
-                    "ConditionExpression": "attribute_exists(#pk)",
-                    "ExpressionAttributeNames": {"#pk": "pk"},
-                }
-            },
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": self._permits_key(place.key),
-                    "UpdateExpression": "ADD #w :minus",
-                    "ExpressionAttributeNames": {"#w": "w"},
-                    "ExpressionAttributeValues": {":minus": {"N": "-1"}},
-                }
-            },
-            {"ConditionCheck": unheld},
-        ]
-        try:
-            self._db.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if _reasons(exc) is not None:
-                return False
-            raise
-        return True
+        leave = self._leave_place(place.key, place.since, holder)
+        return self._transact_if([*leave, {"ConditionCheck": unheld}])
 
     def state(self, key: str) -> PermitState:
         item = (
