@@ -235,13 +235,7 @@ class DynamoPermits:
             else:
                 update["ExpressionAttributeValues"][":cwk"] = {"S": step.waiting_key}
                 update["ConditionExpression"] += " AND #cwk = :cwk"
-        try:
-            self._db.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if _reasons(exc) is not None:
-                return False
-            raise
-        return True
+        return self._transact_if(items)
 
     def release(self, key: str, holder: str) -> bool:
         try:
@@ -293,13 +287,7 @@ class DynamoPermits:
                 )
             },
         ]
-        try:
-            self._db.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if _reasons(exc) is not None:
-                return False
-            raise
-        return True
+        return self._transact_if(items)
 
     def head_place(self, key: str) -> QueuePlace | None:
         resp = self._db.query(
