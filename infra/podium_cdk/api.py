@@ -119,7 +119,8 @@ class Api(Construct):
     """HTTP API (payload format 2.0) whose routes all require IAM auth, except the
     console's static files (``PUBLIC_ROUTES``).
 
-    Attributes: ``http_api``, ``stage``, ``access_logs``, ``url`` (the endpoint).
+    Attributes: ``http_api``, ``default_route`` (``$default``: what no route matches, for
+    the function's 404 and 405), ``stage``, ``access_logs``, ``url`` (the endpoint).
     """
 
     def __init__(
@@ -150,6 +151,21 @@ class Api(Construct):
         )
         for method, path in ROUTES:
             self.http_api.add_routes(path=path, methods=[method], integration=integration)
+        # Every other request (an unknown path, or a served path with another method)
+        # goes to the function too, IAM-authorized, so that a wrong method gets its 405
+        # with the Allow header and an unknown path a 404 naming the fix, as `podium dev`
+        # answers; API Gateway's own answer is a bare 404 for both. The function's router
+        # is as strict as API Gateway's (no trailing-slash or empty-segment leniency), so
+        # a request that matches no route here matches no handler there either, and IAM
+        # still authorizes it by its own method and path.
+        self.default_route = apigw.HttpRoute(
+            self,
+            "DefaultRoute",
+            http_api=self.http_api,
+            route_key=apigw.HttpRouteKey.DEFAULT,
+            integration=integration,
+            authorizer=authorizers.HttpIamAuthorizer(),
+        )
         for method, path in PUBLIC_ROUTES:
             for route in self.http_api.add_routes(
                 path=path,

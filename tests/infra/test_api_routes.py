@@ -23,10 +23,14 @@ def _served() -> set[str]:
     }
 
 
-def test_the_cdk_api_deploys_every_route_the_api_function_serves(default: Synth) -> None:
-    deployed = {
-        r["Properties"]["RouteKey"] for r in default.resources("AWS::ApiGatewayV2::Route").values()
+def _deployed(synth: Synth) -> set[str]:
+    return {
+        r["Properties"]["RouteKey"] for r in synth.resources("AWS::ApiGatewayV2::Route").values()
     }
+
+
+def test_the_cdk_api_deploys_every_route_the_api_function_serves(default: Synth) -> None:
+    deployed = _deployed(default) - {"$default"}
     served = _served()
     assert "POST /workflows/{name}/unblock" in served  # the list is not empty by accident
     assert deployed == served, (
@@ -38,10 +42,8 @@ def test_the_cdk_api_deploys_every_route_the_api_function_serves(default: Synth)
 def test_the_construct_route_table_matches_the_template(default: Synth) -> None:
     from podium_cdk.api import PUBLIC_ROUTES, ROUTES
 
-    deployed = {
-        r["Properties"]["RouteKey"] for r in default.resources("AWS::ApiGatewayV2::Route").values()
-    }
-    assert {f"{m.value} {p}" for m, p in ROUTES + PUBLIC_ROUTES} == deployed
+    routes = {f"{m.value} {p}" for m, p in ROUTES + PUBLIC_ROUTES}
+    assert routes | {"$default"} == _deployed(default)
 
 
 def test_only_the_console_files_are_deployed_without_iam_auth(default: Synth) -> None:
@@ -61,3 +63,16 @@ def test_only_the_console_files_are_deployed_without_iam_auth(default: Synth) ->
     assert {kind for key, kind in auth.items() if key not in public} == {"AWS_IAM"}
     assert {auth[key] for key in public} == {"NONE"}
     assert all(key.startswith("GET /console/app") for key in public)
+
+
+def test_what_no_route_matches_goes_to_the_function_with_iam_auth(default: Synth) -> None:
+    """The ``$default`` route sends a wrong method or an unknown path to the api
+    function, so that the caller gets its 405 (with Allow) or 404 naming the fix rather
+    than API Gateway's bare 404; it is IAM-authorized like every data route."""
+    routes = default.resources("AWS::ApiGatewayV2::Route").values()
+    (catch_all,) = [r["Properties"] for r in routes if r["Properties"]["RouteKey"] == "$default"]
+    assert catch_all["AuthorizationType"] == "AWS_IAM"
+    served = [
+        r["Properties"] for r in routes if r["Properties"]["RouteKey"] == "GET /runs/{run_id}"
+    ]
+    assert catch_all["Target"] == served[0]["Target"]  # the api function's integration
