@@ -22,6 +22,7 @@ from podium.core.engine.errors import (
     RunNotFound,
     StepConflict,
     StepExists,
+    VersionSuperseded,
     WorkflowNotFound,
 )
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
@@ -534,6 +535,23 @@ def test_versions_are_listed_newest_first_and_unknown_ones_refused(store: StateS
         store.activate_workflow_version("nope", 1)
     with pytest.raises(WorkflowNotFound):
         store.list_workflow_versions("nope")
+    assert store.active_version("wf") == 2
+
+
+def test_a_version_is_made_active_only_if_latest_on_request(store: StateStore) -> None:
+    for n in (1, 2):
+        store.put_workflow_version("wf", {"name": "wf", "n": n}, f"d{n}", n * 10)
+    store.activate_workflow_version("wf", 1)
+    with pytest.raises(VersionSuperseded) as refused:
+        store.activate_workflow_version("wf", 1, only_if_latest=True)
+    assert (refused.value.version, refused.value.latest) == (1, 2)
+    assert "version 2 was pushed since" in str(refused.value)
+    assert store.active_version("wf") == 1  # nothing changed
+    assert store.activate_workflow_version("wf", 2, only_if_latest=True).active_version == 2
+    with pytest.raises(WorkflowNotFound):
+        store.activate_workflow_version("wf", 9, only_if_latest=True)
+    with pytest.raises(WorkflowNotFound):
+        store.activate_workflow_version("nope", 1, only_if_latest=True)
     assert store.active_version("wf") == 2
 
 

@@ -96,6 +96,35 @@ def test_an_identical_push_after_a_rollback_makes_the_latest_version_active_agai
     assert [v.version for v in ctx.store.list_workflow_versions("pushed")] == [2, 1]
 
 
+def test_a_version_pushed_during_an_identical_push_stays_active(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An identical push stores nothing, then makes the latest version active again: a
+    version pushed between the two is the latest and active, and stays so (the
+    reactivation is conditional on the version still being the latest)."""
+    ctx = rt.services
+    push_definition(ctx, V1)
+    push_definition(ctx, V2)
+    versions.rollback(ctx, "pushed")
+    v3 = {**V2, "steps": [*V2["steps"], {"id": "c", "type": "noop", "depends_on": ["b"]}]}
+    put = ctx.store.put_workflow_version
+    raced: list[int] = []
+
+    def put_then_race(*args: Any, **kwargs: Any) -> Any:
+        stored = put(*args, **kwargs)
+        if not raced:  # another pusher's v3 lands right after this store write
+            raced.append(0)
+            raced[0] = push_definition(ctx, v3).version.version
+        return stored
+
+    monkeypatch.setattr(ctx.store, "put_workflow_version", put_then_race)
+    again = push_definition(ctx, V2)
+    assert raced == [3]
+    assert (again.created, again.reactivated) == (False, None)
+    assert (again.version.version, again.version.active_version) == (2, 3)
+    assert ctx.store.active_version("pushed") == 3
+
+
 def test_an_identical_push_without_activate_changes_nothing(rt: LocalRuntime) -> None:
     ctx = rt.services
     push_definition(ctx, V1)

@@ -30,6 +30,7 @@ from podium.core.engine.errors import (
     StepExists,
     StoreUnavailable,
     VersionConflict,
+    VersionSuperseded,
     WorkflowNotFound,
 )
 from podium.core.engine.identity import child_run_id
@@ -222,8 +223,14 @@ class DynamoStateStore:
         )
         return [c.version_from_item(item, active) for item in resp.get("Items", [])]
 
-    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+    def activate_workflow_version(
+        self, name: str, version: int, *, only_if_latest: bool = False
+    ) -> WorkflowVersion:
         head = c.key(c.workflow_pk(name), c.HEAD_SK)
+        condition, names = "attribute_exists(#pk)", {"#pk": "pk", "#active": "active"}
+        if only_if_latest:
+            condition += " AND #latest = :v"
+            names["#latest"] = "latest"
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -240,17 +247,24 @@ class DynamoStateStore:
                             "TableName": self._table,
                             "Key": head,
                             "UpdateExpression": "SET #active = :v",
-                            "ConditionExpression": "attribute_exists(#pk)",
-                            "ExpressionAttributeNames": {"#pk": "pk", "#active": "active"},
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeNames": names,
                             "ExpressionAttributeValues": {":v": {"N": str(version)}},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                 ]
             )
         except ClientError as exc:
-            if _is(exc, "TransactionCanceledException"):
-                raise WorkflowNotFound(name, version) from None
-            raise
+            if not _is(exc, "TransactionCanceledException"):
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            head_now = reasons[1].get("Item") if len(reasons) > 1 else None
+            exists = (reasons[0].get("Code") if reasons else None) in (None, "None")
+            if exists and head_now and int(head_now["latest"]["N"]) != version:
+                latest = int(head_now["latest"]["N"])
+                raise VersionSuperseded(name, version, latest) from None
+            raise WorkflowNotFound(name, version) from None
         return self.get_workflow_version(name, version)
 
     # breakpoints -------------------------------------------------------------

@@ -22,6 +22,7 @@ from podium.core.engine.errors import (
     RunNotFound,
     StepConflict,
     StepExists,
+    VersionSuperseded,
     WorkflowNotFound,
 )
 from podium.core.engine.identity import child_run_id
@@ -112,12 +113,16 @@ class MemoryStateStore:
             newest = list(reversed(versions))[:limit]
             return [replace(v, active_version=active) for v in newest]
 
-    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+    def activate_workflow_version(
+        self, name: str, version: int, *, only_if_latest: bool = False
+    ) -> WorkflowVersion:
         with self._lock:
             self.writes += 1
             versions = self._versions.get(name)
             if not versions or not 1 <= version <= len(versions):
                 raise WorkflowNotFound(name, version)
+            if only_if_latest and version != len(versions):
+                raise VersionSuperseded(name, version, len(versions))
             self._active[name] = version
             return replace(versions[version - 1], active_version=version)
 

@@ -56,9 +56,13 @@ class StateStore(Protocol):
         """The newest ``limit`` versions, newest first. Raises WorkflowNotFound."""
         ...
 
-    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+    def activate_workflow_version(
+        self, name: str, version: int, *, only_if_latest: bool = False
+    ) -> WorkflowVersion:
         """Make ``version`` the active one (one conditional write: it must exist).
-        Raises WorkflowNotFound."""
+        Raises WorkflowNotFound. ``only_if_latest``: also only while it is the latest
+        version (an identical push making it active again must not override a version
+        pushed since); raises VersionSuperseded, changing nothing, when it is not."""
         ...
 
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:

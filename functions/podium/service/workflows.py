@@ -19,7 +19,7 @@ from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.dsl.load import parse_document, validate_definition
 from podium.core.dsl.models import WorkflowDefinition
 from podium.core.dsl.triggers import ignored_field_issues, keep_trigger_ids
-from podium.core.engine.errors import WorkflowNotFound
+from podium.core.engine.errors import VersionSuperseded, WorkflowNotFound
 from podium.core.engine.records import WorkflowVersion
 from podium.service.context import Services, digest_of
 from podium.service.subworkflows import call_issues
@@ -100,9 +100,16 @@ def push_definition(
         )
         if activate and not created and stored.active_version != stored.version:
             # The latest version, identical, is not the active one (a rollback since):
-            # made active again inside the same activation (its routes are in).
-            reactivated = stored.active_version
-            stored = ctx.store.activate_workflow_version(defn.name, stored.version)
+            # made active again inside the same activation (its routes are in), unless
+            # a version pushed since is the latest: that push's activation stands.
+            was_active = stored.active_version
+            try:
+                stored = ctx.store.activate_workflow_version(
+                    defn.name, stored.version, only_if_latest=True
+                )
+                reactivated = was_active
+            except VersionSuperseded:
+                stored = ctx.store.get_workflow_version(defn.name, stored.version)
     if activate and (defn.triggers or stored.version > 1):  # a version may drop them
         from podium.service.triggers import sync_triggers  # it starts runs: imports runs
 

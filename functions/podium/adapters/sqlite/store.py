@@ -38,6 +38,7 @@ from podium.core.engine.errors import (
     RunNotFound,
     StepConflict,
     StepExists,
+    VersionSuperseded,
     WorkflowNotFound,
 )
 from podium.core.engine.identity import child_run_id as child_id_of
@@ -119,7 +120,9 @@ class SqliteStateStore:
             for r in rows
         ]
 
-    def activate_workflow_version(self, name: str, version: int) -> WorkflowVersion:
+    def activate_workflow_version(
+        self, name: str, version: int, *, only_if_latest: bool = False
+    ) -> WorkflowVersion:
         with self.db.write() as conn:
             found = conn.execute(
                 "SELECT 1 FROM workflow_versions WHERE name = ? AND version = ?",
@@ -127,6 +130,12 @@ class SqliteStateStore:
             ).fetchone()
             if found is None:
                 raise WorkflowNotFound(name, version)
+            if only_if_latest:
+                (latest,) = conn.execute(
+                    "SELECT latest FROM workflow_heads WHERE name = ?", (name,)
+                ).fetchone()
+                if int(latest) != version:
+                    raise VersionSuperseded(name, version, int(latest))
             conn.execute("UPDATE workflow_heads SET active = ? WHERE name = ?", (version, name))
         return self.get_workflow_version(name, version)
 

@@ -67,6 +67,18 @@ class VersionConflict(PodiumError):
     """Two pushes of one workflow raced; the loser retries with the new head."""
 
 
+class VersionSuperseded(VersionConflict):
+    """A version was to be made active only while it is the latest, and a newer one was
+    pushed since (StateStore.activate_workflow_version's ``only_if_latest``)."""
+
+    def __init__(self, name: str, version: int, latest: int) -> None:
+        self.name, self.version, self.latest = name, version, latest
+        super().__init__(
+            f"workflow '{name}' version {version} was not made active: version {latest}"
+            " was pushed since"
+        )
+
+
 class StoreUnavailable(PodiumError):
     """The store kept refusing a request (throttled past its retries): the caller's
     message is redelivered later, as after any platform error."""
