@@ -23,12 +23,10 @@ from podium.core.engine.breakpoints import breakpoint_key, held_by, keys_to_clea
 from podium.core.engine.compiled import CompiledWorkflow
 from podium.core.engine.loops import MAX_ITERATIONS, body_workflow
 from podium.core.engine.records import RunRecord
-from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import StepStatus
 from podium.service import messages
 from podium.service.context import Services
-from podium.service.pausing import BREAKPOINT, hold, resume_step, resumed_marker
-from podium.service.permits import in_queue
+from podium.service.pausing import BREAKPOINT, hold, passed_breakpoint, resume_step
 
 CACHE_MS = 1000
 _lock = threading.Lock()
@@ -74,25 +72,13 @@ def has_breakpoint(ctx: Services, run: RunRecord, step: str) -> bool:
 
 def stops_at_breakpoint(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
     """Before a claim: True when the step was held at its breakpoint (the caller stops).
-    An attempt resumed past the breakpoint goes on, and so does one given back (its
-    start did nothing: service/attempts.give_back): it was claimed, so it passed its
-    breakpoint then, and it is the same attempt going on (a claim with a permit replaced
-    the resume's marker, and a run pause's hold may have since)."""
+    An attempt that passed its breakpoint already, or was resumed past it, goes on
+    (service/pausing.passed_breakpoint says which: through a permit queue, a give-back
+    and a run pause's hold too)."""
     if not has_breakpoint(ctx, run, msg.step):
         return False
-    if not msg.create:
-        record = ctx.store.get_step(run.run_id, msg.step)
-        if record is not None and record.reason == resumed_marker(msg.attempt):
-            return False
-        if record is not None and record.attempt == msg.attempt - 1:
-            if in_queue(record):
-                # Woken from a permit queue: this attempt passed its breakpoint (or was
-                # resumed past it) before it queued, and the queue's reason replaced the
-                # marker.
-                return False
-            if was_given_back(record.retry_counts, msg.attempt):
-                # Given back: the claim that passed the breakpoint is this attempt's.
-                return False
+    if not msg.create and passed_breakpoint(ctx.store.get_step(run.run_id, msg.step), msg.attempt):
+        return False
     if not run.watched:
         # A loop iteration holding at a breakpoint is found by a clear among the
         # watched runs (clear_breakpoints), and by the sweeper if a clear is cut short.

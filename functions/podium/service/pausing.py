@@ -22,6 +22,7 @@ from collections.abc import Callable
 from podium.core.engine.breakpoints import held_by
 from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict, StepExists
 from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
 from podium.service import messages
 from podium.service.context import Services
@@ -32,8 +33,9 @@ from podium.service.runtimes.subworkflow import detached
 log = logging.getLogger("podium.pausing")
 
 RUN_PAUSED = "held: the run is paused"
-# Held by a run pause after it was resumed past its breakpoint: its release keeps that
-# (a plain RUN_PAUSED hold replaced the marker, so the step stopped at it a second time).
+# Held by a run pause after its attempt had passed its breakpoint (``passed_breakpoint``):
+# its release marks it resumed past it (a plain RUN_PAUSED hold replaced the evidence,
+# and the step stopped at its breakpoint a second time).
 RUN_PAUSED_PAST_BREAKPOINT = "held: the run is paused (resumed past its breakpoint)"
 RUN_PAUSES = frozenset({RUN_PAUSED, RUN_PAUSED_PAST_BREAKPOINT})
 BREAKPOINT = "paused at a breakpoint"
@@ -42,6 +44,26 @@ BREAKPOINT = "paused at a breakpoint"
 def resumed_marker(attempt: int) -> str:
     """The reason a step resumed past its breakpoint carries: its next attempt passes."""
     return f"resumed past its breakpoint (attempt {attempt})"
+
+
+def passed_breakpoint(record: StepRecord | None, attempt: int) -> bool:
+    """Whether attempt ``attempt`` of the step (``record``, as read before its claim) has
+    passed its breakpoint already, or was resumed past it: it must not stop there again.
+    The one rule, used before a claim (service/breakpoints.stops_at_breakpoint) and by a
+    run pause's hold, which replaces the step's reason and so keeps the pass in its own
+    (RUN_PAUSED_PAST_BREAKPOINT; its release writes the resume's marker again). Passed:
+    resumed past it (the marker, for this attempt); or, the step still before this
+    attempt, holding a place in a permit queue (it passed, or was resumed past it, before
+    its claim queued, and the queue's reason replaced the marker), or given back (its
+    start did nothing: service/attempts.give_back; the claim that passed is this
+    attempt's). A new attempt (a retry) has none of these: it stops."""
+    if record is None:
+        return False
+    if record.reason == resumed_marker(attempt):
+        return True
+    return record.attempt == attempt - 1 and (
+        in_queue(record) or was_given_back(record.retry_counts, attempt)
+    )
 
 
 def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PAUSED) -> bool:
@@ -71,8 +93,8 @@ def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PA
         record = ctx.store.get_step(run.run_id, msg.step)
     if record is None or record.attempt != msg.attempt - 1:
         return False
-    if reason == RUN_PAUSED and record.reason == resumed_marker(msg.attempt):
-        reason = RUN_PAUSED_PAST_BREAKPOINT
+    if reason == RUN_PAUSED and passed_breakpoint(record, msg.attempt):
+        reason = RUN_PAUSED_PAST_BREAKPOINT  # the pass outlives the reason it replaces
     changes = {"reason": reason, "lease_until": None}
     if in_queue(record):
         # Queued for a permit: leave the queue, so the steps behind it are not blocked.
