@@ -11,7 +11,6 @@ check, not a benchmark."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 import urllib.error
@@ -26,6 +25,7 @@ from podium.adapters.sqlite import db as sqlite_db
 from podium.local import home_busy
 from podium.local.dev_server import DevServer
 from podium.local.runtime import LocalRuntime
+from tests.integration.test_dev_home_locked import held_lock
 
 FLOW = {"name": "locked_fast", "steps": [{"id": "a", "type": "noop"}]}
 NAPPER = {"name": "napper", "steps": [{"id": "nap", "type": "sleep", "seconds": 3600}]}
@@ -61,15 +61,6 @@ def send(dev: DevServer, method: str, path: str, body: Any = None) -> tuple[int,
     except TimeoutError:  # no answer within CLIENT_TIMEOUT_S: status 0
         answer = 0, {}, {"message": f"no answer in {CLIENT_TIMEOUT_S}s"}
     return (*answer, time.monotonic() - began)
-
-
-def held_lock(dev: DevServer) -> sqlite3.Connection:
-    """Another process's write transaction on the home's file (a prune deleting a tree)."""
-    database = dev.runtime.database
-    assert database is not None
-    other = sqlite3.connect(database, isolation_level=None, timeout=5)
-    other.execute("BEGIN IMMEDIATE")
-    return other
 
 
 def test_a_write_on_a_locked_home_is_answered_503_in_seconds(dev: DevServer) -> None:

@@ -34,21 +34,7 @@ from podium.core.engine.signals import (
 )
 from podium.local.runtime import LocalRuntime
 from podium.service.signals import send_signal
-
-PAIRS = {
-    "name": "pairs",
-    "params": {"a": {"type": "int"}, "b": {"type": "int"}},
-    "steps": [{"id": "x", "type": "noop"}],
-    "run_strategy": {"parallel": 50},
-    "triggers": [
-        {
-            "id": "t",
-            "signal": {"names": ["a", "b"]},
-            "params": {"a": "${event.signals.a.params.n}", "b": "${event.signals.b.params.n}"},
-        }
-    ],
-}
-CONSUMER = "pairs/t"
+from tests.integration.test_signal_join_pages import CONSUMER, PAIRS
 
 
 def test_sqlite_reads_marks_of_more_keys_than_a_statement_may_hold() -> None:
