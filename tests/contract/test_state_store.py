@@ -989,3 +989,63 @@ def test_keeping_a_run_s_items_changes_nothing_a_reader_sees(store: StateStore) 
     store.keep_run_items(store.get_run("k1"))
     assert (store.get_run("k1"), store.list_steps("k1")) == before
     assert "k1" in store.list_active_run_ids()
+
+
+def test_keeping_a_run_keeps_the_iterations_its_running_loop_will_read(
+    store: StateStore,
+) -> None:
+    """A loop that has not ended reads its iterations' outputs when it ends: keeping its
+    run keeps them (dynamodb-expiring: every item of the children its loop launched is
+    stamped again, an iteration that ended as one that runs), and changes nothing a
+    reader sees, on any store."""
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    store.open_children("r1", "loop", 0, 3)
+    for index in range(3):
+        store.create_run(a_child(index))
+    store.mark_launched("r1", "loop", 3)
+    done = child_run_id_of(0)
+    store.create_step(StepRecord(done, "a", StepStatus.SUCCEEDED, attempt=1, output={"n": 1}))
+    ended = frozenset({RunStatus.RUNNING})
+    store.transition_run(done, expected=ended, to=RunStatus.SUCCEEDED, changes={})
+    assert store.count_child("r1", "loop", 0, "ok") is True  # settled and counted
+    children = [child_run_id_of(i) for i in range(3)]
+
+    def seen() -> object:
+        return (
+            store.get_run("r1"),
+            store.list_steps("r1"),
+            store.get_runs(children),
+            store.list_steps(done),
+        )
+
+    before = seen()
+    expiring = isinstance(store, DynamoStateStore) and isinstance(store._db, ExpiringRunItems)
+    if expiring:  # every item of the tree as if written long ago: due to expire
+        raw = store._db._client
+        for run_id in ("r1", *children):
+            for item in raw.query(
+                TableName="contract",
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"R#{run_id}"}},
+            )["Items"]:
+                raw.update_item(
+                    TableName="contract",
+                    Key={"pk": item["pk"], "sk": item["sk"]},
+                    UpdateExpression="SET expires_at = :old",
+                    ExpressionAttributeValues={":old": {"N": "1"}},
+                )
+    store.keep_run_items(store.get_run("r1"))
+    store.keep_run_items(store.get_run("r1"))
+    assert seen() == before
+    if expiring:
+        for run_id in children:
+            stamps = [
+                item["expires_at"]["N"]
+                for item in raw.query(
+                    TableName="contract",
+                    KeyConditionExpression="pk = :pk",
+                    ExpressionAttributeValues={":pk": {"S": f"R#{run_id}"}},
+                )["Items"]
+            ]
+            assert stamps and "1" not in stamps, (run_id, stamps)

@@ -31,7 +31,7 @@ WAITS_100_DAYS = {
 }
 
 
-def _stamps(rt: LocalRuntime, run_id: str) -> dict[str, int]:
+def stamps(rt: LocalRuntime, run_id: str) -> dict[str, int]:
     items = rt.dynamodb.query(
         TableName=TABLE_NAME,
         KeyConditionExpression="pk = :pk",
@@ -47,24 +47,24 @@ def test_a_run_waiting_past_half_its_retention_keeps_its_first_items() -> None:
         run = rt.start_run("quarterly")
         rt.pump(advance_time=False)
         assert rt.store.get_step(run.run_id, "a").status is StepStatus.SUCCEEDED
-        first = _stamps(rt, run.run_id)
+        first = stamps(rt, run.run_id)
         step_a = next(sk for sk in first if sk.endswith("#a") or sk.endswith("a"))
 
         clock.advance(30 * DAY_MS)  # younger than half the retention: nothing to do
         sweep(rt.services, rt.store)
-        assert _stamps(rt, run.run_id)[step_a] == first[step_a]
-        assert KEPT_SK not in _stamps(rt, run.run_id)
+        assert stamps(rt, run.run_id)[step_a] == first[step_a]
+        assert KEPT_SK not in stamps(rt, run.run_id)
 
         clock.advance(20 * DAY_MS)  # day 50: step a would go at day 90, the run at day 100
         sweep(rt.services, rt.store)
         now_s = clock.now_ms() // 1000
-        renewed = _stamps(rt, run.run_id)
+        renewed = stamps(rt, run.run_id)
         assert renewed[step_a] == now_s + RETENTION_DAYS * 86_400
         assert all(stamp >= now_s + RETENTION_DAYS * 86_400 // 2 for stamp in renewed.values())
 
         clock.advance(DAY_MS)  # renewed within half the retention: left alone
         sweep(rt.services, rt.store)
-        assert _stamps(rt, run.run_id)[step_a] == renewed[step_a]
+        assert stamps(rt, run.run_id)[step_a] == renewed[step_a]
 
         clock.advance(49 * DAY_MS + DAY_MS // 2)  # day 100.5: the sleep has ended
         rt.pump()  # the run finishes, its first step still there
@@ -80,7 +80,7 @@ def test_an_item_deleted_meanwhile_is_not_brought_back() -> None:
         rt.pump(advance_time=False)
         client = rt.store._db  # the expiring client
         pk = f"R#{run.run_id}"
-        before = _stamps(rt, run.run_id)
+        before = stamps(rt, run.run_id)
         gone = sorted(sk for sk in before if sk != "#RUN")[0]
         clock.advance(50 * DAY_MS)
         # The TTL deletes an item between the renewal's listing and its write.
@@ -88,4 +88,4 @@ def test_an_item_deleted_meanwhile_is_not_brought_back() -> None:
         rt.dynamodb.delete_item(TableName=TABLE_NAME, Key={"pk": {"S": pk}, "sk": {"S": gone}})
         client._partition = lambda table, key: iter(listed)
         assert client.renew_run_partition(TABLE_NAME, pk, run.created_at) == len(before) - 1
-        assert gone not in _stamps(rt, run.run_id)
+        assert gone not in stamps(rt, run.run_id)

@@ -21,12 +21,23 @@ check of an unended run, asks ``renew_run_partition`` to stamp them again once t
 is older than half the retention, and then at most once every half retention (a small
 ``#KEPT`` item in the run's partition says when it last did). Younger runs cost nothing:
 none of their items can expire within half the retention.
+
+A run's renewal also renews the partitions of the children it still needs (the
+iterations of a loop that has not ended: it reads their outputs when it ends;
+core/engine/retention.py ``children_kept_with``), found from its own step items, listed
+anyway: a loop step's launched mark names its children. At most ``CHILDREN_PER_CALL``
+of them per call: a round over more goes on at the run's next checks, from the place
+``#KEPT`` keeps (``cs``, ``ci``), and ``#KEPT.at`` is written once the round is done.
+A round renews what would expire within three quarters of the retention, so what it
+passed over is still there at the next round, half a retention later, however long a
+round takes within the last quarter.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -39,8 +50,24 @@ _NAME = "#podium_expires"
 _VALUE = ":podium_expires"
 _DAY_MS = 86_400_000
 KEPT_SK = "#KEPT"  # in a run's partition: when its items were last stamped again (``at``)
+# Child partitions a call renews at most (one check of their run): some 100 Queries and
+# the updates of what expires, a few seconds of a sweep pass. A loop of 100,000
+# iterations is gone over in 1,000 checks, a few days (its run is checked every few
+# minutes while the loop runs).
+CHILDREN_PER_CALL = 100
 # The SET keyword, not a placeholder such as ``:set`` or ``#set``.
 _SET = re.compile(r"(?<![\w:#])SET\s", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildPartitions:
+    """The partitions a run partition's renewal renews with it (the children its run
+    still needs): ``attributes`` to list of its items besides their key and stamp, and
+    ``of``, which names from those items each child's place and partition key, in
+    increasing place order (a round cut short resumes after a place)."""
+
+    attributes: tuple[str, ...]
+    of: Callable[[list[dict[str, Any]]], Iterable[tuple[tuple[str, int], str]]]
 
 
 class ExpiringRunItems:
@@ -62,24 +89,57 @@ class ExpiringRunItems:
     def _expires_at(self) -> dict[str, str]:
         return {"N": str((self._clock.now_ms() + self._after_ms) // 1000)}
 
-    def renew_run_partition(self, table: str, pk: str, created_at_ms: int) -> int:
+    def renew_run_partition(
+        self,
+        table: str,
+        pk: str,
+        created_at_ms: int,
+        children: ChildPartitions | None = None,
+    ) -> int:
         """Stamp again the items of the run partition ``pk`` (a run created at
-        ``created_at_ms``) that would expire within half the retention, and return how
-        many. Nothing for a run younger than that, or renewed within it. An item gone
-        meanwhile is not brought back; one that never had a stamp (written before the
-        stack had a retention) is left without."""
+        ``created_at_ms``) that would expire within three quarters of the retention, and
+        those of the ``children`` it names, and return how many. Nothing for a run
+        younger than half the retention, or renewed within it. An item gone meanwhile is
+        not brought back; one that never had a stamp (written before the stack had a
+        retention) is left without. A round over many children is spread over calls
+        (``CHILDREN_PER_CALL``)."""
         now = self._clock.now_ms()
         half = self._after_ms // 2
         if now - created_at_ms < half:
             return 0  # every item of it was written since: none expires before now + half
         kept_key = {"pk": {"S": pk}, "sk": {"S": KEPT_SK}}
         kept = self._client.get_item(TableName=table, Key=kept_key, ConsistentRead=True)
-        at = kept.get("Item", {}).get("at", {}).get("N")
-        if at is not None and int(at) > now - half:
+        mark = kept.get("Item", {})
+        at = mark.get("at", {}).get("N")
+        after: tuple[str, int] | None = None  # the last child a round cut short renewed
+        if "cs" in mark and "ci" in mark:
+            after = (mark["cs"]["S"], int(mark["ci"]["N"]))
+        elif at is not None and int(at) > now - half:
             return 0
-        soon = (now + half) // 1000
+        began = int(mark["rs"]["N"]) if after is not None and "rs" in mark else now
+        soon = (now + self._after_ms * 3 // 4) // 1000
+        attributes = children.attributes if children is not None else ()
+        items = list(self._partition(table, pk, *attributes))
+        renewed = self._renew(table, items, soon)
+        left = CHILDREN_PER_CALL
+        for place, child_pk in children.of(items) if children is not None else ():
+            if after is not None and place <= after:
+                continue
+            if left == 0:  # the rest at the run's next check
+                cursor = {"cs": {"S": after[0]}, "ci": {"N": str(after[1])}} if after else {}
+                self.put_item(TableName=table, Item={**kept_key, **cursor, "rs": {"N": str(began)}})
+                return renewed
+            renewed += self._renew(table, self._partition(table, child_pk), soon)
+            after = place
+            left -= 1
+        self.put_item(TableName=table, Item={**kept_key, "at": {"N": str(began)}})
+        return renewed
+
+    def _renew(self, table: str, items: Iterable[dict[str, Any]], soon: int) -> int:
+        """Stamp again the ``items`` (listed by ``_partition``) whose stamp is before
+        ``soon`` (epoch s); how many."""
         renewed = 0
-        for item in self._partition(table, pk):
+        for item in items:
             stamp = item.get(TTL_ATTRIBUTE, {}).get("N")
             if stamp is None or int(stamp) >= soon or item["sk"]["S"] == KEPT_SK:
                 continue
@@ -96,16 +156,17 @@ class ExpiringRunItems:
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise  # else deleted meanwhile: left gone
-        self.put_item(TableName=table, Item={**kept_key, "at": {"N": str(now)}})
         return renewed
 
-    def _partition(self, table: str, pk: str) -> Iterator[dict[str, Any]]:
-        """Every item of the partition, by key and stamp only (paged)."""
+    def _partition(self, table: str, pk: str, *attributes: str) -> Iterator[dict[str, Any]]:
+        """Every item of the partition, by key and stamp only, and ``attributes`` (paged)."""
+        names = {"#pk": "pk", "#sk": "sk", _NAME: TTL_ATTRIBUTE}
+        names.update({f"#a{n}": name for n, name in enumerate(attributes)})
         kwargs: dict[str, Any] = {
             "TableName": table,
             "KeyConditionExpression": "#pk = :pk",
-            "ProjectionExpression": f"#pk, #sk, {_NAME}",
-            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk", _NAME: TTL_ATTRIBUTE},
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": {":pk": {"S": pk}},
             "ConsistentRead": True,
         }

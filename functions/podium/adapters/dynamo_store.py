@@ -8,14 +8,16 @@ lost race is explained without a second read (the Powertools idempotency-layer s
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
 from podium.adapters.dynamo_conditions import error_code, status_in, step_transition
+from podium.adapters.dynamo_expiry import ChildPartitions
 from podium.adapters.dynamo_permits import DynamoPermits
 from podium.adapters.dynamo_signals import DynamoSignals
 from podium.adapters.dynamo_sinks import SHARD as SINK_SHARD
@@ -35,6 +37,7 @@ from podium.core.engine.errors import (
 )
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.core.engine.retention import children_kept_with
 from podium.core.engine.status import RunStatus, StepStatus
 
 _PUSH_ATTEMPTS = 5
@@ -461,10 +464,12 @@ class DynamoStateStore:
         self._update_run(run_id, "REMOVE #g2p, #g2s, #uw", cond, names, values)
 
     def keep_run_items(self, run: RunRecord) -> None:
-        # Only a client that stamps run items to expire renews them (it knows how long).
+        # Only a client that stamps run items to expire renews them (it knows how long),
+        # with the partitions of the children the run still needs (retention.py).
         renew = getattr(self._db, "renew_run_partition", None)
         if renew is not None:
-            renew(self._table, c.run_pk(run.run_id), run.created_at)
+            children = ChildPartitions(_LAUNCH_ATTRIBUTES, partial(_kept_children, run.run_id))
+            renew(self._table, c.run_pk(run.run_id), run.created_at, children)
 
     def watch_run(self, run_id: str, at: int) -> bool:
         # Two index writes, paid only by the iterations that outlive their first check.
@@ -927,3 +932,37 @@ def _reopened_is(count: int, names: dict[str, str], values: dict[str, Any]) -> s
     if count == 0:
         return "(attribute_not_exists(#rop) OR #rop = :rop)"
     return "#rop = :rop"
+
+
+# What a run's renewal lists of its step items besides key and stamp (keep_run_items):
+# a step's status, the launched mark of a step that launched children, and a loop
+# shard's highest index opened (``hi``: a launch that died before raising the mark).
+_LAUNCH_ATTRIBUTES = (c.STEP_FIELDS["status"][0], c.LOOP_COUNTERS["children_launched"], "hi")
+
+
+def _kept_children(run_id: str, items: list[c.Item]) -> Iterator[tuple[tuple[str, int], str]]:
+    """The partitions of the children the run ``run_id`` still needs, from its items as
+    a renewal lists them: those of its steps that have not ended (retention.py)."""
+    status: dict[str, StepStatus | None] = {}
+    launched: dict[str, int] = {}
+    prefix = c.step_sk("")
+    for item in items:
+        if not item["sk"]["S"].startswith(prefix):
+            continue
+        if c.is_shard(item):
+            step, mark = c.step_of_shard(item), item.get("hi")
+        else:
+            step, mark = item["sk"]["S"][len(prefix) :], item.get(_LAUNCH_ATTRIBUTES[1])
+            status[step] = _status_of(item.get(_LAUNCH_ATTRIBUTES[0], {}).get("S"))
+        if mark is not None:
+            launched[step] = max(launched.get(step, 0), int(mark["N"]))
+    steps = [(step, status.get(step), count) for step, count in launched.items()]
+    for place, child in children_kept_with(run_id, steps):
+        yield place, c.run_pk(child)
+
+
+def _status_of(value: str | None) -> StepStatus | None:
+    try:
+        return StepStatus(value) if value is not None else None
+    except ValueError:  # written by a newer build: not a step this one knows as ended
+        return None

@@ -157,7 +157,10 @@ class StateStore(Protocol):
         dynamo_expiry.py) would otherwise lose the first steps and timeline of a run
         that waits longer than that (for a signal, a long sleep, a paused run). The
         sweeper calls it at each check of an unended run; it reads or writes only for a
-        run old enough to need it. A store that expires nothing does nothing."""
+        run old enough to need it. It keeps too the children the run still needs: those
+        of its steps that have not ended (a loop reads its ended iterations' outputs
+        when it ends: core/engine/retention.py ``children_kept_with``), a bounded number
+        per call. A store that expires nothing does nothing."""
         ...
 
     def watch_run(self, run_id: str, at: int) -> bool:

@@ -73,8 +73,9 @@ def sweep(ctx: Services, due: DueRuns, *, max_runs: int = MAX_RUNS_PER_PASS) -> 
             if not run.status.terminal:
                 # A run that waits longer than the store keeps run items (DynamoDB's
                 # TTL) would lose its first steps while it runs: the store renews them
-                # once the run is that old. After the check, which a failure here
-                # must not hold up.
+                # once the run is that old, with the iterations its running loops will
+                # read (settled, they are out of this index). After the check, which a
+                # failure here must not hold up.
                 ctx.store.keep_run_items(run)
     for workflow in sorted(workflows):
         with _isolated(ctx, f"workflow {workflow}", report):

@@ -9,14 +9,20 @@ whole. A tree is kept while any of its runs is unfinished (a ``wait: false`` chi
 outlive its parent), while its follow-ups are not all done (not settled), and while its
 top run blocks its workflow's strict_sequential queue (``podium unblock`` names it).
 
-Pure: the rule; the home's adapter reads the trees and deletes them.
+On AWS a run that lasts longer than half the retention has its items stamped again by
+the sweeper (adapters/dynamo_expiry.py), and with them the items of the children it
+still needs (``children_kept_with``).
+
+Pure: the rules; the home's adapter reads the trees and deletes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
+from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord
+from podium.core.engine.status import StepStatus
 
 
 def is_top_run(run_id: str) -> bool:
@@ -47,3 +53,25 @@ def kept_because(
     if top.run_id in blocking:
         return f"it blocks the strict_sequential queue of '{top.workflow}' (podium unblock)"
     return None
+
+
+def children_kept_with(
+    run_id: str, steps: Iterable[tuple[str, StepStatus | None, int]]
+) -> Iterator[tuple[tuple[str, int], str]]:
+    """The children an unended run still needs, whose items are renewed with its own
+    (``StateStore.keep_run_items``): every child (``0..launched-1``) of each of its steps
+    that has not ended, given as ``(step, status, launched)``. A loop reads its
+    iterations' outputs only when it ends (index-aligned ``outputs``), so an iteration
+    that ended early must outlive the loop however long the loop runs. Yields each
+    child's place ``(step, index)`` and run id, in place order (a renewal spread over
+    several checks resumes after a place).
+
+    Not the children of a step that ended: its output already holds what it read of
+    them. Not deeper: a child still running is in the sweeper's index (its loop's poll
+    puts it there: service/loops.py) and renews its own items and its own children's; a
+    child that ended holds its children's outputs in its own step items."""
+    for step, status, launched in sorted(steps, key=lambda s: s[0]):
+        if status is None or status.terminal:
+            continue
+        for index in range(launched):
+            yield (step, index), child_run_id(run_id, step, index)
