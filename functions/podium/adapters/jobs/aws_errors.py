@@ -4,6 +4,8 @@ connection error without a code)."""
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from podium.core.engine.external import JobOutcome, Phase, api_error, is_transient, running
@@ -101,24 +103,89 @@ _THROTTLED_CODES = frozenset(
 )
 
 
+def _is_refusal(code: str, status: int | None, refusals: frozenset[str] = frozenset()) -> bool:
+    """An answer that says the service did not act: throttled (by code, or HTTP 429
+    whatever the code: AWS Batch answers 429 TooManyRequestsException), or one of the
+    operation's own ``refusals``."""
+    return code in _THROTTLED_CODES or code in refusals or status == 429
+
+
 def is_throttled_error(exc: BaseException) -> bool:
     """The service refused the call as throttled (not a 5xx or a lost answer, after
     which it may have acted)."""
-    if not is_api_error(exc):
-        return False
-    return code_of(exc)[0] in _THROTTLED_CODES or status_of(exc) == 429
+    return is_api_error(exc) and _is_refusal(code_of(exc)[0], status_of(exc))
 
 
 def throttled_start(service: str, exc: BaseException) -> JobOutcome:
-    """A start the service refused as throttled, made under an idempotency token that
-    is the attempt's (ECS RunTask's clientToken): NOT_STARTED, so the attempt is given
-    back and asks again after a backoff, under the same key and so the same token. An
-    earlier try of the same call that botocore retried may have been accepted after
-    all; asked again with its token, the service answers with the work it started then,
-    and the look-up the start makes first (by the attempt key) finds it too."""
+    """A start the service refused (throttled; or, for Glue, its concurrent runs at their
+    limit) where the refusal proves that nothing started: NOT_STARTED, so the attempt is
+    given back (READY, its permits released, no retry spent) and asks again after a
+    backoff, under the same key. Two cases prove it:
+
+    - the call carries an idempotency token that is the attempt's (ECS RunTask's
+      clientToken): an earlier try of it that botocore retried may have been accepted
+      after all, but asked again with its token the service answers with the work it
+      started then, and the look-up the start makes first (by the attempt key) finds it;
+    - every try botocore made of the call was refused (``StartTries.all_refused``): no
+      try was accepted, so no work of the attempt exists, whatever a listing says.
+
+    A start with no token whose tries were not all refused (a read timeout or a 5xx
+    first, then throttled) may have started the work: ``start_failed`` polls for it."""
     code, message = code_of(exc)
-    log.warning("%s throttled, the attempt is given back: %s", service, exc)
+    log.warning("%s refused, nothing started, the attempt is given back: %s", service, exc)
     return JobOutcome(Phase.NOT_STARTED, error=api_error(service, code, message, status_of(exc)))
+
+
+class StartTries:
+    """The answers to every try botocore makes of one start operation (a call it retries
+    is several tries: a read timeout, then a throttled answer, is one call): botocore
+    emits ``needs-retry.<service>.<operation>`` after each try, in the calling thread,
+    whatever its retry mode, and this records, per thread, whether each try was refused
+    (throttled, HTTP 429, or one of ``refusals``: the service answered and did not act).
+    ``call`` makes the call; ``all_refused`` says whether every one of its tries was
+    refused, so that the call started nothing. A client that is not botocore's own (a
+    test's wrapper or stub answering itself) emits nothing: its error is its only try
+    unless the error says botocore retried it."""
+
+    def __init__(self, client: Any, operation: str, refusals: frozenset[str] = frozenset()):
+        self._refusals = refusals
+        self._local = threading.local()
+        meta = getattr(client, "meta", None)
+        events = getattr(meta, "events", None)
+        model = getattr(meta, "service_model", None)
+        if events is not None and model is not None:
+            service = model.service_id.hyphenize()
+            events.register(f"needs-retry.{service}.{operation}", self._tried)
+
+    def call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        self._local.tries = []
+        return method(**kwargs)
+
+    def all_refused(self, exc: BaseException) -> bool:
+        """Whether the call that raised ``exc`` was refused on every try (False when
+        any try may have been accepted: no answer, a 5xx, any other error)."""
+        if not is_api_error(exc) or not _is_refusal(
+            code_of(exc)[0], status_of(exc), self._refusals
+        ):
+            return False
+        tries: list[bool] = getattr(self._local, "tries", None) or []
+        if tries:
+            return all(tries)
+        response: Any = getattr(exc, "response", None)
+        metadata = (response.get("ResponseMetadata") or {}) if isinstance(response, dict) else {}
+        return not metadata.get("RetryAttempts")  # retried, with no record: not known
+
+    def _tried(self, response: Any = None, caught_exception: Any = None, **kwargs: Any) -> None:
+        tries: list[bool] | None = getattr(self._local, "tries", None)
+        if tries is None:
+            return  # a call not made through ``call``
+        refused = False
+        if caught_exception is None and isinstance(response, tuple) and len(response) == 2:
+            http, parsed = response
+            code = str(((parsed or {}).get("Error") or {}).get("Code", ""))
+            status = getattr(http, "status_code", None)
+            refused = _is_refusal(code, status if isinstance(status, int) else None, self._refusals)
+        tries.append(refused)  # and None returned: no say in whether botocore retries
 
 
 def raise_if_transient(exc: BaseException) -> None:

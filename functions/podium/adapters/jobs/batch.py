@@ -1,15 +1,23 @@
 """``batch_job`` on AWS Batch: SubmitJob named and tagged by the attempt key (found again
-by ListJobs on its queue), DescribeJobs, TerminateJob."""
+by ListJobs on its queue), DescribeJobs, TerminateJob.
+
+SubmitJob has no idempotency token (the same name twice is two jobs), so a throttled
+SubmitJob is given back only when every try botocore made of it was throttled
+(``StartTries``): then no try was accepted and the attempt has no job, whatever ListJobs
+lists. After a try that may have been accepted (a read timeout, a 5xx), the attempt
+polls for the job by its name, as before."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from podium.adapters.jobs.aws_errors import (
+    StartTries,
     asked_failed,
     lookup_failed,
     raise_if_transient,
     start_failed,
+    throttled_start,
 )
 from podium.core.engine.external import (
     BATCH_ATTEMPT_PARAMETER,
@@ -32,6 +40,7 @@ def job_name(key: str) -> str:
 class BatchJobs:
     def __init__(self, client: Any) -> None:
         self._batch = client
+        self._submits = StartTries(client, "SubmitJob")
 
     def start(self, request: JobRequest) -> JobOutcome:
         try:
@@ -62,8 +71,16 @@ class BatchJobs:
         if overrides:
             kwargs["containerOverrides"] = overrides
         try:
-            resp = self._batch.submit_job(**kwargs)
+            resp = self._submits.call(self._batch.submit_job, **kwargs)
         except Exception as exc:
+            if self._submits.all_refused(exc):
+                # Throttled on every try: no job was submitted. Given back (no retry
+                # spent, its permits released), the attempt looks up and submits again
+                # after a backoff, under the same name. Polled instead, it found no job
+                # and spent a platform retry on a start that never happened.
+                return throttled_start("Batch SubmitJob", exc)
+            # A 5xx or a lost answer (maybe after a throttled try) may come after Batch
+            # took the job: it is polled, holding its permits, and found by its name.
             return start_failed("Batch SubmitJob", exc)
         return running(str(resp["jobId"]))
 

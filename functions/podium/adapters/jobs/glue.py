@@ -1,5 +1,11 @@
 """``glue_job`` on AWS Glue: StartJobRun with the attempt key as the run argument
-``--podium-attempt`` (found again among the job's runs), GetJobRun, BatchStopJobRun."""
+``--podium-attempt`` (found again among the job's runs), GetJobRun, BatchStopJobRun.
+
+StartJobRun has no idempotency token, so a StartJobRun refused (throttled, or
+ConcurrentRunsExceededException: the job's MaxConcurrentRuns runs are running) is given
+back only when every try botocore made of it was refused (``StartTries``): then no run
+was started for the attempt, whatever GetJobRuns lists. After a try that may have been
+accepted (a read timeout, a 5xx), the attempt polls for its run, as before."""
 
 from __future__ import annotations
 
@@ -9,11 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from podium.adapters.jobs.aws_errors import (
+    StartTries,
     asked_failed,
     is_api_error,
     lookup_failed,
     raise_if_transient,
     start_failed,
+    throttled_start,
 )
 from podium.core.engine.external import (
     JobOutcome,
@@ -33,11 +41,15 @@ CLOCK_SKEW_MS = 5 * 60 * 1000
 # A safety stop for a run id that bounds nothing (not a ULID): Glue keeps 90 days of
 # runs, so this many pages (of 100) is past anything it lists.
 MAX_RUN_PAGES = 2000
+# StartJobRun's refusals besides throttling: the job runs MaxConcurrentRuns runs already
+# (the default is 1), so Glue started none. A throttled-like refusal: given back.
+START_REFUSALS = frozenset({"ConcurrentRunsExceededException"})
 
 
 class GlueJobs:
     def __init__(self, client: Any) -> None:
         self._glue = client
+        self._starts = StartTries(client, "StartJobRun", START_REFUSALS)
 
     def start(self, request: JobRequest) -> JobOutcome:
         try:
@@ -49,8 +61,19 @@ class GlueJobs:
         arguments = {k: str(v) for k, v in (request.rendered.get("arguments") or {}).items()}
         arguments[ATTEMPT_ARGUMENT] = request.key
         try:
-            resp = self._glue.start_job_run(JobName=request.spec.job_name, Arguments=arguments)
+            resp = self._starts.call(
+                self._glue.start_job_run, JobName=request.spec.job_name, Arguments=arguments
+            )
         except Exception as exc:
+            if self._starts.all_refused(exc):
+                # Refused on every try: no run was started. Given back (no retry spent,
+                # its permits released), the attempt looks its run up and starts it
+                # after a backoff, under the same key. Polled instead, it found no run
+                # and spent a platform retry on a start that never happened.
+                return throttled_start("Glue StartJobRun", exc)
+            # A 5xx or a lost answer (maybe before a refused try: a run that was started
+            # then is what makes a later try exceed MaxConcurrentRuns) may come after
+            # Glue started the run: it is polled, holding its permits, and found.
             return start_failed("Glue StartJobRun", exc)
         return running(str(resp["JobRunId"]))
 

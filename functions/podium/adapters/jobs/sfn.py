@@ -1,6 +1,10 @@
 """``sfn_execution`` on Step Functions: StartExecution named by the attempt (the same
 name twice is the same execution), DescribeExecution, StopExecution. The execution's
-output is the step's output."""
+output is the step's output.
+
+A StartExecution refused as throttled on every try botocore made of it started nothing
+(``StartTries``): the attempt is given back and starts again later under the same name,
+spending no retry, as a throttled Batch SubmitJob does."""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ import json
 from typing import Any
 
 from podium.adapters.jobs.aws_errors import (
+    StartTries,
     asked_failed,
     code_of,
     is_api_error,
     raise_if_transient,
     start_failed,
+    throttled_start,
 )
 from podium.core.engine.external import (
     JobOutcome,
@@ -32,11 +38,13 @@ def execution_arn(state_machine: str, key: str) -> str:
 class SfnExecutions:
     def __init__(self, client: Any) -> None:
         self._sfn = client
+        self._starts = StartTries(client, "StartExecution")
 
     def start(self, request: JobRequest) -> JobOutcome:
         spec = request.spec
         try:
-            resp = self._sfn.start_execution(
+            resp = self._starts.call(
+                self._sfn.start_execution,
                 stateMachineArn=spec.state_machine,
                 name=dotted_name(request.key),
                 input=json.dumps(request.rendered.get("input"), separators=(",", ":")),
@@ -46,6 +54,8 @@ class SfnExecutions:
                 found = self.find(request)  # started before a crash: that one
                 if found is not None:
                     return found
+            if self._starts.all_refused(exc):
+                return throttled_start("StartExecution", exc)  # nothing started: given back
             return start_failed("StartExecution", exc)
         return running(str(resp["executionArn"]))
 
