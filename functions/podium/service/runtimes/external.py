@@ -5,13 +5,14 @@ sfn_execution).
   by the attempt key (a start found already running is the same work, not a second).
   A start whose look-up (is the work there already?) failed transiently submitted
   nothing, an ECS RunTask refused as throttled is asked again under the same
-  clientToken (the same task, if an earlier try of it started one), and a Batch or Glue
-  submit refused on every try botocore made started nothing (adapters/jobs/aws_errors.py
-  ``StartTries``): the attempt is given back (``GiveBack``) and starts again later under
-  the same key, on no retry budget. A start that failed otherwise transiently (a 5xx, a
-  lost answer, maybe followed by a throttled try) may have started the work: the backend reports it running, so
-  the attempt polls, holding its permits, and ``find`` by the same key settles it (a
-  new attempt would use a new key, and orphan the work);
+  clientToken (the same task, if an earlier try of it started one), and a Batch, Glue
+  or Step Functions start refused on every try botocore made started nothing
+  (adapters/jobs/aws_errors.py ``StartTries``): the attempt is given back (``GiveBack``)
+  and starts again later under the same key, on no retry budget. A start that failed
+  otherwise transiently (a 5xx, a lost answer, maybe followed by a throttled try) may
+  have started the work: the backend reports it running, so the attempt polls, holding
+  its permits, and ``find`` by the same key settles it (a new attempt would use a new
+  key, and orphan the work);
 - ``on_event``: a state-change event routed to the attempt (service/external_events.py)
   carries the work's state; an ended state closes the attempt, another one waits on;
 - ``poll``: the safety net (a lost or late event): the backend finds the work by the
