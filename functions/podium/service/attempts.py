@@ -94,9 +94,9 @@ def apply_result(
     """What a runtime said, applied: close the attempt, or wait for its completion."""
     run, step, number = attempt.run, attempt.step, attempt.number
     params = attempt.params or None
-    if isinstance(result, Done) and result.at is not None:
-        # Completed at a known time (a timer's due time): past a deadline, it is a
-        # timeout, whichever message happens to be handled first.
+    if isinstance(result, Done | Failed) and result.at is not None:
+        # Completed at a known time (a timer's due time, a callback's receipt): past a
+        # deadline, it is a timeout, whichever message happens to be handled first.
         if _past_run_deadline(ctx, run, result.at):
             on_run_deadline(ctx, run.run_id)
             return None

@@ -6,12 +6,12 @@ token names, of a type that waits for callbacks; an approval also checks ``by``
 against its approvers). A result is then decided here, once per attempt, by one
 conditional write (core/engine/callback_results.py): the first result is recorded and
 sent as one ``done`` message, so the attempt is closed by the same conditional write as
-any completion (a callback racing the step's timeout loses to whichever is handled
-first); the same result again is answered as the first was (and its ``done`` sent
-again: the first may have died with its request); another result is refused (409
-``not_waiting``), never accepted and then dropped. A heartbeat is not a result: it is
-kept as one timeline item per attempt, overwritten each time (its time is what the
-heartbeat check reads).
+any completion (a result received after the step's deadline is applied as a timeout,
+whichever of its message and the deadline's timer is handled first); the same result
+again is answered as the first was (and its ``done`` sent again: the first may have died
+with its request); another result is refused (409 ``not_waiting``), never accepted and
+then dropped. A heartbeat is not a result: it is kept as one timeline item per attempt,
+overwritten each time (its time is what the heartbeat check reads).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from podium.service.context import Services
 from podium.service.runtimes.callback import (
     find_result_mark,
     heartbeat_event_id,
+    received_of,
     recorded_result,
     result_mark,
 )
@@ -248,7 +249,7 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
         # while the attempt waits (a duplicate closes nothing twice).
         first = recorded_result(ctx, stored)
         if first is not None:
-            _send_done(ctx, run.run_id, step, number, first)
+            _send_done(ctx, run.run_id, step, number, first, received_of(stored))
         raise CallbackRefused(
             HTTPStatus.CONFLICT,
             "not_waiting",
@@ -257,7 +258,7 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
         )
     # FIRST, or the same result again (REPEAT: its first done may have died with the
     # request that recorded it; a duplicate closes nothing twice).
-    _send_done(ctx, run.run_id, step, number, result)
+    _send_done(ctx, run.run_id, step, number, result, received_of(stored))
     repeated = {"repeated": True} if decided is Verdict.REPEAT else {}
     return {**view, "accepted": request.action, **repeated}
 
@@ -276,5 +277,16 @@ def _recorded(
     return mark is not None and mark.detail.get("digest") == digest_of(result)
 
 
-def _send_done(ctx: Services, run_id: str, step: str, number: int, event: dict[str, Any]) -> None:
+def _send_done(
+    ctx: Services,
+    run_id: str,
+    step: str,
+    number: int,
+    event: dict[str, Any],
+    received_at: int | None,
+) -> None:
+    """The result's ``done`` message, with when it was received first (one received
+    past the step's deadline is applied as a timeout: it does not race the timer)."""
+    if received_at is not None:
+        event = {**event, "received_at": received_at}
     ctx.event_queue.send(messages.encode(messages.Done(run_id, step, number, event)))

@@ -20,7 +20,7 @@ from podium.service.lifecycle import (
     in_ended_run,
 )
 from podium.service.loops import count_ended_child
-from podium.service.runtimes.base import Attempt, KeepsResults, StartAgain
+from podium.service.runtimes.base import Attempt, KeepsResults, RedoesStarts, StartAgain
 
 
 def _waiting_attempt(
@@ -91,8 +91,8 @@ def _deadline_passed(ctx: Services, attempt: Attempt, record: StepRecord) -> Cla
     """The attempt's deadline passed (its timer, or the sweeper past its lease). A result
     accepted for it by then (a callback the API recorded, whose done message died with
     its request, and that no retry, poll or heartbeat check applied since) is its
-    result. Else it times out (a result received after the deadline races the timeout,
-    as its done message does: whichever is handled first)."""
+    result. Else it times out (a result received after the deadline is a timeout too,
+    when its done message is handled first: ``attempts.apply_result``)."""
     runtime = ctx.runtime_for(attempt.spec)
     if isinstance(runtime, KeepsResults):
         decided = runtime.recorded_result(ctx, attempt, by=deadline_of(ctx, attempt))
@@ -106,8 +106,9 @@ def resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:
     before setting the attempt's timers, or before its start was done. Ask the runtime
     again (a sleep re-schedules its timer, a duplicate timer being harmless; a callback
     step redoes a start that left no mark, once the worker that claimed it is surely
-    gone). A synchronous attempt is left alone: its worker may still be running it, and
-    it must not run twice (its lease covers it)."""
+    gone, and only under the redo it took: one of two racing looks). A synchronous
+    attempt is left alone: its worker may still be running it, and it must not run
+    twice (its lease covers it)."""
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     runtime = ctx.runtime_for(spec)
     if runtime.synchronous:
@@ -117,5 +118,8 @@ def resume_waiting(ctx: Services, run: RunRecord, record: StepRecord) -> None:
     arm_deadline(ctx, attempt)
     result = runtime.poll(ctx, attempt)
     if isinstance(result, StartAgain):  # this is the work function: starts run here
-        result = runtime.start(ctx, attempt)
+        # Never a bare start: another look may have found the same start cut short
+        # (a poll, this message twice). The redo is taken by one conditional write.
+        assert isinstance(runtime, RedoesStarts), f"{type(runtime).__name__} redoes no start"
+        result = runtime.redo_start(ctx, attempt, result.redo)
     apply_result(ctx, attempt, result, record.retry_counts)

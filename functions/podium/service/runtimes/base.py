@@ -59,6 +59,7 @@ class Done:
 class Failed:
     error: StepError
     log_ref: dict[str, Any] | None = None
+    at: int | None = None  # when the failure was known, if it was before now (a callback's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,11 @@ class StartAgain:
     """The attempt's start was cut short (its worker died) and must be redone where
     starts run: the work function, the one allowed to invoke functions and run tasks
     (an event, a poll or the sweeper finds it on another). Its claim message is sent
-    again, and the work function redoes the start (completions.resume_waiting)."""
+    again, and the work function redoes the start (completions.resume_waiting), once
+    it has taken the redo: ``redo`` is its number, as the look that found the start
+    cut short counted (a runtime that says StartAgain is ``RedoesStarts``)."""
+
+    redo: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,4 +141,17 @@ class KeepsResults(Protocol):
 
     def recorded_result(self, ctx: Services, attempt: Attempt, *, by: int) -> Result | None:
         """The attempt's result recorded at or before ``by`` (None: none came by then)."""
+        ...
+
+
+@runtime_checkable
+class RedoesStarts(Protocol):
+    """A runtime whose start, cut short by its worker's death, is redone by a later look
+    (``StartAgain``). Two looks can find it cut short at once (a poll and the claim
+    message delivered again, two deliveries of one message): the redo is taken with
+    one conditional write first, so only one of them starts the attempt again."""
+
+    def redo_start(self, ctx: Services, attempt: Attempt, redo: int) -> Result:
+        """Take redo number ``redo`` of the attempt's start and, taken, start it;
+        taken already (by another look), wait for that redo (a ``Poll``)."""
         ...

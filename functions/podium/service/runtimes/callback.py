@@ -10,17 +10,24 @@ timeline item, which is also the mark that the start completed (no write of its 
 A later look at the attempt (its claim message redelivered, a poll, a heartbeat check)
 that finds no mark redoes the start once the worker that claimed the attempt is surely
 gone (a worker's lease, ``ctx.lease_ms``, after the claim): a start cut short is
-redone, a complete one never is. Only a worker that died between the invoke and the
-mark leaves a function invoked twice, with the same event (``idempotency_key``,
-``callback_token``): no write can be made atomic with an invoke, and Lambda runs
-``Event`` invocations at least once anyway.
+redone, a complete one never is. The claim's conditional write gave the first start to
+one worker; a redo is taken the same way, by one conditional put of a ``start_redo``
+item (keyed by the attempt's start and the redo's number), before it starts anything:
+two looks that find the start cut short at once (a poll and the claim message
+delivered again) redo it once, and the one that lost waits a lease for the redo's mark
+(the redo's worker may die too: then the next redo is due). Only a worker that died
+between the invoke and the mark leaves a function invoked twice, with the same event
+(``idempotency_key``, ``callback_token``): no write can be made atomic with an invoke,
+and Lambda runs ``Event`` invocations at least once anyway.
 
 A callback's result is recorded once per attempt by the API before its ``done`` message
 is sent (core/engine/callback_results.py): a poll, a heartbeat check or the step's
 deadline (its timer, or the sweeper past its lease; for a result received by then) that
 finds a recorded result ends the attempt with it, so a request that died between the
 record and the message loses nothing, even when nothing looks at the attempt before its
-timeout."""
+timeout. A result carries when the API received it (its ``done`` message, its record):
+one received after the step's deadline is a timeout however it is applied, so it does
+not race the deadline's timer (whichever was handled first decided, before)."""
 
 from __future__ import annotations
 
@@ -64,6 +71,25 @@ def token_event_id(step: str, attempt: int) -> str:
     return f"callback-{step}-{attempt}"  # the token in the timeline: the start's mark
 
 
+REDO_KIND = "start_redo"
+
+
+def redo_event_id(step: str, attempt: int, redo: int) -> str:
+    return f"start-redo-{step}-{attempt}-{redo}"  # put once: the redo's conditional write
+
+
+def latest_redo(
+    events: Sequence[TimelineEvent], step: str, attempt: int, started_at: int
+) -> tuple[int, int] | None:
+    """The latest redo taken of this start of the attempt: (its number, when taken)."""
+    taken = [
+        (int(e.detail["redo"]), int(e.detail["taken_at"]))
+        for e in events
+        if e.kind == REDO_KIND and e.step == step and e.attempt == attempt and e.at == started_at
+    ]
+    return max(taken) if taken else None
+
+
 def result_mark(
     ctx: Services, run_id: str, step: str, attempt: int, started_at: int, result: dict[str, Any]
 ) -> TimelineEvent:
@@ -98,6 +124,12 @@ def recorded_result(ctx: Services, mark: TimelineEvent) -> dict[str, Any] | None
         loaded = json.loads(ctx.payloads.get(str(ref[REF_KEY])))
         return loaded if isinstance(loaded, dict) else None
     return None
+
+
+def received_of(mark: TimelineEvent) -> int | None:
+    """When the API received the result a mark recorded."""
+    received = mark.detail.get("received_at")
+    return received if isinstance(received, int) else None
 
 
 def find_result_mark(
@@ -183,7 +215,8 @@ class CallbackRuntime:
     def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
         kind = event.get("kind")
         if kind == CALLBACK_EVENT:
-            return self._result(attempt, event)
+            received = event.get("received_at")
+            return self._result(attempt, event, received if isinstance(received, int) else None)
         if isinstance(kind, str) and kind.startswith(HEARTBEAT_CHECK_EVENT):
             return self._heartbeat_check(ctx, attempt)
         return Waiting()
@@ -196,24 +229,48 @@ class CallbackRuntime:
         events = ctx.store.list_events(attempt.run.run_id)
         decided = self._recorded(ctx, attempt, events)
         if decided is not None:  # its done message was lost with the request that sent it
-            return self._result(attempt, decided)
+            return decided
         begun = _time_of(events, token_event_id(attempt.step, attempt.number))
         if begun is None:
-            return self._redo_start(ctx, attempt)
+            return self._redo_start(ctx, attempt, events)
         heartbeat = _time_of(events, heartbeat_event_id(attempt.step, attempt.number))
         self._check_heartbeat_at(ctx, attempt, max(begun, heartbeat or 0))
         return Waiting()
 
+    def redo_start(self, ctx: Services, attempt: Attempt, redo: int) -> Result:
+        """Redo a start cut short (``RedoesStarts``), as the work function does when a
+        look said ``StartAgain(redo)``: first take redo number ``redo`` with one
+        conditional put, then start. Taken already, by a look racing this one (the
+        same number, counted from the same marks): that one starts it, and this one
+        looks again once its worker is surely gone."""
+        now = ctx.now()
+        taken, created = ctx.store.put_event_once(
+            TimelineEvent(
+                attempt.run.run_id,
+                attempt.started_at,  # this start of the attempt: a reopened step's is new
+                redo_event_id(attempt.step, attempt.number, redo),
+                REDO_KIND,
+                step=attempt.step,
+                attempt=attempt.number,
+                detail={"redo": redo, "taken_at": now},
+            )
+        )
+        if not created:
+            return self._look_again(ctx, int(taken.detail["taken_at"]) + ctx.lease_ms)
+        return self.start(ctx, attempt)
+
     def recorded_result(self, ctx: Services, attempt: Attempt, *, by: int) -> Result | None:
         """The result the API recorded for this attempt at or before ``by`` (its
         deadline; ``KeepsResults``): asked by the deadline path before it times the
-        attempt out. A result received after it races the timeout, as its done does."""
+        attempt out. One received after it is a timeout, as its done is."""
         events = ctx.store.list_events(attempt.run.run_id)
         mark = find_result_mark(events, attempt.step, attempt.number, attempt.started_at)
         if mark is None or not in_time(mark.detail, by):
             return None
         decided = recorded_result(ctx, mark)
-        return self._result(attempt, decided) if decided is not None else None
+        if decided is None:
+            return None
+        return self._result(attempt, decided, received_of(mark))
 
     def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
         return []  # no child runs
@@ -222,32 +279,48 @@ class CallbackRuntime:
         return None  # a later callback finds the attempt closed
 
     # ------------------------------------------------------------------------------
-    def _redo_start(self, ctx: Services, attempt: Attempt) -> Result:
+    def _redo_start(
+        self, ctx: Services, attempt: Attempt, events: Sequence[TimelineEvent]
+    ) -> Result:
         """The start left no mark. Its worker may still be at it (a duplicate delivery
-        of the claim): until a worker's lease has passed since the claim, look again
-        then. After that the worker is gone (a Lambda lives 15 minutes at most), and
-        the start is redone by the work function (a heartbeat check or a poll comes to
-        the advance function, which may not invoke a Lambda function)."""
-        gone_at = attempt.started_at + ctx.lease_ms
-        now = ctx.now()
-        if now < gone_at:
-            return Poll(math.ceil((gone_at - now) / 1000))
-        return StartAgain()
+        of the claim; or of the latest redo, whose worker took it): until a worker's
+        lease has passed since the claim (or that redo was taken), look again then.
+        After that the worker is gone (a Lambda lives 15 minutes at most), and the
+        start is redone by the work function (a heartbeat check or a poll comes to the
+        advance function, which may not invoke a Lambda function), as the next redo,
+        which one look takes (``redo_start``)."""
+        latest = latest_redo(events, attempt.step, attempt.number, attempt.started_at)
+        redo, since = latest if latest is not None else (0, attempt.started_at)
+        gone_at = since + ctx.lease_ms
+        if ctx.now() < gone_at:
+            return self._look_again(ctx, gone_at)
+        return StartAgain(redo + 1)
+
+    def _look_again(self, ctx: Services, at: int) -> Result:
+        return Poll(max(1, math.ceil((at - ctx.now()) / 1000)))
 
     def _recorded(
         self, ctx: Services, attempt: Attempt, events: Sequence[TimelineEvent]
-    ) -> dict[str, Any] | None:
+    ) -> Result | None:
         """The result the API recorded for this attempt, if one came."""
         mark = find_result_mark(events, attempt.step, attempt.number, attempt.started_at)
-        return recorded_result(ctx, mark) if mark is not None else None
+        decided = recorded_result(ctx, mark) if mark is not None else None
+        if mark is None or decided is None:
+            return None
+        return self._result(attempt, decided, received_of(mark))
 
-    def _result(self, attempt: Attempt, event: Mapping[str, Any]) -> Result:
+    def _result(
+        self, attempt: Attempt, event: Mapping[str, Any], received_at: int | None = None
+    ) -> Result:
+        """The attempt's result, known at ``received_at`` (when the API received it: one
+        received past a deadline is a timeout, ``attempts.apply_result``)."""
         if event.get("success"):
-            return Done(self.output(attempt, event))
+            return Done(self.output(attempt, event), at=received_at)
         error_type = str(event.get("error_type") or "Podium.CallbackFailed")
         message = str(event.get("error") or "failed by a callback")
         details = {k: event[k] for k in ("by", "comment") if event.get(k) is not None}
-        return Failed(StepError.of(error_type, message, retryable=True, details=details))
+        error = StepError.of(error_type, message, retryable=True, details=details)
+        return Failed(error, at=received_at)
 
     def output(self, attempt: Attempt, event: Mapping[str, Any]) -> Any:
         return event.get("output")
@@ -274,10 +347,10 @@ class CallbackRuntime:
         events = ctx.store.list_events(attempt.run.run_id)
         decided = self._recorded(ctx, attempt, events)
         if decided is not None:  # a result came: its done message was lost
-            return self._result(attempt, decided)
+            return decided
         begun = _time_of(events, token_event_id(attempt.step, attempt.number))
-        if begun is None:
-            return self._redo_start(ctx, attempt)  # nobody was told: no silence to blame
+        if begun is None:  # nobody was told: no silence to blame
+            return self._redo_start(ctx, attempt, events)
         # The silence counts from the later of the start's mark (a redone start gives
         # the work a whole interval) and the last heartbeat.
         heartbeat = _time_of(events, heartbeat_event_id(attempt.step, attempt.number))
@@ -298,15 +371,18 @@ class ApprovalRuntime(CallbackRuntime):
     def output(self, attempt: Attempt, event: Mapping[str, Any]) -> Any:
         return {"approved": True, "by": event.get("by"), "comment": event.get("comment")}
 
-    def _result(self, attempt: Attempt, event: Mapping[str, Any]) -> Result:
+    def _result(
+        self, attempt: Attempt, event: Mapping[str, Any], received_at: int | None = None
+    ) -> Result:
         if event.get("success"):
-            return Done(self.output(attempt, event))
+            return Done(self.output(attempt, event), at=received_at)
         by = event.get("by")
         message = f"rejected by {by}" if by else "rejected"
         if event.get("comment") or event.get("error"):
             message += f": {event.get('comment') or event.get('error')}"
         details = {"by": by, "comment": event.get("comment")}
-        return Failed(StepError.of("Podium.Rejected", message, retryable=False, details=details))
+        error = StepError.of("Podium.Rejected", message, retryable=False, details=details)
+        return Failed(error, at=received_at)
 
 
 class AsyncLambdaRuntime(CallbackRuntime):
