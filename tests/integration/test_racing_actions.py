@@ -142,16 +142,20 @@ def test_stop_against_steps_finishing() -> None:
         holders = ctx.store.run_slots().state("stop_race").holders
     for i, run_id in enumerate(runs):
         run = final[run_id]
+        seen = (i, answers[i], run, {s.step: s.status.value for s in steps[run_id]})
         if answers[i] == "STOPPED":  # the stop won: the run stays stopped
-            assert run.status is RunStatus.STOPPED, (answers[i], run)
+            assert run.status is RunStatus.STOPPED, seen
+            # A stop ends what is unfinished STOPPED: no step is skipped after it, and
+            # the stopped run is not flagged failing (test_racing_stop_replay.py).
             assert all(
                 s.status in (StepStatus.STOPPED, StepStatus.SUCCEEDED) for s in steps[run_id]
-            )
+            ), seen
+            assert (run.error, run.failing) == (None, False), seen
         else:  # the run had ended first: the stop was refused naming that
-            assert answers[i] == f"refused:{run.status.value}", (answers[i], run)
-        assert run.settled and all(s.status.terminal for s in steps[run_id])
-        assert all(n == 1 for k, n in CALLS.items() if k.startswith(run_id))
-    assert holders == {}  # every slot given back
+            assert answers[i] == f"refused:{run.status.value}", seen
+        assert run.settled and all(s.status.terminal for s in steps[run_id]), seen
+        assert all(n == 1 for k, n in CALLS.items() if k.startswith(run_id)), (seen, CALLS)
+    assert holders == {}, holders  # every slot given back
 
 
 def test_a_restart_requested_concurrently_makes_one_run() -> None:

@@ -384,10 +384,22 @@ def replay_terminal(
 ) -> None:
     """Redo the idempotent follow-ups of a step that already ended: the worker that ended
     it may have died before propagating (an in-process continuation has no message of
-    its own to be redelivered)."""
+    its own to be redelivered).
+
+    The run is read again first: a run that ended since the caller read it (a stop
+    racing a duplicate message, or the sweeper) propagates nothing more, as its end
+    propagated nothing from the steps it ended (lifecycle.cancel_steps); only its own
+    follow-ups are redone. Replayed on the stale record, a step the stop ended flagged
+    the STOPPED run as failing (``error`` "a: STOPPED") and created its successors
+    SKIPPED after the run had settled. A step the run's end ended was written after
+    the run's end, so a read after the step's always sees it."""
+    run = ctx.store.get_run(run.run_id)
     release_all(ctx, run, step)  # the worker may have died before giving permits back
     if status is StepStatus.SUCCEEDED:
         emit_signals(ctx, run, step)  # the worker may have died before sending them
+    if run.status.terminal:
+        run_ended(ctx, run)  # idempotent: a no-op once settled
+        return
     if status.failure:
         message = error or status.value
         run, propagation = _after_step_failed(ctx, run, step, status, message, ended_at)
