@@ -240,6 +240,11 @@ def test_a_start_lost_with_its_worker_is_retried_as_a_new_attempt(rt: LocalRunti
     rt.services.jobs = started
     record2 = step_of(rt, run2.run_id)
     assert record2.status is StepStatus.RUNNING and record2.attempt == 1
+    # The claim message comes back past the dead worker's lease (the queue's visibility
+    # timeout); sooner, that worker could still be starting the task, so nothing fails.
+    resume_waiting(rt.services, rt.store.get_run(run2.run_id), record2)
+    assert step_of(rt, run2.run_id).status is StepStatus.RUNNING
+    rt.clock.advance(rt.services.lease_ms)  # type: ignore[union-attr]
     resume_waiting(rt.services, rt.store.get_run(run2.run_id), record2)  # the redelivery
     record2 = step_of(rt, run2.run_id)
     assert record2.status is StepStatus.RETRY_WAIT

@@ -99,6 +99,13 @@ class ExternalJobRuntime:
             return Failed(self._not_configured())
         request = self._request(ctx, attempt)
         found = backend.find(request)
+        if found is None and ctx.now() < attempt.started_at + ctx.lease_ms:
+            # Not there yet: the worker that claimed the attempt may still be starting
+            # it (this look is a duplicate delivery of its claim, handled between its
+            # look-up and its submit). Failed now, the attempt's retry would run beside
+            # the job that worker submits next. Looked at again once it is surely gone.
+            gone_in = attempt.started_at + ctx.lease_ms - ctx.now()
+            return Poll(max(1, -(-gone_in // 1000)))
         if found is None:
             # Never started (its worker died between the claim and the start, or the
             # start failed transiently and the service did not act), or gone from the
