@@ -24,6 +24,7 @@ from podium.core.engine.status import StepStatus
 from podium.local.runtime import LocalRuntime
 from podium.service.callbacks import callback, parse_callback
 from podium.service.inbox import handle_event
+from tests.integration.test_callback_lost_start import clock_of
 
 TIMEOUT_MS = 300_000
 
@@ -33,11 +34,6 @@ def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
     home = ":memory:" if request.param == "sqlite" else None
     with LocalRuntime(store=request.param, home=home, clock=ManualClock()) as runtime:
         yield runtime
-
-
-def clock_of(rt: LocalRuntime) -> ManualClock:
-    assert isinstance(rt.clock, ManualClock)
-    return rt.clock
 
 
 def begin(rt: LocalRuntime, step_type: str = "wait_for_callback", **step: Any) -> str:

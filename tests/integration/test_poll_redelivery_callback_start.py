@@ -33,12 +33,12 @@ from podium.service import messages
 from podium.service.callbacks import callback, parse_callback
 from podium.service.completions import on_done, on_poll
 from podium.service.execute import execute
-
-TOKEN_EVENT = "Podium Callback Token"
-
-
-class WorkerDied(RuntimeError):
-    """The worker stopped here (a crash, a Lambda timeout)."""
+from tests.integration.test_callback_lost_start import (
+    TOKEN_EVENT,
+    WorkerDied,
+    async_lambda,
+    clock_of,
+)
 
 
 class Runner:
@@ -108,28 +108,6 @@ def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
     home = ":memory:" if request.param == "sqlite" else None
     with LocalRuntime(store=request.param, home=home, clock=ManualClock()) as runtime:
         yield runtime
-
-
-def clock_of(rt: LocalRuntime) -> ManualClock:
-    assert isinstance(rt.clock, ManualClock)
-    return rt.clock
-
-
-def async_lambda(**step: Any) -> dict[str, Any]:
-    return {
-        "name": "long_fn",
-        "steps": [
-            {
-                "id": "train",
-                "type": "lambda",
-                "function": "jobs:start_training",
-                "invocation": "async",
-                "payload": {"epochs": 3},
-                "timeout": "6h",
-                **step,
-            }
-        ],
-    }
 
 
 def waiting(**step: Any) -> dict[str, Any]:
