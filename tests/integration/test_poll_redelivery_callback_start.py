@@ -38,6 +38,7 @@ from tests.integration.test_callback_lost_start import (
     WorkerDied,
     async_lambda,
     clock_of,
+    start,
 )
 
 
@@ -123,13 +124,6 @@ def waiting(**step: Any) -> dict[str, Any]:
             }
         ],
     }
-
-
-def start(rt: LocalRuntime, wf: dict[str, Any]) -> str:
-    rt.push(wf)
-    run_id = rt.start_run(wf["name"]).run_id
-    rt.pump(wait=False)
-    return run_id
 
 
 def until(rt: LocalRuntime, at: int) -> None:
