@@ -39,6 +39,7 @@ from tests.integration.test_callback_lost_start import (
     async_lambda,
     clock_of,
     start,
+    until,
 )
 
 
@@ -124,19 +125,6 @@ def waiting(**step: Any) -> dict[str, Any]:
             }
         ],
     }
-
-
-def until(rt: LocalRuntime, at: int) -> None:
-    """Deliver everything that falls due until ``at`` (ms), in time order."""
-    clock = clock_of(rt)
-    while True:
-        rt.pump(wait=False)
-        due = [t for t in (rt.event_queue.next_visible_at(), rt.work_queue.next_visible_at()) if t]
-        if not due or min(due) > at:
-            break
-        clock.advance_to(min(due))
-    clock.advance_to(at)
-    rt.pump(wait=False)
 
 
 def step_of(rt: LocalRuntime, run_id: str, step: str = "train") -> Any:
