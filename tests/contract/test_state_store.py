@@ -139,6 +139,71 @@ def test_failing_since_is_the_first_flag_time(store: StateStore) -> None:
     assert (run.failing, run.timed_out, run.failing_since) == (True, True, 7)
 
 
+@pytest.mark.parametrize("status", [RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.QUEUED])
+def test_failing_flag_is_set_on_a_run_not_ended_idempotently(
+    store: StateStore, status: RunStatus
+) -> None:
+    store.create_run(replace(a_run(), status=status))
+    assert store.mark_run_failing("r1", "a: boom", at=7) is True
+    assert store.mark_run_failing("r1", "a: boom", at=7) is True  # a replay
+    assert store.mark_run_failing("r1", "b: later", timed_out=True, at=9) is True
+    run = store.get_run("r1")
+    assert (run.status, run.failing, run.timed_out, run.error, run.failing_since) == (
+        status,
+        True,
+        True,
+        "a: boom",
+        7,
+    )
+
+
+@pytest.mark.parametrize("status", sorted((s for s in RunStatus if s.terminal), key=str))
+def test_failing_flag_is_refused_once_the_run_ended(store: StateStore, status: RunStatus) -> None:
+    """A failure applied after the run's end (a stop landing between a worker's read of
+    the run and its flag) changes nothing: a stopped run carries no error."""
+    store.create_run(replace(a_run(), status=status))
+    before = store.get_run("r1")
+    answers = [
+        store.mark_run_failing("r1", "a: boom", at=7),
+        store.mark_run_failing("r1", "a: slow", timed_out=True, at=8),
+    ]
+    run = store.get_run("r1")
+    assert (run.failing, run.timed_out, run.error, run.failing_since) == (False, False, None, None)
+    assert run == before
+    assert answers == [False, False]
+
+
+def test_failing_flag_is_refused_after_a_stop_and_kept_after_a_failure(store: StateStore) -> None:
+    store.create_run(a_run("r1"))
+    store.create_run(a_run("r2"))
+    stopped = store.transition_run(
+        "r1", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.STOPPED, changes={"ended_at": 5}
+    )
+    refused = store.mark_run_failing("r1", "a: stopped by op", at=6)
+    assert store.get_run("r1") == stopped
+    assert refused is False
+    # A run that failed keeps the failure it ended with, not a later one.
+    assert store.mark_run_failing("r2", "a: boom", at=3) is True
+    store.transition_run(
+        "r2", expected=frozenset({RunStatus.RUNNING}), to=RunStatus.FAILED, changes={"ended_at": 4}
+    )
+    refused = store.mark_run_failing("r2", "b: later", timed_out=True, at=6)
+    run = store.get_run("r2")
+    assert (run.status, run.failing, run.timed_out, run.error, run.failing_since) == (
+        RunStatus.FAILED,
+        True,
+        False,
+        "a: boom",
+        3,
+    )
+    assert refused is False
+
+
+def test_failing_flag_on_a_missing_run_raises_run_not_found(store: StateStore) -> None:
+    with pytest.raises(RunNotFound):
+        store.mark_run_failing("nope", "a: boom", at=1)
+
+
 def test_step_create_is_exactly_once(store: StateStore) -> None:
     store.create_run(a_run())
     store.create_step(StepRecord("r1", "a", StepStatus.READY, ready_at=1))

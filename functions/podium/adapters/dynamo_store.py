@@ -41,6 +41,9 @@ from podium.core.engine.retention import children_kept_with
 from podium.core.engine.status import RunStatus, StepStatus
 
 _PUSH_ATTEMPTS = 5
+# The statuses of a run that has not ended: the condition of a write that only a running
+# (or queued, or paused) run may take (mark_run_failing).
+_NOT_ENDED = frozenset(s for s in RunStatus if not s.terminal)
 BREAKPOINTS_SK = "#BP"  # a workflow's breakpoints: one small item beside its head
 
 
@@ -486,22 +489,34 @@ class DynamoStateStore:
 
     def mark_run_failing(
         self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
-    ) -> None:
+    ) -> bool:
         values: dict[str, Any] = {":t": {"BOOL": True}, ":er": {"S": error}}
         update = "SET #fl = :t, #er = if_not_exists(#er, :er)"
-        names = {"#fl": "tof" if timed_out else "fl", "#er": "er", "#pk": "pk"}
+        names = {"#fl": "tof" if timed_out else "fl", "#er": "er"}
         if at is not None:
             update += ", #fs = if_not_exists(#fs, :fs)"
             names["#fs"] = "fs"
             values[":fs"] = {"N": str(at)}
-        self._db.update_item(
-            TableName=self._table,
-            Key=c.key(c.run_pk(run_id), c.RUN_SK),
-            UpdateExpression=update,
-            ConditionExpression="attribute_exists(#pk)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+        # Only while the run has not ended (every run item has a status: a missing item
+        # fails the condition too, and comes back without an old item).
+        condition = status_in("#st", _NOT_ENDED, values, names)
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.RUN_SK),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                if exc.response.get("Item"):
+                    return False  # the run ended: its end stands as it was made
+                raise RunNotFound(run_id) from None
+            raise
+        return True
 
     # A run's finished sinks: on their own small items (dynamo_sinks.py), not the run
     # item, which is read on every step.

@@ -244,10 +244,14 @@ class MemoryStateStore:
 
     def mark_run_failing(
         self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
-    ) -> None:
+    ) -> bool:
         with self._lock:
             self.writes += 1
-            run = self._runs[run_id]
+            run = self._runs.get(run_id)
+            if run is None:
+                raise RunNotFound(run_id)
+            if run.status.terminal:
+                return False  # the run ended: its end stands as it was made
             self._runs[run_id] = replace(
                 run,
                 error=run.error or error,
@@ -255,6 +259,7 @@ class MemoryStateStore:
                 timed_out=run.timed_out or timed_out,
                 failing_since=run.failing_since if run.failing_since is not None else at,
             )
+            return True
 
     def clear_run_failing(self, run_id: str, since: int) -> bool:
         with self._lock:

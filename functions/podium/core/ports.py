@@ -171,9 +171,13 @@ class StateStore(Protocol):
 
     def mark_run_failing(
         self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
-    ) -> None:
+    ) -> bool:
         """Idempotent: sets the failing flag (or, with ``timed_out``, the timed-out flag)
-        and keeps the first error and the first ``at`` (``failing_since``)."""
+        and keeps the first error and the first ``at`` (``failing_since``), on condition
+        the run has not ended (its status is not terminal). True when the flag is on the
+        run (set now or before); False when the run had ended, and nothing was written:
+        a run's end stands as it was made (a stopped run carries no error, whatever
+        failure is applied after it). Raises RunNotFound when there is no such run."""
         ...
 
     def clear_run_failing(self, run_id: str, since: int) -> bool:

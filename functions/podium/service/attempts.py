@@ -30,7 +30,7 @@ from podium.service.advance import (
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
 from podium.service.continuations import hold_continuation
-from podium.service.deadlines import deadline_of, timeout_of, withdraw_deadline
+from podium.service.deadlines import deadline_of, run_deadline, timeout_of, withdraw_deadline
 from podium.service.lifecycle import (
     cancel_steps,
     on_run_deadline,
@@ -283,13 +283,22 @@ def _after_step_failed(
 ) -> tuple[RunRecord, Propagation]:
     """A step ended FAILED, TIMED_OUT or FAILED_IGNORED: flag the run (before any
     successor or the sink counter is touched, so the completion check that follows sees
-    it), stop the run at once for fail_immediately, and propagate."""
+    it), stop the run at once for fail_immediately, and propagate.
+
+    The flag is written only while the run has not ended (store.mark_run_failing): a
+    run that ended since the caller read it (a stop landing between that read and the
+    flag) keeps its end as it was made, with no failure recorded on it, and propagates
+    nothing more, as replay_terminal does for a run read as ended; its own follow-ups
+    are redone (idempotent)."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     if status.failure and fails_run(compiled.graph, step):
         message = f"{step}: {error}"
         timed_out = status is StepStatus.TIMED_OUT
         at = ended_at if ended_at is not None else ctx.now()
-        ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out, at=at)
+        if not ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out, at=at):
+            ended = ctx.store.get_run(run.run_id)
+            run_ended(ctx, ended)  # a no-op once settled
+            return ended, Propagation([], None)
         run = with_failing(run, message, timed_out=timed_out, at=at)
         if compiled.step(step).failure_mode is FailureMode.FAIL_IMMEDIATELY and not timed_out:
             fail_now(ctx, run, message)
@@ -454,8 +463,5 @@ def _timeout_of(ctx: Services, attempt: Attempt) -> StepError:
 
 
 def _past_run_deadline(ctx: Services, run: RunRecord, at: int) -> bool:
-    timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
-    if timeout is None:
-        return False
-    started = run.started_at if run.started_at is not None else run.created_at
-    return at > started + int(timeout * 1000) <= ctx.now()
+    deadline = run_deadline(ctx, run)
+    return deadline is not None and at > deadline <= ctx.now()

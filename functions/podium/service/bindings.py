@@ -135,10 +135,13 @@ class EdgeConditions:
         return value
 
     def _fail(self, succ: str, message: str) -> bool:
+        """The edge is not taken, and the run is flagged failing; a run that ended since
+        it was read takes no flag (store.mark_run_failing), and is not seen as failing
+        by what this propagation decides next."""
         error = f"{succ}: when on '{self._step}': {message}"
         log.warning("condition failed: %s", error)
-        self._ctx.store.mark_run_failing(self._run.run_id, error, at=self._ctx.now())
-        self.failed = True
+        flagged = self._ctx.store.mark_run_failing(self._run.run_id, error, at=self._ctx.now())
+        self.failed = self.failed or flagged
         return False
 
 

@@ -1,7 +1,14 @@
 """A worker about to continue in-process with a successor it just claimed: held
 instead when its run was paused meanwhile or the step has a breakpoint (the claim is
 given back and the step parked PAUSED, as service/pausing.py's ``hold`` does for a work
-message).
+message), and ended unstarted when its run ended meanwhile.
+
+The last case is a worker that read its run RUNNING before its step's work and wrote
+the step's end after a stop (or a timeout) had ended the run but before the stop's
+follow-ups reached the step: it goes on from the run as it read it and creates the
+successor claimed. The run's status, read here anyway, says it ended; the successor is
+ended as the stop's follow-ups end an unfinished step (``lifecycle.cancel_step``), so
+no step starts in a run that ended.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.breakpoints import has_breakpoint
 from podium.service.context import Services
+from podium.service.lifecycle import cancel_step
 from podium.service.pausing import BREAKPOINT, RUN_PAUSED, hold
 
 log = logging.getLogger("podium.pausing")
@@ -59,9 +67,16 @@ def _run_status(ctx: Services, run_id: str) -> tuple[RunStatus, RunRecord | None
 def hold_continuation(ctx: Services, current: RunRecord, step: str) -> bool:
     """A worker claimed a successor (RUNNING, attempt 1, not started) to perform it
     in-process: if the run was paused meanwhile, or the step has a breakpoint, give the
-    claim back and hold the step. True when held (the worker must not start it)."""
+    claim back and hold the step; if the run ended meanwhile, end the step. True when
+    held or ended (the worker must not start it)."""
     run_id = current.run_id
     status, fresh = _run_status(ctx, run_id)
+    if status.terminal:
+        ended = fresh or ctx.store.get_run(run_id)
+        claimed = ctx.store.get_step(run_id, step)
+        if claimed is not None:  # ended by whoever moved it otherwise
+            cancel_step(ctx, ended, claimed, f"run {ended.status.value}")
+        return True
     paused = status is RunStatus.PAUSED
     if not paused and not has_breakpoint(ctx, current, step):
         return False

@@ -27,6 +27,16 @@ def timeout_of(ctx: Services, spec: Any) -> float | None:
     return None if ctx.runtime_for(spec).synchronous else DEFAULT_WAIT_TIMEOUT_SECONDS
 
 
+def run_deadline(ctx: Services, run: RunRecord) -> int | None:
+    """When the run times out (its workflow's ``timeout`` counts from its start), or
+    None when it has no timeout."""
+    timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
+    if timeout is None:
+        return None
+    started = run.started_at if run.started_at is not None else run.created_at
+    return started + int(timeout * 1000)
+
+
 def deadline_of(ctx: Services, attempt: Attempt) -> int:
     """When the attempt times out (the step's ``timeout`` counts from its start)."""
     timeout = timeout_of(ctx, attempt.spec)

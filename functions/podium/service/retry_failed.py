@@ -136,13 +136,15 @@ def _fail_again_if_another_failed(ctx: Services, run_id: str, graph: Graph, step
     """Another step failed in the instant between our read and the clear (its worker
     had flagged the run before): flag it again for that failure. A failure after the
     clear flags the run itself; this read comes after the clear, so one of the two sees
-    the other."""
+    the other. A run that ended meanwhile takes no flag (store.mark_run_failing): what
+    it ended with stays as it is."""
     records = {r.step: r for r in ctx.store.list_steps(run_id)}
     for other in other_failures(graph, step, records):
         r = records[other]
-        ctx.store.mark_run_failing(
+        if not ctx.store.mark_run_failing(
             run_id,
             f"{other}: {r.error or r.status.value}",
             timed_out=r.status is StepStatus.TIMED_OUT,
             at=r.ended_at,
-        )
+        ):
+            return

@@ -358,17 +358,21 @@ class SqliteStateStore:
 
     def mark_run_failing(
         self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
-    ) -> None:
+    ) -> bool:
         """Sets the failing flag (or, with ``timed_out``, the timed-out flag) and keeps
-        the first error. A missing run raises RunNotFound (DynamoDB: a failed condition)."""
+        the first error, while the run has not ended: False (nothing written) once it
+        has. A missing run raises RunNotFound (DynamoDB: a failed condition, no item)."""
         with self.db.write() as conn:
             run = read_run(conn, run_id)
             if run is None:
                 raise RunNotFound(run_id)
+            if run.status.terminal:
+                return False
             flag: dict[str, Any] = {"timed_out": True} if timed_out else {"failing": True}
             if run.failing_since is None:
                 flag["failing_since"] = at
             update_run(conn, replace(run, error=run.error or error, **flag), inactive=False)
+        return True
 
     def count_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> int:
         return self.count_sinks(run_id, {step: index}, sinks=sinks)
