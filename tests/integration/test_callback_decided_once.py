@@ -26,6 +26,7 @@ from podium.service.api_requests import RequestError
 from podium.service.bindings import resolve_output
 from podium.service.callbacks import (
     MAX_MESSAGE_CHARS,
+    RECORDED_CHECK_MS,
     SAME_RESULT_NOTE,
     CallbackRefused,
     callback,
@@ -236,6 +237,21 @@ def test_a_request_that_died_after_its_record_is_applied_by_a_poll(rt: LocalRunt
     rt.pump(wait=False)
     assert step_of(rt, run_id).status is StepStatus.SUCCEEDED
     assert step_of(rt, run_id).output == {"rows": 3}
+
+
+def test_a_decision_whose_request_died_is_applied_by_the_check_it_set(rt: LocalRuntime) -> None:
+    """An approval has no heartbeat and no timeout (its deadline is 10 days away): the
+    poll the request set before recording the decision applies it, a minute later,
+    though the caller never retries."""
+    run_id, token = begin(rt, APPROVAL, "ok")
+    die_once(rt, token, {"success": None, "by": "alice"})
+    assert step_of(rt, run_id, "ok").status is StepStatus.RUNNING
+    clock = rt.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(RECORDED_CHECK_MS)
+    rt.pump(wait=False)
+    assert step_of(rt, run_id, "ok").status is StepStatus.SUCCEEDED
+    assert rt.store.get_run(run_id).status is RunStatus.SUCCEEDED
 
 
 def test_a_big_result_whose_request_died_is_applied_by_a_redelivered_claim(

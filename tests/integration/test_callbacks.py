@@ -145,10 +145,16 @@ def test_a_callback_racing_the_timeout_ends_the_step_once(
     run_id, token = begin(rt, waiting(timeout=300))
     clock = rt.clock
     assert isinstance(clock, ManualClock)
-    # The callback is accepted while the attempt still waits; its message and the
-    # deadline's are both due before either is handled.
+    # The callback comes while the attempt still waits (accepted in time, refused
+    # after the deadline: deadline_passed, though its done is sent all the same); its
+    # message and the deadline's are both due before either is handled.
     clock.advance(299_000 if callback_first else 301_000)
-    send(rt, token, {"success": {"rows": 1}})
+    if callback_first:
+        send(rt, token, {"success": {"rows": 1}})
+    else:
+        with pytest.raises(CallbackRefused, match="after the attempt's deadline") as refused:
+            send(rt, token, {"success": {"rows": 1}})
+        assert (refused.value.status, refused.value.code) == (409, "deadline_passed")
     clock.advance(2_000)
     rt.pump(wait=False)
     record = status_of(rt, run_id)

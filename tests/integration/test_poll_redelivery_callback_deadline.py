@@ -4,9 +4,10 @@ deadline's timer) is handled first.
 
 A result received by the deadline is the attempt's result in either order (the
 deadline path applies a recorded result received in time). A result received after
-it, while the attempt still waited (the timer not handled yet), is a timeout in either
-order: its ``done`` carries when it was received, and ``attempts.apply_result`` turns a
-completion known to be past the deadline into a timeout, as it does for a timer's.
+it, while the attempt still waited (the timer not handled yet), is refused (409
+deadline_passed) and is a timeout in either order: its ``done`` (sent all the same)
+carries when it was received, and ``attempts.apply_result`` turns a completion known to
+be past the deadline into a timeout, as it does for a timer's.
 (Before, the late result won when its ``done`` was handled first: the step SUCCEEDED,
 or FAILED, after its timeout, as message order decided.)"""
 
@@ -22,7 +23,7 @@ from podium.adapters.clock import ManualClock
 from podium.core.engine.callbacks import token_of
 from podium.core.engine.status import StepStatus
 from podium.local.runtime import LocalRuntime
-from podium.service.callbacks import callback, parse_callback
+from podium.service.callbacks import CallbackRefused, callback, parse_callback
 from podium.service.inbox import handle_event
 from tests.integration.test_callback_lost_start import clock_of
 
@@ -65,6 +66,14 @@ def send(rt: LocalRuntime, run_id: str, body: dict[str, Any]) -> None:
     callback(rt.services, token_of(f"{run_id}/wait/1"), parse_callback(body))
 
 
+def send_late(rt: LocalRuntime, run_id: str, body: dict[str, Any]) -> None:
+    """Received after the deadline, while the attempt still waits: refused (409
+    deadline_passed), its done sent all the same (it times the attempt out at once)."""
+    with pytest.raises(CallbackRefused) as refused:
+        send(rt, run_id, body)
+    assert (refused.value.status, refused.value.code) == (409, "deadline_passed")
+
+
 def deliver(rt: LocalRuntime, *, callback_first: bool) -> None:
     """Handle every visible event message once, the callback's done first or last."""
     received = rt.event_queue.receive(10)
@@ -89,7 +98,7 @@ def test_a_success_received_after_the_deadline_is_a_timeout_in_either_order(
 ) -> None:
     run_id = begin(rt)
     clock_of(rt).advance_to(deadline_of(rt, run_id) + 1_000)
-    send(rt, run_id, {"success": {"rows": 1}})  # accepted: the timer is not handled yet
+    send_late(rt, run_id, {"success": {"rows": 1}})  # the timer is not handled yet
     deliver(rt, callback_first=callback_first)
     record = status_of(rt, run_id)
     assert (record.status, record.attempt, record.output) == (StepStatus.TIMED_OUT, 1, None)
@@ -102,7 +111,7 @@ def test_a_failure_received_after_the_deadline_is_a_timeout_in_either_order(
 ) -> None:
     run_id = begin(rt)
     clock_of(rt).advance_to(deadline_of(rt, run_id) + 1_000)
-    send(rt, run_id, {"fail": "the load failed"})
+    send_late(rt, run_id, {"fail": "the load failed"})
     deliver(rt, callback_first=callback_first)
     record = status_of(rt, run_id)
     assert record.status is StepStatus.TIMED_OUT
@@ -115,7 +124,7 @@ def test_a_rejection_received_after_the_deadline_is_a_timeout_in_either_order(
 ) -> None:
     run_id = begin(rt, "approval", approvers=["bob"])
     clock_of(rt).advance_to(deadline_of(rt, run_id) + 1_000)
-    send(rt, run_id, {"fail": "no", "by": "bob"})
+    send_late(rt, run_id, {"fail": "no", "by": "bob"})
     deliver(rt, callback_first=callback_first)
     assert status_of(rt, run_id).status is StepStatus.TIMED_OUT
 

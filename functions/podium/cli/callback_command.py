@@ -1,8 +1,9 @@
 """``podium callback TOKEN --success JSON | --fail MESSAGE | --heartbeat``: the result
 of a step waiting for a callback (wait_for_callback, approval, an async lambda), sent to
 the local home or to a deployed stack (``POST /callbacks/{token}``), chosen as for
-``podium runs``. Exit codes: 0 accepted, 1 refused (the attempt is not waiting, not an
-approver), 2 a usage problem."""
+``podium runs``. Exit codes: 0 accepted, 1 refused (the attempt is not waiting, the
+caller is not an approver, the result came after the step's deadline: it times out), 2
+a usage problem. A refusal is printed alike from a local home and from the API."""
 
 from __future__ import annotations
 
@@ -113,7 +114,9 @@ def _local(home_dir: Path | None, token: str, body: dict[str, Any]) -> dict[str,
             raise _err(f"no local home at {home.path}: pass --home, --stack or --endpoint", 2)
         try:
             return callback(home.services, token, parse_callback(body))
-        except (CallbackRefused, NotFound) as exc:
+        except CallbackRefused as exc:  # as reporting_remote_errors prints the API's
+            raise _err(f"callback: {exc.message} (HTTP {exc.status.value})", 1) from None
+        except NotFound as exc:
             raise _err(str(exc), 1) from None
         except RequestError as exc:
             raise _err(exc.message, 2) from None

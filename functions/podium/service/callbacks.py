@@ -6,30 +6,42 @@ token names, of a type that waits for callbacks; an approval also checks ``by``
 against its approvers). A result is then decided here, once per attempt, by one
 conditional write (core/engine/callback_results.py): the first result is recorded and
 sent as one ``done`` message, so the attempt is closed by the same conditional write as
-any completion (a result received after the step's deadline is applied as a timeout,
-whichever of its message and the deadline's timer is handled first); the same result
-again is answered as the first was (and its ``done`` sent again: the first may have died
-with its request); another result is refused (409 ``not_waiting``), never accepted and
-then dropped. A heartbeat is not a result: it is kept as one timeline item per attempt,
-overwritten each time (its time is what the heartbeat check reads).
+any completion; the same result again is answered as the first was (and its ``done``
+sent again: the first may have died with its request); another result is refused (409
+``not_waiting``), never accepted and then dropped. A first result received after the
+attempt's deadline (the step's ``timeout`` from the attempt's start, or the run's
+``timeout``) is a timeout, whichever of its message and the deadline's timer is handled
+first: it is recorded and sent all the same (the engine then times the attempt out at
+once), but refused (409 ``deadline_passed``, not 202), and so is any result after it
+(its record answers them, the attempt waiting or not). A heartbeat is not a result: it
+is kept as one timeline item per attempt, overwritten each time (its time is what the
+heartbeat check reads).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from podium.core.engine.callback_results import Verdict, describe, digest_of, verdict
+from podium.core.engine.callback_results import (
+    DEADLINE_PASSED,
+    Verdict,
+    describe,
+    digest_of,
+    verdict,
+)
 from podium.core.engine.callbacks import CallbackResult, attempt_of
 from podium.core.engine.errors import NotFound
-from podium.core.engine.records import StepRecord, TimelineEvent
+from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
 from podium.core.errors import PodiumError
 from podium.service import messages
 from podium.service.api_requests import RequestError, check_run_id
 from podium.service.context import Services
+from podium.service.deadlines import run_deadline, timeout_of
 from podium.service.runtimes.callback import (
     find_result_mark,
     heartbeat_event_id,
@@ -42,6 +54,8 @@ CALLBACK_TYPES = frozenset({"wait_for_callback", "approval", "lambda_async"})
 MAX_MESSAGE_CHARS = 2048
 MAX_STEP_PATH_CHARS = 512
 MAX_CALLBACK_OUTPUT_BYTES = 200_000  # it travels in one queue message (SQS: 256 KB)
+# When a result's attempt is looked at again, in case its done was lost (see callback).
+RECORDED_CHECK_MS = 60_000
 SAME_RESULT_NOTE = "; this same result was received first, while it waited"
 
 
@@ -227,8 +241,14 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
     ).event()
     if record is None or not waiting:
         # Closed: refused. A retry whose first reply was lost (its result recorded
-        # first, then applied or timed out) is told so.
-        same = allowed and _recorded(ctx, run.run_id, step, number, record, result)
+        # first, then applied or timed out) is told so; after a first result received
+        # too late, as that one was (deadline_passed), whatever it says.
+        found = _mark_of(ctx, run.run_id, step, number, record) if allowed else None
+        if found is not None:
+            late = _too_late(ctx, run, spec, step, number, found.at, received_of(found))
+            if late is not None:
+                raise late
+        same = found is not None and found.detail.get("digest") == digest_of(result)
         raise _not_waiting(step, number, record, SAME_RESULT_NOTE if same else "")
     if not allowed:
         who = f"'{request.by}'" if request.by else "a caller without --by"
@@ -242,14 +262,30 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
     # Decided here, once: the first result's mark is kept, and says what came first.
     started_at = record.started_at if record.started_at is not None else 0
     mark = result_mark(ctx, run.run_id, step, number, started_at, result)
+    # This request may die between the mark and its done, and its caller not retry:
+    # nothing else may look at the attempt before its deadline (10 days by default). A
+    # poll of the attempt, set before the mark, finds a recorded result and applies it
+    # (runtimes/callback.py ``poll``); after the done, it finds the attempt closed.
+    ctx.at(
+        messages.PollStep(run.run_id, step, number),
+        ctx.now() + RECORDED_CHECK_MS,
+        queue="events",
+    )
     stored, created = ctx.store.put_event_once(mark)
     decided = verdict(stored.detail, created, str(mark.detail["digest"]))
-    if decided is Verdict.TAKEN:
+    received = received_of(stored)
+    # The first result received after the deadline is sent all the same (its done
+    # times the attempt out at once: the engine reads when it was received), but the
+    # caller is told it came too late, and so is any result after it.
+    late = _too_late(ctx, run, spec, step, number, started_at, received)
+    if decided is Verdict.TAKEN or late is not None:
         # Its done message may have died with the request that recorded it: sent again
         # while the attempt waits (a duplicate closes nothing twice).
-        first = recorded_result(ctx, stored)
+        first = result if decided is not Verdict.TAKEN else recorded_result(ctx, stored)
         if first is not None:
-            _send_done(ctx, run.run_id, step, number, first, received_of(stored))
+            _send_done(ctx, run.run_id, step, number, first, received)
+        if late is not None:
+            raise late
         raise CallbackRefused(
             HTTPStatus.CONFLICT,
             "not_waiting",
@@ -258,23 +294,62 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
         )
     # FIRST, or the same result again (REPEAT: its first done may have died with the
     # request that recorded it; a duplicate closes nothing twice).
-    _send_done(ctx, run.run_id, step, number, result, received_of(stored))
+    _send_done(ctx, run.run_id, step, number, result, received)
     repeated = {"repeated": True} if decided is Verdict.REPEAT else {}
     return {**view, "accepted": request.action, **repeated}
 
 
-def _recorded(
+def _mark_of(
+    ctx: Services, run_id: str, step: str, number: int, record: StepRecord | None
+) -> TimelineEvent | None:
+    """The result recorded for the (closed) attempt, if any."""
+    started = record.started_at if record is not None and record.attempt == number else None
+    return find_result_mark(ctx.store.list_events(run_id), step, number, started)
+
+
+def _too_late(
     ctx: Services,
-    run_id: str,
+    run: RunRecord,
+    spec: Any,
     step: str,
     number: int,
-    record: StepRecord | None,
-    result: dict[str, Any],
-) -> bool:
-    """Whether ``result`` is the one recorded for the (closed) attempt."""
-    started = record.started_at if record is not None and record.attempt == number else None
-    mark = find_result_mark(ctx.store.list_events(run_id), step, number, started)
-    return mark is not None and mark.detail.get("digest") == digest_of(result)
+    started_at: int,
+    received_at: int | None,
+) -> CallbackRefused | None:
+    """The refusal of a result received at ``received_at``, past the run's deadline or
+    the attempt's (which started at ``started_at``), as the engine judges it
+    (``attempts.apply_result``: the run's first, then the step's). None: in time."""
+    if received_at is None:
+        return None
+    at = f"received at {_iso(received_at)}"
+    ends = run_deadline(ctx, run)
+    if ends is not None and received_at > ends:
+        run_timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
+        return CallbackRefused(
+            HTTPStatus.CONFLICT,
+            DEADLINE_PASSED,
+            f"the result for attempt {number} of step '{step}' was {at}, after the"
+            f" deadline of run {run.run_id} ({_iso(ends)}: its timeout of {run_timeout:g}"
+            " s): it is not applied; the run ends TIMED_OUT",
+        )
+    timeout = timeout_of(ctx, spec)
+    if timeout is None:
+        return None
+    deadline = started_at + int(timeout * 1000)
+    if received_at <= deadline:
+        return None
+    return CallbackRefused(
+        HTTPStatus.CONFLICT,
+        DEADLINE_PASSED,
+        f"the result for attempt {number} of step '{step}' was {at}, after the attempt's"
+        f" deadline ({_iso(deadline)}: the step's timeout of {timeout:g} s from its start):"
+        " it is not applied; the attempt ends TIMED_OUT (Podium.Timeout) and the step's"
+        " retry policy applies, as to any timeout",
+    )
+
+
+def _iso(at_ms: int) -> str:
+    return datetime.fromtimestamp(at_ms / 1000, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _send_done(

@@ -10,13 +10,22 @@ digest and the result itself (or, for a big output, a payload reference to it):
 - the same result again (a client retrying after a timeout or a 5xx) is answered as
   the first was, and sends the same ``done`` once more (the first may have been lost
   with a crashed request; a duplicate closes nothing twice);
-- another result is refused (409 ``not_waiting``): the attempt already has its result.
+- another result is refused (409 ``not_waiting``): the attempt already has its result;
+- a first result received after the attempt's deadline (its step's ``timeout`` from its
+  start, or the run's ``timeout``) is recorded and sent as any first result (its
+  ``done``, carrying when it came, makes the engine time the attempt out at once
+  rather than when its timer or the sweeper gets to it), but the caller is told the
+  truth: 409 ``deadline_passed``, never 202. Every later result for the attempt finds
+  that late record and is answered the same (the same one again, or another), even
+  once the attempt has ended or been retried; a result recorded in time and repeated
+  after the deadline is still answered as the first was.
 
 A request that died between the item and its ``done`` message loses nothing: the
 waiting step finds the recorded result when it is polled or its heartbeat checked, and
 any later callback for the attempt sends it again. Its deadline finds it too: a result
 received by then is the attempt's result, not a timeout (``in_time``); one received
-after it (the timeout not handled yet) races the timeout, as its done message does.
+after it is a timeout, whichever of its done message and the deadline is handled first
+(``attempts.apply_result`` reads when it was received).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from enum import Enum
 from typing import Any
 
 RESULT_KIND = "callback_result"
+DEADLINE_PASSED = "deadline_passed"  # the code of a result refused as received too late
 
 
 class Verdict(Enum):
