@@ -1,5 +1,8 @@
-"""A Batch SubmitJob, a Glue StartJobRun or a Step Functions StartExecution refused (throttled; for Glue, also
-ConcurrentRunsExceededException) on every try botocore made of it started nothing: the
+"""A Batch SubmitJob, a Glue StartJobRun or a Step Functions StartExecution refused
+(throttled; for Glue, also ConcurrentRunsExceededException, the job's MaxConcurrentRuns,
+and ResourceNumberLimitExceededException, the account's concurrent job runs; for Step
+Functions, ExecutionLimitExceeded, the account's open executions) on every try botocore
+made of it started nothing: the
 attempt is given back (READY, its permits released, no retry spent) and submits again
 after a backoff under the same key, as a throttled ECS RunTask does. Neither call has an
 idempotency token, so a call whose tries were not all refused (a read timeout, then a
@@ -179,7 +182,14 @@ def test_a_submit_job_accepted_then_answered_throttled_is_polled_and_not_submitt
 # ---- Glue ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", ["ThrottlingException", "ConcurrentRunsExceededException"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ThrottlingException",
+        "ConcurrentRunsExceededException",
+        "ResourceNumberLimitExceededException",  # the account's concurrent job runs
+    ],
+)
 def test_a_refused_start_job_run_is_given_back_and_spends_no_retry(
     rt: LocalRuntime, glue: Refusing, code: str
 ) -> None:
@@ -203,6 +213,39 @@ def test_a_refused_start_job_run_is_given_back_and_spends_no_retry(
     assert not events(rt, run.run_id, "retry", "failed")
     assert refusing.calls.count("start_job_run") == 2
     (job_run,) = glue.client.get_job_runs(JobName="etl")["JobRuns"]  # one run in all
+    assert job_run["Arguments"]["--podium-attempt"] == f"{run.run_id}/job/1"
+
+
+def test_a_start_job_run_over_the_accounts_concurrent_runs_releases_its_permits(
+    rt: LocalRuntime, glue: Refusing
+) -> None:
+    """ResourceNumberLimitExceededException (the account runs its quota of concurrent
+    job runs, 50 by default): Glue started nothing. Before, it was polled, holding the
+    attempt's permits while no run existed, found no run, and spent a platform retry.
+    (moto's runs never end: the test stops once the run is started.)"""
+    refusing = Refusing(glue.client, "ResourceNumberLimitExceededException")
+    refusing.refuse["start_job_run"] = 2
+    rt.services.jobs = {"glue_job": GlueJobs(refusing)}
+    rt.push(one_step("g", {**GLUE_STEP, "retries": 0, "concurrency": {"key": "etl", "limit": 1}}))
+    run = rt.start_run("g")
+    rt.pump(wait=False)
+    record = record_of(rt, run.run_id)
+    assert (record.status, record.attempt) == (StepStatus.READY, 0)
+    assert rt.store.permits().state("etl").holders == {}  # released through the backoff
+    (said,) = events(rt, run.run_id, "give_back")
+    assert "ResourceNumberLimitExceededException" in said.detail["error"]
+    assert glue.client.get_job_runs(JobName="etl")["JobRuns"] == []
+    for _ in range(2):  # given back once more, then started under the same key
+        rt.clock.advance(60_000)  # type: ignore[union-attr]  # past the backoff
+        rt.pump(wait=False)
+    record = record_of(rt, run.run_id)
+    assert (record.status, record.attempt) == (StepStatus.RUNNING, 1)
+    assert list(rt.store.permits().state("etl").holders) == [f"{run.run_id}/job"]
+    assert record.retry_counts.get("platform", 0) == 0
+    assert not events(rt, run.run_id, "retry", "failed")
+    assert len(events(rt, run.run_id, "give_back")) == 2
+    assert refusing.calls.count("start_job_run") == 3
+    (job_run,) = glue.client.get_job_runs(JobName="etl")["JobRuns"]
     assert job_run["Arguments"]["--podium-attempt"] == f"{run.run_id}/job/1"
 
 
@@ -236,6 +279,34 @@ def test_a_start_job_run_exceeding_concurrency_after_a_lost_answer_is_polled(
     outcome = jobs.start(glue_request())
     assert played.tries == 2  # botocore does not retry ConcurrentRunsExceeded
     assert (outcome.phase, outcome.error) == (Phase.RUNNING, None)  # polled, not given back
+    found = jobs.find(glue_request())
+    (job_run,) = glue.client.get_job_runs(JobName="etl")["JobRuns"]
+    assert found is not None and found.handle == job_run["Id"]
+
+
+def test_a_start_job_run_over_the_account_limit_on_its_only_try_starts_nothing(
+    rt: LocalRuntime, glue: Refusing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    played = Played(monkeypatch, is_start_job_run)
+    played.plays = [(400, "ResourceNumberLimitExceededException")]
+    outcome = GlueJobs(standard_client("glue")).start(glue_request())
+    assert played.tries == 1  # botocore does not retry it: its one try was refused
+    assert outcome.phase is Phase.NOT_STARTED and outcome.error is not None
+    assert outcome.error.retryable
+    assert glue.client.get_job_runs(JobName="etl")["JobRuns"] == []
+
+
+def test_a_start_job_run_over_the_account_limit_after_a_lost_answer_is_polled(
+    rt: LocalRuntime, glue: Refusing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first try started the run (its answer lost), which may be what put the
+    account at its limit for the retry: not given back, polled, and the run found."""
+    played = Played(monkeypatch, is_start_job_run)
+    played.plays = [LOSE, (400, "ResourceNumberLimitExceededException")]
+    jobs = GlueJobs(standard_client("glue"))
+    outcome = jobs.start(glue_request())
+    assert played.tries == 2
+    assert (outcome.phase, outcome.error) == (Phase.RUNNING, None)
     found = jobs.find(glue_request())
     (job_run,) = glue.client.get_job_runs(JobName="etl")["JobRuns"]
     assert found is not None and found.handle == job_run["Id"]
@@ -285,6 +356,37 @@ def test_a_start_execution_throttled_on_every_try_starts_nothing_and_is_given_ba
     assert executions(arn) == []
 
 
+def test_a_start_execution_over_the_execution_limit_starts_nothing_and_is_given_back(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ExecutionLimitExceeded: the maximum number of running executions has been
+    reached, so none started. Before, it was polled like a lost answer: DescribeExecution
+    found no execution, and the attempt spent a platform retry (a new name)."""
+    arn = state_machine()
+    played = Played(monkeypatch, is_start_execution)
+    played.plays = [(400, "ExecutionLimitExceeded")]
+    outcome = SfnExecutions(standard_client("stepfunctions")).start(sfn_request(arn))
+    assert played.tries == 1
+    assert outcome.phase is Phase.NOT_STARTED and outcome.error is not None
+    assert outcome.error.retryable
+    assert executions(arn) == []
+
+
+def test_a_start_execution_accepted_then_over_the_limit_is_polled_and_found(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = state_machine()
+    played = Played(monkeypatch, is_start_execution)
+    played.plays = [LOSE, (400, "ExecutionLimitExceeded")]
+    jobs = SfnExecutions(standard_client("stepfunctions"))
+    outcome = jobs.start(sfn_request(arn))
+    assert played.tries == 2
+    assert outcome.phase is Phase.RUNNING and outcome.error is None  # polled, not given back
+    (execution,) = executions(arn)
+    found = jobs.find(sfn_request(arn))
+    assert found is not None and found.handle == execution["executionArn"]
+
+
 def test_a_start_execution_accepted_then_throttled_is_polled_and_found(
     rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -320,5 +422,56 @@ def test_a_refusal_without_a_record_of_its_tries_is_trusted_only_when_it_was_one
     assert not tries.all_refused(refusal("ConcurrentRunsExceededException", 0))  # not Batch's
     assert not tries.all_refused(ReadTimeoutError(endpoint_url="https://x"))
     assert not tries.all_refused(ValueError("a bug"))
+    assert not tries.all_refused(refusal("ResourceNumberLimitExceededException", 0))
+    assert not tries.all_refused(refusal("ExecutionLimitExceeded", 0))
     glue_tries = StartTries(object(), "StartJobRun", frozenset({"ConcurrentRunsExceededException"}))
     assert glue_tries.all_refused(refusal("ConcurrentRunsExceededException", 0))
+
+
+class Stub:
+    """A client that is not botocore's (no record of tries): its start raises ``error``,
+    and it lists no work."""
+
+    def __init__(self, error: ClientError) -> None:
+        self.error = error
+
+    def get_job_runs(self, **kwargs: Any) -> Any:
+        return {"JobRuns": []}
+
+    def start_job_run(self, **kwargs: Any) -> Any:
+        raise self.error
+
+    def start_execution(self, **kwargs: Any) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("code", "retries", "phase"),
+    [
+        ("ConcurrentRunsExceededException", 0, Phase.NOT_STARTED),
+        ("ResourceNumberLimitExceededException", 0, Phase.NOT_STARTED),
+        ("ResourceNumberLimitExceededException", 1, Phase.RUNNING),  # earlier try unknown
+        ("EntityNotFoundException", 0, Phase.FAILED),
+    ],
+)
+def test_what_a_refused_start_job_run_becomes(code: str, retries: int, phase: Phase) -> None:
+    outcome = GlueJobs(Stub(refusal(code, retries))).start(glue_request())
+    assert outcome.phase is phase
+
+
+@pytest.mark.parametrize(
+    ("code", "retries", "phase"),
+    [
+        ("ExecutionLimitExceeded", 0, Phase.NOT_STARTED),
+        ("ExecutionLimitExceeded", 1, Phase.RUNNING),  # an earlier try may have started it
+        # KMS throttled the execution's encryption key: nothing started (it was a config
+        # error, a step failed for a throttle).
+        ("KmsThrottlingException", 0, Phase.NOT_STARTED),
+        ("KmsThrottlingException", 1, Phase.RUNNING),
+        ("StateMachineDoesNotExist", 0, Phase.FAILED),
+    ],
+)
+def test_what_a_refused_start_execution_becomes(code: str, retries: int, phase: Phase) -> None:
+    arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:child"
+    outcome = SfnExecutions(Stub(refusal(code, retries))).start(sfn_request(arn))
+    assert outcome.phase is phase

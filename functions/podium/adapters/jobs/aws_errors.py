@@ -117,8 +117,9 @@ def is_throttled_error(exc: BaseException) -> bool:
 
 
 def throttled_start(service: str, exc: BaseException) -> JobOutcome:
-    """A start the service refused (throttled; or, for Glue, its concurrent runs at their
-    limit) where the refusal proves that nothing started: NOT_STARTED, so the attempt is
+    """A start the service refused (throttled; or one of the operation's own refusals:
+    Glue's or Step Functions' running work at its limit, ``START_REFUSALS`` in glue.py
+    and sfn.py) where the refusal proves that nothing started: NOT_STARTED, so the attempt is
     given back (READY, its permits released, no retry spent) and asks again after a
     backoff, under the same key. Two cases prove it:
 

@@ -1,11 +1,13 @@
 """``glue_job`` on AWS Glue: StartJobRun with the attempt key as the run argument
 ``--podium-attempt`` (found again among the job's runs), GetJobRun, BatchStopJobRun.
 
-StartJobRun has no idempotency token, so a StartJobRun refused (throttled, or
-ConcurrentRunsExceededException: the job's MaxConcurrentRuns runs are running) is given
-back only when every try botocore made of it was refused (``StartTries``): then no run
-was started for the attempt, whatever GetJobRuns lists. After a try that may have been
-accepted (a read timeout, a 5xx), the attempt polls for its run, as before."""
+StartJobRun has no idempotency token, so a StartJobRun refused (throttled;
+ConcurrentRunsExceededException: the job's MaxConcurrentRuns runs are running; or
+ResourceNumberLimitExceededException: the account's concurrent job runs are at their
+quota) is given back only when every try botocore made of it was refused
+(``StartTries``): then no run was started for the attempt, whatever GetJobRuns lists.
+After a try that may have been accepted (a read timeout, a 5xx), the attempt polls for
+its run, as before."""
 
 from __future__ import annotations
 
@@ -41,9 +43,14 @@ CLOCK_SKEW_MS = 5 * 60 * 1000
 # A safety stop for a run id that bounds nothing (not a ULID): Glue keeps 90 days of
 # runs, so this many pages (of 100) is past anything it lists.
 MAX_RUN_PAGES = 2000
-# StartJobRun's refusals besides throttling: the job runs MaxConcurrentRuns runs already
-# (the default is 1), so Glue started none. A throttled-like refusal: given back.
-START_REFUSALS = frozenset({"ConcurrentRunsExceededException"})
+# StartJobRun's refusals besides throttling, each a limit on running runs that clears as
+# runs end, so Glue started none: the job runs MaxConcurrentRuns runs already (the
+# default is 1: ConcurrentRunsExceededException), or the account runs its quota of
+# concurrent job runs (ResourceNumberLimitExceededException, "a resource numerical
+# limit was exceeded"; 50 by default). A throttled-like refusal: given back.
+START_REFUSALS = frozenset(
+    {"ConcurrentRunsExceededException", "ResourceNumberLimitExceededException"}
+)
 
 
 class GlueJobs:

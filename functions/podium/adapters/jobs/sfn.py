@@ -2,9 +2,11 @@
 name twice is the same execution), DescribeExecution, StopExecution. The execution's
 output is the step's output.
 
-A StartExecution refused as throttled on every try botocore made of it started nothing
-(``StartTries``): the attempt is given back and starts again later under the same name,
-spending no retry, as a throttled Batch SubmitJob does."""
+A StartExecution refused as throttled, or as ExecutionLimitExceeded (the account's
+open executions are at their quota: none can start until some end), on every try
+botocore made of it started nothing (``StartTries``): the attempt is given back and
+starts again later under the same name, spending no retry, as a throttled Batch
+SubmitJob does."""
 
 from __future__ import annotations
 
@@ -29,6 +31,12 @@ from podium.core.engine.external import (
 )
 from podium.core.ports import JobRequest
 
+# StartExecution's refusals besides throttling: the maximum number of running executions
+# has been reached (they "must end or be stopped before a new execution can be
+# started"), or KMS throttled the state machine's customer managed key; so none was
+# started. A throttled-like refusal: given back.
+START_REFUSALS = frozenset({"ExecutionLimitExceeded", "KmsThrottlingException"})
+
 
 def execution_arn(state_machine: str, key: str) -> str:
     """The ARN an execution of ``state_machine`` named for ``key`` has (or will have)."""
@@ -38,7 +46,7 @@ def execution_arn(state_machine: str, key: str) -> str:
 class SfnExecutions:
     def __init__(self, client: Any) -> None:
         self._sfn = client
-        self._starts = StartTries(client, "StartExecution")
+        self._starts = StartTries(client, "StartExecution", START_REFUSALS)
 
     def start(self, request: JobRequest) -> JobOutcome:
         spec = request.spec

@@ -255,6 +255,7 @@ _TRANSIENT_CODES = {
     "ConcurrentRunsExceededException",
     "ResourceNumberLimitExceededException",
     "ExecutionLimitExceeded",
+    "KmsThrottlingException",
     "LimitExceededException",
 }
 
