@@ -1,5 +1,5 @@
-"""``python -m podium.sim --seeds A:B [--store memory|moto] [--shapes a,b] [--actions]
-[--json]``.
+"""``python -m podium.sim --seeds A:B [--store memory|moto] [--shapes a,b|callbacks]
+[--actions] [--json]``.
 
 Prints ``{"seeds": N, "violations": {...}, "failing_seeds": [...]}``. ``--explain SEED``
 replays one seed and prints its violations and its interleaving (every call, crash,
@@ -14,7 +14,7 @@ import sys
 
 from podium.sim.harness import factory_for
 from podium.sim.shapes import SHAPES
-from podium.sim.simulate import DEFAULT_MIX, Simulator, simulate
+from podium.sim.simulate import SHAPE_SETS, Simulator, resolve_mix, simulate
 
 
 def _seeds(text: str) -> range:
@@ -28,7 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="podium.sim", description=__doc__)
     parser.add_argument("--seeds", default="0:100", help="A:B, a half-open range")
     parser.add_argument("--store", default="memory", choices=("memory", "moto"))
-    parser.add_argument("--shapes", default=",".join(DEFAULT_MIX), help=f"of {sorted(SHAPES)}")
+    parser.add_argument(
+        "--shapes",
+        default="default",
+        help=f"shapes and named sets ({', '.join(SHAPE_SETS)}), comma separated; shapes:"
+        f" {sorted(SHAPES)}",
+    )
     parser.add_argument("--json", action="store_true", help="print only the JSON object")
     parser.add_argument("--explain", type=int, help="replay one seed with its full trace")
     parser.add_argument(
@@ -40,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         help="operators act at random moments too (pause, retry, stop, kill, restart, skip)",
     )
     args = parser.parse_args(argv)
-    mix = tuple(s for s in args.shapes.split(",") if s)
+    mix = resolve_mix(args.shapes)
     if args.explain is not None:
         factory = factory_for(args.store)
         with factory.session():

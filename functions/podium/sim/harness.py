@@ -41,6 +41,7 @@ from podium.service.runtimes.registry import RUNTIMES
 from podium.service.sweep import sweep
 from podium.service.wakeups import collected
 from podium.service.workflows import push_workflow
+from podium.sim.callbacks import CallbackSender, SimEvents
 from podium.sim.faults import (
     INJECTED,
     INJECTED_NAMES,
@@ -210,6 +211,13 @@ class SimRunner:
             return InvocationResult(True, output={"rows": invocation.payload["params"]["rows"]})
         return InvocationResult(True, output={"step": step})
 
+    def invoke_async(self, invocation: Invocation) -> InvocationResult:
+        """An ``Event`` invoke (``lambda`` with ``invocation: async``): its function calls
+        back (sim/callbacks.py); counted per attempt there, not with ``invoke``'s."""
+        from podium.sim.callbacks import invoke_async
+
+        return invoke_async(self._world, invocation)
+
 
 # ---------------------------------------------------------------------------- processes
 
@@ -226,6 +234,7 @@ class Proc:
         self.go = threading.Semaphore(0)
         self.abort = False
         self.on_done: Callable[[Proc], None] | None = None
+        self.started_ms = 0  # when it began (the world's clock)
 
 
 class Scheduler:
@@ -336,6 +345,7 @@ class World:
         self.store = FaultProxy(store, self, "store")
         self.timers = SimTimers(self)
         self.jobs = SimJobs(self)
+        self.callbacks = CallbackSender(self)
         self.ctx = Services(
             runtimes=RUNTIMES,
             store=self.store,
@@ -372,9 +382,7 @@ class World:
 
             ports["payloads"] = FaultProxy(MemoryPayloads(), self, "payloads")
         if "events" in names:
-            from podium.adapters.events import MemoryEvents
-
-            ports["events"] = FaultProxy(MemoryEvents(), self, "events")
+            ports["events"] = FaultProxy(SimEvents(self), self, "events")
         return ports
 
     # ------------------------------------------------------------ fault points
@@ -493,6 +501,7 @@ class World:
         concurrent = self.draw(self.rates.concurrent)
         proc = Proc(kind, label, fn, concurrent)
         proc.on_done = on_done
+        proc.started_ms = self.clock.now_ms()
         self.log(f"{label}: start{' (concurrent)' if concurrent else ''}")
         if concurrent:
             self.procs.append(proc)
@@ -695,6 +704,7 @@ class World:
             return True
         if self.draw(self.rates.jump):
             jump = self.rng.choice((30_000, 300_000, 960_000, 1_800_000, 3_700_000))
+            jump = self.callbacks.clamp_jump(now, jump)
             self.log(f"CLOCK JUMP +{jump}ms")
             self.clock.advance(jump)
             return True
@@ -706,6 +716,10 @@ class World:
         if self.pending_signals and self.pending_signals[0][0] <= now:
             _, _, index = heapq.heappop(self.pending_signals)
             self.send_signal_api(index)
+            self._step_clock()
+            return True
+        if self.callbacks.is_due(now):
+            self.callbacks.send_next()
             self._step_clock()
             return True
         if self.timers.fire_due(now):
@@ -730,6 +744,7 @@ class World:
         dues.append(self.pending_api[0][0] if self.pending_api else None)
         dues.append(self.pending_signals[0][0] if self.pending_signals else None)
         dues.append(self.timers.next_due())
+        dues.append(self.callbacks.next_due())
         nxt = min((d for d in dues if d is not None), default=None)
         if nxt is None:
             return False
@@ -767,6 +782,9 @@ class World:
             now = self.clock.now_ms()
             if self.timers.fire_due(now):
                 continue
+            if self.callbacks.is_due(now):
+                self.callbacks.send_next()
+                continue
             for queue in (self.event, self.work):
                 msg = self.pick(queue, now)
                 if msg is not None:
@@ -775,6 +793,7 @@ class World:
             else:
                 dues = [q.next_visible_at() for q in self.queues.values()]
                 dues.append(self.timers.next_due())
+                dues.append(self.callbacks.next_due())
                 nxt = min((t for t in dues if t is not None), default=None)
                 if nxt is None:
                     return True
@@ -788,7 +807,7 @@ class World:
         self.finish_all()
         services = self.ctx
         quiet = 0
-        for _ in range(60):
+        for rounds in range(60):
             self.redrive_dead_letters()
             self.operators_round()
             before = (self.writes, self.work.sent, self.event.sent)
@@ -804,6 +823,11 @@ class World:
             quiet = quiet + 1 if after == before else 0
             if quiet >= 2 and self.clock.now_ms() > self.horizon():
                 return
+            if rounds >= 3 and self.callbacks.seen and self.clock.now_ms() <= self.horizon():
+                # Still waiting for a far lease or due time (a callback step's 10-day
+                # default timeout, which its lease is): time passes to it.
+                self.log(f"SETTLE: time passes to t+{self.horizon() - START_MS}ms")
+                self.clock.advance_to(self.horizon())
         self.obs.unsettled.append("still changing after 60 sweep rounds")
 
     def operators_round(self) -> None:
@@ -836,6 +860,7 @@ class World:
         for key in self.limits:
             latest = max(latest, *permits.state(key).holders.values(), 0)
         latest = max(latest, self.timers.next_due() or 0)
+        latest = max(latest, *(r.due for r in self.callbacks.pending), 0)
         return latest + self.ctx.stale_ready_ms
 
     # ------------------------------------------------------------ results

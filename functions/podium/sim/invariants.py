@@ -17,6 +17,8 @@ that the baseline shares is still found (``unexpected_result``).
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,7 +46,20 @@ INVARIANTS = (
     "handler_error",  # a handler, sweep or API call raised an unexpected exception
     "hot_loop",  # a message delivered over and over, or a process that never ends
     "not_settled",  # the world kept changing after every queue drained and sweep ran
+    # Callback steps (sim/callbacks.py):
+    "double_start",  # an attempt's token published, or its function invoked, again when
+    # its start had completed or the worker of the one before could still be at it
+    "callback_outcome",  # a callback step's attempt did not end as its first recorded
+    # result says (in time: SUCCEEDED with its output, or FAILED; after the deadline, or
+    # none: TIMED_OUT)
+    "callback_conflict",  # a second, different result (or a stranger's decision) accepted
+    "callback_stuck",  # a result recorded in time applied only hours later (its done lost)
 )
+
+# A callback result recorded in time must close its attempt within this (clock jumps
+# and dead letters delay a done message; a lost one found only at a 10-day deadline is
+# stuck).
+STUCK_MS = 12 * 3_600_000
 
 _OLDER_LAST_ONLY = {RunStatus.SUCCEEDED, RunStatus.STOPPED, RunStatus.DISCARDED}
 
@@ -142,6 +157,8 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
                     f" attempt {attempt - 1}; retry_delay_seconds is {delay}",
                 )
     _check_ends(world, outcomes, verdict, label)
+    if shape.callbacks:
+        _check_callbacks(world, outcomes, verdict, label)
     if not _judged_by_each_other(world):
         _check_expected(shape, _judged(world, outcomes), verdict, label)
     if shape.distinct_runs is not None:
@@ -219,6 +236,141 @@ def _check_ends(world: World, outcomes: list[RunOutcome], verdict: Verdict, labe
             verdict.add("permit_leak", f"{label}: {key} has {state.waiting} waiting")
 
 
+def _check_callbacks(
+    world: World, outcomes: list[RunOutcome], verdict: Verdict, label: str
+) -> None:
+    """Each callback step's attempt against what the party did (the per-attempt oracle),
+    and each attempt's token events and async invokes counted."""
+    sender = world.callbacks
+    for (key, what), pubs in sorted(sender.publications.items()):
+        for n, pub in enumerate(pubs[1:], start=2):
+            if pub.problem is not None:
+                verdict.add(
+                    "double_start",
+                    f"{label}: {'/'.join(map(str, key))} {what} #{n} at {pub.at}: {pub.problem}",
+                )
+    accepted: dict[tuple[str, str, int], set[str]] = {}
+    for answer in sender.answers:
+        if answer.kind == "heartbeat" or not answer.accepted:
+            continue
+        if answer.kind == "stranger":
+            verdict.add("callback_conflict", f"{label}: {answer.key}: a stranger's decision"
+                        f" was accepted: {answer.detail}")  # fmt: skip
+        accepted.setdefault(answer.key, set()).add(json.dumps(answer.body, sort_keys=True))
+    for key, bodies in sorted(accepted.items()):
+        if len(bodies) > 1:
+            verdict.add("callback_conflict", f"{label}: {key}: accepted {sorted(bodies)}")
+    store = world.inner_store
+    tops = [o.run.run_id for o in outcomes if o.run is not None]
+    runs = [store.get_run(r) for r in tops] + _tree_runs(store, tops)
+    for run in runs:
+        if run.run_id in world.changed_by_operator:
+            continue
+        events = None
+        for record in store.list_steps(run.run_id):
+            behaviour = sender.behaviour_of(record.step)
+            if behaviour is None or not record.status.terminal or record.attempt == 0:
+                continue
+            if record.status in (StepStatus.STOPPED, StepStatus.SKIPPED):
+                continue  # ended by the run's end (or never started)
+            if (run.run_id, record.step) in world.operator_retried:
+                continue
+            if events is None:
+                events = store.list_events(run.run_id)
+            found = _callback_problem(world, run.run_id, record, events)
+            if found is not None:
+                invariant, problem = found
+                named = f"{run.run_id}/{record.step}#{record.attempt}"
+                chosen = sender.chosen.get((run.run_id, record.step, record.attempt), behaviour)
+                verdict.add(invariant, f"{label}: {named} ({chosen}): {problem}")
+
+
+def _callback_problem(
+    world: World, run_id: str, record: Any, events: list[Any]
+) -> tuple[str, str] | None:
+    """What is wrong with how a callback step's last attempt ended, if anything: its
+    result is the first one recorded for it (its mark); received by the deadline, it is
+    the attempt's result (with its output); after it, or with none, a timeout."""
+    from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+    from podium.service.runtimes.callback import find_result_mark
+    from podium.sim.callbacks import _step_spec
+
+    spec = _step_spec(world.shape.workflows, record.step.rsplit("/", 1)[-1])
+    timeout_ms = int(float(spec.get("timeout") or DEFAULT_WAIT_TIMEOUT_SECONDS) * 1000)
+    started = record.started_at or 0
+    deadline = started + timeout_ms
+    mark = find_result_mark(events, record.step, record.attempt, record.started_at)
+    got = record.status.value
+    if mark is None:
+        want, output = "TIMED_OUT", None
+        why = "no result was recorded"
+    else:
+        received = mark.detail.get("received_at")
+        result = mark.detail.get("result") or {}
+        if not isinstance(received, int) or received > deadline:
+            want, output = "TIMED_OUT", None
+            why = f"its result was received at {received}, after the deadline {deadline}"
+        elif mark.detail.get("success"):
+            want = "SUCCEEDED"
+            if spec["type"] == "approval":
+                output = {"approved": True, "by": result.get("by"),
+                          "comment": result.get("comment")}  # fmt: skip
+            else:
+                output = result.get("output")
+            why = f"its success was received at {received}, by the deadline {deadline}"
+        else:
+            want, output = "FAILED", None
+            why = f"its failure was received at {received}, by the deadline {deadline}"
+    if got == "TIMED_OUT" and "heartbeat" in (record.error or ""):
+        silence = _longest_silence(world, run_id, record, events, mark)
+        beat_ms = int(spec.get("heartbeat_seconds") or 0) * 1000
+        if silence is not None and silence < beat_ms:
+            return "callback_outcome", (
+                f"ended {got} ({record.error}), but its longest silence (from the start's"
+                f" mark to its end, between heartbeats and its result) was {silence} ms"
+            )
+        if silence is not None:
+            return None  # silent too long: the heartbeat check timed it out
+    if got != want:
+        return "callback_outcome", f"ended {got} ({record.error}), want {want}: {why}"
+    if want == "SUCCEEDED" and record.output != output:
+        return "callback_outcome", f"output {record.output!r}, want the first result's {output!r}"
+    if mark is not None and want != "TIMED_OUT":
+        waited = (record.ended_at or 0) - int(mark.detail["received_at"])
+        if waited > STUCK_MS:
+            return "callback_stuck", f"ended {got} {waited // 1000} s after it was due: {why}"
+    return None
+
+
+def _longest_silence(
+    world: World, run_id: str, record: Any, events: list[Any], mark: Any
+) -> int | None:
+    """The longest time without news of the attempt from its start's mark (the token
+    in the timeline) to its end, news being an accepted heartbeat or its result, at
+    most (a heartbeat was written between its request's start and its answer); None
+    when its start left no mark."""
+    from podium.service.runtimes.callback import token_event_id
+
+    wanted = token_event_id(record.step, record.attempt)
+    begun = [e.at for e in events if e.event_id == wanted and e.at >= (record.started_at or 0)]
+    if not begun:
+        return None
+    end = record.ended_at or 0
+    key = (run_id, record.step, record.attempt)
+    start = max(begun)
+    news = [
+        (a.began, a.at)
+        for a in world.callbacks.answers
+        if a.key == key and a.accepted and a.kind == "heartbeat"
+    ]
+    if mark is not None:
+        received = int(mark.detail["received_at"])
+        news.append((received, received))
+    within = [n for n in news if start <= n[1] and n[0] <= end]
+    points = sorted([(start, start), *within, (end, end)])
+    return max((b[1] - a[0] for a, b in itertools.pairwise(points)), default=0)
+
+
 def _tree_runs(store: Any, run_ids: list[str]) -> list[RunRecord]:
     """Every child run below the runs named (loop iterations, subworkflow runs), found
     from their parent steps: a child's id is derived from its step and index."""
@@ -236,6 +388,14 @@ def _tree_runs(store: Any, run_ids: list[str]) -> list[RunRecord]:
 
 def _check_expected(shape: Shape, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:
     _check_loose(shape, outcomes, verdict, label)
+    if shape.run_loose is not None:
+        for o in outcomes:
+            if o.run is not None and o.run.status.value not in shape.run_loose:
+                verdict.add(
+                    "unexpected_result",
+                    f"{label}: run #{o.index} ended {o.run.status.value} (want one of"
+                    f" {sorted(shape.run_loose)})",
+                )
     if shape.first_only:
         ended = [o.run.status for o in outcomes if o.run is not None]
         if any(st not in (RunStatus.SUCCEEDED, RunStatus.DISCARDED) for st in ended) or (
@@ -271,7 +431,7 @@ def _check_expected(shape: Shape, outcomes: list[RunOutcome], verdict: Verdict, 
             continue
         status, steps = summary(o)
         wrong = {k: steps.get(k) for k, v in want.steps.items() if steps.get(k) != v}
-        if status != want.status or wrong:
+        if (status != want.status and shape.run_loose is None) or wrong:
             verdict.add(
                 "unexpected_result",
                 f"{label}: run #{o.index} {status} (want {want.status}); steps {wrong}"
@@ -319,9 +479,18 @@ def compare(baseline: list[RunOutcome], faulty: World, verdict: Verdict) -> None
             )
         return
     loose = faulty.shape.loose
+    run_loose = faulty.shape.run_loose
     for base, o in zip(baseline, outcomes, strict=True):
         if o.run is not None and o.run.run_id in faulty.changed_by_operator:
             continue  # stopped by an operator: ends as the stop found it
+        if run_loose is not None:
+            if summary(base, loose)[1] != summary(o, loose)[1]:
+                verdict.add(
+                    "result_differs",
+                    f"run #{o.index}: steps {summary(o, loose)[1]} vs fault-free"
+                    f" {summary(base, loose)[1]}",
+                )
+            continue
         if summary(base, loose) != summary(o, loose):
             verdict.add(
                 "result_differs",

@@ -72,6 +72,13 @@ class Shape:
     # How many runs the shape's workflows must have in the end (duplicated trigger
     # events start one run each), when it is not one per RunSpec.
     distinct_runs: int | None = None
+    # Callback steps (by step id): what the outside party does with each attempt's
+    # token (sim/callbacks.py: success, fail, late, never, beats, silent, approve,
+    # reject, any).
+    callbacks: dict[str, str] = field(default_factory=dict)
+    # The run statuses a run may end with when its loose steps decide it (left out of
+    # the exact comparison with the fault-free run, as the loose steps are).
+    run_loose: frozenset[str] | None = None
 
 
 def lam(step_id: str, fn: str = OK, **extra: Any) -> dict[str, Any]:
@@ -552,6 +559,150 @@ def subworkflow() -> Shape:
     return Shape("subworkflow", (child, parent), (RunSpec("sim_parent"),), (want,))
 
 
+# ---------------------------------------------------------------------------- callbacks
+# Steps that wait for a callback (sim/callbacks.py plays the party that calls back).
+# ``retries: 0``: a callback's failure is retryable, and the per-attempt oracle
+# (invariants._check_callbacks) judges the attempt the step ended with; a lost lease has
+# a budget of its own.
+
+
+def async_lam(step_id: str, **extra: Any) -> dict[str, Any]:
+    return {"id": step_id, "type": "lambda", "function": "sim:callback", "invocation": "async",
+            "retries": 0, **extra}  # fmt: skip
+
+
+def wait_cb(step_id: str, **extra: Any) -> dict[str, Any]:
+    return {"id": step_id, "type": "wait_for_callback", "retries": 0,
+            "payload": {"step": step_id, "run": "${run.id}"}, **extra}  # fmt: skip
+
+
+def approval(step_id: str, **extra: Any) -> dict[str, Any]:
+    return {"id": step_id, "type": "approval", "message": f"release {step_id}?",
+            "approvers": ["alice", "bob"], "retries": 0, **extra}  # fmt: skip
+
+
+def callback_success() -> Shape:
+    """An async lambda, a wait_for_callback and an approval, each called back with a
+    success, in two runs whose waiting steps share a concurrency key of limit 2 (a
+    permit held while waiting); the results join."""
+    key = {"key": "sim_cb", "limit": 2}
+    wf = {
+        "name": "sim_cb_ok",
+        "run_strategy": {"parallel": 2},
+        "steps": [
+            lam("a"),
+            async_lam("invoke", depends_on=["a"], concurrency=key),
+            wait_cb("wait", depends_on=["a"], concurrency=key),
+            approval("approve", depends_on=["a"]),
+            lam("b", depends_on=["invoke", "wait", "approve"], join="all_success",
+                payload={"got": "${steps.invoke.output.cb}"}),
+        ],
+    }  # fmt: skip
+    callbacks = {"invoke": "success", "wait": "success", "approve": "approve"}
+    want = _all_ok(["a", "invoke", "wait", "approve", "b"])
+    return Shape("callback_success", (wf,), _spaced("sim_cb_ok", 2, 500), (want, want),
+                 callbacks=callbacks)  # fmt: skip
+
+
+def callback_fail() -> Shape:
+    """A callback that fails its step and an approval rejected: the run fails, the step
+    after them is skipped."""
+    wf = {
+        "name": "sim_cb_fail",
+        "steps": [
+            lam("a"),
+            async_lam("invoke", depends_on=["a"]),
+            approval("approve", depends_on=["a"]),
+            noop("b", depends_on=["invoke", "approve"]),
+        ],
+    }
+    callbacks = {"invoke": "fail", "approve": "reject"}
+    want = Expected("FAILED", {"a": "SUCCEEDED", "invoke": "FAILED", "approve": "FAILED",
+                               "b": "SKIPPED"})  # fmt: skip
+    return Shape("callback_fail", (wf,), (RunSpec("sim_cb_fail"),), (want,), callbacks=callbacks)
+
+
+def callback_timeouts() -> Shape:
+    """The timeout paths: a result after the deadline (TIMED_OUT however it races the
+    deadline's timer), no result (a 60 s deadline: a queue delay; a 30-minute one: a
+    one-time schedule, withdrawn by nothing), silence after one heartbeat (the
+    heartbeat check), and heartbeats that keep a long wait alive until its success (its
+    timeout far enough that no clock jump or redo of a start cut short reaches it)."""
+    wf = {
+        "name": "sim_cb_timeouts",
+        "steps": [
+            async_lam("late", timeout=120),
+            wait_cb("never", timeout=60),
+            wait_cb("never_long", timeout=1800),
+            wait_cb("silent", timeout=3600, heartbeat_seconds=60),
+            async_lam("beats", timeout=43_200, heartbeat_seconds=60),
+        ],
+    }
+    callbacks = {"late": "late", "never": "never", "never_long": "never", "silent": "silent",
+                 "beats": "beats"}  # fmt: skip
+    want = Expected("TIMED_OUT", {"late": "TIMED_OUT", "never": "TIMED_OUT",
+                                  "never_long": "TIMED_OUT", "silent": "TIMED_OUT"})  # fmt: skip
+    # ``beats`` succeeds fault-free; a storm can keep its start from ever completing
+    # (its claim message dead-lettered after a crash that came before the heartbeat
+    # check was set) until clock jumps reach its deadline: TIMED_OUT with no token
+    # handed out. The per-attempt oracle judges it (and its heartbeats' silences).
+    loose: dict[str, frozenset[str | None]] = {"beats": frozenset({"SUCCEEDED", "TIMED_OUT"})}
+    return Shape("callback_timeouts", (wf,), (RunSpec("sim_cb_timeouts"),), (want,),
+                 callbacks=callbacks, loose=loose)  # fmt: skip
+
+
+def callback_any() -> Shape:
+    """Callbacks whose result the seed draws (success, fail, late or never) for each
+    attempt: the steps are loose, each attempt judged by the per-attempt oracle; a
+    cleanup step runs in any case. A concurrency key of limit 1 and a long deadline's
+    schedule (one step) are held while they wait and given back however they end."""
+    key = {"key": "sim_cb_any", "limit": 1}
+    wf = {
+        "name": "sim_cb_any",
+        "steps": [
+            async_lam("x1", timeout=300, concurrency=key),
+            wait_cb("x2", timeout=300, concurrency=key),
+            wait_cb("x3", timeout=1200),
+            noop("cleanup", depends_on=["x1", "x2", "x3"], join="all_done"),
+        ],
+    }
+    ends: frozenset[str | None] = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT"})
+    loose = {"x1": ends, "x2": ends, "x3": ends}
+    want = Expected("any of them", {"cleanup": "SUCCEEDED"})  # the run: as they end
+    return Shape("callback_any", (wf,), (RunSpec("sim_cb_any"),), (want,), loose=loose,
+                 callbacks={"x1": "any", "x2": "any", "x3": "any"},
+                 run_loose=frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT"}))  # fmt: skip
+
+
+def callback_foreach() -> Shape:
+    """A foreach of 6 async lambdas, 3 at a time, each called back with a success."""
+    wf = {
+        "name": "sim_cb_each",
+        "steps": [
+            {
+                "id": "each",
+                "type": "foreach",
+                "over": {"i": "${podium.range(0, 6)}"},
+                "concurrency": 3,
+                "steps": [async_lam("work", payload={"i": "${iteration.i}"})],
+            },
+            lam("b", depends_on=["each"]),
+        ],
+    }
+    want = _all_ok(["each", "b"])
+    return Shape("callback_foreach", (wf,), (RunSpec("sim_cb_each"),), (want,),
+                 callbacks={"work": "success"})  # fmt: skip
+
+
+CALLBACK_BUILDERS: dict[str, Callable[[], Shape | None]] = {
+    "callback_success": callback_success,
+    "callback_fail": callback_fail,
+    "callback_timeouts": callback_timeouts,
+    "callback_any": callback_any,
+    "callback_foreach": callback_foreach,
+}
+
+
 BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "diamond": diamond,
     "fanout": fanout,
@@ -586,7 +737,7 @@ BUILDERS: dict[str, Callable[[], Shape | None]] = {
 
 def all_shapes() -> dict[str, Shape]:
     out: dict[str, Shape] = {}
-    for name, build in BUILDERS.items():
+    for name, build in {**BUILDERS, **CALLBACK_BUILDERS}.items():
         shape = build()
         if shape is not None:
             out[name] = shape

@@ -9,10 +9,29 @@ from typing import Any
 
 from podium.sim.harness import RunOutcome, StoreFactory, World, factory_for
 from podium.sim.invariants import Verdict, check_world, compare
-from podium.sim.shapes import SHAPES, Shape
+from podium.sim.shapes import BUILDERS, CALLBACK_BUILDERS, SHAPES, Shape
 
 # The shapes CI runs in bulk: every shape whose known bugs are fixed.
-DEFAULT_MIX: tuple[str, ...] = tuple(SHAPES)
+DEFAULT_MIX: tuple[str, ...] = tuple(name for name in BUILDERS if name in SHAPES)
+# The callback shapes (sim/callbacks.py): a set of their own, ``--shapes callbacks``.
+CALLBACK_MIX: tuple[str, ...] = tuple(name for name in CALLBACK_BUILDERS if name in SHAPES)
+# Named sets ``--shapes`` takes besides shape names.
+SHAPE_SETS: dict[str, tuple[str, ...]] = {
+    "default": DEFAULT_MIX,
+    "callbacks": CALLBACK_MIX,
+    "all": DEFAULT_MIX + CALLBACK_MIX,
+}
+
+
+def resolve_mix(names: str | tuple[str, ...]) -> tuple[str, ...]:
+    """Shape names and named sets (comma separated), each shape once, in order."""
+    parts = names.split(",") if isinstance(names, str) else list(names)
+    out: list[str] = []
+    for part in (p.strip() for p in parts):
+        for name in SHAPE_SETS.get(part, (part,) if part else ()):
+            if name not in out:
+                out.append(name)
+    return tuple(out)
 
 
 @dataclass
@@ -21,6 +40,8 @@ class SeedResult:
     shape: str
     verdict: Verdict
     trace: list[str] | None = None
+    # The callback paths the faulty world took (sim/callbacks.py: CallbackSender.stats).
+    stats: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -30,6 +51,7 @@ class Report:
     failing_seeds: list[int] = field(default_factory=list)
     results: list[SeedResult] = field(default_factory=list)
     seconds: float = 0.0
+    stats: Counter[str] = field(default_factory=Counter)  # summed over the seeds
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,7 +114,7 @@ class Simulator:
         check_world(world, verdict, "faulty")
         compare(base, world, verdict)
         self.factory.dispose(store)
-        return SeedResult(seed, shape.name, verdict, world.trace)
+        return SeedResult(seed, shape.name, verdict, world.trace, world.callbacks.stats())
 
 
 def run_case(shape: str, seed: int, store: str = "memory", *, actions: bool = False) -> SeedResult:
@@ -119,6 +141,7 @@ def simulate(
         for seed in seeds:
             result = sim.run_seed(seed)
             report.seeds += 1
+            report.stats.update(result.stats)
             if not result.verdict.ok:
                 report.violations.update(result.verdict.violations)
                 report.failing_seeds.append(seed)
