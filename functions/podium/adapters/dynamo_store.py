@@ -501,21 +501,11 @@ class DynamoStateStore:
         # fails the condition too, and comes back without an old item).
         condition = status_in("#st", _NOT_ENDED, values, names)
         try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=c.key(c.run_pk(run_id), c.RUN_SK),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if _is(exc, "ConditionalCheckFailedException"):
-                if exc.response.get("Item"):
-                    return False  # the run ended: its end stands as it was made
+            self._update_run(run_id, update, condition, names, values)
+        except RunConflict as conflict:
+            if conflict.current is None:
                 raise RunNotFound(run_id) from None
-            raise
+            return False  # the run ended: its end stands as it was made
         return True
 
     # A run's finished sinks: on their own small items (dynamo_sinks.py), not the run
