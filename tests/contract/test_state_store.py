@@ -18,6 +18,7 @@ from podium.adapters.sqlite.store import SqliteStateStore
 from podium.adapters.table_schema import create_table
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
+    ActiveVersionMoved,
     RunConflict,
     RunNotFound,
     StepConflict,
@@ -618,6 +619,26 @@ def test_a_version_is_made_active_only_if_latest_on_request(store: StateStore) -
     with pytest.raises(WorkflowNotFound):
         store.activate_workflow_version("nope", 1, only_if_latest=True)
     assert store.active_version("wf") == 2
+
+
+def test_a_version_is_made_active_only_in_place_of_the_one_read_on_request(
+    store: StateStore,
+) -> None:
+    for n in (1, 2, 3):
+        store.put_workflow_version("wf", {"name": "wf", "n": n}, f"d{n}", n * 10)
+    assert store.active_version("wf") == 3
+    with pytest.raises(ActiveVersionMoved) as refused:
+        store.activate_workflow_version("wf", 1, only_if_active=2)  # read 2; 3 came since
+    assert (refused.value.expected, refused.value.active) == (2, 3)
+    assert "version 3 became active" in str(refused.value)
+    assert store.active_version("wf") == 3  # nothing changed
+    assert store.activate_workflow_version("wf", 2, only_if_active=3).active_version == 2
+    with pytest.raises(ActiveVersionMoved):  # both conditions hold only together
+        store.activate_workflow_version("wf", 3, only_if_latest=True, only_if_active=3)
+    assert store.activate_workflow_version("wf", 3, only_if_latest=True, only_if_active=2)
+    with pytest.raises(WorkflowNotFound):
+        store.activate_workflow_version("wf", 9, only_if_active=3)
+    assert store.active_version("wf") == 3
 
 
 def test_breakpoints_are_set_and_cleared_idempotently(store: StateStore) -> None:

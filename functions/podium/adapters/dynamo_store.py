@@ -26,6 +26,7 @@ from podium.adapters.dynamo_slots import DynamoRunSlots
 from podium.adapters.trigger_states import DynamoTriggerStates
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
+    ActiveVersionMoved,
     RunConflict,
     RunNotFound,
     StepConflict,
@@ -230,13 +231,22 @@ class DynamoStateStore:
         return [c.version_from_item(item, active) for item in resp.get("Items", [])]
 
     def activate_workflow_version(
-        self, name: str, version: int, *, only_if_latest: bool = False
+        self,
+        name: str,
+        version: int,
+        *,
+        only_if_latest: bool = False,
+        only_if_active: int | None = None,
     ) -> WorkflowVersion:
         head = c.key(c.workflow_pk(name), c.HEAD_SK)
         condition, names = "attribute_exists(#pk)", {"#pk": "pk", "#active": "active"}
+        values: dict[str, Any] = {":v": {"N": str(version)}}
         if only_if_latest:
             condition += " AND #latest = :v"
             names["#latest"] = "latest"
+        if only_if_active is not None:
+            condition += " AND #active = :was"
+            values[":was"] = {"N": str(only_if_active)}
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -255,7 +265,7 @@ class DynamoStateStore:
                             "UpdateExpression": "SET #active = :v",
                             "ConditionExpression": condition,
                             "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": {":v": {"N": str(version)}},
+                            "ExpressionAttributeValues": values,
                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
@@ -267,9 +277,12 @@ class DynamoStateStore:
             reasons = exc.response.get("CancellationReasons") or []
             head_now = reasons[1].get("Item") if len(reasons) > 1 else None
             exists = (reasons[0].get("Code") if reasons else None) in (None, "None")
-            if exists and head_now and int(head_now["latest"]["N"]) != version:
+            if exists and head_now and only_if_latest and int(head_now["latest"]["N"]) != version:
                 latest = int(head_now["latest"]["N"])
                 raise VersionSuperseded(name, version, latest) from None
+            active = int(head_now["active"]["N"]) if head_now and "active" in head_now else 0
+            if exists and head_now and only_if_active is not None and active != only_if_active:
+                raise ActiveVersionMoved(name, only_if_active, active) from None
             raise WorkflowNotFound(name, version) from None
         return self.get_workflow_version(name, version)
 

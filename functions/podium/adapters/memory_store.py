@@ -18,6 +18,7 @@ from podium.adapters.memory_slots import MemoryRunSlots
 from podium.core.engine.checks import first_check
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
+    ActiveVersionMoved,
     RunConflict,
     RunNotFound,
     StepConflict,
@@ -114,7 +115,12 @@ class MemoryStateStore:
             return [replace(v, active_version=active) for v in newest]
 
     def activate_workflow_version(
-        self, name: str, version: int, *, only_if_latest: bool = False
+        self,
+        name: str,
+        version: int,
+        *,
+        only_if_latest: bool = False,
+        only_if_active: int | None = None,
     ) -> WorkflowVersion:
         with self._lock:
             self.writes += 1
@@ -123,6 +129,9 @@ class MemoryStateStore:
                 raise WorkflowNotFound(name, version)
             if only_if_latest and version != len(versions):
                 raise VersionSuperseded(name, version, len(versions))
+            active = self._active.get(name, 0)
+            if only_if_active is not None and active != only_if_active:
+                raise ActiveVersionMoved(name, only_if_active, active)
             self._active[name] = version
             return replace(versions[version - 1], active_version=version)
 

@@ -46,9 +46,10 @@ def _when(ms: int | None) -> str:
 
 def _local(home: Path | None) -> Any:
     """The local home's services; a missing workflow or version is exit 1."""
+    from podium.core.engine.errors import ActiveVersionMoved
     from podium.service.versions import NothingToRollBack
 
-    return local_home_services(home, refused=(NothingToRollBack,))
+    return local_home_services(home, refused=(NothingToRollBack, ActiveVersionMoved))
 
 
 class _Target:

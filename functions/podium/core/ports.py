@@ -57,12 +57,20 @@ class StateStore(Protocol):
         ...
 
     def activate_workflow_version(
-        self, name: str, version: int, *, only_if_latest: bool = False
+        self,
+        name: str,
+        version: int,
+        *,
+        only_if_latest: bool = False,
+        only_if_active: int | None = None,
     ) -> WorkflowVersion:
         """Make ``version`` the active one (one conditional write: it must exist).
         Raises WorkflowNotFound. ``only_if_latest``: also only while it is the latest
         version (an identical push making it active again must not override a version
-        pushed since); raises VersionSuperseded, changing nothing, when it is not."""
+        pushed since); raises VersionSuperseded, changing nothing, when it is not.
+        ``only_if_active``: also only while that version is the active one (an
+        activation or a rollback decided from the active version it read); raises
+        ActiveVersionMoved, changing nothing, when another is."""
         ...
 
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from podium.core.engine.errors import ActiveVersionMoved
 from podium.core.engine.records import WorkflowVersion
 from podium.core.errors import PodiumError
 from podium.service.context import Services
@@ -44,9 +45,37 @@ def list_versions(ctx: Services, name: str, limit: int = MAX_VERSIONS) -> list[W
     return ctx.store.list_workflow_versions(name, limit)
 
 
+# Activations a concurrent push (or activation) may make this one redo: each redo
+# follows a change that landed in between, so a few are plenty.
+MAX_ACTIVATION_TRIES = 5
+
+
 def activate(ctx: Services, name: str, version: int) -> Activation:
-    """Make ``version`` active (idempotent: activating the active one changes nothing)."""
-    previous = ctx.store.active_version(name)
+    """Make ``version`` active (idempotent: activating the active one changes nothing).
+    Against a push or an activation landing in between, the activation is conditional
+    on the active version it read (whose routes it prunes after), and redone from the
+    new one if another became active."""
+    for _ in range(MAX_ACTIVATION_TRIES - 1):
+        try:
+            return _activate(ctx, name, version, ctx.store.active_version(name))
+        except ActiveVersionMoved:
+            continue
+    return _activate(ctx, name, version, ctx.store.active_version(name))
+
+
+def rollback(ctx: Services, name: str) -> Activation:
+    """Activate the version just below the active one. Decided from the active version
+    it read: if another became active meanwhile (a push), nothing changes and it is
+    refused (409, ActiveVersionMoved), not applied to a version it did not see."""
+    active = ctx.store.active_version(name)
+    if active <= 1:
+        raise NothingToRollBack(name, active)
+    return _activate(ctx, name, active - 1, active)
+
+
+def _activate(ctx: Services, name: str, version: int, previous: int) -> Activation:
+    """Make ``version`` active in place of ``previous``, only while ``previous`` is the
+    active version (raises ActiveVersionMoved, changing nothing, otherwise)."""
     from podium.service.triggers import activating, sync_triggers  # they start runs
 
     # Its triggers' routes before it is active (an event that sees it active finds it);
@@ -57,21 +86,13 @@ def activate(ctx: Services, name: str, version: int) -> Activation:
         ctx.definitions.get(name, version).definition,
         ctx.definitions.get(name, previous).definition,
     ):
-        wv = ctx.store.activate_workflow_version(name, version)
+        wv = ctx.store.activate_workflow_version(name, version, only_if_active=previous)
 
     sync_triggers(ctx, name)  # cron/rate schedules follow the active version (redone if cut)
     from podium.service.admission import on_activated
 
     on_activated(ctx, name)  # its limit may let queued runs start (idempotent)
     return Activation(name, wv.version, previous)
-
-
-def rollback(ctx: Services, name: str) -> Activation:
-    """Activate the version just below the active one."""
-    active = ctx.store.active_version(name)
-    if active <= 1:
-        raise NothingToRollBack(name, active)
-    return activate(ctx, name, active - 1)
 
 
 def document_text(wv: WorkflowVersion) -> str:

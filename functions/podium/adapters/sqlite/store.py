@@ -34,6 +34,7 @@ from podium.adapters.sqlite.slots import SqliteRunSlots
 from podium.core.engine.checks import first_check
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.errors import (
+    ActiveVersionMoved,
     RunConflict,
     RunNotFound,
     StepConflict,
@@ -121,7 +122,12 @@ class SqliteStateStore:
         ]
 
     def activate_workflow_version(
-        self, name: str, version: int, *, only_if_latest: bool = False
+        self,
+        name: str,
+        version: int,
+        *,
+        only_if_latest: bool = False,
+        only_if_active: int | None = None,
     ) -> WorkflowVersion:
         with self.db.write() as conn:
             found = conn.execute(
@@ -130,12 +136,13 @@ class SqliteStateStore:
             ).fetchone()
             if found is None:
                 raise WorkflowNotFound(name, version)
-            if only_if_latest:
-                (latest,) = conn.execute(
-                    "SELECT latest FROM workflow_heads WHERE name = ?", (name,)
-                ).fetchone()
-                if int(latest) != version:
-                    raise VersionSuperseded(name, version, int(latest))
+            latest, active = conn.execute(
+                "SELECT latest, active FROM workflow_heads WHERE name = ?", (name,)
+            ).fetchone()
+            if only_if_latest and int(latest) != version:
+                raise VersionSuperseded(name, version, int(latest))
+            if only_if_active is not None and int(active) != only_if_active:
+                raise ActiveVersionMoved(name, only_if_active, int(active))
             conn.execute("UPDATE workflow_heads SET active = ? WHERE name = ?", (version, name))
         return self.get_workflow_version(name, version)
 

@@ -79,6 +79,20 @@ class VersionSuperseded(VersionConflict):
         )
 
 
+class ActiveVersionMoved(VersionConflict):
+    """A version was to be made active in place of the one the caller read as active,
+    and another became active since (StateStore.activate_workflow_version's
+    ``only_if_active``: a push or an activation landed in between)."""
+
+    def __init__(self, name: str, expected: int, active: int) -> None:
+        self.name, self.expected, self.active = name, expected, active
+        super().__init__(
+            f"workflow '{name}': version {active} became active while this change was"
+            f" made from version {expected}; nothing was changed: look at version {active}"
+            " and run it again if it still applies"
+        )
+
+
 class StoreUnavailable(PodiumError):
     """The store kept refusing a request (throttled past its retries): the caller's
     message is redelivered later, as after any platform error."""
