@@ -21,7 +21,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import release_slot
 from podium.service.context import Services
-from podium.service.deadlines import withdraw_deadline
+from podium.service.deadlines import run_deadline, withdraw_deadline
 from podium.service.permits import (
     abandon_if_queued,
     in_queue,
@@ -299,10 +299,10 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
     if run.status.terminal:
         run_ended(ctx, run)
         return None
-    timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
-    started = run.started_at if run.started_at is not None else run.created_at
-    if timeout is None or ctx.now() < started + int(timeout * 1000):
+    deadline = run_deadline(ctx, run)
+    if deadline is None or ctx.now() < deadline:
         return None
+    timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
     message = f"the run ran longer than its timeout of {timeout:g} s"
     try:
         ended = ctx.store.transition_run(
