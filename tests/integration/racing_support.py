@@ -3,6 +3,7 @@ run strategies and slots must hold without any lock but DynamoDB's conditions.""
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import threading
@@ -57,6 +58,9 @@ class AtomicMotoServer(ThreadedMotoServer):
         self._server.serve_forever()
 
 
+_TABLES = itertools.count()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -71,7 +75,9 @@ def racing_services() -> Iterator[tuple[Services, str]]:
     endpoint = f"http://127.0.0.1:{port}"
     try:
         db = _client(endpoint)
-        table = f"race-{port}"  # moto's backend is process-wide: one table per test
+        # moto's backend is process-wide: one table per test, under a name no later test
+        # takes (a port is free again once its server stopped, and may come back).
+        table = f"race-{port}-{next(_TABLES)}"
         create_table(db, table)
         clock = SystemClock()
         ctx = Services(
