@@ -9,33 +9,29 @@ read (``only_if_active``): an activation is redone from the new one, a rollback 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.core.engine.errors import ActiveVersionMoved
-from podium.core.engine.schedule import parse_iso
 from podium.local.runtime import LocalRuntime
 from podium.service import versions
 from podium.service.context import Services
 from podium.service.workflows import push_definition
+from tests.integration import test_push_reactivates as reactivates
 from tests.integration.test_push_reactivates import V1, V2, on_event, started_by
+
+# Its fixture, under its own name: a runtime on every store, the clock at 2026-01-15.
+rt = reactivates.rt
 
 V3: dict[str, Any] = {**V2, "triggers": [on_event("app.three")]}
 
 
-@pytest.fixture(params=["memory", "sqlite", "moto"])
-def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
-    home = ":memory:" if request.param == "sqlite" else None
-    clock = ManualClock(start_ms=parse_iso("2026-01-15T00:00:00Z"))
-    with LocalRuntime(store=request.param, clock=clock, home=home) as runtime:
-        yield runtime
-
-
-def push_v3_before_the_activation(ctx: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """V3 is pushed (and made active) just before the next activation's store write."""
+def push_v1_v2_and_race_v3(ctx: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """V1 and V2 are pushed (V2 active); V3 will be pushed (and made active) just before
+    the next activation's store write."""
+    push_definition(ctx, V1)
+    push_definition(ctx, V2)
     activate = ctx.store.activate_workflow_version
     pushed: list[int] = []
 
@@ -52,9 +48,7 @@ def test_a_rollback_raced_by_a_push_changes_nothing_and_says_so(
     rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ctx = rt.services
-    push_definition(ctx, V1)
-    push_definition(ctx, V2)
-    pushed = push_v3_before_the_activation(ctx, monkeypatch)
+    pushed = push_v1_v2_and_race_v3(ctx, monkeypatch)
     with pytest.raises(ActiveVersionMoved) as refused:
         versions.rollback(ctx, "pushed")
     assert pushed == [3]
@@ -67,9 +61,7 @@ def test_an_activation_raced_by_a_push_is_redone_from_the_pushed_version(
     rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ctx = rt.services
-    push_definition(ctx, V1)
-    push_definition(ctx, V2)
-    pushed = push_v3_before_the_activation(ctx, monkeypatch)
+    pushed = push_v1_v2_and_race_v3(ctx, monkeypatch)
     done = versions.activate(ctx, "pushed", 1)
     assert pushed == [3]
     assert (done.version, done.previous) == (1, 3)  # what it replaced, really

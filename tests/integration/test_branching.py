@@ -189,19 +189,22 @@ def test_all_success_join_skips_when_a_branch_was_not_taken(runtime: LocalRuntim
     assert view.run.status is RunStatus.SUCCEEDED
 
 
+# b's ``when`` fails to evaluate at run time: a's output has no ``missing``.
+BAD_CONDITION: dict[str, Any] = {
+    "name": "bad_condition",
+    "steps": [
+        {"id": "a", "type": "lambda", "function": ECHO, "payload": {"x": 1}},
+        {
+            "id": "b",
+            "type": "noop",
+            "depends_on": [{"step": "a", "when": "steps.a.output.missing > 1"}],
+        },
+    ],
+}
+
+
 def test_a_condition_error_at_run_time_fails_the_run(runtime: LocalRuntime) -> None:
-    wf = {
-        "name": "bad_condition",
-        "steps": [
-            {"id": "a", "type": "lambda", "function": ECHO, "payload": {"x": 1}},
-            {
-                "id": "b",
-                "type": "noop",
-                "depends_on": [{"step": "a", "when": "steps.a.output.missing > 1"}],
-            },
-        ],
-    }
-    view = runtime.run(wf)
+    view = runtime.run(BAD_CONDITION)
     assert view.run.status is RunStatus.FAILED
     assert view.run.error is not None and view.run.error.startswith("b: when on 'a':")
     assert step_of(view, "b").status.value == "SKIPPED"

@@ -5,7 +5,6 @@ callback --endpoint`` prints the refusal and exits 1; the attempt then times out
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -18,32 +17,13 @@ from podium.cli.main import app
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.callbacks import token_of
 from podium.local.dev_server import DevServer, wait_until
-from podium.local.runtime import LocalRuntime
+from tests.integration.dev_support import memory_dev_server, post
 
 
 @pytest.fixture
 def dev() -> Iterator[DevServer]:
-    runtime = LocalRuntime(store="memory", virtual_time=False, clock=ManualClock())
-    runtime.start()
-    try:
-        with DevServer(runtime, port=0) as server:
-            yield server
-    finally:
-        runtime.stop()
-
-
-def post(server: DevServer, path: str, body: Any) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        server.url + path,
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    with memory_dev_server(clock=ManualClock()) as server:
+        yield server
 
 
 def step_of(server: DevServer, run_id: str) -> dict[str, Any]:

@@ -6,36 +6,19 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from podium.cli.main import app
 from podium.local.dev_server import DevServer, wait_until
-from podium.local.runtime import LocalRuntime
+from tests.integration.dev_support import memory_dev_server, post
 
 
 @pytest.fixture
 def dev() -> Iterator[DevServer]:
-    runtime = LocalRuntime(store="memory", virtual_time=False)
-    runtime.start()
-    try:
-        with DevServer(runtime, port=0) as server:
-            yield server
-    finally:
-        runtime.stop()
-
-
-def post(server: DevServer, path: str, body: Any) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        server.url + path,
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, json.loads(response.read())
+    with memory_dev_server() as server:
+        yield server
 
 
 def status_of(server: DevServer, run_id: str) -> str:
@@ -60,7 +43,7 @@ def test_signals_sent_to_podium_dev_release_waiting_steps(dev: DevServer) -> Non
             {"id": "w", "type": "noop", "wait_for": [{"signal": "go", "since": "step_start"}]}
         ],
     }
-    post(dev, "/workflows", fresh)
+    assert post(dev, "/workflows", fresh)[0] == 201
     _, second = post(dev, "/workflows/dev_fresh/runs", {})
     assert wait_until(lambda: status_of(dev, second["run_id"]) == "RUNNING")
 

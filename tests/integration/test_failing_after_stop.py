@@ -28,13 +28,9 @@ from podium.local.runtime import LocalRuntime
 from podium.service.actions import Actor, run_action
 from podium.service.context import Services
 from podium.service.sweep import sweep
+from tests.integration.test_branching import BAD_CONDITION
 
 STORES = ["memory", "sqlite", "moto"]
-ECHO = "tests.integration.test_failing_after_stop:echo"
-
-
-def echo(event: dict[str, Any]) -> Any:
-    return event["payload"]
 
 
 class Crash(Exception):
@@ -98,6 +94,22 @@ def _outcome(rt: LocalRuntime, run_id: str) -> dict[str, Any]:
     }
 
 
+def _stop_before_the_flag(
+    store: str, wf: dict[str, Any], crash_after_failed: str | None = None
+) -> tuple[StopBeforeTheFlag, dict[str, Any], dict[str, int]]:
+    """Run ``wf`` on ``store`` with the operator's stop landing just before the next flag
+    write (StopBeforeTheFlag), and settle: the wrapper, the outcome and the run's slot
+    holders."""
+    with _runtime(store) as rt:
+        rt.push(wf)
+        wrapped = StopBeforeTheFlag(rt.store, rt.services, crash_after_failed)
+        rt.services.store = wrapped  # type: ignore[assignment]
+        run_id = rt.start_run(wf["name"]).run_id
+        _settle(rt)
+        holders = rt.store.run_slots().state(wf["name"]).holders
+        return wrapped, _outcome(rt, run_id), holders
+
+
 STOPPED_CLEAN = (RunStatus.STOPPED, True, None, False, False)
 
 
@@ -115,14 +127,7 @@ def test_a_failure_flagged_after_the_stop_leaves_the_stopped_run_clean(
             {"id": "b", "type": "noop", "depends_on": ["a"]},
         ],
     }
-    with _runtime(store) as rt:
-        rt.push(wf)
-        wrapped = StopBeforeTheFlag(rt.store, rt.services)
-        rt.services.store = wrapped  # type: ignore[assignment]
-        run_id = rt.start_run(wf["name"]).run_id
-        _settle(rt)
-        got = _outcome(rt, run_id)
-        holders = rt.store.run_slots().state(wf["name"]).holders
+    wrapped, got, holders = _stop_before_the_flag(store, wf)
     assert wrapped.stops == ["STOPPED"]  # the stop won: the run was running
     assert got == {
         "run": STOPPED_CLEAN,
@@ -148,14 +153,7 @@ def test_a_replayed_failure_flagged_after_the_stop_leaves_the_stopped_run_clean(
             {"id": "b", "type": "noop", "depends_on": ["a"]},
         ],
     }
-    with _runtime(store) as rt:
-        rt.push(wf)
-        wrapped = StopBeforeTheFlag(rt.store, rt.services, crash_after_failed="a")
-        rt.services.store = wrapped  # type: ignore[assignment]
-        run_id = rt.start_run("replay_stop").run_id
-        _settle(rt)
-        got = _outcome(rt, run_id)
-        holders = rt.store.run_slots().state("replay_stop").holders
+    wrapped, got, holders = _stop_before_the_flag(store, wf, crash_after_failed="a")
     assert wrapped.stops == ["STOPPED"]
     assert got == {
         "run": STOPPED_CLEAN,
@@ -173,24 +171,7 @@ def test_a_condition_error_flagged_after_the_stop_leaves_the_stopped_run_clean(
 ) -> None:
     """A ``when`` that fails to evaluate flags the run (service.bindings.EdgeConditions)
     the same way: after the stop, it is refused."""
-    wf = {
-        "name": "when_stop",
-        "steps": [
-            {"id": "a", "type": "lambda", "function": ECHO, "payload": {"x": 1}},
-            {
-                "id": "b",
-                "type": "noop",
-                "depends_on": [{"step": "a", "when": "steps.a.output.missing > 1"}],
-            },
-        ],
-    }
-    with _runtime(store) as rt:
-        rt.push(wf)
-        wrapped = StopBeforeTheFlag(rt.store, rt.services)
-        rt.services.store = wrapped  # type: ignore[assignment]
-        run_id = rt.start_run("when_stop").run_id
-        _settle(rt)
-        got = _outcome(rt, run_id)
+    wrapped, got, _ = _stop_before_the_flag(store, BAD_CONDITION)
     assert wrapped.stops == ["STOPPED"]
     assert got["run"] == STOPPED_CLEAN, got
     assert got["failing_since"] is None and not got["active"], got

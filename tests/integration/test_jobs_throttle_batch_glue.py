@@ -254,59 +254,55 @@ def glue_request() -> JobRequest:
     return JobRequest("glue_job", "01KDVDNA007QWMT4HMQ12H9J47/job/1", spec, {})
 
 
-def test_a_start_job_run_throttled_on_every_botocore_try_starts_nothing(
-    rt: LocalRuntime, glue: Refusing, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("plays", "tries"),
+    [
+        pytest.param([(400, "ThrottlingException")] * 3, 3, id="throttled_on_every_botocore_try"),
+        # botocore does not retry it: its one try was refused
+        pytest.param(
+            [(400, "ResourceNumberLimitExceededException")],
+            1,
+            id="over_the_account_limit_on_its_only_try",
+        ),
+    ],
+)
+def test_a_start_job_run_refused_on_every_try_starts_nothing(
+    rt: LocalRuntime,
+    glue: Refusing,
+    monkeypatch: pytest.MonkeyPatch,
+    plays: list[Any],
+    tries: int,
 ) -> None:
     played = Played(monkeypatch, is_start_job_run)
-    played.plays = [(400, "ThrottlingException")] * 3
+    played.plays = list(plays)
     outcome = GlueJobs(standard_client("glue")).start(glue_request())
-    assert played.tries == 3
+    assert played.tries == tries
     assert outcome.phase is Phase.NOT_STARTED and outcome.error is not None
     assert outcome.error.retryable
     assert glue.client.get_job_runs(JobName="etl")["JobRuns"] == []
 
 
-def test_a_start_job_run_exceeding_concurrency_after_a_lost_answer_is_polled(
-    rt: LocalRuntime, glue: Refusing, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "refused",
+    [
+        pytest.param("ConcurrentRunsExceededException", id="exceeding_concurrency"),
+        pytest.param("ResourceNumberLimitExceededException", id="over_the_account_limit"),
+    ],
+)
+def test_a_start_job_run_refused_after_a_lost_answer_is_polled(
+    rt: LocalRuntime, glue: Refusing, monkeypatch: pytest.MonkeyPatch, refused: str
 ) -> None:
     """The first try started the run and its answer was lost; botocore's retry was
-    refused because that very run fills the job's MaxConcurrentRuns (1, Glue's default).
-    Given back, the attempt would rely on GetJobRuns listing the run already; polled,
-    it finds the run, and starts no second one."""
+    refused because that very run fills the job's MaxConcurrentRuns (1, Glue's default),
+    or because it may be what put the account at its limit. Given back, the attempt
+    would rely on GetJobRuns listing the run already; polled, it finds the run, and
+    starts no second one."""
     played = Played(monkeypatch, is_start_job_run)
-    played.plays = [LOSE, (400, "ConcurrentRunsExceededException")]
+    played.plays = [LOSE, (400, refused)]
     jobs = GlueJobs(standard_client("glue"))
     outcome = jobs.start(glue_request())
-    assert played.tries == 2  # botocore does not retry ConcurrentRunsExceeded
+    assert played.tries == 2  # botocore retries neither refusal
     assert (outcome.phase, outcome.error) == (Phase.RUNNING, None)  # polled, not given back
-    found = jobs.find(glue_request())
-    (job_run,) = glue.client.get_job_runs(JobName="etl")["JobRuns"]
-    assert found is not None and found.handle == job_run["Id"]
-
-
-def test_a_start_job_run_over_the_account_limit_on_its_only_try_starts_nothing(
-    rt: LocalRuntime, glue: Refusing, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    played = Played(monkeypatch, is_start_job_run)
-    played.plays = [(400, "ResourceNumberLimitExceededException")]
-    outcome = GlueJobs(standard_client("glue")).start(glue_request())
-    assert played.tries == 1  # botocore does not retry it: its one try was refused
-    assert outcome.phase is Phase.NOT_STARTED and outcome.error is not None
-    assert outcome.error.retryable
-    assert glue.client.get_job_runs(JobName="etl")["JobRuns"] == []
-
-
-def test_a_start_job_run_over_the_account_limit_after_a_lost_answer_is_polled(
-    rt: LocalRuntime, glue: Refusing, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The first try started the run (its answer lost), which may be what put the
-    account at its limit for the retry: not given back, polled, and the run found."""
-    played = Played(monkeypatch, is_start_job_run)
-    played.plays = [LOSE, (400, "ResourceNumberLimitExceededException")]
-    jobs = GlueJobs(standard_client("glue"))
-    outcome = jobs.start(glue_request())
-    assert played.tries == 2
-    assert (outcome.phase, outcome.error) == (Phase.RUNNING, None)
     found = jobs.find(glue_request())
     (job_run,) = glue.client.get_job_runs(JobName="etl")["JobRuns"]
     assert found is not None and found.handle == job_run["Id"]
@@ -372,30 +368,22 @@ def test_a_start_execution_over_the_execution_limit_starts_nothing_and_is_given_
     assert executions(arn) == []
 
 
-def test_a_start_execution_accepted_then_over_the_limit_is_polled_and_found(
-    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("refusals", "tries"),
+    [
+        pytest.param([(400, "ExecutionLimitExceeded")], 2, id="over_the_limit"),
+        pytest.param([(400, "ThrottlingException")] * 2, 3, id="throttled"),
+    ],
+)
+def test_a_start_execution_accepted_then_refused_is_polled_and_found(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch, refusals: list[Any], tries: int
 ) -> None:
     arn = state_machine()
     played = Played(monkeypatch, is_start_execution)
-    played.plays = [LOSE, (400, "ExecutionLimitExceeded")]
+    played.plays = [LOSE, *refusals]
     jobs = SfnExecutions(standard_client("stepfunctions"))
     outcome = jobs.start(sfn_request(arn))
-    assert played.tries == 2
-    assert outcome.phase is Phase.RUNNING and outcome.error is None  # polled, not given back
-    (execution,) = executions(arn)
-    found = jobs.find(sfn_request(arn))
-    assert found is not None and found.handle == execution["executionArn"]
-
-
-def test_a_start_execution_accepted_then_throttled_is_polled_and_found(
-    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    arn = state_machine()
-    played = Played(monkeypatch, is_start_execution)
-    played.plays = [LOSE, (400, "ThrottlingException"), (400, "ThrottlingException")]
-    jobs = SfnExecutions(standard_client("stepfunctions"))
-    outcome = jobs.start(sfn_request(arn))
-    assert played.tries == 3
+    assert played.tries == tries
     assert outcome.phase is Phase.RUNNING and outcome.error is None  # polled, not given back
     (execution,) = executions(arn)
     found = jobs.find(sfn_request(arn))

@@ -45,6 +45,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
@@ -143,30 +144,31 @@ class Tap:
             )
             if not ends:
                 return real_step(run_id, step, *args, **kwargs)
-            self._mark(run_id, "a_end_sent")
-            try:
-                ended = real_step(run_id, step, *args, **kwargs)
-            finally:
-                self._mark(run_id, "a_end_done")
-            hook = self.after_a_end.pop(run_id, None)
-            if hook is not None:
-                hook()
-            return ended
+            write = partial(real_step, run_id, step, *args, **kwargs)
+            return self._marked(run_id, "a_end", write, self.after_a_end)
 
         def mark_run_failing(run_id: str, *args: Any, **kwargs: Any) -> Any:
-            self._mark(run_id, "flag_sent")
-            try:
-                flagged = real_flag(run_id, *args, **kwargs)
-            finally:
-                self._mark(run_id, "flag_done")
-            hook = self.after_flag.pop(run_id, None)
-            if hook is not None:
-                hook()
-            return flagged
+            write = partial(real_flag, run_id, *args, **kwargs)
+            return self._marked(run_id, "flag", write, self.after_flag)
 
         store.transition_run = transition_run
         store.transition_step = transition_step
         store.mark_run_failing = mark_run_failing
+
+    def _marked(
+        self, run_id: str, what: str, write: Callable[[], Any], hooks: dict[str, Callable[[], None]]
+    ) -> Any:
+        """``write``, marked ``{what}_sent`` before and ``{what}_done`` after (even when it
+        raised); then the run's hook in ``hooks``, if any."""
+        self._mark(run_id, f"{what}_sent")
+        try:
+            written = write()
+        finally:
+            self._mark(run_id, f"{what}_done")
+        hook = hooks.pop(run_id, None)
+        if hook is not None:
+            hook()
+        return written
 
     def _mark(self, run_id: str, what: str) -> None:
         with self._lock:
@@ -656,6 +658,29 @@ def test_a_step_ending_after_its_runs_stop_starts_no_successor(rig: Race) -> Non
     assert _calls(run_id, "b") == 0, seen
 
 
+def _failed_and_stopped_clean(ctx: Services, run_id: str, seen: object) -> None:
+    """The run settled with nothing held, a FAILED, the run stopped keeping no failure,
+    and b never created."""
+    _settled_invariants(ctx, run_id)
+    _nothing_held(ctx)
+    assert _steps(ctx, run_id)["a"].status is StepStatus.FAILED, seen
+    _stopped_clean(ctx, run_id)
+    assert "b" not in _steps(ctx, run_id), seen
+
+
+def _fail_a_stopping_in(rig: Race, hook: dict[str, Callable[[], None]]) -> tuple[str, list[str]]:
+    """A run whose a fails, ``hook`` (one of the tap's, run in a's worker) sending the
+    operator's stop; once the engine is quiet: the run and the stop's answers."""
+    ctx = rig.ctx
+    run_id = _new_run(rig, fails=True)
+    answers: list[str] = []
+    hook[run_id] = lambda: answers.append(_stop(ctx, run_id))
+    _entered(run_id, "a")
+    _gate(run_id, "a").set()
+    _quiet(ctx, [run_id])
+    return run_id, answers
+
+
 def test_a_step_failing_after_its_runs_stop_leaves_the_run_clean(rig: Race) -> None:
     """The failure of a step that ended after its run's STOPPED write is not applied
     to the run (store.mark_run_failing refuses an ended run) and propagates nothing."""
@@ -667,31 +692,18 @@ def test_a_step_failing_after_its_runs_stop_leaves_the_run_clean(rig: Race) -> N
     seen = (answer, _shown(ctx, run_id))
     assert answer == "STOPPED", seen
     assert rig.tap.before(run_id, "stop_done", "a_end_sent"), seen
-    _settled_invariants(ctx, run_id)
-    _nothing_held(ctx)
-    assert _steps(ctx, run_id)["a"].status is StepStatus.FAILED, seen
-    _stopped_clean(ctx, run_id)
-    assert "b" not in _steps(ctx, run_id), seen
+    _failed_and_stopped_clean(ctx, run_id, seen)
 
 
 def test_a_stop_just_after_a_failed_leaves_the_run_clean(rig: Race) -> None:
     """The stop lands between a's FAILED write and the run's failing flag: the flag,
     sent after the run stopped, is refused, and nothing more is propagated."""
     ctx = rig.ctx
-    run_id = _new_run(rig, fails=True)
-    answers: list[str] = []
-    rig.tap.after_a_end[run_id] = lambda: answers.append(_stop(ctx, run_id))
-    _entered(run_id, "a")
-    _gate(run_id, "a").set()
-    _quiet(ctx, [run_id])
+    run_id, answers = _fail_a_stopping_in(rig, rig.tap.after_a_end)
     seen = (answers, _shown(ctx, run_id))
     assert answers == ["STOPPED"], seen
     assert rig.tap.before(run_id, "stop_done", "flag_sent"), seen
-    _settled_invariants(ctx, run_id)
-    _nothing_held(ctx)
-    assert _steps(ctx, run_id)["a"].status is StepStatus.FAILED, seen
-    _stopped_clean(ctx, run_id)
-    assert "b" not in _steps(ctx, run_id), seen
+    _failed_and_stopped_clean(ctx, run_id, seen)
 
 
 def test_a_stop_just_after_the_run_was_flagged_failing_keeps_the_failure(rig: Race) -> None:
@@ -699,12 +711,7 @@ def test_a_stop_just_after_the_run_was_flagged_failing_keeps_the_failure(rig: Ra
     the stop wins the run's end (STOPPED), and the failure, recorded before it, stays
     on the run (its error and flag); a's worker goes on and creates b SKIPPED."""
     ctx = rig.ctx
-    run_id = _new_run(rig, fails=True)
-    answers: list[str] = []
-    rig.tap.after_flag[run_id] = lambda: answers.append(_stop(ctx, run_id))
-    _entered(run_id, "a")
-    _gate(run_id, "a").set()
-    _quiet(ctx, [run_id])
+    run_id, answers = _fail_a_stopping_in(rig, rig.tap.after_flag)
     seen = (answers, _shown(ctx, run_id))
     assert answers == ["STOPPED"], seen
     assert rig.tap.before(run_id, "flag_done", "stop_sent"), seen
