@@ -21,6 +21,12 @@ Locally (``podium run``, ``podium runs``, ``podium dev``):
 
 PODIUM_HOME              the local home directory (default ``.podium``): its SQLite file
                          ``podium.db`` keeps workflows, runs and queued messages
+
+The CLI's remote commands (``remote_settings``):
+
+PODIUM_CONFIG            the config file of targets (default ``~/.config/podium/config.toml``)
+PODIUM_PROFILE           its profile to use (default: ``[default]``, else the stack ``Podium``)
+AWS_REGION               the region, before the AWS profile's own
 """
 
 from __future__ import annotations
@@ -81,6 +87,15 @@ def aws_region(env: Any = None) -> str:
     """The region this deployment runs in (Lambda sets $AWS_REGION), or ""."""
     env = os.environ if env is None else env
     return str(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "")
+
+
+REMOTE_SETTINGS = ("PODIUM_CONFIG", "PODIUM_PROFILE", "AWS_REGION")
+
+
+def remote_settings() -> dict[str, str]:
+    """What the CLI's remote commands read from the environment (cli/remote.py): the
+    config file ($PODIUM_CONFIG), its profile ($PODIUM_PROFILE) and the region."""
+    return {name: os.environ[name] for name in REMOTE_SETTINGS if name in os.environ}
 
 
 def remote_target_configured(env: Any = None) -> bool:

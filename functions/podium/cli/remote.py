@@ -15,7 +15,6 @@ every route of the HTTP API uses IAM auth.
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 import urllib.error
@@ -25,6 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from podium import bootstrap
 
 if TYPE_CHECKING:
     import boto3
@@ -96,7 +97,7 @@ class Target:
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
+    env = bootstrap.remote_settings() if env is None else env
     return Path(env.get(CONFIG_ENV) or DEFAULT_CONFIG).expanduser()
 
 
@@ -141,7 +142,7 @@ def resolve_target(
     env: Mapping[str, str] | None = None,
 ) -> Target:
     """Merge the flags, the config file's profile and the defaults into one target."""
-    env = os.environ if env is None else env
+    env = bootstrap.remote_settings() if env is None else env
     if stack and endpoint:
         raise ConfigError("pass either --stack or --endpoint, not both")
     path = config_path(env)
@@ -195,7 +196,7 @@ def aws_session(target: Target) -> boto3.Session:
 
 
 def region_of(target: Target, session: boto3.Session, env: Mapping[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
+    env = bootstrap.remote_settings() if env is None else env
     # boto3 reads AWS_DEFAULT_REGION and ~/.aws/config but not AWS_REGION, which is what
     # Lambda, CDK and most CI systems set; honour it before the session's default.
     region = target.region or env.get("AWS_REGION") or session.region_name
