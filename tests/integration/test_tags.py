@@ -87,6 +87,11 @@ def test_podium_run_tags_and_runs_list_filters(tmp_path: Path) -> None:
     assert listed("tier=silver", "x=1") == [one]
     assert listed("tier=silver", "x=2") == []
     assert listed("nope=x") == []
+    # An empty filtered listing says what filtered it: the home has runs ("yet" was wrong).
+    empty = podium("runs", "list", "--home", home, "--tag", "nope=x", "--status", "failed")
+    assert empty.exit_code == 0, empty.output
+    assert "match (status FAILED; tags nope=x)" in empty.output
+    assert " yet" not in empty.output
     shown = podium("runs", "show", one, "--home", home)
     assert "tags: team=sales tier=silver x=1" in shown.output
     bad = podium("runs", "list", "--home", home, "--tag", "oops")

@@ -74,6 +74,28 @@ def parse_statuses(values: list[str] | None) -> frozenset[RunStatus] | None:
     return frozenset(out) or None
 
 
+def no_runs(
+    workflow: str | None,
+    statuses: frozenset[RunStatus] | None,
+    since: str | None,
+    tags: dict[str, str] | None,
+    where: Path | None = None,
+) -> str:
+    """What an empty listing says: "yet" only when nothing filtered the runs out."""
+    what = f"runs of {workflow}" if workflow else "runs"
+    place = f" in {where}" if where is not None else ""
+    if not statuses and not since and not tags:
+        return f"no {what}{place} yet"
+    said = []
+    if statuses:
+        said.append("status " + " or ".join(sorted(s.value for s in statuses)))
+    if since:
+        said.append(f"created since {since}")
+    if tags:
+        said.append("tags " + ", ".join(f"{k}={v}" for k, v in sorted(tags.items())))
+    return f"no {what}{place} match ({'; '.join(said)})"
+
+
 def list_runs(
     home_dir: Path | None,
     workflow: str | None,
@@ -101,8 +123,7 @@ def list_runs(
     if as_json:
         _print_json(body)
     elif not runs:
-        what = f"runs of {workflow}" if workflow else "runs"
-        _out().print(f"no {what} in {home.path} yet", highlight=False)
+        _out().print(no_runs(workflow, wanted, since, tags, where=home.path), highlight=False)
     elif workflow:
         _out().print(runs_table(workflow, body["runs"]))
     else:

@@ -209,7 +209,7 @@ def list_runs(
     if as_json:
         _print_json(body)
     elif not body.get("runs"):
-        _out().print(_no_runs(workflow, wanted, since, tags), highlight=False)
+        _out().print(local_commands.no_runs(workflow, wanted, since, tags), highlight=False)
     else:
         _out().print(remote_render.runs_table(workflow, body["runs"]))
     if not as_json and body.get("next") and len(body.get("runs") or []) < limit:
@@ -262,21 +262,6 @@ def _remote_runs(
         if not token or len(runs) >= limit:
             break
     return {"runs": runs, **({"next": token} if token else {})}
-
-
-def _no_runs(
-    workflow: str, statuses: frozenset[Any] | None, since: str | None, tags: dict[str, str] | None
-) -> str:
-    if not statuses and not since and not tags:
-        return f"no runs of {workflow} yet"
-    said = []
-    if statuses:
-        said.append("status " + " or ".join(sorted(s.value for s in statuses)))
-    if since:
-        said.append(f"created since {since}")
-    if tags:
-        said.append("tags " + ", ".join(f"{k}={v}" for k, v in sorted(tags.items())))
-    return f"no runs of {workflow} match ({'; '.join(said)})"
 
 
 @runs_app.command("show")
