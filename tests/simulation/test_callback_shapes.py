@@ -1,10 +1,12 @@
 """The callback shapes under their fault schedules (podium.sim.callbacks; ``--shapes
 callbacks``): async lambdas, wait_for_callback and approval steps called back through
 the API's service entry point with successes, failures, heartbeats, results after the
-deadline and none at all, sent twice, contradicted and retried. Each attempt ends as
-its first recorded result says (TIMED_OUT when it came after the deadline, or never),
-no token is handed out twice for one start, no conflicting result is accepted, and
-every run ends with nothing held.
+deadline and none at all, sent twice, contradicted and retried, and results and
+heartbeats just before, at and just after a run's own deadline. Each attempt ends as
+its first recorded result says (TIMED_OUT when it came after the deadline, the step's
+or the run's, or never; its result when it came in time, even once the run's deadline
+ended the run), no token is handed out twice for one start, no conflicting result is
+accepted, and every run ends with nothing held.
 
 A set of its own, not the default mix: with it the memory run of seeds 0:150 took
 about 1.6 times as long (its waits run to their 20- and 30-minute deadlines, sweeping
@@ -21,7 +23,7 @@ from tests.simulation.test_simulation import _explain
 
 MEMORY_SEEDS = range(0, 400)
 # One seed of each of these on DynamoDB (moto): seed i runs MOTO_MIX[i].
-MOTO_MIX = ("callback_success", "callback_timeouts", "callback_any")
+MOTO_MIX = ("callback_success", "callback_timeouts", "callback_any", "callback_run_deadline")
 MOTO_SEEDS = range(0, len(MOTO_MIX))
 
 # What a bulk run must have exercised, so that the shapes keep testing these paths.
@@ -33,6 +35,7 @@ PATHS = (
     "result refused: 409 not_waiting",  # a late result after the deadline's timer
     "result refused: 409 deadline_passed",  # a late result before the timer
     "heartbeat accepted",
+    "heartbeat refused: 409 deadline_passed",  # after the run's deadline, before its timer
     "stranger refused: 403 not_an_approver",
     "token repeated",  # a start cut short, redone (its worker died before the mark)
     "gave up",  # a recorded result whose done message was lost: found by the engine
@@ -102,6 +105,22 @@ def test_a_late_result_taken_as_in_time_is_caught(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr("podium.service.callbacks._too_late", lambda *_a, **_k: None)
     found = [d for seed in range(2, 40, 5) for d in _run("callback_timeouts", seed)]
     assert any(d.startswith("callback_outcome") and "(late)" in d for d in found), found
+
+
+def test_a_result_in_time_dropped_by_the_runs_deadline_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As before the fix: the run's deadline timer, handled before the done of a result
+    the API accepted in time, ended the waiting step TIMED_OUT."""
+    from podium.service import lifecycle
+
+    assert "callback_run_deadline" in CALLBACK_MIX  # in the set CI runs in bulk
+    monkeypatch.setattr(lifecycle, "kept_result", lambda *_a, **_k: None)
+    found = [d for seed in (10, 26, 30, 37) for d in _run("callback_run_deadline", seed)]
+    assert any(
+        d.startswith("callback_outcome") and "run_deadline" in d and "ended TIMED_OUT" in d
+        for d in found
+    ), found
 
 
 # ------------------------------------------------------ a done lost with its request

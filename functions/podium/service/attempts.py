@@ -5,7 +5,6 @@ failed now, successors decided. Replays of those follow-ups live here too."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 from podium.core.dsl.models import FailureMode
 from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import RunConflict, StepConflict
-from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, output_key, ref_of, step_params_key
+from podium.core.engine.outputs import output_key, step_params_key
 from podium.core.engine.plans import plan_finish, plan_start_give_back
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.retry import MAX_START_GIVE_BACKS
@@ -27,6 +26,7 @@ from podium.service.advance import (
     dispatch,
     with_failing,
 )
+from podium.service.attempt_records import record_error, stored
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
 from podium.service.continuations import hold_continuation
@@ -210,16 +210,16 @@ def finish_attempt(
     the follow-ups: permits back, successors decided, the run completed or failed."""
     spec = ctx.definitions.get(run.workflow, run.version).step(step)
     now = ctx.now()
-    params = _stored(ctx, step_params_key(run.run_id, step, attempt), params)
+    params = stored(ctx, step_params_key(run.run_id, step, attempt), params)
     if isinstance(outcome, Done):
-        stored = _stored(ctx, output_key(run.run_id, step, attempt), outcome.output)
+        output = stored(ctx, output_key(run.run_id, step, attempt), outcome.output)
         plan = plan_finish(
             spec,
             run.run_id,
             step,
             attempt,
             now,
-            output=stored,
+            output=output,
             params=params,
             log_ref=outcome.log_ref,
         )
@@ -254,23 +254,10 @@ def finish_attempt(
     if plan.retry is not None:
         after_retry_wait(ctx, run, ended, plan.error)
         return None
-    _record_error(ctx, run, step, attempt, now, plan.error, "failed")
+    record_error(ctx, run, step, attempt, now, plan.error, "failed")
     release_all(ctx, run, step)
     failed = _after_step_failed(ctx, run, step, plan.to, plan.error.summary(), now)
     return _continue(ctx, *failed)
-
-
-def _stored(ctx: Services, key: str, value: Any) -> Any:
-    """A small output (or rendered step params) stays in the step item; a big one is
-    written once to Payloads under ``key`` and the item keeps its reference (readers
-    resolve it: service.bindings). Keeps the step item far from DynamoDB's 400 KB."""
-    if value is None:
-        return None
-    data = json.dumps(value, separators=(",", ":")).encode()
-    if len(data) <= INLINE_OUTPUT_BYTES:
-        return value
-    assert ctx.payloads is not None
-    return ref_of(ctx.payloads.put(key, data), len(data))
 
 
 def _after_step_failed(
@@ -325,32 +312,6 @@ def fail_now(ctx: Services, run: RunRecord, message: str) -> None:
     run_ended(ctx, ended, cancelled=cancelled)
 
 
-def _record_error(
-    ctx: Services,
-    run: RunRecord,
-    step: str,
-    attempt: int,
-    at: int,
-    error: StepError,
-    kind: str,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """Failures are exceptional, so each gets a timeline item with the whole structured
-    error (traceback included): the step item keeps only a one-line summary."""
-    ctx.store.put_event(
-        TimelineEvent(
-            run.run_id,
-            at,
-            f"{kind}-{step}-{attempt}",  # deterministic: a replay overwrites, not adds
-            kind,
-            step=step,
-            attempt=attempt,
-            # "error" stays the one-line summary; "error_detail" is the structured error.
-            detail={"error": error.summary(), "error_detail": error.as_json(), **(extra or {})},
-        )
-    )
-
-
 def after_retry_wait(
     ctx: Services, run: RunRecord, record: StepRecord, error: StepError | None = None
 ) -> None:
@@ -361,7 +322,7 @@ def after_retry_wait(
     due = record.due_at if record.due_at is not None else ended
     if error is None:  # a replay: the summary on the item is what is left
         error = StepError.of(record.error_type or "", record.error or "failed")
-    _record_error(
+    record_error(
         ctx,
         run,
         record.step,

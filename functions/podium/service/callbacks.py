@@ -15,7 +15,9 @@ first: it is recorded and sent all the same (the engine then times the attempt o
 once), but refused (409 ``deadline_passed``, not 202), and so is any result after it
 (its record answers them, the attempt waiting or not). A heartbeat is not a result: it
 is kept as one timeline item per attempt, overwritten each time (its time is what the
-heartbeat check reads).
+heartbeat check reads); one received after either deadline, while the attempt still
+waits for its timer, is refused as a late result is (409 ``deadline_passed``) and not
+kept.
 """
 
 from __future__ import annotations
@@ -217,8 +219,14 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
     view = {"run_id": run.run_id, "step": step, "attempt": number}
     waiting = _is_waiting(record, number)
     if request.action == "heartbeat":  # not a result: kept however often it comes
-        if not waiting:
+        if record is None or not waiting:
             raise _not_waiting(step, number, record)
+        # Past a deadline, the attempt is over whether or not its timer was handled:
+        # refused as a result would be, and not recorded.
+        started_at = record.started_at if record.started_at is not None else 0
+        late = _too_late(ctx, run, spec, step, number, started_at, ctx.now(), "heartbeat")
+        if late is not None:
+            raise late
         ctx.store.put_event(
             TimelineEvent(
                 run.run_id,
@@ -315,37 +323,50 @@ def _too_late(
     number: int,
     started_at: int,
     received_at: int | None,
+    what: str = "result",
 ) -> CallbackRefused | None:
-    """The refusal of a result received at ``received_at``, past the run's deadline or
-    the attempt's (which started at ``started_at``), as the engine judges it
-    (``attempts.apply_result``: the run's first, then the step's). None: in time."""
+    """The refusal of a result (or a heartbeat: ``what``) received at ``received_at``,
+    past the run's deadline or the attempt's (which started at ``started_at``), as the
+    engine judges it (``attempts.apply_result``: the run's first, then the step's).
+    None: in time."""
     if received_at is None:
         return None
-    at = f"received at {_iso(received_at)}"
-    ends = run_deadline(ctx, run)
-    if ends is not None and received_at > ends:
-        run_timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
-        return CallbackRefused(
-            HTTPStatus.CONFLICT,
-            DEADLINE_PASSED,
-            f"the result for attempt {number} of step '{step}' was {at}, after the"
-            f" deadline of run {run.run_id} ({_iso(ends)}: its timeout of {run_timeout:g}"
-            " s): it is not applied; the run ends TIMED_OUT",
+    passed = _deadline_passed(ctx, run, spec, started_at, received_at)
+    if passed is None:
+        return None
+    deadline, timeout, of_run = passed
+    came = f"the {what} for attempt {number} of step '{step}' was received at {_iso(received_at)}"
+    dropped = "it is not applied" if what == "result" else "it is not recorded"
+    if of_run:
+        message = (
+            f"{came}, after the deadline of run {run.run_id} ({_iso(deadline)}: its timeout"
+            f" of {timeout:g} s): {dropped}; the run ends TIMED_OUT"
         )
+    else:
+        message = (
+            f"{came}, after the attempt's deadline ({_iso(deadline)}: the step's timeout of"
+            f" {timeout:g} s from its start): {dropped}; the attempt ends TIMED_OUT"
+            " (Podium.Timeout) and the step's retry policy applies, as to any timeout"
+        )
+    return CallbackRefused(HTTPStatus.CONFLICT, DEADLINE_PASSED, message)
+
+
+def _deadline_passed(
+    ctx: Services, run: RunRecord, spec: Any, started_at: int, at: int
+) -> tuple[int, float, bool] | None:
+    """The deadline passed at ``at``, if one did: (when, the timeout it counts, whether
+    it is the run's), the run's first, then the attempt's (which started at
+    ``started_at``). Received at the deadline itself is in time."""
+    ends = run_deadline(ctx, run)
+    if ends is not None and at > ends:
+        run_timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
+        assert run_timeout is not None
+        return ends, float(run_timeout), True
     timeout = timeout_of(ctx, spec)
     if timeout is None:
         return None
     deadline = started_at + int(timeout * 1000)
-    if received_at <= deadline:
-        return None
-    return CallbackRefused(
-        HTTPStatus.CONFLICT,
-        DEADLINE_PASSED,
-        f"the result for attempt {number} of step '{step}' was {at}, after the attempt's"
-        f" deadline ({_iso(deadline)}: the step's timeout of {timeout:g} s from its start):"
-        " it is not applied; the attempt ends TIMED_OUT (Podium.Timeout) and the step's"
-        " retry policy applies, as to any timeout",
-    )
+    return (deadline, timeout, False) if at > deadline else None
 
 
 def _iso(at_ms: int) -> str:

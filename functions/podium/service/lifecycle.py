@@ -5,6 +5,18 @@ slot back, let the next queued run in, and finally settle the run (it leaves the
 active index). A crash anywhere in between leaves the run unsettled, so the next late
 message for it, or the sweeper, runs ``run_ended`` again. Loops, subworkflows and the
 events bus add their follow-ups here.
+
+The steps an ended run leaves unfinished are ended by ``cancel_steps``: a running
+attempt is terminated and ends STOPPED (TIMED_OUT when the run's own deadline ended
+it), except one that already has its result. A callback's result is accepted (202) by
+the API, recorded, and only then applied by its ``done`` message
+(core/engine/callback_results.py); a run that ends by its deadline between the two
+would drop a result it accepted in time. So a waiting attempt of a run ended by its
+deadline asks its runtime (``KeepsResults``) for a result recorded by the earlier of
+the run's deadline and its own, and ends with it (SUCCEEDED with its output, or failed
+with its error, never retried: the run has ended), nothing after it starting. Its
+later ``done`` finds it closed. Only runs ended by their deadline with an attempt of
+such a runtime still waiting pay the read (the run's timeline).
 """
 
 from __future__ import annotations
@@ -14,14 +26,16 @@ from collections.abc import Collection
 from typing import Any
 
 from podium.core.engine.errors import RunConflict, StepConflict
-from podium.core.engine.plans import plan_run_end
+from podium.core.engine.outputs import output_key
+from podium.core.engine.plans import plan_finish, plan_run_end
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import release_slot
+from podium.service.attempt_records import record_error, stored
 from podium.service.context import Services
-from podium.service.deadlines import run_deadline, withdraw_deadline
+from podium.service.deadlines import deadline_of, run_deadline, withdraw_deadline
 from podium.service.permits import (
     abandon_if_queued,
     in_queue,
@@ -30,7 +44,7 @@ from podium.service.permits import (
     wake_head,
 )
 from podium.service.run_events import publish_run_status, run_status_event
-from podium.service.runtimes.base import Attempt
+from podium.service.runtimes.base import Attempt, Done, Failed, KeepsResults
 from podium.service.step_events import publish_step
 from podium.service.wakeups import wake_loop
 
@@ -210,7 +224,8 @@ def cancel_steps(
     """End every unfinished step of an ended run: a running attempt is terminated (its
     runtime cancels the external work) and ends ``running_to``; the others end STOPPED.
     Each write names the state it expects, so a step finishing meanwhile keeps its
-    result. Returns the steps it ended."""
+    result; a waiting attempt whose result was accepted in time ends with it
+    (``kept_result``). Returns the steps it ended."""
     return [
         record.step
         for record in ctx.store.list_steps(run.run_id)
@@ -238,7 +253,12 @@ def cancel_step(
         if left and given_back:
             given_back_ended(ctx, run, record, StepStatus.STOPPED, reason)
         return left
-    to = running_to if record.status is StepStatus.RUNNING else StepStatus.STOPPED
+    running = record.status is StepStatus.RUNNING
+    if running:
+        kept = kept_result(ctx, run, record)
+        if kept is not None:
+            return _end_with_result(ctx, run, record, *kept)
+    to = running_to if running else StepStatus.STOPPED
     try:
         ended = ctx.store.transition_step(
             run.run_id,
@@ -264,6 +284,82 @@ def cancel_step(
         ctx.runtime_for(spec).terminate(ctx, attempt, reason)
         withdraw_deadline(ctx, attempt)
         release_all(ctx, run, record.step)
+    return True
+
+
+def results_by(ctx: Services, run: RunRecord) -> int | None:
+    """Until when a result recorded for a waiting attempt of this ended run is its
+    result: the run's deadline, for a run its deadline ended (TIMED_OUT at or after
+    it); None for any other end (a stop, a failure: no result is kept). No read."""
+    if run.status is not RunStatus.TIMED_OUT or run.ended_at is None:
+        return None
+    deadline = run_deadline(ctx, run)
+    return deadline if deadline is not None and run.ended_at >= deadline else None
+
+
+def kept_result(
+    ctx: Services, run: RunRecord, record: StepRecord
+) -> tuple[Attempt, Done | Failed] | None:
+    """The result a waiting attempt (``record``, RUNNING) of an ended run keeps: one its
+    runtime recorded (a callback's, accepted by the API) by the run's deadline and the
+    attempt's own, when the run's deadline ended it. Reads the run's timeline only for
+    such an attempt of a runtime that records results (``KeepsResults``)."""
+    by = results_by(ctx, run)
+    if by is None:
+        return None
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    runtime = ctx.runtime_for(spec)
+    if not isinstance(runtime, KeepsResults):
+        return None
+    started = record.started_at if record.started_at is not None else ctx.now()
+    attempt = Attempt(run, spec, record.step, record.attempt, started, record=record)
+    decided = runtime.recorded_result(ctx, attempt, by=min(by, deadline_of(ctx, attempt)))
+    return (attempt, decided) if isinstance(decided, Done | Failed) else None
+
+
+def _end_with_result(
+    ctx: Services, run: RunRecord, record: StepRecord, attempt: Attempt, result: Done | Failed
+) -> bool:
+    """End a waiting attempt of an ended run with the result it kept (``kept_result``),
+    planned as its ``done`` would plan it (core: ``plan_finish``) and written by the same
+    conditional write (RUNNING at this attempt), with none of what follows a step's end
+    in a running run: no retry is planned and no successor starts (the run has ended).
+    False if it moved meanwhile."""
+    now = ctx.now()
+    step, number = record.step, record.attempt
+    if isinstance(result, Done):
+        output = stored(ctx, output_key(run.run_id, step, number), result.output)
+        plan = plan_finish(
+            attempt.spec, run.run_id, step, number, now, output=output, log_ref=result.log_ref
+        )
+    else:
+        plan = plan_finish(
+            attempt.spec,
+            run.run_id,
+            step,
+            number,
+            now,
+            error=result.error,
+            log_ref=result.log_ref,
+            retry=False,
+        )
+    try:
+        ctx.store.transition_step(
+            run.run_id,
+            step,
+            expected=frozenset({StepStatus.RUNNING}),
+            attempt=number,
+            to=plan.to,
+            changes=plan.changes,
+        )
+    except StepConflict:
+        return False
+    summary = plan.error.summary() if plan.error is not None else None
+    if plan.error is not None:
+        record_error(ctx, run, step, number, now, plan.error, "failed")
+    publish_step(ctx, run, step, plan.to, attempt=number, error=summary, at=now)
+    withdraw_deadline(ctx, attempt)
+    release_all(ctx, run, step)
     return True
 
 
@@ -293,8 +389,10 @@ def is_given_back(record: StepRecord) -> bool:
 
 def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
     """The run's own ``timeout`` passed: it ends TIMED_OUT, running attempts are
-    terminated (TIMED_OUT) and the rest is stopped. A timer firing early or late finds
-    the run's real deadline or an ended run, and does nothing."""
+    terminated (TIMED_OUT) and the rest is stopped; a waiting attempt whose callback
+    result the API accepted by then ends with it (``kept_result``), whichever of its
+    ``done`` and this timer is handled first. A timer firing early or late finds the
+    run's real deadline or an ended run, and does nothing."""
     run = ctx.store.get_run(run_id)
     if run.status.terminal:
         run_ended(ctx, run)

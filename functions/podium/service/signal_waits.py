@@ -27,19 +27,18 @@ signals are not looked at again, the newer ones always are.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.dsl.signals import Since
 from podium.core.engine.errors import StepConflict
-from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, ref_of
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.signals import ParamMatch, Signal, Waiter
 from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import timeout_error
 from podium.service import messages
+from podium.service.attempt_records import stored
 from podium.service.context import Services
 from podium.service.step_events import publish_step
 
@@ -193,7 +192,11 @@ def check(
             attempt=record.attempt,
             to=StepStatus.READY,
             changes={
-                "signals": _stored(ctx, run.run_id, record.step, matched),
+                # by reference when big: a signal's payload may be 64 KB, a step may
+                # wait for 20
+                "signals": stored(
+                    ctx, f"{run.run_id}/{record.step}/signals.json", matched, default=str
+                ),
                 "ready_at": now,
                 "waiting_since": None,
             },
@@ -262,16 +265,6 @@ def _said_cut(ctx: Services, run: RunRecord, record: StepRecord, name: str, now:
     )
     if created:
         log.warning("%s/%s: %s", run.run_id, record.step, error)
-
-
-def _stored(ctx: Services, run_id: str, step: str, matched: dict[str, Any]) -> Any:
-    """Matched signals stay on the step item when small; else written once to Payloads
-    (a signal's payload may be 64 KB, a step may wait for 20)."""
-    data = json.dumps(matched, separators=(",", ":"), default=str).encode()
-    if len(data) <= INLINE_OUTPUT_BYTES:
-        return matched
-    assert ctx.payloads is not None
-    return ref_of(ctx.payloads.put(f"{run_id}/{step}/signals.json", data), len(data))
 
 
 def _forget(ctx: Services, run: RunRecord, step: str) -> None:

@@ -23,7 +23,12 @@ faulty one agree on the outcome:
 - ``silent``: one heartbeat, then nothing (the heartbeat check ends it TIMED_OUT);
 - ``approve``, ``reject``: an approver's decision (``by`` one of its approvers);
 - ``any``: one of success, fail, late and never, drawn by the seed (the step is
-  loose; the per-attempt oracle judges it, ``invariants._check_callbacks``).
+  loose; the per-attempt oracle judges it, ``invariants._check_callbacks``);
+- ``run_deadline``: for a step of a workflow with a ``timeout``: fault-free, a success
+  well before the run's deadline; faulty, a success or a failure just before the run's
+  deadline, at it or just after it (the step is loose; the per-attempt oracle judges it
+  against the earlier of the run's deadline and the step's), and a heartbeat on either
+  side of it.
 
 In a faulty world the seed adds what does not change an outcome: the timing within
 the window, a second copy of the result (a client retrying), a conflicting second
@@ -55,7 +60,18 @@ if TYPE_CHECKING:
     from podium.sim.harness import Proc, World
 
 BEHAVIOURS = frozenset(
-    {"success", "fail", "late", "never", "beats", "silent", "approve", "reject", "any"}
+    {
+        "success",
+        "fail",
+        "late",
+        "never",
+        "beats",
+        "silent",
+        "approve",
+        "reject",
+        "any",
+        "run_deadline",
+    }
 )
 APPROVERS = ("alice", "bob")
 RESULT_MS = 5_000  # fault-free: a result this long after the token came
@@ -75,6 +91,12 @@ EXTRA_BEAT = 0.3  # a heartbeat nobody needed
 # A Lambda function lives 15 minutes at most; a simulated process parked across clock
 # jumps can outlive that, which no worker does (the engine counts on it).
 LAMBDA_MAX_MS = 900_000
+# ``run_deadline``: faulty, a result this close to the run's deadline (before or after),
+# or at it; fault-free, this long before it.
+EDGE_MS = 5_000
+EDGE_AT = 0.25  # at the run's deadline itself (in time), racing its timer
+EDGE_SUCCESS = 0.6  # a success, else a failure
+CALM_MS = 30_000
 
 
 Key = tuple[str, str, int]  # (run, step path, attempt)
@@ -247,6 +269,20 @@ class CallbackSender:
             for i in range(1, beats + 1):
                 self._plan(now + i * gap, key, token, {"heartbeat": True}, "heartbeat")
             at = now + (beats + 1) * gap
+        elif behaviour == "run_deadline":
+            first, other = ok, bad
+            ends = self._run_deadline(key[0], step)
+            at = ends - CALM_MS
+            if faulty:
+                if rng.random() >= EDGE_SUCCESS:
+                    first, other = bad, ok
+                offset = rng.randrange(1, EDGE_MS) * rng.choice((-1, 1))
+                at = ends + (0 if rng.random() < EDGE_AT else offset)
+                beat = ends + rng.randrange(-EDGE_MS, EDGE_MS)
+                self._plan(max(now, beat), key, token, {"heartbeat": True}, "heartbeat")
+                what = "success" if first is ok else "fail"
+                self.chosen[key] = f"run_deadline: {what} at {at - ends:+d} ms"
+            at = max(now, at)
         elif behaviour == "silent":
             first, other = None, ok
             self._plan(now + beat_ms // 3, key, token, {"heartbeat": True}, "heartbeat")
@@ -264,6 +300,14 @@ class CallbackSender:
                 other = {"success": {"cb": step, "attempt": key[2], "other": True}}
             then.append((self._soon(), other, "conflict"))
         self._plan(at, key, token, first, "result", then)
+
+    def _run_deadline(self, run_id: str, step_id: str) -> int:
+        """When the run of ``step_id`` times out (its workflow's ``timeout`` from its
+        start), read from the world's own store."""
+        wf = _workflow_of(self.world.shape.workflows, step_id)
+        run = self.world.inner_store.get_run(run_id)
+        started: int = run.started_at if run.started_at is not None else run.created_at
+        return started + int(float(wf["timeout"]) * 1000)
 
     def _plan(
         self,
@@ -398,4 +442,16 @@ def _step_spec(workflows: Any, step_id: str) -> dict[str, Any]:
         if spec.get("id") == step_id:
             return dict(spec)
         todo += spec.get("steps", [])
+    raise KeyError(step_id)
+
+
+def _workflow_of(workflows: Any, step_id: str) -> dict[str, Any]:
+    """The workflow whose steps (or loop bodies) define ``step_id``."""
+    for wf in workflows:
+        todo = list(wf["steps"])
+        while todo:
+            spec = todo.pop()
+            if spec.get("id") == step_id:
+                return dict(wf)
+            todo += spec.get("steps", [])
     raise KeyError(step_id)

@@ -271,13 +271,15 @@ def _check_callbacks(
             behaviour = sender.behaviour_of(record.step)
             if behaviour is None or not record.status.terminal or record.attempt == 0:
                 continue
-            if record.status in (StepStatus.STOPPED, StepStatus.SKIPPED):
-                continue  # ended by the run's end (or never started)
+            if record.status is StepStatus.SKIPPED:
+                continue  # never started
+            if record.status is StepStatus.STOPPED and run.status is not RunStatus.TIMED_OUT:
+                continue  # ended by the run's end (a stop, a failure): keeps no result
             if (run.run_id, record.step) in world.operator_retried:
                 continue
             if events is None:
                 events = store.list_events(run.run_id)
-            found = _callback_problem(world, run.run_id, record, events)
+            found = _callback_problem(world, run, record, events)
             if found is not None:
                 invariant, problem = found
                 named = f"{run.run_id}/{record.step}#{record.attempt}"
@@ -286,19 +288,25 @@ def _check_callbacks(
 
 
 def _callback_problem(
-    world: World, run_id: str, record: Any, events: list[Any]
+    world: World, run: RunRecord, record: Any, events: list[Any]
 ) -> tuple[str, str] | None:
     """What is wrong with how a callback step's last attempt ended, if anything: its
-    result is the first one recorded for it (its mark); received by the deadline, it is
-    the attempt's result (with its output); after it, or with none, a timeout."""
+    result is the first one recorded for it (its mark); received by the deadline (the
+    earlier of the attempt's and its run's), it is the attempt's result (with its
+    output), even when the run's deadline ended the run before its done was applied;
+    after it, or with none, a timeout (or STOPPED, by the run's end)."""
     from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
     from podium.service.runtimes.callback import find_result_mark
     from podium.sim.callbacks import _step_spec
 
+    run_id = run.run_id
     spec = _step_spec(world.shape.workflows, record.step.rsplit("/", 1)[-1])
     timeout_ms = int(float(spec.get("timeout") or DEFAULT_WAIT_TIMEOUT_SECONDS) * 1000)
     started = record.started_at or 0
     deadline = started + timeout_ms
+    run_ends = _run_deadline(world, run)
+    if run_ends is not None and run_ends < deadline:
+        deadline = run_ends
     mark = find_result_mark(events, record.step, record.attempt, record.started_at)
     got = record.status.value
     if mark is None:
@@ -331,6 +339,8 @@ def _callback_problem(
             )
         if silence is not None:
             return None  # silent too long: the heartbeat check timed it out
+    if got == "STOPPED" and want == "TIMED_OUT":
+        return None  # a run that timed out ends its unfinished steps, this one untimely
     if got != want:
         return "callback_outcome", f"ended {got} ({record.error}), want {want}: {why}"
     if want == "SUCCEEDED" and record.output != output:
@@ -340,6 +350,16 @@ def _callback_problem(
         if waited > STUCK_MS:
             return "callback_stuck", f"ended {got} {waited // 1000} s after it was due: {why}"
     return None
+
+
+def _run_deadline(world: World, run: RunRecord) -> int | None:
+    """When the run times out, by its workflow's ``timeout`` in the shape, from the
+    run's start (None: it has none; a loop's iteration runs a body of its own)."""
+    wf = next((w for w in world.shape.workflows if w["name"] == run.workflow), None)
+    if wf is None or wf.get("timeout") is None:
+        return None
+    started = run.started_at if run.started_at is not None else run.created_at
+    return started + int(float(wf["timeout"]) * 1000)
 
 
 def _longest_silence(

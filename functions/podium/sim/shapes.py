@@ -674,6 +674,37 @@ def callback_any() -> Shape:
                  run_loose=frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT"}))  # fmt: skip
 
 
+def callback_run_deadline() -> Shape:
+    """A run's own ``timeout`` with callback steps waiting: ``edge`` (a wait_for_callback)
+    and ``edge_fn`` (an async lambda) are called back around the run's deadline (fault
+    free, well before it; faulty, a success or a failure just before it, at it or just
+    after it, and a heartbeat on either side), ``hold`` never: the run always ends
+    TIMED_OUT at its deadline. A result received by the run's deadline is the step's
+    outcome, whichever of its done and the run's timer is handled first; one after it
+    is refused (deadline_passed) and the step ends TIMED_OUT. ``after`` runs only when
+    ``edge``'s result was applied before the run ended."""
+    wf = {
+        "name": "sim_cb_run_deadline",
+        "timeout": 300,
+        "steps": [
+            wait_cb("edge", timeout=3600),
+            async_lam("edge_fn", timeout=3600),
+            wait_cb("hold", timeout=3600),
+            noop("after", depends_on=["edge"]),
+        ],
+    }
+    callbacks = {"edge": "run_deadline", "edge_fn": "run_deadline", "hold": "never"}
+    # A storm can keep a step from starting until the run's deadline (STOPPED, or no
+    # item); the per-attempt oracle judges each attempt that started.
+    ends: frozenset[str | None] = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", None})
+    loose = {"edge": ends, "edge_fn": ends,
+             "hold": frozenset({"TIMED_OUT", "STOPPED", None}),
+             "after": frozenset({"SUCCEEDED", "SKIPPED", "STOPPED", None})}  # fmt: skip
+    want = Expected("TIMED_OUT")
+    return Shape("callback_run_deadline", (wf,), (RunSpec("sim_cb_run_deadline"),), (want,),
+                 callbacks=callbacks, loose=loose)  # fmt: skip
+
+
 def callback_foreach() -> Shape:
     """A foreach of 6 async lambdas, 3 at a time, each called back with a success."""
     wf = {
@@ -700,6 +731,7 @@ CALLBACK_BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "callback_timeouts": callback_timeouts,
     "callback_any": callback_any,
     "callback_foreach": callback_foreach,
+    "callback_run_deadline": callback_run_deadline,
 }
 
 

@@ -48,10 +48,12 @@ def plan_finish(
     retry_counts: dict[str, int] | None = None,
     params: dict[str, Any] | None = None,
     log_ref: dict[str, Any] | None = None,
+    retry: bool = True,
 ) -> FinishPlan:
     """How an attempt ends: SUCCEEDED with its (stored) output; or, for an error, the
     retry plan (RETRY_WAIT with its due time and counts) or the final status the failure
-    mode gives (FAILED, FAILED_IGNORED; TIMED_OUT for a timeout)."""
+    mode gives (FAILED, FAILED_IGNORED; TIMED_OUT for a timeout). ``retry=False``: no
+    retry is planned (the attempt's run has ended)."""
     base: dict[str, Any] = {"ended_at": now, "lease_until": None}
     if params is not None:
         base["params"] = params  # readable downstream as steps.<id>.params
@@ -64,15 +66,16 @@ def plan_finish(
     else:
         counts = without_give_backs(retry_counts or {})
         failed = {**base, "error": error.summary(), "error_type": error.type}
-        retry = plan_retry(spec.retriers, error, attempt, counts, f"{run_id}/{step}/{attempt}")
-        if retry is not None:
-            counts[retry.counter] = counts.get(retry.counter, 0) + 1
+        key = f"{run_id}/{step}/{attempt}"
+        again = plan_retry(spec.retriers, error, attempt, counts, key) if retry else None
+        if again is not None:
+            counts[again.counter] = counts.get(again.counter, 0) + 1
             changes = {
                 **failed,
-                "due_at": now + retry.delay_seconds * 1000,
+                "due_at": now + again.delay_seconds * 1000,
                 "retry_counts": counts,
             }
-            plan = FinishPlan(StepStatus.RETRY_WAIT, changes, retry, error)
+            plan = FinishPlan(StepStatus.RETRY_WAIT, changes, again, error)
         else:
             plan = FinishPlan(failed_status(error, spec.failure_mode), failed, None, error)
     require_transition(StepStatus.RUNNING, plan.to)

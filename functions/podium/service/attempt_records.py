@@ -1,0 +1,57 @@
+"""What an ended attempt writes besides its status: its output (or rendered params, or
+matched signals) in the step item when small and by reference to Payloads when big, and
+its structured error as a timeline item. Shared by every path that ends an attempt: its
+completion (service/attempts.py), a signal wait's match (service/signal_waits.py) and
+a result kept when its run's deadline ended it (service/lifecycle.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, ref_of
+from podium.core.engine.records import RunRecord, TimelineEvent
+from podium.core.engine.step_error import StepError
+from podium.service.context import Services
+
+
+def stored(
+    ctx: Services, key: str, value: Any, *, default: Callable[[Any], Any] | None = None
+) -> Any:
+    """A small value stays in the step item; a big one is written once to Payloads under
+    ``key`` and the item keeps its reference (readers resolve it: service.bindings).
+    Keeps the step item far from DynamoDB's 400 KB."""
+    if value is None:
+        return None
+    data = json.dumps(value, separators=(",", ":"), default=default).encode()
+    if len(data) <= INLINE_OUTPUT_BYTES:
+        return value
+    assert ctx.payloads is not None
+    return ref_of(ctx.payloads.put(key, data), len(data))
+
+
+def record_error(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    attempt: int,
+    at: int,
+    error: StepError,
+    kind: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Failures are exceptional, so each gets a timeline item with the whole structured
+    error (traceback included): the step item keeps only a one-line summary."""
+    ctx.store.put_event(
+        TimelineEvent(
+            run.run_id,
+            at,
+            f"{kind}-{step}-{attempt}",  # deterministic: a replay overwrites, not adds
+            kind,
+            step=step,
+            attempt=attempt,
+            # "error" stays the one-line summary; "error_detail" is the structured error.
+            detail={"error": error.summary(), "error_detail": error.as_json(), **(extra or {})},
+        )
+    )
