@@ -94,13 +94,15 @@ def apply_result(
     """What a runtime said, applied: close the attempt, or wait for its completion."""
     run, step, number = attempt.run, attempt.step, attempt.number
     params = attempt.params or None
-    if isinstance(result, Done | Failed) and result.at is not None:
-        # Completed at a known time (a timer's due time, a callback's receipt): past a
-        # deadline, it is a timeout, whichever message happens to be handled first.
-        if _past_run_deadline(ctx, run, result.at):
+    if isinstance(result, Done | Failed):
+        # Completed at a known time (a timer's due time, a callback's receipt), else now:
+        # past a deadline, it is a timeout, whichever of this and the deadline's timer is
+        # handled first (a run never ends, nor starts a successor, past its own).
+        at = result.at if result.at is not None else ctx.now()
+        if _past_run_deadline(ctx, run, at):
             on_run_deadline(ctx, run.run_id)
             return None
-        if result.at > deadline_of(ctx, attempt):
+        if result.at is not None and result.at > deadline_of(ctx, attempt):
             result = Failed(_timeout_of(ctx, attempt))
     if isinstance(result, Done | Failed):
         withdraw_deadline(ctx, attempt)
