@@ -13,6 +13,7 @@ import pytest
 from podium.adapters.clock import ManualClock
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
+from podium.service import lifecycle
 
 HERE = "tests.unit.test_run_deadline_before_its_timer"
 CLOCK: list[ManualClock] = []
@@ -73,3 +74,37 @@ def test_a_completion_by_the_deadline_goes_on(rt: LocalRuntime) -> None:
     rt.pump(advance_time=False)
     assert rt.store.get_run(run_id).status is RunStatus.SUCCEEDED
     assert RAN == ["after"]
+
+
+def test_a_redo_after_a_crash_ends_running_steps_timed_out(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's timer ended the run, then its worker died before ending its steps: the
+    redo (a late message, the sweeper) ends the running step TIMED_OUT, as the timer
+    would have, not STOPPED."""
+    rt.push(
+        {
+            "name": "bounded_nap",
+            "timeout": 60,
+            "steps": [{"id": "nap", "type": "sleep", "seconds": 3600}],
+        }
+    )
+    run_id = rt.start_run("bounded_nap").run_id
+    rt.pump(advance_time=False)
+    started = rt.store.get_run(run_id).started_at
+    assert started is not None
+    CLOCK[0].advance_to(started + 61_000)
+
+    def dies(*_a: Any, **_k: Any) -> list[str]:
+        raise RuntimeError("the worker died after the run's end")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lifecycle, "cancel_steps", dies)
+        with pytest.raises(RuntimeError):
+            lifecycle.on_run_deadline(rt.services, run_id)
+    assert rt.store.get_run(run_id).status is RunStatus.TIMED_OUT
+    nap = rt.store.get_step(run_id, "nap")
+    assert nap is not None and nap.status is StepStatus.RUNNING
+    lifecycle.run_ended(rt.services, rt.store.get_run(run_id))  # the redo
+    nap = rt.store.get_step(run_id, "nap")
+    assert nap is not None and nap.status is StepStatus.TIMED_OUT, nap

@@ -219,13 +219,17 @@ def release_run_permits(ctx: Services, run: RunRecord) -> None:
 
 
 def cancel_steps(
-    ctx: Services, run: RunRecord, reason: str, *, running_to: StepStatus = StepStatus.STOPPED
+    ctx: Services, run: RunRecord, reason: str, *, running_to: StepStatus | None = None
 ) -> list[str]:
     """End every unfinished step of an ended run: a running attempt is terminated (its
-    runtime cancels the external work) and ends ``running_to``; the others end STOPPED.
-    Each write names the state it expects, so a step finishing meanwhile keeps its
-    result; a waiting attempt whose result was accepted in time ends with it
-    (``kept_result``). Returns the steps it ended."""
+    runtime cancels the external work) and ends ``running_to`` (by default TIMED_OUT in
+    a run its deadline ended, also when a redo after a crash ends them, else STOPPED);
+    the others end STOPPED. Each write names the state it expects, so a step finishing
+    meanwhile keeps its result; a waiting attempt whose result was accepted in time ends
+    with it (``kept_result``). Returns the steps it ended."""
+    if running_to is None:
+        by_deadline = results_by(ctx, run) is not None
+        running_to = StepStatus.TIMED_OUT if by_deadline else StepStatus.STOPPED
     return [
         record.step
         for record in ctx.store.list_steps(run.run_id)
@@ -411,7 +415,7 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
         )
     except RunConflict:
         return None
-    cancelled = cancel_steps(ctx, ended, message, running_to=StepStatus.TIMED_OUT)
+    cancelled = cancel_steps(ctx, ended, message)  # running attempts: TIMED_OUT
     run_ended(ctx, ended, cancelled=cancelled)
     return ended
 
