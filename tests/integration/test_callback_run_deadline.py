@@ -132,6 +132,31 @@ def test_a_result_accepted_before_the_runs_deadline_is_the_steps_outcome(
     assert "this same result was received first" in refused["message"]
 
 
+def test_a_result_in_time_whose_done_comes_after_the_deadline_starts_nothing(
+    rt: LocalRuntime,
+) -> None:
+    """The done is handled first, but after the run's deadline (its timer still queued):
+    the result stands, and nothing after the step starts; the run times out there."""
+    schedule = rt.services.at
+
+    def late_deadlines(message: Any, due_ms: int, *, queue: str) -> None:
+        if not isinstance(message, messages.RunDeadline):  # the run's timer: late
+            schedule(message, due_ms, queue=queue)
+
+    rt.services.at = late_deadlines  # type: ignore[method-assign]
+    run_id = begin(rt)
+    clock(rt).advance_to(run_deadline_of(rt, run_id) - 1_000)
+    accepted(post(run_id, {"success": {"rows": 4}}), "success")
+    clock(rt).advance_to(run_deadline_of(rt, run_id) + 1_000)
+    rt.pump(advance_time=False)  # the done, then its successor's message, if any
+    record = record_of(rt, run_id)
+    assert (record.status, record.output) == (StepStatus.SUCCEEDED, {"rows": 4})
+    run = rt.store.get_run(run_id)
+    assert run.status is RunStatus.TIMED_OUT, run
+    after = step(rt, run_id, "after")
+    assert after is None or after.status in (StepStatus.STOPPED, StepStatus.SKIPPED), after
+
+
 def test_a_result_at_the_runs_deadline_itself_is_in_time(rt: LocalRuntime) -> None:
     run_id = begin(rt)
     clock(rt).advance_to(run_deadline_of(rt, run_id))

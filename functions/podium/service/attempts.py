@@ -33,6 +33,7 @@ from podium.service.continuations import hold_continuation
 from podium.service.deadlines import deadline_of, run_deadline, timeout_of, withdraw_deadline
 from podium.service.lifecycle import (
     cancel_steps,
+    end_with_result,
     on_run_deadline,
     run_ended,
 )
@@ -97,13 +98,19 @@ def apply_result(
     if isinstance(result, Done | Failed):
         # Completed at a known time (a timer's due time, a callback's receipt), else now:
         # past a deadline, it is a timeout, whichever of this and the deadline's timer is
-        # handled first (a run never ends, nor starts a successor, past its own).
+        # handled first.
         at = result.at if result.at is not None else ctx.now()
         if _past_run_deadline(ctx, run, at):
             on_run_deadline(ctx, run.run_id)
             return None
         if result.at is not None and result.at > deadline_of(ctx, attempt):
             result = Failed(_timeout_of(ctx, attempt))
+        if _past_run_deadline(ctx, run, ctx.now()):
+            # Completed by the run's deadline, handled after it: the result stands, but
+            # nothing follows it (no retry, no successor): the run times out now.
+            end_with_result(ctx, run, attempt, result)
+            on_run_deadline(ctx, run.run_id)
+            return None
     if isinstance(result, Done | Failed):
         withdraw_deadline(ctx, attempt)
         return finish_attempt(

@@ -261,7 +261,7 @@ def cancel_step(
     if running:
         kept = kept_result(ctx, run, record)
         if kept is not None:
-            return _end_with_result(ctx, run, record, *kept)
+            return end_with_result(ctx, run, *kept)
     to = running_to if running else StepStatus.STOPPED
     try:
         ended = ctx.store.transition_step(
@@ -321,16 +321,15 @@ def kept_result(
     return (attempt, decided) if isinstance(decided, Done | Failed) else None
 
 
-def _end_with_result(
-    ctx: Services, run: RunRecord, record: StepRecord, attempt: Attempt, result: Done | Failed
-) -> bool:
-    """End a waiting attempt of an ended run with the result it kept (``kept_result``),
+def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Done | Failed) -> bool:
+    """End an attempt with a result it had by its run's deadline (one a callback's API
+    accepted: ``kept_result``; one handled after the deadline: ``attempts.apply_result``),
     planned as its ``done`` would plan it (core: ``plan_finish``) and written by the same
     conditional write (RUNNING at this attempt), with none of what follows a step's end
-    in a running run: no retry is planned and no successor starts (the run has ended).
-    False if it moved meanwhile."""
+    in a running run: no retry is planned and no successor starts (the run has ended,
+    or ends now). False if it moved meanwhile."""
     now = ctx.now()
-    step, number = record.step, record.attempt
+    step, number = attempt.step, attempt.number
     if isinstance(result, Done):
         output = stored(ctx, output_key(run.run_id, step, number), result.output)
         plan = plan_finish(
