@@ -128,6 +128,34 @@ def test_heartbeats_keep_it_and_silence_ends_it(rt: LocalRuntime) -> None:
     assert record.ended_at - record.started_at == 110_000
 
 
+@pytest.mark.parametrize("store", ["memory", "sqlite", "moto"])
+def test_heartbeats_are_one_timeline_item_the_check_reads_the_last(store: str) -> None:
+    """Each heartbeat used to add a timeline item (keyed by its own time): a day of
+    heartbeats every 10 s was 8,640 items in the run's partition, all read by every
+    look at the attempt. One item per attempt now, its last time in the detail."""
+    home = ":memory:" if store == "sqlite" else None
+    with LocalRuntime(store=store, clock=ManualClock(), home=home) as runtime:
+        run_id, token = begin(runtime, waiting(heartbeat_seconds=60))
+        clock = runtime.clock
+        assert isinstance(clock, ManualClock)
+        for _ in range(5):
+            clock.advance(40_000)
+            send(runtime, token, {"heartbeat": True})
+        beats = [e for e in runtime.store.list_events(run_id) if e.kind == "heartbeat"]
+        assert len(beats) == 1, beats
+        record = status_of(runtime, run_id)
+        assert record.started_at is not None
+        assert beats[0].detail["last_at"] == record.started_at + 200_000
+        clock.advance(50_000)  # 250 s: the check finds the last heartbeat (200 s)
+        runtime.pump(wait=False)
+        assert status_of(runtime, run_id).status is StepStatus.RUNNING
+        runtime.pump()  # silence after 200 s: the check at 260 s ends it
+        record = status_of(runtime, run_id)
+        assert record.status is StepStatus.TIMED_OUT
+        assert record.ended_at is not None
+        assert record.ended_at - record.started_at == 260_000
+
+
 def test_the_step_timeout_bounds_the_wait_and_a_late_callback_is_refused(
     rt: LocalRuntime,
 ) -> None:

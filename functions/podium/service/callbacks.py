@@ -14,10 +14,10 @@ attempt's deadline (the step's ``timeout`` from the attempt's start, or the run'
 first: it is recorded and sent all the same (the engine then times the attempt out at
 once), but refused (409 ``deadline_passed``, not 202), and so is any result after it
 (its record answers them, the attempt waiting or not). A heartbeat is not a result: it
-is kept as one timeline item per attempt, overwritten each time (its time is what the
-heartbeat check reads); one received after either deadline, while the attempt still
-waits for its timer, is refused as a late result is (409 ``deadline_passed``) and not
-kept.
+is kept as one timeline item per attempt (at the attempt's start), overwritten each time
+(its ``last_at`` is what the heartbeat check reads); one received after either
+deadline, while the attempt still waits for its timer, is refused as a late result is
+(409 ``deadline_passed``) and not kept.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from podium.service.api_requests import RequestError, check_run_id
 from podium.service.context import Services
 from podium.service.deadlines import run_deadline, timeout_of
 from podium.service.runtimes.callback import (
+    HEARTBEAT_AT,
     find_result_mark,
     heartbeat_event_id,
     received_of,
@@ -227,14 +228,18 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
         late = _too_late(ctx, run, spec, step, number, started_at, ctx.now(), "heartbeat")
         if late is not None:
             raise late
+        # One item per attempt, keyed at the attempt's start and overwritten by each
+        # heartbeat (its time in the detail): a timeline item keyed by the heartbeat's
+        # own time would add one per heartbeat (a day of heartbeats every 10 s: 8,640).
         ctx.store.put_event(
             TimelineEvent(
                 run.run_id,
-                ctx.now(),
+                started_at,
                 heartbeat_event_id(step, number),
                 "heartbeat",
                 step=step,
                 attempt=number,
+                detail={HEARTBEAT_AT: ctx.now()},
             )
         )
         return {**view, "accepted": "heartbeat"}

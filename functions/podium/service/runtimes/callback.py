@@ -64,7 +64,18 @@ TOKEN_EVENT = "Podium Callback Token"
 
 
 def heartbeat_event_id(step: str, attempt: int) -> str:
-    return f"heartbeat-{step}-{attempt}"  # overwritten by each heartbeat: one item
+    return f"heartbeat-{step}-{attempt}"  # at the attempt's start: one item, overwritten
+
+
+HEARTBEAT_AT = "last_at"  # in the heartbeat item's detail: when the last one came
+
+
+def _heartbeat_of(events: Sequence[TimelineEvent], step: str, attempt: int) -> int | None:
+    """When the attempt's last heartbeat came (an item written by an older release is
+    keyed by its own time, without ``last_at``)."""
+    event_id = heartbeat_event_id(step, attempt)
+    times = [int(e.detail.get(HEARTBEAT_AT, e.at)) for e in events if e.event_id == event_id]
+    return max(times) if times else None
 
 
 def token_event_id(step: str, attempt: int) -> str:
@@ -233,7 +244,7 @@ class CallbackRuntime:
         begun = _time_of(events, token_event_id(attempt.step, attempt.number))
         if begun is None:
             return self._redo_start(ctx, attempt, events)
-        heartbeat = _time_of(events, heartbeat_event_id(attempt.step, attempt.number))
+        heartbeat = _heartbeat_of(events, attempt.step, attempt.number)
         self._check_heartbeat_at(ctx, attempt, max(begun, heartbeat or 0))
         return Waiting()
 
@@ -353,7 +364,7 @@ class CallbackRuntime:
             return self._redo_start(ctx, attempt, events)
         # The silence counts from the later of the start's mark (a redone start gives
         # the work a whole interval) and the last heartbeat.
-        heartbeat = _time_of(events, heartbeat_event_id(attempt.step, attempt.number))
+        heartbeat = _heartbeat_of(events, attempt.step, attempt.number)
         since = max(begun, heartbeat or 0)
         due = heartbeat_due(attempt.started_at, since, interval)
         if ctx.now() < due:
