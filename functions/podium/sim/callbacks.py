@@ -434,24 +434,24 @@ class CallbackSender:
         return find_result_mark(events, step, attempt, None) is not None
 
 
-def _step_spec(workflows: Any, step_id: str) -> dict[str, Any]:
-    """The definition of step ``step_id`` (looked for in loop bodies too)."""
-    todo = [s for wf in workflows for s in wf["steps"]]
-    while todo:
-        spec = todo.pop()
-        if spec.get("id") == step_id:
-            return dict(spec)
-        todo += spec.get("steps", [])
-    raise KeyError(step_id)
-
-
-def _workflow_of(workflows: Any, step_id: str) -> dict[str, Any]:
-    """The workflow whose steps (or loop bodies) define ``step_id``."""
+def _find(workflows: Any, step_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The workflow that defines step ``step_id`` (in its loop bodies too), and the
+    step's definition."""
     for wf in workflows:
         todo = list(wf["steps"])
         while todo:
             spec = todo.pop()
             if spec.get("id") == step_id:
-                return dict(wf)
+                return dict(wf), dict(spec)
             todo += spec.get("steps", [])
     raise KeyError(step_id)
+
+
+def _step_spec(workflows: Any, step_id: str) -> dict[str, Any]:
+    """The definition of step ``step_id`` (looked for in loop bodies too)."""
+    return _find(workflows, step_id)[1]
+
+
+def _workflow_of(workflows: Any, step_id: str) -> dict[str, Any]:
+    """The workflow whose steps (or loop bodies) define ``step_id``."""
+    return _find(workflows, step_id)[0]
