@@ -248,6 +248,49 @@ def test_step_transition_names_the_expected_state_and_attempt(store: StateStore)
         )
 
 
+def test_a_noted_result_makes_a_deadlines_end_of_its_attempt_yield(store: StateStore) -> None:
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "a", StepStatus.RUNNING, attempt=2, started_at=1))
+    assert not store.note_result("r1", "a", attempt=1)  # not the waiting attempt
+    assert not store.note_result("r1", "missing", attempt=2)
+    end = {"ended_at": 5, "reason": "run TIMED_OUT", "result_for": None}
+    # No result noted: a deadline's end goes through (and a stop's, with no condition).
+    store.create_step(StepRecord("r1", "b", StepStatus.RUNNING, attempt=1, result_for=0))
+    ended = store.transition_step(
+        "r1",
+        "b",
+        expected=RUNNING,
+        attempt=1,
+        to=StepStatus.TIMED_OUT,
+        changes=end,
+        unless_result=True,
+    )
+    assert (ended.status, ended.result_for) == (StepStatus.TIMED_OUT, None)
+    # Noted for the attempt (twice: idempotent), the deadline's end is refused...
+    assert store.note_result("r1", "a", attempt=2)
+    assert store.note_result("r1", "a", attempt=2)
+    with pytest.raises(StepConflict) as exc:
+        store.transition_step(
+            "r1",
+            "a",
+            expected=RUNNING,
+            attempt=2,
+            to=StepStatus.TIMED_OUT,
+            changes=end,
+            unless_result=True,
+        )
+    current = exc.value.current
+    assert current is not None and (current.status, current.result_for) == (StepStatus.RUNNING, 2)
+    # ... and the result's own end is not; an ended attempt takes no note.
+    done = store.transition_step(
+        "r1", "a", expected=RUNNING, attempt=2, to=StepStatus.SUCCEEDED, changes={"output": 1}
+    )
+    assert (done.status, done.result_for, done.output) == (StepStatus.SUCCEEDED, 2, 1)
+    assert not store.note_result("r1", "a", attempt=2)
+    stored = store.get_step("r1", "a")
+    assert stored is not None and stored.result_for == 2
+
+
 def test_sinks_are_counted_once_each(store: StateStore) -> None:
     store.create_run(a_run(sinks=2))
     assert store.count_sink("r1", "a", index=0, sinks=2) == 1

@@ -52,6 +52,7 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "log_ref": ("lg", "J"),
     "signals": ("sig", "J"),
     "loop": ("lp", "J"),
+    "result_for": ("rsf", "N"),
 }
 # A loop step's child counters (StepRecord field -> attribute): numbers that ADD updates
 # change, stored only once non-zero so that other steps' items stay small.

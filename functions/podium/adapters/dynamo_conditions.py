@@ -41,14 +41,19 @@ def step_transition(
     attempt: int | None,
     to: StepStatus,
     changes: Mapping[str, Any],
+    unless_result: bool = False,
 ) -> dict[str, Any]:
-    """The conditional update of a step transition (alone, or inside a transaction)."""
+    """The conditional update of a step transition (alone, or inside a transaction);
+    ``unless_result``: and no result noted for ``attempt`` (StateStore.note_result)."""
     sets, removes, names, values = c.update_parts({"status": to, **changes}, c.STEP_FIELDS, "f")
     cond = status_in("#cst", expected, values, names)
     if attempt is not None:
         names["#cat"] = "at"
         values[":cat"] = {"N": str(attempt)}
         cond += " AND #cat = :cat"
+        if unless_result:
+            names["#crf"] = c.STEP_FIELDS["result_for"][0]
+            cond += " AND (attribute_not_exists(#crf) OR #crf <> :cat)"
     return {
         "TableName": table,
         "Key": c.key(c.run_pk(run_id), c.step_sk(step)),

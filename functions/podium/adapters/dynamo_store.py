@@ -586,8 +586,11 @@ class DynamoStateStore:
         attempt: int | None,
         to: StepStatus,
         changes: Mapping[str, Any],
+        unless_result: bool = False,
     ) -> StepRecord:
-        update = step_transition(self._table, run_id, step, expected, attempt, to, changes)
+        update = step_transition(
+            self._table, run_id, step, expected, attempt, to, changes, unless_result
+        )
         try:
             resp = self._db.update_item(**update, ReturnValues="ALL_NEW")
         except ClientError as exc:
@@ -595,6 +598,30 @@ class DynamoStateStore:
                 raise StepConflict(run_id, step, _old_step(exc)) from None
             raise
         return c.step_from_item(resp["Attributes"])
+
+    def note_result(self, run_id: str, step: str, *, attempt: int) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+                UpdateExpression="SET #rsf = :n",
+                ConditionExpression="#st = :running AND #at = :n",
+                ExpressionAttributeNames={
+                    "#rsf": c.STEP_FIELDS["result_for"][0],
+                    "#st": "st",
+                    "#at": "at",
+                },
+                ExpressionAttributeValues={
+                    ":n": {"N": str(attempt)},
+                    ":running": {"S": StepStatus.RUNNING.value},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                return False  # no longer waiting: its end won the race
+            raise
+        return True
 
     def arrive(
         self, run_id: str, step: str, pred_index: int, edge: EdgeState, now: int

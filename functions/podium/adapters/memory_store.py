@@ -317,6 +317,7 @@ class MemoryStateStore:
         attempt: int | None,
         to: StepStatus,
         changes: Mapping[str, Any],
+        unless_result: bool = False,
     ) -> StepRecord:
         with self._lock:
             self.writes += 1
@@ -326,6 +327,7 @@ class MemoryStateStore:
                 current is None
                 or current.status not in expected
                 or (attempt is not None and current.attempt != attempt)
+                or (unless_result and current.result_for == attempt)
             ):
                 raise StepConflict(run_id, step, current)
             # The fake is stricter than DynamoDB: a write the table forbids is a bug.
@@ -333,6 +335,20 @@ class MemoryStateStore:
             new = replace(current, status=to, **changes)
             steps[step] = new
             return new
+
+    def note_result(self, run_id: str, step: str, *, attempt: int) -> bool:
+        with self._lock:
+            self.writes += 1
+            steps = self._steps.setdefault(run_id, {})
+            current = steps.get(step)
+            if (
+                current is None
+                or current.status is not StepStatus.RUNNING
+                or current.attempt != attempt
+            ):
+                return False
+            steps[step] = replace(current, result_for=attempt)
+            return True
 
     def count_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> int:
         with self._lock:

@@ -219,11 +219,21 @@ class StateStore(Protocol):
         attempt: int | None,
         to: StepStatus,
         changes: Mapping[str, Any],
+        unless_result: bool = False,
     ) -> StepRecord:
-        """One conditional write ``status IN expected [AND attempt = attempt]``.
+        """One conditional write ``status IN expected [AND attempt = attempt]``, and with
+        ``unless_result`` (a deadline ending the attempt ``attempt``) also ``no result
+        noted for that attempt`` (``note_result``).
 
         Raises StepConflict(current) when the condition fails. ``changes`` sets step fields
         (a None value removes the field)."""
+        ...
+
+    def note_result(self, run_id: str, step: str, *, attempt: int) -> bool:
+        """Note on the step that a result was recorded for ``attempt`` while it waits: one
+        conditional write ``status = RUNNING AND attempt = attempt`` setting
+        ``result_for``. False when the attempt is no longer waiting (its end won the
+        race, and the result will not be applied); True again for the same attempt."""
         ...
 
     def count_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> int:

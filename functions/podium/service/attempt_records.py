@@ -1,14 +1,15 @@
 """What an ended attempt writes besides its status: its output (or rendered params, or
 matched signals) in the step item when small and by reference to Payloads when big, and
-its structured error as a timeline item. Shared by every path that ends an attempt: its
-completion (service/attempts.py), a signal wait's match (service/signal_waits.py) and
-a result kept when its run's deadline ended it (service/lifecycle.py)."""
+its structured error as a timeline item, and whether a callback's result ended it.
+Shared by every path that ends an attempt: its completion (service/attempts.py), a
+signal wait's match (service/signal_waits.py) and a result kept when its run's deadline
+ended it (service/lifecycle.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, ref_of
 from podium.core.engine.records import RunRecord, TimelineEvent
@@ -29,6 +30,18 @@ def stored(
         return value
     assert ctx.payloads is not None
     return ref_of(ctx.payloads.put(key, data), len(data))
+
+
+class Outcome(Protocol):
+    @property
+    def callback(self) -> bool: ...
+
+
+def with_result_for(changes: Mapping[str, Any], outcome: Outcome, attempt: int) -> dict[str, Any]:
+    """An end's step changes, saying (``result_for``) when a callback's result ended the
+    attempt: a result request that lost the race to its end (its note on the step
+    refused) reads there whether its result was applied (service/callbacks.py)."""
+    return {**changes, "result_for": attempt} if outcome.callback else dict(changes)
 
 
 def record_error(

@@ -26,7 +26,7 @@ from podium.service.advance import (
     dispatch,
     with_failing,
 )
-from podium.service.attempt_records import record_error, stored
+from podium.service.attempt_records import record_error, stored, with_result_for
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
 from podium.service.continuations import hold_continuation
@@ -244,7 +244,9 @@ def finish_attempt(
             params=params,
             log_ref=outcome.log_ref,
         )
-    ended = _end_attempt(ctx, run, step, attempt, plan.to, plan.changes)
+    yields = isinstance(outcome, Failed) and outcome.yields_to_result
+    changes = with_result_for(plan.changes, outcome, attempt)
+    ended = _end_attempt(ctx, run, step, attempt, plan.to, changes, unless_result=yields)
     if ended is None:
         return None
     summary = plan.error.summary() if plan.error is not None else None
@@ -394,13 +396,23 @@ def _end_attempt(
     attempt: int,
     to: StepStatus,
     changes: dict[str, Any],
+    *,
+    unless_result: bool = False,
 ) -> StepRecord | None:
-    """One conditional write ``RUNNING -> to`` at this attempt. Returns the step as
+    """One conditional write ``RUNNING -> to`` at this attempt (``unless_result``: a
+    deadline's end, which yields to a result noted meanwhile). Returns the step as
     stored, also when an earlier delivery already made this very write (then only the
-    follow-ups are redone); None when the attempt was closed some other way."""
+    follow-ups are redone); None when the attempt was closed some other way, or has a
+    result to apply (its done message, or the poll set before it, applies it)."""
     try:
         return ctx.store.transition_step(
-            run.run_id, step, expected=_RUNNING, attempt=attempt, to=to, changes=changes
+            run.run_id,
+            step,
+            expected=_RUNNING,
+            attempt=attempt,
+            to=to,
+            changes=changes,
+            unless_result=unless_result,
         )
     except StepConflict as conflict:
         cur = conflict.current
@@ -423,7 +435,7 @@ def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Claimed | N
     """The attempt ran past its step's timeout: cancel its work and fail it as a timeout
     (retried only if a retrier names Podium.Timeout)."""
     ctx.runtime_for(attempt.spec).terminate(ctx, attempt, "timed out")
-    failed = Failed(_timeout_of(ctx, attempt))
+    failed = Failed(_timeout_of(ctx, attempt), yields_to_result=True)
     return apply_result(ctx, attempt, failed, record.retry_counts, inline=True)
 
 

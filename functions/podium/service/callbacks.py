@@ -60,6 +60,7 @@ MAX_CALLBACK_OUTPUT_BYTES = 200_000  # it travels in one queue message (SQS: 256
 # When a result's attempt is looked at again, in case its done was lost (see callback).
 RECORDED_CHECK_MS = 60_000
 SAME_RESULT_NOTE = "; this same result was received first, while it waited"
+ENDED_FIRST_NOTE = "; it ended as this result was being recorded: the result is not applied"
 
 
 class CallbackRefused(PodiumError):
@@ -305,6 +306,19 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
             f"attempt {number} of step '{step}' already has its result"
             f" ({describe(stored.detail)}): a different one is refused",
         )
+    # Noted on the step, where a deadline's end (whose timer may have read the timeline
+    # before the mark landed) must yield to it: one conditional write. Refused, the
+    # attempt ended before: the result is not applied, and the caller is told.
+    if not ctx.store.note_result(run.run_id, step, attempt=number):
+        now = ctx.store.get_step(run.run_id, step)
+        # Its end may have been this result, found recorded (by a deadline's timer, or
+        # a poll): then it was applied, and accepted as it would have been.
+        applied = now is not None and now.result_for == number
+        if not applied:
+            note = SAME_RESULT_NOTE if decided is Verdict.REPEAT else ENDED_FIRST_NOTE
+            raise _not_waiting(step, number, now, note)
+        repeated = {"repeated": True} if decided is Verdict.REPEAT else {}
+        return {**view, "accepted": request.action, **repeated}
     # FIRST, or the same result again (REPEAT: its first done may have died with the
     # request that recorded it; a duplicate closes nothing twice).
     _send_done(ctx, run.run_id, step, number, result, received)

@@ -33,7 +33,7 @@ from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service import messages
 from podium.service.admission import release_slot
-from podium.service.attempt_records import record_error, stored
+from podium.service.attempt_records import record_error, stored, with_result_for
 from podium.service.context import Services
 from podium.service.deadlines import deadline_of, run_deadline, withdraw_deadline
 from podium.service.permits import (
@@ -258,22 +258,41 @@ def cancel_step(
             given_back_ended(ctx, run, record, StepStatus.STOPPED, reason)
         return left
     running = record.status is StepStatus.RUNNING
-    if running:
+    # A run its deadline ended: a waiting attempt's result accepted in time is its result.
+    keeps = running and results_by(ctx, run) is not None
+    if keeps:
         kept = kept_result(ctx, run, record)
         if kept is not None:
             return end_with_result(ctx, run, *kept)
     to = running_to if running else StepStatus.STOPPED
-    try:
-        ended = ctx.store.transition_step(
+
+    def end(unless_result: bool) -> StepRecord:
+        return ctx.store.transition_step(
             run.run_id,
             record.step,
             expected=frozenset({record.status}),
             attempt=record.attempt,
             to=to,
-            changes={"ended_at": now, "reason": reason, "lease_until": None},
+            # Not ended by a result: a request whose note lost the race reads so.
+            changes={"ended_at": now, "reason": reason, "lease_until": None, "result_for": None},
+            unless_result=unless_result,
         )
-    except StepConflict:
-        return False
+
+    try:
+        # The API may have recorded a result (in time) since the read above: it notes
+        # it on the step, and this end yields to it.
+        ended = end(unless_result=keeps)
+    except StepConflict as conflict:
+        current = conflict.current
+        if not keeps or current is None or not _noted(current, record.attempt):
+            return False
+        kept = kept_result(ctx, run, current)
+        if kept is not None:
+            return end_with_result(ctx, run, *kept)
+        try:  # noted, yet none found by the deadline (the API's own check says so)
+            ended = end(unless_result=False)
+        except StepConflict:
+            return False
     # Read READY and not queued, it may have queued for a permit and been woken since
     # (READY again at the same attempt): it must not keep its place in the queue.
     leave_if_stranded(ctx, ended)
@@ -289,6 +308,15 @@ def cancel_step(
         withdraw_deadline(ctx, attempt)
         release_all(ctx, run, record.step)
     return True
+
+
+def _noted(record: StepRecord, attempt: int) -> bool:
+    """The attempt still waits, with a result the API noted for it (note_result)."""
+    return (
+        record.status is StepStatus.RUNNING
+        and record.attempt == attempt
+        and record.result_for == attempt
+    )
 
 
 def results_by(ctx: Services, run: RunRecord) -> int | None:
@@ -353,7 +381,7 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
             expected=frozenset({StepStatus.RUNNING}),
             attempt=number,
             to=plan.to,
-            changes=plan.changes,
+            changes=with_result_for(plan.changes, result, number),
         )
     except StepConflict:
         return False

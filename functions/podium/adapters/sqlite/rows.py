@@ -74,14 +74,17 @@ def transition(
     attempt: int | None,
     to: StepStatus,
     changes: Mapping[str, Any],
+    unless_result: bool = False,
 ) -> tuple[StepRecord | None, StepRecord | None]:
     """A step's conditional update inside a transaction: (new, None) when written, or
-    (None, current) when ``status IN expected [AND attempt = attempt]`` does not hold."""
+    (None, current) when ``status IN expected [AND attempt = attempt]`` (and with
+    ``unless_result``, no result noted for that attempt) does not hold."""
     current = read_step(conn, run_id, step)
     if (
         current is None
         or current.status not in expected
         or (attempt is not None and current.attempt != attempt)
+        or (unless_result and current.result_for == attempt)
     ):
         return None, current
     new = replace(current, status=to, **changes)

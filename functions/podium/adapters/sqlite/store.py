@@ -449,12 +449,27 @@ class SqliteStateStore:
         attempt: int | None,
         to: StepStatus,
         changes: Mapping[str, Any],
+        unless_result: bool = False,
     ) -> StepRecord:
         with self.db.write() as conn:
-            new, current = transition(conn, run_id, step, expected, attempt, to, changes)
+            new, current = transition(
+                conn, run_id, step, expected, attempt, to, changes, unless_result
+            )
         if new is None:
             raise StepConflict(run_id, step, current)
         return new
+
+    def note_result(self, run_id: str, step: str, *, attempt: int) -> bool:
+        with self.db.write() as conn:
+            current = read_step(conn, run_id, step)
+            if (
+                current is None
+                or current.status is not StepStatus.RUNNING
+                or current.attempt != attempt
+            ):
+                return False
+            write_step(conn, replace(current, result_for=attempt))
+        return True
 
     def arrive(
         self, run_id: str, step: str, pred_index: int, edge: EdgeState, now: int

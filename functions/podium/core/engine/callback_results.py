@@ -20,6 +20,14 @@ digest and the result itself (or, for a big output, a payload reference to it):
   once the attempt has ended or been retried; a result recorded in time and repeated
   after the deadline is still answered as the first was.
 
+A result recorded in time is then noted on the step (``StateStore.note_result``: one
+conditional write while its attempt waits), and a deadline's end of the attempt
+requires no note: a timer that read the timeline just before the item landed yields to
+it (the run's deadline then keeps the result, the step's leaves it to its ``done``). A
+note refused (the attempt ended between the request's read and its note) means the
+result is not applied, and the caller is told 409, unless that end was this very result
+(the end says so on the step, ``result_for``).
+
 A request that died between the item and its ``done`` message loses nothing: the
 waiting step finds the recorded result when it is polled or its heartbeat checked, and
 any later callback for the attempt sends it again. Its deadline finds it too: a result

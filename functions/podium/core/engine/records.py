@@ -143,6 +143,10 @@ class StepRecord:
     children_failed: int = 0
     children_stopped: int = 0
     loop: dict[str, Any] | None = None  # the evaluated iteration space (or its reference)
+    # The attempt a callback's result was accepted for while it waited (the API notes it
+    # on the step after recording it: StateStore.note_result). An end of that attempt
+    # by a deadline (its timer read no result yet) yields to it: the result came in time.
+    result_for: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

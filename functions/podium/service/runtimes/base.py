@@ -53,6 +53,9 @@ class Done:
     output: Any = None
     at: int | None = None  # when the work completed, if known (a timer's due time)
     log_ref: dict[str, Any] | None = None  # where the attempt's logs are (a Lambda's)
+    # A callback's result (the API's, recorded): the attempt's end says so on the step
+    # (``result_for``), so that a request racing it knows its result was applied.
+    callback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,11 @@ class Failed:
     error: StepError
     log_ref: dict[str, Any] | None = None
     at: int | None = None  # when the failure was known, if it was before now (a callback's)
+    callback: bool = False  # a callback's result (as Done's)
+    # Not the work's own outcome but a deadline passing (a timeout, a heartbeat missed):
+    # it yields to a result the API accepted in time and noted on the step, which the
+    # timer did not see yet (StateStore.note_result); that result's done applies it.
+    yields_to_result: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -326,12 +326,12 @@ class CallbackRuntime:
         """The attempt's result, known at ``received_at`` (when the API received it: one
         received past a deadline is a timeout, ``attempts.apply_result``)."""
         if event.get("success"):
-            return Done(self.output(attempt, event), at=received_at)
+            return Done(self.output(attempt, event), at=received_at, callback=True)
         error_type = str(event.get("error_type") or "Podium.CallbackFailed")
         message = str(event.get("error") or "failed by a callback")
         details = {k: event[k] for k in ("by", "comment") if event.get(k) is not None}
         error = StepError.of(error_type, message, retryable=True, details=details)
-        return Failed(error, at=received_at)
+        return Failed(error, at=received_at, callback=True)
 
     def output(self, attempt: Attempt, event: Mapping[str, Any]) -> Any:
         return event.get("output")
@@ -371,7 +371,8 @@ class CallbackRuntime:
             self._check_heartbeat_at(ctx, attempt, since)  # a heartbeat came
             return Waiting()
         return Failed(
-            timeout_error(f"no heartbeat or result for {interval // 1000} s (heartbeat_seconds)")
+            timeout_error(f"no heartbeat or result for {interval // 1000} s (heartbeat_seconds)"),
+            yields_to_result=True,
         )
 
 
@@ -386,14 +387,14 @@ class ApprovalRuntime(CallbackRuntime):
         self, attempt: Attempt, event: Mapping[str, Any], received_at: int | None = None
     ) -> Result:
         if event.get("success"):
-            return Done(self.output(attempt, event), at=received_at)
+            return Done(self.output(attempt, event), at=received_at, callback=True)
         by = event.get("by")
         message = f"rejected by {by}" if by else "rejected"
         if event.get("comment") or event.get("error"):
             message += f": {event.get('comment') or event.get('error')}"
         details = {"by": by, "comment": event.get("comment")}
         error = StepError.of("Podium.Rejected", message, retryable=False, details=details)
-        return Failed(error, at=received_at)
+        return Failed(error, at=received_at, callback=True)
 
 
 class AsyncLambdaRuntime(CallbackRuntime):
