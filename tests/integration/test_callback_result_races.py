@@ -33,6 +33,7 @@ from tests.integration.test_callback_late_results import clock, post, record_of
 
 RUN_TIMEOUT_S = 60
 STEP_TIMEOUT_S = 300
+FAILED_BY = "Podium.CallbackFailed"
 
 
 @pytest.fixture(params=[*STORES, "moto"])
@@ -179,3 +180,24 @@ def test_a_result_the_run_timer_applied_before_its_note_is_accepted(
     rt.pump(wait=False)
     record = record_of(rt, run_id)
     assert (record.status, record.output) == (StepStatus.SUCCEEDED, 7)
+
+
+@pytest.mark.parametrize("timer_first", [True, False])
+def test_a_failure_in_time_ends_the_run_timed_out_whichever_is_handled_first(
+    rt: LocalRuntime, timer_first: bool
+) -> None:
+    """A failure received by the run's deadline and handled after it: the step FAILED
+    with it, the run TIMED_OUT (not FAILED), whether its done or the run's timer comes
+    first (a done handled after the deadline ends nothing more than the timer would)."""
+    run_id = begin(rt, run_timeout=RUN_TIMEOUT_S)
+    at = run_deadline_at(rt, run_id)
+    clock(rt).advance_to(at - 1_000)
+    assert post(run_id, {"fail": "the load failed"})[0] == 202
+    clock(rt).advance_to(at + 1_000)
+    if timer_first:
+        run_timer(rt, run_id)
+    rt.pump(advance_time=False)
+    run_timer(rt, run_id)  # whenever it comes: nothing more to do
+    record = record_of(rt, run_id)
+    assert (record.status, record.error) == (StepStatus.FAILED, f"{FAILED_BY}: the load failed")
+    assert rt.store.get_run(run_id).status is RunStatus.TIMED_OUT
