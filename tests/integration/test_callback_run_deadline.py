@@ -166,6 +166,19 @@ def test_a_result_at_the_runs_deadline_itself_is_in_time(rt: LocalRuntime) -> No
     assert (record.status, record.output) == (StepStatus.SUCCEEDED, {"rows": 2})
 
 
+def test_a_success_kept_at_the_runs_deadline_sends_its_steps_emit(rt: LocalRuntime) -> None:
+    """A kept success is a success: its ``emit`` is sent (once), as its done sends it."""
+    emit = [{"signal": "wait_done", "params": {"rows": "${steps.wait.output.rows}"}}]
+    run_id = begin(rt, {"type": "wait_for_callback", "payload": {"t": 1}, "emit": emit})
+    clock(rt).advance_to(run_deadline_of(rt, run_id) - 1_000)
+    accepted(post(run_id, {"success": {"rows": 5}}), "success")
+    run_timer_first(rt, run_id)
+    rt.pump(advance_time=False)  # its done: closes nothing twice, sends nothing again
+    assert record_of(rt, run_id).status is StepStatus.SUCCEEDED
+    sent = rt.store.signals().find("wait_done", [], now=rt.services.now(), limit=10)
+    assert [s.params for s in sent] == [{"rows": 5}]
+
+
 def test_an_approval_decided_in_time_keeps_its_decision(rt: LocalRuntime) -> None:
     approval = {"type": "approval", "message": "ship?", "approvers": ["alice"]}
     run_id = begin(rt, approval)

@@ -45,6 +45,7 @@ from podium.service.permits import (
 )
 from podium.service.run_events import publish_run_status, run_status_event
 from podium.service.runtimes.base import Attempt, Done, Failed, KeepsResults
+from podium.service.signals import emit_signals
 from podium.service.step_events import publish_step
 from podium.service.wakeups import wake_loop
 
@@ -355,7 +356,8 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
     planned as its ``done`` would plan it (core: ``plan_finish``) and written by the same
     conditional write (RUNNING at this attempt), with none of what follows a step's end
     in a running run: no retry is planned and no successor starts (the run has ended,
-    or ends now). False if it moved meanwhile."""
+    or ends now). A success's ``emit`` is sent, as its done would send it. False if it
+    moved meanwhile."""
     now = ctx.now()
     step, number = attempt.step, attempt.number
     if isinstance(result, Done):
@@ -388,6 +390,8 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
     summary = plan.error.summary() if plan.error is not None else None
     if plan.error is not None:
         record_error(ctx, run, step, number, now, plan.error, "failed")
+    else:  # a success's emit, as its done would send it (once: deterministic ids)
+        emit_signals(ctx, run, step, result.output if isinstance(result, Done) else None)
     publish_step(ctx, run, step, plan.to, attempt=number, error=summary, at=now)
     withdraw_deadline(ctx, attempt)
     release_all(ctx, run, step)
