@@ -30,7 +30,12 @@ from podium.service.attempt_records import record_error, stored, with_result_for
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
 from podium.service.continuations import hold_continuation
-from podium.service.deadlines import deadline_of, run_deadline, timeout_of, withdraw_deadline
+from podium.service.deadlines import (
+    deadline_of,
+    past_run_deadline,
+    timeout_of,
+    withdraw_deadline,
+)
 from podium.service.lifecycle import (
     cancel_steps,
     end_with_result,
@@ -100,12 +105,12 @@ def apply_result(
         # past a deadline, it is a timeout, whichever of this and the deadline's timer is
         # handled first.
         at = result.at if result.at is not None else ctx.now()
-        if _past_run_deadline(ctx, run, at):
+        if past_run_deadline(ctx, run, at):
             on_run_deadline(ctx, run.run_id)
             return None
         if result.at is not None and result.at > deadline_of(ctx, attempt):
             result = Failed(_timeout_of(ctx, attempt))
-        if _past_run_deadline(ctx, run, ctx.now()):
+        if past_run_deadline(ctx, run, ctx.now()):
             # Completed by the run's deadline, handled after it: the result stands, but
             # nothing follows it (no retry, no successor): the run times out now.
             end_with_result(ctx, run, attempt, result)
@@ -442,8 +447,3 @@ def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Claimed | N
 def _timeout_of(ctx: Services, attempt: Attempt) -> StepError:
     timeout = timeout_of(ctx, attempt.spec)
     return timeout_error(f"the attempt ran longer than the step's timeout of {timeout:g} s")
-
-
-def _past_run_deadline(ctx: Services, run: RunRecord, at: int) -> bool:
-    deadline = run_deadline(ctx, run)
-    return deadline is not None and at > deadline <= ctx.now()

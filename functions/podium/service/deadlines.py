@@ -37,6 +37,13 @@ def run_deadline(ctx: Services, run: RunRecord) -> int | None:
     return started + int(timeout * 1000)
 
 
+def past_run_deadline(ctx: Services, run: RunRecord, at: int) -> bool:
+    """Whether ``at`` (a completion's time, or now) is past the run's deadline, and that
+    deadline has passed by now (a time judged later than it happened)."""
+    deadline = run_deadline(ctx, run)
+    return deadline is not None and at > deadline <= ctx.now()
+
+
 def deadline_of(ctx: Services, attempt: Attempt) -> int:
     """When the attempt times out (the step's ``timeout`` counts from its start)."""
     timeout = timeout_of(ctx, attempt.spec)

@@ -37,10 +37,8 @@ from podium.service.attempts import (
 from podium.service.breakpoints import stops_at_breakpoint
 from podium.service.completions import resume_waiting
 from podium.service.context import Services
-from podium.service.deadlines import arm_deadline, lease_until
-from podium.service.lifecycle import (
-    in_ended_run,
-)
+from podium.service.deadlines import arm_deadline, lease_until, past_run_deadline
+from podium.service.lifecycle import in_ended_run, on_run_deadline
 from podium.service.pausing import hold
 from podium.service.permits import needs_of, wake_head
 from podium.service.runtimes.base import Attempt, Failed
@@ -65,6 +63,11 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     if hold_for_signals(ctx, run, msg):
         return None  # the step waits for its signals (wait_for) first
     now = ctx.now()
+    if past_run_deadline(ctx, run, now):
+        # The run's timer is late (a crash, throttling, the Scheduler's minute) or this
+        # message was: nothing starts past the run's deadline. It times out here.
+        on_run_deadline(ctx, run.run_id)
+        return None
     # A step decided ready before the run started failing counts as started (Maestro's
     # fail_after_running): whether it runs never depends on the order of messages, so
     # there is no "is the run failing" check here. Steps decided after the failure were
