@@ -29,6 +29,7 @@ from podium.local.runtime import LocalRuntime
 from podium.service import messages
 from podium.service.inbox import handle_event
 from tests.integration.keyed_queue import STORES, keyed_runtime
+from tests.integration.test_callback_late_results import begin as begin_waiting
 from tests.integration.test_callback_late_results import clock, post, record_of
 
 RUN_TIMEOUT_S = 60
@@ -44,25 +45,7 @@ def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
 
 def begin(rt: LocalRuntime, *, run_timeout: int | None) -> str:
     """``wait`` (a callback step, 300 s), then ``after``; the run's timeout if given."""
-    wf: dict[str, Any] = {
-        "name": "races",
-        "steps": [
-            {
-                "id": "wait",
-                "type": "wait_for_callback",
-                "payload": {"t": 1},
-                "timeout": STEP_TIMEOUT_S,
-            },
-            {"id": "after", "type": "noop", "depends_on": ["wait"]},
-        ],
-    }
-    if run_timeout is not None:
-        wf["timeout"] = run_timeout
-    rt.push(wf)
-    run_id = rt.start_run("races").run_id
-    rt.pump(wait=False)
-    assert record_of(rt, run_id).status is StepStatus.RUNNING
-    return run_id
+    return begin_waiting(rt, run_timeout=run_timeout, timeout=STEP_TIMEOUT_S)
 
 
 def run_deadline_at(rt: LocalRuntime, run_id: str) -> int:

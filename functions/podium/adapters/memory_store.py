@@ -341,12 +341,9 @@ class MemoryStateStore:
             self.writes += 1
             steps = self._steps.setdefault(run_id, {})
             current = steps.get(step)
-            if (
-                current is None
-                or current.status is not StepStatus.RUNNING
-                or current.attempt != attempt
-            ):
+            if not _waits(current, attempt):
                 return False
+            assert current is not None
             steps[step] = replace(current, result_for=attempt)
             return True
 
@@ -535,3 +532,8 @@ class MemoryStateStore:
     def list_events(self, run_id: str) -> list[TimelineEvent]:
         with self._lock:
             return sorted(self._events.get(run_id, []), key=lambda e: (e.at, e.event_id))
+
+
+def _waits(step: StepRecord | None, attempt: int) -> bool:
+    """The step is RUNNING at ``attempt`` (a result may be noted for it)."""
+    return step is not None and step.status is StepStatus.RUNNING and step.attempt == attempt
