@@ -110,3 +110,22 @@ def test_a_permit_never_given_back_is_caught() -> None:
 
 def test_an_attempt_run_twice_is_caught() -> None:
     assert _violations(DoubleClaimStore, "fanout", range(30))["double_invoke"]
+
+
+def test_the_cli_drops_tracebacks_of_injected_faults_only() -> None:
+    """``python -m podium.sim`` keeps its output to what matters: a handler's log of a
+    fault the simulation injected is dropped, any other error is kept."""
+    import logging
+
+    from podium.sim.__main__ import _NotInjected
+    from podium.sim.faults import SimCrash
+
+    def record(error: BaseException) -> logging.LogRecord:
+        return logging.LogRecord(
+            "podium", logging.ERROR, __file__, 1, "x", (), (type(error), error, None)
+        )
+
+    quiet = _NotInjected()
+    assert not quiet.filter(record(SimCrash("after store.get_run")))
+    assert quiet.filter(record(KeyError("d")))
+    assert quiet.filter(logging.LogRecord("podium", logging.WARNING, __file__, 1, "y", (), None))

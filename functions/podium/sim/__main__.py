@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
+from podium.sim.faults import INJECTED
 from podium.sim.harness import factory_for
 from podium.sim.shapes import SHAPES
 from podium.sim.simulate import SHAPE_SETS, Simulator, resolve_mix, simulate
@@ -24,7 +26,25 @@ def _seeds(text: str) -> range:
     return range(int(start), int(end))
 
 
+class _NotInjected(logging.Filter):
+    """Drops the tracebacks a handler logs for a fault the simulation injected (a crash,
+    a throttle, a lost reply: the sweeper logs each check it could not finish), so the
+    output shows what matters; ``--explain`` lists every fault in its trace."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, INJECTED)
+
+
+def _quiet_injected_faults() -> None:
+    quiet = _NotInjected()
+    for handler in logging.getLogger().handlers or [logging.lastResort]:
+        if handler is not None:
+            handler.addFilter(quiet)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _quiet_injected_faults()
     parser = argparse.ArgumentParser(prog="podium.sim", description=__doc__)
     parser.add_argument("--seeds", default="0:100", help="A:B, a half-open range")
     parser.add_argument("--store", default="memory", choices=("memory", "moto"))
