@@ -38,8 +38,9 @@ class _NotInjected(logging.Filter):
 
 def _quiet_injected_faults() -> None:
     quiet = _NotInjected()
-    for handler in logging.getLogger().handlers or [logging.lastResort]:
-        if handler is not None:
+    handlers: list[logging.Handler | None] = [*logging.getLogger().handlers]
+    for handler in handlers or [logging.lastResort]:
+        if handler is not None:  # lastResort may be unset
             handler.addFilter(quiet)
 
 
