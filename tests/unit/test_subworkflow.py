@@ -213,11 +213,11 @@ def test_a_stop_cut_short_after_its_subworkflow_step_ended_is_finished_by_the_sw
     assert store.get_run(child).status is RunStatus.RUNNING
     crashed: list[str] = []
 
-    def crash_once(ctx: Any, run_id: str, reason: str) -> Any:
+    def crash_once(ctx: Any, run_id: str, reason: str, **kwargs: Any) -> Any:
         if not crashed:
             crashed.append(run_id)
             raise RuntimeError("the worker dies")
-        return stop_run(ctx, run_id, reason)
+        return stop_run(ctx, run_id, reason, **kwargs)
 
     monkeypatch.setattr(subworkflow, "stop_run", crash_once)
     with pytest.raises(RuntimeError):

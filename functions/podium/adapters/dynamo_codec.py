@@ -72,6 +72,7 @@ RUN_FIELDS: dict[str, tuple[str, str]] = {
     "restart_of": ("ro", "S"),
     "restart_from": ("rf", "S"),
     "reason": ("rs", "S"),
+    "results_by": ("rby", "N"),
     "status": ("st", "S"),
     "started_at": ("sa", "N"),
     "ended_at": ("ea", "N"),
@@ -337,7 +338,15 @@ def run_to_item(run: RunRecord) -> Item:
     )
     if run.iteration is not None:
         item["it"] = encode(run.iteration, "J")
-    for field in ("started_at", "ended_at", "error", "reason", "failing_since", *identity):
+    for field in (
+        "started_at",
+        "ended_at",
+        "error",
+        "reason",
+        "results_by",
+        "failing_since",
+        *identity,
+    ):
         value = getattr(run, field)
         if value is not None:
             attr, kind = RUN_FIELDS[field]
@@ -362,6 +371,7 @@ def run_from_item(item: Item) -> RunRecord:
         error=item["er"]["S"] if "er" in item else None,
         trigger=item["trg"]["S"],
         reason=item["rs"]["S"] if "rs" in item else None,
+        results_by=int(item["rby"]["N"]) if "rby" in item else None,
         root=item["rt"]["S"] if "rt" in item else None,
         parent_run=item["pr"]["S"] if "pr" in item else None,
         parent_step=item["ps"]["S"] if "ps" in item else None,

@@ -145,13 +145,22 @@ def stop_children_of_ended_steps(
 
 
 def stop_run(
-    ctx: Services, run_id: str, reason: str, *, to: RunStatus = RunStatus.STOPPED
+    ctx: Services,
+    run_id: str,
+    reason: str,
+    *,
+    to: RunStatus = RunStatus.STOPPED,
+    results_by: int | None = None,
 ) -> RunRecord | None:
     """RUNNING or PAUSED -> STOPPED (or FAILED: a kill): no new step starts, running
-    attempts are terminated and end STOPPED with the rest of the unfinished steps."""
+    attempts are terminated and end STOPPED with the rest of the unfinished steps.
+    ``results_by``: a child run its parent's deadline stops (the parent's own, or the
+    one its parent got): a waiting attempt's result recorded by then is kept."""
     changes: dict[str, Any] = {"ended_at": ctx.now(), "reason": reason}
     if to is RunStatus.FAILED:
         changes["error"] = reason
+    if results_by is not None:
+        changes["results_by"] = results_by
     try:
         stopped = ctx.store.transition_run(run_id, expected=_ACTIVE, to=to, changes=changes)
     except RunConflict as conflict:
@@ -229,7 +238,7 @@ def cancel_steps(
     meanwhile keeps its result; a waiting attempt whose result was accepted in time ends
     with it (``kept_result``). Returns the steps it ended."""
     if running_to is None:
-        by_deadline = results_by(ctx, run) is not None
+        by_deadline = run.status is RunStatus.TIMED_OUT and results_by(ctx, run) is not None
         running_to = StepStatus.TIMED_OUT if by_deadline else StepStatus.STOPPED
     return [
         record.step
@@ -323,7 +332,11 @@ def _noted(record: StepRecord, attempt: int) -> bool:
 def results_by(ctx: Services, run: RunRecord) -> int | None:
     """Until when a result recorded for a waiting attempt of this ended run is its
     result: the run's deadline, for a run its deadline ended (TIMED_OUT at or after
-    it); None for any other end (a stop, a failure: no result is kept). No read."""
+    it), or an ancestor's, for a child run that deadline stopped (``stop_run``'s
+    ``results_by``); None for any other end (a stop, a failure: no result is kept).
+    No read."""
+    if run.results_by is not None and run.status.terminal:
+        return run.results_by
     if run.status is not RunStatus.TIMED_OUT or run.ended_at is None:
         return None
     deadline = run_deadline(ctx, run)

@@ -50,7 +50,7 @@ from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, iteration_of
 from podium.service.context import Services
-from podium.service.lifecycle import stop_run
+from podium.service.lifecycle import results_by, stop_run
 from podium.service.reuse import restarted_child
 
 log = logging.getLogger("podium.loops")
@@ -252,8 +252,9 @@ def stop_children(ctx: Services, run: RunRecord, record: StepRecord, reason: str
     loop ends without waiting for their counts: they are watched first (a crash that
     cuts short a stop or its follow-ups leaves them to the sweeper)."""
     stopped = 0
+    by = results_by(ctx, run)  # the loop's run ended by a deadline: results in time stand
     for child in close_loop(ctx, run, record.step):
-        if stop_run(ctx, child.run_id, reason) is not None:
+        if stop_run(ctx, child.run_id, reason, results_by=by) is not None:
             stopped += 1
     return stopped
 

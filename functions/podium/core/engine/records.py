@@ -43,6 +43,10 @@ class RunRecord:
     error: str | None = None
     trigger: str = "api"
     reason: str | None = None  # why a run was discarded or stopped
+    # A child run stopped because an ancestor's deadline ended it: until when a result
+    # recorded for one of its waiting attempts (a callback's) is that attempt's result,
+    # as in a run its own deadline ended (service/lifecycle.results_by).
+    results_by: int | None = None
     # Identity (core/engine/identity.py): a child run (a loop iteration, a subworkflow)
     # names its parent step; the root is the top run of the tree (None: itself).
     root: str | None = None

@@ -28,7 +28,7 @@ from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, run_binding
 from podium.service.context import Services
-from podium.service.lifecycle import stop_run
+from podium.service.lifecycle import results_by, stop_run
 from podium.service.runs import with_stored_params
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 from podium.service.subworkflows import resolve_version
@@ -58,8 +58,9 @@ class SubworkflowRuntime:
         return [child_run_id(run.run_id, record.step, record.attempt - 1)]
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
-        if attempt.spec.wait:
-            stop_run(ctx, _child_id(attempt), f"stopped: {reason}")
+        if attempt.spec.wait:  # its run ended by a deadline: the child's results in time stand
+            by = results_by(ctx, attempt.run)
+            stop_run(ctx, _child_id(attempt), f"stopped: {reason}", results_by=by)
 
     def _pass(self, ctx: Services, attempt: Attempt) -> Result:
         try:

@@ -1,0 +1,111 @@
+"""A callback result accepted in time inside a child run survives its parent's deadline.
+
+A loop iteration or a subworkflow is a child run; when its parent's own ``timeout``
+ends the parent, the parent's loop or subworkflow step stops the child. A callback
+result the API had accepted (202) for a step of that child before the parent's deadline,
+whose ``done`` was not handled yet, was dropped: the child's step ended STOPPED. As in a
+run its own deadline ends, the step now ends with that result (the child still ends
+STOPPED, the parent TIMED_OUT); a result after the deadline is not kept, and a plain
+stop keeps none. On the memory store, the SQLite home and DynamoDB on moto."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from podium.core.engine.callbacks import token_of
+from podium.core.engine.identity import child_run_id
+from podium.core.engine.status import RunStatus, StepStatus
+from podium.local.runtime import LocalRuntime
+from podium.service import messages
+from podium.service.inbox import handle_event
+from podium.service.lifecycle import stop_run
+from tests.integration.keyed_queue import STORES, keyed_runtime
+from tests.integration.test_callback_late_results import clock
+
+from .test_api import call
+
+RUN_TIMEOUT_S = 60
+WAIT = {"id": "wait", "type": "wait_for_callback", "payload": {"t": 1}}
+PARENTS: dict[str, dict[str, Any]] = {
+    "subworkflow": {"id": "inner", "type": "subworkflow", "workflow": "child_wf"},
+    "foreach": {"id": "inner", "type": "foreach", "over": {"i": [1]}, "steps": [WAIT]},
+}
+
+
+@pytest.fixture(params=[*STORES, "moto"])
+def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
+    with keyed_runtime(request.param) as runtime:
+        yield runtime
+
+
+def begin(rt: LocalRuntime, kind: str) -> tuple[str, str]:
+    """A parent with a 60 s timeout around a child run waiting for a callback: (the
+    parent's run id, the child's)."""
+    rt.push({"name": "child_wf", "steps": [WAIT]})
+    rt.push({"name": "parent_wf", "timeout": RUN_TIMEOUT_S, "steps": [PARENTS[kind]]})
+    parent = rt.start_run("parent_wf").run_id
+    rt.pump(wait=False)
+    child = child_run_id(parent, "inner", 0)  # the first attempt's, the first iteration's
+    assert rt.store.get_run(child).parent_run == parent
+    waiting = rt.store.get_step(child, "wait")
+    assert waiting is not None and waiting.status is StepStatus.RUNNING
+    return parent, child
+
+
+def deadline_of(rt: LocalRuntime, run_id: str) -> int:
+    run = rt.store.get_run(run_id)
+    started = run.started_at if run.started_at is not None else run.created_at
+    return started + RUN_TIMEOUT_S * 1000
+
+
+def post(run_id: str, body: dict[str, Any]) -> int:
+    status, _ = call("POST", f"/callbacks/{token_of(f'{run_id}/wait/1')}", body)
+    return status
+
+
+def parent_timer(rt: LocalRuntime, parent: str) -> None:
+    """The parent's deadline timer, handled before the child's result's done."""
+    clock(rt).advance_to(deadline_of(rt, parent) + 1_000)
+    handle_event(rt.services, messages.encode(messages.RunDeadline(parent)))
+    assert rt.store.get_run(parent).status is RunStatus.TIMED_OUT
+
+
+@pytest.mark.parametrize("kind", sorted(PARENTS))
+def test_a_childs_result_accepted_before_the_parents_deadline_is_kept(
+    rt: LocalRuntime, kind: str
+) -> None:
+    parent, child = begin(rt, kind)
+    clock(rt).advance_to(deadline_of(rt, parent) - 1_000)
+    assert post(child, {"success": {"rows": 9}}) == 202
+    parent_timer(rt, parent)
+    rt.pump(advance_time=False)  # the result's done: closes nothing twice
+    waiting = rt.store.get_step(child, "wait")
+    assert waiting is not None
+    assert (waiting.status, waiting.output) == (StepStatus.SUCCEEDED, {"rows": 9})
+    assert rt.store.get_run(child).status is RunStatus.STOPPED
+    assert rt.store.get_run(parent).status is RunStatus.TIMED_OUT
+
+
+@pytest.mark.parametrize("kind", sorted(PARENTS))
+def test_a_childs_result_after_the_parents_deadline_is_not_kept(
+    rt: LocalRuntime, kind: str
+) -> None:
+    parent, child = begin(rt, kind)
+    clock(rt).advance_to(deadline_of(rt, parent) + 500)
+    post(child, {"success": {"rows": 9}})  # the child's own deadline is not passed
+    parent_timer(rt, parent)
+    rt.pump(advance_time=False)
+    waiting = rt.store.get_step(child, "wait")
+    assert waiting is not None and waiting.status is StepStatus.STOPPED, waiting
+
+
+def test_a_parent_stopped_keeps_no_childs_result(rt: LocalRuntime) -> None:
+    parent, child = begin(rt, "subworkflow")
+    assert post(child, {"success": {"rows": 9}}) == 202
+    stop_run(rt.services, parent, "stopped by test")
+    rt.pump(advance_time=False)
+    waiting = rt.store.get_step(child, "wait")
+    assert waiting is not None and waiting.status is StepStatus.STOPPED, waiting
