@@ -103,8 +103,15 @@ def test_a_late_result_taken_as_in_time_is_caught(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(attempts, "deadline_of", lambda *_a, **_k: 2**62)
     monkeypatch.setattr("podium.service.callbacks._too_late", lambda *_a, **_k: None)
-    found = [d for seed in range(2, 40, 5) for d in _run("callback_timeouts", seed)]
-    assert any(d.startswith("callback_outcome") and "(late)" in d for d in found), found
+    # Seeds until one catches it (a fixed handful breaks whenever the engine's calls,
+    # and so the fault schedule, change; about one seed in ten races this way).
+    caught = False
+    for seed in range(60):
+        found = _run("callback_timeouts", seed)
+        caught = any(d.startswith("callback_outcome") and "(late)" in d for d in found)
+        if caught:
+            break
+    assert caught, "no seed of 0-59 applied a late result and was caught"
 
 
 def test_a_result_in_time_dropped_by_the_runs_deadline_is_caught(
