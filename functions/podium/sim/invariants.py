@@ -27,6 +27,8 @@ from typing import Any
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.service.runtimes.callback import find_result_mark
+from podium.sim.callbacks import _step_spec
 from podium.sim.faults import INJECTED_NAMES
 from podium.sim.harness import RunOutcome, World
 from podium.sim.shapes import Shape
@@ -54,6 +56,10 @@ INVARIANTS = (
     # none: TIMED_OUT)
     "callback_conflict",  # a second, different result (or a stranger's decision) accepted
     "callback_stuck",  # a result recorded in time applied only hours later (its done lost)
+    # A run's own ``timeout`` (its deadline: its start + the timeout):
+    "past_run_deadline",  # a user function invoked, or a step started, after the run's
+    # deadline; the run ended SUCCEEDED after it; a step ended SUCCEEDED (or FAILED)
+    # after it with no result it had by it (a callback received, a sleep's due time)
 )
 
 # A callback result recorded in time must close its attempt within this (clock jumps
@@ -157,6 +163,7 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
                     f" attempt {attempt - 1}; retry_delay_seconds is {delay}",
                 )
     _check_ends(world, outcomes, verdict, label)
+    _check_run_deadlines(world, outcomes, verdict, label)
     if shape.callbacks:
         _check_callbacks(world, outcomes, verdict, label)
     if not _judged_by_each_other(world):
@@ -360,6 +367,152 @@ def _run_deadline(world: World, run: RunRecord) -> int | None:
         return None
     started = run.started_at if run.started_at is not None else run.created_at
     return started + int(float(wf["timeout"]) * 1000)
+
+
+def _check_run_deadlines(
+    world: World, outcomes: list[RunOutcome], verdict: Verdict, label: str
+) -> None:
+    """``past_run_deadline``: a run whose workflow has a ``timeout`` (its deadline: its
+    start + the timeout, ``_run_deadline``, as service/deadlines.run_deadline) does no
+    new work after it. An instant *at* the deadline is in time, as the engine judges
+    (deadlines.past_run_deadline: ``at > deadline``). Judged, after the run settled:
+
+    - no step *starts* after it: a step item's ``started_at`` is the claiming worker's
+      clock read before its claim's write (plan_claim), so a later one is a claim the
+      worker decided after the deadline (only the step's latest attempt has one);
+    - no user function is invoked for an attempt claimed after it. ``invoked_at`` (and
+      an async lambda's ``invoke`` publication) is the clock when the runner was
+      called, which in the simulation may be long after the claim: a worker parked at
+      a fault point between its claim and its invoke, or clock jumps meanwhile, is a
+      start begun in time that the engine cannot take back (it times the attempt out
+      when its result comes: attempts.apply_result). So an invocation after the
+      deadline is flagged only when its attempt's claim was after it too: the step
+      item's ``started_at`` when the invocation is of its latest attempt (claimed no
+      later than invoked); else the start of the process that invoked it, the earliest
+      its claim can have been (claim and invoke happen in one process: execute, then
+      perform), which lets an earlier attempt claimed after the deadline by a process
+      begun by it through (the harness records no claim time per attempt);
+    - the run does not end SUCCEEDED after it (it ends TIMED_OUT, or earlier);
+    - no step ends SUCCEEDED or FAILED after it unless it had its result by then: a
+      callback's result received by the deadline (its mark: lifecycle.kept_result,
+      end_with_result), or a sleep whose due time was by the deadline (Done at its
+      due time, handled after it: attempts.apply_result keeps it). Any other result
+      handled after the deadline times the run out instead.
+
+    Child runs (loop iterations, subworkflow runs) are judged only by a timeout of
+    their own (a loop's body has none; a subworkflow's workflow may). Costs nothing in
+    a shape without a timed workflow; else one step listing per judged run."""
+    workflows = world.shape.workflows
+    timed = {w["name"] for w in workflows if w.get("timeout") is not None}
+    if not timed:
+        return
+    store = world.inner_store
+    runs = [o.run for o in outcomes if o.run is not None]
+    if world.restarted:  # an operator's restart is a run with the same timeout
+        runs += store.get_runs(sorted(world.restarted)).values()
+    if _subworkflow_targets(workflows) & timed:
+        runs += _tree_runs(store, [r.run_id for r in runs])
+    deadlines: dict[str, int] = {}
+    records: dict[tuple[str, str], Any] = {}
+    for run in runs:
+        deadline = _run_deadline(world, run)
+        if deadline is None or run.run_id in deadlines:
+            continue
+        deadlines[run.run_id] = deadline
+        for s in store.list_steps(run.run_id):
+            records[(run.run_id, s.step)] = s
+            _check_step_in_time(world, run, s, deadline, verdict, label)
+        late = (run.ended_at or 0) - deadline
+        if run.status is RunStatus.SUCCEEDED and late > 0:
+            verdict.add(
+                "past_run_deadline",
+                f"{label}: run {run.run_id} ended SUCCEEDED {late} ms after its deadline"
+                f" {deadline}",
+            )
+    calls = [
+        (run_id, step, attempt, at, world.invoked_by.get((run_id, step, attempt)))
+        for (run_id, step), each in world.invoked_at.items()
+        if run_id in deadlines
+        for attempt, at in each
+    ]
+    calls += [
+        (key[0], key[1], key[2], pub.at, pub.proc)
+        for (key, what), pubs in world.callbacks.publications.items()
+        if what == "invoke" and key[0] in deadlines
+        for pub in pubs
+    ]
+    for run_id, step, attempt, at, proc in calls:
+        deadline = deadlines[run_id]
+        if at <= deadline:
+            continue
+        record = records.get((run_id, step))
+        started = record.started_at if record is not None and record.attempt == attempt else None
+        if started is not None and started <= at:
+            claimed, how = started, "claimed"
+        elif proc is not None:
+            claimed, how = proc.started_ms, f"its worker {proc.label} began"
+        else:
+            claimed, how = at, "claimed"
+        if claimed > deadline:
+            verdict.add(
+                "past_run_deadline",
+                f"{label}: {run_id}/{step}#{attempt} invoked {at - deadline} ms after the"
+                f" run's deadline {deadline} ({how} {claimed - deadline} ms after it)",
+            )
+
+
+def _check_step_in_time(
+    world: World, run: RunRecord, record: Any, deadline: int, verdict: Verdict, label: str
+) -> None:
+    named = f"{run.run_id}/{record.step}#{record.attempt}"
+    started = record.started_at
+    if started is not None and started > deadline:
+        verdict.add(
+            "past_run_deadline",
+            f"{label}: {named} ({record.status.value}) started {started - deadline} ms after"
+            f" the run's deadline {deadline}",
+        )
+    ended = record.ended_at
+    if ended is None or ended <= deadline or record.status not in _RESULTS:
+        return
+    if _had_result_by(world, run, record, deadline):
+        return
+    verdict.add(
+        "past_run_deadline",
+        f"{label}: {named} ended {record.status.value} {ended - deadline} ms after the run's"
+        f" deadline {deadline}, with no result by then",
+    )
+
+
+_RESULTS = frozenset({StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.FAILED_IGNORED})
+
+
+def _had_result_by(world: World, run: RunRecord, record: Any, deadline: int) -> bool:
+    """Whether a step that ended after its run's deadline had its result by it: a
+    callback's result received by then (its mark, as kept_result finds it), or a
+    sleep's due time by then (read only for such a step: rare)."""
+    try:
+        spec = _step_spec(world.shape.workflows, record.step.rsplit("/", 1)[-1])
+    except KeyError:
+        spec = {}
+    if spec.get("type") == "sleep" and record.started_at is not None:
+        return bool(record.started_at + int(spec["seconds"]) * 1000 <= deadline)
+    events = world.inner_store.list_events(run.run_id)
+    mark = find_result_mark(events, record.step, record.attempt, record.started_at)
+    received = mark.detail.get("received_at") if mark is not None else None
+    return isinstance(received, int) and received <= deadline
+
+
+def _subworkflow_targets(workflows: Any) -> set[str]:
+    """The workflows the shape's subworkflow steps start (in loop bodies too)."""
+    found: set[str] = set()
+    todo = [s for w in workflows for s in w["steps"]]
+    while todo:
+        spec = todo.pop()
+        if spec.get("type") == "subworkflow":
+            found.add(spec["workflow"])
+        todo += spec.get("steps", [])
+    return found
 
 
 def _longest_silence(
