@@ -299,7 +299,9 @@ def cancel_step(
         kept = kept_result(ctx, run, current)
         if kept is not None:
             return end_with_result(ctx, run, *kept)
-        try:  # noted, yet none found by the deadline (the API's own check says so)
+        # Noted, yet no result recorded by the deadline is found (the API notes only a
+        # result in time; a payload gone, say): it ends as any waiting attempt.
+        try:
             ended = end(unless_result=False)
         except StepConflict:
             return False
