@@ -4,7 +4,9 @@ A step's claim message handled after the run's deadline, before the run's timer 
 timer can be late: a crash, throttling, EventBridge Scheduler's minute; or the message
 itself was), claimed the step and started it: its function ran after the run's
 deadline, and only its completion timed the run out. The claim now times the run out
-instead (the step is never claimed, its function never called). Found by the
+instead (the step is never claimed, its function never called); so does the start of
+a successor its predecessor's worker claimed in process just before the deadline (it
+ends TIMED_OUT with the run, never started). Found by the
 simulation's ``past_run_deadline`` invariant (``callback_run_deadline`` seed 65). On
 the memory store, the SQLite home and DynamoDB on moto."""
 
@@ -82,3 +84,51 @@ def test_a_claim_after_the_runs_deadline_times_the_run_out_and_starts_nothing(
     assert rt.store.get_run(run_id).status is RunStatus.TIMED_OUT
     b = rt.store.get_step(run_id, "b")
     assert b is None or (b.status.terminal and b.started_at is None), b
+
+
+CLOCK: list[Any] = []
+
+
+def first(event: dict[str, Any]) -> dict[str, Any]:
+    """Ends 1 ms before the run's deadline (the test's clock moves while it runs)."""
+    clock_, deadline = CLOCK
+    clock_.advance_to(deadline - 1)
+    return {"ok": True}
+
+
+def test_an_in_process_successor_claimed_just_by_the_deadline_starts_nothing(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``a`` completes in time and its worker claims ``b`` in process (no message, the
+    run's status from its cache); the deadline passes before ``b`` starts: the run
+    times out there, ``b`` ends TIMED_OUT with it and its function is never called."""
+    from podium.service import attempts
+
+    rt.push(
+        {
+            "name": "inline_claim",
+            "timeout": RUN_TIMEOUT_S,
+            "steps": [
+                {"id": "a", "type": "lambda", "function": f"{__name__}:first"},
+                {"id": "b", "type": "lambda", "function": f"{__name__}:load", "depends_on": ["a"]},
+            ],
+        }
+    )
+    hold = attempts.hold_continuation
+
+    def deadline_passes(ctx: Any, run: Any, step: str) -> bool:
+        clock(rt).advance_to(CLOCK[1] + 2_000)  # between b's claim and its start
+        return hold(ctx, run, step)
+
+    monkeypatch.setattr(attempts, "hold_continuation", deadline_passes)
+    run_id = rt.start_run("inline_claim").run_id
+    run = rt.store.get_run(run_id)
+    started = run.started_at if run.started_at is not None else run.created_at
+    CLOCK[:] = [clock(rt), started + RUN_TIMEOUT_S * 1000]
+    rt.pump(advance_time=False)
+    a = rt.store.get_step(run_id, "a")
+    assert a is not None and a.status is StepStatus.SUCCEEDED
+    b = rt.store.get_step(run_id, "b")
+    assert b is not None and b.status is StepStatus.TIMED_OUT, b  # claimed, never started
+    assert CALLS == []
+    assert rt.store.get_run(run_id).status is RunStatus.TIMED_OUT

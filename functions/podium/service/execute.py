@@ -63,10 +63,7 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     if hold_for_signals(ctx, run, msg):
         return None  # the step waits for its signals (wait_for) first
     now = ctx.now()
-    if past_run_deadline(ctx, run, now):
-        # The run's timer is late (a crash, throttling, the Scheduler's minute) or this
-        # message was: nothing starts past the run's deadline. It times out here.
-        on_run_deadline(ctx, run.run_id)
+    if _timed_out(ctx, run):
         return None
     # A step decided ready before the run started failing counts as started (Maestro's
     # fail_after_running): whether it runs never depends on the order of messages, so
@@ -97,6 +94,16 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
         _after_lost_claim(ctx, run, msg, conflict)
         return None
     return perform(ctx, Claimed(run, msg.step, plan.attempt, now, retry_counts), inline=inline)
+
+
+def _timed_out(ctx: Services, run: RunRecord) -> bool:
+    """Nothing starts past the run's deadline: a claim (or a start) that comes after it,
+    before the run's timer (a timer can be late: a crash, throttling, the Scheduler's
+    minute; or the message was), times the run out here instead. No read."""
+    if not past_run_deadline(ctx, run, ctx.now()):
+        return False
+    on_run_deadline(ctx, run.run_id)
+    return True
 
 
 def _claim_with_permits(
@@ -199,6 +206,8 @@ def release_claim(ctx: Services, claimed: Claimed) -> None:
 def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed | None:
     """Start a claimed attempt through its step type's runtime, and apply the result."""
     run = claimed.run
+    if _timed_out(ctx, run):  # an in-process successor claimed just by the deadline
+        return None  # ended TIMED_OUT with its run, its work never started
     spec = ctx.definitions.get(run.workflow, run.version).step(claimed.step)
     attempt = Attempt(run, spec, claimed.step, claimed.attempt, claimed.started_at)
     try:
