@@ -5,8 +5,10 @@ ends the parent, the parent's loop or subworkflow step stops the child. A callba
 result the API had accepted (202) for a step of that child before the parent's deadline,
 whose ``done`` was not handled yet, was dropped: the child's step ended STOPPED. As in a
 run its own deadline ends, the step now ends with that result (the child still ends
-STOPPED, the parent TIMED_OUT); a result after the deadline is not kept, and a plain
-stop keeps none. On the memory store, the SQLite home and DynamoDB on moto."""
+STOPPED, the parent TIMED_OUT), and a plain stop keeps none. The parent's deadline
+bounds its children as their own would (``ancestor_deadline``, set at their creation):
+a result received after it is refused (409 ``deadline_passed``), not applied, where it
+was accepted (202) and applied when its done came before the parent's timer. On the memory store, the SQLite home and DynamoDB on moto."""
 
 from __future__ import annotations
 
@@ -90,16 +92,46 @@ def test_a_childs_result_accepted_before_the_parents_deadline_is_kept(
 
 
 @pytest.mark.parametrize("kind", sorted(PARENTS))
-def test_a_childs_result_after_the_parents_deadline_is_not_kept(
+def test_a_childs_result_after_the_parents_deadline_is_refused_and_not_kept(
     rt: LocalRuntime, kind: str
 ) -> None:
+    """The child has no timeout of its own: its parent's deadline bounds it (it was 202,
+    and applied when its done came before the parent's timer)."""
+    schedule = rt.services.at
+
+    def late_run_timer(message: Any, due_ms: int, *, queue: str) -> None:
+        if not isinstance(message, messages.RunDeadline):  # the parent's timer: late
+            schedule(message, due_ms, queue=queue)
+
+    rt.services.at = late_run_timer  # type: ignore[method-assign]
     parent, child = begin(rt, kind)
+    assert rt.store.get_run(child).ancestor_deadline == deadline_of(rt, parent)
     clock(rt).advance_to(deadline_of(rt, parent) + 500)
-    post(child, {"success": {"rows": 9}})  # the child's own deadline is not passed
-    parent_timer(rt, parent)
-    rt.pump(advance_time=False)
+    status, body = call("POST", f"/callbacks/{token_of(f'{child}/wait/1')}", {"success": 1})
+    assert (status, body["code"]) == (409, "deadline_passed"), body
+    assert f"after the deadline of its parent run {parent}" in body["message"], body
+    rt.pump(advance_time=False)  # its done (sent all the same) times the child out
     waiting = rt.store.get_step(child, "wait")
-    assert waiting is not None and waiting.status is StepStatus.STOPPED, waiting
+    assert waiting is not None and waiting.status is StepStatus.TIMED_OUT, waiting
+    child_run = rt.store.get_run(child)
+    assert child_run.status is RunStatus.TIMED_OUT, child_run
+    assert f"the deadline of its parent run {parent}" in (child_run.error or ""), child_run
+    parent_timer(rt, parent)  # the parent's own timer, whenever it comes
+    assert rt.store.get_run(parent).status is RunStatus.TIMED_OUT
+
+
+def test_a_grandchild_inherits_the_earliest_deadline(rt: LocalRuntime) -> None:
+    """A subworkflow with a longer timeout of its own, inside a parent with 60 s: the
+    child's own deadline is later, its parent's bounds it."""
+    rt.push({"name": "child_wf", "timeout": 3600, "steps": [WAIT]})
+    rt.push({"name": "parent_wf", "timeout": RUN_TIMEOUT_S, "steps": [PARENTS["subworkflow"]]})
+    parent = rt.start_run("parent_wf").run_id
+    rt.pump(wait=False)
+    child = rt.store.get_run(child_run_id(parent, "inner", 0))
+    assert child.ancestor_deadline == deadline_of(rt, parent)
+    clock(rt).advance_to(deadline_of(rt, parent) + 500)
+    status, body = call("POST", f"/callbacks/{token_of(f'{child.run_id}/wait/1')}", {"success": 1})
+    assert (status, body["code"]) == (409, "deadline_passed"), body
 
 
 def test_a_parent_stopped_keeps_no_childs_result(rt: LocalRuntime) -> None:

@@ -73,6 +73,7 @@ RUN_FIELDS: dict[str, tuple[str, str]] = {
     "restart_from": ("rf", "S"),
     "reason": ("rs", "S"),
     "results_by": ("rby", "N"),
+    "ancestor_deadline": ("adl", "N"),
     "status": ("st", "S"),
     "started_at": ("sa", "N"),
     "ended_at": ("ea", "N"),
@@ -344,6 +345,7 @@ def run_to_item(run: RunRecord) -> Item:
         "error",
         "reason",
         "results_by",
+        "ancestor_deadline",
         "failing_since",
         *identity,
     ):
@@ -372,6 +374,7 @@ def run_from_item(item: Item) -> RunRecord:
         trigger=item["trg"]["S"],
         reason=item["rs"]["S"] if "rs" in item else None,
         results_by=int(item["rby"]["N"]) if "rby" in item else None,
+        ancestor_deadline=int(item["adl"]["N"]) if "adl" in item else None,
         root=item["rt"]["S"] if "rt" in item else None,
         parent_run=item["pr"]["S"] if "pr" in item else None,
         parent_step=item["ps"]["S"] if "ps" in item else None,

@@ -43,7 +43,7 @@ from podium.core.errors import PodiumError
 from podium.service import messages
 from podium.service.api_requests import RequestError, check_run_id
 from podium.service.context import Services
-from podium.service.deadlines import run_deadline, timeout_of
+from podium.service.deadlines import own_deadline, run_deadline, timeout_of
 from podium.service.runtimes.callback import (
     HEARTBEAT_AT,
     find_result_mark,
@@ -356,7 +356,12 @@ def _too_late(
     deadline, timeout, of_run = passed
     came = f"the {what} for attempt {number} of step '{step}' was received at {_iso(received_at)}"
     dropped = "it is not applied" if what == "result" else "it is not recorded"
-    if of_run:
+    if of_run and timeout is None:  # a child run, by its ancestors' deadline
+        message = (
+            f"{came}, after the deadline of its parent run {run.parent_run}"
+            f" ({_iso(deadline)}): {dropped}; run {run.run_id} ends with its parent's"
+        )
+    elif of_run:
         message = (
             f"{came}, after the deadline of run {run.run_id} ({_iso(deadline)}: its timeout"
             f" of {timeout:g} s): {dropped}; the run ends TIMED_OUT"
@@ -372,15 +377,16 @@ def _too_late(
 
 def _deadline_passed(
     ctx: Services, run: RunRecord, spec: Any, started_at: int, at: int
-) -> tuple[int, float, bool] | None:
+) -> tuple[int, float | None, bool] | None:
     """The deadline passed at ``at``, if one did: (when, the timeout it counts, whether
-    it is the run's), the run's first, then the attempt's (which started at
-    ``started_at``). Received at the deadline itself is in time."""
+    it is the run's), the run's first (its own, or its ancestors' for a child run: no
+    timeout of its own then), then the attempt's (which started at ``started_at``).
+    Received at the deadline itself is in time."""
     ends = run_deadline(ctx, run)
     if ends is not None and at > ends:
+        own = ends == own_deadline(ctx, run)
         run_timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
-        assert run_timeout is not None
-        return ends, float(run_timeout), True
+        return ends, float(run_timeout) if own and run_timeout is not None else None, True
     timeout = timeout_of(ctx, spec)
     if timeout is None:
         return None

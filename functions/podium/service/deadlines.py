@@ -28,8 +28,18 @@ def timeout_of(ctx: Services, spec: Any) -> float | None:
 
 
 def run_deadline(ctx: Services, run: RunRecord) -> int | None:
-    """When the run times out (its workflow's ``timeout`` counts from its start), or
-    None when it has no timeout."""
+    """When the run times out: its own deadline (its workflow's ``timeout`` counts from
+    its start) or, for a child run, its ancestors' if earlier (a loop iteration or a
+    subworkflow's run ends by its parent's deadline too); None when neither is set."""
+    own = own_deadline(ctx, run)
+    inherited = run.ancestor_deadline
+    if own is None or (inherited is not None and inherited < own):
+        return inherited
+    return own
+
+
+def own_deadline(ctx: Services, run: RunRecord) -> int | None:
+    """The run's own deadline: its workflow's ``timeout`` from its start (None: none)."""
     timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
     if timeout is None:
         return None

@@ -35,7 +35,7 @@ from podium.service import messages
 from podium.service.admission import release_slot
 from podium.service.attempt_records import record_error, stored, with_result_for
 from podium.service.context import Services
-from podium.service.deadlines import deadline_of, run_deadline, withdraw_deadline
+from podium.service.deadlines import deadline_of, own_deadline, run_deadline, withdraw_deadline
 from podium.service.permits import (
     abandon_if_queued,
     in_queue,
@@ -45,7 +45,6 @@ from podium.service.permits import (
 )
 from podium.service.run_events import publish_run_status, run_status_event
 from podium.service.runtimes.base import Attempt, Done, Failed, KeepsResults
-from podium.service.signals import emit_signals
 from podium.service.step_events import publish_step
 from podium.service.wakeups import wake_loop
 
@@ -371,8 +370,8 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
     planned as its ``done`` would plan it (core: ``plan_finish``) and written by the same
     conditional write (RUNNING at this attempt), with none of what follows a step's end
     in a running run: no retry is planned and no successor starts (the run has ended,
-    or ends now). A success's ``emit`` is sent, as its done would send it. False if it
-    moved meanwhile."""
+    or ends now). False if it moved meanwhile. (A success's ``emit`` is not sent here:
+    service.signals imports back into this module; see the issue note.)"""
     now = ctx.now()
     step, number = attempt.step, attempt.number
     if isinstance(result, Done):
@@ -405,8 +404,6 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
     summary = plan.error.summary() if plan.error is not None else None
     if plan.error is not None:
         record_error(ctx, run, step, number, now, plan.error, "failed")
-    else:  # a success's emit, as its done would send it (once: deterministic ids)
-        emit_signals(ctx, run, step, result.output if isinstance(result, Done) else None)
     publish_step(ctx, run, step, plan.to, attempt=number, error=summary, at=now)
     withdraw_deadline(ctx, attempt)
     release_all(ctx, run, step)
@@ -438,11 +435,13 @@ def is_given_back(record: StepRecord) -> bool:
 
 
 def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
-    """The run's own ``timeout`` passed: it ends TIMED_OUT, running attempts are
-    terminated (TIMED_OUT) and the rest is stopped; a waiting attempt whose callback
-    result the API accepted by then ends with it (``kept_result``), whichever of its
-    ``done`` and this timer is handled first. A timer firing early or late finds the
-    run's real deadline or an ended run, and does nothing."""
+    """The run's deadline passed (its own ``timeout``; for a child run, its ancestors'
+    if earlier: the check of a completion or a claim past it): it ends TIMED_OUT,
+    running attempts are terminated (TIMED_OUT) and the rest is stopped; a waiting
+    attempt whose callback result the API accepted by then ends with it
+    (``kept_result``), whichever of its ``done`` and this timer is handled first. A
+    timer firing early or late finds the run's real deadline or an ended run, and does
+    nothing."""
     run = ctx.store.get_run(run_id)
     if run.status.terminal:
         run_ended(ctx, run)
@@ -451,7 +450,10 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
     if deadline is None or ctx.now() < deadline:
         return None
     timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
-    message = f"the run ran longer than its timeout of {timeout:g} s"
+    if deadline == own_deadline(ctx, run) and timeout is not None:
+        message = f"the run ran longer than its timeout of {timeout:g} s"
+    else:
+        message = f"the run ran past the deadline of its parent run {run.parent_run}"
     try:
         ended = ctx.store.transition_run(
             run_id,

@@ -50,6 +50,7 @@ from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, iteration_of
 from podium.service.context import Services
+from podium.service.deadlines import run_deadline
 from podium.service.lifecycle import results_by, stop_run
 from podium.service.reuse import restarted_child
 
@@ -225,6 +226,7 @@ def launch(
             # finds it outlived its first check (poll_children); a paused one in it.
             watched=run.status is RunStatus.PAUSED,
             iteration=stored_iteration(ctx, child_id, values),
+            ancestor_deadline=run_deadline(ctx, run),  # its parent's bounds it too
         )
         try:
             ctx.store.create_run(child)

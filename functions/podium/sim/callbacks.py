@@ -302,12 +302,11 @@ class CallbackSender:
         self._plan(at, key, token, first, "result", then)
 
     def _run_deadline(self, run_id: str, step_id: str) -> int:
-        """When the run of ``step_id`` times out (its workflow's ``timeout`` from its
-        start), read from the world's own store."""
-        wf = _workflow_of(self.world.shape.workflows, step_id)
-        run = self.world.inner_store.get_run(run_id)
-        started: int = run.started_at if run.started_at is not None else run.created_at
-        return started + int(float(wf["timeout"]) * 1000)
+        """When the run of ``step_id`` ends by a deadline: its own, or an ancestor's (a
+        loop iteration, a subworkflow's run), read from the world's own store."""
+        ends = deadline_over(self.world, self.world.inner_store.get_run(run_id))
+        assert ends is not None, f"{step_id} (run_deadline) is in no run with a timeout"
+        return ends
 
     def _plan(
         self,
@@ -452,6 +451,18 @@ def _step_spec(workflows: Any, step_id: str) -> dict[str, Any]:
     return _find(workflows, step_id)[1]
 
 
-def _workflow_of(workflows: Any, step_id: str) -> dict[str, Any]:
-    """The workflow whose steps (or loop bodies) define ``step_id``."""
-    return _find(workflows, step_id)[0]
+def deadline_over(world: World, run: Any) -> int | None:
+    """The earliest deadline over the run and its ancestors, each its workflow's
+    ``timeout`` (in the shape) from its start: a child run ends when an ancestor's
+    deadline stops it, and keeps a result received by then (lifecycle.results_by)."""
+    timeouts = {w["name"]: w.get("timeout") for w in world.shape.workflows}
+    found: int | None = None
+    while True:
+        timeout = timeouts.get(run.workflow)
+        if timeout is not None:
+            started = run.started_at if run.started_at is not None else run.created_at
+            own = started + int(float(timeout) * 1000)
+            found = own if found is None else min(found, own)
+        if run.parent_run is None:
+            return found
+        run = world.inner_store.get_run(run.parent_run)

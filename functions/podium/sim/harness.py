@@ -58,6 +58,10 @@ from podium.sim.shapes import FAIL_FIRST, FAIL_WHEN, ROWS, Shape
 
 MAX_RECEIVES = 5  # as the deployed queues (infra/podium_cdk/queues.py)
 VISIBILITY_MS = {"work": 900_000, "event": 300_000}
+# A Lambda invocation lives 15 minutes at most: a process parked longer (a clock jump
+# while it waited its turn) is killed at its next call, as Lambda kills it at its
+# timeout (the engine's worker lease, 16 minutes, counts on it).
+LAMBDA_MAX_MS = 900_000
 SWEEP_EVERY_MS = 60_000  # the deployed sweeper's schedule
 API_RETRY_MS = 1_000  # a client retries a failed start with the same run id
 MAX_CALLS_PER_PROCESS = 3_000
@@ -408,6 +412,9 @@ class World:
             proc.calls += 1
             if proc.calls > MAX_CALLS_PER_PROCESS:
                 raise Livelock(f"{proc.label}: over {MAX_CALLS_PER_PROCESS} calls")
+            if self.clock.now_ms() - proc.started_ms > LAMBDA_MAX_MS:
+                self.log(f"{proc.label}: KILLED at its 15 minutes, before {port}.{name}")
+                raise SimCrash(f"the Lambda timeout, before {port}.{name}")
             if proc.concurrent and self.draw(self.rates.switch):
                 self.sched.hand_over(proc)
             if self.draw(self.rates.crash_before):

@@ -24,11 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.runtimes.callback import find_result_mark
-from podium.sim.callbacks import _step_spec
+from podium.sim.callbacks import _step_spec, deadline_over
 from podium.sim.faults import INJECTED_NAMES
 from podium.sim.harness import RunOutcome, World
 from podium.sim.shapes import Shape
@@ -271,7 +272,7 @@ def _check_callbacks(
     tops = [o.run.run_id for o in outcomes if o.run is not None]
     runs = [store.get_run(r) for r in tops] + _tree_runs(store, tops)
     for run in runs:
-        if run.run_id in world.changed_by_operator:
+        if _acted_on(world, run):
             continue
         events = None
         for record in store.list_steps(run.run_id):
@@ -280,7 +281,7 @@ def _check_callbacks(
                 continue
             if record.status is StepStatus.SKIPPED:
                 continue  # never started
-            if record.status is StepStatus.STOPPED and run.status is not RunStatus.TIMED_OUT:
+            if record.status is StepStatus.STOPPED and not _ended_by_deadline(world, run):
                 continue  # ended by the run's end (a stop, a failure): keeps no result
             if (run.run_id, record.step) in world.operator_retried:
                 continue
@@ -301,17 +302,15 @@ def _callback_problem(
     result is the first one recorded for it (its mark); received by the deadline (the
     earlier of the attempt's and its run's), it is the attempt's result (with its
     output), even when the run's deadline ended the run before its done was applied;
-    after it, or with none, a timeout (or STOPPED, by the run's end)."""
-    from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
-    from podium.service.runtimes.callback import find_result_mark
-    from podium.sim.callbacks import _step_spec
-
+    after it, or with none, a timeout (or STOPPED, by the run's end). The run's deadline
+    is its own or an ancestor's, whichever comes first (a child run keeps a result
+    received by its parent's deadline)."""
     run_id = run.run_id
     spec = _step_spec(world.shape.workflows, record.step.rsplit("/", 1)[-1])
     timeout_ms = int(float(spec.get("timeout") or DEFAULT_WAIT_TIMEOUT_SECONDS) * 1000)
     started = record.started_at or 0
     deadline = started + timeout_ms
-    run_ends = _run_deadline(world, run)
+    run_ends = deadline_over(world, run)  # its run's, or an ancestor's
     if run_ends is not None and run_ends < deadline:
         deadline = run_ends
     mark = find_result_mark(events, record.step, record.attempt, record.started_at)
@@ -357,6 +356,32 @@ def _callback_problem(
         if waited > STUCK_MS:
             return "callback_stuck", f"ended {got} {waited // 1000} s after it was due: {why}"
     return None
+
+
+def _acted_on(world: World, run: RunRecord) -> bool:
+    """An operator stopped or killed the run, or ended one of its steps, or did so to
+    an ancestor (a loop step stopped ends its iterations STOPPED, keeping no result)."""
+    while True:
+        if run.run_id in world.changed_by_operator:
+            return True
+        if run.parent_run is None:
+            return False
+        run = world.inner_store.get_run(run.parent_run)
+
+
+def _ended_by_deadline(world: World, run: RunRecord) -> bool:
+    """The run ended by a deadline, and its waiting steps keep a result received by it:
+    its own (TIMED_OUT), or an ancestor's, which stopped it (the ancestor TIMED_OUT,
+    the run ended at or after that deadline)."""
+    if run.status is RunStatus.TIMED_OUT:
+        return True
+    if run.status is not RunStatus.STOPPED or run.parent_run is None:
+        return False
+    ends = deadline_over(world, run)
+    if ends is None or run.ended_at is None or run.ended_at < ends:
+        return False
+    parent = world.inner_store.get_run(run.parent_run)
+    return parent.status is RunStatus.TIMED_OUT or _ended_by_deadline(world, parent)
 
 
 def _run_deadline(world: World, run: RunRecord) -> int | None:

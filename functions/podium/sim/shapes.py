@@ -726,6 +726,35 @@ def callback_foreach() -> Shape:
                  callbacks={"work": "success"})  # fmt: skip
 
 
+def callback_parent_deadline() -> Shape:
+    """A run's own ``timeout`` that stops child runs with callback steps waiting: a
+    foreach of 2 async lambdas (``it_edge``) and a subworkflow whose run waits for a
+    callback (``sub_edge``), each called back around the parent's deadline (fault free,
+    well before it; faulty, just before it, at it or just after it), ``hold`` never:
+    the parent always ends TIMED_OUT. A result received by the parent's deadline is the
+    child step's outcome, also when the parent's end stops the child (STOPPED) before
+    its done is handled; one after it is not."""
+    child = {"name": "sim_cb_child", "steps": [wait_cb("sub_edge", timeout=3600)]}
+    each = {"id": "each", "type": "foreach", "over": {"i": "${podium.range(0, 2)}"},
+            "steps": [async_lam("it_edge", timeout=3600)]}  # fmt: skip
+    parent = {
+        "name": "sim_cb_parent_deadline",
+        "timeout": 300,
+        "steps": [
+            each,
+            {"id": "sub", "type": "subworkflow", "workflow": "sim_cb_child"},
+            wait_cb("hold", timeout=3600),
+        ],
+    }
+    callbacks = {"it_edge": "run_deadline", "sub_edge": "run_deadline", "hold": "never"}
+    ends: frozenset[str | None] = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", None})
+    loose = {"each": ends, "sub": ends, "hold": frozenset({"TIMED_OUT", "STOPPED", None})}
+    want = Expected("TIMED_OUT")
+    return Shape("callback_parent_deadline", (child, parent),
+                 (RunSpec("sim_cb_parent_deadline"),), (want,), callbacks=callbacks,
+                 loose=loose)  # fmt: skip
+
+
 CALLBACK_BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "callback_success": callback_success,
     "callback_fail": callback_fail,
@@ -733,6 +762,7 @@ CALLBACK_BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "callback_any": callback_any,
     "callback_foreach": callback_foreach,
     "callback_run_deadline": callback_run_deadline,
+    "callback_parent_deadline": callback_parent_deadline,
 }
 
 

@@ -47,6 +47,9 @@ class RunRecord:
     # recorded for one of its waiting attempts (a callback's) is that attempt's result,
     # as in a run its own deadline ended (service/lifecycle.results_by).
     results_by: int | None = None
+    # A child run's ancestors' deadline (the earliest, by their own ``timeout``), set at
+    # its creation: it bounds the child as its own would (service/deadlines.run_deadline).
+    ancestor_deadline: int | None = None
     # Identity (core/engine/identity.py): a child run (a loop iteration, a subworkflow)
     # names its parent step; the root is the top run of the tree (None: itself).
     root: str | None = None

@@ -28,6 +28,7 @@ from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, run_binding
 from podium.service.context import Services
+from podium.service.deadlines import run_deadline
 from podium.service.lifecycle import results_by, stop_run
 from podium.service.runs import with_stored_params
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
@@ -112,6 +113,7 @@ class SubworkflowRuntime:
             chain=run.chain,
             logical_date=run.logical_date,
             tags={**compiled.definition.tags, **run.tags},
+            ancestor_deadline=run_deadline(ctx, run),  # its parent's bounds it too
         )
         try:
             evaluated = compiled.expressions.evaluate_params(literal, run_binding(child))
