@@ -166,21 +166,105 @@ def test_a_result_at_the_runs_deadline_itself_is_in_time(rt: LocalRuntime) -> No
     assert (record.status, record.output) == (StepStatus.SUCCEEDED, {"rows": 2})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: a kept success sends no emit (service.signals imports back into lifecycle)",
-)
 def test_a_success_kept_at_the_runs_deadline_sends_its_steps_emit(rt: LocalRuntime) -> None:
     """A kept success is a success: its ``emit`` is sent (once), as its done sends it."""
-    emit = [{"signal": "wait_done", "params": {"rows": "${steps.wait.output.rows}"}}]
-    run_id = begin(rt, {"type": "wait_for_callback", "payload": {"t": 1}, "emit": emit})
+    run_id = begin(rt, {"type": "wait_for_callback", "payload": {"t": 1}, "emit": EMIT})
     clock(rt).advance_to(run_deadline_of(rt, run_id) - 1_000)
     accepted(post(run_id, {"success": {"rows": 5}}), "success")
     run_timer_first(rt, run_id)
     rt.pump(advance_time=False)  # its done: closes nothing twice, sends nothing again
     assert record_of(rt, run_id).status is StepStatus.SUCCEEDED
+    assert sent_rows(rt) == [{"rows": 5}]
+
+
+EMIT = [{"signal": "wait_done", "params": {"rows": "${steps.wait.output.rows}"}}]
+
+
+def sent_rows(rt: LocalRuntime) -> list[Any]:
     sent = rt.store.signals().find("wait_done", [], now=rt.services.now(), limit=10)
-    assert [s.params for s in sent] == [{"rows": 5}]
+    return [s.params for s in sent]
+
+
+def test_a_success_kept_by_its_late_done_sends_its_steps_emit(rt: LocalRuntime) -> None:
+    """The done is handled first, after the run's deadline: the success it keeps sends
+    the step's emit too."""
+    schedule = rt.services.at
+
+    def late_deadlines(message: Any, due_ms: int, *, queue: str) -> None:
+        if not isinstance(message, messages.RunDeadline):
+            schedule(message, due_ms, queue=queue)
+
+    rt.services.at = late_deadlines  # type: ignore[method-assign]
+    run_id = begin(rt, {"type": "wait_for_callback", "payload": {"t": 1}, "emit": EMIT})
+    clock(rt).advance_to(run_deadline_of(rt, run_id) - 1_000)
+    accepted(post(run_id, {"success": {"rows": 7}}), "success")
+    clock(rt).advance_to(run_deadline_of(rt, run_id) + 1_000)
+    rt.pump(advance_time=False)
+    assert record_of(rt, run_id).status is StepStatus.SUCCEEDED
+    assert sent_rows(rt) == [{"rows": 7}]
+
+
+@pytest.mark.parametrize("dies", ["before the write", "after the write"])
+def test_a_crash_around_the_kept_write_loses_no_emit(rt: LocalRuntime, dies: str) -> None:
+    """The emit is asked for before the success is written. The process dies just
+    before that write (the message finds the step still running and looks again; the
+    success is kept when the run's ended check ends the step) or just after it (nothing
+    redoes the run's end: the message, already sent, is what sends the emit). Either
+    way the emit goes out, once."""
+    run_id = begin(rt, {"type": "wait_for_callback", "payload": {"t": 1}, "emit": EMIT})
+    clock(rt).advance_to(run_deadline_of(rt, run_id) - 1_000)
+    accepted(post(run_id, {"success": {"rows": 3}}), "success")
+    transition = rt.store.transition_step
+    crashed: list[str] = []
+
+    def dies_at_the_kept_write(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("to") is not StepStatus.SUCCEEDED or crashed:
+            return transition(*args, **kwargs)
+        crashed.append(dies)
+        if dies == "after the write":
+            transition(*args, **kwargs)
+        raise RuntimeError("the process died")
+
+    rt.store.transition_step = dies_at_the_kept_write  # type: ignore[method-assign]
+    clock(rt).advance_to(run_deadline_of(rt, run_id) + 1_000)
+    with pytest.raises(RuntimeError, match="the process died"):
+        handle_event(rt.services, messages.encode(messages.RunDeadline(run_id)))
+    assert crashed
+    handle_event(rt.services, messages.encode(messages.RunDeadline(run_id)))  # redelivered
+    rt.pump()  # the emit message; the run's ended check
+    assert record_of(rt, run_id).status is StepStatus.SUCCEEDED
+    assert sent_rows(rt) == [{"rows": 3}]
+
+
+def test_an_emit_message_for_a_step_that_did_not_succeed_sends_nothing(
+    rt: LocalRuntime,
+) -> None:
+    run_id = begin(rt, {"type": "wait_for_callback", "payload": {"t": 1}, "emit": EMIT})
+    lifecycle.stop_run(rt.services, run_id, "stopped by a test")
+    rt.pump()
+    assert record_of(rt, run_id).status is StepStatus.STOPPED
+    handle_event(rt.services, messages.encode(messages.Emit(run_id, "wait", 1)))
+    assert sent_rows(rt) == []
+
+
+def test_an_emit_message_stops_looking_at_a_step_that_never_ends(rt: LocalRuntime) -> None:
+    """Bounded: a step that stays running (it cannot, in an ended run, past a lease)
+    is looked at 30 times, then the emit is dropped with a warning."""
+    run_id = begin(rt, {"type": "wait_for_callback", "payload": {"t": 1}, "emit": EMIT})
+    looks: list[int] = []
+    schedule = rt.services.at
+
+    def counted(message: Any, due_ms: int, *, queue: str) -> None:
+        if isinstance(message, messages.Emit):
+            looks.append(message.looks)
+            handle_event(rt.services, messages.encode(message))
+            return
+        schedule(message, due_ms, queue=queue)
+
+    rt.services.at = counted  # type: ignore[method-assign]
+    handle_event(rt.services, messages.encode(messages.Emit(run_id, "wait", 1)))
+    assert looks == list(range(1, 30))
+    assert sent_rows(rt) == []
 
 
 def test_an_approval_decided_in_time_keeps_its_decision(rt: LocalRuntime) -> None:

@@ -14,6 +14,7 @@ from podium.service.execute import execute
 from podium.service.lifecycle import on_ended_check, on_run_deadline
 from podium.service.runtimes.external import on_stop_work
 from podium.service.signal_waits import on_signal_check
+from podium.service.signals import on_emit
 from podium.service.triggers import on_fire
 
 
@@ -57,6 +58,9 @@ def handle_event(ctx: Services, body: Any) -> Claimed | None:
         return None
     if isinstance(msg, messages.SignalCheck):
         on_signal_check(ctx, msg)
+        return None
+    if isinstance(msg, messages.Emit):
+        on_emit(ctx, msg)
         return None
     if isinstance(msg, messages.Fire):
         on_fire(ctx, msg)

@@ -370,10 +370,14 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
     planned as its ``done`` would plan it (core: ``plan_finish``) and written by the same
     conditional write (RUNNING at this attempt), with none of what follows a step's end
     in a running run: no retry is planned and no successor starts (the run has ended,
-    or ends now). False if it moved meanwhile. (A success's ``emit`` is not sent here:
-    service.signals imports back into this module; see the issue note.)"""
+    or ends now). False if it moved meanwhile. A success's ``emit`` is asked for by a
+    message (service.signals.on_emit; that module imports back into this one), sent
+    before the write so that a crash between them loses nothing."""
     now = ctx.now()
     step, number = attempt.step, attempt.number
+    emits = ctx.definitions.get(run.workflow, run.version).expressions.emits
+    if isinstance(result, Done) and step in emits:
+        ctx.event_queue.send(messages.encode(messages.Emit(run.run_id, step, number)))
     if isinstance(result, Done):
         output = stored(ctx, output_key(run.run_id, step, number), result.output)
         plan = plan_finish(

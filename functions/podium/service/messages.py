@@ -16,6 +16,9 @@ event queue: {"t": "start", "run": id}
                  transiently (throttled): asked to stop again
              {"t": "signals", "run": id, "step": path}   a step WAITING_FOR_SIGNALS looks
                  again (a signal of a name it waits for arrived, or its wait's deadline)
+             {"t": "emit", "run": id, "step": path, "attempt": n, "n": looks}   send the
+                 ``emit`` of a step whose success its run's deadline kept
+                 (service/lifecycle.py end_with_result), once that success is written
              {"t": "fire", "wf": name, "tr": trigger, "at": ISO time}   a cron or rate
                  trigger's scheduled time (sent by its Scheduler schedule)
              {"t": "backfill", "wf", "tr", "todo": [[at, run id, restart of]], "active":
@@ -89,6 +92,14 @@ class SignalCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class Emit:
+    run: str
+    step: str
+    attempt: int
+    looks: int = 0  # how many times the step was found not yet ended
+
+
+@dataclass(frozen=True, slots=True)
 class Fire:
     workflow: str
     trigger: str
@@ -113,6 +124,7 @@ Message = (
     | RunDeadline
     | EndedCheck
     | SignalCheck
+    | Emit
     | Fire
     | BackfillDriver
 )
@@ -143,6 +155,9 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
         body = {"t": "ended_check", "run": msg.run}
     elif isinstance(msg, SignalCheck):
         body = {"t": "signals", "run": msg.run, "step": msg.step}
+    elif isinstance(msg, Emit):
+        body = {"t": "emit", "run": msg.run, "step": msg.step, "attempt": msg.attempt}
+        body["n"] = msg.looks
     elif isinstance(msg, Fire):
         body = {"t": "fire", "wf": msg.workflow, "tr": msg.trigger, "at": msg.at}
     elif isinstance(msg, BackfillDriver):
@@ -173,6 +188,8 @@ def dedup_key(msg: Message) -> str:
     parts = [body["t"], body["run"], str(body.get("step", "")), str(body.get("attempt", ""))]
     if isinstance(msg, StopWork):
         kind = str(msg.tries)  # each retry of a stop is a timer of its own
+    if isinstance(msg, Emit):
+        kind = str(msg.looks)  # each look again is a timer of its own
     return "/".join([*parts, kind])
 
 
@@ -212,6 +229,11 @@ def decode(body: Any) -> tuple[Message, int | None]:
             return EndedCheck(str(body["run"])), nb
         if kind == "signals":
             return SignalCheck(str(body["run"]), str(body["step"])), nb
+        if kind == "emit":
+            emit = Emit(
+                str(body["run"]), str(body["step"]), int(body["attempt"]), int(body.get("n", 0))
+            )
+            return emit, nb
         if kind == "fire":
             return Fire(str(body["wf"]), str(body["tr"]), str(body["at"])), nb
         if kind == "backfill":

@@ -15,6 +15,7 @@ from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.records import RunRecord
 from podium.core.engine.request_ids import RequestIdReused, differing, fingerprint
 from podium.core.engine.signals import Signal, SignalRequest, check_request, new_signal
+from podium.core.engine.status import StepStatus
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.service import messages
@@ -173,3 +174,31 @@ def emit_signals(ctx: Services, run: RunRecord, step: str, output: Any = None) -
             continue
         sent += 1
     return sent
+
+
+# A kept success is written just after its emit message is sent (so that a crash between
+# the two loses nothing): a message that finds the step still running looks again. The
+# step ends within a lease of its run's end (the ended_check), so the looks are bounded.
+EMIT_LOOK_AGAIN_MS = 60_000
+EMIT_MAX_LOOKS = 30
+
+
+def on_emit(ctx: Services, msg: messages.Emit) -> int:
+    """Send the ``emit`` of a step whose success its run's deadline kept
+    (lifecycle.end_with_result asks for it: lifecycle cannot import this module, which
+    starts runs through signal triggers). Sent only if that attempt succeeded; each
+    signal once (emit_signals' request ids). Returns how many were sent."""
+    run = ctx.store.get_run(msg.run)
+    record = ctx.store.get_step(msg.run, msg.step)
+    if record is None or record.attempt != msg.attempt:
+        return 0
+    if record.status is StepStatus.RUNNING:
+        if msg.looks + 1 >= EMIT_MAX_LOOKS:
+            log.warning("emit of %s/%s dropped: the step never ended", msg.run, msg.step)
+            return 0
+        again = messages.Emit(msg.run, msg.step, msg.attempt, msg.looks + 1)
+        ctx.at(again, ctx.now() + EMIT_LOOK_AGAIN_MS, queue="events")
+        return 0
+    if record.status is not StepStatus.SUCCEEDED:
+        return 0
+    return emit_signals(ctx, run, msg.step)
