@@ -267,6 +267,21 @@ def test_an_emit_message_stops_looking_at_a_step_that_never_ends(rt: LocalRuntim
     assert sent_rows(rt) == []
 
 
+@pytest.mark.parametrize("body", [{"success": {"rows": 1}}, {"fail": "the load failed"}])
+def test_a_result_kept_at_the_runs_deadline_records_the_steps_params(
+    rt: LocalRuntime, body: dict[str, Any]
+) -> None:
+    """A kept result records the step's rendered params, as its done records them."""
+    params = {"table": "sales_${1 + 1}", "rows": {"type": "int", "value": "${2 * 3}"}}
+    run_id = begin(rt, {"type": "wait_for_callback", "payload": {"t": 1}, "params": params})
+    clock(rt).advance_to(run_deadline_of(rt, run_id) - 1_000)
+    accepted(post(run_id, body), next(iter(body)))
+    run_timer_first(rt, run_id)
+    record = record_of(rt, run_id)
+    assert record.status in (StepStatus.SUCCEEDED, StepStatus.FAILED)
+    assert record.params == {"table": "sales_2", "rows": 6}
+
+
 def test_an_approval_decided_in_time_keeps_its_decision(rt: LocalRuntime) -> None:
     approval = {"type": "approval", "message": "ship?", "approvers": ["alice"]}
     run_id = begin(rt, approval)

@@ -26,14 +26,16 @@ from collections.abc import Collection
 from typing import Any
 
 from podium.core.engine.errors import RunConflict, StepConflict
-from podium.core.engine.outputs import output_key
+from podium.core.engine.outputs import output_key, step_params_key
 from podium.core.engine.plans import plan_finish, plan_run_end
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.expr import ExpressionError
 from podium.service import messages
 from podium.service.admission import release_slot
 from podium.service.attempt_records import record_error, stored, with_result_for
+from podium.service.bindings import render_step_params
 from podium.service.context import Services
 from podium.service.deadlines import deadline_of, own_deadline, run_deadline, withdraw_deadline
 from podium.service.permits import (
@@ -378,10 +380,18 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
     emits = ctx.definitions.get(run.workflow, run.version).expressions.emits
     if isinstance(result, Done) and step in emits:
         ctx.event_queue.send(messages.encode(messages.Emit(run.run_id, step, number)))
+    params = stored(ctx, step_params_key(run.run_id, step, number), _params_of(ctx, attempt))
     if isinstance(result, Done):
         output = stored(ctx, output_key(run.run_id, step, number), result.output)
         plan = plan_finish(
-            attempt.spec, run.run_id, step, number, now, output=output, log_ref=result.log_ref
+            attempt.spec,
+            run.run_id,
+            step,
+            number,
+            now,
+            output=output,
+            params=params,
+            log_ref=result.log_ref,
         )
     else:
         plan = plan_finish(
@@ -391,6 +401,7 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
             number,
             now,
             error=result.error,
+            params=params,
             log_ref=result.log_ref,
             retry=False,
         )
@@ -412,6 +423,18 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
     withdraw_deadline(ctx, attempt)
     release_all(ctx, run, step)
     return True
+
+
+def _params_of(ctx: Services, attempt: Attempt) -> dict[str, Any] | None:
+    """The step params an ending attempt records, as its ``done`` records them: those
+    rendered for it, else rendered again (same inputs, same values); none if they
+    cannot be rendered now (they were at its start)."""
+    if attempt.params or not attempt.spec.params:
+        return attempt.params or None
+    try:
+        return render_step_params(ctx, attempt.run, attempt.step)
+    except ExpressionError:
+        return None
 
 
 def given_back_ended(
