@@ -184,3 +184,30 @@ def test_a_failure_in_time_ends_the_run_timed_out_whichever_is_handled_first(
     record = record_of(rt, run_id)
     assert (record.status, record.error) == (StepStatus.FAILED, f"{FAILED_BY}: the load failed")
     assert rt.store.get_run(run_id).status is RunStatus.TIMED_OUT
+
+
+def test_a_result_an_operators_stop_overrode_is_not_read_as_applied(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request noted its result (202); it is sent again, and reads the step still
+    waiting; an operator's stop ends the step before that repeat's note (and before the
+    result's done is handled). The repeat is told 409 (the result was not applied: the
+    stop clears the note), not 202 as if the note had ended the attempt."""
+    from podium.core.engine.actions import StepAction
+    from podium.service.actions import Actor, step_action
+
+    run_id = begin(rt, run_timeout=None)
+    status, body = post(run_id, {"success": 7})
+    assert (status, body.get("accepted")) == (202, "success"), body
+    stop = StepAction.STOP
+    once_after(
+        monkeypatch,
+        rt,
+        "put_event_once",
+        lambda: step_action(rt.services, run_id, "wait", stop, Actor("op")),
+    )
+    status, body = post(run_id, {"success": 7})
+    monkeypatch.undo()
+    assert (status, body["code"]) == (409, "not_waiting"), body
+    rt.pump(wait=False)
+    assert record_of(rt, run_id).status is StepStatus.STOPPED
