@@ -15,6 +15,8 @@ shape (``seed % len(mix)``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from podium.sim import callbacks
@@ -74,6 +76,16 @@ def _run(shape: str, seed: int) -> list[str]:
         return list(Simulator(factory, (shape,)).run_seed(seed).verdict.details)
 
 
+def _caught(shape: str, flags: Callable[[str], bool], seeds: int = 60) -> int:
+    """The first seed of ``shape`` with a violation that ``flags`` picks, else fails.
+    Break-on-purpose tests run seeds until one races: a fixed handful breaks whenever
+    the engine's calls, and so the fault schedules, change."""
+    for seed in range(seeds):
+        if any(flags(d) for d in _run(shape, seed)):
+            return seed
+    pytest.fail(f"no seed of {shape} 0-{seeds - 1} was caught")
+
+
 def test_a_token_published_twice_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     from podium.service.runtimes.callback import TOKEN_EVENT, CallbackRuntime
 
@@ -94,8 +106,7 @@ def test_a_conflicting_result_accepted_is_caught(monkeypatch: pytest.MonkeyPatch
     from podium.service import callbacks as service
 
     monkeypatch.setattr(service, "verdict", lambda *_a, **_k: Verdict.FIRST)
-    found = [d for seed in range(0, 20, 5) for d in _run("callback_success", seed)]
-    assert any(d.startswith("callback_conflict") for d in found), found
+    _caught("callback_success", lambda d: d.startswith("callback_conflict"))
 
 
 def test_a_late_result_taken_as_in_time_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,15 +114,8 @@ def test_a_late_result_taken_as_in_time_is_caught(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(attempts, "deadline_of", lambda *_a, **_k: 2**62)
     monkeypatch.setattr("podium.service.callbacks._too_late", lambda *_a, **_k: None)
-    # Seeds until one catches it (a fixed handful breaks whenever the engine's calls,
-    # and so the fault schedule, change; about one seed in ten races this way).
-    caught = False
-    for seed in range(60):
-        found = _run("callback_timeouts", seed)
-        caught = any(d.startswith("callback_outcome") and "(late)" in d for d in found)
-        if caught:
-            break
-    assert caught, "no seed of 0-59 applied a late result and was caught"
+    # About one seed in ten races this way.
+    _caught("callback_timeouts", lambda d: d.startswith("callback_outcome") and "(late)" in d)
 
 
 def test_a_result_in_time_dropped_by_the_runs_deadline_is_caught(
@@ -123,11 +127,12 @@ def test_a_result_in_time_dropped_by_the_runs_deadline_is_caught(
 
     assert "callback_run_deadline" in CALLBACK_MIX  # in the set CI runs in bulk
     monkeypatch.setattr(lifecycle, "kept_result", lambda *_a, **_k: None)
-    found = [d for seed in (10, 26, 30, 37) for d in _run("callback_run_deadline", seed)]
-    assert any(
-        d.startswith("callback_outcome") and "run_deadline" in d and "ended TIMED_OUT" in d
-        for d in found
-    ), found
+    _caught(
+        "callback_run_deadline",
+        lambda d: (
+            d.startswith("callback_outcome") and "run_deadline" in d and "ended TIMED_OUT" in d
+        ),
+    )
 
 
 # ------------------------------------------------------ a done lost with its request
