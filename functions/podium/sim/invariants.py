@@ -61,6 +61,9 @@ INVARIANTS = (
     "past_run_deadline",  # a user function invoked, or a step started, after the run's
     # deadline; the run ended SUCCEEDED after it; a step ended SUCCEEDED (or FAILED)
     # after it with no result it had by it (a callback received, a sleep's due time)
+    # A step's ``emit``:
+    "emit_lost",  # the step SUCCEEDED and an entry of its emit was never sent
+    "emit_unearned",  # an entry of its emit was sent, and the step did not succeed
 )
 
 # A callback result recorded in time must close its attempt within this (clock jumps
@@ -165,6 +168,7 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
                 )
     _check_ends(world, outcomes, verdict, label)
     _check_run_deadlines(world, outcomes, verdict, label)
+    _check_emits(world, outcomes, verdict, label)
     if shape.callbacks:
         _check_callbacks(world, outcomes, verdict, label)
     if not _judged_by_each_other(world):
@@ -347,6 +351,11 @@ def _callback_problem(
             return None  # silent too long: the heartbeat check timed it out
     if got == "STOPPED" and want == "TIMED_OUT":
         return None  # a run that timed out ends its unfinished steps, this one untimely
+    if want != "TIMED_OUT" and got in ("TIMED_OUT", "STOPPED") and not _accepted(world, record):
+        # The deadline's end landed before the request noted its result on the step:
+        # the request was told 409 ("not applied"), or got no answer (it died). Only a
+        # result answered 202 is owed.
+        return None
     if got != want:
         return "callback_outcome", f"ended {got} ({record.error}), want {want}: {why}"
     if want == "SUCCEEDED" and record.output != output:
@@ -356,6 +365,14 @@ def _callback_problem(
         if waited > STUCK_MS:
             return "callback_stuck", f"ended {got} {waited // 1000} s after it was due: {why}"
     return None
+
+
+def _accepted(world: World, record: Any) -> bool:
+    """Whether a result request for this attempt was answered 202."""
+    key = (record.run_id, record.step, record.attempt)
+    return any(
+        a.accepted and a.kind != "heartbeat" and a.key == key for a in world.callbacks.answers
+    )
 
 
 def _acted_on(world: World, run: RunRecord) -> bool:
@@ -567,6 +584,53 @@ def _longest_silence(
     within = [n for n in news if start <= n[1] and n[0] <= end]
     points = sorted([(start, start), *within, (end, end)])
     return max((b[1] - a[0] for a, b in itertools.pairwise(points)), default=0)
+
+
+def _emits_of(steps: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The signal names each step's ``emit`` sends, by step id (loop bodies included)."""
+    found: dict[str, list[str]] = {}
+    for step in steps:
+        if step.get("emit"):
+            found[step["id"]] = [entry["signal"] for entry in step["emit"]]
+        found.update(_emits_of(step.get("steps") or []))
+    return found
+
+
+def _check_emits(world: World, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:
+    """A step's ``emit`` is sent when, and only when, the step ends SUCCEEDED: each
+    entry under its request id (``emit:RUN/STEP/INDEX``), whatever crashed between the
+    success and the send (a replay's, or a kept success's emit message). Each is sent
+    once by construction (its request id)."""
+    emits: dict[str, list[str]] = {}
+    for doc in world.shape.workflows:
+        emits.update(_emits_of(doc["steps"]))
+    if not emits:
+        return
+    store = world.inner_store
+    now = world.clock.now_ms()
+    sent = {
+        s.request_id
+        for name in sorted({n for names in emits.values() for n in names})
+        for s in store.signals().find(name, [], now=now, limit=10_000)
+    }
+    tops = [o.run.run_id for o in outcomes if o.run is not None]
+    runs = list(store.get_runs(tops).values()) + _tree_runs(store, tops) if tops else []
+    for run in runs:
+        for record in store.list_steps(run.run_id):
+            for index, _ in enumerate(emits.get(record.step, ())):
+                there = f"emit:{run.run_id}/{record.step}/{index}" in sent
+                succeeded = record.status is StepStatus.SUCCEEDED
+                if succeeded and not there:
+                    verdict.add(
+                        "emit_lost",
+                        f"{label}: {run.run_id}/{record.step} SUCCEEDED, emit {index} not sent",
+                    )
+                elif there and not succeeded:
+                    verdict.add(
+                        "emit_unearned",
+                        f"{label}: {run.run_id}/{record.step} is {record.status.value},"
+                        f" yet emit {index} was sent",
+                    )
 
 
 def _tree_runs(store: Any, run_ids: list[str]) -> list[RunRecord]:

@@ -293,6 +293,7 @@ def chain() -> Shape:
     """A chain of 10: every step runs in-process after the previous one (no message of
     its own), so only replays and the sweeper recover a crash in the middle."""
     steps = [lam("s0"), *(lam(f"s{i}", depends_on=[f"s{i - 1}"]) for i in range(1, 10))]
+    steps[4]["emit"] = [{"signal": "sim_chain_s4", "params": {"run": "${run.id}"}}]
     wf = {"name": "sim_chain", "steps": steps}
     names = [f"s{i}" for i in range(10)]
     return Shape("chain", (wf,), (RunSpec("sim_chain"),), (_all_ok(names),))
@@ -687,7 +688,8 @@ def callback_run_deadline() -> Shape:
         "name": "sim_cb_run_deadline",
         "timeout": 300,
         "steps": [
-            wait_cb("edge", timeout=3600),
+            # A success kept at the run's deadline sends its emit too (an emit message).
+            wait_cb("edge", timeout=3600, emit=[{"signal": "sim_edge_done"}]),
             async_lam("edge_fn", timeout=3600),
             wait_cb("hold", timeout=3600),
             noop("after", depends_on=["edge"]),
