@@ -60,6 +60,28 @@ def deadline_of(ctx: Services, attempt: Attempt) -> int:
     return attempt.started_at + int(timeout * 1000) if timeout is not None else NEVER
 
 
+def step_deadline(attempt: Attempt) -> int | None:
+    """The attempt's deadline when its step sets a ``timeout`` (None: it has none of its
+    own; the 10-day default of a waiting step is the sweeper's lease, not a deadline
+    its child runs inherit)."""
+    timeout = attempt.spec.timeout
+    return attempt.started_at + int(float(timeout) * 1000) if timeout is not None else None
+
+
+def past_own_deadline(ctx: Services, attempt: Attempt) -> bool:
+    """Whether the step's own ``timeout`` has passed (at the deadline is in time)."""
+    ends = step_deadline(attempt)
+    return ends is not None and ctx.now() > ends
+
+
+def children_deadline(ctx: Services, attempt: Attempt) -> int | None:
+    """The deadline a child run of this attempt (a loop's iteration, a subworkflow's run)
+    inherits, as ``RunRecord.ancestor_deadline``: the earlier of its run's (its own or
+    inherited) and the step's own ``timeout``."""
+    ends = [d for d in (run_deadline(ctx, attempt.run), step_deadline(attempt)) if d is not None]
+    return min(ends) if ends else None
+
+
 def lease_until(ctx: Services, run: RunRecord, step: str, now: int) -> int:
     """The lease of an attempt of ``step`` claimed at ``now`` (core: ``lease_of``)."""
     spec = ctx.definitions.get(run.workflow, run.version).step(step)

@@ -45,14 +45,16 @@ from podium.core.engine.loops import (
 from podium.core.engine.outputs import INLINE_PARAMS_BYTES, iteration_key, ref_of
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
+from podium.core.engine.step_error import timeout_error
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, iteration_of
 from podium.service.context import Services
-from podium.service.deadlines import run_deadline
+from podium.service.deadlines import step_deadline
 from podium.service.lifecycle import results_by, stop_run
 from podium.service.reuse import restarted_child
+from podium.service.runtimes.base import Attempt, Failed
 
 log = logging.getLogger("podium.loops")
 
@@ -172,6 +174,8 @@ def launch(
     last: int,
     loop: dict[str, Any] | None = None,
     trigger: str = "foreach",
+    *,
+    deadline: int | None = None,
 ) -> None:
     """Create children ``first..last-1`` (conditional puts: one that exists is left as
     it is) and start them with batched messages; then raise the step's launched mark.
@@ -226,7 +230,7 @@ def launch(
             # finds it outlived its first check (poll_children); a paused one in it.
             watched=run.status is RunStatus.PAUSED,
             iteration=stored_iteration(ctx, child_id, values),
-            ancestor_deadline=run_deadline(ctx, run),  # its parent's bounds it too
+            ancestor_deadline=deadline,  # its parent's bounds it too (children_deadline)
         )
         try:
             ctx.store.create_run(child)
@@ -248,17 +252,41 @@ def launch(
     ctx.metrics.count("LoopChildrenLaunched", last - first)
 
 
-def stop_children(ctx: Services, run: RunRecord, record: StepRecord, reason: str) -> int:
+def stop_children(
+    ctx: Services,
+    run: RunRecord,
+    record: StepRecord,
+    reason: str,
+    *,
+    deadline: int | None = None,
+) -> int:
     """Stop the loop's children still running (fail_fast, or the step itself stopped or
     timed out); each ends STOPPED and is counted like any other. Returns how many. The
     loop ends without waiting for their counts: they are watched first (a crash that
-    cuts short a stop or its follow-ups leaves them to the sweeper)."""
+    cuts short a stop or its follow-ups leaves them to the sweeper). A child keeps a
+    callback result accepted by the deadline that ended the loop: its run's, or the
+    step's own (``deadline``, once passed)."""
     stopped = 0
     by = results_by(ctx, run)  # the loop's run ended by a deadline: results in time stand
+    if deadline is not None and deadline <= ctx.now():  # its timer fires at it
+        by = deadline if by is None else min(by, deadline)
     for child in close_loop(ctx, run, record.step):
         if stop_run(ctx, child.run_id, reason, results_by=by) is not None:
             stopped += 1
     return stopped
+
+
+def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Failed:
+    """A loop's pass handled past the step's own ``timeout`` (its timer late): the loop
+    times out as its timer would time it out (its children stopped, each keeping a
+    callback result accepted by the deadline), whatever the children's counts say (one
+    that ended past the deadline timed out by it)."""
+    stop_children(ctx, attempt.run, record, "stopped: timed out", deadline=step_deadline(attempt))
+    return Failed(
+        timeout_error(
+            f"the attempt ran longer than the step's timeout of {attempt.spec.timeout:g} s"
+        )
+    )
 
 
 def uncounted_child_ids(ctx: Services, run: RunRecord, step: str) -> list[str]:

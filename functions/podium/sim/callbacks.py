@@ -453,16 +453,28 @@ def _step_spec(workflows: Any, step_id: str) -> dict[str, Any]:
 
 def deadline_over(world: World, run: Any) -> int | None:
     """The earliest deadline over the run and its ancestors, each its workflow's
-    ``timeout`` (in the shape) from its start: a child run ends when an ancestor's
-    deadline stops it, and keeps a result received by then (lifecycle.results_by)."""
+    ``timeout`` (in the shape) from its start, and the ``timeout`` of each loop or
+    waiting subworkflow step that started a child run, from that step's start: a child
+    run ends when such a deadline stops it, and keeps a result received by then
+    (lifecycle.results_by)."""
     timeouts = {w["name"]: w.get("timeout") for w in world.shape.workflows}
     found: int | None = None
+
+    def earliest(deadline: int) -> None:
+        nonlocal found
+        found = deadline if found is None else min(found, deadline)
+
     while True:
         timeout = timeouts.get(run.workflow)
         if timeout is not None:
             started = run.started_at if run.started_at is not None else run.created_at
-            own = started + int(float(timeout) * 1000)
-            found = own if found is None else min(found, own)
+            earliest(started + int(float(timeout) * 1000))
         if run.parent_run is None:
             return found
+        spec = _step_spec(world.shape.workflows, run.parent_step)
+        bounds = spec.get("type") != "subworkflow" or spec.get("wait", True)
+        if spec.get("timeout") is not None and bounds:
+            step = world.inner_store.get_step(run.parent_run, run.parent_step)
+            if step is not None and step.started_at is not None:
+                earliest(step.started_at + int(float(spec["timeout"]) * 1000))
         run = world.inner_store.get_run(run.parent_run)

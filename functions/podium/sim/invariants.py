@@ -388,8 +388,9 @@ def _acted_on(world: World, run: RunRecord) -> bool:
 
 def _ended_by_deadline(world: World, run: RunRecord) -> bool:
     """The run ended by a deadline, and its waiting steps keep a result received by it:
-    its own (TIMED_OUT), or an ancestor's, which stopped it (the ancestor TIMED_OUT,
-    the run ended at or after that deadline)."""
+    its own (TIMED_OUT), or an ancestor's, which stopped it (the ancestor, or the loop
+    or subworkflow step that started it, TIMED_OUT; the run ended at or after that
+    deadline)."""
     if run.status is RunStatus.TIMED_OUT:
         return True
     if run.status is not RunStatus.STOPPED or run.parent_run is None:
@@ -398,6 +399,9 @@ def _ended_by_deadline(world: World, run: RunRecord) -> bool:
     if ends is None or run.ended_at is None or run.ended_at < ends:
         return False
     parent = world.inner_store.get_run(run.parent_run)
+    step = world.inner_store.get_step(parent.run_id, run.parent_step)
+    if step is not None and step.status is StepStatus.TIMED_OUT:
+        return True  # the loop or subworkflow step's own timeout stopped it
     return parent.status is RunStatus.TIMED_OUT or _ended_by_deadline(world, parent)
 
 

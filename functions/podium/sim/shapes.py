@@ -757,6 +757,31 @@ def callback_parent_deadline() -> Shape:
                  loose=loose)  # fmt: skip
 
 
+def callback_step_deadline() -> Shape:
+    """A loop step's and a subworkflow step's own ``timeout`` (300 s; the run has none)
+    stopping child runs with callback steps waiting: a foreach of 2 async lambdas
+    (``st_edge``) and a subworkflow whose run waits for a callback (``st_sub_edge``),
+    each called back around the step's deadline (fault free, well before it). A result
+    received by the step's deadline is the child step's outcome, also when the step's
+    timeout stops the child (STOPPED) before its done is handled; one after it is not.
+    Each step ends SUCCEEDED (every result in time and applied first) or TIMED_OUT."""
+    child = {"name": "sim_cb_st_child", "steps": [wait_cb("st_sub_edge", timeout=3600)]}
+    each = {"id": "st_each", "type": "foreach", "over": {"i": "${podium.range(0, 2)}"},
+            "timeout": 300, "retries": 0,
+            "steps": [async_lam("st_edge", timeout=3600)]}  # fmt: skip
+    sub = {"id": "st_sub", "type": "subworkflow", "workflow": "sim_cb_st_child",
+           "timeout": 300, "retries": 0}  # fmt: skip
+    parent = {"name": "sim_cb_step_deadline", "steps": [each, sub]}
+    callbacks = {"st_edge": "run_deadline", "st_sub_edge": "run_deadline"}
+    ends: frozenset[str | None] = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", None})
+    loose = {"st_each": ends, "st_sub": ends}
+    run_loose = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT"})
+    want = Expected("SUCCEEDED")
+    return Shape("callback_step_deadline", (child, parent),
+                 (RunSpec("sim_cb_step_deadline"),), (want,), callbacks=callbacks,
+                 loose=loose, run_loose=run_loose)  # fmt: skip
+
+
 CALLBACK_BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "callback_success": callback_success,
     "callback_fail": callback_fail,
@@ -765,6 +790,7 @@ CALLBACK_BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "callback_foreach": callback_foreach,
     "callback_run_deadline": callback_run_deadline,
     "callback_parent_deadline": callback_parent_deadline,
+    "callback_step_deadline": callback_step_deadline,
 }
 
 

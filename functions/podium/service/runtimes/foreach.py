@@ -19,6 +19,7 @@ from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError
 from podium.service import loops
 from podium.service.context import Services
+from podium.service.deadlines import children_deadline, past_own_deadline, step_deadline
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 
 # Inner step types that never have an output: every other one is listed in the loop's
@@ -54,7 +55,9 @@ class ForeachRuntime:
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         record = attempt.record or ctx.store.get_step(attempt.run.run_id, attempt.step)
         if record is not None:
-            loops.stop_children(ctx, attempt.run, record, f"stopped: {reason}")
+            loops.stop_children(
+                ctx, attempt.run, record, f"stopped: {reason}", deadline=step_deadline(attempt)
+            )
 
     def _pass(self, ctx: Services, attempt: Attempt, read: StepRecord | None = None) -> Result:
         run, spec = attempt.run, attempt.spec
@@ -69,6 +72,8 @@ class ForeachRuntime:
         counts = loops.counts_of(record, space.count)
         policy = OnFailure(spec.on_failure)
         plan = plan_foreach(counts, spec.concurrency, policy, spec.tolerated_failures)
+        if plan.finish != "ok" and past_own_deadline(ctx, attempt):
+            return loops.time_out(ctx, attempt, record)
         if plan.launch_to > plan.launch_from:
             stored = (
                 None
@@ -77,7 +82,14 @@ class ForeachRuntime:
             )
             try:
                 loops.launch(
-                    ctx, run, attempt.step, space, plan.launch_from, plan.launch_to, stored
+                    ctx,
+                    run,
+                    attempt.step,
+                    space,
+                    plan.launch_from,
+                    plan.launch_to,
+                    stored,
+                    deadline=children_deadline(ctx, attempt),
                 )
             except LoopError as exc:
                 return Failed(user_error(str(exc), retryable=False))

@@ -28,7 +28,11 @@ from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, run_binding
 from podium.service.context import Services
-from podium.service.deadlines import run_deadline
+from podium.service.deadlines import (
+    children_deadline,
+    run_deadline,
+    step_deadline,
+)
 from podium.service.lifecycle import results_by, stop_run
 from podium.service.runs import with_stored_params
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
@@ -59,8 +63,13 @@ class SubworkflowRuntime:
         return [child_run_id(run.run_id, record.step, record.attempt - 1)]
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
-        if attempt.spec.wait:  # its run ended by a deadline: the child's results in time stand
+        if attempt.spec.wait:
+            # Ended by a deadline (its run's, or the step's own timeout once passed): the
+            # child's callback results accepted by then stand.
             by = results_by(ctx, attempt.run)
+            own = step_deadline(attempt)
+            if own is not None and own <= ctx.now():  # its timer fires at it
+                by = own if by is None else min(by, own)
             stop_run(ctx, _child_id(attempt), f"stopped: {reason}", results_by=by)
 
     def _pass(self, ctx: Services, attempt: Attempt) -> Result:
@@ -113,7 +122,11 @@ class SubworkflowRuntime:
             chain=run.chain,
             logical_date=run.logical_date,
             tags={**compiled.definition.tags, **run.tags},
-            ancestor_deadline=run_deadline(ctx, run),  # its parent's bounds it too
+            # Its parent's deadline bounds it too; the step's own timeout only when the
+            # step waits for it (wait: false succeeds once the child started).
+            ancestor_deadline=(
+                children_deadline(ctx, attempt) if spec.wait else run_deadline(ctx, run)
+            ),
         )
         try:
             evaluated = compiled.expressions.evaluate_params(literal, run_binding(child))

@@ -24,6 +24,7 @@ from podium.core.expr.json_values import to_json_value
 from podium.service import loops
 from podium.service.bindings import bindings_for, iteration_of, run_binding, run_params
 from podium.service.context import Services
+from podium.service.deadlines import children_deadline, past_own_deadline, step_deadline
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 
 
@@ -53,7 +54,9 @@ class WhileRuntime:
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         record = attempt.record or ctx.store.get_step(attempt.run.run_id, attempt.step)
         if record is not None:
-            loops.stop_children(ctx, attempt.run, record, f"stopped: {reason}")
+            loops.stop_children(
+                ctx, attempt.run, record, f"stopped: {reason}", deadline=step_deadline(attempt)
+            )
 
     def _pass(self, ctx: Services, attempt: Attempt, read: StepRecord | None = None) -> Result:
         run, spec = attempt.run, attempt.spec
@@ -61,6 +64,10 @@ class WhileRuntime:
         if record is None or record.status is not StepStatus.RUNNING:
             return Waiting()
         done = record.children_ok + record.children_failed + record.children_stopped
+        if past_own_deadline(ctx, attempt):
+            # Its timer is late: no iteration starts, and one that ended past the
+            # deadline (timed out by it) fails nothing; the step times out.
+            return loops.time_out(ctx, attempt, record)
         if record.children_failed or record.children_stopped:
             last = _child(ctx, run, attempt.step, done - 1)
             why = f": {last.error}" if last is not None and last.error else ""
@@ -88,7 +95,14 @@ class WhileRuntime:
             values["parent"] = parent
         try:
             loops.launch(
-                ctx, run, attempt.step, lambda _i: values, index, index + 1, trigger="while"
+                ctx,
+                run,
+                attempt.step,
+                lambda _i: values,
+                index,
+                index + 1,
+                trigger="while",
+                deadline=children_deadline(ctx, attempt),
             )
         except LoopError as exc:
             return _fatal(str(exc))
