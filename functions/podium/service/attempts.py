@@ -17,7 +17,7 @@ from podium.core.engine.plans import plan_finish, plan_start_give_back
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.retry import MAX_START_GIVE_BACKS
 from podium.core.engine.status import RunStatus, StepStatus
-from podium.core.engine.step_error import StepError, timeout_error
+from podium.core.engine.step_error import StepError, step_timeout_error
 from podium.core.expr import ExpressionError
 from podium.service import messages
 from podium.service.advance import (
@@ -446,4 +446,5 @@ def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Claimed | N
 
 def _timeout_of(ctx: Services, attempt: Attempt) -> StepError:
     timeout = timeout_of(ctx, attempt.spec)
-    return timeout_error(f"the attempt ran longer than the step's timeout of {timeout:g} s")
+    assert timeout is not None  # only an attempt with a deadline times out
+    return step_timeout_error(timeout)

@@ -346,6 +346,17 @@ def results_by(ctx: Services, run: RunRecord) -> int | None:
     return deadline if deadline is not None and run.ended_at >= deadline else None
 
 
+def kept_by(ctx: Services, run: RunRecord, step_deadline: int | None) -> int | None:
+    """The time by which the child runs a loop or subworkflow step stops now keep a
+    callback result accepted for them: the deadline that ended the step, its run's
+    (``results_by``) or its own ``timeout`` once reached (its timer fires at it). None:
+    a plain stop, which keeps none."""
+    by = results_by(ctx, run)
+    if step_deadline is not None and step_deadline <= ctx.now():
+        by = step_deadline if by is None else min(by, step_deadline)
+    return by
+
+
 def kept_result(
     ctx: Services, run: RunRecord, record: StepRecord
 ) -> tuple[Attempt, Done | Failed] | None:

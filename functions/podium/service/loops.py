@@ -45,14 +45,14 @@ from podium.core.engine.loops import (
 from podium.core.engine.outputs import INLINE_PARAMS_BYTES, iteration_key, ref_of
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
-from podium.core.engine.step_error import timeout_error
+from podium.core.engine.step_error import step_timeout_error
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, iteration_of
 from podium.service.context import Services
 from podium.service.deadlines import step_deadline
-from podium.service.lifecycle import results_by, stop_run
+from podium.service.lifecycle import kept_by, stop_run
 from podium.service.reuse import restarted_child
 from podium.service.runtimes.base import Attempt, Failed
 
@@ -267,9 +267,7 @@ def stop_children(
     callback result accepted by the deadline that ended the loop: its run's, or the
     step's own (``deadline``, once passed)."""
     stopped = 0
-    by = results_by(ctx, run)  # the loop's run ended by a deadline: results in time stand
-    if deadline is not None and deadline <= ctx.now():  # its timer fires at it
-        by = deadline if by is None else min(by, deadline)
+    by = kept_by(ctx, run, deadline)
     for child in close_loop(ctx, run, record.step):
         if stop_run(ctx, child.run_id, reason, results_by=by) is not None:
             stopped += 1
@@ -282,11 +280,7 @@ def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Failed:
     callback result accepted by the deadline), whatever the children's counts say (one
     that ended past the deadline timed out by it)."""
     stop_children(ctx, attempt.run, record, "stopped: timed out", deadline=step_deadline(attempt))
-    return Failed(
-        timeout_error(
-            f"the attempt ran longer than the step's timeout of {attempt.spec.timeout:g} s"
-        )
-    )
+    return Failed(step_timeout_error(float(attempt.spec.timeout)))
 
 
 def uncounted_child_ids(ctx: Services, run: RunRecord, step: str) -> list[str]:

@@ -97,3 +97,8 @@ def platform_error(message: str, **kw: Any) -> StepError:
 
 def timeout_error(message: str, **kw: Any) -> StepError:
     return StepError.of(TIMEOUT, message, **kw)
+
+
+def step_timeout_error(timeout: float) -> StepError:
+    """An attempt that ran past its step's ``timeout`` (seconds)."""
+    return timeout_error(f"the attempt ran longer than the step's timeout of {timeout:g} s")

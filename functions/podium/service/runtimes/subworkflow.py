@@ -33,7 +33,7 @@ from podium.service.deadlines import (
     run_deadline,
     step_deadline,
 )
-from podium.service.lifecycle import results_by, stop_run
+from podium.service.lifecycle import kept_by, stop_run
 from podium.service.runs import with_stored_params
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 from podium.service.subworkflows import resolve_version
@@ -64,12 +64,7 @@ class SubworkflowRuntime:
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         if attempt.spec.wait:
-            # Ended by a deadline (its run's, or the step's own timeout once passed): the
-            # child's callback results accepted by then stand.
-            by = results_by(ctx, attempt.run)
-            own = step_deadline(attempt)
-            if own is not None and own <= ctx.now():  # its timer fires at it
-                by = own if by is None else min(by, own)
+            by = kept_by(ctx, attempt.run, step_deadline(attempt))
             stop_run(ctx, _child_id(attempt), f"stopped: {reason}", results_by=by)
 
     def _pass(self, ctx: Services, attempt: Attempt) -> Result:
