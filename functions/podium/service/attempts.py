@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podium.core.dsl.models import FailureMode
+from podium.core.engine.actions import propagates_as
 from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import output_key, step_params_key
@@ -367,10 +368,13 @@ def replay_terminal(
     output: Any = None,
     *,
     ended_at: int | None = None,
+    reason: str | None = None,
 ) -> None:
-    """Redo the idempotent follow-ups of a step that already ended: the worker that ended
-    it may have died before propagating (an in-process continuation has no message of
-    its own to be redelivered).
+    """Redo the idempotent follow-ups of a step that already ended ``status`` (with its
+    ``reason``): the worker that ended it may have died before propagating (an
+    in-process continuation has no message of its own to be redelivered). A step an
+    operator skipped propagates as a success (``propagates_as``) but sends no ``emit``:
+    only a success does.
 
     The run is read again first: a run that ended since the caller read it (a stop
     racing a duplicate message, or the sweeper) propagates nothing more, as its end
@@ -386,6 +390,7 @@ def replay_terminal(
     if run.status.terminal:
         run_ended(ctx, run)  # idempotent: a no-op once settled
         return
+    status = propagates_as(status, reason)
     if status.failure:
         message = error or status.value
         run, propagation = _after_step_failed(ctx, run, step, status, message, ended_at)

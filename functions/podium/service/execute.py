@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from podium.core.engine.actions import propagates_as
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.permits import PermitNeed, holder_id
 from podium.core.engine.plans import (
@@ -169,10 +168,11 @@ def _after_lost_claim(
                 ctx,
                 run,
                 msg.step,
-                propagates_as(current.status, current.reason),
+                current.status,
                 current.error,
                 current.output,
                 ended_at=current.ended_at,
+                reason=current.reason,
             )
         case LostClaim.REDO_RETRY:
             assert current is not None

@@ -18,7 +18,7 @@ anywhere is finished by the same request again (its step is then RETRY_WAIT with
 
 from __future__ import annotations
 
-from podium.core.engine.actions import ActionRefused, propagates_as
+from podium.core.engine.actions import ActionRefused
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.graph import Graph
 from podium.core.engine.records import RunRecord, StepRecord
@@ -127,8 +127,10 @@ def reopen_below(ctx: Services, run_id: str, step: str) -> list[str]:
         for pred in plan.replay:
             p = ctx.store.get_step(run_id, pred)
             if p is not None and p.status.terminal:
-                status = propagates_as(p.status, p.reason)
-                replay_terminal(ctx, now_run, pred, status, p.error, p.output, ended_at=p.ended_at)
+                replay_terminal(
+                    ctx, now_run, pred, p.status, p.error, p.output,
+                    ended_at=p.ended_at, reason=p.reason,
+                )  # fmt: skip
     return list(plan.reopen)
 
 

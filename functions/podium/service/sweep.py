@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from podium.core.dsl.models import Strategy
-from podium.core.engine.actions import propagates_as
 from podium.core.engine.checks import next_check
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
@@ -214,8 +213,9 @@ def _redrive_steps(
         ):
             # Its follow-ups were cut short: a successor never created, or a join
             # whose arrival was counted but never resolved. Replaying is idempotent.
-            status = propagates_as(s.status, s.reason)
-            replay_terminal(ctx, run, s.step, status, s.error, s.output, ended_at=s.ended_at)
+            replay_terminal(
+                ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at, reason=s.reason
+            )
             report.redriven.append(ref)
     if stale and all(s.status.terminal for s in steps):
         # A failed step whose worker died before flagging the run: flag it before the
