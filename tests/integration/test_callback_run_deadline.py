@@ -89,6 +89,18 @@ def run_timer_first(rt: LocalRuntime, run_id: str) -> None:
     assert rt.store.get_run(run_id).status is RunStatus.TIMED_OUT
 
 
+def hold_run_timers(rt: LocalRuntime) -> None:
+    """The run's deadline timer is late: never delivered (the test handles it itself,
+    if at all); every other timer is set as usual."""
+    schedule = rt.services.at
+
+    def late_deadlines(message: Any, due_ms: int, *, queue: str) -> None:
+        if not isinstance(message, messages.RunDeadline):
+            schedule(message, due_ms, queue=queue)
+
+    rt.services.at = late_deadlines  # type: ignore[method-assign]
+
+
 def step(rt: LocalRuntime, run_id: str, name: str) -> Any:
     return rt.store.get_step(run_id, name)
 
@@ -137,13 +149,7 @@ def test_a_result_in_time_whose_done_comes_after_the_deadline_starts_nothing(
 ) -> None:
     """The done is handled first, but after the run's deadline (its timer still queued):
     the result stands, and nothing after the step starts; the run times out there."""
-    schedule = rt.services.at
-
-    def late_deadlines(message: Any, due_ms: int, *, queue: str) -> None:
-        if not isinstance(message, messages.RunDeadline):  # the run's timer: late
-            schedule(message, due_ms, queue=queue)
-
-    rt.services.at = late_deadlines  # type: ignore[method-assign]
+    hold_run_timers(rt)
     run_id = begin(rt)
     clock(rt).advance_to(run_deadline_of(rt, run_id) - 1_000)
     accepted(post(run_id, {"success": {"rows": 4}}), "success")
@@ -188,13 +194,7 @@ def sent_rows(rt: LocalRuntime) -> list[Any]:
 def test_a_success_kept_by_its_late_done_sends_its_steps_emit(rt: LocalRuntime) -> None:
     """The done is handled first, after the run's deadline: the success it keeps sends
     the step's emit too."""
-    schedule = rt.services.at
-
-    def late_deadlines(message: Any, due_ms: int, *, queue: str) -> None:
-        if not isinstance(message, messages.RunDeadline):
-            schedule(message, due_ms, queue=queue)
-
-    rt.services.at = late_deadlines  # type: ignore[method-assign]
+    hold_run_timers(rt)
     run_id = begin(rt, {"type": "wait_for_callback", "payload": {"t": 1}, "emit": EMIT})
     clock(rt).advance_to(run_deadline_of(rt, run_id) - 1_000)
     accepted(post(run_id, {"success": {"rows": 7}}), "success")
