@@ -104,6 +104,8 @@ def test_a_childs_result_after_the_steps_deadline_is_refused(rt: LocalRuntime, k
     clock(rt).advance_to(deadline + 500)
     status, body = post(child, {"success": 1})
     assert (status, body["code"]) == (409, "deadline_passed"), body
+    # The refusal names the step whose deadline passed, not only its run.
+    assert f"the deadline of its parent step 'inner' of run {parent}" in body["message"], body
     step_timer(rt, parent, deadline)
     rt.pump(advance_time=False)
     waiting = rt.store.get_step(child, "wait")

@@ -115,13 +115,13 @@ def test_a_childs_result_after_the_parents_deadline_is_refused_and_not_kept(
     clock(rt).advance_to(deadline_of(rt, parent) + 500)
     status, body = call("POST", f"/callbacks/{token_of(f'{child}/wait/1')}", {"success": 1})
     assert (status, body["code"]) == (409, "deadline_passed"), body
-    assert f"after the deadline of its parent run {parent}" in body["message"], body
+    assert f"after the deadline of its parent step 'inner' of run {parent}" in body["message"]
     rt.pump(advance_time=False)  # its done (sent all the same) times the child out
     waiting = rt.store.get_step(child, "wait")
     assert waiting is not None and waiting.status is StepStatus.TIMED_OUT, waiting
     child_run = rt.store.get_run(child)
     assert child_run.status is RunStatus.TIMED_OUT, child_run
-    assert f"the deadline of its parent run {parent}" in (child_run.error or ""), child_run
+    assert f"the deadline of its parent step 'inner' of run {parent}" in (child_run.error or "")
     parent_timer(rt, parent)  # the parent's own timer, whenever it comes
     assert rt.store.get_run(parent).status is RunStatus.TIMED_OUT
 

@@ -43,7 +43,7 @@ from podium.core.errors import PodiumError
 from podium.service import messages
 from podium.service.api_requests import RequestError, check_run_id
 from podium.service.context import Services
-from podium.service.deadlines import own_deadline, run_deadline, timeout_of
+from podium.service.deadlines import inherited_from, own_deadline, run_deadline, timeout_of
 from podium.service.runtimes.callback import (
     HEARTBEAT_AT,
     find_result_mark,
@@ -358,8 +358,8 @@ def _too_late(
     dropped = "it is not applied" if what == "result" else "it is not recorded"
     if of_run and timeout is None:  # a child run, by its ancestors' deadline
         message = (
-            f"{came}, after the deadline of its parent run {run.parent_run}"
-            f" ({_iso(deadline)}): {dropped}; run {run.run_id} ends with its parent's"
+            f"{came}, after {inherited_from(run)}, {_iso(deadline)}: {dropped};"
+            f" run {run.run_id} ends by that deadline"
         )
     elif of_run:
         message = (

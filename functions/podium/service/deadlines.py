@@ -38,6 +38,16 @@ def run_deadline(ctx: Services, run: RunRecord) -> int | None:
     return own
 
 
+def inherited_from(run: RunRecord) -> str:
+    """Where a child run's inherited deadline comes from, for its error and refusals: the
+    loop or subworkflow step above it passes down the earlier of its own ``timeout`` and
+    its run's deadline (itself possibly inherited), and the child cannot tell which."""
+    return (
+        f"the deadline of its parent step '{run.parent_step}' of run {run.parent_run}"
+        " (that step's timeout, or its run's deadline if earlier)"
+    )
+
+
 def own_deadline(ctx: Services, run: RunRecord) -> int | None:
     """The run's own deadline: its workflow's ``timeout`` from its start (None: none)."""
     timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout

@@ -37,7 +37,13 @@ from podium.service.admission import release_slot
 from podium.service.attempt_records import record_error, stored, with_result_for
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
-from podium.service.deadlines import deadline_of, own_deadline, run_deadline, withdraw_deadline
+from podium.service.deadlines import (
+    deadline_of,
+    inherited_from,
+    own_deadline,
+    run_deadline,
+    withdraw_deadline,
+)
 from podium.service.permits import (
     abandon_if_queued,
     in_queue,
@@ -491,7 +497,7 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
     if deadline == own_deadline(ctx, run) and timeout is not None:
         message = f"the run ran longer than its timeout of {timeout:g} s"
     else:
-        message = f"the run ran past the deadline of its parent run {run.parent_run}"
+        message = f"the run ran past {inherited_from(run)}"
     try:
         ended = ctx.store.transition_run(
             run_id,
