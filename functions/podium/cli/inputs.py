@@ -7,7 +7,6 @@ commands that start or act on runs, so it imports none of the command modules.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from contextlib import suppress
@@ -20,10 +19,17 @@ from rich.text import Text
 
 from podium.cli.output import err
 from podium.cli.remote import quote
-from podium.core.dsl.load import MAX_DOCUMENT_DEPTH, check_depth
+from podium.core.dsl.load import (
+    MAX_DOCUMENT_DEPTH,
+    NotJsonNumber,
+    RepeatedKeys,
+    check_depth,
+    loads_strict_json,
+)
 from podium.core.dsl.models import ParamSpec, ParamType
 from podium.core.dsl.params import parse_cli_value
 from podium.core.tags import parse_tag_pairs
+from podium.core.text_checks import LONE_SURROGATE_FIX, find_lone_surrogate
 
 if TYPE_CHECKING:
     from podium.cli.remote import ApiClient
@@ -55,15 +61,24 @@ def too_deep(where: str) -> typer.Exit:
 
 
 def json_value(where: str, raw: str) -> Any:
-    """``raw`` read as JSON (ValueError when it is not JSON). Nested more than
-    MAX_DOCUMENT_DEPTH levels, as the API refuses it, is a usage error (exit 2) naming
-    ``where``: Python's parser would give up with a RecursionError past about 1,000."""
+    """``raw`` read as JSON (ValueError when it is not JSON). What the API refuses in a
+    body is a usage error (exit 2) naming ``where``: nested more than MAX_DOCUMENT_DEPTH
+    levels (Python's parser would give up with a RecursionError past about 1,000), a key
+    given twice (the parser would keep the last), NaN, Infinity or a number too big for a
+    double, a lone surrogate (an escape, or an argument that was not UTF-8)."""
     try:
-        value = json.loads(raw)
+        value = loads_strict_json(raw)
     except RecursionError:
         raise too_deep(where) from None
+    except RepeatedKeys as exc:
+        raise usage_error(f"{where}: {exc}") from None
+    except NotJsonNumber as exc:
+        raise usage_error(f"{where}: {exc} (write null or a string)") from None
     if check_depth(value) is not None:
         raise too_deep(where)
+    lone = find_lone_surrogate(value)
+    if lone is not None:
+        raise usage_error(f"{where}{'.' + lone if lone else ''}: {LONE_SURROGATE_FIX}")
     return value
 
 
@@ -91,13 +106,12 @@ def _typed(key: str, spec: ParamSpec, raw: str) -> Any:
     param check to refuse with the type it expects."""
     if spec.type is ParamType.DOUBLE and not _DOUBLE.fullmatch(raw):
         return raw
-    try:
-        value = parse_cli_value(spec, raw)
-    except RecursionError:  # a list or map: JSON nested past Python's parser
-        raise too_deep(f"-p {key}") from None
-    if check_depth(value) is not None:
-        raise too_deep(f"-p {key}")
-    return value
+    if spec.type in (ParamType.LIST, ParamType.MAP):
+        try:
+            return json_value(f"-p {key}", raw)
+        except ValueError:  # not JSON: the run's param check names the type it expects
+            return raw
+    return parse_cli_value(spec, raw)
 
 
 def parse_params(defn_params: dict[str, Any], pairs: list[str]) -> dict[str, Any]:

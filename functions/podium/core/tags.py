@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.text_checks import LONE_SURROGATE_FIX, has_lone_surrogate
 
 MAX_TAGS = 50
 MAX_KEY_CHARS = 64
@@ -48,6 +49,8 @@ def tag_issues(tags: Any, path: str = "tags") -> list[Issue]:
                     " control characters",
                 )
             )
+        elif has_lone_surrogate(value):  # a command-line argument that was not UTF-8
+            issues.append(Issue(where, LONE_SURROGATE_FIX))
     return issues
 
 

@@ -409,6 +409,17 @@ def change_breakpoints(name: str) -> Response[str]:
 _TEMPLATE_DEFAULT = re.compile(r"params\.[^.]+\.default$")
 
 
+def _in_query(exc: DefinitionError) -> DefinitionError:
+    """A service's issues, named as the request's query parameters (``step`` ->
+    ``query.step``)."""
+    return DefinitionError(
+        [
+            Issue(i.path if i.path.startswith("query.") else f"query.{i.path}", i.message)
+            for i in exc.issues
+        ]
+    )
+
+
 def _in_body(exc: DefinitionError) -> DefinitionError:
     """A service's issues, named as the request's body fields (``to`` -> ``body.to``,
     ``params.day`` -> ``body.params.day``). A param's template default that failed
@@ -552,9 +563,12 @@ def act_on_run(run_id: str) -> Response[str]:
     check_run_id(run_id)
     request = parse_run_action(_body())
     actor = Actor(_caller(), request.reason, request.request_id)
-    result = run_action(
-        bootstrap.services(), run_id, request.action, actor, request.restart_request()
-    )
+    try:
+        result = run_action(
+            bootstrap.services(), run_id, request.action, actor, request.restart_request()
+        )
+    except DefinitionError as exc:  # a restart's params, as a start's: body.params.<p>
+        raise _in_body(exc) from None
     return _json(HTTPStatus.OK, result.as_json())
 
 
@@ -680,7 +694,11 @@ def get_replay(run_id: str) -> Response[str]:
             "name the step: GET /runs/{run_id}/replay?step=ID[&attempt=N]",
         )
     attempt = _int_query("attempt", None, 1, 10_000)
-    return _json(HTTPStatus.OK, replay_input(bootstrap.services(), run_id, step, attempt).as_json())
+    try:
+        replay = replay_input(bootstrap.services(), run_id, step, attempt)
+    except DefinitionError as exc:  # the service names its arguments (step, attempt)
+        raise _in_query(exc) from None
+    return _json(HTTPStatus.OK, replay.as_json())
 
 
 @app.get("/console/workflows")
@@ -694,7 +712,7 @@ def console_runs() -> Response[str]:
     ctx = bootstrap.services()
     workflow = _str_query("workflow")
     if workflow is not None:
-        check_workflow_name(workflow)
+        check_workflow_name(workflow, "query.workflow")
     view = console_views.list_console_runs(
         ctx,
         [name for name, _ in ctx.store.list_workflows()],

@@ -393,7 +393,7 @@ class DevServer:
                     return 200, {"workflows": workflow_names(self.runtime.store)}
                 if parts == ["runs"]:
                     if query.get("workflow"):  # as the deployed API checks them
-                        check_workflow_name(query["workflow"])
+                        check_workflow_name(query["workflow"], "query.workflow")
                     return 200, views.list_console_runs(
                         ctx,
                         workflow_names(self.runtime.store),

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from podium.core.dsl.errors import DefinitionError, Issue
-from podium.core.dsl.load import MAX_DOCUMENT_DEPTH, check_depth
+from podium.core.dsl.load import MAX_DOCUMENT_DEPTH, RepeatedKeys, check_depth, loads_strict_json
 from podium.core.engine.records import RunRecord
 from podium.core.ports import Events
 from podium.service.context import Services
@@ -52,8 +52,8 @@ def start_from_file(ctx: Services, workflow: str, path: Path, with_params: bool)
             [Issue("--event", "the trigger's params come from the event: drop -p and --tag")]
         )
     try:
-        event = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        event = loads_strict_json(path.read_text())  # as an API body: no NaN, no key twice
+    except (OSError, ValueError, RepeatedKeys) as exc:
         raise DefinitionError([Issue(str(path), f"cannot read the event JSON: {exc}")]) from None
     except RecursionError:  # Python's parser gives up about 1,000 levels down
         raise _too_deep(path) from None

@@ -28,6 +28,7 @@ from podium.core.dsl.load import (
 )
 from podium.core.dsl.models import WORKFLOW_NAME
 from podium.core.engine.status import RunStatus
+from podium.core.text_checks import find_lone_surrogate
 
 RUN_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -213,35 +214,6 @@ def _too_deep(path: str) -> RequestError:
     )
 
 
-def _has_surrogate(text: str) -> bool:
-    if text.isascii():
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def find_lone_surrogate(data: Any) -> str | None:
-    """The path of the first string (or key) holding a lone surrogate, or None."""
-    stack: list[tuple[Any, str]] = [(data, "")]
-    while stack:
-        value, path = stack.pop()
-        if isinstance(value, str):
-            if _has_surrogate(value):
-                return path
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                sub = f"{path}.{k}" if path else str(k)
-                if _has_surrogate(k):
-                    return path or "(key)"
-                stack.append((v, sub))
-        elif isinstance(value, list):
-            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
-    return None
-
-
 # ASCII digits only: int() also takes "+5", " 5", "1_0" and other scripts' digits.
 _ASCII_INT = re.compile(r"-?[0-9]{1,19}")
 
@@ -258,12 +230,12 @@ def bounded_int(name: str, raw: str, low: int, high: int) -> int:
     return value
 
 
-def check_workflow_name(name: str) -> None:
+def check_workflow_name(name: str, place: str = "path.name") -> None:
     if not _WORKFLOW_NAME.match(name):
         raise RequestError(
             HTTPStatus.BAD_REQUEST,
             "invalid_name",
-            "path.name",
+            place,
             f"{name[:100]!r} is not a workflow name: start with a letter and use only"
             " letters, digits, '_' or '-' (at most 80)",
         )

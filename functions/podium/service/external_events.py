@@ -55,9 +55,10 @@ def _ecs_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
 
 def _ecs_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: detail[k] for k in _ECS_FIELDS if k in detail}
+    containers = detail.get("containers")
     out["containers"] = [
         {k: c[k] for k in _ECS_CONTAINER_FIELDS if k in c}
-        for c in detail.get("containers") or []
+        for c in (containers if isinstance(containers, list) else [])
         if isinstance(c, Mapping)
     ]
     return out
@@ -101,7 +102,8 @@ def _sfn_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
     fields = ("executionArn", "name", "status", "error", "cause")
     out = {k: detail[k] for k in fields if k in detail}
     output = detail.get("output")
-    included = (detail.get("outputDetails") or {}).get("included", True)
+    details = detail.get("outputDetails")
+    included = details.get("included", True) if isinstance(details, Mapping) else True
     # A big output would overflow the message: the runtime reads it from the execution.
     if output is not None and included and len(str(output)) <= MAX_EVENT_OUTPUT_CHARS:
         out["output"] = output

@@ -13,13 +13,24 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean, format_path
+from podium.core.dsl.errors import (
+    DefinitionError,
+    Issue,
+    did_you_mean,
+    format_path,
+    pattern_in_words,
+)
 from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.graph_checks import check_graph, check_raw_graph
 from podium.core.dsl.loops import check_bodies
 from podium.core.dsl.models import (
+    AWS_NAME,
     CONCURRENCY_KEY,
+    HTTP_HEADER,
+    IDENTIFIER,
+    PERCENTAGE,
     STEP_TYPES,
+    WORKFLOW_NAME,
     ApprovalStep,
     BatchJobStep,
     EcsTaskStep,
@@ -623,6 +634,14 @@ _PATTERN_WORDS = {
     " (e.g. nightly, on-upload)",
     JOIN_KEY: "is not a param name: 1-64 letters, digits and _, not starting with a digit",
     CONCURRENCY_KEY: "is not a concurrency key: 1-80 letters, digits and _ . : -",
+    IDENTIFIER: "is not a valid id: use letters, digits and '_', starting with a letter or"
+    " '_' (ids are used in expressions such as steps.<id>.output)",
+    WORKFLOW_NAME: "is not a workflow name: 1-80 letters, digits, '_' and '-', starting with"
+    " a letter (e.g. daily_reports)",
+    AWS_NAME: "is not an AWS name or ARN: letters, digits and _ . / : + = @ -, starting with"
+    " a letter or digit, without spaces",
+    HTTP_HEADER: "is not an HTTP header name: 1-64 letters, digits and '-'",
+    PERCENTAGE: "is not a percentage: from 0% to 100%, such as '10%' or '2.5%'",
 }
 
 
@@ -670,17 +689,9 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
         pattern = str(err.get("ctx", {}).get("pattern", ""))
         if pattern in _PATTERN_WORDS:
             return Issue(path, f"'{str(err.get('input'))[:80]}' {_PATTERN_WORDS[pattern]}")
-        if loc and loc[-1] == "name":
-            return Issue(
-                path,
-                "workflow name must start with a letter and use only letters, digits, '_' or '-'"
-                " (at most 80)",
-            )
-        return Issue(
-            path,
-            f"'{err.get('input')}' is not a valid id: use letters, digits and '_', starting with"
-            " a letter or '_' (ids are used in expressions such as steps.<id>.output)",
-        )
+        # A pattern without words of its own: said as simply as it can be.
+        words = pattern_in_words(pattern) or f"does not match the pattern {pattern}"
+        return Issue(path, f"'{str(err.get('input'))[:80]}' {words}")
     if kind == "enum":
         expected = err.get("ctx", {}).get("expected", "")
         return Issue(path, f"'{err.get('input')}' is not allowed; use one of: {expected}")

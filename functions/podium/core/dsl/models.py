@@ -164,6 +164,24 @@ Seconds = Annotated[
     BeforeValidator(_not_a_boolean),
     Field(description="Seconds, or '90s', '15m', '2h30m'."),
 ]
+PERCENTAGE = r"^(100|[0-9]{1,2}(\.[0-9]+)?)%$"
+
+
+def _count_or_percentage(value: Any) -> Any:
+    """One message for a bad ``tolerated_failures`` (the union would give two: pydantic's
+    integer parse and a pattern). Booleans are left to ``not_boolean``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str) and re.match(PERCENTAGE, value):
+        return value
+    raise ValueError(
+        f"{str(value)[:40]!r} is not a count or a percentage: write a whole number of"
+        " failures (3) or a percentage from 0% to 100% ('10%', '2.5%')"
+    )
+
+
 MAX_TIMEOUT_SECONDS = 120 * 86_400  # as Maestro: 120 days
 HeartbeatSeconds = Annotated[int, Field(ge=1, le=MAX_TIMEOUT_SECONDS), NOT_BOOLEAN]
 # A waiting step (its work goes on elsewhere: a sleep, later ECS, loops, callbacks) times
@@ -422,6 +440,7 @@ class FailStep(StepBase):
 # ``templated`` names them, and the definition's expressions compile them once.
 
 AWS_NAME = r"^[A-Za-z0-9][A-Za-z0-9_./:+=@-]{0,2047}$"  # a name or an ARN
+HTTP_HEADER = r"^[A-Za-z0-9-]{1,64}$"
 Name = Annotated[str, Field(pattern=AWS_NAME)]
 
 
@@ -571,7 +590,7 @@ class HttpAuth(_Model):
     key: str | None = Field(
         default=None, description="A JSON secret's field to use (default: the whole value)."
     )
-    header: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")] = "Authorization"
+    header: Annotated[str, Field(pattern=HTTP_HEADER)] = "Authorization"
     prefix: Annotated[str, Field(max_length=32)] = "Bearer "
 
 
@@ -713,8 +732,8 @@ class ForeachStep(StepBase):
     ] = Field(default=20, description="Iterations running at once (at most 1,000).")  # type: ignore[assignment]
     on_failure: Literal["fail_fast", "finish_running", "continue"] = "finish_running"
     tolerated_failures: Annotated[
-        Annotated[int, Field(ge=0)]
-        | Annotated[str, Field(pattern=r"^(100|[0-9]{1,2}(\.[0-9]+)?)%$")],
+        Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=PERCENTAGE)],
+        BeforeValidator(_count_or_percentage),
         not_boolean("tolerated_failures", "a count or a percentage such as '10%'"),
     ] = Field(default=0, description="With continue: a count, or a percentage such as '10%'.")
     steps: Annotated[list[Step], Field(min_length=1)]

@@ -15,6 +15,8 @@ from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.models import ParamMode, ParamSpec, ParamType, WorkflowDefinition
+from podium.core.expr.json_values import NotJsonError, to_json_value
+from podium.core.text_checks import LONE_SURROGATE_FIX, find_lone_surrogate
 
 _TYPE_HELP = {
     ParamType.STRING: "a string",
@@ -27,7 +29,28 @@ _TYPE_HELP = {
 
 
 def check_value(spec: ParamSpec, value: Any, path: str) -> tuple[Any, Issue | None]:
-    """Return the value in its canonical Python form, or an issue naming the fix."""
+    """Return the value in its canonical form, or an issue naming the fix. A run's params
+    are stored and shown as JSON, however they came (a body, ``-p``, a trigger's or a
+    default's template): a list or map takes the JSON form of what a template rendered in
+    it (a timestamp as RFC 3339 text, as everywhere: core/expr/json_values.py), and what
+    JSON cannot hold (NaN, Infinity, a lone surrogate) is refused where it is."""
+    value, issue = _check_type(spec, value, path)
+    if issue is not None:
+        return value, issue
+    if spec.type in (ParamType.LIST, ParamType.MAP):
+        try:
+            value = to_json_value(value, path)
+        except NotJsonError as exc:
+            return value, Issue(path, exc.message)
+    if isinstance(value, (str, list, dict)):
+        where = find_lone_surrogate(value)
+        if where is not None:
+            at = f"{path}.{where}" if where and not where.startswith("[") else path + where
+            return value, Issue(at, LONE_SURROGATE_FIX)
+    return value, None
+
+
+def _check_type(spec: ParamSpec, value: Any, path: str) -> tuple[Any, Issue | None]:
     t = spec.type
     ok: bool
     if t is ParamType.STRING:

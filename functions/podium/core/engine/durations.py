@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+# ASCII digits only: \d also matches other scripts' digits, which float() reads.
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_NUMBER = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
 
 
 def _with_unit(seconds: float) -> str:
@@ -30,7 +31,13 @@ def parse_duration(value: object) -> float:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer past a double's range (JSON and YAML allow it)
+            raise ValueError(
+                f"a duration of {len(str(value))} digits is too long; write seconds"
+                " (3600) or units d, h, m, s, ms ('1h', '90s')"
+            ) from None
     if not isinstance(value, str) or not value.strip():
         raise ValueError("a duration is a number of seconds or a string like '90s', '2h30m'")
     text = value.strip().replace(" ", "")

@@ -130,7 +130,7 @@ def _field(text: str, low: int, high: int, what: str, names: dict[str, int]) -> 
                     f" or {base} alone"
                 )
             if not _digits(step_text) or int(step_text) < 1:
-                raise ScheduleError(f"{what}: step {step_text!r} must be a positive number")
+                raise ScheduleError(f"{what}: step {_short(step_text)} must be a positive number")
             step = int(step_text)
         if body == "*":
             start, end = low, high
@@ -146,8 +146,15 @@ def _field(text: str, low: int, high: int, what: str, names: dict[str, int]) -> 
 
 def _digits(text: str) -> bool:
     """ASCII digits only: str.isdigit() takes a superscript 2 (which int() refuses) and
-    a fullwidth 5 (which it reads as 5, while Scheduler is handed the text as written)."""
-    return text.isascii() and text.isdigit()
+    a fullwidth 5 (which it reads as 5, while Scheduler is handed the text as written).
+    At most 9 of them: no field goes past 2199, and int() refuses over 4,300 digits in
+    its own words."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
+def _short(text: str) -> str:
+    """``text`` quoted for a message, cut short when long (a 5,000-digit number)."""
+    return repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
 
 
 def _value(text: str, low: int, high: int, what: str, names: dict[str, int]) -> int:
@@ -155,7 +162,7 @@ def _value(text: str, low: int, high: int, what: str, names: dict[str, int]) -> 
     if upper in names:
         return names[upper]
     if not _digits(text):
-        raise ScheduleError(f"{what}: {text!r} is not a number from {low} to {high}")
+        raise ScheduleError(f"{what}: {_short(text)} is not a number from {low} to {high}")
     value = int(text)
     if not low <= value <= high:
         raise ScheduleError(f"{what}: {value} is outside {low}-{high}")

@@ -1,0 +1,44 @@
+"""Lone surrogates: text Python holds but no UTF-8 (so no JSON, no DynamoDB item, no
+SQLite row) can carry. They come from a ``\\ud800``-``\\udfff`` escape in JSON text, or
+from a command-line argument that was not UTF-8 (Python keeps each bad byte as one).
+Every door that takes values (API bodies, ``-p`` values, params however rendered)
+refuses them, naming where."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LONE_SURROGATE_FIX = (
+    "contains a lone surrogate (\\ud800 to \\udfff), which is not valid Unicode;"
+    " send UTF-8 text (a character outside the BMP as a surrogate pair escape)"
+)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def find_lone_surrogate(data: Any) -> str | None:
+    """The path (``a.b[2]``; ``""`` for ``data`` itself) of the first string or key
+    holding a lone surrogate, or None."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if has_lone_surrogate(value):
+                return path
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                sub = f"{path}.{k}" if path else str(k)
+                if isinstance(k, str) and has_lone_surrogate(k):
+                    return path or "(key)"
+                stack.append((v, sub))
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+    return None
