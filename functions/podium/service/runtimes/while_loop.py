@@ -20,7 +20,7 @@ from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import user_error
 from podium.core.expr import ExpressionError, compile_expression
-from podium.core.expr.json_values import to_json_value
+from podium.core.expr.json_values import NotJsonError, to_json_value
 from podium.service import loops
 from podium.service.bindings import bindings_for, iteration_of, run_binding, run_params
 from podium.service.context import Services
@@ -71,7 +71,8 @@ class WhileRuntime:
         if record.children_failed or record.children_stopped:
             last = _child(ctx, run, attempt.step, done - 1)
             why = f": {last.error}" if last is not None and last.error else ""
-            return _fatal(f"{spec.id}: iteration {done - 1} {_status(last)}{why}")
+            # The run's error names the step already (as a foreach's does).
+            return _fatal(f"iteration {done - 1} {_status(last)}{why}")
         # The launched mark is raised after the child is created: a child that ended
         # before its launcher raised it is counted all the same.
         index = max(record.children_launched, done)
@@ -79,15 +80,18 @@ class WhileRuntime:
             return Waiting()  # an iteration runs: its end brings the next pass
         try:
             state = self._state(ctx, run, attempt.step, spec, index)
-            parent = iteration_of(ctx, run)
+        except ExpressionError as exc:  # its message says where (state or update.<field>)
+            return _fatal(exc.message)
+        parent = iteration_of(ctx, run)
+        try:
             go_on = _condition(spec.condition, run, run_params(ctx, run), state, index, parent)
         except ExpressionError as exc:
-            return _fatal(f"{spec.id}: {exc.message}")
+            return _fatal(f"condition before iteration {index}: {exc.message}")
         if not go_on:
             return Done({"iterations": index, "state": state})
         if index >= spec.max_iterations:
             return _fatal(
-                f"{spec.id}: the condition still holds after max_iterations"
+                f"the condition still holds after max_iterations"
                 f" ({spec.max_iterations:,}); raise it (up to 100,000) or fix the condition"
             )
         values = {"index": index, "state": state}
@@ -121,7 +125,7 @@ class WhileRuntime:
         base = {"params": run_params(ctx, run), "run": run_binding(run)}
         if index == 0:
             initial: dict[str, Any] = to_json_value(
-                {k: _render(v, base) for k, v in spec.state.items()}, "state"
+                {k: _render_field(v, base, f"state.{k}") for k, v in spec.state.items()}, "state"
             )
             return initial
         prev = _child(ctx, run, step, index - 1)
@@ -134,7 +138,14 @@ class WhileRuntime:
         reads = _steps_read(spec.update)
         bound = bindings_for(ctx, prev, reads)
         bound["state"] = state
-        updated = to_json_value({k: _render(v, bound) for k, v in spec.update.items()}, "update")
+        after = f"after iteration {index - 1}"
+        rendered = {
+            k: _render_field(v, bound, f"update.{k} {after}") for k, v in spec.update.items()
+        }
+        try:
+            updated = to_json_value(rendered, "update")
+        except NotJsonError as exc:
+            raise ExpressionError(f"{exc.message} ({after})") from None
         return {**state, **updated}
 
 
@@ -157,6 +168,15 @@ def _render(value: Any, bindings: Mapping[str, Any]) -> Any:
     # Templates anywhere inside (a map of templates) render, as in a payload: their
     # references were checked at push (core.dsl.loops).
     return compile_value(value).render(bindings)
+
+
+def _render_field(value: Any, bindings: Mapping[str, Any], where: str) -> Any:
+    """One field of the state or the update, its error naming it (``update.loss after
+    iteration 3: no such key: 'nope'``)."""
+    try:
+        return _render(value, bindings)
+    except ExpressionError as exc:
+        raise ExpressionError(f"{where}: {exc.message}") from None
 
 
 def _steps_read(update: Mapping[str, Any]) -> set[str]:
