@@ -156,7 +156,11 @@ def test_a_restart_with_other_params_reruns_every_iteration_of_another_state(
 
 def test_the_rule() -> None:
     old = {"index": 2, "state": {"n": 2}}
-    assert restarts_iteration("foreach", old, {"index": 2, "i": 7})
-    assert restarts_iteration("while", old, {"index": 2, "state": {"n": 2}})
-    assert not restarts_iteration("while", old, {"index": 2, "state": {"n": 11}})
-    assert not restarts_iteration("while", None, {"index": 2, "state": {"n": 2}})
+    assert restarts_iteration(old, {"index": 2, "state": {"n": 2}})
+    assert not restarts_iteration(old, {"index": 2, "state": {"n": 11}})
+    assert not restarts_iteration(None, {"index": 2, "state": {"n": 2}})
+    # A foreach's iteration too: the same index over another item (other params) is
+    # another iteration (it was restarted whatever its item, until session 20).
+    item = {"index": 2, "i": 7}
+    assert restarts_iteration(item, {"index": 2, "i": 7})
+    assert not restarts_iteration(item, {"index": 2, "i": 8})

@@ -9,7 +9,6 @@ import contextlib
 from typing import Any
 
 from podium.core.engine.actions import (
-    CHAINED_LOOPS,
     rerun_whole,
     restart_from_in,
     restarts_iteration,
@@ -57,8 +56,9 @@ def restarted_child(
     run it restarts is restarted from incomplete too, so an iteration that succeeded reruns
     nothing (its steps and outputs are taken over) and one that failed reruns only what
     did not succeed; the iteration a ``--from LOOP/INDEX/STEP`` names restarts from that
-    step instead. A while's iteration is restarted only when it starts with the state
-    the old one started with (``restarts_iteration``): else it runs in full. Returns the
+    step instead. An iteration is restarted only when it starts with the values the old
+    one started with (``restarts_iteration``: its item, a while's state): else it runs
+    in full. Returns the
     old child's id (the new child's ``restart_of``), None when the child runs in full."""
     if run.restart_of is None:
         return None
@@ -71,11 +71,8 @@ def restarted_child(
         old = ctx.store.get_run(old_id)
     except RunNotFound:
         return None  # the old loop never got this far
-    kind = compiled.step(step).type
-    if kind in CHAINED_LOOPS and not restarts_iteration(
-        kind, iteration_of(ctx, old), _as_stored(values)
-    ):
-        return None  # a while iteration after one that reran: another state, all reruns
+    if not restarts_iteration(iteration_of(ctx, old), _as_stored(values)):
+        return None  # another item (other params), or another state: it all reruns
     # A restart from a step inside an iteration: the named iteration (and each on the
     # way to it) reruns from that step; the others from incomplete.
     rerun_from = restart_from_in(top.run_id, top.restart_from, child_id)

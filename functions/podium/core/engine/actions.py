@@ -405,27 +405,18 @@ def _and_below(graph: Graph, step: str) -> frozenset[str]:
     return frozenset(below)
 
 
-# Loops whose iteration starts from what the one before it left (a while's ``state``),
-# not from values fixed when the loop starts (a foreach's index and item).
-CHAINED_LOOPS = frozenset({"while"})
+def restarts_iteration(old: Mapping[str, object] | None, new: Mapping[str, object]) -> bool:
+    """Whether a restarted run's loop restarts the old run's iteration (takes over what
+    succeeded there, ``reused_steps``) rather than running it in full: only when it
+    starts with the very values the old one did (``old``, ``new``: as stored: its index,
+    its loop params or a while's ``state``, the enclosing iteration's ``parent``).
 
-
-def restarts_iteration(
-    kind: str, old: Mapping[str, object] | None, new: Mapping[str, object]
-) -> bool:
-    """Whether a restarted run's loop of type ``kind`` restarts the old run's iteration
-    (takes over what succeeded there, ``reused_steps``) rather than running it in full.
-
-    A foreach iteration starts from its index and item: the same in the restart. A while
-    iteration starts from the state the iteration before it left (``old``, ``new``: the
-    values each iteration starts with, as stored: its index, ``state`` and the enclosing
-    iteration's ``parent``): once an iteration reruns (``--from LOOP/K/STEP``), or the
-    restart gives other params or another version, the states after it may differ, and
-    the old iteration's outputs were computed from another state. It is restarted only
-    when it starts with the very values the old one did; otherwise it runs in full (and
-    so does every loop nested in it)."""
-    if kind not in CHAINED_LOOPS:
-        return True
+    A foreach's items are rendered again from the restart's params and version: with
+    other params, index 0 may be another item, and the old iteration's outputs were
+    computed for the item it had. A while iteration starts from the state the one
+    before it left: once an iteration reruns (``--from LOOP/K/STEP``), or the restart
+    gives other params or another version, the states after it may differ. Either way
+    the iteration runs in full (and so does every loop nested in it)."""
     return old is not None and dict(old) == dict(new)
 
 
