@@ -187,12 +187,13 @@ def plan_foreach(
     n = counts.total
     bad = counts.bad
     if on_failure is OnFailure.FAIL_FAST and bad:
-        return LoopPlan(
-            finish="failed", message=_failed_message(counts), stop_running=counts.running > 0
-        )
+        # Stop whatever runs, even when the counts say nothing does: the launched mark is
+        # raised after its children are created, so it can lag a launch in flight (the
+        # stop lists the children opened and not counted, not the mark).
+        return LoopPlan(finish="failed", message=_failed_message(counts), stop_running=True)
     stopping = on_failure is OnFailure.FINISH_RUNNING and bad > 0
     if stopping:
-        if counts.running == 0:
+        if counts.running == 0:  # by the mark: the loop's close still looks (foreach.py)
             return LoopPlan(finish="failed", message=_failed_message(counts))
         return LoopPlan()
     if counts.ended >= n:

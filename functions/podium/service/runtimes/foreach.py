@@ -96,7 +96,12 @@ class ForeachRuntime:
         if plan.finish is not None and not plan.stop_running:
             # No poll comes once it ends: a child it leaves uncounted (a crash cut its
             # end short) is the sweeper's (stop_children does the same).
-            loops.close_loop(ctx, run, attempt.step)
+            running = loops.close_loop(ctx, run, attempt.step)
+            if running and plan.finish == "failed":
+                # finish_running, its counts saying nothing runs: the launched mark lags
+                # a launch in flight (its children created, the mark not raised yet).
+                # The loop is closed (nothing more starts); their ends bring the next pass.
+                return Waiting()
         if plan.stop_running:
             loops.stop_children(
                 ctx, run, record, f"stopped: iteration failed ({spec.id} on_failure fail_fast)"
