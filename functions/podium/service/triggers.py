@@ -549,7 +549,15 @@ def route_trigger_event(
             pattern = trigger.event.pattern
         else:
             continue
-        if not matches(pattern, event):
+        try:
+            hit = matches(pattern, event)
+        except Exception as exc:  # a pure function of stored data: no outage gets here
+            # A pattern stored before a check that now refuses it: that trigger's
+            # failure, never the event's (a raise here would fail every workflow's).
+            record_failure(ctx, workflow, tid, f"its pattern cannot be matched: {exc!r}")
+            failed.append(f"{workflow}/{tid}")
+            continue
+        if not hit:
             continue
         state = trigger_state(ctx, workflow, tid, trigger)
         if not state.enabled:

@@ -2,9 +2,13 @@
 checked by the events function against every event the construct's rules deliver.
 
 Supported (EventBridge's content filtering): a list of allowed values, nested objects,
-``{"prefix"}``, ``{"suffix"}``, ``{"anything-but": v | [v] | {"prefix"}}``,
-``{"exists": bool}``, ``{"numeric": [op, n, ...]}``, ``{"wildcard": "a*b"}`` and
-``{"equals-ignore-case"}``. A list in the event matches when any element matches.
+``{"prefix"}``, ``{"suffix"}``, ``{"anything-but": v | [v] | {"prefix" | "suffix" |
+"wildcard" | "equals-ignore-case": text | [text]}}``, ``{"exists": bool}``,
+``{"numeric": [op, n, ...]}``, ``{"wildcard": "a*b"}`` and ``{"equals-ignore-case"}``.
+As EventBridge (its event-ruler) does, a list in the event matches when any element
+matches (a nested pattern against a list of objects: when one object matches it all),
+and ``exists`` looks at leaves: a field holding an object does not exist as a value,
+and a field under an absent object is absent.
 """
 
 from __future__ import annotations
@@ -54,11 +58,42 @@ def _check_operator(item: Mapping[str, Any], where: str) -> None:
         for i in range(0, len(arg), 2):
             if arg[i] not in _NUMERIC_OPS or not _is_number(arg[i + 1]):
                 raise PatternError(f"{where}.numeric: {arg[i]!r} {arg[i + 1]!r} is not op number")
-    elif op != "anything-but":
+    elif op == "anything-but":
+        _check_anything_but(arg, f"{where}.anything-but")
+    else:
         raise PatternError(
             f"{where}: unknown operator {op!r}; use prefix, suffix, wildcard, anything-but,"
             " exists, numeric or equals-ignore-case"
         )
+
+
+_TEXT_OPERATORS = ("prefix", "suffix", "wildcard", "equals-ignore-case")
+
+
+def _check_anything_but(arg: Any, where: str) -> None:
+    """A value, a non-empty list of values, or one text operator with a text or a
+    non-empty list of texts: what ``_one`` evaluates (else it would raise per event)."""
+    if isinstance(arg, Mapping):
+        if len(arg) != 1 or next(iter(arg)) not in _TEXT_OPERATORS:
+            raise PatternError(
+                f"{where}: one of {', '.join(_TEXT_OPERATORS)}, such as"
+                " {'anything-but': {'prefix': 'tmp/'}}"
+            )
+        ((op, text),) = arg.items()
+        texts = text if isinstance(text, list) else [text]
+        if not texts or not all(isinstance(t, str) for t in texts):
+            raise PatternError(f"{where}.{op}: must be a string or a list of strings")
+        return
+    values = arg if isinstance(arg, list) else [arg]
+    if not values or not all(_is_value(v) for v in values):
+        raise PatternError(
+            f"{where}: a string, a number or a non-empty list of them (or one of"
+            f" {', '.join(_TEXT_OPERATORS)})"
+        )
+
+
+def _is_value(v: Any) -> bool:
+    return isinstance(v, str) or _is_number(v) or v is None or isinstance(v, bool)
 
 
 def _is_number(v: Any) -> bool:
@@ -71,18 +106,27 @@ def matches(pattern: Mapping[str, Any], event: Any) -> bool:
     for key, rule in pattern.items():
         value = event.get(key, _MISSING)
         if isinstance(rule, Mapping):
-            if value is _MISSING or not matches(rule, value):
+            if not _nested_matches(rule, value):
                 return False
         elif not _field_matches(rule, value):
             return False
     return True
 
 
+def _nested_matches(rule: Mapping[str, Any], value: Any) -> bool:
+    """A nested pattern against the event's value there: an object; a list, matched
+    when one of its objects (or nested lists) matches all of it; anything else holds
+    none of the fields, so only ``exists: false`` rules can hold."""
+    if isinstance(value, list):
+        return any(_nested_matches(rule, element) for element in value)
+    return matches(rule, value if isinstance(value, Mapping) else {})
+
+
 def _field_matches(rule: list[Any], value: Any) -> bool:
     values = value if isinstance(value, list) else [value]
     for item in rule:
         if isinstance(item, Mapping) and "exists" in item:
-            if (value is not _MISSING) == item["exists"]:
+            if _has_leaf(value) == item["exists"]:
                 return True
             continue
         if value is _MISSING:
@@ -90,6 +134,16 @@ def _field_matches(rule: list[Any], value: Any) -> bool:
         if any(_one(item, v) for v in values):
             return True
     return False
+
+
+def _has_leaf(value: Any) -> bool:
+    """Whether the field holds a value ``exists`` sees: not an object, and for a list,
+    at least one element that is a value (or a list holding one)."""
+    if value is _MISSING or isinstance(value, Mapping):
+        return False
+    if isinstance(value, list):
+        return any(_has_leaf(element) for element in value)
+    return True
 
 
 def _one(item: Any, v: Any) -> bool:
@@ -108,8 +162,10 @@ def _one(item: Any, v: Any) -> bool:
     if op == "numeric":
         return _is_number(v) and all(_compare(v, arg[i], arg[i + 1]) for i in range(0, len(arg), 2))
     if op == "anything-but":
-        if isinstance(arg, Mapping):
-            return not _one(arg, v)
+        if isinstance(arg, Mapping):  # {"prefix": "a"} or {"prefix": ["a", "b"]}
+            ((inner, text),) = arg.items()
+            texts = text if isinstance(text, list) else [text]
+            return isinstance(v, str) and not any(_one({inner: t}, v) for t in texts)
         excluded = arg if isinstance(arg, list) else [arg]
         return not any(_one(x, v) for x in excluded)
     return False
@@ -145,7 +201,15 @@ def s3_pattern(bucket: str, prefix: str = "", suffix: str = "") -> dict[str, Any
     notifications), with the key's prefix and suffix when given."""
     key: list[Any] = []
     if prefix and suffix:
+        # A key long enough for both, or one where they overlap ("exports/daily.csv"
+        # has the prefix "exports/daily.csv" and the suffix ".csv"): each overlap is
+        # one key exactly.
         key = [{"wildcard": f"{_escape(prefix)}*{_escape(suffix)}"}]
+        key += [
+            prefix + suffix[n:]
+            for n in range(1, min(len(prefix), len(suffix)) + 1)
+            if prefix.endswith(suffix[:n])
+        ]
     elif prefix:
         key = [{"prefix": prefix}]
     elif suffix:
