@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podium.core.dsl.models import FailureMode
-from podium.core.engine.actions import propagates_as
+from podium.core.engine.actions import propagates_as, was_taken_over
 from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import output_key, step_params_key
@@ -374,7 +374,7 @@ def replay_terminal(
     ``reason``): the worker that ended it may have died before propagating (an
     in-process continuation has no message of its own to be redelivered). A step an
     operator skipped propagates as a success (``propagates_as``) but sends no ``emit``:
-    only a success does.
+    only a success does, and not one a restart took over (its old run sent it).
 
     The run is read again first: a run that ended since the caller read it (a stop
     racing a duplicate message, or the sweeper) propagates nothing more, as its end
@@ -385,7 +385,7 @@ def replay_terminal(
     the run's end, so a read after the step's always sees it."""
     run = ctx.store.get_run(run.run_id)
     release_all(ctx, run, step)  # the worker may have died before giving permits back
-    if status is StepStatus.SUCCEEDED:
+    if status is StepStatus.SUCCEEDED and not was_taken_over(reason):
         emit_signals(ctx, run, step)  # the worker may have died before sending them
     if run.status.terminal:
         run_ended(ctx, run)  # idempotent: a no-op once settled

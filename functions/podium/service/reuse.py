@@ -13,6 +13,7 @@ from podium.core.engine.actions import (
     restart_from_in,
     restarts_iteration,
     reused_steps,
+    taken_over_reason,
 )
 from podium.core.engine.errors import RunNotFound, StepExists
 from podium.core.engine.identity import child_run_id
@@ -35,7 +36,7 @@ def take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: in
         ended_at=now,
         output=old.output,  # a big output stays where it is: the reference is copied
         params=old.params,
-        reason=f"reused from run {old_run} (restart)",
+        reason=taken_over_reason(old_run),
         log_ref=old.log_ref,
     )
     with contextlib.suppress(StepExists):  # the same restart again: written already

@@ -405,6 +405,20 @@ def _and_below(graph: Graph, step: str) -> frozenset[str]:
     return frozenset(below)
 
 
+# The reason on a step a restart took over from the run it restarts (service/reuse.py).
+_TAKEN_OVER = "reused from run "
+
+
+def taken_over_reason(old_run: str) -> str:
+    return f"{_TAKEN_OVER}{old_run} (restart)"
+
+
+def was_taken_over(reason: str | None) -> bool:
+    """Whether a SUCCEEDED step was taken over by a restart, not run: its replays
+    propagate it, and send no ``emit`` (the run it came from sent it)."""
+    return reason is not None and reason.startswith(_TAKEN_OVER)
+
+
 def restarts_iteration(old: Mapping[str, object] | None, new: Mapping[str, object]) -> bool:
     """Whether a restarted run's loop restarts the old run's iteration (takes over what
     succeeded there, ``reused_steps``) rather than running it in full: only when it
