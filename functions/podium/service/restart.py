@@ -119,11 +119,16 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
         steps = ctx.store.list_steps(old.run_id)
         succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]
         reuse = reused_steps(graph, succeeded, rerun_from)
-    if reuse:
-        now = ctx.now()
-        for s in ctx.store.list_steps(old.run_id):
-            if s.step in reuse:
-                take_over(ctx, new_id, s, old.run_id, now)
+
+    def take_over_reused() -> None:
+        # Only once the new run's params passed its checks: a restart refused for a bad
+        # -p leaves no taken-over step under the id the next restart will use.
+        if reuse:
+            now = ctx.now()
+            for s in ctx.store.list_steps(old.run_id):
+                if s.step in reuse:
+                    take_over(ctx, new_id, s, old.run_id, now)
+
     carried = run_params(ctx, old)  # big params are stored by reference
     if version != old.version:
         # Another version may have dropped a param: carried over, it would refuse the
@@ -141,6 +146,7 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
         restart_of=old.run_id,
         tags=old.tags,
         restart_from=restart_from,
+        before_create=take_over_reused,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,6 +41,7 @@ def start_run(
     tags: Mapping[str, str] | None = None,
     restart_from: str | None = None,
     chain: int = 0,
+    before_create: Callable[[], None] | None = None,
 ) -> RunRecord:
     """Create the run under its workflow's run strategy (queued, started or discarded);
     once it holds a slot, the advance handler starts its roots.
@@ -52,7 +53,11 @@ def start_run(
 
     ``run_id`` makes a start idempotent for callers that retry (the API passes a client
     token); a second start with the same id returns the first run, and one that asks
-    for something else under it (other params, version or tags) raises RunIdReused."""
+    for something else under it (other params, version or tags) raises RunIdReused.
+
+    ``before_create``: writes that must precede the run (a restart's taken-over steps,
+    which its start finds), made once its params, tags and validations passed: a start
+    refused for them leaves nothing behind under its id."""
     number = version if version is not None else ctx.store.active_version(workflow)
     compiled = ctx.definitions.get(workflow, number)  # raises WorkflowNotFound if absent
     literal = resolve_params(compiled.definition, params or {})
@@ -83,6 +88,8 @@ def start_run(
     run = replace(run, params=check_evaluated(compiled.definition, evaluated))
     check_validations(compiled.definition, run.params)
     run = with_stored_params(ctx, run)
+    if before_create is not None:
+        before_create()
     try:
         admitted = admit_run(ctx, run)
     except RunConflict as conflict:
