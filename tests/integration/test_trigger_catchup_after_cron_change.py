@@ -1,7 +1,8 @@
-"""Catch-up counts the missed times of the trigger's *current* cron from the
-last time fired, so changing a trigger's cron in place (same id, catchup on) makes the
-first firing of the new version "catch up" a time the old schedule never had: a second
-run for a logical date that already ran, although no firing was missed."""
+"""Catch-up counts no time before the trigger's current schedule began. Before, it
+counted the missed times of the *current* cron from the last time fired, so changing a
+trigger's cron in place (same id, catchup on) made the first firing of the new version
+"catch up" a time the old schedule never had: a second run for a logical date that
+already ran, although no firing was missed."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from collections.abc import Iterator
 import pytest
 
 from podium.adapters.clock import ManualClock
+from podium.adapters.schedules import with_time
 from podium.core.engine.schedule import parse_iso
 from podium.local.runtime import LocalRuntime
-from podium.service import messages
 from podium.service.inbox import handle_event
+from podium.service.triggers import schedule_name
 
 
 def _wf(cron: str) -> dict[str, object]:
@@ -41,15 +43,14 @@ def rt() -> Iterator[LocalRuntime]:
 
 
 def _fire(rt: LocalRuntime, at: str) -> None:
+    """The firing as the trigger's schedule sends it (its message, the time put in)."""
     rt.clock.advance_to(parse_iso(at))
-    handle_event(rt.services, messages.encode(messages.Fire("nightly_etl", "nightly", at)))
+    assert rt.services.schedules is not None
+    spec = rt.services.schedules.get(schedule_name("nightly_etl", "nightly"))
+    assert spec is not None
+    handle_event(rt.services, with_time(spec.message, parse_iso(at)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known (session 20): catch-up starts from the last firing, under the new cron;"
-    " fix: a trigger state's schedule_since, set when a sync changes its schedule (3 adapters)",
-)
 def test_moving_the_cron_hour_does_not_catch_up_a_time_that_was_never_scheduled(
     rt: LocalRuntime,
 ) -> None:
@@ -62,3 +63,15 @@ def test_moving_the_cron_hour_does_not_catch_up_a_time_that_was_never_scheduled(
     _fire(rt, "2026-05-02T07:00:00Z")  # the new schedule's first time: nothing was missed
     dates = sorted(r.logical_date for r in rt.store.list_runs("nightly_etl", 100))
     assert dates == ["2026-05-01", "2026-05-02"]
+
+
+def test_a_firing_missed_under_an_unchanged_schedule_is_still_caught_up(rt: LocalRuntime) -> None:
+    rt.push(_wf("0 6 * * *"))
+    _fire(rt, "2026-05-01T06:00:00Z")
+    rt.clock.advance_to(parse_iso("2026-05-01T12:00:00Z"))
+    changed = _wf("0 6 * * *")
+    changed["steps"] = [{"id": "b", "type": "noop"}]  # a new version, the same schedule
+    rt.push(changed)
+    _fire(rt, "2026-05-03T06:00:00Z")  # 2026-05-02 06:00 was missed: caught up
+    dates = sorted(r.logical_date for r in rt.store.list_runs("nightly_etl", 100))
+    assert dates == ["2026-05-01", "2026-05-02", "2026-05-03"]

@@ -19,8 +19,9 @@ event queue: {"t": "start", "run": id}
              {"t": "emit", "run": id, "step": path, "attempt": n, "n": looks}   send the
                  ``emit`` of a step whose success its run's deadline kept
                  (service/lifecycle.py end_with_result), once that success is written
-             {"t": "fire", "wf": name, "tr": trigger, "at": ISO time}   a cron or rate
-                 trigger's scheduled time (sent by its Scheduler schedule)
+             {"t": "fire", "wf": name, "tr": trigger, "at": ISO time, "sf": ms}   a cron
+                 or rate trigger's scheduled time (sent by its Scheduler schedule; ``sf``:
+                 when that schedule's times began, catch-up's floor)
              {"t": "backfill", "wf", "tr", "todo": [[at, run id, restart of]], "active":
                  [run ids], "max": n}   a backfill with max_active starts its next runs
 Any message may carry "nb" (not before, epoch ms): SQS delays stop at 15 minutes, so a
@@ -104,6 +105,7 @@ class Fire:
     workflow: str
     trigger: str
     at: str  # the scheduled time, ISO 8601 (Scheduler's <aws.scheduler.scheduled-time>)
+    since: int = 0  # when the schedule's times began (ms; 0: not known): catch-up's floor
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,8 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
         body["n"] = msg.looks
     elif isinstance(msg, Fire):
         body = {"t": "fire", "wf": msg.workflow, "tr": msg.trigger, "at": msg.at}
+        if msg.since:
+            body["sf"] = msg.since
     elif isinstance(msg, BackfillDriver):
         body = {
             "t": "backfill",
@@ -235,7 +239,8 @@ def decode(body: Any) -> tuple[Message, int | None]:
             )
             return emit, nb
         if kind == "fire":
-            return Fire(str(body["wf"]), str(body["tr"]), str(body["at"])), nb
+            fire = Fire(str(body["wf"]), str(body["tr"]), str(body["at"]), int(body.get("sf", 0)))
+            return fire, nb
         if kind == "backfill":
             driver = BackfillDriver(
                 str(body["wf"]),

@@ -28,7 +28,7 @@ import json
 import logging
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
@@ -88,9 +88,14 @@ def _states(ctx: Services) -> TriggerStates:
 
 # schedules ----------------------------------------------------------------------------
 def schedule_spec(
-    workflow: str, trigger_id: str, trigger: Trigger, state: TriggerState
+    workflow: str, trigger_id: str, trigger: Trigger, state: TriggerState, since: int = 0
 ) -> ScheduleSpec:
-    message = {"t": "fire", "wf": workflow, "tr": trigger_id, "at": SCHEDULED_TIME}
+    """The trigger's schedule. ``since``: when its times began (its expression and time
+    zone took effect; 0: not known), carried by every firing (``sf``): catch-up counts
+    no time before it, which the schedule never had."""
+    message: dict[str, Any] = {"t": "fire", "wf": workflow, "tr": trigger_id, "at": SCHEDULED_TIME}
+    if since:
+        message["sf"] = since
     flexible = -(-trigger.jitter_seconds // 60)
     name = schedule_name(workflow, trigger_id)
     if trigger.cron is not None:
@@ -174,7 +179,7 @@ def _apply_schedules(
     for tid in sorted(seen):
         name = schedule_name(workflow, tid)
         old = ctx.schedules.get(name)
-        wanted = desired.get(name)
+        wanted = _since_kept(desired.get(name), old, now)
         if wanted is None:
             if old is not None:
                 ctx.schedules.delete(name)
@@ -186,6 +191,25 @@ def _apply_schedules(
             ctx.schedules.put(wanted)
             report.updated.append(name)
     return {tid: (st.enabled, st.since) for tid, st in seen.items()}
+
+
+def _since_kept(
+    wanted: ScheduleSpec | None, old: ScheduleSpec | None, now: int
+) -> ScheduleSpec | None:
+    """The schedule with the time its times began: the old one's while its expression
+    and time zone stay (0 for one made before it was kept: catch-up as before), else
+    now (a cron moved from 6:00 to 7:00 never had 7:00 before the change)."""
+    if wanted is None:
+        return None
+    same = old is not None and (old.expression, old.timezone) == (
+        wanted.expression,
+        wanted.timezone,
+    )
+    since = int(old.message.get("sf") or 0) if same and old is not None else now
+    message = {k: v for k, v in wanted.message.items() if k != "sf"}
+    if since:
+        message["sf"] = since
+    return replace(wanted, message=message)
 
 
 class TriggerNotFound(NotFound):
@@ -364,7 +388,7 @@ def on_fire(ctx: Services, msg: messages.Fire) -> list[RunRecord]:
         # A schedule of an older version or a disabled trigger (its deletion raced).
         log.info("fire %s: no such enabled trigger in the active version", msg)
         return []
-    times = [*missed_times(trigger, state, at), at]
+    times = [*missed_times(trigger, state, at, since=msg.since), at]
     runs = []
     for t in times:
         run = on_fire_once(ctx, msg.workflow, msg.trigger, trigger, t, since=state.since)
@@ -374,8 +398,10 @@ def on_fire(ctx: Services, msg: messages.Fire) -> list[RunRecord]:
     return runs
 
 
-def missed_times(trigger: Trigger, state: TriggerState, at: int) -> list[int]:
-    """``catchup``: the scheduled times between the last one fired and ``at``."""
+def missed_times(trigger: Trigger, state: TriggerState, at: int, *, since: int = 0) -> list[int]:
+    """``catchup``: the scheduled times between the last one fired and ``at``, none
+    before ``since`` (when the schedule's expression took effect: a time before it was
+    another schedule's, which fired or was missed under it)."""
     if trigger.catchup is Catchup.NONE or state.fired_at is None or state.fired_at >= at:
         return []
     # Only the times kept are computed (the newest one, or max_catchup of them), from
@@ -383,11 +409,13 @@ def missed_times(trigger: Trigger, state: TriggerState, at: int) -> list[int]:
     keep = 1 if trigger.catchup is Catchup.LATEST else trigger.max_catchup
     if trigger.cron is not None:
         cron = Cron.parse(trigger.cron)
-        return last_cron_times(cron, trigger.timezone, state.fired_at, at - 1, keep)
-    assert trigger.rate is not None
-    # From the last time that fired: whatever the schedule's own anchor was.
-    minutes = parse_rate(trigger.rate)
-    return last_rate_times(minutes, state.fired_at, state.fired_at, at - 1, keep)
+        times = last_cron_times(cron, trigger.timezone, state.fired_at, at - 1, keep)
+    else:
+        assert trigger.rate is not None
+        # From the last time that fired: whatever the schedule's own anchor was.
+        minutes = parse_rate(trigger.rate)
+        times = last_rate_times(minutes, state.fired_at, state.fired_at, at - 1, keep)
+    return [t for t in times if t >= since]
 
 
 # events -------------------------------------------------------------------------------
