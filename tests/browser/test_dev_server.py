@@ -70,7 +70,7 @@ def test_console_views_refuse_what_the_deployed_api_refuses(dev: DevServer) -> N
         "/api/console/runs?limit=0": "query.limit",
         "/api/console/runs?limit=100000": "query.limit",
         "/api/console/runs?limit=%2B5": "query.limit",  # "+5": int() takes it, the API not
-        "/api/console/runs?workflow=no%20such": "path.name",
+        "/api/console/runs?workflow=no%20such": "query.workflow",  # was path.name (session 20)
         "/api/console/runs/r1?offset=-1": "query.offset",
         "/api/console/runs/r1?limit=501": "query.limit",
         "/api/console/runs/bad%20id": "path.run_id",
