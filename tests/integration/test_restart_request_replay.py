@@ -3,8 +3,10 @@ answers what the first request did and does nothing more". An action is recorded
 timeline event, keyed by the request id) only after its writes. A restart whose request
 died between creating the new run and recording the action (a throttled put past the
 retry quota, a Lambda timeout: the client gets a 5xx and asks again with the same id)
-is then refused 409 ``already restarted as RUN-r1 ... restart RUN-r1 instead`` instead
-of being answered with the run it created: following the hint restarts a second time."""
+was refused 409 ``already restarted as RUN-r1 ... restart RUN-r1 instead`` instead of
+being answered with the run it created (following the hint restarted a second time).
+The new run now keeps the request id: the retry is answered with it, and its record
+written."""
 
 from __future__ import annotations
 
@@ -13,25 +15,20 @@ from typing import Any
 
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.core.engine.actions import ActionRefused, RunAction
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
 from podium.service.actions import Actor, run_action
 
+from .keyed_queue import STORES, keyed_runtime
 
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
+
+@pytest.fixture(params=[*STORES, "moto"])
+def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
+    with keyed_runtime(request.param) as runtime:  # the run keeps its request id on each
         yield runtime
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known (session 20): the restart's request id is not kept on the new run, so a"
-    " retry after a crash between the new run and the action's record cannot be told from"
-    " a second restart; fix: keep the request id on the run (a RunRecord field, 3 codecs)",
-)
 def test_a_restart_asked_again_with_its_request_id_after_a_crash_answers_the_restart(
     rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,4 +56,10 @@ def test_a_restart_asked_again_with_its_request_id_after_a_crash_answers_the_res
         again = run_action(rt.services, run_id, RunAction.RESTART, actor)
     except ActionRefused as refused:  # the bug: a 409 telling to restart the new run
         pytest.fail(f"the same request id was refused: {refused}")
-    assert again.new_run == f"{run_id}-r1"
+    assert again.new_run == f"{run_id}-r1" and again.repeated
+    assert rt.store.get_run(f"{run_id}-r1").request_id == "req-restart-1"
+    events = [e for e in rt.store.list_events(run_id) if e.kind == "action"]
+    assert len(events) == 1  # the record the crash lost, written once
+    # Another request is a second restart: refused, naming the first.
+    with pytest.raises(ActionRefused, match="already restarted"):
+        run_action(rt.services, run_id, RunAction.RESTART, Actor("op", None, "req-other"))

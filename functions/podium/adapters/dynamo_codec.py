@@ -321,6 +321,8 @@ def run_to_item(run: RunRecord) -> Item:
         item["dp"] = {"N": str(run.depth)}
     if run.chain:  # set once, at creation; most runs have none
         item["chn"] = {"N": str(run.chain)}
+    if run.request_id is not None:  # a restart's request, set once at creation
+        item["rq"] = {"S": run.request_id}
     if run.tags:  # set at creation, never updated
         item["tg"] = {"S": json.dumps(run.tags, separators=(",", ":"), sort_keys=True)}
     if not run.status.terminal and run.watched:
@@ -384,6 +386,7 @@ def run_from_item(item: Item) -> RunRecord:
         logical_date=item["ld"]["S"] if "ld" in item else None,
         restart_of=item["ro"]["S"] if "ro" in item else None,
         restart_from=item["rf"]["S"] if "rf" in item else None,
+        request_id=item["rq"]["S"] if "rq" in item else None,
         reopened=int(item["rop"]["N"]) if "rop" in item else 0,
         tags=json.loads(item["tg"]["S"]) if "tg" in item else {},
         check_at=_check_of(item),

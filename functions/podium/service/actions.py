@@ -33,7 +33,13 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.context import Services
 from podium.service.lifecycle import cancel_step, given_back_ended, is_given_back, stop_run
 from podium.service.pausing import pause_tree, resume_step
-from podium.service.restart import RestartRequest, iteration_place, restart, restarted_as
+from podium.service.restart import (
+    AlreadyRestarted,
+    RestartRequest,
+    iteration_place,
+    restart,
+    restarted_as,
+)
 from podium.service.resuming import release_held, resume_tree
 from podium.service.retry_failed import (
     RETRIED_BY,
@@ -191,11 +197,19 @@ def run_action(
         return seen
     request_id = actor.request_id or ctx.ids.new_id()
     new_run: str | None = None
+    repeated = False
     for _ in range(_MAX_TRIES):
         run = ctx.store.get_run(run_id)
         _check_run(ctx, run, action)
         if action is RunAction.RESTART:
-            new = restart(ctx, run, restart_request or RestartRequest())
+            try:
+                new = restart(ctx, run, restart_request or RestartRequest(), request_id)
+            except AlreadyRestarted as already:
+                if actor.request_id is None or already.new.request_id != actor.request_id:
+                    raise
+                # This very request again: a crash cut it short after it made the run,
+                # before its record (below). Its answer, and the record it lacks.
+                new, repeated = already.new, True
             new_run, after = new.run_id, run
         else:
             moved = _apply_run_action(ctx, run, action, actor)
@@ -210,6 +224,7 @@ def run_action(
             actor.by,
             request_id,
             new_run=new_run,
+            repeated=repeated,
         )
         return _record(ctx, result, actor.reason, body)
     raise _still_changing(action.value, f"run {run_id}", ctx.store.get_run(run_id).status.value)

@@ -86,9 +86,12 @@ class AlreadyRestarted(ActionRefused):
             f"restart {new.run_id} instead",
         )
         self.new_run = new.run_id
+        self.new = new
 
 
-def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord:
+def restart(
+    ctx: Services, old: RunRecord, request: RestartRequest, request_id: str | None = None
+) -> RunRecord:
     """Refused when the run was restarted already (by another request), and for a loop
     iteration's run (its workflow is its loop's body, not a workflow of its own)."""
     place = iteration_place(ctx, old)
@@ -147,6 +150,7 @@ def restart(ctx: Services, old: RunRecord, request: RestartRequest) -> RunRecord
         tags=old.tags,
         restart_from=restart_from,
         before_create=take_over_reused,
+        request_id=request_id,
     )
 
 

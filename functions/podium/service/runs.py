@@ -42,6 +42,7 @@ def start_run(
     restart_from: str | None = None,
     chain: int = 0,
     before_create: Callable[[], None] | None = None,
+    request_id: str | None = None,
 ) -> RunRecord:
     """Create the run under its workflow's run strategy (queued, started or discarded);
     once it holds a slot, the advance handler starts its roots.
@@ -83,6 +84,7 @@ def start_run(
         restart_from=restart_from,
         tags=merged,
         chain=chain,
+        request_id=request_id,
     )
     evaluated = compiled.expressions.evaluate_params(literal, run_binding(run))
     run = replace(run, params=check_evaluated(compiled.definition, evaluated))

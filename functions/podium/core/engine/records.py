@@ -62,6 +62,10 @@ class RunRecord:
     # A restart from a step of a loop iteration (``per_day/3/load``): that path, on the
     # new top run only; its restarted iterations read it from their root (service/restart.py).
     restart_from: str | None = None
+    # The operator request that made this run (a restart's request id), set at creation:
+    # that request asked again after a crash between the run and its record (its
+    # timeline event) is answered with this run, not refused as a second restart.
+    request_id: str | None = None
     # A terminal run whose follow-ups (slot, permits, next queued run) are all done. Until
     # then it stays in the store's active index, so the sweeper redoes what a crash lost.
     settled: bool = False
