@@ -25,6 +25,7 @@ import logging
 from collections.abc import Collection
 from typing import Any
 
+from podium.core.engine.actions import was_taken_over
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import output_key, step_params_key
 from podium.core.engine.plans import plan_finish, plan_run_end
@@ -522,7 +523,20 @@ def in_ended_run(ctx: Services, run: RunRecord, step: str) -> None:
     record = ctx.store.get_step(run.run_id, step)
     if record is not None and not record.status.terminal:
         cancel_step(ctx, run, record, f"run {run.status.value}")
+    elif record is not None and _owes_emit(ctx, run, record):
+        # Its worker wrote the success and died before sending the step's emit, and the
+        # run ended before the sweeper redid it (a deadline): this late message is the
+        # last that names the step. Sent again by message (signals.on_emit; idempotent).
+        emit = messages.Emit(run.run_id, step, record.attempt)
+        ctx.event_queue.send(messages.encode(emit))
     run_ended(ctx, run)  # a no-op once settled
+
+
+def _owes_emit(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
+    """A step that succeeded (run, not taken over by a restart) and has an ``emit``."""
+    if record.status is not StepStatus.SUCCEEDED or was_taken_over(record.reason):
+        return False
+    return record.step in ctx.definitions.get(run.workflow, run.version).expressions.emits
 
 
 def on_ended_check(ctx: Services, run_id: str) -> list[str]:
