@@ -45,9 +45,7 @@ def test_a_restart_after_a_refused_one_reruns_what_it_asks_for(
     me = Actor("op", "fixing")
 
     with pytest.raises(DefinitionError):  # a typo in -p: refused, nothing should change
-        run_action(
-            rt.services, run_id, RunAction.RESTART, me, RestartRequest(params={"n": "two"})
-        )
+        run_action(rt.services, run_id, RunAction.RESTART, me, RestartRequest(params={"n": "two"}))
 
     new = run_action(
         rt.services,
