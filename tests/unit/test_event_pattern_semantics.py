@@ -63,6 +63,11 @@ def test_exists_false_holds_under_an_absent_parent() -> None:
     assert matches(pattern, {"detail": {"state": "SUCCEEDED"}})
     assert not matches(pattern, {"detail": {"error": {"code": "E1"}}})
     assert not matches({"detail": {"error": {"code": ["E1"]}}}, {"detail": {}})
+    # An empty list holds no object: the fields under it are absent.
+    assert matches(pattern, {"detail": {"error": []}})
+    assert not matches(
+        {"detail": {"error": {"code": [{"exists": True}]}}}, {"detail": {"error": []}}
+    )
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,7 @@ def _nested_matches(rule: Mapping[str, Any], value: Any) -> bool:
     """A nested pattern against the event's value there: an object; a list, matched
     when one of its objects (or nested lists) matches all of it; anything else holds
     none of the fields, so only ``exists: false`` rules can hold."""
-    if isinstance(value, list):
+    if isinstance(value, list) and value:
         return any(_nested_matches(rule, element) for element in value)
     return matches(rule, value if isinstance(value, Mapping) else {})
 
