@@ -8,7 +8,6 @@ home and DynamoDB on moto."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,19 +18,9 @@ from podium.local.runtime import LocalRuntime
 from podium.service import attempts, messages
 from podium.service.inbox import handle_event
 from podium.service.lifecycle import on_run_deadline
-from tests.integration.keyed_queue import STORES, keyed_runtime
+from tests.integration.test_emit_skipped_step import EMIT, rt, sent  # the runtimes, signals sent
 
-EMIT = [{"signal": "edge_done", "params": {"run": "${run.id}"}}]
-
-
-@pytest.fixture(params=[*STORES, "moto"])
-def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
-    with keyed_runtime(request.param) as runtime:
-        yield runtime
-
-
-def sent(rt: LocalRuntime) -> int:
-    return len(rt.store.signals().find("edge_done", [], now=rt.services.now(), limit=10))
+__all__ = ["rt"]  # the fixture (memory, SQLite, moto), shared with the skip tests
 
 
 class Died(Exception):
