@@ -734,6 +734,35 @@ def test_a_loop_closed_for_children_stays_closed_until_its_step_is_reopened(
     assert store.children_closed("r1", "loop") is False  # gone with the step
 
 
+def test_a_pause_mark_on_a_loop_step_comes_back_with_its_launched_mark(
+    store: StateStore,
+) -> None:
+    """hold_children marks the step with a pause's reason (None clears it);
+    mark_launched returns the mark, whether it raised its own or found a newer one."""
+    store.create_run(a_run())
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=1))
+    assert store.mark_launched("r1", "loop", 2) is None
+    store.hold_children("r1", "loop", "paused by alice")
+    store.hold_children("r1", "loop", "paused by alice")  # idempotent
+    assert store.mark_launched("r1", "loop", 4) == "paused by alice"
+    assert store.mark_launched("r1", "loop", 3) == "paused by alice"  # stale: still told
+    step = store.get_step("r1", "loop")
+    assert step is not None and step.children_launched == 4
+    store.hold_children("r1", "loop", None)
+    store.hold_children("r1", "loop", None)
+    assert store.mark_launched("r1", "loop", 5) is None
+    store.hold_children("r1", "missing", "paused")  # no step: nothing is created
+    assert store.get_step("r1", "missing") is None
+    assert store.mark_launched("r1", "missing", 1) is None
+    store.hold_children("r1", "loop", "paused by bob")
+    store.transition_step(
+        "r1", "loop", expected=RUNNING, attempt=1, to=StepStatus.FAILED, changes={}
+    )
+    assert store.reopen_step("r1", "loop", expected=frozenset({StepStatus.FAILED}))
+    store.create_step(StepRecord("r1", "loop", StepStatus.RUNNING, attempt=2))
+    assert store.mark_launched("r1", "loop", 1) is None  # gone with the step
+
+
 def test_get_runs_reads_many_runs_at_once(store: StateStore) -> None:
     """get_runs: the runs that exist, by id, over more ids than one DynamoDB
     BatchGetItem takes (100), duplicates and missing ids included; each as get_run

@@ -415,6 +415,7 @@ def test_iterations_follow_the_workflows_step_events_setting(mem: LocalRuntime) 
 
 
 def test_a_large_iteration_space_is_stored_once_by_reference(mem: LocalRuntime) -> None:
+    from podium.core.engine.loops import SpaceCache
     from podium.service import loops
 
     doc = loop_doc(over={"i": "${podium.range(0, 300)}"}, concurrency=50)
@@ -422,7 +423,7 @@ def test_a_large_iteration_space_is_stored_once_by_reference(mem: LocalRuntime) 
     assert view.run.status is RunStatus.SUCCEEDED
     record = mem.services.store.get_step(view.run.run_id, "each")
     assert record is not None and set(record.loop or {}) == {"ref"}  # not in the item
-    loops._SPACES = loops._SpaceCache()  # another process: read back from Payloads
+    mem.services.spaces = SpaceCache()  # another process: read back from Payloads
     space = loops.space_of(mem.services, view.run, record, None)
     assert space.count == 300 and space.at(299) == {"i": 299}
 

@@ -131,6 +131,7 @@ SHARD_MARK = "#K"
 SHARD_COUNTERS: dict[str, str] = {"ok": "ok", "failed": "f", "stopped": "s"}
 SHARDED = "ks"  # on the step item: its children are counted on shards (set first)
 CLOSED = "kc"  # on the step item: the loop is ending, no child may start unwatched
+HELD = "kh"  # on the step item: its run's pause reason, for a launch racing the pause
 
 
 def shard_sk(step: str, index: int) -> str:

@@ -833,9 +833,27 @@ class DynamoStateStore:
         ).get("Item")
         return bool(item and item.get(c.CLOSED, {}).get("BOOL"))
 
+    def hold_children(self, run_id: str, step: str, reason: str | None) -> None:
+        names = {"#kh": c.HELD, "#pk": "pk"}
+        if reason is None:
+            self._update_if(
+                Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+                UpdateExpression="REMOVE #kh",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames=names,
+            )
+            return
+        self._update_if(
+            Key=c.key(c.run_pk(run_id), c.step_sk(step)),
+            UpdateExpression="SET #kh = :r",
+            ConditionExpression="attribute_exists(#pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":r": {"S": reason}},
+        )
+
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
-    ) -> None:
+    ) -> str | None:
         names = {"#cl": c.LOOP_COUNTERS["children_launched"], "#pk": "pk"}
         values: dict[str, Any] = {":n": {"N": str(launched)}}
         update = "SET #cl = :n"
@@ -844,7 +862,7 @@ class DynamoStateStore:
             values[":lp"] = c.encode(loop, "J")
             update += ", #lp = if_not_exists(#lp, :lp)"
         try:
-            self._db.update_item(
+            item = self._db.update_item(
                 TableName=self._table,
                 Key=c.key(c.run_pk(run_id), c.step_sk(step)),
                 UpdateExpression=update,
@@ -852,11 +870,18 @@ class DynamoStateStore:
                 " (attribute_not_exists(#cl) OR #cl < :n)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
-            )
+                # The pause mark comes back with the write (billed by the item's size,
+                # not by what it returns): a launch pays no read to learn of a pause.
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            ).get("Attributes", {})
         except ClientError as exc:
             if not _is(exc, "ConditionalCheckFailedException"):
                 raise
             # A newer mark is there already: it never goes down.
+            item = exc.response.get("Item", {})
+        held = item.get(c.HELD, {}).get("S")
+        return held if isinstance(held, str) else None
 
     def run_slots(self) -> DynamoRunSlots:
         return DynamoRunSlots(self._db, self._table)

@@ -53,6 +53,7 @@ class MemoryStateStore:
         # Loop children opened and counted, by (run, step): DynamoDB's shard sets.
         self._opened: dict[tuple[str, str], set[int]] = {}
         self._closed: set[tuple[str, str]] = set()
+        self._held: dict[tuple[str, str], str] = {}
         self._counted: dict[tuple[str, str], set[int]] = {}
         self._events: dict[str, list[TimelineEvent]] = {}
         self._arrivals: dict[tuple[str, str], set[int]] = {}
@@ -291,6 +292,7 @@ class MemoryStateStore:
             del steps[step]
             self._arrivals.pop((run_id, step), None)
             self._closed.discard((run_id, step))
+            self._held.pop((run_id, step), None)
             return True
 
     def uncount_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> None:
@@ -461,16 +463,30 @@ class MemoryStateStore:
         with self._lock:
             return (run_id, step) in self._closed and step in self._steps.get(run_id, {})
 
+    def hold_children(self, run_id: str, step: str, reason: str | None) -> None:
+        with self._lock:
+            self.writes += 1
+            if step not in self._steps.get(run_id, {}):
+                return
+            if reason is None:
+                self._held.pop((run_id, step), None)
+            else:
+                self._held[(run_id, step)] = reason
+
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
-    ) -> None:
+    ) -> str | None:
         with self._lock:
             self.writes += 1
             current = self._steps.get(run_id, {}).get(step)
-            if current is None or current.children_launched >= launched:
-                return
-            stored = current.loop if current.loop is not None else loop
-            self._steps[run_id][step] = replace(current, children_launched=launched, loop=stored)
+            if current is None:
+                return None
+            if current.children_launched < launched:
+                stored = current.loop if current.loop is not None else loop
+                self._steps[run_id][step] = replace(
+                    current, children_launched=launched, loop=stored
+                )
+            return self._held.get((run_id, step))
 
     def run_slots(self) -> MemoryRunSlots:
         if self._slots is None:

@@ -342,11 +342,21 @@ class StateStore(Protocol):
         """Whether ``close_children`` marked the step (a consistent read)."""
         ...
 
+    def hold_children(self, run_id: str, step: str, reason: str | None) -> None:
+        """A pause of the run marks its loop (or subworkflow) step with its ``reason``
+        before it walks the step's children, and a resume clears it (None), so that a
+        launch racing the pause learns of it from its own mark (``mark_launched``).
+        Idempotent; no step: nothing is created. The mark goes with the step (a reopen
+        deletes it)."""
+        ...
+
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
-    ) -> None:
+    ) -> str | None:
         """Raise the loop step's ``children_launched`` mark to ``launched`` (it never goes
-        down: a stale writer changes nothing), and keep ``loop`` if none is stored yet."""
+        down: a stale writer changes nothing), and keep ``loop`` if none is stored yet.
+        Returns the pause reason ``hold_children`` left on the step (None when none),
+        read by the same write: DynamoDB's returned values."""
         ...
 
     def list_steps(self, run_id: str) -> list[StepRecord]: ...

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from podium.core.engine.compiled import CompiledWorkflow
-from podium.core.engine.loops import BODY_SEPARATOR
+from podium.core.engine.loops import BODY_SEPARATOR, SpaceCache
 from podium.core.ports import (
     Clock,
     Events,
@@ -86,6 +86,7 @@ class Services:
     jobs: dict[str, JobBackend] = field(default_factory=dict)
     http: HttpAccess | None = None  # http steps: transport, allow-list, secrets
     definitions: DefinitionCache = field(init=False)
+    spaces: SpaceCache = field(init=False)  # foreach iteration spaces (service/loops.py)
     # How long a worker may hold a RUNNING step before the sweeper reclaims it.
     lease_ms: int = 16 * 60 * 1000
     # A READY step older than this with no progress is re-driven by the sweeper.
@@ -97,6 +98,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.definitions = DefinitionCache(self.store)
+        self.spaces = SpaceCache()
         if self.timers is None:
             from podium.adapters.timers import QueueTimers  # the adapter of the default
 

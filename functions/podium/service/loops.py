@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +51,7 @@ from podium.service.bindings import bindings_for, iteration_of
 from podium.service.context import Services
 from podium.service.deadlines import step_deadline
 from podium.service.lifecycle import kept_by, stop_run
+from podium.service.missed_pause import pause_launched, paused_meanwhile
 from podium.service.reuse import restarted_child
 from podium.service.runtimes.base import Attempt, Failed
 
@@ -61,32 +60,6 @@ log = logging.getLogger("podium.loops")
 # A bigger iteration space is stored once in Payloads: the loop step's item is written
 # at every child's end (billed per KB of the whole item), so it must stay small.
 INLINE_SPACE_BYTES = 512
-_SPACES_CACHED = 64
-
-
-class _SpaceCache:
-    """Iteration spaces are immutable once a loop started: each process keeps the last
-    few, so a pass over a 100,000-iteration loop does not read them back every time."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[tuple[str, str], Space] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> Space | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-            return hit
-
-    def put(self, key: tuple[str, str], space: Space) -> None:
-        with self._lock:
-            self._items[key] = space
-            while len(self._items) > _SPACES_CACHED:
-                self._items.popitem(last=False)
-
-
-_SPACES = _SpaceCache()
 
 
 def space_of(ctx: Services, run: RunRecord, record: StepRecord, spec: Any) -> Space:
@@ -99,7 +72,7 @@ def space_of(ctx: Services, run: RunRecord, record: StepRecord, spec: Any) -> Sp
     what was stored (a timestamp as its RFC 3339 string), never a live ``datetime`` on
     the memory store and ``str()`` of it on the others. NaN fails the step here."""
     key = (run.run_id, record.step)
-    hit = _SPACES.get(key)
+    hit = ctx.spaces.get(key)
     if hit is not None:
         return hit
     if record.loop is not None:
@@ -113,7 +86,7 @@ def space_of(ctx: Services, run: RunRecord, record: StepRecord, spec: Any) -> Sp
         template = compiled.expressions.iterables[record.step]
         over = template.render(bindings_for(ctx, run, template.steps_read))
         space = Space.of(to_json_value(over, "over"), spec.mode.value)
-    _SPACES.put(key, space)
+    ctx.spaces.put(key, space)
     return space
 
 
@@ -204,6 +177,7 @@ def launch(
         return
     starts: list[dict[str, Any]] = []
     works: list[dict[str, Any]] = []
+    made: list[str] = []
     parent = iteration_of(ctx, run)
     for index in range(first, last):
         child_id = child_run_id(run.run_id, step, index)
@@ -240,15 +214,24 @@ def launch(
             # close_loop) is left alone.
             if conflict.current is not None and conflict.current.status.terminal:
                 continue
+        made.append(child_id)
         if direct and child.status is RunStatus.RUNNING and restarted is None:
             works += (messages.encode(messages.Exec(child_id, r, 1, create=True)) for r in roots)
         else:  # paused (started on resume) or restarted (roots may be reused)
             starts.append(messages.encode(messages.Start(child.run_id)))
+    # The mark before the messages: it brings back a pause that raced this launch
+    # (service/missed_pause.py), whose children must not start. A crash between the two
+    # leaves children that never started: the loop's poll watches them once they
+    # outlive their first check, and the sweeper starts them (poll_children).
+    held = ctx.store.mark_launched(run.run_id, step, last, loop)
+    missed = paused_meanwhile(ctx, run, held, first_launch=first == 0)
+    if missed is not None:
+        pause_launched(ctx, made, missed)  # their roots start on resume (release_held)
+        return
     if starts:
         ctx.event_queue.send_many(starts)
     if works:
         ctx.work_queue.send_many(works)
-    ctx.store.mark_launched(run.run_id, step, last, loop)
     ctx.metrics.count("LoopChildrenLaunched", last - first)
 
 

@@ -174,9 +174,12 @@ def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
     return False
 
 
-def child_runs(ctx: Services, run: RunRecord) -> list[str]:
+def child_runs(
+    ctx: Services, run: RunRecord, *, each_step: Callable[[str], None] | None = None
+) -> list[str]:
     """The child runs of the run's running loop and subworkflow steps (each runtime
-    knows its own: ``StepRuntime.child_runs``)."""
+    knows its own: ``StepRuntime.child_runs``), ``each_step`` called with each such step
+    before its children are listed."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     ids: list[str] = []
     for record in ctx.store.list_steps(run.run_id):
@@ -185,6 +188,8 @@ def child_runs(ctx: Services, run: RunRecord) -> list[str]:
             continue
         runtime = ctx.runtime_for(spec)
         if runtime.has_child_runs:
+            if each_step is not None:
+                each_step(record.step)
             ids.extend(runtime.child_runs(ctx, run, record))
     return ids
 
@@ -216,7 +221,15 @@ def move_tree(
     move, ``after`` each that moved. A child ended, not created yet or moved already is
     skipped. Returns the children moved (pause and resume walk the tree with it)."""
     moved: list[str] = []
-    for child_id in child_runs(ctx, run):
+    held = reason or "paused" if to is RunStatus.PAUSED else None
+
+    def mark(step: str) -> None:
+        # A pause marks each loop step with its reason before it lists the step's
+        # children, a resume clears the mark: a launch that creates children after the
+        # listing reads the mark with its own and pauses them itself (loops.launch).
+        ctx.store.hold_children(run.run_id, step, held)
+
+    for child_id in child_runs(ctx, run, each_step=mark):
         if before is not None:
             before(child_id)
         try:

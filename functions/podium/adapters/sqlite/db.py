@@ -126,6 +126,12 @@ CREATE TABLE IF NOT EXISTS closed_loops (
     step TEXT NOT NULL,
     PRIMARY KEY (run_id, step)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS held_loops (
+    run_id TEXT NOT NULL,
+    step TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS opened_loops (
     run_id TEXT NOT NULL,
     step TEXT NOT NULL,

@@ -21,6 +21,7 @@ RUN_TABLES = (
     "arrivals",
     "sinks",
     "closed_loops",
+    "held_loops",
     "opened_loops",
     "sink_counts",
     "events",

@@ -422,6 +422,7 @@ class SqliteStateStore:
             conn.execute("DELETE FROM steps WHERE run_id = ? AND step = ?", (run_id, step))
             conn.execute("DELETE FROM arrivals WHERE run_id = ? AND step = ?", (run_id, step))
             conn.execute("DELETE FROM closed_loops WHERE run_id = ? AND step = ?", (run_id, step))
+            conn.execute("DELETE FROM held_loops WHERE run_id = ? AND step = ?", (run_id, step))
         return True
 
     def uncount_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> None:
@@ -597,15 +598,30 @@ class SqliteStateStore:
             ).fetchone()
             return row is not None and read_step(conn, run_id, step) is not None
 
+    def hold_children(self, run_id: str, step: str, reason: str | None) -> None:
+        with self.db.write() as conn:
+            if reason is None:
+                conn.execute("DELETE FROM held_loops WHERE run_id = ? AND step = ?", (run_id, step))
+            elif read_step(conn, run_id, step) is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO held_loops (run_id, step, reason) VALUES (?, ?, ?)",
+                    (run_id, step, reason),
+                )
+
     def mark_launched(
         self, run_id: str, step: str, launched: int, loop: dict[str, Any] | None = None
-    ) -> None:
+    ) -> str | None:
         with self.db.write() as conn:
             current = read_step(conn, run_id, step)
-            if current is None or current.children_launched >= launched:
-                return
-            stored = current.loop if current.loop is not None else loop
-            write_step(conn, replace(current, children_launched=launched, loop=stored))
+            if current is None:
+                return None
+            if current.children_launched < launched:
+                stored = current.loop if current.loop is not None else loop
+                write_step(conn, replace(current, children_launched=launched, loop=stored))
+            row = conn.execute(
+                "SELECT reason FROM held_loops WHERE run_id = ? AND step = ?", (run_id, step)
+            ).fetchone()
+            return str(row[0]) if row is not None else None
 
     def get_step(self, run_id: str, step: str) -> StepRecord | None:
         with self.db.query() as conn:

@@ -10,6 +10,8 @@ holding a fresh read of the step decides the same.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -215,3 +217,31 @@ def _failed_message(counts: Counts) -> str:
     if counts.stopped:
         parts.append(f"{counts.stopped} stopped")
     return ", ".join(parts)
+
+
+SPACES_CACHED = 64
+
+
+class SpaceCache:
+    """Iteration spaces are immutable once a loop started: a process keeps the last few
+    by (run, step), so a pass over a 100,000-iteration loop does not read them back
+    every time. One per ``Services`` (one deployment, one home): run ids repeat across
+    homes and simulated worlds in one process, and a space must never cross them."""
+
+    def __init__(self, size: int = SPACES_CACHED) -> None:
+        self._items: OrderedDict[tuple[str, str], Space] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> Space | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[str, str], space: Space) -> None:
+        with self._lock:
+            self._items[key] = space
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)

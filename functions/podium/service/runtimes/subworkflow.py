@@ -34,6 +34,7 @@ from podium.service.deadlines import (
     step_deadline,
 )
 from podium.service.lifecycle import kept_by, stop_run
+from podium.service.missed_pause import pause_launched, paused_meanwhile
 from podium.service.runs import with_stored_params
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 from podium.service.subworkflows import resolve_version
@@ -137,14 +138,19 @@ class SubworkflowRuntime:
         except RunConflict as conflict:
             if conflict.current is not None:
                 child = conflict.current
-        if not child.status.terminal:
-            ctx.event_queue.send(messages.encode(messages.Start(child.run_id)))
-        ctx.store.mark_launched(
+        held = ctx.store.mark_launched(
             run.run_id,
             attempt.step,
             attempt.number,
             {"workflow": child.workflow, "version": version},
         )
+        # A pause of the parent racing this launch pauses a child that waits for it
+        # (service/missed_pause.py); a detached child is a run of its own.
+        missed = paused_meanwhile(ctx, run, held, first_launch=True) if spec.wait else None
+        if missed is not None:
+            pause_launched(ctx, [child.run_id], missed)  # it starts on resume
+        elif not child.status.terminal:
+            ctx.event_queue.send(messages.encode(messages.Start(child.run_id)))
         return child
 
 
