@@ -4,6 +4,9 @@ lease, and a redelivered claim message re-arming a waiting attempt's timers."""
 
 from __future__ import annotations
 
+import logging
+
+from podium.core.engine.errors import RunNotFound
 from podium.core.engine.plans import Reclaim, plan_reclaim
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
@@ -22,12 +25,20 @@ from podium.service.lifecycle import (
 from podium.service.loops import count_ended_child
 from podium.service.runtimes.base import Attempt, KeepsResults, RedoesStarts, StartAgain
 
+log = logging.getLogger("podium.completions")
+
 
 def _waiting_attempt(
     ctx: Services, run_id: str, step: str, number: int
 ) -> tuple[Attempt, StepRecord] | None:
     """The attempt a late completion names, if it is still the one running."""
-    run = ctx.store.get_run(run_id)
+    try:
+        run = ctx.store.get_run(run_id)
+    except RunNotFound:
+        # Its items expired (retention): only a detached subworkflow's run outlives its
+        # parent that long. Nothing is left to complete (count_ended_child settled it).
+        log.warning("completion of %s/%s dropped: run %s is gone", run_id, step, run_id)
+        return None
     if run.status.terminal:
         in_ended_run(ctx, run, step)
         return None
