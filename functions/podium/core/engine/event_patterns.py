@@ -2,9 +2,11 @@
 checked by the events function against every event the construct's rules deliver.
 
 Supported (EventBridge's content filtering): a list of allowed values, nested objects,
-``{"prefix"}``, ``{"suffix"}``, ``{"anything-but": v | [v] | {"prefix" | "suffix" |
-"wildcard" | "equals-ignore-case": text | [text]}}``, ``{"exists": bool}``,
-``{"numeric": [op, n, ...]}``, ``{"wildcard": "a*b"}`` and ``{"equals-ignore-case"}``.
+``{"prefix"}`` and ``{"suffix"}`` (a text, or ``{"equals-ignore-case": text}``),
+``{"anything-but": v | [v] | {"prefix" | "suffix" | "wildcard" | "equals-ignore-case":
+text | [text]}}``, ``{"exists": bool}``, ``{"numeric": [op, n, ...]}``, ``{"wildcard":
+"a*b"}``, ``{"equals-ignore-case"}``, ``{"cidr": "10.0.0.0/24"}`` (IPv4 or IPv6), and
+``"$or": [pattern, ...]`` at any level (one of them matches, with the other fields).
 As EventBridge (its event-ruler) does, a list in the event matches when any element
 matches (a nested pattern against a list of objects: when one object matches it all),
 and ``exists`` looks at leaves: a field holding an object does not exist as a value,
@@ -13,11 +15,14 @@ and a field under an absent object is absent.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 _MISSING = object()
+OR = "$or"  # a field name EventBridge keeps for itself: one of several patterns
 _NUMERIC_OPS = {"<", "<=", "=", ">=", ">"}
 
 
@@ -30,7 +35,9 @@ def check_pattern(pattern: Any, path: str = "pattern") -> None:
         raise PatternError(f"{path}: must be a non-empty object of fields")
     for key, rule in pattern.items():
         where = f"{path}.{key}"
-        if isinstance(rule, Mapping):
+        if key == OR:
+            _check_or(rule, where)
+        elif isinstance(rule, Mapping):
             check_pattern(rule, where)
         elif isinstance(rule, list):
             if not rule:
@@ -42,13 +49,35 @@ def check_pattern(pattern: Any, path: str = "pattern") -> None:
             raise PatternError(f"{where}: must be a list of values or an object (a nested field)")
 
 
+def _check_or(rule: Any, where: str) -> None:
+    if not isinstance(rule, list) or not rule:
+        raise PatternError(
+            f"{where}: a non-empty list of patterns, such as"
+            " [{'state': ['FAILED']}, {'code': [{'prefix': 'E'}]}]"
+        )
+    for i, alternative in enumerate(rule):
+        check_pattern(alternative, f"{where}[{i}]")
+
+
 def _check_operator(item: Mapping[str, Any], where: str) -> None:
     if len(item) != 1:
         raise PatternError(f"{where}: one operator per object, such as {{'prefix': 'raw/'}}")
     ((op, arg),) = item.items()
-    if op in ("prefix", "suffix", "wildcard", "equals-ignore-case"):
+    if op in ("prefix", "suffix") and isinstance(arg, Mapping):
+        text = arg.get("equals-ignore-case")
+        if len(arg) != 1 or not isinstance(text, str):
+            raise PatternError(
+                f"{where}.{op}: a string, or {{'equals-ignore-case': string}} (no other"
+                " operator goes inside it)"
+            )
+    elif op in ("prefix", "suffix", "wildcard", "equals-ignore-case"):
         if not isinstance(arg, str):
             raise PatternError(f"{where}.{op}: must be a string")
+    elif op == "cidr":
+        if not isinstance(arg, str) or _network(arg) is None:
+            raise PatternError(
+                f"{where}.cidr: an IPv4 or IPv6 network, such as '10.0.0.0/24' or '2001:db8::/32'"
+            )
     elif op == "exists":
         if not isinstance(arg, bool):
             raise PatternError(f"{where}.exists: must be true or false")
@@ -63,7 +92,7 @@ def _check_operator(item: Mapping[str, Any], where: str) -> None:
     else:
         raise PatternError(
             f"{where}: unknown operator {op!r}; use prefix, suffix, wildcard, anything-but,"
-            " exists, numeric or equals-ignore-case"
+            " exists, numeric, cidr or equals-ignore-case"
         )
 
 
@@ -104,6 +133,10 @@ def matches(pattern: Mapping[str, Any], event: Any) -> bool:
     if not isinstance(event, Mapping):
         return False
     for key, rule in pattern.items():
+        if key == OR:
+            if not any(matches(alternative, event) for alternative in rule):
+                return False
+            continue
         value = event.get(key, _MISSING)
         if isinstance(rule, Mapping):
             if not _nested_matches(rule, value):
@@ -151,10 +184,17 @@ def _one(item: Any, v: Any) -> bool:
         same_kind = type(item) is type(v) or (_is_number(item) and _is_number(v))
         return same_kind and bool(item == v)
     ((op, arg),) = item.items()
+    if op in ("prefix", "suffix") and isinstance(arg, Mapping):  # equals-ignore-case
+        if not isinstance(v, str):
+            return False
+        text, folded = arg["equals-ignore-case"].lower(), v.lower()
+        return folded.startswith(text) if op == "prefix" else folded.endswith(text)
     if op == "prefix":
         return isinstance(v, str) and v.startswith(arg)
     if op == "suffix":
         return isinstance(v, str) and v.endswith(arg)
+    if op == "cidr":
+        return isinstance(v, str) and _in_network(v, arg)
     if op == "equals-ignore-case":
         return isinstance(v, str) and v.lower() == arg.lower()
     if op == "wildcard":
@@ -169,6 +209,24 @@ def _one(item: Any, v: Any) -> bool:
         excluded = arg if isinstance(arg, list) else [arg]
         return not any(_one(x, v) for x in excluded)
     return False
+
+
+@lru_cache(maxsize=256)
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The network a ``cidr`` operator names (host bits allowed), or None."""
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def _in_network(value: str, cidr: str) -> bool:
+    network = _network(cidr)
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return False
+    return network is not None and address.version == network.version and address in network
 
 
 def _wildcard(pattern: str) -> re.Pattern[str]:
