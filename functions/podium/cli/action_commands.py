@@ -92,6 +92,10 @@ def _print(result: dict[str, Any], as_json: bool) -> None:
     line = f"{result['action']}: {what} is {result['status']}"
     if result.get("new_run"):
         line = f"restart: run {result['run_id']} restarted as {result['new_run']}"
+        became = result.get("new_status")
+        if became and became != "RUNNING":  # its run strategy queued or discarded it
+            why = result.get("new_reason")
+            line += f", which is {became}" + (f" ({why})" if why else "")
     if result.get("repeated"):
         line += " (this request was already done)"
     _out().print(line, highlight=False)

@@ -26,7 +26,7 @@ from podium.core.engine.actions import (
     check_step_action,
     resolve_step_path,
 )
-from podium.core.engine.errors import NotFound, RunConflict, StepConflict
+from podium.core.engine.errors import NotFound, RunConflict, RunNotFound, StepConflict
 from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.request_ids import RequestIdReused, differing, fingerprint
 from podium.core.engine.status import RunStatus, StepStatus
@@ -74,6 +74,10 @@ class ActionResult:
     request_id: str
     step: str | None = None
     new_run: str | None = None  # restart: the run it created
+    # ... and what became of it: RUNNING, or QUEUED / DISCARDED by its run strategy (and
+    # why); on a repeated request, its status now.
+    new_status: str | None = None
+    new_reason: str | None = None
     repeated: bool = False  # the same request id again: what the first request did
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -91,6 +95,8 @@ class ActionResult:
             body["step"] = self.step
         if self.new_run is not None:
             body["new_run"] = self.new_run
+            body["new_status"] = self.new_status
+            body["new_reason"] = self.new_reason
         return body
 
 
@@ -121,6 +127,7 @@ def _recorded(
             differ = differing(d.get("fingerprint"), body)  # none recorded: the same
             if differ:
                 raise RequestIdReused(request_id, differ)
+            new = _run_or_none(ctx, d.get("new_run"))
             return ActionResult(
                 action=str(d.get("action")),
                 run_id=run_id,
@@ -130,9 +137,20 @@ def _recorded(
                 request_id=request_id,
                 step=event.step,
                 new_run=d.get("new_run"),
+                new_status=new.status.value if new is not None else None,
+                new_reason=new.reason if new is not None else None,
                 repeated=True,
             )
     return None
+
+
+def _run_or_none(ctx: Services, run_id: Any) -> RunRecord | None:
+    if not isinstance(run_id, str):
+        return None
+    try:
+        return ctx.store.get_run(run_id)
+    except RunNotFound:
+        return None
 
 
 def _record(
@@ -196,7 +214,7 @@ def run_action(
     if seen is not None:
         return seen
     request_id = actor.request_id or ctx.ids.new_id()
-    new_run: str | None = None
+    new: RunRecord | None = None
     repeated = False
     for _ in range(_MAX_TRIES):
         run = ctx.store.get_run(run_id)
@@ -210,7 +228,7 @@ def run_action(
                 # This very request again: a crash cut it short after it made the run,
                 # before its record (below). Its answer, and the record it lacks.
                 new, repeated = already.new, True
-            new_run, after = new.run_id, run
+            after = run
         else:
             moved = _apply_run_action(ctx, run, action, actor)
             if moved is None:
@@ -223,7 +241,9 @@ def run_action(
             ctx.now(),
             actor.by,
             request_id,
-            new_run=new_run,
+            new_run=new.run_id if new is not None else None,
+            new_status=new.status.value if new is not None else None,
+            new_reason=new.reason if new is not None else None,
             repeated=repeated,
         )
         return _record(ctx, result, actor.reason, body)
