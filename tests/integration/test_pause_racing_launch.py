@@ -189,3 +189,31 @@ def test_a_resume_racing_the_launchs_own_pause_is_redone_by_the_sweeper(
     rt.pump(wait=False)
     assert store.get_run(run_id).status is RunStatus.SUCCEEDED, store.get_run(run_id)
     assert sorted(CALLS) == [0, 1, 2, 3]
+
+
+def test_timeouts_keep_counting_while_the_run_is_paused(rt: LocalRuntime) -> None:
+    """What docs/operations.md says of a pause: a running step (a loop step too) that
+    passes its own timeout during the pause ends TIMED_OUT."""
+    doc = {
+        "name": "paused_timeouts",
+        "steps": [
+            {
+                "id": "each",
+                "type": "foreach",
+                "timeout": 60,
+                "over": {"i": [1, 2]},
+                "steps": [{"id": "s", "type": "sleep", "seconds": 30}],
+            },
+            {"id": "plain", "type": "sleep", "seconds": 300, "timeout": 100},
+        ],
+    }
+    rt.push(doc)
+    run = rt.start_run("paused_timeouts")
+    rt.pump(wait=False)
+    run_action(rt.services, run.run_id, RunAction.PAUSE, ME)
+    clock = rt.services.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(200_000)
+    rt.pump(wait=False)
+    steps = {s.step: s.status for s in rt.services.store.list_steps(run.run_id)}
+    assert steps == {"each": StepStatus.TIMED_OUT, "plain": StepStatus.TIMED_OUT}, steps

@@ -83,7 +83,9 @@ def test_a_query_value_over_1024_characters_is_refused_as_deployed(dev: DevServe
     run page search ?q=<2,000 characters> answers 200 there. The same request should get
     the same answer from podium dev and a stack."""
     run_id = dev.runtime.run(WF).run.run_id
-    (dev_status, _, dev_body), (api_status, _, api_body) = both(dev, f"/runs/{run_id}?q={'a' * 2000}")
+    (dev_status, _, dev_body), (api_status, _, api_body) = both(
+        dev, f"/runs/{run_id}?q={'a' * 2000}"
+    )
     assert api_status == 400 and api_body["errors"][0]["path"] == "query.q"  # control
     assert dev_status == 400, str(dev_body)[:300]
 

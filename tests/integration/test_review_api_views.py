@@ -66,7 +66,9 @@ def test_iterations_page_token_in_another_script_is_refused_not_read_as_a_number
 def _big_run(runtime: LocalRuntime) -> tuple[str, str]:
     blob = "x" * 6000  # over INLINE_PARAMS_BYTES (4 KiB): stored apart by reference
     assert call("POST", "/workflows", BIG_PARAMS)[0] == 201
-    status, _ = call("POST", "/workflows/rv_big/runs", {"run_id": "rv-big-1", "params": {"blob": blob}})
+    status, _ = call(
+        "POST", "/workflows/rv_big/runs", {"run_id": "rv-big-1", "params": {"blob": blob}}
+    )
     assert status == 202
     runtime.pump()
     status, described = call("GET", "/runs/rv-big-1")
