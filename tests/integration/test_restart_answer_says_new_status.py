@@ -72,3 +72,26 @@ def test_a_running_restart_answers_running(runtime: LocalRuntime) -> None:
     runtime.pump()
     result = run_action(runtime.services, ended, RunAction.RESTART, Actor("alice"))
     assert result.new_status == "RUNNING" and result.new_reason is None
+
+
+def test_restarting_the_run_that_blocks_a_strict_queue_says_what_holds_it(
+    runtime: LocalRuntime,
+) -> None:
+    """Its restart waits QUEUED behind the block the failed run left: the answer says so
+    and names the way out (docs/run-strategies.md)."""
+    runtime.push(
+        {
+            "name": "strict_wf",
+            "run_strategy": "strict_sequential",
+            "steps": [{"id": "f", "type": "fail"}],
+        }
+    )
+    failed = runtime.start_run("strict_wf").run_id
+    runtime.pump()
+    assert runtime.store.get_run(failed).status is RunStatus.FAILED
+    result = run_action(runtime.services, failed, RunAction.RESTART, Actor("alice"))
+    assert result.new_status == "QUEUED"
+    assert result.new_reason == (
+        f"queued at position 1 of 1; the queue is blocked by failed run {failed}"
+        " (strict_sequential); run 'podium unblock strict_wf'"
+    ), result.new_reason

@@ -30,6 +30,7 @@ from podium.core.engine.errors import NotFound, RunConflict, RunNotFound, StepCo
 from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.request_ids import RequestIdReused, differing, fingerprint
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.service.admission import waiting_reason
 from podium.service.context import Services
 from podium.service.lifecycle import cancel_step, given_back_ended, is_given_back, stop_run
 from podium.service.pausing import pause_tree, resume_step
@@ -138,10 +139,20 @@ def _recorded(
                 step=event.step,
                 new_run=d.get("new_run"),
                 new_status=new.status.value if new is not None else None,
-                new_reason=new.reason if new is not None else None,
+                new_reason=_why_so(ctx, new),
                 repeated=True,
             )
     return None
+
+
+def _why_so(ctx: Services, new: RunRecord | None) -> str | None:
+    """Why a restart's run is what it is: a QUEUED one, where it waits and behind what
+    (a strict_sequential block names ``podium unblock``); else its reason."""
+    if new is None:
+        return None
+    if new.status is RunStatus.QUEUED:
+        return waiting_reason(ctx, new)
+    return new.reason
 
 
 def _run_or_none(ctx: Services, run_id: Any) -> RunRecord | None:
@@ -243,7 +254,7 @@ def run_action(
             request_id,
             new_run=new.run_id if new is not None else None,
             new_status=new.status.value if new is not None else None,
-            new_reason=new.reason if new is not None else None,
+            new_reason=_why_so(ctx, new),
             repeated=repeated,
         )
         return _record(ctx, result, actor.reason, body)
