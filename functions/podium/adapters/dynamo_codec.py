@@ -16,6 +16,7 @@ from podium.core.engine.checks import first_check
 from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.text_checks import is_ascii_digits
 
 AttrValue = dict[str, Any]
 Item = dict[str, AttrValue]
@@ -447,4 +448,4 @@ def event_from_item(item: Item) -> TimelineEvent:
 def _check_of(item: Item) -> int | None:
     sk = item.get("gsi2sk", {}).get("S", "")
     head, sep, _ = sk.partition("#")
-    return int(head) if sep and head.isdigit() else None
+    return int(head) if sep and is_ascii_digits(head) else None

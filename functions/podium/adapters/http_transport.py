@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from podium.core.ports import HttpCall, HttpReply, HttpTransportError, SecretNotFound
+from podium.core.text_checks import is_ascii_digits
 
 READ_CHUNK = 64 * 1024
 
@@ -77,7 +78,7 @@ def _read(resp: http.client.HTTPResponse, call: HttpCall, deadline: float) -> tu
     if not _has_body(call.method, resp.status):
         return b"", False
     length = resp.getheader("content-length")
-    if length is not None and length.isdigit() and int(length) > call.max_bytes:
+    if length is not None and is_ascii_digits(length) and int(length) > call.max_bytes:
         return b"", True
     chunks: list[bytes] = []
     size = 0

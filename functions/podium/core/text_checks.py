@@ -1,4 +1,5 @@
-"""Lone surrogates: text Python holds but no UTF-8 (so no JSON, no DynamoDB item, no
+"""Checks of text that comes from outside: ASCII digits (``is_ascii_digits``), and
+lone surrogates: text Python holds but no UTF-8 (so no JSON, no DynamoDB item, no
 SQLite row) can carry. They come from a ``\\ud800``-``\\udfff`` escape in JSON text, or
 from a command-line argument that was not UTF-8 (Python keeps each bad byte as one).
 Every door that takes values (API bodies, ``-p`` values, params however rendered)
@@ -12,6 +13,13 @@ LONE_SURROGATE_FIX = (
     "contains a lone surrogate (\\ud800 to \\udfff), which is not valid Unicode;"
     " send UTF-8 text (a character outside the BMP as a surrogate pair escape)"
 )
+
+
+def is_ascii_digits(text: str) -> bool:
+    """Digits 0-9 only (and at least one). ``str.isdigit()`` also takes "²", which
+    ``int()`` refuses (a raise where a clear error was meant), and "٣", which it reads
+    as 3: every number read from outside text is checked with this."""
+    return text.isascii() and text.isdigit()
 
 
 def has_lone_surrogate(text: str) -> bool:

@@ -101,12 +101,12 @@ from podium.service.triggers import list_triggers, set_enabled
 from podium.service.views import (
     STEPS_PAGE_LIMIT,
     BadStepsToken,
-    event_view,
     page_of_steps,
     parse_steps_token,
     run_view,
     step_view,
     steps_token,
+    timeline_page,
     workflow_view,
 )
 from podium.service.workflows import get_workflow, push_definition
@@ -603,8 +603,10 @@ def get_run(run_id: str) -> Response[str]:
         "run": {**run_view(view.run, iteration), "waiting": view.waiting},
         "steps": steps,
         "steps_total": len(view.steps),
-        "events": [event_view(e) for e in view.events],
     }
+    body["events"], omitted = timeline_page(view.events)
+    if omitted:
+        body["events_omitted"] = omitted  # older ones, past EVENTS_PAGE_BYTES
     if more is not None:
         body["next"] = more
     return _json(HTTPStatus.OK, body)

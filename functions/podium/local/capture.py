@@ -17,6 +17,7 @@ import threading
 from typing import Any, Protocol, TextIO
 
 from podium.core.ports import FunctionRunner, Invocation, InvocationResult
+from podium.core.text_checks import is_ascii_digits
 
 _current: contextvars.ContextVar[dict[str, io.StringIO] | None] = contextvars.ContextVar(
     "podium_capture", default=None
@@ -95,7 +96,7 @@ def split_key(key: str) -> tuple[str, str, int]:
     """``run/step/attempt`` (a step may hold slashes: ``load/3/train``)."""
     run_id, _, rest = key.partition("/")
     step, _, attempt = rest.rpartition("/")
-    return run_id, step, int(attempt) if attempt.isdigit() else 0
+    return run_id, step, int(attempt) if is_ascii_digits(attempt) else 0
 
 
 class CapturingRunner:

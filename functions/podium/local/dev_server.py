@@ -26,6 +26,7 @@ import os
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -388,6 +389,11 @@ class DevServer:
         ctx = self.runtime.services
         parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")][2:]
         try:
+            for name, value in query.items():  # as the deployed API (handlers/api.py)
+                if len(value) > 1024:
+                    raise DefinitionError(
+                        [Issue(f"query.{name}", "must be at most 1024 characters")]
+                    )
             with self.store_lock:
                 if parts == ["workflows"]:
                     return 200, {"workflows": workflow_names(self.runtime.store)}
@@ -416,29 +422,31 @@ class DevServer:
                     )
                 if len(parts) == 3 and parts[0] == "runs" and parts[2] == "step":
                     check_run_id(parts[1])
+                    if not query.get("name"):
+                        raise DefinitionError([Issue("query.name", "name the step: ?name=STEP")])
                     return 200, views.step_detail(
                         ctx,
                         parts[1],
-                        query.get("name", ""),
+                        query["name"],
                         logs=self._log_reader(),
                         iterations_from=query.get("next") or None,
                         failed_only=_bool(query, "failed_only"),
                     )
         except DefinitionError as exc:
             issues = [{"path": i.path, "message": i.message} for i in exc.issues]
-            return 400, {"message": "invalid request", "errors": issues}
+            return 400, _error_body("invalid_request", "invalid request", issues)
         except RequestError as exc:
             error = {"path": exc.path, "message": exc.message}
-            return int(exc.status), {"code": exc.code, "message": str(exc), "errors": [error]}
+            return int(exc.status), _error_body(exc.code, str(exc), [error])
         except NotFound as exc:
-            return 404, {"message": str(exc), "errors": []}
+            return 404, _error_body("not_found", str(exc))
         except HomeLocked as exc:  # another process writes: the answer says to retry
             return 503, busy_body(exc)
         except Exception as exc:
             self.failures.append(exc)
             log.exception("a console view failed")
-            return 500, {"message": "Internal Server Error", "errors": []}
-        return 404, {"message": f"no console view at {path}", "errors": []}
+            return 500, _error_body("internal_error", "Internal Server Error")
+        return 404, _error_body("no_route", f"no console view at {path}")
 
     def _log_reader(self) -> Callable[[str, str], list[Any]] | None:
         """The runtime's captured step output (the home keeps it), when it has any."""
@@ -473,6 +481,17 @@ class _LambdaContext:
 
 
 _CONTEXT = _LambdaContext()
+
+
+def _error_body(code: str, message: str, errors: list[dict[str, str]] | None = None) -> Any:
+    """An error as the deployed API words it (handlers/api.py ``_error``): its code, its
+    message, the places, and a request id (the local server's own)."""
+    return {
+        "code": code,
+        "message": message,
+        "errors": errors or [],
+        "request_id": f"local-{uuid.uuid4().hex[:12]}",
+    }
 
 
 def _int(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -536,11 +555,15 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
                 return
             if path.startswith("/api/console/"):
                 if self.command != "GET":
-                    self._send(
-                        405, {"content-type": "application/json"}, b'{"message": "GET only"}'
+                    refused = _error_body(
+                        "method_not_allowed",
+                        f"{self.command} is not allowed on {path}; use GET",
                     )
+                    headers = {"content-type": "application/json", "Allow": "GET"}
+                    self._send(405, headers, json.dumps(refused).encode())
                     return
-                flat = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
+                # A name given twice: its values joined, as the deployed API reads them.
+                flat = {k: ",".join(v) for k, v in urllib.parse.parse_qs(query).items()}
                 status, data = server.console_view(path, flat)
                 payload = json.dumps(data, default=str).encode()
                 # 503: the home is locked by another process (the body says so).

@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
@@ -66,8 +66,9 @@ _PRECEDENCE = [
 ]
 # ASCII digits only: \d and str.isdigit() also take "٣" or "²", which int() reads
 # differently or not at all (a 500).
-_SINCE = re.compile(r"([0-9]+)([smhd])")
-_EPOCH_MS = re.compile(r"[0-9]+")
+# Bounded: int() refuses text of over 4,300 digits (a 500), and no time needs more.
+_SINCE = re.compile(r"([0-9]{1,9})([smhd])")
+_EPOCH_MS = re.compile(r"[0-9]{1,15}")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
@@ -87,7 +88,12 @@ def parse_since(raw: str | None, now: int) -> int | None:
     if _EPOCH_MS.fullmatch(raw.strip()):
         return int(raw)
     raise DefinitionError(
-        [Issue("query.since", f"use a duration like 24h, 7d or 30m, or epoch ms; got {raw!r}")]
+        [
+            Issue(
+                "query.since",
+                f"use a duration like 24h, 7d or 30m, or epoch ms; got {raw[:40]!r}",
+            )
+        ]
     )
 
 
@@ -456,7 +462,7 @@ def run_page(
     window_end = max([run.ended_at, *ends]) if run.ended_at is not None else max([now, *ends])
     restarted = _restarted_as(ctx, run)
     return {
-        "run": {**_run_row(run), "waiting": waiting_reason(ctx, run)},
+        "run": {**_run_row(_shown_params(ctx, run)), "waiting": waiting_reason(ctx, run)},
         "related": {**_family(ctx, run), "restarted_as": restarted},
         # What an operator may do now (core's matrix) and what operators did.
         "actions": sorted(
@@ -544,6 +550,15 @@ SHOWN_VALUE_BYTES = 1024 * 1024
 PREVIEW_CHARS = 64 * 1024
 
 
+def _shown_params(ctx: Services, run: RunRecord) -> RunRecord:
+    """The run with its params as a page shows them: big ones, stored once as a payload
+    (service/runs.py), read back (a preview past SHOWN_VALUE_BYTES), as ``GET /runs/{id}``
+    shows them, not as their reference."""
+    if not is_ref(run.params):
+        return run
+    return replace(run, params=_shown_value(ctx, run.params))
+
+
 def _shown_value(ctx: Services, stored: Any) -> Any:
     if not is_ref(stored) or ctx.payloads is None:
         return stored
@@ -620,7 +635,7 @@ def step_detail(
     return {
         # An iteration's step shows the iteration's values whole (one read when they
         # were stored apart), as its steps read them.
-        "run": run_view(run, iteration_section(run, ctx.payloads)),
+        "run": run_view(_shown_params(ctx, run), iteration_section(run, ctx.payloads)),
         "step": row,
         "definition": definition,
         "attempts": attempts,

@@ -154,7 +154,8 @@ def _read_values(run: RunRecord, payloads: Payloads) -> dict[str, Any]:
 def _start_of(token: str | None) -> int:
     if token is None or token == "":
         return 0
-    if not token.isdigit() or len(token) > 7:
+    # ASCII digits only: str.isdigit() takes "²" (int() then raises) and "٣" (read 3).
+    if not (token.isascii() and token.isdigit()) or len(token) > 7:
         raise BadPageToken(f"{token[:40]!r} is not a page token of this list")
     return int(token)
 

@@ -219,7 +219,8 @@ def _version(ctx: Services, old: RunRecord, wanted: int | str | None) -> int:
         return old.version
     if wanted == ACTIVE:
         return ctx.store.active_version(old.workflow)
-    if isinstance(wanted, int) or (isinstance(wanted, str) and wanted.isdigit()):
+    ascii_number = isinstance(wanted, str) and wanted.isascii() and wanted.isdigit()
+    if isinstance(wanted, int) or (ascii_number and len(wanted) <= 18):
         number = int(wanted)
         ctx.definitions.get(old.workflow, number)  # WorkflowNotFound names the version
         return number

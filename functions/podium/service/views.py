@@ -68,14 +68,41 @@ def step_view(step: StepRecord) -> dict[str, Any]:
     return view
 
 
-def event_view(ev: TimelineEvent) -> dict[str, Any]:
+def event_view(ev: TimelineEvent, *, tracebacks: bool = True) -> dict[str, Any]:
+    detail = shown_detail(ev.detail)
+    if not tracebacks and isinstance(detail, dict):
+        error = detail.get("error_detail")
+        if isinstance(error, dict) and "traceback" in error:
+            trimmed = {k: v for k, v in error.items() if k != "traceback"}
+            detail = {**detail, "error_detail": trimmed}
     return {
         "at": ev.at,
         "kind": ev.kind,
         "step": ev.step,
         "attempt": ev.attempt,
-        "detail": shown_detail(ev.detail),
+        "detail": detail,
     }
+
+
+# A run's timeline in GET /runs/{id}: with a page of steps (STEPS_PAGE_BYTES), under
+# Lambda's 6 MB response. A run of many steps retried many times has more: its newest
+# events come, and the count of the older ones left out.
+EVENTS_PAGE_BYTES = 2_000_000
+
+
+def timeline_page(events: Sequence[TimelineEvent]) -> tuple[list[dict[str, Any]], int]:
+    """The run's events as ``GET /runs/{id}`` gives them: without tracebacks (an
+    attempt's is in its step's detail, ``GET /console/runs/{id}/step?name=STEP``), the
+    newest within EVENTS_PAGE_BYTES (at least one), in time order; and how many older
+    ones were left out."""
+    views = [event_view(e, tracebacks=False) for e in events]
+    size = kept = 0
+    for view in reversed(views):
+        size += len(json.dumps(view, default=str))
+        if kept and size > EVENTS_PAGE_BYTES:
+            break
+        kept += 1
+    return views[len(views) - kept :], len(views) - kept
 
 
 def shown_detail(detail: Any) -> Any:

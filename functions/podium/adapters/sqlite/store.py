@@ -46,6 +46,7 @@ from podium.core.engine.identity import child_run_id as child_id_of
 from podium.core.engine.loops import CHILD_COUNTERS
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.text_checks import is_ascii_digits
 
 if TYPE_CHECKING:
     from podium.adapters.trigger_states import SqliteTriggerStates
@@ -579,7 +580,7 @@ class SqliteStateStore:
                     )
                 )
         tails = (row[0][len(prefix) :] for row in rows)
-        running = {int(t) for t in tails if t.isdigit()}
+        running = {int(t) for t in tails if is_ascii_digits(t)}
         running.update(i for i, child in zip(window, ids, strict=True) if child not in made)
         return sorted(running)
 

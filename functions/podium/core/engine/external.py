@@ -27,6 +27,7 @@ from podium.core.engine.step_error import (
     USER_ERROR,
     StepError,
 )
+from podium.core.text_checks import is_ascii_digits
 
 
 class Phase(str, Enum):
@@ -128,7 +129,7 @@ def key_of_started_by(name: str) -> str | None:
     if not name or name.startswith("podium-"):
         return None
     parts = name.split("/")
-    if len(parts) < 3 or not parts[-1].isdigit() or not all(parts):
+    if len(parts) < 3 or not is_ascii_digits(parts[-1]) or not all(parts):
         return None
     return f"{'.'.join(parts[:-2])}/{parts[-2]}/{parts[-1]}"
 
@@ -300,7 +301,7 @@ def dotted_name(key: str) -> str:
 def key_of_dotted(name: str) -> str | None:
     """The attempt key a ``dotted_name`` carries (None: a digest name, or not ours)."""
     parts = (name or "").split(".")
-    if len(parts) < 3 or not parts[-1].isdigit() or not all(parts):
+    if len(parts) < 3 or not is_ascii_digits(parts[-1]) or not all(parts):
         return None
     return f"{'.'.join(parts[:-2])}/{parts[-2]}/{parts[-1]}"
 

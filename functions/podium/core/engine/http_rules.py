@@ -17,6 +17,7 @@ from typing import Any
 
 from podium.core.engine.step_error import StepError
 from podium.core.expr import ExpressionError, compile_expression
+from podium.core.text_checks import is_ascii_digits
 
 HTTP_ERROR = "Podium.HttpError"
 HOST_NOT_ALLOWED = "Podium.HttpHostNotAllowed"
@@ -38,7 +39,7 @@ def host_allowed(target: Target, allowed: Iterable[str]) -> bool:
         if not entry:
             continue
         host, _, port = entry.partition(":")
-        if port and (not port.isdigit() or int(port) != target.port):
+        if port and (not is_ascii_digits(port) or int(port) != target.port):
             continue
         if host.startswith("*."):
             if target.host.endswith(host[1:]) and target.host != host[2:]:

@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.text_checks import is_ascii_digits
 
 SIGNAL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$"
 PARAM_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
@@ -410,7 +411,7 @@ def set_members(key: str) -> list[tuple[str, int | None]]:
     out: list[tuple[str, int | None]] = []
     for part in key.split("+"):
         sid, at, sent = part.rpartition("@")
-        if at and sent.lstrip("-").isdigit():
+        if at and is_ascii_digits(sent.removeprefix("-")):
             out.append((sid, int(sent)))
         else:
             out.append((part, None))

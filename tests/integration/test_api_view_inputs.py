@@ -1,6 +1,7 @@
-"""Review: the run, loop and console views of the deployed API (handlers/api.py) on moto.
-
-Each test here fails on purpose: it shows a bug and says what the right answer is."""
+"""The run, loop and console views of the deployed API (handlers/api.py) on moto: page
+tokens in other scripts' digits (a 500, or read as a number) and big run params shown
+as their stored reference on the console's pages. Found by a review; each test failed
+before its fix and says what the right answer is."""
 
 from __future__ import annotations
 
