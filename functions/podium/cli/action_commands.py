@@ -26,6 +26,7 @@ import typer
 from rich.text import Text
 
 from podium.cli.inputs import (
+    MAX_NUMBER,
     TypedParamOption,
     local_functions,
     local_stand_ins,
@@ -437,7 +438,13 @@ def replay_attempt(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
     step: Annotated[str, typer.Argument(help="A lambda step of the run.")],
     attempt: Annotated[
-        int | None, typer.Option("--attempt", min=1, help="Which attempt (default: the last).")
+        int | None,
+        typer.Option(
+            "--attempt",
+            min=1,
+            max=MAX_NUMBER,
+            help="Which attempt (default: the last).",
+        ),
     ] = None,
     functions: FunctionsOption = None,
     as_json: JsonOption = False,

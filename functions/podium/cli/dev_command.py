@@ -18,7 +18,9 @@ errors = Console(stderr=True, soft_wrap=True)
 
 
 def dev_command(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8321,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")
+    ] = 8321,
     home: Annotated[
         Path | None,
         typer.Option("--home", help="The local home (default: $PODIUM_HOME or .podium/)."),

@@ -45,6 +45,10 @@ TagOption = Annotated[
     typer.Option("--tag", help="Tag the run: key=value (repeatable; over the workflow's tags)."),
 ]
 
+# A version or an attempt number on the command line: the API's own bound (a bigger
+# one reached SQLite, which cannot bind past 64 bits: a traceback, not an error).
+MAX_NUMBER = 10**9
+
 
 # A double as people write it: float() also takes "1_0", "nan" and other scripts' digits.
 _DOUBLE = re.compile(r"\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*")

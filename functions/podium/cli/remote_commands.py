@@ -20,7 +20,7 @@ import typer
 from rich.text import Text
 
 from podium.cli import local_commands, remote_render
-from podium.cli.inputs import TagOption, TypedParamOption, parse_tags, typed_params
+from podium.cli.inputs import MAX_NUMBER, TagOption, TypedParamOption, parse_tags, typed_params
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
 from podium.cli.output import print_json as _print_json
@@ -110,7 +110,10 @@ def start(
     workflow: Annotated[str, typer.Argument(help="Name of a pushed workflow.")],
     param: TypedParamOption = None,
     version: Annotated[
-        int | None, typer.Option("--version", min=1, help="Run this version, not the active one.")
+        int | None,
+        typer.Option(
+            "--version", min=1, max=MAX_NUMBER, help="Run this version, not the active one."
+        ),
     ] = None,
     run_id: Annotated[
         str | None,
@@ -361,7 +364,13 @@ def logs(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
     step: Annotated[str | None, typer.Argument(help="Only this step.")] = None,
     attempt: Annotated[
-        int | None, typer.Option("--attempt", min=1, help="Only this attempt.")
+        int | None,
+        typer.Option(
+            "--attempt",
+            min=1,
+            max=MAX_NUMBER,
+            help="Only this attempt.",
+        ),
     ] = None,
     as_json: JsonOption = False,
     home: HomeOption = None,

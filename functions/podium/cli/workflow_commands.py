@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from podium.cli.inputs import MAX_NUMBER
 from podium.cli.local_home import local_home_services
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
@@ -113,7 +114,10 @@ def _version_body(target: _Target, name: str, version: int | None) -> dict[str, 
 def show_workflow(
     name: Annotated[str, typer.Argument(help="Workflow name.")],
     version: Annotated[
-        int | None, typer.Option("--version", min=1, help="A version (default: the active one).")
+        int | None,
+        typer.Option(
+            "--version", min=1, max=MAX_NUMBER, help="A version (default: the active one)."
+        ),
     ] = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
@@ -193,8 +197,8 @@ def list_versions(
 @workflows_app.command("diff")
 def diff(
     name: Annotated[str, typer.Argument(help="Workflow name.")],
-    a: Annotated[int, typer.Argument(min=1, help="The older version.")],
-    b: Annotated[int, typer.Argument(min=1, help="The newer version.")],
+    a: Annotated[int, typer.Argument(min=1, max=MAX_NUMBER, help="The older version.")],
+    b: Annotated[int, typer.Argument(min=1, max=MAX_NUMBER, help="The newer version.")],
     home: HomeOption = None,
     stack: StackOption = None,
     endpoint: EndpointOption = None,
@@ -262,7 +266,7 @@ def _print_activation(body: dict[str, Any], as_json: bool) -> None:
 @workflows_app.command("activate")
 def activate(
     name: Annotated[str, typer.Argument(help="Workflow name.")],
-    version: Annotated[int, typer.Argument(min=1, help="The version to activate.")],
+    version: Annotated[int, typer.Argument(min=1, max=MAX_NUMBER, help="The version to activate.")],
     as_json: JsonOption = False,
     home: HomeOption = None,
     stack: StackOption = None,

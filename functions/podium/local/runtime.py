@@ -140,6 +140,7 @@ class LocalRuntime:
         self._recoveries = 0
         self._told_callback = False
         self._has_callbacks: dict[tuple[str, int], bool] = {}  # version -> has callback steps
+        self._has_signal_waits: dict[tuple[str, int], bool] = {}  # ... steps with wait_for
         # In-process moto is not safe with concurrent requests: deliveries take turns.
         self._serial: AbstractContextManager[Any] = (
             threading.Lock() if store == "moto" else nullcontext()
@@ -591,13 +592,30 @@ class LocalRuntime:
 
     def _jumps(self, run_id: str | None) -> bool:
         """Whether virtual time may jump to the next timer. Not while the run waits for
-        a callback (a person, an outside system): with the fast-forward clock of
-        ``podium run`` its timeout would come at once. A manual clock (tests) jumps."""
+        a callback or for signals (a person, an outside system, ``podium signal send``
+        from another terminal): with the fast-forward clock of ``podium run`` its
+        timeout would come at once. A manual clock (tests) jumps."""
         if isinstance(self.clock, ManualClock):
             return True
         if not isinstance(self.clock, FastForwardClock):
             return False
-        return not self._awaiting_callback(run_id)
+        return not self._awaiting_callback(run_id) and not self._awaiting_signals(run_id)
+
+    def _awaiting_signals(self, run_id: str | None) -> bool:
+        if run_id is None:
+            return False
+        run = self.store.get_run(run_id)
+        key = (run.workflow, run.version)
+        waits = self._has_signal_waits.get(key)
+        if waits is None:
+            compiled = self.services.definitions.get(run.workflow, run.version)
+            waits = any(getattr(s, "wait_for", None) for s in compiled.definition.steps)
+            self._has_signal_waits[key] = waits
+        if not waits:
+            return False  # most workflows: nothing is read while the pump idles
+        return any(
+            r.status is StepStatus.WAITING_FOR_SIGNALS for r in self.store.list_steps(run_id)
+        )
 
     def _awaiting_callback(self, run_id: str | None) -> bool:
         if run_id is None:

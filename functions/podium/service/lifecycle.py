@@ -26,7 +26,7 @@ from collections.abc import Collection
 from typing import Any
 
 from podium.core.engine.actions import was_taken_over
-from podium.core.engine.errors import RunConflict, StepConflict
+from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict
 from podium.core.engine.outputs import output_key, step_params_key
 from podium.core.engine.plans import plan_finish, plan_run_end
 from podium.core.engine.records import RunRecord, StepRecord
@@ -487,7 +487,9 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
     (``kept_result``), whichever of its ``done`` and this timer is handled first. A
     timer firing early or late finds the run's real deadline or an ended run, and does
     nothing."""
-    run = ctx.store.get_run(run_id)
+    run = _still_there(ctx, run_id, "deadline")
+    if run is None:
+        return None
     if run.status.terminal:
         run_ended(ctx, run)
         return None
@@ -539,10 +541,21 @@ def _owes_emit(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
     return record.step in ctx.definitions.get(run.workflow, run.version).expressions.emits
 
 
+def _still_there(ctx: Services, run_id: str, what: str) -> RunRecord | None:
+    """The run a timer names, or None when it is gone: pruned from a local home, or
+    expired by its retention, before a timer it had set came due (nothing is left to do;
+    raising would only dead-letter the timer)."""
+    try:
+        return ctx.store.get_run(run_id)
+    except RunNotFound:
+        log.warning("%s of run %s dropped: the run is gone", what, run_id)
+        return None
+
+
 def on_ended_check(ctx: Services, run_id: str) -> list[str]:
     """A lease after a run ended (not succeeded): end any step a worker that had read
     the run as RUNNING created in the instant it ended. Returns the steps it ended."""
-    run = ctx.store.get_run(run_id)
-    if not run.status.terminal or run.status is RunStatus.SUCCEEDED:
+    run = _still_there(ctx, run_id, "ended check")
+    if run is None or not run.status.terminal or run.status is RunStatus.SUCCEEDED:
         return []
     return cancel_steps(ctx, run, f"run {run.status.value}")

@@ -15,8 +15,9 @@ from podium.core.engine.actions import (
     reused_steps,
     taken_over_reason,
 )
-from podium.core.engine.errors import RunNotFound, StepExists
+from podium.core.engine.errors import NotFound, RunNotFound, StepExists
 from podium.core.engine.identity import child_run_id
+from podium.core.engine.outputs import REF_KEY, is_ref, output_key, ref_of, step_params_key
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.core.expr import ExpressionError
@@ -34,13 +35,27 @@ def take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: in
         ready_at=now,
         started_at=now,
         ended_at=now,
-        output=old.output,  # a big output stays where it is: the reference is copied
-        params=old.params,
+        output=_own_copy(ctx, old.output, output_key(run_id, old.step, old.attempt)),
+        params=_own_copy(ctx, old.params, step_params_key(run_id, old.step, old.attempt)),
         reason=taken_over_reason(old_run),
         log_ref=old.log_ref,
     )
     with contextlib.suppress(StepExists):  # the same restart again: written already
         ctx.store.create_step(record)
+
+
+def _own_copy(ctx: Services, value: Any, key: str) -> Any:
+    """A big value taken over is copied under the new run's own key: the old run's
+    payloads go with it (a local prune, the bucket's expiry counted from their writing),
+    while the restart may live on. One read and one write per big value (over 8 KiB),
+    only in a restart; a value already gone keeps its reference (nothing to copy)."""
+    if not is_ref(value) or ctx.payloads is None:
+        return value
+    try:
+        data = ctx.payloads.get(value[REF_KEY])
+    except NotFound:
+        return value
+    return ref_of(ctx.payloads.put(key, data), len(data))
 
 
 def restarted_child(

@@ -189,6 +189,11 @@ def _wall_ms() -> int:
     return time.time_ns() // 1_000_000  # not the runtime's clock: that one may be virtual
 
 
+# The owners this process registered (on any home): a row with this process's pid and
+# host and another token was left by a dead process that had the same pid.
+_OWN_TOKENS: set[str] = set()
+
+
 class Owners:
     """The processes that own messages in a home, so each delivers its own work and the
     work of a dead one is adopted rather than lost. A process is known by a token and
@@ -208,6 +213,7 @@ class Owners:
         self._beat_at = 0  # when this process last said it lives (wall time)
 
     def register(self) -> None:
+        _OWN_TOKENS.add(self.token)
         self._beat_at = _wall_ms()
         with self._db.write() as conn:
             conn.execute(
@@ -224,9 +230,14 @@ class Owners:
         with self._db.write() as conn:
             conn.execute("UPDATE owners SET seen_at = ? WHERE token = ?", (now, self.token))
 
-    def _alive(self, pid: int, host: str, seen_at: int | None = None) -> bool:
+    def _alive(self, pid: int, host: str, seen_at: int | None = None, token: str = "") -> bool:
         import os
 
+        if host == self._host and pid == self._pid:
+            # Our own pid: this process, or a dead one whose pid we got (a container's
+            # pid 1 under the same hostname, a pod restarted in place). os.kill would
+            # answer for us; this process knows the owners it registered.
+            return token in _OWN_TOKENS
         if host != self._host:
             # Another machine's process: alive while it beats (a home made before
             # heartbeats has none: assume it lives).
@@ -244,9 +255,9 @@ class Owners:
         self._beat()
         with self._db.query() as conn:
             rows = conn.execute(
-                "SELECT pid, host, seen_at FROM owners WHERE token != ?", (self.token,)
+                "SELECT token, pid, host, seen_at FROM owners WHERE token != ?", (self.token,)
             ).fetchall()
-        return any(self._alive(int(pid), host, seen) for pid, host, seen in rows)
+        return any(self._alive(int(pid), host, seen, token) for token, pid, host, seen in rows)
 
     def adopt(self) -> int:
         """Take over the messages of dead processes (and unowned ones); returns how many.
@@ -258,7 +269,7 @@ class Owners:
             rows = conn.execute(
                 "SELECT token, pid, host, seen_at FROM owners WHERE token != ?", (self.token,)
             ).fetchall()
-        dead = [t for t, pid, host, seen in rows if not self._alive(int(pid), host, seen)]
+        dead = [t for t, pid, host, seen in rows if not self._alive(int(pid), host, seen, t)]
         with self._db.write() as conn:
             marks = ", ".join("?" * len(dead))
             which = f"owner IS NULL OR owner IN ({marks})" if dead else "owner IS NULL"
@@ -279,3 +290,4 @@ class Owners:
         with self._db.write() as conn:
             conn.execute("UPDATE messages SET owner = NULL WHERE owner = ?", (self.token,))
             conn.execute("DELETE FROM owners WHERE token = ?", (self.token,))
+        _OWN_TOKENS.discard(self.token)

@@ -1,6 +1,8 @@
 """Signals in the local home: a row per signal (by name and time), a row per identity
-(the de-duplication), waiters and consumption marks. Expired rows are skipped by reads
-and deleted by the next send of the same name (the table's TTL, done by hand).
+(the de-duplication), waiters and consumption marks. Expired rows are skipped by reads;
+the next send of the same name deletes its expired signals (head and identity row) and
+waiters (the table's TTL, done by hand). Expired consumption marks (small rows keyed
+by consumer) are not deleted yet: a known gap (docs/operations.md).
 
 As on DynamoDB (adapters/dynamo_signals.py), the rows a find reads hold no payload: a
 ``signals`` row's record is the signal's head (the signal without its payload, and
@@ -135,8 +137,20 @@ class SqliteSignals:
                     _head_record(signal),
                 ),
             )
+            # The name's expired signals go whole (the table's TTL, done by hand): the
+            # identity rows that hold them (payload included) first, unless a newer
+            # signal took the id again, then the heads; and the name's expired waiters.
+            conn.execute(
+                "DELETE FROM signal_ids WHERE expires_at <= ? AND signal_id IN"
+                " (SELECT signal_id FROM signals WHERE name = ? AND expires_at <= ?)",
+                (signal.sent_at, signal.name, signal.sent_at),
+            )
             conn.execute(
                 "DELETE FROM signals WHERE name = ? AND expires_at <= ?",
+                (signal.name, signal.sent_at),
+            )
+            conn.execute(
+                "DELETE FROM signal_waiters WHERE name = ? AND expires_at <= ?",
                 (signal.name, signal.sent_at),
             )
         return signal, True

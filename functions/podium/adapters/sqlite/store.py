@@ -56,6 +56,10 @@ def _pack(document: dict[str, Any]) -> bytes:
     return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
 
 
+# SQLite's integers: a number outside cannot be bound (OverflowError), nor stored.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 class SqliteStateStore:
     """The StateStore port on one SQLite file (or ``:memory:`` for tests)."""
 
@@ -130,6 +134,8 @@ class SqliteStateStore:
         only_if_latest: bool = False,
         only_if_active: int | None = None,
     ) -> WorkflowVersion:
+        if not _INT64_MIN <= version <= _INT64_MAX:
+            raise WorkflowNotFound(name, version)  # SQLite cannot bind it; none is stored
         with self.db.write() as conn:
             found = conn.execute(
                 "SELECT 1 FROM workflow_versions WHERE name = ? AND version = ?",
@@ -176,6 +182,8 @@ class SqliteStateStore:
         return int(row[0])
 
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
+        if version is not None and not _INT64_MIN <= version <= _INT64_MAX:
+            raise WorkflowNotFound(name, version)  # SQLite cannot bind it; none is stored
         with self.db.read() as conn:
             head = conn.execute(
                 "SELECT active FROM workflow_heads WHERE name = ?", (name,)

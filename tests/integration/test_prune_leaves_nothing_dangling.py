@@ -1,5 +1,6 @@
-"""Review of `podium runs prune` on the SQLite home: what a prune leaves behind or takes
-away that it should not (see docs/operations.md, "Pruning the local home")."""
+"""`podium runs prune` on the SQLite home: what a prune left behind or took away that it
+should not (see docs/operations.md, "Pruning the local home"). Found by a review; each
+test failed before its fix."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from podium.local.runtime import LocalRuntime
 from podium.service.actions import Actor, run_action
 from podium.service.restart import RestartRequest
 
-HERE = "tests.integration.test_review_home_prune"
+HERE = "tests.integration.test_prune_leaves_nothing_dangling"
 DAY_MS = 86_400_000
 
 

@@ -1,7 +1,9 @@
-"""Review of the `podium` CLI on the local home: integer arguments with no upper bound
-reach SQLite, which cannot bind an integer past 64 bits and raises OverflowError (not an
-sqlite3.Error, so nothing turns it into a message): the command dies with a traceback
-instead of a one-line error naming the argument."""
+"""The `podium` CLI on the local home: integer arguments with no upper bound reached
+SQLite, which cannot bind an integer past 64 bits and raises OverflowError (not an
+sqlite3.Error, so nothing turned it into a message): the command died with a traceback
+instead of a one-line error naming the argument. Found by a review; each test failed
+before its fix (versions and attempts are bounded as the API bounds them, 10**9; the
+store answers not found past 64 bits; `podium dev --port` takes 0-65535)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Review of the SQLite home's signals (adapters/sqlite/signals.py): expired rows that
-nothing ever deletes."""
+"""The SQLite home's signals (adapters/sqlite/signals.py): expired rows that nothing
+deleted (found by a review; the test failed before its fix)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,44 @@
+"""The embedded runtime on the home (local/runtime.py): virtual time does not jump over
+a step waiting for signals while `podium run` waits for its run (found by a review; the
+test failed before its fix)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from podium.core.engine.status import RunStatus
+from podium.local.runtime import LocalRuntime
+from podium.service.signals import request_from_json, send_signal
+
+WAITS = {
+    "name": "waits",
+    "steps": [{"id": "w", "type": "noop", "timeout": "1h", "wait_for": [{"signal": "go"}]}],
+}
+
+
+def test_podium_run_does_not_fast_forward_over_a_signal_wait(tmp_path: Path) -> None:
+    """`podium run` (virtual time, the default: a FastForwardClock) of a workflow whose
+    step waits for a signal ends the run TIMED_OUT at once ("no matching signal (go)
+    within the step's timeout of 3600 s", 0.1 s of real time): the pump jumps virtual
+    time to the next timer, which is the wait's timeout (local/runtime.py LocalRuntime
+    _jumps only refuses to jump while a *callback* step waits: _awaiting_callback checks
+    CALLBACK_TYPES). So the documented way to release it locally, `podium signal send go`
+    from another terminal (docs/workflow-language.md "wait_for", docs/architecture.md),
+    can never arrive in time; the summary even says only "sleeps and retry delays were
+    fast-forwarded". Right: as for a callback, virtual time does not jump over a step
+    WAITING_FOR_SIGNALS (an outside sender decides when it ends); the run waits in real
+    time and a signal sent meanwhile releases it."""
+    with LocalRuntime(store="sqlite", home=str(tmp_path / "home")) as rt:
+        rt.push(WAITS)
+        run_id = rt.start_run("waits").run_id
+        pump = threading.Thread(target=rt.pump, kwargs={"run_id": run_id}, daemon=True)
+        pump.start()
+        time.sleep(1.5)  # a person switching terminals takes longer than this
+        before_the_signal = rt.store.get_run(run_id).status
+        send_signal(rt.services, request_from_json({"name": "go", "params": {}}))
+        pump.join(30)
+        final = rt.store.get_run(run_id).status
+    assert before_the_signal is RunStatus.RUNNING, "the wait was fast-forwarded to its timeout"
+    assert final is RunStatus.SUCCEEDED
