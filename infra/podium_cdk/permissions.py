@@ -105,6 +105,13 @@ def grant_engine_permissions(
             role.add_to_policy(
                 iam.PolicyStatement(actions=list(PAYLOAD_ACTIONS), resources=[payload_objects])
             )
+            # Without it S3 answers a read of a missing key 403, not 404: an expired
+            # payload would be an AccessDenied, not the PayloadNotFound views handle.
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"], resources=[payloads.bucket.bucket_arn]
+                )
+            )
             _acknowledge(role, payload_objects, _PAYLOAD_REASON)
         if name in PUTS_EVENTS:
             eventing.bus.grant_put_events_to(role)
@@ -190,9 +197,19 @@ def _grant_invoke(role: iam.Role, arns: Sequence[str]) -> None:
 
 def _function_arn(scope: Construct, name_or_arn: str) -> str:
     """Workflows may name a function instead of giving its ARN; IAM needs the ARN.
-    A bare name means a function in this stack's account and region."""
+    A bare name means a function in this stack's account and region; a partial ARN
+    (``123456789012:function:extract``, as Lambda takes it) one in that account."""
     if name_or_arn.startswith("arn:") or Token.is_unresolved(name_or_arn):
         return name_or_arn
+    account, _, rest = name_or_arn.partition(":function:")
+    if rest and account.isascii() and account.isdigit():
+        return Stack.of(scope).format_arn(
+            service="lambda",
+            account=account,
+            resource="function",
+            resource_name=rest,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
     return Stack.of(scope).format_arn(
         service="lambda",
         resource="function",

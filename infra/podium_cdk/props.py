@@ -35,6 +35,9 @@ MAX_LAMBDA_TIMEOUT = Duration.minutes(15)
 
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
 
+# What Python's logging (and Powertools' Logger, at every cold start) knows.
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 
 @dataclass(frozen=True, kw_only=True)
 class PodiumProps:
@@ -112,6 +115,21 @@ class PodiumProps:
                 raise ValueError(f"queue_max_concurrency: {name!r} has no queue")
             if not 2 <= value <= 1000:
                 raise ValueError("queue_max_concurrency must be within 2..1000 (SQS limit)")
+        for name, mb in self.memory_mb.items():
+            if not 128 <= mb <= 10240:
+                raise ValueError(f"memory_mb[{name!r}]: {mb} MB; Lambda takes 128 to 10240")
+        if self.log_level.upper() not in _LOG_LEVELS:
+            raise ValueError(f"log_level {self.log_level!r}: use one of {', '.join(_LOG_LEVELS)}")
+        if self.payload_expiration_days is not None and self.payload_expiration_days < 1:
+            raise ValueError("payload_expiration_days must be >= 1 (or None to keep payloads)")
+        sweep_ms = self.sweep_interval.to_milliseconds()
+        if sweep_ms < 60_000 or sweep_ms % 60_000:
+            raise ValueError(
+                "sweep_interval must be whole minutes, at least 1 (Duration.minutes(N))"
+            )
+        timeout_ms = self.work_timeout.to_milliseconds()
+        if timeout_ms < 1000 or timeout_ms % 1000:
+            raise ValueError("work_timeout must be whole seconds, at least 1 (Duration.seconds(N))")
         if self.work_timeout.to_seconds() > MAX_LAMBDA_TIMEOUT.to_seconds():
             raise ValueError("work_timeout cannot exceed Lambda's 15 minutes")
         if not 1 <= self.work_batch_size <= 10 or not 1 <= self.advance_batch_size <= 10:

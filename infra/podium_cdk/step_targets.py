@@ -21,6 +21,7 @@ props are empty gets no statement and no rule: its steps fail naming the prop to
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import Arn, ArnFormat, Stack
 from aws_cdk import aws_events as events
@@ -204,7 +205,7 @@ def _secrets(props: PodiumProps, work: iam.Role) -> None:
     work.add_to_policy(
         iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=resources)
     )
-    _acknowledge_operator_wildcards(work, list(props.secret_names), "secret_names")
+    _acknowledge_operator_wildcards(work, resources, "secret_names")  # as granted
 
 
 def acknowledge_describe_wildcards(functions: EngineFunctions, props: PodiumProps) -> None:
@@ -252,20 +253,27 @@ class StepTargetRules(Construct):
             )
 
 
+def _names_rule(names: Sequence[str]) -> list[Any]:
+    """The rule of an event field for names or ARNs the props list: a name with ``*``
+    (granted as such in IAM) as EventBridge's ``wildcard`` filter, the others as they
+    are (a plain string in a pattern matches only itself)."""
+    return [{"wildcard": n} if "*" in n else n for n in names]
+
+
 def _patterns(props: PodiumProps) -> dict[str, events.EventPattern]:
     found: dict[str, events.EventPattern] = {}
     if props.ecs_cluster_arns:
         found["ecs_task"] = events.EventPattern(
             source=["aws.ecs"],
             detail_type=["ECS Task State Change"],
-            detail={"clusterArn": list(props.ecs_cluster_arns), "lastStatus": ["STOPPED"]},
+            detail={"clusterArn": _names_rule(props.ecs_cluster_arns), "lastStatus": ["STOPPED"]},
         )
     if props.batch_job_queue_arns:
         found["batch_job"] = events.EventPattern(
             source=["aws.batch"],
             detail_type=["Batch Job State Change"],
             detail={
-                "jobQueue": list(props.batch_job_queue_arns),
+                "jobQueue": _names_rule(props.batch_job_queue_arns),
                 "status": ["SUCCEEDED", "FAILED"],
             },
         )
@@ -274,7 +282,7 @@ def _patterns(props: PodiumProps) -> dict[str, events.EventPattern]:
             source=["aws.glue"],
             detail_type=["Glue Job State Change"],
             detail={
-                "jobName": list(props.glue_job_names),
+                "jobName": _names_rule(props.glue_job_names),
                 "state": ["SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"],
             },
         )
@@ -283,7 +291,7 @@ def _patterns(props: PodiumProps) -> dict[str, events.EventPattern]:
             source=["aws.states"],
             detail_type=["Step Functions Execution Status Change"],
             detail={
-                "stateMachineArn": list(props.sfn_state_machine_arns),
+                "stateMachineArn": _names_rule(props.sfn_state_machine_arns),
                 "status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
             },
         )

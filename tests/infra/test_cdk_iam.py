@@ -38,6 +38,7 @@ RECEIVE = {
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 PAYLOADS = {"s3:GetObject", "s3:PutObject"}
+LIST = {"s3:ListBucket"}  # a missing payload is then a 404, not a 403
 SCHEDULES = {
     "scheduler:CreateSchedule",
     "scheduler:UpdateSchedule",
@@ -106,6 +107,7 @@ def test_each_function_has_exactly_its_grants(default: Synth) -> None:
     bus = arn_of(logical_id_of(default, "AWS::Events::EventBus", "Bus"))
     bucket = logical_id_of(default, "AWS::S3::Bucket", "Payloads")
     payload_objects = {"Fn::Join": ["", [arn_of(bucket), "/*"]]}
+    payload_bucket = arn_of(bucket)
     scheduler_role = arn_of(logical_id_of(default, "AWS::IAM::Role", "SchedulerRole"))
     schedules = {
         "Fn::Join": [
@@ -137,24 +139,24 @@ def test_each_function_has_exactly_its_grants(default: Synth) -> None:
     scheduling = ((schedules, SCHEDULES), (scheduler_role, {"iam:PassRole"}))
     model = {
         "api": expected(
-            "api", (work_queue, SEND), (event_queue, SEND), (payload_objects, PAYLOADS), (bus, {"events:PutEvents"}),
+            "api", (work_queue, SEND), (event_queue, SEND), (payload_objects, PAYLOADS), (payload_bucket, LIST), (bus, {"events:PutEvents"}),
             *scheduling,
         ),
         "advance": expected(
             "advance", (work_queue, SEND), (event_queue, SEND | RECEIVE),
-            (payload_objects, PAYLOADS), (bus, {"events:PutEvents"}), *scheduling,
+            (payload_objects, PAYLOADS), (payload_bucket, LIST), (bus, {"events:PutEvents"}), *scheduling,
         ),
         # No lambda:InvokeFunction: the default allowed_function_arns is empty.
         "work": expected(
             "work", (work_queue, RECEIVE | SEND), (event_queue, SEND),
-            (payload_objects, PAYLOADS), (bus, {"events:PutEvents"}), *scheduling,
+            (payload_objects, PAYLOADS), (payload_bucket, LIST), (bus, {"events:PutEvents"}), *scheduling,
         ),
         "sweep": expected(
-            "sweep", (work_queue, SEND), (event_queue, SEND), (payload_objects, PAYLOADS),
+            "sweep", (work_queue, SEND), (event_queue, SEND), (payload_objects, PAYLOADS), (payload_bucket, LIST),
             (bus, {"events:PutEvents"}), *scheduling,
         ),
         "events": expected(
-            "events", (work_queue, SEND), (event_queue, SEND), (payload_objects, PAYLOADS),
+            "events", (work_queue, SEND), (event_queue, SEND), (payload_objects, PAYLOADS), (payload_bucket, LIST),
             (trigger_dlq, {"sqs:SendMessage"}), (bus, {"events:PutEvents"}), *scheduling,
         ),
     }  # fmt: skip
