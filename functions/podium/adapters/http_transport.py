@@ -3,8 +3,10 @@ cannot be walked around), and its secrets (Secrets Manager, cached a few minutes
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import socket
 import ssl
 import threading
 import time
@@ -45,21 +47,49 @@ class StdlibHttpTransport:
             deadline = time.monotonic() + call.read_timeout
             assert conn.sock is not None
             conn.sock.settimeout(call.read_timeout)
+            # The socket's timeout bounds each receive, not the whole: a server trickling
+            # its status line and headers (read by getresponse, not _read) is cut off at
+            # the deadline by closing the socket under it.
+            cut = _Watchdog(conn, call.read_timeout)
             try:
                 conn.request(call.method, call.path, body=call.body, headers=dict(call.headers))
                 resp = conn.getresponse()
                 body, too_large = _read(resp, call, deadline)
-            except TimeoutError as exc:
-                raise HttpTransportError(
-                    "timeout",
-                    f"no complete response within the read timeout of {call.read_timeout:g} s",
-                ) from exc
-            except (http.client.HTTPException, OSError) as exc:
+            except (TimeoutError, http.client.HTTPException, OSError) as exc:
+                if isinstance(exc, TimeoutError) or cut.fired:
+                    raise HttpTransportError(
+                        "timeout",
+                        f"no complete response within the read timeout of {call.read_timeout:g} s",
+                    ) from exc
                 raise HttpTransportError("protocol", f"{type(exc).__name__}: {exc}") from exc
+            finally:
+                cut.cancel()
             headers = {k.lower(): v for k, v in resp.getheaders()}
             return HttpReply(resp.status, headers, body, too_large)
         finally:
             conn.close()
+
+
+class _Watchdog:
+    """Shuts a connection's socket down once ``seconds`` have passed (unless cancelled
+    first): a receive blocked on it returns at once, and ``fired`` says why."""
+
+    def __init__(self, conn: http.client.HTTPConnection, seconds: float) -> None:
+        self.fired = False
+        self._conn = conn
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = self._conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 # Statuses whose response has no body (RFC 9110 6.4.1), whatever Content-Length says.

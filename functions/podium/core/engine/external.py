@@ -331,18 +331,40 @@ _BATCH_RUNNING = {"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"}
 _BATCH_STOPPED_HINTS = ("terminated by podium", "Terminated by user", "cancelled")
 
 
+def _batch_container(job: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The container whose exit code says how a Batch job (or one of its attempts)
+    ended: ``container`` for a single-container job; for a multi-container one
+    (``ecsProperties``), the first of its task's containers that exited non-zero, else
+    the first that has an exit code."""
+    single = job.get("container")
+    if isinstance(single, Mapping):
+        return single
+    tasks = job.get("taskProperties")
+    ecs = job.get("ecsProperties")
+    if tasks is None and isinstance(ecs, Mapping):
+        tasks = ecs.get("taskProperties")
+    containers = [
+        c
+        for t in (tasks if isinstance(tasks, list) else [])
+        if isinstance(t, Mapping)
+        for c in (t.get("containers") or [])
+        if isinstance(c, Mapping) and c.get("exitCode") is not None
+    ]
+    failed = [c for c in containers if c.get("exitCode") != 0]
+    return (failed or containers or [{}])[0]
+
+
 def batch_job_outcome(job: Mapping[str, Any]) -> JobOutcome:
     """A Batch job (DescribeJobs, or a "Batch Job State Change" event's detail)."""
     job_id = str(job.get("jobId", ""))
     status = str(job.get("status", ""))
     if status in _BATCH_RUNNING or not status:
         return running(job_id)
-    container = job.get("container") if isinstance(job.get("container"), Mapping) else {}
-    assert isinstance(container, Mapping)
+    container = _batch_container(job)
     attempts = [a for a in job.get("attempts") or [] if isinstance(a, Mapping)]
-    last = attempts[-1].get("container") if attempts else None
+    last = _batch_container(attempts[-1]) if attempts else {}
     exit_code = container.get("exitCode")
-    if exit_code is None and isinstance(last, Mapping):
+    if exit_code is None:
         exit_code = last.get("exitCode")
     output: dict[str, Any] = {"job_id": job_id, "job_name": job.get("jobName")}
     if exit_code is not None:
@@ -353,7 +375,12 @@ def batch_job_outcome(job: Mapping[str, Any]) -> JobOutcome:
     if status == "SUCCEEDED":
         return JobOutcome(Phase.SUCCEEDED, job_id, output)
     reason = str(job.get("statusReason") or container.get("reason") or "")
-    if isinstance(exit_code, int) and exit_code != 0:
+    if job.get("isCancelled") is True or job.get("isTerminated") is True:
+        # An operator (or Podium's stop) cancelled or terminated it: whatever its
+        # container's signal exit (143, 137) says, the job was stopped.
+        why = reason or ("cancelled" if job.get("isCancelled") is True else "terminated")
+        error = StepError.of(STOPPED, f"the job was stopped: {why}", retryable=False)
+    elif isinstance(exit_code, int) and exit_code != 0:
         message = f"the job's container exited with code {exit_code}" + (
             f": {reason}" if reason else ""
         )

@@ -1,8 +1,9 @@
 """The http step's rules, pure: which hosts may be called, and what a response means.
 
 - A host is reachable only when the deployment's allow-list names it: ``api.example.com``,
-  ``*.example.com`` (any subdomain, not the domain itself), or ``host:port`` (only that
-  port). Nothing is reachable by default.
+  ``*.example.com`` (any subdomain, not the domain itself), ``host:port`` (only that
+  port), an IPv6 address (``::1``, ``[2001:db8::1]:8443``). Nothing is reachable by
+  default.
 - A response succeeds on 2xx, or when the step's ``success:`` expression holds. A failure
   is ``Podium.HttpError``: retryable unless its status is a 4xx other than 408 and 429
   (a bad request does not get better by asking again).
@@ -10,6 +11,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,12 +35,24 @@ class Target:
     path: str  # path and query
 
 
+def _entry_parts(entry: str) -> tuple[str, str]:
+    """An allow-list entry's host and port (``""`` for any): ``host``, ``host:port``,
+    an IPv6 address (``::1``: its colons are no port), or ``[addr]:port``."""
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        return host, rest[1:] if rest.startswith(":") else ""
+    if entry.count(":") > 1:
+        return entry, ""
+    host, _, port = entry.partition(":")
+    return host, port
+
+
 def host_allowed(target: Target, allowed: Iterable[str]) -> bool:
     for entry in allowed:
         entry = entry.strip().lower()
         if not entry:
             continue
-        host, _, port = entry.partition(":")
+        host, port = _entry_parts(entry)
         if port and (not is_ascii_digits(port) or int(port) != target.port):
             continue
         if host.startswith("*."):
@@ -60,17 +74,31 @@ def not_allowed(target: Target) -> StepError:
 
 
 def parse_body(raw: bytes, content_type: str) -> Any:
-    """JSON when it parses as JSON (whatever the content type says), else the text;
-    an empty body is null."""
+    """JSON when it parses as JSON (whatever the content type says: ``42`` is 42), else
+    the text, decoded with the charset the content type declares (UTF-8 when none, or
+    one Python does not know; a byte order mark is dropped); an empty body is null."""
     if not raw:
         return None
-    text = raw.decode("utf-8", errors="replace")
-    if "json" in content_type.lower() or text.lstrip()[:1] in ("{", "[", '"'):
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    return text
+    text = raw.decode(_codec_of(content_type), errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:  # not JSON (nested past Python's limit raises: the caller's)
+        return text
+
+
+def _codec_of(content_type: str) -> str:
+    """The codec of a Content-Type's ``charset`` parameter; ``utf-8-sig`` for UTF-8 (a
+    BOM some servers put before JSON is not part of it)."""
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+            try:
+                codec = codecs.lookup(charset).name
+            except LookupError:
+                break
+            return "utf-8-sig" if codec == "utf-8" else codec
+    return "utf-8-sig"
 
 
 def retryable_status(status: int) -> bool:

@@ -6,6 +6,7 @@ run/step/attempt`` so the service can de-duplicate a retried call."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,6 +52,9 @@ class HttpRuntime:
             return Failed(not_allowed(target))
         headers = {"user-agent": "podium", "idempotency-key": attempt.key}
         headers.update({k.lower(): str(v) for k, v in (request.get("headers") or {}).items()})
+        refused = _header_problem(headers)
+        if refused is not None:
+            return Failed(user_error(refused, retryable=False))
         body = _body(request.get("body"), headers)
         if spec.auth is not None:
             try:
@@ -74,6 +78,9 @@ class HttpRuntime:
             reply = access.transport.send(call)
         except HttpTransportError as exc:
             return Failed(transport_error(exc.kind, str(exc)))
+        except ValueError as exc:  # http.client refused to write the request (UnicodeError)
+            why = f"the request cannot be sent as HTTP: {type(exc).__name__}: {exc}"
+            return Failed(user_error(why, retryable=False))
         if reply.too_large:
             return Failed(too_large(spec.max_response_bytes))
         try:
@@ -127,3 +134,24 @@ def _secret(ctx: Services, auth: Any) -> str:
     if not isinstance(data, dict) or auth.key not in data:
         raise SecretNotFound(f"secret '{auth.secret}' has no field '{auth.key}'")
     return str(data[auth.key])
+
+
+# An HTTP field name is a token (RFC 9110 5.1); a value cannot hold a line break or NUL
+# (a rendered value with one would split the request), and http.client sends Latin-1.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _header_problem(headers: Mapping[str, str]) -> str | None:
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            return f"headers: {name[:60]!r} is not a header name (letters, digits, '-')"
+        if any(c in value for c in "\r\n\0"):
+            return f"headers.{name}: a value cannot hold a line break or NUL"
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            return (
+                f"headers.{name}: HTTP carries header values as Latin-1; percent-encode"
+                " (or base64) a value with other characters"
+            )
+    return None
