@@ -33,6 +33,9 @@ class Budget:
 
 
 PLATFORM_BUDGET = Budget(10, 5.0, 2.0, 3600.0, True)
+# No wait between two attempts is longer, whatever the backoff says without a
+# ``max_delay`` (10 x 10^98 s has no date a timer could be set at).
+MAX_RETRY_DELAY_S = 30 * 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,7 @@ def delay_of(budget: Budget, used: int, seed: str) -> int:
 
     Jitter is drawn from a hash of ``seed`` (run/step/attempt), not from a random source:
     the core stays pure and a replayed decision waits exactly as long."""
-    delay = budget.interval * budget.backoff_rate**used
+    delay = min(budget.interval * budget.backoff_rate**used, MAX_RETRY_DELAY_S)
     if budget.max_delay is not None:
         delay = min(delay, budget.max_delay)
     if budget.full_jitter:
