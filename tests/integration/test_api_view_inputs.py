@@ -102,3 +102,40 @@ def test_console_step_detail_shows_big_run_params_as_their_values(runtime: Local
     status, detail = call("GET", f"/console/runs/{run_id}/step", query={"name": "a"})
     assert status == 200, detail
     assert detail["run"]["params"] == {"blob": blob}
+
+
+def test_iterations_of_a_step_that_is_no_loop_is_a_400(runtime: LocalRuntime) -> None:
+    """An empty page with ``counts: null`` answered as if the step were a loop that had
+    launched nothing; now the place and the reason."""
+    plain = {"name": "rv_plain", "steps": [{"id": "a", "type": "noop"}]}
+    assert call("POST", "/workflows", plain)[0] == 201
+    assert call("POST", "/workflows/rv_plain/runs", {"run_id": "rv-plain-1"})[0] == 202
+    runtime.pump()
+    status, body = call("GET", "/runs/rv-plain-1/iterations", query={"step": "a"})
+    assert status == 400, body
+    assert body["errors"] == [
+        {
+            "path": "query.step",
+            "message": "step 'a' of run rv-plain-1 is a noop step, not a foreach or while:"
+            " it has no iterations",
+        }
+    ]
+    run_id = _loop_run(runtime)  # control: a loop's page
+    status, body = call("GET", f"/runs/{run_id}/iterations", query={"step": "each"})
+    assert status == 200 and len(body["iterations"]) == 3
+
+
+def test_a_run_pages_step_status_filter_takes_any_case(runtime: LocalRuntime) -> None:
+    """``?status=succeeded`` was a 400 on the run page while the run lists take any
+    case."""
+    run_id = _loop_run(runtime)
+    status, body = call("GET", f"/console/runs/{run_id}", query={"status": "succeeded"})
+    assert status == 200, body
+    assert [s["step"] for s in body["steps"]["items"]] == ["each"]
+
+
+def test_a_run_id_with_a_trailing_newline_is_refused(runtime: LocalRuntime) -> None:
+    """``$`` matched before a final newline: "r1\\n" passed the id check."""
+    status, body = call("GET", "/runs/r1%0A")
+    assert status == 400 and body["code"] == "invalid_run_id", body
+    assert "subworkflow" in body["message"]  # the message names the child ids too

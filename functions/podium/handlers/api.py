@@ -92,7 +92,13 @@ from podium.service.api_requests import (
 from podium.service.backfill import backfill_request
 from podium.service.backfill import parse_request as parse_backfill
 from podium.service.callbacks import CallbackRefused, callback, parse_callback
-from podium.service.loop_views import MAX_PAGE, BadPageToken, iteration_section, iterations
+from podium.service.loop_views import (
+    MAX_PAGE,
+    BadPageToken,
+    NotALoop,
+    iteration_section,
+    iterations,
+)
 from podium.service.replay import replay_input
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.signals import request_from_json, send_signal
@@ -674,6 +680,10 @@ def get_iterations(run_id: str) -> Response[str]:
     except BadPageToken as exc:
         raise RequestError(
             HTTPStatus.BAD_REQUEST, "invalid_request", "query.next", str(exc)
+        ) from None
+    except NotALoop as exc:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST, "invalid_request", "query.step", str(exc)
         ) from None
     if page is None:
         raise RequestError(

@@ -242,12 +242,14 @@ def check_workflow_name(name: str, place: str = "path.name") -> None:
 
 
 def check_run_id(run_id: str) -> None:
-    if len(run_id) > 1100 or not _ANY_RUN_ID.match(run_id):
+    if len(run_id) > 1100 or not _ANY_RUN_ID.fullmatch(run_id):
         raise RequestError(
             HTTPStatus.BAD_REQUEST,
             "invalid_run_id",
             "path.run_id",
-            f"{run_id[:100]!r} is not a run id: use 1 to 64 letters, digits, '_' or '-'",
+            f"{run_id[:100]!r} is not a run id: use 1 to 64 letters, digits, '_' or '-'"
+            " (a loop iteration's or a subworkflow's run: that id, '.', its step and its"
+            " index, up to 10 levels)",
         )
 
 

@@ -442,6 +442,7 @@ def run_page(
         rows = [r for r in rows if _root(r.step) in wanted_roots]
     if status:
         known = sorted({s.value for s in StepStatus} | {NOT_STARTED})
+        status = status.strip().upper()  # any case, as the run lists take theirs
         if status not in known:  # a typo showed an empty page, as if no step matched
             raise DefinitionError(
                 [Issue("query.status", f"unknown step status {status!r}; one of {known}")]

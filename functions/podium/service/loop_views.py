@@ -151,6 +151,13 @@ def _read_values(run: RunRecord, payloads: Payloads) -> dict[str, Any]:
     }
 
 
+_LOOP_TYPES = frozenset({"foreach", "while"})
+
+
+class NotALoop(ValueError):
+    """Iterations asked of a step that has none."""
+
+
 def _start_of(token: str | None) -> int:
     if token is None or token == "":
         return 0
@@ -171,10 +178,16 @@ def iterations(
 ) -> dict[str, Any] | None:
     """``{"step", "counts", "iterations": [...], "next"}``; None when the run has no
     such step (yet). Raises RunNotFound, BadPageToken."""
-    ctx.store.get_run(run_id)  # RunNotFound for an unknown run
+    run = ctx.store.get_run(run_id)  # RunNotFound for an unknown run
     record = ctx.store.get_step(run_id, step)
     if record is None:
         return None
+    spec = ctx.definitions.get(run.workflow, run.version).by_id.get(step)
+    if spec is not None and spec.type not in _LOOP_TYPES:
+        raise NotALoop(
+            f"step {step!r} of run {run_id} is a {spec.type} step, not a foreach or while:"
+            " it has no iterations"
+        )
     counts = loop_counts(record)
     end = counts["launched"] if counts else 0
     start = _start_of(token)
