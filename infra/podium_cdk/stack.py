@@ -53,9 +53,27 @@ _CONTEXT_FIELDS: Mapping[str, tuple[str, Any]] = {
     "ecsPassRoleArns": ("ecs_pass_role_arns", _csv),
     "triggerBucketNames": ("trigger_bucket_names", _csv),
     "triggerEventBuses": ("trigger_event_buses", _csv),
-    "runRetentionDays": ("run_retention_days", int),
-    "removalPolicy": ("removal_policy", lambda v: RemovalPolicy[str(v).upper()]),
+    "runRetentionDays": ("run_retention_days", lambda v: _days(v)),
+    "removalPolicy": ("removal_policy", lambda v: _removal(v)),
 }
+
+
+def _days(value: object) -> int | None:
+    """A whole number of days, or ``none`` (keep runs forever)."""
+    text = str(value).strip()
+    if text.lower() == "none":
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"a whole number of days, or none; got {text[:40]!r}")
+    return int(text)
+
+
+def _removal(value: object) -> RemovalPolicy:
+    names = ("RETAIN", "DESTROY", "SNAPSHOT", "RETAIN_ON_UPDATE_OR_DELETE")
+    text = str(value).strip().upper()
+    if text not in names:
+        raise ValueError(f"one of {', '.join(n.lower() for n in names)}; got {str(value)[:40]!r}")
+    return RemovalPolicy[text]
 
 
 def props_from_context(scope: Construct) -> PodiumProps:
@@ -65,5 +83,8 @@ def props_from_context(scope: Construct) -> PodiumProps:
     for key, (field_name, parse) in _CONTEXT_FIELDS.items():
         raw = scope.node.try_get_context(CONTEXT_PREFIX + key)
         if raw is not None and raw != "":
-            values[field_name] = parse(raw)
+            try:
+                values[field_name] = parse(raw)
+            except ValueError as exc:  # a message naming the key, not a traceback
+                raise ValueError(f"-c {CONTEXT_PREFIX}{key}: {exc}") from None
     return PodiumProps(**values)

@@ -230,6 +230,28 @@ def test_ready_stack_reads_its_props_from_context() -> None:
     assert props.alarm_email is None
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("runRetentionDays", "seven", "-c podium:runRetentionDays: a whole number of days"),
+        ("removalPolicy", "keep", "-c podium:removalPolicy: one of retain, destroy"),
+    ],
+)
+def test_a_bad_context_value_names_its_key(key: str, value: str, said: str) -> None:
+    """A bad -c value was a bare traceback from int() or an enum's KeyError."""
+    from podium_cdk import props_from_context
+
+    with pytest.raises(ValueError, match=said):
+        props_from_context(App(context={f"podium:{key}": value}))
+
+
+def test_context_keeps_runs_forever_with_none() -> None:
+    from podium_cdk import props_from_context
+
+    props = props_from_context(App(context={"podium:runRetentionDays": "none"}))
+    assert props.run_retention_days is None
+
+
 def test_a_named_bus_of_event_triggers_gets_a_rule_that_names_it(custom: Synth) -> None:
     from aws_cdk.assertions import Match
 
