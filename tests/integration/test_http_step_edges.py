@@ -7,6 +7,7 @@ Found by a review; each test failed before its fix."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import time
@@ -218,3 +219,22 @@ def test_the_ipv6_loopback_is_allowed_locally() -> None:
         assert step.error_type != "Podium.HttpHostNotAllowed", step.error
         assert step.status is StepStatus.SUCCEEDED
         assert step.output == {"ok": True}
+
+
+def test_the_steps_timeout_bounds_the_connect_timeout_too(rt: LocalRuntime, server: str) -> None:
+    """The step's ``timeout`` capped the read timeout only: one attempt could wait its
+    whole ``connect_timeout`` (up to minutes) past the step's own timeout."""
+    seen: list[tuple[float, float]] = []
+    access = rt.services.http
+    assert access is not None
+    real = access.transport
+
+    class Watching:
+        def send(self, call: Any) -> Any:
+            seen.append((call.connect_timeout, call.read_timeout))
+            return real.send(call)
+
+    rt.services.http = dataclasses.replace(access, transport=Watching())
+    _run, step = call(rt, server + "/ok", timeout=2, connect_timeout=30, read_timeout=60)
+    assert step.status is StepStatus.SUCCEEDED
+    assert seen == [(2.0, 2.0)]

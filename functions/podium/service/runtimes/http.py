@@ -69,8 +69,8 @@ class HttpRuntime:
             target.path,
             headers,
             body,
-            float(spec.connect_timeout),
-            # The step's own timeout bounds the call too.
+            # The step's own timeout bounds the call too: each of its two waits.
+            min(float(spec.connect_timeout), float(spec.timeout or spec.connect_timeout)),
             min(float(spec.read_timeout), float(spec.timeout or spec.read_timeout)),
             spec.max_response_bytes,
         )
