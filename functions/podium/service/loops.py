@@ -225,6 +225,7 @@ def launch(
     # outlive their first check, and the sweeper starts them (poll_children).
     held = ctx.store.mark_launched(run.run_id, step, last, loop)
     missed = paused_meanwhile(ctx, run, held, first_launch=first == 0)
+    ctx.metrics.count("LoopChildrenLaunched", last - first)
     if missed is not None:
         pause_launched(ctx, made, missed)  # their roots start on resume (release_held)
         return
@@ -232,7 +233,6 @@ def launch(
         ctx.event_queue.send_many(starts)
     if works:
         ctx.work_queue.send_many(works)
-    ctx.metrics.count("LoopChildrenLaunched", last - first)
 
 
 def stop_children(

@@ -221,7 +221,7 @@ def move_tree(
     move, ``after`` each that moved. A child ended, not created yet or moved already is
     skipped. Returns the children moved (pause and resume walk the tree with it)."""
     moved: list[str] = []
-    held = reason or "paused" if to is RunStatus.PAUSED else None
+    held = (reason or "paused") if to is RunStatus.PAUSED else None
 
     def mark(step: str) -> None:
         # A pause marks each loop step with its reason before it lists the step's
