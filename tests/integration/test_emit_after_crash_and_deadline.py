@@ -66,3 +66,52 @@ def test_a_success_whose_emit_a_crash_lost_is_emitted_by_its_late_message(
     handle_event(rt.services, done)  # the done, redelivered
     rt.pump(wait=False, advance_time=False)
     assert sent(rt) == 1
+
+
+def test_an_inline_successors_lost_emit_is_sent_by_the_chains_late_message(
+    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker ran ``first`` and then, in-process, its successor ``edge`` (no message
+    of its own); it wrote edge's success and died before the emit; the run was killed
+    before the sweeper looked. The only late message names ``first``: it now sends the
+    emits owed by the steps below it too (the simulation's ``emit_lost``, ``--shapes all
+    --actions --intensity 2``, seed 3791: session 20's fix looked at the named step)."""
+    from podium.core.engine.actions import RunAction
+    from podium.service.actions import Actor, run_action
+    from podium.service.execute import execute, perform
+
+    rt.push(
+        {
+            "name": "inline_emit",
+            "steps": [
+                {"id": "first", "type": "noop"},
+                {"id": "edge", "type": "noop", "emit": EMIT, "depends_on": ["first"]},
+                {"id": "after", "type": "sleep", "seconds": 3600, "depends_on": ["edge"]},
+            ],
+        }
+    )
+    run_id = rt.start_run("inline_emit").run_id
+    handle_event(rt.services, messages.encode(messages.Start(run_id)))
+
+    real = attempts.emit_signals
+
+    def die_at_edge(ctx: Any, run: Any, step: str, *args: Any, **kwargs: Any) -> Any:
+        if step == "edge":
+            raise Died
+        return real(ctx, run, step, *args, **kwargs)
+
+    monkeypatch.setattr(attempts, "emit_signals", die_at_edge)
+    work = messages.Exec(run_id, "first", 1)  # the start made it READY
+    with pytest.raises(Died):  # first, then edge in-process (as the work handler does)
+        claimed = execute(rt.services, work)
+        while claimed is not None:
+            claimed = perform(rt.services, claimed)
+    monkeypatch.undo()
+    edge = rt.store.get_step(run_id, "edge")
+    assert edge is not None and edge.status is StepStatus.SUCCEEDED, edge
+    assert sent(rt) == 0
+    run_action(rt.services, run_id, RunAction.KILL, Actor("ops"))
+    assert rt.store.get_run(run_id).status.terminal
+    execute(rt.services, work)  # first's message, redelivered
+    rt.pump(wait=False, advance_time=False)
+    assert sent(rt) == 1

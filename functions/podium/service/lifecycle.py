@@ -525,20 +525,33 @@ def in_ended_run(ctx: Services, run: RunRecord, step: str) -> None:
     record = ctx.store.get_step(run.run_id, step)
     if record is not None and not record.status.terminal:
         cancel_step(ctx, run, record, f"run {run.status.value}")
-    elif record is not None and _owes_emit(ctx, run, record):
-        # Its worker wrote the success and died before sending the step's emit, and the
-        # run ended before the sweeper redid it (a deadline): this late message is the
-        # last that names the step. Sent again by message (signals.on_emit; idempotent).
-        emit = messages.Emit(run.run_id, step, record.attempt)
-        ctx.event_queue.send(messages.encode(emit))
+    elif record is not None:
+        # Its worker wrote the success and died before sending the step's emit (or the
+        # emit of a successor it ran in-process after it, which has no message of its
+        # own), and the run ended before the sweeper redid it (a deadline, a kill): this
+        # late message is the last that names them. Sent again by message
+        # (signals.on_emit; idempotent). Read only where an emit is owed below.
+        for owed in _owed_emits(ctx, run, record):
+            emit = messages.Emit(run.run_id, owed.step, owed.attempt)
+            ctx.event_queue.send(messages.encode(emit))
     run_ended(ctx, run)  # a no-op once settled
 
 
-def _owes_emit(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
-    """A step that succeeded (run, not taken over by a restart) and has an ``emit``."""
-    if record.status is not StepStatus.SUCCEEDED or was_taken_over(record.reason):
-        return False
-    return record.step in ctx.definitions.get(run.workflow, run.version).expressions.emits
+def _owed_emits(ctx: Services, run: RunRecord, record: StepRecord) -> list[StepRecord]:
+    """The steps that succeeded (run, not taken over by a restart) and have an ``emit``:
+    ``record`` itself, and those below it (one batched read, only when an emitting step
+    is below it: most workflows read nothing)."""
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    emits = compiled.expressions.emits
+    if not emits:
+        return []
+    below = sorted(emits.keys() & compiled.graph.downstream(record.step))
+    found = list(ctx.store.get_steps([(run.run_id, s) for s in below]).values()) if below else []
+    return [
+        r
+        for r in [record, *found]
+        if r.step in emits and r.status is StepStatus.SUCCEEDED and not was_taken_over(r.reason)
+    ]
 
 
 def _still_there(ctx: Services, run_id: str, what: str) -> RunRecord | None:

@@ -50,3 +50,15 @@ class Graph:
 
     def is_sink(self, step: str) -> bool:
         return step in self.sinks
+
+    def downstream(self, step: str) -> frozenset[str]:
+        """The steps below ``step`` (its successors, theirs, ...), not the step itself:
+        what a worker may have run in-process after it, with no message of their own."""
+        seen: set[str] = set()
+        todo = list(self.successors.get(step, ()))
+        while todo:
+            nxt = todo.pop()
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.extend(self.successors.get(nxt, ()))
+        return frozenset(seen)
