@@ -14,26 +14,16 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from podium.local.dev_server import DevServer
-from podium.local.runtime import LocalRuntime
+from tests.integration import test_cli_dev_console_queries as console_queries
 
 WF = {"name": "rv_dev", "steps": [{"id": "a", "type": "noop"}]}
 
 
-@pytest.fixture
-def dev() -> Iterator[DevServer]:
-    runtime = LocalRuntime(store="memory")
-    runtime.start()
-    try:
-        with DevServer(runtime, port=0) as server:
-            yield server
-    finally:
-        runtime.stop()
+# podium dev on a memory home: the fixture of the CLI's console-query tests.
+dev = console_queries.dev
 
 
 def send(server: DevServer, path: str, method: str = "GET") -> tuple[int, dict[str, str], Any]:
