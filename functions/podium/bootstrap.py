@@ -175,7 +175,14 @@ def from_environment(env: Any) -> Services:
         ),
         work_queue=work_queue,
         event_queue=event_queue,
-        runner=LambdaFunctionRunner(clients["lambda"], allowed),
+        runner=LambdaFunctionRunner(
+            clients["lambda"],
+            allowed,
+            # A function ARN of another region is invoked through that region's client.
+            client_for_region=lambda other: aws_clients(other, env.get("PODIUM_AWS_ENDPOINT_URL"))[
+                "lambda"
+            ],
+        ),
         clock=clock,
         ids=UlidGenerator(clock),
         local_functions=False,  # a lambda step names a Lambda function here

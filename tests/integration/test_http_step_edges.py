@@ -24,6 +24,7 @@ from podium.core.ports import HttpAccess
 from podium.local.runtime import LocalRuntime
 
 SEEN: list[str] = []
+IDEMPOTENCY_KEYS: list[str] = []
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -40,6 +41,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         SEEN.append(self.path)
+        IDEMPOTENCY_KEYS.append(self.headers.get("idempotency-key", ""))
         if self.path == "/latin1":
             self._reply("café".encode("latin-1"), "text/plain; charset=iso-8859-1")
         elif self.path == "/bom":
@@ -56,6 +58,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"content-type: application/json\r\n")
                 self.wfile.write(b"content-length: 2\r\n\r\n{}")
             self.close_connection = True
+        elif self.path == "/cookies":
+            self.send_response(200)
+            self.send_header("set-cookie", "a=1; Path=/")
+            self.send_header("Set-Cookie", "b=2; Path=/")
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
         else:
             self._reply(b'{"ok": true}', "application/json")
 
@@ -238,3 +248,33 @@ def test_the_steps_timeout_bounds_the_connect_timeout_too(rt: LocalRuntime, serv
     _run, step = call(rt, server + "/ok", timeout=2, connect_timeout=30, read_timeout=60)
     assert step.status is StepStatus.SUCCEEDED
     assert seen == [(2.0, 2.0)]
+
+
+# ---- response headers and the idempotency key -------------------------------------------
+
+
+def test_a_response_header_sent_twice_keeps_both_values(rt: LocalRuntime, server: str) -> None:
+    """response headers were read into a dict, so a header sent twice (two
+    ``Set-Cookie``, two ``Link``) kept only the last value and a ``success:`` over it
+    saw half the answer. Now every value is kept, joined by ", " in the order received
+    (as a fetch ``Headers.get`` gives them)."""
+    _run, step = call(
+        rt,
+        server + "/cookies",
+        success="response.headers['set-cookie'] == 'a=1; Path=/, b=2; Path=/'",
+        retries=0,
+    )
+    assert step.status is StepStatus.SUCCEEDED, step.error
+
+
+def test_a_step_header_idempotency_key_replaces_podiums(rt: LocalRuntime, server: str) -> None:
+    """Every request carries ``Idempotency-Key: run/step/attempt`` unless the step's
+    own headers set one (docs: HTTP): the user's is sent, not both. A control for the
+    documented rule (it passed before; the docs said nothing of it)."""
+    IDEMPOTENCY_KEYS.clear()
+    run, step = call(rt, server + "/ok")
+    assert step.status is StepStatus.SUCCEEDED
+    assert list(IDEMPOTENCY_KEYS) == [f"{run.run_id}/c/1"]
+    IDEMPOTENCY_KEYS.clear()
+    _run, step = call(rt, server + "/ok", headers={"Idempotency-Key": "order-7"})
+    assert list(IDEMPOTENCY_KEYS) == ["order-7"]

@@ -121,3 +121,30 @@ def test_http_statuses() -> None:
     assert judge(429, None, {}, None).retryable  # type: ignore[union-attr]
     assert judge(502, "down", {}, None).retryable  # type: ignore[union-attr]
     assert judge(500, None, {}, "response.status == 500") is None
+
+
+def test_a_glue_run_that_expired_waiting_is_a_platform_error() -> None:
+    """Glue's ``EXPIRED`` (a run Glue gave up starting, left WAITING for resources) fell
+    into the FAILED/ERROR branch: a user error blaming the job's code. It is the
+    platform's doing: a retryable ``Podium.PlatformError``."""
+    expired = glue_run_outcome({"Id": "r", "JobRunState": "EXPIRED"})
+    assert expired.phase is Phase.FAILED
+    assert expired.error is not None and expired.error.type == "Podium.PlatformError"
+    assert expired.error.retryable
+
+
+def test_a_batch_job_killed_at_its_own_timeout_is_a_timeout() -> None:
+    """Batch kills an attempt that passes the job definition's ``attemptDurationSeconds``
+    (statusReason "Job attempt duration exceeded timeout", the container's exit 137):
+    it read as the code's exit (``Podium.UserError``, code 137) or, with no exit code,
+    an outage (``Podium.PlatformError``). It is ``Podium.Timeout``, as Glue's own
+    TIMEOUT and Step Functions' TIMED_OUT are."""
+    for container in ({"exitCode": 137}, {}):
+        job = {
+            "jobId": "j",
+            "status": "FAILED",
+            "statusReason": "Job attempt duration exceeded timeout",
+            "container": container,
+        }
+        outcome = batch_job_outcome(job)
+        assert outcome.error is not None and outcome.error.type == "Podium.Timeout", container

@@ -84,3 +84,44 @@ def test_an_async_invoke_is_an_event_invocation_with_the_callback_token() -> Non
     assert not throttled.ok and throttled.error_type == "Podium.PlatformError"
     missing = LambdaFunctionRunner(RecordingLambda("ResourceNotFoundException")).invoke_async(call)
     assert not missing.ok and not missing.retryable
+
+
+def test_a_function_of_another_region_is_invoked_through_that_regions_client() -> None:
+    """Lambda answers only for its own region's functions ("Functions from 'eu-west-1'
+    are not reachable in this region ('us-east-1')"), and the runner sent every ARN to
+    the deployment's client: an allowed (and granted) function ARN of another region
+    could never be invoked. It goes through a client of its region now, made once;
+    a name, a partial ARN or an ARN of the deployment's region keep the own client.
+    Real botocore clients, their requests answered by botocore's Stubber."""
+    import boto3
+    from botocore.stub import Stubber
+
+    def client(region: str) -> Any:
+        return boto3.client(
+            "lambda", region_name=region, aws_access_key_id="x", aws_secret_access_key="x"
+        )
+
+    home, made = client("us-east-1"), []
+
+    def client_for_region(region: str) -> Any:
+        made.append(region)
+        other = client(region)
+        stub = Stubber(other)
+        for _ in range(2):
+            stub.add_response("invoke", {"StatusCode": 200, "Payload": io.BytesIO(b'"west"')})
+        stub.activate()
+        return other
+
+    own = Stubber(home)
+    for _ in range(3):
+        own.add_response("invoke", {"StatusCode": 200, "Payload": io.BytesIO(b'"east"')})
+    own.activate()
+    runner = LambdaFunctionRunner(home, client_for_region=client_for_region)
+    west = "arn:aws:lambda:eu-west-1:123456789012:function:etl"
+    east = "arn:aws:lambda:us-east-1:123456789012:function:etl"
+    outputs = [
+        runner.invoke(Invocation(ref, {}, "r/s/1")).output
+        for ref in (west, "etl", east, f"{west}:prod", "123456789012:function:etl")
+    ]
+    assert outputs == ["west", "east", "east", "west", "east"]
+    assert made == ["eu-west-1"]

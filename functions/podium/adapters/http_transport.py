@@ -64,8 +64,7 @@ class StdlibHttpTransport:
                 raise HttpTransportError("protocol", f"{type(exc).__name__}: {exc}") from exc
             finally:
                 cut.cancel()
-            headers = {k.lower(): v for k, v in resp.getheaders()}
-            return HttpReply(resp.status, headers, body, too_large)
+            return HttpReply(resp.status, joined_headers(resp.getheaders()), body, too_large)
         finally:
             conn.close()
 
@@ -230,3 +229,14 @@ class MappedHttpTransport:
             data = b""
         too_large = len(data) > call.max_bytes
         return HttpReply(status, headers, data[: call.max_bytes], too_large)
+
+
+def joined_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Response headers by lower-case name; a name sent more than once (``Set-Cookie``,
+    ``Link``, ``Vary``) keeps every value, joined by ", " in the order received, as a
+    fetch ``Headers.get`` gives them (a plain dict kept only the last)."""
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers

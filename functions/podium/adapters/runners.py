@@ -274,13 +274,39 @@ def invoke_failure(exc: BaseException) -> InvocationResult:
 
 
 class LambdaFunctionRunner:
-    """Synchronous ``Invoke`` of a Lambda function, restricted to an allowed set."""
+    """Synchronous ``Invoke`` of a Lambda function, restricted to an allowed set.
 
-    def __init__(self, client: Any, allowed: Container[str] | None = None) -> None:
+    Lambda answers only for its own region's functions ("Functions from 'eu-west-1'
+    are not reachable in this region"): a function ARN of another region is invoked
+    through a client of that region, made once by ``client_for_region``."""
+
+    def __init__(
+        self,
+        client: Any,
+        allowed: Container[str] | None = None,
+        *,
+        client_for_region: Callable[[str], Any] | None = None,
+    ) -> None:
         self._lambda = client
         # None = any (IAM still limits what can be invoked); bootstrap gives a
         # FunctionAllowlist, matched as IAM matches the grant (adapters/function_allowlist).
         self._allowed = allowed
+        self._client_for_region = client_for_region
+        self._regional: dict[str, Any] = {}
+        self._regional_lock = threading.Lock()
+
+    def _client(self, function: str) -> Any:
+        """The client of the function's region (its ARN's; else the deployment's)."""
+        pieces = function.split(":")
+        region = pieces[3] if function.startswith("arn:") and len(pieces) >= 7 else ""
+        own = getattr(getattr(self._lambda, "meta", None), "region_name", None)
+        if not region or region == own or self._client_for_region is None:
+            return self._lambda
+        with self._regional_lock:
+            client = self._regional.get(region)
+            if client is None:
+                client = self._regional[region] = self._client_for_region(region)
+        return client
 
     def invoke(self, invocation: Invocation) -> InvocationResult:
         name = invocation.function
@@ -296,7 +322,7 @@ class LambdaFunctionRunner:
         if isinstance(data, InvocationResult):
             return data
         try:
-            resp = self._lambda.invoke(
+            resp = self._client(name).invoke(
                 FunctionName=name, InvocationType="RequestResponse", Payload=data
             )
         except Exception as exc:  # botocore's ClientError and connection errors
@@ -314,7 +340,7 @@ class LambdaFunctionRunner:
         if isinstance(data, InvocationResult):
             return data
         try:
-            self._lambda.invoke(FunctionName=name, InvocationType="Event", Payload=data)
+            self._client(name).invoke(FunctionName=name, InvocationType="Event", Payload=data)
         except Exception as exc:  # botocore's ClientError and connection errors
             return invoke_failure(exc)
         return InvocationResult(True)

@@ -329,6 +329,8 @@ def batch_attempt_key(job: Mapping[str, Any]) -> str | None:
 
 _BATCH_RUNNING = {"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"}
 _BATCH_STOPPED_HINTS = ("terminated by podium", "Terminated by user", "cancelled")
+# Batch's statusReason for an attempt it killed at the job's timeout.
+_BATCH_TIMEOUT_HINT = "duration exceeded timeout"
 
 
 def _batch_container(job: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -375,7 +377,11 @@ def batch_job_outcome(job: Mapping[str, Any]) -> JobOutcome:
     if status == "SUCCEEDED":
         return JobOutcome(Phase.SUCCEEDED, job_id, output)
     reason = str(job.get("statusReason") or container.get("reason") or "")
-    if job.get("isCancelled") is True or job.get("isTerminated") is True:
+    if _BATCH_TIMEOUT_HINT in reason:
+        # Batch ended the attempt at the job's own timeout (``attemptDurationSeconds``),
+        # killing its container (137): a timeout, not the code's exit nor an outage.
+        error = StepError.of(TIMEOUT, f"the job passed its own Batch timeout: {reason}")
+    elif job.get("isCancelled") is True or job.get("isTerminated") is True:
         # An operator (or Podium's stop) cancelled or terminated it: whatever its
         # container's signal exit (143, 137) says, the job was stopped.
         why = reason or ("cancelled" if job.get("isCancelled") is True else "terminated")
@@ -419,6 +425,12 @@ def glue_run_outcome(run: Mapping[str, Any]) -> JobOutcome:
     message = str(run.get("ErrorMessage") or run.get("message") or "")
     if state == "STOPPED":
         error = StepError.of(STOPPED, f"the job run was stopped {message}".strip(), retryable=False)
+    elif state == "EXPIRED":
+        # Glue gave up starting it (a run left WAITING for resources past the time the
+        # service allows): the platform's doing, retried on the platform budget.
+        error = StepError.of(
+            PLATFORM_ERROR, f"the job run expired before Glue could start it {message}".strip()
+        )
     elif state == "TIMEOUT":
         error = StepError.of(
             TIMEOUT, f"the job run passed the Glue job's own timeout {message}".strip()
