@@ -13,6 +13,7 @@ from rich.console import Console
 
 from podium.cli.inputs import local_functions, local_stand_ins
 from podium.cli.local_home import creatable_home
+from podium.cli.target_options import home_directory
 
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -23,7 +24,11 @@ def dev_command(
     ] = 8321,
     home: Annotated[
         Path | None,
-        typer.Option("--home", help="The local home (default: $PODIUM_HOME or .podium/)."),
+        typer.Option(
+            "--home",
+            parser=home_directory,
+            help="The local home (default: $PODIUM_HOME or .podium/).",
+        ),
     ] = None,
     functions: Annotated[
         list[str] | None,

@@ -115,7 +115,7 @@ def list_runs(
             else:
                 print_missing_home(home)
             return
-        since_ms = parse_since(since, home.clock.now_ms()) if since else None
+        since_ms = parse_since(since, home.clock.now_ms()) if since is not None else None
         runs = home.store.search_runs(
             workflow, statuses=wanted, since=since_ms, tags=tags, limit=limit
         )

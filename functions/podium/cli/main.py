@@ -44,6 +44,7 @@ try:  # Ctrl-C while the CLI loads (half a second or so): a line, not a tracebac
         parse_tags,
     )
     from podium.cli.local_home import creatable_home
+    from podium.cli.target_options import home_directory
     from podium.core.dsl.errors import DefinitionError
     from podium.core.dsl.load import load_definition
     from podium.core.dsl.schema import workflow_json_schema
@@ -231,7 +232,11 @@ def run(
     ] = False,
     home: Annotated[
         Path | None,
-        typer.Option("--home", help="The local home (default: PODIUM_HOME, else .podium)."),
+        typer.Option(
+            "--home",
+            parser=home_directory,
+            help="The local home (default: PODIUM_HOME, else .podium).",
+        ),
     ] = None,
     backend: Annotated[
         str,

@@ -14,6 +14,7 @@ from podium.cli.local_commands import parse_since
 from podium.cli.local_home import Home, print_missing_home
 from podium.cli.output import err, out
 from podium.cli.output import print_json as _print_json
+from podium.cli.target_options import home_directory
 
 if TYPE_CHECKING:
     from podium.local.prune import VacuumReport
@@ -45,6 +46,7 @@ def prune_runs(
         Path | None,
         typer.Option(
             "--home",
+            parser=home_directory,
             help="The local home (the directory or its podium.db; default: PODIUM_HOME, else"
             " .podium).",
         ),

@@ -34,6 +34,7 @@ from podium.cli.target_options import (
     RegionOption,
     StackOption,
     TargetArgs,
+    home_directory,
     reporting_remote_errors,
     uses_local_home,
 )
@@ -229,7 +230,7 @@ MAX_LIST_REQUESTS = 20
 
 
 def _since_ms(since: str | None) -> int | None:
-    if not since:
+    if since is None:
         return None
     import time
 
@@ -422,6 +423,7 @@ def unblock(
         Path | None,
         typer.Option(
             "--home",
+            parser=home_directory,
             help="Unblock the workflow in this local home (the directory or its podium.db)"
             " instead of a deployed stack.",
         ),

@@ -63,10 +63,22 @@ AwsProfileOption = Annotated[
         rich_help_panel=TARGET,
     ),
 ]
+
+
+def home_directory(value: str) -> Path:
+    """``--home``'s value: a directory (or its podium.db). An empty one (a variable that
+    was not set, ``--home "$DIR"``) is refused: as a path it meant the current directory,
+    where a new home was made unasked."""
+    if not value.strip():
+        raise typer.BadParameter("give the home's directory (the value was empty)")
+    return Path(value)
+
+
 HomeOption = Annotated[
     Path | None,
     typer.Option(
         "--home",
+        parser=home_directory,
         help="Read the local home (default when no remote target is set: PODIUM_HOME, else"
         " .podium).",
         rich_help_panel=TARGET,
