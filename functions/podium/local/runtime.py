@@ -49,6 +49,7 @@ from podium.adapters.sqlite.logs import SqliteLogs
 from podium.adapters.sqlite.queue import Owners
 from podium.adapters.sqlite.timers import SqliteTimers
 from podium.adapters.table_schema import create_table
+from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.ports import FunctionRunner
@@ -63,6 +64,9 @@ from podium.service.runs import RunView, describe_run, start_run
 from podium.service.runtimes.registry import RUNTIMES
 from podium.service.triggers import route_own_events
 from podium.service.workflows import push_workflow
+
+# Step types whose RUNNING steps have child runs (loop iterations, a subworkflow's run).
+PARENT_STEP_TYPES = frozenset({"foreach", "while", "subworkflow"})
 
 TABLE_NAME = "podium-state"
 REGION = "us-east-1"
@@ -139,8 +143,8 @@ class LocalRuntime:
         self._probes: dict[str, int] = {}  # user code -> calls timed alone
         self._recoveries = 0
         self._told_callback = False
-        self._has_callbacks: dict[tuple[str, int], bool] = {}  # version -> has callback steps
-        self._has_signal_waits: dict[tuple[str, int], bool] = {}  # ... steps with wait_for
+        # (workflow, version, callbacks?) -> (has steps that wait, has loop steps)
+        self._may_wait_cache: dict[tuple[str, int, bool], tuple[bool, bool]] = {}
         # In-process moto is not safe with concurrent requests: deliveries take turns.
         self._serial: AbstractContextManager[Any] = (
             threading.Lock() if store == "moto" else nullcontext()
@@ -602,40 +606,61 @@ class LocalRuntime:
         return not self._awaiting_callback(run_id) and not self._awaiting_signals(run_id)
 
     def _awaiting_signals(self, run_id: str | None) -> bool:
-        if run_id is None:
-            return False
-        run = self.store.get_run(run_id)
-        key = (run.workflow, run.version)
-        waits = self._has_signal_waits.get(key)
-        if waits is None:
-            compiled = self.services.definitions.get(run.workflow, run.version)
-            waits = any(getattr(s, "wait_for", None) for s in compiled.definition.steps)
-            self._has_signal_waits[key] = waits
-        if not waits:
-            return False  # most workflows: nothing is read while the pump idles
-        return any(
-            r.status is StepStatus.WAITING_FOR_SIGNALS for r in self.store.list_steps(run_id)
-        )
+        return self._awaiting(run_id, callbacks=False)
 
     def _awaiting_callback(self, run_id: str | None) -> bool:
-        if run_id is None:
-            return False
+        return self._awaiting(run_id, callbacks=True)
+
+    def _awaiting(self, run_id: str | None, *, callbacks: bool) -> bool:
+        """Whether a step of the run, or of a child run below it (a loop's iteration, a
+        subworkflow's run), waits for signals (``callbacks``: for a callback or an
+        approval). Only the workflows whose definitions have such a step (or a loop or
+        subworkflow, whose children may) are read while the pump idles."""
         from podium.service.callbacks import CALLBACK_TYPES
 
-        run = self.store.get_run(run_id)
-        compiled = self.services.definitions.get(run.workflow, run.version)
-        waits = self._has_callbacks.get((run.workflow, run.version))
-        if waits is None:
-            kinds = {getattr(s, "runtime_key", s.type) for s in compiled.definition.steps}
-            waits = self._has_callbacks[(run.workflow, run.version)] = bool(kinds & CALLBACK_TYPES)
-        if not waits:
-            return False  # most workflows: nothing is read while the pump idles
-        for record in self.store.list_steps(run_id):
-            if record.status is StepStatus.RUNNING:
-                spec = compiled.step(record.step)
-                if getattr(spec, "runtime_key", spec.type) in CALLBACK_TYPES:
+        todo = [] if run_id is None else [run_id]
+        while todo:
+            try:
+                run = self.store.get_run(todo.pop())
+            except RunNotFound:
+                continue
+            if run.status.terminal:
+                continue
+            compiled = self.services.definitions.get(run.workflow, run.version)
+            waits, parents = self._may_wait((run.workflow, run.version), compiled, callbacks)
+            if not waits and not parents:
+                continue  # most workflows: nothing is read while the pump idles
+            for record in self.store.list_steps(run.run_id):
+                if not callbacks and record.status is StepStatus.WAITING_FOR_SIGNALS:
                     return True
+                if record.status is not StepStatus.RUNNING:
+                    continue
+                spec = compiled.step(record.step)
+                if callbacks and getattr(spec, "runtime_key", spec.type) in CALLBACK_TYPES:
+                    return True
+                if parents:
+                    runtime = self.services.runtime_for(spec)
+                    todo += runtime.child_runs(self.services, run, record)
         return False
+
+    def _may_wait(
+        self, version: tuple[str, int], compiled: Any, callbacks: bool
+    ) -> tuple[bool, bool]:
+        """(has steps that wait: for signals, or for callbacks; has steps with child
+        runs), per workflow version (a loop body's own definition included)."""
+        from podium.service.callbacks import CALLBACK_TYPES
+
+        key = (*version, callbacks)
+        known = self._may_wait_cache.get(key)
+        if known is None:
+            steps = compiled.definition.steps
+            kinds = {getattr(s, "runtime_key", s.type) for s in steps}
+            if callbacks:
+                waits = bool(kinds & CALLBACK_TYPES)
+            else:
+                waits = any(getattr(s, "wait_for", None) for s in steps)
+            known = self._may_wait_cache[key] = (waits, bool(kinds & PARENT_STEP_TYPES))
+        return known
 
     def _keep_waiting(self, run_id: str | None) -> bool:
         """Nothing of ours is queued. In a home shared with other processes, adopt the

@@ -32,7 +32,7 @@ from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.dsl.signals import Since
-from podium.core.engine.errors import StepConflict
+from podium.core.engine.errors import RunNotFound, StepConflict
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.signals import ParamMatch, Signal, Waiter
 from podium.core.engine.status import StepStatus
@@ -275,8 +275,14 @@ def _forget(ctx: Services, run: RunRecord, step: str) -> None:
 
 
 def on_signal_check(ctx: Services, msg: messages.SignalCheck) -> None:
-    """A wake-up or the wait's deadline: look again, or time the wait out."""
-    run = ctx.store.get_run(msg.run)
+    """A wake-up or the wait's deadline: look again, or time the wait out. A run that
+    is gone (pruned, or expired by its retention, while a waiter or a deadline timer of
+    its stayed) has nothing left to wait: the message is dropped, not dead-lettered."""
+    try:
+        run = ctx.store.get_run(msg.run)
+    except RunNotFound:
+        log.warning("signal check of %s/%s dropped: the run is gone", msg.run, msg.step)
+        return
     record = ctx.store.get_step(msg.run, msg.step)
     if record is None or record.status is not StepStatus.WAITING_FOR_SIGNALS:
         if record is not None and run.status.terminal:

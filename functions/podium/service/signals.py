@@ -7,6 +7,7 @@ step waiting for its name is woken with a ``signals`` message on the event queue
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -14,7 +15,13 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.records import RunRecord
 from podium.core.engine.request_ids import RequestIdReused, differing, fingerprint
-from podium.core.engine.signals import Signal, SignalRequest, check_request, new_signal
+from podium.core.engine.signals import (
+    MAX_REQUEST_ID,
+    Signal,
+    SignalRequest,
+    check_request,
+    new_signal,
+)
 from podium.core.engine.status import StepStatus
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
@@ -164,7 +171,7 @@ def emit_signals(ctx: Services, run: RunRecord, step: str, output: Any = None) -
             name=entry["signal"],
             params=entry.get("params") or {},
             payload=entry.get("payload"),
-            request_id=f"emit:{run.run_id}/{step}/{index}",
+            request_id=emit_request_id(run.run_id, step, index),
             source="emit",
         )
         try:
@@ -174,6 +181,18 @@ def emit_signals(ctx: Services, run: RunRecord, step: str, output: Any = None) -
             continue
         sent += 1
     return sent
+
+
+def emit_request_id(run_id: str, step: str, index: int) -> str:
+    """The request id of a step's ``index``-th emit: the same for every sending of it
+    (a redelivery, the chain's late message), so the signal is stored once. An
+    iteration's run id grows with each loop level: a key past the request id's limit
+    (two loops deep with long step ids) is sent as its digest (it was refused, and the
+    signal never sent)."""
+    key = f"emit:{run_id}/{step}/{index}"
+    if len(key) <= MAX_REQUEST_ID:
+        return key
+    return "emit:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 # A kept success is written just after its emit message is sent (so that a crash between

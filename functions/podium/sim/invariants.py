@@ -29,6 +29,7 @@ from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.runtimes.callback import find_result_mark
+from podium.service.signals import emit_request_id
 from podium.sim.callbacks import _step_spec, deadline_over
 from podium.sim.faults import INJECTED_NAMES
 from podium.sim.harness import RunOutcome, World
@@ -622,7 +623,7 @@ def _check_emits(world: World, outcomes: list[RunOutcome], verdict: Verdict, lab
     for run in runs:
         for record in store.list_steps(run.run_id):
             for index, _ in enumerate(emits.get(record.step, ())):
-                there = f"emit:{run.run_id}/{record.step}/{index}" in sent
+                there = emit_request_id(run.run_id, record.step, index) in sent
                 succeeded = record.status is StepStatus.SUCCEEDED
                 if succeeded and not there:
                     verdict.add(
