@@ -66,6 +66,21 @@ def test_the_watermark_moves_forward_only(states: TriggerStates) -> None:
     assert not states.mark_fired("wf", "unknown", 5)
 
 
+def test_a_schedule_rule_and_its_start_are_kept_with_the_state(states: TriggerStates) -> None:
+    """Catch-up's floor outlives the trigger's schedule (deleted while it is off)."""
+    states.set_rule("wf", "t", "cron(0 6 * * ? *) UTC", 50)  # no state yet: nothing kept
+    assert states.get_state("wf", "t") is None
+    states.ensure("wf", "t", True, 100)
+    states.set_rule("wf", "t", "cron(0 6 * * ? *) UTC", 150)
+    states.set_enabled("wf", "t", False, 200)
+    states.mark_fired("wf", "t", 300)
+    kept = states.get_state("wf", "t")
+    assert kept == TriggerState(False, 100, 300, rule="cron(0 6 * * ? *) UTC", rule_since=150)
+    assert states.states("wf")["t"] == kept
+    states.set_rule("wf", "t", "rate(5 minutes) UTC", 400)
+    assert states.states("wf")["t"].rule_since == 400
+
+
 def test_the_latest_failure_to_start_a_run_is_kept(states: TriggerStates) -> None:
     states.record_failure("wf", "upload", "no state yet: nothing kept", 50)
     states.ensure("wf", "upload", True, 100)

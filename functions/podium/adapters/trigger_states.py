@@ -1,7 +1,8 @@
 """Triggers' state across versions (TriggerStates port): on/off, since when the trigger
 exists, its catch-up watermark and its latest failure to start a run. In memory, on
 SQLite and on the DynamoDB table (``TRG#<workflow>`` / ``<trigger>``: ``en`` on, ``ca``
-since, ``fa`` fired at, ``ft`` failed at, ``fe`` the failure).
+since, ``fa`` fired at, ``ft`` failed at, ``fe`` the failure, ``ru`` the schedule's rule
+and ``rs`` since when).
 
 The same views keep the trigger routing index (core/engine/trigger_index.py): on
 DynamoDB one item per routing key (``TRGR#<key>`` / ``#R``: ``wf`` the string set of
@@ -124,6 +125,12 @@ class MemoryTriggerStates:
                 return
             self._states[(workflow, trigger)] = replace(old, failed_at=at, error=error[:MAX_ERROR])
 
+    def set_rule(self, workflow: str, trigger: str, rule: str, since: int) -> None:
+        with self._lock:
+            old = self._states.get((workflow, trigger))
+            if old is not None:
+                self._states[(workflow, trigger)] = replace(old, rule=rule, rule_since=since)
+
 
 # The routing index: (key, workflow) rows; the row (_BUILT, '') marks it built.
 _ROUTES_SQL = """
@@ -175,19 +182,10 @@ class SqliteTriggerStates:
     def get_state(self, workflow: str, trigger: str) -> TriggerState | None:
         with self.db.query() as conn:
             r = conn.execute(
-                "SELECT enabled, since, fired_at, failed_at, error FROM trigger_states"
-                " WHERE workflow = ? AND trigger = ?",
+                f"SELECT {_STATE_COLUMNS} FROM trigger_states WHERE workflow = ? AND trigger = ?",
                 (workflow, trigger),
             ).fetchone()
-        if r is None:
-            return None
-        return TriggerState(
-            bool(r[0]),
-            int(r[1]),
-            None if r[2] is None else int(r[2]),
-            None if r[3] is None else int(r[3]),
-            None if r[4] is None else str(r[4]),
-        )
+        return None if r is None else _sqlite_state(r)
 
     def add_routes(self, workflow: str, keys: Collection[str]) -> None:
         with self.db.write() as conn:  # one transaction: a refused key adds none
@@ -308,20 +306,10 @@ class SqliteTriggerStates:
     def states(self, workflow: str) -> dict[str, TriggerState]:
         with self.db.query() as conn:
             rows = conn.execute(
-                "SELECT trigger, enabled, since, fired_at, failed_at, error FROM trigger_states"
-                " WHERE workflow = ?",
+                f"SELECT trigger, {_STATE_COLUMNS} FROM trigger_states WHERE workflow = ?",
                 (workflow,),
             ).fetchall()
-        return {
-            str(r[0]): TriggerState(
-                bool(r[1]),
-                int(r[2]),
-                None if r[3] is None else int(r[3]),
-                None if r[4] is None else int(r[4]),
-                None if r[5] is None else str(r[5]),
-            )
-            for r in rows
-        }
+        return {str(r[0]): _sqlite_state(r[1:]) for r in rows}
 
     def mark_fired(self, workflow: str, trigger: str, at: int) -> bool:
         with self.db.write() as conn:
@@ -340,6 +328,30 @@ class SqliteTriggerStates:
                 (at, error[:MAX_ERROR], workflow, trigger, at),
             )
 
+    def set_rule(self, workflow: str, trigger: str, rule: str, since: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE trigger_states SET rule = ?, rule_since = ? WHERE workflow = ?"
+                " AND trigger = ?",
+                (rule, since, workflow, trigger),
+            )
+
+
+_STATE_COLUMNS = "enabled, since, fired_at, failed_at, error, rule, rule_since"
+
+
+def _sqlite_state(r: Any) -> TriggerState:
+    """A state from its row's ``_STATE_COLUMNS``."""
+    return TriggerState(
+        bool(r[0]),
+        int(r[1]),
+        None if r[2] is None else int(r[2]),
+        None if r[3] is None else int(r[3]),
+        None if r[4] is None else str(r[4]),
+        None if r[5] is None else str(r[5]),
+        None if r[6] is None else int(r[6]),
+    )
+
 
 class DynamoTriggerStates:
     def __init__(self, client: Any, table: str) -> None:
@@ -352,12 +364,15 @@ class DynamoTriggerStates:
     @staticmethod
     def _state(item: dict[str, Any]) -> TriggerState:
         fired, failed, error = item.get("fa"), item.get("ft"), item.get("fe")
+        rule, rule_since = item.get("ru"), item.get("rs")
         return TriggerState(
             bool(item["en"]["BOOL"]),
             int(item["ca"]["N"]),
             int(fired["N"]) if fired else None,
             int(failed["N"]) if failed else None,
             str(error["S"]) if error else None,
+            str(rule["S"]) if rule else None,
+            int(rule_since["N"]) if rule_since else None,
         )
 
     def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
@@ -585,6 +600,20 @@ class DynamoTriggerStates:
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise  # else: no state yet, or a newer failure is kept
+
+    def set_rule(self, workflow: str, trigger: str, rule: str, since: int) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(workflow, trigger),
+                UpdateExpression="SET #ru = :rule, #rs = :since",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#ru": "ru", "#rs": "rs", "#pk": "pk"},
+                ExpressionAttributeValues={":rule": {"S": rule}, ":since": {"N": str(since)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise  # else: no state (a trigger's state is made before its schedule)
 
 
 _ROUTE_PREFIX = "TRGR#"

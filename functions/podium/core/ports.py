@@ -781,6 +781,11 @@ class TriggerState:
     # not render or validate): what `podium triggers list` shows, as nothing else would.
     failed_at: int | None = None
     error: str | None = None
+    # A cron or rate trigger's rule (its schedule's expression and time zone) and when
+    # it took effect: catch-up's floor, kept here too so that a schedule deleted while
+    # the trigger is off (or podium dev's, made again at each start) keeps it.
+    rule: str | None = None
+    rule_since: int | None = None
 
 
 class TriggerStates(Protocol):
@@ -804,6 +809,10 @@ class TriggerStates(Protocol):
     def record_failure(self, workflow: str, trigger: str, error: str, at: int) -> None:
         """Keep the trigger's latest failure to start a run (``error`` at most 2,000
         characters); an older one does not replace a newer one."""
+        ...
+
+    def set_rule(self, workflow: str, trigger: str, rule: str, since: int) -> None:
+        """Keep the trigger's schedule rule and when it took effect (no state: nothing)."""
         ...
 
     # the routing index (core/engine/trigger_index.py) ----------------------------------

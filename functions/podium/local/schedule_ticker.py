@@ -2,7 +2,8 @@
 schedules are kept in memory here (adapters.schedules.MemorySchedules), and a ticker
 thread puts each due time's ``fire`` message on the home's event queue. Only times
 from the start of ``podium dev`` on fire (a stopped dev server does not catch up;
-``catchup`` in the trigger does, when the next time fires)."""
+``catchup`` in the trigger does, when the next time fires: the trigger's state keeps
+when its rule took effect, which the schedules made again at each start do not)."""
 
 from __future__ import annotations
 

@@ -34,6 +34,7 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.models import WorkflowDefinition
 from podium.core.dsl.triggers import Catchup, Trigger
+from podium.core.engine.actions import RestartFrom
 from podium.core.engine.backfill import first_run_id, rate_anchor
 from podium.core.engine.errors import NotFound, RunConflict
 from podium.core.engine.event_patterns import matches, s3_pattern
@@ -179,7 +180,15 @@ def _apply_schedules(
     for tid in sorted(seen):
         name = schedule_name(workflow, tid)
         old = ctx.schedules.get(name)
-        wanted = _since_kept(desired.get(name), old, now)
+        wanted = _since_kept(desired.get(name), old, seen[tid], now)
+        if wanted is not None:
+            rule, since = _rule_of(wanted), int(wanted.message.get("sf") or 0)
+            if (seen[tid].rule, seen[tid].rule_since) != (rule, since):
+                states.set_rule(workflow, tid, rule, since)
+        elif tid not in defn.trigger_map and seen[tid].rule:
+            # Removed from the workflow: added back later, it starts afresh (a disabled
+            # trigger keeps its rule: enabled again, it catches up the times it missed).
+            states.set_rule(workflow, tid, "", now)
         if wanted is None:
             if old is not None:
                 ctx.schedules.delete(name)
@@ -193,19 +202,28 @@ def _apply_schedules(
     return {tid: (st.enabled, st.since) for tid, st in seen.items()}
 
 
+def _rule_of(spec: ScheduleSpec) -> str:
+    """What a schedule's times follow: its expression in its time zone."""
+    return f"{spec.expression} {spec.timezone}"
+
+
 def _since_kept(
-    wanted: ScheduleSpec | None, old: ScheduleSpec | None, now: int
+    wanted: ScheduleSpec | None, old: ScheduleSpec | None, state: TriggerState, now: int
 ) -> ScheduleSpec | None:
     """The schedule with the time its times began: the old one's while its expression
-    and time zone stay (0 for one made before it was kept: catch-up as before), else
-    now (a cron moved from 6:00 to 7:00 never had 7:00 before the change)."""
+    and time zone stay (0 for one made before it was kept: catch-up as before); with no
+    schedule (deleted while the trigger was off; podium dev's, made again at each
+    start), the one the trigger's state kept for the same rule; else now (a cron moved
+    from 6:00 to 7:00 never had 7:00 before the change)."""
     if wanted is None:
         return None
-    same = old is not None and (old.expression, old.timezone) == (
-        wanted.expression,
-        wanted.timezone,
-    )
-    since = int(old.message.get("sf") or 0) if same and old is not None else now
+    rule = _rule_of(wanted)
+    if old is not None and _rule_of(old) == rule:
+        since = int(old.message.get("sf") or 0)
+    elif old is None and state.rule == rule and state.rule_since is not None:
+        since = state.rule_since
+    else:
+        since = now
     message = {k: v for k, v in wanted.message.items() if k != "sf"}
     if since:
         message["sf"] = since
@@ -367,6 +385,9 @@ def _start(
             run_id=run_id,
             logical_date=logical,
             restart_of=restart_of,
+            # A backfill's rerun runs in full: from the beginning, its loops' iterations
+            # too (from incomplete they would take the old run's over).
+            restart_from=None if restart_of is None else RestartFrom.BEGINNING.value,
             chain=chain,
         )
     except RunConflict:

@@ -209,6 +209,8 @@ CREATE TABLE IF NOT EXISTS trigger_states (
     fired_at INTEGER,
     failed_at INTEGER,
     error TEXT,
+    rule TEXT,
+    rule_since INTEGER,
     PRIMARY KEY (workflow, trigger)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS logs (
@@ -243,6 +245,8 @@ ADDED_COLUMNS = (
     ("owners", "seen_at", "INTEGER"),
     ("trigger_states", "failed_at", "INTEGER"),
     ("trigger_states", "error", "TEXT"),
+    ("trigger_states", "rule", "TEXT"),
+    ("trigger_states", "rule_since", "INTEGER"),
 )
 
 # SQLite's primary result codes (the low byte of ``sqlite_errorcode``) about the file.

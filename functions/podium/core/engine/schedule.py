@@ -443,10 +443,16 @@ def iso(at_ms: int) -> str:
 
 
 def parse_iso(text: str) -> int:
-    """An ISO 8601 time (Scheduler's ``<aws.scheduler.scheduled-time>``) as epoch ms."""
+    """An ISO 8601 time (Scheduler's ``<aws.scheduler.scheduled-time>``) as epoch ms.
+    Raises ValueError for one that is not, or whose instant falls outside the years
+    1-9999 in UTC (``9999-12-31T23:59:59-01:00``): no date could be told of it."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} falls outside the years 1-9999 in UTC") from None
     return int(value.timestamp() * 1000)
 
 
