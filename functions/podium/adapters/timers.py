@@ -42,7 +42,7 @@ class QueueTimers:
         else:
             target.send({**message, "nb": due_ms}, SQS_MAX_DELAY_SECONDS)
 
-    def cancel(self, *, dedup: str, due_ms: int) -> None:
+    def cancel(self, *, dedup: str, due_ms: int, set_ms: int | None = None) -> None:
         return None  # an SQS delay cannot be withdrawn: its receiver drops it
 
 
@@ -97,11 +97,14 @@ class SchedulerTimers:
                 raise
             # The same timer again (a replayed decision): the schedule exists already.
 
-    def cancel(self, *, dedup: str, due_ms: int) -> None:
+    def cancel(self, *, dedup: str, due_ms: int, set_ms: int | None = None) -> None:
         """Delete the schedule of a long wait that ended another way (a stopped sleep, a
         step that finished before its deadline), so none is left until it fires. A wait
-        within 15 minutes made no schedule: no call."""
-        if _delay_seconds(due_ms, self._clock.now_ms()) <= SQS_MAX_DELAY_SECONDS:
+        within 15 minutes when it was set made no schedule: no call. Judged from when it
+        was set (``set_ms``), not from now: a long wait ended in its last 15 minutes
+        still has its schedule."""
+        since = self._clock.now_ms() if set_ms is None else min(set_ms, self._clock.now_ms())
+        if _delay_seconds(due_ms, since) <= SQS_MAX_DELAY_SECONDS:
             return
         try:
             self._scheduler.delete_schedule(Name=schedule_name(dedup), GroupName=self._group)

@@ -571,11 +571,13 @@ class Timers(Protocol):
         """``queue``: "work" or "events"."""
         ...
 
-    def cancel(self, *, dedup: str, due_ms: int) -> None:
+    def cancel(self, *, dedup: str, due_ms: int, set_ms: int | None = None) -> None:
         """Best effort: withdraw the timer named ``dedup`` (due at ``due_ms``) when the
         work it would wake has ended another way. A one-time schedule is deleted; an SQS
         delay cannot be withdrawn (its receiver finds the attempt closed and drops it).
-        Cancelling a timer that fired or never existed is harmless."""
+        ``set_ms``: when the timer was first set (a schedule was made if it was far off
+        then, however near it is now; None: not known, judged from now). Cancelling a
+        timer that fired or never existed is harmless."""
         ...
 
 

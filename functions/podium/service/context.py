@@ -124,10 +124,11 @@ class Services:
         body = messages.encode(message)
         self.timers.schedule(body, due_ms, queue=queue, dedup=messages.dedup_key(message))
 
-    def cancel_at(self, message: messages.Message, due_ms: int) -> None:
-        """Withdraw a timer ``at`` set (best effort: one that fires anyway is dropped)."""
+    def cancel_at(self, message: messages.Message, due_ms: int, *, set_ms: int | None) -> None:
+        """Withdraw a timer ``at`` set (best effort: one that fires anyway is dropped);
+        ``set_ms``: when it was first set (the attempt's start, the wait's)."""
         assert self.timers is not None
-        self.timers.cancel(dedup=messages.dedup_key(message), due_ms=due_ms)
+        self.timers.cancel(dedup=messages.dedup_key(message), due_ms=due_ms, set_ms=set_ms)
 
     def now(self) -> int:
         return self.clock.now_ms()

@@ -125,4 +125,4 @@ def arm_deadline(ctx: Services, attempt: Attempt) -> None:
 def withdraw_deadline(ctx: Services, attempt: Attempt) -> None:
     """The attempt ended before its deadline: withdraw the timer (best effort)."""
     if _has_timer(ctx, attempt):
-        ctx.cancel_at(_timer(attempt), deadline_of(ctx, attempt))
+        ctx.cancel_at(_timer(attempt), deadline_of(ctx, attempt), set_ms=attempt.started_at)

@@ -206,7 +206,8 @@ def check(
     _forget(ctx, run, record.step)
     if spec.timeout is not None:  # the deadline timer is not needed any more
         deadline = deadline_of(ctx, run, record)
-        ctx.cancel_at(messages.SignalCheck(run.run_id, record.step), deadline)
+        since = record.waiting_since
+        ctx.cancel_at(messages.SignalCheck(run.run_id, record.step), deadline, set_ms=since)
     ctx.work_queue.send(messages.encode(messages.Exec(run.run_id, record.step, 1)))
     return True
 

@@ -25,6 +25,7 @@ from podium.service.advance import complete_if_done, start_roots
 from podium.service.attempts import replay_terminal
 from podium.service.completions import reclaim
 from podium.service.context import Services
+from podium.service.deadlines import run_deadline
 from podium.service.lifecycle import on_run_deadline, run_ended, supersede
 from podium.service.pausing import held_in_vain, resume_step, stop_if_parent_ended
 from podium.service.permits import wake_head
@@ -116,32 +117,67 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
         # the sweeper, which moves the run's check to its deadline, ends it.
         report.completed.append(f"{run_id} (timed out)")
         return
+    if run.status is RunStatus.QUEUED:
+        ctx.store.set_run_check(run_id, next_check(run, [], now, stale_ms=ctx.stale_ready_ms))
+        return
+    deadline = run_deadline(ctx, run)  # its own timeout's, or its parent step's
     if run.status is not RunStatus.RUNNING:
         if resume_if_parent_runs(ctx, run):  # a child its parent's resume left paused
             report.redriven.append(f"{run_id} (resumed with its parent)")
-        elif stop_if_parent_ended(ctx, run):  # a paused child its parent's end missed
+            return
+        if stop_if_parent_ended(ctx, run):  # a paused child its parent's end missed
             report.completed.append(f"{run_id} (stopped: its parent ended)")
-        ctx.store.set_run_check(run_id, next_check(run, [], now, stale_ms=ctx.stale_ready_ms))
+            return
+        # Paused: its running attempts go on, and one whose lease passed (a lost worker,
+        # a lost deadline timer) is reclaimed as in a running run; what would follow
+        # it waits for the resume. Its check goes to the earliest lease or deadline.
+        paused = ctx.store.list_steps(run_id)
+        _reclaim_expired(ctx, run, paused, now, report)
+        after = next_check(run, paused, now, stale_ms=ctx.stale_ready_ms, deadline=deadline)
+        ctx.store.set_run_check(run_id, after)
         return
     acted = len(report.redriven) + len(report.reclaimed) + len(report.completed)
     steps = ctx.store.list_steps(run_id)
     _redrive_steps(ctx, run, steps, now, report)
     acted = len(report.redriven) + len(report.reclaimed) + len(report.completed) > acted
-    compiled = ctx.definitions.get(run.workflow, run.version)
-    timeout = compiled.definition.timeout
-    started = run.started_at if run.started_at is not None else run.created_at
-    deadline = started + int(timeout * 1000) if timeout is not None else None
     after = next_check(run, steps, now, stale_ms=ctx.stale_ready_ms, deadline=deadline, acted=acted)
     ctx.store.set_run_check(run_id, after)
 
 
 def _past_timeout(ctx: Services, run: RunRecord, now: int) -> bool:
-    """A running or paused run past its own ``timeout`` (a queued one has not started)."""
+    """A running or paused run past its deadline: its own ``timeout``, or the one a
+    child run inherits from its parent step (a ``wait: false`` subworkflow's run is
+    ended by nothing else). A queued one has not started."""
     if run.status not in (RunStatus.RUNNING, RunStatus.PAUSED):
         return False
-    timeout = ctx.definitions.get(run.workflow, run.version).definition.timeout
-    started = run.started_at if run.started_at is not None else run.created_at
-    return timeout is not None and now >= started + int(timeout * 1000)
+    deadline = run_deadline(ctx, run)
+    return deadline is not None and now >= deadline
+
+
+def _reclaim_expired(
+    ctx: Services, run: RunRecord, steps: list[StepRecord], now: int, report: SweepReport
+) -> None:
+    """Reclaim each RUNNING attempt whose lease passed: its worker is gone, or its
+    deadline timer was lost (a lease never outlives the step's timeout)."""
+    for s in steps:
+        if s.status is StepStatus.RUNNING and s.lease_until is not None and s.lease_until < now:
+            _reclaim_one(ctx, run, s, report)
+
+
+def _reclaim_one(ctx: Services, run: RunRecord, s: StepRecord, report: SweepReport) -> None:
+    ctx.store.put_event(
+        TimelineEvent(
+            run.run_id,
+            s.lease_until or 0,  # not the sweep's time: a repeated sweep overwrites
+            f"reclaim-{s.step}-{s.attempt}",
+            "reclaim",
+            step=s.step,
+            attempt=s.attempt,
+            detail={"lease_until": s.lease_until},
+        )
+    )
+    reclaim(ctx, run, s)
+    report.reclaimed.append(f"{run.run_id}/{s.step}")
 
 
 def _redrive_steps(
@@ -173,19 +209,7 @@ def _redrive_steps(
     for s in steps:
         ref = f"{run_id}/{s.step}"
         if s.status is StepStatus.RUNNING and s.lease_until is not None and s.lease_until < now:
-            ctx.store.put_event(
-                TimelineEvent(
-                    run_id,
-                    s.lease_until,  # not the sweep's time: a repeated sweep overwrites
-                    f"reclaim-{s.step}-{s.attempt}",
-                    "reclaim",
-                    step=s.step,
-                    attempt=s.attempt,
-                    detail={"lease_until": s.lease_until},
-                )
-            )
-            reclaim(ctx, run, s)
-            report.reclaimed.append(ref)
+            _reclaim_one(ctx, run, s, report)
         elif s.status is StepStatus.RUNNING and s.children_launched:
             # A loop (or subworkflow) waiting on its children: an iteration counted with
             # its end wakes it with a message sent after that write; one lost would

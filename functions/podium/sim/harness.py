@@ -174,7 +174,7 @@ class SimTimers:
         else:
             self.schedules[dedup] = (due_ms, queue, {**message, "nb": due_ms})
 
-    def cancel(self, *, dedup: str, due_ms: int) -> None:
+    def cancel(self, *, dedup: str, due_ms: int, set_ms: int | None = None) -> None:
         self.schedules.pop(dedup, None)  # as Scheduler's DeleteSchedule
 
     def next_due(self) -> int | None:

@@ -30,7 +30,7 @@ class SqliteTimers:
         else:
             target.send_at({**message, "nb": due_ms}, due_ms)
 
-    def cancel(self, *, dedup: str, due_ms: int) -> None:
+    def cancel(self, *, dedup: str, due_ms: int, set_ms: int | None = None) -> None:
         # Rows keep no dedup key: like an SQS delay, the message arrives and its receiver
         # finds the attempt closed (the contract's best effort).
         return None

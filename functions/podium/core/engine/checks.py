@@ -55,9 +55,15 @@ def next_check(
     if acted or run.status.terminal:
         # An ended run here has follow-ups left (settling takes it out of the index).
         return max(soonest, now + stale_ms) if acted else soonest
-    if run.status is not RunStatus.RUNNING:
-        return latest  # queued or paused: its slot is reconciled by the workflow's runs
+    if run.status is RunStatus.QUEUED:
+        return latest  # its slot is reconciled by the workflow's runs
     due = [latest] if deadline is None else [latest, deadline]
+    if run.status is not RunStatus.RUNNING:
+        # Paused: nothing starts, but its running attempts' leases and the run's own
+        # deadline still come due (timeouts keep counting through a pause).
+        leases = [s.lease_until for s in steps if s.status is StepStatus.RUNNING]
+        due += [lease for lease in leases if lease is not None]
+        return min(latest, max(soonest, min(due)))
     listed = list(steps)
     if not listed:
         # Started (admitted) and no step yet: its start message may have been lost.

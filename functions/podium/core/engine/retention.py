@@ -40,8 +40,8 @@ def kept_because(
     tree: Sequence[RunRecord], ended_before: int, blocking: Collection[str] = ()
 ) -> str | None:
     """Why the tree whose top run is ``tree[0]`` must be kept, or None when it may go:
-    its top run ended before ``ended_before`` (epoch ms) and every run in it is finished
-    and settled."""
+    every run in it is finished and settled, and ended before ``ended_before`` (epoch
+    ms): its top run, and a ``wait: false`` child that outlived it."""
     top = tree[0]
     for run in tree:
         if not run.status.terminal:
@@ -50,6 +50,9 @@ def kept_because(
             return f"run {run.run_id} has follow-ups to finish (the sweeper settles it)"
     if top.ended_at is None or top.ended_at >= ended_before:
         return "it ended too recently"
+    for run in tree[1:]:
+        if run.ended_at is not None and run.ended_at >= ended_before:
+            return f"its child run {run.run_id} ended too recently"
     if top.run_id in blocking:
         return f"it blocks the strict_sequential queue of '{top.workflow}' (podium unblock)"
     return None

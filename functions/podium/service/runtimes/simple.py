@@ -80,4 +80,4 @@ class SleepRuntime:
         # delay arrives and finds the attempt closed).
         run_id = attempt.run.run_id
         timer = messages.Done(run_id, attempt.step, attempt.number, messages.TIMER_EVENT)
-        ctx.cancel_at(timer, self._until(attempt))
+        ctx.cancel_at(timer, self._until(attempt), set_ms=attempt.started_at)
