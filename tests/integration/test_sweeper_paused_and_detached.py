@@ -254,3 +254,44 @@ def test_prune_keeps_a_detached_child_that_ended_after_the_cutoff(tmp_path: Any)
             " that ended a moment ago went with its 40-day-old parent"
         )
         assert rt.store.get_run(kid).status is RunStatus.SUCCEEDED
+
+
+def test_a_signal_wait_past_its_deadline_in_a_paused_run_times_out(rt: LocalRuntime) -> None:
+    """A step waiting for signals in a paused run whose deadline timer was lost (or the
+    10-day default, which has no timer: the sweeper's look is its deadline) never timed
+    out: the sweeper looked at a paused run only for its parent. Timeouts keep counting
+    through a pause: it ends TIMED_OUT within minutes of its deadline."""
+    rt.push(
+        {
+            "name": "waits_paused",
+            "steps": [{"id": "w", "type": "noop", "timeout": 600, "wait_for": [{"signal": "go"}]}],
+        }
+    )
+    schedule = rt.services.at
+
+    def losing(message: Any, due_ms: int, *, queue: str) -> None:
+        if not isinstance(message, messages.SignalCheck):
+            schedule(message, due_ms, queue=queue)
+
+    rt.services.at = losing  # type: ignore[method-assign]
+    run_id = rt.start_run("waits_paused").run_id
+    rt.pump(advance_time=False)
+    began = _clock(rt).now_ms()
+    run_action(rt.services, run_id, RunAction.PAUSE, ME)
+    _sweep_every_minute(rt, began + 600_000 + 3 * MINUTE)
+    step = rt.store.get_step(run_id, "w")
+    assert step is not None and step.status.value == "TIMED_OUT", step
+
+
+def test_after_a_redrive_the_next_check_is_no_later_than_the_runs_deadline() -> None:
+    """After the sweeper re-drove something of a run, its next look was 5 minutes out
+    (``stale_ms``) even with the run's deadline 2 minutes away: a lost deadline message
+    was made up 3 minutes late. The look comes at the deadline when that is sooner."""
+    from podium.core.engine.checks import next_check
+    from podium.core.engine.records import RunRecord
+
+    now = 10 * MINUTE
+    run = RunRecord("r", "w", 1, RunStatus.RUNNING, {}, created_at=0, sinks_total=1)
+    after = next_check(run, [], now, stale_ms=5 * MINUTE, deadline=now + 2 * MINUTE, acted=True)
+    assert after == now + 2 * MINUTE
+    assert next_check(run, [], now, stale_ms=5 * MINUTE, acted=True) == now + 5 * MINUTE

@@ -30,7 +30,9 @@ from podium.service.lifecycle import on_run_deadline, run_ended, supersede
 from podium.service.pausing import held_in_vain, resume_step, stop_if_parent_ended
 from podium.service.permits import wake_head
 from podium.service.resuming import resume_if_parent_runs
+from podium.service.signal_waits import deadline_of as signal_deadline
 from podium.service.signal_waits import recheck as recheck_signals
+from podium.service.signal_waits import time_out as signal_time_out
 
 log = logging.getLogger("podium.sweep")
 
@@ -133,6 +135,12 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
         # it waits for the resume. Its check goes to the earliest lease or deadline.
         paused = ctx.store.list_steps(run_id)
         _reclaim_expired(ctx, run, paused, now, report)
+        for s in paused:
+            # A wait for signals past its deadline times out (no timer of its own for
+            # the 10-day default: the sweeper's look is its deadline); one released
+            # meanwhile is not looked at here: its step would start in a paused run.
+            if s.status is StepStatus.WAITING_FOR_SIGNALS and now >= signal_deadline(ctx, run, s):
+                signal_time_out(ctx, run, s)
         after = next_check(run, paused, now, stale_ms=ctx.stale_ready_ms, deadline=deadline)
         ctx.store.set_run_check(run_id, after)
         return

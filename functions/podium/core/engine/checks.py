@@ -25,6 +25,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 FIRST_CHECK_MS = 5 * 60_000  # after creation; most runs have settled by then
 MIN_CHECK_MS = 60_000  # the sweeper's own schedule
 MAX_CHECK_MS = 30 * 60_000
+NEVER = 2**62
 
 
 def first_check(run: RunRecord) -> int:
@@ -54,15 +55,24 @@ def next_check(
     latest = now + MAX_CHECK_MS
     if acted or run.status.terminal:
         # An ended run here has follow-ups left (settling takes it out of the index).
-        return max(soonest, now + stale_ms) if acted else soonest
+        # After a re-drive, a look once it had time to happen, or at the run's deadline
+        # if that comes first (a lost deadline message is made up within a minute).
+        if not acted:
+            return soonest
+        return max(soonest, min(now + stale_ms, deadline if deadline is not None else NEVER))
     if run.status is RunStatus.QUEUED:
         return latest  # its slot is reconciled by the workflow's runs
     due = [latest] if deadline is None else [latest, deadline]
     if run.status is not RunStatus.RUNNING:
         # Paused: nothing starts, but its running attempts' leases and the run's own
         # deadline still come due (timeouts keep counting through a pause).
-        leases = [s.lease_until for s in steps if s.status is StepStatus.RUNNING]
-        due += [lease for lease in leases if lease is not None]
+        for step in steps:
+            if step.status is StepStatus.RUNNING and step.lease_until is not None:
+                due.append(step.lease_until)
+            elif step.status is StepStatus.WAITING_FOR_SIGNALS:
+                # Its deadline is the sweeper's to see (as in a running run).
+                since = max(t for t in (step.ready_at, step.started_at, 0) if t is not None)
+                due.append(since + stale_ms)
         return min(latest, max(soonest, min(due)))
     listed = list(steps)
     if not listed:
