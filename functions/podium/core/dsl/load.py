@@ -8,7 +8,8 @@ import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -40,7 +41,6 @@ from podium.core.dsl.models import (
     HttpStep,
     LambdaStep,
     NoopStep,
-    ParamSpec,
     SfnExecutionStep,
     SleepStep,
     Strategy,
@@ -581,15 +581,60 @@ def validate_definition(data: dict[str, Any], *, stored: bool = False) -> Workfl
     return defn
 
 
-def _model_at(loc: tuple[str | int, ...], data: dict[str, Any]) -> type[BaseModel]:
-    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
-        steps = data.get("steps")
-        step = steps[loc[1]] if isinstance(steps, list) and loc[1] < len(steps) else None
-        kind = step.get("type") if isinstance(step, dict) else None
-        return _STEP_MODELS.get(str(kind), NoopStep)
-    if len(loc) >= 2 and loc[0] == "params":
-        return ParamSpec
-    return WorkflowDefinition
+def _model_at(loc: tuple[str | int, ...], data: dict[str, Any]) -> type[BaseModel] | None:
+    """The model whose field ``loc[-1]`` was, found by walking the definition's models
+    along ``loc`` (a step by its ``type``, at any depth: a loop body's, a retry policy's,
+    a trigger's); None when the path leaves the models (a dict of the user's own keys)."""
+    model: Any = WorkflowDefinition
+    value: Any = data
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            value = value[part] if isinstance(value, list) and part < len(value) else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            info = model.model_fields.get(str(part)) if isinstance(part, str) else None
+            if info is None:
+                return None
+            model = info.annotation
+        else:
+            model = _element(model, part)
+        model = _resolved(model, value)
+        if model is None:
+            return None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _element(annotation: Any, part: str | int) -> Any:
+    """The type of ``part`` in a list or dict annotation (None: neither)."""
+    args = get_args(annotation)
+    origin = get_origin(annotation)
+    if origin is list and isinstance(part, int) and args:
+        return args[0]
+    if origin is dict and len(args) == 2:
+        return args[1]
+    return None
+
+
+def _resolved(annotation: Any, value: Any) -> Any:
+    """An annotation without its ``Annotated``, ``Optional`` and unions: a step by its
+    ``type``, else the one member that is a model or a container (None: several)."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        members = [m for m in get_args(annotation) if m is not type(None)]
+        if isinstance(value, dict) and all(
+            isinstance(m, type) and issubclass(m, BaseModel) and "type" in m.model_fields
+            for m in members
+        ):
+            return _STEP_MODELS.get(str(value.get("type")))
+        shaped = [
+            m
+            for m in members
+            if (isinstance(m, type) and issubclass(m, BaseModel)) or get_origin(m) in (list, dict)
+        ]
+        return _resolved(shaped[0], value) if len(shaped) == 1 else None
+    return annotation
 
 
 # The tags pydantic puts into an error's location for the members of a plain union
@@ -671,8 +716,11 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
     if kind == "extra_forbidden":
         field = str(loc[-1])
         model = _model_at(loc, data)
-        hint = did_you_mean(field, model.model_fields)
-        allowed = ", ".join(sorted(model.model_fields))
+        if model is None:
+            return Issue(path, f"unknown field '{field}'")
+        names = [info.alias or name for name, info in model.model_fields.items()]
+        hint = did_you_mean(field, names)
+        allowed = ", ".join(sorted(names))
         return Issue(path, f"unknown field '{field}'{hint}; allowed fields: {allowed}")
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag", "?")
