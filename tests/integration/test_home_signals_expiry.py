@@ -63,3 +63,42 @@ def test_an_expired_signal_is_deleted_whole_by_the_next_send_of_its_name(tmp_pat
         store.close()
     # ... and so must the row that holds the whole expired signal (its 50 KB payload).
     assert _count(db_path, "signal_ids", "sig-old") == 0
+
+
+def test_a_prune_deletes_expired_signals_waiters_and_consumption_marks(tmp_path: Path) -> None:
+    """Expired consumption marks were never deleted (a send deletes its own name's
+    signals and waiters only), and a name never sent again kept its expired signals for
+    good. `podium runs prune` is the home's TTL: it deletes every expired signal,
+    waiter and mark, of every name, and keeps what has not expired."""
+    from podium.adapters.sqlite.db import Database
+    from podium.core.engine.signals import Waiter
+    from podium.local.prune import prune_runs
+
+    db_path = tmp_path / "podium.db"
+    store = SqliteStateStore(db_path)
+    try:
+        signals = store.signals()
+        # Two names: the old one is never sent again (no send deletes its rows).
+        for name, sid, sent in (("once", "sig-old", 1_000), ("later", "sig-new", 3 * DAY_MS)):
+            signals.send(
+                Signal(name=name, params={}, signal_id=sid, sent_at=sent, expires_at=sent + DAY_MS)
+            )
+            signals.consume("trigger:wf/t", [sid], f"group-{sid}", sent + DAY_MS)
+            signals.add_waiter(name, Waiter(f"run-{sid}", "w"), sent + DAY_MS)
+    finally:
+        store.close()
+    db = Database(db_path)
+    try:
+        report = prune_runs(db, tmp_path / "payloads", 0, now=3 * DAY_MS + 1)
+    finally:
+        db.close()
+    assert report.expired_signal_rows == 4  # the old signal's two rows, its mark, waiter
+    for table in ("signal_ids", "signals", "signal_consumed"):
+        assert _count(db_path, table, "sig-old") == 0, table
+        assert _count(db_path, table, "sig-new") == 1, table
+    conn = sqlite3.connect(db_path)
+    try:
+        waiters = [r[0] for r in conn.execute("SELECT run_id FROM signal_waiters")]
+    finally:
+        conn.close()
+    assert waiters == ["run-sig-new"]

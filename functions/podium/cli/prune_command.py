@@ -71,7 +71,8 @@ def prune_runs(
     vacuumed = None
     with opened:
         db = opened.store.db
-        report = prune(db, opened.path / "payloads", ended_before, dry_run=dry_run)
+        now = int(time.time() * 1000)
+        report = prune(db, opened.path / "payloads", ended_before, dry_run=dry_run, now=now)
         if vacuum and not dry_run:
             vacuumed = vacuum_home(db, before)
         free = db.free_bytes()
@@ -82,6 +83,7 @@ def prune_runs(
             "runs": report.runs,
             "children": report.children,
             "kept": report.kept,
+            "expired_signal_rows": report.expired_signal_rows,
             "database_bytes": size,  # podium.db and its -wal, now
             "free_bytes": free,  # of which free pages (what --vacuum gives back)
         }
@@ -100,6 +102,12 @@ def prune_runs(
     children = f" (and {report.children:,} iterations and children)" if report.children else ""
     runs = f"{report.runs:,} run{'' if report.runs == 1 else 's'}"
     out().print(f"{verb} {runs}{children}", highlight=False)
+    if report.expired_signal_rows:
+        out().print(
+            f"deleted {report.expired_signal_rows:,} expired signal rows (signals, waiters,"
+            " consumption marks)",
+            highlight=False,
+        )
     for run_id, why in sorted(report.kept.items())[:20]:
         out().print(Text(f"  kept {run_id}: {why}", style="yellow"), highlight=False)
     if len(report.kept) > 20:

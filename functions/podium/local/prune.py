@@ -26,6 +26,7 @@ from podium.adapters.sqlite.prune import (
     read_tree,
     top_runs_created_before,
 )
+from podium.adapters.sqlite.signals import SqliteSignals
 from podium.core.engine.retention import kept_because
 
 VACUUM_WAIT_MS = 5_000  # how long --vacuum waits for the write lock before leaving it
@@ -39,6 +40,7 @@ class PruneReport:
     runs: int = 0  # top runs deleted (or, with dry_run, that would be)
     children: int = 0  # their loop iterations and subworkflow children
     kept: dict[str, str] = field(default_factory=dict)  # top run -> why it stays
+    expired_signal_rows: int = 0  # expired signals, waiters and consumption marks
 
 
 def prune_runs(
@@ -48,11 +50,15 @@ def prune_runs(
     *,
     dry_run: bool = False,
     on_tree: Callable[[str, int], None] | None = None,
+    now: int | None = None,
 ) -> PruneReport:
     """Delete (or with ``dry_run`` only count) every run tree whose top run ended before
     ``ended_before`` (epoch ms) and that the retention rule lets go. ``on_tree`` hears
-    each tree deleted: its top run and how many runs it held."""
+    each tree deleted: its top run and how many runs it held. ``now``: also delete the
+    signals, waiters and consumption marks expired by then (not with ``dry_run``)."""
     report = PruneReport()
+    if now is not None and not dry_run:
+        report.expired_signal_rows = SqliteSignals(db).delete_expired(now)
     blocking = blocking_runs(db)
     for top in top_runs_created_before(db, ended_before):
         tree, rows = read_tree(db, top.run_id)

@@ -15,7 +15,8 @@ from podium.core.engine.records import RunRecord
 from podium.core.engine.retention import tree_bounds
 
 # Every table with rows of one run, by its ``run_id`` column (the run's own row last).
-# Signal waiters and consumption marks carry their own expiry and are left to it.
+# Signal waiters and consumption marks carry their own expiry: a prune deletes them once
+# expired (SqliteSignals.delete_expired), not with a run.
 RUN_TABLES = (
     "steps",
     "arrivals",

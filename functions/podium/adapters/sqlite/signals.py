@@ -155,6 +155,19 @@ class SqliteSignals:
             )
         return signal, True
 
+    def delete_expired(self, now: int) -> int:
+        """The home's TTL for signals, done by ``podium runs prune``: every expired
+        signal (its identity row with the payload, and its head), waiter and
+        consumption mark, of every name (a send deletes its own name's signals and
+        waiters only, and no mark). Returns the rows deleted."""
+        deleted = 0
+        with self.db.write() as conn:
+            for table in ("signal_ids", "signals", "signal_waiters", "signal_consumed"):
+                deleted += conn.execute(
+                    f"DELETE FROM {table} WHERE expires_at <= ?", (now,)
+                ).rowcount
+        return deleted
+
     def find(
         self,
         name: str,
