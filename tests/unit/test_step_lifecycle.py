@@ -371,3 +371,45 @@ def test_a_sleep_longer_than_any_timeout_is_refused_at_push() -> None:
         validate_definition(sleep(200))
     issue = refused.value.issues[0]
     assert issue.path == "steps[0].seconds" and "at most 10,368,000 s (120 days" in issue.message
+
+
+def test_a_worker_short_of_time_gives_the_rest_of_its_batch_back_unclaimed(
+    rt: LocalRuntime,
+) -> None:
+    """With work_batch_size > 1 a worker runs its records one after another, and checked
+    its remaining time only before an in-process successor: a record reached with
+    seconds left was claimed and started anyway, then cut off by the invocation's end
+    (retried as a lost worker: its work done twice). It is given back unclaimed now (a
+    batch item failure); the first record of a batch always runs."""
+    SEEN.clear()
+    step = {"id": "a", "type": "lambda", "function": f"{HERE}:record"}
+    rt.push({"name": "one", "run_strategy": {"parallel": 5}, "steps": [step]})
+    runs = [rt.start_run("one").run_id for _ in range(2)]
+    while starts := rt.event_queue.receive(10):  # the starts: two work messages queued
+        for m in starts:
+            handle_event(rt.services, json.loads(m.body))
+            rt.event_queue.delete(m.receipt)
+    batch = rt.work_queue.receive(10)
+    batch += rt.work_queue.receive(10)
+    assert len(batch) == 2, batch
+    event = {
+        "Records": [
+            {
+                "messageId": m.message_id,
+                "receiptHandle": m.receipt,
+                "body": m.body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:work",
+                "awsRegion": "us-east-1",
+            }
+            for m in batch
+        ]
+    }
+    response = run_batch(event, _ShortContext(), rt.services, handle_work)
+    assert SEEN == ["a"]  # the first record ran
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [batch[1].message_id]
+    statuses = sorted(rt.store.get_step(r, "a").status.value for r in runs)  # type: ignore[union-attr]
+    assert statuses == ["READY", "SUCCEEDED"]  # the second was never claimed

@@ -23,6 +23,11 @@ from podium.service.wakeups import collected
 CONTINUE_MARGIN_MS = 60_000
 
 
+class NoTimeLeft(Exception):
+    """A record of a batch reached too late in the invocation: it goes back to its
+    queue as it came."""
+
+
 def remaining_ms(context: Any) -> int:
     getter = getattr(context, "get_remaining_time_in_millis", None)
     return int(getter()) if getter else 900_000
@@ -34,7 +39,16 @@ def run_batch(
     ctx: Services,
     handle: Callable[[Services, Any], Claimed | None],
 ) -> dict[str, Any]:
+    handled = [0]
+
     def record_handler(record: SQSRecord) -> None:
+        handled[0] += 1
+        if handled[0] > 1 and remaining_ms(context) <= CONTINUE_MARGIN_MS:
+            # A batch of several (work_batch_size > 1) runs its records one after
+            # another: one reached with too little time left is not claimed, but given
+            # back (a batch item failure), so no attempt starts that the invocation's
+            # end would cut off (then retried as a lost worker: its work done twice).
+            raise NoTimeLeft(f"{remaining_ms(context)} ms left: given back unclaimed")
         cont = handle(ctx, json.loads(record.body))
         while cont is not None:
             if remaining_ms(context) <= CONTINUE_MARGIN_MS:
