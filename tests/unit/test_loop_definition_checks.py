@@ -3,6 +3,7 @@ loop params, booleans for numbers) and what a while's nested state renders."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from podium.adapters.clock import ManualClock
 from podium.core.dsl.errors import DefinitionError
-from podium.core.dsl.load import validate_definition
+from podium.core.dsl.load import load_definition, validate_definition
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
 
@@ -261,3 +262,32 @@ def test_numbers_are_still_accepted() -> None:
     for version in (3, "active", "latest"):
         step = {"id": "s", "type": "subworkflow", "workflow": "child", "version": version}
         validate_definition({"name": "s", "steps": [step]})
+
+
+@pytest.mark.parametrize(
+    ("version", "said"),
+    [
+        (10**400, "is not a version: use active, latest or a version number from 1 to"),
+        (10**9 + 1, "1000000001 is not a version"),
+        ("latst", "(did you mean 'latest'?)"),
+        (0, "0 is not a version"),
+    ],
+    ids=["huge", "past-1e9", "typo", "zero"],
+)
+def test_a_subworkflow_version_out_of_range_is_refused_at_push_in_one_message(
+    version: object, said: str
+) -> None:
+    """A subworkflow's ``version`` of 10**400 was accepted at push while the called
+    workflow was not pushed yet (refused only at run time, by a store that cannot hold
+    it), and a bad one was answered in pydantic's words, once per member of the union
+    ("Input should be 'active' or 'latest'" and "Input should be greater than or equal
+    to 1"). One message now, naming the range the API takes (1 to 10**9)."""
+    definition = {
+        "name": "w",
+        "steps": [{"id": "s", "type": "subworkflow", "workflow": "other", "version": version}],
+    }
+    with pytest.raises(DefinitionError) as info:
+        load_definition(json.dumps(definition))
+    problems = [str(i) for i in info.value.issues]
+    assert len(problems) == 1 and said in problems[0], problems
+    assert problems[0].startswith("steps[0].version: ")

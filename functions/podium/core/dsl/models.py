@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from podium.core.dsl.conditions import condition_problem
+from podium.core.dsl.errors import did_you_mean
 from podium.core.dsl.numbers import NOT_BOOLEAN, not_boolean
 from podium.core.dsl.signals import SignalEmit, SignalWait, check_emits, check_waits
 from podium.core.dsl.stored import at_push
@@ -798,6 +799,26 @@ class WhileStep(StepBase):
         return self
 
 
+MAX_SUBWORKFLOW_VERSION = 10**9  # as the API takes a version: no store holds a bigger one
+
+
+def _subworkflow_version(value: Any, info: ValidationInfo) -> Any:
+    """One message for a bad ``version`` (pydantic gave one per member of the union, in
+    its own words): a number past 10**9 or below 1, or a word other than the two."""
+    if isinstance(value, bool) or not at_push(info):
+        return value  # a boolean: not_boolean's message
+    if isinstance(value, int) and 1 <= value <= MAX_SUBWORKFLOW_VERSION:
+        return value
+    if value in ("active", "latest"):
+        return value
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    hint = did_you_mean(value, ["active", "latest"]) if isinstance(value, str) else ""
+    raise ValueError(
+        f"{shown} is not a version{hint}: use active, latest or a version number from 1 to"
+        f" {MAX_SUBWORKFLOW_VERSION:,}"
+    )
+
+
 class SubworkflowStep(StepBase):
     """Run another pushed workflow as a child run; its ``params`` are the step params
     (rendered when the step starts) and its declared ``outputs`` become the step's
@@ -808,6 +829,7 @@ class SubworkflowStep(StepBase):
     version: Annotated[
         Literal["active", "latest"] | Annotated[int, Field(ge=1)],
         not_boolean("version", "active, latest or a version number"),
+        BeforeValidator(_subworkflow_version),
     ] = Field(
         default="active",
         description="active (default), latest or a version number; resolved once, recorded.",
