@@ -165,7 +165,8 @@ def test_retry_of_a_failed_step_is_refused_once_the_run_ended(rt: LocalRuntime) 
     assert rt.describe(run.run_id).run.status is RunStatus.FAILED
     with pytest.raises(ActionRefused) as refused:
         step_action(rt.services, run.run_id, "a", StepAction.RETRY, ME)
-    assert refused.value.status == "in a FAILED run"
+    assert refused.value.status == "FAILED"  # the step's; the message says "in a FAILED run"
+    assert "it is FAILED in a FAILED run" in str(refused.value)
     assert f"podium runs restart {run.run_id} --from a" in str(refused.value)
 
 

@@ -415,7 +415,8 @@ def test_step_actions_are_refused_by_the_matrix(rt: LocalRuntime) -> None:
     run = rt.start_run("abc")
     with pytest.raises(ActionRefused) as refused:
         step_action(rt.services, run.run_id, "b", StepAction.RETRY, ME)
-    assert refused.value.status == "not reached yet"
+    assert refused.value.status == "NOT_REACHED"
+    assert "it is not reached yet" in str(refused.value)
     with pytest.raises(StepNotFound):
         step_action(rt.services, run.run_id, "nope", StepAction.SKIP, ME)
     rt.pump()

@@ -226,10 +226,16 @@ def _local_params(
     local: _Local, run_id: str, pairs: list[str], version: int | str | None
 ) -> dict[str, Any]:
     """``-p`` values typed by the version the restart runs (the run's, unless asked)."""
+    from podium.service.restart import is_iteration
+
     if not pairs:
         return {}
     store = local.rt.services.store
     run = store.get_run(run_id)
+    if not run.status.terminal or is_iteration(run):
+        # Not restartable (the action's refusal says why and what to do): its params are
+        # not typed by a workflow a loop's iteration does not have.
+        return {}
     number = (
         run.version
         if version is None

@@ -131,7 +131,7 @@ def _recorded(
             new = _run_or_none(ctx, d.get("new_run"))
             return ActionResult(
                 action=str(d.get("action")),
-                run_id=run_id,
+                run_id=str(d.get("run") or run_id),
                 status=str(d.get("status")),
                 at=event.at,
                 by=str(d.get("by")),
@@ -165,8 +165,15 @@ def _run_or_none(ctx: Services, run_id: Any) -> RunRecord | None:
 
 
 def _record(
-    ctx: Services, result: ActionResult, reason: str | None, body: dict[str, str]
+    ctx: Services,
+    result: ActionResult,
+    reason: str | None,
+    body: dict[str, str],
+    *,
+    also_on: str | None = None,
 ) -> ActionResult:
+    """The action on its run's timeline (its request id's record), and on ``also_on``
+    too, the run the request named when it acted on a step of a child run."""
     detail: dict[str, Any] = {
         "action": result.action,
         "by": result.by,
@@ -175,18 +182,21 @@ def _record(
         "status": result.status,
         "fingerprint": body,
     }
+    if also_on is not None and also_on != result.run_id:
+        detail["run"] = result.run_id  # the child run acted on: a repeat answers with it
     if result.new_run is not None:
         detail["new_run"] = result.new_run
-    ctx.store.put_event(
-        TimelineEvent(
-            result.run_id,
-            result.at,
-            event_id(result.request_id),
-            ACTION_EVENT,
-            step=result.step,
-            detail=detail,
+    for run_id in dict.fromkeys([result.run_id, also_on or result.run_id]):
+        ctx.store.put_event(
+            TimelineEvent(
+                run_id,
+                result.at,
+                event_id(result.request_id),
+                ACTION_EVENT,
+                step=result.step,
+                detail=detail,
+            )
         )
-    )
     return result
 
 
@@ -334,7 +344,11 @@ def step_action(
     step of a loop iteration, which lives in that iteration's child run)."""
     where = resolve_step_path(run_id, path)
     body = _body(action.value, actor, {"step": path})
-    seen = _recorded(ctx, where.run_id, actor.request_id, body)
+    # A request id is kept on the run the request named (its steps at any depth: one id
+    # reused for another iteration's step is refused) and on the run it acted on.
+    seen = _recorded(ctx, run_id, actor.request_id, body)
+    if seen is None and where.run_id != run_id:
+        seen = _recorded(ctx, where.run_id, actor.request_id, body)
     if seen is not None:
         return seen
     into = IterationPath.parse(path)
@@ -373,7 +387,7 @@ def step_action(
         result = ActionResult(
             action.value, run.run_id, after.value, ctx.now(), actor.by, request_id, step=path
         )
-        return _record(ctx, result, actor.reason, body)
+        return _record(ctx, result, actor.reason, body, also_on=run_id)
     record = ctx.store.get_step(where.run_id, where.step)
     shown = record.status.value if record is not None else "not reached yet"
     raise _still_changing(action.value, f"step {path} of run {where.run_id}", shown)

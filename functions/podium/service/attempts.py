@@ -318,7 +318,8 @@ def fail_now(ctx: Services, run: RunRecord, message: str) -> None:
             run.run_id,
             expected=frozenset({RunStatus.RUNNING, RunStatus.PAUSED}),
             to=RunStatus.FAILED,
-            changes={"ended_at": ctx.now(), "error": message},
+            # A pause's reason ("paused by alice") is not why it ended.
+            changes={"ended_at": ctx.now(), "error": message, "reason": None},
         )
     except RunConflict as conflict:
         if conflict.current is None or not conflict.current.status.terminal:

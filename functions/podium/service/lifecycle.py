@@ -506,7 +506,8 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
             run_id,
             expected=_ACTIVE,
             to=RunStatus.TIMED_OUT,
-            changes={"ended_at": ctx.now(), "error": message},
+            # A pause's reason ("paused by alice") is not why it ended.
+            changes={"ended_at": ctx.now(), "error": message, "reason": None},
         )
     except RunConflict:
         return None

@@ -81,9 +81,10 @@ class AlreadyRestarted(ActionRefused):
         super().__init__(
             "restart",
             f"run {old.run_id}",
-            f"{old.status.value}, already restarted as {new.run_id} ({new.status.value})",
+            old.status.value,
             [],
             f"restart {new.run_id} instead",
+            said=f"{old.status.value}, already restarted as {new.run_id} ({new.status.value})",
         )
         self.new_run = new.run_id
         self.new = new

@@ -99,6 +99,10 @@ def propagates_as(status: StepStatus, reason: str | None) -> StepStatus:
     return status
 
 
+# The API's ``current`` for a step that has no status yet (nothing reached it).
+NOT_REACHED = "NOT_REACHED"
+
+
 class ActionRefused(PodiumError):
     """The action is not allowed from the current status (HTTP 409)."""
 
@@ -109,11 +113,18 @@ class ActionRefused(PodiumError):
         status: str,
         allowed: Iterable[str],
         hint: str | None = None,
+        *,
+        said: str | None = None,
     ) -> None:
+        """``status``: a status value (the API's ``current``); ``said``: how the message
+        tells it when the status alone does not say why (a step ``in a PAUSED run``)."""
         self.action, self.target, self.status = action, target, status
         self.allowed = sorted(allowed)
         options = ", ".join(self.allowed) if self.allowed else "nothing"
-        self.message = f"cannot {action} {target}: it is {status}; allowed from {status}: {options}"
+        self.message = (
+            f"cannot {action} {target}: it is {said or status}; allowed"
+            f" {'now' if said else f'from {status}'}: {options}"
+        )
         if hint:
             self.message += f" ({hint})"
         super().__init__(self.message)
@@ -234,18 +245,27 @@ def check_step_action(
             if run is RunStatus.PAUSED
             else None
         )
+        shown = status.value if status is not None else "not reached yet"
         raise ActionRefused(
             action.value,
             f"step {step} of run {top}",
-            f"in a {run.value} run",
+            status.value if status is not None else NOT_REACHED,
             allowed,
             hint,
+            said=f"{shown} in a {run.value} run",
         )
     allowed_here = STEP_ACTIONS[status]
     if action not in allowed_here:
-        shown = status.value if status is not None else "not reached yet"
         allowed = [a.value for a in allowed_here if run in STEP_ACTION_RUNS[a]]
-        raise ActionRefused(action.value, f"step {step} of run {run_id}", shown, allowed)
+        if status is None:  # no status yet: the API's current says so in one word
+            raise ActionRefused(
+                action.value,
+                f"step {step} of run {run_id}",
+                NOT_REACHED,
+                allowed,
+                said="not reached yet",
+            )
+        raise ActionRefused(action.value, f"step {step} of run {run_id}", status.value, allowed)
 
 
 # A loop step's iterations ended with it (their child runs are done and counted): a new
@@ -256,13 +276,15 @@ NOT_RETRIED_IN_PLACE = frozenset({"foreach", "while"})
 
 def check_retry_in_place(run_id: str, step: str, status: StepStatus | None, kind: str) -> None:
     if status is not None and status.terminal and kind in NOT_RETRIED_IN_PLACE:
+        # ActionRefused's ``said``: the status, and why it is not retried here.
         raise ActionRefused(
             StepAction.RETRY.value,
             f"step {step} of run {run_id}",
-            f"{status.value} (a {kind} step)",
+            status.value,
             [],
             f"retry a failed iteration's step (podium steps retry {run_id} {step}/INDEX/STEP)"
             " while its iteration runs, or restart the run once it ended",
+            said=f"a {kind} step that ended {status.value}",
         )
 
 
