@@ -126,8 +126,12 @@ def deployed() -> Iterator[Deployed]:
         try:
             yield Deployed(gateway, sqs, outputs)
         finally:
+            # What failed while the module's tests ran: a request a closed page left in
+            # flight, answered after the wiring is gone, is no test's (it made a flaky
+            # "Podium is not configured" failure in a clean-clone CI).
+            failures = list(gateway.failures)
             bootstrap.install(None)
-    assert not gateway.failures, gateway.failures
+    assert not failures, failures
 
 
 @pytest.fixture
