@@ -116,7 +116,10 @@ class DynamoPermits:
             if was_waiting_here:  # it leaves this key's queue in the same update
                 update += ", #w :minus"
                 values[":minus"] = {"N": "-1"}
-            else:  # newcomers queue behind steps that waited first
+            elif step.waiting_key is None:  # newcomers queue behind steps that waited first
+                # (a step waiting on another key is no newcomer here: bounced to the back
+                # of this key's queue, it woke this one's head, which did the same back,
+                # a livelock of two keys with both free)
                 condition += " AND (attribute_not_exists(#w) OR #w <= :zero)"
                 values[":zero"] = {"N": "0"}
             items.append(
@@ -129,8 +132,9 @@ class DynamoPermits:
                         "ExpressionAttributeNames": {
                             "#n": "n",
                             "#h": f"h:{holder}",
-                            "#w": "w",
                             "#lim": "lim",
+                            # DynamoDB refuses a name the expressions do not use.
+                            **({"#w": "w"} if "#w" in update + condition else {}),
                         },
                         "ExpressionAttributeValues": values,
                     }

@@ -59,9 +59,9 @@ class MemoryPermits:
                 return ClaimResult(Claim.CONFLICT, current=current)
             for need in needs:
                 k = self._key(need.key)
-                # As in DynamoDB: a step that waited on this key may take a free permit
-                # whoever else waits; a newcomer queues behind every waiter.
-                newcomer_blocked = step.waiting_key != need.key and len(k.queue) > 0
+                # As in DynamoDB: a step that waits (on this key or another) may take a
+                # free permit whoever else waits; a newcomer queues behind every waiter.
+                newcomer_blocked = step.waiting_key is None and len(k.queue) > 0
                 if len(k.holders) >= need.limit or holder in k.holders or newcomer_blocked:
                     return ClaimResult(Claim.FULL, full_key=need.key)
             for need in needs:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from podium.core.dsl.models import Strategy
+from podium.core.dsl.models import Strategy, WorkflowDefinition
 from podium.core.engine.checks import admitted_check
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord
@@ -33,9 +33,9 @@ from podium.service.run_events import publish_run_status
 log = logging.getLogger("podium.admission")
 
 
-def admit_run(ctx: Services, run: RunRecord) -> RunRecord:
-    """Start ``run`` under its workflow's strategy; returns it as stored."""
-    defn = ctx.definitions.get(run.workflow, run.version).definition
+def admit_run(ctx: Services, run: RunRecord, defn: WorkflowDefinition) -> RunRecord:
+    """Start ``run`` under its workflow's strategy, ``defn``'s: the active version's (a
+    restart runs its old run's version under today's strategy); returns it as stored."""
     now = ctx.now()
     slots = ctx.store.run_slots()
     if defn.strategy is Strategy.FIRST_ONLY:

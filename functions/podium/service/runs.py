@@ -59,7 +59,9 @@ def start_run(
     ``before_create``: writes that must precede the run (a restart's taken-over steps,
     which its start finds), made once its params, tags and validations passed: a start
     refused for them leaves nothing behind under its id."""
-    number = version if version is not None else ctx.store.active_version(workflow)
+    active = ctx.store.active_version(workflow) if version is None else None
+    number = version if version is not None else active
+    assert number is not None
     compiled = ctx.definitions.get(workflow, number)  # raises WorkflowNotFound if absent
     literal = resolve_params(compiled.definition, params or {})
     given = check_tags(tags)
@@ -92,8 +94,11 @@ def start_run(
     run = with_stored_params(ctx, run)
     if before_create is not None:
         before_create()
+    # The run strategy is the active version's (as admit_next and the docs have it),
+    # whatever version the run runs: a restart keeps its old run's.
+    rules = compiled if active is not None else _active_compiled(ctx, workflow)
     try:
-        admitted = admit_run(ctx, run)
+        admitted = admit_run(ctx, run, rules.definition)
     except RunConflict as conflict:
         # The same start again (a retried request, or a write whose reply was lost):
         # answer with the stored run, and redo what the first attempt may have died
@@ -107,15 +112,20 @@ def start_run(
         if current.status is RunStatus.RUNNING:
             ctx.event_queue.send(messages.encode(messages.Start(current.run_id)))
         elif current.status is RunStatus.QUEUED:
-            _admit_queued(ctx, compiled.definition, workflow)
+            _admit_queued(ctx, rules.definition, workflow)
         else:
             run_ended(ctx, current)  # ended, but maybe not settled: redo its follow-ups
         return ctx.store.get_run(current.run_id)
-    if admitted.status is RunStatus.QUEUED and compiled.definition.strategy is Strategy.LAST_ONLY:
+    if admitted.status is RunStatus.QUEUED and rules.definition.strategy is Strategy.LAST_ONLY:
         # admit_run leaves last_only's admission to after its supersede pass
-        _admit_queued(ctx, compiled.definition, workflow)
+        _admit_queued(ctx, rules.definition, workflow)
         return ctx.store.get_run(admitted.run_id)
     return admitted
+
+
+def _active_compiled(ctx: Services, workflow: str) -> Any:
+    """The active version's compiled workflow: its run strategy is the one that applies."""
+    return ctx.definitions.get(workflow, ctx.store.active_version(workflow))
 
 
 def _start_differs(

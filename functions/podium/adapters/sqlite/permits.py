@@ -93,8 +93,11 @@ class SqlitePermits:
                         (need.key, holder),
                     ).fetchone()
                     # A step that waited on this key leaves its queue in the same update;
-                    # newcomers queue behind steps that waited first.
-                    newcomer_blocked = step.waiting_key != need.key and w > 0
+                    # newcomers queue behind steps that waited first. A step that waits
+                    # on another key is no newcomer: bounced to the back of this key's
+                    # queue, it woke this one's head, which did the same back (a
+                    # livelock of two keys, both free).
+                    newcomer_blocked = step.waiting_key is None and w > 0
                     if n >= need.limit or held is not None or newcomer_blocked:
                         return ClaimResult(Claim.FULL, full_key=need.key)
                 for need in needs:

@@ -706,6 +706,11 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
     path = format_path(loc)
     if loc and loc[0] == "run_strategy":
         raw = data.get("run_strategy")
+        if raw == Strategy.PARALLEL.value:
+            return Issue(
+                "run_strategy",
+                "parallel needs its limit: {parallel: N} (N >= 0; 0 pauses the workflow)",
+            )
         names = [s.value for s in Strategy if s is not Strategy.PARALLEL]
         hint = did_you_mean(str(raw), [*names, "parallel"]) if isinstance(raw, str) else ""
         return Issue(

@@ -916,12 +916,24 @@ class Parallel(_Model):
     parallel: Annotated[int, Field(ge=0, le=10_000), NOT_BOOLEAN]
 
 
+def _no_bare_parallel(value: Any, info: ValidationInfo) -> Any:
+    """``run_strategy: parallel`` without its limit read as a limit of 1 (runs one at a
+    time, silently): refused at push, where the message names ``{parallel: N}``. (The
+    enum member is what a definition reads back: ``{parallel: N}`` is Strategy.PARALLEL;
+    a version stored before keeps its reading.)"""
+    if value == Strategy.PARALLEL.value and at_push(info):
+        raise ValueError("run_strategy parallel needs its limit: {parallel: N}")
+    return value
+
+
 class WorkflowDefinition(_Model):
     """A workflow: typed params and a DAG of steps."""
 
     name: Annotated[str, Field(pattern=WORKFLOW_NAME)]
     description: str = ""
-    run_strategy: Strategy | Parallel = Strategy.SEQUENTIAL
+    run_strategy: Annotated[Strategy | Parallel, BeforeValidator(_no_bare_parallel)] = (
+        Strategy.SEQUENTIAL
+    )
     max_parallel_steps: Annotated[int, Field(ge=1, le=10_000), NOT_BOOLEAN] | None = None
     timeout: Seconds | None = Field(
         default=None, description="Seconds (or '2h30m') a run may take before TIMED_OUT."
