@@ -27,7 +27,7 @@ from podium.core.engine.errors import (
     WorkflowNotFound,
 )
 from podium.core.engine.identity import child_run_id
-from podium.core.engine.loops import CHILD_COUNTERS
+from podium.core.engine.loops import CHILD_COUNTERS, outcome_of
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import (
     RunStatus,
@@ -155,6 +155,14 @@ class MemoryStateStore:
         with self._lock:
             self.writes += 1
             self._records.insert_run(run)
+            if run.status.terminal and run.parent_step is not None:
+                # A child created ended (a loop's fence, "not started: its loop ended")
+                # is settled at once: counted with its creation, as every settle is here
+                # (DynamoDB's close_loop counts it with count_children).
+                assert run.parent_run is not None and run.parent_index is not None
+                self._count_opened(
+                    run.parent_run, run.parent_step, run.parent_index, outcome_of(run.status)
+                )
 
     def get_run(self, run_id: str) -> RunRecord:
         with self._lock:

@@ -229,9 +229,10 @@ def show_step(
         if view is not None and view.get("output") is not None:
             view = {**view, "output": home.output(view["output"])}
         loop = None
-        if view is not None and view.get("children") is not None:
-            from podium.service.loop_views import BadPageToken, iterations
+        from podium.service.loop_views import BadPageToken, has_iterations, iterations
 
+        # A loop's iterations (an empty loop's too); a subworkflow step has none.
+        if view is not None and has_iterations(home.services, run_id, step):
             page = page or LoopPage()
             try:
                 loop = iterations(
@@ -293,7 +294,7 @@ def show_step(
         )
     out.print(table)
     if loop is not None:
-        out.print(iterations_table(loop, run_id))
+        out.print(iterations_table(loop, run_id, page))
     for e in logs:
         if e["stream"] == "traceback":
             out.print(Text(f"traceback of attempt {e['attempt']}:", style="bold red"))
@@ -325,7 +326,10 @@ class LoopPage:
     failed_only: bool = False
 
 
-def iterations_table(loop: dict[str, Any], run_id: str) -> Any:
+def iterations_table(loop: dict[str, Any], run_id: str, page: LoopPage | None = None) -> Any:
+    """The iterations of a page; its caption the command for the next page, with the
+    options of this one (``--failed-only``, ``--limit``: a page token is only where the
+    scan goes on from, and without them the next page listed every iteration)."""
     from rich.table import Table
 
     counts = loop["counts"]
@@ -339,8 +343,13 @@ def iterations_table(loop: dict[str, Any], run_id: str) -> Any:
             str(it["index"]), values, it["status"], _ms(it["duration_ms"]), it["error"] or ""
         )
     if loop["next"] is not None:
+        kept = ""
+        if page is not None and page.failed_only:
+            kept += " --failed-only"
+        if page is not None and page.limit != LoopPage.limit:
+            kept += f" --limit {page.limit}"
         table.caption = (
-            f"more: podium runs show {run_id} --step {loop['step']} --next {loop['next']}"
+            f"more: podium runs show {run_id} --step {loop['step']} --next {loop['next']}{kept}"
         )
     return table
 

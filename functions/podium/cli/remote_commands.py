@@ -320,7 +320,8 @@ def show_run(
         if as_json:
             _print_json(page)
         else:
-            _out().print(local_commands.iterations_table(page, run_id))
+            shown = local_commands.LoopPage(next_page, limit, failed_only)
+            _out().print(local_commands.iterations_table(page, run_id, shown))
         return
     with reporting_remote_errors(run_id):
         body = target.connect().get_run(run_id)

@@ -619,7 +619,7 @@ def step_detail(
     attempts = [_attempt_view(a, traceback=True) for a in _attempts(record, events)]
     definition = model.model_dump(mode="json", exclude_defaults=True) if model is not None else None
     page = None
-    if row.get("children") is not None:
+    if model is not None and model.type in ("foreach", "while"):  # not a subworkflow
         from podium.service.loop_views import MAX_PAGE, BadPageToken, iterations
 
         try:

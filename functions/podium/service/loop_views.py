@@ -167,6 +167,14 @@ def _start_of(token: str | None) -> int:
     return int(token)
 
 
+def has_iterations(ctx: Services, run_id: str, step: str) -> bool:
+    """Whether the run's step is a loop (foreach, while), whose iterations are listed
+    (an empty loop's too). A subworkflow step carries children counts but no iterations."""
+    run = ctx.store.get_run(run_id)
+    spec = ctx.definitions.get(run.workflow, run.version).by_id.get(step)
+    return spec is not None and spec.type in _LOOP_TYPES
+
+
 def iterations(
     ctx: Services,
     run_id: str,

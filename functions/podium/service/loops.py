@@ -283,15 +283,24 @@ def close_loop(ctx: Services, run: RunRecord, step: str) -> list[RunRecord]:
     now = ctx.now()
     ctx.store.close_children(run.run_id, step)
     running: list[RunRecord] = []
+    settled: dict[str, list[int]] = {}
     for index, child in _uncounted(ctx, run, step).items():
         if child is None:
             child = _fence(ctx, run, step, index, now)
-        if child is None or child.settled:
+            if child is None:  # the fence: a STOPPED iteration, counted as one
+                settled.setdefault(outcome_of(RunStatus.STOPPED), []).append(index)
+                continue
+        if child.settled:
+            # Ended and settled, not counted (a fence, or one a crash left so): counted
+            # here, or the ended loop showed it running for good.
+            settled.setdefault(outcome_of(child.status), []).append(index)
             continue
         if not child.watched:
             ctx.store.watch_run(child.run_id, max(now, first_check(child)))
         if not child.status.terminal:
             running.append(child)
+    for outcome, indexes in settled.items():
+        ctx.store.count_children(run.run_id, step, indexes, outcome)
     return running
 
 

@@ -43,7 +43,7 @@ from podium.core.engine.errors import (
     WorkflowNotFound,
 )
 from podium.core.engine.identity import child_run_id as child_id_of
-from podium.core.engine.loops import CHILD_COUNTERS
+from podium.core.engine.loops import CHILD_COUNTERS, outcome_of
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.text_checks import is_ascii_digits
@@ -220,6 +220,14 @@ class SqliteStateStore:
             if old is not None:
                 raise RunConflict(run.run_id, old)
             insert_run(conn, run)
+            if run.status.terminal and run.parent_run is not None and run.parent_step:
+                # A child created ended (a loop's fence, "not started: its loop ended")
+                # is settled at once: counted in the same transaction, as every settle
+                # is here (DynamoDB's close_loop counts it with count_children).
+                parent = read_step(conn, run.parent_run, run.parent_step)
+                if parent is not None:
+                    field = CHILD_COUNTERS[outcome_of(run.status)]
+                    write_step(conn, replace(parent, **{field: getattr(parent, field) + 1}))
 
     def get_run(self, run_id: str) -> RunRecord:
         with self.db.query() as conn:

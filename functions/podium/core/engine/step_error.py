@@ -102,3 +102,10 @@ def timeout_error(message: str, **kw: Any) -> StepError:
 def step_timeout_error(timeout: float) -> StepError:
     """An attempt that ran past its step's ``timeout`` (seconds)."""
     return timeout_error(f"the attempt ran longer than the step's timeout of {timeout:g} s")
+
+
+def stopped_reason(reason: str) -> str:
+    """A child run's reason when its parent step is stopped for ``reason``: ``stopped:
+    ...`` once, however deep (a reason that says so already is passed down as it is:
+    each level of nesting added another ``stopped: ``)."""
+    return reason if reason.startswith("stopped: ") else f"stopped: {reason}"

@@ -15,7 +15,7 @@ from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.loops import LoopError, OnFailure, plan_foreach
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
-from podium.core.engine.step_error import user_error
+from podium.core.engine.step_error import stopped_reason, user_error
 from podium.core.expr import ExpressionError
 from podium.service import loops
 from podium.service.context import Services
@@ -56,7 +56,7 @@ class ForeachRuntime:
         record = attempt.record or ctx.store.get_step(attempt.run.run_id, attempt.step)
         if record is not None:
             loops.stop_children(
-                ctx, attempt.run, record, f"stopped: {reason}", deadline=step_deadline(attempt)
+                ctx, attempt.run, record, stopped_reason(reason), deadline=step_deadline(attempt)
             )
 
     def _pass(self, ctx: Services, attempt: Attempt, read: StepRecord | None = None) -> Result:

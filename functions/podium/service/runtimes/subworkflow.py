@@ -22,7 +22,13 @@ from podium.core.engine.errors import RunConflict, RunNotFound, WorkflowNotFound
 from podium.core.engine.identity import MAX_DEPTH, child_run_id
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
-from podium.core.engine.step_error import STOPPED, StepError, timeout_error, user_error
+from podium.core.engine.step_error import (
+    STOPPED,
+    StepError,
+    stopped_reason,
+    timeout_error,
+    user_error,
+)
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.service import messages
@@ -66,7 +72,7 @@ class SubworkflowRuntime:
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         if attempt.spec.wait:
             by = kept_by(ctx, attempt.run, step_deadline(attempt))
-            stop_run(ctx, _child_id(attempt), f"stopped: {reason}", results_by=by)
+            stop_run(ctx, _child_id(attempt), stopped_reason(reason), results_by=by)
 
     def _pass(self, ctx: Services, attempt: Attempt) -> Result:
         try:

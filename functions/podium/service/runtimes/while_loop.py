@@ -18,7 +18,7 @@ from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import LoopError
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
-from podium.core.engine.step_error import user_error
+from podium.core.engine.step_error import stopped_reason, user_error
 from podium.core.expr import ExpressionError, compile_expression
 from podium.core.expr.json_values import NotJsonError, to_json_value
 from podium.service import loops
@@ -55,7 +55,7 @@ class WhileRuntime:
         record = attempt.record or ctx.store.get_step(attempt.run.run_id, attempt.step)
         if record is not None:
             loops.stop_children(
-                ctx, attempt.run, record, f"stopped: {reason}", deadline=step_deadline(attempt)
+                ctx, attempt.run, record, stopped_reason(reason), deadline=step_deadline(attempt)
             )
 
     def _pass(self, ctx: Services, attempt: Attempt, read: StepRecord | None = None) -> Result:
