@@ -253,3 +253,28 @@ def test_a_loop_ended_by_a_stop_racing_its_launch_shows_no_iteration_running(
     assert counts is not None
     assert counts["running"] == 0, counts
     assert counts["succeeded"] + counts["failed"] + counts["stopped"] == counts["launched"]
+
+
+def test_an_over_that_is_not_a_list_is_said_once(mem: LocalRuntime) -> None:
+    """A loop param whose expression gave a string failed the step with "over: over.i
+    must be a list" (the place said twice: the runtime prefixed a message that names
+    it already). Said once now."""
+    mem.push(
+        {
+            "name": "not_a_list",
+            "params": {"p": {"type": "string", "default": "abc"}},
+            "steps": [
+                {
+                    "id": "each",
+                    "type": "foreach",
+                    "over": {"i": "${params.p}"},
+                    "steps": [{"id": "n", "type": "noop"}],
+                }
+            ],
+        }
+    )
+    run = mem.start_run("not_a_list").run_id
+    mem.pump()
+    step = mem.store.get_step(run, "each")
+    assert step is not None and step.error is not None
+    assert step.error.startswith("over.i must be a list"), step.error

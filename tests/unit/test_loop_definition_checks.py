@@ -291,3 +291,15 @@ def test_a_subworkflow_version_out_of_range_is_refused_at_push_in_one_message(
     problems = [str(i) for i in info.value.issues]
     assert len(problems) == 1 and said in problems[0], problems
     assert problems[0].startswith("steps[0].version: ")
+
+
+def test_the_nesting_limit_says_subworkflows_count_too() -> None:
+    """The nesting limit's message told to "flatten the inner ones into a subworkflow",
+    which counts toward the same limit: it says so now."""
+    body: dict[str, Any] = {"id": "n", "type": "noop"}
+    for level in range(11):
+        body = {"id": f"l{level}", "type": "foreach", "over": {"i": [1]}, "steps": [body]}
+    with pytest.raises(DefinitionError) as info:
+        load_definition(json.dumps({"name": "deep", "steps": [body]}))
+    said = str(info.value)
+    assert "a subworkflow counts as a level" in said and "flatten" not in said, said

@@ -70,8 +70,8 @@ def check_bodies(defn: WorkflowDefinition, depth: int = 0) -> list[Issue]:
             issues.append(
                 Issue(
                     where,
-                    f"loops nest more than {MAX_DEPTH} levels deep; flatten the inner ones"
-                    " into a subworkflow or fewer levels",
+                    f"loops and subworkflows nest more than {MAX_DEPTH} levels deep (a"
+                    " subworkflow counts as a level, and so do its loops); use fewer levels",
                 )
             )
             continue

@@ -68,7 +68,9 @@ class ForeachRuntime:
             space = loops.space_of(ctx, run, record, spec)
         except (LoopError, ExpressionError) as exc:
             message = exc.message if isinstance(exc, ExpressionError) else str(exc)
-            return Failed(user_error(f"over: {message}", retryable=False))
+            # A message that names its place already (over.day ...) is not prefixed again.
+            said = message if message.startswith("over") else f"over: {message}"
+            return Failed(user_error(said, retryable=False))
         counts = loops.counts_of(record, space.count)
         policy = OnFailure(spec.on_failure)
         plan = plan_foreach(counts, spec.concurrency, policy, spec.tolerated_failures)
