@@ -217,7 +217,9 @@ class Retrier(_Model):
     ] = Field(default_factory=lambda: [ANY_ERROR])
     max_attempts: Annotated[int, Field(ge=0, le=99), NOT_BOOLEAN] = 3
     interval: Seconds = 1
-    backoff_rate: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
+    backoff_rate: Annotated[
+        float, Field(ge=1.0, le=10.0), not_boolean("backoff_rate", "a number from 1 to 10")
+    ] = 2.0
     max_delay: Seconds | None = None
     jitter: Jitter = Jitter.NONE
     when: Annotated[str, Field(min_length=1)] | None = Field(

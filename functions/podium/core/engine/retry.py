@@ -90,7 +90,9 @@ def delay_of(budget: Budget, used: int, seed: str) -> int:
     if budget.full_jitter:
         digest = hashlib.sha256(seed.encode()).digest()
         delay *= int.from_bytes(digest[:8], "big") / 2**64
-    return max(0, round(delay))
+    # Whole seconds, half up (Python's round took 0.5 s to 0 and 2.5 s to 2); a delay
+    # asked for is never cut to none (a 500 ms interval waits a second).
+    return max(1, int(delay + 0.5)) if delay > 0 else 0
 
 
 def plan_retry(
