@@ -49,3 +49,13 @@ def _workflow(where: Path) -> Path:
     path = where / "wf.yaml"
     path.write_text("name: wf\nsteps:\n  - {id: a, type: noop}\n")
     return path
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "x" * 129, "é"])
+def test_a_request_id_the_api_would_refuse_is_refused_locally_too(bad: str, tmp_path: Path) -> None:
+    """An action's --request-id was any text on the local home (spaces, 300
+    characters) while the API takes ^[A-Za-z0-9_.:-]{1,128}$: refused the same way."""
+    args = ["runs", "stop", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--request-id", bad]
+    result = CliRunner().invoke(app, [*args, "--home", str(tmp_path / "h")])
+    assert result.exit_code == 2, result.output
+    assert "--request-id" in result.output, result.output

@@ -53,10 +53,27 @@ from podium.cli.target_options import (
 ReasonOption = Annotated[
     str | None, typer.Option("--reason", help="Why: kept on the run's timeline.")
 ]
+
+
+def _request_id(value: str) -> str:
+    """``--request-id``: what the API takes (locally it was any text: an id the deployed
+    stack would refuse worked on the home)."""
+    import re
+
+    from podium.service.action_requests import REQUEST_ID
+
+    if not re.match(REQUEST_ID, value):
+        raise typer.BadParameter(
+            f"{value[:40]!r}: use 1-128 letters, digits and _ . : - (the API's request ids)"
+        )
+    return value
+
+
 RequestIdOption = Annotated[
     str | None,
     typer.Option(
         "--request-id",
+        parser=_request_id,
         help="Makes the action safe to repeat: the same id again does nothing more"
         " (default: a new id).",
     ),
