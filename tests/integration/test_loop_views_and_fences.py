@@ -278,3 +278,38 @@ def test_an_over_that_is_not_a_list_is_said_once(mem: LocalRuntime) -> None:
     step = mem.store.get_step(run, "each")
     assert step is not None and step.error is not None
     assert step.error.startswith("over.i must be a list"), step.error
+
+
+def test_a_subworkflow_whose_child_timed_out_is_retried_by_a_timeout_retrier(
+    mem: LocalRuntime,
+) -> None:
+    """A subworkflow step whose child run ended TIMED_OUT failed not retryable, so a
+    retrier naming Podium.Timeout never retried it (docs: a retrier naming
+    Podium.Timeout retries timeouts). It is retried now, each retry a new child."""
+    mem.push(
+        {
+            "name": "slow_kid",
+            "timeout": 60,
+            "steps": [{"id": "nap", "type": "sleep", "seconds": 120}],
+        }
+    )
+    mem.push(
+        {
+            "name": "calls_slow",
+            "steps": [
+                {
+                    "id": "sub",
+                    "type": "subworkflow",
+                    "workflow": "slow_kid",
+                    "retry": [{"errors": ["Podium.Timeout"], "max_attempts": 1, "interval": 1}],
+                }
+            ],
+        }
+    )
+    run = mem.start_run("calls_slow").run_id
+    mem.pump()
+    step = mem.store.get_step(run, "sub")
+    assert step is not None and step.status.value == "TIMED_OUT", step
+    assert step.attempt == 2, step.attempt
+    kids = mem.store.get_runs([child_run_id(run, "sub", i) for i in range(2)])
+    assert [k.status for k in kids.values()] == [RunStatus.TIMED_OUT] * 2

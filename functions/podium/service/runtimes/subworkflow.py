@@ -198,7 +198,9 @@ def _outcome(ctx: Services, child: RunRecord) -> Result:
     where = f"subworkflow run {child.run_id} ({child.workflow}) {child.status.value}"
     detail = f": {child.error}" if child.error else ""
     if child.status is RunStatus.TIMED_OUT:
-        return Failed(timeout_error(where + detail, retryable=False))
+        # Retried as any timeout is: by a retrier that names Podium.Timeout (the default
+        # budget for timeouts is none), each retry a new child run.
+        return Failed(timeout_error(where + detail))
     if child.status is RunStatus.STOPPED:
         reason = f": {child.reason}" if child.reason else ""
         return Failed(StepError.of(STOPPED, where + reason, retryable=False))
