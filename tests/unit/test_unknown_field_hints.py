@@ -77,3 +77,29 @@ def test_the_hint_lists_the_fields_of_the_thing_the_field_is_in(
     allowed = problem.split("allowed fields: ")[1].split(", ")
     assert set(listed.split(", ")) <= set(allowed), problem
     assert not_listed not in allowed, problem
+
+
+@pytest.mark.parametrize(
+    ("step", "where", "said"),
+    [
+        (
+            {**NOOP, "retry_delay_seconds": 5},
+            "steps[0]",
+            "retry_delay_seconds needs 'retries: N' beside it",
+        ),
+        (
+            {**NOOP, "concurrency": {"key": "run:01ARZ3NDEKTSV4RRFFQ69G5FAV", "limit": 1}},
+            "steps[0].concurrency.key",
+            "keys starting with 'run:' are Podium's own",
+        ),
+    ],
+    ids=["delay-without-retries", "run-key"],
+)
+def test_fields_that_did_nothing_or_clashed_are_refused_at_push(
+    step: dict[str, Any], where: str, said: str
+) -> None:
+    """``retry_delay_seconds`` without ``retries`` was accepted and did nothing (no
+    retry), and a concurrency key ``run:<id>`` shared a run's own max_parallel_steps
+    key (or set its limit): both are refused at push, naming the place."""
+    problem = _problem({"name": "w", "steps": [step]})
+    assert f"{where}: " in problem and said in problem, problem

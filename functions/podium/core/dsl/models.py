@@ -148,6 +148,18 @@ class Concurrency(_Model):
     key: Annotated[str, Field(pattern=CONCURRENCY_KEY)]
     limit: Annotated[int, Field(ge=1, le=10_000), NOT_BOOLEAN]
 
+    @field_validator("key")
+    @classmethod
+    def _not_a_run_key(cls, v: str, info: ValidationInfo) -> str:
+        # run:<id> is each run's own key (max_parallel_steps): a step naming one would
+        # share that run's limit, or set another.
+        if v.startswith("run:") and at_push(info):
+            raise ValueError(
+                f"'{v[:80]}': keys starting with 'run:' are Podium's own (a run's"
+                " max_parallel_steps); name yours otherwise"
+            )
+        return v
+
 
 def _not_a_boolean(value: Any) -> Any:
     """A YAML ``yes``/``true`` arrives as a boolean, which the number type would take as
@@ -322,12 +334,15 @@ class StepBase(_Model):
         return {k: ParamSpec(type=v["type"]) for k, v in self.params.items() if _typed(v)}
 
     @model_validator(mode="after")
-    def _one_retry_form(self) -> StepBase:
+    def _one_retry_form(self, info: ValidationInfo) -> StepBase:
         if self.retry and (self.retries is not None or self.retry_delay_seconds is not None):
             raise ValueError(
                 "use either 'retry' (a list of retriers) or the shorthand 'retries' /"
                 " 'retry_delay_seconds', not both"
             )
+        if self.retry_delay_seconds is not None and self.retries is None and at_push(info):
+            # Alone it did nothing (no retry is made without 'retries').
+            raise ValueError("retry_delay_seconds needs 'retries: N' beside it (how many retries)")
         return self
 
     @property
