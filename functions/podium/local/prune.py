@@ -58,7 +58,7 @@ def prune_runs(
     signals, waiters and consumption marks expired by then (not with ``dry_run``)."""
     report = PruneReport()
     if now is not None and not dry_run:
-        report.expired_signal_rows = SqliteSignals(db).delete_expired(now)
+        report.expired_signal_rows = _delete_expired_signals(db, now)
     blocking = blocking_runs(db)
     for top in top_runs_created_before(db, ended_before):
         tree, rows = read_tree(db, top.run_id)
@@ -80,6 +80,17 @@ def prune_runs(
         if on_tree is not None:
             on_tree(top.run_id, len(tree))
     return report
+
+
+def _delete_expired_signals(db: Database, now: int) -> int:
+    """The expired signal rows, deleted in one write; on a home another process is
+    writing to, left for a later prune after a short wait (as --vacuum is) rather than
+    queued behind that writer."""
+    try:
+        with waiting_at_most(VACUUM_WAIT_MS):
+            return SqliteSignals(db).delete_expired(now)
+    except HomeError:
+        return 0
 
 
 @dataclass
