@@ -33,9 +33,15 @@ def test_podium_run_does_not_fast_forward_over_a_signal_wait(tmp_path: Path) -> 
     fast-forwarded". Right: as for a callback, virtual time does not jump over a step
     WAITING_FOR_SIGNALS (an outside sender decides when it ends); the run waits in real
     time and a signal sent meanwhile releases it."""
+    _waits_in_real_time(tmp_path, WAITS)
+
+
+def _waits_in_real_time(tmp_path: Path, definition: dict[str, object]) -> None:
+    """Run ``definition`` as `podium run` does (virtual time), send `go` 1.5 s of real
+    time in: the run was still waiting, and the signal ends it SUCCEEDED."""
     with LocalRuntime(store="sqlite", home=str(tmp_path / "home")) as rt:
-        rt.push(WAITS)
-        run_id = rt.start_run("waits").run_id
+        rt.push(definition)
+        run_id = rt.start_run(str(definition["name"])).run_id
         pump = threading.Thread(target=rt.pump, kwargs={"run_id": run_id}, daemon=True)
         pump.start()
         time.sleep(1.5)  # a person switching terminals takes longer than this
@@ -73,18 +79,7 @@ def test_podium_run_does_not_fast_forward_over_a_signal_wait_inside_a_loop(
     itself, never at the iterations' (or a subworkflow's) child runs, where the waiting
     step lives. Right: while any run of the tree waits for signals, virtual time does
     not jump; the run waits in real time and a signal sent meanwhile releases it."""
-    with LocalRuntime(store="sqlite", home=str(tmp_path / "home")) as rt:
-        rt.push(WAITS_IN_A_LOOP)
-        run_id = rt.start_run("loop_waits").run_id
-        pump = threading.Thread(target=rt.pump, kwargs={"run_id": run_id}, daemon=True)
-        pump.start()
-        time.sleep(1.5)  # a person switching terminals takes longer than this
-        before_the_signal = rt.store.get_run(run_id).status
-        send_signal(rt.services, request_from_json({"name": "go", "params": {}}))
-        pump.join(30)
-        final = rt.store.get_run(run_id).status
-    assert before_the_signal is RunStatus.RUNNING, "the wait was fast-forwarded to its timeout"
-    assert final is RunStatus.SUCCEEDED
+    _waits_in_real_time(tmp_path, WAITS_IN_A_LOOP)
 
 
 CALLBACK_IN_A_LOOP = {

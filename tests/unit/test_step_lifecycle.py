@@ -216,6 +216,26 @@ def test_a_lost_timer_is_caught_by_the_sweeper_asking_the_runtime(rt: LocalRunti
     assert rt.store.get_run(run.run_id).status is RunStatus.SUCCEEDED
 
 
+def _sqs_event(batch: list[Any]) -> dict[str, Any]:
+    """The SQS event Lambda hands the work function for these received messages."""
+    return {
+        "Records": [
+            {
+                "messageId": m.message_id,
+                "receiptHandle": m.receipt,
+                "body": m.body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:work",
+                "awsRegion": "us-east-1",
+            }
+            for m in batch
+        ]
+    }
+
+
 class _ShortContext:
     def get_remaining_time_in_millis(self) -> int:
         return 10_000  # less than the continuation margin
@@ -237,22 +257,7 @@ def test_a_worker_short_of_time_gives_its_claimed_successor_back(rt: LocalRuntim
         handle_event(rt.services, json.loads(m.body))
         rt.event_queue.delete(m.receipt)
     batch = rt.work_queue.receive(1)
-    event = {
-        "Records": [
-            {
-                "messageId": m.message_id,
-                "receiptHandle": m.receipt,
-                "body": m.body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:work",
-                "awsRegion": "us-east-1",
-            }
-            for m in batch
-        ]
-    }
+    event = _sqs_event(batch)
     run_batch(event, _ShortContext(), rt.services, handle_work)
     for m in batch:
         rt.work_queue.delete(m.receipt)
@@ -392,22 +397,7 @@ def test_a_worker_short_of_time_gives_the_rest_of_its_batch_back_unclaimed(
     batch = rt.work_queue.receive(10)
     batch += rt.work_queue.receive(10)
     assert len(batch) == 2, batch
-    event = {
-        "Records": [
-            {
-                "messageId": m.message_id,
-                "receiptHandle": m.receipt,
-                "body": m.body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:work",
-                "awsRegion": "us-east-1",
-            }
-            for m in batch
-        ]
-    }
+    event = _sqs_event(batch)
     response = run_batch(event, _ShortContext(), rt.services, handle_work)
     assert SEEN == ["a"]  # the first record ran
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [batch[1].message_id]
