@@ -145,3 +145,20 @@ def test_an_emit_in_a_nested_loop_is_sent() -> None:
         assert signals is not None
         sent = signals.find("done", [], now=rt.services.now(), limit=10)
         assert [s.params for s in sent] == [{"k": "x"}]
+
+
+def test_a_run_stopped_while_its_step_waits_leaves_no_waiter(tmp_path: Path) -> None:
+    """A run stopped (or timed out) while a step waited for signals kept that step's
+    waiter until the wait's deadline + 1 h (10 days by default): every signal of its
+    name until then woke it in vain. The run's end removes it (and the wait's timer)."""
+    with LocalRuntime(store="sqlite", home=str(tmp_path / "home"), clock=ManualClock()) as rt:
+        rt.push(WAITS_1H)
+        run_id = rt.start_run("waits").run_id
+        rt.pump(advance_time=False)
+        signals = rt.services.signals
+        assert signals is not None
+        assert [w.run_id for w in signals.waiters("go", rt.services.now())] == [run_id]
+        run_action(rt.services, run_id, RunAction.STOP, ME)
+        rt.pump(advance_time=False)
+        assert rt.store.get_run(run_id).status is RunStatus.STOPPED
+        assert signals.waiters("go", rt.services.now()) == []

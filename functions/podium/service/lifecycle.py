@@ -320,6 +320,10 @@ def cancel_step(
         given_back_ended(ctx, run, record, StepStatus.STOPPED, reason)
         return True
     publish_step(ctx, run, record.step, to, attempt=record.attempt or None, error=reason)
+    if record.status is StepStatus.WAITING_FOR_SIGNALS and ctx.signals is not None:
+        from podium.service.signal_waits import wait_ended
+
+        wait_ended(ctx, run, record)
     if record.status is StepStatus.RUNNING:
         spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
         started = record.started_at if record.started_at is not None else now

@@ -268,6 +268,19 @@ def _said_cut(ctx: Services, run: RunRecord, record: StepRecord, name: str, now:
         log.warning("%s/%s: %s", run.run_id, record.step, error)
 
 
+def wait_ended(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+    """A waiting step ended another way (its run stopped, timed out or failed): its
+    waiters go, and its deadline timer (signals of its names woke it in vain until the
+    wait's deadline, an hour past it for the waiter rows)."""
+    _forget(ctx, run, record.step)
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    if spec.timeout is not None and record.waiting_since is not None:
+        deadline = deadline_of(ctx, run, record)
+        ctx.cancel_at(
+            messages.SignalCheck(run.run_id, record.step), deadline, set_ms=record.waiting_since
+        )
+
+
 def _forget(ctx: Services, run: RunRecord, step: str) -> None:
     assert ctx.signals is not None
     spec = ctx.definitions.get(run.workflow, run.version).step(step)
