@@ -54,6 +54,7 @@ from podium.service.permits import (
 )
 from podium.service.run_events import publish_run_status, run_status_event
 from podium.service.runtimes.base import Attempt, Done, Failed, KeepsResults
+from podium.service.signal_waiters import wait_ended
 from podium.service.step_events import publish_step
 from podium.service.wakeups import wake_loop
 
@@ -321,8 +322,6 @@ def cancel_step(
         return True
     publish_step(ctx, run, record.step, to, attempt=record.attempt or None, error=reason)
     if record.status is StepStatus.WAITING_FOR_SIGNALS and ctx.signals is not None:
-        from podium.service.signal_waits import wait_ended
-
         wait_ended(ctx, run, record)
     if record.status is StepStatus.RUNNING:
         spec = ctx.definitions.get(run.workflow, run.version).step(record.step)

@@ -40,6 +40,8 @@ from podium.core.engine.step_error import timeout_error
 from podium.service import messages
 from podium.service.attempt_records import stored
 from podium.service.context import Services
+from podium.service.signal_waiters import deadline_of
+from podium.service.signal_waiters import forget as _forget
 from podium.service.step_events import publish_step
 
 log = logging.getLogger("podium.signals")
@@ -129,13 +131,6 @@ def _cleared(status: StepStatus) -> dict[str, Any]:
     if status is StepStatus.RETRY_WAIT:
         return {"ended_at": None, "error": None, "error_type": None, "due_at": None}
     return {}
-
-
-def deadline_of(ctx: Services, run: RunRecord, record: StepRecord) -> int:
-    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
-    timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
-    since = record.waiting_since if record.waiting_since is not None else ctx.now()
-    return since + int(float(timeout) * 1000)
 
 
 def begin_wait(ctx: Services, run: RunRecord, record: StepRecord) -> None:
@@ -266,26 +261,6 @@ def _said_cut(ctx: Services, run: RunRecord, record: StepRecord, name: str, now:
     )
     if created:
         log.warning("%s/%s: %s", run.run_id, record.step, error)
-
-
-def wait_ended(ctx: Services, run: RunRecord, record: StepRecord) -> None:
-    """A waiting step ended another way (its run stopped, timed out or failed): its
-    waiters go, and its deadline timer (signals of its names woke it in vain until the
-    wait's deadline, an hour past it for the waiter rows)."""
-    _forget(ctx, run, record.step)
-    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
-    if spec.timeout is not None and record.waiting_since is not None:
-        deadline = deadline_of(ctx, run, record)
-        ctx.cancel_at(
-            messages.SignalCheck(run.run_id, record.step), deadline, set_ms=record.waiting_since
-        )
-
-
-def _forget(ctx: Services, run: RunRecord, step: str) -> None:
-    assert ctx.signals is not None
-    spec = ctx.definitions.get(run.workflow, run.version).step(step)
-    for wait in spec.wait_for:
-        ctx.signals.remove_waiter(wait.signal, Waiter(run.run_id, step))
 
 
 def on_signal_check(ctx: Services, msg: messages.SignalCheck) -> None:
