@@ -30,7 +30,7 @@ from podium.service.lifecycle import on_run_deadline, run_ended, supersede
 from podium.service.pausing import held_in_vain, resume_step, stop_if_parent_ended
 from podium.service.permits import wake_head
 from podium.service.resuming import resume_if_parent_runs
-from podium.service.signal_waits import deadline_of as signal_deadline
+from podium.service.signal_waiters import deadline_of as signal_deadline
 from podium.service.signal_waits import recheck as recheck_signals
 from podium.service.signal_waits import time_out as signal_time_out
 
