@@ -114,7 +114,10 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
         report.completed.append(run_id)
         ctx.store.set_run_check(run_id, next_check(run, [], now, stale_ms=ctx.stale_ready_ms))
         return
-    if _past_timeout(ctx, run, now) and on_run_deadline(ctx, run_id) is not None:
+    # Its own timeout's, or the one a child inherits from its parent step (a queued run
+    # has not started: no deadline yet).
+    deadline = None if run.status is RunStatus.QUEUED else run_deadline(ctx, run)
+    if deadline is not None and now >= deadline and on_run_deadline(ctx, run_id) is not None:
         # Its deadline message came early (another clock), was lost or dead-lettered:
         # the sweeper, which moves the run's check to its deadline, ends it.
         report.completed.append(f"{run_id} (timed out)")
@@ -122,7 +125,6 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
     if run.status is RunStatus.QUEUED:
         ctx.store.set_run_check(run_id, next_check(run, [], now, stale_ms=ctx.stale_ready_ms))
         return
-    deadline = run_deadline(ctx, run)  # its own timeout's, or its parent step's
     if run.status is not RunStatus.RUNNING:
         if resume_if_parent_runs(ctx, run):  # a child its parent's resume left paused
             report.redriven.append(f"{run_id} (resumed with its parent)")
@@ -150,16 +152,6 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
     acted = len(report.redriven) + len(report.reclaimed) + len(report.completed) > acted
     after = next_check(run, steps, now, stale_ms=ctx.stale_ready_ms, deadline=deadline, acted=acted)
     ctx.store.set_run_check(run_id, after)
-
-
-def _past_timeout(ctx: Services, run: RunRecord, now: int) -> bool:
-    """A running or paused run past its deadline: its own ``timeout``, or the one a
-    child run inherits from its parent step (a ``wait: false`` subworkflow's run is
-    ended by nothing else). A queued one has not started."""
-    if run.status not in (RunStatus.RUNNING, RunStatus.PAUSED):
-        return False
-    deadline = run_deadline(ctx, run)
-    return deadline is not None and now >= deadline
 
 
 def _reclaim_expired(
