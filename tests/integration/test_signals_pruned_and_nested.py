@@ -9,12 +9,12 @@ from pathlib import Path
 
 from podium.adapters.clock import ManualClock
 from podium.adapters.sqlite.db import Database
-from podium.core.engine.actions import RunAction
+from podium.core.engine.actions import RunAction, StepAction
 from podium.core.engine.signals import SignalRequest
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.prune import prune_runs
 from podium.local.runtime import LocalRuntime
-from podium.service.actions import Actor, run_action
+from podium.service.actions import Actor, run_action, step_action
 from podium.service.signals import send_signal
 
 ME = Actor("alice", "testing")
@@ -162,3 +162,22 @@ def test_a_run_stopped_while_its_step_waits_leaves_no_waiter(tmp_path: Path) -> 
         rt.pump(advance_time=False)
         assert rt.store.get_run(run_id).status is RunStatus.STOPPED
         assert signals.waiters("go", rt.services.now()) == []
+
+
+def test_a_waiting_step_an_operator_skips_leaves_no_waiter(tmp_path: Path) -> None:
+    """An operator's skip of a step waiting for signals kept its waiter (and its deadline
+    timer) until the wait's deadline + 1 h: every signal of its name woke it in vain. A
+    stop removed them (the run's end's cancel_step); the skip does too."""
+    with LocalRuntime(store="sqlite", home=str(tmp_path / "home"), clock=ManualClock()) as rt:
+        rt.push(WAITS_1H)
+        run_id = rt.start_run("waits").run_id
+        rt.pump(advance_time=False)
+        signals = rt.services.signals
+        assert signals is not None
+        assert [w.run_id for w in signals.waiters("go", rt.services.now())] == [run_id]
+        step_action(rt.services, run_id, "w", StepAction.SKIP, ME)
+        rt.pump(advance_time=False)
+        assert rt.store.get_run(run_id).status is RunStatus.SUCCEEDED
+        assert signals.waiters("go", rt.services.now()) == []
+        rt.pump()  # the wait's deadline passes: its timer was withdrawn, nothing fires
+        assert rt.dead_letters() == []

@@ -50,6 +50,7 @@ from podium.service.retry_failed import (
 )
 from podium.service.run_events import publish_run_status
 from podium.service.runtimes.subworkflow import detached
+from podium.service.signal_waiters import wait_ended
 from podium.service.step_paths import walk_iteration_path
 
 _MAX_TRIES = 20  # re-reads after a lost race; each loss means the state moved on
@@ -479,6 +480,8 @@ def _skip(
         leave_if_stranded(ctx, skipped)
     if given_back:
         given_back_ended(ctx, run, record, StepStatus.SKIPPED, why)
+    if record.status is StepStatus.WAITING_FOR_SIGNALS and ctx.signals is not None:
+        wait_ended(ctx, run, record)  # its waiters and deadline timer go, as on a stop
     from podium.service.advance import after_terminal, dispatch
 
     propagation = after_terminal(ctx, run, step, StepStatus.SUCCEEDED)
