@@ -26,6 +26,7 @@ from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.identity import child_run_id
+from podium.core.engine.loops import outcome_of
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.runtimes.callback import find_result_mark
@@ -65,6 +66,9 @@ INVARIANTS = (
     # A step's ``emit``:
     "emit_lost",  # the step SUCCEEDED and an entry of its emit was never sent
     "emit_unearned",  # an entry of its emit was sent, and the step did not succeed
+    # A loop step (foreach, while) and its iterations (child runs):
+    "loop_inconsistent",  # more iterations running at once than its ``concurrency``, a
+    # step left open in an ended iteration, or its counters not its children's ends
 )
 
 # A callback result recorded in time must close its attempt within this (clock jumps
@@ -170,6 +174,7 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
     _check_ends(world, outcomes, verdict, label)
     _check_run_deadlines(world, outcomes, verdict, label)
     _check_emits(world, outcomes, verdict, label)
+    _check_loops(world, outcomes, verdict, label)
     if shape.callbacks:
         _check_callbacks(world, outcomes, verdict, label)
     if not _judged_by_each_other(world):
@@ -636,6 +641,86 @@ def _check_emits(world: World, outcomes: list[RunOutcome], verdict: Verdict, lab
                         f"{label}: {run.run_id}/{record.step} is {record.status.value},"
                         f" yet emit {index} was sent",
                     )
+
+
+def _check_loops(world: World, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:
+    """``loop_inconsistent``, for every foreach and while step in the trees of the runs
+    started, once its run ended:
+
+    - no more than its ``concurrency`` iterations at once: a child run exists from its
+      launch (``created_at``) to its end (``ended_at``), inside the time its loop
+      counts it as running (launched before the child is created, counted after it
+      ended), so an overlap of more is a launch past the limit;
+    - each ended iteration's steps ended (a stopped one may drop work not started);
+    - the step's counters (ok, failed, stopped) are its children's ends, every child
+      it opened counted once (a fence, created ended, is a stop; it may be past the
+      launched mark)."""
+    store = world.inner_store
+    tops = [o.run.run_id for o in outcomes if o.run is not None] + sorted(world.restarted)
+    tops_runs = store.get_runs(tops) if tops else {}
+    for run in [*tops_runs.values(), *_tree_runs(store, tops)]:
+        if not run.status.terminal:
+            continue  # reported as run_not_terminal
+        definition = world.ctx.definitions.get(run.workflow, run.version)
+        for s in store.list_steps(run.run_id):
+            spec = definition.step(s.step)
+            if spec.type not in ("foreach", "while") or s.children_launched == 0:
+                continue
+            where = f"{label}: {run.run_id}/{s.step}"
+            limit = getattr(spec, "concurrency", 1) if spec.type == "foreach" else 1
+            # Past the launched mark: fences of indexes a launch racing the loop's end
+            # opened (a launch opens at most its concurrency's worth at once).
+            last = s.children_launched + 2 * limit
+            children = store.get_runs([child_run_id(run.run_id, s.step, i) for i in range(last)])
+            launched = s.children_launched
+            fenced = sum(1 for c in children.values() if (c.parent_index or 0) >= launched)
+            _check_loop_counts(s, children, s.children_launched + fenced, verdict, where)
+            most = _most_at_once(children.values())
+            if most > limit:
+                verdict.add(
+                    "loop_inconsistent", f"{where}: {most} iterations at once (limit {limit})"
+                )
+            for child in children.values():
+                for cs in store.list_steps(child.run_id):
+                    open_ok = child.status is RunStatus.STOPPED and cs.status in (
+                        StepStatus.PENDING,
+                        StepStatus.READY,
+                    )
+                    if child.status.terminal and not cs.status.terminal and not open_ok:
+                        verdict.add(
+                            "loop_inconsistent",
+                            f"{where}: iteration {child.run_id} ({child.status.value}) step"
+                            f" {cs.step} is {cs.status.value}",
+                        )
+
+
+def _check_loop_counts(
+    s: Any, children: Mapping[str, RunRecord], opened: int, verdict: Verdict, where: str
+) -> None:
+    """The loop step's counters against its children's ends (see _check_loops)."""
+    ends = Counter(outcome_of(c.status) for c in children.values() if c.status.terminal)
+    counted = {"ok": s.children_ok, "failed": s.children_failed, "stopped": s.children_stopped}
+    if dict(counted) != {k: ends.get(k, 0) for k in counted} or sum(counted.values()) != opened:
+        verdict.add(
+            "loop_inconsistent",
+            f"{where}: counted {counted} of {opened} opened; its children ended {dict(ends)}"
+            f" ({opened - len(children)} never created)",
+        )
+
+
+def _most_at_once(children: Any) -> int:
+    """The most child runs alive at one moment: each from ``created_at`` to
+    ``ended_at`` (an end at the instant of another's launch is before it)."""
+    edges: list[tuple[int, int]] = []
+    for c in children:
+        if c.ended_at is None or c.ended_at <= c.created_at:
+            continue  # never ran (a fence, an iteration taken over from a restart)
+        edges += [(c.created_at, 1), (c.ended_at, -1)]
+    most = alive = 0
+    for _, delta in sorted(edges):  # at one instant the ends (-1) come first
+        alive += delta
+        most = max(most, alive)
+    return most
 
 
 def _tree_runs(store: Any, run_ids: list[str]) -> list[RunRecord]:
