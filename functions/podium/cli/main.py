@@ -48,6 +48,7 @@ try:  # Ctrl-C while the CLI loads (half a second or so): a line, not a tracebac
     from podium.core.dsl.errors import DefinitionError
     from podium.core.dsl.load import load_definition
     from podium.core.dsl.schema import workflow_json_schema
+    from podium.core.dsl.triggers import ignored_field_issues
     from podium.local.text_files import UnreadableFile, read_text
 except KeyboardInterrupt:
     sys.stderr.write("interrupted while podium was starting: nothing was done\n")
@@ -151,6 +152,11 @@ def validate(
     for path in files:
         try:
             defn = load_definition(_read(path), str(path))
+            # What a push refuses beyond the load (fields that would do nothing): a
+            # version stored before those checks keeps loading, a new one is refused.
+            ignored = ignored_field_issues(defn.triggers)
+            if ignored:
+                raise DefinitionError(ignored)
         except DefinitionError as exc:
             _print_issues(path, exc)
             bad += 1
@@ -322,7 +328,11 @@ def run(
                     stand_ins=stand_ins,
                 )
             )
-            rt.push(text)
+            try:
+                rt.push(text)  # refused for what only a push checks (its subworkflows')
+            except DefinitionError as exc:
+                _print_issues(file, exc)
+                raise typer.Exit(1) from None
             if print_events:
                 from podium.local.event_printer import print_events_of
 
