@@ -313,3 +313,42 @@ def test_a_subworkflow_whose_child_timed_out_is_retried_by_a_timeout_retrier(
     assert step.attempt == 2, step.attempt
     kids = mem.store.get_runs([child_run_id(run, "sub", i) for i in range(2)])
     assert [k.status for k in kids.values()] == [RunStatus.TIMED_OUT] * 2
+
+
+def test_an_iteration_its_loop_stopped_says_why(mem: LocalRuntime) -> None:
+    """An iteration a fail_fast loop stopped was listed (`podium runs show --step`, the
+    API, the console's grid) as STOPPED with no error: nothing said why. Its error is
+    why it stopped (its run's reason)."""
+    from podium.service.loop_views import iterations
+
+    mem.push(
+        {
+            "name": "fast",
+            "steps": [
+                {
+                    "id": "each",
+                    "type": "foreach",
+                    "over": {"i": [0, 1]},
+                    "on_failure": "fail_fast",
+                    "steps": [
+                        {
+                            "id": "check",
+                            "type": "lambda",
+                            "function": f"{HERE}:fail_odd",
+                            "payload": {"i": "${iteration.i}"},
+                        },
+                        {"id": "nap", "type": "sleep", "seconds": 86400, "depends_on": ["check"]},
+                    ],
+                }
+            ],
+        }
+    )
+    run = mem.start_run("fast")
+    mem.pump()
+    assert mem.store.get_run(run.run_id).status is RunStatus.FAILED
+    page = iterations(mem.services, run.run_id, "each")
+    assert page is not None
+    rows = {row["index"]: row for row in page["iterations"]}
+    assert rows[1]["status"] == "FAILED" and "odd 1" in rows[1]["error"]
+    assert rows[0]["status"] == "STOPPED"
+    assert rows[0]["error"] and "stopped" in rows[0]["error"], rows[0]

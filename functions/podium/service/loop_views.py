@@ -110,7 +110,9 @@ def iteration_view(run: RunRecord) -> dict[str, Any]:
             if run.ended_at is not None and run.started_at is not None
             else None
         ),
-        "error": run.error,
+        # A stopped iteration has no error of its own: why it stopped (its loop failed
+        # fast, an operator stopped the run, a fence) is what the column must say.
+        "error": run.reason if run.error is None and run.status is RunStatus.STOPPED else run.error,
     }
 
 
