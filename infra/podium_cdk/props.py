@@ -150,6 +150,16 @@ class PodiumProps:
                     f"http_hosts: {host!r} is not a host; use 'api.example.com',"
                     " '*.example.com' or 'host:port' (no scheme, no path)"
                 )
+        for bus in self.trigger_event_buses:
+            if bus in ("podium", "default"):
+                # Events from these rules come tagged with the bus's name; "podium" is
+                # how Podium's own bus is told apart (signals, status-change triggers)
+                # and the default bus is always listened to.
+                which = "Podium's own bus" if bus == "podium" else "the default bus"
+                raise ValueError(
+                    f"trigger_event_buses: {bus!r} names {which}, always listened to;"
+                    " list only your other buses (rename a bus of yours called so)"
+                )
         if self.alarm_email and self.alarm_topic:
             raise ValueError("give alarm_email or alarm_topic, not both")
         if self.removal_policy == RemovalPolicy.SNAPSHOT:

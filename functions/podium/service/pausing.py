@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from podium.core.engine.breakpoints import held_by
 from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict, StepExists
@@ -28,6 +29,7 @@ from podium.service import messages
 from podium.service.context import Services
 from podium.service.lifecycle import in_ended_run, stop_run
 from podium.service.permits import in_queue, leave_if_stranded, wake_head
+from podium.service.run_events import publish_run_status
 from podium.service.runtimes.subworkflow import detached
 
 log = logging.getLogger("podium.pausing")
@@ -203,7 +205,11 @@ def pause_tree(ctx: Services, run: RunRecord, reason: str) -> list[str]:
         # crash leaves of its resume (or of its parent's end) is redone.
         ctx.store.watch_run(child_id, ctx.now() + ctx.stale_ready_ms)
 
-    return move_tree(ctx, run, RunStatus.RUNNING, RunStatus.PAUSED, reason, before=watched)
+    # A subworkflow's run announces its pause as any run does (an iteration none).
+    after = partial(publish_run_status, ctx)
+    return move_tree(
+        ctx, run, RunStatus.RUNNING, RunStatus.PAUSED, reason, before=watched, after=after
+    )
 
 
 def move_tree(

@@ -7,8 +7,6 @@ second sees the other's write.
 
 from __future__ import annotations
 
-from functools import partial
-
 from podium.core.engine.errors import RunConflict, RunNotFound
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
@@ -17,6 +15,7 @@ from podium.service.advance import complete_if_done
 from podium.service.attempts import replay_terminal
 from podium.service.context import Services
 from podium.service.pausing import RUN_PAUSES, move_tree, resume_step
+from podium.service.run_events import publish_run_status
 from podium.service.runtimes.subworkflow import detached
 
 
@@ -57,9 +56,12 @@ def release_held(ctx: Services, run: RunRecord) -> list[str]:
 def resume_tree(ctx: Services, run: RunRecord) -> list[str]:
     """Resume the children a pause of their parent paused (recursively), each one's held
     steps going on as it resumes."""
-    return move_tree(
-        ctx, run, RunStatus.PAUSED, RunStatus.RUNNING, None, after=partial(release_held, ctx)
-    )
+
+    def resumed(child: RunRecord) -> None:
+        release_held(ctx, child)
+        publish_run_status(ctx, child)  # a subworkflow's run says it (an iteration not)
+
+    return move_tree(ctx, run, RunStatus.PAUSED, RunStatus.RUNNING, None, after=resumed)
 
 
 def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
@@ -85,4 +87,5 @@ def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
         return False
     resume_tree(ctx, resumed)
     release_held(ctx, resumed)
+    publish_run_status(ctx, resumed)
     return True

@@ -5,12 +5,14 @@ event lost with a crash is not sent again (an ended run's is redone with its
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from podium.core.engine.records import RunRecord
 from podium.service.context import Services
 
 RUN_STATUS_CHANGE = "Podium Run Status Change"
+log = logging.getLogger("podium.events")
 
 
 def publish_run_status(ctx: Services, run: RunRecord) -> None:
@@ -21,7 +23,11 @@ def publish_run_status(ctx: Services, run: RunRecord) -> None:
     if run.iteration is not None:
         return
     assert ctx.events is not None
-    ctx.events.publish([run_status_event(run)])
+    try:
+        ctx.events.publish([run_status_event(run)])
+    except Exception:  # the change is stored: an alert lost is better than an action
+        # answered with a 500 after its write (its retry then refused) or a run stuck
+        log.exception("run event of %s (%s) not published", run.run_id, run.status.value)
 
 
 def run_status_event(run: RunRecord) -> dict[str, Any]:

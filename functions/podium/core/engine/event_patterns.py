@@ -156,7 +156,7 @@ def _nested_matches(rule: Mapping[str, Any], value: Any) -> bool:
 
 
 def _field_matches(rule: list[Any], value: Any) -> bool:
-    values = value if isinstance(value, list) else [value]
+    values = _leaves(value)
     for item in rule:
         if isinstance(item, Mapping) and "exists" in item:
             if _has_leaf(value) == item["exists"]:
@@ -167,6 +167,17 @@ def _field_matches(rule: list[Any], value: Any) -> bool:
         if any(_one(item, v) for v in values):
             return True
     return False
+
+
+def _leaves(value: Any) -> list[Any]:
+    """The values a field offers to value rules, as EventBridge matches leaves only: a
+    list's elements, nested lists flattened (``[["a"], ["c"]]`` offers "a" and "c"),
+    objects none (``anything-but`` must not match a structure)."""
+    if isinstance(value, Mapping):
+        return []
+    if not isinstance(value, list):
+        return [value]
+    return [leaf for element in value for leaf in _leaves(element)]
 
 
 def _has_leaf(value: Any) -> bool:
