@@ -126,6 +126,11 @@ def compare(left: Closure, op: str, right: Closure, slow: BinaryOp, pos: int) ->
     return eq
 
 
+# A short string concatenation is not counted toward ``max_produced`` (the hot path):
+# within the cost budget (a few steps per concatenation) they fill at most tens of MB.
+_UNCOUNTED = 255
+
+
 def sum_chain(first: Closure, rest: tuple[tuple[int, Closure], ...], limits: Limits) -> Closure:
     """`a + b + c`: inline the common string and int cases, defer the rest to `add`."""
     # Below this length a concatenation can neither break the limit nor cost a step.
@@ -133,12 +138,15 @@ def sum_chain(first: Closure, rest: tuple[tuple[int, Closure], ...], limits: Lim
 
     def plus(ctx: Ctx) -> Any:
         acc = first(ctx)
+        produced = 0
         for pos, right in rest:
             b = right(ctx)
             t = type(acc)
             if t is type(b):
-                if t is str and len(acc) + len(b) < small:
+                if t is str and (n := len(acc) + len(b)) < small:
                     acc = acc + b
+                    if n > _UNCOUNTED:  # copied: the memory it may fill (checked below)
+                        produced += n
                     continue
                 if t is int:
                     r = acc + b
@@ -149,6 +157,8 @@ def sum_chain(first: Closure, rest: tuple[tuple[int, Closure], ...], limits: Lim
                 acc = add(acc, b, ctx)
             except Fault as fault:
                 raise fault.at(pos) from None
+        if produced:
+            ctx.produce(produced)
         return acc
 
     return plus

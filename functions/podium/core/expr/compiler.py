@@ -368,12 +368,29 @@ class Compiler:
             head = self.call(Call(method.pos, name, method.args))
             return apply_steps(head, tuple(self.step(s) for s in steps[k + 1 :]))
         if isinstance(base, Ident) and base.name not in self.scope:
+            self._podium_typo(node)
             return self._qualified(node)
         head = self.compile(base)
         if isinstance(base, Ident) and all(isinstance(s, SelectStep) for s in steps):
             fields = tuple((s.field, s.pos) for s in steps if isinstance(s, SelectStep))
             return select_path(head, fields)
         return apply_steps(head, tuple(self.step(s) for s in steps))
+
+    def _podium_typo(self, node: Chain) -> None:
+        """`podium.dateRnage(...)`: a call on the free name `podium` that is neither a
+        helper nor a CEL method is a misspelled helper; say so among the helpers (the
+        method path would suggest a CEL method, `matches` for `podium.dates`)."""
+        first = node.steps[0] if node.steps else None
+        if not (isinstance(node.base, Ident) and node.base.name == "podium"):
+            return
+        if not isinstance(first, MethodStep) or first.name in METHODS:
+            return
+        name = f"podium.{first.name}"
+        helpers = sorted(PODIUM_FUNCTIONS)
+        hint = _suggest(name, helpers) or f"; the helpers are {', '.join(helpers)}"
+        message = f"unknown function '{name}'{hint}"
+        if self.checked:
+            raise UnknownNameError(message, first.pos)
 
     def _qualified(self, node: Chain) -> Closure:
         """`a.b.c` on free variables: the longest dotted prefix that is bound wins."""

@@ -97,22 +97,32 @@ _RE2_OPTIONS.log_errors = False  # errors are reported to the user, not to stder
 
 @lru_cache(maxsize=256)
 def _compiled_regex(pattern: str) -> Any:
+    """The compiled pattern, or the message of why it is refused: a refusal is cached
+    too (RE2 may take a tenth of a second to find a pattern too large, and a loop that
+    absorbs the error would pay it every iteration, uncharged)."""
     bad = find_surrogate(pattern)
     if bad >= 0:
-        raise EvalError(f"invalid regular expression: {surrogate_message(pattern, bad)}")
+        return _Refused(f"invalid regular expression: {surrogate_message(pattern, bad)}")
     try:
         return re2.compile(pattern, _RE2_OPTIONS)
     except re2.error as exc:
         detail = exc.args[0] if exc.args else ""
         if isinstance(detail, bytes):
             detail = detail.decode("utf-8", "replace")
-        raise EvalError(f"invalid regular expression {pattern[:80]!r}: {detail}") from None
+        return _Refused(f"invalid regular expression {pattern[:80]!r}: {detail}")
+
+
+class _Refused(str):
+    """Why a pattern does not compile (a cached answer of _compiled_regex)."""
 
 
 def compile_regex(pattern: str, max_length: int) -> Any:
     if len(pattern) > max_length:
         raise LimitError(f"regular expression too long ({len(pattern)} > {max_length})")
-    return _compiled_regex(pattern)
+    compiled = _compiled_regex(pattern)
+    if isinstance(compiled, _Refused):
+        raise EvalError(str(compiled))
+    return compiled
 
 
 # A call into RE2 (encoding the text to UTF-8, the wrapper's own work) takes about as

@@ -33,6 +33,10 @@ class Limits:
     """Elements in a produced list."""
     max_map_size: int = 100_000
     """Entries in a produced map."""
+    max_produced: int = 20_000_000
+    """Elements and characters copied into new lists and strings in one evaluation
+    (concatenations, ranges): what it may fill memory with, kept or not (`map` keeping
+    a big concatenation per iteration would fill gigabytes within the cost budget)."""
     max_regex_length: int = 1_000
     """Characters in a regular expression given to `matches`."""
     max_value_depth: int = 100

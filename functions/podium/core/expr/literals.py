@@ -140,7 +140,21 @@ def _unescape(body: str, is_bytes: bool) -> str | bytes:
     return "".join(out_text)
 
 
+# Longer than any 64-bit literal, even zero-padded past it: refused before int() (which
+# refuses more than 4,300 decimal digits with an error of its own).
+_MAX_LITERAL_CHARS = 100
+
+
+def _significant(digits: str) -> int:
+    """How many digits the literal has past its 0x and its leading zeros."""
+    if digits[:2] in ("0x", "0X"):
+        digits = digits[2:]
+    return len(digits.lstrip("0"))
+
+
 def decode_int(text: str, pos: int, negated: bool = False) -> int:
+    if _significant(text) > _MAX_LITERAL_CHARS:
+        raise ExpressionSyntaxError("integer literal out of int64 range", pos)
     value = int(text, 16) if text[:2] in ("0x", "0X") else int(text)
     limit = INT64_MAX + 1 if negated else INT64_MAX
     if value > limit:
@@ -150,6 +164,8 @@ def decode_int(text: str, pos: int, negated: bool = False) -> int:
 
 def decode_uint(text: str, pos: int) -> UInt:
     digits = text[:-1]
+    if _significant(digits) > _MAX_LITERAL_CHARS:
+        raise ExpressionSyntaxError("uint literal out of uint64 range", pos)
     value = int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits)
     if value > UINT64_MAX:
         raise ExpressionSyntaxError("uint literal out of uint64 range", pos)

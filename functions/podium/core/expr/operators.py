@@ -59,6 +59,7 @@ def _concat_limit(n: int, ctx: Ctx, kind: str) -> None:
         raise LimitError(f"{kind} too large ({n} > {cap})")
     if n >= _COPY_STEP:
         ctx.charge(n // _COPY_STEP)
+    ctx.produce(n)
 
 
 def add(a: Any, b: Any, ctx: Ctx) -> Any:

@@ -40,19 +40,22 @@ _MONTHS = (
 )
 
 
-def _as_timestamp(value: Any, name: str) -> Timestamp:
+def _as_timestamp(value: Any, name: str, *call: Any) -> Timestamp:
+    """``value`` (a timestamp, or a date or timestamp string); else the call's overload
+    error, naming every argument of ``call`` (the value's own alone when none given)."""
     if type(value) is Timestamp:
         return value
     if type(value) is str:
         return parse_date_or_timestamp(value)
-    raise no_overload(name, value)
+    raise no_overload(name, *(call or (value,)))
 
 
 def _offset(dt: datetime) -> str:
     delta = dt.utcoffset()
-    minutes = 0 if delta is None else int(delta.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    hours, mins = divmod(abs(minutes), 60)
+    seconds = 0 if delta is None else int(delta.total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    # Seconds dropped the same way on both sides (an 1800 local mean time: -04:56:02).
+    hours, mins = divmod(abs(seconds) // 60, 60)
     return f"{sign}{hours:02d}{mins:02d}"
 
 
@@ -82,7 +85,7 @@ _DIRECTIVES: dict[str, Callable[[datetime, Timestamp], str]] = {
 
 
 def fn_date(ctx: Ctx, value: Any, *tz: Any) -> str:
-    dt = to_datetime(_as_timestamp(value, "podium.date"), tz[0] if tz else None)
+    dt = to_datetime(_as_timestamp(value, "podium.date", value, *tz), tz[0] if tz else None)
     return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
 
 
@@ -91,8 +94,11 @@ def fn_format(ctx: Ctx, value: Any, fmt: Any, *tz: Any) -> str:
         raise no_overload("podium.format", value, fmt)
     if len(fmt) > _MAX_FORMAT_LENGTH:
         raise LimitError(f"format string too long (max {_MAX_FORMAT_LENGTH})")
-    ts = _as_timestamp(value, "podium.format")
+    ts = _as_timestamp(value, "podium.format", value, fmt, *tz)
     dt = to_datetime(ts, tz[0] if tz else None)
+    # A directive takes up to a few microseconds (%z with a zone looks its rules up):
+    # charged before rendering, as three cheap steps each.
+    ctx.charge(1 + 3 * fmt.count("%"))
     out: list[str] = []
     i = 0
     while i < len(fmt):
@@ -112,8 +118,9 @@ def fn_format(ctx: Ctx, value: Any, fmt: Any, *tz: Any) -> str:
 
 
 def fn_date_range(ctx: Ctx, start: Any, end: Any) -> list[str]:
-    first = to_datetime(_as_timestamp(start, "podium.dateRange")).date().toordinal()
-    last = to_datetime(_as_timestamp(end, "podium.dateRange")).date().toordinal()
+    call = (start, end)
+    first = to_datetime(_as_timestamp(start, "podium.dateRange", *call)).date().toordinal()
+    last = to_datetime(_as_timestamp(end, "podium.dateRange", *call)).date().toordinal()
     count = last - first + 1
     if count <= 0:
         return []
@@ -122,6 +129,7 @@ def fn_date_range(ctx: Ctx, start: Any, end: Any) -> list[str]:
         raise LimitError(f"podium.dateRange would produce {count} dates (max {cap})")
     # Building each date string takes about as long as five cheap steps.
     ctx.charge(5 * count)
+    ctx.produce(count)
     return [date.fromordinal(n).isoformat() for n in range(first, last + 1)]
 
 
@@ -135,6 +143,7 @@ def fn_range(ctx: Ctx, start: Any, end: Any) -> list[int]:
     if count > cap:
         raise LimitError(f"podium.range would produce {count} numbers (max {cap})")
     ctx.charge(count)
+    ctx.produce(count)
     return list(range(start, end))
 
 

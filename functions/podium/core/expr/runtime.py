@@ -17,19 +17,29 @@ class Ctx:
     read instead of a scope chain walk; `budget` is the remaining cost.
     """
 
-    __slots__ = ("budget", "limits", "slots", "vars")
+    __slots__ = ("budget", "limits", "produced", "slots", "vars")
 
     def __init__(self, variables: Mapping[str, Any], n_slots: int, limits: Limits) -> None:
         self.vars = variables
         self.slots: list[Any] = [None] * n_slots
         self.budget = limits.max_cost
         self.limits = limits
+        self.produced = 0  # elements and characters copied (Limits.max_produced)
 
     def charge(self, steps: int) -> None:
         budget = self.budget - steps
         self.budget = budget
         if budget < 0:
             raise self.exhausted()
+
+    def produce(self, n: int) -> None:
+        """``n`` more elements or characters copied into a new list or string."""
+        self.produced += n
+        if self.produced > self.limits.max_produced:
+            raise LimitError(
+                f"evaluation produced more than max_produced={self.limits.max_produced}"
+                " list elements and string characters (memory)"
+            )
 
     def exhausted(self, pos: int | None = None) -> LimitError:
         return LimitError(

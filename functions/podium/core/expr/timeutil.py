@@ -134,25 +134,34 @@ _FIXED_TZ = re.compile(r"([+-])?(\d{2}):(\d{2})", re.ASCII)
 _TZ_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+){0,3}", re.ASCII)
 
 
-@lru_cache(maxsize=256)
 def resolve_timezone(name: str) -> tzinfo:
     """`UTC`, a fixed offset such as `+05:30` / `-02:30` / `02:00`, or an IANA name."""
+    zone = _resolved(name)
+    if isinstance(zone, str):
+        raise EvalError(zone)
+    return zone
+
+
+@lru_cache(maxsize=256)
+def _resolved(name: str) -> tzinfo | str:
+    """The zone, or why the name is refused: a refusal is cached too (an unknown name
+    searches the zoneinfo path and tzdata again on each call, uncharged)."""
     m = _FIXED_TZ.fullmatch(name)
     if m is not None:
         hours, minutes = int(m.group(2)), int(m.group(3))
         if hours > 23 or minutes > 59:
-            raise EvalError(f"invalid time zone offset {name!r}")
+            return f"invalid time zone offset {name!r}"
         delta = timedelta(hours=hours, minutes=minutes)
         return timezone(-delta if m.group(1) == "-" else delta)
     if name in ("UTC", "Z", "utc"):
         return UTC
     # Validate before handing the name to zoneinfo, which maps it to a file path.
     if len(name) > 64 or not _TZ_NAME.fullmatch(name) or ".." in name:
-        raise EvalError(f"invalid time zone {name[:64]!r}")
+        return f"invalid time zone {name[:64]!r}"
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise EvalError(f"unknown time zone {name!r}") from None
+        return f"unknown time zone {name!r}"
 
 
 def _zone(tz: object) -> tzinfo:
