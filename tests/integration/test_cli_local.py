@@ -447,3 +447,25 @@ def test_home_with_a_backend_that_keeps_nothing_is_refused(tmp_path: Path) -> No
         assert result.exit_code == 2, result.output
         assert f"--backend {backend} keeps nothing" in result.output
     assert not home.exists()
+
+
+def test_runs_list_pages_past_its_limit_locally(tmp_path: Path) -> None:
+    """`podium runs list` on the local home showed the newest 100 runs at most: it prints
+    the command for the next page (`--next TOKEN`, the same filters) and takes it."""
+    home = tmp_path / "home"
+    wf = tmp_path / "paged.yaml"
+    wf.write_text("name: paged\nsteps:\n  - {id: a, type: noop}\n")
+    for _ in range(3):
+        assert podium(home, "run", str(wf)).returncode == 0
+    first = podium(home, "runs", "list", "--limit", "2", "--status", "succeeded")
+    assert first.returncode == 0, first.stderr
+    hint = next(line for line in first.stderr.splitlines() if line.startswith("more: "))
+    assert hint.startswith("more: podium runs list --status succeeded --limit 2 --next ")
+    token = hint.rsplit(" ", 1)[1]
+    pages = [json.loads(podium(home, "runs", "list", "--limit", "2", "--json").stdout)]
+    pages.append(
+        json.loads(podium(home, "runs", "list", "--limit", "2", "--json", "--next", token).stdout)
+    )
+    ids = [r["run_id"] for page in pages for r in page["runs"]]
+    assert len(ids) == 3 == len(set(ids)) and "next" not in pages[1]
+    assert podium(home, "runs", "list", "--next", "xyz").returncode == 2

@@ -532,3 +532,28 @@ def test_a_loop_steps_iterations_through_the_signed_api(
     page = json.loads(result.stdout)
     assert [it["index"] for it in page["iterations"]] == [1, 3, 5]
     assert page["next"] is None and page["counts"]["failed"] == 3
+
+
+PAGED_YAML = "name: remote_paged\nsteps:\n  - {id: a, type: noop}\n"
+
+
+def test_runs_list_pages_past_its_limit(deployed: Deployed, user: Path, tmp_path: Path) -> None:
+    """`podium runs list` showed the newest 100 runs at most, with no way to older ones
+    (the API pages with `next`, the CLI did not). It prints the command for the next
+    page (`--next TOKEN`, the same filters) and takes it; a token of nothing is exit 2."""
+    assert on_stack("push", str(write(tmp_path, "p.yaml", PAGED_YAML))).exit_code == 0
+    for _ in range(5):
+        assert on_stack("start", "remote_paged").exit_code == 0
+    seen: list[str] = []
+    args = ["runs", "list", "remote_paged", "--limit", "2", "--json"]
+    token = None
+    for _ in range(4):
+        body = json.loads(on_stack(*args, *(["--next", token] if token else [])).stdout)
+        seen += [r["run_id"] for r in body["runs"]]
+        token = body.get("next")
+        if token is None:
+            break
+    assert len(seen) == 5 == len(set(seen))
+    shown = on_stack("runs", "list", "remote_paged", "--limit", "2")
+    assert "more: podium runs list remote_paged --limit 2 --next " in shown.output
+    assert on_stack("runs", "list", "remote_paged", "--next", "nonsense").exit_code == 2

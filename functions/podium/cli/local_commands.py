@@ -7,6 +7,7 @@ the deployed API returns, so a local run looks like a remote one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,10 +105,13 @@ def list_runs(
     limit: int,
     as_json: bool,
     tags: dict[str, str] | None = None,
+    next_page: str | None = None,
+    more_hint: Callable[[str], str] | None = None,
 ) -> None:
-    from podium.service.views import run_view
+    from podium.service.views import run_view, steps_token
 
     wanted = parse_statuses(statuses)
+    before = runs_page_token(next_page)  # exit 2 for a token of no such list
     with Home(home_dir) as home:
         if not home.exists:
             if as_json:
@@ -117,9 +121,13 @@ def list_runs(
             return
         since_ms = parse_since(since, home.clock.now_ms()) if since is not None else None
         runs = home.store.search_runs(
-            workflow, statuses=wanted, since=since_ms, tags=tags, limit=limit
+            workflow, statuses=wanted, since=since_ms, tags=tags, limit=limit + 1, before=before
         )
-    body = {"runs": [run_view(r) for r in runs]}
+    more = len(runs) > limit  # one more read than shown: older runs match too
+    runs = runs[:limit]
+    body: dict[str, Any] = {"runs": [run_view(r) for r in runs]}
+    if more:
+        body["next"] = steps_token((runs[-1].created_at, runs[-1].run_id))
     if as_json:
         _print_json(body)
     elif not runs:
@@ -129,6 +137,24 @@ def list_runs(
     else:
         out = _out()
         out.print(_all_runs_table(body["runs"], out.width))
+    if more and not as_json and more_hint is not None:
+        _err().print(more_hint(body["next"]), style="dim", highlight=False)
+
+
+def runs_page_token(token: str | None) -> tuple[int, str] | None:
+    """The ``(created_at, run_id)`` a runs list's ``--next`` token names; exit 2 (usage)
+    for one that names none."""
+    from podium.service.views import BadStepsToken, parse_steps_token
+
+    if token is None:
+        return None
+    try:
+        return parse_steps_token(token)
+    except BadStepsToken:
+        _err().print(
+            Text("--next: not a page token of a runs list: use the one a list printed", "red")
+        )
+        raise typer.Exit(2) from None
 
 
 def _all_runs_table(runs: list[dict[str, Any]], width: int = 200) -> Any:

@@ -186,6 +186,10 @@ def list_runs(
     profile: ProfileOption = None,
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
+    next_page: Annotated[
+        str | None,
+        typer.Option("--next", help="The older runs, from the page token a list printed."),
+    ] = None,
 ) -> None:
     """Runs, newest first (of one workflow, or locally of all)."""
     if workflow is not None and not re.fullmatch(WORKFLOW_NAME, workflow):
@@ -199,29 +203,46 @@ def list_runs(
         )
         raise typer.Exit(2)
     tags = parse_tags(tag)
+
+    def more(token: str) -> str:
+        """The command for the next page: the same filters, from the token on."""
+        kept = [workflow or ""]
+        kept += [f"--status {s}" for s in status or []]
+        kept += [f"--since {since}"] if since is not None else []
+        kept += [f"--tag {t}" for t in tag or []]
+        kept += [f"--limit {limit}"] if limit != 20 else []
+        return f"more: podium runs list {' '.join(k for k in kept if k)} --next {token}"
+
     if uses_local_home(home, stack, endpoint, profile):
-        local_commands.list_runs(home, workflow, status, since, limit, as_json, tags)
+        local_commands.list_runs(
+            home, workflow, status, since, limit, as_json, tags, next_page, more
+        )
         return
     if workflow is None:
         _err().print(Text("a deployed stack lists the runs of one WORKFLOW: name it", style="red"))
         raise typer.Exit(2)
     wanted = local_commands.parse_statuses(status)  # an unknown status: exit 2, no call
+    local_commands.runs_page_token(next_page)  # a token of no runs list: exit 2, no call
     since_ms = _since_ms(since)
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with reporting_remote_errors(workflow):
-        body = _remote_runs(target.connect(), workflow, wanted, since_ms, tags, limit)
+        body = _remote_runs(
+            target.connect(), workflow, wanted, since_ms, tags, limit, token=next_page
+        )
     if as_json:
         _print_json(body)
     elif not body.get("runs"):
         _out().print(local_commands.no_runs(workflow, wanted, since, tags), highlight=False)
     else:
         _out().print(remote_render.runs_table(workflow, body["runs"]))
-    if not as_json and body.get("next") and len(body.get("runs") or []) < limit:
-        _err().print(
-            f"searched {MAX_LIST_REQUESTS} pages of runs; older runs were not searched",
-            style="dim",
-            highlight=False,
-        )
+    if not as_json and body.get("next"):
+        if len(body.get("runs") or []) < limit:
+            _err().print(
+                f"searched {MAX_LIST_REQUESTS} pages of runs; older runs were not searched",
+                style="dim",
+                highlight=False,
+            )
+        _err().print(more(body["next"]), style="dim", highlight=False)
 
 
 MAX_LIST_REQUESTS = 20
@@ -244,6 +265,8 @@ def _remote_runs(
     since_ms: int | None,
     tags: dict[str, str] | None,
     limit: int,
+    *,
+    token: str | None = None,
 ) -> dict[str, Any]:
     """The newest ``limit`` runs that pass the filters, following the API's ``next``:
     --status is the API's (``?status=``: it reads older pages itself), --since and --tag
@@ -253,7 +276,6 @@ def _remote_runs(
     if statuses:
         query["status"] = ",".join(sorted(s.value for s in statuses))
     runs: list[Any] = []
-    token: str | None = None
     for _ in range(MAX_LIST_REQUESTS):
         asked = {**query, "limit": limit - len(runs), **({"next": token} if token else {})}
         body = client.get(f"/workflows/{quote(workflow)}/runs", asked)

@@ -258,9 +258,11 @@ class SqliteStateStore:
         since: int | None = None,
         tags: Mapping[str, str] | None = None,
         limit: int = 20,
+        before: tuple[int, str] | None = None,
     ) -> list[RunRecord]:
         """Newest first, across workflows (the local ``podium runs list`` and console);
-        ``tags``: runs carrying every one of these ``key: value``."""
+        ``tags``: runs carrying every one of these ``key: value``; ``before``: only runs
+        older than this ``(created_at, run_id)`` (the last of the page before)."""
         where: list[str] = []
         args: list[Any] = []
         for key, value in sorted((tags or {}).items()):
@@ -282,6 +284,9 @@ class SqliteStateStore:
         if since is not None:
             where.append("created_at >= ?")
             args.append(since)
+        if before is not None:
+            where.append("(created_at < ? OR (created_at = ? AND run_id < ?))")
+            args.extend([before[0], before[0], before[1]])
         sql = "SELECT run_id, record, active FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
