@@ -169,3 +169,19 @@ def test_a_trigger_bus_named_podium_is_refused_by_the_construct() -> None:
 
     with pytest.raises(ValueError, match="podium"):
         PodiumProps(trigger_event_buses=["podium"])
+
+
+def test_a_numeric_range_is_a_lower_bound_then_an_upper_one() -> None:
+    """`{"numeric": ["<", 5, "<", 10]}` (and a range whose low is not below its high) was
+    accepted at push: EventBridge refuses such a pattern, and it means nothing useful. It
+    is refused naming the shape of a range."""
+    import pytest
+
+    from podium.core.engine.event_patterns import PatternError, check_pattern, matches
+
+    for bad in (["<", 5, "<", 10], ["<=", 10, ">", 1], [">", 10, "<", 5], ["=", 1, "<", 5]):
+        with pytest.raises(PatternError, match="numeric"):
+            check_pattern({"detail": {"n": [{"numeric": bad}]}})
+    good = {"detail": {"n": [{"numeric": [">=", 0, "<", 10]}]}}
+    check_pattern(good)
+    assert matches(good, {"detail": {"n": 3}}) and not matches(good, {"detail": {"n": 10}})

@@ -87,6 +87,17 @@ def _check_operator(item: Mapping[str, Any], where: str) -> None:
         for i in range(0, len(arg), 2):
             if arg[i] not in _NUMERIC_OPS or not _is_number(arg[i + 1]):
                 raise PatternError(f"{where}.numeric: {arg[i]!r} {arg[i + 1]!r} is not op number")
+        # A range is a lower bound then an upper one, as EventBridge takes it (it refuses
+        # ["<", 5, "<", 10] and the like, which would match nothing or not what is meant).
+        if len(arg) == 4 and (arg[0] not in (">", ">=") or arg[2] not in ("<", "<=")):
+            raise PatternError(
+                f"{where}.numeric: a range is a lower bound then an upper one:"
+                ' [">" or ">=", low, "<" or "<=", high]'
+            )
+        if len(arg) == 4 and not arg[1] < arg[3]:
+            raise PatternError(
+                f"{where}.numeric: the range's low {arg[1]} is not below its high {arg[3]}"
+            )
     elif op == "anything-but":
         _check_anything_but(arg, f"{where}.anything-but")
     else:
