@@ -62,3 +62,29 @@ def test_durations_round_before_they_split(far_east: Any) -> None:
         list(cases),
     )
     assert dict(zip(cases, shown, strict=True)) == cases
+
+
+def test_times_ago_round_before_they_choose_their_unit(far_east: Any) -> None:
+    """ago() chose its unit before rounding: 59.6 s ago was "60 s ago", 59.6 min "60 min"."""
+    src = APP.read_text()
+    body = src[src.index("function ago(ms)") : src.index("const label")]
+    now = 1_800_000_000_000
+    cases = {
+        0: "0 s ago",
+        59_400: "59 s ago",
+        59_600: "1 min ago",
+        3_569_000: "59 min ago",
+        3_570_000: "1 h ago",
+        82_800_000: "23 h ago",
+        84_600_000: "1 d ago",  # 23.5 h
+        -5_000: "0 s ago",  # a clock a little behind the server's
+    }
+    shown = far_east.evaluate(
+        f"""([now, values]) => {{
+          Date.now = () => now;
+          const ago = (() => {{ {body}; return ago; }})();
+          return values.map((ms) => ago(now - ms));
+        }}""",
+        [now, list(cases)],
+    )
+    assert dict(zip(cases, shown, strict=True)) == cases

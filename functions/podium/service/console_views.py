@@ -23,6 +23,7 @@ from podium.core.engine.actions import (
     allowed_step_actions,
 )
 from podium.core.engine.errors import NotFound, WorkflowNotFound
+from podium.core.engine.identity import child_run_id
 from podium.core.engine.outputs import REF_KEY, is_ref
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
@@ -456,6 +457,10 @@ def run_page(
     for ev in events:
         if ev.step is not None:
             by_step.setdefault(ev.step, []).append(ev)
+    if offset >= len(rows) > 0:
+        # Past the last step (a link to a later page of a list that has shrunk since, as a
+        # live run's steps leave a status): the last page that has steps, not an empty one.
+        offset = (len(rows) - 1) // limit * limit
     page = rows[offset : offset + limit]
     starts = [r.ready_at or r.started_at for r in records if (r.ready_at or r.started_at)]
     ends = [r.ended_at for r in records if r.ended_at is not None]
@@ -488,7 +493,7 @@ def run_page(
         "counts": dict(counts),
         "graph": _graph(compiled, by_root),
         "steps": {
-            "offset": offset,
+            "offset": offset,  # the one used: maybe not the one asked for (above)
             "limit": limit,
             "total": len(rows),
             "items": [
@@ -600,7 +605,8 @@ def step_detail(
 ) -> dict[str, Any]:
     """One step instance: its record, every attempt, its definition, its events and,
     when the runtime keeps them, its logs; a loop step's iterations (a page of up to
-    500, from ``iterations_from``, maybe the failed ones only) for the console's grid."""
+    500, from ``iterations_from``, maybe the failed ones only) for the console's grid; a
+    subworkflow step's child runs (``children``), for links down to them."""
     run = ctx.store.get_run(run_id)
     compiled = ctx.definitions.get(run.workflow, run.version)
     model = compiled.by_id.get(_root(step))
@@ -633,6 +639,9 @@ def step_detail(
             )
         except BadPageToken as exc:
             raise DefinitionError([Issue("query.next", str(exc))]) from None
+    children = None
+    if model is not None and model.type == "subworkflow" and model.id == step:
+        children = _subworkflow_children(ctx, run_id, record)
     return {
         # An iteration's step shows the iteration's values whole (one read when they
         # were stored apart), as its steps read them.
@@ -643,6 +652,7 @@ def step_detail(
         "events": [event_view(e) for e in events],
         "logs": _logs_view(logs(run_id, step)) if logs is not None else None,
         "iterations": page,
+        "children": children,
         "callback": _callback(record, events),
         "actions": sorted(
             a.value
@@ -653,3 +663,21 @@ def step_detail(
             )
         ),
     }
+
+
+def _subworkflow_children(ctx: Services, run_id: str, record: StepRecord) -> list[dict[str, Any]]:
+    """The runs a subworkflow step started: one per attempt (a retry runs the workflow
+    again), ``RUN.step.N`` for attempt N+1 (service/runtimes/subworkflow.py); an attempt
+    that failed before launching one (bad params, too deep) has none, so each is read."""
+    ids = [child_run_id(run_id, record.step, n) for n in range(record.attempt)]
+    found = ctx.store.get_runs(ids) if ids else {}
+    return [
+        {
+            "run_id": cid,
+            "attempt": n + 1,
+            "workflow": found[cid].workflow,
+            "status": found[cid].status.value,
+        }
+        for n, cid in enumerate(ids)
+        if cid in found
+    ]

@@ -99,6 +99,29 @@
   function put(el, ...kids) {
     el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
   }
+  // A live page redraws its head, its steps and the open step every 2 s with new elements:
+  // the one that had the focus (an action button, a step row) goes with the old ones and
+  // the focus falls back to <body>, where a keyboard user must start over. It is found
+  // again by what it stands for (its id, or its data-action, data-step... inside the
+  // nearest part with an id) and given the focus back.
+  const FOCUS_KEYS = ["data-action", "data-step", "data-node", "data-status", "data-tag", "data-index", "data-clip", "href"];
+  function focusPlace(el) {
+    if (!el || el === document.body || !(main.contains(el) || detail.contains(el))) return null;
+    const tag = el.tagName.toLowerCase();
+    if (el.id) return `${tag}#${CSS.escape(el.id)}`;
+    const key = FOCUS_KEYS.find((k) => el.hasAttribute(k));
+    const scope = el.parentElement && el.parentElement.closest("[id]");
+    return key && scope ? `#${CSS.escape(scope.id)} ${tag}[${key}="${CSS.escape(el.getAttribute(key))}"]` : null;
+  }
+  // Called before a redraw; what it returns, called after, puts the focus back.
+  function holdFocus() {
+    const before = document.activeElement, place = focusPlace(before);
+    return () => {
+      if (!place || before.isConnected) return; // not redrawn: the focus never moved
+      const again = document.querySelector(place);
+      if (again) again.focus({ preventScroll: true });
+    };
+  }
   const SVG = "http://www.w3.org/2000/svg";
   function s(tag, attrs, ...kids) {
     const el = document.createElementNS(SVG, tag);
@@ -225,7 +248,17 @@
       const from = withFrom ? h("select", { id: "action-from" },
         h("option", { value: "incomplete" }, "from incomplete (reuse what succeeded)"),
         h("option", { value: "beginning" }, "from the beginning")) : null;
-      const onKey = (e) => { if (e.key === "Escape") { e.preventDefault(); done(null); } };
+      const onKey = (e) => {
+        if (e.key === "Escape") { e.preventDefault(); done(null); return; }
+        if (e.key !== "Tab") return;
+        // Modal: Tab and Shift+Tab cycle through the dialog's own controls, never to the
+        // page behind it (whose action buttons would open a second dialog over this one).
+        const stops = [...overlay.querySelectorAll("input, select, button")].filter((el) => !el.disabled);
+        const at = stops.indexOf(document.activeElement);
+        const next = at < 0 ? (e.shiftKey ? stops.length - 1 : 0) : (at + (e.shiftKey ? stops.length - 1 : 1)) % stops.length;
+        e.preventDefault();
+        stops[next].focus();
+      };
       const done = (value) => {
         document.removeEventListener("keydown", onKey, true);
         overlay.remove();
@@ -313,10 +346,12 @@
   }
   function ago(ms) {
     if (!ms) return "";
-    const sec = Math.max(0, (Date.now() - ms) / 1000);
-    if (sec < 60) return `${Math.round(sec)} s ago`;
-    if (sec < 3600) return `${Math.round(sec / 60)} min ago`;
-    if (sec < 86400) return `${Math.round(sec / 3600)} h ago`;
+    // As fmtDur: the unit is chosen from the value rounded to it, so 59.6 s is "1 min ago"
+    // (not "60 s ago") and 59.6 min "1 h ago".
+    const sec = Math.round(Math.max(0, (Date.now() - ms) / 1000));
+    if (sec < 60) return `${sec} s ago`;
+    if (Math.round(sec / 60) < 60) return `${Math.round(sec / 60)} min ago`;
+    if (Math.round(sec / 3600) < 24) return `${Math.round(sec / 3600)} h ago`;
     return `${Math.round(sec / 86400)} d ago`;
   }
   const label = (status) => status.replace(/_/g, " ").toLowerCase();
@@ -460,9 +495,10 @@
     if (id && id === runState.id && document.getElementById("gantt") &&
         Number(params.get("offset") || 0) === runState.offset &&
         ["status", "node", "q"].every((k) => (params.get(k) || "") === runState[k])) {
-      // Only the selected step changed: keep the page (and its polling) as it is.
+      // Only the selected step (or its iteration grid's filter or page) changed: keep the
+      // page (and its polling) as it is.
       const step = params.get("step");
-      if (step) openStep(step); else closeDetail();
+      if (step) openStep(step, params); else closeDetail();
       markSelection();
       return;
     }
@@ -480,7 +516,8 @@
 
   // -- the run list -----------------------------------------------------------------------
   function showRuns(params) {
-    const filters = { workflow: params.get("workflow") || "", status: params.get("status") || "", since: params.get("since") || "", tag: params.get("tag") || "" };
+    // A status in any case (?status=failed), as the API and the CLI take it.
+    const filters = { workflow: params.get("workflow") || "", status: (params.get("status") || "").toUpperCase(), since: params.get("since") || "", tag: params.get("tag") || "" };
     const go = (change) => {
       const next = { ...filters, ...change };
       const q = new URLSearchParams(Object.entries(next).filter(([, v]) => v));
@@ -488,10 +525,16 @@
     };
     const wfSelect = h("select", { id: "f-workflow", "aria-label": "Workflow", onchange: (e) => go({ workflow: e.target.value }) },
       h("option", { value: "" }, "All workflows"));
+    // A filter the address gives that no option holds (several statuses, a range such as
+    // 2h or epoch ms, as `podium runs list --since` takes) is an option of its own, chosen:
+    // the list is filtered by it, and must not look unfiltered.
+    const statuses = RUN_STATUSES.includes(filters.status) || !filters.status ? RUN_STATUSES : [...RUN_STATUSES, filters.status];
     const statusSelect = h("select", { id: "f-status", "aria-label": "Status", onchange: (e) => go({ status: e.target.value }) },
-      h("option", { value: "" }, "Any status"), RUN_STATUSES.map((st) => h("option", { value: st, selected: st === filters.status }, label(st))));
+      h("option", { value: "" }, "Any status"), statuses.map((st) => h("option", { value: st, selected: st === filters.status }, label(st))));
+    const since = SINCE.some(([v]) => v === filters.since) ? SINCE
+      : [...SINCE, [filters.since, /^[0-9]+$/.test(filters.since) ? `Since ${fmtTime(Number(filters.since))}` : `Last ${filters.since}`]];
     const sinceSelect = h("select", { id: "f-since", "aria-label": "Started", onchange: (e) => go({ since: e.target.value }) },
-      SINCE.map(([v, t]) => h("option", { value: v, selected: v === filters.since }, t)));
+      since.map(([v, t]) => h("option", { value: v, selected: v === filters.since }, t)));
     // Tags: key=value, several comma-separated; a run must carry them all.
     const tagInput = filterInput({ id: "f-tag", type: "search", "aria-label": "Tags", placeholder: "tag: key=value" },
       filters.tag, (tag) => go({ tag }));
@@ -531,6 +574,7 @@
         return;
       }
       if (gen !== generation) return;
+      const refocus = holdFocus();
       if (!filledWorkflows) {
         filledWorkflows = true;
         // A workflow the address names that the home does not hold is shown as chosen too
@@ -549,12 +593,12 @@
           : h("span", { class: "muted small" }, " · narrow the filters to see the others"),
       ] : null);
       chips.replaceChildren(...RUN_STATUSES.filter((st) => data.counts[st]).map((st) =>
-        h("button", { class: `chip s-${st}${filters.status === st ? " on" : ""}`, onclick: () => go({ status: filters.status === st ? "" : st }) },
+        h("button", { class: `chip s-${st}${filters.status.split(",").includes(st) ? " on" : ""}`, "data-status": st, onclick: () => go({ status: filters.status === st ? "" : st }) },
           label(st), h("b", {}, num(data.counts[st])))));
       if (!data.runs.length) {
-        const since = (SINCE.find(([v]) => v === filters.since) || [null, filters.since])[1];
+        const sinceText = since.find(([v]) => v === filters.since)[1];
         const said = [filters.workflow && `workflow ${filters.workflow}`, filters.status && `status ${label(filters.status)}`,
-          filters.since && `started: ${since.toLowerCase()}`, filters.tag && `tag ${filters.tag}`].filter(Boolean).join(" · ");
+          filters.since && `started: ${sinceText.toLowerCase()}`, filters.tag && `tag ${filters.tag}`].filter(Boolean).join(" · ");
         body.replaceChildren(h("tr", {}, h("td", { colspan: 6, class: "empty", id: "runs-empty" },
           !data.workflows.length && !filters.workflow ? "No workflows yet: push one with `podium push FILE`."
             : `No runs match ${said ? `these filters (${said})` : "these filters"}.`)));
@@ -570,6 +614,7 @@
             h("td", {}, r.duration_ms !== null ? fmtDur(r.duration_ms) : (TERMINAL.has(r.status) ? "—" : h("span", { class: "muted" }, `${fmtDur(Date.now() - (r.started_at || r.created_at))}…`))));
         }));
       }
+      refocus();
       const active = data.runs.some((r) => !TERMINAL.has(r.status));
       schedule(load, active ? POLL_MS : IDLE_POLL_MS);
     }
@@ -598,12 +643,15 @@
     );
     runState.graphKey = null;
     // Opening a step is part of the address (#/runs/ID?step=NAME), so it survives a reload.
-    if (selected) openStep(selected); else closeDetail();
+    if (selected) openStep(selected, params); else closeDetail();
     loadRun();
   }
 
   function runQuery(change) {
-    const next = { offset: runState.offset, status: runState.status, node: runState.node, q: runState.q, step: runState.selected, ...change };
+    // The open step's grid filter and page go with it (and not to another step).
+    const same = !("step" in change) || change.step === runState.selected;
+    const next = { offset: runState.offset, status: runState.status, node: runState.node, q: runState.q, step: runState.selected,
+      failed: same && runState.failedOnly ? "1" : "", from: same ? runState.iterFrom : "", ...change };
     const q = new URLSearchParams(Object.entries(next).filter(([k, v]) => v && !(k === "offset" && Number(v) === 0)));
     return `#/runs/${encodeURIComponent(runState.id)}${q.toString() ? "?" + q : ""}`;
   }
@@ -626,9 +674,11 @@
     // it); polls of an ended run stop, and opening a step reads it anyway.
     const wasLive = runState.data !== null && !runState.data.terminal;
     runState.data = data;
+    const refocus = holdFocus();
     renderHead(data);
     renderGraph(data.graph);
     renderSteps(data);
+    refocus();
     if (runState.selected && (!data.terminal || wasLive)) refreshStep();
     setLive(data.terminal ? "off" : "on");
     if (!data.terminal) schedule(loadRun, POLL_MS);
@@ -705,11 +755,37 @@
   }
 
   // -- the DAG --------------------------------------------------------------------------
-  function nodeSize(n) {
-    const name = Math.min(n.label.length, 32) * 7.6;
-    const sub = (n.group ? `${n.type} × ${num(n.size)}` : `${n.type} · ${label(n.status)}`).length * 6.4;
-    const widest = n.group ? name : Math.max(name, `${n.type} · waiting for permits`.length * 6.4);
-    return { width: Math.max(120, Math.min(280, Math.max(widest, sub) + 34)), height: n.group ? 58 : 44 };
+  // A node's box fits its name and its second line as the page draws them (12.5 px bold,
+  // 11 px): measured in the page, since a guess per character is far off (an upper-case
+  // id is half as wide again as a lower-case one). A name wider than the widest box is cut
+  // with an ellipsis; the node's tooltip has it whole.
+  const NODE_MIN = 120, NODE_MAX = 320, NODE_TEXT_X = 18, NODE_PAD = 14;
+  function nodeSizes(nodes, box) {
+    const name = s("text", { class: "name" }), sub = s("text", { class: "sub" });
+    const probe = s("svg", { class: "dag-svg probe", width: 1, height: 1, "aria-hidden": "true" }, s("g", { class: "node" }, name, sub));
+    box.append(probe); // in the page, so the page's fonts and sizes apply
+    const width = (el, text) => {
+      el.textContent = visible(text);
+      return el.getComputedTextLength() || text.length * 9; // not laid out (no box): a wide guess
+    };
+    // A non-group node's second line is its type and its status, which changes live.
+    const statusWidth = Math.max(...STEP_STATUSES.map((st) => width(sub, ` · ${label(st)}`)));
+    const room = NODE_MAX - NODE_TEXT_X - NODE_PAD;
+    const sizes = new Map();
+    for (const n of nodes) {
+      let shown = n.label, nameWidth = width(name, shown);
+      if (nameWidth > room) {
+        let keep = Math.floor((shown.length * room) / nameWidth) + 1;
+        while (keep > 2 && width(name, short(n.label, keep)) > room) keep -= 1;
+        shown = short(n.label, keep);
+        nameWidth = width(name, shown);
+      }
+      const subWidth = n.group ? width(sub, `${n.type} × ${num(n.size)}`) : width(sub, n.type) + statusWidth;
+      const w = Math.ceil(Math.max(nameWidth, subWidth)) + NODE_TEXT_X + NODE_PAD;
+      sizes.set(n.id, { name: shown, width: Math.max(NODE_MIN, Math.min(NODE_MAX, w)), height: n.group ? 58 : 44 });
+    }
+    probe.remove();
+    return sizes;
   }
   function short(text, max) { return text.length > max ? text.slice(0, max - 1) + "…" : text; }
 
@@ -726,7 +802,7 @@
     note.textContent = `${num(graph.nodes.length)} node${graph.nodes.length === 1 ? "" : "s"}` + (grouped ? ` · ${grouped} group${grouped === 1 ? "" : "s"} of look-alike steps (click to list them)` : "");
     if (key !== runState.graphKey) {
       runState.graphKey = key;
-      box.replaceChildren(layoutGraph(graph));
+      box.replaceChildren(layoutGraph(graph, box));
     }
     for (const n of graph.nodes) {
       const el = box.querySelector(`g.node[data-node="${CSS.escape(n.id)}"]`);
@@ -735,10 +811,11 @@
       el.setAttribute("data-status", n.status);
       const tip = el.querySelector("title");
       if (tip) tip.textContent = visible(`${n.group ? n.size + " steps: " : ""}${n.label} — ${label(n.status)}`);
+      el.setAttribute("aria-label", visible(nodeName(n)));
       const sub = el.querySelector("text.sub");
       if (n.group) {
         const bar = el.querySelector("g.mini");
-        bar.replaceChildren(...miniBar(n, nodeSize(n).width - 20));
+        bar.replaceChildren(...miniBar(n, Number(el.querySelector("rect.box").getAttribute("width")) - 20));
         sub.textContent = visible(`${n.type} × ${num(n.size)}`);
       } else {
         sub.textContent = visible(`${n.type} · ${label(n.status)}`);
@@ -759,15 +836,23 @@
     return out;
   }
 
-  function layoutGraph(graph) {
+  // What a node is called to assistive technology: its step (or group) and its status.
+  function nodeName(n) {
+    return `${n.group ? `group of ${num(n.size)} steps ` : ""}${n.label}: ${label(n.status)}`;
+  }
+
+  function layoutGraph(graph, box) {
+    const sizes = nodeSizes(graph.nodes, box);
     const g = new dagre.graphlib.Graph();
     g.setGraph({ rankdir: "LR", nodesep: 16, ranksep: 56, marginx: 16, marginy: 16 });
     g.setDefaultEdgeLabel(() => ({}));
-    for (const n of graph.nodes) g.setNode(n.id, nodeSize(n));
+    for (const n of graph.nodes) g.setNode(n.id, { width: sizes.get(n.id).width, height: sizes.get(n.id).height });
     for (const [a, b, cond] of graph.edges) g.setEdge(a, b, { cond: !!cond });
     dagre.layout(g);
     const { width, height } = g.graph();
-    const svg = s("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "dag-svg", role: "img", "aria-label": "Workflow graph" });
+    // A group of controls, not role="img": an image's children are presentational, and the
+    // graph was read as one picture (its nodes' names run together), none of them a control.
+    const svg = s("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "dag-svg", role: "group", "aria-label": "Workflow graph" });
     svg.append(s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
       s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrow" }))));
     const edges = s("g", { class: "edges" });
@@ -789,11 +874,11 @@
       const n = byId.get(id);
       const { x, y, width: w, height: hh } = g.node(id);
       const node = s("g", { class: `node s-${n.status}${n.group ? " group" : ""}`, "data-node": n.id, "data-status": n.status, transform: `translate(${x - w / 2},${y - hh / 2})`, tabindex: 0,
-        onclick: () => clickNode(n), onkeydown: (ev) => { if (ev.key === "Enter") clickNode(n); } },
+        role: "button", "aria-label": nodeName(n), onclick: () => clickNode(n), onkeydown: (ev) => activate(ev, () => clickNode(n)) },
       s("title", {}, `${n.label} — ${label(n.status)}`),
       s("rect", { width: w, height: hh, rx: 8, ry: 8, class: "box" }),
       s("rect", { width: 5, height: hh - 12, x: 6, y: 6, rx: 2, class: "tick" }),
-      s("text", { x: 18, y: n.group ? 21 : 19, class: "name" }, short(n.label, 32)),
+      s("text", { x: NODE_TEXT_X, y: n.group ? 21 : 19, class: "name" }, sizes.get(n.id).name),
       s("text", { x: 18, y: n.group ? 37 : 34, class: "sub" }, n.group ? `${n.type} × ${num(n.size)}` : `${n.type} · ${label(n.status)}`));
       if (n.group) {
         const mini = s("g", { class: "mini", transform: `translate(10,${hh - 12})` });
@@ -803,6 +888,13 @@
       svg.append(node);
     }
     return svg;
+  }
+
+  // Enter or Space on an element with role="button" acts as a click (as on a <button>).
+  function activate(ev, fn) {
+    if (ev.key !== "Enter" && ev.key !== " ") return;
+    ev.preventDefault(); // Space would scroll the page
+    fn();
   }
 
   function clickNode(n) {
@@ -825,6 +917,13 @@
     const nodeFilter = document.getElementById("node-filter");
     nodeFilter.replaceChildren(runState.node ? h("button", { class: "chip on plain", title: "Show every step", onclick: () => { location.hash = runQuery({ node: "", offset: 0 }); } },
       `only the group of ${runState.node.replace(/^group:/, "")}`, h("b", {}, "×")) : "");
+    if (page.offset !== runState.offset) {
+      // The view showed the last page with steps instead of one past them (the address's
+      // offset was from a longer list): the address says the page shown, without a step
+      // back in the history.
+      runState.offset = page.offset;
+      history.replaceState(history.state, "", runQuery({}));
+    }
     const first = page.total ? page.offset + 1 : 0;
     const lastN = Math.min(page.offset + page.limit, page.total);
     document.getElementById("pager").replaceChildren(
@@ -848,8 +947,11 @@
         return h("span", { class: `seg ${kind}`, "data-attempt": sg.attempt, title: tip,
           style: `left:${pct(sg.start).toFixed(3)}%;width:${Math.max(0, pct(sg.end) - pct(sg.start)).toFixed(3)}%` });
       });
+      // A control named after its step (a bare <div tabindex> is nothing to assistive technology).
+      const open = () => { location.hash = runQuery({ step: st.step }); };
       return h("div", { class: `g-row step-row${runState.selected === st.step ? " selected" : ""}`, "data-step": st.step, "data-status": st.status, tabindex: 0,
-        onclick: () => { location.hash = runQuery({ step: st.step }); }, onkeydown: (ev) => { if (ev.key === "Enter") location.hash = runQuery({ step: st.step }); } },
+        role: "button", "aria-label": `${st.step}: ${label(st.status)}${st.attempts ? `, ${st.attempts} attempt${st.attempts === 1 ? "" : "s"}` : ""}`,
+        onclick: open, onkeydown: (ev) => activate(ev, open) },
       h("div", { class: "g-name", title: st.step }, h("span", { class: `dot s-${st.status}` }), st.step, st.type ? h("span", { class: "muted small type" }, st.type) : null),
       h("div", { class: "g-status" }, badge(st.status)),
       h("div", { class: "g-att" }, st.attempts || "—"),
@@ -873,13 +975,18 @@
     document.body.classList.remove("with-detail");
   }
 
-  function openStep(name) {
-    if (runState.selected !== name) { runState.failedOnly = false; runState.iterFrom = ""; runState.folds = new Map();
+  // A loop step's grid filter and page are in the address (&failed=1&from=N), as the step
+  // list's are: Back from an iteration, a reload or a shared link show the same cells.
+  function openStep(name, params) {
+    const other = runState.selected !== name;
+    if (other) { runState.folds = new Map();
       runState.expanded = new Set([...runState.expanded].filter((k) => k.startsWith("run-"))); } // the head's stay
+    runState.failedOnly = params.get("failed") === "1";
+    runState.iterFrom = params.get("from") || "";
     runState.selected = name;
     detail.hidden = false;
     document.body.classList.add("with-detail");
-    detail.replaceChildren(h("p", { class: "muted pad" }, "Loading…"));
+    if (other || !detail.hasChildNodes()) detail.replaceChildren(h("p", { class: "muted pad" }, "Loading…"));
     refreshStep();
   }
 
@@ -893,7 +1000,9 @@
       return;
     }
     if (gen !== generation || runState.selected !== name || read !== stepReads) return;
+    const refocus = holdFocus();
     renderDetail(data);
+    refocus();
   }
 
   // An iteration's values as one line. The view's markers are said in words: a value cut
@@ -927,7 +1036,7 @@
     const name = data.step.step;
     const toggle = h("label", { class: "muted small" },
       h("input", { type: "checkbox", id: "iterations-failed-only", checked: runState.failedOnly ? "" : null,
-        onchange: (e) => { runState.failedOnly = e.target.checked; runState.iterFrom = ""; refreshStep(); } }),
+        onchange: (e) => { location.hash = runQuery({ failed: e.target.checked ? "1" : "", from: "" }); } }),
       " failed only");
     if (runState.failedOnly) toggle.querySelector("input").checked = true;
     const counts = ["running", "succeeded", "failed", "stopped"].filter((k) => c[k]).map((k) => `${num(c[k])} ${k}`).join(" · ");
@@ -942,9 +1051,9 @@
       h("div", { class: "it-head" }, h("span", { class: "muted small" }, counts || "none yet"), toggle),
       cells.length ? h("div", { class: "it-grid" }, ...cells)
         : h("p", { class: "muted" }, runState.failedOnly ? "No failed iteration." : "No iteration yet."),
-      page.next ? h("button", { class: "btn", id: "iterations-more", onclick: () => { runState.iterFrom = page.next; refreshStep(); } },
+      page.next ? h("button", { class: "btn", id: "iterations-more", onclick: () => { location.hash = runQuery({ from: String(page.next) }); } },
         `Next page (from #${page.next})`) : null,
-      runState.iterFrom ? h("button", { class: "btn", onclick: () => { runState.iterFrom = ""; refreshStep(); } }, "First page") : null);
+      runState.iterFrom ? h("button", { class: "btn", id: "iterations-first", onclick: () => { location.hash = runQuery({ from: "" }); } }, "First page") : null);
   }
 
   async function loadLogs(box, step, attempt) {
@@ -996,6 +1105,12 @@
       st.reason ? section("Reason", h("p", { id: "detail-reason" }, clip(st.reason, "reason"))) : null,
       data.callback ? callbackSection(data.callback, section) : null,
       data.iterations ? iterationGrid(data) : null,
+      // A subworkflow step's runs (one per attempt that started one): the way down to the
+      // called workflow's steps, as a loop's grid leads to its iterations.
+      (data.children || []).length ? section(data.children.length === 1 ? "Child run" : "Child runs",
+        h("ul", { class: "children", id: "detail-children" }, data.children.map((c) =>
+          h("li", { "data-run": c.run_id }, h("a", { class: "mono", href: `#/runs/${encodeURIComponent(c.run_id)}` }, c.run_id), " ", badge(c.status),
+            h("span", { class: "muted small" }, ` ${c.workflow} · attempt ${c.attempt}`))))) : null,
       section("Output", h("div", { id: "detail-output" }, json(st.output, "output"))),
       data.logs ? section("Logs", h("div", { id: "detail-logs" }, data.logs.length
         ? data.logs.map((l) => h("div", { class: "log" }, h("div", { class: "muted small" }, `attempt ${l.attempt} · ${l.stream}`),
