@@ -13,6 +13,7 @@ remote target is named: no --stack, --endpoint or --profile, and no remote confi
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -205,13 +206,16 @@ def list_runs(
     tags = parse_tags(tag)
 
     def more(token: str) -> str:
-        """The command for the next page: the same filters, from the token on."""
-        kept = [workflow or ""]
-        kept += [f"--status {s}" for s in status or []]
-        kept += [f"--since {since}"] if since is not None else []
-        kept += [f"--tag {t}" for t in tag or []]
-        kept += [f"--limit {limit}"] if limit != 20 else []
-        return f"more: podium runs list {' '.join(k for k in kept if k)} --next {token}"
+        """The command for the next page: the same filters and target, from the token
+        on, each value quoted for a shell (a tag's value may hold a space)."""
+        kept: list[tuple[str, object]] = [("", workflow)]
+        kept += [("--status", s) for s in status or []]
+        kept += [("--since", since), *(("--tag", t) for t in tag or [])]
+        kept += [("--limit", limit if limit != 20 else None), ("--home", home)]
+        kept += [("--stack", stack), ("--endpoint", endpoint), ("--profile", profile)]
+        kept += [("--region", region), ("--aws-profile", aws_profile), ("--next", token)]
+        words = [w for option, value in kept if value is not None for w in (option, str(value))]
+        return "more: podium runs list " + " ".join(shlex.quote(w) for w in words if w)
 
     if uses_local_home(home, stack, endpoint, profile):
         local_commands.list_runs(

@@ -318,9 +318,11 @@ def _apply_run_action(
     if action is RunAction.RESUME:
         resumed = _transition(ctx, run, RunStatus.PAUSED, RunStatus.RUNNING, None)
         if resumed is not None:
+            # Said first: a held step that goes on may end the run, whose end is
+            # published then and must not come before its RUNNING.
+            publish_run_status(ctx, resumed)
             resume_tree(ctx, resumed)
             release_held(ctx, resumed)
-            publish_run_status(ctx, resumed)
             return ctx.store.get_run(run.run_id)
         return None
     raise ValueError(f"not a run action with writes: {action}")  # pragma: no cover

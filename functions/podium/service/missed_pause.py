@@ -25,6 +25,7 @@ from podium.core.engine.errors import RunConflict, RunNotFound
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus
 from podium.service.context import Services
+from podium.service.run_events import publish_run_status
 
 
 def paused_meanwhile(
@@ -54,7 +55,7 @@ def pause_launched(ctx: Services, child_ids: Iterable[str], reason: str) -> None
     for child_id in child_ids:
         ctx.store.watch_run(child_id, ctx.now() + ctx.stale_ready_ms)
         try:
-            ctx.store.transition_run(
+            paused = ctx.store.transition_run(
                 child_id,
                 expected=frozenset({RunStatus.RUNNING}),
                 to=RunStatus.PAUSED,
@@ -62,3 +63,4 @@ def pause_launched(ctx: Services, child_ids: Iterable[str], reason: str) -> None
             )
         except (RunConflict, RunNotFound):
             continue
+        publish_run_status(ctx, paused)  # a subworkflow's run says so (an iteration not)

@@ -58,8 +58,10 @@ def resume_tree(ctx: Services, run: RunRecord) -> list[str]:
     steps going on as it resumes."""
 
     def resumed(child: RunRecord) -> None:
+        # Said before its held steps go on: one that ends the run publishes the end,
+        # which must come after the RUNNING (a subworkflow's run says it, an iteration not).
+        publish_run_status(ctx, child)
         release_held(ctx, child)
-        publish_run_status(ctx, child)  # a subworkflow's run says it (an iteration not)
 
     return move_tree(ctx, run, RunStatus.PAUSED, RunStatus.RUNNING, None, after=resumed)
 
@@ -85,7 +87,7 @@ def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
         )
     except RunConflict:
         return False
+    publish_run_status(ctx, resumed)  # before what its resume may end (as resume_tree)
     resume_tree(ctx, resumed)
     release_held(ctx, resumed)
-    publish_run_status(ctx, resumed)
     return True

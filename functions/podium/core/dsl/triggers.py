@@ -112,11 +112,11 @@ class EventSource(_Model):
 
     @field_validator("pattern")
     @classmethod
-    def _pattern(cls, v: dict[str, Any]) -> dict[str, Any]:
+    def _pattern(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         from podium.core.engine.event_patterns import PatternError, check_pattern
 
         try:
-            check_pattern(v)
+            check_pattern(v, new=at_push(info))
         except PatternError as exc:
             raise ValueError(str(exc)) from None
         return v

@@ -30,36 +30,38 @@ class PatternError(ValueError):
     """A pattern EventBridge would refuse; the message names the place."""
 
 
-def check_pattern(pattern: Any, path: str = "pattern") -> None:
+def check_pattern(pattern: Any, path: str = "pattern", *, new: bool = True) -> None:
+    """Refuse a pattern ``matches`` cannot evaluate. ``new``: also what a push refuses
+    and a version stored before keeps (a numeric range written upper bound first)."""
     if not isinstance(pattern, Mapping) or not pattern:
         raise PatternError(f"{path}: must be a non-empty object of fields")
     for key, rule in pattern.items():
         where = f"{path}.{key}"
         if key == OR:
-            _check_or(rule, where)
+            _check_or(rule, where, new)
         elif isinstance(rule, Mapping):
-            check_pattern(rule, where)
+            check_pattern(rule, where, new=new)
         elif isinstance(rule, list):
             if not rule:
                 raise PatternError(f"{where}: an empty list matches nothing")
             for item in rule:
                 if isinstance(item, Mapping):
-                    _check_operator(item, where)
+                    _check_operator(item, where, new)
         else:
             raise PatternError(f"{where}: must be a list of values or an object (a nested field)")
 
 
-def _check_or(rule: Any, where: str) -> None:
+def _check_or(rule: Any, where: str, new: bool) -> None:
     if not isinstance(rule, list) or not rule:
         raise PatternError(
             f"{where}: a non-empty list of patterns, such as"
             " [{'state': ['FAILED']}, {'code': [{'prefix': 'E'}]}]"
         )
     for i, alternative in enumerate(rule):
-        check_pattern(alternative, f"{where}[{i}]")
+        check_pattern(alternative, f"{where}[{i}]", new=new)
 
 
-def _check_operator(item: Mapping[str, Any], where: str) -> None:
+def _check_operator(item: Mapping[str, Any], where: str, new: bool) -> None:
     if len(item) != 1:
         raise PatternError(f"{where}: one operator per object, such as {{'prefix': 'raw/'}}")
     ((op, arg),) = item.items()
@@ -89,12 +91,12 @@ def _check_operator(item: Mapping[str, Any], where: str) -> None:
                 raise PatternError(f"{where}.numeric: {arg[i]!r} {arg[i + 1]!r} is not op number")
         # A range is a lower bound then an upper one, as EventBridge takes it (it refuses
         # ["<", 5, "<", 10] and the like, which would match nothing or not what is meant).
-        if len(arg) == 4 and (arg[0] not in (">", ">=") or arg[2] not in ("<", "<=")):
+        if new and len(arg) == 4 and (arg[0] not in (">", ">=") or arg[2] not in ("<", "<=")):
             raise PatternError(
                 f"{where}.numeric: a range is a lower bound then an upper one:"
                 ' [">" or ">=", low, "<" or "<=", high]'
             )
-        if len(arg) == 4 and not arg[1] < arg[3]:
+        if new and len(arg) == 4 and not arg[1] < arg[3]:
             raise PatternError(
                 f"{where}.numeric: the range's low {arg[1]} is not below its high {arg[3]}"
             )

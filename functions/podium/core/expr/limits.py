@@ -33,10 +33,11 @@ class Limits:
     """Elements in a produced list."""
     max_map_size: int = 100_000
     """Entries in a produced map."""
-    max_produced: int = 20_000_000
-    """Elements and characters copied into new lists and strings in one evaluation
-    (concatenations, ranges): what it may fill memory with, kept or not (`map` keeping
-    a big concatenation per iteration would fill gigabytes within the cost budget)."""
+    max_produced: int = 200_000_000
+    """Bytes, about, copied into new lists (8 per element) and strings (1 per character)
+    in one evaluation (concatenations, ranges): what it may fill memory with, kept or
+    not (`map` keeping a big concatenation per iteration would fill gigabytes within
+    the cost budget; a handler has 512 MB)."""
     max_regex_length: int = 1_000
     """Characters in a regular expression given to `matches`."""
     max_value_depth: int = 100

@@ -145,17 +145,19 @@ def _unescape(body: str, is_bytes: bool) -> str | bytes:
 _MAX_LITERAL_CHARS = 100
 
 
-def _significant(digits: str) -> int:
-    """How many digits the literal has past its 0x and its leading zeros."""
-    if digits[:2] in ("0x", "0X"):
-        digits = digits[2:]
-    return len(digits.lstrip("0"))
+def _digits(text: str) -> tuple[str, int]:
+    """The literal's digits past its 0x and its leading zeros, and their base (int()
+    refuses more than 4,300 decimal digits, leading zeros included)."""
+    if text[:2] in ("0x", "0X"):
+        return text[2:].lstrip("0") or "0", 16
+    return text.lstrip("0") or "0", 10
 
 
 def decode_int(text: str, pos: int, negated: bool = False) -> int:
-    if _significant(text) > _MAX_LITERAL_CHARS:
+    digits, base = _digits(text)
+    if len(digits) > _MAX_LITERAL_CHARS:
         raise ExpressionSyntaxError("integer literal out of int64 range", pos)
-    value = int(text, 16) if text[:2] in ("0x", "0X") else int(text)
+    value = int(digits, base)
     limit = INT64_MAX + 1 if negated else INT64_MAX
     if value > limit:
         raise ExpressionSyntaxError("integer literal out of int64 range", pos)
@@ -163,10 +165,10 @@ def decode_int(text: str, pos: int, negated: bool = False) -> int:
 
 
 def decode_uint(text: str, pos: int) -> UInt:
-    digits = text[:-1]
-    if _significant(digits) > _MAX_LITERAL_CHARS:
+    digits, base = _digits(text[:-1])
+    if len(digits) > _MAX_LITERAL_CHARS:
         raise ExpressionSyntaxError("uint literal out of uint64 range", pos)
-    value = int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits)
+    value = int(digits, base)
     if value > UINT64_MAX:
         raise ExpressionSyntaxError("uint literal out of uint64 range", pos)
     return UInt(value)

@@ -52,6 +52,9 @@ def _check_uint(r: int) -> UInt:
     raise _overflow("uint")
 
 
+_ELEMENT_BYTES = 8  # a list element is a pointer (Limits.max_produced)
+
+
 def _concat_limit(n: int, ctx: Ctx, kind: str) -> None:
     limits = ctx.limits
     cap = limits.max_list_size if kind == "list" else limits.max_string_length
@@ -59,7 +62,7 @@ def _concat_limit(n: int, ctx: Ctx, kind: str) -> None:
         raise LimitError(f"{kind} too large ({n} > {cap})")
     if n >= _COPY_STEP:
         ctx.charge(n // _COPY_STEP)
-    ctx.produce(n)
+    ctx.produce(n * _ELEMENT_BYTES if kind == "list" else n)
 
 
 def add(a: Any, b: Any, ctx: Ctx) -> Any:

@@ -91,7 +91,7 @@ def fn_date(ctx: Ctx, value: Any, *tz: Any) -> str:
 
 def fn_format(ctx: Ctx, value: Any, fmt: Any, *tz: Any) -> str:
     if type(fmt) is not str:
-        raise no_overload("podium.format", value, fmt)
+        raise no_overload("podium.format", value, fmt, *tz)
     if len(fmt) > _MAX_FORMAT_LENGTH:
         raise LimitError(f"format string too long (max {_MAX_FORMAT_LENGTH})")
     ts = _as_timestamp(value, "podium.format", value, fmt, *tz)
@@ -129,7 +129,7 @@ def fn_date_range(ctx: Ctx, start: Any, end: Any) -> list[str]:
         raise LimitError(f"podium.dateRange would produce {count} dates (max {cap})")
     # Building each date string takes about as long as five cheap steps.
     ctx.charge(5 * count)
-    ctx.produce(count)
+    ctx.produce(64 * count)  # a pointer and a 10-character string each
     return [date.fromordinal(n).isoformat() for n in range(first, last + 1)]
 
 
@@ -143,7 +143,7 @@ def fn_range(ctx: Ctx, start: Any, end: Any) -> list[int]:
     if count > cap:
         raise LimitError(f"podium.range would produce {count} numbers (max {cap})")
     ctx.charge(count)
-    ctx.produce(count)
+    ctx.produce(8 * count)
     return list(range(start, end))
 
 

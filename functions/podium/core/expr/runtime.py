@@ -24,7 +24,7 @@ class Ctx:
         self.slots: list[Any] = [None] * n_slots
         self.budget = limits.max_cost
         self.limits = limits
-        self.produced = 0  # elements and characters copied (Limits.max_produced)
+        self.produced = 0  # bytes copied, about (Limits.max_produced)
 
     def charge(self, steps: int) -> None:
         budget = self.budget - steps
@@ -33,12 +33,12 @@ class Ctx:
             raise self.exhausted()
 
     def produce(self, n: int) -> None:
-        """``n`` more elements or characters copied into a new list or string."""
+        """``n`` more bytes (about) copied into a new list (8 per element) or string."""
         self.produced += n
         if self.produced > self.limits.max_produced:
             raise LimitError(
                 f"evaluation produced more than max_produced={self.limits.max_produced}"
-                " list elements and string characters (memory)"
+                " bytes of lists and strings (memory): keep fewer or smaller values"
             )
 
     def exhausted(self, pos: int | None = None) -> LimitError:
