@@ -100,13 +100,13 @@ def test_retained_concatenations_are_bounded_within_the_cost_budget() -> None:
     `[podium.range(0, 50000)].map(l, podium.range(0, 9000).map(i, l + l))` retains ~7.5 GB
     (a Lambda is killed by the OOM killer, not given a MemoryError). Right: charge retained
     elements (or cap the total produced per evaluation) so this is a cost/size limit error
-    long before memory runs out. Run in a subprocess capped at 384 MB of address space:
+    long before memory runs out. Run in a subprocess capped at 1 GB of address space:
     today it ends in 'evaluation ran out of memory'. Fix in operators._concat_limit /
     macros.map_ (charge per element kept)."""
     code = textwrap.dedent(
         """
         import resource
-        resource.setrlimit(resource.RLIMIT_AS, (384 << 20, 384 << 20))
+        resource.setrlimit(resource.RLIMIT_AS, (1024 << 20, 1024 << 20))
         from podium.core.expr import ExpressionError, compile_expression
         src = ("[podium.range(0, 50000)].map(l, podium.range(0, 9000).map(i, l + l))"
                "[0].size()")
