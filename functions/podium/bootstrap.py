@@ -256,10 +256,12 @@ def _logs(env: Any) -> Any:
 
     from podium.adapters.cloudwatch_logs import CloudWatchLogReader
 
-    client = boto3.client(
-        "logs", region_name=env.get("AWS_REGION"), endpoint_url=env.get("PODIUM_AWS_ENDPOINT_URL")
+    endpoint = env.get("PODIUM_AWS_ENDPOINT_URL")
+    client = boto3.client("logs", region_name=env.get("AWS_REGION"), endpoint_url=endpoint)
+    # A function ARN of another region logs there.
+    return CloudWatchLogReader(
+        client, lambda other: boto3.client("logs", region_name=other, endpoint_url=endpoint)
     )
-    return CloudWatchLogReader(client)
 
 
 def _payloads(env: Any) -> Any:

@@ -144,16 +144,21 @@ def _grant_read_logs(role: iam.Role, arns: Sequence[str]) -> None:
     if not arns:
         return
     stack = Stack.of(role)
-    names = ["*"] if "*" in arns else [_function_name(a) for a in arns]
-    resources = [
-        stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"/aws/lambda/{name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    # A function of another region (or account) logs there: its group is granted there.
+    places = [(None, None, "*")] if "*" in arns else [_function_place(a) for a in arns]
+    resources = list(
+        dict.fromkeys(
+            stack.format_arn(
+                service="logs",
+                region=region,
+                account=account,
+                resource="log-group",
+                resource_name=f"/aws/lambda/{name}:*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for region, account, name in places
         )
-        for name in names
-    ]
+    )
     role.add_to_policy(
         iam.PolicyStatement(
             actions=["logs:FilterLogEvents", "logs:GetLogEvents"], resources=resources
@@ -166,6 +171,16 @@ def _grant_read_logs(role: iam.Role, arns: Sequence[str]) -> None:
             "Log streams of a step function are made per invocation; the grant is limited to"
             " the log groups of the functions listed in allowed_function_arns.",
         )
+
+
+def _function_place(name_or_arn: str) -> tuple[str | None, str | None, str]:
+    """(region, account, name) of a function: an ARN's own region and account, else
+    None (the stack's)."""
+    pieces = name_or_arn.split(":")
+    resolved = not Token.is_unresolved(name_or_arn)
+    if resolved and name_or_arn.startswith("arn:") and len(pieces) >= 7 and pieces[3]:
+        return pieces[3], pieces[4] or None, _function_name(name_or_arn)
+    return None, None, _function_name(name_or_arn)
 
 
 def _function_name(name_or_arn: str) -> str:

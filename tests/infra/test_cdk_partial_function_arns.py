@@ -58,3 +58,26 @@ def test_partial_function_arn_is_granted_as_the_functions_arn(
     assert resources, "no lambda:InvokeFunction grant at all"
     expected = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:extract"
     assert expected in resources, resources
+
+
+def test_a_function_of_another_region_has_its_logs_granted_there(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The api role read the log groups of the allowed functions in the stack's region
+    only: a function of another region (invoked there since session 22) logs there, and
+    `podium runs logs` of its step was refused. Its group is granted in its region."""
+    from podium_cdk import Podium
+
+    far = f"arn:aws:lambda:us-west-2:{ACCOUNT}:function:far"
+    app = App(context=cdk_context(), outdir=str(tmp_path_factory.mktemp("far")))
+    stack = Stack(app, "Far", env=Environment(account=ACCOUNT, region=REGION))
+    Podium(stack, "Podium", allowed_function_arns=[far, "near"])
+    resources: list[Any] = []
+    for resource in Template.from_stack(stack).to_json()["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Policy":
+            continue
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            if "logs:FilterLogEvents" in as_list(statement["Action"]):
+                resources += as_list(statement["Resource"])
+    assert f"arn:aws:logs:us-west-2:{ACCOUNT}:log-group:/aws/lambda/far:*" in resources
+    assert f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/near:*" in resources

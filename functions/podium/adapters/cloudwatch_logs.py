@@ -4,6 +4,8 @@ stream for one invocation, from ``START RequestId: <id>`` to ``END RequestId: <i
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from podium.core.engine.errors import NotFound
@@ -24,13 +26,32 @@ def log_group_of(function: str) -> str:
 
 
 class CloudWatchLogReader:
-    def __init__(self, client: Any) -> None:
+    """Reads a function's log group in the function's own region (a cross-region ARN's
+    logs are there), through a client of that region made once by ``client_for_region``."""
+
+    def __init__(self, client: Any, client_for_region: Callable[[str], Any] | None = None) -> None:
         self._logs = client
+        self._client_for_region = client_for_region
+        self._regional: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, function: str) -> Any:
+        pieces = function.split(":")
+        region = pieces[3] if function.startswith("arn:") and len(pieces) >= 7 else ""
+        own = getattr(getattr(self._logs, "meta", None), "region_name", None)
+        if not region or region == own or self._client_for_region is None:
+            return self._logs
+        with self._lock:
+            client = self._regional.get(region)
+            if client is None:
+                client = self._regional[region] = self._client_for_region(region)
+        return client
 
     def read(self, function: str, request_id: str, start_ms: int, end_ms: int) -> str:
         group = log_group_of(function)
+        logs = self._client(function)
         try:
-            found = self._logs.filter_log_events(
+            found = logs.filter_log_events(
                 logGroupName=group,
                 filterPattern=f'"START RequestId: {request_id}"',
                 startTime=max(0, start_ms - 60_000),
@@ -60,7 +81,7 @@ class CloudWatchLogReader:
             }
             if token:
                 kwargs["nextToken"] = token
-            page = self._logs.get_log_events(**kwargs)
+            page = logs.get_log_events(**kwargs)
             for event in page.get("events", []):
                 message = str(event.get("message", ""))
                 lines.append(message.rstrip("\n"))
