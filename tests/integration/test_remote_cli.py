@@ -555,5 +555,7 @@ def test_runs_list_pages_past_its_limit(deployed: Deployed, user: Path, tmp_path
             break
     assert len(seen) == 5 == len(set(seen))
     shown = on_stack("runs", "list", "remote_paged", "--limit", "2")
-    assert "more: podium runs list remote_paged --limit 2 --stack podium-test --next " in shown.output
+    assert (
+        "more: podium runs list remote_paged --limit 2 --stack podium-test --next " in shown.output
+    )
     assert on_stack("runs", "list", "remote_paged", "--next", "nonsense").exit_code == 2
