@@ -22,6 +22,7 @@ def reads(source: str) -> bool:
         "has(event.signals.a.params.n) && event.signals.a.signal_id != ''",
         "event.kind == 'signal' && event.trigger == 't' && size(event.signals.a.params) > 0",
         "event.signals.a.params.tags.exists(t, t == 'x')",
+        "event.signals['a'].params.n > 1",  # an index by a literal is a field (core/expr/refs)
         "true",
     ],
 )
@@ -37,7 +38,8 @@ def test_params_and_ids_only(source: str) -> None:
         "size(event.signals.b.payload.rows) > 0 && event.signals.a.params.n > 1",
         "event.signals.a == event.signals.b",  # whole signals
         "size(event.signals) == 2",
-        "event.signals['a'].params.n > 1",  # an index: the path stops at signals
+        "event.signals[params_name].params.n > 1",  # a computed index: the path stops
+        "event.signals['x.params'].payload != null",  # a key with a dot: it stops too
         "event.signals.exists(n, event.signals[n].payload != null)",
         "event != null",
         # A backquoted field may hold a dot: `x.params` is a signal's name here.

@@ -195,7 +195,7 @@ def _stand_in_notes(path: Path, defn: Any) -> list[str]:
 def _function_notes(path: Path, defn: Any) -> list[str]:
     """Where a lambda step runs: a module:function only locally; a Lambda name locally
     only when podium.toml beside the file maps it (a bad podium.toml is a note too)."""
-    from podium.core.functions import is_python_ref, mapped
+    from podium.core.functions import is_python_ref, lambda_functions, mapped
     from podium.local.functions import config_beside, read_config
 
     try:
@@ -203,19 +203,16 @@ def _function_notes(path: Path, defn: Any) -> list[str]:
     except ValueError as exc:
         return [str(exc)]
     notes = []
-    for i, step in enumerate(defn.steps):
-        function = getattr(step, "function", None)
-        if step.type != "lambda" or not isinstance(function, str):
-            continue
+    for where, _, function in lambda_functions(defn.steps):  # loop bodies' steps too
         if is_python_ref(function):
             notes.append(
-                f"steps[{i}].function: '{function}' is a Python callable: it runs locally, but"
+                f"{where}: '{function}' is a Python callable: it runs locally, but"
                 " a deployed stack refuses it; name the Lambda function and map it in"
                 " podium.toml"
             )
         elif mapped(mapping, function) is None:
             notes.append(
-                f"steps[{i}].function: Lambda function '{function}' has no local mapping in"
+                f"{where}: Lambda function '{function}' has no local mapping in"
                 f" {config_beside(path).name} beside the file: podium run fails this step"
                 " (add it, or pass --functions)"
             )

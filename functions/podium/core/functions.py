@@ -14,7 +14,7 @@ Python identifier is written as an ARN to tell it apart.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from podium.core.dsl.errors import Issue
 
@@ -23,6 +23,7 @@ PYTHON_REF = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
 # arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] (other partitions too)
 _ARN = re.compile(r"^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:(?P<name>[A-Za-z0-9_-]+)")
 MAX_MAPPINGS = 1000
+LOOP_TYPES = ("foreach", "while")  # steps whose ``steps`` are a body
 
 
 def is_python_ref(function: str) -> bool:
@@ -75,22 +76,34 @@ def unmapped_message(function: str) -> str:
     )
 
 
-def python_ref_issues(steps: Iterable[object]) -> list[Issue]:
-    """Issues for lambda steps that name a Python callable: the deployed runner invokes
-    Lambda functions only."""
-    issues = []
+def lambda_functions(
+    steps: Iterable[object], where: str = "steps"
+) -> Iterator[tuple[str, str, str]]:
+    """(path of its ``function``, step id, function) of each lambda step, loop bodies
+    included (a foreach's or a while's ``steps``, at any depth): a body's step is deployed
+    and run like any other, so what is refused or noted for a top-level step is too."""
     for i, step in enumerate(steps):
         function = getattr(step, "function", None)
-        if getattr(step, "type", None) != "lambda" or not isinstance(function, str):
-            continue
+        if getattr(step, "type", None) == "lambda" and isinstance(function, str):
+            yield f"{where}[{i}].function", str(getattr(step, "id", i)), function
+        body = getattr(step, "steps", None)
+        if getattr(step, "type", None) in LOOP_TYPES and isinstance(body, list):
+            yield from lambda_functions(body, f"{where}[{i}].steps")
+
+
+def python_ref_issues(steps: Iterable[object]) -> list[Issue]:
+    """Issues for lambda steps (in loop bodies too) that name a Python callable: the
+    deployed runner invokes Lambda functions only."""
+    issues = []
+    for path, step_id, function in lambda_functions(steps):
         if not is_python_ref(function):
             continue
         module, _, attr = function.partition(":")
         suggestion = f"{module.rsplit('.', 1)[-1]}-{attr.rsplit('.', 1)[-1]}".replace("_", "-")
         issues.append(
             Issue(
-                f"steps[{i}].function",
-                f"step '{getattr(step, 'id', i)}' calls the Python callable '{function}',"
+                path,
+                f"step '{step_id}' calls the Python callable '{function}',"
                 " which only the local runtime can call; on AWS a lambda step names a Lambda"
                 f" function (name or ARN): write e.g. function: {suggestion} (your Lambda's"
                 " name) and map it locally in podium.toml beside the workflow: [functions]"

@@ -9,6 +9,7 @@ is not upstream is an error here, with its position, not a run failure later.
 
 from __future__ import annotations
 
+import copy
 import json
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +34,7 @@ STEP_ROOTS = frozenset({"params", "steps", "run"})
 # A step that waits for signals also reads the ones it matched: signal.<name>.params/.payload
 SIGNAL_FIELDS = ("params", "payload")
 TRIGGER_ROOTS = frozenset({"event"})  # a trigger's params read the event that fired it
+VALIDATE_ROOTS = frozenset({"value", "params"})  # a param's validate: its value, the others
 # The fields of `run` (service.bindings.run_binding builds it).
 RUN_FIELDS = ("id", "workflow", "version", "start_time", "logical_date", "trigger")
 
@@ -173,6 +175,7 @@ class WorkflowExpressions:
                     f"steps[{i}].emit", spec, known, itself, issues, step_roots, signals=waits
                 )
                 emits[step.id] = rendered or _literal_list(spec)
+        _param_validations(defn, known, issues)
         triggers = _trigger_params(defn, known, issues)
         outputs = None
         if defn.outputs:  # every step has ended when a run succeeds: all are readable
@@ -250,6 +253,13 @@ class _Known:
         ids = (s.id for s in defn.steps) if steps is None else steps
         self.step_ids = {sid: i for i, sid in enumerate(ids)}
         self.fields = defn.scope_fields if fields is None else fields
+
+    def with_fields(self, fields: Fields) -> _Known:
+        """The same names, with ``fields`` known of the roots they name (a signal
+        trigger's ``event``), without building the step ids again."""
+        scoped = copy.copy(self)
+        scoped.fields = fields
+        return scoped
 
 
 class _Upstream:
@@ -479,6 +489,7 @@ def _check_refs(
 _FIELD_HINTS = {
     "state": "; declare it in the while's state",
     "iteration.state": "; declare it in the while's state",
+    "event.signals": "; a signal trigger's event holds the signals in its names",
 }
 
 
@@ -507,11 +518,53 @@ def _nothing_upstream(step: str) -> bool | None:
     return False
 
 
+def _param_validations(defn: WorkflowDefinition, known: _Known, issues: list[Issue]) -> None:
+    """A param's ``validate`` reads ``value`` and ``params`` (models.ParamValidation
+    checks the roots): a param that is not declared would refuse every run at its
+    start ("validate could not be evaluated"), so it is refused here, at push."""
+    for name, spec in defn.params.items():
+        rule = spec.validate_
+        if rule is None:
+            continue
+        compiled = compile_expression(rule.expr)  # compiled by the model already
+        path = f"params.{name}.validate"
+        _check_refs(
+            path, rule.expr, compiled.references, VALIDATE_ROOTS, known, _nothing_upstream, issues
+        )
+
+
+def _signal_event_fields(names: Iterable[str]) -> Fields:
+    """What a signal trigger's ``event`` holds (service/signal_triggers._signal_event):
+    its kind, its trigger's id, and one entry per name it joins."""
+    signal: Fields = {"params": None, "payload": None, "signal_id": None}
+    names = list(names)
+    # A name holding a dot (sales.ready) splits in a dotted reference: not checked then.
+    signals = None if any("." in n for n in names) else dict.fromkeys(names, signal)
+    return {"event": {"kind": None, "trigger": None, "signals": signals}}
+
+
 def _trigger_params(
     defn: WorkflowDefinition, known: _Known, issues: list[Issue]
 ) -> dict[str, Payload]:
     out: dict[str, Payload] = {}
     for (tid, trigger), i in zip(defn.trigger_map.items(), range(len(defn.triggers)), strict=True):
+        scope = known
+        if trigger.signal is not None:
+            # A signal trigger's event holds the signals of its names only: a condition
+            # reading another (or params, which it cannot see) fails on every set, and
+            # the trigger silently never starts a run.
+            scope = known.with_fields(_signal_event_fields(trigger.signal.names))
+            condition = trigger.signal.condition
+            if condition is not None:
+                _check_refs(
+                    f"triggers[{i}].signal.condition",
+                    condition,
+                    compile_expression(condition).references,  # compiled by the model
+                    TRIGGER_ROOTS,
+                    scope,
+                    _nothing_upstream,
+                    issues,
+                )
         path = f"triggers[{i}].params"
         for name in trigger.params:
             if name not in known.params:
@@ -522,7 +575,7 @@ def _trigger_params(
                         " sets the workflow's declared params",
                     )
                 )
-        rendered = _payload(path, trigger.params, known, _nothing_upstream, issues, TRIGGER_ROOTS)
+        rendered = _payload(path, trigger.params, scope, _nothing_upstream, issues, TRIGGER_ROOTS)
         out[tid] = rendered or _literal(dict(trigger.params))
     return out
 

@@ -8,6 +8,8 @@ import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
+from functools import lru_cache
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -52,6 +54,7 @@ from podium.core.dsl.models import (
 from podium.core.dsl.params import check_defaults
 from podium.core.dsl.stored import STORED
 from podium.core.dsl.triggers import JOIN_KEY, TRIGGER_ID
+from podium.core.dsl.yaml12 import use_core_schema
 from podium.core.engine.signals import SIGNAL_NAME
 
 _STEP_MODELS: dict[str, type[BaseModel]] = {
@@ -92,8 +95,9 @@ _SafeLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Yaml12Loader(_SafeLoader):  # type: ignore[misc]
-    """YAML 1.2 booleans: only true/false. YAML 1.1 also reads on/off/yes/no as booleans,
-    which silently turns a param named ``on`` or a value ``no`` (Norway) into a bool.
+    """YAML 1.2's core schema (core.dsl.yaml12): YAML 1.1 also reads on/off/yes/no as
+    booleans, ``10:30`` as 630 and ``010`` as 8, which silently turns a param named
+    ``on``, a value ``no`` (Norway) or a time of day into something else.
 
     Aliases are checked before anything is built: ten nested anchors that each repeat
     the one before ten times (a "billion laughs") are a few hundred bytes of text but a
@@ -113,17 +117,7 @@ class _Yaml12Loader(_SafeLoader):  # type: ignore[misc]
         return self.construct_document(node)
 
 
-# YAML 1.2 has no implicit timestamps either: `2024-05-01` stays the string it looks like.
-_YAML11_ONLY = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in _YAML11_ONLY]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+use_core_schema(_Yaml12Loader)
 
 
 class _DocumentLimit(Exception):
@@ -565,7 +559,7 @@ def validate_definition(data: dict[str, Any], *, stored: bool = False) -> Workfl
     try:
         defn = WorkflowDefinition.model_validate(data, context=STORED if stored else None)
     except ValidationError as exc:
-        errors = _without_union_noise(exc.errors())
+        errors = _without_union_noise(exc.errors(), data)
         shape = list(dict.fromkeys(_issue_from(err, data) for err in errors))
         raise DefinitionError(shape + check_raw_graph(data)) from None
     issues = check_graph(defn) + check_defaults(defn)
@@ -639,31 +633,69 @@ def _resolved(annotation: Any, value: Any) -> Any:
 
 # The tags pydantic puts into an error's location for the members of a plain union
 # (``Name | list[CapacityProviderItem]``: "constrained-str", "list[...]"); users never
-# wrote them. (Model names are left: they could be a user's key.)
+# wrote them. (A model member's tag is its class name, which could be a user's key too:
+# ``_model_tags`` finds those by position.)
 _MEMBER_TAG = re.compile(r"^(str|int|float|bool|none|constrained-[a-z]+|[a-z][a-z-]*\[.*\])$")
 
 
-def _member_at(loc: tuple[Any, ...]) -> int | None:
-    return next(
-        (n for n, part in enumerate(loc) if isinstance(part, str) and _MEMBER_TAG.match(part)),
-        None,
-    )
+def _model_tags(loc: tuple[Any, ...], data: dict[str, Any]) -> set[int]:
+    """The places in ``loc`` that are a model member's tag (``depends_on[0].Edge.step``
+    for ``list[str | Edge]``), found by walking the definition's models along ``loc``
+    (a step by its ``type`` tag, into loop bodies): a user's key named like a model
+    (a param ``Edge``) is at a place where no union is, and is kept."""
+    tags: set[int] = set()
+    annotation: Any = WorkflowDefinition
+    for n, part in enumerate(loc):
+        while get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        if get_origin(annotation) in (Union, UnionType):
+            members = [m for m in get_args(annotation) if m is not type(None)]
+            models = {
+                m.__name__: m for m in members if isinstance(m, type) and issubclass(m, BaseModel)
+            }
+            if isinstance(part, str) and part in models and len(members) > 1:
+                tags.add(n)
+                annotation = models[part]
+                continue
+            if isinstance(part, str) and part in _STEP_MODELS and len(models) == len(members):
+                annotation = _STEP_MODELS[part]  # a step's type tag: dropped by _issue_from
+                continue
+            annotation = members[0] if len(members) == 1 else None
+            while get_origin(annotation) is Annotated:
+                annotation = get_args(annotation)[0]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(part) if isinstance(part, str) else None
+            annotation = None if info is None else info.annotation
+        else:
+            annotation = _element(annotation, part)
+        if annotation is None:
+            break
+    return tags
 
 
-def _without_union_noise(errors: list[Any]) -> list[Any]:
+def _member_tags(loc: tuple[Any, ...], data: dict[str, Any]) -> set[int]:
+    named = {n for n, part in enumerate(loc) if isinstance(part, str) and _MEMBER_TAG.match(part)}
+    return named | _model_tags(loc, data)
+
+
+def _member_at(loc: tuple[Any, ...], data: dict[str, Any]) -> int | None:
+    return min(_member_tags(loc, data), default=None)
+
+
+def _without_union_noise(errors: list[Any], data: dict[str, Any]) -> list[Any]:
     """One error per union member is noise when the value had another member's shape:
     ``capacity_provider: [{weight: -1}]`` says the weight is wrong, not also that the
     list is not a string. A member's own type error is dropped when another member of
     the same union reported something inside the value."""
     inside: set[tuple[Any, ...]] = set()
     for err in errors:
-        n = _member_at(tuple(err["loc"]))
+        n = _member_at(tuple(err["loc"]), data)
         if n is not None and len(err["loc"]) > n + 1:
             inside.add(tuple(err["loc"][:n]))
     kept = []
     for err in errors:
         loc = tuple(err["loc"])
-        n = _member_at(loc)
+        n = _member_at(loc, data)
         if n is not None and len(loc) == n + 1 and loc[:n] in inside:
             continue
         kept.append(err)
@@ -692,7 +724,10 @@ _PATTERN_WORDS = {
 
 def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
     loc: tuple[str | int, ...] = tuple(err["loc"])
-    loc = tuple(part for part in loc if not (isinstance(part, str) and _MEMBER_TAG.match(part)))
+    tags = _member_tags(loc, data)
+    loc = tuple(part for n, part in enumerate(loc) if n not in tags)
+    if _KEY in loc:  # the key of a map is wrong, not a value: named as the user wrote it
+        return _key_issue(err, loc[: loc.index(_KEY)], data)
     # Discriminated unions put the tag into the location (at every level of nested loop
     # steps); users never wrote it.
     loc = tuple(
@@ -762,4 +797,67 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
         return Issue(path, "a workflow needs at least one step")
     if kind == "value_error" and "error" in err.get("ctx", {}):
         return Issue(path, str(err["ctx"]["error"]))  # our own words, without pydantic's prefix
+    if kind == "model_type":  # "... instance of Concurrency": a class the user never wrote
+        return Issue(path, _shape_message(str(err.get("ctx", {}).get("class_name")), err))
     return Issue(path, str(err["msg"]))
+
+
+# pydantic's marker, in an error's location, of a map's key (``params[1].[key]``).
+_KEY = "[key]"
+
+
+def _key_issue(err: Any, loc: tuple[str | int, ...], data: dict[str, Any]) -> Issue:
+    """A map's key (the last part of ``loc``) that pydantic refused: ``params.1``, not
+    ``params[1].[key]``; one YAML reads as a number, a boolean or null is to be quoted."""
+    *where, key = loc
+    if err["type"] == "string_type":  # pydantic shows the key True as 1: its input is it
+        raw = err.get("input")
+        key = json.dumps(raw) if raw is None or isinstance(raw, bool) else str(raw)
+    path = f"{format_path(where)}.{key}" if where else str(key)
+    if err["type"] != "string_type":
+        return Issue(path, _issue_from({**err, "loc": loc}, data).message)
+    return Issue(path, f"a name is text; quote it ('{key}')")
+
+
+# The shape to write of the models most often given another value ({concurrency: 5}).
+_SHAPES = {
+    "Concurrency": "{key: K, limit: N}",
+    "Edge": "{step: id, when: expression}",
+    "ParamSpec": "{type: string, default: value}",
+}
+
+
+def _shape_message(class_name: str, err: Any) -> str:
+    """What a value a model expected must look like, said without the model's name."""
+    model = _models_by_name().get(class_name)
+    if model is None:
+        return "must be a map"
+    fields = model.model_fields
+    names = sorted(info.alias or name for name, info in fields.items())
+    required = [info.alias or name for name, info in fields.items() if info.is_required()]
+    kind: Any = fields["type"].annotation if "type" in fields else None
+    raw = err.get("input")
+    if isinstance(kind, type) and issubclass(kind, Enum) and raw in {k.value for k in kind}:
+        shape = f"{{type: {raw}}}"  # params: {day: string}, the shorthand of {type: string}
+    elif class_name in _SHAPES or required:
+        shape = _SHAPES.get(class_name) or "{" + ", ".join(f"{n}: ..." for n in required) + "}"
+    else:
+        return f"must be a map of its fields: {', '.join(names)}"
+    return f"must be a map such as {shape} (its fields: {', '.join(names)})"
+
+
+@lru_cache(maxsize=1)
+def _models_by_name() -> dict[str, type[BaseModel]]:
+    """Every model a definition is made of, by class name (as pydantic names them)."""
+    found: dict[str, type[BaseModel]] = {}
+    stack: list[Any] = [WorkflowDefinition]
+    while stack:
+        annotation = stack.pop()
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation.__name__ in found:
+                continue
+            found[annotation.__name__] = annotation
+            stack.extend(info.annotation for info in annotation.model_fields.values())
+        else:
+            stack.extend(get_args(annotation))
+    return found

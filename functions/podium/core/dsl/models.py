@@ -252,7 +252,7 @@ class Retrier(_Model):
             shape = condition_problem(v) if at_push(info) else None
             if shape is not None:
                 raise ValueError(f"retry condition: {shape}")
-            check_condition(v)
+            check_condition(v, fields_checked=at_push(info))
         return v
 
 

@@ -16,7 +16,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.stored import at_push
-from podium.core.engine.signals import SIGNAL_NAME, ParamMatch, parse_match
+from podium.core.engine.signals import (
+    MAX_PARAMS,
+    SIGNAL_NAME,
+    ParamMatch,
+    parse_match,
+    written_params_issues,
+)
 
 MAX_WAITS = 20
 MAX_EMITS = 20
@@ -71,7 +77,12 @@ class SignalWait(_Model):
 
     @field_validator("match")
     @classmethod
-    def _conditions(cls, v: dict[str, Any]) -> dict[str, Any]:
+    def _conditions(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if len(v) > MAX_PARAMS and at_push(info):  # a push rule: see core.dsl.stored
+            raise ValueError(
+                f"{len(v):,} params to match, but a signal has at most {MAX_PARAMS}: no"
+                f" signal could ever match; match at most {MAX_PARAMS}"
+            )
         try:
             parse_match(v, "match")
         except DefinitionError as exc:
@@ -90,6 +101,17 @@ class SignalEmit(_Model):
         description="Indexed params (strings or ints, or ${...} templates giving one).",
     )
     payload: Any = Field(default=None, description="Any JSON; strings may hold ${...}.")
+
+    @field_validator("params")
+    @classmethod
+    def _sendable(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        # A send refused for its params is only logged (the step has succeeded): the
+        # signal would silently never be sent, so literals no send accepts are refused
+        # at push, as a wait_for's match is. (A push rule: see core.dsl.stored.)
+        issues = written_params_issues(v, "params") if at_push(info) else []
+        if issues:
+            raise ValueError("; ".join(str(i) for i in issues))
+        return v
 
 
 def check_waits(waits: list[SignalWait]) -> list[SignalWait]:

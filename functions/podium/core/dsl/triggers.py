@@ -28,7 +28,7 @@ from podium.core.dsl.errors import Issue
 from podium.core.dsl.numbers import NOT_BOOLEAN, not_boolean
 from podium.core.dsl.signals import literal_match
 from podium.core.dsl.stored import at_push
-from podium.core.engine.signals import SIGNAL_NAME
+from podium.core.engine.signals import MAX_PARAMS, SIGNAL_NAME
 
 TRIGGER_ID = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
 JOIN_KEY = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # a signal param name
@@ -157,6 +157,12 @@ class SignalSource(_Model):
         unknown = sorted(set(self.match) - set(self.names))
         if unknown:
             raise ValueError(f"match names '{unknown[0]}', which is not in names")
+        many = next((n for n, spec in self.match.items() if len(spec) > MAX_PARAMS), None)
+        if many is not None and at_push(info):  # no signal has more: none would ever match
+            raise ValueError(
+                f"match.{many} matches {len(self.match[many]):,} params, but a signal has at"
+                f" most {MAX_PARAMS}; match at most {MAX_PARAMS}"
+            )
         from podium.core.dsl.errors import DefinitionError
         from podium.core.engine.signals import parse_match
 
@@ -239,12 +245,20 @@ class Trigger(_Model):
             raise ValueError(str(exc)) from None
         if self.timezone != "UTC" and self.cron is None:
             raise ValueError("timezone applies to cron triggers only")
-        if self.jitter is not None:
-            if self.kind not in ("cron", "rate"):
-                raise ValueError("jitter applies to cron and rate triggers only")
-            if not 60 <= self.jitter_seconds <= 86_400:
-                raise ValueError("jitter must be between 1 minute and 1 day")
+        if self.jitter is not None and self.kind not in ("cron", "rate"):
+            raise ValueError("jitter applies to cron and rate triggers only")
         return self
+
+    @field_validator("jitter")
+    @classmethod
+    def _jitter(cls, v: int | float | str | None) -> int | float | str | None:
+        # Here, not in _one_kind: an error of a field's own is named at the field.
+        if v is not None:
+            from podium.core.engine.durations import parse_duration
+
+            if not 60 <= int(parse_duration(v)) <= 86_400:
+                raise ValueError("jitter must be between 1 minute and 1 day")
+        return v
 
     def ignored_max_catchup(self) -> str | None:
         """Why ``max_catchup`` is ignored here, if it is: only catchup: all runs more than

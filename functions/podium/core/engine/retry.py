@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from podium.core.dsl.errors import did_you_mean
 from podium.core.engine.step_error import PLATFORM_ERROR, StepError
 from podium.core.expr import ExpressionError, compile_expression
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from podium.core.dsl.models import Retrier
 
 ERROR_NAMES = frozenset({"error"})
+ERROR_FIELDS = ("type", "message", "attempt")  # what ``_holds`` binds of ``error``
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +47,26 @@ class Retry:
     counter: str  # which count this retry used ("0", "1"... a retrier; "platform")
 
 
-def check_condition(source: str) -> None:
-    """Compile a retrier's ``when`` at push time: only ``error`` may be read."""
+def check_condition(source: str, *, fields_checked: bool = True) -> None:
+    """Compile a retrier's ``when`` at push time: only ``error`` may be read, and of it
+    only ERROR_FIELDS (``fields_checked``; a push rule): a condition reading another
+    field (``error.atempt``) fails to evaluate on every failure, which ``_holds`` takes
+    as false, so the retrier would silently never retry."""
     try:
         compiled = compile_expression(source)
     except ExpressionError as exc:
         raise ValueError(f"retry condition: {exc}") from None
     unknown = sorted(ref for ref in compiled.references if ref.split(".", 1)[0] not in ERROR_NAMES)
+    hint = ""
+    if not unknown and fields_checked:
+        paths = (ref.split(".") for ref in compiled.references)
+        fields = sorted(parts[1] for parts in paths if len(parts) > 1)
+        wrong = [name for name in fields if name not in ERROR_FIELDS]
+        if wrong:
+            unknown, hint = [f"error.{wrong[0]}"], did_you_mean(wrong[0], ERROR_FIELDS)
     if unknown:
         raise ValueError(
-            f"retry condition reads '{unknown[0]}'; only error.type, error.message and"
+            f"retry condition reads '{unknown[0]}'{hint}; only error.type, error.message and"
             " error.attempt are available here"
         )
 

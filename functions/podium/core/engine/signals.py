@@ -271,10 +271,30 @@ def _first_unencodable(value: Any, path: str) -> str | None:
     return None
 
 
-def _param_issues(path: str, key: Any, value: Any) -> list[Issue]:
+def written_params_issues(params: Mapping[str, Any], where: str) -> list[Issue]:
+    """The rules of a sent signal's params (check_request) for params as a definition
+    writes them (an emit's): the count, every name, and every value that is already
+    literal. A ``${...}`` value is judged once rendered, when the signal is sent."""
+    if len(params) > MAX_PARAMS:
+        return [Issue(where, f"at most {MAX_PARAMS} params, not {len(params):,}")]
     issues: list[Issue] = []
+    for key, value in params.items():
+        path = f"{where}.{_shown(key)}"
+        if isinstance(value, str) and "${" in value:
+            issues.extend(_name_issues(path, key))
+        else:
+            issues.extend(_param_issues(path, key, value))
+    return issues[:MAX_ISSUES]
+
+
+def _name_issues(path: str, key: Any) -> list[Issue]:
     if not isinstance(key, str) or not _PARAM.fullmatch(key):
-        issues.append(Issue(path, "a param name is an identifier (letters, digits, _)"))
+        return [Issue(path, "a param name is an identifier (letters, digits, _)")]
+    return []
+
+
+def _param_issues(path: str, key: Any, value: Any) -> list[Issue]:
+    issues = _name_issues(path, key)
     if isinstance(value, bool) or not isinstance(value, str | int):
         issues.append(
             Issue(path, f"must be a string or an int (params are indexed), not {_kind(value)}")

@@ -1,7 +1,8 @@
 """Which inputs an expression reads: dotted paths rooted at free variables.
 
 `params.x > 3 && size(steps.a.output.rows) > 0` references `params.x` and
-`steps.a.output.rows`. A path stops at the first index or call
+`steps.a.output.rows`. An index by a string literal is a field (`steps["a"].output` is
+`steps.a.output`); a path stops at any other index or at a call
 (`params.items[0].name` -> `params.items`); comprehension variables are bound, so
 `rows.filter(r, r.ok)` references only `rows`. Workflow validation uses this to reject
 unknown params and steps when a definition is pushed.
@@ -25,6 +26,7 @@ from .nodes import (
     MethodStep,
     Node,
     SelectStep,
+    Step,
     Unary,
 )
 from .podium_fns import PODIUM_FUNCTIONS
@@ -39,6 +41,35 @@ def leading_path(chain: Chain) -> list[str]:
         if not isinstance(step, SelectStep):
             break
         names.append(step.field)
+    return names
+
+
+def _field_of(step: Step) -> str | None:
+    """The field a chain step selects: ``.f``, or ``["f"]`` (``m["f"]`` is ``m.f``, so a
+    reference written either way is checked and bound alike). None for any other step,
+    and for a key holding a dot: the dotted path would be ambiguous (``["a.b"]`` is not
+    ``.a.b``), so the path stops there, as at a computed index."""
+    if isinstance(step, SelectStep):
+        return step.field
+    if (
+        isinstance(step, IndexStep)
+        and isinstance(step.index, Literal)
+        and type(step.index.value) is str
+        and "." not in step.index.value
+    ):
+        return step.index.value
+    return None
+
+
+def reference_path(chain: Chain) -> list[str]:
+    """The identifier and the fields that directly follow it, by name or by index."""
+    assert isinstance(chain.base, Ident)
+    names = [chain.base.name]
+    for step in chain.steps:
+        field = _field_of(step)
+        if field is None:
+            break
+        names.append(field)
     return names
 
 
@@ -111,9 +142,9 @@ def _path(node: Node, bound: frozenset[str]) -> Path | None:
         isinstance(node, Chain)
         and isinstance(node.base, Ident)
         and node.base.name not in bound
-        and all(isinstance(s, SelectStep) for s in node.steps)
+        and all(_field_of(s) is not None for s in node.steps)
     ):
-        return tuple(leading_path(node))
+        return tuple(reference_path(node))
     return None
 
 
@@ -149,7 +180,7 @@ def _walk_chain(chain: Chain, bound: frozenset[str], usage: Usage) -> None:
     if call is not None:
         start = call[1]
     elif isinstance(chain.base, Ident) and chain.base.name not in bound:
-        names = leading_path(chain)
+        names = reference_path(chain)
         start = len(names) - 1
         after = steps[start] if start < len(steps) else None
         sized = isinstance(after, MethodStep) and after.name == "size" and not after.args
