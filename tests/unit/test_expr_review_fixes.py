@@ -200,3 +200,23 @@ def test_podium_helper_overload_error_names_every_argument(
     with pytest.raises(ExpressionError) as info:
         compile_expression(source).evaluate(bindings)
     assert types in info.value.message, info.value.message
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("podium.date('2024-05-01', 'America/New_York')", "2024-05-01"),
+        (
+            "podium.format('2024-05-01', '%Y/%m/%d %H:%M %z', 'America/New_York')",
+            "2024/05/01 00:00 -0400",
+        ),
+        ("podium.date('2024-05-01', 'Asia/Tokyo')", "2024-05-01"),
+        ("podium.date('2024-05-01T03:00:00Z', 'America/New_York')", "2024-04-30"),  # an instant
+    ],
+)
+def test_a_plain_date_with_a_zone_stays_that_date(source: str, expected: str) -> None:
+    """A plain `YYYY-MM-DD` given with a zone was read as midnight UTC and then shown in
+    the zone: `podium.date(run.logical_date, 'America/New_York')` gave the day before (a
+    run's logical_date is already the date in its trigger's zone). It is that day's
+    midnight in the zone given; a timestamp is still converted."""
+    assert compile_expression(source).evaluate() == expected

@@ -18,7 +18,13 @@ from typing import Any
 from .errors import EvalError, LimitError
 from .functions import Function
 from .runtime import Ctx
-from .timeutil import NANOS, parse_date_or_timestamp, to_datetime
+from .timeutil import (
+    NANOS,
+    from_datetime,
+    local_midnight,
+    parse_date_or_timestamp,
+    to_datetime,
+)
 from .values import Timestamp, no_overload
 
 _MAX_FORMAT_LENGTH = 256
@@ -84,8 +90,18 @@ _DIRECTIVES: dict[str, Callable[[datetime, Timestamp], str]] = {
 }
 
 
+def _in_zone(value: Any, name: str, call: tuple[Any, ...], tz: tuple[Any, ...]) -> datetime:
+    """The value as a datetime in the zone given (UTC when none): a plain date given
+    with a zone is that day's midnight there, so the date stays the date written."""
+    if tz and type(value) is str:
+        local = local_midnight(value, tz[0])
+        if local is not None:
+            return local
+    return to_datetime(_as_timestamp(value, name, *call), tz[0] if tz else None)
+
+
 def fn_date(ctx: Ctx, value: Any, *tz: Any) -> str:
-    dt = to_datetime(_as_timestamp(value, "podium.date", value, *tz), tz[0] if tz else None)
+    dt = _in_zone(value, "podium.date", (value, *tz), tz)
     return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
 
 
@@ -94,8 +110,8 @@ def fn_format(ctx: Ctx, value: Any, fmt: Any, *tz: Any) -> str:
         raise no_overload("podium.format", value, fmt, *tz)
     if len(fmt) > _MAX_FORMAT_LENGTH:
         raise LimitError(f"format string too long (max {_MAX_FORMAT_LENGTH})")
-    ts = _as_timestamp(value, "podium.format", value, fmt, *tz)
-    dt = to_datetime(ts, tz[0] if tz else None)
+    dt = _in_zone(value, "podium.format", (value, fmt, *tz), tz)
+    ts = from_datetime(dt)
     # A directive takes up to a few microseconds (%z with a zone looks its rules up):
     # charged before rendering, as three cheap steps each.
     ctx.charge(1 + 3 * fmt.count("%"))

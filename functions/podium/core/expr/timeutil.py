@@ -51,6 +51,20 @@ def parse_timestamp(text: str) -> Timestamp:
     return make_timestamp(seconds * NANOS + nanos)
 
 
+def local_midnight(text: str, tz: object) -> datetime | None:
+    """A plain ``YYYY-MM-DD`` as that day's midnight in ``tz``; None for anything else
+    (a run's ``logical_date`` is already the date in its trigger's zone: read as
+    midnight UTC and shown in a zone west of UTC, it would be the day before)."""
+    m = _DATE_ONLY.fullmatch(text)
+    if m is None:
+        return None
+    try:
+        day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError as exc:
+        raise EvalError(f"invalid date {text!r} ({exc})") from None
+    return datetime(day.year, day.month, day.day, tzinfo=_zone(tz))
+
+
 def parse_date_or_timestamp(text: str) -> Timestamp:
     """`YYYY-MM-DD` (midnight UTC) or a full RFC 3339 timestamp."""
     m = _DATE_ONLY.fullmatch(text)
