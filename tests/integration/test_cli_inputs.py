@@ -153,3 +153,13 @@ def test_signal_params_with_leading_zeros_stay_strings() -> None:
         "z": 0,
         "m": "-0",
     }
+
+
+def test_a_local_signal_send_records_the_cli_as_its_source(tmp_path: Path) -> None:
+    """`podium signal send` on the local home recorded its signal's source as `api`
+    (the API's default): the timeline and `--json` said it came through the API. It is
+    `cli`, as the API's signals are `api` and emits `emit`."""
+    home = str(tmp_path / "home")
+    sent = podium("signal", "send", "ready", "--home", home, "-p", "day=1", "--json")
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout)["source"] == "cli"

@@ -131,7 +131,7 @@ def _send_local(home: Path | None, body: dict[str, Any]) -> dict[str, Any]:
     home_dir.path.mkdir(parents=True, exist_ok=True)
     with home_dir as opened:
         try:
-            stored, created = send_signal(opened.services, request_from_json(body))
+            stored, created = send_signal(opened.services, request_from_json(body, source="cli"))
         except DefinitionError as exc:
             for issue in exc.issues:
                 _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
