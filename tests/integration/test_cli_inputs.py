@@ -163,3 +163,13 @@ def test_a_local_signal_send_records_the_cli_as_its_source(tmp_path: Path) -> No
     sent = podium("signal", "send", "ready", "--home", home, "-p", "day=1", "--json")
     assert sent.exit_code == 0, sent.output
     assert json.loads(sent.stdout)["source"] == "cli"
+
+
+@pytest.mark.parametrize("digits", ["9223372036854775808", "9" * 26, "-" + "9" * 30])
+def test_a_signal_param_past_int64_is_refused_however_long(tmp_path: Path, digits: str) -> None:
+    """`-p n=9223372036854775808` was refused as out of the int64 range, while a longer
+    integer (26 digits) was sent silently as a string. Both are usage errors that say how
+    to send a string (quote it)."""
+    sent = podium("signal", "send", "s", "--home", str(tmp_path / "h"), "-p", f"n={digits}")
+    assert sent.exit_code == 2, sent.output
+    assert "past the int64 range; quote it" in sent.output

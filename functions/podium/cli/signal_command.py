@@ -1,8 +1,9 @@
 """``podium signal send NAME -p k=v [--payload JSON]``: to the local home, or to a
 deployed stack (--stack, --endpoint, --profile) through ``POST /signals``.
 
-A param value that is an integer (``-p rows=42``) is sent as an int; anything else as a
-string; a JSON string (``-p id='"42"'``) forces a string. The payload is JSON text.
+A param value that is an integer (``-p rows=42``) is sent as an int (past int64: a usage
+error); anything else as a string; a JSON string (``-p id='"42"'``) forces a string.
+The payload is JSON text.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ signal_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-_INT = re.compile(r"^-?[0-9]{1,19}$")
+_INT = re.compile(r"^(?:0|-?[1-9][0-9]*)$")  # as it reads back: not 02134, not -0
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def parse_signal_params(pairs: list[str]) -> dict[str, str | int]:
@@ -52,7 +54,14 @@ def parse_signal_params(pairs: list[str]) -> dict[str, str | int]:
             raise usage_error(f"-p {key}: given twice; give each param once")
         value: str | int = raw
         # A number only when it reads back the same: `zip=02134` stays the string.
-        if _INT.fullmatch(raw) and str(int(raw)) == raw:
+        if _INT.fullmatch(raw):
+            if len(raw) > 20 or not _INT64[0] <= int(raw) <= _INT64[1]:
+                # The API refuses it as an int (a longer one used to go as a string).
+                shown = raw if len(raw) <= 40 else raw[:37] + "..."
+                raise usage_error(
+                    f"-p {key}: {shown} is past the int64 range; quote it to send a string"
+                    f" (-p {key}='\"{shown}\"')"
+                )
             value = int(raw)
         elif len(raw) >= 2 and raw[0] == raw[-1] == '"':
             try:
