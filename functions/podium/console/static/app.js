@@ -104,21 +104,26 @@
   // the focus falls back to <body>, where a keyboard user must start over. It is found
   // again by what it stands for (its id, or its data-action, data-step... inside the
   // nearest part with an id) and given the focus back.
-  const FOCUS_KEYS = ["data-action", "data-step", "data-node", "data-status", "data-tag", "data-index", "data-clip", "href"];
+  // The keys an element is found again by, those that name one element first (an
+  // iteration cell has a data-index and a data-status that other cells share).
+  const FOCUS_KEYS = ["data-index", "data-step", "data-node", "data-action", "data-clip", "href", "data-status", "data-tag"];
   function focusPlace(el) {
     if (!el || el === document.body || !(main.contains(el) || detail.contains(el))) return null;
     const tag = el.tagName.toLowerCase();
-    if (el.id) return `${tag}#${CSS.escape(el.id)}`;
+    if (el.id) return { selector: `${tag}#${CSS.escape(el.id)}`, nth: 0 };
     const key = FOCUS_KEYS.find((k) => el.hasAttribute(k));
     const scope = el.parentElement && el.parentElement.closest("[id]");
-    return key && scope ? `#${CSS.escape(scope.id)} ${tag}[${key}="${CSS.escape(el.getAttribute(key))}"]` : null;
+    if (!key || !scope) return null;
+    const selector = `#${CSS.escape(scope.id)} ${tag}[${key}="${CSS.escape(el.getAttribute(key))}"]`;
+    // Several may match (a tag chip on every row that has it): the same one by position.
+    return { selector, nth: Math.max(0, [...document.querySelectorAll(selector)].indexOf(el)) };
   }
   // Called before a redraw; what it returns, called after, puts the focus back.
   function holdFocus() {
     const before = document.activeElement, place = focusPlace(before);
     return () => {
       if (!place || before.isConnected) return; // not redrawn: the focus never moved
-      const again = document.querySelector(place);
+      const again = document.querySelectorAll(place.selector)[place.nth];
       if (again) again.focus({ preventScroll: true });
     };
   }
@@ -652,6 +657,7 @@
     const same = !("step" in change) || change.step === runState.selected;
     const next = { offset: runState.offset, status: runState.status, node: runState.node, q: runState.q, step: runState.selected,
       failed: same && runState.failedOnly ? "1" : "", from: same ? runState.iterFrom : "", ...change };
+    if (!next.step) { next.failed = ""; next.from = ""; } // no step open: no grid to filter
     const q = new URLSearchParams(Object.entries(next).filter(([k, v]) => v && !(k === "offset" && Number(v) === 0)));
     return `#/runs/${encodeURIComponent(runState.id)}${q.toString() ? "?" + q : ""}`;
   }

@@ -726,8 +726,6 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
     loc: tuple[str | int, ...] = tuple(err["loc"])
     tags = _member_tags(loc, data)
     loc = tuple(part for n, part in enumerate(loc) if n not in tags)
-    if _KEY in loc:  # the key of a map is wrong, not a value: named as the user wrote it
-        return _key_issue(err, loc[: loc.index(_KEY)], data)
     # Discriminated unions put the tag into the location (at every level of nested loop
     # steps); users never wrote it.
     loc = tuple(
@@ -737,6 +735,8 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
             n >= 2 and part in STEP_TYPES and loc[n - 2] == "steps" and isinstance(loc[n - 1], int)
         )
     )
+    if _KEY in loc:  # the key of a map is wrong, not a value: named as the user wrote it
+        return _key_issue(err, loc[: loc.index(_KEY)], data)
     kind = err["type"]
     path = format_path(loc)
     if loc and loc[0] == "run_strategy":
@@ -837,7 +837,8 @@ def _shape_message(class_name: str, err: Any) -> str:
     required = [info.alias or name for name, info in fields.items() if info.is_required()]
     kind: Any = fields["type"].annotation if "type" in fields else None
     raw = err.get("input")
-    if isinstance(kind, type) and issubclass(kind, Enum) and raw in {k.value for k in kind}:
+    enum = isinstance(kind, type) and issubclass(kind, Enum)
+    if enum and isinstance(raw, str) and raw in {k.value for k in kind}:
         shape = f"{{type: {raw}}}"  # params: {day: string}, the shorthand of {type: string}
     elif class_name in _SHAPES or required:
         shape = _SHAPES.get(class_name) or "{" + ", ".join(f"{n}: ..." for n in required) + "}"

@@ -251,8 +251,12 @@ class Trigger(_Model):
 
     @field_validator("jitter")
     @classmethod
-    def _jitter(cls, v: int | float | str | None) -> int | float | str | None:
-        # Here, not in _one_kind: an error of a field's own is named at the field.
+    def _jitter(cls, v: int | float | str | None, info: ValidationInfo) -> int | float | str | None:
+        # Here, not in _one_kind: an error of a field's own is named at the field. A
+        # trigger that is no schedule hears that first (cron and rate come before it).
+        # (A cron or rate that failed its own check is absent here, not None: no word.)
+        if v is not None and all(k in info.data and info.data[k] is None for k in ("cron", "rate")):
+            raise ValueError("jitter applies to cron and rate triggers only")
         if v is not None:
             from podium.core.engine.durations import parse_duration
 
