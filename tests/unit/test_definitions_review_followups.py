@@ -101,3 +101,27 @@ def test_a_float_needs_its_dot_as_before() -> None:
     assert parse_document("a: [1e3, 1234e56, 1.5e3, 1.5e+3]\n", "x") == {
         "a": ["1e3", "1234e56", 1500.0, 1500.0]
     }
+
+
+def test_a_trigger_whose_every_firing_would_be_refused_is_refused_at_push() -> None:
+    """A trigger setting a constant param, giving a literal of the wrong type, or leaving
+    out a required param passed push, and every firing then failed (its last failure in
+    `podium triggers list`, no run). Refused at push, naming the trigger's param; a
+    template is checked at the firing, and a stored version keeps loading."""
+    from podium.core.dsl.errors import DefinitionError
+    from podium.core.dsl.load import load_definition, parse_document, validate_definition
+
+    text = (
+        "name: w\nparams:\n  n: {type: int}\n  c: {type: string, default: x, mode: constant}\n"
+        "  req: {type: string}\nsteps: [{id: a, type: noop}]\ntriggers:\n"
+        '  - cron: "0 6 * * *"\n    params: {n: abc, c: y}\n'
+        '  - cron: "0 7 * * *"\n    params: {n: "${event.time}", req: "${event.logical_date}"}\n'
+    )
+    with pytest.raises(DefinitionError) as info:
+        load_definition(text, "w.yaml")
+    assert sorted(i.path for i in info.value.issues) == [
+        "triggers[0].params.c",
+        "triggers[0].params.n",
+        "triggers[0].params.req",
+    ]
+    validate_definition(parse_document(text, "w.yaml"), stored=True)  # stored: loads

@@ -51,7 +51,7 @@ from podium.core.dsl.models import (
     WhileStep,
     WorkflowDefinition,
 )
-from podium.core.dsl.params import check_defaults
+from podium.core.dsl.params import check_defaults, check_trigger_params
 from podium.core.dsl.stored import STORED
 from podium.core.dsl.triggers import JOIN_KEY, TRIGGER_ID
 from podium.core.dsl.yaml12 import use_core_schema
@@ -563,6 +563,8 @@ def validate_definition(data: dict[str, Any], *, stored: bool = False) -> Workfl
         shape = list(dict.fromkeys(_issue_from(err, data) for err in errors))
         raise DefinitionError(shape + check_raw_graph(data)) from None
     issues = check_graph(defn) + check_defaults(defn)
+    if not stored:  # a version stored before this check keeps loading
+        issues += check_trigger_params(defn)
     if not issues:  # expression references need a sound graph (who is upstream)
         try:
             WorkflowExpressions.of(defn, stored=stored)

@@ -120,6 +120,53 @@ def check_defaults(defn: WorkflowDefinition) -> list[Issue]:
     return issues
 
 
+def check_trigger_params(defn: WorkflowDefinition) -> list[Issue]:
+    """What each firing of a trigger would be refused for, said at push: a constant param
+    it sets, a literal of the wrong type, a required param it leaves out (a template is
+    checked once rendered, at the firing; an unknown name by the expressions' check)."""
+    issues: list[Issue] = []
+    for i, trigger in enumerate(defn.triggers):
+        path = f"triggers[{i}].params"
+        for name, value in trigger.params.items():
+            spec = defn.params.get(name)
+            if spec is None:
+                continue
+            if spec.mode is ParamMode.CONSTANT:
+                issues.append(
+                    Issue(
+                        f"{path}.{name}",
+                        "this param is constant (mode: constant): a trigger cannot set it;"
+                        " remove it here, or change its default",
+                    )
+                )
+            elif not _templated(value):
+                _, issue = check_value(spec, value, f"{path}.{name}")
+                if issue:
+                    issues.append(issue)
+        for name, spec in defn.params.items():
+            if name in trigger.params or spec.default is not None or spec.optional:
+                continue
+            issues.append(
+                Issue(
+                    f"{path}.{name}",
+                    f"required param '{name}' has no value: set it here (from the event:"
+                    f' {name}: "${{event...}}") or give it a default',
+                )
+            )
+    return issues
+
+
+def _templated(value: Any) -> bool:
+    """Whether a ``${...}`` is anywhere in the value (rendered at each firing)."""
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, list):
+        return any(_templated(v) for v in value)
+    if isinstance(value, dict):
+        return any(_templated(v) for v in value.values())
+    return False
+
+
 def resolve_params(defn: WorkflowDefinition, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Defaults merged with overrides, every value type-checked; raises DefinitionError."""
     issues: list[Issue] = []
