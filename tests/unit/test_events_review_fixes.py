@@ -129,23 +129,37 @@ def test_a_subworkflow_child_paused_with_its_parent_publishes_its_pause() -> Non
     from podium.service.actions import Actor, run_action
 
     with LocalRuntime(store="memory", clock=ManualClock()) as rt:
-        rt.push({"name": "child", "steps": [{"id": "nap", "type": "sleep", "seconds": 3600}]})
-        rt.push(
-            {"name": "parent", "steps": [{"id": "sub", "type": "subworkflow", "workflow": "child"}]}
-        )
-        run = rt.start_run("parent")
-        rt.pump(wait=False)
-        run_action(rt.services, run.run_id, RunAction.PAUSE, Actor(by="me"))
-        (child,) = rt.services.store.list_runs("child")
+        run_id, child = paused_subworkflow_run(rt, nap_seconds=3600)
         assert child.status is RunStatus.PAUSED
-        run_action(rt.services, run.run_id, RunAction.RESUME, Actor(by="me"))
-        changes = [
-            (e["detail"]["run_id"], e["detail"]["status"])
-            for e in rt.services.events.published  # type: ignore[attr-defined]
-            if e["detail-type"] == "Podium Run Status Change"
-        ]
-    mine = [status for run_id, status in changes if run_id == child.run_id]
-    assert mine == ["RUNNING", "PAUSED", "RUNNING"], changes
+        run_action(rt.services, run_id, RunAction.RESUME, Actor(by="me"))
+        mine = run_changes(rt, child.run_id)
+    assert mine == ["RUNNING", "PAUSED", "RUNNING"], mine
+
+
+def paused_subworkflow_run(rt: LocalRuntime, *, nap_seconds: int) -> tuple[str, Any]:
+    """A `parent` run whose subworkflow step's `child` run naps, paused by an operator:
+    the parent's id and the child's record."""
+    from podium.core.engine.actions import RunAction
+    from podium.service.actions import Actor, run_action
+
+    rt.push({"name": "child", "steps": [{"id": "nap", "type": "sleep", "seconds": nap_seconds}]})
+    rt.push(
+        {"name": "parent", "steps": [{"id": "sub", "type": "subworkflow", "workflow": "child"}]}
+    )
+    run = rt.start_run("parent")
+    rt.pump(wait=False)
+    run_action(rt.services, run.run_id, RunAction.PAUSE, Actor(by="me"))
+    (child,) = rt.services.store.list_runs("child")
+    return run.run_id, child
+
+
+def run_changes(rt: LocalRuntime, run_id: str) -> list[str]:
+    """The statuses the run's status-change events said, in order."""
+    return [
+        e["detail"]["status"]
+        for e in rt.services.events.published  # type: ignore[attr-defined]
+        if e["detail-type"] == "Podium Run Status Change" and e["detail"]["run_id"] == run_id
+    ]
 
 
 def test_a_trigger_bus_named_podium_is_refused_by_the_construct() -> None:

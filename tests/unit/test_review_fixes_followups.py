@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from podium.adapters.clock import ManualClock
 from podium.local.runtime import LocalRuntime
+from tests.unit.test_events_review_fixes import paused_subworkflow_run, run_changes
 
 # ---- event patterns: a push rule applied to stored versions ----------------------------
 
@@ -54,14 +55,6 @@ def test_a_stored_version_with_an_upper_then_lower_numeric_range_still_loads() -
 # ---- events: a subworkflow's run announces its pause and resume ------------------------
 
 
-def _child_changes(rt: LocalRuntime, child_id: str) -> list[str]:
-    return [
-        e["detail"]["status"]
-        for e in rt.services.events.published  # type: ignore[attr-defined]
-        if e["detail-type"] == "Podium Run Status Change" and e["detail"]["run_id"] == child_id
-    ]
-
-
 def test_a_resumed_subworkflow_child_whose_steps_ended_does_not_announce_running_last() -> None:
     """resume_tree's new ``resumed`` (service/resuming.py) calls ``release_held`` first,
     then ``publish_run_status(ctx, child)`` with the record read at the transition. A
@@ -76,21 +69,14 @@ def test_a_resumed_subworkflow_child_whose_steps_ended_does_not_announce_running
 
     clock = ManualClock()
     with LocalRuntime(store="memory", clock=clock) as rt:
-        rt.push({"name": "child", "steps": [{"id": "nap", "type": "sleep", "seconds": 60}]})
-        rt.push(
-            {"name": "parent", "steps": [{"id": "sub", "type": "subworkflow", "workflow": "child"}]}
-        )
-        run = rt.start_run("parent")
-        rt.pump(wait=False)
-        run_action(rt.services, run.run_id, RunAction.PAUSE, Actor(by="me"))
-        (child,) = rt.services.store.list_runs("child")
+        run_id, child = paused_subworkflow_run(rt, nap_seconds=60)
         clock.advance(120_000)
         rt.pump(wait=False)  # the nap ends; the paused child waits for the resume
         assert rt.services.store.get_run(child.run_id).status is RunStatus.PAUSED
-        run_action(rt.services, run.run_id, RunAction.RESUME, Actor(by="me"))
+        run_action(rt.services, run_id, RunAction.RESUME, Actor(by="me"))
         rt.pump(wait=False)
         assert rt.services.store.get_run(child.run_id).status is RunStatus.SUCCEEDED
-        changes = _child_changes(rt, child.run_id)
+        changes = run_changes(rt, child.run_id)
     assert changes[-1] == "SUCCEEDED", changes
     assert changes == ["RUNNING", "PAUSED", "RUNNING", "SUCCEEDED"], changes
 
@@ -128,7 +114,7 @@ def test_a_subworkflow_child_paused_by_its_launch_announces_its_pause() -> None:
         rt.pump(wait=False)
         (child,) = store.list_runs("child")
         assert child.status is RunStatus.PAUSED  # paused by pause_launched
-        changes = _child_changes(rt, child.run_id)
+        changes = run_changes(rt, child.run_id)
     assert "PAUSED" in changes, changes
 
 
