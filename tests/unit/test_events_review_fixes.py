@@ -12,25 +12,9 @@ from typing import Any, ClassVar
 
 from podium.adapters.clock import ManualClock
 from podium.local.runtime import LocalRuntime
+from tests.integration.test_chain_event_start import REPORT  # starts when an etl run succeeds
 
 ETL = {"name": "etl", "steps": [{"id": "a", "type": "noop"}]}
-REPORT = {
-    "name": "report",
-    "steps": [{"id": "a", "type": "noop"}],
-    "triggers": [
-        {
-            "id": "after_etl",
-            "event": {
-                "bus": "podium",
-                "pattern": {
-                    "source": ["podium"],
-                    "detail-type": ["Podium Run Status Change"],
-                    "detail": {"workflow": ["etl"], "status": ["SUCCEEDED"]},
-                },
-            },
-        }
-    ],
-}
 
 
 def test_bus_podium_triggers_still_fire_locally_with_events_printed() -> None:
