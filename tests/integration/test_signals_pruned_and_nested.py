@@ -6,6 +6,7 @@ before its fix (its docstring says what was wrong and what is right)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from podium.adapters.clock import ManualClock
 from podium.adapters.sqlite.db import Database
@@ -147,17 +148,24 @@ def test_an_emit_in_a_nested_loop_is_sent() -> None:
         assert [s.params for s in sent] == [{"k": "x"}]
 
 
+def _waiting(rt: LocalRuntime) -> tuple[str, Any]:
+    """A run of WAITS_1H whose step waits for `go`: its id and the signals port (the
+    step's waiter checked there)."""
+    rt.push(WAITS_1H)
+    run_id = rt.start_run("waits").run_id
+    rt.pump(advance_time=False)
+    signals = rt.services.signals
+    assert signals is not None
+    assert [w.run_id for w in signals.waiters("go", rt.services.now())] == [run_id]
+    return run_id, signals
+
+
 def test_a_run_stopped_while_its_step_waits_leaves_no_waiter(tmp_path: Path) -> None:
     """A run stopped (or timed out) while a step waited for signals kept that step's
     waiter until the wait's deadline + 1 h (10 days by default): every signal of its
     name until then woke it in vain. The run's end removes it (and the wait's timer)."""
     with LocalRuntime(store="sqlite", home=str(tmp_path / "home"), clock=ManualClock()) as rt:
-        rt.push(WAITS_1H)
-        run_id = rt.start_run("waits").run_id
-        rt.pump(advance_time=False)
-        signals = rt.services.signals
-        assert signals is not None
-        assert [w.run_id for w in signals.waiters("go", rt.services.now())] == [run_id]
+        run_id, signals = _waiting(rt)
         run_action(rt.services, run_id, RunAction.STOP, ME)
         rt.pump(advance_time=False)
         assert rt.store.get_run(run_id).status is RunStatus.STOPPED
@@ -169,12 +177,7 @@ def test_a_waiting_step_an_operator_skips_leaves_no_waiter(tmp_path: Path) -> No
     timer) until the wait's deadline + 1 h: every signal of its name woke it in vain. A
     stop removed them (the run's end's cancel_step); the skip does too."""
     with LocalRuntime(store="sqlite", home=str(tmp_path / "home"), clock=ManualClock()) as rt:
-        rt.push(WAITS_1H)
-        run_id = rt.start_run("waits").run_id
-        rt.pump(advance_time=False)
-        signals = rt.services.signals
-        assert signals is not None
-        assert [w.run_id for w in signals.waiters("go", rt.services.now())] == [run_id]
+        run_id, signals = _waiting(rt)
         step_action(rt.services, run_id, "w", StepAction.SKIP, ME)
         rt.pump(advance_time=False)
         assert rt.store.get_run(run_id).status is RunStatus.SUCCEEDED

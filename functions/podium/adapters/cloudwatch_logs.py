@@ -4,10 +4,10 @@ stream for one invocation, from ``START RequestId: <id>`` to ``END RequestId: <i
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
+from podium.adapters.regional_clients import RegionalClients
 from podium.core.engine.errors import NotFound
 
 MAX_EVENTS = 10_000
@@ -30,26 +30,11 @@ class CloudWatchLogReader:
     logs are there), through a client of that region made once by ``client_for_region``."""
 
     def __init__(self, client: Any, client_for_region: Callable[[str], Any] | None = None) -> None:
-        self._logs = client
-        self._client_for_region = client_for_region
-        self._regional: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def _client(self, function: str) -> Any:
-        pieces = function.split(":")
-        region = pieces[3] if function.startswith("arn:") and len(pieces) >= 7 else ""
-        own = getattr(getattr(self._logs, "meta", None), "region_name", None)
-        if not region or region == own or self._client_for_region is None:
-            return self._logs
-        with self._lock:
-            client = self._regional.get(region)
-            if client is None:
-                client = self._regional[region] = self._client_for_region(region)
-        return client
+        self._clients = RegionalClients(client, client_for_region)
 
     def read(self, function: str, request_id: str, start_ms: int, end_ms: int) -> str:
         group = log_group_of(function)
-        logs = self._client(function)
+        logs = self._clients.for_function(function)
         try:
             found = logs.filter_log_events(
                 logGroupName=group,

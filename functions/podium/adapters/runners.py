@@ -21,6 +21,7 @@ from collections.abc import Callable, Container
 from dataclasses import replace
 from typing import Any
 
+from podium.adapters.regional_clients import RegionalClients
 from podium.core.engine.external import is_transient
 from podium.core.engine.outputs import OUTPUT_ERROR, output_problem
 from podium.core.engine.step_error import PLATFORM_ERROR, TIMEOUT, USER_ERROR
@@ -291,22 +292,10 @@ class LambdaFunctionRunner:
         # None = any (IAM still limits what can be invoked); bootstrap gives a
         # FunctionAllowlist, matched as IAM matches the grant (adapters/function_allowlist).
         self._allowed = allowed
-        self._client_for_region = client_for_region
-        self._regional: dict[str, Any] = {}
-        self._regional_lock = threading.Lock()
+        self._clients = RegionalClients(client, client_for_region)
 
     def _client(self, function: str) -> Any:
-        """The client of the function's region (its ARN's; else the deployment's)."""
-        pieces = function.split(":")
-        region = pieces[3] if function.startswith("arn:") and len(pieces) >= 7 else ""
-        own = getattr(getattr(self._lambda, "meta", None), "region_name", None)
-        if not region or region == own or self._client_for_region is None:
-            return self._lambda
-        with self._regional_lock:
-            client = self._regional.get(region)
-            if client is None:
-                client = self._regional[region] = self._client_for_region(region)
-        return client
+        return self._clients.for_function(function)
 
     def invoke(self, invocation: Invocation) -> InvocationResult:
         name = invocation.function
