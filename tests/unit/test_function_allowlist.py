@@ -83,7 +83,7 @@ def test_the_deployed_runner_lets_a_wildcard_and_a_name_through() -> None:
             invoked.append(str(kwargs["FunctionName"]))
             raise RuntimeError("stop here")  # what the call returns does not matter
 
-    runner._lambda = Lambda()  # type: ignore[attr-defined]
+    runner._clients.home = Lambda()  # type: ignore[attr-defined]  # the deployment's client
     for name in ("etl-daily", "extract", "load"):
         result = runner.invoke(Invocation(name, {}, f"r/{name}/1"))
         if name == "load":

@@ -288,7 +288,6 @@ class LambdaFunctionRunner:
         *,
         client_for_region: Callable[[str], Any] | None = None,
     ) -> None:
-        self._lambda = client
         # None = any (IAM still limits what can be invoked); bootstrap gives a
         # FunctionAllowlist, matched as IAM matches the grant (adapters/function_allowlist).
         self._allowed = allowed
