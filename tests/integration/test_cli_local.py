@@ -469,3 +469,6 @@ def test_runs_list_pages_past_its_limit_locally(tmp_path: Path) -> None:
     ids = [r["run_id"] for page in pages for r in page["runs"]]
     assert len(ids) == 3 == len(set(ids)) and "next" not in pages[1]
     assert podium(home, "runs", "list", "--next", "xyz").returncode == 2
+    # a run page's steps token is no runs list's: refused, not read as a creation time
+    steps_token = "WzAsImEiXQ"  # views.steps_token((0, "a"))
+    assert podium(home, "runs", "list", "--next", steps_token).returncode == 2

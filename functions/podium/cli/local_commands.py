@@ -108,7 +108,7 @@ def list_runs(
     next_page: str | None = None,
     more_hint: Callable[[str], str] | None = None,
 ) -> None:
-    from podium.service.views import run_view, steps_token
+    from podium.service.views import run_view, runs_token
 
     wanted = parse_statuses(statuses)
     before = runs_page_token(next_page)  # exit 2 for a token of no such list
@@ -127,7 +127,7 @@ def list_runs(
     runs = runs[:limit]
     body: dict[str, Any] = {"runs": [run_view(r) for r in runs]}
     if more:
-        body["next"] = steps_token((runs[-1].created_at, runs[-1].run_id))
+        body["next"] = runs_token((runs[-1].created_at, runs[-1].run_id))
     if as_json:
         _print_json(body)
     elif not runs:
@@ -144,12 +144,12 @@ def list_runs(
 def runs_page_token(token: str | None) -> tuple[int, str] | None:
     """The ``(created_at, run_id)`` a runs list's ``--next`` token names; exit 2 (usage)
     for one that names none."""
-    from podium.service.views import BadStepsToken, parse_steps_token
+    from podium.service.views import BadStepsToken, parse_runs_token
 
     if token is None:
         return None
     try:
-        return parse_steps_token(token)
+        return parse_runs_token(token)
     except BadStepsToken:
         _err().print(
             Text("--next: not a page token of a runs list: use the one a list printed", "red")

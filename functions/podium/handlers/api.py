@@ -108,10 +108,11 @@ from podium.service.views import (
     STEPS_PAGE_LIMIT,
     BadStepsToken,
     page_of_steps,
+    parse_runs_token,
     parse_steps_token,
     run_view,
+    runs_token,
     step_view,
-    steps_token,
     timeline_page,
     workflow_view,
 )
@@ -479,7 +480,7 @@ def runs_of(name: str) -> Response[str]:
     limit = _int_query("limit", 20, 1, MAX_LIST) or 20
     token = _str_query("next")
     try:  # the last run returned: (created_at, run_id), newest first
-        before = parse_steps_token(token) if token is not None else None
+        before = parse_runs_token(token) if token is not None else None
     except BadStepsToken:
         raise RequestError(
             HTTPStatus.BAD_REQUEST,
@@ -493,7 +494,7 @@ def runs_of(name: str) -> Response[str]:
     page = list_runs(ctx, name, limit, before=before, statuses=statuses)
     body: dict[str, Any] = {"runs": [run_view(r) for r in page.runs]}
     if page.next is not None:  # maybe more: the next page starts after the last run read
-        body["next"] = steps_token(page.next)
+        body["next"] = runs_token(page.next)
     return _json(HTTPStatus.OK, body)
 
 

@@ -138,6 +138,30 @@ class BadStepsToken(ValueError):
         super().__init__("not a page token of this run: use the next an earlier page returned")
 
 
+_RUNS_MARK = "runs"  # a runs list's token says so: a step page's token is no run key
+
+
+def runs_token(key: tuple[int, str]) -> str:
+    """The ``next`` token of a runs list: the last run returned (created_at, run_id)."""
+    raw = json.dumps([_RUNS_MARK, *key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_runs_token(token: str) -> tuple[int, str]:
+    """The run a runs list's ``next`` token names (BadStepsToken when it names none,
+    a step page's token included)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        mark, created_at, run_id = json.loads(raw)
+    except (ValueError, TypeError):  # bad base64, bad JSON, not a triple
+        raise BadStepsToken() from None
+    if mark != _RUNS_MARK or type(created_at) is not int or created_at < 0:
+        raise BadStepsToken()
+    if not isinstance(run_id, str) or not run_id:
+        raise BadStepsToken()
+    return created_at, run_id
+
+
 def step_key(step: str, rank: Mapping[str, int]) -> StepKey:
     """Where a step instance (``load``, ``per/3/load``) sorts: by its definition step's
     place, then by id (describe_run's order)."""
