@@ -14,7 +14,7 @@ from podium.core.engine.identity import child_run_id
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
 from podium.service.actions import Actor, run_action
-from podium.service.runtimes.subworkflow import detached
+from podium.service.detached_runs import detached
 from tests.integration.test_api_actions import call
 
 ME = Actor("alice")

@@ -125,6 +125,11 @@ def test_a_detached_subworkflow_run_ends_at_the_deadline_it_inherits(rt: LocalRu
     assert child.status is RunStatus.TIMED_OUT, (
         f"the detached child is still {child.status.value} 5 minutes past its deadline"
     )
+    # Its error names where that deadline came from: its parent run's (its step did not
+    # wait, so that step's timeout never bound it; the message said it might have).
+    assert child.error is not None
+    assert f"the deadline of run {run_id}, which started it from its step 'sub'" in child.error
+    assert "that step's timeout, or" not in child.error
 
 
 def test_cancelling_a_long_timer_deletes_its_schedule_even_in_its_last_15_minutes() -> None:

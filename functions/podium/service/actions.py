@@ -32,6 +32,7 @@ from podium.core.engine.request_ids import RequestIdReused, differing, fingerpri
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.admission import waiting_reason
 from podium.service.context import Services
+from podium.service.detached_runs import detached
 from podium.service.lifecycle import cancel_step, given_back_ended, is_given_back, stop_run
 from podium.service.pausing import pause_tree, resume_step
 from podium.service.restart import (
@@ -49,7 +50,6 @@ from podium.service.retry_failed import (
     send_next_attempt,
 )
 from podium.service.run_events import publish_run_status
-from podium.service.runtimes.subworkflow import detached
 from podium.service.signal_waiters import wait_ended
 from podium.service.step_paths import walk_iteration_path
 

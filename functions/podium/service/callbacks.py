@@ -358,7 +358,7 @@ def _too_late(
     dropped = "it is not applied" if what == "result" else "it is not recorded"
     if of_run and timeout is None:  # a child run, by its ancestors' deadline
         message = (
-            f"{came}, after {inherited_from(run)}, {_iso(deadline)}: {dropped};"
+            f"{came}, after {inherited_from(ctx, run)}, {_iso(deadline)}: {dropped};"
             f" run {run.run_id} ends by that deadline"
         )
     elif of_run:

@@ -14,6 +14,7 @@ from podium.core.engine.plans import lease_of
 from podium.core.engine.records import RunRecord
 from podium.service import messages
 from podium.service.context import Services
+from podium.service.detached_runs import detached
 from podium.service.runtimes.base import Attempt
 
 NEVER = 2**62
@@ -38,10 +39,16 @@ def run_deadline(ctx: Services, run: RunRecord) -> int | None:
     return own
 
 
-def inherited_from(run: RunRecord) -> str:
+def inherited_from(ctx: Services, run: RunRecord) -> str:
     """Where a child run's inherited deadline comes from, for its error and refusals: the
     loop or subworkflow step above it passes down the earlier of its own ``timeout`` and
-    its run's deadline (itself possibly inherited), and the child cannot tell which."""
+    its run's deadline (itself possibly inherited), and the child cannot tell which. A
+    detached child (``wait: false``) gets its parent run's deadline alone."""
+    if detached(ctx, run):
+        return (
+            f"the deadline of run {run.parent_run}, which started it from its step"
+            f" '{run.parent_step}' (wait: false: that step's timeout does not bound it)"
+        )
     return (
         f"the deadline of its parent step '{run.parent_step}' of run {run.parent_run}"
         " (that step's timeout, or its run's deadline if earlier)"

@@ -503,7 +503,7 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
     if deadline == own_deadline(ctx, run) and timeout is not None:
         message = f"the run ran longer than its timeout of {timeout:g} s"
     else:
-        message = f"the run ran past {inherited_from(run)}"
+        message = f"the run ran past {inherited_from(ctx, run)}"
     try:
         ended = ctx.store.transition_run(
             run_id,

@@ -27,10 +27,10 @@ from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
 from podium.service import messages
 from podium.service.context import Services
+from podium.service.detached_runs import detached
 from podium.service.lifecycle import in_ended_run, stop_run
 from podium.service.permits import in_queue, leave_if_stranded, wake_head
 from podium.service.run_events import publish_run_status
-from podium.service.runtimes.subworkflow import detached
 
 log = logging.getLogger("podium.pausing")
 

@@ -14,9 +14,9 @@ from podium.service import messages
 from podium.service.advance import complete_if_done
 from podium.service.attempts import replay_terminal
 from podium.service.context import Services
+from podium.service.detached_runs import detached
 from podium.service.pausing import RUN_PAUSES, move_tree, resume_step
 from podium.service.run_events import publish_run_status
-from podium.service.runtimes.subworkflow import detached
 
 
 def release_held(ctx: Services, run: RunRecord) -> list[str]:

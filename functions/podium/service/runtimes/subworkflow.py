@@ -160,26 +160,6 @@ class SubworkflowRuntime:
         return child
 
 
-def detached(ctx: Services, run: RunRecord, parent: RunRecord | None = None) -> bool:
-    """The run of a subworkflow step that does not wait for it (``wait: false``): the
-    step succeeded as the run started, so its parent's pause, resume, stop and end never
-    reach it (they follow running steps): an operator acts on it as on a run of its own.
-    Asked of the step's definition: one read of the parent run (none when ``parent`` is
-    given), the definitions being cached; False for a loop's iteration or a top run."""
-    if run.parent_run is None or run.parent_step is None or run.iteration is not None:
-        return False
-    if parent is None:
-        try:
-            parent = ctx.store.get_run(run.parent_run)
-        except RunNotFound:
-            return False
-    try:
-        spec = ctx.definitions.get(parent.workflow, parent.version).by_id.get(run.parent_step)
-    except WorkflowNotFound:
-        return False
-    return spec is not None and spec.type == "subworkflow" and not spec.wait
-
-
 def _child_id(attempt: Attempt) -> str:
     # One child per attempt: a retried subworkflow step runs the workflow again.
     return child_run_id(attempt.run.run_id, attempt.step, attempt.number - 1)
