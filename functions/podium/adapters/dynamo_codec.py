@@ -229,7 +229,10 @@ def step_to_item(rec: StepRecord) -> Item:
     item = key(run_pk(rec.run_id), step_sk(rec.step))
     for field, (attr, kind) in STEP_FIELDS.items():
         value = getattr(rec, field)
-        if value is not None and value != {}:
+        # An empty map is a value (an output of {} read back None would change what the
+        # templates of a restart's taken-over steps see); only retry_counts, empty by
+        # default, is left out empty.
+        if value is not None and not (field == "retry_counts" and not value):
             item[attr] = encode(value, kind)
     if rec.arrived:
         item["n"] = {"N": str(rec.arrived)}
@@ -325,6 +328,10 @@ def run_to_item(run: RunRecord) -> Item:
         item["chn"] = {"N": str(run.chain)}
     if run.request_id is not None:  # a restart's request, set once at creation
         item["rq"] = {"S": run.request_id}
+    if run.timed_out:  # a run created with it (as the other stores keep it)
+        item["tof"] = {"BOOL": True}
+    if run.reopened:
+        item["rop"] = {"N": str(run.reopened)}
     if run.tags:  # set at creation, never updated
         item["tg"] = {"S": json.dumps(run.tags, separators=(",", ":"), sort_keys=True)}
     if not run.status.terminal and run.watched:

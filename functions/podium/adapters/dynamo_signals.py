@@ -420,22 +420,30 @@ class DynamoSignals:
         made_at: int | None = None,
     ) -> bool:
         # One transaction (a trigger joins at most 8 names): all marks or none. A mark
-        # already held by this group (a replay) passes its condition and is rewritten.
+        # already held by this group (a replay) passes its condition and keeps its first
+        # time and expiry (if_not_exists), as the other stores' insert-or-ignore: its
+        # time opens the recovery window after the consume.
+        sets = ["#grp = :grp", "#xm = if_not_exists(#xm, :xm)"]
+        sets.append("#ttl = if_not_exists(#ttl, :ttl)")
+        values: dict[str, Any] = {
+            ":grp": {"S": group},
+            ":xm": {"N": str(expires_at)},
+            ":ttl": _ttl(expires_at),
+        }
+        names = {"#pk": "pk", "#grp": "grp", "#xm": "xm", "#ttl": "expires_at"}
+        if made_at is not None:
+            sets.append("#at = if_not_exists(#at, :at)")
+            values[":at"] = {"N": str(made_at)}
+            names["#at"] = "at"
         items = [
             {
-                "Put": {
+                "Update": {
                     "TableName": self._table,
-                    "Item": {
-                        "pk": {"S": f"SIGC#{consumer}"},
-                        "sk": {"S": sid},
-                        "grp": {"S": group},
-                        "xm": {"N": str(expires_at)},
-                        "expires_at": _ttl(expires_at),
-                        **({} if made_at is None else {"at": {"N": str(made_at)}}),
-                    },
+                    "Key": {"pk": {"S": f"SIGC#{consumer}"}, "sk": {"S": sid}},
+                    "UpdateExpression": "SET " + ", ".join(sets),
                     "ConditionExpression": "attribute_not_exists(#pk) OR #grp = :grp",
-                    "ExpressionAttributeNames": {"#pk": "pk", "#grp": "grp"},
-                    "ExpressionAttributeValues": {":grp": {"S": group}},
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }

@@ -216,19 +216,29 @@ class DynamoStateStore:
 
     def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
         active = self.active_version(name)  # WorkflowNotFound for an unknown workflow
-        resp = self._db.query(
-            TableName=self._table,
-            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :v)",
-            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
-            ExpressionAttributeValues={
-                ":pk": {"S": c.workflow_pk(name)},
-                ":v": {"S": c.version_sk(0)[:2]},
-            },
-            ScanIndexForward=False,  # newest first
-            Limit=limit,
-            ConsistentRead=True,
-        )
-        return [c.version_from_item(item, active) for item in resp.get("Items", [])]
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while len(items) < limit:  # a page stops at 1 MB: a few big definitions fill it
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :v)",
+                "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": c.workflow_pk(name)},
+                    ":v": {"S": c.version_sk(0)[:2]},
+                },
+                "ScanIndexForward": False,  # newest first
+                "Limit": limit - len(items),
+                "ConsistentRead": True,
+            }
+            if start is not None:
+                query["ExclusiveStartKey"] = start
+            resp = self._db.query(**query)
+            items += resp.get("Items", [])
+            start = resp.get("LastEvaluatedKey")
+            if start is None:
+                break
+        return [c.version_from_item(item, active) for item in items]
 
     def activate_workflow_version(
         self,

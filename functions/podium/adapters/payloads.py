@@ -8,6 +8,7 @@ replayed write overwrites the same object with the same bytes.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,9 @@ class FilePayloads:
     def put(self, key: str, data: bytes) -> str:
         path = self._root / key
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
+        # A temp file of this writer's own: puts of one key race (a message delivered
+        # twice to two `podium dev` workers) and a shared one was renamed from under one.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: a reader never sees half a payload
         return path.resolve().as_uri()

@@ -60,6 +60,16 @@ def _pack(document: dict[str, Any]) -> bytes:
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
+def _clamped(number: int) -> int:
+    """A time compared with SQLite's 64-bit integers: past them an OverflowError, where
+    the other stores compare any int (a hand-made page token's time)."""
+    return min(max(number, _INT64_MIN), _INT64_MAX)
+
+
+def _page_key(before: tuple[int, str] | None) -> tuple[int, str] | None:
+    return None if before is None else (_clamped(before[0]), before[1])
+
+
 class SqliteStateStore:
     """The StateStore port on one SQLite file (or ``:memory:`` for tests)."""
 
@@ -239,6 +249,7 @@ class SqliteStateStore:
     def list_runs(
         self, workflow: str, limit: int = 20, before: tuple[int, str] | None = None
     ) -> list[RunRecord]:
+        before = _page_key(before)
         older = " AND (created_at, run_id) < (?, ?)" if before is not None else ""
         with self.db.query() as conn:
             rows = conn.execute(
@@ -283,7 +294,8 @@ class SqliteStateStore:
             args.extend(sorted(s.value for s in statuses))
         if since is not None:
             where.append("created_at >= ?")
-            args.append(since)
+            args.append(_clamped(since))
+        before = _page_key(before)
         if before is not None:
             where.append("(created_at < ? OR (created_at = ? AND run_id < ?))")
             args.extend([before[0], before[0], before[1]])
