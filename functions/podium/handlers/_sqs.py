@@ -18,9 +18,17 @@ from podium.service.context import Services
 from podium.service.execute import perform, release_claim
 from podium.service.wakeups import collected
 
-# Stop running successors in-process when less than this is left of the invocation;
-# the rest go back to the queue.
+# Stop running successors in-process, and claiming a batch's next record, when less
+# than this is left of the invocation (at most half of what the batch began with: the
+# advance function's whole timeout is a minute); the rest go back to the queue.
 CONTINUE_MARGIN_MS = 60_000
+
+
+def margin_ms(budget_ms: int) -> int:
+    """The time a batch keeps in hand, from what was left when it began: a record's
+    work (a synchronous step's call) may take a minute, but a function of a minute
+    (advance) or less must still get through its batch, not give back all but one."""
+    return min(CONTINUE_MARGIN_MS, budget_ms // 2)
 
 
 class NoTimeLeft(Exception):
@@ -40,10 +48,11 @@ def run_batch(
     handle: Callable[[Services, Any], Claimed | None],
 ) -> dict[str, Any]:
     handled = [0]
+    margin = margin_ms(remaining_ms(context))
 
     def record_handler(record: SQSRecord) -> None:
         handled[0] += 1
-        if handled[0] > 1 and remaining_ms(context) <= CONTINUE_MARGIN_MS:
+        if handled[0] > 1 and remaining_ms(context) <= margin:
             # A batch of several (work_batch_size > 1) runs its records one after
             # another: one reached with too little time left is not claimed, but given
             # back (a batch item failure), so no attempt starts that the invocation's
@@ -51,7 +60,7 @@ def run_batch(
             raise NoTimeLeft(f"{remaining_ms(context)} ms left: given back unclaimed")
         cont = handle(ctx, json.loads(record.body))
         while cont is not None:
-            if remaining_ms(context) <= CONTINUE_MARGIN_MS:
+            if remaining_ms(context) <= margin:
                 # Too little time left to run it here: it goes back to the queue unharmed.
                 release_claim(ctx, cont)
                 return
