@@ -1,4 +1,4 @@
-"""a Payloads contract case the suite was missing, run
+"""A Payloads contract case the suite was missing, run
 on every adapter (S3 on moto, files in a home, memory) as tests/contract/test_payloads.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""a Signals contract case the suite was missing, run
+"""A Signals contract case the suite was missing, run
 on every adapter (memory, SQLite, DynamoDB on moto) as tests/contract/test_signals.py."""
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from podium.service.breakpoints import stops_at_breakpoint
 from podium.service.completions import resume_waiting
 from podium.service.context import Services
 from podium.service.deadlines import arm_deadline, lease_until, past_run_deadline
+from podium.service.gone_runs import still_there
 from podium.service.lifecycle import in_ended_run, on_run_deadline
 from podium.service.pausing import hold
 from podium.service.permits import needs_of, wake_head
@@ -51,7 +52,9 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     """Claim and run one attempt. Returns a successor already claimed for this worker to
     perform next (when ``inline``), saving a queue round trip and a write; every other
     newly ready step is enqueued."""
-    run = ctx.store.get_run(msg.run)
+    run = still_there(ctx, msg.run, f"exec of step {msg.step!r}")
+    if run is None:
+        return None  # a retry's exec timer outlived its pruned (or expired) run
     if run.status.terminal:
         in_ended_run(ctx, run, msg.step)
         return None

@@ -26,7 +26,7 @@ from collections.abc import Collection
 from typing import Any
 
 from podium.core.engine.actions import was_taken_over
-from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict
+from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import output_key, step_params_key
 from podium.core.engine.plans import plan_finish, plan_run_end
 from podium.core.engine.records import RunRecord, StepRecord
@@ -45,6 +45,7 @@ from podium.service.deadlines import (
     run_deadline,
     withdraw_deadline,
 )
+from podium.service.gone_runs import still_there
 from podium.service.permits import (
     abandon_if_queued,
     in_queue,
@@ -490,7 +491,7 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
     (``kept_result``), whichever of its ``done`` and this timer is handled first. A
     timer firing early or late finds the run's real deadline or an ended run, and does
     nothing."""
-    run = _still_there(ctx, run_id, "deadline")
+    run = still_there(ctx, run_id, "deadline")
     if run is None:
         return None
     if run.status.terminal:
@@ -558,21 +559,10 @@ def _owed_emits(ctx: Services, run: RunRecord, record: StepRecord) -> list[StepR
     ]
 
 
-def _still_there(ctx: Services, run_id: str, what: str) -> RunRecord | None:
-    """The run a timer names, or None when it is gone: pruned from a local home, or
-    expired by its retention, before a timer it had set came due (nothing is left to do;
-    raising would only dead-letter the timer)."""
-    try:
-        return ctx.store.get_run(run_id)
-    except RunNotFound:
-        log.warning("%s of run %s dropped: the run is gone", what, run_id)
-        return None
-
-
 def on_ended_check(ctx: Services, run_id: str) -> list[str]:
     """A lease after a run ended (not succeeded): end any step a worker that had read
     the run as RUNNING created in the instant it ended. Returns the steps it ended."""
-    run = _still_there(ctx, run_id, "ended check")
+    run = still_there(ctx, run_id, "ended check")
     if run is None or not run.status.terminal or run.status is RunStatus.SUCCEEDED:
         return []
     return cancel_steps(ctx, run, f"run {run.status.value}")

@@ -28,6 +28,7 @@ from podium.core.expr.json_values import to_json_value
 from podium.service import messages
 from podium.service.bindings import bindings_for, matched_signals
 from podium.service.context import Services
+from podium.service.gone_runs import still_there
 
 log = logging.getLogger("podium.signals")
 
@@ -207,7 +208,9 @@ def on_emit(ctx: Services, msg: messages.Emit) -> int:
     (lifecycle.end_with_result asks for it: lifecycle cannot import this module, which
     starts runs through signal triggers). Sent only if that attempt succeeded; each
     signal once (emit_signals' request ids). Returns how many were sent."""
-    run = ctx.store.get_run(msg.run)
+    run = still_there(ctx, msg.run, "emit")
+    if run is None:
+        return 0
     record = ctx.store.get_step(msg.run, msg.step)
     if record is None or record.attempt != msg.attempt:
         return 0

@@ -44,6 +44,7 @@ from podium.core.ports import JobBackend, JobRequest
 from podium.service import messages
 from podium.service.bindings import bindings_for
 from podium.service.context import Services
+from podium.service.gone_runs import still_there
 from podium.service.runtimes.base import Attempt, Done, Failed, GiveBack, Poll, Result, Waiting
 
 log = logging.getLogger("podium.external")
@@ -211,7 +212,9 @@ def stop_work(
 def on_stop_work(ctx: Services, msg: messages.StopWork) -> None:
     """A ``stop_work`` timer: stop the ended attempt's work again (idempotent: work that
     has stopped meanwhile is not there to stop)."""
-    run = ctx.store.get_run(msg.run)
+    run = still_there(ctx, msg.run, "stop_work")
+    if run is None:
+        return
     spec = ctx.definitions.get(run.workflow, run.version).step(msg.step)
     runtime = ctx.runtime_for(spec)
     if not isinstance(runtime, ExternalJobRuntime):
