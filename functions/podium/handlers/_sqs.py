@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,8 @@ from podium.service.attempts import Claimed
 from podium.service.context import Services
 from podium.service.execute import perform, release_claim
 from podium.service.wakeups import collected
+
+log = logging.getLogger("podium.batch")
 
 # Stop running successors in-process, and claiming a batch's next record, when less
 # than this is left of the invocation (at most half of what the batch began with: the
@@ -58,6 +61,18 @@ def run_batch(
             # back (a batch item failure), so no attempt starts that the invocation's
             # end would cut off (then retried as a lost worker: its work done twice).
             raise NoTimeLeft(f"{remaining_ms(context)} ms left: given back unclaimed")
+        try:
+            _handle(record)
+        except Exception:
+            # Powertools logs a failed record at DEBUG only: say which message failed
+            # and why (the runbook looks for the error that repeated, before the DLQ).
+            receives = record.attributes.approximate_receive_count
+            log.warning(
+                "message %s failed (receive %s)", record.message_id, receives, exc_info=True
+            )
+            raise
+
+    def _handle(record: SQSRecord) -> None:
         cont = handle(ctx, json.loads(record.body))
         while cont is not None:
             if remaining_ms(context) <= margin:
