@@ -134,3 +134,14 @@ def test_a_trigger_dead_letter_has_nowhere_to_go_and_stays() -> None:
         assert stack.dead_letters.redrive(100) == []
         (left,) = stack.dead_letters.peek(100)
         assert left.queue == "trigger"
+
+
+def test_peek_of_the_redrivable_lists_what_a_redrive_moves(world: World) -> None:
+    """``redrivable_only``: the dry run of a redrive (service/dead_letters.py) lists the
+    messages the redrive would move, up to the same limit."""
+    for n in range(3):
+        world.kill("work", {"t": "start", "run": f"r{n}"})
+    listed = world.dead_letters.peek(2, redrivable_only=True)
+    moved = world.dead_letters.redrive(2)
+    assert len(listed) == len(moved) == 2
+    assert {d.queue for d in listed} == {d.queue for d in moved} == {"work"}

@@ -35,9 +35,11 @@ class SqsDeadLetters:
                 seen[m["MessageId"]] = (letter, m["ReceiptHandle"])
         return list(seen.values())
 
-    def peek(self, limit: int) -> list[DeadLetter]:
+    def peek(self, limit: int, *, redrivable_only: bool = False) -> list[DeadLetter]:
         out: list[DeadLetter] = []
-        for name, (url, _) in sorted(self._queues.items()):
+        for name, (url, target) in sorted(self._queues.items()):
+            if redrivable_only and target is None:
+                continue  # the trigger DLQ: a redrive leaves it
             got = self._receive(name, url, limit - len(out))
             for i in range(0, len(got), 10):  # visible again for the next reader
                 self._sqs.change_message_visibility_batch(

@@ -110,8 +110,9 @@ def _print(letters: list[DeadLetter], as_json: bool, title: str, extra: dict[str
         _out().print(f"{title}: none", highlight=False)
         return
     table = Table("queue", "message", "what", "receives", title=title)
-    for m in letters:
-        table.add_row(m.queue, m.message_id[:20], m.summary(), str(m.receive_count or "-"))
+    for m in letters:  # Text: a message's own "[...]" is no console markup
+        cells = (m.queue, m.message_id[:20], m.summary(), str(m.receive_count or "-"))
+        table.add_row(*(Text(cell) for cell in cells))
     _out().print(table)
 
 

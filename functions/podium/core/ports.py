@@ -529,8 +529,9 @@ class DeadLetterQueues(Protocol):
     """The queues' dead letters (core/dead_letters.py): SQS DLQs when deployed, the local
     home's dead-letter queues locally."""
 
-    def peek(self, limit: int) -> list[DeadLetter]:
-        """The dead letters, left where they are."""
+    def peek(self, limit: int, *, redrivable_only: bool = False) -> list[DeadLetter]:
+        """The dead letters, left where they are; ``redrivable_only``: only those a
+        redrive would move (counted against ``limit`` as it counts them)."""
         ...
 
     def redrive(self, limit: int) -> list[DeadLetter]:

@@ -33,5 +33,5 @@ class Redrive:
 def redrive(queues: DeadLetterQueues, *, dry_run: bool, limit: int = MAX_LIST) -> Redrive:
     """``dry_run``: the messages a redrive would move, moving none."""
     if dry_run:
-        return Redrive([m for m in queues.peek(limit) if m.queue != "trigger"], True)
+        return Redrive(queues.peek(limit, redrivable_only=True), True)
     return Redrive(queues.redrive(limit), False)

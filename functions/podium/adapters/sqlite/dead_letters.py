@@ -26,7 +26,8 @@ class HomeDeadLetters:
             ).fetchall()
         return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
-    def peek(self, limit: int) -> list[DeadLetter]:
+    def peek(self, limit: int, *, redrivable_only: bool = False) -> list[DeadLetter]:
+        # A home has no trigger dead letters: every one is redrivable.
         return [DeadLetter(_QUEUES[q][0], str(mid), body) for mid, q, body in self._rows(limit)]
 
     def redrive(self, limit: int) -> list[DeadLetter]:
