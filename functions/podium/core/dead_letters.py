@@ -33,7 +33,14 @@ class DeadLetter:
         if data is None:
             return "not JSON: " + self.body[:80]
         if "t" not in data:  # an EventBridge event (the trigger DLQ)
+            event = data.get("event")
+            if "podium_bus" in data and isinstance(event, dict):
+                # A named bus's (or Podium's own) rule target wraps the event it delivers.
+                data = event
             return f"event {data.get('detail-type', '?')} from {data.get('source', '?')}"
+        if "wf" in data and "run" not in data:  # a trigger's fire, a backfill's driver
+            at = f" at {data['at']}" if "at" in data else ""
+            return f"{data['t']} {data['wf']}/{data.get('tr', '?')}{at}"
         where = str(data.get("run", "?"))
         if "step" in data:
             where += f"/{data['step']}"
