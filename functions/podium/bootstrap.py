@@ -268,6 +268,10 @@ def _payloads(env: Any) -> Any:
     from podium.adapters.payloads import MemoryPayloads, S3Payloads
 
     bucket = env.get("PODIUM_PAYLOAD_BUCKET", "").strip()
+    if not bucket and env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        # On Lambda a memory store would keep a big value in one container: the next
+        # step, elsewhere, finds nothing. (Off Lambda: tests and tools in one process.)
+        raise RuntimeError("Podium is not configured: set PODIUM_PAYLOAD_BUCKET")
     if not bucket:
         return MemoryPayloads()
     import boto3
