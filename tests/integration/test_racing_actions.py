@@ -82,8 +82,8 @@ def test_50_concurrent_pause_and_resume_calls_leave_a_consistent_run() -> None:
             after = {s.step: s for s in ctx.store.list_steps(run_id)}
             # A claim that read the run as running just before the pause may start it
             # (it counts as started before the pause): at most a worker's view of the
-            # run's status ago (continuations.STATUS_FRESH_MS).
-            from podium.service.continuations import STATUS_FRESH_MS
+            # run's status ago (run_reads.STATUS_FRESH_MS).
+            from podium.service.run_reads import STATUS_FRESH_MS
 
             late = [
                 s.step

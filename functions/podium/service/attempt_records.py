@@ -53,10 +53,15 @@ def record_error(
     error: StepError,
     kind: str,
     extra: dict[str, Any] | None = None,
+    *,
+    replay: bool = False,
 ) -> None:
     """Failures are exceptional, so each gets a timeline item with the whole structured
-    error (traceback included): the step item keeps only a one-line summary."""
-    ctx.store.put_event(
+    error (traceback included): the step item keeps only a one-line summary. A
+    ``replay`` (whose error is rebuilt from that summary) writes it only if the first
+    write never happened: it does not overwrite the whole error with less."""
+    put = ctx.store.put_event_once if replay else ctx.store.put_event
+    put(
         TimelineEvent(
             run.run_id,
             at,

@@ -44,6 +44,7 @@ from podium.service.lifecycle import (
     run_ended,
 )
 from podium.service.permits import release_all
+from podium.service.run_reads import recent_run
 from podium.service.runtimes.base import (
     Attempt,
     Done,
@@ -264,6 +265,10 @@ def finish_attempt(
         out = outcome.output if isinstance(outcome, Done) else None
         if plan.to is StepStatus.SUCCEEDED:
             emit_signals(ctx, run, step, out)  # once: each has a deterministic request id
+        # The run was read before the attempt: a branch that failed meanwhile (on
+        # another worker) must be seen, or the successors start in a failing run. A
+        # quick step decides on this process's read of the last second.
+        run, _ = recent_run(ctx, run.run_id)
         propagation = after_terminal(
             ctx, run, step, plan.to, output=out, claim_one=inline, ended_at=now
         )
@@ -338,8 +343,9 @@ def after_retry_wait(
     release_all(ctx, run, record.step)
     ended = record.ended_at if record.ended_at is not None else ctx.now()
     due = record.due_at if record.due_at is not None else ended
+    replay = error is None
     if error is None:  # a replay: the summary on the item is what is left
-        error = StepError.of(record.error_type or "", record.error or "failed")
+        error = StepError.of(record.error_type or "", _message_of(record))
     record_error(
         ctx,
         run,
@@ -355,9 +361,17 @@ def after_retry_wait(
             "delay_seconds": (due - ended) // 1000,
             **({"log_ref": record.log_ref} if record.log_ref else {}),
         },
+        replay=replay,
     )
     next_attempt = messages.Exec(run.run_id, record.step, record.attempt + 1)
     ctx.at(next_attempt, due, queue="work")
+
+
+def _message_of(record: StepRecord) -> str:
+    """The message of the step item's one-line error summary (``Type: message``)."""
+    summary = record.error or "failed"
+    prefix = f"{record.error_type}: " if record.error_type else ""
+    return summary[len(prefix) :] if prefix and summary.startswith(prefix) else summary
 
 
 def replay_terminal(

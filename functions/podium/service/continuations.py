@@ -14,9 +14,6 @@ no step starts in a run that ended.
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
-from typing import Any
 
 from podium.core.engine.errors import StepConflict
 from podium.core.engine.plans import plan_give_back
@@ -27,41 +24,16 @@ from podium.service.breakpoints import has_breakpoint
 from podium.service.context import Services
 from podium.service.lifecycle import cancel_step
 from podium.service.pausing import BREAKPOINT, RUN_PAUSED, hold
+from podium.service.run_reads import recent_run
 
 log = logging.getLogger("podium.pausing")
 
 
-# How old a worker's view of its run's status may be when it continues in-process with a
-# claimed successor: a pause reaches a chain of in-process steps within this time. Without
-# it every step of a chain would read its run again (a read per step: +$0.12 per million
-# steps on W1, past the $1.50 target).
-STATUS_FRESH_MS = 1_000
-_MAX_SEEN = 10_000
-_seen: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, RunStatus]]] = (
-    weakref.WeakKeyDictionary()
-)
-_seen_lock = threading.Lock()
-
-
 def _run_status(ctx: Services, run_id: str) -> tuple[RunStatus, RunRecord | None]:
-    """The run's status, read again only when this process's last read is older than
-    STATUS_FRESH_MS (the record too when it was read now)."""
-    now = ctx.now()
-    with _seen_lock:
-        try:
-            seen = _seen.setdefault(ctx.store, {})
-        except TypeError:  # a store that cannot be weakly referenced: always read
-            seen = None
-        hit = seen.get(run_id) if seen is not None else None
-    if hit is not None and 0 <= now - hit[0] < STATUS_FRESH_MS:
-        return hit[1], None
-    run = ctx.store.get_run(run_id)
-    if seen is not None:
-        with _seen_lock:
-            if len(seen) >= _MAX_SEEN:
-                seen.clear()
-            seen[run_id] = (now, run.status)
-    return run.status, run
+    """The run's status as this process read it within STATUS_FRESH_MS (the record too
+    when it was read now)."""
+    run, read_now = recent_run(ctx, run_id)
+    return run.status, (run if read_now else None)
 
 
 def hold_continuation(ctx: Services, current: RunRecord, step: str) -> bool:
