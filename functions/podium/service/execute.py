@@ -38,6 +38,7 @@ from podium.service.completions import resume_waiting
 from podium.service.context import Services
 from podium.service.deadlines import arm_deadline, lease_until, past_run_deadline
 from podium.service.gone_runs import still_there
+from podium.service.in_flight import running_here
 from podium.service.lifecycle import in_ended_run, on_run_deadline
 from podium.service.pausing import hold
 from podium.service.permits import needs_of, wake_head
@@ -226,5 +227,10 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
         # on (its give-back published nothing), as a retry's next attempt says RUNNING
         # once under its own number. Consumers see RUNNING, then how the attempt ended.
         publish_step(ctx, run, claimed.step, StepStatus.RUNNING, attempt=claimed.attempt)
-    result = ctx.runtime_for(spec).start(ctx, attempt)
+    runtime = ctx.runtime_for(spec)
+    if runtime.synchronous:  # its worker is this process until it returns (in_flight.py)
+        with running_here(ctx, run.run_id, claimed.step, claimed.attempt):
+            result = runtime.start(ctx, attempt)
+    else:
+        result = runtime.start(ctx, attempt)
     return apply_result(ctx, attempt, result, claimed.retry_counts, inline=inline)

@@ -25,7 +25,8 @@ from podium.service.advance import complete_if_done, start_roots
 from podium.service.attempts import replay_terminal
 from podium.service.completions import reclaim
 from podium.service.context import Services
-from podium.service.deadlines import run_deadline
+from podium.service.deadlines import run_deadline, timeout_of
+from podium.service.in_flight import is_running_here
 from podium.service.lifecycle import on_run_deadline, run_ended, supersede
 from podium.service.pausing import held_in_vain, resume_step, stop_if_parent_ended
 from podium.service.permits import wake_head
@@ -165,6 +166,8 @@ def _reclaim_expired(
 
 
 def _reclaim_one(ctx: Services, run: RunRecord, s: StepRecord, report: SweepReport) -> None:
+    if is_running_here(ctx, run.run_id, s.step, s.attempt) and not _past_timeout(ctx, run, s):
+        return  # a local function this process still runs (in_flight.py): not lost
     ctx.store.put_event(
         TimelineEvent(
             run.run_id,
@@ -178,6 +181,13 @@ def _reclaim_one(ctx: Services, run: RunRecord, s: StepRecord, report: SweepRepo
     )
     reclaim(ctx, run, s)
     report.reclaimed.append(f"{run.run_id}/{s.step}")
+
+
+def _past_timeout(ctx: Services, run: RunRecord, s: StepRecord) -> bool:
+    """Whether the attempt's own timeout passed (it times out, worker or not)."""
+    timeout = timeout_of(ctx, ctx.definitions.get(run.workflow, run.version).step(s.step))
+    started = s.started_at if s.started_at is not None else ctx.now()
+    return timeout is not None and ctx.now() >= started + int(timeout * 1000)
 
 
 def _redrive_steps(
