@@ -21,6 +21,7 @@ from podium.core.engine.actions import (
     ACTION_EVENT,
     allowed_run_actions,
     allowed_step_actions,
+    taken_over_from,
 )
 from podium.core.engine.errors import NotFound, WorkflowNotFound
 from podium.core.engine.identity import child_run_id
@@ -668,7 +669,16 @@ def step_detail(
 def _subworkflow_children(ctx: Services, run_id: str, record: StepRecord) -> list[dict[str, Any]]:
     """The runs a subworkflow step started: one per attempt (a retry runs the workflow
     again), ``RUN.step.N`` for attempt N+1 (service/runtimes/subworkflow.py); an attempt
-    that failed before launching one (bad params, too deep) has none, so each is read."""
+    that failed before launching one (bad params, too deep) has none, so each is read.
+    A step a restart took over started them in the run it came from (followed back
+    through restarts of restarts, while that run's step is still there)."""
+    seen = {run_id}
+    while (origin := taken_over_from(record.reason)) is not None and origin not in seen:
+        seen.add(origin)
+        there = ctx.store.get_step(origin, record.step)
+        if there is None:  # pruned, or expired: its children cannot be named
+            return []
+        run_id, record = origin, there
     ids = [child_run_id(run_id, record.step, n) for n in range(record.attempt)]
     found = ctx.store.get_runs(ids) if ids else {}
     return [

@@ -435,6 +435,14 @@ def taken_over_reason(old_run: str) -> str:
     return f"{_TAKEN_OVER}{old_run} (restart)"
 
 
+def taken_over_from(reason: str | None) -> str | None:
+    """The run a restart took a SUCCEEDED step over from (its reason says), or None."""
+    if not was_taken_over(reason):
+        return None
+    assert reason is not None
+    return reason[len(_TAKEN_OVER) :].split(" ", 1)[0] or None
+
+
 def was_taken_over(reason: str | None) -> bool:
     """Whether a SUCCEEDED step was taken over by a restart, not run: its replays
     propagate it, and send no ``emit`` (the run it came from sent it)."""
