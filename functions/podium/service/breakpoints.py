@@ -77,7 +77,9 @@ def stops_at_breakpoint(ctx: Services, run: RunRecord, msg: messages.Exec) -> bo
     and a run pause's hold too)."""
     if not has_breakpoint(ctx, run, msg.step):
         return False
-    if not msg.create and passed_breakpoint(ctx.store.get_step(run.run_id, msg.step), msg.attempt):
+    # A create message too: redelivered after a resume past the breakpoint, it finds the
+    # step made (one read, only for a step with a breakpoint).
+    if passed_breakpoint(ctx.store.get_step(run.run_id, msg.step), msg.attempt):
         return False
     if not run.watched:
         # A loop iteration holding at a breakpoint is found by a clear among the

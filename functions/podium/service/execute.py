@@ -141,6 +141,11 @@ def _claim_with_permits(
         limit = next(n.limit for n in needs if n.key == result.full_key)
         if permits.wait(record, result.full_key, limit, ctx.now()):
             wake_head(ctx, result.full_key)  # a permit freed meanwhile: nobody missed
+        left = record.waiting_key
+        if left is not None and left != result.full_key:
+            # A woken waiter that found another key full left the queue it was woken
+            # from: the wake was for it, so that queue's next waiter is woken now.
+            wake_head(ctx, left)
         return None
     _after_lost_claim(ctx, run, msg, StepConflict(run.run_id, msg.step, result.current))
     return None
