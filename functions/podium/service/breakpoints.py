@@ -118,7 +118,16 @@ def _every_breakpoint(ctx: Services, workflow: str) -> list[tuple[str, str, list
             if compiled.is_loop(step.id):
                 walk(compiled.body(step.id), body_workflow(name, step.id), f"{prefix}{step.id}/")
 
-    walk(ctx.definitions.get(workflow, ctx.store.active_version(workflow)), workflow, "")
+    # Every version's loops (the newest 100): a run of an older version may be held at a
+    # breakpoint on a step, or in a loop, the active version no longer has.
+    versions = [v.version for v in ctx.store.list_workflow_versions(workflow)]
+    walked: set[str] = set()
+    for version in versions or [ctx.store.active_version(workflow)]:
+        before = len(found)
+        walk(ctx.definitions.get(workflow, version), workflow, "")
+        fresh = [t for t in found[before:] if t[0] not in walked]
+        walked.update(t[0] for t in fresh)
+        found[before:] = fresh
     return found
 
 
@@ -141,6 +150,19 @@ def _target(ctx: Services, workflow: str, path: str) -> tuple[str, str]:
             [Issue("step", f"'{name}' has no step {parts[-1]!r}; one of: {', '.join(known)}")]
         )
     return name, parts[-1]
+
+
+def _stored_target(ctx: Services, workflow: str, path: str) -> tuple[str, str] | None:
+    """``_target`` of a breakpoint that is set, named by the path alone: one on a step
+    (or in a loop) that the active version no longer has still holds the runs of the
+    version that had it, and is cleared as it was set."""
+    parts = path.split("/")
+    name = workflow
+    for loop in parts[:-1]:
+        name = body_workflow(name, loop)
+    if any(step_of_key(key) == parts[-1] for key in ctx.store.breakpoints(name)):
+        return name, parts[-1]
+    return None
 
 
 def _iteration(step: str, iteration: int | None) -> None:
@@ -196,7 +218,7 @@ def clear_breakpoints(
         targets = [t for t in _every_breakpoint(ctx, workflow) if t[2]]
     else:
         _iteration(step, iteration)
-        name, step_id = _target(ctx, workflow, step)
+        name, step_id = _stored_target(ctx, workflow, step) or _target(ctx, workflow, step)
         keys = keys_to_clear(ctx.store.breakpoints(name), step_id, iteration)
         targets = [(name, _shown(step, ""), keys)]
     for name, _, keys in targets:
