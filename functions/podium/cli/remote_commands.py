@@ -35,7 +35,6 @@ from podium.cli.target_options import (
     RegionOption,
     StackOption,
     TargetArgs,
-    home_directory,
     reporting_remote_errors,
     uses_local_home,
 )
@@ -446,15 +445,7 @@ def logs(
 def unblock(
     workflow: Annotated[str, typer.Argument(help="Workflow name.")],
     as_json: JsonOption = False,
-    home: Annotated[
-        Path | None,
-        typer.Option(
-            "--home",
-            parser=home_directory,
-            help="Unblock the workflow in this local home (the directory or its podium.db)"
-            " instead of a deployed stack.",
-        ),
-    ] = None,
+    home: HomeOption = None,
     stack: StackOption = None,
     endpoint: EndpointOption = None,
     profile: ProfileOption = None,
@@ -463,10 +454,10 @@ def unblock(
 ) -> None:
     """strict_sequential: let the queue move on after a failed run."""
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-    if home is not None:  # like push and start, the stack unless a home is named
-        if stack or endpoint or profile:
-            _err().print(Text("pass either --home or a remote target, not both", style="red"))
-            raise typer.Exit(2)
+    # Like the other commands that also work locally (runs, steps, backfill...): the
+    # local home unless a remote target is named or configured, so the hint a local
+    # run prints (`podium unblock WF`) works where it is printed.
+    if uses_local_home(home, stack, endpoint, profile):
         from podium.cli.local_home import local_home_services
         from podium.service.admission import unblock as unblock_locally
 
