@@ -561,7 +561,8 @@ def validate_definition(data: dict[str, Any], *, stored: bool = False) -> Workfl
     except ValidationError as exc:
         errors = _without_union_noise(exc.errors(), data)
         shape = list(dict.fromkeys(_issue_from(err, data) for err in errors))
-        raise DefinitionError(shape + check_raw_graph(data)) from None
+        beside = _expression_issues_beside(data, errors, stored)
+        raise DefinitionError(shape + check_raw_graph(data) + beside) from None
     issues = check_graph(defn) + check_defaults(defn)
     if not stored:  # a version stored before this check keeps loading
         issues += check_trigger_params(defn)
@@ -575,6 +576,51 @@ def validate_definition(data: dict[str, Any], *, stored: bool = False) -> Workfl
     if issues:
         raise DefinitionError(issues)
     return defn
+
+
+def _expression_issues_beside(
+    data: dict[str, Any], errors: list[Any], stored: bool
+) -> list[Issue]:
+    """The expression issues of the steps that did validate, when only some steps have
+    shape errors: each of those stands in as a noop of its id and dependencies, so one
+    ``podium validate`` lists a bad ``when`` beside another step's bad field (not after
+    it is fixed). Nothing when an error lies outside the steps, the stand-ins do not
+    validate (a dependency was the error) or the graph is unsound."""
+    bad: set[int] = set()
+    for err in errors:
+        loc = tuple(err["loc"])
+        if len(loc) < 2 or loc[0] != "steps" or not isinstance(loc[1], int):
+            return []
+        bad.add(loc[1])
+    steps = data.get("steps")
+    if not isinstance(steps, list) or not all(0 <= i < len(steps) for i in bad):
+        return []
+    stand_ins = list(steps)
+    for i in bad:
+        raw = steps[i]
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            return []
+        stand_ins[i] = {"id": raw["id"], "type": "noop"}
+        if "depends_on" in raw:
+            stand_ins[i]["depends_on"] = raw["depends_on"]
+    try:
+        defn = WorkflowDefinition.model_validate(
+            {**data, "steps": stand_ins}, context=STORED if stored else None
+        )
+    except ValidationError:
+        return []
+    if check_graph(defn):
+        return []  # listed already (check_raw_graph); expressions need a sound graph
+    try:
+        WorkflowExpressions.of(defn, stored=stored)
+    except DefinitionError as exc:
+        own = tuple(f"steps[{i}]" for i in bad)
+        return [
+            issue
+            for issue in exc.issues
+            if not any(issue.path == p or issue.path.startswith((p + ".", p + "[")) for p in own)
+        ]
+    return []
 
 
 def _model_at(loc: tuple[str | int, ...], data: dict[str, Any]) -> type[BaseModel] | None:
