@@ -28,11 +28,12 @@ from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import outcome_of
 from podium.core.engine.records import RunRecord
+from podium.core.engine.signals import compare as param_holds
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.runtimes.callback import find_result_mark
 from podium.service.signals import emit_request_id
 from podium.sim.callbacks import _step_spec, deadline_over
-from podium.sim.faults import INJECTED_NAMES
+from podium.sim.faults import INJECTED_NAMES, FaultRates
 from podium.sim.harness import RunOutcome, World
 from podium.sim.shapes import Shape
 
@@ -69,7 +70,19 @@ INVARIANTS = (
     # A loop step (foreach, while) and its iterations (child runs):
     "loop_inconsistent",  # more iterations running at once than its ``concurrency``, a
     # step left open in an ended iteration, or its counters not its children's ends
+    "late_fault_free",  # with no fault at all, a retry, a sleep's end or a queued run's
+    # admission came later than due (its timer or message lost: only the sweeper, minutes
+    # later, moved it on)
+    "work_after_end",  # a user function invoked by a process that began after its run
+    # had ended (it read the run ended, and started the attempt all the same)
+    "signal_mismatch",  # a step released by a signal its ``wait_for`` entry does not match
 )
+
+# How late, in a fault-free world, a retry's next attempt, a sleep's end or a queued
+# run's admission may come (queue delays are whole seconds; the clock steps a
+# millisecond a delivery). The sweeper that would make up for a lost timer comes every
+# minute and redrives only what has been stale for minutes.
+LATE_FAULT_FREE_MS = 2_000
 
 # A callback result recorded in time must close its attempt within this (clock jumps
 # and dead letters delay a done message; a lost one found only at a 10-day deadline is
@@ -151,6 +164,7 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
     for (run_id, step, attempt), n in world.invocations.items():
         if n > 1:
             verdict.add("double_invoke", f"{label}: {run_id}/{step}#{attempt} invoked {n} times")
+    fault_free = _fault_free(world)
     for (run_id, step), calls in world.invoked_at.items():
         delay = shape.retry_delays.get(step)
         if delay is None or (run_id, step) in world.operator_retried:
@@ -171,10 +185,23 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
                     f"{label}: {run_id}/{step} attempt {attempt} {at - prev} ms after"
                     f" attempt {attempt - 1}; retry_delay_seconds is {delay}",
                 )
+            late = at - delay * 1000 - LATE_FAULT_FREE_MS
+            if fault_free and attempt == 2 and prev is not None and late > prev:
+                # The first retry only: its delay is the interval (no backoff yet).
+                verdict.add(
+                    "late_fault_free",
+                    f"{label}: {run_id}/{step} attempt 2 {at - prev} ms after attempt 1;"
+                    f" retry_delay_seconds is {delay}",
+                )
     _check_ends(world, outcomes, verdict, label)
     _check_run_deadlines(world, outcomes, verdict, label)
     _check_emits(world, outcomes, verdict, label)
     _check_loops(world, outcomes, verdict, label)
+    _check_work_after_end(world, verdict, label)
+    _check_signal_matches(world, outcomes, verdict, label)
+    if fault_free:
+        _check_fault_free_timing(world, outcomes, verdict, label)
+        _check_fault_free_steps(shape, outcomes, verdict, label)
     if shape.callbacks:
         _check_callbacks(world, outcomes, verdict, label)
     if not _judged_by_each_other(world):
@@ -848,3 +875,176 @@ def compare(baseline: list[RunOutcome], faulty: World, verdict: Verdict) -> None
                 "result_differs",
                 f"run #{o.index}: {summary(o, loose)} vs fault-free {summary(base, loose)}",
             )
+
+
+def _fault_free(world: World) -> bool:
+    """The baseline world: no fault was ever drawn (and no operator acts in it)."""
+    return world.rates == FaultRates.none() and not hasattr(world, "action_rng")
+
+
+def _check_fault_free_timing(
+    world: World, outcomes: list[RunOutcome], verdict: Verdict, label: str
+) -> None:
+    """``late_fault_free``: with no crash, no lost message and no clock jump, nothing
+    waits for the sweeper. A timer or a message the engine forgot to send is made up
+    for by the sweeper (a stale step redriven, a queued run admitted, a lease
+    reclaimed), so the run still ends as it should, minutes late: on AWS every retry,
+    sleep or queued run would wait that long. Judged on the fault-free world only
+    (faults delay things legitimately), where the timings are exact:
+
+    - a step's first retry (attempt 2) is invoked within its ``retry_delay_seconds``
+      of attempt 1 (plus LATE_FAULT_FREE_MS); see the retry loop in check_world;
+    - a ``sleep`` step that SUCCEEDED ended within its ``seconds`` of its start;
+    - a run that waited QUEUED (a run limit, a strict queue) started within
+      LATE_FAULT_FREE_MS of the end of another run of its workflow (the end that freed
+      its slot admits it).
+
+    The baseline runs once per shape, so this costs nothing per seed."""
+    store = world.inner_store
+    tops = [o.run.run_id for o in outcomes if o.run is not None]
+    runs = list(store.get_runs(tops).values()) + _tree_runs(store, tops) if tops else []
+    sleeps = _sleep_seconds(world.shape.workflows)
+    if sleeps:
+        for run in runs:
+            for s in store.list_steps(run.run_id):
+                seconds = sleeps.get(s.step)
+                if seconds is None or s.status is not StepStatus.SUCCEEDED:
+                    continue
+                if s.started_at is None or s.ended_at is None:
+                    continue
+                took = s.ended_at - s.started_at
+                if took > seconds * 1000 + LATE_FAULT_FREE_MS:
+                    verdict.add(
+                        "late_fault_free",
+                        f"{label}: {run.run_id}/{s.step} slept {took} ms; seconds is {seconds}",
+                    )
+    ends: dict[str, list[int]] = {}
+    for run in runs:
+        if run.parent_run is None and run.ended_at is not None:
+            ends.setdefault(run.workflow, []).append(run.ended_at)
+    for run in runs:
+        if run.parent_run is not None or run.started_at is None:
+            continue
+        if run.started_at - run.created_at <= LATE_FAULT_FREE_MS:
+            continue  # admitted at once
+        freed = [e for e in ends.get(run.workflow, []) if e <= run.started_at]
+        if not freed or run.started_at - max(freed) > LATE_FAULT_FREE_MS:
+            last = max(freed) if freed else None
+            verdict.add(
+                "late_fault_free",
+                f"{label}: run {run.run_id} waited queued {run.started_at - run.created_at}"
+                f" ms; the last run of {run.workflow} before its start ended at {last},"
+                f" {run.started_at - (last or run.created_at)} ms before it",
+            )
+
+
+def _check_fault_free_steps(
+    shape: Shape, outcomes: list[RunOutcome], verdict: Verdict, label: str
+) -> None:
+    """``unexpected_result``: a loose step (timing under faults decides it) ends in the
+    fault-free world as the semantics say (``Shape.fault_free_steps``)."""
+    for o in outcomes:
+        if o.run is None:
+            continue
+        for step, want in shape.fault_free_steps.items():
+            got = o.steps[step].status.value if step in o.steps else None
+            if got != want:
+                verdict.add(
+                    "unexpected_result",
+                    f"{label}: run #{o.index} step {step} is {got} without faults (want {want})",
+                )
+
+
+def _sleep_seconds(steps_or_workflows: Any) -> dict[str, int]:
+    """The ``sleep`` steps of the shape's workflows (loop bodies included): seconds by
+    step id."""
+    found: dict[str, int] = {}
+    todo = [s for w in steps_or_workflows for s in w["steps"]]
+    while todo:
+        spec = todo.pop()
+        if spec.get("type") == "sleep":
+            found[spec["id"]] = int(spec["seconds"])
+        todo += spec.get("steps", [])
+    return found
+
+
+def _check_work_after_end(world: World, verdict: Verdict, label: str) -> None:
+    """``work_after_end``: an attempt's user function (a lambda invoke, an async
+    lambda's ``Event`` invoke) invoked by a process that began after the attempt's run
+    had ended (its final end: ``ended_at``). Such a process read the run after its
+    end, so every path it took (a work message, a timer, a sweep) must have seen the
+    run ended and started nothing. A process begun before the end may still invoke
+    after it: a claim made before the end (or a successor claimed in-process) is a
+    start the engine cannot take back (the ended check a lease later closes it), so
+    it is not judged. One batched read of the runs invoked."""
+    calls = [
+        (run_id, step, attempt, at, world.invoked_by.get((run_id, step, attempt)))
+        for (run_id, step), each in world.invoked_at.items()
+        for attempt, at in each
+    ]
+    calls += [
+        (key[0], key[1], key[2], pub.at, pub.proc)
+        for (key, what), pubs in world.callbacks.publications.items()
+        if what == "invoke"
+        for pub in pubs
+    ]
+    if not calls:
+        return
+    runs = world.inner_store.get_runs(sorted({c[0] for c in calls}))
+    for run_id, step, attempt, at, proc in calls:
+        run = runs.get(run_id)
+        if run is None or not run.status.terminal or run.ended_at is None or proc is None:
+            continue
+        if proc.started_ms > run.ended_at and at > run.ended_at:
+            verdict.add(
+                "work_after_end",
+                f"{label}: {run_id}/{step}#{attempt} invoked {at - run.ended_at} ms after its"
+                f" run ended {run.status.value}, by {proc.label}, begun"
+                f" {proc.started_ms - run.ended_at} ms after the end",
+            )
+
+
+def _waiting_steps(steps: list[dict[str, Any]]) -> set[str]:
+    """The ids of the steps with a ``wait_for`` (loop bodies included)."""
+    found: set[str] = set()
+    for step in steps:
+        if step.get("wait_for"):
+            found.add(step["id"])
+        found |= _waiting_steps(step.get("steps") or [])
+    return found
+
+
+def _check_signal_matches(
+    world: World, outcomes: list[RunOutcome], verdict: Verdict, label: str
+) -> None:
+    """``signal_mismatch``: a step with a ``wait_for`` released (its matched signals on
+    its item) by a signal of the entry's name whose params do not meet the entry's
+    ``match`` (a send of another day, say, must not start it). Costs nothing in a shape
+    without a ``wait_for``; else one step listing per run."""
+    waiting: set[str] = set()
+    for doc in world.shape.workflows:
+        waiting |= _waiting_steps(doc["steps"])
+    if not waiting:
+        return
+    store = world.inner_store
+    tops = [o.run.run_id for o in outcomes if o.run is not None] + sorted(world.restarted)
+    runs = list(store.get_runs(tops).values()) + _tree_runs(store, tops) if tops else []
+    for run in runs:
+        for record in store.list_steps(run.run_id):
+            if record.step not in waiting or not isinstance(record.signals, dict):
+                continue  # not released (or its signals stored apart: big)
+            spec = world.ctx.definitions.get(run.workflow, run.version).step(record.step)
+            for wait in spec.wait_for:
+                got = record.signals.get(wait.signal)
+                if not isinstance(got, dict) or not isinstance(got.get("params"), dict):
+                    continue
+                params = got["params"]
+                if not all(
+                    param_holds(params.get(c.param), c.op, c.value) for c in wait.conditions
+                ):
+                    verdict.add(
+                        "signal_mismatch",
+                        f"{label}: {run.run_id}/{record.step} released by {wait.signal}"
+                        f" {params} (signal {got.get('signal_id')}); it waits for"
+                        f" match {wait.match}",
+                    )

@@ -79,6 +79,9 @@ class Shape:
     # The run statuses a run may end with when its loose steps decide it (left out of
     # the exact comparison with the fault-free run, as the loose steps are).
     run_loose: frozenset[str] | None = None
+    # What loose steps must end as in the fault-free world, where timing is exact (under
+    # faults a crash may legitimately reorder what decides them).
+    fault_free_steps: dict[str, str] = field(default_factory=dict)
 
 
 def lam(step_id: str, fn: str = OK, **extra: Any) -> dict[str, Any]:
@@ -329,6 +332,32 @@ def fail_sibling() -> Shape:
     }
     want = Expected("FAILED", {"b": "FAILED", "c": "SUCCEEDED"})
     return Shape("fail_sibling", (wf,), (RunSpec("sim_sibling"),), (want,))
+
+
+def fail_beside_sleep() -> Shape:
+    """fail_after_running: a step running when a sibling branch fails finishes, but what
+    it releases after the failure does not start (a deploy after a parallel test failed).
+    """
+    wf = {
+        "name": "sim_fail_beside",
+        "steps": [
+            {"id": "boom", "type": "fail", "message": "boom"},
+            {"id": "nap", "type": "sleep", "seconds": 60},
+            lam("after", depends_on=["nap"]),
+        ],
+    }
+    want = Expected("FAILED", {"boom": "FAILED", "nap": "SUCCEEDED"})
+    return Shape(
+        "fail_beside_sleep",
+        (wf,),
+        (RunSpec("sim_fail_beside"),),
+        (want,),
+        # A worker that dies between boom's FAILED and flagging the run leaves the flag
+        # to the sweeper's replay, minutes later: nap may end (and release ``after``)
+        # first. Without faults, ``after`` is decided a minute after the failure.
+        loose={"after": frozenset({"SKIPPED", "SUCCEEDED"})},
+        fault_free_steps={"after": "SKIPPED"},
+    )
 
 
 def step_timeout() -> Shape:
@@ -823,6 +852,7 @@ BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "while_ten": while_ten,
     "subworkflow": subworkflow,
     "job_give_back": job_give_back,
+    "fail_beside_sleep": fail_beside_sleep,
 }
 
 
