@@ -578,9 +578,7 @@ def validate_definition(data: dict[str, Any], *, stored: bool = False) -> Workfl
     return defn
 
 
-def _expression_issues_beside(
-    data: dict[str, Any], errors: list[Any], stored: bool
-) -> list[Issue]:
+def _expression_issues_beside(data: dict[str, Any], errors: list[Any], stored: bool) -> list[Issue]:
     """The expression issues of the steps that did validate, when only some steps have
     shape errors: each of those stands in as a noop of its id and dependencies, so one
     ``podium validate`` lists a bad ``when`` beside another step's bad field (not after
