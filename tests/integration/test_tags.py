@@ -40,7 +40,7 @@ def test_definition_tags_are_short_strings() -> None:
     assert load_definition("name: w\nsteps: [{id: a, type: noop}]").tags == {}
     for bad, words in (
         ("{'bad key': x}", "tag key"),
-        ("{n: 3}", "string"),
+        ("{n: 3}", "is not text: quote it"),
         ("{k: 'a,b'}", "without commas"),
         ("{k: " + "x" * 300 + "}", "at most 256"),
         ("{" + ", ".join(f"k{i}: v" for i in range(51)) + "}", "at most 50"),

@@ -845,7 +845,23 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
         return Issue(path, str(err["ctx"]["error"]))  # our own words, without pydantic's prefix
     if kind == "model_type":  # "... instance of Concurrency": a class the user never wrote
         return Issue(path, _shape_message(str(err.get("ctx", {}).get("class_name")), err))
+    if kind in _SCALAR_WORDS and "input" in err:  # pydantic's "Input should be ..." words
+        shown = json.dumps(err["input"], default=str)[:80]
+        return Issue(path, f"{shown} is not {_SCALAR_WORDS[kind]}")
     return Issue(path, str(err["msg"]))
+
+
+# What a field of the wrong scalar type needed, said with the fix.
+_SCALAR_WORDS = {
+    "int_parsing": "a whole number: write digits, e.g. 30",
+    "int_type": "a whole number: write digits, e.g. 30",
+    "int_from_float": "a whole number: drop the fraction",
+    "float_parsing": "a number: write digits, e.g. 0.5",
+    "float_type": "a number: write digits, e.g. 0.5",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text: quote it",
+}
 
 
 # pydantic's marker, in an error's location, of a map's key (``params[1].[key]``).
