@@ -166,3 +166,17 @@ def test_a_successor_started_in_a_failing_run_is_caught_without_faults(
     monkeypatch.setattr(decide, "start_status", never_failing)
     result = run_case("fail_beside_sleep", 0)
     assert "unexpected_result" in result.verdict.violations, result.verdict.details
+
+
+def test_work_after_end_judges_the_end_by_its_write() -> None:
+    """fanout, seed 40, with operators' actions: a stop took its time (``ended_at``) at
+    t+3,603,633 ms and wrote the run's end at t+3,604,532; a work message read the run
+    RUNNING in between and invoked a step. Judged by ``ended_at``, that was work after
+    the end (a false alarm); judged by the end's write (World.ended_writes), it was not."""
+    from podium.sim.harness import factory_for
+    from podium.sim.simulate import Simulator
+
+    factory = factory_for("memory")
+    with factory.session():
+        result = Simulator(factory, ("fanout",), 2.0, actions=True).run_seed(40)
+    assert "work_after_end" not in result.verdict.violations, result.verdict.details

@@ -30,9 +30,10 @@ from typing import Any
 
 from podium.adapters.clock import ManualClock
 from podium.adapters.memory_store import MemoryStateStore
+from podium.core.engine.permits import holder_id
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
-from podium.core.ports import Invocation, InvocationResult
+from podium.core.ports import Claim, Invocation, InvocationResult
 from podium.service import inbox
 from podium.service.context import Services
 from podium.service.execute import perform
@@ -239,6 +240,12 @@ class Proc:
         self.abort = False
         self.on_done: Callable[[Proc], None] | None = None
         self.started_ms = 0  # when it began (the world's clock)
+        self.faults = 0  # faults injected into it (crashes, throttles, lost replies)
+        # run id -> the world's call sequence number of its last ``get_run`` of it
+        self.reads: dict[str, int] = {}
+        self.finished_seq: int | None = None  # the world's sequence number at its end
+        # Permits of the steps whose running attempt it ended: its to give back
+        self.owed: list[PermitHold] = []
 
 
 class Scheduler:
@@ -286,6 +293,7 @@ class Scheduler:
         self.back.release()
         proc.go.acquire()
         if proc.abort:
+            proc.faults += 1
             raise SimCrash(f"{proc.label}: killed while parked")
 
 
@@ -307,6 +315,56 @@ class Observations:
     handler_errors: list[str] = field(default_factory=list)
     hot_loops: list[str] = field(default_factory=list)
     unsettled: list[str] = field(default_factory=list)
+    permits_held: list[str] = field(default_factory=list)  # ``permit_held_after_end``
+
+
+@dataclass
+class PauseSpan:
+    """A run PAUSED: from the store write that paused it (an operator's pause, its walk
+    of the run's tree, a loop's child created or paused as its parent is) to the write
+    that moved it on (a resume, the sweeper's resume of a child, its end). ``seq`` and
+    ``end_seq`` are the world's call sequence numbers of those writes; ``by`` the
+    process that paused it."""
+
+    run_id: str
+    at: int
+    seq: int
+    by: Proc | None
+    end_at: int | None = None
+    end_seq: int | None = None
+
+
+@dataclass
+class ClaimSeen:
+    """A step attempt claimed (the store write that made it RUNNING): when, by whom, and
+    the claiming process's last read of the run before it (``read_seq``: the world's
+    sequence number of its ``get_run``, None when it read none). ``given_back``: the
+    claim was handed back unstarted (READY again at the attempt before: a worker that
+    found its run paused after claiming a successor in-process, or out of time)."""
+
+    run_id: str
+    step: str
+    attempt: int
+    at: int
+    seq: int
+    by: Proc | None
+    read_seq: int | None
+    given_back: bool = False
+
+
+@dataclass
+class PermitHold:
+    """A permit of ``key`` held by the step ``holder`` (``run/step``) since ``at``; once
+    the attempt that holds it ended (as ``ended``: for good, to be retried, or a job's
+    start given back; by ``owed_by``), owed back by that process before it is done."""
+
+    key: str
+    holder: str
+    at: int
+    owed_by: Proc | None = None
+    owed_at: int = 0
+    owed_faults: int = 0
+    ended: str = ""
 
 
 class World:
@@ -374,6 +432,17 @@ class World:
         self.loops: dict[str, list[Any]] = {}
         self._in_check = False
         self.redriven: list[str] = []  # dead letters put back by the operator's redrive
+        # What ``ran_while_paused`` and ``permit_held_after_end`` judge, seen at the store
+        # writes themselves (observe_write): each call of a port has a sequence number.
+        self.seq = 0
+        self.pause_spans: dict[str, list[PauseSpan]] = {}
+        self.claims: list[ClaimSeen] = []
+        self._last_claim: dict[tuple[str, str, int], ClaimSeen] = {}
+        self.holds: dict[tuple[str, str], PermitHold] = {}
+        self._holder_keys: dict[str, set[str]] = {}
+        # run id -> when the store write that ended it was made (its ``ended_at`` may be
+        # an earlier ``now``, taken by a process before it wrote: ``work_after_end``)
+        self.ended_writes: dict[str, int] = {}
 
     def _optional_ports(self) -> dict[str, Any]:
         """Ports that Services may have (added over time): each one a fault point too."""
@@ -411,33 +480,130 @@ class World:
         if proc is not None:
             proc.calls += 1
             if proc.calls > MAX_CALLS_PER_PROCESS:
+                proc.faults += 1
                 raise Livelock(f"{proc.label}: over {MAX_CALLS_PER_PROCESS} calls")
             if self.clock.now_ms() - proc.started_ms > LAMBDA_MAX_MS:
                 self.log(f"{proc.label}: KILLED at its 15 minutes, before {port}.{name}")
+                proc.faults += 1
                 raise SimCrash(f"the Lambda timeout, before {port}.{name}")
             if proc.concurrent and self.draw(self.rates.switch):
                 self.sched.hand_over(proc)
             if self.draw(self.rates.crash_before):
                 self.log(f"{proc.label}: CRASH before {port}.{name}{_brief(args)}")
+                proc.faults += 1
                 raise SimCrash(f"before {port}.{name}")
             if port.startswith("store") and self.draw(self.rates.throttle):
                 self.log(f"{proc.label}: THROTTLED {port}.{name}{_brief(args)}")
+                proc.faults += 1
                 raise Throttled(f"{port}.{name}")
         result = fn(*args, **kwargs)
+        self.seq += 1
         if self.trace is not None and proc is not None:
             self.log(f"{proc.label}: {port}.{name}{_brief(args)}")
         if not read:
             self.writes += 1
             if port.startswith("store"):
+                self.observe_write(port, name, args, kwargs, result, proc)
                 self.check_limits(f"after {port}.{name}")
+        elif proc is not None and name == "get_run" and port == "store":
+            proc.reads[args[0] if args else kwargs["run_id"]] = self.seq
         if proc is not None:
             if self.draw(self.rates.crash_after):
                 self.log(f"{proc.label}: CRASH after {port}.{name}")
+                proc.faults += 1
                 raise SimCrash(f"after {port}.{name}")
             if not read and self.draw(self.rates.lost_reply):
                 self.log(f"{proc.label}: LOST REPLY of {port}.{name}")
+                proc.faults += 1
                 raise LostReply(f"{port}.{name}")
         return result
+
+    # ------------------------------------------------------------ writes observed
+
+    def observe_write(
+        self,
+        port: str,
+        name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        result: Any,
+        proc: Proc | None,
+    ) -> None:
+        """What a store write did that the invariants judge later, seen at the write
+        itself (a timeline event comes after it, and a crash in between leaves none):
+        a run paused or moved on from PAUSED (``ran_while_paused``), a step attempt
+        claimed or its claim given back, a permit taken or given back, and a running
+        attempt's end (``permit_held_after_end``)."""
+        if name == "transition_step":
+            run_id, step = _arg(args, kwargs, 0, "run_id"), _arg(args, kwargs, 1, "step")
+            self._step_moved(run_id, step, kwargs, result, proc)
+        elif name == "create_step":
+            record = _arg(args, kwargs, 0, "step")
+            if record.status is StepStatus.RUNNING:
+                self._claimed(record.run_id, record.step, record.attempt, proc)
+        elif name in ("transition_run", "end_counted_child", "create_run"):
+            run = _arg(args, kwargs, 0, "run") if name == "create_run" else result
+            if isinstance(run, RunRecord):
+                self._run_moved(run, proc)
+        elif port == "store.permits":
+            if name == "claim" and result.outcome is Claim.CLAIMED:
+                record = _arg(args, kwargs, 0, "step")
+                self._claimed(record.run_id, record.step, kwargs["attempt"], proc)
+                holder = holder_id(record.run_id, record.step)
+                keys = self._holder_keys.setdefault(holder, set())
+                now = self.clock.now_ms()
+                for need in _arg(args, kwargs, 1, "needs"):
+                    self.holds[(need.key, holder)] = PermitHold(need.key, holder, now)
+                    keys.add(need.key)
+            elif name == "release" and result:
+                key, holder = _arg(args, kwargs, 0, "key"), _arg(args, kwargs, 1, "holder")
+                self.holds.pop((key, holder), None)
+                self._holder_keys.get(holder, set()).discard(key)
+
+    def _step_moved(
+        self, run_id: str, step: str, kwargs: dict[str, Any], result: Any, proc: Proc | None
+    ) -> None:
+        to = kwargs["to"]
+        if to is StepStatus.RUNNING:
+            self._claimed(run_id, step, result.attempt, proc)
+            return
+        if StepStatus.RUNNING not in kwargs["expected"]:
+            return
+        changes = kwargs.get("changes") or {}
+        if to is StepStatus.READY and "retry_counts" not in changes:
+            # Given back unstarted (plan_give_back: a continuation held by a pause, a
+            # worker out of time). A start that did nothing (a job's throttled look-up,
+            # counted in retry_counts) was a start.
+            claim = self._last_claim.get((run_id, step, kwargs["attempt"]))
+            if claim is not None:
+                claim.given_back = True
+        elif proc is not None:
+            # The attempt ended: for good, failed to be retried, or its start given back
+            # (a job's look-up throttled): each gives its permits back at once.
+            for key in self._holder_keys.get(holder_id(run_id, step), ()):
+                hold = self.holds[(key, holder_id(run_id, step))]
+                hold.owed_by, hold.owed_at = proc, self.clock.now_ms()
+                hold.owed_faults, hold.ended = proc.faults, to.value
+                proc.owed.append(hold)
+
+    def _claimed(self, run_id: str, step: str, attempt: int, proc: Proc | None) -> None:
+        read = proc.reads.get(run_id) if proc is not None else None
+        claim = ClaimSeen(run_id, step, attempt, self.clock.now_ms(), self.seq, proc, read)
+        self.claims.append(claim)
+        self._last_claim[(run_id, step, attempt)] = claim
+
+    def _run_moved(self, run: RunRecord, proc: Proc | None) -> None:
+        if run.status.terminal:
+            self.ended_writes.setdefault(run.run_id, self.clock.now_ms())
+        spans = self.pause_spans.get(run.run_id)
+        open_span = spans[-1] if spans and spans[-1].end_seq is None else None
+        now = self.clock.now_ms()
+        if run.status is RunStatus.PAUSED:
+            if open_span is None:
+                span = PauseSpan(run.run_id, now, self.seq, proc)
+                self.pause_spans.setdefault(run.run_id, []).append(span)
+        elif open_span is not None:
+            open_span.end_at, open_span.end_seq = now, self.seq
 
     # ------------------------------------------------------------ limits
 
@@ -524,6 +690,18 @@ class World:
             self._finish(proc)
 
     def _finish(self, proc: Proc) -> None:
+        proc.finished_seq = self.seq
+        for hold in proc.owed:
+            # The process that ended a step's attempt gives its permits back before it
+            # is done; only a fault injected into it since (a crash, a throttle or lost
+            # reply it caught) leaves that to the redelivery or the sweeper.
+            if self.holds.get((hold.key, hold.holder)) is hold and proc.faults == hold.owed_faults:
+                self.obs.permits_held.append(
+                    f"{hold.holder} still holds {hold.key} when {proc.label}, which ended it"
+                    f" {hold.ended} {self.clock.now_ms() - hold.owed_at} ms before, was"
+                    " done without a fault"
+                )
+        proc.owed = []
         err = proc.error
         if err is not None:
             self.log(f"{proc.label}: died ({type(err).__name__}: {err})")
@@ -900,6 +1078,11 @@ class World:
                     steps[step] = dataclasses.replace(record, status=was)
             out.append(RunOutcome(i, run, steps))
         return out
+
+
+def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
+    """A call's argument, given by position or by name."""
+    return args[index] if len(args) > index else kwargs[name]
 
 
 def _latest_time(step: StepRecord) -> int:

@@ -30,11 +30,13 @@ from podium.core.engine.loops import outcome_of
 from podium.core.engine.records import RunRecord
 from podium.core.engine.signals import compare as param_holds
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.service.detached_runs import detached
+from podium.service.run_reads import STATUS_FRESH_MS
 from podium.service.runtimes.callback import find_result_mark
 from podium.service.signals import emit_request_id
 from podium.sim.callbacks import _step_spec, deadline_over
 from podium.sim.faults import INJECTED_NAMES, FaultRates
-from podium.sim.harness import RunOutcome, World
+from podium.sim.harness import ClaimSeen, PauseSpan, RunOutcome, World
 from podium.sim.shapes import Shape
 
 INVARIANTS = (
@@ -76,6 +78,13 @@ INVARIANTS = (
     "work_after_end",  # a user function invoked by a process that began after its run
     # had ended (it read the run ended, and started the attempt all the same)
     "signal_mismatch",  # a step released by a signal its ``wait_for`` entry does not match
+    # Operators' pauses (sim/actions.py) and concurrency keys:
+    "ran_while_paused",  # a step attempt claimed (started) while its run, or a run it is
+    # a loop iteration or subworkflow run of, was paused (allowed: a claim resting on a
+    # read of its run from before the pause, or within STATUS_FRESH_MS of it)
+    "permit_held_after_end",  # a step's permit still held when the process that ended
+    # its running attempt (for good, to be retried, or a job's start given back) was
+    # done, with no fault injected into it since (a crash leaves it to the sweeper)
 )
 
 # How late, in a fault-free world, a retry's next attempt, a sleep's end or a queued
@@ -161,6 +170,9 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
         verdict.add("hot_loop", f"{label}: {line}")
     for line in obs.unsettled:
         verdict.add("not_settled", f"{label}: {line}")
+    for line in obs.permits_held[:3]:
+        verdict.add("permit_held_after_end", f"{label}: {line}")
+    _check_paused_claims(world, verdict, label)
     for (run_id, step, attempt), n in world.invocations.items():
         if n > 1:
             verdict.add("double_invoke", f"{label}: {run_id}/{step}#{attempt} invoked {n} times")
@@ -995,12 +1007,15 @@ def _check_work_after_end(world: World, verdict: Verdict, label: str) -> None:
         run = runs.get(run_id)
         if run is None or not run.status.terminal or run.ended_at is None or proc is None:
             continue
-        if proc.started_ms > run.ended_at and at > run.ended_at:
+        # The end's write, not its ``ended_at``: a stop takes its time, then writes (a
+        # process parked in between reads the run RUNNING after that time).
+        ended = max(run.ended_at, world.ended_writes.get(run_id, run.ended_at))
+        if proc.started_ms > ended and at > ended:
             verdict.add(
                 "work_after_end",
-                f"{label}: {run_id}/{step}#{attempt} invoked {at - run.ended_at} ms after its"
+                f"{label}: {run_id}/{step}#{attempt} invoked {at - ended} ms after its"
                 f" run ended {run.status.value}, by {proc.label}, begun"
-                f" {proc.started_ms - run.ended_at} ms after the end",
+                f" {proc.started_ms - ended} ms after the end",
             )
 
 
@@ -1048,3 +1063,94 @@ def _check_signal_matches(
                         f" {params} (signal {got.get('signal_id')}); it waits for"
                         f" match {wait.match}",
                     )
+
+
+def _check_paused_claims(world: World, verdict: Verdict, label: str) -> None:
+    """``ran_while_paused``: no step attempt is claimed (started) while its run, or an
+    ancestor run (the loop step's or subworkflow step's run above a child run; not a
+    detached subworkflow's: a parent's pause leaves it alone), is PAUSED: after the
+    store write that paused it and before the one that moved it on (the harness sees
+    both at the write: World.observe_write). A paused run's steps are held PAUSED
+    instead, and start on resume (docs/operations.md, "Acting on runs").
+
+    What the semantics allow:
+    - a claim given back unstarted (a worker that claimed a successor in-process finds
+      its run paused and hands the claim back: service/continuations.py) is no start;
+    - a claim made on a read of its run taken before the pause (the claiming process's
+      last ``get_run`` of the run came before the pause's write): the worker decided
+      before it could know (the docs' known limit; a worker parked between its read
+      and its claim stretches the instant);
+    - a claim within run_reads.STATUS_FRESH_MS of the pause: an in-process continuation
+      goes on from a read of its run up to that old (possibly another process's);
+    - under an ancestor's pause, a claim made before the pausing process had walked the
+      run's tree (its own read of the run came before that process was done), or after
+      a pause that a fault cut short (the walk is not asked again: the run stays
+      running until its resume).
+    Breakpoints and step resumes are not among the simulation's actions (a step is
+    resumed only in a RUNNING run); no step type starts in a paused run by design.
+    Costs nothing without a pause; else one batched read of the claimed runs (and of
+    their ancestors)."""
+    spans = world.pause_spans
+    if not spans:
+        return
+    claims = [c for c in world.claims if not c.given_back]
+    runs: dict[str, RunRecord] = {}
+    todo = sorted({c.run_id for c in claims})
+    while todo:
+        found = world.inner_store.get_runs(todo)
+        runs.update(found)
+        todo = sorted({r.parent_run for r in found.values() if r.parent_run} - set(runs))
+    lines: dict[str, list[tuple[str, bool]]] = {}
+    for claim in claims:
+        chain = lines.get(claim.run_id)
+        if chain is None:
+            chain = lines[claim.run_id] = _pausable_line(world, runs, claim.run_id)
+        for run_id, own in chain:
+            span = next((s for s in spans.get(run_id, ()) if _during(s, claim.seq)), None)
+            if span is None or not _claim_unexcused(claim, span, own):
+                continue
+            whose = "its run" if own else f"its ancestor run {run_id}"
+            read = "no read" if claim.read_seq is None else "a read after the pause"
+            verdict.add(
+                "ran_while_paused",
+                f"{label}: {claim.run_id}/{claim.step}#{claim.attempt} claimed"
+                f" {claim.at - span.at} ms after {whose} was paused (by"
+                f" {span.by.label if span.by else '?'}), on {read} of the run, by"
+                f" {claim.by.label if claim.by else '?'}",
+            )
+            break
+
+
+def _pausable_line(
+    world: World, runs: Mapping[str, RunRecord], run_id: str
+) -> list[tuple[str, bool]]:
+    """The run and the ancestors whose pause pauses it: (run id, whether it is the run
+    itself), up to a top run or a detached subworkflow's run."""
+    chain: list[tuple[str, bool]] = [(run_id, True)]
+    run = runs.get(run_id)
+    while run is not None and run.parent_run is not None:
+        parent = runs.get(run.parent_run)
+        if parent is None or detached(world.ctx, run, parent):
+            break
+        chain.append((parent.run_id, False))
+        run = parent
+    return chain
+
+
+def _during(span: PauseSpan, seq: int) -> bool:
+    return span.seq < seq and (span.end_seq is None or seq < span.end_seq)
+
+
+def _claim_unexcused(claim: ClaimSeen, span: PauseSpan, own: bool) -> bool:
+    """Whether a claim made while ``span`` paused the run (``own``) or an ancestor has
+    none of the excuses ``_check_paused_claims`` lists."""
+    if claim.read_seq is not None and claim.read_seq < span.seq:
+        return False  # decided on a read from before the pause
+    if claim.at - span.at < STATUS_FRESH_MS:
+        return False  # an in-process continuation's read may be that old
+    if own:
+        return True
+    walker = span.by
+    if walker is None or walker.faults or walker.finished_seq is None:
+        return False  # the pause's walk of the tree was cut short
+    return walker.finished_seq < (claim.read_seq if claim.read_seq is not None else claim.seq)
