@@ -180,3 +180,41 @@ def test_work_after_end_judges_the_end_by_its_write() -> None:
     with factory.session():
         result = Simulator(factory, ("fanout",), 2.0, actions=True).run_seed(40)
     assert "work_after_end" not in result.verdict.violations, result.verdict.details
+
+
+def _seed(shape: str, seed: int) -> Any:
+    """One seed of one shape, with operators' actions, at the CI's intensity."""
+    from podium.sim.harness import factory_for
+    from podium.sim.simulate import Simulator
+
+    factory = factory_for("memory")
+    with factory.session():
+        return Simulator(factory, (shape,), 2.0, actions=True).run_seed(seed)
+
+
+def test_a_restart_that_takes_over_a_failed_step_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``taken_over_unsucceeded``: broken so that a restart reuses every step, failed
+    ones too (service/restart.reused_steps), the restarted run passes a failed step off
+    as done; no other invariant saw it (a mutation run)."""
+    from podium.service import restart
+
+    monkeypatch.setattr(
+        restart, "reused_steps", lambda graph, ok, since: frozenset(graph.predecessors)
+    )
+    result = _seed("recover", 1)
+    assert "taken_over_unsucceeded" in result.verdict.violations, result.verdict.details
+
+
+def test_a_step_deadline_timer_never_armed_is_caught_without_faults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``late_fault_free``: broken so that a step's deadline timer is never armed
+    (service/execute.arm_deadline), a step with ``timeout: 60`` ends TIMED_OUT only when
+    the sweeper reclaims it, minutes late, with the same status."""
+    from podium.service import execute
+
+    monkeypatch.setattr(execute, "arm_deadline", lambda ctx, attempt: None)
+    result = _seed("step_timeout", 0)
+    assert "late_fault_free" in result.verdict.violations, result.verdict.details

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
+from podium.core.engine.actions import taken_over_from
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import outcome_of
+from podium.core.engine.outputs import is_ref
 from podium.core.engine.records import RunRecord
 from podium.core.engine.signals import compare as param_holds
 from podium.core.engine.status import RunStatus, StepStatus
@@ -82,6 +84,8 @@ INVARIANTS = (
     "ran_while_paused",  # a step attempt claimed (started) while its run, or a run it is
     # a loop iteration or subworkflow run of, was paused (allowed: a claim resting on a
     # read of its run from before the pause, or within STATUS_FRESH_MS of it)
+    "taken_over_unsucceeded",  # a restart took over (as SUCCEEDED, reused) a step that
+    # had not succeeded in the run it came from, or with another output
     "permit_held_after_end",  # a step's permit still held when the process that ended
     # its running attempt (for good, to be retried, or a job's start given back) was
     # done, with no fault injected into it since (a crash leaves it to the sweeper)
@@ -211,6 +215,7 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
     _check_loops(world, outcomes, verdict, label)
     _check_work_after_end(world, verdict, label)
     _check_signal_matches(world, outcomes, verdict, label)
+    _check_taken_over(world, verdict, label)
     if fault_free:
         _check_fault_free_timing(world, outcomes, verdict, label)
         _check_fault_free_steps(shape, outcomes, verdict, label)
@@ -930,6 +935,31 @@ def _check_fault_free_timing(
                         "late_fault_free",
                         f"{label}: {run.run_id}/{s.step} slept {took} ms; seconds is {seconds}",
                     )
+    for run in runs:
+        # A deadline's timer ends what outlives it at once (the sweeper would only come
+        # minutes later): a step TIMED_OUT within its ``timeout``, a run within its own.
+        compiled = world.ctx.definitions.get(run.workflow, run.version)
+        own = compiled.definition.timeout
+        if run.status is RunStatus.TIMED_OUT and own is not None and run.started_at is not None:
+            took = (run.ended_at or 0) - run.started_at
+            if took > float(own) * 1000 + LATE_FAULT_FREE_MS:
+                verdict.add(
+                    "late_fault_free",
+                    f"{label}: run {run.run_id} timed out after {took} ms; its timeout is {own} s",
+                )
+        for s in store.list_steps(run.run_id):
+            spec = compiled.by_id.get(s.step)
+            limit = getattr(spec, "timeout", None)
+            if s.status is not StepStatus.TIMED_OUT or limit is None:
+                continue
+            if s.started_at is None or s.ended_at is None:
+                continue
+            if s.ended_at - s.started_at > float(limit) * 1000 + LATE_FAULT_FREE_MS:
+                verdict.add(
+                    "late_fault_free",
+                    f"{label}: {run.run_id}/{s.step} timed out after"
+                    f" {s.ended_at - s.started_at} ms; its timeout is {limit} s",
+                )
     ends: dict[str, list[int]] = {}
     for run in runs:
         if run.parent_run is None and run.ended_at is not None:
@@ -1154,3 +1184,35 @@ def _claim_unexcused(claim: ClaimSeen, span: PauseSpan, own: bool) -> bool:
     if walker is None or walker.faults or walker.finished_seq is None:
         return False  # the pause's walk of the tree was cut short
     return walker.finished_seq < (claim.read_seq if claim.read_seq is not None else claim.seq)
+
+
+def _check_taken_over(world: World, verdict: Verdict, label: str) -> None:
+    """``taken_over_unsucceeded``: a step a restart took over (its reason names the run it
+    came from, ``reused from run X``: in the restart's run or in an iteration a restarted
+    loop took over) must have SUCCEEDED there, with the same output: failed or stopped
+    work passed off as done would be skipped by the restart. Costs nothing without a
+    restart; else one listing of each restarted run's tree."""
+    if not world.restarted:
+        return
+    store = world.inner_store
+    tops = sorted(world.restarted)
+    runs = list(store.get_runs(tops).values()) + _tree_runs(store, tops)
+    for run in runs:
+        for record in store.list_steps(run.run_id):
+            origin = taken_over_from(record.reason)
+            if origin is None:
+                continue
+            old = store.get_step(origin, record.step)
+            if old is None:
+                continue  # its run is gone: nothing to compare
+            # A big output is copied under the new run's own key: only its reference differs.
+            copied = is_ref(old.output) or is_ref(record.output)
+            if old.status is not StepStatus.SUCCEEDED or (
+                not copied and old.output != record.output
+            ):
+                verdict.add(
+                    "taken_over_unsucceeded",
+                    f"{label}: {run.run_id}/{record.step} taken over from run {origin},"
+                    f" where it is {old.status.value} (output {old.output!r:.80} there,"
+                    f" {record.output!r:.80} here)",
+                )
