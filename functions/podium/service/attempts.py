@@ -44,7 +44,7 @@ from podium.service.lifecycle import (
     run_ended,
 )
 from podium.service.permits import release_all
-from podium.service.run_reads import recent_run
+from podium.service.run_reads import STATUS_FRESH_MS, recent_run
 from podium.service.runtimes.base import (
     Attempt,
     Done,
@@ -265,10 +265,12 @@ def finish_attempt(
         out = outcome.output if isinstance(outcome, Done) else None
         if plan.to is StepStatus.SUCCEEDED:
             emit_signals(ctx, run, step, out)  # once: each has a deterministic request id
-        # The run was read before the attempt: a branch that failed meanwhile (on
-        # another worker) must be seen, or the successors start in a failing run. A
-        # quick step decides on this process's read of the last second.
-        run, _ = recent_run(ctx, run.run_id)
+        if ended.started_at is None or now - ended.started_at > STATUS_FRESH_MS:
+            # The run was read before the attempt (minutes ago, for a long step): a
+            # branch that failed meanwhile on another worker must be seen, or the
+            # successors start in a failing run. A quick step decides on the read it
+            # started from (a second old at most, as a continuation's).
+            run, _ = recent_run(ctx, run.run_id)
         propagation = after_terminal(
             ctx, run, step, plan.to, output=out, claim_one=inline, ended_at=now
         )

@@ -42,7 +42,6 @@ from podium.service.in_flight import running_here
 from podium.service.lifecycle import in_ended_run, on_run_deadline
 from podium.service.pausing import hold
 from podium.service.permits import needs_of, wake_head
-from podium.service.run_reads import note_read
 from podium.service.runtimes.base import Attempt, Failed
 from podium.service.signal_waits import hold_for_signals
 from podium.service.step_events import publish_step
@@ -57,7 +56,6 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
     run = still_there(ctx, msg.run, f"exec of step {msg.step!r}")
     if run is None:
         return None  # a retry's exec timer outlived its pruned (or expired) run
-    note_read(ctx, run)  # what the step's end decides on, if it ends within a second
     if run.status.terminal:
         in_ended_run(ctx, run, msg.step)
         return None

@@ -1,11 +1,14 @@
 """How old a worker's view of its run may be when it decides what follows a step.
 
 A worker reads its run when it takes a work message, then runs the step (seconds, or
-minutes on AWS). What it decides next (successors, an in-process continuation) must not
-rest on an older read than STATUS_FRESH_MS: a pause, a stop, or a branch failing on
-another worker meanwhile is seen within that time. Reading again at every step end would
-cost a read per step (+$0.12 per million steps on W1, past its $1.50 target), so each
-process keeps its last read of each run, with when it was made.
+minutes on AWS). Whether it goes on in-process with a claimed successor rests on a read
+of the run's status no older than STATUS_FRESH_MS (a pause or a stop reaches a chain of
+in-process steps within that time), and a step that ran longer than that decides its
+successors on such a read too (a branch that failed meanwhile on another worker is
+seen). Reading again at every step end would cost a read per step (+$0.12 per million
+steps on W1, past its $1.50 target), so each process keeps its last fresh read of each
+run, with when it was made. The read a worker took before a step's work is not one: a
+continuation after it reads afresh.
 """
 
 from __future__ import annotations
