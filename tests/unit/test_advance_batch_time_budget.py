@@ -10,9 +10,7 @@ batch began with)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -21,6 +19,7 @@ from podium.adapters.clock import ManualClock
 from podium.core.engine.status import StepStatus
 from podium.handlers import advance
 from podium.local.runtime import LocalRuntime
+from tests.unit.test_sqs_batches import record
 
 # A fresh invocation of the deployed advance function (timeout 60 s).
 FRESH_ADVANCE_MS = 59_800
@@ -32,20 +31,6 @@ class FreshAdvanceContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return FRESH_ADVANCE_MS
-
-
-def record(message_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": message_id,
-        "body": json.dumps(body),
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:events",
-        "awsRegion": "us-east-1",
-    }
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ receive count and the error, with its traceback."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -20,22 +19,9 @@ import pytest
 from podium.adapters.clock import ManualClock
 from podium.handlers import advance, work
 from podium.local.runtime import LocalRuntime
+from tests.unit.test_sqs_batches import record
 
 BAD_ID = "r24-bad-record-id"
-
-
-def record(message_id: str, body: Any) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": message_id,
-        "body": body if isinstance(body, str) else json.dumps(body),
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:q",
-        "awsRegion": "us-east-1",
-    }
 
 
 @pytest.fixture

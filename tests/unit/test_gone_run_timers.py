@@ -11,7 +11,6 @@ fired the DLQ alarm for nothing. They are dropped with a warning too now."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,22 +19,9 @@ import pytest
 from podium.adapters.clock import ManualClock
 from podium.handlers import advance, work
 from podium.local.runtime import LocalRuntime
+from tests.unit.test_sqs_batches import record
 
 GONE = "01R24PRUNEDRUNXXXXXXXXXXXX"
-
-
-def record(message_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": message_id,
-        "body": json.dumps(body),
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:q",
-        "awsRegion": "us-east-1",
-    }
 
 
 @pytest.fixture

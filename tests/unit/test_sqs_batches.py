@@ -11,11 +11,12 @@ from typing import Any
 from podium.handlers._sqs import run_batch
 
 
-def record(message_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def record(message_id: str, body: dict[str, Any] | str) -> dict[str, Any]:
+    """An SQS record as Lambda hands it over (a str body: as it is, not JSON)."""
     return {
         "messageId": message_id,
         "receiptHandle": message_id,
-        "body": json.dumps(body),
+        "body": body if isinstance(body, str) else json.dumps(body),
         "attributes": {"ApproximateReceiveCount": "1"},
         "messageAttributes": {},
         "md5OfBody": "",
