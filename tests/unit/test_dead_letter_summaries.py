@@ -16,14 +16,7 @@ from __future__ import annotations
 import json
 
 from podium.core.dead_letters import DeadLetter
-
-S3_EVENT = {
-    "version": "0",
-    "id": "e-1",
-    "source": "aws.s3",
-    "detail-type": "Object Created",
-    "detail": {"bucket": {"name": "landing"}, "object": {"key": "raw/a.csv"}},
-}
+from tests.unit.test_events_handler import S3_EVENT
 
 
 def test_a_wrapped_bus_event_says_what_it_was() -> None:

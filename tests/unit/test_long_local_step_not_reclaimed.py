@@ -33,25 +33,25 @@ CALLS: Counter[str] = Counter()
 HERE = "tests.unit.test_long_local_step_not_reclaimed"
 
 
-def slow(event: dict[str, Any]) -> dict[str, Any]:
+def _first_call_runs_for(event: dict[str, Any], minutes: int) -> None:
+    """The step's first call goes on for ``minutes``, and while it does, another dev
+    worker's housekeeping sweeps."""
     CALLS[event["step"]] += 1
     if CALLS[event["step"]] == 1:
         rt = RUNTIME[0]
         clock = rt.clock
         assert isinstance(clock, ManualClock)
-        clock.advance(7 * 60_000)  # past the step's 5-minute timeout, still going...
-        sweep(rt.services, rt.store)  # ... when another dev worker's housekeeping sweeps
+        clock.advance(minutes * 60_000)
+        sweep(rt.services, rt.store)
+
+
+def slow(event: dict[str, Any]) -> dict[str, Any]:
+    _first_call_runs_for(event, 7)  # past the step's 5-minute timeout
     return {"attempt": event["attempt"]}
 
 
 def train(event: dict[str, Any]) -> dict[str, Any]:
-    CALLS[event["step"]] += 1
-    if CALLS[event["step"]] == 1:
-        rt = RUNTIME[0]
-        clock = rt.clock
-        assert isinstance(clock, ManualClock)
-        clock.advance(17 * 60_000)  # a 17-minute training run, still going...
-        sweep(rt.services, rt.store)  # ... when another dev worker's housekeeping sweeps
+    _first_call_runs_for(event, 17)  # a 17-minute training run, past the 16-minute lease
     return {"auc": 0.91, "attempt": event["attempt"]}
 
 
