@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -26,7 +27,7 @@ from podium.core.engine.errors import (
     VersionSuperseded,
     WorkflowNotFound,
 )
-from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.records import RunFailure, RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.ports import StateStore
 
@@ -203,6 +204,82 @@ def test_failing_flag_is_refused_after_a_stop_and_kept_after_a_failure(store: St
 def test_failing_flag_on_a_missing_run_raises_run_not_found(store: StateStore) -> None:
     with pytest.raises(RunNotFound):
         store.mark_run_failing("nope", "a: boom", at=1)
+
+
+_RUNNING_STEP = frozenset({StepStatus.RUNNING})
+
+
+def _running_step(store: StateStore, run_id: str = "r1") -> None:
+    store.create_step(StepRecord(run_id, "a", StepStatus.RUNNING, attempt=1, started_at=2))
+
+
+def _end_failing(store: StateStore, run_id: str = "r1", **failure: Any) -> bool:
+    return store.end_step_failing_run(
+        run_id,
+        "a",
+        expected=_RUNNING_STEP,
+        attempt=1,
+        to=StepStatus.FAILED,
+        changes={"ended_at": 7},
+        failure=RunFailure("a: boom", **{"at": 7, **failure}),
+    )
+
+
+def test_a_final_failure_ends_its_step_and_flags_its_run_in_one_write(store: StateStore) -> None:
+    store.create_run(a_run())
+    _running_step(store)
+    assert _end_failing(store) is True
+    step, run = store.get_step("r1", "a"), store.get_run("r1")
+    assert step is not None and (step.status, step.ended_at) == (StepStatus.FAILED, 7)
+    assert (run.failing, run.timed_out, run.error, run.failing_since) == (True, False, "a: boom", 7)
+
+
+def test_a_final_time_out_flags_its_run_timed_out_keeping_the_first_failure(
+    store: StateStore,
+) -> None:
+    store.create_run(a_run())
+    store.mark_run_failing("r1", "b: first", at=3)
+    _running_step(store)
+    assert _end_failing(store, timed_out=True) is True
+    run = store.get_run("r1")
+    assert (run.failing, run.timed_out, run.error, run.failing_since) == (True, True, "b: first", 3)
+
+
+def test_a_final_failure_refused_by_its_step_writes_nothing(store: StateStore) -> None:
+    """The step's condition fails (another attempt, or the step ended already): neither
+    the step nor the run is written (the two writes are one)."""
+    store.create_run(a_run())
+    _running_step(store)
+    before = store.get_run("r1")
+    with pytest.raises(StepConflict) as exc:
+        store.end_step_failing_run(
+            "r1",
+            "a",
+            expected=_RUNNING_STEP,
+            attempt=2,
+            to=StepStatus.FAILED,
+            changes={"ended_at": 7},
+            failure=RunFailure("a: boom", 7),
+        )
+    assert exc.value.current is not None and exc.value.current.attempt == 1
+    assert store.get_run("r1") == before
+    step = store.get_step("r1", "a")
+    assert step is not None and step.status is StepStatus.RUNNING
+
+
+@pytest.mark.parametrize("status", [RunStatus.STOPPED, RunStatus.FAILED])
+def test_a_final_failure_after_its_runs_end_ends_the_step_alone(
+    store: StateStore, status: RunStatus
+) -> None:
+    """A stop's run end lands before its end of the step: the worker's failure still
+    ends the step, and the run's end stands as it was made (no flag, no error)."""
+    store.create_run(replace(a_run(), status=status))
+    _running_step(store)
+    before = store.get_run("r1")
+    assert _end_failing(store) is False
+    step = store.get_step("r1", "a")
+    assert step is not None and step.status is StepStatus.FAILED
+    assert store.get_run("r1") == before
 
 
 def test_step_create_is_exactly_once(store: StateStore) -> None:

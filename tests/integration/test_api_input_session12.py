@@ -198,7 +198,8 @@ def test_a_backfill_before_a_rate_trigger_existed_says_so(runtime: LocalRuntime)
     assert body["reason"].startswith(
         "the range ends before rate trigger 'every_hour' existed: it was created at"
     ), body
-    # A range after its creation plans times and has nothing to explain.
+    # A range after its creation (and before now) plans times and has nothing to explain.
+    runtime.clock.advance(2 * 86_400_000)
     later = {"from": "2026-01-01", "to": "2026-01-01", "dry_run": True}
     status, body, _ = call("POST", "/workflows/hourly/backfill", later)
     assert status == 200 and body["times"] > 0 and body["reason"] is None, body

@@ -1,7 +1,8 @@
 """A step's failure applied after the operator's stop: the stopped run keeps no failure.
 
-A step that failed by its own worker flags its run failing (store.mark_run_failing)
-after the worker read the run. An operator's stop landing between that read and the
+A step that failed by its own worker flags its run failing (in the write that ends the
+step, store.end_step_failing_run; on a replay, store.mark_run_failing) after the worker
+read the run. An operator's stop landing between that read and the
 flag write used to leave a STOPPED run carrying the failing flag and the step's error;
 the same on a replay of the failure (a duplicate delivery, the sweeper:
 attempts.replay_terminal reads the run afresh, but the stop can land right after that
@@ -59,13 +60,25 @@ class StopBeforeTheFlag:
             raise Crash(f"died after {step}'s FAILED write")
         return record
 
+    def end_step_failing_run(self, run_id: str, step: str, **kwargs: Any) -> Any:
+        self._stop_if_armed(run_id)
+        flagged = self._inner.end_step_failing_run(run_id, step, **kwargs)
+        self.flags.append(flagged)
+        if self._crash == step:
+            self._crash, self.armed = None, True
+            raise Crash(f"died after {step}'s FAILED write")
+        return flagged
+
     def mark_run_failing(self, run_id: str, error: str, **kwargs: Any) -> Any:
-        if self.armed:
-            self.armed = False
-            self.stops.append(run_action(self._ctx, run_id, RunAction.STOP, Actor("op")).status)
+        self._stop_if_armed(run_id)
         flagged = self._inner.mark_run_failing(run_id, error, **kwargs)
         self.flags.append(flagged)
         return flagged
+
+    def _stop_if_armed(self, run_id: str) -> None:
+        if self.armed:
+            self.armed = False
+            self.stops.append(run_action(self._ctx, run_id, RunAction.STOP, Actor("op")).status)
 
 
 def _runtime(store: str) -> LocalRuntime:
@@ -132,20 +145,23 @@ def test_a_failure_flagged_after_the_stop_leaves_the_stopped_run_clean(
     assert got == {
         "run": STOPPED_CLEAN,
         "failing_since": None,
-        "steps": {"a": StepStatus.FAILED},  # b was never decided in the stopped run
+        # The stop ended the step; b was never decided in the stopped run.
+        "steps": {"a": StepStatus.STOPPED},
         "active": False,
     }, got
     assert holders == {}, holders  # the run's slot given back
-    assert wrapped.flags == [False]  # the worker's flag came after it: refused
+    assert wrapped.flags == []  # the worker's end found its step stopped: nothing written
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_a_replayed_failure_flagged_after_the_stop_leaves_the_stopped_run_clean(
+def test_a_replayed_failure_after_the_stop_adds_nothing_to_the_stopped_run(
     store: str,
 ) -> None:
-    """The replay path: the worker died after the step's FAILED write; the replay
-    (its message redelivered, or the sweeper) reads the run, RUNNING, the stop lands,
-    then the replay's flag: refused."""
+    """The replay path: the worker died after the step's FAILED end, which flagged the
+    run in the same write; the replay (its message redelivered, or the sweeper) reads
+    the run, RUNNING, the stop lands, then the replay's flag: refused. The run stopped
+    while failing keeps that failure (as a stop after any failure does), and nothing
+    more follows from it."""
     wf = {
         "name": "replay_stop",
         "steps": [
@@ -155,14 +171,16 @@ def test_a_replayed_failure_flagged_after_the_stop_leaves_the_stopped_run_clean(
     }
     wrapped, got, holders = _stop_before_the_flag(store, wf, crash_after_failed="a")
     assert wrapped.stops == ["STOPPED"]
+    failing_since = got["failing_since"]
+    assert failing_since is not None, got
     assert got == {
-        "run": STOPPED_CLEAN,
-        "failing_since": None,
-        "steps": {"a": StepStatus.FAILED},
+        "run": (RunStatus.STOPPED, True, "a: boom", True, False),
+        "failing_since": failing_since,
+        "steps": {"a": StepStatus.FAILED},  # b was never decided in the stopped run
         "active": False,
     }, got
     assert holders == {}, holders
-    assert wrapped.flags == [False]  # the replay's flag, after the stop: refused
+    assert wrapped.flags == [True, False]  # flagged with the end; the replay's: refused
 
 
 @pytest.mark.parametrize("store", STORES)

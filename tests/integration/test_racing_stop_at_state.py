@@ -118,10 +118,11 @@ class Tap:
         self.after_a_end: dict[str, Callable[[], None]] = {}
         self.after_flag: dict[str, Callable[[], None]] = {}
         self._events: dict[tuple[str, str], threading.Event] = {}
-        real_run, real_step, real_flag = (
+        real_run, real_step, real_flag, real_end_flag = (
             store.transition_run,
             store.transition_step,
             store.mark_run_failing,
+            store.end_step_failing_run,
         )
 
         def transition_run(run_id: str, *args: Any, **kwargs: Any) -> Any:
@@ -151,9 +152,28 @@ class Tap:
             write = partial(real_flag, run_id, *args, **kwargs)
             return self._marked(run_id, "flag", write, self.after_flag)
 
+        def end_step_failing_run(run_id: str, step: str, *args: Any, **kwargs: Any) -> Any:
+            write = partial(real_end_flag, run_id, step, *args, **kwargs)
+            if step != "a":
+                return write()
+            # One write ends a and flags its run: both marks, then both hooks.
+            self._mark(run_id, "a_end_sent")
+            self._mark(run_id, "flag_sent")
+            try:
+                written = write()
+            finally:
+                self._mark(run_id, "a_end_done")
+                self._mark(run_id, "flag_done")
+            for hooks in (self.after_a_end, self.after_flag):
+                hook = hooks.pop(run_id, None)
+                if hook is not None:
+                    hook()
+            return written
+
         store.transition_run = transition_run
         store.transition_step = transition_step
         store.mark_run_failing = mark_run_failing
+        store.end_step_failing_run = end_step_failing_run
 
     def _marked(
         self, run_id: str, what: str, write: Callable[[], Any], hooks: dict[str, Callable[[], None]]
@@ -503,9 +523,11 @@ def _judge(rig: Race, run_id: str, answer: str, fails: bool) -> str:
         _stopped_clean(ctx, run_id)
         assert steps["b"].status in (StepStatus.SUCCEEDED, StepStatus.STOPPED), seen
         return AFTER_END
-    # a failed: the run flagged failing before the stop keeps the flag and the error
-    # (and its worker went on: b SKIPPED); a flag the stop came before is refused, and
-    # then nothing more is propagated.
+    # a failed, its end (which flags the run in the same write: end_step_failing_run)
+    # not proven after the stop's. A run stopped after that write keeps the flag and the
+    # error (and a's worker went on: b SKIPPED); when the stop's write landed first (the
+    # two were in flight together), the end was written alone, and then nothing more is
+    # propagated.
     if run.failing:
         assert not tap.before(run_id, "stop_done", "flag_sent"), seen
         assert (run.error or "").startswith("a: ValueError: broken"), seen
@@ -695,15 +717,17 @@ def test_a_step_failing_after_its_runs_stop_leaves_the_run_clean(rig: Race) -> N
     _failed_and_stopped_clean(ctx, run_id, seen)
 
 
-def test_a_stop_just_after_a_failed_leaves_the_run_clean(rig: Race) -> None:
-    """The stop lands between a's FAILED write and the run's failing flag: the flag,
-    sent after the run stopped, is refused, and nothing more is propagated."""
+def test_a_stop_just_after_a_failed_finds_the_run_flagged(rig: Race) -> None:
+    """The stop lands right after a's FAILED end. That end flagged the run in the same
+    write (store.end_step_failing_run): there is no moment between them for a stop (or
+    a sibling branch's end) to see a failed step in a run not failing. The stop wins
+    the run's end, and the failure, recorded before it, stays."""
     ctx = rig.ctx
     run_id, answers = _fail_a_stopping_in(rig, rig.tap.after_a_end)
     seen = (answers, _shown(ctx, run_id))
     assert answers == ["STOPPED"], seen
-    assert rig.tap.before(run_id, "stop_done", "flag_sent"), seen
-    _failed_and_stopped_clean(ctx, run_id, seen)
+    assert rig.tap.before(run_id, "flag_done", "stop_sent"), seen
+    _stopped_keeping_the_failure(ctx, run_id, seen)
 
 
 def test_a_stop_just_after_the_run_was_flagged_failing_keeps_the_failure(rig: Race) -> None:
@@ -715,6 +739,12 @@ def test_a_stop_just_after_the_run_was_flagged_failing_keeps_the_failure(rig: Ra
     seen = (answers, _shown(ctx, run_id))
     assert answers == ["STOPPED"], seen
     assert rig.tap.before(run_id, "flag_done", "stop_sent"), seen
+    _stopped_keeping_the_failure(ctx, run_id, seen)
+
+
+def _stopped_keeping_the_failure(ctx: Services, run_id: str, seen: object) -> None:
+    """The run STOPPED, settled, nothing held, its error and flag a's failure; a's
+    worker went on and created b SKIPPED."""
     _settled_invariants(ctx, run_id)
     _nothing_held(ctx)
     run = ctx.store.get_run(run_id)

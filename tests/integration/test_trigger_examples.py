@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from podium.adapters.clock import ManualClock
+from podium.core.engine.schedule import parse_iso
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
 from podium.service.backfill import execute, plan
@@ -44,7 +45,9 @@ def test_the_cron_etl_signals_the_report(tmp_path: Path) -> None:
         assert report.params == {"day": "2026-01-15", "table": "sales_20260115"}
         assert report.status is RunStatus.SUCCEEDED
 
-        # A week's backfill: one ETL run per day, each signalling its own report.
+        # A week's backfill: one ETL run per day, each signalling its own report (a
+        # backfill runs the times that have come: the clock moves to the 15th).
+        rt.clock.advance_to(parse_iso("2026-01-15T12:00:00Z"))
         week = execute(rt.services, plan(rt.services, "cron_etl", "2026-01-08", "2026-01-14"))
         assert len(week.started) == 7
         rt.pump()

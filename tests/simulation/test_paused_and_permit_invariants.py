@@ -119,11 +119,12 @@ def test_an_iteration_started_under_a_paused_parent_is_caught(
 
 
 def test_a_permit_kept_after_a_final_failure_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    """finish_attempt without its ``release_all`` after a final failure: the permit is
-    freed only by the sweeper once its lease passed (or by the run's end), so nothing
-    is left held at the end. The callback steps of ``callback_any`` share a key of
-    limit 1 and end FAILED or TIMED_OUT as the seed draws."""
-    _without_release_in("finish_attempt", monkeypatch)
+    """The follow-ups of a final failure (attempts._after_final_failure) without their
+    ``release_all``: the permit is freed only by the sweeper once its lease passed (or
+    by the run's end), so nothing is left held at the end. The callback steps of
+    ``callback_any`` share a key of limit 1 and end FAILED or TIMED_OUT as the seed
+    draws."""
+    _without_release_in("_after_final_failure", monkeypatch)
     _caught("callback_any", _is("permit_held_after_end"))
 
 

@@ -102,10 +102,12 @@ def test_a_backfill_of_a_version_stored_with_one_plans_its_times() -> None:
     import json
 
     from podium.adapters.clock import ManualClock
+    from podium.core.engine.schedule import parse_iso
     from podium.local.runtime import LocalRuntime
     from podium.service.backfill import BackfillRequest, backfill_request
 
-    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+    now = parse_iso("2026-04-01T00:00:00Z")  # after the range: its times have come
+    with LocalRuntime(store="memory", clock=ManualClock(start_ms=now)) as rt:
         document = definition("posix/Europe/Berlin")
         rt.store.put_workflow_version("t", document, "digest", 1)  # as stored before
         request = BackfillRequest.model_validate(

@@ -37,7 +37,13 @@ from podium.core.engine.errors import (
     WorkflowNotFound,
 )
 from podium.core.engine.identity import child_run_id
-from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.core.engine.records import (
+    RunFailure,
+    RunRecord,
+    StepRecord,
+    TimelineEvent,
+    WorkflowVersion,
+)
 from podium.core.engine.retention import children_kept_with
 from podium.core.engine.status import RunStatus, StepStatus
 
@@ -513,22 +519,69 @@ class DynamoStateStore:
     def mark_run_failing(
         self, run_id: str, error: str, *, timed_out: bool = False, at: int | None = None
     ) -> bool:
-        values: dict[str, Any] = {":t": {"BOOL": True}, ":er": {"S": error}}
-        update = "SET #fl = :t, #er = if_not_exists(#er, :er)"
-        names = {"#fl": "tof" if timed_out else "fl", "#er": "er"}
-        if at is not None:
-            update += ", #fs = if_not_exists(#fs, :fs)"
-            names["#fs"] = "fs"
-            values[":fs"] = {"N": str(at)}
-        # Only while the run has not ended (every run item has a status: a missing item
-        # fails the condition too, and comes back without an old item).
-        condition = status_in("#st", _NOT_ENDED, values, names)
+        update, condition, names, values = _flag_failing(RunFailure(error, at, timed_out))
         try:
             self._update_run(run_id, update, condition, names, values)
         except RunConflict as conflict:
             if conflict.current is None:
                 raise RunNotFound(run_id) from None
             return False  # the run ended: its end stands as it was made
+        return True
+
+    def end_step_failing_run(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        expected: frozenset[StepStatus],
+        attempt: int | None,
+        to: StepStatus,
+        changes: Mapping[str, Any],
+        unless_result: bool = False,
+        failure: RunFailure,
+    ) -> bool:
+        update, condition, names, values = _flag_failing(failure)
+        step_end = step_transition(
+            self._table, run_id, step, expected, attempt, to, changes, unless_result
+        )
+        flag = {
+            "TableName": self._table,
+            "Key": c.key(c.run_pk(run_id), c.RUN_SK),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        # Two items, four write units: only a final failure that fails its run pays it.
+        try:
+            self._db.transact_write_items(TransactItems=[{"Update": step_end}, {"Update": flag}])
+        except ClientError as exc:
+            if not _is(exc, "TransactionCanceledException"):
+                raise
+            reasons = exc.response.get("CancellationReasons") or [{}, {}]
+            if reasons[0].get("Code") == "ConditionalCheckFailed":
+                old = reasons[0].get("Item")
+                raise StepConflict(run_id, step, c.step_from_item(old) if old else None) from None
+            # The run had ended (or is gone), or another transaction held one of the
+            # items (TransactionConflict): the two writes one after the other, the run's
+            # flag still only while it has not ended.
+            self.transition_step(
+                run_id,
+                step,
+                expected=expected,
+                attempt=attempt,
+                to=to,
+                changes=changes,
+                unless_result=unless_result,
+            )
+            if reasons[1].get("Code") == "ConditionalCheckFailed":
+                return False
+            try:
+                return self.mark_run_failing(
+                    run_id, failure.error, timed_out=failure.timed_out, at=failure.at
+                )
+            except RunNotFound:
+                return False
         return True
 
     # A run's finished sinks: on their own small items (dynamo_sinks.py), not the run
@@ -1046,3 +1099,20 @@ def _status_of(value: str | None) -> StepStatus | None:
         return StepStatus(value) if value is not None else None
     except ValueError:  # written by a newer build: not a step this one knows as ended
         return None
+
+
+def _flag_failing(failure: RunFailure) -> tuple[str, str, dict[str, str], dict[str, Any]]:
+    """The update that flags a run failing (or timed out), keeping its first error and
+    its first ``failing_since``, on condition it has not ended: expression, condition,
+    names, values."""
+    values: dict[str, Any] = {":t": {"BOOL": True}, ":er": {"S": failure.error}}
+    update = "SET #fl = :t, #er = if_not_exists(#er, :er)"
+    names = {"#fl": "tof" if failure.timed_out else "fl", "#er": "er"}
+    if failure.at is not None:
+        update += ", #fs = if_not_exists(#fs, :fs)"
+        names["#fs"] = "fs"
+        values[":fs"] = {"N": str(failure.at)}
+    # Only while the run has not ended (every run item has a status: a missing item
+    # fails the condition too, and comes back without an old item).
+    condition = status_in("#st", _NOT_ENDED, values, names)
+    return update, condition, names, values

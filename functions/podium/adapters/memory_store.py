@@ -28,7 +28,13 @@ from podium.core.engine.errors import (
 )
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import CHILD_COUNTERS, outcome_of
-from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.core.engine.records import (
+    RunFailure,
+    RunRecord,
+    StepRecord,
+    TimelineEvent,
+    WorkflowVersion,
+)
 from podium.core.engine.status import (
     RunStatus,
     StepStatus,
@@ -270,13 +276,7 @@ class MemoryStateStore:
                 raise RunNotFound(run_id)
             if run.status.terminal:
                 return False  # the run ended: its end stands as it was made
-            self._runs[run_id] = replace(
-                run,
-                error=run.error or error,
-                failing=run.failing or not timed_out,
-                timed_out=run.timed_out or timed_out,
-                failing_since=run.failing_since if run.failing_since is not None else at,
-            )
+            self._runs[run_id] = RunFailure(error, at, timed_out).flag(run)
             return True
 
     def clear_run_failing(self, run_id: str, since: int) -> bool:
@@ -345,6 +345,34 @@ class MemoryStateStore:
             new = replace(current, status=to, **changes)
             steps[step] = new
             return new
+
+    def end_step_failing_run(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        expected: frozenset[StepStatus],
+        attempt: int | None,
+        to: StepStatus,
+        changes: Mapping[str, Any],
+        unless_result: bool = False,
+        failure: RunFailure,
+    ) -> bool:
+        with self._lock:  # re-entrant: the two writes below are one, as a transaction
+            self.transition_step(
+                run_id,
+                step,
+                expected=expected,
+                attempt=attempt,
+                to=to,
+                changes=changes,
+                unless_result=unless_result,
+            )
+            run = self._runs.get(run_id)
+            if run is None or run.status.terminal:
+                return False
+            self._runs[run_id] = failure.flag(run)
+            return True
 
     def note_result(self, run_id: str, step: str, *, attempt: int) -> bool:
         with self._lock:

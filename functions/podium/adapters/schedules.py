@@ -107,16 +107,24 @@ class MemorySchedules:
         with self._lock:
             return self._specs.get(name)
 
-    def due(self, now_ms: int, *, since_ms: int | None = None) -> list[dict[str, Any]]:
+    def due(
+        self, now_ms: int, *, since_ms: int | None = None, latest_only: bool = False
+    ) -> list[dict[str, Any]]:
         """Messages of every scheduled time in (last look, now], oldest first. The first
-        look at a schedule starts from ``since_ms`` (default: now: nothing is due)."""
+        look at a schedule starts from ``since_ms`` (default: now: nothing is due).
+
+        ``latest_only``: each schedule's latest time alone. Scheduler delivers a time as
+        it comes and never a backlog; a looker that slept (a laptop's ``podium dev``
+        overnight) leaves the times it slept through to the trigger's ``catchup``,
+        which the latest one's firing applies."""
         out: list[tuple[int, dict[str, Any]]] = []
         with self._lock:
             specs = list(self._specs.values())
             for spec in specs:
                 after = self._last.get(spec.name, since_ms if since_ms is not None else now_ms)
                 self._last[spec.name] = max(after, now_ms)
-                for at in times_of(spec, after, now_ms):
+                times = times_of(spec, after, now_ms)
+                for at in times[-1:] if latest_only else times:
                     out.append((at, with_time(spec.message, at)))
         return [m for _, m in sorted(out, key=lambda p: p[0])]
 

@@ -17,6 +17,7 @@ from podium.core.engine.permits import PermitNeed, QueuePlace
 from podium.core.engine.records import (
     PermitState,
     QueueEntry,
+    RunFailure,
     RunRecord,
     SlotState,
     StepRecord,
@@ -227,6 +228,29 @@ class StateStore(Protocol):
 
         Raises StepConflict(current) when the condition fails. ``changes`` sets step fields
         (a None value removes the field)."""
+        ...
+
+    def end_step_failing_run(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        expected: frozenset[StepStatus],
+        attempt: int | None,
+        to: StepStatus,
+        changes: Mapping[str, Any],
+        unless_result: bool = False,
+        failure: RunFailure,
+    ) -> bool:
+        """A step's final failure and its run's flag in one atomic write: the step's
+        transition as ``transition_step`` makes it, and the run flagged as
+        ``mark_run_failing`` does. A worker dying between two writes would let a
+        sibling branch that ends meanwhile read the run as not failing and start its
+        successors.
+
+        True when both were written. False when the run had ended (or is gone): the
+        step's end is written alone, as a run's end stands as it was made. Raises
+        StepConflict(current), with nothing written, when the step's condition fails."""
         ...
 
     def note_result(self, run_id: str, step: str, *, attempt: int) -> bool:
@@ -592,7 +616,9 @@ class Payloads(Protocol):
         ...
 
     def get(self, ref: str) -> bytes:
-        """Raises a NotFound error when the object is gone."""
+        """Raises a NotFound error when the object is gone, and reads nothing of a
+        reference to anywhere this store does not write (another bucket or prefix, a
+        file outside its directory): it too is NotFound."""
         ...
 
 

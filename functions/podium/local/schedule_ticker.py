@@ -1,9 +1,10 @@
 """``podium dev`` fires cron and rate triggers itself: the deployed stack's Scheduler
 schedules are kept in memory here (adapters.schedules.MemorySchedules), and a ticker
 thread puts each due time's ``fire`` message on the home's event queue. Only times
-from the start of ``podium dev`` on fire (a stopped dev server does not catch up;
-``catchup`` in the trigger does, when the next time fires: the trigger's state keeps
-when its rule took effect, which the schedules made again at each start do not)."""
+from the start of ``podium dev`` on fire, and after a sleep only each schedule's latest
+(a stopped or suspended dev server does not replay what it missed; ``catchup`` in the
+trigger does, when the next time fires: the trigger's state keeps when its rule took
+effect, which the schedules made again at each start do not)."""
 
 from __future__ import annotations
 
@@ -60,8 +61,9 @@ class ScheduleTicker:
         return count
 
     def tick(self) -> int:
-        """Put the fire messages of every time now due on the event queue."""
-        due = self.schedules.due(self.runtime.clock.now_ms())
+        """Put the fire message of each schedule's latest time now due on the event
+        queue (after a sleep, the times before it are its trigger's ``catchup``'s)."""
+        due = self.schedules.due(self.runtime.clock.now_ms(), latest_only=True)
         for message in due:
             self.runtime.event_queue.send(message)
         self.fired += len(due)

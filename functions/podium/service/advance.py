@@ -9,7 +9,7 @@ idempotent follow-ups, so a crash between any two calls loses nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from podium.core.engine.actions import propagates_as
@@ -359,15 +359,3 @@ def _still_done(ctx: Services, run: RunRecord) -> bool:
         (sink,) = ctx.definitions.get(run.workflow, run.version).graph.sinks
         return any(s.step == sink for s in steps)
     return ctx.store.sinks_counted(run.run_id, sinks=run.sinks_total) >= run.sinks_total
-
-
-def with_failing(
-    run: RunRecord, error: str, *, timed_out: bool = False, at: int | None = None
-) -> RunRecord:
-    return replace(
-        run,
-        error=run.error or error,
-        failing=run.failing or not timed_out,
-        timed_out=run.timed_out or timed_out,
-        failing_since=run.failing_since if run.failing_since is not None else at,
-    )

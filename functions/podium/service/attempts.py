@@ -15,7 +15,7 @@ from podium.core.engine.decide import fails_run
 from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import output_key, step_params_key
 from podium.core.engine.plans import plan_finish, plan_start_give_back
-from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
+from podium.core.engine.records import RunFailure, RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.retry import MAX_START_GIVE_BACKS
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.engine.step_error import StepError, step_timeout_error
@@ -25,7 +25,6 @@ from podium.service.advance import (
     Propagation,
     after_terminal,
     dispatch,
-    with_failing,
 )
 from podium.service.attempt_records import record_error, stored, with_result_for
 from podium.service.bindings import render_step_params
@@ -253,10 +252,18 @@ def finish_attempt(
         )
     yields = isinstance(outcome, Failed) and outcome.yields_to_result
     changes = with_result_for(plan.changes, outcome, attempt)
+    summary = plan.error.summary() if plan.error is not None else None
+    failure = _run_failure(ctx, run, step, plan.to, plan.error, plan.retry is not None, now)
+    if failure is not None:
+        assert plan.error is not None and summary is not None
+        flagged = _end_attempt_failing(ctx, run, step, attempt, plan.to, changes, yields, failure)
+        if flagged is None:
+            return None
+        publish_step(ctx, run, step, plan.to, attempt=attempt, error=summary, at=now)
+        return _after_final_failure(ctx, run, step, attempt, plan.to, plan.error, now, flagged)
     ended = _end_attempt(ctx, run, step, attempt, plan.to, changes, unless_result=yields)
     if ended is None:
         return None
-    summary = plan.error.summary() if plan.error is not None else None
     publish_step(ctx, run, step, plan.to, attempt=attempt, error=summary, at=now)
     if plan.error is None:
         if ended.ready_at is not None and ended.started_at is not None:
@@ -278,10 +285,45 @@ def finish_attempt(
     if plan.retry is not None:
         after_retry_wait(ctx, run, ended, plan.error)
         return None
-    record_error(ctx, run, step, attempt, now, plan.error, "failed")
+    # A final failure that fails no run (ignored, or taken by a recovering handler).
+    return _after_final_failure(ctx, run, step, attempt, plan.to, plan.error, now, False)
+
+
+def _after_final_failure(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    attempt: int,
+    to: StepStatus,
+    error: StepError,
+    now: int,
+    flagged: bool,
+) -> Claimed | None:
+    """The follow-ups of a step's end with no retry left: its error recorded, its
+    permits back, the run flagged (unless the end did: ``flagged``) and propagated."""
+    record_error(ctx, run, step, attempt, now, error, "failed")
     release_all(ctx, run, step)
-    failed = _after_step_failed(ctx, run, step, plan.to, plan.error.summary(), now)
+    failed = _after_step_failed(ctx, run, step, to, error.summary(), now, flagged=flagged)
     return _continue(ctx, *failed)
+
+
+def _run_failure(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    to: StepStatus,
+    error: StepError | None,
+    retried: bool,
+    now: int,
+) -> RunFailure | None:
+    """The flag a step's final failure sets on its run, written in the same write as the
+    step's end; None for an end that fails no run (a success, a failure to be retried,
+    an ignored failure, or one a recovering handler takes)."""
+    if error is None or retried or not to.failure:
+        return None
+    if not fails_run(ctx.definitions.get(run.workflow, run.version).graph, step):
+        return None
+    return RunFailure(f"{step}: {error.summary()}", now, timed_out=to is StepStatus.TIMED_OUT)
 
 
 def _after_step_failed(
@@ -291,10 +333,13 @@ def _after_step_failed(
     status: StepStatus,
     error: str,
     ended_at: int | None,
+    *,
+    flagged: bool = False,
 ) -> tuple[RunRecord, Propagation]:
     """A step ended FAILED, TIMED_OUT or FAILED_IGNORED: flag the run (before any
     successor or the sink counter is touched, so the completion check that follows sees
-    it), stop the run at once for fail_immediately, and propagate.
+    it), stop the run at once for fail_immediately, and propagate. ``flagged``: the
+    step's own end flagged the run in the same write (store.end_step_failing_run).
 
     The flag is written only while the run has not ended (store.mark_run_failing): a
     run that ended since the caller read it (a stop landing between that read and the
@@ -303,16 +348,18 @@ def _after_step_failed(
     are redone (idempotent)."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     if status.failure and fails_run(compiled.graph, step):
-        message = f"{step}: {error}"
-        timed_out = status is StepStatus.TIMED_OUT
         at = ended_at if ended_at is not None else ctx.now()
-        if not ctx.store.mark_run_failing(run.run_id, message, timed_out=timed_out, at=at):
+        failure = RunFailure(f"{step}: {error}", at, timed_out=status is StepStatus.TIMED_OUT)
+        if not flagged and not ctx.store.mark_run_failing(
+            run.run_id, failure.error, timed_out=failure.timed_out, at=at
+        ):
             ended = ctx.store.get_run(run.run_id)
             run_ended(ctx, ended)  # a no-op once settled
             return ended, Propagation([], None)
-        run = with_failing(run, message, timed_out=timed_out, at=at)
-        if compiled.step(step).failure_mode is FailureMode.FAIL_IMMEDIATELY and not timed_out:
-            fail_now(ctx, run, message)
+        run = failure.flag(run)
+        immediately = compiled.step(step).failure_mode is FailureMode.FAIL_IMMEDIATELY
+        if immediately and not failure.timed_out:
+            fail_now(ctx, run, failure.error)
             return run, Propagation([], None)
     return run, after_terminal(ctx, run, step, status, ended_at=ended_at)
 
@@ -445,6 +492,38 @@ def _end_attempt(
         cur = conflict.current
         if cur is not None and cur.status is to and cur.attempt == attempt:
             return cur
+        return None
+
+
+def _end_attempt_failing(
+    ctx: Services,
+    run: RunRecord,
+    step: str,
+    attempt: int,
+    to: StepStatus,
+    changes: dict[str, Any],
+    unless_result: bool,
+    failure: RunFailure,
+) -> bool | None:
+    """``_end_attempt`` for a final failure: the step's end and its run's flag in one
+    write. True when this write flagged the run; False when the run had ended (the end
+    was written alone) or an earlier delivery made this very write (the flag is
+    written again, idempotent, with the follow-ups); None as ``_end_attempt``."""
+    try:
+        return ctx.store.end_step_failing_run(
+            run.run_id,
+            step,
+            expected=_RUNNING,
+            attempt=attempt,
+            to=to,
+            changes=changes,
+            unless_result=unless_result,
+            failure=failure,
+        )
+    except StepConflict as conflict:
+        cur = conflict.current
+        if cur is not None and cur.status is to and cur.attempt == attempt:
+            return False
         return None
 
 

@@ -56,6 +56,7 @@ class Entry:
     reason: str
     run_id: str  # the run to start, or the latest existing one when skipped
     restart_of: str | None = None  # a rerun: the run it follows
+    active: bool = False  # skipped, its run not ended: it counts against max_active
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -178,7 +179,28 @@ def plan(
     after, until = _bound(start, tz, end=False) - 1, _bound(end, tz, end=True)
     if until <= after:
         raise DefinitionError([Issue("to", f"{end!r} is before {start!r}")])
+    # Only the times that have come (Airflow's rule): a run started for a time still to
+    # come would run before its data exists, and its id is the one that time's firing
+    # gives, so the firing would then start nothing.
+    now = ctx.now()
+    if after >= now:
+        raise DefinitionError(
+            [
+                Issue(
+                    "from",
+                    f"{start!r} is in the future: a backfill runs scheduled times that have"
+                    " come; the schedule starts the others when they come",
+                )
+            ]
+        )
     reason: str | None = None
+    capped = until > now
+    if capped:
+        until = now
+        reason = (
+            f"the range reaches past now ({iso(now)}): the times still to come are left"
+            " to the schedule"
+        )
     if spec.cron is not None:
         times = cron_times(Cron.parse(spec.cron), tz, after, until, limit=MAX_BACKFILL_RUNS + 1)
     else:
@@ -188,11 +210,11 @@ def plan(
         # (triggers.on_fire_once), so a slot it fired is found here by its id.
         anchor = rate_anchor(state.since)
         times = rate_times(parse_rate(spec.rate), anchor, after, until, limit=MAX_BACKFILL_RUNS + 1)
-        reason = _before_rate_trigger(tid, anchor, after, until)
-    if not times and reason is None:
+        reason = _before_rate_trigger(tid, anchor, after, until) or reason
+    if not times and (reason is None or capped):
         reason = (
             f"no scheduled time of trigger {tid!r} ({spec.cron or spec.rate}) falls between"
-            f" {start} and {end}; widen the range"
+            f" {start} and {iso(now) + ' (now)' if capped else end}; widen the range"
         )
     if len(times) > MAX_BACKFILL_RUNS:
         raise DefinitionError(
@@ -241,7 +263,8 @@ def _entry(ctx: Services, workflow: str, tid: str, at: int, tz: str, reprocess: 
     day = logical_date(at, tz)
     if decision.action is Action.SKIP:
         assert latest is not None
-        return Entry(at, day, decision.action, decision.reason, latest.run_id)
+        active = not latest.status.terminal
+        return Entry(at, day, decision.action, decision.reason, latest.run_id, active=active)
     restart_of = latest.run_id if latest is not None else None
     return Entry(at, day, decision.action, decision.reason, run_id, restart_of)
 
@@ -250,7 +273,12 @@ def execute(ctx: Services, backfill: Backfill, *, max_active: int | None = None)
     """Start the planned runs (all at once: the run strategy queues them), or the first
     ``max_active`` and a driver for the rest."""
     todo = [e for e in backfill.entries if e.action is not Action.SKIP]
-    now_batch = todo if max_active is None else todo[:max_active]
+    # The range's runs still active are the backfill's too (an earlier call's, the same
+    # backfill sent again): they hold places of max_active, or a repeat would start the
+    # times the first call's driver holds back, beside its runs.
+    active = [e.run_id for e in backfill.entries if e.active]
+    room = len(todo) if max_active is None else max(0, max_active - len(active))
+    now_batch = todo[:room]
     for entry in now_batch:
         run = _start(ctx, backfill.workflow, backfill.trigger, entry)
         if run is not None:
@@ -262,8 +290,8 @@ def execute(ctx: Services, backfill: Backfill, *, max_active: int | None = None)
         driver = messages.BackfillDriver(
             backfill.workflow,
             backfill.trigger,
-            [[e.at, e.run_id, e.restart_of] for e in rest],
-            list(backfill.started),
+            [[e.at, e.run_id, e.restart_of, e.logical_date] for e in rest],
+            active + backfill.started,
             max_active,
         )
         ctx.at(driver, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
@@ -315,10 +343,12 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
         log.warning("backfill of %s stopped: trigger %s is gone", msg.workflow, msg.trigger)
         return
     while todo and len(active) < msg.max_active:
-        at, run_id, restart_of = todo.pop(0)
+        at, run_id, restart_of, *planned = todo.pop(0)
         entry = Entry(
             int(at),
-            logical_date(int(at), tz),
+            # The date the plan gave it (the trigger's zone may have changed since); a
+            # driver message sent before the date was carried works it out again.
+            str(planned[0]) if planned else logical_date(int(at), tz),
             Action.START,
             "",
             str(run_id),

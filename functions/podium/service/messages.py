@@ -112,7 +112,7 @@ class Fire:
 class BackfillDriver:
     workflow: str
     trigger: str
-    todo: list[list[Any]]  # [at ms, run id, restart_of or None], in order
+    todo: list[list[Any]]  # [at ms, run id, restart_of or None, logical date], in order
     active: list[str]
     max_active: int
 

@@ -409,7 +409,11 @@ def on_fire(ctx: Services, msg: messages.Fire) -> list[RunRecord]:
         # A schedule of an older version or a disabled trigger (its deletion raced).
         log.info("fire %s: no such enabled trigger in the active version", msg)
         return []
-    times = [*missed_times(trigger, state, at, since=msg.since), at]
+    # The later floor: a firing the previous rule sent and handled after a push changed
+    # it (queued meanwhile, a late delivery, a redrive) carries that rule's ``since``,
+    # before which the current rule's times were never scheduled.
+    floor = max(msg.since, state.rule_since or 0)
+    times = [*missed_times(trigger, state, at, since=floor), at]
     runs = []
     for t in times:
         run = on_fire_once(ctx, msg.workflow, msg.trigger, trigger, t, since=state.since)

@@ -534,7 +534,7 @@ class World:
         a run paused or moved on from PAUSED (``ran_while_paused``), a step attempt
         claimed or its claim given back, a permit taken or given back, and a running
         attempt's end (``permit_held_after_end``)."""
-        if name == "transition_step":
+        if name in ("transition_step", "end_step_failing_run"):
             run_id, step = _arg(args, kwargs, 0, "run_id"), _arg(args, kwargs, 1, "step")
             self._step_moved(run_id, step, kwargs, result, proc)
         elif name == "create_step":

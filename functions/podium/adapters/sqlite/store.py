@@ -44,7 +44,13 @@ from podium.core.engine.errors import (
 )
 from podium.core.engine.identity import child_run_id as child_id_of
 from podium.core.engine.loops import CHILD_COUNTERS, outcome_of
-from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.core.engine.records import (
+    RunFailure,
+    RunRecord,
+    StepRecord,
+    TimelineEvent,
+    WorkflowVersion,
+)
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.text_checks import is_ascii_digits
 
@@ -409,10 +415,7 @@ class SqliteStateStore:
                 raise RunNotFound(run_id)
             if run.status.terminal:
                 return False
-            flag: dict[str, Any] = {"timed_out": True} if timed_out else {"failing": True}
-            if run.failing_since is None:
-                flag["failing_since"] = at
-            update_run(conn, replace(run, error=run.error or error, **flag), inactive=False)
+            update_run(conn, RunFailure(error, at, timed_out).flag(run), inactive=False)
         return True
 
     def count_sink(self, run_id: str, step: str, *, index: int, sinks: int) -> int:
@@ -493,6 +496,30 @@ class SqliteStateStore:
         if new is None:
             raise StepConflict(run_id, step, current)
         return new
+
+    def end_step_failing_run(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        expected: frozenset[StepStatus],
+        attempt: int | None,
+        to: StepStatus,
+        changes: Mapping[str, Any],
+        unless_result: bool = False,
+        failure: RunFailure,
+    ) -> bool:
+        with self.db.write() as conn:  # one transaction: both rows or neither
+            new, current = transition(
+                conn, run_id, step, expected, attempt, to, changes, unless_result
+            )
+            if new is None:
+                raise StepConflict(run_id, step, current)
+            run = read_run(conn, run_id)
+            if run is None or run.status.terminal:
+                return False
+            update_run(conn, failure.flag(run), inactive=False)
+        return True
 
     def note_result(self, run_id: str, step: str, *, attempt: int) -> bool:
         with self.db.write() as conn:

@@ -7,7 +7,7 @@ billed per KB). Step instances are keyed by an iteration path so loops fit later
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podium.core.engine.status import RunStatus, StepStatus
@@ -89,6 +89,27 @@ class RunRecord:
     # change of the one before, down to this one (0: started otherwise): its status
     # changes carry it, and a trigger starts none past MAX_CHAIN (core/engine/trigger_events.py).
     chain: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunFailure:
+    """A failure that flags its run (Maestro's fail_after_running: no new step starts):
+    its error, when it came (``RunRecord.failing_since``) and whether it was a time-out
+    (the run then ends TIMED_OUT unless something else failed it)."""
+
+    error: str
+    at: int | None = None
+    timed_out: bool = False
+
+    def flag(self, run: RunRecord) -> RunRecord:
+        """``run`` flagged: the first error and the first ``at`` are kept."""
+        return replace(
+            run,
+            error=run.error or self.error,
+            failing=run.failing or not self.timed_out,
+            timed_out=run.timed_out or self.timed_out,
+            failing_since=run.failing_since if run.failing_since is not None else self.at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
