@@ -201,7 +201,7 @@ def test_a_restart_that_takes_over_a_failed_step_is_caught(
     from podium.service import restart
 
     monkeypatch.setattr(
-        restart, "reused_steps", lambda graph, ok, since: frozenset(graph.predecessors)
+        restart, "reused_steps", lambda graph, ok, since, **_: frozenset(graph.predecessors)
     )
     result = _seed("recover", 1)
     assert "taken_over_unsucceeded" in result.verdict.violations, result.verdict.details

@@ -1,26 +1,35 @@
 """Payloads: values too big for a step item, stored once and referenced.
 
 ``S3Payloads`` writes to the deployment's payload bucket (``s3://bucket/key``);
-``FilePayloads`` to the local home (``file://...``); ``MemoryPayloads`` keeps them in the
-process (unit tests). A key is derived from what it holds (run/step/attempt), so a
-replayed write overwrites the same object with the same bytes.
+``FilePayloads`` to the local home (``file:<path under payloads/>``); ``MemoryPayloads``
+keeps them in the process (unit tests). A key is derived from what it holds
+(run/step/attempt), so a replayed write overwrites the same object with the same bytes.
+
+``get`` reads only what its own store could have written (its bucket and prefix, its
+directory): a reference is data read back from a record, and must never let the engine
+read an object or a file elsewhere for whoever wrote that record.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from podium.core.engine.errors import NotFound
 
 
 class PayloadNotFound(NotFound):
-    def __init__(self, ref: str) -> None:
+    def __init__(self, ref: str, why: str = "deleted by the bucket's retention?") -> None:
         self.ref = ref
-        super().__init__(f"payload {ref} not found (deleted by the bucket's retention?)")
+        super().__init__(f"payload {ref} not found ({why})")
+
+
+# Why ``get`` reads nothing of a reference to somewhere its store never writes.
+FOREIGN = "not a payload of this store"
 
 
 class S3Payloads:
@@ -37,6 +46,8 @@ class S3Payloads:
         return f"s3://{self._bucket}/{full}"
 
     def get(self, ref: str) -> bytes:
+        if not ref.startswith(f"s3://{self._bucket}/{self._prefix}"):
+            raise PayloadNotFound(ref, FOREIGN)
         bucket, _, key = ref.removeprefix("s3://").partition("/")
         try:
             body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
@@ -51,26 +62,90 @@ class S3Payloads:
         return data
 
 
+# A file name is at most 255 bytes (ext4, APFS, NTFS). A key's parts are a run id, a step
+# id and a file name, and a nested loop iteration's run id grows by its step's id (up to 80
+# characters) at each level: a longer part is named by its start and a digest instead.
+MAX_NAME_BYTES = 255
+_KEPT_NAME_BYTES = 150
+FILE_REF = "file:"  # + the file's path relative to the payloads directory
+_LEGACY_REF = "file://"  # an absolute file URI, as references were before they were relative
+
+
+def file_name(part: str) -> str:
+    """The name of the file or directory that holds a key's ``part`` (a run id's
+    directory: local/prune.py deletes it): the part itself, or, past MAX_NAME_BYTES, its
+    first bytes and a digest of the whole (``~`` never appears in an id)."""
+    data = part.encode()
+    if len(data) <= MAX_NAME_BYTES:
+        return part
+    head = data[:_KEPT_NAME_BYTES].decode(errors="ignore")
+    return f"{head}~{hashlib.sha256(data).hexdigest()[:40]}"
+
+
+def file_path(key: str) -> str:
+    """Where a key's payload is, relative to the payloads directory."""
+    return "/".join(file_name(part) for part in key.split("/"))
+
+
 class FilePayloads:
+    """Files under the local home's ``payloads/``. A reference names its file relative to
+    that directory, so a home moved or renamed with its project (another checkout, a
+    container's mount, a CI cache) still reads every payload its runs refer to."""
+
     def __init__(self, root: Path) -> None:
         self._root = Path(root)
 
     def put(self, key: str, data: bytes) -> str:
-        path = self._root / key
+        relative = file_path(key)
+        path = self._root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         # A temp file of this writer's own: puts of one key race (a message delivered
         # twice to two `podium dev` workers) and a shared one was renamed from under one.
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        # Named by the writer only (a thread writes one file at a time): a long name plus
+        # a suffix would be over MAX_NAME_BYTES.
+        tmp = path.with_name(f".{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: a reader never sees half a payload
-        return path.resolve().as_uri()
+        return FILE_REF + quote(relative)
 
     def get(self, ref: str) -> bytes:
-        path = Path(unquote(urlparse(ref).path))  # put's URI percent-encodes the path
+        path = self._path_of(ref)
+        if path is None:
+            raise PayloadNotFound(ref, FOREIGN)
         try:
             return path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise PayloadNotFound(ref) from None
+
+    def _path_of(self, ref: str) -> Path | None:
+        """The file a reference names, under the payloads directory; None for one that
+        names a file anywhere else."""
+        if ref.startswith(_LEGACY_REF):
+            return self._legacy_path_of(Path(unquote(urlparse(ref).path)))
+        if not ref.startswith(FILE_REF):
+            return None
+        return self._inside(self._root / unquote(ref.removeprefix(FILE_REF)))
+
+    def _legacy_path_of(self, path: Path) -> Path | None:
+        """An absolute reference, written before references were relative: the file it
+        names when that is under this directory, else the part of it after a
+        ``/payloads/`` (where its home was then), looked up under this directory."""
+        own = self._inside(path)
+        if own is not None:
+            return own
+        text = path.as_posix()
+        start = text.find("/payloads/")
+        while start >= 0:  # the home's own path may hold a /payloads/ too: each is tried
+            found = self._inside(self._root / text[start + len("/payloads/") :])
+            if found is not None and found.is_file():
+                return found
+            start = text.find("/payloads/", start + 1)
+        return None
+
+    def _inside(self, path: Path) -> Path | None:
+        # Resolved: neither ``..`` nor a link leads out of the directory.
+        resolved = path.resolve()
+        return resolved if resolved.is_relative_to(self._root.resolve()) else None
 
 
 class MemoryPayloads:

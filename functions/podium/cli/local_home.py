@@ -7,6 +7,7 @@ and the actions on the local home, so it imports none of the command modules.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,7 +88,24 @@ class Home:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._db is not None:
+        if self._db is None:
+            return
+        try:
+            # What a command published (a run a signal trigger started and its strategy
+            # discarded at once) is offered to the triggers on Podium's bus before this
+            # process ends, as a runtime's pump would; the runs they start stay queued
+            # on the home, unowned, for ``podium dev`` or the next ``podium run``.
+            take = getattr(self.services.events, "take_unrouted", None)
+            published = take() if take is not None else []
+            if published:  # a read imports nothing more
+                from podium.service.triggers import route_own_events
+
+                route_own_events(self.services, published)
+        except Exception as exc:  # what the command did is done: said, not raised over it
+            logging.getLogger("podium.local").warning(
+                "status changes not offered to bus: podium triggers: %s", exc
+            )
+        finally:
             self._db.close()
 
     def output(self, stored: Any) -> Any:

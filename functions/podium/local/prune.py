@@ -19,6 +19,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from podium.adapters.payloads import file_name
 from podium.adapters.sqlite.db import Database, HomeError, HomeLocked, waiting_at_most
 from podium.adapters.sqlite.prune import (
     blocking_runs,
@@ -74,7 +75,8 @@ def prune_runs(
                 report.kept[top.run_id] = "it changed while being pruned"
                 continue
             for run in tree:
-                shutil.rmtree(payloads / run.run_id, ignore_errors=True)
+                # Named as FilePayloads names it: a deep iteration's long id is hashed.
+                shutil.rmtree(payloads / file_name(run.run_id), ignore_errors=True)
         report.runs += 1
         report.children += len(tree) - 1
         if on_tree is not None:

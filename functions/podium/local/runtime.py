@@ -15,9 +15,10 @@ virtual clock, sleeps and retry delays cost no real time. Stores:
 
 With the home, the runtime also keeps what steps print per attempt (``local/capture.py``,
 read by ``podium runs logs``) and big outputs as files; it delivers only the messages
-this process sent (others on the same home deliver theirs), adopts those of processes
-that died, and, when its run is stuck with nothing queued, lets the sweeper reclaim what
-a dead process left RUNNING. ``workers`` > 1 runs steps that call user code on a pool of
+this process sent (others on the same home deliver theirs; a message of a run another
+live process started goes to that one), adopts those of processes that died, and, when
+its run is stuck with nothing queued, lets the sweeper reclaim what a dead process left
+RUNNING. ``workers`` > 1 runs steps that call user code on a pool of
 threads; engine work stays on the pump's thread.
 """
 
@@ -142,6 +143,11 @@ class LocalRuntime:
         self._cost: dict[str, float] = {}  # user code -> ms per delivery (moving average)
         self._probes: dict[str, int] = {}  # user code -> calls timed alone
         self._recoveries = 0
+        # Whether this runtime took over other processes' messages (``_adopt``): then
+        # virtual time jumps only to the timers of the run it waits for (``_ours``).
+        self._adopted = False
+        # run id -> the run at the top of its tree (a loop iteration's, a child run's)
+        self._roots: dict[str, str] = {}
         self._told_callback = False
         # (workflow, version, callbacks?) -> (has steps that wait, has loop steps)
         self._may_wait_cache: dict[tuple[str, int, bool], tuple[bool, bool]] = {}
@@ -263,7 +269,7 @@ class LocalRuntime:
         # This process delivers the messages it sends, and adopts those of dead processes.
         self.owners = Owners(self._db, self.clock)
         self.owners.register()
-        self.owners.adopt()
+        self._adopt()
         queue = partial(SqliteQueue, self._db, clock=self.clock)
         self.work_dlq = queue("work-dlq")
         self.event_dlq = queue("event-dlq")
@@ -304,6 +310,20 @@ class LocalRuntime:
         )
 
     def stop(self) -> None:
+        try:
+            # What this process published and no pump routed yet (a ``podium runs kill``
+            # from the CLI, which never pumps) would end with it: offered to the triggers
+            # on Podium's bus now, while the store is open. The runs they start are left
+            # on the home for ``podium dev`` (or the next ``podium run``) to adopt. (No
+            # mock: never started, or stopped already.)
+            if getattr(self, "services", None) is not None and self._mock is not None:
+                self._route_own_events()
+        except Exception as exc:  # the process ends anyway: said, not raised over its end
+            log.warning("status changes not offered to bus: podium triggers: %s", exc)
+        finally:
+            self._retire()
+
+    def _retire(self) -> None:
         bootstrap.install(None)
         if self._capturing:
             capture.uninstall()
@@ -416,12 +436,8 @@ class LocalRuntime:
                 if self._keep_waiting(run_id):
                     continue
                 break
-            if self._jumps(run_id):
-                self.clock.advance_to(min(due))  # type: ignore[union-attr]
-            elif self._over(run_id):
+            if not self._wait_for_timers(run_id, min(due)):
                 break
-            else:
-                self._idle(min(due))
         if on_progress and run_id:
             on_progress(self.describe(run_id))
         self.delivered += delivered
@@ -516,12 +532,8 @@ class LocalRuntime:
                         if self._keep_waiting(run_id):
                             continue
                         break
-                    if self._jumps(run_id):
-                        self.clock.advance_to(min(due))  # type: ignore[union-attr]
-                    elif self._over(run_id):
+                    if not self._wait_for_timers(run_id, min(due)):
                         break
-                    else:
-                        self._idle(min(due))
                 if on_progress and run_id and time.monotonic() - last_progress > progress_every_s:
                     on_progress(self.describe(run_id))
                     last_progress = time.monotonic()
@@ -581,12 +593,71 @@ class LocalRuntime:
                 old = self._cost.get(code)
                 self._cost[code] = took if old is None else 0.7 * old + 0.3 * took
 
+    def _wait_for_timers(self, run_id: str | None, due: int) -> bool:
+        """Nothing is due now; the next timer is at ``due``. Virtual time jumps to the
+        next timer of the run we wait for; real time waits for it. False: stop (the run
+        is over, and only later timers are left)."""
+        if self._jumps(run_id):
+            ours = self._ours(run_id, due)
+            if ours is not None:
+                self.clock.advance_to(ours)  # type: ignore[union-attr]
+                return True
+            # Only other runs' timers are left, taken over from a process that stopped
+            # (an approval that waits a day): a jump would end their waits at once.
+            # They are waited for in real time, as without virtual time; lost work of
+            # our own run is still recovered meanwhile.
+            if not self._over(run_id) and self._keep_waiting(run_id):
+                return True
+        if self._over(run_id):
+            return False
+        self._idle(due)
+        return True
+
+    def _ours(self, run_id: str | None, due: int) -> int | None:
+        """The next timer virtual time may jump to (None: none of ours). Every one
+        (``due``) while this runtime delivers only what it sent itself: the runs it
+        started and what they started. Once it took over other processes' messages, only
+        those of the run it waits for (and its child runs), and of the runs holding its
+        workflow's slots while it is queued behind them."""
+        if run_id is None or not self._adopted:
+            return due
+        assert isinstance(self.work_queue, SqliteQueue)
+        assert isinstance(self.event_queue, SqliteQueue)
+        wanted = {self._root(run_id)}
+        run = self.store.get_run(run_id)
+        if run.status is RunStatus.QUEUED:
+            wanted.update(self.store.run_slots().state(run.workflow).holders)
+        timers = sorted([*self.event_queue.timers_by_run(), *self.work_queue.timers_by_run()])
+        for at, rid in timers:
+            if rid is not None and self._root(rid) in wanted:
+                return at
+        return None
+
+    def _root(self, run_id: str) -> str:
+        """The run at the top of ``run_id``'s tree (itself, unless a loop's iteration or
+        a subworkflow's run); a run that is gone is its own."""
+        root = self._roots.get(run_id)
+        if root is None:
+            try:
+                parent = self.store.get_run(run_id).parent_run
+            except RunNotFound:
+                parent = None
+            root = self._roots[run_id] = run_id if parent is None else self._root(parent)
+        return root
+
+    def _adopt(self) -> int:
+        """Take over what dead processes (and stopped ones) left on the home."""
+        assert self.owners is not None
+        moved = self.owners.adopt()
+        self._adopted = self._adopted or moved > 0
+        return moved
+
     def _idle(self, due: int) -> None:
         """Real time: wait for the next timer (at most half a second), taking over what
         other processes left for this home meanwhile (a podium callback's message)."""
         time.sleep(max(0.0, min(0.5, (due - self.clock.now_ms()) / 1000)))
         if self.owners is not None:
-            self.owners.adopt()
+            self._adopt()
 
     def _over(self, run_id: str | None) -> bool:
         """In real time, the run we wait for has ended and only later timers are left
@@ -671,7 +742,7 @@ class LocalRuntime:
         if pause:
             time.sleep(pause)
         self._next_look = time.monotonic() + 0.1
-        if self.owners.adopt():
+        if self._adopt():
             return True
         if run_id is None or self.store.get_run(run_id).status.terminal:
             return False

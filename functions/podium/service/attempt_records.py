@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, ref_of
+from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, is_ref, ref_of
 from podium.core.engine.records import RunRecord, TimelineEvent
 from podium.core.engine.step_error import StepError
 from podium.service.context import Services
@@ -22,11 +22,15 @@ def stored(
 ) -> Any:
     """A small value stays in the step item; a big one is written once to Payloads under
     ``key`` and the item keeps its reference (readers resolve it: service.bindings).
-    Keeps the step item far from DynamoDB's 400 KB."""
+    Keeps the step item far from DynamoDB's 400 KB.
+
+    A value shaped like a reference (``{"$payload": ..., "bytes": ...}``, which a step's
+    code may return) is written to Payloads too, however small: kept as it is, every
+    reader would take it for a reference and read the object it names instead."""
     if value is None:
         return None
     data = json.dumps(value, separators=(",", ":"), default=default).encode()
-    if len(data) <= INLINE_OUTPUT_BYTES:
+    if len(data) <= INLINE_OUTPUT_BYTES and not is_ref(value):
         return value
     assert ctx.payloads is not None
     return ref_of(ctx.payloads.put(key, data), len(data))

@@ -12,12 +12,21 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from podium.core.engine.errors import NotFound
 from podium.core.engine.outputs import REF_KEY, is_ref
 from podium.core.engine.records import RunRecord
 from podium.core.expr import ExpressionError
 from podium.service.context import CompiledWorkflow, Services
 
 log = logging.getLogger("podium.bindings")
+
+
+class MissingPayload(ExpressionError, NotFound):
+    """A value stored by reference whose payload is gone (expired with the bucket's
+    lifecycle, deleted from the home). An ExpressionError, so a template or condition
+    that reads it fails its step or its run, naming it, as any other value it cannot
+    read does (not the worker on every delivery); a NotFound, so a view or an action
+    that reads it answers as for anything else gone."""
 
 
 def run_binding(run: RunRecord) -> dict[str, Any]:
@@ -45,9 +54,12 @@ def bindings_for(
             outputs[sid] = {"output": known[sid]}
             continue
         record = ctx.store.get_step(run.run_id, sid)
+        if record is None:
+            outputs[sid] = {"output": None, "params": {}}
+            continue
         outputs[sid] = {
-            "output": resolve_output(ctx, record.output) if record else None,
-            "params": (resolve_output(ctx, record.params) if record else None) or {},
+            "output": resolve_output(ctx, record.output, f"steps.{sid}.output"),
+            "params": resolve_output(ctx, record.params, f"steps.{sid}.params") or {},
         }
     bound = {"params": run_params(ctx, run), "run": run_binding(run), "steps": outputs}
     iteration = iteration_of(ctx, run)
@@ -64,13 +76,13 @@ def iteration_of(ctx: Services, run: RunRecord) -> dict[str, Any] | None:
     (service.loops.stored_iteration) and the child run item keeps the reference."""
     if run.iteration is None:
         return None
-    values: dict[str, Any] = resolve_output(ctx, run.iteration)
+    values: dict[str, Any] = resolve_output(ctx, run.iteration, "iteration")
     return values
 
 
 def run_params(ctx: Services, run: RunRecord) -> dict[str, Any]:
     """A run's params: large ones are stored once as a payload (service.runs)."""
-    params: dict[str, Any] = resolve_output(ctx, run.params)
+    params: dict[str, Any] = resolve_output(ctx, run.params, "params")
     return params
 
 
@@ -93,16 +105,22 @@ def matched_signals(ctx: Services, run: RunRecord, step: str) -> dict[str, Any]:
     record = ctx.store.get_step(run.run_id, step)
     if record is None or record.signals is None:
         return {}
-    value = resolve_output(ctx, record.signals)
+    value = resolve_output(ctx, record.signals, "signal")
     return value if isinstance(value, dict) else {}
 
 
-def resolve_output(ctx: Services, stored: Any) -> Any:
-    """A step's output as the step returned it: a payload reference is read back."""
+def resolve_output(ctx: Services, stored: Any, name: str = "output") -> Any:
+    """A step's output as the step returned it: a payload reference is read back.
+    Raises MissingPayload, naming the value (``steps.a.output``) and its reference, when
+    the payload is gone."""
     if not is_ref(stored):
         return stored
     assert ctx.payloads is not None
-    return json.loads(ctx.payloads.get(stored[REF_KEY]))
+    try:
+        data = ctx.payloads.get(stored[REF_KEY])
+    except NotFound as exc:
+        raise MissingPayload(f"{name}: {exc}") from None
+    return json.loads(data)
 
 
 class EdgeConditions:

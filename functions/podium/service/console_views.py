@@ -25,7 +25,7 @@ from podium.core.engine.actions import (
 )
 from podium.core.engine.errors import NotFound, WorkflowNotFound
 from podium.core.engine.identity import child_run_id
-from podium.core.engine.outputs import REF_KEY, is_ref
+from podium.core.engine.outputs import PAYLOAD_GONE, REF_KEY, is_ref
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
 from podium.core.tags import has_tags
@@ -35,7 +35,7 @@ from podium.service.context import CompiledWorkflow, Services
 from podium.service.loop_views import iteration_section
 from podium.service.restart import is_iteration, restarted_as
 from podium.service.runs import with_callback_tokens
-from podium.service.views import event_view, run_view, shown_detail, step_view
+from podium.service.views import run_view, shown_detail, step_view, timeline_page
 
 NOT_STARTED = "NOT_STARTED"  # a step of the definition with no instance yet
 MAX_PAGE = 500
@@ -275,6 +275,30 @@ def _segments(step: StepRecord, attempts: list[_Attempt], now: int) -> list[dict
         if step.status is StepStatus.READY or waiting:
             add("waiting" if waiting else "queued", ready, now, None)
     return out
+
+
+# A step's detail stays under Lambda's 6 MB response (API Gateway's limit is 10 MB) with
+# its output and params (shown up to SHOWN_VALUE_BYTES each) and a page of iterations
+# (loop_views.PAGE_BYTES): its events, and its attempts' tracebacks, each have a budget of
+# JSON bytes, the newest first.
+STEP_EVENTS_BYTES = 1_000_000
+TRACEBACKS_BYTES = 2_000_000
+
+
+def _attempt_views(attempts: list[_Attempt]) -> tuple[list[dict[str, Any]], int]:
+    """Every attempt, the newest ones with their tracebacks within TRACEBACKS_BYTES (the
+    last one's always: it is the error the step shows); and how many older ones' were
+    left out (their ``traceback`` is null)."""
+    views = [_attempt_view(a, traceback=True) for a in attempts]
+    size = omitted = 0
+    for newer, view in enumerate(reversed(views)):
+        if view["traceback"] is None:
+            continue
+        size += len(json.dumps(view["traceback"]))
+        if newer and size > TRACEBACKS_BYTES:
+            view["traceback"] = None
+            omitted += 1
+    return views, omitted
 
 
 def _attempt_view(a: _Attempt, *, traceback: bool = False) -> dict[str, Any]:
@@ -572,7 +596,7 @@ def _shown_value(ctx: Services, stored: Any) -> Any:
     try:
         raw = ctx.payloads.get(stored[REF_KEY])
     except NotFound:  # PayloadNotFound
-        return {**stored, "missing": "the payload is gone (expired, or deleted)"}
+        return {**stored, "missing": PAYLOAD_GONE}
     if len(raw) <= SHOWN_VALUE_BYTES:
         return json.loads(raw)
     text = raw[:PREVIEW_CHARS].decode("utf-8", errors="replace")
@@ -604,10 +628,12 @@ def step_detail(
     iterations_from: str | None = None,
     failed_only: bool = False,
 ) -> dict[str, Any]:
-    """One step instance: its record, every attempt, its definition, its events and,
-    when the runtime keeps them, its logs; a loop step's iterations (a page of up to
-    500, from ``iterations_from``, maybe the failed ones only) for the console's grid; a
-    subworkflow step's child runs (``children``), for links down to them."""
+    """One step instance: its record, every attempt (the newest with their tracebacks,
+    within TRACEBACKS_BYTES), its definition, its events (the newest within
+    STEP_EVENTS_BYTES, without tracebacks) and, when the runtime keeps them, its logs; a
+    loop step's iterations (a page of up to 500, from ``iterations_from``, maybe the
+    failed ones only) for the console's grid; a subworkflow step's child runs
+    (``children``), for links down to them."""
     run = ctx.store.get_run(run_id)
     compiled = ctx.definitions.get(run.workflow, run.version)
     model = compiled.by_id.get(_root(step))
@@ -623,7 +649,7 @@ def step_detail(
     # As its last attempt rendered them; a big value (stored by reference) read back.
     row["params"] = _shown_value(ctx, getattr(record, "params", None))
     row["output"] = _shown_value(ctx, record.output)
-    attempts = [_attempt_view(a, traceback=True) for a in _attempts(record, events)]
+    attempts, tracebacks_omitted = _attempt_views(_attempts(record, events))
     definition = model.model_dump(mode="json", exclude_defaults=True) if model is not None else None
     page = None
     if model is not None and model.type in ("foreach", "while"):  # not a subworkflow
@@ -643,6 +669,9 @@ def step_detail(
     children = None
     if model is not None and model.type == "subworkflow" and model.id == step:
         children = _subworkflow_children(ctx, run_id, record)
+    # Tracebacks are in the attempts only: the events of a step retried 99 times, each
+    # with its traceback again, were megabytes over Lambda's 6 MB response.
+    shown_events, events_omitted = timeline_page(events, STEP_EVENTS_BYTES)
     return {
         # An iteration's step shows the iteration's values whole (one read when they
         # were stored apart), as its steps read them.
@@ -650,7 +679,7 @@ def step_detail(
         "step": row,
         "definition": definition,
         "attempts": attempts,
-        "events": [event_view(e) for e in events],
+        "events": shown_events,
         "logs": _logs_view(logs(run_id, step)) if logs is not None else None,
         "iterations": page,
         "children": children,
@@ -663,6 +692,9 @@ def step_detail(
                 model.type if model is not None and model.id == step else None,
             )
         ),
+        # Said only when some were left out, as GET /runs/{id} says events_omitted.
+        **({"events_omitted": events_omitted} if events_omitted else {}),
+        **({"tracebacks_omitted": tracebacks_omitted} if tracebacks_omitted else {}),
     }
 
 

@@ -18,9 +18,14 @@ from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
 from podium.core.ports import Payloads
 from podium.service.context import Services
+from podium.service.step_paths import loop_home
 
 MAX_PAGE = 500
 SCAN_LIMIT = 5_000  # children read for one page of failed_only
+# A page stays under Lambda's 6 MB response, however long its rows' errors (each clipped
+# to 2 KiB of UTF-8, up to 12 KB as JSON's \u escapes) and values: past this many bytes
+# of JSON it ends early, with its ``next``.
+PAGE_BYTES = 3_000_000
 _FAILED = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.STOPPED})
 # A loop value is shown up to this many characters of its JSON text (the console cuts
 # its texts at the same length): a page holds up to MAX_PAGE iterations, and each value
@@ -187,7 +192,8 @@ def iterations(
     failed_only: bool = False,
 ) -> dict[str, Any] | None:
     """``{"step", "counts", "iterations": [...], "next"}``; None when the run has no
-    such step (yet). Raises RunNotFound, BadPageToken."""
+    such step (yet). A page holds up to ``limit`` iterations, fewer when they are over
+    PAGE_BYTES of JSON. Raises RunNotFound, BadPageToken."""
     run = ctx.store.get_run(run_id)  # RunNotFound for an unknown run
     record = ctx.store.get_step(run_id, step)
     if record is None:
@@ -198,24 +204,35 @@ def iterations(
             f"step {step!r} of run {run_id} is a {spec.type} step, not a foreach or while:"
             " it has no iterations"
         )
+    # A loop step a restart took over ran its iterations in the run it came from: they,
+    # and their counts, are there.
+    home, record = loop_home(ctx, run_id, record)
+    assert record is not None
     counts = loop_counts(record)
     end = counts["launched"] if counts else 0
     start = _start_of(token)
     limit = max(1, min(limit, MAX_PAGE))
     page: list[dict[str, Any]] = []
+    size = 0
+    full = False  # past PAGE_BYTES
     index = start
-    while index < min(end, start + SCAN_LIMIT) and len(page) < limit:
+    while not full and index < min(end, start + SCAN_LIMIT) and len(page) < limit:
         # A batch of ids at a time (one BatchGetItem per 100 on DynamoDB); an id not
         # found was launched but not created yet (a crash in between).
         chunk = range(index, min(end, start + SCAN_LIMIT, index + max(limit, 100)))
-        ids = [child_run_id(run_id, step, i) for i in chunk]
+        ids = [child_run_id(home, step, i) for i in chunk]
         found = ctx.store.get_runs(ids)
         for i, child_id in zip(chunk, ids, strict=True):
             index = i + 1
             child = found.get(child_id)
             if child is None or (failed_only and child.status not in _FAILED):
                 continue
-            page.append(iteration_view(child))
+            view = iteration_view(child)
+            size += len(json.dumps(view, default=str))
+            if page and size > PAGE_BYTES:
+                index, full = i, True  # this one opens the next page
+                break
+            page.append(view)
             if len(page) == limit:
                 break
     return {

@@ -40,14 +40,20 @@ from podium.core.engine.loops import (
     body_workflow,
     outcome_of,
 )
-from podium.core.engine.outputs import INLINE_PARAMS_BYTES, iteration_key, ref_of
+from podium.core.engine.outputs import (
+    INLINE_PARAMS_BYTES,
+    MAX_OUTPUT_BYTES,
+    is_ref,
+    iteration_key,
+    ref_of,
+)
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
 from podium.core.engine.step_error import step_timeout_error
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.service import messages
-from podium.service.bindings import bindings_for, iteration_of
+from podium.service.bindings import bindings_for, iteration_of, resolve_output
 from podium.service.context import Services
 from podium.service.deadlines import step_deadline
 from podium.service.lifecycle import kept_by, stop_run
@@ -405,23 +411,49 @@ def count_ended_child(ctx: Services, msg: messages.Done) -> bool:
         return False
 
 
+class OutputTooLarge(Exception):
+    """A loop's output, gathered from its iterations' outputs, is over MAX_OUTPUT_BYTES."""
+
+
 def child_outputs(
     ctx: Services, run: RunRecord, step: str, total: int, inner: list[str]
 ) -> dict[str, list[Any]]:
     """Index-aligned outputs of the inner steps named: one entry per iteration, null
     where it has none (an iteration not run, a step skipped). Read in batches
-    (``get_steps``: 100 items a request on DynamoDB), not one request per iteration."""
-    from podium.service.bindings import resolve_output
+    (``get_steps``: 100 items a request on DynamoDB), not one request per iteration.
 
+    Bounded as any step's output is (MAX_OUTPUT_BYTES as JSON): their size is counted as
+    they are gathered, a big one's from its reference before it is read, so a loop whose
+    iterations' outputs add up past it raises OutputTooLarge, not the memory of the
+    function that ends it. Raises MissingPayload for one whose payload is gone."""
     out: dict[str, list[Any]] = {sid: [None] * total for sid in inner}
     if not inner:
         return out
+    size = len(inner) * total * len("null,")
     chunk = 1_000  # keys per store call: bounded memory however big the loop
     keys = [(child_run_id(run.run_id, step, index), sid) for index in range(total) for sid in inner]
     where = {key: (i // len(inner), key[1]) for i, key in enumerate(keys)}
     for start in range(0, len(keys), chunk):
         for key, record in ctx.store.get_steps(keys[start : start + chunk]).items():
-            if record.output is not None:
-                index, sid = where[key]
-                out[sid][index] = resolve_output(ctx, record.output)
+            if record.output is None:
+                continue
+            size += _stored_bytes(record.output) - len("null")
+            if size > MAX_OUTPUT_BYTES:
+                raise OutputTooLarge(
+                    f"the outputs of its iterations are over {MAX_OUTPUT_BYTES:,} bytes as"
+                    " JSON, the limit of a step's output: have each iteration write its large"
+                    " results to S3 and return the key"
+                )
+            index, sid = where[key]
+            name = f"iteration {index}: steps.{sid}.output"
+            out[sid][index] = resolve_output(ctx, record.output, name)
     return out
+
+
+def _stored_bytes(output: Any) -> int:
+    """An output's size as JSON: a reference says it (``bytes``, written with it by
+    attempt_records.stored); an inline one is small (up to INLINE_OUTPUT_BYTES)."""
+    if is_ref(output):
+        size = output["bytes"]
+        return size if isinstance(size, int) else 0
+    return len(json.dumps(output, separators=(",", ":"), default=str).encode())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from podium.core.engine.breakpoints import held_by
 from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict, StepExists
@@ -181,12 +182,17 @@ def child_runs(
 ) -> list[str]:
     """The child runs of the run's running loop and subworkflow steps (each runtime
     knows its own: ``StepRuntime.child_runs``), ``each_step`` called with each such step
-    before its children are listed."""
+    before its children are listed. A ``wait: false`` subworkflow step's child is left
+    out: it is detached (service/detached_runs.py), paused and resumed on its own. Its
+    step is RUNNING only between the child's creation and its own end, and a pause that
+    came in between would pause the child, which nothing resumes once the step ended
+    (the parent's resume follows running steps; the sweeper leaves a detached child
+    alone)."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     ids: list[str] = []
     for record in ctx.store.list_steps(run.run_id):
         spec = compiled.by_id.get(record.step)
-        if record.status is not StepStatus.RUNNING or spec is None:
+        if record.status is not StepStatus.RUNNING or spec is None or _detaches(spec):
             continue
         runtime = ctx.runtime_for(spec)
         if runtime.has_child_runs:
@@ -194,6 +200,12 @@ def child_runs(
                 each_step(record.step)
             ids.extend(runtime.child_runs(ctx, run, record))
     return ids
+
+
+def _detaches(spec: Any) -> bool:
+    """A subworkflow step that does not wait for its child: the question ``detached``
+    asks of a child's step, asked of the step."""
+    return spec.type == "subworkflow" and not spec.wait
 
 
 def pause_tree(ctx: Services, run: RunRecord, reason: str) -> list[str]:
@@ -220,12 +232,14 @@ def move_tree(
     reason: str | None,
     *,
     before: Callable[[str], None] | None = None,
-    after: Callable[[RunRecord], object] | None = None,
+    after: Callable[[RunRecord], bool | None] | None = None,
 ) -> list[str]:
     """Move the child runs of the run's running loop and subworkflow steps from
     ``source`` to ``to`` (with ``reason``), and theirs, recursively: ``before`` each
     move, ``after`` each that moved. A child ended, not created yet or moved already is
-    skipped. Returns the children moved (pause and resume walk the tree with it)."""
+    skipped, and so is one ``after`` answers False for (a resume that put it back, its
+    parent paused again meanwhile): its own children are left as they are. Returns the
+    children moved (pause and resume walk the tree with it)."""
     moved: list[str] = []
     held = (reason or "paused") if to is RunStatus.PAUSED else None
 
@@ -244,8 +258,8 @@ def move_tree(
             )
         except (RunConflict, RunNotFound):
             continue
-        if after is not None:
-            after(child)
+        if after is not None and after(child) is False:
+            continue
         moved.append(child_id)
         moved.extend(move_tree(ctx, child, source, to, reason, before=before, after=after))
     return moved

@@ -34,11 +34,11 @@ from podium.core.engine.actions import (
     RestartFrom,
     iteration_restart_hint,
     resolve_step_path,
+    reuse_basis,
     reused_steps,
 )
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord
-from podium.core.engine.status import StepStatus
 from podium.service.bindings import run_params
 from podium.service.context import Services
 from podium.service.reuse import take_over
@@ -120,9 +120,8 @@ def restart(
             else:
                 rerun_from = _step_of(request.start_from, old, graph.predecessors.keys())
                 restart_from = rerun_from
-        steps = ctx.store.list_steps(old.run_id)
-        succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]
-        reuse = reused_steps(graph, succeeded, rerun_from)
+        succeeded, decided = reuse_basis(ctx.store.list_steps(old.run_id))
+        reuse = reused_steps(graph, succeeded, rerun_from, decided=decided)
 
     def take_over_reused() -> None:
         # Only once the new run's params passed its checks: a restart refused for a bad
@@ -247,7 +246,9 @@ def _loop_of(ctx: Services, path: str, old: RunRecord, compiled: Any) -> str:
     reruns, with everything below it). DefinitionError naming the path and the fix."""
     where = IterationPath.parse(path)
     assert where is not None
-    walk_iteration_path(ctx, old, compiled, where, path, _bad_from, "restart --from")
+    walk_iteration_path(
+        ctx, old, compiled, where, path, _bad_from, "restart --from", taken_over=True
+    )
     return where.loops[0][0]
 
 

@@ -7,6 +7,9 @@ second sees the other's write.
 
 from __future__ import annotations
 
+import contextlib
+
+from podium.core.engine.actions import was_taken_over
 from podium.core.engine.errors import RunConflict, RunNotFound
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
@@ -26,9 +29,12 @@ def release_held(ctx: Services, run: RunRecord) -> list[str]:
     steps = ctx.store.list_steps(run.run_id)
     present = {s.step for s in steps}
     graph = ctx.definitions.get(run.workflow, run.version).graph
-    if any(root not in present for root in graph.roots):
+    taken_over = any(s.step in graph.roots and was_taken_over(s.reason) for s in steps)
+    if taken_over or any(root not in present for root in graph.roots):
         # Paused before all its roots were made (a start that met the pause, or died
-        # half way): its start is redone now (idempotent).
+        # half way): its start is redone now (idempotent). A restart (or a restarted
+        # iteration) has roots taken over before it starts, and only its start moves on
+        # from them: one that met the pause left nothing held to release.
         ctx.event_queue.send(messages.encode(messages.Start(run.run_id)))
     # The sweeper looks at it soon: a message lost while it was paused is re-driven.
     ctx.store.set_run_check(run.run_id, ctx.now() + ctx.stale_ready_ms)
@@ -57,11 +63,14 @@ def resume_tree(ctx: Services, run: RunRecord) -> list[str]:
     """Resume the children a pause of their parent paused (recursively), each one's held
     steps going on as it resumes."""
 
-    def resumed(child: RunRecord) -> None:
+    def resumed(child: RunRecord) -> bool:
+        if paused_again(ctx, child):
+            return False  # a pause raced this walk: the child and its tree stay paused
         # Said before its held steps go on: one that ends the run publishes the end,
         # which must come after the RUNNING (a subworkflow's run says it, an iteration not).
         publish_run_status(ctx, child)
         release_held(ctx, child)
+        return True
 
     return move_tree(ctx, run, RunStatus.PAUSED, RunStatus.RUNNING, None, after=resumed)
 
@@ -87,7 +96,38 @@ def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
         )
     except RunConflict:
         return False
+    if paused_again(ctx, resumed):
+        return False  # paused again since the read above
     publish_run_status(ctx, resumed)  # before what its resume may end (as resume_tree)
     resume_tree(ctx, resumed)
     release_held(ctx, resumed)
+    return True
+
+
+def paused_again(ctx: Services, child: RunRecord) -> bool:
+    """Whether a child run a resume has just moved PAUSED -> RUNNING has its parent
+    paused (again): then it is put back PAUSED, with the parent's reason, and nothing of
+    it is resumed. A pause racing the resume (the parent's own resume, or the sweeper's
+    on a read of the parent from before the pause) may have walked the tree while the
+    child was still PAUSED, and left it so. The resume writes the child, then reads the
+    parent; the pause writes the parent, then moves its children with a conditional
+    write: whichever goes second sees the other's write (as a hold and a resume do,
+    service/pausing.py). One read; a write only when the race happened."""
+    if child.parent_run is None:
+        return False
+    try:
+        parent = ctx.store.get_run(child.parent_run)
+    except RunNotFound:
+        return False
+    if parent.status is not RunStatus.PAUSED:
+        return False
+    # Back in the sweeper's index first, as a pause does (pausing.pause_tree).
+    ctx.store.watch_run(child.run_id, ctx.now() + ctx.stale_ready_ms)
+    with contextlib.suppress(RunConflict):  # the pause's walk got there, or it ended
+        ctx.store.transition_run(
+            child.run_id,
+            expected=frozenset({RunStatus.RUNNING}),
+            to=RunStatus.PAUSED,
+            changes={"reason": parent.reason},
+        )
     return True

@@ -12,11 +12,11 @@ from podium.core.engine.actions import (
     rerun_whole,
     restart_from_in,
     restarts_iteration,
+    reuse_basis,
     reused_steps,
     taken_over_reason,
 )
-from podium.core.engine.errors import NotFound, RunNotFound, StepExists
-from podium.core.engine.identity import child_run_id
+from podium.core.engine.errors import NotFound, StepExists
 from podium.core.engine.outputs import REF_KEY, is_ref, output_key, ref_of, step_params_key
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
@@ -24,6 +24,7 @@ from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.service.bindings import iteration_of
 from podium.service.context import Services
+from podium.service.step_paths import iteration_run
 
 
 def take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: int) -> None:
@@ -69,7 +70,8 @@ def restarted_child(
 ) -> str | None:
     """A restarted run's loop launches child ``index`` (starting with the iteration
     ``values``): unless the loop reruns in full (``rerun_whole``), the same child of the
-    run it restarts is restarted from incomplete too, so an iteration that succeeded reruns
+    run it restarts (of the run that ran the loop, for a loop step that run took over:
+    ``iteration_run``) is restarted from incomplete too, so an iteration that succeeded reruns
     nothing (its steps and outputs are taken over) and one that failed reruns only what
     did not succeed; the iteration a ``--from LOOP/INDEX/STEP`` names restarts from that
     step instead. An iteration is restarted only when it starts with the values the old
@@ -82,19 +84,18 @@ def restarted_child(
     compiled = ctx.definitions.get(run.workflow, run.version)
     if step in rerun_whole(compiled.graph, top.run_id, top.restart_from, run.run_id):
         return None  # from beginning, or from this loop or a step above it: all rerun
-    old_id = child_run_id(run.restart_of, step, index)
-    try:
-        old = ctx.store.get_run(old_id)
-    except RunNotFound:
+    old = iteration_run(ctx, run.restart_of, step, index)
+    if old is None:
         return None  # the old loop never got this far
+    old_id = old.run_id
     if not restarts_iteration(iteration_of(ctx, old), _as_stored(values)):
         return None  # another item (other params), or another state: it all reruns
     # A restart from a step inside an iteration: the named iteration (and each on the
     # way to it) reruns from that step; the others from incomplete.
     rerun_from = restart_from_in(top.run_id, top.restart_from, child_id)
     steps = ctx.store.list_steps(old_id)
-    succeeded = [s.step for s in steps if s.status is StepStatus.SUCCEEDED]
-    reuse = reused_steps(body.graph, succeeded, rerun_from)
+    succeeded, decided = reuse_basis(steps)
+    reuse = reused_steps(body.graph, succeeded, rerun_from, decided=decided)
     now = ctx.now()
     for s in steps:
         if s.step in reuse:

@@ -10,10 +10,11 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.dsl.models import Strategy, WorkflowDefinition
 from podium.core.dsl.params import check_evaluated, check_validations, resolve_params
-from podium.core.engine.errors import RunConflict, RunIdConflict
+from podium.core.engine.errors import NotFound, RunConflict, RunIdConflict
 from podium.core.engine.outputs import (
     INLINE_PARAMS_BYTES,
     MAX_PARAMS_BYTES,
+    PAYLOAD_GONE,
     params_key,
     ref_of,
 )
@@ -205,8 +206,18 @@ def describe_run(ctx: Services, run_id: str) -> RunView:
     steps.sort(key=lambda s: (rank.get(s.step.split("/", 1)[0], len(rank)), s.step))
     steps = [_with_place_in_queue(ctx, s) for s in steps]
     steps = with_callback_tokens(steps, events)
-    run = replace(run, params=run_params(ctx, run))
+    run = replace(run, params=_shown_params(ctx, run))
     return RunView(run, steps, events, order, waiting_reason(ctx, run))
+
+
+def _shown_params(ctx: Services, run: RunRecord) -> dict[str, Any]:
+    """A run's params, read back when stored by reference; when that payload is gone,
+    the reference marked ``missing`` (as the console shows it): the run is still shown,
+    its status and steps, not answered as a run that does not exist."""
+    try:
+        return run_params(ctx, run)
+    except NotFound:  # bindings.MissingPayload
+        return {**run.params, "missing": PAYLOAD_GONE}
 
 
 def with_callback_tokens(steps: list[StepRecord], events: list[TimelineEvent]) -> list[StepRecord]:

@@ -155,11 +155,12 @@ def emit_signals(ctx: Services, run: RunRecord, step: str, output: Any = None) -
     if template is None:
         return 0
     known = {step: output} if output is not None else None
-    bindings = bindings_for(ctx, run, template.steps_read, known)
-    signals = matched_signals(ctx, run, step)
-    if signals:
-        bindings["signal"] = signals
     try:
+        # A value it reads may be gone (bindings.MissingPayload): logged and skipped too.
+        bindings = bindings_for(ctx, run, template.steps_read, known)
+        signals = matched_signals(ctx, run, step)
+        if signals:
+            bindings["signal"] = signals
         # Signals are stored as JSON: a timestamp as RFC 3339 (it was refused as "not
         # JSON"), NaN refused naming its field.
         rendered = to_json_value(template.render(bindings), "emit")

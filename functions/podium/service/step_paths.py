@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from podium.core.engine.actions import IterationPath
+from podium.core.engine.actions import IterationPath, taken_over_from
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import body_workflow
-from podium.core.engine.records import RunRecord
+from podium.core.engine.records import RunRecord, StepRecord
 from podium.service.context import CompiledWorkflow, Services
 
 
@@ -23,11 +23,16 @@ def walk_iteration_path(
     path: str,
     fail: Callable[[str], Exception],
     instead: str,
+    *,
+    taken_over: bool = False,
 ) -> Any:
     """The compiled body of the innermost iteration ``where`` goes through, after
     checking each part: the loop step exists and is a loop, the iteration ran, the step
     is in its body. ``fail(message)`` is raised otherwise; ``instead`` names what to do
-    with a step that is not a loop (e.g. ``restart --from``)."""
+    with a step that is not a loop (e.g. ``restart --from``). ``taken_over``: an
+    iteration of a loop step a restart took over counts too, in the run where it ran
+    (``iteration_run``): a restart restarts it from there; a step action acts on a run
+    of the path's own ids."""
     name, parent = top.workflow, top.run_id
     for loop, index in where.loops:
         model = compiled.by_id.get(loop)
@@ -39,18 +44,22 @@ def walk_iteration_path(
                 f"{path!r}: {loop!r} is a {model.type} step of '{name}', not a loop"
                 f" (foreach or while); {instead} {loop} instead"
             )
-        child = child_run_id(parent, loop, index)
-        try:
-            ctx.store.get_run(child)
-        except RunNotFound:
+        if taken_over:
+            found = iteration_run(ctx, parent, loop, index)
+        else:
+            found = _run_or_none(ctx, child_run_id(parent, loop, index))
+        if found is None:
             record = ctx.store.get_step(parent, loop)
+            home, record = loop_home(ctx, parent, record) if taken_over else (parent, record)
             launched = record.children_launched if record is not None else 0
             ran = f"iterations 0 to {launched - 1} ran" if launched else "no iteration ran"
+            if home != parent:  # a loop a restart took over ran in the run it came from
+                ran += f"; run {parent} took {loop!r} over from it in a restart"
             raise fail(
-                f"{path!r}: iteration {index} of {loop!r} never ran in run {parent} ({ran});"
+                f"{path!r}: iteration {index} of {loop!r} never ran in run {home} ({ran});"
                 " name one that ran"
-            ) from None
-        compiled, name, parent = compiled.body(loop), body_workflow(name, loop), child
+            )
+        compiled, name, parent = compiled.body(loop), body_workflow(name, loop), found.run_id
     if where.step not in compiled.graph.predecessors:
         known = ", ".join(s.id for s in compiled.definition.steps)
         raise fail(
@@ -58,3 +67,42 @@ def walk_iteration_path(
             f" one of: {known}"
         )
     return compiled
+
+
+def iteration_run(ctx: Services, run_id: str, loop: str, index: int) -> RunRecord | None:
+    """The run of iteration ``index`` of loop step ``loop`` of run ``run_id``, None when
+    it never ran: the run's own, or for a loop step a restart took over, the one in the
+    run where the loop ran (``loop_home``). No more reads when it is the run's own."""
+    found = _run_or_none(ctx, child_run_id(run_id, loop, index))
+    if found is not None:
+        return found
+    home, _ = loop_home(ctx, run_id, ctx.store.get_step(run_id, loop))
+    return None if home == run_id else _run_or_none(ctx, child_run_id(home, loop, index))
+
+
+def loop_home(
+    ctx: Services, run_id: str, record: StepRecord | None
+) -> tuple[str, StepRecord | None]:
+    """The run where a loop step (``record``, read from run ``run_id``; None when it has
+    none) ran its iterations, and the step's record there: the run itself, or for a loop
+    step a restart took over (SUCCEEDED, ``taken_over_from``) the run it came from,
+    followed back through restarts of restarts while that run's step is still there
+    (one read per run on the way, none for a step that was not taken over)."""
+    seen = {run_id}
+    while record is not None:
+        origin = taken_over_from(record.reason)
+        if origin is None or origin in seen:
+            break
+        there = ctx.store.get_step(origin, record.step)
+        if there is None:  # pruned, or expired: its iterations are gone with it
+            break
+        seen.add(origin)
+        run_id, record = origin, there
+    return run_id, record
+
+
+def _run_or_none(ctx: Services, run_id: str) -> RunRecord | None:
+    try:
+        return ctx.store.get_run(run_id)
+    except RunNotFound:
+        return None

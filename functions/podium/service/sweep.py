@@ -26,7 +26,7 @@ from podium.service.attempts import replay_terminal
 from podium.service.completions import reclaim
 from podium.service.context import Services
 from podium.service.deadlines import run_deadline, timeout_of
-from podium.service.in_flight import is_running_here
+from podium.service.in_flight import is_running
 from podium.service.lifecycle import on_run_deadline, run_ended, supersede
 from podium.service.pausing import held_in_vain, resume_step, stop_if_parent_ended
 from podium.service.permits import wake_head
@@ -166,8 +166,8 @@ def _reclaim_expired(
 
 
 def _reclaim_one(ctx: Services, run: RunRecord, s: StepRecord, report: SweepReport) -> None:
-    if is_running_here(ctx, run.run_id, s.step, s.attempt) and not _past_timeout(ctx, run, s):
-        return  # a local function this process still runs (in_flight.py): not lost
+    if is_running(ctx, run.run_id, s.step, s.attempt) and not _past_timeout(ctx, run, s):
+        return  # a local function a live process still runs (in_flight.py): not lost
     ctx.store.put_event(
         TimelineEvent(
             run.run_id,

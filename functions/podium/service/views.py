@@ -90,16 +90,18 @@ def event_view(ev: TimelineEvent, *, tracebacks: bool = True) -> dict[str, Any]:
 EVENTS_PAGE_BYTES = 2_000_000
 
 
-def timeline_page(events: Sequence[TimelineEvent]) -> tuple[list[dict[str, Any]], int]:
+def timeline_page(
+    events: Sequence[TimelineEvent], budget: int = EVENTS_PAGE_BYTES
+) -> tuple[list[dict[str, Any]], int]:
     """The run's events as ``GET /runs/{id}`` gives them: without tracebacks (an
     attempt's is in its step's detail, ``GET /console/runs/{id}/step?name=STEP``), the
-    newest within EVENTS_PAGE_BYTES (at least one), in time order; and how many older
-    ones were left out."""
+    newest within ``budget`` bytes of JSON (at least one), in time order; and how many
+    older ones were left out."""
     views = [event_view(e, tracebacks=False) for e in events]
     size = kept = 0
     for view in reversed(views):
         size += len(json.dumps(view, default=str))
-        if kept and size > EVENTS_PAGE_BYTES:
+        if kept and size > budget:
             break
         kept += 1
     return views[len(views) - kept :], len(views) - kept

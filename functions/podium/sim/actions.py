@@ -104,20 +104,15 @@ class ActingWorld(World):
                 self.start_retry(*rng.choice(failed))
                 return True
         if rng.random() < UNBLOCK_RATE:
-            blocked = self._blocked_workflows()
+            blocked = self.blocked_workflows()
             if blocked:
                 self.start_unblock(rng.choice(blocked))
                 return True
         return False
 
-    def _blocked_workflows(self) -> list[str]:
-        """strict_sequential workflows whose queue a failed run blocks (read without
-        faults)."""
-        slots = self.inner_store.run_slots()
-        return [wf for wf in sorted(self.slot_limits) if slots.state(wf).blocked_by]
-
     def start_unblock(self, workflow: str) -> None:
-        """``podium unblock``: the queue moves on after a failed run (idempotent)."""
+        """``podium unblock``: the queue moves on after a failed run (idempotent); one a
+        crash cut short is asked again a moment later."""
         act = partial(unblock, self.ctx, workflow)
         again = partial(self.start_unblock, workflow)
         self._ask(f"api<unblock {workflow}>", "unblock", act, again)
@@ -306,10 +301,3 @@ class ActingWorld(World):
             heapq.heappop(self.pending)[2]()
             self.finish_all()
         super().settle()
-
-    def operators_round(self) -> None:
-        # A queue blocked by a failed run is unblocked (each unblock may admit a run
-        # that fails and blocks it again: the next round unblocks it again).
-        for workflow in self._blocked_workflows():
-            self.start_unblock(workflow)
-        self.finish_all()

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from podium.adapters.clock import ManualClock
@@ -33,8 +34,9 @@ from podium.adapters.memory_store import MemoryStateStore
 from podium.core.engine.permits import holder_id
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
-from podium.core.ports import Claim, Invocation, InvocationResult
+from podium.core.ports import Admission, Claim, Invocation, InvocationResult
 from podium.service import inbox
+from podium.service.admission import unblock
 from podium.service.context import Services
 from podium.service.execute import perform
 from podium.service.runs import start_run
@@ -208,6 +210,7 @@ class SimRunner:
         self._world.invoked_at.setdefault((run_id, step), []).append(
             (int(attempt), self._world.clock.now_ms())
         )
+        self._world.invoked_with[(run_id, step, int(attempt))] = invocation.payload.get("payload")
         if invocation.function == FAIL_FIRST and int(attempt) == 1:
             return InvocationResult(False, error="first attempts fail")
         if invocation.function == FAIL_WHEN and invocation.payload["payload"].get("fail"):
@@ -353,6 +356,31 @@ class ClaimSeen:
 
 
 @dataclass
+class RunWrites:
+    """The store writes that took a run through its workflow's run strategy, as the
+    world's call sequence numbers (``World.seq``, exact where clock reads are not: a
+    process reads the time, then may wait before it writes): the write that created
+    it (QUEUED, DISCARDED, or RUNNING at once: first_only), the one that made it RUNNING
+    (its admission; a child run is created RUNNING) and the one that ended it."""
+
+    created: int | None = None
+    admitted: int | None = None
+    ended: int | None = None
+
+
+@dataclass
+class KeyWait:
+    """A step that queued for a concurrency key (``holder``: ``run/step``): when the
+    write that queued it was made and when its claim of a permit of ``key`` was (None:
+    not yet)."""
+
+    key: str
+    holder: str
+    queued_at: int
+    claimed_at: int | None = None
+
+
+@dataclass
 class PermitHold:
     """A permit of ``key`` held by the step ``holder`` (``run/step``) since ``at``; once
     the attempt that holds it ended (as ``ended``: for good, to be retried, or a job's
@@ -443,6 +471,18 @@ class World:
         # run id -> when the store write that ended it was made (its ``ended_at`` may be
         # an earlier ``now``, taken by a process before it wrote: ``work_after_end``)
         self.ended_writes: dict[str, int] = {}
+        # What ``run_strategy_broken`` judges: each run's creation, admission and end
+        # writes, and each workflow's unblocks (the write clearing a strict queue's
+        # block) as (sequence number, time).
+        self.run_writes: dict[str, RunWrites] = {}
+        self.unblocks: dict[str, list[tuple[int, int]]] = {}
+        # What the key wake-up check of ``late_fault_free`` judges: the steps that
+        # queued for a concurrency key, and when each key's permits were given back.
+        self.key_waits: list[KeyWait] = []
+        self._queued_for: dict[tuple[str, str], KeyWait] = {}
+        self.key_releases: dict[str, list[int]] = {}
+        # (run, step, attempt) -> the rendered ``payload`` its function was invoked with
+        self.invoked_with: dict[tuple[str, str, int], Any] = {}
 
     def _optional_ports(self) -> dict[str, Any]:
         """Ports that Services may have (added over time): each one a fault point too."""
@@ -533,7 +573,9 @@ class World:
         itself (a timeline event comes after it, and a crash in between leaves none):
         a run paused or moved on from PAUSED (``ran_while_paused``), a step attempt
         claimed or its claim given back, a permit taken or given back, and a running
-        attempt's end (``permit_held_after_end``)."""
+        attempt's end (``permit_held_after_end``); a run created, admitted or ended, and
+        a strict queue unblocked (``run_strategy_broken``); a step queued for a key, and
+        a key's permit given back (the key wake-ups of ``late_fault_free``)."""
         if name in ("transition_step", "end_step_failing_run"):
             run_id, step = _arg(args, kwargs, 0, "run_id"), _arg(args, kwargs, 1, "step")
             self._step_moved(run_id, step, kwargs, result, proc)
@@ -544,7 +586,11 @@ class World:
         elif name in ("transition_run", "end_counted_child", "create_run"):
             run = _arg(args, kwargs, 0, "run") if name == "create_run" else result
             if isinstance(run, RunRecord):
+                if name == "create_run":
+                    self._run_created(run.run_id, running=run.status is RunStatus.RUNNING)
                 self._run_moved(run, proc)
+        elif port == "store.run_slots":
+            self._slots_written(name, args, kwargs, result)
         elif port == "store.permits":
             if name == "claim" and result.outcome is Claim.CLAIMED:
                 record = _arg(args, kwargs, 0, "step")
@@ -555,10 +601,44 @@ class World:
                 for need in _arg(args, kwargs, 1, "needs"):
                     self.holds[(need.key, holder)] = PermitHold(need.key, holder, now)
                     keys.add(need.key)
+                    waited = self._queued_for.pop((need.key, holder), None)
+                    if waited is not None:
+                        waited.claimed_at = now
+                        self.key_waits.append(waited)
+            elif name == "wait" and result:
+                record = _arg(args, kwargs, 0, "step")
+                key, holder = _arg(args, kwargs, 1, "key"), holder_id(record.run_id, record.step)
+                if (key, holder) not in self._queued_for:  # waiting again keeps its place
+                    self._queued_for[(key, holder)] = KeyWait(key, holder, self.clock.now_ms())
             elif name == "release" and result:
                 key, holder = _arg(args, kwargs, 0, "key"), _arg(args, kwargs, 1, "holder")
                 self.holds.pop((key, holder), None)
                 self._holder_keys.get(holder, set()).discard(key)
+                self.key_releases.setdefault(key, []).append(self.clock.now_ms())
+
+    def _slots_written(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any
+    ) -> None:
+        """A run slots write (admission.py): a run queued, created RUNNING holding the
+        only slot (first_only), admitted, or a strict queue unblocked."""
+        if name == "enqueue":
+            self._run_created(_arg(args, kwargs, 0, "run").run_id, running=False)
+        elif name == "start_alone" and result is None:
+            self._run_created(_arg(args, kwargs, 0, "run").run_id, running=True)
+        elif name == "admit" and result is Admission.ADMITTED:
+            writes = self.run_writes.setdefault(_arg(args, kwargs, 0, "entry").run_id, RunWrites())
+            if writes.admitted is None:
+                writes.admitted = self.seq
+        elif name == "unblock":
+            workflow = _arg(args, kwargs, 0, "workflow")
+            self.unblocks.setdefault(workflow, []).append((self.seq, self.clock.now_ms()))
+
+    def _run_created(self, run_id: str, *, running: bool) -> None:
+        writes = self.run_writes.setdefault(run_id, RunWrites())
+        if writes.created is None:
+            writes.created = self.seq
+            if running:
+                writes.admitted = self.seq
 
     def _step_moved(
         self, run_id: str, step: str, kwargs: dict[str, Any], result: Any, proc: Proc | None
@@ -595,6 +675,9 @@ class World:
     def _run_moved(self, run: RunRecord, proc: Proc | None) -> None:
         if run.status.terminal:
             self.ended_writes.setdefault(run.run_id, self.clock.now_ms())
+            writes = self.run_writes.setdefault(run.run_id, RunWrites())
+            if writes.ended is None:
+                writes.ended = self.seq
         spans = self.pause_spans.get(run.run_id)
         open_span = spans[-1] if spans and spans[-1].end_seq is None else None
         now = self.clock.now_ms()
@@ -1016,8 +1099,29 @@ class World:
         self.obs.unsettled.append("still changing after 60 sweep rounds")
 
     def operators_round(self) -> None:
-        """What operators do at each round of the settling (nothing here; the acting
-        world unblocks the strict_sequential queues a failed run blocks)."""
+        """What operators do at each round of the settling: a strict_sequential queue
+        that a failed run blocks is unblocked (``podium unblock``), so the runs behind it
+        end too. Each unblock may admit a run that fails and blocks it again: the next
+        round unblocks it again. (The acting world also unblocks at random moments.)"""
+        for workflow in self.blocked_workflows():
+            self.start_unblock(workflow)
+        self.finish_all()
+
+    def blocked_workflows(self) -> list[str]:
+        """strict_sequential workflows whose queue a failed run blocks (read without
+        faults)."""
+        slots = self.inner_store.run_slots()
+        return [wf for wf in sorted(self.slot_limits) if slots.state(wf).blocked_by]
+
+    def start_unblock(self, workflow: str) -> None:
+        """``podium unblock``: the queue moves on after a failed run (idempotent), as an
+        API process; one that failed is asked again."""
+
+        def done(proc: Proc) -> None:
+            if isinstance(proc.error, INJECTED):
+                self.start_unblock(workflow)
+
+        self.spawn("api", f"api<unblock {workflow}>", partial(unblock, self.ctx, workflow), done)
 
     def redrive_dead_letters(self) -> None:
         """The operator's redrive (the DLQ alarm's runbook): a message that died only of

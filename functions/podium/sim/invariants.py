@@ -74,9 +74,11 @@ INVARIANTS = (
     # A loop step (foreach, while) and its iterations (child runs):
     "loop_inconsistent",  # more iterations running at once than its ``concurrency``, a
     # step left open in an ended iteration, or its counters not its children's ends
-    "late_fault_free",  # with no fault at all, a retry, a sleep's end or a queued run's
-    # admission came later than due (its timer or message lost: only the sweeper, minutes
-    # later, moved it on)
+    "loop_outcome",  # a loop step's iterations did not end as its policy says (by run
+    # status: exactly without faults; under faults the counts no timing can change)
+    "late_fault_free",  # with no fault at all, a retry, a sleep's end, a queued run's
+    # admission or a permit's waiter came later than due (its timer or message lost:
+    # only the sweeper, minutes later, moved it on)
     "work_after_end",  # a user function invoked by a process that began after its run
     # had ended (it read the run ended, and started the attempt all the same)
     "signal_mismatch",  # a step released by a signal its ``wait_for`` entry does not match
@@ -89,6 +91,11 @@ INVARIANTS = (
     "permit_held_after_end",  # a step's permit still held when the process that ended
     # its running attempt (for good, to be retried, or a job's start given back) was
     # done, with no fault injected into it since (a crash leaves it to the sweeper)
+    "run_strategy_broken",  # a first_only run created while another ran and not
+    # DISCARDED, or a strict_sequential run admitted after a failed run's end with no
+    # unblock in between
+    "payload_differs",  # a step that SUCCEEDED was invoked with another payload than the
+    # shape's semantics say (data a loop or a subworkflow hands its successor)
 )
 
 # How late, in a fault-free world, a retry's next attempt, a sleep's end or a queued
@@ -216,6 +223,9 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
     _check_work_after_end(world, verdict, label)
     _check_signal_matches(world, outcomes, verdict, label)
     _check_taken_over(world, verdict, label)
+    _check_run_strategies(world, verdict, label)
+    _check_loop_children(world, outcomes, verdict, label)
+    _check_payloads(world, outcomes, verdict, label)
     if fault_free:
         _check_fault_free_timing(world, outcomes, verdict, label)
         _check_fault_free_steps(shape, outcomes, verdict, label)
@@ -912,9 +922,15 @@ def _check_fault_free_timing(
     - a step's first retry (attempt 2) is invoked within its ``retry_delay_seconds``
       of attempt 1 (plus LATE_FAULT_FREE_MS); see the retry loop in check_world;
     - a ``sleep`` step that SUCCEEDED ended within its ``seconds`` of its start;
+    - a step or a run that ended TIMED_OUT did so within its ``timeout`` of its start
+      (the deadline's timer ends it);
     - a run that waited QUEUED (a run limit, a strict queue) started within
       LATE_FAULT_FREE_MS of the end of another run of its workflow (the end that freed
-      its slot admits it).
+      its slot admits it), or of an unblock of its workflow's queue;
+    - a step that queued for a concurrency key claimed its permit within
+      LATE_FAULT_FREE_MS of the last release of a permit of that key before its claim
+      (or of its queueing): a release wakes the head of the queue (permits.wake_head);
+      one that forgot to leaves the waiter to the sweeper's wake, up to a minute later.
 
     The baseline runs once per shape, so this costs nothing per seed."""
     store = world.inner_store
@@ -960,7 +976,9 @@ def _check_fault_free_timing(
                     f"{label}: {run.run_id}/{s.step} timed out after"
                     f" {s.ended_at - s.started_at} ms; its timeout is {limit} s",
                 )
-    ends: dict[str, list[int]] = {}
+    _check_key_wake_ups(world, verdict, label)
+    # What frees a queued run's way: another run's end, or an unblock of a strict queue.
+    ends: dict[str, list[int]] = {wf: [at for _, at in u] for wf, u in world.unblocks.items()}
     for run in runs:
         if run.parent_run is None and run.ended_at is not None:
             ends.setdefault(run.workflow, []).append(run.ended_at)
@@ -975,8 +993,30 @@ def _check_fault_free_timing(
             verdict.add(
                 "late_fault_free",
                 f"{label}: run {run.run_id} waited queued {run.started_at - run.created_at}"
-                f" ms; the last run of {run.workflow} before its start ended at {last},"
-                f" {run.started_at - (last or run.created_at)} ms before it",
+                f" ms; the last run of {run.workflow} before its start ended (or its queue"
+                f" was unblocked) at {last}, {run.started_at - (last or run.created_at)} ms"
+                " before it",
+            )
+
+
+def _check_key_wake_ups(world: World, verdict: Verdict, label: str) -> None:
+    """``late_fault_free`` (fault-free world): a step that queued for a concurrency key
+    claims a permit soon after one is given back (see _check_fault_free_timing). The
+    last release before the claim is the latest moment the key can have had room (a
+    waiter ahead of it may take an earlier one), so this flags no waiter that was
+    rightly behind others."""
+    for wait in world.key_waits:
+        claimed = wait.claimed_at
+        if claimed is None:
+            continue
+        released = [at for at in world.key_releases.get(wait.key, ()) if at <= claimed]
+        room = max([wait.queued_at, *released])
+        if claimed - room > LATE_FAULT_FREE_MS:
+            verdict.add(
+                "late_fault_free",
+                f"{label}: {wait.holder} claimed a permit of {wait.key} {claimed - room} ms"
+                f" after the last release before it (it queued at {wait.queued_at},"
+                f" released at {released[-3:]}, claimed at {claimed})",
             )
 
 
@@ -1215,4 +1255,158 @@ def _check_taken_over(world: World, verdict: Verdict, label: str) -> None:
                     f"{label}: {run.run_id}/{record.step} taken over from run {origin},"
                     f" where it is {old.status.value} (output {old.output!r:.80} there,"
                     f" {record.output!r:.80} here)",
+                )
+
+
+def _check_run_strategies(world: World, verdict: Verdict, label: str) -> None:
+    """``run_strategy_broken``: what a workflow's run strategy promises
+    (docs/run-strategies.md), judged by the order of the store writes that took its
+    runs through it (World.run_writes, World.unblocks: sequence numbers, exact where
+    clock reads are not):
+
+    - first_only: a run created while another run of its workflow runs (after the
+      write that made that one RUNNING, before the one that ended it) is DISCARDED at
+      once, never queued to start after it;
+    - strict_sequential: a FAILED run that held a slot blocks the queue until an
+      unblock: no run is admitted after its end write with no unblock write in
+      between (an unblock read before that end forgives nothing in advance, and a
+      restart of the failed run waits behind the block too).
+
+    Every top run of the workflow counts, an operator's restart too (it goes through
+    the strategy as any start), and an operator's stop or kill changes nothing of it.
+    Costs nothing in a shape without these strategies; else one listing of runs."""
+    for doc in world.shape.workflows:
+        strategy = doc.get("run_strategy")
+        if strategy not in ("first_only", "strict_sequential"):
+            continue
+        runs = [r for r in world.inner_store.list_runs(doc["name"], 1000) if r.parent_run is None]
+        if strategy == "first_only":
+            _check_first_only(world, runs, verdict, label)
+        else:
+            _check_strict(world, doc["name"], runs, verdict, label)
+
+
+def _check_first_only(world: World, runs: list[RunRecord], verdict: Verdict, label: str) -> None:
+    writes = world.run_writes
+    spans = [
+        (r.run_id, w.admitted, w.ended)
+        for r in runs
+        if (w := writes.get(r.run_id)) is not None and w.admitted is not None
+    ]
+    for run in runs:
+        born = writes[run.run_id].created if run.run_id in writes else None
+        if run.status is RunStatus.DISCARDED or born is None:
+            continue
+        for other, admitted, ended in spans:
+            if other != run.run_id and admitted < born and (ended is None or born < ended):
+                verdict.add(
+                    "run_strategy_broken",
+                    f"{label}: first_only run {run.run_id} ended {run.status.value}; it was"
+                    f" created while run {other} ran (it must be DISCARDED)",
+                )
+                break
+
+
+def _check_strict(
+    world: World, workflow: str, runs: list[RunRecord], verdict: Verdict, label: str
+) -> None:
+    writes = world.run_writes
+    cleared = [seq for seq, _ in world.unblocks.get(workflow, ())]
+    for failed in runs:
+        w = writes.get(failed.run_id)
+        if failed.status is not RunStatus.FAILED or w is None or w.ended is None:
+            continue
+        if w.admitted is None:
+            continue  # never held a slot (dropped from the queue): it blocks nothing
+        end = w.ended
+        for run in runs:
+            admitted = writes[run.run_id].admitted if run.run_id in writes else None
+            if admitted is None or admitted < end:
+                continue
+            if not any(end < seq < admitted for seq in cleared):
+                verdict.add(
+                    "run_strategy_broken",
+                    f"{label}: strict_sequential run {run.run_id} was admitted after run"
+                    f" {failed.run_id} ended FAILED, with no unblock in between",
+                )
+
+
+def _operator_touched(world: World, run_id: str) -> bool:
+    """An operator stopped or killed the run, ended one of its steps or retried one in
+    place (its loops' iterations' too: by path)."""
+    return run_id in world.changed_by_operator or any(
+        run == run_id for run, _ in world.operator_retried
+    )
+
+
+def _never_ran(child: RunRecord) -> bool:
+    """A loop's fence: an index a racing launch opened, ended STOPPED by the loop's end
+    before it was created (loops.close_loop)."""
+    return child.status is RunStatus.STOPPED and (child.ended_at or 0) <= child.created_at
+
+
+def _check_loop_children(
+    world: World, outcomes: list[RunOutcome], verdict: Verdict, label: str
+) -> None:
+    """``loop_outcome``: each loop step a shape names (``Shape.loop_children``) in a run
+    of its workload that ended, no operator having changed it, has its iterations (its
+    child runs, fences past the launched mark included) ended as its failure policy
+    says, counted by run status: every status exactly in the fault-free world, where
+    the order in which iterations end is fixed; under faults only the statuses whose
+    counts no timing can change (a fail_fast's one failure, a while's iterations up to
+    its ``max_iterations``), fences left out. A launch past a finish_running failure, a
+    fail_fast that stops nothing, or a while one iteration over its cap changes no
+    step's status, only these counts. One batched read of each judged loop's children."""
+    wanted = world.shape.loop_children
+    if not wanted:
+        return
+    fault_free = _fault_free(world)
+    store = world.inner_store
+    for o in outcomes:
+        if o.run is None or not o.run.status.terminal or _operator_touched(world, o.run.run_id):
+            continue
+        definition = world.ctx.definitions.get(o.run.workflow, o.run.version)
+        for step, want in wanted.items():
+            record = o.steps.get(step)
+            if record is None:
+                continue
+            spec = definition.step(step)
+            limit = getattr(spec, "concurrency", 1) if spec.type == "foreach" else 1
+            last = record.children_launched + 2 * limit  # fences may be past the mark
+            ids = [child_run_id(o.run.run_id, step, i) for i in range(last)]
+            children = store.get_runs(ids).values()
+            got = Counter(c.status.value for c in children if fault_free or not _never_ran(c))
+            judged = set(want.statuses) | set(got) if fault_free else set(want.under_faults)
+            if any(got.get(st, 0) != want.statuses.get(st, 0) for st in judged):
+                scope = "" if fault_free else f" (under faults: {sorted(want.under_faults)})"
+                verdict.add(
+                    "loop_outcome",
+                    f"{label}: run #{o.index} {step}: its iterations ended {dict(got)}, want"
+                    f" {want.statuses}{scope}",
+                )
+
+
+def _check_payloads(world: World, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:
+    """``payload_differs``: a step the shape names (``Shape.payloads``) that SUCCEEDED
+    in a run of its workload, no operator having changed the run, was invoked (the
+    attempt it succeeded with) with the rendered ``payload`` the semantics say: what a
+    while's final state, or a subworkflow's ``outputs``, hands the step after it. A
+    wrong value there changes no status. A step taken over by a restart, never invoked
+    in this run, is not judged. Costs nothing in a shape that names none."""
+    wanted = world.shape.payloads
+    if not wanted:
+        return
+    for o in outcomes:
+        if o.run is None or o.run.run_id in world.changed_by_operator:
+            continue
+        for step, want in wanted.items():
+            record = o.steps.get(step)
+            if record is None or record.status is not StepStatus.SUCCEEDED:
+                continue
+            key = (o.run.run_id, step, record.attempt)
+            if key in world.invoked_with and world.invoked_with[key] != want:
+                verdict.add(
+                    "payload_differs",
+                    f"{label}: run #{o.index} {step}#{record.attempt} was invoked with"
+                    f" {world.invoked_with[key]!r}, want {want!r}",
                 )

@@ -51,6 +51,20 @@ class Expected:
 
 
 @dataclass(frozen=True)
+class LoopChildren:
+    """What a loop step's iterations (its child runs) must end as, counted by run status
+    (a status not named: none). Without faults the counts are exact: the order in which
+    iterations end is then fixed. Under faults a crash or a clock jump reorders ends and
+    launches, so only the statuses in ``under_faults`` (counts no timing can change,
+    such as a while's iterations up to ``max_iterations``) are compared, leaving out
+    fences (an index a racing launch opened, ended STOPPED by the loop's end before it
+    ever ran)."""
+
+    statuses: dict[str, int]
+    under_faults: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Shape:
     name: str
     workflows: tuple[dict[str, Any], ...]
@@ -82,6 +96,13 @@ class Shape:
     # What loose steps must end as in the fault-free world, where timing is exact (under
     # faults a crash may legitimately reorder what decides them).
     fault_free_steps: dict[str, str] = field(default_factory=dict)
+    # Loop steps (by step id, in the workload's runs): how their iterations must end, by
+    # status (``invariants._check_loop_children``).
+    loop_children: dict[str, LoopChildren] = field(default_factory=dict)
+    # Lambda steps (by step id, in the workload's runs): the rendered ``payload`` the
+    # step's function must have been invoked with, when the step SUCCEEDED (data flow:
+    # a loop's or a subworkflow's output read by its successor).
+    payloads: dict[str, Any] = field(default_factory=dict)
 
 
 def lam(step_id: str, fn: str = OK, **extra: Any) -> dict[str, Any]:
@@ -287,9 +308,57 @@ def first_only() -> Shape:
     )
 
 
+def first_only_overlap() -> Shape:
+    """first_only whose first run sleeps a minute: the runs started while it runs (10 ms
+    apart) are DISCARDED, never queued to run after it (the ``first_only`` shape's runs
+    are so short that one may legitimately end before the next starts)."""
+    wf = {
+        "name": "sim_first_overlap",
+        "run_strategy": "first_only",
+        "steps": [
+            {"id": "nap", "type": "sleep", "seconds": 60, "retries": SAFE_RETRIES},
+            lam("b", depends_on=["nap"]),
+        ],
+    }
+    return Shape(
+        "first_only_overlap",
+        (wf,),
+        _spaced("sim_first_overlap", 5, 10),
+        (None,) * 5,
+        first_only=True,
+        note="a run created while another runs is DISCARDED (run_strategy_broken)",
+    )
+
+
 def strict_sequential() -> Shape:
     wf = _chain_wf("sim_strict", "strict_sequential")
     return Shape("strict_sequential", (wf,), _spaced("sim_strict", 3), (_all_ok(["a", "b"]),) * 3)
+
+
+def strict_fail() -> Shape:
+    """strict_sequential whose first run fails: the queue is blocked, and the two runs
+    behind it wait QUEUED until ``podium unblock`` (docs/run-strategies.md). Nothing
+    unblocks it while the workload runs (without operators' actions); the settling's
+    operator does (World.operators_round), and then both run and succeed. A run
+    admitted after the failed run's end with no unblock in between is a
+    ``run_strategy_broken``."""
+    wf = {
+        "name": "sim_strict_fail",
+        "run_strategy": "strict_sequential",
+        "params": {"fail": {"type": "bool", "default": False}},
+        "steps": [
+            lam("a", FAIL_WHEN, payload={"fail": "${params.fail}"}),
+            lam("b", depends_on=["a"]),
+        ],
+    }
+    runs = (
+        RunSpec("sim_strict_fail", {"fail": True}),
+        RunSpec("sim_strict_fail", at_ms=50),
+        RunSpec("sim_strict_fail", at_ms=100),
+    )
+    failed = Expected("FAILED", {"a": "FAILED", "b": "SKIPPED"})
+    ok = _all_ok(["a", "b"])
+    return Shape("strict_fail", (wf,), runs, (failed, ok, ok))
 
 
 def chain() -> Shape:
@@ -523,7 +592,16 @@ def foreach_fail_fast() -> Shape:
         ],
     }
     want = Expected("FAILED", {"each": "FAILED", "b": "SKIPPED"})
-    return Shape("foreach_fail_fast", (wf,), (RunSpec("sim_foreach_fast"),), (want,))
+    # Without faults: iterations 0-2 start; 0 succeeds and 3 starts; 1 fails and stops
+    # 2 and 3. Under faults any of them may end first; only iteration 1 fails.
+    children = LoopChildren({"SUCCEEDED": 1, "FAILED": 1, "STOPPED": 2}, frozenset({"FAILED"}))
+    return Shape(
+        "foreach_fail_fast",
+        (wf,),
+        (RunSpec("sim_foreach_fast"),),
+        (want,),
+        loop_children={"each": children},
+    )
 
 
 def nested_foreach() -> Shape:
@@ -564,10 +642,17 @@ def while_ten() -> Shape:
                 "update": {"n": "${state.n + 1}", "last": "${steps.t.output.step}"},
                 "steps": [lam("t")],
             },
-            lam("b", depends_on=["loop"]),
+            lam("b", depends_on=["loop"], payload={"got": "${steps.loop.output.state}"}),
         ],
     }
-    return Shape("while_ten", (wf,), (RunSpec("sim_while"),), (_all_ok(["loop", "b"]),))
+    # Every field of the state is updated from each iteration (not only ``n``).
+    return Shape(
+        "while_ten",
+        (wf,),
+        (RunSpec("sim_while"),),
+        (_all_ok(["loop", "b"]),),
+        payloads={"b": {"got": {"n": 10, "last": "t"}}},
+    )
 
 
 def subworkflow() -> Shape:
@@ -586,7 +671,158 @@ def subworkflow() -> Shape:
         ],
     }
     want = _all_ok(["a", "sub", "b"])
-    return Shape("subworkflow", (child, parent), (RunSpec("sim_parent"),), (want,))
+    return Shape(
+        "subworkflow",
+        (child, parent),
+        (RunSpec("sim_parent"),),
+        (want,),
+        payloads={"b": {"got": "c"}},  # the child's ``outputs``, as the child rendered them
+    )
+
+
+def subworkflow_modes() -> Shape:
+    """A subworkflow step waiting for a child that fails: the step fails with it (not
+    retried: ``retries: 0``), its successor is SKIPPED and the run FAILED."""
+    child = {
+        "name": "sim_child_fail",
+        "steps": [lam("c"), {"id": "boom", "type": "fail", "message": "boom", "depends_on": ["c"]}],
+    }
+    parent = {
+        "name": "sim_sub_wait",
+        "steps": [
+            {"id": "sub", "type": "subworkflow", "workflow": "sim_child_fail", "retries": 0},
+            lam("after", depends_on=["sub"]),
+        ],
+    }
+    want = Expected("FAILED", {"sub": "FAILED", "after": "SKIPPED"})
+    return Shape("subworkflow_modes", (child, parent), (RunSpec("sim_sub_wait"),), (want,))
+
+
+def subworkflow_detached() -> Shape:
+    """``wait: false`` over a child that sleeps 10 minutes: the step succeeds once the
+    child has started, and its successor runs at once; the child goes on alone. The
+    step's own ``timeout: 60`` bounds only a step that waits, so a step that waited for
+    its child would end TIMED_OUT. Under faults a clock jump between the step's claim
+    and its end may time it out all the same (loose); without faults both succeed."""
+    child = {"name": "sim_child_long", "steps": [{"id": "nap", "type": "sleep", "seconds": 600}]}
+    parent = {
+        "name": "sim_sub_detached",
+        "steps": [
+            {"id": "detach", "type": "subworkflow", "workflow": "sim_child_long", "wait": False,
+             "timeout": 60, "retries": 0},
+            lam("after", depends_on=["detach"]),
+        ],
+    }  # fmt: skip
+    return Shape(
+        "subworkflow_detached",
+        (child, parent),
+        (RunSpec("sim_sub_detached"),),
+        (None,),
+        loose={
+            "detach": frozenset({"SUCCEEDED", "TIMED_OUT"}),
+            "after": frozenset({"SUCCEEDED", "SKIPPED"}),
+        },
+        run_loose=frozenset({"SUCCEEDED", "TIMED_OUT"}),
+        fault_free_steps={"detach": "SUCCEEDED", "after": "SUCCEEDED"},
+    )
+
+
+def loop_policies() -> Shape:
+    """Two loops' failure policies. ``finish_running`` (concurrency 2, iteration 1
+    fails): no iteration starts after the failure, the running ones finish, then the
+    step fails. A while whose condition always holds, capped by ``max_iterations: 3``:
+    exactly 3 iterations run, then the step fails. Without faults: iterations 0 and 1
+    start; 0 succeeds and 2 starts; 1 fails; 2 finishes. Under faults the foreach's
+    iterations may end in any order (only iteration 1 fails); the while's 3 hold."""
+    finish = {
+        "name": "sim_finish_running",
+        "steps": [
+            {
+                "id": "each",
+                "type": "foreach",
+                "over": {"i": "${podium.range(0, 6)}"},
+                "concurrency": 2,
+                "on_failure": "finish_running",
+                "steps": [lam("work", FAIL_WHEN, payload={"fail": "${iteration.i == 1}"})],
+            }
+        ],
+    }
+    capped = {
+        "name": "sim_while_cap",
+        "steps": [
+            {
+                "id": "loop",
+                "type": "while",
+                "state": {"n": 0},
+                "condition": "state.n >= 0",
+                "max_iterations": 3,
+                "update": {"n": "${state.n + 1}"},
+                "steps": [lam("t")],
+            }
+        ],
+    }
+    every = frozenset({"SUCCEEDED", "FAILED", "STOPPED", "TIMED_OUT"})
+    return Shape(
+        "loop_policies",
+        (finish, capped),
+        (RunSpec("sim_finish_running"), RunSpec("sim_while_cap")),
+        (Expected("FAILED", {"each": "FAILED"}), Expected("FAILED", {"loop": "FAILED"})),
+        loop_children={
+            "each": LoopChildren({"SUCCEEDED": 2, "FAILED": 1}, frozenset({"FAILED"})),
+            "loop": LoopChildren({"SUCCEEDED": 3}, every),
+        },
+    )
+
+
+def signal_trigger() -> Shape:
+    """A signal trigger joining ``sa`` and ``sb`` on ``day``, with a condition on
+    ``sa``: a run per set of unused signals whose condition holds, each signal consumed
+    once. d1 gets two sets (s1+s2, then s3, waiting for an unused ``sa``, with s6); d2's
+    set (s4+s5) fails the condition. Whatever order retries and faults send them in,
+    exactly two runs (``distinct_runs``)."""
+    wf = {
+        "name": "sim_sigtrig",
+        "run_strategy": {"parallel": 5},
+        "params": {"day": {"type": "string"}},
+        "steps": [lam("a")],
+        "triggers": [
+            {
+                "id": "both",
+                "signal": {
+                    "names": ["sa", "sb"],
+                    "join_keys": ["day"],
+                    "condition": "event.signals.sa.params.n < 5",
+                },
+                "params": {"day": "${event.signals.sa.params.day}"},
+            }
+        ],
+    }
+    signals = (
+        SignalSpec("sa", {"day": "d1", "n": 1}, at_ms=100, request_id="s1"),
+        SignalSpec("sb", {"day": "d1"}, at_ms=200, request_id="s2"),  # joins s1: a run
+        SignalSpec("sb", {"day": "d1"}, at_ms=300, request_id="s3"),  # no unused sa yet
+        SignalSpec("sa", {"day": "d2", "n": 9}, at_ms=400, request_id="s4"),
+        SignalSpec("sb", {"day": "d2"}, at_ms=500, request_id="s5"),  # condition false
+        SignalSpec("sa", {"day": "d1", "n": 2}, at_ms=600, request_id="s6"),  # joins s3
+    )
+    return Shape("signal_trigger", (wf,), (), (), signals=signals, distinct_runs=2)
+
+
+def key_wait() -> Shape:
+    """A concurrency key of limit 1 held by a 30 s sleep in each of 3 runs: the second
+    and third wait for a permit, each woken by the release before it (without faults
+    within ``LATE_FAULT_FREE_MS`` of it: a lost wake-up waits for the sweeper)."""
+    key = {"key": "sim_key_wait", "limit": 1}
+    wf = {
+        "name": "sim_key_wait",
+        "run_strategy": {"parallel": 3},
+        "steps": [
+            {"id": "hold", "type": "sleep", "seconds": 30, "concurrency": key,
+             "retries": SAFE_RETRIES},
+            lam("after", depends_on=["hold"]),
+        ],
+    }  # fmt: skip
+    return Shape("key_wait", (wf,), _spaced("sim_key_wait", 3), (_all_ok(["hold", "after"]),) * 3)
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -853,6 +1089,13 @@ BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "subworkflow": subworkflow,
     "job_give_back": job_give_back,
     "fail_beside_sleep": fail_beside_sleep,
+    "subworkflow_modes": subworkflow_modes,
+    "subworkflow_detached": subworkflow_detached,
+    "loop_policies": loop_policies,
+    "signal_trigger": signal_trigger,
+    "first_only_overlap": first_only_overlap,
+    "key_wait": key_wait,
+    "strict_fail": strict_fail,
 }
 
 

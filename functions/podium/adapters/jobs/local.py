@@ -3,13 +3,14 @@ embedded runtime): the work is a Python callable or a local command, named in
 ``podium.toml`` (local/stand_ins.py).
 
 It runs inside the attempt's start, as a local lambda does (so with several workers,
-tasks run in parallel on worker threads), and its outcome follows the service's rules:
-exit code 0 succeeds, another code is a user error. A command that outlives the step's
-``timeout`` is killed (Podium.Timeout). The callable gets the step's rendered request
-(``command``, ``environment``, a Glue job's ``arguments``, an execution's ``input``) and
-the attempt, and may return an exit code or a JSON value (kept as ``result`` in the
-output; for ``sfn_execution`` the value is the step's output, as an execution's output
-is); an exception is exit code 1.
+tasks run in parallel on worker threads), known as running under the attempt key until
+it ends (a look at the attempt meanwhile polls on rather than start it again), and its
+outcome follows the service's rules: exit code 0 succeeds, another code is a user
+error. A command that outlives the step's ``timeout`` is killed (Podium.Timeout). The
+callable gets the step's rendered request (``command``, ``environment``, a Glue job's
+``arguments``, an execution's ``input``) and the attempt, and may return an exit code or
+a JSON value (kept as ``result`` in the output; for ``sfn_execution`` the value is the
+step's output, as an execution's output is); an exception is exit code 1.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from podium.core.engine.external import JobOutcome, Phase
+from podium.core.engine.external import JobOutcome, Phase, running
 from podium.core.engine.step_error import TIMEOUT, USER_ERROR, StepError
 from podium.core.functions import is_python_ref
 from podium.core.ports import JobRequest
@@ -71,22 +73,42 @@ class LocalJobs:
         handle = f"local/{request.key}"
         if isinstance(target, str) or (isinstance(target, dict) and "function" in target):
             ref = target if isinstance(target, str) else str(target["function"])
-            outcome = self._call(ref, request, handle)
-        else:
-            command = target.get("command") or request.rendered.get("command")
-            if not command:
-                return JobOutcome(
-                    Phase.FAILED,
-                    error=StepError.of(
-                        "Podium.ConfigError",
-                        f"step '{request.spec.id}' has no command to run locally: give"
-                        f" command in the step, or in podium.toml [{_TABLES[self.kind]}]",
-                        retryable=False,
-                    ),
-                )
-            outcome = self._run(list(command), request, handle)
+            return self._running(request, handle, lambda: self._call(ref, request, handle))
+        command = target.get("command") or request.rendered.get("command")
+        if not command:
+            return JobOutcome(
+                Phase.FAILED,
+                error=StepError.of(
+                    "Podium.ConfigError",
+                    f"step '{request.spec.id}' has no command to run locally: give"
+                    f" command in the step, or in podium.toml [{_TABLES[self.kind]}]",
+                    retryable=False,
+                ),
+            )
+        return self._running(request, handle, lambda: self._run(list(command), request, handle))
+
+    def _running(
+        self, request: JobRequest, handle: str, work: Callable[[], JobOutcome]
+    ) -> JobOutcome:
+        """Run the work, known as running under its key meanwhile: a job may outlive
+        its claim message's visibility timeout (16 minutes), and the redelivered claim
+        then looks for it (``find``). Found running, the attempt polls on; not found
+        (as a job that never started), it would fail and its retry run the work a second
+        time beside this one."""
         with self._lock:
-            self._results[request.key] = outcome
+            found = self._results.get(request.key)
+            if found is not None:  # started meanwhile by another worker: the same work
+                return found
+            self._results[request.key] = running(handle)
+        outcome: JobOutcome | None = None
+        try:
+            outcome = work()
+        finally:
+            with self._lock:
+                if outcome is None:  # interrupted (Ctrl-C): not running, and no result
+                    self._results.pop(request.key, None)
+                else:
+                    self._results[request.key] = outcome
         return outcome
 
     def find(self, request: JobRequest) -> JobOutcome | None:

@@ -242,6 +242,10 @@ SCHEMA_OBJECTS = frozenset(
 )
 ADDED_COLUMNS = (
     ("messages", "owner", "TEXT"),
+    # The token (``owners``) of the process whose claim wrote a RUNNING step, and of the
+    # process that started a run (its loop iterations and child runs: its root's).
+    ("steps", "claimed_by", "TEXT"),
+    ("runs", "started_by", "TEXT"),
     ("owners", "seen_at", "INTEGER"),
     ("trigger_states", "failed_at", "INTEGER"),
     ("trigger_states", "error", "TEXT"),
@@ -331,6 +335,10 @@ class Database:
         self._connections: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
         self._shared: sqlite3.Connection | None = None
         self._closed = False
+        # This process's token in the home's ``owners`` registry, once it registered
+        # (adapters/sqlite/queue.py ``Owners``): stamped on the steps it claims, so a
+        # sweep in another process knows who runs them.
+        self.owner: str | None = None
         # A home this process may not write, read as an immutable file (_connect_first).
         self._immutable = False
         try:

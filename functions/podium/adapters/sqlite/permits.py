@@ -125,6 +125,7 @@ class SqlitePermits:
                     attempt - 1,
                     StepStatus.RUNNING,
                     step_changes,
+                    claimant=self._db.owner,
                 )
         except _Cancelled:
             return ClaimResult(Claim.CONFLICT)

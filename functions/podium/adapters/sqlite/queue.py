@@ -10,21 +10,25 @@ Several processes may work on one home (``podium dev`` and a ``podium run`` in a
 terminal, two ``podium run``). A queue made with an ``owner`` (a process's token, see
 ``Owners``) stamps the messages it sends and receives only those: each process delivers
 the work it started (its steps' functions are importable there), and the messages of a
-process that died are adopted by the next one (``Owners.adopt``). Without an owner a
-queue sees every message (the contract suite; reading a home).
+process that died are adopted by the next one (``Owners.adopt``). A message of a run
+another live process started goes to that process, whoever sends it (``_owner_for``).
+Without an owner a queue sees every message (the contract suite; reading a home).
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from podium.adapters.queues import SQS_MAX_DELAY_SECONDS, LocalMessage
 from podium.adapters.sqlite.db import Database
+from podium.adapters.sqlite.rows import read_starter
 from podium.core.ports import Clock
 
 _BATCH = 10
+_KNOWN_STARTERS = 10_000  # runs whose starter a queue remembers (then it reads them again)
 
 
 def _body(message: Mapping[str, Any]) -> str:
@@ -54,33 +58,53 @@ class SqliteQueue:
         self._visibility_ms = visibility_timeout_seconds * 1000
         self._max_receives = max_receives
         self._dlq = dead_letters
+        # run id -> the token of the process that started its tree (rows.read_starter)
+        self._starters: dict[str, str | None] = {}
         self.sent = 0  # messages
         self.send_requests = 0  # what SQS would bill: a batch of up to 10 is one request
 
     def send(self, message: Mapping[str, Any], delay_seconds: int = 0) -> None:
         self.send_requests += 1
-        self._put([_body(message)], min(delay_seconds, SQS_MAX_DELAY_SECONDS))
+        self._put([message], min(delay_seconds, SQS_MAX_DELAY_SECONDS))
 
     def send_many(self, messages: Sequence[Mapping[str, Any]]) -> None:
         if not messages:
             return
         self.send_requests += -(-len(messages) // _BATCH)
-        self._put([_body(m) for m in messages], 0)
+        self._put(messages, 0)
 
     def send_at(self, message: Mapping[str, Any], due_ms: int) -> None:
         """Deliver at ``due_ms`` however far ahead (no 15-minute cap: the home's timers)."""
         self.send_requests += 1
-        self._put([_body(message)], 0, visible=max(due_ms, self._clock.now_ms()))
+        self._put([message], 0, visible=max(due_ms, self._clock.now_ms()))
 
-    def _put(self, bodies: list[str], delay_seconds: int, visible: int | None = None) -> None:
+    def _put(
+        self, messages: Sequence[Mapping[str, Any]], delay_seconds: int, visible: int | None = None
+    ) -> None:
         if visible is None:
             visible = self._clock.now_ms() + delay_seconds * 1000
         with self._db.write() as conn:
             conn.executemany(
                 "INSERT INTO messages (queue, body, visible_at, owner) VALUES (?, ?, ?, ?)",
-                [(self.name, body, visible, self.owner) for body in bodies],
+                [(self.name, _body(m), visible, self._owner_for(conn, m)) for m in messages],
             )
-        self.sent += len(bodies)
+        self.sent += len(messages)
+
+    def _owner_for(self, conn: sqlite3.Connection, message: Mapping[str, Any]) -> str | None:
+        """Who delivers the message: the live process that started its run's tree (its
+        steps' functions are mapped there: a queued run admitted by ``podium dev`` when
+        a run of dev's ended is ``podium run``'s), else this queue's owner."""
+        run = message.get("run")
+        if not isinstance(run, str):
+            return self.owner
+        if run not in self._starters:
+            if len(self._starters) >= _KNOWN_STARTERS:
+                self._starters.clear()
+            self._starters[run] = read_starter(conn, run)  # never changes once started
+        starter = self._starters[run]
+        if starter is None or starter == self.owner or not owner_alive(conn, starter):
+            return self.owner
+        return starter
 
     def receive(self, max_messages: int = 10) -> list[LocalMessage]:
         out: list[LocalMessage] = []
@@ -147,6 +171,19 @@ class SqliteQueue:
             ).fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
+    def timers_by_run(self) -> list[tuple[int, str | None]]:
+        """(when the next one is visible, the run it is for) per run with messages here
+        (the engine's messages name their run; a schedule's fire names none), soonest
+        first: how the embedded runtime tells its own run's timers from others'."""
+        with self._db.query() as conn:
+            rows = conn.execute(
+                "SELECT MIN(visible_at), json_extract(body, '$.run') AS run FROM messages"
+                f" WHERE queue = ?{self._mine} AND json_valid(body) GROUP BY run"
+                " ORDER BY 1",
+                (self.name, *self._owner_arg),
+            ).fetchall()
+        return [(int(at), None if run is None else str(run)) for at, run in rows]
+
     @property
     def _mine(self) -> str:
         return " AND owner = ?" if self.owner is not None else ""
@@ -194,6 +231,37 @@ def _wall_ms() -> int:
 _OWN_TOKENS: set[str] = set()
 
 
+def _alive(pid: int, host: str, seen_at: int | None, token: str) -> bool:
+    """Whether the process registered as ``token`` (``pid`` on ``host``) still lives."""
+    import os
+    import socket
+
+    here = socket.gethostname()
+    if host == here and pid == os.getpid():
+        # Our own pid: this process, or a dead one whose pid we got (a container's
+        # pid 1 under the same hostname, a pod restarted in place). os.kill would
+        # answer for us; this process knows the owners it registered.
+        return token in _OWN_TOKENS
+    if host != here:
+        # Another machine's process: alive while it beats (a home made before
+        # heartbeats has none: assume it lives).
+        return seen_at is None or _wall_ms() - seen_at < SILENT_FOR_MS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_alive(conn: sqlite3.Connection, token: str) -> bool:
+    """Whether the process registered on the home as ``token`` still lives (it left the
+    registry when it stopped: ``Owners.retire``)."""
+    row = conn.execute("SELECT pid, host, seen_at FROM owners WHERE token = ?", (token,)).fetchone()
+    return row is not None and _alive(int(row[0]), str(row[1]), row[2], token)
+
+
 class Owners:
     """The processes that own messages in a home, so each delivers its own work and the
     work of a dead one is adopted rather than lost. A process is known by a token and
@@ -214,6 +282,7 @@ class Owners:
 
     def register(self) -> None:
         _OWN_TOKENS.add(self.token)
+        self._db.owner = self.token  # the steps this process claims are stamped with it
         self._beat_at = _wall_ms()
         with self._db.write() as conn:
             conn.execute(
@@ -230,26 +299,6 @@ class Owners:
         with self._db.write() as conn:
             conn.execute("UPDATE owners SET seen_at = ? WHERE token = ?", (now, self.token))
 
-    def _alive(self, pid: int, host: str, seen_at: int | None = None, token: str = "") -> bool:
-        import os
-
-        if host == self._host and pid == self._pid:
-            # Our own pid: this process, or a dead one whose pid we got (a container's
-            # pid 1 under the same hostname, a pod restarted in place). os.kill would
-            # answer for us; this process knows the owners it registered.
-            return token in _OWN_TOKENS
-        if host != self._host:
-            # Another machine's process: alive while it beats (a home made before
-            # heartbeats has none: assume it lives).
-            return seen_at is None or _wall_ms() - seen_at < SILENT_FOR_MS
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
     def others_alive(self) -> bool:
         """Whether another live process owns work in this home."""
         self._beat()
@@ -257,7 +306,7 @@ class Owners:
             rows = conn.execute(
                 "SELECT token, pid, host, seen_at FROM owners WHERE token != ?", (self.token,)
             ).fetchall()
-        return any(self._alive(int(pid), host, seen, token) for token, pid, host, seen in rows)
+        return any(_alive(int(pid), host, seen, token) for token, pid, host, seen in rows)
 
     def adopt(self) -> int:
         """Take over the messages of dead processes (and unowned ones); returns how many.
@@ -269,7 +318,7 @@ class Owners:
             rows = conn.execute(
                 "SELECT token, pid, host, seen_at FROM owners WHERE token != ?", (self.token,)
             ).fetchall()
-        dead = [t for t, pid, host, seen in rows if not self._alive(int(pid), host, seen, t)]
+        dead = [t for t, pid, host, seen in rows if not _alive(int(pid), host, seen, t)]
         with self._db.write() as conn:
             marks = ", ".join("?" * len(dead))
             which = f"owner IS NULL OR owner IN ({marks})" if dead else "owner IS NULL"
@@ -291,3 +340,5 @@ class Owners:
             conn.execute("UPDATE messages SET owner = NULL WHERE owner = ?", (self.token,))
             conn.execute("DELETE FROM owners WHERE token = ?", (self.token,))
         _OWN_TOKENS.discard(self.token)
+        if self._db.owner == self.token:
+            self._db.owner = None

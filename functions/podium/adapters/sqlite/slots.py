@@ -82,7 +82,7 @@ class SqliteRunSlots:
             old = read_run(conn, run.run_id)
             if old is not None:
                 raise RunConflict(run.run_id, old)
-            insert_run(conn, run)
+            insert_run(conn, run, self._db.owner)
             conn.execute(
                 "INSERT OR REPLACE INTO run_queue (workflow, created_at, run_id) VALUES (?, ?, ?)",
                 (run.workflow, run.created_at, run.run_id),
@@ -124,7 +124,7 @@ class SqliteRunSlots:
                 # DynamoDB's transaction reports no item for this failure: no current run.
                 raise RunConflict(run.run_id, None)
             _take(conn, run.workflow, run.run_id, now, False)
-            insert_run(conn, run)
+            insert_run(conn, run, self._db.owner)
         return None
 
     def release(self, workflow: str, run_id: str, *, block: bool) -> bool:

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 from podium.adapters.sqlite import codec
 from podium.adapters.sqlite.db import Database
 from podium.adapters.sqlite.permits import SqlitePermits
+from podium.adapters.sqlite.queue import owner_alive
 from podium.adapters.sqlite.rows import (
     insert_run,
+    read_claimant,
     read_run,
     read_run_row,
     read_step,
@@ -235,7 +237,7 @@ class SqliteStateStore:
             old = read_run(conn, run.run_id)
             if old is not None:
                 raise RunConflict(run.run_id, old)
-            insert_run(conn, run)
+            insert_run(conn, run, self.db.owner)
             if run.status.terminal and run.parent_run is not None and run.parent_step:
                 # A child created ended (a loop's fence, "not started: its loop ended")
                 # is settled at once: counted in the same transaction, as every settle
@@ -476,7 +478,7 @@ class SqliteStateStore:
             current = read_step(conn, step.run_id, step.step)
             if current is not None:
                 raise StepExists(step.run_id, step.step, current)
-            write_step(conn, step)
+            write_step(conn, step, self.db.owner)  # a first attempt's claim names its process
 
     def transition_step(
         self,
@@ -491,7 +493,7 @@ class SqliteStateStore:
     ) -> StepRecord:
         with self.db.write() as conn:
             new, current = transition(
-                conn, run_id, step, expected, attempt, to, changes, unless_result
+                conn, run_id, step, expected, attempt, to, changes, unless_result, self.db.owner
             )
         if new is None:
             raise StepConflict(run_id, step, current)
@@ -520,6 +522,19 @@ class SqliteStateStore:
                 return False
             update_run(conn, failure.flag(run), inactive=False)
         return True
+
+    def running_elsewhere(self, run_id: str, step: str, attempt: int) -> bool:
+        """Whether another live process on this home claimed the step's ``attempt`` (and
+        runs it still: a synchronous attempt runs in the process that claimed it,
+        service/in_flight.py). Not this process's own claims: it knows those itself."""
+        with self.db.query() as conn:
+            found = read_claimant(conn, run_id, step)
+            if found is None:
+                return False
+            record, token = found
+            if record.status is not StepStatus.RUNNING or record.attempt != attempt:
+                return False
+            return token != self.db.owner and owner_alive(conn, token)
 
     def note_result(self, run_id: str, step: str, *, attempt: int) -> bool:
         with self.db.write() as conn:

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+from podium.core.engine.decide import skipped_as_decided
 from podium.core.engine.graph import Graph
 from podium.core.engine.identity import child_run_id
+from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.errors import PodiumError
 
@@ -468,24 +470,48 @@ def reused_steps(
     graph: Graph,
     succeeded: Iterable[str],
     rerun_from: str | None = None,
+    *,
+    decided: Iterable[str] = (),
 ) -> frozenset[str]:
     """Which steps a restart takes over from the run it restarts, with their outputs.
 
-    A step is reused when it succeeded there and every predecessor is reused too: a
-    step below a rerun one runs again (its inputs may change; a cleanup that ran after
+    A step is reused when it succeeded there and every predecessor is reused or settled:
+    a step below a rerun one runs again (its inputs may change; a cleanup that ran after
     a failure runs after the fix). ``rerun_from`` (restart from a step) reruns that step
-    and everything below it."""
-    done = set(succeeded)
+    and everything below it.
+
+    ``decided``: the steps skipped there by their join's rule (``skipped_as_decided``:
+    the branch an if/else did not take, a handler with no failure to handle). Such a
+    step is settled when every predecessor is reused or settled: the new run decides
+    it again from the same outcomes, so it does not keep the steps below it (the merge
+    after an if/else) from being taken over. It is not taken over itself (the new run
+    writes its skip). A skip for a failure, or an operator's, settles nothing: what it
+    skipped runs again."""
+    done, skipped = set(succeeded), set(decided)
     below = _and_below(graph, rerun_from) if rerun_from is not None else frozenset()
     reused: set[str] = set()
+    settled: set[str] = set()
     for step in topological_order(graph):
-        if (
-            step in done
-            and step not in below
-            and all(p in reused for p in graph.predecessors[step])
-        ):
+        if step in below or not all(p in reused or p in settled for p in graph.predecessors[step]):
+            continue
+        if step in done:
             reused.add(step)
+        elif step in skipped:
+            settled.add(step)
     return frozenset(reused)
+
+
+def reuse_basis(steps: Iterable[StepRecord]) -> tuple[list[str], list[str]]:
+    """The old run's steps ``reused_steps`` weighs: (those that succeeded, those
+    skipped by their join's rule)."""
+    succeeded: list[str] = []
+    decided: list[str] = []
+    for s in steps:
+        if s.status is StepStatus.SUCCEEDED:
+            succeeded.append(s.step)
+        elif s.status is StepStatus.SKIPPED and skipped_as_decided(s.reason):
+            decided.append(s.step)
+    return succeeded, decided
 
 
 def topological_order(graph: Graph) -> list[str]:

@@ -16,6 +16,13 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.engine.step_error import STOPPED, TIMEOUT, StepError
 
 RUN_FAILING = "run is failing: no new step starts"
+UPSTREAM_FAILED = "upstream failed"
+# The reasons of a step skipped by its join's rule from what its predecessors did (a
+# condition that did not hold, a branch not taken, no failure to handle): a rerun from
+# the same outcomes decides the same (``skipped_as_decided``).
+NO_FAILURE_TO_HANDLE = "no upstream failure to handle (join: one_failed)"
+NO_EDGE_TAKEN = "no incoming edge taken (join: one_success)"
+_ALL_SUCCESS_NOT_HELD = "join all_success: "  # then "{taken} of {edges} incoming edges taken"
 
 
 class EdgeState(str, Enum):
@@ -84,12 +91,22 @@ def start_status(
 
 def _why_not(rule: JoinRule, edges: int, taken: int, failed: int) -> str:
     if failed and rule in (JoinRule.ONE_SUCCESS, JoinRule.ALL_SUCCESS):
-        return "upstream failed"
+        return UPSTREAM_FAILED
     if rule is JoinRule.ONE_FAILED:
-        return "no upstream failure to handle (join: one_failed)"
+        return NO_FAILURE_TO_HANDLE
     if rule is JoinRule.ALL_SUCCESS:
-        return f"join all_success: {taken} of {edges} incoming edges taken"
-    return "no incoming edge taken (join: one_success)"
+        return f"{_ALL_SUCCESS_NOT_HELD}{taken} of {edges} incoming edges taken"
+    return NO_EDGE_TAKEN
+
+
+def skipped_as_decided(reason: str | None) -> bool:
+    """Whether a SKIPPED step was skipped by its join's rule, from its predecessors'
+    outcomes alone: no failure made it (``UPSTREAM_FAILED``, ``RUN_FAILING``), nor an
+    operator (``skipped by ...``). A restart that takes over those predecessors decides
+    it again the same way (core/engine/actions.reused_steps)."""
+    return reason is not None and (
+        reason in (NO_EDGE_TAKEN, NO_FAILURE_TO_HANDLE) or reason.startswith(_ALL_SUCCESS_NOT_HELD)
+    )
 
 
 def after_step_ended(

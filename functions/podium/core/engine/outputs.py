@@ -19,6 +19,8 @@ MAX_OUTPUT_BYTES = 10 * 1024 * 1024  # then the attempt fails with Podium.Output
 REF_KEY = "$payload"
 MAX_OUTPUT_DEPTH = 64
 OUTPUT_ERROR = "Podium.OutputError"  # never retried: the same code gives the same output
+# What a view shows beside a reference whose payload is gone, rather than fail the view.
+PAYLOAD_GONE = "the payload is gone (expired, or deleted)"
 
 
 def _too_deep(value: Any, limit: int) -> bool:

@@ -18,17 +18,29 @@ STOPPED = "Podium.Stopped"
 ANY_ERROR = "Podium.ALL"  # in a retry policy: every retryable error
 CATEGORIES = (USER_ERROR, PLATFORM_ERROR, TIMEOUT, STOPPED)
 
-# Stored errors stay small: a step item is rewritten on every transition and billed per KB.
-MAX_MESSAGE_CHARS = 2048
-MAX_TRACEBACK_CHARS = 16 * 1024
+# Stored errors stay small: a step item is rewritten on every transition and billed per KB,
+# and views list many of them under Lambda's 6 MB response. Bounds are in bytes of UTF-8
+# (what DynamoDB counts), not characters: 2,048 characters of Japanese are 6 KB, 12 KB as
+# JSON's \u escapes.
+MAX_MESSAGE_BYTES = 2048
+MAX_TRACEBACK_BYTES = 16 * 1024
+# The type is the user's exception class name (or Lambda's ``errorType``), chosen by
+# their code: bounded too, above any name a retrier can match (200 characters, 800 bytes).
+MAX_TYPE_BYTES = 1024
+_CUT_NOTE_BYTES = 40  # room for " ... [N characters cut]"
 
 
 def clip(text: str, limit: int) -> str:
-    """At most ``limit`` characters, saying how much was cut."""
-    if len(text) <= limit:
+    """At most ``limit`` bytes of UTF-8, cut at a character's boundary, saying how many
+    characters were cut."""
+    data = text.encode("utf-8", "surrogatepass")  # a lone surrogate is counted, not refused
+    if len(data) <= limit:
         return text
-    cut = len(text) - limit
-    return f"{text[: limit - 40]} ... [{cut + 40} characters cut]"
+    keep = max(0, limit - _CUT_NOTE_BYTES)
+    while keep and data[keep] & 0xC0 == 0x80:  # a continuation byte: back to the start
+        keep -= 1
+    head = data[:keep].decode("utf-8", "surrogatepass")
+    return f"{head} ... [{len(text) - len(head)} characters cut]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +62,11 @@ class StepError:
         traceback: str | None = None,
     ) -> StepError:
         return cls(
-            type_ or USER_ERROR,
-            clip(message, MAX_MESSAGE_CHARS),
+            clip(type_, MAX_TYPE_BYTES) if type_ else USER_ERROR,
+            clip(message, MAX_MESSAGE_BYTES),
             retryable,
             dict(details or {}),
-            clip(traceback, MAX_TRACEBACK_CHARS) if traceback else None,
+            clip(traceback, MAX_TRACEBACK_BYTES) if traceback else None,
         )
 
     @property

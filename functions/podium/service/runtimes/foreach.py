@@ -13,9 +13,10 @@ from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.loops import LoopError, OnFailure, plan_foreach
+from podium.core.engine.outputs import OUTPUT_ERROR
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
-from podium.core.engine.step_error import stopped_reason, user_error
+from podium.core.engine.step_error import StepError, stopped_reason, user_error
 from podium.core.expr import ExpressionError
 from podium.service import loops
 from podium.service.context import Services
@@ -112,7 +113,12 @@ class ForeachRuntime:
             # The run's error names the step already ("each: 1 of 8 iterations failed").
             return Failed(user_error(plan.message, retryable=False))
         if plan.finish == "ok":
-            return Done(self._output(ctx, attempt, counts, space.count))
+            try:
+                return Done(self._output(ctx, attempt, counts, space.count))
+            except loops.OutputTooLarge as exc:  # as a Lambda's output past the limit is
+                return Failed(StepError.of(OUTPUT_ERROR, str(exc), retryable=False))
+            except ExpressionError as exc:  # bindings.MissingPayload: an iteration's is gone
+                return Failed(user_error(f"outputs: {exc.message}", retryable=False))
         return Waiting()
 
     def _output(self, ctx: Services, attempt: Attempt, counts: Any, total: int) -> Any:

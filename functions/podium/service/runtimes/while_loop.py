@@ -16,9 +16,10 @@ from podium.core.dsl.expressions import compile_value
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.loops import LoopError
+from podium.core.engine.outputs import OUTPUT_ERROR, output_problem
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
-from podium.core.engine.step_error import stopped_reason, user_error
+from podium.core.engine.step_error import StepError, stopped_reason, user_error
 from podium.core.expr import ExpressionError, compile_expression
 from podium.core.expr.json_values import NotJsonError, to_json_value
 from podium.service import loops
@@ -88,7 +89,11 @@ class WhileRuntime:
         except ExpressionError as exc:
             return _fatal(f"condition before iteration {index}: {exc.message}")
         if not go_on:
-            return Done({"iterations": index, "state": state})
+            output = {"iterations": index, "state": state}
+            problem, _ = output_problem(output, "its output (the final state)")  # as any step's
+            if problem is not None:
+                return Failed(StepError.of(OUTPUT_ERROR, problem, retryable=False))
+            return Done(output)
         if index >= spec.max_iterations:
             return _fatal(
                 f"the condition still holds after max_iterations"
