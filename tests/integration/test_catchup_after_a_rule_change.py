@@ -27,23 +27,11 @@ from podium.core.engine.schedule import parse_iso
 from podium.local.runtime import LocalRuntime
 from podium.service.inbox import handle_event
 from podium.service.triggers import schedule_name
+from tests.integration.test_trigger_catchup_after_cron_change import _wf as catchup_workflow
 
 
 def _wf(cron: str) -> dict[str, object]:
-    return {
-        "name": "stale_fire",
-        "params": {"day": {"type": "string", "default": "none"}},
-        "steps": [{"id": "a", "type": "noop"}],
-        "run_strategy": {"parallel": 5},
-        "triggers": [
-            {
-                "id": "nightly",
-                "cron": cron,
-                "catchup": "all",
-                "params": {"day": "${event.logical_date}"},
-            }
-        ],
-    }
+    return catchup_workflow(cron, name="stale_fire", catchup="all")
 
 
 @pytest.fixture

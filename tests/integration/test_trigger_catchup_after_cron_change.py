@@ -18,9 +18,9 @@ from podium.service.inbox import handle_event
 from podium.service.triggers import schedule_name
 
 
-def _wf(cron: str) -> dict[str, object]:
+def _wf(cron: str, *, name: str = "nightly_etl", catchup: str = "latest") -> dict[str, object]:
     return {
-        "name": "nightly_etl",
+        "name": name,
         "params": {"day": {"type": "string", "default": "none"}},
         "steps": [{"id": "a", "type": "noop"}],
         "run_strategy": {"parallel": 5},
@@ -28,7 +28,7 @@ def _wf(cron: str) -> dict[str, object]:
             {
                 "id": "nightly",
                 "cron": cron,
-                "catchup": "latest",
+                "catchup": catchup,
                 "params": {"day": "${event.logical_date}"},
             }
         ],

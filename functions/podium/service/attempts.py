@@ -489,10 +489,7 @@ def _end_attempt(
             unless_result=unless_result,
         )
     except StepConflict as conflict:
-        cur = conflict.current
-        if cur is not None and cur.status is to and cur.attempt == attempt:
-            return cur
-        return None
+        return _this_end(conflict, to, attempt)
 
 
 def _end_attempt_failing(
@@ -521,10 +518,14 @@ def _end_attempt_failing(
             failure=failure,
         )
     except StepConflict as conflict:
-        cur = conflict.current
-        if cur is not None and cur.status is to and cur.attempt == attempt:
-            return False
-        return None
+        return False if _this_end(conflict, to, attempt) is not None else None
+
+
+def _this_end(conflict: StepConflict, to: StepStatus, attempt: int) -> StepRecord | None:
+    """The step as an earlier delivery of this very end wrote it (a replay: only the
+    follow-ups are redone), or None when the attempt was closed some other way."""
+    cur = conflict.current
+    return cur if cur is not None and cur.status is to and cur.attempt == attempt else None
 
 
 def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claimed | None:
