@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from podium.core.engine.checks import first_check
-from podium.core.engine.errors import RunConflict, RunNotFound
+from podium.core.engine.errors import NotFound, RunConflict, RunNotFound
 from podium.core.engine.identity import MAX_DEPTH, child_run_id
 from podium.core.engine.loops import (
     Counts,
@@ -53,7 +53,7 @@ from podium.core.engine.step_error import step_timeout_error
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.service import messages
-from podium.service.bindings import bindings_for, iteration_of, resolve_output
+from podium.service.bindings import MissingPayload, bindings_for, iteration_of, resolve_output
 from podium.service.context import Services
 from podium.service.deadlines import step_deadline
 from podium.service.lifecycle import kept_by, stop_run
@@ -85,7 +85,10 @@ def space_of(ctx: Services, run: RunRecord, record: StepRecord, spec: Any) -> Sp
         stored = record.loop
         if "ref" in stored:
             assert ctx.payloads is not None
-            stored = json.loads(ctx.payloads.get(stored["ref"]))
+            try:
+                stored = json.loads(ctx.payloads.get(stored["ref"]))
+            except NotFound as exc:  # expired, deleted: the step fails naming it
+                raise MissingPayload(f"the iterations of {record.step!r}: {exc}") from None
         space = Space.from_json(stored)
     else:
         compiled = ctx.definitions.get(run.workflow, run.version)

@@ -83,8 +83,8 @@ class WhileRuntime:
             state = self._state(ctx, run, attempt.step, spec, index)
         except ExpressionError as exc:  # its message says where (state or update.<field>)
             return _fatal(exc.message)
-        parent = iteration_of(ctx, run)
         try:
+            parent = iteration_of(ctx, run)  # its payload may be gone: MissingPayload
             go_on = _condition(spec.condition, run, run_params(ctx, run), state, index, parent)
         except ExpressionError as exc:
             return _fatal(f"condition before iteration {index}: {exc.message}")
