@@ -32,11 +32,11 @@ from podium.local.runtime import LocalRuntime
 ROOT = Path(__file__).resolve().parents[2]
 
 ETL = {
-    "name": "etl_r25",
+    "name": "etl_cli",
     "steps": [{"id": "load", "type": "wait_for_callback", "timeout": 3600}],
 }
 ALERT = {
-    "name": "alert_r25",
+    "name": "alert_cli",
     "params": {"failed": {"type": "string", "default": "?"}},
     "steps": [{"id": "page", "type": "noop"}],
     "triggers": [
@@ -47,7 +47,7 @@ ALERT = {
                 "pattern": {
                     "source": ["podium"],
                     "detail-type": ["Podium Run Status Change"],
-                    "detail": {"workflow": ["etl_r25"], "status": ["FAILED"]},
+                    "detail": {"workflow": ["etl_cli"], "status": ["FAILED"]},
                 },
             },
             "params": {"failed": "${event.detail.run_id}"},
@@ -61,7 +61,7 @@ def test_a_run_killed_from_the_cli_starts_the_bus_podium_trigger(tmp_path: Path)
     with LocalRuntime(store="sqlite", home=home, virtual_time=False) as dev:
         dev.push(ALERT)
         dev.push(ETL)
-        run_id = dev.start_run("etl_r25").run_id
+        run_id = dev.start_run("etl_cli").run_id
         dev.pump(wait=False)  # its step waits for a callback
         assert dev.store.get_run(run_id).status is RunStatus.RUNNING
 
@@ -83,7 +83,7 @@ def test_a_run_killed_from_the_cli_starts_the_bus_podium_trigger(tmp_path: Path)
         dev.owners.adopt()
         dev.pump(wait=False)
 
-        alerts = dev.store.list_runs("alert_r25", 10)
+        alerts = dev.store.list_runs("alert_cli", 10)
         assert [r.params.get("failed") for r in alerts] == [run_id], (
             "the FAILED status change of a run killed from the CLI reached no bus: podium"
             f" trigger (alert runs: {alerts})"

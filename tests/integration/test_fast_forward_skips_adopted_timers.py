@@ -28,20 +28,20 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
 
 RELEASE = {
-    "name": "release_r25",
+    "name": "release_wait",
     "steps": [
         {"id": "approve", "type": "approval", "message": "ship it?", "timeout": 86_400},
         {"id": "ship", "type": "noop", "depends_on": ["approve"]},
     ],
 }
-ETL = {"name": "etl_r25_ff", "steps": [{"id": "load", "type": "noop"}]}
+ETL = {"name": "etl_ff", "steps": [{"id": "load", "type": "noop"}]}
 
 
 def test_another_podium_run_leaves_a_waiting_approval_alone(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with LocalRuntime(store="sqlite", home=home) as first:  # podium run release.yaml
         first.push(RELEASE)
-        waiting = first.start_run("release_r25").run_id
+        waiting = first.start_run("release_wait").run_id
         first.pump(wait=False)  # the approval waits (for a day at most)
         assert first.store.get_step(waiting, "approve").status is StepStatus.RUNNING  # type: ignore[union-attr]
     # ... interrupted: its approval's timer stays on the home, unowned.

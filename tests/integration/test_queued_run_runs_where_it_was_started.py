@@ -38,7 +38,7 @@ from podium.service.actions import Actor, run_action
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = {
-    "name": "etl_r25_admit",
+    "name": "etl_admit",
     "steps": [{"id": "extract", "type": "lambda", "function": "sales-extract"}],
 }
 
@@ -47,13 +47,13 @@ def test_a_run_podium_run_queued_is_run_where_its_functions_are(tmp_path: Path) 
     flows = tmp_path / "flows"
     flows.mkdir()
     (flows / "etl.json").write_text(json.dumps(WORKFLOW))
-    (flows / "podium.toml").write_text('[functions]\n"sales-extract" = "r25_sales:extract"\n')
-    (flows / "r25_sales.py").write_text("def extract(event):\n    return {'rows': 3}\n")
+    (flows / "podium.toml").write_text('[functions]\n"sales-extract" = "local_sales:extract"\n')
+    (flows / "local_sales.py").write_text("def extract(event):\n    return {'rows': 3}\n")
     home = tmp_path / "home"
 
     with LocalRuntime(store="sqlite", home=home, virtual_time=False) as dev:
         dev.push(WORKFLOW)
-        first = dev.start_run("etl_r25_admit").run_id  # holds the workflow's slot
+        first = dev.start_run("etl_admit").run_id  # holds the workflow's slot
 
         env = {k: v for k, v in os.environ.items() if k != "PODIUM_CONFIG"}
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "functions"), str(ROOT)])
@@ -72,7 +72,7 @@ def test_a_run_podium_run_queued_is_run_where_its_functions_are(tmp_path: Path) 
             while not queued and time.monotonic() < deadline and terminal.poll() is None:
                 queued = [
                     r
-                    for r in dev.store.list_runs("etl_r25_admit", 10)
+                    for r in dev.store.list_runs("etl_admit", 10)
                     if r.run_id != first and r.status is RunStatus.QUEUED
                 ]
                 time.sleep(0.05)

@@ -35,7 +35,7 @@ def _runs_seen(ctx: Services) -> dict[str, tuple[int, RunRecord]] | None:
         return None
 
 
-def note_read(ctx: Services, run: RunRecord, at: int | None = None) -> None:
+def _note_read(ctx: Services, run: RunRecord, at: int | None = None) -> None:
     """Remember ``run`` as read at ``at`` (now by default) by this process."""
     when = ctx.now() if at is None else at
     with _seen_lock:
@@ -59,5 +59,5 @@ def recent_run(ctx: Services, run_id: str) -> tuple[RunRecord, bool]:
     if hit is not None and 0 <= now - hit[0] < STATUS_FRESH_MS:
         return hit[1], False
     run = ctx.store.get_run(run_id)
-    note_read(ctx, run, now)
+    _note_read(ctx, run, now)
     return run, True
