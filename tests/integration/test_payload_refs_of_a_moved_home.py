@@ -19,39 +19,17 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 from podium.adapters.clock import ManualClock
 from podium.core.engine.outputs import is_ref
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
 from podium.service.console_views import step_detail
+from tests.integration.test_payload_refs_missing import WF as MISSING_WF
+from tests.integration.test_payload_refs_missing import big
 
-HERE = "tests.integration.test_payload_refs_of_a_moved_home"
-
-
-def big(event: dict[str, Any]) -> dict[str, Any]:
-    return {"rows": ["x" * 100] * 200}  # ~20 KB: a payload file of the home
-
-
-def count(event: dict[str, Any]) -> Any:
-    return event["payload"]["n"]
-
-
-WF = {
-    "name": "moved",
-    "steps": [
-        {"id": "a", "type": "lambda", "function": f"{HERE}:big"},
-        {"id": "w", "type": "sleep", "seconds": 60, "depends_on": ["a"]},
-        {
-            "id": "b",
-            "type": "lambda",
-            "function": f"{HERE}:count",
-            "depends_on": ["w"],
-            "payload": {"n": "${size(steps.a.output.rows)}"},
-        },
-    ],
-}
+# The missing-payload test's workflow: a writes a big output, w sleeps, b reads it.
+WF = {**MISSING_WF, "name": "moved"}
 
 
 def test_a_home_moved_with_its_project_still_reads_its_payloads(tmp_path: Path) -> None:
@@ -72,4 +50,8 @@ def test_a_home_moved_with_its_project_still_reads_its_payloads(tmp_path: Path) 
     # payload is gone (expired, or deleted)"}, and b's worker raised PayloadNotFound.
     assert shown == big({}), str(shown)[:200]
     b = {s.step: s for s in view.steps}["b"]
-    assert (view.run.status, b.status, b.output) == (RunStatus.SUCCEEDED, StepStatus.SUCCEEDED, 200)
+    assert (view.run.status, b.status, b.output) == (
+        RunStatus.SUCCEEDED,
+        StepStatus.SUCCEEDED,
+        {"n": 200},  # b echoes what it read: the 200 rows of a's output
+    )
