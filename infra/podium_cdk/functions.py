@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -18,6 +19,20 @@ from .props import HANDLER_NAMES, HandlerName, PodiumProps
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+
+# Lambda refuses a function whose environment variables, names and values together, come
+# to more than 4 KB; CloudFormation then fails to create or update it.
+LAMBDA_ENVIRONMENT_LIMIT = 4 * 1024
+# The size counted for a name, a URL or an ARN that CloudFormation fills in at deploy time
+# (a queue's URL with its generated name is about 100-130 bytes, a role's ARN about 100).
+DEPLOY_TIME_VALUE_BYTES = 128
+# The longest value of each pseudo parameter (ap-southeast-4, aws-us-gov, .com.cn).
+PSEUDO_PARAMETER_BYTES = {
+    "AWS::Region": 14,
+    "AWS::AccountId": 12,
+    "AWS::Partition": 10,
+    "AWS::URLSuffix": 16,
+}
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,7 @@ class EngineFunctions(Construct):
     ) -> lambda_.Function:
         spec = self.specs[name]
         ident = name.capitalize()
+        check_environment_size(self, name, environment)
         role = iam.Role(
             self,
             f"{ident}Role",
@@ -174,3 +190,50 @@ class EngineFunctions(Construct):
         self.roles[name] = role
         self.log_groups[name] = log_group
         return function
+
+
+def check_environment_size(scope: Construct, name: str, environment: Mapping[str, str]) -> None:
+    """Refuse, at synthesis, an environment that Lambda would refuse at deploy time."""
+    sizes = environment_sizes(scope, environment)
+    total = sum(sizes.values())
+    if total <= LAMBDA_ENVIRONMENT_LIMIT:
+        return
+    largest = sorted(sizes, key=lambda k: -sizes[k])[:2]
+    raise ValueError(
+        f"The {name} function's environment variables come to about {total} bytes (names"
+        f" and values; a name, URL or ARN made at deploy time counted as"
+        f" {DEPLOY_TIME_VALUE_BYTES} bytes), over Lambda's limit of 4 KB"
+        f" ({LAMBDA_ENVIRONMENT_LIMIT} bytes): CloudFormation would fail to create it."
+        f" The largest: {', '.join(f'{k} ({sizes[k]} bytes)' for k in largest)}."
+        " PODIUM_ALLOWED_FUNCTIONS holds allowed_function_arns and PODIUM_HTTP_HOSTS"
+        " http_hosts, comma-separated: list fewer entries, e.g. one wildcard ARN for a"
+        " family of functions (arn:aws:lambda:<region>:<account>:function:etl-*), ['*']"
+        " for any function of this account and region, or a wildcard host"
+        " (*.internal.example.com)."
+    )
+
+
+def environment_sizes(scope: Construct, environment: Mapping[str, str]) -> dict[str, int]:
+    """Each variable's size as Lambda counts it (its name and its value, in bytes), with
+    values made at deploy time estimated (``DEPLOY_TIME_VALUE_BYTES``)."""
+    stack = Stack.of(scope)
+    return {
+        key: len(key.encode()) + _deployed_size(stack.resolve(value))
+        for key, value in environment.items()
+    }
+
+
+def _deployed_size(node: Any) -> int:
+    if isinstance(node, str):
+        return len(node.encode())
+    if isinstance(node, (int, float)):
+        return len(str(node))
+    if isinstance(node, dict) and len(node) == 1:
+        ((function, argument),) = node.items()
+        if function == "Fn::Join":
+            separator, parts = argument
+            joins = len(str(separator).encode()) * max(len(parts) - 1, 0)
+            return joins + sum(_deployed_size(part) for part in parts)
+        if function == "Ref" and argument in PSEUDO_PARAMETER_BYTES:
+            return PSEUDO_PARAMETER_BYTES[argument]
+    return DEPLOY_TIME_VALUE_BYTES

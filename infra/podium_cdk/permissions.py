@@ -10,14 +10,15 @@
 
 "recv" is granted by the queue's event source mapping; "start" and "follow" are the
 external step types' grants (step_targets.py). No statement uses a wildcard
-action. Wildcard resources appear only where names are made at run time (payload keys,
-schedule names), where AWS allows nothing narrower (X-Ray, in functions.py), or where the
-operator listed a wildcard ARN in the props; each one is acknowledged for cdk-nag with
-its reason.
+action. Wildcard resources appear only where names are made at run time (payload keys
+under ``payloads/``, schedule names, the log streams of step functions), where AWS
+allows nothing narrower (X-Ray, in functions.py), or where the operator listed a
+wildcard ARN in the props; each one is acknowledged for cdk-nag with its reason.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from aws_cdk import Arn, ArnFormat, Stack, Token
@@ -45,6 +46,9 @@ TABLE_ACTIONS = (
     "dynamodb:ConditionCheckItem",
 )
 PAYLOAD_ACTIONS = ("s3:GetObject", "s3:PutObject")
+# Where the engine keeps payloads in the bucket (functions/podium/adapters/payloads.py,
+# S3Payloads' default prefix): it writes and reads no other key.
+PAYLOAD_PREFIX = "payloads/"
 SCHEDULE_ACTIONS = (
     "scheduler:CreateSchedule",
     "scheduler:UpdateSchedule",
@@ -72,7 +76,7 @@ MANAGES_SCHEDULES: tuple[HandlerName, ...] = ("api", "advance", "work", "sweep",
 
 _PAYLOAD_REASON = (
     "Payload object keys are made per run and step at run time; the grant is limited to "
-    "Podium's own payload bucket."
+    f"the {PAYLOAD_PREFIX} prefix of Podium's own payload bucket."
 )
 _SCHEDULE_REASON = (
     "Timer and trigger schedule names are made at run time; the grant is limited to "
@@ -91,7 +95,7 @@ def grant_engine_permissions(
     eventing: Eventing,
 ) -> None:
     table_resources = [table.table.table_arn, *table.index_arns()]
-    payload_objects = payloads.bucket.arn_for_objects("*")
+    payload_objects = payloads.bucket.arn_for_objects(f"{PAYLOAD_PREFIX}*")
     schedules = eventing.schedule_arn_pattern()
     for name, role in functions.roles.items():
         role.add_to_policy(
@@ -107,6 +111,8 @@ def grant_engine_permissions(
             )
             # Without it S3 answers a read of a missing key 403, not 404: an expired
             # payload would be an AccessDenied, not the PayloadNotFound views handle.
+            # No s3:prefix condition: that check is made for a GetObject, not a list
+            # request, which carries no s3:prefix to match; the 404 would be a 403 again.
             role.add_to_policy(
                 iam.PolicyStatement(
                     actions=["s3:ListBucket"], resources=[payloads.bucket.bucket_arn]
@@ -174,21 +180,31 @@ def _grant_read_logs(role: iam.Role, arns: Sequence[str]) -> None:
 
 
 def _function_place(name_or_arn: str) -> tuple[str | None, str | None, str]:
-    """(region, account, name) of a function: an ARN's own region and account, else
-    None (the stack's)."""
+    """(region, account, name) of a function: an ARN's own region and account (tokens
+    too, split with Fn::Select/Fn::Split), a partial ARN's account, else None (the
+    stack's). The name drops any qualifier: Lambda writes an alias's or a version's
+    invocations to its function's log group (``/aws/lambda/<name>``)."""
+    if Token.is_unresolved(name_or_arn):
+        # A token is an ARN (fn.function_arn, an import): its resource name is the
+        # function's name, and a qualifier after it is dropped by the split.
+        parts = Arn.split(name_or_arn, ArnFormat.COLON_RESOURCE_NAME)
+        if parts.resource_name is None:  # the format always has one
+            raise ValueError(f"allowed_function_arns: {name_or_arn} names no function")
+        return parts.region, parts.account, parts.resource_name
     pieces = name_or_arn.split(":")
-    resolved = not Token.is_unresolved(name_or_arn)
-    if resolved and name_or_arn.startswith("arn:") and len(pieces) >= 7 and pieces[3]:
+    if name_or_arn.startswith("arn:") and len(pieces) >= 7 and pieces[3]:
         return pieces[3], pieces[4] or None, _function_name(name_or_arn)
+    account, _, rest = name_or_arn.partition(":function:")
+    if rest and account.isascii() and account.isdigit():  # 123456789012:function:name
+        return None, account, _function_name(name_or_arn)
     return None, None, _function_name(name_or_arn)
 
 
 def _function_name(name_or_arn: str) -> str:
-    if Token.is_unresolved(name_or_arn):
-        return "*"
-    if ":function:" in name_or_arn:
-        return name_or_arn.split(":function:", 1)[1].split(":", 1)[0]
-    return name_or_arn
+    """The function's name of a resolved name, ARN or partial ARN, without its
+    qualifier (``load:prod`` -> ``load``)."""
+    name = name_or_arn.split(":function:", 1)[1] if ":function:" in name_or_arn else name_or_arn
+    return name.split(":", 1)[0]
 
 
 def _grant_invoke(role: iam.Role, arns: Sequence[str]) -> None:
@@ -308,35 +324,38 @@ def acknowledge_wildcards(scope: Construct, resources: Sequence[str], reason: st
 
 
 def _acknowledge(role: Construct, resource: str, reason: str) -> None:
-    """Acknowledge the IAM5 finding of one wildcard resource of ``role``.
-
-    A resource built from tokens nag cannot print (Fn::Select of an imported ARN) is
-    left to the app that passed it in; it shows in the nag report with its exact id.
-    """
+    """Acknowledge the IAM5 finding of one wildcard resource of ``role``."""
     rendered = _nag_form(role, resource)
-    if rendered is not None and "*" in rendered:
+    if "*" in rendered:
         nag.wildcard_resource(role, rendered, reason)
 
 
-def _nag_form(scope: Construct, value: str) -> str | None:
+def _nag_form(scope: Construct, value: str) -> str:
     """The text cdk-nag uses for a resource in a finding id: literals as written,
-    CloudFormation references as <Ref> / <Resource.Attribute>."""
+    CloudFormation references as <Ref> / <Resource.Attribute>, other functions
+    (Fn::Select of a split token ARN) as their JSON."""
     if not Token.is_unresolved(value):
         return value
     return _render(Stack.of(scope).resolve(value))
 
 
-def _render(node: object) -> str | None:
+def _render(node: object) -> str:
+    """cdk-nag's flattenCfnReference (utils/flatten-cfn-reference.ts), which names the
+    resources of IAM5 findings."""
     if isinstance(node, str):
-        return node
-    if isinstance(node, dict) and len(node) == 1:
-        ((fn, arg),) = node.items()
-        if fn == "Ref":
-            return f"<{arg}>"
-        if fn == "Fn::GetAtt":
-            return f"<{arg[0]}.{arg[1]}>"
-        if fn == "Fn::Join":
-            separator, items = arg
-            parts = [_render(item) for item in items]
-            return None if None in parts else separator.join(parts)  # type: ignore[arg-type]
-    return None
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if node.get("Fn::Join"):
+            separator, items = node["Fn::Join"]
+            return str(separator).join(_render(item) for item in items)
+        if node.get("Fn::Sub"):
+            return _render(node["Fn::Sub"])
+        if node.get("Fn::GetAtt"):
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{_render(resource)}.{_render(attribute)}>"
+        if node.get("Fn::ImportValue"):
+            return _render(node["Fn::ImportValue"])
+        if node.get("Ref"):
+            return f"<{_render(node['Ref'])}>"
+    # JSON.stringify's form: no spaces, non-ASCII as is.
+    return json.dumps(node, separators=(",", ":"), ensure_ascii=False)

@@ -285,3 +285,28 @@ def test_a_place_whose_step_was_made_again_without_it_is_dropped(store: StateSto
     assert permits.wait(again, "db", 1, now=20)
     assert permits.queue("db", 10) == [("r2", "s"), ("r1", "s")]
     assert permits.state("db").waiting == 2
+
+
+def test_a_key_nobody_holds_or_waits_on_is_forgotten(store: StateStore) -> None:
+    """A run's own max_parallel_steps key is deleted once the run ended and gave its
+    permits back (service/lifecycle.py ``release_run_permits``): only when nobody holds a
+    permit of it and nobody waits, and a later claim starts it afresh."""
+    permits = store.permits()
+    holder, waiter = ready(store, "r1"), ready(store, "r2")
+    assert not permits.forget("db")  # never used: nothing to delete
+    assert claim(store, holder) is Claim.CLAIMED
+    assert not permits.forget("db")  # held
+    assert permits.wait(waiter, "db", 1, now=10)
+    assert permits.release("db", "r1/s")
+    assert not permits.forget("db")  # waited on
+    assert permits.state("db").waiting == 1
+    queued = store.get_step("r2", "s")
+    assert queued is not None
+    assert permits.abandon(queued, StepStatus.STOPPED, {"ended_at": 11, "reason": "run STOPPED"})
+    assert permits.forget("db")
+    assert not permits.forget("db")  # once
+    state = permits.state("db")
+    assert (state.active, state.holders, state.waiting, state.limit) == (0, {}, 0, None)
+    assert permits.head("db") is None
+    assert claim(store, ready(store, "r3")) is Claim.CLAIMED  # a new start of the key
+    assert permits.state("db").holders == {"r3/s": 99}

@@ -106,7 +106,7 @@ def test_each_function_has_exactly_its_grants(default: Synth) -> None:
     trigger_dlq = arn_of(logical_id_of(default, "AWS::SQS::Queue", "TriggerDlq"))
     bus = arn_of(logical_id_of(default, "AWS::Events::EventBus", "Bus"))
     bucket = logical_id_of(default, "AWS::S3::Bucket", "Payloads")
-    payload_objects = {"Fn::Join": ["", [arn_of(bucket), "/*"]]}
+    payload_objects = {"Fn::Join": ["", [arn_of(bucket), "/payloads/*"]]}
     payload_bucket = arn_of(bucket)
     scheduler_role = arn_of(logical_id_of(default, "AWS::IAM::Role", "SchedulerRole"))
     schedules = {

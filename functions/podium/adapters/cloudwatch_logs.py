@@ -18,11 +18,12 @@ class LogsNotFound(NotFound):
 
 
 def log_group_of(function: str) -> str:
-    """``/aws/lambda/<name>`` for a name or an ARN (``arn:...:function:<name>[:qualifier]``)."""
-    name = function
-    if ":function:" in function:
-        name = function.split(":function:", 1)[1].split(":", 1)[0]
-    return f"/aws/lambda/{name}"
+    """``/aws/lambda/<name>`` for a name, an ARN or a partial ARN, each with an optional
+    qualifier (``name:prod``, ``arn:...:function:<name>:prod``,
+    ``123456789012:function:<name>:7``): Lambda writes an alias's or a version's
+    invocations to its function's log group."""
+    name = function.split(":function:", 1)[1] if ":function:" in function else function
+    return f"/aws/lambda/{name.split(':', 1)[0]}"
 
 
 class CloudWatchLogReader:

@@ -11,9 +11,13 @@ outputs.
 
 Stamping here, on the client every DynamoDB adapter of the store shares, rather than at
 each write site means no write can forget it: the adapters stay about state, and this
-module about how long state is kept. Only ``R#`` items are stamped: workflows, trigger
-states and breakpoints stay, and slots, permits and queue items are deleted when done
-(signals carry their own TTL).
+module about how long state is kept. Only ``R#`` items are stamped, and the items of a
+run's own max_parallel_steps permit key (``K#run:<run_id>``, core/engine/retention.py
+``own_permit_key``): a key no other run uses, deleted at the run's end
+(``Permits.forget``), but made again by a late claim (a worker that read the run as
+RUNNING) or left by a crash, it would else stay for good. Workflows, trigger states,
+breakpoints and shared permit keys stay, and slots, permits and queue items are deleted
+when done (signals carry their own TTL).
 
 A run that waits longer than the retention (a signal that comes after 100 days, a paused
 run) would lose its first steps and timeline while it still runs: the sweeper, at each
@@ -21,6 +25,10 @@ check of an unended run, asks ``renew_run_partition`` to stamp them again once t
 is older than half the retention, and then at most once every half retention (a small
 ``#KEPT`` item in the run's partition says when it last did). Younger runs cost nothing:
 none of their items can expire within half the retention.
+
+A run's renewal also renews its own permit key's items (one more Query): a step that
+holds a permit of it for longer than the retention (a callback waited on for months)
+must not lose its count.
 
 A run's renewal also renews the partitions of the children it still needs (the
 iterations of a loop that has not ended: it reads their outputs when it ends;
@@ -42,10 +50,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from podium.adapters.dynamo_permits import key_pk
+from podium.core.engine.retention import OWN_PERMIT_KEY, own_permit_key
 from podium.core.ports import Clock
 
 TTL_ATTRIBUTE = "expires_at"  # the table's TimeToLiveSpecification (infra/podium_cdk/table.py)
 RUN_PARTITION = "R#"
+OWN_PERMIT_PARTITION = key_pk(OWN_PERMIT_KEY)  # ``K#run:<run_id>``: expires as a run's items
 _NAME = "#podium_expires"
 _VALUE = ":podium_expires"
 _DAY_MS = 86_400_000
@@ -97,8 +108,9 @@ class ExpiringRunItems:
         children: ChildPartitions | None = None,
     ) -> int:
         """Stamp again the items of the run partition ``pk`` (a run created at
-        ``created_at_ms``) that would expire within three quarters of the retention, and
-        those of the ``children`` it names, and return how many. Nothing for a run
+        ``created_at_ms``) that would expire within three quarters of the retention, those
+        of its own permit key, and those of the ``children`` it names, and return how
+        many. Nothing for a run
         younger than half the retention, or renewed within it. An item gone meanwhile is
         not brought back; one that never had a stamp (written before the stack had a
         retention) is left without. A round over many children is spread over calls
@@ -121,6 +133,9 @@ class ExpiringRunItems:
         attributes = children.attributes if children is not None else ()
         items = list(self._partition(table, pk, *attributes))
         renewed = self._renew(table, items, soon)
+        if pk.startswith(RUN_PARTITION):
+            own = key_pk(own_permit_key(pk[len(RUN_PARTITION) :]))
+            renewed += self._renew(table, self._partition(table, own), soon)
         left = CHILDREN_PER_CALL
         for place, child_pk in children.of(items) if children is not None else ():
             if after is not None and place <= after:
@@ -235,4 +250,4 @@ class ExpiringRunItems:
 
 def _in_run(key: dict[str, Any]) -> bool:
     pk = key.get("pk", {}).get("S", "")
-    return isinstance(pk, str) and pk.startswith(RUN_PARTITION)
+    return isinstance(pk, str) and pk.startswith((RUN_PARTITION, OWN_PERMIT_PARTITION))

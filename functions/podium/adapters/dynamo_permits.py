@@ -5,6 +5,9 @@ Items (pk ``K#<key>``):
                                   ``h:<run_id>/<step>`` a holder (value: lease expiry)
   ``Q#<since:013d>#<run>/<step>`` one per waiting step; a consistent Query reads the
                                   queue in arrival order
+A run's own max_parallel_steps key (``K#run:<run_id>``) goes with its run: ``forget``
+deletes its ``#PERMITS`` item once the run ended and gave its permits back, and its
+items expire with the run's (adapters/dynamo_expiry.py) should a late write leave one.
 A claim is one transaction: the permits of every key the step needs (``n < limit``, not
 already held, and nobody waiting unless this step is the one that waited) and the step's
 ``READY -> RUNNING`` at its attempt.
@@ -364,6 +367,26 @@ class DynamoPermits:
             waiting=int(item["w"]["N"]) if "w" in item else 0,
             limit=int(item["lim"]["N"]) if "lim" in item else None,
         )
+
+    def forget(self, key: str) -> bool:
+        # Nobody holds (``n``) and nobody waits (``w``, so no queue item is left behind),
+        # judged as a claim judges them: an absent count is none.
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key=self._permits_key(key),
+                ConditionExpression=(
+                    "attribute_exists(#pk) AND (attribute_not_exists(#n) OR #n <= :zero)"
+                    " AND (attribute_not_exists(#w) OR #w <= :zero)"
+                ),
+                ExpressionAttributeNames={"#pk": "pk", "#n": "n", "#w": "w"},
+                ExpressionAttributeValues={":zero": {"N": "0"}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
 
 def _reasons(exc: ClientError) -> list[dict[str, Any]] | None:

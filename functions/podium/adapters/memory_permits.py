@@ -180,3 +180,11 @@ class MemoryPermits:
         with self._lock:
             k = self._key(key)
             return PermitState(len(k.holders), dict(k.holders), len(k.queue), k.limit)
+
+    def forget(self, key: str) -> bool:
+        with self._lock:
+            k = self._keys.get(key)
+            if k is None or k.holders or k.queue:
+                return False
+            del self._keys[key]
+            return True

@@ -53,9 +53,11 @@ def prune_runs(
     ] = None,
 ) -> None:
     """Local home: delete the runs that ended before a time, with their loop iterations,
-    subworkflow children, steps, timelines, logs and payload files. Unfinished runs stay,
-    and so does a run that blocks a strict_sequential queue. The home's file keeps the
-    space they held for new runs (it stops growing); --vacuum gives it back to the disk.
+    subworkflow children, steps, timelines, logs and payload files. Unfinished runs stay;
+    so do (listed, with why) an old run with a child unfinished, one whose follow-ups
+    are not done, one that blocks a strict_sequential queue and one whose restart is
+    still running. The home's file keeps the space they held for new runs (it stops
+    growing); --vacuum gives it back to the disk.
     (A deployed stack deletes its runs itself, after run_retention_days.)"""
     import time
 

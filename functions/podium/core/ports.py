@@ -540,6 +540,14 @@ class Permits(Protocol):
 
     def state(self, key: str) -> PermitState: ...
 
+    def forget(self, key: str) -> bool:
+        """Delete ``key``'s record (its counts and the last limit seen) on condition that
+        nobody holds a permit of it and nobody waits on it: a run's own
+        max_parallel_steps key, once the run ended and gave its permits back, would else
+        stay for good, one per run. False, deleting nothing, when someone holds or waits
+        (or it is gone). A later claim or wait starts the key afresh, as a new one."""
+        ...
+
 
 class MessageQueue(Protocol):
     """At-least-once delivery of small JSON messages."""

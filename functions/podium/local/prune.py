@@ -14,7 +14,7 @@ rather than queue behind that writer and then hold up every other one.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +22,17 @@ from pathlib import Path
 from podium.adapters.payloads import file_name
 from podium.adapters.sqlite.db import Database, HomeError, HomeLocked, waiting_at_most
 from podium.adapters.sqlite.prune import (
+    Row,
     blocking_runs,
     delete_tree,
+    read_run,
     read_tree,
     top_runs_created_before,
 )
 from podium.adapters.sqlite.signals import SqliteSignals
-from podium.core.engine.retention import kept_because
+from podium.core.engine.records import RunRecord
+from podium.core.engine.retention import kept_because, kept_for_restarts
+from podium.service.restart import other_restart_run_id, restart_run_id
 
 VACUUM_WAIT_MS = 5_000  # how long --vacuum waits for the write lock before leaving it
 # A prune that leaves this much free (and at least this share of the file) says --vacuum.
@@ -66,12 +70,17 @@ def prune_runs(
         if not tree or tree[0].run_id != top.run_id:
             continue  # deleted meanwhile (another prune)
         why = kept_because(tree, ended_before, blocking)
+        # Its restarts are read only for a tree the rest lets go, and each read is
+        # checked again as the tree is deleted (a restart started meanwhile keeps it).
+        restarts: dict[str, Row | None] = {}
+        if why is None:
+            why = kept_for_restarts(_restarts(db, top.run_id, restarts))
         if why is not None:
             if top.ended_at is not None and top.ended_at < ended_before:
                 report.kept[top.run_id] = why  # old enough, kept for another reason
             continue
         if not dry_run:
-            if not delete_tree(db, top.run_id, rows):
+            if not delete_tree(db, top.run_id, rows, restarts):
                 report.kept[top.run_id] = "it changed while being pruned"
                 continue
             for run in tree:
@@ -82,6 +91,28 @@ def prune_runs(
         if on_tree is not None:
             on_tree(top.run_id, len(tree))
     return report
+
+
+def _restarts(db: Database, run_id: str, read: dict[str, Row | None]) -> Iterator[RunRecord]:
+    """The run that restarts ``run_id``, the one that restarts it, and so on, read as
+    they are asked for, each row read (or None) noted in ``read``. A run is restarted
+    at most once, under an id derived from its own (service/restart.py): the first of
+    its two ids whose run points back to it (``restart_of``), as ``restarted_as``
+    finds it; at most two reads per run of the chain, and two for its end."""
+    seen = {run_id}
+    while True:
+        found = None
+        for new_id in (restart_run_id(run_id), other_restart_run_id(run_id)):
+            run, row = read_run(db, new_id)
+            read[new_id] = row
+            if run is not None and run.restart_of == run_id:
+                found = run
+                break
+        if found is None or found.run_id in seen:
+            return
+        yield found
+        seen.add(found.run_id)
+        run_id = found.run_id
 
 
 def _delete_expired_signals(db: Database, now: int) -> int:

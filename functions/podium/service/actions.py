@@ -11,7 +11,7 @@ the action done or a refusal naming the status it lost to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podium.core.engine.actions import (
@@ -32,7 +32,7 @@ from podium.core.engine.request_ids import RequestIdReused, differing, fingerpri
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.admission import waiting_reason
 from podium.service.context import Services
-from podium.service.detached_runs import detached
+from podium.service.detached_runs import follows_parent
 from podium.service.lifecycle import cancel_step, given_back_ended, is_given_back, stop_run
 from podium.service.pausing import pause_tree, resume_step
 from podium.service.restart import (
@@ -41,6 +41,7 @@ from podium.service.restart import (
     iteration_place,
     restart,
     restarted_as,
+    subworkflow_place,
 )
 from podium.service.resuming import release_held, resume_tree
 from podium.service.retry_failed import (
@@ -275,11 +276,14 @@ def run_action(
 def _check_run(ctx: Services, run: RunRecord, action: RunAction) -> None:
     """Core's matrix, told what the run is: a child run that pauses and resumes with its
     parent (a loop's iteration, a waited-for subworkflow's run; not a detached one), a
-    loop iteration's run (restarted through its top run only) or a run restarted already.
+    loop iteration's run (restarted through its top run only), a waited-for
+    subworkflow's run (restarted through its parent only) or a run restarted already.
     """
     parent = None
-    if run.parent_run is not None and not detached(ctx, run):
+    if follows_parent(ctx, run):
+        assert run.parent_run is not None
         parent = (run.parent_run, run.parent_step or "?")
+    waited = subworkflow_place(ctx, run) if parent is not None else None
     # A second restart is refused by ``restart`` itself, naming the run that restarted it
     # (AlreadyRestarted): looked up here for the other actions, which an ended run refuses.
     new = restarted_as(ctx, run) if action is not RunAction.RESTART else None
@@ -289,6 +293,7 @@ def _check_run(ctx: Services, run: RunRecord, action: RunAction) -> None:
         run.status,
         parent=parent,
         iteration=iteration_place(ctx, run),
+        waited_by=waited,
         restarted_as=new.run_id if new is not None else None,
     )
 
@@ -357,7 +362,8 @@ def step_action(
     into = IterationPath.parse(path)
     if into is not None:  # each part named must exist: say which does not
         top = ctx.store.get_run(run_id)
-        walk_iteration_path(
+        # An iteration of a loop a restart took over is the one in the run it ran in.
+        home = walk_iteration_path(
             ctx,
             top,
             ctx.definitions.get(top.workflow, top.version),
@@ -365,7 +371,9 @@ def step_action(
             path,
             lambda message: BadStepPath(path, message.split(": ", 1)[-1]),
             "act on",
+            taken_over=True,
         )
+        where = replace(where, run_id=home)
     request_id = actor.request_id or ctx.ids.new_id()
     run = ctx.store.get_run(where.run_id)
     compiled = ctx.definitions.get(run.workflow, run.version)

@@ -116,7 +116,8 @@ def _schedule_trigger(ctx: Services, workflow: str, trigger_id: str | None) -> t
                     "trigger",
                     f"{workflow!r} has {len(scheduled)} cron/rate triggers"
                     + (
-                        f" ({', '.join(scheduled)}): name one with --trigger"
+                        f" ({', '.join(scheduled)}): name one in trigger (podium backfill"
+                        " --trigger)"
                         if scheduled
                         else ": a backfill follows a schedule; add a cron or rate trigger"
                     ),
@@ -210,7 +211,9 @@ def plan(
         # (triggers.on_fire_once), so a slot it fired is found here by its id.
         anchor = rate_anchor(state.since)
         times = rate_times(parse_rate(spec.rate), anchor, after, until, limit=MAX_BACKFILL_RUNS + 1)
-        reason = _before_rate_trigger(tid, anchor, after, until) or reason
+        before = _before_rate_trigger(tid, anchor, after, until)
+        # Cut at both ends: both said (the summary's reason is why the plan is shorter).
+        reason = "; ".join(r for r in (before, reason) if r) or None
     if not times and (reason is None or capped):
         reason = (
             f"no scheduled time of trigger {tid!r} ({spec.cron or spec.rate}) falls between"

@@ -32,9 +32,11 @@ from podium.core.tags import has_tags
 from podium.service.admission import waiting_reason
 from podium.service.api_requests import parse_run_statuses
 from podium.service.context import CompiledWorkflow, Services
+from podium.service.detached_runs import follows_parent
 from podium.service.loop_views import iteration_section
-from podium.service.restart import is_iteration, restarted_as
+from podium.service.restart import is_iteration, restarted_as, subworkflow_place
 from podium.service.runs import with_callback_tokens
+from podium.service.step_paths import with_home_counts
 from podium.service.views import run_view, shown_detail, step_view, timeline_page
 
 NOT_STARTED = "NOT_STARTED"  # a step of the definition with no instance yet
@@ -492,6 +494,9 @@ def run_page(
     window_start = min([run.started_at or run.created_at, *[s for s in starts if s]])
     window_end = max([run.ended_at, *ends]) if run.ended_at is not None else max([now, *ends])
     restarted = _restarted_as(ctx, run)
+    # As service/actions.py asks it: a child pauses with its parent unless detached
+    # (wait: false); an iteration and a waited-for subworkflow's run restart through it.
+    follows = follows_parent(ctx, run)
     return {
         "run": {**_run_row(_shown_params(ctx, run)), "waiting": waiting_reason(ctx, run)},
         "related": {**_family(ctx, run), "restarted_as": restarted},
@@ -500,8 +505,9 @@ def run_page(
             a.value
             for a in allowed_run_actions(
                 run.status,
-                child=run.parent_run is not None,
-                iteration=is_iteration(run),
+                child=follows,
+                iteration=is_iteration(run)
+                or (follows and subworkflow_place(ctx, run) is not None),
                 restarted=restarted is not None,
             )
         ),
@@ -522,7 +528,13 @@ def run_page(
             "limit": limit,
             "total": len(rows),
             "items": [
-                _step_row(r, compiled, by_step.get(r.step, []), now, r.step in missing_set)
+                _step_row(
+                    with_home_counts(ctx, run_id, r, compiled),
+                    compiled,
+                    by_step.get(r.step, []),
+                    now,
+                    r.step in missing_set,
+                )
                 for r in page
             ],
         },
@@ -644,7 +656,7 @@ def step_detail(
             raise StepNotFound(run_id, step)
         record = _placeholder(step, run_id)
     events = [e for e in ctx.store.list_events(run_id) if e.step == step]
-    record = with_callback_tokens([record], events)[0]
+    record = with_home_counts(ctx, run_id, with_callback_tokens([record], events)[0], compiled)
     row = _step_row(record, compiled, events, ctx.now(), placeholder)
     # As its last attempt rendered them; a big value (stored by reference) read back.
     row["params"] = _shown_value(ctx, getattr(record, "params", None))

@@ -1,8 +1,8 @@
 """Whether a child run is detached: the run of a subworkflow step that does not wait for
 it. One question, asked by the run operations (a parent's pause, resume, stop and end
-leave such a run alone) and by a timed-out child's message (only its parent run's
-deadline bounds it, not its step's timeout). A leaf module: the runtimes and the
-lifecycle both ask it."""
+leave such a run alone; ``follows_parent``) and by a timed-out child's message (only its
+parent run's deadline bounds it, not its step's timeout). A leaf module: the runtimes
+and the lifecycle both ask it."""
 
 from __future__ import annotations
 
@@ -29,3 +29,18 @@ def detached(ctx: Services, run: RunRecord, parent: RunRecord | None = None) -> 
     except WorkflowNotFound:
         return False
     return spec is not None and spec.type == "subworkflow" and not spec.wait
+
+
+def follows_parent(ctx: Services, run: RunRecord) -> bool:
+    """A child run that pauses and resumes with its parent (a loop's iteration, the run
+    of a subworkflow step that waits for it), so that an operator acts on the parent:
+    not a detached child, nor one whose parent is gone (expired: a detached child
+    outlives its parent's retention; pruned), which nothing else could resume. One
+    read of the parent."""
+    if run.parent_run is None:
+        return False
+    try:
+        parent = ctx.store.get_run(run.parent_run)
+    except RunNotFound:
+        return False
+    return not detached(ctx, run, parent)

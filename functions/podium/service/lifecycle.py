@@ -30,6 +30,7 @@ from podium.core.engine.errors import RunConflict, StepConflict
 from podium.core.engine.outputs import output_key, step_params_key
 from podium.core.engine.plans import plan_finish, plan_run_end
 from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.retention import own_permit_key
 from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.expr import ExpressionError
@@ -223,19 +224,32 @@ def supersede(ctx: Services, workflow: str) -> None:
 
 def release_run_permits(ctx: Services, run: RunRecord) -> None:
     """Give back every permit a step of this ended run still holds (a release lost with
-    a crash after the step's end write), and wake who waits. One read per key the
-    workflow names; nothing for workflows without keys."""
+    a crash after the step's end write), and wake who waits. Then the run's own
+    max_parallel_steps key, which no other run uses, is deleted (``forget``: on
+    condition that nobody holds or waits), else its record would stay for good, one per
+    run. One read per key the workflow names, and one conditional delete when the run
+    has a key of its own still there; nothing for workflows without keys."""
     keys = ctx.definitions.get(run.workflow, run.version).permit_keys(run.run_id)
     if not keys:
         return
     permits = ctx.store.permits()
     mine = f"{run.run_id}/"
+    own = own_permit_key(run.run_id)
     for key in sorted(keys):
-        held = [h for h in permits.state(key).holders if h.startswith(mine)]
+        state = permits.state(key)
+        held = [h for h in state.holders if h.startswith(mine)]
         for holder in held:
             permits.release(key, holder)
         if held:
             wake_head(ctx, key)
+        # The run's steps have ended (or cancel_steps ended them): none claims or queues
+        # on its key again, but for a worker that read the run as RUNNING, within a
+        # lease: the key it makes again is left, to expire with the run's items on AWS
+        # or go with the run in a local prune. Nothing to delete when the read found no
+        # record (every claim and wait sets ``limit``): a repeat of this pass writes
+        # nothing.
+        if key == own and state.limit is not None:
+            permits.forget(key)
 
 
 def cancel_steps(

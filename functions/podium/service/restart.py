@@ -11,8 +11,9 @@ named one, which restarts from the named step (the path is kept on the new run a
 restarts only when it starts with the state the old one started with; after the one
 that reran, the state may differ, and those iterations run in full
 (service/reuse.py). A loop iteration's run is not restarted on its own, nor a run
-twice: refusals name the restart that is allowed (``iteration_place``,
-``restarted_as``). The taken
+twice, nor a waited-for subworkflow's run (its parent's restart restarts it from
+incomplete): refusals name the restart that is allowed (``iteration_place``,
+``subworkflow_place``, ``restarted_as``). The taken
 over steps are written SUCCEEDED into the new run before it starts, and its start
 propagates from them as from steps that just succeeded. Join sets and sink markers are
 never copied: the new run counts its own.
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.dsl.models import ParamMode
 from podium.core.engine.actions import (
     ActionRefused,
     BadStepPath,
@@ -36,11 +38,13 @@ from podium.core.engine.actions import (
     resolve_step_path,
     reuse_basis,
     reused_steps,
+    subworkflow_restart_hint,
 )
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord
-from podium.service.bindings import run_params
+from podium.service.bindings import MissingPayload, run_params
 from podium.service.context import Services
+from podium.service.detached_runs import detached
 from podium.service.reuse import take_over
 from podium.service.runs import start_run
 from podium.service.step_paths import walk_iteration_path
@@ -93,12 +97,19 @@ class AlreadyRestarted(ActionRefused):
 def restart(
     ctx: Services, old: RunRecord, request: RestartRequest, request_id: str | None = None
 ) -> RunRecord:
-    """Refused when the run was restarted already (by another request), and for a loop
-    iteration's run (its workflow is its loop's body, not a workflow of its own)."""
+    """Refused when the run was restarted already (by another request), for a loop
+    iteration's run (its workflow is its loop's body, not a workflow of its own) and for
+    a waited-for subworkflow's run (a run of its own would be one its parent never sees:
+    the parent's restart restarts it)."""
     place = iteration_place(ctx, old)
     if place is not None:
         raise ActionRefused(
             "restart", f"run {old.run_id}", old.status.value, [], iteration_restart_hint(*place)
+        )
+    waited = subworkflow_place(ctx, old)
+    if waited is not None:
+        raise ActionRefused(
+            "restart", f"run {old.run_id}", old.status.value, [], subworkflow_restart_hint(*waited)
         )
     new_id = _new_run_id(ctx, old)
 
@@ -132,7 +143,7 @@ def restart(
                 if s.step in reuse:
                     take_over(ctx, new_id, s, old.run_id, now)
 
-    carried = run_params(ctx, old)  # big params are stored by reference
+    carried = _old_params(ctx, old, compiled.definition.params, request.params)
     if version != old.version:
         # Another version may have dropped a param: carried over, it would refuse the
         # restart, and -p can override a param but not remove one.
@@ -179,6 +190,29 @@ def iteration_place(ctx: Services, run: RunRecord) -> tuple[str, str] | None:
     return top, "/".join(reversed(path))
 
 
+def subworkflow_place(
+    ctx: Services, run: RunRecord, parent: RunRecord | None = None
+) -> tuple[str, str] | None:
+    """A waited-for subworkflow's run is restarted through its parent, whose restart
+    from incomplete restarts it from incomplete (service/reuse.py): (the run to restart,
+    the path from it to the subworkflow step: ``LOOP/INDEX/STEP`` when the parent is an
+    iteration). None for any other run, and for a child whose parent is gone (pruned).
+    One read of the parent (none when given), one more per enclosing iteration."""
+    if run.parent_run is None or run.parent_step is None or run.iteration is not None:
+        return None
+    if parent is None:
+        try:
+            parent = ctx.store.get_run(run.parent_run)
+        except RunNotFound:
+            return None
+    if detached(ctx, run, parent):
+        return None  # wait: false: a run of its own
+    place = iteration_place(ctx, parent)
+    if place is None:
+        return parent.run_id, run.parent_step
+    return place[0], f"{place[1]}/{run.parent_step}"
+
+
 def restarted_as(ctx: Services, run: RunRecord) -> RunRecord | None:
     """The run that restarts ``run``, if any (a run is restarted at most once). Only an
     ended run that is not an iteration's is restarted, and its restart's id is derived
@@ -212,6 +246,34 @@ def _new_run_id(ctx: Services, old: RunRecord) -> str:
         f"the ids its restart could take ({restart_run_id(old.run_id)},"
         f" {other_restart_run_id(old.run_id)}) are other runs' ids",
     )
+
+
+def _old_params(
+    ctx: Services, old: RunRecord, declared: Mapping[str, Any], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The old run's params, carried over (big ones are stored by reference). When they
+    are gone (expired, pruned), nothing is carried: the restart goes ahead when the
+    request gives every param a run may set, else it is refused naming them (a default
+    in their place would run with other params without saying so)."""
+    try:
+        return run_params(ctx, old)
+    except MissingPayload as gone:
+        needed = sorted(
+            name
+            for name, spec in declared.items()
+            if spec.mode is not ParamMode.CONSTANT and name not in given
+        )
+        if not needed:
+            return {}
+        raise DefinitionError(
+            [
+                Issue(
+                    "body.params",
+                    f"the params of run {old.run_id} are gone: {gone}; give every param"
+                    f" in params (-p NAME=VALUE): {', '.join(needed)}",
+                )
+            ]
+        ) from None
 
 
 def _version(ctx: Services, old: RunRecord, wanted: int | str | None) -> int:

@@ -1,6 +1,7 @@
 """Steps a restarted run takes over from the run it restarts, written SUCCEEDED with
 their outputs before they would run (service/restart.py decides which for the run
-itself; a restarted run's loops ask ``restarted_child`` for each iteration they launch).
+itself; a restarted run's loops ask ``restarted_child`` for each iteration they launch,
+its subworkflow steps ``restarted_subworkflow`` for the child run they start).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from podium.core.engine.actions import (
     reused_steps,
     taken_over_reason,
 )
-from podium.core.engine.errors import NotFound, StepExists
+from podium.core.engine.errors import NotFound, RunNotFound, StepExists
+from podium.core.engine.identity import child_run_id
 from podium.core.engine.outputs import REF_KEY, is_ref, output_key, ref_of, step_params_key
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
-from podium.service.bindings import iteration_of
+from podium.service.bindings import MissingPayload, iteration_of, run_params
 from podium.service.context import Services
 from podium.service.step_paths import iteration_run
 
@@ -100,6 +102,48 @@ def restarted_child(
     for s in steps:
         if s.step in reuse:
             take_over(ctx, child_id, s, old_id, now)
+    return old_id
+
+
+def restarted_subworkflow(
+    ctx: Services, run: RunRecord, step: str, attempt: int, child: RunRecord, body: Any
+) -> str | None:
+    """A restarted run's subworkflow step that waits for its child starts the child of
+    its first ``attempt`` (``child``, not created yet; ``body``: its compiled workflow):
+    unless the step reruns in full (``rerun_whole``: from beginning, or from this step or
+    a step above it), the child the old run's step ran last is restarted from incomplete,
+    as Maestro restarts a subworkflow: its succeeded steps are taken over with their
+    outputs and only what did not succeed runs. Only when the old child ran the same
+    workflow, version and params (else it all runs); a retry (a later attempt) runs
+    the workflow again in full, as any retry does. Returns the old child's id (the new
+    child's ``restart_of``: its own loops and subworkflows restart theirs), None when the
+    child runs in full. No read for a run that is not a restart."""
+    if run.restart_of is None or attempt != 1:
+        return None
+    top = run if run.root is None else _top(ctx, run.root)
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    if step in rerun_whole(compiled.graph, top.run_id, top.restart_from, run.run_id):
+        return None
+    old_step = ctx.store.get_step(run.restart_of, step)
+    if old_step is None or old_step.attempt < 1:
+        return None  # the old run never started this step's child
+    old_id = child_run_id(run.restart_of, step, old_step.attempt - 1)
+    try:
+        old = ctx.store.get_run(old_id)
+        same = (old.workflow, old.version) == (child.workflow, child.version) and run_params(
+            ctx, old
+        ) == _as_stored(child.params)
+    except (RunNotFound, MissingPayload):
+        return None  # pruned, expired: nothing to take over
+    if not same:
+        return None
+    steps = ctx.store.list_steps(old_id)
+    succeeded, decided = reuse_basis(steps)
+    reuse = reused_steps(body.graph, succeeded, None, decided=decided)
+    now = ctx.now()
+    for s in steps:
+        if s.step in reuse:
+            take_over(ctx, child.run_id, s, old_id, now)
     return old_id
 
 

@@ -27,6 +27,7 @@ from podium.service.admission import admit_next, admit_run, waiting_reason
 from podium.service.bindings import run_binding, run_params
 from podium.service.context import Services
 from podium.service.lifecycle import run_ended, supersede
+from podium.service.step_paths import with_home_counts
 
 
 def start_run(
@@ -201,10 +202,11 @@ def describe_run(ctx: Services, run_id: str) -> RunView:
     run = ctx.store.get_run(run_id)
     steps = ctx.store.list_steps(run_id)
     events = ctx.store.list_events(run_id)
-    order = [s.id for s in ctx.definitions.get(run.workflow, run.version).definition.steps]
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    order = [s.id for s in compiled.definition.steps]
     rank = {sid: i for i, sid in enumerate(order)}
     steps.sort(key=lambda s: (rank.get(s.step.split("/", 1)[0], len(rank)), s.step))
-    steps = [_with_place_in_queue(ctx, s) for s in steps]
+    steps = [with_home_counts(ctx, run_id, _with_place_in_queue(ctx, s), compiled) for s in steps]
     steps = with_callback_tokens(steps, events)
     run = replace(run, params=_shown_params(ctx, run))
     return RunView(run, steps, events, order, waiting_reason(ctx, run))

@@ -5,7 +5,7 @@ a restart naming one that does not exist says which part is wrong and what exist
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
 
 from podium.core.engine.actions import IterationPath, taken_over_from
 from podium.core.engine.errors import RunNotFound
@@ -25,14 +25,14 @@ def walk_iteration_path(
     instead: str,
     *,
     taken_over: bool = False,
-) -> Any:
-    """The compiled body of the innermost iteration ``where`` goes through, after
-    checking each part: the loop step exists and is a loop, the iteration ran, the step
+) -> str:
+    """The run of the innermost iteration ``where`` goes through (where its step lives),
+    after checking each part: the loop step exists and is a loop, the iteration ran, the step
     is in its body. ``fail(message)`` is raised otherwise; ``instead`` names what to do
     with a step that is not a loop (e.g. ``restart --from``). ``taken_over``: an
     iteration of a loop step a restart took over counts too, in the run where it ran
-    (``iteration_run``): a restart restarts it from there; a step action acts on a run
-    of the path's own ids."""
+    (``iteration_run``): a restart restarts it from there, a step action acts on it
+    there (ended, as its loop is: refused, naming the restart that reruns it)."""
     name, parent = top.workflow, top.run_id
     for loop, index in where.loops:
         model = compiled.by_id.get(loop)
@@ -55,6 +55,14 @@ def walk_iteration_path(
             ran = f"iterations 0 to {launched - 1} ran" if launched else "no iteration ran"
             if home != parent:  # a loop a restart took over ran in the run it came from
                 ran += f"; run {parent} took {loop!r} over from it in a restart"
+            gone = taken_over_from(record.reason) if record is not None else None
+            if taken_over and gone is not None:  # where it ran is gone, with its iterations
+                raise fail(
+                    f"{path!r}: iteration {index} of {loop!r} ran in run {gone}, which is"
+                    f" gone (pruned, or expired), with its iterations; run {home} took"
+                    f" {loop!r} over from it in a restart: restart from {loop!r} to run"
+                    " the loop again"
+                )
             raise fail(
                 f"{path!r}: iteration {index} of {loop!r} never ran in run {home} ({ran});"
                 " name one that ran"
@@ -66,7 +74,7 @@ def walk_iteration_path(
             f"{path!r}: the body of {where.loops[-1][0]!r} has no step {where.step!r};"
             f" one of: {known}"
         )
-    return compiled
+    return parent
 
 
 def iteration_run(ctx: Services, run_id: str, loop: str, index: int) -> RunRecord | None:
@@ -99,6 +107,31 @@ def loop_home(
         seen.add(origin)
         run_id, record = origin, there
     return run_id, record
+
+
+def with_home_counts(
+    ctx: Services, run_id: str, record: StepRecord, compiled: CompiledWorkflow
+) -> StepRecord:
+    """A loop step a restart took over, as views show it: with the iteration counts of
+    the run its loop ran in (``loop_home``; the taken-over record counts none of its
+    own: ``reuse.take_over`` copies no counters, so that the new run's bookkeeping
+    never counts children it does not hold). Any other step as it is, with no read."""
+    if (
+        record.children_launched
+        or taken_over_from(record.reason) is None
+        or not compiled.is_loop(record.step)
+    ):
+        return record
+    home, there = loop_home(ctx, run_id, record)
+    if there is None or home == run_id:
+        return record
+    return replace(
+        record,
+        children_launched=there.children_launched,
+        children_ok=there.children_ok,
+        children_failed=there.children_failed,
+        children_stopped=there.children_stopped,
+    )
 
 
 def _run_or_none(ctx: Services, run_id: str) -> RunRecord | None:

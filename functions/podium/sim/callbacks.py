@@ -28,7 +28,14 @@ faulty one agree on the outcome:
   well before the run's deadline; faulty, a success or a failure just before the run's
   deadline, at it or just after it (the step is loose; the per-attempt oracle judges it
   against the earlier of the run's deadline and the step's), and a heartbeat on either
-  side of it.
+  side of it;
+- ``after_run_deadline``: a success just after the deadline its run ends by (for a
+  loop's or a subworkflow's child, the earliest of its ancestors' bounds): fault-free
+  1 ms after it, racing its timer; it is refused (deadline_passed) and the step ends
+  TIMED_OUT or STOPPED;
+- ``fail_echo``: ``fail``, and once the step's next attempt hands its token out, the
+  failure of the attempt before and a heartbeat for it again (a party still holding an
+  old token): a closed attempt refuses both (``callback_stale``).
 
 In a faulty world the seed adds what does not change an outcome: the timing within
 the window, a second copy of the result (a client retrying), a conflicting second
@@ -71,6 +78,8 @@ BEHAVIOURS = frozenset(
         "reject",
         "any",
         "run_deadline",
+        "fail_echo",
+        "after_run_deadline",
     }
 )
 APPROVERS = ("alice", "bob")
@@ -135,6 +144,9 @@ class Answer:
     accepted: bool
     detail: str
     began: int = 0  # when its request began (what it did happened in between)
+    # The world's call sequence number when it began (``World.seq``: exact where clock
+    # times tie), to compare with the writes the harness saw (a later attempt's claim).
+    began_seq: int = 0
 
 
 class SimEvents(MemoryEvents):
@@ -179,6 +191,9 @@ class CallbackSender:
         self.active = 0  # callback requests in flight (a clock jump waits for them)
         self.sent: Counter[str] = Counter()
         self.gave_up = 0
+        # ``fail_echo``: (run, step) -> the last attempt's key, token and result, sent
+        # again once the next attempt's token comes
+        self._echoes: dict[tuple[str, str], tuple[Key, str, dict[str, Any]]] = {}
 
     # ------------------------------------------------------------ what the engine did
 
@@ -255,6 +270,17 @@ class CallbackSender:
         first: dict[str, Any] | None
         other: dict[str, Any]
         at = now + (rng.randrange(1_000, 30_000) if faulty else RESULT_MS)
+        if behaviour == "fail_echo":
+            # The attempt before (closed: failed, retried) hears again from its party:
+            # its failure and a heartbeat, while this one waits. Both refused.
+            before = self._echoes.get((key[0], key[1]))
+            if before is not None:
+                old_key, old_token, old_result = before
+                soon = rng.randrange(0, 1_000) if faulty else 1_000
+                self._plan(now + soon, old_key, old_token, {"heartbeat": True}, "heartbeat")
+                self._plan(now + soon, old_key, old_token, old_result, "echo")
+            self._echoes[(key[0], key[1])] = (key, token, bad)
+            behaviour = "fail"
         if behaviour in ("success", "approve"):
             first, other = ok, bad
         elif behaviour in ("fail", "reject"):
@@ -283,6 +309,13 @@ class CallbackSender:
                 what = "success" if first is ok else "fail"
                 self.chosen[key] = f"run_deadline: {what} at {at - ends:+d} ms"
             at = max(now, at)
+        elif behaviour == "after_run_deadline":
+            # Just after the deadline its run ends by (a loop's or subworkflow's child:
+            # the earliest of its ancestors' bounds): fault-free 1 ms after, racing the
+            # deadline's timer (the request comes first); faulty, up to EDGE_MS after.
+            first, other = ok, bad
+            ends = self._run_deadline(key[0], step)
+            at = max(now, ends + (rng.randrange(1, EDGE_MS) if faulty else 1))
         elif behaviour == "silent":
             first, other = None, ok
             self._plan(now + beat_ms // 3, key, token, {"heartbeat": True}, "heartbeat")
@@ -356,22 +389,22 @@ class CallbackSender:
         from podium.service.callbacks import CallbackRefused, callback, parse_callback
 
         world = self.world
-        request_began = [0]
+        request_began = [0, 0]
         self.sent[request.kind] += 1
         request.tries += 1
 
         def call() -> None:
             self.active += 1
-            request_began[0] = world.clock.now_ms()
+            request_began[0], request_began[1] = world.clock.now_ms(), world.seq
             try:
                 parsed = parse_callback(request.body)
                 try:
                     answer = callback(world.ctx, request.token, parsed)
                 except CallbackRefused as exc:
                     detail = f"{exc.status.value} {exc.code}: {exc.message}"
-                    self._answer(request, False, detail, request_began[0])
+                    self._answer(request, False, detail, *request_began)
                     return
-                self._answer(request, True, json.dumps(answer, sort_keys=True), request_began[0])
+                self._answer(request, True, json.dumps(answer, sort_keys=True), *request_began)
             finally:
                 self.active -= 1
 
@@ -395,11 +428,15 @@ class CallbackSender:
         label = f"api<callback {request.kind} {request.key[1]}#{request.key[2]}>"
         world.spawn("api", label, call, done)
 
-    def _answer(self, request: Request, accepted: bool, detail: str, began: int) -> None:
+    def _answer(
+        self, request: Request, accepted: bool, detail: str, began: int, began_seq: int
+    ) -> None:
         now = self.world.clock.now_ms()
         self._follow_up(request)
         self.world.log(f"CALLBACK {request.kind} {request.body} -> {detail}")
-        answer = Answer(request.key, request.kind, request.body, now, accepted, detail, began)
+        answer = Answer(
+            request.key, request.kind, request.body, now, accepted, detail, began, began_seq
+        )
         self.answers.append(answer)
 
     def stats(self) -> Counter[str]:

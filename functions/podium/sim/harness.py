@@ -451,6 +451,7 @@ class World:
         self.run_ids: dict[int, str] = {}
         self.pending_api: list[tuple[int, int, int]] = []  # (due, seq, workload index)
         self.pending_signals: list[tuple[int, int, int]] = []  # (due, seq, signal index)
+        self.pending_fires: list[tuple[int, int, int]] = []  # (due, seq, fire index)
         self._api_seq = itertools.count()
         self.next_sweep = START_MS + SWEEP_EVERY_MS
         self.limits: dict[str, int] = {}  # concurrency key -> limit
@@ -914,6 +915,24 @@ class World:
 
         self.spawn("api", f"api<signal {spec.name} #{index}>", call, done)
 
+    def deliver_fire(self, index: int) -> None:
+        """A time of a trigger's recurring schedule, as the scheduler delivers it (outside
+        the engine: no fault but the queue's own duplicates): the message the engine's
+        schedule holds, with the scheduled time in place, on the event queue. A trigger
+        whose schedule is gone (disabled, removed) fires nothing."""
+        from podium.adapters.schedules import with_time
+        from podium.service.triggers import schedule_name
+
+        fire = self.shape.fires[index]
+        assert self.ctx.schedules is not None
+        spec = self.ctx.schedules.get(schedule_name(fire.workflow, fire.trigger))
+        if spec is None:
+            self.log(f"SCHEDULE {fire.workflow}/{fire.trigger}: none to fire")
+            return
+        message = with_time(dict(spec.message), START_MS + fire.time_ms)
+        self.log(f"SCHEDULE {fire.workflow}/{fire.trigger} fires {message['at']}")
+        self.event.send(message)
+
     def start_sweep(self) -> None:
         self.spawn("sweep", "sweep", self._sweep, lambda _p: None)
 
@@ -952,6 +971,8 @@ class World:
         for i, signal in enumerate(self.shape.signals):
             due = START_MS + signal.at_ms
             heapq.heappush(self.pending_signals, (due, next(self._api_seq), i))
+        for i, fire in enumerate(self.shape.fires):
+            heapq.heappush(self.pending_fires, (START_MS + fire.at_ms, next(self._api_seq), i))
 
     def pick(self, queue: SimQueue, now: int) -> SimMessage | None:
         visible = queue.visible(now)
@@ -986,6 +1007,10 @@ class World:
             self.send_signal_api(index)
             self._step_clock()
             return True
+        if self.pending_fires and self.pending_fires[0][0] <= now:
+            _, _, index = heapq.heappop(self.pending_fires)
+            self.deliver_fire(index)
+            return True
         if self.callbacks.is_due(now):
             self.callbacks.send_next()
             self._step_clock()
@@ -1011,6 +1036,7 @@ class World:
         dues = [q.next_visible_at() for q in (self.work, self.event)]
         dues.append(self.pending_api[0][0] if self.pending_api else None)
         dues.append(self.pending_signals[0][0] if self.pending_signals else None)
+        dues.append(self.pending_fires[0][0] if self.pending_fires else None)
         dues.append(self.timers.next_due())
         dues.append(self.callbacks.next_due())
         nxt = min((d for d in dues if d is not None), default=None)
@@ -1046,6 +1072,11 @@ class World:
                 due, _, index = heapq.heappop(self.pending_signals)
                 self.clock.advance_to(due)
                 self.send_signal_api(index)
+                continue
+            if self.pending_fires:
+                due, _, index = heapq.heappop(self.pending_fires)
+                self.clock.advance_to(due)
+                self.deliver_fire(index)
                 continue
             now = self.clock.now_ms()
             if self.timers.fire_due(now):

@@ -64,6 +64,8 @@ INVARIANTS = (
     # none: TIMED_OUT)
     "callback_conflict",  # a second, different result (or a stranger's decision) accepted
     "callback_stuck",  # a result recorded in time applied only hours later (its done lost)
+    "callback_stale",  # a callback (a result, a heartbeat) accepted for an attempt whose
+    # step had claimed a later attempt before the request began (a closed attempt)
     # A run's own ``timeout`` (its deadline: its start + the timeout):
     "past_run_deadline",  # a user function invoked, or a step started, after the run's
     # deadline; the run ended SUCCEEDED after it; a step ended SUCCEEDED (or FAILED)
@@ -94,6 +96,8 @@ INVARIANTS = (
     "run_strategy_broken",  # a first_only run created while another ran and not
     # DISCARDED, or a strict_sequential run admitted after a failed run's end with no
     # unblock in between
+    "job_lost",  # an external job submitted (the submit acted) that nothing looked up by
+    # its attempt's key again, nor stopped: work started and lost track of
     "payload_differs",  # a step that SUCCEEDED was invoked with another payload than the
     # shape's semantics say (data a loop or a subworkflow hands its successor)
 )
@@ -226,6 +230,7 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
     _check_run_strategies(world, verdict, label)
     _check_loop_children(world, outcomes, verdict, label)
     _check_payloads(world, outcomes, verdict, label)
+    _check_jobs(world, verdict, label)
     if fault_free:
         _check_fault_free_timing(world, outcomes, verdict, label)
         _check_fault_free_steps(shape, outcomes, verdict, label)
@@ -235,12 +240,23 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
         _check_expected(shape, _judged(world, outcomes), verdict, label)
     if shape.distinct_runs is not None:
         names = {doc["name"] for doc in shape.workflows}
-        runs = [r.run_id for name in sorted(names) for r in world.inner_store.list_runs(name, 1000)]
-        runs = [r for r in runs if r not in world.restarted]  # an operator's, not an event's
-        if len(set(runs)) != shape.distinct_runs:
+        listed = [r for name in sorted(names) for r in world.inner_store.list_runs(name, 1000)]
+        runs = [r.run_id for r in listed if r.run_id not in world.restarted]  # not an event's
+        started = set(world.run_ids.values())
+        for run in listed:
+            # A run a trigger started (a signal set, a scheduled time) is in no RunSpec:
+            # it must end and settle too.
+            if run.run_id not in started and not (run.status.terminal and run.settled):
+                state = "ended but not settled" if run.status.terminal else run.status.value
+                verdict.add("run_not_terminal", f"{label}: triggered run {run.run_id} is {state}")
+        allowed = {shape.distinct_runs}
+        if not fault_free and shape.distinct_runs_under_faults is not None:
+            allowed = set(shape.distinct_runs_under_faults)
+        if len(set(runs)) not in allowed:
             verdict.add(
                 "unexpected_result",
-                f"{label}: {len(set(runs))} runs, want {shape.distinct_runs} (one per event)",
+                f"{label}: {len(set(runs))} runs, want {' or '.join(map(str, sorted(allowed)))}"
+                " (one per event, or per scheduled time)",
             )
     for name, (due, _, body) in world.timers.schedules.items():
         verdict.add("timer_leak", f"{label}: schedule {name} due {due} for {body}")
@@ -332,6 +348,7 @@ def _check_callbacks(
     for key, bodies in sorted(accepted.items()):
         if len(bodies) > 1:
             verdict.add("callback_conflict", f"{label}: {key}: accepted {sorted(bodies)}")
+    _check_stale_callbacks(world, verdict, label)
     store = world.inner_store
     tops = [o.run.run_id for o in outcomes if o.run is not None]
     runs = [store.get_run(r) for r in tops] + _tree_runs(store, tops)
@@ -357,6 +374,29 @@ def _check_callbacks(
                 named = f"{run.run_id}/{record.step}#{record.attempt}"
                 chosen = sender.chosen.get((run.run_id, record.step, record.attempt), behaviour)
                 verdict.add(invariant, f"{label}: {named} ({chosen}): {problem}")
+
+
+def _check_stale_callbacks(world: World, verdict: Verdict, label: str) -> None:
+    """``callback_stale``: an attempt is closed once its step has claimed a later one
+    (the harness sees the claim's write): every callback for it is refused then, a
+    result and a heartbeat alike (service/callbacks.py: only the attempt waiting takes
+    them). A request that began after that claim (``World.seq``) and was accepted took
+    a callback for an attempt no longer there."""
+    accepted = [a for a in world.callbacks.answers if a.accepted]
+    if not accepted:
+        return
+    later: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for claim in world.claims:
+        later.setdefault((claim.run_id, claim.step), []).append((claim.attempt, claim.seq))
+    for answer in accepted:
+        run_id, step, attempt = answer.key
+        claimed = [seq for n, seq in later.get((run_id, step), []) if n > attempt]
+        if claimed and min(claimed) < answer.began_seq:
+            verdict.add(
+                "callback_stale",
+                f"{label}: {run_id}/{step}#{attempt}: a {answer.kind} accepted ({answer.detail})"
+                f" by a request begun after attempt {attempt + 1} or later was claimed",
+            )
 
 
 def _callback_problem(
@@ -409,6 +449,10 @@ def _callback_problem(
             )
         if silence is not None:
             return None  # silent too long: the heartbeat check timed it out
+    if mark is not None and want == "TIMED_OUT" and _accepted(world, record):
+        # The first result came after the deadline: it and every result after it are
+        # refused (409 deadline_passed), whatever the attempt ended as.
+        return "callback_outcome", f"a result was accepted (202), but {why}"
     if got == "STOPPED" and want == "TIMED_OUT":
         return None  # a run that timed out ends its unfinished steps, this one untimely
     if want != "TIMED_OUT" and got in ("TIMED_OUT", "STOPPED") and not _accepted(world, record):
@@ -1384,6 +1428,27 @@ def _check_loop_children(
                     f"{label}: run #{o.index} {step}: its iterations ended {dict(got)}, want"
                     f" {want.statuses}{scope}",
                 )
+
+
+def _check_jobs(world: World, verdict: Verdict, label: str) -> None:
+    """``job_lost``: a job the engine submitted (the submit acted, whatever it was
+    answered) is followed to its end by the attempt that started it, whose key finds it
+    again: its polls, or, when the start was given back (its answer a throttle: nothing
+    seemed started), the same attempt's next start, which looks the key up before
+    submitting (docs/operations.md: the claim after the backoff finds it). Or it is
+    stopped (a timeout, a stop). A job nobody asks about again runs on unwatched, and
+    its step's next attempt submits another. A run an operator acted on is left out
+    (a kill leaves its work alone)."""
+    lost = world.jobs.lost()
+    for key in lost:
+        run_id, step, attempt = key.rsplit("/", 2)
+        if run_id in world.changed_by_operator or (run_id, step) in world.operator_retried:
+            continue
+        verdict.add(
+            "job_lost",
+            f"{label}: the job of {run_id}/{step}#{attempt} was submitted, then neither looked"
+            " up by its key again nor stopped",
+        )
 
 
 def _check_payloads(world: World, outcomes: list[RunOutcome], verdict: Verdict, label: str) -> None:

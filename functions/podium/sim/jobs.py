@@ -9,7 +9,10 @@ back too, with its job going, and asked again under the same key finds that job.
 
 Every submit is counted as an invocation of its attempt (``double_invoke``: a job
 submitted twice for one attempt); work is found again only by its key, so an attempt
-claimed again under another number would submit a second job."""
+claimed again under another number would submit a second job. Each job submitted must
+be found again by its key (a poll, or the look-up of the same attempt's next start) or
+stopped: one that nothing asks about again is work Podium started and lost
+(``job_lost``)."""
 
 from __future__ import annotations
 
@@ -32,6 +35,8 @@ class SimJobs:
     def __init__(self, world: World) -> None:
         self._world = world
         self._started: dict[str, str] = {}  # attempt key -> job id
+        self.found_again: set[str] = set()  # attempt keys of jobs looked up after submit
+        self.stopped: set[str] = set()  # attempt keys whose job was asked to stop
 
     def start(self, request: JobRequest) -> JobOutcome:
         world = self._world
@@ -58,6 +63,7 @@ class SimJobs:
         handle = self._started.get(request.key)
         if handle is None:
             return None
+        self.found_again.add(request.key)
         step = request.key.rsplit("/", 2)[1]
         return JobOutcome(Phase.SUCCEEDED, handle, {"step": step})
 
@@ -65,4 +71,9 @@ class SimJobs:
         return outcome
 
     def stop(self, request: JobRequest, reason: str) -> None:
+        self.stopped.add(request.key)
         return None  # a job that ended has nothing to stop
+
+    def lost(self) -> list[str]:
+        """The attempt keys of jobs submitted that were neither found again nor stopped."""
+        return sorted(set(self._started) - self.found_again - self.stopped)

@@ -43,6 +43,21 @@ class SignalSpec:
 
 
 @dataclass(frozen=True)
+class FireSpec:
+    """A time of a cron or rate trigger's schedule, delivered at ``at_ms`` as the
+    schedule delivers it: the message the engine's schedule holds (``ctx.schedules``,
+    put by the push's ``sync_triggers``), with ``time_ms`` (after the workload starts)
+    as the scheduled time, on the event queue. A time with no delivery is one the
+    scheduler slept through (``podium dev`` on a machine asleep fires each schedule's
+    latest time on waking: the trigger's ``catchup`` makes up the rest)."""
+
+    workflow: str
+    trigger: str
+    time_ms: int
+    at_ms: int
+
+
+@dataclass(frozen=True)
 class Expected:
     """What a run must end as: its status and some of its steps' statuses."""
 
@@ -86,6 +101,12 @@ class Shape:
     # How many runs the shape's workflows must have in the end (duplicated trigger
     # events start one run each), when it is not one per RunSpec.
     distinct_runs: int | None = None
+    # Under faults, when the order in which retries and faults deliver the trigger's
+    # events legitimately changes how many runs they start: the counts allowed (the
+    # fault-free world must still have exactly ``distinct_runs``).
+    distinct_runs_under_faults: frozenset[int] | None = None
+    # Times of cron and rate triggers' schedules, delivered as the scheduler would.
+    fires: tuple[FireSpec, ...] = ()
     # Callback steps (by step id): what the outside party does with each attempt's
     # token (sim/callbacks.py: success, fail, late, never, beats, silent, approve,
     # reject, any).
@@ -444,11 +465,20 @@ def step_timeout() -> Shape:
 
 
 def run_timeout() -> Shape:
-    """A run timeout: the run ends TIMED_OUT, its waiting attempt TIMED_OUT."""
+    """A run timeout: the run ends TIMED_OUT, its waiting attempt TIMED_OUT. Two runs:
+    a ``timeout`` of 120 s (its timer a queue delay) over a one-hour sleep, and one of
+    1,800 s (past 15 minutes: a one-time schedule, which puts the timer on its queue at
+    the deadline itself, where the run times out: ``late_fault_free``) over a two-hour
+    sleep."""
     wf = {
         "name": "sim_run_timeout",
         "timeout": 120,
         "steps": [lam("a"), {"id": "nap", "type": "sleep", "seconds": 3600, "depends_on": ["a"]}],
+    }
+    long_wf = {
+        "name": "sim_run_timeout_long",
+        "timeout": 1800,
+        "steps": [lam("a"), {"id": "nap", "type": "sleep", "seconds": 7200, "depends_on": ["a"]}],
     }
     # A clock jump may let the run time out before (or while) ``a`` runs.
     loose = {
@@ -456,7 +486,8 @@ def run_timeout() -> Shape:
         "nap": frozenset({"TIMED_OUT", "STOPPED", "SKIPPED", None}),
     }
     want = Expected("TIMED_OUT")
-    return Shape("run_timeout", (wf,), (RunSpec("sim_run_timeout"),), (want,), loose=loose)
+    runs = (RunSpec("sim_run_timeout"), RunSpec("sim_run_timeout_long", at_ms=50))
+    return Shape("run_timeout", (wf, long_wf), runs, (want, want), loose=loose)
 
 
 def fail_immediately() -> Shape:
@@ -825,6 +856,29 @@ def key_wait() -> Shape:
     return Shape("key_wait", (wf,), _spaced("sim_key_wait", 3), (_all_ok(["hold", "after"]),) * 3)
 
 
+def schedule_catchup() -> Shape:
+    """A cron trigger every 5 minutes with ``catchup: all``, whose scheduler delivers
+    0:05 and then, having slept through 0:10 and 0:15 (``podium dev`` on a machine
+    asleep fires each schedule's latest time on waking), 0:20: that firing starts the
+    times missed since the last one that fired, so 4 runs, one per scheduled time
+    (``distinct_runs``). Under faults the two deliveries may be handled in either order
+    (a crash, a redelivery): a firing handled before any other knows of no last one
+    and catches up nothing, so 2 runs then (the time that fired stays marked: a
+    firing repeated never starts one twice)."""
+    wf = {
+        "name": "sim_catchup",
+        "run_strategy": {"parallel": 5},
+        "steps": [lam("a")],
+        "triggers": [{"id": "every5", "cron": "*/5 * * * *", "catchup": "all"}],
+    }
+    fires = (
+        FireSpec("sim_catchup", "every5", 300_000, 300_000),
+        FireSpec("sim_catchup", "every5", 1_200_000, 1_200_000),
+    )
+    return Shape("schedule_catchup", (wf,), (), (), fires=fires, distinct_runs=4,
+                 distinct_runs_under_faults=frozenset({2, 4}))  # fmt: skip
+
+
 # ---------------------------------------------------------------------------- callbacks
 # Steps that wait for a callback (sim/callbacks.py plays the party that calls back).
 # ``retries: 0``: a callback's failure is retryable, and the per-attempt oracle
@@ -1002,23 +1056,29 @@ def callback_parent_deadline() -> Shape:
     child step's outcome, also when the parent's end stops the child (STOPPED) before
     its done is handled; one after it is not."""
     child = {"name": "sim_cb_child", "steps": [wait_cb("sub_edge", timeout=3600)]}
+    # The loop and subworkflow steps' own timeouts end later than the run's: the
+    # children inherit the earlier of the two (deadlines.children_deadline).
     each = {"id": "each", "type": "foreach", "over": {"i": "${podium.range(0, 2)}"},
-            "steps": [async_lam("it_edge", timeout=3600)]}  # fmt: skip
+            "timeout": 3600, "steps": [async_lam("it_edge", timeout=3600),
+                                       async_lam("it_past", timeout=3600)]}  # fmt: skip
     parent = {
         "name": "sim_cb_parent_deadline",
         "timeout": 300,
         "steps": [
             each,
-            {"id": "sub", "type": "subworkflow", "workflow": "sim_cb_child"},
+            {"id": "sub", "type": "subworkflow", "workflow": "sim_cb_child", "timeout": 3600},
             wait_cb("hold", timeout=3600),
         ],
     }
-    callbacks = {"it_edge": "run_deadline", "sub_edge": "run_deadline", "hold": "never"}
+    callbacks = {"it_edge": "run_deadline", "it_past": "after_run_deadline",
+                 "sub_edge": "run_deadline", "hold": "never"}  # fmt: skip
     ends: frozenset[str | None] = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", None})
     loose = {"each": ends, "sub": ends, "hold": frozenset({"TIMED_OUT", "STOPPED", None})}
     want = Expected("TIMED_OUT")
+    # Started 20 s in: its deadline falls between two of the sweeper's minutes (one at
+    # the deadline itself would end the run before ``it_past``'s request came).
     return Shape("callback_parent_deadline", (child, parent),
-                 (RunSpec("sim_cb_parent_deadline"),), (want,), callbacks=callbacks,
+                 (RunSpec("sim_cb_parent_deadline", at_ms=20_000),), (want,), callbacks=callbacks,
                  loose=loose)  # fmt: skip
 
 
@@ -1036,7 +1096,9 @@ def callback_step_deadline() -> Shape:
             "steps": [async_lam("st_edge", timeout=3600)]}  # fmt: skip
     sub = {"id": "st_sub", "type": "subworkflow", "workflow": "sim_cb_st_child",
            "timeout": 300, "retries": 0}  # fmt: skip
-    parent = {"name": "sim_cb_step_deadline", "steps": [each, sub]}
+    # The run's own timeout ends later than the steps': the children inherit the
+    # earlier of the two (deadlines.children_deadline).
+    parent = {"name": "sim_cb_step_deadline", "timeout": 3600, "steps": [each, sub]}
     callbacks = {"st_edge": "run_deadline", "st_sub_edge": "run_deadline"}
     ends: frozenset[str | None] = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", None})
     loose = {"st_each": ends, "st_sub": ends}
@@ -1045,6 +1107,26 @@ def callback_step_deadline() -> Shape:
     return Shape("callback_step_deadline", (child, parent),
                  (RunSpec("sim_cb_step_deadline"),), (want,), callbacks=callbacks,
                  loose=loose, run_loose=run_loose)  # fmt: skip
+
+
+def callback_retry() -> Shape:
+    """Callback steps whose failures are retried (a ``wait_for_callback`` with 2
+    retries, an async lambda with 1): every attempt fails, and once the next attempt
+    hands its token out, the party of the one before sends its failure and a heartbeat
+    again (``fail_echo``): a closed attempt refuses both (``callback_stale``), and the
+    step fails with its last attempt."""
+    wf = {
+        "name": "sim_cb_retry",
+        "steps": [
+            wait_cb("again", retries=2, retry_delay_seconds=5),
+            async_lam("again_fn", retries=1, retry_delay_seconds=5),
+            noop("b", depends_on=["again", "again_fn"]),
+        ],
+    }
+    callbacks = {"again": "fail_echo", "again_fn": "fail_echo"}
+    want = Expected("FAILED", {"again": "FAILED", "again_fn": "FAILED", "b": "SKIPPED"})
+    return Shape("callback_retry", (wf,), (RunSpec("sim_cb_retry"),), (want,),
+                 callbacks=callbacks)  # fmt: skip
 
 
 CALLBACK_BUILDERS: dict[str, Callable[[], Shape | None]] = {
@@ -1056,6 +1138,7 @@ CALLBACK_BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "callback_run_deadline": callback_run_deadline,
     "callback_parent_deadline": callback_parent_deadline,
     "callback_step_deadline": callback_step_deadline,
+    "callback_retry": callback_retry,
 }
 
 
@@ -1096,6 +1179,7 @@ BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "first_only_overlap": first_only_overlap,
     "key_wait": key_wait,
     "strict_fail": strict_fail,
+    "schedule_catchup": schedule_catchup,
 }
 
 

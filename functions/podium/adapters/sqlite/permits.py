@@ -291,3 +291,12 @@ class SqlitePermits:
             waiting=int(row[1]),
             limit=int(row[2]) if row[2] is not None else None,
         )
+
+    def forget(self, key: str) -> bool:
+        with self._db.write() as conn:
+            # As DynamoPermits, on the key's counts: none held means no holder row, none
+            # waiting no queue row.
+            deleted = conn.execute(
+                "DELETE FROM permit_keys WHERE key = ? AND n <= 0 AND w <= 0", (key,)
+            ).rowcount
+        return bool(deleted)

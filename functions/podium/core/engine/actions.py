@@ -144,7 +144,8 @@ def allowed_run_actions(
 ) -> frozenset[RunAction]:
     """What a run takes now. ``child``: a child run pauses and resumes with its parent.
     ``iteration``: a loop iteration's run is never restarted on its own (its workflow is
-    its loop's body; the top run restarts from a path into it). ``restarted``: a run is
+    its loop's body; the top run restarts from a path into it), nor a waited-for
+    subworkflow's run (its parent restarts it). ``restarted``: a run is
     restarted at most once (its restart's id is derived from its own: restart that one).
     service/restart.py refuses the same two (``AlreadyRestarted``)."""
     allowed = RUN_ACTIONS[status] - FOLLOWS_PARENT if child else RUN_ACTIONS[status]
@@ -160,17 +161,20 @@ def check_run_action(
     *,
     parent: tuple[str, str] | None = None,
     iteration: tuple[str, str] | None = None,
+    waited_by: tuple[str, str] | None = None,
     restarted_as: str | None = None,
 ) -> None:
     """``parent``: (run, step) of a child run that pauses and resumes with its parent (a
     loop's iteration, the run of a subworkflow step that waits for it). ``iteration``:
-    (top run, ``LOOP/INDEX`` path from it) of a loop iteration's run. ``restarted_as``:
+    (top run, ``LOOP/INDEX`` path from it) of a loop iteration's run. ``waited_by``: (the
+    run restarted for it, the path to its step) of a waited-for subworkflow's run, which
+    is restarted through that run as an iteration is. ``restarted_as``:
     the run that restarts this one. A refusal hints at a restart only when one is
     allowed, else at the one that is (the top run's, from a path into the iteration)."""
     allowed = allowed_run_actions(
         status,
         child=parent is not None,
-        iteration=iteration is not None,
+        iteration=iteration is not None or waited_by is not None,
         restarted=restarted_as is not None,
     )
     if action not in allowed:
@@ -185,6 +189,8 @@ def check_run_action(
             hint = "restart it to run it again"
         elif status.terminal and iteration is not None:
             hint = iteration_restart_hint(*iteration)
+        elif status.terminal and waited_by is not None:
+            hint = subworkflow_restart_hint(*waited_by)
         elif status.terminal and restarted_as is not None:
             hint = f"it was restarted as {restarted_as}: " + (
                 f"restart {restarted_as} instead"
@@ -204,6 +210,19 @@ def iteration_restart_hint(top_run: str, path: str) -> str:
         f"it is iteration {path} of run {top_run}: restart that run from {path}/<step>, or"
         f" from incomplete, once it has ended (podium runs restart {top_run} --from"
         f" {path}/<step>)"
+    )
+
+
+def subworkflow_restart_hint(top_run: str, path: str) -> str:
+    """How to run a waited-for subworkflow's run again: it is never restarted on its own
+    (a run its parent would never see), the run that waits for it is (``top_run``; ``path``:
+    the subworkflow step, ``LOOP/INDEX/STEP`` when that step is in an iteration), and the
+    step restarts it from incomplete (service/reuse.py)."""
+    return (
+        f"it is the run of subworkflow step {path} of run {top_run}, which waits for it:"
+        f" restart that run from incomplete once it has ended, and the step restarts this"
+        f" run from incomplete (podium runs restart {top_run}); --from {path} runs it again"
+        " in full"
     )
 
 

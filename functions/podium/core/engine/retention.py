@@ -8,6 +8,19 @@ parent, or a parent whose iteration grid has holes, would be a run that no view 
 whole. A tree is kept while any of its runs is unfinished (a ``wait: false`` child can
 outlive its parent), while its follow-ups are not all done (not settled), and while its
 top run blocks its workflow's strict_sequential queue (``podium unblock`` names it).
+It is also kept while a run that restarts its top run, or restarts that restart (and so
+on), is unfinished (``kept_for_restarts``): a restart reads the run it restarts as it
+goes, each iteration its loops launch and each child its subworkflow steps start taking
+over what succeeded there (service/reuse.py), and a loop step taken over by a restart of
+a restart has its iterations in the first run (service/step_paths.py ``loop_home``).
+Pruned under it, the restart would run again in full what had succeeded. A restart that
+has ended reads it no more: the run then goes by its own age (a loop step the restart
+took over keeps its status and output, without the iterations that ran in the run gone).
+
+A run's own ``max_parallel_steps`` key (``own_permit_key``) is the one permit key that
+belongs to one run: its record goes with the run (the service deletes it once the run
+ended and gave its permits back; on AWS its items also expire with the run's, and a
+prune deletes what is left of it on the local home). Shared keys stay.
 
 On AWS a run that lasts longer than half the retention has its items stamped again by
 the sweeper (adapters/dynamo_expiry.py), and with them the items of the children it
@@ -23,6 +36,15 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import StepStatus
+
+OWN_PERMIT_KEY = "run:"
+"""How a run's own ``max_parallel_steps`` key begins: ``run:<run_id>``."""
+
+
+def own_permit_key(run_id: str) -> str:
+    """The permit key of a run's own ``max_parallel_steps`` (core/engine/compiled.py
+    ``permits_needed`` takes its permits)."""
+    return f"{OWN_PERMIT_KEY}{run_id}"
 
 
 def is_top_run(run_id: str) -> bool:
@@ -55,6 +77,23 @@ def kept_because(
             return f"its child run {run.run_id} ended too recently"
     if top.run_id in blocking:
         return f"it blocks the strict_sequential queue of '{top.workflow}' (podium unblock)"
+    return None
+
+
+def kept_for_restarts(restarts: Iterable[RunRecord]) -> str | None:
+    """Why a tree must be kept for its restarts, or None: ``restarts`` are the runs that
+    restart its top run, restart that restart, and so on, in that order (read as they
+    are asked for: the first unfinished one decides, and those after it are not read).
+    An unfinished restart still reads the runs it restarts (its loops' iterations, its
+    subworkflow steps' children, a taken-over loop's iterations down the chain)."""
+    first = None
+    for run in restarts:
+        first = first or run.run_id
+        if run.status.terminal:
+            continue
+        if run.run_id == first:
+            return f"its restart {run.run_id} is {run.status.value}"
+        return f"its restart {first} was restarted in turn: {run.run_id} is {run.status.value}"
     return None
 
 

@@ -6,7 +6,9 @@ latest or a number) and recorded on the child run. With ``wait`` the step ends w
 the child's status (SUCCEEDED with the child's ``outputs``, FAILED, TIMED_OUT, STOPPED);
 without it, the step succeeds once the child has started, and the child is detached
 (``detached``): its parent's pause, resume, stop and end leave it alone, and it is
-paused, resumed and stopped on its own.
+paused, resumed and stopped on its own. In a restarted run, a waited-for child restarts
+the old run's child from incomplete (``restarted_subworkflow``); it is never restarted
+on its own (service/restart.py).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from podium.service.deadlines import (
 )
 from podium.service.lifecycle import kept_by, stop_run
 from podium.service.missed_pause import pause_launched, paused_meanwhile
+from podium.service.reuse import restarted_subworkflow
 from podium.service.runs import with_stored_params
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 from podium.service.subworkflows import resolve_version
@@ -134,6 +137,15 @@ class SubworkflowRuntime:
             evaluated = compiled.expressions.evaluate_params(literal, run_binding(child))
             child = replace(child, params=check_evaluated(compiled.definition, evaluated))
             check_validations(compiled.definition, child.params)
+            if spec.wait:
+                # A restarted run's child restarts the old one from incomplete
+                # (service/reuse.py): its succeeded steps taken over before it starts.
+                child = replace(
+                    child,
+                    restart_of=restarted_subworkflow(
+                        ctx, run, attempt.step, attempt.number, child, compiled
+                    ),
+                )
             child = with_stored_params(ctx, child)
         except DefinitionError as exc:
             return _fatal(f"params of {spec.workflow!r}: {exc}")
