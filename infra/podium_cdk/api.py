@@ -32,6 +32,7 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/workflows/{name}/triggers/{trigger}/enable"),
     (apigw.HttpMethod.POST, "/workflows/{name}/triggers/{trigger}/disable"),
     (apigw.HttpMethod.POST, "/workflows/{name}/backfill"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/backfill/cancel"),
     (apigw.HttpMethod.POST, "/signals"),
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/runs/{run_id}/logs"),

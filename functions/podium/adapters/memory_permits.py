@@ -27,6 +27,9 @@ class _Key:
     limit: int | None = None
 
 
+_EMPTY = _Key()  # what a read of a key with no record sees (never written to)
+
+
 class MemoryPermits:
     def __init__(self, records: MemoryRecords) -> None:
         self._lock = records.lock  # the store's: a claim spans the step and the permits
@@ -109,11 +112,12 @@ class MemoryPermits:
 
     def release(self, key: str, holder: str) -> bool:
         with self._lock:
-            return self._key(key).holders.pop(holder, None) is not None
+            k = self._keys.get(key)
+            return k is not None and k.holders.pop(holder, None) is not None
 
     def queue(self, key: str, limit: int) -> list[tuple[str, str]]:
         with self._lock:
-            queue = self._key(key).queue
+            queue = self._keys.get(key, _EMPTY).queue
             out = []
             for k in sorted(queue)[:limit]:
                 run_id, _, step = queue[k].partition("/")
@@ -122,7 +126,7 @@ class MemoryPermits:
 
     def head(self, key: str) -> tuple[str, str] | None:
         with self._lock:
-            queue = self._key(key).queue
+            queue = self._keys.get(key, _EMPTY).queue
             if not queue:
                 return None
             run_id, _, step = queue[min(queue)].partition("/")
@@ -141,7 +145,7 @@ class MemoryPermits:
 
     def head_place(self, key: str) -> QueuePlace | None:
         with self._lock:
-            queue = self._key(key).queue
+            queue = self._keys.get(key, _EMPTY).queue
             if not queue:
                 return None
             since, holder = min(queue)
@@ -178,7 +182,8 @@ class MemoryPermits:
 
     def state(self, key: str) -> PermitState:
         with self._lock:
-            k = self._key(key)
+            # A read makes no record (as on the other stores): a forgotten key stays gone.
+            k = self._keys.get(key, _EMPTY)
             return PermitState(len(k.holders), dict(k.holders), len(k.queue), k.limit)
 
     def forget(self, key: str) -> bool:

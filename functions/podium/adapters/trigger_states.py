@@ -131,6 +131,12 @@ class MemoryTriggerStates:
             if old is not None:
                 self._states[(workflow, trigger)] = replace(old, rule=rule, rule_since=since)
 
+    def cancel_backfills(self, workflow: str, trigger: str, at: int) -> None:
+        with self._lock:
+            old = self._states.get((workflow, trigger))
+            if old is not None and (old.backfills_cancelled_at or 0) < at:
+                self._states[(workflow, trigger)] = replace(old, backfills_cancelled_at=at)
+
 
 # The routing index: (key, workflow) rows; the row (_BUILT, '') marks it built.
 _ROUTES_SQL = """
@@ -336,8 +342,18 @@ class SqliteTriggerStates:
                 (rule, since, workflow, trigger),
             )
 
+    def cancel_backfills(self, workflow: str, trigger: str, at: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE trigger_states SET backfills_cancelled_at = ? WHERE workflow = ?"
+                " AND trigger = ? AND COALESCE(backfills_cancelled_at, 0) < ?",
+                (at, workflow, trigger, at),
+            )
 
-_STATE_COLUMNS = "enabled, since, fired_at, failed_at, error, rule, rule_since"
+
+_STATE_COLUMNS = (
+    "enabled, since, fired_at, failed_at, error, rule, rule_since, backfills_cancelled_at"
+)
 
 
 def _sqlite_state(r: Any) -> TriggerState:
@@ -350,6 +366,7 @@ def _sqlite_state(r: Any) -> TriggerState:
         None if r[4] is None else str(r[4]),
         None if r[5] is None else str(r[5]),
         None if r[6] is None else int(r[6]),
+        None if r[7] is None else int(r[7]),
     )
 
 
@@ -365,6 +382,7 @@ class DynamoTriggerStates:
     def _state(item: dict[str, Any]) -> TriggerState:
         fired, failed, error = item.get("fa"), item.get("ft"), item.get("fe")
         rule, rule_since = item.get("ru"), item.get("rs")
+        cancelled = item.get("bc")
         return TriggerState(
             bool(item["en"]["BOOL"]),
             int(item["ca"]["N"]),
@@ -373,6 +391,7 @@ class DynamoTriggerStates:
             str(error["S"]) if error else None,
             str(rule["S"]) if rule else None,
             int(rule_since["N"]) if rule_since else None,
+            int(cancelled["N"]) if cancelled else None,
         )
 
     def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
@@ -614,6 +633,22 @@ class DynamoTriggerStates:
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise  # else: no state (a trigger's state is made before its schedule)
+
+    def cancel_backfills(self, workflow: str, trigger: str, at: int) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(workflow, trigger),
+                UpdateExpression="SET #bc = :at",
+                # Only forward (a delayed cancel never revives what a later one stopped).
+                ConditionExpression="attribute_exists(#pk) AND (attribute_not_exists(#bc)"
+                " OR #bc < :at)",
+                ExpressionAttributeNames={"#bc": "bc", "#pk": "pk"},
+                ExpressionAttributeValues={":at": {"N": str(at)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise  # else: no state, or cancelled at this time or later already
 
 
 _ROUTE_PREFIX = "TRGR#"

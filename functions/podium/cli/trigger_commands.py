@@ -141,8 +141,12 @@ triggers_app.command("disable")(_switch(False))
 
 def backfill_command(
     workflow: Annotated[str, typer.Argument(help="Workflow name.")],
-    start: Annotated[str, typer.Option("--from", help="First date (2026-01-01) or ISO time.")],
-    end: Annotated[str, typer.Option("--to", help="Last date (included) or ISO time.")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="First date (2026-01-01) or ISO time.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last date (included) or ISO time.")
+    ] = None,
     trigger: Annotated[
         str | None, typer.Option("--trigger", help="Which cron/rate trigger (when several).")
     ] = None,
@@ -164,6 +168,14 @@ def backfill_command(
         bool,
         typer.Option("--wait/--no-wait", help="Locally: run the backfill's runs now."),
     ] = True,
+    cancel: Annotated[
+        bool,
+        typer.Option(
+            "--cancel",
+            help="Cancel the trigger's backfills asked for until now: they start no more"
+            " runs (those started run on). Takes --trigger only.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     home: HomeOption = None,
     stack: StackOption = None,
@@ -174,11 +186,42 @@ def backfill_command(
 ) -> None:
     """One run per scheduled time of a cron or rate trigger between --from and --to,
     each with its logical date, under the workflow's run strategy; a time that already
-    has a run is left alone unless --reprocess says otherwise."""
+    has a run is left alone unless --reprocess says otherwise. --cancel stops the
+    trigger's backfills (their runs not started yet)."""
     from podium.core.dsl.errors import DefinitionError
     from podium.core.engine.backfill import Reprocess
     from podium.service.backfill import parse_request
 
+    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+    if cancel:
+        given = [
+            option
+            for option, value in (
+                ("--from", start),
+                ("--to", end),
+                ("--reprocess", reprocess != "none"),
+                ("--max-active", max_active),
+                ("--backwards", backwards),
+                ("--dry-run", dry_run),
+            )
+            if value
+        ]
+        if given:
+            _err().print(
+                Text(f"--cancel takes --trigger only, not {', '.join(given)}", style="red")
+            )
+            raise typer.Exit(2)
+        _cancel_backfills(home, target, workflow, trigger, as_json)
+        return
+    missing = [option for option, value in (("--from", start), ("--to", end)) if value is None]
+    if missing:
+        _err().print(
+            Text(
+                f"{' and '.join(missing)} required: the range to backfill (or --cancel)",
+                style="red",
+            )
+        )
+        raise typer.Exit(2)
     try:
         mode = Reprocess(reprocess)
     except ValueError:
@@ -203,7 +246,6 @@ def backfill_command(
                 Text.assemble(("  ✗ ", "red"), f"{option}: {issue.message}"), highlight=False
             )
         raise typer.Exit(2) from None
-    target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     if uses_local_home(home, stack, endpoint, profile):
         summary = _local_backfill(home, workflow, request, wait and not dry_run)
     else:
@@ -225,6 +267,61 @@ _OPTIONS = {
     "backwards": "--backwards",
     "dry_run": "--dry-run",
 }
+
+
+def _print_refusal(exc: Exception) -> None:
+    """A plan's or a cancel's refusal, each issue named by its option (``--trigger``),
+    not by the API body's field."""
+    from podium.core.dsl.errors import Issue
+
+    for issue in getattr(exc, "issues", None) or [str(exc)]:
+        if isinstance(issue, Issue):
+            issue = f"{_OPTIONS.get(issue.path, issue.path)}: {issue.message}"
+        _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
+
+
+def _cancel_backfills(
+    home: Path | None, target: TargetArgs, workflow: str, trigger: str | None, as_json: bool
+) -> None:
+    """``--cancel``: in the home, or through the API."""
+    from podium import bootstrap
+    from podium.core.dsl.errors import DefinitionError
+    from podium.core.engine.errors import NotFound
+    from podium.local.runtime import LocalRuntime
+    from podium.service.backfill import cancel, parse_cancel
+
+    try:  # the API's check of --trigger
+        request = parse_cancel({"trigger": trigger} if trigger is not None else {})
+    except DefinitionError as exc:
+        for issue in exc.issues:
+            _err().print(Text.assemble(("  ✗ ", "red"), f"--trigger: {issue.message}"))
+        raise typer.Exit(2) from None
+    if uses_local_home(home, target.stack, target.endpoint, target.profile):
+        where = home_directory(home)
+        if not (where / bootstrap.HOME_DB).exists():
+            _err().print(Text(f"no local home at {where}: push the workflow first", "red"))
+            raise typer.Exit(1)
+        with LocalRuntime(store="sqlite", home=where) as rt:
+            try:
+                answer = cancel(rt.services, workflow, request.trigger)
+            except (DefinitionError, NotFound) as exc:
+                _print_refusal(exc)
+                raise typer.Exit(1) from None
+    else:
+        body = request.model_dump(mode="json", exclude_none=True)
+        with reporting_remote_errors(workflow):
+            answer = target.connect().post_json(
+                f"/workflows/{quote(workflow)}/backfill/cancel", body
+            )
+    if as_json:
+        _print_json(answer)
+        return
+    _out().print(
+        f"backfills of {answer['workflow']} ({answer['trigger']}) cancelled at"
+        f" {answer['cancelled_at']}: they start no more runs; the runs they started run on"
+        " (stop them with podium runs stop)",
+        highlight=False,
+    )
 
 
 def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) -> dict[str, Any]:
@@ -249,9 +346,7 @@ def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) 
         try:
             summary = backfill_request(rt.services, workflow, request)
         except (DefinitionError, NotFound) as exc:
-            issues = getattr(exc, "issues", None) or [str(exc)]
-            for issue in issues:
-                _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
+            _print_refusal(exc)
             raise typer.Exit(1) from None
         if wait and summary["started"]:
             total = len(summary["started"]) + summary["waiting_for_max_active"]

@@ -823,6 +823,9 @@ class TriggerState:
     # the trigger is off (or podium dev's, made again at each start) keeps it.
     rule: str | None = None
     rule_since: int | None = None
+    # When its backfills were last cancelled: a backfill asked for before then starts no
+    # more runs (its driver stops); one asked for after it runs.
+    backfills_cancelled_at: int | None = None
 
 
 class TriggerStates(Protocol):
@@ -850,6 +853,11 @@ class TriggerStates(Protocol):
 
     def set_rule(self, workflow: str, trigger: str, rule: str, since: int) -> None:
         """Keep the trigger's schedule rule and when it took effect (no state: nothing)."""
+        ...
+
+    def cancel_backfills(self, workflow: str, trigger: str, at: int) -> None:
+        """Cancel the trigger's backfills asked for up to ``at`` (the mark only moves
+        forward; no state: nothing)."""
         ...
 
     # the routing index (core/engine/trigger_index.py) ----------------------------------

@@ -29,6 +29,8 @@ Routes:
   POST /workflows/{name}/backfill  {"from", "to", "trigger"?, "reprocess"?,
                                    "max_active"?, "backwards"?, "dry_run"?}: one run per
                                    scheduled time of the range (a summary back)
+  POST /workflows/{name}/backfill/cancel  {"trigger"?}: the trigger's backfills asked
+                                   for until now start no more runs
   POST /signals                    send a signal: {"name", "params"?, "payload"?,
                                    "request_id"?, "ttl_days"?}; 201 when stored, 200
                                    when it was already (same request id, or name+params)
@@ -89,7 +91,8 @@ from podium.service.api_requests import (
     parse_run_statuses,
     parse_start_run,
 )
-from podium.service.backfill import backfill_request
+from podium.service.backfill import backfill_request, parse_cancel
+from podium.service.backfill import cancel as cancel_backfill
 from podium.service.backfill import parse_request as parse_backfill
 from podium.service.callbacks import CallbackRefused, callback, parse_callback
 from podium.service.loop_views import (
@@ -538,6 +541,17 @@ def backfill_range(name: str) -> Response[str]:
     except DefinitionError as exc:  # the plan names its fields (from, to, trigger)
         raise _in_body(exc) from None
     return _json(HTTPStatus.OK if request.dry_run else HTTPStatus.ACCEPTED, summary)
+
+
+@app.post("/workflows/<name>/backfill/cancel")
+def cancel_backfills(name: str) -> Response[str]:
+    check_workflow_name(name)
+    request = parse_cancel(_body())
+    try:
+        answer = cancel_backfill(bootstrap.services(), name, request.trigger)
+    except DefinitionError as exc:  # the trigger named, or the one to name
+        raise _in_body(exc) from None
+    return _json(HTTPStatus.OK, answer)
 
 
 @app.post("/signals")

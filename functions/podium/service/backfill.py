@@ -5,7 +5,9 @@ Runs start through ``start_run``, so the workflow's run strategy holds (with
 ``parallel: 3`` never more than 3 run at once; the rest wait QUEUED). ``max_active``
 caps the backfill itself: a driver message (``{"t": "backfill"}``) starts the next
 runs as earlier ones end. Ids are deterministic (core/engine/backfill.py): running the
-same backfill twice starts nothing new.
+same backfill twice starts nothing new. ``cancel`` stops the drivers of a trigger's
+backfills asked for until then (a mark on the trigger's state, read by each driver):
+they start no more runs; the runs started are left to run (stop them as any run).
 """
 
 from __future__ import annotations
@@ -296,6 +298,7 @@ def execute(ctx: Services, backfill: Backfill, *, max_active: int | None = None)
             [[e.at, e.run_id, e.restart_of, e.logical_date] for e in rest],
             active + backfill.started,
             max_active,
+            since=ctx.now(),
         )
         ctx.at(driver, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
     return backfill
@@ -332,7 +335,18 @@ def _start(ctx: Services, workflow: str, tid: str, entry: Entry) -> RunRecord | 
 
 def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
     """Start the next runs while fewer than ``max_active`` of the backfill's are active.
-    A duplicate driver starts the same runs (their ids are fixed), never others."""
+    A duplicate driver starts the same runs (their ids are fixed), never others. A
+    backfill cancelled since it was asked for starts nothing more (one read per tick)."""
+    state = ctx.store.trigger_states().get_state(msg.workflow, msg.trigger)
+    cancelled = state.backfills_cancelled_at if state is not None else None
+    if cancelled is not None and cancelled >= msg.since:
+        log.info(
+            "backfill of %s (%s) cancelled: %d time(s) not started",
+            msg.workflow,
+            msg.trigger,
+            len(msg.todo),
+        )
+        return
     active = []
     for run_id in msg.active:
         try:
@@ -361,7 +375,9 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
         if run is not None:
             active.append(run.run_id)
     if todo:
-        nxt = messages.BackfillDriver(msg.workflow, msg.trigger, todo, active, msg.max_active)
+        nxt = messages.BackfillDriver(
+            msg.workflow, msg.trigger, todo, active, msg.max_active, since=msg.since
+        )
         ctx.at(nxt, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
 
 
@@ -388,6 +404,27 @@ class BackfillRequest(BaseModel):
     max_active: Annotated[int, Field(ge=1, le=1000, strict=True)] | None = None
     backwards: Annotated[bool, Field(strict=True)] = False
     dry_run: Annotated[bool, Field(strict=True)] = False
+
+
+class CancelRequest(BaseModel):
+    """``POST /workflows/{name}/backfill/cancel``'s body: which trigger (when several)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    trigger: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+
+
+def parse_cancel(body: Any) -> CancelRequest:
+    from pydantic import ValidationError
+
+    from podium.core.dsl.errors import request_issues
+
+    try:
+        return CancelRequest.model_validate(body if body is not None else {})
+    except ValidationError as exc:
+        raise DefinitionError(
+            request_issues(exc.errors(), fields=body_fields(CancelRequest))
+        ) from None
 
 
 def parse_request(body: Any) -> BackfillRequest:
@@ -427,3 +464,17 @@ def backfill_request(ctx: Services, workflow: str, request: BackfillRequest) -> 
     if not request.dry_run:
         execute(ctx, planned, max_active=request.max_active)
     return {**planned.summary(), "dry_run": request.dry_run}
+
+
+def cancel(ctx: Services, workflow: str, trigger_id: str | None) -> dict[str, Any]:
+    """Cancel the backfills of a workflow's cron or rate trigger (the only one, or the
+    one named) asked for until now: their drivers start no more runs (at their next
+    tick, within ``DRIVER_INTERVAL_MS``). The runs they started are left alone, as
+    Airflow leaves a cancelled backfill's running runs: stop them as any run. A backfill
+    asked for after the cancel runs. Two writes (the state made if missing, the mark)."""
+    tid, spec = _schedule_trigger(ctx, workflow, trigger_id)
+    now = ctx.now()
+    states = ctx.store.trigger_states()
+    states.ensure(workflow, tid, spec.enabled, now)
+    states.cancel_backfills(workflow, tid, now)
+    return {"workflow": workflow, "trigger": tid, "cancelled_at": iso(now)}

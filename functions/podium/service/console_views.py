@@ -34,7 +34,7 @@ from podium.service.api_requests import parse_run_statuses
 from podium.service.context import CompiledWorkflow, Services
 from podium.service.detached_runs import follows_parent
 from podium.service.loop_views import iteration_section
-from podium.service.restart import is_iteration, restarted_as, subworkflow_place
+from podium.service.restart import is_iteration, restart_place, restarted_as
 from podium.service.runs import with_callback_tokens
 from podium.service.step_paths import with_home_counts
 from podium.service.views import run_view, shown_detail, step_view, timeline_page
@@ -506,8 +506,7 @@ def run_page(
             for a in allowed_run_actions(
                 run.status,
                 child=follows,
-                iteration=is_iteration(run)
-                or (follows and subworkflow_place(ctx, run) is not None),
+                iteration=is_iteration(run) or (follows and restart_place(ctx, run) is not None),
                 restarted=restarted is not None,
             )
         ),

@@ -23,7 +23,8 @@ event queue: {"t": "start", "run": id}
                  or rate trigger's scheduled time (sent by its Scheduler schedule; ``sf``:
                  when that schedule's times began, catch-up's floor)
              {"t": "backfill", "wf", "tr", "todo": [[at, run id, restart of]], "active":
-                 [run ids], "max": n}   a backfill with max_active starts its next runs
+                 [run ids], "max": n, "sf"?: asked at ms}   a backfill with max_active
+                 starts its next runs (none after a cancel of its trigger's backfills)
 Any message may carry "nb" (not before, epoch ms): SQS delays stop at 15 minutes, so a
 longer wait is re-sent until it is due. ("timer" messages from before "done" existed are
 read as a done message with a timer event.)
@@ -115,6 +116,9 @@ class BackfillDriver:
     todo: list[list[Any]]  # [at ms, run id, restart_of or None, logical date], in order
     active: list[str]
     max_active: int
+    # When the backfill was asked for (ms): a cancel of the trigger's backfills at or
+    # after it stops this driver (0: a driver sent before cancels existed; any cancel).
+    since: int = 0
 
 
 Message = (
@@ -173,6 +177,8 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
             "active": msg.active,
             "max": msg.max_active,
         }
+        if msg.since:
+            body["sf"] = msg.since
     else:
         body = {"t": "start", "run": msg.run}
     if not_before is not None:
@@ -248,6 +254,7 @@ def decode(body: Any) -> tuple[Message, int | None]:
                 [list(e) for e in body["todo"]],
                 [str(r) for r in body["active"]],
                 int(body["max"]),
+                int(body.get("sf") or 0),
             )
             return driver, nb
         if kind == "start":

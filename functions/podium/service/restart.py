@@ -12,8 +12,8 @@ restarts only when it starts with the state the old one started with; after the 
 that reran, the state may differ, and those iterations run in full
 (service/reuse.py). A loop iteration's run is not restarted on its own, nor a run
 twice, nor a waited-for subworkflow's run (its parent's restart restarts it from
-incomplete): refusals name the restart that is allowed (``iteration_place``,
-``subworkflow_place``, ``restarted_as``). The taken
+incomplete): refusals name the restart that is allowed (``restart_place``,
+``newest_restart``). The taken
 over steps are written SUCCEEDED into the new run before it starts, and its start
 propagates from them as from steps that just succeeded. Join sets and sink markers are
 never copied: the new run counts its own.
@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
@@ -101,16 +101,10 @@ def restart(
     iteration's run (its workflow is its loop's body, not a workflow of its own) and for
     a waited-for subworkflow's run (a run of its own would be one its parent never sees:
     the parent's restart restarts it)."""
-    place = iteration_place(ctx, old)
+    place = restart_place(ctx, old)
     if place is not None:
-        raise ActionRefused(
-            "restart", f"run {old.run_id}", old.status.value, [], iteration_restart_hint(*place)
-        )
-    waited = subworkflow_place(ctx, old)
-    if waited is not None:
-        raise ActionRefused(
-            "restart", f"run {old.run_id}", old.status.value, [], subworkflow_restart_hint(*waited)
-        )
+        place = replace(place, top=newest_restart(ctx, place.top))
+        raise ActionRefused("restart", f"run {old.run_id}", old.status.value, [], place.hint())
     new_id = _new_run_id(ctx, old)
 
     version = _version(ctx, old, request.version)
@@ -170,47 +164,71 @@ def is_iteration(run: RunRecord) -> bool:
     return run.iteration is not None and run.parent_run is not None
 
 
-def iteration_place(ctx: Services, run: RunRecord) -> tuple[str, str] | None:
-    """A loop iteration's run is never restarted on its own: (the run a restart into it
-    restarts, the ``LOOP/INDEX`` path from that run to it: ``OUTER/I/INNER/J`` when
-    nested). None for a run that is not an iteration. The top is the first run up its
-    parents that is not an iteration (a top run, or a subworkflow's run); one read per
-    enclosing iteration (none for an iteration of a top run's loop)."""
-    if not is_iteration(run):
-        return None
-    path: list[str] = []
-    current, top = run, ""
-    while is_iteration(current):
-        assert current.parent_run is not None
-        top = current.parent_run
-        path.append(f"{current.parent_step}/{current.parent_index}")
-        if current.depth <= 1:
-            break  # its parent is a top run: no read
-        current = ctx.store.get_run(top)
-    return top, "/".join(reversed(path))
+@dataclass(frozen=True)
+class RestartPlace:
+    """Where the restart of a run that is not restarted on its own is made: ``top``, the
+    first run up its parents that a restart takes (a top run, or a detached child), and
+    ``path`` from it: ``LOOP/INDEX`` segments down to an iteration (``OUTER/I/INNER/J``
+    when nested), or, when the way down goes through a waited-for subworkflow
+    (``through_subworkflow``), the path to that subworkflow step (``call``,
+    ``LOOP/I/call``): a ``--from`` path does not reach into a child run, and the step's
+    restart from incomplete restarts its child from incomplete (service/reuse.py)."""
+
+    top: str
+    path: str
+    through_subworkflow: bool
+
+    def hint(self) -> str:
+        if self.through_subworkflow:
+            return subworkflow_restart_hint(self.top, self.path)
+        return iteration_restart_hint(self.top, self.path)
 
 
-def subworkflow_place(
-    ctx: Services, run: RunRecord, parent: RunRecord | None = None
-) -> tuple[str, str] | None:
-    """A waited-for subworkflow's run is restarted through its parent, whose restart
-    from incomplete restarts it from incomplete (service/reuse.py): (the run to restart,
-    the path from it to the subworkflow step: ``LOOP/INDEX/STEP`` when the parent is an
-    iteration). None for any other run, and for a child whose parent is gone (pruned).
-    One read of the parent (none when given), one more per enclosing iteration."""
-    if run.parent_run is None or run.parent_step is None or run.iteration is not None:
-        return None
-    if parent is None:
+def restart_place(ctx: Services, run: RunRecord) -> RestartPlace | None:
+    """A loop iteration's run and a waited-for subworkflow's run are never restarted on
+    their own (an iteration's workflow is its loop's body; a subworkflow's run would be
+    one its parent never sees): where their restart is made. None for a run restarted
+    on its own (a top run; a detached child; a child whose parent is gone). One read per
+    run on the way up, none for the parent of a run at depth 1 that is an iteration."""
+    segments: list[str] = []
+    current, through = run, False
+    while current.parent_run is not None and current.parent_step is not None:
+        step, parent_id = current.parent_step, current.parent_run
+        if is_iteration(current):
+            segments.append(f"{step}/{current.parent_index}")
+            if current.depth <= 1:  # its parent is a top run: no read
+                return _place(parent_id, segments, through)
+            current = ctx.store.get_run(parent_id)
+            continue
         try:
-            parent = ctx.store.get_run(run.parent_run)
+            parent = ctx.store.get_run(parent_id)
         except RunNotFound:
-            return None
-    if detached(ctx, run, parent):
-        return None  # wait: false: a run of its own
-    place = iteration_place(ctx, parent)
-    if place is None:
-        return parent.run_id, run.parent_step
-    return place[0], f"{place[1]}/{run.parent_step}"
+            break  # gone (pruned, expired): this one is restarted on its own
+        if detached(ctx, current, parent):
+            break  # wait: false: a run of its own
+        segments.append(step)
+        current, through = parent, True
+    if current is run:
+        return None
+    return _place(current.run_id, segments, through)
+
+
+def _place(top: str, segments: list[str], through: bool) -> RestartPlace:
+    down = list(reversed(segments))
+    if through:  # down to the first subworkflow step: a path reaches no further
+        down = down[: next(i for i, part in enumerate(down) if "/" not in part) + 1]
+    return RestartPlace(top, "/".join(down), through)
+
+
+def newest_restart(ctx: Services, run_id: str) -> str:
+    """``run_id``, or the newest run of its chain of restarts (a run is restarted once:
+    a hint names the one a restart takes). One batch read per run of the chain."""
+    run = ctx.store.get_run(run_id)
+    seen = {run.run_id}
+    while (new := restarted_as(ctx, run)) is not None and new.run_id not in seen:
+        seen.add(new.run_id)
+        run = new
+    return run.run_id
 
 
 def restarted_as(ctx: Services, run: RunRecord) -> RunRecord | None:

@@ -219,10 +219,10 @@ def subworkflow_restart_hint(top_run: str, path: str) -> str:
     the subworkflow step, ``LOOP/INDEX/STEP`` when that step is in an iteration), and the
     step restarts it from incomplete (service/reuse.py)."""
     return (
-        f"it is the run of subworkflow step {path} of run {top_run}, which waits for it:"
-        f" restart that run from incomplete once it has ended, and the step restarts this"
-        f" run from incomplete (podium runs restart {top_run}); --from {path} runs it again"
-        " in full"
+        f"it is in the run of subworkflow step {path} of run {top_run}, which waits for it:"
+        f" restart that run from incomplete once it has ended, and the step restarts its"
+        f" child from incomplete (podium runs restart {top_run}); --from {path} runs the"
+        " child again in full"
     )
 
 
@@ -246,15 +246,20 @@ def check_step_action(
     *,
     top_run: str | None = None,
     restarted_as: str | None = None,
+    restart_hint: str | None = None,
 ) -> None:
     """``top_run``: the run a path into an iteration (``step``, from that run) starts
     from, when ``run_id`` is that iteration's run (which is not restarted on its own).
-    ``restarted_as``: the run that restarts the top run (a restart of it is refused)."""
+    ``restarted_as``: the run that restarts the top run (a restart of it is refused).
+    ``restart_hint``: for a step of an ended run that a restart does not reach by a path
+    (in a waited-for subworkflow's run), the restart that reruns it."""
     if run not in STEP_ACTION_RUNS[action]:
         allowed = [a.value for a in STEP_ACTIONS[status] if run in STEP_ACTION_RUNS[a]]
         top = top_run or run_id
         hint = (
-            f"run {top} was restarted as {restarted_as}: act on step {step} there, or restart"
+            restart_hint
+            if run.terminal and restart_hint is not None
+            else f"run {top} was restarted as {restarted_as}: act on step {step} there, or restart"
             f" that run once it has ended: podium runs restart {restarted_as} --from {step}"
             if run.terminal and restarted_as is not None
             else f"restart the run: podium runs restart {run_id} --from {step}"
