@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from podium.adapters.clock import ManualClock
+from podium.core.dsl.errors import DefinitionError
 from podium.core.engine.actions import ActionRefused, RunAction
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.status import RunStatus
@@ -200,3 +201,123 @@ def test_a_running_detached_child_offers_its_own_pause(rt: LocalRuntime) -> None
     assert rt.describe(child).run.status is RunStatus.RUNNING
     assert "pause" in run_page(rt.services, child)["actions"]
     run_action(rt.services, child, RunAction.PAUSE, ME)  # as the API does
+
+
+REPORTED: Counter[str] = Counter()
+REPORT_BROKEN = {"yes": True}
+
+
+def report(event: dict[str, Any]) -> str:
+    with _LOCK:
+        REPORTED["report"] += 1
+    if REPORT_BROKEN["yes"]:
+        raise ValueError("report broken")
+    return "reported"
+
+
+def _then_report(name: str, call: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "steps": [
+            call,
+            {
+                "id": "report",
+                "type": "lambda",
+                "function": f"{HERE}:report",
+                "depends_on": [call["id"]],
+            },
+        ],
+    }
+
+
+def test_a_restart_from_a_step_inside_the_subworkflow_reruns_it_there(rt: LocalRuntime) -> None:
+    """Maestro's restart from a specific step reaches into a subworkflow: ``--from
+    call/load`` reruns ``call``, whose child takes ``extract`` over and runs ``load``
+    again although it had succeeded; a path through a loop into it works the same."""
+    BROKEN["load"] = False
+    REPORT_BROKEN["yes"] = True
+    rt.push(
+        _then_report("etl_then_report", {"id": "call", "type": "subworkflow", "workflow": "etl"})
+    )
+    old = rt.start_run("etl_then_report").run_id
+    rt.pump()
+    assert rt.describe(old).run.status is RunStatus.FAILED  # report failed; etl succeeded
+    CALLS.clear()
+    REPORT_BROKEN["yes"] = False
+    request = RestartRequest("call/load")
+    new = run_action(rt.services, old, RunAction.RESTART, ME, request).new_run
+    assert new is not None
+    rt.pump()
+    assert rt.describe(new).run.status is RunStatus.SUCCEEDED
+    assert dict(CALLS) == {"load": 1}  # extract taken over, load run again
+    child = rt.describe(child_run_id(new, "call", 0))
+    assert child.run.restart_of == child_run_id(old, "call", 0)
+    assert rt.describe(new).run.restart_from == "call/load"
+
+
+def test_a_path_through_a_loop_into_a_subworkflow(rt: LocalRuntime) -> None:
+    BROKEN["load"] = False
+    REPORT_BROKEN["yes"] = True
+    per_day = {
+        "id": "per_day",
+        "type": "foreach",
+        "over": {"day": [1, 2]},
+        "steps": [
+            {
+                "id": "call",
+                "type": "subworkflow",
+                "workflow": "etl",
+                "params": {"day": "${iteration.day}"},
+            }
+        ],
+    }
+    rt.push(_then_report("days_then_report", per_day))
+    old = rt.start_run("days_then_report").run_id
+    rt.pump()
+    assert rt.describe(old).run.status is RunStatus.FAILED
+    CALLS.clear()
+    REPORT_BROKEN["yes"] = False
+    request = RestartRequest("per_day/1/call/extract")
+    new = run_action(rt.services, old, RunAction.RESTART, ME, request).new_run
+    assert new is not None
+    rt.pump()
+    assert rt.describe(new).run.status is RunStatus.SUCCEEDED
+    # Iteration 1's child from extract (both steps again); iteration 0 takes everything over.
+    assert dict(CALLS) == {"extract": 1, "load": 1}
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("call/nope", "the run of 'call' (etl) has no step 'nope'; one of: extract, load"),
+        ("call/0/load", "'call' is a subworkflow step: name a step of its run without an index"),
+        ("nope/load", "no step 'nope' in 'caller'; one of: call"),
+    ],
+)
+def test_a_bad_path_into_a_subworkflow_names_the_fix(
+    rt: LocalRuntime, path: str, said: str
+) -> None:
+    parent, _ = _failed_parent(rt)
+    with pytest.raises(DefinitionError) as refused:
+        run_action(rt.services, parent, RunAction.RESTART, ME, RestartRequest(path))
+    assert said in str(refused.value), str(refused.value)
+
+
+def test_a_path_into_a_detached_subworkflow_is_refused(rt: LocalRuntime) -> None:
+    """A ``wait: false`` child is a run of its own: restarted on its own, not by a path."""
+    detached_call = {"id": "call", "type": "subworkflow", "workflow": "etl", "wait": False}
+    rt.push(
+        {
+            "name": "starts_and_fails",
+            "steps": [
+                detached_call,
+                {"id": "z", "type": "fail", "message": "no", "depends_on": ["call"]},
+            ],
+        }
+    )
+    run = rt.start_run("starts_and_fails").run_id
+    rt.pump()
+    assert rt.describe(run).run.status is RunStatus.FAILED
+    with pytest.raises(DefinitionError) as refused:
+        run_action(rt.services, run, RunAction.RESTART, ME, RestartRequest("call/load"))
+    assert "does not wait for its run (wait: false)" in str(refused.value)

@@ -287,7 +287,7 @@ def _check_run(ctx: Services, run: RunRecord, action: RunAction) -> None:
     if place is not None and run.status.terminal:  # its hint names the run to restart
         place = replace(place, top=newest_restart(ctx, place.top))
     where = (place.top, place.path) if place is not None else None
-    through = place is not None and place.through_subworkflow
+    through = place is not None and place.subworkflow
     # A second restart is refused by ``restart`` itself, naming the run that restarted it
     # (AlreadyRestarted): looked up here for the other actions, which an ended run refuses.
     new = restarted_as(ctx, run) if action is not RunAction.RESTART else None
@@ -388,18 +388,11 @@ def step_action(
         run = ctx.store.get_run(where.run_id)
         record = ctx.store.get_step(run.run_id, where.step)
         status = record.status if record is not None else None
-        origin, full, restarted, hint = run_id, path, None, None
+        origin, full, restarted = run_id, path, None
         if run.status.terminal:  # refused: its hint names the restart that reruns the step
-            origin, full, restarted, hint = _restart_target(ctx, run_id, path)
+            origin, full, restarted = _restart_target(ctx, run_id, path)
         check_step_action(
-            action,
-            run.run_id,
-            full,
-            run.status,
-            status,
-            top_run=origin,
-            restarted_as=restarted,
-            restart_hint=hint,
+            action, run.run_id, full, run.status, status, top_run=origin, restarted_as=restarted
         )
         if action is StepAction.RETRY:
             check_retry_in_place(run.run_id, path, status, kind)
@@ -415,26 +408,20 @@ def step_action(
     raise _still_changing(action.value, f"step {path} of run {where.run_id}", shown)
 
 
-def _restart_target(
-    ctx: Services, run_id: str, path: str
-) -> tuple[str, str, str | None, str | None]:
+def _restart_target(ctx: Services, run_id: str, path: str) -> tuple[str, str, str | None]:
     """The step ``path`` of ``run_id``, as a restart reruns it: (the run restarted, the
-    path from it, the newest run that restarted that one already, if any, and the hint
-    when no path reaches the step). A loop iteration's run is restarted through its top
-    run, from a path into it (``LOOP/INDEX/STEP``); a step in a waited-for
-    subworkflow's run through the run that waits for it (from incomplete, which restarts
-    the child from incomplete: a path does not reach into a child run)."""
+    path from it, the newest run that restarted that one already, if any). A loop
+    iteration's run, and a waited-for subworkflow's run, is restarted through the first
+    run up its parents a restart takes, from a path into it (``LOOP/INDEX/STEP``,
+    ``SUBWORKFLOW_STEP/STEP``)."""
     named = ctx.store.get_run(run_id)
     place = restart_place(ctx, named)
     if place is None:
         top, full = named.run_id, path
-    elif place.through_subworkflow:
-        newest = newest_restart(ctx, place.top)
-        return run_id, path, None, replace(place, top=newest).hint()
     else:
         top, full = place.top, f"{place.path}/{path}"
     newest = newest_restart(ctx, top)
-    return top, full, newest if newest != top else None, None
+    return top, full, newest if newest != top else None
 
 
 def _apply_step_action(

@@ -168,18 +168,17 @@ def is_iteration(run: RunRecord) -> bool:
 class RestartPlace:
     """Where the restart of a run that is not restarted on its own is made: ``top``, the
     first run up its parents that a restart takes (a top run, or a detached child), and
-    ``path`` from it: ``LOOP/INDEX`` segments down to an iteration (``OUTER/I/INNER/J``
-    when nested), or, when the way down goes through a waited-for subworkflow
-    (``through_subworkflow``), the path to that subworkflow step (``call``,
-    ``LOOP/I/call``): a ``--from`` path does not reach into a child run, and the step's
-    restart from incomplete restarts its child from incomplete (service/reuse.py)."""
+    ``path`` from it down to this run: ``LOOP/INDEX`` for an iteration, the step's id for
+    a waited-for subworkflow's run (``call``; nested: ``per_day/3/call``,
+    ``call/inner/2``), a path a restart ``--from`` takes with a step after it.
+    ``subworkflow``: this run is a subworkflow's (else an iteration)."""
 
     top: str
     path: str
-    through_subworkflow: bool
+    subworkflow: bool
 
     def hint(self) -> str:
-        if self.through_subworkflow:
+        if self.subworkflow:
             return subworkflow_restart_hint(self.top, self.path)
         return iteration_restart_hint(self.top, self.path)
 
@@ -191,13 +190,13 @@ def restart_place(ctx: Services, run: RunRecord) -> RestartPlace | None:
     on its own (a top run; a detached child; a child whose parent is gone). One read per
     run on the way up, none for the parent of a run at depth 1 that is an iteration."""
     segments: list[str] = []
-    current, through = run, False
+    current = run
     while current.parent_run is not None and current.parent_step is not None:
         step, parent_id = current.parent_step, current.parent_run
         if is_iteration(current):
             segments.append(f"{step}/{current.parent_index}")
             if current.depth <= 1:  # its parent is a top run: no read
-                return _place(parent_id, segments, through)
+                return _place(run, parent_id, segments)
             current = ctx.store.get_run(parent_id)
             continue
         try:
@@ -207,17 +206,14 @@ def restart_place(ctx: Services, run: RunRecord) -> RestartPlace | None:
         if detached(ctx, current, parent):
             break  # wait: false: a run of its own
         segments.append(step)
-        current, through = parent, True
+        current = parent
     if current is run:
         return None
-    return _place(current.run_id, segments, through)
+    return _place(run, current.run_id, segments)
 
 
-def _place(top: str, segments: list[str], through: bool) -> RestartPlace:
-    down = list(reversed(segments))
-    if through:  # down to the first subworkflow step: a path reaches no further
-        down = down[: next(i for i, part in enumerate(down) if "/" not in part) + 1]
-    return RestartPlace(top, "/".join(down), through)
+def _place(run: RunRecord, top: str, segments: list[str]) -> RestartPlace:
+    return RestartPlace(top, "/".join(reversed(segments)), not is_iteration(run))
 
 
 def newest_restart(ctx: Services, run_id: str) -> str:
@@ -327,7 +323,15 @@ def _loop_of(ctx: Services, path: str, old: RunRecord, compiled: Any) -> str:
     where = IterationPath.parse(path)
     assert where is not None
     walk_iteration_path(
-        ctx, old, compiled, where, path, _bad_from, "restart --from", taken_over=True
+        ctx,
+        old,
+        compiled,
+        where,
+        path,
+        _bad_from,
+        "restart --from",
+        taken_over=True,
+        into_subworkflows=True,
     )
     return where.loops[0][0]
 

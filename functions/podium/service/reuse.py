@@ -111,8 +111,9 @@ def restarted_subworkflow(
     """A restarted run's subworkflow step that waits for its child starts the child of
     its first ``attempt`` (``child``, not created yet; ``body``: its compiled workflow):
     unless the step reruns in full (``rerun_whole``: from beginning, or from this step or
-    a step above it), the child the old run's step ran last is restarted from incomplete,
-    as Maestro restarts a subworkflow: its succeeded steps are taken over with their
+    a step above it), the child the old run's step ran last is restarted from incomplete
+    (from the step a restart path names in it, ``call/load``), as Maestro restarts a
+    subworkflow: its succeeded steps are taken over with their
     outputs and only what did not succeed runs. Only when the old child ran the same
     workflow, version and params (else it all runs); a retry (a later attempt) runs
     the workflow again in full, as any retry does. Returns the old child's id (the new
@@ -137,9 +138,11 @@ def restarted_subworkflow(
         return None  # pruned, expired: nothing to take over
     if not same:
         return None
+    # A restart from a step inside it (``call/load``): from that step; else incomplete.
+    rerun_from = restart_from_in(top.run_id, top.restart_from, child.run_id)
     steps = ctx.store.list_steps(old_id)
     succeeded, decided = reuse_basis(steps)
-    reuse = reused_steps(body.graph, succeeded, None, decided=decided)
+    reuse = reused_steps(body.graph, succeeded, rerun_from, decided=decided)
     now = ctx.now()
     for s in steps:
         if s.step in reuse:

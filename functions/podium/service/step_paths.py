@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from podium.core.engine.actions import IterationPath, taken_over_from
 from podium.core.engine.errors import RunNotFound
@@ -25,24 +26,39 @@ def walk_iteration_path(
     instead: str,
     *,
     taken_over: bool = False,
+    into_subworkflows: bool = False,
 ) -> str:
-    """The run of the innermost iteration ``where`` goes through (where its step lives),
+    """The run of the innermost child run ``where`` goes through (where its step lives),
     after checking each part: the loop step exists and is a loop, the iteration ran, the step
     is in its body. ``fail(message)`` is raised otherwise; ``instead`` names what to do
     with a step that is not a loop (e.g. ``restart --from``). ``taken_over``: an
     iteration of a loop step a restart took over counts too, in the run where it ran
     (``iteration_run``): a restart restarts it from there, a step action acts on it
-    there (ended, as its loop is: refused, naming the restart that reruns it)."""
-    name, parent = top.workflow, top.run_id
-    for loop, index in where.loops:
+    there (ended, as its loop is: refused, naming the restart that reruns it).
+    ``into_subworkflows`` (a restart's path): a part may be a subworkflow step that
+    waits for its child, written without an index (``call/load``): the child its step
+    ran last (in the run a restart took the step over from, if it did), its steps named
+    by the workflow version that child ran."""
+    name, parent, into_child = top.workflow, top.run_id, False
+    for (loop, index), bare in zip(where.loops, _bare(where), strict=True):
         model = compiled.by_id.get(loop)
         if model is None:
             known = ", ".join(s.id for s in compiled.definition.steps)
             raise fail(f"{path!r}: no step {loop!r} in '{name}'; one of: {known}")
+        into_child = into_subworkflows and model.type == "subworkflow"
+        if into_child:
+            compiled, name, parent = _child_of(ctx, parent, model, bare, path, fail)
+            continue
         if not compiled.is_loop(loop):
+            kinds = "a loop (foreach or while)" + (" or a subworkflow" if into_subworkflows else "")
             raise fail(
-                f"{path!r}: {loop!r} is a {model.type} step of '{name}', not a loop"
-                f" (foreach or while); {instead} {loop} instead"
+                f"{path!r}: {loop!r} is a {model.type} step of '{name}', not {kinds};"
+                f" {instead} {loop} instead"
+            )
+        if bare:
+            raise fail(
+                f"{path!r}: {loop!r} is a {model.type} loop of '{name}': the part after it"
+                f" must be an iteration index ({loop}/INDEX/STEP)"
             )
         if taken_over:
             found = iteration_run(ctx, parent, loop, index)
@@ -70,11 +86,50 @@ def walk_iteration_path(
         compiled, name, parent = compiled.body(loop), body_workflow(name, loop), found.run_id
     if where.step not in compiled.graph.predecessors:
         known = ", ".join(s.id for s in compiled.definition.steps)
-        raise fail(
-            f"{path!r}: the body of {where.loops[-1][0]!r} has no step {where.step!r};"
-            f" one of: {known}"
-        )
+        last = where.loops[-1][0]
+        holder = f"the run of {last!r} ({name})" if into_child else f"the body of {last!r}"
+        raise fail(f"{path!r}: {holder} has no step {where.step!r}; one of: {known}")
     return parent
+
+
+def _bare(where: IterationPath) -> tuple[bool, ...]:
+    """Which parts were written without an index (a path parsed before the field
+    existed, or built in code, has none)."""
+    return where.unindexed or tuple(False for _ in where.loops)
+
+
+def _child_of(
+    ctx: Services,
+    parent: str,
+    model: Any,
+    bare: bool,
+    path: str,
+    fail: Callable[[str], Exception],
+) -> tuple[CompiledWorkflow, str, str]:
+    """A subworkflow step's part of a restart's path: (the workflow its child ran, that
+    workflow's name, the child's run id)."""
+    step = model.id
+    if not bare:
+        raise fail(
+            f"{path!r}: {step!r} is a subworkflow step: name a step of its run without an"
+            f" index, {step}/STEP"
+        )
+    if not model.wait:
+        raise fail(
+            f"{path!r}: {step!r} does not wait for its run (wait: false), which is a run of"
+            " its own: restart that run instead"
+        )
+    home, record = loop_home(ctx, parent, ctx.store.get_step(parent, step))
+    if record is None or record.attempt < 1:
+        raise fail(f"{path!r}: {step!r} never started its run in run {home}; name a step it ran")
+    child = _run_or_none(ctx, child_run_id(home, step, record.attempt - 1))
+    if child is None:
+        raise fail(
+            f"{path!r}: the run {step!r} started in run {home} is gone (pruned, or expired):"
+            f" restart from {step!r} to run it again in full"
+        )
+    compiled = ctx.definitions.get(child.workflow, child.version)
+    return compiled, child.workflow, child.run_id
 
 
 def iteration_run(ctx: Services, run_id: str, loop: str, index: int) -> RunRecord | None:

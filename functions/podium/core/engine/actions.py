@@ -219,10 +219,10 @@ def subworkflow_restart_hint(top_run: str, path: str) -> str:
     the subworkflow step, ``LOOP/INDEX/STEP`` when that step is in an iteration), and the
     step restarts it from incomplete (service/reuse.py)."""
     return (
-        f"it is in the run of subworkflow step {path} of run {top_run}, which waits for it:"
-        f" restart that run from incomplete once it has ended, and the step restarts its"
-        f" child from incomplete (podium runs restart {top_run}); --from {path} runs the"
-        " child again in full"
+        f"it is the run of subworkflow step {path} of run {top_run}, which waits for it:"
+        f" restart that run from incomplete once it has ended, and the step restarts this"
+        f" run from incomplete (podium runs restart {top_run}), or from one of its steps"
+        f" (podium runs restart {top_run} --from {path}/<step>)"
     )
 
 
@@ -246,25 +246,21 @@ def check_step_action(
     *,
     top_run: str | None = None,
     restarted_as: str | None = None,
-    restart_hint: str | None = None,
 ) -> None:
-    """``top_run``: the run a path into an iteration (``step``, from that run) starts
-    from, when ``run_id`` is that iteration's run (which is not restarted on its own).
-    ``restarted_as``: the run that restarts the top run (a restart of it is refused).
-    ``restart_hint``: for a step of an ended run that a restart does not reach by a path
-    (in a waited-for subworkflow's run), the restart that reruns it."""
+    """``top_run``: the run a path into a child run (``step``, from that run: an
+    iteration's, a waited-for subworkflow's) starts from, when ``run_id`` is that child
+    (which is not restarted on its own). ``restarted_as``: the run that restarts the top
+    run (a restart of it is refused)."""
     if run not in STEP_ACTION_RUNS[action]:
         allowed = [a.value for a in STEP_ACTIONS[status] if run in STEP_ACTION_RUNS[a]]
         top = top_run or run_id
         hint = (
-            restart_hint
-            if run.terminal and restart_hint is not None
-            else f"run {top} was restarted as {restarted_as}: act on step {step} there, or restart"
+            f"run {top} was restarted as {restarted_as}: act on step {step} there, or restart"
             f" that run once it has ended: podium runs restart {restarted_as} --from {step}"
             if run.terminal and restarted_as is not None
             else f"restart the run: podium runs restart {run_id} --from {step}"
             if run.terminal and top == run_id
-            else f"its iteration has ended: restart run {top} from it once that run has"
+            else f"the run it is in has ended: restart run {top} from it once that run has"
             f" ended: podium runs restart {top} --from {step}"
             if run.terminal
             else "resume the run first"
@@ -365,22 +361,49 @@ def resolve_step_path(run_id: str, path: str) -> StepPath:
 
 @dataclass(frozen=True, slots=True)
 class IterationPath:
-    """A step path that reaches into loop iterations, ``per_day/3/load`` or
-    ``outer/2/inner/5/work``: the (loop step, index) pairs from the top run down, and the
-    step of the innermost iteration."""
+    """A step path that reaches into child runs: loop iterations (``per_day/3/load``,
+    ``outer/2/inner/5/work``) and, for a restart, the run of a subworkflow step, named
+    without an index (``call/load``: the child its first attempt starts, as a restart
+    reruns the step; ``per_day/3/call/load``). ``loops``: the (step, index) pairs from
+    the top run down, a subworkflow step's index 0; ``unindexed``: for each, whether it
+    was written without an index (only a subworkflow step may be); ``step``: the step of
+    the innermost child run. A definition tells which steps are loops or subworkflows
+    (service/step_paths.py checks it): the path alone cannot."""
 
     loops: tuple[tuple[str, int], ...]
     step: str
+    unindexed: tuple[bool, ...] = ()
 
     @staticmethod
     def parse(path: str) -> IterationPath | None:
-        """None for a plain step (no iteration); BadStepPath for a malformed path."""
-        resolve_step_path("-", path)  # the shape (LOOP/INDEX/.../STEP), named if wrong
+        """None for a plain step (no child run); BadStepPath for a malformed path."""
         parts = path.split("/")
+        shape = (
+            "write STEP, LOOP_STEP/INDEX/STEP for a step of an iteration, or"
+            " SUBWORKFLOW_STEP/STEP for a step of a subworkflow's run"
+        )
+        if any(not p for p in parts):
+            raise BadStepPath(path, shape)
         if len(parts) == 1:
             return None
-        pairs = tuple((parts[i], int(parts[i + 1])) for i in range(0, len(parts) - 1, 2))
-        return IterationPath(pairs, parts[-1])
+        pairs: list[tuple[str, int]] = []
+        bare: list[bool] = []
+        i = 0
+        while i < len(parts) - 1:
+            name, after = parts[i], parts[i + 1]
+            if not (after.isascii() and after.isdigit()):  # a step id: a subworkflow's child
+                pairs.append((name, 0))
+                bare.append(True)
+                i += 1
+                continue
+            if len(after) > 6:
+                raise BadStepPath(path, f"{after!r} after {name!r} must be an iteration index")
+            if i + 1 == len(parts) - 1:  # ends with an index: no step named
+                raise BadStepPath(path, shape)
+            pairs.append((name, int(after)))
+            bare.append(False)
+            i += 2
+        return IterationPath(tuple(pairs), parts[-1], tuple(bare))
 
     def run_ids(self, top_run: str) -> list[str]:
         """The iteration runs the path goes through, outermost first (identity.py)."""
