@@ -366,8 +366,8 @@ def _structured_logs(env: Any) -> None:
 
 def local_secrets(sources: dict[str, str], env: Any = None) -> dict[str, str]:
     """The local values of http auth secrets: podium.toml's [secrets] name = "env:VAR"
-    read from the environment (a variable that is not set leaves the secret unset, so
-    the step fails naming it)."""
+    read from the environment. A variable that is not set leaves the secret out; the
+    step that needs it fails naming the variable (MappedSecrets is given the mapping)."""
     env = os.environ if env is None else env
     values = {}
     for name, source in sources.items():

@@ -156,18 +156,30 @@ class SecretsManagerSecrets:
 
 class MappedSecrets:
     """Local secrets: values given to the embedded runtime (podium.toml's [secrets],
-    resolved from the environment by bootstrap)."""
+    resolved from the environment by bootstrap). ``mapped`` is the [secrets] table itself
+    (name -> "env:VARIABLE"): a secret mapped to a variable that is not set is told apart
+    from one not mapped at all."""
 
-    def __init__(self, values: dict[str, str]) -> None:
+    def __init__(self, values: dict[str, str], mapped: dict[str, str] | None = None) -> None:
         self._values = dict(values)
+        self._mapped = dict(mapped or {})
 
     def get(self, name: str) -> str:
-        if name not in self._values:
+        if name in self._values:
+            return self._values[name]
+        source = self._mapped.get(name)
+        if source is not None:
             raise SecretNotFound(
-                f"secret '{name}' has no local value; map it in podium.toml:"
-                f' [secrets] {name} = "env:VARIABLE"'
+                f"secret '{name}' reads {source}, which is not set in this environment:"
+                f" export {source.removeprefix('env:')} where podium runs"
             )
-        return self._values[name]
+        # The line as it goes under [secrets]: the key quoted (a JSON string is a TOML
+        # basic string), since a name like warehouse/token is not a bare TOML key.
+        key = json.dumps(name, ensure_ascii=False)
+        raise SecretNotFound(
+            f"secret '{name}' has no local value; map it in podium.toml:"
+            f' [secrets] {key} = "env:VARIABLE"'
+        )
 
 
 class MappedHttpTransport:

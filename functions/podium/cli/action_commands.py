@@ -15,10 +15,11 @@ found, 2 a usage problem.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -212,7 +213,7 @@ def _local_run_action(
         if wait and not result.repeated:
             body["final_status"] = _run_on(local, target, body, as_json)
     _print(body, as_json)
-    if wait and body.get("final_status"):
+    if wait and body.get("final_status") and not as_json:  # --json: in the body alone
         _out().print(
             f"run {target} {body['final_status']}: podium runs show {target}", highlight=False
         )
@@ -319,7 +320,8 @@ def restart_run(
             help="incomplete: rerun what did not succeed (reuse the rest and its outputs);"
             " beginning: rerun everything; STEP: rerun that step and everything below it;"
             " LOOP/INDEX/STEP: rerun the loop, that iteration from STEP, the other"
-            " iterations from incomplete.",
+            " iterations from incomplete; SUBWORKFLOW_STEP/STEP: rerun the subworkflow"
+            " step, its run from STEP.",
         ),
     ] = "incomplete",
     param: TypedParamOption = None,
@@ -483,8 +485,10 @@ def replay_attempt(
     recorded one. The function is the Python callable ./podium.toml or --functions maps
     the Lambda function to (a module:function runs as it is)."""
     from podium.adapters.runners import LocalFunctionRunner
+    from podium.cli.local_commands import step_in_its_run
     from podium.service.replay import ReplayInput, run_again, same_outcome
 
+    run_id, step = step_in_its_run(run_id, step)  # LOOP/INDEX/STEP: the iteration's run
     if uses_local_home(home, stack, endpoint, profile):
         from podium.core.dsl.errors import DefinitionError
         from podium.core.engine.errors import NotFound
@@ -510,7 +514,11 @@ def replay_attempt(
     )  # fmt: skip
     sys.path.insert(0, str(Path.cwd()))
     runner = LocalFunctionRunner(local_functions(Path.cwd(), functions))
-    replayed = run_again(runner, replay)
+    if as_json:  # stdout carries the JSON document alone; the function prints to stderr
+        with _stdout_to_stderr():
+            replayed = run_again(runner, replay)
+    else:
+        replayed = run_again(runner, replay)
     same = same_outcome(replay.recorded, replayed)
     if as_json:
         sys.stdout.write(
@@ -533,6 +541,28 @@ def replay_attempt(
             out.print(Text(str(replayed["traceback"]).rstrip(), style="dim"), highlight=False)
         out.print("same outcome" if same else "different outcome", highlight=False)
     raise typer.Exit(0 if replayed["status"] == "SUCCEEDED" else 1)
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """What is written to stdout meanwhile goes to stderr: Python's ``print`` and, when
+    stdout is the process's file descriptor 1, what C code or a child process writes."""
+    sys.stdout.flush()
+    saved: int | None = None
+    try:
+        if sys.stdout.fileno() == 1:
+            saved = os.dup(1)
+            os.dup2(sys.stderr.fileno(), 1)
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture)
+        saved = None
+    try:
+        with redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def register(app: typer.Typer, runs_app: typer.Typer) -> None:

@@ -428,6 +428,22 @@ def timeline(home_dir: Path | None, run_id: str, as_json: bool) -> None:
         out.print(draw_timeline(body, now, bar_width(attempts_of(body), out.width)))
 
 
+def step_in_its_run(run_id: str, step: str) -> tuple[str, str]:
+    """A step path into loop iterations (``per_day/3/work``, as the step actions take
+    it) as the iteration's own run and its step (the child run id works too); a plain
+    step as it is. A malformed path is refused, exit 1."""
+    if "/" not in step:
+        return run_id, step
+    from podium.core.engine.actions import BadStepPath, resolve_step_path
+
+    try:
+        where = resolve_step_path(run_id, step)
+    except BadStepPath as exc:
+        _err().print(Text(str(exc), style="bold red"), highlight=False)
+        raise typer.Exit(1) from None
+    return where.run_id, where.step
+
+
 def logs(
     home_dir: Path | None, run_id: str, step: str | None, attempt: int | None, as_json: bool
 ) -> None:

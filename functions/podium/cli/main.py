@@ -162,7 +162,8 @@ def validate(
             bad += 1
             continue
         console.print(f"[green]✓[/green] {path}: workflow '{defn.name}', {len(defn.steps)} steps")
-        for note in [*_function_notes(path, defn), *_stand_in_notes(path, defn)]:
+        # Both read podium.toml: one that does not parse is one note, not two.
+        for note in dict.fromkeys([*_function_notes(path, defn), *_stand_in_notes(path, defn)]):
             console.print(Text.assemble(("  note ", "yellow"), note), highlight=False)
     raise typer.Exit(1 if bad else 0)
 

@@ -407,7 +407,10 @@ def logs(
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
 ) -> None:
-    """What a run's steps printed (stdout, stderr) and their tracebacks, per attempt."""
+    """What a run's steps printed (stdout, stderr) and their tracebacks, per attempt. A
+    step of a loop iteration is LOOP/INDEX/STEP (per_day/3/work)."""
+    if step is not None:
+        run_id, step = local_commands.step_in_its_run(run_id, step)
     if uses_local_home(home, stack, endpoint, profile):
         local_commands.logs(home, run_id, step, attempt, as_json)
         return

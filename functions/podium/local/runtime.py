@@ -260,7 +260,9 @@ class LocalRuntime:
         self.services.http = HttpAccess(
             transport,
             LOOPBACK_HOSTS | frozenset(self.stand_ins.http_hosts) | transport.mapped_hosts(),
-            MappedSecrets(bootstrap.local_secrets(self.stand_ins.secrets)),
+            MappedSecrets(
+                bootstrap.local_secrets(self.stand_ins.secrets), mapped=self.stand_ins.secrets
+            ),
         )
 
     def _start_home(self) -> None:

@@ -10,6 +10,7 @@ run list and the active-run index are SQL indexes (the table's gsi1 and gsi2).
 
 from __future__ import annotations
 
+import difflib
 import json
 import zlib
 from collections.abc import Mapping, Sequence
@@ -63,6 +64,9 @@ if TYPE_CHECKING:
 def _pack(document: dict[str, Any]) -> bytes:
     return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
 
+
+# At most this many workflow names in an unknown workflow's message.
+_LISTED = 10
 
 # SQLite's integers: a number outside cannot be bound (OverflowError), nor stored.
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -130,7 +134,7 @@ class SqliteStateStore:
                 "SELECT active FROM workflow_heads WHERE name = ?", (name,)
             ).fetchone()
             if head is None:
-                raise WorkflowNotFound(name)
+                raise self._unknown(name)
             rows = conn.execute(
                 "SELECT version, document, digest, created_at FROM workflow_versions"
                 " WHERE name = ? ORDER BY version DESC LIMIT ?",
@@ -153,14 +157,14 @@ class SqliteStateStore:
         only_if_active: int | None = None,
     ) -> WorkflowVersion:
         if not _INT64_MIN <= version <= _INT64_MAX:
-            raise WorkflowNotFound(name, version)  # SQLite cannot bind it; none is stored
+            raise self._unknown(name, version)  # SQLite cannot bind it; none is stored
         with self.db.write() as conn:
             found = conn.execute(
                 "SELECT 1 FROM workflow_versions WHERE name = ? AND version = ?",
                 (name, version),
             ).fetchone()
             if found is None:
-                raise WorkflowNotFound(name, version)
+                raise self._unknown(name, version)
             latest, active = conn.execute(
                 "SELECT latest, active FROM workflow_heads WHERE name = ?", (name,)
             ).fetchone()
@@ -196,18 +200,18 @@ class SqliteStateStore:
                 "SELECT active FROM workflow_heads WHERE name = ?", (name,)
             ).fetchone()
         if row is None:
-            raise WorkflowNotFound(name)
+            raise self._unknown(name)
         return int(row[0])
 
     def get_workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
         if version is not None and not _INT64_MIN <= version <= _INT64_MAX:
-            raise WorkflowNotFound(name, version)  # SQLite cannot bind it; none is stored
+            raise self._unknown(name, version)  # SQLite cannot bind it; none is stored
         with self.db.read() as conn:
             head = conn.execute(
                 "SELECT active FROM workflow_heads WHERE name = ?", (name,)
             ).fetchone()
             if head is None:
-                raise WorkflowNotFound(name)
+                raise self._unknown(name)
             active = int(head[0])
             row = conn.execute(
                 "SELECT document, digest, created_at FROM workflow_versions"
@@ -215,7 +219,7 @@ class SqliteStateStore:
                 (name, active if version is None else version),
             ).fetchone()
         if row is None:
-            raise WorkflowNotFound(name, version)
+            raise self._unknown(name, version)
         return WorkflowVersion(
             name,
             active if version is None else version,
@@ -224,6 +228,25 @@ class SqliteStateStore:
             int(row[2]),
             active,
         )
+
+    def _unknown(self, name: str, version: int | None = None) -> WorkflowNotFound:
+        """An unknown workflow of this home, with the local way to add one (``podium
+        push`` talks to a deployed stack) and the workflows the home has (the nearest
+        when it has many); an unknown version of one it has, where its versions are."""
+        hint = "run it here first (podium run FILE)"
+        with self.db.query() as conn:
+            names = [r[0] for r in conn.execute("SELECT name FROM workflow_heads ORDER BY name")]
+        if name in names:  # a version it does not have
+            hint = f"podium workflows versions {name} lists this home's"
+        elif not names:
+            hint += "; this home has no workflow yet"
+        elif len(names) <= _LISTED:
+            hint += f"; this home has {', '.join(names)}"
+        else:
+            near = difflib.get_close_matches(name, names, n=_LISTED, cutoff=0.5)
+            like = f", among them {', '.join(near)}" if near else ""
+            hint += f"; this home has {len(names)} workflows{like} (podium workflows list)"
+        return WorkflowNotFound(name, version, hint=hint)
 
     def list_workflows(self) -> list[tuple[str, int]]:
         """Every workflow with its active version (for the local console and CLI)."""

@@ -1,9 +1,10 @@
 """Whole-number fields of a definition refuse booleans.
 
-YAML reads ``yes``, ``no``, ``true`` and ``false`` as booleans, and pydantic's int takes
-a boolean as 1 or 0 (``concurrency: true``: one iteration at a time; ``retries: yes``:
-one retry). Every int field of the definition models carries one of these validators;
-tests/unit/test_definition_booleans.py walks the models to keep it so.
+The loader reads ``true`` and ``false`` as booleans (only those: core.dsl.yaml12), and
+pydantic's int takes a boolean as 1 or 0 (``concurrency: true``: one iteration at a
+time; ``retries: true``: one retry). Every int field of the definition models carries
+one of these validators; tests/unit/test_definition_booleans.py walks the models to
+keep it so.
 """
 
 from __future__ import annotations
@@ -21,10 +22,7 @@ def not_boolean(field: str, expected: str) -> BeforeValidator:
 
     def check(value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, bool) and at_push(info):
-            raise ValueError(
-                f"{field} must be {expected}, not the boolean {str(value).lower()} (YAML"
-                " reads yes, no, true and false as booleans)"
-            )
+            raise ValueError(f"{field} must be {expected}, not the boolean {str(value).lower()}")
         return value
 
     check.refuses_booleans = True  # type: ignore[attr-defined]  # what the test looks for

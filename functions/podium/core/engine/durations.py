@@ -24,9 +24,8 @@ def parse_duration(value: object) -> float:
     """Seconds. Raises ValueError with a message that shows the accepted forms."""
     if isinstance(value, bool):  # before numbers: a bool is an int in Python
         raise ValueError(
-            f"{str(value).lower()} is a boolean, not a duration (YAML reads yes, no, true"
-            " and false as booleans); write seconds (3600) or units d, h, m, s, ms ('1h',"
-            " '90s')"
+            f"{str(value).lower()} is a boolean, not a duration; write seconds (3600) or"
+            " units d, h, m, s, ms ('1h', '90s')"
         )
     if isinstance(value, int | float):
         if value < 0:

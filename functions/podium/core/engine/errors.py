@@ -11,10 +11,15 @@ class NotFound(PodiumError, LookupError):
 
 
 class WorkflowNotFound(NotFound):
-    def __init__(self, name: str, version: int | None = None) -> None:
-        self.name, self.version = name, version
+    """``hint`` says how a workflow gets where it was looked for: a push, for a deployed
+    stack's store (the default); a local home's store gives its own."""
+
+    PUSH_FIRST = "push it first (podium push FILE)"
+
+    def __init__(self, name: str, version: int | None = None, *, hint: str = PUSH_FIRST) -> None:
+        self.name, self.version, self.hint = name, version, hint
         which = f" version {version}" if version is not None else ""
-        super().__init__(f"workflow '{name}'{which} not found; push it first (podium push FILE)")
+        super().__init__(f"workflow '{name}'{which} not found; {hint}")
 
 
 class RunNotFound(NotFound):
