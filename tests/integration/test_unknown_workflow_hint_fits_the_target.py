@@ -52,3 +52,17 @@ def test_an_unknown_workflow_on_the_local_home_points_to_a_local_way(
     assert "(podium push FILE)" not in said, said
     assert "podium run" in said, said
     assert "this home has nightly" in said, said  # the names it does have
+
+
+def test_the_local_consoles_run_list_gives_the_homes_hint(tmp_path: Path) -> None:
+    """The console's run list filtered by an unknown workflow answered 404 with "push it
+    first (podium push FILE)" on ``podium dev`` too: it gives the store's own hint."""
+    from podium.core.engine.errors import WorkflowNotFound
+    from podium.local.runtime import LocalRuntime
+    from podium.service.console_views import list_console_runs
+
+    with LocalRuntime(store="sqlite", home=tmp_path / "home") as rt:
+        rt.push({"name": "nightly", "steps": [{"id": "a", "type": "noop"}]})
+        with pytest.raises(WorkflowNotFound) as unknown:
+            list_console_runs(rt.services, ["nightly"], workflow="nightlly")
+    assert "run it here first (podium run FILE); this home has nightly" in str(unknown.value)

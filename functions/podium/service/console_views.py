@@ -144,7 +144,10 @@ def list_console_runs(
     limit = max(1, min(limit, MAX_RUNS))
     names = sorted(set(workflows))
     if workflow is not None and workflow not in names:
-        raise WorkflowNotFound(workflow)  # 404, as every route naming a workflow
+        # 404, as every route naming a workflow, with the store's own hint (a local home
+        # says how a workflow gets there): it raises WorkflowNotFound.
+        ctx.store.active_version(workflow)
+        raise WorkflowNotFound(workflow)
     wanted = _statuses(status)
     after = parse_since(since, ctx.now())
     tags = parse_tag_filter(tag)
