@@ -81,21 +81,23 @@ def test_a_schedule_rule_and_its_start_are_kept_with_the_state(states: TriggerSt
     assert states.states("wf")["t"].rule_since == 400
 
 
-def test_a_cancel_of_backfills_is_kept_and_only_moves_forward(states: TriggerStates) -> None:
-    """A backfill's driver asked before the mark stops; a delayed cancel (an API retry)
-    never moves the mark back."""
-    states.cancel_backfills("wf", "t", 50)  # no state yet: nothing kept
+def test_backfill_cancels_are_counted_one_by_one(states: TriggerStates) -> None:
+    """A backfill's driver stops once the count moved past the one its backfill saw: a
+    count, not a time, so that a cancel and a backfill in the same millisecond are
+    ordered, and two cancels racing count two."""
+    assert states.cancel_backfills("wf", "t") is None  # no state yet: nothing kept
     assert states.get_state("wf", "t") is None
     states.ensure("wf", "t", True, 100)
-    assert states.states("wf")["t"].backfills_cancelled_at is None
-    states.cancel_backfills("wf", "t", 300)
-    states.cancel_backfills("wf", "t", 200)  # late: the later mark stays
+    assert states.states("wf")["t"].backfill_cancels == 0
+    assert states.cancel_backfills("wf", "t") == 1
+    assert states.cancel_backfills("wf", "t") == 2
     state = states.get_state("wf", "t")
-    assert state is not None and state.backfills_cancelled_at == 300
+    assert state is not None and state.backfill_cancels == 2
     assert states.states("wf")["t"] == state
     assert state.enabled and state.since == 100  # nothing else changes
     states.set_enabled("wf", "t", False, 400)
-    assert states.states("wf")["t"].backfills_cancelled_at == 300
+    states.mark_fired("wf", "t", 500)
+    assert states.states("wf")["t"].backfill_cancels == 2
 
 
 def test_the_latest_failure_to_start_a_run_is_kept(states: TriggerStates) -> None:

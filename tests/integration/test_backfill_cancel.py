@@ -62,16 +62,16 @@ def test_a_cancelled_backfill_starts_no_more_runs(rt: LocalRuntime) -> None:
 
 
 def test_a_driver_from_before_cancels_existed_stops_at_any_cancel(rt: LocalRuntime) -> None:
-    """A driver message sent by the release before this one has no ``sf``: it counts as
-    asked for at 0, so a cancel stops it too (and a delayed one never revives it)."""
+    """A driver message sent by the release before this one has no ``bc``: it saw no
+    cancel, so any cancel stops it."""
     body = messages.encode(
         messages.BackfillDriver("bf_cancel", "daily", [[0, "some-run", None, "2026-03-01"]], [], 1)
     )
-    assert "sf" not in body
+    assert "bc" not in body
     decoded, _ = messages.decode(body)
-    assert isinstance(decoded, messages.BackfillDriver) and decoded.since == 0
-    with_since = messages.BackfillDriver("bf_cancel", "daily", [], [], 1, since=5)
-    assert messages.decode(messages.encode(with_since))[0] == with_since
+    assert isinstance(decoded, messages.BackfillDriver) and decoded.cancels == 0
+    seen = messages.BackfillDriver("bf_cancel", "daily", [], [], 1, cancels=5)
+    assert messages.decode(messages.encode(seen))[0] == seen
 
 
 def test_a_cancel_names_the_trigger_to_choose(rt: LocalRuntime) -> None:

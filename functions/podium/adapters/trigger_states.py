@@ -131,11 +131,14 @@ class MemoryTriggerStates:
             if old is not None:
                 self._states[(workflow, trigger)] = replace(old, rule=rule, rule_since=since)
 
-    def cancel_backfills(self, workflow: str, trigger: str, at: int) -> None:
+    def cancel_backfills(self, workflow: str, trigger: str) -> int | None:
         with self._lock:
             old = self._states.get((workflow, trigger))
-            if old is not None and (old.backfills_cancelled_at or 0) < at:
-                self._states[(workflow, trigger)] = replace(old, backfills_cancelled_at=at)
+            if old is None:
+                return None
+            new = replace(old, backfill_cancels=old.backfill_cancels + 1)
+            self._states[(workflow, trigger)] = new
+            return new.backfill_cancels
 
 
 # The routing index: (key, workflow) rows; the row (_BUILT, '') marks it built.
@@ -342,18 +345,21 @@ class SqliteTriggerStates:
                 (rule, since, workflow, trigger),
             )
 
-    def cancel_backfills(self, workflow: str, trigger: str, at: int) -> None:
-        with self.db.write() as conn:
+    def cancel_backfills(self, workflow: str, trigger: str) -> int | None:
+        with self.db.write() as conn:  # one transaction: the count it wrote
             conn.execute(
-                "UPDATE trigger_states SET backfills_cancelled_at = ? WHERE workflow = ?"
-                " AND trigger = ? AND COALESCE(backfills_cancelled_at, 0) < ?",
-                (at, workflow, trigger, at),
+                "UPDATE trigger_states SET backfill_cancels = COALESCE(backfill_cancels, 0) + 1"
+                " WHERE workflow = ? AND trigger = ?",
+                (workflow, trigger),
             )
+            row = conn.execute(
+                "SELECT backfill_cancels FROM trigger_states WHERE workflow = ? AND trigger = ?",
+                (workflow, trigger),
+            ).fetchone()
+        return None if row is None else int(row[0])
 
 
-_STATE_COLUMNS = (
-    "enabled, since, fired_at, failed_at, error, rule, rule_since, backfills_cancelled_at"
-)
+_STATE_COLUMNS = "enabled, since, fired_at, failed_at, error, rule, rule_since, backfill_cancels"
 
 
 def _sqlite_state(r: Any) -> TriggerState:
@@ -366,7 +372,7 @@ def _sqlite_state(r: Any) -> TriggerState:
         None if r[4] is None else str(r[4]),
         None if r[5] is None else str(r[5]),
         None if r[6] is None else int(r[6]),
-        None if r[7] is None else int(r[7]),
+        int(r[7] or 0),
     )
 
 
@@ -391,7 +397,7 @@ class DynamoTriggerStates:
             str(error["S"]) if error else None,
             str(rule["S"]) if rule else None,
             int(rule_since["N"]) if rule_since else None,
-            int(cancelled["N"]) if cancelled else None,
+            int(cancelled["N"]) if cancelled else 0,
         )
 
     def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
@@ -634,21 +640,22 @@ class DynamoTriggerStates:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise  # else: no state (a trigger's state is made before its schedule)
 
-    def cancel_backfills(self, workflow: str, trigger: str, at: int) -> None:
+    def cancel_backfills(self, workflow: str, trigger: str) -> int | None:
         try:
-            self._db.update_item(
+            resp = self._db.update_item(
                 TableName=self._table,
                 Key=self._key(workflow, trigger),
-                UpdateExpression="SET #bc = :at",
-                # Only forward (a delayed cancel never revives what a later one stopped).
-                ConditionExpression="attribute_exists(#pk) AND (attribute_not_exists(#bc)"
-                " OR #bc < :at)",
+                UpdateExpression="ADD #bc :one",  # atomic: two cancels count two
+                ConditionExpression="attribute_exists(#pk)",
                 ExpressionAttributeNames={"#bc": "bc", "#pk": "pk"},
-                ExpressionAttributeValues={":at": {"N": str(at)}},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
             )
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
-                raise  # else: no state, or cancelled at this time or later already
+                raise
+            return None  # no state
+        return int(resp["Attributes"]["bc"]["N"])
 
 
 _ROUTE_PREFIX = "TRGR#"

@@ -823,9 +823,9 @@ class TriggerState:
     # the trigger is off (or podium dev's, made again at each start) keeps it.
     rule: str | None = None
     rule_since: int | None = None
-    # When its backfills were last cancelled: a backfill asked for before then starts no
-    # more runs (its driver stops); one asked for after it runs.
-    backfills_cancelled_at: int | None = None
+    # How many times its backfills were cancelled: a backfill remembers the count it saw
+    # when it was asked for, and its driver stops once the count has moved past it.
+    backfill_cancels: int = 0
 
 
 class TriggerStates(Protocol):
@@ -855,9 +855,10 @@ class TriggerStates(Protocol):
         """Keep the trigger's schedule rule and when it took effect (no state: nothing)."""
         ...
 
-    def cancel_backfills(self, workflow: str, trigger: str, at: int) -> None:
-        """Cancel the trigger's backfills asked for up to ``at`` (the mark only moves
-        forward; no state: nothing)."""
+    def cancel_backfills(self, workflow: str, trigger: str) -> int | None:
+        """Cancel the trigger's backfills asked for until now: one more to the count of
+        cancels (atomic: two cancels count two), the new count; None (nothing written)
+        when the trigger has no state."""
         ...
 
     # the routing index (core/engine/trigger_index.py) ----------------------------------

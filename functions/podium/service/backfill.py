@@ -274,9 +274,12 @@ def _entry(ctx: Services, workflow: str, tid: str, at: int, tz: str, reprocess: 
     return Entry(at, day, decision.action, decision.reason, run_id, restart_of)
 
 
-def execute(ctx: Services, backfill: Backfill, *, max_active: int | None = None) -> Backfill:
+def execute(
+    ctx: Services, backfill: Backfill, *, max_active: int | None = None, cancels: int = 0
+) -> Backfill:
     """Start the planned runs (all at once: the run strategy queues them), or the first
-    ``max_active`` and a driver for the rest."""
+    ``max_active`` and a driver for the rest (``cancels``: the count of the trigger's
+    backfill cancels when it was asked for: one more stops the driver)."""
     todo = [e for e in backfill.entries if e.action is not Action.SKIP]
     # The range's runs still active are the backfill's too (an earlier call's, the same
     # backfill sent again): they hold places of max_active, or a repeat would start the
@@ -298,7 +301,7 @@ def execute(ctx: Services, backfill: Backfill, *, max_active: int | None = None)
             [[e.at, e.run_id, e.restart_of, e.logical_date] for e in rest],
             active + backfill.started,
             max_active,
-            since=ctx.now(),
+            cancels=cancels,
         )
         ctx.at(driver, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
     return backfill
@@ -338,8 +341,7 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
     A duplicate driver starts the same runs (their ids are fixed), never others. A
     backfill cancelled since it was asked for starts nothing more (one read per tick)."""
     state = ctx.store.trigger_states().get_state(msg.workflow, msg.trigger)
-    cancelled = state.backfills_cancelled_at if state is not None else None
-    if cancelled is not None and cancelled >= msg.since:
+    if state is not None and state.backfill_cancels > msg.cancels:
         log.info(
             "backfill of %s (%s) cancelled: %d time(s) not started",
             msg.workflow,
@@ -376,7 +378,7 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
             active.append(run.run_id)
     if todo:
         nxt = messages.BackfillDriver(
-            msg.workflow, msg.trigger, todo, active, msg.max_active, since=msg.since
+            msg.workflow, msg.trigger, todo, active, msg.max_active, cancels=msg.cancels
         )
         ctx.at(nxt, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
 
@@ -462,7 +464,10 @@ def backfill_request(ctx: Services, workflow: str, request: BackfillRequest) -> 
         backwards=request.backwards,
     )
     if not request.dry_run:
-        execute(ctx, planned, max_active=request.max_active)
+        # The count of cancels before its first run: a cancel from here on stops it.
+        state = ctx.store.trigger_states().get_state(workflow, planned.trigger)
+        seen = state.backfill_cancels if state is not None else 0
+        execute(ctx, planned, max_active=request.max_active, cancels=seen)
     return {**planned.summary(), "dry_run": request.dry_run}
 
 
@@ -476,5 +481,5 @@ def cancel(ctx: Services, workflow: str, trigger_id: str | None) -> dict[str, An
     now = ctx.now()
     states = ctx.store.trigger_states()
     states.ensure(workflow, tid, spec.enabled, now)
-    states.cancel_backfills(workflow, tid, now)
+    states.cancel_backfills(workflow, tid)
     return {"workflow": workflow, "trigger": tid, "cancelled_at": iso(now)}

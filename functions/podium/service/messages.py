@@ -23,7 +23,7 @@ event queue: {"t": "start", "run": id}
                  or rate trigger's scheduled time (sent by its Scheduler schedule; ``sf``:
                  when that schedule's times began, catch-up's floor)
              {"t": "backfill", "wf", "tr", "todo": [[at, run id, restart of]], "active":
-                 [run ids], "max": n, "sf"?: asked at ms}   a backfill with max_active
+                 [run ids], "max": n, "bc"?: cancels seen}   a backfill with max_active
                  starts its next runs (none after a cancel of its trigger's backfills)
 Any message may carry "nb" (not before, epoch ms): SQS delays stop at 15 minutes, so a
 longer wait is re-sent until it is due. ("timer" messages from before "done" existed are
@@ -116,9 +116,9 @@ class BackfillDriver:
     todo: list[list[Any]]  # [at ms, run id, restart_of or None, logical date], in order
     active: list[str]
     max_active: int
-    # When the backfill was asked for (ms): a cancel of the trigger's backfills at or
-    # after it stops this driver (0: a driver sent before cancels existed; any cancel).
-    since: int = 0
+    # The count of its trigger's backfill cancels when the backfill was asked for: a
+    # cancel since (the count moved past it) stops this driver.
+    cancels: int = 0
 
 
 Message = (
@@ -177,8 +177,8 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
             "active": msg.active,
             "max": msg.max_active,
         }
-        if msg.since:
-            body["sf"] = msg.since
+        if msg.cancels:
+            body["bc"] = msg.cancels
     else:
         body = {"t": "start", "run": msg.run}
     if not_before is not None:
@@ -254,7 +254,7 @@ def decode(body: Any) -> tuple[Message, int | None]:
                 [list(e) for e in body["todo"]],
                 [str(r) for r in body["active"]],
                 int(body["max"]),
-                int(body.get("sf") or 0),
+                int(body.get("bc") or 0),
             )
             return driver, nb
         if kind == "start":

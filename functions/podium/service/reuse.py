@@ -18,7 +18,6 @@ from podium.core.engine.actions import (
     taken_over_reason,
 )
 from podium.core.engine.errors import NotFound, RunNotFound, StepExists
-from podium.core.engine.identity import child_run_id
 from podium.core.engine.outputs import REF_KEY, is_ref, output_key, ref_of, step_params_key
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
@@ -26,7 +25,7 @@ from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.service.bindings import MissingPayload, iteration_of, run_params
 from podium.service.context import Services
-from podium.service.step_paths import iteration_run
+from podium.service.step_paths import iteration_run, old_child
 
 
 def take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: int) -> None:
@@ -125,10 +124,10 @@ def restarted_subworkflow(
     compiled = ctx.definitions.get(run.workflow, run.version)
     if step in rerun_whole(compiled.graph, top.run_id, top.restart_from, run.run_id):
         return None
-    old_step = ctx.store.get_step(run.restart_of, step)
-    if old_step is None or old_step.attempt < 1:
+    # In the run the step ran in: the old run, or one before it that it took it over from.
+    _, old_id = old_child(ctx, run.restart_of, step)
+    if old_id is None:
         return None  # the old run never started this step's child
-    old_id = child_run_id(run.restart_of, step, old_step.attempt - 1)
     try:
         old = ctx.store.get_run(old_id)
         same = (old.workflow, old.version) == (child.workflow, child.version) and run_params(

@@ -119,10 +119,10 @@ def _child_of(
             f"{path!r}: {step!r} does not wait for its run (wait: false), which is a run of"
             " its own: restart that run instead"
         )
-    home, record = loop_home(ctx, parent, ctx.store.get_step(parent, step))
-    if record is None or record.attempt < 1:
+    home, child_id = old_child(ctx, parent, step)
+    if child_id is None:
         raise fail(f"{path!r}: {step!r} never started its run in run {home}; name a step it ran")
-    child = _run_or_none(ctx, child_run_id(home, step, record.attempt - 1))
+    child = _run_or_none(ctx, child_id)
     if child is None:
         raise fail(
             f"{path!r}: the run {step!r} started in run {home} is gone (pruned, or expired):"
@@ -130,6 +130,17 @@ def _child_of(
         )
     compiled = ctx.definitions.get(child.workflow, child.version)
     return compiled, child.workflow, child.run_id
+
+
+def old_child(ctx: Services, run_id: str, step: str) -> tuple[str, str | None]:
+    """The run where subworkflow step ``step`` of run ``run_id`` ran (the run itself, or
+    for a step a restart took over the run it came from: ``loop_home``), and the id of
+    the child its last attempt started there (None: it started none). What a restart
+    path into the step names, and what a restart of the step restarts."""
+    home, record = loop_home(ctx, run_id, ctx.store.get_step(run_id, step))
+    if record is None or record.attempt < 1:
+        return home, None
+    return home, child_run_id(home, step, record.attempt - 1)
 
 
 def iteration_run(ctx: Services, run_id: str, loop: str, index: int) -> RunRecord | None:

@@ -211,7 +211,7 @@ CREATE TABLE IF NOT EXISTS trigger_states (
     error TEXT,
     rule TEXT,
     rule_since INTEGER,
-    backfills_cancelled_at INTEGER,
+    backfill_cancels INTEGER,
     PRIMARY KEY (workflow, trigger)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS logs (
@@ -252,7 +252,7 @@ ADDED_COLUMNS = (
     ("trigger_states", "error", "TEXT"),
     ("trigger_states", "rule", "TEXT"),
     ("trigger_states", "rule_since", "INTEGER"),
-    ("trigger_states", "backfills_cancelled_at", "INTEGER"),
+    ("trigger_states", "backfill_cancels", "INTEGER"),
 )
 
 # SQLite's primary result codes (the low byte of ``sqlite_errorcode``) about the file.

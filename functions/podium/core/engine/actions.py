@@ -254,9 +254,13 @@ def check_step_action(
     if run not in STEP_ACTION_RUNS[action]:
         allowed = [a.value for a in STEP_ACTIONS[status] if run in STEP_ACTION_RUNS[a]]
         top = top_run or run_id
+        # A step action takes LOOP/INDEX paths only: a step in a subworkflow's run (a
+        # step id with no index after it) is acted on in that run, not by its path.
+        by_path = all(not bare for bare in (IterationPath.parse(step) or _PLAIN).unindexed)
+        act_there = f"act on step {step} there, or " if by_path else ""
         hint = (
-            f"run {top} was restarted as {restarted_as}: act on step {step} there, or restart"
-            f" that run once it has ended: podium runs restart {restarted_as} --from {step}"
+            f"run {top} was restarted as {restarted_as}: {act_there}restart that run once it"
+            f" has ended: podium runs restart {restarted_as} --from {step}"
             if run.terminal and restarted_as is not None
             else f"restart the run: podium runs restart {run_id} --from {step}"
             if run.terminal and top == run_id
@@ -413,6 +417,9 @@ class IterationPath:
             current = child_run_id(current, loop, index)
             ids.append(current)
         return ids
+
+
+_PLAIN = IterationPath((), "")  # a path with no child run in it
 
 
 def restart_from_in(top_run: str, path: str | None, run_id: str) -> str | None:
