@@ -53,6 +53,12 @@ def services() -> Services:
     return _services
 
 
+def built() -> Services | None:
+    """The wiring if it was built (or installed), else None: never builds it. For what
+    runs after a failure, which may be the building itself (api.handler's flush)."""
+    return _services
+
+
 def install(wiring: Services | None) -> None:
     """The embedded runtime and tests put their own wiring in place (None resets)."""
     global _services

@@ -18,7 +18,9 @@ from constructs import Construct
 # Powertools publishes the engine's metrics (EMF) in this namespace, with the single
 # default dimension "service" = POWERTOOLS_SERVICE_NAME (the name prefix).
 METRICS_NAMESPACE = "Podium"
-RUN_METRICS = ("RunsStarted", "RunsSucceeded", "RunsFailed")
+# Counted once per top run (service/lifecycle.count_run_end): RunsTimedOut is the part
+# of RunsFailed that timed out; started = succeeded + failed + stopped + still active.
+RUN_METRICS = ("RunsStarted", "RunsSucceeded", "RunsFailed", "RunsTimedOut", "RunsStopped")
 STEP_LATENCY_METRIC = "StepLatency"
 # Counted by service/sweep.py when one run's check raises (the pass goes on).
 SWEEP_CHECK_FAILED_METRIC = "SweepCheckFailed"

@@ -410,7 +410,8 @@ def test_alarms_cover_dlqs_handlers_table_and_queue_age(default: Synth) -> None:
 def test_dashboard_shows_runs_steps_and_queue_age(default: Synth) -> None:
     (dashboard,) = default.resources("AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    for metric in ("RunsStarted", "RunsSucceeded", "RunsFailed", "StepLatency"):
+    runs = ("RunsStarted", "RunsSucceeded", "RunsFailed", "RunsTimedOut", "RunsStopped")
+    for metric in (*runs, "StepLatency"):
         assert f'\\"Podium\\",\\"{metric}\\",\\"service\\",\\"podium\\"' in body, metric
     assert "ApproximateAgeOfOldestMessage" in body
 

@@ -27,7 +27,8 @@ def test_runs_and_step_latency_are_counted(runtime: LocalRuntime) -> None:
     )
     runtime.run({"name": "bad", "steps": [{"id": "a", "type": "fail"}]})
     assert metrics.counts == {"RunsStarted": 2, "RunsSucceeded": 1, "RunsFailed": 1}
-    assert len(metrics.timings["StepLatency"]) == 2  # a and b succeeded
+    # One per attempt claimed (READY to RUNNING), the failed one too.
+    assert len(metrics.timings["StepLatency"]) == 3
     assert all(t >= 0 for t in metrics.timings["StepLatency"])
 
 

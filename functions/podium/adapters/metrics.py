@@ -1,7 +1,8 @@
 """Metrics adapters: CloudWatch embedded metric format through Powertools, or nothing.
 
 Names match the dashboard of the CDK Monitoring construct: RunsStarted, RunsSucceeded,
-RunsFailed (Count) and StepLatency (Milliseconds: from READY to RUNNING)."""
+RunsFailed, RunsTimedOut, RunsStopped (Count) and StepLatency (Milliseconds: from READY
+to RUNNING). docs/operations.md, Metrics, lists them all."""
 
 from __future__ import annotations
 

@@ -835,4 +835,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "isBase64Encoded": False,
         }
     finally:
-        bootstrap.services().metrics.flush()
+        # Only wiring that was built: when building it is what failed (an unset variable,
+        # a client that cannot be made), building it again here would raise again and
+        # throw away the 500 answered above.
+        wiring = bootstrap.built()
+        if wiring is not None:
+            wiring.metrics.flush()

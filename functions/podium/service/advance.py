@@ -30,7 +30,7 @@ from podium.service import messages
 from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
 from podium.service.deadlines import lease_until
-from podium.service.lifecycle import cancel_steps, child_ended, run_ended
+from podium.service.lifecycle import cancel_steps, child_ended, count_run_end, run_ended
 from podium.service.run_events import publish_run_status
 from podium.service.wakeups import collecting
 
@@ -334,7 +334,7 @@ def complete_if_done(ctx: Services, run_id: str, sinks_done: int) -> RunRecord |
             run_ended(ctx, conflict.current)
         return None
     log.info("run %s %s", run_id, outcome.value)
-    ctx.metrics.count("RunsSucceeded" if outcome is RunStatus.SUCCEEDED else "RunsFailed")
+    count_run_end(ctx, done)  # a top run's only: an iteration's start is not a run's
     if done.settled:
         # Ended and settled at once: only its count (unless written with its end) and
         # the loop step's wake-up are left (lost ones are made up by the parent's check

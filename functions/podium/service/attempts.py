@@ -38,6 +38,7 @@ from podium.service.deadlines import (
 )
 from podium.service.lifecycle import (
     cancel_steps,
+    count_run_end,
     end_with_result,
     on_run_deadline,
     run_ended,
@@ -71,6 +72,7 @@ class Claimed:
     attempt: int
     started_at: int = 0
     retry_counts: dict[str, int] = field(default_factory=dict)
+    ready_at: int | None = None  # when it became READY: StepLatency (execute.perform)
 
 
 def with_params(ctx: Services, attempt: Attempt) -> Attempt:
@@ -266,8 +268,6 @@ def finish_attempt(
         return None
     publish_step(ctx, run, step, plan.to, attempt=attempt, error=summary, at=now)
     if plan.error is None:
-        if ended.ready_at is not None and ended.started_at is not None:
-            ctx.metrics.milliseconds("StepLatency", ended.started_at - ended.ready_at)
         release_all(ctx, run, step)
         out = outcome.output if isinstance(outcome, Done) else None
         if plan.to is StepStatus.SUCCEEDED:
@@ -378,9 +378,10 @@ def fail_now(ctx: Services, run: RunRecord, message: str) -> None:
     except RunConflict as conflict:
         if conflict.current is None or not conflict.current.status.terminal:
             return
-        ended = conflict.current  # a replay: redo the follow-ups below
+        ended = conflict.current  # a replay: redo the follow-ups below (not the count)
+    else:
+        count_run_end(ctx, ended)
     cancelled = cancel_steps(ctx, ended, f"run failed: {message} (failure_mode fail_immediately)")
-    ctx.metrics.count("RunsFailed")
     run_ended(ctx, ended, cancelled=cancelled)
 
 
@@ -535,7 +536,9 @@ def _continue(ctx: Services, run: RunRecord, propagation: Propagation) -> Claime
     if hold_continuation(ctx, run, propagation.claimed):
         return None  # the run was paused meanwhile (service/continuations.py)
     # The run record is reused: the failing flag it may miss is the same race any read has.
-    return Claimed(run, propagation.claimed, 1, ctx.now())
+    now = ctx.now()
+    # Created RUNNING in-process (advance._create_claimed): it waited for no worker.
+    return Claimed(run, propagation.claimed, 1, now, ready_at=now)
 
 
 def time_out(ctx: Services, attempt: Attempt, record: StepRecord) -> Claimed | None:

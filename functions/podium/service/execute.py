@@ -83,6 +83,7 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
             # The claim creates the item: exactly one worker's put succeeds.
             ctx.store.create_step(claimed_item(run.run_id, msg.step, plan))
             retry_counts: dict[str, int] = {}
+            ready_at: int | None = now
         else:
             claimed = ctx.store.transition_step(
                 run.run_id,
@@ -92,11 +93,12 @@ def execute(ctx: Services, msg: messages.Exec, *, inline: bool = True) -> Claime
                 to=StepStatus.RUNNING,
                 changes=plan.changes,
             )
-            retry_counts = claimed.retry_counts
+            retry_counts, ready_at = claimed.retry_counts, claimed.ready_at
     except StepConflict as conflict:
         _after_lost_claim(ctx, run, msg, conflict)
         return None
-    return perform(ctx, Claimed(run, msg.step, plan.attempt, now, retry_counts), inline=inline)
+    claim = Claimed(run, msg.step, plan.attempt, now, retry_counts, ready_at)
+    return perform(ctx, claim, inline=inline)
 
 
 def _timed_out(ctx: Services, run: RunRecord) -> bool:
@@ -133,7 +135,9 @@ def _claim_with_permits(
     if result.outcome is Claim.CLAIMED:
         if record.waiting_key is not None:
             wake_head(ctx, record.waiting_key)  # more permits may be free: next in line
-        claimed = Claimed(run, msg.step, msg.attempt, changes["started_at"], record.retry_counts)
+        claimed = Claimed(
+            run, msg.step, msg.attempt, changes["started_at"], record.retry_counts, record.ready_at
+        )
         return perform(ctx, claimed, inline=inline)
     if result.outcome is Claim.FULL and result.full_key is not None:
         limit = next(n.limit for n in needs if n.key == result.full_key)
@@ -215,6 +219,13 @@ def release_claim(ctx: Services, claimed: Claimed) -> None:
 def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed | None:
     """Start a claimed attempt through its step type's runtime, and apply the result."""
     run = claimed.run
+    given_back = was_given_back(claimed.retry_counts, claimed.attempt)
+    if claimed.ready_at is not None and not given_back:
+        # READY -> RUNNING, once per attempt (one claimed again after a give-back is the
+        # same attempt going on), whatever the attempt then does: a backlog that makes
+        # steps fail or time out must show in the percentiles. Clamped: the READY write
+        # and this claim may come from hosts whose clocks differ a little.
+        ctx.metrics.milliseconds("StepLatency", max(0, claimed.started_at - claimed.ready_at))
     if _timed_out(ctx, run):  # an in-process successor claimed just by the deadline
         return None  # ended TIMED_OUT with its run, its work never started
     spec = ctx.definitions.get(run.workflow, run.version).step(claimed.step)
@@ -225,7 +236,7 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
         failed = Failed(user_error(f"params: {exc.message}", retryable=False))
         return apply_result(ctx, attempt, failed, claimed.retry_counts, inline=inline)
     arm_deadline(ctx, attempt)
-    if not was_given_back(claimed.retry_counts, claimed.attempt):
+    if not given_back:
         # Once per attempt: a given-back attempt claimed again is the same attempt going
         # on (its give-back published nothing), as a retry's next attempt says RUNNING
         # once under its own number. Consumers see RUNNING, then how the attempt ended.

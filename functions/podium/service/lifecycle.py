@@ -64,6 +64,30 @@ log = logging.getLogger("podium.lifecycle")
 _ACTIVE = frozenset({RunStatus.RUNNING, RunStatus.PAUSED})
 
 
+# The end counts of the Runs widget (docs/operations.md, Metrics), by the run's final
+# status. A timed-out run is a failed one (RunsFailed, as before RunsTimedOut existed)
+# and RunsTimedOut says how many of them timed out; a kill ends a run FAILED. DISCARDED
+# is never counted: such a run was never admitted, so never counted as started.
+_END_METRICS: dict[RunStatus, tuple[str, ...]] = {
+    RunStatus.SUCCEEDED: ("RunsSucceeded",),
+    RunStatus.FAILED: ("RunsFailed",),
+    RunStatus.TIMED_OUT: ("RunsFailed", "RunsTimedOut"),
+    RunStatus.STOPPED: ("RunsStopped",),
+}
+
+
+def count_run_end(ctx: Services, run: RunRecord) -> None:
+    """Count the end of ``run``, just written: called only by the writer whose
+    conditional write ended it (a replay or a duplicate message finds it ended, and
+    counts nothing), so each end is counted once, whoever ended it. Top runs only:
+    RunsStarted is counted at admission, which a child run (a loop's iteration, a
+    subworkflow's run: part of its parent's step) never goes through."""
+    if run.parent_run is not None:
+        return
+    for name in _END_METRICS.get(run.status, ()):
+        ctx.metrics.count(name)
+
+
 def run_ended(ctx: Services, run: RunRecord, *, cancelled: Collection[str] = ()) -> None:
     """Redo every follow-up of a terminal run (all idempotent), then settle it.
     ``cancelled``: the steps the caller's ``cancel_steps`` just ended (and terminated)."""
@@ -178,6 +202,7 @@ def stop_run(
         if conflict.current is not None and conflict.current.status.terminal:
             run_ended(ctx, conflict.current)  # a replay: redo what a crash may have lost
         return None
+    count_run_end(ctx, stopped)
     cancelled = cancel_steps(ctx, stopped, reason)
     run_ended(ctx, stopped, cancelled=cancelled)
     return stopped
@@ -529,6 +554,7 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
         )
     except RunConflict:
         return None
+    count_run_end(ctx, ended)
     cancelled = cancel_steps(ctx, ended, message)  # running attempts: TIMED_OUT
     run_ended(ctx, ended, cancelled=cancelled)
     return ended

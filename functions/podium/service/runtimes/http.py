@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from podium.core.engine.http_rules import (
@@ -56,11 +57,19 @@ class HttpRuntime:
         if refused is not None:
             return Failed(user_error(refused, retryable=False))
         body = _body(request.get("body"), headers)
+        secret: tuple[str, str] | None = None  # (name, value) once in the headers
         if spec.auth is not None:
             try:
-                headers[spec.auth.header.lower()] = spec.auth.prefix + _secret(ctx, spec.auth)
+                value = spec.auth.prefix + _secret(ctx, spec.auth)
             except SecretNotFound as exc:
                 return Failed(StepError.of("Podium.ConfigError", str(exc), retryable=False))
+            # Checked here, after the headers above: http.client refuses such a value
+            # with a ValueError quoting it, and the step's error is stored and shown.
+            refused = _secret_problem(spec.auth.header.lower(), spec.auth.secret, value)
+            if refused is not None:
+                return Failed(StepError.of("Podium.ConfigError", refused, retryable=False))
+            headers[spec.auth.header.lower()] = value
+            secret = (spec.auth.secret, value.removeprefix(spec.auth.prefix))
         call = HttpCall(
             spec.method,
             target.scheme,
@@ -77,9 +86,14 @@ class HttpRuntime:
         try:
             reply = access.transport.send(call)
         except HttpTransportError as exc:
-            return Failed(transport_error(exc.kind, str(exc)))
+            return Failed(_without_secret(transport_error(exc.kind, str(exc)), secret))
         except ValueError as exc:  # http.client refused to write the request (UnicodeError)
-            why = f"the request cannot be sent as HTTP: {type(exc).__name__}: {exc}"
+            # Never its text: http.client quotes the refused header value, which may be
+            # the auth secret; only the exception's type goes into the error.
+            why = (
+                f"the request cannot be sent as HTTP ({type(exc).__name__}): its method, path"
+                " and header values must be Latin-1 text without line breaks"
+            )
             return Failed(user_error(why, retryable=False))
         if reply.too_large:
             return Failed(too_large(spec.max_response_bytes))
@@ -92,7 +106,7 @@ class HttpRuntime:
             problem, _ = output_problem(parsed, "the response body")
         error = judge(reply.status, parsed, reply.headers, spec.success)
         if error is not None:
-            return Failed(error)
+            return Failed(_without_secret(error, secret))
         if problem is not None:  # NaN (Python's json.dumps writes it), too deep
             return Failed(StepError.of(OUTPUT_ERROR, problem, retryable=False))
         return Done(parsed)
@@ -134,6 +148,39 @@ def _secret(ctx: Services, auth: Any) -> str:
     if not isinstance(data, dict) or auth.key not in data:
         raise SecretNotFound(f"secret '{auth.secret}' has no field '{auth.key}'")
     return str(data[auth.key])
+
+
+def _without_secret(error: StepError, secret: tuple[str, str] | None) -> StepError:
+    """``error`` with the auth secret's value replaced by its name: a server may echo the
+    request's credentials in an error body (whose excerpt is the message), and the
+    error is stored, shown and published. Only a failed call pays the replace."""
+    if secret is None:
+        return error
+    name, value = secret
+    message = error.message
+    # A value of a few characters would blank out ordinary text (and says little).
+    for part in sorted({value, value.strip()}, key=len, reverse=True):
+        if len(part) >= 4:
+            message = message.replace(part, f"<secret '{name}'>")
+    return error if message == error.message else replace(error, message=message)
+
+
+def _secret_problem(header: str, secret: str, value: str) -> str | None:
+    """Why the auth header cannot carry ``value``; names the header and the secret, and
+    never says anything of the value (not even which character is wrong, or where)."""
+    if any(c in value for c in "\r\n\0"):
+        return (
+            f"auth: secret '{secret}' cannot be sent in header '{header}': it holds a line"
+            " break or NUL (a trailing newline saved with the secret?)"
+        )
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return (
+            f"auth: secret '{secret}' cannot be sent in header '{header}': HTTP carries"
+            " header values as Latin-1, and it holds other characters"
+        )
+    return None
 
 
 # An HTTP field name is a token (RFC 9110 5.1); a value cannot hold a line break or NUL
