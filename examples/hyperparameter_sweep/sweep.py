@@ -20,9 +20,11 @@ def train(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def pick_best(event: dict[str, Any]) -> dict[str, Any]:
-    """The best configuration of the sweep (iterations that failed are null)."""
-    results = [r for r in event["payload"]["results"] if r is not None]
+    """The best configuration of the sweep: `tried` counts every configuration, `failed`
+    those whose iteration failed (their results are null)."""
+    tried = event["payload"]["results"]
+    results = [r for r in tried if r is not None]
     if not results:
         raise ValueError("every configuration of the sweep failed")
     best = max(results, key=lambda r: r["score"])
-    return {"best": best, "tried": len(results)}
+    return {"best": best, "tried": len(tried), "failed": len(tried) - len(results)}

@@ -27,12 +27,18 @@ def evaluate(event: dict) -> dict:
 
 
 def deploy(event: dict) -> dict:
+    """The deployment record: release.yaml also passes who approved it (kept with it, for
+    the audit); workflow.yaml deploys on accuracy alone, without an approver."""
     payload = event["payload"]
-    return {
+    deployed = {
         "endpoint": "churn-prod",
         "model_uri": payload["model_uri"],
         "accuracy": payload["accuracy"],
     }
+    if payload.get("approved_by"):
+        deployed["approved_by"] = payload["approved_by"]
+        print(f"deploying {payload['model_uri']}, approved by {payload['approved_by']}")
+    return deployed
 
 
 def notify(event: dict) -> dict:

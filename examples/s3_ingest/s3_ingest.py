@@ -9,11 +9,14 @@ import io
 
 import boto3
 
+from podium import NonRetryable
+
 SAMPLE = "order_id,product,quantity\n1,latte,2\n2,bagel,1\n3,espresso,4\n"
 
 
 def validate(event: dict) -> dict:
-    """Count the CSV's rows; a file without a header is refused."""
+    """Count the CSV's rows; a file without a header is refused at once (NonRetryable:
+    the step's retries are for S3's hiccups, and no retry fixes the file)."""
     params = event["params"]
     s3 = boto3.client("s3")
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
@@ -23,9 +26,13 @@ def validate(event: dict) -> dict:
     except s3.exceptions.NoSuchKey:  # the local demo: play the upload
         s3.put_object(Bucket=params["bucket"], Key=params["key"], Body=SAMPLE.encode())
         body = SAMPLE.encode()
-    rows = list(csv.reader(io.StringIO(body.decode())))
-    if not rows or rows[0][0] != "order_id":
-        raise ValueError(f"{params['key']}: no order_id header")
+    try:
+        text = body.decode("utf-8-sig")  # a BOM (Excel's CSV export) is not part of the header
+    except UnicodeDecodeError as e:
+        raise NonRetryable(f"{params['key']}: not UTF-8 text ({e})") from e
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or not rows[0] or rows[0][0] != "order_id":  # empty, a blank first line
+        raise NonRetryable(f"{params['key']}: no order_id header")
     print(f"{params['key']}: {len(rows) - 1} rows")
     return {"rows": len(rows) - 1}
 

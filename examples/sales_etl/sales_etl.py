@@ -48,7 +48,7 @@ def extract(event: dict) -> dict:
 
 
 def transform(event: dict) -> dict:
-    """Aggregate one region's orders into revenue per product."""
+    """Aggregate one region's orders into revenue per product (one foreach iteration)."""
     params, region = event["params"], event["payload"]["region"]
     bucket, date = params["bucket"], params["date"]
     s3 = _s3()
@@ -60,23 +60,27 @@ def transform(event: dict) -> dict:
         amount = int(row["quantity"]) * float(row["unit_price"])
         revenue[row["product"]] = round(revenue.get(row["product"], 0.0) + amount, 2)
     aggregate = {"region": region, "orders": orders, "revenue": revenue}
-    s3.put_object(
-        Bucket=bucket, Key=f"aggregates/{date}/{region}.json", Body=json.dumps(aggregate).encode()
-    )
-    return {"region": region, "orders": orders, "total": round(sum(revenue.values()), 2)}
+    key = f"aggregates/{date}/{region}.json"
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(aggregate).encode())
+    return {
+        "region": region,
+        "orders": orders,
+        "total": round(sum(revenue.values()), 2),
+        "key": key,
+    }
 
 
 def load(event: dict) -> dict:
-    """Merge the regional aggregates into one summary object."""
+    """Merge the regional aggregates into one summary object: the payload's `aggregates`
+    are the transform iterations' outputs, one per region, index-aligned."""
     params = event["params"]
     bucket, date = params["bucket"], params["date"]
     s3 = _s3()
     by_region = {}
     by_product: dict[str, float] = {}
-    for region in params["regions"]:
-        key = f"aggregates/{date}/{region}.json"
-        agg = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-        by_region[region] = round(sum(agg["revenue"].values()), 2)
+    for aggregate in event["payload"]["aggregates"]:
+        by_region[aggregate["region"]] = aggregate["total"]
+        agg = json.loads(s3.get_object(Bucket=bucket, Key=aggregate["key"])["Body"].read())
         for product, amount in agg["revenue"].items():
             by_product[product] = round(by_product.get(product, 0.0) + amount, 2)
     summary = {
@@ -98,6 +102,7 @@ def report(event: dict) -> str:
     lines = [f"Sales report for {date}: total revenue {summary['total_revenue']:.2f}"]
     for region, amount in summary["revenue_by_region"].items():
         lines.append(f"  {region:<6} {amount:>10.2f}")
-    top = next(iter(summary["revenue_by_product"]))
-    lines.append(f"  best seller: {top}")
+    top = next(iter(summary["revenue_by_product"]), None)
+    if top is not None:
+        lines.append(f"  best seller: {top}")
     return "\n".join(lines)

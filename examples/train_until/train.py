@@ -8,7 +8,8 @@ from typing import Any
 
 def train_epoch(event: dict[str, Any]) -> dict[str, Any]:
     epoch = int(event["payload"]["epoch"])
-    return {"epoch": epoch, "loss": round(0.8 * 0.5**epoch, 6)}
+    # Six significant digits (not decimals, which would round a small loss to 0.0).
+    return {"epoch": epoch, "loss": float(f"{0.8 * 0.5**epoch:.6g}")}
 
 
 def report(event: dict[str, Any]) -> str:

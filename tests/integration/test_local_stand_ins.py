@@ -206,6 +206,7 @@ def test_podium_run_waits_for_an_approval_given_by_podium_callback(tmp_path: Pat
     steps = {s["step"]: s for s in view["steps"]}
     assert steps["approve"]["output"] == {"approved": True, "by": "alice", "comment": "ok"}
     assert steps["deploy"]["status"] == "SUCCEEDED"
+    assert steps["deploy"]["output"]["approved_by"] == "alice"  # kept with the deployment
 
 
 def _wait_for_token(home: Path, running: subprocess.Popen[str]) -> str:

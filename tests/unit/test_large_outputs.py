@@ -3,6 +3,7 @@ downstream expressions and payloads read through; past 10 MB the attempt fails c
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,10 +84,12 @@ BIG_PARAMS_WF = {
 }
 
 
-def test_large_run_params_are_stored_once_by_reference() -> None:
+def test_large_run_params_are_stored_once_by_reference(tmp_path: Path) -> None:
     rows = [f"row-{i:05d}" for i in range(2_000)]  # about 24 KB: over the inline 4 KB
     for store in ("memory", "sqlite"):
-        with LocalRuntime(store=store, clock=ManualClock()) as rt:
+        # A home of its own: without one, the SQLite store's is ./.podium (the repo's).
+        home = {"home": tmp_path / "home"} if store == "sqlite" else {}
+        with LocalRuntime(store=store, clock=ManualClock(), **home) as rt:
             view = rt.run(BIG_PARAMS_WF, {"rows": rows})
             stored = rt.store.get_run(view.run.run_id)
         assert is_ref(stored.params) and stored.params["bytes"] > INLINE_PARAMS_BYTES, store
