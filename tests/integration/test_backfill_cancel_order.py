@@ -14,42 +14,22 @@ starts anything, and its driver stops once the count moved past it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from podium.adapters.clock import ManualClock
-from podium.core.engine.schedule import parse_iso
 from podium.local.runtime import LocalRuntime
 from podium.service import backfill as backfill_module
 from podium.service.backfill import BackfillRequest, backfill_request, cancel
+from tests.integration.test_backfill_cancel import FIVE_DAYS, _dates, rt
 
-WF = {
-    "name": "bf_order",
-    "steps": [{"id": "work", "type": "sleep", "seconds": 60}],
-    "triggers": [{"id": "daily", "cron": "0 6 * * *"}],
-}
-FIVE_DAYS = {"from": "2026-03-01", "to": "2026-03-05", "max_active": 1}
-
-
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    clock = ManualClock(start_ms=parse_iso("2026-04-01T12:00:00Z"))
-    with LocalRuntime(store="memory", clock=clock) as runtime:
-        runtime.push(WF)
-        yield runtime
-
-
-def _dates(rt: LocalRuntime) -> list[str]:
-    return sorted(r.logical_date or "" for r in rt.store.list_runs("bf_order", 100))
+__all__ = ["rt"]  # the fixture: one workflow, a daily cron, pushed at 2026-04-01 12:00
 
 
 def test_a_backfill_asked_for_after_a_cancel_in_the_same_millisecond_runs(
     rt: LocalRuntime,
 ) -> None:
-    cancel(rt.services, "bf_order", None)
+    cancel(rt.services, "bf_cancel", None)
     # Asked for after the cancel returned (no time passed: the same millisecond).
-    asked = backfill_request(rt.services, "bf_order", BackfillRequest.model_validate(FIVE_DAYS))
+    asked = backfill_request(rt.services, "bf_cancel", BackfillRequest.model_validate(FIVE_DAYS))
     assert len(asked["started"]) == 1 and asked["waiting_for_max_active"] == 4
     rt.pump()
     # Before the fix: ["2026-03-01"] (its driver counted the earlier cancel as its own).
@@ -67,12 +47,12 @@ def test_a_cancel_during_a_backfill_request_stops_its_driver(
         run = real_start(ctx, workflow, tid, entry)
         if not cancelled:  # another request cancels while this one starts its runs
             clock.advance(5)  # type: ignore[attr-defined]
-            cancelled.append(cancel(rt.services, "bf_order", None)["cancelled_at"])
+            cancelled.append(cancel(rt.services, "bf_cancel", None)["cancelled_at"])
             clock.advance(5)  # type: ignore[attr-defined]
         return run
 
     monkeypatch.setattr(backfill_module, "_start", start_then_cancel)
-    asked = backfill_request(rt.services, "bf_order", BackfillRequest.model_validate(FIVE_DAYS))
+    asked = backfill_request(rt.services, "bf_cancel", BackfillRequest.model_validate(FIVE_DAYS))
     assert cancelled and asked["waiting_for_max_active"] == 4
     monkeypatch.setattr(backfill_module, "_start", real_start)
     rt.pump()

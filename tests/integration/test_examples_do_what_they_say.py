@@ -17,33 +17,15 @@ shell)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.test_cli_local import podium  # the CLI in a new process
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def podium(home: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("PODIUM_CONFIG", "PODIUM_PROFILE", "PODIUM_HOME")
-    }
-    env.update(PODIUM_HOME=str(home), COLUMNS="200", HOME=str(home.parent))
-    return subprocess.run(
-        [sys.executable, "-m", "podium.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 def example(tmp_path: Path, name: str) -> Path:

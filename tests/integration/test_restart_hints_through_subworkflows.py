@@ -153,3 +153,20 @@ def test_the_child_of_a_parent_restarted_already_names_the_restart_to_make(
     # "restart {new} instead").
     assert named == new, str(refused.value)
     _restart_allowed(rt, named)
+
+
+def test_a_step_actions_hint_never_names_a_subworkflow_path_there(rt: LocalRuntime) -> None:
+    """Once the parent was restarted, a step action on the old child's step said "run P
+    was restarted as P-r1: act on step call/bad there": step actions take no such path
+    (STEP or LOOP/INDEX/STEP; a subworkflow's step lives in its child run), so following
+    it was refused as a malformed path. Only the restart that works is named now."""
+    parent = _ended(rt, "one")
+    new = run_action(rt.services, parent, RunAction.RESTART, ME).new_run
+    assert new is not None
+    rt.pump()
+    assert rt.describe(new).run.status is RunStatus.FAILED
+    with pytest.raises(ActionRefused) as refused:
+        step_action(rt.services, child_run_id(parent, "call", 0), "bad", StepAction.RETRY, ME)
+    message = str(refused.value)
+    assert f"podium runs restart {new} --from call/bad" in message, message
+    assert "act on step call/bad there" not in message, message

@@ -321,3 +321,37 @@ def test_a_path_into_a_detached_subworkflow_is_refused(rt: LocalRuntime) -> None
     with pytest.raises(DefinitionError) as refused:
         run_action(rt.services, run, RunAction.RESTART, ME, RestartRequest("call/load"))
     assert "does not wait for its run (wait: false)" in str(refused.value)
+
+
+def test_a_path_into_a_subworkflow_step_a_restart_took_over(rt: LocalRuntime) -> None:
+    """R's ``call`` succeeded and ``report`` failed; R-r1 took ``call`` over (its child
+    ran in R) and failed again. ``restart R-r1 --from call/load`` was accepted (the
+    path's check follows the takeover) but the new child looked for the old one under
+    R-r1 only: not there, so it ran in full (``extract`` again). Both look where the
+    step ran now (``step_paths.old_child``)."""
+    BROKEN["load"] = False
+    REPORT_BROKEN["yes"] = True
+    rt.push(
+        _then_report("etl_then_report", {"id": "call", "type": "subworkflow", "workflow": "etl"})
+    )
+    old = rt.start_run("etl_then_report").run_id
+    rt.pump()
+    first = run_action(rt.services, old, RunAction.RESTART, ME).new_run
+    assert first is not None
+    rt.pump()
+    assert rt.describe(first).run.status is RunStatus.FAILED
+    call = {s.step: s for s in rt.describe(first).steps}["call"]
+    assert call.status.value == "SUCCEEDED" and old in (call.reason or "")  # taken over
+    # The old child's refusal names this very restart (the newest run, --from call/...).
+    with pytest.raises(ActionRefused) as refused:
+        run_action(rt.services, child_run_id(old, "call", 0), RunAction.RESTART, ME)
+    assert f"podium runs restart {first} --from call/<step>" in str(refused.value)
+    CALLS.clear()
+    REPORT_BROKEN["yes"] = False
+    request = RestartRequest("call/load")
+    new = run_action(rt.services, first, RunAction.RESTART, ME, request).new_run
+    assert new is not None
+    rt.pump()
+    assert rt.describe(new).run.status is RunStatus.SUCCEEDED
+    assert rt.describe(child_run_id(new, "call", 0)).run.restart_of == child_run_id(old, "call", 0)
+    assert dict(CALLS) == {"load": 1}  # extract taken over from R's child

@@ -29,21 +29,7 @@ from podium.service import callbacks, deadlines, inbox
 from podium.service.runtimes import foreach, subworkflow, while_loop
 from podium.service.runtimes.base import Failed, GiveBack
 from podium.service.runtimes.external import ExternalJobRuntime
-from podium.sim.harness import factory_for
-from podium.sim.simulate import Simulator
-
-
-def _details(shape: str, seed: int = 0, *, actions: bool = True) -> list[str]:
-    """One seed of one shape at the CI's intensity (its fault-free baseline included)."""
-    factory = factory_for("memory")
-    with factory.session():
-        result = Simulator(factory, (shape,), 2.0, actions=actions).run_seed(seed)
-    return list(result.verdict.details)
-
-
-def _caught(details: list[str], invariant: str, text: str = "") -> bool:
-    return any(d.startswith(invariant) and text in d for d in details)
-
+from tests.simulation.test_blind_spot_shapes import _caught, _details  # one seed, judged
 
 NEW_SHAPES = (
     "schedule_catchup",

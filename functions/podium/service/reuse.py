@@ -93,14 +93,7 @@ def restarted_child(
         return None  # another item (other params), or another state: it all reruns
     # A restart from a step inside an iteration: the named iteration (and each on the
     # way to it) reruns from that step; the others from incomplete.
-    rerun_from = restart_from_in(top.run_id, top.restart_from, child_id)
-    steps = ctx.store.list_steps(old_id)
-    succeeded, decided = reuse_basis(steps)
-    reuse = reused_steps(body.graph, succeeded, rerun_from, decided=decided)
-    now = ctx.now()
-    for s in steps:
-        if s.step in reuse:
-            take_over(ctx, child_id, s, old_id, now)
+    _take_over_child(ctx, top, old_id, child_id, body)
     return old_id
 
 
@@ -138,15 +131,22 @@ def restarted_subworkflow(
     if not same:
         return None
     # A restart from a step inside it (``call/load``): from that step; else incomplete.
-    rerun_from = restart_from_in(top.run_id, top.restart_from, child.run_id)
+    _take_over_child(ctx, top, old_id, child.run_id, body)
+    return old_id
+
+
+def _take_over_child(ctx: Services, top: RunRecord, old_id: str, child_id: str, body: Any) -> None:
+    """Write into the new child run ``child_id`` the steps of the old one ``old_id`` that
+    it takes over: from incomplete, or from the step the top run's restart path names in
+    it (``restart_from_in``), everything above that step."""
+    rerun_from = restart_from_in(top.run_id, top.restart_from, child_id)
     steps = ctx.store.list_steps(old_id)
     succeeded, decided = reuse_basis(steps)
     reuse = reused_steps(body.graph, succeeded, rerun_from, decided=decided)
     now = ctx.now()
     for s in steps:
         if s.step in reuse:
-            take_over(ctx, child.run_id, s, old_id, now)
-    return old_id
+            take_over(ctx, child_id, s, old_id, now)
 
 
 def _as_stored(values: dict[str, Any]) -> dict[str, Any]:
