@@ -247,6 +247,11 @@ def test_fail_fast_stops_the_running_iterations(mem: LocalRuntime) -> None:
     each = mem.services.store.get_step(view.run.run_id, "each")
     assert each is not None and (each.children_failed, each.children_stopped) == (1, 7)
     assert not mem.services.store.list_active_run_ids()
+    # Its error does not count the stops (they come after the decision that fails it: a
+    # count then said "1 stopped" when more ended so).
+    assert each.error == (
+        "1 of 8 iterations failed (fail_fast: the iterations still running were stopped)"
+    ), each.error
 
 
 def test_continue_runs_all_and_fails_only_past_tolerated(mem: LocalRuntime) -> None:

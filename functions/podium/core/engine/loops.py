@@ -192,7 +192,12 @@ def plan_foreach(
         # Stop whatever runs, even when the counts say nothing does: the launched mark is
         # raised after its children are created, so it can lag a launch in flight (the
         # stop lists the children opened and not counted, not the mark).
-        return LoopPlan(finish="failed", message=_failed_message(counts), stop_running=True)
+        # Its stops come after this decision: counted here, they would say too few.
+        message = (
+            f"{counts.failed} of {n} iterations failed (fail_fast: the iterations still"
+            " running were stopped)"
+        )
+        return LoopPlan(finish="failed", message=message, stop_running=True)
     stopping = on_failure is OnFailure.FINISH_RUNNING and bad > 0
     if stopping:
         if counts.running == 0:  # by the mark: the loop's close still looks (foreach.py)
