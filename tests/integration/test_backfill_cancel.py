@@ -48,7 +48,7 @@ def _dates(rt: LocalRuntime) -> list[str]:
 def test_a_cancelled_backfill_starts_no_more_runs(rt: LocalRuntime) -> None:
     first = backfill_request(rt.services, "bf_cancel", BackfillRequest.model_validate(FIVE_DAYS))
     assert len(first["started"]) == 1 and first["waiting_for_max_active"] == 4
-    answer = cancel(rt.services, "bf_cancel", None)
+    answer = cancel(rt.services, "bf_cancel", None, "op")
     assert (answer["workflow"], answer["trigger"]) == ("bf_cancel", "daily")
     rt.pump()  # the first run ends; the driver ticks, and stops
     assert _dates(rt) == ["2026-03-01"]
@@ -77,9 +77,9 @@ def test_a_driver_from_before_cancels_existed_stops_at_any_cancel(rt: LocalRunti
 def test_a_cancel_names_the_trigger_to_choose(rt: LocalRuntime) -> None:
     rt.push({**WF, "triggers": [*WF["triggers"], {"id": "hourly", "cron": "0 * * * *"}]})
     with pytest.raises(DefinitionError) as refused:
-        cancel(rt.services, "bf_cancel", None)
+        cancel(rt.services, "bf_cancel", None, "op")
     assert "name one in trigger" in str(refused.value)
-    assert cancel(rt.services, "bf_cancel", "hourly")["trigger"] == "hourly"
+    assert cancel(rt.services, "bf_cancel", "hourly", "op")["trigger"] == "hourly"
 
 
 def test_the_api_cancels_and_checks_its_body(runtime: LocalRuntime) -> None:
@@ -116,3 +116,33 @@ def test_the_cli_cancels_in_the_home_and_checks_its_options(tmp_path: Path) -> N
     assert bare.returncode == 2 and "--from and --to required" in bare.stderr
     wrong = podium(home, "backfill", "nightly", "--cancel", "--trigger", "nope")
     assert wrong.returncode == 1 and "--trigger: 'nightly' has no cron" in wrong.stderr
+
+
+def test_a_cancel_stops_the_backfills_queued_runs_and_no_other() -> None:
+    """A backfill without ``--max-active`` creates every run at once; under a run
+    strategy most wait QUEUED. A cancel stops those (never started: nothing is lost),
+    leaves the one running, and leaves a queued run of the schedule (a firing, not a
+    backfill) and one of another trigger's backfill alone."""
+    clock = ManualClock(start_ms=parse_iso("2026-04-01T12:00:00Z"))
+    two = {
+        **WF,
+        "run_strategy": "sequential",
+        "triggers": [*WF["triggers"], {"id": "hourly", "cron": "0 * * * *"}],
+    }
+    with LocalRuntime(store="memory", clock=clock) as rt:
+        rt.push(two)
+        days = BackfillRequest.model_validate({**FIVE_DAYS, "max_active": None, "trigger": "daily"})
+        asked = backfill_request(rt.services, "bf_cancel", days)
+        hour = {"from": "2026-03-10T01:00:00Z", "to": "2026-03-10T01:00:00Z", "trigger": "hourly"}
+        other = backfill_request(rt.services, "bf_cancel", BackfillRequest.model_validate(hour))
+        fired = rt.start_run("bf_cancel")  # queued behind them too, not a backfill's
+        statuses = {r.run_id: r.status.value for r in rt.store.list_runs("bf_cancel", 100)}
+        assert sorted(statuses.values()).count("QUEUED") == 6, statuses
+
+        answer = cancel(rt.services, "bf_cancel", "daily", "op")
+        assert sorted(answer["stopped_queued"]) == sorted(asked["started"][1:])
+        after = {r.run_id: r.status.value for r in rt.store.list_runs("bf_cancel", 100)}
+        assert after[asked["started"][0]] == "RUNNING"  # running: left alone
+        assert [after[r] for r in asked["started"][1:]] == ["STOPPED"] * 4
+        assert after[other["started"][0]] == "QUEUED"  # another trigger's backfill
+        assert after[fired.run_id] == "QUEUED"  # the schedule's, by hand: not a backfill's

@@ -27,7 +27,7 @@ __all__ = ["rt"]  # the fixture: one workflow, a daily cron, pushed at 2026-04-0
 def test_a_backfill_asked_for_after_a_cancel_in_the_same_millisecond_runs(
     rt: LocalRuntime,
 ) -> None:
-    cancel(rt.services, "bf_cancel", None)
+    cancel(rt.services, "bf_cancel", None, "op")
     # Asked for after the cancel returned (no time passed: the same millisecond).
     asked = backfill_request(rt.services, "bf_cancel", BackfillRequest.model_validate(FIVE_DAYS))
     assert len(asked["started"]) == 1 and asked["waiting_for_max_active"] == 4
@@ -47,7 +47,7 @@ def test_a_cancel_during_a_backfill_request_stops_its_driver(
         run = real_start(ctx, workflow, tid, entry)
         if not cancelled:  # another request cancels while this one starts its runs
             clock.advance(5)  # type: ignore[attr-defined]
-            cancelled.append(cancel(rt.services, "bf_cancel", None)["cancelled_at"])
+            cancelled.append(cancel(rt.services, "bf_cancel", None, "op")["cancelled_at"])
             clock.advance(5)  # type: ignore[attr-defined]
         return run
 

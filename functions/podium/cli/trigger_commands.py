@@ -303,7 +303,7 @@ def _cancel_backfills(
             raise typer.Exit(1)
         with LocalRuntime(store="sqlite", home=where) as rt:
             try:
-                answer = cancel(rt.services, workflow, request.trigger)
+                answer = cancel(rt.services, workflow, request.trigger, bootstrap.local_user())
             except (DefinitionError, NotFound) as exc:
                 _print_refusal(exc)
                 raise typer.Exit(1) from None
@@ -316,10 +316,11 @@ def _cancel_backfills(
     if as_json:
         _print_json(answer)
         return
+    queued = len(answer.get("stopped_queued") or [])
     _out().print(
         f"backfills of {answer['workflow']} ({answer['trigger']}) cancelled at"
-        f" {answer['cancelled_at']}: they start no more runs; the runs they started run on"
-        " (stop them with podium runs stop)",
+        f" {answer['cancelled_at']}: they start no more runs; {queued} queued run(s)"
+        " stopped; the runs running run on (stop them with podium runs stop)",
         highlight=False,
     )
 

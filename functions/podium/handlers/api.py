@@ -548,7 +548,7 @@ def cancel_backfills(name: str) -> Response[str]:
     check_workflow_name(name)
     request = parse_cancel(_body())
     try:
-        answer = cancel_backfill(bootstrap.services(), name, request.trigger)
+        answer = cancel_backfill(bootstrap.services(), name, request.trigger, _caller())
     except DefinitionError as exc:  # the trigger named, or the one to name
         raise _in_body(exc) from None
     return _json(HTTPStatus.OK, answer)

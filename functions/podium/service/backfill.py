@@ -21,12 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.dsl.triggers import Trigger
+from podium.core.engine.actions import ActionRefused
 from podium.core.engine.backfill import (
     MAX_BACKFILL_RUNS,
     Action,
     Reprocess,
     decide,
     first_run_id,
+    is_run_of,
     next_run_id,
     rate_anchor,
 )
@@ -48,6 +50,7 @@ from podium.service.context import Services
 
 log = logging.getLogger("podium.backfill")
 DRIVER_INTERVAL_MS = 30_000
+BACKFILL_TRIGGER = "backfill"  # a backfill's runs' ``trigger`` (run.trigger)
 
 
 @dataclass(frozen=True)
@@ -331,7 +334,7 @@ def _start(ctx: Services, workflow: str, tid: str, entry: Entry) -> RunRecord | 
         at=entry.at,
         logical=entry.logical_date,
         run_id=entry.run_id,
-        label="backfill",
+        label=BACKFILL_TRIGGER,
         restart_of=entry.restart_of,
     )
 
@@ -471,15 +474,41 @@ def backfill_request(ctx: Services, workflow: str, request: BackfillRequest) -> 
     return {**planned.summary(), "dry_run": request.dry_run}
 
 
-def cancel(ctx: Services, workflow: str, trigger_id: str | None) -> dict[str, Any]:
+def cancel(ctx: Services, workflow: str, trigger_id: str | None, by: str) -> dict[str, Any]:
     """Cancel the backfills of a workflow's cron or rate trigger (the only one, or the
     one named) asked for until now: their drivers start no more runs (at their next
-    tick, within ``DRIVER_INTERVAL_MS``). The runs they started are left alone, as
-    Airflow leaves a cancelled backfill's running runs: stop them as any run. A backfill
-    asked for after the cancel runs. Two writes (the state made if missing, the mark)."""
+    tick, within ``DRIVER_INTERVAL_MS``), and their runs still QUEUED by the run strategy
+    (never started: nothing of them is lost) are stopped, as an operator ``by`` stops a
+    run. The runs running are left alone, as Airflow leaves a cancelled backfill's
+    running runs: stop them as any run. A backfill asked for after the cancel runs. Two
+    writes (the state made if missing, the count), and one read per queued run of the
+    workflow (at most ``MAX_BACKFILL_RUNS`` looked at: more than a backfill makes)."""
+    from podium.core.engine.actions import RunAction
+    from podium.service.actions import Actor, run_action
+
     tid, spec = _schedule_trigger(ctx, workflow, trigger_id)
     now = ctx.now()
     states = ctx.store.trigger_states()
     states.ensure(workflow, tid, spec.enabled, now)
     states.cancel_backfills(workflow, tid)
-    return {"workflow": workflow, "trigger": tid, "cancelled_at": iso(now)}
+    stopped: list[str] = []
+    actor = Actor(by, f"backfill of {tid} cancelled")
+    for entry in ctx.store.run_slots().queued(workflow, MAX_BACKFILL_RUNS):
+        try:
+            run = ctx.store.get_run(entry.run_id)
+        except RunNotFound:
+            continue
+        ours = is_run_of(workflow, tid, run.run_id, run.restart_of)
+        if run.trigger != BACKFILL_TRIGGER or not ours:
+            continue  # a run of the schedule, of another trigger, of anything else
+        try:
+            run_action(ctx, run.run_id, RunAction.STOP, actor)
+        except ActionRefused:
+            continue  # admitted meanwhile: running, left alone
+        stopped.append(run.run_id)
+    return {
+        "workflow": workflow,
+        "trigger": tid,
+        "cancelled_at": iso(now),
+        "stopped_queued": stopped,
+    }

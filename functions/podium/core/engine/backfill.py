@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from podium.core.engine.external import run_created_ms
 from podium.core.engine.schedule import trigger_run_id
 from podium.core.engine.status import RunStatus
 
@@ -80,3 +81,15 @@ def first_run_id(workflow: str, trigger: str, at: int) -> str:
 def next_run_id(workflow: str, trigger: str, at: int, previous: str) -> str:
     """The id of the run after ``previous`` for the same time (a reprocess)."""
     return trigger_run_id(workflow, trigger, f"{at}/after/{previous}", at)
+
+
+def is_run_of(workflow: str, trigger: str, run_id: str, restart_of: str | None) -> bool:
+    """Whether ``run_id`` is the id a backfill of ``trigger`` gives a scheduled time (its
+    first run, or a rerun after ``restart_of``): the time is the id's ULID time, and
+    the rest a digest of the trigger and the time (``trigger_run_id``)."""
+    at = run_created_ms(run_id)
+    if at is None:
+        return False
+    if run_id == first_run_id(workflow, trigger, at):
+        return True
+    return restart_of is not None and run_id == next_run_id(workflow, trigger, at, restart_of)
