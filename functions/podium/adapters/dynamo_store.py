@@ -217,7 +217,7 @@ class DynamoStateStore:
             TableName=self._table, Key=c.key(c.workflow_pk(name), c.version_sk(wanted))
         ).get("Item")
         if not item:
-            raise WorkflowNotFound(name, version)
+            raise WorkflowNotFound.no_such_version(name, wanted)
         return c.version_from_item(item, active)
 
     def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
@@ -299,6 +299,8 @@ class DynamoStateStore:
             active = int(head_now["active"]["N"]) if head_now and "active" in head_now else 0
             if exists and head_now and only_if_active is not None and active != only_if_active:
                 raise ActiveVersionMoved(name, only_if_active, active) from None
+            if head_now:  # the workflow is there: not this version
+                raise WorkflowNotFound.no_such_version(name, version) from None
             raise WorkflowNotFound(name, version) from None
         return self.get_workflow_version(name, version)
 

@@ -109,7 +109,7 @@ class MemoryStateStore:
             active = self._active[name]
             wanted = active if version is None else version
             if not 1 <= wanted <= len(versions):
-                raise WorkflowNotFound(name, version)
+                raise WorkflowNotFound.no_such_version(name, wanted)
             return replace(versions[wanted - 1], active_version=active)
 
     def list_workflow_versions(self, name: str, limit: int = 100) -> list[WorkflowVersion]:
@@ -132,8 +132,10 @@ class MemoryStateStore:
         with self._lock:
             self.writes += 1
             versions = self._versions.get(name)
-            if not versions or not 1 <= version <= len(versions):
+            if not versions:
                 raise WorkflowNotFound(name, version)
+            if not 1 <= version <= len(versions):
+                raise WorkflowNotFound.no_such_version(name, version)
             if only_if_latest and version != len(versions):
                 raise VersionSuperseded(name, version, len(versions))
             active = self._active.get(name, 0)

@@ -25,6 +25,10 @@ from podium.service.context import Services, digest_of
 from podium.service.subworkflows import call_issues
 
 MAX_STORED_DEFINITION_BYTES = 300 * 1024
+# A version is read back whole (GET /workflows/{name}, podium workflows show and diff,
+# podium start typing its params): its JSON must fit in Lambda's 6 MB response with its
+# envelope. A repetitive definition compresses far under the stored limit above.
+MAX_DEFINITION_JSON_BYTES = 5 * 1024 * 1024
 """Bytes of a definition once compressed, as stored in one version item (DynamoDB's
 limit is 400 KB per item; the rest is headroom for the item's other attributes)."""
 
@@ -110,7 +114,10 @@ def push_definition(
                 reactivated = was_active
             except VersionSuperseded:
                 stored = ctx.store.get_workflow_version(defn.name, stored.version)
-    if activate and (defn.triggers or stored.version > 1):  # a version may drop them
+    # A first version is active however it was pushed (--no-activate included): its
+    # schedules are made as any active version's.
+    became_active = activate or previous is None
+    if became_active and (defn.triggers or stored.version > 1):  # a version may drop them
         from podium.service.triggers import sync_triggers  # it starts runs: imports runs
 
         sync_triggers(ctx, defn.name)  # also when unchanged: a sync cut short is redone
@@ -133,21 +140,48 @@ def _active_definition(ctx: Services, name: str) -> WorkflowDefinition | None:
 
 def _keeping_trigger_ids(ctx: Services, defn: WorkflowDefinition) -> WorkflowDefinition:
     """A moved trigger keeps its id, and with it its state; a new one never takes a
-    removed trigger's id, whose state is still stored (``keep_trigger_ids``)."""
+    removed trigger's id, whose state is still stored (``keep_trigger_ids``). Ids are
+    given against the active version; after a rollback, a push of the latest version's
+    file again gets the latest version's ids (so it is that version, made active again,
+    its triggers' states with it: one disabled stays off), else the active one's."""
     if not defn.triggers:
         return defn
     active = _active_definition(ctx, defn.name)
     if active is None:
         return defn
     stateful = ctx.store.trigger_states().states(defn.name)
-    triggers = keep_trigger_ids(defn.triggers, active.trigger_map, stateful)
+    latest = ctx.store.list_workflow_versions(defn.name, 1)
+    if latest and latest[0].version != latest[0].active_version:  # a rollback since
+        newest = ctx.definitions.get(defn.name, latest[0].version).definition
+        again = _with_ids(defn, keep_trigger_ids(defn.triggers, newest.trigger_map, stateful))
+        document = again.model_dump(mode="json", exclude_defaults=True)
+        document["name"] = again.name
+        if digest_of(document) == latest[0].digest:
+            return again
+    return _with_ids(defn, keep_trigger_ids(defn.triggers, active.trigger_map, stateful))
+
+
+def _with_ids(defn: WorkflowDefinition, triggers: Any) -> WorkflowDefinition:
     return defn if triggers == defn.triggers else defn.model_copy(update={"triggers": triggers})
 
 
 def check_stored_size(document: dict[str, Any]) -> int:
     """The compressed size of a document; DefinitionTooLarge when a version item cannot
-    hold it (compressed the way the stores compress it)."""
+    hold it (compressed the way the stores compress it), or when it could not be read
+    back whole through the API (its JSON past ``MAX_DEFINITION_JSON_BYTES``)."""
     text = json.dumps(document, separators=(",", ":")).encode()
+    if len(text) > MAX_DEFINITION_JSON_BYTES:
+        raise DefinitionTooLarge(
+            [
+                Issue(
+                    "",
+                    f"the definition is {len(text):,} bytes of JSON, over the"
+                    f" {MAX_DEFINITION_JSON_BYTES:,}-byte limit of one version (it is read"
+                    " back whole, within Lambda's 6 MB response); split it into smaller"
+                    " workflows, or shorten descriptions and payloads",
+                )
+            ]
+        )
     size = len(zlib.compress(text, 6))
     if size > MAX_STORED_DEFINITION_BYTES:
         steps = len(document.get("steps", []))

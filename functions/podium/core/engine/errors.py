@@ -21,6 +21,12 @@ class WorkflowNotFound(NotFound):
         which = f" version {version}" if version is not None else ""
         super().__init__(f"workflow '{name}'{which} not found; {hint}")
 
+    @classmethod
+    def no_such_version(cls, name: str, version: int) -> WorkflowNotFound:
+        """A version a pushed workflow does not have: a push never makes a given number,
+        its list of versions says which exist."""
+        return cls(name, version, hint=f"podium workflows versions {name} lists its versions")
+
 
 class RunNotFound(NotFound):
     def __init__(self, run_id: str) -> None:
