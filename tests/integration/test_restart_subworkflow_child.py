@@ -230,10 +230,8 @@ def _then_report(name: str, call: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def test_a_restart_from_a_step_inside_the_subworkflow_reruns_it_there(rt: LocalRuntime) -> None:
-    """Maestro's restart from a specific step reaches into a subworkflow: ``--from
-    call/load`` reruns ``call``, whose child takes ``extract`` over and runs ``load``
-    again although it had succeeded; a path through a loop into it works the same."""
+def _report_failed(rt: LocalRuntime) -> str:
+    """A run of ``etl_then_report`` whose ``call`` (etl) succeeded and ``report`` failed."""
     BROKEN["load"] = False
     REPORT_BROKEN["yes"] = True
     rt.push(
@@ -242,6 +240,14 @@ def test_a_restart_from_a_step_inside_the_subworkflow_reruns_it_there(rt: LocalR
     old = rt.start_run("etl_then_report").run_id
     rt.pump()
     assert rt.describe(old).run.status is RunStatus.FAILED  # report failed; etl succeeded
+    return old
+
+
+def test_a_restart_from_a_step_inside_the_subworkflow_reruns_it_there(rt: LocalRuntime) -> None:
+    """Maestro's restart from a specific step reaches into a subworkflow: ``--from
+    call/load`` reruns ``call``, whose child takes ``extract`` over and runs ``load``
+    again although it had succeeded; a path through a loop into it works the same."""
+    old = _report_failed(rt)
     CALLS.clear()
     REPORT_BROKEN["yes"] = False
     request = RestartRequest("call/load")
@@ -329,13 +335,7 @@ def test_a_path_into_a_subworkflow_step_a_restart_took_over(rt: LocalRuntime) ->
     path's check follows the takeover) but the new child looked for the old one under
     R-r1 only: not there, so it ran in full (``extract`` again). Both look where the
     step ran now (``step_paths.old_child``)."""
-    BROKEN["load"] = False
-    REPORT_BROKEN["yes"] = True
-    rt.push(
-        _then_report("etl_then_report", {"id": "call", "type": "subworkflow", "workflow": "etl"})
-    )
-    old = rt.start_run("etl_then_report").run_id
-    rt.pump()
+    old = _report_failed(rt)
     first = run_action(rt.services, old, RunAction.RESTART, ME).new_run
     assert first is not None
     rt.pump()
