@@ -33,6 +33,8 @@ ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/workflows/{name}/triggers/{trigger}/disable"),
     (apigw.HttpMethod.POST, "/workflows/{name}/backfill"),
     (apigw.HttpMethod.POST, "/workflows/{name}/backfill/cancel"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/backfill/pause"),
+    (apigw.HttpMethod.POST, "/workflows/{name}/backfill/resume"),
     (apigw.HttpMethod.POST, "/signals"),
     (apigw.HttpMethod.GET, "/runs/{run_id}"),
     (apigw.HttpMethod.GET, "/runs/{run_id}/logs"),

@@ -100,6 +100,26 @@ def test_backfill_cancels_are_counted_one_by_one(states: TriggerStates) -> None:
     assert states.states("wf")["t"].backfill_cancels == 2
 
 
+def test_backfills_pause_until_resumed_or_cancelled(states: TriggerStates) -> None:
+    """The pause mark is kept on the trigger's state, read by each driver tick; a
+    cancel ends it in the same write (a backfill asked for after a cancel runs)."""
+    assert states.pause_backfills("wf", "t", True) is None  # no state: nothing kept
+    assert states.get_state("wf", "t") is None
+    states.ensure("wf", "t", True, 100)
+    assert not states.states("wf")["t"].backfills_paused
+    assert states.pause_backfills("wf", "t", True) is True
+    state = states.get_state("wf", "t")
+    assert state is not None and state.backfills_paused and state.enabled
+    assert states.states("wf")["t"] == state
+    assert states.pause_backfills("wf", "t", True) is True  # again: still paused
+    assert states.pause_backfills("wf", "t", False) is False
+    assert not states.states("wf")["t"].backfills_paused
+    states.pause_backfills("wf", "t", True)
+    assert states.cancel_backfills("wf", "t") == 1
+    state = states.get_state("wf", "t")
+    assert state is not None and not state.backfills_paused and state.backfill_cancels == 1
+
+
 def test_the_latest_failure_to_start_a_run_is_kept(states: TriggerStates) -> None:
     states.record_failure("wf", "upload", "no state yet: nothing kept", 50)
     states.ensure("wf", "upload", True, 100)

@@ -21,8 +21,8 @@ def test_resource_counts(default: Synth) -> None:
     t.resource_count_is("AWS::Events::EventBus", 1)
     t.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
     t.resource_count_is("AWS::ApiGatewayV2::Api", 1)
-    # 28 signed, 5 console files, and $default (a wrong method's 405 from the function)
-    t.resource_count_is("AWS::ApiGatewayV2::Route", 34)
+    # 30 signed, 5 console files, and $default (a wrong method's 405 from the function)
+    t.resource_count_is("AWS::ApiGatewayV2::Route", 36)
     t.resource_count_is("AWS::S3::Bucket", 1)
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
@@ -271,6 +271,8 @@ def test_http_api_routes_require_iam_but_the_console_files(default: Synth) -> No
         "POST /workflows/{name}/triggers/{trigger}/disable",
         "POST /workflows/{name}/backfill",
         "POST /workflows/{name}/backfill/cancel",
+        "POST /workflows/{name}/backfill/pause",
+        "POST /workflows/{name}/backfill/resume",
         "POST /signals",
         "GET /runs/{run_id}/iterations",
         "POST /workflows/{name}/runs",

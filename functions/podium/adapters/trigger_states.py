@@ -136,9 +136,17 @@ class MemoryTriggerStates:
             old = self._states.get((workflow, trigger))
             if old is None:
                 return None
-            new = replace(old, backfill_cancels=old.backfill_cancels + 1)
+            new = replace(old, backfill_cancels=old.backfill_cancels + 1, backfills_paused=False)
             self._states[(workflow, trigger)] = new
             return new.backfill_cancels
+
+    def pause_backfills(self, workflow: str, trigger: str, paused: bool) -> bool | None:
+        with self._lock:
+            old = self._states.get((workflow, trigger))
+            if old is None:
+                return None
+            self._states[(workflow, trigger)] = replace(old, backfills_paused=paused)
+            return paused
 
 
 # The routing index: (key, workflow) rows; the row (_BUILT, '') marks it built.
@@ -348,8 +356,8 @@ class SqliteTriggerStates:
     def cancel_backfills(self, workflow: str, trigger: str) -> int | None:
         with self.db.write() as conn:  # one transaction: the count it wrote
             conn.execute(
-                "UPDATE trigger_states SET backfill_cancels = COALESCE(backfill_cancels, 0) + 1"
-                " WHERE workflow = ? AND trigger = ?",
+                "UPDATE trigger_states SET backfill_cancels = COALESCE(backfill_cancels, 0) + 1,"
+                " backfills_paused = 0 WHERE workflow = ? AND trigger = ?",
                 (workflow, trigger),
             )
             row = conn.execute(
@@ -358,8 +366,19 @@ class SqliteTriggerStates:
             ).fetchone()
         return None if row is None else int(row[0])
 
+    def pause_backfills(self, workflow: str, trigger: str, paused: bool) -> bool | None:
+        with self.db.write() as conn:
+            changed = conn.execute(
+                "UPDATE trigger_states SET backfills_paused = ? WHERE workflow = ? AND trigger = ?",
+                (int(paused), workflow, trigger),
+            ).rowcount
+        return paused if changed else None
 
-_STATE_COLUMNS = "enabled, since, fired_at, failed_at, error, rule, rule_since, backfill_cancels"
+
+_STATE_COLUMNS = (
+    "enabled, since, fired_at, failed_at, error, rule, rule_since, backfill_cancels,"
+    " backfills_paused"
+)
 
 
 def _sqlite_state(r: Any) -> TriggerState:
@@ -373,6 +392,7 @@ def _sqlite_state(r: Any) -> TriggerState:
         None if r[5] is None else str(r[5]),
         None if r[6] is None else int(r[6]),
         int(r[7] or 0),
+        bool(r[8]),
     )
 
 
@@ -388,7 +408,7 @@ class DynamoTriggerStates:
     def _state(item: dict[str, Any]) -> TriggerState:
         fired, failed, error = item.get("fa"), item.get("ft"), item.get("fe")
         rule, rule_since = item.get("ru"), item.get("rs")
-        cancelled = item.get("bc")
+        cancelled, paused = item.get("bc"), item.get("bp")
         return TriggerState(
             bool(item["en"]["BOOL"]),
             int(item["ca"]["N"]),
@@ -398,6 +418,7 @@ class DynamoTriggerStates:
             str(rule["S"]) if rule else None,
             int(rule_since["N"]) if rule_since else None,
             int(cancelled["N"]) if cancelled else 0,
+            bool(paused["BOOL"]) if paused else False,
         )
 
     def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
@@ -645,9 +666,10 @@ class DynamoTriggerStates:
             resp = self._db.update_item(
                 TableName=self._table,
                 Key=self._key(workflow, trigger),
-                UpdateExpression="ADD #bc :one",  # atomic: two cancels count two
+                # atomic: two cancels count two; a pause ends with the backfills
+                UpdateExpression="ADD #bc :one REMOVE #bp",
                 ConditionExpression="attribute_exists(#pk)",
-                ExpressionAttributeNames={"#bc": "bc", "#pk": "pk"},
+                ExpressionAttributeNames={"#bc": "bc", "#bp": "bp", "#pk": "pk"},
                 ExpressionAttributeValues={":one": {"N": "1"}},
                 ReturnValues="UPDATED_NEW",
             )
@@ -656,6 +678,23 @@ class DynamoTriggerStates:
                 raise
             return None  # no state
         return int(resp["Attributes"]["bc"]["N"])
+
+    def pause_backfills(self, workflow: str, trigger: str, paused: bool) -> bool | None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(workflow, trigger),
+                UpdateExpression="SET #bp = :bp" if paused else "REMOVE #bp",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#bp": "bp", "#pk": "pk"},
+                **({"ExpressionAttributeValues": {":bp": {"BOOL": True}}} if paused else {}),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return None  # no state
+        return paused
 
 
 _ROUTE_PREFIX = "TRGR#"

@@ -176,6 +176,20 @@ def backfill_command(
             " runs (those started run on). Takes --trigger only.",
         ),
     ] = False,
+    pause: Annotated[
+        bool,
+        typer.Option(
+            "--pause",
+            help="Pause the trigger's backfills: they start no run until --resume (those"
+            " started run on). Takes --trigger only.",
+        ),
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Resume the trigger's paused backfills. Takes --trigger only."
+        ),
+    ] = False,
     as_json: JsonOption = False,
     home: HomeOption = None,
     stack: StackOption = None,
@@ -187,13 +201,19 @@ def backfill_command(
     """One run per scheduled time of a cron or rate trigger between --from and --to,
     each with its logical date, under the workflow's run strategy; a time that already
     has a run is left alone unless --reprocess says otherwise. --cancel stops the
-    trigger's backfills (their runs not started yet)."""
+    trigger's backfills (their runs not started yet); --pause holds them until --resume."""
     from podium.core.dsl.errors import DefinitionError
     from podium.core.engine.backfill import Reprocess
     from podium.service.backfill import parse_request
 
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
-    if cancel:
+    acts = [
+        flag for flag, on in (("--cancel", cancel), ("--pause", pause), ("--resume", resume)) if on
+    ]
+    if len(acts) > 1:
+        _err().print(Text(f"use one of {' and '.join(acts)}", style="red"))
+        raise typer.Exit(2)
+    if acts:
         given = [
             option
             for option, value in (
@@ -208,16 +228,17 @@ def backfill_command(
         ]
         if given:
             _err().print(
-                Text(f"--cancel takes --trigger only, not {', '.join(given)}", style="red")
+                Text(f"{acts[0]} takes --trigger only, not {', '.join(given)}", style="red")
             )
             raise typer.Exit(2)
-        _cancel_backfills(home, target, workflow, trigger, as_json)
+        _act_on_backfills(acts[0], home, target, workflow, trigger, as_json)
         return
     missing = [option for option, value in (("--from", start), ("--to", end)) if value is None]
     if missing:
         _err().print(
             Text(
-                f"{' and '.join(missing)} required: the range to backfill (or --cancel)",
+                f"{' and '.join(missing)} required: the range to backfill (or --cancel,"
+                " --pause, --resume)",
                 style="red",
             )
         )
@@ -280,15 +301,16 @@ def _print_refusal(exc: Exception) -> None:
         _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
 
 
-def _cancel_backfills(
-    home: Path | None, target: TargetArgs, workflow: str, trigger: str | None, as_json: bool
-) -> None:
-    """``--cancel``: in the home, or through the API."""
+def _act_on_backfills(
+    act: str, home: Path | None, target: TargetArgs, workflow: str, trigger: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """``--cancel``, ``--pause`` or ``--resume``: in the home, or through the API."""
     from podium import bootstrap
     from podium.core.dsl.errors import DefinitionError
     from podium.core.engine.errors import NotFound
     from podium.local.runtime import LocalRuntime
-    from podium.service.backfill import cancel, parse_cancel
+    from podium.service.backfill import cancel, parse_cancel, pause
 
     try:  # the API's check of --trigger
         request = parse_cancel({"trigger": trigger} if trigger is not None else {})
@@ -296,6 +318,7 @@ def _cancel_backfills(
         for issue in exc.issues:
             _err().print(Text.assemble(("  ✗ ", "red"), f"--trigger: {issue.message}"))
         raise typer.Exit(2) from None
+    name = act.removeprefix("--")
     if uses_local_home(home, target.stack, target.endpoint, target.profile):
         where = home_directory(home)
         if not (where / bootstrap.HOME_DB).exists():
@@ -303,7 +326,10 @@ def _cancel_backfills(
             raise typer.Exit(1)
         with LocalRuntime(store="sqlite", home=where) as rt:
             try:
-                answer = cancel(rt.services, workflow, request.trigger, bootstrap.local_user())
+                if name == "cancel":
+                    answer = cancel(rt.services, workflow, request.trigger, bootstrap.local_user())
+                else:
+                    answer = pause(rt.services, workflow, request.trigger, name == "pause")
             except (DefinitionError, NotFound) as exc:
                 _print_refusal(exc)
                 raise typer.Exit(1) from None
@@ -311,18 +337,27 @@ def _cancel_backfills(
         body = request.model_dump(mode="json", exclude_none=True)
         with reporting_remote_errors(workflow):
             answer = target.connect().post_json(
-                f"/workflows/{quote(workflow)}/backfill/cancel", body
+                f"/workflows/{quote(workflow)}/backfill/{name}", body
             )
     if as_json:
         _print_json(answer)
         return
-    queued = len(answer.get("stopped_queued") or [])
-    _out().print(
-        f"backfills of {answer['workflow']} ({answer['trigger']}) cancelled at"
-        f" {answer['cancelled_at']}: they start no more runs; {queued} queued run(s)"
-        " stopped; the runs running run on (stop them with podium runs stop)",
-        highlight=False,
-    )
+    which = f"backfills of {answer['workflow']} ({answer['trigger']})"
+    if name == "pause":
+        said = (
+            f"{which} paused at {answer['paused_at']}: they start no run until podium"
+            f" backfill {answer['workflow']} --resume; the runs running run on"
+        )
+    elif name == "resume":
+        said = f"{which} resumed at {answer['resumed_at']}: they start their next runs"
+    else:
+        queued = len(answer.get("stopped_queued") or [])
+        said = (
+            f"{which} cancelled at {answer['cancelled_at']}: they start no more runs;"
+            f" {queued} queued run(s) stopped; the runs running run on (stop them with"
+            " podium runs stop)"
+        )
+    _out().print(said, highlight=False)
 
 
 def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) -> dict[str, Any]:
@@ -386,7 +421,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
     if summary.get("reason"):  # why the plan is empty, or shorter than the range
         out.print(f"  {summary['reason']}", style="yellow", highlight=False)
     if summary.get("waiting_for_max_active"):
-        out.print(f"  {summary['waiting_for_max_active']} wait for --max-active", style="dim")
+        held = (
+            f"the resume (podium backfill {summary['workflow']} --resume): its backfills are paused"
+            if summary.get("paused")
+            else "--max-active"
+        )
+        out.print(f"  {summary['waiting_for_max_active']} wait for {held}", style="dim")
     if summary.get("dry_run") or summary["times"] <= 40:
         for e in summary["entries"]:
             out.print(

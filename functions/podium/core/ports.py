@@ -826,6 +826,8 @@ class TriggerState:
     # How many times its backfills were cancelled: a backfill remembers the count it saw
     # when it was asked for, and its driver stops once the count has moved past it.
     backfill_cancels: int = 0
+    # Its backfills are paused: their drivers start no run until they are resumed.
+    backfills_paused: bool = False
 
 
 class TriggerStates(Protocol):
@@ -858,7 +860,14 @@ class TriggerStates(Protocol):
     def cancel_backfills(self, workflow: str, trigger: str) -> int | None:
         """Cancel the trigger's backfills asked for until now: one more to the count of
         cancels (atomic: two cancels count two), the new count; None (nothing written)
-        when the trigger has no state."""
+        when the trigger has no state. A pause of its backfills ends with them (the
+        same write): a backfill asked for after the cancel runs."""
+        ...
+
+    def pause_backfills(self, workflow: str, trigger: str, paused: bool) -> bool | None:
+        """Pause (or resume) the trigger's backfills: their drivers start no run while
+        paused. The value written; None (nothing written) when the trigger has no
+        state."""
         ...
 
     # the routing index (core/engine/trigger_index.py) ----------------------------------

@@ -94,6 +94,7 @@ from podium.service.api_requests import (
 from podium.service.backfill import backfill_request, parse_cancel
 from podium.service.backfill import cancel as cancel_backfill
 from podium.service.backfill import parse_request as parse_backfill
+from podium.service.backfill import pause as pause_backfill
 from podium.service.callbacks import CallbackRefused, callback, parse_callback
 from podium.service.loop_views import (
     MAX_PAGE,
@@ -549,6 +550,26 @@ def cancel_backfills(name: str) -> Response[str]:
     request = parse_cancel(_body())
     try:
         answer = cancel_backfill(bootstrap.services(), name, request.trigger, _caller())
+    except DefinitionError as exc:  # the trigger named, or the one to name
+        raise _in_body(exc) from None
+    return _json(HTTPStatus.OK, answer)
+
+
+@app.post("/workflows/<name>/backfill/pause")
+def pause_backfills(name: str) -> Response[str]:
+    return _pause_backfills(name, True)
+
+
+@app.post("/workflows/<name>/backfill/resume")
+def resume_backfills(name: str) -> Response[str]:
+    return _pause_backfills(name, False)
+
+
+def _pause_backfills(name: str, paused: bool) -> Response[str]:
+    check_workflow_name(name)
+    request = parse_cancel(_body())  # the same body: which trigger (when several)
+    try:
+        answer = pause_backfill(bootstrap.services(), name, request.trigger, paused)
     except DefinitionError as exc:  # the trigger named, or the one to name
         raise _in_body(exc) from None
     return _json(HTTPStatus.OK, answer)

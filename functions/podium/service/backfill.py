@@ -8,6 +8,8 @@ runs as earlier ones end. Ids are deterministic (core/engine/backfill.py): runni
 same backfill twice starts nothing new. ``cancel`` stops the drivers of a trigger's
 backfills asked for until then (a mark on the trigger's state, read by each driver):
 they start no more runs; the runs started are left to run (stop them as any run).
+``pause`` holds those drivers (another mark on the same state) until ``resume``: they
+start no run meanwhile, and a backfill asked for during the pause waits behind it.
 """
 
 from __future__ import annotations
@@ -278,17 +280,26 @@ def _entry(ctx: Services, workflow: str, tid: str, at: int, tz: str, reprocess: 
 
 
 def execute(
-    ctx: Services, backfill: Backfill, *, max_active: int | None = None, cancels: int = 0
+    ctx: Services,
+    backfill: Backfill,
+    *,
+    max_active: int | None = None,
+    cancels: int = 0,
+    paused: bool = False,
 ) -> Backfill:
     """Start the planned runs (all at once: the run strategy queues them), or the first
     ``max_active`` and a driver for the rest (``cancels``: the count of the trigger's
-    backfill cancels when it was asked for: one more stops the driver)."""
+    backfill cancels when it was asked for: one more stops the driver; ``paused``: the
+    trigger's backfills are paused, so the driver gets them all)."""
     todo = [e for e in backfill.entries if e.action is not Action.SKIP]
     # The range's runs still active are the backfill's too (an earlier call's, the same
     # backfill sent again): they hold places of max_active, or a repeat would start the
     # times the first call's driver holds back, beside its runs.
     active = [e.run_id for e in backfill.entries if e.active]
     room = len(todo) if max_active is None else max(0, max_active - len(active))
+    if paused:
+        assert max_active is not None  # refused before the plan ran (backfill_request)
+        room = 0
     now_batch = todo[:room]
     for entry in now_batch:
         run = _start(ctx, backfill.workflow, backfill.trigger, entry)
@@ -342,7 +353,9 @@ def _start(ctx: Services, workflow: str, tid: str, entry: Entry) -> RunRecord | 
 def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
     """Start the next runs while fewer than ``max_active`` of the backfill's are active.
     A duplicate driver starts the same runs (their ids are fixed), never others. A
-    backfill cancelled since it was asked for starts nothing more (one read per tick)."""
+    backfill cancelled since it was asked for starts nothing more, and a paused one
+    nothing until it is resumed (one read per tick; a paused driver ticks on, one
+    message per ``DRIVER_INTERVAL_MS``)."""
     state = ctx.store.trigger_states().get_state(msg.workflow, msg.trigger)
     if state is not None and state.backfill_cancels > msg.cancels:
         log.info(
@@ -351,6 +364,9 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
             msg.trigger,
             len(msg.todo),
         )
+        return
+    if state is not None and state.backfills_paused:
+        ctx.at(msg, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
         return
     active = []
     for run_id in msg.active:
@@ -466,12 +482,45 @@ def backfill_request(ctx: Services, workflow: str, request: BackfillRequest) -> 
         reprocess=request.reprocess,
         backwards=request.backwards,
     )
+    state = ctx.store.trigger_states().get_state(workflow, planned.trigger)
+    paused = state is not None and state.backfills_paused
+    if paused and request.max_active is None and not request.dry_run:
+        raise DefinitionError(
+            [
+                Issue(
+                    "max_active",
+                    f"the backfills of {planned.trigger!r} are paused: give max_active to"
+                    " start this one behind the pause (it starts when they are resumed), or"
+                    f" resume them first (podium backfill {workflow} --resume)",
+                )
+            ]
+        )
     if not request.dry_run:
         # The count of cancels before its first run: a cancel from here on stops it.
-        state = ctx.store.trigger_states().get_state(workflow, planned.trigger)
         seen = state.backfill_cancels if state is not None else 0
-        execute(ctx, planned, max_active=request.max_active, cancels=seen)
-    return {**planned.summary(), "dry_run": request.dry_run}
+        execute(ctx, planned, max_active=request.max_active, cancels=seen, paused=paused)
+    return {**planned.summary(), "dry_run": request.dry_run, "paused": paused}
+
+
+def pause(ctx: Services, workflow: str, trigger_id: str | None, paused: bool) -> dict[str, Any]:
+    """Pause (``paused``) or resume the backfills of a workflow's cron or rate trigger
+    (the only one, or the one named): their drivers start no run while paused (they
+    look again every ``DRIVER_INTERVAL_MS``) and start their next runs at their first
+    tick after the resume; a backfill asked for during the pause with ``max_active``
+    waits behind it (one without is refused: it would start every run at once). The runs
+    started go on (pause them as any run); so do those a backfill without
+    ``max_active`` started, which the run strategy holds, not a driver. A cancel ends
+    the pause. One or two writes (the state made if missing, the mark)."""
+    tid, spec = _schedule_trigger(ctx, workflow, trigger_id)
+    states = ctx.store.trigger_states()
+    states.ensure(workflow, tid, spec.enabled, ctx.now())
+    states.pause_backfills(workflow, tid, paused)
+    return {
+        "workflow": workflow,
+        "trigger": tid,
+        "paused": paused,
+        ("paused_at" if paused else "resumed_at"): iso(ctx.now()),
+    }
 
 
 def cancel(ctx: Services, workflow: str, trigger_id: str | None, by: str) -> dict[str, Any]:

@@ -212,6 +212,7 @@ CREATE TABLE IF NOT EXISTS trigger_states (
     rule TEXT,
     rule_since INTEGER,
     backfill_cancels INTEGER,
+    backfills_paused INTEGER,
     PRIMARY KEY (workflow, trigger)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS logs (
@@ -253,6 +254,7 @@ ADDED_COLUMNS = (
     ("trigger_states", "rule", "TEXT"),
     ("trigger_states", "rule_since", "INTEGER"),
     ("trigger_states", "backfill_cancels", "INTEGER"),
+    ("trigger_states", "backfills_paused", "INTEGER"),
 )
 
 # SQLite's primary result codes (the low byte of ``sqlite_errorcode``) about the file.
