@@ -153,6 +153,7 @@ def test_calls_to_pushed_workflows_are_checked_at_push(mem: LocalRuntime) -> Non
     with pytest.raises(DefinitionError) as exc:
         mem.push(parent(version=9))
     assert "steps[0].version: workflow 'daily_reports' has no version 9" in str(exc.value)
+    assert "podium run FILE on the local home" in str(exc.value)  # not only a stack's push
     # Inside a loop too.
     looped = {
         "name": "looped",

@@ -64,8 +64,9 @@ def _check_call(ctx: Services, step: SubworkflowStep, path: str) -> list[Issue]:
         return [
             Issue(
                 f"{path}.version",
-                f"workflow {step.workflow!r} has no version {version} (push it first, or use"
-                " active)",
+                f"workflow {step.workflow!r} has no version {version}: use active, or make"
+                " that version first (podium push FILE to a stack, podium run FILE on the"
+                " local home)",
             )
         ]
     declared = target.params

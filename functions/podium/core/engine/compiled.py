@@ -16,6 +16,7 @@ from podium.core.dsl.load import validate_definition
 from podium.core.dsl.models import ForeachStep, WhileStep, WorkflowDefinition
 from podium.core.engine.graph import Graph
 from podium.core.engine.permits import PermitNeed
+from podium.core.engine.retention import own_permit_key
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class CompiledWorkflow:
         if spec.permit is not None:
             needs.append(PermitNeed(spec.permit.key, spec.permit.limit))
         if self.definition.max_parallel_steps is not None:
-            needs.append(PermitNeed(f"run:{run_id}", self.definition.max_parallel_steps))
+            needs.append(PermitNeed(own_permit_key(run_id), self.definition.max_parallel_steps))
         return tuple(needs)
 
     @cached_property
@@ -92,5 +93,5 @@ class CompiledWorkflow:
         version: this is asked at every run end)."""
         keys = set(self._shared_keys)
         if self.definition.max_parallel_steps is not None:
-            keys.add(f"run:{run_id}")
+            keys.add(own_permit_key(run_id))
         return keys
