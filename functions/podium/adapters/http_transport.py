@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any
 
+from podium.adapters.jobs.aws_errors import code_of, is_api_error, is_transient_error
 from podium.core.ports import HttpCall, HttpReply, HttpTransportError, SecretNotFound
 from podium.core.text_checks import is_ascii_digits
 
@@ -125,7 +126,9 @@ def _read(resp: http.client.HTTPResponse, call: HttpCall, deadline: float) -> tu
 
 class SecretsManagerSecrets:
     """GetSecretValue by name, cached for ``ttl_seconds`` (a rotated secret is picked up
-    within that time)."""
+    within that time). A refusal for good (any error but throttling, a 5xx or a lost
+    answer) is SecretNotFound, naming the secret and Secrets Manager's code; the rest is
+    raised as it is (the runtime makes it a retryable platform error)."""
 
     def __init__(self, client: Any, ttl_seconds: float = 300) -> None:
         self._client = client
@@ -142,10 +145,18 @@ class SecretsManagerSecrets:
         try:
             resp = self._client.get_secret_value(SecretId=name)
         except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-            if code in ("ResourceNotFoundException", "AccessDeniedException"):
-                raise SecretNotFound(f"secret '{name}': {code}") from None
-            raise
+            if not is_api_error(exc) or is_transient_error(exc):
+                # Throttled, Secrets Manager's own fault, no answer (or a bug of ours):
+                # the runtime fails the attempt as a platform error, asked again later.
+                raise
+            # Refused for good: not there, access or its KMS key denied, scheduled for
+            # deletion (InvalidRequestException), a bad name. Its message names the
+            # secret at most, never its value.
+            code, message = code_of(exc)
+            raise SecretNotFound(
+                f"secret '{name}': Secrets Manager refused it ({code or type(exc).__name__}:"
+                f" {message[:300]})"
+            ) from None
         value = resp.get("SecretString")
         if value is None:
             raise SecretNotFound(f"secret '{name}' holds binary data, not a string")

@@ -30,6 +30,7 @@ from podium.core.engine.external import (
     running,
     safe_name,
 )
+from podium.core.engine.text_fields import as_text
 from podium.core.ports import JobRequest
 
 
@@ -54,12 +55,12 @@ class BatchJobs:
         spec, rendered = request.spec, request.rendered
         overrides: dict[str, Any] = {}
         if rendered.get("command") is not None:
-            overrides["command"] = [str(c) for c in rendered["command"]]
+            overrides["command"] = [as_text(c) for c in rendered["command"]]
         if rendered.get("environment"):
             overrides["environment"] = [
-                {"name": k, "value": str(v)} for k, v in rendered["environment"].items()
+                {"name": k, "value": as_text(v)} for k, v in rendered["environment"].items()
             ]
-        parameters = {k: str(v) for k, v in (rendered.get("parameters") or {}).items()}
+        parameters = {k: as_text(v) for k, v in (rendered.get("parameters") or {}).items()}
         parameters[BATCH_ATTEMPT_PARAMETER] = request.key
         kwargs: dict[str, Any] = {
             "jobName": job_name(request.key),

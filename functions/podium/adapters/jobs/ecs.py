@@ -29,6 +29,7 @@ from podium.core.engine.external import (
     ecs_task_outcome,
     running,
 )
+from podium.core.engine.text_fields import as_text
 from podium.core.ports import JobRequest
 
 log = logging.getLogger("podium.jobs")
@@ -213,10 +214,10 @@ def _container_override(container: str | None, rendered: Any) -> dict[str, Any] 
     override: dict[str, Any] = {"name": container}
     command = rendered.get("command")
     if command is not None:
-        override["command"] = [str(c) for c in command]
+        override["command"] = [as_text(c) for c in command]
     environment = rendered.get("environment") or {}
     if environment:
-        override["environment"] = [{"name": k, "value": str(v)} for k, v in environment.items()]
+        override["environment"] = [{"name": k, "value": as_text(v)} for k, v in environment.items()]
     return override if len(override) > 1 else None
 
 

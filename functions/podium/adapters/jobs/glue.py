@@ -25,6 +25,7 @@ from podium.adapters.jobs.aws_errors import (
     start_failed,
     throttled_start,
 )
+from podium.core.dsl.models import GLUE_ATTEMPT_ARGUMENT
 from podium.core.engine.external import (
     JobOutcome,
     Phase,
@@ -32,11 +33,12 @@ from podium.core.engine.external import (
     run_created_ms,
     running,
 )
+from podium.core.engine.text_fields import as_text
 from podium.core.ports import JobRequest
 
 log = logging.getLogger("podium.jobs")
 
-ATTEMPT_ARGUMENT = "--podium-attempt"
+ATTEMPT_ARGUMENT = GLUE_ATTEMPT_ARGUMENT  # refused as a name of the step's own arguments
 # Glue's StartedOn and Podium's clock may disagree by this much: a run that looks
 # started this long before its attempt's run was created may still be the attempt's.
 CLOCK_SKEW_MS = 5 * 60 * 1000
@@ -65,7 +67,7 @@ class GlueJobs:
             return lookup_failed("Glue GetJobRuns", exc)  # nothing submitted: not started
         if found is not None:
             return found  # started before: the same run, not a second one
-        arguments = {k: str(v) for k, v in (request.rendered.get("arguments") or {}).items()}
+        arguments = {k: as_text(v) for k, v in (request.rendered.get("arguments") or {}).items()}
         arguments[ATTEMPT_ARGUMENT] = request.key
         try:
             resp = self._starts.call(

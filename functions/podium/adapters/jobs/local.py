@@ -6,16 +6,20 @@ It runs inside the attempt's start, as a local lambda does (so with several work
 tasks run in parallel on worker threads), known as running under the attempt key until
 it ends (a look at the attempt meanwhile polls on rather than start it again), and its
 outcome follows the service's rules: exit code 0 succeeds, another code is a user
-error. A command that outlives the step's ``timeout`` is killed (Podium.Timeout). The
-callable gets the step's rendered request (``command``, ``environment``, a Glue job's
-``arguments``, an execution's ``input``) and the attempt, and may return an exit code or
-a JSON value (kept as ``result`` in the output; for ``sfn_execution`` the value is the
-step's output, as an execution's output is); an exception is exit code 1.
+error. A command runs in a process group of its own: one that outlives the step's
+``timeout`` is killed with everything it started (Podium.Timeout), and what it printed
+is kept. The callable gets the step's rendered request (``command``, ``environment``, a
+Glue job's ``arguments``, an execution's ``input``) and the attempt, and may return an
+exit code or a JSON value (kept as ``result`` in the output); for ``sfn_execution`` the
+returned value, whatever its type (a number too), is the step's output, as an
+execution's output is. An exception is exit code 1.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -24,6 +28,7 @@ from typing import Any
 
 from podium.core.engine.external import JobOutcome, Phase, running
 from podium.core.engine.step_error import TIMEOUT, USER_ERROR, StepError
+from podium.core.engine.text_fields import as_text
 from podium.core.functions import is_python_ref
 from podium.core.ports import JobRequest
 
@@ -167,36 +172,84 @@ class LocalJobs:
             return self._ended(handle, code, {}, "")
         except Exception as exc:
             return self._ended(handle, 1, {}, f"{type(exc).__name__}: {exc}")
+        if self.kind == "sfn_execution":
+            # An execution's output is any JSON value (a count: a number too): only an
+            # exception fails it.
+            return JobOutcome(Phase.SUCCEEDED, handle, result)
         if isinstance(result, int) and not isinstance(result, bool):
             return self._ended(handle, result, {}, "")
         return self._ended(handle, 0, {"result": result}, "")
 
     def _run(self, command: list[str], request: JobRequest, handle: str) -> JobOutcome:
-        environment = {k: str(v) for k, v in (request.rendered.get("environment") or {}).items()}
+        rendered_environment = request.rendered.get("environment") or {}
+        environment = {k: as_text(v) for k, v in rendered_environment.items()}
         timeout = float(request.spec.timeout) if request.spec.timeout is not None else None
         try:
-            done = subprocess.run(
-                [str(c) for c in command],
+            # Its own process group: what it starts (a shell's children, a wrapper's
+            # python) is killed with it, as a container's processes end with it.
+            proc = subprocess.Popen(
+                [as_text(c) for c in command],
                 env={**os.environ, **environment},
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                timeout=timeout,
-                check=False,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
+        except OSError as exc:
+            return self._ended(handle, 127, {}, f"cannot run {command[0]}: {exc.strerror}")
+        timed_out = False
+        try:
+            try:
+                stdout, stderr = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(proc)
+                stdout, stderr = _rest_of_output(proc)
+        finally:
+            if proc.returncode is None:  # interrupted (Ctrl-C): not left running
+                _kill_group(proc)
+                proc.wait()
+        self._echo(request, stdout, stderr)
+        logs = (stdout + stderr)[-LOG_TAIL_CHARS:]
+        if timed_out:
             error = StepError.of(
                 TIMEOUT, f"the local command ran longer than the step's timeout of {timeout:g} s"
             )
-            return JobOutcome(Phase.FAILED, handle, {self._id_field(): handle}, error)
-        except OSError as exc:
-            return self._ended(handle, 127, {}, f"cannot run {command[0]}: {exc.strerror}")
-        if self._capture is not None:  # the whole output goes to the attempt's log
+            return JobOutcome(Phase.FAILED, handle, {self._id_field(): handle, "logs": logs}, error)
+        last_line = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+        return self._ended(handle, proc.returncode, {"logs": logs}, last_line)
 
-            def echo() -> None:
-                sys.stdout.write(done.stdout)
-                sys.stderr.write(done.stderr)
+    def _echo(self, request: JobRequest, stdout: str, stderr: str) -> None:
+        if self._capture is None:
+            return
 
-            self._capture.run(request.key, echo)
-        logs = (done.stdout + done.stderr)[-LOG_TAIL_CHARS:]
-        last_line = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
-        return self._ended(handle, done.returncode, {"logs": logs}, last_line)
+        def echo() -> None:  # the whole output goes to the attempt's log
+            sys.stdout.write(stdout)
+            sys.stderr.write(stderr)
+
+        self._capture.run(request.key, echo)
+
+
+# How long the output of a killed command is read for: a process that left its group
+# (setsid) may hold the pipes open.
+KILLED_OUTPUT_SECONDS = 5.0
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL the command's process group (its session: start_new_session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _rest_of_output(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """What a killed command printed before it was killed."""
+    try:
+        stdout, stderr = proc.communicate(timeout=KILLED_OUTPUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        proc.wait()
+        return "", ""
+    return stdout or "", stderr or ""

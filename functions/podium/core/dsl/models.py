@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -535,12 +536,35 @@ class BatchJobStep(_TemplatedStep):
         }
 
 
+# The run argument Podium gives every Glue job run: the attempt key (adapters/jobs/glue.py).
+GLUE_ATTEMPT_ARGUMENT = "--podium-attempt"
+
+
+def check_glue_argument_name(name: str) -> str:
+    """Glue hands a job's script only arguments named with two leading hyphens (read as
+    ``getResolvedOptions(sys.argv, ['day'])``); any other name started a billed run whose
+    script then failed. ``--podium-attempt`` is Podium's own (it finds the run by it)."""
+    if name == GLUE_ATTEMPT_ARGUMENT:
+        raise ValueError(
+            f"{GLUE_ATTEMPT_ARGUMENT} is Podium's own argument (the attempt that started the"
+            " run); name yours otherwise"
+        )
+    if not name.startswith("--") or len(name) < 3:
+        bare = name.lstrip("-")
+        fix = f"write it --{bare} (the script reads it as '{bare}')" if bare else "--<name>"
+        raise ValueError(f"Glue passes a job only arguments named with two leading hyphens: {fix}")
+    return name
+
+
+GlueArgumentName = Annotated[str, AfterValidator(check_glue_argument_name)]
+
+
 class GlueJobStep(_TemplatedStep):
     """Start one run of a Glue job and wait for it to end."""
 
     type: Literal["glue_job"]
     job_name: Name
-    arguments: dict[str, str] = Field(
+    arguments: dict[GlueArgumentName, str] = Field(
         default_factory=dict, description="Job arguments, e.g. {'--day': '${run.logical_date}'}"
     )
 

@@ -5,8 +5,12 @@
   port), an IPv6 address (``::1``, ``[2001:db8::1]:8443``). Nothing is reachable by
   default.
 - A response succeeds on 2xx, or when the step's ``success:`` expression holds. A failure
-  is ``Podium.HttpError``: retryable unless its status is a 4xx other than 408 and 429
-  (a bad request does not get better by asking again).
+  is ``Podium.HttpError``: retryable unless its status is a 3xx, or a 4xx other than 408
+  and 429 (a bad request, or a redirect, does not get better by asking again). A
+  ``success:`` that cannot be evaluated on an error response (a 503's body has no
+  ``state``) is that response's failure, not the expression's: the status decides.
+- Redirects are not followed (the allow-list cannot be walked around): a 3xx names its
+  ``Location``, the URL to write in the step.
 """
 
 from __future__ import annotations
@@ -102,38 +106,59 @@ def _codec_of(content_type: str) -> str:
 
 
 def retryable_status(status: int) -> bool:
-    return not (400 <= status < 500) or status in (408, 429)
+    """A 3xx (redirects are not followed: asking again is redirected again) and a 4xx
+    other than 408 and 429 are not retried; any other status is."""
+    return not (300 <= status < 500) or status in (408, 429)
 
 
 def judge(
     status: int, body: Any, headers: Mapping[str, str], success: str | None
 ) -> StepError | None:
     """None when the response is a success; else the step's error."""
-    if success is None:
-        ok = 200 <= status < 300
-    else:
+    failed = not 200 <= status < 300
+    held = ""  # what the success expression said, when it was given
+    if success is not None:
         response = {"status": status, "body": body, "headers": dict(headers)}
         try:
             value = compile_expression(success).evaluate({"response": response})
         except ExpressionError as exc:
-            return StepError.of("Podium.UserError", f"success: {exc.message}", retryable=False)
+            if not failed:  # a 2xx the expression cannot read: the expression's fault
+                return StepError.of(
+                    "Podium.UserError",
+                    f"success: {exc.message} (on HTTP {status})",
+                    retryable=False,
+                )
+            # An error response (a 503's error document, text, no body) has not the
+            # shape of a good one: the status, not the expression, decides.
+            value = False
+            held = f" (the success expression cannot be evaluated on it: {exc.message})"
         if not isinstance(value, bool):
             return StepError.of(
                 "Podium.UserError",
                 f"success must be true or false, got {type(value).__name__}",
                 retryable=False,
             )
-        ok = value
-    if ok:
+        if value:
+            return None
+        failed = True
+        held = held or " (the success expression does not hold)"
+    if not failed:
         return None
-    excerpt = body if isinstance(body, str) else json.dumps(body, default=str)
-    excerpt = (excerpt or "")[:BODY_EXCERPT_CHARS]
-    held = " (the success expression does not hold)" if success is not None else ""
+    message = f"HTTP {status}{held}"
+    location = headers.get("location") if 300 <= status < 400 else None
+    if location:
+        message += (
+            f": redirected to {location[:BODY_EXCERPT_CHARS]}, and redirects are not"
+            " followed; write that URL in the step (and add its host to the allow-list if"
+            " it is another host)"
+        )
+    elif body is not None:  # an empty body is no excerpt (not the JSON literal null)
+        excerpt = body if isinstance(body, str) else json.dumps(body, default=str)
+        excerpt = excerpt[:BODY_EXCERPT_CHARS]
+        if excerpt:
+            message += f": {excerpt}"
     return StepError.of(
-        HTTP_ERROR,
-        f"HTTP {status}{held}: {excerpt}" if excerpt else f"HTTP {status}{held}",
-        retryable=retryable_status(status),
-        details={"status": status},
+        HTTP_ERROR, message, retryable=retryable_status(status), details={"status": status}
     )
 
 

@@ -22,6 +22,7 @@ from podium.core.engine.http_rules import (
 from podium.core.engine.outputs import OUTPUT_ERROR, output_problem
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import StepError, platform_error, user_error
+from podium.core.engine.text_fields import as_text
 from podium.core.expr import ExpressionError
 from podium.core.ports import HttpCall, HttpTransportError, SecretNotFound
 from podium.service.context import Services
@@ -52,7 +53,7 @@ class HttpRuntime:
         if access is None or not host_allowed(target, access.allowed_hosts):
             return Failed(not_allowed(target))
         headers = {"user-agent": "podium", "idempotency-key": attempt.key}
-        headers.update({k.lower(): str(v) for k, v in (request.get("headers") or {}).items()})
+        headers.update({k.lower(): as_text(v) for k, v in (request.get("headers") or {}).items()})
         refused = _header_problem(headers)
         if refused is not None:
             return Failed(user_error(refused, retryable=False))
@@ -63,6 +64,13 @@ class HttpRuntime:
                 value = spec.auth.prefix + _secret(ctx, spec.auth)
             except SecretNotFound as exc:
                 return Failed(StepError.of("Podium.ConfigError", str(exc), retryable=False))
+            except Exception as exc:  # throttled, Secrets Manager unavailable: may pass
+                # Left raised, the attempt stayed RUNNING until its lease ran out. The
+                # lookup's error names the secret at most, never its value.
+                why = f"{type(exc).__name__}: {exc}"[:500]
+                return Failed(
+                    platform_error(f"auth: secret '{spec.auth.secret}' cannot be read now ({why})")
+                )
             # Checked here, after the headers above: http.client refuses such a value
             # with a ValueError quoting it, and the step's error is stored and shown.
             refused = _secret_problem(spec.auth.header.lower(), spec.auth.secret, value)
