@@ -34,7 +34,9 @@ def test_the_open_step_and_its_node_follow_the_run_to_its_end(dev: DevServer, pa
     page.wait_for_selector("#live.off", state="attached", timeout=10_000)
     # No poll follows the last one: what it showed is what stays.
     page.wait_for_selector('#detail .d-status .badge[data-status="SUCCEEDED"]', timeout=3_000)
-    assert page.query_selector("#step-actions") is None  # no Stop on an ended step
+    # No Stop on an ended step: a restart from it is what it takes.
+    assert page.query_selector('#step-actions button[data-action="stop"]') is None
+    assert page.query_selector('#step-actions button[data-action="restart"]') is not None
     assert "Succeeded" in page.inner_text("#detail-attempts")
     node = page.query_selector('g.node[data-node="slow"]')
     assert node is not None and node.get_attribute("data-status") == "SUCCEEDED"

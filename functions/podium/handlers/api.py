@@ -40,7 +40,8 @@ serves the same under /api/console/...):
   GET  /runs/{run_id}/iterations   a loop step's iterations, a page at a time
                                    (?step=ID[&next=TOKEN&limit=N&failed_only=true])
   GET  /console/workflows          every workflow, by name
-  GET  /console/runs               runs across workflows (?workflow, status, since, limit)
+  GET  /console/runs               runs across workflows (?workflow, status, since, tag,
+                                   limit, next: the page token an answer gave)
   GET  /console/runs/{run_id}      a run page: counts, the DAG, one page of steps
                                    (?offset, limit, status, node, q)
   GET  /console/runs/{run_id}/step one step's detail (?name=STEP)
@@ -769,6 +770,7 @@ def console_runs() -> Response[str]:
         since=_str_query("since"),
         tag=_str_query("tag"),
         limit=_int_query("limit", 50, 1, console_views.MAX_RUNS) or 50,
+        page_from=_str_query("next"),
     )
     return _json(HTTPStatus.OK, view)
 

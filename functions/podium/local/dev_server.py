@@ -408,6 +408,7 @@ class DevServer:
                         since=query.get("since") or None,
                         tag=query.get("tag") or None,
                         limit=_int(query, "limit", 50, 1, views.MAX_RUNS),
+                        page_from=query.get("next") or None,
                     )
                 if len(parts) == 2 and parts[0] == "runs":
                     check_run_id(parts[1])

@@ -19,6 +19,7 @@ from typing import Any
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.actions import (
     ACTION_EVENT,
+    RunAction,
     allowed_run_actions,
     allowed_step_actions,
     taken_over_from,
@@ -30,14 +31,22 @@ from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
 from podium.core.tags import has_tags
 from podium.service.admission import waiting_reason
-from podium.service.api_requests import parse_run_statuses
+from podium.service.api_requests import RequestError, check_run_id, parse_run_statuses
 from podium.service.context import CompiledWorkflow, Services
 from podium.service.detached_runs import follows_parent
 from podium.service.loop_views import iteration_section
-from podium.service.restart import is_iteration, restart_place, restarted_as
+from podium.service.restart import is_iteration, newest_restart, restart_place, restarted_as
 from podium.service.runs import with_callback_tokens
 from podium.service.step_paths import with_home_counts
-from podium.service.views import run_view, shown_detail, step_view, timeline_page
+from podium.service.views import (
+    BadStepsToken,
+    parse_runs_token,
+    run_view,
+    runs_token,
+    shown_detail,
+    step_view,
+    timeline_page,
+)
 
 NOT_STARTED = "NOT_STARTED"  # a step of the definition with no instance yet
 MAX_PAGE = 500
@@ -133,14 +142,20 @@ def list_console_runs(
     since: str | None = None,
     tag: str | None = None,
     limit: int = 50,
+    page_from: str | None = None,
 ) -> dict[str, Any]:
     """Runs of every workflow (or one), newest first, filtered by status, start time and
-    tags (``tag``: ``k=v[,k2=v2]``).
+    tags (``tag``: ``k=v[,k2=v2]``); from the run after ``page_from`` (a ``next`` token an
+    earlier answer gave: the next page, older runs) when given.
 
-    Without a filter the newest ``SCAN_PER_WORKFLOW`` runs of each workflow are read;
-    with one, older pages too (back to ``since``), up to ``FILTERED_SCAN`` runs in all.
-    ``truncated_workflows`` names those with older runs (after ``since``, when given)
-    left out, so the page says so instead of "no runs match"."""
+    Without a filter the newest ``SCAN_PER_WORKFLOW`` runs of each workflow are read
+    (older than ``page_from``'s run); with one, older pages too (back to ``since``), up to
+    ``FILTERED_SCAN`` runs in all. ``truncated_workflows`` names those with older runs
+    (after ``since``, when given) left out, so the page says so instead of "no runs
+    match"; ``counts`` and ``total`` are of the runs read. ``next`` (when more may match)
+    leads on to the following page: the rows listed are all the matching runs newer than
+    its run, wherever a workflow's read stopped (a run older than where a truncated
+    workflow's read stopped waits for the next page, which reads that workflow on)."""
     limit = max(1, min(limit, MAX_RUNS))
     names = sorted(set(workflows))
     if workflow is not None and workflow not in names:
@@ -151,17 +166,21 @@ def list_console_runs(
     wanted = _statuses(status)
     after = parse_since(since, ctx.now())
     tags = parse_tag_filter(tag)
+    before = parse_page_token(page_from)
     runs: list[RunRecord] = []
     cut: list[str] = []
+    horizon: tuple[int, str] | None = None  # the newest place a workflow's read stopped
     listed = [workflow] if workflow else names
     filtered = wanted is not None or after is not None or bool(tags)
     budget = max(SCAN_PER_WORKFLOW, FILTERED_SCAN // max(1, len(listed)))
     each = budget if filtered else SCAN_PER_WORKFLOW
     for name in listed:
-        read, more = _newest_runs(ctx, name, each, after)
+        read, more = _newest_runs(ctx, name, each, after, before)
         runs.extend(read)
         if more:
             cut.append(name)
+            stop = _key(read[-1])
+            horizon = stop if horizon is None else max(horizon, stop)
     if after is not None:
         runs = [r for r in runs if r.created_at >= after]
     if tags:
@@ -169,25 +188,65 @@ def list_console_runs(
     counts = Counter(r.status.value for r in runs)
     if wanted is not None:
         runs = [r for r in runs if r.status.value in wanted]
-    runs.sort(key=lambda r: (r.created_at, r.run_id), reverse=True)
+    runs.sort(key=_key, reverse=True)
+    # Below the horizon, a truncated workflow's unread runs may come before these: they
+    # are listed by the next page, in their place.
+    listable = runs if horizon is None else [r for r in runs if _key(r) >= horizon]
+    page = listable[:limit]
     view: dict[str, Any] = {
         "workflows": names,
         "counts": dict(counts),
         "total": len(runs),
-        "runs": [_run_row(r) for r in runs[:limit]],
+        "runs": [_run_row(r) for r in page],
     }
+    if len(listable) > limit:
+        view["next"] = runs_token(_key(page[-1]))
+    elif horizon is not None:
+        view["next"] = runs_token(horizon)
+    if before is not None:  # a later page: the runs listed are older than this one
+        view["older_than"] = {"created_at": before[0], "run_id": before[1]}
     if cut:  # counts and runs cover only the newest ``searched_per_workflow`` runs of these
         view.update(truncated=True, truncated_workflows=cut, searched_per_workflow=each)
     return view
 
 
+def _key(run: RunRecord) -> tuple[int, str]:
+    return (run.created_at, run.run_id)
+
+
+# A page token's run was created before the year 33658, and has a run's id.
+_MAX_CREATED_AT = 10**15
+
+
+def parse_page_token(token: str | None) -> tuple[int, str] | None:
+    """The run a run list's ``next`` token names (query.next refused when it names none:
+    a forged or cut token is a 400, never a store error)."""
+    if token is None or token == "":
+        return None
+    said = "not a page token of this list: use the next an earlier page returned"
+    bad = DefinitionError([Issue("query.next", said)])
+    try:
+        created_at, run_id = parse_runs_token(token)
+        check_run_id(run_id)
+    except (BadStepsToken, RequestError):
+        raise bad from None
+    if created_at > _MAX_CREATED_AT:
+        raise bad
+    return created_at, run_id
+
+
 def _newest_runs(
-    ctx: Services, workflow: str, most: int, after: int | None
+    ctx: Services,
+    workflow: str,
+    most: int,
+    after: int | None,
+    start: tuple[int, str] | None = None,
 ) -> tuple[list[RunRecord], bool]:
-    """A workflow's newest runs, a store page at a time, until ``most`` or one created
-    before ``after``; and whether older ones (after ``after``) were left out."""
+    """A workflow's newest runs (older than ``start``, when given), a store page at a
+    time, until ``most`` or one created before ``after``; and whether older ones (after
+    ``after``) were left out."""
     runs: list[RunRecord] = []
-    before: tuple[int, str] | None = None
+    before = start
     while len(runs) < most:
         wanted = min(SCAN_PER_WORKFLOW, most - len(runs))
         page = ctx.store.list_runs(workflow, wanted, before=before)
@@ -214,30 +273,46 @@ class _Attempt:
 
 
 def _attempts(step: StepRecord, events: list[TimelineEvent]) -> list[_Attempt]:
-    """Earlier attempts come from their "retry" timeline items; the last one from the
-    step itself (with the structured error of its "failed" item, when it has one)."""
-    out: list[_Attempt] = []
-    seen: set[int] = set()
+    """Earlier attempts come from their "retry" timeline items, or from their "failed"
+    item when they failed for good and an operator retried the step in place (``steps
+    retry`` on a FAILED step while its run still runs: no "retry" item was written for
+    that attempt); the last one from the step itself (with the structured error of its
+    "failed" item, when it has one).
+
+    A "failed" item has the attempt's end (its time) but its start only when it was
+    recorded with one: an earlier attempt without a start is listed (its error, its
+    traceback) with no bar in the Gantt."""
+    earlier: dict[int, _Attempt] = {}
     retries = [e for e in events if e.kind == "retry"]
     failed = {e.attempt: e for e in events if e.kind == "failed"}
     for ev in sorted(retries, key=lambda e: (e.attempt or 0, e.at)):
         number = ev.attempt or 0
-        if number in seen:
+        if number in earlier:
             continue
-        seen.add(number)
         detail = ev.detail or {}
-        out.append(
-            _Attempt(
-                number,
-                "RETRIED",
-                detail.get("started_at"),
-                detail.get("ended_at", ev.at),
-                detail.get("error"),
-                detail.get("delay_seconds"),
-                detail.get("error_detail"),
-            )
+        earlier[number] = _Attempt(
+            number,
+            "RETRIED",
+            detail.get("started_at"),
+            detail.get("ended_at", ev.at),
+            detail.get("error"),
+            detail.get("delay_seconds"),
+            detail.get("error_detail"),
         )
-    if step.attempt > 0 and step.attempt not in seen:
+    for at, ev in failed.items():
+        if at is None or at >= step.attempt or at in earlier:
+            continue
+        detail = ev.detail or {}
+        earlier[at] = _Attempt(
+            at,
+            StepStatus.FAILED.value,
+            detail.get("started_at"),
+            detail.get("ended_at", ev.at),
+            detail.get("error"),
+            error_detail=detail.get("error_detail"),
+        )
+    out = [earlier[n] for n in sorted(earlier)]
+    if step.attempt > 0 and step.attempt not in earlier:
         last = failed.get(step.attempt)
         out.append(
             _Attempt(
@@ -698,6 +773,7 @@ def step_detail(
         "iterations": page,
         "children": children,
         "callback": _callback(record, events),
+        "restart": _restart_from_step(ctx, run, step),
         "actions": sorted(
             a.value
             for a in allowed_step_actions(
@@ -710,6 +786,28 @@ def step_detail(
         **({"events_omitted": events_omitted} if events_omitted else {}),
         **({"tracebacks_omitted": tracebacks_omitted} if tracebacks_omitted else {}),
     }
+
+
+def _restart_from_step(ctx: Services, run: RunRecord, step: str) -> dict[str, Any] | None:
+    """How a step of an ended run runs again: a restart from it (it and everything below
+    it run again), as a step action's refusal names it (service/actions.py): ``run_id``,
+    the run restarted, and ``from``, the path from it. A step of a loop's iteration, or
+    of a waited-for subworkflow's run, restarts the first run up its parents a restart
+    takes from a path into it (``per_day/3/load``); a run restarted already, its newest
+    restart. None while the run goes on (step actions act on it), or while that run
+    has not ended."""
+    if not run.status.terminal:
+        return None
+    try:
+        place = restart_place(ctx, run)
+        top, path = (run.run_id, step) if place is None else (place.top, f"{place.path}/{step}")
+        newest = newest_restart(ctx, top)
+        target = run if newest == run.run_id else ctx.store.get_run(newest)
+    except NotFound:  # a parent gone (pruned, expired) on the way up
+        return None
+    if RunAction.RESTART not in allowed_run_actions(target.status):
+        return None
+    return {"run_id": target.run_id, "from": path}
 
 
 def _subworkflow_children(ctx: Services, run_id: str, record: StepRecord) -> list[dict[str, Any]]:

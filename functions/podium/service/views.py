@@ -31,6 +31,8 @@ def run_view(run: RunRecord, iteration: dict[str, Any] | None = None) -> dict[st
         # bus: podium triggers in a row that started it (0: none did; MAX_CHAIN at most)
         "chain": run.chain,
     }
+    if run.logical_date is not None:  # the date a schedule's or a backfill's run is for
+        view["logical_date"] = run.logical_date
     if run.restart_from is not None:  # beginning, a step, or a step inside an iteration
         view["restart_from"] = run.restart_from
     if run.parent_run is not None:  # a child run: a loop's iteration, a subworkflow's run

@@ -155,6 +155,7 @@
   let signer = null;
 
   class AuthError extends Error {}
+  class NoAnswer extends Error {} // nothing answered: a request that may never have arrived
 
   function storedCredentials() {
     try { return JSON.parse(sessionStorage.getItem(CREDS_KEY) || "null"); } catch (e) { return null; }
@@ -181,7 +182,7 @@
     try {
       return SIGNED ? await signer.fetch(url, init) : await fetch(url, init);
     } catch (err) {
-      throw new Error(`No answer from the server (${err.message || err}): is it running and reachable?`);
+      throw new NoAnswer(`No answer from the server (${err.message || err}): is it running and reachable?`);
     }
   }
 
@@ -241,6 +242,7 @@
     retry: "The step's next attempt starts now.",
     "step-stop": "The step ends STOPPED (a failure downstream).",
     "step-resume": "The step starts (past its breakpoint, if it has one).",
+    "step-restart": "A new run: this step and everything below it run again, even what succeeded; the steps above it are reused with their outputs.",
   };
 
   function confirmAction(title, help, withFrom, openers = []) {
@@ -285,18 +287,24 @@
     });
   }
 
-  async function act(kind, action, step) {
+  // ``restart``: a restart from a step of an ended run ({run_id, from}, the step detail's
+  // view): the run it restarts (the top run, for a step of a loop's iteration) and the
+  // path from it; the dialog then asks no "from".
+  async function act(kind, action, step, restart) {
     const runId = runState.id;
     const key = step ? `step-${action}` : action;
-    const what = step ? `${ACTION_TEXT[action]} step ${step}?` : `${ACTION_TEXT[action]} run ${runId}?`;
+    const what = restart ? `Restart run ${restart.run_id} from ${restart.from}?`
+      : step ? `${ACTION_TEXT[action]} step ${step}?` : `${ACTION_TEXT[action]} run ${runId}?`;
     const row = step ? "#step-actions" : "#run-actions";
-    const answer = await confirmAction(what, ACTION_HELP[key] || ACTION_HELP[action] || "", action === "restart",
+    const answer = await confirmAction(what, ACTION_HELP[key] || ACTION_HELP[action] || "", action === "restart" && !restart,
       [`${row} button[data-action="${action}"]`, `${row} button`]);
     if (!answer) return;
     const body = { action, request_id: requestId() };
     if (answer.reason) body.reason = answer.reason;
-    if (step) body.step = step;
+    if (step && !restart) body.step = step;
     if (answer.from) body.from = answer.from;
+    if (restart) body.from = restart.from;
+    const target = restart ? restart.run_id : runId;
     // The answer stays on the run page (runState.note) until the next action: the page
     // redraws its head at once (loadRun below) and on every refresh.
     const say = (ok, text) => {
@@ -305,11 +313,12 @@
       showNote();
     };
     try {
-      const done = await postJSON(`runs/${encodeURIComponent(runId)}/${kind}`, body);
+      const done = await postJSON(`runs/${encodeURIComponent(target)}/${kind}`, body);
       say(true, done.new_run ? `Restarted as ${done.new_run}` : `${ACTION_TEXT[action]}: ${step ? "step" : "run"} is ${done.status}`);
       if (done.new_run) { location.hash = `#/runs/${encodeURIComponent(done.new_run)}`; return; }
     } catch (err) {
-      say(false, `${ACTION_TEXT[action] || action} refused: ${err.message || err}`);
+      // Nothing refused an action the server never answered: it could not be sent.
+      say(false, `${ACTION_TEXT[action] || action} ${err instanceof NoAnswer ? "could not be sent" : "refused"}: ${err.message || err}`);
     }
     if (runState.id !== runId) return;
     loadRun();
@@ -365,10 +374,13 @@
     if (value === null || value === undefined) return h("span", { class: "muted" }, "none");
     return h("pre", { class: "json" }, clip(typeof value === "string" ? value : JSON.stringify(value, null, 2), key));
   }
+  // "on": following a run that goes on; "off": the run ended ("final"); "offline": the
+  // last refresh got no answer (or an error), so what the page shows may be stale.
   function setLive(mode) {
     live.hidden = mode === null;
     live.className = `live ${mode || ""}`;
-    liveText.textContent = mode === "on" ? "live" : "final";
+    liveText.textContent = mode === "on" ? "live" : mode === "offline" ? "offline · retrying" : "final";
+    live.title = mode === "offline" ? "The last refresh failed: what this page shows may be out of date" : "";
   }
   function schedule(fn, ms) {
     clearTimeout(timer);
@@ -523,6 +535,9 @@
   function showRuns(params) {
     // A status in any case (?status=failed), as the API and the CLI take it.
     const filters = { workflow: params.get("workflow") || "", status: (params.get("status") || "").toUpperCase(), since: params.get("since") || "", tag: params.get("tag") || "" };
+    // A later page: the runs after the one this token names (the view's "next"), in the
+    // address as the step list's page is (Back, a reload, a shared link show it again).
+    const pageFrom = params.get("from") || "";
     const go = (change) => {
       const next = { ...filters, ...change };
       const q = new URLSearchParams(Object.entries(next).filter(([, v]) => v));
@@ -559,7 +574,8 @@
       cutNote,
       h("div", { class: "card flush" },
         h("table", { class: "grid runs", id: "runs-table" },
-          h("thead", {}, h("tr", {}, ["Status", "Workflow", "Run", "Trigger", "Started", "Duration"].map((t) => h("th", {}, t)))),
+          h("thead", {}, h("tr", {}, ["Status", "Workflow", "Run", "Trigger", "Logical date", "Started", "Duration"].map((t) =>
+            h("th", { title: t === "Logical date" ? "The day a schedule's or a backfill's run is for" : null }, t)))),
           body)),
       more,
     );
@@ -571,10 +587,11 @@
     async function load() {
       const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v));
       q.set("limit", String(shown));
+      if (pageFrom) q.set("next", pageFrom);
       let data;
       try { data = await getJSON(`api/console/runs?${q}`); } catch (err) {
         if (gen !== generation) return;
-        body.replaceChildren(h("tr", {}, h("td", { colspan: 6 }, problem(err))));
+        body.replaceChildren(h("tr", {}, h("td", { colspan: 7 }, problem(err))));
         schedule(load, IDLE_POLL_MS);
         return;
       }
@@ -587,16 +604,20 @@
         const listed = filters.workflow && !data.workflows.includes(filters.workflow) ? [filters.workflow, ...data.workflows] : data.workflows;
         wfSelect.append(...listed.map((w) => h("option", { value: w, selected: w === filters.workflow }, w)));
       }
-      total.textContent = `${num(data.total)} run${data.total === 1 ? "" : "s"}`;
+      total.textContent = `${num(data.total)} run${data.total === 1 ? "" : "s"}` +
+        (pageFrom && data.older_than ? ` started before ${fmtTime(data.older_than.created_at)}` : "");
       const cut = data.truncated ? data.truncated_workflows || [] : [];
       cutNote.hidden = !cut.length;
       cutNote.textContent = visible(cut.length ? `Only the newest ${num(data.searched_per_workflow)} runs of each workflow are searched: ` +
-        `older runs of ${cut.join(", ")} are left out of this list and its counts.` : "");
-      put(more, data.runs.length < data.total ? [
-        h("span", { class: "muted small" }, `${num(data.runs.length)} of ${num(data.total)} shown`),
-        shown < RUNS_MAX ? h("button", { class: "btn", id: "runs-load-more", onclick: () => { shown = RUNS_MAX; load(); } }, "Load more")
-          : h("span", { class: "muted small" }, " · narrow the filters to see the others"),
-      ] : null);
+        `older runs of ${cut.join(", ")} are left out of this list and its counts (Older runs, below, reads on).` : "");
+      const cutShort = data.runs.length < data.total;
+      put(more,
+        pageFrom ? h("button", { class: "btn", id: "runs-newest", onclick: () => go({}) }, "‹ Newest runs") : null,
+        cutShort ? h("span", { class: "muted small" }, `${num(data.runs.length)} of ${num(data.total)} shown`) : null,
+        cutShort && shown < RUNS_MAX ? h("button", { class: "btn", id: "runs-load-more", onclick: () => { shown = RUNS_MAX; load(); } }, "Load more") : null,
+        // The next page: older runs (those a truncated workflow's read left out included).
+        data.next ? h("button", { class: "btn", id: "runs-older", onclick: () => go({ from: data.next }) }, "Older runs ›")
+          : cutShort && shown >= RUNS_MAX ? h("span", { class: "muted small" }, " · narrow the filters to see the others") : null);
       chips.replaceChildren(...RUN_STATUSES.filter((st) => data.counts[st]).map((st) =>
         h("button", { class: `chip s-${st}${filters.status.split(",").includes(st) ? " on" : ""}`, "data-status": st, onclick: () => go({ status: filters.status === st ? "" : st }) },
           label(st), h("b", {}, num(data.counts[st])))));
@@ -604,9 +625,10 @@
         const sinceText = since.find(([v]) => v === filters.since)[1];
         const said = [filters.workflow && `workflow ${filters.workflow}`, filters.status && `status ${label(filters.status)}`,
           filters.since && `started: ${sinceText.toLowerCase()}`, filters.tag && `tag ${filters.tag}`].filter(Boolean).join(" · ");
-        body.replaceChildren(h("tr", {}, h("td", { colspan: 6, class: "empty", id: "runs-empty" },
+        body.replaceChildren(h("tr", {}, h("td", { colspan: 7, class: "empty", id: "runs-empty" },
           !data.workflows.length && !filters.workflow ? "No workflows yet: push one with `podium push FILE`."
-            : `No runs match ${said ? `these filters (${said})` : "these filters"}.`)));
+            : `No runs match ${said ? `these filters (${said})` : "these filters"}` +
+              (data.next ? " among the runs read: Older runs, below, reads further back." : "."))));
       } else {
         body.replaceChildren(...data.runs.map((r) => {
           const href = `#/runs/${encodeURIComponent(r.run_id)}`;
@@ -615,6 +637,8 @@
             h("td", {}, h("span", { class: "wf" }, r.workflow), h("span", { class: "muted" }, ` v${r.version}`), ...tagChips(r.tags)),
             h("td", {}, h("a", { href, class: "mono" }, r.run_id)),
             h("td", { class: "muted" }, r.trigger),
+            // A backfill's runs start together: the date each is for tells them apart.
+            h("td", { class: "mono logical-date" }, r.logical_date || ""),
             h("td", { title: fmtTime(r.created_at) }, fmtTime(r.started_at || r.created_at), h("span", { class: "muted small" }, `  ${ago(r.created_at)}`)),
             h("td", {}, r.duration_ms !== null ? fmtDur(r.duration_ms) : (TERMINAL.has(r.status) ? "—" : h("span", { class: "muted" }, `${fmtDur(Date.now() - (r.started_at || r.created_at))}…`))));
         }));
@@ -672,6 +696,10 @@
     try { data = await getJSON(`api/console/runs/${encodeURIComponent(runState.id)}?${q}`); } catch (err) {
       if (gen !== generation) return;
       document.getElementById("run-head").replaceChildren(problem(err));
+      // Not live: the graph, the steps and the open step are as they last were. Their
+      // actions wait for an answer (the next good refresh draws them anew).
+      setLive("offline");
+      for (const b of detail.querySelectorAll("#step-actions button")) b.disabled = true;
       schedule(loadRun, POLL_MS * 2);
       return;
     }
@@ -679,13 +707,14 @@
     // The poll that sees the run end refreshes the open step too (it may have ended with
     // it); polls of an ended run stop, and opening a step reads it anyway.
     const wasLive = runState.data !== null && !runState.data.terminal;
+    const wasOffline = live.classList.contains("offline"); // its step's actions were disabled
     runState.data = data;
     const refocus = holdFocus();
     renderHead(data);
     renderGraph(data.graph);
     renderSteps(data);
     refocus();
-    if (runState.selected && (!data.terminal || wasLive)) refreshStep();
+    if (runState.selected && (!data.terminal || wasLive || wasOffline)) refreshStep();
     setLive(data.terminal ? "off" : "on");
     if (!data.terminal) schedule(loadRun, POLL_MS);
   }
@@ -698,11 +727,12 @@
     const meta = [
       ["Workflow", h("span", {}, h("b", {}, r.workflow), ` v${r.version}`)],
       ["Trigger", [r.trigger, chainNote(r)]],
+      r.logical_date ? ["Logical date", h("span", { class: "mono", id: "run-logical-date", title: "The day this run is for (its schedule's or backfill's)" }, r.logical_date)] : null,
       ["Started", fmtTime(r.started_at || r.created_at)],
       ["Ended", fmtTime(r.ended_at)],
       ["Duration", fmtDur(dur) + (r.ended_at ? "" : "…")],
       ["Steps", `${num(data.total)} instance${data.total === 1 ? "" : "s"} of ${num(data.defined)} defined`],
-    ];
+    ].filter(Boolean);
     const bar = h("div", { class: "stack", id: "status-bar", title: "Steps by status" },
       STEP_STATUSES.filter((st) => counts[st]).map((st) =>
         h("span", { class: `s-${st}`, style: `flex-grow:${counts[st] / totalSteps}`, title: `${label(st)}: ${num(counts[st])}` })));
@@ -1103,8 +1133,13 @@
         h("a", { class: "btn close", href: runQuery({ step: "" }), "aria-label": "Close" }, "✕")),
       h("div", { class: "d-status" }, badge(st.status),
         h("span", { class: "muted" }, ` ${st.attempts || 0} attempt${st.attempts === 1 ? "" : "s"} · ${fmtDur(st.duration_ms)}`)),
-      (data.actions || []).length || noteView(st.step) ? h("div", { class: "actions", id: "step-actions" }, (data.actions || []).map((a) =>
+      (data.actions || []).length || data.restart || noteView(st.step) ? h("div", { class: "actions", id: "step-actions" }, (data.actions || []).map((a) =>
         h("button", { class: `btn small act act-${a}`, "data-action": a, onclick: () => act("steps/actions", a, st.step) }, ACTION_TEXT[a] || a)),
+      // An ended run's step runs again by a restart from it (of the top run, for a step
+      // of a loop's iteration: the path into it names the iteration).
+      data.restart ? h("button", { class: "btn small act act-restart", "data-action": "restart",
+        title: `restart run ${data.restart.run_id} from ${data.restart.from}`,
+        onclick: () => act("actions", "restart", st.step, data.restart) }, "Restart from here") : null,
       h("span", { id: "step-action-note", class: "small" }, noteView(st.step))) : null,
       st.error ? section("Error", h("pre", { class: "error", id: "detail-error" }, clip(st.error, "error")),
         lastTrace ? fold(`traceback-${last.attempt}`, true, "traceback", h("pre", { class: "error", id: "detail-traceback" }, clip(lastTrace, "traceback"))) : null) : null,
