@@ -164,13 +164,35 @@ class _Local:
         self.rt.__exit__(*exc)
 
 
+# The API body's fields a local action's refusal may name (``body.from``), as the options
+# that gave them: no body was sent (trigger_commands._OPTIONS does the same for backfill).
+_OPTIONS = {
+    "from": "--from",
+    "version": "--version",
+    "params": "-p",
+    "reason": "--reason",
+    "request_id": "--request-id",
+}
+
+
+def _option_of(path: str) -> str:
+    """``body.from`` as ``--from``, ``body.params.day`` as ``-p day``; any other place
+    as it is."""
+    field, _, rest = path.removeprefix("body.").partition(".")
+    option = _OPTIONS.get(field) if path.startswith("body.") else None
+    if option is None:
+        return path
+    return f"{option} {rest}" if rest else option
+
+
 def _refused(exc: Exception) -> typer.Exit:
     from podium.core.dsl.errors import DefinitionError
 
     err = _err()
     if isinstance(exc, DefinitionError):
         for issue in exc.issues:
-            err.print(Text(f"{issue.path}: {issue.message}", style="bold red"), highlight=False)
+            place = _option_of(issue.path)
+            err.print(Text(f"{place}: {issue.message}", style="bold red"), highlight=False)
     else:
         err.print(Text(str(exc), style="bold red"), highlight=False)
     return typer.Exit(1)
@@ -485,10 +507,9 @@ def replay_attempt(
     recorded one. The function is the Python callable ./podium.toml or --functions maps
     the Lambda function to (a module:function runs as it is)."""
     from podium.adapters.runners import LocalFunctionRunner
-    from podium.cli.local_commands import step_in_its_run
+    from podium.cli.local_commands import step_in_home, step_in_its_run
     from podium.service.replay import ReplayInput, run_again, same_outcome
 
-    run_id, step = step_in_its_run(run_id, step)  # LOOP/INDEX/STEP: the iteration's run
     if uses_local_home(home, stack, endpoint, profile):
         from podium.core.dsl.errors import DefinitionError
         from podium.core.engine.errors import NotFound
@@ -498,11 +519,13 @@ def replay_attempt(
             if not opened.exists:
                 print_missing_home(opened)
                 raise typer.Exit(1)
+            run_id, step = step_in_home(opened, run_id, step)  # LOOP/INDEX/STEP: where it ran
             try:
                 body = replay_input(opened.services, run_id, step, attempt).as_json()
             except (NotFound, DefinitionError) as exc:
                 raise _refused(exc) from None
     else:
+        run_id, step = step_in_its_run(run_id, step)  # LOOP/INDEX/STEP: the iteration's run
         target = TargetArgs(stack, endpoint, profile, region, aws_profile)
         with reporting_remote_errors(run_id):
             body = target.connect().get(

@@ -37,28 +37,44 @@ from podium.core.engine.errors import RunNotFound
 from podium.core.engine.status import RunStatus
 
 FAILED_RUN = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.STOPPED})
-_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")
+# ASCII digits only (``\d`` took ``٣``). 13 already reach back past 1970 (everything), so
+# 24 leave room for a "999...9w" meaning everything; more is a paste gone wrong, refused
+# before int() (which refuses more than 4,300 digits).
+_MAX_DURATION_DIGITS = 24
+_DURATION = re.compile(rf"^([0-9]{{1,{_MAX_DURATION_DIGITS}}})\s*(s|m|h|d|w)$")
+_LONG_DURATION = re.compile(r"^[0-9]+\s*[smhdw]$")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 
-def parse_since(value: str, now_ms: int) -> int:
-    """``30m``, ``2h``, ``7d`` (ago), or a date / ISO time (UTC unless it says otherwise)."""
+def parse_since(value: str, now_ms: int, option: str = "--since") -> int:
+    """``30m``, ``2h``, ``7d`` (ago), or a date / ISO time (UTC unless it says otherwise).
+    Anything else is a usage error (exit 2) naming ``option``."""
     text = value.strip()
     match = _DURATION.match(text.lower())
     if match:  # further back than 1970 is everything
         return max(0, now_ms - int(match.group(1)) * _UNIT_MS[match.group(2)])
+    if _LONG_DURATION.match(text.lower()):
+        raise typer.BadParameter(
+            f"a duration of {len(text.rstrip('smhdwSMHDW ')):,} digits: write at most"
+            f" {_MAX_DURATION_DIGITS} (30m, 2h, 7d), or a date/time (2026-01-15T10:00)",
+            param_hint=option,
+        )
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
+        shown = value if len(value) <= 60 else value[:60] + "..."
         raise typer.BadParameter(
-            f"'{value}': use a duration ago (30m, 2h, 7d) or a date/time (2026-01-15T10:00)"
+            f"{shown!r}: use a duration ago (30m, 2h, 7d) or a date/time (2026-01-15T10:00)",
+            param_hint=option,
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return int(when.timestamp() * 1000)
 
 
-def parse_statuses(values: list[str] | None) -> frozenset[RunStatus] | None:
+def parse_statuses(
+    values: list[str] | None, option: str = "--status"
+) -> frozenset[RunStatus] | None:
     if not values:
         return None
     out = set()
@@ -71,7 +87,9 @@ def parse_statuses(values: list[str] | None) -> frozenset[RunStatus] | None:
                 out.add(RunStatus(name))
             except ValueError:
                 known = ", ".join(s.value.lower() for s in RunStatus)
-                raise typer.BadParameter(f"unknown status '{part}' (one of: {known})") from None
+                raise typer.BadParameter(
+                    f"unknown status {part!r} (one of: {known})", param_hint=option
+                ) from None
     return frozenset(out) or None
 
 
@@ -249,6 +267,7 @@ def show_step(
     from rich.table import Table
 
     with Home(home_dir) as home:
+        run_id, step = step_in_home(home, run_id, step)  # LOOP/INDEX/STEP: where it ran
         body = _open_run(home, run_id)
         entries = home.logs.read(run_id, step)
         view = next((s for s in body.get("steps") or [] if s.get("step") == step), None)
@@ -444,10 +463,49 @@ def step_in_its_run(run_id: str, step: str) -> tuple[str, str]:
     return where.run_id, where.step
 
 
+def step_in_home(home: Home, run_id: str, step: str) -> tuple[str, str]:
+    """``step_in_its_run`` checked against the local home: the run and step a path into
+    loop iterations names, where that iteration ran (for a loop a restart took over, in
+    the run it came from). A path with a part that does not exist (an iteration that
+    never ran, a step that is not a loop, a step the loop's body has not) is refused,
+    exit 1, naming the part and what exists, as the step actions say it."""
+    inner_run, inner_step = step_in_its_run(run_id, step)
+    if inner_run == run_id:
+        return run_id, step
+    from podium.core.engine.actions import IterationPath
+    from podium.service.step_paths import walk_iteration_path
+
+    if not home.exists:
+        print_missing_home(home)
+        raise typer.Exit(1)
+    try:
+        top = home.store.get_run(run_id)
+    except RunNotFound:
+        _err().print(Text(f"run '{run_id}' not found in {home.path}", style="bold red"))
+        raise typer.Exit(1) from None
+    where = IterationPath.parse(step)
+    assert where is not None  # step_in_its_run took it: LOOP/INDEX/.../STEP
+    compiled = home.services.definitions.get(top.workflow, top.version)
+    try:
+        found = walk_iteration_path(
+            home.services, top, compiled, where, step, _NoSuchPart, "name", taken_over=True
+        )
+    except _NoSuchPart as exc:
+        _err().print(Text(str(exc), style="bold red"), highlight=False)
+        raise typer.Exit(1) from None
+    return found, inner_step
+
+
+class _NoSuchPart(Exception):
+    """A part of a step path that is not in the run (walk_iteration_path's message)."""
+
+
 def logs(
     home_dir: Path | None, run_id: str, step: str | None, attempt: int | None, as_json: bool
 ) -> None:
     with Home(home_dir) as home:
+        if step is not None:  # LOOP/INDEX/STEP: the iteration's run
+            run_id, step = step_in_home(home, run_id, step)
         body = _open_run(home, run_id)
         entries = home.logs.read(run_id, step, attempt)
     if step is not None and not any(s.get("step") == step for s in body.get("steps") or []):

@@ -64,7 +64,7 @@ def prune_runs(
     from podium.local.prune import database_bytes, vacuum_home, worth_vacuuming
     from podium.local.prune import prune_runs as prune
 
-    ended_before = parse_since(older_than, int(time.time() * 1000))
+    ended_before = parse_since(older_than, int(time.time() * 1000), "--older-than")
     opened = Home(home)
     if not opened.exists:
         print_missing_home(opened)

@@ -301,7 +301,7 @@ def show_run(
         typer.Option(
             "--step",
             help="One step in detail: attempts, error, output (local); a loop step's"
-            " iterations (local and deployed).",
+            " iterations (local and deployed). LOOP/INDEX/STEP: a step of a loop iteration.",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -326,6 +326,18 @@ def show_run(
     --step, one step in detail (a loop step's iterations a page at a time).
 
     Locally, the exit code is 1 for a failed, timed-out or stopped run."""
+    if step is None and (
+        next_page is not None or failed_only or limit != local_commands.LoopPage.limit
+    ):
+        _err().print(
+            Text(
+                "--next, --limit and --failed-only page a loop step's iterations: add"
+                " --step LOOP_STEP",
+                style="red",
+            ),
+            highlight=False,
+        )
+        raise typer.Exit(2)
     if uses_local_home(home, stack, endpoint, profile):
         if step is not None:
             page = local_commands.LoopPage(next_page, limit, failed_only)
@@ -335,6 +347,7 @@ def show_run(
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     if step is not None:
         # Deployed: a loop step's iterations (the step's attempts and logs are local only).
+        run_id, step = local_commands.step_in_its_run(run_id, step)  # LOOP/INDEX/STEP
         query: dict[str, Any] = {"step": step, "limit": limit}
         if next_page:
             query["next"] = next_page
@@ -409,11 +422,11 @@ def logs(
 ) -> None:
     """What a run's steps printed (stdout, stderr) and their tracebacks, per attempt. A
     step of a loop iteration is LOOP/INDEX/STEP (per_day/3/work)."""
+    if uses_local_home(home, stack, endpoint, profile):
+        local_commands.logs(home, run_id, step, attempt, as_json)  # resolves LOOP/INDEX/STEP
+        return
     if step is not None:
         run_id, step = local_commands.step_in_its_run(run_id, step)
-    if uses_local_home(home, stack, endpoint, profile):
-        local_commands.logs(home, run_id, step, attempt, as_json)
-        return
     if step is None:
         _err().print(
             Text(

@@ -40,25 +40,28 @@ def walk_iteration_path(
     ran last (in the run a restart took the step over from, if it did), its steps named
     by the workflow version that child ran."""
     name, parent, into_child = top.workflow, top.run_id, False
+    walked = ""  # the parts of the path before this one, each with its "/"
     for (loop, index), bare in zip(where.loops, _bare(where), strict=True):
+        here = walked + loop  # the step this part names, as a path from the top run
         model = compiled.by_id.get(loop)
         if model is None:
             known = ", ".join(s.id for s in compiled.definition.steps)
             raise fail(f"{path!r}: no step {loop!r} in '{name}'; one of: {known}")
         into_child = into_subworkflows and model.type == "subworkflow"
         if into_child:
-            compiled, name, parent = _child_of(ctx, parent, model, bare, path, fail)
+            compiled, name, parent = _child_of(ctx, parent, model, bare, here, path, fail)
+            walked = here + "/"
             continue
         if not compiled.is_loop(loop):
             kinds = "a loop (foreach or while)" + (" or a subworkflow" if into_subworkflows else "")
             raise fail(
                 f"{path!r}: {loop!r} is a {model.type} step of '{name}', not {kinds};"
-                f" {instead} {loop} instead"
+                f" {instead} {here} instead"
             )
         if bare:
             raise fail(
                 f"{path!r}: {loop!r} is a {model.type} loop of '{name}': the part after it"
-                f" must be an iteration index ({loop}/INDEX/STEP)"
+                f" must be an iteration index ({here}/INDEX/STEP)"
             )
         if taken_over:
             found = iteration_run(ctx, parent, loop, index)
@@ -76,7 +79,7 @@ def walk_iteration_path(
                 raise fail(
                     f"{path!r}: iteration {index} of {loop!r} ran in run {gone}, which is"
                     f" gone (pruned, or expired), with its iterations; run {home} took"
-                    f" {loop!r} over from it in a restart: restart from {loop!r} to run"
+                    f" {loop!r} over from it in a restart: restart from {here!r} to run"
                     " the loop again"
                 )
             raise fail(
@@ -84,6 +87,7 @@ def walk_iteration_path(
                 " name one that ran"
             )
         compiled, name, parent = compiled.body(loop), body_workflow(name, loop), found.run_id
+        walked = f"{here}/{index}/"
     if where.step not in compiled.graph.predecessors:
         known = ", ".join(s.id for s in compiled.definition.steps)
         last = where.loops[-1][0]
@@ -103,16 +107,17 @@ def _child_of(
     parent: str,
     model: Any,
     bare: bool,
+    here: str,
     path: str,
     fail: Callable[[str], Exception],
 ) -> tuple[CompiledWorkflow, str, str]:
-    """A subworkflow step's part of a restart's path: (the workflow its child ran, that
-    workflow's name, the child's run id)."""
+    """A subworkflow step's part of a restart's path (``here``: the path to the step):
+    (the workflow its child ran, that workflow's name, the child's run id)."""
     step = model.id
     if not bare:
         raise fail(
             f"{path!r}: {step!r} is a subworkflow step: name a step of its run without an"
-            f" index, {step}/STEP"
+            f" index, {here}/STEP"
         )
     if not model.wait:
         raise fail(
@@ -126,7 +131,7 @@ def _child_of(
     if child is None:
         raise fail(
             f"{path!r}: the run {step!r} started in run {home} is gone (pruned, or expired):"
-            f" restart from {step!r} to run it again in full"
+            f" restart from {here!r} to run it again in full"
         )
     compiled = ctx.definitions.get(child.workflow, child.version)
     return compiled, child.workflow, child.run_id

@@ -16,6 +16,7 @@ from enum import Enum
 from podium.core.engine.decide import skipped_as_decided
 from podium.core.engine.graph import Graph
 from podium.core.engine.identity import child_run_id
+from podium.core.engine.loops import MAX_ITERATIONS
 from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.errors import PodiumError
@@ -357,10 +358,21 @@ def resolve_step_path(run_id: str, path: str) -> StepPath:
     current = run_id
     for i in range(0, len(parts) - 1, 2):
         loop, index = parts[i], parts[i + 1]
-        if not (index.isascii() and index.isdigit() and len(index) <= 6):
+        if not (index.isascii() and index.isdigit()):
             raise BadStepPath(path, f"{index!r} after {loop!r} must be an iteration index")
+        if len(index) > 6:
+            raise BadStepPath(path, _too_big(index, loop))
         current = child_run_id(current, loop, int(index))
     return StepPath(current, parts[-1])
+
+
+def _too_big(index: str, loop: str) -> str:
+    """An index of more digits than any loop's iterations have (a shorter one that never
+    ran is told which ran, where the run is read: service/step_paths.py)."""
+    return (
+        f"{index!r} after {loop!r} is no iteration: an iteration index is 0 to"
+        f" {MAX_ITERATIONS - 1:,}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,7 +413,7 @@ class IterationPath:
                 i += 1
                 continue
             if len(after) > 6:
-                raise BadStepPath(path, f"{after!r} after {name!r} must be an iteration index")
+                raise BadStepPath(path, _too_big(after, name))
             if i + 1 == len(parts) - 1:  # ends with an index: no step named
                 raise BadStepPath(path, shape)
             pairs.append((name, int(after)))
