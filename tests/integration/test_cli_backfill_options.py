@@ -18,6 +18,9 @@ from podium.cli.main import app
         (["--max-active", "0"], "--max-active"),
         (["--from", ""], "--from: String should have at least 1 character"),
         (["--trigger", "t" * 41], "--trigger: String should have at most 40 characters"),
+        # An empty one was looked up as a trigger named '' (exit 1), where --cancel's
+        # check refused it as a usage error: both refuse it alike now.
+        (["--trigger", ""], "--trigger: String should have at least 1 character"),
     ],
 )
 def test_an_option_out_of_range_is_named(tmp_path: Path, option: list[str], words: str) -> None:

@@ -419,7 +419,7 @@ class BackfillRequest(BaseModel):
 
     start: Annotated[str, Field(alias="from", min_length=1, max_length=40)]
     end: Annotated[str, Field(alias="to", min_length=1, max_length=40)]
-    trigger: Annotated[str, Field(max_length=40)] | None = None
+    trigger: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     reprocess: Reprocess = Reprocess.NONE
     # strict: "yes", 1 and "1" are not true, nor "3" a number (pydantic's lax mode)
     max_active: Annotated[int, Field(ge=1, le=1000, strict=True)] | None = None
