@@ -148,7 +148,10 @@ class DynamoSignals:
         self._sleep = sleep  # the backoff's wait (tests pass one that does not wait)
 
     def send(self, signal: Signal) -> tuple[Signal, bool]:
-        data = json.dumps(signal.as_json(), separators=(",", ":"), default=str)
+        # UTF-8, not ASCII-escaped: the payload's limit (64 KiB) is of its UTF-8 JSON,
+        # which escaped could triple (an emoji is 4 bytes, its two escapes 12); with 20
+        # params of 1,024 emoji the item would pass DynamoDB's 400 KB.
+        data = json.dumps(signal.as_json(), separators=(",", ":"), default=str, ensure_ascii=False)
         ident = {
             **_identity_key(signal.signal_id),
             "d": {"S": data},

@@ -4,10 +4,16 @@ deployed stack (--stack, --endpoint, --profile) through ``POST /signals``.
 A param value that is an integer (``-p rows=42``) is sent as an int (past int64: a usage
 error); anything else as a string; a JSON string (``-p id='"42"'``) forces a string.
 The payload is JSON text.
+
+A problem with what was sent is named by what the user typed (``-p day``, NAME,
+``--payload``), not by the API body's field (``body.params.day``). A signal trigger that
+could not start its run for the signal is printed after it (the signal is stored: the
+exit code stays 0).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -119,7 +125,7 @@ def send(
     else:
         target = TargetArgs(stack, endpoint, profile, region, aws_profile)
         with reporting_remote_errors(f"signal {name}"):
-            result = target.connect().post_json("/signals", body)
+            result = _send_remote(target, body)
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
         return
@@ -128,24 +134,84 @@ def send(
         f"[green]✓[/green] signal {result['name']} {what}: {result['signal_id']}",
         highlight=False,
     )
+    _print_failed(result.get("failed") or [])
+
+
+def _print_failed(failed: list[dict[str, Any]]) -> None:
+    """The signal triggers that could not start their run for this signal (the answer's
+    ``failed``; a stack deployed before it was answered has none)."""
+    for failure in failed:
+        _err().print(
+            Text.assemble(
+                ("  ✗ ", "red"),
+                f"trigger {failure.get('trigger')} of {failure.get('workflow')} did not"
+                f" start its run: {failure.get('error')}",
+            ),
+            highlight=False,
+        )
+    if failed:
+        _err().print(
+            Text(
+                "  the signal is stored; fix what the error names (podium triggers list"
+                " shows a trigger's last failure), then send the signal again (the same"
+                " request id) within 12 hours to start the run",
+                style="yellow",
+            ),
+            highlight=False,
+        )
+
+
+_BODY_PLACES = (
+    ("body.name", "NAME"),
+    ("body.params", "-p"),
+    ("body.payload", "--payload"),
+    ("body.request_id", "--request-id"),
+    ("body.ttl_days", "--ttl-days"),
+)
+
+
+def cli_place(path: str) -> str:
+    """An API body path (``body.params.day``) as the command line names it (``-p day``):
+    there is no body on the command line."""
+    for field, place in _BODY_PLACES:
+        if path == field:
+            return place
+        if path.startswith(field + "."):
+            rest = path[len(field) + 1 :]
+            return f"{place} {rest}" if place == "-p" else f"{place} at {rest}"
+        if path.startswith(field + "["):
+            return f"{place} at {path[len(field) :]}"
+    return "the signal" if path == "body" else path
+
+
+def _send_remote(target: TargetArgs, body: dict[str, Any]) -> dict[str, Any]:
+    from podium.cli.remote import ApiError
+
+    try:
+        result: dict[str, Any] = target.connect().post_json("/signals", body)
+    except ApiError as exc:  # named as typed (-p day), not as the body's field
+        exc.issues = tuple(dataclasses.replace(i, path=cli_place(i.path)) for i in exc.issues)
+        raise
+    return result
 
 
 def _send_local(home: Path | None, body: dict[str, Any]) -> dict[str, Any]:
     from podium.core.dsl.errors import DefinitionError
     from podium.core.engine.request_ids import RequestIdReused
-    from podium.service.signals import request_from_json, send_signal
+    from podium.service.signals import request_from_json, send_and_answer
 
     home_dir = Home(home)
     home_dir.exists = True  # a signal may come first: the home is made for it
     home_dir.path.mkdir(parents=True, exist_ok=True)
     with home_dir as opened:
         try:
-            stored, created = send_signal(opened.services, request_from_json(body, source="cli"))
+            sent = send_and_answer(opened.services, request_from_json(body, source="cli"))
         except DefinitionError as exc:
             for issue in exc.issues:
-                _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
+                shown = dataclasses.replace(issue, path=cli_place(issue.path))
+                _err().print(Text.assemble(("  ✗ ", "red"), str(shown)), highlight=False)
             raise typer.Exit(1) from None
         except RequestIdReused as exc:  # the same --request-id with another signal
             _err().print(Text.assemble(("  ✗ ", "red"), exc.message), highlight=False)
             raise typer.Exit(1) from None
-    return {**stored.as_json(), "created": created}
+    return sent.as_json()

@@ -33,7 +33,9 @@ Routes:
                                    for until now start no more runs
   POST /signals                    send a signal: {"name", "params"?, "payload"?,
                                    "request_id"?, "ttl_days"?}; 201 when stored, 200
-                                   when it was already (same request id, or name+params)
+                                   when it was already (same request id, or name+params);
+                                   "failed" lists the signal triggers that could not
+                                   start their run for it ({workflow, trigger, error})
 
 The web console's read-only JSON views (podium.service.console_views; ``podium dev``
 serves the same under /api/console/...):
@@ -106,7 +108,7 @@ from podium.service.loop_views import (
 )
 from podium.service.replay import replay_input
 from podium.service.runs import describe_run, list_runs, start_run
-from podium.service.signals import request_from_json, send_signal
+from podium.service.signals import request_from_json, send_and_answer
 from podium.service.step_logs import attempt_logs
 from podium.service.triggers import list_triggers, set_enabled
 from podium.service.views import (
@@ -578,9 +580,11 @@ def _pause_backfills(name: str, paused: bool) -> Response[str]:
 
 @app.post("/signals")
 def post_signal() -> Response[str]:
-    stored, created = send_signal(bootstrap.services(), request_from_json(_body()))
-    status = HTTPStatus.CREATED if created else HTTPStatus.OK
-    return _json(status, {**stored.as_json(), "created": created})
+    # The answer lists the signal triggers that could not start their run for it
+    # (``failed``: workflow, trigger, error), as their states record them.
+    sent = send_and_answer(bootstrap.services(), request_from_json(_body()))
+    status = HTTPStatus.CREATED if sent.created else HTTPStatus.OK
+    return _json(status, sent.as_json())
 
 
 @app.post("/callbacks/<token>")

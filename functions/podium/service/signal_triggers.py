@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.triggers import Trigger
 from podium.core.engine.errors import NotFound
 from podium.core.engine.records import RunRecord
@@ -50,27 +52,53 @@ log = logging.getLogger("podium.triggers")
 CONSUMED_TTL_MS = 90 * 86_400_000
 
 
+@dataclass(frozen=True, slots=True)
+class TriggerFailure:
+    """A signal trigger that could not start its run for a signal, as its state records
+    it (``podium triggers list``): its params did not render or validate, its condition
+    could not be evaluated, or the partners were past what one arrival looks through."""
+
+    workflow: str
+    trigger: str
+    error: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"workflow": self.workflow, "trigger": self.trigger, "error": self.error}
+
+
+@dataclass(slots=True)
+class Offered:
+    """What the signal triggers made of a signal: the runs they started (or found
+    started) and the failures they recorded."""
+
+    runs: list[str] = field(default_factory=list)
+    failed: list[TriggerFailure] = field(default_factory=list)
+
+
 def on_signal(
     ctx: Services, signal: Signal, *, answered: bool = False, created: bool = False
-) -> list[str]:
+) -> Offered:
     """Maestro's signal triggers: a trigger naming this signal starts a run once it has
     one unconsumed signal of every name (sharing the values of ``join_keys``), sent
     after the trigger began; each signal is consumed once per trigger. ``created``: the
     send that offers it stored it (in the current layout), so no mark of its id alone
     (made before marks named instances) can be its, and that key is not read.
 
-    A trigger that fails (raises) is logged and its failure kept on its state, and the
-    other triggers still get the signal; the first failure is raised afterwards only to
-    an ``answered`` sender (service/signals.py ANSWERED): an emit or a bus event has no
+    A trigger that cannot start its run (its params, its condition: a definition's
+    problem no retry fixes) records it on its state and the failure is returned, for a
+    sender that waits for an answer to be told (``Offered.failed``). A trigger that
+    fails (raises) is logged and its failure kept on its state, and the other triggers
+    still get the signal; the first such failure is raised afterwards only to an
+    ``answered`` sender (service/signals.py ANSWERED): an emit or a bus event has no
     one to tell, and raising would only redo (or wedge) the emitting step."""
-    started = []
+    offered = Offered()
     first: Exception | None = None
     for workflow, tid, trigger in event_triggers(ctx, [signal_route(signal.name)]):
         source = trigger.signal
         if source is None or signal.name not in source.names:
             continue
         try:
-            run = _try_signal_trigger(ctx, workflow, tid, trigger, signal, created)
+            run = _try_signal_trigger(ctx, workflow, tid, trigger, signal, created, offered.failed)
         except Exception as exc:  # one trigger's failure is its own
             # Raised at once, it would keep the triggers after this one from seeing the
             # signal; raised at all to an emit, it would fail the emitting step's
@@ -89,16 +117,30 @@ def on_signal(
             )
             continue
         if run is not None:
-            started.append(run.run_id)
+            offered.runs.append(run.run_id)
     if first is not None and answered:
         # A sender waiting for an answer (the API, the CLI) is told, after every
         # trigger had its turn: its retry (same request id) is what retries the join.
         raise first
-    return started
+    return offered
+
+
+def _failed(
+    ctx: Services, failures: list[TriggerFailure], workflow: str, tid: str, error: str
+) -> None:
+    """Recorded on the trigger's state, and kept for the answer to the sender."""
+    record_failure(ctx, workflow, tid, error)
+    failures.append(TriggerFailure(workflow, tid, error))
 
 
 def _try_signal_trigger(
-    ctx: Services, workflow: str, tid: str, trigger: Trigger, signal: Signal, created: bool
+    ctx: Services,
+    workflow: str,
+    tid: str,
+    trigger: Trigger,
+    signal: Signal,
+    created: bool,
+    failures: list[TriggerFailure],
 ) -> RunRecord | None:
     assert ctx.signals is not None and trigger.signal is not None
     source = trigger.signal
@@ -110,7 +152,9 @@ def _try_signal_trigger(
     if not all(_holds(signal, c) for c in own):
         return None
     for _ in range(_JOIN_ATTEMPTS):
-        joined = _join(ctx, workflow, tid, trigger, signal, state.since, consumer, created)
+        joined = _join(
+            ctx, workflow, tid, trigger, signal, state.since, consumer, created, failures
+        )
         if not isinstance(joined, _LostRace):
             return joined
     # Lost every time: a burst of arrivals racing for the same partners. Each winner
@@ -145,6 +189,7 @@ def _join(
     since: int,
     consumer: str,
     created: bool,
+    failures: list[TriggerFailure],
 ) -> RunRecord | _LostRace | None:
     """One attempt to join ``signal`` into a set: its run, None, or _LOST_RACE."""
     assert ctx.signals is not None and trigger.signal is not None
@@ -153,7 +198,7 @@ def _join(
     if used_for is not None:
         # Used already: by a set whose run may not have started (a crash between the
         # consume and the start). Starting it again is idempotent (its id is the set's).
-        return _start_consumed(ctx, workflow, tid, trigger, used_for)
+        return _start_consumed(ctx, workflow, tid, trigger, used_for, failures)
     keys: list[ParamMatch] = []
     for k in source.join_keys:
         if k not in signal.params:
@@ -174,14 +219,15 @@ def _join(
         )
         for name in others
     ]
-    group = _first_set(ctx, workflow, tid, signal, others, pools, source.condition)
+    group = _first_set(ctx, workflow, tid, signal, others, pools, source.condition, failures)
     if group is None:
         cut = [pool.partners.name for pool in pools if pool.partners.cut]
         if cut:
             # Unused partners may be older than what one arrival looks through: said on
             # the trigger (`podium triggers list`), as nothing else would show it.
-            record_failure(
+            _failed(
                 ctx,
+                failures,
                 workflow,
                 tid,
                 f"signal {signal.name} ({signal.signal_id}) not joined: no set among the"
@@ -201,7 +247,7 @@ def _join(
         # Another set took one of these signals meanwhile (a racing arrival): this set
         # is void. The caller reads the partners left and tries again.
         return _LOST_RACE
-    return _start_set(ctx, workflow, tid, trigger, group, key)
+    return _start_set(ctx, workflow, tid, trigger, group, key, failures)
 
 
 # How a join looks for the partners of each other name: pages of their heads (no
@@ -355,6 +401,7 @@ def _first_set(
     others: list[str],
     pools: list[_Pool],
     condition: str | None,
+    failures: list[TriggerFailure],
 ) -> dict[str, Signal] | None:
     """The set ``signal`` joins, its signals whole: the first combination of partners,
     oldest first, whose ``condition`` holds, so that a signal the condition refuses
@@ -373,7 +420,7 @@ def _first_set(
         try:
             compiled = compile_expression(condition)
         except ExpressionError as exc:
-            record_failure(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
+            _failed(ctx, failures, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
             return None
         on_heads = not condition_reads_payload(condition, compiled.references)
     failed = False
@@ -395,7 +442,7 @@ def _first_set(
                 held = compiled.evaluate({"event": _signal_event(tid, group)})
             except ExpressionError as exc:
                 if not failed:  # once per arrival: a store write each
-                    record_failure(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
+                    _failed(ctx, failures, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
                 failed = True
                 continue
             if held is not True:
@@ -425,9 +472,19 @@ def _start_set(
     trigger: Trigger,
     group: Mapping[str, Signal],
     key: str,
+    failures: list[TriggerFailure],
 ) -> RunRecord | None:
+    """The set's run, started (or found); None when its params do not render or
+    validate: recorded on the trigger by start_triggered, and kept for the answer."""
     at = max(s.sent_at for s in group.values())
-    return start_triggered(ctx, workflow, tid, trigger, _signal_event(tid, group), key=key, at=at)
+    event = _signal_event(tid, group)
+    try:
+        # strict: the failure (recorded on the trigger's state either way) is raised
+        # too, so that the sender's answer names it.
+        return start_triggered(ctx, workflow, tid, trigger, event, key=key, at=at, strict=True)
+    except DefinitionError as exc:
+        failures.append(TriggerFailure(workflow, tid, str(exc)))
+        return None
 
 
 def _used(ctx: Services, consumer: str, signal: Signal, *, id_marks: bool) -> ConsumedMark | None:
@@ -439,7 +496,12 @@ def _used(ctx: Services, consumer: str, signal: Signal, *, id_marks: bool) -> Co
 
 
 def _start_consumed(
-    ctx: Services, workflow: str, tid: str, trigger: Trigger, mark: ConsumedMark
+    ctx: Services,
+    workflow: str,
+    tid: str,
+    trigger: Trigger,
+    mark: ConsumedMark,
+    failures: list[TriggerFailure],
 ) -> RunRecord | None:
     """The run of a set consumed before (its key lists its signal instances): started
     again, which finds the run when it exists. Nothing when a signal of it has expired,
@@ -475,7 +537,7 @@ def _start_consumed(
                 key,
             )
             return None
-    return _start_set(ctx, workflow, tid, trigger, group, key)
+    return _start_set(ctx, workflow, tid, trigger, group, key, failures)
 
 
 def _holds(signal: Signal, condition: ParamMatch) -> bool:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.records import RunRecord
@@ -30,15 +31,42 @@ from podium.service.bindings import bindings_for, matched_signals
 from podium.service.context import Services
 from podium.service.gone_runs import still_there
 
+if TYPE_CHECKING:
+    from podium.service.signal_triggers import TriggerFailure
+
 log = logging.getLogger("podium.signals")
 
 BUS_DETAIL_TYPE = "podium.signal"
+
+
+@dataclass(frozen=True, slots=True)
+class SentSignal:
+    """A sent signal as its sender is answered (POST /signals, ``podium signal send``):
+    the signal stored, whether this send stored it, and the signal triggers that could
+    not start their run for it (each also its trigger's last failure)."""
+
+    signal: Signal
+    created: bool
+    failed: list[TriggerFailure] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.signal.as_json(),
+            "created": self.created,
+            "failed": [f.as_json() for f in self.failed],
+        }
 
 
 def send_signal(ctx: Services, request: SignalRequest) -> tuple[Signal, bool]:
     """Store the signal (or find it stored: same request id, or same name and params)
     and wake the steps waiting for its name. Returns (signal, created). Raises
     DefinitionError for a bad name, param or payload."""
+    sent = send_and_answer(ctx, request)
+    return sent.signal, sent.created
+
+
+def send_and_answer(ctx: Services, request: SignalRequest) -> SentSignal:
+    """send_signal, answered with the signal triggers' failures too (SentSignal)."""
     assert ctx.signals is not None
     stored, created = ctx.signals.send(new_signal(request, ctx.now()))
     if not created and request.request_id is not None:
@@ -48,10 +76,11 @@ def send_signal(ctx: Services, request: SignalRequest) -> tuple[Signal, bool]:
     from podium.service.signal_triggers import on_signal  # triggers start runs: imports runs
 
     # Signal triggers (each signal consumed once per trigger). A trigger's failure is
-    # on its state; only a sender that waits for an answer sees it raised.
-    on_signal(ctx, stored, answered=request.source in ANSWERED, created=created)
+    # on its state; only a sender that waits for an answer is told (answered with the
+    # failures recorded, an exception raised).
+    offered = on_signal(ctx, stored, answered=request.source in ANSWERED, created=created)
     ctx.metrics.count("SignalsSent" if created else "SignalsDuplicate")
-    return stored, created
+    return SentSignal(stored, created, offered.failed)
 
 
 ANSWERED = frozenset({"api", "cli"})

@@ -212,7 +212,7 @@ def check_request(req: SignalRequest, where: str = "signal") -> None:
     if not 0 < req.ttl_ms <= MAX_TTL_MS:
         issues.append(Issue(f"{where}.ttl", "must be between 1 ms and 365 days"))
     try:
-        size = len(json.dumps(req.payload, separators=(",", ":"), allow_nan=False))
+        size = payload_bytes(req.payload)
     except (TypeError, ValueError) as exc:
         issues.append(Issue(f"{where}.payload", f"is not JSON: {exc}"))
     else:
@@ -226,6 +226,16 @@ def check_request(req: SignalRequest, where: str = "signal") -> None:
             )
     if issues:
         raise DefinitionError(issues[:MAX_ISSUES])
+
+
+def payload_bytes(payload: Any) -> int:
+    """A payload's size as the sender wrote it: the UTF-8 bytes of its compact JSON. Not
+    Python's ASCII-escaped JSON (json.dumps' default), which counts a CJK character as
+    6 bytes (\\uXXXX) and an emoji as 12 (two escapes): 24 KB of emoji was refused as
+    72 KB. Raises TypeError or ValueError when it is not JSON (NaN included). A lone
+    surrogate has no UTF-8 form: counted as its escape (it is refused on its own)."""
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    return len(text.encode("utf-8", "backslashreplace"))
 
 
 # A lone surrogate (JSON's "\\ud800" is valid JSON, and json.loads accepts it) has no
