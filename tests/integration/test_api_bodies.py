@@ -246,10 +246,28 @@ def test_an_unknown_activate_field_is_refused(runtime: LocalRuntime) -> None:
     for sent in (None, {}, {"version": "1"}, {"version": True}, {"version": 0}):
         status, body = send("POST", "/workflows/bodies/activate", sent)
         assert status == 400 and errors(body) == [
-            ("body.version", 'send the version to activate: {"version": N}')
+            (
+                "body.version",
+                'send the version to activate: {"version": N}, N a whole number, 1 or more'
+                ' (a JSON number: not "1" or true)',
+            )
         ], sent
     status, body = send("POST", "/workflows/bodies/activate", {"version": 1})
     assert status == 200 and body["active_version"] == 1
+
+
+def test_a_rollback_with_a_version_is_refused_naming_activate(runtime: LocalRuntime) -> None:
+    """``{"version": 1}`` sent to rollback (meant as its target) was ignored and the
+    version below the active one activated: refused, naming the route that takes one."""
+    send("POST", "/workflows", WORKFLOW)
+    send("POST", "/workflows", {**WORKFLOW, "params": {"n": {"type": "int", "default": 2}}})
+    status, body = send("POST", "/workflows/bodies/rollback", {"version": 2})
+    assert status == 400 and errors(body)[0][0] == "body.version", body
+    assert "POST /workflows/{name}/activate" in errors(body)[0][1]
+    for empty in (None, {}):
+        status, body = send("POST", "/workflows/bodies/rollback", empty)
+        assert status == 200, body
+        send("POST", "/workflows/bodies/activate", {"version": 2})
 
 
 # ---- wording: no pydantic class names or regular expressions -------------------------

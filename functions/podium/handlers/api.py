@@ -15,7 +15,7 @@ Routes:
   GET  /workflows                  every workflow with its active version
   GET  /workflows/{name}/versions  its versions, newest first (?limit=N, max 100)
   POST /workflows/{name}/activate  make a version active: {"version": N}
-  POST /workflows/{name}/rollback  activate the version below the active one
+  POST /workflows/{name}/rollback  activate the version below the active one (no body)
                                    (POST /workflows?activate=false pushes without activating)
   GET  /workflows/{name}/breakpoints  the steps with a breakpoint
   POST /workflows/{name}/breakpoints  {"action": "set", "step"[, "iteration"]} or
@@ -91,6 +91,7 @@ from podium.service.api_requests import (
     parse_activate,
     parse_breakpoint,
     parse_json_body,
+    parse_rollback,
     parse_run_statuses,
     parse_start_run,
 )
@@ -451,6 +452,7 @@ def _in_body(exc: DefinitionError) -> DefinitionError:
 @app.post("/workflows/<name>/rollback")
 def rollback_version(name: str) -> Response[str]:
     check_workflow_name(name)
+    parse_rollback(_body())
     done = versions.rollback(bootstrap.services(), name)
     return _json(HTTPStatus.OK, done.as_json())
 

@@ -327,6 +327,14 @@ class ActivateRequest(BaseModel):
     version: Annotated[int, Field(ge=1, le=10**9, strict=True)]
 
 
+class RollbackRequest(BaseModel):
+    """``POST /workflows/{name}/rollback`` takes no body (or ``{}``): a field sent with it
+    (``{"version": 1}``, meant as a target) was ignored and the version below the active
+    one activated, whatever the caller wanted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class BreakpointRequest(BaseModel):
     """``POST /workflows/{name}/breakpoints``'s body: {"action": "set", "step"[,
     "iteration"]} or {"action": "clear"[, "step"[, "iteration"]]}. An unknown field is
@@ -361,7 +369,24 @@ def _parse_body(model: type[_Request], body: Any, wrong: dict[str, str]) -> _Req
 
 def parse_activate(body: Any) -> ActivateRequest:
     return _parse_body(
-        ActivateRequest, body, {"version": 'send the version to activate: {"version": N}'}
+        ActivateRequest,
+        body,
+        {
+            "version": 'send the version to activate: {"version": N}, N a whole number, 1 or'
+            ' more (a JSON number: not "1" or true)'
+        },
+    )
+
+
+def parse_rollback(body: Any) -> RollbackRequest:
+    """An empty body; ``version`` refused with the route that takes one."""
+    return _parse_body(
+        RollbackRequest,
+        body,
+        {
+            "version": "rollback takes no body: it activates the version below the active"
+            ' one; to activate version N, POST /workflows/{name}/activate {"version": N}'
+        },
     )
 
 
