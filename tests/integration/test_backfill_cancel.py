@@ -94,7 +94,8 @@ def test_the_api_cancels_and_checks_its_body(runtime: LocalRuntime) -> None:
     assert status == 404, body
 
 
-def test_the_cli_cancels_in_the_home_and_checks_its_options(tmp_path: Path) -> None:
+def nightly_home(tmp_path: Path) -> Path:
+    """A local home that ran ``nightly`` (a noop step, a daily cron trigger) once."""
     home = tmp_path / "home"
     wf = tmp_path / "wf.yaml"
     wf.write_text(
@@ -102,6 +103,11 @@ def test_the_cli_cancels_in_the_home_and_checks_its_options(tmp_path: Path) -> N
         '  - {id: daily, cron: "0 6 * * *"}\n'
     )
     assert podium(home, "run", str(wf)).returncode == 0  # makes the home
+    return home
+
+
+def test_the_cli_cancels_in_the_home_and_checks_its_options(tmp_path: Path) -> None:
+    home = nightly_home(tmp_path)
     started = podium(
         home, "backfill", "nightly", "--from", "2026-03-01", "--to", "2026-03-05",
         "--max-active", "1", "--no-wait",

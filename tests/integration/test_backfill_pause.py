@@ -10,14 +10,12 @@ tick after the resume. The runs already running go on."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from podium.adapters.clock import ManualClock
 from podium.core.dsl.errors import DefinitionError
-from podium.core.engine.schedule import parse_iso
 from podium.local.runtime import LocalRuntime
 from podium.service.backfill import (
     DRIVER_INTERVAL_MS,
@@ -26,17 +24,12 @@ from podium.service.backfill import (
     cancel,
     pause,
 )
+from tests.integration import test_backfill_cancel as cancel_tests
 from tests.integration.test_api import call
-from tests.integration.test_backfill_cancel import FIVE_DAYS, WF, _dates
+from tests.integration.test_backfill_cancel import FIVE_DAYS, WF, _dates, nightly_home
 from tests.integration.test_cli_local import podium
 
-
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    clock = ManualClock(start_ms=parse_iso("2026-04-01T12:00:00Z"))
-    with LocalRuntime(store="memory", clock=clock) as runtime:
-        runtime.push(WF)
-        yield runtime
+rt = cancel_tests.rt  # the fixture: a memory runtime with WF pushed, on 2026-04-01
 
 
 def _a_while(rt: LocalRuntime, minutes: int = 10) -> None:
@@ -118,13 +111,7 @@ def test_the_api_pauses_and_resumes_and_checks_its_body(runtime: LocalRuntime) -
 
 
 def test_the_cli_pauses_and_resumes_in_the_home(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    wf = tmp_path / "wf.yaml"
-    wf.write_text(
-        "name: nightly\nsteps:\n  - {id: a, type: noop}\ntriggers:\n"
-        '  - {id: daily, cron: "0 6 * * *"}\n'
-    )
-    assert podium(home, "run", str(wf)).returncode == 0  # makes the home
+    home = nightly_home(tmp_path)
     paused = podium(home, "backfill", "nightly", "--pause")
     assert paused.returncode == 0, paused.stderr
     assert "paused at" in paused.stdout and "--resume" in paused.stdout

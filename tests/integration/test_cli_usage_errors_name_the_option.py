@@ -13,31 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli_local import podium, run_id_of
+from tests.integration import test_cli_iteration_paths_in_show_logs_replay as iteration_paths
+from tests.integration.test_cli_local import podium
 
-LOOPY = """
-name: loopy
-steps:
-  - {id: first, type: noop}
-  - id: per_day
-    type: foreach
-    over: {i: [1, 2, 3]}
-    depends_on: [first]
-    steps:
-      - {id: x, type: noop}
-      - {id: y, type: fail, message: boom, depends_on: [x]}
-"""
-
-
-@pytest.fixture(scope="module")
-def looped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A home with one failed run of LOOPY (x succeeded in every iteration, y failed)."""
-    base = tmp_path_factory.mktemp("usage")
-    home = base / "home"
-    (base / "wf.yaml").write_text(LOOPY)
-    ran = podium(home, "run", "wf.yaml", cwd=base)
-    assert ran.returncode == 1, ran.stderr
-    return home, run_id_of(home, "loopy")
+looped = iteration_paths.looped  # the fixture: a home with one failed run of a loop
 
 
 def test_an_endless_workflow_file_is_refused_not_a_memory_error(tmp_path: Path) -> None:

@@ -6,16 +6,7 @@ keep the largest signal the limits allow."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from moto import mock_aws
-
-from podium.adapters.dynamo_store import DynamoStateStore
-from podium.adapters.memory_store import MemoryStateStore
-from podium.adapters.sqlite.store import SqliteStateStore
-from podium.adapters.table_schema import create_table
 from podium.core.engine.signals import (
     MAX_PARAMS,
     MAX_PAYLOAD_BYTES,
@@ -26,6 +17,7 @@ from podium.core.engine.signals import (
 )
 from podium.core.ports import Signals
 from podium.local.runtime import LocalRuntime
+from tests.contract import test_signals as contract_signals
 from tests.integration.test_api import call
 
 DAY = 86_400_000
@@ -67,22 +59,8 @@ def test_a_payload_over_64_kib_of_utf8_is_still_refused(runtime: LocalRuntime) -
     assert "is 65,537 bytes, over the limit of 65,536" in json.dumps(answer), answer
 
 
-@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
-def signals(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Signals]:
-    if request.param == "memory":
-        yield MemoryStateStore().signals()
-        return
-    if request.param == "sqlite":
-        store = SqliteStateStore(tmp_path / "podium.db")
-        yield store.signals()
-        store.close()
-        return
-    with mock_aws():
-        import boto3
-
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "signals")
-        yield DynamoStateStore(client, "signals").signals()
+# The signal stores of the contract suite: memory, SQLite, DynamoDB on moto.
+signals = contract_signals.signals
 
 
 def test_the_largest_signal_the_limits_allow_is_stored_by_every_adapter(
