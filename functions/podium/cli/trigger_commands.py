@@ -387,9 +387,28 @@ def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) 
         if wait and summary["started"]:
             total = len(summary["started"]) + summary["waiting_for_max_active"]
             _err().print(f"running {total} backfill run(s) of {workflow} ...", highlight=False)
-            rt.pump()
+            _pump_until_ended(
+                rt, [e["run_id"] for e in summary["entries"] if e["action"] != "skip"]
+            )
             summary["outcome"] = _outcome(rt.store, summary)
     return summary
+
+
+def _pump_until_ended(rt: Any, run_ids: list[str]) -> None:
+    """Deliver the home's messages until this backfill's runs have ended (or nothing is
+    left to deliver): not until the home's queues are empty, which another trigger's
+    paused backfill keeps from happening (its driver looks again every 30 s for ever)."""
+    from podium.core.engine.errors import RunNotFound
+
+    def ended(run_id: str) -> bool:
+        try:
+            return bool(rt.store.get_run(run_id).status.terminal)
+        except RunNotFound:  # never started (its trigger left the active version)
+            return True
+
+    while rt.pump(max_deliveries=200):
+        if all(ended(r) for r in run_ids):
+            return
 
 
 def _outcome(store: Any, summary: dict[str, Any]) -> dict[str, int]:

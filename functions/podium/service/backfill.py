@@ -365,6 +365,10 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
             len(msg.todo),
         )
         return
+    tz = _tz_of(ctx, msg.workflow, msg.trigger)
+    if tz is None:  # before the pause: a paused driver of a removed trigger would tick on
+        log.warning("backfill of %s stopped: trigger %s is gone", msg.workflow, msg.trigger)
+        return
     if state is not None and state.backfills_paused:
         ctx.at(msg, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
         return
@@ -376,10 +380,6 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
         except RunNotFound:
             continue
     todo = list(msg.todo)
-    tz = _tz_of(ctx, msg.workflow, msg.trigger)
-    if tz is None:
-        log.warning("backfill of %s stopped: trigger %s is gone", msg.workflow, msg.trigger)
-        return
     while todo and len(active) < msg.max_active:
         at, run_id, restart_of, *planned = todo.pop(0)
         entry = Entry(

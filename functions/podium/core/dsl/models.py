@@ -540,10 +540,13 @@ class BatchJobStep(_TemplatedStep):
 GLUE_ATTEMPT_ARGUMENT = "--podium-attempt"
 
 
-def check_glue_argument_name(name: str) -> str:
+def check_glue_argument_name(name: str, info: ValidationInfo) -> str:
     """Glue hands a job's script only arguments named with two leading hyphens (read as
     ``getResolvedOptions(sys.argv, ['day'])``); any other name started a billed run whose
-    script then failed. ``--podium-attempt`` is Podium's own (it finds the run by it)."""
+    script then failed. ``--podium-attempt`` is Podium's own (it finds the run by it).
+    A push rule: a version stored before it still loads (core/dsl/stored.py)."""
+    if not at_push(info):
+        return name
     if name == GLUE_ATTEMPT_ARGUMENT:
         raise ValueError(
             f"{GLUE_ATTEMPT_ARGUMENT} is Podium's own argument (the attempt that started the"
