@@ -19,10 +19,21 @@ from podium.core.ports import Clock
 
 SQS_MAX_DELAY_SECONDS = 900
 _BATCH = 10
+_CHUNK = 64 * 1024  # SQS bills each 64 KB of a request's payload as one request
 
 
 def _body(message: Mapping[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"))
+
+
+def billed_requests(bodies: Sequence[str]) -> int:
+    """The requests SQS would bill to send ``bodies``: one SendMessageBatch per 10 (one
+    SendMessage for one), each billed per 64 KB chunk of its payload, at least one."""
+    total = 0
+    for start in range(0, len(bodies), _BATCH):
+        size = sum(len(b.encode()) for b in bodies[start : start + _BATCH])
+        total += max(1, -(-size // _CHUNK))
+    return total
 
 
 class SqsQueue:
@@ -83,16 +94,18 @@ class LocalQueue:
         self._messages: dict[str, tuple[LocalMessage, int]] = {}
         self._seq = itertools.count()
         self.sent = 0  # messages
-        self.send_requests = 0  # what SQS would bill: a batch of up to 10 is one request
+        self.send_requests = 0  # what SQS would bill (billed_requests)
 
     def send(self, message: Mapping[str, Any], delay_seconds: int = 0) -> None:
-        self.send_requests += 1
-        self._put(_body(message), min(delay_seconds, SQS_MAX_DELAY_SECONDS))
+        body = _body(message)
+        self.send_requests += billed_requests([body])
+        self._put(body, min(delay_seconds, SQS_MAX_DELAY_SECONDS))
 
     def send_many(self, messages: Sequence[Mapping[str, Any]]) -> None:
-        self.send_requests += -(-len(messages) // _BATCH)
-        for m in messages:
-            self._put(_body(m), 0)
+        bodies = [_body(m) for m in messages]
+        self.send_requests += billed_requests(bodies)
+        for body in bodies:
+            self._put(body, 0)
 
     def _put(self, body: str, delay_seconds: int) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -12,30 +13,80 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from podium.bench.engine import run_engine_bench
+from podium.bench.engine import machine_load, now_iso, run_engine_bench
+
+RESULTS = Path("bench-results.json")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description=(
+            "Measure Podium's speed and cost and print them. The full run measures the "
+            "engine (W1-W3), the SQLite home, admission strategies, expressions, "
+            "validation and the loops (W4, W5), and merges them into bench-results.json "
+            "(sections it does not measure, such as peers, are kept)."
+        ),
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--loops", action="store_true", help="W4 and W5 only, merged into bench-results.json"
+    )
+    mode.add_argument(
+        "--validate",
+        action="store_true",
+        help="definition validation only, merged into bench-results.json",
+    )
+    mode.add_argument(
+        "--peers",
+        action="store_true",
+        help="Podium (SQLite home) and Luigi side by side, merged into bench-results.json",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller workloads (W3 at 1,000, W4 at 10,000)"
+    )
+    return parser.parse_args(argv)
+
+
+def merge_results(sections: dict[str, Any], path: Path = RESULTS) -> None:
+    """Write ``sections`` into bench-results.json, keeping the sections this run did not
+    measure (each says when it was measured, and under what load)."""
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results.update(sections)
+    path.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
+    args = parse_args(sys.argv[1:])
+    quick = args.quick
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     console = Console(width=160)
-    if "--peers" in sys.argv:  # Podium (SQLite home) and Luigi side by side, only
+    if args.peers:  # Podium (SQLite home) and Luigi side by side, only
         from podium.bench.peers import main_peers
 
         main_peers(console)
         return
-    if "--loops" in sys.argv:  # W4 and W5 only, merged into bench-results.json
+    if args.loops:  # W4 and W5 only, merged into bench-results.json
         main_loops(console, quick)
         return
-    if "--validate" in sys.argv:  # definition validation only, merged into bench-results.json
+    if args.validate:  # definition validation only, merged into bench-results.json
         main_validate(console, quick)
         return
     results: dict[str, object] = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "measured_at": now_iso(),
+            "loadavg_before": machine_load(),
+            "quick": quick,
+        },
     }
     engine = run_engine_bench(quick=quick)
     results["engine"] = engine
-    table = Table(title="Engine on the embedded runtime (DynamoDB on moto, in-process queues)")
+    table = Table(
+        title="Engine on the embedded runtime (DynamoDB on moto, in-process queues), load "
+        f"{engine.get('loadavg_before')} before, {engine.get('loadavg_after')} after"
+    )
     for col in (
         "workload",
         "steps",
@@ -46,7 +97,9 @@ def main() -> None:
         "RCU/step",
         "SQS req/step",
         "Lambda inv/step",
-        "$/M steps",
+        "events/step",
+        "$/M steps (requests)",
+        "+ GB-s at embedded speed",
     ):
         table.add_column(col, justify="right")
     for name, r in engine["embedded"].items():
@@ -61,7 +114,9 @@ def main() -> None:
             str(p["dynamodb_read_units"]),
             str(p["sqs_requests"]),
             str(p["lambda_invocations"]),
+            str(p.get("eventbridge_events", "")),
             str(r["dollars_per_million_steps_requests"]),
+            str(r.get("lambda_gb_seconds_dollars_per_million_steps_at_embedded_speed", "")),
         )
     console.print(table)
     console.print(
@@ -83,7 +138,9 @@ def main() -> None:
         "strategy",
         "WCU/run",
         "RCU/run",
-        "SQS sends/run",
+        "SQS req/run",
+        "Lambda inv/run",
+        "events/run",
         "$/M runs",
         "DynamoDB calls/run",
     ):
@@ -94,7 +151,9 @@ def main() -> None:
             r["strategy"],
             str(r["write_units_per_run"]),
             str(r["read_units_per_run"]),
-            str(r["sqs_sends_per_run"]),
+            str(r.get("sqs_requests_per_run", "")),
+            str(r.get("lambda_invocations_per_run", "")),
+            str(r.get("eventbridge_events_per_run", "")),
             str(r["dollars_per_million_runs"]),
             calls,
         )
@@ -104,12 +163,18 @@ def main() -> None:
     except ImportError:
         pass
     else:
+        before = machine_load()
         expr = run_expression_bench()
-        results["expressions"] = expr
+        results["expressions"] = {
+            **expr,
+            "loadavg_before": before,
+            "loadavg_after": machine_load(),
+        }
         console.print_json(data=expr)
     results["validate"] = print_validate(console, quick)
     results["loops"] = print_loops(console, quick)
-    Path("bench-results.json").write_text(json.dumps(results, indent=2) + "\n")
+    results["machine"]["loadavg_after"] = machine_load()  # type: ignore[index]
+    merge_results(results)
     console.print("wrote bench-results.json")
 
 
@@ -135,10 +200,7 @@ def print_validate(console: Console, quick: bool) -> dict[str, Any]:
 
 
 def main_validate(console: Console, quick: bool) -> None:
-    path = Path("bench-results.json")
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results["validate"] = print_validate(console, quick)
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    merge_results({"validate": print_validate(console, quick)})
     console.print("wrote the validation figures into bench-results.json")
 
 
@@ -146,7 +208,10 @@ def print_loops(console: Console, quick: bool) -> dict[str, object]:
     from podium.bench.loops import run_loop_bench
 
     loops = run_loop_bench(quick=quick)
-    lt = Table(title="Loops on the embedded default (SQLite home): W4 foreach, W5 nested")
+    lt = Table(
+        title="Loops on the embedded default (SQLite home): W4 foreach, W5 nested, load "
+        f"{loops.get('loadavg_before')} before, {loops.get('loadavg_after')} after"
+    )
     for col in ("workload", "steps", "wall s", "steps/s", "CPU µs/step (process)"):
         lt.add_column(col, justify="right")
     for name in ("W4", "W5"):
@@ -162,15 +227,14 @@ def print_loops(console: Console, quick: bool) -> dict[str, object]:
     console.print(
         f"W4 engine CPU µs/step (memory adapters): {loops['W4']['engine_cpu_us_per_step']}"
     )
-    console.print_json(data={k: v for k, v in loops["W4"].items() if k.startswith("costs")})
+    for name in ("W4", "W5"):
+        console.print(name)
+        console.print_json(data={k: v for k, v in loops[name].items() if k.startswith("costs")})
     return loops
 
 
 def main_loops(console: Console, quick: bool) -> None:
-    path = Path("bench-results.json")
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results["loops"] = print_loops(console, quick)
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    merge_results({"loops": print_loops(console, quick)})
     console.print("wrote the loops figures into bench-results.json")
 
 

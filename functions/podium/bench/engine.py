@@ -7,10 +7,16 @@ import math
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from podium.adapters.clock import ManualClock
-from podium.local.runtime import LocalRuntime
+from podium.local.runtime import TABLE_NAME, LocalRuntime
+from podium.service.triggers import route_own_events
 
 # docs/cost.md: published on-demand prices (us-east-1, arm64 Lambda).
 PRICE = {
@@ -19,9 +25,59 @@ PRICE = {
     "sqs_request": 0.40 / 1e6,
     "lambda_request": 0.20 / 1e6,
     "lambda_gb_second": 0.0000133334,
+    "eventbridge_event": 1.00 / 1e6,  # PutEvents entries on a custom bus (Podium's)
 }
-LAMBDA_MEMORY_GB = 0.25
+# The advance and work functions' memory (infra/podium_cdk/props.py DEFAULT_MEMORY_MB):
+# they run every step's orchestration, so duration is priced at theirs.
+LAMBDA_MEMORY_GB = 512 / 1024
 STEP_FUNCTIONS_PER_MILLION = 25.0
+
+
+def machine_load() -> list[float]:
+    """The 1, 5 and 15 minute load averages (empty where /proc is not there)."""
+    try:
+        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+    except OSError:
+        return []
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class Requests:
+    """What a run cost besides DynamoDB, as AWS would bill it: the advance/work
+    functions' invocations (one per queue batch), SQS requests (sends per 64 KB chunk,
+    one receive and one delete per batch), the status changes published on Podium's bus
+    (a PutEvents entry each) and the events function's invocations (one per event: the
+    bus's rule hands every event of the account to it)."""
+
+    batches: int = 0
+    bus_events: int = 0
+    send_requests: int = 0
+
+    @property
+    def sqs_requests(self) -> int:
+        return self.send_requests + 2 * self.batches
+
+    @property
+    def lambda_invocations(self) -> int:
+        return self.batches + self.bus_events
+
+    def dollars(self, counter: RequestCounter) -> float:
+        return (
+            counter.write_units * PRICE["dynamodb_wcu"]
+            + counter.read_units * PRICE["dynamodb_rcu"]
+            + self.sqs_requests * PRICE["sqs_request"]
+            + self.lambda_invocations * PRICE["lambda_request"]
+            + self.bus_events * PRICE["eventbridge_event"]
+        )
+
+
+def duration_dollars(seconds: float) -> float:
+    """Lambda duration of ``seconds`` at the advance/work functions' memory."""
+    return seconds * LAMBDA_MEMORY_GB * PRICE["lambda_gb_second"]
 
 
 def chain(n: int) -> dict[str, Any]:
@@ -76,7 +132,7 @@ def _value_size(value: dict[str, Any]) -> int:
     if kind == "S":
         return len(v.encode())
     if kind == "N":
-        return len(v.lstrip("-").replace(".", "")) // 2 + 1
+        return _number_size(v)
     if kind == "B":
         return len(v)
     if kind in ("BOOL", "NULL"):
@@ -84,12 +140,20 @@ def _value_size(value: dict[str, Any]) -> int:
     if kind == "SS":
         return sum(len(x.encode()) for x in v)
     if kind == "NS":
-        return sum(len(x) // 2 + 1 for x in v)
+        return sum(_number_size(x) for x in v)
     if kind == "L":
         return 3 + sum(_value_size(x) + 1 for x in v)
     if kind == "M":
         return 3 + sum(len(k) + _value_size(x) + 1 for k, x in v.items())
     return len(str(v))
+
+
+def _number_size(text: str) -> int:
+    """One byte per two significant digits started, plus one, plus one when negative
+    (leading and trailing zeros are not significant)."""
+    mantissa = text.lstrip("+-").lower().partition("e")[0]
+    digits = mantissa.replace(".", "").strip("0")
+    return -(-len(digits) // 2) + 1 + (1 if text.startswith("-") else 0)
 
 
 INDEXES = ("gsi1", "gsi2")  # both project ALL (infra/podium_cdk/table.py)
@@ -100,10 +164,10 @@ class RequestCounter:
     side client, the exact DynamoDB units: a write is billed per KB of the larger of the
     item's before and after images, a consistent read per 4 KB (eventual: half; a Query
     per 4 KB of the items it read, before any filter or projection, at least one unit;
-    each key of a BatchGetItem as a
-    GetItem; a transaction's items twice; each item of a BatchWriteItem as a write); and a
-    write that changes an item in a global secondary index is billed again per index
-    (an item entering or leaving it: one write; its index key changing: two)."""
+    each key of a BatchGetItem as a GetItem; a transaction's items twice; each item of
+    a BatchWriteItem as a write); and a write that changes an item in a global secondary
+    index is billed again per index, once, transaction or not (an item entering or
+    leaving it: one write; its index key changing: two)."""
 
     def __init__(self, side_client: Any = None, table: str = "") -> None:
         self.calls: Counter[str] = Counter()
@@ -111,7 +175,8 @@ class RequestCounter:
         self.read_units = 0.0
         self._side = side_client
         self._table = table
-        self._pending: list[tuple[tuple[str, str], dict[str, Any] | None]] = []
+        # (key, item before, transactional)
+        self._pending: list[tuple[tuple[str, str], dict[str, Any] | None, bool]] = []
         self.index_write_units = 0
         self._query_consistent = False
         self._query: dict[str, Any] | None = None
@@ -157,11 +222,13 @@ class RequestCounter:
             size = sum(item_size(i) for i in items)
             units = max(1, -(-size // 4096))
             self.read_units += units if self._query_consistent else units / 2
-        for key, before in self._pending:
+        for key, before, transactional in self._pending:
             after = self._item(key) if self._side else None
             size = max(item_size(before) if before else 0, item_size(after) if after else 0)
             units = max(1, -(-size // 1024))
-            self.write_units += units
+            # A transaction bills its table write twice; the change then reaches the
+            # indexes as any write's does (one index write per KB per index).
+            self.write_units += 2 * units if transactional else units
             if before != after:  # a write that failed its condition changes no index
                 index = _index_units(before, after, units)
                 self.write_units += index
@@ -199,9 +266,7 @@ class RequestCounter:
 
     def _start_write(self, key: tuple[str, str], transactional: bool = False) -> None:
         before = self._item(key) if self._side else None
-        self._pending.append((key, before))
-        if transactional:
-            self._pending.append((key, before))  # transactions bill each item twice
+        self._pending.append((key, before, transactional))
 
     def _item(self, key: tuple[str, str]) -> dict[str, Any] | None:
         item: dict[str, Any] | None = self._side.get_item(
@@ -228,98 +293,105 @@ def _key(item: dict[str, Any]) -> tuple[str, str]:
     return item["pk"]["S"], item["sk"]["S"]
 
 
-def _run_once(defn: dict[str, Any], exact_units: bool) -> dict[str, Any]:
+@contextmanager
+def counting(
+    rt: LocalRuntime, exact_units: bool = True
+) -> Iterator[tuple[RequestCounter, Requests]]:
+    """Count what ``rt`` asks of AWS while the block runs (it starts runs and pumps):
+    DynamoDB requests and units (exact with ``exact_units``: a side client reads each
+    item's before and after), queue sends, Lambda batches and the events on Podium's bus.
+
+    The embedded runtime offers what the engine published to the ``bus: podium``
+    triggers in batches (``LocalRuntime._route_own_events``); on AWS each event is one
+    invocation of the events function, which reads the routing index for that event
+    alone. Here each is routed alone too, so its reads are counted as AWS bills them."""
     from podium import bootstrap
 
+    side = bootstrap.aws_clients("us-east-1", embedded=True)["dynamodb"] if exact_units else None
+    counter = RequestCounter(side, TABLE_NAME)
+    requests = Requests()
+    hooks = rt.dynamodb.meta.events
+    hooks.register("before-parameter-build.dynamodb", counter.before)
+    hooks.register("after-call.dynamodb", counter.after)
+    sent = rt.work_queue.send_requests + rt.event_queue.send_requests
+    invoke = rt._invoke
+
+    def invoking(handler: Any, batch: Any, context: Any) -> set[str]:
+        requests.batches += 1  # one Lambda invocation of a batch
+        return invoke(handler, batch, context)
+
+    def routing() -> int:
+        take = getattr(rt.services.events, "take_unrouted", None)
+        events = take() if take is not None else []
+        requests.bus_events += len(events)
+        return sum(route_own_events(rt.services, [event]) for event in events)
+
+    patched = ("_invoke", "_route_own_events")
+    own = {name: vars(rt)[name] for name in patched if name in vars(rt)}
+    rt._invoke = invoking  # type: ignore[method-assign]
+    rt._route_own_events = routing  # type: ignore[method-assign]
+    try:
+        yield counter, requests
+        routing()  # what the last pass published (the run's end)
+    finally:
+        for name in patched:  # as they were (the class's, or the instance's own)
+            if name in own:
+                setattr(rt, name, own[name])
+            else:
+                delattr(rt, name)
+        hooks.unregister("before-parameter-build.dynamodb", counter.before)
+        hooks.unregister("after-call.dynamodb", counter.after)
+        requests.send_requests = rt.work_queue.send_requests + rt.event_queue.send_requests - sent
+
+
+def _run_once(defn: dict[str, Any], exact_units: bool) -> dict[str, Any]:
     with LocalRuntime(clock=ManualClock()) as rt:
         rt.push(defn)
-        side = (
-            bootstrap.aws_clients("us-east-1", embedded=True)["dynamodb"] if exact_units else None
-        )
-        counter = RequestCounter(side, "podium-state")
-        events = rt.dynamodb.meta.events
-        events.register("before-parameter-build.dynamodb", counter.before)
-        events.register("after-call.dynamodb", counter.after)
-        work_sent, event_sent = rt.work_queue.send_requests, rt.event_queue.send_requests
-        t0 = time.perf_counter()
-        run = rt.start_run(defn["name"])
-        batches = _count_batches(rt)
-        wall = time.perf_counter() - t0
-        events.unregister("before-parameter-build.dynamodb", counter.before)
-        events.unregister("after-call.dynamodb", counter.after)
+        with counting(rt, exact_units) as (counter, requests):
+            t0 = time.perf_counter()
+            run = rt.start_run(defn["name"])
+            rt.pump()
+            wall = time.perf_counter() - t0
         view = rt.describe(run.run_id)
-        send_requests = (rt.work_queue.send_requests - work_sent) + (
-            rt.event_queue.send_requests - event_sent
-        )
     assert view.run.status.value == "SUCCEEDED", view.run
-    return {
-        "wall": wall,
-        "steps": len(view.steps),
-        "counter": counter,
-        "batches": batches,
-        "send_requests": send_requests,
-    }
+    return {"wall": wall, "steps": len(view.steps), "counter": counter, "requests": requests}
 
 
 def measure_embedded(defn: dict[str, Any]) -> dict[str, Any]:
-    """One run for the clock (no accounting overhead), one for exact DynamoDB units."""
+    """One run for the clock, one for exact DynamoDB units (the side client's reads
+    would slow the clock's run)."""
     timed = _run_once(defn, exact_units=False)
     costed = _run_once(defn, exact_units=True)
     steps, wall = timed["steps"], timed["wall"]
     counter: RequestCounter = costed["counter"]
-    batches, send_requests = costed["batches"], costed["send_requests"]
-    # SQS: send requests (a batch of up to 10 messages is one), plus one receive and one
-    # delete per Lambda batch.
-    sqs_requests = send_requests + 2 * batches
+    requests: Requests = costed["requests"]
     per_step = {
         "dynamodb_write_units": counter.write_units / steps,
         "dynamodb_read_units": counter.read_units / steps,
-        "sqs_requests": sqs_requests / steps,
-        "lambda_invocations": batches / steps,
+        "sqs_requests": requests.sqs_requests / steps,
+        "lambda_invocations": requests.lambda_invocations / steps,
+        "eventbridge_events": requests.bus_events / steps,
     }
-    dollars = (
-        (
-            counter.write_units * PRICE["dynamodb_wcu"]
-            + counter.read_units * PRICE["dynamodb_rcu"]
-            + sqs_requests * PRICE["sqs_request"]
-            + batches * PRICE["lambda_request"]
-        )
-        / steps
-        * 1e6
-    )
+    dollars = requests.dollars(counter) / steps * 1e6
+    # Duration: the timed run's wall time per step taken as Lambda time. An estimate, not
+    # AWS's: it moves with the machine's load and with moto's cost per call, where AWS
+    # bills each DynamoDB request's network round trip instead.
+    duration = duration_dollars(wall / steps) * 1e6
     return {
         "workflow": defn["name"],
         "steps": steps,
         "wall_seconds": round(wall, 3),
         "steps_per_second": round(steps / wall, 1),
         "ms_per_step": round(wall * 1000 / steps, 3),
-        "sqs_send_requests": send_requests,
-        "lambda_batches": batches,
+        "sqs_send_requests": requests.send_requests,
+        "lambda_batches": requests.batches,
+        "bus_events": requests.bus_events,
         "requests_by_kind": dict(counter.calls),
         "per_step": {k: round(v, 3) for k, v in per_step.items()},
         "dollars_per_million_steps_requests": round(dollars, 3),
-        "lambda_gb_seconds_dollars_per_million_steps_at_embedded_speed": round(
-            wall / steps * 1e6 * LAMBDA_MEMORY_GB * PRICE["lambda_gb_second"], 3
-        ),
+        "lambda_gb_seconds_dollars_per_million_steps_at_embedded_speed": round(duration, 3),
+        "dollars_per_million_steps_with_duration_at_embedded_speed": round(dollars + duration, 3),
     }
-
-
-def _count_batches(rt: LocalRuntime) -> int:
-    """Pump, counting handler invocations (each one Lambda invocation of a batch)."""
-    batches = 0
-    original = rt._invoke
-
-    def counting(handler: Any, batch: Any, context: Any) -> set[str]:
-        nonlocal batches
-        batches += 1
-        return original(handler, batch, context)
-
-    rt._invoke = counting  # type: ignore[method-assign]
-    try:
-        rt.pump()
-    finally:
-        rt._invoke = original  # type: ignore[method-assign]
-    return batches
 
 
 def engine_cpu(defn: dict[str, Any]) -> float:
@@ -335,6 +407,7 @@ def engine_cpu(defn: dict[str, Any]) -> float:
 
 
 def run_engine_bench(quick: bool = False) -> dict[str, Any]:
+    started, before = now_iso(), machine_load()
     sizes = {"W1": chain(100), "W2": fan(500), "W3": wide(1_000 if quick else 10_000)}
     embedded = {name: measure_embedded(defn) for name, defn in sizes.items()}
     cpu = {
@@ -343,6 +416,9 @@ def run_engine_bench(quick: bool = False) -> dict[str, Any]:
     }
     ratio = cpu["10000"] / cpu["100"] if cpu["100"] else math.nan
     return {
+        "measured_at": started,
+        "loadavg_before": before,
+        "loadavg_after": machine_load(),
         "embedded": embedded,
         "engine_cpu_us_per_step": cpu,
         "engine_cpu_flatness_10000_over_100": round(ratio, 2),

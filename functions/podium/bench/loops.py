@@ -4,10 +4,11 @@ W5, a 2-level nested foreach (100 x 100).
 - wall time on the embedded default (a SQLite home on disk, the local runtime);
 - engine CPU per iteration (Podium's own code: memory store and queues) at 1,000,
   10,000 and 100,000 iterations, and its flatness;
-- AWS requests and dollars per million steps on DynamoDB (moto), counted exactly as
-  W1-W3 are (engine.RequestCounter), on a 200-iteration loop: every iteration makes
-  the same requests, so the per-step cost does not depend on the loop's size (moto's
-  transactions copy the table, which makes a bigger loop there slow, not dearer).
+- AWS requests and dollars per million steps on DynamoDB (moto), counted and priced
+  as W1-W3 are (engine.counting), on a smaller loop of W4's shape (W4_COST_SAMPLE:
+  more iterations than its concurrency, so the loop relaunches iterations as earlier
+  ones end, as W4 does for all but its first 1,000; moto makes a bigger loop slow) and
+  on a W5 of 10 x 10. Lambda duration is priced at the embedded default's speed.
 
 A "step" is an iteration's inner step plus the loop step itself (N + 1 for W4).
 """
@@ -20,8 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from podium.adapters.clock import ManualClock
-from podium.bench.engine import PRICE, RequestCounter, _count_batches
+from podium.bench.engine import counting, duration_dollars, machine_load, now_iso
 from podium.local.runtime import LocalRuntime
+
+# W4's cost sample, (iterations, concurrency): W4 (100,000 at 1,000: about 100 waves, 99%
+# of its iterations launched as earlier ones end) scaled down to what moto runs in about
+# a minute: 10 waves of 20 (above a Lambda batch of 10 messages), 90% relaunched.
+# (2,000 at 1,000 had not ended after 10 minutes on moto, 2 cores at a load of about 9.)
+W4_COST_SAMPLE = (200, 20)
 
 
 def foreach(n: int, concurrency: int = 1_000) -> dict[str, Any]:
@@ -107,40 +114,26 @@ def engine_cpu(defn: dict[str, Any]) -> float:
     return cpu / _steps_of(defn) * 1e6
 
 
-def costs(defn: dict[str, Any]) -> dict[str, Any]:
-    """Requests per step on DynamoDB (moto) and in-process queues, priced."""
-    from podium import bootstrap
-
+def costs(defn: dict[str, Any], wall_seconds_per_step: float | None = None) -> dict[str, Any]:
+    """Requests per step on DynamoDB (moto) and in-process queues, priced as W1-W3's
+    (engine.counting). With ``wall_seconds_per_step`` (the embedded default's, from
+    ``embedded_wall``), Lambda duration is priced at that speed too."""
     with LocalRuntime(clock=ManualClock()) as rt:
         rt.push(defn)
-        side = bootstrap.aws_clients("us-east-1", embedded=True)["dynamodb"]
-        counter = RequestCounter(side, "podium-state")
-        events = rt.dynamodb.meta.events
-        events.register("before-parameter-build.dynamodb", counter.before)
-        events.register("after-call.dynamodb", counter.after)
-        sent = rt.work_queue.send_requests + rt.event_queue.send_requests
-        run = rt.start_run(defn["name"])
-        batches = _count_batches(rt)
-        events.unregister("before-parameter-build.dynamodb", counter.before)
-        events.unregister("after-call.dynamodb", counter.after)
-        send_requests = rt.work_queue.send_requests + rt.event_queue.send_requests - sent
+        with counting(rt) as (counter, requests):
+            run = rt.start_run(defn["name"])
+            rt.pump()
         status = rt.describe(run.run_id).run.status.value
     if status != "SUCCEEDED":
         raise RuntimeError(f"{defn['name']} ended {status}")
     steps = _steps_of(defn)
-    sqs = send_requests + 2 * batches  # sends, plus a receive and a delete per batch
-    dollars = (
-        counter.write_units * PRICE["dynamodb_wcu"]
-        + counter.read_units * PRICE["dynamodb_rcu"]
-        + sqs * PRICE["sqs_request"]
-        + batches * PRICE["lambda_request"]
-    )
+    dollars = requests.dollars(counter) / steps * 1e6
     writes = sum(
         n
         for op, n in counter.calls.items()
         if op.split(".")[1] in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
     )
-    return {
+    out: dict[str, Any] = {
         "workflow": defn["name"],
         "steps": steps,
         "requests_by_kind": dict(counter.calls),
@@ -148,28 +141,56 @@ def costs(defn: dict[str, Any]) -> dict[str, Any]:
             "dynamodb_write_requests": round(writes / steps, 3),
             "dynamodb_write_units": round(counter.write_units / steps, 3),
             "dynamodb_read_units": round(counter.read_units / steps, 3),
-            "sqs_requests": round(sqs / steps, 3),
-            "lambda_invocations": round(batches / steps, 3),
+            "sqs_requests": round(requests.sqs_requests / steps, 3),
+            "lambda_invocations": round(requests.lambda_invocations / steps, 3),
+            "eventbridge_events": round(requests.bus_events / steps, 3),
         },
-        "dollars_per_million_steps_requests": round(dollars / steps * 1e6, 3),
+        "dollars_per_million_steps_requests": round(dollars, 3),
     }
+    if wall_seconds_per_step is not None:
+        duration = duration_dollars(wall_seconds_per_step) * 1e6
+        out["lambda_gb_seconds_dollars_per_million_steps_at_embedded_speed"] = round(duration, 3)
+        out["dollars_per_million_steps_with_duration_at_embedded_speed"] = round(
+            dollars + duration, 3
+        )
+    return out
+
+
+def _with_duration(cost: dict[str, Any], wall: dict[str, Any]) -> dict[str, Any]:
+    """``cost`` with Lambda duration priced at the embedded default's speed (``wall``,
+    the bigger loop's run on the SQLite home): an estimate that moves with the machine's
+    load, not AWS's duration, which adds a network round trip per request."""
+    if "wall_seconds" in wall and "dollars_per_million_steps_requests" in cost:
+        duration = duration_dollars(wall["wall_seconds"] / wall["steps"]) * 1e6
+        cost["lambda_gb_seconds_dollars_per_million_steps_at_embedded_speed"] = round(duration, 3)
+        cost["dollars_per_million_steps_with_duration_at_embedded_speed"] = round(
+            cost["dollars_per_million_steps_requests"] + duration, 3
+        )
+    return cost
 
 
 def run_loop_bench(quick: bool = False, biggest: int = 100_000) -> dict[str, Any]:
+    started, before = now_iso(), machine_load()
     sizes = [1_000, 10_000] if quick else [1_000, 10_000, biggest]
     cpu = {str(n): round(engine_cpu(foreach(n)), 1) for n in sizes}
     first, last = str(sizes[0]), str(sizes[-1])
     w4 = embedded_wall(foreach(sizes[-1]))
     w5 = embedded_wall(nested(10, 10) if quick else nested(100, 100))
+    iterations, concurrency = W4_COST_SAMPLE
+    w4_costs = {"concurrency": concurrency, **costs(foreach(iterations, concurrency))}
+    w5_costs = costs(nested(10, 10))
     return {
+        "measured_at": started,
+        "loadavg_before": before,
+        "loadavg_after": machine_load(),
         "W4": {
             "embedded": w4,
             "engine_cpu_us_per_step": cpu,
             f"engine_cpu_flatness_{last}_over_{first}": round(cpu[last] / cpu[first], 2),
-            "costs_at_200": costs(foreach(200)),
+            f"costs_at_{iterations}": _with_duration(w4_costs, w4),
         },
         "W5": {
             "embedded": w5,
-            "costs_at_10x10": costs(nested(10, 10)),
+            "costs_at_10x10": _with_duration(w5_costs, w5),
         },
     }

@@ -1,18 +1,18 @@
 """What admission control costs: AWS requests per run under each run strategy.
 
 Each strategy starts 20 runs of a one-step workflow at once on the embedded runtime and
-counts every DynamoDB request (exact write and read units) and SQS request per run. The
-step itself costs the same under every strategy, so the differences between rows are
-the price of the strategy."""
+counts every DynamoDB request (exact write and read units), SQS request (sends, and a
+receive and a delete per Lambda batch), Lambda invocation and EventBridge event per run,
+priced as the engine's workloads are (engine.counting). The step itself costs the same
+under every strategy, so the differences between rows are the price of the strategy."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from podium import bootstrap
 from podium.adapters.clock import ManualClock
-from podium.bench.engine import PRICE, RequestCounter
-from podium.local.runtime import TABLE_NAME, LocalRuntime
+from podium.bench.engine import counting
+from podium.local.runtime import LocalRuntime
 
 RUNS = 20
 STRATEGIES: dict[str, Any] = {
@@ -28,34 +28,21 @@ def measure_strategy(name: str, strategy: Any) -> dict[str, Any]:
     defn = {"name": f"s_{name}", "run_strategy": strategy, "steps": [{"id": "a", "type": "noop"}]}
     with LocalRuntime(clock=ManualClock()) as rt:
         rt.push(defn)
-        side = bootstrap.aws_clients("us-east-1", embedded=True)["dynamodb"]
-        counter = RequestCounter(side, TABLE_NAME)
-        events = rt.dynamodb.meta.events
-        events.register("before-parameter-build.dynamodb", counter.before)
-        events.register("after-call.dynamodb", counter.after)
-        sends = rt.work_queue.send_requests + rt.event_queue.send_requests
-        for _ in range(RUNS):
-            rt.start_run(defn["name"])
-        rt.pump()
-        events.unregister("before-parameter-build.dynamodb", counter.before)
-        events.unregister("after-call.dynamodb", counter.after)
-        sends = rt.work_queue.send_requests + rt.event_queue.send_requests - sends
-    dollars = (
-        (
-            counter.write_units * PRICE["dynamodb_wcu"]
-            + counter.read_units * PRICE["dynamodb_rcu"]
-            + sends * PRICE["sqs_request"]
-        )
-        / RUNS
-        * 1e6
-    )
+        with counting(rt) as (counter, requests):
+            for _ in range(RUNS):
+                rt.start_run(defn["name"])
+            rt.pump()
+    dollars = requests.dollars(counter) / RUNS * 1e6
     return {
         "strategy": name,
         "runs": RUNS,
         "requests_per_run": {k: round(v / RUNS, 2) for k, v in sorted(counter.calls.items())},
         "write_units_per_run": round(counter.write_units / RUNS, 2),
         "read_units_per_run": round(counter.read_units / RUNS, 2),
-        "sqs_sends_per_run": round(sends / RUNS, 2),
+        "sqs_sends_per_run": round(requests.send_requests / RUNS, 2),
+        "sqs_requests_per_run": round(requests.sqs_requests / RUNS, 2),
+        "lambda_invocations_per_run": round(requests.lambda_invocations / RUNS, 2),
+        "eventbridge_events_per_run": round(requests.bus_events / RUNS, 2),
         "dollars_per_million_runs": round(dollars, 2),
     }
 

@@ -22,12 +22,11 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from podium.adapters.queues import SQS_MAX_DELAY_SECONDS, LocalMessage
+from podium.adapters.queues import SQS_MAX_DELAY_SECONDS, LocalMessage, billed_requests
 from podium.adapters.sqlite.db import Database
 from podium.adapters.sqlite.rows import read_starter
 from podium.core.ports import Clock
 
-_BATCH = 10
 _KNOWN_STARTERS = 10_000  # runs whose starter a queue remembers (then it reads them again)
 
 
@@ -61,21 +60,18 @@ class SqliteQueue:
         # run id -> the token of the process that started its tree (rows.read_starter)
         self._starters: dict[str, str | None] = {}
         self.sent = 0  # messages
-        self.send_requests = 0  # what SQS would bill: a batch of up to 10 is one request
+        self.send_requests = 0  # what SQS would bill (queues.billed_requests)
 
     def send(self, message: Mapping[str, Any], delay_seconds: int = 0) -> None:
-        self.send_requests += 1
         self._put([message], min(delay_seconds, SQS_MAX_DELAY_SECONDS))
 
     def send_many(self, messages: Sequence[Mapping[str, Any]]) -> None:
         if not messages:
             return
-        self.send_requests += -(-len(messages) // _BATCH)
         self._put(messages, 0)
 
     def send_at(self, message: Mapping[str, Any], due_ms: int) -> None:
         """Deliver at ``due_ms`` however far ahead (no 15-minute cap: the home's timers)."""
-        self.send_requests += 1
         self._put([message], 0, visible=max(due_ms, self._clock.now_ms()))
 
     def _put(
@@ -83,10 +79,15 @@ class SqliteQueue:
     ) -> None:
         if visible is None:
             visible = self._clock.now_ms() + delay_seconds * 1000
+        bodies = [_body(m) for m in messages]
+        self.send_requests += billed_requests(bodies)
         with self._db.write() as conn:
             conn.executemany(
                 "INSERT INTO messages (queue, body, visible_at, owner) VALUES (?, ?, ?, ?)",
-                [(self.name, _body(m), visible, self._owner_for(conn, m)) for m in messages],
+                [
+                    (self.name, body, visible, self._owner_for(conn, m))
+                    for m, body in zip(messages, bodies, strict=True)
+                ],
             )
         self.sent += len(messages)
 
