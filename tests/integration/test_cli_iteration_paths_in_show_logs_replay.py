@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from podium.cli.main import app
-from podium.local.dev_server import DevServer, open_runtime
+from podium.local.dev_server import DevServer
+from tests.integration import test_tags as tags_tests
 from tests.integration.test_cli_local import podium, run_id_of
 
 LOOPY = """
@@ -104,21 +102,8 @@ steps:
 """
 
 
-@pytest.fixture
-def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DevServer]:
-    monkeypatch.setenv("PODIUM_CONFIG", str(tmp_path / "no-config.toml"))
-    runtime = open_runtime(tmp_path / "home")
-    runtime.start()
-    try:
-        with DevServer(runtime, port=0) as server:
-            yield server
-    finally:
-        runtime.stop()
-
-
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.loads(response.read())
+dev = tags_tests.dev  # the fixture: podium dev on a home under tmp_path
+_get = tags_tests._get
 
 
 def test_runs_show_step_through_an_endpoint_takes_an_iteration_path(
