@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from podium.local.dev_server import DevServer, wait_until
 from tests.browser.conftest import call, expect
 
@@ -69,16 +67,12 @@ def test_a_step_retried_in_place_keeps_its_first_attempt_in_the_detail(
     call(dev, f"/runs/{run_id}/actions", {"action": "stop"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine's 'failed' timeline event records no started_at (service/attempts.py"
-    " _after_final_failure, service/lifecycle.py): an earlier attempt that failed for good"
-    " has no start to draw its bar from; console_views reads one when it is recorded",
-)
 def test_a_step_retried_in_place_keeps_its_first_attempt_in_the_gantt(
     dev: DevServer, page: Any
 ) -> None:
-    """The Gantt draws one running bar per attempt, the first one included."""
+    """The Gantt draws one running bar per attempt, the first one included (the "failed"
+    timeline item of an attempt that failed for good had no start to draw it from: it
+    records the attempt's ``started_at`` now)."""
     run_id = _retried_in_place(dev, page)
     try:
         expect(page.locator("#detail-attempts tbody tr:not(.err)")).to_have_count(2)

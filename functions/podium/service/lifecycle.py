@@ -479,7 +479,9 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
         return False
     summary = plan.error.summary() if plan.error is not None else None
     if plan.error is not None:
-        record_error(ctx, run, step, number, now, plan.error, "failed")
+        record_error(
+            ctx, run, step, number, now, plan.error, "failed", {"started_at": attempt.started_at}
+        )
     publish_step(ctx, run, step, plan.to, attempt=number, error=summary, at=now)
     withdraw_deadline(ctx, attempt)
     release_all(ctx, run, step)
