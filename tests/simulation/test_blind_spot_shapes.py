@@ -68,8 +68,8 @@ def test_a_signal_trigger_that_ignores_its_condition_is_caught(
     """d2's set fails the condition; ignored, it starts a third run."""
     real = signal_triggers._first_set
 
-    def no_condition(*args: Any) -> Any:
-        return real(*args[:-1], None)
+    def no_condition(*args: Any) -> Any:  # (..., condition, failures): no condition
+        return real(*args[:-2], None, args[-1])
 
     monkeypatch.setattr(signal_triggers, "_first_set", no_condition)
     assert _caught(_details("signal_trigger"), "unexpected_result", "3 runs, want 2")
