@@ -100,8 +100,12 @@ def test_the_api_pauses_and_resumes_and_checks_its_body(runtime: LocalRuntime) -
         "POST", "/workflows/bf_cancel/backfill", {"from": "2025-12-01", "to": "2025-12-02"}
     )
     assert status == 400 and body["errors"][0]["path"] == "body.max_active", body
+    status, body = call("GET", "/workflows/bf_cancel/triggers")
+    assert status == 200 and body["triggers"][0]["backfills_paused"] is True, body
     status, body = call("POST", "/workflows/bf_cancel/backfill/resume", {"trigger": "daily"})
     assert status == 200 and body["paused"] is False, body
+    status, body = call("GET", "/workflows/bf_cancel/triggers")
+    assert body["triggers"][0]["backfills_paused"] is False, body
     status, body = call("POST", "/workflows/bf_cancel/backfill/pause", {"trigger": "nope"})
     assert status == 400 and body["errors"][0]["path"] == "body.trigger", body
     status, body = call("POST", "/workflows/bf_cancel/backfill/resume", {"paused": True})
@@ -125,6 +129,8 @@ def test_the_cli_pauses_and_resumes_in_the_home(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "--max-active: the backfills of 'daily' are paused" in (
         refused.stderr
     )
+    listed = podium(home, "triggers", "list", "nightly")
+    assert listed.returncode == 0 and "backfills paused" in listed.stdout, listed.stdout
     resumed = podium(home, "backfill", "nightly", "--resume", "--json")
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["paused"] is False

@@ -86,6 +86,8 @@ def list_command(
     table = Table("trigger", "kind", "rule", "state", "last fired", "last failure")
     for t in body["triggers"]:
         state = "[green]on[/green]" if t["enabled"] else "[yellow]off[/yellow]"
+        if t.get("backfills_paused"):
+            state += ", [yellow]backfills paused[/yellow]"
         failure = t.get("last_failure")
         failed = Text(f"{failure['at']}: {failure['error']}", style="red") if failure else "-"
         table.add_row(t["id"], t["kind"], t["rule"], state, t.get("last_fired") or "-", failed)

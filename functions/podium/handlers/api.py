@@ -24,7 +24,8 @@ Routes:
   POST /runs/{run_id}/actions      stop, kill, pause, resume or restart a run
                                    (podium.service.action_requests; docs/operations.md)
   POST /runs/{run_id}/steps/actions  skip, retry now, stop or resume one step
-  GET  /workflows/{name}/triggers  its triggers: kind, rule, enabled, last fired
+  GET  /workflows/{name}/triggers  its triggers: kind, rule, enabled, last fired,
+                                   backfills paused
   POST /workflows/{name}/triggers/{trigger}/enable   (or /disable): no new version
   POST /workflows/{name}/backfill  {"from", "to", "trigger"?, "reprocess"?,
                                    "max_active"?, "backwards"?, "dry_run"?}: one run per

@@ -272,6 +272,8 @@ def list_triggers(ctx: Services, workflow: str) -> list[dict[str, Any]]:
                     else None
                 ),
                 "rule": _rule(trigger),
+                # podium backfill WF --pause: its backfills start no run until resumed
+                "backfills_paused": bool(state and state.backfills_paused),
             }
         )
     return out
