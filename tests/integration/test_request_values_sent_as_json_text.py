@@ -20,19 +20,17 @@ helper shared by every adapter (core/engine/text_fields.as_text).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.moto_api import state_manager
 
-from podium.adapters.clock import ManualClock
 from podium.adapters.http_transport import MappedHttpTransport, StdlibHttpTransport
 from podium.adapters.jobs.glue import GlueJobs
 from podium.core.ports import HttpAccess
 from podium.local.runtime import LocalRuntime
+from tests.integration import test_aws_jobs as aws_jobs_tests
 
 REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/podium-test"
@@ -43,16 +41,7 @@ PARAMS = {
 }
 
 
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    state_manager.set_transition(
-        model_name="glue::job_run", transition={"progression": "manual", "times": 10**9}
-    )
-    try:
-        with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
-            yield runtime
-    finally:
-        state_manager.unset_transition("glue::job_run")
+rt = aws_jobs_tests.rt  # the fixture: a memory runtime, moto Glue runs held RUNNING
 
 
 def test_glue_arguments_get_json_text_for_bool_list_and_map_values(rt: LocalRuntime) -> None:
