@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.dsl.signals import Since
 from podium.core.engine.actions import (
     ACTION_EVENT,
     RunAction,
@@ -37,6 +38,7 @@ from podium.service.detached_runs import follows_parent
 from podium.service.loop_views import iteration_section
 from podium.service.restart import is_iteration, newest_restart, restart_place, restarted_as
 from podium.service.runs import with_callback_tokens
+from podium.service.signal_waiters import deadline_of
 from podium.service.step_paths import with_home_counts
 from podium.service.views import (
     BadStepsToken,
@@ -482,19 +484,67 @@ def _step_row(
     events: list[TimelineEvent],
     now: int,
     placeholder: bool = False,
+    ran: dict[str, tuple[str, StepRecord | None]] | None = None,
 ) -> dict[str, Any]:
+    """``ran``: where the steps a restart took over ran (``_where_they_ran``)."""
     attempts = _attempts(step, events)
     model = compiled.by_id.get(_root(step.step))
     view = step_view(step)
     view["error_type"] = getattr(step, "error_type", None)
     if placeholder:
         view["status"] = NOT_STARTED
+    if ran is not None and step.step in ran:
+        # Taken over, it started and ended at the restart's write (0 ms): its duration is
+        # the one it ran for, in the run it ran in; none when that run is gone.
+        home, there = ran[step.step]
+        view["duration_ms"] = step_view(there)["duration_ms"] if there is not None else None
+        view["taken_over"] = {"ran_in": home}  # the run it ran in (or the last one known)
     return {
         **view,
         "type": model.type if model is not None else None,
         "attempt_list": [_attempt_view(a) for a in attempts],
         "segments": _segments(step, attempts, now),
     }
+
+
+# Restarts of restarts followed back at most this deep (one batch of reads each).
+MAX_TAKEN_OVER_DEPTH = 50
+
+
+def _where_they_ran(
+    ctx: Services, records: Iterable[StepRecord]
+) -> dict[str, tuple[str, StepRecord | None]]:
+    """For each step among ``records`` a restart took over (``taken_over_from``): the
+    run it ran in, followed back through restarts of restarts, and its record there
+    (None: that run, or its step, is gone: pruned or expired). One batch of reads per
+    restart followed back; none when no step was taken over."""
+    ran: dict[str, tuple[str, StepRecord | None]] = {}
+    todo = {r.step: r for r in records if taken_over_from(r.reason) is not None}
+    seen = {step: {r.run_id} for step, r in todo.items()}
+    for _ in range(MAX_TAKEN_OVER_DEPTH):
+        if not todo:
+            break
+        keys = [(str(taken_over_from(r.reason)), step) for step, r in todo.items()]
+        found = ctx.store.get_steps(keys)
+        nxt: dict[str, StepRecord] = {}
+        for key in keys:
+            origin, step = key
+            there = found.get(key)
+            if there is None:
+                ran[step] = (origin, None)
+                continue
+            back = taken_over_from(there.reason)
+            if back is None:
+                ran[step] = (origin, there)
+            elif back in seen[step]:  # a cycle (never written so): nothing ran
+                ran[step] = (origin, None)
+            else:
+                seen[step].add(origin)
+                nxt[step] = there
+        todo = nxt
+    for step, r in todo.items():  # deeper than followed: not known
+        ran[step] = (r.run_id, None)
+    return ran
 
 
 def _shown_status(step: StepRecord, missing: set[str]) -> str:
@@ -567,6 +617,7 @@ def run_page(
         # live run's steps leave a status): the last page that has steps, not an empty one.
         offset = (len(rows) - 1) // limit * limit
     page = rows[offset : offset + limit]
+    ran = _where_they_ran(ctx, page)
     starts = [r.ready_at or r.started_at for r in records if (r.ready_at or r.started_at)]
     ends = [r.ended_at for r in records if r.ended_at is not None]
     window_start = min([run.started_at or run.created_at, *[s for s in starts if s]])
@@ -611,6 +662,7 @@ def run_page(
                     by_step.get(r.step, []),
                     now,
                     r.step in missing_set,
+                    ran,
                 )
                 for r in page
             ],
@@ -692,6 +744,64 @@ def _shown_value(ctx: Services, stored: Any) -> Any:
     return {**stored, "preview": text, "cut": True}
 
 
+# A waiting step's detail looks for a signal matching each entry among this many of its
+# name's newest (the engine's check looks further: service/signal_waits.py): read on
+# every refresh of a live console, only for the step open in it.
+SIGNALS_LOOKED = 200
+
+
+def _signal_wait(
+    ctx: Services, run: RunRecord, model: Any, record: StepRecord, placeholder: bool
+) -> dict[str, Any] | None:
+    """A step with ``wait_for``: each signal it waits for, and whether one matching has
+    arrived (``arrived``: True, with the one matched; False: none matches; None: not
+    known: the step has not begun to wait, or no match is among the newest
+    SIGNALS_LOOKED, ``looked``). Released, the step keeps the signals it matched (its
+    ``signals``); waiting, the stored signals are looked through as its check does,
+    heads only (no payload read). None for a step that waits for no signal."""
+    waits = list(getattr(model, "wait_for", None) or []) if model is not None else []
+    if not waits or model.id != record.step:
+        return None
+    matched = _shown_value(ctx, record.signals) if record.signals is not None else None
+    waiting = not placeholder and record.status is StepStatus.WAITING_FOR_SIGNALS
+    entries = []
+    for wait in waits:
+        entry: dict[str, Any] = {
+            "signal": wait.signal,
+            "match": wait.model_dump(mode="json")["match"],
+            "since": wait.since.value,
+            "arrived": None,
+        }
+        got = matched.get(wait.signal) if isinstance(matched, dict) else None
+        if isinstance(got, dict):
+            entry.update(arrived=True, signal_id=got.get("signal_id"), sent_at=got.get("sent_at"))
+            entry["params"] = got.get("params")
+        elif waiting and ctx.signals is not None:
+            since = record.waiting_since if wait.since is Since.STEP_START else None
+            page = ctx.signals.find_heads(
+                wait.signal,
+                wait.conditions,
+                now=ctx.now(),
+                since=since,
+                size=SIGNALS_LOOKED if wait.conditions else 1,
+            )
+            if page.heads:
+                head = page.heads[0].signal  # the newest: the one a check takes
+                entry.update(arrived=True, signal_id=head.signal_id, sent_at=head.sent_at)
+                entry["params"] = dict(head.params)
+            elif page.next is None:
+                entry["arrived"] = False
+            else:
+                entry["looked"] = SIGNALS_LOOKED
+        entries.append(entry)
+    return {
+        "waiting": waiting,
+        "waiting_since": record.waiting_since if waiting else None,
+        "deadline": deadline_of(ctx, run, record) if waiting else None,
+        "entries": entries,
+    }
+
+
 _CALLBACK_SHOWN = ("token", "type", "payload", "message", "approvers")
 
 
@@ -734,7 +844,9 @@ def step_detail(
         record = _placeholder(step, run_id)
     events = [e for e in ctx.store.list_events(run_id) if e.step == step]
     record = with_home_counts(ctx, run_id, with_callback_tokens([record], events)[0], compiled)
-    row = _step_row(record, compiled, events, ctx.now(), placeholder)
+    row = _step_row(
+        record, compiled, events, ctx.now(), placeholder, _where_they_ran(ctx, [record])
+    )
     # As its last attempt rendered them; a big value (stored by reference) read back.
     row["params"] = _shown_value(ctx, getattr(record, "params", None))
     row["output"] = _shown_value(ctx, record.output)
@@ -773,6 +885,8 @@ def step_detail(
         "iterations": page,
         "children": children,
         "callback": _callback(record, events),
+        # A step with wait_for: the signals it waits for, which arrived, which not yet.
+        "signals": _signal_wait(ctx, run, model, record, placeholder),
         "restart": _restart_from_step(ctx, run, step),
         "actions": sorted(
             a.value

@@ -11,13 +11,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from podium.core.engine.breakpoints import held_by, step_of_key
 from podium.core.engine.errors import NotFound
 from podium.core.engine.identity import child_run_id
+from podium.core.engine.loops import body_workflow
 from podium.core.engine.outputs import MAX_PARAMS_BYTES, REF_KEY, is_ref
 from podium.core.engine.records import RunRecord, StepRecord
-from podium.core.engine.status import RunStatus
+from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.ports import Payloads
+from podium.service.breakpoints import breakpoints_of
 from podium.service.context import Services
+from podium.service.pausing import BREAKPOINT
 from podium.service.step_paths import loop_home
 
 MAX_PAGE = 500
@@ -95,7 +99,9 @@ def _own_values(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in ("index", "parent")}
 
 
-def iteration_view(run: RunRecord) -> dict[str, Any]:
+def iteration_view(run: RunRecord, held_at: str | None = None) -> dict[str, Any]:
+    """``held_at``: the step of the iteration a breakpoint holds (``held_at_breakpoints``):
+    its run goes on RUNNING while it waits for a person to resume that step."""
     # Values stored apart are not read for a page: a read per iteration (up to MAX_PAGE,
     # every 2 s in a live console) would show at most each value's first 5,000
     # characters. A marker says where they are shown whole: the iteration's own run.
@@ -118,7 +124,30 @@ def iteration_view(run: RunRecord) -> dict[str, Any]:
         # A stopped iteration has no error of its own: why it stopped (its loop failed
         # fast, an operator stopped the run, a fence) is what the column must say.
         "error": run.reason if run.error is None and run.status is RunStatus.STOPPED else run.error,
+        "held_at": held_at,
     }
+
+
+def held_at_breakpoints(ctx: Services, children: list[RunRecord]) -> dict[str, str]:
+    """The iterations among ``children`` that a breakpoint holds (run id -> the step held
+    PAUSED there, reason BREAKPOINT): read only where a breakpoint of the loop's body can
+    hold one (no read at all for a body without breakpoints, the common case), one batch
+    of step reads for those. A breakpoint in a loop nested in the body holds that inner
+    loop's iteration: the outer one is shown running."""
+    wanted: list[tuple[str, str]] = []
+    for child in children:
+        if child.status.terminal:
+            continue
+        keys = breakpoints_of(ctx, child.workflow)  # cached a second per process
+        steps = {step_of_key(k) for k in keys}
+        wanted += [(child.run_id, s) for s in sorted(steps) if held_by(keys, s, child.parent_index)]
+    if not wanted:
+        return {}
+    held: dict[str, str] = {}
+    for (run_id, step), record in sorted(ctx.store.get_steps(wanted).items()):
+        if record.status is StepStatus.PAUSED and record.reason == BREAKPOINT:
+            held.setdefault(run_id, step)
+    return held
 
 
 def iteration_section(run: RunRecord, payloads: Payloads | None = None) -> dict[str, Any] | None:
@@ -210,6 +239,7 @@ def iterations(
     assert record is not None
     counts = loop_counts(record)
     end = counts["launched"] if counts else 0
+    held = _held_iterations(ctx, run, home, step, end) if counts and counts["running"] else {}
     start = _start_of(token)
     limit = max(1, min(limit, MAX_PAGE))
     page: list[dict[str, Any]] = []
@@ -227,7 +257,7 @@ def iterations(
             child = found.get(child_id)
             if child is None or (failed_only and child.status not in _FAILED):
                 continue
-            view = iteration_view(child)
+            view = iteration_view(child, held.get(child_id))
             size += len(json.dumps(view, default=str))
             if page and size > PAGE_BYTES:
                 index, full = i, True  # this one opens the next page
@@ -240,4 +270,21 @@ def iterations(
         "counts": counts,
         "iterations": page,
         "next": str(index) if index < end else None,
+        # Of all its iterations (the first SCAN_LIMIT), not of this page's: those whose
+        # run waits for a person to resume a step held at its breakpoint.
+        "held": len(held),
     }
+
+
+def _held_iterations(
+    ctx: Services, run: RunRecord, home: str, step: str, end: int
+) -> dict[str, str]:
+    """The loop's iterations held at a breakpoint (``held_at_breakpoints``), among its
+    first SCAN_LIMIT: none read while its body has no breakpoint."""
+    if not breakpoints_of(ctx, body_workflow(run.workflow, step)):
+        return {}
+    held: dict[str, str] = {}
+    for first in range(0, min(end, SCAN_LIMIT), 100):
+        ids = [child_run_id(home, step, i) for i in range(first, min(end, SCAN_LIMIT, first + 100))]
+        held.update(held_at_breakpoints(ctx, list(ctx.store.get_runs(ids).values())))
+    return held

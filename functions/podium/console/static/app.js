@@ -1066,7 +1066,9 @@
   }
 
   // A loop step's iterations: one cell per iteration, coloured by status (a child run
-  // each: a click opens it), with a "failed only" filter and paging by token.
+  // each: a click opens it), with a "failed only" filter and paging by token. An
+  // iteration a breakpoint holds (held_at: its step, PAUSED) runs on as far as its status
+  // says: its cell says it waits for a person, and opens that step, where Resume is.
   function iterationGrid(data) {
     const page = data.iterations, c = data.step.children || {};
     const name = data.step.step;
@@ -1075,12 +1077,18 @@
         onchange: (e) => { location.hash = runQuery({ failed: e.target.checked ? "1" : "", from: "" }); } }),
       " failed only");
     if (runState.failedOnly) toggle.querySelector("input").checked = true;
-    const counts = ["running", "succeeded", "failed", "stopped"].filter((k) => c[k]).map((k) => `${num(c[k])} ${k}`).join(" · ");
+    const held = Math.min(Number(page.held || 0), c.running || 0); // among the running
+    const shown = { ...c, running: (c.running || 0) - held, held };
+    const counts = ["running", "held", "succeeded", "failed", "stopped"].filter((k) => shown[k])
+      .map((k) => `${num(shown[k])} ${k === "held" ? "paused at a breakpoint" : k}`).join(" · ");
     const cells = page.iterations.map((it) => {
       const values = short(iterationValues(it.values), 500);
-      const tip = `#${it.index} ${it.status}${values ? " · " + values : ""}${it.duration_ms != null ? " · " + fmtDur(it.duration_ms) : ""}${it.error ? "\n" + short(String(it.error), 1000) : ""}`;
-      return h("a", { class: `it-cell s-${it.status}`, title: tip, "data-index": it.index, "data-status": it.status,
-        href: `#/runs/${encodeURIComponent(it.run_id)}` }, String(it.index));
+      const status = it.held_at ? `${it.status}, paused at a breakpoint on step ${it.held_at} (open it to resume)` : it.status;
+      const tip = `#${it.index} ${status}${values ? " · " + values : ""}${it.duration_ms != null ? " · " + fmtDur(it.duration_ms) : ""}${it.error ? "\n" + short(String(it.error), 1000) : ""}`;
+      const run = `#/runs/${encodeURIComponent(it.run_id)}`;
+      return h("a", { class: `it-cell s-${it.status}${it.held_at ? " held" : ""}`, title: tip, "data-index": it.index, "data-status": it.status,
+        "data-held": it.held_at || null, "aria-label": it.held_at ? `iteration ${it.index}: paused at a breakpoint on step ${it.held_at}` : null,
+        href: it.held_at ? `${run}?${new URLSearchParams({ step: it.held_at })}` : run }, String(it.index));
     });
     return h("section", { class: "d-sec", id: "detail-iterations" },
       h("h3", {}, "Iterations"),
@@ -1120,6 +1128,29 @@
       h("pre", { class: "json token", id: "detail-callback-token" }, cb.token)));
   }
 
+  // A step with wait_for: each signal it waits for, arrived (the one matched) or missing,
+  // so that a step WAITING_FOR_SIGNALS says what it still lacks.
+  function signalSection(sig, section) {
+    const matchText = (m) => Object.entries(m || {}).map(([k, v]) =>
+      v && typeof v === "object" && "op" in v ? `${k} ${v.op} ${JSON.stringify(v.value)}` : `${k} = ${JSON.stringify(v)}`).join(", ");
+    const missing = sig.entries.filter((e) => e.arrived !== true).length;
+    const state = (e) => e.arrived === true ? "arrived" : e.arrived === false ? "missing" : sig.waiting ? "unknown" : "not waiting";
+    const said = (e) => e.arrived === true ? `arrived${e.sent_at ? ` · sent ${fmtTime(e.sent_at)}` : ""}${e.signal_id ? ` · ${e.signal_id}` : ""}`
+      : e.arrived === false ? "missing: no matching signal yet"
+        : e.looked ? `none matching among its newest ${num(e.looked)} signals (older ones are looked at by the step's own check)`
+          : "not looked for: the step does not wait now";
+    return section("Signals", h("div", { id: "detail-signals" },
+      h("p", { class: "muted small", id: "detail-signals-summary" }, sig.waiting
+        ? `waiting for ${num(missing)} of ${num(sig.entries.length)} signal${sig.entries.length === 1 ? "" : "s"}` +
+          (sig.waiting_since ? ` since ${fmtTime(sig.waiting_since)}` : "") + (sig.deadline ? ` · times out at ${fmtTime(sig.deadline)}` : "")
+        : `waits for ${num(sig.entries.length)} signal${sig.entries.length === 1 ? "" : "s"}`),
+      h("ul", { class: "signals" }, sig.entries.map((e) => h("li", { "data-signal": e.signal, "data-state": state(e) },
+        h("span", { class: `badge sig-${state(e).replace(" ", "-")}` }, state(e)), " ", h("b", { class: "mono" }, e.signal),
+        e.match && Object.keys(e.match).length ? h("span", { class: "muted small" }, ` where ${matchText(e.match)}`) : null,
+        e.since === "step_start" ? h("span", { class: "muted small" }, " (sent since the wait began)") : null,
+        h("div", { class: "muted small" }, clip(said(e), `signal-${e.signal}`, 1000)))))));
+  }
+
   function renderDetail(data) {
     const st = data.step, def = data.definition || {};
     const params = { ...def };
@@ -1145,6 +1176,7 @@
         lastTrace ? fold(`traceback-${last.attempt}`, true, "traceback", h("pre", { class: "error", id: "detail-traceback" }, clip(lastTrace, "traceback"))) : null) : null,
       st.reason ? section("Reason", h("p", { id: "detail-reason" }, clip(st.reason, "reason"))) : null,
       data.callback ? callbackSection(data.callback, section) : null,
+      data.signals ? signalSection(data.signals, section) : null,
       data.iterations ? iterationGrid(data) : null,
       // A subworkflow step's runs (one per attempt that started one): the way down to the
       // called workflow's steps, as a loop's grid leads to its iterations.
