@@ -50,7 +50,7 @@ def _retried_in_place(dev: DevServer, page: Any) -> str:
 def test_a_step_retried_in_place_keeps_its_first_attempt_in_the_detail(
     dev: DevServer, page: Any
 ) -> None:
-    """``console_views._attempts`` built the earlier attempts from the timeline's
+    """``attempts_of`` (then ``console_views._attempts``) built the earlier attempts from the timeline's
     ``retry`` events only. A step that failed for good (a ``failed`` event) and was then
     retried in place by an operator has no ``retry`` event for its first attempt, so
     after the retry the detail said "Failed 2 attempts" over a table with one row (#2):

@@ -18,6 +18,7 @@ baseline, which every seed checks), and a control shows the clean engine passes:
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import pytest
@@ -67,9 +68,12 @@ def test_a_signal_trigger_that_ignores_its_condition_is_caught(
 ) -> None:
     """d2's set fails the condition; ignored, it starts a third run."""
     real = signal_triggers._first_set
+    signature = inspect.signature(real)
 
-    def no_condition(*args: Any) -> Any:  # (..., condition, failures): no condition
-        return real(*args[:-2], None, args[-1])
+    def no_condition(*args: Any, **kwargs: Any) -> Any:  # by name: survives a reorder
+        bound = signature.bind(*args, **kwargs)
+        bound.arguments["condition"] = None
+        return real(*bound.args, **bound.kwargs)
 
     monkeypatch.setattr(signal_triggers, "_first_set", no_condition)
     assert _caught(_details("signal_trigger"), "unexpected_result", "3 runs, want 2")

@@ -19,6 +19,7 @@ import pytest
 from podium.adapters.clock import ManualClock
 from podium.core.dsl.errors import DefinitionError
 from podium.core.engine.actions import RunAction
+from podium.core.engine.attempt_history import attempts_of
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
@@ -185,7 +186,7 @@ def test_an_attempt_that_failed_for_good_before_a_retry_in_place_is_listed() -> 
             "r", 60, "failed-bad-2", "failed", step="bad", attempt=2, detail={"error": "E: again"}
         ),
     ]
-    attempts = console_views._attempts(step, events)
+    attempts = attempts_of(step, events)
     assert [(a.attempt, a.status, a.error, a.ended_at) for a in attempts] == [
         (1, "FAILED", "E: first", 10),
         (2, "FAILED", None, 60),
@@ -203,6 +204,6 @@ def test_an_attempt_that_failed_for_good_before_a_retry_in_place_is_listed() -> 
         attempt=1,
         detail={"error": "E: first", "started_at": 5},
     )
-    attempts = console_views._attempts(step, events)
+    attempts = attempts_of(step, events)
     running = [s for s in console_views._segments(step, attempts, 100) if s["kind"] == "running"]
     assert [(s["attempt"], s["start"], s["end"]) for s in running] == [(1, 5, 10), (2, 50, 60)]

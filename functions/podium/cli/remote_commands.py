@@ -316,8 +316,14 @@ def show_run(
         typer.Option("--next", help="A loop step's iterations from this page token on."),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", min=1, max=500, help="Iterations per page.")
-    ] = 50,
+        int | None,
+        typer.Option(
+            "--limit",
+            min=1,
+            max=500,
+            help=f"Iterations per page, with --step (default {local_commands.LoopPage.limit}).",
+        ),
+    ] = None,
     failed_only: Annotated[
         bool, typer.Option("--failed-only", help="Only the iterations that did not succeed.")
     ] = False,
@@ -326,9 +332,9 @@ def show_run(
     --step, one step in detail (a loop step's iterations a page at a time).
 
     Locally, the exit code is 1 for a failed, timed-out or stopped run."""
-    if step is None and (
-        next_page is not None or failed_only or limit != local_commands.LoopPage.limit
-    ):
+    # --limit has no default of its own: given without --step (even as 50, the page's
+    # size when not given) it is told apart from not given, and refused.
+    if step is None and (next_page is not None or failed_only or limit is not None):
         _err().print(
             Text(
                 "--next, --limit and --failed-only page a loop step's iterations: add"
@@ -338,6 +344,7 @@ def show_run(
             highlight=False,
         )
         raise typer.Exit(2)
+    limit = limit if limit is not None else local_commands.LoopPage.limit
     if uses_local_home(home, stack, endpoint, profile):
         if step is not None:
             page = local_commands.LoopPage(next_page, limit, failed_only)

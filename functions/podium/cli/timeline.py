@@ -2,8 +2,9 @@
 
 Drawn from the run's JSON view (the API's ``GET /runs/{id}`` body, or the same view built
 from the local home), so local and remote runs look alike. The timeline is derived, as
-the engine stores it: a step item carries its current attempt's times, and each retry
-left an event with the failed attempt's start, end and backoff. Segments:
+the engine stores it: a step item carries its current attempt's times, each retry left
+an event with the failed attempt's start, end and backoff, and an attempt that failed
+for good (then retried in place by an operator) its ``failed`` event. Segments:
 
   ``░`` queued (ready, or due again, and not started yet)    ``█`` running
   ``·`` backoff before the next attempt                       colour: how it ended
@@ -21,6 +22,9 @@ from rich.text import Text
 
 from podium.cli.remote_render import STEP_STYLE, timestamp
 from podium.cli.render import _ms
+from podium.core.engine import attempt_history
+from podium.core.engine.records import StepRecord, TimelineEvent
+from podium.core.engine.status import StepStatus
 
 BAR_WIDTH = 60
 QUEUED, RUNNING, BACKOFF = "░", "█", "·"
@@ -51,54 +55,86 @@ class Attempt:
 
 
 def attempts_of(body: Mapping[str, Any]) -> list[Attempt]:
-    """Every attempt of every step, in step order then attempt order."""
-    retries: dict[str, list[Mapping[str, Any]]] = {}
+    """Every attempt of every step, in step order then attempt order.
+
+    Which attempts a step had is decided in one place, the console's too
+    (``attempt_history.attempts_of``, from the step and its timeline items: a retried
+    attempt's ``retry`` item, and the ``failed`` item of one that failed for good before
+    an operator retried the step in place), made here from the same records as the run's
+    JSON view carries them, local or remote. The CLI's words: a retried attempt is
+    FAILED (LOST when the sweeper reclaimed it), and a step not started yet is one row,
+    queued."""
+    by_step: dict[str, list[TimelineEvent]] = {}
     for ev in body.get("events") or []:
-        if ev.get("kind") in ("retry", "reclaim") and ev.get("step"):
-            retries.setdefault(str(ev["step"]), []).append(ev)
+        if ev.get("step"):
+            by_step.setdefault(str(ev["step"]), []).append(_event(ev))
     out: list[Attempt] = []
     for s in body.get("steps") or []:
         name = str(s.get("step"))
+        events = by_step.get(name, [])
+        lost = {e.attempt for e in events if e.kind == "reclaim"}
         queued_from = s.get("ready_at")
-        earlier = sorted(retries.get(name, []), key=lambda e: e.get("attempt") or 0)
-        numbers = set()
-        for ev in earlier:
-            detail = ev.get("detail") or {}
-            number = int(ev.get("attempt") or 0)
-            if number in numbers or number >= int(s.get("attempts") or 0):
-                continue  # a replayed event, or the current attempt (drawn from the step)
-            numbers.add(number)
-            ended = detail.get("ended_at", ev.get("at"))
-            delay_ms = int(detail.get("delay_seconds") or 0) * 1000
-            backoff = ended + delay_ms if ended is not None else None
-            status = "FAILED" if ev.get("kind") == "retry" else "LOST"
+        record = _step(s)
+        listed = attempt_history.attempts_of(record, events)
+        for a in listed:
+            ended = a.ended_at
+            backoff = None
+            if a.delay_seconds is not None and ended is not None:
+                backoff = ended + a.delay_seconds * 1000
+            status = a.status
+            if status == "RETRIED":
+                status = "LOST" if a.attempt in lost else "FAILED"
+            elif a.attempt == record.attempt and status == record.status.value:
+                status = str(s.get("status"))  # the step's own, as the stack said it
+            out.append(
+                Attempt(name, a.attempt, status, queued_from, a.started_at, ended, backoff, a.error)
+            )
+            queued_from = backoff
+        if not listed:  # not started yet: its wait is drawn
             out.append(
                 Attempt(
                     name,
-                    number,
-                    status,
+                    int(s.get("attempts") or 0),
+                    str(s.get("status")),
                     queued_from,
-                    detail.get("started_at"),
-                    ended,
-                    backoff,
-                    detail.get("error"),
+                    s.get("started_at"),
+                    s.get("ended_at"),
+                    None,
+                    s.get("error"),
                 )
             )
-            queued_from = backoff
-        current = int(s.get("attempts") or 0)
-        out.append(
-            Attempt(
-                name,
-                current,
-                str(s.get("status")),
-                queued_from,
-                s.get("started_at"),
-                s.get("ended_at"),
-                None,
-                s.get("error"),
-            )
-        )
     return out
+
+
+def _event(ev: Mapping[str, Any]) -> TimelineEvent:
+    """A timeline item of the view, as the record it shows (its id is not shown)."""
+    return TimelineEvent(
+        "",
+        int(ev.get("at") or 0),
+        "",
+        str(ev.get("kind")),
+        step=ev.get("step"),
+        attempt=ev.get("attempt"),
+        detail=dict(ev.get("detail") or {}),
+    )
+
+
+def _step(s: Mapping[str, Any]) -> StepRecord:
+    """A step of the view, as the record it shows (what the attempt list reads of it)."""
+    try:
+        status = StepStatus(str(s.get("status")))
+    except ValueError:  # a status this CLI does not know (a newer stack's)
+        status = StepStatus.PENDING
+    return StepRecord(
+        "",
+        str(s.get("step")),
+        status,
+        attempt=int(s.get("attempts") or 0),
+        ready_at=s.get("ready_at"),
+        started_at=s.get("started_at"),
+        ended_at=s.get("ended_at"),
+        error=s.get("error"),
+    )
 
 
 def _span(body: Mapping[str, Any], attempts: list[Attempt], now: int) -> tuple[int, int]:

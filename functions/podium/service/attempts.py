@@ -265,9 +265,9 @@ def finish_attempt(
         # The run's flag was written with the end, which returns no record: the start
         # is read back (a final failure is rare) for the attempt list's bar.
         record = ctx.store.get_step(run.run_id, step)
-        started = record.started_at if record is not None and record.attempt == attempt else None
+        this = record if record is not None and record.attempt == attempt else None
         return _after_final_failure(
-            ctx, run, step, attempt, plan.to, plan.error, now, flagged, started
+            ctx, run, step, attempt, plan.to, plan.error, now, flagged, this
         )
     ended = _end_attempt(ctx, run, step, attempt, plan.to, changes, unless_result=yields)
     if ended is None:
@@ -292,9 +292,7 @@ def finish_attempt(
         after_retry_wait(ctx, run, ended, plan.error)
         return None
     # A final failure that fails no run (ignored, or taken by a recovering handler).
-    return _after_final_failure(
-        ctx, run, step, attempt, plan.to, plan.error, now, False, ended.started_at
-    )
+    return _after_final_failure(ctx, run, step, attempt, plan.to, plan.error, now, False, ended)
 
 
 def _after_final_failure(
@@ -306,12 +304,15 @@ def _after_final_failure(
     error: StepError,
     now: int,
     flagged: bool,
-    started_at: int | None,
+    ended: StepRecord | None,
 ) -> Claimed | None:
     """The follow-ups of a step's end with no retry left: its error recorded (with the
-    attempt's start, for the console's attempt list), its permits back, the run flagged
-    (unless the end did: ``flagged``) and propagated."""
-    record_error(ctx, run, step, attempt, now, error, "failed", {"started_at": started_at})
+    attempt's start and invocation, ``ended``'s, for the attempt list and its logs), its
+    permits back, the run flagged (unless the end did: ``flagged``) and propagated."""
+    extra: dict[str, object] = {"started_at": ended.started_at if ended is not None else None}
+    if ended is not None and ended.log_ref:
+        extra["log_ref"] = ended.log_ref
+    record_error(ctx, run, step, attempt, now, error, "failed", extra)
     release_all(ctx, run, step)
     failed = _after_step_failed(ctx, run, step, to, error.summary(), now, flagged=flagged)
     return _continue(ctx, *failed)

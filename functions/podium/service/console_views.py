@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
@@ -25,6 +25,7 @@ from podium.core.engine.actions import (
     allowed_step_actions,
     taken_over_from,
 )
+from podium.core.engine.attempt_history import Attempt, attempts_of
 from podium.core.engine.errors import NotFound, WorkflowNotFound
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.outputs import PAYLOAD_GONE, REF_KEY, is_ref
@@ -263,73 +264,7 @@ def _newest_runs(
 
 
 # -- attempts and their segments ------------------------------------------------------------
-@dataclass(frozen=True)
-class _Attempt:
-    attempt: int
-    status: str
-    started_at: int | None
-    ended_at: int | None
-    error: str | None
-    delay_seconds: int | None = None  # the backoff after it, when it was retried
-    error_detail: dict[str, Any] | None = None  # type, message, traceback (when recorded)
-
-
-def _attempts(step: StepRecord, events: list[TimelineEvent]) -> list[_Attempt]:
-    """Earlier attempts come from their "retry" timeline items, or from their "failed"
-    item when they failed for good and an operator retried the step in place (``steps
-    retry`` on a FAILED step while its run still runs: no "retry" item was written for
-    that attempt); the last one from the step itself (with the structured error of its
-    "failed" item, when it has one).
-
-    A "failed" item has the attempt's end (its time) but its start only when it was
-    recorded with one: an earlier attempt without a start is listed (its error, its
-    traceback) with no bar in the Gantt."""
-    earlier: dict[int, _Attempt] = {}
-    retries = [e for e in events if e.kind == "retry"]
-    failed = {e.attempt: e for e in events if e.kind == "failed"}
-    for ev in sorted(retries, key=lambda e: (e.attempt or 0, e.at)):
-        number = ev.attempt or 0
-        if number in earlier:
-            continue
-        detail = ev.detail or {}
-        earlier[number] = _Attempt(
-            number,
-            "RETRIED",
-            detail.get("started_at"),
-            detail.get("ended_at", ev.at),
-            detail.get("error"),
-            detail.get("delay_seconds"),
-            detail.get("error_detail"),
-        )
-    for at, ev in failed.items():
-        if at is None or at >= step.attempt or at in earlier:
-            continue
-        detail = ev.detail or {}
-        earlier[at] = _Attempt(
-            at,
-            StepStatus.FAILED.value,
-            detail.get("started_at"),
-            detail.get("ended_at", ev.at),
-            detail.get("error"),
-            error_detail=detail.get("error_detail"),
-        )
-    out = [earlier[n] for n in sorted(earlier)]
-    if step.attempt > 0 and step.attempt not in earlier:
-        last = failed.get(step.attempt)
-        out.append(
-            _Attempt(
-                step.attempt,
-                step.status.value,
-                step.started_at,
-                step.ended_at,
-                step.error,
-                error_detail=(last.detail or {}).get("error_detail") if last else None,
-            )
-        )
-    return out
-
-
-def _segments(step: StepRecord, attempts: list[_Attempt], now: int) -> list[dict[str, Any]]:
+def _segments(step: StepRecord, attempts: list[Attempt], now: int) -> list[dict[str, Any]]:
     """Queued (ready to started), running (started to ended), backoff (a failed attempt's
     end to its retry's due time) and waiting (for permits, signals, a resume)."""
     out: list[dict[str, Any]] = []
@@ -367,7 +302,7 @@ STEP_EVENTS_BYTES = 1_000_000
 TRACEBACKS_BYTES = 2_000_000
 
 
-def _attempt_views(attempts: list[_Attempt]) -> tuple[list[dict[str, Any]], int]:
+def _attempt_views(attempts: list[Attempt]) -> tuple[list[dict[str, Any]], int]:
     """Every attempt, the newest ones with their tracebacks within TRACEBACKS_BYTES (the
     last one's always: it is the error the step shows); and how many older ones' were
     left out (their ``traceback`` is null)."""
@@ -383,7 +318,7 @@ def _attempt_views(attempts: list[_Attempt]) -> tuple[list[dict[str, Any]], int]
     return views, omitted
 
 
-def _attempt_view(a: _Attempt, *, traceback: bool = False) -> dict[str, Any]:
+def _attempt_view(a: Attempt, *, traceback: bool = False) -> dict[str, Any]:
     view = {
         "attempt": a.attempt,
         "status": a.status,
@@ -487,7 +422,7 @@ def _step_row(
     ran: dict[str, tuple[str, StepRecord | None]] | None = None,
 ) -> dict[str, Any]:
     """``ran``: where the steps a restart took over ran (``_where_they_ran``)."""
-    attempts = _attempts(step, events)
+    attempts = attempts_of(step, events)
     model = compiled.by_id.get(_root(step.step))
     view = step_view(step)
     view["error_type"] = getattr(step, "error_type", None)
@@ -850,7 +785,7 @@ def step_detail(
     # As its last attempt rendered them; a big value (stored by reference) read back.
     row["params"] = _shown_value(ctx, getattr(record, "params", None))
     row["output"] = _shown_value(ctx, record.output)
-    attempts, tracebacks_omitted = _attempt_views(_attempts(record, events))
+    attempts, tracebacks_omitted = _attempt_views(attempts_of(record, events))
     definition = model.model_dump(mode="json", exclude_defaults=True) if model is not None else None
     page = None
     if model is not None and model.type in ("foreach", "while"):  # not a subworkflow

@@ -479,8 +479,18 @@ def end_with_result(ctx: Services, run: RunRecord, attempt: Attempt, result: Don
         return False
     summary = plan.error.summary() if plan.error is not None else None
     if plan.error is not None:
+        # Its start and invocation kept for the attempt list and its logs, should an
+        # operator retry the step in place (no "retry" item records this attempt then).
+        ref = {"log_ref": result.log_ref} if result.log_ref else {}
         record_error(
-            ctx, run, step, number, now, plan.error, "failed", {"started_at": attempt.started_at}
+            ctx,
+            run,
+            step,
+            number,
+            now,
+            plan.error,
+            "failed",
+            {"started_at": attempt.started_at, **ref},
         )
     publish_step(ctx, run, step, plan.to, attempt=number, error=summary, at=now)
     withdraw_deadline(ctx, attempt)

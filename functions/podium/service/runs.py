@@ -163,8 +163,14 @@ def _start_differs(
 def with_stored_params(ctx: Services, run: RunRecord) -> RunRecord:
     """Params over a few KB are written once to Payloads (before the run item, so the
     reference never dangles) and the run item keeps the reference: the run item is read
-    on every step and billed per KB. Up to 1 MiB; beyond, pass a reference to the data."""
-    data = json.dumps(run.params, separators=(",", ":"), default=str).encode()
+    on every step and billed per KB. Up to 1 MiB; beyond, pass a reference to the data.
+
+    Measured and stored as UTF-8 JSON, as the caller wrote it: Python's ASCII-escaped
+    JSON (json.dumps' default) counts a CJK character as 6 bytes and an emoji as 12, so
+    700 KB of Japanese text was refused as 1.4 MB. A lone surrogate (valid in JSON, with
+    no UTF-8 form) stays its ``\\uXXXX`` escape, which reads back as it was."""
+    text = json.dumps(run.params, separators=(",", ":"), default=str, ensure_ascii=False)
+    data = text.encode("utf-8", "backslashreplace")
     if len(data) <= INLINE_PARAMS_BYTES:
         return run
     if len(data) > MAX_PARAMS_BYTES:

@@ -75,6 +75,25 @@ class Offered:
     failed: list[TriggerFailure] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Tried:
+    """What one trigger made of a signal, or one try of it: its run (started, or found
+    started), or none; the failures it recorded on the trigger's state, for the
+    sender's answer; and ``lost``: another set consumed a partner this try had read (the
+    partners left are read again)."""
+
+    run: RunRecord | None = None
+    failed: tuple[TriggerFailure, ...] = ()
+    lost: bool = False
+
+    def after(self, earlier: tuple[TriggerFailure, ...]) -> _Tried:
+        """This outcome, with the failures recorded before it in the same delivery."""
+        return _Tried(self.run, earlier + self.failed, self.lost) if earlier else self
+
+
+_NOTHING = _Tried()
+
+
 def on_signal(
     ctx: Services, signal: Signal, *, answered: bool = False, created: bool = False
 ) -> Offered:
@@ -98,7 +117,7 @@ def on_signal(
         if source is None or signal.name not in source.names:
             continue
         try:
-            run = _try_signal_trigger(ctx, workflow, tid, trigger, signal, created, offered.failed)
+            tried = _try_signal_trigger(ctx, workflow, tid, trigger, signal, created)
         except Exception as exc:  # one trigger's failure is its own
             # Raised at once, it would keep the triggers after this one from seeing the
             # signal; raised at all to an emit, it would fail the emitting step's
@@ -116,8 +135,9 @@ def on_signal(
                 " request id) to retry",
             )
             continue
-        if run is not None:
-            offered.runs.append(run.run_id)
+        offered.failed.extend(tried.failed)
+        if tried.run is not None:
+            offered.runs.append(tried.run.run_id)
     if first is not None and answered:
         # A sender waiting for an answer (the API, the CLI) is told, after every
         # trigger had its turn: its retry (same request id) is what retries the join.
@@ -125,12 +145,10 @@ def on_signal(
     return offered
 
 
-def _failed(
-    ctx: Services, failures: list[TriggerFailure], workflow: str, tid: str, error: str
-) -> None:
-    """Recorded on the trigger's state, and kept for the answer to the sender."""
+def _failed(ctx: Services, workflow: str, tid: str, error: str) -> TriggerFailure:
+    """Recorded on the trigger's state, and returned for the answer to the sender."""
     record_failure(ctx, workflow, tid, error)
-    failures.append(TriggerFailure(workflow, tid, error))
+    return TriggerFailure(workflow, tid, error)
 
 
 def _try_signal_trigger(
@@ -140,26 +158,25 @@ def _try_signal_trigger(
     trigger: Trigger,
     signal: Signal,
     created: bool,
-    failures: list[TriggerFailure],
-) -> RunRecord | None:
+) -> _Tried:
     assert ctx.signals is not None and trigger.signal is not None
     source = trigger.signal
     state = trigger_state(ctx, workflow, tid, trigger)
     if not state.enabled or signal.sent_at < state.since:
-        return None  # only signals sent once the trigger exists count
+        return _NOTHING  # only signals sent once the trigger exists count
     consumer = f"{workflow}/{tid}"
     own = parse_match(source.match.get(signal.name, {}))
     if not all(_holds(signal, c) for c in own):
-        return None
+        return _NOTHING
+    failed: tuple[TriggerFailure, ...] = ()  # by the tries that lost a race, each kept
     for _ in range(_JOIN_ATTEMPTS):
-        joined = _join(
-            ctx, workflow, tid, trigger, signal, state.since, consumer, created, failures
-        )
-        if not isinstance(joined, _LostRace):
-            return joined
+        joined = _join(ctx, workflow, tid, trigger, signal, state.since, consumer, created)
+        if not joined.lost:
+            return joined.after(failed)
+        failed += joined.failed
     # Lost every time: a burst of arrivals racing for the same partners. Each winner
     # started its run; this signal stays unused for the next arrival.
-    return None
+    return _Tried(failed=failed)
 
 
 def _printable(text: str) -> str:
@@ -173,13 +190,6 @@ def _printable(text: str) -> str:
 _JOIN_ATTEMPTS = 3
 
 
-class _LostRace:
-    """Another set consumed one of the partners an attempt had read."""
-
-
-_LOST_RACE = _LostRace()
-
-
 def _join(
     ctx: Services,
     workflow: str,
@@ -189,20 +199,19 @@ def _join(
     since: int,
     consumer: str,
     created: bool,
-    failures: list[TriggerFailure],
-) -> RunRecord | _LostRace | None:
-    """One attempt to join ``signal`` into a set: its run, None, or _LOST_RACE."""
+) -> _Tried:
+    """One attempt to join ``signal`` into a set: its run, none, or ``lost``."""
     assert ctx.signals is not None and trigger.signal is not None
     source = trigger.signal
     used_for = _used(ctx, consumer, signal, id_marks=not created)
     if used_for is not None:
         # Used already: by a set whose run may not have started (a crash between the
         # consume and the start). Starting it again is idempotent (its id is the set's).
-        return _start_consumed(ctx, workflow, tid, trigger, used_for, failures)
+        return _start_consumed(ctx, workflow, tid, trigger, used_for)
     keys: list[ParamMatch] = []
     for k in source.join_keys:
         if k not in signal.params:
-            return None
+            return _NOTHING
         keys.append(ParamMatch(k, Op.EQ, signal.params[k]))
     now = ctx.now()
     others = [n for n in source.names if n != signal.name]
@@ -219,15 +228,17 @@ def _join(
         )
         for name in others
     ]
-    group = _first_set(ctx, workflow, tid, signal, others, pools, source.condition, failures)
+    wholes = _Wholes(ctx)
+    found = _first_set(ctx, workflow, tid, signal, others, pools, source.condition, wholes)
+    condition_failed = (found.failed,) if found.failed is not None else ()
+    group = found.group
     if group is None:
         cut = [pool.partners.name for pool in pools if pool.partners.cut]
         if cut:
             # Unused partners may be older than what one arrival looks through: said on
             # the trigger (`podium triggers list`), as nothing else would show it.
-            _failed(
+            cut_failed = _failed(
                 ctx,
-                failures,
                 workflow,
                 tid,
                 f"signal {signal.name} ({signal.signal_id}) not joined: no set among the"
@@ -235,7 +246,8 @@ def _join(
                 " further); narrow the trigger with join_keys or match, or send an older"
                 " signal again (the same request id) to join it",
             )
-        return None
+            return _Tried(failed=(*condition_failed, cut_failed))
+        return _Tried(failed=condition_failed)
     # Instances, not ids: a signal id comes back once its signal has expired (the same
     # name and params, or request id, sent again), and that later signal is a new one.
     key = set_key(list(group.values()))
@@ -246,8 +258,8 @@ def _join(
     if not ctx.signals.consume(consumer, ids, key, expires, made_at=now):
         # Another set took one of these signals meanwhile (a racing arrival): this set
         # is void. The caller reads the partners left and tries again.
-        return _LOST_RACE
-    return _start_set(ctx, workflow, tid, trigger, group, key, failures)
+        return _Tried(failed=condition_failed, lost=True)
+    return _start_set(ctx, workflow, tid, trigger, group, key).after(condition_failed)
 
 
 # How a join looks for the partners of each other name: pages of their heads (no
@@ -393,6 +405,15 @@ class _Wholes:
         return None if any(s is None for s in out) else [s for s in out if s is not None]
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The set a signal joins (None: no set), and the failure of the trigger's
+    ``condition`` on the way (recorded on its state once per try)."""
+
+    group: dict[str, Signal] | None
+    failed: TriggerFailure | None = None
+
+
 def _first_set(
     ctx: Services,
     workflow: str,
@@ -401,34 +422,34 @@ def _first_set(
     others: list[str],
     pools: list[_Pool],
     condition: str | None,
-    failures: list[TriggerFailure],
-) -> dict[str, Signal] | None:
-    """The set ``signal`` joins, its signals whole: the first combination of partners,
-    oldest first, whose ``condition`` holds, so that a signal the condition refuses
-    blocks no later one (with no condition, the oldest partners). None when a name has
-    no partner, or none of the first ``_MAX_SETS`` combinations holds. A condition that
-    fails to evaluate is the trigger's failure (recorded as a params failure is); its
-    set is passed over. Payloads are read for the sets tried only, and when the
-    condition reads no payload (only params and ids: core/engine/signals.py
-    ``condition_reads_payload``) for the set it starts only: the condition is
-    evaluated on the heads."""
+    wholes: _Wholes,
+) -> _Found:
+    """The set ``signal`` joins, its signals whole (read through ``wholes``): the first
+    combination of partners, oldest first, whose ``condition`` holds, so that a signal
+    the condition refuses blocks no later one (with no condition, the oldest partners).
+    No set when a name has no partner, or none of the first ``_MAX_SETS`` combinations
+    holds. A condition that fails to evaluate is the trigger's failure (recorded as a
+    params failure is, and returned with the set); its set is passed over. Payloads are
+    read for the sets tried only, and when the condition reads no payload (only params
+    and ids: core/engine/signals.py ``condition_reads_payload``) for the set it starts
+    only: the condition is evaluated on the heads."""
     if any(next(iter(pool), None) is None for pool in pools):
-        return None  # a name without a partner: no set (and no more reads)
+        return _Found(None)  # a name without a partner: no set (and no more reads)
     compiled = None
     on_heads = False  # the condition is evaluated on the partners' heads
     if condition is not None:
         try:
             compiled = compile_expression(condition)
         except ExpressionError as exc:
-            _failed(ctx, failures, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
-            return None
+            return _Found(
+                None, _failed(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
+            )
         on_heads = not condition_reads_payload(condition, compiled.references)
-    failed = False
-    wholes = _Wholes(ctx)
+    failed: TriggerFailure | None = None
     for tried, partners in enumerate(_combinations(pools)):
         if tried == _MAX_SETS:
             log.info("signal trigger %s of %s: no set of %d holds", tid, workflow, _MAX_SETS)
-            return None
+            return _Found(None, failed)
         if compiled is not None:
             if on_heads:
                 tried_on = [h.signal for h in partners]
@@ -441,17 +462,16 @@ def _first_set(
             try:
                 held = compiled.evaluate({"event": _signal_event(tid, group)})
             except ExpressionError as exc:
-                if not failed:  # once per arrival: a store write each
-                    _failed(ctx, failures, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
-                failed = True
+                if failed is None:  # once per arrival: a store write each
+                    failed = _failed(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
                 continue
             if held is not True:
                 continue
         found = wholes.of(partners)  # read already unless the condition held on heads
         if found is None:
             continue  # a partner expired and its id was sent again: not that one
-        return {signal.name: signal, **dict(zip(others, found, strict=True))}
-    return None
+        return _Found({signal.name: signal, **dict(zip(others, found, strict=True))}, failed)
+    return _Found(None, failed)
 
 
 def _signal_event(tid: str, group: Mapping[str, Signal]) -> dict[str, Any]:
@@ -472,19 +492,18 @@ def _start_set(
     trigger: Trigger,
     group: Mapping[str, Signal],
     key: str,
-    failures: list[TriggerFailure],
-) -> RunRecord | None:
-    """The set's run, started (or found); None when its params do not render or
-    validate: recorded on the trigger by start_triggered, and kept for the answer."""
+) -> _Tried:
+    """The set's run, started (or found); none when its params do not render or
+    validate: recorded on the trigger by start_triggered, and returned for the answer."""
     at = max(s.sent_at for s in group.values())
     event = _signal_event(tid, group)
     try:
         # strict: the failure (recorded on the trigger's state either way) is raised
         # too, so that the sender's answer names it.
-        return start_triggered(ctx, workflow, tid, trigger, event, key=key, at=at, strict=True)
+        run = start_triggered(ctx, workflow, tid, trigger, event, key=key, at=at, strict=True)
     except DefinitionError as exc:
-        failures.append(TriggerFailure(workflow, tid, str(exc)))
-        return None
+        return _Tried(failed=(TriggerFailure(workflow, tid, str(exc)),))
+    return _Tried(run)
 
 
 def _used(ctx: Services, consumer: str, signal: Signal, *, id_marks: bool) -> ConsumedMark | None:
@@ -501,8 +520,7 @@ def _start_consumed(
     tid: str,
     trigger: Trigger,
     mark: ConsumedMark,
-    failures: list[TriggerFailure],
-) -> RunRecord | None:
+) -> _Tried:
     """The run of a set consumed before (its key lists its signal instances): started
     again, which finds the run when it exists. Nothing when a signal of it has expired,
     or another signal has its id now; and only the run that exists once the consume is
@@ -511,23 +529,23 @@ def _start_consumed(
     assert ctx.signals is not None
     key = mark.group
     if not key:
-        return None  # consumed before sets were recorded
+        return _NOTHING  # consumed before sets were recorded
     now = ctx.now()
     group: dict[str, Signal] = {}
     for sid, sent_at in set_members(key):
         found = ctx.signals.get(sid, now=now)
         if found is None:
-            return None
+            return _NOTHING
         if sent_at is None:  # a set recorded by ids only: the instance its mark covers
             if not legacy_mark_covers(found, mark):
-                return None
+                return _NOTHING
         elif found.sent_at != sent_at:
-            return None  # that signal expired; this one is a new signal of the same id
+            return _NOTHING  # that signal expired; this one is a new signal of the same id
         group[found.name] = found
     if not may_recover(mark, now):
         at = max(s.sent_at for s in group.values())
         try:
-            return ctx.store.get_run(trigger_run_id(workflow, tid, key, at))
+            return _Tried(ctx.store.get_run(trigger_run_id(workflow, tid, key, at)))
         except NotFound:
             log.info(
                 "signal trigger %s of %s: the set %s was consumed long ago and its run is"
@@ -536,8 +554,8 @@ def _start_consumed(
                 workflow,
                 key,
             )
-            return None
-    return _start_set(ctx, workflow, tid, trigger, group, key, failures)
+            return _NOTHING
+    return _start_set(ctx, workflow, tid, trigger, group, key)
 
 
 def _holds(signal: Signal, condition: ParamMatch) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from podium.core.engine.attempt_history import attempts_of
 from podium.core.engine.errors import NotFound
 from podium.service.context import Services
 
@@ -16,8 +17,10 @@ class NoLogs(NotFound):
 
 
 def attempt_logs(ctx: Services, run_id: str, step: str, attempt: int | None) -> dict[str, Any]:
-    """The last attempt's logs, or attempt ``attempt``'s (an earlier one's reference is
-    on its ``retry`` timeline event)."""
+    """The last attempt's logs, or attempt ``attempt``'s: an earlier one is one of the
+    step's attempt list (``attempt_history.attempts_of``: a retried attempt, or one that
+    failed for good before an operator retried the step in place), its reference on the
+    timeline item that recorded it."""
     record = ctx.store.get_step(run_id, step)
     if record is None:
         ctx.store.get_run(run_id)  # RunNotFound (404) when the run itself does not exist
@@ -25,18 +28,19 @@ def attempt_logs(ctx: Services, run_id: str, step: str, attempt: int | None) -> 
     number = attempt if attempt is not None else record.attempt
     ref, started, ended = record.log_ref, record.started_at, record.ended_at
     if number != record.attempt:
-        event = next(
+        events = [e for e in ctx.store.list_events(run_id) if e.step == step]
+        listed = next((a for a in attempts_of(record, events) if a.attempt == number), None)
+        if listed is None:
+            raise NoLogs(f"step '{step}' has no attempt {number}")
+        started, ended = listed.started_at, listed.ended_at
+        ref = next(
             (
-                e
-                for e in ctx.store.list_events(run_id)
-                if e.kind == "retry" and e.step == step and e.attempt == number
+                e.detail["log_ref"]
+                for e in events
+                if e.attempt == number and e.detail.get("log_ref")
             ),
             None,
         )
-        if event is None:
-            raise NoLogs(f"step '{step}' has no attempt {number}")
-        ref = event.detail.get("log_ref")
-        started, ended = event.detail.get("started_at"), event.detail.get("ended_at")
     if not ref:
         raise NoLogs(
             f"attempt {number} of '{step}' recorded no Lambda invocation (not a lambda step,"
