@@ -134,3 +134,103 @@ def test_drop_queued_only_from_the_queue(store: StateStore) -> None:
     assert slots.queued("wf", 10) == []
     gone = QueueEntry("wf", "q", 1)
     assert slots.admit(gone, limit=1, strict=False, now=10, check_at=10) is Admission.GONE
+
+
+def test_runs_created_in_one_millisecond_queue_in_the_order_they_were_enqueued(
+    store: StateStore,
+) -> None:
+    """The queue ordered runs created in one millisecond by run id: a backfill's runs
+    (ids whose time is their scheduled time) queued --backwards ran oldest first."""
+    slots = store.run_slots()
+    for run_id in ["r5", "r4", "r3"]:  # enqueued newest first, all at created 7
+        slots.enqueue(queued(run_id, 7))
+    slots.enqueue(queued("r9", 6))  # an earlier creation still goes first
+    assert [e.run_id for e in slots.queued("wf", 10)] == ["r9", "r5", "r4", "r3"]
+    first, second, *_ = slots.queued("wf", 10)
+    assert slots.admit(first, limit=2, strict=False, now=8, check_at=8) is Admission.ADMITTED
+    assert slots.admit(second, limit=2, strict=False, now=8, check_at=8) is Admission.ADMITTED
+    assert [e.run_id for e in slots.queued("wf", 10)] == ["r4", "r3"]
+
+
+def test_queued_pages_on_after_the_last_entry_read_even_once_it_left(store: StateStore) -> None:
+    """A cancel read one page of the queue (1,000 entries): a longer queue had runs no
+    page reached. ``after`` reads the next page, from an entry the page before listed,
+    though that entry was dropped meanwhile."""
+    slots = store.run_slots()
+    for i in range(7):
+        slots.enqueue(queued(f"r{i}", 5 if i < 4 else 6))
+    seen: list[str] = []
+    page = slots.queued("wf", 3)
+    while page:
+        seen += [e.run_id for e in page]
+        for entry in page:  # as a cancel does: each entry leaves the queue
+            assert slots.drop_queued(entry, RunStatus.STOPPED, "cancelled", 9)
+        page = slots.queued("wf", 3, after=page[-1])
+    assert seen == [f"r{i}" for i in range(7)]
+    assert slots.queued("wf", 10) == []
+    # An entry made from its run (as a stop makes it) is placed by its queue entry.
+    for i in range(3):
+        slots.enqueue(queued(f"s{i}", 10))
+    plain = QueueEntry("wf", "s0", 10)
+    assert [e.run_id for e in slots.queued("wf", 10, after=plain)] == ["s1", "s2"]
+    assert slots.drop_queued(plain, RunStatus.STOPPED, "stopped", 11)
+    assert [e.run_id for e in slots.queued("wf", 10)] == ["s1", "s2"]
+
+
+def test_an_entry_queued_in_the_old_key_layout_is_read_admitted_and_dropped() -> None:
+    """DynamoDB: entries queued before the queue kept its order (``Q#<created>#<run>``,
+    still in deployed tables) are read, admitted and removed like new ones."""
+    from podium.adapters import dynamo_codec as c
+
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "slots")
+        store = DynamoStateStore(client, "slots")
+        for run_id, created in (("old1", 3), ("old2", 4)):
+            client.put_item(TableName="slots", Item=c.run_to_item(queued(run_id, created)))
+            item = c.key(c.workflow_pk("wf"), f"Q#{created:013d}#{run_id}")
+            client.put_item(TableName="slots", Item={**item, "run": {"S": run_id}})
+        slots = store.run_slots()
+        slots.enqueue(queued("new", 5))
+        assert [e.run_id for e in slots.queued("wf", 10)] == ["old1", "old2", "new"]
+        first, *_ = slots.queued("wf", 10)
+        assert slots.admit(first, limit=5, strict=False, now=5, check_at=5) is (Admission.ADMITTED)
+        assert store.get_run("old1").status is RunStatus.RUNNING
+        # Dropped from an entry made from the run (a stop), which carries no key.
+        assert slots.drop_queued(QueueEntry("wf", "old2", 4), RunStatus.STOPPED, "stop", 6)
+        assert store.get_run("old2").status is RunStatus.STOPPED
+        assert [e.run_id for e in slots.queued("wf", 10)] == ["new"]
+        queue = client.query(
+            TableName="slots",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :q)",
+            ExpressionAttributeValues={":pk": {"S": "W#wf"}, ":q": {"S": "Q#"}},
+        )["Items"]
+        assert [i["run"]["S"] for i in queue] == ["new"]
+
+
+def test_a_home_queued_in_before_the_queue_kept_its_order_is_read_then_upgraded(
+    tmp_path: Path,
+) -> None:
+    """SQLite: a home made before ``run_queue.seq`` is read in its old order, and the
+    first enqueue adds the column; its old rows come first in their millisecond."""
+    from podium.adapters.sqlite.rows import insert_run
+
+    home = SqliteStateStore(tmp_path / "podium.db")
+    try:
+        with home.db.write() as conn:
+            assert "seq" not in {r[1] for r in conn.execute("PRAGMA table_info(run_queue)")}
+            insert_run(conn, queued("old", 4))
+            conn.execute(
+                "INSERT INTO run_queue (workflow, created_at, run_id) VALUES ('wf', 4, 'old')"
+            )
+        slots = home.run_slots()
+        assert [e.run_id for e in slots.queued("wf", 10)] == ["old"]
+        slots.enqueue(queued("new", 4))
+        assert [e.run_id for e in slots.queued("wf", 10)] == ["old", "new"]
+        first, _ = slots.queued("wf", 10)
+        assert slots.admit(first, limit=5, strict=False, now=5, check_at=5) is (Admission.ADMITTED)
+        assert [e.run_id for e in slots.queued("wf", 10, after=first)] == ["new"]
+    finally:
+        home.close()

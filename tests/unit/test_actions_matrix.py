@@ -199,7 +199,7 @@ def test_a_failed_loop_step_is_not_retried_in_place(kind: str) -> None:
         check_retry_in_place("r1", "loop", S.FAILED, kind)
     assert f"it is a {kind} step that ended FAILED" in str(refused.value)
     assert refused.value.status == "FAILED"
-    assert "podium steps retry r1 loop/INDEX/STEP" in str(refused.value)
+    assert "podium runs restart r1 --from loop/INDEX/STEP" in str(refused.value)
     check_retry_in_place("r1", "loop", S.RETRY_WAIT, kind)  # a wait before its attempt
     check_retry_in_place("r1", "sub", S.FAILED, "subworkflow")  # a new child run
 

@@ -3,10 +3,21 @@
 Items (pk ``W#<workflow>``):
   ``#SLOTS``                   ``n`` active count, ``h:<run_id>`` holder markers
                                (value: when admitted), ``blk`` the run blocking the queue
-  ``Q#<created:013d>#<run_id>`` one per QUEUED run; a consistent Query on the prefix
-                               reads the queue in arrival order
+  ``Q#<created:013d>#<order>#<run_id>`` one per QUEUED run (``run``: its id); a
+                               consistent Query on the prefix reads the queue in arrival
+                               order: by creation, then by ``order``, a ULID made at the
+                               enqueue (monotonic in a process). Not by run id: the runs
+                               a backfill makes in one millisecond have ids whose time is
+                               their scheduled time, so ``--backwards`` ran out of order.
 Every change is a TransactWriteItems whose conditions name the count, the holder and the
 run's status, so racing Lambdas can never exceed a limit or admit a run twice.
+
+Entries queued before ``order`` was kept (``Q#<created:013d>#<run_id>``, still in
+deployed tables) share the prefix, so the same Query reads them, in their millisecond
+among the new ones; an entry's key is the one read (``ListedEntry.place``), so they are
+admitted and removed by their own key. A ``QueueEntry`` made from a run (a stop of a
+queued run) carries no key: it is found by a Query of its creation millisecond, which
+holds either layout, and matched by ``run``.
 """
 
 from __future__ import annotations
@@ -16,16 +27,25 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
+from podium.adapters.clock import SystemClock, UlidGenerator
 from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import QueueEntry, RunRecord, SlotState
 from podium.core.engine.status import RunStatus
-from podium.core.ports import Admission
+from podium.core.ports import Admission, ListedEntry
 
 SLOTS_SK = "#SLOTS"
+_ORDER = UlidGenerator(SystemClock())  # one per process: its ids never go back
 
 
-def _queue_sk(created_at: int, run_id: str) -> str:
-    return f"Q#{created_at:013d}#{run_id}"
+def _queue_ms(created_at: int) -> str:
+    return f"Q#{created_at:013d}#"
+
+
+def _entry(workflow: str, item: dict[str, Any]) -> ListedEntry:
+    sk = item["sk"]["S"]
+    created = sk.split("#", 2)[1]
+    run_id = item["run"]["S"] if "run" in item else sk.rsplit("#", 1)[1]
+    return ListedEntry(workflow, run_id, int(created), sk)
 
 
 def _holder(run_id: str) -> str:
@@ -47,7 +67,8 @@ class DynamoRunSlots:
         return c.key(c.workflow_pk(workflow), SLOTS_SK)
 
     def enqueue(self, run: RunRecord) -> None:
-        entry = c.key(c.workflow_pk(run.workflow), _queue_sk(run.created_at, run.run_id))
+        sk = f"{_queue_ms(run.created_at)}{_ORDER.new_id()}#{run.run_id}"
+        entry = c.key(c.workflow_pk(run.workflow), sk)
         entry["run"] = {"S": run.run_id}
         try:
             self._db.transact_write_items(
@@ -71,20 +92,53 @@ class DynamoRunSlots:
                 raise RunConflict(run.run_id, c.run_from_item(old) if old else None) from None
             raise
 
-    def queued(self, workflow: str, limit: int) -> list[QueueEntry]:
-        resp = self._db.query(
-            TableName=self._table,
-            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :q)",
-            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
-            ExpressionAttributeValues={":pk": {"S": c.workflow_pk(workflow)}, ":q": {"S": "Q#"}},
-            ConsistentRead=True,
-            Limit=limit,
-        )
-        out = []
-        for item in resp.get("Items", []):
-            _, created, run_id = item["sk"]["S"].split("#", 2)
-            out.append(QueueEntry(workflow, run_id, int(created)))
+    def queued(
+        self, workflow: str, limit: int, *, after: QueueEntry | None = None
+    ) -> list[QueueEntry]:
+        pk = c.workflow_pk(workflow)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :q)",
+            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":q": {"S": "Q#"}},
+            "ConsistentRead": True,
+        }
+        if after is not None:
+            # An entry gone from the queue: from the start of its millisecond.
+            start = self._key_of(after) or _queue_ms(after.created_at)
+            kwargs["ExclusiveStartKey"] = c.key(pk, start)
+        out: list[QueueEntry] = []
+        while len(out) < limit:  # a page stops at 1 MB
+            resp = self._db.query(**kwargs, Limit=limit - len(out))
+            out += [_entry(workflow, item) for item in resp.get("Items", [])]
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
         return out
+
+    def _key_of(self, entry: QueueEntry) -> str | None:
+        """The sort key of ``entry``'s queue item; None when it is no longer queued."""
+        if isinstance(entry, ListedEntry) and entry.place:
+            return entry.place
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :q)",
+            "FilterExpression": "#run = :run",
+            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk", "#run": "run"},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": c.workflow_pk(entry.workflow)},
+                ":q": {"S": _queue_ms(entry.created_at)},
+                ":run": {"S": entry.run_id},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self._db.query(**kwargs)
+            if resp.get("Items"):
+                return str(resp["Items"][0]["sk"]["S"])
+            if "LastEvaluatedKey" not in resp:
+                return None
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def _take_slot(
         self, workflow: str, run_id: str, limit: int, strict: bool, now: int
@@ -132,13 +186,11 @@ class DynamoRunSlots:
                 },
             }
         }
+        sk = self._key_of(entry)
+        if sk is None:
+            return Admission.GONE  # left the queue (its item goes with the run's change)
         delete_entry = {
-            "Delete": {
-                "TableName": self._table,
-                "Key": c.key(
-                    c.workflow_pk(entry.workflow), _queue_sk(entry.created_at, entry.run_id)
-                ),
-            }
+            "Delete": {"TableName": self._table, "Key": c.key(c.workflow_pk(entry.workflow), sk)}
         }
         try:
             self._db.transact_write_items(
@@ -229,6 +281,9 @@ class DynamoRunSlots:
         )
 
     def drop_queued(self, entry: QueueEntry, to: RunStatus, reason: str, now: int) -> bool:
+        sk = self._key_of(entry)
+        if sk is None:
+            return False
         try:
             self._db.transact_write_items(
                 TransactItems=[
@@ -257,10 +312,7 @@ class DynamoRunSlots:
                     {
                         "Delete": {
                             "TableName": self._table,
-                            "Key": c.key(
-                                c.workflow_pk(entry.workflow),
-                                _queue_sk(entry.created_at, entry.run_id),
-                            ),
+                            "Key": c.key(c.workflow_pk(entry.workflow), sk),
                         }
                     },
                 ]

@@ -3,13 +3,14 @@ DynamoRunSlots)."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 from podium.adapters.memory_records import MemoryRecords
 from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import QueueEntry, RunRecord, SlotState
 from podium.core.engine.status import RunStatus
-from podium.core.ports import Admission
+from podium.core.ports import Admission, ListedEntry
 
 
 class MemoryRunSlots:
@@ -17,20 +18,39 @@ class MemoryRunSlots:
         self._records = records
         self._lock = records.lock  # the store's: a transaction spans runs and slots
         self._runs = records.runs
-        self._queues: dict[str, dict[tuple[int, str], QueueEntry]] = {}
+        # A workflow's queue: run id -> (created, enqueue number), its place (the order
+        # it was queued in breaks ties of a millisecond, as DynamoRunSlots's key does).
+        self._queues: dict[str, dict[str, tuple[int, int]]] = {}
+        self._enqueued = itertools.count(1)
         self._holders: dict[str, dict[str, int]] = {}
         self._blocked: dict[str, str] = {}
 
     def enqueue(self, run: RunRecord) -> None:
         with self._lock:
             self._records.insert_run(run)
-            entry = QueueEntry(run.workflow, run.run_id, run.created_at)
-            self._queues.setdefault(run.workflow, {})[(run.created_at, run.run_id)] = entry
+            place = (run.created_at, next(self._enqueued))
+            self._queues.setdefault(run.workflow, {})[run.run_id] = place
 
-    def queued(self, workflow: str, limit: int) -> list[QueueEntry]:
+    def queued(
+        self, workflow: str, limit: int, *, after: QueueEntry | None = None
+    ) -> list[QueueEntry]:
         with self._lock:
             queue = self._queues.get(workflow, {})
-            return [queue[k] for k in sorted(queue)[:limit]]
+            order = sorted(queue.items(), key=lambda item: item[1])
+            if after is not None:
+                start = self._place_of(queue, after)
+                order = [item for item in order if item[1] > start]
+            return [
+                ListedEntry(workflow, run_id, created, f"{n}")
+                for run_id, (created, n) in order[:limit]
+            ]
+
+    @staticmethod
+    def _place_of(queue: dict[str, tuple[int, int]], entry: QueueEntry) -> tuple[int, int]:
+        if isinstance(entry, ListedEntry) and entry.place:
+            return entry.created_at, int(entry.place)
+        # Not listed here: its place if still queued, else the start of its millisecond.
+        return queue.get(entry.run_id, (entry.created_at, 0))
 
     def admit(
         self, entry: QueueEntry, *, limit: int, strict: bool, now: int, check_at: int
@@ -50,7 +70,7 @@ class MemoryRunSlots:
             self._runs[entry.run_id] = replace(
                 run, status=RunStatus.RUNNING, started_at=now, check_at=check_at
             )
-            self._queues[entry.workflow].pop((entry.created_at, entry.run_id), None)
+            self._queues[entry.workflow].pop(entry.run_id, None)
             return Admission.ADMITTED
 
     def start_alone(self, run: RunRecord, now: int) -> SlotState | None:
@@ -92,5 +112,5 @@ class MemoryRunSlots:
             self._runs[entry.run_id] = replace(
                 run, status=to, reason=reason, ended_at=now, settled=True
             )
-            self._queues.get(entry.workflow, {}).pop((entry.created_at, entry.run_id), None)
+            self._queues.get(entry.workflow, {}).pop(entry.run_id, None)
             return True

@@ -422,6 +422,15 @@ class Admission(str, Enum):
     GONE = "gone"  # the run is no longer QUEUED (discarded, or admitted by another)
 
 
+@dataclass(frozen=True, slots=True)
+class ListedEntry(QueueEntry):
+    """A queue entry as ``RunSlots.queued`` lists it: with its place in the queue (the
+    adapter's own sort key), so that a page read after it starts right after it even
+    once it left the queue, and a write to it needs no look-up of its key."""
+
+    place: str = ""
+
+
 class RunSlots(Protocol):
     """A workflow's run slots and FIFO queue, enforced by conditional writes alone.
 
@@ -432,8 +441,15 @@ class RunSlots(Protocol):
         """Create the run QUEUED together with its queue entry; RunConflict if it exists."""
         ...
 
-    def queued(self, workflow: str, limit: int) -> list[QueueEntry]:
-        """The oldest queued runs, in arrival order (strongly consistent)."""
+    def queued(
+        self, workflow: str, limit: int, *, after: QueueEntry | None = None
+    ) -> list[QueueEntry]:
+        """The oldest queued runs, in arrival order (strongly consistent): by creation
+        time, then in the order they were enqueued, never by run id (the runs a backfill
+        makes in one millisecond have ids that carry their scheduled times, not their
+        order). ``after``: the last entry of the page before (an entry this listed keeps
+        its place after it left the queue; any other is placed by a look-up, or, gone,
+        at the start of its creation millisecond)."""
         ...
 
     def admit(

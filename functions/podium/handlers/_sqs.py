@@ -14,6 +14,8 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from podium.adapters.sqlite.db import HomeError
+from podium.core.errors import TryAgainLater
 from podium.service.attempts import Claimed
 from podium.service.context import Services
 from podium.service.execute import perform, release_claim
@@ -37,6 +39,13 @@ def margin_ms(budget_ms: int) -> int:
 class NoTimeLeft(Exception):
     """A record of a batch reached too late in the invocation: it goes back to its
     queue as it came."""
+
+
+def _expected(exc: Exception) -> bool:
+    """An error that is nobody's bug: retryable (TryAgainLater: the local home locked by
+    another process), or the home's file itself (HomeError: read-only, damaged), whose
+    message names the file and the fix."""
+    return isinstance(exc, (TryAgainLater, HomeError))
 
 
 def remaining_ms(context: Any) -> int:
@@ -63,12 +72,18 @@ def run_batch(
             raise NoTimeLeft(f"{remaining_ms(context)} ms left: given back unclaimed")
         try:
             _handle(record)
-        except Exception:
+        except Exception as exc:
             # Powertools logs a failed record at DEBUG only: say which message failed
             # and why (the runbook looks for the error that repeated, before the DLQ).
+            # An expected error (a home locked by another process: try again later)
+            # says what to do in its message: a line, not a traceback.
             receives = record.attributes.approximate_receive_count
             log.warning(
-                "message %s failed (receive %s)", record.message_id, receives, exc_info=True
+                "message %s failed (receive %s)%s",
+                record.message_id,
+                receives,
+                f": {exc}" if _expected(exc) else "",
+                exc_info=not _expected(exc),
             )
             raise
 

@@ -270,9 +270,10 @@ class DevServer:
         """What the deployed stack does besides its queues, each when due, by whichever
         worker comes first: take over the messages other processes left on the home (a
         ``podium callback``, ``signal send`` or ``runs stop`` from another terminal: dev's
-        own queues do not see them), offer what the engine published to the triggers on
-        Podium's bus, and sweep (a step left RUNNING by a process that stopped, a message
-        that was lost) as the scheduled sweeper does."""
+        own queues do not see them) and the steps a process that stopped or died left
+        running in-process (``LocalRuntime.adopt``), offer what the engine published to
+        the triggers on Podium's bus, and sweep (a waiting step left RUNNING by a process
+        that stopped, a message that was lost) as the scheduled sweeper does."""
         if not self._housekeeping_lock.acquire(blocking=False):
             return
         try:
@@ -281,7 +282,11 @@ class DevServer:
                 owners = getattr(self.runtime, "owners", None)
                 if owners is not None and now >= self._next_adopt:
                     self._next_adopt = now + ADOPT_EVERY_S
-                    if owners.adopt():
+                    # The runtime's adopt also reclaims the steps a process that left
+                    # the home left running in-process: their leases may be a `podium
+                    # run`'s virtual time, a day ahead of dev's sweep.
+                    adopt = getattr(self.runtime, "adopt", owners.adopt)
+                    if adopt():
                         self._wake.set()
                 route = getattr(self.runtime, "_route_own_events", None)
                 if callable(route) and route():

@@ -16,9 +16,10 @@ virtual clock, sleeps and retry delays cost no real time. Stores:
 With the home, the runtime also keeps what steps print per attempt (``local/capture.py``,
 read by ``podium runs logs``) and big outputs as files; it delivers only the messages
 this process sent (others on the same home deliver theirs; a message of a run another
-live process started goes to that one), adopts those of processes that died, and, when
-its run is stuck with nothing queued, lets the sweeper reclaim what a dead process left
-RUNNING. ``workers`` > 1 runs steps that call user code on a pool of
+live process started goes to that one), adopts those of processes that died, reclaims
+at once a step running in-process under a process that left the home (stopped or dead:
+``adopt``), and, when its run is stuck with nothing queued, lets the sweeper reclaim what
+a dead process left RUNNING. ``workers`` > 1 runs steps that call user code on a pool of
 threads; engine work stays on the pump's thread.
 """
 
@@ -46,6 +47,7 @@ from podium.adapters.payloads import FilePayloads
 from podium.adapters.queues import LocalMessage, LocalQueue
 from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
 from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
+from podium.adapters.sqlite.db import HomeLocked
 from podium.adapters.sqlite.logs import SqliteLogs
 from podium.adapters.sqlite.queue import Owners
 from podium.adapters.sqlite.timers import SqliteTimers
@@ -59,7 +61,7 @@ from podium.handlers import work as work_handler
 from podium.local import capture
 from podium.local.capture import AttemptCapture, CapturingRunner
 from podium.local.stand_ins import StandIns
-from podium.service.abandoned import reclaim_abandoned
+from podium.service.abandoned import reclaim_abandoned, reclaim_left_running
 from podium.service.context import Services
 from podium.service.runs import RunView, describe_run, start_run
 from podium.service.runtimes.registry import RUNTIMES
@@ -79,6 +81,16 @@ MAX_RECOVERIES = 10  # sweeps of lost work per runtime (each must move something
 FAST_CALL_MS = 1.0
 SLOW_CALL_MS = 50.0  # a first call this slow is not timed again: it gets threads at once
 PROBE_CALLS = 3
+# A home another process keeps locked past the busy timeout (a `podium runs prune
+# --vacuum` of a big home, a sqlite3 shell left in a transaction): the pump tries again
+# every LOCK_RETRY_S (each try waits the busy timeout too) for LOCK_PATIENCE_S with no
+# progress, then gives up in a line: a vacuum takes minutes, a forgotten shell forever.
+# Leaving the owners registry at the end is worth less waiting: a row left behind is
+# taken for dead once this process is gone.
+LOCK_PATIENCE_S = 600.0
+RETIRE_PATIENCE_S = 60.0
+LOCK_RETRY_S = 1.0
+KNOWN_CLAIMS = 10_000  # abandoned claims remembered as left to the sweeper (then looked at again)
 
 log = logging.getLogger("podium.local")
 
@@ -143,12 +155,15 @@ class LocalRuntime:
         self._cost: dict[str, float] = {}  # user code -> ms per delivery (moving average)
         self._probes: dict[str, int] = {}  # user code -> calls timed alone
         self._recoveries = 0
-        # Whether this runtime took over other processes' messages (``_adopt``): then
+        # Whether this runtime took over other processes' messages (``adopt``): then
         # virtual time jumps only to the timers of the run it waits for (``_ours``).
         self._adopted = False
         # run id -> the run at the top of its tree (a loop iteration's, a child run's)
         self._roots: dict[str, str] = {}
         self._told_callback = False
+        # Abandoned claims of waiting steps (run, step, claimant): the sweeper's, not
+        # looked at again (_reclaim_left_running).
+        self._left_to_sweeper: set[tuple[str, str, str]] = set()
         # (workflow, version, callbacks?) -> (has steps that wait, has loop steps)
         self._may_wait_cache: dict[tuple[str, int, bool], tuple[bool, bool]] = {}
         # In-process moto is not safe with concurrent requests: deliveries take turns.
@@ -231,11 +246,14 @@ class LocalRuntime:
         )
         self._wire_stand_ins()
         bootstrap.install(self.services)
-        if self.owners is not None and not self.owners.others_alive():
-            # Nobody else works on this home: a step it shows running in-process was
-            # left by a process that stopped mid-step (a Ctrl-C): retry it now, not
-            # after its lease (service/abandoned.py).
-            reclaim_abandoned(self.services)
+        if self.owners is not None:
+            # A step running in-process under a process that stopped or died (a Ctrl-C,
+            # a kill) is retried now, not after its lease (service/abandoned.py): the
+            # ones whose claimant left the home, and when nobody else works on it,
+            # every one (a claim names no process in a home older than claimants).
+            self._reclaim_left_running()
+            if not self.owners.others_alive():
+                reclaim_abandoned(self.services)
 
     def _wire_stand_ins(self) -> None:
         """ecs_task, batch_job, glue_job and sfn_execution run their podium.toml
@@ -271,7 +289,7 @@ class LocalRuntime:
         # This process delivers the messages it sends, and adopts those of dead processes.
         self.owners = Owners(self._db, self.clock)
         self.owners.register()
-        self._adopt()
+        self._adopted = self.owners.adopt() > 0  # the steps they left: _start_services
         queue = partial(SqliteQueue, self._db, clock=self.clock)
         self.work_dlq = queue("work-dlq")
         self.event_dlq = queue("event-dlq")
@@ -338,12 +356,24 @@ class LocalRuntime:
             self._mock = None
         try:
             if self.owners is not None:
-                self.owners.retire()
+                self._leave_the_registry(self.owners)
         finally:  # closed even when the home refuses the retirement (locked, read-only)
             self.owners = None
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+    @staticmethod
+    def _leave_the_registry(owners: Owners) -> None:
+        """Retire, waiting a while for a home another process keeps locked: a row left
+        behind keeps this process's messages from the next one until it is gone."""
+        lock = _LockWait(RETIRE_PATIENCE_S)
+        while True:
+            try:
+                owners.retire()
+                return
+            except HomeLocked as exc:
+                lock.wait(exc)
 
     # use cases -------------------------------------------------------------------
     def push(self, source: str | Path | dict[str, Any]) -> str:
@@ -408,19 +438,55 @@ class LocalRuntime:
 
         With several ``workers`` (default: the runtime's), messages are delivered one at a
         time on a pool of threads, so ready steps run in parallel; virtual time moves
-        only when no delivery is in flight, so the result is the same as with one."""
-        moving = advance_time and wait
-        if (workers or self.workers) > 1 and moving:
-            return self._pump_parallel(
-                workers or self.workers, max_deliveries, on_progress, run_id, progress_every_s
-            )
-        delivered = 0
+        only when no delivery is in flight, so the result is the same as with one.
+
+        A home another process keeps locked past the busy timeout is waited for, said in
+        a line (``_LockWait``): the lock passes, and the run goes on."""
+        count = _Count()
+        lock = _LockWait(LOCK_PATIENCE_S)
+        while True:
+            try:
+                if (workers or self.workers) > 1 and advance_time and wait:
+                    self._pump_parallel(
+                        count,
+                        workers or self.workers,
+                        max_deliveries,
+                        on_progress,
+                        run_id,
+                        progress_every_s,
+                    )
+                else:
+                    self._pump_serial(
+                        count,
+                        max_deliveries,
+                        on_progress,
+                        run_id,
+                        progress_every_s,
+                        advance_time and wait,
+                    )
+                break
+            except HomeLocked as exc:
+                lock.wait(exc, progress=count.n)
+        if on_progress and run_id:
+            on_progress(self.describe(run_id))
+        self.delivered += count.n
+        return count.n
+
+    def _pump_serial(
+        self,
+        count: _Count,
+        max_deliveries: int | None,
+        on_progress: Callable[[RunView], None] | None,
+        run_id: str | None,
+        progress_every_s: float,
+        moving: bool,
+    ) -> None:
         last_progress = time.monotonic()
         context = _Context()
-        while max_deliveries is None or delivered < max_deliveries:
+        while max_deliveries is None or count.n < max_deliveries:
             moved = self._deliver(self.event_queue, advance_handler.handler, context)
             moved += self._deliver(self.work_queue, work_handler.handler, context)
-            delivered += moved
+            count.n += moved
             moved += self._route_own_events()
             if on_progress and run_id and time.monotonic() - last_progress > progress_every_s:
                 on_progress(self.describe(run_id))
@@ -440,23 +506,19 @@ class LocalRuntime:
                 break
             if not self._wait_for_timers(run_id, min(due)):
                 break
-        if on_progress and run_id:
-            on_progress(self.describe(run_id))
-        self.delivered += delivered
-        return delivered
 
     def _pump_parallel(
         self,
+        count: _Count,
         workers: int,
         max_deliveries: int | None,
         on_progress: Callable[[RunView], None] | None,
         run_id: str | None,
         progress_every_s: float,
-    ) -> int:
+    ) -> None:
         """Engine work (events, and steps that run no user code) is delivered in batches
         on this thread, as with one worker: threads would only fight over the GIL and the
         database lock. A step that runs user code gets a worker thread of its own."""
-        delivered = 0
         last_progress = time.monotonic()
         context = _Context()
         inflight: set[Future[int]] = set()
@@ -464,7 +526,7 @@ class LocalRuntime:
         def room() -> int:
             if max_deliveries is None:
                 return self.batch_size
-            return min(self.batch_size, max_deliveries - delivered - len(inflight))
+            return min(self.batch_size, max_deliveries - count.n - len(inflight))
 
         with ThreadPoolExecutor(workers, thread_name_prefix="podium-worker") as pool:
             while True:
@@ -473,7 +535,7 @@ class LocalRuntime:
                     batch = self.event_queue.receive(room())
                     received += len(batch)
                     if batch:
-                        delivered += self._handle(
+                        count.n += self._handle(
                             self.event_queue, advance_handler.handler, batch, context
                         )
                 if room() > 0 and len(inflight) < workers:
@@ -488,14 +550,14 @@ class LocalRuntime:
                         else:
                             user.append((code, msg))
                     if engine:
-                        delivered += self._handle(
+                        count.n += self._handle(
                             self.work_queue, work_handler.handler, engine, context
                         )
                     quick: list[tuple[str, LocalMessage]] = []
                     for code, msg in user:
                         cost = self._cost.get(code)
                         if self._probing(code):
-                            delivered += self._probe(code, msg, context)  # timed alone
+                            count.n += self._probe(code, msg, context)  # timed alone
                         elif cost is not None and cost < FAST_CALL_MS:
                             quick.append((code, msg))
                         else:
@@ -509,7 +571,7 @@ class LocalRuntime:
                                 )
                             )
                     if quick:
-                        delivered += self._timed(
+                        count.n += self._timed(
                             [c for c, _ in quick], [m for _, m in quick], context
                         )
                 if inflight:
@@ -518,9 +580,9 @@ class LocalRuntime:
                         timeout=0 if received else progress_every_s,
                         return_when=FIRST_COMPLETED,
                     )
-                    delivered += sum(f.result() for f in done)
+                    count.n += sum(f.result() for f in done)
                 elif not received:
-                    if max_deliveries is not None and delivered >= max_deliveries:
+                    if max_deliveries is not None and count.n >= max_deliveries:
                         break
                     due = [
                         t
@@ -539,10 +601,6 @@ class LocalRuntime:
                 if on_progress and run_id and time.monotonic() - last_progress > progress_every_s:
                     on_progress(self.describe(run_id))
                     last_progress = time.monotonic()
-        if on_progress and run_id:
-            on_progress(self.describe(run_id))
-        self.delivered += delivered
-        return delivered
 
     def _user_code(self, body: str) -> str | None:
         """The user code a work message calls (a lambda's function, ...), or None for
@@ -647,19 +705,50 @@ class LocalRuntime:
             root = self._roots[run_id] = run_id if parent is None else self._root(parent)
         return root
 
-    def _adopt(self) -> int:
-        """Take over what dead processes (and stopped ones) left on the home."""
+    def adopt(self) -> int:
+        """Take over what dead processes (and stopped ones) left on the home: their
+        messages, and the steps they left running in-process (reclaimed: retried as
+        lost). Returns how many of either. ``podium dev`` calls it every second."""
         assert self.owners is not None
         moved = self.owners.adopt()
+        moved += len(self._reclaim_left_running())
         self._adopted = self._adopted or moved > 0
         return moved
+
+    def _reclaim_left_running(self) -> list[str]:
+        """Reclaim each step still RUNNING in-process under the claim of a process that
+        left the home (stopped, or died and was adopted); returns them as ``run/step``.
+        Its lease is no measure: stamped by a ``podium run`` whose virtual clock jumped
+        a day's sleep, it is a day of real time away (service/abandoned.py)."""
+        if self.owners is None or getattr(self, "services", None) is None:
+            return []  # the runtime's start: reclaimed once its services are up
+        reclaimed: list[str] = []
+        for claim in self.owners.abandoned_claims():
+            if claim in self._left_to_sweeper:
+                continue
+            run_id, step, _ = claim
+            try:
+                if reclaim_left_running(self.services, run_id, step):
+                    reclaimed.append(f"{run_id}/{step}")
+                    self._adopted = True  # another process's work: its timers are not ours
+                    continue
+            except HomeLocked:
+                raise  # the lock passes: the claim is looked at again
+            except Exception:  # one step's failure must not hold up the others, every second
+                log.exception("reclaiming %s/%s, left running by a stopped process", run_id, step)
+            # A waiting step (a sleep, a callback) runs in no process: the sweeper's (as
+            # is one whose reclaim failed: it does it once the lease passes).
+            if len(self._left_to_sweeper) >= KNOWN_CLAIMS:
+                self._left_to_sweeper.clear()
+            self._left_to_sweeper.add(claim)
+        return reclaimed
 
     def _idle(self, due: int) -> None:
         """Real time: wait for the next timer (at most half a second), taking over what
         other processes left for this home meanwhile (a podium callback's message)."""
         time.sleep(max(0.0, min(0.5, (due - self.clock.now_ms()) / 1000)))
         if self.owners is not None:
-            self._adopt()
+            self.adopt()
 
     def _over(self, run_id: str | None) -> bool:
         """In real time, the run we wait for has ended and only later timers are left
@@ -744,7 +833,7 @@ class LocalRuntime:
         if pause:
             time.sleep(pause)
         self._next_look = time.monotonic() + 0.1
-        if self._adopt():
+        if self.adopt():
             return True
         if run_id is None or self.store.get_run(run_id).status.terminal:
             return False
@@ -869,3 +958,42 @@ class LocalRuntime:
 
     def dead_letters(self) -> list[dict[str, Any]]:
         return [*self.work_dlq.bodies(), *self.event_dlq.bodies()]
+
+
+class _Count:
+    """The deliveries of one ``pump``, kept across its waits for a locked home."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+class _LockWait:
+    """Waiting out another process's lock on the home (``HomeLocked``: held past the
+    busy timeout), as ``podium dev``'s workers do: said in a line when the wait begins
+    (no traceback: nothing is wrong), tried again every LOCK_RETRY_S, and given up in a
+    line once ``patience_s`` passed with no progress (a shell left in a transaction)."""
+
+    def __init__(self, patience_s: float) -> None:
+        self.patience_s = patience_s
+        self._since: float | None = None
+        self._progress = 0
+
+    def wait(self, exc: HomeLocked, progress: int = 0) -> None:
+        now = time.monotonic()
+        if self._since is None or progress != self._progress:  # the lock came (again)
+            self._since, self._progress = now, progress
+            log.warning(
+                "%s. Waiting for the lock (at most %s; Ctrl-C stops)",
+                exc,
+                _minutes(self.patience_s),
+            )
+        elif now - self._since >= self.patience_s:
+            raise HomeLocked(
+                f"{exc}; waited {_minutes(self.patience_s)} for the lock, then gave up (what"
+                " is queued stays in the home: podium run or podium dev on it carries it on)"
+            ) from None
+        time.sleep(LOCK_RETRY_S)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} minute{'' if seconds == 60 else 's'}"

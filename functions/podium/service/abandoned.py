@@ -2,13 +2,18 @@
 
 On AWS a step RUNNING under a worker that died is found by the sweeper once its lease
 passes (up to the work function's timeout plus a minute): nobody can tell a dead Lambda
-from a slow one sooner. An embedded home can: when no other process works on it (its
-owners registry, adapters/sqlite/queue.py), a step running in-process (its runtime is
-synchronous: lambda, noop, a local function) has no worker at all, so waiting out its
-lease would only leave it RUNNING for a quarter of an hour after a Ctrl-C. It is
-reclaimed at once, exactly as the sweeper would: the attempt counts as lost and is
-retried (``Podium.Lost``). Waiting steps (sleeps, callbacks, signals, jobs) are left to
-the sweeper: nothing runs them in-process.
+from a slow one sooner. An embedded home can: a step running in-process (its runtime is
+synchronous: lambda, noop, a local function) has no worker at all once the process that
+claimed it is gone, so waiting out its lease would only leave it RUNNING for a quarter of
+an hour after a Ctrl-C, or for a day of real time when the lease was stamped by a
+``podium run`` whose virtual clock had jumped a day's sleep. It is reclaimed at once,
+exactly as the sweeper would: the attempt counts as lost and is retried
+(``Podium.Lost``). Two ways to know: a runtime that starts on a home no other process
+works on reclaims every such step (``reclaim_abandoned``); a runtime beside others
+reclaims those whose claimant left the home's owners registry, stopped or found dead
+(``reclaim_left_running``, with ``Owners.abandoned_claims``), as it adopts their
+messages. Waiting steps (sleeps, callbacks, signals, jobs) are left to the sweeper:
+nothing runs them in-process.
 """
 
 from __future__ import annotations
@@ -65,3 +70,21 @@ def _reclaim(ctx: Services, run: RunRecord, step: StepRecord) -> None:
         )
     )
     reclaim(ctx, run, step)
+
+
+def reclaim_left_running(ctx: Services, run_id: str, step: str) -> bool:
+    """Reclaim the step if it is still RUNNING in-process; True if it was reclaimed.
+
+    Only call it for a step whose claimant has stopped (its process left the home)."""
+    try:
+        run = ctx.store.get_run(run_id)
+    except RunNotFound:
+        return False
+    record = ctx.store.get_step(run_id, step)
+    if run.status.terminal or record is None or record.status is not StepStatus.RUNNING:
+        return False
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    if not ctx.runtime_for(compiled.step(record.step)).synchronous:
+        return False
+    _reclaim(ctx, run, record)
+    return True

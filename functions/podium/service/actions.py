@@ -16,15 +16,17 @@ from typing import Any
 
 from podium.core.engine.actions import (
     ACTION_EVENT,
+    FOLLOWS_PARENT,
+    NOT_RETRIED_IN_PLACE,
     ActionRefused,
     BadStepPath,
     IterationPath,
     RunAction,
     StepAction,
+    StepPath,
     check_retry_in_place,
     check_run_action,
     check_step_action,
-    resolve_step_path,
 )
 from podium.core.engine.errors import NotFound, RunConflict, RunNotFound, StepConflict
 from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, TimelineEvent
@@ -32,7 +34,7 @@ from podium.core.engine.request_ids import RequestIdReused, differing, fingerpri
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.admission import waiting_reason
 from podium.service.context import Services
-from podium.service.detached_runs import follows_parent
+from podium.service.detached_runs import detached, follows_parent
 from podium.service.lifecycle import cancel_step, given_back_ended, is_given_back, stop_run
 from podium.service.pausing import pause_tree, resume_step
 from podium.service.restart import (
@@ -279,10 +281,13 @@ def _check_run(ctx: Services, run: RunRecord, action: RunAction) -> None:
     loop iteration's run (restarted through its top run only), a waited-for
     subworkflow's run (restarted through its parent only) or a run restarted already.
     """
-    parent = None
+    parent: tuple[str, str] | None = None
+    takes: str | None = None
     if follows_parent(ctx, run):
         assert run.parent_run is not None
         parent = (run.parent_run, run.parent_step or "?")
+        if action in FOLLOWS_PARENT:  # its hint names the run that takes it
+            takes = pausing_run(ctx, run)
     place = restart_place(ctx, run)
     if place is not None and run.status.terminal:  # its hint names the run to restart
         place = replace(place, top=newest_restart(ctx, place.top))
@@ -296,10 +301,28 @@ def _check_run(ctx: Services, run: RunRecord, action: RunAction) -> None:
         run.run_id,
         run.status,
         parent=parent,
+        pauses_with=takes,
         iteration=None if through else where,
         waited_by=where if through else None,
         restarted_as=new.run_id if new is not None else None,
     )
+
+
+def pausing_run(ctx: Services, run: RunRecord) -> str:
+    """The run a pause or resume of ``run`` takes: ``run`` itself, or for a child run
+    that follows its parent, the first run up its parents that does not (the top run, a
+    detached child, a child whose parent is gone): a nested iteration's parent refuses
+    it too. One read per run on the way up."""
+    current = run
+    while current.parent_run is not None:
+        try:
+            parent = ctx.store.get_run(current.parent_run)
+        except RunNotFound:
+            break  # gone: nothing else could resume it (follows_parent)
+        if detached(ctx, current, parent):
+            break
+        current = parent
+    return current.run_id
 
 
 def _apply_run_action(
@@ -353,20 +376,21 @@ def step_action(
     ctx: Services, run_id: str, path: str, action: StepAction, actor: Actor
 ) -> ActionResult:
     """Apply one action to a step, named by its path (``load``; ``per_day/3/load`` for a
-    step of a loop iteration, which lives in that iteration's child run)."""
-    where = resolve_step_path(run_id, path)
+    step of a loop iteration, which lives in that iteration's child run; ``call/load``
+    for a step of the run a ``wait: true`` subworkflow step ran last, as a restart
+    takes the path)."""
+    into = IterationPath.parse(path)  # BadStepPath for a malformed one
     body = _body(action.value, actor, {"step": path})
     # A request id is kept on the run the request named (its steps at any depth: one id
     # reused for another iteration's step is refused) and on the run it acted on.
     seen = _recorded(ctx, run_id, actor.request_id, body)
-    if seen is None and where.run_id != run_id:
-        seen = _recorded(ctx, where.run_id, actor.request_id, body)
     if seen is not None:
         return seen
-    into = IterationPath.parse(path)
+    where = StepPath(run_id, path)
     if into is not None:  # each part named must exist: say which does not
         top = ctx.store.get_run(run_id)
-        # An iteration of a loop a restart took over is the one in the run it ran in.
+        # An iteration of a loop a restart took over is the one in the run it ran in;
+        # the run of a subworkflow step, the one its last attempt started (where it ran).
         home = walk_iteration_path(
             ctx,
             top,
@@ -376,8 +400,12 @@ def step_action(
             lambda message: BadStepPath(path, message.split(": ", 1)[-1]),
             "act on",
             taken_over=True,
+            into_subworkflows=True,
         )
-        where = replace(where, run_id=home)
+        where = StepPath(home, into.step)
+        seen = _recorded(ctx, home, actor.request_id, body)
+        if seen is not None:  # recorded on the run acted on only (a crash cut it short)
+            return seen
     request_id = actor.request_id or ctx.ids.new_id()
     run = ctx.store.get_run(where.run_id)
     compiled = ctx.definitions.get(run.workflow, run.version)
@@ -392,10 +420,24 @@ def step_action(
         if run.status.terminal:  # refused: its hint names the restart that reruns the step
             origin, full, restarted = _restart_target(ctx, run_id, path)
         check_step_action(
-            action, run.run_id, full, run.status, status, top_run=origin, restarted_as=restarted
+            action,
+            run.run_id,
+            full,
+            run.status,
+            status,
+            top_run=origin,
+            restarted_as=restarted,
+            resumes_with=pausing_run(ctx, run) if run.status is RunStatus.PAUSED else None,
         )
         if action is StepAction.RETRY:
-            check_retry_in_place(run.run_id, path, status, kind)
+            # A loop step that ended is refused, naming the restart that reruns it: made
+            # through the first run up the named one's parents a restart takes.
+            through, full, _ = (
+                _restart_target(ctx, run_id, path)
+                if kind in NOT_RETRIED_IN_PLACE
+                else (run_id, path, None)
+            )
+            check_retry_in_place(run_id, path, status, kind, restart=(through, full))
         after = _apply_step_action(ctx, run, where.step, record, action, actor)
         if after is None:
             continue

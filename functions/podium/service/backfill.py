@@ -7,9 +7,12 @@ caps the backfill itself: a driver message (``{"t": "backfill"}``) starts the ne
 runs as earlier ones end. Ids are deterministic (core/engine/backfill.py): running the
 same backfill twice starts nothing new. ``cancel`` stops the drivers of a trigger's
 backfills asked for until then (a mark on the trigger's state, read by each driver):
-they start no more runs; the runs started are left to run (stop them as any run).
-``pause`` holds those drivers (another mark on the same state) until ``resume``: they
-start no run meanwhile, and a backfill asked for during the pause waits behind it.
+they start no more runs; their runs still QUEUED are stopped, the running ones left to
+run (stop them as any run). A start racing a cancel (it read the mark before the cancel
+wrote it) reads the mark again after it and stops what it queued. ``pause`` holds those
+drivers (another mark on the same state) until ``resume``: they start no run meanwhile,
+and a backfill asked for during the pause waits behind it. A driver whose trigger is
+gone from the active version, or is no longer a cron or rate trigger, stops.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,9 +49,14 @@ from podium.core.engine.schedule import (
     parse_rate,
     rate_times,
 )
+from podium.core.engine.status import RunStatus
+from podium.core.ports import TriggerState
 from podium.service import messages
 from podium.service.api_requests import body_fields
 from podium.service.context import Services
+
+if TYPE_CHECKING:
+    from podium.service.actions import Actor
 
 log = logging.getLogger("podium.backfill")
 DRIVER_INTERVAL_MS = 30_000
@@ -324,10 +332,9 @@ def execute(
 def _start(ctx: Services, workflow: str, tid: str, entry: Entry) -> RunRecord | None:
     from podium.service.triggers import start_triggered
 
-    defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
-    trigger = defn.trigger_map.get(tid)
+    trigger = _schedule_of(ctx, workflow, tid)
     if trigger is None:
-        log.warning("backfill of %s: trigger %s is gone from the active version", workflow, tid)
+        log.warning("backfill of %s: trigger %s is no cron or rate trigger now", workflow, tid)
         return None
     event = {
         "kind": "backfill",
@@ -355,9 +362,11 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
     A duplicate driver starts the same runs (their ids are fixed), never others. A
     backfill cancelled since it was asked for starts nothing more, and a paused one
     nothing until it is resumed (one read per tick; a paused driver ticks on, one
-    message per ``DRIVER_INTERVAL_MS``)."""
+    message per ``DRIVER_INTERVAL_MS``). A cancel that lands while it starts runs is
+    read again after them: the runs it queued meanwhile are stopped, as the cancel's
+    own sweep, which came before them, would have."""
     state = ctx.store.trigger_states().get_state(msg.workflow, msg.trigger)
-    if state is not None and state.backfill_cancels > msg.cancels:
+    if _cancelled(state, msg.cancels):
         log.info(
             "backfill of %s (%s) cancelled: %d time(s) not started",
             msg.workflow,
@@ -366,8 +375,15 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
         )
         return
     tz = _tz_of(ctx, msg.workflow, msg.trigger)
-    if tz is None:  # before the pause: a paused driver of a removed trigger would tick on
-        log.warning("backfill of %s stopped: trigger %s is gone", msg.workflow, msg.trigger)
+    # Before the pause: a paused driver of a trigger removed, or turned into an s3 or
+    # event trigger (same id), would tick on, and neither resume nor cancel (which take
+    # cron and rate triggers only) could reach it.
+    if tz is None:
+        log.warning(
+            "backfill of %s stopped: trigger %s is gone or no cron or rate trigger now",
+            msg.workflow,
+            msg.trigger,
+        )
         return
     if state is not None and state.backfills_paused:
         ctx.at(msg, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
@@ -380,6 +396,7 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
         except RunNotFound:
             continue
     todo = list(msg.todo)
+    started: list[str] = []
     while todo and len(active) < msg.max_active:
         at, run_id, restart_of, *planned = todo.pop(0)
         entry = Entry(
@@ -395,6 +412,9 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
         run = _start(ctx, msg.workflow, msg.trigger, entry)
         if run is not None:
             active.append(run.run_id)
+            started.append(run.run_id)
+    if started and _stop_if_cancelled(ctx, msg.workflow, msg.trigger, msg.cancels, started):
+        return
     if todo:
         nxt = messages.BackfillDriver(
             msg.workflow, msg.trigger, todo, active, msg.max_active, cancels=msg.cancels
@@ -402,12 +422,73 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
         ctx.at(nxt, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
 
 
-def _tz_of(ctx: Services, workflow: str, trigger_id: str) -> str | None:
+def _schedule_of(ctx: Services, workflow: str, trigger_id: str) -> Trigger | None:
+    """The active version's trigger ``trigger_id`` while it is a cron or rate trigger:
+    None once it is gone, or is another kind under the same id (its params would be
+    rendered from a backfill's event)."""
     defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
     trigger = defn.trigger_map.get(trigger_id)
+    return trigger if trigger is not None and trigger.scheduled else None
+
+
+def _tz_of(ctx: Services, workflow: str, trigger_id: str) -> str | None:
+    trigger = _schedule_of(ctx, workflow, trigger_id)
     if trigger is None:
         return None
     return trigger.timezone if trigger.cron is not None else "UTC"
+
+
+def _cancelled(state: TriggerState | None, cancels: int) -> bool:
+    """A cancel came since the backfill read ``cancels`` (the count it was asked with)."""
+    return state is not None and state.backfill_cancels > cancels
+
+
+def _stop_if_cancelled(
+    ctx: Services, workflow: str, tid: str, cancels: int, started: list[str]
+) -> bool:
+    """A cancel that landed after the cancel count was read and before the ``started``
+    runs were queued swept the QUEUED runs before them: read the count again and stop
+    those still QUEUED, as the cancel does (one read; a read per run when cancelled)."""
+    if not _cancelled(ctx.store.trigger_states().get_state(workflow, tid), cancels):
+        return False
+    actor = _cancel_actor(CANCELLER, tid)
+    stopped = [r for r in started if _stop_queued(ctx, workflow, tid, r, actor)]
+    log.info(
+        "backfill of %s (%s) cancelled while it started runs: %d stopped QUEUED",
+        workflow,
+        tid,
+        len(stopped),
+    )
+    return True
+
+
+CANCELLER = "podium"  # who stops a run a racing cancel would have stopped
+
+
+def _cancel_actor(by: str, tid: str) -> Actor:
+    from podium.service.actions import Actor
+
+    return Actor(by, f"backfill of {tid} cancelled")
+
+
+def _stop_queued(ctx: Services, workflow: str, tid: str, run_id: str, actor: Actor) -> bool:
+    """Stop a run of ``tid``'s backfills that is still QUEUED (never started: nothing of
+    it is lost); False for any other run, or one admitted meanwhile (left to run)."""
+    from podium.core.engine.actions import RunAction
+    from podium.service.actions import run_action
+
+    try:
+        run = ctx.store.get_run(run_id)
+    except RunNotFound:
+        return False
+    ours = is_run_of(workflow, tid, run.run_id, run.restart_of)
+    if run.status is not RunStatus.QUEUED or run.trigger != BACKFILL_TRIGGER or not ours:
+        return False  # a run of the schedule, of another trigger, of anything else
+    try:
+        run_action(ctx, run.run_id, RunAction.STOP, actor)
+    except ActionRefused:
+        return False  # admitted meanwhile: running, left alone
+    return True
 
 
 class BackfillRequest(BaseModel):
@@ -496,9 +577,12 @@ def backfill_request(ctx: Services, workflow: str, request: BackfillRequest) -> 
             ]
         )
     if not request.dry_run:
-        # The count of cancels before its first run: a cancel from here on stops it.
+        # The count of cancels before its first run: a cancel from here on stops it
+        # (its driver at its first tick; the runs queued here, read again after them).
         seen = state.backfill_cancels if state is not None else 0
         execute(ctx, planned, max_active=request.max_active, cancels=seen, paused=paused)
+        if planned.started:
+            _stop_if_cancelled(ctx, workflow, planned.trigger, seen, planned.started)
     return {**planned.summary(), "dry_run": request.dry_run, "paused": paused}
 
 
@@ -531,30 +615,20 @@ def cancel(ctx: Services, workflow: str, trigger_id: str | None, by: str) -> dic
     run. The runs running are left alone, as Airflow leaves a cancelled backfill's
     running runs: stop them as any run. A backfill asked for after the cancel runs. Two
     writes (the state made if missing, the count), and one read per queued run of the
-    workflow (at most ``MAX_BACKFILL_RUNS`` looked at: more than a backfill makes)."""
-    from podium.core.engine.actions import RunAction
-    from podium.service.actions import Actor, run_action
-
+    workflow: the whole queue, page after page (a backfill made in parts queues more
+    than one page); a start racing the cancel stops its own runs (``on_driver``)."""
     tid, spec = _schedule_trigger(ctx, workflow, trigger_id)
     now = ctx.now()
     states = ctx.store.trigger_states()
     states.ensure(workflow, tid, spec.enabled, now)
     states.cancel_backfills(workflow, tid)
     stopped: list[str] = []
-    actor = Actor(by, f"backfill of {tid} cancelled")
-    for entry in ctx.store.run_slots().queued(workflow, MAX_BACKFILL_RUNS):
-        try:
-            run = ctx.store.get_run(entry.run_id)
-        except RunNotFound:
-            continue
-        ours = is_run_of(workflow, tid, run.run_id, run.restart_of)
-        if run.trigger != BACKFILL_TRIGGER or not ours:
-            continue  # a run of the schedule, of another trigger, of anything else
-        try:
-            run_action(ctx, run.run_id, RunAction.STOP, actor)
-        except ActionRefused:
-            continue  # admitted meanwhile: running, left alone
-        stopped.append(run.run_id)
+    actor = _cancel_actor(by, tid)
+    slots = ctx.store.run_slots()
+    page = slots.queued(workflow, MAX_BACKFILL_RUNS)
+    while page:
+        stopped += [e.run_id for e in page if _stop_queued(ctx, workflow, tid, e.run_id, actor)]
+        page = slots.queued(workflow, MAX_BACKFILL_RUNS, after=page[-1])
     return {
         "workflow": workflow,
         "trigger": tid,

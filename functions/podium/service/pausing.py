@@ -96,8 +96,14 @@ def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PA
         record = ctx.store.get_step(run.run_id, msg.step)
     if record is None or record.attempt != msg.attempt - 1:
         return False
-    if reason == RUN_PAUSED and passed_breakpoint(record, msg.attempt):
-        reason = RUN_PAUSED_PAST_BREAKPOINT  # the pass outlives the reason it replaces
+    if (
+        reason == RUN_PAUSED
+        and passed_breakpoint(record, msg.attempt)
+        and _has_breakpoint(ctx, run, msg.step)
+    ):
+        # The pass outlives the reason it replaces. Only where a breakpoint is set: a step
+        # merely queued for a permit passed no breakpoint, and its reason must not say so.
+        reason = RUN_PAUSED_PAST_BREAKPOINT
     changes = {"reason": reason, "lease_until": None}
     if in_queue(record):
         # Queued for a permit: leave the queue, so the steps behind it are not blocked.
@@ -128,6 +134,10 @@ def hold(ctx: Services, run: RunRecord, msg: messages.Exec, reason: str = RUN_PA
     if held_record is not None:
         _after_hold(ctx, run.run_id, held_record)
     return True
+
+
+def _has_breakpoint(ctx: Services, run: RunRecord, step: str) -> bool:
+    return held_by(ctx.store.breakpoints(run.workflow), step, run.parent_index)
 
 
 def _after_hold(ctx: Services, run_id: str, held: StepRecord) -> None:

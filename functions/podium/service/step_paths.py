@@ -35,10 +35,10 @@ def walk_iteration_path(
     iteration of a loop step a restart took over counts too, in the run where it ran
     (``iteration_run``): a restart restarts it from there, a step action acts on it
     there (ended, as its loop is: refused, naming the restart that reruns it).
-    ``into_subworkflows`` (a restart's path): a part may be a subworkflow step that
-    waits for its child, written without an index (``call/load``): the child its step
-    ran last (in the run a restart took the step over from, if it did), its steps named
-    by the workflow version that child ran."""
+    ``into_subworkflows`` (a restart's path, a step action's): a part may be a
+    subworkflow step that waits for its child, written without an index
+    (``call/load``): the child its step ran last (in the run a restart took the step
+    over from, if it did), its steps named by the workflow version that child ran."""
     name, parent, into_child = top.workflow, top.run_id, False
     walked = ""  # the parts of the path before this one, each with its "/"
     for (loop, index), bare in zip(where.loops, _bare(where), strict=True):
@@ -49,7 +49,7 @@ def walk_iteration_path(
             raise fail(f"{path!r}: no step {loop!r} in '{name}'; one of: {known}")
         into_child = into_subworkflows and model.type == "subworkflow"
         if into_child:
-            compiled, name, parent = _child_of(ctx, parent, model, bare, here, path, fail)
+            compiled, name, parent = _child_of(ctx, parent, model, bare, here, path, fail, instead)
             walked = here + "/"
             continue
         if not compiled.is_loop(loop):
@@ -59,9 +59,10 @@ def walk_iteration_path(
                 f" {instead} {here} instead"
             )
         if bare:
+            after = path[len(here) + 1 :].split("/", 1)[0]  # the word written there
             raise fail(
-                f"{path!r}: {loop!r} is a {model.type} loop of '{name}': the part after it"
-                f" must be an iteration index ({here}/INDEX/STEP)"
+                f"{path!r}: {after!r} after {loop!r} must be an iteration index: {loop!r}"
+                f" is a {model.type} loop of '{name}' ({here}/INDEX/STEP)"
             )
         if taken_over:
             found = iteration_run(ctx, parent, loop, index)
@@ -110,21 +111,24 @@ def _child_of(
     here: str,
     path: str,
     fail: Callable[[str], Exception],
+    instead: str,
 ) -> tuple[CompiledWorkflow, str, str]:
-    """A subworkflow step's part of a restart's path (``here``: the path to the step):
-    (the workflow its child ran, that workflow's name, the child's run id)."""
+    """A subworkflow step's part of a path (``here``: the path to the step): (the
+    workflow its child ran, that workflow's name, the child's run id)."""
     step = model.id
     if not bare:
         raise fail(
             f"{path!r}: {step!r} is a subworkflow step: name a step of its run without an"
             f" index, {here}/STEP"
         )
-    if not model.wait:
+    home, child_id = old_child(ctx, parent, step)
+    if not model.wait:  # named by its id, as any run of its own
+        named = f" ({child_id})" if child_id is not None else ""
         raise fail(
             f"{path!r}: {step!r} does not wait for its run (wait: false), which is a run of"
-            " its own: restart that run instead"
+            f" its own{named}: name that run ({instead} its steps there), not a path"
+            f" through {here!r}"
         )
-    home, child_id = old_child(ctx, parent, step)
     if child_id is None:
         raise fail(f"{path!r}: {step!r} never started its run in run {home}; name a step it ran")
     child = _run_or_none(ctx, child_id)

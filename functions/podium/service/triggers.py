@@ -14,7 +14,8 @@ take an event or a signal; only those candidates' active versions are read and m
 
 Every trigger starts the active version, and at most one run per (trigger, scheduled
 time or event id or set of signals): the run id is derived from them
-(``schedule.trigger_run_id``), so a duplicated event finds the run it started. A rate
+(``schedule.trigger_run_id``), so a duplicated event finds the run it started: its time
+part is the event's own ``time``, never the time it is handled. A rate
 trigger's "time" is the period a firing falls in (core/engine/backfill.py: its
 schedule's own times are not the ones a backfill computes). Whether
 a trigger is on is kept outside the versions (``TriggerStates``): ``podium triggers
@@ -50,7 +51,7 @@ from podium.core.engine.schedule import (
     rate_expression,
     trigger_run_id,
 )
-from podium.core.engine.trigger_events import Link, podium_link, rate_firing
+from podium.core.engine.trigger_events import Link, event_time, podium_link, rate_firing
 from podium.core.engine.trigger_index import (
     RouteIndexFull,
     build_index,
@@ -596,7 +597,7 @@ def route_trigger_event(
     its bus, default unless it says otherwise)."""
     started: list[str] = []
     failed: list[str] = []
-    at = _event_time(event, ctx.now())
+    at = _event_time(event)
     for workflow, tid, trigger in event_triggers(ctx, event_routes(event, bus)):
         if trigger.s3 is not None and bus == "default":
             pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
@@ -640,6 +641,12 @@ def route_trigger_event(
             failed.append(f"{workflow}/{tid}")
     if not started and not failed:
         return None
+    if at == NO_TIME and not is_own_status_change(event):
+        log.warning(
+            "event %s has no ISO 8601 time (EventBridge sets one): its runs' ids take"
+            " none, so a redelivery still finds them",
+            _event_key(event),
+        )
     # A trigger that matched and could not start its run is no "no trigger matches":
     # its failure is on its state (podium triggers list) and counted (TriggerFailed).
     return {"matched": len(started) + len(failed), "runs": started, "failed": failed}
@@ -666,16 +673,42 @@ def route_own_events(ctx: Services, events: list[dict[str, Any]]) -> int:
     return len(events)
 
 
-def _event_time(event: Mapping[str, Any], default: int) -> int:
+# The time part of the run id of an event that says no time: EventBridge sets one on
+# every event; a hand-made event given to the events function may have none, or one
+# that does not read. The id is then the event's alone (not the time it was handled,
+# which a redelivery would change, starting a second run); runs are listed by creation.
+NO_TIME = 0
+
+
+def _event_time(event: Mapping[str, Any]) -> int:
     own = _own_status_change(event)
     if own is not None:  # published again later: the time of the change, not of the event
         for field in ("at", "ended_at", "started_at", "created_at"):
             if isinstance(own.get(field), int):
                 return int(own[field])
-    try:
-        return parse_iso(str(event["time"]))
-    except (KeyError, ValueError):
-        return default
+    at = event_time(event)
+    return NO_TIME if at is None else at
+
+
+def _with_time(event: Mapping[str, Any], now: int) -> Mapping[str, Any]:
+    """A hand-made event (``podium run --event``, ``fire_trigger``) enters here as an
+    event enters EventBridge: a missing ``time`` is set, once, to now (the run's id and
+    ``${event.time}`` take it), and one that does not read as a time is refused, naming
+    the field and the format (the bus would take it as none)."""
+    if "time" not in event:
+        return {**event, "time": iso(now)}
+    if event_time(event) is None and not is_own_status_change(event):
+        raise DefinitionError(
+            [
+                Issue(
+                    "event.time",
+                    f"{event['time']!r} is not a time: give an ISO 8601 time"
+                    " (2026-01-15T12:00:00Z), as EventBridge sets it, or leave 'time' out"
+                    " to take now",
+                )
+            ]
+        )
+    return event
 
 
 def _link(event: Mapping[str, Any], workflow: str, tid: str, trigger: Trigger) -> Link | None:
@@ -763,13 +796,14 @@ def start_from_event(
                 # As the bus would refuse it: kept on the trigger's state, and raised.
                 record_failure(ctx, workflow, tid, link.refused)
                 raise DefinitionError([Issue(link.where, link.refused)])
-            key, at = _firing(event, link, _event_time(event, ctx.now()))
+            delivered = _with_time(event, ctx.now())
+            key, at = _firing(delivered, link, _event_time(delivered))
             run = start_triggered(
                 ctx,
                 workflow,
                 tid,
                 trigger,
-                dict(event),
+                dict(delivered),
                 key=key,
                 at=at,
                 strict=True,
@@ -840,7 +874,8 @@ def event_run_id(ctx: Services, workflow: str, event: Mapping[str, Any]) -> str:
             continue
         if matches(pattern, event):
             link = _podium_link(event, workflow, tid, trigger)
-            key, at = _firing(event, link, _event_time(event, ctx.now()))
+            delivered = _with_time(event, ctx.now())
+            key, at = _firing(delivered, link, _event_time(delivered))
             return trigger_run_id(workflow, tid, key, at)
     raise DefinitionError([Issue("event", f"no trigger of {workflow!r} matches the event")])
 

@@ -15,7 +15,9 @@ Opening a home reads its schema first and takes the write lock only to create or
 it, so a command that only reads works while another process holds the write lock, and
 on a home it may not write. SQLite's errors about the file itself (locked past the busy
 timeout, read-only, damaged, not a database) become ``HomeError``s that name the file
-and what to do: the CLI prints them in a line.
+and what to do: the CLI prints them in a line. So does a home whose schema number is
+newer than ``SCHEMA_VERSION`` (written by a newer, incompatible Podium): refused before
+anything reads or writes it.
 
 A lock is waited for ``BUSY_TIMEOUT_MS`` (30 s: a command or an engine worker would
 rather wait than fail), or less on a thread inside ``waiting_at_most``: ``podium dev``
@@ -240,7 +242,11 @@ def dumps(value: Any) -> str:
 # Objects the schema makes, and the columns added to tables after their first release
 # (a home made before has the table without them): a home that has them all is current.
 SCHEMA_OBJECTS = frozenset(
-    [*re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA), "messages_owned"]
+    [
+        *re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA),
+        "messages_owned",
+        "steps_claimed",
+    ]
 )
 ADDED_COLUMNS = (
     ("messages", "owner", "TEXT"),
@@ -249,6 +255,9 @@ ADDED_COLUMNS = (
     ("steps", "claimed_by", "TEXT"),
     ("runs", "started_by", "TEXT"),
     ("owners", "seen_at", "INTEGER"),
+    # The process as the kernel tells it from a later one given the same pid
+    # (queue.py ``process_identity``); NULL where the system cannot say.
+    ("owners", "process", "TEXT"),
     ("trigger_states", "failed_at", "INTEGER"),
     ("trigger_states", "error", "TEXT"),
     ("trigger_states", "rule", "TEXT"),
@@ -280,6 +289,10 @@ class HomeLocked(HomeError, TryAgainLater):
     code = "home_locked"
 
     exit_code = 1  # it may pass: try again
+
+
+class HomeTooNew(HomeError):
+    """The home was written by a newer Podium whose schema this one does not know."""
 
 
 class HomeReadOnly(HomeError):
@@ -347,6 +360,7 @@ class Database:
         self._immutable = False
         try:
             conn = self._connect_first()
+            self._refuse_a_newer_schema(conn)
             if not self._schema_current(conn):
                 self._create_schema(conn)
         except sqlite3.Error as exc:
@@ -372,6 +386,29 @@ class Database:
             return False
         writable = os.access(self.path, os.W_OK) and os.access(Path(self.path).parent, os.W_OK)
         return not writable
+
+    def _refuse_a_newer_schema(self, conn: sqlite3.Connection) -> None:
+        """A home whose schema number is above ``SCHEMA_VERSION`` was made by a newer
+        Podium that changed what its tables mean: reading or writing it here could
+        misread or damage it, so it is refused in a line. (A newer Podium that only adds
+        to the schema keeps its number, and this one reads its rows: codec.py.)"""
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        if has_meta is None:
+            return  # a new file, or one made before the schema was numbered
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None:
+            return
+        found = str(row[0])
+        if found.isdigit() and int(found) <= SCHEMA_VERSION:
+            return
+        self.close()
+        raise HomeTooNew(
+            f"{self.path} was written by a newer Podium (home schema {found}; this Podium"
+            f" knows schema {SCHEMA_VERSION}): upgrade podium (pip install --upgrade podium),"
+            " or give another home (--home or PODIUM_HOME)"
+        )
 
     @staticmethod
     def _schema_current(conn: sqlite3.Connection) -> bool:
@@ -401,6 +438,13 @@ class Database:
                 conn.execute(
                     "CREATE INDEX IF NOT EXISTS messages_owned"
                     " ON messages (queue, owner, visible_at, id)"
+                )
+                # The RUNNING steps a process's claim wrote (a few, in a home of any
+                # size): whose claimant left is looked for every second (queue.py
+                # ``Owners.abandoned_claims``).
+                conn.execute(
+                    "CREATE INDEX IF NOT EXISTS steps_claimed"
+                    " ON steps (claimed_by) WHERE claimed_by IS NOT NULL"
                 )
                 conn.execute(
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",

@@ -17,9 +17,11 @@ Without an owner a queue sees every message (the contract suite; reading a home)
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from podium.adapters.queues import SQS_MAX_DELAY_SECONDS, LocalMessage, billed_requests
@@ -232,8 +234,38 @@ def _wall_ms() -> int:
 _OWN_TOKENS: set[str] = set()
 
 
-def _alive(pid: int, host: str, seen_at: int | None, token: str) -> bool:
-    """Whether the process registered as ``token`` (``pid`` on ``host``) still lives."""
+@functools.cache
+def _boot_id() -> str | None:
+    """This boot of the host (Linux), the same for the process's life."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def process_identity(pid: int) -> str | None:
+    """Which process has ``pid`` now, as the kernel tells them apart: the boot and the
+    process's start time in clock ticks since it (Linux's /proc). A pid is reused once its
+    process is gone; this is not. None where there is no /proc (macOS, Windows), or no
+    such process: then the pid alone is asked (``_alive``)."""
+    boot = _boot_id()
+    if boot is None:
+        return None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # pid (comm) state ppid ...: comm may hold spaces and parentheses; the start time is
+    # the 22nd field, the 20th after the closing parenthesis.
+    fields = stat[stat.rfind(")") + 1 :].split()
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
+
+
+def _alive(
+    pid: int, host: str, seen_at: int | None, token: str, process: str | None = None
+) -> bool:
+    """Whether the process registered as ``token`` (``pid`` on ``host``, ``process`` its
+    ``process_identity`` then) still lives."""
     import os
     import socket
 
@@ -247,6 +279,12 @@ def _alive(pid: int, host: str, seen_at: int | None, token: str) -> bool:
         # Another machine's process: alive while it beats (a home made before
         # heartbeats has none: assume it lives).
         return seen_at is None or _wall_ms() - seen_at < SILENT_FOR_MS
+    if process is not None:
+        # The pid may have been given to another process since (a reboot, a busy host):
+        # that one does not deliver the dead one's messages, nor run its steps.
+        now = process_identity(pid)
+        if now is not None and now != process:
+            return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -256,18 +294,26 @@ def _alive(pid: int, host: str, seen_at: int | None, token: str) -> bool:
     return True
 
 
+_OWNER_COLUMNS = "token, pid, host, seen_at, process"
+
+
 def owner_alive(conn: sqlite3.Connection, token: str) -> bool:
     """Whether the process registered on the home as ``token`` still lives (it left the
     registry when it stopped: ``Owners.retire``)."""
-    row = conn.execute("SELECT pid, host, seen_at FROM owners WHERE token = ?", (token,)).fetchone()
-    return row is not None and _alive(int(row[0]), str(row[1]), row[2], token)
+    row = conn.execute(f"SELECT {_OWNER_COLUMNS} FROM owners WHERE token = ?", (token,)).fetchone()
+    return row is not None and _row_alive(row)
+
+
+def _row_alive(row: Sequence[Any]) -> bool:
+    token, pid, host, seen_at, process = row
+    return _alive(int(pid), str(host), seen_at, str(token), process)
 
 
 class Owners:
     """The processes that own messages in a home, so each delivers its own work and the
     work of a dead one is adopted rather than lost. A process is known by a token and
-    its pid on this host (one whose pid is gone is dead), or by its heartbeat on
-    another host."""
+    its pid on this host (one whose pid is gone, or now another process's, is dead), or
+    by its heartbeat on another host."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         import os
@@ -287,9 +333,16 @@ class Owners:
         self._beat_at = _wall_ms()
         with self._db.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO owners (token, pid, host, started_at, seen_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (self.token, self._pid, self._host, self._clock.now_ms(), self._beat_at),
+                "INSERT OR REPLACE INTO owners (token, pid, host, started_at, seen_at, process)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    self.token,
+                    self._pid,
+                    self._host,
+                    self._clock.now_ms(),
+                    self._beat_at,
+                    process_identity(self._pid),
+                ),
             )
 
     def _beat(self) -> None:
@@ -300,26 +353,27 @@ class Owners:
         with self._db.write() as conn:
             conn.execute("UPDATE owners SET seen_at = ? WHERE token = ?", (now, self.token))
 
+    def _others(self) -> list[Any]:
+        with self._db.query() as conn:
+            return list(
+                conn.execute(
+                    f"SELECT {_OWNER_COLUMNS} FROM owners WHERE token != ?", (self.token,)
+                ).fetchall()
+            )
+
     def others_alive(self) -> bool:
         """Whether another live process owns work in this home."""
         self._beat()
-        with self._db.query() as conn:
-            rows = conn.execute(
-                "SELECT token, pid, host, seen_at FROM owners WHERE token != ?", (self.token,)
-            ).fetchall()
-        return any(_alive(int(pid), host, seen, token) for token, pid, host, seen in rows)
+        return any(_row_alive(row) for row in self._others())
 
     def adopt(self) -> int:
         """Take over the messages of dead processes (and unowned ones); returns how many.
+        The dead leave the registry: the steps they claimed are ``abandoned_claims``.
 
         One such process had received but not deleted is visible again at once: nobody
         works on it any more, so waiting out its visibility timeout would only delay it."""
         self._beat()
-        with self._db.query() as conn:
-            rows = conn.execute(
-                "SELECT token, pid, host, seen_at FROM owners WHERE token != ?", (self.token,)
-            ).fetchall()
-        dead = [t for t, pid, host, seen in rows if not _alive(int(pid), host, seen, t)]
+        dead = [str(row[0]) for row in self._others() if not _row_alive(row)]
         with self._db.write() as conn:
             marks = ", ".join("?" * len(dead))
             which = f"owner IS NULL OR owner IN ({marks})" if dead else "owner IS NULL"
@@ -332,6 +386,19 @@ class Owners:
             if dead:
                 conn.execute(f"DELETE FROM owners WHERE token IN ({marks})", dead)
         return int(moved)
+
+    def abandoned_claims(self) -> list[tuple[str, str, str]]:
+        """(run, step, claimant) of each step still written RUNNING by the claim of a
+        process that left the registry: it stopped (``retire``), or died and was adopted.
+        Nobody runs such an attempt in-process any more (service/abandoned.py). Read on
+        the partial index of claimed steps (db.py): a look costs what is RUNNING, not the
+        home's size."""
+        with self._db.query() as conn:
+            rows = conn.execute(
+                "SELECT run_id, step, claimed_by FROM steps WHERE claimed_by IS NOT NULL"
+                " AND claimed_by NOT IN (SELECT token FROM owners)"
+            ).fetchall()
+        return [(str(run), str(step), str(token)) for run, step, token in rows]
 
     def retire(self) -> None:
         """Leave the registry; messages still owned (an interrupted run) become unowned,

@@ -2,12 +2,19 @@
 
 ``slots`` holds a workflow's count and blocking run (the ``#SLOTS`` item),
 ``slot_holders`` its holder markers, ``run_queue`` one row per QUEUED run (the ``Q#``
-items). Each method is one write transaction whose checks are the DynamoDB conditions.
+items), read by ``created_at`` then ``seq``, the order rows were queued in (one more
+than the workflow's highest, under the write lock). Each method is one write
+transaction whose checks are the DynamoDB conditions.
+
+``seq`` is added to a home made before it by the first enqueue (a write: a reader of a
+home it may not write never adds it); until then the queue is read in its old order.
+Its rows (``seq`` NULL) come first in their millisecond.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from dataclasses import replace
 
 from podium.adapters.sqlite.db import Database
@@ -15,7 +22,18 @@ from podium.adapters.sqlite.rows import insert_run, read_run, update_run
 from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import QueueEntry, RunRecord, SlotState
 from podium.core.engine.status import RunStatus
-from podium.core.ports import Admission
+from podium.core.ports import Admission, ListedEntry
+
+# The homes whose run_queue has been seen to have ``seq`` (a column is never dropped).
+_ORDERED: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def _has_seq(db: Database, conn: sqlite3.Connection) -> bool:
+    if db not in _ORDERED:
+        if "seq" not in {row[1] for row in conn.execute("PRAGMA table_info(run_queue)")}:
+            return False
+        _ORDERED.add(db)
+    return True
 
 
 def _slots(conn: sqlite3.Connection, workflow: str) -> tuple[int, str | None, bool]:
@@ -73,6 +91,21 @@ def _dequeue(conn: sqlite3.Connection, entry: QueueEntry) -> None:
     )
 
 
+def _place_of(conn: sqlite3.Connection, entry: QueueEntry, ordered: bool) -> tuple[int, int, str]:
+    """Where a page after ``entry`` starts: (created, seq, run id), past it."""
+    if isinstance(entry, ListedEntry):
+        return entry.created_at, int(entry.place or 0), entry.run_id
+    if not ordered:
+        return entry.created_at, 0, entry.run_id
+    row = conn.execute(
+        "SELECT COALESCE(seq, 0) FROM run_queue WHERE workflow = ? AND created_at = ?"
+        " AND run_id = ?",
+        (entry.workflow, entry.created_at, entry.run_id),
+    ).fetchone()
+    # Gone from the queue: from the start of its millisecond.
+    return (entry.created_at, int(row[0]), entry.run_id) if row else (entry.created_at, -1, "")
+
+
 class SqliteRunSlots:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -83,19 +116,32 @@ class SqliteRunSlots:
             if old is not None:
                 raise RunConflict(run.run_id, old)
             insert_run(conn, run, self._db.owner)
+            if not _has_seq(self._db, conn):
+                conn.execute("ALTER TABLE run_queue ADD COLUMN seq INTEGER")
+                _ORDERED.add(self._db)
             conn.execute(
-                "INSERT OR REPLACE INTO run_queue (workflow, created_at, run_id) VALUES (?, ?, ?)",
-                (run.workflow, run.created_at, run.run_id),
+                "INSERT OR REPLACE INTO run_queue (workflow, created_at, run_id, seq)"
+                " SELECT ?, ?, ?, COALESCE(MAX(seq), 0) + 1 FROM run_queue WHERE workflow = ?",
+                (run.workflow, run.created_at, run.run_id, run.workflow),
             )
 
-    def queued(self, workflow: str, limit: int) -> list[QueueEntry]:
-        with self._db.query() as conn:
+    def queued(
+        self, workflow: str, limit: int, *, after: QueueEntry | None = None
+    ) -> list[QueueEntry]:
+        with self._db.read() as conn:
+            ordered = _has_seq(self._db, conn)
+            seq = "COALESCE(seq, 0)" if ordered else "0"
+            where = "workflow = ?"
+            args: list[object] = [workflow]
+            if after is not None:
+                where += f" AND (created_at, {seq}, run_id) > (?, ?, ?)"
+                args += _place_of(conn, after, ordered)
             rows = conn.execute(
-                "SELECT created_at, run_id FROM run_queue WHERE workflow = ?"
-                " ORDER BY created_at, run_id LIMIT ?",
-                (workflow, limit),
+                f"SELECT created_at, run_id, {seq} AS place FROM run_queue WHERE {where}"
+                " ORDER BY created_at, place, run_id LIMIT ?",
+                (*args, limit),
             ).fetchall()
-        return [QueueEntry(workflow, r[1], int(r[0])) for r in rows]
+        return [ListedEntry(workflow, r[1], int(r[0]), str(r[2])) for r in rows]
 
     def admit(
         self, entry: QueueEntry, *, limit: int, strict: bool, now: int, check_at: int

@@ -161,12 +161,16 @@ def check_run_action(
     status: RunStatus,
     *,
     parent: tuple[str, str] | None = None,
+    pauses_with: str | None = None,
     iteration: tuple[str, str] | None = None,
     waited_by: tuple[str, str] | None = None,
     restarted_as: str | None = None,
 ) -> None:
     """``parent``: (run, step) of a child run that pauses and resumes with its parent (a
-    loop's iteration, the run of a subworkflow step that waits for it). ``iteration``:
+    loop's iteration, the run of a subworkflow step that waits for it). ``pauses_with``:
+    the run a pause or resume of that child takes, when it is not the parent (a nested
+    iteration's parent is a child run too: the first run up its parents that does not
+    follow its own parent, the top run or a detached child). ``iteration``:
     (top run, ``LOOP/INDEX`` path from it) of a loop iteration's run. ``waited_by``: (the
     run restarted for it, the path to its step) of a waited-for subworkflow's run, which
     is restarted through that run as an iteration is. ``restarted_as``:
@@ -181,10 +185,14 @@ def check_run_action(
     if action not in allowed:
         hint: str | None = None
         if parent is not None and action in FOLLOWS_PARENT and action in RUN_ACTIONS[status]:
+            # Name the run that takes the action: a parent that is a child run itself
+            # refuses it in turn.
+            takes = pauses_with or parent[0]
+            through = f", and so with run {takes}" if takes != parent[0] else ""
             hint = (
                 f"it is a child run of step {parent[1]} of run {parent[0]}, and pauses and"
-                f" resumes with it: {action.value} run {parent[0]}, or set a breakpoint on a"
-                " step of its body"
+                f" resumes with it{through}: {action.value} run {takes}, or set a breakpoint"
+                " on a step of its body"
             )
         elif status.terminal and RunAction.RESTART in allowed:
             hint = "restart it to run it again"
@@ -247,16 +255,20 @@ def check_step_action(
     *,
     top_run: str | None = None,
     restarted_as: str | None = None,
+    resumes_with: str | None = None,
 ) -> None:
     """``top_run``: the run a path into a child run (``step``, from that run: an
     iteration's, a waited-for subworkflow's) starts from, when ``run_id`` is that child
     (which is not restarted on its own). ``restarted_as``: the run that restarts the top
-    run (a restart of it is refused)."""
+    run (a restart of it is refused). ``resumes_with``: for a PAUSED ``run_id``, the run
+    a resume takes (a child run resumes with its parents: the first up them that does
+    not follow its own parent)."""
     if run not in STEP_ACTION_RUNS[action]:
         allowed = [a.value for a in STEP_ACTIONS[status] if run in STEP_ACTION_RUNS[a]]
         top = top_run or run_id
-        # A step action takes LOOP/INDEX paths only: a step in a subworkflow's run (a
-        # step id with no index after it) is acted on in that run, not by its path.
+        # A path through a subworkflow step (a step id with no index after it) reaches,
+        # in the run that restarted this one, the child its step started last, which may
+        # be yet to start: only the restart that reruns the step is named for it.
         by_path = all(not bare for bare in (IterationPath.parse(step) or _PLAIN).unindexed)
         act_there = f"act on step {step} there, or " if by_path else ""
         hint = (
@@ -268,7 +280,7 @@ def check_step_action(
             else f"the run it is in has ended: restart run {top} from it once that run has"
             f" ended: podium runs restart {top} --from {step}"
             if run.terminal
-            else "resume the run first"
+            else f"resume run {resumes_with or run_id} first"
             if run is RunStatus.PAUSED
             else None
         )
@@ -284,33 +296,41 @@ def check_step_action(
     allowed_here = STEP_ACTIONS[status]
     if action not in allowed_here:
         allowed = [a.value for a in allowed_here if run in STEP_ACTION_RUNS[a]]
+        target = f"step {step} of run {top_run or run_id}"  # ``step`` is a path from it
         if status is None:  # no status yet: the API's current says so in one word
-            raise ActionRefused(
-                action.value,
-                f"step {step} of run {run_id}",
-                NOT_REACHED,
-                allowed,
-                said="not reached yet",
-            )
-        raise ActionRefused(action.value, f"step {step} of run {run_id}", status.value, allowed)
+            raise ActionRefused(action.value, target, NOT_REACHED, allowed, said="not reached yet")
+        raise ActionRefused(action.value, target, status.value, allowed)
 
 
 # A loop step's iterations ended with it (their child runs are done and counted): a new
-# attempt of the loop would find them ended. Its failed iterations are retried in their
-# own runs while those run, or the run is restarted (from incomplete: only they rerun).
+# attempt of the loop would find them ended, and so would a retry of a step in one (its
+# run ended). The run is restarted instead (from incomplete: only they rerun).
 NOT_RETRIED_IN_PLACE = frozenset({"foreach", "while"})
 
 
-def check_retry_in_place(run_id: str, step: str, status: StepStatus | None, kind: str) -> None:
+def check_retry_in_place(
+    run_id: str,
+    step: str,
+    status: StepStatus | None,
+    kind: str,
+    *,
+    restart: tuple[str, str] | None = None,
+) -> None:
+    """``run_id``, ``step``: the run the request named and the path from it.
+    ``restart``: (the run a restart takes, the path from it to the loop step) when that
+    is not ``run_id`` and ``step`` (the loop is in an iteration, or a waited-for
+    subworkflow's run)."""
     if status is not None and status.terminal and kind in NOT_RETRIED_IN_PLACE:
+        top, path = restart or (run_id, step)
         # ActionRefused's ``said``: the status, and why it is not retried here.
         raise ActionRefused(
             StepAction.RETRY.value,
             f"step {step} of run {run_id}",
             status.value,
             [],
-            f"retry a failed iteration's step (podium steps retry {run_id} {step}/INDEX/STEP)"
-            " while its iteration runs, or restart the run once it ended",
+            f"its iterations ended with it: restart run {top} once it has ended, from"
+            f" incomplete (what failed in it reruns) or from a step of one (podium runs"
+            f" restart {top} --from {path}/INDEX/STEP)",
             said=f"a {kind} step that ended {status.value}",
         )
 

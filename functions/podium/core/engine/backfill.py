@@ -46,6 +46,11 @@ class Decision:
 def decide(latest: RunStatus | None, reprocess: Reprocess) -> Decision:
     if latest is None:
         return Decision(Action.START, "no run yet")
+    if latest is RunStatus.DISCARDED:
+        # The run strategy dropped it before it started (first_only while another run
+        # was active, last_only for a newer one): the time never ran, so it is no "a run
+        # exists". (A STOPPED run counts as run: it may have started; reprocess says.)
+        return Decision(Action.START, "its run was discarded by the run strategy: never ran")
     if not latest.terminal:
         return Decision(Action.SKIP, f"a run is {latest.value.lower()} (never duplicated)")
     if reprocess is Reprocess.ALL:

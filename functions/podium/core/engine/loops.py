@@ -193,9 +193,10 @@ def plan_foreach(
         # raised after its children are created, so it can lag a launch in flight (the
         # stop lists the children opened and not counted, not the mark).
         # Its stops come after this decision: counted here, they would say too few.
+        # An operator's stop of an iteration ends the loop too: counted as the other
+        # policies count it ("0 of 4 iterations failed, 1 stopped").
         message = (
-            f"{counts.failed} of {n} iterations failed (fail_fast: the iterations still"
-            " running were stopped)"
+            _failed_message(counts) + " (fail_fast: the iterations still running were stopped)"
         )
         return LoopPlan(finish="failed", message=message, stop_running=True)
     stopping = on_failure is OnFailure.FINISH_RUNNING and bad > 0

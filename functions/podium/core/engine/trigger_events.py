@@ -15,6 +15,8 @@
   statuses: 2, 4, 8 ... 1,024 runs at link 10). Past ``ONCE_PER_RUN_FROM`` links a
   trigger starts at most one run per run whose status changed (``podium_link``): the
   runs of a cycle then grow by the fan-out of its first links only, not at every one.
+- An event's run id is derived from the event alone (``event_time``): a redelivery of
+  it, a minute or a day later, finds the run the first delivery started.
 - A rate trigger's firing stands for its slot (core/engine/backfill.py): the run's time
   and logical date are the slot's (``rate_firing``), as a backfill of the same run id
   gives them, not the firing's, which falls anywhere in the slot.
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.core.engine.backfill import rate_anchor, rate_slot
+from podium.core.engine.schedule import parse_iso
 
 
 def self_started(detail: Mapping[str, Any], workflow: str, trigger: str, label: str) -> str | None:
@@ -131,3 +134,25 @@ def rate_firing(minutes: int, since_ms: int, at_ms: int) -> int:
     """The time a rate trigger's firing at ``at_ms`` runs for: the start of its slot,
     the slots counted from the trigger's ``since`` (as a backfill counts them)."""
     return rate_slot(minutes, rate_anchor(since_ms), at_ms)
+
+
+# The largest time a ULID holds (48 bits of milliseconds): a run id's time part.
+MAX_ID_MS = (1 << 48) - 1
+
+
+def event_time(event: Mapping[str, Any]) -> int | None:
+    """The time an event says it happened, as epoch ms: its ``time``, ISO 8601 as
+    EventBridge sets it on every event (or epoch milliseconds, as a hand-made one may
+    give it); None when it has none that reads so. Never the time it is handled: that
+    is another on each delivery, and the time is part of its run's id."""
+    time = event.get("time")
+    if isinstance(time, str):
+        try:
+            ms = parse_iso(time)
+        except ValueError:
+            return None
+    elif isinstance(time, int) and not isinstance(time, bool):
+        ms = time
+    else:
+        return None
+    return ms if 0 <= ms <= MAX_ID_MS else None
