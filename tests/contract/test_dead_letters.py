@@ -1,8 +1,9 @@
 """Contract suite for the DeadLetterQueues port, run on both adapters: a stack's SQS DLQs
 (on moto) and the local home's dead-letter queues (SQLite).
 
-The contract: ``peek`` lists each dead letter once, up to ``limit``, and leaves it where
-it is; ``redrive`` moves dead letters back to the queue they came from (the work DLQ to
+The contract: ``counts`` says how many each DLQ holds; ``peek`` lists each dead letter
+once, up to ``limit`` shared between the DLQs (one full DLQ does not hide another's),
+and leaves it where it is; ``purge`` deletes one DLQ's, up to ``limit``; ``redrive`` moves dead letters back to the queue they came from (the work DLQ to
 the work queue, the event DLQ to the event queue), up to ``limit``, and returns them; a
 redriven message is gone from the DLQ. Only the stack has a trigger DLQ (EventBridge
 deliveries the events function could not take), which has no queue to go back to: its
@@ -145,3 +146,32 @@ def test_peek_of_the_redrivable_lists_what_a_redrive_moves(world: World) -> None
     moved = world.dead_letters.redrive(2)
     assert len(listed) == len(moved) == 2
     assert {d.queue for d in listed} == {d.queue for d in moved} == {"work"}
+
+
+def test_counts_say_what_each_dlq_holds(world: World) -> None:
+    for n in range(3):
+        world.kill("work", {"t": "start", "run": f"r{n}"})
+    world.kill("event", {"t": "start", "run": "e"})
+    held = {c.queue: (c.waiting, c.in_flight) for c in world.dead_letters.counts()}
+    assert held["work"] == (3, 0) and held["event"] == (1, 0)
+    world.dead_letters.peek(100)  # a peek leaves them visible
+    assert {c.queue: c.waiting for c in world.dead_letters.counts()}["work"] == 3
+
+
+def test_peek_shares_its_limit_between_the_dlqs(world: World) -> None:
+    for n in range(6):
+        world.kill("event", {"t": "start", "run": f"e{n}"})
+    world.kill("work", {"t": "start", "run": "w"})
+    listed = world.dead_letters.peek(4)
+    assert sorted(d.queue for d in listed) == ["event", "event", "event", "work"]
+
+
+def test_purge_deletes_one_dlqs_dead_letters(world: World) -> None:
+    for n in range(3):
+        world.kill("work", {"t": "start", "run": f"r{n}"})
+    world.kill("event", {"t": "start", "run": "e"})
+    assert len(world.dead_letters.purge("work", 2)) == 2
+    deleted = world.dead_letters.purge("work", 100)
+    assert len(deleted) == 1
+    assert [d.queue for d in world.dead_letters.peek(100)] == ["event"]
+    assert world.arrived("work") == []  # deleted, not sent anywhere

@@ -13,8 +13,8 @@ the code makes with the permissions it tells people to grant.
   list`` (adapters/sqs_dead_letters.py ``peek``) makes what it read visible again with
   ``ChangeMessageVisibilityBatch``, authorized by ``sqs:ChangeMessageVisibility``, which
   the list left out: a policy written from it was refused after the receive. The list
-  now names it, and no longer names ``sqs:GetQueueAttributes``, which the code never
-  calls.
+  now names it, and ``sqs:GetQueueAttributes`` (each DLQ's counts) since ``podium dlq``
+  calls it for them.
 
 No synthesis: the doc and the adapters' source are read as text."""
 

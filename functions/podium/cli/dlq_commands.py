@@ -1,6 +1,6 @@
-"""``podium dlq list|redrive [--dry-run]``: the dead letters of the local home or of a
-deployed stack (its SQS DLQs, reached with your AWS credentials; the URLs come from the
-stack's outputs). docs/operations.md has the alarm's runbook."""
+"""``podium dlq list|redrive [--dry-run]|purge --queue Q``: the dead letters of the local
+home or of a deployed stack (its SQS DLQs, reached with your AWS credentials; the URLs
+come from the stack's outputs). docs/operations.md has the alarm's runbook."""
 
 from __future__ import annotations
 
@@ -28,16 +28,32 @@ from podium.cli.target_options import (
     reporting_remote_errors,
     uses_local_home,
 )
-from podium.service.dead_letters import MAX_LIST, DeadLetter, DeadLetterQueues, redrive
+from podium.service.dead_letters import (
+    MAX_LIST,
+    DeadLetter,
+    DeadLetterCount,
+    DeadLetterQueues,
+    purge,
+    redrive,
+)
 
 dlq_app = typer.Typer(
-    help="Dead letters: messages a queue gave up on (list them, fix the cause, redrive).",
+    help="Dead letters: messages a queue gave up on (list them, fix the cause, redrive,"
+    " purge those dealt with).",
     no_args_is_help=True,
     add_completion=False,
 )
 LimitOption = Annotated[
-    int, typer.Option("--limit", min=1, max=MAX_LIST, help="At most this many messages.")
+    int,
+    typer.Option("--limit", min=1, max=MAX_LIST, help="Show at most this many messages."),
 ]
+# What podium dlq calls on a stack's queues: the construct's grant_operate allows them
+# (grant_consume_messages on the DLQs, grant_send_messages on the work and event queues).
+_NEEDS = (
+    "podium dlq needs sqs:GetQueueAttributes, sqs:ReceiveMessage, sqs:ChangeMessageVisibility"
+    " and sqs:DeleteMessage on the stack's DLQs and sqs:SendMessage on its work and event"
+    " queues: the Podium construct's grant_operate gives them"
+)
 
 
 def _out() -> Console:
@@ -97,23 +113,62 @@ def _queues(
     }
     if "TriggerDlqUrl" in outputs:
         queues["trigger"] = (outputs["TriggerDlqUrl"], None)
-    yield SqsDeadLetters(session.client("sqs", region_name=where), queues)
+    from podium.adapters.sqs_dead_letters import DeadLetterQueueError
+
+    try:
+        yield SqsDeadLetters(session.client("sqs", region_name=where), queues)
+    except DeadLetterQueueError as exc:  # one line, not a botocore traceback
+        why = f" ({_NEEDS})" if exc.refused else ""
+        Console(stderr=True).print(Text(f"error: {exc}{why}", style="red"), highlight=False)
+        raise typer.Exit(1) from None
 
 
-def _print(letters: list[DeadLetter], as_json: bool, title: str, extra: dict[str, Any]) -> None:
+def _held(count: DeadLetterCount, shown: int) -> str:
+    """What a DLQ holds beyond the messages shown of it."""
+    parts = [f"{count.queue} DLQ: {count.waiting} waiting"]
+    if count.waiting > shown:
+        parts.append(f"{count.waiting - shown} more not shown")
+    if count.in_flight:
+        # Another podium dlq command reading them (a listing hides what it reads for
+        # 30 s): a redrive or purge meanwhile passes them by.
+        parts.append(
+            f"{count.in_flight} in flight (being read elsewhere: visible again within 30 s)"
+        )
+    return ", ".join(parts)
+
+
+def _print(
+    letters: list[DeadLetter],
+    as_json: bool,
+    title: str,
+    extra: dict[str, Any],
+    *,
+    limit: int | None = None,
+) -> None:
+    shown = letters if limit is None else letters[:limit]
     if as_json:
         sys.stdout.write(
-            json.dumps({**extra, "messages": [m.as_json() for m in letters]}, indent=2) + "\n"
+            json.dumps({**extra, "messages": [m.as_json() for m in shown]}, indent=2) + "\n"
         )
         return
-    if not letters:
+    if not shown:
         _out().print(f"{title}: none", highlight=False)
         return
-    table = Table("queue", "message", "what", "receives", title=title)
-    for m in letters:  # Text: a message's own "[...]" is no console markup
-        cells = (m.queue, m.message_id[:20], m.summary(), str(m.receive_count or "-"))
+    # No receive count: SQS counts each read of a DLQ (this listing's too) as a receive.
+    table = Table("queue", "message", "what", title=title)
+    for m in shown:  # Text: a message's own "[...]" is no console markup
+        cells = (m.queue, m.message_id[:20], m.summary())
         table.add_row(*(Text(cell) for cell in cells))
     _out().print(table)
+    if len(letters) > len(shown):
+        _out().print(
+            f"{len(letters)} in all, {len(letters) - len(shown)} not shown", highlight=False
+        )
+
+
+def _say(lines: list[str]) -> None:
+    for line in lines:
+        _out().print(Text(line), highlight=False)
 
 
 @dlq_app.command("list")
@@ -126,10 +181,19 @@ def list_dead_letters(
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
 ) -> None:
-    """The dead letters, left where they are."""
+    """The dead letters, left where they are (the limit is shared between the DLQs)."""
     with _queues(home, stack, profile, region, aws_profile) as queues:
+        counts = queues.counts()
         letters = queues.peek(limit)
-    _print(letters, as_json, "dead letters", {})
+    if as_json:
+        _print(letters, True, "", {"queues": [c.as_json() for c in counts]})
+        return
+    held = [c for c in counts if c.waiting or c.in_flight]
+    if letters or held:
+        _print(letters, False, "dead letters", {})
+    else:
+        _out().print("dead letters: none", highlight=False)
+    _say([_held(c, sum(m.queue == c.queue for m in letters)) for c in held])
 
 
 @dlq_app.command("redrive")
@@ -145,9 +209,81 @@ def redrive_dead_letters(
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
 ) -> None:
-    """Send dead letters back to the queue they came from (handlers are idempotent: one
-    handled meanwhile does nothing). Trigger dead letters stay: they are listed only."""
+    """Send every dead letter back to the queue it came from (up to 10,000 a time;
+    handlers are idempotent: one handled meanwhile does nothing). Trigger dead letters
+    stay: they are listed only."""
     with _queues(home, stack, profile, region, aws_profile) as queues:
         done = redrive(queues, dry_run=dry_run, limit=limit)
     title = "would redrive (dry run)" if dry_run else "redriven"
-    _print(done.moved, as_json, title, {"dry_run": dry_run})
+    _print(done.moved, as_json, title, done.as_json(), limit=limit)
+    if as_json:
+        return
+    lines = []
+    for c in (c for c in done.left if c.waiting or c.in_flight):
+        if dry_run:
+            if c.queue != "trigger":
+                lines.append(_held(c, sum(m.queue == c.queue for m in done.moved)))
+        elif c.queue == "trigger":
+            lines.append(
+                f"trigger DLQ: {c.waiting + c.in_flight} left, not redriven (start their runs"
+                " with podium start, then podium dlq purge --queue trigger)"
+            )
+        else:
+            capped = f" ({len(done.moved)} are moved at most a time)" if done.capped else ""
+            lines.append(_left(c) + capped)
+    _say(lines)
+
+
+def _left(count: DeadLetterCount) -> str:
+    """A DLQ not emptied: a redrive or purge passes by those in flight."""
+    busy = (
+        f", {count.in_flight} of them in flight (being read elsewhere: visible again within 30 s)"
+        if count.in_flight
+        else ""
+    )
+    return f"{count.queue} DLQ: {count.waiting + count.in_flight} left{busy}: run it again"
+
+
+QueueOption = Annotated[
+    str,
+    typer.Option("--queue", help="The DLQ to empty: work, event or trigger (a stack's only)."),
+]
+
+
+@dlq_app.command("purge")
+def purge_dead_letters(
+    queue: QueueOption,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    limit: LimitOption = MAX_LIST,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+    stack: StackOption = None,
+    profile: ProfileOption = None,
+    region: RegionOption = None,
+    aws_profile: AwsProfileOption = None,
+) -> None:
+    """Delete the dead letters of one DLQ, once dealt with (their runs restarted or
+    started by hand), so its alarm stops; they are gone for good."""
+    with _queues(home, stack, profile, region, aws_profile) as queues:
+        counts = {c.queue: c for c in queues.counts()}
+        if queue not in counts:
+            Console(stderr=True).print(
+                Text(f"no {queue} DLQ here: pass --queue {' or '.join(counts)}", style="red"),
+                highlight=False,
+            )
+            raise typer.Exit(2)
+        held = counts[queue].waiting + counts[queue].in_flight
+        if not yes and held:
+            typer.confirm(
+                f"delete the {held} dead letter(s) of the {queue} DLQ for good?", abort=True
+            )
+        done = purge(queues, queue)
+    _print(
+        done.deleted,
+        as_json,
+        f"purged ({queue} DLQ)",
+        {"queue": queue, "count": len(done.deleted), "left": done.left.as_json()},
+        limit=limit,
+    )
+    if not as_json and (done.left.waiting or done.left.in_flight):
+        _say([_left(done.left)])

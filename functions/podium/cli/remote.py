@@ -207,12 +207,26 @@ def region_of(target: Target, session: boto3.Session, env: Mapping[str, str] | N
     return region
 
 
-def credentials_of(session: boto3.Session) -> Credentials:
+# Said when no target was given and there is nothing to reach the default stack with:
+# a newcomer without an AWS account most likely meant the local home or ``podium dev``
+# (at its default port, local/dev_server.py's DEFAULT_PORT: not imported, as it is heavy).
+LOCAL_WAYS = (
+    f"no target was given, so the stack '{DEFAULT_STACK}' was tried; to talk to podium dev"
+    " pass --endpoint http://127.0.0.1:8321, and to run a workflow here without AWS use"
+    " podium run FILE"
+)
+
+
+def credentials_of(session: boto3.Session, *, defaulted: bool = False) -> Credentials:
+    """The session's credentials. ``defaulted``: no target was given (the default stack
+    was chosen), so the refusal also says the local ways."""
     creds = session.get_credentials()
     if creds is None:
+        local = f"; {LOCAL_WAYS}" if defaulted else ""
         raise ConfigError(
             "no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY), run 'aws sso login', or set aws_profile in a profile"
+            f"{local}"
         )
     return creds
 
@@ -392,14 +406,15 @@ def connect(target: Target, *, env: Mapping[str, str] | None = None) -> ApiClien
     if target.endpoint and is_local(target.endpoint) and session.get_credentials() is None:
         return ApiClient(endpoint=target.endpoint, credentials=None, region="local")
     # Credentials first: without them, DescribeStacks fails with a vaguer message.
-    credentials = credentials_of(session)
+    defaulted = target.origin == "default"
+    credentials = credentials_of(session, defaulted=defaulted and not target.endpoint)
     if target.endpoint:
         endpoint = target.endpoint
         region = signing_region(endpoint, None) or region_of(target, session, env)
     else:
         assert target.stack is not None
         region = region_of(target, session, env)
-        outputs = stack_outputs(session, target.stack, region, defaulted=target.origin == "default")
+        outputs = stack_outputs(session, target.stack, region, defaulted=defaulted)
         endpoint = endpoint_from_outputs(target.stack, region, outputs)
         region = signing_region(endpoint, region) or region
     return ApiClient(endpoint=endpoint, credentials=credentials, region=region)

@@ -9,6 +9,7 @@ dead-letter queues (adapters/sqlite/dead_letters.py) hold them, behind the
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,3 +57,37 @@ class DeadLetter:
             "body": self.parsed() or self.body,
             "receive_count": self.receive_count,
         }
+
+
+@dataclass(frozen=True)
+class DeadLetterCount:
+    """How many dead letters a DLQ holds: ``waiting`` can be read now; ``in_flight`` were
+    received and are hidden for a while (another ``podium dlq`` command reading them): a
+    redrive or purge meanwhile passes them by. SQS's counts are approximate."""
+
+    queue: str
+    waiting: int
+    in_flight: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"queue": self.queue, "waiting": self.waiting, "in_flight": self.in_flight}
+
+
+def share_limit(limit: int, waiting: Mapping[str, int]) -> dict[str, int]:
+    """Split ``limit`` between queues by what each holds: each gets an equal share, and
+    a share a queue cannot fill goes to the others; so one full DLQ cannot hide that
+    another holds dead letters."""
+    quota = dict.fromkeys(waiting, 0)
+    left = limit
+    open_ = [q for q in sorted(waiting) if waiting[q] > 0]
+    while left > 0 and open_:
+        each = max(1, left // len(open_))
+        for q in list(open_):
+            give = min(each, waiting[q] - quota[q], left)
+            quota[q] += give
+            left -= give
+            if quota[q] >= waiting[q]:
+                open_.remove(q)
+            if left == 0:
+                break
+    return quota

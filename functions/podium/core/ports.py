@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
-from podium.core.dead_letters import DeadLetter
+from podium.core.dead_letters import DeadLetter, DeadLetterCount
 from podium.core.engine.decide import EdgeState
 from podium.core.engine.permits import PermitNeed, QueuePlace
 from podium.core.engine.records import (
@@ -577,14 +577,24 @@ class DeadLetterQueues(Protocol):
     """The queues' dead letters (core/dead_letters.py): SQS DLQs when deployed, the local
     home's dead-letter queues locally."""
 
+    def counts(self) -> list[DeadLetterCount]:
+        """How many dead letters each DLQ holds, by queue name."""
+        ...
+
     def peek(self, limit: int, *, redrivable_only: bool = False) -> list[DeadLetter]:
-        """The dead letters, left where they are; ``redrivable_only``: only those a
-        redrive would move (counted against ``limit`` as it counts them)."""
+        """The dead letters, left where they are, up to ``limit`` shared between the
+        queues (core/dead_letters.py ``share_limit``); ``redrivable_only``: only those a
+        redrive would move."""
         ...
 
     def redrive(self, limit: int) -> list[DeadLetter]:
-        """Move dead letters back to the queue they came from; returns those moved.
-        Messages with no queue to go back to (the trigger DLQ) stay."""
+        """Move dead letters back to the queue they came from, up to ``limit``; returns
+        those moved. Messages with no queue to go back to (the trigger DLQ) stay."""
+        ...
+
+    def purge(self, queue: str, limit: int) -> list[DeadLetter]:
+        """Delete the dead letters of ``queue`` (one of those ``counts`` names), up to
+        ``limit``: once dealt with by hand, so its alarm stops; returns those deleted."""
         ...
 
 

@@ -76,7 +76,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from podium import bootstrap
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.engine.actions import ActionRefused, BadStepPath
-from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict
+from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict, WorkflowNotFound
 from podium.core.engine.request_ids import RequestIdReused
 from podium.core.errors import TryAgainLater
 from podium.service import breakpoints, console_files, console_views, versions
@@ -197,9 +197,22 @@ def _try_again_later(exc: TryAgainLater) -> Response[str]:
     return response
 
 
+# How a workflow gets behind this API, whichever store is there (a deployed stack's, or
+# the local home of podium dev, whose own hint is its local CLI's "podium run FILE":
+# through the API that runs nothing here). The store says what it lacks; the API, the
+# surface, says the API's way.
+PUSH_TO_THIS_API = (
+    "push it first (podium push FILE, to this API: the same --endpoint URL, or --stack NAME"
+    " for a deployed stack)"
+)
+
+
 @app.exception_handler(NotFound)  # type: ignore[untyped-decorator]
 def _not_found(exc: NotFound) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, "not_found", str(exc))
+    message = str(exc)
+    if isinstance(exc, WorkflowNotFound) and exc.version is None:
+        message = f"workflow '{exc.name}' not found; {PUSH_TO_THIS_API}"
+    return _error(HTTPStatus.NOT_FOUND, "not_found", message)
 
 
 @app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]

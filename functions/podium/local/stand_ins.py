@@ -26,13 +26,11 @@ allowed_hosts = ["localhost:8080", "api.example.com"]   # loopback is always all
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podium.local.functions import CONFIG_FILE
-from podium.local.text_files import read_text
+from podium.local.functions import CONFIG_FILE, read_toml
 
 JOB_TABLES = {
     "ecs_tasks": "ecs_task",
@@ -65,12 +63,7 @@ class StandIns:
 def read_stand_ins(path: Path) -> StandIns:
     """The stand-in tables of a ``podium.toml`` (none when it does not exist). Raises
     ValueError naming the file, the entry and the fix."""
-    try:
-        data = tomllib.loads(read_text(path))
-    except FileNotFoundError:
-        return StandIns()
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path)  # the same refusals as the function mapping's, once
     found = StandIns()
     for table, kind in JOB_TABLES.items():
         entries = data.get(table, {})
@@ -80,6 +73,9 @@ def read_stand_ins(path: Path) -> StandIns:
             _check_target(path, table, name, target)
             found.jobs.setdefault(kind, {})[name] = target
     http = data.get("http", {})
+    odd = sorted(set(http) - {"allowed_hosts", "map"}) if isinstance(http, dict) else []
+    if odd:  # read as nothing, silently: a misspelt allowed_hosts allowed no host
+        raise ValueError(f"{path}: [http] has no key {odd[0]!r}; its keys are allowed_hosts, map")
     hosts = http.get("allowed_hosts", []) if isinstance(http, dict) else None
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         raise ValueError(

@@ -30,6 +30,7 @@ from podium.service import messages
 from podium.service.bindings import EdgeConditions
 from podium.service.context import Services
 from podium.service.deadlines import lease_until
+from podium.service.gone_runs import still_there
 from podium.service.lifecycle import cancel_steps, child_ended, count_run_end, run_ended
 from podium.service.run_events import publish_run_status
 from podium.service.wakeups import collecting
@@ -41,7 +42,11 @@ _PENDING = frozenset({StepStatus.PENDING})
 
 def start_roots(ctx: Services, run_id: str) -> list[str]:
     """Create the root steps READY and enqueue them. Returns the ready step ids."""
-    run = ctx.store.get_run(run_id)
+    # A start redriven from the DLQ after its run was pruned (or expired): nothing to
+    # start, and raising would only dead-letter it again (and ring the alarm again).
+    run = still_there(ctx, run_id, "start")
+    if run is None:
+        return []
     if run.status.terminal and run.status is not RunStatus.SUCCEEDED:
         # A start replayed after the run ended (a timeout, a stop): roots an earlier
         # delivery created after the run's follow-ups must not stay open.

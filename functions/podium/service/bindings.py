@@ -165,21 +165,25 @@ class EdgeConditions:
 
 def render_step_params(ctx: Services, run: RunRecord, step: str) -> dict[str, Any]:
     """A step's params, rendered when it starts and type-checked where declared.
-    Raises ExpressionError (a template failed, or a value has the wrong type)."""
+    Raises ExpressionError (a template failed, or a value has the wrong type), its
+    message naming the param (``params.table: ...``): the step's error, as it is."""
     from podium.core.dsl.params import check_value
-    from podium.core.expr import EvaluationError
+    from podium.core.expr import EvaluationError, LimitExceededError
     from podium.core.expr.json_values import to_json_value
 
     compiled = ctx.definitions.get(run.workflow, run.version)
     template = compiled.expressions.step_params.get(step)
     if template is None:
         return {}
-    values = template.render(step_bindings(ctx, run, step, template.steps_read))
+    try:  # a failing template names its param (core.dsl.expressions compiled it so)
+        values = template.render(step_bindings(ctx, run, step, template.steps_read))
+    except LimitExceededError as exc:  # the whole map's size: no one param to name
+        raise LimitExceededError(f"params: {exc.message}") from None
     assert isinstance(values, dict)
     for name, spec in compiled.step(step).param_types.items():
         checked, issue = check_value(spec, values.get(name), f"params.{name}")
         if issue is not None:
-            raise EvaluationError(f"step param {issue.message}")
+            raise EvaluationError(f"{issue.path}: {issue.message}")
         values[name] = checked
     # Stored on the step item and sent in a Lambda's event: JSON (a timestamp as RFC
     # 3339), or an ExpressionError naming the param (NaN) that fails the step.

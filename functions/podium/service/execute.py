@@ -233,7 +233,8 @@ def perform(ctx: Services, claimed: Claimed, *, inline: bool = True) -> Claimed 
     try:
         attempt = with_params(ctx, attempt)
     except ExpressionError as exc:
-        failed = Failed(user_error(f"params: {exc.message}", retryable=False))
+        # The message names the param (service.bindings.render_step_params).
+        failed = Failed(user_error(exc.message, retryable=False))
         return apply_result(ctx, attempt, failed, claimed.retry_counts, inline=inline)
     arm_deadline(ctx, attempt)
     if not given_back:

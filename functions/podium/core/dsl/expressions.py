@@ -141,6 +141,7 @@ class WorkflowExpressions:
                     issues,
                     step_roots,
                     signals=waits,
+                    named="payload",
                 )
                 if payload is not None:
                     payloads[step.id] = payload
@@ -165,7 +166,14 @@ class WorkflowExpressions:
             if step.params:
                 values = step.param_values
                 rendered = _payload(
-                    f"steps[{i}].params", values, known, visible, issues, step_roots, signals=waits
+                    f"steps[{i}].params",
+                    values,
+                    known,
+                    visible,
+                    issues,
+                    step_roots,
+                    signals=waits,
+                    named="params",
                 )
                 step_params[step.id] = rendered or _literal(values)
             if step.emit:
@@ -253,6 +261,28 @@ class _Known:
         ids = (s.id for s in defn.steps) if steps is None else steps
         self.step_ids = {sid: i for i, sid in enumerate(ids)}
         self.fields = defn.scope_fields if fields is None else fields
+        self._defn = defn
+        self._in_loops: dict[str, tuple[str, ...]] | None = None
+
+    def loops_around(self, step: str) -> tuple[str, ...]:
+        """The ids of the loops whose bodies hold ``step``, outermost first (the first is
+        a step of this definition); () when no body has it. Walked once, and only for
+        an unknown step: it costs a walk of every body."""
+        if self._in_loops is None:
+            found: dict[str, tuple[str, ...]] = {}
+            stack: list[tuple[Any, tuple[str, ...]]] = [(s, ()) for s in self._defn.steps]
+            while stack:
+                item, around = stack.pop()
+                if around:
+                    found.setdefault(item.id, around)
+                for inner in getattr(item, "steps", None) or ():
+                    stack.append((inner, (*around, item.id)))
+            self._in_loops = found
+        return self._in_loops.get(step, ())
+
+    def loop_step(self, step: str) -> Any:
+        """A step of this definition, by id (None when it has none)."""
+        return next((s for s in self._defn.steps if s.id == step), None)
 
     def with_fields(self, fields: Fields) -> _Known:
         """The same names, with ``fields`` known of the roots they name (a signal
@@ -460,7 +490,7 @@ def _check_refs(
         elif root == "steps" and len(parts) > 1:
             sid = parts[1]
             if sid not in step_ids:
-                issues.append(Issue(path, f"unknown step '{sid}'{at}{did_you_mean(sid, step_ids)}"))
+                issues.append(Issue(path, _unknown_step(sid, at, known)))
             elif (answer := upstream(sid)) is not True:
                 message = (
                     f"step '{sid}'{at} is not upstream of this step, so its output may not"
@@ -483,6 +513,33 @@ def _check_refs(
             else:
                 steps_read.add(sid)
     return frozenset(steps_read)
+
+
+def _unknown_step(sid: str, at: str, known: _Known) -> str:
+    """A step id the definition does not have; one inside a loop's body is read through
+    the loop's output (docs/workflow-language.md, "foreach" and "while")."""
+    loops = known.loops_around(sid)
+    if not loops:
+        return f"unknown step '{sid}'{at}{did_you_mean(sid, known.step_ids)}"
+    outer = loops[0]
+    kind = getattr(known.loop_step(outer), "type", "")
+    if len(loops) == 1 and kind == "foreach":
+        return (
+            f"'{sid}'{at} is a step of the foreach '{outer}', so it has an output per"
+            f" iteration: read them as steps.{outer}.output.outputs.{sid} (a list, one"
+            " entry per iteration, in index order)"
+        )
+    if len(loops) == 1 and kind == "while":
+        return (
+            f"'{sid}'{at} is a step of the while '{outer}': its output is read inside the"
+            f" loop (the while's update); after it, read steps.{outer}.output.state (the"
+            " final state)"
+        )
+    inside = " in ".join(f"'{loop}'" for loop in reversed(loops))
+    return (
+        f"'{sid}'{at} is a step inside the loop {inside}: after the loop, read its output"
+        f" through steps.{outer}.output"
+    )
 
 
 # A field that is missing from a while's state is one to declare there.
@@ -688,6 +745,21 @@ def _tree(value: Any, where: str, template: Callable[[str, str], Render]) -> Ren
     return lambda b: value
 
 
+def _named(render: Render, place: str) -> Render:
+    """``render``, whose failures say ``place`` first (the same error type: a limit is
+    still a limit)."""
+
+    def rendered(bindings: Mapping[str, Any]) -> Any:
+        try:
+            return render(bindings)
+        except ExpressionError as exc:
+            raise type(exc)(
+                f"{place}: {exc.message}", exc.position, exc.line, exc.column, exc.source
+            ) from None
+
+    return rendered
+
+
 def compile_value(value: Any) -> Payload:
     """A value with templates anywhere inside (a while's state or update), compiled
     without the push checks, which it passed, and without a size bound (a loop state
@@ -747,8 +819,13 @@ def _payload(
     roots: frozenset[str] = STEP_ROOTS,
     limit: int = MAX_PAYLOAD_BYTES,
     signals: frozenset[str] = frozenset(),
+    named: str | None = None,
 ) -> Payload | None:
-    """Compile the templates inside a payload into one render function, or None."""
+    """Compile the templates inside a payload into one render function, or None.
+
+    ``named``: what the value is called where it is rendered (``params``, ``payload``):
+    a template that fails there names its place (``params.rows_in: no such key``), as
+    a step with several params or payload fields otherwise leaves the user guessing."""
     steps_read: set[str] = set()
     found = False
 
@@ -763,7 +840,9 @@ def _payload(
         steps_read.update(
             _check_refs(where, val, tpl.references, roots, known, upstream, issues, signals)
         )
-        return tpl.render
+        if named is None:
+            return tpl.render
+        return _named(tpl.render, named + where[len(path) :])
 
     render = _tree(value, path, template)
 

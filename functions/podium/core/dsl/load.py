@@ -14,7 +14,9 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
+from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from podium.core.dsl.errors import (
     DefinitionError,
@@ -51,6 +53,7 @@ from podium.core.dsl.models import (
     WhileStep,
     WorkflowDefinition,
 )
+from podium.core.dsl.numbers import number_text
 from podium.core.dsl.params import check_defaults, check_trigger_params
 from podium.core.dsl.stored import STORED
 from podium.core.dsl.triggers import JOIN_KEY, TRIGGER_ID
@@ -837,8 +840,10 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
             f"depends_on must be a list of step ids, e.g. {example}"
             " (or {step: id, when: expression} entries)",
         )
-    if loc == ("steps",) and kind == "list_type":
-        return Issue(path, "steps must be a list of steps, e.g. [{id: a, type: noop}]")
+    if kind in ("list_type", "dict_type"):
+        return Issue(path, _shape_words(loc, kind == "list_type", err.get("input")))
+    if kind in _BOUND_KINDS and "input" in err:
+        return Issue(path, _range_words(loc, data, err))
     if kind == "too_short" and loc == ("steps",):
         return Issue(path, "a workflow needs at least one step")
     if kind == "value_error" and "error" in err.get("ctx", {}):
@@ -862,6 +867,145 @@ _SCALAR_WORDS = {
     "bool_type": "true or false",
     "string_type": "text: quote it",
 }
+
+
+# What a list field holds, and an example of it (said when a map or a single value was
+# written instead: ``retry:`` indented as one retrier, ``approvers: alice``).
+_LIST_OF = {
+    "steps": ("steps", "[{id: a, type: noop}]"),
+    "retry": ("retriers", "[{errors: [Podium.ALL], max_attempts: 3}]"),
+    "triggers": ("triggers", '[{cron: "0 6 * * *"}]'),
+    "wait_for": ("signals to wait for", "[{signal: sales_ready}]"),
+    "emit": ("signals to send", "[{signal: sales_ready}]"),
+    "approvers": ("names", "[alice, bob]"),
+    "errors": ("error types", "[ValueError, Podium.Timeout]"),
+    "command": ("arguments", "[python, main.py]"),
+    "subnets": ("subnet ids", "[subnet-0abc]"),
+    "security_groups": ("security group ids", "[sg-0abc]"),
+}
+# What a map field holds, and an example (said when a list or a value was written).
+_MAP_OF = {
+    "over": (
+        "loop params, each a list or a template giving one (iteration.<name> in the body)",
+        "{region: [emea, amer]}",
+    ),
+    "params": ("params and their values", "{table: sales}"),
+    "tags": ("tags", "{team: data}"),
+    "outputs": ("outputs", '{rows: "${steps.load.output.rows}"}'),
+    "state": ("state fields and their first values", "{n: 0}"),
+    "update": ("state fields and their next values", '{n: "${state.n + 1}"}'),
+    "environment": ("variables", "{STAGE: prod}"),
+    "parameters": ("job parameters", "{day: 2024-01-01}"),
+    "arguments": ("job arguments", "{--day: 2024-01-01}"),
+    "headers": ("headers", "{Accept: application/json}"),
+}
+_WORKFLOW_PARAMS = ("params, each with its type", "{date: {type: string}}")
+_EXAMPLE_CHARS = 80  # a user's value longer than this is not shown back as the example
+
+
+def _shape_words(loc: tuple[str | int, ...], is_list: bool, raw: Any) -> str:
+    """A list where a map goes, or a map where a list goes, said with what the field
+    takes and an example: the user's own value, put in the right shape, when it can be
+    (``over: [emea, amer]`` -> ``over: {region: [emea, amer]}``)."""
+    field = str(loc[-1]) if loc and isinstance(loc[-1], str) else ""
+    if is_list:
+        noun, example = _LIST_OF.get(field, ("values", "[a, b]"))
+        if isinstance(raw, dict) or (raw is not None and not isinstance(raw, list)):
+            example = _flow([raw]) or example  # one entry, or one value: made the list's
+        shape = f"a list of {noun}"
+    else:
+        noun, example = _WORKFLOW_PARAMS if loc == ("params",) else _MAP_OF.get(field, ("", ""))
+        if field == "over" and isinstance(raw, (list, str)):
+            example = _flow({"region": raw}) or example  # the list itself, or a template
+        elif loc == ("params",) and isinstance(raw, list):
+            example = _params_map(raw) or example
+        shape = f"a map of {noun}" if noun else "a map of names and values"
+        example = example or "{name: value}"
+    named = f"{field}: " if field else ""
+    return f"must be {shape}, e.g. {named}{example}"
+
+
+def _flow(value: Any) -> str | None:
+    """``value`` in YAML's flow style (``{a: [1, 2]}``), or None when it is long."""
+    try:
+        text = yaml.safe_dump(value, default_flow_style=True, width=1_000_000, sort_keys=False)
+    except yaml.YAMLError:
+        return None
+    text = text.strip()
+    return text if len(text) <= _EXAMPLE_CHARS else None
+
+
+def _params_map(raw: list[Any]) -> str | None:
+    """``params: [{name: date, type: string}]`` written as the map it must be."""
+    if not all(isinstance(p, dict) and isinstance(p.get("name"), str) for p in raw):
+        return None
+    return _flow({p["name"]: {k: v for k, v in p.items() if k != "name"} for p in raw})
+
+
+# pydantic's kinds of a number out of its range, and the bound's name in its ``ctx``.
+_BOUND_KINDS = {
+    "greater_than_equal": "ge",
+    "greater_than": "gt",
+    "less_than_equal": "le",
+    "less_than": "lt",
+}
+
+
+def _range_words(loc: tuple[str | int, ...], data: dict[str, Any], err: Any) -> str:
+    """``retries: 100``: "100 is more than 99 (allowed: 0 to 99)", the field's range from
+    its model (pydantic's error names only the bound that failed)."""
+    bounds = {**_field_bounds(loc, data), **err.get("ctx", {})}
+    bound = bounds[_BOUND_KINDS[err["type"]]]
+    said = {
+        "ge": "less than",
+        "gt": "not more than",
+        "le": "more than",
+        "lt": "not less than",
+    }[_BOUND_KINDS[err["type"]]]
+    low = (
+        f"{number_text(bounds['ge'])}"
+        if "ge" in bounds
+        else f"more than {number_text(bounds['gt'])}"
+        if "gt" in bounds
+        else ""
+    )
+    high = (
+        f"{number_text(bounds['le'])}"
+        if "le" in bounds
+        else f"less than {number_text(bounds['lt'])}"
+        if "lt" in bounds
+        else ""
+    )
+    if low and high:
+        allowed = f"{low} to {high}" if "ge" in bounds and "le" in bounds else f"{low}, {high}"
+    elif low:
+        allowed = f"{low} or more" if "ge" in bounds else low
+    else:
+        allowed = f"{high} or less" if "le" in bounds else high
+    return f"{number_text(err['input'])} is {said} {number_text(bound)} (allowed: {allowed})"
+
+
+def _field_bounds(loc: tuple[str | int, ...], data: dict[str, Any]) -> dict[str, Any]:
+    """The ``ge``/``gt``/``le``/``lt`` bounds of the model field ``loc`` ends with (none
+    when ``loc`` leaves the models)."""
+    model = _model_at(loc, data) if loc and isinstance(loc[-1], str) else None
+    if model is None:
+        return {}
+    info = next((i for name, i in model.model_fields.items() if loc[-1] in (name, i.alias)), None)
+    if info is None:
+        return {}
+    found: dict[str, Any] = {}
+    stack: list[Any] = [info.annotation, *info.metadata]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, FieldInfo):
+            stack.extend(item.metadata)
+        elif isinstance(item, (Ge, Gt, Le, Lt)):
+            name = type(item).__name__.lower()
+            found.setdefault(name, getattr(item, name))
+        elif get_origin(item) not in (list, dict):  # an element's bounds are not the field's
+            stack.extend(get_args(item))
+    return found
 
 
 # pydantic's marker, in an error's location, of a map's key (``params[1].[key]``).

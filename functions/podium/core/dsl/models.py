@@ -26,7 +26,7 @@ from pydantic import (
 
 from podium.core.dsl.conditions import condition_problem
 from podium.core.dsl.errors import did_you_mean
-from podium.core.dsl.numbers import NOT_BOOLEAN, not_boolean
+from podium.core.dsl.numbers import NOT_BOOLEAN, not_boolean, number_text
 from podium.core.dsl.signals import SignalEmit, SignalWait, check_emits, check_waits
 from podium.core.dsl.stored import at_push
 from podium.core.dsl.triggers import Trigger, check_triggers, trigger_ids
@@ -207,8 +207,30 @@ DEFAULT_WAIT_TIMEOUT_SECONDS = 10 * 86_400
 def _seconds(value: Any, low: float, high: float, what: str) -> float:
     seconds = parse_duration(value)
     if not low <= seconds <= high:
-        raise ValueError(f"{what} must be between {low:g} and {high:g} seconds, not {seconds:g}")
+        # Whole numbers and the limit in days (or hours, minutes), never 1.0368e+07,
+        # which :g made of 120 days; the user's value as written (200d) with its seconds.
+        seen = number_text(seconds)
+        given = f"{value} ({seen} s)" if isinstance(value, str) else seen
+        unit = _largest_unit(high)
+        words = f" (at most {unit})" if unit else ""
+        raise ValueError(
+            f"{what} must be between {number_text(low)} and {number_text(high)}"
+            f" seconds{words}, not {given}"
+        )
     return seconds
+
+
+_UNITS = ((86_400, "day"), (3_600, "hour"), (60, "minute"))
+
+
+def _largest_unit(seconds: float) -> str:
+    """``10368000`` as "120 days"; "" when it is no whole count of a day, hour or
+    minute (then the seconds say it)."""
+    for size, unit in _UNITS:
+        count = seconds / size
+        if count >= 1 and count.is_integer():
+            return f"{int(count):,} {unit}{'' if count == 1 else 's'}"
+    return ""
 
 
 class Jitter(str, Enum):
@@ -396,7 +418,13 @@ class LambdaStep(StepBase):
 
     type: Literal["lambda"]
     function: Annotated[str, Field(min_length=1, max_length=256)]
-    payload: dict[str, Any] = Field(default_factory=dict)
+    # Any JSON, as Lambda's Invoke takes any JSON document: a map, or a template giving
+    # any value (``payload: "${steps.a.output}"``), a list, a string. Data, not a setting:
+    # a boolean here is a boolean (no whole-number refusal), a map's keys are strings.
+    payload: dict[str, Any] | list[Any] | str | int | float | bool | None = Field(
+        default_factory=dict,
+        description="Any JSON (the event's payload); strings may hold ${...} templates.",
+    )
     invocation: Literal["sync", "async"] = Field(
         default="sync",
         description="async: invoke and wait for the function to call back with the"

@@ -32,3 +32,13 @@ def not_boolean(field: str, expected: str) -> BeforeValidator:
 # The same refusal for the other whole-number fields (retries, seconds, limits): the
 # error's place names the field.
 NOT_BOOLEAN = not_boolean("the value", "a whole number")
+
+
+def number_text(value: Any) -> str:
+    """A number as messages write it: thousands separators (10,000), a whole float
+    without its fraction (never 1.0368e+07); anything else as its text, cut short."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)[:40]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,}"

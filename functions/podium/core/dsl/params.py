@@ -15,6 +15,7 @@ from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.models import ParamMode, ParamSpec, ParamType, WorkflowDefinition
+from podium.core.dsl.yaml12 import short_value
 from podium.core.expr.json_values import NotJsonError, to_json_value
 from podium.core.text_checks import LONE_SURROGATE_FIX, find_lone_surrogate
 
@@ -80,7 +81,22 @@ def _check_type(spec: ParamSpec, value: Any, path: str) -> tuple[Any, Issue | No
     if ok:
         return value, None
     got = type(value).__name__ if value is not None else "null"
-    return value, Issue(path, f"expected {t.value} ({_TYPE_HELP[t]}), got {got} {value!r}")
+    fix = _as_json(t, value)
+    return value, Issue(path, f"expected {t.value} ({_TYPE_HELP[t]}), got {got} {value!r}{fix}")
+
+
+def _as_json(t: ParamType, value: Any) -> str:
+    """``-p regions='[emea, amer]'``: a list written as YAML, which a list param's text is
+    not read as (JSON is): the same value written as JSON, to copy."""
+    if t not in (ParamType.LIST, ParamType.MAP) or not isinstance(value, str):
+        return ""
+    if not value.strip().startswith(("[", "{")):
+        return ""
+    meant = short_value(value)
+    wanted = list if t is ParamType.LIST else dict
+    if not isinstance(meant, wanted):
+        return ""
+    return f"; write it as JSON, with quoted strings: '{json.dumps(meant)}'"
 
 
 def parse_cli_value(spec: ParamSpec, raw: str) -> Any:

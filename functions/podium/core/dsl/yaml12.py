@@ -75,3 +75,23 @@ def use_core_schema(loader: type[Any]) -> None:
     loader.add_constructor(_INT, _construct_int)
     loader.add_constructor(_FLOAT, _construct_float)
     loader.add_constructor(_MERGE, _construct_merge_text)
+
+
+class _ShortTextLoader(yaml.SafeLoader):
+    pass
+
+
+use_core_schema(_ShortTextLoader)
+MAX_SHORT_TEXT = 200
+
+
+def short_value(text: str) -> Any:
+    """A short text read as one YAML value with these rules, or None: longer than
+    MAX_SHORT_TEXT, with an anchor or alias (which could expand without bound), or not
+    YAML. For a hint's guess at what a user meant (``[emea, amer]``), never for data."""
+    if len(text) > MAX_SHORT_TEXT or "&" in text or "*" in text:
+        return None
+    try:
+        return yaml.load(text, Loader=_ShortTextLoader)
+    except (yaml.YAMLError, ValueError, TypeError):
+        return None

@@ -410,8 +410,8 @@ class AsyncLambdaRuntime(CallbackRuntime):
 
         try:
             event = {**lambda_event(ctx, attempt), "callback_token": token_of(attempt.key)}
-        except ExpressionError as exc:
-            return Failed(user_error(f"payload: {exc.message}", retryable=False))
+        except ExpressionError as exc:  # its message names the field (payload.start)
+            return Failed(user_error(exc.message, retryable=False))
         invoke_async = getattr(ctx.runner, "invoke_async", None)
         if invoke_async is None:
             return Failed(

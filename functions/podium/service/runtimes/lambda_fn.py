@@ -12,8 +12,8 @@ from podium.core.engine.step_error import (
     platform_error,
     user_error,
 )
-from podium.core.expr import ExpressionError
-from podium.core.expr.json_values import NotJsonError, to_json_value
+from podium.core.expr import ExpressionError, LimitExceededError
+from podium.core.expr.json_values import to_json_value
 from podium.core.ports import Invocation
 from podium.service.bindings import iteration_of, run_params, step_bindings
 from podium.service.context import Services
@@ -36,10 +36,8 @@ class LambdaRuntime:
         spec = attempt.spec
         try:
             event = lambda_event(ctx, attempt)
-        except NotJsonError as exc:  # its message names the field (payload.start)
+        except ExpressionError as exc:  # its message names the field (payload.start)
             return Failed(user_error(exc.message, retryable=False))
-        except ExpressionError as exc:
-            return Failed(user_error(f"payload: {exc.message}", retryable=False))
         result = ctx.runner.invoke(
             Invocation(spec.function, event, attempt.key, timeout_seconds=spec.timeout)
         )
@@ -104,4 +102,7 @@ def _render_payload(ctx: Services, attempt: Attempt) -> Any:
     template = compiled.expressions.payloads.get(attempt.spec.id)
     if template is None:
         return attempt.spec.payload
-    return template.render(step_bindings(ctx, run, attempt.step, template.steps_read))
+    try:  # a failing template names its field (core.dsl.expressions compiled it so)
+        return template.render(step_bindings(ctx, run, attempt.step, template.steps_read))
+    except LimitExceededError as exc:  # the whole payload's size: no one field to name
+        raise LimitExceededError(f"payload: {exc.message}") from None
