@@ -277,7 +277,9 @@ def purge_dead_letters(
             typer.confirm(
                 f"delete the {held} dead letter(s) of the {queue} DLQ for good?", abort=True
             )
-        done = purge(queues, queue)
+        # Asked, no more than the operator was told of: a dead letter that arrived while
+        # the question was on screen is left for them to look at.
+        done = purge(queues, queue, most=None if yes else held)
     _print(
         done.deleted,
         as_json,

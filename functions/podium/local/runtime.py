@@ -726,9 +726,12 @@ class LocalRuntime:
         for claim in self.owners.abandoned_claims():
             if claim in self._left_to_sweeper:
                 continue
-            run_id, step, _ = claim
+            run_id, step, left = claim
+            now = self.owners.claim_of(run_id, step)
+            if now is None or now[0] != left:
+                continue  # claimed since by a live process, or ended: not left behind
             try:
-                if reclaim_left_running(self.services, run_id, step):
+                if reclaim_left_running(self.services, run_id, step, attempt=now[1]):
                     reclaimed.append(f"{run_id}/{step}")
                     self._adopted = True  # another process's work: its timers are not ours
                     continue

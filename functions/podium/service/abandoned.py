@@ -72,16 +72,21 @@ def _reclaim(ctx: Services, run: RunRecord, step: StepRecord) -> None:
     reclaim(ctx, run, step)
 
 
-def reclaim_left_running(ctx: Services, run_id: str, step: str) -> bool:
-    """Reclaim the step if it is still RUNNING in-process; True if it was reclaimed.
+def reclaim_left_running(ctx: Services, run_id: str, step: str, *, attempt: int) -> bool:
+    """Reclaim the step if it is still RUNNING in-process at ``attempt``; True if it was
+    reclaimed.
 
-    Only call it for a step whose claimant has stopped (its process left the home)."""
+    Only call it for an attempt whose claimant has stopped (its process left the home):
+    a later attempt, claimed since by a live process, is not touched (and the reclaim's
+    write is conditional on the attempt, for one claimed in between)."""
     try:
         run = ctx.store.get_run(run_id)
     except RunNotFound:
         return False
     record = ctx.store.get_step(run_id, step)
     if run.status.terminal or record is None or record.status is not StepStatus.RUNNING:
+        return False
+    if record.attempt != attempt:
         return False
     compiled = ctx.definitions.get(run.workflow, run.version)
     if not ctx.runtime_for(compiled.step(record.step)).synchronous:

@@ -26,7 +26,7 @@ from typing import Any
 
 from podium.adapters.queues import SQS_MAX_DELAY_SECONDS, LocalMessage, billed_requests
 from podium.adapters.sqlite.db import Database
-from podium.adapters.sqlite.rows import read_starter
+from podium.adapters.sqlite.rows import read_claimant, read_starter
 from podium.core.ports import Clock
 
 _KNOWN_STARTERS = 10_000  # runs whose starter a queue remembers (then it reads them again)
@@ -399,6 +399,14 @@ class Owners:
                 " AND claimed_by NOT IN (SELECT token FROM owners)"
             ).fetchall()
         return [(str(run), str(step), str(token)) for run, step, token in rows]
+
+    def claim_of(self, run_id: str, step: str) -> tuple[str, int] | None:
+        """(claimant, attempt) of the step's RUNNING claim now; None when no claim names
+        a process. Read again just before a reclaim: a claim list is a moment old, and the
+        step may have been claimed since by a live process (a new attempt)."""
+        with self._db.query() as conn:
+            found = read_claimant(conn, run_id, step)
+        return (found[1], found[0].attempt) if found is not None else None
 
     def retire(self) -> None:
         """Leave the registry; messages still owned (an interrupted run) become unowned,

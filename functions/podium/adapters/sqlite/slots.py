@@ -36,6 +36,22 @@ def _has_seq(db: Database, conn: sqlite3.Connection) -> bool:
     return True
 
 
+def _next_seq(conn: sqlite3.Connection) -> int:
+    """The home's next enqueue number: it never goes back, so a page read after an entry
+    that left the queue (``queued(after=...)``) still lists what was queued since, even
+    once the queue emptied in between (a maximum over the live rows restarted at 1).
+    Kept in ``meta``; a home without it starts past its live rows."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'run_queue_seq'").fetchone()
+    if row is not None:
+        last = int(row[0])
+    else:
+        last = int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM run_queue").fetchone()[0])
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('run_queue_seq', ?)", (str(last + 1),)
+    )
+    return last + 1
+
+
 def _slots(conn: sqlite3.Connection, workflow: str) -> tuple[int, str | None, bool]:
     """(count, blocked by, the slots item exists)."""
     row = conn.execute("SELECT n, blocked_by FROM slots WHERE workflow = ?", (workflow,)).fetchone()
@@ -118,12 +134,12 @@ class SqliteRunSlots:
             insert_run(conn, run, self._db.owner)
             if not _has_seq(self._db, conn):
                 conn.execute("ALTER TABLE run_queue ADD COLUMN seq INTEGER")
-                _ORDERED.add(self._db)
             conn.execute(
                 "INSERT OR REPLACE INTO run_queue (workflow, created_at, run_id, seq)"
-                " SELECT ?, ?, ?, COALESCE(MAX(seq), 0) + 1 FROM run_queue WHERE workflow = ?",
-                (run.workflow, run.created_at, run.run_id, run.workflow),
+                " VALUES (?, ?, ?, ?)",
+                (run.workflow, run.created_at, run.run_id, _next_seq(conn)),
             )
+        _ORDERED.add(self._db)  # once committed: a rolled-back ALTER added no column
 
     def queued(
         self, workflow: str, limit: int, *, after: QueueEntry | None = None
