@@ -184,7 +184,7 @@ def with_stored_params(ctx: Services, run: RunRecord) -> RunRecord:
             ]
         )
     assert ctx.payloads is not None
-    ref = ctx.payloads.put(params_key(run.run_id), data)
+    ref = ctx.payloads.put(params_key(run.run_id, data), data)
     return replace(run, params=ref_of(ref, len(data)))
 
 

@@ -7,6 +7,7 @@ transition and DynamoDB bills each write per KB of the whole item.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -75,8 +76,12 @@ def iteration_key(run_id: str) -> str:
     return f"{run_id}/iteration.json"
 
 
-def params_key(run_id: str) -> str:
-    return f"{run_id}/params.json"
+def params_key(run_id: str, data: bytes) -> str:
+    """Where a run's big params go: named by their content, so a second start under the
+    same run id (a client's token sent again with other params, or two restarts racing
+    to one id) writes a file of its own before it finds the run exists, and never
+    replaces the params of the run that won the id."""
+    return f"{run_id}/params-{hashlib.sha256(data).hexdigest()[:16]}.json"
 
 
 def output_key(run_id: str, step: str, attempt: int) -> str:
