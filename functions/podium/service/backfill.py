@@ -30,6 +30,7 @@ from podium.core.engine.actions import ActionRefused
 from podium.core.engine.backfill import (
     MAX_BACKFILL_RUNS,
     Action,
+    ChainWalk,
     Reprocess,
     decide,
     first_run_id,
@@ -246,7 +247,8 @@ def plan(
         )
     if backwards:
         times.reverse()
-    entries = [_entry(ctx, workflow, tid, at, tz, reprocess) for at in times]
+    latest = _latest_runs(ctx, workflow, tid, times)
+    entries = [_entry(workflow, tid, at, latest[at], tz, reprocess) for at in times]
     return Backfill(workflow, tid, entries, reason=reason)
 
 
@@ -268,23 +270,37 @@ def _before_rate_trigger(tid: str, anchor: int, after: int, until: int) -> str |
     )
 
 
-def _entry(ctx: Services, workflow: str, tid: str, at: int, tz: str, reprocess: Reprocess) -> Entry:
-    run_id = first_run_id(workflow, tid, at)
-    latest: RunRecord | None = None
-    for _ in range(100):  # the chain of this time's runs, to its latest
-        try:
-            latest = ctx.store.get_run(run_id)
-        except RunNotFound:
-            break
-        run_id = next_run_id(workflow, tid, at, run_id)
+def _latest_runs(
+    ctx: Services, workflow: str, tid: str, times: list[int]
+) -> dict[int, RunRecord | None]:
+    """Each time's latest run, along its chain of run ids (core ``ChainWalk``, which reads
+    past runs pruned from the middle of a chain): the windows of all times are read in one
+    batched read per round, and most chains end in the first round."""
+    walks = {at: ChainWalk.start(workflow, tid, at) for at in times}
+    runs: dict[str, RunRecord] = {}
+    todo = list(times)
+    while todo:
+        found = ctx.store.get_runs([i for at in todo for i in walks[at].window()])
+        runs.update(found)
+        for at in todo:
+            walks[at] = walks[at].after(found.keys())
+        todo = [at for at in todo if not walks[at].done]
+    return {at: runs[w.latest] if w.latest is not None else None for at, w in walks.items()}
+
+
+def _entry(
+    workflow: str, tid: str, at: int, latest: RunRecord | None, tz: str, reprocess: Reprocess
+) -> Entry:
     decision = decide(latest.status if latest else None, reprocess)
     day = logical_date(at, tz)
     if decision.action is Action.SKIP:
         assert latest is not None
         active = not latest.status.terminal
         return Entry(at, day, decision.action, decision.reason, latest.run_id, active=active)
-    restart_of = latest.run_id if latest is not None else None
-    return Entry(at, day, decision.action, decision.reason, run_id, restart_of)
+    if latest is None:
+        return Entry(at, day, decision.action, decision.reason, first_run_id(workflow, tid, at))
+    run_id = next_run_id(workflow, tid, at, latest.run_id)
+    return Entry(at, day, decision.action, decision.reason, run_id, latest.run_id)
 
 
 def execute(

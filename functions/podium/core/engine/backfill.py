@@ -15,6 +15,7 @@ backfill of that slot computes too: one run per period, whichever starts it firs
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import Enum
 
@@ -86,6 +87,67 @@ def first_run_id(workflow: str, trigger: str, at: int) -> str:
 def next_run_id(workflow: str, trigger: str, at: int, previous: str) -> str:
     """The id of the run after ``previous`` for the same time (a reprocess)."""
     return trigger_run_id(workflow, trigger, f"{at}/after/{previous}", at)
+
+
+# A time's runs may be gone from the middle of its chain (``podium runs prune`` and
+# DynamoDB's TTL remove each run a retention after its own end, so a failed first run
+# goes before the rerun that succeeded): the walk reads past this many missing ids.
+CHAIN_GAP = 3
+MAX_CHAIN = 100  # runs of one scheduled time a walk reads at most
+
+
+@dataclass(frozen=True)
+class ChainWalk:
+    """Where the walk along one scheduled time's chain of run ids stands: ``latest`` is
+    the last run found, ``ahead`` the next id to read, ``misses`` how many ids in a row
+    were not found. Pure: the service reads each walk's ``window`` (all walks' windows
+    in one batched read) and gives back what it found to ``after``."""
+
+    workflow: str
+    trigger: str
+    at: int
+    ahead: str
+    read: int = 0
+    misses: int = 0
+    latest: str | None = None
+
+    @classmethod
+    def start(cls, workflow: str, trigger: str, at: int) -> ChainWalk:
+        return cls(workflow, trigger, at, first_run_id(workflow, trigger, at))
+
+    @property
+    def done(self) -> bool:
+        return self.misses >= CHAIN_GAP or self.read >= MAX_CHAIN
+
+    def window(self) -> list[str]:
+        """The ids to read next: enough to see a gap of CHAIN_GAP at once."""
+        ids = [self.ahead]
+        for _ in range(min(CHAIN_GAP, MAX_CHAIN - self.read - 1)):
+            ids.append(next_run_id(self.workflow, self.trigger, self.at, ids[-1]))
+        return ids
+
+    def after(self, found: AbstractSet[str]) -> ChainWalk:
+        walk = self
+        for run_id in self.window():
+            if walk.done:
+                break
+            seen = run_id in found
+            walk = ChainWalk(
+                self.workflow,
+                self.trigger,
+                self.at,
+                next_run_id(self.workflow, self.trigger, self.at, run_id),
+                walk.read + 1,
+                0 if seen else walk.misses + 1,
+                run_id if seen else walk.latest,
+            )
+        return walk
+
+    def next_id(self) -> str:
+        """The id a new run of this time takes: after the latest run found."""
+        if self.latest is None:
+            return first_run_id(self.workflow, self.trigger, self.at)
+        return next_run_id(self.workflow, self.trigger, self.at, self.latest)
 
 
 def is_run_of(workflow: str, trigger: str, run_id: str, restart_of: str | None) -> bool:
