@@ -1,8 +1,8 @@
 """Signals in the local home: a row per signal (by name and time), a row per identity
 (the de-duplication), waiters and consumption marks. Expired rows are skipped by reads;
 the next send of the same name deletes its expired signals (head and identity row) and
-waiters (the table's TTL, done by hand). Expired consumption marks (small rows keyed
-by consumer) are not deleted yet: a known gap (docs/operations.md).
+waiters (the table's TTL, done by hand); ``podium runs prune`` deletes every expired
+row, consumption marks (small rows keyed by consumer) included (``delete_expired``).
 
 As on DynamoDB (adapters/dynamo_signals.py), the rows a find reads hold no payload: a
 ``signals`` row's record is the signal's head (the signal without its payload, and
