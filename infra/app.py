@@ -19,13 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import aws_cdk as cdk
 
 from podium_cdk import PodiumStack, apply_aws_solutions_checks, props_from_context
+from podium_cdk.stack import STACK_NAME_CONTEXT
 
 
 def main() -> cdk.App:
     app = cdk.App()
     PodiumStack(
         app,
-        app.node.try_get_context("podium:stackName") or "Podium",
+        app.node.try_get_context(STACK_NAME_CONTEXT) or "Podium",
         podium=props_from_context(app),
         # Unset outside `cdk` (e.g. tests): the stack is then environment-agnostic.
         env=cdk.Environment(

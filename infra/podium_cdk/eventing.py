@@ -14,6 +14,8 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .props import event_bus_name
+
 
 class Eventing(Construct):
     """The bus for signals and custom triggers, and the Scheduler group whose schedules
@@ -34,7 +36,7 @@ class Eventing(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         account = Stack.of(self).account
-        self.bus = events.EventBus(self, "Bus", event_bus_name=f"{name_prefix}-bus")
+        self.bus = events.EventBus(self, "Bus", event_bus_name=event_bus_name(name_prefix))
         # Deleting the group deletes its schedules (timers, cron triggers): it follows the
         # table's removal policy, so a destroyed stack leaves no schedule firing at
         # deleted queues, and a retained one keeps its triggers with its history.

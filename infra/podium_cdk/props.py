@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, get_args
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -34,6 +34,9 @@ DEFAULT_MEMORY_MB: Mapping[HandlerName, int] = MappingProxyType(
 MAX_LAMBDA_TIMEOUT = Duration.minutes(15)
 
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
+
+# SQS's smallest maximum concurrency of an event source (the largest is 1000).
+MIN_QUEUE_CONCURRENCY = 2
 
 # What Python's logging (and Powertools' Logger, at every cold start) knows.
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -113,8 +116,11 @@ class PodiumProps:
         for name, value in self.queue_max_concurrency.items():
             if name not in ("advance", "work"):
                 raise ValueError(f"queue_max_concurrency: {name!r} has no queue")
-            if not 2 <= value <= 1000:
-                raise ValueError("queue_max_concurrency must be within 2..1000 (SQS limit)")
+            if not MIN_QUEUE_CONCURRENCY <= value <= 1000:
+                raise ValueError(
+                    f"queue_max_concurrency must be within {MIN_QUEUE_CONCURRENCY}..1000"
+                    " (SQS limit)"
+                )
         for name, mb in self.memory_mb.items():
             if not 128 <= mb <= 10240:
                 raise ValueError(f"memory_mb[{name!r}]: {mb} MB; Lambda takes 128 to 10240")
@@ -144,6 +150,12 @@ class PodiumProps:
             )
         if self.batch_job_queue_arns and not self.batch_job_definition_arns:
             raise ValueError("batch_job_queue_arns needs batch_job_definition_arns to submit")
+        _refuse_definitions_without_revision(
+            self.ecs_task_definition_arns, "ecs_task_definition_arns", "task-definition"
+        )
+        _refuse_definitions_without_revision(
+            self.batch_job_definition_arns, "batch_job_definition_arns", "job-definition"
+        )
         for host in self.http_hosts:
             if not host or "/" in host or " " in host or host == "*":
                 raise ValueError(
@@ -151,11 +163,12 @@ class PodiumProps:
                     " '*.example.com' or 'host:port' (no scheme, no path)"
                 )
         for bus in self.trigger_event_buses:
-            if bus in ("podium", "default"):
+            if bus in ("podium", "default", event_bus_name(self.name_prefix)):
                 # Events from these rules come tagged with the bus's name; "podium" is
                 # how Podium's own bus is told apart (signals, status-change triggers)
-                # and the default bus is always listened to.
-                which = "Podium's own bus" if bus == "podium" else "the default bus"
+                # and the default bus is always listened to. Podium's bus by its real
+                # name would get a second rule: each of its events handled twice.
+                which = "the default bus" if bus == "default" else "Podium's own bus"
                 raise ValueError(
                     f"trigger_event_buses: {bus!r} names {which}, always listened to;"
                     " list only your other buses (rename a bus of yours called so)"
@@ -170,6 +183,15 @@ class PodiumProps:
         for name in ("advance", "work"):
             reserved = self.reserved_concurrency.get(name)  # type: ignore[call-overload]
             cap = self.queue_max_concurrency.get(name)  # type: ignore[call-overload]
+            if reserved is not None and reserved < MIN_QUEUE_CONCURRENCY:
+                # The cap below must be no higher than the reservation, and SQS takes
+                # none under 2: asking for one would only lead to the next refusal.
+                raise ValueError(
+                    f"reserved_concurrency[{name!r}] = {reserved}: a queue consumer needs"
+                    f" at least {MIN_QUEUE_CONCURRENCY} (SQS's smallest maximum concurrency,"
+                    " which must not exceed it), or leave it unset and cap the load with"
+                    " queue_max_concurrency alone"
+                )
             if reserved is not None and (cap is None or cap > reserved):
                 # SQS's poller does not see reserved concurrency: past it, its receives
                 # are throttled and count toward the DLQ's maxReceiveCount.
@@ -184,8 +206,11 @@ class PodiumProps:
 
     @property
     def effective_payload_expiration_days(self) -> int | None:
-        """Payloads outlive their run item by a month, so a run that is read just
-        before its TTL still finds its outputs."""
+        """Payloads outlive a run that ends soon after writing them by a month, so a
+        run read just before its items' TTL still finds its outputs. The lifecycle rule
+        counts from each object's creation and nothing renews it: a run that goes on
+        longer than this after writing a payload (a long wait; the sweeper renews its
+        table items) loses that payload while it still runs."""
         if self.payload_expiration_days is not None:
             return self.payload_expiration_days
         if self.run_retention_days is None:
@@ -198,3 +223,24 @@ class PodiumProps:
         if self.removal_policy == RemovalPolicy.SNAPSHOT:
             return RemovalPolicy.RETAIN
         return self.removal_policy
+
+
+def event_bus_name(name_prefix: str) -> str:
+    """The name of Podium's own bus (eventing.py)."""
+    return f"{name_prefix}-bus"
+
+
+def _refuse_definitions_without_revision(arns: Sequence[str], prop: str, kind: str) -> None:
+    """RunTask and SubmitJob are authorized on the definition's ARN with its revision
+    (``family:3``), so a grant on ``.../family`` never matches: refuse it here rather
+    than let every step fail with AccessDenied. Not rewritten to ``family:*``: the props
+    are the grants as written (and acknowledged for cdk-nag as such)."""
+    for arn in arns:
+        if Token.is_unresolved(arn):
+            continue  # a definition's own ARN (CloudFormation's) carries its revision
+        _, found, name = arn.partition(f":{kind}/")
+        if found and ":" not in name and "*" not in name:
+            raise ValueError(
+                f"{prop}: {arn!r} names no revision, so its grant would match no request;"
+                f" write {arn + ':*'!r} (every revision) or {arn + ':<revision>'!r}"
+            )
