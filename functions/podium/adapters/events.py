@@ -8,11 +8,11 @@ least once, so consumers de-duplicate on ``detail.run_id`` + ``detail.status``.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from podium.core.engine.text_fields import utf8_json
 from podium.core.ports import EVENT_SOURCE
 
 SOURCE = EVENT_SOURCE
@@ -30,7 +30,9 @@ class EventBridgeEvents:
                 {
                     "Source": SOURCE,
                     "DetailType": str(e["detail-type"]),
-                    "Detail": json.dumps(e["detail"], separators=(",", ":"), default=str),
+                    # UTF-8 (a signal's 64 KiB is measured so; \u escapes of CJK text
+                    # would pass EventBridge's 256 KB entry limit)
+                    "Detail": utf8_json(e["detail"], default=str).decode(),
                     "EventBusName": self._bus,
                 }
                 for e in events[start : start + _BATCH]

@@ -25,6 +25,7 @@ from podium.adapters.regional_clients import RegionalClients
 from podium.core.engine.external import is_transient
 from podium.core.engine.outputs import OUTPUT_ERROR, output_problem
 from podium.core.engine.step_error import PLATFORM_ERROR, TIMEOUT, USER_ERROR
+from podium.core.engine.text_fields import utf8_json
 from podium.core.errors import NonRetryable
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
@@ -51,7 +52,8 @@ def event_json(payload: Any) -> bytes | InvocationResult:
     a payload refused in there was retried as a PlatformError for over an hour."""
     try:
         converted = to_json_value(payload, where="")
-        return json.dumps(converted, allow_nan=False).encode()
+        # UTF-8, as measured against the payload limit (not 6-byte \u escapes)
+        return utf8_json(converted, allow_nan=False)
     except ExpressionError as exc:
         message = exc.message
     except (TypeError, ValueError) as exc:  # not expected once converted: still not ours

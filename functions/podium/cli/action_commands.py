@@ -411,7 +411,11 @@ def _step_command(action: str, doc: str) -> Any:
     def command(
         run_id: Annotated[str, typer.Argument(help="Run id.")],
         step: Annotated[
-            str, typer.Argument(help="Step id, or LOOP/INDEX/STEP for a step of an iteration.")
+            str,
+            typer.Argument(
+                help="Step id; LOOP/INDEX/STEP for a step of an iteration,"
+                " SUBWORKFLOW_STEP/STEP for one of a subworkflow's run."
+            ),
         ],
         reason: ReasonOption = None,
         request_id: RequestIdOption = None,
@@ -483,7 +487,13 @@ def _local_step_action(
 
 def replay_attempt(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
-    step: Annotated[str, typer.Argument(help="A lambda step of the run.")],
+    step: Annotated[
+        str,
+        typer.Argument(
+            help="A lambda step of the run; LOOP/INDEX/STEP in a loop iteration,"
+            " SUBWORKFLOW_STEP/STEP in the run a subworkflow step started last."
+        ),
+    ],
     attempt: Annotated[
         int | None,
         typer.Option(
@@ -507,7 +517,7 @@ def replay_attempt(
     recorded one. The function is the Python callable ./podium.toml or --functions maps
     the Lambda function to (a module:function runs as it is)."""
     from podium.adapters.runners import LocalFunctionRunner
-    from podium.cli.local_commands import step_in_home, step_in_its_run
+    from podium.cli.local_commands import step_in_home
     from podium.service.replay import ReplayInput, run_again, same_outcome
 
     if uses_local_home(home, stack, endpoint, profile):
@@ -525,8 +535,10 @@ def replay_attempt(
             except (NotFound, DefinitionError) as exc:
                 raise _refused(exc) from None
     else:
-        run_id, step = step_in_its_run(run_id, step)  # LOOP/INDEX/STEP: the iteration's run
+        from podium.cli.remote_commands import step_through_api
+
         target = TargetArgs(stack, endpoint, profile, region, aws_profile)
+        run_id, step = step_through_api(target, run_id, step)  # LOOP/INDEX/STEP, SUB/STEP
         with reporting_remote_errors(run_id):
             body = target.connect().get(
                 f"/runs/{quote(run_id)}/replay", {"step": step, "attempt": attempt}

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -35,6 +35,9 @@ from podium.cli.timeline import attempts_of, bar_width
 from podium.cli.timeline import timeline as draw_timeline
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.status import RunStatus
+
+if TYPE_CHECKING:
+    from podium.core.engine.actions import ChildOf
 
 FAILED_RUN = frozenset({RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.STOPPED})
 # ASCII digits only (``\d`` took ``٣``). 13 already reach back past 1970 (everything), so
@@ -447,16 +450,18 @@ def timeline(home_dir: Path | None, run_id: str, as_json: bool) -> None:
         out.print(draw_timeline(body, now, bar_width(attempts_of(body), out.width)))
 
 
-def step_in_its_run(run_id: str, step: str) -> tuple[str, str]:
-    """A step path into loop iterations (``per_day/3/work``, as the step actions take
-    it) as the iteration's own run and its step (the child run id works too); a plain
-    step as it is. A malformed path is refused, exit 1."""
+def step_in_its_run(run_id: str, step: str, child_of: ChildOf | None = None) -> tuple[str, str]:
+    """A step path (``per_day/3/work`` into a loop's iteration, ``call/work`` into the
+    run of a subworkflow step, as the step actions take it) as the run that holds the
+    step and its step (the child run id works too); a plain step as it is. ``child_of``
+    finds the run a subworkflow step started (through the API: remote_commands); a
+    malformed path, or one it cannot follow, is refused, exit 1."""
     if "/" not in step:
         return run_id, step
     from podium.core.engine.actions import BadStepPath, resolve_step_path
 
     try:
-        where = resolve_step_path(run_id, step)
+        where = resolve_step_path(run_id, step, child_of)
     except BadStepPath as exc:
         _err().print(Text(str(exc), style="bold red"), highlight=False)
         raise typer.Exit(1) from None
@@ -464,17 +469,24 @@ def step_in_its_run(run_id: str, step: str) -> tuple[str, str]:
 
 
 def step_in_home(home: Home, run_id: str, step: str) -> tuple[str, str]:
-    """``step_in_its_run`` checked against the local home: the run and step a path into
-    loop iterations names, where that iteration ran (for a loop a restart took over, in
-    the run it came from). A path with a part that does not exist (an iteration that
-    never ran, a step that is not a loop, a step the loop's body has not) is refused,
-    exit 1, naming the part and what exists, as the step actions say it."""
-    inner_run, inner_step = step_in_its_run(run_id, step)
-    if inner_run == run_id:
+    """A step path checked against the local home, read as the step actions read it
+    (service/step_paths.walk_iteration_path): the run that holds the step and its step,
+    where it ran (for a loop or subworkflow step a restart took over, in the run it came
+    from; for a subworkflow step, in the run it started last). A path with a part that
+    does not exist (an iteration that never ran, a step that is not a loop or a
+    subworkflow, a step the body has not) is refused, exit 1, naming the part and what
+    exists, as the step actions say it."""
+    if "/" not in step:
         return run_id, step
-    from podium.core.engine.actions import IterationPath
+    from podium.core.engine.actions import BadStepPath, IterationPath
     from podium.service.step_paths import walk_iteration_path
 
+    try:
+        where = IterationPath.parse(step)
+    except BadStepPath as exc:
+        _err().print(Text(str(exc), style="bold red"), highlight=False)
+        raise typer.Exit(1) from None
+    assert where is not None  # it has a "/": LOOP/INDEX/STEP or SUBWORKFLOW_STEP/STEP
     if not home.exists:
         print_missing_home(home)
         raise typer.Exit(1)
@@ -483,17 +495,23 @@ def step_in_home(home: Home, run_id: str, step: str) -> tuple[str, str]:
     except RunNotFound:
         _err().print(Text(f"run '{run_id}' not found in {home.path}", style="bold red"))
         raise typer.Exit(1) from None
-    where = IterationPath.parse(step)
-    assert where is not None  # step_in_its_run took it: LOOP/INDEX/.../STEP
     compiled = home.services.definitions.get(top.workflow, top.version)
     try:
         found = walk_iteration_path(
-            home.services, top, compiled, where, step, _NoSuchPart, "name", taken_over=True
+            home.services,
+            top,
+            compiled,
+            where,
+            step,
+            _NoSuchPart,
+            "name",
+            taken_over=True,
+            into_subworkflows=True,
         )
     except _NoSuchPart as exc:
         _err().print(Text(str(exc), style="bold red"), highlight=False)
         raise typer.Exit(1) from None
-    return found, inner_step
+    return found, where.step
 
 
 class _NoSuchPart(Exception):

@@ -293,6 +293,45 @@ def _remote_runs(
     return {"runs": runs, **({"next": token} if token else {})}
 
 
+def step_through_api(target: TargetArgs, run_id: str, step: str) -> tuple[str, str]:
+    """``local_commands.step_in_its_run`` against a deployed stack (or an endpoint): a
+    path through a subworkflow step (``call/work``) reaches the run that step started
+    last, as the step actions read it, found through the API; an iteration's run id is
+    derived with no call."""
+    from functools import cache
+
+    from podium.core.engine.actions import BadStepPath
+
+    connect = cache(target.connect)  # once, and only for a path through a subworkflow
+
+    def child_of(parent: str, sub: str, here: str) -> str:
+        # The console's step view: the step's type, its definition and its child runs
+        # (one per attempt that launched one; a step a restart took over, those of the
+        # run it ran in).
+        detail = connect().get(f"/console/runs/{quote(parent)}/step", {"name": sub})
+        kind = (detail.get("step") or {}).get("type")
+        if kind != "subworkflow":
+            raise BadStepPath(
+                step,
+                f"{sub!r} is a {kind} step, not a loop (foreach or while) or a subworkflow;"
+                f" name {here} instead",
+            )
+        children = detail.get("children") or []
+        if (detail.get("definition") or {}).get("wait") is False:
+            named = f" ({children[-1]['run_id']})" if children else ""
+            raise BadStepPath(
+                step,
+                f"{sub!r} does not wait for its run (wait: false), which is a run of its"
+                f" own{named}: name that run, not a path through {here!r}",
+            )
+        if not children:
+            raise BadStepPath(step, f"{sub!r} never started its run in run {parent}")
+        return str(max(children, key=lambda c: int(c["attempt"]))["run_id"])
+
+    with reporting_remote_errors(run_id):
+        return local_commands.step_in_its_run(run_id, step, child_of)
+
+
 @runs_app.command("show")
 def show_run(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
@@ -301,7 +340,8 @@ def show_run(
         typer.Option(
             "--step",
             help="One step in detail: attempts, error, output (local); a loop step's"
-            " iterations (local and deployed). LOOP/INDEX/STEP: a step of a loop iteration.",
+            " iterations (local and deployed). LOOP/INDEX/STEP: a step of a loop iteration;"
+            " SUBWORKFLOW_STEP/STEP: a step of the run a subworkflow step started last.",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -354,7 +394,7 @@ def show_run(
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     if step is not None:
         # Deployed: a loop step's iterations (the step's attempts and logs are local only).
-        run_id, step = local_commands.step_in_its_run(run_id, step)  # LOOP/INDEX/STEP
+        run_id, step = step_through_api(target, run_id, step)  # LOOP/INDEX/STEP, SUB/STEP
         query: dict[str, Any] = {"step": step, "limit": limit}
         if next_page:
             query["next"] = next_page
@@ -428,12 +468,15 @@ def logs(
     aws_profile: AwsProfileOption = None,
 ) -> None:
     """What a run's steps printed (stdout, stderr) and their tracebacks, per attempt. A
-    step of a loop iteration is LOOP/INDEX/STEP (per_day/3/work)."""
+    step of a loop iteration is LOOP/INDEX/STEP (per_day/3/work); of the run a subworkflow
+    step started last, SUBWORKFLOW_STEP/STEP (call/work)."""
     if uses_local_home(home, stack, endpoint, profile):
         local_commands.logs(home, run_id, step, attempt, as_json)  # resolves LOOP/INDEX/STEP
         return
-    if step is not None:
-        run_id, step = local_commands.step_in_its_run(run_id, step)
+    if step is not None:  # LOOP/INDEX/STEP, SUBWORKFLOW_STEP/STEP: the run that holds it
+        run_id, step = step_through_api(
+            TargetArgs(stack, endpoint, profile, region, aws_profile), run_id, step
+        )
     if step is None:
         _err().print(
             Text(

@@ -116,12 +116,11 @@ from podium.service.triggers import list_triggers, set_enabled
 from podium.service.views import (
     STEPS_PAGE_LIMIT,
     BadStepsToken,
-    page_of_steps,
     parse_runs_token,
     parse_steps_token,
+    run_steps_page,
     run_view,
     runs_token,
-    step_view,
     timeline_page,
     workflow_view,
 )
@@ -659,7 +658,8 @@ def get_run(run_id: str) -> Response[str]:
         ) from None
     ctx = bootstrap.services()
     view = describe_run(ctx, run_id)
-    steps, more = page_of_steps([step_view(s) for s in view.steps], view.step_order, after, limit)
+    # A step a restart took over: the duration it ran for where it ran (not 0 ms).
+    steps, more = run_steps_page(ctx, view.steps, view.step_order, after, limit)
     # A loop iteration's own values, read back when stored apart (one read, only then).
     iteration = iteration_section(view.run, ctx.payloads)
     body: dict[str, Any] = {

@@ -18,7 +18,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.engine.breakpoints import breakpoint_key, held_by, keys_to_clear, step_of_key
 from podium.core.engine.compiled import CompiledWorkflow
 from podium.core.engine.loops import MAX_ITERATIONS, body_workflow
@@ -140,16 +140,45 @@ def _target(ctx: Services, workflow: str, path: str) -> tuple[str, str]:
     for loop in parts[:-1]:
         model = compiled.by_id.get(loop)
         if model is None or not getattr(model, "steps", None):
+            loops = [s.id for s in compiled.definition.steps if compiled.is_loop(s.id)]
+            which = "it has none"
+            if loops:
+                which = _listed("its loop steps", "loop steps", loops, workflow)
             raise DefinitionError(
-                [Issue("step", f"{loop!r} is not a loop step of '{name}'; write LOOP/STEP")]
+                [
+                    Issue(
+                        "step",
+                        f"{loop!r} is not a loop step of '{name}'{did_you_mean(loop, loops)};"
+                        f" write LOOP/STEP ({which})",
+                    )
+                ]
             )
         compiled, name = compiled.body(loop), body_workflow(name, loop)
     known = [s.id for s in compiled.definition.steps]
     if parts[-1] not in known:
+        step = parts[-1]
         raise DefinitionError(
-            [Issue("step", f"'{name}' has no step {parts[-1]!r}; one of: {', '.join(known)}")]
+            [
+                Issue(
+                    "step",
+                    f"'{name}' has no step {step!r}{did_you_mean(step, known)};"
+                    f" {_listed('one of', 'steps', known, workflow)}",
+                )
+            ]
         )
     return name, parts[-1]
+
+
+# A refusal lists the step ids it could have meant up to this many; a workflow of more
+# is pointed to its definition (a list of hundreds helps no one).
+LISTED_STEPS = 20
+
+
+def _listed(label: str, noun: str, ids: list[str], workflow: str) -> str:
+    """``one of: a, b`` (``label``), or where to read them (``noun``) when many."""
+    if len(ids) <= LISTED_STEPS:
+        return f"{label}: {', '.join(ids)}"
+    return f"its {len(ids):,} {noun} are in its definition (podium workflows show {workflow})"
 
 
 def _stored_target(ctx: Services, workflow: str, path: str) -> tuple[str, str] | None:

@@ -50,6 +50,7 @@ from podium.core.engine.outputs import (
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
 from podium.core.engine.step_error import step_timeout_error
+from podium.core.engine.text_fields import utf8_json
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.service import messages
@@ -102,11 +103,12 @@ def space_of(ctx: Services, run: RunRecord, record: StepRecord, spec: Any) -> Sp
 def stored_space(ctx: Services, run: RunRecord, step: str, space: Space) -> dict[str, Any]:
     """What the step item keeps: the space itself when small, else its reference."""
     data = space.as_json()
-    text = json.dumps(data, separators=(",", ":"), allow_nan=False)  # JSON: space_of
+    # JSON (space_of reads it back), measured and stored in UTF-8: its real size.
+    text = utf8_json(data, allow_nan=False)
     if len(text) <= INLINE_SPACE_BYTES:
         return data
     assert ctx.payloads is not None
-    ref = ctx.payloads.put(f"{run.run_id}/{step}/loop.json", text.encode())
+    ref = ctx.payloads.put(f"{run.run_id}/{step}/loop.json", text)
     return {"ref": ref}
 
 
@@ -140,7 +142,7 @@ def stored_iteration(ctx: Services, child_id: str, values: dict[str, Any]) -> di
         values = to_json_value(values, "iteration")
     except ExpressionError as exc:  # space_of and the while's state convert first
         raise LoopError(exc.message) from None
-    data = json.dumps(values, separators=(",", ":"), allow_nan=False).encode()
+    data = utf8_json(values, allow_nan=False)  # measured and stored in UTF-8
     if len(data) <= INLINE_PARAMS_BYTES:
         return values
     assert ctx.payloads is not None
@@ -454,9 +456,9 @@ def child_outputs(
 
 
 def _stored_bytes(output: Any) -> int:
-    """An output's size as JSON: a reference says it (``bytes``, written with it by
-    attempt_records.stored); an inline one is small (up to INLINE_OUTPUT_BYTES)."""
+    """An output's size as JSON in UTF-8: a reference says it (``bytes``, written with
+    it by attempt_records.stored); an inline one is small (up to INLINE_OUTPUT_BYTES)."""
     if is_ref(output):
         size = output["bytes"]
         return size if isinstance(size, int) else 0
-    return len(json.dumps(output, separators=(",", ":"), default=str).encode())
+    return len(utf8_json(output, default=str))

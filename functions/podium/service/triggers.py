@@ -257,16 +257,18 @@ def set_enabled(ctx: Services, workflow: str, trigger_id: str, enabled: bool) ->
 def list_triggers(ctx: Services, workflow: str) -> list[dict[str, Any]]:
     defn = _active(ctx, workflow)
     states = _states(ctx).states(workflow)
+    started = _last_started(ctx, workflow, defn)
     out = []
     for tid, trigger in defn.trigger_map.items():
         state = states.get(tid)
+        fired = state.fired_at if state and trigger.scheduled else started.get(tid)
         out.append(
             {
                 "id": tid,
                 "kind": trigger.kind,
                 "enabled": state.enabled if state else trigger.enabled,
                 "since": state.since if state else None,
-                "last_fired": iso(state.fired_at) if state and state.fired_at else None,
+                "last_fired": iso(fired) if fired else None,
                 "last_failure": (
                     {"at": iso(state.failed_at), "error": state.error}
                     if state and state.failed_at is not None
@@ -278,6 +280,26 @@ def list_triggers(ctx: Services, workflow: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+# How far back `triggers list` looks for the last run a signal, s3 or event trigger started.
+LAST_STARTED_LOOKBACK = 200
+
+
+def _last_started(ctx: Services, workflow: str, defn: WorkflowDefinition) -> dict[str, int]:
+    """When each signal, s3 or event trigger last started a run: the newest of the
+    workflow's newest runs it started. Read here, when listed, rather than written at
+    each firing: routing an event writes no trigger state (a schedule's "last fired" is
+    its catch-up watermark, written anyway)."""
+    labels = {_label(t, tr): t for t, tr in defn.trigger_map.items() if not tr.scheduled}
+    if not labels:
+        return {}
+    found: dict[str, int] = {}
+    for run in ctx.store.list_runs(workflow, limit=LAST_STARTED_LOOKBACK):
+        tid = labels.get(run.trigger or "")
+        if tid is not None and tid not in found:
+            found[tid] = run.created_at
+    return found
 
 
 def _rule(trigger: Trigger) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.service.context import Services
 from podium.service.loop_views import iteration_section, loop_counts
+from podium.service.taken_over import duration_ms, shown_as_ran, where_they_ran
 
 
 def run_view(run: RunRecord, iteration: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -47,11 +49,7 @@ def run_view(run: RunRecord, iteration: dict[str, Any] | None = None) -> dict[st
 
 
 def step_view(step: StepRecord) -> dict[str, Any]:
-    duration = (
-        step.ended_at - step.started_at
-        if step.ended_at is not None and step.started_at is not None
-        else None
-    )
+    """A step as its record says (a step a restart took over: ``with_where_they_ran``)."""
     view = {
         "step": step.step,
         "status": step.status.value,
@@ -59,7 +57,7 @@ def step_view(step: StepRecord) -> dict[str, Any]:
         "ready_at": step.ready_at,
         "started_at": step.started_at,
         "ended_at": step.ended_at,
-        "duration_ms": duration,
+        "duration_ms": duration_ms(step),
         "error": step.error,
         "reason": step.reason,
         "output": step.output,
@@ -215,3 +213,28 @@ def page_of_steps(
         page.append(view)
     more = len(page) < len(rest)
     return page, (steps_token(rest[len(page) - 1][0]) if more else None)
+
+
+def run_steps_page(
+    ctx: Services,
+    records: Sequence[StepRecord],
+    order: Sequence[str],
+    after: StepKey | None = None,
+    limit: int = STEPS_PAGE_LIMIT,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """``page_of_steps`` of a run's step records (GET /runs/{id}), a step a restart took
+    over shown with the duration it ran for in the run it ran in, and that run
+    (taken_over.shown_as_ran, as the console shows it), not the 0 ms of the restart's
+    write: read for the steps of the page only (none when none was taken over)."""
+    views, more = page_of_steps([step_view(s) for s in records], order, after, limit)
+    return with_where_they_ran(ctx, records, views), more
+
+
+def with_where_they_ran(
+    ctx: Services, records: Iterable[StepRecord], views: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``views`` (of steps among ``records``), those of steps a restart took over with
+    the duration they ran for where they ran (taken_over.shown_as_ran)."""
+    shown = {v["step"] for v in views}
+    ran = where_they_ran(ctx, (r for r in records if r.step in shown))
+    return [shown_as_ran(v, ran.get(v["step"])) for v in views]

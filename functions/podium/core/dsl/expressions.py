@@ -10,7 +10,6 @@ is not upstream is an error here, with its position, not a run failure later.
 from __future__ import annotations
 
 import copy
-import json
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from podium.core.dsl.conditions import condition_problem, shape_problem, templat
 from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.graph_checks import find_cycle
 from podium.core.dsl.models import Fields, ForeachStep, LambdaStep, WorkflowDefinition
+from podium.core.engine.text_fields import utf8_json
 from podium.core.expr import (
     CompiledExpression,
     CompiledTemplate,
@@ -848,7 +848,7 @@ def _payload(
 
     def bounded(bindings: Mapping[str, Any]) -> Any:
         rendered = render(bindings)
-        size = len(json.dumps(rendered, default=str, separators=(",", ":")))
+        size = len(utf8_json(rendered, default=str))  # as written: UTF-8, not \u escapes
         if size > limit:
             raise LimitExceededError(
                 f"the rendered payload is {size:,} bytes, over the limit of"

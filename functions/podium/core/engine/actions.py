@@ -9,7 +9,7 @@ docs/operations.md prints the same matrix (``matrix_rows``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -370,20 +370,38 @@ class BadStepPath(PodiumError):
         super().__init__(f"step path {path!r}: {why}")
 
 
-def resolve_step_path(run_id: str, path: str) -> StepPath:
-    """``step`` or ``loop/INDEX/.../step``: the run that holds the step, and its id."""
-    parts = path.split("/")
-    if len(parts) % 2 == 0 or any(not p for p in parts):
-        raise BadStepPath(path, "write STEP, or LOOP_STEP/INDEX/STEP for a step of an iteration")
-    current = run_id
-    for i in range(0, len(parts) - 1, 2):
-        loop, index = parts[i], parts[i + 1]
-        if not (index.isascii() and index.isdigit()):
-            raise BadStepPath(path, f"{index!r} after {loop!r} must be an iteration index")
-        if len(index) > 6:
-            raise BadStepPath(path, _too_big(index, loop))
-        current = child_run_id(current, loop, int(index))
-    return StepPath(current, parts[-1])
+# Who knows the run a subworkflow step started: (the run, the step, the path to the
+# step as written) -> that run's id; raises BadStepPath when there is none to name.
+ChildOf = Callable[[str, str, str], str]
+
+
+def resolve_step_path(run_id: str, path: str, child_of: ChildOf | None = None) -> StepPath:
+    """``step``, ``LOOP/INDEX/.../STEP``, or with a ``SUBWORKFLOW_STEP/`` part
+    (``call/load``), read as the step actions and restart read it (IterationPath.parse):
+    the run that holds the step, and its id. An iteration's run id is derived from its
+    parent (identity.py); the run of a subworkflow step is the one it started last,
+    which only a read of the run tells: ``child_of`` reads it (the CLI, from the home or
+    through the API), and a path through a subworkflow step is refused without it."""
+    where = IterationPath.parse(path)
+    if where is None:
+        return StepPath(run_id, path)
+    current, walked = run_id, ""
+    for (name, index), bare in zip(where.loops, where.unindexed, strict=True):
+        here = walked + name
+        if not bare:
+            current = child_run_id(current, name, index)
+            walked = f"{here}/{index}/"
+            continue
+        if child_of is None:
+            raise BadStepPath(
+                path,
+                f"{name!r} is followed by a step id, not an iteration index: a path into the"
+                f" run of subworkflow step {name!r} needs that run read (the step actions"
+                " and restart take it)",
+            )
+        current = child_of(current, name, here)
+        walked = here + "/"
+    return StepPath(current, where.step)
 
 
 def _too_big(index: str, loop: str) -> str:

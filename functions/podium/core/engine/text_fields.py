@@ -12,6 +12,7 @@ a template prints it inside text: a string as it is, anything else as compact JS
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 
@@ -21,3 +22,19 @@ def as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def utf8_json(
+    value: Any, *, default: Callable[[Any], Any] | None = None, allow_nan: bool = True
+) -> bytes:
+    """``value`` as compact JSON in UTF-8 bytes, as a caller wrote it: what a size limit
+    measures (``len``) and what is stored, so that the measure is the stored size. Not
+    Python's ASCII-escaped JSON (json.dumps' default), which counts a CJK character as 6
+    bytes (\\uXXXX) and an emoji as 12. A lone surrogate, which has no UTF-8 form, stays
+    its ``\\uXXXX`` escape (inside a JSON string: it reads back as it was). Raises
+    TypeError or ValueError for a value with no JSON form (NaN, with ``allow_nan``
+    False)."""
+    text = json.dumps(
+        value, separators=(",", ":"), ensure_ascii=False, default=default, allow_nan=allow_nan
+    )
+    return text.encode("utf-8", "backslashreplace")

@@ -22,7 +22,7 @@ from podium.core.engine.http_rules import (
 from podium.core.engine.outputs import OUTPUT_ERROR, output_problem
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import StepError, platform_error, user_error
-from podium.core.engine.text_fields import as_text
+from podium.core.engine.text_fields import as_text, utf8_json
 from podium.core.expr import ExpressionError
 from podium.core.ports import HttpCall, HttpTransportError, SecretNotFound
 from podium.service.context import Services
@@ -139,7 +139,7 @@ def _body(value: Any, headers: dict[str, str]) -> bytes | None:
         headers.setdefault("content-type", "text/plain; charset=utf-8")
         return value.encode()
     headers.setdefault("content-type", "application/json")
-    return json.dumps(value, separators=(",", ":")).encode()
+    return utf8_json(value)  # UTF-8, as measured against the payload limit
 
 
 def _secret(ctx: Services, auth: Any) -> str:
