@@ -142,7 +142,8 @@ def test_a_step_waiting_for_a_callback_shows_its_token(rt: LocalRuntime) -> None
     assert approval["token"] == steps["ok"].output["callback_token"]
     assert (approval["message"], approval["approvers"]) == ("Ship it?", ["alice"])
     rows = console_views.run_page(rt.services, run)["steps"]["items"]
-    assert {r["step"]: r["output"] for r in rows}["load"] == {"callback_token": token}
+    # A row carries no output (the detail has it): a page of steps stays small.
+    assert all("output" not in r for r in rows)
 
 
 def test_a_run_list_that_left_older_runs_out_says_so(

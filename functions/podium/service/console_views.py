@@ -41,7 +41,9 @@ from podium.service.restart import is_iteration, newest_restart, restart_place, 
 from podium.service.runs import with_callback_tokens
 from podium.service.signal_waiters import deadline_of
 from podium.service.step_paths import with_home_counts
+from podium.service.taken_over import RanIn, shown_as_ran, where_they_ran
 from podium.service.views import (
+    STEPS_PAGE_BYTES,
     BadStepsToken,
     parse_runs_token,
     run_view,
@@ -53,6 +55,10 @@ from podium.service.views import (
 
 NOT_STARTED = "NOT_STARTED"  # a step of the definition with no instance yet
 MAX_PAGE = 500
+# The run page's head lists the newest operator actions (each with its reason, up to
+# 1,000 characters), and how many older ones it left out: read every 2 s by a live
+# console, the page stays small however often a run was acted on.
+MAX_ACTION_LOG = 20
 MAX_RUNS = 200
 SCAN_PER_WORKFLOW = 500  # runs read per workflow for the run list (one store page)
 # With a filter (status, since, tag) older runs are read too, a page at a time, up to this
@@ -167,7 +173,8 @@ def list_console_runs(
         ctx.store.active_version(workflow)
         raise WorkflowNotFound(workflow)
     wanted = _statuses(status)
-    after = parse_since(since, ctx.now())
+    now = ctx.now()
+    after = parse_since(since, now)
     tags = parse_tag_filter(tag)
     before = parse_page_token(page_from)
     runs: list[RunRecord] = []
@@ -201,6 +208,9 @@ def list_console_runs(
         "counts": dict(counts),
         "total": len(runs),
         "runs": [_run_row(r) for r in page],
+        # The server's clock, which a running run's duration is counted to (the browser's
+        # may be minutes off: a duration counted to it was negative), as on the run page.
+        "now": now,
     }
     if len(listable) > limit:
         view["next"] = runs_token(_key(page[-1]))
@@ -266,7 +276,12 @@ def _newest_runs(
 # -- attempts and their segments ------------------------------------------------------------
 def _segments(step: StepRecord, attempts: list[Attempt], now: int) -> list[dict[str, Any]]:
     """Queued (ready to started), running (started to ended), backoff (a failed attempt's
-    end to its retry's due time) and waiting (for permits, signals, a resume)."""
+    end to its retry's due time) and waiting (for permits, signals, a resume).
+
+    A backoff ends at its due time at the latest, or earlier where it was cut short: at
+    the next attempt's start ("retry now"), at the step's end (stopped, skipped while it
+    waited), or now (still waiting): a 1 h delay cut after a minute was drawn for the
+    whole hour, past the attempt that ended it and the end of the run."""
     out: list[dict[str, Any]] = []
 
     def add(kind: str, start: int | None, end: int | None, attempt: int | None) -> None:
@@ -275,14 +290,17 @@ def _segments(step: StepRecord, attempts: list[Attempt], now: int) -> list[dict[
         out.append({"kind": kind, "start": start, "end": end, "attempt": attempt})
 
     ready = step.ready_at
-    for a in attempts:
+    for i, a in enumerate(attempts):
         add("queued", ready, a.started_at, a.attempt)
         add("running", a.started_at, a.ended_at if a.ended_at is not None else now, a.attempt)
         ready = None
         if a.delay_seconds is not None and a.ended_at is not None:
-            due = a.ended_at + a.delay_seconds * 1000
-            add("backoff", a.ended_at, due, a.attempt)
-            ready = due
+            nxt = attempts[i + 1].started_at if i + 1 < len(attempts) else None
+            ended = step.ended_at if step.status.terminal else None
+            cut = [t for t in (nxt, ended, now) if t is not None and t >= a.ended_at]
+            end = min([a.ended_at + a.delay_seconds * 1000, *cut])
+            add("backoff", a.ended_at, end, a.attempt)
+            ready = end
     if not attempts or step.status is StepStatus.RETRY_WAIT:
         waiting = step.status in (
             StepStatus.WAITING_FOR_PERMITS,
@@ -306,7 +324,7 @@ def _attempt_views(attempts: list[Attempt]) -> tuple[list[dict[str, Any]], int]:
     """Every attempt, the newest ones with their tracebacks within TRACEBACKS_BYTES (the
     last one's always: it is the error the step shows); and how many older ones' were
     left out (their ``traceback`` is null)."""
-    views = [_attempt_view(a, traceback=True) for a in attempts]
+    views = [_attempt_view(a) for a in attempts]
     size = omitted = 0
     for newer, view in enumerate(reversed(views)):
         if view["traceback"] is None:
@@ -318,8 +336,9 @@ def _attempt_views(attempts: list[Attempt]) -> tuple[list[dict[str, Any]], int]:
     return views, omitted
 
 
-def _attempt_view(a: Attempt, *, traceback: bool = False) -> dict[str, Any]:
-    view = {
+def _attempt_view(a: Attempt) -> dict[str, Any]:
+    """An attempt in a step's detail (a page of steps lists its number and outcome only)."""
+    return {
         "attempt": a.attempt,
         "status": a.status,
         "started_at": a.started_at,
@@ -327,10 +346,8 @@ def _attempt_view(a: Attempt, *, traceback: bool = False) -> dict[str, Any]:
         "error": a.error,
         "error_type": (a.error_detail or {}).get("type"),
         "delay_seconds": a.delay_seconds,
+        "traceback": (a.error_detail or {}).get("traceback"),
     }
-    if traceback:  # only in a step's detail: a page of steps stays small
-        view["traceback"] = (a.error_detail or {}).get("traceback")
-    return view
 
 
 # -- the graph --------------------------------------------------------------------------------
@@ -419,67 +436,29 @@ def _step_row(
     events: list[TimelineEvent],
     now: int,
     placeholder: bool = False,
-    ran: dict[str, tuple[str, StepRecord | None]] | None = None,
+    ran: dict[str, RanIn] | None = None,
 ) -> dict[str, Any]:
-    """``ran``: where the steps a restart took over ran (``_where_they_ran``)."""
+    """``ran``: where the steps a restart took over ran (``where_they_ran``)."""
     attempts = attempts_of(step, events)
     model = compiled.by_id.get(_root(step.step))
-    view = step_view(step)
+    # Taken over, it started and ended at the restart's write (0 ms): shown with the
+    # duration it ran for, in the run it ran in (as GET /runs/{id} shows it).
+    view = shown_as_ran(step_view(step), (ran or {}).get(step.step))
+    # A page of steps shows no output (up to 8 KiB a row, on every 2 s refresh): the
+    # step's detail has it, a big one read back (step_detail).
+    del view["output"]
     view["error_type"] = getattr(step, "error_type", None)
     if placeholder:
         view["status"] = NOT_STARTED
-    if ran is not None and step.step in ran:
-        # Taken over, it started and ended at the restart's write (0 ms): its duration is
-        # the one it ran for, in the run it ran in; none when that run is gone.
-        home, there = ran[step.step]
-        view["duration_ms"] = step_view(there)["duration_ms"] if there is not None else None
-        view["taken_over"] = {"ran_in": home}  # the run it ran in (or the last one known)
     return {
         **view,
         "type": model.type if model is not None else None,
-        "attempt_list": [_attempt_view(a) for a in attempts],
+        # Each attempt's outcome, which colours its bar: their errors and tracebacks are
+        # in the step's detail (a step retried 99 times with 2 KiB errors made a page of
+        # 50 steps over Lambda's 6 MB response).
+        "attempt_list": [{"attempt": a.attempt, "status": a.status} for a in attempts],
         "segments": _segments(step, attempts, now),
     }
-
-
-# Restarts of restarts followed back at most this deep (one batch of reads each).
-MAX_TAKEN_OVER_DEPTH = 50
-
-
-def _where_they_ran(
-    ctx: Services, records: Iterable[StepRecord]
-) -> dict[str, tuple[str, StepRecord | None]]:
-    """For each step among ``records`` a restart took over (``taken_over_from``): the
-    run it ran in, followed back through restarts of restarts, and its record there
-    (None: that run, or its step, is gone: pruned or expired). One batch of reads per
-    restart followed back; none when no step was taken over."""
-    ran: dict[str, tuple[str, StepRecord | None]] = {}
-    todo = {r.step: r for r in records if taken_over_from(r.reason) is not None}
-    seen = {step: {r.run_id} for step, r in todo.items()}
-    for _ in range(MAX_TAKEN_OVER_DEPTH):
-        if not todo:
-            break
-        keys = [(str(taken_over_from(r.reason)), step) for step, r in todo.items()]
-        found = ctx.store.get_steps(keys)
-        nxt: dict[str, StepRecord] = {}
-        for key in keys:
-            origin, step = key
-            there = found.get(key)
-            if there is None:
-                ran[step] = (origin, None)
-                continue
-            back = taken_over_from(there.reason)
-            if back is None:
-                ran[step] = (origin, there)
-            elif back in seen[step]:  # a cycle (never written so): nothing ran
-                ran[step] = (origin, None)
-            else:
-                seen[step].add(origin)
-                nxt[step] = there
-        todo = nxt
-    for step, r in todo.items():  # deeper than followed: not known
-        ran[step] = (r.run_id, None)
-    return ran
 
 
 def _shown_status(step: StepRecord, missing: set[str]) -> str:
@@ -507,8 +486,8 @@ def run_page(
     compiled = ctx.definitions.get(run.workflow, run.version)
     now = ctx.now()
     events = ctx.store.list_events(run_id)
-    # A step waiting for a callback shows its token as its output, as GET /runs/{id} does.
-    records = with_callback_tokens(ctx.store.list_steps(run_id), events)
+    # No output in a page of steps (_step_row): a callback's token is in the step's detail.
+    records = ctx.store.list_steps(run_id)
     order = {s.id: i for i, s in enumerate(compiled.definition.steps)}
     records.sort(key=lambda s: (order.get(_root(s.step), len(order)), s.step))
 
@@ -552,7 +531,7 @@ def run_page(
         # live run's steps leave a status): the last page that has steps, not an empty one.
         offset = (len(rows) - 1) // limit * limit
     page = rows[offset : offset + limit]
-    ran = _where_they_ran(ctx, page)
+    ran = where_they_ran(ctx, page)
     starts = [r.ready_at or r.started_at for r in records if (r.ready_at or r.started_at)]
     ends = [r.ended_at for r in records if r.ended_at is not None]
     window_start = min([run.started_at or run.created_at, *[s for s in starts if s]])
@@ -561,6 +540,19 @@ def run_page(
     # As service/actions.py asks it: a child pauses with its parent unless detached
     # (wait: false); an iteration and a waited-for subworkflow's run restart through it.
     follows = follows_parent(ctx, run)
+    items = _rows_within_budget(
+        _step_row(
+            with_home_counts(ctx, run_id, r, compiled),
+            compiled,
+            by_step.get(r.step, []),
+            now,
+            r.step in missing_set,
+            ran,
+        )
+        for r in page
+    )
+    actions_done = [e for e in events if e.kind == ACTION_EVENT]
+    shown_actions = actions_done[-MAX_ACTION_LOG:]
     return {
         "run": {**_run_row(_shown_params(ctx, run)), "waiting": waiting_reason(ctx, run)},
         "related": {**_family(ctx, run), "restarted_as": restarted},
@@ -575,10 +567,10 @@ def run_page(
             )
         ),
         "action_log": [
-            {"at": e.at, "step": e.step, **shown_detail(e.detail)}
-            for e in events
-            if e.kind == ACTION_EVENT
+            {"at": e.at, "step": e.step, **shown_detail(e.detail)} for e in shown_actions
         ],
+        # The older actions left out (``podium runs show RUN`` lists them).
+        "action_log_omitted": len(actions_done) - len(shown_actions),
         "terminal": run.status.terminal,
         "now": now,
         "window": {"start": window_start, "end": window_end},
@@ -590,19 +582,26 @@ def run_page(
             "offset": offset,  # the one used: maybe not the one asked for (above)
             "limit": limit,
             "total": len(rows),
-            "items": [
-                _step_row(
-                    with_home_counts(ctx, run_id, r, compiled),
-                    compiled,
-                    by_step.get(r.step, []),
-                    now,
-                    r.step in missing_set,
-                    ran,
-                )
-                for r in page
-            ],
+            "items": items,
+            # Where the next page starts (None: this is the last): before offset + limit
+            # when the page ended early, at STEPS_PAGE_BYTES.
+            "next_offset": offset + len(items) if offset + len(items) < len(rows) else None,
         },
     }
+
+
+def _rows_within_budget(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a page of steps within STEPS_PAGE_BYTES of JSON (at least one), as
+    GET /runs/{id} pages its steps: the page, with the run's head, stays under Lambda's
+    6 MB response however many attempts and long errors its steps have."""
+    out: list[dict[str, Any]] = []
+    size = 0
+    for row in rows:
+        size += len(json.dumps(row, default=str))
+        if out and size > STEPS_PAGE_BYTES:
+            break
+        out.append(row)
+    return out
 
 
 def _restarted_as(ctx: Services, run: RunRecord) -> dict[str, Any] | None:
@@ -779,9 +778,7 @@ def step_detail(
         record = _placeholder(step, run_id)
     events = [e for e in ctx.store.list_events(run_id) if e.step == step]
     record = with_home_counts(ctx, run_id, with_callback_tokens([record], events)[0], compiled)
-    row = _step_row(
-        record, compiled, events, ctx.now(), placeholder, _where_they_ran(ctx, [record])
-    )
+    row = _step_row(record, compiled, events, ctx.now(), placeholder, where_they_ran(ctx, [record]))
     # As its last attempt rendered them; a big value (stored by reference) read back.
     row["params"] = _shown_value(ctx, getattr(record, "params", None))
     row["output"] = _shown_value(ctx, record.output)

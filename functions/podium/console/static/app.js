@@ -156,6 +156,12 @@
 
   class AuthError extends Error {}
   class NoAnswer extends Error {} // nothing answered: a request that may never have arrived
+  // The server answered with an error: its HTTP status says whether asking again can help
+  // (a 404 run stays gone, a 400 address stays bad; a 5xx, a throttle may pass).
+  class HttpError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+  const mayPass = (err) => !(err instanceof HttpError) || err.status >= 500 || err.status === 429 || err.status === 408;
 
   function storedCredentials() {
     try { return JSON.parse(sessionStorage.getItem(CREDS_KEY) || "null"); } catch (e) { return null; }
@@ -201,7 +207,7 @@
       showCredentialsForm(err.message);
       throw err;
     }
-    if (!r.ok) throw new Error(refusal(r, body));
+    if (!r.ok) throw new HttpError(r.status, refusal(r, body));
     return body;
   }
 
@@ -225,7 +231,7 @@
       throw new AuthError(`The API refused the signed request (403: ${said}): this identity may not be allowed ` +
         "execute-api:Invoke on POST /runs/* (acting on runs), or the credentials expired.");
     }
-    if (!r.ok) throw new Error(refusal(r, answer));
+    if (!r.ok) throw new HttpError(r.status, refusal(r, answer));
     return answer;
   }
 
@@ -349,6 +355,7 @@
   }
   function fmtDur(ms) {
     if (ms === null || ms === undefined) return "—";
+    ms = Math.max(0, ms); // a clock behind another's: never a negative duration
     // Round once, to the unit shown, before splitting: 119.6 s is "2 m 0 s", not "1 m 60 s".
     if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
     if (ms < 9950) return `${(ms / 1000).toFixed(1)} s`;
@@ -511,7 +518,7 @@
     if (m && id === null) { badAddress(); return; }
     if (id && id === runState.id && document.getElementById("gantt") &&
         Number(params.get("offset") || 0) === runState.offset &&
-        ["status", "node", "q"].every((k) => (params.get(k) || "") === runState[k])) {
+        ["status", "node", "q"].every((k) => (k === "status" ? (params.get(k) || "").toUpperCase() : params.get(k) || "") === runState[k])) {
       // Only the selected step (or its iteration grid's filter or page) changed: keep the
       // page (and its polling) as it is.
       const step = params.get("step");
@@ -630,6 +637,8 @@
             : `No runs match ${said ? `these filters (${said})` : "these filters"}` +
               (data.next ? " among the runs read: Older runs, below, reads further back." : "."))));
       } else {
+        // The server's clock (an older stack's view has none: the browser's).
+        const now = typeof data.now === "number" ? data.now : Date.now();
         body.replaceChildren(...data.runs.map((r) => {
           const href = `#/runs/${encodeURIComponent(r.run_id)}`;
           return h("tr", { class: "run-row", "data-run": r.run_id, "data-status": r.status, onclick: (e) => { if (e.target.tagName !== "A") location.hash = href; } },
@@ -640,7 +649,7 @@
             // A backfill's runs start together: the date each is for tells them apart.
             h("td", { class: "mono logical-date" }, r.logical_date || ""),
             h("td", { title: fmtTime(r.created_at) }, fmtTime(r.started_at || r.created_at), h("span", { class: "muted small" }, `  ${ago(r.created_at)}`)),
-            h("td", {}, r.duration_ms !== null ? fmtDur(r.duration_ms) : (TERMINAL.has(r.status) ? "—" : h("span", { class: "muted" }, `${fmtDur(Date.now() - (r.started_at || r.created_at))}…`))));
+            h("td", {}, r.duration_ms !== null ? fmtDur(r.duration_ms) : (TERMINAL.has(r.status) ? "—" : h("span", { class: "muted" }, `${fmtDur(now - (r.started_at || r.created_at))}…`))));
         }));
       }
       refocus();
@@ -657,7 +666,9 @@
       closeDetail();
     }
     runState.offset = Number(params.get("offset") || 0);
-    runState.status = params.get("status") || "";
+    // A status in any case (?status=failed), as the view takes it and the run list reads
+    // its own: the controls show the filter the list has.
+    runState.status = (params.get("status") || "").toUpperCase();
     runState.node = params.get("node") || "";
     runState.q = params.get("q") || "";
     const selected = params.get("step");
@@ -695,11 +706,22 @@
     let data;
     try { data = await getJSON(`api/console/runs/${encodeURIComponent(runState.id)}?${q}`); } catch (err) {
       if (gen !== generation) return;
-      document.getElementById("run-head").replaceChildren(problem(err));
       // Not live: the graph, the steps and the open step are as they last were. Their
       // actions wait for an answer (the next good refresh draws them anew).
-      setLive("offline");
       for (const b of detail.querySelectorAll("#step-actions button")) b.disabled = true;
+      if (!mayPass(err)) {
+        // The server answered: no such run (a typo, a run pruned since) or a bad
+        // address. Asking again brings nothing; the server is not offline.
+        const head = err.status === 404
+          ? h("div", { class: "problem", id: "run-not-found" }, h("strong", {}, String(err.message)),
+            ": it may have been pruned, or the address mistyped. ", h("a", { href: "#/" }, "Show every run"))
+          : problem(err);
+        document.getElementById("run-head").replaceChildren(head);
+        setLive(null);
+        return;
+      }
+      document.getElementById("run-head").replaceChildren(problem(err));
+      setLive("offline");
       schedule(loadRun, POLL_MS * 2);
       return;
     }
@@ -771,6 +793,9 @@
       (data.action_log || []).length ? h("ul", { class: "events small", id: "action-log" }, data.action_log.map((e) =>
         h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), ` ${e.action}${e.step ? " " + e.step : ""} by ${e.by}`,
           e.reason ? h("span", { class: "muted" }, " — ", clip(e.reason, `run-action-${e.at}`, 1000)) : null))) : null,
+      // The view lists the newest actions only.
+      data.action_log_omitted ? h("p", { class: "muted small", id: "action-log-omitted" },
+        `${num(data.action_log_omitted)} earlier action${data.action_log_omitted === 1 ? "" : "s"} not shown: podium runs show ${r.run_id}`) : null,
       r.error ? h("div", { class: "problem", id: "run-error" }, h("strong", {}, "Error: "), clip(r.error, "run-error", 2500)) : null,
       r.reason ? h("div", { class: "note", id: "run-reason" }, h("strong", {}, "Reason: "), clip(r.reason, "run-reason", 2500)) : null,
       r.waiting ? h("div", { class: "note", id: "run-waiting" }, h("strong", {}, "Waiting: "), clip(r.waiting, "run-waiting", 2500)) : null,
@@ -960,12 +985,15 @@
       runState.offset = page.offset;
       history.replaceState(history.state, "", runQuery({}));
     }
+    // A page ends early when its steps are big (many attempts, long errors: the view's
+    // byte budget): the next one starts where it ended (next_offset), not a limit on.
     const first = page.total ? page.offset + 1 : 0;
-    const lastN = Math.min(page.offset + page.limit, page.total);
+    const lastN = Math.min(page.offset + page.items.length, page.total);
+    const nextAt = page.next_offset !== undefined ? page.next_offset : (lastN < page.total ? lastN : null);
     document.getElementById("pager").replaceChildren(
       h("button", { class: "btn", id: "page-prev", disabled: page.offset <= 0, onclick: () => { location.hash = runQuery({ offset: Math.max(0, page.offset - page.limit) }); } }, "‹ Prev"),
       h("span", { id: "page-info" }, `${num(first)}–${num(lastN)} of ${num(page.total)}`),
-      h("button", { class: "btn", id: "page-next", disabled: lastN >= page.total, onclick: () => { location.hash = runQuery({ offset: page.offset + page.limit }); } }, "Next ›"));
+      h("button", { class: "btn", id: "page-next", disabled: nextAt === null, onclick: () => { location.hash = runQuery({ offset: nextAt }); } }, "Next ›"));
 
     const start = data.window.start, end = Math.max(data.window.end, start + 1);
     const span = end - start;
@@ -1027,12 +1055,21 @@
   }
 
   let stepReads = 0; // the newest read of the open step wins (answers may cross)
-  async function refreshStep() {
+  async function refreshStep(again = false) {
     const name = runState.selected, runId = runState.id, gen = generation, read = ++stepReads;
     let data;
     const loop = `${runState.failedOnly ? "&failed_only=true" : ""}${runState.iterFrom ? "&next=" + encodeURIComponent(runState.iterFrom) : ""}`;
     try { data = await getJSON(`api/console/runs/${encodeURIComponent(runId)}/step?name=${encodeURIComponent(name)}${loop}`); } catch (err) {
-      if (gen === generation) detail.replaceChildren(problem(err));
+      if (gen !== generation) return;
+      detail.replaceChildren(problem(err));
+      // A live run's next poll reads the open step again; an ended run's page polls no
+      // more, so a read that failed for a moment (no answer, a 5xx) is tried once more.
+      const live = runState.data !== null && !runState.data.terminal;
+      if (!again && !live && mayPass(err)) {
+        setTimeout(() => {
+          if (gen === generation && runState.selected === name && read === stepReads) refreshStep(true);
+        }, POLL_MS);
+      }
       return;
     }
     if (gen !== generation || runState.selected !== name || read !== stepReads) return;
@@ -1094,10 +1131,18 @@
       h("h3", {}, "Iterations"),
       h("div", { class: "it-head" }, h("span", { class: "muted small" }, counts || "none yet"), toggle),
       cells.length ? h("div", { class: "it-grid" }, ...cells)
-        : h("p", { class: "muted" }, runState.failedOnly ? "No failed iteration." : "No iteration yet."),
+        : h("p", { class: "muted", id: "iterations-none" }, runState.failedOnly ? noFailed(page) : "No iteration yet."),
       page.next ? h("button", { class: "btn", id: "iterations-more", onclick: () => { location.hash = runQuery({ from: String(page.next) }); } },
         `Next page (from #${page.next})`) : null,
       runState.iterFrom ? h("button", { class: "btn", id: "iterations-first", onclick: () => { location.hash = runQuery({ from: "" }); } }, "First page") : null);
+  }
+
+  // A page of failed iterations reads up to 5,000 iterations (loop_views.SCAN_LIMIT):
+  // one that found none says which it read, when more are left (its next).
+  function noFailed(page) {
+    if (page.next === null || page.next === undefined) return "No failed iteration.";
+    const from = Number(runState.iterFrom || 0);
+    return `No failed iteration among #${from}–#${Number(page.next) - 1}: Next page reads on.`;
   }
 
   async function loadLogs(box, step, attempt) {
@@ -1195,7 +1240,10 @@
         : data.logs == null && st.type === "lambda" && last ? section("Logs", h("div", { id: "detail-logs" },
           h("button", { class: "btn small", id: "load-logs", onclick: (e) => loadLogs(e.target.parentNode, st.step, last.attempt) },
             `Load attempt ${last.attempt}'s logs from CloudWatch`))) : null,
-      section("Attempts", data.attempts.length ? h("table", { class: "grid compact attempts", id: "detail-attempts" },
+      section("Attempts", data.tracebacks_omitted ? h("p", { class: "muted small", id: "detail-tracebacks-omitted" },
+        `${num(data.tracebacks_omitted)} older attempt${data.tracebacks_omitted === 1 ? "'s traceback" : "s' tracebacks"} not shown (over the view's 2 MB): ` +
+        `podium runs logs ${data.run.run_id} ${st.step} --attempt N`) : null,
+      data.attempts.length ? h("table", { class: "grid compact attempts", id: "detail-attempts" },
         h("thead", {}, h("tr", {}, ["#", "Outcome", "Started", "Ran", "Then"].map((t) => h("th", {}, t)))),
         h("tbody", {}, data.attempts.map((a) => [
           h("tr", { class: a.error ? "has-err" : "" },
@@ -1212,7 +1260,10 @@
       section("Run params", h("div", { id: "detail-run-params" }, json(Object.keys(data.run.params || {}).length ? data.run.params : null, "run-params"))),
       // A step of a loop's iteration: the iteration's values, whole, as its steps read them.
       data.run.iteration ? section(`Iteration ${data.run.iteration.index}`, h("div", { id: "detail-iteration" }, iterationDetail(data.run.iteration.values))) : null,
-      data.events.length ? section("Events", h("ul", { class: "events" }, data.events.map((e) => h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), ` ${e.kind}`, e.attempt ? ` (attempt ${e.attempt})` : "")))) : null,
+      data.events.length ? section("Events",
+        data.events_omitted ? h("p", { class: "muted small", id: "detail-events-omitted" },
+          `${num(data.events_omitted)} older event${data.events_omitted === 1 ? "" : "s"} not shown (over the view's 1 MB): every attempt is listed in Attempts`) : null,
+        h("ul", { class: "events" }, data.events.map((e) => h("li", {}, h("span", { class: "muted" }, fmtTime(e.at)), ` ${e.kind}`, e.attempt ? ` (attempt ${e.attempt})` : "")))) : null,
     );
   }
 
