@@ -6,7 +6,7 @@ The contract: a message is handed to its queue no later than its due time; one d
 15 minutes is an SQS delay of the remaining seconds, as sent; one due later carries its
 due time as ``nb``, so whatever delivers it early (a 15-minute hop, a schedule) is sent
 on by the inbox until due. What differs, and is not part of the contract: the Scheduler
-adapter creates one schedule per dedup key; the SQS-only and home ones send every time (a
+adapter creates one schedule per dedup key and due time; the SQS-only and home ones send every time (a
 timer that fires twice is harmless by design). The queues here record what they are given
 (the queues' own behaviour is their contract suite's, tests/contract/test_queues.py)."""
 

@@ -301,7 +301,7 @@ def test_a_thirty_day_sleep_is_one_scheduler_call() -> None:
         timers.schedule(body, due, queue="events", dedup="done/r/s/1/timer")  # a replay
         timers.schedule(body, clock.now_ms() + 60_000, queue="events", dedup="short")
         schedules = scheduler.list_schedules(GroupName="podium")["Schedules"]
-        assert [s["Name"] for s in schedules] == [schedule_name("done/r/s/1/timer")]
+        assert [s["Name"] for s in schedules] == [schedule_name("done/r/s/1/timer", due)]
         got = scheduler.get_schedule(Name=schedules[0]["Name"], GroupName="podium")
         assert got["ScheduleExpression"] == "at(2026-01-31T00:00:00)"
         assert json.loads(got["Target"]["Input"])["nb"] == due
@@ -363,7 +363,10 @@ def test_stopping_a_long_sleep_deletes_its_schedules() -> None:
         stop_run(rt.services, run.run_id, "stopped by a test")
         left = [s["Name"] for s in scheduler.list_schedules(GroupName="podium")["Schedules"]]
         # Only the run's own ended_check (a lease after it ended) is left, by design.
-        assert left == [schedule_name(dedup_key(EndedCheck(run.run_id)))]
+        [name] = left
+        got = scheduler.get_schedule(Name=name, GroupName="podium")
+        due = json.loads(got["Target"]["Input"])["nb"]
+        assert name == schedule_name(dedup_key(EndedCheck(run.run_id)), due)
         assert rt.store.get_step(run.run_id, "z").status is StepStatus.STOPPED
 
 

@@ -6,7 +6,8 @@ re-sends until it is due (one SQS request per 15 minutes of wait).
 
 ``SchedulerTimers`` sends waits up to 15 minutes the same way and gives a longer one to a
 one-time EventBridge Scheduler schedule (``at(...)``) that puts the message on the queue
-when it is due and deletes itself: one Scheduler call however long the wait.
+when it is due and deletes itself: one Scheduler call however long the wait. A schedule
+is named by the timer's dedup key and due time (``schedule_name``).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class SchedulerTimers:
         body = json.dumps({**message, "nb": due_ms}, separators=(",", ":"))
         try:
             self._scheduler.create_schedule(
-                Name=schedule_name(dedup),
+                Name=schedule_name(dedup, due_ms),
                 GroupName=self._group,
                 ScheduleExpression=f"at({at})",
                 ScheduleExpressionTimezone="UTC",
@@ -107,13 +108,20 @@ class SchedulerTimers:
         if _delay_seconds(due_ms, since) <= SQS_MAX_DELAY_SECONDS:
             return
         try:
-            self._scheduler.delete_schedule(Name=schedule_name(dedup), GroupName=self._group)
+            self._scheduler.delete_schedule(
+                Name=schedule_name(dedup, due_ms), GroupName=self._group
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
             # It fired (and deleted itself) or was never made.
 
 
-def schedule_name(dedup: str) -> str:
-    """Scheduler names are at most 64 characters of [0-9a-zA-Z-_.]: a digest of the key."""
-    return "t-" + hashlib.sha256(dedup.encode()).hexdigest()[:60]
+def schedule_name(dedup: str, due_ms: int) -> str:
+    """Scheduler names are at most 64 characters of [0-9a-zA-Z-_.]: a digest of the key
+    and the due time. The same timer again (a replayed decision) is the same schedule;
+    one key at a new time is another timer: a wait for signals retried after it timed
+    out (keyed by its run and step), an attempt polled again later. Named by the key
+    alone, its schedule met the earlier one (not yet fired, or fired and not yet
+    deleted) and was never made."""
+    return "t-" + hashlib.sha256(f"{dedup}@{due_ms}".encode()).hexdigest()[:60]

@@ -57,7 +57,8 @@ def _bindings(specs: list[str]) -> dict[str, Any]:
 def _jsonable(value: Any) -> Any:
     """A timestamp, duration or bytes in the form a step gets it (core.expr.json_values:
     RFC 3339, "5400s", base64), so the preview shows what is sent. (NaN and Infinity are
-    printed as such by json.dumps: a step refuses them.)"""
+    printed as such by json.dumps for a person to read: a step refuses them; with --json
+    they are an error saying they have no JSON form.)"""
     if isinstance(value, datetime | timedelta | bytes):
         return to_json_value(value)
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
@@ -151,6 +152,8 @@ def expr_command(
             result = compile_template(source).render(bindings)
         else:
             result = compile_expression(source).evaluate(bindings)
+        if as_json:  # read by a program: JSON, or an error (NaN printed bare was neither)
+            result = to_json_value(result, "")
     except ExpressionError as exc:
         if as_json:
             payload = {
@@ -160,7 +163,8 @@ def expr_command(
                 "line": exc.line,
                 "column": exc.column,
             }
-            out.print(json.dumps(payload), markup=False, highlight=False)
+            # Not wrapped at the terminal's width: a newline inside a string is not JSON.
+            out.print(json.dumps(payload), markup=False, highlight=False, soft_wrap=True)
         else:
             err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None

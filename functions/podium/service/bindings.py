@@ -47,11 +47,14 @@ def bindings_for(
     steps: Iterable[str],
     known: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``known`` holds outputs already at hand (the step that just ended)."""
+    """``known`` holds outputs already at hand (the step that just ended): its params
+    are read only if it declares some (they are stored on its item), else ``{}``, as
+    for a step read whole (``steps.a.params`` was missing from a known step, failing
+    the edge condition or the emit reading it)."""
     outputs: dict[str, Any] = {}
     for sid in steps:
         if known is not None and sid in known:
-            outputs[sid] = {"output": known[sid]}
+            outputs[sid] = {"output": known[sid], "params": _known_params(ctx, run, sid)}
             continue
         record = ctx.store.get_step(run.run_id, sid)
         if record is None:
@@ -68,6 +71,18 @@ def bindings_for(
         if "state" in iteration:  # a while's
             bound["state"] = iteration["state"]
     return bound
+
+
+def _known_params(ctx: Services, run: RunRecord, step: str) -> dict[str, Any]:
+    """The params of a step whose output is at hand: ``{}`` without a read for a step
+    that declares none (none are stored), else read from its item."""
+    if not ctx.definitions.get(run.workflow, run.version).step(step).params:
+        return {}
+    record = ctx.store.get_step(run.run_id, step)
+    if record is None:
+        return {}
+    params: dict[str, Any] = resolve_output(ctx, record.params, f"steps.{step}.params") or {}
+    return params
 
 
 def iteration_of(ctx: Services, run: RunRecord) -> dict[str, Any] | None:
@@ -87,8 +102,9 @@ def run_params(ctx: Services, run: RunRecord) -> dict[str, Any]:
 
 
 def step_bindings(ctx: Services, run: RunRecord, step: str, steps: Iterable[str]) -> dict[str, Any]:
-    """What a step's own templates (payload, params) see: ``bindings_for`` plus, for a
-    step with ``wait_for``, the signals that released it as ``signal``."""
+    """What a step's own templates (payload, params, an approval's or a job's request)
+    see: ``bindings_for`` plus, for a step with ``wait_for``, the signals that released
+    it as ``signal``."""
     bindings = bindings_for(ctx, run, steps)
     signals = matched_signals(ctx, run, step)
     if signals:

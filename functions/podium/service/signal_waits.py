@@ -28,6 +28,7 @@ signals are not looked at again, the newer ones always are.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
@@ -39,6 +40,7 @@ from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import timeout_error
 from podium.service import messages
 from podium.service.attempt_records import stored
+from podium.service.bindings import MissingPayload, resolve_output
 from podium.service.context import Services
 from podium.service.signal_waiters import deadline_of
 from podium.service.signal_waiters import forget as _forget
@@ -122,8 +124,36 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
     if record.waiting_since == now:  # this call began the wait
         publish_step(ctx, run, msg.step, StepStatus.WAITING_FOR_SIGNALS)
     begin_wait(ctx, run, record)
-    check(ctx, run, record, registered_now=True)
+    check(ctx, run, record, registered_now=True, kept=released_with(ctx, run, msg.step))
     return True
+
+
+def released_with(ctx: Services, run: RunRecord, step: str) -> dict[str, int]:
+    """When the signals that released ``step`` in the run ``run`` restarts were sent, by
+    name (empty when it is no restart, or its step was not released there).
+
+    A restart redoes the run it restarts (the same params, the same logical date): a
+    ``since: step_start`` entry counts the signal its step was released with there, and
+    newer ones, not only those sent once the restarted step began to wait; else the
+    restarted step waited (10 days by default) for a signal nobody sends again, where
+    a retry in place runs with its signals and Maestro's restart matches the stored one
+    again. Read when the wait begins only: those signals are stored by then (or gone)."""
+    if run.restart_of is None:
+        return {}
+    old = ctx.store.get_step(run.restart_of, step)
+    if old is None or old.signals is None:
+        return {}
+    try:
+        matched = resolve_output(ctx, old.signals, "signal")
+    except MissingPayload:
+        return {}  # pruned with its run: the restarted step waits afresh
+    if not isinstance(matched, dict):
+        return {}
+    return {
+        name: int(seen["sent_at"])
+        for name, seen in matched.items()
+        if isinstance(seen, dict) and isinstance(seen.get("sent_at"), int)
+    }
 
 
 def _cleared(status: StepStatus) -> dict[str, Any]:
@@ -147,12 +177,18 @@ def begin_wait(ctx: Services, run: RunRecord, record: StepRecord) -> None:
 
 
 def check(
-    ctx: Services, run: RunRecord, record: StepRecord, *, registered_now: bool = False
+    ctx: Services,
+    run: RunRecord,
+    record: StepRecord,
+    *,
+    registered_now: bool = False,
+    kept: Mapping[str, int] | None = None,
 ) -> bool:
     """Look for a signal matching each entry; when all are there, release the step
     (WAITING_FOR_SIGNALS -> READY, one conditional write) and send its claim. True when
     this call released it. ``registered_now``: its waiters were just written, so they
-    keep no miss yet (not read)."""
+    keep no miss yet (not read). ``kept``: ``released_with``'s times, which a
+    ``since: step_start`` entry counts from when they are earlier."""
     assert ctx.signals is not None
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     now = ctx.now()
@@ -160,6 +196,8 @@ def check(
     matched: dict[str, Any] = {}
     for wait in spec.wait_for:
         since = record.waiting_since if wait.since is Since.STEP_START else None
+        if since is not None and kept and wait.signal in kept:
+            since = min(since, kept[wait.signal])
         # A kept miss helps only when it is more than LATE_SIGNAL_MS past ``since``.
         useful = since is None or now - since > LATE_SIGNAL_MS
         missed = ctx.signals.last_miss(wait.signal, me) if useful and not registered_now else None

@@ -13,18 +13,23 @@ version is not judged again.
 
 from __future__ import annotations
 
-from podium.core.expr import CompiledExpression, ExpressionError, compile_expression
+from podium.core.expr import (
+    CompiledExpression,
+    CompiledTemplate,
+    ExpressionError,
+    compile_expression,
+)
+from podium.core.expr.interpolate import untemplated
 
 
 def template_problem(source: str) -> str | None:
-    """A ``${...}`` template where an expression belongs: the message, or None."""
-    text = source.strip()
-    if text.startswith("${") and text.endswith("}") and text.count("${") == 1:
-        inner = text[2:-1].strip()
-        return (
-            f"a condition is an expression, not a template: write {inner[:80]!r} without ${{ and }}"
-        )
-    return None
+    """A ``${...}`` template where an expression belongs, anywhere outside a string
+    literal (``${params.ok} == true`` was refused as "unexpected character '$'"): the
+    message, or None."""
+    meant = untemplated(source)
+    if meant is None:
+        return None
+    return f"a condition is an expression, not a template: write {meant[:80]!r} without ${{ and }}"
 
 
 def shape_problem(compiled: CompiledExpression) -> str | None:
@@ -43,6 +48,18 @@ def condition_problem(source: str) -> str | None:
     if problem is not None:
         return problem
     try:
-        return shape_problem(compile_expression(source))
+        compiled = compile_expression(source)
     except ExpressionError:
         return None
+    return shape_problem(compiled) or constant_problem(compiled)
+
+
+def constant_problem(compiled: CompiledExpression | CompiledTemplate) -> str | None:
+    """A constant argument it fails on whenever evaluated (an unknown time zone, an
+    unsupported podium.format directive), said at push with its column; None if none.
+    A push rule: a stored version compiles, and fails there at run time as before."""
+    if not compiled.problems:
+        return None
+    problem = compiled.problems[0]
+    at = f" (column {problem.column})" if problem.column is not None else ""
+    return f"{problem.message}{at}"

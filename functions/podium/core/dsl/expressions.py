@@ -23,6 +23,7 @@ from podium.core.engine.text_fields import utf8_json
 from podium.core.expr import (
     CompiledExpression,
     CompiledTemplate,
+    EvaluationError,
     ExpressionError,
     LimitExceededError,
     compile_expression,
@@ -127,6 +128,7 @@ class WorkflowExpressions:
                 if shape is not None:
                     issues.append(Issue(path, shape))
                     continue
+                _constants(path, ce, known, issues)
                 read = _check_refs(
                     path, edge.when, ce.references, base_roots, known, visible, issues
                 )
@@ -164,6 +166,15 @@ class WorkflowExpressions:
                 )
                 iterables[step.id] = over or _literal(step.over)
             if step.params:
+                for name in step.param_types:
+                    if is_template(name) and not stored:  # its type is for its name
+                        issues.append(
+                            Issue(
+                                f"steps[{i}].params.{name}",
+                                "a param declared with a type needs a plain name, not a"
+                                " template: its type is checked against that name",
+                            )
+                        )
                 values = step.param_values
                 rendered = _payload(
                     f"steps[{i}].params",
@@ -217,6 +228,16 @@ class WorkflowExpressions:
             except ExpressionError as exc:
                 raise DefinitionError([_expr_issue(f"params.{name}.default", exc)]) from None
         return values
+
+
+def _constants(
+    path: str, compiled: CompiledExpression | CompiledTemplate, known: _Known, issues: list[Issue]
+) -> None:
+    """A constant argument that fails whenever evaluated (``'Europe/Pari'``, ``'%k'``):
+    refused at push, as a constant regex or timestamp is; a stored version, pushed
+    before this rule, runs as it did (core.dsl.stored)."""
+    if compiled.problems and known.references_checked:
+        issues.append(_expr_issue(path, compiled.problems[0]))
 
 
 def _expr_issue(path: str, exc: ExpressionError) -> Issue:
@@ -676,6 +697,7 @@ def _param_templates(
         except ExpressionError as exc:
             issues.append(_expr_issue(path, exc))
             continue
+        _constants(path, tpl, known, issues)
         _check_refs(
             path, spec.default, tpl.references, PARAM_ROOTS, known, _nothing_upstream, issues
         )
@@ -729,20 +751,55 @@ def _param_order(
 
 
 Render = Callable[[Mapping[str, Any]], Any]
+KeyRender = Callable[[Mapping[str, Any]], str]
 
 
-def _tree(value: Any, where: str, template: Callable[[str, str], Render]) -> Render:
+def _tree(
+    value: Any,
+    where: str,
+    template: Callable[[str, str], Render],
+    key: Callable[[str, str], KeyRender] | None = None,
+    place: Callable[[str], str] = str,
+) -> Render:
     """One render function for a value with templates anywhere in its maps and lists;
-    ``template`` compiles each (``where`` is its path, for messages)."""
+    ``template`` compiles each (``where`` is its path, for messages). A map key with a
+    template is rendered too, as text, by what ``key`` compiles (it was sent as
+    written, ``${params.region}`` and all); two keys that render the same are an error
+    naming the map (``place`` gives its name where it is rendered)."""
     if isinstance(value, dict):
-        parts = {k: _tree(v, f"{where}.{k}", template) for k, v in value.items()}
-        return lambda b: {k: f(b) for k, f in parts.items()}
+        parts = {k: _tree(v, f"{where}.{k}", template, key, place) for k, v in value.items()}
+        keyed = [k for k in value if is_template(k)] if key is not None else []
+        if not keyed:
+            return lambda b: {k: f(b) for k, f in parts.items()}
+        assert key is not None
+        keys = {k: key(k, f"{where}.{k}") for k in keyed}
+        return _keyed_map(parts, keys, place(where))
     if isinstance(value, list):
-        items = [_tree(v, f"{where}[{n}]", template) for n, v in enumerate(value)]
+        items = [_tree(v, f"{where}[{n}]", template, key, place) for n, v in enumerate(value)]
         return lambda b: [f(b) for f in items]
     if is_template(value):
         return template(value, where)
     return lambda b: value
+
+
+def _keyed_map(parts: dict[str, Render], keys: dict[str, KeyRender], where: str) -> Render:
+    """A map some of whose keys are templates: each rendered key must be new in it."""
+
+    def render(bindings: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        written: dict[str, str] = {}  # rendered key -> the key as written
+        for raw, f in parts.items():
+            k = keys[raw](bindings) if raw in keys else raw
+            if k in written:
+                raise EvaluationError(
+                    f"{where or 'the value'}: the keys {written[k]!r} and {raw!r} both give"
+                    f" {k!r}; a map key must be given once"
+                )
+            written[k] = raw
+            out[k] = f(bindings)
+        return out
+
+    return render
 
 
 def _named(render: Render, place: str) -> Render:
@@ -766,15 +823,24 @@ def compile_value(value: Any) -> Payload:
     may be big: it is then stored as a payload). Raises ExpressionError."""
     steps_read: set[str] = set()
 
-    def template(val: str, where: str) -> Render:
+    def compiled(val: str) -> CompiledTemplate:
         tpl = compile_template(val)
         for ref in tpl.references:
             parts = ref.split(".")
             if parts[0] == "steps" and len(parts) > 1:
                 steps_read.add(parts[1])
-        return tpl.render
+        return tpl
 
-    return Payload(_tree(value, "", template), frozenset(steps_read))
+    def template(val: str, where: str) -> Render:
+        return compiled(val).render
+
+    def key(val: str, where: str) -> KeyRender:
+        try:
+            return compiled(val).render_text
+        except ExpressionError:  # pushed before keys were checked: sent as written then
+            return lambda b: val
+
+    return Payload(_tree(value, "", template, key), frozenset(steps_read))
 
 
 def known_names(
@@ -837,14 +903,36 @@ def _payload(
             issues.append(_expr_issue(where, exc))
             return lambda b: None
         found = True
+        _constants(where, tpl, known, issues)
         steps_read.update(
             _check_refs(where, val, tpl.references, roots, known, upstream, issues, signals)
         )
         if named is None:
             return tpl.render
-        return _named(tpl.render, named + where[len(path) :])
+        return _named(tpl.render, place(where))
 
-    render = _tree(value, path, template)
+    def key(val: str, where: str) -> KeyRender:
+        nonlocal found
+        try:
+            tpl = compile_template(val)
+        except ExpressionError as exc:
+            if not known.references_checked:  # a stored version pushed before keys were
+                return lambda b: val  # rendered: sent as written, as it was then
+            issues.append(_expr_issue(where, exc))
+            return lambda b: val
+        found = True
+        _constants(where, tpl, known, issues)
+        steps_read.update(
+            _check_refs(where, val, tpl.references, roots, known, upstream, issues, signals)
+        )
+        render: KeyRender = tpl.render_text
+        return render if named is None else _named(render, place(where))
+
+    def place(where: str) -> str:
+        """A path as named where the value is rendered (``payload.x``), else as pushed."""
+        return where if named is None else named + where[len(path) :]
+
+    render = _tree(value, path, template, key, place)
 
     def bounded(bindings: Mapping[str, Any]) -> Any:
         rendered = render(bindings)

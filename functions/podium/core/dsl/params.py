@@ -17,6 +17,7 @@ from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean
 from podium.core.dsl.models import ParamMode, ParamSpec, ParamType, WorkflowDefinition
 from podium.core.dsl.yaml12 import short_value
 from podium.core.expr.json_values import NotJsonError, to_json_value
+from podium.core.expr.shown import shown, type_label
 from podium.core.text_checks import LONE_SURROGATE_FIX, find_lone_surrogate
 
 _TYPE_HELP = {
@@ -80,9 +81,19 @@ def _check_type(spec: ParamSpec, value: Any, path: str) -> tuple[Any, Issue | No
         ok = isinstance(value, dict)
     if ok:
         return value, None
-    got = type(value).__name__ if value is not None else "null"
-    fix = _as_json(t, value)
-    return value, Issue(path, f"expected {t.value} ({_TYPE_HELP[t]}), got {got} {value!r}{fix}")
+    # The value as the definition's language writes it, cut short (Python's repr said
+    # ``null None`` or ``datetime.datetime(2026, 1, 1, ..., tzinfo=...)``).
+    got = "null" if value is None else f"{type_label(value)} {shown(value)}"
+    fix = _as_json(t, value) or _as_text(t, value)
+    return value, Issue(path, f"expected {t.value} ({_TYPE_HELP[t]}), got {got}{fix}")
+
+
+def _as_text(t: ParamType, value: Any) -> str:
+    """A timestamp or a duration where a string is declared: ``string()`` gives its text
+    (RFC 3339, ``90s``), which is what the param wanted, most likely."""
+    if t is not ParamType.STRING or type_label(value) not in ("timestamp", "duration"):
+        return ""
+    return "; to pass it as text, wrap the expression in string(...): ${string(...)}"
 
 
 def _as_json(t: ParamType, value: Any) -> str:
@@ -262,6 +273,6 @@ def check_validations(defn: WorkflowDefinition, values: Mapping[str, Any]) -> No
             continue
         if holds is not True:
             why = rule.message or f"it must satisfy {rule.expr}"
-            issues.append(Issue(f"params.{name}", f"{values[name]!r} is not valid: {why}"))
+            issues.append(Issue(f"params.{name}", f"{shown(values[name])} is not valid: {why}"))
     if issues:
         raise DefinitionError(issues)

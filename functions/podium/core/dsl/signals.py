@@ -22,6 +22,7 @@ from podium.core.engine.signals import (
     ParamMatch,
     parse_match,
     written_params_issues,
+    written_payload_issues,
 )
 
 MAX_WAITS = 20
@@ -111,6 +112,18 @@ class SignalEmit(_Model):
         issues = written_params_issues(v, "params") if at_push(info) else []
         if issues:
             raise ValueError("; ".join(str(i) for i in issues))
+        return v
+
+    @field_validator("payload")
+    @classmethod
+    def _sendable_payload(cls, v: Any, info: ValidationInfo) -> Any:
+        # As params: a payload no send accepts (over 64 KiB, not UTF-8) would only be
+        # logged at each success, the signal never sent. (A push rule.)
+        issues = written_payload_issues(v, "payload") if at_push(info) else []
+        if issues:  # the error is named at the payload already: a path within it only
+            raise ValueError(
+                "; ".join(i.message if i.path == "payload" else str(i) for i in issues)
+            )
         return v
 
 

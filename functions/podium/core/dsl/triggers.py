@@ -163,6 +163,18 @@ class SignalSource(_Model):
                 f"match.{many} matches {len(self.match[many]):,} params, but a signal has at"
                 f" most {MAX_PARAMS}; match at most {MAX_PARAMS}"
             )
+        # A signal of each name must carry every join key and each param its match
+        # names (one param, if both): one lacking a join key is passed over without a
+        # word, so a trigger needing more than a signal has would never fire.
+        needs = {n: set(self.join_keys) | set(self.match.get(n, {})) for n in self.names}
+        over = next((n for n in self.names if len(needs[n]) > MAX_PARAMS), None)
+        if over is not None and at_push(info):
+            named = f" and the params match.{over} names" if self.match.get(over) else ""
+            raise ValueError(
+                f"signal '{over}' would have to carry {len(needs[over]):,} params (the"
+                f" join_keys{named}), but a signal has at most {MAX_PARAMS}: none would"
+                f" ever start a run; use at most {MAX_PARAMS} in all"
+            )
         from podium.core.dsl.errors import DefinitionError
         from podium.core.engine.signals import parse_match
 

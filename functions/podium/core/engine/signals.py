@@ -297,6 +297,44 @@ def written_params_issues(params: Mapping[str, Any], where: str) -> list[Issue]:
     return issues[:MAX_ISSUES]
 
 
+def written_payload_issues(payload: Any, where: str) -> list[Issue]:
+    """The rules of a sent signal's payload (check_request) for a payload as a definition
+    writes it (an emit's), judged on what is already literal: a string or key with no
+    UTF-8 form, a value that is not JSON, and the size. A ``${...}`` string counts as the
+    least it can render to (one byte): its literal parts alone over the limit will be
+    over it once rendered, whatever the templates give."""
+    literal = _templates_as_least(payload)
+    bad = _first_unencodable(literal, where)
+    if bad is not None:
+        return [Issue(bad, _NOT_UTF8)]
+    try:
+        size = payload_bytes(literal)
+    except (TypeError, ValueError) as exc:
+        return [Issue(where, f"is not JSON: {exc}")]
+    if size <= MAX_PAYLOAD_BYTES:
+        return []
+    measured = "is" if literal == payload else "has templates, and its literal parts alone are"
+    return [
+        Issue(
+            where,
+            f"{measured} {size:,} bytes, over a signal's limit of {MAX_PAYLOAD_BYTES:,}: it"
+            " would never be sent; send a reference (an S3 key) instead of the data",
+        )
+    ]
+
+
+def _templates_as_least(value: Any) -> Any:
+    """``value`` with each ``${...}`` string as 0, the smallest JSON it may render to
+    (keys are not rendered: kept)."""
+    if isinstance(value, str):
+        return 0 if "${" in value else value
+    if isinstance(value, Mapping):
+        return {key: _templates_as_least(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_templates_as_least(item) for item in value]
+    return value
+
+
 def _name_issues(path: str, key: Any) -> list[Issue]:
     if not isinstance(key, str) or not _PARAM.fullmatch(key):
         return [Issue(path, "a param name is an identifier (letters, digits, _)")]

@@ -34,7 +34,15 @@ from .errors import (
     Fault,
     UnknownNameError,
 )
-from .functions import GLOBALS, METHODS, Function, compile_regex, regex_search, regex_search_cost
+from .functions import (
+    ACCESSORS,
+    GLOBALS,
+    METHODS,
+    Function,
+    compile_regex,
+    regex_search,
+    regex_search_cost,
+)
 from .limits import Limits
 from .macros import MACRO_USAGE, build_macro
 from .nodes import (
@@ -57,14 +65,24 @@ from .nodes import (
     Unary,
 )
 from .operators import BINARY_OPS, index, negate, select
-from .podium_fns import PODIUM_FUNCTIONS
+from .podium_fns import PODIUM_FUNCTIONS, check_format
 from .refs import leading_path, namespaced_call
 from .runtime import Ctx, unmetered
+from .shown import shown
+from .timeutil import check_timezone
 from .values import TYPE_DENOTATIONS, map_key, no_overload, type_name
 
 _ALL_FUNCTIONS: dict[str, Function] = {**GLOBALS, **PODIUM_FUNCTIONS}
 # Functions folded at compile time when their argument is a literal (pure, cheap).
 _FOLDABLE = frozenset({"timestamp", "duration", "int", "uint", "double", "string", "bytes"})
+# Arguments a call fails on whatever else it is given, checked when they are constants:
+# (function or method, argument index) -> the check (raises a Fault).
+_CONSTANT_CHECKS: dict[tuple[str, int], Callable[[Any], None]] = {
+    ("podium.date", 1): check_timezone,
+    ("podium.format", 1): lambda fmt: check_format(fmt) if type(fmt) is str else None,
+    ("podium.format", 2): check_timezone,
+    **{(name, 0): check_timezone for name in ACCESSORS},
+}
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -80,6 +98,8 @@ class Compiler:
         self.n_slots = 0
         self.roots: set[str] = set()  # binding names the expression may read
         self.consts: dict[Closure, Any] = {}
+        # Constant arguments that fail whenever evaluated (CompiledExpression.problems).
+        self.problems: list[Fault] = []
 
     # -- dispatch ------------------------------------------------------------------
 
@@ -144,7 +164,7 @@ class Compiler:
                 except Fault as fault:
                     raise fault.at(pos) from None
                 if mk in out:
-                    raise EvalError(f"repeated map key {key!r}", pos)
+                    raise EvalError(f"repeated map key {shown(key)}", pos)  # CEL's form
                 out[mk] = value_fn(ctx)
             return out
 
@@ -272,6 +292,7 @@ class Compiler:
             return self._bad_arity(fn, node.name, len(args), node.pos, args)
         if node.name == "dyn":
             return args[0]
+        self._check_constants(node.name, args, [a.pos for a in node.args])
         if node.name == "matches" and type(self.consts.get(args[1])) is str:
             matcher = self._regex_matcher(self.consts[args[1]], node.pos)
             subject = args[0]
@@ -292,6 +313,21 @@ class Compiler:
                 raise fault.at(pos) from None
             return None
         return self.const(value)
+
+    def _check_constants(self, name: str, args: tuple[Closure, ...], where: list[int]) -> None:
+        """A constant time zone or podium.format pattern that fails whenever the call is
+        evaluated ('Europe/Pari', '%k'): recorded, not raised. A push refuses it (as a
+        constant regular expression), naming the field (core.dsl); a stored version,
+        pushed before this check, still compiles, and fails there at run time, as it
+        always did."""
+        for n, arg in enumerate(args):
+            check = _CONSTANT_CHECKS.get((name, n))
+            if check is None or arg not in self.consts:
+                continue
+            try:
+                check(self.consts[arg])
+            except Fault as fault:
+                self.problems.append(fault.at(where[n]))
 
     def _regex_matcher(self, pattern: str, pos: int) -> StepFn:
         """`x.matches('literal')`: compile the regex once, when the expression compiles."""
@@ -509,6 +545,7 @@ class Compiler:
                 raise no_overload(step.name, v, *values).at(pos)
 
             return unbound
+        self._check_constants(step.name, args, [a.pos for a in step.args])
         if step.name == "matches" and type(self.consts.get(args[0])) is str:
             return self._regex_matcher(self.consts[args[0]], pos)
         impl = fn.impl

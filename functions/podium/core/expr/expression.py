@@ -36,6 +36,7 @@ class CompiledExpression:
         "_run",
         "checked",
         "limits",
+        "problems",
         "references",
         "shape",
         "source",
@@ -52,8 +53,12 @@ class CompiledExpression:
         checked: bool,
         pos: int,
         shape: str | None = None,
+        problems: tuple[ExpressionError, ...] = (),
     ) -> None:
         self.source = source
+        # Constant arguments it fails on whenever evaluated (an unknown time zone, an
+        # unsupported podium.format directive): a push refuses them (core.dsl).
+        self.problems = problems
         self.shape = shape  # what it always gives, when its syntax settles it (shapes.py)
         self.references = dotted(usage.paths)
         self.limits = limits
@@ -203,4 +208,5 @@ def compile_uncached(source: str, limits: Limits, checked: bool = True) -> Compi
         checked,
         node.pos,
         static_shape(node),
+        tuple(fault.to_public(source, node.pos) for fault in compiler.problems),
     )

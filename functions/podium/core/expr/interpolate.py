@@ -36,7 +36,7 @@ _Part = str | tuple[CompiledExpression, int]  # literal text, or (expression, of
 class CompiledTemplate:
     """A parsed template. Immutable and cached by source."""
 
-    __slots__ = ("_parts", "_single", "is_static", "limits", "references", "source")
+    __slots__ = ("_parts", "_single", "is_static", "limits", "problems", "references", "source")
 
     def __init__(self, source: str, parts: list[_Part], limits: Limits) -> None:
         self.source = source
@@ -49,6 +49,8 @@ class CompiledTemplate:
         for expr, _ in exprs:
             refs |= expr.references
         self.references = frozenset(refs)
+        # Its expressions' constant arguments that always fail, pointing into the template.
+        self.problems = tuple(p.relocated(at, source) for expr, at in exprs for p in expr.problems)
 
     def __repr__(self) -> str:
         return f"CompiledTemplate({self.source!r})"
@@ -61,6 +63,11 @@ class CompiledTemplate:
                 return expr.evaluate(bindings)
             except ExpressionError as exc:
                 raise exc.relocated(offset, self.source) from None
+        return self.render_text(bindings)
+
+    def render_text(self, bindings: Mapping[str, Any] | None = None) -> str:
+        """The rendered string, always: a lone `${expr}` too is printed as text (a map
+        key rendered from a template: ``${params.year}`` gives ``"2024"``)."""
         if self.is_static:
             return "".join(p for p in self._parts if isinstance(p, str))
         out: list[str] = []
@@ -153,6 +160,37 @@ def _compile_template(source: str, limits: Limits) -> CompiledTemplate:
     return CompiledTemplate(source, parts, limits)
 
 
+def untemplated(source: str) -> str | None:
+    """An expression written with templates in it (``${params.ok} == true``, where a
+    condition belongs), with each ``${expr}`` outside its string literals replaced by
+    ``expr``: what was meant; None when it has none (``'${x}'`` is a string literal)."""
+    out: list[str] = []
+    found = False
+    i = 0
+    n = len(source)
+    while i < n:
+        ch = source[i]
+        if ch in "'\"":
+            end = _skip_string(source, i)
+            out.append(source[i:end])
+            i = end
+        elif ch == "`":
+            k = source.find("`", i + 1)
+            end = n if k < 0 else k + 1
+            out.append(source[i:end])
+            i = end
+        elif source.startswith("${", i):
+            close = _closing_brace(source, i + 2)
+            end = n if close < 0 else close
+            out.append(source[i + 2 : end].strip())
+            found = True
+            i = end + 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out).strip() if found else None
+
+
 def _closing_brace(text: str, start: int) -> int:
     """Index of the `}` that closes a `${` whose body starts at `start`, or -1.
 
@@ -230,10 +268,21 @@ def _json(value: Any, out: list[str], budget: list[int]) -> None:
         text = ""
     elif t is dict:
         out.append("{")
+        # Keys other than strings print as text: {1: 2, '1': 3} would print "1" twice,
+        # which the JSON path (json_values) refuses too.
+        seen: set[str] | None = None if all(type(k) is str for k in value) else set()
         for i, (key, item) in enumerate(value.items()):
             if i:
                 out.append(",")
-            out.append(json.dumps(_key_text(key), ensure_ascii=False))
+            text = _key_text(key)
+            if seen is not None:
+                if text in seen:
+                    raise ExpressionTypeError(
+                        f"the map key {json.dumps(text, ensure_ascii=False)} appears twice"
+                        " once keys are JSON text"
+                    )
+                seen.add(text)
+            out.append(json.dumps(text, ensure_ascii=False))
             out.append(":")
             _json(item, out, budget)
         out.append("}")

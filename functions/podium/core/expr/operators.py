@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import EvalError, Fault, LimitError
 from .runtime import Ctx
+from .shown import shown
 from .timeutil import add_timestamp, sub_timestamps
 from .values import (
     INT64_MAX,
@@ -261,10 +262,10 @@ def index(container: Any, key: Any) -> Any:
 
 
 def _show_key(key: Any) -> str:
-    if type(key) is bool:
-        return "true" if key else "false"
-    text = repr(key)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """The key as CEL writes it (``null``, not ``None``), from a bounded prefix: a list
+    or map is named by its size (its whole repr cost milliseconds per lookup, unbudgeted,
+    when ``||`` absorbed the error in a comprehension)."""
+    return shown(key, brief=True)
 
 
 def select(container: Any, field: str) -> Any:

@@ -105,6 +105,24 @@ def fn_date(ctx: Ctx, value: Any, *tz: Any) -> str:
     return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
 
 
+def check_format(fmt: str) -> None:
+    """Raises what podium.format raises for ``fmt`` whatever it formats (too long, a
+    directive it does not support): a constant pattern is checked when it compiles."""
+    if len(fmt) > _MAX_FORMAT_LENGTH:
+        raise LimitError(f"format string too long (max {_MAX_FORMAT_LENGTH})")
+    i = fmt.find("%")
+    while i >= 0:
+        directive = fmt[i + 1 : i + 2]
+        if directive not in _DIRECTIVES:
+            raise _unsupported(directive)
+        i = fmt.find("%", i + 2)
+
+
+def _unsupported(directive: str) -> EvalError:
+    supported = " ".join("%" + d for d in _DIRECTIVES)
+    return EvalError(f"unsupported format directive '%{directive}'; supported: {supported}")
+
+
 def fn_format(ctx: Ctx, value: Any, fmt: Any, *tz: Any) -> str:
     if type(fmt) is not str:
         raise no_overload("podium.format", value, fmt, *tz)
@@ -126,8 +144,7 @@ def fn_format(ctx: Ctx, value: Any, fmt: Any, *tz: Any) -> str:
         directive = fmt[i + 1 : i + 2]
         render = _DIRECTIVES.get(directive)
         if render is None:
-            supported = " ".join("%" + d for d in _DIRECTIVES)
-            raise EvalError(f"unsupported format directive '%{directive}'; supported: {supported}")
+            raise _unsupported(directive)
         out.append(render(dt, ts))
         i += 2
     return "".join(out)

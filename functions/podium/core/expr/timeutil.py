@@ -178,6 +178,12 @@ def _resolved(name: str) -> tzinfo | str:
         return f"unknown time zone {name!r}"
 
 
+def check_timezone(tz: object) -> None:
+    """Raises what a call given ``tz`` as its time zone raises (not a string, unknown):
+    a constant zone is checked when it compiles."""
+    _zone(tz)
+
+
 def _zone(tz: object) -> tzinfo:
     if tz is None:
         return UTC

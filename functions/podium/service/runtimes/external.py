@@ -42,7 +42,7 @@ from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.core.ports import JobBackend, JobRequest
 from podium.service import messages
-from podium.service.bindings import bindings_for
+from podium.service.bindings import step_bindings
 from podium.service.context import Services
 from podium.service.gone_runs import still_there
 from podium.service.runtimes.base import Attempt, Done, Failed, GiveBack, Poll, Result, Waiting
@@ -178,7 +178,10 @@ def render_request(ctx: Services, attempt: Attempt) -> dict[str, Any]:
     template = compiled.expressions.payloads.get(attempt.spec.id)
     if template is None:
         return dict(attempt.spec.templated)
-    rendered = template.render(bindings_for(ctx, run, template.steps_read))
+    # A step's own bindings, as its params get: a step with wait_for reads the signals
+    # that released it (an approval's message, a callback's payload: ``signal`` was
+    # unknown here, failing the step the signal had just released).
+    rendered = template.render(step_bindings(ctx, run, attempt.step, template.steps_read))
     assert isinstance(rendered, dict)
     # Sent as JSON (an http body, an execution's input, overrides): a timestamp as RFC
     # 3339, NaN refused naming its field (json.dumps raised past the runtime's handling).
