@@ -32,7 +32,7 @@ def _chain(n: int) -> list[str]:
 
 
 @given(st.sets(st.integers(min_value=0, max_value=30), max_size=12))
-def test_the_walk_finds_the_latest_run_past_gaps_of_up_to_chain_gap(present: set[int]) -> None:
+def test_the_walk_finds_the_latest_run_past_up_to_chain_gap_missing_runs(present: set[int]) -> None:
     chain = _chain(40)
     walk = _walk(present, chain)
     # The latest reachable: the last present index with no gap of CHAIN_GAP before it.
@@ -42,7 +42,7 @@ def test_the_walk_finds_the_latest_run_past_gaps_of_up_to_chain_gap(present: set
             expected, misses = k, 0
         else:
             misses += 1
-            if misses >= CHAIN_GAP:
+            if misses > CHAIN_GAP:
                 break
     assert walk.latest == (chain[expected] if expected is not None else None)
     assert walk.next_id() == (chain[expected + 1] if expected is not None else chain[0])
@@ -52,3 +52,13 @@ def test_the_walk_stops_at_max_chain() -> None:
     chain = _chain(MAX_CHAIN + 5)
     walk = _walk(set(range(MAX_CHAIN + 5)), chain)
     assert walk.latest == chain[MAX_CHAIN - 1] and walk.read == MAX_CHAIN
+
+
+def test_a_latest_run_after_three_pruned_runs_in_a_row_is_found() -> None:
+    """A time failed three times and its fourth run succeeded; a prune removed the three
+    failed runs (they ended first). The walk stopped after the third missing id, though
+    its window had read the fourth: the time was planned "start" and ran a fifth time,
+    under the first pruned run's id (the docs promise three in a row)."""
+    chain = _chain(6)
+    walk = _walk({3}, chain)
+    assert walk.latest == chain[3] and walk.next_id() == chain[4]

@@ -107,14 +107,16 @@ class SchedulerTimers:
         since = self._clock.now_ms() if set_ms is None else min(set_ms, self._clock.now_ms())
         if _delay_seconds(due_ms, since) <= SQS_MAX_DELAY_SECONDS:
             return
-        try:
-            self._scheduler.delete_schedule(
-                Name=schedule_name(dedup, due_ms), GroupName=self._group
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                raise
-            # It fired (and deleted itself) or was never made.
+        # A wait set before schedules were named by their due time too (2026-12) has
+        # its schedule under the key alone: looked for when the new name is not there.
+        for name in (schedule_name(dedup, due_ms), legacy_schedule_name(dedup)):
+            try:
+                self._scheduler.delete_schedule(Name=name, GroupName=self._group)
+                return
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                    raise
+                # It fired (and deleted itself) or was never made.
 
 
 def schedule_name(dedup: str, due_ms: int) -> str:
@@ -125,3 +127,8 @@ def schedule_name(dedup: str, due_ms: int) -> str:
     alone, its schedule met the earlier one (not yet fired, or fired and not yet
     deleted) and was never made."""
     return "t-" + hashlib.sha256(f"{dedup}@{due_ms}".encode()).hexdigest()[:60]
+
+
+def legacy_schedule_name(dedup: str) -> str:
+    """What ``schedule_name`` was before it named the due time: the key's digest alone."""
+    return "t-" + hashlib.sha256(dedup.encode()).hexdigest()[:60]

@@ -34,6 +34,7 @@ from typing import Any
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.dsl.signals import Since
 from podium.core.engine.errors import RunNotFound, StepConflict
+from podium.core.engine.identity import MAX_DEPTH
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.signals import ParamMatch, Signal, Waiter
 from podium.core.engine.status import StepStatus
@@ -45,6 +46,7 @@ from podium.service.context import Services
 from podium.service.signal_waiters import deadline_of
 from podium.service.signal_waiters import forget as _forget
 from podium.service.step_events import publish_step
+from podium.service.step_paths import iteration_run
 
 log = logging.getLogger("podium.signals")
 
@@ -138,9 +140,10 @@ def released_with(ctx: Services, run: RunRecord, step: str) -> dict[str, int]:
     restarted step waited (10 days by default) for a signal nobody sends again, where
     a retry in place runs with its signals and Maestro's restart matches the stored one
     again. Read when the wait begins only: those signals are stored by then (or gone)."""
-    if run.restart_of is None:
+    redone = _redone(ctx, run)
+    if redone is None:
         return {}
-    old = ctx.store.get_step(run.restart_of, step)
+    old = ctx.store.get_step(redone, step)
     if old is None or old.signals is None:
         return {}
     try:
@@ -154,6 +157,29 @@ def released_with(ctx: Services, run: RunRecord, step: str) -> dict[str, int]:
         for name, seen in matched.items()
         if isinstance(seen, dict) and isinstance(seen.get("sent_at"), int)
     }
+
+
+def _redone(ctx: Services, run: RunRecord, depth: int = 0) -> str | None:
+    """The run ``run`` redoes: its ``restart_of``; for a loop iteration that reruns in
+    full (a restart from the beginning or from its loop: no ``restart_of``), the same
+    iteration of the run its parent redoes (one read per level, only for such a run)."""
+    if run.restart_of is not None:
+        return run.restart_of
+    if run.parent_run is None or run.parent_step is None or run.parent_index is None:
+        return None
+    if depth >= MAX_DEPTH:
+        return None
+    try:
+        parent = ctx.store.get_run(run.parent_run)
+    except RunNotFound:
+        return None
+    if not ctx.definitions.get(parent.workflow, parent.version).is_loop(run.parent_step):
+        return None  # a subworkflow's child: its step's restart decides (restart_of)
+    old_parent = _redone(ctx, parent, depth + 1)
+    if old_parent is None:
+        return None
+    old = iteration_run(ctx, old_parent, run.parent_step, run.parent_index)
+    return old.run_id if old is not None else None
 
 
 def _cleared(status: StepStatus) -> dict[str, Any]:

@@ -285,6 +285,13 @@ class _Known:
         self._defn = defn
         self._in_loops: dict[str, tuple[str, ...]] | None = None
 
+    def checked(self) -> _Known:
+        """This scope with the push checks on: what a stored version's map key is judged
+        by (one pushed before keys were rendered was sent as written)."""
+        twin = copy.copy(self)
+        twin.references_checked = True
+        return twin
+
     def loops_around(self, step: str) -> tuple[str, ...]:
         """The ids of the loops whose bodies hold ``step``, outermost first (the first is
         a step of this definition); () when no body has it. Walked once, and only for
@@ -920,6 +927,12 @@ def _payload(
                 return lambda b: val  # rendered: sent as written, as it was then
             issues.append(_expr_issue(where, exc))
             return lambda b: val
+        if not known.references_checked:
+            refused: list[Issue] = []
+            checked = known.checked()
+            _check_refs(where, val, tpl.references, roots, checked, upstream, refused, signals)
+            if refused:  # a stored version pushed before keys were rendered, whose key
+                return lambda b: val  # reads what is not there: sent as written, as then
         found = True
         _constants(where, tpl, known, issues)
         steps_read.update(

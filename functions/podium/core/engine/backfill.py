@@ -117,10 +117,10 @@ class ChainWalk:
 
     @property
     def done(self) -> bool:
-        return self.misses >= CHAIN_GAP or self.read >= MAX_CHAIN
+        return self.misses > CHAIN_GAP or self.read >= MAX_CHAIN
 
     def window(self) -> list[str]:
-        """The ids to read next: enough to see a gap of CHAIN_GAP at once."""
+        """The ids to read next: enough to read past a gap of CHAIN_GAP at once."""
         ids = [self.ahead]
         for _ in range(min(CHAIN_GAP, MAX_CHAIN - self.read - 1)):
             ids.append(next_run_id(self.workflow, self.trigger, self.at, ids[-1]))
