@@ -38,6 +38,16 @@ def runtime() -> Iterator[LocalRuntime]:
         yield rt
 
 
+@pytest.fixture
+def home_rt() -> Iterator[LocalRuntime]:
+    """The embedded runtime on an in-memory SQLite home, with a manual clock, its steps'
+    output left to the test's own capture."""
+    with LocalRuntime(
+        clock=ManualClock(), store="sqlite", home=":memory:", capture_output=False
+    ) as rt:
+        yield rt
+
+
 def chain(name: str, n: int, **step: Any) -> dict[str, Any]:
     steps = []
     for i in range(n):

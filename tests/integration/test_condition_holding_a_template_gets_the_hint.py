@@ -7,27 +7,16 @@ for a ``${`` anywhere outside a string literal, with the expression meant."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.core.dsl.conditions import template_problem
 from podium.core.dsl.errors import DefinitionError
 from podium.local.runtime import LocalRuntime
 
 
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(
-        clock=ManualClock(), store="sqlite", home=":memory:", capture_output=False
-    ) as runtime:
-        yield runtime
-
-
-def test_a_template_inside_a_longer_condition_gets_the_template_hint(rt: LocalRuntime) -> None:
+def test_a_template_inside_a_longer_condition_gets_the_template_hint(home_rt: LocalRuntime) -> None:
     with pytest.raises(DefinitionError) as refused:
-        rt.push(
+        home_rt.push(
             {
                 "name": "cond",
                 "params": {"ok": {"type": "bool", "default": True}},

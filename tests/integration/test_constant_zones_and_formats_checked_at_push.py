@@ -9,24 +9,14 @@ fails there at run time, as it did)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.load import validate_definition
 from podium.local.runtime import LocalRuntime
-
-
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(
-        clock=ManualClock(), store="sqlite", home=":memory:", capture_output=False
-    ) as runtime:
-        yield runtime
 
 
 def _with_param(template: str) -> dict[str, Any]:
@@ -43,17 +33,17 @@ def _with_param(template: str) -> dict[str, Any]:
     ],
 )
 def test_constant_arguments_are_checked_when_the_definition_is_pushed(
-    rt: LocalRuntime, template: str, said: str
+    home_rt: LocalRuntime, template: str, said: str
 ) -> None:
     with pytest.raises(DefinitionError) as refused:
-        rt.push(_with_param(template))
+        home_rt.push(_with_param(template))
     message = str(refused.value)
     assert "steps[0].params.day" in message and said in message, message
 
 
-def test_a_constant_zone_in_a_condition_is_checked_at_push(rt: LocalRuntime) -> None:
+def test_a_constant_zone_in_a_condition_is_checked_at_push(home_rt: LocalRuntime) -> None:
     with pytest.raises(DefinitionError) as refused:
-        rt.push(
+        home_rt.push(
             {
                 "name": "cond",
                 "steps": [
@@ -71,9 +61,9 @@ def test_a_constant_zone_in_a_condition_is_checked_at_push(rt: LocalRuntime) -> 
     assert "steps[1].depends_on[0].when: unknown time zone 'Europe/Pari'" in str(refused.value)
 
 
-def test_good_constants_and_variable_arguments_are_accepted(rt: LocalRuntime) -> None:
-    rt.push(_with_param("${podium.format(run.start_time, '%Y/%m', 'Europe/Paris')}"))
-    rt.push(_with_param("${podium.date(run.start_time, run.workflow)}"))  # checked when run
+def test_good_constants_and_variable_arguments_are_accepted(home_rt: LocalRuntime) -> None:
+    home_rt.push(_with_param("${podium.format(run.start_time, '%Y/%m', 'Europe/Paris')}"))
+    home_rt.push(_with_param("${podium.date(run.start_time, run.workflow)}"))  # checked when run
 
 
 def test_a_stored_version_with_a_bad_constant_still_loads() -> None:

@@ -9,23 +9,13 @@ rendered with the step's own bindings (``step_bindings``), as its params are."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.core.engine.status import StepStatus
 from podium.local.runtime import LocalRuntime
 from podium.testing import send_signal
-
-
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(
-        clock=ManualClock(), store="sqlite", home=":memory:", capture_output=False
-    ) as runtime:
-        yield runtime
 
 
 @pytest.mark.parametrize(
@@ -36,25 +26,25 @@ def rt() -> Iterator[LocalRuntime]:
     ],
 )
 def test_a_waiting_steps_request_reads_the_signal_that_released_it(
-    rt: LocalRuntime, kind: str, fields: dict[str, Any]
+    home_rt: LocalRuntime, kind: str, fields: dict[str, Any]
 ) -> None:
     """The step failed with "unknown variable 'signal'" once the signal released it; it
     now publishes its token with the rendered request and waits for the callback."""
-    rt.push(
+    home_rt.push(
         {
             "name": "gate",
             "steps": [{"id": "s", "type": kind, "wait_for": [{"signal": "ready"}], **fields}],
         }
     )
-    run = rt.start_run("gate")
-    rt.pump(advance_time=False)
-    send_signal(rt, "ready", {}, {"table": "sales"})
-    step = rt.store.get_step(run.run_id, "s")
+    run = home_rt.start_run("gate")
+    home_rt.pump(advance_time=False)
+    send_signal(home_rt, "ready", {}, {"table": "sales"})
+    step = home_rt.store.get_step(run.run_id, "s")
     assert step is not None
     assert step.status is StepStatus.RUNNING, (step.status, step.error)
     published = [
         e["detail"]
-        for e in rt.services.events.published  # type: ignore[union-attr]
+        for e in home_rt.services.events.published  # type: ignore[union-attr]
         if e["detail-type"] == "Podium Callback Token"
     ]
     assert "sales" in repr(published)
