@@ -52,8 +52,27 @@ def test_enable_and_disable_keep_the_since_time(states: TriggerStates) -> None:
     states.ensure("wf", "t", True, 100)
     assert states.set_enabled("wf", "t", False, 500) == TriggerState(False, 100)
     assert states.ensure("wf", "t", True, 900) == TriggerState(False, 100)
-    assert states.set_enabled("wf", "t", True, 900) == TriggerState(True, 100)
+    assert states.set_enabled("wf", "t", True, 900) == TriggerState(True, 100, enabled_at=900)
     assert states.set_enabled("wf", "new", False, 900) == TriggerState(False, 900)
+
+
+def test_turned_on_again_keeps_when_only_from_off_to_on(states: TriggerStates) -> None:
+    """``enabled_at``: when the trigger was last turned from off to on (a signal trigger
+    counts signals from then on); an enable of one on already, or one made enabled,
+    leaves it; a disable keeps it; ``since`` never moves (a rate's slots hang on it)."""
+    assert states.set_enabled("wf", "made", True, 50) == TriggerState(True, 50)
+    assert states.set_enabled("wf", "made", True, 60) == TriggerState(True, 50)
+    states.ensure("wf", "t", True, 100)
+    assert states.set_enabled("wf", "t", True, 200) == TriggerState(True, 100)
+    states.set_enabled("wf", "t", False, 300)
+    assert states.set_enabled("wf", "t", True, 400) == TriggerState(True, 100, enabled_at=400)
+    assert states.set_enabled("wf", "t", True, 500) == TriggerState(True, 100, enabled_at=400)
+    assert states.set_enabled("wf", "t", False, 600) == TriggerState(False, 100, enabled_at=400)
+    assert states.set_enabled("wf", "t", True, 700) == TriggerState(True, 100, enabled_at=700)
+    assert states.get_state("wf", "t") == TriggerState(True, 100, enabled_at=700)
+    assert states.states("wf")["t"] == TriggerState(True, 100, enabled_at=700)
+    states.ensure("wf", "off", False, 800)  # made off (the definition's enabled: false)
+    assert states.set_enabled("wf", "off", True, 900) == TriggerState(True, 800, enabled_at=900)
 
 
 def test_the_watermark_moves_forward_only(states: TriggerStates) -> None:

@@ -2,7 +2,7 @@
 exists, its catch-up watermark and its latest failure to start a run. In memory, on
 SQLite and on the DynamoDB table (``TRG#<workflow>`` / ``<trigger>``: ``en`` on, ``ca``
 since, ``fa`` fired at, ``ft`` failed at, ``fe`` the failure, ``ru`` the schedule's rule
-and ``rs`` since when).
+and ``rs`` since when, ``ea`` when it was last turned on again).
 
 The same views keep the trigger routing index (core/engine/trigger_index.py): on
 DynamoDB one item per routing key (``TRGR#<key>`` / ``#R``: ``wf`` the string set of
@@ -102,7 +102,8 @@ class MemoryTriggerStates:
     def set_enabled(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
         with self._lock:
             old = self._states.get((workflow, trigger), TriggerState(enabled, now))
-            new = replace(old, enabled=enabled)
+            again = enabled and not old.enabled  # turned on again: counts from now
+            new = replace(old, enabled=enabled, enabled_at=now if again else old.enabled_at)
             self._states[(workflow, trigger)] = new
             return new
 
@@ -315,7 +316,10 @@ class SqliteTriggerStates:
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO trigger_states (workflow, trigger, enabled, since) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (workflow, trigger) DO UPDATE SET enabled = excluded.enabled",
+                " ON CONFLICT (workflow, trigger) DO UPDATE SET enabled = excluded.enabled,"
+                # turned on again (it was off): counts from now
+                " enabled_at = CASE WHEN excluded.enabled AND NOT trigger_states.enabled"
+                " THEN excluded.since ELSE trigger_states.enabled_at END",
                 (workflow, trigger, int(enabled), now),
             )
         return self.states(workflow)[trigger]
@@ -377,7 +381,7 @@ class SqliteTriggerStates:
 
 _STATE_COLUMNS = (
     "enabled, since, fired_at, failed_at, error, rule, rule_since, backfill_cancels,"
-    " backfills_paused"
+    " backfills_paused, enabled_at"
 )
 
 
@@ -393,6 +397,7 @@ def _sqlite_state(r: Any) -> TriggerState:
         None if r[6] is None else int(r[6]),
         int(r[7] or 0),
         bool(r[8]),
+        None if r[9] is None else int(r[9]),
     )
 
 
@@ -408,7 +413,7 @@ class DynamoTriggerStates:
     def _state(item: dict[str, Any]) -> TriggerState:
         fired, failed, error = item.get("fa"), item.get("ft"), item.get("fe")
         rule, rule_since = item.get("ru"), item.get("rs")
-        cancelled, paused = item.get("bc"), item.get("bp")
+        cancelled, paused, again = item.get("bc"), item.get("bp"), item.get("ea")
         return TriggerState(
             bool(item["en"]["BOOL"]),
             int(item["ca"]["N"]),
@@ -419,6 +424,7 @@ class DynamoTriggerStates:
             int(rule_since["N"]) if rule_since else None,
             int(cancelled["N"]) if cancelled else 0,
             bool(paused["BOOL"]) if paused else False,
+            int(again["N"]) if again else None,
         )
 
     def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
@@ -589,11 +595,53 @@ class DynamoTriggerStates:
         self._db.put_item(TableName=self._table, Item=dict(_BUILT_KEY))
 
     def set_enabled(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
+        if not enabled:
+            return self._switch(workflow, trigger, False, now)
+        # One update cannot set ``ea`` only if ``en`` was false: first the update on
+        # that condition (off to on); failing, the old item says it was on already
+        # (nothing to write), or there is none: made, on condition that there is still
+        # none (made meanwhile, maybe off: the conditional update again).
+        for _ in range(_ENABLE_TRIES):
+            try:
+                resp = self._db.update_item(
+                    TableName=self._table,
+                    Key=self._key(workflow, trigger),
+                    UpdateExpression="SET #en = :on, #ea = :now",
+                    ConditionExpression="#en = :off",
+                    ExpressionAttributeNames={"#en": "en", "#ea": "ea"},
+                    ExpressionAttributeValues={
+                        ":on": {"BOOL": True},
+                        ":off": {"BOOL": False},
+                        ":now": {"N": str(now)},
+                    },
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return self._state(resp["Attributes"])
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                old = exc.response.get("Item")
+            if old is not None:
+                return self._state(old)  # on already: nothing to change
+            try:
+                return self._switch(workflow, trigger, True, now, made=True)
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise  # else: made meanwhile (maybe off): the conditional one again
+        raise RuntimeError(f"trigger {workflow}/{trigger}: its state kept changing")
+
+    def _switch(
+        self, workflow: str, trigger: str, enabled: bool, now: int, *, made: bool = False
+    ) -> TriggerState:
+        """Set on or off, the state made since ``now`` when it has none; ``made``: only
+        when it has none (ConditionalCheckFailedException else)."""
         resp = self._db.update_item(
             TableName=self._table,
             Key=self._key(workflow, trigger),
             UpdateExpression="SET #en = :en, #ca = if_not_exists(#ca, :ca)",
-            ExpressionAttributeNames={"#en": "en", "#ca": "ca"},
+            **({"ConditionExpression": "attribute_not_exists(#pk)"} if made else {}),
+            ExpressionAttributeNames={"#en": "en", "#ca": "ca", **({"#pk": "pk"} if made else {})},
             ExpressionAttributeValues={":en": {"BOOL": enabled}, ":ca": {"N": str(now)}},
             ReturnValues="ALL_NEW",
         )
@@ -701,6 +749,9 @@ _ROUTE_PREFIX = "TRGR#"
 _BUILT_KEY: dict[str, Any] = {"pk": {"S": "TRGR"}, "sk": {"S": "#BUILT"}}
 _BUILT_PK = "#built"  # its name among the routing keys read (none starts with '#')
 _PENDING = "p:"  # an activation's mark: p:<token> = when it marked itself (ms)
+# How many times an enable tries its conditional writes while other writers turn the
+# trigger off and on (each round is two writes at most; a race settles in one more).
+_ENABLE_TRIES = 3
 # A transaction holds 100 items: the workflow's condition and 99 keys.
 _KEYS_PER_TRANSACTION = 99
 

@@ -838,7 +838,7 @@ class TriggerState:
     (the catch-up watermark)."""
 
     enabled: bool
-    since: int
+    since: int  # a rate trigger's slots are anchored on it: it never moves
     fired_at: int | None = None
     # The last time it matched and could not start its run, and why (its params did
     # not render or validate): what `podium triggers list` shows, as nothing else would.
@@ -854,6 +854,10 @@ class TriggerState:
     backfill_cancels: int = 0
     # Its backfills are paused: their drivers start no run until they are resumed.
     backfills_paused: bool = False
+    # When it was last turned on again (``set_enabled`` from off to on; None: never):
+    # a signal trigger counts only the signals sent since, as a disabled s3 or event
+    # trigger drops what comes meanwhile (``since`` stays: a rate's slots hang on it).
+    enabled_at: int | None = None
 
 
 class TriggerStates(Protocol):
@@ -866,7 +870,11 @@ class TriggerStates(Protocol):
         small item: what routing an event reads, calling ``ensure`` only when missing)."""
         ...
 
-    def set_enabled(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState: ...
+    def set_enabled(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
+        """Turn the trigger on or off (a state made, since ``now``, when it has none).
+        Turned from off to on, its ``enabled_at`` becomes ``now`` (an atomic check of
+        the old value); an enable of a trigger already on changes nothing."""
+        ...
 
     def states(self, workflow: str) -> dict[str, TriggerState]: ...
 

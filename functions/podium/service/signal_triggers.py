@@ -164,19 +164,33 @@ def _try_signal_trigger(
     state = trigger_state(ctx, workflow, tid, trigger)
     if not state.enabled or signal.sent_at < state.since:
         return _NOTHING  # only signals sent once the trigger exists count
+    # Turned off and on again: only the signals sent since it was on again count, as a
+    # disabled s3 or event trigger drops what comes meanwhile (``since`` stays: a rate
+    # trigger's slots hang on it). One sent before is still looked up as used: its set's
+    # run is started again (_join), as a re-send may ask.
+    counts_from = max(state.since, state.enabled_at or 0)
     consumer = f"{workflow}/{tid}"
     own = parse_match(source.match.get(signal.name, {}))
     if not all(_holds(signal, c) for c in own):
         return _NOTHING
     failed: tuple[TriggerFailure, ...] = ()  # by the tries that lost a race, each kept
     for _ in range(_JOIN_ATTEMPTS):
-        joined = _join(ctx, workflow, tid, trigger, signal, state.since, consumer, created)
+        joined = _join(ctx, workflow, tid, trigger, signal, counts_from, consumer, created)
         if not joined.lost:
             return joined.after(failed)
         failed += joined.failed
     # Lost every time: a burst of arrivals racing for the same partners. Each winner
     # started its run; this signal stays unused for the next arrival.
     return _Tried(failed=failed)
+
+
+def _lacks(signal: Signal, lacking: Sequence[str], tid: str) -> str:
+    keys = ", ".join(lacking)
+    return (
+        f"signal {signal.name} ({signal.signal_id}) not joined: it lacks join"
+        f" key{'s' if len(lacking) > 1 else ''} {keys}; a signal of each name"
+        f" must carry every join key (triggers.{tid}.signal.join_keys)"
+    )
 
 
 def _printable(text: str) -> str:
@@ -200,7 +214,8 @@ def _join(
     consumer: str,
     created: bool,
 ) -> _Tried:
-    """One attempt to join ``signal`` into a set: its run, none, or ``lost``."""
+    """One attempt to join ``signal`` into a set: its run, none, or ``lost``. ``since``:
+    only signals sent since count (this one too, unless it was used already)."""
     assert ctx.signals is not None and trigger.signal is not None
     source = trigger.signal
     used_for = _used(ctx, consumer, signal, id_marks=not created)
@@ -208,11 +223,14 @@ def _join(
         # Used already: by a set whose run may not have started (a crash between the
         # consume and the start). Starting it again is idempotent (its id is the set's).
         return _start_consumed(ctx, workflow, tid, trigger, used_for)
-    keys: list[ParamMatch] = []
-    for k in source.join_keys:
-        if k not in signal.params:
-            return _NOTHING
-        keys.append(ParamMatch(k, Op.EQ, signal.params[k]))
+    if signal.sent_at < since:
+        return _NOTHING  # sent while the trigger was off
+    lacking = [k for k in source.join_keys if k not in signal.params]
+    if lacking:
+        # It can join no set, ever: said on the trigger and to the sender, who would
+        # else wait for a run that never starts (no read: its params are at hand).
+        return _Tried(failed=(_failed(ctx, workflow, tid, _lacks(signal, lacking, tid)),))
+    keys = [ParamMatch(k, Op.EQ, signal.params[k]) for k in source.join_keys]
     now = ctx.now()
     others = [n for n in source.names if n != signal.name]
     pools = [
@@ -461,11 +479,16 @@ def _first_set(
             group = {signal.name: signal, **dict(zip(others, tried_on, strict=True))}
             try:
                 held = compiled.evaluate({"event": _signal_event(tid, group)})
+                if not isinstance(held, bool):
+                    # As an edge's `when`: anything but true or false (a payload's 1, a
+                    # null) is the condition's mistake, said, not a set passed over
+                    # silently (the trigger would never fire, and nothing would say why).
+                    raise ExpressionError(f"must be true or false, got {type(held).__name__}")
             except ExpressionError as exc:
                 if failed is None:  # once per arrival: a store write each
                     failed = _failed(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")
                 continue
-            if held is not True:
+            if not held:
                 continue
         found = wholes.of(partners)  # read already unless the condition held on heads
         if found is None:

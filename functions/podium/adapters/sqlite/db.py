@@ -215,6 +215,7 @@ CREATE TABLE IF NOT EXISTS trigger_states (
     rule_since INTEGER,
     backfill_cancels INTEGER,
     backfills_paused INTEGER,
+    enabled_at INTEGER,
     PRIMARY KEY (workflow, trigger)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS logs (
@@ -264,6 +265,7 @@ ADDED_COLUMNS = (
     ("trigger_states", "rule_since", "INTEGER"),
     ("trigger_states", "backfill_cancels", "INTEGER"),
     ("trigger_states", "backfills_paused", "INTEGER"),
+    ("trigger_states", "enabled_at", "INTEGER"),
 )
 
 # SQLite's primary result codes (the low byte of ``sqlite_errorcode``) about the file.
