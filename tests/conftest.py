@@ -39,6 +39,18 @@ def runtime() -> Iterator[LocalRuntime]:
 
 
 @pytest.fixture
+def manual_clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def memory_rt(manual_clock: ManualClock) -> Iterator[LocalRuntime]:
+    """The embedded runtime on the memory store, on ``manual_clock``."""
+    with LocalRuntime(store="memory", clock=manual_clock) as rt:
+        yield rt
+
+
+@pytest.fixture
 def home_rt() -> Iterator[LocalRuntime]:
     """The embedded runtime on an in-memory SQLite home, with a manual clock, its steps'
     output left to the test's own capture."""

@@ -3,10 +3,7 @@ ended, not to its due time, when it was cut short."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from podium.adapters.clock import ManualClock
 from podium.core.engine.actions import RunAction, StepAction
@@ -42,22 +39,11 @@ def _retried(name: str, function: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def rt(clock: ManualClock) -> Iterator[LocalRuntime]:
-    with LocalRuntime(store="memory", clock=clock) as runtime:
-        yield runtime
-
-
-def _waiting_out_its_delay(rt: LocalRuntime, name: str, function: str) -> str:
-    rt.push(_retried(name, function))
-    run = rt.start_run(name)
-    rt.pump(advance_time=False)
-    assert rt.describe(run.run_id).steps[0].status.value == "RETRY_WAIT"
+def _waiting_out_its_delay(memory_rt: LocalRuntime, name: str, function: str) -> str:
+    memory_rt.push(_retried(name, function))
+    run = memory_rt.start_run(name)
+    memory_rt.pump(advance_time=False)
+    assert memory_rt.describe(run.run_id).steps[0].status.value == "RETRY_WAIT"
     return run.run_id
 
 
@@ -67,18 +53,18 @@ def _backoff(page: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_backoff_cut_short_by_retry_now_ends_where_the_next_attempt_starts(
-    rt: LocalRuntime,
+    memory_rt: LocalRuntime,
 ) -> None:
     """An operator's "Retry now" on a step waiting out a 1 h retry delay: its Gantt row
     still drew the backoff for the whole hour ("backoff (attempt 1): 16:55 -> 17:55
     (1 h 0 m)"), under and after the attempt that succeeded seconds later, past the end
     of a run that had long finished (a bar hundreds of times the chart's width)."""
-    run_id = _waiting_out_its_delay(rt, "retry_now", "flaky_once")
-    step_action(rt.services, run_id, "load", StepAction.RETRY, Actor(by="tester"))
-    rt.pump(advance_time=False)
-    assert rt.describe(run_id).run.status.value == "SUCCEEDED"
+    run_id = _waiting_out_its_delay(memory_rt, "retry_now", "flaky_once")
+    step_action(memory_rt.services, run_id, "load", StepAction.RETRY, Actor(by="tester"))
+    memory_rt.pump(advance_time=False)
+    assert memory_rt.describe(run_id).run.status.value == "SUCCEEDED"
 
-    page = console_views.run_page(rt.services, run_id)
+    page = console_views.run_page(memory_rt.services, run_id)
     row = page["steps"]["items"][0]
     second = next(s for s in row["segments"] if s["kind"] == "running" and s["attempt"] == 2)
     backoff = _backoff(page)
@@ -90,30 +76,32 @@ def test_a_backoff_cut_short_by_retry_now_ends_where_the_next_attempt_starts(
 
 
 def test_a_backoff_cut_short_by_a_stop_ends_with_the_step(
-    rt: LocalRuntime, clock: ManualClock
+    memory_rt: LocalRuntime, manual_clock: ManualClock
 ) -> None:
     """A run stopped while its step waited out a 1 h retry delay: the step ended STOPPED
     at the stop, but its backoff was drawn on to the hour's end, past the run's end."""
-    run_id = _waiting_out_its_delay(rt, "stopped_in_backoff", "always_fails")
-    clock.advance(60_000)
-    run_action(rt.services, run_id, RunAction.STOP, Actor(by="tester"))
-    rt.pump(advance_time=False)
-    view = rt.describe(run_id)
+    run_id = _waiting_out_its_delay(memory_rt, "stopped_in_backoff", "always_fails")
+    manual_clock.advance(60_000)
+    run_action(memory_rt.services, run_id, RunAction.STOP, Actor(by="tester"))
+    memory_rt.pump(advance_time=False)
+    view = memory_rt.describe(run_id)
     assert view.run.status.value == "STOPPED", view.run.status
 
-    page = console_views.run_page(rt.services, run_id)
+    page = console_views.run_page(memory_rt.services, run_id)
     backoff = _backoff(page)
     step_end = page["steps"]["items"][0]["ended_at"]
     assert step_end is not None and backoff["end"] <= step_end, (backoff, step_end)
     assert backoff["end"] <= page["window"]["end"]
 
 
-def test_a_backoff_still_waited_out_is_drawn_to_now(rt: LocalRuntime, clock: ManualClock) -> None:
+def test_a_backoff_still_waited_out_is_drawn_to_now(
+    memory_rt: LocalRuntime, manual_clock: ManualClock
+) -> None:
     """A step a minute into its 1 h retry delay: its backoff was drawn to the hour's end,
     59 minutes past the chart's right edge (now), shrinking the rest of the chart to a
     sliver."""
-    run_id = _waiting_out_its_delay(rt, "still_waiting", "always_fails")
-    clock.advance(60_000)
+    run_id = _waiting_out_its_delay(memory_rt, "still_waiting", "always_fails")
+    manual_clock.advance(60_000)
 
-    page = console_views.run_page(rt.services, run_id)
+    page = console_views.run_page(memory_rt.services, run_id)
     assert _backoff(page)["end"] == page["now"] <= page["window"]["end"]

@@ -5,7 +5,6 @@ every 2 s while the run goes on; and the run list's clock."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,18 +18,9 @@ from podium.service.actions import Actor, run_action
 LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def rt(clock: ManualClock) -> Iterator[LocalRuntime]:
-    with LocalRuntime(store="memory", clock=clock) as runtime:
-        yield runtime
-
-
-def test_one_page_of_a_runs_steps_stays_under_lambdas_response_limit(rt: LocalRuntime) -> None:
+def test_one_page_of_a_runs_steps_stays_under_lambdas_response_limit(
+    memory_rt: LocalRuntime,
+) -> None:
     """A step retried 99 times listed every attempt in its Gantt row (``attempt_list``)
     with its error, up to 2 KiB of UTF-8 (6 KB as the JSON's \\u escapes): twelve such
     steps made the console's page of 50 steps about 7.8 MB, over Lambda's 6 MB, so the
@@ -38,7 +28,7 @@ def test_one_page_of_a_runs_steps_stays_under_lambdas_response_limit(rt: LocalRu
     need only each attempt's number and outcome (the page reads no more); their errors
     are in the step's detail."""
     message = "\U0001f600" * 700  # clipped to 2 KiB of UTF-8: 512 emoji
-    rt.push(
+    memory_rt.push(
         {
             "name": "retrier",
             "steps": [
@@ -53,37 +43,39 @@ def test_one_page_of_a_runs_steps_stays_under_lambdas_response_limit(rt: LocalRu
             ],
         }
     )
-    run = rt.start_run("retrier")
-    rt.pump()
-    assert rt.describe(run.run_id).run.status.value == "FAILED"
+    run = memory_rt.start_run("retrier")
+    memory_rt.pump()
+    assert memory_rt.describe(run.run_id).run.status.value == "FAILED"
 
-    page = console_views.run_page(rt.services, run.run_id, limit=50)  # the console's page
+    page = console_views.run_page(memory_rt.services, run.run_id, limit=50)  # the console's page
     size = len(json.dumps(page, default=str))  # as handlers/api.py ``_json`` answers it
     assert size < LAMBDA_RESPONSE_BYTES, f"a page of 50 steps is {size:,} bytes of JSON"
 
 
 def test_a_page_of_big_steps_ends_at_its_byte_budget_and_says_where_the_next_starts(
-    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+    memory_rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A page of steps had no byte budget (GET /runs/{id} has STEPS_PAGE_BYTES): up to
     500 rows of long errors, many attempts, big outputs were sent whatever their size.
     Past the budget the page now ends early (at least one row), and ``next_offset`` says
     where the next one starts: read on from it, every step is listed once."""
-    rt.push(
+    memory_rt.push(
         {
             "name": "five",
             "steps": [{"id": f"s{i}", "type": "fail", "message": "x" * 500} for i in range(5)],
         }
     )
-    run = rt.start_run("five")
-    rt.pump()
+    run = memory_rt.start_run("five")
+    memory_rt.pump()
     monkeypatch.setattr(console_views, "STEPS_PAGE_BYTES", 1500, raising=False)  # ~2 rows
 
     listed: list[str] = []
     offset: int | None = 0
     pages = 0
     while offset is not None and pages < 10:
-        steps = console_views.run_page(rt.services, run.run_id, offset=offset, limit=50)["steps"]
+        steps = console_views.run_page(memory_rt.services, run.run_id, offset=offset, limit=50)[
+            "steps"
+        ]
         assert steps["offset"] == offset and steps["items"], steps
         listed += [row["step"] for row in steps["items"]]
         offset = steps.get("next_offset")
@@ -93,34 +85,36 @@ def test_a_page_of_big_steps_ends_at_its_byte_budget_and_says_where_the_next_sta
 
 
 def test_the_run_pages_action_log_lists_the_newest_actions_and_counts_the_rest(
-    rt: LocalRuntime, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    memory_rt: LocalRuntime, manual_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The run page's head listed every operator action on the run (each with its
     reason, up to 1,000 characters), on every 2 s refresh of a live console: a run
     paused and resumed all day grew its page without bound. It lists the newest
     MAX_ACTION_LOG, and ``action_log_omitted`` counts the older ones."""
-    rt.push({"name": "napper", "steps": [{"id": "nap", "type": "sleep", "seconds": 600}]})
-    run = rt.start_run("napper")
-    rt.pump(advance_time=False)
+    memory_rt.push({"name": "napper", "steps": [{"id": "nap", "type": "sleep", "seconds": 600}]})
+    run = memory_rt.start_run("napper")
+    memory_rt.pump(advance_time=False)
     monkeypatch.setattr(console_views, "MAX_ACTION_LOG", 2, raising=False)
     for action in (RunAction.PAUSE, RunAction.RESUME, RunAction.PAUSE):
-        clock.advance(1000)
-        run_action(rt.services, run.run_id, action, Actor(by="tester", reason=action.value))
-        rt.pump(advance_time=False)
+        manual_clock.advance(1000)
+        run_action(memory_rt.services, run.run_id, action, Actor(by="tester", reason=action.value))
+        memory_rt.pump(advance_time=False)
 
-    page = console_views.run_page(rt.services, run.run_id)
+    page = console_views.run_page(memory_rt.services, run.run_id)
     assert [a["action"] for a in page["action_log"]] == ["resume", "pause"]
     assert page.get("action_log_omitted") == 1
 
 
-def test_the_run_list_says_the_servers_time(rt: LocalRuntime, clock: ManualClock) -> None:
+def test_the_run_list_says_the_servers_time(
+    memory_rt: LocalRuntime, manual_clock: ManualClock
+) -> None:
     """The run list gave no clock to count a running run's duration to: the console
     counted it to the browser's (``Date.now()``), negative when the browser's clock was
     behind the server's. The list says ``now``, as the run page does."""
-    rt.push({"name": "napper", "steps": [{"id": "nap", "type": "sleep", "seconds": 600}]})
-    rt.start_run("napper")
-    rt.pump(advance_time=False)
-    clock.advance(5000)
+    memory_rt.push({"name": "napper", "steps": [{"id": "nap", "type": "sleep", "seconds": 600}]})
+    memory_rt.start_run("napper")
+    memory_rt.pump(advance_time=False)
+    manual_clock.advance(5000)
 
-    view = console_views.list_console_runs(rt.services, ["napper"])
-    assert view.get("now") == rt.services.now()
+    view = console_views.list_console_runs(memory_rt.services, ["napper"])
+    assert view.get("now") == memory_rt.services.now()
