@@ -49,3 +49,27 @@ def test_a_page_cut_at_its_byte_budget_pages_on_where_it_ended(
         expect(page.locator(".step-row")).to_have_attribute("data-step", "quick")
     finally:
         call(dev, f"/runs/{run_id}/actions", {"action": "stop"})
+
+
+def test_prev_goes_back_to_where_the_page_before_a_cut_one_began(
+    dev: DevServer, page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prev went back a whole limit from a page that followed pages cut at their byte
+    budget: from the third row (pages of one row each) it went to the first, passing
+    over the second. It goes back to where the page before began, as Next found it."""
+    monkeypatch.setattr(console_views, "STEPS_PAGE_BYTES", 1, raising=False)  # a row a page
+    run_id = _start(dev, NAPS)
+    try:
+        page.goto(f"{dev.url}/#/runs/{run_id}")
+        expect(page.locator("#page-info")).to_have_text("1\u20131 of 3")
+        page.click("#page-next")
+        expect(page.locator("#page-info")).to_have_text("2\u20132 of 3")
+        page.click("#page-next")
+        expect(page.locator("#page-info")).to_have_text("3\u20133 of 3")
+        page.click("#page-prev")
+        expect(page.locator("#page-info")).to_have_text("2\u20132 of 3")
+        expect(page.locator(".step-row")).to_have_attribute("data-step", "quick")
+        page.click("#page-prev")
+        expect(page.locator("#page-info")).to_have_text("1\u20131 of 3")
+    finally:
+        call(dev, f"/runs/{run_id}/actions", {"action": "stop"})

@@ -11,12 +11,10 @@ read from the step's item, where they are stored."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
 
@@ -29,15 +27,9 @@ def rows(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(
-        clock=ManualClock(),
-        store="sqlite",
-        home=":memory:",
-        capture_output=False,
-        functions={"count-rows": FN},
-    ) as runtime:
-        yield runtime
+def rt(home_rt: LocalRuntime) -> LocalRuntime:
+    home_rt.functions["count-rows"] = FN  # shared with its runner
+    return home_rt
 
 
 def _status(rt: LocalRuntime, run_id: str, step: str) -> StepStatus:

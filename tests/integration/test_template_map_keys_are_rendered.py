@@ -8,12 +8,10 @@ the same are an error naming the map, as a repeated key is in CEL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.load import validate_definition
@@ -30,15 +28,9 @@ def record(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(
-        clock=ManualClock(),
-        store="sqlite",
-        home=":memory:",
-        capture_output=False,
-        functions={"f": FN},
-    ) as runtime:
-        yield runtime
+def rt(home_rt: LocalRuntime) -> LocalRuntime:
+    home_rt.functions["f"] = FN  # shared with its runner
+    return home_rt
 
 
 def _workflow(payload: Any) -> dict[str, Any]:

@@ -119,10 +119,16 @@ class Home:
             return stored  # the payload is gone: show the reference
 
     def run_body(self, run_id: str) -> dict[str, Any]:
-        """The run's JSON view, as ``GET /runs/{id}`` answers it."""
+        """The run's JSON view, as ``GET /runs/{id}`` answers it: a step a restart took
+        over with the duration it ran for where it ran (not the 0 ms of the restart's
+        write)."""
         from podium.service.runs import describe_run
+        from podium.service.views import with_where_they_ran
 
-        return view_json(describe_run(self.services, run_id))
+        view = describe_run(self.services, run_id)
+        body = view_json(view)
+        body["steps"] = with_where_they_ran(self.services, view.steps, body["steps"])
+        return body
 
 
 class _NoRunner:

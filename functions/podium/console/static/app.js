@@ -29,7 +29,7 @@
   // note: what the last action on this run answered (kept across the page's refreshes);
   // expanded: the long texts shown whole ("Show all"), by key, until another step or run.
   const runState = { id: null, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, failedOnly: false, iterFrom: "",
-    note: null, expanded: new Set(), folds: new Map() };
+    note: null, expanded: new Set(), folds: new Map(), trail: { key: "", starts: [] } };
 
   // -- helpers ------------------------------------------------------------------------
   // Bidirectional controls reorder the text around them: a run id "invoice<U+202E>fdp.exe"
@@ -990,10 +990,23 @@
     const first = page.total ? page.offset + 1 : 0;
     const lastN = Math.min(page.offset + page.items.length, page.total);
     const nextAt = page.next_offset !== undefined ? page.next_offset : (lastN < page.total ? lastN : null);
+    // Prev goes back to where the page before began, as Next found it (runState.trail, for
+    // the run and filters shown): a limit back would pass over the rows of a page cut at
+    // its budget. Reached by an address, a page has no trail: a limit back.
+    const trailKey = [runState.id, runState.status, runState.node, runState.q].join("\u0000");
+    if (runState.trail.key !== trailKey) runState.trail = { key: trailKey, starts: [] };
+    const earlier = runState.trail.starts.filter((at) => at < page.offset);
+    const prevAt = earlier.length ? earlier[earlier.length - 1] : Math.max(0, page.offset - page.limit);
     document.getElementById("pager").replaceChildren(
-      h("button", { class: "btn", id: "page-prev", disabled: page.offset <= 0, onclick: () => { location.hash = runQuery({ offset: Math.max(0, page.offset - page.limit) }); } }, "‹ Prev"),
+      h("button", { class: "btn", id: "page-prev", disabled: page.offset <= 0, onclick: () => {
+        runState.trail.starts = earlier.slice(0, -1);
+        location.hash = runQuery({ offset: prevAt });
+      } }, "‹ Prev"),
       h("span", { id: "page-info" }, `${num(first)}–${num(lastN)} of ${num(page.total)}`),
-      h("button", { class: "btn", id: "page-next", disabled: nextAt === null, onclick: () => { location.hash = runQuery({ offset: nextAt }); } }, "Next ›"));
+      h("button", { class: "btn", id: "page-next", disabled: nextAt === null, onclick: () => {
+        runState.trail.starts = [...earlier, page.offset];
+        location.hash = runQuery({ offset: nextAt });
+      } }, "Next ›"));
 
     const start = data.window.start, end = Math.max(data.window.end, start + 1);
     const span = end - start;

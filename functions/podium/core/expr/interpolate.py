@@ -27,6 +27,7 @@ from .expression import CompiledExpression, compile_expression
 from .functions import bytes_to_json, to_string
 from .limits import DEFAULT_LIMITS, Limits
 from .literals import find_surrogate, surrogate_message
+from .shown import double_text
 from .timeutil import format_duration, format_timestamp
 from .values import BoolKey, CelType, Duration, Timestamp, UInt
 
@@ -314,12 +315,8 @@ def _json_scalar(value: Any) -> str:
         return "true" if value else "false"
     if t is int or t is UInt:
         return str(int(value))
-    if t is float:
-        if math.isnan(value):
-            return '"NaN"'
-        if math.isinf(value):
-            return '"Infinity"' if value > 0 else '"-Infinity"'
-        return repr(value)  # Python's shortest round-trip form is valid JSON
+    if t is float:  # JSON has no NaN or Infinity: written as strings
+        return double_text(value) if math.isfinite(value) else f'"{double_text(value)}"'
     if t is bytes:
         return json.dumps(bytes_to_json(value))
     if t is Timestamp:

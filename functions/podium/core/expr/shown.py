@@ -90,11 +90,7 @@ def _scalar(value: Any, room: int) -> str:
     if isinstance(value, int):
         return str(int(value))
     if t is float:
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return repr(value)
+        return double_text(value)
     if isinstance(value, bytes | bytearray):
         return repr(bytes(value[:room]))
     if t is Timestamp:
@@ -128,3 +124,13 @@ def type_label(value: Any) -> str:
     if type(value) is UInt:
         return "uint"
     return type(value).__name__
+
+
+def double_text(value: float) -> str:
+    """A double as CEL writes it: NaN, Infinity and -Infinity by name, any other in
+    Python's shortest round-trip form (which is also valid JSON)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value)
