@@ -10,4 +10,5 @@ from podium.service.inbox import handle_event
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return run_batch(event, context, bootstrap.services(), handle_event)
+    ctx = bootstrap.services()
+    return run_batch(event, context, ctx, handle_event, given_back_to=ctx.event_queue)

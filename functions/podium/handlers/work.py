@@ -10,4 +10,5 @@ from podium.service.inbox import handle_work
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return run_batch(event, context, bootstrap.services(), handle_work)
+    ctx = bootstrap.services()
+    return run_batch(event, context, ctx, handle_work, given_back_to=ctx.work_queue)
