@@ -99,13 +99,13 @@ def test_a_double_is_a_number_as_people_write_it(wf: Path) -> None:
         refused(
             podium("run", str(wf), "--home", home, "-p", f"ratio={raw}"),
             1,
-            f"params.ratio: expected double (a number such as 0.5), got str '{raw}'",
+            f"params.ratio: expected double (a number such as 0.5), got string '{raw}'",
         )
     for raw in ("1_0", "١٢"):
         refused(
             podium("run", str(wf), "--home", home, "-p", f"count={raw}"),
             1,
-            f"params.count: expected int (an integer such as 42), got str '{raw}'",
+            f"params.count: expected int (an integer such as 42), got string '{raw}'",
         )
     for raw, value in (("-1.5e3", -1500.0), ("2", 2.0), (".5", 0.5), (" 3.25 ", 3.25)):
         ran = podium("run", str(wf), "--home", home, "-p", f"ratio={raw}", "--json")

@@ -1,7 +1,7 @@
 """`podium run FILE -p regions='[emea, amer]'`: a list param written as YAML.
 
 Was: a list or map param's `-p` text is read as JSON, so `[emea, amer]` stayed a string
-and was refused with `expected list (a list such as ["a", "b"]), got str '[emea,
+and was refused with `expected list (a list such as ["a", "b"]), got string '[emea,
 amer]'`, leaving the user to find out that the strings must be quoted. Now the refusal
 gives the same value written as JSON, to copy: `'["emea", "amer"]'`.
 """

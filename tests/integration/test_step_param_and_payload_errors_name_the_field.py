@@ -62,7 +62,7 @@ def test_a_step_param_of_the_wrong_type_names_the_param(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`params: {batch: 10, table: {type: int, value: "${'sales_' + ...}"}}` failed with
-    `params: step param expected int (an integer such as 42), got str 'sales_3'`: which
+    `params: step param expected int (an integer such as 42), got string 'sales_3'`: which
     param? Now it says `params.table: ...`."""
     error = _failed_load(
         tmp_path,

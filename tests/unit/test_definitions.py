@@ -146,7 +146,7 @@ steps:
 def test_param_default_type_checked() -> None:
     text = "name: p\nparams:\n  n: {type: int, default: many}\nsteps:\n  - {id: a, type: noop}\n"
     assert issues(text) == [
-        "params.n.default: expected int (an integer such as 42), got str 'many'"
+        "params.n.default: expected int (an integer such as 42), got string 'many'"
     ]
 
 
@@ -186,7 +186,7 @@ steps:
         "params.dat: unknown param (did you mean 'date'?); the workflow declares: date, n, on, ratio, regions"
         in found
     )
-    assert "params.n: expected int (an integer such as 42), got str '3'" in found
+    assert "params.n: expected int (an integer such as 42), got string '3'" in found
     assert "params.on: expected bool (true or false), got int 1" in found
     assert "params.date: required param has no value; pass -p date=..." in found
 

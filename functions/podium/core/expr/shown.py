@@ -123,7 +123,18 @@ def type_label(value: Any) -> str:
         return "bytes"
     if type(value) is UInt:
         return "uint"
-    return type(value).__name__
+    # CEL's names (Python's said "got str 'abc'", "got dict {...}").
+    return _CEL_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+_CEL_TYPE_NAMES = {
+    str: "string",
+    int: "int",
+    float: "double",
+    dict: "map",
+    list: "list",
+    tuple: "list",
+}
 
 
 def double_text(value: float) -> str:
