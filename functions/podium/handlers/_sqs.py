@@ -16,8 +16,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from podium.adapters.sqlite.db import HomeError
 from podium.core.errors import TryAgainLater
+from podium.core.ports import MessageQueue
 from podium.service.attempts import Claimed
-from podium.service.context import MessageQueue, Services
+from podium.service.context import Services
 from podium.service.execute import perform, release_claim
 from podium.service.wakeups import collected
 
