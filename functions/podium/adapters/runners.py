@@ -26,7 +26,7 @@ from podium.core.engine.external import is_transient
 from podium.core.engine.outputs import OUTPUT_ERROR, output_problem
 from podium.core.engine.step_error import PLATFORM_ERROR, TIMEOUT, USER_ERROR
 from podium.core.engine.text_fields import utf8_json
-from podium.core.errors import NonRetryable
+from podium.core.errors import NON_RETRYABLE, non_retryable
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
 from podium.core.functions import is_python_ref, mapped, unmapped_message
@@ -186,7 +186,7 @@ class LocalFunctionRunner:
                 False,
                 error=f"{_message(exc)}{where if frames else ''}",
                 error_type=type(exc).__name__,
-                retryable=not isinstance(exc, NonRetryable),
+                retryable=not non_retryable(exc),
                 traceback=_traceback(exc),
             )
         except SystemExit as exc:  # sys.exit() in the step (argparse does it): as Lambda
@@ -356,7 +356,7 @@ class LambdaFunctionRunner:
                 False,
                 error=str(message),
                 error_type=str(kind),
-                retryable=kind != "NonRetryable",
+                retryable=kind != NON_RETRYABLE,
                 traceback="".join(trace) if isinstance(trace, list) else None,
             )
         return checked_output(body)

@@ -22,3 +22,15 @@ class TryAgainLater(PodiumError):
 class NonRetryable(Exception):
     """Raise it from a step's function to fail the attempt for good: no retry policy
     applies (the data is bad, not the weather)."""
+
+
+# An error of this name fails its attempt for good. By name, not class: Lambda reports
+# an error by its class's name alone, so a deployed function's own ``NonRetryable``
+# (without Podium installed) counts, and a subclass, reported by its own name, does not;
+# a local function is judged the same way.
+NON_RETRYABLE = NonRetryable.__name__
+
+
+def non_retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` fails its attempt for good, as Lambda would report it."""
+    return type(exc).__name__ == NON_RETRYABLE
