@@ -7,8 +7,8 @@ the rules that bring their state changes back.
 - batch_job (batch_job_queue_arns, batch_job_definition_arns): SubmitJob and its
   TagResource to start; ListJobs, DescribeJobs, TerminateJob to follow;
 - glue_job (glue_job_names): StartJobRun; GetJobRun(s), BatchStopJobRun;
-- sfn_execution (sfn_state_machine_arns): StartExecution; DescribeExecution,
-  StopExecution;
+- sfn_execution (sfn_state_machine_arns): StartExecution, DescribeStateMachine (its
+  type); DescribeExecution, StopExecution;
 - http (http_hosts, secret_names): GetSecretValue, to the work function only.
 
 Starting belongs to the work function (it claims attempts); following (polls, events,
@@ -153,7 +153,12 @@ def _glue(props: PodiumProps, work: iam.Role, followers: list[iam.Role]) -> None
 def _sfn(props: PodiumProps, work: iam.Role, followers: list[iam.Role]) -> None:
     machines = list(props.sfn_state_machine_arns)
     executions = [_executions_of(work, arn) for arn in machines]
-    work.add_to_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=machines))
+    # DescribeStateMachine: an EXPRESS machine is refused before anything starts.
+    work.add_to_policy(
+        iam.PolicyStatement(
+            actions=["states:StartExecution", "states:DescribeStateMachine"], resources=machines
+        )
+    )
     _acknowledge_operator_wildcards(work, machines, "sfn_state_machine_arns")
     for role in followers:
         role.add_to_policy(

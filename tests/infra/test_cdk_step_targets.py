@@ -84,6 +84,8 @@ def test_glue_is_limited_to_the_named_jobs(custom: Synth) -> None:
 def test_step_functions_are_limited_to_the_named_state_machines(custom: Synth) -> None:
     (start,) = granting(custom, "work", "states:StartExecution")
     assert start["Resource"] == USER_STATE_MACHINE
+    # Its type is read before a start: an EXPRESS machine is refused (adapters/jobs/sfn.py).
+    assert "states:DescribeStateMachine" in as_list(start["Action"])
     (follow,) = granting(custom, "advance", "states:StopExecution")
     assert follow["Resource"] == "arn:aws:states:eu-west-1:123456789012:execution:scoring:*"
 

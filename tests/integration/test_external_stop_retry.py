@@ -75,4 +75,6 @@ def test_a_throttled_stop_is_asked_again_until_the_task_stops() -> None:
 def test_a_stop_refused_for_good_is_not_asked_again() -> None:
     refusing, stopped = stopped_run("AccessDeniedException", times=100)
     assert not stopped
-    assert refusing.tries == 1
+    assert (
+        refusing.tries == 2
+    )  # no timer asks again; the poll already due asks once more: the net under a start racing a stop, core/engine/left_work.py

@@ -169,7 +169,8 @@ def test_a_batch_stop_whose_look_up_is_throttled_is_asked_again(
     an_hour_of_timers(rt)
     assert job.stop is True  # ...a stop_work timer asked again, and terminated it
     assert job.job_stopped_reason == "terminated by podium: stopped by a test"
-    assert batch.calls.count("terminate_job") == 1
+    # Once by the timer, once by the poll already due asks once more: the net under a start racing a stop, core/engine/left_work.py (moto keeps the job RUNNING).
+    assert batch.calls.count("terminate_job") == 2
 
 
 def test_a_batch_job_past_its_timeout_is_terminated_though_its_look_up_is_throttled(
@@ -195,7 +196,8 @@ def test_a_batch_stop_whose_look_up_is_refused_for_good_is_not_asked_again(
     stop_run(rt.services, run_id, "stopped by a test")
     an_hour_of_timers(rt)
     assert record_of(rt, run_id).status is StepStatus.STOPPED
-    assert denied.calls.count("list_jobs") == 1  # no retry fixes access denied
+    # No timer asks again (no retry fixes access denied); the poll already due asks once more: the net under a start racing a stop, core/engine/left_work.py.
+    assert denied.calls.count("list_jobs") == 2
     assert not job.stop
 
 
@@ -342,7 +344,8 @@ def test_a_glue_stop_whose_look_up_is_throttled_is_asked_again(
     assert record_of(rt, run.run_id).status is StepStatus.STOPPED
     assert recorded.stopped == []  # the first stop could not look the run up...
     an_hour_of_timers(rt)
-    assert recorded.stopped == [[job_run["Id"]]]  # ...a stop_work timer stopped it
+    # ...a stop_work timer stopped it, and the poll already due asks once more: the net under a start racing a stop, core/engine/left_work.py.
+    assert recorded.stopped == [[job_run["Id"]], [job_run["Id"]]]
 
 
 def test_a_glue_start_whose_look_up_is_throttled_is_given_back_and_spends_no_retry(

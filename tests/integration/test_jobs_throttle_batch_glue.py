@@ -432,6 +432,9 @@ class Stub:
     def start_execution(self, **kwargs: Any) -> Any:
         raise self.error
 
+    def describe_state_machine(self, **kwargs: Any) -> Any:
+        return {"type": "STANDARD"}
+
 
 @pytest.mark.parametrize(
     ("code", "retries", "phase"),

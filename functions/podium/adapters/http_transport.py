@@ -104,7 +104,8 @@ def _has_body(method: str, status: int) -> bool:
 
 def _read(resp: http.client.HTTPResponse, call: HttpCall, deadline: float) -> tuple[bytes, bool]:
     """The body, at most ``max_bytes`` (one byte more says it is too large), within the
-    read timeout as a whole (a server trickling bytes cannot hold the worker)."""
+    read timeout as a whole (a server trickling bytes cannot hold the worker). A body
+    shorter than its Content-Length raises HttpTransportError ("protocol")."""
     if not _has_body(call.method, resp.status):
         return b"", False
     length = resp.getheader("content-length")
@@ -117,6 +118,13 @@ def _read(resp: http.client.HTTPResponse, call: HttpCall, deadline: float) -> tu
             raise TimeoutError
         chunk = resp.read1(READ_CHUNK) if hasattr(resp, "read1") else resp.read(READ_CHUNK)
         if not chunk:
+            # The stream ended: http.client counts down what Content-Length announced,
+            # and raises nothing (read1, read(n)) for a body the server cut short.
+            missing = getattr(resp, "length", None)
+            if isinstance(missing, int) and missing > 0:
+                raise HttpTransportError(
+                    "protocol", f"response cut short: {size} of {size + missing} bytes"
+                )
             return b"".join(chunks), False
         chunks.append(chunk)
         size += len(chunk)

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.text import Text
 
 from podium.cli.remote import ApiClient, ApiError, RemoteError, connect, resolve_target
+from podium.local.http_requests import BodyRefused, query_parameters, read_body
 from podium.service.console_files import SECURITY_HEADERS
 
 log = logging.getLogger("podium.console")
@@ -114,7 +115,9 @@ class ConsoleProxy:
     ) -> tuple[int, Any]:
         """Sign and send one request to the deployed API; (status, JSON body)."""
         path, _, raw_query = target.partition("?")
-        query = {k: v[-1] for k, v in urllib.parse.parse_qs(raw_query).items()}
+        # What API Gateway would give the API for the same query (podium dev too): a
+        # blank value kept, a repeated name's values joined (status=FAILED,TIMED_OUT).
+        query = query_parameters(raw_query)
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
         try:
             data = self.client.request(
@@ -136,7 +139,10 @@ class ConsoleProxy:
 
     def static_file(self, path: str) -> tuple[int, str, bytes]:
         name = "index.html" if path in ("/", "/index.html") else path[len("/static/") :]
-        target = (self.static_dir / urllib.parse.unquote(name)).resolve()
+        name = urllib.parse.unquote(name)
+        if "\x00" in name:  # resolve() raises on it: the request went unanswered
+            return 404, "text/plain; charset=utf-8", b"not found"
+        target = (self.static_dir / name).resolve()
         if not target.is_relative_to(self.static_dir) or not target.is_file():
             return 404, "text/plain; charset=utf-8", b"not found"
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
@@ -167,13 +173,20 @@ def _handler_for(proxy: ConsoleProxy) -> type[BaseHTTPRequestHandler]:
         def _json(self, status: int, data: Any) -> None:
             self._send(status, "application/json", json.dumps(data, default=str).encode())
 
+        def _refuse(self, status: int, message: str) -> None:
+            self.close_connection = True  # a body it did not read may follow
+            self._json(status, {"message": message, "errors": []})
+
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
             headers = dict(self.headers.items())
             refused = proxy.allowed(self.command, headers)
-            if refused:
-                self._json(403, {"message": refused, "errors": []})
+            if refused:  # before the body: another site's write is not even read
+                self._refuse(403, refused)
+                return
+            try:  # Content-Length or chunked, within podium dev's limit
+                body = read_body(self.headers, self.rfile)
+            except BodyRefused as exc:
+                self._refuse(int(exc.status), exc.message)
                 return
             path = self.path.partition("?")[0]
             if self.command in ("GET", "HEAD") and (

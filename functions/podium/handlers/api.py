@@ -10,6 +10,7 @@ Routes:
   GET  /runs/{run_id}              a run with its timeline events, a page of its steps
                                    (?limit, next) and, for a QUEUED run, why it waits
   POST /workflows/{name}/unblock   strict_sequential: let the queue move on after a failure
+                                   (no body)
   POST /callbacks/{token}          a waiting step's result or heartbeat: {"success": ...},
                                    {"fail": "message"} or {"heartbeat": true} (+ by, comment)
   GET  /workflows                  every workflow with its active version
@@ -27,6 +28,7 @@ Routes:
   GET  /workflows/{name}/triggers  its triggers: kind, rule, enabled, last fired,
                                    backfills paused
   POST /workflows/{name}/triggers/{trigger}/enable   (or /disable): no new version
+                                   (no body)
   POST /workflows/{name}/backfill  {"from", "to", "trigger"?, "reprocess"?,
                                    "max_active"?, "backwards"?, "dry_run"?}: one run per
                                    scheduled time of the range (a summary back)
@@ -75,6 +77,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from podium import bootstrap
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
+from podium.core.dsl.load import parse_document
 from podium.core.engine.actions import ActionRefused, BadStepPath
 from podium.core.engine.errors import NotFound, RunIdConflict, VersionConflict, WorkflowNotFound
 from podium.core.engine.request_ids import RequestIdReused
@@ -95,6 +98,9 @@ from podium.service.api_requests import (
     parse_rollback,
     parse_run_statuses,
     parse_start_run,
+    parse_trigger_switch,
+    parse_unblock,
+    step_choices,
 )
 from podium.service.backfill import backfill_request, parse_cancel
 from podium.service.backfill import cancel as cancel_backfill
@@ -108,7 +114,7 @@ from podium.service.loop_views import (
     iteration_section,
     iterations,
 )
-from podium.service.replay import replay_input
+from podium.service.replay import UnknownStep, replay_input
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.signals import request_from_json, send_and_answer
 from podium.service.step_logs import attempt_logs
@@ -346,17 +352,16 @@ def push() -> Response[str]:
     text = _text()
     if text is None or not text.strip():
         raise DefinitionError([Issue("body", "send the workflow definition as the body")])
-    content_type = _header("content-type") or ""
+    # Media types are case-insensitive (RFC 9110 8.3.1): Application/YAML is YAML.
+    content_type = (_header("content-type") or "").lower()
     # {} goes on to validation, which names what it lacks (name, steps).
-    source: Any = text if "yaml" in content_type else parse_json_body(text)
+    source: Any = text if "yaml" in content_type else _definition_json(text)
     if not isinstance(source, (str, dict)):
         raise DefinitionError(
             [Issue("body", "the definition must be a JSON object with 'name' and 'steps'")]
         )
-    activate = _str_query("activate")
-    if activate not in (None, "true", "false"):
-        raise DefinitionError([Issue("query.activate", "must be true or false")])
-    pushed = push_definition(bootstrap.services(), source, "body", activate=activate != "false")
+    activate = _bool_query("activate", default=True)
+    pushed = push_definition(bootstrap.services(), source, "body", activate=activate)
     wv = pushed.version
     status = HTTPStatus.CREATED if pushed.created else HTTPStatus.OK
     body: dict[str, Any] = {"name": wv.name, "version": wv.version, "created": pushed.created}
@@ -364,6 +369,22 @@ def push() -> Response[str]:
     if pushed.reactivated is not None:  # identical to the latest version: active again
         body.update(reactivated=True, previous=pushed.reactivated)
     return _json(status, body)
+
+
+def _definition_json(text: str) -> Any:
+    """The body as JSON; refused as such, and said to be YAML sent with another content
+    type when it reads as a YAML definition (a mapping)."""
+    try:
+        return parse_json_body(text)
+    except RequestError as exc:
+        if exc.code != "invalid_json" or text.lstrip().startswith(("{", "[")):
+            raise  # JSON gone wrong, not YAML: its own message says where
+        try:
+            parse_document(text, "body")
+        except DefinitionError:
+            raise exc from None
+        message = f"{exc.message}; it reads as YAML: send content-type: application/yaml"
+        raise RequestError(exc.status, exc.code, exc.path, message) from None
 
 
 @app.get("/workflows")
@@ -523,6 +544,7 @@ def runs_of(name: str) -> Response[str]:
 @app.post("/workflows/<name>/unblock")
 def unblock_workflow(name: str) -> Response[str]:
     check_workflow_name(name)
+    parse_unblock(_body())  # no body (or {}): one sent is refused, not ignored
     ctx = bootstrap.services()
     get_workflow(ctx, name)  # 404 for an unknown workflow
     admitted = unblock(ctx, name)
@@ -537,6 +559,7 @@ def triggers_of(name: str) -> Response[str]:
 
 def _switch(name: str, trigger: str, enabled: bool) -> Response[str]:
     check_workflow_name(name)
+    parse_trigger_switch(_body(), enabled)  # the route says which: a body is refused
     state = set_enabled(bootstrap.services(), name, trigger, enabled)
     return _json(HTTPStatus.OK, {"workflow": name, "trigger": trigger, "enabled": state.enabled})
 
@@ -682,10 +705,10 @@ def _str_query(name: str) -> str | None:
     return raw or None
 
 
-def _bool_query(name: str) -> bool:
-    """``?name=true`` or ``false`` (any case; absent or empty: false); anything else is
-    refused, not read as false."""
-    raw = (_str_query(name) or "false").lower()
+def _bool_query(name: str, *, default: bool = False) -> bool:
+    """``?name=true`` or ``false`` (any case; absent or empty: ``default``); anything
+    else is refused, not read as false."""
+    raw = (_str_query(name) or str(default)).lower()
     if raw not in ("true", "false"):
         raise RequestError(
             HTTPStatus.BAD_REQUEST, "invalid_request", f"query.{name}", "use true or false"
@@ -744,9 +767,21 @@ def get_iterations(run_id: str) -> Response[str]:
         ) from None
     if page is None:
         raise RequestError(
-            HTTPStatus.NOT_FOUND, "not_found", "query.step", f"run {run_id} has no step {step!r}"
+            HTTPStatus.NOT_FOUND, "not_found", "query.step", _no_step_yet(run_id, step)
         )
     return _json(HTTPStatus.OK, page)
+
+
+def _no_step_yet(run_id: str, step: str) -> str:
+    """Why a run has no record of ``step``: not started yet, or not one of its steps
+    (then the ones it has are named: a 404 names what exists)."""
+    ctx = bootstrap.services()
+    run = ctx.store.get_run(run_id)
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    if step in compiled.graph.predecessors:
+        return f"run {run_id} has no step {step!r} yet: it has not started"
+    known = [s.id for s in compiled.definition.steps]
+    return f"run {run_id} has no step {step!r}{step_choices(step, known)}"
 
 
 @app.get("/runs/<run_id>/replay")
@@ -767,6 +802,8 @@ def get_replay(run_id: str) -> Response[str]:
         replay = replay_input(bootstrap.services(), run_id, step, attempt)
     except DefinitionError as exc:  # the service names its arguments (step, attempt)
         raise _in_query(exc) from None
+    except UnknownStep as exc:  # 404 at the query's step, as iterations answer it
+        raise RequestError(HTTPStatus.NOT_FOUND, "not_found", "query.step", str(exc)) from None
     return _json(HTTPStatus.OK, replay.as_json())
 
 

@@ -37,6 +37,7 @@ from podium.adapters.sqlite.db import HomeLocked, waiting_at_most
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
 from podium.local.home_busy import REQUEST_WAIT_MS, RETRY_AFTER_S, busy_body, busy_headers
+from podium.local.http_requests import BodyRefused, query_parameters, read_body
 from podium.local.runtime import LocalRuntime
 from podium.local.same_origin import refusal
 from podium.service.api_requests import RequestError, bounded_int, check_run_id, check_workflow_name
@@ -44,7 +45,6 @@ from podium.service.console_files import SECURITY_HEADERS
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
 DEFAULT_PORT = 8321
-MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's limit on a request
 KEPT_EVENTS = 10_000  # what the engine published, kept in memory once routed
 ADOPT_EVERY_S = 1.0  # messages other processes left on the home are taken over this soon
 SWEEP_EVERY_S = 60.0  # as the deployed stack's scheduled sweeper
@@ -74,7 +74,7 @@ def api_event(
     """The API Gateway HTTP API (payload v2) event for a request, as the IAM-authorized
     route sends it to the api function."""
     path, _, query = target.partition("?")
-    params = urllib.parse.parse_qs(query, keep_blank_values=True)
+    params = query_parameters(query)
     try:
         text, encoded = body.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -86,7 +86,7 @@ def api_event(
         "rawPath": urllib.parse.unquote(path),
         "rawQueryString": query,
         # v2 joins repeated query parameters and headers with commas, names lowercased.
-        "queryStringParameters": {k: ",".join(v) for k, v in params.items()} or None,
+        "queryStringParameters": params or None,
         "headers": lower,
         "requestContext": {
             "accountId": account,
@@ -543,15 +543,11 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
             if refused is not None:
                 self._error(403, refused)
                 return
-            raw_length = self.headers.get("Content-Length") or "0"
-            if not (raw_length.isascii() and raw_length.isdigit()):
-                self._error(400, f"Content-Length {raw_length[:40]!r} is not a byte count")
+            try:  # Content-Length or chunked, as API Gateway reads them
+                body = read_body(self.headers, self.rfile)
+            except BodyRefused as exc:
+                self._error(int(exc.status), exc.message)
                 return
-            length = int(raw_length)
-            if length > MAX_BODY_BYTES:
-                self._error(413, f"a body is at most {MAX_BODY_BYTES:,} bytes")
-                return
-            body = self.rfile.read(length) if length else b""
             path, _, query = self.path.partition("?")
             if self.command in ("GET", "HEAD") and (
                 path in ("/", "/index.html") or path.startswith("/static/")
@@ -568,9 +564,8 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
                     headers = {"content-type": "application/json", "Allow": "GET"}
                     self._send(405, headers, json.dumps(refused).encode())
                     return
-                # A name given twice: its values joined, as the deployed API reads them.
-                flat = {k: ",".join(v) for k, v in urllib.parse.parse_qs(query).items()}
-                status, data = server.console_view(path, flat)
+                # As the deployed API reads them: a blank value kept, repeated ones joined.
+                status, data = server.console_view(path, query_parameters(query))
                 payload = json.dumps(data, default=str).encode()
                 # 503: the home is locked by another process (the body says so).
                 sent = busy_headers() if status == 503 else {"content-type": "application/json"}

@@ -2,7 +2,9 @@
 
 Every decision is one transaction on the workflow's slots (see adapters/dynamo_slots.py):
 a start enqueues the run, then admits the oldest queued runs while slots are free; a run
-that ends gives its slot back and admits the next. Semantics: docs/run-strategies.md.
+that ends gives its slot back and admits the next (under last_only the newest, the
+older queued ones discarded: runs queued before a switch to it). Semantics:
+docs/run-strategies.md.
 
 An admission moves the run's sweeper check to a start's horizon in the same
 transaction (core/engine/checks.py ``admitted_check``): an admitter that dies before it
@@ -18,7 +20,7 @@ after it: it gives back, without blocking, the slot of every holder that has end
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from podium.core.dsl.models import Strategy, WorkflowDefinition
 from podium.core.engine.checks import admitted_check
@@ -63,11 +65,18 @@ def admit_run(ctx: Services, run: RunRecord, defn: WorkflowDefinition) -> RunRec
 
 
 def admit_next(ctx: Services, workflow: str) -> list[str]:
-    """Admit the oldest queued runs while the active version's limit allows."""
+    """Admit the oldest queued runs while the active version's limit allows. Under
+    last_only, only the newest run is admitted: the older queued ones are discarded
+    first (``discard_replaced``), never started only to be stopped by the replacement
+    pass that would follow (runs queued under another strategy, before a switch)."""
     # Only the active version's number is read: its definition is cached per version.
     defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
     strict = defn.strategy is Strategy.STRICT_SEQUENTIAL
     slots = ctx.store.run_slots()
+    if defn.strategy is Strategy.LAST_ONLY and len(slots.queued(workflow, 2)) > 1:
+        # One queued run is the newest already (a holder newer than it holds the one
+        # slot last_only has): only a queue of two or more pays the pass's reads.
+        discard_replaced(ctx, workflow)
     admitted: list[str] = []
     # Bounded: a GONE entry (admitted or dropped by a racing writer) leaves the queue in
     # the same transaction, so each pass makes progress.
@@ -89,11 +98,65 @@ def admit_next(ctx: Services, workflow: str) -> list[str]:
     return admitted
 
 
+@dataclass(frozen=True, slots=True)
+class Newest:
+    """last_only's winner among a workflow's runs, queued or holding a slot: the newest
+    by creation time, then id (``key``); and the holders read before the queue was
+    trimmed (``lifecycle.supersede`` stops those older than the winner)."""
+
+    key: tuple[int, str]
+    holders: frozenset[str]
+
+    @property
+    def run_id(self) -> str:
+        return self.key[1]
+
+
+def discard_replaced(ctx: Services, workflow: str) -> Newest | None:
+    """last_only: every queued run but the newest run of the workflow (queued or holding
+    a slot) is DISCARDED, never started; returns that newest (None: no run queued or
+    holding). Every pass over the same candidates agrees on one winner, whatever order
+    concurrent passes run in. A holder whose run is gone (deleted by hand, expired) is
+    no candidate: its slot is as good as free (``supersede`` and the sweeper give it
+    back)."""
+    slots = ctx.store.run_slots()
+    queued = slots.queued(workflow, 1000)
+    holders = frozenset(slots.state(workflow).holders)
+    candidates = [(e.created_at, e.run_id) for e in queued]
+    ages = (holder_age(ctx, holder) for holder in sorted(holders))
+    candidates += [age for age in ages if age is not None]
+    if not candidates:
+        return None
+    newest = Newest(max(candidates), holders)
+    now = ctx.now()
+    for entry in queued:
+        if entry.run_id != newest.run_id:
+            dropped = slots.drop_queued(
+                entry,
+                RunStatus.DISCARDED,
+                f"replaced by newer run {newest.run_id} (run_strategy last_only)",
+                now,
+            )
+            if dropped:  # it ended before it started: no run_ended
+                publish_run_status(ctx, ctx.store.get_run(entry.run_id))
+    return newest
+
+
+def holder_age(ctx: Services, holder: str) -> tuple[int, str] | None:
+    """A slot holder's place among last_only's candidates: (created_at, run id); None
+    when its run is gone."""
+    try:
+        return ctx.store.get_run(holder).created_at, holder
+    except RunNotFound:
+        return None
+
+
 def on_activated(ctx: Services, workflow: str) -> list[str]:
     """A version became active: a block left by a strict_sequential failure does not
     hold a workflow whose active strategy is another one (it would come back, unread
     till then, with a later switch back to strict_sequential); and its limit may let
-    queued runs start. Idempotent."""
+    queued runs start (a switch to last_only discards all queued runs but the newest:
+    ``admit_next``). Idempotent."""
     defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
     if defn.strategy is not Strategy.STRICT_SEQUENTIAL:
         slots = ctx.store.run_slots()

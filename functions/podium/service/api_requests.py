@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import json
 import re
 import zlib
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from podium.core.dsl.errors import DefinitionError, Issue, request_issues
+from podium.core.dsl.errors import DefinitionError, Issue, did_you_mean, request_issues
 from podium.core.dsl.load import (
     MAX_DEFINITION_CHARS,
     MAX_DOCUMENT_DEPTH,
@@ -88,14 +90,21 @@ def decode_body(
             f"content-encoding {encoding!r} is not supported; use gzip or none",
         )
     try:
-        return raw.decode("utf-8")
+        # utf-8-sig: a byte order mark (a Windows editor's .json) is skipped, as RFC 8259
+        # 8.1 lets a parser do; json.loads refuses it ("Unexpected UTF-8 BOM").
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RequestError(
             HTTPStatus.BAD_REQUEST,
             "invalid_body",
             "body",
-            f"the body is not valid UTF-8 (byte {exc.start}); send UTF-8 text",
+            # utf-8-sig counts from after the BOM; the caller counts from the body's start
+            f"the body is not valid UTF-8 (byte {exc.start + _bom_bytes(raw)}); send UTF-8 text",
         ) from None
+
+
+def _bom_bytes(raw: bytes) -> int:
+    return len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
 
 
 def _too_large(size: int) -> RequestError:
@@ -156,6 +165,8 @@ def _invalid_body(message: str) -> RequestError:
 def parse_json_body(text: str | None) -> Any:
     """JSON with bounded nesting, no lone surrogates and no key given twice in an object
     (the parser kept the last value and dropped the others); None for an empty body."""
+    if text is not None:  # text not from decode_body may still start with its BOM
+        text = text.removeprefix("\ufeff")
     if text is None or not text.strip():
         return None
     try:
@@ -228,6 +239,18 @@ def bounded_int(name: str, raw: str, low: int, high: int) -> int:
             [Issue(f"query.{name}", f"must be an integer from {low} to {high}, got {raw[:40]!r}")]
         )
     return value
+
+
+MAX_NAMED_STEPS = 20  # an answer names a few steps, not a workflow's 100,000
+
+
+def step_choices(step: str, known: Sequence[str]) -> str:
+    """What a 404 for an unknown step adds (docs/operations.md, Limits: naming what
+    exists): `` (did you mean 'b'?); one of: a, b`` with at most MAX_NAMED_STEPS names."""
+    shown = ", ".join(known[:MAX_NAMED_STEPS])
+    more = len(known) - MAX_NAMED_STEPS
+    listed = f"{shown} and {more:,} more" if more > 0 else shown or "none"
+    return f"{did_you_mean(step, known)}; one of: {listed}"
 
 
 def check_workflow_name(name: str, place: str = "path.name") -> None:
@@ -335,6 +358,14 @@ class RollbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class NoBodyRequest(BaseModel):
+    """The body of a route that takes none (or ``{}``): ``POST /workflows/{name}/unblock``,
+    ``.../triggers/{trigger}/enable`` and ``/disable``. They did not read it: ``{`` was
+    acted on, and ``{"enabled": false}`` sent to /enable enabled the trigger."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class BreakpointRequest(BaseModel):
     """``POST /workflows/{name}/breakpoints``'s body: {"action": "set", "step"[,
     "iteration"]} or {"action": "clear"[, "step"[, "iteration"]]}. An unknown field is
@@ -398,5 +429,24 @@ def parse_breakpoint(body: Any) -> BreakpointRequest:
             "action": "must be 'set' or 'clear'",
             "step": "must be a step id",
             "iteration": "must be an iteration index (0 or more)",
+        },
+    )
+
+
+def parse_unblock(body: Any) -> NoBodyRequest:
+    """An empty body: unblock lets the queue of a strict_sequential workflow move on."""
+    return _parse_body(NoBodyRequest, body, {})
+
+
+def parse_trigger_switch(body: Any, enable: bool) -> NoBodyRequest:
+    """An empty body: the route says what is done (``enabled`` refused naming the other
+    route, for a caller who meant it as the new state)."""
+    verb, other = ("enable", "disable") if enable else ("disable", "enable")
+    return _parse_body(
+        NoBodyRequest,
+        body,
+        {
+            "enabled": f"{verb} takes no body: it {verb}s the trigger; to {other} it,"
+            f" POST /workflows/{{name}}/triggers/{{trigger}}/{other}"
         },
     )

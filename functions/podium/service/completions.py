@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from podium.core.engine.errors import RunNotFound
+from podium.core.engine.left_work import left_work
 from podium.core.engine.plans import Reclaim, plan_reclaim
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import StepStatus
@@ -23,7 +24,13 @@ from podium.service.lifecycle import (
     in_ended_run,
 )
 from podium.service.loops import count_ended_child
-from podium.service.runtimes.base import Attempt, KeepsResults, RedoesStarts, StartAgain
+from podium.service.runtimes.base import (
+    Attempt,
+    KeepsResults,
+    RedoesStarts,
+    StartAgain,
+    SubmitsWork,
+)
 
 log = logging.getLogger("podium.completions")
 
@@ -32,6 +39,13 @@ def _waiting_attempt(
     ctx: Services, run_id: str, step: str, number: int
 ) -> tuple[Attempt, StepRecord] | None:
     """The attempt a late completion names, if it is still the one running."""
+    read = _read_step(ctx, run_id, step)
+    return _still_waiting(ctx, *read, number) if read is not None else None
+
+
+def _read_step(ctx: Services, run_id: str, step: str) -> tuple[RunRecord, StepRecord | None] | None:
+    """The run and the step a late completion names (None: the run is gone). A step of
+    an ended run is ended too, if it was not (``in_ended_run``): read before that."""
     try:
         run = ctx.store.get_run(run_id)
     except RunNotFound:
@@ -40,14 +54,20 @@ def _waiting_attempt(
         log.warning("completion of %s/%s dropped: run %s is gone", run_id, step, run_id)
         return None
     if run.status.terminal:
-        in_ended_run(ctx, run, step)
-        return None
-    record = ctx.store.get_step(run_id, step)
+        return run, in_ended_run(ctx, run, step)
+    return run, ctx.store.get_step(run_id, step)
+
+
+def _still_waiting(
+    ctx: Services, run: RunRecord, record: StepRecord | None, number: int
+) -> tuple[Attempt, StepRecord] | None:
+    if run.status.terminal:
+        return None  # in_ended_run ended the step (or found it ended)
     if record is None or record.status is not StepStatus.RUNNING or record.attempt != number:
         return None  # late or twice: that attempt is already closed
-    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     started = record.started_at if record.started_at is not None else ctx.now()
-    attempt = Attempt(run, spec, step, number, started, record=record)
+    attempt = Attempt(run, spec, record.step, number, started, record=record)
     return with_params_or_none(ctx, attempt), record
 
 
@@ -77,12 +97,35 @@ def on_done(ctx: Services, msg: messages.Done) -> Claimed | None:
 
 
 def on_poll(ctx: Services, msg: messages.PollStep) -> Claimed | None:
-    found = _waiting_attempt(ctx, msg.run, msg.step, msg.attempt)
+    read = _read_step(ctx, msg.run, msg.step)
+    if read is None:
+        return None
+    found = _still_waiting(ctx, *read, msg.attempt)
     if found is None:
+        _stop_left_work(ctx, *read, msg.attempt)
         return None
     attempt, record = found
     result = ctx.runtime_for(attempt.spec).poll(ctx, attempt)
     return apply_result(ctx, attempt, result, record.retry_counts, inline=_ON_EVENT_QUEUE)
+
+
+def _stop_left_work(ctx: Services, run: RunRecord, record: StepRecord | None, number: int) -> None:
+    """The net under an external start's own check (runtimes/external.py): a poll that
+    finds its attempt ended other than SUCCEEDED stops the attempt's work again. A stop
+    whose ``terminate`` came before the work was submitted, or whose worker died
+    between the step's end and that ``terminate``, left it running, billed, with
+    nobody else to stop it. Idempotent (work that ended is not there to stop); no read
+    beyond the poll's own, and nothing for other step types."""
+    if record is None or not left_work(record.status, record.attempt, number):
+        return
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    runtime = ctx.runtime_for(spec)
+    if not isinstance(runtime, SubmitsWork):
+        return
+    started = record.started_at if record.started_at is not None else ctx.now()
+    reason = record.reason if record.attempt == number else None  # why it ended
+    attempt = Attempt(run, spec, record.step, number, started)
+    runtime.stop_left_work(ctx, attempt, reason or f"attempt {number} has ended")
 
 
 def reclaim(ctx: Services, run: RunRecord, record: StepRecord) -> Claimed | None:

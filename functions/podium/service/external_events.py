@@ -12,6 +12,7 @@ counted (``ExternalEventsUnmatched``) and dropped.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -75,13 +76,50 @@ def _batch_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
 
 
 def _batch_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
-    out = {k: detail[k] for k in ("jobId", "jobName", "status", "statusReason") if k in detail}
-    container = detail.get("container")
-    if isinstance(container, Mapping):
-        out["container"] = {
-            k: container[k] for k in ("exitCode", "reason", "logStreamName") if k in container
-        }
+    """What ``batch_job_outcome`` reads, as a poll's DescribeJobs gives it: who ended the
+    job (``isTerminated``, ``isCancelled``: an operator's stop, not the code's exit 143),
+    and the exit codes of a single-container job (``container``), of a multi-container
+    one (``ecsProperties`` / ``taskProperties``), and of its attempts."""
+    out = {k: detail[k] for k in _BATCH_FIELDS if k in detail}
+    out.update(_batch_exits(detail))
+    ecs = detail.get("ecsProperties")
+    if isinstance(ecs, Mapping) and "taskProperties" in ecs:
+        out["ecsProperties"] = {"taskProperties": _batch_tasks(ecs["taskProperties"])}
+    attempts = detail.get("attempts")
+    if isinstance(attempts, list):
+        out["attempts"] = [_batch_exits(a) for a in attempts if isinstance(a, Mapping)]
     return out
+
+
+_BATCH_FIELDS = ("jobId", "jobName", "status", "statusReason", "isTerminated", "isCancelled")
+_BATCH_CONTAINER_FIELDS = ("exitCode", "reason", "logStreamName")
+
+
+def _batch_exits(part: Mapping[str, Any]) -> dict[str, Any]:
+    """The containers of a job, or of one of its attempts: ``container`` and
+    ``taskProperties``, each container cut to its exit code, reason and log stream."""
+    out: dict[str, Any] = {}
+    container = part.get("container")
+    if isinstance(container, Mapping):
+        out["container"] = _batch_container(container)
+    if "taskProperties" in part:
+        out["taskProperties"] = _batch_tasks(part["taskProperties"])
+    return out
+
+
+def _batch_tasks(tasks: Any) -> list[dict[str, Any]]:
+    trimmed = []
+    for task in tasks if isinstance(tasks, list) else []:
+        containers = task.get("containers") if isinstance(task, Mapping) else None
+        listed = containers if isinstance(containers, list) else []
+        trimmed.append(
+            {"containers": [_batch_container(c) for c in listed if isinstance(c, Mapping)]}
+        )
+    return trimmed
+
+
+def _batch_container(container: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: container[k] for k in _BATCH_CONTAINER_FIELDS if k in container}
 
 
 def _glue_key(ctx: Services, detail: Mapping[str, Any]) -> str | None:
@@ -105,12 +143,16 @@ def _sfn_trim(detail: Mapping[str, Any]) -> dict[str, Any]:
     details = detail.get("outputDetails")
     included = details.get("included", True) if isinstance(details, Mapping) else True
     # A big output would overflow the message: the runtime reads it from the execution.
-    if output is not None and included and len(str(output)) <= MAX_EVENT_OUTPUT_CHARS:
+    # Measured as the queue message carries it (JSON, ASCII-escaped: a non-ASCII
+    # character is up to 12 bytes, a quote 2), not in characters.
+    if output is not None and included and len(json.dumps(output)) <= MAX_EVENT_OUTPUT_BYTES:
         out["output"] = output
     return out
 
 
-MAX_EVENT_OUTPUT_CHARS = 64 * 1024
+# Well under a queue message's 256 KiB, with the rest of the detail (its ARNs, a cause
+# of up to 32 Ki characters) beside it.
+MAX_EVENT_OUTPUT_BYTES = 64 * 1024
 
 ROUTES: dict[tuple[str, str], Route] = {
     ("aws.ecs", "ECS Task State Change"): Route("ecs_task", _ecs_key, _ecs_trim),

@@ -35,7 +35,7 @@ from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.expr import ExpressionError
 from podium.service import messages
-from podium.service.admission import release_slot
+from podium.service.admission import discard_replaced, holder_age, release_slot
 from podium.service.attempt_records import record_error, stored, with_result_for
 from podium.service.bindings import render_step_params
 from podium.service.context import Services
@@ -54,7 +54,7 @@ from podium.service.permits import (
     release_all,
     wake_head,
 )
-from podium.service.run_events import publish_run_status, run_status_event
+from podium.service.run_events import run_status_event
 from podium.service.runtimes.base import Attempt, Done, Failed, KeepsResults
 from podium.service.signal_waiters import wait_ended
 from podium.service.step_events import publish_step
@@ -210,41 +210,31 @@ def stop_run(
 
 def supersede(ctx: Services, workflow: str) -> None:
     """last_only: the newest run (by creation time, then id) replaces every other run of
-    the workflow, queued or active.
+    the workflow, queued (DISCARDED: ``admission.discard_replaced``) or active (STOPPED).
 
     Every start makes this same pass over the same candidates, so concurrent starts agree
     on one winner whatever order they run in: an older start never stops a newer run, and
-    a start that finds a newer run discards itself."""
-    slots = ctx.store.run_slots()
-    queued = slots.queued(workflow, 1000)
-    holders = list(slots.state(workflow).holders)
-    candidates = [(e.created_at, e.run_id) for e in queued]
-    for holder in holders:
-        candidates.append((ctx.store.get_run(holder).created_at, holder))
-    if not candidates:
+    a start that finds a newer run discards itself. A holder whose run is gone is no
+    candidate: its slot is given back, as the sweeper gives it back."""
+    newest = discard_replaced(ctx, workflow)
+    if newest is None:
         return
-    newest = max(candidates)
-    winner = newest[1]
-    now = ctx.now()
-    for entry in queued:
-        if entry.run_id != winner:
-            dropped = slots.drop_queued(
-                entry,
-                RunStatus.DISCARDED,
-                f"replaced by newer run {winner} (run_strategy last_only)",
-                now,
-            )
-            if dropped:  # it ended before it started: no run_ended
-                publish_run_status(ctx, ctx.store.get_run(entry.run_id))
     # Holders are read again after the drops: a run admitted between the queue's read
     # and its drop (the drop finds it gone) holds a slot by now, and is older than the
     # winner. A holder newer than the winner started after this pass read: it is left
     # alone (its own start's pass decides).
-    for holder in sorted(set(holders) | set(slots.state(workflow).holders)):
-        if holder == winner:
+    slots = ctx.store.run_slots()
+    for holder in sorted(newest.holders | set(slots.state(workflow).holders)):
+        if holder == newest.run_id:
             continue
-        if (ctx.store.get_run(holder).created_at, holder) < newest:
-            stop_run(ctx, holder, f"stopped: replaced by newer run {winner} (last_only)")
+        age = holder_age(ctx, holder)
+        if age is None:
+            # Its run is gone: nothing would ever release the slot but the sweeper, a
+            # minute away; given back now (the sweeper's same call), the winner that
+            # the admission after this pass lets in starts at once.
+            slots.release(workflow, holder, block=False)
+        elif age < newest.key:
+            stop_run(ctx, holder, f"stopped: replaced by newer run {newest.run_id} (last_only)")
 
 
 def release_run_permits(ctx: Services, run: RunRecord) -> None:
@@ -572,10 +562,11 @@ def on_run_deadline(ctx: Services, run_id: str) -> RunRecord | None:
     return ended
 
 
-def in_ended_run(ctx: Services, run: RunRecord, step: str) -> None:
+def in_ended_run(ctx: Services, run: RunRecord, step: str) -> StepRecord | None:
     """A message for a step of an ended run: the step (queued for a permit, claimed
     just before the run ended, or whose worker died) must not stay unfinished nor hold
-    anything; and the run's follow-ups are redone if a crash cut them short."""
+    anything; and the run's follow-ups are redone if a crash cut them short. Returns
+    the step as read (before this ended it, if it did)."""
     # Only this step: a late message per step of a failed 10,000-step run must not list
     # the whole run each time. Steps created in the instant the run ended, with no
     # message of their own, are ended by the run's ended_check a lease later.
@@ -592,6 +583,7 @@ def in_ended_run(ctx: Services, run: RunRecord, step: str) -> None:
             emit = messages.Emit(run.run_id, owed.step, owed.attempt)
             ctx.event_queue.send(messages.encode(emit))
     run_ended(ctx, run)  # a no-op once settled
+    return record
 
 
 def _owed_emits(ctx: Services, run: RunRecord, record: StepRecord) -> list[StepRecord]:

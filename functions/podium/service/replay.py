@@ -16,11 +16,17 @@ from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
 from podium.core.expr import ExpressionError
 from podium.core.ports import FunctionRunner, Invocation
+from podium.service.api_requests import step_choices
 from podium.service.attempts import with_params
 from podium.service.bindings import resolve_output
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt
 from podium.service.runtimes.lambda_fn import lambda_event
+
+
+class UnknownStep(NotFound):
+    """A step the run's workflow does not have (a 404 naming those it has, as logs and
+    iterations answer one; it was a 400)."""
 
 
 class StepNotReached(NotFound):
@@ -51,9 +57,9 @@ class ReplayInput:
 def replay_input(ctx: Services, run_id: str, step: str, attempt: int | None = None) -> ReplayInput:
     run = ctx.store.get_run(run_id)
     compiled = ctx.definitions.get(run.workflow, run.version)
-    if step not in compiled.graph.predecessors:
-        known = ", ".join(s.id for s in compiled.definition.steps)
-        raise DefinitionError([Issue("step", f"no step {step!r} in run {run_id}; one of: {known}")])
+    if step not in compiled.graph.predecessors:  # 404, as logs and iterations answer it
+        known = [s.id for s in compiled.definition.steps]
+        raise UnknownStep(f"no step {step!r} in run {run_id}{step_choices(step, known)}")
     spec = compiled.step(step)
     if spec.type != "lambda":
         raise DefinitionError(
@@ -125,4 +131,11 @@ def same_outcome(recorded: dict[str, Any], replayed: dict[str, Any]) -> bool:
     return failed_too and bool(recorded.get("error_type") == replayed["error_type"])
 
 
-__all__ = ["ReplayInput", "StepNotReached", "replay_input", "run_again", "same_outcome"]
+__all__ = [
+    "ReplayInput",
+    "StepNotReached",
+    "UnknownStep",
+    "replay_input",
+    "run_again",
+    "same_outcome",
+]

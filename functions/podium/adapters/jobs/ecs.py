@@ -42,11 +42,12 @@ class EcsTasks:
         self._lock = threading.Lock()
 
     def start(self, request: JobRequest) -> JobOutcome:
+        spec = request.spec
         try:
             arns = self._task_arns(request)
         except Exception as exc:
             if not is_transient_error(exc):
-                return asked_failed("ECS ListTasks", exc)  # refused for good: fails
+                return asked_failed(_on_cluster("ListTasks", spec), exc)  # for good: fails
             # Throttled (or the service down): whether the attempt's task exists is not
             # known, and RunTask's clientToken (the attempt's) keeps it to one task
             # either way: started, rather than left to a poll that would find nothing.
@@ -54,7 +55,6 @@ class EcsTasks:
             arns = []
         if arns:
             return self._described(request, arns)  # started before: the same task
-        spec = request.spec
         kwargs: dict[str, Any] = {
             "cluster": spec.cluster,
             "taskDefinition": spec.task_definition,
@@ -95,7 +95,7 @@ class EcsTasks:
                 return self._described(request, started)  # the token ran them: ours
             # A 5xx or a lost answer may come after ECS started the task: it is polled
             # (holding its permits) and found by the attempt key, or not.
-            return start_failed("ECS RunTask", exc)
+            return start_failed(_run_task(spec), exc)
         tasks = resp.get("tasks") or []
         if not tasks:
             return JobOutcome(Phase.FAILED, error=ecs_run_failures(resp.get("failures") or []))
@@ -105,7 +105,7 @@ class EcsTasks:
         try:
             arns = self._task_arns(request)
         except Exception as exc:
-            return asked_failed("ECS ListTasks", exc)  # throttled: ask again later
+            return asked_failed(_on_cluster("ListTasks", request.spec), exc)  # throttled: later
         return self._described(request, arns) if arns else None
 
     def _task_arns(self, request: JobRequest) -> list[str]:
@@ -126,7 +126,7 @@ class EcsTasks:
         try:
             tasks = self._ecs.describe_tasks(cluster=spec.cluster, tasks=arns[:1]).get("tasks")
         except Exception as exc:
-            return asked_failed("ECS DescribeTasks", exc)  # throttled: ask again later
+            return asked_failed(_on_cluster("DescribeTasks", spec), exc)  # throttled: later
         if not tasks:
             return running(arns[0])
         return ecs_task_outcome(tasks[0], spec.container)
@@ -189,6 +189,16 @@ class EcsTasks:
             f"#logsV2:log-groups/log-group/{_console_quote(options['awslogs-group'])}"
             f"/log-events/{_console_quote(stream)}"
         )
+
+
+# ECS's messages name nothing ("Cluster not found.", "Unable to describe task
+# definition."): the call's label names what the step asked for.
+def _on_cluster(operation: str, spec: Any) -> str:
+    return f"ECS {operation} (cluster '{spec.cluster}')"
+
+
+def _run_task(spec: Any) -> str:
+    return f"ECS RunTask (task definition '{spec.task_definition}', cluster '{spec.cluster}')"
 
 
 def _token_tasks(exc: BaseException) -> list[str]:

@@ -30,6 +30,7 @@ from podium.core.engine.external import (
     JobOutcome,
     Phase,
     glue_run_outcome,
+    is_transient,
     run_created_ms,
     running,
 )
@@ -145,9 +146,37 @@ class GlueJobs:
         if found is None or found.phase is not Phase.RUNNING or not found.handle:
             return
         try:
-            self._glue.batch_stop_job_run(JobName=request.spec.job_name, JobRunIds=[found.handle])
+            resp = self._glue.batch_stop_job_run(
+                JobName=request.spec.job_name, JobRunIds=[found.handle]
+            )
         except Exception as exc:
             raise_if_transient(exc)
+            return
+        _raise_if_refused(request.spec.job_name, resp.get("Errors") or [])
+
+
+class StopRefused(Exception):
+    """BatchStopJobRun answered, and refused to stop a run for a reason that may pass
+    (the service's fault, throttled, a concurrent change): raised so stop_work asks
+    again."""
+
+
+def _raise_if_refused(job_name: str, errors: list[Any]) -> None:
+    """BatchStopJobRun does not raise for a run it will not stop: it answers 200 and
+    lists the run in ``Errors``. A transient refusal is raised (asked again, counted as
+    ExternalStopFailed); any other (the run ended already, not found) is logged and
+    dropped, as ``raise_if_transient`` does with a call that raised."""
+    transient = []
+    for error in errors:
+        detail = (error.get("ErrorDetail") or {}) if isinstance(error, dict) else {}
+        code = str(detail.get("ErrorCode") or "")
+        said = f"{error.get('JobRunId')}: {code}: {detail.get('ErrorMessage') or ''}"
+        if code and is_transient(code):
+            transient.append(said)
+        else:
+            log.warning("stop of Glue job %s run refused, not retried: %s", job_name, said)
+    if transient:
+        raise StopRefused(f"Glue BatchStopJobRun of {job_name}: " + "; ".join(transient))
 
 
 def _started_ms(run: dict[str, Any]) -> int | None:

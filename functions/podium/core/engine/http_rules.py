@@ -111,10 +111,34 @@ def retryable_status(status: int) -> bool:
     return not (300 <= status < 500) or status in (408, 429)
 
 
+# A secret's value shorter than this is left in place: it would blank out ordinary
+# text (and says little).
+MIN_SECRET_CHARS = 4
+
+
+def without_secrets(text: str, secrets: Iterable[tuple[str, str]]) -> str:
+    """``text`` with each secret's value (``(name, value)`` pairs) replaced by its name:
+    a server may echo the request's credentials in an error body, and the step's error
+    is stored, shown and published. The value as JSON writes it inside a string too
+    (a body quoted as JSON escapes quotes, backslashes and non-ASCII)."""
+    for name, value in secrets:
+        forms = {value, value.strip(), json.dumps(value)[1:-1], json.dumps(value.strip())[1:-1]}
+        for part in sorted(forms, key=len, reverse=True):
+            if len(part) >= MIN_SECRET_CHARS:
+                text = text.replace(part, f"<secret '{name}'>")
+    return text
+
+
 def judge(
-    status: int, body: Any, headers: Mapping[str, str], success: str | None
+    status: int,
+    body: Any,
+    headers: Mapping[str, str],
+    success: str | None,
+    secrets: Iterable[tuple[str, str]] = (),
 ) -> StepError | None:
-    """None when the response is a success; else the step's error."""
+    """None when the response is a success; else the step's error. ``secrets`` (name,
+    value) are taken out of the quoted body and location before they are cut to their
+    excerpt: a secret cut by the excerpt's end would not be found whole after."""
     failed = not 200 <= status < 300
     held = ""  # what the success expression said, when it was given
     if success is not None:
@@ -145,8 +169,10 @@ def judge(
     if not failed:
         return None
     message = f"HTTP {status}{held}"
+    secrets = tuple(secrets)
     location = headers.get("location") if 300 <= status < 400 else None
     if location:
+        location = without_secrets(location, secrets)
         message += (
             f": redirected to {location[:BODY_EXCERPT_CHARS]}, and redirects are not"
             " followed; write that URL in the step (and add its host to the allow-list if"
@@ -154,7 +180,7 @@ def judge(
         )
     elif body is not None:  # an empty body is no excerpt (not the JSON literal null)
         excerpt = body if isinstance(body, str) else json.dumps(body, default=str)
-        excerpt = excerpt[:BODY_EXCERPT_CHARS]
+        excerpt = without_secrets(excerpt, secrets)[:BODY_EXCERPT_CHARS]
         if excerpt:
             message += f": {excerpt}"
     return StepError.of(

@@ -153,6 +153,17 @@ class KeepsResults(Protocol):
 
 
 @runtime_checkable
+class SubmitsWork(Protocol):
+    """A runtime whose attempts submit work that runs apart from Podium (an ECS task, a
+    Batch job, a Glue run, an execution): a stop racing the submit can leave it running,
+    so a late poll that finds its attempt ended stops it again (core/engine/left_work.py)."""
+
+    def stop_left_work(self, ctx: Services, attempt: Attempt, reason: str) -> None:
+        """Stop whatever work the ended ``attempt`` submitted (idempotent)."""
+        ...
+
+
+@runtime_checkable
 class RedoesStarts(Protocol):
     """A runtime whose start, cut short by its worker's death, is redone by a later look
     (``StartAgain``). Two looks can find it cut short at once (a poll and the claim

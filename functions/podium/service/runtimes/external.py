@@ -12,13 +12,15 @@ sfn_execution).
   otherwise transiently (a 5xx, a lost answer, maybe followed by a throttled try) may
   have started the work: the backend reports it running, so the attempt polls, holding
   its permits, and ``find`` by the same key settles it (a new attempt would use a new
-  key, and orphan the work);
+  key, and orphan the work). A start that submitted work reads its step: an attempt a
+  stop ended meanwhile (its ``terminate`` may have found nothing yet) stops that work;
 - ``on_event``: a state-change event routed to the attempt (service/external_events.py)
   carries the work's state; an ended state closes the attempt, another one waits on;
 - ``poll``: the safety net (a lost or late event): the backend finds the work by the
   attempt key and reports its state; work not found (a crash between the claim and the
   start) fails the attempt as a platform error, so a new attempt starts it. Polls back
-  off with the attempt's age;
+  off with the attempt's age. A poll that finds its attempt ended other than SUCCEEDED
+  stops its work again (service/completions.py: the net under the start's own check);
 - ``terminate``: stop, kill and timeouts stop the work. The attempt has ended by then,
   so no message of its own would bring a failed stop back: a stop the service refused
   transiently (throttled, unavailable) is asked again by a ``stop_work`` timer, with
@@ -36,6 +38,7 @@ from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.engine.external import JobOutcome, Phase, poll_after_seconds
+from podium.core.engine.left_work import left_work
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.step_error import StepError, platform_error, user_error
 from podium.core.expr import ExpressionError
@@ -80,7 +83,28 @@ class ExternalJobRuntime:
         outcome = backend.start(request)
         if outcome.phase is Phase.NOT_STARTED:
             return GiveBack(outcome.error or self._not_started())
-        return self._result(ctx, attempt, backend, request, outcome)
+        result = self._result(ctx, attempt, backend, request, outcome)
+        if isinstance(result, Poll) and self._ended_while_starting(ctx, attempt):
+            return Waiting()  # nothing to wait for: whoever ended the attempt closed it
+        return result
+
+    def _ended_while_starting(self, ctx: Services, attempt: Attempt) -> bool:
+        """Submitted work of an attempt that a stop (a kill, a timeout) ended meanwhile:
+        the stop's ``terminate`` may have come between this start's look-up and its
+        submit, finding nothing, so the work would run on (billed) with nobody to stop
+        it. The step is read once it has been submitted (a consistent read): ended by
+        then, the work is stopped here; still RUNNING, a stop that ends it comes after
+        the submit, and finds the work. One read per external start, none for other
+        step types."""
+        record = ctx.store.get_step(attempt.run.run_id, attempt.step)
+        status, current = (record.status, record.attempt) if record else (None, 0)
+        if not left_work(status, current, attempt.number):
+            return False
+        assert record is not None
+        reason = record.reason if current == attempt.number else None  # why it ended
+        log.info("stopping the %s work of %s: its attempt ended", self.kind, attempt.key)
+        self.terminate(ctx, attempt, reason or f"attempt {attempt.number} has ended")
+        return True
 
     def on_event(self, ctx: Services, attempt: Attempt, event: Mapping[str, Any]) -> Result:
         detail = event.get("detail")
@@ -123,6 +147,9 @@ class ExternalJobRuntime:
 
     def child_runs(self, ctx: Services, run: RunRecord, record: StepRecord) -> list[str]:
         return []  # no child runs
+
+    def stop_left_work(self, ctx: Services, attempt: Attempt, reason: str) -> None:
+        self.terminate(ctx, attempt, reason)
 
     def terminate(self, ctx: Services, attempt: Attempt, reason: str) -> None:
         backend = self._backend(ctx)

@@ -18,6 +18,7 @@ from podium.core.engine.http_rules import (
     parse_body,
     too_large,
     transport_error,
+    without_secrets,
 )
 from podium.core.engine.outputs import OUTPUT_ERROR, output_problem
 from podium.core.engine.records import RunRecord, StepRecord
@@ -112,7 +113,7 @@ class HttpRuntime:
             problem: str | None = "the response body nests too deep to read"
         else:
             problem, _ = output_problem(parsed, "the response body")
-        error = judge(reply.status, parsed, reply.headers, spec.success)
+        error = judge(reply.status, parsed, reply.headers, spec.success, [secret] if secret else [])
         if error is not None:
             return Failed(_without_secret(error, secret))
         if problem is not None:  # NaN (Python's json.dumps writes it), too deep
@@ -159,17 +160,12 @@ def _secret(ctx: Services, auth: Any) -> str:
 
 
 def _without_secret(error: StepError, secret: tuple[str, str] | None) -> StepError:
-    """``error`` with the auth secret's value replaced by its name: a server may echo the
-    request's credentials in an error body (whose excerpt is the message), and the
-    error is stored, shown and published. Only a failed call pays the replace."""
+    """``error`` with the auth secret's value replaced by its name (a transport error's
+    text, and whatever of it ``judge`` did not quote). Only a failed call pays the
+    replace."""
     if secret is None:
         return error
-    name, value = secret
-    message = error.message
-    # A value of a few characters would blank out ordinary text (and says little).
-    for part in sorted({value, value.strip()}, key=len, reverse=True):
-        if len(part) >= 4:
-            message = message.replace(part, f"<secret '{name}'>")
+    message = without_secrets(error.message, [secret])
     return error if message == error.message else replace(error, message=message)
 
 
