@@ -163,7 +163,7 @@ def test_a_loop_param_named_like_a_built_in_is_refused(name: str) -> None:
         ),
         (
             foreach_doc({"region": "a-${1}"}),
-            "steps[0].over.region: 'a-${1}' gives str, not a list",
+            "steps[0].over.region: 'a-${1}' gives string, not a list",
         ),
     ],
 )

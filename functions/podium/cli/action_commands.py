@@ -9,7 +9,9 @@ Locally the action is applied to the home, and the commands that let steps start
 ``podium run`` does, unless ``--no-wait`` (a ``podium dev`` on the same home runs it
 then). Remotely they call ``POST /runs/{id}/actions`` and ``POST /runs/{id}/steps/actions``.
 Exit codes: 0 done, 1 refused (409: the status and what is allowed are printed) or not
-found, 2 a usage problem.
+found, 2 a usage problem: the action's, locally and remotely alike, whether or not the
+command then ran the run on here (how the run ended is printed, and is ``final_status``
+with --json; ``podium runs show RUN`` exits 1 for a run that failed).
 """
 
 from __future__ import annotations
@@ -235,10 +237,16 @@ def _local_run_action(
         if wait and not result.repeated:
             body["final_status"] = _run_on(local, target, body, as_json)
     _print(body, as_json)
-    if wait and body.get("final_status") and not as_json:  # --json: in the body alone
-        _out().print(
-            f"run {target} {body['final_status']}: podium runs show {target}", highlight=False
-        )
+    _said_how_the_run_ended(target, body, as_json)
+
+
+def _said_how_the_run_ended(run_id: str, body: dict[str, Any], as_json: bool) -> None:
+    """After running the run on here (``final_status``: only when the command waited for
+    it), how it ended. The exit code stays the action's (0: done), as on a stack, where
+    the command does not wait: the run's own is ``podium runs show``'s."""
+    final = body.get("final_status")
+    if final and not as_json:  # --json: in the body alone
+        _out().print(f"run {run_id} {final}: podium runs show {run_id}", highlight=False)
 
 
 def _run_on(local: _Local, run_id: str, body: dict[str, Any], as_json: bool) -> str:
@@ -483,6 +491,7 @@ def _local_step_action(
         if wait and not result.repeated:
             body["final_status"] = _run_on(local, run_id, body, as_json)
     _print(body, as_json)
+    _said_how_the_run_ended(run_id, body, as_json)
 
 
 def replay_attempt(

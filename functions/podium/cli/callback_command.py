@@ -97,7 +97,7 @@ def callback_command(
     if as_json:
         _print_json(result)
         return
-    Console(soft_wrap=True).print(
+    Console(soft_wrap=True, markup=False).print(
         f"{result.get('accepted')} sent to {result.get('run_id')} / {result.get('step')}"
         f" (attempt {result.get('attempt')})",
         highlight=False,

@@ -10,12 +10,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from podium.cli.inputs import local_functions, local_stand_ins
 from podium.cli.local_home import creatable_home
 from podium.cli.target_options import home_directory
 
-errors = Console(stderr=True, soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True, markup=False)  # a home path is text
 
 
 def dev_command(
@@ -65,7 +66,7 @@ def dev_command(
         try:
             server = DevServer(runtime, port=port)
         except OSError as exc:
-            errors.print(f"[red]cannot listen on 127.0.0.1:{port}: {exc.strerror}[/red]")
+            errors.print(Text(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}", style="red"))
             raise typer.Exit(2) from None
         if print_events:
             from podium.local.event_printer import print_events_of
@@ -77,7 +78,7 @@ def dev_command(
         scheduled = ticker.prime()
         ticker.start()
         where = getattr(runtime, "home", None) or f"{runtime.store_kind} (not kept on exit)"
-        errors.print(f"[bold]podium dev[/bold] on [cyan]{server.url}[/cyan]")
+        errors.print(Text.assemble(("podium dev", "bold"), " on ", (server.url, "cyan")))
         errors.print(f"  console   {server.url}/")
         errors.print(f"  API       {server.url}  (podium push/start --endpoint {server.url})")
         errors.print(f"  state     {where}")

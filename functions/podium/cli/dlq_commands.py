@@ -57,7 +57,7 @@ _NEEDS = (
 
 
 def _out() -> Console:
-    return Console(soft_wrap=True)
+    return Console(soft_wrap=True, markup=False)  # dead letters hold anyone's text
 
 
 @contextmanager

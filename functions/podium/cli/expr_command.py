@@ -75,20 +75,20 @@ def _case_files(paths: list[str]) -> list[Path]:
 def _run_case_files(paths: list[str], as_json: bool, out: Console, err: Console) -> int:
     files = _case_files(paths)
     if not files:
-        err.print("[red]no case files given[/red]")
+        err.print(Text("no case files given", style="red"))
         return 2
     results = []
     for path in files:
         try:
             cases = json.loads(read_text(path))
         except (OSError, UnreadableFile, json.JSONDecodeError) as exc:
-            err.print(f"[red]cannot read {path}: {exc}[/red]")
+            err.print(Text(f"cannot read {path}: {exc}", style="red"))
             return 2
         except RecursionError:  # Python's parser gives up about 1,000 levels down
             err.print(Text(f"{path}: JSON nested too deep to read; flatten it", style="red"))
             return 2
         if not isinstance(cases, list):
-            err.print(f"[red]{path}: expected a JSON list of cases[/red]")
+            err.print(Text(f"{path}: expected a JSON list of cases", style="red"))
             return 2
         results.extend(run_cases(cases, path.name))
     summary = summarize(results)
@@ -111,7 +111,7 @@ def _run_case_files(paths: list[str], as_json: bool, out: Console, err: Console)
     out.print(table)
     for s in summary.values():
         for r in s.failures:
-            out.print(f"[red]✗[/red] {r.file} {r.section}/{r.name}: {r.detail}", markup=True)
+            out.print(Text.assemble(("✗", "red"), f" {r.file} {r.section}/{r.name}: {r.detail}"))
     return 0 if data["failed"] == 0 else 1
 
 
@@ -137,13 +137,16 @@ def expr_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Evaluate an expression and print the result as JSON, or run conformance cases."""
-    out = Console()
-    err = Console(stderr=True)
+    # No markup: file names, expressions and case details are text ("[1, 2]" is a list).
+    out = Console(markup=False)
+    err = Console(stderr=True, markup=False)
     items = args or []
     if cases:
         raise typer.Exit(_run_case_files(items, as_json, out, err))
     if len(items) != 1:
-        err.print("[red]give exactly one expression (quote it), or use --cases FILE...[/red]")
+        err.print(
+            Text("give exactly one expression (quote it), or use --cases FILE...", style="red")
+        )
         raise typer.Exit(2)
     source = items[0]
     bindings = _bindings(bind or [])

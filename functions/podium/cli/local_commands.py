@@ -135,11 +135,17 @@ def list_runs(
     before = runs_page_token(next_page)  # exit 2 for a token of no such list
     with Home(home_dir) as home:
         if not home.exists:
-            if as_json:
+            # Every run of a home where nothing ran: none. A workflow named: not there,
+            # as a named workflow the home lacks below.
+            if as_json and workflow is None:
                 _print_json({"runs": []})
             else:
                 print_missing_home(home)
+            if workflow is not None:
+                raise typer.Exit(1)
             return
+        if workflow is not None:
+            _known_workflow(home, workflow)
         since_ms = parse_since(since, home.clock.now_ms()) if since is not None else None
         runs = home.store.search_runs(
             workflow, statuses=wanted, since=since_ms, tags=tags, limit=limit + 1, before=before
@@ -160,6 +166,19 @@ def list_runs(
         out.print(_all_runs_table(body["runs"], out.width))
     if more and not as_json and more_hint is not None:
         _err().print(more_hint(body["next"]), style="dim", highlight=False)
+
+
+def _known_workflow(home: Home, workflow: str) -> None:
+    """A workflow the home has; else "not found" with what it has (the nearest), exit 1,
+    as the other local commands and the API's 404 say it (it listed "no runs of TYPO in
+    HOME yet", exit 0, as if the workflow existed and had not run)."""
+    from podium.core.engine.errors import WorkflowNotFound
+
+    try:
+        home.store.active_version(workflow)
+    except WorkflowNotFound as exc:
+        _err().print(Text(str(exc), style="bold red"), highlight=False)
+        raise typer.Exit(1) from None
 
 
 def runs_page_token(token: str | None) -> tuple[int, str] | None:
@@ -203,7 +222,7 @@ def _all_runs_table(runs: list[dict[str, Any]], width: int = 200) -> Any:
             _ms(_elapsed(r.get("started_at"), r.get("ended_at"))),
         ]
         if with_error:
-            cells.append(r.get("error") or "")
+            cells.append(Text(r.get("error") or ""))  # a str cell is markup
         table.add_row(*cells)
     if with_error or not failed:
         return table
@@ -338,7 +357,7 @@ def show_step(
             _ms(queued),
             timestamp(a["started_at"]),
             _ms(took),
-            a["error"] or "",
+            Text(a["error"] or ""),
         )
     out.print(table)
     if loop is not None:
@@ -388,7 +407,11 @@ def iterations_table(loop: dict[str, Any], run_id: str, page: LoopPage | None = 
     for it in loop["iterations"]:
         values = values_text(it["values"])
         table.add_row(
-            str(it["index"]), values, it["status"], _ms(it["duration_ms"]), it["error"] or ""
+            str(it["index"]),
+            Text(values),
+            it["status"],
+            _ms(it["duration_ms"]),
+            Text(it["error"] or ""),
         )
     if loop["next"] is not None:
         kept = ""

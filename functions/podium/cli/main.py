@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import sys
 import time
@@ -80,9 +81,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# soft_wrap: messages stay on one line, so they can be grepped and piped.
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
+# soft_wrap: messages stay on one line, so they can be grepped and piped. No markup: what
+# is printed holds paths, outputs and errors, where "[/x]" or "[old]" is text (cli/output).
+console = Console(soft_wrap=True, markup=False)
+errors = Console(stderr=True, soft_wrap=True, markup=False)
 
 
 def _version() -> str:
@@ -130,7 +132,7 @@ def _read(path: Path) -> str:
     try:
         return read_text(path)
     except FileNotFoundError as exc:
-        errors.print(f"[red]cannot read {path}: {exc.strerror}[/red]")
+        errors.print(Text(f"cannot read {path}: {exc.strerror}", style="red"), highlight=False)
         raise typer.Exit(2) from None
     except UnreadableFile as exc:
         errors.print(Text(str(exc), style="red"))
@@ -138,7 +140,7 @@ def _read(path: Path) -> str:
 
 
 def _print_issues(path: Path, exc: DefinitionError) -> None:
-    errors.print(f"[bold red]{path}: {len(exc.issues)} problem(s)[/bold red]")
+    errors.print(Text(f"{path}: {len(exc.issues)} problem(s)", style="bold red"), highlight=False)
     for issue in exc.issues:
         errors.print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
 
@@ -161,7 +163,12 @@ def validate(
             _print_issues(path, exc)
             bad += 1
             continue
-        console.print(f"[green]✓[/green] {path}: workflow '{defn.name}', {len(defn.steps)} steps")
+        console.print(
+            Text.assemble(
+                ("✓", "green"), f" {path}: workflow '{defn.name}', {len(defn.steps)} steps"
+            ),
+            highlight=False,
+        )
         # Both read podium.toml: one that does not parse is one note, not two.
         for note in dict.fromkeys([*_function_notes(path, defn), *_stand_in_notes(path, defn)]):
             console.print(Text.assemble(("  note ", "yellow"), note), highlight=False)
@@ -284,15 +291,23 @@ def run(
     from podium import bootstrap
 
     if backend not in ("sqlite", "moto", "memory"):
-        errors.print(f"[red]--backend '{backend}': use sqlite, moto or memory[/red]")
+        errors.print(Text(f"--backend '{backend}': use sqlite, moto or memory", style="red"))
         raise typer.Exit(2)
     if home is not None and backend != "sqlite":
         # It was ignored: the run went nowhere the user would look for it.
         errors.print(
-            f"[red]--home keeps the run in a local home, but --backend {backend} keeps"
-            " nothing: drop --home, or --backend to use the home[/red]"
+            Text(
+                f"--home keeps the run in a local home, but --backend {backend} keeps"
+                " nothing: drop --home, or --backend to use the home",
+                style="red",
+            )
         )
         raise typer.Exit(2)
+    if event is not None:
+        # Read before anything is made: a missing event file is a usage problem, said as
+        # a missing workflow file is (exit 2), not after the home was made and the
+        # definition pushed (its read error came raw, exit 1).
+        _read(event)
     with ExitStack() as stack:
         with _interrupted_before_the_run():
             from rich.live import Live
@@ -379,7 +394,10 @@ def run(
             if where is not None
             else "nothing is kept (--backend moto/memory)"
         )
-        errors.print(f"[yellow]interrupted: run {view.run.run_id} is not over; {kept}[/yellow]")
+        errors.print(
+            Text(f"interrupted: run {view.run.run_id} is not over; {kept}", style="yellow"),
+            highlight=False,
+        )
         raise typer.Exit(130)
     if as_json:
         sys.stdout.write(json.dumps(render.view_json(view), indent=2, default=str) + "\n")
@@ -389,21 +407,29 @@ def run(
         )
         for s in view.steps:
             if s.step in _sinks(defn) and s.output is not None:
-                console.print(f"[bold]{s.step} output:[/bold]")
-                console.print(
-                    s.output if isinstance(s.output, str) else json.dumps(s.output, indent=2)
-                )
+                console.print(Text(f"{s.step} output:", style="bold"))
+                if isinstance(s.output, str):  # as the step returned it
+                    console.print(Text(s.output), highlight=False)
+                else:
+                    console.print(json.dumps(s.output, indent=2))
         if where is not None:
-            home_flag = f" --home {where}" if home is not None else ""
+            # Quoted for a shell: the hint is a command to paste (a home may hold a space).
+            home_flag = f" --home {shlex.quote(str(where))}" if home is not None else ""
             errors.print(
-                f"[dim]kept in {where / bootstrap.HOME_DB}: podium runs show"
-                f" {view.run.run_id}{home_flag}[/dim]",
+                Text(
+                    f"kept in {where / bootstrap.HOME_DB}: podium runs show"
+                    f" {view.run.run_id}{home_flag}",
+                    style="dim",
+                ),
                 highlight=False,
             )
             if logged:
                 errors.print(
-                    f"[dim]output of {', '.join(logged[:5])}{' ...' if len(logged) > 5 else ''}:"
-                    f" podium runs logs {view.run.run_id}{home_flag}[/dim]",
+                    Text(
+                        f"output of {', '.join(logged[:5])}{' ...' if len(logged) > 5 else ''}:"
+                        f" podium runs logs {view.run.run_id}{home_flag}",
+                        style="dim",
+                    ),
                     highlight=False,
                 )
     raise typer.Exit(0 if view.run.status.complete else 1)

@@ -1,7 +1,10 @@
 """What every CLI command prints with: one place.
 
 Consoles are made per command (not at import), so their width follows the current
-terminal and environment.
+terminal and environment. They read no markup: what they print is mostly what users and
+their steps wrote (errors, outputs, paths, names), where "[/dev/sda1]" is text, not a
+closing tag (a MarkupError traceback) and "[old]" not a style (silently dropped). Style
+goes in ``Text`` and ``style=``.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from rich.console import Console
 
 
 def out() -> Console:
-    """A console on stdout (no wrapping: lines can be grepped and piped)."""
-    return Console(soft_wrap=True)
+    """A console on stdout (no wrapping: lines can be grepped and piped; no markup)."""
+    return Console(soft_wrap=True, markup=False)
 
 
 def err() -> Console:
-    """A console on stderr (no wrapping)."""
-    return Console(stderr=True, soft_wrap=True)
+    """A console on stderr (no wrapping, no markup)."""
+    return Console(stderr=True, soft_wrap=True, markup=False)
 
 
 def print_json(body: Any) -> None:

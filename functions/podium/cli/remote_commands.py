@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import shlex
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from rich.text import Text
@@ -91,16 +91,25 @@ def push(
         _print_json(body)
     elif body.get("created") and active != body["version"]:
         _out().print(
-            f"[green]✓[/green] pushed {body['name']} v{body['version']}, not active (v{active}"
-            f" is): podium workflows activate {body['name']} {body['version']}",
+            Text.assemble(
+                ("✓", "green"),
+                f" pushed {body['name']} v{body['version']}, not active (v{active}"
+                f" is): podium workflows activate {body['name']} {body['version']}",
+            ),
             highlight=False,
         )
     elif body.get("created"):
-        _out().print(f"[green]✓[/green] pushed {body['name']} v{body['version']}", highlight=False)
+        _out().print(
+            Text.assemble(("✓", "green"), f" pushed {body['name']} v{body['version']}"),
+            highlight=False,
+        )
     elif body.get("reactivated"):  # identical to the latest version, which was not active
         _out().print(
-            f"[green]✓[/green] {body['name']} v{body['version']} unchanged, active again"
-            f" (was v{body.get('previous')})",
+            Text.assemble(
+                ("✓", "green"),
+                f" {body['name']} v{body['version']} unchanged, active again"
+                f" (was v{body.get('previous')})",
+            ),
             highlight=False,
         )
     else:
@@ -143,15 +152,40 @@ def start(
         if tags:
             request["tags"] = tags
         run = client.post_json(f"/workflows/{quote(workflow)}/runs", request)
+        if run.get("status") == "QUEUED" and "waiting" not in run and not as_json:
+            run = {**run, "waiting": _why_queued(client, run["run_id"])}
     if as_json:
         _print_json(run)
         return
-    _out().print(
-        f"[green]✓[/green] started run {run['run_id']} of {run['workflow']} v{run['version']} "
-        f"({run['status'].lower()})",
-        highlight=False,
-    )
+    _out().print(_start_line(run), highlight=False)
     _out().print(f"  podium runs show {run['run_id']}", style="dim", highlight=False)
+
+
+def _start_line(run: dict[str, Any]) -> Text:
+    """What became of the start: its run strategy may have queued the run, or discarded
+    it (first_only, another run active): not "✓ started" then, and why. The request
+    was done either way (exit 0): the run is recorded, as the strategy decided."""
+    what = f"run {run['run_id']} of {run['workflow']} v{run['version']}"
+    status = str(run.get("status"))
+    if status == "DISCARDED":
+        why = str(run.get("reason") or "").removeprefix("discarded: ")
+        return Text(f"{what} discarded, not started" + (f": {why}" if why else ""), "yellow")
+    if status == "QUEUED":
+        waits = run.get("waiting")
+        return Text(f"{what} queued, not started yet" + (f": {waits}" if waits else ""), "yellow")
+    return Text.assemble(("✓", "green"), f" started {what} ({status.lower()})")
+
+
+def _why_queued(client: Any, run_id: str) -> str | None:
+    """Why a QUEUED run waits (its place, who holds the slots): the start's answer does
+    not say it, the run's view does (one small read; None when it cannot be had)."""
+    from podium.cli.remote import RemoteError
+
+    try:
+        waiting = client.get(f"/runs/{quote(run_id)}", {"limit": 1})["run"].get("waiting")
+    except (RemoteError, KeyError, TypeError):
+        return None
+    return str(waiting) if waiting else None
 
 
 runs_app = typer.Typer(
@@ -526,19 +560,84 @@ def unblock(
     if uses_local_home(home, stack, endpoint, profile):
         from podium.cli.local_home import local_home_services
         from podium.service.admission import unblock as unblock_locally
+        from podium.service.admission import waiting_reason
 
         with local_home_services(home) as services:
             services.store.active_version(workflow)  # NotFound names an unknown workflow
+            blocked_by = services.store.run_slots().state(workflow).blocked_by
             body: dict[str, Any] = {"admitted": unblock_locally(services, workflow)}
+            queued = services.store.run_slots().queued(workflow, _QUEUE_READ)
+            left = _Left(len(queued), len(queued) == _QUEUE_READ, None, blocked_by)
+            if queued and not as_json:
+                next_run = services.store.get_run(queued[0].run_id)
+                left = left._replace(waiting=waiting_reason(services, next_run))
     else:
         with reporting_remote_errors(workflow):
-            body = target.connect().post_json(f"/workflows/{quote(workflow)}/unblock", {})
+            client = target.connect()
+            body = client.post_json(f"/workflows/{quote(workflow)}/unblock", {})
+            left = _left_remotely(client, workflow, body) if not as_json else _Left(0)
     if as_json:
         _print_json(body)
     else:
-        admitted = body.get("admitted") or []
-        started = f"; started {', '.join(admitted)}" if admitted else "; nothing was waiting"
-        _out().print(f"unblocked {workflow}{started}", highlight=False)
+        _out().print(_unblock_line(workflow, body.get("admitted") or [], left), highlight=False)
+
+
+_QUEUE_READ = 100
+"""Queued runs ``podium unblock`` counts (past it: "100 or more")."""
+_UNKNOWN = object()
+"""The API's answer did not say whether the queue was blocked."""
+
+
+class _Left(NamedTuple):
+    """What an unblock left: runs still queued (``more``: at least that many), why the
+    next one waits, and the failed run that blocked the queue (None: not blocked;
+    ``_UNKNOWN``: an API answer that does not say)."""
+
+    queued: int
+    more: bool = False
+    waiting: str | None = None
+    blocked_by: object = _UNKNOWN
+
+
+def _left_remotely(client: Any, workflow: str, body: dict[str, Any]) -> _Left:
+    """The runs still queued after a stack's unblock and why the oldest waits: the
+    unblock's answer names only the runs it admitted, so two small reads (the QUEUED
+    runs, the oldest's view); ``blocked_by`` when the answer has it."""
+    blocked_by = body.get("blocked_by", _UNKNOWN)
+    page = client.get(
+        f"/workflows/{quote(workflow)}/runs", {"status": "QUEUED", "limit": _QUEUE_READ}
+    )
+    runs = page.get("runs") or []
+    if not runs:
+        return _Left(0, blocked_by=blocked_by)
+    oldest = runs[-1]["run_id"]  # newest first: the last is the next to be admitted
+    view = client.get(f"/runs/{quote(oldest)}", {"limit": 1})
+    waiting = (view.get("run") or {}).get("waiting")
+    return _Left(len(runs), bool(page.get("next")), waiting, blocked_by)
+
+
+def _unblock_line(workflow: str, admitted: list[str], left: _Left) -> str:
+    """What an unblock did: "unblocked" only when the queue was blocked (or, as a
+    stack's answer does not say, when the unblock started a run); the runs it started;
+    the runs that still wait and why (behind active runs: nothing blocked them);
+    "nothing was waiting" only when nothing was. (It said "unblocked WF; nothing was
+    waiting" with a run queued behind a running one.)"""
+    if left.blocked_by is _UNKNOWN:  # a stack's answer: a run started, so one was held
+        head = f"unblocked {workflow}" if admitted else f"{workflow}: no run started"
+    elif left.blocked_by is None:
+        head = f"{workflow} was not blocked"
+    else:
+        head = f"unblocked {workflow} (blocked by failed run {left.blocked_by})"
+    parts = [head]
+    if admitted:
+        parts.append(f"started {', '.join(admitted)}")
+    if left.queued:
+        count = f"{left.queued}{' or more' if left.more else ''}"
+        verb = "run still waits" if left.queued == 1 and not left.more else "runs still wait"
+        parts.append(f"{count} {verb}" + (f" ({left.waiting})" if left.waiting else ""))
+    elif not admitted:
+        parts.append("nothing was waiting")
+    return "; ".join(parts)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,9 @@
 
 ``render`` draws local ``RunView`` records; these helpers draw the same tables from the
 JSON that ``handlers.api`` returns, so ``podium runs show`` looks like ``podium run``.
-Unknown statuses (a newer server) are shown unstyled rather than rejected.
+Unknown statuses (a newer server) are shown unstyled rather than rejected. What users and
+their steps wrote (errors, reasons, outputs, values) goes in as ``Text``: a ``str`` cell
+is rich markup, where "[/dev/sda1]" is a traceback and "[old]" vanishes.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def runs_table(workflow: str, runs: Iterable[Mapping[str, Any]]) -> Table:
             str(r.get("trigger") or ""),
             timestamp(r.get("created_at")),
             _ms(_elapsed(r.get("started_at"), r.get("ended_at"))),
-            r.get("error") or "",
+            Text(r.get("error") or ""),
         )
     return table
 
@@ -120,10 +122,10 @@ def step_table(run: Mapping[str, Any], steps: list[Mapping[str, Any]]) -> Table:
             str(s.get("attempts", 0)),
             _ms(_elapsed(t0, s.get("started_at"))),
             _ms(s.get("duration_ms")),
-            s.get("error") or s.get("reason") or "",
+            Text(s.get("error") or s.get("reason") or ""),
         ]
         if with_output:
-            cells.append(_compact(s.get("output")))
+            cells.append(Text(_compact(s.get("output"))))
         table.add_row(*cells)
     if hidden:
         table.caption = f"{hidden} more steps not shown (use --json for all)"

@@ -80,7 +80,7 @@ def parse_signal_params(pairs: list[str]) -> dict[str, str | int]:
 
 
 def _err() -> Console:
-    return Console(stderr=True, soft_wrap=True)
+    return Console(stderr=True, soft_wrap=True, markup=False)  # names and errors: text
 
 
 @signal_app.command("send")
@@ -131,7 +131,7 @@ def send(
         return
     what = "sent" if result.get("created") else "already sent (the same signal)"
     Console(soft_wrap=True).print(
-        f"[green]✓[/green] signal {result['name']} {what}: {result['signal_id']}",
+        Text.assemble(("✓", "green"), f" signal {result['name']} {what}: {result['signal_id']}"),
         highlight=False,
     )
     _print_failed(result.get("failed") or [])

@@ -85,12 +85,14 @@ def list_command(
         return
     table = Table("trigger", "kind", "rule", "state", "last fired", "last failure")
     for t in body["triggers"]:
-        state = "[green]on[/green]" if t["enabled"] else "[yellow]off[/yellow]"
+        state = Text("on", "green") if t["enabled"] else Text("off", "yellow")
         if t.get("backfills_paused"):
-            state += ", [yellow]backfills paused[/yellow]"
+            state.append(", ").append("backfills paused", "yellow")
         failure = t.get("last_failure")
         failed = Text(f"{failure['at']}: {failure['error']}", style="red") if failure else "-"
-        table.add_row(t["id"], t["kind"], t["rule"], state, t.get("last_fired") or "-", failed)
+        # The rule as written (an event pattern's "[...]", a cron's "?"): Text, not markup.
+        rule = Text(str(t["rule"]))
+        table.add_row(t["id"], t["kind"], rule, state, t.get("last_fired") or "-", failed)
     _out().print(table)
 
 
@@ -281,6 +283,12 @@ def backfill_command(
     _print_summary(summary)
 
 
+# What makes a home (podium push goes to a deployed stack, never to the home), or reads
+# another: as the local store's "not found" and the read commands say it.
+_NO_HOME_YET = (
+    "run the workflow here first (podium run FILE), or pass --home, --stack or --endpoint"
+)
+
 _OPTIONS = {
     "from": "--from",
     "to": "--to",
@@ -324,7 +332,7 @@ def _act_on_backfills(
     if uses_local_home(home, target.stack, target.endpoint, target.profile):
         where = home_directory(home)
         if not (where / bootstrap.HOME_DB).exists():
-            _err().print(Text(f"no local home at {where}: push the workflow first", "red"))
+            _err().print(Text(f"no local home at {where}: {_NO_HOME_YET}", "red"))
             raise typer.Exit(1)
         with LocalRuntime(store="sqlite", home=where) as rt:
             try:
@@ -374,7 +382,7 @@ def _local_backfill(home: Path | None, workflow: str, request: Any, wait: bool) 
 
     where = home_directory(home)
     if not (where / bootstrap.HOME_DB).exists():
-        _err().print(Text(f"no local home at {where}: push or run the workflow first", "red"))
+        _err().print(Text(f"no local home at {where}: {_NO_HOME_YET}", "red"))
         raise typer.Exit(1)
     sys.path.insert(0, os.getcwd())
     mapping = local_functions(Path.cwd(), None)

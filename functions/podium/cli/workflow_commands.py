@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from podium.cli.inputs import MAX_NUMBER
-from podium.cli.local_home import local_home_services
+from podium.cli.local_home import Home, local_home_services, print_missing_home
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
 from podium.cli.output import print_json as _print_json
@@ -82,6 +82,14 @@ def list_workflows(
 ) -> None:
     """Every workflow with its active version."""
     target = _Target(home, stack, endpoint, profile, region, aws_profile)
+    if target.local and not Home(home).exists:
+        # A home where nothing ran has no workflow: an empty list, exit 0, as `podium
+        # runs list` says it (it was exit 1; a command naming a workflow still is).
+        if as_json:
+            _print_json({"workflows": []})
+        else:
+            print_missing_home(Home(home))
+        return
     if target.local:
         with _local(home) as ctx:
             listed = [{"name": n, "active_version": v} for n, v in ctx.store.list_workflows()]

@@ -82,17 +82,31 @@ def read_body(headers: Message, rfile: BufferedIOBase, limit: int = MAX_BODY_BYT
     return body
 
 
+# What a chunked body may carry besides its data, beyond the allowance of each chunk.
+NON_DATA_BYTES = 16 * 1024
+
+
 def _read_chunked(rfile: BufferedIOBase, limit: int) -> bytes:
     """RFC 9112 7.1: size lines in hex (extensions ignored), each chunk and its CRLF, a
     last chunk of size 0 and the trailer section (read and dropped)."""
     body = bytearray()
+    # What is read besides data (size lines, extensions, CRLFs), less an allowance per
+    # chunk: past NON_DATA_BYTES a body is refused, as Go's net/http does
+    # (CVE-2023-39326): 4 KiB size lines for one-byte chunks would make a 10 MiB body
+    # tens of GiB on the wire.
+    excess = 0
     while True:
-        size_text = _line(rfile, "a chunk size").split(b";", 1)[0].strip(b" \t")
+        line = _line(rfile, "a chunk size")
+        size_text = line.split(b";", 1)[0].strip(b" \t")
         if not _CHUNK_SIZE.fullmatch(size_text):
             raise _bad_chunk(f"chunk size {size_text[:20]!r} is not hexadecimal")
         size = int(size_text, 16)
         if size == 0:
             break
+        excess += len(line) + 4 - min(size, 2**20) * 2 - 16  # its line and two CRLFs
+        excess = max(excess, 0)
+        if excess > NON_DATA_BYTES:
+            raise _bad_chunk("too much besides data (chunk extensions, tiny chunks)")
         if len(body) + size > limit:
             raise _too_large(limit)
         chunk = rfile.read(size)

@@ -16,6 +16,7 @@ from podium.core.engine.errors import NotFound
 from podium.core.engine.outputs import REF_KEY, is_ref
 from podium.core.engine.records import RunRecord
 from podium.core.expr import ExpressionError
+from podium.core.expr.shown import type_label
 from podium.service.context import CompiledWorkflow, Services
 
 log = logging.getLogger("podium.bindings")
@@ -165,7 +166,7 @@ class EdgeConditions:
         except ExpressionError as exc:
             return self._fail(succ, exc.message)
         if not isinstance(value, bool):
-            return self._fail(succ, f"must be true or false, got {type(value).__name__}")
+            return self._fail(succ, f"must be true or false, got {type_label(value)}")
         return value
 
     def _fail(self, succ: str, message: str) -> bool:

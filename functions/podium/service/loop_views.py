@@ -99,6 +99,15 @@ def _own_values(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in ("index", "parent")}
 
 
+def iteration_error(run: RunRecord) -> str | None:
+    """What went wrong in an iteration's run: its error, or, for a STOPPED one, why it
+    stopped. A stopped run has no error of its own: why it stopped (its loop failed
+    fast, an operator stopped it with a reason, a fence) is what its loop must say."""
+    if run.error is None and run.status is RunStatus.STOPPED:
+        return run.reason
+    return run.error
+
+
 def iteration_view(run: RunRecord, held_at: str | None = None) -> dict[str, Any]:
     """``held_at``: the step of the iteration a breakpoint holds (``held_at_breakpoints``):
     its run goes on RUNNING while it waits for a person to resume that step."""
@@ -121,9 +130,7 @@ def iteration_view(run: RunRecord, held_at: str | None = None) -> dict[str, Any]
             if run.ended_at is not None and run.started_at is not None
             else None
         ),
-        # A stopped iteration has no error of its own: why it stopped (its loop failed
-        # fast, an operator stopped the run, a fence) is what the column must say.
-        "error": run.reason if run.error is None and run.status is RunStatus.STOPPED else run.error,
+        "error": iteration_error(run),
         "held_at": held_at,
     }
 

@@ -36,6 +36,12 @@ def retry_failed(ctx: Services, run: RunRecord, record: StepRecord, why: str) ->
     or the run ended before the retry could hold it open."""
     if not _hold_run_open(ctx, run.run_id, record.step):
         return False
+    changes = {"due_at": ctx.now(), "reason": why, "lease_until": None}
+    if ctx.definitions.get(run.workflow, run.version).step(record.step).type == "subworkflow":
+        # A retry asked for after the fix (a new version of the called workflow pushed)
+        # resolves the version again: the one the step's first attempt recorded binds
+        # only the step's own retries (runtimes/subworkflow.py).
+        changes["loop"] = None
     try:
         ctx.store.transition_step(
             run.run_id,
@@ -43,7 +49,7 @@ def retry_failed(ctx: Services, run: RunRecord, record: StepRecord, why: str) ->
             expected=frozenset({record.status}),
             attempt=record.attempt,
             to=StepStatus.RETRY_WAIT,
-            changes={"due_at": ctx.now(), "reason": why, "lease_until": None},
+            changes=changes,
         )
     except StepConflict:
         return False

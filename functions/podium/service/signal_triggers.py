@@ -39,6 +39,7 @@ from podium.core.engine.trigger_index import (
     signal_route,
 )
 from podium.core.expr import ExpressionError, compile_expression
+from podium.core.expr.shown import type_label
 from podium.service.context import Services
 from podium.service.triggers import (
     event_triggers,
@@ -483,7 +484,7 @@ def _first_set(
                     # As an edge's `when`: anything but true or false (a payload's 1, a
                     # null) is the condition's mistake, said, not a set passed over
                     # silently (the trigger would never fire, and nothing would say why).
-                    raise ExpressionError(f"must be true or false, got {type(held).__name__}")
+                    raise ExpressionError(f"must be true or false, got {type_label(held)}")
             except ExpressionError as exc:
                 if failed is None:  # once per arrival: a store write each
                     failed = _failed(ctx, workflow, tid, f"triggers.{tid}.signal.condition: {exc}")

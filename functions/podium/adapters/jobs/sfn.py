@@ -114,7 +114,9 @@ class SfnExecutions:
                 return throttled_start("StartExecution", exc)  # nothing started: given back
             return start_failed("StartExecution", exc)
         arn = str(resp["executionArn"])
-        if ":express:" in arn:  # its type was not known (DescribeStateMachine denied)
+        if kind == UNKNOWN_TYPE and _resource_type(arn) == "express":  # DescribeStateMachine
+            # was denied: the execution's ARN tells (arn:aws:states:R:A:express:M:N:I; a
+            # STANDARD machine may be named "express": arn:aws:states:R:A:execution:...)
             error = express_refused(spec.state_machine, started=True)
             return JobOutcome(Phase.FAILED, arn, {"execution_arn": arn}, error)
         return running(arn)
@@ -186,3 +188,9 @@ class SfnExecutions:
             self._sfn.stop_execution(executionArn=arn, cause=reason[:32768])
         except Exception as exc:
             raise_if_transient(exc)
+
+
+def _resource_type(arn: str) -> str:
+    """An execution ARN's resource type: ``execution`` (STANDARD) or ``express``."""
+    parts = arn.split(":")
+    return parts[5] if len(parts) > 5 else ""

@@ -1142,12 +1142,22 @@
     });
     return h("section", { class: "d-sec", id: "detail-iterations" },
       h("h3", {}, "Iterations"),
-      h("div", { class: "it-head" }, h("span", { class: "muted small" }, counts || "none yet"), toggle),
+      h("div", { class: "it-head" }, h("span", { class: "muted small" }, counts || (LOOP_ENDED.has(data.step.status) ? "none" : "none yet")), toggle),
       cells.length ? h("div", { class: "it-grid" }, ...cells)
-        : h("p", { class: "muted", id: "iterations-none" }, runState.failedOnly ? noFailed(page) : "No iteration yet."),
+        : h("p", { class: "muted", id: "iterations-none" }, runState.failedOnly ? noFailed(page) : noIterations(data.step)),
       page.next ? h("button", { class: "btn", id: "iterations-more", onclick: () => { location.hash = runQuery({ from: String(page.next) }); } },
         `Next page (from #${page.next})`) : null,
       runState.iterFrom ? h("button", { class: "btn", id: "iterations-first", onclick: () => { location.hash = runQuery({ from: "" }); } }, "First page") : null);
+  }
+
+  // A loop step that ended without an iteration: "yet" would say some may come. A
+  // foreach over an empty list, or a while whose condition was false at once, succeeds.
+  const LOOP_ENDED = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "SKIPPED", "FAILED_IGNORED"]);
+  function noIterations(st) {
+    if (!LOOP_ENDED.has(st.status)) return "No iteration yet.";
+    if (st.status !== "SUCCEEDED") return "No iterations: the step ended before starting any.";
+    return st.type === "while" ? "No iterations: the condition was false before the first one."
+      : "No iterations: the loop had nothing to iterate over.";
   }
 
   // A page of failed iterations reads up to 5,000 iterations (loop_views.SCAN_LIMIT):

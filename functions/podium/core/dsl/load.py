@@ -442,6 +442,27 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+# The line breaks YAML reads (a str's splitlines also splits at \v, \f and \x1c-\x1e).
+_YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _character_at(text: str, line: int, column: int) -> str | None:
+    """The character at a YAML error's mark (0-based line and column), None past the end."""
+    lines = _YAML_LINE_BREAK.split(text, maxsplit=line + 1)
+    if line >= len(lines) or column >= len(lines[line]):
+        return None
+    return lines[line][column]
+
+
+def _tab_problem(problem: str) -> str:
+    """A tab where YAML wants a token: libyaml (the CSafeLoader) says "found character
+    that cannot start any token" without naming it, and a tab is invisible in most
+    editors, so the message says what it is."""
+    if "tab" in problem.lower():  # "found a tab character that violates indentation"
+        return problem
+    return f"{problem} (a tab: YAML indents with spaces)"
+
+
 @_collector_paused()
 def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
     """YAML is a superset of JSON, but JSON gets JSON's clearer error messages."""
@@ -472,6 +493,8 @@ def parse_document(text: str, source: str = "<definition>") -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        if mark is not None and _character_at(text, mark.line, mark.column) == "\t":
+            problem = _tab_problem(problem)
         raise DefinitionError([Issue(source, f"invalid YAML{where}: {problem}")]) from None
     except _DocumentLimit as exc:
         raise DefinitionError([Issue(source, f"invalid YAML: {exc}")]) from None

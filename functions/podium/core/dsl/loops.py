@@ -14,6 +14,7 @@ from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.dsl.models import Fields, ForeachStep, WhileStep, WorkflowDefinition
 from podium.core.engine.identity import MAX_DEPTH
 from podium.core.engine.loops import LoopError, Space
+from podium.core.expr.shown import type_label
 
 FOREACH_ROOTS = frozenset({"iteration"})
 WHILE_ROOTS = frozenset({"iteration", "state"})
@@ -127,7 +128,7 @@ def _static_space(step: ForeachStep, where: str) -> list[Issue]:
                 issues.append(
                     Issue(
                         path,
-                        f"{value!r} gives {type(given).__name__}, not a list; write a"
+                        f"{value!r} gives {type_label(given)}, not a list; write a"
                         " template giving a list (${podium.range(0, 10)}, ${params.days})",
                     )
                 )

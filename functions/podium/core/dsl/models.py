@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import Enum
+from fractions import Fraction
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
@@ -178,7 +179,9 @@ Seconds = Annotated[
     BeforeValidator(_not_a_boolean),
     Field(description="Seconds, or '90s', '15m', '2h30m'."),
 ]
-PERCENTAGE = r"^(100|[0-9]{1,2}(\.[0-9]+)?)%$"
+# 0% to 100%, decimals allowed ("2.5%", "100.0%"). Anchored for pydantic's pattern (a
+# search); Python reads it with fullmatch, as "$" would take "10%\n".
+PERCENTAGE = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$"
 
 
 def _count_or_percentage(value: Any) -> Any:
@@ -188,12 +191,20 @@ def _count_or_percentage(value: Any) -> Any:
         return value
     if isinstance(value, int) and value >= 0:
         return value
-    if isinstance(value, str) and re.match(PERCENTAGE, value):
+    if isinstance(value, str) and re.fullmatch(PERCENTAGE, value):
         return value
     raise ValueError(
         f"{str(value)[:40]!r} is not a count or a percentage: write a whole number of"
         " failures (3) or a percentage from 0% to 100% ('10%', '2.5%')"
     )
+
+
+def _tolerates_some(value: int | str) -> bool:
+    """Whether ``tolerated_failures`` tolerates any failure: 0 and "0%" (or "0.0%")
+    tolerate none, as every policy but continue does, so either is allowed with any."""
+    if isinstance(value, str):
+        return Fraction(value.rstrip("%")) != 0
+    return value != 0
 
 
 MAX_TIMEOUT_SECONDS = 120 * 86_400  # as Maestro: 120 days
@@ -832,7 +843,7 @@ class ForeachStep(StepBase):
                 "a foreach is never retried as a whole (its iterations are runs); put"
                 " retries on the steps inside it"
             )
-        if self.tolerated_failures and self.on_failure != "continue":
+        if _tolerates_some(self.tolerated_failures) and self.on_failure != "continue":
             raise ValueError("tolerated_failures applies with on_failure: continue only")
         return self
 

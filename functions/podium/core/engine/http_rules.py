@@ -23,6 +23,7 @@ from typing import Any
 
 from podium.core.engine.step_error import StepError
 from podium.core.expr import ExpressionError, compile_expression
+from podium.core.expr.shown import type_label
 from podium.core.text_checks import is_ascii_digits
 
 HTTP_ERROR = "Podium.HttpError"
@@ -159,7 +160,7 @@ def judge(
         if not isinstance(value, bool):
             return StepError.of(
                 "Podium.UserError",
-                f"success must be true or false, got {type(value).__name__}",
+                f"success must be true or false, got {type_label(value)}",
                 retryable=False,
             )
         if value:

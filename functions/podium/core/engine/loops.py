@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from podium.core.engine.status import RunStatus
+from podium.core.expr.shown import type_label
 
 MAX_ITERATIONS = 100_000  # per foreach (Maestro stops at 25,000)
 MAX_WHILE_ITERATIONS = 100_000
@@ -80,7 +81,7 @@ class Space:
             if not isinstance(value, list | tuple):
                 raise LoopError(
                     f"over.{name} must be a list (or an expression giving one),"
-                    f" not {type(value).__name__}"
+                    f" not {type_label(value)}"
                 )
             values.append(tuple(value))
         space = cls(names, tuple(values), mode)

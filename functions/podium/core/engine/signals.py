@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
+from podium.core.expr.shown import type_label
 from podium.core.text_checks import is_ascii_digits
 
 SIGNAL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$"
@@ -357,7 +358,7 @@ def _param_issues(path: str, key: Any, value: Any) -> list[Issue]:
 
 
 def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
+    return type_label(value)
 
 
 def new_signal(req: SignalRequest, now: int) -> Signal:

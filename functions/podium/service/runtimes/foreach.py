@@ -128,6 +128,9 @@ class ForeachRuntime:
             "count": total,
             "succeeded": counts.ok,
             "failed": counts.failed + counts.stopped,
+            # Always 0 today: the step only has an output once every iteration ended
+            # (plan_foreach's "ok" needs ended >= count; a loop that stops launching
+            # fails, with no output). Kept: documented, and read by callers.
             "skipped": total - counts.launched if counts.launched < total else 0,
             "outputs": outputs,
         }

@@ -2,9 +2,10 @@
 
 The child has a deterministic id (the step's path and attempt), is created with a
 conditional put and skips run-strategy admission; its version is resolved once (active,
-latest or a number) and recorded on the child run. With ``wait`` the step ends with
-the child's status (SUCCEEDED with the child's ``outputs``, FAILED, TIMED_OUT, STOPPED);
-without it, the step succeeds once the child has started, and the child is detached
+latest or a number), when the step starts, and recorded on the child run and on the step:
+a retry runs that version again. With ``wait`` the step ends with the child's status
+(SUCCEEDED with the child's ``outputs``, FAILED, TIMED_OUT, STOPPED); without it, the
+step succeeds once the child has started, and the child is detached
 (``detached``): its parent's pause, resume, stop and end leave it alone, and it is
 paused, resumed and stopped on its own. In a restarted run, a waited-for child restarts
 the old run's child from incomplete (``restarted_subworkflow``); it is never restarted
@@ -98,11 +99,22 @@ class SubworkflowRuntime:
                 f"subworkflow {spec.workflow!r} would nest deeper than {MAX_DEPTH} levels"
                 " (loops and subworkflows count; a workflow that calls itself stops here)"
             )
+        recorded = _recorded_version(ctx, attempt)
         try:
-            version = resolve_version(ctx, spec.workflow, spec.version)
+            # Resolved once, when the step starts: a retry runs the version its first
+            # attempt recorded on the step, whatever was pushed or activated since (a
+            # restart of the run, a new run, resolves again).
+            wanted = spec.version if recorded is None else recorded
+            version = resolve_version(ctx, spec.workflow, wanted)
             compiled = ctx.definitions.get(spec.workflow, version)
             literal = resolve_params(compiled.definition, attempt.params)
         except WorkflowNotFound:
+            if recorded is not None:
+                return _fatal(
+                    f"workflow {spec.workflow!r} version {recorded} is not there any more:"
+                    " the step resolved it when it started, and a retry runs it again;"
+                    f" restart the run to resolve {spec.version} again"
+                )
             return _fatal(f"no workflow {spec.workflow!r} version {spec.version} is pushed")
         except DefinitionError as exc:
             return _fatal(f"params of {spec.workflow!r}: {exc}")
@@ -170,6 +182,19 @@ class SubworkflowRuntime:
         elif not child.status.terminal:
             ctx.event_queue.send(messages.encode(messages.Start(child.run_id)))
         return child
+
+
+def _recorded_version(ctx: Services, attempt: Attempt) -> int | None:
+    """The version an earlier attempt of the step resolved (``mark_launched`` keeps the
+    first ``{"workflow", "version"}`` on the step); None for the first attempt."""
+    if attempt.number <= 1:
+        return None
+    record = attempt.record
+    if record is None or record.loop is None:
+        record = ctx.store.get_step(attempt.run.run_id, attempt.step)
+    loop = record.loop if record is not None else None
+    version = loop.get("version") if isinstance(loop, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 def _child_id(attempt: Attempt) -> str:

@@ -22,10 +22,12 @@ from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import StepError, stopped_reason, user_error
 from podium.core.expr import ExpressionError, compile_expression
 from podium.core.expr.json_values import NotJsonError, to_json_value
+from podium.core.expr.shown import type_label
 from podium.service import loops
 from podium.service.bindings import bindings_for, iteration_of, run_binding, run_params
 from podium.service.context import Services
 from podium.service.deadlines import children_deadline, past_own_deadline, step_deadline
+from podium.service.loop_views import iteration_error
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
 
 
@@ -71,7 +73,10 @@ class WhileRuntime:
             return loops.time_out(ctx, attempt, record)
         if record.children_failed or record.children_stopped:
             last = _child(ctx, run, attempt.step, done - 1)
-            why = f": {last.error}" if last is not None and last.error else ""
+            # A stopped iteration says why it stopped (an operator's reason), as its row
+            # in the loop's iterations does.
+            said = iteration_error(last) if last is not None else None
+            why = f": {said}" if said else ""
             # The run's error names the step already (as a foreach's does).
             return _fatal(f"iteration {done - 1} {_status(last)}{why}")
         # The launched mark is raised after the child is created: a child that ended
@@ -204,7 +209,8 @@ def _condition(
         {"params": params, "run": run_binding(run), "state": state, "iteration": iteration}
     )
     if not isinstance(value, bool):
-        raise ExpressionError(f"condition must be true or false, got {type(value).__name__}")
+        # In CEL's words (string, null, map), as every other type error of an expression.
+        raise ExpressionError(f"condition must be true or false, got {type_label(value)}")
     return value
 
 

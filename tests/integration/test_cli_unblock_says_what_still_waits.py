@@ -1,0 +1,103 @@
+"""``podium unblock WF`` said "unblocked WF; nothing was waiting" when nothing was
+blocked and a run waited QUEUED behind a running one (strict_sequential, no failure):
+it read "no run admitted" as "nothing waiting", and said "unblocked" whether or not the
+queue had been blocked. It says now whether the queue was blocked (locally; the API's
+answer does not say it: there, "unblocked" when a run started), the runs it started,
+and the runs that still wait and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from podium.cli.main import app
+from podium.local.runtime import LocalRuntime
+from tests.integration import test_remote_cli as remote
+from tests.integration.test_remote_cli import Deployed, on_stack, write
+
+deployed = remote.deployed
+user = remote.user
+runner = CliRunner()
+
+STRICT = {
+    "name": "unblocked_strict",
+    "run_strategy": "strict_sequential",
+    "steps": [{"id": "nap", "type": "sleep", "seconds": 3600}],
+}
+FAILING = {
+    "name": "unblocked_failing",
+    "run_strategy": "strict_sequential",
+    "steps": [{"id": "boom", "type": "fail", "message": "no"}],
+}
+
+
+@pytest.fixture
+def local(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PODIUM_CONFIG", "PODIUM_PROFILE", "PODIUM_HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_unblock_of_a_queue_that_was_not_blocked_says_what_waits_behind_a_running_run(
+    tmp_path: Path, local: None
+) -> None:
+    home = tmp_path / "home"
+    with LocalRuntime(store="sqlite", home=home) as rt:
+        rt.push(STRICT)
+        running = rt.start_run("unblocked_strict")
+        queued = rt.start_run("unblocked_strict")
+        rt.pump(advance_time=False)
+        assert rt.store.get_run(queued.run_id).status.value == "QUEUED"
+    result = runner.invoke(app, ["unblock", "unblocked_strict", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    assert "nothing was waiting" not in result.output, result.output
+    assert "unblocked_strict was not blocked" in result.output, result.output
+    assert "1 run still waits" in result.output
+    assert f"behind active run(s) {running.run_id}" in result.output
+
+
+def test_unblock_of_a_blocked_queue_names_the_failed_run_and_what_it_started(
+    tmp_path: Path, local: None
+) -> None:
+    home = tmp_path / "home"
+    with LocalRuntime(store="sqlite", home=home) as rt:
+        rt.push(FAILING)
+        failed = rt.start_run("unblocked_failing")
+        rt.pump(advance_time=False)
+        held = rt.start_run("unblocked_failing")
+        assert rt.store.get_run(held.run_id).status.value == "QUEUED"
+    result = runner.invoke(app, ["unblock", "unblocked_failing", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    assert f"unblocked unblocked_failing (blocked by failed run {failed.run_id})" in result.output
+    assert f"started {held.run_id}" in result.output
+    again = runner.invoke(app, ["unblock", "unblocked_failing", "--home", str(home)])
+    assert "unblocked_failing was not blocked" in again.output, again.output
+    assert "nothing was waiting" in again.output
+
+
+STRICT_YAML = """\
+name: unblocked_on_stack
+run_strategy: strict_sequential
+steps:
+  - {id: nap, type: sleep, seconds: 3600}
+"""
+
+
+def test_a_stacks_unblock_says_what_still_waits(
+    deployed: Deployed, user: Path, tmp_path: Path
+) -> None:
+    """The same on a stack: the API's answer names only the runs admitted (not whether
+    the queue was blocked); the runs still queued and why the oldest waits are read,
+    and "unblocked" is not claimed when no run started."""
+    assert on_stack("push", str(write(tmp_path, "s.yaml", STRICT_YAML))).exit_code == 0
+    running = json.loads(on_stack("start", "unblocked_on_stack", "--json").stdout)["run_id"]
+    deployed.pump()
+    assert on_stack("start", "unblocked_on_stack").exit_code == 0
+    result = on_stack("unblock", "unblocked_on_stack")
+    assert result.exit_code == 0, result.output
+    assert "nothing was waiting" not in result.output and "unblocked " not in result.output
+    assert "unblocked_on_stack: no run started" in result.output, result.output
+    assert "1 run still waits" in result.output, result.output
+    assert f"behind active run(s) {running}" in result.output, result.output
