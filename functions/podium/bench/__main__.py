@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -13,7 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from podium.bench.engine import machine_load, now_iso, run_engine_bench
+from podium.bench.engine import BATCH_SIZES, machine_load, now_iso, run_engine_bench
+from podium.bench.results import ResultsError, merge_into, read_results
 
 RESULTS = Path("bench-results.json")
 
@@ -51,20 +51,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def merge_results(sections: dict[str, Any], path: Path = RESULTS) -> None:
     """Write ``sections`` into bench-results.json, keeping the sections this run did not
     measure (each says when it was measured, and under what load)."""
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results.update(sections)
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    merge_into(sections, path)
 
 
 def main() -> None:
     args = parse_args(sys.argv[1:])
+    try:
+        # The file is checked before measuring (which takes up to half an hour), so a
+        # file that cannot be merged into stops the bench before, not after.
+        read_results(RESULTS)
+        run(args)
+    except ResultsError as exc:
+        sys.exit(f"scripts/bench: {exc}")
+
+
+def run(args: argparse.Namespace) -> None:
     quick = args.quick
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     console = Console(width=160)
     if args.peers:  # Podium (SQLite home) and Luigi side by side, only
         from podium.bench.peers import main_peers
 
-        main_peers(console)
+        main_peers(console, RESULTS)
         return
     if args.loops:  # W4 and W5 only, merged into bench-results.json
         main_loops(console, quick)
@@ -85,7 +93,8 @@ def main() -> None:
     results["engine"] = engine
     table = Table(
         title="Engine on the embedded runtime (DynamoDB on moto, in-process queues), load "
-        f"{engine.get('loadavg_before')} before, {engine.get('loadavg_after')} after"
+        f"{engine.get('loadavg_before')} before, {engine.get('loadavg_after')} after; "
+        f"{_batches(engine)}"
     )
     for col in (
         "workload",
@@ -133,7 +142,10 @@ def main() -> None:
 
     strategies = run_strategy_bench()
     results["strategies"] = strategies
-    st = Table(title="Admission control: requests per run (20 runs of a one-step workflow)")
+    st = Table(
+        title="Admission control: requests per run (20 runs of a one-step workflow); "
+        + _batches(strategies[0] if strategies else {})
+    )
     for col in (
         "strategy",
         "WCU/run",
@@ -182,7 +194,11 @@ def print_validate(console: Console, quick: bool) -> dict[str, Any]:
     from podium.bench.validate import run_validate_bench
 
     validate = run_validate_bench(quick=quick)
-    vt = Table(title=f"Validate a definition (podium validate / push), load {validate['loadavg']}")
+    vt = Table(
+        title="Validate a definition (podium validate / push), load "
+        f"{validate.get('loadavg_before', validate.get('loadavg'))} before, "
+        f"{validate.get('loadavg_after')} after"
+    )
     for col in ("shape", "steps", "wall s", "CPU s", "peak MiB", "process MiB", "text MiB"):
         vt.add_column(col, justify="right")
     for r in validate["rows"]:
@@ -202,6 +218,12 @@ def print_validate(console: Console, quick: bool) -> dict[str, Any]:
 def main_validate(console: Console, quick: bool) -> None:
     merge_results({"validate": print_validate(console, quick)})
     console.print("wrote the validation figures into bench-results.json")
+
+
+def _batches(section: dict[str, Any]) -> str:
+    """Which batch sizes a section's costs assume (a deployment's, engine.BATCH_SIZES)."""
+    sizes = section.get("batch_sizes", BATCH_SIZES)
+    return f"Lambda batches of {sizes['work']} (work), {sizes['events']} (advance)"
 
 
 def print_loops(console: Console, quick: bool) -> dict[str, object]:

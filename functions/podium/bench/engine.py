@@ -7,11 +7,12 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from podium.adapters.clock import ManualClock
@@ -30,6 +31,12 @@ PRICE = {
 # The advance and work functions' memory (infra/podium_cdk/props.py DEFAULT_MEMORY_MB):
 # they run every step's orchestration, so duration is priced at theirs.
 LAMBDA_MEMORY_GB = 512 / 1024
+# Messages per invocation of the work and advance functions, as a deployment delivers them
+# (infra/podium_cdk/props.py: PodiumProps.work_batch_size and advance_batch_size's
+# defaults; tests/unit/test_bench_batch_sizes_are_the_deployed_defaults.py keeps them
+# equal). The embedded runtime's own default (10 on both queues) would price the work
+# function's invocations, receives and deletes at a tenth of a deployment's.
+BATCH_SIZES: Mapping[str, int] = MappingProxyType({"work": 1, "events": 10})
 STEP_FUNCTIONS_PER_MILLION = 25.0
 
 
@@ -45,13 +52,25 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def deployed_runtime(**options: Any) -> LocalRuntime:
+    """An embedded runtime that delivers each queue in a deployment's batches
+    (``BATCH_SIZES``), for counting what a run costs on AWS. A batch holds what is queued
+    when it is received, up to its size: AWS's pollers (no batching window) may split a
+    burst of advance messages into smaller batches, so the advance function's count is a
+    floor."""
+    return LocalRuntime(
+        work_batch_size=BATCH_SIZES["work"], event_batch_size=BATCH_SIZES["events"], **options
+    )
+
+
 @dataclass
 class Requests:
     """What a run cost besides DynamoDB, as AWS would bill it: the advance/work
-    functions' invocations (one per queue batch), SQS requests (sends per 64 KB chunk,
-    one receive and one delete per batch), the status changes published on Podium's bus
-    (a PutEvents entry each) and the events function's invocations (one per event: the
-    bus's rule hands every event of the account to it)."""
+    functions' invocations (one per queue batch, in ``BATCH_SIZES``), SQS requests
+    (sends per 64 KB chunk, one receive and one delete per batch), the status changes
+    published on Podium's bus (a PutEvents entry each) and the events function's
+    invocations (one per event: the bus's rule hands every event of the account to
+    it)."""
 
     batches: int = 0
     bus_events: int = 0
@@ -345,7 +364,7 @@ def counting(
 
 
 def _run_once(defn: dict[str, Any], exact_units: bool) -> dict[str, Any]:
-    with LocalRuntime(clock=ManualClock()) as rt:
+    with deployed_runtime(clock=ManualClock()) as rt:
         rt.push(defn)
         with counting(rt, exact_units) as (counter, requests):
             t0 = time.perf_counter()
@@ -419,6 +438,7 @@ def run_engine_bench(quick: bool = False) -> dict[str, Any]:
         "measured_at": started,
         "loadavg_before": before,
         "loadavg_after": machine_load(),
+        "batch_sizes": dict(BATCH_SIZES),
         "embedded": embedded,
         "engine_cpu_us_per_step": cpu,
         "engine_cpu_flatness_10000_over_100": round(ratio, 2),

@@ -644,16 +644,28 @@ def _loadavg() -> list[float]:
         return []
 
 
+def _positive(text: str) -> int:
+    """A count of at least one: 0 or less would fuzz nothing (or crash) and report
+    success."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--worker"]:
         _worker(args[1], int(args[2]))
         return 0
     parser = argparse.ArgumentParser(prog="scripts/fuzz", description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--cases", type=_positive, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--batch", type=int, default=2000, help="cases per worker process")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes at once")
+    parser.add_argument("--batch", type=_positive, default=2000, help="cases per worker process")
+    parser.add_argument("--jobs", type=_positive, default=1, help="worker processes at once")
     parser.add_argument("--json", help="also write the report to this file")
     opts = parser.parse_args(args)
     load_before = _loadavg()

@@ -21,12 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from podium.adapters.clock import ManualClock
-from podium.bench.engine import counting, duration_dollars, machine_load, now_iso
+from podium.bench.engine import (
+    BATCH_SIZES,
+    counting,
+    deployed_runtime,
+    duration_dollars,
+    machine_load,
+    now_iso,
+)
 from podium.local.runtime import LocalRuntime
 
 # W4's cost sample, (iterations, concurrency): W4 (100,000 at 1,000: about 100 waves, 99%
 # of its iterations launched as earlier ones end) scaled down to what moto runs in about
-# a minute: 10 waves of 20 (above a Lambda batch of 10 messages), 90% relaunched.
+# a minute: 10 waves of 20 (above an advance batch of 10 messages), 90% relaunched.
 # (2,000 at 1,000 had not ended after 10 minutes on moto, 2 cores at a load of about 9.)
 W4_COST_SAMPLE = (200, 20)
 
@@ -116,9 +123,10 @@ def engine_cpu(defn: dict[str, Any]) -> float:
 
 def costs(defn: dict[str, Any], wall_seconds_per_step: float | None = None) -> dict[str, Any]:
     """Requests per step on DynamoDB (moto) and in-process queues, priced as W1-W3's
-    (engine.counting). With ``wall_seconds_per_step`` (the embedded default's, from
+    (engine.counting), each queue delivered in a deployment's batches
+    (engine.BATCH_SIZES). With ``wall_seconds_per_step`` (the embedded default's, from
     ``embedded_wall``), Lambda duration is priced at that speed too."""
-    with LocalRuntime(clock=ManualClock()) as rt:
+    with deployed_runtime(clock=ManualClock()) as rt:
         rt.push(defn)
         with counting(rt) as (counter, requests):
             run = rt.start_run(defn["name"])
@@ -136,6 +144,7 @@ def costs(defn: dict[str, Any], wall_seconds_per_step: float | None = None) -> d
     out: dict[str, Any] = {
         "workflow": defn["name"],
         "steps": steps,
+        "batch_sizes": dict(BATCH_SIZES),
         "requests_by_kind": dict(counter.calls),
         "per_step": {
             "dynamodb_write_requests": round(writes / steps, 3),

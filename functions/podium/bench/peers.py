@@ -20,7 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from podium.bench.engine import chain, fan, wide
+from podium.bench.engine import chain, fan, machine_load, wide
+from podium.bench.results import merge_into, read_results
 from podium.local.runtime import LocalRuntime
 
 PEERS_VENV = Path("build/peers-venv")
@@ -32,13 +33,6 @@ CONSOLE_STEPS = 10_000
 def workloads() -> dict[str, dict[str, Any]]:
     """W1-W3 as engine.py defines them (W3 at its --quick size, 1,000 steps)."""
     return {"W1": chain(100), "W2": fan(500), "W3": wide(1_000)}
-
-
-def loadavg() -> list[float]:
-    try:
-        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return []
 
 
 # -- Podium -----------------------------------------------------------------------------
@@ -152,7 +146,7 @@ def body_of(url: str) -> bytes:
 # -- the whole comparison -----------------------------------------------------------------
 def run_peers_bench(repeats: int = 5, *, luigi: bool = True) -> dict[str, Any]:
     python = luigi_python() if luigi else None
-    before = loadavg()
+    before = machine_load()
     rows: dict[str, Any] = {}
     for name, defn in workloads().items():
         ours: list[float] = []
@@ -182,7 +176,7 @@ def run_peers_bench(repeats: int = 5, *, luigi: bool = True) -> dict[str, Any]:
         "target_ratio": TARGET_RATIO,
         "repeats": repeats,
         "loadavg_before": before,
-        "loadavg_after": loadavg(),
+        "loadavg_after": machine_load(),
         "cpus": os.cpu_count(),
         "workloads": rows,
         "console_run_view": console,
@@ -224,13 +218,10 @@ def print_peers(console: Any, result: dict[str, Any]) -> None:
 
 
 def main_peers(console: Any, results_path: Path = Path("bench-results.json")) -> None:
-    """``scripts/bench --peers``: only this comparison, merged into bench-results.json."""
+    """``scripts/bench --peers``: only this comparison, merged into bench-results.json
+    (a file that cannot be merged into is refused before measuring: ResultsError)."""
+    read_results(results_path)
     result = run_peers_bench()
     print_peers(console, result)
-    try:
-        results = json.loads(results_path.read_text())
-    except (OSError, ValueError):
-        results = {}
-    results["peers"] = result
-    results_path.write_text(json.dumps(results, indent=2) + "\n")
+    merge_into({"peers": result}, results_path)
     console.print(f"wrote the peers section of {results_path}")

@@ -2,17 +2,17 @@
 
 Each strategy starts 20 runs of a one-step workflow at once on the embedded runtime and
 counts every DynamoDB request (exact write and read units), SQS request (sends, and a
-receive and a delete per Lambda batch), Lambda invocation and EventBridge event per run,
-priced as the engine's workloads are (engine.counting). The step itself costs the same
-under every strategy, so the differences between rows are the price of the strategy."""
+receive and a delete per Lambda batch, in a deployment's batch sizes), Lambda invocation
+and EventBridge event per run, priced as the engine's workloads are (engine.counting).
+The step itself costs the same under every strategy, so the differences between rows
+are the price of the strategy."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from podium.adapters.clock import ManualClock
-from podium.bench.engine import counting
-from podium.local.runtime import LocalRuntime
+from podium.bench.engine import BATCH_SIZES, counting, deployed_runtime
 
 RUNS = 20
 STRATEGIES: dict[str, Any] = {
@@ -26,7 +26,7 @@ STRATEGIES: dict[str, Any] = {
 
 def measure_strategy(name: str, strategy: Any) -> dict[str, Any]:
     defn = {"name": f"s_{name}", "run_strategy": strategy, "steps": [{"id": "a", "type": "noop"}]}
-    with LocalRuntime(clock=ManualClock()) as rt:
+    with deployed_runtime(clock=ManualClock()) as rt:
         rt.push(defn)
         with counting(rt) as (counter, requests):
             for _ in range(RUNS):
@@ -36,6 +36,7 @@ def measure_strategy(name: str, strategy: Any) -> dict[str, Any]:
     return {
         "strategy": name,
         "runs": RUNS,
+        "batch_sizes": dict(BATCH_SIZES),
         "requests_per_run": {k: round(v / RUNS, 2) for k, v in sorted(counter.calls.items())},
         "write_units_per_run": round(counter.write_units / RUNS, 2),
         "read_units_per_run": round(counter.read_units / RUNS, 2),

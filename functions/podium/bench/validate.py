@@ -22,6 +22,8 @@ import subprocess
 import sys
 from typing import Any
 
+from podium.bench.engine import machine_load, now_iso
+
 SIZES = (1_000, 10_000, 100_000)
 SHAPES = ("chain", "fanout", "chain_when", "chain_yaml")
 
@@ -70,33 +72,37 @@ print(json.dumps({"seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
 
 
 def validate_case(shape: str, steps: int, timeout: float = 600) -> dict[str, Any]:
+    """One case's figures, or an ``error`` row when it crashed or outlived ``timeout``
+    seconds (the other cases, and the rest of the bench, still run)."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, shape, str(steps)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        check=False,
-    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, shape, str(steps)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # the child is killed by then
+        return {"shape": shape, "steps": steps, "error": f"timed out after {timeout:g} s"}
     if out.returncode != 0:
         return {"shape": shape, "steps": steps, "error": out.stderr.strip()[-500:]}
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return {"shape": shape, "steps": steps, **result}
 
 
-def load_average() -> list[float]:
-    try:
-        with open("/proc/loadavg") as f:
-            return [float(x) for x in f.read().split()[:3]]
-    except OSError:
-        return []
-
-
 def run_validate_bench(quick: bool = False) -> dict[str, Any]:
     sizes = SIZES[:2] if quick else SIZES
+    started, before = now_iso(), machine_load()
     rows = [validate_case(shape, n) for n in sizes for shape in SHAPES]
-    return {"rows": rows, "loadavg": load_average(), "cpus": os.cpu_count()}
+    return {
+        "measured_at": started,
+        "loadavg_before": before,
+        "loadavg_after": machine_load(),
+        "cpus": os.cpu_count(),
+        "rows": rows,
+    }
 
 
 if __name__ == "__main__":

@@ -28,11 +28,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import AbstractContextManager, nullcontext, suppress
 from functools import partial
 from pathlib import Path
@@ -56,6 +57,7 @@ from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.ports import FunctionRunner
+from podium.core.text_checks import is_ascii_digits
 from podium.handlers import advance as advance_handler
 from podium.handlers import work as work_handler
 from podium.local import capture
@@ -116,6 +118,8 @@ class LocalRuntime:
         deliver_twice: bool = False,
         shuffle_seed: int | None = None,
         batch_size: int = 10,
+        work_batch_size: int | None = None,
+        event_batch_size: int | None = None,
         store: str = "moto",
         home: str | os.PathLike[str] | None = None,
         workers: int = 1,
@@ -144,6 +148,12 @@ class LocalRuntime:
         self.deliver_twice = deliver_twice
         self._shuffle = random.Random(shuffle_seed) if shuffle_seed is not None else None
         self.batch_size = batch_size
+        # Messages a delivery hands the work / advance handler, each queue on its own (as
+        # a deployment's two event source mappings are); ``batch_size`` when not given.
+        self.work_batch_size = batch_size if work_batch_size is None else work_batch_size
+        self.event_batch_size = batch_size if event_batch_size is None else event_batch_size
+        if min(self.batch_size, self.work_batch_size, self.event_batch_size) < 1:
+            raise ValueError("batch sizes must be at least 1")
         self.clock: ManualClock | FastForwardClock | SystemClock = clock or (
             FastForwardClock() if virtual_time else SystemClock()
         )
@@ -153,7 +163,8 @@ class LocalRuntime:
         self.owners: Owners | None = None
         self._run_versions: dict[str, tuple[str, int]] = {}
         self._cost: dict[str, float] = {}  # user code -> ms per delivery (moving average)
-        self._probes: dict[str, int] = {}  # user code -> calls timed alone
+        self._probes: dict[str, int] = {}  # user code -> calls timed
+        self._timing = threading.Lock()  # the two above, written by worker threads too
         self._recoveries = 0
         # Whether this runtime took over other processes' messages (``adopt``): then
         # virtual time jumps only to the timers of the run it waits for (``_ours``).
@@ -523,23 +534,24 @@ class LocalRuntime:
         context = _Context()
         inflight: set[Future[int]] = set()
 
-        def room() -> int:
+        def room(size: int = 1) -> int:
+            """Messages to take now, up to a batch of ``size`` (room() > 0: any room)."""
             if max_deliveries is None:
-                return self.batch_size
-            return min(self.batch_size, max_deliveries - count.n - len(inflight))
+                return size
+            return min(size, max_deliveries - count.n - len(inflight))
 
-        with ThreadPoolExecutor(workers, thread_name_prefix="podium-worker") as pool:
+        with _Workers(workers) as pool:
             while True:
                 received = self._route_own_events()
                 if room() > 0:
-                    batch = self.event_queue.receive(room())
+                    batch = self.event_queue.receive(room(self.event_batch_size))
                     received += len(batch)
                     if batch:
                         count.n += self._handle(
                             self.event_queue, advance_handler.handler, batch, context
                         )
                 if room() > 0 and len(inflight) < workers:
-                    batch = self.work_queue.receive(room())
+                    batch = self.work_queue.receive(room(self.work_batch_size))
                     received += len(batch)
                     engine: list[LocalMessage] = []
                     user: list[tuple[str, LocalMessage]] = []
@@ -557,7 +569,9 @@ class LocalRuntime:
                     for code, msg in user:
                         cost = self._cost.get(code)
                         if self._probing(code):
-                            count.n += self._probe(code, msg, context)  # timed alone
+                            # Timed on a thread of its own: a slow first call must not
+                            # hold back the other ready steps (nor other calls of it).
+                            inflight.add(pool.submit(self._probe, code, msg, context))
                         elif cost is not None and cost < FAST_CALL_MS:
                             quick.append((code, msg))
                         else:
@@ -623,10 +637,13 @@ class LocalRuntime:
             return "?"
 
     def _probing(self, code: str) -> bool:
-        """Whether the next call of ``code`` is timed alone: its first calls (the first
-        one pays for imports), until one is quick, or at once when one is clearly slow."""
-        calls = self._probes.get(code, 0)
-        cost = self._cost.get(code)
+        """Whether the next call of ``code`` is timed, one call per delivery: its first
+        calls (the first one pays for imports), until one is quick, or at once when one
+        is clearly slow. Timed on worker threads, so a slow one holds nothing up; calls
+        that come while none has ended yet are timed too (the quickest counts)."""
+        with self._timing:
+            calls = self._probes.get(code, 0)
+            cost = self._cost.get(code)
         if cost is not None and (cost < FAST_CALL_MS or cost > SLOW_CALL_MS):
             return False
         return calls < PROBE_CALLS
@@ -637,8 +654,9 @@ class LocalRuntime:
             return self._handle(self.work_queue, work_handler.handler, [msg], context)
         finally:
             took = (time.perf_counter() - started) * 1000
-            self._probes[code] = self._probes.get(code, 0) + 1
-            self._cost[code] = min(took, self._cost.get(code, took))
+            with self._timing:  # worker threads time calls of one function at once
+                self._probes[code] = self._probes.get(code, 0) + 1
+                self._cost[code] = min(took, self._cost.get(code, took))
 
     def _timed(self, codes: list[str], batch: list[LocalMessage], context: Any) -> int:
         """Deliver on the pump's thread, timing the user code: one that proves quick
@@ -649,9 +667,10 @@ class LocalRuntime:
             return self._handle(self.work_queue, work_handler.handler, batch, context)
         finally:
             took = (time.perf_counter() - started) * 1000 / len(batch)
-            for code in set(codes):
-                old = self._cost.get(code)
-                self._cost[code] = took if old is None else 0.7 * old + 0.3 * took
+            with self._timing:
+                for code in set(codes):
+                    old = self._cost.get(code)
+                    self._cost[code] = took if old is None else 0.7 * old + 0.3 * took
 
     def _wait_for_timers(self, run_id: str | None, due: int) -> bool:
         """Nothing is due now; the next timer is at ``due``. Virtual time jumps to the
@@ -681,6 +700,11 @@ class LocalRuntime:
         workflow's slots while it is queued behind them."""
         if run_id is None or not self._adopted:
             return due
+        return self._next_of(run_id)
+
+    def _next_of(self, run_id: str) -> int | None:
+        """When the next message of ours for the run (or a child run of it, or a run
+        holding its workflow's slots while it is queued behind them) is due; None: none."""
         assert isinstance(self.work_queue, SqliteQueue)
         assert isinstance(self.event_queue, SqliteQueue)
         wanted = {self._root(run_id)}
@@ -731,7 +755,8 @@ class LocalRuntime:
             if now is None or now[0] != left:
                 continue  # claimed since by a live process, or ended: not left behind
             try:
-                if reclaim_left_running(self.services, run_id, step, attempt=now[1]):
+                pid = _pid_of(left)
+                if reclaim_left_running(self.services, run_id, step, attempt=now[1], pid=pid):
                     reclaimed.append(f"{run_id}/{step}")
                     self._adopted = True  # another process's work: its timers are not ours
                     continue
@@ -842,6 +867,11 @@ class LocalRuntime:
             return False
         if self.owners.others_alive():
             return True
+        if self._next_of(run_id) is not None:
+            # Sent to us since the pump looked (read after the others left, so what they
+            # sent before leaving is seen): a process that admitted our queued run as its
+            # own ended, then stopped. Delivered, not recovered by a jump of the clock.
+            return True
         if self._awaiting_callback(run_id):
             if not self._told_callback:
                 self._told_callback = True
@@ -897,7 +927,8 @@ class LocalRuntime:
         return route_own_events(self.services, take()) if take is not None else 0
 
     def _deliver(self, queue: LocalQueue | SqliteQueue, handler: Handler, context: Any) -> int:
-        batch = queue.receive(self.batch_size)
+        size = self.work_batch_size if queue is self.work_queue else self.event_batch_size
+        batch = queue.receive(size)
         if not batch:
             return 0
         return self._handle(queue, handler, batch, context)
@@ -963,6 +994,52 @@ class LocalRuntime:
         return [*self.work_dlq.bodies(), *self.event_dlq.bodies()]
 
 
+class _Workers:
+    """The threads that run steps' user code for ``_pump_parallel``. Daemon threads, not
+    a ThreadPoolExecutor's: those are joined when the pool closes and at the process's
+    exit, so a Ctrl-C of ``podium run`` would wait for a step that may run for minutes
+    (and record its end). Here the process stops at once; the attempt is left RUNNING,
+    and the next process on the home reclaims it (service/abandoned.py)."""
+
+    def __init__(self, n: int) -> None:
+        self._todo: queue.SimpleQueue[
+            tuple[Future[int], Callable[..., int], tuple[Any, ...]] | None
+        ]
+        self._todo = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"podium-worker-{i}", daemon=True)
+            for i in range(n)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[..., int], *args: Any) -> Future[int]:
+        future: Future[int] = Future()
+        self._todo.put((future, fn, args))
+        return future
+
+    def _work(self) -> None:
+        while (item := self._todo.get()) is not None:
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # the pump's thread reads it (future.result())
+                future.set_exception(exc)
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        for _ in self._threads:
+            self._todo.put(None)
+        if kind is not None and issubclass(kind, (KeyboardInterrupt, SystemExit)):
+            return  # stopping: what is in flight is left to the next process
+        for thread in self._threads:
+            thread.join()  # a locked home: what is in flight ends before the pump resumes
+
+
 class _Count:
     """The deliveries of one ``pump``, kept across its waits for a locked home."""
 
@@ -1000,3 +1077,9 @@ class _LockWait:
 
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:g} minute{'' if seconds == 60 else 's'}"
+
+
+def _pid_of(token: str) -> int | None:
+    """The pid in an owner's token (``host:pid:nonce``, adapters/sqlite/queue.py)."""
+    parts = token.rsplit(":", 2)
+    return int(parts[1]) if len(parts) == 3 and is_ascii_digits(parts[1]) else None

@@ -57,7 +57,8 @@ def reclaim_abandoned(ctx: Services) -> list[str]:
     return reclaimed
 
 
-def _reclaim(ctx: Services, run: RunRecord, step: StepRecord) -> None:
+def _reclaim(ctx: Services, run: RunRecord, step: StepRecord, pid: int | None = None) -> None:
+    process = "the process running it" if pid is None else f"the process running it (pid {pid})"
     ctx.store.put_event(
         TimelineEvent(
             run.run_id,
@@ -66,15 +67,22 @@ def _reclaim(ctx: Services, run: RunRecord, step: StepRecord) -> None:
             "reclaim",
             step=step.step,
             attempt=step.attempt,
-            detail={"lease_until": step.lease_until, "abandoned": True},
+            detail={
+                "lease_until": step.lease_until,
+                "abandoned": True,
+                # Why, as a retry says its error (podium runs show prints it).
+                "error": f"{process} stopped before the attempt ended (exited or was killed)",
+            },
         )
     )
     reclaim(ctx, run, step)
 
 
-def reclaim_left_running(ctx: Services, run_id: str, step: str, *, attempt: int) -> bool:
+def reclaim_left_running(
+    ctx: Services, run_id: str, step: str, *, attempt: int, pid: int | None = None
+) -> bool:
     """Reclaim the step if it is still RUNNING in-process at ``attempt``; True if it was
-    reclaimed.
+    reclaimed (``pid``: of the process that ran it, for the reclaim's reason).
 
     Only call it for an attempt whose claimant has stopped (its process left the home):
     a later attempt, claimed since by a live process, is not touched (and the reclaim's
@@ -91,5 +99,5 @@ def reclaim_left_running(ctx: Services, run_id: str, step: str, *, attempt: int)
     compiled = ctx.definitions.get(run.workflow, run.version)
     if not ctx.runtime_for(compiled.step(record.step)).synchronous:
         return False
-    _reclaim(ctx, run, record)
+    _reclaim(ctx, run, record, pid)
     return True

@@ -166,7 +166,8 @@ def _reclaim_expired(
 
 
 def _reclaim_one(ctx: Services, run: RunRecord, s: StepRecord, report: SweepReport) -> None:
-    if is_running(ctx, run.run_id, s.step, s.attempt) and not _past_timeout(ctx, run, s):
+    past_timeout = _past_timeout(ctx, run, s)
+    if is_running(ctx, run.run_id, s.step, s.attempt) and not past_timeout:
         return  # a local function a live process still runs (in_flight.py): not lost
     ctx.store.put_event(
         TimelineEvent(
@@ -176,11 +177,25 @@ def _reclaim_one(ctx: Services, run: RunRecord, s: StepRecord, report: SweepRepo
             "reclaim",
             step=s.step,
             attempt=s.attempt,
-            detail={"lease_until": s.lease_until},
+            # Why, as a retry says its error (podium runs show prints it).
+            detail={
+                "lease_until": s.lease_until,
+                "error": _why_reclaimed(ctx, run, s, past_timeout),
+            },
         )
     )
     reclaim(ctx, run, s)
     report.reclaimed.append(f"{run.run_id}/{s.step}")
+
+
+def _why_reclaimed(ctx: Services, run: RunRecord, s: StepRecord, past_timeout: bool) -> str:
+    if past_timeout:
+        return "its timeout passed and no result was recorded"
+    spec = ctx.definitions.get(run.workflow, run.version).step(s.step)
+    if ctx.runtime_for(spec).synchronous:
+        return "its lease passed and no result was recorded: the worker running it was lost"
+    # A waiting attempt (a sleep, a job polled, a callback): what would have ended it.
+    return "its lease passed and no result was recorded: the timer or poll to end it was lost"
 
 
 def _past_timeout(ctx: Services, run: RunRecord, s: StepRecord) -> bool:
