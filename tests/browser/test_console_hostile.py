@@ -395,8 +395,11 @@ def test_long_unbroken_text_keeps_the_page_width(dev: DevServer, page: Any) -> N
         "(el => el.scrollWidth <= el.clientWidth)(document.getElementById('detail'))"
     )
     # The step's buttons sit inside the panel's padding, as its text does.
-    button = page.query_selector("#step-actions button").bounding_box()
-    panel = page.query_selector("#detail").bounding_box()
+    # Locators wait for an element that is there (the detail is drawn again as it polls:
+    # an element handle can go stale between the query and its box).
+    button = page.locator("#step-actions button").first.bounding_box()
+    panel = page.locator("#detail").bounding_box()
+    assert button is not None and panel is not None
     assert button["x"] >= panel["x"] + 12, (button, panel)
     shot(page, "console-long-words")
     call(dev, f"/runs/{run_id}/actions", {"action": "stop"})
