@@ -5,8 +5,9 @@ failure, a lost event caught by polling, a duplicated event, stop and timeout.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import boto3
 import pytest
@@ -27,6 +28,7 @@ from podium.service.lifecycle import stop_run
 
 REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/podium-test"
+G = TypeVar("G")
 
 
 @pytest.fixture
@@ -75,27 +77,45 @@ def record_of(rt: LocalRuntime, run_id: str) -> Any:
 # ---- Batch -----------------------------------------------------------------------------
 
 
+@contextmanager
+def moto_batch_queue(**container: Any) -> Iterator[Any]:
+    """moto's Batch (inside a mock: a runtime's) without Docker, with the role
+    ``podium-test``, an unmanaged compute environment, the queue ``podium-q`` and the
+    container job definition ``features`` (``container`` added to its properties); gives
+    the Batch client."""
+    previous = default_user_config.get("batch", {}).get("use_docker", True)
+    default_user_config.setdefault("batch", {})["use_docker"] = False  # no Docker: batch_simple
+    try:
+        boto3.client("iam", region_name=REGION).create_role(
+            RoleName="podium-test", AssumeRolePolicyDocument="{}"
+        )
+        client = boto3.client("batch", region_name=REGION)
+        env = client.create_compute_environment(
+            computeEnvironmentName="podium-ce", type="UNMANAGED", state="ENABLED", serviceRole=ROLE
+        )
+        client.create_job_queue(
+            jobQueueName="podium-q",
+            state="ENABLED",
+            priority=1,
+            computeEnvironmentOrder=[
+                {"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}
+            ],
+        )
+        client.register_job_definition(
+            jobDefinitionName="features",
+            type="container",
+            containerProperties={"image": "busybox", "vcpus": 1, "memory": 128, **container},
+        )
+        yield client
+    finally:
+        default_user_config["batch"]["use_docker"] = previous
+
+
 @pytest.fixture
-def batch(rt: LocalRuntime) -> Any:
-    iam = boto3.client("iam", region_name=REGION)
-    iam.create_role(RoleName="podium-test", AssumeRolePolicyDocument="{}")
-    client = boto3.client("batch", region_name=REGION)
-    env = client.create_compute_environment(
-        computeEnvironmentName="podium-ce", type="UNMANAGED", state="ENABLED", serviceRole=ROLE
-    )
-    client.create_job_queue(
-        jobQueueName="podium-q",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}],
-    )
-    client.register_job_definition(
-        jobDefinitionName="features",
-        type="container",
-        containerProperties={"image": "busybox", "vcpus": 1, "memory": 128, "command": ["true"]},
-    )
-    rt.services.jobs = {"batch_job": BatchJobs(client)}
-    return client
+def batch(rt: LocalRuntime) -> Iterator[Any]:
+    with moto_batch_queue(command=["true"]) as client:
+        rt.services.jobs = {"batch_job": BatchJobs(client)}
+        yield client
 
 
 BATCH_STEP = {
@@ -199,17 +219,23 @@ class _RecordingGlue:
         return getattr(self._client, name)
 
 
-@pytest.fixture
-def glue(rt: LocalRuntime) -> _RecordingGlue:
+def glue_with_nightly_etl(rt: LocalRuntime, wrap: Callable[[Any], G]) -> G:
+    """moto's Glue (in ``rt``'s mock) with the job ``nightly_etl``; ``rt``'s glue_job
+    steps use the client as ``wrap`` gives it, which is returned."""
     client = boto3.client("glue", region_name=REGION)
     client.create_job(
         Name="nightly_etl",
         Role=ROLE,
         Command={"Name": "glueetl", "ScriptLocation": "s3://scripts/etl.py"},
     )
-    recording = _RecordingGlue(client)
-    rt.services.jobs = {"glue_job": GlueJobs(recording)}
-    return recording
+    wrapped = wrap(client)
+    rt.services.jobs = {"glue_job": GlueJobs(wrapped)}
+    return wrapped
+
+
+@pytest.fixture
+def glue(rt: LocalRuntime) -> _RecordingGlue:
+    return glue_with_nightly_etl(rt, _RecordingGlue)
 
 
 GLUE_STEP = {"type": "glue_job", "job_name": "nightly_etl", "arguments": {"--day": "${params.day}"}}

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.core.config import default_user_config
 
 from podium.adapters.clock import ManualClock
 from podium.adapters.jobs.batch import BatchJobs
@@ -22,43 +20,17 @@ from podium.handlers import events as events_handler
 from podium.local.runtime import LocalRuntime
 from podium.service.external_events import _batch_trim
 
+from .test_aws_jobs import moto_batch_queue
+
 REGION = "us-east-1"
-ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/podium-test"
 
 
 @pytest.fixture
 def rt() -> Iterator[LocalRuntime]:
-    previous = default_user_config.get("batch", {}).get("use_docker", True)
-    default_user_config.setdefault("batch", {})["use_docker"] = False
-    try:
-        with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
-            iam = boto3.client("iam", region_name=REGION)
-            iam.create_role(RoleName="podium-test", AssumeRolePolicyDocument="{}")
-            client = boto3.client("batch", region_name=REGION)
-            env = client.create_compute_environment(
-                computeEnvironmentName="podium-ce",
-                type="UNMANAGED",
-                state="ENABLED",
-                serviceRole=ROLE,
-            )
-            client.create_job_queue(
-                jobQueueName="podium-q",
-                state="ENABLED",
-                priority=1,
-                computeEnvironmentOrder=[
-                    {"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}
-                ],
-            )
-            client.register_job_definition(
-                jobDefinitionName="features",
-                type="container",
-                containerProperties={"image": "busybox", "vcpus": 1, "memory": 128},
-            )
-            runtime.services.jobs = {"batch_job": BatchJobs(client)}
-            runtime.batch = client  # type: ignore[attr-defined]
-            yield runtime
-    finally:
-        default_user_config["batch"]["use_docker"] = previous
+    with LocalRuntime(store="memory", clock=ManualClock()) as runtime, moto_batch_queue() as client:
+        runtime.services.jobs = {"batch_job": BatchJobs(client)}
+        runtime.batch = client  # type: ignore[attr-defined]
+        yield runtime
 
 
 def started(rt: LocalRuntime) -> tuple[str, dict[str, Any]]:
@@ -107,6 +79,16 @@ def deliver(rt: LocalRuntime, job: dict[str, Any], **detail: Any) -> None:
     rt.pump(wait=False)
 
 
+def failed_by_its_event(rt: LocalRuntime, reason: str, **detail: Any) -> Any:
+    """Starts the step's job and delivers its event: FAILED for ``reason``, with
+    ``detail``; gives the step's record."""
+    run_id, job = started(rt)
+    deliver(rt, job, status="FAILED", statusReason=reason, **detail)
+    record = rt.store.get_step(run_id, "job")
+    assert record is not None
+    return record
+
+
 def test_a_job_an_operator_terminated_is_stopped_when_its_event_says_so(
     rt: LocalRuntime,
 ) -> None:
@@ -116,16 +98,12 @@ def test_a_job_an_operator_terminated_is_stopped_when_its_event_says_so(
     a retry policy on UserError submitted the job again), because the trim dropped
     ``isTerminated``; the same job found by a poll was Podium.Stopped, not retried, as
     docs (External work) say."""
-    run_id, job = started(rt)
-    deliver(
+    record = failed_by_its_event(
         rt,
-        job,
-        status="FAILED",
-        statusReason="bad input file",
+        "bad input file",
         isTerminated=True,
         container={"exitCode": 143, "logStreamName": "features/default/abc"},
     )
-    record = rt.store.get_step(run_id, "job")
     assert record is not None and record.status is not StepStatus.RUNNING
     assert record.error_type == "Podium.Stopped", (record.error_type, record.error)
 
@@ -136,16 +114,11 @@ def test_a_multi_container_jobs_exit_code_is_read_from_its_event(rt: LocalRuntim
     user's failing code was submitted again up to the platform budget), because the
     trimmed event kept only ``container``; read by a poll the same job was
     Podium.UserError "exited with code 3", as docs (External work, batch_job) say."""
-    run_id, job = started(rt)
-    deliver(
+    record = failed_by_its_event(
         rt,
-        job,
-        status="FAILED",
-        statusReason="Essential container in task exited",
+        "Essential container in task exited",
         ecsProperties={"taskProperties": [{"containers": [{"name": "main", "exitCode": 3}]}]},
     )
-    record = rt.store.get_step(run_id, "job")
-    assert record is not None
     assert record.error_type == "Podium.UserError", (record.status, record.error)
     assert "exited with code 3" in (record.error or "")
 
@@ -154,10 +127,7 @@ def test_a_cancelled_jobs_event_is_stopped_too(rt: LocalRuntime) -> None:
     """A job cancelled before it ran (``isCancelled: true``, no exit code) ended by its
     event as "failed without an exit code", a retryable platform error that submitted
     it again: the trim dropped ``isCancelled`` too."""
-    run_id, job = started(rt)
-    deliver(rt, job, status="FAILED", statusReason="not needed", isCancelled=True)
-    record = rt.store.get_step(run_id, "job")
-    assert record is not None
+    record = failed_by_its_event(rt, "not needed", isCancelled=True)
     assert record.error_type == "Podium.Stopped", (record.error_type, record.error)
 
 
@@ -165,20 +135,15 @@ def test_the_last_attempts_exit_code_is_read_from_the_event(rt: LocalRuntime) ->
     """A job whose exit code only its ``attempts`` carry (its top-level container has
     none) ended by its event as "failed without an exit code": the trim dropped
     ``attempts``, which the poll's DescribeJobs read gives."""
-    run_id, job = started(rt)
-    deliver(
+    record = failed_by_its_event(
         rt,
-        job,
-        status="FAILED",
-        statusReason="Essential container in task exited",
+        "Essential container in task exited",
         container={"logStreamName": "features/default/abc"},
         attempts=[
             {"container": {"exitCode": 1, "reason": "oom?"}},
             {"container": {"exitCode": 4, "logStreamName": "features/default/abc"}},
         ],
     )
-    record = rt.store.get_step(run_id, "job")
-    assert record is not None
     assert record.error_type == "Podium.UserError", (record.status, record.error)
     assert "exited with code 4" in (record.error or ""), record.error
 

@@ -16,26 +16,26 @@ from tests.integration.test_remote_cli import Deployed, on_stack, write
 deployed = remote.deployed
 user = remote.user
 
-FIRST_ONLY = """\
-name: started_first
-run_strategy: first_only
-steps:
-  - {id: nap, type: sleep, seconds: 3600}
-"""
-SEQUENTIAL = """\
-name: started_in_turn
-run_strategy: sequential
-steps:
-  - {id: nap, type: sleep, seconds: 3600}
-"""
+
+def push_a_sleeper(tmp_path: Path, name: str, strategy: str) -> None:
+    """Pushes ``name`` to the stack: one step that sleeps an hour, run as ``strategy``."""
+    text = f"name: {name}\nrun_strategy: {strategy}\nsteps:\n"
+    text += "  - {id: nap, type: sleep, seconds: 3600}\n"
+    assert on_stack("push", str(write(tmp_path, f"{name}.yaml", text))).exit_code == 0
+
+
+def start_on_stack(deployed: Deployed, name: str) -> str:
+    """Starts a run of ``name`` on the stack and delivers what is due; gives its id."""
+    run_id: str = json.loads(on_stack("start", name, "--json").stdout)["run_id"]
+    deployed.pump()
+    return run_id
 
 
 def test_podium_start_of_a_discarded_run_says_it_was_discarded_and_why(
     deployed: Deployed, user: Path, tmp_path: Path
 ) -> None:
-    assert on_stack("push", str(write(tmp_path, "first.yaml", FIRST_ONLY))).exit_code == 0
-    active = json.loads(on_stack("start", "started_first", "--json").stdout)["run_id"]
-    deployed.pump()
+    push_a_sleeper(tmp_path, "started_first", "first_only")
+    active = start_on_stack(deployed, "started_first")
     second = on_stack("start", "started_first")
     assert second.exit_code == 0, second.output
     assert "discarded" in second.output.lower()
@@ -46,7 +46,7 @@ def test_podium_start_of_a_discarded_run_says_it_was_discarded_and_why(
 def test_podium_start_of_a_queued_run_says_why_it_waits(
     deployed: Deployed, user: Path, tmp_path: Path
 ) -> None:
-    assert on_stack("push", str(write(tmp_path, "seq.yaml", SEQUENTIAL))).exit_code == 0
+    push_a_sleeper(tmp_path, "started_in_turn", "sequential")
     first = on_stack("start", "started_in_turn")
     assert first.exit_code == 0 and "✓ started run" in first.output, first.output
     running = first.output.split("started run ", 1)[1].split()[0]

@@ -7,16 +7,20 @@ and the runs that still wait and why."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from podium.cli.main import app
 from podium.local.runtime import LocalRuntime
 from tests.integration import test_remote_cli as remote
-from tests.integration.test_remote_cli import Deployed, on_stack, write
+from tests.integration.test_cli_start_says_what_the_run_strategy_decided import (
+    push_a_sleeper,
+    start_on_stack,
+)
+from tests.integration.test_remote_cli import Deployed, on_stack
 
 deployed = remote.deployed
 user = remote.user
@@ -40,49 +44,50 @@ def local(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def _one_run_queued_behind_another(
+    tmp_path: Path, workflow: dict[str, Any]
+) -> tuple[Path, str, str]:
+    """Pushes ``workflow`` to a home in ``tmp_path`` and starts two runs of it, the
+    first's steps delivered before the second starts; the second waits QUEUED. Gives
+    the home and the two runs' ids."""
+    home = tmp_path / "home"
+    with LocalRuntime(store="sqlite", home=home) as rt:
+        rt.push(workflow)
+        first = rt.start_run(workflow["name"])
+        rt.pump(advance_time=False)
+        second = rt.start_run(workflow["name"])
+        rt.pump(advance_time=False)
+        assert rt.store.get_run(second.run_id).status.value == "QUEUED"
+    return home, first.run_id, second.run_id
+
+
+def _unblock(home: Path, name: str) -> Result:
+    return runner.invoke(app, ["unblock", name, "--home", str(home)])
+
+
 def test_unblock_of_a_queue_that_was_not_blocked_says_what_waits_behind_a_running_run(
     tmp_path: Path, local: None
 ) -> None:
-    home = tmp_path / "home"
-    with LocalRuntime(store="sqlite", home=home) as rt:
-        rt.push(STRICT)
-        running = rt.start_run("unblocked_strict")
-        queued = rt.start_run("unblocked_strict")
-        rt.pump(advance_time=False)
-        assert rt.store.get_run(queued.run_id).status.value == "QUEUED"
-    result = runner.invoke(app, ["unblock", "unblocked_strict", "--home", str(home)])
+    home, running, _ = _one_run_queued_behind_another(tmp_path, STRICT)
+    result = _unblock(home, "unblocked_strict")
     assert result.exit_code == 0, result.output
     assert "nothing was waiting" not in result.output, result.output
     assert "unblocked_strict was not blocked" in result.output, result.output
     assert "1 run still waits" in result.output
-    assert f"behind active run(s) {running.run_id}" in result.output
+    assert f"behind active run(s) {running}" in result.output
 
 
 def test_unblock_of_a_blocked_queue_names_the_failed_run_and_what_it_started(
     tmp_path: Path, local: None
 ) -> None:
-    home = tmp_path / "home"
-    with LocalRuntime(store="sqlite", home=home) as rt:
-        rt.push(FAILING)
-        failed = rt.start_run("unblocked_failing")
-        rt.pump(advance_time=False)
-        held = rt.start_run("unblocked_failing")
-        assert rt.store.get_run(held.run_id).status.value == "QUEUED"
-    result = runner.invoke(app, ["unblock", "unblocked_failing", "--home", str(home)])
+    home, failed, held = _one_run_queued_behind_another(tmp_path, FAILING)
+    result = _unblock(home, "unblocked_failing")
     assert result.exit_code == 0, result.output
-    assert f"unblocked unblocked_failing (blocked by failed run {failed.run_id})" in result.output
-    assert f"started {held.run_id}" in result.output
-    again = runner.invoke(app, ["unblock", "unblocked_failing", "--home", str(home)])
+    assert f"unblocked unblocked_failing (blocked by failed run {failed})" in result.output
+    assert f"started {held}" in result.output
+    again = _unblock(home, "unblocked_failing")
     assert "unblocked_failing was not blocked" in again.output, again.output
     assert "nothing was waiting" in again.output
-
-
-STRICT_YAML = """\
-name: unblocked_on_stack
-run_strategy: strict_sequential
-steps:
-  - {id: nap, type: sleep, seconds: 3600}
-"""
 
 
 def test_a_stacks_unblock_says_what_still_waits(
@@ -91,9 +96,8 @@ def test_a_stacks_unblock_says_what_still_waits(
     """The same on a stack: the API's answer names only the runs admitted (not whether
     the queue was blocked); the runs still queued and why the oldest waits are read,
     and "unblocked" is not claimed when no run started."""
-    assert on_stack("push", str(write(tmp_path, "s.yaml", STRICT_YAML))).exit_code == 0
-    running = json.loads(on_stack("start", "unblocked_on_stack", "--json").stdout)["run_id"]
-    deployed.pump()
+    push_a_sleeper(tmp_path, "unblocked_on_stack", "strict_sequential")
+    running = start_on_stack(deployed, "unblocked_on_stack")
     assert on_stack("start", "unblocked_on_stack").exit_code == 0
     result = on_stack("unblock", "unblocked_on_stack")
     assert result.exit_code == 0, result.output

@@ -13,8 +13,10 @@ import pytest
 
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
-from podium.service.triggers import list_triggers
-from podium.testing import send_signal
+from tests.integration.test_signal_trigger_condition_not_boolean_is_recorded import (
+    push_go_trigger,
+    trigger_failure_after,
+)
 
 
 def _while(name: str, value: Any) -> dict[str, Any]:
@@ -66,21 +68,6 @@ def test_a_signal_trigger_condition_that_is_not_a_boolean_names_its_cel_type(
     home_rt: LocalRuntime,
 ) -> None:
     """It said "got NoneType" for a payload's null."""
-    home_rt.push(
-        {
-            "name": "wf",
-            "steps": [{"id": "a", "type": "noop"}],
-            "triggers": [
-                {
-                    "id": "t",
-                    "signal": {"names": ["go"], "condition": "event.signals.go.payload.ok"},
-                }
-            ],
-        }
-    )
-    home_rt.clock.advance(1000)
-    send_signal(home_rt, "go", {}, {"ok": None})
-    [state] = list_triggers(home_rt.services, "wf")
-    failure = state.get("last_failure")
-    assert failure is not None, state
+    push_go_trigger(home_rt)
+    failure = trigger_failure_after(home_rt, {"ok": None})
     assert failure["error"] == "triggers.t.signal.condition: must be true or false, got null"

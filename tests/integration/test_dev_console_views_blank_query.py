@@ -13,7 +13,8 @@ import pytest
 from tests.integration.dev_support import memory_dev_server
 
 
-def _get(url: str) -> tuple[int, Any]:
+def get_json(url: str) -> tuple[int, Any]:
+    """GET ``url``: the status and the JSON body, an error's too."""
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -30,8 +31,8 @@ def test_a_blank_query_parameter_is_answered_as_the_deployed_api_answers_it(view
     at query.limit (and so offset=/limit= on the run page): dev's console views dropped
     blank parameters (parse_qs without keep_blank_values). Both answer alike now."""
     with memory_dev_server() as server:
-        deployed, body = _get(server.url + "/console" + view)
+        deployed, body = get_json(server.url + "/console" + view)
         assert deployed == 400, body  # the api handler's answer, forwarded by dev
-        local, answer = _get(server.url + "/api/console" + view)
+        local, answer = get_json(server.url + "/api/console" + view)
         assert local == deployed, answer
         assert [e["path"] for e in answer["errors"]] == [e["path"] for e in body["errors"]]

@@ -8,34 +8,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from podium.adapters.clock import ManualClock
-from podium.adapters.jobs.ecs import EcsTasks
 from podium.core.engine.status import StepStatus
 from podium.local.runtime import LocalRuntime
 
-from .external_support import manual_ecs_tasks
-
-REGION = "us-east-1"
+from .test_ecs_task import ecs_runtime
 
 
 @pytest.fixture
 def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(store="memory", clock=ManualClock()) as runtime, manual_ecs_tasks():
-        ecs = boto3.client("ecs", region_name=REGION)
-        ecs.create_cluster(clusterName="ml")
-        ecs.register_task_definition(
-            family="train",
-            containerDefinitions=[{"name": "trainer", "image": "trainer:latest", "memory": 512}],
-        )
-        runtime.services.jobs = {"ecs_task": EcsTasks(ecs)}
+    with ecs_runtime() as runtime:
         yield runtime
 
 
-def run_one(rt: LocalRuntime, step: dict[str, Any]) -> Any:
-    rt.push({"name": "wf", "steps": [{"id": "job", **step}]})
+def run_one(rt: LocalRuntime, cluster: str, task_definition: str) -> Any:
+    """Runs one FARGATE ecs_task step on ``cluster`` of ``task_definition``; gives its
+    record once what was due is delivered."""
+    step = {"type": "ecs_task", "cluster": cluster, "task_definition": task_definition}
+    rt.push({"name": "wf", "steps": [{"id": "job", "launch_type": "FARGATE", **step}]})
     run = rt.start_run("wf")
     rt.pump(wait=False)
     record = rt.store.get_step(run.run_id, "job")
@@ -48,15 +39,7 @@ def test_an_ecs_task_on_a_cluster_that_does_not_exist_names_the_cluster(
 ) -> None:
     """A typo in ``cluster`` failed the step with "ECS ListTasks:
     ClusterNotFoundException: Cluster not found.", naming no cluster."""
-    record = run_one(
-        rt,
-        {
-            "type": "ecs_task",
-            "cluster": "ml-typo",
-            "task_definition": "train",
-            "launch_type": "FARGATE",
-        },
-    )
+    record = run_one(rt, "ml-typo", "train")
     assert record.status is StepStatus.FAILED and record.error_type == "Podium.ConfigError"
     assert "ECS ListTasks (cluster 'ml-typo'): ClusterNotFoundException" in (record.error or ""), (
         record.error
@@ -67,15 +50,7 @@ def test_an_ecs_task_definition_that_does_not_exist_is_named(rt: LocalRuntime) -
     """A task definition that was not registered failed the step with "ECS RunTask:
     ClientException: Unable to describe task definition.", naming neither the task
     definition nor the cluster."""
-    record = run_one(
-        rt,
-        {
-            "type": "ecs_task",
-            "cluster": "ml",
-            "task_definition": "trian:7",
-            "launch_type": "FARGATE",
-        },
-    )
+    record = run_one(rt, "ml", "trian:7")
     assert record.status is StepStatus.FAILED and record.error_type == "Podium.ConfigError"
     assert "ECS RunTask (task definition 'trian:7', cluster 'ml')" in (record.error or ""), (
         record.error

@@ -5,7 +5,8 @@ safety net, StopTask on stop and timeout."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -23,8 +24,11 @@ from .external_support import ecs_event, manual_ecs_tasks, moto_ecs_task
 CLUSTER = "ml"
 
 
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
+@contextmanager
+def ecs_runtime(wrap: Callable[[Any], Any] = lambda ecs: ecs) -> Iterator[LocalRuntime]:
+    """A memory runtime on moto's ECS with the cluster ``ml`` and the task definition
+    ``train`` (container ``trainer``); its ``ecs_task`` steps, and ``runtime.ecs``, use
+    the ECS client as ``wrap`` gives it."""
     with LocalRuntime(store="memory", clock=ManualClock()) as runtime, manual_ecs_tasks():
         ecs = boto3.client("ecs", region_name="us-east-1")
         ecs.create_cluster(clusterName=CLUSTER)
@@ -47,8 +51,15 @@ def rt() -> Iterator[LocalRuntime]:
                 }
             ],
         )
-        runtime.services.jobs = {"ecs_task": EcsTasks(ecs)}
-        runtime.ecs = ecs  # type: ignore[attr-defined]
+        client = wrap(ecs)
+        runtime.services.jobs = {"ecs_task": EcsTasks(client)}
+        runtime.ecs = client  # type: ignore[attr-defined]
+        yield runtime
+
+
+@pytest.fixture
+def rt() -> Iterator[LocalRuntime]:
+    with ecs_runtime() as runtime:
         yield runtime
 
 

@@ -11,11 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from podium.adapters.clock import ManualClock
-from podium.adapters.jobs.ecs import EcsTasks
 from podium.core.engine.plans import plan_give_back
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
@@ -23,7 +20,7 @@ from podium.service import messages
 from podium.service.completions import on_poll
 from podium.service.lifecycle import stop_run
 
-from .external_support import manual_ecs_tasks
+from .test_ecs_task import ecs_runtime
 
 CLUSTER = "ml"
 WORKFLOW = {
@@ -61,17 +58,27 @@ class _HookBeforeRunTask:
 
 @pytest.fixture
 def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(store="memory", clock=ManualClock()) as runtime, manual_ecs_tasks():
-        ecs = boto3.client("ecs", region_name="us-east-1")
-        ecs.create_cluster(clusterName=CLUSTER)
-        ecs.register_task_definition(
-            family="train",
-            containerDefinitions=[{"name": "trainer", "image": "trainer:latest", "memory": 512}],
-        )
-        hooked = _HookBeforeRunTask(ecs)
-        runtime.services.jobs = {"ecs_task": EcsTasks(hooked)}
-        runtime.ecs = hooked  # type: ignore[attr-defined]
+    with ecs_runtime(_HookBeforeRunTask) as runtime:
         yield runtime
+
+
+def _started(rt: LocalRuntime) -> str:
+    """Pushes and starts a run; its start's claim starts the task. Gives the run's id."""
+    rt.push(WORKFLOW)
+    run_id = rt.start_run("train_wf").run_id
+    rt.pump(wait=False)
+    return run_id
+
+
+def _step_moved(rt: LocalRuntime, run_id: str, to: StepStatus, changes: dict[str, Any]) -> None:
+    """Moves the RUNNING attempt 1 of ``train`` to ``to`` (no work is stopped)."""
+    rt.store.transition_step(
+        run_id, "train", expected=frozenset({StepStatus.RUNNING}), attempt=1, to=to, changes=changes
+    )
+
+
+def _poll(rt: LocalRuntime, run_id: str) -> None:
+    on_poll(rt.services, messages.PollStep(run_id, "train", 1))
 
 
 def _the_task(rt: LocalRuntime) -> dict[str, Any]:
@@ -107,65 +114,45 @@ def test_a_poll_that_found_its_attempt_stopped_stopped_its_task(rt: LocalRuntime
     """A poll that came for an attempt ended STOPPED (its stop's terminate lost: it came
     before the submit, or its worker died between the step's end and the StopTask) was
     dropped, leaving the task running. It now stops the attempt's work (idempotent)."""
-    rt.push(WORKFLOW)
-    run = rt.start_run("train_wf")
-    rt.pump(wait=False)
+    run_id = _started(rt)
     assert _the_task(rt)["desiredStatus"] == "RUNNING"
     # The stop's writes, without the terminate that would have followed them.
     now = rt.clock.now_ms()
     rt.store.transition_run(
-        run.run_id,
+        run_id,
         expected=frozenset({RunStatus.RUNNING}),
         to=RunStatus.STOPPED,
         changes={"ended_at": now, "reason": "stopped by the operator"},
     )
-    rt.store.transition_step(
-        run.run_id,
-        "train",
-        expected=frozenset({StepStatus.RUNNING}),
-        attempt=1,
-        to=StepStatus.STOPPED,
-        changes={"ended_at": now, "reason": "stopped by the operator", "lease_until": None},
+    _step_moved(
+        rt,
+        run_id,
+        StepStatus.STOPPED,
+        {"ended_at": now, "reason": "stopped by the operator", "lease_until": None},
     )
-    on_poll(rt.services, messages.PollStep(run.run_id, "train", 1))
+    _poll(rt, run_id)
     assert _the_task(rt)["desiredStatus"] == "STOPPED"
 
 
 def test_a_late_poll_of_a_given_back_attempt_left_its_work_alone(rt: LocalRuntime) -> None:
     """A given-back attempt (READY at the number before it) goes on under the same key
     when it is claimed again: a poll of it that comes meanwhile stops nothing."""
-    rt.push(WORKFLOW)
-    run = rt.start_run("train_wf")
-    rt.pump(wait=False)
-    rt.store.transition_step(
-        run.run_id,
-        "train",
-        expected=frozenset({StepStatus.RUNNING}),
-        attempt=1,
-        to=StepStatus.READY,
-        changes=plan_give_back(1),
-    )
-    on_poll(rt.services, messages.PollStep(run.run_id, "train", 1))
+    run_id = _started(rt)
+    _step_moved(rt, run_id, StepStatus.READY, plan_give_back(1))
+    _poll(rt, run_id)
     assert _the_task(rt)["desiredStatus"] == "RUNNING"
 
 
 def test_a_poll_of_a_succeeded_attempt_asked_no_stop(rt: LocalRuntime) -> None:
     """A poll that comes after its attempt succeeded (its event came first) asks ECS
     for nothing: only an attempt ended other than SUCCEEDED may have left work."""
-    rt.push(WORKFLOW)
-    run = rt.start_run("train_wf")
-    rt.pump(wait=False)
-    rt.store.transition_step(
-        run.run_id,
-        "train",
-        expected=frozenset({StepStatus.RUNNING}),
-        attempt=1,
-        to=StepStatus.SUCCEEDED,
-        changes={"ended_at": rt.clock.now_ms(), "lease_until": None},
+    run_id = _started(rt)
+    _step_moved(
+        rt, run_id, StepStatus.SUCCEEDED, {"ended_at": rt.clock.now_ms(), "lease_until": None}
     )
     ecs: Any = rt.ecs  # type: ignore[attr-defined]
     asked: list[str] = []
     ecs.stop_task = lambda **kw: asked.append(kw["task"])
     ecs.list_tasks = lambda **kw: asked.append("list") or {"taskArns": []}
-    on_poll(rt.services, messages.PollStep(run.run_id, "train", 1))
+    _poll(rt, run_id)
     assert asked == []

@@ -7,19 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_api import state_manager
 
 from podium.adapters.clock import ManualClock
-from podium.adapters.jobs.glue import GlueJobs
 from podium.core.engine.status import StepStatus
 from podium.local.runtime import LocalRuntime
 from podium.service.lifecycle import stop_run
 
-REGION = "us-east-1"
-ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/podium-test"
+from .test_aws_jobs import glue_with_nightly_etl
 
 
 class _GlueRefusingStops:
@@ -77,18 +73,25 @@ def rt() -> Iterator[LocalRuntime]:
     )
     try:
         with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
-            client = boto3.client("glue", region_name=REGION)
-            client.create_job(
-                Name="nightly_etl",
-                Role=ROLE,
-                Command={"Name": "glueetl", "ScriptLocation": "s3://scripts/etl.py"},
-            )
-            glue = _GlueRefusingStops(client)
-            runtime.services.jobs = {"glue_job": GlueJobs(glue)}
-            runtime.glue = glue  # type: ignore[attr-defined]
+            runtime.glue = glue_with_nightly_etl(runtime, _GlueRefusingStops)  # type: ignore[attr-defined]
             yield runtime
     finally:
         state_manager.unset_transition("glue::job_run")
+
+
+def _started(rt: LocalRuntime) -> str:
+    """Starts a run of one glue_job step of ``nightly_etl``; its job run is started."""
+    rt.push({"name": "g", "steps": [{"id": "job", "type": "glue_job", "job_name": "nightly_etl"}]})
+    run_id = rt.start_run("g").run_id
+    rt.pump(wait=False)
+    return run_id
+
+
+def _counted(rt: LocalRuntime) -> list[str]:
+    """The names of the metrics ``rt`` counts from now on."""
+    counted: list[str] = []
+    rt.services.metrics.count = lambda name, value=1: counted.append(name)  # type: ignore[method-assign]
+    return counted
 
 
 def test_a_stop_glue_refuses_in_its_answer_is_asked_again(rt: LocalRuntime) -> None:
@@ -98,20 +101,12 @@ def test_a_stop_glue_refuses_in_its_answer_is_asked_again(rt: LocalRuntime) -> N
     (ExternalStopFailed), and the stop was never asked again, so the job run went on
     (billed) until it ended by itself. docs (External work) say a stop the service
     refuses transiently is asked again (30 s, doubling)."""
-    rt.push(
-        {
-            "name": "g",
-            "steps": [{"id": "job", "type": "glue_job", "job_name": "nightly_etl"}],
-        }
-    )
-    run = rt.start_run("g")
-    rt.pump(wait=False)
+    run_id = _started(rt)
     glue: Any = rt.glue  # type: ignore[attr-defined]
     (job_run,) = glue.get_job_runs(JobName="nightly_etl")["JobRuns"]
-    counted: list[str] = []
-    rt.services.metrics.count = lambda name, value=1: counted.append(name)  # type: ignore[method-assign]
-    stop_run(rt.services, run.run_id, "stopped by a test")
-    record = rt.store.get_step(run.run_id, "job")
+    counted = _counted(rt)
+    stop_run(rt.services, run_id, "stopped by a test")
+    record = rt.store.get_step(run_id, "job")
     assert record is not None and record.status is StepStatus.STOPPED
     assert counted.count("ExternalStopFailed") == 1, counted  # a stop_work timer is set
     rt.pump()  # the stop_work timer comes due (and the attempt's poll: it stops again)
@@ -127,17 +122,9 @@ def test_a_stop_glue_refuses_for_good_is_logged_not_asked_again(
     glue: Any = rt.glue  # type: ignore[attr-defined]
     glue.stops.append(["an earlier stop"])  # past the first: no transient refusal
     glue.refusal = "EntityNotFoundException"
-    rt.push(
-        {
-            "name": "g",
-            "steps": [{"id": "job", "type": "glue_job", "job_name": "nightly_etl"}],
-        }
-    )
-    run = rt.start_run("g")
-    rt.pump(wait=False)
-    counted: list[str] = []
-    rt.services.metrics.count = lambda name, value=1: counted.append(name)  # type: ignore[method-assign]
+    run_id = _started(rt)
+    counted = _counted(rt)
     with caplog.at_level("WARNING", logger="podium.jobs"):
-        stop_run(rt.services, run.run_id, "stopped by a test")
+        stop_run(rt.services, run_id, "stopped by a test")
     assert "EntityNotFoundException" in caplog.text, caplog.text
     assert "ExternalStopFailed" not in counted, counted  # no stop_work timer

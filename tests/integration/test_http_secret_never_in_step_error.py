@@ -24,6 +24,7 @@ import pytest
 
 from podium.adapters.clock import ManualClock
 from podium.adapters.http_transport import MappedSecrets, StdlibHttpTransport
+from podium.core.engine.records import StepRecord
 from podium.core.ports import HttpAccess
 from podium.local.runtime import LocalRuntime
 
@@ -60,58 +61,41 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.mark.parametrize("stored", [SECRET + "\n", SECRET + "\r\n", SECRET + "\u2019"])
-def test_a_secret_http_cannot_send_is_not_written_into_the_step_error(
-    server: str, stored: str
-) -> None:
+def run_authed_get(url: str, stored: str, name: str = "call") -> tuple[StepRecord, str]:
+    """Runs a workflow ``name`` of one http step GETting ``url`` with the secret
+    ``api/token`` (its stored value ``stored``) as its auth; gives the step and the
+    run's events (their repr), read before the runtime closes."""
     with LocalRuntime(store="memory", clock=ManualClock()) as rt:
         rt.services.http = HttpAccess(
             StdlibHttpTransport(), frozenset({"127.0.0.1"}), MappedSecrets({"api/token": stored})
         )
         view = rt.run(
             {
-                "name": "call",
-                "steps": [
-                    {
-                        "id": "c",
-                        "type": "http",
-                        "url": server + "/ok",
-                        "auth": {"secret": "api/token"},
-                    }
-                ],
+                "name": name,
+                "steps": [{"id": "c", "type": "http", "url": url, "auth": {"secret": "api/token"}}],
             }
         )
-        step = view.steps[0]
-        assert step.status.value == "FAILED"  # the header cannot be sent: fine
-        seen = repr(step.error) + repr(rt.services.store.list_events(view.run.run_id))
-        assert SECRET not in seen, seen
-        # What is said names the header and the secret, so it can be fixed.
-        assert step.error is not None
-        assert "'api/token'" in repr(step.error) and "'authorization'" in repr(step.error)
+        return view.steps[0], repr(rt.services.store.list_events(view.run.run_id))
+
+
+@pytest.mark.parametrize("stored", [SECRET + "\n", SECRET + "\r\n", SECRET + "\u2019"])
+def test_a_secret_http_cannot_send_is_not_written_into_the_step_error(
+    server: str, stored: str
+) -> None:
+    step, events = run_authed_get(server + "/ok", stored, "call")
+    assert step.status.value == "FAILED"  # the header cannot be sent: fine
+    seen = repr(step.error) + events
+    assert SECRET not in seen, seen
+    # What is said names the header and the secret, so it can be fixed.
+    assert step.error is not None
+    assert "'api/token'" in repr(step.error) and "'authorization'" in repr(step.error)
 
 
 def test_a_secret_a_service_echoes_in_its_error_body_is_not_written_into_the_error(
     server: str,
 ) -> None:
-    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
-        rt.services.http = HttpAccess(
-            StdlibHttpTransport(), frozenset({"127.0.0.1"}), MappedSecrets({"api/token": SECRET})
-        )
-        view = rt.run(
-            {
-                "name": "echo",
-                "steps": [
-                    {
-                        "id": "c",
-                        "type": "http",
-                        "url": server + "/echo",
-                        "auth": {"secret": "api/token"},
-                    }
-                ],
-            }
-        )
-        step = view.steps[0]
-        assert step.status.value == "FAILED"  # 401: not retried
-        seen = repr(step.error) + repr(rt.services.store.list_events(view.run.run_id))
-        assert SECRET not in seen, seen
-        assert "HTTP 401" in repr(step.error) and "<secret 'api/token'>" in repr(step.error)
+    step, events = run_authed_get(server + "/echo", SECRET, "echo")
+    assert step.status.value == "FAILED"  # 401: not retried
+    seen = repr(step.error) + events
+    assert SECRET not in seen, seen
+    assert "HTTP 401" in repr(step.error) and "<secret 'api/token'>" in repr(step.error)

@@ -12,11 +12,8 @@ from typing import Any
 
 import pytest
 
-from podium.adapters.clock import ManualClock
-from podium.adapters.http_transport import MappedSecrets, StdlibHttpTransport
 from podium.core.engine.http_rules import judge
-from podium.core.ports import HttpAccess
-from podium.local.runtime import LocalRuntime
+from tests.integration.test_http_secret_never_in_step_error import run_authed_get
 
 SECRET = "sk-live-3f9a1c2e7b5d4a60b8e2c1d9f0a7b6c5"
 
@@ -56,28 +53,11 @@ def test_a_secret_cut_by_the_error_excerpt_is_not_shown_in_part(server: str) -> 
     published on the bus) was the body's first 500 characters, which ended inside the
     secret. The secret was replaced only when it was there whole, so its first 20
     characters were shown. Now it is taken out before the excerpt is cut."""
-    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
-        rt.services.http = HttpAccess(
-            StdlibHttpTransport(), frozenset({"127.0.0.1"}), MappedSecrets({"api/token": SECRET})
-        )
-        view = rt.run(
-            {
-                "name": "echo",
-                "steps": [
-                    {
-                        "id": "c",
-                        "type": "http",
-                        "url": server + "/x",
-                        "auth": {"secret": "api/token"},
-                    }
-                ],
-            }
-        )
-        step = view.steps[0]
-        assert step.status.value == "FAILED" and "HTTP 401" in (step.error or "")
-        seen = (step.error or "") + repr(rt.services.store.list_events(view.run.run_id))
-        shown = [SECRET[:n] for n in range(12, len(SECRET) + 1) if SECRET[:n] in seen]
-        assert not shown, f"the secret's first {len(shown[-1])} characters are in the error"
+    step, events = run_authed_get(server + "/x", SECRET, "echo")
+    assert step.status.value == "FAILED" and "HTTP 401" in (step.error or "")
+    seen = (step.error or "") + events
+    shown = [SECRET[:n] for n in range(12, len(SECRET) + 1) if SECRET[:n] in seen]
+    assert not shown, f"the secret's first {len(shown[-1])} characters are in the error"
 
 
 def test_judge_takes_secrets_out_before_the_cut() -> None:

@@ -23,7 +23,6 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.batch.models import batch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.core.config import default_user_config
 
 from podium.adapters.clock import ManualClock
 from podium.adapters.jobs.batch import BatchJobs
@@ -38,6 +37,7 @@ from podium.local.runtime import LocalRuntime
 from podium.service.lifecycle import stop_run
 
 from .external_support import held, manual_ecs_tasks
+from .test_aws_jobs import moto_batch_queue
 
 REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/podium-test"
@@ -104,34 +104,10 @@ def an_hour_of_timers(rt: LocalRuntime) -> None:
 
 @pytest.fixture
 def batch(rt: LocalRuntime) -> Iterator[Refusing]:
-    previous = default_user_config.get("batch", {}).get("use_docker", True)
-    default_user_config.setdefault("batch", {})["use_docker"] = False  # no Docker: batch_simple
-    try:
-        boto3.client("iam", region_name=REGION).create_role(
-            RoleName="podium-test", AssumeRolePolicyDocument="{}"
-        )
-        client = boto3.client("batch", region_name=REGION)
-        env = client.create_compute_environment(
-            computeEnvironmentName="podium-ce", type="UNMANAGED", state="ENABLED", serviceRole=ROLE
-        )
-        client.create_job_queue(
-            jobQueueName="podium-q",
-            state="ENABLED",
-            priority=1,
-            computeEnvironmentOrder=[
-                {"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}
-            ],
-        )
-        client.register_job_definition(
-            jobDefinitionName="features",
-            type="container",
-            containerProperties={"image": "busybox", "vcpus": 1, "memory": 128},
-        )
+    with moto_batch_queue() as client:
         refusing = Refusing(client)
         rt.services.jobs = {"batch_job": BatchJobs(refusing)}
         yield refusing
-    finally:
-        default_user_config["batch"]["use_docker"] = previous
 
 
 BATCH_STEP = {"type": "batch_job", "job_queue": "podium-q", "job_definition": "features"}

@@ -13,7 +13,6 @@ import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.core.config import default_user_config
 
 from podium.adapters.clock import ManualClock
 from podium.adapters.jobs.batch import BatchJobs
@@ -31,6 +30,7 @@ from podium.service.external_events import ROUTES
 from podium.service.lifecycle import stop_run
 
 from .external_support import ecs_event, held, manual_ecs_tasks
+from .test_aws_jobs import moto_batch_queue
 
 REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/podium-test"
@@ -228,49 +228,23 @@ def long_key() -> str:
 
 
 def test_a_batch_job_with_a_key_over_256_characters_is_found_and_routed() -> None:
-    previous = default_user_config.get("batch", {}).get("use_docker", True)
-    default_user_config.setdefault("batch", {})["use_docker"] = False
-    try:
-        with LocalRuntime(store="memory", clock=ManualClock()):  # moto's mock
-            boto3.client("iam").create_role(RoleName="podium-test", AssumeRolePolicyDocument="{}")
-            batch = boto3.client("batch", region_name=REGION)
-            env = batch.create_compute_environment(
-                computeEnvironmentName="podium-ce",
-                type="UNMANAGED",
-                state="ENABLED",
-                serviceRole=ROLE,
-            )
-            batch.create_job_queue(
-                jobQueueName="podium-q",
-                state="ENABLED",
-                priority=1,
-                computeEnvironmentOrder=[
-                    {"order": 1, "computeEnvironment": env["computeEnvironmentArn"]}
-                ],
-            )
-            batch.register_job_definition(
-                jobDefinitionName="features",
-                type="container",
-                containerProperties={"image": "busybox", "vcpus": 1, "memory": 128},
-            )
-            step = {
-                "id": "s",
-                "type": "batch_job",
-                "job_queue": "podium-q",
-                "job_definition": "features",
-            }
-            spec = validate_definition({"name": "w", "steps": [step]}).steps[0]
-            request = JobRequest("batch_job", long_key(), spec, {})
-            jobs = BatchJobs(batch)
-            first = jobs.start(request)
-            found = jobs.find(request)
-            jobs.start(request)  # a redelivered claim: the same job
-            listed = batch.list_jobs(
-                jobQueue="podium-q", filters=[{"name": "JOB_NAME", "values": ["*"]}]
-            )["jobSummaryList"]
-            (job,) = batch.describe_jobs(jobs=[first.handle])["jobs"]
-    finally:
-        default_user_config["batch"]["use_docker"] = previous
+    with LocalRuntime(store="memory", clock=ManualClock()), moto_batch_queue() as batch:
+        step = {
+            "id": "s",
+            "type": "batch_job",
+            "job_queue": "podium-q",
+            "job_definition": "features",
+        }
+        spec = validate_definition({"name": "w", "steps": [step]}).steps[0]
+        request = JobRequest("batch_job", long_key(), spec, {})
+        jobs = BatchJobs(batch)
+        first = jobs.start(request)
+        found = jobs.find(request)
+        jobs.start(request)  # a redelivered claim: the same job
+        listed = batch.list_jobs(
+            jobQueue="podium-q", filters=[{"name": "JOB_NAME", "values": ["*"]}]
+        )["jobSummaryList"]
+        (job,) = batch.describe_jobs(jobs=[first.handle])["jobs"]
     assert found is not None and found.handle == first.handle
     assert len(listed) == 1
     route = ROUTES[("aws.batch", "Batch Job State Change")]

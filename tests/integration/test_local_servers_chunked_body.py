@@ -9,26 +9,17 @@ from __future__ import annotations
 
 import json
 import socket
-import urllib.error
-import urllib.request
 from typing import Any
 
 from podium.cli.console_command import ConsoleProxy
 from tests.integration.dev_support import memory_dev_server, post
+from tests.integration.test_dev_console_views_blank_query import get_json
 
 WORKFLOW = {
     "name": "dev_chunked",
     "params": {"n": {"type": "int", "default": 1}},
     "steps": [{"id": "a", "type": "noop"}],
 }
-
-
-def _get(url: str) -> tuple[int, Any]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def _raw(port: int, request: bytes) -> bytes:
@@ -68,7 +59,7 @@ def test_dev_reads_a_chunked_body() -> None:
         request = _chunked(server.port, "/workflows/dev_chunked/runs", [body[:10], body[10:]])
         answer = _raw(server.port, request)
         assert _status(answer) == "HTTP/1.1 202 Accepted", answer[:300]
-        status, listed = _get(server.url + "/workflows/dev_chunked/runs")
+        status, listed = get_json(server.url + "/workflows/dev_chunked/runs")
         assert status == 200
         assert {r["run_id"]: r["params"] for r in listed["runs"]} == {"chunked-1": {"n": 5}}
 
@@ -100,7 +91,7 @@ def test_dev_refuses_chunked_with_a_content_length_too() -> None:
         answer = _raw(server.port, request)
         assert _status(answer).startswith("HTTP/1.1 400"), answer[:300]
         assert b"Content-Length or Transfer-Encoding, not both" in answer, answer[:300]
-        assert _get(server.url + "/workflows/dev_chunked/runs")[1]["runs"] == []
+        assert get_json(server.url + "/workflows/dev_chunked/runs")[1]["runs"] == []
 
 
 class _Recording:

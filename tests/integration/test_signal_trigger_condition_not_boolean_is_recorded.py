@@ -12,16 +12,18 @@ Found by review R29a (its bug 5)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from podium.local.runtime import LocalRuntime
 from podium.service.triggers import list_triggers
 from podium.testing import send_signal
 from tests.integration.test_api import call
 
 
-def test_a_signal_trigger_condition_that_is_not_a_boolean_is_recorded(
-    home_rt: LocalRuntime,
-) -> None:
-    home_rt.push(
+def push_go_trigger(rt: LocalRuntime) -> None:
+    """Pushes ``wf``, whose signal trigger ``t`` on ``go`` holds when the payload's
+    ``ok`` does, and moves the clock on a second."""
+    rt.push(
         {
             "name": "wf",
             "steps": [{"id": "a", "type": "noop"}],
@@ -33,11 +35,23 @@ def test_a_signal_trigger_condition_that_is_not_a_boolean_is_recorded(
             ],
         }
     )
-    home_rt.clock.advance(1000)
-    send_signal(home_rt, "go", {}, {"ok": 1})
-    [state] = list_triggers(home_rt.services, "wf")
+    rt.clock.advance(1000)
+
+
+def trigger_failure_after(rt: LocalRuntime, payload: dict[str, Any]) -> dict[str, Any]:
+    """Sends ``go`` with ``payload``; gives the last failure trigger ``t`` recorded."""
+    send_signal(rt, "go", {}, payload)
+    [state] = list_triggers(rt.services, "wf")
     failure = state.get("last_failure")
     assert failure is not None, state
+    return failure
+
+
+def test_a_signal_trigger_condition_that_is_not_a_boolean_is_recorded(
+    home_rt: LocalRuntime,
+) -> None:
+    push_go_trigger(home_rt)
+    failure = trigger_failure_after(home_rt, {"ok": 1})
     assert failure["error"] == ("triggers.t.signal.condition: must be true or false, got int"), (
         failure
     )
@@ -48,19 +62,7 @@ def test_the_sender_is_answered_and_a_boolean_still_decides(runtime: LocalRuntim
     """POST /signals listed nothing under ``failed`` for the condition giving 1; it now
     names the trigger's failure. A condition giving false is no failure (the set is
     passed over, as before), and one giving true starts the run."""
-    runtime.push(
-        {
-            "name": "wf",
-            "steps": [{"id": "a", "type": "noop"}],
-            "triggers": [
-                {
-                    "id": "t",
-                    "signal": {"names": ["go"], "condition": "event.signals.go.payload.ok"},
-                }
-            ],
-        }
-    )
-    runtime.clock.advance(1000)
+    push_go_trigger(runtime)
     status, answer = call(
         "POST", "/signals", {"name": "go", "payload": {"ok": 1}, "request_id": "r1"}
     )

@@ -456,17 +456,20 @@ def test_a_message_a_dead_process_held_is_delivered_at_once(tmp_path: Path) -> N
 
 
 def die_once(event: dict[str, Any]) -> dict[str, Any]:
-    """Kills its process the first time (a worker lost mid-step), succeeds after."""
+    """Kills its process the first time (a worker lost mid-step), succeeds after; the
+    first time, it prints (and flushes) the payload's ``say`` first, if it has one."""
     import os
 
     marker = Path(event["payload"]["marker"])
     if not marker.exists():
+        if "say" in event["payload"]:
+            print(event["payload"]["say"], flush=True)
         marker.write_text("died here once")
         os._exit(0)
     return {"survived": True}
 
 
-def _run_until_killed(home: str, marker: str) -> None:
+def _run_until_killed(home: str, marker: str, say: str | None = None) -> None:
     rt = LocalRuntime(clock=ManualClock(), store="sqlite", home=home)
     rt.start()
     wf = {
@@ -477,7 +480,7 @@ def _run_until_killed(home: str, marker: str) -> None:
                 "id": "b",
                 "type": "lambda",
                 "function": "tests.integration.test_sqlite_home:die_once",
-                "payload": {"marker": marker},
+                "payload": {"marker": marker, **({"say": say} if say is not None else {})},
                 "depends_on": ["a"],
             },
         ],

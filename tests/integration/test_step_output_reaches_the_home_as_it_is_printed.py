@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from typer.testing import CliRunner
 
@@ -25,49 +24,20 @@ from podium.local.runtime import LocalRuntime
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def talk_then_die_once(event: dict[str, Any]) -> dict[str, Any]:
-    """Prints a line, then kills its process the first time; succeeds after."""
-    import os
-
-    marker = Path(event["payload"]["marker"])
-    if not marker.exists():
-        print("loaded 1200 rows; about to call the partner API", flush=True)
-        marker.write_text("died here once")
-        os._exit(0)
-    return {"survived": True}
-
-
-def _run_talking_until_killed(home: str, marker: str) -> None:
-    rt = LocalRuntime(clock=ManualClock(), store="sqlite", home=home)
-    rt.start()
-    rt.run(
-        {
-            "name": "talks_then_dies",
-            "steps": [
-                {
-                    "id": "b",
-                    "type": "lambda",
-                    "function": f"{__name__}:talk_then_die_once",
-                    "payload": {"marker": marker},
-                }
-            ],
-        }
-    )
-
-
 def test_what_a_killed_attempt_printed_is_in_its_log(tmp_path: Path) -> None:
     """``podium runs logs RUN b`` showed only attempt 2 of a step whose process died in
     attempt 1: the line attempt 1 printed (and flushed) before the crash was gone."""
     home, marker = tmp_path / ".podium", tmp_path / "marker"
+    said = "loaded 1200 rows; about to call the partner API"
     code = (
-        f"from {__name__} import _run_talking_until_killed;"
-        f" _run_talking_until_killed({str(home)!r}, {str(marker)!r})"
+        "from tests.integration.test_sqlite_home import _run_until_killed;"
+        f" _run_until_killed({str(home)!r}, {str(marker)!r}, {said!r})"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120, check=True)
     assert marker.exists()
     with LocalRuntime(clock=ManualClock(), store="sqlite", home=home) as rt:
         assert isinstance(rt.store, SqliteStateStore)
-        (run,) = rt.store.search_runs("talks_then_dies")
+        (run,) = rt.store.search_runs("lost_worker")
         rt.pump(run_id=run.run_id)
         assert rt.describe(run.run_id).run.status.value == "SUCCEEDED"
     logs = CliRunner().invoke(app, ["runs", "logs", run.run_id, "b", "--home", str(home)])

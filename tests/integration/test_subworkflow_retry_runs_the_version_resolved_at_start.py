@@ -64,27 +64,33 @@ PARENT = {
 }
 
 
+def _started(rt: LocalRuntime, function: str) -> str:
+    """Pushes kid v1 (its step calls ``function``) and the parent that calls it, and
+    starts the parent; gives its run id."""
+    CALLS.clear()
+    rt.push(_child_v1(function))
+    rt.push(PARENT)
+    return rt.start_run("parent").run_id
+
+
 def test_a_retried_subworkflow_step_runs_the_version_it_resolved_when_it_started(
     memory_rt: LocalRuntime,
 ) -> None:
     """Attempt 1's child ran kid v1 and failed; v2 was pushed (active) before the retry.
     Attempt 2 resolved "active" again and ran v2 (output "two"), while the step's record
     said v1."""
-    CALLS.clear()
     rt = memory_rt
-    rt.push(_child_v1("fail_once"))
-    rt.push(PARENT)
-    run = rt.start_run("parent")
+    run_id = _started(rt, "fail_once")
     rt.pump(advance_time=False)  # attempt 1's child failed; the retry waits 60 s
-    first = rt.services.store.get_run(child_run_id(run.run_id, "call", 0))
+    first = rt.services.store.get_run(child_run_id(run_id, "call", 0))
     assert (first.version, first.status) == (1, RunStatus.FAILED), first
     rt.push(CHILD_V2)
     rt.pump()
-    second = rt.services.store.get_run(child_run_id(run.run_id, "call", 1))
-    step = rt.services.store.get_step(run.run_id, "call")
+    second = rt.services.store.get_run(child_run_id(run_id, "call", 1))
+    step = rt.services.store.get_step(run_id, "call")
     assert step is not None and step.loop == {"workflow": "kid", "version": 1}, step
     assert second.version == 1, f"attempt 2 ran kid v{second.version}; the step records v1"
-    assert rt.describe(run.run_id).run.status is RunStatus.SUCCEEDED
+    assert rt.describe(run_id).run.status is RunStatus.SUCCEEDED
     assert step.output == {"v": "one"}
 
 
@@ -94,11 +100,8 @@ def test_a_retry_whose_recorded_version_is_gone_fails_saying_so(
     """Attempt 2 resolved "active" again (v1, from the process's cache of definitions)
     and ran it, though the store no longer had it; it now fails the step, naming the
     version and the way to resolve again (a restart)."""
-    CALLS.clear()
     rt = memory_rt
-    rt.push(_child_v1("fail_once"))
-    rt.push(PARENT)
-    run = rt.start_run("parent")
+    run_id = _started(rt, "fail_once")
     rt.pump(advance_time=False)  # attempt 1's child failed; the retry waits 60 s
     store = rt.services.store
     kept = store.get_workflow_version
@@ -111,25 +114,23 @@ def test_a_retry_whose_recorded_version_is_gone_fails_saying_so(
 
     monkeypatch.setattr(store, "get_workflow_version", gone)
     rt.pump()
-    view = rt.describe(run.run_id)
+    view = rt.describe(run_id)
     assert view.run.status is RunStatus.FAILED
     error = view.run.error or ""
     assert "'kid' version 1 is not there any more" in error, error
     assert "restart the run to resolve active again" in error, error
     with pytest.raises(RunNotFound):  # no child for attempt 2
-        store.get_run(child_run_id(run.run_id, "call", 1))
+        store.get_run(child_run_id(run_id, "call", 1))
 
 
 def test_a_restart_of_the_run_resolves_the_version_again(memory_rt: LocalRuntime) -> None:
     """A restart is a new run: its step starts again, and resolves "active" again."""
     rt = memory_rt
-    rt.push(_child_v1("always_fail"))
-    rt.push(PARENT)
-    run = rt.start_run("parent")
+    run_id = _started(rt, "always_fail")
     rt.pump()
-    assert rt.describe(run.run_id).run.status is RunStatus.FAILED
+    assert rt.describe(run_id).run.status is RunStatus.FAILED
     rt.push(CHILD_V2)
-    new = run_action(rt.services, run.run_id, RunAction.RESTART, Actor("me")).new_run
+    new = run_action(rt.services, run_id, RunAction.RESTART, Actor("me")).new_run
     assert new is not None
     rt.pump()
     assert rt.describe(new).run.status is RunStatus.SUCCEEDED

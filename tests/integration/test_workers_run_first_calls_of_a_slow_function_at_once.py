@@ -41,25 +41,28 @@ def _calls(log: Path) -> dict[str, tuple[float, float]]:
     }
 
 
+def _logged(log: Path, name: str, function: str = "nap") -> dict[str, Any]:
+    """A lambda step ``name`` calling ``function`` of this module, which logs to ``log``."""
+    return {
+        "id": name,
+        "type": "lambda",
+        "function": f"{__name__}:{function}",
+        "payload": {"log": str(log), "name": name},
+    }
+
+
+def _run_on_two_workers(tmp_path: Path, name: str, *steps: dict[str, Any]) -> str:
+    """Runs the workflow ``name`` of ``steps`` in a home with two workers; its status."""
+    with LocalRuntime(store="sqlite", home=tmp_path / "home", workers=2) as rt:
+        return rt.run({"name": name, "steps": list(steps)}).run.status.value
+
+
 def test_two_parallel_steps_of_one_slow_function_run_at_once(tmp_path: Path) -> None:
     """Two independent steps calling one slow function, with two workers, ran one after
     the other: the run took two naps, not one."""
     log = tmp_path / "calls.jsonl"
-    wf = {
-        "name": "two_naps",
-        "steps": [
-            {
-                "id": name,
-                "type": "lambda",
-                "function": f"{__name__}:nap",
-                "payload": {"log": str(log), "name": name},
-            }
-            for name in ("left", "right")
-        ],
-    }
-    with LocalRuntime(store="sqlite", home=tmp_path / "home", workers=2) as rt:
-        view = rt.run(wf)
-        assert view.run.status.value == "SUCCEEDED"
+    status = _run_on_two_workers(tmp_path, "two_naps", _logged(log, "left"), _logged(log, "right"))
+    assert status == "SUCCEEDED"
     (_, a_end), (b_start, _) = sorted(_calls(log).values())
     assert b_start < a_end, (
         f"the second call started {b_start - a_end:.2f}s after the first ended:"
@@ -70,24 +73,7 @@ def test_two_parallel_steps_of_one_slow_function_run_at_once(tmp_path: Path) -> 
 def test_a_quick_step_does_not_wait_for_the_first_call_of_a_slow_one(tmp_path: Path) -> None:
     """A quick step ready beside the first call of a slow function waited for it."""
     log = tmp_path / "calls.jsonl"
-    wf = {
-        "name": "slow_and_quick",
-        "steps": [
-            {
-                "id": "slow",
-                "type": "lambda",
-                "function": f"{__name__}:nap",
-                "payload": {"log": str(log), "name": "slow"},
-            },
-            {
-                "id": "quick",
-                "type": "lambda",
-                "function": f"{__name__}:quick",
-                "payload": {"log": str(log), "name": "quick"},
-            },
-        ],
-    }
-    with LocalRuntime(store="sqlite", home=tmp_path / "home", workers=2) as rt:
-        assert rt.run(wf).run.status.value == "SUCCEEDED"
+    steps = (_logged(log, "slow"), _logged(log, "quick", "quick"))
+    assert _run_on_two_workers(tmp_path, "slow_and_quick", *steps) == "SUCCEEDED"
     calls = _calls(log)
     assert calls["quick"][0] < calls["slow"][1], "the quick step ran only after the slow one"
