@@ -42,3 +42,27 @@ def test_expressions_md_performance_figures_are_those_of_bench_results() -> None
         if round(bench["eval_us"], 1) != round(evaluate_us, 1):
             wrong.append(f"{source}: evaluate {evaluate_us} in the docs, {bench['eval_us']}")
     assert not wrong, "; ".join(wrong)
+
+
+def test_benchmarks_md_expression_table_is_that_of_bench_results() -> None:
+    """The expressions.md check above has no table to read since its figures moved to
+    benchmarks.md: the table there (a row per expression, by its bench name) must give
+    bench-results.json's compile, cached compile and evaluate times, and name each one."""
+    text = (ROOT / "docs" / "benchmarks.md").read_text()
+    section = text.split("## Expressions (µs)", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[0]: cells[1:]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| expression")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+        if not set(cells[0]) <= {"-"}
+    }
+    measured = _results()["expressions"]["expressions"]  # type: ignore[index]
+    assert len(rows) == len(measured) > 0, rows
+    for e in measured:
+        name = e["name"].replace("_", " ")
+        assert name in rows, (name, sorted(rows))
+        compile_us, cached_us, evaluate_us = (float(x) for x in rows[name])
+        assert round(e["compile_us"]) == round(compile_us), (name, e["compile_us"], compile_us)
+        assert e["compile_cached_us"] == cached_us, (name, e["compile_cached_us"], cached_us)
+        assert e["eval_us"] == evaluate_us, (name, e["eval_us"], evaluate_us)
