@@ -40,7 +40,11 @@ def test_unblock_in_a_local_home(tmp_path: Path) -> None:
         assert rt.describe(waiting).run.status is RunStatus.QUEUED
     result = CliRunner().invoke(app, ["unblock", "strict_etl", "--home", str(home), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"admitted": [waiting]}
+    assert json.loads(result.stdout) == {
+        "workflow": "strict_etl",
+        "blocked_by": failed,
+        "admitted": [waiting],
+    }
     with LocalRuntime(store="sqlite", home=str(home)) as rt:
         assert rt.describe(waiting).run.status is not RunStatus.QUEUED
     unknown = CliRunner().invoke(app, ["unblock", "nope", "--home", str(home)])

@@ -93,15 +93,14 @@ def test_unblock_of_a_blocked_queue_names_the_failed_run_and_what_it_started(
 def test_a_stacks_unblock_says_what_still_waits(
     deployed: Deployed, user: Path, tmp_path: Path
 ) -> None:
-    """The same on a stack: the API's answer names only the runs admitted (not whether
-    the queue was blocked); the runs still queued and why the oldest waits are read,
-    and "unblocked" is not claimed when no run started."""
+    """The same on a stack: the API's answer says whether the queue was blocked; the
+    runs still queued and why the oldest waits are read."""
     push_a_sleeper(tmp_path, "unblocked_on_stack", "strict_sequential")
     running = start_on_stack(deployed, "unblocked_on_stack")
     assert on_stack("start", "unblocked_on_stack").exit_code == 0
     result = on_stack("unblock", "unblocked_on_stack")
     assert result.exit_code == 0, result.output
     assert "nothing was waiting" not in result.output and "unblocked " not in result.output
-    assert "unblocked_on_stack: no run started" in result.output, result.output
+    assert "unblocked_on_stack was not blocked" in result.output, result.output
     assert "1 run still waits" in result.output, result.output
     assert f"behind active run(s) {running}" in result.output, result.output

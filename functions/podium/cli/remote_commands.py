@@ -565,7 +565,12 @@ def unblock(
         with local_home_services(home) as services:
             services.store.active_version(workflow)  # NotFound names an unknown workflow
             blocked_by = services.store.run_slots().state(workflow).blocked_by
-            body: dict[str, Any] = {"admitted": unblock_locally(services, workflow)}
+            # The API's answer, field for field (``--json`` is the same here and there).
+            body: dict[str, Any] = {
+                "workflow": workflow,
+                "blocked_by": blocked_by,
+                "admitted": unblock_locally(services, workflow),
+            }
             queued = services.store.run_slots().queued(workflow, _QUEUE_READ)
             left = _Left(len(queued), len(queued) == _QUEUE_READ, None, blocked_by)
             if queued and not as_json:

@@ -547,8 +547,11 @@ def unblock_workflow(name: str) -> Response[str]:
     parse_unblock(_body())  # no body (or {}): one sent is refused, not ignored
     ctx = bootstrap.services()
     get_workflow(ctx, name)  # 404 for an unknown workflow
+    # What the answer says was forgiven (None: nothing blocked the queue), read before
+    # the unblock clears it: `podium unblock` says "was not blocked" from it.
+    blocked_by = ctx.store.run_slots().state(name).blocked_by
     admitted = unblock(ctx, name)
-    return _json(HTTPStatus.OK, {"workflow": name, "admitted": admitted})
+    return _json(HTTPStatus.OK, {"workflow": name, "blocked_by": blocked_by, "admitted": admitted})
 
 
 @app.get("/workflows/<name>/triggers")
