@@ -27,9 +27,10 @@
   let timer = null;
   let generation = 0; // bumps on navigation: late answers of an old page are dropped
   // note: what the last action on this run answered (kept across the page's refreshes);
-  // expanded: the long texts shown whole ("Show all"), by key, until another step or run.
+  // expanded: the long texts shown whole ("Show all"), by key, until another step or run;
+  // logs: the open step's CloudWatch logs read on request (loadLogs), likewise.
   const runState = { id: null, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, failedOnly: false, iterFrom: "",
-    note: null, expanded: new Set(), folds: new Map(), trail: { key: "", starts: [] } };
+    note: null, expanded: new Set(), folds: new Map(), logs: null, trail: { key: "", starts: [] } };
 
   // -- helpers ------------------------------------------------------------------------
   // Bidirectional controls reorder the text around them: a run id "invoice<U+202E>fdp.exe"
@@ -116,14 +117,26 @@
     if (!key || !scope) return null;
     const selector = `#${CSS.escape(scope.id)} ${tag}[${key}="${CSS.escape(el.getAttribute(key))}"]`;
     // Several may match (a tag chip on every row that has it): the same one by position.
-    return { selector, nth: Math.max(0, [...document.querySelectorAll(selector)].indexOf(el)) };
+    const place = { selector, nth: Math.max(0, [...document.querySelectorAll(selector)].indexOf(el)) };
+    // An action done takes its button away (Pause gives way to Resume, Retry to Stop):
+    // the focus stays in the row of actions, on the button now at its place.
+    if (ACTION_ROWS.has(scope.id)) {
+      const row = `#${scope.id} button`;
+      place.near = { selector: row, nth: Math.max(0, [...document.querySelectorAll(row)].indexOf(el)) };
+    }
+    return place;
   }
+  const ACTION_ROWS = new Set(["run-actions", "step-actions"]);
   // Called before a redraw; what it returns, called after, puts the focus back.
   function holdFocus() {
     const before = document.activeElement, place = focusPlace(before);
     return () => {
       if (!place || before.isConnected) return; // not redrawn: the focus never moved
-      const again = document.querySelectorAll(place.selector)[place.nth];
+      let again = document.querySelectorAll(place.selector)[place.nth];
+      if (!again && place.near) {
+        const row = document.querySelectorAll(place.near.selector);
+        again = row[Math.min(place.near.nth, row.length - 1)];
+      }
       if (again) again.focus({ preventScroll: true });
     };
   }
@@ -251,11 +264,15 @@
     "step-restart": "A new run: this step and everything below it run again, even what succeeded; the steps above it are reused with their outputs.",
   };
 
+  // The open action dialog's cancel (null: none open). The dialog sits over the whole
+  // page and acts on the run it was opened for: leaving that page (a link, Back) cancels it.
+  let cancelDialog = null;
   function confirmAction(title, help, withFrom, openers = []) {
-    // A small modal: the action's effect, a reason, Confirm / Cancel (or Escape). Resolves
-    // to {reason, from} or null. Closed, it gives the focus back to the button that opened
-    // it (``openers``: selectors, the button's then its row's: a live page redraws its
-    // buttons every 2 s, and an action done may take its button away).
+    // A small modal: the action's effect, a reason, Confirm (or Enter in the reason, as in
+    // any one-field form) / Cancel (or Escape). Resolves to {reason, from} or null. Closed,
+    // it gives the focus back to the button that opened it (``openers``: selectors, the
+    // button's then its row's: a live page redraws its buttons every 2 s, and an action
+    // done may take its button away).
     return new Promise((resolve) => {
       const reason = h("input", { type: "text", id: "action-reason", placeholder: "Reason (kept on the run's timeline)" });
       const from = withFrom ? h("select", { id: "action-from" },
@@ -263,6 +280,11 @@
         h("option", { value: "beginning" }, "from the beginning")) : null;
       const onKey = (e) => {
         if (e.key === "Escape") { e.preventDefault(); done(null); return; }
+        // Enter on a button clicks it (Cancel cancels); in the reason or on the "from"
+        // choice it confirms. Not while an input method composes a word (its Enter ends it).
+        if (e.key === "Enter" && (e.target === reason || e.target === from) && !e.isComposing) {
+          e.preventDefault(); accept(); return;
+        }
         if (e.key !== "Tab") return;
         // Modal: Tab and Shift+Tab cycle through the dialog's own controls, never to the
         // page behind it (whose action buttons would open a second dialog over this one).
@@ -272,21 +294,25 @@
         e.preventDefault();
         stops[next].focus();
       };
-      const done = (value) => {
+      // ``away``: closed by leaving the page, whose buttons are about to go: no focus back.
+      const done = (value, away = false) => {
         document.removeEventListener("keydown", onKey, true);
         overlay.remove();
-        const back = openers.map((sel) => document.querySelector(sel)).find(Boolean);
+        cancelDialog = null;
+        const back = away ? null : openers.map((sel) => document.querySelector(sel)).find(Boolean);
         if (back) back.focus({ preventScroll: true });
         resolve(value);
       };
+      const accept = () => done({ reason: reason.value.trim(), from: from ? from.value : null });
       const heading = h("h2", { id: "action-dialog-title" }, title);
       const overlay = h("div", { class: "modal-back", id: "action-dialog", role: "dialog", "aria-modal": "true", "aria-labelledby": "action-dialog-title" },
         h("div", { class: "modal" },
           heading, h("p", { class: "muted" }, help), from, reason,
           h("div", { class: "modal-buttons" },
             h("button", { class: "btn", id: "action-cancel", onclick: () => done(null) }, "Cancel"),
-            h("button", { class: "btn primary", id: "action-confirm",
-              onclick: () => done({ reason: reason.value.trim(), from: from ? from.value : null }) }, "Confirm"))));
+            h("button", { class: "btn primary", id: "action-confirm", onclick: accept }, "Confirm"))));
+      if (cancelDialog) cancelDialog(); // one dialog at a time
+      cancelDialog = () => done(null, true);
       document.addEventListener("keydown", onKey, true); // wherever the focus is
       document.body.append(overlay);
       reason.focus();
@@ -365,11 +391,12 @@
     const min = Math.round(sec / 60);
     return `${Math.floor(min / 60)} h ${min % 60} m`;
   }
-  function ago(ms) {
+  // ``now``: the server's clock, as the view says it (the browser's may be off by hours).
+  function ago(ms, now) {
     if (!ms) return "";
     // As fmtDur: the unit is chosen from the value rounded to it, so 59.6 s is "1 min ago"
     // (not "60 s ago") and 59.6 min "1 h ago".
-    const sec = Math.round(Math.max(0, (Date.now() - ms) / 1000));
+    const sec = Math.round(Math.max(0, (now - ms) / 1000));
     if (sec < 60) return `${sec} s ago`;
     if (Math.round(sec / 60) < 60) return `${Math.round(sec / 60)} min ago`;
     if (Math.round(sec / 3600) < 24) return `${Math.round(sec / 3600)} h ago`;
@@ -501,21 +528,25 @@
   function decoded(text) {
     try { return decodeURIComponent(text); } catch (e) { return null; } // "%E0%A4%A": URIError
   }
-  function badAddress() {
+  function badAddress(why) {
     generation += 1;
     clearTimeout(timer);
     closeDetail();
     setLive(null);
     main.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Not a console address")),
-      h("div", { class: "problem", id: "bad-address" }, "This address names no run (it has a malformed %-escape): ",
+      h("div", { class: "problem", id: "bad-address" }, `This address names no run (${why}): `,
         clip(location.hash, "address", 300)),
       h("p", {}, h("a", { href: "#/" }, "Show every run")));
   }
   function route() {
+    if (cancelDialog) cancelDialog(); // its run's page is left (or redrawn for another step)
     const { path, params } = parseHash();
     const m = path.match(/^\/runs\/([^/]+)$/);
     const id = m ? decoded(m[1]) : null;
-    if (m && id === null) { badAddress(); return; }
+    if (m && id === null) { badAddress("it has a malformed %-escape"); return; }
+    // #/runs/a/b, #/runs/: a run's address mistyped or cut (a run id has no "/"), which
+    // would otherwise show the run list as if it were the run.
+    if (!m && path.startsWith("/runs/")) { badAddress("a run's address is #/runs/RUN_ID, and a run id has no “/”"); return; }
     if (id && id === runState.id && document.getElementById("gantt") &&
         Number(params.get("offset") || 0) === runState.offset &&
         ["status", "node", "q"].every((k) => (k === "status" ? (params.get(k) || "").toUpperCase() : params.get(k) || "") === runState[k])) {
@@ -648,7 +679,10 @@
             h("td", { class: "muted" }, r.trigger),
             // A backfill's runs start together: the date each is for tells them apart.
             h("td", { class: "mono logical-date" }, r.logical_date || ""),
-            h("td", { title: fmtTime(r.created_at) }, fmtTime(r.started_at || r.created_at), h("span", { class: "muted small" }, `  ${ago(r.created_at)}`)),
+            // Beside the start, "ago" counts from it (a run queued for an hour started
+            // just now); the tooltip says when the run was created.
+            h("td", { title: `created ${fmtTime(r.created_at)}` }, fmtTime(r.started_at || r.created_at),
+              h("span", { class: "muted small" }, `  ${ago(r.started_at || r.created_at, now)}`)),
             h("td", {}, r.duration_ms !== null ? fmtDur(r.duration_ms) : (TERMINAL.has(r.status) ? "—" : h("span", { class: "muted" }, `${fmtDur(now - (r.started_at || r.created_at))}…`))));
         }));
       }
@@ -662,7 +696,7 @@
   // -- the run page -------------------------------------------------------------------------
   function showRun(runId, params) {
     if (runState.id !== runId) {
-      Object.assign(runState, { id: runId, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, note: null, expanded: new Set(), folds: new Map() });
+      Object.assign(runState, { id: runId, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, note: null, expanded: new Set(), folds: new Map(), logs: null });
       closeDetail();
     }
     runState.offset = Number(params.get("offset") || 0);
@@ -697,15 +731,18 @@
     return `#/runs/${encodeURIComponent(runState.id)}${q.toString() ? "?" + q : ""}`;
   }
 
+  // The newest read of the run page wins: a poll sent before an action can answer after
+  // the action's own read (answers may cross) and would draw the run as it was before it.
+  let runReads = 0;
   async function loadRun() {
-    const gen = generation;
+    const gen = generation, read = ++runReads;
     const q = new URLSearchParams({ offset: runState.offset, limit: PAGE });
     if (runState.status) q.set("status", runState.status);
     if (runState.node) q.set("node", runState.node);
     if (runState.q) q.set("q", runState.q);
     let data;
     try { data = await getJSON(`api/console/runs/${encodeURIComponent(runState.id)}?${q}`); } catch (err) {
-      if (gen !== generation) return;
+      if (gen !== generation || read !== runReads) return; // a newer read says what is so
       // Not live: the graph, the steps and the open step are as they last were. Their
       // actions wait for an answer (the next good refresh draws them anew).
       for (const b of detail.querySelectorAll("#step-actions button")) b.disabled = true;
@@ -725,7 +762,7 @@
       schedule(loadRun, POLL_MS * 2);
       return;
     }
-    if (gen !== generation) return;
+    if (gen !== generation || read !== runReads) return;
     // The poll that sees the run end refreshes the open step too (it may have ended with
     // it); polls of an ended run stop, and opening a step reads it anyway.
     const wasLive = runState.data !== null && !runState.data.terminal;
@@ -937,6 +974,9 @@
       const node = s("g", { class: `node s-${n.status}${n.group ? " group" : ""}`, "data-node": n.id, "data-status": n.status, transform: `translate(${x - w / 2},${y - hh / 2})`, tabindex: 0,
         role: "button", "aria-label": nodeName(n), onclick: () => clickNode(n), onkeydown: (ev) => activate(ev, () => clickNode(n)) },
       s("title", {}, `${n.label} — ${label(n.status)}`),
+      // The focus ring (app.css): a box of its own around the node's, which no status
+      // animates (a running node's glow sets its box's stroke width).
+      s("rect", { x: -4, y: -4, width: w + 8, height: hh + 8, rx: 11, ry: 11, class: "ring" }),
       s("rect", { width: w, height: hh, rx: 8, ry: 8, class: "box" }),
       s("rect", { width: 5, height: hh - 12, x: 6, y: 6, rx: 2, class: "tick" }),
       s("text", { x: NODE_TEXT_X, y: n.group ? 21 : 19, class: "name" }, sizes.get(n.id).name),
@@ -1056,7 +1096,7 @@
   // list's are: Back from an iteration, a reload or a shared link show the same cells.
   function openStep(name, params) {
     const other = runState.selected !== name;
-    if (other) { runState.folds = new Map();
+    if (other) { runState.folds = new Map(); runState.logs = null;
       runState.expanded = new Set([...runState.expanded].filter((k) => k.startsWith("run-"))); } // the head's stay
     runState.failedOnly = params.get("failed") === "1";
     runState.iterFrom = params.get("from") || "";
@@ -1168,19 +1208,44 @@
     return `No failed iteration among #${from}–#${Number(page.next) - 1}: Next page reads on.`;
   }
 
-  async function loadLogs(box, step, attempt) {
-    const runId = runState.id;
-    box.replaceChildren(h("p", { class: "muted" }, "Loading…"));
-    let data;
+  // A deployed lambda step's logs are read on request: each read is a CloudWatch Logs
+  // Insights query (time and money). What it answered (or is still reading, or why it
+  // failed) is kept for the step and attempt (runState.logs), drawn again by every refresh
+  // of a live step's detail, until another step or run is opened.
+  async function loadLogs(step, attempt) {
+    const read = { step, attempt, answer: null, error: null };
+    const keyboard = document.activeElement && document.activeElement.id === "load-logs";
+    runState.logs = read;
+    drawLogs();
+    // The button goes with the click: a keyboard user stays in the section (not <body>).
+    const box = document.getElementById("detail-logs");
+    if (keyboard && box) box.focus({ preventScroll: true });
     try {
-      data = await getJSON(apiRoute(`runs/${encodeURIComponent(runId)}/logs?step=${encodeURIComponent(step)}&attempt=${attempt}`));
+      read.answer = await getJSON(apiRoute(`runs/${encodeURIComponent(runState.id)}/logs?step=${encodeURIComponent(step)}&attempt=${attempt}`));
     } catch (err) {
-      box.replaceChildren(problem(err));
-      return;
+      read.error = err;
     }
-    box.replaceChildren(h("div", { class: "log" },
+    if (runState.logs === read) drawLogs(); // else another step (or run) was opened since
+  }
+  function drawLogs() {
+    const box = document.getElementById("detail-logs"), read = runState.logs;
+    if (box && read) put(box, requestedLogs(read.step, read.attempt));
+  }
+  // The Logs section of a step whose logs are read on request: the button, or what was read.
+  function requestedLogs(step, attempt) {
+    const read = runState.logs;
+    const kept = read && read.step === step && read.attempt === attempt ? read : null;
+    const button = h("button", { class: "btn small", id: "load-logs", onclick: () => loadLogs(step, attempt) },
+      `${kept ? "Read" : "Load"} attempt ${attempt}'s logs from CloudWatch${kept ? " again" : ""}`);
+    if (!kept) return button;
+    // An answer that may change (no answer, a 5xx, a throttle) can be asked for again; a
+    // refusal (a 404: the attempt recorded no invocation) stays as said.
+    if (kept.error) return [problem(kept.error), mayPass(kept.error) ? button : null];
+    if (!kept.answer) return h("p", { class: "muted" }, "Loading…");
+    const data = kept.answer;
+    return h("div", { class: "log" },
       h("div", { class: "muted small" }, `attempt ${data.attempt} · ${data.function} · ${data.request_id}`),
-      h("pre", { class: "json log-stdout" }, data.text ? clip(data.text, `cloudwatch-${attempt}`) : "Nothing printed.")));
+      h("pre", { class: "json log-stdout" }, data.text ? clip(data.text, `cloudwatch-${attempt}`) : "Nothing printed."));
   }
 
   // A step waiting for a callback or an approval: what it was published with, and the
@@ -1219,6 +1284,16 @@
         h("div", { class: "muted small" }, clip(said(e), `signal-${e.signal}`, 1000)))))));
   }
 
+  // The server's clock when it read the step: the view's ``now`` if it says one, else the
+  // end of the step's running bar (the view draws a running attempt up to its now), else
+  // the run page's (read just before), else the browser's.
+  function serverNow(data) {
+    if (typeof data.now === "number") return data.now;
+    const open = (data.step.segments || []).filter((sg) => sg.kind === "running" && sg.attempt === data.step.attempts);
+    if (open.length && data.step.status === "RUNNING") return open[open.length - 1].end;
+    return runState.data && typeof runState.data.now === "number" ? runState.data.now : Date.now();
+  }
+
   function renderDetail(data) {
     const st = data.step, def = data.definition || {};
     const params = { ...def };
@@ -1226,12 +1301,19 @@
     const last = data.attempts[data.attempts.length - 1];
     const lastTrace = last && last.error && last.error === st.error ? last.traceback : null;
     const section = (title, ...kids) => h("section", { class: "d-sec" }, h("h3", {}, title), ...kids);
+    // A running step has no duration yet: it has run until the server's now, as its row
+    // in the step list counts it (the browser's clock may be off by hours).
+    const now = serverNow(data);
+    const running = (from) => h("span", { class: "muted" }, `${fmtDur(now - from)}…`);
+    const ranFor = (a) => a.started_at && a.ended_at ? fmtDur(a.ended_at - a.started_at)
+      : a.started_at && a.status === "RUNNING" ? running(a.started_at) : "—";
     put(detail,
       h("div", { class: "d-head" },
         h("div", {}, h("div", { class: "muted small" }, `${st.type || "step"} step`), h("h2", { id: "detail-title" }, st.step)),
         h("a", { class: "btn close", href: runQuery({ step: "" }), "aria-label": "Close" }, "✕")),
       h("div", { class: "d-status" }, badge(st.status),
-        h("span", { class: "muted" }, ` ${st.attempts || 0} attempt${st.attempts === 1 ? "" : "s"} · ${fmtDur(st.duration_ms)}`)),
+        h("span", { class: "muted" }, ` ${st.attempts || 0} attempt${st.attempts === 1 ? "" : "s"} · `,
+          st.duration_ms === null && st.status === "RUNNING" && st.started_at ? running(st.started_at) : fmtDur(st.duration_ms))),
       (data.actions || []).length || data.restart || noteView(st.step) ? h("div", { class: "actions", id: "step-actions" }, (data.actions || []).map((a) =>
         h("button", { class: `btn small act act-${a}`, "data-action": a, onclick: () => act("steps/actions", a, st.step) }, ACTION_TEXT[a] || a)),
       // An ended run's step runs again by a restart from it (of the top run, for a step
@@ -1260,9 +1342,8 @@
         // A deployed stack's lambda step (served by the stack, or through `podium console
         // --stack`): its lines are in CloudWatch, read on request (a query costs time and
         // money; most views don't need them).
-        : data.logs == null && st.type === "lambda" && last ? section("Logs", h("div", { id: "detail-logs" },
-          h("button", { class: "btn small", id: "load-logs", onclick: (e) => loadLogs(e.target.parentNode, st.step, last.attempt) },
-            `Load attempt ${last.attempt}'s logs from CloudWatch`))) : null,
+        : data.logs == null && st.type === "lambda" && last ? section("Logs", h("div", { id: "detail-logs", tabindex: -1 },
+          requestedLogs(st.step, last.attempt))) : null,
       section("Attempts", data.tracebacks_omitted ? h("p", { class: "muted small", id: "detail-tracebacks-omitted" },
         `${num(data.tracebacks_omitted)} older attempt${data.tracebacks_omitted === 1 ? "'s traceback" : "s' tracebacks"} not shown (over the view's 2 MB): ` +
         `podium runs logs ${data.run.run_id} ${st.step} --attempt N`) : null,
@@ -1271,7 +1352,7 @@
         h("tbody", {}, data.attempts.map((a) => [
           h("tr", { class: a.error ? "has-err" : "" },
             h("td", {}, a.attempt), h("td", {}, badge(a.status)), h("td", {}, fmtTime(a.started_at)),
-            h("td", {}, a.started_at && a.ended_at ? fmtDur(a.ended_at - a.started_at) : "—"),
+            h("td", {}, ranFor(a)),
             h("td", { class: "muted" }, a.delay_seconds ? `retry after ${a.delay_seconds} s` : "")),
           a.error ? h("tr", { class: "err" }, h("td", {}), h("td", { colspan: 4, class: "err-cell" }, clip(a.error, `attempt-${a.attempt}-error`, 1000),
             a.traceback ? fold(`attempt-${a.attempt}-traceback`, false, "traceback", h("pre", { class: "error" }, clip(a.traceback, `attempt-${a.attempt}-traceback`))) : null)) : null,
