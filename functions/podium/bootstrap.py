@@ -160,7 +160,10 @@ def from_environment(env: Any) -> Services:
         raise RuntimeError(f"Podium is not configured: set {', '.join(missing)}")
     clients = aws_clients(env.get("AWS_REGION"), env.get("PODIUM_AWS_ENDPOINT_URL"))
     # "*" allows any function (IAM still decides); an empty value allows none.
-    allowed = FunctionAllowlist.parse(env.get("PODIUM_ALLOWED_FUNCTIONS", ""))
+    # A name without a region means this region's function, as the grant does.
+    allowed = FunctionAllowlist.parse(
+        env.get("PODIUM_ALLOWED_FUNCTIONS", ""), region=env.get("AWS_REGION")
+    )
     clock = SystemClock()
     _structured_logs(env)
     work_queue = SqsQueue(clients["sqs"], env["PODIUM_WORK_QUEUE_URL"])

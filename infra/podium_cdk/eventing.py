@@ -32,16 +32,20 @@ class Eventing(Construct):
         name_prefix: str,
         event_queue: sqs.IQueue,
         work_queue: sqs.IQueue,
-        removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         account = Stack.of(self).account
         self.bus = events.EventBus(self, "Bus", event_bus_name=event_bus_name(name_prefix))
-        # Deleting the group deletes its schedules (timers, cron triggers): it follows the
-        # table's removal policy, so a destroyed stack leaves no schedule firing at
-        # deleted queues, and a retained one keeps its triggers with its history.
+        # Deleted with the stack whatever removal_policy says (deleting the group deletes
+        # its schedules): its timers and cron schedules send to this stack's queues
+        # through this stack's role, so once those are gone they only fail, and the
+        # group keeps no history (the table does; a push remakes a trigger's schedule).
+        # Kept, its fixed name would make the next deploy of the same prefix fail.
         self.schedule_group = scheduler.ScheduleGroup(
-            self, "ScheduleGroup", schedule_group_name=name_prefix, removal_policy=removal_policy
+            self,
+            "ScheduleGroup",
+            schedule_group_name=name_prefix,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         # The Scheduler assumes this role to deliver each schedule to a queue: timers
         # longer than SQS's 15-minute delay (a waiting step's completion or deadline to

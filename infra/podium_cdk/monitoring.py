@@ -15,6 +15,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .table import INDEX_NAMES
+
 # Powertools publishes the engine's metrics (EMF) in this namespace, with the single
 # default dimension "service" = POWERTOOLS_SERVICE_NAME (the name prefix).
 METRICS_NAMESPACE = "Podium"
@@ -109,7 +111,7 @@ class Monitoring(Construct):
                     period=Duration.minutes(1), statistic="Maximum"
                 ),
                 threshold=1,
-                description=f"Messages are waiting in the {name} DLQ: inspect, fix, redrive.",
+                description=_dlq_runbook(name),
             )
         for name, function in functions.items():
             self._alarm(
@@ -126,17 +128,9 @@ class Monitoring(Construct):
             )
         self._alarm(
             "table-throttles",
-            cw.MathExpression(
-                expression="reads + writes",
-                using_metrics={
-                    "reads": table.metric("ReadThrottleEvents", period=PERIOD, statistic="Sum"),
-                    "writes": table.metric("WriteThrottleEvents", period=PERIOD, statistic="Sum"),
-                },
-                label="Throttled table requests",
-                period=PERIOD,
-            ),
+            _throttle_events(table),
             threshold=1,
-            description="DynamoDB throttled Podium's table.",
+            description="DynamoDB throttled Podium's table or one of its indexes.",
         )
         self._alarm(
             "event-queue-stale",
@@ -247,6 +241,54 @@ class Monitoring(Construct):
             else cw.TextWidget(markdown="Alarms are turned off (alarms=False).", width=12),
         )
         return dash
+
+
+def _dlq_runbook(name: str) -> str:
+    """What the "Dead letters" runbook (docs/operations.md) says to do with this DLQ:
+    `podium dlq redrive` sends work and event dead letters back, but leaves the
+    trigger DLQ's (an EventBridge event is not a message the engine's queues take)."""
+    if name == "trigger":
+        then = (
+            "start the runs they were for by hand (podium start), then clear them"
+            " (podium dlq purge --queue trigger)"
+        )
+    else:
+        then = "send them back (podium dlq redrive)"
+    return (
+        f"Messages are waiting in the {name} DLQ: see them (podium dlq list), fix the"
+        f" cause, {then}. docs/operations.md, Dead letters."
+    )
+
+
+def _throttle_events(table: dynamodb.ITable) -> cw.MathExpression:
+    """The read and write throttle events of the table and of each of its indexes.
+
+    The ``TableName`` dimension alone leaves out the indexes' events (AWS's DynamoDB
+    metrics reference), yet a write whose index update is throttled fails as a whole:
+    a burst of one workflow's runs (one ``gsi1`` partition) would go unseen. Not
+    ``ThrottledRequests``: it needs an ``Operation`` dimension per call and counts a
+    batch only when all of it was throttled. Each term is FILL'ed with 0, since a
+    series with no data point (an index never throttled) would blank the whole sum."""
+    terms: dict[str, cw.IMetric] = {}
+    for kind in ("Read", "Write"):
+        metric_name = f"{kind}ThrottleEvents"
+        terms[f"table_{kind.lower()}s"] = table.metric(metric_name, period=PERIOD, statistic="Sum")
+        for index in INDEX_NAMES:
+            terms[f"{index}_{kind.lower()}s"] = table.metric(
+                metric_name,
+                dimensions_map={
+                    "TableName": table.table_name,
+                    "GlobalSecondaryIndexName": index,
+                },
+                period=PERIOD,
+                statistic="Sum",
+            )
+    return cw.MathExpression(
+        expression=" + ".join(f"FILL({term}, 0)" for term in terms),
+        using_metrics=terms,
+        label="Throttle events of the table and its indexes",
+        period=PERIOD,
+    )
 
 
 def _labelled(metric_of: Callable[[T], cw.Metric], items: Mapping[str, T]) -> list[cw.IMetric]:

@@ -102,7 +102,6 @@ class Podium(Construct):
             name_prefix=p.name_prefix,
             event_queue=self.queues.event_queue,
             work_queue=self.queues.work_queue,
-            removal_policy=p.removal_policy,
         )
         self.functions = EngineFunctions(
             self,

@@ -127,7 +127,9 @@ class PodiumProps:
         if self.log_level.upper() not in _LOG_LEVELS:
             raise ValueError(f"log_level {self.log_level!r}: use one of {', '.join(_LOG_LEVELS)}")
         if self.payload_expiration_days is not None and self.payload_expiration_days < 1:
-            raise ValueError("payload_expiration_days must be >= 1 (or None to keep payloads)")
+            raise ValueError(
+                "payload_expiration_days must be >= 1 (or None: run_retention_days + 30)"
+            )
         sweep_ms = self.sweep_interval.to_milliseconds()
         if sweep_ms < 60_000 or sweep_ms % 60_000:
             raise ValueError(
@@ -138,8 +140,12 @@ class PodiumProps:
             raise ValueError("work_timeout must be whole seconds, at least 1 (Duration.seconds(N))")
         if self.work_timeout.to_seconds() > MAX_LAMBDA_TIMEOUT.to_seconds():
             raise ValueError("work_timeout cannot exceed Lambda's 15 minutes")
-        if not 1 <= self.work_batch_size <= 10 or not 1 <= self.advance_batch_size <= 10:
-            raise ValueError("batch sizes must be within 1..10")
+        for prop, size in (
+            ("work_batch_size", self.work_batch_size),
+            ("advance_batch_size", self.advance_batch_size),
+        ):
+            if not 1 <= size <= 10:  # named, so a -c refusal names its key
+                raise ValueError(f"batch sizes must be within 1..10; {prop} is {size}")
         if self.run_retention_days is not None and self.run_retention_days < 1:
             raise ValueError("run_retention_days must be >= 1 (or None to keep runs)")
         if self.ecs_task_definition_arns and not self.ecs_cluster_arns:

@@ -6,10 +6,11 @@ It only composes and grants: one ``Podium`` construct plus the outputs the CLI r
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from constructs import Construct
 
 from .code import SKIP_BUNDLING_CONTEXT
@@ -64,7 +65,16 @@ _CONTEXT_FIELDS: Mapping[str, tuple[str, Any]] = {
     "triggerBucketNames": ("trigger_bucket_names", _csv),
     "triggerEventBuses": ("trigger_event_buses", _csv),
     "runRetentionDays": ("run_retention_days", lambda v: _days(v)),
+    "payloadExpirationDays": ("payload_expiration_days", lambda v: _days(v)),
     "removalPolicy": ("removal_policy", lambda v: _removal(v)),
+    "pointInTimeRecovery": ("point_in_time_recovery", lambda v: _flag(v)),
+    "tracing": ("tracing", lambda v: _flag(v)),
+    "logLevel": ("log_level", str),
+    "workBatchSize": ("work_batch_size", lambda v: _whole(v)),
+    "advanceBatchSize": ("advance_batch_size", lambda v: _whole(v)),
+    "sweepIntervalMinutes": ("sweep_interval", lambda v: Duration.minutes(_whole(v))),
+    "alarms": ("alarms", lambda v: _flag(v)),
+    "dashboard": ("dashboard", lambda v: _flag(v)),
 }
 
 # Every ``podium:`` key something reads: the props above, and the flags read elsewhere.
@@ -85,8 +95,26 @@ def _days(value: object) -> int | None:
     return int(text)
 
 
+def _whole(value: object) -> int:
+    text = str(value).strip()  # also an int from cdk.json; a JSON true is refused
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"a whole number; got {text[:40]!r}")
+    return int(text)
+
+
+def _flag(value: object) -> bool:
+    """``true`` or ``false`` (a JSON boolean in cdk.json, or a ``-c`` string)."""
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise ValueError(f"true or false; got {str(value)[:40]!r}")
+
+
 def _removal(value: object) -> RemovalPolicy:
-    names = ("RETAIN", "DESTROY", "SNAPSHOT", "RETAIN_ON_UPDATE_OR_DELETE")
+    # Not SNAPSHOT: PodiumProps refuses it (DynamoDB tables do not take it).
+    names = ("RETAIN", "DESTROY", "RETAIN_ON_UPDATE_OR_DELETE")
     text = str(value).strip().upper()
     if text not in names:
         raise ValueError(f"one of {', '.join(n.lower() for n in names)}; got {str(value)[:40]!r}")
@@ -101,6 +129,7 @@ def props_from_context(scope: Construct) -> PodiumProps:
     stack without the setting asked for, as a misspelt prop is a TypeError."""
     _refuse_unknown_keys(scope)
     values: dict[str, Any] = {}
+    given: list[str] = []
     for key, (field_name, parse) in _CONTEXT_FIELDS.items():
         raw = scope.node.try_get_context(CONTEXT_PREFIX + key)
         if raw is not None and raw != "":
@@ -108,7 +137,32 @@ def props_from_context(scope: Construct) -> PodiumProps:
                 values[field_name] = parse(raw)
             except ValueError as exc:  # a message naming the key, not a traceback
                 raise ValueError(f"-c {CONTEXT_PREFIX}{key}: {exc}") from None
-    return PodiumProps(**values)
+            given.append(key)
+    try:
+        return PodiumProps(**values)
+    except ValueError as exc:  # a value that parses but the props refuse (retention 0)
+        raise ValueError(_in_context_words(str(exc), given)) from None
+
+
+def _in_context_words(message: str, given: list[str]) -> str:
+    """A PodiumProps refusal as the operator typed it: ``-c podium:<key>: ...``, with
+    the props' field names as context keys and ``None`` as ``none``. The keys it names
+    are those of the fields the message mentions, else every key given (the defaults
+    all deploy, so a given value is what was refused)."""
+
+    def mentions(key: str, text: str) -> bool:
+        return re.search(rf"\b{_CONTEXT_FIELDS[key][0]}\b", text) is not None
+
+    named = [key for key in given if mentions(key, message)] or given
+    body = message
+    for key, (field_name, _) in _CONTEXT_FIELDS.items():
+        body = re.sub(rf"\b{field_name}\b", CONTEXT_PREFIX + key, body)
+    body = re.sub(r"\bNone\b", "none", body)
+    if not named:
+        return body
+    # "-c podium:runRetentionDays: must be >= 1", not the key twice.
+    body = body.removeprefix(CONTEXT_PREFIX + named[0]).lstrip(" :")
+    return f"{', '.join(f'-c {CONTEXT_PREFIX}{key}' for key in named)}: {body}"
 
 
 def _refuse_unknown_keys(scope: Construct) -> None:
