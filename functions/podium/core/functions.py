@@ -22,6 +22,9 @@ _DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 PYTHON_REF = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
 # arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] (other partitions too)
 _ARN = re.compile(r"^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:(?P<name>[A-Za-z0-9_-]+)")
+# NAME:QUALIFIER (a version or an alias, as Lambda's Invoke takes it), or a partial ARN
+# ACCOUNT:function:NAME[:QUALIFIER]
+_QUALIFIED = re.compile(r"^(?:\d{12}:function:)?(?P<name>[A-Za-z0-9_-]+)(?::[A-Za-z0-9_$-]+)?$")
 MAX_MAPPINGS = 1000
 LOOP_TYPES = ("foreach", "while")  # steps whose ``steps`` are a body
 
@@ -32,14 +35,23 @@ def is_python_ref(function: str) -> bool:
 
 
 def lambda_name(function: str) -> str:
-    """The function name in an ARN (``...:function:NAME[:QUALIFIER]``), else as it is."""
+    """The function's name without its version or alias: the name in an ARN
+    (``...:function:NAME[:QUALIFIER]``) or in ``NAME:QUALIFIER``; a Python callable
+    (``module:function``), or anything else, as it is."""
     match = _ARN.match(function)
+    if match:
+        return match.group("name")
+    if is_python_ref(function):
+        return function
+    match = _QUALIFIED.match(function)
     return match.group("name") if match else function
 
 
 def mapped(functions: Mapping[str, str], function: str) -> str | None:
     """The callable (``module:function``) that plays ``function`` locally: mapped by the
-    exact name or ARN, else by the name an ARN holds."""
+    exact name or ARN, else by its name (an ARN's, or ``name:alias``'s and
+    ``name:7``'s), so the file that deploys as it is needs one entry per function, not
+    one per alias or version."""
     target = functions.get(function)
     if target is None:
         target = functions.get(lambda_name(function))

@@ -8,6 +8,7 @@ inside a foreach) is bounded by the depth limit of core/engine/identity.py.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from podium.core.dsl.errors import DefinitionError, Issue
@@ -23,6 +24,16 @@ WHILE_ROOTS = frozenset({"iteration", "state"})
 STATE_ROOTS = frozenset({"params", "run"})
 CONDITION_ROOTS = frozenset({"params", "run", "state", "iteration"})
 UPDATE_ROOTS = CONDITION_ROOTS | {"steps"}
+# A top loop's iteration has no parent (a subworkflow's run is no iteration either):
+# ``parent`` with no fields, so ``has(iteration.parent)`` stays a correct test there
+# (false) while a read of a field of it, which could only fail when the step runs, is
+# refused at push.
+NO_PARENT: Fields = {}
+# How core.dsl.expressions says a path reads a field of that parent (its fields: none).
+_NO_PARENT_FIELD = re.compile(
+    r"^(?P<where>iteration(?:\.parent)+) has no field '(?P<name>[^']*)'(?P<at>.*?);"
+    r" its fields are: none$"
+)
 
 
 def body_definition(defn: WorkflowDefinition, step: Any) -> WorkflowDefinition:
@@ -47,9 +58,8 @@ def _scope_fields(defn: WorkflowDefinition, step: ForeachStep | WhileStep) -> Fi
     """What a loop's body (and a while's condition and update) know of ``iteration``
     and ``state``: an iteration holds its index, the loop params or the while's state,
     and the enclosing loop's iteration as ``parent`` (service/loops.py,
-    runtimes/while_loop.py). A top loop has no parent, but ``has(iteration.parent)``
-    is a correct test there: its fields are left unknown, never refused."""
-    parent = defn.scope_fields.get("iteration")
+    runtimes/while_loop.py). A top loop has no parent: NO_PARENT."""
+    parent = defn.scope_fields.get("iteration", NO_PARENT)
     if isinstance(step, ForeachStep):
         return {"iteration": {"index": None, **dict.fromkeys(step.over), "parent": parent}}
     state = dict.fromkeys(step.state)
@@ -77,9 +87,9 @@ def check_bodies(defn: WorkflowDefinition, depth: int = 0) -> list[Issue]:
             )
             continue
         if isinstance(step, ForeachStep):
-            issues += _static_space(step, where)
+            found = _static_space(step, where)
         else:
-            issues += _while_expressions(step, where, defn)
+            found = _while_expressions(step, where, defn)
         body = body_definition(defn, step)
         inner = check_graph(body)
         if not inner:
@@ -88,8 +98,36 @@ def check_bodies(defn: WorkflowDefinition, depth: int = 0) -> list[Issue]:
             except DefinitionError as exc:
                 inner += exc.issues
             inner += check_bodies(body, depth + 1)
-        issues += [Issue(f"{where}.{issue.path}", issue.message) for issue in inner]
+        found += [Issue(f"{where}.{issue.path}", issue.message) for issue in inner]
+        issues += found if "iteration" in defn.scope_fields else _no_parent(found, step.id)
     return issues
+
+
+def _no_parent(issues: list[Issue], loop: str) -> list[Issue]:
+    """The issues of a top loop (its body's and its nested loops', a while's condition
+    and update), with a read of a field of the parent it does not have said as such:
+    "iteration.parent has no field 'x'; its fields are: none" did not say why."""
+    out = []
+    for issue in issues:
+        match = _NO_PARENT_FIELD.match(issue.message)
+        if match is None:
+            out.append(issue)
+            continue
+        where, name, at = match["where"], match["name"], match["at"]
+        owner = where.rsplit(".", 1)[0]  # the top loop's iteration
+        why = (
+            f"the loop '{loop}' is not inside another loop, so its iterations have no parent"
+            if owner == "iteration"
+            else f"{owner} is an iteration of '{loop}', which is not inside another loop, so"
+            " it has no parent"
+        )
+        message = (
+            f"{where}.{name}{at} does not exist: {why} (iteration.parent exists only in a"
+            " nested loop, a foreach or while inside another loop's steps); test for it"
+            f" with has({where})"
+        )
+        out.append(Issue(issue.path, message))
+    return out
 
 
 def _static_space(step: ForeachStep, where: str) -> list[Issue]:

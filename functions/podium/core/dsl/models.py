@@ -27,7 +27,7 @@ from pydantic import (
 
 from podium.core.dsl.conditions import condition_problem
 from podium.core.dsl.errors import did_you_mean
-from podium.core.dsl.numbers import NOT_BOOLEAN, not_boolean, number_text
+from podium.core.dsl.numbers import NOT_BOOLEAN, not_boolean, number_text, whole_number
 from podium.core.dsl.signals import SignalEmit, SignalWait, check_emits, check_waits
 from podium.core.dsl.stored import at_push
 from podium.core.dsl.triggers import Trigger, check_triggers, trigger_ids
@@ -186,9 +186,13 @@ PERCENTAGE = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$"
 
 def _count_or_percentage(value: Any) -> Any:
     """One message for a bad ``tolerated_failures`` (the union would give two: pydantic's
-    integer parse and a pattern). Booleans are left to ``not_boolean``."""
+    integer parse and a pattern). Booleans are left to ``not_boolean``. A count written
+    as a string ("3") is the count, as every whole-number field reads one."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, str) and not re.fullmatch(PERCENTAGE, value):
+        count = whole_number(value)
+        value = value if count is None else count
     if isinstance(value, int) and value >= 0:
         return value
     if isinstance(value, str) and re.fullmatch(PERCENTAGE, value):
@@ -377,6 +381,12 @@ class StepBase(_Model):
         if self.retry_delay_seconds is not None and self.retries is None and at_push(info):
             # Alone it did nothing (no retry is made without 'retries').
             raise ValueError("retry_delay_seconds needs 'retries: N' beside it (how many retries)")
+        if self.retry_delay_seconds is not None and self.retries == 0 and at_push(info):
+            # Nor with retries: 0: no retry is made, so nothing waits the delay.
+            raise ValueError(
+                "retry_delay_seconds needs 'retries: N' beside it, N at least 1 (with"
+                " retries: 0 no retry is made: the delay would do nothing)"
+            )
         return self
 
     @property
@@ -887,14 +897,20 @@ MAX_SUBWORKFLOW_VERSION = 10**9  # as the API takes a version: no store holds a 
 
 def _subworkflow_version(value: Any, info: ValidationInfo) -> Any:
     """One message for a bad ``version`` (pydantic gave one per member of the union, in
-    its own words): a number past 10**9 or below 1, or a word other than the two."""
+    its own words): a number past 10**9 or below 1, or a word other than the two. A
+    version number written as a string ("3") is the number, as every whole-number field
+    reads one."""
+    given = value
+    if isinstance(value, str) and value not in ("active", "latest"):
+        number = whole_number(value)
+        value = value if number is None else number
     if isinstance(value, bool) or not at_push(info):
         return value  # a boolean: not_boolean's message
     if isinstance(value, int) and 1 <= value <= MAX_SUBWORKFLOW_VERSION:
         return value
     if value in ("active", "latest"):
         return value
-    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    shown = repr(given) if len(repr(given)) <= 40 else repr(given)[:37] + "..."
     hint = did_you_mean(value, ["active", "latest"]) if isinstance(value, str) else ""
     raise ValueError(
         f"{shown} is not a version{hint}: use active, latest or a version number from 1 to"
@@ -1079,7 +1095,11 @@ class WorkflowDefinition(_Model):
 
         issues = tag_issues(v, "tags")
         if issues:
-            raise ValueError("; ".join(f"{i.path[5:] or 'tags'}: {i.message}" for i in issues))
+            # The error's place is "tags" already: a key's issue adds the key, the map's
+            # own (too many tags) none.
+            raise ValueError(
+                "; ".join(f"{i.path[5:]}: {i.message}" if i.path[5:] else i.message for i in issues)
+            )
         return v
 
     @property

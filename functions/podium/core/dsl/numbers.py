@@ -1,4 +1,5 @@
-"""Whole-number fields of a definition refuse booleans.
+"""Whole-number fields of a definition refuse booleans, and read a whole number written
+as a string (``retries: "3"``) as the number.
 
 The loader reads ``true`` and ``false`` as booleans (only those: core.dsl.yaml12), and
 pydantic's int takes a boolean as 1 or 0 (``concurrency: true``: one iteration at a
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BeforeValidator, ValidationInfo
+from pydantic import BeforeValidator, TypeAdapter, ValidationError, ValidationInfo
 
 from podium.core.dsl.stored import at_push
 
@@ -32,6 +33,21 @@ def not_boolean(field: str, expected: str) -> BeforeValidator:
 # The same refusal for the other whole-number fields (retries, seconds, limits): the
 # error's place names the field.
 NOT_BOOLEAN = not_boolean("the value", "a whole number")
+
+
+_WHOLE_NUMBER = TypeAdapter(int)
+
+
+def whole_number(value: str) -> int | None:
+    """``"3"`` as 3, read as a plain int field reads it (pydantic's lax int, which the
+    docs promise: "a whole number written as a string is read as the number"), for the
+    fields whose type is a union with words (a subworkflow's ``version``,
+    ``tolerated_failures``), which check their text themselves; None when it is not one
+    (``"3.5"``, ``"three"``)."""
+    try:
+        return _WHOLE_NUMBER.validate_python(value)
+    except ValidationError:
+        return None
 
 
 def number_text(value: Any) -> str:
