@@ -352,7 +352,7 @@ def _apply_run_action(
         if resumed is not None:
             # Said first: a held step that goes on may end the run, whose end is
             # published then and must not come before its RUNNING.
-            publish_run_status(ctx, resumed)
+            publish_run_status(ctx, resumed, at=ctx.now())
             resume_tree(ctx, resumed)
             release_held(ctx, resumed)
             return ctx.store.get_run(run.run_id)

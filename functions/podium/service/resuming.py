@@ -68,7 +68,7 @@ def resume_tree(ctx: Services, run: RunRecord) -> list[str]:
             return False  # a pause raced this walk: the child and its tree stay paused
         # Said before its held steps go on: one that ends the run publishes the end,
         # which must come after the RUNNING (a subworkflow's run says it, an iteration not).
-        publish_run_status(ctx, child)
+        publish_run_status(ctx, child, at=ctx.now())
         release_held(ctx, child)
         return True
 
@@ -98,7 +98,9 @@ def resume_if_parent_runs(ctx: Services, run: RunRecord) -> bool:
         return False
     if paused_again(ctx, resumed):
         return False  # paused again since the read above
-    publish_run_status(ctx, resumed)  # before what its resume may end (as resume_tree)
+    publish_run_status(
+        ctx, resumed, at=ctx.now()
+    )  # before what its resume may end (as resume_tree)
     resume_tree(ctx, resumed)
     release_held(ctx, resumed)
     return True

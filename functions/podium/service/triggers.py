@@ -37,21 +37,26 @@ from podium.core.dsl.models import WorkflowDefinition
 from podium.core.dsl.triggers import Catchup, Trigger
 from podium.core.engine.actions import RestartFrom
 from podium.core.engine.backfill import first_run_id, rate_anchor
-from podium.core.engine.errors import NotFound, RunConflict
+from podium.core.engine.errors import NotFound, RunConflict, RunNotFound
 from podium.core.engine.event_patterns import matches, s3_pattern
 from podium.core.engine.records import RunRecord
 from podium.core.engine.schedule import (
     Cron,
     iso,
     last_cron_times,
-    last_rate_times,
     logical_date,
     parse_iso,
     parse_rate,
     rate_expression,
     trigger_run_id,
 )
-from podium.core.engine.trigger_events import Link, event_time, podium_link, rate_firing
+from podium.core.engine.trigger_events import (
+    Link,
+    event_time,
+    missed_slots,
+    podium_link,
+    rate_firing,
+)
 from podium.core.engine.trigger_index import (
     RouteIndexFull,
     build_index,
@@ -186,9 +191,10 @@ def _apply_schedules(
             rule, since = _rule_of(wanted), int(wanted.message.get("sf") or 0)
             if (seen[tid].rule, seen[tid].rule_since) != (rule, since):
                 states.set_rule(workflow, tid, rule, since)
-        elif tid not in defn.trigger_map and seen[tid].rule:
-            # Removed from the workflow: added back later, it starts afresh (a disabled
-            # trigger keeps its rule: enabled again, it catches up the times it missed).
+        elif seen[tid].rule and not _still_scheduled(defn, tid):
+            # Removed from the workflow, or its id now another kind (an s3 trigger): made
+            # a schedule again later, it starts afresh (a disabled trigger keeps its rule:
+            # enabled again, it catches up the times it missed).
             states.set_rule(workflow, tid, "", now)
         if wanted is None:
             if old is not None:
@@ -201,6 +207,12 @@ def _apply_schedules(
             ctx.schedules.put(wanted)
             report.updated.append(name)
     return {tid: (st.enabled, st.since) for tid, st in seen.items()}
+
+
+def _still_scheduled(defn: WorkflowDefinition, tid: str) -> bool:
+    """Whether the workflow still has ``tid`` as a cron or rate trigger (on or off)."""
+    trigger = defn.trigger_map.get(tid)
+    return trigger is not None and trigger.scheduled
 
 
 def _rule_of(spec: ScheduleSpec) -> str:
@@ -341,25 +353,39 @@ def start_triggered(
     ``chain``: the run's place down a chain of ``bus: podium`` triggers (RunRecord.chain)."""
     compiled = ctx.definitions.get(workflow, ctx.store.active_version(workflow))
     template = compiled.expressions.trigger_params.get(trigger_id)
+    run_id = run_id or trigger_run_id(workflow, trigger_id, key, at)
     try:
         params = template.render({"event": event}) if template is not None else {}
         return _start(
             ctx,
             workflow,
             params,
-            run_id or trigger_run_id(workflow, trigger_id, key, at),
+            run_id,
             label or _label(trigger_id, trigger),
             logical,
             restart_of,
             chain,
         )
     except (ExpressionError, DefinitionError) as exc:
+        # A firing delivered again after a new version made its params fail started its
+        # run with the version before: that run, no failure. Looked up only here, on the
+        # failure's path: a first delivery that starts its run reads nothing more.
+        existing = _existing_run(ctx, run_id)
+        if existing is not None:
+            return existing
         issues = _params_issues(trigger_id, exc)
         # Kept as the push and --event name it (triggers.<id>.params.rows), not as the
         # run's params (params.rows): `podium triggers list` shows where to fix it.
         record_failure(ctx, workflow, trigger_id, str(DefinitionError(issues)))
         if strict:
             raise DefinitionError(issues) from None
+        return None
+
+
+def _existing_run(ctx: Services, run_id: str) -> RunRecord | None:
+    try:
+        return ctx.store.get_run(run_id)
+    except RunNotFound:
         return None
 
 
@@ -462,9 +488,7 @@ def missed_times(trigger: Trigger, state: TriggerState, at: int, *, since: int =
         times = last_cron_times(cron, trigger.timezone, state.fired_at, at - 1, keep)
     else:
         assert trigger.rate is not None
-        # From the last time that fired: whatever the schedule's own anchor was.
-        minutes = parse_rate(trigger.rate)
-        times = last_rate_times(minutes, state.fired_at, state.fired_at, at - 1, keep)
+        times = missed_slots(parse_rate(trigger.rate), state.since, state.fired_at, at, keep)
     return [t for t in times if t >= since]
 
 
@@ -918,9 +942,14 @@ def _event_key(event: Mapping[str, Any]) -> str:
     """A delivery's identity: EventBridge's event id (the same on a redelivery). A
     status change Podium published is named by what it says (run, step, attempt,
     status) instead: ``run_ended`` is redone until its run settles, so the same change
-    may be published again, under a new event id, and must start no second run."""
+    may be published again, under a new event id, and must start no second run. A run's
+    change is named by its time (``detail.at``) too: a run paused, resumed and paused
+    again says PAUSED twice, two changes (its end and its start say theirs each time).
+    A step's ``at`` is not: a step change published again carries the time it is sent."""
     detail = _own_status_change(event)
     if detail is not None:
         said = [event["detail-type"], *(detail.get(k) for k in _CHANGE_FIELDS)]
+        if event["detail-type"] == RUN_STATUS_CHANGE and detail.get("at") is not None:
+            said.append(detail["at"])
         return "podium-" + hashlib.sha256(json.dumps(said, default=str).encode()).hexdigest()[:32]
     return str(event.get("id") or hashlib.sha256(repr(sorted(event.items())).encode()).hexdigest())

@@ -183,6 +183,9 @@ class Cron:
     def parse(cls, expression: str) -> Cron:
         text = MACROS.get(expression.strip().lower(), expression.strip())
         parts = text.split()
+        aws = aws_cron_problem(expression)
+        if aws is not None:
+            raise ScheduleError(aws)
         if len(parts) != 5:
             raise ScheduleError(
                 f"cron {expression!r} must have 5 fields: minute hour day-of-month month"
@@ -249,6 +252,80 @@ class Cron:
         if dow in ("*", "?"):
             return f"cron({minute} {hour} {'*' if dom == '?' else dom} {month} ? *)"
         return f"cron({minute} {hour} ? {month} {_aws_weekdays(self.weekdays)} *)"
+
+
+# EventBridge's (and Quartz's) day operators: L (last), W (nearest weekday), # (Nth).
+_AWS_OPERATOR = re.compile(r"^(?:L|LW|L-\d+|\d+W|\d+L|[A-Z]{3}L|(?:\d+|[A-Z]{3})#\d+)$")
+_FIVE_FIELDS = "minute hour day-of-month month day-of-week"
+
+
+def aws_cron_problem(expression: str) -> str | None:
+    """Why ``expression`` is written for EventBridge's (or Quartz's) cron rather than
+    Podium's five fields, with how to write it, else None: ``cron(...)``, a year or a
+    seconds field, or the L, W and # day operators, which the five fields lack. Said as
+    such, rather than as "'L' is not a number from 1 to 31" or "must have 5 fields"."""
+    text = expression.strip()
+    wrapped = text.lower().startswith("cron(") and text.endswith(")")
+    if wrapped:
+        text = text[5:-1].strip()
+    parts = text.split()
+    said = f"cron {_short(expression)}"
+    for part in (p.upper() for field in parts for p in field.split(",")):
+        if _AWS_OPERATOR.match(part):
+            return (
+                f"{said}: {part!r} is an EventBridge/Quartz cron operator ({_operator(part)})"
+                f" that Podium's 5-field cron ({_FIVE_FIELDS}) does not take; it has no form"
+                " in the five fields, which take numbers, ranges, lists and steps (1-5,"
+                " 1,15, */2) and names (MON-FRI, JAN-DEC)"
+            )
+    fields = _five_of(parts)
+    if fields is None:
+        if wrapped:
+            return f"{said}: write the 5 fields ({_FIVE_FIELDS}) alone, without 'cron(...)'"
+        return None
+    five, dropped = fields
+    fix = f"leave out {dropped}: '{five}'"
+    year = parts[-1]
+    if dropped != "the seconds" and year not in ("*", "?"):
+        fix = f"a year ({year!r}) has no 5-field form; leave out {dropped}: '{five}'"
+    if any(c.isdigit() for c in five.split()[4]):
+        fix += (
+            " (EventBridge and Quartz number the days of the week 1-7 from Sunday, Podium"
+            " 0-6 from Sunday: write them as SUN-SAT)"
+        )
+    form = "EventBridge's 6-field cron" if dropped == "the year" else "a Quartz cron"
+    return (
+        f"{said} is {form}{' in cron(...)' if wrapped else ''}; Podium's cron has 5 fields"
+        f" ({_FIVE_FIELDS}), and writes EventBridge's from them: {fix}"
+    )
+
+
+def _operator(part: str) -> str:
+    if "#" in part:
+        return "the Nth such weekday of the month"
+    if part == "LW":
+        return "the last weekday of the month"
+    if part.endswith("W"):
+        return "the weekday nearest that day"
+    if part == "L" or part.startswith("L-"):
+        return "the last day of the month"
+    return "the last such weekday of the month"
+
+
+def _five_of(parts: list[str]) -> tuple[str, str] | None:
+    """EventBridge's 6 fields (a year last) or Quartz's 6 or 7 (seconds first, ``?`` in
+    a day field, a year last): Podium's 5 fields from them, and what was left out."""
+    if len(parts) == 6 and parts[5] == "?":  # Quartz without a year: seconds first
+        fields, dropped = parts[1:6], "the seconds"
+    elif len(parts) == 6:
+        fields, dropped = parts[:5], "the year"
+    elif len(parts) == 7:
+        fields, dropped = parts[1:6], "the seconds and the year"
+    else:
+        return None
+    minute, hour, dom, month, dow = fields
+    five = [minute, hour, "*" if dom == "?" else dom, month, "*" if dow == "?" else dow]
+    return " ".join(five), dropped
 
 
 def _aws_weekdays(weekdays: frozenset[int]) -> str:

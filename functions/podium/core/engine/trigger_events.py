@@ -19,7 +19,8 @@
   it, a minute or a day later, finds the run the first delivery started.
 - A rate trigger's firing stands for its slot (core/engine/backfill.py): the run's time
   and logical date are the slot's (``rate_firing``), as a backfill of the same run id
-  gives them, not the firing's, which falls anywhere in the slot.
+  gives them, not the firing's, which falls anywhere in the slot; its catch-up counts
+  the slots missed (``missed_slots``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.core.engine.backfill import rate_anchor, rate_slot
-from podium.core.engine.schedule import parse_iso
+from podium.core.engine.schedule import last_rate_times, parse_iso
 
 
 def self_started(detail: Mapping[str, Any], workflow: str, trigger: str, label: str) -> str | None:
@@ -134,6 +135,19 @@ def rate_firing(minutes: int, since_ms: int, at_ms: int) -> int:
     """The time a rate trigger's firing at ``at_ms`` runs for: the start of its slot,
     the slots counted from the trigger's ``since`` (as a backfill counts them)."""
     return rate_slot(minutes, rate_anchor(since_ms), at_ms)
+
+
+def missed_slots(minutes: int, since_ms: int, fired_ms: int, at_ms: int, keep: int) -> list[int]:
+    """The newest ``keep`` slots (their starts, oldest first) a rate trigger missed
+    between its last firing at ``fired_ms`` and its firing at ``at_ms``: those after the
+    last firing's slot and before this firing's, which the firing itself runs. Counted in
+    slots, not from the last firing's raw time: ``enable`` makes the schedule again, and
+    Scheduler counts a rate from when a schedule is made, so its firings after a pause
+    fall at another minute of the period than those before."""
+    anchor = rate_anchor(since_ms)
+    fired = rate_slot(minutes, anchor, fired_ms)
+    current = rate_slot(minutes, anchor, at_ms)
+    return last_rate_times(minutes, anchor, fired, current - 1, keep)
 
 
 # The largest time a ULID holds (48 bits of milliseconds): a run id's time part.
