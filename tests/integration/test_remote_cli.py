@@ -360,7 +360,10 @@ def test_unblock_lets_a_strict_queue_move_on(
     assert "waiting: queued at position 1 of 1; the queue is blocked by failed run" in table.output
     result = on_stack("unblock", "remote_strict")
     assert result.exit_code == 0, result.output
-    assert f"unblocked remote_strict; started {second}" in result.output
+    assert (
+        f"unblocked remote_strict (blocked by failed run {first}); started {second}"
+        in result.output
+    )
     deployed.pump()
     assert (
         json.loads(on_stack("runs", "show", second, "--json").stdout)["run"]["status"] == "FAILED"

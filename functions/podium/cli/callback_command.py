@@ -33,7 +33,9 @@ from podium.cli.target_options import (
 
 
 def _err(message: str, code: int) -> typer.Exit:
-    Console(stderr=True, soft_wrap=True).print(Text(message, style="red"), highlight=False)
+    Console(stderr=True, soft_wrap=True, emoji=False).print(
+        Text(message, style="red"), highlight=False
+    )
     return typer.Exit(code)
 
 
@@ -97,7 +99,7 @@ def callback_command(
     if as_json:
         _print_json(result)
         return
-    Console(soft_wrap=True, markup=False).print(
+    Console(soft_wrap=True, markup=False, emoji=False).print(
         f"{result.get('accepted')} sent to {result.get('run_id')} / {result.get('step')}"
         f" (attempt {result.get('attempt')})",
         highlight=False,

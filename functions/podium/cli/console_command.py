@@ -244,7 +244,7 @@ def console_command(
 ) -> None:
     """Serve the web console on localhost over a deployed stack, signing its API calls
     with your AWS credentials."""
-    err = Console(stderr=True, soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True, emoji=False)
     try:
         client = connect(
             resolve_target(

@@ -16,7 +16,7 @@ from podium.cli.inputs import local_functions, local_stand_ins
 from podium.cli.local_home import creatable_home
 from podium.cli.target_options import home_directory
 
-errors = Console(stderr=True, soft_wrap=True, markup=False)  # a home path is text
+errors = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)  # a home path is text
 
 
 def dev_command(

@@ -57,7 +57,7 @@ _NEEDS = (
 
 
 def _out() -> Console:
-    return Console(soft_wrap=True, markup=False)  # dead letters hold anyone's text
+    return Console(soft_wrap=True, markup=False, emoji=False)  # dead letters hold anyone's text
 
 
 @contextmanager
@@ -90,7 +90,7 @@ def _queues(
             stack=stack, profile=profile, region=region, aws_profile=aws_profile
         )
         if target.stack is None:
-            Console(stderr=True).print(
+            Console(stderr=True, emoji=False).print(
                 Text("podium dlq reads a stack's queues: pass --stack NAME", style="red")
             )
             raise typer.Exit(2)
@@ -99,7 +99,7 @@ def _queues(
         outputs = stack_outputs(session, target.stack, where)
     missing = [k for k in ("WorkDlqUrl", "EventDlqUrl") if k not in outputs]
     if missing:
-        Console(stderr=True).print(
+        Console(stderr=True, emoji=False).print(
             Text(
                 f"stack '{target.stack}' has no {', '.join(missing)} output: deploy this"
                 " version of the construct (Podium.add_outputs)",
@@ -119,7 +119,9 @@ def _queues(
         yield SqsDeadLetters(session.client("sqs", region_name=where), queues)
     except DeadLetterQueueError as exc:  # one line, not a botocore traceback
         why = f" ({_NEEDS})" if exc.refused else ""
-        Console(stderr=True).print(Text(f"error: {exc}{why}", style="red"), highlight=False)
+        Console(stderr=True, emoji=False).print(
+            Text(f"error: {exc}{why}", style="red"), highlight=False
+        )
         raise typer.Exit(1) from None
 
 
@@ -267,7 +269,7 @@ def purge_dead_letters(
     with _queues(home, stack, profile, region, aws_profile) as queues:
         counts = {c.queue: c for c in queues.counts()}
         if queue not in counts:
-            Console(stderr=True).print(
+            Console(stderr=True, emoji=False).print(
                 Text(f"no {queue} DLQ here: pass --queue {' or '.join(counts)}", style="red"),
                 highlight=False,
             )

@@ -10,7 +10,7 @@ Registered by the main app as `app.command("expr")(expr_command)`.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,16 +52,6 @@ def _bindings(specs: list[str]) -> dict[str, Any]:
             node = child
         node[path[-1]] = value
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    """A timestamp, duration or bytes in the form a step gets it (core.expr.json_values:
-    RFC 3339, "5400s", base64), so the preview shows what is sent. (NaN and Infinity are
-    printed as such by json.dumps for a person to read: a step refuses them; with --json
-    they are an error saying they have no JSON form.)"""
-    if isinstance(value, datetime | timedelta | bytes):
-        return to_json_value(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def _case_files(paths: list[str]) -> list[Path]:
@@ -137,9 +127,10 @@ def expr_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Evaluate an expression and print the result as JSON, or run conformance cases."""
-    # No markup: file names, expressions and case details are text ("[1, 2]" is a list).
-    out = Console(markup=False)
-    err = Console(stderr=True, markup=False)
+    # No markup and no emoji codes: file names, expressions and case details are text
+    # ("[1, 2]" is a list, "a:x:b" is not "a❌b").
+    out = Console(markup=False, emoji=False)
+    err = Console(stderr=True, markup=False, emoji=False)
     items = args or []
     if cases:
         raise typer.Exit(_run_case_files(items, as_json, out, err))
@@ -155,8 +146,12 @@ def expr_command(
             result = compile_template(source).render(bindings)
         else:
             result = compile_expression(source).evaluate(bindings)
-        if as_json:  # read by a program: JSON, or an error (NaN printed bare was neither)
-            result = to_json_value(result, "")
+        # The form a step gets (core.expr.json_values: RFC 3339, "5400s", base64, a map
+        # key as its text, so {1: 'a', '1': 'b'} is refused: JSON with one key twice
+        # loses a value). Read by a program (--json): JSON, or an error (NaN printed
+        # bare was neither); for a person, NaN and Infinity print as such (a step
+        # refuses them).
+        result = to_json_value(result, "", finite=as_json)
     except ExpressionError as exc:
         if as_json:
             payload = {
@@ -166,10 +161,14 @@ def expr_command(
                 "line": exc.line,
                 "column": exc.column,
             }
-            # Not wrapped at the terminal's width: a newline inside a string is not JSON.
-            out.print(json.dumps(payload), markup=False, highlight=False, soft_wrap=True)
+            _write(json.dumps(payload))
         else:
-            err.print(f"error: {exc}", markup=False, highlight=False)
+            err.print(f"error: {exc}", highlight=False)
         raise typer.Exit(1) from None
-    text = json.dumps(result, default=_jsonable, ensure_ascii=False)
-    out.print(text, markup=False, highlight=False, soft_wrap=True)
+    _write(json.dumps(result, ensure_ascii=False))
+
+
+def _write(text: str) -> None:
+    """JSON straight to stdout, as cli/output.print_json does: a console would wrap it
+    at the terminal's width (a newline inside a string is not JSON) or rewrite it."""
+    sys.stdout.write(text + "\n")

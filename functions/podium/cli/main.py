@@ -81,10 +81,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# soft_wrap: messages stay on one line, so they can be grepped and piped. No markup: what
-# is printed holds paths, outputs and errors, where "[/x]" or "[old]" is text (cli/output).
-console = Console(soft_wrap=True, markup=False)
-errors = Console(stderr=True, soft_wrap=True, markup=False)
+# soft_wrap: messages stay on one line, so they can be grepped and piped. No markup and no
+# emoji codes: what is printed holds paths, outputs and errors, where "[/x]" or "[old]"
+# is text and ":x:" is not an emoji (cli/output).
+console = Console(soft_wrap=True, markup=False, emoji=False)
+errors = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 
 def _version() -> str:

@@ -80,7 +80,9 @@ def parse_signal_params(pairs: list[str]) -> dict[str, str | int]:
 
 
 def _err() -> Console:
-    return Console(stderr=True, soft_wrap=True, markup=False)  # names and errors: text
+    # Names and errors are text: no markup, and no emoji codes (a `:x:` in a signal's
+    # name or params prints as written).
+    return Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 
 @signal_app.command("send")
@@ -130,7 +132,7 @@ def send(
         sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
         return
     what = "sent" if result.get("created") else "already sent (the same signal)"
-    Console(soft_wrap=True).print(
+    Console(soft_wrap=True, emoji=False).print(
         Text.assemble(("✓", "green"), f" signal {result['name']} {what}: {result['signal_id']}"),
         highlight=False,
     )
@@ -196,8 +198,8 @@ def _send_remote(target: TargetArgs, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _send_local(home: Path | None, body: dict[str, Any]) -> dict[str, Any]:
-    from podium.core.dsl.errors import DefinitionError
-    from podium.core.engine.request_ids import RequestIdReused
+    from podium.core.dsl.errors import DefinitionError, Issue
+    from podium.core.engine.request_ids import RequestIdReused, reused_message
     from podium.service.signals import request_from_json, send_and_answer
 
     home_dir = Home(home)
@@ -212,6 +214,18 @@ def _send_local(home: Path | None, body: dict[str, Any]) -> dict[str, Any]:
                 _err().print(Text.assemble(("  ✗ ", "red"), str(shown)), highlight=False)
             raise typer.Exit(1) from None
         except RequestIdReused as exc:  # the same --request-id with another signal
-            _err().print(Text.assemble(("  ✗ ", "red"), exc.message), highlight=False)
+            # Named as typed (--ttl-days), as the API's 409 is printed (_send_remote).
+            key = cli_place(f"body.{exc.key}")
+            fields = [cli_place(f"body.{f}") for f in exc.fields]
+            named = ["-p params" if f == "-p" else f for f in fields]
+            refused = [
+                Issue("", reused_message(key, exc.request_id, named, noun=key)),
+                *(
+                    Issue(f, f"differs from the first request with {key} {exc.request_id}")
+                    for f in fields
+                ),
+            ]
+            for issue in refused:
+                _err().print(Text.assemble(("  ✗ ", "red"), str(issue)), highlight=False)
             raise typer.Exit(1) from None
     return sent.as_json()

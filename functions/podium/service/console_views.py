@@ -40,6 +40,7 @@ from podium.service.loop_views import iteration_section
 from podium.service.restart import is_iteration, newest_restart, restart_place, restarted_as
 from podium.service.runs import with_callback_tokens
 from podium.service.signal_waiters import deadline_of
+from podium.service.signal_waits import released_with
 from podium.service.step_paths import with_home_counts
 from podium.service.taken_over import RanIn, shown_as_ran, where_they_ran
 from podium.service.views import (
@@ -698,6 +699,7 @@ def _signal_wait(
         return None
     matched = _shown_value(ctx, record.signals) if record.signals is not None else None
     waiting = not placeholder and record.status is StepStatus.WAITING_FOR_SIGNALS
+    kept: dict[str, int] | None = None  # signal_waits.released_with's, read when needed
     entries = []
     for wait in waits:
         entry: dict[str, Any] = {
@@ -712,6 +714,13 @@ def _signal_wait(
             entry["params"] = got.get("params")
         elif waiting and ctx.signals is not None:
             since = record.waiting_since if wait.since is Since.STEP_START else None
+            if since is not None:
+                # A restart's step counts the signal it was released with in the run
+                # restarted as its check does (read once per view, none for a run
+                # that is no restart).
+                if kept is None:
+                    kept = released_with(ctx, run, record.step)
+                since = min(since, kept.get(wait.signal, since))
             page = ctx.signals.find_heads(
                 wait.signal,
                 wait.conditions,

@@ -20,6 +20,7 @@ from podium.core.engine.actions import (
 from podium.core.engine.errors import NotFound, RunNotFound, StepExists
 from podium.core.engine.outputs import REF_KEY, is_ref, output_key, ref_of, step_params_key
 from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.signals import signals_key
 from podium.core.engine.status import StepStatus
 from podium.core.expr import ExpressionError
 from podium.core.expr.json_values import to_json_value
@@ -41,6 +42,10 @@ def take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: in
         params=_own_copy(ctx, old.params, step_params_key(run_id, old.step, old.attempt)),
         reason=taken_over_reason(old_run),
         log_ref=old.log_ref,
+        # The signals a wait_for step was released with: what its templates read, what
+        # the console shows, and what a restart of this run counts again
+        # (signal_waits.released_with reads them here).
+        signals=_own_copy(ctx, old.signals, signals_key(run_id, old.step)),
     )
     with contextlib.suppress(StepExists):  # the same restart again: written already
         ctx.store.create_step(record)

@@ -8,8 +8,10 @@ waiters (service/signals.py); whichever comes second sees the other. A wake-up m
 (``{"t": "signals"}``) makes the step look again; the sweeper looks at every waiting
 step on each pass (the fallback when a wake-up is lost), and a timer at the wait's
 deadline (the step's ``timeout``, 10 days by default, counted from when the wait began)
-ends it TIMED_OUT. Signals are matched, not consumed: one signal may release any number
-of steps (Maestro's signal dependencies).
+ends it TIMED_OUT. A look past the deadline (that timer, a wake-up handled late, the
+sweeper's) first looks once for a match among the signals sent by then: one stored in
+time releases the step however late its wake-up. Signals are matched, not consumed: one
+signal may release any number of steps (Maestro's signal dependencies).
 
 A check looks again only at signals it has not seen. A signal's params never change
 and an expired one stays expired, so a check that began at ``t`` and found no match for
@@ -29,14 +31,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
-from podium.core.dsl.signals import Since
+from podium.core.dsl.signals import SignalWait, Since
 from podium.core.engine.errors import RunNotFound, StepConflict
 from podium.core.engine.identity import MAX_DEPTH
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
-from podium.core.engine.signals import ParamMatch, Signal, Waiter
+from podium.core.engine.signals import ParamMatch, Signal, Waiter, signals_key
 from podium.core.engine.status import StepStatus
 from podium.core.engine.step_error import timeout_error
 from podium.service import messages
@@ -126,7 +129,7 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
     if record.waiting_since == now:  # this call began the wait
         publish_step(ctx, run, msg.step, StepStatus.WAITING_FOR_SIGNALS)
     begin_wait(ctx, run, record)
-    check(ctx, run, record, registered_now=True, kept=released_with(ctx, run, msg.step))
+    check(ctx, run, record, registered_now=True)
     return True
 
 
@@ -139,7 +142,11 @@ def released_with(ctx: Services, run: RunRecord, step: str) -> dict[str, int]:
     newer ones, not only those sent once the restarted step began to wait; else the
     restarted step waited (10 days by default) for a signal nobody sends again, where
     a retry in place runs with its signals and Maestro's restart matches the stored one
-    again. Read when the wait begins only: those signals are stored by then (or gone)."""
+    again. Read by a check whose ``since: step_start`` entry found no match from the
+    wait's start (``check``), so a run that is no restart reads nothing here (a loop
+    iteration reads its parent run, ``_redone``); a step taken over there keeps the
+    signals it was released with (service/reuse.py), so a restart of a restart finds
+    them too."""
     redone = _redone(ctx, run)
     if redone is None:
         return {}
@@ -208,33 +215,40 @@ def check(
     record: StepRecord,
     *,
     registered_now: bool = False,
-    kept: Mapping[str, int] | None = None,
+    until: int | None = None,
 ) -> bool:
     """Look for a signal matching each entry; when all are there, release the step
     (WAITING_FOR_SIGNALS -> READY, one conditional write) and send its claim. True when
     this call released it. ``registered_now``: its waiters were just written, so they
-    keep no miss yet (not read). ``kept``: ``released_with``'s times, which a
-    ``since: step_start`` entry counts from when they are earlier."""
+    keep no miss yet (not read). ``until``: the wait's deadline, passed: only signals
+    sent by then count (live then), and no miss is kept (the wait ends either way).
+
+    A ``since: step_start`` entry of a restart also counts, from when it was sent, the
+    signal its step was released with in the run restarted (``released_with``): on every
+    check, not only the first, read only once an entry found nothing from the wait's
+    start (a match there is the newest anyway)."""
     assert ctx.signals is not None
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     now = ctx.now()
     me = Waiter(run.run_id, record.step)
     matched: dict[str, Any] = {}
+    kept: Mapping[str, int] | None = None
     for wait in spec.wait_for:
         since = record.waiting_since if wait.since is Since.STEP_START else None
-        if since is not None and kept and wait.signal in kept:
-            since = min(since, kept[wait.signal])
-        # A kept miss helps only when it is more than LATE_SIGNAL_MS past ``since``.
-        useful = since is None or now - since > LATE_SIGNAL_MS
-        missed = ctx.signals.last_miss(wait.signal, me) if useful and not registered_now else None
-        floor = since
-        if missed is not None:
-            floor = max(since or 0, missed - LATE_SIGNAL_MS)
-        signal, cut = _newest_match(ctx, wait.signal, wait.conditions, now=now, since=floor)
+        look = _look(ctx, wait, me, since, now=now, until=until, registered_now=registered_now)
+        if look.signal is None and not look.cut and since is not None:
+            if kept is None:
+                kept = released_with(ctx, run, record.step)
+            older = kept.get(wait.signal)
+            if older is not None and older < since:
+                look = _look(
+                    ctx, wait, me, older, now=now, until=until, registered_now=registered_now
+                )
+        signal = look.signal
         if signal is None:
-            if cut:
+            if look.cut:
                 _said_cut(ctx, run, record, wait.signal, now)
-            if useful and (missed is None or now - missed >= _MISS_STEP_MS):
+            if look.note_miss:
                 ctx.signals.note_miss(wait.signal, me, now)
             return False
         matched[wait.signal] = {
@@ -253,9 +267,7 @@ def check(
             changes={
                 # by reference when big: a signal's payload may be 64 KB, a step may
                 # wait for 20
-                "signals": stored(
-                    ctx, f"{run.run_id}/{record.step}/signals.json", matched, default=str
-                ),
+                "signals": stored(ctx, signals_key(run.run_id, record.step), matched, default=str),
                 "ready_at": now,
                 "waiting_since": None,
             },
@@ -271,6 +283,46 @@ def check(
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class _Look:
+    signal: Signal | None  # the newest match
+    cut: bool  # stopped at _MAX_LOOKED heads without one
+    note_miss: bool  # none: keep the check's time as the waiter's last miss
+
+
+def _look(
+    ctx: Services,
+    wait: SignalWait,
+    me: Waiter,
+    since: int | None,
+    *,
+    now: int,
+    until: int | None,
+    registered_now: bool,
+) -> _Look:
+    """One entry's look, from ``since`` (None: any time) on, or from the waiter's last
+    miss when that is later (the signals stored by then were looked at)."""
+    assert ctx.signals is not None
+    # A kept miss helps only when it is more than LATE_SIGNAL_MS past ``since``. A look
+    # past the deadline uses one (what it settled stays settled) but keeps none: the
+    # wait ends either way.
+    useful = since is None or now - since > LATE_SIGNAL_MS
+    missed = ctx.signals.last_miss(wait.signal, me) if useful and not registered_now else None
+    floor = since
+    if missed is not None:
+        floor = max(since or 0, missed - LATE_SIGNAL_MS)
+    signal, cut = _newest_match(
+        ctx, wait.signal, wait.conditions, now=now, since=floor, until=until
+    )
+    note = (
+        signal is None
+        and until is None
+        and useful
+        and (missed is None or now - missed >= _MISS_STEP_MS)
+    )
+    return _Look(signal, cut, note)
+
+
 def _newest_match(
     ctx: Services,
     name: str,
@@ -278,13 +330,19 @@ def _newest_match(
     *,
     now: int,
     since: int | None,
+    until: int | None = None,
 ) -> tuple[Signal | None, bool]:
-    """The newest unexpired signal of ``name`` sent at or after ``since`` matching every
-    condition, whole (its payload read), and whether the look stopped at _MAX_LOOKED
-    heads with older ones unread (then None)."""
+    """The newest unexpired signal of ``name`` sent at or after ``since`` (and at or
+    before ``until``, unexpired then) matching every condition, whole (its payload
+    read), and whether the look stopped at _MAX_LOOKED heads with older ones unread
+    (then None)."""
     signals = ctx.signals
     assert signals is not None
-    before: tuple[int, str] | None = None
+    # A page holds the signals older than ``before``: one sent at ``until`` is older
+    # than (until + 1, ""), whatever its id.
+    before: tuple[int, str] | None = None if until is None else (until + 1, "")
+    if until is not None:
+        now = min(now, until)
     looked, size = 0, _FIRST_PAGE if conditions else 1
     while True:
         size = min(size, _MAX_LOOKED - looked)
@@ -351,11 +409,21 @@ def on_signal_check(ctx: Services, msg: messages.SignalCheck) -> None:
 
 
 def recheck(ctx: Services, run: RunRecord, record: StepRecord) -> None:
-    """The sweeper's pass and every wake-up: time out, or look again."""
+    """The sweeper's pass and every wake-up: look again, or, past the deadline, end the
+    wait (``past_deadline``)."""
     if ctx.now() >= deadline_of(ctx, run, record):
-        time_out(ctx, run, record)
+        past_deadline(ctx, run, record)
         return
     check(ctx, run, record)
+
+
+def past_deadline(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+    """The wait's deadline has passed: a matching signal sent by then still releases
+    the step (one check, bounded as any: a wake-up handled after the deadline, or lost
+    and the sweeper's look, the deadline's own check, came later), else the step times
+    out. A signal sent after the deadline does not count."""
+    if not check(ctx, run, record, until=deadline_of(ctx, run, record)):
+        time_out(ctx, run, record)
 
 
 def time_out(ctx: Services, run: RunRecord, record: StepRecord) -> None:

@@ -32,8 +32,8 @@ from podium.service.pausing import held_in_vain, resume_step, stop_if_parent_end
 from podium.service.permits import wake_head
 from podium.service.resuming import resume_if_parent_runs
 from podium.service.signal_waiters import deadline_of as signal_deadline
+from podium.service.signal_waits import past_deadline as signal_past_deadline
 from podium.service.signal_waits import recheck as recheck_signals
-from podium.service.signal_waits import time_out as signal_time_out
 
 log = logging.getLogger("podium.sweep")
 
@@ -139,11 +139,13 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
         paused = ctx.store.list_steps(run_id)
         _reclaim_expired(ctx, run, paused, now, report)
         for s in paused:
-            # A wait for signals past its deadline times out (no timer of its own for
-            # the 10-day default: the sweeper's look is its deadline); one released
-            # meanwhile is not looked at here: its step would start in a paused run.
+            # A wait for signals past its deadline ends (no timer of its own for the
+            # 10-day default: the sweeper's look is its deadline): released by a signal
+            # sent by then (its wake-up lost; the claim it sends waits for the resume,
+            # as a wake-up's does), else TIMED_OUT. One whose deadline has not come is
+            # not looked at here (its wake-ups are).
             if s.status is StepStatus.WAITING_FOR_SIGNALS and now >= signal_deadline(ctx, run, s):
-                signal_time_out(ctx, run, s)
+                signal_past_deadline(ctx, run, s)
         after = next_check(run, paused, now, stale_ms=ctx.stale_ready_ms, deadline=deadline)
         ctx.store.set_run_check(run_id, after)
         return

@@ -246,7 +246,9 @@ def _expr_issue(path: str, exc: ExpressionError) -> Issue:
         where = f" at line {exc.line}, column {exc.column}"
     excerpt = ""
     if exc.source is not None and exc.position is not None:
-        line_text = exc.source.splitlines()[(exc.line or 1) - 1] if exc.source else ""
+        # Lines as the error counts them (core.expr.errors.line_and_column: "\n" only),
+        # not splitlines(), which also breaks at \r, \x0c, \u2028...
+        line_text = exc.source.split("\n")[(exc.line or 1) - 1]
         excerpt = f": {line_text!r}"
     return Issue(path, f"{exc.message}{where}{excerpt}")
 

@@ -51,10 +51,27 @@ def differing(recorded: Any, sent: Mapping[str, str]) -> list[str]:
     return sorted(n for n in names if recorded.get(n) != sent.get(n))
 
 
+# The body fields named by a plural noun ("params differ", the CLI's "-p params
+# differ"); any other names one thing ("ttl_days differs", "action differs"), whatever
+# letter it ends with.
+_PLURAL_FIELDS = frozenset({"params", "tags"})
+
+
 def _differ(fields: Sequence[str]) -> str:
     listed = ", ".join(fields)
-    plural = len(fields) > 1 or fields[0].endswith("s")
+    plural = len(fields) > 1 or fields[0].split(" ")[-1] in _PLURAL_FIELDS
     return f"{listed} {'differ' if plural else 'differs'}"
+
+
+def reused_message(key: str, request_id: str, fields: Sequence[str], *, noun: str) -> str:
+    """What a reused request id is refused with: ``key`` and ``fields`` as the caller
+    names them (the API's body fields; the CLI's options, ``--ttl-days``), ``noun`` what
+    to use a new one of."""
+    return (
+        f"{key} {request_id} was already used with a different body ({_differ(fields)});"
+        f" use a new {noun} for a new request, or send the first body again to get its"
+        " result"
+    )
 
 
 class RequestIdReused(PodiumError):
@@ -62,11 +79,7 @@ class RequestIdReused(PodiumError):
 
     def __init__(self, request_id: str, fields: Sequence[str], *, key: str = "request_id") -> None:
         self.request_id, self.fields, self.key = request_id, list(fields), key
-        self.message = (
-            f"{key} {request_id} was already used with a different body ({_differ(fields)});"
-            f" use a new {key.replace('_', ' ')} for a new request, or send the first"
-            " body again to get its result"
-        )
+        self.message = reused_message(key, request_id, fields, noun=key.replace("_", " "))
         super().__init__(self.message)
 
 

@@ -157,6 +157,12 @@ class Waiter:
     step: str
 
 
+def signals_key(run_id: str, step: str) -> str:
+    """Where the signals that released a step go when they are too big for its item
+    (the run's own key: a restart taking the step over copies them under its own)."""
+    return f"{run_id}/{step}/signals.json"
+
+
 @dataclass(frozen=True, slots=True)
 class SignalRequest:
     """What a sender gives, before it is stored."""

@@ -13,7 +13,7 @@ from .errors import Fault
 from .limits import Limits
 from .operators import BinaryOp, add, select
 from .runtime import Ctx
-from .values import INT64_MAX, INT64_MIN
+from .values import INT64_MAX, INT64_MIN, TEXT_STEP
 
 Closure = Callable[[Ctx], Any]
 StepFn = Callable[[Any, Ctx], Any]
@@ -61,7 +61,12 @@ _SIMPLE = (int, float, str)  # same-type comparisons of these need no CEL dispat
 
 
 def compare(left: Closure, op: str, right: Closure, slow: BinaryOp, pos: int) -> Closure:
-    """A comparison with an inline fast path for two ints, floats or strings."""
+    """A comparison with an inline fast path for two ints, floats or strings.
+
+    A string of a KiB or more takes the slow path, which charges the text compared:
+    Python reads at most ``len(a)`` characters (equality tests the lengths first,
+    ordering stops at the shorter), so one length check keeps short ones free.
+    """
 
     def generic(a: Any, b: Any, ctx: Ctx) -> Any:
         try:
@@ -75,7 +80,7 @@ def compare(left: Closure, op: str, right: Closure, slow: BinaryOp, pos: int) ->
             a = left(ctx)
             b = right(ctx)
             t = type(a)
-            if t is type(b) and t in _SIMPLE:
+            if t is type(b) and t in _SIMPLE and (t is not str or len(a) < TEXT_STEP):
                 return a < b
             return generic(a, b, ctx)
 
@@ -86,7 +91,7 @@ def compare(left: Closure, op: str, right: Closure, slow: BinaryOp, pos: int) ->
             a = left(ctx)
             b = right(ctx)
             t = type(a)
-            if t is type(b) and t in _SIMPLE:
+            if t is type(b) and t in _SIMPLE and (t is not str or len(a) < TEXT_STEP):
                 return a <= b
             return generic(a, b, ctx)
 
@@ -97,7 +102,7 @@ def compare(left: Closure, op: str, right: Closure, slow: BinaryOp, pos: int) ->
             a = left(ctx)
             b = right(ctx)
             t = type(a)
-            if t is type(b) and t in _SIMPLE:
+            if t is type(b) and t in _SIMPLE and (t is not str or len(a) < TEXT_STEP):
                 return a > b
             return generic(a, b, ctx)
 
@@ -108,7 +113,7 @@ def compare(left: Closure, op: str, right: Closure, slow: BinaryOp, pos: int) ->
             a = left(ctx)
             b = right(ctx)
             t = type(a)
-            if t is type(b) and t in _SIMPLE:
+            if t is type(b) and t in _SIMPLE and (t is not str or len(a) < TEXT_STEP):
                 return a >= b
             return generic(a, b, ctx)
 
@@ -119,7 +124,7 @@ def compare(left: Closure, op: str, right: Closure, slow: BinaryOp, pos: int) ->
         a = left(ctx)
         b = right(ctx)
         t = type(a)
-        if t is type(b) and t in _SIMPLE:
+        if t is type(b) and t in _SIMPLE and (t is not str or len(a) < TEXT_STEP):
             return (a != b) if negate_result else (a == b)
         return generic(a, b, ctx)
 

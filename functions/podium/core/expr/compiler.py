@@ -64,7 +64,7 @@ from .nodes import (
     Step,
     Unary,
 )
-from .operators import BINARY_OPS, index, negate, select
+from .operators import BINARY_OPS, BinaryOp, index, negate, select
 from .podium_fns import PODIUM_FUNCTIONS, check_format
 from .refs import leading_path, namespaced_call
 from .runtime import Ctx, unmetered
@@ -201,6 +201,10 @@ class Compiler:
     def binary(self, node: Binary) -> Closure:
         first = self.compile(node.first)
         rest = tuple((BINARY_OPS[op], pos, self.compile(n)) for op, pos, n in node.rest)
+        if self.checked and first in self.consts and all(r in self.consts for _, _, r in rest):
+            folded = self._fold_operators(first, rest)
+            if folded is not None:
+                return folded
         if len(rest) == 1 and node.rest[0][0] in FAST_COMPARE:
             return compare(first, node.rest[0][0], rest[0][2], rest[0][0], rest[0][1])
         if all(op == "+" for op, _, _ in node.rest):
@@ -313,6 +317,23 @@ class Compiler:
                 raise fault.at(pos) from None
             return None
         return self.const(value)
+
+    def _fold_operators(
+        self, first: Closure, rest: tuple[tuple[BinaryOp, int, Closure], ...]
+    ) -> Closure | None:
+        """``'a' + 'b'``, ``2 * 60``: operators on literals, computed once (so an outer
+        one folds too). One that fails whenever evaluated (``'a' + 1``, ``1 / 0``) is
+        recorded as a problem at its operator, which a push refuses; it still compiles
+        and fails at run time as it did (a stored version must load)."""
+        ctx = unmetered(self.limits)
+        acc = self.consts[first]
+        for op, pos, right in rest:
+            try:
+                acc = op(acc, self.consts[right], ctx)
+            except Fault as fault:
+                self.problems.append(fault.at(pos))
+                return None
+        return self.const(acc)
 
     def _check_constants(self, name: str, args: tuple[Closure, ...], where: list[int]) -> None:
         """A constant time zone or podium.format pattern that fails whenever the call is
@@ -509,7 +530,7 @@ class Compiler:
             def idx(v: Any, ctx: Ctx) -> Any:
                 k = key_fn(ctx)
                 try:
-                    return index(v, k)
+                    return index(v, k, ctx)
                 except Fault as fault:
                     raise fault.at(pos) from None
 

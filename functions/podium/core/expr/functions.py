@@ -38,6 +38,7 @@ from .values import (
     Duration,
     Timestamp,
     UInt,
+    charge_text,
     make_timestamp,
     no_overload,
     type_of,
@@ -65,26 +66,29 @@ def fn_size(ctx: Ctx, value: Any) -> int:
     raise no_overload("size", value)
 
 
-def _search_cost(ctx: Ctx, text: str) -> None:
-    if len(text) >= 1024:
-        ctx.charge(len(text) // 1024)
-
-
 def fn_contains(ctx: Ctx, s: Any, sub: Any) -> bool:
     if type(s) is str and type(sub) is str:
-        _search_cost(ctx, s)
+        charge_text(ctx, len(s))
         return sub in s
     raise no_overload("contains", s, sub)
 
 
+def _charge_affix(ctx: Ctx, s: str, affix: str) -> None:
+    """``s.startswith(affix)`` compares ``affix`` in full when ``s`` is long enough."""
+    if len(affix) <= len(s) and affix is not s:
+        charge_text(ctx, len(affix))
+
+
 def fn_starts_with(ctx: Ctx, s: Any, prefix: Any) -> bool:
     if type(s) is str and type(prefix) is str:
+        _charge_affix(ctx, s, prefix)
         return s.startswith(prefix)
     raise no_overload("startsWith", s, prefix)
 
 
 def fn_ends_with(ctx: Ctx, s: Any, suffix: Any) -> bool:
     if type(s) is str and type(suffix) is str:
+        _charge_affix(ctx, s, suffix)
         return s.endswith(suffix)
     raise no_overload("endsWith", s, suffix)
 

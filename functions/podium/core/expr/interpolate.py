@@ -196,8 +196,17 @@ def _closing_brace(text: str, start: int) -> int:
     """Index of the `}` that closes a `${` whose body starts at `start`, or -1.
 
     Skips braces inside string literals and backquoted names, so `${ {'a': '}'}.a }`
-    works.
+    works, and inside `//` comments, which run to the end of the line as the parser
+    reads them (a `}` in a comment of a multi-line expression ended it early). When
+    no `}` closes it that way, a `}` in a comment does: `${ x // note }` on one line
+    meant that `}`, and so it did before comments were skipped (a stored version
+    holding one must still load).
     """
+    end = _scan_braces(text, start, comments=True)
+    return end if end >= 0 else _scan_braces(text, start, comments=False)
+
+
+def _scan_braces(text: str, start: int, comments: bool) -> int:
     depth = 0
     i = start
     n = len(text)
@@ -215,6 +224,10 @@ def _closing_brace(text: str, start: int) -> int:
         elif ch == "`":
             k = text.find("`", i + 1)
             i = n if k < 0 else k + 1
+            continue
+        elif comments and ch == "/" and text.startswith("//", i):
+            k = text.find("\n", i)
+            i = n if k < 0 else k
             continue
         i += 1
     return -1

@@ -42,15 +42,16 @@ class _NotJson(Exception):
         self.path: list[str] = []
 
 
-def to_json_value(value: Any, where: str = "value") -> Any:
+def to_json_value(value: Any, where: str = "value", *, finite: bool = True) -> Any:
     """``value`` as JSON data: dicts with string keys, lists, strings, finite numbers,
     booleans and null. Returns the very same object when nothing needs converting (JSON
     data costs one walk, no copy). ``where`` names the value in errors: a NaN at key
     ``start`` is reported at ``payload.start`` with ``where="payload"``, and at
-    ``start`` with ``where=""``.
+    ``start`` with ``where=""``. ``finite=False`` lets NaN and Infinity through (for a
+    person to read, as ``json.dumps`` prints them); everything else is still checked.
     Raises NotJsonError (an ExpressionError: the definition's fault, never retried)."""
     try:
-        return _convert(value)
+        return _convert(value, finite)
     except _NotJson as exc:
         # An empty ``where`` (a whole event): its keys are the path's first names.
         path = (where + "".join(reversed(exc.path))).removeprefix(".") or "the value"
@@ -60,35 +61,35 @@ def to_json_value(value: Any, where: str = "value") -> Any:
         raise NotJsonError(f"a value nested too deeply to send or store{at}") from None
 
 
-def _convert(value: Any) -> Any:
+def _convert(value: Any, finite: bool) -> Any:
     t = type(value)
     if t in _SAME:
         return value
     if t is float:
-        return _finite(value)
+        return _finite(value, finite)
     if t is dict:
-        return _dict(value)
+        return _dict(value, finite)
     if t is list:
-        return _list(value)
-    return _other(value)
+        return _list(value, finite)
+    return _other(value, finite)
 
 
-def _finite(value: float) -> float:
-    if math.isfinite(value):
+def _finite(value: float, finite: bool) -> float:
+    if not finite or math.isfinite(value):
         return value
     name = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
     # The value stays where it is, so the message must say what to write instead.
     raise _NotJson(name, "has no JSON form: use null, or a string such as string(x)")
 
 
-def _list(value: list[Any]) -> list[Any]:
+def _list(value: list[Any], finite: bool) -> list[Any]:
     out: list[Any] | None = None
     i = 0
     try:
         for i, item in enumerate(value):
             if type(item) in _SAME:  # inlined: a call per JSON scalar would dominate
                 continue
-            conv = _convert(item)
+            conv = _convert(item, finite)
             if conv is not item:
                 if out is None:
                     out = list(value)
@@ -99,16 +100,16 @@ def _list(value: list[Any]) -> list[Any]:
     return value if out is None else out
 
 
-def _dict(value: dict[Any, Any]) -> dict[str, Any]:
+def _dict(value: dict[Any, Any], finite: bool) -> dict[str, Any]:
     if any(type(key) is not str for key in value):
-        return _keyed(value)
+        return _keyed(value, finite)
     out: dict[str, Any] | None = None
     key: Any = None
     try:
         for key, item in value.items():
             if type(item) in _SAME:
                 continue
-            conv = _convert(item)
+            conv = _convert(item, finite)
             if conv is not item:
                 if out is None:
                     out = dict(value)
@@ -119,7 +120,7 @@ def _dict(value: dict[Any, Any]) -> dict[str, Any]:
     return value if out is None else out
 
 
-def _keyed(value: Any) -> dict[str, Any]:
+def _keyed(value: Any, finite: bool) -> dict[str, Any]:
     """Maps with keys other than strings (CEL allows int, uint and bool keys): each key
     becomes its text, as a template prints it (``{"1": ..., "true": ...}``)."""
     out: dict[str, Any] = {}
@@ -128,7 +129,7 @@ def _keyed(value: Any) -> dict[str, Any]:
         if text in out:
             raise _NotJson(f"the map key {text!r}", "appears twice once keys are JSON text")
         try:
-            out[text] = _convert(item)
+            out[text] = _convert(item, finite)
         except _NotJson as exc:
             exc.path.append(f".{text}")
             raise
@@ -149,22 +150,22 @@ def _key_text(key: Any) -> str:
     raise _NotJson(f"a map key of type {type(key).__name__}")
 
 
-def _other(value: Any) -> Any:
+def _other(value: Any, finite: bool) -> Any:
     """The rarer types: what ``from_cel`` gives besides JSON, CEL values themselves, and
     the Python types ``to_cel`` accepts (so a value read in can always be written out)."""
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, Enum):
-        return _convert(value.value)
+        return _convert(value.value, finite)
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, int):
         return int(value)  # uint, IntEnum...
     if isinstance(value, float):
-        return _finite(float(value))
+        return _finite(float(value), finite)
     if isinstance(value, Decimal):  # DynamoDB numbers
         if not value.is_finite():  # float() refuses a signaling NaN: name it here
-            return _finite(math.nan if value.is_nan() else float(value))
+            return _finite(math.nan if value.is_nan() else float(value), finite)
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime):
         return _timestamp(timestamp_from_datetime(value))
@@ -182,9 +183,9 @@ def _other(value: Any) -> Any:
     if type(value) is CelType:
         return value.name
     if isinstance(value, dict):
-        return _keyed(value)
+        return _keyed(value, finite)
     if isinstance(value, list | tuple):
-        return _list(list(value))
+        return _list(list(value), finite)
     raise _NotJson(f"a value of type {type(value).__name__}")
 
 

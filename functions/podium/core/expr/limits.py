@@ -16,9 +16,9 @@ class Limits:
 
     The cost budget is counted in abstract steps: each comprehension iteration costs
     the size (in nodes) of its body, container comparisons and membership tests cost
-    one step per element visited, big concatenations and string searches cost one
-    step per KiB, and converting the result back to plain Python costs one step per
-    value. One step is roughly a fraction of a microsecond.
+    one step per element visited, big concatenations, string searches and comparisons
+    of long strings cost one step per KiB, and converting the result back to plain
+    Python costs one step per value. One step is roughly a fraction of a microsecond.
     """
 
     max_length: int = 4096

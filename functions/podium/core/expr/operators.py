@@ -11,13 +11,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .errors import EvalError, Fault, LimitError
+from .errors import EvalError, LimitError
 from .runtime import Ctx
 from .shown import shown
 from .timeutil import add_timestamp, sub_timestamps
 from .values import (
     INT64_MAX,
     INT64_MIN,
+    TEXT_STEP,
     UINT64_MAX,
     Duration,
     Timestamp,
@@ -172,25 +173,26 @@ def ne(a: Any, b: Any, ctx: Ctx) -> bool:
 
 
 def lt(a: Any, b: Any, ctx: Ctx) -> bool:
-    return less(a, b, "_<_")
+    return less(a, b, ctx, "_<_")
 
 
 def le(a: Any, b: Any, ctx: Ctx) -> bool:
-    return less_equal(a, b, "_<=_")
+    return less_equal(a, b, ctx, "_<=_")
 
 
 def gt(a: Any, b: Any, ctx: Ctx) -> bool:
     try:
-        return less(b, a, "_>_")
-    except Fault:
-        # Name the operand types in the order they were written.
+        return less(b, a, ctx, "_>_")
+    except EvalError:
+        # Name the operand types in the order they were written (a LimitError, the
+        # budget charged for long strings, passes as it is).
         raise no_overload("_>_", a, b) from None
 
 
 def ge(a: Any, b: Any, ctx: Ctx) -> bool:
     try:
-        return less_equal(b, a, "_>=_")
-    except Fault:
+        return less_equal(b, a, ctx, "_>=_")
+    except EvalError:
         raise no_overload("_>=_", a, b) from None
 
 
@@ -201,15 +203,39 @@ def in_(x: Any, container: Any, ctx: Ctx) -> bool:
     tc = type(container)
     if tc is list:
         ctx.charge(1 + len(container) // 8)
-        if type(x) is str:
-            return x in container  # str only equals str: Python's test is CEL's
+        tx = type(x)
+        if tx is str or tx is bytes:
+            if len(x) >= TEXT_STEP:
+                return _long_text_in(x, container, ctx)
+            if tx is str:
+                return x in container  # str only equals str: Python's test is CEL's
         return any(equal(x, y, ctx) for y in container)
     if tc is dict:
+        # A key is found by hash, then compared in full with the map's key.
+        if type(x) is str and len(x) >= TEXT_STEP:
+            ctx.charge(len(x) // TEXT_STEP)
         try:
             return lookup_key(x) in container
         except TypeError:  # unhashable (list or map) probe
             return False
     raise no_overload("@in", x, container)
+
+
+def _long_text_in(x: str | bytes, container: list[Any], ctx: Ctx) -> bool:
+    """``x in container`` for a string (or bytes) of a KiB or more, charged per element
+    it compares in full: one of the same type and length that is not ``x`` itself
+    (Python's own test skips the others at once; one step per 8 elements covers them)."""
+    tx = type(x)
+    n = len(x)
+    steps = n // TEXT_STEP
+    for y in container:
+        if y is x:
+            return True
+        if type(y) is tx and len(y) == n:
+            ctx.charge(steps)
+            if y == x:
+                return True
+    return False
 
 
 BINARY_OPS: dict[str, BinaryOp] = {
@@ -239,7 +265,7 @@ def negate(v: Any) -> Any:
     raise no_overload("-_", v)
 
 
-def index(container: Any, key: Any) -> Any:
+def index(container: Any, key: Any, ctx: Ctx) -> Any:
     tc = type(container)
     if tc is list:
         tk = type(key)
@@ -251,6 +277,9 @@ def index(container: Any, key: Any) -> Any:
             return container[i]
         raise EvalError(f"index out of bounds: {i} (list size {len(container)})")
     if tc is dict:
+        # A key is found by hash, then compared in full with the map's key.
+        if type(key) is str and len(key) >= TEXT_STEP:
+            ctx.charge(len(key) // TEXT_STEP)
         try:
             value = container.get(lookup_key(key), _MISSING)
         except TypeError:

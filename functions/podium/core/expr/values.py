@@ -256,6 +256,33 @@ def is_numeric(value: Any) -> bool:
     return type(value) in _NUMERIC
 
 
+# Comparing this many characters (or bytes) costs one step, as copying them does
+# (operators._COPY_STEP): Python compares two equal 100,000-character strings in full,
+# and a list of 100,000 references to one such string is cheap to build.
+TEXT_STEP = 1024
+
+
+def charge_text(ctx: Ctx, n: int) -> None:
+    """Charge a comparison or search that may read ``n`` characters or bytes."""
+    if n >= TEXT_STEP:
+        ctx.charge(n // TEXT_STEP)
+
+
+def _charge_text_equal(a: str | bytes, b: str | bytes, ctx: Ctx) -> None:
+    """``a == b`` of two strings (or two bytes) reads them only when their lengths match
+    and they are two objects (Python tests identity and length first)."""
+    n = len(a)
+    if n >= TEXT_STEP and n == len(b) and a is not b:
+        ctx.charge(n // TEXT_STEP)
+
+
+def _charge_text_order(a: str | bytes, b: str | bytes, ctx: Ctx) -> None:
+    """``a < b`` reads at most the shorter of the two."""
+    n = min(len(a), len(b))
+    if n >= TEXT_STEP and a is not b:
+        ctx.charge(n // TEXT_STEP)
+
+
 def equal(a: Any, b: Any, ctx: Ctx) -> bool:
     """CEL equality: heterogeneous, never an error; numbers compare by value."""
     ta = type(a)
@@ -265,6 +292,8 @@ def equal(a: Any, b: Any, ctx: Ctx) -> bool:
             return _list_equal(a, b, ctx)
         if ta is dict:
             return _map_equal(a, b, ctx)
+        if ta is str or ta is bytes:
+            _charge_text_equal(a, b, ctx)
         return bool(a == b)
     if ta in _NUMERIC and tb in _NUMERIC:
         a, b = _mixed(a, b, ta, tb)
@@ -301,16 +330,21 @@ def _map_equal(a: dict[Any, Any], b: dict[Any, Any], ctx: Ctx) -> bool:
     ctx.charge(1 + len(a))
     missing = _NO_KEY
     for key, value in a.items():
+        # A key is found by hash, then compared in full with b's key.
+        if type(key) is str and len(key) >= TEXT_STEP:
+            ctx.charge(len(key) // TEXT_STEP)
         other = b.get(key, missing)
         if other is missing or not equal(value, other, ctx):
             return False
     return True
 
 
-def less(a: Any, b: Any, op: str = "_<_") -> bool:
+def less(a: Any, b: Any, ctx: Ctx, op: str = "_<_") -> bool:
     ta = type(a)
     tb = type(b)
     if ta is tb and ta in _ORDERED:
+        if ta is str or ta is bytes:
+            _charge_text_order(a, b, ctx)
         return bool(a < b)
     if ta in _NUMERIC and tb in _NUMERIC:
         a, b = _mixed(a, b, ta, tb)
@@ -318,10 +352,12 @@ def less(a: Any, b: Any, op: str = "_<_") -> bool:
     raise no_overload(op, a, b)
 
 
-def less_equal(a: Any, b: Any, op: str = "_<=_") -> bool:
+def less_equal(a: Any, b: Any, ctx: Ctx, op: str = "_<=_") -> bool:
     ta = type(a)
     tb = type(b)
     if ta is tb and ta in _ORDERED:
+        if ta is str or ta is bytes:
+            _charge_text_order(a, b, ctx)
         return bool(a <= b)
     if ta in _NUMERIC and tb in _NUMERIC:
         a, b = _mixed(a, b, ta, tb)
