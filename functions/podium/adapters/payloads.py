@@ -23,9 +23,20 @@ from podium.core.engine.errors import NotFound
 
 
 class PayloadNotFound(NotFound):
-    def __init__(self, ref: str, why: str = "deleted by the bucket's retention?") -> None:
+    def __init__(self, ref: str, why: str) -> None:
         self.ref = ref
         super().__init__(f"payload {ref} not found ({why})")
+
+
+# Why a reference's payload is gone, per store: what took it there.
+GONE_FROM_BUCKET = (
+    "expired by the payload bucket's lifecycle, payload_expiration_days after it was"
+    " written, or deleted"
+)
+GONE_FROM_HOME = (
+    "its file is gone: the run that wrote it was pruned (podium runs prune), or it was deleted"
+)
+GONE_FROM_MEMORY = "not kept by this process"
 
 
 # Why ``get`` reads nothing of a reference to somewhere its store never writes.
@@ -56,7 +67,7 @@ class S3Payloads:
                 "NoSuchKey",
                 "404",
             ):
-                raise PayloadNotFound(ref) from None
+                raise PayloadNotFound(ref, GONE_FROM_BUCKET) from None
             raise
         data: bytes = body.read()
         return data
@@ -115,7 +126,7 @@ class FilePayloads:
         try:
             return path.read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise PayloadNotFound(ref) from None
+            raise PayloadNotFound(ref, GONE_FROM_HOME) from None
 
     def _path_of(self, ref: str) -> Path | None:
         """The file a reference names, under the payloads directory; None for one that
@@ -164,4 +175,4 @@ class MemoryPayloads:
             try:
                 return self._objects[ref]
             except KeyError:
-                raise PayloadNotFound(ref) from None
+                raise PayloadNotFound(ref, GONE_FROM_MEMORY) from None

@@ -252,6 +252,9 @@ _CONFIGURATION_FAILURES = {
     "InvalidRuntimeException",
 }
 FUNCTION_NOT_FOUND = "Podium.FunctionNotFound"
+# Lambda's errorType (a FunctionError: Unhandled answer) for a result over the 6 MB a
+# synchronous Invoke's response carries: the function ran to its end, its output is lost.
+RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 
 
 def invoke_failure(exc: BaseException) -> InvocationResult:
@@ -352,6 +355,12 @@ class LambdaFunctionRunner:
             trace = body.get("stackTrace") if isinstance(body, dict) else None
             if isinstance(message, str) and "Task timed out" in message:
                 kind = TIMEOUT
+            if kind == RESPONSE_TOO_LARGE:  # the same code returns as much again: no retry
+                return _bad_output(
+                    f"the function's result is over Lambda's 6 MB response limit ({message});"
+                    " a deployed lambda step's output must fit in it: write large results"
+                    " to S3 and return the key"
+                )
             return InvocationResult(
                 False,
                 error=str(message),

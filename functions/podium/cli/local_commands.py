@@ -548,7 +548,20 @@ def logs(
         if step is not None:  # LOOP/INDEX/STEP: the iteration's run
             run_id, step = step_in_home(home, run_id, step)
         body = _open_run(home, run_id)
-        entries = home.logs.read(run_id, step, attempt)
+        # A step a restart took over printed in the run it ran in (its view says which,
+        # followed back through restarts of restarts): its lines are read there, first,
+        # as it ran before the run's own steps. A stack shows them too (the taken-over
+        # record keeps the old attempt's log reference).
+        ran_in = {
+            s["step"]: s["taken_over"]["ran_in"]
+            for s in body.get("steps") or []
+            if (s.get("taken_over") or {}).get("ran_in") not in (None, run_id)
+            and (step is None or s.get("step") == step)
+        }
+        entries = [
+            e for name, there in ran_in.items() for e in home.logs.read(there, name, attempt)
+        ]
+        entries += [e for e in home.logs.read(run_id, step, attempt) if e.step not in ran_in]
     if step is not None and not any(s.get("step") == step for s in body.get("steps") or []):
         _err().print(Text(f"run {run_id} has no step '{step}'", style="bold red"))
         raise typer.Exit(1)
@@ -562,6 +575,7 @@ def logs(
                         "stream": e.stream,
                         "at": e.at,
                         "text": e.text,
+                        "run_id": e.run_id,  # another run's for a step taken over from it
                     }
                     for e in entries
                 ]
@@ -571,14 +585,19 @@ def logs(
     out = _out()
     if not entries:
         what = f"step {step}" if step else "its steps"
-        out.print(f"no output captured for {what} of run {run_id}", highlight=False)
+        gone = (
+            f" (taken over from run {ran_in[step]}, whose logs are gone)" if step in ran_in else ""
+        )
+        out.print(f"no output captured for {what} of run {run_id}{gone}", highlight=False)
         return
     for e in entries:
         style = "red" if e.stream in ("traceback", "error", "stderr") else "cyan"
+        where = f" in run {e.run_id} (taken over from it)" if e.run_id != run_id else ""
         out.print(
             Text.assemble(
                 ("── ", "dim"),
                 (f"{e.step} attempt {e.attempt}", "bold"),
+                (where, "dim"),
                 (f" {e.stream} ", style),
                 (f"({timestamp(e.at)} UTC)", "dim"),
             ),

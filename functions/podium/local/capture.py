@@ -39,7 +39,11 @@ _lock = threading.Lock()
 _installed = 0
 _real: dict[str, TextIO] = {}
 
-MAX_LOG_CHARS = 1_000_000  # per attempt and stream: a runaway loop cannot fill the disk
+# Per attempt and stream, a runaway loop cannot fill the disk: the first MAX_LOG_CHARS
+# are kept, then the last TAIL_LOG_CHARS (where a summary or the error is), after a line
+# saying how many characters between were dropped.
+MAX_LOG_CHARS = 1_000_000
+TAIL_LOG_CHARS = 100_000
 FLUSH_EVERY_S = 1.0  # an attempt's text reaches the home at most this often (and as soon)
 # A flush on the step's own thread (its explicit flush) waits this long at most for the
 # home's lock, another process's write: the text waits for the flusher, not the step.
@@ -64,6 +68,11 @@ class _Output:
         self._clock = clock
         self._pending: list[tuple[str, list[str]]] = []  # (stream, its writes), in turn
         self._kept = {"stdout": 0, "stderr": 0}
+        # Past MAX_LOG_CHARS: the stream's last writes (about TAIL_LOG_CHARS, cut at the
+        # end), and how many characters before them are dropped.
+        self._tail: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self._tail_chars = {"stdout": 0, "stderr": 0}
+        self._dropped = {"stdout": 0, "stderr": 0}
         self._parts = 0  # parts written: the next one's number
         self._flushed = float("-inf")  # when the last write to the sink began (monotonic)
         self._closed = False
@@ -74,15 +83,49 @@ class _Output:
         with self._text_lock:
             if self._closed:
                 return  # a call the attempt gave up on (a timeout) printing on: not its log
-            room = MAX_LOG_CHARS - self._kept[stream]
-            if room <= 0 or not text:
+            if not text:
                 return
-            text = text[:room]
+            room = MAX_LOG_CHARS - self._kept[stream]
+            if len(text) > room:
+                self._keep_tail(stream, text[max(room, 0) :])
+                text = text[: max(room, 0)]
+                if not text:
+                    return
             self._kept[stream] += len(text)
             if self._pending and self._pending[-1][0] == stream:
                 self._pending[-1][1].append(text)
             else:
                 self._pending.append((stream, [text]))
+
+    def _keep_tail(self, stream: str, text: str) -> None:
+        """Text past the stream's head: kept in memory (the text lock held), trimmed to
+        its last TAIL_LOG_CHARS now and then, and written when the attempt ends."""
+        tail = self._tail[stream]
+        tail.append(text)
+        self._tail_chars[stream] += len(text)
+        if self._tail_chars[stream] > 2 * TAIL_LOG_CHARS:
+            self._trim(stream)
+
+    def _trim(self, stream: str) -> None:
+        whole = "".join(self._tail[stream])
+        kept = whole[-TAIL_LOG_CHARS:]
+        self._dropped[stream] += len(whole) - len(kept)
+        self._tail[stream], self._tail_chars[stream] = [kept], len(kept)
+
+    def _tails(self) -> list[tuple[str, list[str]]]:
+        """Each cut stream's tail, after a line saying how much before it was dropped."""
+        out = []
+        for stream in self._tail:
+            if not self._tail[stream]:
+                continue
+            self._trim(stream)
+            tail, dropped = self._tail[stream], self._dropped[stream]
+            said = (
+                f"\n[{dropped:,} characters of {stream} dropped: the first"
+                f" {MAX_LOG_CHARS:,} and the last {TAIL_LOG_CHARS:,} are kept]\n"
+            )
+            out.append((stream, [said, *tail] if dropped else tail))
+        return out
 
     def flush_if_due(self, *, wait: bool) -> None:
         """Write what is pending: the flusher's (``wait``), or on the step's own thread
@@ -109,6 +152,7 @@ class _Output:
         """The attempt returned: write the rest, then ``extra`` (its traceback, error)."""
         with self._text_lock:
             self._closed = True
+            self._pending.extend(self._tails())
             for stream, text in extra.items():
                 if text:
                     self._pending.append((stream, [text]))

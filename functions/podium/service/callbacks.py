@@ -141,14 +141,18 @@ def parse_callback(body: Any) -> CallbackRequest:
                 'send {"heartbeat": true} to say the work is alive',
             )
         return CallbackRequest("heartbeat")
-    size = len(json.dumps(body["success"], default=str))
+    # Measured as it travels in the done message (adapters/queues.py: compact JSON,
+    # non-ASCII as \uXXXX escapes), the bound that matters: not with json.dumps'
+    # default ", " separators, which refused a 140 KB output as 210 KB; nor as UTF-8,
+    # which would let 200,000 bytes of emoji (600 KB escaped) past SQS's 256 KB.
+    size = len(json.dumps(body["success"], separators=(",", ":"), default=str))
     if size > MAX_CALLBACK_OUTPUT_BYTES:
         raise RequestError(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             "too_large",
             "body.success",
-            f"the output is {size:,} bytes, over {MAX_CALLBACK_OUTPUT_BYTES:,}: write it to S3"
-            " and send its key",
+            f"the output is {size:,} bytes as JSON (non-ASCII characters as \\uXXXX, as it"
+            f" is queued), over {MAX_CALLBACK_OUTPUT_BYTES:,}: write it to S3 and send its key",
         )
     return CallbackRequest("success", output=body["success"], by=by, comment=comment)
 

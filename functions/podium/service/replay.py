@@ -41,7 +41,9 @@ class ReplayInput:
     attempt: int
     function: str
     event: dict[str, Any]
-    recorded: dict[str, Any]  # {"status", "output", "error", "error_type"}
+    # {"status", "output", "error", "error_type"}; "output_missing": why the recorded
+    # output is its reference (its payload is gone)
+    recorded: dict[str, Any]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -84,12 +86,21 @@ def replay_input(ctx: Services, run_id: str, step: str, attempt: int | None = No
 
 def _recorded(ctx: Services, record: Any, number: int) -> dict[str, Any]:
     if number == record.attempt and record.status.terminal:
-        return {
+        recorded = {
             "status": record.status.value,
-            "output": resolve_output(ctx, record.output),
+            "output": record.output,
             "error": record.error,
             "error_type": record.error_type,
         }
+        try:
+            recorded["output"] = resolve_output(ctx, record.output, "the recorded output")
+        except NotFound as exc:  # bindings.MissingPayload: expired, or pruned
+            # The event never holds the step's own output: the attempt is replayed all
+            # the same, the recorded output shown as its reference with why, as the
+            # console shows a value that is gone (and ``output_missing`` says why).
+            recorded["output"] = {**record.output, "missing": str(exc)}
+            recorded["output_missing"] = str(exc)
+        return recorded
     for event in ctx.store.list_events(record.run_id):
         if (
             event.step == record.step
@@ -124,8 +135,11 @@ def run_again(runner: FunctionRunner, replay: ReplayInput) -> dict[str, Any]:
 
 
 def same_outcome(recorded: dict[str, Any], replayed: dict[str, Any]) -> bool:
-    """Both succeeded with equal outputs, or both failed with the same error type."""
+    """Both succeeded with equal outputs, or both failed with the same error type (a
+    recorded output whose payload is gone is equal to none: the sameness is unknown)."""
     if replayed["status"] == "SUCCEEDED":
+        if recorded.get("output_missing"):
+            return False
         return recorded["status"] == "SUCCEEDED" and bool(recorded["output"] == replayed["output"])
     failed_too = bool(recorded["status"] != "SUCCEEDED")
     return failed_too and bool(recorded.get("error_type") == replayed["error_type"])

@@ -8,8 +8,9 @@ transition and DynamoDB bills each write per KB of the whole item.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
+
+from podium.core.engine.text_fields import utf8_json
 
 INLINE_OUTPUT_BYTES = 8 * 1024
 # Run params are read with the run item on every step: above this they are stored once
@@ -37,29 +38,35 @@ def _too_deep(value: Any, limit: int) -> bool:
     return False
 
 
-def output_problem(output: Any, what: str = "output") -> tuple[str | None, str]:
-    """Why a step's output (a Lambda's result, an http step's JSON body) cannot be
-    stored: it must be standard JSON (no NaN or Infinity, which API clients and browsers
-    refuse), nested at most 64 deep, and at most 10 MiB. Returns (problem, its JSON)."""
+def output_problem(output: Any, what: str = "output") -> tuple[str | None, bytes]:
+    """Why a step's output (a Lambda's result, an http step's JSON body, a while loop's
+    final state) cannot be stored: it must be standard JSON (no NaN or Infinity, which
+    API clients and browsers refuse), nested at most 64 deep, and at most 10 MiB.
+    Returns (problem, its JSON).
+
+    Measured as it is stored (service/attempt_records.py): compact UTF-8 JSON, so the
+    byte count an error names is the output's own, not that of Python's default
+    ``json.dumps`` (``\\uXXXX`` escapes, 6 bytes for a CJK character, and ``", "``
+    separators), which refused a 6 MB output as 12 MB."""
     if _too_deep(output, MAX_OUTPUT_DEPTH):
         return (
             f"{what} nests deeper than {MAX_OUTPUT_DEPTH} levels; flatten it or write it to"
             " S3 and return the key",
-            "",
+            b"",
         )
     try:
-        text = json.dumps(output, allow_nan=False)
+        data = utf8_json(output, allow_nan=False)
     except (TypeError, ValueError) as exc:
         hint = " (NaN and Infinity are not JSON; return null or a string)"
         detail = hint if "out of range float" in str(exc).lower() else ""
-        return f"{what} is not JSON-serializable: {exc}{detail}", ""
-    if len(text) > MAX_OUTPUT_BYTES:
+        return f"{what} is not JSON-serializable: {exc}{detail}", b""
+    if len(data) > MAX_OUTPUT_BYTES:
         return (
-            f"{what} is {len(text):,} bytes; the limit is {MAX_OUTPUT_BYTES:,}: write large"
+            f"{what} is {len(data):,} bytes; the limit is {MAX_OUTPUT_BYTES:,}: write large"
             " results to S3 and return the key",
-            "",
+            b"",
         )
-    return None, text
+    return None, data
 
 
 def is_ref(value: Any) -> bool:
