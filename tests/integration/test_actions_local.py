@@ -150,7 +150,7 @@ def test_restart_from_a_step_of_one_iteration_and_iteration_breakpoints_locally(
     cleared = podium(home, "break", "clear", "local_loop", "loop/work", "--json")
     assert json.loads(cleared.stdout)["steps"] == ["loop/work#1"]
     refused = podium(home, "break", "set", "local_loop", "loop", "--iteration", "1")
-    assert refused.returncode == 1 and "--iteration takes LOOP/STEP" in refused.stderr
+    assert refused.returncode == 2 and "--iteration takes LOOP/STEP" in refused.stderr
     # Every iteration's: the hints name a held attempt's path and a clear that clears it
     # (they said `steps resume RUN loop/work`, a bad path, and `break clear local_loop`).
     set_all = podium(home, "break", "set", "local_loop", "loop/work")

@@ -192,7 +192,7 @@ def test_an_iteration_breakpoint_on_the_stack(
     cleared = on_stack("break", "clear", "remote_loop", "loop/work", "--iteration", "2", "--json")
     assert json.loads(cleared.stdout)["steps"] == ["loop/work#2"]
     bad = on_stack("break", "set", "remote_loop", "loop", "--iteration", "2")
-    assert bad.exit_code == 1 and "--iteration takes LOOP/STEP" in bad.output
+    assert bad.exit_code == 2 and "--iteration takes LOOP/STEP" in bad.output
 
 
 def test_restart_from_a_step_of_one_iteration_on_the_stack(

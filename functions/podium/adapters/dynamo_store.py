@@ -213,8 +213,14 @@ class DynamoStateStore:
             raise WorkflowNotFound(name)
         active = int(head["active"]["N"])
         wanted = active if version is None else version
+        # Consistent too: the head just read may name a version put moments ago (a push
+        # reading its version back, a start right after an activation), which an
+        # eventually consistent read can still miss. Each version is read once per
+        # process (service/context.py DefinitionCache), so the doubled cost is small.
         item = self._db.get_item(
-            TableName=self._table, Key=c.key(c.workflow_pk(name), c.version_sk(wanted))
+            TableName=self._table,
+            Key=c.key(c.workflow_pk(name), c.version_sk(wanted)),
+            ConsistentRead=True,
         ).get("Item")
         if not item:
             raise WorkflowNotFound.no_such_version(name, wanted)

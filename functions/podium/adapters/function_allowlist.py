@@ -10,10 +10,11 @@ compared by function name and qualifier, by region, and by account where both gi
 
 The region: the construct grants an entry without one (a name, a partial ARN, ``*``) in
 the stack's region only, and a step's function without one is invoked there, so both
-mean the deployment's own region (``AWS_REGION``, given by bootstrap.py). A step naming another region's
-function that only such an entry matches is refused here (``Podium.FunctionNotAllowed``)
-rather than by Lambda (``AccessDeniedException``): list that function's full ARN. With
-no region known (no ``AWS_REGION``), an entry or a step without one matches any region.
+mean the deployment's own region (``AWS_REGION``, which bootstrap.py passes). A step
+naming another region's function that only such an entry matches is refused here
+(``Podium.FunctionNotAllowed``) rather than by Lambda (``AccessDeniedException``): list
+that function's full ARN. With no region known (no ``AWS_REGION``), an entry or a step
+without one matches any region.
 
 The account: a name means this account's function, which this process does not know;
 IAM, granted on the full ARNs, still refuses another account's function the list does

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from podium.cli.inputs import MAX_NUMBER
+from podium.cli.inputs import MAX_NUMBER, usage_error
 from podium.cli.local_home import Home, local_home_services, print_missing_home
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
@@ -323,9 +323,28 @@ IterationOption = Annotated[
 ]
 
 
+def _check_iteration(workflow: str, action: str, step: str | None, iteration: int | None) -> None:
+    """``--iteration`` names an iteration of a loop: without LOOP/STEP it is a usage
+    error (exit 2), said before the home or the stack is reached (whose answer, a refusal,
+    would be exit 1)."""
+    if iteration is None:
+        return
+    if step is None:
+        raise usage_error(
+            f"--iteration needs the LOOP/STEP to clear: podium break clear {workflow}"
+            f" LOOP/STEP --iteration {iteration}"
+        )
+    if "/" not in step:
+        raise usage_error(
+            f"--iteration takes LOOP/STEP, a step of a loop's body; {step!r} is not one"
+            f" (or drop --iteration to {action} the breakpoint on {step!r} itself)"
+        )
+
+
 def _change_breakpoints(
     target: _Target, workflow: str, action: str, step: str | None, iteration: int | None = None
 ) -> dict[str, Any]:
+    _check_iteration(workflow, action, step, iteration)
     if target.local:
         from podium.core.dsl.errors import DefinitionError
         from podium.service import breakpoints

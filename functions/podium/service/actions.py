@@ -417,8 +417,13 @@ def step_action(
         record = ctx.store.get_step(run.run_id, where.step)
         status = record.status if record is not None else None
         origin, full, restarted = run_id, path, None
+        top_ended: bool | None = None
         if run.status.terminal:  # refused: its hint names the restart that reruns the step
             origin, full, restarted = _restart_target(ctx, run_id, path)
+            if origin != run.run_id and restarted is None:
+                # An ended iteration's (or child's) top run may still run: the hint says
+                # whether to restart it now or once it has ended (a read on refusal only).
+                top_ended = ctx.store.get_run(origin).status.terminal
         check_step_action(
             action,
             run.run_id,
@@ -427,6 +432,7 @@ def step_action(
             status,
             top_run=origin,
             restarted_as=restarted,
+            top_ended=top_ended,
             resumes_with=pausing_run(ctx, run) if run.status is RunStatus.PAUSED else None,
         )
         if action is StepAction.RETRY:

@@ -99,9 +99,9 @@ class BreakpointChange:
 
 
 def list_breakpoints(ctx: Services, workflow: str) -> list[str]:
-    """Every breakpoint of the workflow's active version, its loops' bodies included,
-    named as they are set: ``step``, ``loop/step`` and ``loop/step#2`` (iteration 2
-    only). WorkflowNotFound for an unknown workflow."""
+    """Every breakpoint of the workflow's versions (the newest 100), its loops' bodies
+    included, named as they are set: ``step``, ``loop/step`` and ``loop/step#2``
+    (iteration 2 only). WorkflowNotFound for an unknown workflow."""
     return sorted(
         prefix + key for _, prefix, keys in _every_breakpoint(ctx, workflow) for key in keys
     )
@@ -109,7 +109,7 @@ def list_breakpoints(ctx: Services, workflow: str) -> list[str]:
 
 def _every_breakpoint(ctx: Services, workflow: str) -> list[tuple[str, str, list[str]]]:
     """(the workflow its runs run, ``loop/`` prefix, its breakpoint keys) for the
-    workflow and each loop body of its active version, nested ones too."""
+    workflow and each loop body of each of its versions, nested ones too."""
     found: list[tuple[str, str, list[str]]] = []
 
     def walk(compiled: CompiledWorkflow, name: str, prefix: str) -> None:
@@ -133,9 +133,35 @@ def _every_breakpoint(ctx: Services, workflow: str) -> list[tuple[str, str, list
 
 def _target(ctx: Services, workflow: str, path: str) -> tuple[str, str]:
     """``step`` of the workflow, or ``loop/step`` of a loop's body (every iteration):
-    the (workflow the runs holding it run, step id); DefinitionError naming the fix."""
+    the (workflow the runs holding it run, step id); DefinitionError naming the fix.
+    The active version's steps first; then every stored version's (the newest 100): a
+    breakpoint holds a run of an older version, still going, on a step (or in a loop)
+    only that version has. Refused only when no version has it, with the active
+    version's steps as the ones meant."""
+    active = ctx.store.active_version(workflow)
+    compiled = ctx.definitions.get(workflow, active)
+    try:
+        return _target_in(compiled, workflow, path)
+    except DefinitionError:
+        others = [v.version for v in ctx.store.list_workflow_versions(workflow)]
+        others = [v for v in others if v != active]
+        if not others:
+            raise
+    for version in others:
+        try:
+            return _target_in(ctx.definitions.get(workflow, version), workflow, path)
+        except DefinitionError:
+            continue
+    # Refused as the active version refuses it (the names meant are its), said of all.
+    return _target_in(compiled, workflow, path, scope=" in any of its versions")
+
+
+def _target_in(
+    compiled: CompiledWorkflow, workflow: str, path: str, scope: str = ""
+) -> tuple[str, str]:
+    """``_target`` in one version of the workflow (``scope``: what the refusal says it
+    looked in, after the name)."""
     parts = path.split("/")
-    compiled = ctx.definitions.get(workflow, ctx.store.active_version(workflow))
     name = workflow
     for loop in parts[:-1]:
         model = compiled.by_id.get(loop)
@@ -148,8 +174,8 @@ def _target(ctx: Services, workflow: str, path: str) -> tuple[str, str]:
                 [
                     Issue(
                         "step",
-                        f"{loop!r} is not a loop step of '{name}'{did_you_mean(loop, loops)};"
-                        f" write LOOP/STEP ({which})",
+                        f"{loop!r} is not a loop step of '{name}'{scope}"
+                        f"{did_you_mean(loop, loops)}; write LOOP/STEP ({which})",
                     )
                 ]
             )
@@ -161,7 +187,7 @@ def _target(ctx: Services, workflow: str, path: str) -> tuple[str, str]:
             [
                 Issue(
                     "step",
-                    f"'{name}' has no step {step!r}{did_you_mean(step, known)};"
+                    f"'{name}' has no step {step!r}{scope}{did_you_mean(step, known)};"
                     f" {_listed('one of', 'steps', known, workflow)}",
                 )
             ]

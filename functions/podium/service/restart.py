@@ -11,7 +11,8 @@ named one, which restarts from the named step (the path is kept on the new run a
 restarts only when it starts with the state the old one started with; after the one
 that reran, the state may differ, and those iterations run in full
 (service/reuse.py). A loop iteration's run is not restarted on its own, nor a run
-twice, nor a waited-for subworkflow's run (its parent's restart restarts it from
+twice (a backfill's ``--reprocess`` re-run of it counts: ``restarted_as``), nor a
+waited-for subworkflow's run (its parent's restart restarts it from
 incomplete): refusals name the restart that is allowed (``restart_place``,
 ``newest_restart``). The taken
 over steps are written SUCCEEDED into the new run before it starts, and its start
@@ -21,8 +22,6 @@ never copied: the new run counts its own.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -40,8 +39,14 @@ from podium.core.engine.actions import (
     reused_steps,
     subworkflow_restart_hint,
 )
+from podium.core.engine.backfill import rerun_ids
 from podium.core.engine.errors import RunNotFound
 from podium.core.engine.records import RunRecord
+
+# Re-exported: the local prune and the simulation name a restart's ids from here.
+from podium.core.engine.restart_ids import other_restart_run_id as other_restart_run_id
+from podium.core.engine.restart_ids import restart_ids
+from podium.core.engine.restart_ids import restart_run_id as restart_run_id
 from podium.service.bindings import MissingPayload, run_params
 from podium.service.context import Services
 from podium.service.detached_runs import detached
@@ -50,7 +55,6 @@ from podium.service.runs import start_run
 from podium.service.step_paths import walk_iteration_path
 
 ACTIVE = "active"
-_NTH = re.compile(r"^(.*)-r(\d{1,4})$")
 
 
 @dataclass(frozen=True)
@@ -60,24 +64,6 @@ class RestartRequest:
     # None: the version the old run ran (runs keep their version); a number or "active":
     # the explicit opt-in to another one.
     version: int | str | None = None
-
-
-def restart_run_id(old_run: str) -> str:
-    """The new run's id, derived from the old one: a run is restarted at most once (two
-    operators, or two clicks, restarting the same failed run get one new run; to go
-    again, restart the newest run of the chain)."""
-    match = _NTH.match(old_run)
-    if match is not None:
-        return f"{match.group(1)}-r{int(match.group(2)) + 1}"
-    return f"{old_run[:58]}-r1"
-
-
-def other_restart_run_id(old_run: str) -> str:
-    """The id when ``restart_run_id`` names a run that is not this one's restart: a long
-    id cut to its first 58 characters, or a run someone named ``foo-r2``. Still derived
-    from the old id alone (a digest of it), so two racing restarts meet on it."""
-    digest = hashlib.sha256(old_run.encode()).hexdigest()[:10]
-    return f"{old_run[:47]}-{digest}-r1"
 
 
 class AlreadyRestarted(ActionRefused):
@@ -228,30 +214,47 @@ def newest_restart(ctx: Services, run_id: str) -> str:
 
 
 def restarted_as(ctx: Services, run: RunRecord) -> RunRecord | None:
-    """The run that restarts ``run``, if any (a run is restarted at most once). Only an
-    ended run that is not an iteration's is restarted, and its restart's id is derived
-    from its own (``restart_run_id``): one batch read, none for the others."""
+    """The run that restarts ``run``, if any (a run is restarted at most once): an
+    operator's restart, or a backfill's re-run of it (``podium backfill --reprocess``,
+    which runs a scheduled time again as a restart of its latest run). Only an ended run
+    that is not an iteration's is restarted, and its restart's id is derived from its
+    own (``restart_ids``; a re-run's from it and its workflow's schedule,
+    ``_rerun_ids``): one batch read, none for the others."""
     if not run.status.terminal or is_iteration(run):
         return None
-    ids = [restart_run_id(run.run_id), other_restart_run_id(run.run_id)]
-    found = ctx.store.get_runs(ids)
-    for new_id in ids:
-        new = found.get(new_id)
-        if new is not None and new.restart_of == run.run_id:
-            return new
-    return None
+    return _restart_of(run, ctx.store.get_runs(_successor_ids(ctx, run)))
+
+
+def _successor_ids(ctx: Services, run: RunRecord) -> list[str]:
+    """The ids of the runs that may restart ``run``: an operator's first."""
+    return [*restart_ids(run.run_id), *_rerun_ids(ctx, run)]
+
+
+def _rerun_ids(ctx: Services, run: RunRecord) -> list[str]:
+    """The ids a backfill's re-run of ``run`` takes: one per cron or rate trigger of the
+    version it ran (a backfill follows a trigger the active version has; a time's runs
+    run a version that has it, but for a restart onto another one). The definition is
+    cached: no read after the first."""
+    defn = ctx.definitions.get(run.workflow, run.version).definition
+    scheduled = [tid for tid, trigger in defn.trigger_map.items() if trigger.scheduled]
+    return rerun_ids(run.workflow, scheduled, run.run_id) if scheduled else []
+
+
+def _restart_of(run: RunRecord, found: Mapping[str, RunRecord]) -> RunRecord | None:
+    return next((new for new in found.values() if new.restart_of == run.run_id), None)
 
 
 def _new_run_id(ctx: Services, old: RunRecord) -> str:
-    """AlreadyRestarted when the run has a restart; a run of that id that restarts
-    another run (or none) makes the id another one."""
-    for new_id in (restart_run_id(old.run_id), other_restart_run_id(old.run_id)):
-        try:
-            existing = ctx.store.get_run(new_id)
-        except RunNotFound:
+    """AlreadyRestarted when the run has a restart (an operator's, or a backfill's re-run
+    of it); a run of the id a restart takes that restarts another run (or none) makes
+    the id the other one. One batch read."""
+    found = ctx.store.get_runs(_successor_ids(ctx, old))
+    existing = _restart_of(old, found)
+    if existing is not None:
+        raise AlreadyRestarted(old, existing)
+    for new_id in restart_ids(old.run_id):
+        if new_id not in found:
             return new_id
-        if existing.restart_of == old.run_id:
-            raise AlreadyRestarted(old, existing)
     raise ActionRefused(
         "restart",
         f"run {old.run_id}",

@@ -219,7 +219,7 @@ class SqliteStateStore:
                 (name, active if version is None else version),
             ).fetchone()
         if row is None:
-            raise self._unknown(name, version)
+            raise self._unknown(name, active if version is None else version)
         return WorkflowVersion(
             name,
             active if version is None else version,
@@ -236,9 +236,9 @@ class SqliteStateStore:
         hint = "run it here first (podium run FILE)"
         with self.db.query() as conn:
             names = [r[0] for r in conn.execute("SELECT name FROM workflow_heads ORDER BY name")]
-        if name in names:  # a version it does not have
-            hint = f"podium workflows versions {name} lists this home's"
-        elif not names:
+        if name in names and version is not None:  # a version it does not have
+            return WorkflowNotFound.no_such_version(name, version)  # a stack's words
+        if not names:
             hint += "; this home has no workflow yet"
         elif len(names) <= _LISTED:
             hint += f"; this home has {', '.join(names)}"

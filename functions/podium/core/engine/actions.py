@@ -235,6 +235,26 @@ def subworkflow_restart_hint(top_run: str, path: str) -> str:
     )
 
 
+def _restart_top_hint(top: str, step: str, ended: bool | None) -> str:
+    """A step of a child run that ended (a loop iteration's, a waited-for subworkflow's)
+    runs again through its top run's restart, which takes a run that has ended: now when
+    it has, once it has when it is still going (``ended`` None: either, said so)."""
+    command = f"podium runs restart {top} --from {step}"
+    if ended is None:
+        return (
+            f"the run it is in has ended: restart run {top} from it (a run still going is"
+            f" restarted once it has ended): {command}"
+        )
+    if ended:
+        return (
+            f"the run it is in has ended, and so has run {top}: restart that run from it: {command}"
+        )
+    return (
+        f"the run it is in has ended; run {top} has not: restart that run from it once it"
+        f" has ended: {command}"
+    )
+
+
 def allowed_step_actions(
     run: RunStatus, step: StepStatus | None, kind: str | None = None
 ) -> frozenset[StepAction]:
@@ -256,13 +276,16 @@ def check_step_action(
     top_run: str | None = None,
     restarted_as: str | None = None,
     resumes_with: str | None = None,
+    top_ended: bool | None = None,
 ) -> None:
     """``top_run``: the run a path into a child run (``step``, from that run: an
     iteration's, a waited-for subworkflow's) starts from, when ``run_id`` is that child
     (which is not restarted on its own). ``restarted_as``: the run that restarts the top
     run (a restart of it is refused). ``resumes_with``: for a PAUSED ``run_id``, the run
     a resume takes (a child run resumes with its parents: the first up them that does
-    not follow its own parent)."""
+    not follow its own parent). ``top_ended``: whether that top run has ended (None: not
+    known), for the hint of a child run that ended: restart the top run now, or once it
+    has ended."""
     if run not in STEP_ACTION_RUNS[action]:
         allowed = [a.value for a in STEP_ACTIONS[status] if run in STEP_ACTION_RUNS[a]]
         top = top_run or run_id
@@ -277,8 +300,7 @@ def check_step_action(
             if run.terminal and restarted_as is not None
             else f"restart the run: podium runs restart {run_id} --from {step}"
             if run.terminal and top == run_id
-            else f"the run it is in has ended: restart run {top} from it once that run has"
-            f" ended: podium runs restart {top} --from {step}"
+            else _restart_top_hint(top, step, top_ended)
             if run.terminal
             else f"resume run {resumes_with or run_id} first"
             if run is RunStatus.PAUSED

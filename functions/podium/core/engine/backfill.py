@@ -3,8 +3,11 @@ of a date range get a run, and what happens to a time that already has one.
 
 A time's runs form a chain of deterministic ids: the first is the id the trigger itself
 gives that time (``schedule.trigger_run_id``), so a backfill never duplicates a run the
-schedule started, and each re-run's id is derived from the one before. A second
-backfill of the same range finds the same chain and adds nothing unless asked.
+schedule started, and each re-run's id is derived from the one before. An operator's
+restart of one of them (``podium runs restart``: ``<id>-r1``, core/engine/restart_ids.py)
+is a link of the chain too: the next run after a run is its backfill re-run or its
+restart, whichever exists (a run is restarted once, by either). A second backfill of the
+same range finds the same chain and adds nothing unless asked.
 
 A rate trigger's times are its slots: every period from its anchor (the trigger's
 ``since``, to the minute). Its schedule does not fire on them: EventBridge Scheduler
@@ -15,11 +18,13 @@ backfill of that slot computes too: one run per period, whichever starts it firs
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from podium.core.engine.external import run_created_ms
+from podium.core.engine.restart_ids import restart_ids
 from podium.core.engine.schedule import trigger_run_id
 from podium.core.engine.status import RunStatus
 
@@ -89,6 +94,17 @@ def next_run_id(workflow: str, trigger: str, at: int, previous: str) -> str:
     return trigger_run_id(workflow, trigger, f"{at}/after/{previous}", at)
 
 
+def rerun_ids(workflow: str, triggers: Iterable[str], run_id: str) -> list[str]:
+    """The ids a backfill's re-run of ``run_id`` takes, one per trigger it may be a run
+    of: its scheduled time is the ULID time its id starts with (a chain's ids are ULIDs
+    of that time; an operator's restart keeps the old id as its start). None for an id
+    that does not start with a ULID: no backfill's chain holds it."""
+    at = run_created_ms(run_id[:26])
+    if at is None:
+        return []
+    return [next_run_id(workflow, trigger, at, run_id) for trigger in triggers]
+
+
 # A time's runs may be gone from the middle of its chain (``podium runs prune`` and
 # DynamoDB's TTL remove each run a retention after its own end, so a failed first run
 # goes before the rerun that succeeded): the walk reads past this many missing ids.
@@ -99,9 +115,17 @@ MAX_CHAIN = 100  # runs of one scheduled time a walk reads at most
 @dataclass(frozen=True)
 class ChainWalk:
     """Where the walk along one scheduled time's chain of run ids stands: ``latest`` is
-    the last run found, ``ahead`` the next id to read, ``misses`` how many ids in a row
-    were not found. Pure: the service reads each walk's ``window`` (all walks' windows
-    in one batched read) and gives back what it found to ``after``."""
+    the last run found, ``ahead`` the next backfill re-run id to read, ``misses`` how
+    many ids in a row were not found. Pure: the service reads each walk's ``window`` (all
+    walks' windows in one batched read) and gives back what it found to ``after``.
+
+    Each id of the window comes with the ids of its operator's restart
+    (``restart_ids``), read in the same batch: a restart found is the time's newer run
+    (over the backfill's re-run of the same run, which only a run restarted before
+    either saw the other has), and the walk goes on from it: ``restarts_of``, the
+    restart just found, whose own restart the next window reads first. The gap is read
+    along the backfill's ids only: a restart whose run and that run's own restart are
+    both gone is not found."""
 
     workflow: str
     trigger: str
@@ -110,6 +134,7 @@ class ChainWalk:
     read: int = 0
     misses: int = 0
     latest: str | None = None
+    restarts_of: str | None = None
 
     @classmethod
     def start(cls, workflow: str, trigger: str, at: int) -> ChainWalk:
@@ -119,35 +144,64 @@ class ChainWalk:
     def done(self) -> bool:
         return self.misses > CHAIN_GAP or self.read >= MAX_CHAIN
 
-    def window(self) -> list[str]:
-        """The ids to read next: enough to read past a gap of CHAIN_GAP at once."""
+    def _chain(self) -> list[str]:
+        """The backfill's ids to read next: enough to read past a gap of CHAIN_GAP."""
         ids = [self.ahead]
         for _ in range(min(CHAIN_GAP, MAX_CHAIN - self.read - 1)):
             ids.append(next_run_id(self.workflow, self.trigger, self.at, ids[-1]))
         return ids
 
+    def window(self) -> list[str]:
+        """The ids to read next: the chain's, each with its restart's ids."""
+        ids = list(restart_ids(self.restarts_of)) if self.restarts_of is not None else []
+        for run_id in self._chain():
+            ids += [run_id, *restart_ids(run_id)]
+        return ids
+
     def after(self, found: AbstractSet[str]) -> ChainWalk:
+        if self.restarts_of is not None:
+            restart = _restart_in(self.restarts_of, found)
+            if restart is not None:
+                return self._to_restart(restart)
         walk = self
-        for run_id in self.window():
+        for run_id in self._chain():
             if walk.done:
                 break
             seen = run_id in found
-            walk = ChainWalk(
-                self.workflow,
-                self.trigger,
-                self.at,
-                next_run_id(self.workflow, self.trigger, self.at, run_id),
-                walk.read + 1,
-                0 if seen else walk.misses + 1,
-                run_id if seen else walk.latest,
+            walk = replace(
+                walk,
+                ahead=next_run_id(self.workflow, self.trigger, self.at, run_id),
+                read=walk.read + 1,
+                misses=0 if seen else walk.misses + 1,
+                latest=run_id if seen else walk.latest,
+                restarts_of=None,
             )
+            # Restarted (even when the run itself is gone: pruned before its restart):
+            # the rest of this window follows the old run, not the restart.
+            restart = _restart_in(run_id, found)
+            if restart is not None:
+                return walk._to_restart(restart)
         return walk
+
+    def _to_restart(self, restart: str) -> ChainWalk:
+        return replace(
+            self,
+            ahead=next_run_id(self.workflow, self.trigger, self.at, restart),
+            read=self.read + 1,
+            misses=0,
+            latest=restart,
+            restarts_of=restart,
+        )
 
     def next_id(self) -> str:
         """The id a new run of this time takes: after the latest run found."""
         if self.latest is None:
             return first_run_id(self.workflow, self.trigger, self.at)
         return next_run_id(self.workflow, self.trigger, self.at, self.latest)
+
+
+def _restart_in(run_id: str, found: AbstractSet[str]) -> str | None:
+    return next((new for new in restart_ids(run_id) if new in found), None)
 
 
 def is_run_of(workflow: str, trigger: str, run_id: str, restart_of: str | None) -> bool:
