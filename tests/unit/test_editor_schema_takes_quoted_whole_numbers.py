@@ -14,10 +14,7 @@ import pytest
 
 from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.load import load_definition
-from podium.core.dsl.schema import workflow_json_schema
-
-# What the docs call a whole number written as a string.
-WHOLE_NUMBER_TEXT = {"type": "string", "pattern": "^[0-9]+$"}
+from podium.core.dsl.schema import WHOLE_NUMBER_TEXT, workflow_json_schema
 
 
 def _integers(node: Any, path: str = "") -> Iterator[tuple[str, list[Any]]]:

@@ -119,7 +119,13 @@ class CloudWatchLogReader:
         end_line = f"END RequestId: {request_id}"
         kept: deque[str] = deque(maxlen=MAX_EVENTS)
         seen, token, pages = 0, None, 0
-        while pages < MAX_READ_PAGES and not search.over():
+        start_line = f"START RequestId: {request_id}"
+        # The read begins at START's millisecond: lines of an earlier invocation in that
+        # millisecond come first, and are not this one's.
+        begun = False
+        # At least one page, however long the search for START took: a short
+        # invocation is whole in it (the read back below takes what came before too).
+        while pages < MAX_READ_PAGES and (pages == 0 or not search.over()):
             kwargs: dict[str, Any] = {
                 "logGroupName": group,
                 "logStreamName": stream,
@@ -132,6 +138,9 @@ class CloudWatchLogReader:
             pages += 1
             for event in page.get("events", []):
                 message = str(event.get("message", ""))
+                begun = begun or message.startswith(start_line)
+                if not begun:
+                    continue
                 kept.append(message.rstrip("\n"))
                 seen += 1
                 if message.startswith(end_line):
@@ -140,7 +149,7 @@ class CloudWatchLogReader:
             if not page.get("events") or next_token == token:
                 return _text(kept, seen)  # the stream ends here (an invocation cut off)
             token = next_token
-        tail = _tail(search, stream, start, end_ms + MARGIN_MS, end_line)
+        tail = _tail(search, stream, start, end_ms + MARGIN_MS, end_line, request_id)
         if tail is None:  # no END line to read back from: what was read, and say so
             return (
                 f"[the read stopped after {seen:,} lines ({pages} pages): the rest of this"
@@ -160,9 +169,12 @@ def _text(kept: deque[str], seen: int) -> str:
     return (head if cut else "") + "\n".join(kept) + "\n"
 
 
-def _tail(search: _Search, stream: str, start: int, end_ms: int, end_line: str) -> list[str] | None:
+def _tail(
+    search: _Search, stream: str, start: int, end_ms: int, end_line: str, request_id: str
+) -> list[str] | None:
     """The last lines of an invocation too long to read from its start: read back from
-    its END line (a warm function's stream goes on with its next invocations)."""
+    its END line (a warm function's stream goes on with its next invocations, and held
+    its earlier ones before: cut at this one's START when the page reaches it)."""
     try:
         found = search.find(f'"{end_line}"', start, end_ms, logStreamNames=[stream])
     except LogsNotFound:
@@ -178,4 +190,10 @@ def _tail(search: _Search, stream: str, start: int, end_ms: int, end_line: str) 
     )
     lines = [str(e.get("message", "")).rstrip("\n") for e in page.get("events", [])]
     ends = [i for i, line in enumerate(lines) if line.startswith(end_line)]
-    return lines[: ends[-1] + 1] if ends else None
+    if not ends:
+        return None
+    lines = lines[: ends[-1] + 1]
+    starts = [
+        i for i, line in enumerate(lines) if line.startswith(f"START RequestId: {request_id}")
+    ]
+    return lines[starts[-1] :] if starts else lines

@@ -9,7 +9,12 @@ from podium.core.dsl.models import WorkflowDefinition
 # A whole number written as a string (``retries: "3"``) is read as the number
 # (docs/workflow-language.md, Params): pydantic's int takes it, but the schema it
 # generates says "integer" only, so an editor marked what validate and push accept.
-WHOLE_NUMBER_TEXT: dict[str, Any] = {"type": "string", "pattern": "^[0-9]+$"}
+# The forms pydantic's lax int reads ("3", " 3", "+3", "3.0", "1_000"). A string's
+# range is not checked here (JSON Schema compares numbers only): push says it.
+WHOLE_NUMBER_TEXT: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^\s*\+?[0-9]+(_[0-9]+)*(\.0+)?\s*$",
+}
 # What an integer's schema says of the number (the rest, its title, description and
 # default, stays on the field).
 _NUMBER_KEYWORDS = frozenset(

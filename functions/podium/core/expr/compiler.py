@@ -100,6 +100,10 @@ class Compiler:
         self.consts: dict[Closure, Any] = {}
         # Constant arguments that fail whenever evaluated (CompiledExpression.problems).
         self.problems: list[Fault] = []
+        # Inside an operand CEL may never evaluate, or whose error it absorbs (either
+        # side of && and ||, a branch of ?:): a literal operator that fails is no
+        # problem there (``true || 1/0 == 0`` is true).
+        self.guarded = 0
 
     # -- dispatch ------------------------------------------------------------------
 
@@ -235,7 +239,11 @@ class Compiler:
         return fold
 
     def logic(self, node: Logic) -> Closure:
-        operands = tuple(self.compile(n) for n in node.operands)
+        self.guarded += 1
+        try:
+            operands = tuple(self.compile(n) for n in node.operands)
+        finally:
+            self.guarded -= 1
         pos = node.pos
         name = "_&&_" if node.op == "&&" else "_||_"
         # `&&` stops at false, `||` at true; errors are kept only if nothing decides.
@@ -262,8 +270,12 @@ class Compiler:
 
     def cond(self, node: Cond) -> Closure:
         test = self.compile(node.test)
-        then = self.compile(node.then)
-        other = self.compile(node.other)
+        self.guarded += 1
+        try:
+            then = self.compile(node.then)
+            other = self.compile(node.other)
+        finally:
+            self.guarded -= 1
         pos = node.pos
 
         def cond(ctx: Ctx) -> Any:
@@ -322,8 +334,9 @@ class Compiler:
         self, first: Closure, rest: tuple[tuple[BinaryOp, int, Closure], ...]
     ) -> Closure | None:
         """``'a' + 'b'``, ``2 * 60``: operators on literals, computed once (so an outer
-        one folds too). One that fails whenever evaluated (``'a' + 1``, ``1 / 0``) is
-        recorded as a problem at its operator, which a push refuses; it still compiles
+        one folds too). One that fails whenever evaluated (``'a' + 1``, ``1 / 0``), where
+        CEL evaluates it and keeps its error (``guarded``), is recorded as a problem at
+        its operator, which a push refuses; it still compiles
         and fails at run time as it did (a stored version must load)."""
         ctx = unmetered(self.limits)
         acc = self.consts[first]
@@ -331,7 +344,8 @@ class Compiler:
             try:
                 acc = op(acc, self.consts[right], ctx)
             except Fault as fault:
-                self.problems.append(fault.at(pos))
+                if not self.guarded:
+                    self.problems.append(fault.at(pos))
                 return None
         return self.const(acc)
 
