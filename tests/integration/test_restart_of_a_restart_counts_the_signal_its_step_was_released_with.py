@@ -7,15 +7,12 @@ once. The console showed the taken-over step's signals as not known either."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.core.engine.actions import RunAction
 from podium.core.engine.outputs import is_ref
-from podium.core.engine.schedule import parse_iso
 from podium.core.engine.signals import SignalRequest
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
@@ -23,39 +20,14 @@ from podium.service.actions import Actor, run_action
 from podium.service.console_views import step_detail
 from podium.service.restart import RestartRequest
 from podium.service.signals import send_signal
-
-HERE = "tests.integration.test_restart_of_a_restart_counts_the_signal_its_step_was_released_with"
-BROKEN: set[str] = set()
-SEEN: list[Any] = []
-
-
-def work(event: dict[str, Any]) -> dict[str, Any]:
-    SEEN.append(event.get("payload"))
-    if event["step"] in BROKEN:
-        raise ValueError(f"{event['step']} failed")
-    return {"ok": True}
-
-
-@pytest.fixture(params=["memory", "sqlite", "moto"])
-def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
-    BROKEN.clear()
-    SEEN.clear()
-    home = {"home": ":memory:"} if request.param == "sqlite" else {}
-    clock = ManualClock(start_ms=parse_iso("2026-01-15T00:00:00Z"))
-    with LocalRuntime(store=request.param, clock=clock, **home) as runtime:
-        yield runtime
-    BROKEN.clear()
-
-
-def clock(rt: LocalRuntime) -> ManualClock:
-    assert isinstance(rt.clock, ManualClock)
-    return rt.clock
-
-
-def status(rt: LocalRuntime, run_id: str, step: str) -> StepStatus:
-    record = rt.store.get_step(run_id, step)
-    assert record is not None, f"{run_id}/{step} has no record"
-    return record.status
+from tests.integration.test_restarted_step_start_wait_counts_its_kept_signal_on_every_check import (
+    BROKEN,
+    SEEN,
+    clock,
+    rt_fixture,  # noqa: F401  (the fixture `rt`)
+    status,
+    work,
+)
 
 
 def restart(rt: LocalRuntime, run_id: str, start: str) -> str:
@@ -64,18 +36,19 @@ def restart(rt: LocalRuntime, run_id: str, start: str) -> str:
     return result.new_run
 
 
+FUNCTION = f"{work.__module__}:work"
 CHAIN = {
     "name": "chain",
     "steps": [
         {
             "id": "extract",
             "type": "lambda",
-            "function": f"{HERE}:work",
+            "function": FUNCTION,
             "timeout": "10d",
             "wait_for": [{"signal": "files_ready", "since": "step_start"}],
             "payload": {"table": "${signal.files_ready.payload.table}"},
         },
-        {"id": "load", "type": "lambda", "function": f"{HERE}:work", "depends_on": ["extract"]},
+        {"id": "load", "type": "lambda", "function": FUNCTION, "depends_on": ["extract"]},
     ],
 }
 

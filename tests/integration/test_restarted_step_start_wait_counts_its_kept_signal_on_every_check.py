@@ -28,17 +28,20 @@ from podium.service.sweep import sweep
 HERE = "tests.integration.test_restarted_step_start_wait_counts_its_kept_signal_on_every_check"
 DAY = 86_400_000
 BROKEN: set[str] = set()
+SEEN: list[Any] = []  # the payload of each call
 
 
 def work(event: dict[str, Any]) -> dict[str, Any]:
+    SEEN.append(event.get("payload"))
     if event["step"] in BROKEN:
         raise ValueError(f"{event['step']} failed")
     return {"ok": True}
 
 
-@pytest.fixture(params=["memory", "sqlite", "moto"])
-def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
+@pytest.fixture(params=["memory", "sqlite", "moto"], name="rt")
+def rt_fixture(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
     BROKEN.clear()
+    SEEN.clear()
     home = {"home": ":memory:"} if request.param == "sqlite" else {}
     clock = ManualClock(start_ms=parse_iso("2026-01-15T00:00:00Z"))
     with LocalRuntime(store=request.param, clock=clock, **home) as runtime:

@@ -9,34 +9,19 @@ warm function's earlier invocations in front of it, under a header saying it pri
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import boto3
 from moto import mock_aws
 
 from podium.adapters.cloudwatch_logs import CloudWatchLogReader
+from tests.unit.test_cloudwatch_log_reading_pages_and_tail import EmptyFilterPages
 
 GROUP = "/aws/lambda/etl"
 
 
-class SlowSearch:
+class SlowSearch(EmptyFilterPages):
     """FilterLogEvents answers empty pages with a token ``empty`` times (documented),
     and the clock says the read's deadline passed once the START line is found."""
-
-    def __init__(self, client: Any, empty: int) -> None:
-        self._client = client
-        self.empty = empty
-        self.filter_calls = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-    def filter_log_events(self, **kwargs: Any) -> dict[str, Any]:
-        self.filter_calls += 1
-        if self.filter_calls <= self.empty:
-            return {"events": [], "searchedLogStreams": [], "nextToken": "more-streams"}
-        kwargs.pop("nextToken", None)
-        return dict(self._client.filter_log_events(**kwargs))
 
     def monotonic(self) -> float:
         return 0.0 if self.filter_calls <= self.empty else 25.0

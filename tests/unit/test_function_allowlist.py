@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from podium.adapters.function_allowlist import FunctionAllowlist
+from podium.core.ports import FunctionRunner
 
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:"
 ALLOWED = FunctionAllowlist.parse(
@@ -57,9 +58,32 @@ def test_star_allows_any_and_empty_allows_none() -> None:
     assert nothing is not None and "anything" not in nothing
 
 
+def deployed_runner(env: dict[str, str]) -> FunctionRunner:
+    """The runner bootstrap wires from a deployed function's environment ``env``."""
+    from podium import bootstrap
+
+    podium_logger = logging.getLogger("podium")  # the wiring reconfigures it: put it back
+    saved = (list(podium_logger.handlers), podium_logger.propagate, podium_logger.level)
+    try:
+        return bootstrap.from_environment(env).runner
+    finally:
+        podium_logger.handlers, podium_logger.propagate = saved[0], saved[1]
+        podium_logger.setLevel(saved[2])
+
+
+class RecordingLambda:
+    """A Lambda client that records the function each invoke names, then stops."""
+
+    def __init__(self) -> None:
+        self.invoked: list[str] = []
+
+    def invoke(self, **kwargs: object) -> dict[str, object]:
+        self.invoked.append(str(kwargs["FunctionName"]))
+        raise RuntimeError("stop here")  # what the call returns does not matter
+
+
 def test_the_deployed_runner_lets_a_wildcard_and_a_name_through() -> None:
     """Wired by bootstrap from PODIUM_ALLOWED_FUNCTIONS, as the construct sets it."""
-    from podium import bootstrap
     from podium.core.ports import Invocation
 
     env = {
@@ -69,23 +93,11 @@ def test_the_deployed_runner_lets_a_wildcard_and_a_name_through() -> None:
         "AWS_REGION": "eu-west-1",
         "PODIUM_ALLOWED_FUNCTIONS": f"{ARN}etl-*,{ARN}extract",
     }
-    podium_logger = logging.getLogger("podium")  # the wiring reconfigures it: put it back
-    saved = (list(podium_logger.handlers), podium_logger.propagate, podium_logger.level)
-    try:
-        runner = bootstrap.from_environment(env).runner
-    finally:
-        podium_logger.handlers, podium_logger.propagate = saved[0], saved[1]
-        podium_logger.setLevel(saved[2])
-    invoked: list[str] = []
-
-    class Lambda:
-        def invoke(self, **kwargs: object) -> dict[str, object]:
-            invoked.append(str(kwargs["FunctionName"]))
-            raise RuntimeError("stop here")  # what the call returns does not matter
-
-    runner._clients.home = Lambda()  # type: ignore[attr-defined]  # the deployment's client
+    runner = deployed_runner(env)
+    lambda_client = RecordingLambda()
+    runner._clients.home = lambda_client  # type: ignore[attr-defined]  # the deployment's client
     for name in ("etl-daily", "extract", "load"):
         result = runner.invoke(Invocation(name, {}, f"r/{name}/1"))
         if name == "load":
             assert result.error_type == "Podium.FunctionNotAllowed"
-    assert invoked == ["etl-daily", "extract"]
+    assert lambda_client.invoked == ["etl-daily", "extract"]

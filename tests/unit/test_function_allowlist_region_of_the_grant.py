@@ -8,14 +8,12 @@ invoked in the deployment's own."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 import pytest
 
 from podium.adapters.function_allowlist import FunctionAllowlist
 from podium.adapters.runners import LambdaFunctionRunner
 from podium.core.ports import Invocation
+from tests.unit.test_function_allowlist import RecordingLambda, deployed_runner
 
 HOME, OTHER, ACCOUNT = "eu-west-1", "us-east-1", "123456789012"
 
@@ -56,8 +54,6 @@ def test_the_deployed_runner_refuses_another_regions_function_itself(
     and a step naming us-east-1's `extract`: the runner called Lambda there, which
     refused (AccessDenied: the grant is eu-west-1's). The engine now refuses the step
     itself, with the error that says to list the function."""
-    from podium import bootstrap
-
     monkeypatch.setenv("AWS_REGION", HOME)
     env = {
         "PODIUM_TABLE_NAME": "t",
@@ -66,28 +62,16 @@ def test_the_deployed_runner_refuses_another_regions_function_itself(
         "AWS_REGION": HOME,
         "PODIUM_ALLOWED_FUNCTIONS": "extract",
     }
-    podium_logger = logging.getLogger("podium")  # the wiring reconfigures it: put it back
-    saved = (list(podium_logger.handlers), podium_logger.propagate, podium_logger.level)
-    try:
-        runner = bootstrap.from_environment(env).runner
-    finally:
-        podium_logger.handlers, podium_logger.propagate = saved[0], saved[1]
-        podium_logger.setLevel(saved[2])
-    invoked: list[str] = []
-
-    class Lambda:
-        def invoke(self, **kwargs: Any) -> dict[str, Any]:
-            invoked.append(str(kwargs["FunctionName"]))
-            raise RuntimeError("stop here")  # what the call returns does not matter
-
+    runner = deployed_runner(env)
+    lambda_client = RecordingLambda()
     assert isinstance(runner, LambdaFunctionRunner)
-    runner._clients.home = Lambda()  # type: ignore[attr-defined]
-    runner._clients.for_function = lambda _: Lambda()  # type: ignore[method-assign]
+    runner._clients.home = lambda_client  # type: ignore[attr-defined]
+    runner._clients.for_function = lambda _: lambda_client  # type: ignore[method-assign]
     refused = runner.invoke(Invocation(arn(OTHER, "extract"), {}, "r/s/1"))
     assert refused.error_type == "Podium.FunctionNotAllowed", refused
-    assert invoked == []
+    assert lambda_client.invoked == []
     runner.invoke(Invocation("extract", {}, "r/s/2"))
-    assert invoked == ["extract"]
+    assert lambda_client.invoked == ["extract"]
 
 
 def test_star_with_no_region_known_allows_any(monkeypatch: pytest.MonkeyPatch) -> None:

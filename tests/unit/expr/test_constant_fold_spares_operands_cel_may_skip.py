@@ -6,22 +6,11 @@ a condition that evaluates fine on every run was refused at push."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from podium.core.dsl.load import validate_definition
 from podium.core.expr import compile_expression
-
-
-def _condition(when: str) -> dict[str, Any]:
-    return {
-        "name": "w",
-        "steps": [
-            {"id": "a", "type": "noop"},
-            {"id": "b", "type": "noop", "depends_on": [{"step": "a", "when": when}]},
-        ],
-    }
+from tests.unit.test_constant_operator_errors_refused_at_push import _condition
 
 
 @pytest.mark.parametrize(

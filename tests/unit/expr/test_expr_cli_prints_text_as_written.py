@@ -13,28 +13,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import typer
 from rich.console import Console
-from typer.testing import CliRunner
 
 from podium.cli import main, output
-from podium.cli.expr_command import expr_command
-
-app = typer.Typer()
-app.command("expr")(expr_command)
-
-
-@app.command("noop")
-def _noop() -> None:
-    """A second command keeps `expr` a subcommand, as in the real app."""
-
-
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["expr", *args])
-    return result.exit_code, result.output
+from tests.unit.expr.test_expr_cli import run
 
 
 def test_a_string_result_with_an_emoji_code_prints_unchanged() -> None:
