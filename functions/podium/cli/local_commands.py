@@ -34,7 +34,7 @@ from podium.cli.render import _ms, loop_line
 from podium.cli.timeline import attempts_of, bar_width
 from podium.cli.timeline import timeline as draw_timeline
 from podium.core.engine.errors import RunNotFound
-from podium.core.engine.status import RunStatus
+from podium.core.engine.status import RunStatus, StepStatus
 
 if TYPE_CHECKING:
     from podium.core.engine.actions import ChildOf
@@ -393,6 +393,24 @@ class LoopPage:
     failed_only: bool = False
 
 
+def _no_iterations(loop: dict[str, Any]) -> str:
+    """Why a loop lists no iteration, as the console says it: "none yet" said some might
+    come of a loop that had ended (an answer without the step's status, from an older
+    API, still says it)."""
+    status = loop.get("status")
+    try:
+        ended = StepStatus(str(status)).terminal
+    except ValueError:
+        ended = False
+    if not ended:
+        return "none yet"
+    if status != "SUCCEEDED":
+        return "none: the step ended before starting any"
+    if loop.get("type") == "while":
+        return "none: the condition was false before the first one"
+    return "none: the loop had nothing to iterate over"
+
+
 def iterations_table(loop: dict[str, Any], run_id: str, page: LoopPage | None = None) -> Any:
     """The iterations of a page; its caption the command for the next page, with the
     options of this one (``--failed-only``, ``--limit``: a page token is only where the
@@ -400,7 +418,7 @@ def iterations_table(loop: dict[str, Any], run_id: str, page: LoopPage | None = 
     from rich.table import Table
 
     counts = loop["counts"]
-    title = "iterations · " + (loop_line(counts) if counts else "none yet")
+    title = "iterations · " + (loop_line(counts) if counts else _no_iterations(loop))
     table = Table(title=title, title_justify="left")
     for col in ("index", "values", "status", "took", "error"):
         table.add_column(col, no_wrap=col != "error", overflow="fold")

@@ -227,7 +227,9 @@ def iterations(
     limit: int = 100,
     failed_only: bool = False,
 ) -> dict[str, Any] | None:
-    """``{"step", "counts", "iterations": [...], "next"}``; None when the run has no
+    """``{"step", "type", "status", "counts", "iterations": [...], "next"}`` (the loop
+    step's type and status: an ended loop without iterations says why); None when the
+    run has no
     such step (yet). A page holds up to ``limit`` iterations, fewer when they are over
     PAGE_BYTES of JSON. Raises RunNotFound, BadPageToken."""
     run = ctx.store.get_run(run_id)  # RunNotFound for an unknown run
@@ -274,6 +276,8 @@ def iterations(
                 break
     return {
         "step": step,
+        "type": spec.type if spec is not None else None,
+        "status": record.status.value,
         "counts": counts,
         "iterations": page,
         "next": str(index) if index < end else None,
