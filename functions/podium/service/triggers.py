@@ -38,7 +38,7 @@ from podium.core.dsl.triggers import Catchup, Trigger
 from podium.core.engine.actions import RestartFrom
 from podium.core.engine.backfill import first_run_id, rate_anchor
 from podium.core.engine.errors import NotFound, RunConflict, RunNotFound
-from podium.core.engine.event_patterns import matches, s3_pattern
+from podium.core.engine.event_patterns import is_folder_marker, matches, s3_object_created
 from podium.core.engine.records import RunRecord
 from podium.core.engine.schedule import (
     Cron,
@@ -635,6 +635,16 @@ def trigger_state(ctx: Services, workflow: str, tid: str, trigger: Trigger) -> T
     )
 
 
+def _takes(trigger: Trigger, event: Mapping[str, Any]) -> bool:
+    """Whether an s3 or event trigger's pattern takes ``event`` (an s3 trigger takes no
+    folder marker: core/engine/event_patterns.py ``s3_object_created``)."""
+    if trigger.s3 is not None:
+        s3 = trigger.s3
+        return s3_object_created(s3.bucket, s3.prefix, s3.suffix, event)
+    assert trigger.event is not None
+    return matches(trigger.event.pattern, event)
+
+
 def route_trigger_event(
     ctx: Services, event: Mapping[str, Any], *, bus: str = "default"
 ) -> dict[str, Any] | None:
@@ -645,14 +655,11 @@ def route_trigger_event(
     failed: list[str] = []
     at = _event_time(event)
     for workflow, tid, trigger in event_triggers(ctx, event_routes(event, bus)):
-        if trigger.s3 is not None and bus == "default":
-            pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
-        elif trigger.event is not None and trigger.event.bus == bus:
-            pattern = trigger.event.pattern
-        else:
+        on_bus = trigger.event.bus if trigger.event is not None else "default"
+        if on_bus != bus or (trigger.s3 is None and trigger.event is None):
             continue
         try:
-            hit = matches(pattern, event)
+            hit = _takes(trigger, event)
         except Exception as exc:  # a pure function of stored data: no outage gets here
             # A pattern stored before a check that now refuses it: that trigger's
             # failure, never the event's (a raise here would fail every workflow's).
@@ -831,12 +838,7 @@ def start_from_event(
             fired = on_fire_once(ctx, workflow, tid, trigger, at, strict=True)
             assert fired is not None  # strict: a firing that cannot start raised
             return fired
-        pattern = None
-        if trigger.s3 is not None:
-            pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
-        elif trigger.event is not None:
-            pattern = trigger.event.pattern
-        if pattern is not None and matches(pattern, event):
+        if (trigger.s3 is not None or trigger.event is not None) and _takes(trigger, event):
             link = _podium_link(event, workflow, tid, trigger)
             if link is not None and link.refused is not None:
                 # As the bus would refuse it: kept on the trigger's state, and raised.
@@ -858,6 +860,11 @@ def start_from_event(
             assert run is not None  # strict: a firing that cannot start raised
             return run
     described = ", ".join(f"{t} ({tr.kind})" for t, tr in defn.trigger_map.items()) or "none"
+    if is_folder_marker(event):
+        described += (
+            "; this event's object is a folder marker (an empty key ending in '/'),"
+            " which starts no run"
+        )
     raise DefinitionError(
         [
             Issue(
@@ -912,13 +919,9 @@ def event_run_id(ctx: Services, workflow: str, event: Mapping[str, Any]) -> str:
     """The id of the run ``start_from_event`` starts for an S3 or EventBridge event."""
     defn = _active(ctx, workflow)
     for tid, trigger in defn.trigger_map.items():
-        if trigger.s3 is not None:
-            pattern = s3_pattern(trigger.s3.bucket, trigger.s3.prefix, trigger.s3.suffix)
-        elif trigger.event is not None:
-            pattern = trigger.event.pattern
-        else:
+        if trigger.s3 is None and trigger.event is None:
             continue
-        if matches(pattern, event):
+        if _takes(trigger, event):
             link = _podium_link(event, workflow, tid, trigger)
             delivered = _with_time(event, ctx.now())
             key, at = _firing(delivered, link, _event_time(delivered))

@@ -302,5 +302,26 @@ def s3_pattern(bucket: str, prefix: str = "", suffix: str = "") -> dict[str, Any
     return {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
 
 
+def s3_object_created(bucket: str, prefix: str, suffix: str, event: Any) -> bool:
+    """Whether an s3 trigger (``bucket``, ``prefix``, ``suffix``) takes ``event``: its
+    pattern matches, and the object is no folder marker. The S3 console's "Create folder"
+    (and many sync tools) put an empty object whose key ends in ``/``; a prefix rule
+    matches it (``raw/new/`` has the prefix ``raw/``), and nobody means to process a
+    folder, so it starts no run. EventBridge's patterns cannot say "and not ending in
+    ``/``" beside a prefix, hence a check here."""
+    if not matches(s3_pattern(bucket, prefix, suffix), event):
+        return False
+    return not is_folder_marker(event)
+
+
+def is_folder_marker(event: Any) -> bool:
+    """An S3 event of an empty object whose key ends in ``/`` (a folder)."""
+    obj = event.get("detail", {}).get("object") if isinstance(event, Mapping) else None
+    if not isinstance(obj, Mapping):
+        return False
+    key, size = obj.get("key"), obj.get("size", 0)
+    return isinstance(key, str) and key.endswith("/") and size in (0, None)
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("*", "\\*")
