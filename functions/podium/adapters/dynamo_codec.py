@@ -52,6 +52,7 @@ STEP_FIELDS: dict[str, tuple[str, str]] = {
     "params": ("prm", "J"),
     "log_ref": ("lg", "J"),
     "signals": ("sig", "J"),
+    "kept_signals": ("ksg", "J"),
     "loop": ("lp", "J"),
     "result_for": ("rsf", "N"),
 }

@@ -40,7 +40,7 @@ from podium.service.loop_views import iteration_section
 from podium.service.restart import is_iteration, newest_restart, restart_place, restarted_as
 from podium.service.runs import with_callback_tokens
 from podium.service.signal_waiters import deadline_of
-from podium.service.signal_waits import released_with
+from podium.service.signal_waits import kept_floor
 from podium.service.step_paths import with_home_counts
 from podium.service.taken_over import RanIn, shown_as_ran, where_they_ran
 from podium.service.views import (
@@ -699,7 +699,7 @@ def _signal_wait(
         return None
     matched = _shown_value(ctx, record.signals) if record.signals is not None else None
     waiting = not placeholder and record.status is StepStatus.WAITING_FOR_SIGNALS
-    kept: dict[str, int] | None = None  # signal_waits.released_with's, read when needed
+    kept: dict[str, int] | None = None  # signal_waits.kept_floor's, taken when needed
     entries = []
     for wait in waits:
         entry: dict[str, Any] = {
@@ -716,10 +716,10 @@ def _signal_wait(
             since = record.waiting_since if wait.since is Since.STEP_START else None
             if since is not None:
                 # A restart's step counts the signal it was released with in the run
-                # restarted as its check does (read once per view, none for a run
-                # that is no restart).
+                # restarted as its check does: kept on the step as its wait began (no
+                # read; one per view for a wait begun before it was kept).
                 if kept is None:
-                    kept = released_with(ctx, run, record.step)
+                    kept = kept_floor(ctx, run, record)
                 since = min(since, kept.get(wait.signal, since))
             page = ctx.signals.find_heads(
                 wait.signal,

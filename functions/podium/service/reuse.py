@@ -46,6 +46,9 @@ def take_over(ctx: Services, run_id: str, old: StepRecord, old_run: str, now: in
         # the console shows, and what a restart of this run counts again
         # (signal_waits.released_with reads them here).
         signals=_own_copy(ctx, old.signals, signals_key(run_id, old.step)),
+        # With them, what its wait counted from the run that one redid (a few numbers):
+        # the record taken over says what the old one said.
+        kept_signals=old.kept_signals,
     )
     with contextlib.suppress(StepExists):  # the same restart again: written already
         ctx.store.create_step(record)

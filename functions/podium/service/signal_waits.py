@@ -100,6 +100,7 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
             StepStatus.WAITING_FOR_SIGNALS,
             ready_at=now,
             waiting_since=now,
+            kept_signals=_kept_at_start(ctx, run, msg.step, None),
         )
         try:
             ctx.store.create_step(record)
@@ -120,7 +121,11 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
                     expected=frozenset({record.status}),
                     attempt=0,
                     to=StepStatus.WAITING_FOR_SIGNALS,
-                    changes={"waiting_since": now, **_cleared(record.status)},
+                    changes={
+                        "waiting_since": now,
+                        "kept_signals": _kept_at_start(ctx, run, msg.step, record),
+                        **_cleared(record.status),
+                    },
                 )
             except StepConflict as conflict:
                 record = conflict.current
@@ -133,6 +138,34 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
     return True
 
 
+def _kept_at_start(
+    ctx: Services, run: RunRecord, step: str, record: StepRecord | None
+) -> dict[str, int] | None:
+    """The step's ``kept_signals`` as its wait begins (written with the wait's start):
+    ``released_with``'s, read here once per wait and never by a check. None for a step
+    with no ``since: step_start`` entry (nothing counts it). A wait retried after its
+    timeout keeps what its first wait read (``record``'s): the run it redoes is the
+    same, and its step there has ended."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    names = {wait.signal for wait in spec.wait_for if wait.since is Since.STEP_START}
+    if not names:
+        return None
+    if record is not None and record.kept_signals is not None:
+        return record.kept_signals
+    # Only the entries that count it: the item stays small.
+    return {n: at for n, at in released_with(ctx, run, step).items() if n in names}
+
+
+def kept_floor(ctx: Services, run: RunRecord, record: StepRecord) -> dict[str, int]:
+    """When the signals a waiting step's ``since: step_start`` entries also count were
+    sent, by name: what its wait recorded as it began (``kept_signals``), no read. A
+    step that began to wait before that was recorded (a record written by an earlier
+    release, an upgrade mid-wait) reads it as every check did then (``released_with``)."""
+    if record.kept_signals is not None:
+        return record.kept_signals
+    return released_with(ctx, run, record.step)
+
+
 def released_with(ctx: Services, run: RunRecord, step: str) -> dict[str, int]:
     """When the signals that released ``step`` in the run ``run`` restarts were sent, by
     name (empty when it is no restart, or its step was not released there).
@@ -142,11 +175,11 @@ def released_with(ctx: Services, run: RunRecord, step: str) -> dict[str, int]:
     newer ones, not only those sent once the restarted step began to wait; else the
     restarted step waited (10 days by default) for a signal nobody sends again, where
     a retry in place runs with its signals and Maestro's restart matches the stored one
-    again. Read by a check whose ``since: step_start`` entry found no match from the
-    wait's start (``check``), so a run that is no restart reads nothing here (a loop
-    iteration reads its parent run, ``_redone``); a step taken over there keeps the
-    signals it was released with (service/reuse.py), so a restart of a restart finds
-    them too."""
+    again. Read once as the wait begins, for a step with such an entry, and kept on it
+    (``kept_signals``: a loop iteration reads its parent run here, ``_redone``, and a
+    restart the old step and its signals' payload; a check would read them again on
+    every wake-up); a step taken over there keeps the signals it was released with
+    (service/reuse.py), so a restart of a restart finds them too."""
     redone = _redone(ctx, run)
     if redone is None:
         return {}
@@ -224,9 +257,9 @@ def check(
     sent by then count (live then), and no miss is kept (the wait ends either way).
 
     A ``since: step_start`` entry of a restart also counts, from when it was sent, the
-    signal its step was released with in the run restarted (``released_with``): on every
-    check, not only the first, read only once an entry found nothing from the wait's
-    start (a match there is the newest anyway)."""
+    signal its step was released with in the run restarted (``kept_floor``: kept on the
+    step as its wait began): on every check, not only the first, looked at only once an
+    entry found nothing from the wait's start (a match there is the newest anyway)."""
     assert ctx.signals is not None
     spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
     now = ctx.now()
@@ -238,7 +271,7 @@ def check(
         look = _look(ctx, wait, me, since, now=now, until=until, registered_now=registered_now)
         if look.signal is None and not look.cut and since is not None:
             if kept is None:
-                kept = released_with(ctx, run, record.step)
+                kept = kept_floor(ctx, run, record)
             older = kept.get(wait.signal)
             if older is not None and older < since:
                 look = _look(
@@ -368,7 +401,6 @@ def _said_cut(ctx: Services, run: RunRecord, record: StepRecord, name: str, now:
         " more params, or since: step_start), or send the signal anew (a new request id):"
         " the newest signals are always looked at"
     )
-    ctx.metrics.count("SignalWaitsCut")
     at = record.waiting_since if record.waiting_since is not None else now
     _, created = ctx.store.put_event_once(
         TimelineEvent(
@@ -381,7 +413,8 @@ def _said_cut(ctx: Services, run: RunRecord, record: StepRecord, name: str, now:
             detail={"signal": name, "looked": _MAX_LOOKED, "error": error, "at": now},
         )
     )
-    if created:
+    if created:  # counted with its item: a busy name cuts every later check again
+        ctx.metrics.count("SignalWaitsCut")
         log.warning("%s/%s: %s", run.run_id, record.step, error)
 
 

@@ -165,6 +165,12 @@ class StepRecord:
     # wait_for: the signals that released the step ({name: {params, payload, id, ...}}),
     # read by its templates as signal.<name>; set when it leaves WAITING_FOR_SIGNALS.
     signals: dict[str, Any] | None = None
+    # wait_for with a ``since: step_start`` entry: when the signals its step was released
+    # with in the run this one redoes were sent ({name: sent_at}; {} when it redoes none),
+    # read once as its wait begins so that no check reads the old run again
+    # (service/signal_waits.py kept_floor). None: not read (no such entry, or written
+    # before it was kept).
+    kept_signals: dict[str, int] | None = None
     arrived: int = 0  # join: predecessors that have ended (each counted once)
     taken_arrivals: int = 0  # join: ... whose edge was taken
     failed_arrivals: int = 0  # join: ... that failed
