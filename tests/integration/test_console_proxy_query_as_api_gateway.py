@@ -14,14 +14,15 @@ from podium.local.dev_server import api_event
 
 
 class _Recording:
-    """An ApiClient stand-in that answers {} and keeps the query of each request."""
+    """An ApiClient stand-in that answers {} (raw, as the proxy asks: status, headers,
+    body) and keeps the query of each request."""
 
     def __init__(self) -> None:
         self.queries: list[dict[str, Any]] = []
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         self.queries.append(dict(kwargs.get("query") or {}))
-        return {}
+        return 200, {"Content-Type": "application/json"}, b"{}"
 
 
 @pytest.mark.parametrize(

@@ -181,10 +181,10 @@ def test_podium_console_serves_the_files_and_signs_the_views(
     body = json.dumps(CHAIN).encode()
     headers = {"Content-Type": "application/json"}
     status, _, raw = fetch(proxy.url + "/workflows", method="POST", headers=headers, body=body)
-    assert status == 200 and json.loads(raw)["version"] == 1
+    assert status == 201 and json.loads(raw)["version"] == 1  # the API's status, passed on
     run = json.dumps({"run_id": "remote-1"}).encode()
     url = proxy.url + "/workflows/console_wf/runs"
-    assert fetch(url, method="POST", headers=headers, body=run)[0] == 200
+    assert fetch(url, method="POST", headers=headers, body=run)[0] == 202
     assert deployed.pump() > 0
 
     status, _, raw = fetch(proxy.url + "/api/console/workflows")

@@ -95,14 +95,15 @@ def test_dev_refuses_chunked_with_a_content_length_too() -> None:
 
 
 class _Recording:
-    """An ApiClient stand-in that answers {} and keeps each request's body."""
+    """An ApiClient stand-in that answers {} (raw, as the proxy asks: status, headers,
+    body) and keeps each request's body."""
 
     def __init__(self) -> None:
         self.bodies: list[Any] = []
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         self.bodies.append(kwargs.get("body"))
-        return {}
+        return 200, {"Content-Type": "application/json"}, b"{}"
 
 
 def test_the_console_forwards_a_chunked_body() -> None:

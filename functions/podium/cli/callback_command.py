@@ -62,7 +62,24 @@ def _body(
         body["by"] = by
     if comment is not None:
         body["comment"] = comment
+    _check(body)
     return body
+
+
+def _check(body: dict[str, Any]) -> None:
+    """The API's own check of the body, before the home or the stack is reached: what it
+    refuses (a --fail text too long, a --success too large) is a usage error, exit 2,
+    named as typed, the same locally, on a stack and without a home. (A stack's 400
+    exited 1, and no home at all was said before the text.)"""
+    from podium.service.api_requests import RequestError
+    from podium.service.callbacks import parse_callback
+
+    try:
+        parse_callback(body)
+    except RequestError as exc:
+        field = exc.path.removeprefix("body.")
+        place = f"--{field}" if field in body else "callback"
+        raise _err(f"{place}: {exc.message}", 2) from None
 
 
 def callback_command(

@@ -19,6 +19,7 @@ import mimetypes
 import signal
 import threading
 import urllib.parse
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,7 +37,25 @@ log = logging.getLogger("podium.console")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
 DEFAULT_PORT = 8322  # podium dev has 8321
 CONSOLE_PREFIX = "/api/console/"
-_FORWARDED = ("GET", "HEAD", "POST")
+# A connection that sends nothing for this long is closed (a stalled client held a
+# thread, and its socket, for good).
+REQUEST_TIMEOUT_S = 60.0
+# What a request's headers say of its body, forwarded with it (signed): a gzip body sent
+# without its Content-Encoding reads as text that is not UTF-8.
+_REQUEST_HEADERS = ("content-type", "content-encoding")
+# An answer's headers that are this connection's own, not the API's to pass on.
+_HOP_BY_HOP = frozenset(
+    ("connection", "keep-alive", "transfer-encoding", "content-length", "date", "server")
+)
+# The proxy's own refusals, coded as the API codes its errors (docs/operations.md).
+_CODES = {
+    400: "invalid_body",
+    403: "forbidden",
+    408: "request_timeout",
+    413: "body_too_large",
+    501: "not_implemented",
+    502: "api_unreachable",
+}
 
 
 def api_path(path: str) -> str:
@@ -112,30 +131,24 @@ class ConsoleProxy:
 
     def forward(
         self, method: str, target: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, Any]:
-        """Sign and send one request to the deployed API; (status, JSON body)."""
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Sign and send one request to the deployed API, whatever its method (the API
+        answers one it does not take: 405 naming those it does, 404 no_route); its answer
+        as it came: status, headers (Allow, Retry-After ...) and body (an error's code
+        and request id, a 409's current state)."""
         path, _, raw_query = target.partition("?")
         # What API Gateway would give the API for the same query (podium dev too): a
         # blank value kept, a repeated name's values joined (status=FAILED,TIMED_OUT).
         query = query_parameters(raw_query)
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+        sent = {k: v for k, v in headers.items() if k.lower() in _REQUEST_HEADERS and body}
         try:
-            data = self.client.request(
-                "GET" if method == "HEAD" else method,
-                api_path(path),
-                query=query,
-                body=body or None,
-                content_type=content_type if body else None,
+            status, answer, payload = self.client.request(
+                method, api_path(path), query=query, body=body or None, headers=sent, raw=True
             )
-        except ApiError as exc:
-            errors = [{"path": i.path, "message": i.message} for i in exc.issues]
-            answer: dict[str, Any] = {"message": exc.message, "errors": errors}
-            if exc.hint:
-                answer["hint"] = exc.hint
-            # No status: the API was not reached (or did not answer JSON).
-            return exc.status or 502, answer
-        # ApiClient answers with the body only: every success is a 200 here.
-        return 200, data
+        except ApiError as exc:  # the API was not reached
+            return 502, _JSON_HEADERS, json.dumps(error_body(502, exc.message)).encode()
+        kept = {k: v for k, v in answer.items() if k.lower() not in _HOP_BY_HOP}
+        return int(status), kept, payload
 
     def static_file(self, path: str) -> tuple[int, str, bytes]:
         name = "index.html" if path in ("/", "/index.html") else path[len("/static/") :]
@@ -151,31 +164,48 @@ class ConsoleProxy:
         return 200, kind, target.read_bytes()
 
 
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    """A refusal of the proxy's own, as the API words its errors: a code, the message,
+    no places, and a request id (this process's own: the API never saw it)."""
+    return {
+        "code": _CODES.get(status, "invalid_request"),
+        "message": message,
+        "errors": [],
+        "request_id": f"local-{uuid.uuid4().hex[:12]}",
+    }
+
+
 def _handler_for(proxy: ConsoleProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "podium-console"
         protocol_version = "HTTP/1.1"
+        timeout = REQUEST_TIMEOUT_S  # per socket operation (socketserver sets it)
 
-        def _send(self, status: int, kind: str, payload: bytes, *, page: bool = False) -> None:
+        def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Cache-Control", "no-store")
-            # The page and its scripts carry the deployed console's headers (a strict
-            # CSP: no inline script runs); the JSON answers at least nosniff.
-            headers = SECURITY_HEADERS if page else {"X-Content-Type-Options": "nosniff"}
-            for name, value in headers.items():
+            # JSON answers at least nosniff and no caching; the given ones over them.
+            merged = {
+                k.lower(): (k, v)
+                for k, v in {
+                    "Cache-Control": "no-store",
+                    "X-Content-Type-Options": "nosniff",
+                    **headers,
+                }.items()
+            }
+            for name, value in merged.values():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
-        def _json(self, status: int, data: Any) -> None:
-            self._send(status, "application/json", json.dumps(data, default=str).encode())
-
         def _refuse(self, status: int, message: str) -> None:
             self.close_connection = True  # a body it did not read may follow
-            self._json(status, {"message": message, "errors": []})
+            payload = json.dumps(error_body(status, message)).encode()
+            self._send(status, _JSON_HEADERS, payload)
 
         def _serve(self) -> None:
             headers = dict(self.headers.items())
@@ -188,19 +218,22 @@ def _handler_for(proxy: ConsoleProxy) -> type[BaseHTTPRequestHandler]:
             except BodyRefused as exc:
                 self._refuse(int(exc.status), exc.message)
                 return
+            except TimeoutError:  # the body stopped coming
+                self._refuse(408, f"the body did not come within {self.timeout:g}s; send it whole")
+                return
             path = self.path.partition("?")[0]
             if self.command in ("GET", "HEAD") and (
                 path in ("/", "/index.html") or path.startswith("/static/")
             ):
-                self._send(*proxy.static_file(path), page=True)
+                status, kind, payload = proxy.static_file(path)
+                # The page and its scripts carry the deployed console's headers (a
+                # strict CSP: no inline script runs).
+                self._send(status, {"Content-Type": kind, **SECURITY_HEADERS}, payload)
                 return
-            if self.command not in _FORWARDED:
-                self._json(405, {"message": f"{self.command} is not forwarded", "errors": []})
-                return
-            status, data = proxy.forward(self.command, self.path, headers, body)
-            self._json(status, data)
+            self._send(*proxy.forward(self.command, self.path, headers, body))
 
-        do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = _serve
+        # Every method the deployed API's $default route takes goes on to it.
+        do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s " + format, self.address_string(), *args)

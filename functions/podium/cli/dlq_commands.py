@@ -125,6 +125,20 @@ def _queues(
         raise typer.Exit(1) from None
 
 
+def _empty_home_counts() -> list[dict[str, Any]]:
+    """The DLQs of a home where nothing ran, each empty (read from a home in memory:
+    reading makes no home, and the queues are named as a home's are)."""
+    from podium.adapters.clock import SystemClock
+    from podium.adapters.sqlite import Database
+    from podium.adapters.sqlite.dead_letters import HomeDeadLetters
+
+    db = Database(":memory:")
+    try:
+        return [c.as_json() for c in HomeDeadLetters(db, SystemClock()).counts()]
+    finally:
+        db.close()
+
+
 def _held(count: DeadLetterCount, shown: int) -> str:
     """What a DLQ holds beyond the messages shown of it."""
     parts = [f"{count.queue} DLQ: {count.waiting} waiting"]
@@ -184,6 +198,14 @@ def list_dead_letters(
     aws_profile: AwsProfileOption = None,
 ) -> None:
     """The dead letters, left where they are (the limit is shared between the DLQs)."""
+    if uses_local_home(home, stack, None, profile) and not Home(home).exists:
+        # A home where nothing ran has no dead letter: the answer of an empty home, exit
+        # 0, as `podium runs list` and `podium workflows list` say it (it was exit 1).
+        if as_json:
+            _print([], True, "", {"queues": _empty_home_counts()})
+        else:
+            print_missing_home(Home(home))
+        return
     with _queues(home, stack, profile, region, aws_profile) as queues:
         counts = queues.counts()
         letters = queues.peek(limit)

@@ -252,7 +252,7 @@ def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
             (e.step, e.attempt): e.text for e in home.logs.read(run_id) if e.stream == "traceback"
         }
     if as_json:
-        _print_json(body)
+        _print_json(with_counts(body))
     else:
         out = _out()
         out.print(run_detail(body))
@@ -263,7 +263,27 @@ def show_run(home_dir: Path | None, run_id: str, as_json: bool) -> None:
                 Text(f"what the steps printed: podium runs logs {run_id} [STEP]", style="dim"),
                 highlight=False,
             )
-    raise typer.Exit(1 if RunStatus(body["run"]["status"]) in FAILED_RUN else 0)
+    raise typer.Exit(run_exit_code(body))
+
+
+def run_exit_code(body: dict[str, Any]) -> int:
+    """``podium runs show``'s exit code, the same from the home and from a stack: 1 for a
+    run that failed, timed out or was stopped (docs/operations.md), else 0. (A stack's
+    answered 0 for any run it could show.)"""
+    return 1 if str(body["run"]["status"]) in {s.value for s in FAILED_RUN} else 0
+
+
+def with_counts(body: dict[str, Any]) -> dict[str, Any]:
+    """A run's ``--json``, the same fields from the home and from a stack: ``steps_total``
+    (the steps shown: all of them, as the CLI reads every page) and ``events_omitted``
+    (the older events a stack's answer left out past its 2 MB; 0 when none, and always
+    0 from a home, which keeps every event). The home's answer had neither, and a
+    stack's said ``events_omitted`` only when some were."""
+    return {
+        **body,
+        "steps_total": body.get("steps_total", len(body.get("steps") or [])),
+        "events_omitted": body.get("events_omitted", 0),
+    }
 
 
 def _read_iteration(home: Home, run: dict[str, Any]) -> None:

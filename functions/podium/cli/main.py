@@ -304,11 +304,7 @@ def run(
             )
         )
         raise typer.Exit(2)
-    if event is not None:
-        # Read before anything is made: a missing event file is a usage problem, said as
-        # a missing workflow file is (exit 2), not after the home was made and the
-        # definition pushed (its read error came raw, exit 1).
-        _read(event)
+    trigger_event = _read_event(event, bool(param or tag)) if event is not None else None
     with ExitStack() as stack:
         with _interrupted_before_the_run():
             from rich.live import Live
@@ -352,10 +348,10 @@ def run(
 
                 print_events_of(rt.services, sys.stderr)
             try:
-                if event is not None:
+                if trigger_event is not None:
                     from podium.local.event_printer import start_from_file
 
-                    started = start_from_file(rt.services, defn.name, event, bool(param or tag))
+                    started = start_from_file(rt.services, defn.name, trigger_event)
                 else:
                     started = rt.start_run(defn.name, params, tags=tags)
             except DefinitionError as exc:
@@ -434,6 +430,31 @@ def run(
                     highlight=False,
                 )
     raise typer.Exit(0 if view.run.status.complete else 1)
+
+
+def _read_event(event: Path, with_params: bool) -> dict[str, Any]:
+    """``--event FILE``, read and checked before anything is made: a missing file is a
+    usage problem, said as a missing workflow file is (exit 2), and so is ``-p`` or
+    ``--tag`` with it; a file that is no JSON object is refused as a bad definition is
+    (exit 1). Found after the home was made and the definition pushed, they came raw
+    (a missing file) or late (bad JSON)."""
+    from podium.local.event_printer import read_event
+
+    if with_params:
+        errors.print(
+            Text(
+                "--event: the trigger's params come from the event: drop -p and --tag",
+                style="red",
+            ),
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    _read(event)  # exit 2 for a file that is not there or not text
+    try:
+        return read_event(event)
+    except DefinitionError as exc:
+        _print_issues(event, exc)
+        raise typer.Exit(1) from None
 
 
 @contextmanager

@@ -323,7 +323,13 @@ class ApiClient:
         query: Mapping[str, Any] | None = None,
         body: bytes | None = None,
         content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        raw: bool = False,
     ) -> Any:
+        """The decoded JSON answer (ApiError for a refusal). ``headers``: more to send,
+        signed with the rest (a body's Content-Encoding). ``raw``: any answer the API
+        gave, a refusal's too, as (status, headers, body bytes), undecoded: podium
+        console passes it on as it came."""
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
@@ -331,10 +337,10 @@ class ApiClient:
         pairs = {k: v for k, v in (query or {}).items() if v is not None}
         if pairs:
             url += "?" + urllib.parse.urlencode(pairs)
-        headers = {"Accept": "application/json"}
+        sent = {"Accept": "application/json", **(headers or {})}
         if content_type:
-            headers["Content-Type"] = content_type
-        signed = AWSRequest(method=method, url=url, data=body, headers=headers)
+            sent["Content-Type"] = content_type
+        signed = AWSRequest(method=method, url=url, data=body, headers=sent)
         if self.credentials is not None:
             # Frozen: a refreshing credential (SSO, assumed role) must not change mid-signature.
             frozen = self.credentials.get_frozen_credentials()
@@ -344,8 +350,12 @@ class ApiClient:
         )
         try:
             with self.opener(request, timeout=self.timeout) as response:
+                if raw:
+                    return response.status, dict(response.headers.items()), response.read()
                 return _decode(response.read())
         except urllib.error.HTTPError as exc:
+            if raw:
+                return exc.code, dict(exc.headers.items()), exc.read()
             raise _api_error(exc.code, exc.read()) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)

@@ -12,8 +12,11 @@ remote target is named: no --stack, --endpoint or --profile, and no remote confi
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
@@ -362,8 +365,45 @@ def step_through_api(target: TargetArgs, run_id: str, step: str) -> tuple[str, s
             raise BadStepPath(step, f"{sub!r} never started its run in run {parent}")
         return str(max(children, key=lambda c: int(c["attempt"]))["run_id"])
 
-    with reporting_remote_errors(run_id):
+    with reporting_remote_errors(run_id), options_named({"query.name": "--step"}):
         return local_commands.step_in_its_run(run_id, step, child_of)
+
+
+_ITERATIONS_QUERY = {
+    "query.step": "--step",
+    "query.next": "--next",
+    "query.limit": "--limit",
+    "query.failed_only": "--failed-only",
+}
+"""``GET /runs/{id}/iterations``'s query fields, as ``podium runs show`` names them."""
+_NOT_A_LOOP = (
+    "on a deployed stack, --step lists a loop step's iterations; any step's status, error"
+    " and output are in the run's table (podium runs show RUN) and the console"
+)
+
+
+@contextmanager
+def options_named(places: Mapping[str, str], hint: str = "") -> Iterator[None]:
+    """An API refusal at a query field named as the command line names it (``--step``,
+    not ``query.step``: there is no query on the command line), as the local home's
+    answer names it; signal_command.cli_place does the same for a body's fields.
+    ``hint``, when given, goes with a 400 at the first of ``places``."""
+    from podium.cli.remote import ApiError
+
+    try:
+        yield
+    except ApiError as exc:
+        exc.issues = tuple(
+            dataclasses.replace(i, path=places.get(i.path, i.path)) for i in exc.issues
+        )
+        # The API's message of a refused request starts with its place too.
+        field, colon, rest = exc.message.partition(": ")
+        if colon and field in places:
+            exc.message = f"{places[field]}: {rest}"
+        first = next(iter(places.values()), None)
+        if hint and not exc.hint and exc.status == 400 and any(i.path == first for i in exc.issues):
+            exc.hint = hint
+        raise
 
 
 @runs_app.command("show")
@@ -405,7 +445,8 @@ def show_run(
     """A run's steps (status, attempts, timing, errors, outputs) and its own error; with
     --step, one step in detail (a loop step's iterations a page at a time).
 
-    Locally, the exit code is 1 for a failed, timed-out or stopped run."""
+    The exit code is 1 for a failed, timed-out or stopped run (with --step, for such a
+    step), locally as on a stack."""
     # --limit has no default of its own: given without --step (even as 50, the page's
     # size when not given) it is told apart from not given, and refused.
     if step is None and (next_page is not None or failed_only or limit is not None):
@@ -434,22 +475,25 @@ def show_run(
             query["next"] = next_page
         if failed_only:
             query["failed_only"] = "true"
-        with reporting_remote_errors(run_id):
+        with reporting_remote_errors(run_id), options_named(_ITERATIONS_QUERY, _NOT_A_LOOP):
             page = target.connect().get(f"/runs/{quote(run_id)}/iterations", query)
         if as_json:
             _print_json(page)
         else:
             shown = local_commands.LoopPage(next_page, limit, failed_only)
             _out().print(local_commands.iterations_table(page, run_id, shown))
-        return
+        # As locally: 1 for a loop step that failed (an older API's page has no status).
+        failed = str(page.get("status")) in {s.value for s in local_commands.FAILED_RUN}
+        raise typer.Exit(1 if failed else 0)
     with reporting_remote_errors(run_id):
         body = target.connect().get_run(run_id)
     if as_json:
-        _print_json(body)
+        _print_json(local_commands.with_counts(body))
     else:
         out = _out()
         out.print(remote_render.run_detail(body))
         remote_render.print_waiting(out, body)
+    raise typer.Exit(local_commands.run_exit_code(body))
 
 
 @runs_app.command("timeline")
@@ -526,7 +570,8 @@ def logs(
         query: dict[str, Any] = {"step": step}
         if attempt is not None:
             query["attempt"] = attempt
-        body = target.connect().get(f"/runs/{quote(run_id)}/logs", query)
+        with options_named({"query.step": "STEP", "query.attempt": "--attempt"}):
+            body = target.connect().get(f"/runs/{quote(run_id)}/logs", query)
     if as_json:
         _print_json(body)
         return
@@ -583,8 +628,13 @@ def unblock(
             left = _left_remotely(client, workflow, body) if not as_json else _Left(0)
     if as_json:
         _print_json(body)
-    else:
-        _out().print(_unblock_line(workflow, body.get("admitted") or [], left), highlight=False)
+        return
+    admitted = body.get("admitted") or []
+    line = _unblock_line(workflow, admitted, left)
+    if admitted and uses_local_home(home, stack, endpoint, profile):
+        # Nothing runs here after an unblock (the home has no sweeper): say what does.
+        line += f"; podium dev on this home runs {'it' if len(admitted) == 1 else 'them'}"
+    _out().print(line, highlight=False)
 
 
 _QUEUE_READ = 100

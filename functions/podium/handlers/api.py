@@ -22,6 +22,9 @@ Routes:
   POST /workflows/{name}/breakpoints  {"action": "set", "step"[, "iteration"]} or
                                       {"action": "clear"[, "step"[, "iteration"]]}
   GET  /runs/{run_id}/replay       an attempt's event and recorded outcome (?step, attempt)
+  GET  /runs/{run_id}/logs         what an attempt of a lambda step printed (?step, attempt)
+                                   (replay, logs and iterations take ?step=LOOP/INDEX/STEP
+                                   or SUBWORKFLOW_STEP/STEP too: the step in that child run)
   POST /runs/{run_id}/actions      stop, kill, pause, resume or restart a run
                                    (podium.service.action_requests; docs/operations.md)
   POST /runs/{run_id}/steps/actions  skip, retry now, stop or resume one step
@@ -87,6 +90,7 @@ from podium.service.action_requests import parse_run_action, parse_step_action
 from podium.service.actions import Actor, run_action, step_action
 from podium.service.admission import unblock
 from podium.service.api_requests import (
+    NoSuchStep,
     RequestError,
     bounded_int,
     check_run_id,
@@ -118,10 +122,12 @@ from podium.service.replay import UnknownStep, replay_input
 from podium.service.runs import describe_run, list_runs, start_run
 from podium.service.signals import request_from_json, send_and_answer
 from podium.service.step_logs import attempt_logs
+from podium.service.step_paths import run_of_step_path
 from podium.service.triggers import list_triggers, set_enabled
 from podium.service.views import (
     STEPS_PAGE_LIMIT,
     BadStepsToken,
+    OtherListsToken,
     parse_runs_token,
     parse_steps_token,
     run_steps_page,
@@ -217,7 +223,9 @@ def _not_found(exc: NotFound) -> Response[str]:
     message = str(exc)
     if isinstance(exc, WorkflowNotFound) and exc.version is None:
         message = f"workflow '{exc.name}' not found; {PUSH_TO_THIS_API}"
-    return _error(HTTPStatus.NOT_FOUND, "not_found", message)
+    # An unknown step is named at the place of the request that named it.
+    issues = (Issue(exc.place, message),) if isinstance(exc, NoSuchStep) else ()
+    return _error(HTTPStatus.NOT_FOUND, "not_found", message, issues)
 
 
 @app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]
@@ -344,7 +352,16 @@ def _text() -> str | None:
 
 
 def _body() -> Any:
-    return parse_json_body(_text())
+    """The JSON body of a route that takes an object, None when none was sent. A body of
+    ``null`` is JSON but no object: refused as ``[]`` or ``42`` are (it was read as no
+    body, and started a run with the default params)."""
+    text = _text()
+    body = parse_json_body(text)
+    if body is None and text is not None and text.removeprefix("\ufeff").strip():
+        raise DefinitionError(
+            [Issue("body", "must be a JSON object, not null: send {} (or no body) for none")]
+        )
+    return body
 
 
 @app.post("/workflows")
@@ -522,8 +539,12 @@ def runs_of(name: str) -> Response[str]:
     check_workflow_name(name)
     limit = _int_query("limit", 20, 1, MAX_LIST) or 20
     token = _str_query("next")
-    try:  # the last run returned: (created_at, run_id), newest first
-        before = parse_runs_token(token) if token is not None else None
+    try:  # the last run returned: (created_at, run_id), newest first, of this workflow
+        before = parse_runs_token(token, name) if token is not None else None
+    except OtherListsToken as exc:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST, "invalid_request", "query.next", str(exc)
+        ) from None
     except BadStepsToken:
         raise RequestError(
             HTTPStatus.BAD_REQUEST,
@@ -537,7 +558,7 @@ def runs_of(name: str) -> Response[str]:
     page = list_runs(ctx, name, limit, before=before, statuses=statuses)
     body: dict[str, Any] = {"runs": [run_view(r) for r in page.runs]}
     if page.next is not None:  # maybe more: the next page starts after the last run read
-        body["next"] = runs_token(page.next)
+        body["next"] = runs_token(page.next, name)  # names the list: refused by another
     return _json(HTTPStatus.OK, body)
 
 
@@ -733,8 +754,27 @@ def get_logs(run_id: str) -> Response[str]:
             "name the step: GET /runs/{run_id}/logs?step=ID[&attempt=N]",
         )
     attempt = _int_query("attempt", None, 1, 10_000)
+    run_id, step = _in_its_run(run_id, step)
     ctx = bootstrap.services()
     return _json(HTTPStatus.OK, attempt_logs(ctx, run_id, step, attempt))
+
+
+def _in_its_run(run_id: str, step: str) -> tuple[str, str]:
+    """``?step=``: a step of the run, or a path to one in an iteration or a subworkflow's
+    run (``each/3/load``, ``call/load``, as the CLI and the step actions take it): the
+    run that holds the step and its id. A malformed path is a 400 at ``query.step``, a
+    part the run has not a 404 there naming it and what exists."""
+    try:
+        return run_of_step_path(
+            bootstrap.services(),
+            run_id,
+            step,
+            lambda message: RequestError(HTTPStatus.NOT_FOUND, "not_found", "query.step", message),
+        )
+    except BadStepPath as exc:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST, "invalid_request", "query.step", str(exc)
+        ) from None
 
 
 @app.get("/runs/<run_id>/iterations")
@@ -751,6 +791,7 @@ def get_iterations(run_id: str) -> Response[str]:
         )
     limit = _int_query("limit", 100, 1, MAX_PAGE) or 100
     failed_only = _bool_query("failed_only")
+    run_id, step = _in_its_run(run_id, step)  # a loop inside an iteration: outer/2/inner
     try:
         page = iterations(
             bootstrap.services(),
@@ -801,6 +842,7 @@ def get_replay(run_id: str) -> Response[str]:
             "name the step: GET /runs/{run_id}/replay?step=ID[&attempt=N]",
         )
     attempt = _int_query("attempt", None, 1, 10_000)
+    run_id, step = _in_its_run(run_id, step)
     try:
         replay = replay_input(bootstrap.services(), run_id, step, attempt)
     except DefinitionError as exc:  # the service names its arguments (step, attempt)

@@ -40,7 +40,13 @@ from podium.local.home_busy import REQUEST_WAIT_MS, RETRY_AFTER_S, busy_body, bu
 from podium.local.http_requests import BodyRefused, query_parameters, read_body
 from podium.local.runtime import LocalRuntime
 from podium.local.same_origin import refusal
-from podium.service.api_requests import RequestError, bounded_int, check_run_id, check_workflow_name
+from podium.service.api_requests import (
+    NoSuchStep,
+    RequestError,
+    bounded_int,
+    check_run_id,
+    check_workflow_name,
+)
 from podium.service.console_files import SECURITY_HEADERS
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
@@ -49,6 +55,10 @@ KEPT_EVENTS = 10_000  # what the engine published, kept in memory once routed
 ADOPT_EVERY_S = 1.0  # messages other processes left on the home are taken over this soon
 SWEEP_EVERY_S = 60.0  # as the deployed stack's scheduled sweeper
 ACCOUNT = "000000000000"
+CONSOLE_PREFIX = "/api/console/"
+# A connection that sends nothing for this long is closed (a stalled client held a
+# thread, and its socket, for good).
+REQUEST_TIMEOUT_S = 60.0
 log = logging.getLogger("podium.dev")
 _INTERNAL = b'{"message": "Internal Server Error"}'
 _JSON = {"content-type": "application/json"}
@@ -106,13 +116,31 @@ def api_event(
                 "sourceIp": "127.0.0.1",
                 "userAgent": lower.get("user-agent", ""),
             },
-            "requestId": "local",
+            # Each request its own, as API Gateway gives it: an error's request id, and
+            # the log line of a 500, name that request.
+            "requestId": local_request_id(),
             "routeKey": "$default",
             "stage": "$default",
         },
         "body": text or None,
         "isBase64Encoded": encoded,
     }
+
+
+def local_request_id() -> str:
+    return f"local-{uuid.uuid4().hex[:12]}"
+
+
+def console_view_parts(path: str) -> list[str] | None:
+    """The parts of a console view's path (``/api/console/runs/ID/step``: runs, ID,
+    step), None when no view has the path: the deployed routes' shapes, so a trailing
+    slash or an empty part is no view here either (it was, and 404 deployed)."""
+    parts = [urllib.parse.unquote(p) for p in path[len(CONSOLE_PREFIX) :].split("/")]
+    if parts in (["workflows"], ["runs"]):
+        return parts
+    if len(parts) in (2, 3) and parts[0] == "runs" and parts[1] and parts[2:] in ([], ["step"]):
+        return parts
+    return None
 
 
 def workflow_names(store: Any) -> list[str]:
@@ -392,7 +420,7 @@ class DevServer:
         from podium.service import console_views as views
 
         ctx = self.runtime.services
-        parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")][2:]
+        parts = console_view_parts(path) or []
         try:
             for name, value in query.items():  # as the deployed API (handlers/api.py)
                 if len(value) > 1024:
@@ -444,6 +472,9 @@ class DevServer:
         except RequestError as exc:
             error = {"path": exc.path, "message": exc.message}
             return int(exc.status), _error_body(exc.code, str(exc), [error])
+        except NoSuchStep as exc:  # named at the query parameter that named it
+            issue = {"path": exc.place, "message": str(exc)}
+            return 404, _error_body("not_found", str(exc), [issue])
         except NotFound as exc:
             return 404, _error_body("not_found", str(exc))
         except HomeLocked as exc:  # another process writes: the answer says to retry
@@ -452,7 +483,9 @@ class DevServer:
             self.failures.append(exc)
             log.exception("a console view failed")
             return 500, _error_body("internal_error", "Internal Server Error")
-        return 404, _error_body("no_route", f"no console view at {path}")
+        return 404, _error_body(
+            "no_route", f"no route GET {path}; the routes are listed in docs/architecture.md"
+        )
 
     def _log_reader(self) -> Callable[[str, str], list[Any]] | None:
         """The runtime's captured step output (the home keeps it), when it has any."""
@@ -496,8 +529,19 @@ def _error_body(code: str, message: str, errors: list[dict[str, str]] | None = N
         "code": code,
         "message": message,
         "errors": errors or [],
-        "request_id": f"local-{uuid.uuid4().hex[:12]}",
+        "request_id": local_request_id(),
     }
+
+
+# The server's own refusals (a request it does not read through), coded as the API
+# codes its errors.
+_CODES = {
+    400: "invalid_body",
+    403: "forbidden",
+    408: "request_timeout",
+    413: "body_too_large",
+    501: "not_implemented",
+}
 
 
 def _int(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -520,6 +564,7 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "podium-dev"
         protocol_version = "HTTP/1.1"
+        timeout = REQUEST_TIMEOUT_S  # per socket operation (socketserver sets it)
 
         def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
             self.send_response(status)
@@ -533,8 +578,8 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
 
         def _error(self, status: int, message: str) -> None:
             self.close_connection = True  # a body it did not read may follow
-            payload = json.dumps({"message": message}).encode()
-            self._send(status, {"content-type": "application/json"}, payload)
+            payload = json.dumps(_error_body(_CODES.get(status, "invalid_request"), message))
+            self._send(status, {"content-type": "application/json"}, payload.encode())
 
         def _serve(self) -> None:
             refused = refusal(
@@ -548,6 +593,9 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
             except BodyRefused as exc:
                 self._error(int(exc.status), exc.message)
                 return
+            except TimeoutError:  # the body stopped coming
+                self._error(408, f"the body did not come within {self.timeout:g}s; send it whole")
+                return
             path, _, query = self.path.partition("?")
             if self.command in ("GET", "HEAD") and (
                 path in ("/", "/index.html") or path.startswith("/static/")
@@ -555,7 +603,9 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
                 status, kind, payload = server.static_file(path)
                 self._send(status, {**STATIC_HEADERS, "Content-Type": kind}, payload)
                 return
-            if path.startswith("/api/console/"):
+            # A console view, as the deployed API routes /console/...: another method is
+            # 405 naming GET, a path no view has 404 (through the api function).
+            if path.startswith(CONSOLE_PREFIX) and console_view_parts(path) is not None:
                 if self.command != "GET":
                     refused = _error_body(
                         "method_not_allowed",
@@ -582,7 +632,9 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
             with waiting_at_most(REQUEST_WAIT_MS):
                 self._serve()
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve_soon
+        # Every method the deployed API's $default route takes goes to the api function
+        # (OPTIONS was a 501 HTML page of http.server's).
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve_soon
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s " + format, self.address_string(), *args)

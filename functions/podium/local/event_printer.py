@@ -49,14 +49,10 @@ def print_events_of(ctx: Services, stream: TextIO) -> None:
         ctx.events = PrintingEvents(ctx.events, stream)
 
 
-def start_from_file(ctx: Services, workflow: str, path: Path, with_params: bool) -> RunRecord:
-    """``podium run --event FILE``: the run a trigger of the workflow starts for it."""
-    from podium.service.triggers import start_from_event
-
-    if with_params:
-        raise DefinitionError(
-            [Issue("--event", "the trigger's params come from the event: drop -p and --tag")]
-        )
+def read_event(path: Path) -> dict[str, Any]:
+    """``podium run --event FILE``'s event, read and checked as an API body is (no NaN,
+    no key twice, not too deep, an object): before anything is made or pushed, so a bad
+    file is said with nothing written (it was found after the push)."""
     try:
         event = loads_strict_json(path.read_text())  # as an API body: no NaN, no key twice
     except (OSError, ValueError, RepeatedKeys) as exc:
@@ -67,6 +63,14 @@ def start_from_file(ctx: Services, workflow: str, path: Path, with_params: bool)
         raise _too_deep(path)
     if not isinstance(event, dict):
         raise DefinitionError([Issue(str(path), "the event must be a JSON object")])
+    return event
+
+
+def start_from_file(ctx: Services, workflow: str, event: dict[str, Any]) -> RunRecord:
+    """``podium run --event FILE``: the run a trigger of the workflow starts for the
+    event (``read_event``'s)."""
+    from podium.service.triggers import start_from_event
+
     return start_from_event(ctx, workflow, event)
 
 

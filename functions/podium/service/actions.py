@@ -11,6 +11,7 @@ the action done or a refusal naming the status it lost to.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,11 +29,12 @@ from podium.core.engine.actions import (
     check_run_action,
     check_step_action,
 )
-from podium.core.engine.errors import NotFound, RunConflict, RunNotFound, StepConflict
+from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict
 from podium.core.engine.records import QueueEntry, RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.request_ids import RequestIdReused, differing, fingerprint
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.admission import waiting_reason
+from podium.service.api_requests import NoSuchStep, step_choices
 from podium.service.context import Services
 from podium.service.detached_runs import detached, follows_parent
 from podium.service.lifecycle import cancel_step, given_back_ended, is_given_back, stop_run
@@ -105,9 +107,16 @@ class ActionResult:
         return body
 
 
-class StepNotFound(NotFound):
-    def __init__(self, run_id: str, step: str, workflow: str) -> None:
-        super().__init__(f"run '{run_id}' of workflow '{workflow}' has no step '{step}'")
+class StepNotFound(NoSuchStep):
+    """A 404 at ``body.step`` naming the steps the run's workflow has (and the likeliest
+    one), as a breakpoint or a step inside a loop is refused."""
+
+    def __init__(self, run_id: str, step: str, workflow: str, known: Sequence[str] = ()) -> None:
+        super().__init__(
+            f"run '{run_id}' of workflow '{workflow}' has no step '{step}'"
+            f"{step_choices(step, known)}",
+            "body.step",
+        )
 
 
 def event_id(request_id: str) -> str:
@@ -410,7 +419,8 @@ def step_action(
     run = ctx.store.get_run(where.run_id)
     compiled = ctx.definitions.get(run.workflow, run.version)
     if where.step not in compiled.graph.predecessors:
-        raise StepNotFound(where.run_id, where.step, run.workflow)
+        known = [s.id for s in compiled.definition.steps]
+        raise StepNotFound(where.run_id, where.step, run.workflow, known)
     kind = compiled.step(where.step).type
     for _ in range(_MAX_TRIES):
         run = ctx.store.get_run(where.run_id)

@@ -29,6 +29,7 @@ from podium.core.dsl.load import (
     loads_strict_json,
 )
 from podium.core.dsl.models import WORKFLOW_NAME
+from podium.core.engine.errors import NotFound
 from podium.core.engine.status import RunStatus
 from podium.core.text_checks import find_lone_surrogate
 
@@ -251,6 +252,17 @@ def step_choices(step: str, known: Sequence[str]) -> str:
     more = len(known) - MAX_NAMED_STEPS
     listed = f"{shown} and {more:,} more" if more > 0 else shown or "none"
     return f"{did_you_mean(step, known)}; one of: {listed}"
+
+
+class NoSuchStep(NotFound):
+    """A step a run does not have, asked for at ``place`` of the request (``body.step``,
+    ``query.step``, ``query.name``, ``query.node``): a 404 naming that place and what
+    exists (``step_choices``), as replay and iterations answer one. The message itself
+    stays free of the place: the CLI prints it as it is."""
+
+    def __init__(self, message: str, place: str) -> None:
+        super().__init__(message)
+        self.place = place
 
 
 def check_workflow_name(name: str, place: str = "path.name") -> None:

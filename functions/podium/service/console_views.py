@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,7 +33,13 @@ from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.status import StepStatus
 from podium.core.tags import has_tags
 from podium.service.admission import waiting_reason
-from podium.service.api_requests import RequestError, check_run_id, parse_run_statuses
+from podium.service.api_requests import (
+    NoSuchStep,
+    RequestError,
+    check_run_id,
+    parse_run_statuses,
+    step_choices,
+)
 from podium.service.context import CompiledWorkflow, Services
 from podium.service.detached_runs import follows_parent
 from podium.service.loop_views import iteration_section
@@ -95,9 +101,12 @@ _EPOCH_MS = re.compile(r"[0-9]{1,15}")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
-class StepNotFound(NotFound):
-    def __init__(self, run_id: str, step: str) -> None:
-        super().__init__(f"run {run_id} has no step {step!r}")
+class StepNotFound(NoSuchStep):
+    """A 404 at the query parameter that named the step (or graph node), naming those
+    the run has, as replay does."""
+
+    def __init__(self, run_id: str, step: str, known: Sequence[str], place: str) -> None:
+        super().__init__(f"run {run_id} has no step {step!r}{step_choices(step, known)}", place)
 
 
 # -- the run list -------------------------------------------------------------------------
@@ -508,7 +517,7 @@ def run_page(
     if node:
         _, members = _node_of(compiled)
         if node not in members:
-            raise StepNotFound(run_id, node)
+            raise StepNotFound(run_id, node, list(members), "query.node")
         wanted_roots = set(members[node])
         rows = [r for r in rows if _root(r.step) in wanted_roots]
     if status:
@@ -783,7 +792,9 @@ def step_detail(
     placeholder = record is None
     if record is None:
         if model is None or step != model.id:
-            raise StepNotFound(run_id, step)
+            raise StepNotFound(
+                run_id, step, [s.id for s in compiled.definition.steps], "query.name"
+            )
         record = _placeholder(step, run_id)
     events = [e for e in ctx.store.list_events(run_id) if e.step == step]
     record = with_home_counts(ctx, run_id, with_callback_tokens([record], events)[0], compiled)

@@ -9,6 +9,7 @@ from typing import Any
 
 from podium.core.engine.attempt_history import attempts_of
 from podium.core.engine.errors import NotFound
+from podium.service.api_requests import NoSuchStep, step_choices
 from podium.service.context import Services
 
 
@@ -23,8 +24,14 @@ def attempt_logs(ctx: Services, run_id: str, step: str, attempt: int | None) -> 
     timeline item that recorded it."""
     record = ctx.store.get_step(run_id, step)
     if record is None:
-        ctx.store.get_run(run_id)  # RunNotFound (404) when the run itself does not exist
-        raise NoLogs(f"run {run_id} has no step '{step}' (yet)")
+        run = ctx.store.get_run(run_id)  # RunNotFound (404) when the run does not exist
+        compiled = ctx.definitions.get(run.workflow, run.version)
+        if step not in compiled.graph.predecessors:  # a typo: name what exists
+            known = [s.id for s in compiled.definition.steps]
+            raise NoSuchStep(
+                f"run {run_id} has no step {step!r}{step_choices(step, known)}", "query.step"
+            )
+        raise NoLogs(f"run {run_id} has no step {step!r} yet: it has not started")
     number = attempt if attempt is not None else record.attempt
     ref, started, ended = record.log_ref, record.started_at, record.ended_at
     if number != record.attempt:

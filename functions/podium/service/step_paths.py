@@ -97,6 +97,25 @@ def walk_iteration_path(
     return parent
 
 
+def run_of_step_path(
+    ctx: Services, run_id: str, path: str, fail: Callable[[str], Exception]
+) -> tuple[str, str]:
+    """A read's step (``?step=``): a step of run ``run_id``, or a path to one in a child
+    run (``per_day/3/load``, ``call/load``), as the run that holds the step and its id,
+    each part checked as a step action checks it (``walk_iteration_path``: an iteration
+    a restart took over, in the run it ran in; ``fail(message)`` names the part that is
+    not there). A plain step as it is, with no read; BadStepPath for a malformed path."""
+    where = IterationPath.parse(path)
+    if where is None:
+        return run_id, path
+    top = ctx.store.get_run(run_id)
+    compiled = ctx.definitions.get(top.workflow, top.version)
+    home = walk_iteration_path(
+        ctx, top, compiled, where, path, fail, "name", taken_over=True, into_subworkflows=True
+    )
+    return home, where.step
+
+
 def _bare(where: IterationPath) -> tuple[bool, ...]:
     """Which parts were written without an index (a path parsed before the field
     existed, or built in code, has none)."""

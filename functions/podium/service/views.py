@@ -136,31 +136,56 @@ StepKey = tuple[int, str]  # (rank of its definition step, step id): the display
 
 
 class BadStepsToken(ValueError):
-    def __init__(self) -> None:
-        super().__init__("not a page token of this run: use the next an earlier page returned")
+    def __init__(
+        self, message: str = "not a page token of this run: use the next an earlier page returned"
+    ) -> None:
+        super().__init__(message)
+
+
+class OtherListsToken(BadStepsToken):
+    """A runs list's token given to another workflow's list: read as a place in this
+    one, it skipped the runs newer than the other list's last run, silently."""
+
+    def __init__(self, given: str | None, wanted: str) -> None:
+        of = f"workflow {given!r}'s runs" if given else "another list"
+        super().__init__(
+            f"this page token is of {of}, not of workflow {wanted!r}'s: use the next an"
+            f" earlier page of GET /workflows/{wanted}/runs returned, or leave next out to"
+            " start from the newest"
+        )
 
 
 _RUNS_MARK = "runs"  # a runs list's token says so: a step page's token is no run key
 
 
-def runs_token(key: tuple[int, str]) -> str:
-    """The ``next`` token of a runs list: the last run returned (created_at, run_id)."""
-    raw = json.dumps([_RUNS_MARK, *key], separators=(",", ":")).encode()
+def runs_token(key: tuple[int, str], scope: str | None = None) -> str:
+    """The ``next`` token of a runs list: the last run returned (created_at, run_id),
+    and ``scope``, the list it pages (a workflow's name), when the list has one."""
+    parts: list[object] = [_RUNS_MARK, *key]
+    if scope is not None:
+        parts.append(scope)
+    raw = json.dumps(parts, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def parse_runs_token(token: str) -> tuple[int, str]:
+def parse_runs_token(token: str, scope: str | None = None) -> tuple[int, str]:
     """The run a runs list's ``next`` token names (BadStepsToken when it names none,
-    a step page's token included)."""
+    a step page's token included). With ``scope``, the token must be of that list
+    (OtherListsToken otherwise): a place in another workflow's list is no place here."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        mark, created_at, run_id = json.loads(raw)
-    except (ValueError, TypeError):  # bad base64, bad JSON, not a triple
+        mark, created_at, run_id, *rest = json.loads(raw)
+    except (ValueError, TypeError):  # bad base64, bad JSON, not a list of 3 or 4
         raise BadStepsToken() from None
     if mark != _RUNS_MARK or type(created_at) is not int or created_at < 0:
         raise BadStepsToken()
     if not isinstance(run_id, str) or not run_id:
         raise BadStepsToken()
+    if len(rest) > 1 or not all(isinstance(r, str) and r for r in rest):
+        raise BadStepsToken()
+    given = rest[0] if rest else None
+    if scope is not None and given != scope:
+        raise OtherListsToken(given, scope)
     return created_at, run_id
 
 
