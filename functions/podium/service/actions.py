@@ -19,6 +19,7 @@ from podium.core.engine.actions import (
     ACTION_EVENT,
     FOLLOWS_PARENT,
     NOT_RETRIED_IN_PLACE,
+    STEP_ACTION_RUNS,
     ActionRefused,
     BadStepPath,
     IterationPath,
@@ -37,7 +38,13 @@ from podium.service.admission import waiting_reason
 from podium.service.api_requests import NoSuchStep, step_choices
 from podium.service.context import Services
 from podium.service.detached_runs import detached, follows_parent
-from podium.service.lifecycle import cancel_step, given_back_ended, is_given_back, stop_run
+from podium.service.lifecycle import (
+    cancel_step,
+    end_stopped_attempt,
+    given_back_ended,
+    is_given_back,
+    stop_run,
+)
 from podium.service.pausing import pause_tree, resume_step
 from podium.service.restart import (
     AlreadyRestarted,
@@ -434,17 +441,18 @@ def step_action(
                 # An ended iteration's (or child's) top run may still run: the hint says
                 # whether to restart it now or once it has ended (a read on refusal only).
                 top_ended = ctx.store.get_run(origin).status.terminal
-        check_step_action(
-            action,
-            run.run_id,
-            full,
-            run.status,
-            status,
-            top_run=origin,
-            restarted_as=restarted,
-            top_ended=top_ended,
-            resumes_with=pausing_run(ctx, run) if run.status is RunStatus.PAUSED else None,
-        )
+        if not _stopped_by_this(run, record, action, actor):
+            check_step_action(
+                action,
+                run.run_id,
+                full,
+                run.status,
+                status,
+                top_run=origin,
+                restarted_as=restarted,
+                top_ended=top_ended,
+                resumes_with=pausing_run(ctx, run) if run.status is RunStatus.PAUSED else None,
+            )
         if action is StepAction.RETRY:
             # A loop step that ended is refused, naming the restart that reruns it: made
             # through the first run up the named one's parents a restart takes.
@@ -495,7 +503,13 @@ def _apply_step_action(
     if action is StepAction.SKIP:
         return _skip(ctx, run, step, record, _why(actor, "skipped"))
     if action is StepAction.STOP:
-        if not cancel_step(ctx, run, record, _why(actor, "stopped")):
+        if _stopped_by_this(run, record, action, actor):
+            # This stop again, after a crash cut it short past its end write: its
+            # follow-ups are redone (a loop's iterations stopped), as the first would have
+            # done them (all idempotent), and it answers as the first would have.
+            if record.attempt >= 1:  # it had started: its work may still go on
+                end_stopped_attempt(ctx, run, record, _why(actor, "stopped"))
+        elif not cancel_step(ctx, run, record, _why(actor, "stopped")):
             return None
         from podium.service.attempts import replay_terminal
 
@@ -517,6 +531,23 @@ def _apply_step_action(
     if action is StepAction.RESUME:
         return StepStatus.READY if resume_step(ctx, run.run_id, record) else None
     raise ValueError(f"not a step action: {action}")  # pragma: no cover
+
+
+def _stopped_by_this(
+    run: RunRecord, record: StepRecord | None, action: StepAction, actor: Actor
+) -> bool:
+    """Whether ``action`` is a stop of a step this very stop (its actor and reason) has
+    stopped already, in a run that takes step stops: the same request again after a
+    crash cut it short (its 500 answered, its action event never recorded), which the
+    matrix would refuse (nothing is allowed from STOPPED). Another stop of it is refused
+    as before."""
+    return (
+        action is StepAction.STOP
+        and record is not None
+        and record.status is StepStatus.STOPPED
+        and record.reason == _why(actor, "stopped")
+        and run.status in STEP_ACTION_RUNS[StepAction.STOP]
+    )
 
 
 def _skip(

@@ -166,10 +166,7 @@ def stop_children_of_ended_steps(
     ended = [
         record
         for record in ctx.store.get_steps([(run.run_id, step) for step in specs]).values()
-        # Started (attempt 1 or more): a step ended before it started has no children.
-        if record.status.terminal
-        and record.status is not StepStatus.SUCCEEDED
-        and record.attempt >= 1
+        if stops_its_children(record)
     ]
     for record in ended:
         spec = specs[record.step]
@@ -177,6 +174,17 @@ def stop_children_of_ended_steps(
         attempt = Attempt(run, spec, record.step, record.attempt, started, record=record)
         ctx.runtime_for(spec).terminate(ctx, attempt, reason)
     return len(ended)
+
+
+def stops_its_children(record: StepRecord) -> bool:
+    """Whether a loop or subworkflow step's children are stopped once it has ended: it
+    ended other than SUCCEEDED, after it started (attempt 1 or more: a step ended before
+    it started has no children). Its end stops them after its own write; a crash in
+    between is redone by its run's end (``stop_children_of_ended_steps``) and by a pause
+    or resume of its run (service/pausing.move_tree)."""
+    return (
+        record.status.terminal and record.status is not StepStatus.SUCCEEDED and record.attempt >= 1
+    )
 
 
 def stop_run(
@@ -354,13 +362,21 @@ def cancel_step(
     if record.status is StepStatus.WAITING_FOR_SIGNALS and ctx.signals is not None:
         wait_ended(ctx, run, record)
     if record.status is StepStatus.RUNNING:
-        spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
-        started = record.started_at if record.started_at is not None else now
-        attempt = Attempt(run, spec, record.step, record.attempt, started)
-        ctx.runtime_for(spec).terminate(ctx, attempt, reason)
-        withdraw_deadline(ctx, attempt)
-        release_all(ctx, run, record.step)
+        end_stopped_attempt(ctx, run, record, reason)
     return True
+
+
+def end_stopped_attempt(ctx: Services, run: RunRecord, record: StepRecord, reason: str) -> None:
+    """The follow-ups of a running attempt's stop, after its end write: its work
+    cancelled (the runtime's ``terminate``: a loop's iterations, a subworkflow's run
+    stopped), its deadline timer withdrawn, its permits given back. All idempotent: a
+    stop asked again after a crash cut them short redoes them (service/actions.py)."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    started = record.started_at if record.started_at is not None else ctx.now()
+    attempt = Attempt(run, spec, record.step, record.attempt, started)
+    ctx.runtime_for(spec).terminate(ctx, attempt, reason)
+    withdraw_deadline(ctx, attempt)
+    release_all(ctx, run, record.step)
 
 
 def _noted(record: StepRecord, attempt: int) -> bool:

@@ -58,7 +58,7 @@ from podium.service.bindings import MissingPayload, bindings_for, iteration_of, 
 from podium.service.context import Services
 from podium.service.deadlines import step_deadline
 from podium.service.lifecycle import kept_by, stop_run
-from podium.service.missed_pause import pause_launched, paused_meanwhile
+from podium.service.missed_pause import launches_paused, pause_launched, paused_meanwhile
 from podium.service.reuse import restarted_child
 from podium.service.runtimes.base import Attempt, Failed
 
@@ -189,6 +189,9 @@ def launch(
     starts: list[dict[str, Any]] = []
     works: list[dict[str, Any]] = []
     made: list[str] = []
+    found_running: list[str] = []  # by an earlier pass, read running (launches_paused)
+    # Launched while its parent is paused: they wait too, and start on the resume.
+    paused = launches_paused(run)
     parent = iteration_of(ctx, run)
     for index in range(first, last):
         child_id = child_run_id(run.run_id, step, index)
@@ -205,15 +208,14 @@ def launch(
             step,
             index,
             now,
-            # Launched while its parent is paused: it waits too (service/pausing.py).
-            status=RunStatus.PAUSED if run.status is RunStatus.PAUSED else RunStatus.RUNNING,
+            status=RunStatus.PAUSED if paused else RunStatus.RUNNING,
             started_at=now,
             sinks_total=len(body.graph.sinks),
             trigger=trigger,
             restart_of=restarted,
             # Out of the sweeper's index (two index writes fewer) until its loop's poll
             # finds it outlived its first check (poll_children); a paused one in it.
-            watched=run.status is RunStatus.PAUSED,
+            watched=paused,
             iteration=stored_iteration(ctx, child_id, values),
             ancestor_deadline=deadline,  # its parent's bounds it too (children_deadline)
         )
@@ -225,10 +227,17 @@ def launch(
             # close_loop) is left alone.
             if conflict.current is not None and conflict.current.status.terminal:
                 continue
+            if paused:
+                current = conflict.current
+                if current is not None and current.status is RunStatus.RUNNING:
+                    found_running.append(child_id)  # paused below, before it starts
+                continue
         made.append(child_id)
-        if direct and child.status is RunStatus.RUNNING and restarted is None:
+        if child.status is RunStatus.PAUSED:
+            continue  # started on resume (release_held)
+        if direct and restarted is None:
             works += (messages.encode(messages.Exec(child_id, r, 1, create=True)) for r in roots)
-        else:  # paused (started on resume) or restarted (roots may be reused)
+        else:  # restarted: its roots may be reused
             starts.append(messages.encode(messages.Start(child.run_id)))
     # The mark before the messages: it brings back a pause that raced this launch
     # (service/missed_pause.py), whose children must not start. A crash between the two
@@ -237,6 +246,10 @@ def launch(
     held = ctx.store.mark_launched(run.run_id, step, last, loop)
     missed = paused_meanwhile(ctx, run, held, first_launch=first == 0)
     ctx.metrics.count("LoopChildrenLaunched", last - first)
+    if found_running:
+        # Created RUNNING by a pass that read the run running and died before it could
+        # see the pause: paused now, before they start.
+        pause_launched(ctx, found_running, run.reason or "paused")
     if missed is not None:
         pause_launched(ctx, made, missed)  # their roots start on resume (release_held)
         return

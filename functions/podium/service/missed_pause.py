@@ -1,9 +1,12 @@
 """A pause that lands while a loop or a subworkflow step is launching children.
 
-The launch read its run RUNNING and creates its children RUNNING; the pause walks the
-run's tree (service/pausing.py) and skips a child that does not exist yet. So the
-launch looks again once its children exist, and pauses them itself before it sends
-their work:
+A launch that read its run PAUSED (a running attempt goes on in a paused run: a loop's
+next batch, a subworkflow step's launch redone after a crash) creates its children
+PAUSED and starts none (``launches_paused``): the resume's walk moves them RUNNING and
+starts them (service/resuming.py). One that read its run RUNNING creates its children
+RUNNING; the pause walks the run's tree (service/pausing.py) and skips a child that does
+not exist yet. So the launch looks again once its children exist, and pauses them
+itself before it sends their work:
 
 - the pause marks each running loop step before it lists the step's children
   (``StateStore.hold_children``), and the launch reads that mark back from the write
@@ -28,13 +31,22 @@ from podium.service.context import Services
 from podium.service.run_events import publish_run_status
 
 
+def launches_paused(run: RunRecord) -> bool:
+    """Whether a launch creates its children PAUSED: it read its run (``run``) paused.
+    They are watched (in the sweeper's index) and sent no start: the resume's walk moves
+    them RUNNING and starts them (resuming.release_held: a run without its roots is
+    started); one created after that walk is resumed by the sweeper
+    (resuming.resume_if_parent_runs). The one rule of loops and subworkflow steps."""
+    return run.status is RunStatus.PAUSED
+
+
 def paused_meanwhile(
     ctx: Services, run: RunRecord, held: str | None, *, first_launch: bool
 ) -> str | None:
     """The reason of a pause the launch raced (its children were created RUNNING), or
     None. ``held``: what ``mark_launched`` returned."""
     if run.status is not RunStatus.RUNNING:
-        return None  # read paused: its children were created paused
+        return None  # read paused: its children were created paused (launches_paused)
     if held is not None:
         return held
     if not first_launch:

@@ -29,9 +29,10 @@ from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
 from podium.service import messages
 from podium.service.context import Services
 from podium.service.detached_runs import detached
-from podium.service.lifecycle import in_ended_run, stop_run
+from podium.service.lifecycle import in_ended_run, stop_run, stops_its_children
 from podium.service.permits import in_queue, leave_if_stranded, wake_head
 from podium.service.run_events import publish_run_status
+from podium.service.runtimes.base import Attempt
 
 log = logging.getLogger("podium.pausing")
 
@@ -188,27 +189,36 @@ def held_in_vain(ctx: Services, run: RunRecord, record: StepRecord) -> bool:
 
 
 def child_runs(
-    ctx: Services, run: RunRecord, *, each_step: Callable[[str], None] | None = None
+    ctx: Services,
+    run: RunRecord,
+    *,
+    each_step: Callable[[str], None] | None = None,
+    each_ended: Callable[[StepRecord], None] | None = None,
 ) -> list[str]:
     """The child runs of the run's running loop and subworkflow steps (each runtime
     knows its own: ``StepRuntime.child_runs``), ``each_step`` called with each such step
-    before its children are listed. A ``wait: false`` subworkflow step's child is left
-    out: it is detached (service/detached_runs.py), paused and resumed on its own. Its
-    step is RUNNING only between the child's creation and its own end, and a pause that
-    came in between would pause the child, which nothing resumes once the step ended
-    (the parent's resume follows running steps; the sweeper leaves a detached child
-    alone)."""
+    before its children are listed, ``each_ended`` with each that ended other than
+    SUCCEEDED after it started (its children are stopped, not listed). A ``wait: false``
+    subworkflow step's child is left out: it is detached (service/detached_runs.py),
+    paused and resumed on its own. Its step is RUNNING only between the child's creation
+    and its own end, and a pause that came in between would pause the child, which
+    nothing resumes once the step ended (the parent's resume follows running steps; the
+    sweeper leaves a detached child alone)."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     ids: list[str] = []
     for record in ctx.store.list_steps(run.run_id):
         spec = compiled.by_id.get(record.step)
-        if record.status is not StepStatus.RUNNING or spec is None or _detaches(spec):
+        if spec is None or _detaches(spec):
             continue
         runtime = ctx.runtime_for(spec)
-        if runtime.has_child_runs:
+        if not runtime.has_child_runs:
+            continue
+        if record.status is StepStatus.RUNNING:
             if each_step is not None:
                 each_step(record.step)
             ids.extend(runtime.child_runs(ctx, run, record))
+        elif each_ended is not None and stops_its_children(record):
+            each_ended(record)
     return ids
 
 
@@ -259,7 +269,12 @@ def move_tree(
         # listing reads the mark with its own and pauses them itself (loops.launch).
         ctx.store.hold_children(run.run_id, step, held)
 
-    for child_id in child_runs(ctx, run, each_step=mark):
+    # A loop or subworkflow step that ended other than SUCCEEDED stops its children
+    # after its end write: a crash in between (a step stop cut short) left them running
+    # under no running step, so no walk paused or resumed them and they went on through
+    # a pause. The walk redoes that stop (idempotent).
+    stop_left = partial(stop_children_of, ctx, run)
+    for child_id in child_runs(ctx, run, each_step=mark, each_ended=stop_left):
         if before is not None:
             before(child_id)
         try:
@@ -273,6 +288,20 @@ def move_tree(
         moved.append(child_id)
         moved.extend(move_tree(ctx, child, source, to, reason, before=before, after=after))
     return moved
+
+
+def stop_children_of(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+    """Stop what still runs of the children of the ended loop or subworkflow step
+    ``record`` (its runtime's ``terminate``, as its end did or would have done), for the
+    reason it ended with."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
+    started = record.started_at if record.started_at is not None else ctx.now()
+    attempt = Attempt(run, spec, record.step, record.attempt, started, record=record)
+    if record.status is StepStatus.STOPPED and record.reason:
+        reason = record.reason  # the stop's own ("stopped by ...": an operator's)
+    else:
+        reason = f"its step {record.step} ended {record.status.value}"
+    ctx.runtime_for(spec).terminate(ctx, attempt, reason)
 
 
 def stop_if_parent_ended(ctx: Services, run: RunRecord) -> bool:

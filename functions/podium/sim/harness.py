@@ -33,6 +33,7 @@ from podium.adapters.clock import ManualClock
 from podium.adapters.memory_store import MemoryStateStore
 from podium.core.engine.permits import holder_id
 from podium.core.engine.records import RunRecord, StepRecord
+from podium.core.engine.retention import own_permit_key
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.ports import Admission, Claim, Invocation, InvocationResult
 from podium.service import inbox
@@ -457,6 +458,8 @@ class World:
         self.limits: dict[str, int] = {}  # concurrency key -> limit
         self.slot_limits: dict[str, int] = {}  # workflow -> run limit
         self.mps: dict[str, int] = {}  # workflow -> max_parallel_steps
+        # workflow -> step -> the concurrency key it claims a permit of (its own steps)
+        self.keyed: dict[str, dict[str, str]] = {}
         # workflow -> its foreach steps (a definition each): children running at once
         self.loops: dict[str, list[Any]] = {}
         self._in_check = False
@@ -701,11 +704,18 @@ class World:
             keys = dict(self.limits)
             for wf, limit in self.mps.items():
                 for run_id in self._runs_of(wf):
-                    keys[f"run:{run_id}"] = limit
+                    keys[own_permit_key(run_id)] = limit
+            running = self._running_by_key()
             for key, limit in keys.items():
                 held = permits.state(key).active
                 if held > limit:
                     self.obs.limit_violations.append(f"{key}: {held} > {limit} {where}")
+                # The permits say what was claimed; the steps, what runs: a claim that
+                # took no permit shows only here.
+                if running[key] > limit:
+                    self.obs.limit_violations.append(
+                        f"{key}: {running[key]} steps running > {limit} {where}"
+                    )
             slots = self.inner_store.run_slots()
             for wf, limit in self.slot_limits.items():
                 active = slots.state(wf).active
@@ -716,6 +726,24 @@ class World:
                     self._check_loops(run_id, steps, where)
         finally:
             self._in_check = False
+
+    def _running_by_key(self) -> Counter[str]:
+        """The steps RUNNING now, counted under each key they need a permit of: their
+        run's own ``run:<id>`` (max_parallel_steps: every step of the run) and their
+        concurrency key. Read from the steps themselves (the definitions say what each
+        needs), not from the permits, nor from the engine's own answer (``needs_of``)."""
+        running: Counter[str] = Counter()
+        for wf in self.mps.keys() | self.keyed.keys():
+            keyed = self.keyed.get(wf, {})
+            for run_id in self._runs_of(wf):
+                for record in self.inner_store.list_steps(run_id):
+                    if record.status is not StepStatus.RUNNING:
+                        continue
+                    if wf in self.mps:
+                        running[own_permit_key(run_id)] += 1
+                    if record.step in keyed:
+                        running[keyed[record.step]] += 1
+        return running
 
     def _check_loops(self, run_id: str, steps: list[Any], where: str) -> None:
         """A foreach never has more than ``concurrency`` children unfinished, at any
@@ -963,6 +991,7 @@ class World:
             for step in defn.steps:
                 if step.permit is not None:
                     self.limits[step.permit.key] = step.permit.limit
+                    self.keyed.setdefault(defn.name, {})[step.id] = step.permit.key
             loops = [s for s in defn.steps if s.type == "foreach"]
             if loops:
                 self.loops[defn.name] = loops

@@ -43,7 +43,7 @@ from podium.service.deadlines import (
     step_deadline,
 )
 from podium.service.lifecycle import kept_by, stop_run
-from podium.service.missed_pause import pause_launched, paused_meanwhile
+from podium.service.missed_pause import launches_paused, pause_launched, paused_meanwhile
 from podium.service.reuse import restarted_subworkflow
 from podium.service.runs import with_stored_params
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
@@ -119,11 +119,16 @@ class SubworkflowRuntime:
         except DefinitionError as exc:
             return _fatal(f"params of {spec.workflow!r}: {exc}")
         now = ctx.now()
+        # Launched while its parent is paused (a launch redone after a crash: a running
+        # attempt goes on in a paused run), a child that waits for it waits too, as a
+        # loop's iterations do; a detached child is a run of its own.
+        paused = spec.wait and launches_paused(run)
         child = RunRecord(
             run_id=_child_id(attempt),
             workflow=spec.workflow,
             version=version,
-            status=RunStatus.RUNNING,
+            status=RunStatus.PAUSED if paused else RunStatus.RUNNING,
+            reason=run.reason if paused else None,
             params=literal,
             created_at=now,
             started_at=now,
@@ -177,9 +182,13 @@ class SubworkflowRuntime:
         # A pause of the parent racing this launch pauses a child that waits for it
         # (service/missed_pause.py); a detached child is a run of its own.
         missed = paused_meanwhile(ctx, run, held, first_launch=True) if spec.wait else None
+        if paused and child.status is RunStatus.RUNNING:
+            # Created RUNNING by a launch that read the run running, and died before it
+            # could see the pause: paused now, before it starts.
+            missed = run.reason or "paused"
         if missed is not None:
             pause_launched(ctx, [child.run_id], missed)  # it starts on resume
-        elif not child.status.terminal:
+        elif child.status is RunStatus.RUNNING:  # a paused one starts on resume
             ctx.event_queue.send(messages.encode(messages.Start(child.run_id)))
         return child
 
