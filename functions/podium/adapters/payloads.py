@@ -12,6 +12,7 @@ read an object or a file elsewhere for whoever wrote that record.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
+from podium.adapters.sqlite.db import HomeError
 from podium.core.engine.errors import NotFound
 
 
@@ -41,6 +43,30 @@ GONE_FROM_MEMORY = "not kept by this process"
 
 # Why ``get`` reads nothing of a reference to somewhere its store never writes.
 FOREIGN = "not a payload of this store"
+
+
+class PayloadsUnwritable(HomeError):
+    """The home's ``payloads/`` cannot be written (a file in its place, permissions, a
+    full disk): the message names the path and the fix, in a line. Nothing retried
+    writes it (a step's output is lost again each time its function runs), so the local
+    runtime stops with it (local/runtime.py)."""
+
+
+def _unwritable(root: Path, exc: OSError) -> PayloadsUnwritable:
+    where = exc.filename or root
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        blocker = root if root.exists() and not root.is_dir() else where
+        fix = f"a file stands where a directory goes: move {blocker} away"
+    elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = f"free some space on the disk {root} is on"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = f"make {root} and what is in it writable by this user"
+    else:
+        fix = f"check {root} and the disk it is on"
+    return PayloadsUnwritable(
+        f"cannot write the home's payloads under {root} ({exc.strerror or exc}: {where}):"
+        f" {fix}, or give another home (--home or PODIUM_HOME)"
+    )
 
 
 class S3Payloads:
@@ -109,14 +135,18 @@ class FilePayloads:
     def put(self, key: str, data: bytes) -> str:
         relative = file_path(key)
         path = self._root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
         # A temp file of this writer's own: puts of one key race (a message delivered
         # twice to two `podium dev` workers) and a shared one was renamed from under one.
         # Named by the writer only (a thread writes one file at a time): a long name plus
         # a suffix would be over MAX_NAME_BYTES.
         tmp = path.with_name(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # atomic: a reader never sees half a payload
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            tmp.replace(path)  # atomic: a reader never sees half a payload
+        except OSError as exc:
+            # The home's directory, not the step: said as the home's other errors are.
+            raise _unwritable(self._root, exc) from exc
         return FILE_REF + quote(relative)
 
     def get(self, ref: str) -> bytes:

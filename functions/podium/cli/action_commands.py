@@ -246,7 +246,8 @@ def _said_how_the_run_ended(run_id: str, body: dict[str, Any], as_json: bool) ->
     the command does not wait: the run's own is ``podium runs show``'s."""
     final = body.get("final_status")
     if final and not as_json:  # --json: in the body alone
-        _out().print(f"run {run_id} {final}: podium runs show {run_id}", highlight=False)
+        why = f" ({body['final_reason']})" if body.get("final_reason") else ""
+        _out().print(f"run {run_id} {final}{why}: podium runs show {run_id}", highlight=False)
 
 
 def _run_on(local: _Local, run_id: str, body: dict[str, Any], as_json: bool) -> str:
@@ -267,7 +268,12 @@ def _run_on(local: _Local, run_id: str, body: dict[str, Any], as_json: bool) -> 
             highlight=False,
         )
         raise typer.Exit(130) from None
-    return local.rt.describe(run_id).run.status.value
+    run = local.rt.describe(run_id).run
+    if run.status.value == "QUEUED":  # behind a block only `podium unblock` lifts
+        from podium.service.admission import waiting_reason
+
+        body["final_reason"] = waiting_reason(local.rt.services, run)
+    return run.status.value
 
 
 def _local_params(

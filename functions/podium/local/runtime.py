@@ -44,7 +44,7 @@ from podium.adapters.clock import FastForwardClock, ManualClock, SystemClock, Ul
 from podium.adapters.dynamo_expiry import ExpiringRunItems
 from podium.adapters.dynamo_store import DynamoStateStore
 from podium.adapters.memory_store import MemoryStateStore
-from podium.adapters.payloads import FilePayloads
+from podium.adapters.payloads import FilePayloads, PayloadsUnwritable
 from podium.adapters.queues import LocalMessage, LocalQueue
 from podium.adapters.runners import LocalFunctionRunner, RoutingRunner
 from podium.adapters.sqlite import Database, SqliteQueue, SqliteStateStore
@@ -253,7 +253,7 @@ class LocalRuntime:
             ids=UlidGenerator(clock),
             timers=timers,
             # Big outputs live beside the database, so they outlive the process too.
-            payloads=FilePayloads(self.home / "payloads") if self.home is not None else None,
+            payloads=_HomePayloads(self.home / "payloads") if self.home is not None else None,
         )
         self._wire_stand_ins()
         bootstrap.install(self.services)
@@ -679,7 +679,7 @@ class LocalRuntime:
         if self._jumps(run_id):
             ours = self._ours(run_id, due)
             if ours is not None:
-                self.clock.advance_to(ours)  # type: ignore[union-attr]
+                self._jump_to(ours)
                 return True
             # Only other runs' timers are left, taken over from a process that stopped
             # (an approval that waits a day): a jump would end their waits at once.
@@ -780,9 +780,20 @@ class LocalRuntime:
 
     def _over(self, run_id: str | None) -> bool:
         """In real time, the run we wait for has ended and only later timers are left
-        (an ended run's check comes a lease, 16 minutes, later): stop waiting. They stay
-        queued in the home for the next process (``podium run``, ``podium dev``)."""
-        return run_id is not None and self.store.get_run(run_id).status.terminal
+        (an ended run's check comes a lease, 16 minutes, later), or it waits QUEUED behind
+        a blocked queue: stop waiting. Timers stay queued in the home for the next process
+        (``podium run``, ``podium dev``)."""
+        if run_id is None:
+            return False
+        run = self.store.get_run(run_id)
+        if run.status.terminal:
+            return True
+        # QUEUED behind a strict_sequential block (a run this process ran may have just
+        # failed and made it): only `podium unblock` admits it, no timer here will.
+        return (
+            run.status is RunStatus.QUEUED
+            and self.store.run_slots().state(run.workflow).blocked_by is not None
+        )
 
     def _jumps(self, run_id: str | None) -> bool:
         """Whether virtual time may jump to the next timer. Not while the run waits for
@@ -916,9 +927,17 @@ class LocalRuntime:
         target = min(leases) + 1 if leases else now + self.services.stale_ready_ms + 1
         # ... and not before the sweeper's next look at the run (its due-work index).
         check = first_check(self.store.get_run(run_id))
-        self.clock.advance_to(max(now, target, now + self.services.stale_ready_ms + 1, check))
+        self._jump_to(max(now, target, now + self.services.stale_ready_ms + 1, check))
         report = sweep(self.services, self.store)
         return bool(report.redriven or report.reclaimed or report.completed)
+
+    def _jump_to(self, ms: int) -> None:
+        """Move virtual time on to ``ms``, and say so on the home at once: a process that
+        takes over what this one leaves (killed next) moves its times back by as much
+        (adapters/sqlite/clock_offsets.py)."""
+        self.clock.advance_to(ms)  # type: ignore[union-attr]
+        if self.owners is not None:
+            self.owners.note_clock()
 
     def _route_own_events(self) -> int:
         """What the engine published since the last pass, offered to the triggers on
@@ -982,16 +1001,51 @@ class LocalRuntime:
                 for m in batch
             ]
         }
+        _delivering.on = True
         try:
             response = handler(event, context)
+        except _Unwritable as stop:
+            # The batch stays queued and its step RUNNING, for a process to reclaim once
+            # the home is fixed; the pump (podium run) stops and says why in a line.
+            raise stop.error from None
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException:  # a failed or crashed invocation: the batch stays queued
             return {m.message_id for m in batch}
+        finally:
+            _delivering.on = False
         return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
 
     def dead_letters(self) -> list[dict[str, Any]]:
         return [*self.work_dlq.bodies(), *self.event_dlq.bodies()]
+
+
+# Whether this thread is delivering a batch (``_invoke``): _HomePayloads stops it so.
+_delivering = threading.local()
+
+
+class _Unwritable(BaseException):
+    """The home's payloads/ could not be written during a delivery. A BaseException,
+    raised through the handler as a kill would be: caught as an Exception, the step's
+    output lost would count as a lost worker and its function run again (each time
+    losing its output again, eleven times); ``_invoke`` gives the pump the error."""
+
+    def __init__(self, error: PayloadsUnwritable) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _HomePayloads(FilePayloads):
+    """The home's payloads, which stop a delivery that cannot write them (``_Unwritable``);
+    elsewhere (a run's big parameters, as it starts) the error is raised as it is."""
+
+    def put(self, key: str, data: bytes) -> str:
+        try:
+            return super().put(key, data)
+        except PayloadsUnwritable as exc:
+            if getattr(_delivering, "on", False):
+                raise _Unwritable(exc) from exc
+            raise
 
 
 class _Workers:
@@ -1034,7 +1088,9 @@ class _Workers:
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
         for _ in self._threads:
             self._todo.put(None)
-        if kind is not None and issubclass(kind, (KeyboardInterrupt, SystemExit)):
+        if kind is not None and issubclass(
+            kind, (KeyboardInterrupt, SystemExit, PayloadsUnwritable)
+        ):
             return  # stopping: what is in flight is left to the next process
         for thread in self._threads:
             thread.join()  # a locked home: what is in flight ends before the pump resumes

@@ -259,6 +259,10 @@ ADDED_COLUMNS = (
     # The process as the kernel tells it from a later one given the same pid
     # (queue.py ``process_identity``); NULL where the system cannot say.
     ("owners", "process", "TEXT"),
+    # How far the process's clock is ahead of the wall (a `podium run`'s virtual time),
+    # to move the times it stamps onto another's clock (clock_offsets.py); NULL: a
+    # clock moved by hand, or a process older than the column.
+    ("owners", "clock_offset", "INTEGER"),
     ("trigger_states", "failed_at", "INTEGER"),
     ("trigger_states", "error", "TEXT"),
     ("trigger_states", "rule", "TEXT"),

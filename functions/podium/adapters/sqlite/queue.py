@@ -13,6 +13,10 @@ the work it started (its steps' functions are importable there), and the message
 process that died are adopted by the next one (``Owners.adopt``). A message of a run
 another live process started goes to that process, whoever sends it (``_owner_for``).
 Without an owner a queue sees every message (the contract suite; reading a home).
+
+Each process stamps messages with its own clock, which may be virtual (``podium run``
+jumps over sleeps): a message handed to another process, sent or adopted, is moved onto
+that one's clock (clock_offsets.py).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from podium.adapters.queues import SQS_MAX_DELAY_SECONDS, LocalMessage, billed_requests
+from podium.adapters.sqlite.clock_offsets import clock_offset, moved, rebase, shift
+from podium.adapters.sqlite.clock_offsets import wall_ms as _wall_ms  # not the runtime's clock
 from podium.adapters.sqlite.db import Database
 from podium.adapters.sqlite.rows import read_claimant, read_starter
 from podium.core.ports import Clock
@@ -84,30 +90,38 @@ class SqliteQueue:
         bodies = [_body(m) for m in messages]
         self.send_requests += billed_requests(bodies)
         with self._db.write() as conn:
+            rows = []
+            for message, body in zip(messages, bodies, strict=True):
+                owner, by = self._owner_for(conn, message)
+                if by:  # another process's, on its clock (a virtual one may be a day apart)
+                    body = _body(moved(message, by))
+                rows.append((self.name, body, visible + by, owner))
             conn.executemany(
-                "INSERT INTO messages (queue, body, visible_at, owner) VALUES (?, ?, ?, ?)",
-                [
-                    (self.name, body, visible, self._owner_for(conn, m))
-                    for m, body in zip(messages, bodies, strict=True)
-                ],
+                "INSERT INTO messages (queue, body, visible_at, owner) VALUES (?, ?, ?, ?)", rows
             )
         self.sent += len(messages)
 
-    def _owner_for(self, conn: sqlite3.Connection, message: Mapping[str, Any]) -> str | None:
+    def _owner_for(
+        self, conn: sqlite3.Connection, message: Mapping[str, Any]
+    ) -> tuple[str | None, int]:
         """Who delivers the message: the live process that started its run's tree (its
         steps' functions are mapped there: a queued run admitted by ``podium dev`` when
-        a run of dev's ended is ``podium run``'s), else this queue's owner."""
+        a run of dev's ended is ``podium run``'s), else this queue's owner; and by how
+        much its times move onto that process's clock (clock_offsets.py)."""
         run = message.get("run")
         if not isinstance(run, str):
-            return self.owner
+            return self.owner, 0
         if run not in self._starters:
             if len(self._starters) >= _KNOWN_STARTERS:
                 self._starters.clear()
             self._starters[run] = read_starter(conn, run)  # never changes once started
         starter = self._starters[run]
-        if starter is None or starter == self.owner or not owner_alive(conn, starter):
-            return self.owner
-        return starter
+        if starter is None or starter == self.owner:
+            return self.owner, 0
+        row = _owner_row(conn, starter)
+        if row is None or not _row_alive(row):
+            return self.owner, 0
+        return starter, shift(clock_offset(self._clock), row[-1])
 
     def receive(self, max_messages: int = 10) -> list[LocalMessage]:
         out: list[LocalMessage] = []
@@ -223,12 +237,6 @@ BEAT_EVERY_MS = 10_000
 SILENT_FOR_MS = 10 * 60_000
 
 
-def _wall_ms() -> int:
-    import time
-
-    return time.time_ns() // 1_000_000  # not the runtime's clock: that one may be virtual
-
-
 # The owners this process registered (on any home): a row with this process's pid and
 # host and another token was left by a dead process that had the same pid.
 _OWN_TOKENS: set[str] = set()
@@ -243,22 +251,35 @@ def _boot_id() -> str | None:
         return None
 
 
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the process's name (its state first), or None
+    where there is no /proc (macOS, Windows) or no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # pid (comm) state ppid ...: comm may hold spaces and parentheses.
+    return stat[stat.rfind(")") + 1 :].split()
+
+
 def process_identity(pid: int) -> str | None:
     """Which process has ``pid`` now, as the kernel tells them apart: the boot and the
     process's start time in clock ticks since it (Linux's /proc). A pid is reused once its
     process is gone; this is not. None where there is no /proc (macOS, Windows), or no
     such process: then the pid alone is asked (``_alive``)."""
     boot = _boot_id()
-    if boot is None:
-        return None
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # pid (comm) state ppid ...: comm may hold spaces and parentheses; the start time is
-    # the 22nd field, the 20th after the closing parenthesis.
-    fields = stat[stat.rfind(")") + 1 :].split()
-    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
+    fields = _stat(pid) if boot is not None else None
+    # The start time is the 22nd field, the 20th after the name.
+    return f"{boot}:{fields[19]}" if fields is not None and len(fields) > 19 else None
+
+
+def _exited(pid: int) -> bool:
+    """Whether the process has ended but is still listed: a zombie (Z) its parent has not
+    reaped yet (a script that killed a `podium run` and waits for it later), or one being
+    removed (X). Its pid still answers os.kill and /proc still shows its start time, but
+    it runs nothing. False where there is no /proc: then the pid alone is asked."""
+    fields = _stat(pid)
+    return fields is not None and bool(fields) and fields[0] in ("Z", "X")
 
 
 def _alive(
@@ -285,6 +306,8 @@ def _alive(
         now = process_identity(pid)
         if now is not None and now != process:
             return False
+    if _exited(pid):
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -294,18 +317,23 @@ def _alive(
     return True
 
 
-_OWNER_COLUMNS = "token, pid, host, seen_at, process"
+# The registry's columns as _row_alive reads them, and the owner's clock last (queue).
+_OWNER_COLUMNS = "token, pid, host, seen_at, process, clock_offset"
+
+
+def _owner_row(conn: sqlite3.Connection, token: str) -> Any:
+    return conn.execute(f"SELECT {_OWNER_COLUMNS} FROM owners WHERE token = ?", (token,)).fetchone()
 
 
 def owner_alive(conn: sqlite3.Connection, token: str) -> bool:
     """Whether the process registered on the home as ``token`` still lives (it left the
     registry when it stopped: ``Owners.retire``)."""
-    row = conn.execute(f"SELECT {_OWNER_COLUMNS} FROM owners WHERE token = ?", (token,)).fetchone()
+    row = _owner_row(conn, token)
     return row is not None and _row_alive(row)
 
 
 def _row_alive(row: Sequence[Any]) -> bool:
-    token, pid, host, seen_at, process = row
+    token, pid, host, seen_at, process = row[:5]
     return _alive(int(pid), str(host), seen_at, str(token), process)
 
 
@@ -326,15 +354,18 @@ class Owners:
         self._host = socket.gethostname()
         self.token = f"{self._host}:{self._pid}:{uuid.uuid4().hex[:12]}"
         self._beat_at = 0  # when this process last said it lives (wall time)
+        self._offset = clock_offset(clock)  # as last written (clock_offsets.py)
 
     def register(self) -> None:
         _OWN_TOKENS.add(self.token)
         self._db.owner = self.token  # the steps this process claims are stamped with it
         self._beat_at = _wall_ms()
+        self._offset = clock_offset(self._clock)
         with self._db.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO owners (token, pid, host, started_at, seen_at, process)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO owners"
+                " (token, pid, host, started_at, seen_at, process, clock_offset)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     self.token,
                     self._pid,
@@ -342,6 +373,7 @@ class Owners:
                     self._clock.now_ms(),
                     self._beat_at,
                     process_identity(self._pid),
+                    self._offset,
                 ),
             )
 
@@ -350,8 +382,24 @@ class Owners:
         if now - self._beat_at < BEAT_EVERY_MS:
             return
         self._beat_at = now
+        self._offset = clock_offset(self._clock)
         with self._db.write() as conn:
-            conn.execute("UPDATE owners SET seen_at = ? WHERE token = ?", (now, self.token))
+            conn.execute(
+                "UPDATE owners SET seen_at = ?, clock_offset = ? WHERE token = ?",
+                (now, self._offset, self.token),
+            )
+
+    def note_clock(self) -> None:
+        """Record this process's clock once it jumped (virtual time skipped a wait): the
+        times it stamps from now on are that far ahead, and whoever takes over its
+        messages if it dies moves them back by as much (clock_offsets.py). Not waiting
+        for the next heartbeat: a kill may come first."""
+        offset = clock_offset(self._clock)
+        if offset is None or (self._offset is not None and abs(offset - self._offset) <= 1):
+            return  # unchanged (two reads of the time may differ by a millisecond)
+        self._offset = offset
+        with self._db.write() as conn:
+            conn.execute("UPDATE owners SET clock_offset = ? WHERE token = ?", (offset, self.token))
 
     def _others(self) -> list[Any]:
         with self._db.query() as conn:
@@ -370,18 +418,32 @@ class Owners:
         """Take over the messages of dead processes (and unowned ones); returns how many.
         The dead leave the registry: the steps they claimed are ``abandoned_claims``.
 
-        One such process had received but not deleted is visible again at once: nobody
-        works on it any more, so waiting out its visibility timeout would only delay it."""
+        What they stamped is first moved onto this process's clock (clock_offsets.py):
+        the messages, the steps they claimed, their runs' checks (a dead `podium run` may
+        have been a day ahead). One such process had received but not deleted is visible
+        again at once: nobody works on it any more, so waiting out its visibility timeout
+        would only delay it."""
         self._beat()
         dead = [str(row[0]) for row in self._others() if not _row_alive(row)]
         with self._db.write() as conn:
+            now = self._clock.now_ms()
+            mine = clock_offset(self._clock)
+            for token in dead:
+                # Read again under the write lock: a row gone was adopted (and moved)
+                # already, by another process; moved twice, its times would be off.
+                row = conn.execute(
+                    "SELECT clock_offset FROM owners WHERE token = ?", (token,)
+                ).fetchone()
+                if row is not None:
+                    rebase(conn, token, shift(row[0], mine), now)
+            rebase(conn, None, shift(0, mine), now)  # the unowned: on wall time (retire)
             marks = ", ".join("?" * len(dead))
             which = f"owner IS NULL OR owner IN ({marks})" if dead else "owner IS NULL"
             moved = conn.execute(
                 "UPDATE messages SET owner = ?, visible_at = CASE WHEN receive_count > 0"
                 " THEN MIN(visible_at, ?) ELSE visible_at END"
                 f" WHERE ({which}) AND queue NOT LIKE '%-dlq'",
-                (self.token, self._clock.now_ms(), *dead),
+                (self.token, now, *dead),
             ).rowcount
             if dead:
                 conn.execute(f"DELETE FROM owners WHERE token IN ({marks})", dead)
@@ -410,9 +472,12 @@ class Owners:
 
     def retire(self) -> None:
         """Leave the registry; messages still owned (an interrupted run) become unowned,
-        for the next process on this home to adopt. A process that is killed cannot
+        for the next process on this home to adopt, moved to wall time first (with the
+        steps this process claimed and its runs' checks: clock_offsets.py), as nobody
+        will know this process's clock once it left. A process that is killed cannot
         retire: its messages are adopted once its pid is gone."""
         with self._db.write() as conn:
+            rebase(conn, self.token, shift(clock_offset(self._clock), 0), _wall_ms())
             conn.execute("UPDATE messages SET owner = NULL WHERE owner = ?", (self.token,))
             conn.execute("DELETE FROM owners WHERE token = ?", (self.token,))
         _OWN_TOKENS.discard(self.token)
