@@ -162,15 +162,31 @@ def may_decide(approvers: list[str], request: CallbackRequest) -> bool:
     as an IAM ARN (``arn:aws:iam::...:user/alice``, ``...:assumed-role/ops/alice``, or
     ``...:assumed-role/ops/*`` for any session of a role) only by the identity the API
     saw, which a caller cannot choose."""
+    return deciders(approvers, request) is not None
+
+
+def deciders(
+    approvers: list[str], request: CallbackRequest
+) -> tuple[str | None, str | None] | None:
+    """Who a callback's result is recorded as decided by, ``(by, by_name)``, or None
+    when the caller may not decide (``may_decide``). Allowed by a name in
+    ``approvers``: that name. Allowed by its IAM identity: that identity, which the
+    caller cannot choose (a ``by`` it gave, which it can, is kept as ``by_name``, never
+    as ``by``). Without approvers anyone decides: the ``by`` given, else the caller's
+    identity (None locally). For an approval only (``callback``)."""
+    if not approvers:
+        return request.by or request.caller, None
     names = {a for a in approvers if not a.startswith("arn:")}
     identities = [a for a in approvers if a.startswith("arn:")]
     if request.by is not None and request.by in names:
-        return True
+        return request.by, None
     caller = request.caller
     if caller is None:
-        return False
+        return None
     # "arn:aws:sts::123456789012:assumed-role/release/*": any session of that role.
-    return any(caller == a or (a.endswith("/*") and caller.startswith(a[:-1])) for a in identities)
+    if any(caller == a or (a.endswith("/*") and caller.startswith(a[:-1])) for a in identities):
+        return caller, request.by if request.by != caller else None
+    return None
 
 
 def _attempt(ctx: Services, token: str) -> tuple[Any, str, StepRecord | None, Any, int]:
@@ -249,12 +265,18 @@ def callback(ctx: Services, token: str, request: CallbackRequest) -> dict[str, A
         )
         return {**view, "accepted": "heartbeat"}
     approvers = list(getattr(spec, "approvers", []) or [])
-    allowed = not approvers or may_decide(approvers, request)
+    # An approval records who decided; another waiting step's result, the ``by`` given
+    # only: a caller's identity (a session name that may change between a client's
+    # tries) would make a retried result a different one, refused.
+    decided_by = deciders(approvers, request) if spec.type == "approval" else (request.by, None)
+    allowed = decided_by is not None
+    by, by_name = decided_by if decided_by is not None else (request.by, None)
     result = CallbackResult(
         request.action == "success",
         output=request.output,
         error=request.error,
-        by=request.by or request.caller if approvers else request.by,
+        by=by,
+        by_name=by_name,
         comment=request.comment,
     ).event()
     if record is None or not waiting:

@@ -37,6 +37,7 @@ from podium.core.dsl.models import WorkflowDefinition
 from podium.core.dsl.triggers import Catchup, Trigger
 from podium.core.engine.actions import RestartFrom
 from podium.core.engine.backfill import first_run_id, rate_anchor
+from podium.core.engine.callbacks import TOKEN_EVENT
 from podium.core.engine.errors import NotFound, RunConflict, RunNotFound
 from podium.core.engine.event_patterns import is_folder_marker, matches, s3_object_created
 from podium.core.engine.records import RunRecord
@@ -786,12 +787,19 @@ def is_own_status_change(event: Mapping[str, Any]) -> bool:
     return _own_status_change(event) is not None
 
 
+# What Podium publishes of its runs: each carries its run's ``trigger`` and ``chain``, so
+# a ``bus: podium`` trigger on any of them is a link of a chain (a trigger on callback
+# tokens whose workflow waits for a callback would start runs without end otherwise).
+_OWN_EVENTS = (RUN_STATUS_CHANGE, STEP_STATUS_CHANGE, TOKEN_EVENT)
+
+
 def _own_status_change(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The detail of a run or step status change Podium published, else None."""
+    """The detail of a run or step status change, or a callback token, Podium
+    published, else None."""
     detail = event.get("detail")
     if (
         event.get("source") == PODIUM_SOURCE
-        and event.get("detail-type") in (RUN_STATUS_CHANGE, STEP_STATUS_CHANGE)
+        and event.get("detail-type") in _OWN_EVENTS
         and isinstance(detail, Mapping)
     ):
         return detail

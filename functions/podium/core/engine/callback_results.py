@@ -74,7 +74,7 @@ def result_detail(
         "received_at": received_at,
         "success": bool(result.get("success")),
     }
-    for name in ("by", "comment"):
+    for name in ("by", "by_name", "comment"):
         if result.get(name) is not None:
             detail[name] = result[name]
     if ref is not None:

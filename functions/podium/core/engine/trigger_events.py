@@ -1,6 +1,7 @@
 """What a trigger may start from what it is given: pure rules the service applies.
 
-- A ``bus: podium`` event trigger sees Podium's own run and step status changes. One
+- A ``bus: podium`` event trigger sees Podium's own run and step status changes (and
+  its callback tokens, which carry their run's ``trigger`` and ``chain`` alike). One
   that matches the status changes of the runs it started itself starts a run from each
   run it started, forever (a "retry on failure" pattern on its own workflow's FAILED):
   ``self_started`` refuses that event, and says how to write the pattern instead.
@@ -41,12 +42,23 @@ def self_started(detail: Mapping[str, Any], workflow: str, trigger: str, label: 
     if detail.get("workflow") != workflow or detail.get("trigger") != label:
         return None
     return (
-        f"event trigger '{trigger}' of '{workflow}' matched the status change of run"
-        f" {detail.get('run_id')} ({detail.get('status')}), a run it started itself: each"
-        " of its runs would start the next, without end, so none was started. Exclude its"
+        f"event trigger '{trigger}' of '{workflow}' matched {_change(detail)}, a run it"
+        " started itself: each of its runs would start the next, without end, so none"
+        " was started. Exclude its"
         f' own runs in the pattern (detail: {{trigger: [{{anything-but: "{label}"}}]}}),'
         " or retry with the steps' retries instead"
     )
+
+
+def _change(detail: Mapping[str, Any], *, workflow: bool = False) -> str:
+    """What a status change or callback token event (its ``detail``) says, in words
+    (``workflow``: naming the run's workflow too)."""
+    run = f"run {detail.get('run_id')}"
+    if workflow:
+        run += f" of '{detail.get('workflow')}'"
+    if "token" in detail:  # a callback token has no status: its step waits
+        return f"the callback token of step {detail.get('step')!r} of {run}"
+    return f"the status change of {run} ({detail.get('status')})"
 
 
 # How many runs in a row ``bus: podium`` triggers may start, each from the status change
@@ -73,10 +85,10 @@ def chain_too_long(detail: Mapping[str, Any], workflow: str, trigger: str) -> st
     if chain < MAX_CHAIN:
         return None
     return (
-        f"event trigger '{trigger}' of '{workflow}' matched the status change of run"
-        f" {detail.get('run_id')} of '{detail.get('workflow')}' ({detail.get('status')}),"
-        f" whose detail.chain is {chain}: `bus: podium` triggers started it and the"
-        f" {chain - 1} runs before it, each from the status change of the one before. At"
+        f"event trigger '{trigger}' of '{workflow}' matched"
+        f" {_change(detail, workflow=True)}, whose detail.chain is {chain}: `bus: podium`"
+        " triggers started it and the"
+        f" {chain - 1} runs before it, each from an event of the one before. At"
         f" most {MAX_CHAIN} runs are started in a row that way (a cycle of triggers, A"
         " starting B and B starting A, would never end), so none was started. Break the"
         " cycle: narrow a pattern in it, or start only from runs no such trigger started"

@@ -47,20 +47,25 @@ from podium.core.engine.callback_results import (
 from podium.core.engine.callbacks import (
     CALLBACK_EVENT,
     HEARTBEAT_CHECK_EVENT,
+    fitted_token_detail,
     heartbeat_due,
     token_of,
 )
+from podium.core.engine.callbacks import (
+    TOKEN_EVENT as TOKEN_EVENT,  # its home; the simulation and tests import it from here
+)
+from podium.core.engine.external import is_transient
 from podium.core.engine.outputs import INLINE_OUTPUT_BYTES, REF_KEY, is_ref, ref_of
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.step_error import StepError, timeout_error, user_error
 from podium.core.expr import ExpressionError
+from podium.core.ports import EVENT_SOURCE as SOURCE
 from podium.core.ports import Invocation
 from podium.service import messages
 from podium.service.context import Services
 from podium.service.runtimes.base import Attempt, Done, Failed, Poll, Result, StartAgain, Waiting
 from podium.service.runtimes.external import render_request
-
-TOKEN_EVENT = "Podium Callback Token"
+from podium.service.step_events import step_place, workflow_trigger
 
 
 def heartbeat_event_id(step: str, attempt: int) -> str:
@@ -156,6 +161,21 @@ def find_result_mark(
     return max(found, key=lambda e: e.at) if found else None
 
 
+def _aws_error(exc: BaseException) -> tuple[str, str, int | None]:
+    """The code, message and HTTP status of an AWS API's refusal (botocore's
+    ``ClientError`` carries its answer as ``response``); no code: not such a refusal."""
+    response: Any = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return "", str(exc), None
+    error = response.get("Error") or {}
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    return (
+        str(error.get("Code") or ""),
+        str(error.get("Message") or exc),
+        status if isinstance(status, int) else None,
+    )
+
+
 def _time_of(events: Sequence[TimelineEvent], event_id: str) -> int | None:
     times = [e.at for e in events if e.event_id == event_id]
     return max(times) if times else None
@@ -183,18 +203,22 @@ class CallbackRuntime:
         run, spec = attempt.run, attempt.spec
         detail = {
             "token": token,
-            "run_id": run.run_id,
-            "workflow": run.workflow,
-            "step": attempt.step,
+            # Where the step is, and its run's trigger and chain: a bus: podium trigger
+            # on token events is a link of a chain as one on status changes is.
+            **step_place(run, attempt.step, workflow_trigger(ctx, run)),
             "attempt": attempt.number,
+            # The attempt's start: the same on a redone start, whose event (published
+            # again) then starts no second run of such a trigger (triggers._event_time).
+            "at": attempt.started_at,
             "type": spec.type,
             **published,
             **({"approvers": list(spec.approvers)} if spec.type == "approval" else {}),
         }
         # The bus tells the world. Before the outside work, so that the one window where
         # a crash makes a redo repeat that work (between it and the mark) is short.
-        assert ctx.events is not None
-        ctx.events.publish([{"detail-type": TOKEN_EVENT, "detail": detail}])
+        refused = self._publish(ctx, attempt, detail)
+        if refused is not None:
+            return refused
         failed = self.begin(ctx, attempt)
         if failed is not None:
             return failed
@@ -217,6 +241,33 @@ class CallbackRuntime:
         """What the token event carries besides the token (the step's payload or
         message, rendered)."""
         return render_request(ctx, attempt)
+
+    def _publish(self, ctx: Services, attempt: Attempt, detail: dict[str, Any]) -> Failed | None:
+        """Put the token's event on the bus, fitted to its entry limit (a payload too
+        big for it is left out, ``payload_omitted``: the timeline keeps it). A refusal
+        for good (a ValidationException, access denied) fails the attempt at once,
+        not retried: raised, the start would be redone and refused again until the
+        step's timeout, which then says nobody called back. A refusal that may pass
+        (throttled, the service's fault, no answer) raises: the start is redone."""
+        assert ctx.events is not None
+        event = {"detail-type": TOKEN_EVENT, "detail": fitted_token_detail(SOURCE, detail)}
+        try:
+            ctx.events.publish([event])
+        except Exception as exc:
+            code, message, status = _aws_error(exc)
+            if not code or is_transient(code, status):
+                raise
+            return Failed(
+                StepError.of(
+                    "Podium.ConfigError",
+                    f"the bus refused the callback token's event ({code}: {message}):"
+                    f" nobody was told the token of step '{attempt.step}', so it cannot"
+                    " wait for its callback",
+                    retryable=False,
+                    details={"code": code},
+                )
+            )
+        return None
 
     def begin(self, ctx: Services, attempt: Attempt) -> Failed | None:
         """What starts the outside work (an async lambda invokes its function). Called
@@ -329,7 +380,7 @@ class CallbackRuntime:
             return Done(self.output(attempt, event), at=received_at, callback=True)
         error_type = str(event.get("error_type") or "Podium.CallbackFailed")
         message = str(event.get("error") or "failed by a callback")
-        details = {k: event[k] for k in ("by", "comment") if event.get(k) is not None}
+        details = {k: event[k] for k in ("by", "by_name", "comment") if event.get(k) is not None}
         error = StepError.of(error_type, message, retryable=True, details=details)
         return Failed(error, at=received_at, callback=True)
 
@@ -381,18 +432,26 @@ class ApprovalRuntime(CallbackRuntime):
     rejected (it fails, not retried)."""
 
     def output(self, attempt: Attempt, event: Mapping[str, Any]) -> Any:
-        return {"approved": True, "by": event.get("by"), "comment": event.get("comment")}
+        decided = {"approved": True, "by": event.get("by"), "comment": event.get("comment")}
+        if event.get("by_name") is not None:  # ``by`` is the identity that was checked
+            decided["by_name"] = event["by_name"]
+        return decided
 
     def _result(
         self, attempt: Attempt, event: Mapping[str, Any], received_at: int | None = None
     ) -> Result:
         if event.get("success"):
             return Done(self.output(attempt, event), at=received_at, callback=True)
-        by = event.get("by")
+        by, reason, comment = event.get("by"), event.get("error"), event.get("comment")
+        # The rejection's message (--fail) and its comment both: neither hides the other.
         message = f"rejected by {by}" if by else "rejected"
-        if event.get("comment") or event.get("error"):
-            message += f": {event.get('comment') or event.get('error')}"
-        details = {"by": by, "comment": event.get("comment")}
+        if reason:
+            message += f": {reason}"
+        if comment:
+            message += f" (comment: {comment})"
+        details = {"by": by, "comment": comment, "error": reason}
+        if event.get("by_name") is not None:
+            details["by_name"] = event["by_name"]
         error = StepError.of("Podium.Rejected", message, retryable=False, details=details)
         return Failed(error, at=received_at, callback=True)
 
