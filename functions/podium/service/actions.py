@@ -441,7 +441,8 @@ def step_action(
                 # An ended iteration's (or child's) top run may still run: the hint says
                 # whether to restart it now or once it has ended (a read on refusal only).
                 top_ended = ctx.store.get_run(origin).status.terminal
-        if not _stopped_by_this(run, record, action, actor):
+        again = _stopped_by_this(ctx, run, record, action, actor, path)
+        if not again:
             check_step_action(
                 action,
                 run.run_id,
@@ -462,7 +463,7 @@ def step_action(
                 else (run_id, path, None)
             )
             check_retry_in_place(run_id, path, status, kind, restart=(through, full))
-        after = _apply_step_action(ctx, run, where.step, record, action, actor)
+        after = _apply_step_action(ctx, run, where.step, record, action, actor, again=again)
         if after is None:
             continue
         result = ActionResult(
@@ -497,13 +498,16 @@ def _apply_step_action(
     record: StepRecord | None,
     action: StepAction,
     actor: Actor,
+    *,
+    again: bool = False,
 ) -> StepStatus | None:
-    """The action's writes and follow-ups; the step's new status, None when it moved."""
+    """The action's writes and follow-ups; the step's new status, None when it moved.
+    ``again``: a stop cut short, asked again (``_stopped_by_this``)."""
     assert record is not None  # the matrix allows nothing on a step not reached yet
     if action is StepAction.SKIP:
         return _skip(ctx, run, step, record, _why(actor, "skipped"))
     if action is StepAction.STOP:
-        if _stopped_by_this(run, record, action, actor):
+        if again:
             # This stop again, after a crash cut it short past its end write: its
             # follow-ups are redone (a loop's iterations stopped), as the first would have
             # done them (all idempotent), and it answers as the first would have.
@@ -534,19 +538,31 @@ def _apply_step_action(
 
 
 def _stopped_by_this(
-    run: RunRecord, record: StepRecord | None, action: StepAction, actor: Actor
+    ctx: Services,
+    run: RunRecord,
+    record: StepRecord | None,
+    action: StepAction,
+    actor: Actor,
+    path: str,
 ) -> bool:
-    """Whether ``action`` is a stop of a step this very stop (its actor and reason) has
-    stopped already, in a run that takes step stops: the same request again after a
-    crash cut it short (its 500 answered, its action event never recorded), which the
-    matrix would refuse (nothing is allowed from STOPPED). Another stop of it is refused
-    as before."""
-    return (
+    """Whether ``action`` is a stop of a step a stop with its actor and reason has
+    stopped already, in a run that takes step stops, and that stop was cut short: a
+    crash after its STOPPED write answered it 500 before its action event was recorded,
+    so the same request again would meet the matrix's refusal (nothing is allowed from
+    STOPPED). A stop that was recorded is done: a new one (even by the same operator,
+    with the same reason) is refused as before. The timeline is read only when the rest
+    holds (a rare path)."""
+    if not (
         action is StepAction.STOP
         and record is not None
         and record.status is StepStatus.STOPPED
         and record.reason == _why(actor, "stopped")
         and run.status in STEP_ACTION_RUNS[StepAction.STOP]
+    ):
+        return False
+    return not any(
+        event.kind == ACTION_EVENT and event.step == path and event.detail.get("action") == "stop"
+        for event in ctx.store.list_events(run.run_id)
     )
 
 

@@ -184,7 +184,9 @@ def parse_runs_token(token: str, scope: str | None = None) -> tuple[int, str]:
     if len(rest) > 1 or not all(isinstance(r, str) and r for r in rest):
         raise BadStepsToken()
     given = rest[0] if rest else None
-    if scope is not None and given != scope:
+    # A token without a workflow (the console's cross-workflow list, the local CLI's,
+    # and every runs token made before tokens named theirs) still pages any list.
+    if scope is not None and given is not None and given != scope:
         raise OtherListsToken(given, scope)
     return created_at, run_id
 
