@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from podium.adapters.sqlite.db import HomeLocked, waiting_at_most
+from podium.adapters.sqlite.db import HomeError, HomeLocked, waiting_at_most
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
 from podium.local.home_busy import REQUEST_WAIT_MS, RETRY_AFTER_S, busy_body, busy_headers
@@ -181,6 +181,11 @@ def workflow_names(store: Any) -> list[str]:
                 return sorted(names)
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return []
+
+
+# After a home error (payloads/ cannot be written), how long a worker waits before it
+# delivers again: the operator fixes the home meanwhile.
+HOME_ERROR_WAIT_S = 5.0
 
 
 class DevServer:
@@ -354,6 +359,12 @@ class DevServer:
             except HomeLocked as exc:
                 self._waiting_for_the_home(exc)
                 continue
+            except HomeError as exc:  # the home's own (payloads/ unwritable): said in a line
+                self.failures.append(exc)
+                log.error("%s; podium dev goes on once it is fixed", exc)
+                self._wake.wait(HOME_ERROR_WAIT_S)  # not a hot loop of the same error
+                self._wake.clear()
+                moved = 0
             except Exception as exc:  # keep serving; the failure is logged and kept
                 self.failures.append(exc)
                 log.exception("the worker's pump failed")
