@@ -28,6 +28,7 @@ class _Key:
 
 
 _EMPTY = _Key()  # what a read of a key with no record sees (never written to)
+_WAITING = frozenset({StepStatus.WAITING_FOR_PERMITS, StepStatus.READY})
 
 
 class MemoryPermits:
@@ -134,10 +135,20 @@ class MemoryPermits:
 
     def abandon(self, step: StepRecord, to: StepStatus, changes: Mapping[str, Any]) -> bool:
         with self._lock:
+            # As DynamoDB and SQLite: only a queued or woken step, at the place it was
+            # read at (its queue item is the condition). A step held PAUSED keeps its
+            # place for ``drop``; a stale read must not take the step out of a new place.
             current = self._current(step)
-            if current is None or current.waiting_key is None:
+            if (
+                current is None
+                or current.status not in _WAITING | CLAIMABLE
+                or step.waiting_key is None
+                or step.waiting_since is None
+                or (step.waiting_since, holder_id(step.run_id, step.step))
+                not in self._keys.get(step.waiting_key, _EMPTY).queue
+            ):
                 return False
-            self._leave_queue(current)
+            self._leave_queue(step)
             self._steps[step.run_id][step.step] = replace(
                 current, status=to, waiting_key=None, waiting_since=None, **dict(changes)
             )

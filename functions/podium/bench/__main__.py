@@ -38,6 +38,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="definition validation only, merged into bench-results.json",
     )
     mode.add_argument(
+        "--strategies",
+        action="store_true",
+        help="the price of admission (run strategies) only, merged into bench-results.json",
+    )
+    mode.add_argument(
         "--peers",
         action="store_true",
         help="Podium (SQLite home) and Luigi side by side, merged into bench-results.json",
@@ -76,6 +81,9 @@ def run(args: argparse.Namespace) -> None:
         return
     if args.loops:  # W4 and W5 only, merged into bench-results.json
         main_loops(console, quick)
+        return
+    if args.strategies:  # the price of admission only, merged into bench-results.json
+        main_strategies(console)
         return
     if args.validate:  # definition validation only, merged into bench-results.json
         main_validate(console, quick)
@@ -138,38 +146,7 @@ def run(args: argparse.Namespace) -> None:
     sqlite_home = run_peers_bench(repeats=3, luigi=False)
     results["sqlite_home"] = sqlite_home
     print_peers(console, sqlite_home)
-    from podium.bench.strategies import run_strategy_bench
-
-    strategies = run_strategy_bench()
-    results["strategies"] = strategies
-    st = Table(
-        title="Admission control: requests per run (20 runs of a one-step workflow); "
-        + _batches(strategies[0] if strategies else {})
-    )
-    for col in (
-        "strategy",
-        "WCU/run",
-        "RCU/run",
-        "SQS req/run",
-        "Lambda inv/run",
-        "events/run",
-        "$/M runs",
-        "DynamoDB calls/run",
-    ):
-        st.add_column(col)
-    for r in strategies:
-        calls = ", ".join(f"{k.split('.')[1]} {v}" for k, v in r["requests_per_run"].items())
-        st.add_row(
-            r["strategy"],
-            str(r["write_units_per_run"]),
-            str(r["read_units_per_run"]),
-            str(r.get("sqs_requests_per_run", "")),
-            str(r.get("lambda_invocations_per_run", "")),
-            str(r.get("eventbridge_events_per_run", "")),
-            str(r["dollars_per_million_runs"]),
-            calls,
-        )
-    console.print(st)
+    results["strategies"] = print_strategies(console)
     try:
         from podium.bench.expressions import run_expression_bench
     except ImportError:
@@ -253,6 +230,47 @@ def print_loops(console: Console, quick: bool) -> dict[str, object]:
         console.print(name)
         console.print_json(data={k: v for k, v in loops[name].items() if k.startswith("costs")})
     return loops
+
+
+def print_strategies(console: Console) -> list[dict[str, Any]]:
+    """The price of admission per run strategy (cost only: no timed figure)."""
+    from podium.bench.strategies import run_strategy_bench
+
+    strategies = run_strategy_bench()
+    st = Table(
+        title="Admission control: requests per run (20 runs of a one-step workflow); "
+        + _batches(strategies[0] if strategies else {})
+    )
+    for col in (
+        "strategy",
+        "WCU/run",
+        "RCU/run",
+        "SQS req/run",
+        "Lambda inv/run",
+        "events/run",
+        "$/M runs",
+        "DynamoDB calls/run",
+    ):
+        st.add_column(col)
+    for r in strategies:
+        calls = ", ".join(f"{k.split('.')[1]} {v}" for k, v in r["requests_per_run"].items())
+        st.add_row(
+            r["strategy"],
+            str(r["write_units_per_run"]),
+            str(r["read_units_per_run"]),
+            str(r.get("sqs_requests_per_run", "")),
+            str(r.get("lambda_invocations_per_run", "")),
+            str(r.get("eventbridge_events_per_run", "")),
+            str(r["dollars_per_million_runs"]),
+            calls,
+        )
+    console.print(st)
+    return strategies
+
+
+def main_strategies(console: Console) -> None:
+    merge_results({"strategies": print_strategies(console)})
+    console.print("wrote the strategies figures into bench-results.json")
 
 
 def main_loops(console: Console, quick: bool) -> None:

@@ -20,19 +20,26 @@ after it: it gives back, without blocking, the slot of every holder that has end
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from podium.core.dsl.models import Strategy, WorkflowDefinition
 from podium.core.engine.checks import admitted_check
 from podium.core.engine.errors import RunNotFound
-from podium.core.engine.records import RunRecord
+from podium.core.engine.records import QueueEntry, RunRecord
 from podium.core.engine.status import RunStatus
-from podium.core.ports import Admission
+from podium.core.ports import Admission, RunSlots
 from podium.service import messages
 from podium.service.context import Services
 from podium.service.run_events import publish_run_status
 
 log = logging.getLogger("podium.admission")
+
+QUEUE_PAGE = 1_000  # queue entries a read takes (one Query: some 100 KB on DynamoDB)
+# Runs a last_only pass discards at most: one transaction each (tens of ms on DynamoDB),
+# so a pass over a queue of any length ends within seconds (the API answers within 29).
+DISCARDS_PER_PASS = 250
+PLACE_READ = 5_000  # queue entries a waiting reason reads at most
 
 
 def admit_run(ctx: Services, run: RunRecord, defn: WorkflowDefinition) -> RunRecord:
@@ -68,20 +75,26 @@ def admit_next(ctx: Services, workflow: str) -> list[str]:
     """Admit the oldest queued runs while the active version's limit allows. Under
     last_only, only the newest run is admitted: the older queued ones are discarded
     first (``discard_replaced``), never started only to be stopped by the replacement
-    pass that would follow (runs queued under another strategy, before a switch)."""
+    pass that would follow (runs queued before a switch to it, or a paused workflow's).
+    A pass that leaves older runs queued (more than ``DISCARDS_PER_PASS``) still admits
+    the newest: the next passes discard the rest behind it."""
     # Only the active version's number is read: its definition is cached per version.
     defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
     strict = defn.strategy is Strategy.STRICT_SEQUENTIAL
     slots = ctx.store.run_slots()
+    only: QueueEntry | None = None  # last_only's winner: the one run it may admit
     if defn.strategy is Strategy.LAST_ONLY and len(slots.queued(workflow, 2)) > 1:
         # One queued run is the newest already (a holder newer than it holds the one
         # slot last_only has): only a queue of two or more pays the pass's reads.
-        discard_replaced(ctx, workflow)
+        newest = discard_replaced(ctx, workflow)
+        if newest is None or newest.entry is None:
+            return []  # nothing queued any more, or the newest holds the slot
+        only = newest.entry
     admitted: list[str] = []
     # Bounded: a GONE entry (admitted or dropped by a racing writer) leaves the queue in
     # the same transaction, so each pass makes progress.
     for _ in range(defn.run_limit + 20):
-        entries = slots.queued(workflow, 1)
+        entries = [only] if only is not None else slots.queued(workflow, 1)
         if not entries:
             break
         now = ctx.now()
@@ -93,19 +106,33 @@ def admit_next(ctx: Services, workflow: str) -> list[str]:
             ctx.metrics.count("RunsStarted")
             admitted.append(entries[0].run_id)
             ctx.event_queue.send(messages.encode(messages.Start(entries[0].run_id)))
-        elif result is not Admission.GONE:
+        if only is not None or result not in (Admission.ADMITTED, Admission.GONE):
             break
     return admitted
+
+
+def queue_pages(slots: RunSlots, workflow: str) -> Iterator[list[QueueEntry]]:
+    """The workflow's queue, ``QUEUE_PAGE`` entries a read, in arrival order."""
+    after: QueueEntry | None = None
+    while True:
+        page = slots.queued(workflow, QUEUE_PAGE, after=after)
+        if page:
+            yield page
+        if len(page) < QUEUE_PAGE:
+            return
+        after = page[-1]
 
 
 @dataclass(frozen=True, slots=True)
 class Newest:
     """last_only's winner among a workflow's runs, queued or holding a slot: the newest
-    by creation time, then id (``key``); and the holders read before the queue was
-    trimmed (``lifecycle.supersede`` stops those older than the winner)."""
+    by creation time, then id (``key``); its queue entry when it is queued (``entry``);
+    and the holders read before the queue was trimmed (``lifecycle.supersede`` stops
+    those older than the winner)."""
 
     key: tuple[int, str]
     holders: frozenset[str]
+    entry: QueueEntry | None = None
 
     @property
     def run_id(self) -> str:
@@ -118,27 +145,40 @@ def discard_replaced(ctx: Services, workflow: str) -> Newest | None:
     holding). Every pass over the same candidates agrees on one winner, whatever order
     concurrent passes run in. A holder whose run is gone (deleted by hand, expired) is
     no candidate: its slot is as good as free (``supersede`` and the sweeper give it
-    back)."""
+    back).
+
+    The whole queue is read, a page at a time (the winner may be anywhere in it: a
+    backfill made in parts, or a paused workflow, queues more than a page), but at most
+    ``DISCARDS_PER_PASS`` runs are discarded per call, the oldest first, so a pass stays
+    within a Lambda's time however long the queue: the runs left are discarded by the
+    next passes (every start and end of a run of the workflow, and the sweeper's, once a
+    minute), the winner admitted meanwhile (``admit_next``)."""
     slots = ctx.store.run_slots()
-    queued = slots.queued(workflow, 1000)
+    oldest: list[QueueEntry] = []  # the ones this pass discards (and the winner, maybe)
+    last: QueueEntry | None = None  # the newest queued run so far
+    for page in queue_pages(slots, workflow):
+        oldest += page[: DISCARDS_PER_PASS + 1 - len(oldest)]
+        top = max(page, key=lambda e: (e.created_at, e.run_id))
+        if last is None or (top.created_at, top.run_id) > (last.created_at, last.run_id):
+            last = top
     holders = frozenset(slots.state(workflow).holders)
-    candidates = [(e.created_at, e.run_id) for e in queued]
+    candidates = [(last.created_at, last.run_id)] if last is not None else []
     ages = (holder_age(ctx, holder) for holder in sorted(holders))
     candidates += [age for age in ages if age is not None]
     if not candidates:
         return None
-    newest = Newest(max(candidates), holders)
+    key = max(candidates)
+    newest = Newest(key, holders, last if last is not None and last.run_id == key[1] else None)
     now = ctx.now()
-    for entry in queued:
-        if entry.run_id != newest.run_id:
-            dropped = slots.drop_queued(
-                entry,
-                RunStatus.DISCARDED,
-                f"replaced by newer run {newest.run_id} (run_strategy last_only)",
-                now,
-            )
-            if dropped:  # it ended before it started: no run_ended
-                publish_run_status(ctx, ctx.store.get_run(entry.run_id))
+    for entry in [e for e in oldest if e.run_id != newest.run_id][:DISCARDS_PER_PASS]:
+        dropped = slots.drop_queued(
+            entry,
+            RunStatus.DISCARDED,
+            f"replaced by newer run {newest.run_id} (run_strategy last_only)",
+            now,
+        )
+        if dropped:  # it ended before it started: no run_ended
+            publish_run_status(ctx, ctx.store.get_run(entry.run_id))
     return newest
 
 
@@ -208,11 +248,9 @@ def waiting_reason(ctx: Services, run: RunRecord) -> str | None:
         return None
     slots = ctx.store.run_slots()
     state = slots.state(run.workflow)
-    queue = [e.run_id for e in slots.queued(run.workflow, 1000)]
-    position = queue.index(run.run_id) + 1 if run.run_id in queue else None
     # Admission follows the active version's limit, not the one the run was started on.
     defn = ctx.definitions.get(run.workflow, ctx.store.active_version(run.workflow)).definition
-    parts = [f"queued at position {position} of {len(queue)}" if position else "queued"]
+    parts = [_place_in_queue(slots, run)]
     if state.blocked_by:
         parts.append(
             f"the queue is blocked by failed run {state.blocked_by} (strict_sequential);"
@@ -223,3 +261,29 @@ def waiting_reason(ctx: Services, run: RunRecord) -> str | None:
     elif state.holders:
         parts.append(f"behind active run(s) {', '.join(sorted(state.holders))}")
     return "; ".join(parts)
+
+
+def _place_in_queue(slots: RunSlots, run: RunRecord) -> str:
+    """``queued at position P of N``: the entries before the run's own, counted a page
+    at a time. Read by ``runs show``, the API and the console (which polls it), so at
+    most ``PLACE_READ`` entries are read (a consistent read of a page of 1,000 costs
+    some 25 read units on DynamoDB, and a COUNT Query as much: it is priced by the data
+    it goes over): past them the count is a lower bound (``5,000+``)."""
+    read = 0
+    position: int | None = None
+    full = False
+    for page in queue_pages(slots, run.workflow):
+        if position is None:
+            ids = [e.run_id for e in page]
+            if run.run_id in ids:
+                position = read + ids.index(run.run_id) + 1
+        read += len(page)
+        if read >= PLACE_READ:
+            full = len(page) == QUEUE_PAGE  # more may follow
+            break
+    more = "+" if full else ""
+    if position is not None:
+        return f"queued at position {position:,} of {read:,}{more}"
+    if full:
+        return f"queued behind {read:,}{more} runs"
+    return "queued"  # it left the queue as this read it (admitted or dropped)
