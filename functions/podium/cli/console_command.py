@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.text import Text
 
 from podium.cli.remote import ApiClient, ApiError, RemoteError, connect, resolve_target
-from podium.local.http_requests import BodyRefused, query_parameters, read_body
+from podium.local.http_requests import REFUSAL_CODES, BodyRefused, query_parameters, read_body
 from podium.service.console_files import SECURITY_HEADERS
 
 log = logging.getLogger("podium.console")
@@ -48,14 +48,7 @@ _HOP_BY_HOP = frozenset(
     ("connection", "keep-alive", "transfer-encoding", "content-length", "date", "server")
 )
 # The proxy's own refusals, coded as the API codes its errors (docs/operations.md).
-_CODES = {
-    400: "invalid_body",
-    403: "forbidden",
-    408: "request_timeout",
-    413: "body_too_large",
-    501: "not_implemented",
-    502: "api_unreachable",
-}
+_CODES = {**REFUSAL_CODES, 502: "api_unreachable"}
 
 
 def api_path(path: str) -> str:

@@ -37,7 +37,7 @@ from podium.adapters.sqlite.db import HomeError, HomeLocked, waiting_at_most
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
 from podium.local.home_busy import REQUEST_WAIT_MS, RETRY_AFTER_S, busy_body, busy_headers
-from podium.local.http_requests import BodyRefused, query_parameters, read_body
+from podium.local.http_requests import REFUSAL_CODES, BodyRefused, query_parameters, read_body
 from podium.local.runtime import LocalRuntime
 from podium.local.same_origin import refusal
 from podium.service.api_requests import (
@@ -544,17 +544,6 @@ def _error_body(code: str, message: str, errors: list[dict[str, str]] | None = N
     }
 
 
-# The server's own refusals (a request it does not read through), coded as the API
-# codes its errors.
-_CODES = {
-    400: "invalid_body",
-    403: "forbidden",
-    408: "request_timeout",
-    413: "body_too_large",
-    501: "not_implemented",
-}
-
-
 def _int(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
     """As the deployed API reads it (handlers/api.py): absent is ``default``; anything
     but an integer from ``low`` to ``high`` is refused, not clamped."""
@@ -589,7 +578,7 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
 
         def _error(self, status: int, message: str) -> None:
             self.close_connection = True  # a body it did not read may follow
-            payload = json.dumps(_error_body(_CODES.get(status, "invalid_request"), message))
+            payload = json.dumps(_error_body(REFUSAL_CODES.get(status, "invalid_request"), message))
             self._send(status, {"content-type": "application/json"}, payload.encode())
 
         def _serve(self) -> None:

@@ -16,6 +16,15 @@ from http import HTTPStatus
 from io import BufferedIOBase
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's limit on a request
+# A local server's own refusals (a request it does not read through), coded as the API
+# codes its errors (docs/operations.md).
+REFUSAL_CODES = {
+    400: "invalid_body",
+    403: "forbidden",
+    408: "request_timeout",
+    413: "body_too_large",
+    501: "not_implemented",
+}
 _LINE_BYTES = 4096  # a chunk-size line or a trailer line
 _MAX_TRAILERS = 100
 _BYTE_COUNT = re.compile(r"[0-9]{1,18}")  # ASCII digits: int() takes "+5", "1_0", "٣"
