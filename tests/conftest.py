@@ -79,3 +79,8 @@ def fan(name: str, n: int) -> dict[str, Any]:
             {"id": "join", "type": "noop", "depends_on": [f"p{i}" for i in range(n)]},
         ],
     }
+
+
+def foreach(step_id: str, over: dict[str, Any], *steps: dict[str, Any]) -> dict[str, Any]:
+    """A ``foreach`` step over ``over`` whose body is ``steps``."""
+    return {"id": step_id, "type": "foreach", "over": over, "steps": list(steps)}

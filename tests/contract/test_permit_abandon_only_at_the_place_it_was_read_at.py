@@ -6,59 +6,20 @@ step it found with a place, from its current record."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from moto import mock_aws
-
-from podium.adapters.dynamo_store import DynamoStateStore
-from podium.adapters.memory_store import MemoryStateStore
-from podium.adapters.sqlite.store import SqliteStateStore
-from podium.adapters.table_schema import create_table
-from podium.core.engine.permits import PermitNeed
 from podium.core.engine.records import StepRecord
 from podium.core.engine.status import StepStatus
 from podium.core.ports import Claim, StateStore
+from tests.contract.test_permits import claim, ready, store
 
-KEY = PermitNeed("db", 1)
+__all__ = ["store"]  # the fixture
+
 WAITING = frozenset({StepStatus.WAITING_FOR_PERMITS})
 
 
-@pytest.fixture(params=["memory", "dynamodb", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    if request.param == "memory":
-        yield MemoryStateStore()
-        return
-    if request.param == "sqlite":
-        sqlite = SqliteStateStore(tmp_path / "podium.db")
-        yield sqlite
-        sqlite.close()
-        return
-    with mock_aws():
-        import boto3
-
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(client, "permits")
-        yield DynamoStateStore(client, "permits")
-
-
-def _ready(store: StateStore, run: str) -> StepRecord:
-    store.create_step(StepRecord(run, "s", StepStatus.READY, ready_at=1))
-    record = store.get_step(run, "s")
-    assert record is not None
-    return record
-
-
-def _claim(store: StateStore, record: StepRecord) -> Claim:
-    changes = {"attempt": record.attempt + 1, "started_at": 5, "lease_until": 99}
-    return store.permits().claim(record, [KEY], attempt=record.attempt + 1, changes=changes).outcome
-
-
 def _queued_behind_a_holder(store: StateStore) -> StepRecord:
-    assert _claim(store, _ready(store, "r1")) is Claim.CLAIMED
-    waiter = _ready(store, "r2")
-    assert _claim(store, waiter) is Claim.FULL
+    assert claim(store, ready(store, "r1")) is Claim.CLAIMED
+    waiter = ready(store, "r2")
+    assert claim(store, waiter) is Claim.FULL
     assert store.permits().wait(waiter, "db", 1, now=10)
     queued = store.get_step("r2", "s")
     assert queued is not None and queued.status is StepStatus.WAITING_FOR_PERMITS

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from podium.local.runtime import LocalRuntime
+from tests.conftest import foreach
 from tests.integration.test_api import call
 from tests.integration.test_cli_attempts_after_retry_in_place import Invoked
 
@@ -19,25 +20,10 @@ FN = "tests.integration.test_api_step_reads_take_iteration_paths:load"
 WORKFLOW = {
     "name": "paths",
     "steps": [
-        {
-            "id": "each",
-            "type": "foreach",
-            "over": {"i": [10, 20]},
-            "steps": [{"id": "load", "type": "lambda", "function": "loader"}],
-        },
-        {
-            "id": "outer",
-            "type": "foreach",
-            "over": {"j": [0, 1]},
-            "steps": [
-                {
-                    "id": "inner",
-                    "type": "foreach",
-                    "over": {"k": [0, 1, 2]},
-                    "steps": [{"id": "x", "type": "noop"}],
-                }
-            ],
-        },
+        foreach("each", {"i": [10, 20]}, {"id": "load", "type": "lambda", "function": "loader"}),
+        foreach(
+            "outer", {"j": [0, 1]}, foreach("inner", {"k": [0, 1, 2]}, {"id": "x", "type": "noop"})
+        ),
     ],
 }
 

@@ -4,6 +4,8 @@ the step at once instead of a start redone until the step's timeout."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -77,6 +79,18 @@ def _wait_after(function: str) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _started_on(bus: SizedBus, function: str) -> Iterator[tuple[LocalRuntime, str]]:
+    """A run of ``_wait_after(function)`` on a runtime publishing to ``bus``, pumped until
+    nothing is left to do: the runtime and the run's id."""
+    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
+        rt.services.events = EventBridgeEvents(bus, "podium-bus")
+        rt.push(_wait_after(function))
+        run = rt.start_run("big_wait")
+        rt.pump(wait=False)
+        yield rt, run.run_id
+
+
 def _tokens_on(bus: SizedBus) -> list[dict[str, Any]]:
     import json
 
@@ -91,14 +105,10 @@ def test_a_payload_too_big_for_the_bus_is_left_out_of_the_token_event() -> None:
     so (``payload_omitted``, ``payload_bytes``); the timeline keeps the payload whole,
     and the step's view shows it."""
     bus = SizedBus()
-    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
-        rt.services.events = EventBridgeEvents(bus, "podium-bus")
-        rt.push(_wait_after("big_output"))
-        run = rt.start_run("big_wait")
-        rt.pump(wait=False)
-        record = rt.store.get_step(run.run_id, "wait")
-        kept = [e for e in rt.store.list_events(run.run_id) if e.kind == "callback_token"]
-        view = step_detail(rt.services, run.run_id, "wait")
+    with _started_on(bus, "big_output") as (rt, run_id):
+        record = rt.store.get_step(run_id, "wait")
+        kept = [e for e in rt.store.list_events(run_id) if e.kind == "callback_token"]
+        view = step_detail(rt.services, run_id, "wait")
     assert not bus.refused
     assert record is not None and record.status is StepStatus.RUNNING
     (published,) = _tokens_on(bus)
@@ -114,11 +124,8 @@ def test_a_payload_too_big_for_the_bus_is_left_out_of_the_token_event() -> None:
 def test_a_payload_that_fits_stays_in_the_token_event() -> None:
     """The usual case is unchanged: the payload travels in the event, with no flag."""
     bus = SizedBus()
-    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
-        rt.services.events = EventBridgeEvents(bus, "podium-bus")
-        rt.push(_wait_after("small_output"))
-        rt.start_run("big_wait")
-        rt.pump(wait=False)
+    with _started_on(bus, "small_output"):
+        pass
     (published,) = _tokens_on(bus)
     assert published["payload"] == {"data": "small"}
     assert "payload_omitted" not in published
@@ -130,12 +137,8 @@ def test_a_bus_refusing_the_token_for_good_fails_the_step_at_once() -> None:
     with no token, until its timeout, which then said nobody had called back. It now
     fails at once, not retried, naming the bus's refusal."""
     bus = SizedBus(code="AccessDeniedException")
-    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
-        rt.services.events = EventBridgeEvents(bus, "podium-bus")
-        rt.push(_wait_after("small_output"))
-        run = rt.start_run("big_wait")
-        rt.pump(wait=False)
-        record = rt.store.get_step(run.run_id, "wait")
+    with _started_on(bus, "small_output") as (rt, run_id):
+        record = rt.store.get_step(run_id, "wait")
     assert bus.refused
     assert record is not None and record.status is StepStatus.FAILED, record
     assert record.error_type == "Podium.ConfigError"
@@ -146,12 +149,8 @@ def test_a_bus_refusing_the_token_for_good_fails_the_step_at_once() -> None:
 def test_a_throttled_token_event_leaves_the_start_to_be_redone() -> None:
     """A refusal that may pass (throttled) fails nothing: the start is redone."""
     bus = SizedBus(code="ThrottlingException")
-    with LocalRuntime(store="memory", clock=ManualClock()) as rt:
-        rt.services.events = EventBridgeEvents(bus, "podium-bus")
-        rt.push(_wait_after("small_output"))
-        run = rt.start_run("big_wait")
-        rt.pump(wait=False)
-        record = rt.store.get_step(run.run_id, "wait")
+    with _started_on(bus, "small_output") as (rt, run_id):
+        record = rt.store.get_step(run_id, "wait")
     assert bus.refused
     assert record is not None and record.status is StepStatus.RUNNING
 

@@ -15,22 +15,22 @@ from typing import Any
 
 import pytest
 
-from podium.adapters.clock import FastForwardClock, SystemClock
+from podium.adapters.clock import SystemClock
 from podium.adapters.sqlite.db import Database
 from podium.adapters.sqlite.queue import Owners, SqliteQueue
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
 from tests.integration.home_processes_support import (
     DAY_S,
-    ROOT,
-    env_for,
-    podium_command,
+    a_day_ahead,
+    messages_ahead,
+    pump_until,
     seconds_ahead,
+    start_podium,
     wait_for,
 )
 
 HERE = "tests.integration.test_home_message_sent_to_another_process_is_on_its_clock"
-DAY_MS = DAY_S * 1000
 
 
 def _run_started_by(db: Database, run_id: str, token: str) -> None:
@@ -58,8 +58,7 @@ def test_a_message_sent_to_a_process_on_real_time_is_due_on_its_clock(tmp_path: 
     try:
         dev = Owners(db, SystemClock())
         dev.register()
-        ahead = FastForwardClock()
-        ahead.advance_to(ahead.now_ms() + DAY_MS)  # skipped a day's sleep
+        ahead = a_day_ahead()
         run = Owners(db, ahead)
         run.register()
         _run_started_by(db, "dev-run", dev.token)
@@ -89,8 +88,7 @@ def test_a_message_sent_to_a_process_ahead_is_due_on_its_clock(tmp_path: Path) -
     a 5-second timer: due 5 s after that one's now, not at once."""
     db = Database(tmp_path / "podium.db")
     try:
-        ahead = FastForwardClock()
-        ahead.advance_to(ahead.now_ms() + DAY_MS)
+        ahead = a_day_ahead()
         run = Owners(db, ahead)
         run.register()
         dev = Owners(db, SystemClock())
@@ -138,14 +136,7 @@ def test_a_run_dev_queued_behind_a_podium_run_that_skipped_a_day_starts_in_real_
     )
     # "podium dev": on the home, in real time, before the podium run starts.
     with LocalRuntime(store="sqlite", home=home, virtual_time=False) as dev:
-        proc = subprocess.Popen(
-            podium_command("run", str(wf), "--json"),
-            cwd=ROOT,
-            env=env_for(home),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = start_podium(home, "run", str(wf), "--json", stdout=subprocess.PIPE)
         try:
             wait_for(marker, proc, "step a started")
             queued = dev.start_run("handoff")  # dev's API or console start
@@ -160,21 +151,8 @@ def test_a_run_dev_queued_behind_a_podium_run_that_skipped_a_day_starts_in_real_
         assert json.loads(out)["run"]["status"] == "SUCCEEDED"
         # Dev's workers: a few seconds of real time are plenty for its run's first step
         # (`a`, released already).
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            dev.pump(wait=False)
-            dev.adopt()
-            if dev.describe(queued.run_id).steps:
-                break
-            time.sleep(0.2)
-        with dev.store.db.query() as conn:  # type: ignore[union-attr]
-            ahead = [
-                (body, seconds_ahead(visible_at))
-                for body, visible_at in conn.execute(
-                    "SELECT body, visible_at FROM messages WHERE body LIKE ?",
-                    (f"%{queued.run_id}%",),
-                )
-            ]
+        pump_until(dev, lambda: bool(dev.describe(queued.run_id).steps), 15)
+        ahead = messages_ahead(dev, like=f"%{queued.run_id}%")
         view = dev.describe(queued.run_id)
         steps = [(s.step, s.status.value) for s in view.steps]
         assert view.run.status is RunStatus.RUNNING and steps, (

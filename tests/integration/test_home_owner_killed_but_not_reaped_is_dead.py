@@ -11,9 +11,7 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,16 @@ import pytest
 from podium.adapters.clock import ManualClock
 from podium.adapters.sqlite.db import Database
 from podium.adapters.sqlite.queue import Owners, SqliteQueue, process_identity
-from tests.integration.home_processes_support import ROOT, env_for, podium_command, wait_for
+from tests.integration.home_processes_support import (
+    ROOT,
+    env_for,
+    podium_command,
+    start_podium,
+    wait_for,
+)
+from tests.integration.test_home_owner_whose_pid_was_reused import _register, other_process
+
+__all__ = ["other_process"]  # the fixture
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="the kernel lists a zombie in /proc"
@@ -44,15 +51,10 @@ def _until_zombie(pid: int) -> None:
 
 
 @pytest.fixture
-def zombie() -> Iterator[int]:
+def zombie(other_process: int) -> int:
     """A process of this host, killed and not reaped (yet)."""
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        time.sleep(0.2)
-        yield proc.pid
-    finally:
-        proc.kill()
-        proc.wait()
+    time.sleep(0.2)
+    return other_process
 
 
 def test_an_owner_killed_and_not_reaped_is_adopted(tmp_path: Path, zombie: int) -> None:
@@ -62,12 +64,7 @@ def test_an_owner_killed_and_not_reaped_is_adopted(tmp_path: Path, zombie: int) 
     db = Database(tmp_path / "podium.db")
     try:
         token = f"{socket.gethostname()}:{zombie}:zombie000000"
-        with db.write() as conn:
-            conn.execute(
-                "INSERT INTO owners (token, pid, host, started_at, seen_at, process)"
-                " VALUES (?, ?, ?, 0, 0, ?)",
-                (token, zombie, socket.gethostname(), process_identity(zombie)),
-            )
+        _register(db, token, zombie, process_identity(zombie))
         SqliteQueue(db, "work", clock, owner=token).send({"left": "by the killed one"})
         os.kill(zombie, signal.SIGKILL)  # not waited for: a zombie
         _until_zombie(zombie)
@@ -104,14 +101,7 @@ def test_a_killed_podium_run_its_parent_has_not_reaped_yet_is_dead(tmp_path: Pat
         f" payload: {{marker: '{marker}'}}}}\n"
         "  - {id: b, type: noop, depends_on: [a]}\n"
     )
-    first = subprocess.Popen(
-        podium_command("run", str(wf)),
-        cwd=ROOT,
-        env=env_for(home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start_podium(home, "run", str(wf))
     try:
         wait_for(marker, first, "step a started")
         first.kill()  # SIGKILL; not reaped yet (no wait): a zombie meanwhile

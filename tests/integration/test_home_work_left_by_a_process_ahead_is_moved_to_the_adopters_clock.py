@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -22,16 +21,17 @@ from podium.adapters.sqlite.queue import Owners, SqliteQueue
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
 from tests.integration.home_processes_support import (
+    DAY_MS,
     DAY_S,
-    ROOT,
-    env_for,
-    podium_command,
+    a_day_ahead,
+    messages_ahead,
+    pump_until,
     seconds_ahead,
+    start_podium,
     wait_for,
 )
 
 HERE = "tests.integration.test_home_work_left_by_a_process_ahead_is_moved_to_the_adopters_clock"
-DAY_MS = DAY_S * 1000
 
 
 def _left_by(db: Database, token: str, now: int) -> None:
@@ -79,8 +79,7 @@ def test_what_a_dead_process_a_day_ahead_left_is_adopted_on_the_adopters_clock(
     later."""
     db = Database(tmp_path / "podium.db")
     try:
-        ahead = FastForwardClock()
-        ahead.advance_to(ahead.now_ms() + DAY_MS)
+        ahead = a_day_ahead()
         dead = Owners(db, ahead)
         dead.register()
         left = SqliteQueue(db, "events", ahead, owner=dead.token)
@@ -110,8 +109,7 @@ def test_what_a_process_ahead_leaves_when_it_stops_is_on_wall_time(tmp_path: Pat
     time, its 5-second timer was due a day later."""
     db = Database(tmp_path / "podium.db")
     try:
-        ahead = FastForwardClock()
-        ahead.advance_to(ahead.now_ms() + DAY_MS)
+        ahead = a_day_ahead()
         stopped = Owners(db, ahead)
         stopped.register()
         SqliteQueue(db, "events", ahead, owner=stopped.token).send(
@@ -193,14 +191,7 @@ def test_a_short_sleep_a_killed_podium_run_left_ends_on_time_in_dev(tmp_path: Pa
         "  - {id: s2, type: sleep, seconds: 5, depends_on: [s1]}\n"
         "  - {id: c, type: noop, depends_on: [x, s2]}\n"
     )
-    proc = subprocess.Popen(
-        podium_command("run", str(wf)),
-        cwd=ROOT,
-        env=env_for(home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_podium(home, "run", str(wf))
     try:
         wait_for(marker, proc, "step x started")
         time.sleep(0.5)  # s2's timer is set (it was ready with x)
@@ -210,19 +201,9 @@ def test_a_short_sleep_a_killed_podium_run_left_ends_on_time_in_dev(tmp_path: Pa
     # "podium dev" opens the home: real time; its start adopts and reclaims.
     with LocalRuntime(store="sqlite", home=home, virtual_time=False) as dev:
         (run,) = dev.store.search_runs("handover")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            dev.pump(wait=False)
-            dev.adopt()
-            if dev.describe(run.run_id).run.status.terminal:
-                break
-            time.sleep(0.2)
+        pump_until(dev, lambda: dev.describe(run.run_id).run.status.terminal, 30)
         view = dev.describe(run.run_id)
-        with dev.store.db.query() as conn:  # type: ignore[union-attr]
-            ahead = [
-                (body, seconds_ahead(visible_at))
-                for body, visible_at in conn.execute("SELECT body, visible_at FROM messages")
-            ]
+        ahead = messages_ahead(dev)
     steps = {s.step: (s.status.value, s.attempt) for s in view.steps}
     assert view.run.status is RunStatus.SUCCEEDED, (
         f"30 s after dev took over: run {view.run.status.value}, steps {steps}; queued"

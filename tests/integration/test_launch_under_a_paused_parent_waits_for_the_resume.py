@@ -21,24 +21,35 @@ from podium.core.engine.identity import child_run_id
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
 from podium.service.actions import Actor, run_action
+from tests.conftest import foreach
 
 CHILD = {"name": "child", "steps": [{"id": "nap", "type": "sleep", "seconds": 60}]}
 PARENT = {"name": "parent", "steps": [{"id": "sub", "type": "subworkflow", "workflow": "child"}]}
 LOOPING = {
     "name": "parent",
-    "steps": [
-        {
-            "id": "sub",
-            "type": "foreach",
-            "over": {"i": [1]},
-            "steps": [{"id": "nap", "type": "sleep", "seconds": 60}],
-        }
-    ],
+    "steps": [foreach("sub", {"i": [1]}, {"id": "nap", "type": "sleep", "seconds": 60})],
 }
 
 
 def _steps_of(rt: LocalRuntime, run_id: str) -> list[tuple[str, str]]:
     return [(s.step, s.status.value) for s in rt.store.list_steps(run_id)]
+
+
+def _paused_with_its_child_until_the_resume(rt: LocalRuntime, run_id: str) -> str:
+    """The run is PAUSED, and its child (of step ``sub``) too, with no step started; the
+    run resumed, the child's step starts. The child's run id."""
+    store = rt.services.store
+    assert store.get_run(run_id).status is RunStatus.PAUSED
+    child_id = child_run_id(run_id, "sub", 0)
+    child = store.get_run(child_id)
+    assert child.status is RunStatus.PAUSED and not _steps_of(rt, child_id), (
+        f"the child run of a paused parent is {child.status.value}"
+        f" with steps {_steps_of(rt, child_id)}"
+    )
+    run_action(rt.services, run_id, RunAction.RESUME, Actor("alice", request_id="r1"))
+    rt.pump(wait=False)
+    assert _steps_of(rt, child_id) == [("nap", "RUNNING")], "the resume did not start it"
+    return child_id
 
 
 def test_a_subworkflow_launched_while_its_parent_is_paused_waits_for_the_resume() -> None:
@@ -65,17 +76,8 @@ def test_a_subworkflow_launched_while_its_parent_is_paused_waits_for_the_resume(
         assert crashed, "the launch was never attempted"
         run_action(rt.services, run_id, RunAction.PAUSE, Actor("alice", request_id="p1"))
         rt.pump(max_deliveries=10)  # the claim's message comes back
-        assert store.get_run(run_id).status is RunStatus.PAUSED
-        child_id = child_run_id(run_id, "sub", 0)
-        child = store.get_run(child_id)
-        assert child.status is RunStatus.PAUSED and not _steps_of(rt, child_id), (
-            f"the child run of a paused parent is {child.status.value}"
-            f" with steps {_steps_of(rt, child_id)}"
-        )
-        run_action(rt.services, run_id, RunAction.RESUME, Actor("alice", request_id="r1"))
-        rt.pump(wait=False)
+        child_id = _paused_with_its_child_until_the_resume(rt, run_id)
         assert store.get_run(child_id).status is RunStatus.RUNNING
-        assert _steps_of(rt, child_id) == [("nap", "RUNNING")], "the resume did not start it"
 
 
 def test_an_iteration_created_running_by_a_launch_cut_short_is_paused_when_redone() -> None:
@@ -104,13 +106,4 @@ def test_an_iteration_created_running_by_a_launch_cut_short_is_paused_when_redon
         rt.pump(wait=False)
         assert crashed, "the launch was never attempted"
         rt.pump(max_deliveries=10)  # the loop's message comes back
-        assert store.get_run(run_id).status is RunStatus.PAUSED
-        child_id = child_run_id(run_id, "sub", 0)
-        child = store.get_run(child_id)
-        assert child.status is RunStatus.PAUSED and not _steps_of(rt, child_id), (
-            f"the child run of a paused parent is {child.status.value}"
-            f" with steps {_steps_of(rt, child_id)}"
-        )
-        run_action(rt.services, run_id, RunAction.RESUME, Actor("alice", request_id="r1"))
-        rt.pump(wait=False)
-        assert _steps_of(rt, child_id) == [("nap", "RUNNING")], "the resume did not start it"
+        _paused_with_its_child_until_the_resume(rt, run_id)

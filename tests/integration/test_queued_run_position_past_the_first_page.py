@@ -4,41 +4,23 @@ entries only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.local.runtime import LocalRuntime
 from podium.service import admission
 from podium.service.runs import describe_run
+from tests.integration.test_last_only_switch_over_a_queue_longer_than_a_page import (
+    QUEUED,
+    _queue_paused,
+    rt,
+)
 
-QUEUED = 1_003  # just over the 1,000 entries one read of the queue takes
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
-    kwargs: dict[str, object] = {"store": request.param, "clock": ManualClock()}
-    if request.param == "sqlite":
-        kwargs |= {"home": ":memory:", "capture_output": False}
-    with LocalRuntime(**kwargs) as runtime:  # type: ignore[arg-type]
-        yield runtime
+__all__ = ["rt"]  # the fixture
 
 
 @pytest.fixture
 def runs(rt: LocalRuntime) -> list[str]:
-    rt.push(
-        {
-            "name": "longq",
-            "run_strategy": {"parallel": 0},  # paused: every start waits QUEUED
-            "steps": [{"id": "nap", "type": "sleep", "seconds": 600}],
-        }
-    )
-    started = []
-    for _ in range(QUEUED):
-        started.append(rt.start_run("longq").run_id)
-        rt.clock.advance(1)  # one per millisecond: arrival order is creation order
-    return started
+    return _queue_paused(rt, QUEUED)
 
 
 def _waiting(rt: LocalRuntime, run_id: str) -> str:

@@ -15,39 +15,22 @@ from podium.core.engine.schedule import parse_iso
 from podium.handlers import events
 from podium.local.runtime import LocalRuntime
 from podium.testing import fire_trigger
-
-WF = {
-    "name": "ingest",
-    "params": {"key": {"type": "string"}},
-    "steps": [{"id": "load", "type": "noop"}],
-    "triggers": [
-        {
-            "id": "upload",
-            "s3": {"bucket": "landing", "prefix": "raw/"},
-            "params": {"key": "${event.detail.object.key}"},
-        }
-    ],
-}
+from tests.integration.test_local_triggers import INGEST
+from tests.integration.test_triggers import s3_event
 
 
 @pytest.fixture
 def rt() -> Iterator[LocalRuntime]:
     with LocalRuntime(clock=ManualClock(start_ms=parse_iso("2026-03-27T12:00:00Z"))) as runtime:
-        runtime.push(WF)
+        runtime.push(INGEST)
         yield runtime
 
 
 def created(key: str, size: int, event_id: str) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": event_id,
-        "source": "aws.s3",
-        "detail-type": "Object Created",
-        "account": "123456789012",
-        "time": "2026-03-27T12:00:00Z",
-        "region": "us-east-1",
-        "detail": {"bucket": {"name": "landing"}, "object": {"key": key, "size": size}},
-    }
+    """S3's Object Created event of an object of ``size`` bytes at ``key``."""
+    event = s3_event(key, event_id)
+    event["detail"]["object"]["size"] = size
+    return event
 
 
 def test_an_empty_key_ending_in_a_slash_starts_no_run(rt: LocalRuntime) -> None:

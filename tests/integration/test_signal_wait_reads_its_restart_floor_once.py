@@ -23,6 +23,8 @@ from podium.service.console_views import step_detail
 from podium.service.restart import RestartRequest
 from podium.service.signals import send_signal
 from podium.service.sweep import sweep
+from tests.conftest import foreach
+from tests.integration.test_callback_run_deadline import CountingStore as TimelineReads
 from tests.integration.test_restarted_step_start_wait_counts_its_kept_signal_on_every_check import (
     BROKEN,
     DAY,
@@ -36,11 +38,12 @@ FUNCTION = f"{work.__module__}:work"
 CHECKS = 5  # signals sent while the step waits: one check each
 
 
-class CountingStore:
-    """The store, counting the runs and steps read, by (run, step)."""
+class CountingStore(TimelineReads):
+    """The store, counting the runs and steps read, by (run, step) (and, as the one it
+    extends, its timeline reads)."""
 
     def __init__(self, inner: Any) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.runs_read: list[str] = []
         self.steps_read: list[tuple[str, str]] = []
 
@@ -51,9 +54,6 @@ class CountingStore:
     def get_step(self, run_id: str, step: str, *args: Any, **kwargs: Any) -> Any:
         self.steps_read.append((run_id, step))
         return self._inner.get_step(run_id, step, *args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 def counting(rt: LocalRuntime) -> CountingStore:
@@ -68,25 +68,25 @@ def send(
     send_signal(rt.services, SignalRequest(name, params, request_id=request_id, ttl_ms=ttl_ms))
 
 
+def _report(*wait_for: dict[str, Any]) -> dict[str, Any]:
+    """The step that waits (10 days at most) for ``wait_for``, then runs ``work``."""
+    return {
+        "id": "report",
+        "type": "lambda",
+        "function": FUNCTION,
+        "timeout": "10d",
+        "wait_for": list(wait_for),
+    }
+
+
 LOOPED = {
     "name": "looped",
     "steps": [
-        {
-            "id": "days",
-            "type": "foreach",
-            "over": {"i": [0]},
-            "steps": [
-                {
-                    "id": "report",
-                    "type": "lambda",
-                    "function": FUNCTION,
-                    "timeout": "10d",
-                    "wait_for": [
-                        {"signal": "sales_ready", "match": {"day": "d1"}, "since": "step_start"}
-                    ],
-                }
-            ],
-        }
+        foreach(
+            "days",
+            {"i": [0]},
+            _report({"signal": "sales_ready", "match": {"day": "d1"}, "since": "step_start"}),
+        )
     ],
 }
 
@@ -121,19 +121,13 @@ def test_a_loop_iterations_checks_read_no_parent_run(rt: LocalRuntime) -> None:
     assert status(rt, child, "report") is StepStatus.SUCCEEDED
 
 
-TWO_NAMES = {
+TWO_NAMES: dict[str, Any] = {
     "name": "two_names",
     "steps": [
-        {
-            "id": "report",
-            "type": "lambda",
-            "function": FUNCTION,
-            "timeout": "10d",
-            "wait_for": [
-                {"signal": "sales_ready", "since": "step_start"},
-                {"signal": "costs_ready", "match": {"day": "d1"}},  # since: any
-            ],
-        }
+        _report(
+            {"signal": "sales_ready", "since": "step_start"},
+            {"signal": "costs_ready", "match": {"day": "d1"}},  # since: any
+        )
     ],
 }
 
@@ -142,7 +136,7 @@ TWO_NAMES = {
 BESIDE = {
     "name": "beside",
     "steps": [
-        {**TWO_NAMES["steps"][0], "timeout": "1h"},  # type: ignore[index]
+        {**TWO_NAMES["steps"][0], "timeout": "1h"},
         {"id": "other", "type": "sleep", "seconds": 6 * 3600, "timeout": "1d"},
     ],
 }

@@ -14,6 +14,7 @@ from podium.core.engine.identity import child_run_id
 from podium.core.engine.schedule import parse_iso
 from podium.core.engine.trigger_events import MAX_CHAIN
 from podium.local.runtime import LocalRuntime
+from tests.conftest import foreach
 
 STEP_CHANGE = "Podium Step Status Change"
 
@@ -27,12 +28,7 @@ def test_a_failure_inside_a_loop_names_its_workflow_top_run_and_path() -> None:
     wf = {
         "name": "loopy",
         "steps": [
-            {
-                "id": "each",
-                "type": "foreach",
-                "over": {"x": [1, 2]},
-                "steps": [{"id": "inner", "type": "fail", "message": "boom"}],
-            }
+            foreach("each", {"x": [1, 2]}, {"id": "inner", "type": "fail", "message": "boom"})
         ],
     }
     with LocalRuntime(store="memory", clock=ManualClock()) as rt:
@@ -61,23 +57,10 @@ def test_a_step_of_the_top_run_is_its_own_place() -> None:
 
 
 def test_nested_loops_give_the_whole_path() -> None:
+    bad_step = {"id": "bad", "type": "fail", "message": "boom"}
     wf = {
         "name": "nest",
-        "steps": [
-            {
-                "id": "outer",
-                "type": "foreach",
-                "over": {"x": [1, 2]},
-                "steps": [
-                    {
-                        "id": "inner",
-                        "type": "foreach",
-                        "over": {"y": [1]},
-                        "steps": [{"id": "bad", "type": "fail", "message": "boom"}],
-                    }
-                ],
-            }
-        ],
+        "steps": [foreach("outer", {"x": [1, 2]}, foreach("inner", {"y": [1]}, bad_step))],
     }
     with LocalRuntime(store="memory", clock=ManualClock()) as rt:
         view = rt.run(wf)
@@ -90,12 +73,7 @@ def test_a_callback_token_inside_a_loop_names_its_workflow_and_path() -> None:
     wf = {
         "name": "acks",
         "steps": [
-            {
-                "id": "each",
-                "type": "foreach",
-                "over": {"x": [1]},
-                "steps": [{"id": "ack", "type": "wait_for_callback", "timeout": "1h"}],
-            }
+            foreach("each", {"x": [1]}, {"id": "ack", "type": "wait_for_callback", "timeout": "1h"})
         ],
     }
     with LocalRuntime(store="memory", clock=ManualClock()) as rt:
@@ -117,14 +95,7 @@ def test_a_trigger_on_its_own_failures_inside_loops_is_refused_as_self_started()
     to the chain limit; it is now refused from its own runs as at the top level."""
     wf = {
         "name": "again",
-        "steps": [
-            {
-                "id": "each",
-                "type": "foreach",
-                "over": {"x": [1]},
-                "steps": [{"id": "inner", "type": "fail", "message": "boom"}],
-            }
-        ],
+        "steps": [foreach("each", {"x": [1]}, {"id": "inner", "type": "fail", "message": "boom"})],
         "triggers": [
             {
                 "id": "on_fail",
