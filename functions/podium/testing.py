@@ -28,7 +28,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import pytest
 
@@ -67,8 +67,10 @@ def run_workflow(
 
     ``home``: a local home directory to keep the run in (default: none, in memory).
     ``functions``: Lambda name -> ``module:function`` that plays it (over podium.toml)."""
-    if isinstance(source, (str, Path)) and Path(source).exists():
+    if _is_path(source):
         path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"no workflow definition at {path}: check the path")
         sys.path.insert(0, str(path.resolve().parent))
         source = path
     where = home if home is not None else ":memory:"
@@ -76,6 +78,15 @@ def run_workflow(
         clock=ManualClock(), store=store, home=where, capture_output=False, functions=functions
     ) as rt:
         return rt.run(source, params)
+
+
+def _is_path(source: str | Path | dict[str, Any]) -> TypeGuard[str | Path]:
+    """A ``Path``, or a one-line ``str`` that is no inline mapping: a file's path. A
+    definition's text has a line break (or is a one-line ``{...}``); asking the file
+    system whether such a text exists fails once it is longer than a file's name."""
+    if isinstance(source, Path):
+        return True
+    return isinstance(source, str) and "\n" not in source and not source.lstrip().startswith("{")
 
 
 @pytest.fixture

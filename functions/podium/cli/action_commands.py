@@ -105,11 +105,10 @@ def _print(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
         return
-    what = (
-        f"step {result['step']} of run {result['run_id']}"
-        if result.get("step")
-        else (f"run {result['run_id']}")
-    )
+    # A path into a child run (LOOP/INDEX/STEP) is answered with the run acted on, the
+    # child: the step is named there by its own id (the path is a path from the top run).
+    step = str(result.get("step") or "").rsplit("/", 1)[-1]
+    what = f"step {step} of run {result['run_id']}" if step else f"run {result['run_id']}"
     line = f"{result['action']}: {what} is {result['status']}"
     if result.get("new_run"):
         line = f"restart: run {result['run_id']} restarted as {result['new_run']}"

@@ -382,6 +382,7 @@ def run(
         # A large run's table is cut: its joins and sinks stay in it (with every failure).
         shown = frozenset(s.id for s in defn.steps if len(s.dependency_ids) > 1) | _sinks(defn)
         view = rt.describe(started.run_id)
+        held = not view.run.status.terminal and rt.held(started.run_id)
         logged = sorted({e.step for e in rt.logs.read(started.run_id)})
     if interrupted:
         errors.print(render.summary(view, real_ms=real_ms if not real_time else None, always=shown))
@@ -402,6 +403,19 @@ def run(
         console.print(
             render.summary(view, real_ms=real_ms if not real_time else None, always=shown)
         )
+        if held:  # stopped for an operator: say what lets it go on
+            rid = view.run.run_id
+            errors.print(
+                Text(
+                    f"run {rid} is paused: podium runs resume {rid} runs it on"
+                    if view.run.status.value == "PAUSED"
+                    else f"run {rid} is held at a breakpoint: podium steps resume {rid} STEP"
+                    " (in a loop: LOOP/INDEX/STEP; podium runs show RUN --step LOOP lists"
+                    " the iterations) lets it go on",
+                    style="yellow",
+                ),
+                highlight=False,
+            )
         for s in view.steps:
             if s.step in _sinks(defn) and s.output is not None:
                 console.print(Text(f"{s.step} output:", style="bold"))

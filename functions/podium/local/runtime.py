@@ -786,7 +786,7 @@ class LocalRuntime:
         if run_id is None:
             return False
         run = self.store.get_run(run_id)
-        if run.status.terminal:
+        if run.status.terminal or self.held(run_id):
             return True
         # QUEUED behind a strict_sequential block (a run this process ran may have just
         # failed and made it): only `podium unblock` admits it, no timer here will.
@@ -804,7 +804,26 @@ class LocalRuntime:
             return True
         if not isinstance(self.clock, FastForwardClock):
             return False
-        return not self._awaiting_callback(run_id) and not self._awaiting_signals(run_id)
+        return (
+            not self._awaiting_callback(run_id)
+            and not self._awaiting_signals(run_id)
+            and not self.held(run_id)
+        )
+
+    def held(self, run_id: str | None) -> bool:
+        """Whether the run waits for an operator: it is PAUSED, or a step of it (or of a
+        child run below it) is held PAUSED at a breakpoint. Nothing this process delivers
+        moves it on (``podium runs resume``, ``podium steps resume`` do, and run it on),
+        and a jump of virtual time would only bring its timeout."""
+        if run_id is None:
+            return False
+        try:
+            run = self.store.get_run(run_id)
+        except RunNotFound:
+            return False
+        if run.status is RunStatus.PAUSED:
+            return True
+        return self._awaiting(run_id, callbacks=False, held=True)
 
     def _awaiting_signals(self, run_id: str | None) -> bool:
         return self._awaiting(run_id, callbacks=False)
@@ -812,13 +831,19 @@ class LocalRuntime:
     def _awaiting_callback(self, run_id: str | None) -> bool:
         return self._awaiting(run_id, callbacks=True)
 
-    def _awaiting(self, run_id: str | None, *, callbacks: bool) -> bool:
+    def _awaiting(self, run_id: str | None, *, callbacks: bool, held: bool = False) -> bool:
         """Whether a step of the run, or of a child run below it (a loop's iteration, a
         subworkflow's run), waits for signals (``callbacks``: for a callback or an
-        approval). Only the workflows whose definitions have such a step (or a loop or
-        subworkflow, whose children may) are read while the pump idles."""
+        approval; ``held``: PAUSED at a breakpoint). Only the workflows whose definitions
+        have such a step (or a loop or subworkflow, whose children may), or with a
+        breakpoint set, are read while the pump idles."""
+        from podium.service.breakpoints import breakpoints_of
         from podium.service.callbacks import CALLBACK_TYPES
 
+        # The status a step of the run shows while it waits so (a callback's is RUNNING).
+        waiting = (
+            None if callbacks else StepStatus.PAUSED if held else StepStatus.WAITING_FOR_SIGNALS
+        )
         todo = [] if run_id is None else [run_id]
         while todo:
             try:
@@ -829,10 +854,12 @@ class LocalRuntime:
                 continue
             compiled = self.services.definitions.get(run.workflow, run.version)
             waits, parents = self._may_wait((run.workflow, run.version), compiled, callbacks)
+            if held:
+                waits = bool(breakpoints_of(self.services, run.workflow))
             if not waits and not parents:
                 continue  # most workflows: nothing is read while the pump idles
             for record in self.store.list_steps(run.run_id):
-                if not callbacks and record.status is StepStatus.WAITING_FOR_SIGNALS:
+                if record.status is waiting:
                     return True
                 if record.status is not StepStatus.RUNNING:
                     continue
@@ -874,8 +901,8 @@ class LocalRuntime:
         self._next_look = time.monotonic() + 0.1
         if self.adopt():
             return True
-        if run_id is None or self.store.get_run(run_id).status.terminal:
-            return False
+        if run_id is None or self._over(run_id):
+            return False  # ended, or held for an operator (recovering would time it out)
         if self.owners.others_alive():
             return True
         if self._next_of(run_id) is not None:

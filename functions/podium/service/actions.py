@@ -217,6 +217,20 @@ def _record(
                 detail=detail,
             )
         )
+    if result.new_run is not None:
+        # The new run's timeline names who restarted it and why too (the runbook's
+        # "check the new run"), pointing back rather than forward.
+        back = {k: v for k, v in detail.items() if k != "new_run"}
+        ctx.store.put_event(
+            TimelineEvent(
+                result.new_run,
+                result.at,
+                event_id(result.request_id),
+                ACTION_EVENT,
+                step=result.step,
+                detail={**back, "status": result.new_status, "restart_of": result.run_id},
+            )
+        )
     return result
 
 
@@ -452,6 +466,7 @@ def step_action(
                 top_run=origin,
                 restarted_as=restarted,
                 top_ended=top_ended,
+                kind=kind,
                 resumes_with=pausing_run(ctx, run) if run.status is RunStatus.PAUSED else None,
             )
         if action is StepAction.RETRY:

@@ -42,8 +42,12 @@ MAX_DECOMPRESSED_BYTES = MAX_DEFINITION_CHARS
 
 _WORKFLOW_NAME = re.compile(WORKFLOW_NAME)
 # A run id in a path may name a child run too (a loop iteration, a subworkflow):
-# "<run id>.<step>.<index>", up to the nesting limit (core/engine/identity.py).
-_ANY_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.[A-Za-z_][A-Za-z0-9_]{0,79}\.[0-9]{1,6}){0,10}$")
+# "<run id>.<step>.<index>", up to the nesting limit (core/engine/identity.py). A child
+# that is restarted on its own (a detached subworkflow's run) gets an id derived from
+# its own (core/engine/restart_ids.py: "<id>-r1", or cut and suffixed with a digest,
+# anywhere in it), and its iterations hang below that: only the characters and the dots
+# between non-empty parts are checked here (an id that names no run is a 404).
+_ANY_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,80}){0,33}$")
 # A lone surrogate can only come from a \uD800-\uDFFF escape in valid UTF-8 JSON text.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 

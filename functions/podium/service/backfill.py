@@ -383,11 +383,18 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
     own sweep, which came before them, would have."""
     state = ctx.store.trigger_states().get_state(msg.workflow, msg.trigger)
     if _cancelled(state, msg.cancels):
+        # An earlier delivery of this message may have queued runs after the cancel's
+        # sweep and died before its second read: the ones it could have started (at most
+        # ``max_active``, from the head of its list) are stopped if still QUEUED.
+        actor = _cancel_actor(CANCELLER, msg.trigger)
+        heads = [str(entry[1]) for entry in msg.todo[: msg.max_active]]
+        stopped = [r for r in heads if _stop_queued(ctx, msg.workflow, msg.trigger, r, actor)]
         log.info(
-            "backfill of %s (%s) cancelled: %d time(s) not started",
+            "backfill of %s (%s) cancelled: %d time(s) not started, %d stopped QUEUED",
             msg.workflow,
             msg.trigger,
-            len(msg.todo),
+            len(msg.todo) - len(stopped),
+            len(stopped),
         )
         return
     tz = _tz_of(ctx, msg.workflow, msg.trigger)

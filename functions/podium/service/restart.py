@@ -47,6 +47,7 @@ from podium.core.engine.records import RunRecord
 from podium.core.engine.restart_ids import other_restart_run_id as other_restart_run_id
 from podium.core.engine.restart_ids import restart_ids
 from podium.core.engine.restart_ids import restart_run_id as restart_run_id
+from podium.core.engine.status import StepStatus
 from podium.service.bindings import MissingPayload, run_params
 from podium.service.context import Services
 from podium.service.detached_runs import detached
@@ -78,6 +79,10 @@ class AlreadyRestarted(ActionRefused):
         )
         self.new_run = new.run_id
         self.new = new
+
+
+# What a take-over writes (service/reuse.py): the status a leftover one has.
+_TAKEN_OVER = frozenset({StepStatus.SUCCEEDED})
 
 
 def restart(
@@ -116,7 +121,13 @@ def restart(
 
     def take_over_reused() -> None:
         # Only once the new run's params passed its checks: a restart refused for a bad
-        # -p leaves no taken-over step under the id the next restart will use.
+        # -p leaves no taken-over step under the id the next restart will use. One cut
+        # short after its take-over (its run's write throttled, its worker dead) left
+        # its steps there, and no run yet: those this restart does not take over go,
+        # or its run would find them done (one query, empty but for such a leftover).
+        for left in ctx.store.list_steps(new_id):
+            if left.step not in reuse:
+                ctx.store.reopen_step(new_id, left.step, expected=_TAKEN_OVER)
         if reuse:
             now = ctx.now()
             for s in ctx.store.list_steps(old.run_id):

@@ -277,6 +277,7 @@ def check_step_action(
     restarted_as: str | None = None,
     resumes_with: str | None = None,
     top_ended: bool | None = None,
+    kind: str | None = None,
 ) -> None:
     """``top_run``: the run a path into a child run (``step``, from that run: an
     iteration's, a waited-for subworkflow's) starts from, when ``run_id`` is that child
@@ -285,9 +286,11 @@ def check_step_action(
     a resume takes (a child run resumes with its parents: the first up them that does
     not follow its own parent). ``top_ended``: whether that top run has ended (None: not
     known), for the hint of a child run that ended: restart the top run now, or once it
-    has ended."""
+    has ended. ``kind``: the step's type, so that a refusal offers only what the step
+    takes (``allowed_step_actions``: an ended loop step is not retried in place)."""
+    takes = allowed_step_actions(run, status, kind)
+    allowed = [a.value for a in STEP_ACTIONS[status] if a in takes]
     if run not in STEP_ACTION_RUNS[action]:
-        allowed = [a.value for a in STEP_ACTIONS[status] if run in STEP_ACTION_RUNS[a]]
         top = top_run or run_id
         # A path through a subworkflow step (a step id with no index after it) reaches,
         # in the run that restarted this one, the child its step started last, which may
@@ -315,9 +318,7 @@ def check_step_action(
             hint,
             said=f"{shown} in a {run.value} run",
         )
-    allowed_here = STEP_ACTIONS[status]
-    if action not in allowed_here:
-        allowed = [a.value for a in allowed_here if run in STEP_ACTION_RUNS[a]]
+    if action not in STEP_ACTIONS[status]:
         target = f"step {step} of run {top_run or run_id}"  # ``step`` is a path from it
         if status is None:  # no status yet: the API's current says so in one word
             raise ActionRefused(action.value, target, NOT_REACHED, allowed, said="not reached yet")

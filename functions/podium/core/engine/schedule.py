@@ -278,6 +278,16 @@ def aws_cron_problem(expression: str) -> str | None:
                 " in the five fields, which take numbers, ranges, lists and steps (1-5,"
                 " 1,15, */2) and names (MON-FRI, JAN-DEC)"
             )
+    # A token cut short ("*/ 6": a space typed after '/') is a typo in five fields, not
+    # a sixth field: the five-field parser names it (a fix offered here would not parse).
+    cut = next((part for part in parts if part.endswith(("/", "-", ","))), None)
+    if cut is not None and len(parts) != 5:
+        joined = f"{cut}{parts[parts.index(cut) + 1]}" if cut != parts[-1] else f"{cut}N"
+        missing = "no step after '/'" if cut.endswith("/") else f"nothing after {cut[-1]!r}"
+        return (
+            f"{said}: {cut!r} has {missing}: write it without a space, e.g. {joined!r}"
+            f" (Podium's cron has 5 fields: {_FIVE_FIELDS})"
+        )
     fields = _five_of(parts)
     if fields is None:
         if wrapped:
