@@ -61,8 +61,8 @@ def _one_run_queued_behind_another(
     return home, first.run_id, second.run_id
 
 
-def _unblock(home: Path, name: str) -> Result:
-    return runner.invoke(app, ["unblock", name, "--home", str(home)])
+def _unblock(home: Path, name: str, *more: str) -> Result:
+    return runner.invoke(app, ["unblock", name, "--home", str(home), *more])
 
 
 def test_unblock_of_a_queue_that_was_not_blocked_says_what_waits_behind_a_running_run(
@@ -81,7 +81,8 @@ def test_unblock_of_a_blocked_queue_names_the_failed_run_and_what_it_started(
     tmp_path: Path, local: None
 ) -> None:
     home, failed, held = _one_run_queued_behind_another(tmp_path, FAILING)
-    result = _unblock(home, "unblocked_failing")
+    # --no-wait: the run it starts is not run here (run, it fails and blocks again).
+    result = _unblock(home, "unblocked_failing", "--no-wait")
     assert result.exit_code == 0, result.output
     assert f"unblocked unblocked_failing (blocked by failed run {failed})" in result.output
     assert f"started {held}" in result.output

@@ -167,15 +167,26 @@ def test_a_resume_racing_the_launchs_own_pause_is_redone_by_the_sweeper(
         return run.parent_run is not None and run.parent_index == 0
 
     _pause_inside(rt, "create_run", first_child, top)
-    original = store.mark_launched
+    original, read = store.mark_launched, store.get_run
+    marked: list[bool] = []
 
-    def then_resumed(run_id: str, step: str, launched: int, loop: Any = None) -> str | None:
+    def mark_read(run_id: str, step: str, launched: int, loop: Any = None) -> str | None:
         held = original(run_id, step, launched, loop)
-        if held is not None:
-            run_action(rt.services, run_id, RunAction.RESUME, ME)
+        if held is not None and not marked:
+            marked.append(True)
         return held
 
-    store.mark_launched = then_resumed  # type: ignore[method-assign]
+    def then_resumed(run_id: str) -> Any:
+        # The launch reads its run again after the mark (missed_pause.paused_meanwhile):
+        # still PAUSED; resumed right after that read.
+        run = read(run_id)
+        if marked == [True] and run_id == top[0]:
+            marked.append(False)
+            run_action(rt.services, run_id, RunAction.RESUME, ME)
+        return run
+
+    store.mark_launched = mark_read  # type: ignore[method-assign]
+    store.get_run = then_resumed  # type: ignore[method-assign]
     run_id = _start(rt, "pause_race", top)
     rt.pump(wait=False)
     assert store.get_run(run_id).status is RunStatus.RUNNING

@@ -15,11 +15,12 @@ from typer.testing import CliRunner
 
 from podium.adapters.clock import ManualClock
 from podium.cli.main import app
+from podium.core.dsl.errors import DefinitionError
 from podium.core.engine.schedule import parse_iso
 from podium.core.engine.signals import SignalRequest
 from podium.local.runtime import LocalRuntime
 from podium.service.signals import send_signal
-from podium.service.triggers import list_triggers, route_trigger_event
+from podium.service.triggers import list_triggers, route_trigger_event, start_from_event
 from tests.integration.test_trigger_event_errors import INGEST, NIGHTLY, S3_EVENT
 
 
@@ -42,6 +43,12 @@ def test_podium_triggers_list_names_the_triggers_params(tmp_path: Path) -> None:
     home = str(tmp_path / "home")
     fired = podium("run", str(wf), "--event", str(event), "--home", home)
     assert fired.exit_code == 1 and "triggers.nightly.params.rows" in fired.stderr
+    # `podium run --event` now checks the event before the home is made: the failure is
+    # recorded in the home as a deployed trigger's firing records it.
+    with LocalRuntime(store="sqlite", home=home, clock=ManualClock()) as local:
+        local.push(NIGHTLY)
+        with pytest.raises(DefinitionError):
+            start_from_event(local.services, "nightly_wf", {"time": "2026-01-15T06:00:00Z"})
 
     listed = podium("triggers", "list", "nightly_wf", "--home", home, "--json")
     assert listed.exit_code == 0, listed.output

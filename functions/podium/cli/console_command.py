@@ -29,7 +29,13 @@ from rich.console import Console
 from rich.text import Text
 
 from podium.cli.remote import ApiClient, ApiError, RemoteError, connect, resolve_target
-from podium.local.http_requests import REFUSAL_CODES, BodyRefused, query_parameters, read_body
+from podium.local.http_requests import (
+    REFUSAL_CODES,
+    BodyRefused,
+    answered_as,
+    query_parameters,
+    read_body,
+)
 from podium.service.console_files import SECURITY_HEADERS
 
 log = logging.getLogger("podium.console")
@@ -223,7 +229,8 @@ def _handler_for(proxy: ConsoleProxy) -> type[BaseHTTPRequestHandler]:
                 # strict CSP: no inline script runs).
                 self._send(status, {"Content-Type": kind, **SECURITY_HEADERS}, payload)
                 return
-            self._send(*proxy.forward(self.command, self.path, headers, body))
+            # HEAD as GET (the API routes no HEAD), sent back without the body.
+            self._send(*proxy.forward(answered_as(self.command), self.path, headers, body))
 
         # Every method the deployed API's $default route takes goes on to it.
         do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve

@@ -1,5 +1,6 @@
-"""What commands read besides their target: ``--param`` and ``--tag`` values, and the local
-function mapping and stand-ins of podium.toml (with ``--functions``).
+"""What commands read besides their target: ``--param`` and ``--tag`` values, the local
+function mapping and stand-ins of podium.toml (with ``--functions``), and whether
+``podium run --event FILE``'s event starts a run of the workflow.
 
 A bad value is a usage error (exit 2). Shared by ``podium run`` (``cli/main.py``) and the
 commands that start or act on runs, so it imports none of the command modules.
@@ -8,7 +9,7 @@ commands that start or act on runs, so it imports none of the command modules.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -33,6 +34,7 @@ from podium.core.text_checks import LONE_SURROGATE_FIX, find_lone_surrogate
 
 if TYPE_CHECKING:
     from podium.cli.remote import ApiClient
+    from podium.core.dsl.models import WorkflowDefinition
 
 TypedParamOption = Annotated[
     list[str] | None,
@@ -179,3 +181,41 @@ def local_stand_ins(directory: Path) -> Any:
     except ValueError as exc:
         err().print(Text(str(exc), style="red"), highlight=False)
         raise typer.Exit(2) from None
+
+
+def check_trigger_event(defn: WorkflowDefinition, event: Mapping[str, Any]) -> None:
+    """``podium run --event FILE``: the run a trigger of ``defn`` would start for
+    ``event``, started on a throwaway in-memory store holding ``defn`` alone, by the
+    code that starts the real one (service/triggers.py ``start_from_event``). Raises its
+    DefinitionError (no trigger takes the event, a ``time`` that is no ISO time, the
+    trigger's params that do not render from it ...) before the home is made or the
+    workflow pushed: found after the push, it left a new version behind."""
+    from podium.adapters.clock import SystemClock, UlidGenerator
+    from podium.adapters.memory_store import MemoryStateStore
+    from podium.adapters.queues import LocalQueue
+    from podium.service.context import Services, digest_of
+    from podium.service.runtimes.registry import RUNTIMES
+    from podium.service.triggers import start_from_event
+
+    clock = SystemClock()
+    ctx = Services(
+        runtimes=RUNTIMES,
+        store=MemoryStateStore(),
+        work_queue=LocalQueue("work", clock),
+        event_queue=LocalQueue("events", clock),
+        runner=_NoRunner(),
+        clock=clock,
+        ids=UlidGenerator(clock),
+    )
+    # Stored as a push stores it, without a push's other checks (its subworkflows are
+    # in the home, not here): what it refuses is said by the push itself.
+    document = {**defn.model_dump(mode="json", exclude_defaults=True), "name": defn.name}
+    ctx.store.put_workflow_version(defn.name, document, digest_of(document), ctx.now())
+    start_from_event(ctx, defn.name, event)
+
+
+class _NoRunner:
+    """The throwaway store's runner: starting a run runs no step."""
+
+    def invoke(self, invocation: Any) -> Any:
+        raise RuntimeError("checking an event runs no step")

@@ -39,6 +39,7 @@ try:  # Ctrl-C while the CLI loads (half a second or so): a line, not a tracebac
     )
     from podium.cli.inputs import (
         TagOption,
+        check_trigger_event,
         local_functions,
         local_stand_ins,
         parse_params,
@@ -311,13 +312,19 @@ def run(
 
             from podium.local.runtime import LocalRuntime
 
-            where = creatable_home(home) if backend == "sqlite" else None
             text = _read(file)
             try:
                 defn = load_definition(text, str(file))
             except DefinitionError as exc:
                 _print_issues(file, exc)
                 raise typer.Exit(1) from None
+            if trigger_event is not None:
+                try:  # the event's contents, against the triggers, before the home is made
+                    check_trigger_event(defn, trigger_event)
+                except DefinitionError as exc:
+                    _print_issues(event or file, exc)
+                    raise typer.Exit(1) from None
+            where = creatable_home(home) if backend == "sqlite" else None
             params = parse_params(dict(defn.params), param or [])
             mapping = local_functions(file.resolve().parent, functions)
             stand_ins = local_stand_ins(file.resolve().parent)

@@ -24,7 +24,9 @@ import typer
 from rich.text import Text
 
 from podium.cli import local_commands, remote_render
+from podium.cli.action_commands import FunctionsOption, NoWaitOption
 from podium.cli.inputs import MAX_NUMBER, TagOption, TypedParamOption, parse_tags, typed_params
+from podium.cli.local_home import Home, print_missing_home
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
 from podium.cli.output import print_json as _print_json
@@ -589,6 +591,8 @@ def logs(
 
 def unblock(
     workflow: Annotated[str, typer.Argument(help="Workflow name.")],
+    no_wait: NoWaitOption = False,  # as the local run actions take them
+    functions: FunctionsOption = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
     stack: StackOption = None,
@@ -597,44 +601,126 @@ def unblock(
     region: RegionOption = None,
     aws_profile: AwsProfileOption = None,
 ) -> None:
-    """strict_sequential: let the queue move on after a failed run."""
+    """strict_sequential: let the queue move on after a failed run (locally: runs the
+    runs it started on to their end here, unless --no-wait)."""
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     # Like the other commands that also work locally (runs, steps, backfill...): the
     # local home unless a remote target is named or configured, so the hint a local
     # run prints (`podium unblock WF`) works where it is printed.
     if uses_local_home(home, stack, endpoint, profile):
-        from podium.cli.local_home import local_home_services
-        from podium.service.admission import unblock as unblock_locally
-        from podium.service.admission import waiting_reason
-
-        with local_home_services(home) as services:
-            services.store.active_version(workflow)  # NotFound names an unknown workflow
-            blocked_by = services.store.run_slots().state(workflow).blocked_by
-            # The API's answer, field for field (``--json`` is the same here and there).
-            body: dict[str, Any] = {
-                "workflow": workflow,
-                "blocked_by": blocked_by,
-                "admitted": unblock_locally(services, workflow),
-            }
-            queued = services.store.run_slots().queued(workflow, _QUEUE_READ)
-            left = _Left(len(queued), len(queued) == _QUEUE_READ, None, blocked_by)
-            if queued and not as_json:
-                next_run = services.store.get_run(queued[0].run_id)
-                left = left._replace(waiting=waiting_reason(services, next_run))
-    else:
-        with reporting_remote_errors(workflow):
-            client = target.connect()
-            body = client.post_json(f"/workflows/{quote(workflow)}/unblock", {})
-            left = _left_remotely(client, workflow, body) if not as_json else _Left(0)
+        _unblock_on_home(home, workflow, as_json, wait=not no_wait, functions=functions)
+        return
+    with reporting_remote_errors(workflow):
+        client = target.connect()
+        body = client.post_json(f"/workflows/{quote(workflow)}/unblock", {})
+        left = _left_remotely(client, workflow, body) if not as_json else _Left(0)
     if as_json:
         _print_json(body)
         return
-    admitted = body.get("admitted") or []
+    _out().print(_unblock_line(workflow, body.get("admitted") or [], left), highlight=False)
+
+
+def _unblock_on_home(
+    home: Path | None, workflow: str, as_json: bool, *, wait: bool, functions: list[str] | None
+) -> None:
+    """The local unblock, then, as the local run actions do (cli/action_commands.py),
+    the runs it started run on here to their end (the home has no sweeper: nothing else
+    would run them), each said with how it ended. What still waits is read after them:
+    a started run that failed blocks the queue again."""
+    from podium.cli.action_commands import _Local
+    from podium.core.engine.errors import NotFound
+    from podium.service.admission import unblock as unblock_locally
+
+    opened = Home(home)
+    if not opened.exists:  # said as the commands that only read the home say it
+        print_missing_home(opened)
+        raise typer.Exit(1)
+    with _Local(home, functions) as local:
+        services = local.rt.services
+        try:
+            services.store.active_version(workflow)  # names an unknown workflow
+        except NotFound as exc:
+            _err().print(Text(str(exc), style="bold red"), highlight=False)
+            raise typer.Exit(1) from None
+        slots = services.store.run_slots()
+        blocked_by = slots.state(workflow).blocked_by
+        queued = [entry.run_id for entry in slots.queued(workflow, _QUEUE_READ)]
+        # The API's answer, field for field (``--json`` is the same here and there).
+        body: dict[str, Any] = {
+            "workflow": workflow,
+            "blocked_by": blocked_by,
+            "admitted": unblock_locally(services, workflow),
+        }
+        ended = _run_started_runs(local, body, queued) if wait else {}
+        left = _left_locally(services, workflow, blocked_by, as_json)
+    if as_json:
+        _print_json(body)
+        return
+    admitted = body["admitted"]
     line = _unblock_line(workflow, admitted, left)
-    if admitted and uses_local_home(home, stack, endpoint, profile):
-        # Nothing runs here after an unblock (the home has no sweeper): say what does.
+    if admitted and not wait:
         line += f"; podium dev on this home runs {'it' if len(admitted) == 1 else 'them'}"
-    _out().print(line, highlight=False)
+    out = _out()
+    out.print(line, highlight=False)
+    for run_id, (status, why) in ended.items():
+        said = f" ({why})" if why else ""
+        out.print(f"run {run_id} {status}{said}: podium runs show {run_id}", highlight=False)
+
+
+def _run_started_runs(
+    local: Any, body: dict[str, Any], queued: list[str]
+) -> dict[str, tuple[str, str | None]]:
+    """Run each run the unblock started to its end (``LocalRuntime.pump``, as
+    ``podium runs resume`` does); the statuses of those and of the ``queued`` runs the
+    queue admitted meanwhile (the pump delivers the home's work: a run that ended let
+    the next one start), with why one waits or what carries it on. Ctrl-C stops the
+    waiting only: the unblock is done, said with where the run is, exit 130."""
+    from podium.core.engine.errors import RunNotFound
+    from podium.core.engine.status import RunStatus
+    from podium.service.admission import waiting_reason
+
+    for run_id in body["admitted"]:
+        try:
+            local.rt.pump(run_id=run_id)
+        except KeyboardInterrupt:
+            status = local.rt.describe(run_id).run.status
+            carried = "" if status.terminal else "; podium dev on this home carries it on"
+            _err().print(
+                Text(
+                    f"interrupted: {body['workflow']} was unblocked; run {run_id} is"
+                    f" {status.value} in the home at {local.where}{carried}: podium runs"
+                    f" show {run_id}",
+                    style="yellow",
+                ),
+                highlight=False,
+            )
+            raise typer.Exit(130) from None
+    ended: dict[str, tuple[str, str | None]] = {}
+    admitted = set(body["admitted"])
+    for run_id in [*body["admitted"], *(r for r in queued if r not in admitted)]:
+        try:
+            run = local.rt.services.store.get_run(run_id)
+        except RunNotFound:  # a queued run pruned meanwhile (by another process)
+            continue
+        if run.status is RunStatus.QUEUED and run_id not in admitted:
+            continue  # still waits: the line of what is left says why
+        why = waiting_reason(local.rt.services, run)  # a QUEUED one's (behind a block)
+        if run.status is RunStatus.RUNNING:  # left for a timer this command does not wait for
+            why = "podium dev on this home carries it on"
+        ended[run_id] = (run.status.value, why)
+    return ended
+
+
+def _left_locally(services: Any, workflow: str, blocked_by: str | None, as_json: bool) -> _Left:
+    """The runs still queued on the home and why the next one waits."""
+    from podium.service.admission import waiting_reason
+
+    queued = services.store.run_slots().queued(workflow, _QUEUE_READ)
+    left = _Left(len(queued), len(queued) == _QUEUE_READ, None, blocked_by)
+    if queued and not as_json:
+        next_run = services.store.get_run(queued[0].run_id)
+        left = left._replace(waiting=waiting_reason(services, next_run))
+    return left
 
 
 _QUEUE_READ = 100

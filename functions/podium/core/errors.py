@@ -19,6 +19,20 @@ class TryAgainLater(PodiumError):
     retry_after_seconds = 5
 
 
+class EventsRefused(PodiumError):
+    """EventBridge refused events put on Podium's bus (PutEvents' per-entry
+    ``ErrorCode``): ``code`` and ``message`` of the first refused entry, ``count`` the
+    events not put. ``retryable``: refused for a passing reason (throttled, the
+    service's own fault) and still refused after the adapter's retries; otherwise for
+    good (access denied, an invalid or malformed entry), raised without a retry."""
+
+    def __init__(self, bus: str, code: str, message: str, count: int, *, retryable: bool) -> None:
+        self.bus, self.code, self.message = bus, code, message
+        self.count, self.retryable = count, retryable
+        why = "still refused after retries" if retryable else "refused"
+        super().__init__(f"EventBridge {why} {count} event(s) to {bus}: {code}: {message}")
+
+
 class NonRetryable(Exception):
     """Raise it from a step's function to fail the attempt for good: no retry policy
     applies (the data is bad, not the weather)."""

@@ -37,7 +37,13 @@ from podium.adapters.sqlite.db import HomeError, HomeLocked, waiting_at_most
 from podium.core.dsl.errors import DefinitionError, Issue
 from podium.core.engine.errors import NotFound
 from podium.local.home_busy import REQUEST_WAIT_MS, RETRY_AFTER_S, busy_body, busy_headers
-from podium.local.http_requests import REFUSAL_CODES, BodyRefused, query_parameters, read_body
+from podium.local.http_requests import (
+    REFUSAL_CODES,
+    BodyRefused,
+    answered_as,
+    query_parameters,
+    read_body,
+)
 from podium.local.runtime import LocalRuntime
 from podium.local.same_origin import refusal
 from podium.service.api_requests import (
@@ -605,8 +611,9 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
                 return
             # A console view, as the deployed API routes /console/...: another method is
             # 405 naming GET, a path no view has 404 (through the api function).
+            method = answered_as(self.command)  # HEAD as GET, without the body
             if path.startswith(CONSOLE_PREFIX) and console_view_parts(path) is not None:
-                if self.command != "GET":
+                if method != "GET":
                     refused = _error_body(
                         "method_not_allowed",
                         f"{self.command} is not allowed on {path}; use GET",
@@ -622,7 +629,7 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
                 self._send(status, {**sent, "X-Content-Type-Options": "nosniff"}, payload)
                 return
             status, headers, payload = server.call_api(
-                self.command, self.path, dict(self.headers.items()), body
+                method, self.path, dict(self.headers.items()), body
             )
             self._send(status, headers, payload)
 

@@ -1,5 +1,6 @@
 """What both local servers (``podium dev``, ``podium console``) read of a request: its
-body and its query, the way API Gateway reads them for the deployed API.
+body and its query, the way API Gateway reads them for the deployed API, and the method
+it is answered as (HEAD as GET).
 
 ``http.server`` gives a handler the raw connection: it neither decodes a chunked body
 nor checks Content-Length. A body not read in full stays on a kept-alive connection and
@@ -157,3 +158,11 @@ def query_parameters(query: str) -> dict[str, str]:
     its values joined with commas (``status=FAILED&status=TIMED_OUT``)."""
     parsed = urllib.parse.parse_qs(query, keep_blank_values=True)
     return {name: ",".join(values) for name, values in parsed.items()}
+
+
+def answered_as(method: str) -> str:
+    """The method a request is answered as: HEAD as GET (RFC 9110 9.3.2: wherever GET
+    works, with GET's status and headers, Content-Length included, and no body; the
+    servers' ``_send`` writes none for HEAD). The deployed API routes no HEAD (its
+    answer is a 405); the local servers are what browsers and link checkers reach."""
+    return "GET" if method == "HEAD" else method

@@ -23,6 +23,7 @@ from typing import Any
 
 from podium.core.engine.breakpoints import held_by
 from podium.core.engine.errors import RunConflict, RunNotFound, StepConflict, StepExists
+from podium.core.engine.hold_marks import hold_mark
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.retry import was_given_back
 from podium.core.engine.status import CLAIMABLE, RunStatus, StepStatus
@@ -268,6 +269,15 @@ def move_tree(
         # children, a resume clears the mark: a launch that creates children after the
         # listing reads the mark with its own and pauses them itself (loops.launch).
         ctx.store.hold_children(run.run_id, step, held)
+        if held is None:
+            # A newer pause may have landed since this resume's run write (a resume slow
+            # to walk the tree), its mark before this clear: a launch that read the run
+            # running would then find no mark and start its children under the paused
+            # run. The run read after the clear sees that pause (it wrote the run before
+            # its mark), and its mark is written back.
+            again = _hold_mark_now(ctx, run.run_id)
+            if again is not None:
+                ctx.store.hold_children(run.run_id, step, again)
 
     # A loop or subworkflow step that ended other than SUCCEEDED stops its children
     # after its end write: a crash in between (a step stop cut short) left them running
@@ -288,6 +298,37 @@ def move_tree(
         moved.append(child_id)
         moved.extend(move_tree(ctx, child, source, to, reason, before=before, after=after))
     return moved
+
+
+def _hold_mark_now(ctx: Services, run_id: str) -> str | None:
+    try:
+        return hold_mark(ctx.store.get_run(run_id))
+    except RunNotFound:
+        return None
+
+
+def stop_children_left(ctx: Services, run: RunRecord, steps: list[StepRecord]) -> list[str]:
+    """The sweeper's check of a paused run (``steps``: its steps, as read): the children
+    still going of each loop or subworkflow step that ended other than SUCCEEDED are
+    stopped, as its end would have (a crash between the end and their stop, and no walk
+    since to redo it: a pause cut short before its walk, or one that walked before the
+    end). Else they run on while the run is paused, until its resume or end. Reads each
+    such step's children first (its runtime's ``child_runs``: one batch): nothing is
+    written when none is left. Returns the steps whose children it stopped."""
+    compiled = ctx.definitions.get(run.workflow, run.version)
+    stopped: list[str] = []
+    for record in steps:
+        spec = compiled.by_id.get(record.step)
+        if spec is None or _detaches(spec) or not stops_its_children(record):
+            continue  # a detached child is a run of its own: its step's end left it
+        runtime = ctx.runtime_for(spec)
+        if not runtime.has_child_runs:
+            continue
+        children = ctx.store.get_runs(runtime.child_runs(ctx, run, record))
+        if any(not child.status.terminal for child in children.values()):
+            stop_children_of(ctx, run, record)
+            stopped.append(record.step)
+    return stopped
 
 
 def stop_children_of(ctx: Services, run: RunRecord, record: StepRecord) -> None:

@@ -28,7 +28,13 @@ from podium.service.context import Services
 from podium.service.deadlines import run_deadline, timeout_of
 from podium.service.in_flight import is_running
 from podium.service.lifecycle import on_run_deadline, run_ended, supersede
-from podium.service.pausing import held_in_vain, resume_step, stop_if_parent_ended
+from podium.service.missed_pause import pause_unstarted
+from podium.service.pausing import (
+    held_in_vain,
+    resume_step,
+    stop_children_left,
+    stop_if_parent_ended,
+)
 from podium.service.permits import wake_head
 from podium.service.resuming import resume_if_parent_runs
 from podium.service.signal_waiters import deadline_of as signal_deadline
@@ -138,6 +144,10 @@ def _check_run(ctx: Services, run: RunRecord, now: int, report: SweepReport) -> 
         # it waits for the resume. Its check goes to the earliest lease or deadline.
         paused = ctx.store.list_steps(run_id)
         _reclaim_expired(ctx, run, paused, now, report)
+        # What a crash left running of an ended loop's (or subworkflow's) children: no
+        # walk of the pause reached them, and they would run on through it.
+        for step in stop_children_left(ctx, run, paused):
+            report.redriven.append(f"{run_id}/{step} (its children stopped)")
         for s in paused:
             # A wait for signals past its deadline ends (no timer of its own for the
             # 10-day default: the sweeper's look is its deadline): released by a signal
@@ -216,23 +226,23 @@ def _redrive_steps(
     began = max(run.created_at, run.started_at or 0)
     last = max([began, *(t for s in steps for t in _times(s))], default=began)
     stale = now - last >= ctx.stale_ready_ms
-    if not steps:
-        if stale:
-            # Its start was lost (an admitter that died before sending it) or cut short.
-            # A start is idempotent: a root already made is not made again, and its
-            # claim message again is a duplicate of the same attempt.
-            start_roots(ctx, run_id)
-            report.redriven.append(f"{run_id} (start)")
-        return
     compiled = ctx.definitions.get(run.workflow, run.version)
     by_id = {s.step: s for s in steps}
     present = by_id.keys()
     if stale and any(root not in present for root in compiled.graph.roots):
-        # Some roots were never made: a start that died half way, whose redelivery met
-        # the run paused (and did nothing), and a resume that died before redoing it.
-        # The start is idempotent: redo it.
+        # Its start was lost (an admitter that died before sending it) or cut short (a
+        # start that died half way, whose redelivery met the run paused and did nothing,
+        # and a resume that died before redoing it). A start is idempotent: a root
+        # already made is not made again, and its claim message again is a duplicate of
+        # the same attempt. A child created by a launch cut short under a paused parent
+        # is paused instead (missed_pause.pause_unstarted): its parent's resume starts it.
+        if pause_unstarted(ctx, run):
+            report.redriven.append(f"{run_id} (paused with its parent)")
+            return
         start_roots(ctx, run_id)
         report.redriven.append(f"{run_id} (start)")
+    if not steps:
+        return
     for s in steps:
         ref = f"{run_id}/{s.step}"
         if s.status is StepStatus.RUNNING and s.lease_until is not None and s.lease_until < now:

@@ -22,6 +22,7 @@ from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.models import DEFAULT_WAIT_TIMEOUT_SECONDS
 from podium.core.dsl.params import check_evaluated, check_validations, resolve_params
 from podium.core.engine.errors import RunConflict, RunNotFound, WorkflowNotFound
+from podium.core.engine.hold_marks import hold_mark
 from podium.core.engine.identity import MAX_DEPTH, child_run_id
 from podium.core.engine.records import RunRecord, StepRecord
 from podium.core.engine.status import RunStatus
@@ -43,7 +44,12 @@ from podium.service.deadlines import (
     step_deadline,
 )
 from podium.service.lifecycle import kept_by, stop_run
-from podium.service.missed_pause import launches_paused, pause_launched, paused_meanwhile
+from podium.service.missed_pause import (
+    launches_paused,
+    pause_found_running,
+    pause_launched,
+    paused_meanwhile,
+)
 from podium.service.reuse import restarted_subworkflow
 from podium.service.runs import with_stored_params
 from podium.service.runtimes.base import Attempt, Done, Failed, Result, Waiting
@@ -86,6 +92,14 @@ class SubworkflowRuntime:
             if isinstance(started, Failed):
                 return started
             child = started
+        else:
+            held = hold_mark(attempt.run) if attempt.spec.wait else None
+            if held is not None and child.status is RunStatus.RUNNING:
+                # Found running under a run read paused: a launch cut short between the
+                # child's creation and its launched mark (which reads a pause back), the
+                # pause's walk before the child existed. Paused as that launch would have
+                # (service/missed_pause.py); it starts on the resume.
+                pause_found_running(ctx, child.run_id, held)
         if not attempt.spec.wait:
             return Done({"run_id": child.run_id})
         if not child.status.terminal:
