@@ -11,11 +11,18 @@ PODIUM_EVENT_BUS_NAME    EventBridge bus: run status changes are published to it
 PODIUM_ALLOWED_FUNCTIONS comma-separated Lambda ARNs/names steps may invoke (optional, "*" = any)
 PODIUM_HTTP_HOSTS        comma-separated hosts http steps may call (``host``, ``*.domain``,
                          ``host:port``); empty or unset: none
+PODIUM_EXTERNAL_STEP_TYPES comma-separated external step types the props granted
+                         (``ecs_task``, ``batch_job``, ``glue_job``, ``sfn_execution``);
+                         empty: none; unset: all four
 PODIUM_SCHEDULE_GROUP, PODIUM_SCHEDULER_ROLE_ARN, PODIUM_WORK_QUEUE_ARN, PODIUM_EVENT_QUEUE_ARN
                          timers longer than 15 minutes become one-time Scheduler schedules
                          (optional: without them, they hop through 15-minute SQS delays),
                          and cron/rate triggers recurring schedules in the same group
                          (without them, a push keeps them in memory: nothing fires)
+PODIUM_WORK_DLQ_ARN, PODIUM_EVENT_DLQ_ARN
+                         where a schedule's firing goes once Scheduler's retries (24 h)
+                         are spent: the DLQ of the queue it sends to (optional: without
+                         them, it is dropped)
 
 Locally (``podium run``, ``podium runs``, ``podium dev``):
 
@@ -195,7 +202,11 @@ def from_environment(env: Any) -> Services:
         clock=clock,
         ids=UlidGenerator(clock),
         local_functions=False,  # a lambda step names a Lambda function here
-        jobs=aws_jobs(env.get("AWS_REGION"), env.get("PODIUM_AWS_ENDPOINT_URL")),
+        jobs=aws_jobs(
+            env.get("AWS_REGION"),
+            env.get("PODIUM_AWS_ENDPOINT_URL"),
+            kinds=_external_step_types(env),
+        ),
         http=_http(env),
     )
 
@@ -220,9 +231,26 @@ def _expiring(env: Any, dynamodb: Any, clock: Any) -> Any:
     return ExpiringRunItems(dynamodb, after_days=days, clock=clock)
 
 
-def aws_jobs(region: str | None, endpoint_url: str | None = None) -> dict[str, Any]:
+def _external_step_types(env: Any) -> frozenset[str] | None:
+    """The external step types the construct granted (PODIUM_EXTERNAL_STEP_TYPES, comma-
+    separated; empty: none), or None when unset (a stack from before it: all)."""
+    raw = env.get("PODIUM_EXTERNAL_STEP_TYPES")
+    if raw is None:
+        return None
+    return frozenset(k.strip() for k in str(raw).split(",") if k.strip())
+
+
+def aws_jobs(
+    region: str | None,
+    endpoint_url: str | None = None,
+    *,
+    kinds: frozenset[str] | None = None,
+) -> dict[str, Any]:
     """The external step types' AWS backends, each client made on first use (IAM, from
-    the construct's props, decides which resources they reach)."""
+    the construct's props, decides which resources they reach). ``kinds``: only those
+    (None: all). A type left out has no backend, so its steps fail with the
+    ConfigError naming the props to set (service/runtimes/external.py), not with the
+    AccessDenied of a grant the construct never made."""
     import boto3
     from botocore.config import Config
 
@@ -237,12 +265,13 @@ def aws_jobs(region: str | None, endpoint_url: str | None = None) -> dict[str, A
     from podium.adapters.jobs.glue import GlueJobs
     from podium.adapters.jobs.sfn import SfnExecutions
 
-    return {
+    backends = {
         "ecs_task": LazyBackend(lambda: EcsTasks(client("ecs"))),
         "batch_job": LazyBackend(lambda: BatchJobs(client("batch"))),
         "glue_job": LazyBackend(lambda: GlueJobs(client("glue"))),
         "sfn_execution": LazyBackend(lambda: SfnExecutions(client("stepfunctions"))),
     }
+    return {k: b for k, b in backends.items() if kinds is None or k in kinds}
 
 
 def _http(env: Any) -> Any:
@@ -326,7 +355,11 @@ def _schedules(env: Any) -> Any:
         endpoint_url=env.get("PODIUM_AWS_ENDPOINT_URL"),
         config=Config(retries={"mode": "standard"}),
     )
-    target = SchedulerTarget(env["PODIUM_EVENT_QUEUE_ARN"], env["PODIUM_SCHEDULER_ROLE_ARN"])
+    target = SchedulerTarget(
+        env["PODIUM_EVENT_QUEUE_ARN"],
+        env["PODIUM_SCHEDULER_ROLE_ARN"],
+        env.get("PODIUM_EVENT_DLQ_ARN") or None,
+    )
     return SchedulerSchedules(scheduler, group=env["PODIUM_SCHEDULE_GROUP"], target=target)
 
 
@@ -358,8 +391,12 @@ def _timers(env: Any, work_queue: Any, event_queue: Any, clock: Any) -> Any:
         scheduler,
         group=env["PODIUM_SCHEDULE_GROUP"],
         targets={
-            "work": SchedulerTarget(env["PODIUM_WORK_QUEUE_ARN"], role),
-            "events": SchedulerTarget(env["PODIUM_EVENT_QUEUE_ARN"], role),
+            "work": SchedulerTarget(
+                env["PODIUM_WORK_QUEUE_ARN"], role, env.get("PODIUM_WORK_DLQ_ARN") or None
+            ),
+            "events": SchedulerTarget(
+                env["PODIUM_EVENT_QUEUE_ARN"], role, env.get("PODIUM_EVENT_DLQ_ARN") or None
+            ),
         },
     )
 

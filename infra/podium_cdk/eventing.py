@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -14,7 +14,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .props import event_bus_name
+from .props import event_bus_name, trigger_bus_name
 
 
 class Eventing(Construct):
@@ -32,6 +32,7 @@ class Eventing(Construct):
         name_prefix: str,
         event_queue: sqs.IQueue,
         work_queue: sqs.IQueue,
+        dead_letter_queues: Sequence[sqs.IQueue] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         account = Stack.of(self).account
@@ -67,10 +68,16 @@ class Eventing(Construct):
                 },
             ),
         )
+        # And to the queues' DLQs: a firing that still fails after Scheduler's 24 hours
+        # of retries is put there (adapters/timers.py SchedulerTarget), not dropped.
         self.scheduler_role.add_to_policy(
             iam.PolicyStatement(
                 actions=["sqs:SendMessage"],
-                resources=[event_queue.queue_arn, work_queue.queue_arn],
+                resources=[
+                    event_queue.queue_arn,
+                    work_queue.queue_arn,
+                    *(q.queue_arn for q in dead_letter_queues),
+                ],
             )
         )
 
@@ -126,17 +133,24 @@ class Triggers(Construct):
         # Buses named by event triggers (``event: {pattern, bus: NAME}``): every event of
         # this account on them reaches the events function, which matches the triggers
         # naming that bus.
-        self.named_bus_rules = [
-            events.Rule(
+        self.named_bus_rules: list[events.Rule] = []
+        for i, given in enumerate(trigger_event_buses):
+            name = trigger_bus_name(given)
+            rule = events.Rule(
                 self,
                 f"NamedBusRule{i}",
                 event_bus=events.EventBus.from_event_bus_name(self, f"TriggerBus{i}", name),
                 description=f"Event triggers on the bus {name}",
                 event_pattern=events.EventPattern(account=[account]),
+                # Labelled with the name: what a trigger's ``bus:`` gives, ARN or not.
                 targets=[_from_bus(events_function, trigger_dlq, name)],
             )
-            for i, name in enumerate(trigger_event_buses)
-        ]
+            if name != given:  # an ARN: the rule goes on that very bus
+                _refuse_bus_elsewhere(self, given)
+                cfn_rule = rule.node.default_child
+                assert isinstance(cfn_rule, events.CfnRule)
+                cfn_rule.event_bus_name = given
+            self.named_bus_rules.append(rule)
         self.s3_rule: events.Rule | None = None
         if trigger_bucket_names:
             self.s3_rule = events.Rule(
@@ -169,6 +183,24 @@ class Triggers(Construct):
             schedule=events.Schedule.rate(sweep_interval),
             targets=[targets.LambdaFunction(sweep_function, retry_attempts=0)],
         )
+
+
+def _refuse_bus_elsewhere(scope: Construct, bus_arn: str) -> None:
+    """A bus of another account or region: its rule would be made there (if that bus's
+    policy let this account) and match only the events this account puts on it (the
+    pattern's ``account``), so its own events would never start a run. Refused when the
+    stack's account and region are known; a rule of that account can forward its events
+    to a bus here instead."""
+    stack = Stack.of(scope)
+    _, _, _, region, account, _ = bus_arn.split(":", 5)
+    for given, own, what in ((account, stack.account, "account"), (region, stack.region, "region")):
+        if not Token.is_unresolved(own) and given != own:
+            raise ValueError(
+                f"trigger_event_buses: {bus_arn!r} is a bus of another {what} ({given}, the"
+                f" stack's is {own}); Podium listens to buses of its own account and"
+                " region: forward the events to one of them (a rule on that bus whose"
+                " target is a bus here) and list that bus"
+            )
 
 
 def _from_bus(function: lambda_.IFunction, dlq: sqs.IQueue, bus: str) -> targets.LambdaFunction:

@@ -141,8 +141,16 @@ def grant_engine_permissions(
 
 
 def allowed_functions_setting(arns: Sequence[str]) -> str:
-    """The PODIUM_ALLOWED_FUNCTIONS value: comma-separated ARNs, or "*"."""
-    return "*" if "*" in arns else ",".join(arns)
+    """The PODIUM_ALLOWED_FUNCTIONS value: the entries, comma-separated. ``*`` is kept
+    beside the others: it covers this region's functions only, and a listed function of
+    another region (or account) must stay allowed (adapters/function_allowlist.py)."""
+    return ",".join(arns)
+
+
+def _beside_star(arns: Sequence[str]) -> list[str]:
+    """The entries ``*`` does not cover: all but those in the stack's own account and
+    region by default (a name, with or without a qualifier), which ``*`` grants."""
+    return [a for a in arns if a != "*" and _function_place(a)[:2] != (None, None)]
 
 
 def _grant_read_logs(role: iam.Role, arns: Sequence[str]) -> None:
@@ -151,7 +159,11 @@ def _grant_read_logs(role: iam.Role, arns: Sequence[str]) -> None:
         return
     stack = Stack.of(role)
     # A function of another region (or account) logs there: its group is granted there.
-    places = [(None, None, "*")] if "*" in arns else [_function_place(a) for a in arns]
+    # "*" is this region's groups; the entries beside it may be elsewhere.
+    if "*" in arns:
+        places = [(None, None, "*"), *(_function_place(a) for a in _beside_star(arns))]
+    else:
+        places = [_function_place(a) for a in arns]
     resources = list(
         dict.fromkeys(
             stack.format_arn(
@@ -211,14 +223,16 @@ def _grant_invoke(role: iam.Role, arns: Sequence[str]) -> None:
     if not arns:
         return  # steps of type lambda are refused by the engine; no grant needed
     if "*" in arns:
-        # Any function, but only in this account and region.
+        # Any function, but only in this account and region; the entries beside it
+        # (another region's or account's functions) as listed.
         resources = [
             Stack.of(role).format_arn(
                 service="lambda",
                 resource="function",
                 resource_name="*",
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
-            )
+            ),
+            *dict.fromkeys(_function_arn(role, arn) for arn in _beside_star(arns)),
         ]
     else:
         resources = [_function_arn(role, arn) for arn in arns]

@@ -35,6 +35,7 @@ from .queues import Queues
 from .step_targets import (
     StepTargetRules,
     acknowledge_describe_wildcards,
+    external_step_types,
     grant_step_targets,
     http_hosts_setting,
 )
@@ -102,6 +103,7 @@ class Podium(Construct):
             name_prefix=p.name_prefix,
             event_queue=self.queues.event_queue,
             work_queue=self.queues.work_queue,
+            dead_letter_queues=[self.queues.work_dlq, self.queues.event_dlq],
         )
         self.functions = EngineFunctions(
             self,
@@ -226,12 +228,16 @@ class Podium(Construct):
             "PODIUM_EVENT_QUEUE_URL": self.event_queue.queue_url,
             "PODIUM_WORK_QUEUE_ARN": self.work_queue.queue_arn,
             "PODIUM_EVENT_QUEUE_ARN": self.event_queue.queue_arn,
+            # Where a schedule's firing goes when Scheduler gives up (its queue's DLQ).
+            "PODIUM_WORK_DLQ_ARN": self.queues.work_dlq.queue_arn,
+            "PODIUM_EVENT_DLQ_ARN": self.queues.event_dlq.queue_arn,
             "PODIUM_PAYLOAD_BUCKET": self.payload_bucket.bucket_name,
             "PODIUM_EVENT_BUS_NAME": self.event_bus.event_bus_name,
             "PODIUM_SCHEDULE_GROUP": self.eventing.schedule_group.schedule_group_name,
             "PODIUM_SCHEDULER_ROLE_ARN": self.eventing.scheduler_role.role_arn,
             "PODIUM_ALLOWED_FUNCTIONS": allowed_functions_setting(p.allowed_function_arns),
             "PODIUM_HTTP_HOSTS": http_hosts_setting(p.http_hosts),
+            "PODIUM_EXTERNAL_STEP_TYPES": ",".join(external_step_types(p)),
             "POWERTOOLS_SERVICE_NAME": p.name_prefix,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_TRACE_DISABLED": "false" if p.tracing else "true",

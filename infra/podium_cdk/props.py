@@ -82,7 +82,8 @@ class PodiumProps:
     secret_names: Sequence[str] = ()
     trigger_bucket_names: Sequence[str] = ()
     trigger_event_patterns: Sequence[events.EventPattern] = ()
-    # Other buses whose events event triggers may name (``bus: NAME``).
+    # Other buses whose events event triggers may name (``bus: NAME``): names, or ARNs
+    # of buses in the stack's account and region (labelled with the name in the ARN).
     trigger_event_buses: Sequence[str] = ()
 
     # Data.
@@ -122,6 +123,8 @@ class PodiumProps:
                     " (SQS limit)"
                 )
         for name, mb in self.memory_mb.items():
+            if not _whole(mb):
+                raise ValueError(f"memory_mb[{name!r}]: {mb!r}; give a whole number of MB")
             if not 128 <= mb <= 10240:
                 raise ValueError(f"memory_mb[{name!r}]: {mb} MB; Lambda takes 128 to 10240")
         if self.log_level.upper() not in _LOG_LEVELS:
@@ -150,6 +153,20 @@ class PodiumProps:
             raise ValueError("run_retention_days must be >= 1 (or None to keep runs)")
         if self.ecs_task_definition_arns and not self.ecs_cluster_arns:
             raise ValueError("ecs_task_definition_arns needs ecs_cluster_arns to run them in")
+        if self.ecs_pass_role_arns and not self.ecs_cluster_arns:
+            # Granted with the ECS grants alone: without clusters it would be dropped.
+            raise ValueError(
+                "ecs_pass_role_arns needs ecs_cluster_arns (and ecs_task_definition_arns):"
+                " the roles are passed to the tasks steps run there"
+            )
+        _refuse_non_arns(self)
+        for job in self.glue_job_names:
+            if not Token.is_unresolved(job) and job.startswith("arn:"):
+                raise ValueError(
+                    f"glue_job_names: {job!r} is an ARN; Glue job names are names (the"
+                    f" grants and the rule are made from them): write"
+                    f" {job.rpartition(':job/')[2] or 'the job name'!r}"
+                )
         if self.batch_job_definition_arns and not self.batch_job_queue_arns:
             raise ValueError(
                 "batch_job_definition_arns needs batch_job_queue_arns to submit them to"
@@ -168,7 +185,13 @@ class PodiumProps:
                     f"http_hosts: {host!r} is not a host; use 'api.example.com',"
                     " '*.example.com' or 'host:port' (no scheme, no path)"
                 )
-        for bus in self.trigger_event_buses:
+        seen: set[str] = set()
+        for given in self.trigger_event_buses:
+            bus = trigger_bus_name(given)
+            if bus in seen:
+                # Two rules on one bus: each of its events would start its runs twice.
+                raise ValueError(f"trigger_event_buses: the bus {bus!r} is listed twice")
+            seen.add(bus)
             if bus in ("podium", "default", event_bus_name(self.name_prefix)):
                 # Events from these rules come tagged with the bus's name; "podium" is
                 # how Podium's own bus is told apart (signals, status-change triggers)
@@ -186,6 +209,14 @@ class PodiumProps:
                 "removal_policy SNAPSHOT: DynamoDB tables do not support it; use RETAIN (keep"
                 " the data) or DESTROY"
             )
+        for handler, count in self.reserved_concurrency.items():
+            if not _whole(count) or count < 0:
+                # Lambda takes 0 (the function never runs) and up; CDK's own refusal
+                # of the rest does not say which prop.
+                raise ValueError(
+                    f"reserved_concurrency[{handler!r}]: {count!r}; give a whole number of"
+                    " concurrent executions, 0 or more (or leave it unset)"
+                )
         for name in ("advance", "work"):
             reserved = self.reserved_concurrency.get(name)  # type: ignore[call-overload]
             cap = self.queue_max_concurrency.get(name)  # type: ignore[call-overload]
@@ -234,6 +265,62 @@ class PodiumProps:
 def event_bus_name(name_prefix: str) -> str:
     """The name of Podium's own bus (eventing.py)."""
     return f"{name_prefix}-bus"
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# The ARN props, and how their ARNs look. Those split into their parts (clusters, state
+# machines) take ARNs only; the others also "*" (any), which IAM takes.
+_ARN_PROPS = {
+    "ecs_cluster_arns": ("arn:aws:ecs:<region>:<account>:cluster/<name>", False),
+    "sfn_state_machine_arns": ("arn:aws:states:<region>:<account>:stateMachine:<name>", False),
+    "ecs_task_definition_arns": (
+        "arn:aws:ecs:<region>:<account>:task-definition/<family>:*",
+        True,
+    ),
+    "ecs_pass_role_arns": ("arn:aws:iam::<account>:role/<name>", True),
+    "batch_job_queue_arns": ("arn:aws:batch:<region>:<account>:job-queue/<name>", True),
+    "batch_job_definition_arns": (
+        "arn:aws:batch:<region>:<account>:job-definition/<name>:*",
+        True,
+    ),
+}
+
+
+def _refuse_non_arns(props: PodiumProps) -> None:
+    """A name where an ARN is wanted: granted as written, IAM (or CDK, splitting it) would
+    refuse it far from the prop that holds it."""
+    for prop, (example, star) in _ARN_PROPS.items():
+        for value in getattr(props, prop):
+            if Token.is_unresolved(value) or value.startswith("arn:") or (star and value == "*"):
+                continue
+            raise ValueError(f"{prop}: {value!r} is not an ARN; give ARNs: {example}")
+
+
+# EventBridge's event bus names (partner buses have slashes: aws.partner/saas/id/name).
+_BUS_NAME = re.compile(r"^[/._A-Za-z0-9-]{1,256}$")
+_BUS_ARN = re.compile(r"^arn:[a-z-]+:events:[a-z0-9-]+:[0-9]{12}:event-bus/(.+)$")
+
+
+def trigger_bus_name(bus: str) -> str:
+    """The name a ``trigger_event_buses`` entry's events are labelled with, the one an
+    event trigger's ``bus: NAME`` gives: the entry itself, or the name in a bus's ARN
+    (its place is checked against the stack's in eventing.py). A value that is neither a
+    bus name nor a bus ARN would label events no trigger can name (push refuses a ':' in
+    a bus): refused. A token (``bus.event_bus_name``) resolves to a name at deploy."""
+    if Token.is_unresolved(bus):
+        return bus
+    arn = _BUS_ARN.match(bus)
+    name = arn.group(1) if arn else bus
+    if not _BUS_NAME.match(name):
+        raise ValueError(
+            f"trigger_event_buses: {bus!r} is not an event bus's name or ARN; give the"
+            " bus's name (letters, digits and . - _ /), e.g. 'orders', or its ARN"
+            " (arn:aws:events:<region>:<account>:event-bus/orders)"
+        )
+    return name
 
 
 def _refuse_definitions_without_revision(arns: Sequence[str], prop: str, kind: str) -> None:

@@ -15,15 +15,18 @@ Starting belongs to the work function (it claims attempts); following (polls, ev
 timeouts, stops) runs wherever a completion, a deadline or a stop is handled, the events
 function included (it reads a Glue run, whose state-change event names no attempt, and a
 trigger's last_only run stops the run it supersedes). A type whose
-props are empty gets no statement and no rule: its steps fail naming the prop to set.
+props are empty gets no statement and no rule, and is left out of the functions'
+PODIUM_EXTERNAL_STEP_TYPES: its steps fail with Podium.ConfigError naming the props to
+set (service/runtimes/external.py).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Arn, ArnFormat, Stack
+from aws_cdk import Arn, ArnFormat, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -48,6 +51,18 @@ _MADE_AT_RUN_TIME = (
     "{what} are made when a step starts; the grant is limited to those of the {scope}"
     " named in the Podium props ({prop})."
 )
+
+
+def external_step_types(props: PodiumProps) -> list[str]:
+    """The external step types granted (and ruled) below, for PODIUM_EXTERNAL_STEP_TYPES:
+    the functions wire only these, so another type's steps fail naming its props."""
+    granted = {
+        "ecs_task": props.ecs_cluster_arns,
+        "batch_job": props.batch_job_queue_arns,
+        "glue_job": props.glue_job_names,
+        "sfn_execution": props.sfn_state_machine_arns,
+    }
+    return [kind for kind, resources in granted.items() if resources]
 
 
 def grant_step_targets(props: PodiumProps, functions: EngineFunctions) -> None:
@@ -193,24 +208,49 @@ def _executions_of(scope: Construct, state_machine_arn: str) -> str:
     )
 
 
+# The six random characters Secrets Manager appends to a secret's name in its ARN.
+_SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+
+
 def _secrets(props: PodiumProps, work: iam.Role) -> None:
     stack = Stack.of(work)
-    resources = [
-        name
-        if name.startswith("arn:")
-        else stack.format_arn(
-            service="secretsmanager",
-            resource="secret",
-            # Secrets Manager appends six random characters to a secret's ARN.
-            resource_name=f"{name}-??????",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        for name in props.secret_names
-    ]
+    resources: list[str] = []
+    for name in props.secret_names:
+        if Token.is_unresolved(name):
+            resources.append(name)  # a secret's own ARN (secret.secret_arn): complete
+        elif name.startswith("arn:"):
+            resources += _secret_arn_grants(name)
+        else:
+            resources.append(
+                stack.format_arn(
+                    service="secretsmanager",
+                    resource="secret",
+                    resource_name=f"{name}-??????",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            )
     work.add_to_policy(
         iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=resources)
     )
     _acknowledge_operator_wildcards(work, resources, "secret_names")  # as granted
+
+
+def _secret_arn_grants(arn: str) -> list[str]:
+    """What to grant for a secret's ARN as the user wrote it. IAM matches the secret's
+    full ARN, whose name ends in six random characters; Secrets Manager's API also takes
+    the partial ARN without them, so users copy either. A partial ARN is granted with
+    ``-??????`` appended (as a name is). One whose name already ends in ``-`` and six
+    letters or digits may be either (``acme/api-secret``: a partial ARN of
+    ``acme/api-secret``, or the full ARN of ``acme/api``), so both are granted: the one
+    as written matches only the secret that got that random suffix, and the other
+    reading at worst a secret named exactly as that ARN's name, in the same place. A
+    wildcard (``secret:acme/*``) is granted as written: it matches the suffix itself."""
+    name = arn.split(":secret:", 1)[1] if ":secret:" in arn else ""
+    if not name or "*" in name or name.endswith("?"):
+        return [arn]
+    if _SECRET_SUFFIX.search(name):
+        return [arn, f"{arn}-??????"]
+    return [f"{arn}-??????"]
 
 
 def acknowledge_describe_wildcards(functions: EngineFunctions, props: PodiumProps) -> None:

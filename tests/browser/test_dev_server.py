@@ -59,7 +59,7 @@ def test_console_views_answer_json_errors(dev: DevServer) -> None:
     assert call(dev, "/api/console/runs?since=yesterday")[0] == 400
     status, body = call(dev, "/api/console/runs")
     assert status == 200 and isinstance(body.pop("now"), int)  # the server's clock
-    assert body == {"workflows": [], "counts": {}, "total": 0, "runs": []}
+    assert body == {"workflows": [], "counts": {}, "total": 0, "listable": 0, "runs": []}
     assert call(dev, "/api/console/runs", {"x": 1})[0] == 405
 
 

@@ -139,12 +139,15 @@ def test_each_function_environment_names_its_resources(default: Synth) -> None:
         "PODIUM_EVENT_QUEUE_URL": ref(event_queue),
         "PODIUM_WORK_QUEUE_ARN": arn_of(work_queue),
         "PODIUM_EVENT_QUEUE_ARN": arn_of(event_queue),
+        "PODIUM_WORK_DLQ_ARN": arn_of(logical_id_of(default, "AWS::SQS::Queue", "WorkDlq")),
+        "PODIUM_EVENT_DLQ_ARN": arn_of(logical_id_of(default, "AWS::SQS::Queue", "EventDlq")),
         "PODIUM_PAYLOAD_BUCKET": ref(bucket),
         "PODIUM_EVENT_BUS_NAME": ref(bus),
         "PODIUM_SCHEDULE_GROUP": "podium",
         "PODIUM_SCHEDULER_ROLE_ARN": arn_of(scheduler_role),
         "PODIUM_ALLOWED_FUNCTIONS": "",
         "PODIUM_HTTP_HOSTS": "",  # no host is reachable by default
+        "PODIUM_EXTERNAL_STEP_TYPES": "",  # no external step type is granted by default
         "PODIUM_RUN_RETENTION_DAYS": "90",
         "POWERTOOLS_SERVICE_NAME": "podium",
         "POWERTOOLS_METRICS_NAMESPACE": "Podium",
@@ -238,7 +241,11 @@ def test_scheduler_group_and_execution_role(default: Synth) -> None:
                         "Action": "sqs:SendMessage",
                         "Effect": "Allow",
                         "Resource": [
+                            # The queues, and their DLQs: where a firing goes once
+                            # Scheduler's retries are spent (CDK sorts them).
+                            arn_of(logical_id_of(default, "AWS::SQS::Queue", "EventDlq")),
                             arn_of(logical_id_of(default, "AWS::SQS::Queue", "EventQueue")),
+                            arn_of(logical_id_of(default, "AWS::SQS::Queue", "WorkDlq")),
                             arn_of(logical_id_of(default, "AWS::SQS::Queue", "WorkQueue")),
                         ],
                     }

@@ -4,9 +4,10 @@ the grant made from the same list, so a step the engine lets through is one IAM 
 
 An entry is an ARN, a partial ARN (``123456789012:function:name``) or a name, each
 with an optional qualifier (``name:prod``) and ``*``/``?`` wildcards (``etl-*``,
-``...:function:name:*`` for every alias and version); ``*`` alone allows any function of
-the deployment's region. A step's ``function`` is written the same ways. They are
-compared by function name and qualifier, by region, and by account where both give one.
+``...:function:name:*`` for every alias and version); ``*`` allows any function of the
+deployment's region (the entries beside it theirs too). A step's ``function`` is written
+the same ways. They are compared by function name and qualifier, by region, and by
+account where both give one.
 
 The region: the construct grants an entry without one (a name, a partial ARN, ``*``) in
 the stack's region only, and a step's function without one is invoked there, so both
@@ -63,9 +64,10 @@ class FunctionAllowlist:
         ``AWS_REGION``, which Lambda sets in every function and its clients invoke in)."""
         region = region or None
         entries = tuple(e.strip() for e in setting.split(",") if e.strip())
-        if "*" in entries:
-            # IAM grants ``*`` as every function of the stack's account and region.
-            return cls(("*",), region) if region else None
+        if "*" in entries and not region:
+            return None  # ``*`` then matches any region: the other entries add nothing
+        # IAM grants ``*`` as every function of the stack's account and region, and the
+        # entries beside it (another region's functions) as listed: all are kept.
         return cls(entries, region)
 
     def __contains__(self, function: object) -> bool:

@@ -40,13 +40,9 @@ class SchedulerSchedules:
             "ScheduleExpressionTimezone": spec.timezone,
             "FlexibleTimeWindow": window,
             "State": "ENABLED",
-            "Target": {
-                "Arn": self._target.queue_arn,
-                "RoleArn": self._target.role_arn,
-                "Input": json.dumps(spec.message, separators=(",", ":")),
-                # A lost delivery is retried; the run id makes a repeat harmless.
-                "RetryPolicy": {"MaximumRetryAttempts": 185},
-            },
+            # A lost delivery is retried (the run id makes a repeat harmless), then put
+            # on the event queue's DLQ when the construct names one.
+            "Target": self._target.request(json.dumps(spec.message, separators=(",", ":"))),
         }
         # No StartDate: Scheduler refuses one more than 5 minutes in the past (an update
         # of an older trigger's schedule would carry one); a rate counts from creation.

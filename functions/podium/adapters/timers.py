@@ -47,10 +47,30 @@ class QueueTimers:
         return None  # an SQS delay cannot be withdrawn: its receiver drops it
 
 
+# Scheduler retries a delivery that failed for up to 24 hours (its maximum age).
+RETRY_POLICY = {"MaximumRetryAttempts": 185}
+
+
 @dataclass(frozen=True)
 class SchedulerTarget:
     queue_arn: str
     role_arn: str  # Scheduler assumes it to send to the queue
+    # Where a firing goes once its retries are spent (the queue's own DLQ, so ``podium
+    # dlq redrive`` sends it on); None: it is dropped without a trace.
+    dead_letter_arn: str | None = None
+
+    def request(self, body: str) -> dict[str, Any]:
+        """A schedule's ``Target``: the queue, the role, the message, the retries and
+        the dead-letter queue."""
+        target: dict[str, Any] = {
+            "Arn": self.queue_arn,
+            "RoleArn": self.role_arn,
+            "Input": body,
+            "RetryPolicy": dict(RETRY_POLICY),
+        }
+        if self.dead_letter_arn:
+            target["DeadLetterConfig"] = {"Arn": self.dead_letter_arn}
+        return target
 
 
 class SchedulerTimers:
@@ -86,12 +106,7 @@ class SchedulerTimers:
                 ScheduleExpressionTimezone="UTC",
                 FlexibleTimeWindow={"Mode": "OFF"},
                 ActionAfterCompletion="DELETE",
-                Target={
-                    "Arn": target.queue_arn,
-                    "RoleArn": target.role_arn,
-                    "Input": body,
-                    "RetryPolicy": {"MaximumRetryAttempts": 185},
-                },
+                Target=target.request(body),
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConflictException":

@@ -22,8 +22,13 @@ KEY = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{{0,{MAX_KEY_CHARS - 1}}}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f,]")
 
 
-def tag_issues(tags: Any, path: str = "tags") -> list[Issue]:
-    """Every problem of a tag map, each with its path."""
+def tag_issues(tags: Any, path: str = "tags", *, given: bool = False) -> list[Issue]:
+    """Every problem of a tag map, each with its path.
+
+    ``given``: tags given now (a run's start, a push), which must also be trimmed: a
+    filter trims what it is given (``parse_tag_pairs``), so a run tagged ``" prod "``
+    could be found by no filter, not even its own chip. The tags of a version stored
+    before this rule keep loading (core.dsl.stored): they are not ``given``."""
     if not isinstance(tags, Mapping):
         return [Issue(path, "tags are a map of key: value strings")]
     issues: list[Issue] = []
@@ -31,7 +36,9 @@ def tag_issues(tags: Any, path: str = "tags") -> list[Issue]:
         issues.append(Issue(path, f"{len(tags)} tags; at most {MAX_TAGS}"))
     for key, value in tags.items():
         where = f"{path}.{key}"
-        if not isinstance(key, str) or not KEY.match(key):
+        if given and isinstance(key, str) and key != key.strip() and KEY.fullmatch(key.strip()):
+            issues.append(Issue(where, _untrimmed("key", key)))
+        elif not isinstance(key, str) or not KEY.match(key):
             issues.append(
                 Issue(
                     where,
@@ -51,14 +58,25 @@ def tag_issues(tags: Any, path: str = "tags") -> list[Issue]:
             )
         elif has_lone_surrogate(value):  # a command-line argument that was not UTF-8
             issues.append(Issue(where, LONE_SURROGATE_FIX))
+        elif given and value != value.strip():
+            issues.append(Issue(where, _untrimmed("value", value)))
     return issues
 
 
+def _untrimmed(part: str, text: str) -> str:
+    # Said, not trimmed silently: the caller sees what its tag will be and fixes the source.
+    return (
+        f"the tag {part} {text!r} starts or ends with whitespace: write {text.strip()!r}"
+        " (runs are found by trimmed tags)"
+    )
+
+
 def check_tags(tags: Any, path: str = "tags") -> dict[str, str]:
-    """The tags as a plain dict; DefinitionError listing every problem."""
+    """Tags given now (a run's start) as a plain dict; DefinitionError listing every
+    problem."""
     if tags is None:
         return {}
-    issues = tag_issues(tags, path)
+    issues = tag_issues(tags, path, given=True)
     if issues:
         raise DefinitionError(issues)
     return dict(tags)

@@ -171,7 +171,9 @@ def list_console_runs(
     (older than ``page_from``'s run); with one, older pages too (back to ``since``), up to
     ``FILTERED_SCAN`` runs in all. ``truncated_workflows`` names those with older runs
     (after ``since``, when given) left out, so the page says so instead of "no runs
-    match"; ``counts`` and ``total`` are of the runs read. ``next`` (when more may match)
+    match"; ``counts`` and ``total`` are of the runs read, ``listable`` of those this
+    page may list (its first ``limit``: a larger limit shows no more than ``listable``).
+    ``next`` (when more may match)
     leads on to the following page: the rows listed are all the matching runs newer than
     its run, wherever a workflow's read stopped (a run older than where a truncated
     workflow's read stopped waits for the next page, which reads that workflow on)."""
@@ -217,6 +219,10 @@ def list_console_runs(
         "workflows": names,
         "counts": dict(counts),
         "total": len(runs),
+        # How many of them this page can list: those older than where a truncated
+        # workflow's read stopped are counted but wait for ``next`` (a larger limit, the
+        # console's "Load more", would show no more of them).
+        "listable": len(listable),
         "runs": [_run_row(r) for r in page],
         # The server's clock, which a running run's duration is counted to (the browser's
         # may be minutes off: a duration counted to it was negative), as on the run page.

@@ -140,6 +140,44 @@
       if (again) again.focus({ preventScroll: true });
     };
   }
+  // A page the user's own action redraws (a filter, a pager, a chip, Load more: each
+  // writes the address, and route() builds the page anew) took the control used with it,
+  // and the focus fell to <body>: a keyboard user started again at the top bar. The
+  // control is found again as the new page draws it (a pager only once its answer came),
+  // or, gone, the one that stands for it (Newest runs for Older runs, the status select
+  // for a status chip the list no longer shows).
+  let carried = null; // {place, instead: [selectors], gen}
+  const INSTEAD = {
+    "runs-older": ["#runs-newest"], "runs-newest": ["#runs-older"],
+    // Load more: the first row it brought (a keyboard user reads on from there).
+    "runs-load-more": [`#runs-body tr.run-row:nth-child(${RUNS_PAGE + 1}) a`, "#runs-older", "#runs-newest"],
+    "page-next": ["#page-prev"], "page-prev": ["#page-next"],
+  };
+  function insteadOf(el) {
+    if (el.id) return INSTEAD[el.id] || [];
+    const scope = el.parentElement && el.parentElement.closest("[id]");
+    if (el.hasAttribute("data-tag")) return ["#f-tag"];
+    if (el.hasAttribute("data-status")) return scope && scope.id === "run-counts" ? ["#f-status"] : ["#step-status"];
+    return [];
+  }
+  function carryFocus() {
+    const el = document.activeElement, place = focusPlace(el);
+    carried = place ? { place, instead: insteadOf(el), gen: generation } : null;
+  }
+  // Called as the new page draws; ``final``: its answer is drawn (what is not there now
+  // will not come, the control that stands for it is taken).
+  function landFocus(final) {
+    const want = carried;
+    if (!want) return;
+    const active = document.activeElement;
+    if (want.gen !== generation || (active && active !== document.body)) { carried = null; return; } // the user went on
+    const usable = (el) => !!el && el.isConnected && !el.disabled;
+    const all = document.querySelectorAll(want.place.selector);
+    let el = all[Math.min(want.place.nth, all.length - 1)];
+    if (!usable(el) && final) el = want.instead.map((sel) => document.querySelector(sel)).find(usable);
+    if (usable(el)) el.focus({ preventScroll: true });
+    if (usable(el) || final) carried = null;
+  }
   const SVG = "http://www.w3.org/2000/svg";
   function s(tag, attrs, ...kids) {
     const el = document.createElementNS(SVG, tag);
@@ -171,8 +209,10 @@
   class NoAnswer extends Error {} // nothing answered: a request that may never have arrived
   // The server answered with an error: its HTTP status says whether asking again can help
   // (a 404 run stays gone, a 400 address stays bad; a 5xx, a throttle may pass).
+  // ``paths``: the places of the request it names (errors[].path: "query.node"), so a
+  // 404 at a query parameter is told from a 404 of the run itself.
   class HttpError extends Error {
-    constructor(status, message) { super(message); this.status = status; }
+    constructor(status, message, paths = []) { super(message); this.status = status; this.paths = paths; }
   }
   const mayPass = (err) => !(err instanceof HttpError) || err.status >= 500 || err.status === 429 || err.status === 408;
 
@@ -191,10 +231,13 @@
 
   // A refused request names each problem (a bad filter: "query.tag: ...", a reason too
   // long: "body.reason: ...").
+  const issuesOf = (body) => (body.errors || body.issues || []).filter((i) => i && i.message);
   function refusal(r, body) {
-    const issues = (body.errors || body.issues || []).filter((i) => i && i.message)
-      .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
-    return [body.message || `${r.status} ${r.statusText || "error"}`, ...issues].join(" · ");
+    const found = issuesOf(body);
+    const issues = found.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
+    // A 404 at a place says its message twice (as the answer's and as its place's): once.
+    const said = body.message && found.some((i) => i.path && i.message === body.message) ? [] : [body.message || `${r.status} ${r.statusText || "error"}`];
+    return [...said, ...issues].join(" · ");
   }
   // fetch (or the signer's) rejects with a bare "Failed to fetch" when nothing answered.
   async function send(url, init) {
@@ -220,7 +263,7 @@
       showCredentialsForm(err.message);
       throw err;
     }
-    if (!r.ok) throw new HttpError(r.status, refusal(r, body));
+    if (!r.ok) throw new HttpError(r.status, refusal(r, body), issuesOf(body).map((i) => String(i.path || "")));
     return body;
   }
 
@@ -530,6 +573,7 @@
   }
   function badAddress(why) {
     generation += 1;
+    carried = null;
     clearTimeout(timer);
     closeDetail();
     setLive(null);
@@ -548,7 +592,7 @@
     // would otherwise show the run list as if it were the run.
     if (!m && path.startsWith("/runs/")) { badAddress("a run's address is #/runs/RUN_ID, and a run id has no “/”"); return; }
     if (id && id === runState.id && document.getElementById("gantt") &&
-        Number(params.get("offset") || 0) === runState.offset &&
+        offsetOf(params) === runState.offset &&
         ["status", "node", "q"].every((k) => (k === "status" ? (params.get(k) || "").toUpperCase() : params.get(k) || "") === runState[k])) {
       // Only the selected step (or its iteration grid's filter or page) changed: keep the
       // page (and its polling) as it is.
@@ -559,6 +603,7 @@
     }
     generation += 1;
     clearTimeout(timer);
+    carryFocus(); // before the page it is in goes
     if (id) showRun(id, params);
     else { closeDetail(); showRuns(params); }
   }
@@ -576,6 +621,10 @@
     // A later page: the runs after the one this token names (the view's "next"), in the
     // address as the step list's page is (Back, a reload, a shared link show it again).
     const pageFrom = params.get("from") || "";
+    // Rows shown: the first 100, or up to 200 after "Load more", in the address too
+    // (&rows=200): Back from a run opened among rows 101-200 shows its row again.
+    const rowsAsked = Number(params.get("rows") || RUNS_PAGE);
+    const shown = Number.isInteger(rowsAsked) && rowsAsked > 0 ? Math.min(rowsAsked, RUNS_MAX) : RUNS_PAGE;
     const go = (change) => {
       const next = { ...filters, ...change };
       const q = new URLSearchParams(Object.entries(next).filter(([, v]) => v));
@@ -618,41 +667,75 @@
       more,
     );
     setLive(null);
+    landFocus(false); // a filter's control is drawn already; a pager comes with the answer
     const gen = generation;
-    let filledWorkflows = false;
-    let shown = RUNS_PAGE;
+    let filledWorkflows = false, drawn = false;
+    // The workflows to choose from, and the one the address names even when the home
+    // lacks it (a 404: it is shown as chosen, marked, not as "All workflows").
+    function fillWorkflows(names) {
+      filledWorkflows = true;
+      const lacking = filters.workflow && !names.includes(filters.workflow)
+        ? [h("option", { value: filters.workflow, selected: true }, `${filters.workflow} (not found)`)] : [];
+      wfSelect.append(...lacking, ...names.map((w) => h("option", { value: w, selected: w === filters.workflow }, w)));
+    }
+    const newest = () => h("button", { class: "btn", id: "runs-newest", onclick: () => go({}) }, "‹ Newest runs");
+    let reads = 0; // the newest read wins (answers may cross)
 
     async function load() {
+      const read = ++reads;
       const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v));
       q.set("limit", String(shown));
       if (pageFrom) q.set("next", pageFrom);
       let data;
       try { data = await getJSON(`api/console/runs?${q}`); } catch (err) {
-        if (gen !== generation) return;
+        if (gen !== generation || read !== reads) return;
+        if (mayPass(err) && drawn) {
+          // A poll that got no answer (or a 5xx): the rows stay as last read, said to be
+          // possibly stale, as the run page says it.
+          setLive("offline");
+          schedule(load, IDLE_POLL_MS);
+          return;
+        }
         body.replaceChildren(h("tr", {}, h("td", { colspan: 7 }, problem(err))));
-        schedule(load, IDLE_POLL_MS);
+        if (mayPass(err)) {
+          setLive("offline");
+          schedule(load, IDLE_POLL_MS);
+        } else {
+          // Refused (a bad tag, status or page token, a workflow the home lacks): asked
+          // again, the answer is the same. Said once; the way out is a filter changed,
+          // or the newest runs when the page's token was refused.
+          put(more, pageFrom && err.paths.includes("query.next") ? newest() : null);
+          if (!filledWorkflows) {
+            filledWorkflows = true;
+            getJSON("api/console/workflows").then((d) => { if (gen === generation) fillWorkflows(d.workflows || []); }, () => {});
+          }
+        }
+        landFocus(true);
         return;
       }
-      if (gen !== generation) return;
+      if (gen !== generation || read !== reads) return;
+      drawn = true;
+      setLive(null);
       const refocus = holdFocus();
-      if (!filledWorkflows) {
-        filledWorkflows = true;
-        // A workflow the address names that the home does not hold is shown as chosen too
-        // (the list is filtered by it), not "All workflows".
-        const listed = filters.workflow && !data.workflows.includes(filters.workflow) ? [filters.workflow, ...data.workflows] : data.workflows;
-        wfSelect.append(...listed.map((w) => h("option", { value: w, selected: w === filters.workflow }, w)));
-      }
+      if (!filledWorkflows) fillWorkflows(data.workflows);
       total.textContent = `${num(data.total)} run${data.total === 1 ? "" : "s"}` +
         (pageFrom && data.older_than ? ` started before ${fmtTime(data.older_than.created_at)}` : "");
       const cut = data.truncated ? data.truncated_workflows || [] : [];
       cutNote.hidden = !cut.length;
       cutNote.textContent = visible(cut.length ? `Only the newest ${num(data.searched_per_workflow)} runs of each workflow are searched: ` +
         `older runs of ${cut.join(", ")} are left out of this list and its counts (Older runs, below, reads on).` : "");
-      const cutShort = data.runs.length < data.total;
+      // Of the runs counted, those this page can list (the rest, older than where a
+      // truncated workflow's read stopped, are on the next pages): "Load more" only when
+      // it shows more. An older stack's view says no listable: all of them.
+      const listable = typeof data.listable === "number" ? data.listable : data.total;
+      const cutShort = data.runs.length < listable;
+      const later = Math.max(0, data.total - Math.max(listable, data.runs.length));
       put(more,
-        pageFrom ? h("button", { class: "btn", id: "runs-newest", onclick: () => go({}) }, "‹ Newest runs") : null,
-        cutShort ? h("span", { class: "muted small" }, `${num(data.runs.length)} of ${num(data.total)} shown`) : null,
-        cutShort && shown < RUNS_MAX ? h("button", { class: "btn", id: "runs-load-more", onclick: () => { shown = RUNS_MAX; load(); } }, "Load more") : null,
+        pageFrom ? newest() : null,
+        cutShort ? h("span", { class: "muted small" }, `${num(data.runs.length)} of ${num(listable)} shown`) : null,
+        cutShort && shown < RUNS_MAX ? h("button", { class: "btn", id: "runs-load-more", onclick: () => go({ from: pageFrom, rows: String(RUNS_MAX) }) }, "Load more") : null,
+        later && data.next ? h("span", { class: "muted small", id: "runs-later" },
+          `${cutShort ? " · " : ""}${num(later)} older run${later === 1 ? "" : "s"} counted here ${later === 1 ? "is" : "are"} listed by Older runs `) : null,
         // The next page: older runs (those a truncated workflow's read left out included).
         data.next ? h("button", { class: "btn", id: "runs-older", onclick: () => go({ from: data.next }) }, "Older runs ›")
           : cutShort && shown >= RUNS_MAX ? h("span", { class: "muted small" }, " · narrow the filters to see the others") : null);
@@ -672,6 +755,7 @@
         const now = typeof data.now === "number" ? data.now : Date.now();
         body.replaceChildren(...data.runs.map((r) => {
           const href = `#/runs/${encodeURIComponent(r.run_id)}`;
+          const queued = !r.started_at && !TERMINAL.has(r.status);
           return h("tr", { class: "run-row", "data-run": r.run_id, "data-status": r.status, onclick: (e) => { if (e.target.tagName !== "A") location.hash = href; } },
             h("td", {}, badge(r.status)),
             h("td", {}, h("span", { class: "wf" }, r.workflow), h("span", { class: "muted" }, ` v${r.version}`), ...tagChips(r.tags)),
@@ -681,12 +765,14 @@
             h("td", { class: "mono logical-date" }, r.logical_date || ""),
             // Beside the start, "ago" counts from it (a run queued for an hour started
             // just now); the tooltip says when the run was created.
-            h("td", { title: `created ${fmtTime(r.created_at)}` }, fmtTime(r.started_at || r.created_at),
-              h("span", { class: "muted small" }, `  ${ago(r.started_at || r.created_at, now)}`)),
-            h("td", {}, r.duration_ms !== null ? fmtDur(r.duration_ms) : (TERMINAL.has(r.status) ? "—" : h("span", { class: "muted" }, `${fmtDur(now - (r.started_at || r.created_at))}…`))));
+            // A run waiting in its queue has not started: it says so, and has no duration yet.
+            h("td", { title: `created ${fmtTime(r.created_at)}` }, queued ? h("span", { class: "muted queued" }, "queued") : fmtTime(r.started_at || r.created_at),
+              h("span", { class: "muted small" }, `  ${ago(queued ? r.created_at : r.started_at || r.created_at, now)}`)),
+            h("td", {}, r.duration_ms !== null ? fmtDur(r.duration_ms) : (TERMINAL.has(r.status) || queued ? "—" : h("span", { class: "muted" }, `${fmtDur(now - (r.started_at || r.created_at))}…`))));
         }));
       }
       refocus();
+      landFocus(true);
       const active = data.runs.some((r) => !TERMINAL.has(r.status));
       schedule(load, active ? POLL_MS : IDLE_POLL_MS);
     }
@@ -699,7 +785,7 @@
       Object.assign(runState, { id: runId, offset: 0, status: "", node: "", q: "", selected: null, graphKey: null, data: null, note: null, expanded: new Set(), folds: new Map(), logs: null });
       closeDetail();
     }
-    runState.offset = Number(params.get("offset") || 0);
+    runState.offset = offsetOf(params);
     // A status in any case (?status=failed), as the view takes it and the run list reads
     // its own: the controls show the filter the list has.
     runState.status = (params.get("status") || "").toUpperCase();
@@ -716,9 +802,18 @@
         h("div", { id: "gantt" })),
     );
     runState.graphKey = null;
+    landFocus(false);
     // Opening a step is part of the address (#/runs/ID?step=NAME), so it survives a reload.
     if (selected) openStep(selected, params); else closeDetail();
     loadRun();
+  }
+
+  // The step list's offset from the address: a number, or what was typed when it is none
+  // ("?offset=abc"), sent as it is for the view to refuse it by name (Number() made it
+  // NaN, and the refusal said "got 'NaN'").
+  function offsetOf(params) {
+    const raw = (params.get("offset") || "0").trim();
+    return /^[0-9]{1,15}$/.test(raw) ? Number(raw) : raw;
   }
 
   function runQuery(change) {
@@ -748,18 +843,26 @@
       for (const b of detail.querySelectorAll("#step-actions button")) b.disabled = true;
       if (!mayPass(err)) {
         // The server answered: no such run (a typo, a run pruned since) or a bad
-        // address. Asking again brings nothing; the server is not offline.
-        const head = err.status === 404
+        // address. Asking again brings nothing; the server is not offline. A refusal at
+        // a query parameter (a step filter from another version of the workflow,
+        // ?node=old_step: a 404 too) is no missing run: the run without the filter is
+        // a click away.
+        const atQuery = err.paths.some((p) => p.startsWith("query."));
+        const head = err.status === 404 && !atQuery
           ? h("div", { class: "problem", id: "run-not-found" }, h("strong", {}, String(err.message)),
             ": it may have been pruned, or the address mistyped. ", h("a", { href: "#/" }, "Show every run"))
-          : problem(err);
+          : atQuery ? h("div", { id: "run-refused" }, problem(err),
+            h("p", {}, h("a", { href: `#/runs/${encodeURIComponent(runState.id)}` }, `Show run ${runState.id} without these filters`)))
+            : problem(err);
         document.getElementById("run-head").replaceChildren(head);
         setLive(null);
+        landFocus(true);
         return;
       }
       document.getElementById("run-head").replaceChildren(problem(err));
       setLive("offline");
       schedule(loadRun, POLL_MS * 2);
+      landFocus(true);
       return;
     }
     if (gen !== generation || read !== runReads) return;
@@ -773,6 +876,7 @@
     renderGraph(data.graph);
     renderSteps(data);
     refocus();
+    landFocus(true);
     if (runState.selected && (!data.terminal || wasLive || wasOffline)) refreshStep();
     setLive(data.terminal ? "off" : "on");
     if (!data.terminal) schedule(loadRun, POLL_MS);

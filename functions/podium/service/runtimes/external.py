@@ -189,13 +189,23 @@ class ExternalJobRuntime:
         return platform_error(f"the {self.kind} work was not started (the service was busy)")
 
     def _not_configured(self) -> StepError:
+        props = _CONSTRUCT_PROPS.get(self.kind, "the props of its resources")
         return StepError.of(
             "Podium.ConfigError",
             f"this deployment runs no {self.kind} steps: locally, map the step in"
-            f" podium.toml ([{self.kind}s]); deployed, name its resources in the Podium"
-            " construct's props (docs/deploy.md)",
+            f" podium.toml ([{self.kind}s]); deployed, set the Podium construct's {props}"
+            " (docs/deploy.md)",
             retryable=False,
         )
+
+
+# The construct's props that grant each type (infra/podium_cdk/step_targets.py).
+_CONSTRUCT_PROPS = {
+    "ecs_task": "ecs_cluster_arns and ecs_task_definition_arns",
+    "batch_job": "batch_job_queue_arns and batch_job_definition_arns",
+    "glue_job": "glue_job_names",
+    "sfn_execution": "sfn_state_machine_arns",
+}
 
 
 def render_request(ctx: Services, attempt: Attempt) -> dict[str, Any]:
