@@ -32,11 +32,11 @@ from podium.cli.inputs import (
     MAX_NUMBER,
     TypedParamOption,
     local_functions,
-    local_stand_ins,
     parse_params,
     typed_params,
 )
-from podium.cli.local_home import Home, home_directory, print_missing_home
+from podium.cli.local_home import Home, print_missing_home
+from podium.cli.local_runtime import FunctionsOption, LocalHomeRuntime, NoWaitOption
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
 from podium.cli.remote import quote
@@ -81,19 +81,6 @@ RequestIdOption = Annotated[
         " (default: a new id).",
     ),
 ]
-NoWaitOption = Annotated[
-    bool,
-    typer.Option("--no-wait", help="Locally: act and return; do not run the run on here."),
-]
-FunctionsOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--functions",
-        help="Locally: the Python callable that plays a Lambda function, as"
-        " name=module:function (over ./podium.toml).",
-    ),
-]
-
 steps_app = typer.Typer(
     help="Act on one step of a run: skip, retry now, stop, resume (local home or a stack).",
     no_args_is_help=True,
@@ -119,50 +106,6 @@ def _print(result: dict[str, Any], as_json: bool) -> None:
     if result.get("repeated"):
         line += " (this request was already done)"
     _out().print(line, highlight=False)
-
-
-@contextmanager
-def _before_the_home() -> Iterator[None]:
-    """Ctrl-C while the local home is being opened (loading the runtime takes a second):
-    nothing was done yet; said, exit 130."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        _err().print(
-            Text("interrupted before the home was opened: nothing was done", style="yellow")
-        )
-        raise typer.Exit(130) from None
-
-
-class _Local:
-    """A runtime on the local home, to act and then run on what the action let start."""
-
-    def __init__(self, home: Path | None, functions: list[str] | None) -> None:
-        with _before_the_home():
-            from podium import bootstrap
-            from podium.local.runtime import LocalRuntime
-
-            self.where = home_directory(home)
-            if not (self.where / bootstrap.HOME_DB).exists():
-                _err().print(Text(f"no local home at {self.where}", style="bold red"))
-                raise typer.Exit(1)
-            sys.path.insert(0, str(Path.cwd()))
-            self.rt = LocalRuntime(
-                store="sqlite",
-                home=self.where,
-                functions=local_functions(Path.cwd(), functions),
-                stand_ins=local_stand_ins(Path.cwd()),  # as podium dev: ./podium.toml's
-                virtual_time=False,
-            )
-            self.by = bootstrap.local_user()
-
-    def __enter__(self) -> _Local:
-        with _before_the_home():
-            self.rt.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.rt.__exit__(*exc)
 
 
 # The API body's fields a local action's refusal may name (``body.from``), as the options
@@ -218,7 +161,7 @@ def _local_run_action(
     from podium.service.actions import Actor, run_action
     from podium.service.restart import RestartRequest
 
-    with _Local(home, functions) as local:
+    with LocalHomeRuntime(home, functions) as local:
         actor = Actor(local.by, actor_reason, request_id)
         try:
             request = None
@@ -249,7 +192,7 @@ def _said_how_the_run_ended(run_id: str, body: dict[str, Any], as_json: bool) ->
         _out().print(f"run {run_id} {final}{why}: podium runs show {run_id}", highlight=False)
 
 
-def _run_on(local: _Local, run_id: str, body: dict[str, Any], as_json: bool) -> str:
+def _run_on(local: LocalHomeRuntime, run_id: str, body: dict[str, Any], as_json: bool) -> str:
     """Run ``run_id`` on here to its end and return its status. Ctrl-C stops only the
     waiting: the action is done and the run stays in the home, so both are said (with the
     run's status and what carries it on), exit 130."""
@@ -276,7 +219,7 @@ def _run_on(local: _Local, run_id: str, body: dict[str, Any], as_json: bool) -> 
 
 
 def _local_params(
-    local: _Local, run_id: str, pairs: list[str], version: int | str | None
+    local: LocalHomeRuntime, run_id: str, pairs: list[str], version: int | str | None
 ) -> dict[str, Any]:
     """``-p`` values typed by the version the restart runs (the run's, unless asked)."""
     from podium.service.restart import is_iteration
@@ -486,7 +429,7 @@ def _local_step_action(
     from podium.core.engine.request_ids import RequestIdReused
     from podium.service.actions import Actor, step_action
 
-    with _Local(home, functions) as local:
+    with LocalHomeRuntime(home, functions) as local:
         actor = Actor(local.by, reason, request_id)
         try:
             result = step_action(local.rt.services, run_id, step, StepAction(action), actor)

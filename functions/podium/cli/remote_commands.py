@@ -24,9 +24,9 @@ import typer
 from rich.text import Text
 
 from podium.cli import local_commands, remote_render
-from podium.cli.action_commands import FunctionsOption, NoWaitOption
 from podium.cli.inputs import MAX_NUMBER, TagOption, TypedParamOption, parse_tags, typed_params
 from podium.cli.local_home import Home, print_missing_home
+from podium.cli.local_runtime import FunctionsOption, LocalHomeRuntime, NoWaitOption
 from podium.cli.output import err as _err
 from podium.cli.output import out as _out
 from podium.cli.output import print_json as _print_json
@@ -623,11 +623,10 @@ def unblock(
 def _unblock_on_home(
     home: Path | None, workflow: str, as_json: bool, *, wait: bool, functions: list[str] | None
 ) -> None:
-    """The local unblock, then, as the local run actions do (cli/action_commands.py),
-    the runs it started run on here to their end (the home has no sweeper: nothing else
+    """The local unblock, then, as the local run actions do (cli/local_runtime.py), the
+    runs it started run on here to their end (the home has no sweeper: nothing else
     would run them), each said with how it ended. What still waits is read after them:
     a started run that failed blocks the queue again."""
-    from podium.cli.action_commands import _Local
     from podium.core.engine.errors import NotFound
     from podium.service.admission import unblock as unblock_locally
 
@@ -635,7 +634,7 @@ def _unblock_on_home(
     if not opened.exists:  # said as the commands that only read the home say it
         print_missing_home(opened)
         raise typer.Exit(1)
-    with _Local(home, functions) as local:
+    with LocalHomeRuntime(home, functions) as local:
         services = local.rt.services
         try:
             services.store.active_version(workflow)  # names an unknown workflow
