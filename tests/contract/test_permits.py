@@ -313,3 +313,45 @@ def test_a_key_nobody_holds_or_waits_on_is_forgotten(store: StateStore) -> None:
     assert not permits.forget("db")
     assert claim(store, ready(store, "r3")) is Claim.CLAIMED  # a new start of the key
     assert permits.state("db").holders == {"r3/s": 99}
+
+
+def test_places_are_read_in_arrival_order_a_page_at_a_time(store: StateStore) -> None:
+    """``places`` reads a key's queue in pages (service/runs.py tells a waiting step its
+    place past the first 1,000), each going on after the last place of the one before."""
+    permits = store.permits()
+    assert claim(store, ready(store, "r0")) is Claim.CLAIMED
+    for i, run in enumerate(["r3", "r1", "r2"]):  # arrival order, not run order
+        assert permits.wait(ready(store, run), "db", 1, now=10 + i)
+    assert permits.wait(ready(store, "r4"), "db", 1, now=11)  # r1's time: after it
+    first = permits.places("db", 2)
+    assert first == [QueuePlace("db", 10, "r3", "s"), QueuePlace("db", 11, "r1", "s")]
+    rest = permits.places("db", 10, after=first[-1])
+    assert rest == [QueuePlace("db", 11, "r4", "s"), QueuePlace("db", 12, "r2", "s")]
+    assert permits.places("db", 10, after=rest[-1]) == []
+    assert permits.places("other", 10) == []
+
+
+def test_a_claim_past_the_keys_item_size_is_refused_as_full(store: StateStore) -> None:
+    """DynamoDB keeps a key's holders in one item of at most 400 KB: a claim the item
+    cannot hold is FULL (the step waits, as at the limit), not an error, and ``state``
+    says the key is at its limit until there is room (a wake-up would only wake a head
+    refused again). The memory fake and the SQLite home keep holders without a size
+    bound: they cannot reproduce the refusal, and take the claim (the limit alone)."""
+    if not isinstance(store, DynamoStateStore):
+        assert claim(store, ready(store, "x" * 5_000)) is Claim.CLAIMED
+        return
+    item = {"pk": {"S": "K#db"}, "sk": {"S": "#PERMITS"}, "n": {"N": "1"}, "lim": {"N": "5"}}
+    # One holder whose marker leaves the item 2 bytes short of moto's 405,000.
+    big = f"{'p' * 404_968}/s"
+    item[f"h:{big}"] = {"N": "99"}
+    store._db.put_item(TableName="permits", Item=item)
+    permits = store.permits()
+    step = ready(store, "r1")
+    changes = {"attempt": 1, "started_at": 5, "lease_until": 99}
+    result = permits.claim(step, [PermitNeed("db", 5)], attempt=1, changes=changes)
+    assert (result.outcome, result.full_key) == (Claim.FULL, "db")  # 1 of 5 held
+    assert permits.state("db").limit == 1  # at its limit, as far as a wake-up goes
+    assert permits.release("db", big)
+    assert permits.state("db").limit == 5
+    result = permits.claim(step, [PermitNeed("db", 5)], attempt=1, changes=changes)
+    assert result.outcome is Claim.CLAIMED

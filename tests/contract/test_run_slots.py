@@ -234,3 +234,24 @@ def test_a_home_queued_in_before_the_queue_kept_its_order_is_read_then_upgraded(
         assert [e.run_id for e in slots.queued("wf", 10, after=first)] == ["new"]
     finally:
         home.close()
+
+
+def test_an_admission_past_the_slots_item_size_is_refused_as_full(store: StateStore) -> None:
+    """DynamoDB keeps a workflow's slot holders in one item of at most 400 KB: an
+    admission the item cannot hold is FULL (the run stays queued), not an error. The
+    memory fake and the SQLite home keep holders without a size bound: they cannot
+    reproduce the refusal, and admit (the limit alone)."""
+    slots = store.run_slots()
+    slots.enqueue(queued("r1", 10))
+    (entry,) = slots.queued("wf", 10)
+    if isinstance(store, DynamoStateStore):
+        # One holder whose marker leaves the item 2 bytes short of moto's 405,000 (the
+        # key's 12 bytes, ``n`` 2, the marker ``h:`` + 404,978 + its 2-byte value).
+        item = {"pk": {"S": "W#wf"}, "sk": {"S": "#SLOTS"}, "n": {"N": "1"}}
+        item[f"h:{'p' * 404_978}"] = {"N": "99"}
+        store._db.put_item(TableName="slots", Item=item)
+        assert slots.admit(entry, limit=5, strict=False, now=100, check_at=100) is Admission.FULL
+        assert store.get_run("r1").status is RunStatus.QUEUED
+        assert slots.release("wf", "p" * 404_978, block=False)  # room again
+    assert slots.admit(entry, limit=5, strict=False, now=100, check_at=100) is Admission.ADMITTED
+    assert store.get_run("r1").status is RunStatus.RUNNING

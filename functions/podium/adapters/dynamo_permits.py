@@ -11,10 +11,21 @@ items expire with the run's (adapters/dynamo_expiry.py) should a late write leav
 A claim is one transaction: the permits of every key the step needs (``n < limit``, not
 already held, and nobody waiting unless this step is the one that waited) and the step's
 ``READY -> RUNNING`` at its attempt.
+
+A key's holders share its ``#PERMITS`` item, which DynamoDB caps at 400 KB: a holder's
+marker is ``h:`` and its run id and step, and its lease (8 bytes): with 64-character run
+ids and 20-character steps 95 bytes, so some 4,200 holders; a loop's iteration, whose
+run id names its parents, up to about 1,050 bytes, so as few as 380. A key whose ``limit`` is
+higher than its item can hold is full at what it holds: a claim that would pass the
+item's size is refused as one at the limit (``Claim.FULL``: the step queues, and a
+release wakes it), never as an error (it came back on every delivery, to the dead-letter
+queue), and ``state`` says the key is at its limit once fewer than ``HOLDER_ROOM`` bytes
+are left, so a release's wake-up does not wake a head that cannot claim either.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,8 +43,53 @@ from podium.core.engine.records import PermitState, StepRecord
 from podium.core.engine.status import CLAIMABLE, StepStatus
 from podium.core.ports import Claim, ClaimResult
 
+log = logging.getLogger("podium.permits")
+
 PERMITS_SK = "#PERMITS"
 _WAITING = frozenset({StepStatus.WAITING_FOR_PERMITS, StepStatus.READY})
+_PAGE = 1_000  # queue items a Query reads at once (a page stops at 1 MB anyway)
+
+# DynamoDB refuses an item over 400 KB (409,600 bytes; moto at 405,000): the budget is
+# counted below both. A claim adds at most one holder marker: ``h:`` + a run id (64
+# characters; a loop iteration's names its parents, 10 levels of ``.<step>.<index>``,
+# at most 64 + 10 * 88) + ``/`` + a step id (80) = at most 1,027 bytes, its lease (a
+# number: at most 21 bytes) and a digit more of ``n``/``lim``: 1,050 bytes. Wake-ups
+# stop once less than twice that is left, so a woken head's claim always fits.
+ITEM_BUDGET = 400_000
+HOLDER_ROOM = 2_100
+
+
+def item_bytes(item: Mapping[str, Any]) -> int:
+    """A ``#PERMITS`` item's size as DynamoDB counts it: names and strings in UTF-8, a
+    number one byte per two significant digits and one more."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        if "N" in value:
+            whole, _, fraction = str(value["N"]).lstrip("+-").partition(".")
+            size += (len((whole + fraction).strip("0")) + 1) // 2 + 1
+        else:
+            size += len(str(value.get("S", "")).encode())
+    return size
+
+
+def too_large(exc: ClientError) -> list[int] | None:
+    """The transaction items DynamoDB refused for passing its 400 KB item size, when
+    that is why ``exc`` refused the write: their places (a TransactionCanceled's
+    ``ValidationError`` reasons), or [] when the refusal names none (a single write's
+    ValidationException, as moto also answers a transaction). None: another error."""
+    error = exc.response.get("Error", {})
+    if error.get("Code") == "ValidationException":
+        return [] if "item size" in str(error.get("Message", "")).lower() else None
+    reasons = _reasons(exc)
+    if reasons is None:
+        return None
+    places = [
+        i
+        for i, r in enumerate(reasons)
+        if r.get("Code") == "ValidationError" and "size" in str(r.get("Message", "")).lower()
+    ]
+    return places or None
 
 
 def key_pk(key: str) -> str:
@@ -92,6 +148,11 @@ class DynamoPermits:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if _reasons(exc) is not None:
+                return False
+            if too_large(exc) is not None:
+                # A waiter counted on a key's item that is at its 400 KB (a few bytes
+                # more): refused, as a step moved meanwhile; its sweep tries again.
+                log.warning("a permit queue write refused: the key's item is at 400 KB")
                 return False
             raise
         return True
@@ -166,6 +227,16 @@ class DynamoPermits:
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as exc:
+            full = self._too_full(exc, needs)
+            if full is not None:
+                log.warning(
+                    "%s waits for a permit of %r: the key's record would pass DynamoDB's"
+                    " 400 KB item size with another holder (as at its limit, though fewer"
+                    " than its limit hold it)",
+                    holder,
+                    full,
+                )
+                return ClaimResult(Claim.FULL, full_key=full)
             reasons = _reasons(exc)
             if reasons is None:
                 raise
@@ -180,6 +251,25 @@ class DynamoPermits:
                 return ClaimResult(Claim.CONFLICT)  # its queue item is gone: a replay
             raise
         return ClaimResult(Claim.CLAIMED)
+
+    def _too_full(self, exc: ClientError, needs: Sequence[PermitNeed]) -> str | None:
+        """The key whose item a claim would have made too large, if that refused it."""
+        places = too_large(exc)
+        if places is None:
+            return None
+        named = [needs[i].key for i in places if i < len(needs)]
+        if named:
+            return named[0]
+        if places or not needs:
+            return None  # the step's own item: not a key's limit
+        # The refusal names no item: the largest of the keys' items is the one.
+        return max(needs, key=lambda n: item_bytes(self._item(n.key))).key
+
+    def _item(self, key: str) -> dict[str, Any]:
+        got = self._db.get_item(
+            TableName=self._table, Key=self._permits_key(key), ConsistentRead=True
+        )
+        return dict(got.get("Item") or {})
 
     def wait(self, step: StepRecord, key: str, limit: int, now: int) -> bool:
         holder = holder_id(step.run_id, step.step)
@@ -261,18 +351,26 @@ class DynamoPermits:
         return True
 
     def queue(self, key: str, limit: int) -> list[tuple[str, str]]:
-        resp = self._db.query(
-            TableName=self._table,
-            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :q)",
-            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk"},
-            ExpressionAttributeValues={":pk": {"S": key_pk(key)}, ":q": {"S": "Q#"}},
-            ConsistentRead=True,
-            Limit=limit,
-        )
-        out = []
-        for item in resp.get("Items", []):
-            run_id, _, step = item["holder"]["S"].partition("/")
-            out.append((run_id, step))
+        return [(p.run_id, p.step) for p in self.places(key, limit)]
+
+    def places(self, key: str, limit: int, *, after: QueuePlace | None = None) -> list[QueuePlace]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :q)",
+            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
+            "ExpressionAttributeValues": {":pk": {"S": key_pk(key)}, ":q": {"S": "Q#"}},
+            "ConsistentRead": True,
+        }
+        if after is not None:
+            start = _queue_sk(after.since, holder_id(after.run_id, after.step))
+            kwargs["ExclusiveStartKey"] = c.key(key_pk(key), start)
+        out: list[QueuePlace] = []
+        while len(out) < limit:  # a page stops at 1 MB
+            resp = self._db.query(**kwargs, Limit=min(limit - len(out), _PAGE))
+            out += [_place(key, item) for item in resp.get("Items", [])]
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
         return out
 
     def head(self, key: str) -> tuple[str, str] | None:
@@ -306,11 +404,7 @@ class DynamoPermits:
             Limit=1,
         )
         items = resp.get("Items", [])
-        if not items:
-            return None
-        since = int(items[0]["sk"]["S"].split("#", 2)[1])
-        run_id, _, step = items[0]["holder"]["S"].partition("/")
-        return QueuePlace(key, since, run_id, step)
+        return _place(key, items[0]) if items else None
 
     def drop(self, step: StepRecord) -> bool:
         if step.waiting_key is None or step.waiting_since is None:
@@ -361,11 +455,17 @@ class DynamoPermits:
             ).get("Item")
             or {}
         )
+        active = int(item["n"]["N"]) if "n" in item else 0
+        limit = int(item["lim"]["N"]) if "lim" in item else None
+        if limit is not None and item_bytes(item) > ITEM_BUDGET - HOLDER_ROOM:
+            # No room for another holder: the key is at its limit as far as a wake-up is
+            # concerned (a woken head would be refused as FULL, wait and wake itself).
+            limit = min(limit, active)
         return PermitState(
-            active=int(item["n"]["N"]) if "n" in item else 0,
+            active=active,
             holders={k[2:]: int(v["N"]) for k, v in item.items() if k.startswith("h:")},
             waiting=int(item["w"]["N"]) if "w" in item else 0,
-            limit=int(item["lim"]["N"]) if "lim" in item else None,
+            limit=limit,
         )
 
     def forget(self, key: str) -> bool:
@@ -387,6 +487,12 @@ class DynamoPermits:
                 return False
             raise
         return True
+
+
+def _place(key: str, item: Mapping[str, Any]) -> QueuePlace:
+    since = int(item["sk"]["S"].split("#", 2)[1])
+    run_id, _, step = item["holder"]["S"].partition("/")
+    return QueuePlace(key, since, run_id, step)
 
 
 def _reasons(exc: ClientError) -> list[dict[str, Any]] | None:

@@ -12,6 +12,15 @@ Items (pk ``W#<workflow>``):
 Every change is a TransactWriteItems whose conditions name the count, the holder and the
 run's status, so racing Lambdas can never exceed a limit or admit a run twice.
 
+The holders share the ``#SLOTS`` item, which DynamoDB caps at 400 KB. A holder is
+``h:`` and a top run's id (at most 64 characters: the API's ``run_id``, the ULIDs
+Podium makes are 26) and when it was admitted (a millisecond time, 8 bytes): at most 74
+bytes, so the 5,000 runs a ``{parallel: N}`` may have active (core/dsl/models.py
+``MAX_PARALLEL_RUNS``) take at most 370,000 bytes, with some 39 KB to spare. A version
+stored before that bound (up to 10,000) is not refused when it runs: an admission that
+would pass the item's size is refused as one at the limit (``Admission.FULL``: the run
+stays queued, and a warning says why) rather than as an error.
+
 Entries queued before ``order`` was kept (``Q#<created:013d>#<run_id>``, still in
 deployed tables) share the prefix, so the same Query reads them, in their millisecond
 among the new ones; an entry's key is the one read (``ListedEntry.place``), so they are
@@ -22,16 +31,20 @@ holds either layout, and matched by ``run``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from podium.adapters import dynamo_codec as c
 from podium.adapters.clock import SystemClock, UlidGenerator
+from podium.adapters.dynamo_permits import too_large
 from podium.core.engine.errors import RunConflict
 from podium.core.engine.records import QueueEntry, RunRecord, SlotState
 from podium.core.engine.status import RunStatus
 from podium.core.ports import Admission, ListedEntry
+
+log = logging.getLogger("podium.admission")
 
 SLOTS_SK = "#SLOTS"
 _ORDER = UlidGenerator(SystemClock())  # one per process: its ids never go back
@@ -201,6 +214,18 @@ class DynamoRunSlots:
                 ]
             )
         except ClientError as exc:
+            places = too_large(exc)
+            if places is not None and (not places or places[0] == 0):
+                # The slots' item (the first write; a refusal that names none can only
+                # be it: the run's and the entry's items are small).
+                log.warning(
+                    "run %s stays queued: %s's slots would pass DynamoDB's 400 KB item"
+                    " size with another holder (as at its limit, though fewer than it hold"
+                    " one)",
+                    entry.run_id,
+                    entry.workflow,
+                )
+                return Admission.FULL
             reasons = _cancelled(exc)
             if reasons is None:
                 raise

@@ -49,44 +49,56 @@ class StdlibHttpTransport:
             assert conn.sock is not None
             conn.sock.settimeout(call.read_timeout)
             # The socket's timeout bounds each receive, not the whole: a server trickling
-            # its status line and headers (read by getresponse, not _read) is cut off at
-            # the deadline by closing the socket under it.
-            cut = _Watchdog(conn, call.read_timeout)
+            # its status line, headers or body is cut off at the deadline by shutting the
+            # socket down under it.
+            cut = _Watchdog(conn.sock, call.read_timeout)
+            timed_out = HttpTransportError(
+                "timeout",
+                f"no complete response within the read timeout of {call.read_timeout:g} s",
+            )
             try:
                 conn.request(call.method, call.path, body=call.body, headers=dict(call.headers))
                 resp = conn.getresponse()
                 body, too_large = _read(resp, call, deadline)
-            except (TimeoutError, http.client.HTTPException, OSError) as exc:
+            except (TimeoutError, http.client.HTTPException, OSError, HttpTransportError) as exc:
+                # Once the watchdog shut the socket, whatever the read saw (the stream's
+                # end, a body cut short) is the read timeout's doing, not the server's.
                 if isinstance(exc, TimeoutError) or cut.fired:
-                    raise HttpTransportError(
-                        "timeout",
-                        f"no complete response within the read timeout of {call.read_timeout:g} s",
-                    ) from exc
+                    raise timed_out from exc
+                if isinstance(exc, HttpTransportError):
+                    raise
                 raise HttpTransportError("protocol", f"{type(exc).__name__}: {exc}") from exc
             finally:
                 cut.cancel()
+            if cut.fired:  # a body without a length ends where the socket was shut
+                raise timed_out
             return HttpReply(resp.status, joined_headers(resp.getheaders()), body, too_large)
         finally:
             conn.close()
 
 
 class _Watchdog:
-    """Shuts a connection's socket down once ``seconds`` have passed (unless cancelled
-    first): a receive blocked on it returns at once, and ``fired`` says why."""
+    """Shuts a socket down once ``seconds`` have passed (unless cancelled first): a
+    receive blocked on it returns at once, and ``fired`` says why.
 
-    def __init__(self, conn: http.client.HTTPConnection, seconds: float) -> None:
+    It keeps the socket itself, not the connection: with ``connection: close`` (or a
+    body delimited by the connection's end) ``getresponse`` drops the connection's
+    socket and the response reads on through its own file, so a watchdog looking at
+    ``conn.sock`` had nothing to shut and a stalled body held the worker for about twice
+    the read timeout."""
+
+    def __init__(self, sock: socket.socket | None, seconds: float) -> None:
         self.fired = False
-        self._conn = conn
+        self._sock = sock
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.daemon = True
         self._timer.start()
 
     def _fire(self) -> None:
         self.fired = True
-        sock = self._conn.sock
-        if sock is not None:
+        if self._sock is not None:
             with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+                self._sock.shutdown(socket.SHUT_RDWR)
 
     def cancel(self) -> None:
         self._timer.cancel()
@@ -204,8 +216,10 @@ class MappedSecrets:
 class MappedHttpTransport:
     """Locally, a Python callable may answer for a host (podium.toml's [http.map]): it
     gets ``{method, url, path, headers, body}`` (body parsed as JSON when it is) and
-    returns the response body, or ``{"status", "body", "headers"}``; an exception is a
-    500. Other hosts go to the real transport."""
+    returns the response body (text, bytes or a JSON value), or ``{"status", "body",
+    "headers"}``; an exception is a 500. A status that is not an HTTP status code, or a
+    body with no JSON form, is the stand-in's fault: HttpTransportError(STAND_IN).
+    Other hosts go to the real transport."""
 
     def __init__(self, real: Any, mapping: dict[str, str], resolve: Any) -> None:
         self._real = real
@@ -251,15 +265,57 @@ class MappedHttpTransport:
             return HttpReply(500, {"content-type": "text/plain"}, message)
         status, headers = 200, {"content-type": "application/json"}
         if isinstance(answer, dict) and "status" in answer:
-            status = int(answer["status"])
+            status = _stand_in_status(ref, answer["status"])
             extra = answer.get("headers") or {}
+            if not isinstance(extra, dict):
+                raise HttpTransportError(
+                    STAND_IN,
+                    f"the [http.map] stand-in {ref} answered headers of type"
+                    f" {type(extra).__name__}: return them as a dict of name to value",
+                )
             headers.update({str(k).lower(): str(v) for k, v in extra.items()})
             answer = answer.get("body")
-        data = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
-        if answer is None:
-            data = b""
+        data = _stand_in_body(ref, answer)
         too_large = len(data) > call.max_bytes
         return HttpReply(status, headers, data[: call.max_bytes], too_large)
+
+
+# The kind of error for what a stand-in answered that no server could: its own code's
+# fault, not retried (runtimes/http.py makes it Podium.ConfigError). Before, bytes or a
+# value with no JSON form raised TypeError out of the step (the worker failed and the
+# stand-in was called on every redelivery), and a status like "503 Service Unavailable"
+# a ValueError read as a request that HTTP cannot carry.
+STAND_IN = "stand-in"
+
+
+def _stand_in_status(ref: str, status: Any) -> int:
+    if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599:
+        return status
+    if isinstance(status, str) and is_ascii_digits(status) and 100 <= int(status) <= 599:
+        return int(status)
+    raise HttpTransportError(
+        STAND_IN,
+        f"the [http.map] stand-in {ref} answered status {status!r}, which is not an HTTP"
+        " status code: return {'status': 503, 'body': ...} (a number from 100 to 599)",
+    )
+
+
+def _stand_in_body(ref: str, body: Any) -> bytes:
+    """The body as sent: text as UTF-8, bytes as they are, anything else as JSON."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode()
+    try:
+        return json.dumps(body).encode()  # NaN too, as a Python server would send it
+    except (TypeError, ValueError) as exc:
+        raise HttpTransportError(
+            STAND_IN,
+            f"the [http.map] stand-in {ref} answered a body of type {type(body).__name__}"
+            f" that has no JSON form ({exc}): return str, bytes or a JSON value",
+        ) from None
 
 
 def joined_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:

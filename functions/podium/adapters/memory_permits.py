@@ -125,6 +125,16 @@ class MemoryPermits:
                 out.append((run_id, step))
             return out
 
+    def places(self, key: str, limit: int, *, after: QueuePlace | None = None) -> list[QueuePlace]:
+        with self._lock:
+            queue = self._keys.get(key, _EMPTY).queue
+            start = None if after is None else (after.since, holder_id(after.run_id, after.step))
+            out = []
+            for since, holder in sorted(k for k in queue if start is None or k > start)[:limit]:
+                run_id, _, step = holder.partition("/")
+                out.append(QueuePlace(key, since, run_id, step))
+            return out
+
     def head(self, key: str) -> tuple[str, str] | None:
         with self._lock:
             queue = self._keys.get(key, _EMPTY).queue

@@ -11,10 +11,12 @@ as the same JSON (``event_json``), so a local function sees what a deployed one 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import importlib
 import inspect
 import json
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Container
@@ -81,9 +83,13 @@ class LocalFunctionRunner:
     and its result is dropped).
     """
 
-    def __init__(self, functions: dict[str, str] | None = None) -> None:
+    def __init__(self, functions: dict[str, str] | None = None, capture: Any = None) -> None:
         self._cache: dict[str, Callable[..., Any]] = {}
         self.functions: dict[str, str] = dict(functions or {})
+        # Keeps what an async call prints, and its error, in the attempt's log
+        # (local/capture.AttemptCapture: ``run(key, work)``); an async call outlives the
+        # invoke that a CapturingRunner captures around. None: this process's streams.
+        self.capture = capture
 
     def plays(self, function: str) -> bool:
         """Whether ``function`` is called here: mapped, or a ``module:function`` ref."""
@@ -164,10 +170,33 @@ class LocalFunctionRunner:
         if isinstance(refused, InvocationResult):  # refused before queueing, as Lambda's
             return refused
         context = contextvars.copy_context()
-        threading.Thread(
-            target=lambda: context.run(self._call, fn, invocation), daemon=True
-        ).start()
+
+        def call() -> None:
+            if self.capture is None:
+                self._call_async(fn, invocation)
+            else:
+                self.capture.run(
+                    invocation.idempotency_key, lambda: self._call_async(fn, invocation)
+                )
+
+        threading.Thread(target=lambda: context.run(call), daemon=True).start()
         return InvocationResult(True)
+
+    def _call_async(self, fn: Callable[..., Any], invocation: Invocation) -> None:
+        """The call, its outcome dropped, as Lambda drops an Event invocation's; a
+        failure is printed to stderr as Lambda's runtime logs it to the function's log
+        group (dropped too, an exception left no trace: the step just waited for its
+        timeout): in the attempt's log with a ``capture``, else on this process's
+        stderr."""
+        result = self._call(fn, invocation)
+        if result.ok:
+            return
+        lines = f"[ERROR] {result.error_type}: {result.error}\n"
+        if result.traceback:
+            lines += result.traceback.rstrip("\n") + "\n"
+        with contextlib.suppress(Exception):  # a stream closed meanwhile: nothing to tell
+            sys.stderr.write(lines)
+            sys.stderr.flush()
 
     def _call(self, fn: Callable[..., Any], invocation: Invocation) -> InvocationResult:
         data = event_json(invocation.payload)
@@ -318,10 +347,14 @@ class LambdaFunctionRunner:
             resp = self._client(name).invoke(
                 FunctionName=name, InvocationType="RequestResponse", Payload=data
             )
+            # Read in here too: the answer streams after its headers, and a read that
+            # fails (a connection reset, botocore's ResponseStreamingError) left the
+            # attempt RUNNING until its lease passed, then retried as a lost worker.
+            raw = resp["Payload"].read()
         except Exception as exc:  # botocore's ClientError and connection errors
             return invoke_failure(exc)
         request_id = resp.get("ResponseMetadata", {}).get("RequestId")
-        result = self._result(resp)
+        result = self._result(resp, raw)
         return replace(result, request_id=request_id) if request_id else result
 
     def invoke_async(self, invocation: Invocation) -> InvocationResult:
@@ -338,8 +371,7 @@ class LambdaFunctionRunner:
             return invoke_failure(exc)
         return InvocationResult(True)
 
-    def _result(self, resp: Any) -> InvocationResult:
-        raw = resp["Payload"].read()
+    def _result(self, resp: Any, raw: bytes) -> InvocationResult:
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
@@ -366,9 +398,30 @@ class LambdaFunctionRunner:
                 error=str(message),
                 error_type=str(kind),
                 retryable=kind != NON_RETRYABLE,
-                traceback="".join(trace) if isinstance(trace, list) else None,
+                traceback=stack_trace(trace),
             )
         return checked_output(body)
+
+
+def stack_trace(trace: Any) -> str | None:
+    """A function error's ``stackTrace`` as text: its lines (Python's end with a
+    newline) joined as they are, a Go panic's frames ``{path, line, label}`` one to a
+    line (joined as strings, they raised TypeError outside any handling: the attempt was
+    lost and the function called again)."""
+    if isinstance(trace, str):
+        return trace
+    if not isinstance(trace, list):
+        return None
+    return "".join(_frame(frame) for frame in trace)
+
+
+def _frame(frame: Any) -> str:
+    if isinstance(frame, str):
+        return frame
+    if isinstance(frame, dict) and {"path", "line"} <= frame.keys():
+        label = f" in {frame['label']}" if frame.get("label") else ""
+        return f"  {frame['path']}:{frame['line']}{label}\n"
+    return json.dumps(frame, default=str) + "\n"
 
 
 class RoutingRunner:

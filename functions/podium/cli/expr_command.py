@@ -19,19 +19,24 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from podium.cli.inputs import json_value
+from podium.cli.inputs import json_value, usage_error
 from podium.core.expr import ExpressionError, compile_expression, compile_template
 from podium.core.expr.conformance import report, run_cases, summarize
 from podium.core.expr.json_values import to_json_value
+from podium.core.text_checks import LONE_SURROGATE_FIX, find_lone_surrogate, shown_text
 from podium.local.text_files import UnreadableFile, read_text
 
 
 def _parse_bind(spec: str) -> tuple[list[str], Any]:
     """`NAME=JSON`; a value that is not valid JSON is taken as a plain string. JSON nested
-    too deep is refused (exit 2), not taken as a string."""
+    too deep is refused (exit 2), not taken as a string; so is text that is not UTF-8
+    (an argument's bad byte, held as a lone surrogate: no output could carry it back),
+    as its JSON form is."""
     name, sep, raw = spec.partition("=")
     if not sep or not name.strip():
         raise typer.BadParameter(f"expected NAME=JSON, got {spec!r}", param_hint="--bind")
+    if find_lone_surrogate(spec) is not None:
+        raise usage_error(f"--bind {shown_text(name.strip())}: {LONE_SURROGATE_FIX}")
     try:
         value: Any = json_value(f"--bind {name.strip()}", raw)
     except ValueError:

@@ -525,6 +525,11 @@ class Permits(Protocol):
         """The (run id, step) pairs waiting on ``key``, first in line first."""
         ...
 
+    def places(self, key: str, limit: int, *, after: QueuePlace | None = None) -> list[QueuePlace]:
+        """At most ``limit`` places of ``key``'s queue, first in line first (strongly
+        consistent); ``after``: the last place of the page before."""
+        ...
+
     def head(self, key: str) -> tuple[str, str] | None:
         """The (run id, step) first in ``key``'s queue."""
         ...
@@ -554,7 +559,11 @@ class Permits(Protocol):
         conditional on that. False if the place is gone or its step holds it."""
         ...
 
-    def state(self, key: str) -> PermitState: ...
+    def state(self, key: str) -> PermitState:
+        """The key's counts, holders and last limit seen; a store that keeps a key's
+        holders in one bounded item (DynamoDB's 400 KB) says ``limit`` is what it holds
+        once another holder would not fit (its claims are refused as FULL)."""
+        ...
 
     def forget(self, key: str) -> bool:
         """Delete ``key``'s record (its counts and the last limit seen) on condition that
@@ -1027,7 +1036,8 @@ class HttpReply:
 
 
 class HttpTransportError(Exception):
-    """No response: ``kind`` is "connect", "timeout", "tls" or "protocol"."""
+    """No response: ``kind`` is "connect", "timeout", "tls" or "protocol"; locally also
+    "stand-in" (an ``[http.map]`` callable answered what no server could send)."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)

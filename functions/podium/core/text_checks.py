@@ -32,9 +32,18 @@ def has_lone_surrogate(text: str) -> bool:
     return False
 
 
+def shown_text(text: str) -> str:
+    """``text`` printable whatever it holds: each lone surrogate as its escape
+    (``k\\ud800``), as a path naming a key that holds one must be said."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def find_lone_surrogate(data: Any) -> str | None:
     """The path (``a.b[2]``; ``""`` for ``data`` itself) of the first string or key
-    holding a lone surrogate, or None."""
+    holding a lone surrogate, or None. A key is named with its surrogate escaped
+    (``a.k\\ud800``: the path is printed, and a lone surrogate cannot be)."""
+    if not _holds_lone_surrogate(data):
+        return None
     stack: list[tuple[Any, str]] = [(data, "")]
     while stack:
         value, path = stack.pop()
@@ -43,10 +52,29 @@ def find_lone_surrogate(data: Any) -> str | None:
                 return path
         elif isinstance(value, dict):
             for k, v in value.items():
-                sub = f"{path}.{k}" if path else str(k)
                 if isinstance(k, str) and has_lone_surrogate(k):
-                    return path or "(key)"
-                stack.append((v, sub))
+                    return f"{path}.{shown_text(k)}" if path else shown_text(k)
+                stack.append((v, f"{path}.{k}" if path else str(k)))
         elif isinstance(value, list):
             stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
-    return None
+    return None  # pragma: no cover - _holds_lone_surrogate found one
+
+
+def _holds_lone_surrogate(data: Any) -> bool:
+    """Whether any string or key of ``data`` holds a lone surrogate: the same walk
+    without building paths (a whole definition is checked at each push: a path per
+    value made it five times slower), so the paths are built only when there is one."""
+    stack: list[Any] = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii() and has_lone_surrogate(value):
+                return True
+        elif isinstance(value, dict):
+            for k in value:
+                if isinstance(k, str) and not k.isascii() and has_lone_surrogate(k):
+                    return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False

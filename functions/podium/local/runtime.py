@@ -279,9 +279,12 @@ class LocalRuntime:
         from podium.core.ports import HttpAccess
         from podium.local.stand_ins import LOOPBACK_HOSTS
 
+        capture = AttemptCapture(self.logs, self.clock) if self.capture_output else None
+        # An async lambda's call outlives its invoke: it prints (and fails) into its
+        # attempt's log through this, as a Lambda's log group would have it.
+        self._local_runner.capture = capture
         for kind in LOCAL_KINDS:
             targets = self.stand_ins.jobs.setdefault(kind, {})  # shared: push() may add
-            capture = AttemptCapture(self.logs, self.clock) if self.capture_output else None
             self.services.jobs[kind] = LocalJobs(kind, targets, self._local_runner.resolve, capture)
         transport = MappedHttpTransport(
             StdlibHttpTransport(), self.stand_ins.http_map, self._local_runner.resolve

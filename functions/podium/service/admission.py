@@ -40,6 +40,7 @@ QUEUE_PAGE = 1_000  # queue entries a read takes (one Query: some 100 KB on Dyna
 # so a pass over a queue of any length ends within seconds (the API answers within 29).
 DISCARDS_PER_PASS = 250
 PLACE_READ = 5_000  # queue entries a waiting reason reads at most
+SHOWN_HOLDERS = 10  # slot or permit holders a waiting reason names at most
 
 
 def admit_run(ctx: Services, run: RunRecord, defn: WorkflowDefinition) -> RunRecord:
@@ -259,7 +260,11 @@ def waiting_reason(ctx: Services, run: RunRecord) -> str | None:
     elif defn.run_limit == 0:
         parts.append("the workflow is paused (parallel: 0); raise the limit to resume")
     elif state.holders:
-        parts.append(f"behind active run(s) {', '.join(sorted(state.holders))}")
+        # Named up to SHOWN_HOLDERS: a {parallel: N} may have thousands active.
+        names = sorted(state.holders)
+        more = len(names) - SHOWN_HOLDERS
+        tail = f" and {more:,} more" if more > 0 else ""
+        parts.append(f"behind active run(s) {', '.join(names[:SHOWN_HOLDERS])}{tail}")
     return "; ".join(parts)
 
 

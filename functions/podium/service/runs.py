@@ -18,12 +18,21 @@ from podium.core.engine.outputs import (
     params_key,
     ref_of,
 )
+from podium.core.engine.permits import QueuePlace
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.request_ids import RunIdReused, differing, fingerprint
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.ports import Permits
 from podium.core.tags import MAX_TAGS, check_tags
 from podium.service import messages
-from podium.service.admission import admit_next, admit_run, waiting_reason
+from podium.service.admission import (
+    PLACE_READ,
+    QUEUE_PAGE,
+    SHOWN_HOLDERS,
+    admit_next,
+    admit_run,
+    waiting_reason,
+)
 from podium.service.bindings import run_binding, run_params
 from podium.service.context import Services
 from podium.service.lifecycle import run_ended, supersede
@@ -212,7 +221,7 @@ def describe_run(ctx: Services, run_id: str) -> RunView:
     order = [s.id for s in compiled.definition.steps]
     rank = {sid: i for i, sid in enumerate(order)}
     steps.sort(key=lambda s: (rank.get(s.step.split("/", 1)[0], len(rank)), s.step))
-    steps = [with_home_counts(ctx, run_id, _with_place_in_queue(ctx, s), compiled) for s in steps]
+    steps = [with_home_counts(ctx, run_id, s, compiled) for s in _with_places_in_queue(ctx, steps)]
     steps = with_callback_tokens(steps, events)
     run = replace(run, params=_shown_params(ctx, run))
     return RunView(run, steps, events, order, waiting_reason(ctx, run))
@@ -245,17 +254,65 @@ def with_callback_tokens(steps: list[StepRecord], events: list[TimelineEvent]) -
     ]
 
 
-def _with_place_in_queue(ctx: Services, step: StepRecord) -> StepRecord:
-    """A step waiting for a permit: say where it stands and who holds the permits."""
-    if step.status is not StepStatus.WAITING_FOR_PERMITS or step.waiting_key is None:
-        return step
-    permits = ctx.store.permits()
-    queue = permits.queue(step.waiting_key, 1000)
-    me = (step.run_id, step.step)
-    where = f"position {queue.index(me) + 1} of {len(queue)}" if me in queue else "queued"
-    holders = sorted(permits.state(step.waiting_key).holders)
-    held = f"; held by {', '.join(holders)}" if holders else ""
-    return replace(step, reason=f"{step.reason}; {where}{held}")
+def _with_places_in_queue(ctx: Services, steps: list[StepRecord]) -> list[StepRecord]:
+    """Each step waiting for a permit: say where it stands in its key's queue and who
+    holds the key's permits. One read of each key's queue serves the run's steps that
+    wait on it: pages of ``QUEUE_PAGE`` places until they are all found, but at most
+    ``PLACE_READ`` (a run's page is polled by the console): past them a step is "behind
+    5,000+" of the key's waiters (their count kept with the key's permits)."""
+    waiting: dict[str, dict[tuple[str, str], int]] = {}
+    for s in steps:
+        if s.status is StepStatus.WAITING_FOR_PERMITS and s.waiting_key is not None:
+            waiting.setdefault(s.waiting_key, {})[(s.run_id, s.step)] = 0
+    said: dict[tuple[str, str], str] = {}
+    for key, mine in waiting.items():
+        permits = ctx.store.permits()
+        state = permits.state(key)
+        read, more = _find_places(permits, key, mine)
+        for me, position in mine.items():
+            if position:
+                where = f"position {position:,} of {max(state.waiting, position):,}"
+            elif more:
+                where = f"behind {read:,}+ of {max(state.waiting, read):,} waiting"
+            else:
+                where = "queued"  # it left the queue as this read it (woken, or ended)
+            said[me] = f"{where}{_held_by(state.holders)}"
+    return [
+        replace(s, reason=f"{s.reason}; {said[(s.run_id, s.step)]}")
+        if (s.run_id, s.step) in said
+        else s
+        for s in steps
+    ]
+
+
+def _find_places(permits: Permits, key: str, mine: dict[tuple[str, str], int]) -> tuple[int, bool]:
+    """Fill in ``mine``'s positions (1: first in line) from ``key``'s queue, read a page
+    at a time until every one is found or ``PLACE_READ`` places were read. Returns how
+    many were read, and whether more may follow (a step not found may be further)."""
+    read = 0
+    after: QueuePlace | None = None
+    while not all(mine.values()):
+        want = min(QUEUE_PAGE, PLACE_READ - read)
+        if want <= 0:
+            return read, True
+        page = permits.places(key, want, after=after)
+        for i, place in enumerate(page):
+            if mine.get((place.run_id, place.step)) == 0:
+                mine[(place.run_id, place.step)] = read + i + 1
+        read += len(page)
+        if len(page) < want:
+            break  # the whole queue was read
+        after = page[-1]
+    return read, False
+
+
+def _held_by(holders: Mapping[str, int]) -> str:
+    if not holders:
+        return ""
+    names = sorted(holders)
+    more = len(names) - SHOWN_HOLDERS
+    tail = f" and {more:,} more" if more > 0 else ""
+    return f"; held by {', '.join(names[:SHOWN_HOLDERS])}{tail}"
 
 
 RunKey = tuple[int, str]  # (created_at, run_id): where a page of runs ends

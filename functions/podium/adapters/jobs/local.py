@@ -10,14 +10,18 @@ error. A command runs in a process group of its own: one that outlives the step'
 ``timeout`` is killed with everything it started (Podium.Timeout), and what it printed
 is kept. The callable gets the step's rendered request (``command``, ``environment``, a
 Glue job's ``arguments``, an execution's ``input``) and the attempt, and may return an
-exit code or a JSON value (kept as ``result`` in the output); for ``sfn_execution`` the
-returned value, whatever its type (a number too), is the step's output, as an
-execution's output is. An exception is exit code 1.
+exit code or a JSON value (kept as ``result`` in the output; a value with no JSON form,
+NaN too, fails with Podium.OutputError, as a lambda's result does); for
+``sfn_execution`` the returned value, whatever its type (a number too), is the step's
+output, as an execution's output is. An exception is exit code 1; ``sys.exit`` is
+Python's exit status (none: 0; a message: 1, with the message). A command's output is
+read as UTF-8 (a byte that is not UTF-8 becomes U+FFFD).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -27,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from podium.core.engine.external import JobOutcome, Phase, running
+from podium.core.engine.outputs import OUTPUT_ERROR, output_problem
 from podium.core.engine.step_error import TIMEOUT, USER_ERROR, StepError
 from podium.core.engine.text_fields import as_text
 from podium.core.functions import is_python_ref
@@ -168,17 +173,30 @@ class LocalJobs:
             else:
                 result = fn(event)
         except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-            return self._ended(handle, code, {}, "")
+            code, detail = _exit_status(exc.code)
+            return self._ended(handle, code, {}, detail)
         except Exception as exc:
             return self._ended(handle, 1, {}, f"{type(exc).__name__}: {exc}")
-        if self.kind == "sfn_execution":
-            # An execution's output is any JSON value (a count: a number too): only an
-            # exception fails it.
-            return JobOutcome(Phase.SUCCEEDED, handle, result)
-        if isinstance(result, int) and not isinstance(result, bool):
+        # An int is an exit code; an execution's output may be a number.
+        is_code = isinstance(result, int) and not isinstance(result, bool)
+        if is_code and self.kind != "sfn_execution":
             return self._ended(handle, result, {}, "")
-        return self._ended(handle, 0, {"result": result}, "")
+        return self._checked(handle, result)
+
+    def _checked(self, handle: str, result: Any) -> JobOutcome:
+        """The callable's result, checked as a lambda's is (adapters/runners.
+        checked_output), in the form it is stored (an execution's as the whole output):
+        a value with no JSON form (a datetime) crashed the worker on every store, and
+        NaN was kept."""
+        sfn = self.kind == "sfn_execution"
+        problem, data = output_problem(
+            result if sfn else {"result": result}, "the callable's result"
+        )
+        if problem is not None:
+            error = StepError.of(OUTPUT_ERROR, problem, retryable=False)
+            return JobOutcome(Phase.FAILED, handle, {self._id_field(): handle}, error)
+        stored = json.loads(data)
+        return self._ended(handle, 0, {"result": stored if sfn else stored["result"]}, "")
 
     def _run(self, command: list[str], request: JobRequest, handle: str) -> JobOutcome:
         rendered_environment = request.rendered.get("environment") or {}
@@ -192,7 +210,11 @@ class LocalJobs:
                 env={**os.environ, **environment},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                text=True,
+                # Not strict: a byte that is not UTF-8 (a binary progress bar, a Latin-1
+                # file name) raised out of the start after the command had run, and the
+                # redelivered claim ran it again.
+                encoding="utf-8",
+                errors="replace",
                 start_new_session=True,
             )
         except OSError as exc:
@@ -228,6 +250,16 @@ class LocalJobs:
             sys.stderr.write(stderr)
 
         self._capture.run(request.key, echo)
+
+
+def _exit_status(code: object) -> tuple[int, str]:
+    """``sys.exit(code)`` as Python's own exit: None is 0, an int itself, anything else
+    (a message) 1, the message printed, so kept as the error's detail."""
+    if code is None:
+        return 0, ""
+    if isinstance(code, int):
+        return int(code), ""
+    return 1, str(code)
 
 
 # How long the output of a killed command is read for: a process that left its group

@@ -198,6 +198,22 @@ class SqlitePermits:
             out.append((run_id, step))
         return out
 
+    def places(self, key: str, limit: int, *, after: QueuePlace | None = None) -> list[QueuePlace]:
+        since, holder = (
+            (-1, "") if after is None else (after.since, holder_id(after.run_id, after.step))
+        )
+        with self._db.query() as conn:
+            rows = conn.execute(
+                "SELECT since, holder FROM permit_queue WHERE key = ?"
+                " AND (since > ? OR (since = ? AND holder > ?)) ORDER BY since, holder LIMIT ?",
+                (key, since, since, holder, limit),
+            ).fetchall()
+        out = []
+        for at, held_by in rows:
+            run_id, _, step = str(held_by).partition("/")
+            out.append(QueuePlace(key, int(at), run_id, step))
+        return out
+
     def head(self, key: str) -> tuple[str, str] | None:
         first = self.queue(key, 1)
         return first[0] if first else None

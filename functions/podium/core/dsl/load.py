@@ -54,11 +54,16 @@ from podium.core.dsl.models import (
     WorkflowDefinition,
 )
 from podium.core.dsl.numbers import number_text
-from podium.core.dsl.params import check_defaults, check_trigger_params
+from podium.core.dsl.params import (
+    check_default_validations,
+    check_defaults,
+    check_trigger_params,
+)
 from podium.core.dsl.stored import STORED
 from podium.core.dsl.triggers import JOIN_KEY, TRIGGER_ID
 from podium.core.dsl.yaml12 import use_core_schema
 from podium.core.engine.signals import SIGNAL_NAME
+from podium.core.text_checks import LONE_SURROGATE_FIX, find_lone_surrogate
 
 _STEP_MODELS: dict[str, type[BaseModel]] = {
     "noop": NoopStep,
@@ -564,7 +569,23 @@ def check_size_limits(data: dict[str, Any]) -> list[Issue]:
                         f"param names must be 1 to {MAX_NAME_LENGTH} characters long",
                     )
                 )
+            elif isinstance(name, str) and not PARAM_NAME.fullmatch(name):
+                issues.append(Issue(f"params.{name}", _param_name_words(name)))
     return issues
+
+
+PARAM_NAME = re.compile(r"[\w.\-]+")
+"""What a param's name may hold: letters, digits, '_', '-' and '.' (a run sets it as
+``-p NAME=VALUE``, a query string as ``NAME=VALUE&...``: an '=', a space or a ',' in it
+could not be given)."""
+
+
+def _param_name_words(name: str) -> str:
+    fixed = re.sub(r"[^\w.\-]+", "_", name).strip("_") or "p"
+    return (
+        f"'{name}' is not a param name: use letters, digits, '_', '-' and '.'"
+        f" (a run sets it as -p NAME=VALUE), e.g. '{fixed}'"
+    )
 
 
 def load_definition(text: str, source: str = "<definition>") -> WorkflowDefinition:
@@ -579,6 +600,10 @@ def validate_definition(data: dict[str, Any], *, stored: bool = False) -> Workfl
     release that stored it: only what running it needs is required (its shape, its
     graph, expressions that compile), not the push rules added since (core.dsl.stored).
     """
+    if not stored:  # a stored version came back from JSON text: it holds none
+        lone = find_lone_surrogate(data)
+        if lone is not None:  # pydantic's words, or a crash quoting it back (a duration)
+            raise DefinitionError([Issue(lone or "(top level)", LONE_SURROGATE_FIX)])
     too_big = check_size_limits(data) if isinstance(data, dict) and not stored else []
     if too_big:
         raise DefinitionError(too_big)
@@ -591,7 +616,7 @@ def validate_definition(data: dict[str, Any], *, stored: bool = False) -> Workfl
         raise DefinitionError(shape + check_raw_graph(data) + beside) from None
     issues = check_graph(defn) + check_defaults(defn)
     if not stored:  # a version stored before this check keeps loading
-        issues += check_trigger_params(defn)
+        issues += check_trigger_params(defn) + check_default_validations(defn)
     if not issues:  # expression references need a sound graph (who is upstream)
         try:
             WorkflowExpressions.of(defn, stored=stored)
@@ -810,9 +835,13 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
     if _KEY in loc:  # the key of a map is wrong, not a value: named as the user wrote it
         return _key_issue(err, loc[: loc.index(_KEY)], data)
     kind = err["type"]
+    if kind == "invalid_key":  # a model's own key (`true:` in a step): the key is last
+        return _key_issue({**err, "type": "string_type"}, loc, data)
     path = format_path(loc)
     if loc and loc[0] == "run_strategy":
         raw = data.get("run_strategy")
+        if loc[-1] == "parallel" and kind == "value_error":  # over MAX_PARALLEL_RUNS
+            return Issue("run_strategy.parallel", str(err["ctx"]["error"]))
         if raw == Strategy.PARALLEL.value:
             return Issue(
                 "run_strategy",
@@ -836,6 +865,11 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
         return Issue(path, f"unknown field '{field}'{hint}; allowed fields: {allowed}")
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag", "?")
+        raw = err.get("input")
+        if isinstance(raw, dict) and raw.get("type") is None:  # `type:` left empty
+            return Issue(
+                f"{path}.type", f"a step needs a type; use one of: {', '.join(STEP_TYPES)}"
+            )
         return Issue(
             f"{path}.type",
             f"unknown step type '{tag}'{did_you_mean(str(tag), STEP_TYPES)}; "
@@ -871,12 +905,41 @@ def _issue_from(err: Any, data: dict[str, Any]) -> Issue:
         return Issue(path, "a workflow needs at least one step")
     if kind == "value_error" and "error" in err.get("ctx", {}):
         return Issue(path, str(err["ctx"]["error"]))  # our own words, without pydantic's prefix
+    if kind == "model_attributes_type" and len(loc) >= 2 and loc[-2] == "steps":
+        return Issue(path, _not_a_step(err.get("input")))
+    if kind == "literal_error":
+        return Issue(path, _literal_words(err))
     if kind == "model_type":  # "... instance of Concurrency": a class the user never wrote
         return Issue(path, _shape_message(str(err.get("ctx", {}).get("class_name")), err))
     if kind in _SCALAR_WORDS and "input" in err:  # pydantic's "Input should be ..." words
         shown = json.dumps(err["input"], default=str)[:80]
         return Issue(path, f"{shown} is not {_SCALAR_WORDS[kind]}")
     return Issue(path, str(err["msg"]))
+
+
+def _not_a_step(raw: Any) -> str:
+    """A step written as something else: ``steps: [extract, load]`` (ids listed instead
+    of steps), or a ``-`` left alone (null)."""
+    example = "a step is a map such as {id: extract, type: lambda, function: ...}"
+    if raw is None:
+        return f"an empty entry (a '-' alone?): {example}"
+    if isinstance(raw, str):
+        return f"'{raw[:80]}' is not a step: {example}"
+    return f"{json.dumps(raw, default=str)[:80]} is not a step: {example}"
+
+
+def _literal_words(err: Any) -> str:
+    """``method: get``: the allowed values, and the case when only the case is wrong."""
+    raw = err.get("input")
+    expected = str(err.get("ctx", {}).get("expected", ""))
+    allowed = re.findall(r"'([^']*)'", expected)
+    shown = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    words = f"'{str(shown)[:80]}' is not allowed; use one of: {', '.join(allowed) or expected}"
+    if isinstance(raw, str):
+        same = [a for a in allowed if a.lower() == raw.lower()]
+        if same:
+            return f"{words} (the case matters: write '{same[0]}')"
+    return words
 
 
 # What a field of the wrong scalar type needed, said with the fix.

@@ -1009,10 +1009,27 @@ class StepEvents(str, Enum):
     ALL = "all"
 
 
+# A workflow's active runs hold its slots in one DynamoDB item (400 KB), 74 bytes each at
+# most (a 64-character run id: adapters/dynamo_slots.py): 5,000 fit with room to spare,
+# 10,000 (the bound before) did not. A version stored with more still loads and runs:
+# past what the item holds its runs wait, queued.
+MAX_PARALLEL_RUNS = 5_000
+
+
 class Parallel(_Model):
     """``run_strategy: {parallel: N}``: at most N active runs; 0 pauses the workflow."""
 
     parallel: Annotated[int, Field(ge=0, le=10_000), NOT_BOOLEAN]
+
+    @field_validator("parallel")
+    @classmethod
+    def _slots_fit(cls, v: int, info: ValidationInfo) -> int:
+        if v > MAX_PARALLEL_RUNS and at_push(info):
+            raise ValueError(
+                f"{v:,} is over the maximum of {MAX_PARALLEL_RUNS:,} active runs"
+                " (a workflow's run slots are kept in one 400 KB DynamoDB item)"
+            )
+        return v
 
 
 def _no_bare_parallel(value: Any, info: ValidationInfo) -> Any:
@@ -1090,10 +1107,11 @@ class WorkflowDefinition(_Model):
 
     @field_validator("tags")
     @classmethod
-    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+    def _tags(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         from podium.core.tags import tag_issues
 
-        issues = tag_issues(v, "tags")
+        # Pushed tags must be trimmed, as a run's are; a version stored before loads.
+        issues = tag_issues(v, "tags", given=at_push(info))
         if issues:
             # The error's place is "tags" already: a key's issue adds the key, the map's
             # own (too many tags) none.

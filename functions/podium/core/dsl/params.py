@@ -257,22 +257,79 @@ def check_evaluated(defn: WorkflowDefinition, values: Mapping[str, Any]) -> dict
 def check_validations(defn: WorkflowDefinition, values: Mapping[str, Any]) -> None:
     """Every param's ``validate`` must hold for its final value; raises DefinitionError
     listing each one that does not, with its message."""
-    from podium.core.expr import ExpressionError, compile_expression
-
     issues: list[Issue] = []
     for name, spec in defn.params.items():
-        rule = spec.validate_
-        if rule is None or name not in values:
-            continue
-        try:
-            check = compile_expression(rule.expr)
-            holds = check.evaluate({"value": values[name], "params": values})
-        except ExpressionError as exc:
-            why = f"validate could not be evaluated: {exc.message}"
-            issues.append(Issue(f"params.{name}", why))
-            continue
-        if holds is not True:
-            why = rule.message or f"it must satisfy {rule.expr}"
-            issues.append(Issue(f"params.{name}", f"{shown(values[name])} is not valid: {why}"))
+        if spec.validate_ is not None and name in values:
+            why = _validation_failure(spec, values[name], values)
+            if why is not None:
+                issues.append(Issue(f"params.{name}", why))
     if issues:
         raise DefinitionError(issues)
+
+
+def check_default_validations(defn: WorkflowDefinition) -> list[Issue]:
+    """A literal default its own ``validate`` refuses: every run that does not set the
+    param is refused at its start, and a constant param no run may set, so no run of
+    the workflow can start. Said at push (a push rule: a stored version loads).
+
+    Only a rule whose answer is known at push is evaluated: one that reads ``value``
+    and constant params with literal defaults (a run may set any other)."""
+    from podium.core.expr import ExpressionError, compile_expression
+
+    literal: dict[str, Any] = {}
+    for name, spec in defn.params.items():
+        if spec.default is None or (isinstance(spec.default, str) and "${" in spec.default):
+            continue
+        value, issue = check_value(spec, spec.default, f"params.{name}.default")
+        if issue is None:  # else check_defaults says it
+            literal[name] = value
+    fixed = {n for n in literal if defn.params[n].mode is ParamMode.CONSTANT}
+    issues: list[Issue] = []
+    for name, spec in defn.params.items():
+        if spec.validate_ is None or name not in literal:
+            continue
+        known = fixed | {name}
+        try:
+            reads = compile_expression(spec.validate_.expr).references
+        except ExpressionError:  # said by the expressions' check
+            continue
+        if not all(_known_at_push(ref, known) for ref in reads):
+            continue
+        values = {n: literal[n] for n in known}
+        why = _validation_failure(spec, literal[name], values)
+        if why is None:
+            continue
+        then = (
+            "no run can start (a constant param cannot be set by a run)"
+            if spec.mode is ParamMode.CONSTANT
+            else "every run that does not set it would be refused"
+        )
+        issues.append(
+            Issue(f"params.{name}.default", f"{why}; {then}: change the default or the validate")
+        )
+    return issues
+
+
+def _known_at_push(ref: str, known: set[str]) -> bool:
+    """Whether a validate's reference (``value``, ``params.env``) reads only values
+    known at push: the value itself, or one of the ``known`` params."""
+    if ref == "value" or ref.startswith("value."):
+        return True
+    return any(ref == f"params.{n}" or ref.startswith(f"params.{n}.") for n in known)
+
+
+def _validation_failure(spec: ParamSpec, value: Any, values: Mapping[str, Any]) -> str | None:
+    """Why ``value`` fails the param's ``validate`` (with ``values`` as ``params``), or
+    None when it holds."""
+    from podium.core.expr import ExpressionError, compile_expression
+
+    rule = spec.validate_
+    if rule is None:
+        return None
+    try:
+        holds = compile_expression(rule.expr).evaluate({"value": value, "params": values})
+    except ExpressionError as exc:
+        return f"validate could not be evaluated: {exc.message}"
+    if holds is True:
+        return None
+    return f"{shown(value)} is not valid: {rule.message or f'it must satisfy {rule.expr}'}"

@@ -65,7 +65,7 @@ from .nodes import (
     Unary,
 )
 from .operators import BINARY_OPS, BinaryOp, index, negate, select
-from .podium_fns import PODIUM_FUNCTIONS, check_format
+from .podium_fns import PODIUM_FUNCTIONS, check_date, check_format
 from .refs import leading_path, namespaced_call
 from .runtime import Ctx, unmetered
 from .shown import shown
@@ -75,12 +75,21 @@ from .values import TYPE_DENOTATIONS, map_key, no_overload, type_name
 _ALL_FUNCTIONS: dict[str, Function] = {**GLOBALS, **PODIUM_FUNCTIONS}
 # Functions folded at compile time when their argument is a literal (pure, cheap).
 _FOLDABLE = frozenset({"timestamp", "duration", "int", "uint", "double", "string", "bytes"})
+# Pure functions evaluated once at compile time when every argument is a constant, to
+# find the ones that fail whenever evaluated (``bool('maybe')``, ``size(1)``,
+# ``podium.range(0, 100001)``): recorded as problems, which a push refuses (not raised
+# as _FOLDABLE's are: a version stored with one still loads, and fails there as before).
+_CHECKED_CALLS = frozenset({"bool", "size", *PODIUM_FUNCTIONS})
 # Arguments a call fails on whatever else it is given, checked when they are constants:
 # (function or method, argument index) -> the check (raises a Fault).
 _CONSTANT_CHECKS: dict[tuple[str, int], Callable[[Any], None]] = {
+    ("podium.date", 0): check_date,
     ("podium.date", 1): check_timezone,
+    ("podium.format", 0): check_date,
     ("podium.format", 1): lambda fmt: check_format(fmt) if type(fmt) is str else None,
     ("podium.format", 2): check_timezone,
+    ("podium.dateRange", 0): check_date,
+    ("podium.dateRange", 1): check_date,
     **{(name, 0): check_timezone for name in ACCESSORS},
 }
 
@@ -98,6 +107,9 @@ class Compiler:
         self.n_slots = 0
         self.roots: set[str] = set()  # binding names the expression may read
         self.consts: dict[Closure, Any] = {}
+        # What a list or map literal of constants builds, to check a selection or an
+        # index on it (``[1][5]``, ``{'a': 1}.b``); not folded: each run builds its own.
+        self.built: dict[Closure, Any] = {}
         # Constant arguments that fail whenever evaluated (CompiledExpression.problems).
         self.problems: list[Fault] = []
         # Inside an operand CEL may never evaluate, or whose error it absorbs (either
@@ -153,11 +165,29 @@ class Compiler:
     def list_lit(self, node: ListLit) -> Closure:
         items = tuple(self.compile(n) for n in node.items)
         if not items:
-            return lambda ctx: []
-        return lambda ctx: [f(ctx) for f in items]
+
+            def empty(ctx: Ctx) -> Any:
+                return []
+
+            self.built[empty] = []
+            return empty
+
+        def build(ctx: Ctx) -> Any:
+            return [f(ctx) for f in items]
+
+        if all(self._known(f) for f in items):
+            self.built[build] = [self._value(f) for f in items]
+        return build
+
+    def _known(self, fn: Closure) -> bool:
+        return fn in self.consts or fn in self.built
+
+    def _value(self, fn: Closure) -> Any:
+        return self.consts[fn] if fn in self.consts else self.built[fn]
 
     def map_lit(self, node: MapLit) -> Closure:
         entries = tuple((self.compile(k), self.compile(v), k.pos) for k, v in node.entries)
+        known = not self.guarded and self._check_keys(entries)
 
         def build(ctx: Ctx) -> Any:
             out: dict[Any, Any] = {}
@@ -172,7 +202,31 @@ class Compiler:
                 out[mk] = value_fn(ctx)
             return out
 
+        if known and all(self._known(v) for _, v, _ in entries):
+            self.built[build] = {map_key(self.consts[k]): self._value(v) for k, v, _ in entries}
         return build
+
+    def _check_keys(self, entries: tuple[tuple[Closure, Closure, int], ...]) -> bool:
+        """Constant keys a map literal fails on whenever it is built: a key a map cannot
+        have (``{1.5: 'a'}``, ``{null: 1}``) or one written twice (``{'a': 1, 'a': 2}``,
+        ``{1: 'x', 1u: 'y'}``: docs, "duplicates are an error"), recorded at the key as
+        the run would say it (build, below), as _fold_operators does. True when every
+        key is a constant and none fails."""
+        seen: set[Any] = set()
+        for key_fn, _, pos in entries:
+            if key_fn not in self.consts:
+                continue
+            key = self.consts[key_fn]
+            try:
+                mk = map_key(key)
+            except Fault as fault:
+                self.problems.append(fault.at(pos))
+                return False
+            if mk in seen:
+                self.problems.append(EvalError(f"repeated map key {shown(key)}", pos))
+                return False
+            seen.add(mk)
+        return len(seen) == len(entries)
 
     # -- operators -----------------------------------------------------------------
 
@@ -180,6 +234,8 @@ class Compiler:
         operand = self.compile(node.operand)
         pos = node.pos
         count = node.count
+        if operand in self.consts and not self.guarded:
+            self._check_unary(node, self.consts[operand])
         if node.op == "!":
             flip = count % 2 == 1
 
@@ -201,6 +257,19 @@ class Compiler:
             return v
 
         return neg
+
+    def _check_unary(self, node: Unary, value: Any) -> None:
+        """``!1``, ``-'a'``: an operator on a literal it has no overload for, recorded as
+        a problem (as _fold_operators does for a binary one)."""
+        if node.op == "!":
+            if value is not True and value is not False:
+                self.problems.append(no_overload("!_", value).at(node.pos))
+            return
+        try:
+            for _ in range(node.count):
+                value = negate(value)
+        except Fault as fault:
+            self.problems.append(fault.at(node.pos))
 
     def binary(self, node: Binary) -> Closure:
         first = self.compile(node.first)
@@ -270,6 +339,10 @@ class Compiler:
 
     def cond(self, node: Cond) -> Closure:
         test = self.compile(node.test)
+        if test in self.consts and not self.guarded:
+            c = self.consts[test]
+            if c is not True and c is not False:  # ``1 ? 2 : 3``: fails whenever evaluated
+                self.problems.append(no_overload("_?_:_", c).at(node.pos))
         self.guarded += 1
         try:
             then = self.compile(node.then)
@@ -308,7 +381,10 @@ class Compiler:
             return self._bad_arity(fn, node.name, len(args), node.pos, args)
         if node.name == "dyn":
             return args[0]
+        before = len(self.problems)
         self._check_constants(node.name, args, [a.pos for a in node.args])
+        if len(self.problems) == before:
+            self._check_call(fn, args, node.pos)
         if node.name == "matches" and type(self.consts.get(args[1])) is str:
             matcher = self._regex_matcher(self.consts[args[1]], node.pos)
             subject = args[0]
@@ -348,6 +424,19 @@ class Compiler:
                     self.problems.append(fault.at(pos))
                 return None
         return self.const(acc)
+
+    def _check_call(self, fn: Function, args: tuple[Closure, ...], pos: int) -> None:
+        """A pure call on constants only (_CHECKED_CALLS), evaluated once: a failure is
+        recorded at the call, unless ``guarded``. Its value is not kept (a
+        podium.range may be long; one evaluation at compile time, cached, is cheap)."""
+        if fn.name not in _CHECKED_CALLS or self.guarded:
+            return
+        if not all(a in self.consts for a in args):
+            return
+        try:
+            fn.impl(unmetered(self.limits), *(self.consts[a] for a in args))
+        except Fault as fault:
+            self.problems.append(fault.at(pos))
 
     def _check_constants(self, name: str, args: tuple[Closure, ...], where: list[int]) -> None:
         """A constant time zone or podium.format pattern that fails whenever the call is
@@ -442,10 +531,29 @@ class Compiler:
             self._podium_typo(node)
             return self._qualified(node)
         head = self.compile(base)
+        if head in self.built and not self.guarded:
+            self._check_steps(self.built[head], steps)
         if isinstance(base, Ident) and all(isinstance(s, SelectStep) for s in steps):
             fields = tuple((s.field, s.pos) for s in steps if isinstance(s, SelectStep))
             return select_path(head, fields)
         return apply_steps(head, tuple(self.step(s) for s in steps))
+
+    def _check_steps(self, value: Any, steps: tuple[Step, ...]) -> None:
+        """``[1][5]``, ``{'a': 1}.b``: a selection or a constant index on a literal
+        list or map of constants that fails whenever evaluated, recorded at the step
+        (the steps after one that is not constant are not known)."""
+        ctx = unmetered(self.limits)
+        for step in steps:
+            try:
+                if isinstance(step, SelectStep):
+                    value = select(value, step.field)
+                    continue
+                if not isinstance(step, IndexStep) or not isinstance(step.index, Literal):
+                    return
+                value = index(value, step.index.value, ctx)
+            except Fault as fault:
+                self.problems.append(fault.at(step.pos))
+                return
 
     def _podium_typo(self, node: Chain) -> None:
         """`podium.dateRnage(...)`: a call on the free name `podium` that is neither a

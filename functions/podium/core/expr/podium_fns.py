@@ -105,6 +105,15 @@ def fn_date(ctx: Ctx, value: Any, *tz: Any) -> str:
     return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
 
 
+def check_date(value: Any) -> None:
+    """Raises what the helpers raise for ``value`` as their date or timestamp, whatever
+    else they are given (``'yesterday'``, ``'2024-02-30'``): a constant date is checked
+    when it compiles. The same parser as the calls (``_as_timestamp``; a plain date
+    given with a zone is checked alike: local_midnight refuses the same dates)."""
+    if type(value) is str:
+        parse_date_or_timestamp(value)
+
+
 def check_format(fmt: str) -> None:
     """Raises what podium.format raises for ``fmt`` whatever it formats (too long, a
     directive it does not support): a constant pattern is checked when it compiles."""

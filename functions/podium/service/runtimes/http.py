@@ -32,6 +32,10 @@ from podium.service.runtimes.base import Attempt, Done, Failed, Result
 from podium.service.runtimes.external import render_request
 
 LOST_CALL = "the worker making this HTTP call stopped before it recorded the response"
+# The transport error of a local [http.map] stand-in that answered what no server could
+# (adapters/http_transport.MappedHttpTransport): a status that is no status code, a body
+# with no JSON form.
+STAND_IN = "stand-in"
 
 
 class HttpRuntime:
@@ -95,6 +99,8 @@ class HttpRuntime:
         try:
             reply = access.transport.send(call)
         except HttpTransportError as exc:
+            if exc.kind == STAND_IN:  # the same code answers the same again: not retried
+                return Failed(StepError.of("Podium.ConfigError", str(exc), retryable=False))
             return Failed(_without_secret(transport_error(exc.kind, str(exc)), secret))
         except ValueError as exc:  # http.client refused to write the request (UnicodeError)
             # Never its text: http.client quotes the refused header value, which may be
