@@ -70,7 +70,11 @@ class StdlibHttpTransport:
                 raise HttpTransportError("protocol", f"{type(exc).__name__}: {exc}") from exc
             finally:
                 cut.cancel()
-            if cut.fired:  # a body without a length ends where the socket was shut
+            # A body without a length (nor chunks) ends where the connection closes: once
+            # the watchdog shut the socket, that end may be its doing. One with a length
+            # or chunks, read whole, is the reply even when the timer fired just after.
+            close_delimited = resp.getheader("content-length") is None and not resp.chunked
+            if cut.fired and close_delimited:
                 raise timed_out
             return HttpReply(resp.status, joined_headers(resp.getheaders()), body, too_large)
         finally:

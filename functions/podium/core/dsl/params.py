@@ -226,7 +226,11 @@ def resolve_params(defn: WorkflowDefinition, overrides: Mapping[str, Any]) -> di
         elif isinstance(spec.default, str) and "${" in spec.default:
             continue  # evaluated at run start (dsl.expressions), then type-checked
         elif spec.default is not None:
-            resolved[name] = spec.default
+            # Its canonical form, as a given value's (a double's default of 3 is 3.0: push
+            # checks its validate on that form too); a default a version stored before
+            # the push checked it keeps its raw value rather than refuse the run here.
+            value, issue = check_value(spec, spec.default, f"params.{name}.default")
+            resolved[name] = spec.default if issue else value
         elif spec.optional:
             resolved[name] = None
         else:
