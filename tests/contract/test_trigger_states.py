@@ -260,3 +260,58 @@ def test_the_limit_of_a_key_fits_one_dynamodb_item() -> None:
         assert states.get_routes([key]) == {key: frozenset(names)}
         with pytest.raises(RouteIndexFull):
             states.add_routes("y" * 80, [key])
+
+
+def test_a_backfill_driver_ticks_on_condition_and_ends(states: TriggerStates) -> None:
+    """A backfill driver's tick (``backfill_drivers``): a start takes the driver over
+    (one tick on, atomic); a tick moves only from the tick read, so of the copies of one
+    driver message one moves it and the rest are told False; an end forgets it on the
+    same condition. Written only on a trigger that has a state."""
+    assert states.start_backfill_driver("wf", "t", "d1") is None
+    assert states.get_state("wf", "t") is None  # nothing made
+    states.ensure("wf", "t", True, 100)
+    assert states.start_backfill_driver("wf", "t", "d1") == 1
+    assert states.start_backfill_driver("wf", "t", "d1") == 2  # asked again: takes over
+    assert not states.advance_backfill_driver("wf", "t", "d1", 1, 2)  # the older chain
+    assert states.advance_backfill_driver("wf", "t", "d1", 2, 3)
+    assert not states.advance_backfill_driver("wf", "t", "d1", 2, 3)  # a copy: lost
+    assert states.start_backfill_driver("wf", "t", "d2") == 1
+    state = states.get_state("wf", "t")
+    assert state is not None and dict(state.backfill_drivers) == {"d1": 3, "d2": 1}
+    assert dict(states.states("wf")["t"].backfill_drivers) == {"d1": 3, "d2": 1}
+    assert dict(states.ensure("wf", "t", True, 900).backfill_drivers) == {"d1": 3, "d2": 1}
+    # The other marks on the same state are left as they were, and leave the ticks.
+    assert states.cancel_backfills("wf", "t") == 1
+    assert states.pause_backfills("wf", "t", True) is True
+    state = states.get_state("wf", "t")
+    assert state is not None and state.backfill_cancels == 1 and state.backfills_paused
+    assert dict(state.backfill_drivers) == {"d1": 3, "d2": 1}
+    assert not states.end_backfill_driver("wf", "t", "d1", 2)
+    assert states.end_backfill_driver("wf", "t", "d1", 3)
+    assert not states.advance_backfill_driver("wf", "t", "d1", 3, 4)  # ended: a late copy
+    state = states.get_state("wf", "t")
+    assert state is not None and dict(state.backfill_drivers) == {"d2": 1}
+    assert state == TriggerState(
+        True, 100, backfill_cancels=1, backfills_paused=True, backfill_drivers={"d2": 1}
+    )
+    # Another trigger of the workflow keeps ticks of its own.
+    assert dict(states.ensure("wf", "u", True, 100).backfill_drivers) == {}
+    assert dict(states.states("wf")["u"].backfill_drivers) == {}
+
+
+def test_an_adopted_driver_makes_its_first_tick_once(states: TriggerStates) -> None:
+    """``seen`` 0: a driver with no tick kept (adopted from a message sent before
+    drivers had ids). Its first tick is made on condition that it has none, on a trigger
+    that has a state."""
+    assert not states.advance_backfill_driver("wf", "t", "old", 0, 1)
+    assert states.get_state("wf", "t") is None  # no item made without a state
+    states.ensure("wf", "t", True, 100)
+    assert not states.end_backfill_driver("wf", "t", "old", 0)  # nothing kept to forget
+    assert states.advance_backfill_driver("wf", "t", "old", 0, 1)
+    assert not states.advance_backfill_driver("wf", "t", "old", 0, 1)  # a copy: lost
+    state = states.get_state("wf", "t")
+    assert state is not None and dict(state.backfill_drivers) == {"old": 1}
+    assert states.advance_backfill_driver("wf", "t", "old", 1, 3)  # any tick on
+    assert states.end_backfill_driver("wf", "t", "old", 3)
+    state = states.get_state("wf", "t")
+    assert state is not None and dict(state.backfill_drivers) == {}

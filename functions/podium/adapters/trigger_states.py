@@ -2,7 +2,9 @@
 exists, its catch-up watermark and its latest failure to start a run. In memory, on
 SQLite and on the DynamoDB table (``TRG#<workflow>`` / ``<trigger>``: ``en`` on, ``ca``
 since, ``fa`` fired at, ``ft`` failed at, ``fe`` the failure, ``ru`` the schedule's rule
-and ``rs`` since when, ``ea`` when it was last turned on again).
+and ``rs`` since when, ``ea`` when it was last turned on again, ``bc`` its backfill
+cancels, ``bp`` its backfills paused, ``bd:<driver>`` each live backfill driver's tick;
+on SQLite those ticks are the ``backfill_drivers`` table's, made by its first write).
 
 The same views keep the trigger routing index (core/engine/trigger_index.py): on
 DynamoDB one item per routing key (``TRGR#<key>`` / ``#R``: ``wf`` the string set of
@@ -149,6 +151,36 @@ class MemoryTriggerStates:
             self._states[(workflow, trigger)] = replace(old, backfills_paused=paused)
             return paused
 
+    def start_backfill_driver(self, workflow: str, trigger: str, driver: str) -> int | None:
+        with self._lock:
+            old = self._states.get((workflow, trigger))
+            if old is None:
+                return None
+            tick = old.backfill_drivers.get(driver, 0) + 1
+            drivers = {**old.backfill_drivers, driver: tick}
+            self._states[(workflow, trigger)] = replace(old, backfill_drivers=drivers)
+            return tick
+
+    def advance_backfill_driver(
+        self, workflow: str, trigger: str, driver: str, seen: int, to: int
+    ) -> bool:
+        with self._lock:
+            old = self._states.get((workflow, trigger))
+            if old is None or old.backfill_drivers.get(driver, 0) != seen:
+                return False
+            drivers = {**old.backfill_drivers, driver: to}
+            self._states[(workflow, trigger)] = replace(old, backfill_drivers=drivers)
+            return True
+
+    def end_backfill_driver(self, workflow: str, trigger: str, driver: str, seen: int) -> bool:
+        with self._lock:
+            old = self._states.get((workflow, trigger))
+            if old is None or old.backfill_drivers.get(driver) != seen:
+                return False
+            drivers = {d: t for d, t in old.backfill_drivers.items() if d != driver}
+            self._states[(workflow, trigger)] = replace(old, backfill_drivers=drivers)
+            return True
+
 
 # The routing index: (key, workflow) rows; the row (_BUILT, '') marks it built.
 _ROUTES_SQL = """
@@ -175,6 +207,16 @@ CREATE TABLE IF NOT EXISTS trigger_route_activations (
     PRIMARY KEY (workflow, token)
 ) WITHOUT ROWID
 """
+# Each live backfill driver's tick (TriggerState.backfill_drivers).
+_DRIVERS_SQL = """
+CREATE TABLE IF NOT EXISTS backfill_drivers (
+    workflow TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    driver TEXT NOT NULL,
+    tick INTEGER NOT NULL,
+    PRIMARY KEY (workflow, trigger, driver)
+) WITHOUT ROWID
+"""
 _BUMP_SQL = (
     "INSERT INTO trigger_route_generations (workflow, generation) VALUES (?, 1)"
     " ON CONFLICT (workflow) DO UPDATE SET generation = generation + 1"
@@ -187,6 +229,7 @@ class SqliteTriggerStates:
 
     def __init__(self, db: Any) -> None:
         self.db = db
+        self._drivers_made = False  # the backfill_drivers table was seen (never dropped)
 
     def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
         with self.db.write() as conn:
@@ -198,12 +241,30 @@ class SqliteTriggerStates:
         return self.states(workflow)[trigger]
 
     def get_state(self, workflow: str, trigger: str) -> TriggerState | None:
-        with self.db.query() as conn:
+        drivers = self._has_drivers()
+        with self.db.read() as conn:  # one snapshot of the state and its drivers' ticks
             r = conn.execute(
                 f"SELECT {_STATE_COLUMNS} FROM trigger_states WHERE workflow = ? AND trigger = ?",
                 (workflow, trigger),
             ).fetchone()
-        return None if r is None else _sqlite_state(r)
+            ticks = (
+                conn.execute(
+                    "SELECT driver, tick FROM backfill_drivers WHERE workflow = ? AND trigger = ?",
+                    (workflow, trigger),
+                ).fetchall()
+                if drivers and r is not None
+                else []
+            )
+        if r is None:
+            return None
+        return replace(_sqlite_state(r), backfill_drivers={str(d): int(t) for d, t in ticks})
+
+    def _has_drivers(self) -> bool:
+        """Whether the backfill_drivers table exists (made by its first write: a reader
+        takes no write lock)."""
+        if not self._drivers_made:
+            self._drivers_made = self.db.has_table("backfill_drivers")
+        return self._drivers_made
 
     def add_routes(self, workflow: str, keys: Collection[str]) -> None:
         with self.db.write() as conn:  # one transaction: a refused key adds none
@@ -325,12 +386,27 @@ class SqliteTriggerStates:
         return self.states(workflow)[trigger]
 
     def states(self, workflow: str) -> dict[str, TriggerState]:
-        with self.db.query() as conn:
+        drivers = self._has_drivers()
+        with self.db.read() as conn:
             rows = conn.execute(
                 f"SELECT trigger, {_STATE_COLUMNS} FROM trigger_states WHERE workflow = ?",
                 (workflow,),
             ).fetchall()
-        return {str(r[0]): _sqlite_state(r[1:]) for r in rows}
+            ticks = (
+                conn.execute(
+                    "SELECT trigger, driver, tick FROM backfill_drivers WHERE workflow = ?",
+                    (workflow,),
+                ).fetchall()
+                if drivers and rows
+                else []
+            )
+        by_trigger: dict[str, dict[str, int]] = {}
+        for trigger, driver, tick in ticks:
+            by_trigger.setdefault(str(trigger), {})[str(driver)] = int(tick)
+        return {
+            str(r[0]): replace(_sqlite_state(r[1:]), backfill_drivers=by_trigger.get(str(r[0]), {}))
+            for r in rows
+        }
 
     def mark_fired(self, workflow: str, trigger: str, at: int) -> bool:
         with self.db.write() as conn:
@@ -377,6 +453,64 @@ class SqliteTriggerStates:
                 (int(paused), workflow, trigger),
             ).rowcount
         return paused if changed else None
+
+    def start_backfill_driver(self, workflow: str, trigger: str, driver: str) -> int | None:
+        with self.db.write() as conn:  # one transaction: the state read, the tick written
+            conn.execute(_DRIVERS_SQL)
+            found = conn.execute(
+                "SELECT 1 FROM trigger_states WHERE workflow = ? AND trigger = ?",
+                (workflow, trigger),
+            ).fetchone()
+            if found is None:
+                return None
+            conn.execute(
+                "INSERT INTO backfill_drivers (workflow, trigger, driver, tick)"
+                " VALUES (?, ?, ?, 1) ON CONFLICT (workflow, trigger, driver)"
+                " DO UPDATE SET tick = tick + 1",
+                (workflow, trigger, driver),
+            )
+            row = conn.execute(
+                "SELECT tick FROM backfill_drivers WHERE workflow = ? AND trigger = ?"
+                " AND driver = ?",
+                (workflow, trigger, driver),
+            ).fetchone()
+        self._drivers_made = True
+        return int(row[0])
+
+    def advance_backfill_driver(
+        self, workflow: str, trigger: str, driver: str, seen: int, to: int
+    ) -> bool:
+        if seen == 0:  # none kept: made, on condition that it has none (and a state)
+            with self.db.write() as conn:
+                conn.execute(_DRIVERS_SQL)
+                changed = conn.execute(
+                    "INSERT OR IGNORE INTO backfill_drivers (workflow, trigger, driver, tick)"
+                    " SELECT workflow, trigger, ?, ? FROM trigger_states WHERE workflow = ?"
+                    " AND trigger = ?",
+                    (driver, to, workflow, trigger),
+                ).rowcount
+            self._drivers_made = True
+            return bool(changed)
+        if not self._has_drivers():
+            return False  # no driver was ever started: none is at ``seen``
+        with self.db.write() as conn:
+            changed = conn.execute(
+                "UPDATE backfill_drivers SET tick = ? WHERE workflow = ? AND trigger = ?"
+                " AND driver = ? AND tick = ?",
+                (to, workflow, trigger, driver, seen),
+            ).rowcount
+        return bool(changed)
+
+    def end_backfill_driver(self, workflow: str, trigger: str, driver: str, seen: int) -> bool:
+        if not self._has_drivers():
+            return False
+        with self.db.write() as conn:
+            gone = conn.execute(
+                "DELETE FROM backfill_drivers WHERE workflow = ? AND trigger = ? AND driver = ?"
+                " AND tick = ?",
+                (workflow, trigger, driver, seen),
+            ).rowcount
+        return bool(gone)
 
 
 _STATE_COLUMNS = (
@@ -425,6 +559,11 @@ class DynamoTriggerStates:
             int(cancelled["N"]) if cancelled else 0,
             bool(paused["BOOL"]) if paused else False,
             int(again["N"]) if again else None,
+            {
+                name[len(_DRIVER) :]: int(value["N"])
+                for name, value in item.items()
+                if name.startswith(_DRIVER)
+            },
         )
 
     def ensure(self, workflow: str, trigger: str, enabled: bool, now: int) -> TriggerState:
@@ -744,7 +883,68 @@ class DynamoTriggerStates:
             return None  # no state
         return paused
 
+    def start_backfill_driver(self, workflow: str, trigger: str, driver: str) -> int | None:
+        try:
+            resp = self._db.update_item(
+                TableName=self._table,
+                Key=self._key(workflow, trigger),
+                UpdateExpression="ADD #d :one",  # atomic: two starts are two ticks
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#d": _DRIVER + driver, "#pk": "pk"},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return None  # no state
+        return int(resp["Attributes"][_DRIVER + driver]["N"])
 
+    def advance_backfill_driver(
+        self, workflow: str, trigger: str, driver: str, seen: int, to: int
+    ) -> bool:
+        return self._on_tick(workflow, trigger, driver, seen, "SET #d = :to", to)
+
+    def end_backfill_driver(self, workflow: str, trigger: str, driver: str, seen: int) -> bool:
+        if seen == 0:
+            return False  # no tick kept: nothing to forget
+        return self._on_tick(workflow, trigger, driver, seen, "REMOVE #d")
+
+    def _on_tick(
+        self, workflow: str, trigger: str, driver: str, seen: int, update: str, to: int = 0
+    ) -> bool:
+        """``update`` on condition that ``driver``'s tick is still ``seen`` (another copy
+        of its message took the tick, or it ended: False, nothing written). ``seen`` 0:
+        that it has none, in the trigger's state (an update would make an item without
+        one)."""
+        names = {"#d": _DRIVER + driver}
+        values = {":seen": {"N": str(seen)}}
+        if ":to" in update:
+            values[":to"] = {"N": str(to)}
+        condition = "#d = :seen"
+        if seen == 0:
+            condition = "attribute_exists(#pk) AND attribute_not_exists(#d)"
+            names["#pk"] = "pk"
+            del values[":seen"]
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(workflow, trigger),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+
+_DRIVER = "bd:"  # a live backfill driver's tick: bd:<driver id> = its tick
 _ROUTE_PREFIX = "TRGR#"
 _BUILT_KEY: dict[str, Any] = {"pk": {"S": "TRGR"}, "sk": {"S": "#BUILT"}}
 _BUILT_PK = "#built"  # its name among the routing keys read (none starts with '#')

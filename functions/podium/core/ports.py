@@ -7,7 +7,7 @@ an in-process queue for the embedded runtime. The contract tests pin their behav
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
@@ -867,6 +867,11 @@ class TriggerState:
     # a signal trigger counts only the signals sent since, as a disabled s3 or event
     # trigger drops what comes meanwhile (``since`` stays: a rate's slots hang on it).
     enabled_at: int | None = None
+    # Its backfills' live drivers: each one's tick, by driver id (core/engine/backfill.py
+    # ``driver_id``). A driver message carries the tick it expects: SQS delivers a
+    # message at least once, and a copy whose tick is no longer there drops itself, so
+    # a duplicate never starts a second chain of driver messages.
+    backfill_drivers: Mapping[str, int] = field(default_factory=dict)
 
 
 class TriggerStates(Protocol):
@@ -911,6 +916,28 @@ class TriggerStates(Protocol):
         """Pause (or resume) the trigger's backfills: their drivers start no run while
         paused. The value written; None (nothing written) when the trigger has no
         state."""
+        ...
+
+    def start_backfill_driver(self, workflow: str, trigger: str, driver: str) -> int | None:
+        """Make this the live chain of the backfill driver ``driver``: its tick moved one
+        on (1 when it has none; atomic), the new tick, which its next message carries
+        (a message of an older tick, the same backfill asked for before, drops itself).
+        None (nothing written) when the trigger has no state."""
+        ...
+
+    def advance_backfill_driver(
+        self, workflow: str, trigger: str, driver: str, seen: int, to: int
+    ) -> bool:
+        """Set ``driver``'s tick to ``to`` on condition that it is still ``seen`` (the
+        tick read); False (nothing written) when it is not: another copy of the message
+        took the tick, or the driver ended. ``seen`` 0: on condition that the driver has
+        no tick and the trigger a state (a driver adopted from a message sent before
+        drivers had ids)."""
+        ...
+
+    def end_backfill_driver(self, workflow: str, trigger: str, driver: str, seen: int) -> bool:
+        """Forget ``driver`` (it has nothing more to start, or stopped), on condition
+        that its tick is still ``seen``; False (nothing written) when it is not."""
         ...
 
     # the routing index (core/engine/trigger_index.py) ----------------------------------

@@ -13,12 +13,18 @@ wrote it) reads the mark again after it and stops what it queued. ``pause`` hold
 drivers (another mark on the same state) until ``resume``: they start no run meanwhile,
 and a backfill asked for during the pause waits behind it. A driver whose trigger is
 gone from the active version, or is no longer a cron or rate trigger, stops.
+
+One chain of driver messages per backfill: SQS delivers a message at least once, and a
+copy that re-sent itself would be a second chain, each copied again in turn. The
+trigger's state holds each live driver's tick (``backfill_drivers``); a message carries
+the tick it expects, a copy whose tick has moved on drops itself, and a tick moves the
+tick on with one conditional write after it sent the next message (``_next_tick``).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,7 +39,9 @@ from podium.core.engine.backfill import (
     ChainWalk,
     Reprocess,
     decide,
+    driver_id,
     first_run_id,
+    is_live_driver,
     is_run_of,
     next_run_id,
     rate_anchor,
@@ -190,7 +198,10 @@ def plan(
     trigger: str | None = None,
     reprocess: Reprocess = Reprocess.NONE,
     backwards: bool = False,
+    dry_run: bool = False,
 ) -> Backfill:
+    """The backfill's plan. ``dry_run``: nothing is written (a rate trigger with no state
+    yet is read as made now, what ``ensure`` would make it)."""
     tid, spec = _schedule_trigger(ctx, workflow, trigger)
     tz = spec.timezone if spec.cron is not None else "UTC"
     after, until = _bound(start, tz, end=False) - 1, _bound(end, tz, end=True)
@@ -222,7 +233,11 @@ def plan(
         times = cron_times(Cron.parse(spec.cron), tz, after, until, limit=MAX_BACKFILL_RUNS + 1)
     else:
         assert spec.rate is not None
-        state = ctx.store.trigger_states().ensure(workflow, tid, spec.enabled, ctx.now())
+        states = ctx.store.trigger_states()
+        if dry_run:  # read only: a state still missing is read as ``ensure`` would make it
+            state = states.get_state(workflow, tid) or TriggerState(spec.enabled, now)
+        else:
+            state = states.ensure(workflow, tid, spec.enabled, now)
         # The trigger's slots: a schedule's firing is the run of the slot it falls in
         # (triggers.on_fire_once), so a slot it fired is found here by its id.
         anchor = rate_anchor(state.since)
@@ -333,6 +348,7 @@ def execute(
     backfill.queued = len(rest)
     if rest:
         assert max_active is not None
+        did = driver_id(backfill.workflow, backfill.trigger, [e.run_id for e in rest])
         driver = messages.BackfillDriver(
             backfill.workflow,
             backfill.trigger,
@@ -340,9 +356,57 @@ def execute(
             active + backfill.started,
             max_active,
             cancels=cancels,
+            driver=did,
+            tick=_start_driver(ctx, backfill.workflow, backfill.trigger, did),
         )
         ctx.at(driver, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
     return backfill
+
+
+def _start_driver(ctx: Services, workflow: str, tid: str, did: str) -> int:
+    """Make ``did`` the backfill's live driver: the tick its first message carries (one
+    write; the trigger's state made first when it has none, one more)."""
+    states = ctx.store.trigger_states()
+    tick = states.start_backfill_driver(workflow, tid, did)
+    if tick is None:
+        trigger = _schedule_of(ctx, workflow, tid)
+        states.ensure(workflow, tid, trigger is None or trigger.enabled, ctx.now())
+        tick = states.start_backfill_driver(workflow, tid, did)
+        assert tick is not None  # the state was just made (states are never removed)
+    return tick
+
+
+def _next_tick(ctx: Services, msg: messages.BackfillDriver, seen: int) -> None:
+    """Send the driver's next message (``msg`` at the next tick), then move the tick on
+    from the one read (``seen``) to that message's: one conditional write. In that
+    order a crash between the two leaves the tick one behind the message sent, which is
+    live all the same (core ``is_live_driver``), as is a redelivery of this message;
+    the first of them to tick moves the tick past the other, which drops itself. (A
+    write made first would leave, after such a crash, a tick that no message sent
+    holds: the backfill would stop for good.) A copy of this message that took the
+    tick meanwhile sent its own next message: the one sent here is a second copy of
+    that tick, which drops itself."""
+    assert msg.driver is not None
+    nxt = msg.tick + 1
+    ctx.at(replace(msg, tick=nxt), ctx.now() + DRIVER_INTERVAL_MS, queue="events")
+    states = ctx.store.trigger_states()
+    if not states.advance_backfill_driver(msg.workflow, msg.trigger, msg.driver, seen, nxt):
+        log.debug(
+            "backfill of %s (%s): another copy of driver %s took tick %d",
+            msg.workflow,
+            msg.trigger,
+            msg.driver,
+            msg.tick,
+        )
+
+
+def _end_driver(ctx: Services, msg: messages.BackfillDriver, seen: int) -> None:
+    """Forget the driver (it starts nothing more): its late copies drop themselves, and
+    the trigger's state keeps no tick of a driver gone (an adopted one that made no
+    tick has none to forget)."""
+    if msg.driver is not None and seen:
+        states = ctx.store.trigger_states()
+        states.end_backfill_driver(msg.workflow, msg.trigger, msg.driver, seen)
 
 
 def _start(ctx: Services, workflow: str, tid: str, entry: Entry) -> RunRecord | None:
@@ -375,13 +439,30 @@ def _start(ctx: Services, workflow: str, tid: str, entry: Entry) -> RunRecord | 
 
 def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
     """Start the next runs while fewer than ``max_active`` of the backfill's are active.
-    A duplicate driver starts the same runs (their ids are fixed), never others. A
-    backfill cancelled since it was asked for starts nothing more, and a paused one
-    nothing until it is resumed (one read per tick; a paused driver ticks on, one
-    message per ``DRIVER_INTERVAL_MS``). A cancel that lands while it starts runs is
-    read again after them: the runs it queued meanwhile are stopped, as the cancel's
-    own sweep, which came before them, would have."""
+    A copy of the message whose tick has moved on (another copy took it, or the driver
+    ended) drops itself: one chain per backfill. A backfill cancelled since it was
+    asked for starts nothing more, and a paused one nothing until it is resumed (one
+    read per tick; a paused driver ticks on, one message per ``DRIVER_INTERVAL_MS``).
+    Each tick that sends a next message writes once (its tick moved on). A cancel that
+    lands while it starts runs is read again after them: the runs it queued meanwhile
+    are stopped, as the cancel's own sweep, which came before them, would have."""
+    did = msg.driver
+    if did is None:
+        # Sent before drivers had ids: adopted as the driver of its runs, at tick 0 (no
+        # tick kept): the first of its copies to tick makes the tick, the rest drop.
+        did = driver_id(msg.workflow, msg.trigger, [str(entry[1]) for entry in msg.todo])
+        msg = replace(msg, driver=did, tick=0)
     state = ctx.store.trigger_states().get_state(msg.workflow, msg.trigger)
+    seen = state.backfill_drivers.get(did, 0) if state is not None else 0
+    if not is_live_driver(seen, msg.tick):
+        log.debug(
+            "backfill of %s (%s): a copy of driver %s at tick %d dropped (its tick moved on)",
+            msg.workflow,
+            msg.trigger,
+            msg.driver,
+            msg.tick,
+        )
+        return
     if _cancelled(state, msg.cancels):
         # An earlier delivery of this message may have queued runs after the cancel's
         # sweep and died before its second read: the ones it could have started (at most
@@ -396,20 +477,25 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
             len(msg.todo) - len(stopped),
             len(stopped),
         )
+        _end_driver(ctx, msg, seen)
         return
-    tz = _tz_of(ctx, msg.workflow, msg.trigger)
+    trigger = _schedule_of(ctx, msg.workflow, msg.trigger)
     # Before the pause: a paused driver of a trigger removed, or turned into an s3 or
     # event trigger (same id), would tick on, and neither resume nor cancel (which take
     # cron and rate triggers only) could reach it.
-    if tz is None:
+    if trigger is None:
         log.warning(
             "backfill of %s stopped: trigger %s is gone or no cron or rate trigger now",
             msg.workflow,
             msg.trigger,
         )
+        _end_driver(ctx, msg, seen)
         return
+    tz = trigger.timezone if trigger.cron is not None else "UTC"
+    if state is None:  # an adopted driver's first tick is written on the trigger's state
+        ctx.store.trigger_states().ensure(msg.workflow, msg.trigger, trigger.enabled, ctx.now())
     if state is not None and state.backfills_paused:
-        ctx.at(msg, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
+        _next_tick(ctx, msg, seen)
         return
     active = []
     for run_id in msg.active:
@@ -437,12 +523,12 @@ def on_driver(ctx: Services, msg: messages.BackfillDriver) -> None:
             active.append(run.run_id)
             started.append(run.run_id)
     if started and _stop_if_cancelled(ctx, msg.workflow, msg.trigger, msg.cancels, started):
+        _end_driver(ctx, msg, seen)
         return
     if todo:
-        nxt = messages.BackfillDriver(
-            msg.workflow, msg.trigger, todo, active, msg.max_active, cancels=msg.cancels
-        )
-        ctx.at(nxt, ctx.now() + DRIVER_INTERVAL_MS, queue="events")
+        _next_tick(ctx, replace(msg, todo=todo, active=active), seen)
+    else:
+        _end_driver(ctx, msg, seen)
 
 
 def _schedule_of(ctx: Services, workflow: str, trigger_id: str) -> Trigger | None:
@@ -452,13 +538,6 @@ def _schedule_of(ctx: Services, workflow: str, trigger_id: str) -> Trigger | Non
     defn = ctx.definitions.get(workflow, ctx.store.active_version(workflow)).definition
     trigger = defn.trigger_map.get(trigger_id)
     return trigger if trigger is not None and trigger.scheduled else None
-
-
-def _tz_of(ctx: Services, workflow: str, trigger_id: str) -> str | None:
-    trigger = _schedule_of(ctx, workflow, trigger_id)
-    if trigger is None:
-        return None
-    return trigger.timezone if trigger.cron is not None else "UTC"
 
 
 def _cancelled(state: TriggerState | None, cancels: int) -> bool:
@@ -585,6 +664,7 @@ def backfill_request(ctx: Services, workflow: str, request: BackfillRequest) -> 
         trigger=request.trigger,
         reprocess=request.reprocess,
         backwards=request.backwards,
+        dry_run=request.dry_run,
     )
     state = ctx.store.trigger_states().get_state(workflow, planned.trigger)
     paused = state is not None and state.backfills_paused

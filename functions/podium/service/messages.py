@@ -23,8 +23,9 @@ event queue: {"t": "start", "run": id}
                  or rate trigger's scheduled time (sent by its Scheduler schedule; ``sf``:
                  when that schedule's times began, catch-up's floor)
              {"t": "backfill", "wf", "tr", "todo": [[at, run id, restart of]], "active":
-                 [run ids], "max": n, "bc"?: cancels seen}   a backfill with max_active
-                 starts its next runs (none after a cancel of its trigger's backfills)
+                 [run ids], "max": n, "bc"?: cancels seen, "id"?: driver, "tick"?: n}
+                 a backfill with max_active starts its next runs (none after a cancel
+                 of its trigger's backfills); a copy whose tick has moved on drops itself
 Any message may carry "nb" (not before, epoch ms): SQS delays stop at 15 minutes, so a
 longer wait is re-sent until it is due. ("timer" messages from before "done" existed are
 read as a done message with a timer event.)
@@ -119,6 +120,11 @@ class BackfillDriver:
     # The count of its trigger's backfill cancels when the backfill was asked for: a
     # cancel since (the count moved past it) stops this driver.
     cancels: int = 0
+    # Its driver's id and the tick it expects (core/engine/backfill.py ``driver_id``,
+    # the trigger state's ``backfill_drivers``): a copy of the message whose tick has
+    # moved on drops itself. None: sent before drivers had ids (adopted when read).
+    driver: str | None = None
+    tick: int = 0
 
 
 Message = (
@@ -179,6 +185,8 @@ def encode(msg: Message, not_before: int | None = None) -> dict[str, Any]:
         }
         if msg.cancels:
             body["bc"] = msg.cancels
+        if msg.driver is not None:
+            body["id"], body["tick"] = msg.driver, msg.tick
     else:
         body = {"t": "start", "run": msg.run}
     if not_before is not None:
@@ -255,6 +263,8 @@ def decode(body: Any) -> tuple[Message, int | None]:
                 [str(r) for r in body["active"]],
                 int(body["max"]),
                 int(body.get("bc") or 0),
+                None if body.get("id") is None else str(body["id"]),
+                int(body.get("tick") or 0),
             )
             return driver, nb
         if kind == "start":

@@ -18,6 +18,7 @@ backfill of that slot computes too: one run per period, whichever starts it firs
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
@@ -214,3 +215,28 @@ def is_run_of(workflow: str, trigger: str, run_id: str, restart_of: str | None) 
     if run_id == first_run_id(workflow, trigger, at):
         return True
     return restart_of is not None and run_id == next_run_id(workflow, trigger, at, restart_of)
+
+
+def driver_id(workflow: str, trigger: str, run_ids: Iterable[str]) -> str:
+    """The id of a backfill's driver: a digest of the runs it has left to start, in
+    order. The same backfill asked for again (a client's retry) has the same runs left,
+    so the same driver: the later one takes over the chain instead of running beside it.
+    A driver message from before drivers had ids is adopted under the id of its own
+    runs, at tick 0 (no tick kept yet): its copies (the same runs) become one chain."""
+    text = "\n".join([workflow, trigger, *run_ids])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def is_live_driver(seen: int, tick: int) -> bool:
+    """Whether a driver message at ``tick`` is its backfill's live one, the trigger state
+    holding ``seen`` for its driver (0: none). SQS delivers a message at least once, and
+    each tick sends the next message: a copy whose tick has moved on (another copy took
+    it), or whose driver ended, drops itself, so copies never grow into chains of their
+    own. A tick sends the next message before it moves the tick on (to the next
+    message's): a message whose sender died between the two finds the tick one behind
+    its own, and is live too (else the backfill would hang on the sender's redelivery,
+    which may go to the dead-letter queue). Tick 0 is a driver adopted from a message
+    sent before drivers had ids: live until one of its copies made its first tick."""
+    if tick == 0:
+        return seen == 0
+    return seen > 0 and tick - 1 <= seen <= tick
