@@ -15,6 +15,8 @@ from podium.cli.main import app
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.status import StepStatus
 from podium.local.runtime import LocalRuntime
+from tests.integration.test_actions_local import ETL as NIGHTLY
+from tests.integration.test_actions_local import FUNCTIONS as NIGHTLY_FNS
 from tests.integration.test_api_actions import call
 from tests.integration.test_cli_local import podium, run_id_of
 
@@ -26,23 +28,7 @@ def rt() -> Iterator[LocalRuntime]:
 
 
 # -- the runbook, step 5 ----------------------------------------------------------------
-NIGHTLY_FNS = """
-from pathlib import Path
-
-HERE = Path(__file__).parent
-
-
-def step(event):
-    if event["step"] == "load" and (HERE / "broken").exists():
-        raise ValueError("row 7 has no id")
-    return {"step": event["step"]}
-"""
-NIGHTLY = """
-name: r33f_nightly
-steps:
-  - {id: extract, type: lambda, function: "r33f_fns:step"}
-  - {id: load, type: lambda, function: "r33f_fns:step", depends_on: [extract]}
-"""
+# NIGHTLY (etl_fns:step): extract, then load, which fails while "broken" is there.
 
 
 def test_runbook_the_restarted_runs_show_names_who_restarted_it_and_why(tmp_path: Path) -> None:
@@ -50,11 +36,11 @@ def test_runbook_the_restarted_runs_show_names_who_restarted_it_and_why(tmp_path
     timeline names who restarted it and why"): the restart's action (by, reason) was
     recorded on the old run only, and the new run's show named neither."""
     home = tmp_path / "home"
-    (tmp_path / "r33f_fns.py").write_text(NIGHTLY_FNS)
+    (tmp_path / "etl_fns.py").write_text(NIGHTLY_FNS)
     (tmp_path / "etl.yaml").write_text(NIGHTLY)
     (tmp_path / "broken").touch()
     assert podium(home, "run", str(tmp_path / "etl.yaml")).returncode == 1
-    run_id = run_id_of(home, "r33f_nightly")
+    run_id = run_id_of(home, "local_etl")
     (tmp_path / "broken").unlink()  # the fix
     restarted = podium(home, "runs", "restart", run_id, "--reason", "fixed the feed")
     assert restarted.returncode == 0, restarted.stderr + restarted.stdout

@@ -46,7 +46,9 @@ DATES = [f"2026-03-0{d}" for d in range(1, 6)]
 COPIES = 5
 
 
-def _runtime(store: str, *, twice: bool) -> LocalRuntime:
+def backfill_runtime(store: str = "memory", *, twice: bool = False) -> LocalRuntime:
+    """The embedded runtime on ``store``, its manual clock at 2026-04-01 12:00 UTC (after
+    the backfills' ranges); ``twice``: every batch delivered twice."""
     clock = ManualClock(start_ms=parse_iso("2026-04-01T12:00:00Z"))
     home: Any = ":memory:" if store == "sqlite" else None
     return LocalRuntime(store=store, home=home, clock=clock, deliver_twice=twice)
@@ -59,7 +61,7 @@ def store(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def rt(store: str) -> Iterator[LocalRuntime]:
-    with _runtime(store, twice=False) as runtime:
+    with backfill_runtime(store) as runtime:
         runtime.push(WF)
         yield runtime
 
@@ -111,6 +113,20 @@ def _no_driver_kept(rt: LocalRuntime) -> None:
     assert state is not None and dict(state.backfill_drivers) == {}, state
 
 
+def _dies_before_the_tick_moves_on(rt: LocalRuntime, driver: messages.BackfillDriver) -> None:
+    """``driver`` delivered to a worker that dies between its send of the next message and
+    its write of the tick."""
+
+    def die() -> None:
+        raise Crash("the worker died before it moved the tick on")
+
+    faulty = dataclasses.replace(
+        rt.services, store=_Store(rt.store, {}, {"advance_backfill_driver": die})
+    )
+    with pytest.raises(Crash):
+        on_driver(faulty, driver)
+
+
 def test_copies_of_the_driver_message_drop_themselves(rt: LocalRuntime) -> None:
     summary = _ask(rt)
     assert summary["waiting_for_max_active"] == 4
@@ -125,7 +141,7 @@ def test_copies_of_the_driver_message_drop_themselves(rt: LocalRuntime) -> None:
 def test_every_message_delivered_twice_keeps_one_driver(store: str) -> None:
     """``deliver_twice``: every batch handed to the handlers twice (each driver tick
     too, where each delivery re-sent its message: twice as many at every tick)."""
-    with _runtime(store, twice=True) as rt:
+    with backfill_runtime(store, twice=True) as rt:
         rt.push(WF)
         _ask(rt)
         _ticks_while_driven(rt)
@@ -187,15 +203,7 @@ def test_a_crash_between_the_send_and_the_tick_keeps_the_backfill_going(
     (body,) = _drivers(rt)
     driver, _ = messages.decode(body)
     assert isinstance(driver, messages.BackfillDriver) and driver.tick == 1
-
-    def die() -> None:
-        raise Crash("the worker died before it moved the tick on")
-
-    faulty = dataclasses.replace(
-        rt.services, store=_Store(rt.store, {}, {"advance_backfill_driver": die})
-    )
-    with pytest.raises(Crash):
-        on_driver(faulty, driver)
+    _dies_before_the_tick_moves_on(rt, driver)
     on_driver(rt.services, driver)  # delivered again (its delete never happened)
     ticks = sorted(b["tick"] for b in _drivers(rt))
     assert ticks == [1, 2, 2], ticks  # the message itself, and the next sent twice
@@ -226,15 +234,7 @@ def test_a_driver_whose_message_died_after_it_sent_the_next_goes_on(rt: LocalRun
     rt.event_queue.delete(received[0].receipt)  # gone: to the dead-letter queue
     driver, _ = messages.decode(json.loads(received[0].body))
     assert isinstance(driver, messages.BackfillDriver)
-
-    def die() -> None:
-        raise Crash("the worker died before it moved the tick on")
-
-    faulty = dataclasses.replace(
-        rt.services, store=_Store(rt.store, {}, {"advance_backfill_driver": die})
-    )
-    with pytest.raises(Crash):
-        on_driver(faulty, driver)
+    _dies_before_the_tick_moves_on(rt, driver)
     assert [b["tick"] for b in _drivers(rt)] == [2]
     _ticks_while_driven(rt)
     assert _dates(rt, RunStatus.SUCCEEDED) == DATES

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from podium.adapters.clock import ManualClock
-from podium.core.engine.schedule import parse_iso
 from podium.local.runtime import LocalRuntime
 from podium.service.backfill import BackfillRequest, backfill_request
+from tests.integration.test_backfill_driver_copies_stay_one_chain import backfill_runtime
 
 WF = {
     "name": "bf_rate_dry",
@@ -60,8 +60,7 @@ class _Store:
 
 @pytest.fixture
 def rt() -> Iterator[LocalRuntime]:
-    clock = ManualClock(start_ms=parse_iso("2026-04-01T12:00:00Z"))
-    with LocalRuntime(store="memory", clock=clock) as runtime:
+    with backfill_runtime() as runtime:
         runtime.push(WF)
         yield runtime
 

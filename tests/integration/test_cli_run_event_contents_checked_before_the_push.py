@@ -15,34 +15,13 @@ from typer.testing import CliRunner
 
 from podium.cli.main import app
 from podium.local.runtime import LocalRuntime
+from tests.integration.test_trigger_event_errors import INGEST as INGEST_CSV_ONLY
+from tests.integration.test_trigger_event_errors import S3_EVENT
 
 NIGHTLY = "name: nightly_checked\nsteps:\n  - {id: a, type: noop}\ntriggers:\n  - {id: nightly, cron: '0 6 * * *'}\n"
 UNTRIGGERED = "name: untriggered\nsteps:\n  - {id: a, type: noop}\n"
-INGEST = {
-    "name": "ingest_checked",
-    "params": {
-        "key": {
-            "type": "string",
-            "validate": {"expr": "value.endsWith('.csv')", "message": "only csv"},
-        }
-    },
-    "steps": [{"id": "a", "type": "noop"}],
-    "triggers": [
-        {
-            "id": "upload",
-            "s3": {"bucket": "landing", "prefix": "raw/"},
-            "params": {"key": "${event.detail.object.key}"},
-        }
-    ],
-}
-S3_EVENT = {
-    "version": "0",
-    "id": "e-1",
-    "source": "aws.s3",
-    "detail-type": "Object Created",
-    "time": "2026-01-15T12:00:00Z",
-    "detail": {"bucket": {"name": "landing"}, "object": {"key": "raw/file.json"}},
-}
+# An s3 trigger whose params take only a .csv key; S3_EVENT uploads raw/file.json.
+INGEST = {**INGEST_CSV_ONLY, "name": "ingest_checked"}
 
 
 def _run(tmp_path: Path, workflow: str, event: dict[str, Any]) -> tuple[Any, Path]:

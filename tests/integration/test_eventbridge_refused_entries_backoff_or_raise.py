@@ -73,10 +73,16 @@ def test_a_refusal_for_good_is_raised_at_once_naming_its_code() -> None:
     assert len(calls) == 1 and slept == [], "a refusal for good was put again"
 
 
-def test_only_the_throttled_entries_are_put_again_after_a_doubling_wait() -> None:
+def _on_a_real_client() -> tuple[Any, EventBridgeEvents, list[float]]:
+    """A real events client (for botocore's Stubber), the adapter on it, and the waits
+    it slept (recorded, not slept)."""
     client = boto3.client("events", region_name="us-east-1")
     slept: list[float] = []
-    events = EventBridgeEvents(client, "podium-bus", sleep=slept.append)
+    return client, EventBridgeEvents(client, "podium-bus", sleep=slept.append), slept
+
+
+def test_only_the_throttled_entries_are_put_again_after_a_doubling_wait() -> None:
+    client, events, slept = _on_a_real_client()
     with Stubber(client) as stub:
         stub.add_response(
             "put_events",
@@ -95,9 +101,7 @@ def test_only_the_throttled_entries_are_put_again_after_a_doubling_wait() -> Non
 
 
 def test_a_throttle_that_does_not_pass_is_raised_after_bounded_waits() -> None:
-    client = boto3.client("events", region_name="us-east-1")
-    slept: list[float] = []
-    events = EventBridgeEvents(client, "podium-bus", sleep=slept.append)
+    client, events, slept = _on_a_real_client()
     with Stubber(client) as stub:
         for _ in range(5):
             stub.add_response("put_events", _answer(_no("ThrottlingException")))
@@ -109,9 +113,7 @@ def test_a_throttle_that_does_not_pass_is_raised_after_bounded_waits() -> None:
 
 
 def test_a_refusal_for_good_among_throttles_is_not_waited_for() -> None:
-    client = boto3.client("events", region_name="us-east-1")
-    slept: list[float] = []
-    events = EventBridgeEvents(client, "podium-bus", sleep=slept.append)
+    client, events, slept = _on_a_real_client()
     with Stubber(client) as stub:
         stub.add_response(
             "put_events", _answer(_no("ThrottlingException"), _no("AccessDeniedException"))

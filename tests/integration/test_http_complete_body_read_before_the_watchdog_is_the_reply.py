@@ -17,6 +17,7 @@ import pytest
 from podium.adapters import http_transport
 from podium.adapters.http_transport import StdlibHttpTransport
 from podium.core.ports import HttpCall, HttpTransportError
+from tests.integration.test_http_read_timeout_bounds_the_body import serve
 
 BODY = b'{"state": "DONE"}'
 READ_TIMEOUT = 0.3
@@ -25,30 +26,16 @@ READ_TIMEOUT = 0.3
 @pytest.fixture
 def server() -> Iterator[int]:
     """Answers every request at once, whole, with its Content-Length (keep-alive)."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
 
-    def run() -> None:
-        while True:
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                    + f"content-length: {len(BODY)}\r\n\r\n".encode()
-                    + BODY
-                )
-                conn.recv(65536)  # the client's close
+    def answer(conn: socket.socket, _stop: threading.Event) -> None:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            + f"content-length: {len(BODY)}\r\n\r\n".encode()
+            + BODY
+        )
+        conn.recv(65536)  # the client's close
 
-    threading.Thread(target=run, daemon=True).start()
-    try:
-        yield srv.getsockname()[1]
-    finally:
-        srv.close()
+    yield from serve(answer)
 
 
 def test_a_body_read_whole_before_the_watchdog_fired_is_the_reply(

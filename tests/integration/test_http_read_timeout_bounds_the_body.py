@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -17,9 +17,9 @@ from podium.core.ports import HttpCall, HttpTransportError
 BODY = b'{"rows": [1, 2, 3], "state": "DONE"}'
 
 
-def _serve(head: bytes, first_body_after: float) -> Iterator[int]:
-    """A server that answers ``head`` at once, the body's first bytes after
-    ``first_body_after`` seconds, then nothing for 10 s, then the rest."""
+def serve(answer: Callable[[socket.socket, threading.Event], None]) -> Iterator[int]:
+    """A server on a free local port that reads each connection's request and then calls
+    ``answer(conn, stop)`` (``stop`` is set when the test is done); yields the port."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(4)
@@ -33,22 +33,31 @@ def _serve(head: bytes, first_body_after: float) -> Iterator[int]:
                 return
             with conn:
                 conn.recv(65536)
-                conn.sendall(head)
-                time.sleep(first_body_after)
-                try:
-                    conn.sendall(BODY[:10])
-                    stop.wait(10)
-                    conn.sendall(BODY[10:])
-                except OSError:
-                    pass
+                answer(conn, stop)
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    threading.Thread(target=run, daemon=True).start()
     try:
         yield srv.getsockname()[1]
     finally:
         stop.set()
         srv.close()
+
+
+def _serve(head: bytes, first_body_after: float) -> Iterator[int]:
+    """A server that answers ``head`` at once, the body's first bytes after
+    ``first_body_after`` seconds, then nothing for 10 s, then the rest."""
+
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(head)
+        time.sleep(first_body_after)
+        try:
+            conn.sendall(BODY[:10])
+            stop.wait(10)
+            conn.sendall(BODY[10:])
+        except OSError:
+            pass
+
+    yield from serve(answer)
 
 
 @pytest.fixture

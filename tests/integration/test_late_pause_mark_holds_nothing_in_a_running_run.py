@@ -20,11 +20,10 @@ from podium.adapters.clock import ManualClock
 from podium.core.engine.actions import RunAction
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
-from podium.service.actions import Actor, run_action
+from podium.service.actions import run_action
 from tests.integration import test_late_resume_keeps_a_newer_pauses_hold as late_resume
 
-ME = Actor("alice")
-CALLS = late_resume.CALLS
+CALLS, ME = late_resume.CALLS, late_resume.ME
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -40,24 +39,21 @@ def test_the_next_batch_of_a_resumed_run_starts_at_once(rt: LocalRuntime) -> Non
     run when everything due had been delivered. It runs, and the run completes."""
     rt.push(late_resume.LOOP)
     store = rt.services.store
-    create_run, hold_children = store.create_run, store.hold_children
     top: list[str] = []
     fired: list[str] = []
 
-    def late_mark(run_id: str, step: str, reason: str | None) -> None:
+    def pause(record: Any, *_: Any, **__: Any) -> None:
+        if not fired and late_resume.second_iteration(record):
+            fired.append("pausing")
+            run_action(rt.services, top[0], RunAction.PAUSE, ME)
+
+    def resume_before_the_mark(run_id: str, step: str, reason: str | None) -> None:
         if reason is not None and fired == ["pausing"]:
             fired.append("resumed")
             run_action(rt.services, top[0], RunAction.RESUME, ME)  # before the mark
-        hold_children(run_id, step, reason)
 
-    def racing(record: Any, *a: Any, **k: Any) -> Any:
-        if not fired and record.parent_run is not None and record.parent_index == 1:
-            fired.append("pausing")
-            run_action(rt.services, top[0], RunAction.PAUSE, ME)
-        return create_run(record, *a, **k)
-
-    store.create_run = racing  # type: ignore[method-assign]
-    store.hold_children = late_mark  # type: ignore[method-assign]
+    late_resume.before_each_call(rt, "create_run", pause)
+    late_resume.before_each_call(rt, "hold_children", resume_before_the_mark)
     run_id = rt.start_run("late_resume").run_id
     top.append(run_id)
     rt.pump(wait=False)

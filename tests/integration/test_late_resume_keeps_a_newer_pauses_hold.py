@@ -11,7 +11,7 @@ pause, started its iteration RUNNING under the paused run: its body ran during t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,36 +21,16 @@ from podium.core.engine.actions import RunAction
 from podium.core.engine.identity import child_run_id
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
-from podium.service.actions import Actor, run_action
+from podium.service.actions import run_action
+from tests.integration.test_pause_racing_launch import CALLS, ME
+from tests.integration.test_pause_racing_launch import LOOP as RACING_LOOP
 
-HERE = "tests.integration.test_late_resume_keeps_a_newer_pauses_hold"
-CALLS: list[int] = []
-ME = Actor("alice")
-
-
-def work(event: dict[str, Any]) -> int:
-    CALLS.append(int(event["payload"]["i"]))
-    return 1
-
-
+# The loop of test_pause_racing_launch (its body calls ``work``, which records in CALLS),
+# over two iterations launched one at a time: iteration 1 is launched by the pass
+# iteration 0's end runs.
 LOOP = {
     "name": "late_resume",
-    "steps": [
-        {
-            "id": "each",
-            "type": "foreach",
-            "over": {"i": [0, 1]},
-            "concurrency": 1,  # iteration 1 is launched by the pass iteration 0's end runs
-            "steps": [
-                {
-                    "id": "w",
-                    "type": "lambda",
-                    "function": f"{HERE}:work",
-                    "payload": {"i": "${iteration.i}"},
-                }
-            ],
-        }
-    ],
+    "steps": [{**RACING_LOOP["steps"][0], "over": {"i": [0, 1]}, "concurrency": 1}],
 }
 
 
@@ -62,30 +42,43 @@ def rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
         yield runtime
 
 
+def before_each_call(rt: LocalRuntime, name: str, act: Callable[..., None]) -> None:
+    """The store's ``name`` calls ``act`` with its arguments, then does what it was asked."""
+    store = rt.services.store
+    original = getattr(store, name)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        act(*args, **kwargs)
+        return original(*args, **kwargs)
+
+    setattr(store, name, wrapped)
+
+
+def second_iteration(record: Any) -> bool:
+    """``record`` is the run of a loop's iteration 1."""
+    return record.parent_run is not None and record.parent_index == 1
+
+
 def _a_late_resume_inside_the_second_launch(rt: LocalRuntime, top: list[str]) -> list[str]:
     """The pass that launches iteration 1 has read its run RUNNING. Before it creates
     the iteration: a pause, then a resume whose walk comes after a newer pause (the
     newer pause lands between the resume's run write and its clear of the mark)."""
-    store = rt.services.store
-    create_run, hold_children = store.create_run, store.hold_children
     fired: list[str] = []
 
-    def late_clear(run_id: str, step: str, reason: str | None) -> None:
-        if reason is None and fired == ["resuming"]:
-            fired.append("paused again")
-            run_action(rt.services, top[0], RunAction.PAUSE, ME)  # the newer pause
-        hold_children(run_id, step, reason)
-
-    def racing(record: Any, *a: Any, **k: Any) -> Any:
-        if not fired and record.parent_run is not None and record.parent_index == 1:
+    def pause_then_resume(record: Any, *_: Any, **__: Any) -> None:
+        if not fired and second_iteration(record):
             fired.append("paused")
             run_action(rt.services, top[0], RunAction.PAUSE, ME)
             fired[-1] = "resuming"
             run_action(rt.services, top[0], RunAction.RESUME, ME)
-        return create_run(record, *a, **k)
 
-    store.create_run = racing  # type: ignore[method-assign]
-    store.hold_children = late_clear  # type: ignore[method-assign]
+    def newer_pause(run_id: str, step: str, reason: str | None) -> None:
+        if reason is None and fired == ["resuming"]:
+            fired.append("paused again")
+            run_action(rt.services, top[0], RunAction.PAUSE, ME)  # the newer pause
+
+    before_each_call(rt, "create_run", pause_then_resume)
+    before_each_call(rt, "hold_children", newer_pause)
     return fired
 
 

@@ -12,16 +12,7 @@ from typer.testing import CliRunner, Result
 
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
-
-STRICT = {
-    "name": "etl_unblocked",
-    "run_strategy": "strict_sequential",
-    "params": {"fail": {"type": "bool", "default": False}},
-    "steps": [
-        {"id": "a", "type": "noop"},
-        {"id": "boom", "type": "fail", "depends_on": [{"step": "a", "when": "params.fail"}]},
-    ],
-}
+from tests.integration.test_cli_unblock_local import STRICT
 
 
 def podium(*args: str) -> Result:

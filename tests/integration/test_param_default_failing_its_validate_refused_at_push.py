@@ -25,15 +25,20 @@ def _workflow(tmp_path: Path, params: str) -> Path:
     return path
 
 
+def _validated(tmp_path: Path, params: str) -> tuple[Path, int, str]:
+    """The workflow with ``params`` written, and what ``podium validate`` said of it."""
+    path = _workflow(tmp_path, params)
+    return (path, *_cli("validate", str(path)))
+
+
 def test_a_constant_param_whose_default_fails_its_validate_is_refused_at_push(
     tmp_path: Path,
 ) -> None:
-    path = _workflow(
+    path, code, output = _validated(
         tmp_path,
         "  env: {type: string, default: dev, mode: constant,"
         " validate: {expr: \"value in ['prod', 'staging']\", message: prod or staging}}\n",
     )
-    code, output = _cli("validate", str(path))
     assert code == 1, output
     assert "params.env.default: 'dev' is not valid: prod or staging; no run can start" in output
     code, output = _cli("run", str(path), "--home", str(tmp_path / "home"))
@@ -45,12 +50,11 @@ def test_an_ordinary_param_whose_default_fails_its_validate_is_refused_at_push(
 ) -> None:
     """A run that did not set it always failed; one reading a constant param (known at
     push) too."""
-    path = _workflow(
+    _, code, output = _validated(
         tmp_path,
         "  n: {type: int, default: 3, validate: 'value > params.floor'}\n"
         "  floor: {type: int, default: 5, mode: constant}\n",
     )
-    code, output = _cli("validate", str(path))
     assert code == 1, output
     assert "params.n.default: 3 is not valid: it must satisfy value > params.floor;" in output
     assert "every run that does not set it would be refused" in output
@@ -61,13 +65,12 @@ def test_a_default_whose_validate_reads_what_a_run_may_set_is_still_pushed(
 ) -> None:
     """Guard: a rule reading a param a run may set (or run fields) is only known at the
     run; a default that passes is pushed, and a run that sets a valid value runs."""
-    path = _workflow(
+    path, code, output = _validated(
         tmp_path,
         "  n: {type: int, default: 3, validate: 'value > params.floor'}\n"
         "  floor: {type: int, default: 5}\n"
         "  env: {type: string, default: prod, mode: constant, validate: \"value == 'prod'\"}\n",
     )
-    code, output = _cli("validate", str(path))
     assert code == 0, output
     code, output = _cli("run", str(path), "--home", str(tmp_path / "home"), "-p", "floor=1")
     assert code == 0, output

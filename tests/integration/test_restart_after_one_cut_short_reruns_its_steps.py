@@ -12,12 +12,10 @@ leftovers the next restart does not take over are removed first."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.core.engine.actions import RunAction
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
@@ -64,35 +62,29 @@ class _ThrottledEnqueue:
         return getattr(self._inner, name)
 
 
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
-        yield runtime
-
-
 @pytest.mark.parametrize("start_from", ["beginning", "extract"])
 def test_a_restart_after_one_cut_short_reruns_what_it_asks_for(
-    rt: LocalRuntime, start_from: str
+    memory_rt: LocalRuntime, start_from: str
 ) -> None:
-    rt.push(WF)
-    run_id = rt.start_run("etl_r33d").run_id
-    rt.pump()
-    assert rt.store.get_run(run_id).status is RunStatus.FAILED
+    memory_rt.push(WF)
+    run_id = memory_rt.start_run("etl_r33d").run_id
+    memory_rt.pump()
+    assert memory_rt.store.get_run(run_id).status is RunStatus.FAILED
 
-    throttled = dataclasses.replace(rt.services, store=_ThrottledEnqueue(rt.store))
+    throttled = dataclasses.replace(memory_rt.services, store=_ThrottledEnqueue(memory_rt.store))
     with pytest.raises(Throttled):  # the API answers 500; no run was created
         run_action(throttled, run_id, RunAction.RESTART, Actor("op", "retry"), RestartRequest())
 
     new = run_action(
-        rt.services,
+        memory_rt.services,
         run_id,
         RunAction.RESTART,
         Actor("op", "from scratch"),
         RestartRequest(start_from=start_from),
     ).new_run
     assert new is not None
-    rt.pump()
-    extract = rt.store.get_step(new, "extract")
+    memory_rt.pump()
+    extract = memory_rt.store.get_step(new, "extract")
     assert extract is not None
     assert not (extract.reason or "").startswith("reused from run"), (
         f"restart --from {start_from} took 'extract' over from the failed restart's"

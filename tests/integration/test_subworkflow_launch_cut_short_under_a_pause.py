@@ -21,6 +21,9 @@ from podium.core.engine.status import RunStatus
 from podium.local.runtime import QUEUE_VISIBILITY_SECONDS, LocalRuntime
 from podium.service.actions import Actor, run_action
 from podium.service.sweep import sweep
+from tests.integration.test_launch_under_a_paused_parent_waits_for_the_resume import (
+    _paused_with_its_child_until_the_resume,
+)
 
 ME = Actor("alice")
 CHILD = {"name": "kid", "steps": [{"id": "nap", "type": "sleep", "seconds": 60}]}
@@ -68,21 +71,12 @@ def _sweep_for_a_while(rt: LocalRuntime) -> None:
         rt.pump(wait=False)
 
 
-def _steps(rt: LocalRuntime, run_id: str) -> list[tuple[str, str]]:
-    return [(s.step, s.status.value) for s in rt.services.store.list_steps(run_id)]
-
-
 def _paused_until_the_resume(rt: LocalRuntime, run_id: str, child_id: str) -> None:
-    store = rt.services.store
-    assert store.get_run(run_id).status is RunStatus.PAUSED
-    child = store.get_run(child_id)
-    assert child.status is RunStatus.PAUSED and not _steps(rt, child_id), (
-        f"the child of a paused run is {child.status.value} with {_steps(rt, child_id)}"
-    )
-    run_action(rt.services, run_id, RunAction.RESUME, ME)
-    rt.pump(wait=False)
-    assert _steps(rt, child_id) == [("nap", "RUNNING")], "the resume did not start it"
+    """The run and its child PAUSED, the child with no step started, until the resume
+    starts it; then the run completes."""
+    assert _paused_with_its_child_until_the_resume(rt, run_id) == child_id
     rt.pump()
+    store = rt.services.store
     assert store.get_run(run_id).status is RunStatus.SUCCEEDED, store.get_run(run_id)
 
 

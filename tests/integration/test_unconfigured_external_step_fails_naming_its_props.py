@@ -15,15 +15,9 @@ from podium import bootstrap
 from podium.adapters.clock import ManualClock
 from podium.core.engine.status import StepStatus
 from podium.local.runtime import LocalRuntime
+from tests.unit.test_bootstrap_step_targets import ENV
 
 from .test_ecs_task import workflow
-
-ENV = {
-    "PODIUM_TABLE_NAME": "t",
-    "PODIUM_WORK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/w",
-    "PODIUM_EVENT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/e",
-    "AWS_REGION": "us-east-1",
-}
 
 
 def test_only_the_granted_types_are_wired() -> None:

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from podium.adapters.clock import ManualClock
 from podium.local.runtime import LocalRuntime
 from podium.service import console_views
 
 
-@pytest.fixture
-def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(store="memory", clock=ManualClock()) as runtime:
-        yield runtime
-
-
 def test_runs_older_than_a_truncated_read_were_counted_as_if_this_page_listed_them(
-    rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+    memory_rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``other``'s runs, older than where ``tiny``'s read stopped, were counted in
     ``total`` (5) with no word that only 3 could be listed by this page: the console
@@ -26,15 +17,15 @@ def test_runs_older_than_a_truncated_read_were_counted_as_if_this_page_listed_th
     ``listable`` (3); the 2 others are on the next page."""
     monkeypatch.setattr(console_views, "SCAN_PER_WORKFLOW", 3)
     for name in ("other", "tiny"):
-        rt.push({"name": name, "steps": [{"id": "a", "type": "noop"}]})
+        memory_rt.push({"name": name, "steps": [{"id": "a", "type": "noop"}]})
     for name in ["other"] * 2 + ["tiny"] * 5:  # other's two first, then tiny's five
-        rt.start_run(name)
-        rt.pump()
-        rt.clock.advance(1_000)  # type: ignore[attr-defined]
-    view = console_views.list_console_runs(rt.services, ["tiny", "other"], limit=200)
+        memory_rt.start_run(name)
+        memory_rt.pump()
+        memory_rt.clock.advance(1_000)  # type: ignore[attr-defined]
+    view = console_views.list_console_runs(memory_rt.services, ["tiny", "other"], limit=200)
     assert (view["total"], view["listable"], len(view["runs"])) == (5, 3, 3)
     assert "next" in view
     later = console_views.list_console_runs(
-        rt.services, ["tiny", "other"], limit=200, page_from=view["next"]
+        memory_rt.services, ["tiny", "other"], limit=200, page_from=view["next"]
     )
     assert later["listable"] == len(later["runs"]) == 4  # tiny's 2 unread and other's 2

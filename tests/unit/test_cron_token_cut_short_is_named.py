@@ -5,20 +5,9 @@ fix that is itself refused. docs/workflow-language.md (Triggers): a step missing
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from podium.core.dsl.errors import DefinitionError
-from podium.core.dsl.load import validate_definition
-
-
-def push_issues(cron: str) -> str:
-    trigger: dict[str, Any] = {"id": "often", "cron": cron}
-    defn = {"name": "t", "steps": [{"id": "a", "type": "noop"}], "triggers": [trigger]}
-    with pytest.raises(DefinitionError) as caught:
-        validate_definition(defn)
-    return " ".join(str(i) for i in caught.value.issues)
+from tests.unit.test_aws_cron_syntax_named_at_push import push_issues
 
 
 @pytest.mark.parametrize(
