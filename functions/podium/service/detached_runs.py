@@ -37,10 +37,16 @@ def follows_parent(ctx: Services, run: RunRecord) -> bool:
     not a detached child, nor one whose parent is gone (expired: a detached child
     outlives its parent's retention; pruned), which nothing else could resume. One
     read of the parent."""
+    return followed_parent(ctx, run) is not None
+
+
+def followed_parent(ctx: Services, run: RunRecord) -> RunRecord | None:
+    """The parent ``run`` follows (``follows_parent``), as read; None when it follows
+    none."""
     if run.parent_run is None:
-        return False
+        return None
     try:
         parent = ctx.store.get_run(run.parent_run)
     except RunNotFound:
-        return False
-    return not detached(ctx, run, parent)
+        return None
+    return None if detached(ctx, run, parent) else parent

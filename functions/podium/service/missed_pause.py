@@ -38,7 +38,7 @@ from podium.core.engine.hold_marks import hold_mark
 from podium.core.engine.records import RunRecord
 from podium.core.engine.status import RunStatus
 from podium.service.context import Services
-from podium.service.detached_runs import detached
+from podium.service.detached_runs import followed_parent
 from podium.service.pausing import pause_tree
 from podium.service.run_events import publish_run_status
 
@@ -119,13 +119,8 @@ def pause_unstarted(ctx: Services, run: RunRecord) -> bool:
     go (a detached child is a run of its own) the child is paused instead, as its launch
     would have (``launches_paused``): the parent's resume starts it
     (resuming.release_held). One read of the parent. True when it was paused here."""
-    if run.parent_run is None:
-        return False
-    try:
-        parent = ctx.store.get_run(run.parent_run)
-    except RunNotFound:
-        return False
-    reason = hold_mark(parent)
-    if reason is None or detached(ctx, run, parent):
+    parent = followed_parent(ctx, run)
+    reason = hold_mark(parent) if parent is not None else None
+    if reason is None:
         return False
     return pause_found_running(ctx, run.run_id, reason)
