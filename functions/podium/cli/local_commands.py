@@ -102,12 +102,16 @@ def no_runs(
     since: str | None,
     tags: dict[str, str] | None,
     where: Path | None = None,
+    *,
+    older: bool = False,
 ) -> str:
-    """What an empty listing says: "yet" only when nothing filtered the runs out."""
-    what = f"runs of {workflow}" if workflow else "runs"
+    """What an empty listing says: "yet" only when nothing filtered the runs out and
+    the list started at the newest run; ``older``: a --next page, after a run (past
+    the last one, or its older runs pruned since), which is no news of the workflow."""
+    what = f"{'older ' if older else ''}runs{f' of {workflow}' if workflow else ''}"
     place = f" in {where}" if where is not None else ""
     if not statuses and not since and not tags:
-        return f"no {what}{place} yet"
+        return f"no {what}{place}{'' if older else ' yet'}"
     said = []
     if statuses:
         said.append("status " + " or ".join(sorted(s.value for s in statuses)))
@@ -132,7 +136,7 @@ def list_runs(
     from podium.service.views import run_view, runs_token
 
     wanted = parse_statuses(statuses)
-    before = runs_page_token(next_page)  # exit 2 for a token of no such list
+    before = runs_page_token(next_page, workflow)  # exit 2: a token of no such list
     with Home(home_dir) as home:
         if not home.exists:
             # Every run of a home where nothing ran: none. A workflow named: not there,
@@ -154,11 +158,13 @@ def list_runs(
     runs = runs[:limit]
     body: dict[str, Any] = {"runs": [run_view(r) for r in runs]}
     if more:
-        body["next"] = runs_token((runs[-1].created_at, runs[-1].run_id))
+        # Names the workflow whose list it pages: another workflow's list refuses it.
+        body["next"] = runs_token((runs[-1].created_at, runs[-1].run_id), workflow)
     if as_json:
         _print_json(body)
     elif not runs:
-        _out().print(no_runs(workflow, wanted, since, tags, where=home.path), highlight=False)
+        said = no_runs(workflow, wanted, since, tags, where=home.path, older=before is not None)
+        _out().print(said, highlight=False)
     elif workflow:
         _out().print(runs_table(workflow, body["runs"]))
     else:
@@ -181,15 +187,27 @@ def _known_workflow(home: Home, workflow: str) -> None:
         raise typer.Exit(1) from None
 
 
-def runs_page_token(token: str | None) -> tuple[int, str] | None:
+def runs_page_token(token: str | None, workflow: str | None = None) -> tuple[int, str] | None:
     """The ``(created_at, run_id)`` a runs list's ``--next`` token names; exit 2 (usage)
-    for one that names none."""
-    from podium.service.views import BadStepsToken, parse_runs_token
+    for one that names none, or one of another workflow's list than ``workflow``'s (read
+    as a place in this one, it skipped every run newer than the other list's last)."""
+    from podium.service.views import BadStepsToken, OtherListsToken, parse_runs_token
 
     if token is None:
         return None
     try:
-        return parse_runs_token(token)
+        return parse_runs_token(token, workflow)
+    except OtherListsToken:
+        _err().print(
+            Text(
+                f"--next: a page token of another workflow's runs list, not of {workflow}'s:"
+                f" use the one `podium runs list {workflow}` printed, or leave --next out"
+                " to start from the newest",
+                "red",
+            ),
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
     except BadStepsToken:
         _err().print(
             Text("--next: not a page token of a runs list: use the one a list printed", "red")

@@ -264,7 +264,8 @@ def list_runs(
         _err().print(Text("a deployed stack lists the runs of one WORKFLOW: name it", style="red"))
         raise typer.Exit(2)
     wanted = local_commands.parse_statuses(status)  # an unknown status: exit 2, no call
-    local_commands.runs_page_token(next_page)  # a token of no runs list: exit 2, no call
+    # A token of no runs list, or of another workflow's: exit 2, no call.
+    local_commands.runs_page_token(next_page, workflow)
     since_ms = _since_ms(since)
     target = TargetArgs(stack, endpoint, profile, region, aws_profile)
     with reporting_remote_errors(workflow):
@@ -274,7 +275,8 @@ def list_runs(
     if as_json:
         _print_json(body)
     elif not body.get("runs"):
-        _out().print(local_commands.no_runs(workflow, wanted, since, tags), highlight=False)
+        said = local_commands.no_runs(workflow, wanted, since, tags, older=bool(next_page))
+        _out().print(said, highlight=False)
     else:
         _out().print(remote_render.runs_table(workflow, body["runs"]))
     if not as_json and body.get("next"):

@@ -79,6 +79,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from podium import bootstrap
+from podium.adapters.sqlite.db import HomeError
 from podium.core.dsl.errors import DefinitionError, DefinitionTooLarge, Issue
 from podium.core.dsl.load import parse_document
 from podium.core.engine.actions import ActionRefused, BadStepPath
@@ -206,6 +207,18 @@ def _try_again_later(exc: TryAgainLater) -> Response[str]:
     response = _error(HTTPStatus.SERVICE_UNAVAILABLE, exc.code, message, retry_after_seconds=wait)
     response.headers["Retry-After"] = str(wait)
     return response
+
+
+@app.exception_handler(HomeError)  # type: ignore[untyped-decorator]
+def _home_unusable(exc: HomeError) -> Response[str]:
+    # Only podium dev's local home raises it (deployed, no handler reaches one). Locked:
+    # it passes (503, Retry-After). Full, damaged, read-only, newer: the operator's to
+    # fix, and the message names the file and how: said, not a 500 and a traceback.
+    if isinstance(exc, TryAgainLater):
+        busy: Response[str] = _try_again_later(exc)
+        return busy
+    log.warning("the home cannot serve request %s: %s", _request_id(), exc)
+    return _error(HTTPStatus.SERVICE_UNAVAILABLE, exc.code, str(exc))
 
 
 # How a workflow gets behind this API, whichever store is there (a deployed stack's, or
@@ -700,13 +713,13 @@ def get_run(run_id: str) -> Response[str]:
     try:  # the last step returned (a key, so a step created meanwhile shifts nothing)
         after = parse_steps_token(token) if token is not None else None
     except BadStepsToken as exc:
-        raise RequestError(
-            HTTPStatus.BAD_REQUEST, "invalid_request", "query.next", str(exc)
-        ) from None
+        raise _bad_steps_token(exc) from None
     ctx = bootstrap.services()
     view = describe_run(ctx, run_id)
-    # A step a restart took over: the duration it ran for where it ran (not 0 ms).
-    steps, more = run_steps_page(ctx, view.steps, view.step_order, after, limit)
+    try:  # A step a restart took over: the duration it ran for where it ran (not 0 ms).
+        steps, more = run_steps_page(ctx, view.steps, view.step_order, after, limit)
+    except BadStepsToken as exc:  # a token of another workflow's run's steps
+        raise _bad_steps_token(exc) from None
     # A loop iteration's own values, read back when stored apart (one read, only then).
     iteration = iteration_section(view.run, ctx.payloads)
     body: dict[str, Any] = {
@@ -720,6 +733,10 @@ def get_run(run_id: str) -> Response[str]:
     if more is not None:
         body["next"] = more
     return _json(HTTPStatus.OK, body)
+
+
+def _bad_steps_token(exc: BadStepsToken) -> RequestError:
+    return RequestError(HTTPStatus.BAD_REQUEST, "invalid_request", "query.next", str(exc))
 
 
 def _str_query(name: str) -> str | None:

@@ -345,6 +345,9 @@ class DevServer:
             except HomeLocked as exc:  # another process writes: not a failure, it passes
                 self._waiting_for_the_home(exc)
                 continue
+            except HomeError as exc:  # damaged, full: a line, not a traceback each loop
+                self._home_unusable(exc)
+                continue
             except Exception as exc:  # keep serving; the failure is logged and kept
                 self.failures.append(exc)
                 log.exception("the dev server's housekeeping failed")
@@ -366,10 +369,7 @@ class DevServer:
                 self._waiting_for_the_home(exc)
                 continue
             except HomeError as exc:  # the home's own (payloads/ unwritable): said in a line
-                self.failures.append(exc)
-                log.error("%s; podium dev goes on once it is fixed", exc)
-                self._wake.wait(HOME_ERROR_WAIT_S)  # not a hot loop of the same error
-                self._wake.clear()
+                self._home_unusable(exc)
                 moved = 0
             except Exception as exc:  # keep serving; the failure is logged and kept
                 self.failures.append(exc)
@@ -378,6 +378,14 @@ class DevServer:
             if not moved:
                 self._wake.wait(self.idle_wait_s)
                 self._wake.clear()
+
+    def _home_unusable(self, exc: HomeError) -> None:
+        """A worker found the home unusable (damaged, full, payloads/ unwritable): say so
+        in a line and wait before trying again (not a hot loop of the same error)."""
+        self.failures.append(exc)
+        log.error("%s; podium dev goes on once it is fixed", exc)
+        self._wake.wait(HOME_ERROR_WAIT_S)
+        self._wake.clear()
 
     def _waiting_for_the_home(self, exc: HomeLocked) -> None:
         """A worker found the home locked by another process (past the busy timeout): say
@@ -496,6 +504,9 @@ class DevServer:
             return 404, _error_body("not_found", str(exc))
         except HomeLocked as exc:  # another process writes: the answer says to retry
             return 503, busy_body(exc)
+        except HomeError as exc:  # full, damaged, read-only: said as the API says it
+            log.warning("the home cannot serve a console view: %s", exc)
+            return 503, _error_body(exc.code, str(exc))
         except Exception as exc:
             self.failures.append(exc)
             log.exception("a console view failed")
@@ -624,8 +635,10 @@ def _handler_for(server: DevServer) -> Callable[..., BaseHTTPRequestHandler]:
                 # As the deployed API reads them: a blank value kept, repeated ones joined.
                 status, data = server.console_view(path, query_parameters(query))
                 payload = json.dumps(data, default=str).encode()
-                # 503: the home is locked by another process (the body says so).
-                sent = busy_headers() if status == 503 else {"content-type": "application/json"}
+                # The home locked by another process: 503 and when to retry (the body says
+                # so); a 503 of a home that cannot serve (full, damaged) has no retry time.
+                busy = isinstance(data, dict) and "retry_after_seconds" in data
+                sent = busy_headers() if busy else {"content-type": "application/json"}
                 self._send(status, {**sent, "X-Content-Type-Options": "nosniff"}, payload)
                 return
             status, headers, payload = server.call_api(

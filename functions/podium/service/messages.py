@@ -18,7 +18,8 @@ event queue: {"t": "start", "run": id}
                  again (a signal of a name it waits for arrived, or its wait's deadline)
              {"t": "emit", "run": id, "step": path, "attempt": n, "n": looks}   send the
                  ``emit`` of a step whose success its run's deadline kept
-                 (service/lifecycle.py end_with_result), once that success is written
+                 (service/lifecycle.py end_with_result), once that success is written,
+                 or again after a signal trigger raised on it (service/signals.py)
              {"t": "fire", "wf": name, "tr": trigger, "at": ISO time, "sf": ms}   a cron
                  or rate trigger's scheduled time (sent by its Scheduler schedule; ``sf``:
                  when that schedule's times began, catch-up's floor)

@@ -344,8 +344,11 @@ def list_runs(
     until ``limit`` match or ``FILTERED_SCAN`` runs were read, and ``next`` says where
     to go on (a page with fewer runs, even none, may still have a next)."""
     if not statuses:
-        runs = ctx.store.list_runs(workflow, limit, before=before)
-        return RunsPage(runs, _key(runs[-1]) if len(runs) == limit else None)
+        # One more read than listed: a full page says ``next`` only when an older run
+        # exists (a list of exactly ``limit`` runs offered a next page of none).
+        runs = ctx.store.list_runs(workflow, limit + 1, before=before)
+        page = runs[:limit]
+        return RunsPage(page, _key(page[-1]) if len(runs) > limit else None)
     found: list[RunRecord] = []
     read = 0
     while read < FILTERED_SCAN:

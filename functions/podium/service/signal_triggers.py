@@ -20,6 +20,7 @@ from podium.core.engine.schedule import (
     trigger_run_id,
 )
 from podium.core.engine.signals import (
+    RECOVER_WINDOW_MS,
     ConsumedMark,
     Op,
     ParamMatch,
@@ -70,10 +71,23 @@ class TriggerFailure:
 @dataclass(slots=True)
 class Offered:
     """What the signal triggers made of a signal: the runs they started (or found
-    started) and the failures they recorded."""
+    started) and the failures they recorded. ``unfinished``: a trigger raised on it (an
+    outage: its set, if joined, waits for its run); offering the signal again (a
+    re-send, the same request id) retries it."""
 
     runs: list[str] = field(default_factory=list)
     failed: list[TriggerFailure] = field(default_factory=list)
+    unfinished: bool = False
+
+
+class _SetNotStarted(Exception):
+    """A set joined (its signals marked used by the trigger) whose run's start raised
+    (``cause``): said so on the trigger's state, and ``cause`` is what the sender sees."""
+
+    def __init__(self, key: str, cause: Exception) -> None:
+        super().__init__(key)
+        self.key = key
+        self.cause = cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +110,7 @@ _NOTHING = _Tried()
 
 
 def on_signal(
-    ctx: Services, signal: Signal, *, answered: bool = False, created: bool = False
+    ctx: Services, signal: Signal, *, raises: bool = False, created: bool = False
 ) -> Offered:
     """Maestro's signal triggers: a trigger naming this signal starts a run once it has
     one unconsumed signal of every name (sharing the values of ``join_keys``), sent
@@ -107,10 +121,13 @@ def on_signal(
     A trigger that cannot start its run (its params, its condition: a definition's
     problem no retry fixes) records it on its state and the failure is returned, for a
     sender that waits for an answer to be told (``Offered.failed``). A trigger that
-    fails (raises) is logged and its failure kept on its state, and the other triggers
-    still get the signal; the first such failure is raised afterwards only to an
-    ``answered`` sender (service/signals.py ANSWERED): an emit or a bus event has no
-    one to tell, and raising would only redo (or wedge) the emitting step."""
+    fails (raises: an outage) is logged and its failure kept on its state, and the
+    other triggers still get the signal; the first such failure is raised afterwards
+    to a sender that ``raises`` (service/signals.py RETRIED: it sends the signal again),
+    else said by ``Offered.unfinished`` (an emit, re-sent later: raised, it would hold
+    or wedge the emitting step's completion). Either way the signal is offered again:
+    its set, if the failing trigger joined one (marked used before its run starts),
+    starts its run then (``_start_consumed``), and no later signal would."""
     offered = Offered()
     first: Exception | None = None
     for workflow, tid, trigger in event_triggers(ctx, [signal_route(signal.name)]):
@@ -121,29 +138,43 @@ def on_signal(
             tried = _try_signal_trigger(ctx, workflow, tid, trigger, signal, created)
         except Exception as exc:  # one trigger's failure is its own
             # Raised at once, it would keep the triggers after this one from seeing the
-            # signal; raised at all to an emit, it would fail the emitting step's
-            # completion until its message dead-letters (the run wedged). The signal
-            # stays stored and, for this trigger, unused: a later signal of the trigger
-            # joins it, and sending it again (same request id) retries it.
-            first = first or exc
+            # signal.
+            cause = exc.cause if isinstance(exc, _SetNotStarted) else exc
+            first = first or cause
             log.exception("signal trigger %s of %s failed on %s", tid, workflow, signal.name)
-            record_failure(
-                ctx,
-                workflow,
-                tid,
-                f"signal {signal.name} ({signal.signal_id}) not joined:"
-                f" {type(exc).__name__}: {_printable(str(exc))}; send it again (the same"
-                " request id) to retry",
-            )
+            record_failure(ctx, workflow, tid, _raised(signal, exc))
             continue
         offered.failed.extend(tried.failed)
         if tried.run is not None:
             offered.runs.append(tried.run.run_id)
-    if first is not None and answered:
-        # A sender waiting for an answer (the API, the CLI) is told, after every
-        # trigger had its turn: its retry (same request id) is what retries the join.
-        raise first
+    if first is not None:
+        if raises:
+            # After every trigger had its turn: the sender's retry (the same request
+            # id; Lambda's retry of a bus event) is what retries the failed trigger.
+            raise first
+        offered.unfinished = True
     return offered
+
+
+def _raised(signal: Signal, exc: Exception) -> str:
+    """A trigger's failure on ``signal`` that raised, as its state records it: before
+    any set was joined (the signal stays unused for the trigger), or after, the set
+    joined (marked used) waiting for its run."""
+    by_itself = "an emit sends its signal again by itself, Lambda retries a bus event"
+    if isinstance(exc, _SetNotStarted):
+        cause = exc.cause
+        return (
+            f"signal {signal.name} ({signal.signal_id}) joined the set {exc.key} (marked"
+            f" used), whose run did not start: {type(cause).__name__}:"
+            f" {_printable(str(cause))}; the run starts when a signal of the set is sent"
+            f" again (the same request id) within {RECOVER_WINDOW_MS // 3_600_000} hours"
+            f" of the join ({by_itself})"
+        )
+    return (
+        f"signal {signal.name} ({signal.signal_id}) not joined: {type(exc).__name__}:"
+        f" {_printable(str(exc))}; send it again (the same request id) to retry"
+        f" ({by_itself})"
+    )
 
 
 def _failed(ctx: Services, workflow: str, tid: str, error: str) -> TriggerFailure:
@@ -527,6 +558,8 @@ def _start_set(
         run = start_triggered(ctx, workflow, tid, trigger, event, key=key, at=at, strict=True)
     except DefinitionError as exc:
         return _Tried(failed=(TriggerFailure(workflow, tid, str(exc)),))
+    except Exception as exc:  # an outage: the set stays joined, waiting for its run
+        raise _SetNotStarted(key, exc) from exc
     return _Tried(run)
 
 

@@ -41,7 +41,7 @@ from podium.core.engine.identity import MAX_DEPTH
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent
 from podium.core.engine.signals import ParamMatch, Signal, Waiter, signals_key
 from podium.core.engine.status import StepStatus
-from podium.core.engine.step_error import timeout_error
+from podium.core.engine.step_error import StepError, timeout_error
 from podium.service import messages
 from podium.service.attempt_records import stored
 from podium.service.bindings import MissingPayload, resolve_output
@@ -131,8 +131,11 @@ def hold_for_signals(ctx: Services, run: RunRecord, msg: messages.Exec) -> bool:
                 record = conflict.current
     if record is None or record.status is not StepStatus.WAITING_FOR_SIGNALS:
         return False  # released already (or ended): the claim goes on as usual
-    if record.waiting_since == now:  # this call began the wait
-        publish_step(ctx, run, msg.step, StepStatus.WAITING_FOR_SIGNALS)
+    # Published by every call that finds the step waiting, not only the one that began
+    # the wait: that one may have died between its write and its publish, and its
+    # redelivery finds the wait begun. At least once (docs/events.md): a duplicate claim
+    # message publishes it again.
+    publish_step(ctx, run, msg.step, StepStatus.WAITING_FOR_SIGNALS)
     begin_wait(ctx, run, record)
     check(ctx, run, record, registered_now=True)
     return True
@@ -428,6 +431,12 @@ def on_signal_check(ctx: Services, msg: messages.SignalCheck) -> None:
         log.warning("signal check of %s/%s dropped: the run is gone", msg.run, msg.step)
         return
     record = ctx.store.get_step(msg.run, msg.step)
+    if record is not None and timed_out_wait(record):
+        # The deadline's check again (redelivered: the one that timed it out may have
+        # died right after its write), or a wake-up sent just before: the follow-ups of
+        # the timeout are redone, each once (time_out's order says why).
+        timed_out(ctx, run, record, first=False)
+        return
     if record is None or record.status is not StepStatus.WAITING_FOR_SIGNALS:
         if record is not None and run.status.terminal:
             _forget(ctx, run, msg.step)
@@ -461,18 +470,11 @@ def past_deadline(ctx: Services, run: RunRecord, record: StepRecord) -> None:
 
 def time_out(ctx: Services, run: RunRecord, record: StepRecord) -> None:
     """No matching signal before the deadline: the step ends TIMED_OUT (a failed edge
-    downstream; retries do not apply to a wait) and its follow-ups run."""
-    from podium.service.attempts import replay_terminal
-
-    spec = ctx.definitions.get(run.workflow, run.version).step(record.step)
-    timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
-    missing = ", ".join(w.signal for w in spec.wait_for)
-    error = timeout_error(
-        f"no matching signal ({missing}) within the step's timeout of {float(timeout):g} s"
-    )
+    downstream; retries do not apply to a wait) and its follow-ups run (``timed_out``)."""
+    error = _timeout_error(ctx, run, record.step)
     now = ctx.now()
     try:
-        ctx.store.transition_step(
+        ended = ctx.store.transition_step(
             run.run_id,
             record.step,
             expected=_WAITING,
@@ -487,17 +489,55 @@ def time_out(ctx: Services, run: RunRecord, record: StepRecord) -> None:
         )
     except StepConflict:
         return
-    ctx.store.put_event(
+    timed_out(ctx, run, ended, first=True)
+
+
+def timed_out_wait(record: StepRecord) -> bool:
+    """Whether the step ended TIMED_OUT by its wait's deadline (``time_out``): a wait
+    is attempt 0 (no attempt started), and only a wait or an attempt times out."""
+    return record.status is StepStatus.TIMED_OUT and record.attempt == 0
+
+
+def timed_out(ctx: Services, run: RunRecord, record: StepRecord, *, first: bool) -> None:
+    """The follow-ups of a wait's timeout (``record``: the step as it ended TIMED_OUT),
+    each idempotent: its waiters forgotten, its TIMED_OUT event published, the
+    timeline's ``failed`` item written (at the step's ``ended_at``: the same item
+    whenever it is written), and the step's follow-ups in its run (``replay_terminal``).
+
+    ``first``: right after the timeout's write, else a redo (a redelivered check found
+    the step TIMED_OUT: the call that ended it may have died anywhere after its write).
+    The event is published before the item is written, so a redo that writes the item
+    (none was) publishes it again (at least once: docs/events.md), and one that finds
+    it knows the event went out."""
+    from podium.service.attempts import replay_terminal
+
+    error = _timeout_error(ctx, run, record.step)
+    summary = error.summary()
+    at = record.ended_at if record.ended_at is not None else ctx.now()
+    _forget(ctx, run, record.step)
+    if first:
+        publish_step(ctx, run, record.step, StepStatus.TIMED_OUT, error=summary, at=at)
+    _, created = ctx.store.put_event_once(
         TimelineEvent(
             run.run_id,
-            now,
+            at,
             f"failed-{record.step}-0",
             "failed",
             step=record.step,
             attempt=0,
-            detail={"error": error.summary(), "error_detail": error.as_json()},
+            detail={"error": summary, "error_detail": error.as_json()},
         )
     )
-    _forget(ctx, run, record.step)
-    publish_step(ctx, run, record.step, StepStatus.TIMED_OUT, error=error.summary(), at=now)
-    replay_terminal(ctx, run, record.step, StepStatus.TIMED_OUT, error.summary())
+    if created and not first:
+        publish_step(ctx, run, record.step, StepStatus.TIMED_OUT, error=summary, at=at)
+    replay_terminal(ctx, run, record.step, StepStatus.TIMED_OUT, summary, ended_at=at)
+
+
+def _timeout_error(ctx: Services, run: RunRecord, step: str) -> StepError:
+    """The error of ``step``'s wait timing out (the same for every redo of it)."""
+    spec = ctx.definitions.get(run.workflow, run.version).step(step)
+    timeout = spec.timeout if spec.timeout is not None else DEFAULT_WAIT_TIMEOUT_SECONDS
+    missing = ", ".join(w.signal for w in spec.wait_for)
+    return timeout_error(
+        f"no matching signal ({missing}) within the step's timeout of {float(timeout):g} s"
+    )

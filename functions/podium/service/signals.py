@@ -48,6 +48,9 @@ class SentSignal:
     signal: Signal
     created: bool
     failed: list[TriggerFailure] = field(default_factory=list)
+    # A signal trigger raised on it (an outage), told to no sender that raises
+    # (RETRIED): sending it again retries the trigger (signal_triggers.on_signal).
+    unfinished: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -76,16 +79,23 @@ def send_and_answer(ctx: Services, request: SignalRequest) -> SentSignal:
     from podium.service.signal_triggers import on_signal  # triggers start runs: imports runs
 
     # Signal triggers (each signal consumed once per trigger). A trigger's failure is
-    # on its state; only a sender that waits for an answer is told (answered with the
-    # failures recorded, an exception raised).
-    offered = on_signal(ctx, stored, answered=request.source in ANSWERED, created=created)
+    # on its state; a sender that waits for an answer is answered with the failures
+    # recorded, and a trigger's exception is raised to every sender that sends again.
+    offered = on_signal(ctx, stored, raises=request.source in RETRIED, created=created)
     ctx.metrics.count("SignalsSent" if created else "SignalsDuplicate")
-    return SentSignal(stored, created, offered.failed)
+    return SentSignal(stored, created, offered.failed, offered.unfinished)
 
 
 ANSWERED = frozenset({"api", "cli"})
 """Senders that wait for an answer: a request id they reuse with another body is
 refused (409). The bus and emits have no one to tell: the first signal stays, logged."""
+
+RETRIED = ANSWERED | {"bus"}
+"""Senders that send the signal again when its send raises: the API's and the CLI's
+caller, told; Lambda, which retries a bus event twice (then the trigger DLQ), as it does
+an s3 or event trigger's start that raised. An emit is not: raised, it would hold its
+step's completion (until the message dead-letters, the run wedged); it is sent again
+by a delayed ``emit`` message (``emit_signals``)."""
 
 
 def _check_same_body(stored: Signal, request: SignalRequest) -> None:
@@ -175,10 +185,14 @@ def signal_from_bus(ctx: Services, event: Mapping[str, Any]) -> tuple[Signal, bo
     return send_signal(ctx, request)
 
 
-def emit_signals(ctx: Services, run: RunRecord, step: str, output: Any = None) -> int:
+def emit_signals(
+    ctx: Services, run: RunRecord, step: str, output: Any = None, *, looks: int = 0
+) -> int:
     """A succeeded step's ``emit`` list, each sent once: the request id names the run,
     the step and the entry, so a replayed success sends nothing new. A template that
-    cannot be rendered is logged and that signal skipped (the step already succeeded)."""
+    cannot be rendered is logged and that signal skipped (the step already succeeded).
+    A signal a trigger raised on is sent again later (``_emit_again``; ``looks``: the
+    ``emit`` messages of this step so far)."""
     compiled = ctx.definitions.get(run.workflow, run.version)
     template = compiled.expressions.emits.get(step)
     if template is None:
@@ -196,7 +210,7 @@ def emit_signals(ctx: Services, run: RunRecord, step: str, output: Any = None) -
     except ExpressionError as exc:
         log.warning("emit of %s/%s not rendered: %s", run.run_id, step, exc.message)
         return 0
-    sent = 0
+    sent, unfinished = 0, False
     for index, entry in enumerate(rendered):
         request = SignalRequest(
             name=entry["signal"],
@@ -206,12 +220,48 @@ def emit_signals(ctx: Services, run: RunRecord, step: str, output: Any = None) -
             source="emit",
         )
         try:
-            send_signal(ctx, request)
+            answer = send_and_answer(ctx, request)
         except DefinitionError as exc:
             log.warning("emit %d of %s/%s refused: %s", index, run.run_id, step, exc)
             continue
+        unfinished = unfinished or answer.unfinished
         sent += 1
+    if unfinished:
+        _emit_again(ctx, run, step, looks)
     return sent
+
+
+# An emitted signal a trigger raised on (an outage: throttling past the SDK's retries)
+# is sent again, the whole emit (each signal stored once, its request id): the trigger's
+# set, joined and marked used before its run's start raised, starts it then, within
+# RECOVER_WINDOW_MS (12 hours) of the join (signal_triggers._start_consumed); nothing
+# else would (no later signal joins a used one). A minute later, then twice as long
+# each time up to an hour, while the message's ``looks`` stays under EMIT_MAX_OFFERS: 7
+# sends again over about 2 hours (the looks of a success its run's deadline kept, on the
+# same message, count too).
+EMIT_OFFER_AGAIN_MS = 60_000
+EMIT_OFFER_AGAIN_MAX_MS = 3_600_000
+EMIT_MAX_OFFERS = 8
+
+
+def _emit_again(ctx: Services, run: RunRecord, step: str, looks: int) -> None:
+    """Send the step's ``emit`` again later (an ``emit`` message: on_emit), for the
+    attempt that succeeded."""
+    if looks + 1 >= EMIT_MAX_OFFERS:
+        log.warning(
+            "emit of %s/%s not sent again: a signal trigger failed on it %d times (its"
+            " failure is on the trigger's state)",
+            run.run_id,
+            step,
+            looks + 1,
+        )
+        return
+    record = ctx.store.get_step(run.run_id, step)
+    if record is None or record.status is not StepStatus.SUCCEEDED:
+        return
+    delay = min(EMIT_OFFER_AGAIN_MS << looks, EMIT_OFFER_AGAIN_MAX_MS)
+    again = messages.Emit(run.run_id, step, record.attempt, looks + 1)
+    ctx.at(again, ctx.now() + delay, queue="events")
 
 
 def emit_request_id(run_id: str, step: str, index: int) -> str:
@@ -236,8 +286,9 @@ EMIT_MAX_LOOKS = 30
 def on_emit(ctx: Services, msg: messages.Emit) -> int:
     """Send the ``emit`` of a step whose success its run's deadline kept
     (lifecycle.end_with_result asks for it: lifecycle cannot import this module, which
-    starts runs through signal triggers). Sent only if that attempt succeeded; each
-    signal once (emit_signals' request ids). Returns how many were sent."""
+    starts runs through signal triggers), or again after a signal trigger raised on it
+    (``_emit_again``). Sent only if that attempt succeeded; each signal stored once
+    (emit_signals' request ids). Returns how many were sent."""
     run = still_there(ctx, msg.run, "emit")
     if run is None:
         return 0
@@ -253,4 +304,4 @@ def on_emit(ctx: Services, msg: messages.Emit) -> int:
         return 0
     if record.status is not StepStatus.SUCCEEDED:
         return 0
-    return emit_signals(ctx, run, msg.step)
+    return emit_signals(ctx, run, msg.step, looks=msg.looks)

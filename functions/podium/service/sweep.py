@@ -40,6 +40,8 @@ from podium.service.resuming import resume_if_parent_runs
 from podium.service.signal_waiters import deadline_of as signal_deadline
 from podium.service.signal_waits import past_deadline as signal_past_deadline
 from podium.service.signal_waits import recheck as recheck_signals
+from podium.service.signal_waits import timed_out as signal_timed_out
+from podium.service.signal_waits import timed_out_wait
 
 log = logging.getLogger("podium.sweep")
 
@@ -274,15 +276,27 @@ def _redrive_steps(
         ):
             # Its follow-ups were cut short: a successor never created, or a join
             # whose arrival was counted but never resolved. Replaying is idempotent.
-            replay_terminal(
-                ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at, reason=s.reason
-            )
+            if timed_out_wait(s):  # with the timeout's own: its event, its timeline item
+                signal_timed_out(ctx, run, s, first=False)
+            else:
+                replay_terminal(
+                    ctx,
+                    run,
+                    s.step,
+                    s.status,
+                    s.error,
+                    s.output,
+                    ended_at=s.ended_at,
+                    reason=s.reason,
+                )
             report.redriven.append(ref)
     if stale and all(s.status.terminal for s in steps):
         # A failed step whose worker died before flagging the run: flag it before the
         # sink count can complete the run as SUCCEEDED.
         for s in steps:
-            if s.status.failure:
+            if timed_out_wait(s):
+                signal_timed_out(ctx, run, s, first=False)
+            elif s.status.failure:
                 replay_terminal(ctx, run, s.step, s.status, s.error, s.output, ended_at=s.ended_at)
         at = compiled.graph.sink_index
         sinks = {s.step: at[s.step] for s in steps if s.step in at}

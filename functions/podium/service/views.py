@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from podium.core.engine.records import RunRecord, StepRecord, TimelineEvent, WorkflowVersion
+from podium.service.api_requests import RequestError, check_run_id
 from podium.service.context import Services
 from podium.service.loop_views import iteration_section, loop_counts
 from podium.service.taken_over import duration_ms, shown_as_ran, where_they_ran
@@ -157,6 +158,11 @@ class OtherListsToken(BadStepsToken):
 
 _RUNS_MARK = "runs"  # a runs list's token says so: a step page's token is no run key
 
+# A runs token names a run, created (ms) before the year 2286: DynamoDB's runs index
+# keys a run by its 13-digit time (dynamo_codec.runs_index_sk) compared as a string, so
+# a longer one sorted before every run there and its page was empty, silently.
+MAX_CREATED_AT = 10**13 - 1
+
 
 def runs_token(key: tuple[int, str], scope: str | None = None) -> str:
     """The ``next`` token of a runs list: the last run returned (created_at, run_id),
@@ -177,9 +183,9 @@ def parse_runs_token(token: str, scope: str | None = None) -> tuple[int, str]:
         mark, created_at, run_id, *rest = json.loads(raw)
     except (ValueError, TypeError):  # bad base64, bad JSON, not a list of 3 or 4
         raise BadStepsToken() from None
-    if mark != _RUNS_MARK or type(created_at) is not int or created_at < 0:
+    if mark != _RUNS_MARK or type(created_at) is not int:
         raise BadStepsToken()
-    if not isinstance(run_id, str) or not run_id:
+    if not 0 <= created_at <= MAX_CREATED_AT or not _is_run_id(run_id):
         raise BadStepsToken()
     if len(rest) > 1 or not all(isinstance(r, str) and r for r in rest):
         raise BadStepsToken()
@@ -189,6 +195,19 @@ def parse_runs_token(token: str, scope: str | None = None) -> tuple[int, str]:
     if scope is not None and given is not None and given != scope:
         raise OtherListsToken(given, scope)
     return created_at, run_id
+
+
+def _is_run_id(run_id: object) -> bool:
+    """A run's id as a run can have one (api_requests.check_run_id): any other string,
+    a lone surrogate's above all, reached the store's query (SQLite could not bind it:
+    a 500, a crash of the local CLI)."""
+    if not isinstance(run_id, str):
+        return False
+    try:
+        check_run_id(run_id)
+    except RequestError:
+        return False
+    return True
 
 
 def step_key(step: str, rank: Mapping[str, int]) -> StepKey:
@@ -230,6 +249,8 @@ def page_of_steps(
     since comes if it sorts after the token (a read from the start has it)."""
     rank = {sid: i for i, sid in enumerate(order)}
     keyed = sorted(((step_key(v["step"], rank), v) for v in views), key=lambda kv: kv[0])
+    if after is not None and not _of_these_steps(after, rank, {k for k, _ in keyed}):
+        raise BadStepsToken()
     rest = [(k, v) for k, v in keyed if after is None or k > after]
     page: list[dict[str, Any]] = []
     size = 0
@@ -240,6 +261,14 @@ def page_of_steps(
         page.append(view)
     more = len(page) < len(rest)
     return page, (steps_token(rest[len(page) - 1][0]) if more else None)
+
+
+def _of_these_steps(after: StepKey, rank: Mapping[str, int], keys: set[StepKey]) -> bool:
+    """Whether a steps token names a place in these steps: its step's definition step is
+    at its rank in this run's definition (or it is one of the run's steps). A token of
+    another workflow's run was read as a place here: this run's steps before it were
+    never listed, silently."""
+    return rank.get(after[1].split("/", 1)[0]) == after[0] or after in keys
 
 
 def run_steps_page(

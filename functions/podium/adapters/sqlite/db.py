@@ -13,11 +13,12 @@ threads); an in-memory database has a single connection behind the same lock.
 
 Opening a home reads its schema first and takes the write lock only to create or upgrade
 it, so a command that only reads works while another process holds the write lock, and
-on a home it may not write. SQLite's errors about the file itself (locked past the busy
-timeout, read-only, damaged, not a database) become ``HomeError``s that name the file
-and what to do: the CLI prints them in a line. So does a home whose schema number is
-newer than ``SCHEMA_VERSION`` (written by a newer, incompatible Podium): refused before
-anything reads or writes it.
+on a home it may not write (one an older Podium made is read as upgraded, without the
+upgrade: ``read_as_upgraded``). SQLite's errors about the file itself (locked past the
+busy timeout, read-only, damaged, not a database) become ``HomeError``s that name the
+file and what to do: the CLI prints them in a line, ``podium dev`` answers them 503. So
+is a home whose schema number is newer than ``SCHEMA_VERSION`` (written by a newer,
+incompatible Podium): refused before anything reads or writes it.
 
 A lock is waited for ``BUSY_TIMEOUT_MS`` (30 s: a command or an engine worker would
 rather wait than fail), or less on a thread inside ``waiting_at_most``: ``podium dev``
@@ -279,8 +280,9 @@ _FULL, _CANTOPEN, _NOTADB = 13, 14, 26
 
 class HomeError(PodiumError):
     """The home's database file cannot be used as asked; the message names the file and
-    what to do. ``exit_code`` is the CLI's."""
+    what to do. ``exit_code`` is the CLI's; ``code`` the API's (podium dev answers 503)."""
 
+    code = "home_unusable"
     exit_code = 2
 
 
@@ -321,10 +323,7 @@ def home_error(path: str, exc: sqlite3.Error) -> HomeError | None:
             f" {path} (podium runs prune, a sqlite3 shell, a database browser), then try again"
         )
     if code == _READONLY:
-        return HomeReadOnly(
-            f"the home at {home} is read-only ({exc}): this command writes to it; make"
-            f" {home} and the {Path(path).name} files in it writable, {elsewhere}"
-        )
+        return read_only(path, exc)
     if code == _CORRUPT:
         return HomeUnreadable(
             f"{path} is damaged ({exc}): restore it from a copy, move it away (the next"
@@ -333,6 +332,18 @@ def home_error(path: str, exc: sqlite3.Error) -> HomeError | None:
     if code == _NOTADB:
         return HomeUnreadable(
             f"{path} is not a Podium home's database ({exc}): move it away, {elsewhere}"
+        )
+    if code == _CANTOPEN and Path(path).is_dir():  # "check that you may read it" misled
+        return HomeUnreadable(
+            f"{path} is a directory, not a Podium home's database: move it away, {elsewhere}"
+        )
+    if code == _CANTOPEN and Path(path).is_symlink() and not Path(path).exists():
+        # A link to a file that cannot be made (its directory is gone): the home's own
+        # directory may well be writable, so "make it writable" misled.
+        return HomeUnreadable(
+            f"{path} is a link to {os.readlink(path)}, which cannot be created ({exc}):"
+            f" point the link at a home's database in a directory that exists, remove it,"
+            f" {elsewhere}"
         )
     if code == _CANTOPEN and not Path(path).exists():
         return HomeReadOnly(f"cannot create {path} ({exc}): make {home} writable, {elsewhere}")
@@ -343,6 +354,16 @@ def home_error(path: str, exc: sqlite3.Error) -> HomeError | None:
     if code in (_IOERR, _FULL):
         return HomeUnreadable(f"cannot use {path} ({exc}): check the disk it is on")
     return None
+
+
+def read_only(path: str, why: object) -> HomeReadOnly:
+    """The home at ``path`` (its database file) may not be written, for ``why``."""
+    home = Path(path).parent
+    return HomeReadOnly(
+        f"the home at {home} is read-only ({why}): this command writes to it; make {home}"
+        f" and the {Path(path).name} files in it writable, or give another home (--home or"
+        " PODIUM_HOME)"
+    )
 
 
 class Database:
@@ -364,11 +385,14 @@ class Database:
         self.owner: str | None = None
         # A home this process may not write, read as an immutable file (_connect_first).
         self._immutable = False
+        # What each connection to such a home of an older schema runs to read it as
+        # upgraded (read_as_upgraded); a thread's connection has run the first N.
+        self._stand_ins: list[str] = []
         try:
             conn = self._connect_first()
             self._refuse_a_newer_schema(conn)
             if not self._schema_current(conn):
-                self._create_schema(conn)
+                self._upgrade(conn)
         except sqlite3.Error as exc:
             problem = home_error(self.path, exc)
             if problem is None:
@@ -428,6 +452,14 @@ class Database:
                 return False
         return conn.execute("SELECT 1 FROM meta WHERE key = 'schema'").fetchone() is not None
 
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        """Create what is missing; on a home this process may not write (the upgrade is a
+        write), read it as upgraded instead: a command that reads needs no upgrade."""
+        if not self._immutable:
+            self._create_schema(conn)
+            return
+        self.read_as_upgraded(SCHEMA, ADDED_COLUMNS)  # its indexes: not needed to read
+
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         """Create what is missing (a new home, or one made by an older version) under
         the write lock; another process may be doing the same: every step is idempotent."""
@@ -461,6 +493,51 @@ class Database:
                 raise
             conn.execute("COMMIT")
 
+    @property
+    def snapshot(self) -> bool:
+        """Whether the home is read as an immutable snapshot: this process may not write
+        it (an adapter then reads its older tables as upgraded: ``read_as_upgraded``)."""
+        return self._immutable
+
+    def read_as_upgraded(self, schema: str, added: Iterable[tuple[str, str, str]] = ()) -> None:
+        """Read a snapshot of a home made by an older Podium as if ``schema``'s tables and
+        the ``added`` columns (table, column, type as ADD COLUMN gives it) were there,
+        writing nothing (the upgrade is a write; the first process that may write the
+        home makes it). On each connection of this process, a table the file lacks is
+        an empty TEMP table, and a table lacking added columns a TEMP view of it with
+        them: NULL, or their DEFAULT, what ADD COLUMN gives the rows already there.
+        SQLite looks a name up in temp before main, so the readers' SQL is unchanged.
+        Each table's added columns in one call (a second view of a table is not made)."""
+        if not self._immutable:  # a home this process may write is upgraded instead
+            raise RuntimeError(f"{self.path} is not read as a snapshot: upgrade it")
+        with self.query() as conn:
+            tables = {
+                row[0]
+                for row in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")
+            }
+            stand_ins: list[str] = []
+            for statement in schema.split(";"):
+                made = re.search(r"CREATE TABLE IF NOT EXISTS (\w+)", statement)
+                if made is not None and made[1] not in tables:
+                    temp = f"CREATE TEMP TABLE IF NOT EXISTS {made[1]}"
+                    stand_ins.append(statement.replace(made[0], temp))
+            missing: dict[str, list[str]] = {}
+            for table, column, kind in added:
+                has = {row[1] for row in conn.execute(f"PRAGMA main.table_info({table})")}
+                if table in tables and column not in has:
+                    default = re.search(r"DEFAULT\s+('[^']*'|\S+)", kind)
+                    value = default[1] if default is not None else "NULL"
+                    missing.setdefault(table, []).append(f"{value} AS {column}")
+            for table, columns in missing.items():
+                stand_ins.append(
+                    f"CREATE TEMP VIEW IF NOT EXISTS {table} AS"
+                    f" SELECT *, {', '.join(columns)} FROM main.{table}"
+                )
+            for statement in stand_ins:
+                conn.execute(statement)
+        self._stand_ins += stand_ins
+        self._local.stood_in = len(self._stand_ins)
+
     def has_table(self, table: str, columns: Iterable[str] = ()) -> bool:
         """Whether ``table`` exists with ``columns``, read without the write lock: an
         adapter with tables of its own creates them only when they are missing."""
@@ -491,6 +568,8 @@ class Database:
 
     def _configure(self, conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
+        if self._immutable:  # read_as_upgraded's TEMP tables: in memory, not beside it
+            conn.execute("PRAGMA temp_store = MEMORY")
         if not self.in_memory and not self._immutable:
             _switch_to_wal(conn)
             # NORMAL in WAL mode: a commit survives a crash of the process (the OS has it);
@@ -513,9 +592,14 @@ class Database:
             conn = self._open()
             self._local.conn = conn
             self._local.busy_ms = busy_timeout_ms()
+            self._local.stood_in = 0
         if self._local.busy_ms != wanted:  # a thread that served a request before, say
             conn.execute(f"PRAGMA busy_timeout = {wanted}")
             self._local.busy_ms = wanted
+        if self._local.stood_in < len(self._stand_ins):  # an older home read as upgraded
+            for statement in self._stand_ins[self._local.stood_in :]:
+                conn.execute(statement)
+            self._local.stood_in = len(self._stand_ins)
         return conn
 
     @contextmanager
@@ -544,9 +628,20 @@ class Database:
         finally:
             self._write_lock.release()
 
+    def _refuse_to_write_an_older_home(self) -> None:
+        """A snapshot read as upgraded is not written: its tables are not the ones the
+        writers' SQL names (a TEMP table would take the rows and lose them)."""
+        if self._stand_ins:
+            raise read_only(
+                self.path,
+                "this process may not write it, nor so upgrade it from an older Podium's"
+                " schema: the first command that may write it does",
+            )
+
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One atomic write transaction; an exception rolls everything back."""
+        self._refuse_to_write_an_older_home()
         with self._writers_turn() as left_ms, self._said_of_the_file():
             conn = self._connect(left_ms)
             conn.execute("BEGIN IMMEDIATE")
@@ -562,6 +657,7 @@ class Database:
         held goes back to the disk at the next checkpoint. Holds the write lock
         throughout (other writers wait), and needs free disk of about the file's size in
         the temporary directory and again for the -wal file."""
+        self._refuse_to_write_an_older_home()
         with self._writers_turn() as left_ms, self._said_of_the_file():
             self._connect(left_ms).execute("VACUUM")
 

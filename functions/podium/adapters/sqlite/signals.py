@@ -63,6 +63,13 @@ CREATE TABLE IF NOT EXISTS signal_consumed (
 ) WITHOUT ROWID;
 """
 
+# Columns added after the tables' first release (a home made before lacks them).
+ADDED_COLUMNS = (
+    ("signal_consumed", "grp", "TEXT NOT NULL DEFAULT ''"),  # groups were not kept
+    ("signal_consumed", "made_at", "INTEGER"),  # nor their time (NULL: an old mark)
+    ("signal_waiters", "missed_at", "INTEGER"),  # nor a wait's checks
+)
+
 _FIRST_FILTERED_PAGE = 16
 _MAX_PAGE = 1_000
 _IDS_PER_STATEMENT = 200  # under SQLite's cap on a statement's parameters
@@ -99,18 +106,17 @@ class SqliteSignals:
         self.db = db
         if _tables_current(db):
             return  # no write lock: a command that only reads must not wait for a writer
+        if db.snapshot:  # a home this process may not write: read as upgraded, no write
+            db.read_as_upgraded(SCHEMA, ADDED_COLUMNS)
+            return
         with db.write() as conn:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(signal_consumed)")}
-            if "grp" not in columns:  # a home made before groups were kept
-                conn.execute("ALTER TABLE signal_consumed ADD COLUMN grp TEXT NOT NULL DEFAULT ''")
-            if "made_at" not in columns:  # nor their time (NULL: an old mark)
-                conn.execute("ALTER TABLE signal_consumed ADD COLUMN made_at INTEGER")
-            waiting = {r[1] for r in conn.execute("PRAGMA table_info(signal_waiters)")}
-            if "missed_at" not in waiting:  # a home made before checks were kept
-                conn.execute("ALTER TABLE signal_waiters ADD COLUMN missed_at INTEGER")
+            for table, column, kind in ADDED_COLUMNS:
+                columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def send(self, signal: Signal) -> tuple[Signal, bool]:
         record = dumps(signal.as_json())
