@@ -84,3 +84,15 @@ def fan(name: str, n: int) -> dict[str, Any]:
 def foreach(step_id: str, over: dict[str, Any], *steps: dict[str, Any]) -> dict[str, Any]:
     """A ``foreach`` step over ``over`` whose body is ``steps``."""
     return {"id": step_id, "type": "foreach", "over": over, "steps": list(steps)}
+
+
+def queued_noop_loop(n: int, concurrency: int) -> dict[str, Any]:
+    """W4's shape (``podium.bench.loops.foreach``) whose iterations go through the queues:
+    a param on its noop keeps the body from ending as it starts, so its iterations are
+    not written already ended (service/instant_iterations.py). For tests of the queues'
+    way: starts, ends, counts and wake-ups of iteration runs."""
+    from podium.bench.loops import foreach as noop_loop
+
+    defn = noop_loop(n, concurrency)
+    defn["steps"][0]["steps"][0]["params"] = {"via": "the queues"}
+    return defn

@@ -211,8 +211,9 @@ def store_rt(request: pytest.FixtureRequest) -> Iterator[LocalRuntime]:
         yield runtime
 
 
+@pytest.mark.parametrize("way", ["queued", "instant"])
 def test_a_loop_ended_by_a_stop_racing_its_launch_shows_no_iteration_running(
-    store_rt: LocalRuntime,
+    store_rt: LocalRuntime, way: str
 ) -> None:
     """A stop that races a foreach's launch (the loop closes after the launcher opened
     indexes 2 and 3, before it created them) fences those indexes with STOPPED children
@@ -222,10 +223,14 @@ def test_a_loop_ended_by_a_stop_racing_its_launch_shows_no_iteration_running(
     ``children: {launched: 4, running: 2, succeeded: 2, stopped: 0}`` forever (GET
     /runs/{id}, ``podium run``'s "2 running · 2 succeeded", the iterations page's
     counts) although both are STOPPED. Once the loop has ended and every child is
-    terminal, no iteration may be counted running; the fenced ones are stopped."""
+    terminal, no iteration may be counted running; the fenced ones are stopped. The
+    same for iterations written already ended (service/instant_iterations.py), whose
+    steps, written before the run's create found the fence, are taken back: a fence ran
+    none of them."""
     from podium.bench.loops import foreach as noop_loop
     from podium.service.lifecycle import stop_run
     from podium.service.loop_views import loop_counts
+    from tests.conftest import queued_noop_loop
 
     mem = store_rt
     ctx, store = mem.services, mem.services.store
@@ -241,7 +246,7 @@ def test_a_loop_ended_by_a_stop_racing_its_launch_shows_no_iteration_running(
         create_run(child)
 
     store.create_run = create  # type: ignore[method-assign]
-    mem.push(noop_loop(4, concurrency=2))
+    mem.push((queued_noop_loop if way == "queued" else noop_loop)(4, concurrency=2))
     run = mem.start_run("w4_4").run_id
     mem.pump()
     assert raced and store.get_run(run).status is RunStatus.STOPPED
@@ -253,6 +258,8 @@ def test_a_loop_ended_by_a_stop_racing_its_launch_shows_no_iteration_running(
     assert counts is not None
     assert counts["running"] == 0, counts
     assert counts["succeeded"] + counts["failed"] + counts["stopped"] == counts["launched"]
+    fenced = [c for c in children.values() if c.reason == "not started: its loop ended"]
+    assert fenced and all(store.list_steps(c.run_id) == [] for c in fenced)
 
 
 def test_an_over_that_is_not_a_list_is_said_once(mem: LocalRuntime) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from podium.adapters.clock import ManualClock
-from podium.bench.loops import foreach as noop_loop
 from podium.core.dsl.errors import DefinitionError
 from podium.core.dsl.load import validate_definition
 from podium.core.engine.identity import child_run_id
@@ -18,6 +17,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.local.runtime import LocalRuntime
 from podium.service import messages
 from podium.service.completions import on_done
+from tests.conftest import queued_noop_loop
 
 HERE = "tests.unit.test_foreach"
 
@@ -490,7 +490,7 @@ def test_an_iteration_counted_with_its_end_whose_wake_up_is_lost_is_picked_up_by
         lost.append(run.run_id)
 
     monkeypatch.setattr(advance, "child_ended", lose)
-    defn = noop_loop(4, concurrency=2)  # "each": 4 iterations of one noop step
+    defn = queued_noop_loop(4, concurrency=2)  # "each": 4 queued noop iterations
     from podium.core.engine.checks import first_check
     from podium.service.sweep import sweep
 
@@ -534,7 +534,7 @@ def test_on_dynamodb_an_iteration_settled_but_not_counted_by_a_crash_is_counted_
         return real(self, run_id, step, indexes, outcome)
 
     monkeypatch.setattr(DynamoStateStore, "count_children", crash_once)
-    defn = noop_loop(4, concurrency=2)  # "each": 4 iterations of one noop step
+    defn = queued_noop_loop(4, concurrency=2)  # "each": 4 queued noop iterations
     with LocalRuntime(store="moto", clock=ManualClock()) as moto:
         view = moto.run(defn)
         run_id = view.run.run_id
@@ -581,7 +581,7 @@ def test_an_iteration_whose_start_was_lost_is_watched_by_its_loops_poll_and_star
         return watch_run(run_id, at)
 
     store.watch_run = spy  # type: ignore[method-assign]
-    rt.push(noop_loop(4, concurrency=4))  # "each": 4 iterations of one noop step
+    rt.push(queued_noop_loop(4, concurrency=4))  # "each": 4 queued noop iterations
     run_id = rt.start_run("w4_4").run_id
     rt.pump(wait=False)  # everything before the next timer (the loop's timeout)
     stuck = store.get_run(child_run_id(run_id, "each", 1))
@@ -642,7 +642,7 @@ def test_a_launch_racing_its_loops_end_leaves_no_child_running_unseen(
 
     store.create_run = create  # type: ignore[method-assign]
     store.children_closed = closed  # type: ignore[method-assign]
-    rt.push(noop_loop(4, concurrency=2))
+    rt.push(queued_noop_loop(4, concurrency=2))
     run = rt.start_run("w4_4").run_id
     rt.pump()
     assert raced and store.get_run(run).status is RunStatus.STOPPED

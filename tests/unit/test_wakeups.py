@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from podium.adapters.clock import ManualClock
-from podium.bench.loops import foreach as noop_loop
 from podium.core.engine.status import RunStatus
 from podium.local.runtime import LocalRuntime
 from podium.service import messages
 from podium.service.wakeups import collected, wake_loop
+from tests.conftest import queued_noop_loop
 
 
 @pytest.fixture(params=["memory", "moto"])
@@ -50,7 +50,7 @@ def test_the_iterations_ended_in_one_batch_wake_their_loop_once(rt: LocalRuntime
     # Each work batch (10 messages) ends up to 10 iterations of the loop: it sends one
     # wake-up for them, not ten; the loop still runs every iteration once.
     seen = _wakeups(rt)
-    view = rt.run(noop_loop(60, concurrency=100))
+    view = rt.run(queued_noop_loop(60, concurrency=100))
     assert view.run.status is RunStatus.SUCCEEDED
     each = rt.services.store.get_step(view.run.run_id, "each")
     assert each is not None and (each.children_ok, each.children_launched) == (60, 60)

@@ -228,7 +228,8 @@ def print_loops(console: Console, quick: bool) -> dict[str, object]:
     )
     for name in ("W4", "W5"):
         console.print(name)
-        console.print_json(data={k: v for k, v in loops[name].items() if k.startswith("costs")})
+        costs = {k: v for k, v in loops[name].items() if "costs_at_" in k}
+        console.print_json(data=costs)
     return loops
 
 

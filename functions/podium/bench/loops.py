@@ -56,6 +56,17 @@ def foreach(n: int, concurrency: int = 1_000) -> dict[str, Any]:
     }
 
 
+def through_the_queues(n: int, concurrency: int) -> dict[str, Any]:
+    """W4's shape whose iterations go through the queues, as any iteration whose body
+    runs code does: a param on its noop keeps the body from ending as it starts
+    (``CompiledWorkflow.ends_at_start``), so its iterations are not written already
+    ended. What an iteration costs beyond its inner step's own work."""
+    defn = foreach(n, concurrency)
+    defn["name"] = f"w4q_{n}"
+    defn["steps"][0]["steps"][0]["params"] = {"via": "the queues"}
+    return defn
+
+
 def nested(outer: int, inner: int, concurrency: int = 100) -> dict[str, Any]:
     return {
         "name": f"w5_{outer}x{inner}",
@@ -82,7 +93,7 @@ def nested(outer: int, inner: int, concurrency: int = 100) -> dict[str, Any]:
 def _steps_of(defn: dict[str, Any]) -> int:
     """Inner steps run plus loop steps (every iteration of an outer loop runs its
     inner loop step)."""
-    name = defn["name"]
+    name = defn["name"].replace("w4q_", "w4_")
     if name.startswith("w5_"):
         outer, inner = (int(x) for x in name[3:].split("x"))
         return 1 + outer * (1 + inner)
@@ -190,6 +201,7 @@ def run_loop_bench(quick: bool = False, biggest: int = 100_000) -> dict[str, Any
     w5 = embedded_wall(nested(10, 10) if quick else nested(100, 100))
     iterations, concurrency = W4_COST_SAMPLE
     w4_costs = {"concurrency": concurrency, **costs(foreach(iterations, concurrency))}
+    queued = {"concurrency": concurrency, **costs(through_the_queues(iterations, concurrency))}
     w5_costs = costs(nested(10, 10))
     return {
         "measured_at": started,
@@ -200,6 +212,8 @@ def run_loop_bench(quick: bool = False, biggest: int = 100_000) -> dict[str, Any
             "engine_cpu_us_per_step": cpu,
             f"engine_cpu_flatness_{last}_over_{first}": round(cpu[last] / cpu[first], 2),
             f"costs_at_{iterations}": _with_duration(w4_costs, w4),
+            # Not timed on the embedded default: requests only.
+            f"queued_costs_at_{iterations}": queued,
         },
         "W5": {
             "embedded": w5,

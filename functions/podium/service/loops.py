@@ -57,6 +57,13 @@ from podium.service import messages
 from podium.service.bindings import MissingPayload, bindings_for, iteration_of, resolve_output
 from podium.service.context import Services
 from podium.service.deadlines import step_deadline
+from podium.service.instant_iterations import (
+    count_and_wake,
+    ended_child,
+    instant_launch,
+    take_back_steps,
+    write_ended,
+)
 from podium.service.lifecycle import kept_by, stop_run
 from podium.service.missed_pause import launches_paused, pause_launched, paused_meanwhile
 from podium.service.reuse import restarted_child
@@ -193,6 +200,14 @@ def launch(
     # Launched while its parent is paused: they wait too, and start on the resume.
     paused = launches_paused(run)
     parent = iteration_of(ctx, run)
+    # Iterations of a body that ends as it starts are written ended (instant_iterations).
+    at_once = instant_launch(
+        ctx, name, body, foreach=isinstance(iterations, Space), paused=paused, deadline=deadline
+    )
+    if at_once is not None and launches_paused(ctx.store.get_run(run.run_id)):
+        # A pause landed since the run was read (the launch above is in its walk): the
+        # queues' way, whose children it pauses before they start (missed_pause.py).
+        at_once = None
     for index in range(first, last):
         child_id = child_run_id(run.run_id, step, index)
         values = (
@@ -219,6 +234,15 @@ def launch(
             iteration=stored_iteration(ctx, child_id, values),
             ancestor_deadline=deadline,  # its parent's bounds it too (children_deadline)
         )
+        if at_once is not None and restarted is None and at_once.takes(index):
+            found = write_ended(ctx, at_once, ended_child(child, now))
+            if found is None:
+                continue
+            # An earlier pass's child, not ended (created the queues' way, then cut
+            # short before its start): started again, as the queues' way starts one.
+            made.append(child_id)
+            starts.append(messages.encode(messages.Start(child_id)))
+            continue
         try:
             ctx.store.create_run(child)
         except RunConflict as conflict:
@@ -243,6 +267,8 @@ def launch(
     # (service/missed_pause.py), whose children must not start. A crash between the two
     # leaves children that never started: the loop's poll watches them once they
     # outlive their first check, and the sweeper starts them (poll_children).
+    if at_once is not None:  # counted before the mark: a pass that reads it sees them
+        count_and_wake(ctx, run.run_id, step, at_once)
     held = ctx.store.mark_launched(run.run_id, step, last, loop)
     missed = paused_meanwhile(ctx, run, held, first_launch=first == 0)
     ctx.metrics.count("LoopChildrenLaunched", last - first)
@@ -257,6 +283,16 @@ def launch(
         ctx.event_queue.send_many(starts)
     if works:
         ctx.work_queue.send_many(works)
+
+
+def catch_up_mark(ctx: Services, run: RunRecord, record: StepRecord) -> None:
+    """Raise the launched mark to the children counted as ended when it lags them: the
+    iterations written already ended are counted before it rises (on the memory and
+    SQLite stores, by their creation: instant_iterations), so a pass cut short in
+    between leaves it low. A pass and a stop look first; nothing is written otherwise."""
+    ended = record.children_ok + record.children_failed + record.children_stopped
+    if record.children_launched < ended:
+        ctx.store.mark_launched(run.run_id, record.step, ended)
 
 
 def stop_children(
@@ -274,6 +310,7 @@ def stop_children(
     callback result accepted by the deadline that ended the loop: its run's, or the
     step's own (``deadline``, once passed)."""
     stopped = 0
+    catch_up_mark(ctx, run, record)
     by = kept_by(ctx, run, deadline)
     for child in close_loop(ctx, run, record.step):
         if stop_run(ctx, child.run_id, reason, results_by=by) is not None:
@@ -400,6 +437,7 @@ def _fence(ctx: Services, run: RunRecord, step: str, index: int, now: int) -> Ru
         ctx.store.create_run(fence)
     except RunConflict as conflict:
         return conflict.current
+    take_back_steps(ctx, run, step, fence.run_id)
     return None
 
 

@@ -13,7 +13,14 @@ from typing import Any
 
 from podium.core.dsl.expressions import WorkflowExpressions
 from podium.core.dsl.load import validate_definition
-from podium.core.dsl.models import ForeachStep, WhileStep, WorkflowDefinition
+from podium.core.dsl.models import (
+    ForeachStep,
+    JoinRule,
+    NoopStep,
+    StepEvents,
+    WhileStep,
+    WorkflowDefinition,
+)
 from podium.core.engine.graph import Graph
 from podium.core.engine.permits import PermitNeed
 from podium.core.engine.retention import own_permit_key
@@ -83,6 +90,33 @@ class CompiledWorkflow:
         if self.definition.max_parallel_steps is not None:
             needs.append(PermitNeed(own_permit_key(run_id), self.definition.max_parallel_steps))
         return tuple(needs)
+
+    @cached_property
+    def ends_at_start(self) -> bool:
+        """Whether a run of this workflow ends SUCCEEDED the moment it starts, having run
+        no user code, read no input and told nobody: every step a noop with no params,
+        signals or permit, each edge plain and each join run by predecessors that all
+        succeeded, no timeout, no outputs, no step events on the bus. A foreach whose
+        body is such a workflow writes its iterations already ended
+        (service/instant_iterations.py): what the queues would have done, decided here."""
+        defn = self.definition
+        if (
+            defn.timeout is not None
+            or defn.outputs
+            or defn.max_parallel_steps is not None
+            or defn.step_events is StepEvents.ALL
+        ):
+            return False
+        return all(
+            isinstance(s, NoopStep)
+            and not s.params
+            and not s.wait_for
+            and not s.emit
+            and s.permit is None
+            and all(e.when is None for e in s.edges)
+            and (not s.depends_on or s.join is not JoinRule.ONE_FAILED)
+            for s in defn.steps
+        )
 
     @cached_property
     def _shared_keys(self) -> frozenset[str]:

@@ -72,6 +72,7 @@ class ForeachRuntime:
             # A message that names its place already (over.day ...) is not prefixed again.
             said = message if message.startswith("over") else f"over: {message}"
             return Failed(user_error(said, retryable=False))
+        loops.catch_up_mark(ctx, run, record)
         counts = loops.counts_of(record, space.count)
         policy = OnFailure(spec.on_failure)
         plan = plan_foreach(counts, spec.concurrency, policy, spec.tolerated_failures)
