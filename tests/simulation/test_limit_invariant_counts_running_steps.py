@@ -19,8 +19,10 @@ import pytest
 
 from podium.sim.simulate import run_case, simulate
 
-# Seeds of max_parallel in which the mutated engine ran more than 2 steps at once.
-SEEDS = (4, 5, 18)
+# Seeds of max_parallel in which the mutated engine ran more than 2 steps at once (the
+# schedules moved when each simulated process got its own in-memory state: 4, 5, 18
+# before).
+SEEDS = (17, 23, 25)
 
 
 def test_steps_running_past_max_parallel_steps_without_permits_are_caught(

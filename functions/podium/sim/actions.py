@@ -35,7 +35,6 @@ from podium.core.engine.actions import (
     resolve_step_path,
 )
 from podium.core.engine.errors import NotFound
-from podium.core.engine.identity import child_run_id
 from podium.core.engine.records import StepRecord
 from podium.core.engine.status import RunStatus, StepStatus
 from podium.service.actions import Actor, run_action, step_action
@@ -197,7 +196,7 @@ class ActingWorld(World):
         rng = self.action_rng
         if rng.random() < 0.5:
             return "incomplete"
-        steps = [path for _, path, _ in self._steps_below(run_id, run_id, "", _ANY_RUN)]
+        steps = [path for _, path, _ in self.steps_below(run_id, run_id, "", _ANY_RUN)]
         return rng.choice(["beginning", *steps])
 
     def start_step_end(
@@ -273,23 +272,7 @@ class ActingWorld(World):
             except NotFound:
                 continue
             if run.status in statuses:
-                found += self._steps_below(run_id, run_id, "", statuses)
-        return found
-
-    def _steps_below(
-        self, top: str, run_id: str, prefix: str, statuses: frozenset[RunStatus]
-    ) -> list[tuple[str, str, StepRecord]]:
-        found: list[tuple[str, str, StepRecord]] = []
-        for s in self.inner_store.list_steps(run_id):
-            found.append((top, prefix + s.step, s))
-            ids = [child_run_id(run_id, s.step, i) for i in range(s.children_launched)]
-            children = self.inner_store.get_runs(ids) if ids else {}
-            for child in children.values():
-                # A subworkflow's run is a run of another workflow, not addressed by path.
-                if child.iteration is None or child.status not in statuses:
-                    continue
-                inner = f"{prefix}{s.step}/{child.parent_index}/"
-                found += self._steps_below(top, child.run_id, inner, statuses)
+                found += self.steps_below(run_id, run_id, "", statuses)
         return found
 
     def settle(self) -> None:

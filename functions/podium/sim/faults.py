@@ -64,6 +64,7 @@ READS = frozenset(
         "consumed",
         "states",  # trigger states
         "list_workflows",
+        "breakpoints",  # a workflow's breakpoints (the store's, read by every claim)
     }
 )
 

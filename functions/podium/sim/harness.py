@@ -24,7 +24,7 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -38,7 +38,7 @@ from podium.core.engine.status import RunStatus, StepStatus
 from podium.core.ports import Admission, Claim, Invocation, InvocationResult
 from podium.service import inbox
 from podium.service.admission import unblock
-from podium.service.context import Services
+from podium.service.context import DefinitionCache, Services
 from podium.service.execute import perform
 from podium.service.runs import start_run
 from podium.service.runtimes.registry import RUNTIMES
@@ -58,7 +58,18 @@ from podium.sim.faults import (
     is_read,
 )
 from podium.sim.jobs import SimJobs
-from podium.sim.shapes import FAIL_FIRST, FAIL_WHEN, ROWS, Shape
+from podium.sim.shapes import (
+    FAIL_ALWAYS,
+    FAIL_AS,
+    FAIL_FIRST,
+    FAIL_WHEN,
+    RESUME_EVERY_MS,
+    ROWS,
+    SLOW,
+    BackfillSpec,
+    BreakpointSpec,
+    Shape,
+)
 
 MAX_RECEIVES = 5  # as the deployed queues (infra/podium_cdk/queues.py)
 VISIBILITY_MS = {"work": 900_000, "event": 300_000}
@@ -158,15 +169,27 @@ class SimQueue:
             del self.messages[msg.seq]
 
 
+# The timers the engine withdraws when their wait ends another way (a sleep stopped, a
+# waiting step that ended before its deadline, a signal wait released or ended): a
+# ``done`` of these kinds, and a ``signals`` check (service/deadlines.withdraw_deadline,
+# runtimes/simple.terminate, signal_waits, signal_waiters). Others (a retry's exec, a
+# run's deadline, a heartbeat check) fire and are dropped by design.
+WITHDRAWN_DONE_KINDS = frozenset({"timer", "deadline"})
+
+
 class SimTimers:
     """The Timers port: a wait up to 15 minutes is a queue delay; a longer one is a
     one-time schedule (as EventBridge Scheduler's) that puts the message, with its due
-    time, on the queue when due and deletes itself. A schedule still held at the end is
-    a ``timer_leak``."""
+    time, on the queue when due and deletes itself. A schedule still held at the end, or
+    one the engine withdraws that fired after its wait had ended (``fired_in_vain``:
+    judged in the fault-free world, where no crash cuts a withdrawal short), is a
+    ``timer_leak``."""
 
     def __init__(self, world: World) -> None:
         self._world = world
         self.schedules: dict[str, tuple[int, str, dict[str, Any]]] = {}
+        # Withdrawable schedules that fired after their wait was over: what they say.
+        self.fired_in_vain: list[str] = []
 
     def _queue(self, name: str) -> SimQueue:
         return self._world.work if name == "work" else self._world.event
@@ -189,10 +212,30 @@ class SimTimers:
         for name, (due, queue, body) in sorted(self.schedules.items()):
             if due <= now:
                 self._world.log(f"TIMER {name} fires")
+                over = self._wait_over(body)
+                if over is not None:
+                    self.fired_in_vain.append(f"schedule {name} due {due} for {body}: {over}")
                 self._queue(queue).send(body, 0)
                 del self.schedules[name]
                 fired = True
         return fired
+
+    def _wait_over(self, body: Mapping[str, Any]) -> str | None:
+        """Why a withdrawable timer's wait was over when it fired (None: it was not, or
+        the timer is not one the engine withdraws): the attempt it names ended, or its
+        step no longer waits for signals. Read without faults."""
+        kind = body.get("t")
+        if kind == "done" and (body.get("e") or {}).get("kind") in WITHDRAWN_DONE_KINDS:
+            record = self._world.inner_store.get_step(body["run"], body["step"])
+            if record is None or record.attempt != body["attempt"]:
+                return f"its step is at attempt {record.attempt if record else None}"
+            if record.status is not StepStatus.RUNNING:
+                return f"its attempt ended {record.status.value} at {record.ended_at}"
+        elif kind == "signals":
+            record = self._world.inner_store.get_step(body["run"], body["step"])
+            if record is not None and record.status is not StepStatus.WAITING_FOR_SIGNALS:
+                return f"its step no longer waits for signals ({record.status.value})"
+        return None
 
 
 # ---------------------------------------------------------------------------- runner
@@ -208,6 +251,7 @@ class SimRunner:
         run_id, step, attempt = invocation.idempotency_key.rsplit("/", 2)
         self._world.invocations[(run_id, step, int(attempt))] += 1
         self._world.invoked_by[(run_id, step, int(attempt))] = self._world.sched.current()
+        self._world.invoked_seq.setdefault((run_id, step, int(attempt)), self._world.seq)
         self._world.invoked_at.setdefault((run_id, step), []).append(
             (int(attempt), self._world.clock.now_ms())
         )
@@ -216,6 +260,15 @@ class SimRunner:
             return InvocationResult(False, error="first attempts fail")
         if invocation.function == FAIL_WHEN and invocation.payload["payload"].get("fail"):
             return InvocationResult(False, error="this iteration fails", retryable=False)
+        if invocation.function == FAIL_AS:
+            errors = invocation.payload["payload"]["errors"]
+            if int(attempt) <= len(errors):
+                failed = errors[int(attempt) - 1]
+                return InvocationResult(False, error=f"attempt {attempt}", error_type=failed)
+        if invocation.function == SLOW:
+            self._world.take_time(int(invocation.payload["payload"]["seconds"]) * 1000)
+        if invocation.function == FAIL_ALWAYS:
+            return InvocationResult(False, error="every attempt fails", error_type="sim.Flaky")
         if invocation.function == ROWS:
             return InvocationResult(True, output={"rows": invocation.payload["params"]["rows"]})
         return InvocationResult(True, output={"step": step})
@@ -250,14 +303,25 @@ class Proc:
         self.finished_seq: int | None = None  # the world's sequence number at its end
         # Permits of the steps whose running attempt it ended: its to give back
         self.owed: list[PermitHold] = []
+        self.message: dict[str, Any] | None = None  # the queue message it handles
+        # Its own store (a proxy of the world's, FaultProxy): what the service keys a
+        # process's in-memory state by (in-flight attempts, recent run reads, cached
+        # breakpoints), so one process never sees another's, as on AWS.
+        self.store: Any = None
+        # Until when a user function it invoked runs (a concurrent process, parked)
+        self.busy_until = 0
+        # backfill driver -> its tick on the trigger's state at the first read of it
+        self.driver_seen: dict[str, int] = {}
 
 
 class Scheduler:
-    """Hands one baton between the main thread and the concurrent processes."""
+    """Hands one baton between the main thread and the concurrent processes.
+    ``switch`` is told which process holds the baton (None: the main thread's world)."""
 
-    def __init__(self) -> None:
+    def __init__(self, switch: Callable[[Proc | None], None] = lambda _p: None) -> None:
         self.back = threading.Semaphore(0)
         self.local = threading.local()
+        self.switch = switch
 
     def current(self) -> Proc | None:
         return getattr(self.local, "proc", None)
@@ -265,18 +329,23 @@ class Scheduler:
     def run_solo(self, proc: Proc) -> None:
         outer = self.current()
         self.local.proc = proc
+        self.switch(proc)
         try:
             proc.fn()
         except BaseException as exc:
             proc.error = exc
         finally:
             self.local.proc = outer
+            self.switch(outer)
             proc.done = True
 
     def start(self, proc: Proc) -> None:
+        outer = self.current()
         thread = threading.Thread(target=self._body, args=(proc,), daemon=True)
+        self.switch(proc)
         thread.start()
         self.back.acquire()  # it runs until its first hand-over (or its end)
+        self.switch(outer)
 
     def _body(self, proc: Proc) -> None:
         self.local.proc = proc
@@ -289,8 +358,11 @@ class Scheduler:
             self.back.release()
 
     def resume(self, proc: Proc) -> None:
+        outer = self.current()
+        self.switch(proc)
         proc.go.release()
         self.back.acquire()
+        self.switch(outer)
 
     def hand_over(self, proc: Proc) -> None:
         """Called on the process's own thread: park until resumed."""
@@ -320,6 +392,7 @@ class Observations:
     hot_loops: list[str] = field(default_factory=list)
     unsettled: list[str] = field(default_factory=list)
     permits_held: list[str] = field(default_factory=list)  # ``permit_held_after_end``
+    backfills: list[str] = field(default_factory=list)  # ``backfill_broken``, as it ran
 
 
 @dataclass
@@ -381,6 +454,20 @@ class KeyWait:
     claimed_at: int | None = None
 
 
+@dataclass(frozen=True)
+class RunSeen:
+    """A run created (its workflow, version and place in a loop), and what its
+    definition limits it by: ``max_parallel_steps`` (its own ``run:<id>`` key), its
+    steps' concurrency keys (step id -> key) and its foreach steps (iterations at once)."""
+
+    workflow: str
+    version: int
+    parent_index: int | None
+    mps: int | None
+    keyed: dict[str, str]
+    loops: tuple[Any, ...]
+
+
 @dataclass
 class PermitHold:
     """A permit of ``key`` held by the step ``holder`` (``run/step``) since ``at``; once
@@ -413,11 +500,13 @@ class World:
         self.rates = FaultRates.draw(self.rng, intensity) if faulty else FaultRates.none()
         self.faults_on = faulty
         self.clock = ManualClock(START_MS)
-        self.sched = Scheduler()
+        self.sched = Scheduler(self._switch_to)
         self.obs = Observations()
         self.invocations: Counter[tuple[str, str, int]] = Counter()
         self.invoked_at: dict[tuple[str, str], list[tuple[int, int]]] = {}
         self.invoked_by: dict[tuple[str, str, int], Proc | None] = {}
+        # (run, step, attempt) -> the world's call sequence number at its first invoke
+        self.invoked_seq: dict[tuple[str, str, int], int] = {}
         # Steps an operator retried in place (sim/actions.py), with the status they had:
         # their next attempt comes at once, not after the step's retry delay.
         self.operator_retried: dict[tuple[str, str], StepStatus] = {}
@@ -455,13 +544,33 @@ class World:
         self.pending_fires: list[tuple[int, int, int]] = []  # (due, seq, fire index)
         self._api_seq = itertools.count()
         self.next_sweep = START_MS + SWEEP_EVERY_MS
-        self.limits: dict[str, int] = {}  # concurrency key -> limit
+        self.limits: dict[str, int] = {}  # concurrency key -> limit (loop bodies' too)
         self.slot_limits: dict[str, int] = {}  # workflow -> run limit
-        self.mps: dict[str, int] = {}  # workflow -> max_parallel_steps
-        # workflow -> step -> the concurrency key it claims a permit of (its own steps)
-        self.keyed: dict[str, dict[str, str]] = {}
-        # workflow -> its foreach steps (a definition each): children running at once
-        self.loops: dict[str, list[Any]] = {}
+        # Every run created (top runs, loop iterations, subworkflow runs, restarts, runs
+        # a trigger or a backfill started), seen at the write that created it (a top
+        # run's: its queue entry's, run_slots.enqueue or start_alone; a child's:
+        # create_run), with what its definition
+        # says it is limited by (RunSeen): what check_limits and the end's
+        # ``permit_leak`` judge, wherever the run is in a tree.
+        self.created: dict[str, RunSeen] = {}
+        # The harness's own definition reads (no faults): versions never change.
+        self.definitions = DefinitionCache(store)
+        # Breakpoints (Shape.breakpoints): the keys set, by the workflow its runs run
+        # (a loop's body: ``wf/loop``); the write that cleared each (name, key); and each
+        # step's resumes (PAUSED -> READY writes) as (attempt, sequence number).
+        self.breakpoint_keys: dict[str, set[str]] = {}
+        self.breakpoint_clears: dict[tuple[str, str], int] = {}
+        self.step_resumes: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        # (run, step, attempt) -> the process whose write ended the running attempt
+        # first (its worker, or another: a sweep's reclaim, a stop): ``ran_twice_at_once``.
+        self.ended_by: dict[tuple[str, str, int], Proc | None] = {}
+        # The backfill drivers a message was sent for (the request's first, or a tick's).
+        self.drivers_sent: set[str] = set()
+        # Operators' requests to make at a time: (due, order, request).
+        self.pending_ops: list[tuple[int, int, Callable[[], None]]] = []
+        # (run, step) -> attempt -> the error type of its failure, seen at the write that
+        # ended the attempt (to be retried, or for good): ``retry_over_budget``.
+        self.failure_ends: dict[tuple[str, str], dict[int, str]] = {}
         self._in_check = False
         self.redriven: list[str] = []  # dead letters put back by the operator's redrive
         # What ``ran_while_paused`` and ``permit_held_after_end`` judge, seen at the store
@@ -502,6 +611,28 @@ class World:
             ports["events"] = FaultProxy(SimEvents(self), self, "events")
         return ports
 
+    def _switch_to(self, proc: Proc | None) -> None:
+        """The process that holds the baton works through its own store proxy: the
+        service keeps a process's in-memory state (the attempts it has in flight, its
+        recent reads of runs, the breakpoints it read) by its ``ctx.store``, and on AWS
+        the sweeper's Lambda knows nothing of a worker's. One shared proxy let the
+        sweeper take every worker's attempt for its own, in flight here, and spared it
+        the reclaim the lease stands for."""
+        self.ctx.store = proc.store if proc is not None and proc.store is not None else self.store
+
+    def take_time(self, ms: int) -> None:
+        """A user function runs ``ms``: a concurrent process parks until then, while the
+        world goes on (other processes, sweeps, clock jumps; it is killed at its next
+        call past its 15 minutes, as Lambda kills it); a solo one holds the world that
+        long (the clock moves on)."""
+        proc = self.sched.current()
+        if proc is None or not proc.concurrent:
+            self.clock.advance(ms)
+            return
+        proc.busy_until = self.clock.now_ms() + ms
+        self.log(f"{proc.label}: its function runs {ms} ms")
+        self.sched.hand_over(proc)
+
     # ------------------------------------------------------------ fault points
 
     def draw(self, p: float) -> bool:
@@ -526,12 +657,12 @@ class World:
             if proc.calls > MAX_CALLS_PER_PROCESS:
                 proc.faults += 1
                 raise Livelock(f"{proc.label}: over {MAX_CALLS_PER_PROCESS} calls")
-            if self.clock.now_ms() - proc.started_ms > LAMBDA_MAX_MS:
-                self.log(f"{proc.label}: KILLED at its 15 minutes, before {port}.{name}")
-                proc.faults += 1
-                raise SimCrash(f"the Lambda timeout, before {port}.{name}")
+            self._within_lambda_life(proc, port, name)
             if proc.concurrent and self.draw(self.rates.switch):
                 self.sched.hand_over(proc)
+                # Parked meanwhile (a clock jump): Lambda killed it at its 15 minutes,
+                # before the call it was about to make.
+                self._within_lambda_life(proc, port, name)
             if self.draw(self.rates.crash_before):
                 self.log(f"{proc.label}: CRASH before {port}.{name}{_brief(args)}")
                 proc.faults += 1
@@ -551,6 +682,14 @@ class World:
                 self.check_limits(f"after {port}.{name}")
         elif proc is not None and name == "get_run" and port == "store":
             proc.reads[args[0] if args else kwargs["run_id"]] = self.seq
+        elif proc is not None and name == "get_state" and port == "store.trigger_states":
+            handled = proc.message or {}
+            driver = handled.get("id")
+            if isinstance(driver, str) and handled.get("t") == "backfill":
+                ticks = result.backfill_drivers if result is not None else {}
+                proc.driver_seen.setdefault(driver, ticks.get(driver, 0))
+        if not read and port in ("timers", "work_queue", "event_queue"):
+            self._driver_sent(args, proc)
         if proc is not None:
             if self.draw(self.rates.crash_after):
                 self.log(f"{proc.label}: CRASH after {port}.{name}")
@@ -561,6 +700,12 @@ class World:
                 proc.faults += 1
                 raise LostReply(f"{port}.{name}")
         return result
+
+    def _within_lambda_life(self, proc: Proc, port: str, name: str) -> None:
+        if self.clock.now_ms() - proc.started_ms > LAMBDA_MAX_MS:
+            self.log(f"{proc.label}: KILLED at its 15 minutes, before {port}.{name}")
+            proc.faults += 1
+            raise SimCrash(f"the Lambda timeout, before {port}.{name}")
 
     # ------------------------------------------------------------ writes observed
 
@@ -580,7 +725,10 @@ class World:
         attempt's end (``permit_held_after_end``); a run created, admitted or ended, and
         a strict queue unblocked (``run_strategy_broken``); a step queued for a key, and
         a key's permit given back (the key wake-ups of ``late_fault_free``)."""
-        if name in ("transition_step", "end_step_failing_run"):
+        if name == "set_breakpoint" and not kwargs.get("on", True):
+            workflow, key = _arg(args, kwargs, 0, "workflow"), _arg(args, kwargs, 1, "step")
+            self.breakpoint_clears.setdefault((workflow, key), self.seq)
+        elif name in ("transition_step", "end_step_failing_run"):
             run_id, step = _arg(args, kwargs, 0, "run_id"), _arg(args, kwargs, 1, "step")
             self._step_moved(run_id, step, kwargs, result, proc)
         elif name == "create_step":
@@ -592,6 +740,7 @@ class World:
             if isinstance(run, RunRecord):
                 if name == "create_run":
                     self._run_created(run.run_id, running=run.status is RunStatus.RUNNING)
+                    self._limits_of(run)
                 self._run_moved(run, proc)
         elif port == "store.run_slots":
             self._slots_written(name, args, kwargs, result)
@@ -626,9 +775,13 @@ class World:
         """A run slots write (admission.py): a run queued, created RUNNING holding the
         only slot (first_only), admitted, or a strict queue unblocked."""
         if name == "enqueue":
-            self._run_created(_arg(args, kwargs, 0, "run").run_id, running=False)
+            run = _arg(args, kwargs, 0, "run")
+            self._run_created(run.run_id, running=False)
+            self._limits_of(run)
         elif name == "start_alone" and result is None:
-            self._run_created(_arg(args, kwargs, 0, "run").run_id, running=True)
+            run = _arg(args, kwargs, 0, "run")
+            self._run_created(run.run_id, running=True)
+            self._limits_of(run)
         elif name == "admit" and result is Admission.ADMITTED:
             writes = self.run_writes.setdefault(_arg(args, kwargs, 0, "entry").run_id, RunWrites())
             if writes.admitted is None:
@@ -651,9 +804,19 @@ class World:
         if to is StepStatus.RUNNING:
             self._claimed(run_id, step, result.attempt, proc)
             return
+        if to is StepStatus.READY and StepStatus.PAUSED in kwargs["expected"]:
+            resumes = self.step_resumes.setdefault((run_id, step), [])
+            resumes.append((kwargs["attempt"], self.seq))
         if StepStatus.RUNNING not in kwargs["expected"]:
             return
+        ended = to is StepStatus.RETRY_WAIT or to.terminal  # not a claim given back
+        if ended and kwargs.get("attempt") is not None:
+            self.ended_by.setdefault((run_id, step, kwargs["attempt"]), proc)
         changes = kwargs.get("changes") or {}
+        error_type = changes.get("error_type")
+        if error_type and kwargs.get("attempt") is not None and to in _FAILURE_ENDS:
+            ends = self.failure_ends.setdefault((run_id, step), {})
+            ends.setdefault(kwargs["attempt"], error_type)
         if to is StepStatus.READY and "retry_counts" not in changes:
             # Given back unstarted (plan_give_back: a continuation held by a pause, a
             # worker out of time). A start that did nothing (a job's throttled look-up,
@@ -692,6 +855,33 @@ class World:
         elif open_span is not None:
             open_span.end_at, open_span.end_seq = now, self.seq
 
+    def _driver_sent(self, args: tuple[Any, ...], proc: Proc | None) -> None:
+        """A backfill driver's next message sent by a process handling one of its copies
+        that was not live: its tick had moved on (another copy took it) or its driver
+        had ended when the process first read the trigger's state. Such a copy must
+        drop itself (service/backfill.on_driver): one that sends on grows a chain of
+        its own, and every duplicate or redelivery doubles them."""
+        if not args:
+            return
+        sent = args[0] if isinstance(args[0], list) else [args[0]]
+        for message in sent:
+            if isinstance(message, Mapping) and message.get("t") == "backfill":
+                self.drivers_sent.add(str(message.get("id")))
+        handled = proc.message if proc is not None else None
+        if proc is None or handled is None or handled.get("t") != "backfill":
+            return
+        driver, tick = handled.get("id"), handled.get("tick")
+        seen = proc.driver_seen.get(driver) if isinstance(driver, str) else None
+        if seen is None or not isinstance(tick, int) or tick == 0:
+            return
+        for message in sent:
+            onward = isinstance(message, Mapping) and message.get("t") == "backfill"
+            if onward and message.get("id") == driver and not tick - 1 <= seen <= tick:
+                self.obs.backfills.append(
+                    f"driver {driver}: a copy at tick {tick} sent tick {message.get('tick')}"
+                    f" though the trigger's state was at tick {seen} (by {proc.label})"
+                )
+
     # ------------------------------------------------------------ limits
 
     def check_limits(self, where: str) -> None:
@@ -702,9 +892,7 @@ class World:
         try:
             permits = self.inner_store.permits()
             keys = dict(self.limits)
-            for wf, limit in self.mps.items():
-                for run_id in self._runs_of(wf):
-                    keys[own_permit_key(run_id)] = limit
+            keys.update(self.own_keys())
             running = self._running_by_key()
             for key, limit in keys.items():
                 held = permits.state(key).active
@@ -716,44 +904,79 @@ class World:
                     self.obs.limit_violations.append(
                         f"{key}: {running[key]} steps running > {limit} {where}"
                     )
+            self._check_backfills(where)
             slots = self.inner_store.run_slots()
             for wf, limit in self.slot_limits.items():
                 active = slots.state(wf).active
                 if active > limit:
                     self.obs.limit_violations.append(f"{wf} slots: {active} > {limit} {where}")
-            for wf, steps in self.loops.items():
-                for run_id in self._runs_of(wf):
-                    self._check_loops(run_id, steps, where)
+            for run_id, limits in list(self.created.items()):
+                if limits.loops:
+                    self._check_loops(run_id, limits.loops, where)
         finally:
             self._in_check = False
+
+    def _check_backfills(self, where: str) -> None:
+        """A backfill's ``max_active``: no more of its runs unended at once."""
+        for spec in self.shape.backfills:
+            limit = spec.request.get("max_active")
+            if limit is None:
+                continue
+            ids = [r for r, seen in self.created.items() if seen.workflow == spec.workflow]
+            runs = self.inner_store.get_runs(ids).values() if ids else ()
+            active = [r.run_id for r in runs if r.trigger == "backfill" and not r.status.terminal]
+            if len(active) > limit:
+                self.obs.backfills.append(
+                    f"{spec.workflow}: {len(active)} backfill runs unended > max_active"
+                    f" {limit} {where}"
+                )
+
+    def _limits_of(self, run: RunRecord) -> None:
+        """What a run just created is limited by, from its definition (a loop
+        iteration's: its body's; a restart's and a subworkflow's run: their workflow's)."""
+        compiled = self.definitions.get(run.workflow, run.version)
+        keyed = {s.id: s.permit.key for s in compiled.definition.steps if s.permit is not None}
+        loops = tuple(s for s in compiled.definition.steps if s.type == "foreach")
+        mps = compiled.definition.max_parallel_steps
+        limits = RunSeen(run.workflow, run.version, run.parent_index, mps, keyed, loops)
+        self.created.setdefault(run.run_id, limits)
+
+    def own_keys(self) -> dict[str, int]:
+        """The ``run:<id>`` key of every run created with ``max_parallel_steps`` (top
+        runs, restarts and subworkflow runs alike), and its limit."""
+        return {
+            own_permit_key(run_id): limits.mps
+            for run_id, limits in self.created.items()
+            if limits.mps is not None
+        }
 
     def _running_by_key(self) -> Counter[str]:
         """The steps RUNNING now, counted under each key they need a permit of: their
         run's own ``run:<id>`` (max_parallel_steps: every step of the run) and their
-        concurrency key. Read from the steps themselves (the definitions say what each
-        needs), not from the permits, nor from the engine's own answer (``needs_of``)."""
+        concurrency key, in every run created (a key in a loop's body counts the steps
+        of all its iterations, and of every run that names it). Read from the steps
+        themselves (the definitions say what each needs), not from the permits, nor
+        from the engine's own answer (``needs_of``)."""
         running: Counter[str] = Counter()
-        for wf in self.mps.keys() | self.keyed.keys():
-            keyed = self.keyed.get(wf, {})
-            for run_id in self._runs_of(wf):
-                for record in self.inner_store.list_steps(run_id):
-                    if record.status is not StepStatus.RUNNING:
-                        continue
-                    if wf in self.mps:
-                        running[own_permit_key(run_id)] += 1
-                    if record.step in keyed:
-                        running[keyed[record.step]] += 1
+        for run_id, limits in self.created.items():
+            if limits.mps is None and not limits.keyed:
+                continue
+            for record in self.inner_store.list_steps(run_id):
+                if record.status is not StepStatus.RUNNING:
+                    continue
+                if limits.mps is not None:
+                    running[own_permit_key(run_id)] += 1
+                if record.step in limits.keyed:
+                    running[limits.keyed[record.step]] += 1
         return running
 
-    def _check_loops(self, run_id: str, steps: list[Any], where: str) -> None:
+    def _check_loops(self, run_id: str, steps: tuple[Any, ...], where: str) -> None:
         """A foreach never has more than ``concurrency`` children unfinished, at any
-        moment (its nested foreach steps are checked in each child the same way)."""
+        moment (a nested foreach is checked in each iteration, a run of its own)."""
         from podium.core.engine.errors import RunNotFound
         from podium.core.engine.identity import child_run_id
 
         for spec in steps:
-            if spec.type != "foreach":
-                continue
             open_children, missing, index = 0, 0, 0
             # Children are created in index order, a batch of at most `concurrency`
             # at a time: a gap longer than that is the end of the created ones.
@@ -768,23 +991,20 @@ class World:
                 missing = 0
                 if not child.status.terminal:
                     open_children += 1
-                self._check_loops(child_id, list(spec.steps), where)
             if open_children > spec.concurrency:
                 self.obs.limit_violations.append(
                     f"{run_id}/{spec.id}: {open_children} iterations running >"
                     f" {spec.concurrency} {where}"
                 )
 
-    def _runs_of(self, workflow: str) -> list[str]:
-        return [rid for i, rid in self.run_ids.items() if self.shape.runs[i].workflow == workflow]
-
     # ------------------------------------------------------------ processes
 
     def spawn(
         self, kind: str, label: str, fn: Callable[[], Any], on_done: Callable[[Proc], None]
     ) -> None:
-        concurrent = self.draw(self.rates.concurrent)
+        concurrent = self.draw(self.rates.concurrent) or (self.faults_on and self.shape.slow)
         proc = Proc(kind, label, fn, concurrent)
+        proc.store = FaultProxy(self.inner_store, self, "store")
         proc.on_done = on_done
         proc.started_ms = self.clock.now_ms()
         self.log(f"{label}: start{' (concurrent)' if concurrent else ''}")
@@ -824,15 +1044,26 @@ class World:
         if proc.on_done is not None:
             proc.on_done(proc)
 
-    def resume_one(self) -> None:
-        proc = self.rng.choice(self.procs)
+    def resume_one(self) -> bool:
+        """Resume a process that is not waiting for its function to end; False: none."""
+        now = self.clock.now_ms()
+        ready = [p for p in self.procs if p.busy_until <= now]
+        if not ready:
+            return False
+        proc = self.rng.choice(ready)
         self.sched.resume(proc)
         self._reap(proc)
+        return True
+
+    def busy_until(self) -> int | None:
+        """When the first function a parked process runs ends (None: none runs)."""
+        return min((p.busy_until for p in self.procs if p.busy_until), default=None)
 
     def finish_all(self, kill: bool = False) -> None:
         while self.procs:
             proc = self.procs[0]
             proc.abort = kill
+            self.clock.advance_to(max(self.clock.now_ms(), proc.busy_until))
             self.sched.resume(proc)
             self._reap(proc)
 
@@ -846,6 +1077,9 @@ class World:
         label = f"{queue.name}<{_short(received.body)}>#{received.receives}"
 
         def handle() -> None:
+            proc = self.sched.current()
+            if proc is not None:
+                proc.message = body
             # A batch of one, as handlers/_sqs.run_batch runs it: loop wake-ups are
             # sent at its end, and lost with a crash before it (the poll makes them up).
             with collected(self.ctx):
@@ -967,7 +1201,7 @@ class World:
     def _sweep(self) -> None:
         """A pass; a check that raised something the faults did not inject is a bug the
         pass only logged (it goes on with the other runs): a handler error here."""
-        report = sweep(self.ctx, self.store)
+        report = sweep(self.ctx, self.ctx.store)  # the sweeping process's own store
         for what, err in zip(report.failed, report.errors, strict=True):
             self.log(f"sweep: the check of {what} failed ({type(err).__name__}: {err})")
             if not isinstance(err, INJECTED):
@@ -986,15 +1220,15 @@ class World:
                 self.slot_limits[defn.name] = defn.run_limit
             else:
                 self.slot_limits[defn.name] = 1
-            if defn.max_parallel_steps is not None:
-                self.mps[defn.name] = defn.max_parallel_steps
-            for step in defn.steps:
+            todo = list(defn.steps)
+            while todo:  # loop bodies too, nested ones included
+                step = todo.pop()
                 if step.permit is not None:
                     self.limits[step.permit.key] = step.permit.limit
-                    self.keyed.setdefault(defn.name, {})[step.id] = step.permit.key
-            loops = [s for s in defn.steps if s.type == "foreach"]
-            if loops:
-                self.loops[defn.name] = loops
+                todo += getattr(step, "steps", None) or []
+        self.set_breakpoints()
+        for backfill in self.shape.backfills:
+            self.op_at(START_MS + backfill.at_ms, partial(self.start_backfill, backfill))
         for i, spec in enumerate(self.shape.runs):
             heapq.heappush(self.pending_api, (START_MS + spec.at_ms, next(self._api_seq), i))
         for i, signal in enumerate(self.shape.signals):
@@ -1002,6 +1236,110 @@ class World:
             heapq.heappush(self.pending_signals, (due, next(self._api_seq), i))
         for i, fire in enumerate(self.shape.fires):
             heapq.heappush(self.pending_fires, (START_MS + fire.at_ms, next(self._api_seq), i))
+
+    # ------------------------------------------------------------ breakpoints
+
+    def set_breakpoints(self) -> None:
+        """The shape's breakpoints, set before the workload starts (no faults), and the
+        operator's requests that resume what they hold and clear them."""
+        from podium.core.engine.breakpoints import breakpoint_key
+        from podium.core.engine.loops import body_workflow
+        from podium.service.breakpoints import set_breakpoint
+
+        for spec in self.shape.breakpoints:
+            set_breakpoint(self.inner_ctx(), spec.workflow, spec.path)
+            *loops, step = spec.path.split("/")
+            name = spec.workflow
+            for loop in loops:
+                name = body_workflow(name, loop)
+            self.breakpoint_keys.setdefault(name, set()).add(breakpoint_key(step, None))
+            if spec.resume_runs:
+                self.op_at(START_MS + RESUME_EVERY_MS, partial(self.resume_held, spec))
+            self.op_at(START_MS + spec.clear_at_ms, partial(self.start_clear, spec))
+
+    def op_at(self, due: int, request: Callable[[], None]) -> None:
+        heapq.heappush(self.pending_ops, (due, next(self._api_seq), request))
+
+    def resume_held(self, spec: BreakpointSpec) -> None:
+        """``podium steps resume``, by path, for each step the breakpoint holds in the
+        runs named (read without faults); again RESUME_EVERY_MS later, until its clear."""
+        from podium.service.pausing import BREAKPOINT
+
+        step = spec.path.rsplit("/", 1)[-1]
+        for index in spec.resume_runs:
+            run_id = self.run_ids.get(index)
+            if run_id is None:
+                continue
+            for _, path, record in self.steps_below(run_id, run_id, ""):
+                held = record.status is StepStatus.PAUSED and record.reason == BREAKPOINT
+                if held and record.step == step:
+                    self.start_resume_step(run_id, path, f"b{next(self._api_seq)}")
+        later = self.clock.now_ms() + RESUME_EVERY_MS
+        if later < START_MS + spec.clear_at_ms:
+            self.op_at(later, partial(self.resume_held, spec))
+
+    def start_resume_step(self, run_id: str, path: str, request: str) -> None:
+        from podium.core.engine.actions import ActionRefused, StepAction
+        from podium.service.actions import Actor, step_action
+
+        def call() -> None:
+            # Refused: resumed already (a request repeated), or the run moved on.
+            with suppress(ActionRefused):
+                step_action(self.ctx, run_id, path, StepAction.RESUME, Actor("sim", None, request))
+
+        def done(proc: Proc) -> None:
+            if proc.error is not None:  # asked again, with its request id
+                again = partial(self.start_resume_step, run_id, path, request)
+                self.op_at(self.clock.now_ms() + API_RETRY_MS, again)
+
+        self.spawn("api", f"api<resume {run_id}/{path}>", call, done)
+
+    def start_clear(self, spec: BreakpointSpec) -> None:
+        """``podium breakpoints clear``: every step it holds resumes (asked again after a
+        fault: clearing again is harmless)."""
+        from podium.service.breakpoints import clear_breakpoints
+
+        def done(proc: Proc) -> None:
+            if proc.error is not None:
+                self.op_at(self.clock.now_ms() + API_RETRY_MS, partial(self.start_clear, spec))
+
+        call = partial(clear_breakpoints, self.ctx, spec.workflow, spec.path)
+        self.spawn("api", f"api<clear {spec.workflow} {spec.path}>", call, done)
+
+    def start_backfill(self, spec: BackfillSpec) -> None:
+        """``POST /workflows/{name}/backfill`` as an API process; asked again, the same,
+        when a fault cut it short (a repeat starts nothing twice)."""
+        from podium.service.backfill import backfill_request, parse_request
+
+        def call() -> None:
+            backfill_request(self.ctx, spec.workflow, parse_request(spec.request))
+
+        def done(proc: Proc) -> None:
+            if proc.error is not None:
+                self.op_at(self.clock.now_ms() + API_RETRY_MS, partial(self.start_backfill, spec))
+
+        self.spawn("api", f"api<backfill {spec.workflow}>", call, done)
+
+    def steps_below(
+        self, top: str, run_id: str, prefix: str, statuses: frozenset[RunStatus] | None = None
+    ) -> list[tuple[str, str, StepRecord]]:
+        """(run, step path, step) of a run and of its loops' iterations (in ``statuses``:
+        any when None; path ``loop/index/step``, nested alike: what ``podium runs steps``
+        takes), read without faults."""
+        from podium.core.engine.identity import child_run_id
+
+        found: list[tuple[str, str, StepRecord]] = []
+        for s in self.inner_store.list_steps(run_id):
+            found.append((top, prefix + s.step, s))
+            ids = [child_run_id(run_id, s.step, i) for i in range(s.children_launched)]
+            children = self.inner_store.get_runs(ids) if ids else {}
+            for child in children.values():
+                # A subworkflow's run is a run of another workflow, not addressed by path.
+                if child.iteration is None or (statuses and child.status not in statuses):
+                    continue
+                inner = f"{prefix}{s.step}/{child.parent_index}/"
+                found += self.steps_below(top, child.run_id, inner, statuses)
+        return found
 
     def pick(self, queue: SimQueue, now: int) -> SimMessage | None:
         visible = queue.visible(now)
@@ -1014,8 +1352,7 @@ class World:
     def tick(self) -> bool:
         """One step of the environment; False when nothing is left to do."""
         now = self.clock.now_ms()
-        if self.procs and self.rng.random() < 0.5:
-            self.resume_one()
+        if self.procs and self.rng.random() < 0.5 and self.resume_one():
             return True
         if self.draw(self.rates.sweep):
             self.start_sweep()
@@ -1036,6 +1373,10 @@ class World:
             self.send_signal_api(index)
             self._step_clock()
             return True
+        if self.pending_ops and self.pending_ops[0][0] <= now:
+            heapq.heappop(self.pending_ops)[2]()
+            self._step_clock()
+            return True
         if self.pending_fires and self.pending_fires[0][0] <= now:
             _, _, index = heapq.heappop(self.pending_fires)
             self.deliver_fire(index)
@@ -1054,8 +1395,7 @@ class World:
             self.deliver(queue, msg)
             self._step_clock()
             return True
-        if self.procs:
-            self.resume_one()
+        if self.procs and self.resume_one():
             return True
         if self.next_sweep <= now:
             self.next_sweep = now + SWEEP_EVERY_MS
@@ -1066,6 +1406,8 @@ class World:
         dues.append(self.pending_api[0][0] if self.pending_api else None)
         dues.append(self.pending_signals[0][0] if self.pending_signals else None)
         dues.append(self.pending_fires[0][0] if self.pending_fires else None)
+        dues.append(self.pending_ops[0][0] if self.pending_ops else None)
+        dues.append(self.busy_until())
         dues.append(self.timers.next_due())
         dues.append(self.callbacks.next_due())
         nxt = min((d for d in dues if d is not None), default=None)
@@ -1106,6 +1448,11 @@ class World:
                 due, _, index = heapq.heappop(self.pending_fires)
                 self.clock.advance_to(due)
                 self.deliver_fire(index)
+                continue
+            if self.pending_ops:
+                due, _, request = heapq.heappop(self.pending_ops)
+                self.clock.advance_to(due)
+                request()
                 continue
             now = self.clock.now_ms()
             if self.timers.fire_due(now):
@@ -1242,6 +1589,12 @@ class World:
                     steps[step] = dataclasses.replace(record, status=was)
             out.append(RunOutcome(i, run, steps))
         return out
+
+
+# The ends of a running attempt that failed: to be retried, or for good.
+_FAILURE_ENDS = frozenset(
+    {StepStatus.RETRY_WAIT, StepStatus.FAILED, StepStatus.FAILED_IGNORED, StepStatus.TIMED_OUT}
+)
 
 
 def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:

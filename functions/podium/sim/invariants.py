@@ -32,13 +32,14 @@ from podium.core.engine.outputs import is_ref
 from podium.core.engine.records import RunRecord
 from podium.core.engine.signals import compare as param_holds
 from podium.core.engine.status import RunStatus, StepStatus
+from podium.core.engine.step_error import USER_ERROR, StepError
 from podium.service.detached_runs import detached
 from podium.service.run_reads import STATUS_FRESH_MS
 from podium.service.runtimes.callback import find_result_mark
 from podium.service.signals import emit_request_id
 from podium.sim.callbacks import _step_spec, deadline_over
 from podium.sim.faults import INJECTED_NAMES, FaultRates
-from podium.sim.harness import ClaimSeen, PauseSpan, RunOutcome, World
+from podium.sim.harness import LAMBDA_MAX_MS, ClaimSeen, PauseSpan, RunOutcome, World
 from podium.sim.shapes import Shape
 
 INVARIANTS = (
@@ -46,10 +47,12 @@ INVARIANTS = (
     "unexpected_result",  # a run or step status differs from the documented semantics
     "double_invoke",  # a user function ran twice for one (run, step, attempt)
     "retry_early",  # an attempt started before its retry delay was over
+    "retry_over_budget",  # a step's code failed on more attempts than its retries allow
     "limit_exceeded",  # a key's permits or a workflow's slots over the limit, any moment
     "slot_leak",  # a run slot still held (or a run still queued) at the end
     "permit_leak",  # a permit still held (or a step still waiting on a key) at the end
-    "timer_leak",  # a one-time schedule (a wait over 15 minutes) still held at the end
+    "timer_leak",  # a one-time schedule (a wait over 15 minutes) still held at the end,
+    # or (fault-free world) one the engine withdraws fired after its wait had ended
     "run_not_terminal",  # a run neither ended nor discarded at the end
     "step_not_terminal",  # a step left open in an ended run
     "dlq_unexplained",  # a dead letter whose failures were not all injected faults
@@ -100,6 +103,14 @@ INVARIANTS = (
     # its attempt's key again, nor stopped: work started and lost track of
     "payload_differs",  # a step that SUCCEEDED was invoked with another payload than the
     # shape's semantics say (data a loop or a subworkflow hands its successor)
+    "ran_twice_at_once",  # a step's attempt claimed while the worker of the attempt
+    # before it could still be running its function (alive, within Lambda's 15 minutes,
+    # that attempt ended by another process: a lease reclaimed from a live worker)
+    "breakpoint_ignored",  # an attempt of a step a breakpoint holds started before it
+    # was resumed (``podium steps resume``) or the breakpoint cleared
+    "backfill_broken",  # a backfill ran more runs at once than its max_active, a driver
+    # message whose tick had moved on sent the next (a chain of its own), or a driver
+    # still on its trigger's state at the end
 )
 
 # How late, in a fault-free world, a retry's next attempt, a sleep's end or a queued
@@ -187,39 +198,18 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
         verdict.add("not_settled", f"{label}: {line}")
     for line in obs.permits_held[:3]:
         verdict.add("permit_held_after_end", f"{label}: {line}")
+    for line in obs.backfills[:3]:
+        verdict.add("backfill_broken", f"{label}: {line}")
+    _check_backfill_ends(world, verdict, label)
     _check_paused_claims(world, verdict, label)
+    _check_breakpoints(world, verdict, label)
+    _check_live_workers(world, verdict, label)
     for (run_id, step, attempt), n in world.invocations.items():
         if n > 1:
             verdict.add("double_invoke", f"{label}: {run_id}/{step}#{attempt} invoked {n} times")
     fault_free = _fault_free(world)
-    for (run_id, step), calls in world.invoked_at.items():
-        delay = shape.retry_delays.get(step)
-        if delay is None or (run_id, step) in world.operator_retried:
-            continue
-        first: dict[int, int] = {}
-        for attempt, at in calls:
-            first.setdefault(attempt, at)
-        for attempt, at in first.items():
-            prev = first.get(attempt - 1)
-            # An attempt whose worker died may end by its lease (a platform error, with
-            # a backoff of its own): only a failure the engine recorded owes the delay.
-            lost = world.invoked_by.get((run_id, step, attempt - 1))
-            if lost is not None and lost.error is not None:
-                continue
-            if prev is not None and at - prev < delay * 1000:
-                verdict.add(
-                    "retry_early",
-                    f"{label}: {run_id}/{step} attempt {attempt} {at - prev} ms after"
-                    f" attempt {attempt - 1}; retry_delay_seconds is {delay}",
-                )
-            late = at - delay * 1000 - LATE_FAULT_FREE_MS
-            if fault_free and attempt == 2 and prev is not None and late > prev:
-                # The first retry only: its delay is the interval (no backoff yet).
-                verdict.add(
-                    "late_fault_free",
-                    f"{label}: {run_id}/{step} attempt 2 {at - prev} ms after attempt 1;"
-                    f" retry_delay_seconds is {delay}",
-                )
+    _check_retry_delays(world, fault_free, verdict, label)
+    _check_retry_budgets(world, verdict, label)
     _check_ends(world, outcomes, verdict, label)
     _check_run_deadlines(world, outcomes, verdict, label)
     _check_emits(world, outcomes, verdict, label)
@@ -260,11 +250,210 @@ def check_world(world: World, verdict: Verdict, label: str) -> None:
             )
     for name, (due, _, body) in world.timers.schedules.items():
         verdict.add("timer_leak", f"{label}: schedule {name} due {due} for {body}")
+    if fault_free:
+        # The settling runs the clock past every schedule, which then fires and deletes
+        # itself: one not withdrawn shows as a firing after its wait ended. Under faults a
+        # crash between a wait's end and its withdrawal leaves the schedule (harmless: it
+        # fires and is dropped), so only the fault-free world judges it.
+        for line in world.timers.fired_in_vain[:3]:
+            verdict.add("timer_leak", f"{label}: {line}, and was not withdrawn")
     for queue in world.queues.values():
         for msg in queue.dead:
             if not msg.failures or not all(f.startswith(INJECTED_NAMES) for f in msg.failures):
                 verdict.add(
                     "dlq_unexplained", f"{label}: {queue.name} {msg.body} after {msg.failures}"
+                )
+
+
+def _check_live_workers(world: World, verdict: Verdict, label: str) -> None:
+    """``ran_twice_at_once``: a synchronous attempt's lease (16 minutes) outlives its
+    worker (Lambda stops one at 15), so the sweeper reclaims only an attempt whose
+    worker is gone, and a step's function never runs twice at once
+    (service/in_flight.py, core/engine/plans.lease_of). So attempt N + 1 is never
+    claimed (a start, not one given back) while the process that invoked attempt N's
+    function is alive and within its 15 minutes, unless that process ended attempt N
+    itself (it failed, to be retried, and the worker is still at its follow-ups). An
+    operator's retry in place, which may start a stopped attempt's next one beside it,
+    is not judged. Judged from the claims, invocations and end writes the harness saw."""
+    for claim in world.claims:
+        if claim.given_back or claim.attempt < 2:
+            continue
+        if (claim.run_id, claim.step) in world.operator_retried:
+            continue
+        before = (claim.run_id, claim.step, claim.attempt - 1)
+        worker = world.invoked_by.get(before)
+        if worker is None or world.ended_by.get(before) is worker:
+            continue
+        alive = worker.finished_seq is None or worker.finished_seq > claim.seq
+        if alive and claim.at < worker.started_ms + LAMBDA_MAX_MS:
+            ender = world.ended_by.get(before)
+            verdict.add(
+                "ran_twice_at_once",
+                f"{label}: {claim.run_id}/{claim.step}#{claim.attempt} claimed"
+                f" {claim.at - worker.started_ms} ms after {worker.label} began, which was"
+                f" still running attempt {claim.attempt - 1} (ended by"
+                f" {ender.label if ender else '?'})",
+            )
+
+
+def _check_breakpoints(world: World, verdict: Verdict, label: str) -> None:
+    """``breakpoint_ignored``: every attempt of a step with a breakpoint pauses before it
+    starts until that attempt is resumed or the breakpoint cleared (service/breakpoints.py;
+    a loop body's breakpoint holds the step in every iteration). So a start of a held
+    step before the breakpoint's clear write needs a resume write of that step (PAUSED
+    -> READY at the attempt before it) before its claim: the
+    harness sees the claims, resumes and clears at the writes (World.observe_write).
+    A platform retry's attempt is held again. A start is a claim whose function was
+    invoked (the shape's held steps are lambdas): a claim that invoked nothing started
+    nothing. Costs nothing without breakpoints."""
+    from podium.core.engine.breakpoints import held_by
+
+    if not world.breakpoint_keys:
+        return
+    for claim in world.claims:
+        seen = world.created.get(claim.run_id)
+        if seen is None or claim.given_back:
+            continue
+        invoked = world.invoked_seq.get((claim.run_id, claim.step, claim.attempt))
+        if invoked is None:
+            # A successor claimed in-process is checked for a breakpoint after its claim
+            # (service/continuations.py), then given back: one whose worker died first,
+            # or that a stop ended first, started nothing (its function never ran).
+            continue
+        keys = world.breakpoint_keys.get(seen.workflow, set())
+        if not keys or not held_by(keys, claim.step, seen.parent_index):
+            continue
+        cleared = [world.breakpoint_clears.get((seen.workflow, k)) for k in keys]
+        if any(c is not None and c < invoked for c in cleared):
+            continue  # started after the clear (an in-process claim checks after it)
+        resumes = world.step_resumes.get((claim.run_id, claim.step), [])
+        if any(n == claim.attempt - 1 and seq < claim.seq for n, seq in resumes):
+            continue
+        verdict.add(
+            "breakpoint_ignored",
+            f"{label}: {claim.run_id}/{claim.step}#{claim.attempt} started (by"
+            f" {claim.by.label if claim.by else '?'}) while a breakpoint held it, with no"
+            " resume of that attempt and no clear before it",
+        )
+
+
+def _check_backfill_ends(world: World, verdict: Verdict, label: str) -> None:
+    """``backfill_broken``, at the end: a driver that sent a message is gone from its
+    trigger's state (removed when it ends: docs/architecture.md, ``bd:<driver>``). A
+    driver made by a request that died before it sent its first message (its retry
+    plans the rest again, under another id) is left out: it stays on the state, an
+    open finding (tests/simulation/test_backfill_and_breakpoint_shapes.py)."""
+    for spec in world.shape.backfills:
+        for state in world.inner_store.trigger_states().states(spec.workflow).values():
+            left = {d: t for d, t in state.backfill_drivers.items() if d in world.drivers_sent}
+            if left:
+                verdict.add(
+                    "backfill_broken",
+                    f"{label}: {spec.workflow}: drivers {left} still on its trigger's state at"
+                    " the end",
+                )
+
+
+def _check_retry_delays(world: World, fault_free: bool, verdict: Verdict, label: str) -> None:
+    """``retry_early``: an attempt invoked before its retry's delay (``Shape.retry_delays``)
+    was over after the attempt before it; ``late_fault_free``: without faults, one
+    invoked later than that delay (plus LATE_FAULT_FREE_MS: its timer lost, only the
+    sweeper moved it on). A delay per retry (a policy's backoff, capped by its
+    ``max_delay``) is judged exactly without faults; under faults, where an attempt lost
+    to a dead worker shifts the numbers, only its minimum is (as is a single delay).
+    Without faults only the first retry of a single delay is judged late: a policy's
+    backoff makes its later delays longer."""
+    for (run_id, step), calls in world.invoked_at.items():
+        wanted = world.shape.retry_delays.get(step)
+        if wanted is None or (run_id, step) in world.operator_retried:
+            continue
+        first: dict[int, int] = {}
+        for attempt, at in calls:
+            first.setdefault(attempt, at)
+        for attempt, at in first.items():
+            prev = first.get(attempt - 1)
+            if prev is None:
+                continue
+            # An attempt whose worker died may end by its lease (a platform error, with
+            # a backoff of its own): only a failure the engine recorded owes the delay.
+            lost = world.invoked_by.get((run_id, step, attempt - 1))
+            if lost is not None and lost.error is not None:
+                continue
+            delay, exact = _retry_delay(wanted, attempt, fault_free)
+            if delay is None:
+                continue
+            if at - prev < delay * 1000:
+                verdict.add(
+                    "retry_early",
+                    f"{label}: {run_id}/{step} attempt {attempt} {at - prev} ms after"
+                    f" attempt {attempt - 1}; its retry's delay is {delay} s",
+                )
+            late = at - delay * 1000 - LATE_FAULT_FREE_MS
+            if fault_free and (exact or attempt == 2) and late > prev:
+                verdict.add(
+                    "late_fault_free",
+                    f"{label}: {run_id}/{step} attempt {attempt} {at - prev} ms after"
+                    f" attempt {attempt - 1}; its retry's delay is {delay} s",
+                )
+
+
+def _retry_delay(
+    wanted: int | tuple[int, ...], attempt: int, fault_free: bool
+) -> tuple[int | None, bool]:
+    """The delay (seconds) owed before ``attempt``, and whether it is exact (a policy's
+    delay of that retry, without faults); None when the shape says none for it."""
+    if isinstance(wanted, int):
+        return wanted, False
+    if not fault_free:
+        return min(wanted), False
+    if attempt - 2 >= len(wanted):
+        return None, False
+    return wanted[attempt - 2], True
+
+
+def _check_retry_budgets(world: World, verdict: Verdict, label: str) -> None:
+    """``retry_over_budget``: a step's attempts that ended with a user error (its
+    code's failure, seen at the write that ended the attempt: World.failure_ends) are
+    at most its retriers' ``max_attempts`` + 1 (``retries: N``: N + 1), counting every
+    retrier that names one of those errors (a ``when`` may skip one: an upper bound).
+    A lost worker's attempt (a platform error) has a budget of its own and does not
+    count; a step an operator retried in place is not judged. And, without faults, a
+    step ends with the attempts the shape says (``Shape.attempts``: exactly; a budget
+    one short changes no status)."""
+    for (run_id, step), ends in world.failure_ends.items():
+        if (run_id, step) in world.operator_retried:
+            continue
+        user = {n: t for n, t in ends.items() if StepError.of(t, "").category == USER_ERROR}
+        if not user:
+            continue
+        seen = world.created.get(run_id)
+        if seen is None:
+            continue
+        spec = world.definitions.get(seen.workflow, seen.version).by_id.get(step)
+        if spec is None:
+            continue
+        errors = [StepError.of(t, "") for t in set(user.values())]
+        budget = sum(
+            r.max_attempts for r in spec.retriers if any(e.matches(tuple(r.errors)) for e in errors)
+        )
+        if len(user) > budget + 1:
+            verdict.add(
+                "retry_over_budget",
+                f"{label}: {run_id}/{step} ended {len(user)} attempts with its code's error"
+                f" ({sorted(user)}: {sorted(set(user.values()))}); its retries allow"
+                f" {budget} retries",
+            )
+    if not _fault_free(world) or not world.shape.attempts:
+        return
+    for run_id in world.run_ids.values():
+        for step, want in world.shape.attempts.items():
+            record = world.inner_store.get_step(run_id, step)
+            got = record.attempt if record is not None else None
+            if got != want:
+                verdict.add(
+                    "unexpected_result",
+                    f"{label}: {run_id}/{step} ended at attempt {got} without faults (want"
+                    f" {want}: its retries)",
                 )
 
 
@@ -313,9 +502,7 @@ def _check_ends(world: World, outcomes: list[RunOutcome], verdict: Verdict, labe
         if queued:
             verdict.add("slot_leak", f"{label}: {wf} still queues {[e.run_id for e in queued]}")
     permits = store.permits()
-    keys = set(world.limits)
-    for wf in world.mps:
-        keys |= {f"run:{rid}" for rid in world._runs_of(wf)}
+    keys = set(world.limits) | set(world.own_keys())  # every run's, restarts' too
     for key in sorted(keys):
         state = permits.state(key)
         if state.active or state.holders:

@@ -4,7 +4,11 @@ documented semantics say each run must end as (an oracle independent of the base
 Lambda steps name a behaviour the simulated runner plays (``sim:<behaviour>``):
 ``ok`` returns ``{"step": id}``, ``fail_first`` fails attempt 1 and succeeds after,
 ``rows`` returns ``{"rows": params.rows}``, ``fail_when`` fails every attempt whose
-payload says ``fail: true`` (an iteration that fails) and returns ``{"step": id}`` else.
+payload says ``fail: true`` (an iteration that fails) and returns ``{"step": id}`` else;
+``fail_as`` fails attempt N with the error type ``payload.errors[N - 1]`` (retryable)
+and succeeds past the list, ``fail_always`` fails every attempt (``sim.Flaky``,
+retryable); ``slow`` runs ``payload.seconds`` (its process parked meanwhile, the world
+going on: World.take_time), then returns ``{"step": id}``.
 
 Every step a crash could lose gets ``retries`` (``SAFE_RETRIES``): from before platform
 errors (a lost lease) had a retry budget of their own, when a crash between a claim and
@@ -20,6 +24,8 @@ from typing import Any
 SAFE_RETRIES = 3
 OK, FAIL_FIRST, ROWS = "sim:ok", "sim:fail_first", "sim:rows"
 FAIL_WHEN = "sim:fail_when"
+FAIL_AS, FAIL_ALWAYS = "sim:fail_as", "sim:fail_always"
+SLOW = "sim:slow"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,35 @@ class FireSpec:
 
 
 @dataclass(frozen=True)
+class BreakpointSpec:
+    """A breakpoint set on ``path`` (a step of ``workflow``, or ``loop/step`` of a loop's
+    body) before the workload starts: every attempt of the step pauses before it starts.
+    An operator resumes the steps it holds in the runs ``resume_runs`` (workload
+    indexes) one by one (``podium steps resume``, by path), every ``RESUME_EVERY_MS``,
+    and clears it at ``clear_at_ms`` (``podium breakpoints clear``: every step it holds
+    resumes); a request a fault cut short is made again."""
+
+    workflow: str
+    path: str
+    clear_at_ms: int
+    resume_runs: tuple[int, ...] = ()
+
+
+RESUME_EVERY_MS = 10_000
+
+
+@dataclass(frozen=True)
+class BackfillSpec:
+    """``podium backfill`` of ``workflow``'s cron or rate trigger, asked at ``at_ms``
+    (``POST /workflows/{name}/backfill`` with ``request`` as its body; asked again, the
+    same, when a fault cut it short)."""
+
+    workflow: str
+    request: dict[str, Any]
+    at_ms: int = 0
+
+
+@dataclass(frozen=True)
 class Expected:
     """What a run must end as: its status and some of its steps' statuses."""
 
@@ -90,8 +125,21 @@ class Shape:
     last_only: bool = False
     # "first_only": every run SUCCEEDED or DISCARDED, at least one SUCCEEDED.
     first_only: bool = False
-    # min delay between attempts of a step (seconds), checked on every invocation pair
-    retry_delays: dict[str, int] = field(default_factory=dict)
+    # The delay between attempts of a step (seconds), checked on every invocation pair:
+    # one for all (a minimum), or one per retry (the delay before attempt 2, 3...: a
+    # policy's backoff, exact in the fault-free world; under faults, where a lost
+    # attempt shifts the numbers, their minimum is).
+    retry_delays: dict[str, int | tuple[int, ...]] = field(default_factory=dict)
+    # The attempts a step ends with in the fault-free world (a retry budget used up, or
+    # a policy's retries): checked exactly there, in every run of the workload.
+    attempts: dict[str, int] = field(default_factory=dict)
+    # Breakpoints, and the operator who resumes and clears them (``breakpoint_ignored``).
+    breakpoints: tuple[BreakpointSpec, ...] = ()
+    # Backfills asked for (``backfill_broken``; their runs count in ``distinct_runs``).
+    backfills: tuple[BackfillSpec, ...] = ()
+    # Functions that take time (``sim:slow``): under faults every process runs
+    # interleaved, so one parks while its function runs and the sweeper comes meanwhile.
+    slow: bool = False
     # Steps whose end legitimately depends on timing or message order: each must end in
     # one of these statuses (None: no item, e.g. dispatched but never claimed) and is
     # left out of the exact comparison with the fault-free run.
@@ -581,7 +629,10 @@ def signal_wait() -> Shape:
 
 def foreach_failures() -> Shape:
     """A foreach of 50 with concurrency 5 whose iterations 7, 17, ..., 47 fail:
-    on_failure continue tolerates exactly those 5, so the loop and the run succeed."""
+    on_failure continue tolerates exactly those 5, so the loop and the run succeed. The
+    step after it reads the loop's output (``payload_differs``): its counts and its
+    iterations' outputs, index-aligned, null where the iteration failed (a ``noop``
+    body step has no output)."""
     wf = {
         "name": "sim_foreach",
         "steps": [
@@ -599,11 +650,49 @@ def foreach_failures() -> Shape:
                     noop("after", depends_on=["work"]),
                 ],
             },
+            lam("b", depends_on=["each"], payload={"got": "${steps.each.output}"}),
+        ],
+    }
+    want = _all_ok(["a", "each", "b"])
+    outputs = [None if i % 10 == 7 else {"step": "work"} for i in range(50)]
+    got = {"count": 50, "succeeded": 45, "failed": 5, "skipped": 0, "outputs": {"work": outputs}}
+    return Shape(
+        "foreach_failures",
+        (wf,),
+        (RunSpec("sim_foreach"),),
+        (want,),
+        payloads={"b": {"got": got}},
+    )
+
+
+def foreach_instant() -> Shape:
+    """A foreach of 40 (concurrency 8) whose body of noops ends as it starts: its
+    iterations are written already ended by the launching pass
+    (service/instant_iterations.py), under the same faults as the queues' way."""
+    wf = {
+        "name": "sim_instant",
+        "steps": [
+            lam("a"),
+            {
+                "id": "each",
+                "type": "foreach",
+                "depends_on": ["a"],
+                "over": {"i": "${podium.range(0, 40)}"},
+                "concurrency": 8,
+                "steps": [noop("x"), noop("y", depends_on=["x"])],
+            },
             lam("b", depends_on=["each"]),
         ],
     }
     want = _all_ok(["a", "each", "b"])
-    return Shape("foreach_failures", (wf,), (RunSpec("sim_foreach"),), (want,))
+    children = LoopChildren({"SUCCEEDED": 40}, frozenset({"SUCCEEDED"}))
+    return Shape(
+        "foreach_instant",
+        (wf,),
+        (RunSpec("sim_instant"),),
+        (want,),
+        loop_children={"each": children},
+    )
 
 
 def foreach_fail_fast() -> Shape:
@@ -854,6 +943,166 @@ def key_wait() -> Shape:
         ],
     }  # fmt: skip
     return Shape("key_wait", (wf,), _spaced("sim_key_wait", 3), (_all_ok(["hold", "after"]),) * 3)
+
+
+def retry_policies() -> Shape:
+    """Retry budgets used up, and a ``retry`` policy's retriers (docs/workflow-language.md,
+    "Retries"). ``spent`` (``retries: 2``) fails every attempt: 3 attempts, then
+    FAILED_IGNORED; a ``fail`` step with ``retries: 1`` ends after 2. ``policy`` fails
+    with ``sim.Flaky`` three times, then ``sim.Other``, then succeeds, under three
+    retriers: the first names every error but its ``when`` never holds (skipped), the
+    second takes ``sim.Flaky`` with ``backoff_rate: 3`` capped by ``max_delay: 10``
+    (2 s, 6 s, then 10 s, not 18), the third ``sim.Other`` (1 s): 5 attempts. The
+    retries' counts (``retry_over_budget``, ``attempts``) and delays (``retry_early``,
+    and ``late_fault_free`` without faults) are judged."""
+    flaky, other = "sim.Flaky", "sim.Other"
+    policy = [
+        {"errors": ["Podium.ALL"], "when": "error.type == 'sim.Never'", "max_attempts": 5,
+         "interval": 1},
+        {"errors": [flaky], "max_attempts": 3, "interval": 2, "backoff_rate": 3,
+         "max_delay": 10},
+        {"errors": [other], "max_attempts": 1, "interval": 1},
+    ]  # fmt: skip
+    wf = {
+        "name": "sim_retry_policies",
+        "steps": [
+            {"id": "spent", "type": "lambda", "function": FAIL_ALWAYS, "retries": 2,
+             "retry_delay_seconds": 1, "failure_mode": "ignore_failure"},
+            {"id": "boom", "type": "fail", "message": "boom", "retries": 1,
+             "retry_delay_seconds": 1, "failure_mode": "ignore_failure"},
+            {"id": "policy", "type": "lambda", "function": FAIL_AS, "retry": policy,
+             "payload": {"errors": [flaky, flaky, flaky, other]}},
+            lam("after", depends_on=["spent", "boom", "policy"]),
+        ],
+    }  # fmt: skip
+    want = Expected("SUCCEEDED", {"spent": "FAILED_IGNORED", "boom": "FAILED_IGNORED",
+                                  "policy": "SUCCEEDED", "after": "SUCCEEDED"})  # fmt: skip
+    return Shape(
+        "retry_policies",
+        (wf,),
+        (RunSpec("sim_retry_policies"),),
+        (want,),
+        retry_delays={"spent": 1, "policy": (2, 6, 10, 1)},
+        attempts={"spent": 3, "boom": 2, "policy": 5},
+    )
+
+
+def breakpoints() -> Shape:
+    """Breakpoints on a step and on a loop body's step, in two runs: the first run's
+    held steps are resumed one by one (every 10 s, by path: ``each/1/work``), the second
+    run's wait for the clear a minute in. No attempt of a held step starts before its
+    resume or the clear (``breakpoint_ignored``), a platform retry's attempt is held
+    again, and both runs succeed."""
+    wf = {
+        "name": "sim_breakpoints",
+        "run_strategy": {"parallel": 2},
+        "steps": [
+            lam("a"),
+            lam("gate", depends_on=["a"]),
+            {
+                "id": "each",
+                "type": "foreach",
+                "depends_on": ["a"],
+                "over": {"i": "${podium.range(0, 3)}"},
+                "concurrency": 3,
+                "steps": [lam("work")],
+            },
+            lam("b", depends_on=["gate", "each"]),
+        ],
+    }
+    held = (
+        BreakpointSpec("sim_breakpoints", "gate", 60_000, resume_runs=(0,)),
+        BreakpointSpec("sim_breakpoints", "each/work", 60_000, resume_runs=(0,)),
+    )
+    want = _all_ok(["a", "gate", "each", "b"])
+    return Shape(
+        "breakpoints",
+        (wf,),
+        _spaced("sim_breakpoints", 2, 100),
+        (want, want),
+        breakpoints=held,
+    )
+
+
+def backfill() -> Shape:
+    """A backfill of a cron trigger every 4 hours over a past day (6 times) with
+    ``max_active: 2``, whose runs sleep a minute: the request starts 2, and its driver
+    (one message every 30 s) starts the next as they end. One run per time
+    (``distinct_runs``), never more than 2 running, the driver's duplicated or
+    redelivered messages never growing chains of their own, and nothing of the driver
+    left on the trigger's state at the end (``backfill_broken``)."""
+    wf = {
+        "name": "sim_backfill",
+        "run_strategy": {"parallel": 5},
+        "steps": [
+            {"id": "nap", "type": "sleep", "seconds": 60, "retries": SAFE_RETRIES},
+            lam("a", depends_on=["nap"]),
+        ],
+        "triggers": [{"id": "every4h", "cron": "0 */4 * * *"}],
+    }
+    request = {"from": "2025-12-31", "to": "2025-12-31", "max_active": 2}
+    return Shape("backfill", (wf,), (), (), distinct_runs=6,
+                 backfills=(BackfillSpec("sim_backfill", request),))  # fmt: skip
+
+
+def slow_steps() -> Shape:
+    """User functions that take time: 90 s, 5 minutes and 14 minutes (under Lambda's 15),
+    one after the other, and three of 2 minutes side by side. While a worker's function
+    runs, the world goes on (sweeps every minute, clock jumps, other workers): the
+    sweeper must leave an attempt whose worker lives alone (its lease, 16 minutes,
+    outlives any worker) and reclaim only one whose worker died
+    (``ran_twice_at_once``)."""
+    wf = {
+        "name": "sim_slow",
+        "steps": [
+            lam("s1", SLOW, payload={"seconds": 90}),
+            lam("s2", SLOW, depends_on=["s1"], payload={"seconds": 300}),
+            lam("s3", SLOW, depends_on=["s2"], payload={"seconds": 840}),
+            *(lam(f"w{i}", SLOW, depends_on=["s1"], payload={"seconds": 120}) for i in range(3)),
+        ],
+    }
+    want = _all_ok(["s1", "s2", "s3", "w0", "w1", "w2"])
+    return Shape("slow_steps", (wf,), (RunSpec("sim_slow"),), (want,), slow=True)
+
+
+def keys_in_children() -> Shape:
+    """A concurrency key of limit 2 held by a 20 s sleep in each of a foreach's 4
+    iterations (all 4 launched at once) and in a subworkflow's run, under a parent with
+    ``max_parallel_steps: 2`` (its loop and subworkflow steps hold a place while their
+    children run): the limits hold in child runs too, and in a restart's run (an
+    operator's, with ``--actions``), which has a ``run:<id>`` key of its own."""
+    key = {"key": "sim_tree_key", "limit": 2}
+    hold = {"id": "hold", "type": "sleep", "seconds": 20, "concurrency": key,
+            "retries": SAFE_RETRIES}  # fmt: skip
+    child = {"name": "sim_keyed_child", "steps": [hold, lam("c", depends_on=["hold"])]}
+    parent = {
+        "name": "sim_keyed_tree",
+        "max_parallel_steps": 2,
+        "steps": [
+            noop("root"),
+            {
+                "id": "each",
+                "type": "foreach",
+                "depends_on": ["root"],
+                "over": {"i": "${podium.range(0, 4)}"},
+                "concurrency": 4,
+                "steps": [hold, lam("w", depends_on=["hold"])],
+            },
+            {"id": "sub", "type": "subworkflow", "workflow": "sim_keyed_child",
+             "depends_on": ["root"]},
+            lam("p", depends_on=["root"]),
+            lam("join", depends_on=["each", "sub", "p"]),
+        ],
+    }  # fmt: skip
+    want = _all_ok(["root", "each", "sub", "p", "join"])
+    children = LoopChildren({"SUCCEEDED": 4}, frozenset({"SUCCEEDED"}))
+    return Shape(
+        "keys_in_children",
+        (child, parent),
+        (RunSpec("sim_keyed_tree"),),
+        (want,),
+        loop_children={"each": children},
+    )
 
 
 def schedule_catchup() -> Shape:
@@ -1167,6 +1416,7 @@ BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "signal_wait": signal_wait,
     "foreach_failures": foreach_failures,
     "foreach_fail_fast": foreach_fail_fast,
+    "foreach_instant": foreach_instant,
     "nested_foreach": nested_foreach,
     "while_ten": while_ten,
     "subworkflow": subworkflow,
@@ -1180,6 +1430,11 @@ BUILDERS: dict[str, Callable[[], Shape | None]] = {
     "key_wait": key_wait,
     "strict_fail": strict_fail,
     "schedule_catchup": schedule_catchup,
+    "keys_in_children": keys_in_children,
+    "retry_policies": retry_policies,
+    "breakpoints": breakpoints,
+    "backfill": backfill,
+    "slow_steps": slow_steps,
 }
 
 
